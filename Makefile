@@ -1,0 +1,23 @@
+# One command per chore; .ci/run runs `make test` too.
+PYTHON ?= python3
+MARKDOWNLINT ?= $(CURDIR)/.ci/node/node_modules/.bin/markdownlint
+
+.PHONY: test lint format bench golden
+
+lint:
+	$(PYTHON) -m ruff check src tests bench
+	$(PYTHON) -m ruff format --check src tests bench
+	$(PYTHON) -m mypy
+
+format:
+	$(PYTHON) -m ruff check --fix src tests bench
+	$(PYTHON) -m ruff format src tests bench
+
+test: lint
+	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh
+
+golden:
+	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py -q
+
+bench:
+	$(PYTHON) bench/run.py

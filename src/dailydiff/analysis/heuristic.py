@@ -1,0 +1,545 @@
+"""The heuristic analyser: the full Analysis record from rules, offline and instant, in zh and en.
+
+Every sentence names something of this commit (its subject, files, modules, symbols, counts), so the
+fields read as notes on the commit rather than boilerplate repeated on every block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..models import (
+    Analysis,
+    AnalysisStatus,
+    ChangeType,
+    Commit,
+    FileStatus,
+    Insights,
+    Level,
+    Overview,
+    ReportCommit,
+    Score,
+)
+from ..paths import PathKind, classify, module_of
+from ..scoring import _PERF_WORDS, _SECURITY_WORDS, PathProfile, TitleInfo, commit_types, parse_title, profile_paths
+from .base import AnalysisRequest, OnResult
+
+RULES_VERSION = "h3"
+_DEF_RE = re.compile(r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)", re.M)
+_BODY_SKIP = re.compile(
+    r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|cc|change-id|ghstack|pull request resolved|"
+    r"differential revision|<!--|-->|- \[[ x]\]|\[[ x]\]|#+\s*(checklist|motivation|modifications|description|"
+    r"summary|test plan|benchmark|accuracy tests?|purpose|test result)s?\s*:?$)",
+    re.I,
+)
+_SECURITYISH_PATH = re.compile(r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I)
+
+T = {
+    "zh": {
+        "files": "改动 {n} 个文件（+{a}/−{d}）",
+        "in": "，集中在 {mods}",
+        "added_syms": "新增 {syms}",
+        "removed_syms": "删除 {syms}",
+        "new_files": "新建 {files}",
+        "removed_files": "移除 {files}",
+        "renamed": "重命名 {n} 个文件",
+        "binary": "含 {n} 个二进制文件",
+        "merge": "合并提交（{n} 个父提交），其改动已在各父提交中，不单独分析。",
+        "impact_line": "{mod}：{n} 个文件，+{a}/−{d}",
+        "reason_level": "规则评分 {score:g}（{level}）：{why}",
+        "sep": "；",
+        "list_sep": "、",
+        "end": "。",
+        "level": {"high": "高", "medium": "中", "low": "低"},
+        "sig": {
+            "size": "{lines} 行有效改动",
+            "core_source": "涉及核心源码",
+            "new_module": "新增源码模块",
+            "public_api": "触及对外接口/配置面",
+            "only_tests": "仅改测试",
+            "only_docs": "仅改文档",
+            "only_ci": "仅改 CI/构建",
+            "dependency_files": "依赖清单变化",
+            "many_files": "跨 {files} 个文件的大范围改动",
+            "security_words": "说明含安全相关词",
+            "breaking": "声明破坏性变更",
+            "type": "标题标记为{label}",
+        },
+        "arch_new": "新增模块 {files}，扩展了 {mod} 的结构",
+        "arch_removed": "移除源码文件 {files}，相关导入与调用需同步清理",
+        "arch_renamed": "搬迁/重命名 {n} 个文件（如 {example}），导入路径随之变化",
+        "arch_api": "修改对外接口或配置入口 {files}",
+        "arch_refactor": "以重构为主，涉及 {mods}，预期不改变外部行为",
+        "perf": "标题或说明提到 {words}，改动位于 {mods}；收益需以基准数据确认",
+        "sec": "涉及安全相关内容（{what}），需按安全变更审阅",
+        "sec_path": "改动触及 {files} 等与认证/凭据相关的文件",
+        "risk_deps": "依赖清单变化（{files}）：可能影响安装结果与下游兼容性",
+        "risk_ci": "CI/构建配置变化（{files}）：可能改变测试覆盖或发布流程",
+        "risk_delete": "删除 {d} 行{files_part}：需确认没有调用方仍依赖被删除的代码",
+        "risk_delete_files": "、移除 {n} 个文件",
+        "risk_notest": "改动 {n} 行源码但未修改任何测试：回归只能靠现有测试发现",
+        "risk_api": "对外接口/配置 {files} 变化：使用方可能需要调整",
+        "risk_revert": "这是一次回滚：被回滚的改动所修复或引入的行为会随之消失",
+        "risk_breaking": "提交声明了破坏性变更",
+        "risk_binary": "含 {n} 个二进制文件，差异无法逐行审阅",
+        "risk_config": "配置文件变化（{files}）：默认行为可能改变",
+        "risk_truncated": "部分补丁过大已截断（{files}），分析未覆盖全部内容",
+        "rec_deps": "在干净环境中重新安装并跑一遍测试，核对 {files} 中的版本约束",
+        "rec_ci": "留意下一次 CI 运行结果，确认 {files} 的改动按预期生效",
+        "rec_delete": "搜索被删除符号的引用：{syms}",
+        "rec_delete_generic": "确认被移除的 {files} 不再被引用",
+        "rec_notest": "为 {mods} 补充或运行相关测试",
+        "rec_api": "检查 {files} 的调用方与文档是否同步更新",
+        "rec_revert": "阅读被回滚的提交及其讨论，确认后续的修复计划",
+        "rec_perf": "用基准对比合入前后 {mods} 的性能",
+        "rec_feature": "阅读 {files} 了解新能力的用法与开关",
+        "rec_bugfix": "若依赖 {mods}，升级后验证此前的问题是否消失",
+        "rec_docs": "可浏览更新后的 {files}",
+        "rec_refactor": "若有代码引用 {syms}，同步到新的结构",
+        "ov_counts": "共 {n} 个提交：{levels}",
+        "ov_types": "变更类型：{types}",
+        "ov_areas": "主要改动区域：{mods}",
+        "ov_tags": "标签：{tags}",
+        "ov_contributors": "{n} 位作者，最活跃：{names}",
+        "ov_empty": "当日没有提交。",
+    },
+    "en": {
+        "files": "Changes {n} files (+{a}/−{d})",
+        "in": ", mostly in {mods}",
+        "added_syms": "adds {syms}",
+        "removed_syms": "removes {syms}",
+        "new_files": "creates {files}",
+        "removed_files": "deletes {files}",
+        "renamed": "renames {n} files",
+        "binary": "includes {n} binary files",
+        "merge": "Merge commit ({n} parents); its changes are in its parents and are not analysed separately.",
+        "impact_line": "{mod}: {n} files, +{a}/−{d}",
+        "reason_level": "rule score {score:g} ({level}): {why}",
+        "sep": "; ",
+        "list_sep": ", ",
+        "end": ".",
+        "level": {"high": "high", "medium": "medium", "low": "low"},
+        "sig": {
+            "size": "{lines} meaningful changed lines",
+            "core_source": "touches core source",
+            "new_module": "adds source modules",
+            "public_api": "touches the public API/config surface",
+            "only_tests": "tests only",
+            "only_docs": "documentation only",
+            "only_ci": "CI/build only",
+            "dependency_files": "dependency manifests change",
+            "many_files": "wide change across {files} files",
+            "security_words": "security-related words in the message",
+            "breaking": "announces a breaking change",
+            "type": "title marks it as {label}",
+        },
+        "arch_new": "New modules {files} extend the structure of {mod}",
+        "arch_removed": "Removes source files {files}; imports and callers must follow",
+        "arch_renamed": "Moves/renames {n} files (e.g. {example}), so import paths change",
+        "arch_api": "Changes public interfaces or configuration entry points: {files}",
+        "arch_refactor": "Mainly a refactor of {mods}; external behaviour should not change",
+        "perf": "The title or message mentions {words}; the change sits in {mods}; confirm the gain with benchmarks",
+        "sec": "Security-related ({what}); review it as a security change",
+        "sec_path": "Touches files related to authentication or credentials: {files}",
+        "risk_deps": "Dependency manifests change ({files}): installs and downstream compatibility may shift",
+        "risk_ci": "CI/build configuration changes ({files}): test coverage or releases may change",
+        "risk_delete": "Deletes {d} lines{files_part}: check that no caller still relies on the removed code",
+        "risk_delete_files": " and removes {n} files",
+        "risk_notest": "Changes {n} lines of source without touching any test: regressions rely on existing tests",
+        "risk_api": "Public interface/configuration {files} changes: users may need to adapt",
+        "risk_revert": "A revert: whatever the reverted change fixed or introduced goes away with it",
+        "risk_breaking": "The commit announces a breaking change",
+        "risk_binary": "Includes {n} binary files that cannot be reviewed line by line",
+        "risk_config": "Configuration files change ({files}): defaults may behave differently",
+        "risk_truncated": "Some patches were too large and were cut ({files}); the analysis does not cover all of it",
+        "rec_deps": "Reinstall in a clean environment and run the tests; check the version constraints in {files}",
+        "rec_ci": "Watch the next CI run to confirm the change to {files} works as intended",
+        "rec_delete": "Search for remaining references to the removed symbols: {syms}",
+        "rec_delete_generic": "Confirm nothing still references the removed {files}",
+        "rec_notest": "Add or run tests covering {mods}",
+        "rec_api": "Check that callers and documentation of {files} were updated",
+        "rec_revert": "Read the reverted commit and its discussion; confirm the plan for a follow-up fix",
+        "rec_perf": "Benchmark {mods} before and after this change",
+        "rec_feature": "Read {files} to learn how the new capability is used and enabled",
+        "rec_bugfix": "If you rely on {mods}, verify after upgrading that the issue is gone",
+        "rec_docs": "Skim the updated {files}",
+        "rec_refactor": "Update any code that references {syms} to the new structure",
+        "ov_counts": "{n} commits: {levels}",
+        "ov_types": "Change types: {types}",
+        "ov_areas": "Most changed areas: {mods}",
+        "ov_tags": "Tags: {tags}",
+        "ov_contributors": "{n} authors; most active: {names}",
+        "ov_empty": "No commits on this day.",
+    },
+}
+
+TYPE_LABELS = {
+    "zh": {
+        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
+        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
+        "revert": "回滚", "other": "其他", "chore": "杂项",
+    },
+    "en": {
+        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
+        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
+        "security": "Security fix", "revert": "Revert", "other": "Other", "chore": "Chore",
+    },
+}  # fmt: skip
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
+
+
+def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
+    shown = list(items[:limit])
+    more = len(items) - len(shown)
+    text = T[lang]["list_sep"].join(shown)
+    if more > 0:
+        text += f" 等 {len(items)} 项" if lang == "zh" else f" and {more} more"
+    return text
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules know about one commit, computed once."""
+
+    commit: Commit
+    info: TitleInfo
+    profile: PathProfile
+    types: list[ChangeType]
+    modules: list[tuple[str, int, int, int]]  # (module, files, additions, deletions), most changed first
+    added_symbols: list[str]
+    removed_symbols: list[str]
+
+    @classmethod
+    def of(cls, commit: Commit) -> _Facts:
+        info = parse_title(commit.title)
+        profile = profile_paths(commit)
+        per_module: dict[str, list[int]] = {}
+        for change in commit.files:
+            if change.generated:
+                continue
+            entry = per_module.setdefault(module_of(change.path), [0, 0, 0])
+            entry[0] += 1
+            entry[1] += change.additions
+            entry[2] += change.deletions
+        modules = sorted(((m, *v) for m, v in per_module.items()), key=lambda row: (-(row[2] + row[3]), row[0]))
+        added: list[str] = []
+        removed: list[str] = []
+        for change in commit.files:
+            if not change.patch or change.generated:
+                continue
+            for sign, name in _DEF_RE.findall(change.patch):
+                (added if sign == "+" else removed).append(name)
+        moved = set(added) & set(removed)
+        return cls(
+            commit=commit,
+            info=info,
+            profile=profile,
+            types=commit_types(commit, info, profile),
+            modules=[(m, f, a, d) for m, f, a, d in modules],
+            added_symbols=[s for s in dict.fromkeys(added) if s not in moved],
+            removed_symbols=[s for s in dict.fromkeys(removed) if s not in moved],
+        )
+
+    def files_of(self, *kinds: PathKind, status: FileStatus | None = None) -> list[str]:
+        wanted = {k.value for k in kinds}
+        return [
+            f.path
+            for f in self.commit.files
+            if classify(f.path).value in wanted and (status is None or f.status == status) and not f.generated
+        ]
+
+    def top_modules(self, limit: int = 2) -> list[str]:
+        return [_code(m) for m, *_ in self.modules[:limit]]
+
+
+class HeuristicAnalyzer:
+    name = "heuristic"
+
+    def fingerprint(self, depth: Level, language: str) -> str:
+        return f"heuristic:{RULES_VERSION}:{language}:{depth.value}"
+
+    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
+        for request in requests:
+            on_result(request, self.analyse(request.commit, request.score, request.depth, language))
+
+    def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
+        lang = language if language in T else "en"
+        facts = _Facts.of(commit)
+        fingerprint = self.fingerprint(depth, lang)
+        if commit.is_merge:
+            return Analysis(
+                analyzer=self.name,
+                fingerprint=fingerprint,
+                depth=Level.LOW,
+                change_types=[ChangeType.OTHER],
+                importance=Level.LOW,
+                importance_reason=T[lang]["merge"].format(n=len(commit.parents)),
+                summary=T[lang]["merge"].format(n=len(commit.parents)),
+            )
+        analysis = Analysis(
+            analyzer=self.name,
+            fingerprint=fingerprint,
+            depth=depth,
+            change_types=facts.types,
+            importance=score.level,
+            importance_reason=self._reason(score, facts, lang),
+            summary=self._summary(facts, lang, short=depth is Level.LOW),
+        )
+        if depth is Level.LOW:
+            return analysis
+        risks = self._risks(facts, lang)
+        update: dict[str, object] = {
+            "impact": self._impact(facts, lang),
+            "recommendations": self._recommendations(facts, lang),
+        }
+        if depth is Level.HIGH:
+            update["insights"] = self._insights(facts, lang)
+            update["risks"] = risks
+        return analysis.model_copy(update=update)
+
+    # fields ------------------------------------------------------------------------------------
+
+    def _reason(self, score: Score, facts: _Facts, lang: str) -> str:
+        t = T[lang]
+        phrases: list[str] = []
+        ranked = sorted(score.signals.items(), key=lambda kv: -abs(kv[1]))
+        for key, _value in ranked[:3]:
+            if key.startswith("type:"):
+                phrases.append(t["sig"]["type"].format(label=TYPE_LABELS[lang].get(key[5:], key[5:])))
+            elif key in t["sig"]:
+                phrases.append(
+                    t["sig"][key].format(lines=facts.profile.meaningful_lines, files=sum(facts.profile.files.values()))
+                )
+        return t["reason_level"].format(score=score.score, level=t["level"][score.level.value], why=t["list_sep"].join(phrases))
+
+    def _summary(self, facts: _Facts, lang: str, *, short: bool) -> str:
+        t = T[lang]
+        commit = facts.commit
+        subject = facts.info.subject.rstrip(".。")
+        sentences = [subject + t["end"]]
+        body = _body_gist(commit.body, 160 if short else 360)
+        if body:
+            sentences.append(body)
+        parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
+        if facts.modules:
+            parts[0] += t["in"].format(mods=_join(facts.top_modules(3 if not short else 2), lang))
+        if not short:
+            new_files = [f.path for f in commit.files if f.status is FileStatus.ADDED and not f.generated]
+            removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED]
+            renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
+            if facts.added_symbols:
+                parts.append(t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 4)))
+            if facts.removed_symbols:
+                parts.append(t["removed_syms"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4)))
+            if new_files and not facts.added_symbols:
+                parts.append(t["new_files"].format(files=_join([_code(p) for p in new_files], lang)))
+            if removed_files:
+                parts.append(t["removed_files"].format(files=_join([_code(p) for p in removed_files], lang)))
+            if len(renamed) >= 2:
+                parts.append(t["renamed"].format(n=len(renamed)))
+            binary = sum(1 for f in commit.files if f.binary)
+            if binary:
+                parts.append(t["binary"].format(n=binary))
+        elif facts.added_symbols:
+            parts.append(t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 2)))
+        if commit.stats.files:
+            sentences.append(t["sep"].join(parts) + t["end"])
+        return " ".join(sentences) if lang == "en" else "".join(sentences)
+
+    def _impact(self, facts: _Facts, lang: str) -> list[str]:
+        return [
+            T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
+        ]
+
+    def _insights(self, facts: _Facts, lang: str) -> Insights:
+        t = T[lang]
+        commit = facts.commit
+        arch: list[str] = []
+        new_sources = facts.profile.added_modules
+        if new_sources:
+            arch.append(t["arch_new"].format(files=_join([_code(p) for p in new_sources], lang), mod=facts.top_modules(1)[0]))
+        removed = facts.files_of(PathKind.SOURCE, status=FileStatus.REMOVED)
+        if removed:
+            arch.append(t["arch_removed"].format(files=_join([_code(p) for p in removed], lang)))
+        renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
+        if len(renamed) >= 2:
+            example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
+            arch.append(t["arch_renamed"].format(n=len(renamed), example=example))
+        if facts.profile.public_api:
+            arch.append(t["arch_api"].format(files=_join([_code(p) for p in facts.profile.public_api], lang)))
+        if not arch and ChangeType.REFACTOR in facts.types and facts.modules:
+            arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
+        perf = ""
+        words = sorted({w.lower() for w in _PERF_WORDS.findall(f"{commit.title}\n{commit.body}") for w in [w if isinstance(w, str) else w[0]]})
+        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules:
+            shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
+            perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
+        security = ""
+        matched = sorted({m.group(0).lower() for m in _SECURITY_WORDS.finditer(f"{commit.title}\n{commit.body}")})
+        if matched:
+            security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
+        else:
+            sensitive = [f.path for f in commit.files if _SECURITYISH_PATH.search(f.path) and not f.generated]
+            if sensitive:
+                security = t["sec_path"].format(files=_join([_code(p) for p in sensitive], lang))
+        sep = t["sep"]
+        return Insights(architecture=sep.join(arch), performance=perf, security=security)
+
+    def _risk_items(self, facts: _Facts, lang: str) -> list[tuple[str, str]]:
+        """(risk, recommendation) pairs, most important first."""
+        t = T[lang]
+        commit = facts.commit
+        items: list[tuple[str, str]] = []
+        code_list = lambda paths: _join([_code(p) for p in paths], lang, 2)  # noqa: E731
+        if ChangeType.REVERT in facts.types:
+            items.append((t["risk_revert"], t["rec_revert"]))
+        if facts.info.breaking:
+            items.append((t["risk_breaking"], t["rec_api"].format(files=code_list(facts.profile.public_api or [commit.files[0].path] if commit.files else ["?"]))))
+        deps = facts.files_of(PathKind.DEPENDENCY)
+        if deps:
+            items.append((t["risk_deps"].format(files=code_list(deps)), t["rec_deps"].format(files=code_list(deps))))
+        if facts.profile.public_api:
+            api = facts.profile.public_api
+            items.append((t["risk_api"].format(files=code_list(api)), t["rec_api"].format(files=code_list(api))))
+        source_lines = facts.profile.lines.get("source", 0)
+        if source_lines > 30 and not facts.profile.files.get("test"):
+            items.append(
+                (t["risk_notest"].format(n=source_lines), t["rec_notest"].format(mods=_join(facts.top_modules(2), lang)))
+            )
+        removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED and not f.generated]
+        if commit.stats.deletions > 200 or removed_files:
+            part = t["risk_delete_files"].format(n=len(removed_files)) if removed_files else ""
+            rec = (
+                t["rec_delete"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
+                if facts.removed_symbols
+                else t["rec_delete_generic"].format(files=code_list(removed_files or [m for m, *_ in facts.modules[:2]]))
+            )
+            items.append((t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec))
+        ci = facts.files_of(PathKind.CI, PathKind.BUILD)
+        if ci:
+            items.append((t["risk_ci"].format(files=code_list(ci)), t["rec_ci"].format(files=code_list(ci))))
+        config = facts.files_of(PathKind.CONFIG)
+        if config:
+            items.append((t["risk_config"].format(files=code_list(config)), t["rec_api"].format(files=code_list(config))))
+        binary = sum(1 for f in commit.files if f.binary)
+        if binary:
+            items.append((t["risk_binary"].format(n=binary), ""))
+        truncated = [f.path for f in commit.files if f.patch_truncated]
+        if truncated:
+            items.append((t["risk_truncated"].format(files=code_list(truncated)), ""))
+        return items
+
+    def _risks(self, facts: _Facts, lang: str) -> list[str]:
+        return [risk for risk, _ in self._risk_items(facts, lang)][:4]
+
+    def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
+        t = T[lang]
+        recs = [rec for _, rec in self._risk_items(facts, lang) if rec]
+        mods = _join(facts.top_modules(2), lang) if facts.modules else ""
+        new_files = [_code(f.path) for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated]
+        if ChangeType.PERFORMANCE in facts.types and mods:
+            recs.append(t["rec_perf"].format(mods=mods))
+        if ChangeType.FEATURE in facts.types and new_files:
+            recs.append(t["rec_feature"].format(files=_join(new_files, lang, 2)))
+        if ChangeType.BUGFIX in facts.types and mods:
+            recs.append(t["rec_bugfix"].format(mods=mods))
+        if ChangeType.DOCS in facts.types:
+            docs = facts.files_of(PathKind.DOCS)
+            if docs:
+                recs.append(t["rec_docs"].format(files=_join([_code(p) for p in docs], lang, 2)))
+        if ChangeType.REFACTOR in facts.types and facts.removed_symbols:
+            recs.append(t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3)))
+        return list(dict.fromkeys(recs))[:4]
+
+    # overview ----------------------------------------------------------------------------------
+
+    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        return heuristic_overview(commits, language)
+
+
+def _body_gist(body: str, limit: int) -> str:
+    """The first meaningful lines of a message body: no trailers, templates, checklists or headings."""
+    kept: list[str] = []
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line or _BODY_SKIP.match(line) or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
+            continue
+        line = re.sub(r"^#+\s*", "", line)
+        line = re.sub(r"^[-*+]\s+", "", line)
+        if len(line) < 4 or re.match(r"^(https?://\S+|#\d+|fixes #?\d+|closes #?\d+)$", line, re.I):
+            continue
+        kept.append(line.rstrip(".。"))
+        if sum(len(k) for k in kept) >= limit:
+            break
+    if not kept:
+        return ""
+    text = "; ".join(kept)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text + ("." if not text.endswith("…") else "")
+
+
+def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overview:
+    lang = language if language in T else "en"
+    t = T[lang]
+    if not commits:
+        return Overview(highlights=[], themes=[t["ov_empty"]], producer="heuristic")
+    ranked = sorted(
+        (rc for rc in commits if not rc.is_merge), key=lambda rc: (-rc.level.rank, -rc.score.score, rc.committed_at)
+    )
+    highlights: list[str] = []
+    marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
+    for rc in ranked[:5]:
+        if rc.level is Level.LOW and len(highlights) >= 3:
+            break
+        types = rc.analysis.change_types if rc.analysis else []
+        label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
+        highlights.append(f"{marks[rc.level.value]} {label + ' · ' if label else ''}{parse_title(rc.title).subject}")
+    type_counts: Counter[str] = Counter()
+    module_lines: Counter[str] = Counter()
+    tags: Counter[str] = Counter()
+    authors: Counter[str] = Counter()
+    for rc in commits:
+        authors[rc.author.name] += 1
+        if rc.is_merge:
+            continue
+        for ct in rc.analysis.change_types if rc.analysis else []:
+            type_counts[TYPE_LABELS[lang][ct.value]] += 1
+        for change in rc.files:
+            if not change.generated:
+                module_lines[module_of(change.path)] += change.additions + change.deletions
+        for tag in parse_title(rc.title).tags:
+            tags[tag] += 1
+    themes = []
+    level_counts = Counter(rc.level.value for rc in commits)
+    levels = t["list_sep"].join(f"{marks[lv]}{t['level'][lv]} {level_counts[lv]}" for lv in ("high", "medium", "low"))
+    themes.append(t["ov_counts"].format(n=len(commits), levels=levels))
+    if type_counts:
+        themes.append(t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5))))
+    if module_lines:
+        themes.append(t["ov_areas"].format(mods=t["list_sep"].join(_code(m) for m, _ in module_lines.most_common(4))))
+    if tags:
+        themes.append(t["ov_tags"].format(tags=t["list_sep"].join(f"[{k}] ×{v}" for k, v in tags.most_common(5))))
+    if authors:
+        names = t["list_sep"].join(f"{name} ({n})" for name, n in authors.most_common(3))
+        themes.append(t["ov_contributors"].format(n=len(authors), names=names))
+    return Overview(highlights=highlights, themes=themes, producer="heuristic")
+
+
+def fallback_analysis(
+    heuristic: HeuristicAnalyzer, commit: Commit, score: Score, depth: Level, language: str, error: str
+) -> Analysis:
+    """The heuristic analysis standing in for a failed one, marked as a fallback with the error kept."""
+    analysis = heuristic.analyse(commit, score, depth, language)
+    return analysis.model_copy(update={"status": AnalysisStatus.FALLBACK, "error": error})
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,0 +1,13 @@
+"""The command line: the only place that reads argv."""
+
+from __future__ import annotations
+
+from . import report as _report  # noqa: F401  (registers the command)
+from .app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

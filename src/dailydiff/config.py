@@ -1,0 +1,217 @@
+"""Typed settings, built once at the entry point and passed down.
+
+Layers, lowest first: the packaged ``defaults.toml`` < the user's TOML file < ``DAILYDIFF_*``
+environment variables < command-line flags. Unknown keys and wrong types are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from .errors import ConfigError
+
+ENV_PREFIX = "DAILYDIFF_"
+DEFAULT_CONFIG_NAME = "dailydiff.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportSettings(_Section):
+    timezone: str
+    language: Literal["zh", "en"]
+    formats: list[Literal["md", "json"]]
+    path_template: str
+    templates_dir: str
+    toc_title_chars: int
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown timezone; use an IANA name such as Asia/Shanghai or UTC") from None
+        return value
+
+
+class GitSettings(_Section):
+    branch: str
+    all_branches: bool
+    include_merges: bool
+    max_patch_bytes: int
+
+
+class AnalysisSettings(_Section):
+    analyzer: Literal["heuristic", "llm", "auto"]
+    max_failure_ratio: float
+
+
+class ScoringSettings(_Section):
+    high_threshold: float
+    medium_threshold: float
+    size_weight: float
+    size_cap: float
+    feature: float
+    bugfix: float
+    performance: float
+    refactor: float
+    security: float
+    revert: float
+    breaking: float
+    docs: float
+    test: float
+    ci_build: float
+    dependency: float
+    config: float
+    chore: float
+    core_source: float
+    new_module: float
+    public_api: float
+    only_tests: float
+    only_docs: float
+    only_ci: float
+    dependency_files: float
+    many_files: float
+    security_words: float
+
+
+class Settings(_Section):
+    data_dir: str
+    report: ReportSettings
+    git: GitSettings
+    analysis: AnalysisSettings
+    scoring: ScoringSettings
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "dailydiff"
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown timezone {name!r}", "use an IANA name such as Asia/Shanghai, UTC or Europe/Berlin"
+        ) from None
+
+
+def defaults_text() -> str:
+    return resources.files("dailydiff").joinpath("defaults.toml").read_text(encoding="utf-8")
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found", "check the --config path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}", "check its permissions") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax") from None
+
+
+def _env_layer(defaults: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """DAILYDIFF_<SECTION>_<KEY> for keys of the defaults' sections, DAILYDIFF_<KEY> for top-level keys.
+    Values are parsed as TOML literals when they parse (numbers, booleans, lists), else taken as text."""
+    layer: dict[str, Any] = {}
+    for name, value in defaults.items():
+        if isinstance(value, dict):
+            for key in value:
+                env = f"{ENV_PREFIX}{name}_{key}".upper()
+                if env in environ:
+                    layer.setdefault(name, {})[key] = _parse_env_value(environ[env], value[key])
+        else:
+            env = f"{ENV_PREFIX}{name}".upper()
+            if env in environ:
+                layer[name] = _parse_env_value(environ[env], value)
+    return layer
+
+
+def _parse_env_value(raw: str, default: Any) -> Any:
+    if isinstance(default, str):
+        return raw
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if isinstance(default, list):
+            return [part.strip() for part in raw.split(",") if part.strip()]
+        return raw
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    problem = first["msg"]
+    if first["type"] == "extra_forbidden":
+        problem = "unknown setting"
+    elif first["type"] == "missing":
+        problem = "missing"
+    elif "input" in first and not isinstance(first["input"], dict | list):
+        problem = f"{problem} (got {first['input']!r})"
+    return f"invalid setting {key!r} in {source}: {problem}"
+
+
+def load_settings(
+    config_path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build the settings. ``overrides`` is a nested dict from flags (None values are ignored)."""
+    environ = os.environ if environ is None else environ
+    defaults = tomllib.loads(defaults_text())
+    data = defaults
+    source = "the defaults"
+    if config_path is None:
+        candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+        config_path = candidate if candidate.is_file() else None
+    if config_path is not None:
+        data = _merge(data, _read_toml(config_path))
+        source = str(config_path)
+    env_layer = _env_layer(defaults, environ)
+    data = _merge(data, env_layer)
+    if overrides:
+        data = _merge(data, _drop_none(overrides))
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        env_keys = ", ".join(sorted(f"{ENV_PREFIX}{k}".upper() for k in env_layer))
+        where = f"{source} or the environment ({env_keys})" if env_layer else source
+        raise ConfigError(_describe(exc, where), "see `dailydiff init` for every setting") from None
+
+
+def _drop_none(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            nested = _drop_none(value)
+            if nested:
+                out[key] = nested
+        elif value is not None:
+            out[key] = value
+    return out

@@ -1,0 +1,54 @@
+"""One small error tree. Each error carries a one-line message and the next step for the user; the
+entry point prints ``error: <message> (<hint>)`` and exits with ``exit_code``, never a traceback."""
+
+from __future__ import annotations
+
+
+class DailyDiffError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class UsageError(DailyDiffError):
+    """Bad command-line input: a date, a timezone, a combination of flags."""
+
+    exit_code = 2
+
+
+class ConfigError(DailyDiffError):
+    """The configuration file or environment is invalid."""
+
+    exit_code = 2
+
+
+class SourceError(DailyDiffError):
+    """A commit source could not be read (not a repository, unknown branch, clone failed…)."""
+
+    exit_code = 3
+
+
+class StoreError(DailyDiffError):
+    exit_code = 4
+
+
+class AnalysisError(DailyDiffError):
+    """An analyser could not produce an analysis (the pipeline falls back to the heuristic)."""
+
+    exit_code = 5
+
+
+class GateError(DailyDiffError):
+    """Too many analyses failed: the report was not published over a better one."""
+
+    exit_code = 6
+
+
+class PublishError(DailyDiffError):
+    exit_code = 7

@@ -1,0 +1,247 @@
+"""The data model: the contract between sources, store, scoring, analysis, rendering and publishing.
+
+Every stage takes and returns these records; nothing else crosses a stage boundary. All models are
+frozen (use ``model_copy(update=...)`` to derive a changed one) and serialise to the JSON shape
+described in REPORT_FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Level(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+
+LEVELS_HIGH_FIRST: tuple[Level, ...] = (Level.HIGH, Level.MEDIUM, Level.LOW)
+
+
+class ChangeType(StrEnum):
+    FEATURE = "feature"
+    BUGFIX = "bugfix"
+    PERFORMANCE = "performance"
+    REFACTOR = "refactor"
+    DOCS = "docs"
+    TEST = "test"
+    CI_BUILD = "ci_build"
+    DEPENDENCY = "dependency"
+    CONFIG = "config"
+    SECURITY = "security"
+    REVERT = "revert"
+    OTHER = "other"
+
+
+class FileStatus(StrEnum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    REMOVED = "removed"
+    RENAMED = "renamed"
+    COPIED = "copied"
+    CHANGED = "changed"  # type or mode change only
+
+
+class AnalysisStatus(StrEnum):
+    OK = "ok"
+    FALLBACK = "fallback"  # the preferred analyser failed; another (heuristic) produced this record
+    FAILED = "failed"
+
+
+class Person(_Frozen):
+    name: str
+    email: str = ""
+    login: str | None = None
+
+
+class FileChange(_Frozen):
+    path: str
+    previous_path: str | None = None
+    status: FileStatus = FileStatus.MODIFIED
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None  # None when binary, too large or not provided by the source
+    binary: bool = False
+    generated: bool = False  # lockfiles, generated, vendored or minified files
+    patch_truncated: bool = False
+
+
+class PullRequest(_Frozen):
+    number: int
+    title: str = ""
+    body: str = ""
+    labels: list[str] = Field(default_factory=list)
+    url: str | None = None
+
+
+class Stats(_Frozen):
+    additions: int = 0
+    deletions: int = 0
+    files: int = 0
+
+
+class Commit(_Frozen):
+    repo: str
+    sha: str
+    parents: list[str] = Field(default_factory=list)
+    author: Person
+    committer: Person
+    authored_at: dt.datetime
+    committed_at: dt.datetime
+    message: str
+    url: str | None = None
+    branches: list[str] = Field(default_factory=list)
+    stats: Stats = Field(default_factory=Stats)
+    files: list[FileChange] = Field(default_factory=list)
+    pr: PullRequest | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def title(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def body(self) -> str:
+        parts = self.message.split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+class Score(_Frozen):
+    level: Level
+    score: float
+    signals: dict[str, float] = Field(default_factory=dict)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Usage(_Frozen):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost=round(self.cost + other.cost, 6),
+        )
+
+
+class Insights(_Frozen):
+    architecture: str = ""
+    performance: str = ""
+    security: str = ""
+
+
+class Analysis(_Frozen):
+    analyzer: str  # "heuristic" or "llm:<model>"
+    fingerprint: str = ""
+    status: AnalysisStatus = AnalysisStatus.OK
+    depth: Level = Level.LOW  # how deep the analysis went (which fields were asked for)
+    change_types: list[ChangeType] = Field(default_factory=list)
+    importance: Level | None = None
+    importance_reason: str = ""
+    summary: str = ""
+    impact: list[str] = Field(default_factory=list)
+    insights: Insights = Field(default_factory=Insights)
+    risks: list[str] = Field(default_factory=list)
+    recommendations: list[str] = Field(default_factory=list)
+    unseen_files: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    raw: str | None = None  # unparsed model text, kept (sanitised) when it could not be validated
+    error: str | None = None
+
+
+class ReportCommit(Commit):
+    """A commit as it stands in a report: the commit (without patches), its rule score, its analysis
+    and its final level (the analyser's when it gave one, else the rules')."""
+
+    score: Score
+    analysis: Analysis | None
+    level: Level
+    watch: list[str] = Field(default_factory=list)
+
+
+class ReportStats(_Frozen):
+    total: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    merges: int = 0
+    failed: int = 0
+    fallback: int = 0
+    heuristic: int = 0
+    unparsed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    additions: int = 0
+    deletions: int = 0
+
+
+class Overview(_Frozen):
+    highlights: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    producer: str = "heuristic"
+
+
+class Window(_Frozen):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class RunSummary(_Frozen):
+    fetched: int = 0
+    analysed: int = 0
+    cached: int = 0
+    fallback: int = 0
+    failed: int = 0
+    failures: list[str] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    duration_seconds: float = 0.0
+
+
+class DayReport(_Frozen):
+    schema_version: int = SCHEMA_VERSION
+    repo: str
+    repo_url: str | None = None
+    date: dt.date
+    timezone: str
+    language: str = "zh"
+    window: Window
+    commits: list[ReportCommit] = Field(default_factory=list)
+    stats: ReportStats = Field(default_factory=ReportStats)
+    overview: Overview = Field(default_factory=Overview)
+    analyzer: str = "heuristic"
+    generated_at: dt.datetime | None = None
+    run: RunSummary = Field(default_factory=RunSummary)
+
+    @property
+    def repo_name(self) -> str:
+        return self.repo.rsplit("/", 1)[-1]
+
+    def by_level(self, level: Level) -> list[ReportCommit]:
+        return [rc for rc in self.commits if rc.level == level]

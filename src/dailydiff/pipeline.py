@@ -1,0 +1,280 @@
+"""The only module that wires the stages: fetch → store → score → analyse → (render, publish by the caller).
+
+``build_reports`` reads the whole date range from the source in one pass, stores the commits, then
+builds one DayReport per day. Every analysis is saved the moment it is made, so an interrupted run
+loses nothing and a re-run computes nothing it already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
+from .analysis.heuristic import fallback_analysis
+from .config import Settings
+from .errors import GateError
+from .models import (
+    Analysis,
+    AnalysisStatus,
+    Commit,
+    DayReport,
+    Level,
+    ReportCommit,
+    ReportStats,
+    RunSummary,
+    Score,
+    Usage,
+)
+from .scoring import score_commit
+from .sources import CommitSource
+from .store import Store
+from .timewindow import day_window, local_date_of, range_window
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class DayOutcome:
+    report: DayReport
+    gated: bool = False  # too many failures: not saved over a better stored report
+    kept_previous: bool = False
+
+
+@dataclass
+class RangeOutcome:
+    days: list[DayOutcome] = field(default_factory=list)
+    fetched: int = 0
+
+    @property
+    def reports(self) -> list[DayReport]:
+        return [d.report for d in self.days]
+
+
+def build_reports(
+    source: CommitSource,
+    dates: Sequence[dt.date],
+    settings: Settings,
+    store: Store,
+    analyzer: Analyzer,
+    *,
+    progress: Progress = _no_progress,
+    now: dt.datetime | None = None,
+) -> RangeOutcome:
+    tz = settings.report.timezone
+    window = range_window(dates[0], dates[-1], tz)
+    progress("fetch", 0, 1)
+    commits = source.commits(window)
+    store.save_commits(commits)
+    progress("fetch", 1, 1)
+    by_day: dict[dt.date, list[Commit]] = defaultdict(list)
+    for commit in commits:
+        by_day[local_date_of(commit.committed_at, tz)].append(commit)
+    outcome = RangeOutcome(fetched=len(commits))
+    for date in dates:
+        day = build_day(
+            source, date, by_day.get(date, []), settings, store, analyzer, progress=progress, now=now
+        )
+        outcome.days.append(day)
+    return outcome
+
+
+def build_day(
+    source: CommitSource,
+    date: dt.date,
+    commits: Sequence[Commit],
+    settings: Settings,
+    store: Store,
+    analyzer: Analyzer,
+    *,
+    progress: Progress = _no_progress,
+    now: dt.datetime | None = None,
+) -> DayOutcome:
+    started = time.monotonic()
+    language = settings.report.language
+    heuristic = HeuristicAnalyzer()
+    ordered = sorted(commits, key=lambda c: c.committed_at, reverse=True)  # newest first; stable for ties
+    scores = {c.sha: score_commit(c, settings.scoring) for c in ordered}
+    analysable = [c for c in ordered if not c.is_merge]
+    results: dict[str, Analysis] = {}
+    summary = _Counts()
+
+    requests = [AnalysisRequest(commit=c, score=scores[c.sha], depth=scores[c.sha].level) for c in analysable]
+    _analyse(requests, analyzer, heuristic, language, store, results, summary, progress)
+    # The model rates a commit above the depth it was given: analyse it again, deeper (once).
+    deeper = [
+        AnalysisRequest(commit=r.commit, score=r.score, depth=results[r.commit.sha].importance or r.depth)
+        for r in requests
+        if results[r.commit.sha].status is AnalysisStatus.OK
+        and results[r.commit.sha].importance is not None
+        and results[r.commit.sha].importance.rank > r.depth.rank  # type: ignore[union-attr]
+    ]
+    if deeper:
+        _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress)
+
+    report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha)) for c in ordered]
+    overview = analyzer.overview(report_commits, language) if report_commits else heuristic.overview([], language)
+    stats = _stats(report_commits)
+    run = RunSummary(
+        fetched=len(ordered),
+        analysed=summary.analysed,
+        cached=summary.cached,
+        fallback=stats.fallback,
+        failed=stats.failed,
+        failures=summary.failures,
+        prompt_tokens=summary.usage.prompt_tokens,
+        completion_tokens=summary.usage.completion_tokens,
+        cost=summary.usage.cost,
+        duration_seconds=round(time.monotonic() - started, 3),
+    )
+    report = DayReport(
+        repo=source.repo,
+        repo_url=source.repo_url,
+        date=date,
+        timezone=settings.report.timezone,
+        language=language,
+        window=day_window(date, settings.report.timezone),
+        commits=report_commits,
+        stats=stats,
+        overview=overview,
+        analyzer=analyzer.name,
+        generated_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+        run=run,
+    )
+    return _gate(report, settings, store)
+
+
+@dataclass
+class _Counts:
+    analysed: int = 0
+    cached: int = 0
+    failures: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+
+def _analyse(
+    requests: list[AnalysisRequest],
+    analyzer: Analyzer,
+    heuristic: HeuristicAnalyzer,
+    language: str,
+    store: Store,
+    results: dict[str, Analysis],
+    counts: _Counts,
+    progress: Progress,
+) -> None:
+    if not requests:
+        return
+    repo = requests[0].commit.repo
+    fingerprints = {r.commit.sha: analyzer.fingerprint(r.depth, language) for r in requests}
+    stored = store.get_analyses(repo, fingerprints.keys(), set(fingerprints.values()))
+    missing: list[AnalysisRequest] = []
+    for request in requests:
+        found = stored.get((request.commit.sha, fingerprints[request.commit.sha]))
+        if found is not None and found.status is AnalysisStatus.OK:
+            results[request.commit.sha] = found
+            counts.cached += 1
+        else:
+            missing.append(request)
+    done = len(requests) - len(missing)
+    total = len(requests)
+    progress("analyse", done, total)
+
+    def on_result(request: AnalysisRequest, analysis: Analysis) -> None:
+        nonlocal done
+        counts.usage = counts.usage + analysis.usage
+        if analysis.status is AnalysisStatus.OK:
+            store.save_analysis(repo, request.commit.sha, analysis)
+            counts.analysed += 1
+        else:
+            reason = analysis.error or "unknown error"
+            counts.failures.append(f"{request.commit.short_sha}: {reason}")
+            # Keep the failed attempt (raw text included) for inspection, then stand in with the rules.
+            store.save_analysis(repo, request.commit.sha, analysis)
+            spent = analysis.usage  # the tokens the failed attempt cost still count
+            analysis = fallback_analysis(heuristic, request.commit, request.score, request.depth, language, reason)
+            analysis = analysis.model_copy(update={"usage": spent})
+        results[request.commit.sha] = analysis
+        done += 1
+        progress("analyse", done, total)
+
+    analyzer.analyse_many(missing, language, on_result)
+
+
+def _report_commit(commit: Commit, score: Score, analysis: Analysis | None) -> ReportCommit:
+    level = score.level
+    if analysis is not None and analysis.status is AnalysisStatus.OK and analysis.importance is not None:
+        level = analysis.importance
+    data = commit.model_dump(exclude={"title"})
+    data["files"] = [{**f, "patch": None} for f in data["files"]]
+    return ReportCommit.model_validate({**data, "score": score, "analysis": analysis, "level": level})
+
+
+def _stats(commits: Sequence[ReportCommit]) -> ReportStats:
+    usage = Usage()
+    counts = {level: 0 for level in Level}
+    failed = fallback = heuristic = unparsed = merges = 0
+    for rc in commits:
+        counts[rc.level] += 1
+        merges += rc.is_merge
+        if rc.analysis is None:
+            continue
+        usage = usage + rc.analysis.usage
+        failed += rc.analysis.status is AnalysisStatus.FAILED
+        fallback += rc.analysis.status is AnalysisStatus.FALLBACK
+        heuristic += rc.analysis.analyzer == "heuristic"
+        unparsed += rc.analysis.raw is not None
+    return ReportStats(
+        total=len(commits),
+        high=counts[Level.HIGH],
+        medium=counts[Level.MEDIUM],
+        low=counts[Level.LOW],
+        merges=merges,
+        failed=failed,
+        fallback=fallback,
+        heuristic=heuristic,
+        unparsed=unparsed,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost=usage.cost,
+        additions=sum(rc.stats.additions for rc in commits if not rc.is_merge),
+        deletions=sum(rc.stats.deletions for rc in commits if not rc.is_merge),
+    )
+
+
+def failure_ratio(report: DayReport) -> float:
+    analysable = report.stats.total - report.stats.merges
+    if analysable <= 0:
+        return 0.0
+    return (report.stats.failed + report.stats.fallback) / analysable
+
+
+def _gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
+    ratio = failure_ratio(report)
+    if ratio > settings.analysis.max_failure_ratio:
+        previous = store.get_report(report.repo, report.date, report.language)
+        if previous is not None and failure_ratio(previous) < ratio:
+            return DayOutcome(report=previous, gated=True, kept_previous=True)
+        store.save_report(report)
+        return DayOutcome(report=report, gated=True)
+    store.save_report(report)
+    return DayOutcome(report=report)
+
+
+def check_gate(outcome: RangeOutcome, settings: Settings) -> None:
+    gated = [d for d in outcome.days if d.gated]
+    if gated:
+        worst = max(gated, key=lambda d: failure_ratio(d.report))
+        kept = sum(d.kept_previous for d in gated)
+        raise GateError(
+            f"{len(gated)} report(s) have more than {settings.analysis.max_failure_ratio:.0%} failed analyses "
+            f"(worst: {worst.report.repo} {worst.report.date}, {failure_ratio(worst.report):.0%})"
+            + (f"; kept {kept} better earlier report(s)" if kept else ""),
+            "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
+        )

@@ -1,0 +1,65 @@
+"""Writing reports to files: atomic (a temporary file, then a rename), so no reader ever sees half a report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..errors import PublishError
+from ..models import DayReport
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_path(report: DayReport, template: str, ext: str) -> Path:
+    owner = report.repo.split("/")[0] if "/" in report.repo else ""
+    values = {
+        "year": f"{report.date.year:04d}",
+        "month": f"{report.date.month:02d}",
+        "date": report.date.isoformat(),
+        "repo": report.repo.replace("/", "_"),
+        "repo_name": report.repo_name,
+        "owner": owner,
+        "ext": ext,
+        "lang": report.language,
+    }
+    try:
+        relative = template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PublishError(f"bad path template {template!r}: {exc}", "use {year}, {date}, {repo_name}, {ext} …") from None
+    path = Path(relative)
+    if path.is_absolute() or ".." in path.parts:
+        raise PublishError(f"path template {template!r} leaves the output directory", "use a relative path")
+    return path
+
+
+def write_report_files(
+    report: DayReport,
+    output_dir: Path,
+    formats: Iterable[str],
+    renderers: dict[str, Callable[[DayReport], str]],
+    path_template: str,
+) -> list[Path]:
+    written = []
+    for fmt in formats:
+        target = output_dir / report_path(report, path_template, fmt)
+        try:
+            atomic_write(target, renderers[fmt](report))
+        except OSError as exc:
+            raise PublishError(f"cannot write {target}: {exc.strerror}", "check the output directory") from None
+        written.append(target)
+    return written

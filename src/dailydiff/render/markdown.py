@@ -1,0 +1,168 @@
+"""DayReport → Markdown, in the seeds' layout with their defects fixed (see REPORT_FORMAT.md)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from .. import __version__
+from ..models import AnalysisStatus, DayReport, Level, ReportCommit
+from .labels import CHANGE_TYPE_LABELS, labels
+from .text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+
+TEMPLATE = "report.md.j2"
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: str) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
+    return env
+
+
+def _fence(text: str) -> str:
+    body = clean(text).strip("\n")
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    longest = max((len(run) for run in re.findall(r"`{3,}|~{3,}", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
+def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
+    """A unique, stable anchor per commit: c-<7 hex>, longer only when two commits share a prefix."""
+    anchors: dict[str, str] = {}
+    for length in (7, 10, 12, 40):
+        seen: dict[str, int] = {}
+        for rc in commits:
+            key = rc.sha[:length]
+            seen[key] = seen.get(key, 0) + 1
+        for rc in commits:
+            if rc.sha not in anchors and seen[rc.sha[:length]] == 1:
+                anchors[rc.sha] = anchor("c", rc.sha[:length])
+    return anchors
+
+
+def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
+                 toc_chars: int) -> dict[str, Any]:  # fmt: skip
+    L = labels(report.language)
+    analysis = rc.analysis
+    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    note = ""
+    raw = None
+    if analysis is not None:
+        if analysis.status is AnalysisStatus.FALLBACK:
+            note = L["fallback_note"].format(error=shorten(analysis.error or "?", 160))
+        elif analysis.status is AnalysisStatus.FAILED:
+            note = L["failed_note"].format(error=shorten(analysis.error or "?", 160))
+        if analysis.raw:
+            raw = _fence(analysis.raw)
+    insights = []
+    if analysis is not None:
+        for name in ("architecture", "performance", "security"):
+            text = getattr(analysis.insights, name)
+            if text:
+                insights.append((name, text))
+    pr = None
+    if rc.pr is not None:
+        pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url) or ""}
+        if not pr["url"]:
+            pr = None
+    return {
+        "anchor": anchor_id,
+        "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        "author": rc.author.name,
+        "title": rc.title or "—",
+        "heading": heading,
+        "toc_title": shorten(rc.title or "—", toc_chars),
+        "short_sha": rc.short_sha,
+        "url": safe_url(rc.url),
+        "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
+        "pr": pr,
+        "is_merge": rc.is_merge,
+        "analysis": analysis,
+        "level": rc.level.value,
+        "short": analysis is not None and analysis.depth is Level.LOW,
+        "types": " / ".join(types[t.value] for t in analysis.change_types) if analysis and analysis.change_types else L["none"],
+        "insights": insights,
+        "note": note,
+        "raw": raw,
+        "watch": rc.watch,
+        "watch_mark": " 👀" if rc.watch else "",
+    }
+
+
+def stats_line(report: DayReport) -> str:
+    L = labels(report.language)
+    s = report.stats
+    parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
+    if s.merges:
+        parts.append(L["stats_merges"].format(n=s.merges))
+    if s.failed or s.fallback or report.analyzer != "heuristic":
+        parts.append(L["stats_failed"].format(n=s.failed + s.fallback))
+    if s.heuristic:
+        parts.append(L["stats_heuristic"].format(n=s.heuristic))
+    if s.prompt_tokens or s.completion_tokens:
+        parts.append(L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens))
+        parts.append(L["stats_cost"].format(cost=f"{s.cost:.4f}"))
+    if s.total:
+        parts.append(L["stats_changes"].format(additions=s.additions, deletions=s.deletions))
+    return " | ".join(parts)
+
+
+def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
+    L = labels(report.language)
+    zone = ZoneInfo(report.timezone)
+    anchors = commit_anchors(report.commits)
+    headings: dict[str, str] = {}
+    seen_titles: dict[tuple[str, str], int] = {}
+    for rc in report.commits:
+        key = (rc.level.value, rc.title)
+        seen_titles[key] = seen_titles.get(key, 0) + 1
+    for rc in report.commits:
+        title = rc.title or "—"
+        headings[rc.sha] = f"{title} ({rc.short_sha})" if seen_titles[(rc.level.value, rc.title)] > 1 else title
+    views = {
+        rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
+        for rc in report.commits
+    }
+    groups = []
+    for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
+        members = report.by_level(level)
+        if members:
+            groups.append(
+                {
+                    "anchor": f"level-{level.value}",
+                    "heading": f"{L['groups'][level.value]} ({len(members)})",
+                    "commits": [views[rc.sha] for rc in members],
+                }
+            )
+    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    footer = L["footer"].format(
+        version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
+    )
+    text = _environment(templates_dir).get_template(TEMPLATE).render(
+        report=report,
+        L=L,
+        commits=[views[rc.sha] for rc in report.commits],
+        groups=groups,
+        stats_line=stats_line(report),
+        footer=footer,
+    )
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.rstrip("\n") + "\n"

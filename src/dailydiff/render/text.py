@@ -1,0 +1,152 @@
+"""Escaping untrusted text (commit messages, names, model output) for Markdown.
+
+Only our templates add structure: text from a commit or a model can never open a heading, a table
+cell, an HTML element or a link. Code spans survive (they are inert), bare URLs are shown as code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>#|~!&$^])")
+_URL_RE = re.compile(r"\b(?:https?|ftp|javascript|data|vbscript|file)://[^\s`<>]+|\bwww\.[^\s`<>]+", re.I)
+_CODE_SPAN_RE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
+_LIST_RE = re.compile(r"^\s*(?:([-*+•])|(\d{1,3})[.)、])\s+(.*)$")
+_ANCHOR_RE = re.compile(r"[^a-z0-9-]")
+
+
+def clean(text: str) -> str:
+    """Drop NUL and control characters (tabs and newlines survive), normalise newlines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return _CONTROL_RE.sub("", text)
+
+
+def _escape_plain(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _URL_RE.finditer(text):
+        out.append(_MD_SPECIAL_RE.sub(r"\\\1", text[last : match.start()]))
+        out.append(_code_span(match.group(0)))
+        last = match.end()
+    out.append(_MD_SPECIAL_RE.sub(r"\\\1", text[last:]))
+    return "".join(out)
+
+
+def _code_span(content: str, *, in_table: bool = False) -> str:
+    content = content.replace("\n", " ")
+    if in_table:
+        content = content.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") or not content.strip() else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def md_inline(text: str | None, *, in_table: bool = False) -> str:
+    """One line of untrusted text as inline Markdown: specials escaped, code spans kept."""
+    if not text:
+        return ""
+    text = clean(text).replace("\n", " ").strip()
+    out: list[str] = []
+    last = 0
+    for match in _CODE_SPAN_RE.finditer(text):
+        out.append(_escape_plain(text[last : match.start()]))
+        out.append(_code_span(match.group(2).strip() or match.group(2), in_table=in_table))
+        last = match.end()
+    out.append(_escape_plain(text[last:]))
+    result = "".join(out)
+    if in_table:
+        # Escaped pipes inside our escapes are fine; a pipe that survived (none should) would split cells.
+        result = re.sub(r"(?<!\\)\|", r"\\|", result)
+    return result
+
+
+def md_cell(text: str | None) -> str:
+    return md_inline(text, in_table=True) or " "
+
+
+def md_block(text: str | None) -> str:
+    """Multi-line untrusted text: paragraphs and list items (rebuilt by us), nothing else."""
+    if not text:
+        return ""
+    lines = [line.strip() for line in clean(text).split("\n")]
+    blocks: list[str] = []
+    paragraph: list[str] = []
+    items: list[str] = []
+
+    def flush_paragraph() -> None:
+        if paragraph:
+            blocks.append(" ".join(md_inline(p) for p in paragraph))
+            paragraph.clear()
+
+    def flush_items() -> None:
+        if items:
+            blocks.append("\n".join(items))
+            items.clear()
+
+    numbered = 0
+    for line in lines:
+        if not line:
+            flush_paragraph()
+            flush_items()
+            numbered = 0
+            continue
+        line = re.sub(r"^#{1,6}\s+", "", line)  # a heading from the model becomes plain text
+        if re.fullmatch(r"[-=*_|:\s]{3,}", line):
+            continue  # rules, setext underlines and table separators carry no content
+        match = _LIST_RE.match(line)
+        if match:
+            flush_paragraph()
+            if match.group(2):
+                numbered += 1
+                items.append(f"{numbered}. {md_inline(match.group(3))}")
+            else:
+                items.append(f"- {md_inline(match.group(3))}")
+            continue
+        flush_items()
+        paragraph.append(line)
+    flush_paragraph()
+    flush_items()
+    return "\n\n".join(blocks)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = clean(text).replace("\n", " ").strip()
+    if _display_width(text) <= limit:
+        return text
+    out, width = [], 0
+    for char in text:
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if width > limit:
+            break
+        out.append(char)
+    return "".join(out).rstrip() + "..."
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL we put in a link: http(s) only, with characters that would end a Markdown link encoded."""
+    if not url or not re.match(r"^https?://", url, re.I):
+        return None
+    return re.sub(r"[\s()<>\[\]\"'`]", lambda m: f"%{ord(m.group(0)):02X}", url)
+
+
+def anchor(prefix: str, key: str) -> str:
+    return f"{prefix}-{_ANCHOR_RE.sub('', key.lower())}"
+
+
+def github_slug(heading: str) -> str:
+    """GitHub's heading id (github-slugger): lower-case, punctuation and symbols dropped, spaces to '-'."""
+    slug = []
+    for char in heading.strip().lower():
+        category = unicodedata.category(char)
+        if char in " -":
+            slug.append("-" if char == " " else char)
+        elif char == "_" or category[0] in "LN" or category in {"Mn", "Mc"}:
+            slug.append(char)
+    return "".join(slug)

@@ -1,0 +1,299 @@
+"""Commits from a git repository: a local clone, or a URL mirrored into the data directory.
+
+One ``git log`` pass per window with raw status, numstat and patches. Selection is by committer date
+with ``--since-as-filter`` (plain ``--since`` stops walking at the first older commit, which loses
+commits whose dates are out of order) and ``--until``; both filter on whole seconds, so the half-open
+window ``[start, end)`` becomes ``since=start, until=end-1s``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import secrets
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SourceError
+from ..models import Commit, FileChange, FileStatus, Person, Stats, Window
+from ..paths import is_generated
+
+_STATUS = {
+    "A": FileStatus.ADDED,
+    "M": FileStatus.MODIFIED,
+    "D": FileStatus.REMOVED,
+    "R": FileStatus.RENAMED,
+    "C": FileStatus.COPIED,
+    "T": FileStatus.CHANGED,
+}
+_URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
+_WEB_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)([^/:]+)[:/](.+?)(?:\.git)?/?$")
+_NUMSTAT_RE = re.compile(r"^(\d+|-)\t(\d+|-)\t")
+
+
+def is_git_url(spec: str) -> bool:
+    return bool(_URL_RE.match(spec))
+
+
+def run_git(args: list[str], cwd: Path | None = None, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
+    except FileNotFoundError:
+        raise SourceError("git is not installed or not on PATH", "install git and try again") from None
+    if check and result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise SourceError(f"git {args[0]} failed: {message[-1] if message else result.returncode}", "check the repository")
+    return result
+
+
+def web_base_from_remote(remote: str) -> tuple[str, str] | None:
+    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git or git@host:o/n."""
+    match = _WEB_RE.match(remote.strip())
+    if not match:
+        return None
+    host, path = match.groups()
+    path = path.strip("/")
+    if path.count("/") < 1 or host in {"localhost", "127.0.0.1"}:
+        return None
+    return path, f"https://{host}/{path}"
+
+
+@dataclass
+class GitSource:
+    """A commit source over a git repository at ``path`` (a work tree or a bare repository)."""
+
+    path: Path
+    repo: str
+    repo_url: str | None = None
+    branch: str = ""
+    all_branches: bool = False
+    include_merges: bool = True
+    max_patch_bytes: int = 200_000
+
+    kind = "git"
+
+    @classmethod
+    def open(
+        cls,
+        spec: str,
+        data_dir: Path,
+        *,
+        name: str | None = None,
+        branch: str = "",
+        all_branches: bool = False,
+        include_merges: bool = True,
+        max_patch_bytes: int = 200_000,
+    ) -> GitSource:
+        if is_git_url(spec):
+            path = _mirror(spec, data_dir)
+            remote = spec
+        else:
+            path = Path(spec).expanduser()
+            if not path.exists():
+                raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
+            probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
+            if probe.returncode != 0 or not path.is_dir():
+                raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
+            top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
+            if top.returncode == 0 and top.stdout.strip():
+                path = Path(top.stdout.decode().strip())
+            remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
+        derived = web_base_from_remote(remote) if remote else None
+        repo_id = name or (derived[0] if derived else path.resolve().name.removesuffix(".git"))
+        source = cls(
+            path=path,
+            repo=repo_id,
+            repo_url=derived[1] if derived else None,
+            branch=branch,
+            all_branches=all_branches,
+            include_merges=include_merges,
+            max_patch_bytes=max_patch_bytes,
+        )
+        source._check_revision()
+        return source
+
+    def _revisions(self) -> list[str]:
+        if self.all_branches:
+            return ["--branches", "--remotes"] if not self._is_bare() else ["--branches"]
+        return [self.branch or "HEAD"]
+
+    def _is_bare(self) -> bool:
+        return run_git(["rev-parse", "--is-bare-repository"], cwd=self.path).stdout.strip() == b"true"
+
+    def _check_revision(self) -> None:
+        if self.all_branches:
+            return
+        rev = self.branch or "HEAD"
+        probe = run_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=self.path, check=False)
+        if probe.returncode != 0:
+            if self.branch:
+                raise SourceError(f"branch {self.branch!r} not found in {self.repo}", "check --branch, or use --all-branches")
+            raise SourceError(f"{self.repo} has no commits yet", "commit something first, or pick another repository")
+
+    def commits(self, window: Window) -> list[Commit]:
+        token = secrets.token_hex(8)
+        start = window.start.astimezone(dt.UTC)
+        last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
+        fmt = f"%x1e{token}%x1f%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%S%x1f%B%x1e{token}e%n"
+        args = [
+            "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
+            "log", *self._revisions(),
+            f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
+            f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
+            f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
+            "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
+        ]  # fmt: skip
+        if self.all_branches:
+            args.append("--source")
+        if not self.include_merges:
+            args.append("--no-merges")
+        args.append("--")
+        result = run_git(args, cwd=self.path)
+        text = result.stdout.decode("utf-8", errors="replace")
+        return [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+
+    def _parse(self, text: str, token: str) -> list[Commit]:
+        commits: list[Commit] = []
+        head_marker = f"\x1e{token}\x1f"
+        end_marker = f"\x1e{token}e\n"
+        for chunk in text.split(head_marker)[1:]:
+            header, _, rest = chunk.partition(end_marker)
+            fields = header.split("\x1f", 9)
+            sha, parents, an, ae, ad, cn, ce, cd, source_ref, message = fields
+            files, stats = self._parse_changes(rest)
+            branches = [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+            commits.append(
+                Commit(
+                    repo=self.repo,
+                    sha=sha,
+                    parents=parents.split(),
+                    author=Person(name=an, email=ae),
+                    committer=Person(name=cn, email=ce),
+                    authored_at=dt.datetime.fromisoformat(ad),
+                    committed_at=dt.datetime.fromisoformat(cd),
+                    message=message.replace("\x00", "").rstrip("\n"),
+                    url=f"{self.repo_url}/commit/{sha}" if self.repo_url else None,
+                    branches=branches,
+                    stats=stats,
+                    files=files,
+                )
+            )
+        return commits
+
+    def _parse_changes(self, rest: str) -> tuple[list[FileChange], Stats]:
+        raw: list[tuple[str, str, str | None]] = []
+        counts: list[tuple[int, int, bool]] = []
+        patch_start = rest.find("\ndiff --git ")
+        if rest.startswith("diff --git "):
+            patch_start = 0
+        meta = rest if patch_start < 0 else rest[:patch_start]
+        for line in meta.split("\n"):
+            if line.startswith(":"):
+                info, _, paths = line.partition("\t")
+                status = info.split()[-1][:1]
+                parts = paths.split("\t")
+                if status in {"R", "C"} and len(parts) == 2:
+                    raw.append((status, _unquote(parts[1]), _unquote(parts[0])))
+                else:
+                    raw.append((status, _unquote(parts[0]), None))
+            elif _NUMSTAT_RE.match(line):
+                added, deleted, _ = line.split("\t", 2)
+                binary = added == "-"
+                counts.append((0 if binary else int(added), 0 if binary else int(deleted), binary))
+        patches: list[str] = []
+        if patch_start >= 0:
+            body = rest[patch_start + (1 if rest[patch_start] == "\n" else 0) :]
+            patches = re.split(r"(?m)^diff --git ", body)[1:]
+        files: list[FileChange] = []
+        for index, (status, path, previous) in enumerate(raw):
+            added, deleted, binary = counts[index] if index < len(counts) else (0, 0, False)
+            patch_text = patches[index] if index < len(patches) else None
+            patch, truncated = self._hunks(patch_text, binary)
+            files.append(
+                FileChange(
+                    path=path,
+                    previous_path=previous,
+                    status=_STATUS.get(status, FileStatus.MODIFIED),
+                    additions=added,
+                    deletions=deleted,
+                    patch=patch,
+                    binary=binary,
+                    generated=is_generated(path),
+                    patch_truncated=truncated,
+                )
+            )
+        stats = Stats(
+            additions=sum(f.additions for f in files), deletions=sum(f.deletions for f in files), files=len(files)
+        )
+        return files, stats
+
+    def _hunks(self, section: str | None, binary: bool) -> tuple[str | None, bool]:
+        if section is None or binary:
+            return None, False
+        at = section.find("\n@@")
+        if at < 0:
+            return "", False
+        hunks = section[at + 1 :].rstrip("\n")
+        if len(hunks.encode()) <= self.max_patch_bytes:
+            return hunks, False
+        clipped = hunks.encode()[: self.max_patch_bytes].decode("utf-8", errors="ignore")
+        return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+
+
+def _branch_name(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+_ESCAPES = {"n": 10, "t": 9, '"': 34, "\\": 92, "a": 7, "b": 8, "f": 12, "r": 13, "v": 11}
+
+
+def _unquote(path: str) -> str:
+    """Undo git's C-style quoting of unusual path names ("a\\tb", octal-escaped UTF-8 bytes)."""
+    if not (path.startswith('"') and path.endswith('"')):
+        return path
+    body, out, i = path[1:-1], bytearray(), 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 4 <= len(body):
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(_ESCAPES.get(nxt, ord(nxt)))
+            i += 2
+            continue
+        out.extend(char.encode())
+        i += 1
+    return out.decode("utf-8", errors="replace")
+
+
+def _mirror(url: str, data_dir: Path) -> Path:
+    """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
+    target = data_dir / "repos" / f"{readable}-{digest}.git"
+    safe_url = re.sub(r"//[^/@]+@", "//***@", url)
+    if (target / "HEAD").exists():
+        result = run_git(["remote", "update", "--prune"], cwd=target, check=False)
+        if result.returncode != 0:
+            raise SourceError(f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    result = run_git(["clone", "--mirror", "--quiet", url, str(partial)], check=False)
+    if result.returncode != 0:
+        raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
+    partial.rename(target)
+    return target

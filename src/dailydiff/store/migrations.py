@@ -1,0 +1,59 @@
+"""Ordered, named schema migrations, recorded in the ``migrations`` table. Append, never edit.
+Plain, portable SQL: a shared PostgreSQL store is planned."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "m001_initial",
+        """
+        CREATE TABLE commits (
+            repo TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            committed_at TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (repo, sha)
+        );
+        CREATE INDEX commits_by_time ON commits (repo, committed_at);
+        CREATE TABLE analyses (
+            repo TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            analyzer TEXT NOT NULL,
+            status TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (repo, sha, fingerprint)
+        );
+        CREATE TABLE reports (
+            repo TEXT NOT NULL,
+            date TEXT NOT NULL,
+            language TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            failed INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (repo, date, language)
+        );
+        CREATE TABLE http_cache (
+            key TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            immutable INTEGER NOT NULL DEFAULT 0,
+            stored_at TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            command TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            summary TEXT
+        );
+        """,
+    ),
+]
