@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .config_ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
 from .errors import ConfigError
 
 ENV_PREFIX = "DAILYDIFF_"
@@ -91,6 +92,15 @@ class Settings(_Section):
     git: GitSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
+    run: RunSettings
+    weekly: WeeklySettings
+    repos: list[RepoEntry] = Field(default_factory=list)
+    watch: list[WatchTopic] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        check_repos_and_topics(self.repos, self.watch)
+        return self
 
     @property
     def data_path(self) -> Path:
@@ -162,10 +172,23 @@ def _parse_env_value(raw: str, default: Any) -> Any:
         return raw
 
 
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    """('repos', 1, 'source') -> 'repos[2].source': list positions count from 1, like entries in a file."""
+    key = ""
+    for part in loc:
+        key += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
 def _describe(exc: ValidationError, source: str) -> str:
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    key = _key_path(first["loc"])
     problem = first["msg"]
+    if not key and first["type"] == "value_error":
+        # A check across entries: its message already starts with the key (repos[2].watch: …).
+        return f"invalid setting in {source}: {problem.removeprefix('Value error, ')}"
+    if first["type"] == "value_error":
+        problem = problem.removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
     elif first["type"] == "missing":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
 from .analysis.heuristic import fallback_analysis
-from .config import Settings
+from .config import Settings, WatchTopic
 from .errors import GateError
 from .models import (
     Analysis,
@@ -33,6 +33,7 @@ from .scoring import score_commit
 from .sources import CommitSource
 from .store import Store
 from .timewindow import day_window, local_date_of, range_window
+from .watch import matching_topics
 
 Progress = Callable[[str, int, int], None]
 
@@ -67,6 +68,7 @@ def build_reports(
     *,
     progress: Progress = _no_progress,
     now: dt.datetime | None = None,
+    watch: Sequence[WatchTopic] = (),
 ) -> RangeOutcome:
     tz = settings.report.timezone
     window = range_window(dates[0], dates[-1], tz)
@@ -80,8 +82,9 @@ def build_reports(
     outcome = RangeOutcome(fetched=len(commits))
     for date in dates:
         day = build_day(
-            source, date, by_day.get(date, []), settings, store, analyzer, progress=progress, now=now
-        )
+            source, date, by_day.get(date, []), settings, store, analyzer,
+            progress=progress, now=now, watch=watch,
+        )  # fmt: skip
         outcome.days.append(day)
     return outcome
 
@@ -96,6 +99,7 @@ def build_day(
     *,
     progress: Progress = _no_progress,
     now: dt.datetime | None = None,
+    watch: Sequence[WatchTopic] = (),
 ) -> DayOutcome:
     started = time.monotonic()
     language = settings.report.language
@@ -119,7 +123,8 @@ def build_day(
     if deeper:
         _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress)
 
-    report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha)) for c in ordered]
+    watched = {c.sha: matching_topics(c, watch) for c in ordered}
+    report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha), watched[c.sha]) for c in ordered]
     overview = analyzer.overview(report_commits, language) if report_commits else heuristic.overview([], language)
     stats = _stats(report_commits)
     run = RunSummary(
@@ -207,13 +212,14 @@ def _analyse(
     analyzer.analyse_many(missing, language, on_result)
 
 
-def _report_commit(commit: Commit, score: Score, analysis: Analysis | None) -> ReportCommit:
+def _report_commit(commit: Commit, score: Score, analysis: Analysis | None, watch: list[str]) -> ReportCommit:
     level = score.level
     if analysis is not None and analysis.status is AnalysisStatus.OK and analysis.importance is not None:
         level = analysis.importance
     data = commit.model_dump(exclude={"title"})
     data["files"] = [{**f, "patch": None} for f in data["files"]]
-    return ReportCommit.model_validate({**data, "score": score, "analysis": analysis, "level": level})
+    data.update(score=score, analysis=analysis, level=level, watch=watch)
+    return ReportCommit.model_validate(data)
 
 
 def _stats(commits: Sequence[ReportCommit]) -> ReportStats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import ops as _ops  # noqa: F401  (run, weekly, init, doctor)
 from . import report as _report  # noqa: F401  (registers the command)
 from .app import app
 

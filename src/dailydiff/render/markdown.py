@@ -152,6 +152,10 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
                     "commits": [views[rc.sha] for rc in members],
                 }
             )
+    watch_topics: dict[str, list[dict[str, Any]]] = {}
+    for rc in report.commits:  # newest first; topics in the order they first appear
+        for topic in rc.watch:
+            watch_topics.setdefault(topic, []).append(views[rc.sha])
     generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
     footer = L["footer"].format(
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
@@ -161,6 +165,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         L=L,
         commits=[views[rc.sha] for rc in report.commits],
         groups=groups,
+        watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
         stats_line=stats_line(report),
         footer=footer,
     )

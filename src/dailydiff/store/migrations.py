@@ -56,4 +56,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "m002_deliveries",
+        """
+        CREATE TABLE deliveries (
+            repo TEXT NOT NULL,
+            date TEXT NOT NULL,
+            language TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (repo, date, language, publisher)
+        );
+        """,
+    ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -50,13 +51,30 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            self._open_shared()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the store at {path}: {exc}", "check --data-dir and the file's permissions"
             ) from None
+
+    def _open_shared(self) -> None:
+        # Switching a new database to WAL takes an exclusive lock and does not wait on the busy timeout:
+        # when several processes or threads open a fresh store at once, the losers retry for a while.
+        deadline = time.monotonic() + 60
+        delay = 0.01
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -232,6 +250,27 @@ class Store:
                     _now(),
                 ),
             )
+
+    # deliveries (what each publisher delivered, so a re-run does not send a day twice) -------------
+
+    def record_delivery(
+        self, repo: str, date: dt.date, language: str, publisher: str, status: str, detail: str
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO deliveries (repo, date, language, publisher, status, detail, delivered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language, publisher) DO UPDATE SET "
+                "status = excluded.status, detail = excluded.detail, delivered_at = excluded.delivered_at",
+                (repo, date.isoformat(), language, publisher, status, detail, _now()),
+            )
+
+    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, str]:
+        """publisher name -> status of the last delivery of this report."""
+        rows = self._db.execute(
+            "SELECT publisher, status FROM deliveries WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
+        )
+        return {publisher: status for publisher, status in rows}
 
     # runs ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,7 @@
+"""Registers the commands for running dailydiff every day: run, weekly, init, doctor."""
+
+from __future__ import annotations
+
+from . import run as _run  # noqa: F401
+
+__all__: list[str] = []

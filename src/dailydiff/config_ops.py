@@ -1,0 +1,155 @@
+"""Settings for running every day: the ``[run]`` and ``[weekly]`` sections, ``[[repos]]`` entries and
+``[[watch]]`` topics. Kept apart from config.py (which imports them) so that file stays small.
+
+Entries are validated with messages that name the key the way a user finds it in the file:
+``repos[2].source`` is the ``source`` of the second ``[[repos]]`` entry (counting from 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunSettings(_Section):
+    concurrency: int = Field(ge=1, le=64)
+    output_dir: str
+    summary_json: str
+
+
+class WeeklySettings(_Section):
+    path_template: str
+    top_commits: int = Field(ge=1, le=200)
+    formats: list[Literal["md", "json"]]
+
+
+def _text_list(values: list[str], what: str) -> list[str]:
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise ValueError(f"empty {what}; remove it or write one")
+    if any(_CONTROL_RE.search(v) for v in cleaned):
+        raise ValueError(f"{what} contains a control character")
+    return cleaned
+
+
+class WatchTopic(_Section):
+    """A topic to watch: a commit matches when any keyword, path glob or author matches."""
+
+    name: str
+    keywords: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or _CONTROL_RE.search(value):
+            raise ValueError("a watch topic needs a printable, non-empty name")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        return _text_list(value, "keyword")
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        return _text_list(value, "path glob")
+
+    @field_validator("authors")
+    @classmethod
+    def _authors(cls, value: list[str]) -> list[str]:
+        return _text_list(value, "author")
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> WatchTopic:
+        if not (self.keywords or self.paths or self.authors):
+            raise ValueError("a watch topic needs at least one of keywords, paths or authors")
+        return self
+
+
+class RepoEntry(_Section):
+    """One followed repository. Unset optional keys fall back to the global settings."""
+
+    source: str
+    name: str | None = None
+    branch: str | None = None
+    all_branches: bool | None = None
+    timezone: str | None = None
+    language: Literal["zh", "en"] | None = None
+    analyzer: Literal["heuristic", "llm", "auto"] | None = None
+    watch: list[str] | None = None  # names of [[watch]] topics; unset: every topic
+    publishers: list[str] | None = None  # names of publishers; unset: every configured publisher
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("empty; use a GitHub owner/name, a local path or a git URL")
+        if _CONTROL_RE.search(value):
+            raise ValueError("contains a control character")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or _CONTROL_RE.search(value) or ".." in value.split("/"):
+            raise ValueError("a repository name must be printable, non-empty and without '..'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown timezone; use an IANA name such as Asia/Shanghai or UTC") from None
+        return value
+
+    @property
+    def key(self) -> str:
+        """The stable name of the entry: what shards are assigned by and what logs call it."""
+        return self.name or self.source
+
+
+def check_repos_and_topics(repos: Sequence[RepoEntry], topics: Sequence[WatchTopic]) -> None:
+    """Checks across entries; raises ValueError with a message that starts with the key."""
+    names: dict[str, int] = {}
+    for index, topic in enumerate(topics, 1):
+        if topic.name in names:
+            raise ValueError(
+                f"watch[{index}].name: duplicate topic {topic.name!r} (also watch[{names[topic.name]}])"
+            )
+        names[topic.name] = index
+    keys: dict[str, int] = {}
+    for index, repo in enumerate(repos, 1):
+        if repo.key in keys:
+            raise ValueError(
+                f"repos[{index}]: {repo.key!r} is listed twice (also repos[{keys[repo.key]}]); "
+                "remove one or give each a distinct name"
+            )
+        keys[repo.key] = index
+        if repo.branch and repo.all_branches:
+            raise ValueError(f"repos[{index}].branch: cannot be combined with all_branches = true; pick one")
+        for topic in repo.watch or []:
+            if topic not in names:
+                known = ", ".join(names) or "none defined"
+                raise ValueError(f"repos[{index}].watch: unknown watch topic {topic!r} (topics: {known})")

@@ -1,0 +1,26 @@
+"""Running every configured repository: planning (shards, per-repository settings), execution (bounded
+concurrency, resumable) and the seam to the publishers."""
+
+from .dates import DateSpec
+from .execute import DayResult, RepoResult, RunOptions, run_jobs
+from .plan import RepoJob, Shard, parse_shard, plan_jobs, redact, shard_of
+from .publishing import PUBLISHER_PROVIDERS, FilesOutput, Publisher, PublishResult, configured_publishers
+
+__all__ = [
+    "PUBLISHER_PROVIDERS",
+    "DateSpec",
+    "DayResult",
+    "FilesOutput",
+    "PublishResult",
+    "Publisher",
+    "RepoJob",
+    "RepoResult",
+    "RunOptions",
+    "Shard",
+    "configured_publishers",
+    "parse_shard",
+    "plan_jobs",
+    "redact",
+    "run_jobs",
+    "shard_of",
+]

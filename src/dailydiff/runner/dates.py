@@ -1,0 +1,32 @@
+"""Which days a run covers. Resolved per repository, because "yesterday" depends on its timezone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..timewindow import days, parse_date
+
+
+@dataclass(frozen=True)
+class DateSpec:
+    date: str | None = None  # YYYY-MM-DD, "today" or "yesterday" (the default)
+    first: str | None = None
+    last: str | None = None
+
+    def check(self) -> None:
+        if self.date and (self.first or self.last):
+            raise UsageError("--date cannot be combined with --from/--to", "give either one day or a range")
+        if (self.first or self.last) and not (self.first and self.last):
+            raise UsageError(
+                "--from and --to go together",
+                "give both ends of the range, e.g. --from 2026-01-01 --to 2026-01-07",
+            )
+        self.resolve("UTC")  # bad dates fail before any work starts
+
+    def resolve(self, tz: str, now: dt.datetime | None = None) -> list[dt.date]:
+        self_first, self_last = self.first, self.last
+        if self_first and self_last:
+            return days(parse_date(self_first, tz, now=now), parse_date(self_last, tz, now=now))
+        return [parse_date(self.date or "yesterday", tz, now=now)]

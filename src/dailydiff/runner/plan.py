@@ -1,0 +1,115 @@
+"""What a run does: which repositories (after sharding), with which effective settings. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import RepoEntry, Settings, WatchTopic
+from ..errors import ConfigError, UsageError
+from ..watch import topics_for
+
+_SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_CREDENTIALS_RE = re.compile(r"(?<=//)[^/@\s]+@")
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # 1-based
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def parse_shard(text: str | None) -> Shard | None:
+    if text is None:
+        return None
+    match = _SHARD_RE.match(text)
+    if not match:
+        raise UsageError(f"bad --shard {text!r}", "use I/N, e.g. --shard 1/3 for the first of three shards")
+    index, count = int(match.group(1)), int(match.group(2))
+    if count < 1 or not 1 <= index <= count:
+        raise UsageError(f"bad --shard {text!r}: I must be between 1 and N", "e.g. --shard 2/3")
+    return Shard(index, count)
+
+
+def shard_of(key: str, count: int) -> int:
+    """The 1-based shard of a repository: stable across runs, machines and Python versions."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+@dataclass(frozen=True)
+class RepoJob:
+    index: int  # position in [[repos]], 1-based (for messages naming the key)
+    entry: RepoEntry
+    settings: Settings  # the global settings with this entry's overrides applied
+    topics: tuple[WatchTopic, ...]
+    source: str  # entry.source, with a relative local path resolved against the config file's directory
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
+
+    @property
+    def label(self) -> str:
+        return redact(self.entry.key)
+
+
+def redact(text: str) -> str:
+    """A source for logs and summaries: credentials in a URL (https://user:token@host) are hidden."""
+    return _CREDENTIALS_RE.sub("***@", text)
+
+
+def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
+    report = settings.report.model_copy(
+        update={
+            k: v for k, v in {"timezone": entry.timezone, "language": entry.language}.items() if v is not None
+        }
+    )
+    git = settings.git.model_copy(
+        update={
+            k: v
+            for k, v in {"branch": entry.branch, "all_branches": entry.all_branches}.items()
+            if v is not None
+        }
+    )
+    if entry.branch:
+        git = git.model_copy(update={"all_branches": False})
+    elif entry.all_branches:
+        git = git.model_copy(update={"branch": ""})
+    analysis = settings.analysis.model_copy(update={"analyzer": entry.analyzer} if entry.analyzer else {})
+    return settings.model_copy(update={"report": report, "git": git, "analysis": analysis})
+
+
+def resolve_source(source: str, base_dir: Path | None) -> str:
+    """A relative path in the config means relative to the config file, wherever `run` starts from."""
+    if base_dir is None or "://" in source or Path(source).expanduser().is_absolute():
+        return source
+    candidate = base_dir / source
+    return str(candidate) if candidate.exists() else source
+
+
+def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | None = None) -> list[RepoJob]:
+    if not settings.repos:
+        raise ConfigError(
+            "no repositories configured",
+            "add [[repos]] entries to dailydiff.toml (`dailydiff init` writes an example)",
+        )
+    jobs = []
+    for index, entry in enumerate(settings.repos, 1):
+        if shard is not None and shard_of(entry.key, shard.count) != shard.index:
+            continue
+        jobs.append(
+            RepoJob(
+                index=index,
+                entry=entry,
+                settings=effective_settings(settings, entry),
+                topics=tuple(topics_for(settings.watch, entry.watch)),
+                source=resolve_source(entry.source, base_dir),
+            )
+        )
+    return jobs

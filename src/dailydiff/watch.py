@@ -1,0 +1,130 @@
+"""Watch topics: which configured topics a commit matches. Pure functions, no I/O.
+
+A commit matches a topic when any of its criteria matches:
+
+- a **keyword** occurs in the commit title or message, or the pull request's title or labels — any case,
+  as a whole word when the keyword starts/ends with a letter or digit (``npu`` matches ``[NPU]`` but not
+  ``input``; CJK keywords match anywhere);
+- a **path glob** matches a changed file (its new or previous path): ``*`` stays within a directory,
+  ``**`` crosses directories, ``?`` is one character; a glob without ``/`` matches the file name in any
+  directory; a glob ending in ``/`` matches everything below that directory;
+- an **author** equals (any case, globs allowed) the author's name, email or login.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TypeVar
+
+from .config_ops import WatchTopic
+from .models import Commit
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
+
+
+@lru_cache(maxsize=4096)
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
+    body = re.escape(keyword)
+    if _ASCII_WORD.match(keyword[0]):
+        body = r"(?<![A-Za-z0-9_])" + body
+    if _ASCII_WORD.match(keyword[-1]):
+        body += r"(?![A-Za-z0-9_])"
+    return re.compile(body, re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """A path glob as an anchored regular expression over '/'-separated paths."""
+    if glob.endswith("/"):
+        glob += "**"
+    anywhere = "/" not in glob
+    glob = glob.lstrip("/")
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        char = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    prefix = "(?:.*/)?" if anywhere else ""
+    return re.compile(f"^{prefix}{''.join(out)}$")
+
+
+@lru_cache(maxsize=4096)
+def author_pattern(author: str) -> re.Pattern[str]:
+    """``*`` and ``?`` are wildcards; everything else is literal (bot logins have brackets: ``x[bot]``)."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in author)
+    return re.compile(f"^{body}$", re.IGNORECASE)
+
+
+def _text_fields(commit: Commit) -> list[str]:
+    fields = [commit.message]
+    if commit.pr is not None:
+        fields.append(commit.pr.title)
+        fields.extend(commit.pr.labels)
+    return fields
+
+
+def _paths(commit: Commit) -> list[str]:
+    paths: list[str] = []
+    for change in commit.files:
+        paths.append(change.path)
+        if change.previous_path:
+            paths.append(change.previous_path)
+    return paths
+
+
+def _identities(commit: Commit) -> list[str]:
+    person = commit.author
+    return [value for value in (person.name, person.email, person.login or "") if value]
+
+
+def matches(commit: Commit, topic: WatchTopic) -> bool:
+    if topic.keywords:
+        texts = _text_fields(commit)
+        if any(keyword_pattern(k).search(text) for k in topic.keywords for text in texts):
+            return True
+    if topic.paths:
+        paths = _paths(commit)
+        if any(glob_pattern(g).match(path) for g in topic.paths for path in paths):
+            return True
+    if topic.authors:
+        identities = _identities(commit)
+        if any(author_pattern(a).match(identity) for a in topic.authors for identity in identities):
+            return True
+    return False
+
+
+def matching_topics(commit: Commit, topics: Iterable[WatchTopic]) -> list[str]:
+    """The names of the topics the commit matches, in the order the topics are configured."""
+    return [topic.name for topic in topics if matches(commit, topic)]
+
+
+def topics_for(all_topics: Sequence[WatchTopic], names: Sequence[str] | None) -> list[WatchTopic]:
+    """The topics a repository uses: all of them, or the named subset (names are validated in config)."""
+    if names is None:
+        return list(all_topics)
+    wanted = set(names)
+    return [topic for topic in all_topics if topic.name in wanted]
+
+
+T = TypeVar("T")
+
+
+def watched_first(commits: Sequence[T]) -> list[T]:
+    """Commits with a watch topic first (stable otherwise): the order chat messages use."""
+    return sorted(commits, key=lambda c: not getattr(c, "watch", None))

@@ -1,0 +1,212 @@
+"""`dailydiff run`: many repositories from config, watch markers, publishers, shards, exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dailydiff.config import load_settings
+from dailydiff.errors import UsageError
+from dailydiff.models import DayReport
+from dailydiff.render import RENDERERS
+from dailydiff.runner import (
+    DateSpec,
+    FilesOutput,
+    PublishResult,
+    RunOptions,
+    parse_shard,
+    plan_jobs,
+    run_jobs,
+)
+from dailydiff.runner.plan import shard_of
+from dailydiff.store import Store
+from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
+
+LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("run")
+    expected = build_workspace(root)
+    return root, expected
+
+
+def test_three_repos_seven_days_give_21_reports_with_exact_watch_markers(
+    workspace: tuple[Path, dict],
+) -> None:
+    root, expected = workspace
+    dailydiff(*run_args("out1"), "--summary-json", "summary1.json", cwd=root)
+    md = sorted((root / "out1").rglob("*.md"))
+    js = sorted((root / "out1").rglob("*.json"))
+    assert len(md) == 21 and len(js) == 21
+    by_sha = {c.sha: c for commits in expected.values() for c in commits}
+    seen: Counter[str] = Counter()
+    watched_titles_md: set[str] = set()
+    for path in js:
+        report = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
+        for rc in report.commits:
+            seen[rc.sha] += 1
+            assert rc.watch == by_sha[rc.sha].topics, (rc.title, rc.watch, by_sha[rc.sha].topics)
+            assert report.date == by_sha[rc.sha].date
+    assert seen == Counter(dict.fromkeys(by_sha, 1))  # every commit in exactly one report
+    for path in md:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("| 2026-") and line.endswith(" 👀 |"):
+                watched_titles_md.add(line.split("[", 1)[1].split("](", 1)[0].replace("\\_", "_"))
+    assert watched_titles_md == {c.title for c in by_sha.values() if c.topics}
+    assert 0 < len(watched_titles_md) < len(by_sha)
+    # The overview lists each topic's commits first.
+    sample = next(p for p in md if "👀" in p.read_text(encoding="utf-8"))
+    text = sample.read_text(encoding="utf-8")
+    assert text.index("**👀 关注**") < text.index("### 📜 提交列表")
+
+    summary = json.loads((root / "summary1.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "ok" and summary["exit_code"] == 0
+    assert summary["totals"]["days_built"] == 21 and summary["totals"]["commits"] == len(by_sha)
+    for repo in summary["repos"]:
+        assert repo["status"] == "ok" and len(repo["days"]) == DAYS
+        for day in repo["days"]:
+            assert [p["publisher"] for p in day["publish"]] == ["files"]
+            assert day["publish"][0]["status"] == "ok" and len(day["publish"][0]["paths"]) == 2
+
+
+def test_a_rerun_is_up_to_date_and_force_rebuilds(workspace: tuple[Path, dict]) -> None:
+    root, _ = workspace
+    dailydiff(*run_args("out2"), cwd=root)
+    before = {p: p.read_bytes() for p in (root / "out2").rglob("*.*")}
+    again = dailydiff(*run_args("out2"), "--summary-json", "summary2.json", cwd=root)
+    assert {p: p.read_bytes() for p in (root / "out2").rglob("*.*")} == before  # not even re-rendered
+    summary = json.loads((root / "summary2.json").read_text(encoding="utf-8"))
+    assert summary["totals"]["days_up_to_date"] == 21 and summary["totals"]["days_built"] == 0
+    assert "21 up to date" in again.stderr
+    dailydiff(*run_args("out2"), "--force", "--summary-json", "summary3.json", cwd=root)
+    forced = json.loads((root / "summary3.json").read_text(encoding="utf-8"))
+    assert forced["totals"]["days_built"] == 21
+    assert forced["totals"]["analysed"] == 0 and forced["totals"]["cached"] > 0  # nothing analysed again
+
+
+def test_shards_cover_every_repository_exactly_once(workspace: tuple[Path, dict]) -> None:
+    root, expected = workspace
+    names: list[str] = []
+    for index in (1, 2, 3):
+        dailydiff(
+            *run_args("out3"), "--shard", f"{index}/3", "--summary-json", f"shard{index}.json", cwd=root
+        )
+        summary = json.loads((root / f"shard{index}.json").read_text(encoding="utf-8"))
+        assert summary["shard"] == f"{index}/3"
+        names += [r["name"] for r in summary["repos"]]
+    assert sorted(names) == sorted(expected)
+    assert len(list((root / "out3").rglob("*.md"))) == 21
+
+
+def test_shard_assignment_is_a_stable_partition() -> None:
+    body = "".join(f'[[repos]]\nsource = "org/repo-{i}"\n' for i in range(60))
+    settings = load_settings(None, overrides={}, environ={}, cwd=Path("/nonexistent"))
+    settings = settings.model_validate(
+        {**settings.model_dump(), "repos": [{"source": f"org/repo-{i}"} for i in range(60)]}
+    )
+    assert body  # the same entries as a file would give
+    for count in (1, 2, 3, 7):
+        shards = [plan_jobs(settings, parse_shard(f"{i}/{count}")) for i in range(1, count + 1)]
+        keys = [job.key for shard in shards for job in shard]
+        assert sorted(keys) == sorted(f"org/repo-{i}" for i in range(60))
+        if count > 1:
+            assert all(shards), "every shard gets some of 60 repositories"
+    assert shard_of("org/repo-1", 3) == shard_of("org/repo-1", 3)
+    assert [shard_of(f"r{i}", 5) for i in range(5)] == [shard_of(f"r{i}", 5) for i in range(5)]
+    for bad in ("0/3", "4/3", "1/0", "a/b", "3"):
+        with pytest.raises(UsageError):
+            parse_shard(bad)
+
+
+def test_config_errors_are_one_line_naming_the_key_and_exit_2(tmp_path: Path) -> None:
+    cases = {
+        '[[repos]]\nsource = "a/b"\n[[repos]]\nsource = ""\n': "'repos[2].source'",
+        '[[repos]]\nsource = "a/b"\nwatch = ["nope"]\n': "repos[1].watch: unknown watch topic 'nope'",
+        '[[repos]]\nsource = "a/b"\nbranch = "x"\nall_branches = true\n': "repos[1].branch",
+        '[[watch]]\nname = "t"\n': "'watch[1]'",
+        '[[watch]]\nname = "t"\nkeywords = ["x"]\nfoo = 1\n': "'watch[1].foo'",
+        '[[repos]]\nsource = "a/b"\npublishers = ["chat"]\n': "'repos[1].publishers': unknown publisher",
+        "[run]\nconcurrency = 0\n": "'run.concurrency'",
+        "": "no repositories configured",
+    }
+    for body, needle in cases.items():
+        (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+        result = dailydiff(
+            "run", "--data-dir", tmp_path / "data", "--date", "2026-01-05", cwd=tmp_path, check=False
+        )
+        assert result.returncode == 2, (body, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("dailydiff: error: ") and needle in lines[0], lines
+        assert "Traceback" not in result.stderr
+
+
+def test_a_bad_repository_fails_alone_with_exit_1(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=2, per_day=1, extra_toml='\n[[repos]]\nsource = "./repos/missing"\n')
+    result = dailydiff(
+        *run_args(), "--summary-json", "s.json", "--log-format", "json", cwd=tmp_path, check=False
+    )
+    assert result.returncode == 1
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    status = {r["name"]: (r["status"], r["error"]) for r in summary["repos"]}
+    assert status["proj0"] == ("ok", None) and status["proj1"] == ("ok", None)
+    assert (
+        status["./repos/missing"][0] == "failed"
+        and "neither an existing path" in status["./repos/missing"][1]
+    )
+    assert len(list((tmp_path / "out").rglob("*.md"))) == 2 * DAYS
+    logs = [json.loads(line) for line in result.stderr.splitlines()]  # every stderr line is a JSON log
+    assert any(entry["level"] == "error" and entry.get("repo") == "./repos/missing" for entry in logs)
+
+
+class Recorder:
+    """A publisher that keeps what it was given (stands in for the webhook/e-mail publishers)."""
+
+    def __init__(self, name: str, fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+        self.received: list[tuple[str, dt.date, list[str]]] = []
+
+    def publish(self, report: DayReport) -> PublishResult:
+        if self.fail:
+            raise ConnectionError("receiver down")
+        self.received.append((report.repo, report.date, [c.sha for c in report.commits if c.watch]))
+        return PublishResult(self.name, "ok", "sent")
+
+
+def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=2, per_day=2)
+    settings = load_settings(tmp_path / "dailydiff.toml", environ={})
+    settings = settings.model_copy(update={"data_dir": str(tmp_path / "data")})
+    files = FilesOutput(tmp_path / "out", ["md"], dict(RENDERERS), settings.report.path_template)
+    chat, down = Recorder("chat"), Recorder("mail", fail=True)
+    options = RunOptions(
+        dates=DateSpec(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()), concurrency=2
+    )
+    results = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
+    assert [r.status for r in results] == ["partial", "partial"]  # one publisher down: the others delivered
+    for repo in results:
+        for day in repo.days:
+            assert [(p.publisher, p.status) for p in day.publish] == [
+                ("files", "ok"),
+                ("chat", "ok"),
+                ("mail", "failed"),
+            ]
+            assert "receiver down" in day.publish[2].detail
+    assert len(chat.received) == 2 * DAYS
+    # A re-run sends nothing twice: only the failed publisher is tried again.
+    down.fail = False
+    again = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
+    assert len(chat.received) == 2 * DAYS and len(down.received) == 2 * DAYS
+    assert {(p.publisher, p.status) for r in again for d in r.days for p in d.publish} == {
+        ("files", "skipped"), ("chat", "skipped"), ("mail", "ok")
+    }  # fmt: skip
+    third = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
+    assert {d.status for r in third for d in r.days} == {"up-to-date"}
+    with Store.open(tmp_path / "data") as store:
+        assert store.deliveries("proj0", FIRST_DAY, "zh") == {"chat": "ok", "mail": "ok"}
