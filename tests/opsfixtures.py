@@ -112,15 +112,19 @@ def build_fixture_repo(path: Path, index: int, per_day: int) -> list[FixtureComm
 
 
 def build_workspace(
-    root: Path, repos: int = 3, per_day: int = 3, extra_toml: str = ""
+    root: Path, repos: int = 3, per_day: int = 3, extra_toml: str = "", last_by_url: bool = False
 ) -> dict[str, list[FixtureCommit]]:
-    """``repos`` fixture repositories under root/repos and root/dailydiff.toml following them."""
+    """``repos`` fixture repositories under root/repos and root/dailydiff.toml following them (the last one
+    by a file:// URL, cloned into the data directory, when ``last_by_url``)."""
     expected: dict[str, list[FixtureCommit]] = {}
     entries = []
     for index in range(repos):
         name = f"proj{index}"
         expected[name] = build_fixture_repo(root / "repos" / name, index, per_day)
-        entries.append(f'[[repos]]\nsource = "repos/{name}"\nname = "{name}"\n')
+        source = f"repos/{name}"
+        if last_by_url and index == repos - 1:
+            source = (root / "repos" / name).resolve().as_uri()
+        entries.append(f'[[repos]]\nsource = "{source}"\nname = "{name}"\n')
     (root / "dailydiff.toml").write_text(
         'data_dir = "data"\n\n[report]\nformats = ["md", "json"]\n\n'
         + "\n".join(entries)

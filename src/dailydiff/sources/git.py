@@ -276,7 +276,18 @@ def _unquote(path: str) -> str:
 
 
 def _mirror(url: str, data_dir: Path) -> Path:
-    """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs."""
+    """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
+    process or thread at a time per mirror, since several runs may share a data directory."""
+    import fcntl
+
+    lock_dir = data_dir / "repos"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f".{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _mirror_unlocked(url, data_dir)
+
+
+def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
     target = data_dir / "repos" / f"{readable}-{digest}.git"
