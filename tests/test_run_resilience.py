@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from opsfixtures import build_workspace, cli_env, dailydiff, outputs, run_args
 
 from dailydiff.store import DB_NAME, Store
+from opsfixtures import build_workspace, cli_env, dailydiff, outputs, run_args
 
 # Every write to the analyses table (insert, or update of an existing row) is logged by triggers, so
 # an analysis computed and stored twice shows up as two writes of one row.

@@ -149,7 +149,7 @@ def check_repos_and_topics(repos: Sequence[RepoEntry], topics: Sequence[WatchTop
         keys[repo.key] = index
         if repo.branch and repo.all_branches:
             raise ValueError(f"repos[{index}].branch: cannot be combined with all_branches = true; pick one")
-        for topic in repo.watch or []:
-            if topic not in names:
+        for wanted in repo.watch or []:
+            if wanted not in names:
                 known = ", ".join(names) or "none defined"
-                raise ValueError(f"repos[{index}].watch: unknown watch topic {topic!r} (topics: {known})")
+                raise ValueError(f"repos[{index}].watch: unknown watch topic {wanted!r} (topics: {known})")

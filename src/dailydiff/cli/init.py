@@ -1,0 +1,41 @@
+"""`dailydiff init`: write a commented dailydiff.toml and a GitHub Actions workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import UsageError
+from ..publish.files import atomic_write
+from ..scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
+from .app import app, handle_errors, stderr
+
+
+@app.command("init")
+@handle_errors
+def init_command(
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    directory: Path = typer.Option(Path("."), "--directory", "-C", help="Where to write the files."),
+    repos: list[str] | None = typer.Option(
+        None, "--repo", help="A repository to follow (repeatable); default: an example entry."
+    ),
+    install: str = typer.Option(DEFAULT_INSTALL, "--install", help="How the workflow installs dailydiff."),
+) -> None:
+    """Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml."""
+    config = config_text(repos or [])
+    files = {directory / CONFIG_NAME: config, directory / WORKFLOW_PATH: workflow_text(config, install)}
+    existing = [path for path in files if path.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing)
+        raise UsageError(
+            f"{names} already exist(s)", "pass --force to overwrite, or edit the file(s) by hand"
+        )
+    for path, text in files.items():
+        atomic_write(path, text)
+        stderr.print(f"wrote {path}", markup=False, highlight=False)
+    stderr.print(
+        "next: edit the [[repos]] entries, check the set-up with `dailydiff doctor`, then commit both files",
+        markup=False,
+        highlight=False,
+    )

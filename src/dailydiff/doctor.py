@@ -1,0 +1,195 @@
+"""`dailydiff doctor`: checks of a set-up, each giving ✓ or ✗ lines with the fix.
+
+``CHECKS`` is a plain registry of checks run in order; features add theirs (the GitHub token and rate
+limit, the LLM endpoint, the publishers' configuration) when they land. ``REPO_PROBES`` maps a source
+kind (see sources.source_kind) to a reachability probe for one [[repos]] entry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import RepoEntry, Settings, load_settings
+from .errors import DailyDiffError
+from .runner.plan import redact, resolve_source
+from .sources import SOURCES, GitSource, source_kind
+from .sources.git import is_git_url
+from .store import Store
+
+MIN_GIT = (2, 37)  # `git log --since-as-filter`
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    label: str
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "✓" if self.ok else "✗"
+        text = f"{mark} {self.label}: {self.detail}"
+        return text + (f" — fix: {self.fix}" if not self.ok and self.fix else "")
+
+
+@dataclass
+class DoctorContext:
+    config_path: Path | None
+    base_dir: Path
+    settings: Settings | None = None
+    config_error: str | None = None
+
+    @classmethod
+    def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
+        base_dir = (config_path.parent if config_path else Path.cwd()).resolve()
+        context = cls(config_path=config_path, base_dir=base_dir)
+        try:
+            overrides = {"data_dir": str(data_dir)} if data_dir else None
+            context.settings = load_settings(config_path, overrides=overrides)
+        except DailyDiffError as exc:
+            context.config_error = str(exc)
+        return context
+
+
+Check = Callable[[DoctorContext], list[CheckResult]]
+RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]
+
+
+def check_config(ctx: DoctorContext) -> list[CheckResult]:
+    if ctx.settings is None:
+        return [
+            CheckResult(False, "config", ctx.config_error or "invalid", "correct the setting named above")
+        ]
+    if ctx.config_path is not None:
+        where = str(ctx.config_path)
+    else:
+        where = (
+            "./dailydiff.toml"
+            if (Path.cwd() / "dailydiff.toml").is_file()
+            else "the defaults (no dailydiff.toml)"
+        )
+    s = ctx.settings
+    detail = f"{where} is valid ({len(s.repos)} repositories, {len(s.watch)} watch topics)"
+    if not s.repos:
+        return [
+            CheckResult(False, "config", f"{where} has no [[repos]] entries", "add them (`dailydiff init`)")
+        ]
+    return [CheckResult(True, "config", detail)]
+
+
+def check_git(ctx: DoctorContext) -> list[CheckResult]:
+    try:
+        result = subprocess.run(["git", "--version"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return [CheckResult(False, "git", "not found on PATH", "install git (2.37 or later)")]
+    match = re.search(r"(\d+)\.(\d+)", result.stdout)
+    version = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if version < MIN_GIT:
+        return [CheckResult(False, "git", f"{result.stdout.strip()} is too old", "install git 2.37 or later")]
+    return [CheckResult(True, "git", result.stdout.strip())]
+
+
+def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
+    if ctx.settings is None:
+        return []
+    path = ctx.settings.data_path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+        Store.open(path).close()
+    except (OSError, DailyDiffError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
+        return [CheckResult(False, "data directory", f"{path} is not writable ({reason})", fix)]
+    return [CheckResult(True, "data directory", f"{path} is writable and the store opens")]
+
+
+def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+    label = f"repository {entry.key}"
+    if is_git_url(spec):
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+        try:
+            result = subprocess.run(
+                ["git", "ls-remote", "--heads", "--", spec],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=30,
+            )
+        except subprocess.TimeoutExpired:
+            return CheckResult(
+                False, label, f"{redact(spec)} did not answer within 30 s", "check the URL and network"
+            )
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["unreachable"])[-1]
+            return CheckResult(False, label, f"cannot reach {redact(spec)} ({redact(reason)})",
+                               f"correct {entry.key}'s source URL or your access to it")  # fmt: skip
+        branch = entry.branch or settings.git.branch
+        if branch and f"refs/heads/{branch}" not in result.stdout:
+            return CheckResult(False, label, f"{redact(spec)} has no branch {branch!r}", "correct the branch")
+        return CheckResult(True, label, f"{redact(spec)} is reachable")
+    try:
+        source = GitSource.open(
+            spec,
+            settings.data_path,
+            name=entry.name,
+            branch=entry.branch if entry.branch is not None else settings.git.branch,
+            all_branches=bool(
+                entry.all_branches if entry.all_branches is not None else settings.git.all_branches
+            ),
+        )
+    except DailyDiffError as exc:
+        return CheckResult(False, label, exc.message, f"correct {entry.key}'s source, or {exc.hint}")
+    return CheckResult(True, label, f"{spec} is a git repository ({source.repo})")
+
+
+# source kind -> probe; the GitHub source adds its probe (token, rate limit, repository) here.
+REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git}
+
+
+def check_repos(ctx: DoctorContext) -> list[CheckResult]:
+    if ctx.settings is None:
+        return []
+    results = []
+    for index, entry in enumerate(ctx.settings.repos, 1):
+        spec = resolve_source(entry.source, ctx.base_dir)
+        label = f"repository {entry.key}"
+        try:
+            kind = source_kind(spec)
+        except DailyDiffError as exc:
+            results.append(CheckResult(False, label, exc.message, f"correct repos[{index}].source"))
+            continue
+        if kind not in SOURCES:
+            fix = f"use a local clone or a git URL in repos[{index}].source"
+            results.append(
+                CheckResult(False, label, f"the {kind} source is not available in this build", fix)
+            )
+            continue
+        probe = REPO_PROBES.get(kind)
+        if probe is None:
+            results.append(CheckResult(True, label, f"{kind} source (reachability is not checked)"))
+            continue
+        results.append(probe(spec, entry, ctx.settings))
+    return results
+
+
+CHECKS: dict[str, Check] = {
+    "config": check_config,
+    "git": check_git,
+    "data_dir": check_data_dir,
+    "repos": check_repos,
+}
+
+
+def run_checks(ctx: DoctorContext, checks: dict[str, Check] | None = None) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for check in (checks or CHECKS).values():
+        results.extend(check(ctx))
+    return results

@@ -1,0 +1,156 @@
+"""`dailydiff init` writes a config that loads unchanged and a workflow that runs the documented command;
+`dailydiff doctor` reports ✓ on the fixtures and specific ✗ lines for broken repositories."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from dailydiff.config import defaults_text, load_settings
+from dailydiff.scaffold import RUN_COMMAND
+from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff
+
+
+def test_init_writes_both_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    result = dailydiff("init", cwd=tmp_path)
+    config = tmp_path / "dailydiff.toml"
+    workflow = tmp_path / ".github" / "workflows" / "dailydiff.yml"
+    assert config.is_file() and workflow.is_file()
+    assert "wrote" in result.stderr
+    config.write_text(config.read_text(encoding="utf-8") + "# my edit\n", encoding="utf-8")
+    again = dailydiff("init", cwd=tmp_path, check=False)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines()[-1].startswith("dailydiff: error: ")
+    assert "--force" in again.stderr and "# my edit" in config.read_text(encoding="utf-8")
+    dailydiff("init", "--force", cwd=tmp_path)
+    assert "# my edit" not in config.read_text(encoding="utf-8")
+
+
+def test_init_config_loads_into_the_default_settings_unchanged(tmp_path: Path) -> None:
+    dailydiff("init", cwd=tmp_path)
+    config = tmp_path / "dailydiff.toml"
+    written = tomllib.loads(config.read_text(encoding="utf-8"))
+    defaults = tomllib.loads(defaults_text())
+    for key, value in defaults.items():
+        assert written[key] == value, key  # every default, section by section, exactly
+    assert set(written) - set(defaults) == {"repos", "watch"}
+    loaded = load_settings(config, environ={})
+    plain = load_settings(None, environ={}, cwd=tmp_path / "nowhere")
+    assert loaded.model_dump(exclude={"repos", "watch"}) == plain.model_dump(exclude={"repos", "watch"})
+    assert [r.source for r in loaded.repos] == ["sgl-project/sglang"]
+    assert [w.name for w in loaded.watch] == ["security", "dependencies"]
+    # The commented defaults are carried over verbatim (every setting with its comment).
+    assert defaults_text().rstrip("\n") in config.read_text(encoding="utf-8")
+
+
+def test_init_workflow_parses_and_its_run_step_runs_the_documented_command(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "repos" / "alpha", 0, per_day=2)
+    dailydiff("init", "--repo", "repos/alpha", cwd=tmp_path)
+    workflow = yaml.safe_load(
+        (tmp_path / ".github" / "workflows" / "dailydiff.yml").read_text(encoding="utf-8")
+    )
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["schedule"] == [{"cron": "0 18 * * *"}]
+    assert "workflow_dispatch" in triggers
+    job = workflow["jobs"]["report"]
+    assert job["env"]["DAILYDIFF_DATA_DIR"] == ".dailydiff"
+    assert job["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    steps = {step.get("name", step.get("uses")): step for step in job["steps"]}
+    assert steps["actions/setup-python@v5"]["with"]["python-version"] == "3.11"
+    assert steps["Restore the data directory"]["uses"] == "actions/cache/restore@v4"
+    assert steps["Restore the data directory"]["with"]["path"] == ".dailydiff"
+    assert steps["Save the data directory"]["uses"] == "actions/cache/save@v4"
+    assert "git push" in steps["Commit the reports"]["run"]
+    run = steps["Run dailydiff"]["run"]
+    assert run == RUN_COMMAND
+    assert RUN_COMMAND in (REPO_ROOT / "README.md").read_text(encoding="utf-8")  # the documented command
+
+    # Run the step as Actions would (bash), with `dailydiff` on PATH and the job's environment.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "dailydiff"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m dailydiff "$@"\n', encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    env = cli_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", DAILYDIFF_DATA_DIR=".dailydiff",
+                  DATE=FIRST_DAY.isoformat())  # fmt: skip
+    result = subprocess.run(
+        ["bash", "-e", "-c", run], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "reports" / "2026" / "alpha" / f"{FIRST_DAY}.md").is_file()
+    assert (tmp_path / "summary.json").is_file() and (tmp_path / ".dailydiff").is_dir()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_doctor_is_all_green_on_the_fixtures(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=3, per_day=1, last_by_url=True)
+    result = dailydiff("doctor", cwd=tmp_path)
+    lines = result.stdout.strip().splitlines()
+    assert all(line.startswith("✓ ") for line in lines[:-1]), result.stdout
+    assert {"✓ config", "✓ git", "✓ data directory"} <= {line.split(":")[0] for line in lines}
+    assert sum(line.startswith("✓ repository proj") for line in lines) == 3
+    assert lines[-1] == f"{len(lines) - 1} ok, 0 failed"
+
+
+def test_doctor_names_each_broken_repository(tmp_path: Path) -> None:
+    (tmp_path / "not-a-repo").mkdir()
+    build_fixture_repo(tmp_path / "good", 0, per_day=1)
+    port = closed_port()
+    body = f"""
+[[repos]]
+source = "good"
+[[repos]]
+source = "./missing"
+[[repos]]
+source = "not-a-repo"
+[[repos]]
+source = "file://{tmp_path}/nowhere.git"
+name = "bad-url"
+[[repos]]
+source = "http://127.0.0.1:{port}/org/repo.git"
+name = "closed-port"
+[[repos]]
+source = "good"
+name = "bad-branch"
+branch = "no-such-branch"
+"""
+    (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+    result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    lines = {line.split(":")[0]: line for line in result.stdout.strip().splitlines()}
+    assert lines["✓ repository good"]
+    assert "neither an existing path" in lines["✗ repository ./missing"]
+    assert "not a git repository" in lines["✗ repository not-a-repo"]
+    assert "cannot reach" in lines["✗ repository bad-url"] and "— fix: " in lines["✗ repository bad-url"]
+    assert "cannot reach http://127.0.0.1" in lines["✗ repository closed-port"]
+    assert "no-such-branch" in lines["✗ repository bad-branch"]
+    assert result.stdout.strip().splitlines()[-1] == "4 ok, 5 failed"
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_reports_a_broken_config_and_an_unwritable_data_dir(tmp_path: Path) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "a/b"\ntimezone = "Mars/Base"\n', encoding="utf-8"
+    )
+    result = dailydiff("doctor", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stdout.startswith("✗ config: invalid setting 'repos[1].timezone'")
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    (tmp_path / "dailydiff.toml").write_text('[[repos]]\nsource = "."\n', encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = dailydiff("doctor", "--data-dir", blocker / "data", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert any(line.startswith("✗ data directory:") and "fix:" in line for line in result.stdout.splitlines())
