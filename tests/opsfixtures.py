@@ -36,6 +36,7 @@ class FixtureCommit:
     sha: str = ""
     date: dt.date = FIRST_DAY
     title: str = ""
+    author: str = ""
     topics: list[str] = field(default_factory=list)
 
 
@@ -100,7 +101,7 @@ def build_fixture_repo(path: Path, index: int, per_day: int) -> list[FixtureComm
             for file_path, content in files.items():
                 body = content.encode()
                 stream += f"M 100644 inline {file_path}\ndata {len(body)}\n".encode() + body + b"\n"
-            commits.append(FixtureCommit(date=day, title=title, topics=topics))
+            commits.append(FixtureCommit(date=day, title=title, author=author[0], topics=topics))
     stream += b"done\n"
     marks = path.resolve() / ".git" / "marks"
     _git(path, "fast-import", "--quiet", "--done", f"--export-marks={marks}", data=bytes(stream))

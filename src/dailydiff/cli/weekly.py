@@ -1,0 +1,138 @@
+"""`dailydiff weekly SOURCE|--config`: weekly digests from the stored daily reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from functools import partial
+from pathlib import Path
+
+import typer
+
+from ..config import Settings, check_timezone
+from ..errors import DailyDiffError, UsageError
+from ..publish.files import atomic_write
+from ..render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
+from ..runner.plan import effective_settings, plan_jobs, resolve_source
+from ..sources import SourceOptions, open_source
+from ..store import Store
+from ..weekly import IsoWeek, WeekDigest, build_digest, parse_week
+from .app import app, build_settings, handle_errors, stderr
+from .run import config_dir
+
+
+def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
+    owner = digest.repo.split("/")[0] if "/" in digest.repo else ""
+    values = {"year": digest.week[:4], "week": digest.week, "repo": digest.repo.replace("/", "_"),
+              "repo_name": digest.repo_name, "owner": owner, "ext": ext, "lang": digest.language}  # fmt: skip
+    try:
+        path = Path(template.format(**values))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(
+            f"bad [weekly] path_template {template!r}: {exc}", "use {year}, {week}, {repo_name}, {ext}"
+        ) from None
+    if path.is_absolute() or ".." in path.parts:
+        raise UsageError(
+            f"[weekly] path_template {template!r} leaves the output directory", "use a relative path"
+        )
+    return path
+
+
+def _targets(
+    source: str | None, name: str | None, settings: Settings, config: Path | None
+) -> list[tuple[str, Settings]]:
+    """(repository id, its settings) for SOURCE, or for every [[repos]] entry."""
+    if source is not None:
+        with Store.open(settings.data_path) as store:
+            stored = {repo for repo, _, _ in store.list_reports()}
+        if name or source not in stored:
+            source = open_source(source, settings, SourceOptions(name=name), None).repo
+        return [(source, settings)]
+    targets = []
+    for job in plan_jobs(settings, base_dir=config_dir(config)):
+        repo_id = job.entry.name
+        if repo_id is None:
+            spec = resolve_source(job.entry.source, config_dir(config))
+            repo_id = open_source(spec, job.settings, SourceOptions(), None).repo
+        targets.append((repo_id, effective_settings(settings, job.entry)))
+    return targets
+
+
+@app.command("weekly")
+@handle_errors
+def weekly_command(
+    source: str | None = typer.Argument(
+        None, help="A repository (as for `report`); omit with --config for all."
+    ),
+    week: str | None = typer.Option(None, "--week", "-w", help="YYYY-Www, 'this' or 'last' (default)."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    ),
+    tz: str | None = typer.Option(
+        None, "--tz", help="IANA timezone of the reports [default: Asia/Shanghai]."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
+    formats: str | None = typer.Option(
+        None, "--format", help="Comma-separated formats for --output-dir: md,json."
+    ),
+    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Write the digests under DIR."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="The repository's name in reports (as for `report`)."
+    ),
+) -> None:
+    """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""
+    if lang is not None and lang not in ("zh", "en"):
+        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
+    if tz is not None:
+        check_timezone(tz)
+    chosen = None
+    if formats is not None:
+        chosen = [part.strip().lower() for part in formats.split(",") if part.strip()]
+        unknown = [f for f in chosen if f not in WEEKLY_RENDERERS]
+        if unknown or not chosen:
+            raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(WEEKLY_RENDERERS)}")
+    settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang},
+                                                "weekly": {"formats": chosen}})  # fmt: skip
+    targets = _targets(source, name, settings, config)
+    digests = []
+    with Store.open(settings.data_path) as store:
+        for repo, repo_settings in targets:
+            zone = check_timezone(repo_settings.report.timezone)
+            iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
+            language = repo_settings.report.language
+            digests.append(_digest(store, repo, iso, repo_settings, language, source is not None))
+    renderers: dict[str, WeeklyRenderer] = {
+        **WEEKLY_RENDERERS,
+        "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
+    }
+    for digest in (d for d in digests if d is not None):
+        if output_dir is None:
+            sys.stdout.write(renderers["md"](digest))
+            continue
+        for fmt in settings.weekly.formats:
+            target = output_dir / digest_path(digest, settings.weekly.path_template, fmt)
+            atomic_write(target, renderers[fmt](digest))
+            stderr.print(f"wrote {target}", markup=False, highlight=False)
+    if all(d is None for d in digests):
+        raise typer.Exit(1)
+
+
+def _digest(
+    store: Store, repo: str, iso: IsoWeek, settings: Settings, language: str, single: bool
+) -> WeekDigest | None:
+    reports = {day: store.get_report(repo, day, language) for day in iso.days}
+    if not any(reports.values()):
+        first, last = iso.days[0].isoformat(), iso.days[-1].isoformat()
+        message = f"no stored reports of {repo} ({language}) in {iso.label}"
+        hint = (
+            f"build them first: dailydiff run --from {first} --to {last} (or dailydiff report … --from/--to)"
+        )
+        if single:
+            raise DailyDiffError(message, hint)
+        stderr.print(f"dailydiff: warning: {message} — {hint}", markup=False, highlight=False)
+        return None
+    return build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
+                        top_n=settings.weekly.top_commits)  # fmt: skip

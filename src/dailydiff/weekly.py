@@ -1,0 +1,287 @@
+"""The weekly digest: one repository's ISO week, built from its stored daily reports. Pure.
+
+The digest has the week's highlights, counts by level and change type per day, the most important
+commits, watch-topic hits and contributors, and says which days had no stored report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import UsageError
+from .models import ChangeType, DayReport, Level, ReportCommit
+from .render.labels import CHANGE_TYPE_LABELS
+
+WEEKLY_SCHEMA_VERSION = 1
+_WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class IsoWeek(_Frozen):
+    year: int
+    week: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def monday(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [self.monday + dt.timedelta(days=i) for i in range(7)]
+
+
+def parse_week(text: str | None, today: dt.date) -> IsoWeek:
+    """``2026-W04`` (or ``2026W04``), ``this`` or ``last`` (the default: the last complete week)."""
+    lowered = (text or "last").strip().lower()
+    if lowered in {"this", "last"}:
+        day = today if lowered == "this" else today - dt.timedelta(days=7)
+        year, week, _ = day.isocalendar()
+        return IsoWeek(year=year, week=week)
+    match = _WEEK_RE.match(lowered)
+    if not match:
+        raise UsageError(f"bad week {text!r}", "use YYYY-Www (e.g. 2026-W04), 'this' or 'last'")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise UsageError(
+            f"bad week {text!r}: {year} has no week {week}", "ISO years have 52 or 53 weeks"
+        ) from None
+    return IsoWeek(year=year, week=week)
+
+
+class DigestCommit(_Frozen):
+    date: dt.date
+    sha: str
+    committed_at: dt.datetime
+    title: str
+    url: str | None = None
+    author: str
+    level: Level
+    score: float
+    change_types: list[ChangeType] = Field(default_factory=list)
+    summary: str = ""
+    watch: list[str] = Field(default_factory=list)
+
+
+class DigestDay(_Frozen):
+    date: dt.date
+    stored: bool
+    total: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    types: dict[str, int] = Field(default_factory=dict)
+
+
+class WatchHits(_Frozen):
+    topic: str
+    commits: list[DigestCommit]
+
+
+class Contributor(_Frozen):
+    name: str
+    login: str | None = None
+    commits: int
+    additions: int
+    deletions: int
+
+
+class DigestTotals(_Frozen):
+    total: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    additions: int = 0
+    deletions: int = 0
+    contributors: int = 0
+    types: dict[str, int] = Field(default_factory=dict)
+
+
+class WeekDigest(_Frozen):
+    schema_version: int = WEEKLY_SCHEMA_VERSION
+    kind: str = "weekly"
+    repo: str
+    repo_url: str | None = None
+    week: str
+    start: dt.date
+    end: dt.date  # inclusive (Sunday)
+    timezone: str
+    language: str
+    days: list[DigestDay]
+    missing_days: list[dt.date] = Field(default_factory=list)
+    totals: DigestTotals
+    highlights: list[str] = Field(default_factory=list)
+    top_commits: list[DigestCommit] = Field(default_factory=list)
+    watch: list[WatchHits] = Field(default_factory=list)
+    contributors: list[Contributor] = Field(default_factory=list)
+    generated_at: dt.datetime | None = None
+
+    @property
+    def repo_name(self) -> str:
+        return self.repo.rsplit("/", 1)[-1]
+
+
+def _digest_commit(rc: ReportCommit, date: dt.date) -> DigestCommit:
+    analysis = rc.analysis
+    return DigestCommit(
+        date=date,
+        sha=rc.sha,
+        committed_at=rc.committed_at,
+        title=rc.title,
+        url=rc.url,
+        author=rc.author.name,
+        level=rc.level,
+        score=rc.score.score,
+        change_types=list(analysis.change_types) if analysis else [],
+        summary=analysis.summary if analysis else "",
+        watch=list(rc.watch),
+    )
+
+
+def build_digest(
+    repo: str,
+    week: IsoWeek,
+    reports: Mapping[dt.date, DayReport | None],
+    *,
+    timezone: str,
+    language: str,
+    top_n: int = 10,
+    now: dt.datetime | None = None,
+) -> WeekDigest:
+    days: list[DigestDay] = []
+    commits: list[DigestCommit] = []
+    people: dict[str, tuple[str, str | None]] = {}  # identity -> (name, login)
+    authored: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+    deleted: Counter[str] = Counter()
+    repo_url = None
+    for date in week.days:
+        report = reports.get(date)
+        if report is None:
+            days.append(DigestDay(date=date, stored=False))
+            continue
+        repo_url = repo_url or report.repo_url
+        types: Counter[str] = Counter()
+        for rc in report.commits:
+            if rc.analysis is not None:
+                types.update(t.value for t in rc.analysis.change_types)
+            commits.append(_digest_commit(rc, date))
+            if rc.is_merge:
+                continue
+            key = (rc.author.login or rc.author.email or rc.author.name).lower()
+            people.setdefault(key, (rc.author.name, rc.author.login))
+            authored[key] += 1
+            added[key] += rc.stats.additions
+            deleted[key] += rc.stats.deletions
+        s = report.stats
+        days.append(DigestDay(date=date, stored=True, total=s.total, high=s.high, medium=s.medium, low=s.low,
+                              types=_ordered_types(types)))  # fmt: skip
+    all_types: Counter[str] = Counter()
+    for day in days:
+        all_types.update(day.types)
+    contributors = sorted(
+        (
+            Contributor(
+                name=name, login=login, commits=authored[key], additions=added[key], deletions=deleted[key]
+            )
+            for key, (name, login) in people.items()
+        ),
+        key=lambda c: (-c.commits, c.name.lower()),
+    )
+    totals = DigestTotals(
+        total=sum(d.total for d in days),
+        high=sum(d.high for d in days),
+        medium=sum(d.medium for d in days),
+        low=sum(d.low for d in days),
+        additions=sum(c.additions for c in contributors),
+        deletions=sum(c.deletions for c in contributors),
+        contributors=len(contributors),
+        types=_ordered_types(all_types),
+    )
+    ranked = sorted(commits, key=lambda c: (-c.level.rank, -c.score, -c.date.toordinal(), c.sha))
+    topics: dict[str, list[DigestCommit]] = {}
+    for commit in sorted(commits, key=lambda c: (c.committed_at, c.sha)):
+        for topic in commit.watch:
+            topics.setdefault(topic, []).append(commit)
+    digest = WeekDigest(
+        repo=repo,
+        repo_url=repo_url,
+        week=week.label,
+        start=week.days[0],
+        end=week.days[-1],
+        timezone=timezone,
+        language=language,
+        days=days,
+        missing_days=[d.date for d in days if not d.stored],
+        totals=totals,
+        top_commits=ranked[:top_n],
+        watch=[WatchHits(topic=name, commits=hits) for name, hits in topics.items()],
+        contributors=contributors,
+        generated_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+    )
+    return digest.model_copy(update={"highlights": highlights(digest)})
+
+
+def _ordered_types(counts: Counter[str]) -> dict[str, int]:
+    return {t.value: counts[t.value] for t in ChangeType if counts[t.value]}
+
+
+_HIGHLIGHTS = {
+    "zh": {
+        "total": "本周共 {total} 个提交（🔴高 {high} · 🟡中 {medium} · 🟢低 {low}），"
+        "{people} 位贡献者，+{add}/−{dele} 行",
+        "busiest": "最活跃的一天：{date}（{n} 个提交）",
+        "types": "主要变更类型：{types}",
+        "watch": "关注主题命中：{hits}",
+        "top": "最重要的提交：{title}",
+        "empty": "本周没有提交。",
+    },
+    "en": {
+        "total": "{total} commits this week (🔴 high {high} · 🟡 medium {medium} · 🟢 low {low}) by {people} "
+        "contributors, +{add}/−{dele} lines",
+        "busiest": "Busiest day: {date} ({n} commits)",
+        "types": "Main change types: {types}",
+        "watch": "Watch topics hit: {hits}",
+        "top": "Most important commit: {title}",
+        "empty": "No commits this week.",
+    },
+}
+
+
+def highlights(digest: WeekDigest) -> list[str]:
+    text = _HIGHLIGHTS.get(digest.language, _HIGHLIGHTS["en"])
+    names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
+    t = digest.totals
+    if not t.total:
+        return [text["empty"]]
+    lines = [
+        text["total"].format(
+            total=t.total, high=t.high, medium=t.medium, low=t.low, people=t.contributors,
+            add=t.additions, dele=t.deletions,
+        )
+    ]  # fmt: skip
+    busiest = max((d for d in digest.days if d.stored), key=lambda d: (d.total, -d.date.toordinal()))
+    lines.append(text["busiest"].format(date=busiest.date.isoformat(), n=busiest.total))
+    top_types = sorted(t.types.items(), key=lambda kv: -kv[1])[:3]
+    if top_types:
+        lines.append(text["types"].format(types=", ".join(f"{names[k]} ×{v}" for k, v in top_types)))
+    if digest.watch:
+        lines.append(
+            text["watch"].format(hits=", ".join(f"{w.topic} ×{len(w.commits)}" for w in digest.watch))
+        )
+    if digest.top_commits:
+        lines.append(text["top"].format(title=digest.top_commits[0].title))
+    return lines

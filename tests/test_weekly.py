@@ -1,0 +1,93 @@
+"""`dailydiff weekly`: digests from the stored days: counts per day, top commits, watch hits, contributors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dailydiff.errors import UsageError
+from dailydiff.weekly import parse_week
+from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
+
+
+def test_parse_week() -> None:
+    today = dt.date(2026, 1, 14)  # Wednesday of 2026-W03
+    assert parse_week("2026-W04", today).label == "2026-W04"
+    assert parse_week("2026w4", today).monday == dt.date(2026, 1, 19)
+    assert parse_week(None, today).label == "2026-W02"  # default: the last complete week
+    assert parse_week("this", today).label == "2026-W03"
+    assert parse_week("last", dt.date(2026, 1, 1)).label == "2025-W52"
+    for bad in ("2026-W54", "2026-13", "next"):
+        with pytest.raises(UsageError):
+            parse_week(bad, today)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("weekly")
+    expected = build_workspace(root, per_day=4)
+    dailydiff(*run_args(), cwd=root)
+    return root, expected
+
+
+def test_weekly_digests_for_every_configured_repository(workspace: tuple[Path, dict]) -> None:
+    root, expected = workspace
+    assert FIRST_DAY.isocalendar()[1] == 2 and FIRST_DAY.weekday() == 0  # the fixtures fill 2026-W02
+    dailydiff("weekly", "--week", "2026-W02", "--format", "md,json", "--output-dir", "weekly", cwd=root)
+    for name, commits in expected.items():
+        digest = json.loads(
+            (root / "weekly" / "2026" / name / "weekly-2026-W02.json").read_text(encoding="utf-8")
+        )
+        assert digest["kind"] == "weekly" and digest["week"] == "2026-W02" and digest["missing_days"] == []
+        per_day = Counter(c.date.isoformat() for c in commits)
+        assert {d["date"]: d["total"] for d in digest["days"]} == dict(per_day)
+        assert all(d["high"] + d["medium"] + d["low"] == d["total"] for d in digest["days"])
+        assert digest["totals"]["total"] == len(commits) == 4 * DAYS
+        hits = {w["topic"]: {c["sha"] for c in w["commits"]} for w in digest["watch"]}
+        for topic in ("security", "kernels"):
+            assert hits.get(topic, set()) == {c.sha for c in commits if topic in c.topics}
+        people = {p["name"]: p["commits"] for p in digest["contributors"]}
+        assert people == dict(Counter(c.author for c in commits))
+        top_author = Counter(c.author for c in commits).most_common(1)[0][0]
+        assert digest["contributors"][0]["name"] == top_author
+        ranks = [{"high": 3, "medium": 2, "low": 1}[c["level"]] for c in digest["top_commits"]]
+        assert ranks == sorted(ranks, reverse=True) and len(ranks) == 10
+        md = (root / "weekly" / "2026" / name / "weekly-2026-W02.md").read_text(encoding="utf-8")
+        assert md.startswith("# 每周摘要（2026-W02 · 2026-01-05 ~ 2026-01-11）")
+        for heading in (
+            "### 🧭 本周要点",
+            "### 👀 关注",
+            "### 📅 每日统计",
+            "### ⭐ 重要提交",
+            "### 👥 贡献者",
+        ):
+            assert heading in md
+        assert f"| **合计** | **{len(commits)}** |" in md
+
+
+def test_weekly_for_one_source_with_missing_days_and_with_none(
+    workspace: tuple[Path, dict], tmp_path: Path
+) -> None:
+    root, _ = workspace
+    repo = root / "repos" / "proj1"
+    data = tmp_path / "data"
+    dailydiff(
+        "report", repo, "--from", "2026-01-05", "--to", "2026-01-07", "--data-dir", data, "-q", cwd=root
+    )
+    result = dailydiff("weekly", repo, "--week", "2026-W02", "--data-dir", data, cwd=root)
+    assert "| 2026-01-08 (四) | 未生成 |" in result.stdout
+    assert (
+        "缺少 4 天的日报" in result.stdout
+        and "dailydiff run --from 2026-01-08 --to 2026-01-11" in result.stdout
+    )
+    english = dailydiff(
+        "weekly", "proj1", "--week", "2026-W02", "--data-dir", data, "--lang", "en", cwd=root, check=False
+    )
+    assert english.returncode == 1  # stored in Chinese only
+    assert english.stderr.strip().startswith("dailydiff: error: no stored reports of proj1 (en) in 2026-W02")
+    empty = dailydiff("weekly", repo, "--week", "2026-W10", "--data-dir", data, cwd=root, check=False)
+    assert empty.returncode == 1 and len(empty.stderr.strip().splitlines()) == 1
