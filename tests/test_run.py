@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -210,3 +211,44 @@ def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path
     assert {d.status for r in third for d in r.days} == {"up-to-date"}
     with Store.open(tmp_path / "data") as store:
         assert store.deliveries("proj0", FIRST_DAY, "zh") == {"chat": "ok", "mail": "ok"}
+
+
+def test_default_date_is_yesterday_in_each_repository_timezone(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=1, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n'
+        '[[repos]]\nsource = "repos/proj0"\nname = "east"\ntimezone = "Pacific/Kiritimati"\n'
+        '[[repos]]\nsource = "repos/proj0"\nname = "west"\ntimezone = "Pacific/Pago_Pago"\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    result = dailydiff("run", "--summary-json", "s.json", "--output-dir", "out", "--verbose", cwd=tmp_path)
+    now = dt.datetime.now(dt.UTC)
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    dates = {r["name"]: r["days"][0]["date"] for r in summary["repos"]}
+    for name, zone in (("east", "Pacific/Kiritimati"), ("west", "Pacific/Pago_Pago")):
+        yesterday = (now.astimezone(ZoneInfo(zone)).date() - dt.timedelta(days=1)).isoformat()
+        assert dates[name] == yesterday
+    assert dates["east"] != dates["west"]
+    west = (tmp_path / "out" / dates["west"][:4] / "west" / f"{dates['west']}.md").read_text(encoding="utf-8")
+    assert west.startswith(f"# Daily update report ({dates['west']})") and "No commits on this day." in west
+    assert (
+        "dailydiff: debug: [east] source " in result.stderr and "timezone Pacific/Kiritimati" in result.stderr
+    )
+    quiet = dailydiff("run", "--output-dir", "out", cwd=tmp_path)
+    assert "debug" not in quiet.stderr and "[west] every day is up to date" in quiet.stderr
+
+
+def test_watch_lines_in_commit_blocks(workspace: tuple[Path, dict]) -> None:
+    root, expected = workspace
+    dailydiff(*run_args("out4"), cwd=root)
+    by_sha = {c.sha: c for commits in expected.values() for c in commits}
+    for path in (root / "out4").rglob("*.json"):
+        report = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
+        md = path.with_suffix(".md").read_text(encoding="utf-8")
+        watched = [rc for rc in report.commits if rc.watch]
+        block_lines = [
+            line for line in md.splitlines() if line.startswith("**👀 关注**：") and line != "**👀 关注**："
+        ]
+        assert len(block_lines) == len(watched)
+        for rc in watched:
+            assert f"**👀 关注**：{', '.join(by_sha[rc.sha].topics)}" in block_lines

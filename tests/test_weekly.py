@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from dailydiff.errors import UsageError
 from dailydiff.weekly import parse_week
-from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
+from opsfixtures import DAYS, FIRST_DAY, REPO_ROOT, build_workspace, dailydiff, run_args
 
 
 def test_parse_week() -> None:
@@ -80,6 +82,7 @@ def test_weekly_for_one_source_with_missing_days_and_with_none(
     )
     result = dailydiff("weekly", repo, "--week", "2026-W02", "--data-dir", data, cwd=root)
     assert "| 2026-01-08 (四) | 未生成 |" in result.stdout
+    assert "### 👀 关注" in result.stdout  # `report` applies the config's watch topics too
     assert (
         "缺少 4 天的日报" in result.stdout
         and "dailydiff run --from 2026-01-08 --to 2026-01-11" in result.stdout
@@ -91,3 +94,27 @@ def test_weekly_for_one_source_with_missing_days_and_with_none(
     assert english.stderr.strip().startswith("dailydiff: error: no stored reports of proj1 (en) in 2026-W02")
     empty = dailydiff("weekly", repo, "--week", "2026-W10", "--data-dir", data, cwd=root, check=False)
     assert empty.returncode == 1 and len(empty.stderr.strip().splitlines()) == 1
+
+
+def markdownlint() -> str | None:
+    tool = os.environ.get("MARKDOWNLINT") or str(REPO_ROOT / ".ci/node/node_modules/.bin/markdownlint")
+    return tool if Path(tool).is_file() else None
+
+
+def test_weekly_markdown_passes_markdownlint(workspace: tuple[Path, dict], tmp_path: Path) -> None:
+    tool = markdownlint()
+    if tool is None:
+        pytest.skip("markdownlint is not installed (bash .ci/run installs it)")
+    root, _ = workspace
+    dailydiff("weekly", "--week", "2026-W02", "--output-dir", tmp_path / "lint", cwd=root)
+    full = (tmp_path / "lint" / "2026" / "proj0" / "weekly-2026-W02.md").read_text(encoding="utf-8")
+    data = tmp_path / "data"
+    dailydiff("report", root / "repos" / "proj0", "--date", "2026-01-06", "--data-dir", data, "-q", cwd=root)
+    partial = dailydiff("weekly", root / "repos" / "proj0", "--week", "2026-W02", "--lang", "zh",
+                        "--data-dir", data, cwd=root).stdout  # fmt: skip
+    for name, text in {"full.md": full, "partial.md": partial}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    config = str(REPO_ROOT / ".markdownlint.json")
+    args = [tool, "--config", config, "full.md", "partial.md"]
+    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -154,7 +154,7 @@ def report_command(
         )
         engine = make_analyzer(settings.analysis.analyzer, settings)
         with _ProgressBar(enabled=not quiet and stderr.is_terminal) as bar:
-            outcome = build_reports(src, dates, settings, store, engine, progress=bar)
+            outcome = build_reports(src, dates, settings, store, engine, progress=bar, watch=settings.watch)
         renderers = renderers_for(settings)
         written: list[Path] = []
         for day in outcome.days:

@@ -168,6 +168,11 @@ def _run(
     publishers = publishers_for(job.entry, job.index, available)
     tz, language = settings.report.timezone, settings.report.language
     dates = options.dates.resolve(tz, options.now)
+    log.debug(
+        "source %s; days %s … %s; timezone %s; language %s; analyser %s; publishers %s",
+        redact(job.source), dates[0], dates[-1], tz, language, settings.analysis.analyzer,
+        ", ".join(p.name for p in publishers) or "none", extra=extra,
+    )  # fmt: skip
     source = open_source(
         job.source,
         settings,
