@@ -65,7 +65,7 @@ _CI_RE = re.compile(
     r"(^|/)(\.github|\.gitlab|\.circleci|\.buildkite|\.ci|ci|\.jenkins)(/|$)|(^|/)(\.gitlab-ci\.yml|jenkinsfile|\.travis\.yml|azure-pipelines\.yml|\.pre-commit-config\.yaml|codecov\.yml)$",
     re.I,
 )
-_BUILD_DIR_RE = re.compile(r"(^|/)(docker|scripts/build|cmake|packaging)(/|$)", re.I)
+_BUILD_DIR_RE = re.compile(r"(^|/)(docker|scripts|tools|hack|cmake|packaging)(/|$)", re.I)
 
 
 @lru_cache(maxsize=65536)

@@ -76,7 +76,7 @@ _KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
         ),
         (
             "dependency",
-            r"\b(bump(s|ed)?|upgrade[sd]?|pin(s|ned)?|crates?|requirements?|dependenc(y|ies)|deps)\b",
+            r"\b(bump(s|ed)?|upgrade[sd]?|pin(ned|ning)?|crates?|requirements?|dependenc(y|ies)|deps)\b",
         ),
         (
             "config",

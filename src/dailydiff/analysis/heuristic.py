@@ -536,22 +536,38 @@ class HeuristicAnalyzer:
 
 
 def _body_gist(body: str, limit: int) -> str:
-    """The first meaningful lines of a message body: no trailers, templates, checklists or headings."""
-    kept: list[str] = []
+    """The first meaningful sentences of a message body: wrapped lines rejoined, no trailers, templates,
+    checklists, headings or bare links."""
+    pieces: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            pieces.append(" ".join(current).rstrip(".。"))
+            current.clear()
+
     for raw in body.splitlines():
         line = raw.strip()
-        if not line or _BODY_SKIP.match(line) or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
+        if not line or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
+            flush()
             continue
-        line = re.sub(r"^#+\s*", "", line)
-        line = re.sub(r"^[-*+]\s+", "", line)
-        if len(line) < 4 or re.match(r"^(https?://\S+|#\d+|fixes #?\d+|closes #?\d+)$", line, re.I):
+        if _BODY_SKIP.match(line) or re.match(r"^(https?://\S+|#\d+|(fixes|closes|resolves):? #?\d+\S*)$", line, re.I):
+            flush()
             continue
-        kept.append(line.rstrip(".。"))
-        if sum(len(k) for k in kept) >= limit:
+        bullet = re.match(r"^([-*+]|\d+[.)])\s+", line)
+        heading = re.match(r"^#+\s*", line)
+        if bullet or heading:
+            flush()
+            line = line[(bullet or heading).end() :]  # type: ignore[union-attr]
+        if len(line) >= 2:
+            current.append(line)
+        if sum(len(p) for p in pieces) >= limit:
             break
-    if not kept:
+    flush()
+    pieces = [p for p in pieces if len(p) >= 4]
+    if not pieces:
         return ""
-    text = "; ".join(kept)
+    text = "; ".join(pieces)
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text + ("." if not text.endswith("…") else "")
