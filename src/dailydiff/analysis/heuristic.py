@@ -551,7 +551,9 @@ def _body_gist(body: str, limit: int) -> str:
         if not line or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
             flush()
             continue
-        if _BODY_SKIP.match(line) or re.match(r"^(https?://\S+|#\d+|(fixes|closes|resolves):? #?\d+\S*)$", line, re.I):
+        if _BODY_SKIP.match(line) or re.match(
+            r"^(https?://\S+|#\d+|(fixes|closes|resolves):? #?\d+\S*)$", line, re.I
+        ):
             flush()
             continue
         bullet = re.match(r"^([-*+]|\d+[.)])\s+", line)
