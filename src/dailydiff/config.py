@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .publish.options import PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
@@ -91,6 +92,7 @@ class Settings(_Section):
     git: GitSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
+    publish: list[PublishEntry] = Field(default_factory=list)
 
     @property
     def data_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import publish as _publish  # noqa: F401  (registers the command)
 from . import report as _report  # noqa: F401  (registers the command)
 from .app import app
 

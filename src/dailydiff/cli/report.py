@@ -127,6 +127,7 @@ def report_command(
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Write the run summary as JSON to FILE."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
+    publish: bool = typer.Option(False, "--publish", help="Send each report through the [[publish]] entries."),
 ) -> None:
     """Build the daily report(s) of one repository."""
     if branch and all_branches:
@@ -170,12 +171,24 @@ def report_command(
                     sys.stdout.write("\n")
         summary = summary_dict(outcome)
         summary["written"] = [str(p) for p in written]
+        published: list[dict[str, Any]] = []
+        if publish:
+            from .publish import publish_reports
+
+            gated = [(d.report, "not published: too many failed analyses") for d in outcome.days if d.gated]
+            ready = [d.report for d in outcome.days if not d.gated]
+            published = publish_reports(ready, settings, quiet=quiet, skipped=gated)
+            summary["publish"] = published
         if summary_json is not None:
             atomic_write(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
             _print_summary(outcome, written)
         status = "ok"
         check_gate(outcome, settings)
+        if publish:
+            from .publish import raise_for_failures
+
+            raise_for_failures(published)
     except BaseException:
         store.finish_run(run_id, status if status == "ok" else "failed", {})
         raise
