@@ -73,7 +73,6 @@ class ChatPublisher:
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry = entry
         self.name = name
-        self.type = entry.type
         self.secrets = secrets
         self.clock = clock
         self.sleep = sleep
@@ -136,6 +135,7 @@ class ChatPublisher:
 
 
 class FeishuPublisher(ChatPublisher):
+    type = "feishu"
     entry: FeishuEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
@@ -171,6 +171,7 @@ class _ErrcodePublisher(ChatPublisher):
 
 
 class DingTalkPublisher(_ErrcodePublisher):
+    type = "dingtalk"
     entry: DingTalkEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
@@ -185,6 +186,7 @@ class DingTalkPublisher(_ErrcodePublisher):
 
 
 class WeComPublisher(_ErrcodePublisher):
+    type = "wecom"
     entry: WeComEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
@@ -193,6 +195,7 @@ class WeComPublisher(_ErrcodePublisher):
 
 
 class SlackPublisher(ChatPublisher):
+    type = "slack"
     entry: SlackEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
@@ -206,6 +209,7 @@ class SlackPublisher(ChatPublisher):
 
 
 class DiscordPublisher(ChatPublisher):
+    type = "discord"
     entry: DiscordEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
@@ -244,6 +248,7 @@ class WebhookPublisher(ChatPublisher):
     """Any JSON endpoint: the DayReport JSON or a summary, signed ``sha256=<hex HMAC of the body>`` in a
     header when a secret is configured."""
 
+    type = "webhook"
     entry: WebhookEntry
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
