@@ -17,6 +17,7 @@ from urllib.parse import quote
 from ..errors import PublishError
 from ..models import DayReport
 from .base import PublishResult, Secrets, Status, fill, report_link
+from .files import report_path
 from .http import Http
 from .mdsplit import split_markdown, utf16_len
 from .options import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
@@ -85,7 +86,7 @@ class GitHubContentsPublisher:
 
     def _files(self, report: DayReport, rendered: Mapping[str, str]) -> list[tuple[str, bytes]]:
         return [
-            (_relative(fill(self.entry.path_template, report, "path", ext=fmt)), rendered[fmt].encode("utf-8"))
+            (_relative(report_path(report, self.entry.path_template, fmt).as_posix()), rendered[fmt].encode("utf-8"))
             for fmt in self.entry.formats
         ]
 
