@@ -63,7 +63,9 @@ class FakeGitHubPublish:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self
 
@@ -88,7 +90,9 @@ class FakeGitHubPublish:
 
     # the API --------------------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append((method, target))
             if self.script:
@@ -96,7 +100,11 @@ class FakeGitHubPublish:
                 return status, extra, {"message": "scripted failure"}
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if auth not in (f"Bearer {self.token}", f"token {self.token}"):
-                return 401, {}, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+                return (
+                    401,
+                    {},
+                    {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
+                )
             parts = urlsplit(target.removeprefix("/api/v3"))  # GitHub Enterprise serves the API under /api/v3
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             body = json.loads(raw) if raw else None
@@ -112,12 +120,21 @@ class FakeGitHubPublish:
                 return self._comment(method, match.group(1), int(match.group(2)), body)
             return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
-    def _contents(self, method: str, repo: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+    def _contents(
+        self, method: str, repo: str, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         if method == "GET":
             branch = query.get("ref") or self.default_branch
             content = self.files.get((repo, branch, path))
             if content is None:
-                return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/contents"}
+                return (
+                    404,
+                    {},
+                    {
+                        "message": "Not Found",
+                        "documentation_url": "https://docs.github.com/rest/repos/contents",
+                    },
+                )
             encoded = base64.b64encode(content).decode()
             wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
             return 200, {}, {"type": "file", "encoding": "base64", "size": len(content), "name": path.rsplit("/", 1)[-1],
@@ -126,12 +143,12 @@ class FakeGitHubPublish:
         if method != "PUT":
             return 405, {}, {"message": "Method Not Allowed"}
         if not isinstance(body, dict) or "message" not in body or "content" not in body:
-            return 422, {}, {"message": "Invalid request.\n\n\"content\" wasn't supplied."}
+            return 422, {}, {"message": 'Invalid request.\n\n"content" wasn\'t supplied.'}
         branch = body.get("branch") or self.default_branch
         key = (repo, branch, path)
         current = self.files.get(key)
         if current is not None and body.get("sha") is None:
-            return 422, {}, {"message": "Invalid request.\n\n\"sha\" wasn't supplied."}
+            return 422, {}, {"message": 'Invalid request.\n\n"sha" wasn\'t supplied.'}
         if current is not None and body["sha"] != blob_sha(current):
             return 409, {}, {"message": f"{path} does not match {body['sha']}"}
         content = base64.b64decode(body["content"])
@@ -147,7 +164,9 @@ class FakeGitHubPublish:
         }  # fmt: skip
         return (201 if current is None else 200), {}, answer
 
-    def _new_issue(self, repo: str, title: str, body: str, labels: list[str], pull_request: bool = False) -> dict[str, Any]:
+    def _new_issue(
+        self, repo: str, title: str, body: str, labels: list[str], pull_request: bool = False
+    ) -> dict[str, Any]:
         issues = self.issues.setdefault(repo, [])
         number = len(issues) + 1
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -178,12 +197,18 @@ class FakeGitHubPublish:
         if number is None:
             if method == "GET":
                 per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
-                ordered = sorted(issues, key=lambda i: i["number"], reverse=query.get("direction", "desc") == "desc")
+                ordered = sorted(
+                    issues, key=lambda i: i["number"], reverse=query.get("direction", "desc") == "desc"
+                )
                 return 200, {}, ordered[(page - 1) * per_page : page * per_page]
             if method == "POST":
                 if self._too_long(body.get("body") or ""):
                     return 422, {}, too_long
-                return 201, {}, self._new_issue(repo, body["title"], body.get("body") or "", body.get("labels", []))
+                return (
+                    201,
+                    {},
+                    self._new_issue(repo, body["title"], body.get("body") or "", body.get("labels", [])),
+                )
             return 405, {}, {"message": "Method Not Allowed"}
         found = next((i for i in issues if i["number"] == number), None)
         if found is None:

@@ -22,9 +22,13 @@ NASTY = ["<b>bold</b> & <!channel> @everyone", "[x](javascript:alert(1)) *star* 
          "# heading \\ back", "修复 fp8 注意力在空批次时的 NaN 问题 🚀👩🏽‍💻 e\u0301"]  # fmt: skip
 
 
-def make_commit(i: int, level: Level, *, watch: list[str] | None = None, summary_words: int = 30) -> ReportCommit:
+def make_commit(
+    i: int, level: Level, *, watch: list[str] | None = None, summary_words: int = 30
+) -> ReportCommit:
     title = f"[Feature] commit {i}: {NASTY[i % len(NASTY)]} (#{17000 + i})"
-    summary = " ".join(["本次提交改进了调度器与内存池的交互，" + NASTY[(i + 1) % len(NASTY)]] * max(1, summary_words // 10))
+    summary = " ".join(
+        ["本次提交改进了调度器与内存池的交互，" + NASTY[(i + 1) % len(NASTY)]] * max(1, summary_words // 10)
+    )
     moment = dt.datetime(2026, 1, 27, 2, 0, tzinfo=UTC) + dt.timedelta(minutes=i)
     return ReportCommit(
         repo="sgl-project/sglang",
@@ -56,9 +60,13 @@ def make_report(n: int = 5, high_every: int = 2, *, watch_every: int = 0, langua
         date=dt.date(2026, 1, 27),
         timezone="Asia/Shanghai",
         language=language,
-        window=Window(start=dt.datetime(2026, 1, 26, 16, tzinfo=UTC), end=dt.datetime(2026, 1, 27, 16, tzinfo=UTC)),
+        window=Window(
+            start=dt.datetime(2026, 1, 26, 16, tzinfo=UTC), end=dt.datetime(2026, 1, 27, 16, tzinfo=UTC)
+        ),
         commits=commits,
         stats=ReportStats(total=n, high=high, low=n - high, heuristic=n),
-        overview=Overview(highlights=["调度器重构 <script>", "NPU 支持 [link](http://x)"], themes=["性能", "NPU"]),
+        overview=Overview(
+            highlights=["调度器重构 <script>", "NPU 支持 [link](http://x)"], themes=["性能", "NPU"]
+        ),
         generated_at=dt.datetime(2026, 1, 28, 1, 0, tzinfo=UTC),
     )

@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
-from publish_reports import make_report
-from webhook_receiver import LIMITS
 
 from dailydiff.publish import chat_formats as cf
 from dailydiff.publish.chat import build_digest, cut
+from publish_reports import make_report
+from webhook_receiver import LIMITS
 
 URL = "https://reports.example.com/2026/sglang/2026-01-27.html"
 
@@ -70,9 +70,13 @@ def test_150_commit_day_fits_every_service(max_messages: int) -> None:
             elif name == "slack":
                 assert len(payload["blocks"]) <= LIMITS["slack_blocks"]
                 assert len(payload["blocks"][0]["text"]["text"]) <= LIMITS["slack_header_chars"]
-                assert all(len(b["text"]["text"]) <= LIMITS["slack_section_chars"] for b in payload["blocks"][1:])
+                assert all(
+                    len(b["text"]["text"]) <= LIMITS["slack_section_chars"] for b in payload["blocks"][1:]
+                )
             else:
-                body = json.dumps({"timestamp": "1700000000", "sign": "x" * 44, **payload}, ensure_ascii=False)
+                body = json.dumps(
+                    {"timestamp": "1700000000", "sign": "x" * 44, **payload}, ensure_ascii=False
+                )
                 assert len(body.encode()) <= LIMITS["feishu_body_bytes"]
         text = "\n".join(all_text(p) for p in payloads)
         shown = len(re.findall(r'`[0-9a-f]{4}aaa`|"text": "[0-9a-f]{4}aaa"', text))

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
-from publish_reports import make_report
 from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
@@ -16,6 +14,8 @@ from dailydiff.publish.github import blob_sha
 from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
+from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
+from publish_reports import make_report
 
 TOKEN = "ghp-canary-token-5e5e"
 TARGET = "acme/reports"
@@ -28,7 +28,9 @@ def github() -> Iterator[FakeGitHubPublish]:
     server.stop()
 
 
-def publish(github: FakeGitHubPublish, report: DayReport, entry: dict[str, Any], token: str = TOKEN) -> PublishResult:
+def publish(
+    github: FakeGitHubPublish, report: DayReport, entry: dict[str, Any], token: str = TOKEN
+) -> PublishResult:
     data = {"repository": TARGET, "api_url": github.url, "backoff": 0.01, **entry}
     secrets = Secrets({"GITHUB_TOKEN": token})
     publishers = build_publishers([TypeAdapter(PublishEntry).validate_python(data)], secrets)
@@ -135,7 +137,9 @@ def test_issue_over_the_limit_continues_in_comments_and_stays_single(github: Fak
         assert line in joined
     again = publish(github, report, {"type": "github-issue"})
     assert again.status is Status.SKIPPED
-    assert len(github.issues[TARGET]) == 1 and len(github.comments[(TARGET, issue["number"])]) == len(comments)
+    assert len(github.issues[TARGET]) == 1 and len(github.comments[(TARGET, issue["number"])]) == len(
+        comments
+    )
     smaller = publish(github, make_report(3), {"type": "github-issue"})
     assert smaller.status is Status.OK
     assert github.comments[(TARGET, issue["number"])] == []  # stale continuation comments are removed

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from publish_reports import make_report
 from pydantic import TypeAdapter
-from webhook_receiver import WebhookReceiver
 
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Rendered, Secrets, Status
 from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
+from publish_reports import make_report
+from webhook_receiver import WebhookReceiver
 
 FEISHU_SECRET = "SEC-feishu-canary-7f3a"
 DINGTALK_SECRET = "SECdingtalk-canary-91b2"
@@ -37,7 +37,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def environ(receiver: WebhookReceiver) -> dict[str, str]:
     env = {f"{s.upper()}_URL": url for s, url in receiver.urls(HOOK_TOKEN).items()}
-    env |= {"FEISHU_SECRET": FEISHU_SECRET, "DINGTALK_SECRET": DINGTALK_SECRET, "WEBHOOK_SECRET": WEBHOOK_SECRET}
+    env |= {
+        "FEISHU_SECRET": FEISHU_SECRET,
+        "DINGTALK_SECRET": DINGTALK_SECRET,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
     return env
 
 
@@ -91,10 +95,14 @@ def test_every_service_receives_exactly_the_expected_payload_signed(receiver: We
         "allowed_mentions": {"parse": []},
     }]  # fmt: skip
     wecom = receiver.received["wecom"][0]["markdown"]["content"]
-    assert wecom.startswith("### Daily update report (2026-01-27) · sgl-project/sglang\n2 commits ｜ 🔴 high 1")
+    assert wecom.startswith(
+        "### Daily update report (2026-01-27) · sgl-project/sglang\n2 commits ｜ 🔴 high 1"
+    )
     assert f"[📄 Full report]({link})" in wecom and "［x］(javascript" in wecom
     feishu = receiver.received["feishu"][0]
-    assert feishu["msg_type"] == "post" and feishu["content"]["post"]["en_us"]["title"].startswith("Daily update")
+    assert feishu["msg_type"] == "post" and feishu["content"]["post"]["en_us"]["title"].startswith(
+        "Daily update"
+    )
     generic = receiver.received["generic"][0]
     assert generic["repo"] == "sgl-project/sglang" and generic["report_url"] == link
     assert [c["sha"] for c in generic["commits"]] == [high]

@@ -62,7 +62,9 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self
 
@@ -133,7 +135,9 @@ class WebhookReceiver:
             return 400, {}, b"invalid_blocks"
         return 400, {}, json.dumps({"message": problem}).encode()
 
-    def _check_feishu(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_feishu(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         if len(raw) > LIMITS["feishu_body_bytes"]:
             return f"request body {len(raw)} bytes over 20K"
         if self.feishu_secret:
@@ -155,13 +159,19 @@ class WebhookReceiver:
                 return "post needs title and content"
             for paragraph in post["content"]:
                 for element in paragraph:
-                    if element.get("tag") not in ("text", "a", "at", "img") or not isinstance(element.get("text"), str):
+                    if element.get("tag") not in ("text", "a", "at", "img") or not isinstance(
+                        element.get("text"), str
+                    ):
                         return f"bad element {element}"
-                    if element["tag"] == "a" and not str(element.get("href", "")).startswith(("http://", "https://")):
+                    if element["tag"] == "a" and not str(element.get("href", "")).startswith(
+                        ("http://", "https://")
+                    ):
                         return "link without http(s) href"
         return None
 
-    def _check_dingtalk(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_dingtalk(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         if not query.get("access_token"):
             return "access_token missing"
         if self.dingtalk_secret:
@@ -171,7 +181,9 @@ class WebhookReceiver:
             # DingTalk's published algorithm: HMAC-SHA256(secret, "timestamp\nsecret"), base64, URL-encoded
             # (parse_qs has decoded it already).
             to_sign = f"{timestamp}\n{self.dingtalk_secret}".encode()
-            expected = base64.b64encode(hmac.new(self.dingtalk_secret.encode(), to_sign, hashlib.sha256).digest())
+            expected = base64.b64encode(
+                hmac.new(self.dingtalk_secret.encode(), to_sign, hashlib.sha256).digest()
+            )
             if not hmac.compare_digest(sign.encode(), expected):
                 return "sign not match"
         if payload.get("msgtype") != "markdown":
@@ -183,7 +195,9 @@ class WebhookReceiver:
             return "markdown.text too long"
         return None
 
-    def _check_wecom(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_wecom(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         if not query.get("key"):
             return "invalid webhook url, key missing"
         if payload.get("msgtype") != "markdown":
@@ -195,7 +209,9 @@ class WebhookReceiver:
             return f"markdown.content exceed max length 4096 ({len(content.encode())})"
         return None
 
-    def _check_slack(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_slack(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         blocks = payload.get("blocks")
         if not isinstance(payload.get("text"), str) or len(payload["text"]) > LIMITS["slack_text_chars"]:
             return "text missing or too long"
@@ -204,16 +220,24 @@ class WebhookReceiver:
         for block in blocks:
             text = block.get("text", {})
             if block.get("type") == "header":
-                if text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) <= LIMITS["slack_header_chars"]:
+                if (
+                    text.get("type") != "plain_text"
+                    or not 0 < len(text.get("text", "")) <= LIMITS["slack_header_chars"]
+                ):
                     return "header text must be plain_text of at most 150 characters"
             elif block.get("type") == "section":
-                if text.get("type") != "mrkdwn" or not 0 < len(text.get("text", "")) <= LIMITS["slack_section_chars"]:
+                if (
+                    text.get("type") != "mrkdwn"
+                    or not 0 < len(text.get("text", "")) <= LIMITS["slack_section_chars"]
+                ):
                     return "section text must be mrkdwn of 1..3000 characters"
             else:
                 return f"unexpected block {block.get('type')}"
         return None
 
-    def _check_discord(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_discord(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         content = payload.get("content")
         if not isinstance(content, str) or not content:
             return "Cannot send an empty message"
@@ -223,7 +247,9 @@ class WebhookReceiver:
             return "allowed_mentions must disable pings"
         return None
 
-    def _check_generic(self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]) -> str | None:
+    def _check_generic(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
         if self.webhook_secret:
             given = {k.lower(): v for k, v in headers.items()}.get("x-dailydiff-signature", "")
             expected = "sha256=" + hmac.new(self.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()

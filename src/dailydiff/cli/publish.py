@@ -36,7 +36,9 @@ def publish_reports(
     """Publish each report through every configured publisher; returns the summary rows. ``skipped``
     reports (e.g. gated ones) get a ``skipped`` row per publisher with the reason."""
     if not settings.publish:
-        raise PublishError("no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)")
+        raise PublishError(
+            "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
+        )
     secrets = Secrets(os.environ)
     publishers = select(build_publishers(settings.publish, secrets), only)
     renderers = renderers_for(settings)
@@ -56,7 +58,9 @@ def publish_reports(
     for report, reason in skipped:
         record(report, [PublishResult(p.name, p.type, Status.SKIPPED, reason) for p in publishers])
     for report in reports:
-        results = publish_report(report, Rendered(report, renderers), publishers, secrets, dry_run=dry_run, show=show)
+        results = publish_report(
+            report, Rendered(report, renderers), publishers, secrets, dry_run=dry_run, show=show
+        )
         record(report, results)
     return rows
 
@@ -82,18 +86,30 @@ def resolve_repo(source: str, repo: str | None, name: str | None, settings: Sett
 @handle_errors
 def publish_command(
     source: str = typer.Argument(..., help="The report's source, as given to `dailydiff report`."),
-    date: str | None = typer.Option(None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."),
+    date: str | None = typer.Option(
+        None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."
+    ),
     first: str | None = typer.Option(None, "--from", help="First day of a range."),
     last: str | None = typer.Option(None, "--to", help="Last day of a range, inclusive."),
-    repo: str | None = typer.Option(None, "--repo", help="The report's repository id (default: from SOURCE)."),
-    name: str | None = typer.Option(None, "--name", help="The repository's name in reports, as given to report."),
+    repo: str | None = typer.Option(
+        None, "--repo", help="The report's repository id (default: from SOURCE)."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="The repository's name in reports, as given to report."
+    ),
     tz: str | None = typer.Option(None, "--tz", help="IANA timezone that defines the day."),
     lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
     only: list[str] = typer.Option([], "--only", help="Only this publisher (by name; repeatable)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send nothing."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."),
-    summary_json: Path | None = typer.Option(None, "--summary-json", help="Write the run summary as JSON to FILE."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    ),
+    summary_json: Path | None = typer.Option(
+        None, "--summary-json", help="Write the run summary as JSON to FILE."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""

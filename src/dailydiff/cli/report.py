@@ -156,7 +156,9 @@ def report_command(
         None, "--summary-json", help="Write the run summary as JSON to FILE."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
-    publish: bool = typer.Option(False, "--publish", help="Send each report through the [[publish]] entries."),
+    publish: bool = typer.Option(
+        False, "--publish", help="Send each report through the [[publish]] entries."
+    ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     if branch and all_branches:

@@ -29,7 +29,12 @@ class PublishResult:
     detail: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"publisher": self.publisher, "type": self.type, "status": self.status.value, "detail": self.detail}
+        return {
+            "publisher": self.publisher,
+            "type": self.type,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
 
 
 class Rendered(Mapping[str, str]):
@@ -80,9 +85,12 @@ class Secrets:
         value = self.environ.get(env_name, "") if env_name else ""
         if not value:
             if not env_name:
-                raise PublishError(f"no environment variable is named for the {what}", "set it in [[publish]]")
+                raise PublishError(
+                    f"no environment variable is named for the {what}", "set it in [[publish]]"
+                )
             raise PublishError(
-                f"environment variable {env_name} (the {what}) is not set", f"export {env_name}=… before running"
+                f"environment variable {env_name} (the {what}) is not set",
+                f"export {env_name}=… before running",
             )
         self.remember(value)
         return value

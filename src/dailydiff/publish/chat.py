@@ -111,7 +111,7 @@ def build_digest(report: DayReport, report_url: str | None = None, max_commits: 
     words = _LINES.get(report.language, _LINES["en"])
     title = f"{L['title'].format(date=report.date.isoformat())} · {report.repo}"
     sections: list[Section] = []
-    overview: list[Line] = [(Span("• " , trusted=True), Span(one_line(h))) for h in report.overview.highlights]
+    overview: list[Line] = [(Span("• ", trusted=True), Span(one_line(h))) for h in report.overview.highlights]
     if report.overview.themes:
         themes = " · ".join(one_line(t) for t in report.overview.themes)
         overview.append((Span(f"{L['themes']}: ", trusted=True), Span(themes)))
@@ -170,7 +170,9 @@ class Unit:
     items: int = 0  # commit lines it holds (counted in "N more" when left out)
 
 
-def pack(units: Sequence[Unit], budget: int, size: Callable[[str], int], joiner_size: int) -> list[list[Unit]]:
+def pack(
+    units: Sequence[Unit], budget: int, size: Callable[[str], int], joiner_size: int
+) -> list[list[Unit]]:
     """Greedy packing of whole units into parts of at most ``budget``; a heading never ends a part."""
     parts: list[list[Unit]] = []
     current: list[Unit] = []

@@ -181,7 +181,9 @@ def dingtalk_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]
 
 def slack_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
     words = digest.words()
-    texts = text_messages(digest, SLACK, SLACK_MESSAGE_CHARS, max_messages, line_limit=SLACK_SECTION_CHARS - 100)
+    texts = text_messages(
+        digest, SLACK, SLACK_MESSAGE_CHARS, max_messages, line_limit=SLACK_SECTION_CHARS - 100
+    )
     payloads = []
     for i, text in enumerate(texts, 1):
         lines = text.split("\n")

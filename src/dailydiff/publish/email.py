@@ -111,9 +111,13 @@ class EmailPublisher:
             raise PublishError(f"{where} refused every recipient ({', '.join(exc.recipients)})",
                                "check the recipients") from None  # fmt: skip
         except smtplib.SMTPException as exc:
-            raise PublishError(f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings") from None
+            raise PublishError(
+                f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings"
+            ) from None
         except ssl.SSLError as exc:
-            raise PublishError(f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file") from None
+            raise PublishError(
+                f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file"
+            ) from None
         except OSError as exc:
             raise PublishError(f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}",
                                "check host and port") from None  # fmt: skip

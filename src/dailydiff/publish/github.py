@@ -66,7 +66,9 @@ class GitHubApi:
                 f"GitHub refused {method} on {self.repository}{path.split('?')[0]} (HTTP {status}: {message})",
                 f"check that {self.repository} exists and the token in ${self.token_env} may write to it",
             )
-        raise PublishError(f"GitHub answered {method} {path} with HTTP {status}: {message}", "see GitHub's status page")
+        raise PublishError(
+            f"GitHub answered {method} {path} with HTTP {status}: {message}", "see GitHub's status page"
+        )
 
 
 def _relative(path: str) -> str:
@@ -86,14 +88,19 @@ class GitHubContentsPublisher:
 
     def _files(self, report: DayReport, rendered: Mapping[str, str]) -> list[tuple[str, bytes]]:
         return [
-            (_relative(report_path(report, self.entry.path_template, fmt).as_posix()), rendered[fmt].encode("utf-8"))
+            (
+                _relative(report_path(report, self.entry.path_template, fmt).as_posix()),
+                rendered[fmt].encode("utf-8"),
+            )
             for fmt in self.entry.formats
         ]
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         message = fill(self.entry.message_template, report, "message")
         branch = self.entry.branch or "the default branch"
-        lines = [f"commit to {self.entry.repository} ({branch}) via {self.entry.api_url}, message {message!r}:"]
+        lines = [
+            f"commit to {self.entry.repository} ({branch}) via {self.entry.api_url}, message {message!r}:"
+        ]
         lines += [f"  {path} ({len(content)} bytes, blob {blob_sha(content)[:12]})"
                   for path, content in self._files(report, rendered)]  # fmt: skip
         return "\n".join(lines)
@@ -120,7 +127,9 @@ class GitHubContentsPublisher:
             sha = None
             if status == 200:
                 if not isinstance(current, dict) or current.get("type", "file") != "file":
-                    raise PublishError(f"{path} in {self.entry.repository} is not a file", "change path_template")
+                    raise PublishError(
+                        f"{path} in {self.entry.repository} is not a file", "change path_template"
+                    )
                 sha = current.get("sha")
                 if sha == blob_sha(content):
                     return "unchanged"
@@ -136,7 +145,9 @@ class GitHubContentsPublisher:
                 commit = (answer or {}).get("commit", {}).get("sha", "")[:7]
                 return f"{'created' if status == 201 else 'updated'} ({commit})"
             # 409/422: the file changed between our read and our write; read it again once.
-        raise PublishError(f"{path} keeps changing in {self.entry.repository} (sha conflict)", "run publish again")
+        raise PublishError(
+            f"{path} keeps changing in {self.entry.repository} (sha conflict)", "run publish again"
+        )
 
 
 def issue_marker(report: DayReport) -> str:
@@ -203,11 +214,17 @@ class GitHubIssuePublisher:
             changed += self._sync_comments(api, number, bodies[1:])
         if not changed:
             return PublishResult(self.name, self.type, Status.SKIPPED, f"issue #{number} unchanged")
-        return PublishResult(self.name, self.type, Status.OK, f"updated issue #{number}" + self._comments_note(bodies))
+        return PublishResult(
+            self.name, self.type, Status.OK, f"updated issue #{number}" + self._comments_note(bodies)
+        )
 
     @staticmethod
     def _comments_note(bodies: list[str]) -> str:
-        return f" (+{len(bodies) - 1} comment(s): the report is over GitHub's size limit)" if len(bodies) > 1 else ""
+        return (
+            f" (+{len(bodies) - 1} comment(s): the report is over GitHub's size limit)"
+            if len(bodies) > 1
+            else ""
+        )
 
     def _find(self, api: GitHubApi, marker: str) -> dict[str, Any] | None:
         for page in range(1, self.entry.search_pages + 1):
@@ -226,7 +243,9 @@ class GitHubIssuePublisher:
         ours: dict[int, dict[str, Any]] = {}
         page = 1
         while True:
-            _, comments = api.call("GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page})
+            _, comments = api.call(
+                "GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page}
+            )
             for comment in comments or []:
                 text = comment.get("body") or ""
                 if text.startswith("<!-- dailydiff:part "):

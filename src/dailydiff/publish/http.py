@@ -69,7 +69,9 @@ class Http:
                 problem = f"cannot reach {where} ({type(exc).__name__})"
                 wait = delay
             else:
-                rate_limited = response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
+                rate_limited = (
+                    response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
+                )
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"

@@ -33,10 +33,14 @@ class FilesPublisher:
 
     def _targets(self, report: DayReport) -> list[tuple[str, Path]]:
         base = Path(self.entry.directory).expanduser()
-        return [(fmt, base / report_path(report, self.entry.path_template, fmt)) for fmt in self.entry.formats]
+        return [
+            (fmt, base / report_path(report, self.entry.path_template, fmt)) for fmt in self.entry.formats
+        ]
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        return "\n".join(f"write {path} ({len(rendered[fmt].encode())} bytes)" for fmt, path in self._targets(report))
+        return "\n".join(
+            f"write {path} ({len(rendered[fmt].encode())} bytes)" for fmt, path in self._targets(report)
+        )
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
         written, unchanged = [], []
@@ -78,7 +82,9 @@ def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher
     for entry in entries:
         factory = PUBLISHERS.get(entry.type)
         if factory is None:
-            raise PublishError(f"unknown publisher type {entry.type!r}", f"use one of: {', '.join(PUBLISHERS)}")
+            raise PublishError(
+                f"unknown publisher type {entry.type!r}", f"use one of: {', '.join(PUBLISHERS)}"
+            )
         seen[entry.type] = seen.get(entry.type, 0) + 1
         name = entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
         publishers.append(factory(entry, name, secrets))
@@ -111,7 +117,9 @@ def publish_report(
         started = time.monotonic()
         try:
             if dry_run:
-                show(f"== {publisher.name} ({publisher.type}) ==\n{secrets.redact(publisher.preview(report, rendered))}")
+                show(
+                    f"== {publisher.name} ({publisher.type}) ==\n{secrets.redact(publisher.preview(report, rendered))}"
+                )
                 result = PublishResult(publisher.name, publisher.type, Status.SKIPPED, "dry run")
             else:
                 result = publisher.publish(report, rendered)

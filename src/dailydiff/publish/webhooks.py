@@ -125,9 +125,14 @@ class ChatPublisher:
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         payloads = self._payloads(report, rendered)
-        signed = " (signed with the secret in $" + self.entry.secret_env + ")" if self.entry.secret_env else ""
+        signed = (
+            " (signed with the secret in $" + self.entry.secret_env + ")" if self.entry.secret_env else ""
+        )
         out = [f"POST {len(payloads)} message(s) to the URL in ${self.entry.url_env}{signed}:"]
-        out += [json.dumps(p, ensure_ascii=False, indent=2) if not isinstance(p, bytes) else p.decode() for p in payloads]
+        out += [
+            json.dumps(p, ensure_ascii=False, indent=2) if not isinstance(p, bytes) else p.decode()
+            for p in payloads
+        ]
         return "\n".join(out)
 
     def digest_url(self, report: DayReport) -> str | None:
@@ -181,7 +186,9 @@ class DingTalkPublisher(_ErrcodePublisher):
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         if secret:
             timestamp = int(self.clock() * 1000)
-            url += ("&" if "?" in url else "?") + f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
+            url += (
+                "&" if "?" in url else "?"
+            ) + f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
         return url, _json_bytes(payload), {}
 
 
