@@ -183,3 +183,12 @@ def test_generic_webhook_can_send_the_whole_report(receiver: WebhookReceiver) ->
     assert results[0].status is Status.OK
     assert receiver.raw["generic"][0] == RENDERERS["json"](report).encode()
     assert DayReport.model_validate(receiver.received["generic"][0]) == report
+
+
+def test_a_retry_after_longer_than_allowed_fails_at_once(receiver: WebhookReceiver) -> None:
+    receiver.script = {"discord": [429]}
+    receiver.retry_after = "3600"
+    started = time.monotonic()
+    _, results = run(make_report(3), environ(receiver), ("discord",), max_retry_after=60)
+    assert results[0].status is Status.FAILED and "asks to wait 3600s" in results[0].detail
+    assert time.monotonic() - started < 5

@@ -105,7 +105,8 @@ class Secrets:
         if "://" in value:  # a URL: its path and query carry the secret part (hook ids, tokens, keys)
             parts = urlsplit(value)
             for piece in (parts.path, parts.query, *re.split(r"[/&=?]", f"{parts.path}?{parts.query}")):
-                if len(piece) >= 8:
+                # ids and tokens, not words such as "services" or "webhooks"
+                if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
                     self.seen.add(piece)
 
     def redact(self, text: str) -> str:
