@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -72,3 +73,44 @@ def test_templates_fill_and_bad_placeholders_are_clear() -> None:
     )
     with pytest.raises(PublishError, match="bad title template"):
         fill("{nope}", report, "title")
+
+
+def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -> None:
+    from pydantic import TypeAdapter
+
+    from dailydiff.publish.base import Rendered, Status
+    from dailydiff.publish.options import PublishEntry
+    from dailydiff.publish.registry import build_publishers, publish_report
+    from dailydiff.render import RENDERERS
+
+    report = make_report(3)
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "files", "directory": str(tmp_path), "formats": ["md", "json"]}
+    )
+    secrets = Secrets({})
+    publishers = build_publishers([entry], secrets)
+    first = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    assert first.status is Status.OK
+    md = tmp_path / "reports" / "2026" / "sglang" / "2026-01-27.md"
+    assert md.read_text(encoding="utf-8") == RENDERERS["md"](report)
+    assert (md.with_suffix(".json")).read_text(encoding="utf-8") == RENDERERS["json"](report)
+    assert sorted(p.name for p in md.parent.iterdir()) == [
+        "2026-01-27.json",
+        "2026-01-27.md",
+    ]  # no temp files
+    second = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    assert second.status is Status.SKIPPED and "unchanged" in second.detail
+    bad = TypeAdapter(PublishEntry).validate_python(
+        {"type": "files", "directory": str(tmp_path), "path_template": "../{date}.{ext}"}
+    )
+    result = publish_report(report, Rendered(report, RENDERERS), build_publishers([bad], secrets), secrets)[0]
+    assert result.status is Status.FAILED and "leaves the output directory" in result.detail
+
+
+def test_empty_day_still_gets_a_short_message() -> None:
+    from dailydiff.publish import chat_formats as cf
+    from dailydiff.publish.chat import build_digest
+
+    report = make_report(0, language="en")
+    (payload,) = cf.discord_payloads(build_digest(report, None), 10)
+    assert "0 commits" in payload["content"] and "No high-importance commits today." in payload["content"]
