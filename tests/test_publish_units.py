@@ -114,3 +114,21 @@ def test_empty_day_still_gets_a_short_message() -> None:
     report = make_report(0, language="en")
     (payload,) = cf.discord_payloads(build_digest(report, None), 10)
     assert "0 commits" in payload["content"] and "No high-importance commits today." in payload["content"]
+
+
+def test_missing_environment_lists_unset_variables() -> None:
+    from pydantic import TypeAdapter
+
+    from dailydiff.publish.options import PublishEntry
+    from dailydiff.publish.registry import missing_environment
+
+    adapter = TypeAdapter(PublishEntry)
+    entries = [
+        adapter.validate_python({"type": "slack", "url_env": "SLACK_URL"}),
+        adapter.validate_python({"type": "slack", "url_env": "SLACK2_URL", "secret_env": ""}),
+        adapter.validate_python({"type": "github-issue", "repository": "a/b"}),
+    ]
+    assert missing_environment(entries, {"SLACK_URL": "https://x"}) == [
+        "publisher slack-2: environment variable SLACK2_URL (url_env) is not set",
+        "publisher github-issue: environment variable GITHUB_TOKEN (token_env) is not set",
+    ]

@@ -146,3 +146,15 @@ def failure_error(results: Sequence[PublishResult]) -> PublishError | None:
         f"{len(failed)} of {len(results)} publish step(s) failed ({names})",
         "see the run summary for each reason; fix it and run `dailydiff publish SOURCE --date D`",
     )
+
+
+def missing_environment(entries: Sequence[Any], environ: Mapping[str, str]) -> list[str]:
+    """Problems a `doctor` can report before any publishing: environment variables that the
+    `[[publish]]` entries name but that are not set (their values are never read into the message)."""
+    problems = []
+    for name, entry in zip(entry_names(entries), entries, strict=True):
+        for field in ("url_env", "secret_env", "token_env", "password_env"):
+            variable = getattr(entry, field, "")
+            if variable and not environ.get(variable):
+                problems.append(f"publisher {name}: environment variable {variable} ({field}) is not set")
+    return problems

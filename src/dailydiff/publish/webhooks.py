@@ -93,13 +93,10 @@ class ChatPublisher:
 
     # shared -----------------------------------------------------------------------------------------
 
-    def _payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        return self.payloads(report, rendered)
-
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
         url = self.secrets.get(self.entry.url_env, "webhook URL")
         secret = self.secrets.optional(self.entry.secret_env, "signing secret")
-        payloads = self._payloads(report, rendered)
+        payloads = self.payloads(report, rendered)
         with Http(self.entry, sleep=self.sleep) as http:
             for index, payload in enumerate(payloads, 1):
                 target, body, headers = self.sign(url, payload, secret)
@@ -124,7 +121,7 @@ class ChatPublisher:
         return f"part {index} of {total}: {message} ({index - 1} part(s) sent before)"
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        payloads = self._payloads(report, rendered)
+        payloads = self.payloads(report, rendered)
         signed = (
             " (signed with the secret in $" + self.entry.secret_env + ")" if self.entry.secret_env else ""
         )
