@@ -78,17 +78,25 @@ PUBLISHERS: dict[str, Factory] = {
 def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher]:
     """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second)."""
     publishers: list[Publisher] = []
-    seen: dict[str, int] = {}
-    for entry in entries:
+    for name, entry in zip(entry_names(entries), entries, strict=True):
         factory = PUBLISHERS.get(entry.type)
         if factory is None:
             raise PublishError(
                 f"unknown publisher type {entry.type!r}", f"use one of: {', '.join(PUBLISHERS)}"
             )
-        seen[entry.type] = seen.get(entry.type, 0) + 1
-        name = entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
         publishers.append(factory(entry, name, secrets))
     return publishers
+
+
+def entry_names(entries: Sequence[Any]) -> list[str]:
+    names = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        seen[entry.type] = seen.get(entry.type, 0) + 1
+        names.append(
+            entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
+        )
+    return names
 
 
 def select(publishers: Sequence[Publisher], only: Sequence[str]) -> list[Publisher]:
