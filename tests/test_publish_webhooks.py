@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -138,6 +139,24 @@ def test_150_commit_day_every_part_is_received_within_limits(receiver: WebhookRe
         high_and_watch = [rc for rc in report.commits if rc.level.value == "high" or rc.watch]
         for rc in high_and_watch:  # every listed commit arrived somewhere (nothing summarised at 50 parts)
             assert rc.sha in text, (key, rc.sha)
+
+
+def test_150_commit_day_summarised_to_ten_messages_loses_nothing_silently(receiver: WebhookReceiver) -> None:
+    report = make_report(150, high_every=2, watch_every=7)
+    _, results = run(report, environ(receiver), ("discord", "wecom"))
+    assert all(r.status is Status.OK for r in results) and receiver.violations == []
+    listed = sum(1 for rc in report.commits if rc.level.value == "high" or rc.watch)
+    for key in ("discord", "wecom"):
+        parts = receiver.received[key]
+        assert len(parts) == 10
+        text = json.dumps(parts, ensure_ascii=False)
+        shown = len(set(re.findall(r"`([0-9a-f]{4}aaa)`", text)))
+        more = int(re.search(r"另有 (\d+) 条", text).group(1))  # type: ignore[union-attr]
+        assert shown + more == listed and more > 0
+        assert (
+            "https://reports.example.com/2026/sglang/2026-01-27.html"
+            in parts[-1]["content" if key == "discord" else "markdown"].__str__()
+        )
 
 
 def test_retries_on_429_honour_retry_after_and_on_5xx(receiver: WebhookReceiver) -> None:
