@@ -223,3 +223,14 @@ def test_missing_report_and_unknown_type(world: World) -> None:
     result = run(*world.args("publish")[:-1], str(bad), env=world.env)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "unknown type 'slak'; valid types: files, github-contents, github-issue, feishu" in result.stderr
+
+
+def test_report_publish_without_publishers_is_a_usage_error(world: World, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    result = run("report", str(world.repo), "--date", DATE, "--data-dir", str(world.data), "--config", str(empty),
+                 "--publish", env={})  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "dailydiff: error: --publish needs [[publish]] entries in the settings — add some to dailydiff.toml"
+    )

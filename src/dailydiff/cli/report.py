@@ -177,6 +177,8 @@ def report_command(
         },
     )
     dates = resolve_dates(date, first, last, settings.report.timezone)
+    if publish and not settings.publish:
+        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     store = Store.open(settings.data_path)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
