@@ -132,3 +132,15 @@ def test_missing_environment_lists_unset_variables() -> None:
         "publisher slack-2: environment variable SLACK2_URL (url_env) is not set",
         "publisher github-issue: environment variable GITHUB_TOKEN (token_env) is not set",
     ]
+
+
+def test_readme_publishing_example_is_valid_config(tmp_path: Path) -> None:
+    from dailydiff.config import load_settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Publishing", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(example, encoding="utf-8")
+    settings = load_settings(config, environ={})
+    assert [p.type for p in settings.publish] == ["github-contents", "feishu", "email"]
