@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .config_ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
 from .errors import ConfigError
+from .publish.options import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
@@ -92,6 +93,7 @@ class Settings(_Section):
     git: GitSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
+    publish: list[PublishEntry] = Field(default_factory=list)
     run: RunSettings
     weekly: WeeklySettings
     repos: list[RepoEntry] = Field(default_factory=list)
@@ -194,6 +196,9 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
         problem = "unknown setting"
     elif first["type"] == "missing":
         problem = "missing"
+    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        got = f"unknown type {first['ctx']['tag']!r}" if first["type"] == "union_tag_invalid" else "no type"
+        problem = f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
     elif "input" in first and not isinstance(first["input"], dict | list):
         problem = f"{problem} (got {first['input']!r})"
     return f"invalid setting {key!r} in {where(loc)}: {problem}"
