@@ -45,12 +45,12 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def dailydiff(
-    *args: str | Path, cwd: Path, check: bool = True, timeout: float = 120
+    *args: str | Path, cwd: Path, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "dailydiff", *map(str, args)],
         cwd=cwd,
-        env=cli_env(),
+        env=cli_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,

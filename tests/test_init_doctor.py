@@ -154,3 +154,18 @@ def test_doctor_reports_a_broken_config_and_an_unwritable_data_dir(tmp_path: Pat
     result = dailydiff("doctor", "--data-dir", blocker / "data", cwd=tmp_path, check=False)
     assert result.returncode == 1
     assert any(line.startswith("✗ data directory:") and "fix:" in line for line in result.stdout.splitlines())
+
+
+def test_doctor_names_unset_publisher_secrets(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "good", 0, per_day=1)
+    body = '[[repos]]\nsource = "good"\n[[publish]]\ntype = "slack"\nurl_env = "DAILYDIFF_TEST_UNSET_URL"\n'
+    (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+    result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert (
+        "✗ publishers: publisher slack: environment variable DAILYDIFF_TEST_UNSET_URL (url_env) is not set"
+        in (result.stdout)
+    )
+    ok = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path,
+                   env={"DAILYDIFF_TEST_UNSET_URL": "https://hooks.example.com/x"})  # fmt: skip
+    assert "✓ publishers: slack: every named environment variable is set" in ok.stdout

@@ -26,6 +26,7 @@ from dailydiff.runner import (
 from dailydiff.runner.plan import shard_of
 from dailydiff.store import Store
 from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
+from webhook_receiver import WebhookReceiver
 
 LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)
 
@@ -37,11 +38,42 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return root, expected
 
 
+PUBLISH_TOML = """
+[[publish]]
+type = "files"
+name = "archive"
+directory = "archive"
+formats = ["json"]
+
+[[publish]]
+type = "webhook"
+url_env = "DAILYDIFF_TEST_HOOK"
+retries = 0
+"""
+
+
 def test_three_repos_seven_days_give_21_reports_with_exact_watch_markers(
     workspace: tuple[Path, dict],
 ) -> None:
     root, expected = workspace
-    dailydiff(*run_args("out1"), "--summary-json", "summary1.json", cwd=root)
+    config = root / "with-publishers.toml"
+    config.write_text((root / "dailydiff.toml").read_text(encoding="utf-8") + PUBLISH_TOML, encoding="utf-8")
+    hooks = WebhookReceiver().start()
+    try:
+        hook_env = {"DAILYDIFF_TEST_HOOK": hooks.urls()["webhook"]}
+        args = [*run_args("out1"), "--config", config]
+        dailydiff(*args, "--summary-json", "summary1.json", cwd=root, env=hook_env)
+        again = dailydiff(*args, cwd=root, env=hook_env)  # delivered days are not sent again
+    finally:
+        hooks.stop()
+    assert "21 up to date" in again.stderr
+    assert hooks.violations == [] and len(hooks.received["generic"]) == 21
+    for message in hooks.received["generic"]:  # chat messages list the watched commits first
+        flags = [bool(c["watch"]) for c in message["commits"]]
+        assert flags == sorted(flags, reverse=True)
+        expected_watch = {c.sha: c.topics for c in expected[message["repo"]]}
+        assert all(c["watch"] == expected_watch[c["sha"]] for c in message["commits"])
+    assert len(list((root / "archive").rglob("*.json"))) == 21
     md = sorted((root / "out1").rglob("*.md"))
     js = sorted((root / "out1").rglob("*.json"))
     assert len(md) == 21 and len(js) == 21
@@ -72,8 +104,10 @@ def test_three_repos_seven_days_give_21_reports_with_exact_watch_markers(
     for repo in summary["repos"]:
         assert repo["status"] == "ok" and len(repo["days"]) == DAYS
         for day in repo["days"]:
-            assert [p["publisher"] for p in day["publish"]] == ["files"]
-            assert day["publish"][0]["status"] == "ok" and len(day["publish"][0]["paths"]) == 2
+            assert [(p["publisher"], p["status"]) for p in day["publish"]] == [
+                ("files", "ok"), ("archive", "ok"), ("webhook", "ok")
+            ]  # fmt: skip
+            assert len(day["publish"][0]["paths"]) == 2
 
 
 def test_a_rerun_is_up_to_date_and_force_rebuilds(workspace: tuple[Path, dict]) -> None:

@@ -1,7 +1,7 @@
 """`dailydiff doctor`: checks of a set-up, each giving ✓ or ✗ lines with the fix.
 
 ``CHECKS`` is a plain registry of checks run in order; features add theirs (the GitHub token and rate
-limit, the LLM endpoint, the publishers' configuration) when they land. ``REPO_PROBES`` maps a source
+limit, the LLM endpoint) when they land. ``REPO_PROBES`` maps a source
 kind (see sources.source_kind) to a reachability probe for one [[repos]] entry.
 """
 
@@ -180,11 +180,25 @@ def check_repos(ctx: DoctorContext) -> list[CheckResult]:
     return results
 
 
+def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
+    if ctx.settings is None or not ctx.settings.publish:
+        return []
+    from .publish.registry import entry_names, missing_environment
+
+    problems = missing_environment(ctx.settings.publish, os.environ)
+    if problems:
+        return [CheckResult(False, "publishers", problem, "export it (in CI: a secret passed as env)")
+                for problem in problems]  # fmt: skip
+    names = ", ".join(entry_names(ctx.settings.publish))
+    return [CheckResult(True, "publishers", f"{names}: every named environment variable is set")]
+
+
 CHECKS: dict[str, Check] = {
     "config": check_config,
     "git": check_git,
     "data_dir": check_data_dir,
     "repos": check_repos,
+    "publishers": check_publishers,
 }
 
 

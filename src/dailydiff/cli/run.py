@@ -123,12 +123,11 @@ def run_command(
     settings = build_settings(config, data_dir, {"run": {"concurrency": jobs}})
     planned = plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
+    renderers = renderers_for(settings)
     files = None
     if target is not None:
-        files = FilesOutput(
-            target, settings.report.formats, renderers_for(settings), settings.report.path_template
-        )
-    available = configured_publishers(settings, files)
+        files = FilesOutput(target, settings.report.formats, renderers, settings.report.path_template)
+    available = configured_publishers(settings, files, renderers)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)

@@ -4,10 +4,10 @@ concurrency, resumable) and the seam to the publishers."""
 from .dates import DateSpec
 from .execute import DayResult, RepoResult, RunOptions, run_jobs
 from .plan import RepoJob, Shard, parse_shard, plan_jobs, redact, shard_of
-from .publishing import PUBLISHER_PROVIDERS, FilesOutput, Publisher, PublishResult, configured_publishers
+from .publishing import ConfiguredPublisher, FilesOutput, Publisher, PublishResult, configured_publishers
 
 __all__ = [
-    "PUBLISHER_PROVIDERS",
+    "ConfiguredPublisher",
     "DateSpec",
     "DayResult",
     "FilesOutput",

@@ -27,6 +27,7 @@ from .plan import RepoJob, redact
 from .publishing import Publisher, PublishResult, TracksItsOwnOutput, publishers_for
 
 log = logging.getLogger("dailydiff.run")
+DELIVERED = {"ok", "skipped"}  # a publisher that had nothing to do (unchanged content) has delivered
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def _delivered(
         if isinstance(publisher, TracksItsOwnOutput):
             if not publisher.delivered(repo, date, language, tz):
                 return False
-        elif recorded.get(publisher.name) != "ok":
+        elif recorded.get(publisher.name) not in DELIVERED:
             return False
     return True
 
@@ -222,21 +223,27 @@ def _publish_day(
     if day.kept_previous or day.gated:
         status = "kept-previous" if day.kept_previous else "gated"
         log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
-        skipped = [PublishResult(p.name, "skipped", "too many failed analyses") for p in publishers]
+        skipped = [
+            PublishResult(p.name, "skipped", "too many failed analyses", type=_type(p)) for p in publishers
+        ]
         return DayResult(report.date, status, report, skipped)
     results = []
     recorded = store.deliveries(report.repo, report.date, report.language)
     for publisher in publishers:
         if not force and _already(publisher, recorded, report):
-            results.append(PublishResult(publisher.name, "skipped", "already delivered"))
+            results.append(
+                PublishResult(publisher.name, "skipped", "already delivered", type=_type(publisher))
+            )
             continue
         try:
             outcome = publisher.publish(report)
         except DailyDiffError as exc:
-            outcome = PublishResult(publisher.name, "failed", str(exc))
+            outcome = PublishResult(publisher.name, "failed", str(exc), type=_type(publisher))
         except Exception as exc:  # one publisher failing never stops the others
             log.debug("publisher error", exc_info=True, extra=extra)
-            outcome = PublishResult(publisher.name, "failed", f"{type(exc).__name__}: {exc}")
+            outcome = PublishResult(
+                publisher.name, "failed", f"{type(exc).__name__}: {exc}", type=_type(publisher)
+            )
         if not isinstance(publisher, TracksItsOwnOutput):
             store.record_delivery(
                 report.repo, report.date, report.language, publisher.name, outcome.status, outcome.detail
@@ -255,7 +262,11 @@ def _publish_day(
     return DayResult(report.date, "built", report, results)
 
 
+def _type(publisher: Publisher) -> str:
+    return str(getattr(publisher, "type", publisher.name))
+
+
 def _already(publisher: Publisher, recorded: dict[str, str], report: DayReport) -> bool:
     if isinstance(publisher, TracksItsOwnOutput):
         return publisher.delivered(report.repo, report.date, report.language, report.timezone)
-    return recorded.get(publisher.name) == "ok"
+    return recorded.get(publisher.name) in DELIVERED

@@ -1,19 +1,20 @@
 """The seam between `dailydiff run` and the publishers.
 
-A publisher has a ``name`` and one method, ``publish(report) -> PublishResult``. `run` calls every
+A publisher here has a ``name`` and one method, ``publish(report) -> PublishResult``. `run` calls every
 publisher a repository uses for every day it builds; one failing does not stop the others, and every
 result goes into the run summary. What a publisher delivered is recorded in the store so that a re-run
 does not send a day twice (``--force`` does).
 
-Publishers come from two places: the built-in files output (``--output-dir`` / ``[run] output_dir``) and
-``PUBLISHER_PROVIDERS`` — functions from settings to the publishers configured there. The list is empty
-until configurable publishers (GitHub, webhooks, email) register their provider here.
+The publishers are the built-in files output (``--output-dir`` / ``[run] output_dir``, named ``files``)
+and every ``[[publish]]`` entry (publish/registry.py), adapted to this seam by ``ConfiguredPublisher``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import os
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -21,7 +22,9 @@ from typing import Any, Protocol, runtime_checkable
 from ..config import RepoEntry, Settings
 from ..errors import ConfigError, DailyDiffError
 from ..models import DayReport, Window
+from ..publish import base as publish_base
 from ..publish.files import report_path, write_report_files
+from ..publish.registry import PUBLISHERS, entry_names, publish_report
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,11 @@ class PublishResult:
     status: str  # "ok", "skipped" or "failed"
     detail: str = ""
     paths: list[str] = field(default_factory=list)
+    type: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"publisher": self.publisher, "status": self.status, "detail": self.detail}
+        data: dict[str, Any] = {"publisher": self.publisher, "type": self.type, "status": self.status,
+                                "detail": self.detail}  # fmt: skip
         if self.paths:
             data["paths"] = self.paths
         return data
@@ -50,12 +55,6 @@ class TracksItsOwnOutput(Protocol):
     that its files exist); the others are asked through the store's delivery records."""
 
     def delivered(self, repo: str, date: dt.date, language: str, timezone: str) -> bool: ...
-
-
-PublisherProvider = Callable[[Settings], Sequence[Publisher]]
-
-# Providers of configured publishers register here (name -> publishers built from the settings).
-PUBLISHER_PROVIDERS: list[PublisherProvider] = []
 
 
 class FilesOutput:
@@ -93,19 +92,45 @@ class FilesOutput:
                 report, self.output_dir, self.formats, self.renderers, self.path_template
             )
         except DailyDiffError as exc:
-            return PublishResult(self.name, "failed", str(exc))
-        return PublishResult(self.name, "ok", f"{len(written)} file(s)", [str(p) for p in written])
+            return PublishResult(self.name, "failed", str(exc), type="files")
+        return PublishResult(self.name, "ok", f"{len(written)} file(s)", [str(p) for p in written], "files")
 
 
-def configured_publishers(settings: Settings, files: FilesOutput | None) -> list[Publisher]:
+class ConfiguredPublisher:
+    """A ``[[publish]]`` entry behind the run's seam. Each thread builds its own instance of the real
+    publisher (HTTP clients and secrets are not shared between repositories processed at once)."""
+
+    def __init__(self, entry: Any, name: str, renderers: Mapping[str, Any], environ: Mapping[str, str]):
+        self.entry, self.name, self.type = entry, name, entry.type
+        self.renderers, self.environ = renderers, environ
+        self._local = threading.local()
+
+    def publish(self, report: DayReport) -> PublishResult:
+        if not hasattr(self._local, "publisher"):
+            self._local.secrets = publish_base.Secrets(self.environ)
+            self._local.publisher = PUBLISHERS[self.type](self.entry, self.name, self._local.secrets)
+        rendered = publish_base.Rendered(report, self.renderers)
+        [result] = publish_report(report, rendered, [self._local.publisher], self._local.secrets)
+        return PublishResult(result.publisher, result.status.value, result.detail, type=result.type)
+
+
+def configured_publishers(
+    settings: Settings,
+    files: FilesOutput | None,
+    renderers: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[Publisher]:
+    """The built-in files output (when there is an output directory) and every [[publish]] entry."""
     publishers: list[Publisher] = [files] if files is not None else []
-    for provider in PUBLISHER_PROVIDERS:
-        publishers.extend(provider(settings))
+    environ = os.environ if environ is None else environ
+    for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True):
+        publishers.append(ConfiguredPublisher(entry, name, renderers or {}, environ))
     names = [p.name for p in publishers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(
-            f"publisher name(s) used twice: {', '.join(duplicates)}", "give each publisher its own name"
+            f"publisher name(s) used twice: {', '.join(duplicates)}",
+            "give the [[publish]] entry another name (`files` is the --output-dir output)",
         )
     return publishers
 
@@ -117,7 +142,7 @@ def publishers_for(entry: RepoEntry, index: int, available: Sequence[Publisher])
     by_name = {p.name: p for p in available}
     unknown = [name for name in entry.publishers if name not in by_name]
     if unknown:
-        known = ", ".join(by_name) or "none (set --output-dir or [run] output_dir for the files output)"
+        known = ", ".join(by_name) or "none (add [[publish]] entries, or --output-dir for the files output)"
         raise ConfigError(
             f"invalid setting 'repos[{index}].publishers': unknown publisher {unknown[0]!r}",
             f"configured publishers: {known}",
