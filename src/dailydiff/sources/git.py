@@ -303,9 +303,9 @@ def _mirror(url: str, data_dir: Path) -> Path:
     process or thread at a time per mirror, since several runs may share a data directory."""
     import fcntl
 
-    lock_dir = data_dir / "repos"
+    lock_dir = data_dir / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f".{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
+    with open(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _mirror_unlocked(url, data_dir)
 
