@@ -85,12 +85,31 @@ class ScoringSettings(_Section):
     security_words: float
 
 
+class SiteSettings(_Section):
+    output_dir: str
+    title: str
+    base_url: str
+    language: Literal["", "zh", "en"]
+    feed_entries: int
+    templates_dir: str
+    host: str
+    port: int
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be empty or an http(s) URL such as https://example.org/reports/")
+        return value
+
+
 class Settings(_Section):
     data_dir: str
     report: ReportSettings
     git: GitSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
+    site: SiteSettings
 
     @property
     def data_path(self) -> Path:
