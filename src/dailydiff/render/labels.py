@@ -68,7 +68,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "stats_cost": "💰 ${cost}",
         "stats_changes": "+{additions}/−{deletions} lines",
         "toc": "📋 Contents",
-        "groups": {"high": "🔴 High importance", "medium": "🟡 Medium importance", "low": "🟢 Low importance"},
+        "groups": {
+            "high": "🔴 High importance",
+            "medium": "🟡 Medium importance",
+            "low": "🟢 Low importance",
+        },
         "levels": {"high": "🔴 High", "medium": "🟡 Medium", "low": "🟢 Low"},
         "view_commit": "View commit",
         "files": "{n} files",
