@@ -34,11 +34,12 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
 
 
+# fmt: off
 def fixture_specs() -> list[CommitSpec]:
     big = "\n".join(f"def kernel_{i}(x):\n    return x * {i}\n" for i in range(120))
     return [
         CommitSpec("chore: initial import", _at(DAY1, 1), edits=[FileEdit("README.md", "# demo\n"),
-                   FileEdit("src/engine/core.py", "def run():\n    return 1\n")]),  # fmt: skip
+                   FileEdit("src/engine/core.py", "def run():\n    return 1\n")]),
         CommitSpec("feat(scheduler): add a priority scheduler for batched requests", _at(DAY1, 10),
                    author="张伟", email="zw@example.com",
                    edits=[FileEdit("src/engine/scheduler.py", big), FileEdit("src/engine/__init__.py", "")]),
@@ -52,7 +53,8 @@ def fixture_specs() -> list[CommitSpec]:
                    edits=[FileEdit("src/kernels/attention.py", big.replace("kernel", "attn"))]),
         CommitSpec("test: cover the tokenizer edge cases", _at(DAY2, 18),
                    edits=[FileEdit("tests/test_tokenizer.py", "def test_x():\n    assert True\n" * 20)]),
-    ]  # fmt: skip
+    ]
+# fmt: on
 
 
 @dataclasses.dataclass

@@ -28,7 +28,7 @@ from .render.json import render_json
 from .render.safe_html import plain_text
 from .render.text import clean, shorten
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
@@ -305,6 +305,14 @@ def _remove_stale(output_dir: Path, current: set[str]) -> int:
             or Path(path).is_absolute()
         ):
             continue
-        (output_dir / path).unlink(missing_ok=True)
+        target = output_dir / path
+        target.unlink(missing_ok=True)
         removed += 1
+        for parent in target.parents:
+            if parent == output_dir or output_dir not in parent.parents:
+                break
+            try:
+                parent.rmdir()  # only when empty
+            except OSError:
+                break
     return removed

@@ -71,7 +71,7 @@ def build_command(
     ),
     from_json: Path | None = typer.Option(
         None, "--from-json", help="Build from a directory of report JSON files instead of the store."
-    ),  # fmt: skip
+    ),
     title: str | None = typer.Option(None, "--title", help="The site's title."),
     base_url: str | None = typer.Option(
         None, "--base-url", help="Public URL of the site (absolute feed links)."

@@ -222,7 +222,9 @@ class Store:
 
     def report_rows(self) -> list[tuple[str, dt.date, str, str]]:
         """(repo, date, language, JSON text) of every stored report, unparsed (callers hash and reuse)."""
-        rows = self._db.execute("SELECT repo, date, language, data FROM reports ORDER BY repo, date DESC, language")
+        rows = self._db.execute(
+            "SELECT repo, date, language, data FROM reports ORDER BY repo, date DESC, language"
+        )
         return [(r, dt.date.fromisoformat(d), lang, data) for r, d, lang, data in rows]
 
     # http cache ----------------------------------------------------------------------------------

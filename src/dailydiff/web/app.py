@@ -31,6 +31,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".xml": "application/atom+xml; charset=utf-8",
     ".json": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -118,9 +119,12 @@ def create_app(cache: SiteCache) -> Starlette:
         if path.endswith("/"):
             path += "index.html"
         found = cache.page(path)
-        if found is None and not path.endswith((".html", ".xml", ".js", ".css", ".json")):
-            if cache.page(path + "/index.html") is not None:
-                return RedirectResponse(request.url.path + "/", status_code=308)
+        if (
+            found is None
+            and not path.endswith(tuple(CONTENT_TYPES))
+            and cache.page(path + "/index.html") is not None
+        ):
+            return RedirectResponse(request.url.path + "/", status_code=308)
         if found is None:
             return Response("<!doctype html><title>404</title><p>Not found. <a href=\"/\">Home</a></p>",
                             status_code=404, media_type="text/html", headers=SECURITY_HEADERS)  # fmt: skip

@@ -115,6 +115,7 @@
     if (search) setupSearch(search);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  // DOMContentLoaded fires after every deferred script ran, so the search index is there by then.
+  if (document.readyState === "complete") init();
+  else document.addEventListener("DOMContentLoaded", init);
 })();
