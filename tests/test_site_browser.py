@@ -285,3 +285,21 @@ def test_the_site_works_from_file_urls(browser: Any, site_dir: Path) -> None:
         assert watch.dialogs == [] and watch.errors == [] and watch.external == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "background"), [("light", "rgb(255, 255, 255)"), ("dark", "rgb(13, 17, 23)")]
+)
+def test_light_and_dark_themes_follow_the_system(
+    browser: Any, base_url: str, scheme: str, background: str
+) -> None:
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1000, "height": 800})
+    try:
+        p = context.new_page()
+        p.goto(base_url + DAY_PAGE)
+        assert p.evaluate("getComputedStyle(document.body).backgroundColor") == background
+        if scheme == "dark":
+            ARTIFACTS.mkdir(exist_ok=True)
+            p.screenshot(path=str(ARTIFACTS / "site-day-zh-dark.png"))
+    finally:
+        context.close()
