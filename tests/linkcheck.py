@@ -14,6 +14,7 @@ class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
+        self.duplicates: list[str] = []
         self.links: list[tuple[str, str]] = []  # (tag.attr, url)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -21,6 +22,8 @@ class _Collector(HTMLParser):
             if value is None:
                 continue
             if name == "id" or (tag == "a" and name == "name"):
+                if value in self.ids:
+                    self.duplicates.append(value)
                 self.ids.add(value)
             if name in {"href", "src", "action"}:
                 self.links.append((f"{tag}.{name}", value))
@@ -33,7 +36,7 @@ def _parse(path: Path) -> _Collector:
 
 
 def check_site(root: Path) -> tuple[int, list[str]]:
-    """(number of internal links checked, problems)."""
+    """(number of internal links checked, problems); duplicate ids are problems too."""
     parsed: dict[Path, _Collector] = {}
     problems: list[str] = []
     checked = 0
@@ -68,6 +71,7 @@ def check_site(root: Path) -> tuple[int, list[str]]:
 
     for page in sorted(root.rglob("*.html")):
         ids_of(page)
+        problems += [f"{page.relative_to(root)}: duplicate id {d!r}" for d in parsed[page].duplicates]
         for what, url in parsed[page].links:
             check(page, what, url)
     for feed in sorted(root.rglob("*.xml")):

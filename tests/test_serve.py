@@ -22,7 +22,7 @@ import uvicorn
 
 from dailydiff.models import Overview
 from dailydiff.render.json import load_report
-from dailydiff.site import Site
+from dailydiff.site import MANIFEST, Site, build_site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY1, DAY2, Fixture, real_reports
@@ -94,6 +94,17 @@ def test_pages_are_served_with_etags_and_security_headers(served: tuple[str, Sit
     status, headers, _body = get(url + "/repos/demo--engine/")
     assert status == 200
     assert get(url + "/nope.html")[0] == 404
+
+
+def test_served_pages_are_the_static_build(served: tuple[str, SiteCache], tmp_path: Path) -> None:
+    url, cache = served
+    site, _reports = cache.snapshot()
+    build_site(site, tmp_path)
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != MANIFEST]
+    assert len(files) > 10
+    for path in files:
+        status, _headers, body = get(f"{url}/{path.relative_to(tmp_path).as_posix()}")
+        assert status == 200 and body == path.read_bytes(), path
 
 
 def test_pages_are_rerendered_when_a_report_changes(served: tuple[str, SiteCache], fixture: Fixture) -> None:

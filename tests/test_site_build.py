@@ -13,6 +13,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dailydiff.models import DayReport
 from dailydiff.render.feed import entry_id
@@ -313,3 +315,68 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     done = run_cli("site", "build", "--from-json", str(bad), "-o", str(tmp_path / "s"), cwd=tmp_path)
     assert done.returncode == 2 and "is not a dailydiff report" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_base_url_makes_feed_links_absolute_and_limit_caps_entries(
+    fixtures: tuple[Fixture, Fixture], tmp_path: Path
+) -> None:
+    site = Site.from_reports(all_reports(fixtures), base_url="https://example.org/daily/", feed_entries=2)
+    build_site(site, tmp_path)
+    everything = feedparser.parse((tmp_path / "feed.xml").read_bytes())
+    assert len(everything.entries) == 2
+    assert {link.href for link in everything.feed.links} == {"https://example.org/daily/feed.xml",
+                                                              "https://example.org/daily/index.html"}  # fmt: skip
+    repo = feedparser.parse((tmp_path / "repos/demo--engine/feed.xml").read_bytes())
+    assert repo.entries[0].link == f"https://example.org/daily/repos/demo--engine/{DAY2}.html"
+    assert repo.feed.links[0].href == "https://example.org/daily/repos/demo--engine/feed.xml"
+
+
+def test_invalid_base_url_is_a_one_line_error(tmp_path: Path) -> None:
+    done = run_cli("site", "build", "--from-json", str(tmp_path), "--base-url", "javascript:x", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith(
+        "dailydiff: error: invalid setting 'site.base_url'"
+    )
+
+
+PIECES = [
+    *"<>\"'`*_[]()#|!&;:=/\\ \nabcjsvg-1.",
+    "javascript:",
+    "<script>",
+    "<img src=x onerror=alert(1)>",
+    "](",
+    "<svg onload=",
+    "#c-abc1234",
+    "#nope",
+    "https://",
+    "data:",
+    "- ",
+    "1. ",
+    "> ",
+]
+MARKUP = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKUP)
+def test_safe_markdown_never_emits_active_markup(text: str) -> None:
+    md = SafeMarkdown(["c-abc1234"])
+    for html in (str(md.block(text)), str(md.inline(text))):
+        for tag, attrs in tags_of(html):
+            assert tag in {
+                "p",
+                "ul",
+                "ol",
+                "li",
+                "code",
+                "pre",
+                "em",
+                "strong",
+                "a",
+                "blockquote",
+                "br",
+                "hr",
+            }, html
+            for name, value in attrs.items():
+                assert name in {"href", "rel", "start", "title"}, html
+                if name == "href":
+                    assert value is not None and re.match(r"^(https?://|#c-abc1234$)", value), html
