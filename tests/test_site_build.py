@@ -270,6 +270,19 @@ def test_one_page_per_day_when_a_day_exists_in_two_languages(fixtures: tuple[Fix
     site = Site.from_reports([*zh, *en], language="en")
     assert len(site.days) == 2 and {d.report.language for d in site.days} == {"en"}
     assert Site.from_reports([*zh, *en]).language == "zh"
+    preferred = Site.from_reports([*en, *zh], prefer_language="zh")
+    assert preferred.language == "zh" and {d.report.language for d in preferred.days} == {"zh"}
+
+
+def test_a_day_without_commits_says_so(fixtures: tuple[Fixture, Fixture], tmp_path: Path) -> None:
+    empty = fixtures[0].reports[0].model_copy(
+        update={"commits": [], "stats": fixtures[0].reports[0].stats.model_copy(update={"total": 0, "high": 0,
+                "medium": 0, "low": 0}), "date": dt.date(2026, 1, 25)}
+    )  # fmt: skip
+    build_site(Site.from_reports([empty, *fixtures[0].reports]), tmp_path)
+    page = (tmp_path / "repos/demo--engine/2026-01-25.html").read_text(encoding="utf-8")
+    assert "本日没有提交。" in page and 'id="filters"' not in page and 'id="toc"' not in page
+    assert check_site(tmp_path)[1] == []
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -25,6 +25,7 @@ from .publish.files import atomic_write
 from .render.feed import FeedEntry, render_atom
 from .render.html import PageContext, level_counts, render_day, render_index, render_repo, render_search
 from .render.json import render_json
+from .render.markdown import commit_anchors
 from .render.safe_html import plain_text
 from .render.text import clean, shorten
 
@@ -89,15 +90,17 @@ class Site:
 
     @classmethod
     def from_reports(cls, reports: Iterable[DayReport], *, title: str = "dailydiff", base_url: str = "",
-                     language: str = "", feed_entries: int = 0, templates_dir: str = "",
-                     toc_title_chars: int = 60) -> Site:  # fmt: skip
-        """One page per repository-day: when a day exists in several languages, ``language`` (or else
-        the first seen) wins."""
+                     language: str = "", prefer_language: str = "", feed_entries: int = 0,
+                     templates_dir: str = "", toc_title_chars: int = 60) -> Site:  # fmt: skip
+        """One page per repository-day: when a day exists in several languages, ``prefer_language`` (by
+        default ``language``; else the first seen) wins. ``language`` is the index's; "" picks the
+        language most reports use."""
+        prefer = prefer_language or language
         chosen: dict[tuple[str, dt.date], DayReport] = {}
         for report in reports:
             key = (report.repo, report.date)
             current = chosen.get(key)
-            if current is None or (report.language == language and current.language != language):
+            if current is None or (report.language == prefer and current.language != prefer):
                 chosen[key] = report
         by_repo: dict[str, list[DayReport]] = defaultdict(list)
         for (repo, _date), report in chosen.items():
@@ -196,8 +199,6 @@ class Site:
 
     def search_entries(self) -> list[list[str]]:
         """[repo, date, title, author, summary, level, href, short sha] per commit, newest day first."""
-        from .render.markdown import commit_anchors
-
         entries: list[list[str]] = []
         for day in sorted(self.days, key=lambda d: (d.report.date, d.report.repo), reverse=True):
             anchors = commit_anchors(day.report.commits)

@@ -30,6 +30,7 @@ def make_site(settings: Settings, reports: list[DayReport], title: str | None = 
         title=title or s.title,
         base_url=s.base_url,
         language=s.language,
+        prefer_language=s.language or settings.report.language,
         feed_entries=s.feed_entries,
         templates_dir=s.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..models import DayReport
+from ..models import DayReport, ReportCommit
 from ..render.json import load_report
 from ..render.markdown import commit_anchors
 from ..site import Site
@@ -172,7 +172,7 @@ def create_app(cache: SiteCache) -> Starlette:
         return Response(report.model_dump_json(), media_type="application/json", headers=SECURITY_HEADERS)
 
     def _commit_item(site_pages: dict[tuple[str, str], Any], report: DayReport, anchors: dict[str, str],
-                     rc: Any) -> dict[str, Any]:  # fmt: skip
+                     rc: ReportCommit) -> dict[str, Any]:  # fmt: skip
         day = site_pages.get((report.repo, report.date.isoformat()))
         return {
             "repo": report.repo, "date": report.date.isoformat(), "language": report.language, "sha": rc.sha,
