@@ -80,3 +80,20 @@ def add_merge(path: Path) -> str:
     env = {"GIT_COMMITTER_DATE": at(19, 17).isoformat(), "GIT_AUTHOR_DATE": at(19, 17).isoformat()}
     git(path, "merge", "-q", "--no-ff", "-m", "Merge branch 'side'", "side", env=env)
     return git(path, "rev-parse", "HEAD").strip()
+
+
+def build_day_reports(repo: Path, data: Path, dates: list[dt.date], language: str, now: dt.datetime) -> list:  # type: ignore[type-arg]
+    """Run the real pipeline (git source, heuristic analyser, SQLite store) over a fixture repository."""
+    from dailydiff.analysis import HeuristicAnalyzer
+    from dailydiff.config import load_settings
+    from dailydiff.pipeline import build_reports
+    from dailydiff.sources.git import GitSource
+    from dailydiff.store import Store
+
+    settings = load_settings(
+        environ={}, overrides={"data_dir": str(data), "report": {"language": language}}, cwd=data.parent
+    )
+    with Store.open(data) as store:
+        return build_reports(
+            GitSource.open(str(repo), data), dates, settings, store, HeuristicAnalyzer(), now=now
+        ).reports

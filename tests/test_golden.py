@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import load_settings
-from dailydiff.pipeline import build_reports
 from dailydiff.render import render_json, render_markdown
-from dailydiff.sources.git import GitSource
-from dailydiff.store import Store
-from fixtures import add_merge, build_sample_repo
+from fixtures import add_merge, build_day_reports, build_sample_repo
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("DAILYDIFF_REGENERATE_GOLDEN") == "1"
@@ -37,13 +32,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     add_merge(repo)
     rendered: dict[str, str] = {}
     for lang in ("zh", "en"):
-        data = base / f"data-{lang}"
-        settings = load_settings(
-            environ={}, overrides={"data_dir": str(data), "report": {"language": lang}}, cwd=base
-        )
-        with Store.open(data) as store:
-            report = build_reports(GitSource.open(str(repo), data), [dt.date(2026, 1, 19)], settings, store,
-                                   HeuristicAnalyzer(), now=NOW).reports[0]  # fmt: skip
+        report = build_day_reports(repo, base / f"data-{lang}", [dt.date(2026, 1, 19)], lang, NOW)[0]
         rendered[f"sample-2026-01-19.{lang}.md"] = render_markdown(report)
         rendered[f"sample-2026-01-19.{lang}.json"] = _stable_json(render_json(report))
     return rendered

@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import load_settings
 from dailydiff.models import DayReport
-from dailydiff.pipeline import build_reports
 from dailydiff.render import render_markdown
 from dailydiff.render.text import github_slug, md_block, md_cell, md_inline
-from dailydiff.sources.git import GitSource
-from dailydiff.store import Store
-from fixtures import add_merge, build_sample_repo
+from fixtures import add_merge, build_day_reports, build_sample_repo
 
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,15 +29,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DayReport]:
     add_merge(repo)
     out: dict[str, DayReport] = {}
     for lang in ("zh", "en"):
-        data = base / f"data-{lang}"
-        settings = load_settings(
-            environ={}, overrides={"data_dir": str(data), "report": {"language": lang}}, cwd=base
+        reports_ = build_day_reports(
+            repo, base / f"data-{lang}", [dt.date(2026, 1, 19), dt.date(2026, 1, 21)], lang, NOW
         )
-        with Store.open(data) as store:
-            outcome = build_reports(GitSource.open(str(repo), data), [dt.date(2026, 1, 19), dt.date(2026, 1, 21)],
-                                    settings, store, HeuristicAnalyzer(), now=NOW)  # fmt: skip
-        out[lang] = outcome.reports[0]
-        out[f"{lang}-empty"] = outcome.reports[1]
+        out[lang] = reports_[0]
+        out[f"{lang}-empty"] = reports_[1]
     return out
 
 

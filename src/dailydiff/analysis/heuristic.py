@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import (
+    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     ChangeType,
@@ -191,18 +192,7 @@ T: dict[str, dict[str, Any]] = {
     },
 }
 
-TYPE_LABELS = {
-    "zh": {
-        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
-        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
-        "revert": "回滚", "other": "其他", "chore": "杂项",
-    },
-    "en": {
-        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
-        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
-        "security": "Security fix", "revert": "Revert", "other": "Other", "chore": "Chore",
-    },
-}  # fmt: skip
+TYPE_LABELS = CHANGE_TYPE_LABELS
 
 
 def _code(text: str) -> str:
