@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from browser import ARTIFACTS, PageWatch, chromium, static_server
+from dailydiff.models import Overview
 from dailydiff.site import Site, build_site
+from dailydiff.store import Store
+from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY2, hostile_report, real_reports, with_watch
+from webserver import serving
 
 DAY_PAGE = f"repos/demo--engine/{DAY2}.html"
 EVIL_PAGE = "repos/evil---repo/2026-01-27.html"
@@ -308,3 +312,32 @@ def test_light_and_dark_themes_follow_the_system(
             p.screenshot(path=str(ARTIFACTS / "site-day-zh-dark.png"))
     finally:
         context.close()
+
+
+def test_the_served_site_works_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    """`dailydiff serve` sends a Content-Security-Policy header: the script still runs, the hostile page
+    stays inert, and a report saved meanwhile shows up on reload."""
+    fixture = real_reports(tmp_path, language="zh", name="demo/engine")
+    with Store.open(fixture.data_dir) as store:
+        store.save_report(hostile_report())
+        cache = SiteCache(store, lambda reports: Site.from_reports(reports, language="zh"))
+        with serving(create_app(cache)) as url:
+            context = browser.new_context(viewport={"width": 1000, "height": 700})
+            try:
+                p = context.new_page()
+                watch = PageWatch(p)
+                p.goto(f"{url}/{DAY_PAGE}")
+                p.get_by_role("button", name="只看高").click()
+                assert len(visible_shas(p)) == 1
+                p.goto(f"{url}/{EVIL_PAGE}")
+                _assert_inert(p)
+                report = fixture.reports[-1]
+                with Store.open(fixture.data_dir) as writer:
+                    writer.save_report(
+                        report.model_copy(update={"overview": Overview(highlights=["刚刚更新"])})
+                    )
+                p.goto(f"{url}/{DAY_PAGE}")
+                assert "刚刚更新" in p.locator("#overview").inner_text()
+                assert watch.dialogs == [] and watch.errors == [] and watch.external == []
+            finally:
+                context.close()

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -207,6 +208,7 @@ def test_feeds_parse_and_have_the_required_atom_elements(
         for entry in parsed.entries:
             assert entry.id.startswith("urn:uuid:") and entry.title and entry.updated_parsed
             assert entry.link and entry.summary and entry.content[0].value
+        _assert_rfc4287(path)
     everything = feedparser.parse((built / "feed.xml").read_bytes())
     assert len(everything.entries) == len({(r.repo, r.date) for r in reports})  # one per repository-day
     assert len({e.id for e in everything.entries}) == len(everything.entries)
@@ -215,6 +217,26 @@ def test_feeds_parse_and_have_the_required_atom_elements(
     assert one_repo.entries[0].link == f"{DAY2}.html"
     hostile = feedparser.parse((built / "repos/evil---repo/feed.xml").read_bytes())
     assert "<script" not in hostile.entries[0].content[0].value.lower()
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _assert_rfc4287(path: Path) -> None:
+    """The cardinalities RFC 4287 requires, checked on the XML itself (feedparser is lenient)."""
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{ATOM}feed"
+
+    def count(element: ET.Element, name: str) -> int:
+        return len(element.findall(f"{ATOM}{name}"))
+
+    assert count(root, "id") == count(root, "title") == count(root, "updated") == 1
+    assert count(root, "author") >= 1 and root.find(f"{ATOM}author/{ATOM}name") is not None
+    for entry in root.findall(f"{ATOM}entry"):
+        assert count(entry, "id") == count(entry, "title") == count(entry, "updated") == 1
+        assert count(entry, "content") == 1 and count(entry, "summary") == 1
+        assert [link.get("rel") for link in entry.findall(f"{ATOM}link")] == ["alternate"]
+        dt.datetime.fromisoformat(entry.findtext(f"{ATOM}updated", "").replace("Z", "+00:00"))
 
 
 def test_feed_ids_are_stable_across_rebuilds(fixtures: tuple[Fixture, Fixture], tmp_path: Path) -> None:
