@@ -72,6 +72,7 @@ def test_pages_are_served_with_etags_and_security_headers(served: tuple[str, Sit
         assert status == 200 and headers["content-type"].startswith(kind), path
     status, headers, _body = get(url + "/repos/demo--engine/")
     assert status == 200
+    assert get(url + "/repos/demo--engine")[0] == 200  # redirected to the directory's index
     assert get(url + "/nope.html")[0] == 404
 
 

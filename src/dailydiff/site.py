@@ -27,7 +27,7 @@ from .render.html import PageContext, level_counts, render_day, render_index, re
 from .render.json import render_json
 from .render.markdown import commit_anchors
 from .render.safe_html import plain_text
-from .render.text import clean, shorten
+from .render.text import shorten
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
@@ -205,7 +205,8 @@ class Site:
             for rc in day.report.commits:
                 summary = plain_text(rc.analysis.summary) if rc.analysis else ""
                 entries.append([
-                    day.report.repo, day.report.date.isoformat(), clean(rc.title) or "—", clean(rc.author.name),
+                    day.report.repo, day.report.date.isoformat(), shorten(rc.title, 300) or "—",
+                    shorten(rc.author.name, 120),
                     shorten(summary, SEARCH_SUMMARY_CHARS), rc.level.value, f"{day.path}#{anchors[rc.sha]}",
                     rc.short_sha,
                 ])  # fmt: skip
