@@ -87,32 +87,27 @@ def test_served_pages_are_the_static_build(served: tuple[str, SiteCache], tmp_pa
         assert status == 200 and body == path.read_bytes(), path
 
 
-def test_pages_are_rerendered_when_a_report_changes(served: tuple[str, SiteCache], fixture: Fixture) -> None:
-    url, cache = served
-    page = f"{url}/repos/demo--engine/{DAY2}.html"
-    _s, first_headers, first = get(page)
-    get(page)
-    assert cache.reloads == 1  # nothing changed: the cached layout and page are reused
-    # Another connection (as a `dailydiff report` run would) rewrites the day and adds a new one.
-    report = fixture.reports[-1]
-    changed = report.model_copy(
-        update={"overview": Overview(highlights=["A brand new highlight"], themes=[])}
-    )
-    newer = report.model_copy(update={"date": DAY2.replace(day=28)})
-    with Store.open(fixture.data_dir) as writer:
-        writer.save_report(changed)
-        writer.save_report(newer)
-    try:
-        status, headers, body = get(page)
-        assert status == 200 and "A brand new highlight" in body.decode() and body != first
-        assert headers["etag"] != first_headers["etag"]
-        assert "2026-01-28" in get(url + "/")[2].decode()
-        assert get(f"{url}/repos/demo--engine/2026-01-28.html")[0] == 200
-        assert cache.reloads == 2
-    finally:
-        with Store.open(fixture.data_dir) as writer:
-            writer.save_report(report)
-            writer._db.execute("DELETE FROM reports WHERE date = '2026-01-28'")
+def test_pages_are_rerendered_when_a_report_changes(tmp_path: Path) -> None:
+    own = real_reports(tmp_path, language="zh", name="demo/engine")  # this test writes to its store
+    with Store.open(own.data_dir) as store:
+        cache = SiteCache(store, lambda reports: Site.from_reports(reports))
+        with serving(create_app(cache)) as url:
+            page = f"{url}/repos/demo--engine/{DAY2}.html"
+            _s, first_headers, first = get(page)
+            get(page)
+            assert cache.reloads == 1  # nothing changed: the cached layout and page are reused
+            # Another connection (as a `dailydiff report` run would) rewrites the day and adds a new one.
+            report = own.reports[-1]
+            changed = report.model_copy(update={"overview": Overview(highlights=["A brand new highlight"])})
+            with Store.open(own.data_dir) as writer:
+                writer.save_report(changed)
+                writer.save_report(report.model_copy(update={"date": DAY2.replace(day=28)}))
+            status, headers, body = get(page)
+            assert status == 200 and "A brand new highlight" in body.decode() and body != first
+            assert headers["etag"] != first_headers["etag"]
+            assert "2026-01-28" in get(url + "/")[2].decode()
+            assert get(f"{url}/repos/demo--engine/2026-01-28.html")[0] == 200
+            assert cache.reloads == 2
 
 
 def test_json_api_for_reports_and_commits(served: tuple[str, SiteCache], fixture: Fixture) -> None:
