@@ -87,6 +87,24 @@ class ScoringSettings(_Section):
     security_words: float
 
 
+class SiteSettings(_Section):
+    output_dir: str
+    title: str
+    base_url: str
+    language: Literal["", "zh", "en"]
+    feed_entries: int
+    templates_dir: str
+    host: str
+    port: int
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be empty or an http(s) URL such as https://example.org/reports/")
+        return value
+
+
 class Settings(_Section):
     data_dir: str
     report: ReportSettings
@@ -94,6 +112,7 @@ class Settings(_Section):
     analysis: AnalysisSettings
     scoring: ScoringSettings
     publish: list[PublishEntry] = Field(default_factory=list)
+    site: SiteSettings
     run: RunSettings
     weekly: WeeklySettings
     repos: list[RepoEntry] = Field(default_factory=list)
