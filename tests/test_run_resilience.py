@@ -80,7 +80,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(worksp
         proc = start_run(root, "data-kill", "out-kill")
         if attempt < 4:
             # Kill at a random point of the remaining work: when the files reach a random count.
-            target = rng.randint(done + 1, 41) if attempt else 1
+            target = (rng.randint(done + 1, 41) if done < 41 else 42) if attempt else 1
             deadline = time.monotonic() + 30
             while (
                 count_files(root / "out-kill") < target
