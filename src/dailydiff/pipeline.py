@@ -120,7 +120,9 @@ def build_day(
         _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress)
 
     report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha)) for c in ordered]
-    overview = analyzer.overview(report_commits, language) if report_commits else heuristic.overview([], language)
+    overview = (
+        analyzer.overview(report_commits, language) if report_commits else heuristic.overview([], language)
+    )
     stats = _stats(report_commits)
     run = RunSummary(
         fetched=len(ordered),
@@ -198,7 +200,9 @@ def _analyse(
             # Keep the failed attempt (raw text included) for inspection, then stand in with the rules.
             store.save_analysis(repo, request.commit.sha, analysis)
             spent = analysis.usage  # the tokens the failed attempt cost still count
-            analysis = fallback_analysis(heuristic, request.commit, request.score, request.depth, language, reason)
+            analysis = fallback_analysis(
+                heuristic, request.commit, request.score, request.depth, language, reason
+            )
             analysis = analysis.model_copy(update={"usage": spent})
         results[request.commit.sha] = analysis
         done += 1
