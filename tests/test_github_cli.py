@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from fake_github import FakeGitHub, FakePull
 from gitrepo import CommitSpec, FileEdit, build_repo
 

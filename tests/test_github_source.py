@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub, FakePull
-from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.config import Settings, load_settings
@@ -23,6 +21,8 @@ from dailydiff.sources.git import GitSource
 from dailydiff.sources.github import GitHubSource, web_base
 from dailydiff.store import Store
 from dailydiff.timewindow import day_window, range_window
+from fake_github import FakeGitHub, FakePull
+from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
 
 REPO = "octo/demo"
 TZ = "Asia/Shanghai"
