@@ -101,14 +101,18 @@ class _Repo:
     def meta(self, sha: str) -> dict[str, Any]:
         with self._lock:
             if sha not in self._meta:
-                fmt = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%T%x1f%B"
-                out = git(self.path, "show", "-s", f"--format={fmt}", sha)
-                h, parents, an, ae, ad, cn, ce, cd, tree, message = out.split("\x1f", 9)
-                self._meta[sha] = {
-                    "sha": h, "parents": parents.split(), "author": (an, ae, ad), "committer": (cn, ce, cd),
-                    "tree": tree, "message": message.rstrip("\n"),
-                }  # fmt: skip
+                self._read_meta(["--all", sha])
             return self._meta[sha]
+
+    def _read_meta(self, revs: list[str]) -> None:
+        """One `git log` for the metadata of every commit reachable from ``revs``."""
+        fmt = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%T%x1f%B%x1e"
+        for record in git(self.path, "log", f"--format={fmt}", *revs).split("\x1e")[:-1]:
+            h, parents, an, ae, ad, cn, ce, cd, tree, message = record.lstrip("\n").split("\x1f", 9)
+            self._meta[h] = {
+                "sha": h, "parents": parents.split(), "author": (an, ae, ad), "committer": (cn, ce, cd),
+                "tree": tree, "message": message.rstrip("\n"),
+            }  # fmt: skip
 
     def _range(self, sha: str) -> list[str]:
         parents = self.meta(sha)["parents"]
@@ -189,6 +193,7 @@ class FakeGitHub:
         self.patch_limit_bytes: int | None = None  # patches larger than this are left out
         self.diff_status: int | None = None  # e.g. 406: the commit diff is "too large"
         self.repo_status: dict[str, int] = {}  # force 401/403/404/409/422 for a repository
+        self.link_base: str | None = None  # another origin for `Link` URLs (a client must not follow it)
         self.pulls: dict[str, list[FakePull]] = {}
         self.rate_limit = 5000
         self.remaining = 5000
@@ -479,7 +484,12 @@ class FakeGitHub:
         page = int(query.get("page", 1))
         chunk = shas[(page - 1) * per_page : page * per_page]
         status, extra, body = self._json(200, [self._commit_json(name, repo, s) for s in chunk])
-        links = _links(f"http://127.0.0.1:{self.port}{path}", query, page, math.ceil(len(shas) / per_page))
+        links = _links(
+            f"{self.link_base or f'http://127.0.0.1:{self.port}'}{path}",
+            query,
+            page,
+            math.ceil(len(shas) / per_page),
+        )
         return self._conditional(headers, (status, {**extra, **links}, body))
 
     def _detail(
@@ -498,7 +508,12 @@ class FakeGitHub:
             self._file_json(name, sha, row) for row in rows[(page - 1) * per_page : page * per_page]
         ]
         status, extra, body = self._json(200, data)
-        links = _links(f"http://127.0.0.1:{self.port}{path}", query, page, math.ceil(len(rows) / per_page))
+        links = _links(
+            f"{self.link_base or f'http://127.0.0.1:{self.port}'}{path}",
+            query,
+            page,
+            math.ceil(len(rows) / per_page),
+        )
         return self._conditional(headers, (status, {**extra, **links}, body))
 
     def _file_json(self, name: str, sha: str, row: _FileRow) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def test_parity_with_git_source_for_every_day(
 ) -> None:
     path, shas = repo_path
     fake.list_page_size = 2  # several list pages a day
-    fake.files_page_size = 1  # several file pages per commit
+    fake.files_page_size = 2  # several file pages per commit
     github = source(fake, tmp_path)
     local = GitSource.open(str(path), tmp_path)
     seen: set[str] = set()
@@ -253,7 +253,7 @@ def _comparable(report: DayReport) -> dict[str, Any]:
 def test_rate_limit_exhausted_mid_run_waits_for_the_reset(fake: FakeGitHub, tmp_path: Path) -> None:
     unlimited = _report(fake, tmp_path, "unlimited")
     fake.reset_requests()
-    fake.exhaust(remaining=4, reset_in=2)
+    fake.exhaust(remaining=4, reset_in=1)
     limited = _report(fake, tmp_path, "limited", concurrency=2)
     assert _comparable(limited) == _comparable(unlimited)
     arrivals = [r.wall for r in fake.requests]
@@ -383,3 +383,11 @@ def test_logs_carry_no_token_at_debug_level(
     assert any(r.name.startswith("httpcore") for r in caplog.records)  # debug logging really was on
     assert canary not in caplog.text and canary not in str(caught.value)
     assert canary not in repr(source(fake, tmp_path, token=canary))
+
+
+def test_pagination_links_to_another_host_are_not_followed(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.list_page_size = 1
+    fake.link_base = "http://203.0.113.9:8080"  # the token must never be sent there
+    with pytest.raises(SourceError, match=r"pointed to another host \(203\.0\.113\.9:8080\)"):
+        source(fake, tmp_path, token="secret").commits(day_window(FIRST_DAY, TZ))
+    assert len(fake.requests) == 1

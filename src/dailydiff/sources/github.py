@@ -93,13 +93,10 @@ class GitHubSource:
         self.last_counts = http.counts
         try:
             items = await self._list(http, window)
-            limit = asyncio.Semaphore(self.settings.concurrency)
-
-            async def one(item: dict[str, Any]) -> Commit:
-                async with limit:
-                    return await self._commit(http, item)
-
-            results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+            # Every commit at once: the client bounds the requests in flight ([github] concurrency).
+            results = await asyncio.gather(
+                *(self._commit(http, item) for item in items), return_exceptions=True
+            )
         finally:
             await http.aclose()
         done = [r for r in results if isinstance(r, Commit)]
@@ -148,10 +145,14 @@ class GitHubSource:
 
     async def _commit(self, http: GitHubHttp, item: dict[str, Any]) -> Commit:
         sha = item["sha"]
-        detail, files = await self._detail(http, sha)
-        changes = await self._files(http, sha, files)
+        if self.settings.pull_requests:
+            (detail, changes), pr = await asyncio.gather(
+                self._detail(http, sha), self._pull_request(http, sha, item["commit"]["message"])
+            )
+        else:
+            detail, changes = await self._detail(http, sha)
+            pr = None
         data = detail["commit"]
-        pr = await self._pull_request(http, sha, data["message"]) if self.settings.pull_requests else None
         stats = detail.get("stats") or {}
         return Commit(
             repo=self.repo,
@@ -173,7 +174,7 @@ class GitHubSource:
             pr=pr,
         )
 
-    async def _detail(self, http: GitHubHttp, sha: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def _detail(self, http: GitHubHttp, sha: str) -> tuple[dict[str, Any], list[FileChange]]:
         url: str | None = self._api(f"/commits/{sha}")
         detail: dict[str, Any] = {}
         files: list[dict[str, Any]] = []
@@ -187,7 +188,7 @@ class GitHubSource:
             url = page.link("next")
         if url is not None:
             log.warning("%s %s: GitHub lists only the first %d files", self.repo, sha[:7], len(files))
-        return detail, files
+        return detail, await self._files(http, sha, files)
 
     async def _files(self, http: GitHubHttp, sha: str, files: list[dict[str, Any]]) -> list[FileChange]:
         limit = self.settings.max_patch_bytes

@@ -98,6 +98,7 @@ class GitHubHttp:
         self.host = api.netloc
         self._blocked_until = 0.0
         self._block_reason = ""
+        self._slots = asyncio.Semaphore(self.settings.concurrency)  # requests in flight
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -151,10 +152,14 @@ class GitHubHttp:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
         while True:
-            await self._wait_for_gate()
             started = time.monotonic()
             try:
-                raw = await self._client.get(url, headers=headers)
+                async with self._slots:
+                    # The gate is checked with a slot held: a request queued for a slot while another one
+                    # hit a limit must not go out before the wait.
+                    await self._wait_for_gate()
+                    started = time.monotonic()
+                    raw = await self._client.get(url, headers=headers)
             except httpx2.TransportError as exc:
                 failures += 1
                 reason = type(exc).__name__
