@@ -51,7 +51,7 @@ def run(
     began = time.perf_counter()
     commits = GitHubSource("bench/demo", settings_github, store=store).commits(
         day_window(DAY, "Asia/Shanghai")
-    )  # type: ignore[arg-type]
+    )
     took = time.perf_counter() - began
     kinds = collections.Counter(f"{r.kind} {r.status}" for r in fake.requests)
     return took, kinds, len(commits)
