@@ -83,7 +83,19 @@ def _specs() -> list[CommitSpec]:
 @pytest.fixture(scope="module")
 def repo_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     path = tmp_path_factory.mktemp("gh") / "demo"
-    return path, build_repo(path, _specs())
+    shas = build_repo(path, _specs())
+    # A side branch merged back (out of date order) with a GitHub-style merge commit on 2026-01-08.
+    git(path, "checkout", "-q", "-b", "side", shas[10])
+    side_at = dt.datetime(2026, 1, 8, 10, 30, tzinfo=CST)
+    shas.append(commit(path, CommitSpec("feat: side work", side_at, edits=[FileEdit("side.py", "s = 1\n")])))
+    git(path, "checkout", "-q", "main")
+    merged_at = {
+        "GIT_COMMITTER_DATE": "2026-01-08T20:00:00+08:00",
+        "GIT_AUTHOR_DATE": "2026-01-08T20:00:00+08:00",
+    }
+    git(path, "merge", "-q", "--no-ff", "-m", "Merge pull request #200 from octo/side", "side", env=merged_at)
+    shas.append(git(path, "rev-parse", "HEAD").strip())
+    return path, shas
 
 
 @pytest.fixture
@@ -96,6 +108,8 @@ def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
                 number = int(title.rsplit("#", 1)[1].rstrip(")"))
                 server.add_pull(REPO, FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
                                                labels=["enhancement", "core"]))  # fmt: skip
+            if title.startswith("Merge pull request #200"):
+                server.add_pull(REPO, FakePull(200, "Side work", sha, labels=["merge"]))
             if title.startswith("fix: handle edge case 3"):
                 server.add_pull(REPO, FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
         yield server
@@ -145,6 +159,8 @@ def test_parity_with_git_source_for_every_day(
         assert [_key(c) for c in got] == [_key(c) for c in expected], day
         seen |= {c.sha for c in got}
     assert seen == set(shas)  # every commit lands on exactly one day
+    merge = next(c for c in github.commits(day_window(dt.date(2026, 1, 8), TZ)) if c.is_merge)
+    assert merge.files == [] and merge.pr is not None and merge.pr.number == 200
     assert fake.count("list") > len(DAYS) and fake.count("detail") > len(shas)
     # Links follow the fake's host; every request carried the API version header.
     assert all(r.headers.get("x-github-api-version") == "2022-11-28" for r in fake.requests)
@@ -229,7 +245,10 @@ def test_pull_requests_from_squash_titles_and_commit_pulls(fake: FakeGitHub, tmp
     associated = commits["fix: handle edge case 3"].pr
     assert associated is not None and associated.number == 77 and len(associated.body) == 2001
     assert commits["[Doc] 更新文档 3 | pipes"].pr is None
-    assert fake.count("pull") == 1 and fake.count("commit_pulls") == len(commits) - 1
+    merge = commits["Merge pull request #200 from octo/side"]
+    assert merge.pr is not None and merge.pr.labels == ["merge"] and merge.files == []
+    assert fake.count("pull") == 2 and fake.count("commit_pulls") == len(commits) - 2
+    assert fake.count("detail") == len(commits) - 1  # not for the merge
     store.close()
 
 
@@ -391,3 +410,33 @@ def test_pagination_links_to_another_host_are_not_followed(fake: FakeGitHub, tmp
     with pytest.raises(SourceError, match=r"pointed to another host \(203\.0\.113\.9:8080\)"):
         source(fake, tmp_path, token="secret").commits(day_window(FIRST_DAY, TZ))
     assert len(fake.requests) == 1
+
+
+def test_a_diff_that_keeps_failing_leaves_the_file_unseen_and_the_run_goes_on(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    fake.patch_limit_bytes = 20_000
+    fake.diff_status = 504
+    got = source(fake, tmp_path, max_retries=1).commits(day_window(dt.date(2026, 1, 6), TZ))
+    chore = next(c for c in got if c.title.startswith("chore"))
+    assert [f.path for f in chore.files if f.patch_missing] == ["data/big_table.txt"]
+    assert fake.count("diff") == 2  # one retry
+
+
+def test_an_answer_that_is_not_the_github_api_is_one_clear_line(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.fail_next(1, 200)  # 200 with {"message": "Server Error"} where a list of commits belongs
+    with pytest.raises(
+        SourceError, match=r"^unexpected answer from the GitHub API at 127\.0\.0\.1:\d+ \(TypeError"
+    ):
+        source(fake, tmp_path).commits(day_window(FIRST_DAY, TZ))
+
+
+def test_commits_can_be_read_from_code_already_running_an_event_loop(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    import asyncio
+
+    async def inside_a_loop() -> list[Commit]:
+        return source(fake, tmp_path).commits(day_window(FIRST_DAY, TZ))
+
+    assert len(asyncio.run(inside_a_loop())) == 4

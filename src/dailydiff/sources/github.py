@@ -25,7 +25,7 @@ from ..models import Commit, FileChange, FileStatus, Person, PullRequest, Stats,
 from ..paths import is_generated
 from ..store import Store
 from .github_diff import DiffSection, split_diff
-from .github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts
+from .github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
 
 log = logging.getLogger("dailydiff.github")
 
@@ -92,7 +92,10 @@ class GitHubSource:
         http = GitHubHttp(self.settings, self.repo, self.branch, self.token, self.store)
         self.last_counts = http.counts
         try:
-            items = await self._list(http, window)
+            try:
+                items = await self._list(http, window)
+            except _MALFORMED as exc:
+                raise _malformed(http, exc) from None
             # Every commit at once: the client bounds the requests in flight ([github] concurrency).
             results = await asyncio.gather(
                 *(self._commit(http, item) for item in items), return_exceptions=True
@@ -106,6 +109,8 @@ class GitHubSource:
             if self.store is not None and done:
                 self.store.save_commits(done)
             first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
+            if isinstance(first, _MALFORMED):
+                first = _malformed(http, first)
             if isinstance(first, DailyDiffError):
                 raise type(first)(
                     f"{first.message} ({len(done)} of {len(items)} commits fetched and stored)", first.hint
@@ -145,13 +150,23 @@ class GitHubSource:
 
     async def _commit(self, http: GitHubHttp, item: dict[str, Any]) -> Commit:
         sha = item["sha"]
-        if self.settings.pull_requests:
-            (detail, changes), pr = await asyncio.gather(
-                self._detail(http, sha), self._pull_request(http, sha, item["commit"]["message"])
-            )
-        else:
-            detail, changes = await self._detail(http, sha)
-            pr = None
+        committed_at = _time(item["commit"]["committer"]["date"])
+
+        async def no_detail() -> tuple[dict[str, Any], list[FileChange]]:
+            return item, []
+
+        async def no_pr() -> None:
+            return None
+
+        # A merge brings its parents' changes, which are reported with them (as the git source does):
+        # its files are not fetched, only the pull request it merged.
+        is_merge = len(item.get("parents") or []) > 1
+        (detail, changes), pr = await asyncio.gather(
+            no_detail() if is_merge else self._detail(http, sha),
+            self._pull_request(http, sha, item["commit"]["message"], committed_at)
+            if self.settings.pull_requests
+            else no_pr(),
+        )
         data = detail["commit"]
         stats = detail.get("stats") or {}
         return Commit(
@@ -197,12 +212,16 @@ class GitHubSource:
         needs_diff = [f for f in files if f.get("patch") is None and not _pure_rename(f)]
         sections: dict[str, DiffSection] | None = {}
         if needs_diff:
-            response = await http.get(
-                self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
-            )
-            sections = split_diff(response.text()) if response.status == 200 else None
+            try:
+                response = await http.get(
+                    self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
+                )
+                status = response.status
+            except ServerError:  # a diff too slow to generate: its files stay unseen, the run goes on
+                status = 0
+            sections = split_diff(response.text()) if status == 200 else None
             if sections is None:
-                log.warning("%s %s: no diff from GitHub (%d)", self.repo, sha[:7], response.status)
+                log.warning("%s %s: no diff from GitHub (%d)", self.repo, sha[:7], status)
         changes: list[FileChange] = []
         for f in files:
             path = f["filename"]
@@ -237,14 +256,23 @@ class GitHubSource:
             )
         return changes
 
-    async def _pull_request(self, http: GitHubHttp, sha: str, message: str) -> PullRequest | None:
+    async def _pull_request(
+        self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
+    ) -> PullRequest | None:
         title = message.split("\n", 1)[0]
         match = _SQUASH_RE.search(title) or _MERGE_PR_RE.match(title)
         if match:
             response = await http.get(self._api(f"/pulls/{match.group(1)}"), immutable=_closed, allow=(404,))
             if response.status == 200:
                 return self._pr(response.json())
-        response = await http.get(self._api(f"/commits/{sha}/pulls"), immutable=True, allow=(404, 422))
+        # GitHub links a pushed commit to its pull request asynchronously: an empty answer is final only
+        # once the commit is a day old; until then it is revalidated.
+        settled = dt.datetime.now(dt.UTC) - committed_at > dt.timedelta(days=1)
+        response = await http.get(
+            self._api(f"/commits/{sha}/pulls"),
+            immutable=lambda r: settled or r.body.strip() not in (b"", b"[]"),
+            allow=(404, 422),
+        )
         if response.status != 200:
             return None
         pulls = [p for p in response.json() if isinstance(p, dict)]
@@ -268,6 +296,16 @@ class GitHubSource:
             ],
             url=data.get("html_url") or f"{self.repo_url}/pull/{number}",
         )
+
+
+_MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def _malformed(http: GitHubHttp, exc: BaseException) -> SourceError:
+    return SourceError(
+        f"unexpected answer from the GitHub API at {http.host} ({type(exc).__name__}: {str(exc)[:80]})",
+        "check that [github] api_url / DAILYDIFF_GITHUB_API_URL points at a GitHub REST API",
+    )
 
 
 def _closed(response: ApiResponse) -> bool:

@@ -42,6 +42,10 @@ class RateLimitError(SourceError):
     """The rate limit is spent and resets later than we may wait."""
 
 
+class ServerError(SourceError):
+    """5xx answers or connection errors, still failing after every retry."""
+
+
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
@@ -164,7 +168,7 @@ class GitHubHttp:
                 failures += 1
                 reason = type(exc).__name__
                 if failures > self.settings.max_retries:
-                    raise SourceError(
+                    raise ServerError(
                         f"cannot reach the GitHub API at {self.host} ({reason}) after {failures} attempts",
                         "check the network and [github] api_url / DAILYDIFF_GITHUB_API_URL; fetched commits are kept",
                     ) from None
@@ -188,7 +192,7 @@ class GitHubHttp:
             if status >= 500:
                 failures += 1
                 if failures > self.settings.max_retries:
-                    raise SourceError(
+                    raise ServerError(
                         f"the GitHub API at {self.host} answered {status} {_message(response)} "
                         f"{failures} times for {_path(url)}",
                         "GitHub may be having trouble; run again later (fetched commits are kept)",
