@@ -18,7 +18,7 @@ from dailydiff.models import Commit, DayReport
 from dailydiff.pipeline import build_reports
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.sources.git import GitSource
-from dailydiff.sources.github import GitHubSource, web_base
+from dailydiff.sources.github import GitHubSource, find_token, web_base
 from dailydiff.store import Store
 from dailydiff.timewindow import day_window, range_window
 from fake_github import FakeGitHub, FakePull
@@ -440,3 +440,23 @@ def test_commits_can_be_read_from_code_already_running_an_event_loop(
         return source(fake, tmp_path).commits(day_window(FIRST_DAY, TZ))
 
     assert len(asyncio.run(inside_a_loop())) == 4
+
+
+def test_the_token_comes_from_the_environment_by_name(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, cwd=tmp_path).github
+    assert find_token(settings, {"GITHUB_TOKEN": "b", "DAILYDIFF_GITHUB_TOKEN": "a"}) == "a"
+    assert find_token(settings, {"GITHUB_TOKEN": " b\n"}) == "b"
+    assert find_token(settings, {}) is None
+    named = load_settings(environ={"DAILYDIFF_GITHUB_TOKEN_ENV": "MY_GH"}, cwd=tmp_path).github
+    assert find_token(named, {"MY_GH": "c", "GITHUB_TOKEN": "b"}) == "c"
+    assert find_token(named, {"GITHUB_TOKEN": "b"}) is None
+
+
+def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, cwd=tmp_path)
+    with pytest.raises(SourceError, match="--all-branches is not supported"):
+        open_source(REPO, settings, SourceOptions(all_branches=True))
+    src = open_source(REPO, settings, SourceOptions(branch="dev"))
+    assert (
+        isinstance(src, GitHubSource) and src.branch == "dev" and src.repo_url == f"https://github.com/{REPO}"
+    )

@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from ..config import GitHubSettings
@@ -26,6 +26,10 @@ from ..paths import is_generated
 from ..store import Store
 from .github_diff import DiffSection, split_diff
 from .github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from . import SourceOptions
 
 log = logging.getLogger("dailydiff.github")
 
@@ -362,19 +366,20 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-def open_github(spec: str, settings: Any, options: Any, store: object) -> GitHubSource:
+def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
     repo = spec.removeprefix("github:")
-    if getattr(options, "all_branches", False):
+    if options.all_branches:
         raise SourceError(
             "--all-branches is not supported for GitHub repositories", "use --branch NAME, or a clone"
         )
-    name = getattr(options, "name", None)
-    if name and name != repo:
-        raise SourceError(f"--name {name} does not apply to GitHub repositories", "they are named owner/name")
+    if options.name and options.name != repo:
+        raise SourceError(
+            f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
+        )
     return GitHubSource(
         repo=repo,
         settings=settings.github,
-        branch=getattr(options, "branch", "") or settings.github.branch,
+        branch=options.branch or settings.github.branch,
         token=find_token(settings.github, os.environ),
         store=store if isinstance(store, Store) else None,
     )
