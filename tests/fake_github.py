@@ -193,6 +193,7 @@ class FakeGitHub:
         self.patch_limit_bytes: int | None = None  # patches larger than this are left out
         self.diff_status: int | None = None  # e.g. 406: the commit diff is "too large"
         self.repo_status: dict[str, int] = {}  # force 401/403/404/409/422 for a repository
+        self.limit_status = 403  # what a spent primary limit answers (GitHub uses 403 or 429)
         self.link_base: str | None = None  # another origin for `Link` URLs (a client must not follow it)
         self.pulls: dict[str, list[FakePull]] = {}
         self.rate_limit = 5000
@@ -342,7 +343,7 @@ class FakeGitHub:
                     return status, {**extra, "Retry-After": str(int(retry_after))}, data
             if self.remaining <= 0:
                 body = {"message": "API rate limit exceeded for 127.0.0.1.", "documentation_url": DOCS}
-                return self._json(403, body, count=False)
+                return self._json(self.limit_status, body, count=False)
         if method != "GET":
             return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         if path.startswith(self.prefix):

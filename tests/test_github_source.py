@@ -280,6 +280,17 @@ def test_rate_limit_exhausted_mid_run_waits_for_the_reset(fake: FakeGitHub, tmp_
     assert all(r.status in (200, 403) for r in fake.requests)
 
 
+def test_a_spent_limit_answered_429_waits_for_the_reset_and_retries(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.limit_status = 429
+    fake.exhaust(remaining=0, reset_in=1)
+    reset = fake.reset_at
+    got = source(fake, tmp_path, concurrency=1).commits(day_window(FIRST_DAY, TZ))
+    assert len(got) == 4
+    first, *rest = fake.requests
+    assert first.status == 429 and rest[0].kind == "list" and rest[0].status == 200
+    assert rest[0].wall >= reset  # not before the announced reset
+
+
 def test_rate_limit_far_reset_stops_clearly_and_keeps_what_was_fetched(
     fake: FakeGitHub, tmp_path: Path
 ) -> None:
