@@ -117,7 +117,7 @@ class GitHubSource:
                 first = _malformed(http, first)
             if isinstance(first, DailyDiffError):
                 raise type(first)(
-                    f"{first.message} ({len(done)} of {len(items)} commits fetched and stored)", first.hint
+                    f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
                 ) from None
             raise first
         log.info(

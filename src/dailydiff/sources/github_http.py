@@ -260,8 +260,8 @@ class GitHubHttp:
             detail
             or f"the GitHub API {kind} is spent until {until:%Y-%m-%d %H:%M} UTC (in about {minutes} min), "
             f"longer than [github] max_rate_limit_wait ({self.settings.max_rate_limit_wait:.0f}s)",
-            f"run the same command again after {until:%H:%M} UTC — commits fetched so far are stored and will "
-            "not be requested again; a token (GITHUB_TOKEN) raises the limit",
+            f"run the same command again after {until:%H:%M} UTC; what was fetched is stored and not requested "
+            "again (a token in GITHUB_TOKEN raises the limit)",
         )
 
     # errors ----------------------------------------------------------------------------------------
