@@ -21,6 +21,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,12 +34,19 @@ DIFF_MEDIA = "application/vnd.github.diff"
 DOCS = "https://docs.github.com/rest"
 
 
+Answer = tuple[int, dict[str, str], bytes]
+# A route handler gets the fake, the path's match (prefix removed), the query, the lower-case headers and
+# the request body, and returns (status, JSON-able body) or (status, JSON-able body, extra headers).
+RouteHandler = Callable[["FakeGitHub", re.Match[str], dict[str, str], dict[str, str], bytes], tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class Recorded:
     method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
+    body: bytes
     kind: str  # repo, list, detail, diff, commit_pulls, pull, rate_limit, unknown
     status: int
     at: float  # time.monotonic() when the request arrived
@@ -193,6 +201,7 @@ class FakeGitHub:
         self.patch_limit_bytes: int | None = None  # patches larger than this are left out
         self.diff_status: int | None = None  # e.g. 406: the commit diff is "too large"
         self.repo_status: dict[str, int] = {}  # force 401/403/404/409/422 for a repository
+        self.routes: list[tuple[str, re.Pattern[str], RouteHandler]] = []
         self.limit_status = 403  # what a spent primary limit answers (GitHub uses 403 or 429)
         self.link_base: str | None = None  # another origin for `Link` URLs (a client must not follow it)
         self.pulls: dict[str, list[FakePull]] = {}
@@ -263,6 +272,11 @@ class FakeGitHub:
         with self._lock:
             self._drops += count
 
+    def route(self, method: str, pattern: str, handler: RouteHandler) -> None:
+        """Serve more of the API (e.g. the Contents or Issues API for a publisher's tests). Routes are
+        tried before the built-in ones, after the token, rate-limit and failure knobs."""
+        self.routes.append((method.upper(), re.compile(pattern), handler))
+
     def add_pull(self, repo: str, pull: FakePull) -> None:
         self.pulls.setdefault(repo, []).append(pull)
 
@@ -284,9 +298,7 @@ class FakeGitHub:
 
     # answering -------------------------------------------------------------------------------------
 
-    def answer(
-        self, method: str, target: str, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes] | None:
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Answer | None:
         arrived, wall = time.monotonic(), time.time()
         parts = urlsplit(target)
         path = parts.path
@@ -300,18 +312,18 @@ class FakeGitHub:
         try:
             if self.latency:
                 time.sleep(self.latency)
-            result = self._answer(method, path, query, headers)
+            result = self._answer(method, path, query, headers, body)
         finally:
             with self._lock:
                 self.in_flight -= 1
         with self._lock:
             status = result[0] if result else 0
-            self.requests.append(Recorded(method, path, query, headers, kind, status, arrived, wall))
+            self.requests.append(Recorded(method, path, query, headers, body, kind, status, arrived, wall))
         return result
 
     def _answer(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes] | None:
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Answer | None:
         with self._lock:
             if self._drops:
                 self._drops -= 1
@@ -344,10 +356,16 @@ class FakeGitHub:
             if self.remaining <= 0:
                 body = {"message": "API rate limit exceeded for 127.0.0.1.", "documentation_url": DOCS}
                 return self._json(self.limit_status, body, count=False)
-        if method != "GET":
-            return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         if path.startswith(self.prefix):
             path = path[len(self.prefix) :]
+        for route_method, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if match and route_method == method:
+                status, data, *extra = handler(self, match, query, headers, body)
+                code, base, payload = self._json(status, data)
+                return code, {**base, **(extra[0] if extra else {})}, payload
+        if method != "GET":
+            return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         if path == "/rate_limit":
             core = {"limit": self.rate_limit, "used": self.rate_limit - self.remaining,
                     "remaining": self.remaining, "reset": self.reset_at}  # fmt: skip
@@ -399,7 +417,7 @@ class FakeGitHub:
             return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
         return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
 
-    def _json(self, status: int, body: Any, *, count: bool = True) -> tuple[int, dict[str, str], bytes]:
+    def _json(self, status: int, body: Any, *, count: bool = True) -> Answer:
         with self._lock:
             if count and status < 500:
                 self.remaining = max(0, self.remaining - 1)
@@ -414,9 +432,7 @@ class FakeGitHub:
             }
         return status, headers, json.dumps(body, ensure_ascii=False).encode()
 
-    def _conditional(
-        self, headers: dict[str, str], result: tuple[int, dict[str, str], bytes]
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _conditional(self, headers: dict[str, str], result: Answer) -> Answer:
         status, extra, body = result
         etag = 'W/"' + hashlib.sha256(body + extra.get("Link", "").encode()).hexdigest() + '"'
         if status == 200 and headers.get("if-none-match") == etag:
@@ -473,7 +489,7 @@ class FakeGitHub:
 
     def _list(
         self, name: str, repo: _Repo, path: str, query: dict[str, str], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> Answer:
         rev = query.get("sha") or repo.default_branch()
         if repo.resolve(rev) is None:
             return self._json(422, {"message": f"No commit found for SHA: {rev}", "documentation_url": DOCS})
@@ -497,7 +513,7 @@ class FakeGitHub:
 
     def _detail(
         self, name: str, repo: _Repo, sha: str, path: str, query: dict[str, str], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> Answer:
         rows = repo.files(sha)[: self.max_files]
         per_page = min(int(query.get("per_page", self.files_page_size)), self.files_page_size)
         page = int(query.get("page", 1))
@@ -602,20 +618,37 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         timeout = 10
 
-        def do_GET(self) -> None:
+        def _serve(self, method: str) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            result = fake.answer("GET", self.path, headers)
+            length = int(headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            result = fake.answer(method, self.path, headers, body)
             if result is None:
                 self.close_connection = True
                 return
-            status, extra, body = result
+            status, extra, payload = result
             self.send_response(status)
             for key, value in extra.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if body:
-                self.wfile.write(body)
+            if payload:
+                self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
 
         def log_message(self, format: str, *args: Any) -> None:
             return None

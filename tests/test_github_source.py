@@ -471,3 +471,18 @@ def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None
     assert (
         isinstance(src, GitHubSource) and src.branch == "dev" and src.repo_url == f"https://github.com/{REPO}"
     )
+
+
+def test_the_fake_serves_extra_routes_for_other_tests(fake: FakeGitHub) -> None:
+    import httpx2
+
+    def put_contents(
+        _: FakeGitHub, match: Any, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Any:
+        return 201, {"content": {"path": match.group(2)}, "received": len(body)}
+
+    fake.route("PUT", r"^/repos/([^/]+/[^/]+)/contents/(.+)$", put_contents)
+    with httpx2.Client() as client:
+        answer = client.put(f"{fake.url}/repos/{REPO}/contents/reports/a.md", json={"message": "m"})
+    assert answer.status_code == 201 and answer.json()["content"]["path"] == "reports/a.md"
+    assert fake.of("unknown")[0].body == b'{"message":"m"}' and "x-ratelimit-remaining" in answer.headers
