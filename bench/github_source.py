@@ -85,7 +85,11 @@ def main() -> int:
     )
     for name, (took, kinds, count) in (("cold", cold), ("warm", warm)):
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items()))
-        print(f"  {name}: {count} commits, {sum(kinds.values())} requests ({detail}), {took:.2f} s")
+        spent = sum(v for k, v in kinds.items() if not k.endswith(" 304"))  # 304s are free on GitHub
+        print(
+            f"  {name}: {count} commits, {sum(kinds.values())} requests ({detail}), {spent} counted "
+            f"against the rate limit, {took:.2f} s"
+        )
     print(
         f"  warm/cold: requests {sum(warm[1].values()) / max(1, sum(cold[1].values())):.3f}, "
         f"wall time {warm[0] / cold[0]:.3f}"
