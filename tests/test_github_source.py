@@ -202,6 +202,16 @@ def test_a_commit_with_1000_files_is_complete(wide_repo: tuple[Path, str], tmp_p
         assert server.count("diff") == 0
 
 
+def test_beyond_ten_file_pages_the_cut_is_logged(
+    wide_repo: tuple[Path, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FakeGitHub({REPO: wide_repo[0]}) as server:
+        server.files_page_size = 50  # GitHub serves 10 pages at most: 500 of the 1,000 files here
+        got = source(server, tmp_path, pull_requests=False).commits(day_window(dt.date(2026, 2, 2), TZ))
+        assert len(got[0].files) == 500 and server.count("detail") == 10
+    assert "GitHub lists at most 3,000 files of a commit; the report has the first 500" in caplog.text
+
+
 def test_a_file_without_patch_gets_its_hunks_from_the_diff(
     fake: FakeGitHub, repo_path: tuple[Path, list[str]], tmp_path: Path
 ) -> None:

@@ -205,8 +205,11 @@ class GitHubSource:
             detail = detail or data
             files += data.get("files") or []
             url = page.link("next")
-        if url is not None:
-            log.warning("%s %s: GitHub lists only the first %d files", self.repo, sha[:7], len(files))
+        if url is not None or len(files) >= MAX_FILE_PAGES * 300:
+            log.warning(
+                "%s %s: GitHub lists at most 3,000 files of a commit; the report has the first %d",
+                self.repo, sha[:7], len(files),
+            )  # fmt: skip
         return detail, await self._files(http, sha, files)
 
     async def _files(self, http: GitHubHttp, sha: str, files: list[dict[str, Any]]) -> list[FileChange]:
