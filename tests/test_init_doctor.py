@@ -15,6 +15,7 @@ import yaml
 
 from dailydiff.config import defaults_text, load_settings
 from dailydiff.scaffold import RUN_COMMAND
+from fake_github import FakeGitHub
 from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff
 
 
@@ -169,3 +170,34 @@ def test_doctor_names_unset_publisher_secrets(tmp_path: Path) -> None:
     ok = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path,
                    env={"DAILYDIFF_TEST_UNSET_URL": "https://hooks.example.com/x"})  # fmt: skip
     assert "✓ publishers: slack: every named environment variable is set" in ok.stdout
+
+
+def test_doctor_checks_the_github_token_rate_limit_and_repositories(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "demo", 0, per_day=1)
+    body = '[[repos]]\nsource = "octo/demo"\nname = "demo"\n[[repos]]\nsource = "octo/missing"\n'
+    (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+    canary = "ghp_CANARY0123456789abcdef"
+    with FakeGitHub({"octo/demo": tmp_path / "demo"}, token=canary) as fake:
+        base = {"DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": ""}
+        good = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                         env={**base, "DAILYDIFF_GITHUB_TOKEN": canary})  # fmt: skip
+        bad = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                        env={**base, "DAILYDIFF_GITHUB_TOKEN": "ghp_wrong_token_000"})  # fmt: skip
+        fake.remaining = 7
+        low = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                        env={**base, "DAILYDIFF_GITHUB_TOKEN": canary})  # fmt: skip
+    lines = {line.split(":")[0]: line for line in good.stdout.splitlines()}
+    assert "token from DAILYDIFF_GITHUB_TOKEN accepted; rate limit 5000/5000 left" in lines["✓ github"]
+    assert "octo/demo is reachable on GitHub" in lines["✓ repository demo"]
+    assert (
+        "HTTP 404" in lines["✗ repository octo/missing"]
+        and "owner/name spelling" in lines["✗ repository octo/missing"]
+    )
+    assert good.returncode == 1  # the missing repository
+    assert (
+        "✗ github token: DAILYDIFF_GITHUB_TOKEN was rejected" in bad.stdout
+        and "Bad credentials" in bad.stdout
+    )
+    assert "✗ github: token from DAILYDIFF_GITHUB_TOKEN accepted; rate limit 7/5000 left" in low.stdout
+    for result in (good, bad, low):
+        assert canary not in result.stdout + result.stderr

@@ -25,6 +25,7 @@ from dailydiff.runner import (
 )
 from dailydiff.runner.plan import shard_of
 from dailydiff.store import Store
+from fake_github import FakeGitHub
 from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
 from webhook_receiver import WebhookReceiver
 
@@ -286,3 +287,20 @@ def test_watch_lines_in_commit_blocks(workspace: tuple[Path, dict]) -> None:
         assert len(block_lines) == len(watched)
         for rc in watched:
             assert f"**👀 关注**：{', '.join(by_sha[rc.sha].topics)}" in block_lines
+
+
+def test_github_and_local_repositories_in_one_run(tmp_path: Path) -> None:
+    expected = build_workspace(tmp_path, repos=1, per_day=2)
+    body = (tmp_path / "dailydiff.toml").read_text(encoding="utf-8")
+    body += '\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'  # `name` only labels GitHub entries
+    (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+    with FakeGitHub({"octo/demo": tmp_path / "repos" / "proj0"}) as fake:
+        env = {"DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": ""}
+        dailydiff(*run_args(), "--summary-json", "s.json", cwd=tmp_path, env=env)
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert {r["name"]: r["repo"] for r in summary["repos"]} == {"proj0": "proj0", "demo": "octo/demo"}
+    github_day = DayReport.model_validate_json(
+        (tmp_path / "out" / "2026" / "demo" / f"{FIRST_DAY}.json").read_text(encoding="utf-8")
+    )
+    local_day = {c.sha: c.topics for c in expected["proj0"] if c.date == FIRST_DAY}
+    assert {rc.sha: rc.watch for rc in github_day.commits} == local_day  # same commits, same watch topics

@@ -1,8 +1,8 @@
 """`dailydiff doctor`: checks of a set-up, each giving ✓ or ✗ lines with the fix.
 
 ``CHECKS`` is a plain registry of checks run in order; features add theirs (the GitHub token and rate
-limit, the LLM endpoint) when they land. ``REPO_PROBES`` maps a source
-kind (see sources.source_kind) to a reachability probe for one [[repos]] entry.
+limit live in doctor_github.py; the LLM endpoint's check comes with the LLM analyser). ``REPO_PROBES``
+maps a source kind (see sources.source_kind) to a reachability probe for one [[repos]] entry.
 """
 
 from __future__ import annotations
@@ -150,8 +150,20 @@ def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
     return CheckResult(True, label, f"{spec} is a git repository ({source.repo})")
 
 
-# source kind -> probe; the GitHub source adds its probe (token, rate limit, repository) here.
-REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git}
+def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+    from .doctor_github import probe_github as probe
+
+    return probe(spec, entry, settings)
+
+
+def check_github(ctx: DoctorContext) -> list[CheckResult]:
+    from .doctor_github import check_github as check
+
+    return check(ctx)
+
+
+# source kind -> reachability probe of one [[repos]] entry.
+REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": probe_github}
 
 
 def check_repos(ctx: DoctorContext) -> list[CheckResult]:
@@ -197,6 +209,7 @@ CHECKS: dict[str, Check] = {
     "config": check_config,
     "git": check_git,
     "data_dir": check_data_dir,
+    "github": check_github,  # the token and the remaining rate limit, when a repository is on GitHub
     "repos": check_repos,
     "publishers": check_publishers,
 }

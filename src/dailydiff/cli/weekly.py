@@ -13,8 +13,8 @@ from ..config import Settings, check_timezone
 from ..errors import DailyDiffError, UsageError
 from ..publish.files import atomic_write
 from ..render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
-from ..runner.plan import effective_settings, plan_jobs, resolve_source
-from ..sources import SourceOptions, open_source
+from ..runner.plan import plan_jobs
+from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
 from ..weekly import IsoWeek, WeekDigest, build_digest, parse_week
 from .app import app, build_settings, handle_errors, stderr
@@ -50,11 +50,14 @@ def _targets(
         return [(source, settings)]
     targets = []
     for job in plan_jobs(settings, base_dir=config_dir(config)):
-        repo_id = job.entry.name
-        if repo_id is None:
-            spec = resolve_source(job.entry.source, config_dir(config))
+        spec = job.source
+        if source_kind(spec) == "github":
+            repo_id = spec.removeprefix("github:")  # GitHub repositories are always owner/name
+        elif job.entry.name:
+            repo_id = job.entry.name
+        else:
             repo_id = open_source(spec, job.settings, SourceOptions(), None).repo
-        targets.append((repo_id, effective_settings(settings, job.entry)))
+        targets.append((repo_id, job.settings))
     return targets
 
 

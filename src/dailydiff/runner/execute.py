@@ -20,7 +20,7 @@ from ..analysis import make_analyzer
 from ..errors import DailyDiffError, SourceError
 from ..models import DayReport
 from ..pipeline import DayOutcome, build_reports
-from ..sources import SourceOptions, open_source
+from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
 from .dates import DateSpec
 from .plan import RepoJob, redact
@@ -174,14 +174,10 @@ def _run(
         redact(job.source), dates[0], dates[-1], tz, language, settings.analysis.analyzer,
         ", ".join(p.name for p in publishers) or "none", extra=extra,
     )  # fmt: skip
-    source = open_source(
-        job.source,
-        settings,
-        SourceOptions(
-            name=job.entry.name, branch=settings.git.branch, all_branches=settings.git.all_branches
-        ),
-        store,
-    )
+    # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
+    name = None if source_kind(job.source) == "github" else job.entry.name
+    wanted = SourceOptions(name=name, branch=settings.git.branch, all_branches=settings.git.all_branches)
+    source = open_source(job.source, settings, wanted, store)
     ids.claim(source.repo, job.key)
     result.repo = source.repo
     todo = []

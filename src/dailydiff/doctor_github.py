@@ -1,0 +1,110 @@
+"""`dailydiff doctor` for GitHub sources: the token (accepted or not) with the remaining rate limit, and
+each repository's reachability. The token is sent, never shown: lines name the variable it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import httpx2
+
+from . import __version__
+from .config import RepoEntry, Settings
+from .doctor import CheckResult, DoctorContext
+from .sources import source_kind
+from .sources.github import TOKEN_ENV_DEFAULTS
+
+LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
+
+
+def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    names = (settings.github.token_env,) if settings.github.token_env else TOKEN_ENV_DEFAULTS
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return name, value
+    return None, None
+
+
+def _get(settings: Settings, path: str, token: str | None) -> httpx2.Response:
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "User-Agent": f"dailydiff/{__version__} doctor",
+        "X-GitHub-Api-Version": settings.github.api_version,
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    timeout = httpx2.Timeout(settings.github.read_timeout, connect=settings.github.connect_timeout)
+    with httpx2.Client(headers=headers, timeout=timeout) as client:
+        return client.get(f"{settings.github.api_url}{path}")
+
+
+def _message(response: httpx2.Response) -> str:
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    text = data.get("message") if isinstance(data, dict) else None
+    return f"HTTP {response.status_code} {str(text)[:120]}" if text else f"HTTP {response.status_code}"
+
+
+def check_github(ctx: DoctorContext) -> list[CheckResult]:
+    settings = ctx.settings
+    if settings is None or not any(_is_github(r.source, ctx) for r in settings.repos):
+        return []
+    variable, token = _token(settings, os.environ)
+    api = settings.github.api_url
+    try:
+        response = _get(settings, "/rate_limit", token)
+    except httpx2.HTTPError as exc:
+        return [CheckResult(False, "github", f"cannot reach {api} ({type(exc).__name__})",
+                            "check [github] api_url and the network")]  # fmt: skip
+    if response.status_code == 401:
+        return [CheckResult(False, "github token", f"{variable} was rejected by {api} ({_message(response)})",
+                            f"create a new token and export it as {variable}")]  # fmt: skip
+    if response.status_code != 200:
+        return [CheckResult(False, "github", f"{api}/rate_limit answered {_message(response)}",
+                            "check [github] api_url (GitHub Enterprise: https://HOST/api/v3)")]  # fmt: skip
+    core = response.json().get("resources", {}).get("core", {})
+    remaining, limit = int(core.get("remaining", 0)), int(core.get("limit", 0))
+    reset = dt.datetime.fromtimestamp(int(core.get("reset", 0)), dt.UTC).strftime("%H:%M UTC")
+    who = f"token from {variable} accepted" if token else "no token (public repositories only)"
+    detail = f"{who}; rate limit {remaining}/{limit} left, resets {reset}"
+    if remaining < LOW_RATE_LIMIT:
+        fix = f"wait until {reset}" + (
+            "" if token else ", or export a token as GITHUB_TOKEN (5,000 requests/hour)"
+        )
+        return [CheckResult(False, "github", detail, fix)]
+    return [CheckResult(True, "github", detail)]
+
+
+def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+    repo = spec.removeprefix("github:")
+    label = f"repository {entry.key}"
+    _, token = _token(settings, os.environ)
+    try:
+        response = _get(settings, f"/repos/{repo}", token)
+    except httpx2.HTTPError as exc:
+        return CheckResult(False, label, f"cannot reach {settings.github.api_url} ({type(exc).__name__})",
+                           "check [github] api_url and the network")  # fmt: skip
+    if response.status_code == 200:
+        branch = entry.branch or settings.github.branch or response.json().get("default_branch", "")
+        return CheckResult(True, label, f"{repo} is reachable on GitHub (branch {branch or '?'})")
+    fixes = {
+        401: "the token was rejected: create a new one",
+        403: "the token cannot read it: grant it access (contents: read)",
+        404: "check the owner/name spelling; a private repository needs a token that can read it",
+    }
+    return CheckResult(False, label, f"{repo}: {_message(response)}",
+                       fixes.get(response.status_code, "try again later"))  # fmt: skip
+
+
+def _is_github(source: str, ctx: DoctorContext) -> bool:
+    from .runner.plan import resolve_source
+
+    try:
+        return source_kind(resolve_source(source, ctx.base_dir)) == "github"
+    except Exception:
+        return False
