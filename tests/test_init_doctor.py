@@ -88,6 +88,30 @@ def test_init_workflow_parses_and_its_run_step_runs_the_documented_command(tmp_p
     assert (tmp_path / "reports" / "2026" / "alpha" / f"{FIRST_DAY}.md").is_file()
     assert (tmp_path / "summary.json").is_file() and (tmp_path / ".dailydiff").is_dir()
 
+    # The commit step commits the reports (and not a killed writer's temporary file) and pushes them.
+    leftover = tmp_path / "reports" / "2026" / "alpha" / f".{FIRST_DAY}.md.x1y2.tmp"
+    leftover.write_text("half a report", encoding="utf-8")
+    git_env = {**env, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=git_env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    git("init", "-q", "--bare", "-b", "main", str(tmp_path / "remote.git"))
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "init")
+    git("remote", "add", "origin", str(tmp_path / "remote.git"))
+    git("push", "-q", "-u", "origin", "main")
+    commit_step = steps["Commit the reports"]["run"]
+    pushed = subprocess.run(["bash", "-e", "-c", commit_step], cwd=tmp_path, env=git_env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    files = git("ls-tree", "-r", "--name-only", "main", cwd=tmp_path / "remote.git").split()
+    assert f"reports/2026/alpha/{FIRST_DAY}.md" in files and not [f for f in files if f.endswith(".tmp")]
+    assert "Daily reports for 2026-01-05" in git("log", "-1", "--format=%s", cwd=tmp_path / "remote.git")
+
 
 def closed_port() -> int:
     with socket.socket() as sock:

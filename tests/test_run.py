@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -304,3 +305,20 @@ def test_github_and_local_repositories_in_one_run(tmp_path: Path) -> None:
     )
     local_day = {c.sha: c.topics for c in expected["proj0"] if c.date == FIRST_DAY}
     assert {rc.sha: rc.watch for rc in github_day.commits} == local_day  # same commits, same watch topics
+
+
+def test_stale_temporary_files_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
+    from dailydiff.runner.publishing import remove_stale_temporaries
+
+    target = tmp_path / "2026-01-05.md"
+    target.write_text("report", encoding="utf-8")
+    old = tmp_path / ".2026-01-05.md.abc123.tmp"
+    young = tmp_path / ".2026-01-05.md.def456.tmp"
+    other = tmp_path / ".2026-01-06.md.abc123.tmp"
+    for path in (old, young, other):
+        path.write_text("half", encoding="utf-8")
+    two_hours_ago = old.stat().st_mtime - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    remove_stale_temporaries(target)
+    assert not old.exists() and young.exists() and other.exists() and target.exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,24 @@ class FilesOutput:
             )
         except DailyDiffError as exc:
             return PublishResult(self.name, "failed", str(exc), type="files")
+        for path in written:
+            remove_stale_temporaries(path)
         return PublishResult(self.name, "ok", f"{len(written)} file(s)", [str(p) for p in written], "files")
+
+
+STALE_AFTER_SECONDS = 3600
+
+
+def remove_stale_temporaries(path: Path, now: float | None = None) -> None:
+    """Temporary files that a killed writer left beside ``path`` (``.NAME.*.tmp``). Only old ones: a
+    younger one may belong to another run writing the same file right now."""
+    cutoff = (time.time() if now is None else now) - STALE_AFTER_SECONDS
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            continue
 
 
 class ConfiguredPublisher:
