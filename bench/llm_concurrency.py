@@ -20,12 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fake_llm import FakeLLM  # noqa: E402
-
-from dailydiff.analysis.base import AnalysisRequest  # noqa: E402
-from dailydiff.analysis.llm import LLMAnalyzer  # noqa: E402
-from dailydiff.config import load_settings  # noqa: E402
-from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score  # noqa: E402
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.config import load_settings
+from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
+from fake_llm import FakeLLM
 
 NOW = dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC)
 

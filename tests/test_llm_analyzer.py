@@ -319,3 +319,16 @@ def test_overview_falls_back_to_rules_when_its_answer_is_unusable(
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=0)
     assert outcome.reports[0].overview.producer == "heuristic" and outcome.reports[0].overview.themes
+
+
+def test_a_plain_400_is_not_retried_and_403_stops_the_run(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
+    fake.fail_always, fake.fail_status = True, 400
+    outcome, md = run_day(repo, settings_for(fake, tmp_path))
+    assert_complete(outcome.reports[0], md, failed=COMMITS)
+    assert fake.count == COMMITS  # one request each: a 400 is never retried
+    assert all("request rejected" in f for f in outcome.reports[0].run.failures)
+    fake.reset()
+    fake.fail_status = 403
+    with pytest.raises(AnalysisError, match="refused the API key"):
+        run_day(repo, settings_for(fake, tmp_path / "403"))
+    assert fake.count <= 8

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from fake_llm import FakeLLM
 from llm_fixtures import make_repo
 
@@ -27,7 +28,9 @@ def fake() -> Iterator[FakeLLM]:
         yield server
 
 
-def report(repo: Path, tmp: Path, fake: FakeLLM, *extra: str, key: str = "") -> subprocess.CompletedProcess[str]:
+def report(
+    repo: Path, tmp: Path, fake: FakeLLM, *extra: str, key: str = ""
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
     env.update(
         PYTHONPATH=str(SRC),
@@ -47,7 +50,9 @@ def report(repo: Path, tmp: Path, fake: FakeLLM, *extra: str, key: str = "") -> 
 def test_auto_uses_the_configured_endpoint_and_reports_tokens_cost_and_a_summary(
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
-    (tmp_path / "dailydiff.toml").write_text('[llm.models."fake-model"]\ninput_price = 2.0\noutput_price = 8.0\n')
+    (tmp_path / "dailydiff.toml").write_text(
+        '[llm.models."fake-model"]\ninput_price = 2.0\noutput_price = 8.0\n'
+    )
     done = report(repo, tmp_path, fake, "--analyzer", "auto")
     assert done.returncode == 0, done.stderr
     md = next((tmp_path / "out").rglob("*.md")).read_text()
@@ -94,7 +99,9 @@ def test_a_rejected_key_stops_with_one_line_and_never_shows_the_key(
     assert done.returncode == 5
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("dailydiff: error: the LLM endpoint")
-    assert "DAILYDIFF_LLM_API_KEY" in lines[0] and "secret" not in done.stderr and "Traceback" not in done.stderr
+    assert (
+        "DAILYDIFF_LLM_API_KEY" in lines[0] and "secret" not in done.stderr and "Traceback" not in done.stderr
+    )
     assert fake.count <= 8
     data_files = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
     assert b"sk-secret-wrong-key" not in data_files

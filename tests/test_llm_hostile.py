@@ -9,9 +9,10 @@ from typing import Any
 
 import nh3
 import pytest
+from markdown_it import MarkdownIt
+
 from fake_llm import FakeLLM
 from llm_fixtures import make_repo, run_day, settings_for
-from markdown_it import MarkdownIt
 
 HOSTILE = "## Injected heading\n<script>alert('x')</script> | cell | split |\x00 ```\n# Top\n---\n[link](javascript:alert(1))"
 
@@ -73,8 +74,10 @@ def test_hostile_model_text_keeps_outline_table_and_html_intact(
     # title, repo, overview, commits, statistics, contents, then each group with its commits: nothing else
     assert [tag for tag, _ in outline] == ["h1", "h2", "h3", "h3", "h3", "h3", *groups]
     assert sum(tag == "h4" for tag, _ in outline) == commits
-    assert all("Injected" not in text and "Top" != text for _, text in outline)
-    assert {text.replace("\\", "") for tag, text in outline if tag == "h4"} == {rc.title for rc in report.commits}
+    assert all("Injected" not in text and text != "Top" for _, text in outline)
+    assert {text.replace("\\", "") for tag, text in outline if tag == "h4"} == {
+        rc.title for rc in report.commits
+    }
     assert _table_rows(md) == [3] * (commits + 1)
 
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
