@@ -25,15 +25,7 @@ from ..models import (
     Score,
 )
 from ..paths import PathKind, classify, module_of
-from ..scoring import (
-    _PERF_WORDS,
-    _SECURITY_WORDS,
-    PathProfile,
-    TitleInfo,
-    commit_types,
-    parse_title,
-    profile_paths,
-)
+from ..scoring import _PERF_WORDS, _SECURITY_WORDS, PathProfile, TitleInfo, commit_types, parse_title, profile_paths
 from .base import AnalysisRequest, OnResult
 
 RULES_VERSION = "h3"
