@@ -67,7 +67,7 @@ def main() -> int:
 
     with FakeLLM() as fake:
         fake.latency, fake.concurrency_limit = latency, 8
-        wall8, results8, analyzer8 = run(fake, n, 8)
+        wall8, results8, _ = run(fake, n, 8)
         failed8 = sum(a.status is not AnalysisStatus.OK for a in results8)
         ideal = n * latency / 8
         ratio = wall8 / ideal
