@@ -211,3 +211,13 @@ def test_worst_case_many_long_cjk_paths_huge_message_and_pr_still_fit_a_small_co
                                       "json_object", 4096, 2048)  # fmt: skip
         assert prompt.tokens + 2048 <= 4096
         assert len(prompt.selection.unseen_files) == 2500
+
+
+def test_a_tight_prompt_still_names_the_files_it_leaves_out() -> None:
+    files = [FileChange(path=f"src/core/engine_{i}.png", binary=True) for i in range(3)]
+    message = "feat: huge change\n\n" + "\n".join(f"- detail {i} 说明" for i in range(50))
+    pr = PullRequest(number=1, title="t" * 500, body="body line\n" * 50)
+    prompt = BOOK.analysis_prompt(_request(_commit(files, message=message, pr=pr)), Level.HIGH, "zh",
+                                  "json_object", 4096, 2048)  # fmt: skip
+    assert "你看不到的文件（共 3 个" in prompt.messages[1]["content"]
+    assert "src/core/engine_2.png（binary）" in prompt.messages[1]["content"]

@@ -136,8 +136,8 @@ class PromptBook:
             over = tokens - available + 32
             if diff_budget > 0:
                 diff_budget = max(0, diff_budget - over)
-            elif listed > 0:
-                listed = 5 if listed > 5 else 0
+            elif listed > 5:
+                listed = 5
             elif estimate_tokens(fixed["message"]) > 40 or (pr and estimate_tokens(pr["body"]) > 0):
                 fixed["message"] = clip_text(
                     fixed["message"], max(40, estimate_tokens(fixed["message"]) - over)
@@ -145,6 +145,8 @@ class PromptBook:
                 if pr:
                     pr["body"] = clip_text(pr["body"], estimate_tokens(pr["body"]) // 2)
                     pr["title"] = clip_text(pr["title"], 40)
+            elif listed > 0:
+                listed = 0  # the count of files not seen stays in the prompt
             else:
                 break
         raise PromptTooLarge(f"the commit's text alone needs more than {available} prompt tokens")
