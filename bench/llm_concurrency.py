@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.llm import LLMAnalyzer

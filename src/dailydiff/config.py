@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -214,9 +214,10 @@ def _parse_env_value(raw: str, default: Any) -> Any:
         return raw
 
 
-def _describe(exc: ValidationError, source: str) -> str:
+def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> str:
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    loc = tuple(str(part) for part in first["loc"])
+    key = ".".join(loc)
     problem = first["msg"]
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
@@ -224,7 +225,19 @@ def _describe(exc: ValidationError, source: str) -> str:
         problem = "missing"
     elif "input" in first and not isinstance(first["input"], dict | list):
         problem = f"{problem} (got {first['input']!r})"
-    return f"invalid setting {key!r} in {source}: {problem}"
+    return f"invalid setting {key!r} in {where(loc)}: {problem}"
+
+
+def _has(layer: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
+    node: Any = layer
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def load_settings(
@@ -249,12 +262,21 @@ def load_settings(
     data = _merge(data, env_layer)
     if overrides:
         data = _merge(data, _drop_none(overrides))
+    flags = _drop_none(overrides or {})
+
+    def where(loc: tuple[str, ...]) -> str:
+        if _has(flags, loc):
+            return "the command-line flags"
+        if _has(env_layer, loc[:2]):
+            return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
+        return source
+
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        env_keys = ", ".join(sorted(f"{ENV_PREFIX}{k}".upper() for k in env_layer))
-        where = f"{source} or the environment ({env_keys})" if env_layer else source
-        raise ConfigError(_describe(exc, where), "see `dailydiff init` for every setting") from None
+        raise ConfigError(
+            _describe(exc, where), "fix it; `dailydiff init` writes every setting with a comment"
+        ) from None
 
 
 def _drop_none(mapping: Mapping[str, Any]) -> dict[str, Any]:

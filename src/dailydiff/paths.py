@@ -47,15 +47,25 @@ ASSET_EXTENSIONS = {
     ".mp4", ".mp3", ".wav", ".zip", ".gz", ".tar", ".bin", ".pt", ".safetensors", ".onnx", ".so",
 }  # fmt: skip
 
-_VENDOR_RE = re.compile(r"(^|/)(vendor|vendored|third_party|thirdparty|3rdparty|node_modules|external/[^/]+)/")
+_VENDOR_RE = re.compile(
+    r"(^|/)(vendor|vendored|third_party|thirdparty|3rdparty|node_modules|external/[^/]+)/"
+)
 _GENERATED_RE = re.compile(
     r"(\.min\.(js|css)$|\.pb\.go$|_pb2(_grpc)?\.pyi?$|\.pb\.(h|cc)$|\.generated\.|(^|/)generated/|\.g\.dart$|"
     r"\.snap$|(^|/)dist/|\.map$)"
 )
-_TEST_RE = re.compile(r"(^|/)(tests?|testing|spec|__tests__|benchmarks?|e2e)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.test\.[jt]sx?$|\.spec\.[jt]sx?$|(^|/)conftest\.py$")
-_DOCS_RE = re.compile(r"(^|/)(docs?|documentation|examples?)(/|$)|(^|/)(readme|changelog|contributing|license|codeowners|authors|notice)(\.[a-z]+)?$", re.I)
-_CI_RE = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.buildkite|\.ci|ci|\.jenkins)(/|$)|(^|/)(\.gitlab-ci\.yml|jenkinsfile|\.travis\.yml|azure-pipelines\.yml|\.pre-commit-config\.yaml|codecov\.yml)$", re.I)
-_BUILD_DIR_RE = re.compile(r"(^|/)(docker|scripts/build|cmake|packaging)(/|$)", re.I)
+_TEST_RE = re.compile(
+    r"(^|/)(tests?|testing|spec|__tests__|benchmarks?|e2e)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.test\.[jt]sx?$|\.spec\.[jt]sx?$|(^|/)conftest\.py$"
+)
+_DOCS_RE = re.compile(
+    r"(^|/)(docs?|documentation|examples?)(/|$)|(^|/)(readme|changelog|contributing|license|codeowners|authors|notice)(\.[a-z]+)?$",
+    re.I,
+)
+_CI_RE = re.compile(
+    r"(^|/)(\.github|\.gitlab|\.circleci|\.buildkite|\.ci|ci|\.jenkins)(/|$)|(^|/)(\.gitlab-ci\.yml|jenkinsfile|\.travis\.yml|azure-pipelines\.yml|\.pre-commit-config\.yaml|codecov\.yml)$",
+    re.I,
+)
+_BUILD_DIR_RE = re.compile(r"(^|/)(docker|scripts|tools|hack|cmake|packaging)(/|$)", re.I)
 
 
 @lru_cache(maxsize=65536)
@@ -71,7 +81,12 @@ def classify(path: str) -> PathKind:
         return PathKind.DEPENDENCY
     if _TEST_RE.search(lowered):
         return PathKind.TEST
-    if name in BUILD_FILES or name.startswith("dockerfile") or _BUILD_DIR_RE.search(lowered) or suffix == ".cmake":
+    if (
+        name in BUILD_FILES
+        or name.startswith("dockerfile")
+        or _BUILD_DIR_RE.search(lowered)
+        or suffix == ".cmake"
+    ):
         return PathKind.BUILD
     if _DOCS_RE.search(lowered) or suffix in DOC_EXTENSIONS:
         return PathKind.DOCS
@@ -88,12 +103,13 @@ def is_generated(path: str) -> bool:
     return classify(path) is PathKind.GENERATED
 
 
-def module_of(path: str, depth: int = 2) -> str:
-    """The area a path belongs to, for impact scopes: its first directories, skipping wrappers such as
-    ``src/`` and ``python/``."""
-    parts = [p for p in PurePosixPath(path).parts[:-1]]
-    while parts and parts[0] in {"src", "python", "lib", "pkg", "packages", "crates", "internal"} and len(parts) > 1:
-        parts = parts[1:]
-    if not parts:
+_WRAPPERS = {"src", "python", "lib", "pkg", "packages", "crates", "internal", "source"}
+
+
+def module_of(path: str, depth: int = 3) -> str:
+    """The area a path belongs to, for impact scopes: its first directories, leaving out wrappers such
+    as ``src/``, ``python/`` and ``crates/``; a file at the top level is its own area."""
+    directories = [p for p in PurePosixPath(path).parts[:-1] if p not in _WRAPPERS]
+    if not directories:
         return path
-    return "/".join(parts[:depth])
+    return "/".join(directories[:depth])

@@ -47,17 +47,61 @@ _TAG_TYPES: dict[str, str] = {
     "security": "security", "revert": "revert", "deps": "dependency", "dependency": "dependency",
     "dependencies": "dependency", "config": "config", "auto sync": "chore",
 }  # fmt: skip
-# Words that open a plain title, by the kind of change they announce.
-_LEAD_WORDS: list[tuple[str, str]] = [
-    (r"(fix|fixes|fixed|fixing|correct|resolve|repair|patch|handle|avoid|prevent)\b", "bugfix"),
-    (r"(optimi[sz]e|speed ?up|accelerate|fuse|faster|reduce (latency|memory|overhead)|improve perf)", "performance"),
-    (r"(refactor|clean ?up|simplify|rename|move|split|extract|unify|reorgani[sz]e|remove unused|deprecate)", "refactor"),
-    (r"(bump|upgrade|pin|update (the )?(dependency|dependencies|version of))\b", "dependency"),
-    (r"(add|adds|added|support|supports|implement|introduce|enable|allow|new|init)\b", "feature"),
-    (r"(update|improve|enhance|polish|tweak)\b", "feature"),
-    (r"(document|docs?\b|readme)", "docs"),
-    (r"(test|tests|add tests?)\b", "test"),
+# Words anywhere in a title, by the kind of change they announce. A title's keyword types are ordered by
+# where their first word stands, so "Fix flaky test" is a bug fix first and a test change second.
+_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in [
+        ("revert", r"\b(revert(s|ed)?|roll ?back)\b"),
+        (
+            "bugfix",
+            r"\b(fix(es|ed|ing)?|bug(s|fix)?|hotfix|correct(s|ed|ly)?|resolve[sd]?|repair\w*|mismatch\w*|nan|"
+            r"crash\w*|wrong|broken|regression|incorrect|avoid|prevent|restore[sd]?|preserve[sd]?|respect)\b",
+        ),
+        (
+            "performance",
+            r"\b(optimi[sz]\w*|opt|speed\s?up\w*|faster|accelerat\w*|perf|performance|overhead|latency|"
+            r"throughput|fuse[sd]?|fusion|overlap\w*|cuda ?graph)\b",
+        ),
+        (
+            "refactor",
+            r"\b(refactor\w*|remove[sd]?|delete[sd]?|drop(s|ped)?|clean\w*|dead code|duplicat\w*|migrat\w*|"
+            r"move[sd]?|renam\w*|split|extract\w*|unif\w*|simplif\w*|reorgani[sz]\w*|replace[sd]?|instead|"
+            r"redundant|useless|mixin|abstraction|restructur\w*|rework|tidy|use|make)\b",
+        ),
+        (
+            "feature",
+            r"\b(add(s|ed|ing)?|support(s|ed|ing)?|implement\w*|introduc\w*|enabl\w*|allow\w*|new|"
+            r"enhanc\w*|apply|adapt|inclusion|evict\w*|expose[sd]?|endpoint|initial|feature)\b",
+        ),
+        (
+            "dependency",
+            r"\b(bump(s|ed)?|upgrade[sd]?|pin(ned|ning)?|crates?|requirements?|dependenc(y|ies)|deps)\b",
+        ),
+        (
+            "config",
+            r"\b(config\w*|timeouts?|trigger\w*|permissions?|codeowners|defaults?|partitions?|"
+            r"disable[sd]?|turn (on|off)|settings?|env(ironment)? var\w*|flags?|pyproject)\b",
+        ),
+        ("test", r"\b(tests?|unit ?tests?|ut|e2e|test suites?|testcases?|flaky)\b"),
+        ("ci_build", r"\b(ci|nightly|build|wheels?|release|docker\w*|workflows?|github actions?)\b"),
+        ("docs", r"\b(docs?|documentation|readme|typos?|docstrings?|comments?)\b"),
+    ]
 ]
+_SOFT_PREFIX_RE = re.compile(r"^(tiny|minor|small|quick|trivial|wip|misc)\b[\s:,-]*", re.I)
+
+
+def keyword_types(subject: str) -> list[str]:
+    """Kinds of change announced by words in a title, ordered by where they first appear."""
+    text = _SOFT_PREFIX_RE.sub("", subject)
+    found: list[tuple[int, int, str]] = []
+    for rank, (kind, pattern) in enumerate(_KEYWORDS):
+        match = pattern.search(text)
+        if match:
+            found.append((match.start(), rank, kind))
+    return [kind for _, _, kind in sorted(found)]
+
+
 _PERF_WORDS = re.compile(
     r"\b(perf|performance|optimi[sz]\w*|speed\s?up|faster|latency|throughput|fused?|fusion|kernel|cuda graph|"
     r"overlap|cache|memory|tflops|batch)\b",
@@ -84,7 +128,8 @@ HARDWARE_TAGS = {
 class TitleInfo:
     """What a title says: its kinds of change, the area tags and the title without its prefixes."""
 
-    types: list[str] = field(default_factory=list)  # ChangeType values or "chore"
+    types: list[str] = field(default_factory=list)  # from prefixes and tags: ChangeType values or "chore"
+    keywords: list[str] = field(default_factory=list)  # from words in the subject, first-mentioned first
     tags: list[str] = field(default_factory=list)  # area / hardware tags such as NPU, Diffusion
     scope: str = ""
     breaking: bool = False
@@ -102,7 +147,8 @@ def parse_title(title: str) -> TitleInfo:
     pr_number = int(pr_match.group(1)) if pr_match else None
     if _REVERT_RE.match(rest):
         types.append("revert")
-        rest = _REVERT_RE.sub("", rest, count=1).rstrip('"').strip()
+        rest = _REVERT_RE.sub("", rest, count=1)
+        rest = re.sub(r'"\s*(\(#\d+\))?\s*$', "", rest).strip()
     for _ in range(6):  # leading tags and prefixes, in any mix: "[Bugfix][NPU] fix(x): …"
         bracket = _BRACKET_RE.match(rest)
         if bracket:
@@ -118,6 +164,8 @@ def parse_title(title: str) -> TitleInfo:
         conventional = _CONVENTIONAL_RE.match(rest)
         if conventional and conventional.group("type").lower() in CONVENTIONAL_TYPES:
             kind = CONVENTIONAL_TYPES[conventional.group("type").lower()]
+            if (conventional.group("scope") or "").lower() in {"deps", "deps-dev", "dependencies", "dep"}:
+                kind = "dependency"
             if kind not in types:
                 types.append(kind)
             scope = conventional.group("scope") or scope
@@ -126,14 +174,15 @@ def parse_title(title: str) -> TitleInfo:
             continue
         break
     subject = _PR_RE.sub("", rest).strip() or title.strip()
-    if not [t for t in types if t != "revert"] or (scope and not types):
-        lowered = subject.lower()
-        for pattern, kind in _LEAD_WORDS:
-            if re.match(pattern, lowered):
-                if kind not in types:
-                    types.append(kind)
-                break
-    return TitleInfo(types=types, tags=tags, scope=scope, breaking=breaking, subject=subject, pr_number=pr_number)
+    return TitleInfo(
+        types=types,
+        keywords=keyword_types(subject),
+        tags=tags,
+        scope=scope,
+        breaking=breaking,
+        subject=subject,
+        pr_number=pr_number,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,19 +206,33 @@ def profile_paths(commit: Commit) -> PathProfile:
     added: list[str] = []
     public: list[str] = []
     for change in commit.files:
-        kind = PathKind.GENERATED if change.generated else PathKind.ASSET if change.binary else classify(change.path)
+        kind = (
+            PathKind.GENERATED
+            if change.generated
+            else PathKind.ASSET
+            if change.binary
+            else classify(change.path)
+        )
         changed = change.additions + change.deletions
         lines[kind.value] += changed
         files[kind.value] += 1
-        if kind is PathKind.SOURCE and change.status.value == "added" and not change.path.endswith("__init__.py"):
+        if (
+            kind is PathKind.SOURCE
+            and change.status.value == "added"
+            and not change.path.endswith("__init__.py")
+        ):
             added.append(change.path)
         if kind is PathKind.SOURCE and _PUBLIC_API_RE.search(change.path):
             public.append(change.path)
     meaningful = sum(n for k, n in lines.items() if k != PathKind.GENERATED.value)
-    return PathProfile(lines=lines, files=files, added_modules=added, public_api=public, meaningful_lines=meaningful)
+    return PathProfile(
+        lines=lines, files=files, added_modules=added, public_api=public, meaningful_lines=meaningful
+    )
 
 
-def commit_types(commit: Commit, info: TitleInfo | None = None, profile: PathProfile | None = None) -> list[ChangeType]:
+def commit_types(
+    commit: Commit, info: TitleInfo | None = None, profile: PathProfile | None = None
+) -> list[ChangeType]:
     """The change types of a commit from its title and its paths (several may apply, most telling first)."""
     info = info or parse_title(commit.title)
     profile = profile or profile_paths(commit)
@@ -181,6 +244,11 @@ def commit_types(commit: Commit, info: TitleInfo | None = None, profile: PathPro
             found.append(value)
 
     for kind in info.types:
+        add(kind)
+    explicit = len(found)
+    for kind in info.keywords:
+        if len(found) >= max(2, explicit + 1):
+            break
         add(kind)
     kinds = profile.kinds
     if kinds and kinds <= {"docs", "asset"}:
@@ -194,7 +262,11 @@ def commit_types(commit: Commit, info: TitleInfo | None = None, profile: PathPro
     if kinds and kinds <= {"config"}:
         add("config")
     text = f"{commit.title}\n{commit.body}"
-    if _SECURITY_WORDS.search(text) and "security" not in info.types and re.search(r"cve-\d+|vulnerab", text, re.I):
+    if (
+        _SECURITY_WORDS.search(text)
+        and "security" not in info.types
+        and re.search(r"cve-\d+|vulnerab", text, re.I)
+    ):
         add("security")
     if not found:
         add("other")
@@ -208,7 +280,9 @@ def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
     reasons: list[str] = []
 
     if commit.is_merge:
-        return Score(level=Level.LOW, score=0.0, signals={"merge": 0.0}, reasons=["merge commit (not analysed)"])
+        return Score(
+            level=Level.LOW, score=0.0, signals={"merge": 0.0}, reasons=["merge commit (not analysed)"]
+        )
 
     type_weights = {
         "feature": weights.feature, "bugfix": weights.bugfix, "performance": weights.performance,
@@ -216,8 +290,13 @@ def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
         "docs": weights.docs, "test": weights.test, "ci_build": weights.ci_build,
         "dependency": weights.dependency, "config": weights.config, "chore": weights.chore,
     }  # fmt: skip
-    if info.types:
-        primary = max(info.types, key=lambda kind: type_weights.get(kind, 0.0)) if "revert" not in info.types else "revert"
+    declared = info.types or info.keywords[:1]
+    if declared:
+        primary = (
+            max(declared, key=lambda kind: type_weights.get(kind, 0.0))
+            if "revert" not in declared
+            else "revert"
+        )
         signals[f"type:{primary}"] = type_weights.get(primary, 0.0)
         reasons.append(f"title marks it as {primary} ({type_weights.get(primary, 0.0):+g})")
     for tag in info.tags:
@@ -245,7 +324,9 @@ def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
         reasons.append(f"adds {len(profile.added_modules)} new source module(s) ({weights.new_module:+g})")
     if profile.public_api:
         signals["public_api"] = weights.public_api
-        reasons.append(f"touches public API / config surface: {profile.public_api[0]} ({weights.public_api:+g})")
+        reasons.append(
+            f"touches public API / config surface: {profile.public_api[0]} ({weights.public_api:+g})"
+        )
     if kinds and kinds <= {"test"}:
         signals["only_tests"] = weights.only_tests
         reasons.append(f"only tests change ({weights.only_tests:+g})")

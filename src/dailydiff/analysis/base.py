@@ -28,9 +28,7 @@ class Analyzer(Protocol):
         """Identifies everything that shapes an analysis; a stored analysis is reused only on a match."""
         ...
 
-    def analyse_many(
-        self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult
-    ) -> None:
+    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
         """Analyse every request, calling ``on_result(request, analysis)`` as each one completes.
         A failed analysis is reported as an ``Analysis`` with status ``failed``, never raised, except for
         errors that make every further call pointless (bad credentials), which raise AnalysisError."""

@@ -11,8 +11,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..models import (
+    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     ChangeType,
@@ -25,20 +27,33 @@ from ..models import (
     Score,
 )
 from ..paths import PathKind, classify, module_of
-from ..scoring import _PERF_WORDS, _SECURITY_WORDS, PathProfile, TitleInfo, commit_types, parse_title, profile_paths
+from ..scoring import (
+    _PERF_WORDS,
+    _SECURITY_WORDS,
+    PathProfile,
+    TitleInfo,
+    commit_types,
+    parse_title,
+    profile_paths,
+)
 from .base import AnalysisRequest, OnResult
 
-RULES_VERSION = "h3"
-_DEF_RE = re.compile(r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)", re.M)
+RULES_VERSION = "h4"
+_DEF_RE = re.compile(
+    r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
+    re.M,
+)
 _BODY_SKIP = re.compile(
     r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|cc|change-id|ghstack|pull request resolved|"
     r"differential revision|<!--|-->|- \[[ x]\]|\[[ x]\]|#+\s*(checklist|motivation|modifications|description|"
     r"summary|test plan|benchmark|accuracy tests?|purpose|test result)s?\s*:?$)",
     re.I,
 )
-_SECURITYISH_PATH = re.compile(r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I)
+_SECURITYISH_PATH = re.compile(
+    r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I
+)
 
-T = {
+T: dict[str, dict[str, Any]] = {
     "zh": {
         "files": "改动 {n} 个文件（+{a}/−{d}）",
         "in": "，集中在 {mods}",
@@ -108,7 +123,7 @@ T = {
         "ov_empty": "当日没有提交。",
     },
     "en": {
-        "files": "Changes {n} files (+{a}/−{d})",
+        "files": "Changes {n} file(s) (+{a}/−{d})",
         "in": ", mostly in {mods}",
         "added_syms": "adds {syms}",
         "removed_syms": "removes {syms}",
@@ -117,7 +132,7 @@ T = {
         "renamed": "renames {n} files",
         "binary": "includes {n} binary files",
         "merge": "Merge commit ({n} parents); its changes are in its parents and are not analysed separately.",
-        "impact_line": "{mod}: {n} files, +{a}/−{d}",
+        "impact_line": "{mod}: {n} file(s), +{a}/−{d}",
         "reason_level": "rule score {score:g} ({level}): {why}",
         "sep": "; ",
         "list_sep": ", ",
@@ -177,18 +192,7 @@ T = {
     },
 }
 
-TYPE_LABELS = {
-    "zh": {
-        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
-        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
-        "revert": "回滚", "other": "其他", "chore": "杂项",
-    },
-    "en": {
-        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
-        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
-        "security": "Security fix", "revert": "Revert", "other": "Other", "chore": "Chore",
-    },
-}  # fmt: skip
+TYPE_LABELS = CHANGE_TYPE_LABELS
 
 
 def _code(text: str) -> str:
@@ -228,7 +232,10 @@ class _Facts:
             entry[0] += 1
             entry[1] += change.additions
             entry[2] += change.deletions
-        modules = sorted(((m, *v) for m, v in per_module.items()), key=lambda row: (-(row[2] + row[3]), row[0]))
+        modules: list[tuple[str, int, int, int]] = sorted(
+            ((m, v[0], v[1], v[2]) for m, v in per_module.items()),
+            key=lambda row: (-(row[2] + row[3]), row[0]),
+        )
         added: list[str] = []
         removed: list[str] = []
         for change in commit.files:
@@ -242,7 +249,7 @@ class _Facts:
             info=info,
             profile=profile,
             types=commit_types(commit, info, profile),
-            modules=[(m, f, a, d) for m, f, a, d in modules],
+            modules=modules,
             added_symbols=[s for s in dict.fromkeys(added) if s not in moved],
             removed_symbols=[s for s in dict.fromkeys(removed) if s not in moved],
         )
@@ -315,14 +322,20 @@ class HeuristicAnalyzer:
                 phrases.append(t["sig"]["type"].format(label=TYPE_LABELS[lang].get(key[5:], key[5:])))
             elif key in t["sig"]:
                 phrases.append(
-                    t["sig"][key].format(lines=facts.profile.meaningful_lines, files=sum(facts.profile.files.values()))
+                    t["sig"][key].format(
+                        lines=facts.profile.meaningful_lines, files=sum(facts.profile.files.values())
+                    )
                 )
-        return t["reason_level"].format(score=score.score, level=t["level"][score.level.value], why=t["list_sep"].join(phrases))
+        return t["reason_level"].format(
+            score=score.score, level=t["level"][score.level.value], why=t["list_sep"].join(phrases)
+        )
 
     def _summary(self, facts: _Facts, lang: str, *, short: bool) -> str:
         t = T[lang]
         commit = facts.commit
         subject = facts.info.subject.rstrip(".。")
+        if ChangeType.REVERT in facts.types:
+            subject = f"回滚「{subject}」" if lang == "zh" else f'Reverts "{subject}"'
         sentences = [subject + t["end"]]
         body = _body_gist(commit.body, 160 if short else 360)
         if body:
@@ -335,9 +348,13 @@ class HeuristicAnalyzer:
             removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED]
             renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
             if facts.added_symbols:
-                parts.append(t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 4)))
+                parts.append(
+                    t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 4))
+                )
             if facts.removed_symbols:
-                parts.append(t["removed_syms"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4)))
+                parts.append(
+                    t["removed_syms"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
+                )
             if new_files and not facts.added_symbols:
                 parts.append(t["new_files"].format(files=_join([_code(p) for p in new_files], lang)))
             if removed_files:
@@ -351,7 +368,12 @@ class HeuristicAnalyzer:
             parts.append(t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 2)))
         if commit.stats.files:
             sentences.append(t["sep"].join(parts) + t["end"])
-        return " ".join(sentences) if lang == "en" else "".join(sentences)
+        if lang == "en":
+            return " ".join(sentences)
+        text = sentences[0]
+        for sentence in sentences[1:]:
+            text += (" " if text[-1:].isascii() else "") + sentence
+        return text
 
     def _impact(self, facts: _Facts, lang: str) -> list[str]:
         return [
@@ -364,7 +386,11 @@ class HeuristicAnalyzer:
         arch: list[str] = []
         new_sources = facts.profile.added_modules
         if new_sources:
-            arch.append(t["arch_new"].format(files=_join([_code(p) for p in new_sources], lang), mod=facts.top_modules(1)[0]))
+            arch.append(
+                t["arch_new"].format(
+                    files=_join([_code(p) for p in new_sources], lang), mod=facts.top_modules(1)[0]
+                )
+            )
         removed = facts.files_of(PathKind.SOURCE, status=FileStatus.REMOVED)
         if removed:
             arch.append(t["arch_removed"].format(files=_join([_code(p) for p in removed], lang)))
@@ -377,12 +403,20 @@ class HeuristicAnalyzer:
         if not arch and ChangeType.REFACTOR in facts.types and facts.modules:
             arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
         perf = ""
-        words = sorted({w.lower() for w in _PERF_WORDS.findall(f"{commit.title}\n{commit.body}") for w in [w if isinstance(w, str) else w[0]]})
+        words = sorted(
+            {
+                w.lower()
+                for w in _PERF_WORDS.findall(f"{commit.title}\n{commit.body}")
+                for w in [w if isinstance(w, str) else w[0]]
+            }
+        )
         if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules:
             shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
             perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
         security = ""
-        matched = sorted({m.group(0).lower() for m in _SECURITY_WORDS.finditer(f"{commit.title}\n{commit.body}")})
+        matched = sorted(
+            {m.group(0).lower() for m in _SECURITY_WORDS.finditer(f"{commit.title}\n{commit.body}")}
+        )
         if matched:
             security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
         else:
@@ -401,17 +435,33 @@ class HeuristicAnalyzer:
         if ChangeType.REVERT in facts.types:
             items.append((t["risk_revert"], t["rec_revert"]))
         if facts.info.breaking:
-            items.append((t["risk_breaking"], t["rec_api"].format(files=code_list(facts.profile.public_api or [commit.files[0].path] if commit.files else ["?"]))))
+            items.append(
+                (
+                    t["risk_breaking"],
+                    t["rec_api"].format(
+                        files=code_list(
+                            facts.profile.public_api or [commit.files[0].path] if commit.files else ["?"]
+                        )
+                    ),
+                )
+            )
         deps = facts.files_of(PathKind.DEPENDENCY)
         if deps:
-            items.append((t["risk_deps"].format(files=code_list(deps)), t["rec_deps"].format(files=code_list(deps))))
+            items.append(
+                (t["risk_deps"].format(files=code_list(deps)), t["rec_deps"].format(files=code_list(deps)))
+            )
         if facts.profile.public_api:
             api = facts.profile.public_api
-            items.append((t["risk_api"].format(files=code_list(api)), t["rec_api"].format(files=code_list(api))))
+            items.append(
+                (t["risk_api"].format(files=code_list(api)), t["rec_api"].format(files=code_list(api)))
+            )
         source_lines = facts.profile.lines.get("source", 0)
         if source_lines > 30 and not facts.profile.files.get("test"):
             items.append(
-                (t["risk_notest"].format(n=source_lines), t["rec_notest"].format(mods=_join(facts.top_modules(2), lang)))
+                (
+                    t["risk_notest"].format(n=source_lines),
+                    t["rec_notest"].format(mods=_join(facts.top_modules(2), lang)),
+                )
             )
         removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED and not f.generated]
         if commit.stats.deletions > 200 or removed_files:
@@ -419,7 +469,9 @@ class HeuristicAnalyzer:
             rec = (
                 t["rec_delete"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
                 if facts.removed_symbols
-                else t["rec_delete_generic"].format(files=code_list(removed_files or [m for m, *_ in facts.modules[:2]]))
+                else t["rec_delete_generic"].format(
+                    files=code_list(removed_files or [m for m, *_ in facts.modules[:2]])
+                )
             )
             items.append((t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec))
         ci = facts.files_of(PathKind.CI, PathKind.BUILD)
@@ -427,7 +479,12 @@ class HeuristicAnalyzer:
             items.append((t["risk_ci"].format(files=code_list(ci)), t["rec_ci"].format(files=code_list(ci))))
         config = facts.files_of(PathKind.CONFIG)
         if config:
-            items.append((t["risk_config"].format(files=code_list(config)), t["rec_api"].format(files=code_list(config))))
+            items.append(
+                (
+                    t["risk_config"].format(files=code_list(config)),
+                    t["rec_api"].format(files=code_list(config)),
+                )
+            )
         binary = sum(1 for f in commit.files if f.binary)
         if binary:
             items.append((t["risk_binary"].format(n=binary), ""))
@@ -443,7 +500,9 @@ class HeuristicAnalyzer:
         t = T[lang]
         recs = [rec for _, rec in self._risk_items(facts, lang) if rec]
         mods = _join(facts.top_modules(2), lang) if facts.modules else ""
-        new_files = [_code(f.path) for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated]
+        new_files = [
+            _code(f.path) for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated
+        ]
         if ChangeType.PERFORMANCE in facts.types and mods:
             recs.append(t["rec_perf"].format(mods=mods))
         if ChangeType.FEATURE in facts.types and new_files:
@@ -455,7 +514,9 @@ class HeuristicAnalyzer:
             if docs:
                 recs.append(t["rec_docs"].format(files=_join([_code(p) for p in docs], lang, 2)))
         if ChangeType.REFACTOR in facts.types and facts.removed_symbols:
-            recs.append(t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3)))
+            recs.append(
+                t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3))
+            )
         return list(dict.fromkeys(recs))[:4]
 
     # overview ----------------------------------------------------------------------------------
@@ -465,22 +526,40 @@ class HeuristicAnalyzer:
 
 
 def _body_gist(body: str, limit: int) -> str:
-    """The first meaningful lines of a message body: no trailers, templates, checklists or headings."""
-    kept: list[str] = []
+    """The first meaningful sentences of a message body: wrapped lines rejoined, no trailers, templates,
+    checklists, headings or bare links."""
+    pieces: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            pieces.append(" ".join(current).rstrip(".。"))
+            current.clear()
+
     for raw in body.splitlines():
         line = raw.strip()
-        if not line or _BODY_SKIP.match(line) or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
+        if not line or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
+            flush()
             continue
-        line = re.sub(r"^#+\s*", "", line)
-        line = re.sub(r"^[-*+]\s+", "", line)
-        if len(line) < 4 or re.match(r"^(https?://\S+|#\d+|fixes #?\d+|closes #?\d+)$", line, re.I):
+        if _BODY_SKIP.match(line) or re.match(
+            r"^(https?://\S+|#\d+|(fixes|closes|resolves):? #?\d+\S*)$", line, re.I
+        ):
+            flush()
             continue
-        kept.append(line.rstrip(".。"))
-        if sum(len(k) for k in kept) >= limit:
+        bullet = re.match(r"^([-*+]|\d+[.)])\s+", line)
+        heading = re.match(r"^#+\s*", line)
+        if bullet or heading:
+            flush()
+            line = line[(bullet or heading).end() :]  # type: ignore[union-attr]
+        if len(line) >= 2:
+            current.append(line)
+        if sum(len(p) for p in pieces) >= limit:
             break
-    if not kept:
+    flush()
+    pieces = [p for p in pieces if len(p) >= 4]
+    if not pieces:
         return ""
-    text = "; ".join(kept)
+    text = "; ".join(pieces)
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text + ("." if not text.endswith("…") else "")
@@ -492,7 +571,8 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
     if not commits:
         return Overview(highlights=[], themes=[t["ov_empty"]], producer="heuristic")
     ranked = sorted(
-        (rc for rc in commits if not rc.is_merge), key=lambda rc: (-rc.level.rank, -rc.score.score, rc.committed_at)
+        (rc for rc in commits if not rc.is_merge),
+        key=lambda rc: (-rc.level.rank, -rc.score.score, rc.committed_at),
     )
     highlights: list[str] = []
     marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
@@ -501,7 +581,9 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
             break
         types = rc.analysis.change_types if rc.analysis else []
         label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
-        highlights.append(f"{marks[rc.level.value]} {label + ' · ' if label else ''}{parse_title(rc.title).subject}")
+        highlights.append(
+            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{parse_title(rc.title).subject}"
+        )
     type_counts: Counter[str] = Counter()
     module_lines: Counter[str] = Counter()
     tags: Counter[str] = Counter()
@@ -519,14 +601,22 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
             tags[tag] += 1
     themes = []
     level_counts = Counter(rc.level.value for rc in commits)
-    levels = t["list_sep"].join(f"{marks[lv]}{t['level'][lv]} {level_counts[lv]}" for lv in ("high", "medium", "low"))
+    levels = t["list_sep"].join(
+        f"{marks[lv]}{t['level'][lv]} {level_counts[lv]}" for lv in ("high", "medium", "low")
+    )
     themes.append(t["ov_counts"].format(n=len(commits), levels=levels))
     if type_counts:
-        themes.append(t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5))))
+        themes.append(
+            t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5)))
+        )
     if module_lines:
-        themes.append(t["ov_areas"].format(mods=t["list_sep"].join(_code(m) for m, _ in module_lines.most_common(4))))
+        themes.append(
+            t["ov_areas"].format(mods=t["list_sep"].join(_code(m) for m, _ in module_lines.most_common(4)))
+        )
     if tags:
-        themes.append(t["ov_tags"].format(tags=t["list_sep"].join(f"[{k}] ×{v}" for k, v in tags.most_common(5))))
+        themes.append(
+            t["ov_tags"].format(tags=t["list_sep"].join(f"[{k}] ×{v}" for k, v in tags.most_common(5)))
+        )
     if authors:
         names = t["list_sep"].join(f"{name} ({n})" for name, n in authors.most_common(3))
         themes.append(t["ov_contributors"].format(n=len(authors), names=names))

@@ -98,7 +98,7 @@ class PromptBook:
             "analyse.system", language, repo=commit.repo, depth=depth.value, mode=mode,
             change_types=[ct.value for ct in ChangeType], schema_json=json.dumps(schema, ensure_ascii=False),
         )  # fmt: skip
-        pr = None
+        pr: dict[str, Any] | None = None
         if commit.pr is not None:
             pr = {
                 "number": commit.pr.number,
@@ -106,7 +106,7 @@ class PromptBook:
                 "labels": [label[:60] for label in commit.pr.labels[:10]],
                 "body": clip_text(commit.pr.body, available // 10),
             }
-        fixed = {
+        fixed: dict[str, Any] = {
             "repo": commit.repo,
             "repo_context": clip_text(request.repo_context, 200),
             "sha": commit.sha,

@@ -32,7 +32,9 @@ def parse_formats(text: str | None) -> list[str] | None:
     formats = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise UsageError(f"unknown format {', '.join(unknown) or text!r}", f"choose from: {', '.join(FORMATS)}")
+        raise UsageError(
+            f"unknown format {', '.join(unknown) or text!r}", f"choose from: {', '.join(FORMATS)}"
+        )
     return formats
 
 
@@ -41,14 +43,19 @@ def resolve_dates(date: str | None, first: str | None, last: str | None, tz: str
         raise UsageError("--date cannot be combined with --from/--to", "give either one day or a range")
     if first or last:
         if not (first and last):
-            raise UsageError("--from and --to go together", "give both ends of the range, e.g. --from 2026-01-01 --to 2026-01-07")
+            raise UsageError(
+                "--from and --to go together",
+                "give both ends of the range, e.g. --from 2026-01-01 --to 2026-01-07",
+            )
         return days(parse_date(first, tz), parse_date(last, tz))
     return [parse_date(date or "yesterday", tz)]
 
 
 def renderers_for(settings: Settings) -> dict[str, Any]:
     md = partial(
-        render_markdown, templates_dir=settings.report.templates_dir, toc_title_chars=settings.report.toc_title_chars
+        render_markdown,
+        templates_dir=settings.report.templates_dir,
+        toc_title_chars=settings.report.toc_title_chars,
     )
     return {**RENDERERS, "md": md}
 
@@ -111,21 +118,43 @@ def summary_dict(outcome: RangeOutcome) -> dict[str, Any]:
 @handle_errors
 def report_command(
     source: str = typer.Argument(..., help="A local git repository path, a git URL, or a GitHub owner/name."),
-    date: str | None = typer.Option(None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."),
+    date: str | None = typer.Option(
+        None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."
+    ),
     first: str | None = typer.Option(None, "--from", help="First day of a range (one report per day)."),
     last: str | None = typer.Option(None, "--to", help="Last day of a range, inclusive."),
-    tz: str | None = typer.Option(None, "--tz", help="IANA timezone that defines the day [default: Asia/Shanghai]."),
+    tz: str | None = typer.Option(
+        None, "--tz", help="IANA timezone that defines the day [default: Asia/Shanghai]."
+    ),
     lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
     analyzer: str | None = typer.Option(None, "--analyzer", help="heuristic, llm or auto."),
-    formats: str | None = typer.Option(None, "--format", help="Comma-separated formats for --output-dir: md,json."),
-    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; "
-                                           "without it the Markdown goes to stdout."),  # fmt: skip
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
-    branch: str | None = typer.Option(None, "--branch", help="Branch to read (default: the repository's default)."),
-    all_branches: bool = typer.Option(False, "--all-branches", help="Read every branch; each commit reported once."),
-    name: str | None = typer.Option(None, "--name", help="The repository's name in reports (default: derived)."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."),
-    summary_json: Path | None = typer.Option(None, "--summary-json", help="Write the run summary as JSON to FILE."),
+    formats: str | None = typer.Option(
+        None, "--format", help="Comma-separated formats for --output-dir: md,json."
+    ),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-o",
+        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the Markdown goes to stdout.",
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="Branch to read (default: the repository's default)."
+    ),
+    all_branches: bool = typer.Option(
+        False, "--all-branches", help="Read every branch; each commit reported once."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="The repository's name in reports (default: derived)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    ),
+    summary_json: Path | None = typer.Option(
+        None, "--summary-json", help="Write the run summary as JSON to FILE."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
     """Build the daily report(s) of one repository."""

@@ -40,7 +40,9 @@ def report_path(report: DayReport, template: str, ext: str) -> Path:
     try:
         relative = template.format(**values)
     except (KeyError, IndexError, ValueError) as exc:
-        raise PublishError(f"bad path template {template!r}: {exc}", "use {year}, {date}, {repo_name}, {ext} …") from None
+        raise PublishError(
+            f"bad path template {template!r}: {exc}", "use {year}, {date}, {repo_name}, {ext} …"
+        ) from None
     path = Path(relative)
     if path.is_absolute() or ".." in path.parts:
         raise PublishError(f"path template {template!r} leaves the output directory", "use a relative path")
@@ -60,6 +62,8 @@ def write_report_files(
         try:
             atomic_write(target, renderers[fmt](report))
         except OSError as exc:
-            raise PublishError(f"cannot write {target}: {exc.strerror}", "check the output directory") from None
+            raise PublishError(
+                f"cannot write {target}: {exc.strerror}", "check the output directory"
+            ) from None
         written.append(target)
     return written

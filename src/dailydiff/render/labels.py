@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models import CHANGE_TYPE_LABELS
+
+__all__ = ["CHANGE_TYPE_LABELS", "LABELS", "labels"]
+
 LABELS: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "每日更新报告（{date}）",
@@ -68,7 +72,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "stats_cost": "💰 ${cost}",
         "stats_changes": "+{additions}/−{deletions} lines",
         "toc": "📋 Contents",
-        "groups": {"high": "🔴 High importance", "medium": "🟡 Medium importance", "low": "🟢 Low importance"},
+        "groups": {
+            "high": "🔴 High importance",
+            "medium": "🟡 Medium importance",
+            "low": "🟢 Low importance",
+        },
         "levels": {"high": "🔴 High", "medium": "🟡 Medium", "low": "🟢 Low"},
         "view_commit": "View commit",
         "files": "{n} files",
@@ -96,19 +104,6 @@ LABELS: dict[str, dict[str, Any]] = {
         "watch": "👀 Watch",
     },
 }
-
-CHANGE_TYPE_LABELS = {
-    "zh": {
-        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
-        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
-        "revert": "回滚", "other": "其他",
-    },
-    "en": {
-        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
-        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
-        "security": "Security fix", "revert": "Revert", "other": "Other",
-    },
-}  # fmt: skip
 
 
 def labels(language: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,7 +97,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "analysis": analysis,
         "level": rc.level.value,
         "short": analysis is not None and analysis.depth is Level.LOW,
-        "types": " / ".join(types[t.value] for t in analysis.change_types) if analysis and analysis.change_types else L["none"],
+        "types": " / ".join(types[t.value] for t in analysis.change_types)
+        if analysis and analysis.change_types
+        else L["none"],
         "insights": insights,
         "note": note,
         "raw": raw,
@@ -136,7 +137,9 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         seen_titles[key] = seen_titles.get(key, 0) + 1
     for rc in report.commits:
         title = rc.title or "—"
-        headings[rc.sha] = f"{title} ({rc.short_sha})" if seen_titles[(rc.level.value, rc.title)] > 1 else title
+        headings[rc.sha] = (
+            f"{title} ({rc.short_sha})" if seen_titles[(rc.level.value, rc.title)] > 1 else title
+        )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
         for rc in report.commits
@@ -156,13 +159,17 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
     footer = L["footer"].format(
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
-    text = _environment(templates_dir).get_template(TEMPLATE).render(
-        report=report,
-        L=L,
-        commits=[views[rc.sha] for rc in report.commits],
-        groups=groups,
-        stats_line=stats_line(report),
-        footer=footer,
+    text = (
+        _environment(templates_dir)
+        .get_template(TEMPLATE)
+        .render(
+            report=report,
+            L=L,
+            commits=[views[rc.sha] for rc in report.commits],
+            groups=groups,
+            stats_line=stats_line(report),
+            footer=footer,
+        )
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip("\n") + "\n"

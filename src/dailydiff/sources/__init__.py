@@ -63,11 +63,15 @@ def source_kind(spec: str) -> str:
     )
 
 
-def open_source(spec: str, settings: Settings, options: SourceOptions | None = None, store: object = None) -> CommitSource:
+def open_source(
+    spec: str, settings: Settings, options: SourceOptions | None = None, store: object = None
+) -> CommitSource:
     kind = source_kind(spec)
     opener = SOURCES.get(kind)
     if opener is None:
-        raise SourceError(f"the {kind} source is not available in this build", f"choose one of: {', '.join(SOURCES)}")
+        raise SourceError(
+            f"the {kind} source is not available in this build", f"choose one of: {', '.join(SOURCES)}"
+        )
     return opener(spec, settings, options or SourceOptions(), store)
 
 

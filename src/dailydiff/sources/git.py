@@ -38,7 +38,9 @@ def is_git_url(spec: str) -> bool:
     return bool(_URL_RE.match(spec))
 
 
-def run_git(args: list[str], cwd: Path | None = None, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def run_git(
+    args: list[str], cwd: Path | None = None, *, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
         result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
@@ -46,7 +48,9 @@ def run_git(args: list[str], cwd: Path | None = None, *, check: bool = True) -> 
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise SourceError(f"git {args[0]} failed: {message[-1] if message else result.returncode}", "check the repository")
+        raise SourceError(
+            f"git {args[0]} failed: {message[-1] if message else result.returncode}", "check the repository"
+        )
     return result
 
 
@@ -94,14 +98,24 @@ class GitSource:
         else:
             path = Path(spec).expanduser()
             if not path.exists():
-                raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
-            probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
+                raise SourceError(
+                    f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name"
+                )
+            probe = run_git(
+                ["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False
+            )
             if probe.returncode != 0 or not path.is_dir():
-                raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
+                raise SourceError(
+                    f"{spec} is not a git repository", "pass a path inside a git clone or a git URL"
+                )
             top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
             if top.returncode == 0 and top.stdout.strip():
                 path = Path(top.stdout.decode().strip())
-            remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
+            remote = (
+                run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False)
+                .stdout.decode()
+                .strip()
+            )
         derived = web_base_from_remote(remote) if remote else None
         repo_id = name or (derived[0] if derived else path.resolve().name.removesuffix(".git"))
         source = cls(
@@ -131,8 +145,13 @@ class GitSource:
         probe = run_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=self.path, check=False)
         if probe.returncode != 0:
             if self.branch:
-                raise SourceError(f"branch {self.branch!r} not found in {self.repo}", "check --branch, or use --all-branches")
-            raise SourceError(f"{self.repo} has no commits yet", "commit something first, or pick another repository")
+                raise SourceError(
+                    f"branch {self.branch!r} not found in {self.repo}",
+                    "check --branch, or use --all-branches",
+                )
+            raise SourceError(
+                f"{self.repo} has no commits yet", "commit something first, or pick another repository"
+            )
 
     def commits(self, window: Window) -> list[Commit]:
         token = secrets.token_hex(8)
@@ -165,7 +184,9 @@ class GitSource:
             fields = header.split("\x1f", 9)
             sha, parents, an, ae, ad, cn, ce, cd, source_ref, message = fields
             files, stats = self._parse_changes(rest)
-            branches = [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+            branches = (
+                [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+            )
             commits.append(
                 Commit(
                     repo=self.repo,
@@ -201,9 +222,9 @@ class GitSource:
                 else:
                     raw.append((status, _unquote(parts[0]), None))
             elif _NUMSTAT_RE.match(line):
-                added, deleted, _ = line.split("\t", 2)
-                binary = added == "-"
-                counts.append((0 if binary else int(added), 0 if binary else int(deleted), binary))
+                added_text, deleted_text, _ = line.split("\t", 2)
+                binary = added_text == "-"
+                counts.append((0 if binary else int(added_text), 0 if binary else int(deleted_text), binary))
         patches: list[str] = []
         if patch_start >= 0:
             body = rest[patch_start + (1 if rest[patch_start] == "\n" else 0) :]
@@ -227,7 +248,9 @@ class GitSource:
                 )
             )
         stats = Stats(
-            additions=sum(f.additions for f in files), deletions=sum(f.deletions for f in files), files=len(files)
+            additions=sum(f.additions for f in files),
+            deletions=sum(f.deletions for f in files),
+            files=len(files),
         )
         return files, stats
 
@@ -284,7 +307,9 @@ def _mirror(url: str, data_dir: Path) -> Path:
     if (target / "HEAD").exists():
         result = run_git(["remote", "update", "--prune"], cwd=target, check=False)
         if result.returncode != 0:
-            raise SourceError(f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept")
+            raise SourceError(
+                f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
+            )
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")

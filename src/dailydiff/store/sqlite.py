@@ -83,7 +83,9 @@ class Store:
 
     def _migrate(self) -> None:
         with self._tx() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
             done = {row[0] for row in db.execute("SELECT name FROM migrations")}
             for name, sql in MIGRATIONS:
                 if name in done:
@@ -100,7 +102,12 @@ class Store:
 
     def save_commits(self, commits: Iterable[Commit]) -> None:
         rows = [
-            (c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), zlib.compress(c.model_dump_json().encode(), 1))
+            (
+                c.repo,
+                c.sha,
+                c.committed_at.astimezone(dt.UTC).isoformat(),
+                zlib.compress(c.model_dump_json().encode(), 1),
+            )
             for c in commits
         ]
         if not rows:
@@ -121,7 +128,9 @@ class Store:
 
     # analyses ------------------------------------------------------------------------------------
 
-    def get_analyses(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> dict[tuple[str, str], Analysis]:
+    def get_analyses(
+        self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]
+    ) -> dict[tuple[str, str], Analysis]:
         """Stored analyses of these commits under any of these fingerprints, keyed (sha, fingerprint)."""
         shas, fingerprints = list(shas), list(fingerprints)
         found: dict[tuple[str, str], Analysis] = {}
@@ -144,7 +153,10 @@ class Store:
         self.save_analyses(repo, [(sha, analysis)])
 
     def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
-        rows = [(repo, sha, a.fingerprint, a.analyzer, a.status.value, a.model_dump_json(), _now()) for sha, a in items]
+        rows = [
+            (repo, sha, a.fingerprint, a.analyzer, a.status.value, a.model_dump_json(), _now())
+            for sha, a in items
+        ]
         if not rows:
             return
         with self._tx() as db:
@@ -184,7 +196,8 @@ class Store:
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
         row = self._db.execute(
-            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", (repo, date.isoformat(), language)
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
         ).fetchone()
         return DayReport.model_validate_json(row[0]) if row else None
 
@@ -207,12 +220,15 @@ class Store:
 
     def http_get(self, key: str) -> CachedResponse | None:
         row = self._db.execute(
-            "SELECT status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key = ?", (key,)
+            "SELECT status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key = ?",
+            (key,),
         ).fetchone()
         if row is None:
             return None
         status, headers, body, etag, last_modified, immutable = row
-        return CachedResponse(status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable))
+        return CachedResponse(
+            status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+        )
 
     def http_put(self, key: str, response: CachedResponse) -> None:
         with self._tx() as db:
@@ -243,13 +259,18 @@ class Store:
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, summary: RunSummary | dict[str, object]) -> None:
-        text = summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
+        text = (
+            summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
+        )
         with self._tx() as db:
             db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?", (_now(), status, text, run_id)
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (_now(), status, text, run_id),
             )
 
     def runs(self) -> list[dict[str, object]]:
-        cursor = self._db.execute("SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id")
+        cursor = self._db.execute(
+            "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id"
+        )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]

@@ -1,0 +1,151 @@
+"""The command line as a user runs it: real subprocesses, real repositories, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures import build_sample_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+    full_env.pop("DAILYDIFF_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], capture_output=True, text=True,
+                          cwd=cwd, env=full_env, timeout=120)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "sglang"
+    build_sample_repo(path)
+    return path
+
+
+def _without_footer(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith("*由 dailydiff"))
+
+
+def test_second_run_recomputes_nothing_and_is_identical(repo: Path, tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    args = ["report", str(repo), "--date", "2026-01-19", "--data-dir", str(data), "--output-dir", str(out),
+            "--format", "md,json"]  # fmt: skip
+    first = run(*args, "--summary-json", str(tmp_path / "s1.json"))
+    assert first.returncode == 0, first.stderr
+    md = out / "2026" / "sglang" / "2026-01-19.md"
+    first_md = md.read_text(encoding="utf-8")
+    db = sqlite3.connect(data / "dailydiff.sqlite3")
+    analyses_before = db.execute("SELECT COUNT(*), MAX(created_at) FROM analyses").fetchone()
+    second = run(*args, "--summary-json", str(tmp_path / "s2.json"))
+    assert second.returncode == 0, second.stderr
+    analyses_after = db.execute("SELECT COUNT(*), MAX(created_at) FROM analyses").fetchone()
+    assert analyses_before == analyses_after and analyses_before[0] == 7
+    s1 = json.loads((tmp_path / "s1.json").read_text())["reports"][0]
+    s2 = json.loads((tmp_path / "s2.json").read_text())["reports"][0]
+    assert (s1["analysed"], s1["cached"]) == (7, 0)
+    assert (s2["analysed"], s2["cached"]) == (0, 7)
+    assert _without_footer(md.read_text(encoding="utf-8")) == _without_footer(first_md)
+    assert json.loads((out / "2026" / "sglang" / "2026-01-19.json").read_text())["stats"]["total"] == 7
+    runs = db.execute("SELECT status FROM runs").fetchall()
+    assert runs == [("ok",), ("ok",)]
+
+
+def test_markdown_to_stdout_and_range(repo: Path, tmp_path: Path) -> None:
+    result = run("report", str(repo), "--from", "2026-01-18", "--to", "2026-01-20", "--data-dir", str(tmp_path),
+                 "--lang", "en", "-q")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("# Daily update report (") == 3
+    assert result.stderr == ""
+
+
+def test_output_dir_range_writes_one_file_per_day(repo: Path, tmp_path: Path) -> None:
+    result = run("report", str(repo), "--from", "2026-01-18", "--to", "2026-01-20", "--data-dir", str(tmp_path / "d"),
+                 "--output-dir", str(tmp_path / "o"), "--format", "md,json", "-q")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "o" / "2026" / "sglang").iterdir())
+    assert written == [f"2026-01-{d}.{ext}" for d in (18, 19, 20) for ext in ("json", "md")]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["report", "{tmp}", "--date", "2026-01-19"], 3, "is not a git repository"),
+        (["report", "{repo}", "--date", "2026-13-45"], 2, "bad date"),
+        (["report", "{repo}", "--date", "soon"], 2, "bad date"),
+        (["report", "{repo}", "--date", "2026-01-19", "--tz", "Mars/Olympus"], 2, "unknown timezone"),
+        (["report", "{repo}", "--date", "2026-01-19", "--config", "{tmp}/missing.toml"], 2, "not found"),
+        (["report", "{repo}", "--date", "2026-01-19", "--config", "{tmp}/bad.toml"], 2, "not valid TOML"),
+        (["report", "{repo}", "--date", "2026-01-19", "--config", "{tmp}/typo.toml"], 2, "'report.timezon'"),
+        (
+            ["report", "{repo}", "--date", "2026-01-19", "--config", "{tmp}/badtype.toml"],
+            2,
+            "'git.all_branches'",
+        ),
+        (["report", "{repo}", "--date", "2026-01-19", "--branch", "nope"], 3, "branch 'nope' not found"),
+        (["report", "{repo}", "--date", "2026-01-19", "--format", "pdf"], 2, "unknown format"),
+        (["report", "{repo}", "--from", "2026-01-19"], 2, "--from and --to go together"),
+        (["report", "{repo}", "--from", "2026-01-20", "--to", "2026-01-19"], 2, "after --to"),
+        (["report", "nobody/nothing/extra", "--date", "2026-01-19"], 3, "neither an existing path"),
+        (["report", "{repo}", "--date", "2026-01-19", "--analyzer", "magic"], 2, "analyzer"),
+    ],
+)
+def test_errors_are_one_line_with_a_next_step(
+    repo: Path, tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    (tmp_path / "bad.toml").write_text("[report\n")
+    (tmp_path / "typo.toml").write_text('[report]\ntimezon = "UTC"\n')
+    (tmp_path / "badtype.toml").write_text('[git]\nall_branches = "sometimes"\n')
+    filled = [a.format(repo=repo, tmp=tmp_path) for a in args]
+    result = run(*filled, "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if "dailydiff: error:" in result.stderr:
+        assert len(lines) == 1, result.stderr
+        assert " — " in lines[0]  # the next step
+
+
+def test_env_overrides_config_and_flags_override_env(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "dailydiff.toml").write_text('[report]\nlanguage = "en"\ntimezone = "UTC"\n')
+    base = ["report", str(repo), "--date", "2026-01-19", "--data-dir", str(tmp_path / "d"), "-q"]
+    from_file = run(*base, cwd=tmp_path)
+    assert from_file.returncode == 0 and "# Daily update report (2026-01-19)" in from_file.stdout
+    from_env = run(*base, cwd=tmp_path, env={"DAILYDIFF_REPORT_LANGUAGE": "zh"})
+    assert "# 每日更新报告（2026-01-19）" in from_env.stdout
+    from_flag = run(*base, "--lang", "en", cwd=tmp_path, env={"DAILYDIFF_REPORT_LANGUAGE": "zh"})
+    assert "# Daily update report" in from_flag.stdout
+    bad_env = run(*base, cwd=tmp_path, env={"DAILYDIFF_REPORT_TOC_TITLE_CHARS": "many"})
+    assert bad_env.returncode == 2 and "DAILYDIFF_REPORT_TOC_TITLE_CHARS" in bad_env.stderr
+
+
+def test_git_url_is_cloned_then_fetched(repo: Path, tmp_path: Path) -> None:
+    url = f"file://{repo}"
+    data = tmp_path / "data"
+    first = run(
+        "report", url, "--date", "2026-01-19", "--data-dir", str(data), "-q", "--name", "sgl-project/sglang"
+    )
+    assert first.returncode == 0, first.stderr
+    assert "sgl-project/sglang" in first.stdout
+    mirrors = list((data / "repos").iterdir())
+    assert len(mirrors) == 1 and mirrors[0].name.endswith(".git")
+    again = run(
+        "report", url, "--date", "2026-01-19", "--data-dir", str(data), "-q", "--name", "sgl-project/sglang"
+    )
+    assert again.returncode == 0 and again.stdout.count("####") == first.stdout.count("####")
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.startswith("dailydiff ")
+    help_text = run("report", "--help").stdout
+    assert "--all-branches" in help_text and "--output-dir" in help_text
