@@ -18,10 +18,19 @@ from typing import Any
 
 from ..config import LLMSettings, ModelProfile
 from ..errors import AnalysisError
-from ..models import Analysis, AnalysisStatus, Insights, Level, Overview, ReportCommit, Usage
+from ..models import (
+    CHANGE_TYPE_LABELS,
+    Analysis,
+    AnalysisStatus,
+    Insights,
+    Level,
+    Overview,
+    ReportCommit,
+    Usage,
+)
 from .base import AnalysisRequest, OnResult
 from .client import ChatClient, LLMCallError, Reply
-from .heuristic import TYPE_LABELS, heuristic_overview
+from .heuristic import heuristic_overview
 from .limits import AdaptiveLimit, backoff_delay
 from .prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from .schema import (
@@ -138,10 +147,10 @@ class LLMAnalyzer:
 
     async def _overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         allowance = min(OVERVIEW_TOKENS, self.profile.output_tokens or OVERVIEW_TOKENS)
-        lang = language if language in TYPE_LABELS else "en"
+        lang = language if language in CHANGE_TYPE_LABELS else "en"
         messages = self.prompts.overview_messages(
             commits, language, self.settings.response_mode, self.profile.context_window or 0, allowance,
-            TYPE_LABELS[lang],
+            CHANGE_TYPE_LABELS[lang],
         )  # fmt: skip
         fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", self.settings.response_mode)
         async with ChatClient(self.settings, self._api_key, connections=2) as client:

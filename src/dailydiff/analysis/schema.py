@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from ..models import ChangeType, Level
+from ..models import CHANGE_TYPE_LABELS, ChangeType, Level
 
 SCHEMA_VERSION = 1
 MAX_ITEMS = 6
@@ -152,6 +152,10 @@ _TYPE_ALIASES: dict[str, ChangeType] = {
     "安全": ChangeType.SECURITY, "revert": ChangeType.REVERT, "回滚": ChangeType.REVERT,
     "other": ChangeType.OTHER, "chore": ChangeType.OTHER, "其他": ChangeType.OTHER, "style": ChangeType.OTHER,
 }  # fmt: skip
+for _labels in CHANGE_TYPE_LABELS.values():  # the report's own labels, in every language
+    for _value, _label in _labels.items():
+        if _value in ChangeType._value2member_map_:
+            _TYPE_ALIASES.setdefault(_label.lower(), ChangeType(_value))
 _LEVEL_ALIASES = {
     "high": Level.HIGH, "高": Level.HIGH, "critical": Level.HIGH, "major": Level.HIGH,
     "medium": Level.MEDIUM, "中": Level.MEDIUM, "moderate": Level.MEDIUM, "normal": Level.MEDIUM,
