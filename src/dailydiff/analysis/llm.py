@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..config import LLMSettings, ModelProfile
 from ..errors import AnalysisError
@@ -45,6 +46,7 @@ from .schema import (
     schema_name,
 )
 
+T = TypeVar("T")
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
@@ -99,7 +101,7 @@ class LLMAnalyzer:
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
         if requests:
-            asyncio.run(self._analyse_all(list(requests), language, on_result))
+            _run(self._analyse_all(list(requests), language, on_result))
 
     async def _analyse_all(self, requests: list[AnalysisRequest], language: str, on_result: OnResult) -> None:
         limit = AdaptiveLimit(self.settings.concurrency)
@@ -141,7 +143,7 @@ class LLMAnalyzer:
         if not self.settings.overview or not by_model:
             return heuristic_overview(commits, language)
         try:
-            return asyncio.run(self._overview(commits, language))
+            return _run(self._overview(commits, language))
         except (LLMCallError, _Fatal, AnswerError, PromptTooLarge):
             return heuristic_overview(commits, language)
 
@@ -325,6 +327,16 @@ class _Session:
             unseen_files=prompt.selection.unseen_files,
             usage=usage,
         )
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a fresh event loop; from inside a running loop (an ASGI app), on a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _describe(error: LLMCallError) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,14 @@ from .schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
 TEMPLATE_NAMES = ("analyse.system", "analyse.user", "repair", "overview.system", "overview.user")
 OMITTED_LISTED = 30  # omitted files named in the prompt (all of them go to unseen_files)
 PATH_CHARS = 160
+
+
+_OUR_TAGS = re.compile(r"<(/?)(commit_message|pull_request|diff)\b", re.I)
+
+
+def inert(text: object) -> str:
+    """Untrusted text with our own delimiter tags defused, so a commit cannot close its data block."""
+    return _OUR_TAGS.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", str(text))
 
 
 class PromptTooLarge(ValueError):
@@ -59,6 +68,7 @@ class PromptBook:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        self.env.filters["inert"] = inert
         self._hashes: dict[str, str] = {}
 
     def _render(self, name: str, language: str, **context: Any) -> str:
@@ -179,9 +189,8 @@ class PromptBook:
         analysed = [rc for rc in commits if rc.analysis is not None and not rc.is_merge]
         ranked = sorted(analysed, key=lambda rc: (-rc.level.rank, -rc.score.score))
         repo = commits[0].repo if commits else ""
-        date = commits[0].committed_at.date().isoformat() if commits else ""
         system = self._render(
-            "overview.system", language, repo=repo, date=date, mode=mode,
+            "overview.system", language, repo=repo, mode=mode,
             schema_json=json.dumps(OVERVIEW_SCHEMA, ensure_ascii=False),
         )  # fmt: skip
         available = context_window - max_tokens - safety_margin(context_window)
@@ -198,7 +207,7 @@ class PromptBook:
             )
         while True:
             user = self._render(
-                "overview.user", language, total=len(analysed), date=date, commits=rows,
+                "overview.user", language, total=len(analysed), commits=rows,
                 left_out=len(analysed) - len(rows),
             )  # fmt: skip
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
