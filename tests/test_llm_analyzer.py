@@ -332,3 +332,12 @@ def test_a_plain_400_is_not_retried_and_403_stops_the_run(repo: Path, fake: Fake
     with pytest.raises(AnalysisError, match="refused the API key"):
         run_day(repo, settings_for(fake, tmp_path / "403"))
     assert fake.count <= 8
+
+
+def test_reasoning_model_request_shape(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
+    settings = settings_for(fake, tmp_path, max_tokens_field="max_completion_tokens", temperature=-1.0)
+    outcome, md = run_day(repo, settings)
+    assert_complete(outcome.reports[0], md, failed=0)
+    for request in fake.requests:
+        assert "max_completion_tokens" in request.body and "max_tokens" not in request.body
+        assert "temperature" not in request.body

@@ -107,6 +107,7 @@ class LLMSettings(_Section):
     connect_timeout: float
     read_timeout: float
     temperature: float
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"]
     escalation: bool
     overview: bool
     prompts_dir: str

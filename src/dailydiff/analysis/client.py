@@ -123,6 +123,7 @@ class ChatClient:
     def __init__(self, settings: LLMSettings, api_key: str, *, connections: int | None = None) -> None:
         self.model = settings.model
         self.temperature = settings.temperature
+        self.max_tokens_field = settings.max_tokens_field
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or max(settings.concurrency, 1) + 2)
         self._http = httpx2.AsyncClient(
@@ -149,15 +150,15 @@ class ChatClient:
     async def complete(
         self, messages: list[dict[str, str]], response_format: dict[str, Any] | None, max_tokens: int
     ) -> Reply:
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:
             kwargs["response_format"] = response_format
+        if self.temperature >= 0:
+            kwargs["temperature"] = self.temperature
         try:
             completion = await self._sdk.chat.completions.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens,
-                temperature=self.temperature,
                 **kwargs,
             )
         except openai.OpenAIError as exc:
