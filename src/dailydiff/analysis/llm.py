@@ -227,9 +227,8 @@ class _Session:
             return request, await self._analyse(request)
         except (_Fatal, asyncio.CancelledError):
             raise
-        except (
-            Exception
-        ) as exc:  # a bug or an answer shape we did not foresee: this commit fails, not the run
+        # A bug or an answer shape we did not foresee: this commit fails (and falls back), not the run.
+        except Exception as exc:
             return request, self._failed(request, f"unexpected {type(exc).__name__}: {exc}"[:300], Usage())
 
     def _failed(self, request: AnalysisRequest, error: str, usage: Usage, raw: str | None = None) -> Analysis:
