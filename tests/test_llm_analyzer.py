@@ -60,13 +60,13 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
 
 
 def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
-    fake.latency = 0.4
+    fake.latency = 0.5
     started = time.monotonic()
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     elapsed = time.monotonic() - started
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.peak_active >= 4
-    assert elapsed < COMMITS * 0.4  # one at a time would take 2 s plus the overview
+    assert elapsed < COMMITS * 0.5  # one at a time: 2.5 s plus the overview; concurrently about 1 s
     assert outcome.reports[0].overview.producer == "llm:fake-model"
     assert len(outcome.reports[0].overview.highlights) == 3
 
@@ -78,10 +78,11 @@ def test_429_honours_retry_after_and_lowers_concurrency(repo: Path, fake: FakeLL
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.rejected_429 >= 1 and fake.peak_active == 1
-    first_429 = min(r.started for r in fake.requests if r.status == 429)
-    burst = [r for r in fake.requests if r.started < first_429 + 0.05]
-    later = [r for r in fake.requests if r not in burst]
-    assert later and min(r.started for r in later) >= first_429 + 0.45  # nothing new before Retry-After
+    for index, rejected in enumerate(fake.requests):
+        if rejected.status != 429:
+            continue
+        retry = next(r for r in fake.requests[index + 1 :] if r.messages == rejected.messages)
+        assert retry.started >= rejected.started + 0.45  # the same request again only after Retry-After
 
 
 def test_transient_5xx_is_retried(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
