@@ -342,3 +342,25 @@ def test_reasoning_model_request_shape(repo: Path, fake: FakeLLM, tmp_path: Path
     for request in fake.requests:
         assert "max_completion_tokens" in request.body and "max_tokens" not in request.body
         assert "temperature" not in request.body
+
+
+def test_a_rerun_retries_only_what_failed(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
+    fake.canned = lambda body: "not json" if "fix: handle" in json.dumps(body, ensure_ascii=False) else None
+    first, md = run_day(repo, settings_for(fake, tmp_path))
+    assert_complete(first.reports[0], md, failed=1)
+    fake.reset()
+    fake.canned = None
+    again, md = run_day(repo, settings_for(fake, tmp_path))
+    assert_complete(again.reports[0], md, failed=0)
+    assert len(fake.analysis_requests()) == 1  # only the commit that had failed
+    assert again.reports[0].run.cached == COMMITS - 1
+
+
+def test_a_failing_run_does_not_replace_a_better_report(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
+    good, _ = run_day(repo, settings_for(fake, tmp_path))
+    with FakeLLM(model="fake-model-2") as broken:
+        broken.fail_always = True
+        outcome, _ = run_day(repo, settings_for(broken, tmp_path, max_retries=0))
+    day = outcome.days[0]
+    assert day.gated and day.kept_previous
+    assert day.report.analyzer == "llm:fake-model" and day.report.stats.fallback == 0
