@@ -357,7 +357,7 @@ def test_a_rerun_retries_only_what_failed(repo: Path, fake: FakeLLM, tmp_path: P
 
 
 def test_a_failing_run_does_not_replace_a_better_report(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
-    good, _ = run_day(repo, settings_for(fake, tmp_path))
+    run_day(repo, settings_for(fake, tmp_path))
     with FakeLLM(model="fake-model-2") as broken:
         broken.fail_always = True
         outcome, _ = run_day(repo, settings_for(broken, tmp_path, max_retries=0))
