@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ class LLMAnalyzer:
                 self.stats.limit_decreases += limit.decreases
 
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
-        where = self.settings.base_url or "the OpenAI API"
+        where = _display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
             return AnalysisError(
                 f"the LLM endpoint {where} refused the API key ({error})",
@@ -326,6 +327,11 @@ class _Session:
             unseen_files=prompt.selection.unseen_files,
             usage=usage,
         )
+
+
+def _display_url(url: str) -> str:
+    """The endpoint as shown in messages: no user:password@ and no query (either may carry a secret)."""
+    return re.sub(r"//[^/@]*@", "//", url).split("?", 1)[0]
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
