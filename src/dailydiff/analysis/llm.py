@@ -130,7 +130,7 @@ class LLMAnalyzer:
                 f"set {self.settings.api_key_env} to a valid key, or run with --analyzer heuristic",
             )
         return AnalysisError(
-            f"the LLM endpoint {where} does not know model {self.settings.model!r} ({error})",
+            f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )
 
