@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .publish.options import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
@@ -137,6 +138,24 @@ class LLMSettings(_Section):
         )
 
 
+class SiteSettings(_Section):
+    output_dir: str
+    title: str
+    base_url: str
+    language: Literal["", "zh", "en"]
+    feed_entries: int
+    templates_dir: str
+    host: str
+    port: int
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be empty or an http(s) URL such as https://example.org/reports/")
+        return value
+
+
 class Settings(_Section):
     data_dir: str
     report: ReportSettings
@@ -144,6 +163,8 @@ class Settings(_Section):
     analysis: AnalysisSettings
     scoring: ScoringSettings
     llm: LLMSettings
+    publish: list[PublishEntry] = Field(default_factory=list)
+    site: SiteSettings
 
     @property
     def data_path(self) -> Path:
@@ -224,6 +245,9 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
         problem = "unknown setting"
     elif first["type"] == "missing":
         problem = "missing"
+    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        got = f"unknown type {first['ctx']['tag']!r}" if first["type"] == "union_tag_invalid" else "no type"
+        problem = f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
     elif "input" in first and not isinstance(first["input"], dict | list):
         problem = f"{problem} (got {first['input']!r})"
     return f"invalid setting {key!r} in {where(loc)}: {problem}"

@@ -52,3 +52,9 @@ class GateError(DailyDiffError):
 
 class PublishError(DailyDiffError):
     exit_code = 7
+
+
+class PartialPublishError(PublishError):
+    """Some publishers failed while others succeeded (each result is in the run summary)."""
+
+    exit_code = 8

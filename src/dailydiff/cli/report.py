@@ -156,6 +156,9 @@ def report_command(
         None, "--summary-json", help="Write the run summary as JSON to FILE."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
+    publish: bool = typer.Option(
+        False, "--publish", help="Send each report through the [[publish]] entries."
+    ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     if branch and all_branches:
@@ -174,6 +177,8 @@ def report_command(
         },
     )
     dates = resolve_dates(date, first, last, settings.report.timezone)
+    if publish and not settings.publish:
+        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     store = Store.open(settings.data_path)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
@@ -199,12 +204,24 @@ def report_command(
                     sys.stdout.write("\n")
         summary = summary_dict(outcome)
         summary["written"] = [str(p) for p in written]
+        published: list[dict[str, Any]] = []
+        if publish:
+            from .publish import publish_reports
+
+            gated = [(d.report, "not published: too many failed analyses") for d in outcome.days if d.gated]
+            ready = [d.report for d in outcome.days if not d.gated]
+            published = publish_reports(ready, settings, quiet=quiet, skipped=gated)
+            summary["publish"] = published
         if summary_json is not None:
             atomic_write(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
             _print_summary(outcome, written)
         status = "ok"
         check_gate(outcome, settings)
+        if publish:
+            from .publish import raise_for_failures
+
+            raise_for_failures(published)
     except BaseException:
         store.finish_run(run_id, status if status == "ok" else "failed", {})
         raise

@@ -216,6 +216,17 @@ class Store:
             if report is not None:
                 yield report
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process, or another Store) commits a write."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def report_rows(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, JSON text) of every stored report, unparsed (callers hash and reuse)."""
+        rows = self._db.execute(
+            "SELECT repo, date, language, data FROM reports ORDER BY repo, date DESC, language"
+        )
+        return [(r, dt.date.fromisoformat(d), lang, data) for r, d, lang, data in rows]
+
     # http cache ----------------------------------------------------------------------------------
 
     def http_get(self, key: str) -> CachedResponse | None:

@@ -1,0 +1,142 @@
+"""`dailydiff site build` (the static site) and `dailydiff serve` (the same pages, live from the store)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from ..config import Settings
+from ..errors import PublishError, StoreError, UsageError
+from ..models import DayReport
+from ..render.json import load_report
+from ..site import Site, build_site
+from ..store import Store
+from ..store.sqlite import DB_NAME
+from .app import app, build_settings, handle_errors, stderr
+
+site_app = typer.Typer(
+    help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
+)
+app.add_typer(site_app, name="site")
+
+
+def make_site(settings: Settings, reports: list[DayReport], title: str | None = None) -> Site:
+    s = settings.site
+    return Site.from_reports(
+        reports,
+        title=title or s.title,
+        base_url=s.base_url,
+        language=s.language,
+        prefer_language=s.language or settings.report.language,
+        feed_entries=s.feed_entries,
+        templates_dir=s.templates_dir,
+        toc_title_chars=settings.report.toc_title_chars,
+    )
+
+
+def reports_from_json(directory: Path) -> Iterator[DayReport]:
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory", "pass the directory holding report .json files")
+    for path in sorted(directory.rglob("*.json")):
+        if any(part.startswith(".") for part in path.relative_to(directory).parts):
+            continue
+        try:
+            yield load_report(path.read_bytes())
+        except ValueError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(
+                f"{path} is not a dailydiff report: {first}", "pass a directory of `--format json` reports"
+            ) from None
+
+
+def open_existing_store(settings: Settings) -> Store:
+    path = settings.data_path / DB_NAME
+    if not path.is_file():
+        raise StoreError(
+            f"no store at {path}", "run `dailydiff report` first, or pass --data-dir (or --from-json DIR)"
+        )
+    return Store(path)
+
+
+@site_app.command("build")
+@handle_errors
+def build_command(
+    output_dir: Path | None = typer.Option(
+        None, "--output-dir", "-o", help="Where to write the site [default: ./site]."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    ),
+    from_json: Path | None = typer.Option(
+        None, "--from-json", help="Build from a directory of report JSON files instead of the store."
+    ),
+    title: str | None = typer.Option(None, "--title", help="The site's title."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Public URL of the site (absolute feed links)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+) -> None:
+    """Build the static site: index, a page per repository and per day, Atom feeds, search."""
+    settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
+    if from_json is not None:
+        reports = list(reports_from_json(from_json))
+    else:
+        with open_existing_store(settings) as store:
+            reports = list(store.iter_reports())
+    target = output_dir or Path(settings.site.output_dir)
+    if target.exists() and not target.is_dir():
+        raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
+    result = build_site(make_site(settings, reports), target)
+    if not quiet:
+        stderr.print(
+            f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "
+            f"({result.written} written, {result.removed} removed); open {result.output_dir / 'index.html'}",
+            markup=False,
+        )
+
+
+@app.command("serve")
+@handle_errors
+def serve_command(
+    host: str | None = typer.Option(None, "--host", help="Address to listen on [default: 127.0.0.1]."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on [default: 8000]."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    ),
+) -> None:
+    """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
+    import uvicorn
+
+    from ..web import SiteCache, create_app
+
+    settings = build_settings(config, data_dir, {"site": {"host": host, "port": port}})
+    listen_host, listen_port = settings.site.host, settings.site.port
+    store = open_existing_store(settings)
+    try:
+        family = socket.AF_INET6 if ":" in listen_host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((listen_host, listen_port))
+        except OSError as exc:
+            sock.close()
+            raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}",
+                             "choose another --port or --host") from None  # fmt: skip
+        cache = SiteCache(store, lambda reports: make_site(settings, reports))
+        web = create_app(cache)
+        shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host
+        stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
+        server = uvicorn.Server(uvicorn.Config(web, log_level="warning", access_log=False, lifespan="off"))
+        with sock:
+            server.run(sockets=[sock])
+    finally:
+        store.close()

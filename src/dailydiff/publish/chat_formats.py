@@ -1,0 +1,234 @@
+"""A Digest as each chat service's payloads, split to the service's limits (pure).
+
+Limits (from the services' documentation): WeCom group bot markdown ``content`` ≤ 4,096 UTF-8 bytes;
+Discord ``content`` ≤ 2,000 characters; Slack ≤ 50 blocks per message, a section's text ≤ 3,000
+characters, a header's ≤ 150; DingTalk custom robot markdown ≤ 20,000 bytes; Feishu/Lark custom bot
+request body ≤ 20 KB. We stay a little under each. Lines are never cut: a day that does not fit one
+message is split between lines (a section heading stays with its first line) into numbered parts;
+beyond ``max_messages`` parts the remaining lines are summarised as "N more" with the report link.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .chat import Digest, Line, Span, Unit, cut, link_line, pack, shrink_line
+
+WECOM_BYTES = 4096
+DISCORD_CHARS = 2000
+SLACK_SECTION_CHARS = 3000
+SLACK_HEADER_CHARS = 150
+SLACK_MAX_BLOCKS = 50
+SLACK_MESSAGE_CHARS = 12000  # keeps one message readable; Slack itself truncates `text` at 40,000
+DINGTALK_BYTES = 20000
+FEISHU_BODY_BYTES = 20000
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def utf16_size(text: str) -> int:
+    """Characters as JavaScript counts them (Discord's clients): astral characters count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- escaping --------------------------------------------------------------------------------------
+
+_DISCORD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
+_FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "_": "＿", "`": "｀",
+                            "\\": "＼", "~": "～", "#": "＃", "|": "｜"})  # fmt: skip
+
+
+def escape_discord(text: str) -> str:
+    # Backslash escapes for Markdown; a zero-width space after @ so no @everyone / @role ever pings.
+    return _DISCORD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def escape_slack(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_fullwidth(text: str) -> str:
+    """DingTalk's and WeCom's Markdown dialects document no escape syntax: characters that would open
+    markup become their full-width twins, which read the same and mean nothing."""
+    return text.translate(_FULLWIDTH)
+
+
+@dataclass(frozen=True)
+class Style:
+    escape: Callable[[str], str]
+    link: Callable[[str, str], str]
+    bold: Callable[[str], str]
+    code: Callable[[str], str]
+    heading: Callable[[str], str]
+    title: Callable[[str], str]
+    size: Callable[[str], int]
+    joiner: str = "\n"
+
+
+def render_line(line: Line, style: Style) -> str:
+    out = []
+    for span in line:
+        text = style.escape(span.text)
+        if span.code:
+            text = style.code(span.text)
+        elif span.url:
+            text = style.link(text, span.url)
+        elif span.bold:
+            text = style.bold(text)
+        if span.bold and span.url:
+            text = style.bold(text)
+        out.append(text)
+    return "".join(out)
+
+
+_MD_STYLE = dict(bold=lambda t: f"**{t}**", code=lambda t: f"`{t}`")
+DISCORD = Style(escape=escape_discord, link=lambda t, u: f"[{t}](<{u}>)", heading=lambda t: f"**{t}**",
+                title=lambda t: f"## {t}", size=utf16_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
+WECOM = Style(escape=escape_fullwidth, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"**{t}**",
+              title=lambda t: f"### {t}", size=utf8_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
+DINGTALK = Style(escape=escape_fullwidth, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
+                 title=lambda t: f"### {t}", size=utf8_size, joiner="\n\n", **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
+SLACK = Style(escape=escape_slack, link=lambda t, u: f"<{u.replace('|', '%7C')}|{t.replace('|', '∣')}>",
+              bold=lambda t: f"*{t}*", code=lambda t: f"`{t}`", heading=lambda t: f"*{t}*",
+              title=lambda t: t, size=len)  # fmt: skip
+
+
+def _units(digest: Digest, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
+           size: Callable[[str], int], line_limit: int) -> list[Unit]:  # fmt: skip
+    units = [Unit(counts)]
+    for section in digest.sections:
+        units.append(Unit(heading(section.title), keep_with_next=True))
+        for line in section.lines:
+            units.append(Unit(render(shrink_line(line, render, size, line_limit)), items=1))
+    link = link_line(digest)
+    if link is not None:
+        units.append(Unit(render(link)))
+    return units
+
+
+def _limit_parts(parts: list[list[Unit]], max_messages: int, more: Unit, budget: int,
+                 size: Callable[[str], int], joiner_size: int) -> list[list[Unit]]:  # fmt: skip
+    """At most ``max_messages`` parts; the lines that do not fit are counted in a final "more" line."""
+    if len(parts) <= max_messages:
+        return parts
+    kept = parts[:max_messages]
+    dropped = sum(u.items for part in parts[max_messages:] for u in part)
+    last = kept[-1]
+    while last and sum(size(u.text) + joiner_size for u in last) + size(more.text) + joiner_size > budget:
+        dropped += last.pop().items
+    while last and last[-1].keep_with_next:
+        last.pop()
+    last.append(Unit(more.text.replace("{n}", str(dropped))))
+    return kept
+
+
+def text_messages(
+    digest: Digest, style: Style, budget: int, max_messages: int, line_limit: int | None = None
+) -> list[str]:
+    """The digest as one or more Markdown/mrkdwn texts, each within ``budget`` by ``style.size``."""
+    words = digest.words()
+    joiner_size = style.size(style.joiner)
+    header_reserve = style.size(style.title(style.escape(digest.title) + words["part"].format(i=99, n=99)))
+    body_budget = budget - header_reserve - joiner_size
+
+    def render(line: Line) -> str:
+        return render_line(line, style)
+
+    limit = min(body_budget, line_limit or body_budget)
+    units = _units(digest, render, lambda t: style.heading(style.escape(t)), style.escape(digest.counts),
+                   style.size, limit)  # fmt: skip
+    parts = pack(units, body_budget, style.size, joiner_size)
+    more = Unit(render(_more_template(digest)))
+    parts = _limit_parts(parts, max_messages, more, body_budget, style.size, joiner_size)
+    messages = []
+    for i, part in enumerate(parts, 1):
+        marker = words["part"].format(i=i, n=len(parts)) if len(parts) > 1 else ""
+        header = style.title(style.escape(digest.title) + marker)
+        messages.append(style.joiner.join([header, *(u.text for u in part)]))
+    return messages
+
+
+def _more_template(digest: Digest) -> Line:
+    words = digest.words()
+    key = "more" if digest.report_url else "more_no_link"
+    return (Span(words[key], url=digest.report_url, trusted=True),)
+
+
+# --- services --------------------------------------------------------------------------------------
+
+
+def discord_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+    return [{"content": text, "allowed_mentions": {"parse": []}}
+            for text in text_messages(digest, DISCORD, DISCORD_CHARS - 20, max_messages)]  # fmt: skip
+
+
+def wecom_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+    return [{"msgtype": "markdown", "markdown": {"content": text}}
+            for text in text_messages(digest, WECOM, WECOM_BYTES - 64, max_messages)]  # fmt: skip
+
+
+def dingtalk_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+    title = cut(digest.title, 60)
+    return [{"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+            for text in text_messages(digest, DINGTALK, DINGTALK_BYTES - 500, max_messages)]  # fmt: skip
+
+
+def slack_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+    words = digest.words()
+    texts = text_messages(
+        digest, SLACK, SLACK_MESSAGE_CHARS, max_messages, line_limit=SLACK_SECTION_CHARS - 100
+    )
+    payloads = []
+    for i, text in enumerate(texts, 1):
+        lines = text.split("\n")
+        marker = words["part"].format(i=i, n=len(texts)) if len(texts) > 1 else ""
+        header = cut(digest.title, SLACK_HEADER_CHARS - len(marker) - 2) + marker
+        sections = pack([Unit(line) for line in lines[1:]], SLACK_SECTION_CHARS - 50, len, 1)
+        blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
+        for section in sections:
+            body = "\n".join(u.text for u in section)
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+        payloads.append({"text": escape_slack(f"{header}: {digest.counts}"), "blocks": blocks})
+    return payloads
+
+
+def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
+    elements: list[dict[str, Any]] = []
+    for span in line:
+        element: dict[str, Any] = {"tag": "a", "text": span.text, "href": span.url} if span.url else {
+            "tag": "text", "text": span.text}  # fmt: skip
+        if span.bold:
+            element["style"] = ["bold"]
+        elements.append(element)
+    return elements
+
+
+def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+    """Feishu/Lark "post" messages: structured rich text, so nothing in a commit can become markup."""
+    words = digest.words()
+
+    def render(line: Line) -> str:
+        return json.dumps(_feishu_paragraph(line), ensure_ascii=False)
+
+    def heading(title: str) -> str:
+        return render((Span(title, bold=True, trusted=True),))
+
+    budget = FEISHU_BODY_BYTES - 1000 - utf8_size(json.dumps(digest.title, ensure_ascii=False))
+    units = _units(digest, render, heading, render((Span(digest.counts, trusted=True),)), utf8_size, budget)
+    parts = pack(units, budget, utf8_size, 1)
+    more = Unit(render(_more_template(digest)))
+    parts = _limit_parts(parts, max_messages, more, budget, utf8_size, 1)
+    payloads = []
+    for i, part in enumerate(parts, 1):
+        marker = words["part"].format(i=i, n=len(parts)) if len(parts) > 1 else ""
+        content = [json.loads(u.text) for u in part]
+        post = {"title": digest.title + marker, "content": content}
+        key = "zh_cn" if digest.language == "zh" else "en_us"
+        payloads.append({"msg_type": "post", "content": {"post": {key: post}}})
+    return payloads

@@ -1,0 +1,126 @@
+"""Email over SMTP (STARTTLS, SSL or plain; optional login): multipart/alternative with the Markdown
+report as plain text and the same report as HTML with inline styles (mail clients drop <style>)."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from markdown_it import MarkdownIt
+
+from ..errors import PublishError
+from ..models import DayReport
+from .base import PublishResult, Secrets, Status, fill, report_link
+from .options import EmailEntry
+
+STYLES = {
+    "h1": "font-size:22px;margin:16px 0 8px;color:#111",
+    "h2": "font-size:19px;margin:16px 0 8px;color:#111;border-bottom:1px solid #ddd;padding-bottom:4px",
+    "h3": "font-size:16px;margin:14px 0 6px;color:#111",
+    "h4": "font-size:15px;margin:12px 0 6px;color:#111",
+    "p": "margin:6px 0;line-height:1.5",
+    "table": "border-collapse:collapse;margin:8px 0;font-size:13px",
+    "th": "border:1px solid #ccc;padding:4px 8px;background:#f4f4f4;text-align:left",
+    "td": "border:1px solid #ccc;padding:4px 8px;vertical-align:top",
+    "code": "font-family:Consolas,Menlo,monospace;background:#f4f4f4;padding:1px 4px;border-radius:3px",
+    "pre": "background:#f4f4f4;padding:8px;overflow:auto;font-size:12px",
+    "blockquote": "margin:8px 0;padding:4px 12px;border-left:4px solid #ddd;color:#444",
+    "a": "color:#0969da",
+    "hr": "border:0;border-top:1px solid #ddd;margin:16px 0",
+    "ul": "margin:6px 0;padding-left:22px",
+    "ol": "margin:6px 0;padding-left:22px",
+}
+_BODY_STYLE = "font-family:-apple-system,'Segoe UI','Microsoft YaHei',sans-serif;font-size:14px;color:#222"
+
+
+def markdown_to_html(text: str) -> str:
+    """Our Markdown (untrusted parts already escaped) as HTML; raw HTML is never passed through."""
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(text)
+
+    def style(token_list: list) -> None:  # type: ignore[type-arg]
+        for token in token_list:
+            if token.nesting >= 0 and token.tag in STYLES and token.type not in ("text",):
+                token.attrSet("style", STYLES[token.tag])
+            if token.children:
+                style(token.children)
+
+    style(tokens)
+    body = md.renderer.render(tokens, md.options, {})
+    return f'<!DOCTYPE html>\n<html><body style="{_BODY_STYLE}">\n{body}</body></html>\n'
+
+
+def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, str]) -> EmailMessage:
+    text = rendered["md"]
+    url = report_link(entry.report_url, report)
+    if url:
+        text += f"\n\n{url}\n"
+    message = EmailMessage()
+    subject = " ".join(fill(entry.subject_template, report, "subject").split())
+    message["Subject"] = subject
+    message["From"] = entry.sender
+    message["To"] = ", ".join(entry.recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="dailydiff")
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(markdown_to_html(text), subtype="html", charset="utf-8")
+    return message
+
+
+class EmailPublisher:
+    type = "email"
+
+    def __init__(self, entry: EmailEntry, name: str, secrets: Secrets) -> None:
+        self.entry, self.name, self.secrets = entry, name, secrets
+
+    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
+        message = build_message(self.entry, report, rendered)
+        head = f"send via {self.entry.host}:{self._port()} ({self.entry.security}) to {', '.join(self.entry.recipients)}"
+        return f"{head}\nSubject: {message['Subject']}\n\n{rendered['md']}"
+
+    def _port(self) -> int:
+        return self.entry.port or {"ssl": 465, "starttls": 587, "none": 25}[self.entry.security]
+
+    def _context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.entry.ca_file or None)
+
+    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        password = self.secrets.optional(self.entry.password_env, "SMTP password")
+        message = build_message(self.entry, report, rendered)
+        where = f"{self.entry.host}:{self._port()}"
+        try:
+            smtp: smtplib.SMTP
+            if self.entry.security == "ssl":
+                smtp = smtplib.SMTP_SSL(self.entry.host, self._port(), timeout=self.entry.timeout,
+                                        context=self._context())  # fmt: skip
+            else:
+                smtp = smtplib.SMTP(self.entry.host, self._port(), timeout=self.entry.timeout)
+            with smtp:
+                if self.entry.security == "starttls":
+                    smtp.starttls(context=self._context())
+                if self.entry.username:
+                    smtp.login(self.entry.username, password)
+                refused = smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PublishError(f"the SMTP server {where} refused the login (code {exc.smtp_code})",
+                               f"check username and ${self.entry.password_env}") from None  # fmt: skip
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PublishError(f"{where} refused every recipient ({', '.join(exc.recipients)})",
+                               "check the recipients") from None  # fmt: skip
+        except smtplib.SMTPException as exc:
+            raise PublishError(
+                f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings"
+            ) from None
+        except ssl.SSLError as exc:
+            raise PublishError(
+                f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file"
+            ) from None
+        except OSError as exc:
+            raise PublishError(f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}",
+                               "check host and port") from None  # fmt: skip
+        sent = len(self.entry.recipients) - len(refused)
+        detail = f"sent to {sent} recipient(s)" + (f"; refused: {', '.join(refused)}" if refused else "")
+        return PublishResult(self.name, self.type, Status.OK, detail)

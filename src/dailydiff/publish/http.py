@@ -1,0 +1,92 @@
+"""HTTP for publishers (httpx2): retries with exponential back-off on 429, 5xx and connection errors,
+honouring ``Retry-After`` (seconds or an HTTP date) and GitHub's exhausted-rate-limit 403. Errors name
+the host only: webhook URLs carry their secret in the path or query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+from ..errors import PublishError
+from .base import describe_url
+from .options import _Entry
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = "dailydiff"
+
+
+def retry_after_seconds(response: httpx2.Response, now: float | None = None) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        if response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0":
+            reset = response.headers.get("x-ratelimit-reset", "")
+            if reset.isdigit():
+                return max(0.0, int(reset) - (now if now is not None else time.time()))
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class Http:
+    """One client per publishing run; ``request`` returns the final response (any status) or raises
+    PublishError when the server could not be reached or kept failing."""
+
+    def __init__(self, entry: _Entry, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.entry = entry
+        self.sleep = sleep
+        self.client = httpx2.Client(timeout=entry.timeout, headers={"User-Agent": USER_AGENT})
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+        where = describe_url(url)
+        attempts = self.entry.retries + 1
+        delay = self.entry.backoff
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.client.request(method, url, **kwargs)
+            except httpx2.TimeoutException:
+                problem = f"{where} timed out after {self.entry.timeout:g}s"
+                wait = delay
+            except httpx2.TransportError as exc:
+                problem = f"cannot reach {where} ({type(exc).__name__})"
+                wait = delay
+            else:
+                rate_limited = (
+                    response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
+                )
+                if response.status_code not in RETRY_STATUSES and not rate_limited:
+                    return response
+                problem = f"{where} answered HTTP {response.status_code}"
+                asked = retry_after_seconds(response)
+                if asked is not None and asked > self.entry.max_retry_after:
+                    raise PublishError(
+                        f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
+                        "try again later",
+                    )
+                wait = max(delay, asked or 0.0)
+            if attempt == attempts:
+                break
+            self.sleep(wait)
+            delay *= 2
+        raise PublishError(
+            f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+            "check that the service is up and the URL is right; the other publishers were not affected",
+        )

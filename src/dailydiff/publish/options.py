@@ -1,0 +1,155 @@
+"""The `[[publish]]` entries of the settings: one typed model per publisher `type`.
+
+Secrets and webhook URLs (which are secrets too: whoever has a Slack or WeCom hook URL can post) are
+never in the file, only the names of the environment variables that hold them (`url_env`,
+`secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic so that
+``config.py`` can use it without pulling in the publishers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A label for the run summary and --only; default: the type (numbered when a type repeats).
+    name: str = ""
+    # Seconds per HTTP request / SMTP exchange.
+    timeout: float = Field(default=20.0, gt=0)
+    # Attempts after the first on 429/5xx/connection errors, and the first back-off in seconds (doubles).
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)
+    # Longest wait honoured for a Retry-After header; a longer one fails the publisher instead.
+    max_retry_after: float = Field(default=120.0, ge=0)
+
+
+class FilesEntry(_Entry):
+    type: Literal["files"]
+    # The directory the path template is relative to (default: the current directory).
+    directory: str = "."
+    path_template: str = DEFAULT_PATH_TEMPLATE
+    formats: list[str] = Field(default_factory=lambda: ["md"])
+
+
+class _GitHubEntry(_Entry):
+    # owner/name of the repository that receives the report (not the reported one).
+    repository: str
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    # Link to the full report in messages/trimmed bodies: {year} {month} {date} {repo} {repo_name} {owner} {ext}.
+    report_url: str = ""
+
+    @field_validator("repository")
+    @classmethod
+    def _owner_name(cls, value: str) -> str:
+        if value.count("/") != 1 or not all(value.split("/")):
+            raise ValueError("use owner/name")
+        return value
+
+
+class GitHubContentsEntry(_GitHubEntry):
+    type: Literal["github-contents"]
+    branch: str = ""  # empty: the repository's default branch
+    path_template: str = DEFAULT_PATH_TEMPLATE
+    formats: list[str] = Field(default_factory=lambda: ["md"])
+    message_template: str = "Report: {repo_name} - {date}"
+    committer_name: str = ""
+    committer_email: str = ""
+
+
+class GitHubIssueEntry(_GitHubEntry):
+    type: Literal["github-issue"]
+    title_template: str = "Daily report: {repo} - {date}"
+    labels: list[str] = Field(default_factory=lambda: ["dailydiff"])
+    # Bodies over GitHub's 65,536 characters: "comments" continues in comments, "trim" cuts at a section
+    # boundary and links to report_url.
+    overflow: Literal["comments", "trim"] = "comments"
+    # How many pages (100 issues each, newest first) are searched for the day's existing issue.
+    search_pages: int = Field(default=10, ge=1)
+
+
+class _ChatEntry(_Entry):
+    url_env: str
+    secret_env: str = ""
+    report_url: str = ""
+    # A day that does not fit one message goes out in at most this many; the rest is summarised
+    # with a link to the full report.
+    max_messages: int = Field(default=10, ge=1, le=50)
+    # How many high-importance commits are listed (watch-topic commits first).
+    max_commits: int = Field(default=100, ge=0)
+
+
+class FeishuEntry(_ChatEntry):
+    type: Literal["feishu"]
+
+
+class DingTalkEntry(_ChatEntry):
+    type: Literal["dingtalk"]
+
+
+class WeComEntry(_ChatEntry):
+    type: Literal["wecom"]
+
+
+class SlackEntry(_ChatEntry):
+    type: Literal["slack"]
+
+
+class DiscordEntry(_ChatEntry):
+    type: Literal["discord"]
+
+
+class WebhookEntry(_ChatEntry):
+    type: Literal["webhook"]
+    # "report": the DayReport JSON; "summary": counts, overview and high-importance commits.
+    payload: Literal["report", "summary"] = "summary"
+    signature_header: str = "X-Dailydiff-Signature"
+
+
+class EmailEntry(_Entry):
+    type: Literal["email"]
+    host: str
+    port: int = 0  # 0: 465 for ssl, 587 for starttls, 25 for none
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    # A CA bundle for a server with a private certificate (default: the system's).
+    ca_file: str = ""
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    subject_template: str = "[dailydiff] {repo} {date}: {total} commits, {high} high"
+    report_url: str = ""
+
+
+PublishEntry = Annotated[
+    FilesEntry
+    | GitHubContentsEntry
+    | GitHubIssueEntry
+    | FeishuEntry
+    | DingTalkEntry
+    | WeComEntry
+    | SlackEntry
+    | DiscordEntry
+    | WebhookEntry
+    | EmailEntry,
+    Field(discriminator="type"),
+]
+
+PUBLISH_TYPES: tuple[str, ...] = (
+    "files",
+    "github-contents",
+    "github-issue",
+    "feishu",
+    "dingtalk",
+    "wecom",
+    "slack",
+    "discord",
+    "webhook",
+    "email",
+)

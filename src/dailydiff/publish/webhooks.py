@@ -1,0 +1,266 @@
+"""Chat and generic webhooks: Feishu/Lark, DingTalk, WeCom, Slack, Discord and a signed JSON webhook.
+
+Each publisher builds its payloads with the pure modules ``chat``/``chat_formats``, signs them the way
+its service documents, posts them in order and checks the service's answer (Feishu, DingTalk and WeCom
+report errors in a 200 response's body).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote_plus
+
+import httpx2
+
+from ..errors import PublishError
+from ..models import DayReport, Level
+from .base import PublishResult, Secrets, Status, report_link
+from .chat import build_digest, one_line
+from .chat_formats import (
+    dingtalk_payloads,
+    discord_payloads,
+    feishu_payloads,
+    slack_payloads,
+    wecom_payloads,
+)
+from .http import Http
+from .options import (
+    DingTalkEntry,
+    DiscordEntry,
+    FeishuEntry,
+    SlackEntry,
+    WebhookEntry,
+    WeComEntry,
+    _ChatEntry,
+)
+
+Signed = tuple[str, bytes, dict[str, str]]
+
+
+def feishu_sign(secret: str, timestamp: int) -> str:
+    """Feishu/Lark custom bot: HMAC-SHA256 keyed with ``timestamp + "\\n" + secret`` over an empty
+    message, base64."""
+    key = f"{timestamp}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk custom robot: HMAC-SHA256 keyed with the secret over ``timestamp + "\\n" + secret``,
+    base64, then URL-encoded."""
+    message = f"{timestamp_ms}\n{secret}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return quote_plus(base64.b64encode(digest).decode())
+
+
+def body_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class ChatPublisher:
+    type = "chat"
+
+    def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self.entry = entry
+        self.name = name
+        self.secrets = secrets
+        self.clock = clock
+        self.sleep = sleep
+
+    # what each service differs in -------------------------------------------------------------------
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        raise NotImplementedError
+
+    def sign(self, url: str, payload: Any, secret: str) -> Signed:
+        return url, _json_bytes(payload), {}
+
+    def problem(self, response: httpx2.Response) -> str | None:
+        """None when the service accepted the message, else its reason."""
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code} {response.text[:200]!r}"
+
+    # shared -----------------------------------------------------------------------------------------
+
+    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        url = self.secrets.get(self.entry.url_env, "webhook URL")
+        secret = self.secrets.optional(self.entry.secret_env, "signing secret")
+        payloads = self.payloads(report, rendered)
+        with Http(self.entry, sleep=self.sleep) as http:
+            for index, payload in enumerate(payloads, 1):
+                target, body, headers = self.sign(url, payload, secret)
+                try:
+                    response = http.request(
+                        "POST", target, content=body, headers={"Content-Type": "application/json", **headers}
+                    )
+                except PublishError as exc:
+                    raise PublishError(self._progress(exc.message, index, len(payloads)), exc.hint) from None
+                problem = self.problem(response)
+                if problem is not None:
+                    raise PublishError(
+                        self._progress(f"the service rejected the message: {problem}", index, len(payloads)),
+                        "check the webhook's URL, secret and the bot's settings",
+                    )
+        return PublishResult(self.name, self.type, Status.OK, f"sent {len(payloads)} message(s)")
+
+    @staticmethod
+    def _progress(message: str, index: int, total: int) -> str:
+        if total == 1:
+            return message
+        return f"part {index} of {total}: {message} ({index - 1} part(s) sent before)"
+
+    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
+        payloads = self.payloads(report, rendered)
+        signed = (
+            " (signed with the secret in $" + self.entry.secret_env + ")" if self.entry.secret_env else ""
+        )
+        out = [f"POST {len(payloads)} message(s) to the URL in ${self.entry.url_env}{signed}:"]
+        out += [
+            json.dumps(p, ensure_ascii=False, indent=2) if not isinstance(p, bytes) else p.decode()
+            for p in payloads
+        ]
+        return "\n".join(out)
+
+    def digest_url(self, report: DayReport) -> str | None:
+        return report_link(self.entry.report_url, report)
+
+
+class FeishuPublisher(ChatPublisher):
+    type = "feishu"
+    entry: FeishuEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
+        return feishu_payloads(digest, self.entry.max_messages)
+
+    def sign(self, url: str, payload: Any, secret: str) -> Signed:
+        if secret:
+            timestamp = int(self.clock())
+            payload = {"timestamp": str(timestamp), "sign": feishu_sign(secret, timestamp), **payload}
+        return url, _json_bytes(payload), {}
+
+    def problem(self, response: httpx2.Response) -> str | None:
+        if not response.is_success:
+            return super().problem(response)
+        try:
+            data = response.json()
+        except ValueError:
+            return "an answer that is not JSON"
+        code = data.get("code", data.get("StatusCode", 0))
+        return None if code == 0 else f"code {code}: {data.get('msg') or data.get('StatusMessage')}"
+
+
+class _ErrcodePublisher(ChatPublisher):
+    def problem(self, response: httpx2.Response) -> str | None:
+        if not response.is_success:
+            return super().problem(response)
+        try:
+            data = response.json()
+        except ValueError:
+            return "an answer that is not JSON"
+        return None if data.get("errcode") == 0 else f"errcode {data.get('errcode')}: {data.get('errmsg')}"
+
+
+class DingTalkPublisher(_ErrcodePublisher):
+    type = "dingtalk"
+    entry: DingTalkEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
+        return dingtalk_payloads(digest, self.entry.max_messages)
+
+    def sign(self, url: str, payload: Any, secret: str) -> Signed:
+        if secret:
+            timestamp = int(self.clock() * 1000)
+            url += (
+                "&" if "?" in url else "?"
+            ) + f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
+        return url, _json_bytes(payload), {}
+
+
+class WeComPublisher(_ErrcodePublisher):
+    type = "wecom"
+    entry: WeComEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
+        return wecom_payloads(digest, self.entry.max_messages)
+
+
+class SlackPublisher(ChatPublisher):
+    type = "slack"
+    entry: SlackEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
+        return slack_payloads(digest, self.entry.max_messages)
+
+    def problem(self, response: httpx2.Response) -> str | None:
+        if response.is_success and response.text.strip() == "ok":
+            return None
+        return f"HTTP {response.status_code} {response.text[:200]!r}"
+
+
+class DiscordPublisher(ChatPublisher):
+    type = "discord"
+    entry: DiscordEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
+        return discord_payloads(digest, self.entry.max_messages)
+
+
+def summary_payload(report: DayReport, report_url: str | None, max_commits: int) -> dict[str, Any]:
+    listed = [rc for rc in report.commits if rc.watch] + [
+        rc for rc in report.commits if rc.level is Level.HIGH and not rc.watch
+    ]
+    return {
+        "schema_version": report.schema_version,
+        "repo": report.repo,
+        "date": report.date.isoformat(),
+        "timezone": report.timezone,
+        "stats": report.stats.model_dump(mode="json"),
+        "overview": {"highlights": report.overview.highlights, "themes": report.overview.themes},
+        "commits": [
+            {
+                "sha": rc.sha,
+                "title": rc.title,
+                "url": rc.url,
+                "level": rc.level.value,
+                "watch": rc.watch,
+                "summary": one_line(rc.analysis.summary) if rc.analysis else "",
+            }
+            for rc in listed[:max_commits]
+        ],
+        "more_commits": max(0, len(listed) - max_commits),
+        "report_url": report_url,
+    }
+
+
+class WebhookPublisher(ChatPublisher):
+    """Any JSON endpoint: the DayReport JSON or a summary, signed ``sha256=<hex HMAC of the body>`` in a
+    header when a secret is configured."""
+
+    type = "webhook"
+    entry: WebhookEntry
+
+    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
+        if self.entry.payload == "report":
+            return [rendered["json"].encode("utf-8")]
+        return [summary_payload(report, self.digest_url(report), self.entry.max_commits)]
+
+    def sign(self, url: str, payload: Any, secret: str) -> Signed:
+        body = payload if isinstance(payload, bytes) else _json_bytes(payload)
+        headers = {self.entry.signature_header: body_signature(secret, body)} if secret else {}
+        return url, body, headers

@@ -1,0 +1,194 @@
+"""DayReport → HTML pages of the static site (Jinja2, autoescape on).
+
+Only the templates add markup. Commit titles, messages and names are escaped by Jinja; text from an
+analyser (which may be Markdown) goes through ``SafeMarkdown`` (markdown-it without raw HTML, then nh3).
+The functions here are pure: they take reports and a page's place in the site, and return text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from .. import __version__
+from ..models import AnalysisStatus, DayReport, Level, ReportCommit
+from .labels import CHANGE_TYPE_LABELS, labels
+from .markdown import commit_anchors, stats_line
+from .safe_html import SafeMarkdown
+from .site_labels import site_labels
+from .text import clean, safe_url, shorten
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Where a page sits: ``root`` is the relative prefix back to the site root ("" or "../../")."""
+
+    root: str
+    site_title: str
+    language: str
+    feed: str = ""  # relative link to this page's Atom feed
+
+
+@lru_cache(maxsize=4)
+def _environment(templates_dir: str) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates/site"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(template: str, ctx: PageContext, templates_dir: str = "", **values: Any) -> str:
+    return (
+        _environment(templates_dir)
+        .get_template(template)
+        .render(
+            ctx=ctx,
+            root=ctx.root,
+            L=labels(ctx.language),
+            S=site_labels(ctx.language),
+            version=__version__,
+            **values,
+        )
+    )
+
+
+def level_counts(report: DayReport) -> dict[str, int]:
+    s = report.stats
+    return {"total": s.total, "high": s.high, "medium": s.medium, "low": s.low}
+
+
+def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
+                 md: SafeMarkdown, toc_chars: int) -> dict[str, Any]:  # fmt: skip
+    L = labels(report.language)
+    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    a = rc.analysis
+    note = ""
+    if a is not None and a.status is AnalysisStatus.FALLBACK:
+        note = L["fallback_note"].format(error=shorten(a.error or "?", 160))
+    elif a is not None and a.status is AnalysisStatus.FAILED:
+        note = L["failed_note"].format(error=shorten(a.error or "?", 160))
+    insights = []
+    if a is not None:
+        for name in ("architecture", "performance", "security"):
+            text = getattr(a.insights, name)
+            if text:
+                insights.append((L[name], md.inline(text)))
+    pr = None
+    if rc.pr is not None and safe_url(rc.pr.url):
+        pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url)}
+    change_types = [t.value for t in a.change_types] if a is not None else []
+    return {
+        "anchor": anchor,
+        "sha": rc.sha,
+        "short_sha": rc.short_sha,
+        "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        "author": clean(rc.author.name),
+        "title": clean(rc.title) or "—",
+        "heading": clean(heading),
+        "toc_title": shorten(rc.title or "—", toc_chars),
+        "body": clean(rc.body),
+        "url": safe_url(rc.url),
+        "pr": pr,
+        "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
+        "is_merge": rc.is_merge,
+        "level": rc.level.value,
+        "level_label": L["levels"][rc.level.value],
+        "types": [(t, types.get(t, t)) for t in change_types],
+        "types_attr": " ".join(change_types),
+        "watch": [clean(w) for w in rc.watch],
+        "analysis": a,
+        "short": a is not None and a.depth is Level.LOW,
+        "summary": md.block(a.summary) if a is not None else "",
+        "summary_inline": md.inline(a.summary) if a is not None else "",
+        "reason": md.inline(a.importance_reason) if a is not None else "",
+        "impact": [md.inline(x) for x in a.impact] if a is not None else [],
+        "insights": insights,
+        "risks": [md.inline(x) for x in a.risks] if a is not None else [],
+        "recommendations": [md.inline(x) for x in a.recommendations] if a is not None else [],
+        "unseen": [clean(f) for f in a.unseen_files] if a is not None else [],
+        "note": note,
+        "raw": clean(a.raw) if a is not None and a.raw else "",
+    }
+
+
+def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
+    """Everything the day template shows, with untrusted text escaped or sanitised."""
+    L = labels(report.language)
+    zone = ZoneInfo(report.timezone)
+    anchors = commit_anchors(report.commits)
+    groups_ids = [f"level-{level.value}" for level in Level]
+    md = SafeMarkdown([*anchors.values(), *groups_ids, "overview", "commits", "stats", "toc"])
+    seen: Counter[tuple[str, str]] = Counter((rc.level.value, rc.title) for rc in report.commits)
+    views = {}
+    for rc in report.commits:
+        title = rc.title or "—"
+        heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
+        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars)
+    groups = []
+    for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
+        members = [views[rc.sha] for rc in report.by_level(level)]
+        if members:
+            groups.append(
+                {
+                    "level": level.value,
+                    "anchor": f"level-{level.value}",
+                    "heading": f"{L['groups'][level.value]} ({len(members)})",
+                    "commits": members,
+                }
+            )
+    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
+    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    return {
+        "report": report,
+        "title": L["title"].format(date=report.date),
+        "repo_url": safe_url(report.repo_url),
+        "highlights": [md.inline(x) for x in report.overview.highlights],
+        "themes": [md.inline(x) for x in report.overview.themes],
+        "commits": [views[rc.sha] for rc in report.commits],
+        "groups": groups,
+        "stats_line": stats_line(report),
+        "counts": level_counts(report),
+        "filter_levels": [(g["level"], L["levels"][g["level"]], len(g["commits"])) for g in groups],
+        "filter_types": [
+            (t, types.get(t, t), n) for t, n in sorted(type_counts.items(), key=lambda kv: -kv[1])
+        ],
+        "has_watch": any(v["watch"] for v in views.values()),
+        "footer": L["footer"].format(
+            version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
+        ),
+    }
+
+
+def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
+               toc_title_chars: int = 60) -> str:  # fmt: skip
+    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "")."""
+    return render_page("day.html.j2", ctx, templates_dir, nav=nav, **day_view(report, toc_title_chars))
+
+
+def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
+                templates_dir: str = "") -> str:  # fmt: skip
+    return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url))
+
+
+def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,
+                 templates_dir: str = "") -> str:  # fmt: skip
+    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest)
+
+
+def render_search(ctx: PageContext, templates_dir: str = "") -> str:
+    return render_page("search.html.j2", ctx, templates_dir)

@@ -1,0 +1,320 @@
+"""The static site: which pages exist, where they go, and writing them.
+
+``Site.from_reports`` lays the reports out (one page per repository-day, one per repository, the index,
+the search page and its index, Atom feeds); ``Site.pages()`` maps every relative path to a function that
+renders it, which the static build writes out and ``dailydiff serve`` calls on request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import posixpath
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import PublishError
+from .models import DayReport
+from .publish.files import atomic_write
+from .render.feed import FeedEntry, render_atom
+from .render.html import PageContext, level_counts, render_day, render_index, render_repo, render_search
+from .render.json import render_json
+from .render.markdown import commit_anchors
+from .render.safe_html import plain_text
+from .render.text import shorten
+
+ASSETS = ("site.css", "site.js", "favicon.svg")
+MANIFEST = ".dailydiff-site.json"
+SEARCH_SUMMARY_CHARS = 240
+LATEST_DAYS = 30
+
+Renderer = Callable[[], str]
+
+
+def repo_slug(repo: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.replace("/", "--")).strip(".-")
+    return slug or "repo"
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """The link from one site page to another (both relative to the site root)."""
+    start = posixpath.dirname(from_path) or "."
+    return posixpath.relpath(to_path, start)
+
+
+@dataclass
+class DayPage:
+    report: DayReport
+    path: str  # e.g. repos/owner--name/2026-01-27.html
+
+    @property
+    def json_path(self) -> str:
+        return self.path.removesuffix(".html") + ".json"
+
+
+@dataclass
+class RepoSection:
+    repo: str
+    slug: str
+    repo_url: str | None
+    days: list[DayPage] = field(default_factory=list)  # newest first
+
+    @property
+    def path(self) -> str:
+        return f"repos/{self.slug}/index.html"
+
+    @property
+    def feed_path(self) -> str:
+        return f"repos/{self.slug}/feed.xml"
+
+    @property
+    def language(self) -> str:
+        return self.days[0].report.language if self.days else "en"
+
+
+@dataclass
+class Site:
+    repos: list[RepoSection]
+    title: str = "dailydiff"
+    base_url: str = ""
+    language: str = "zh"
+    feed_entries: int = 0
+    templates_dir: str = ""
+    toc_title_chars: int = 60
+
+    @classmethod
+    def from_reports(cls, reports: Iterable[DayReport], *, title: str = "dailydiff", base_url: str = "",
+                     language: str = "", prefer_language: str = "", feed_entries: int = 0,
+                     templates_dir: str = "", toc_title_chars: int = 60) -> Site:  # fmt: skip
+        """One page per repository-day: when a day exists in several languages, ``prefer_language`` (by
+        default ``language``; else the first seen) wins. ``language`` is the index's; "" picks the
+        language most reports use."""
+        prefer = prefer_language or language
+        chosen: dict[tuple[str, dt.date], DayReport] = {}
+        for report in reports:
+            key = (report.repo, report.date)
+            current = chosen.get(key)
+            if current is None or (report.language == prefer and current.language != prefer):
+                chosen[key] = report
+        by_repo: dict[str, list[DayReport]] = defaultdict(list)
+        for (repo, _date), report in chosen.items():
+            by_repo[repo].append(report)
+        sections: list[RepoSection] = []
+        used: set[str] = set()
+        for repo in sorted(by_repo, key=str.lower):
+            slug = repo_slug(repo)
+            if slug.lower() in used:
+                slug = f"{slug}-{hashlib.sha1(repo.encode()).hexdigest()[:8]}"
+            used.add(slug.lower())
+            days = sorted(by_repo[repo], key=lambda r: r.date, reverse=True)
+            url = next((r.repo_url for r in days if r.repo_url), None)
+            section = RepoSection(repo=repo, slug=slug, repo_url=url)
+            section.days = [DayPage(r, f"repos/{slug}/{r.date.isoformat()}.html") for r in days]
+            sections.append(section)
+        site_language = language or _majority([r.language for r in chosen.values()]) or "zh"
+        return cls(sections, title=title, base_url=base_url, language=site_language, feed_entries=feed_entries,
+                   templates_dir=templates_dir, toc_title_chars=toc_title_chars)  # fmt: skip
+
+    @property
+    def days(self) -> list[DayPage]:
+        return [day for section in self.repos for day in section.days]
+
+    # pages -------------------------------------------------------------------------------------
+
+    def pages(self) -> dict[str, Renderer]:
+        pages: dict[str, Renderer] = {
+            "index.html": self.render_index,
+            "search.html": self.render_search,
+            "feed.xml": self.render_feed_all,
+            "assets/search-index.js": self.render_search_index,
+        }
+        for name in ASSETS:
+            pages[f"assets/{name}"] = _asset_reader(name)
+        for section in self.repos:
+            pages[section.path] = _bind(self.render_repo, section)
+            pages[section.feed_path] = _bind(self.render_feed_repo, section)
+            for i, day in enumerate(section.days):
+                newer = section.days[i - 1] if i > 0 else None
+                older = section.days[i + 1] if i + 1 < len(section.days) else None
+                pages[day.path] = _bind(self.render_day, section, day, newer, older)
+                pages[day.json_path] = _bind(render_json, day.report)
+        return pages
+
+    def _ctx(self, path: str, language: str, feed: str = "") -> PageContext:
+        root = relative(path, "index.html").removesuffix("index.html")
+        return PageContext(root=root, site_title=self.title, language=language,
+                           feed=relative(path, feed) if feed else "")  # fmt: skip
+
+    def render_day(
+        self, section: RepoSection, day: DayPage, newer: DayPage | None, older: DayPage | None
+    ) -> str:
+        nav = {
+            "repo": relative(day.path, section.path),
+            "json": relative(day.path, day.json_path),
+            "previous": relative(day.path, older.path) if older else "",
+            "next": relative(day.path, newer.path) if newer else "",
+        }
+        ctx = self._ctx(day.path, day.report.language, section.feed_path)
+        return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
+                          toc_title_chars=self.toc_title_chars)  # fmt: skip
+
+    def render_repo(self, section: RepoSection) -> str:
+        days = [
+            {"date": d.report.date.isoformat(), "href": relative(section.path, d.path),
+             "counts": level_counts(d.report), "highlight": _first_highlight(d.report)}
+            for d in section.days
+        ]  # fmt: skip
+        ctx = self._ctx(section.path, section.language, section.feed_path)
+        return render_repo(
+            section.repo, days, ctx, repo_url=section.repo_url, templates_dir=self.templates_dir
+        )
+
+    def render_index(self) -> str:
+        repos = []
+        for section in self.repos:
+            latest = section.days[0]
+            repos.append({
+                "repo": section.repo, "href": section.path, "latest_date": latest.report.date.isoformat(),
+                "latest_href": latest.path, "latest": level_counts(latest.report), "days": len(section.days),
+            })  # fmt: skip
+        newest = sorted(self.days, key=lambda d: (d.report.date, d.report.repo), reverse=True)[:LATEST_DAYS]
+        latest_days = [
+            {"date": d.report.date.isoformat(), "repo": d.report.repo, "href": d.path,
+             "counts": level_counts(d.report), "highlight": _first_highlight(d.report)}
+            for d in newest
+        ]  # fmt: skip
+        ctx = self._ctx("index.html", self.language, "feed.xml")
+        return render_index(repos, latest_days, ctx, templates_dir=self.templates_dir)
+
+    def render_search(self) -> str:
+        return render_search(
+            self._ctx("search.html", self.language, "feed.xml"), templates_dir=self.templates_dir
+        )
+
+    def search_entries(self) -> list[list[str]]:
+        """[repo, date, title, author, summary, level, href, short sha] per commit, newest day first."""
+        entries: list[list[str]] = []
+        for day in sorted(self.days, key=lambda d: (d.report.date, d.report.repo), reverse=True):
+            anchors = commit_anchors(day.report.commits)
+            for rc in day.report.commits:
+                summary = plain_text(rc.analysis.summary) if rc.analysis else ""
+                entries.append([
+                    day.report.repo, day.report.date.isoformat(), shorten(rc.title, 300) or "—",
+                    shorten(rc.author.name, 120),
+                    shorten(summary, SEARCH_SUMMARY_CHARS), rc.level.value, f"{day.path}#{anchors[rc.sha]}",
+                    rc.short_sha,
+                ])  # fmt: skip
+        return entries
+
+    def render_search_index(self) -> str:
+        # A script, not JSON: fetch() cannot read a file:// URL, a <script src> can.
+        text = json.dumps(self.search_entries(), ensure_ascii=False, separators=(",", ":"))
+        for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                             ("\u2029", "\\u2029")):  # fmt: skip
+            text = text.replace(char, escape)
+        return f"window.DAILYDIFF_SEARCH = {text};\n"
+
+    def render_feed_all(self) -> str:
+        entries = [FeedEntry(d.report, d.path) for d in self.days]
+        return render_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
+                           language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
+
+    def render_feed_repo(self, section: RepoSection) -> str:
+        base = self.base_url and self.base_url.rstrip("/") + "/"
+        entries = [FeedEntry(d.report, relative(section.feed_path, d.path)) for d in section.days]
+        return render_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
+                           self_href="feed.xml", home_href="index.html", language=section.language,
+                           base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
+                           limit=self.feed_entries)  # fmt: skip
+
+
+def _bind(func: Callable[..., str], *args: Any) -> Renderer:
+    return lambda: func(*args)
+
+
+def _asset_reader(name: str) -> Renderer:
+    return lambda: (
+        resources.files("dailydiff").joinpath(f"render/templates/site/{name}").read_text(encoding="utf-8")
+    )
+
+
+def _majority(values: list[str]) -> str:
+    return Counter(values).most_common(1)[0][0] if values else ""
+
+
+def _first_highlight(report: DayReport) -> str:
+    lines = report.overview.highlights
+    return shorten(plain_text(lines[0]), 120) if lines else ""
+
+
+# writing -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path
+    pages: int
+    written: int
+    removed: int
+    reports: int
+
+
+def build_site(site: Site, output_dir: Path) -> BuildResult:
+    """Write every page (atomically, skipping files whose content is unchanged) and remove the pages a
+    previous build wrote that no longer exist."""
+    pages = site.pages()
+    written = 0
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for path, render in pages.items():
+            target = output_dir / path
+            text = render()
+            try:
+                if target.read_text(encoding="utf-8") == text:
+                    continue
+            except (FileNotFoundError, UnicodeDecodeError):
+                pass
+            atomic_write(target, text)
+            written += 1
+        removed = _remove_stale(output_dir, set(pages))
+        atomic_write(output_dir / MANIFEST, json.dumps(sorted(pages), indent=0) + "\n")
+    except OSError as exc:
+        raise PublishError(
+            f"cannot write the site to {output_dir}: {exc.strerror or exc}",
+            "check --output-dir and its permissions",
+        ) from None
+    return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _remove_stale(output_dir: Path, current: set[str]) -> int:
+    manifest = output_dir / MANIFEST
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return 0
+    removed = 0
+    for path in previous if isinstance(previous, list) else []:
+        if (
+            not isinstance(path, str)
+            or path in current
+            or ".." in Path(path).parts
+            or Path(path).is_absolute()
+        ):
+            continue
+        target = output_dir / path
+        target.unlink(missing_ok=True)
+        removed += 1
+        for parent in target.parents:
+            if parent == output_dir or output_dir not in parent.parents:
+                break
+            try:
+                parent.rmdir()  # only when empty
+            except OSError:
+                break
+    return removed

@@ -1,0 +1,238 @@
+"""`dailydiff serve`: the static site's pages served from the store, plus a JSON API.
+
+The site is laid out again only when the store's reports change (SQLite's ``data_version`` says when
+another connection wrote; a hash per report says which reports changed), and pages are rendered on first
+request and cached until then. Same URLs as the static build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..models import DayReport, ReportCommit
+from ..render.json import load_report
+from ..render.markdown import commit_anchors
+from ..site import Site
+from ..store import Store
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".xml": "application/atom+xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+MAX_COMMITS = 500
+
+SiteFactory = Callable[[list[DayReport]], Site]
+
+
+@dataclass
+class _State:
+    version: int | None = None
+    hashes: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
+    reports: dict[tuple[str, dt.date, str], DayReport] = field(default_factory=dict)
+    site: Site | None = None
+    pages: dict[str, Callable[[], str]] = field(default_factory=dict)
+    rendered: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+
+class SiteCache:
+    """The reports of a store, the site laid out over them and the pages rendered so far."""
+
+    def __init__(self, store: Store, make_site: SiteFactory) -> None:
+        self.store = store
+        self.make_site = make_site
+        self._lock = threading.Lock()
+        self._state = _State()
+        self.reloads = 0
+
+    def _refresh(self) -> _State:
+        state = self._state
+        version = self.store.data_version()
+        if state.version == version and state.site is not None:
+            return state
+        rows = self.store.report_rows()
+        hashes = {(r, d, lang): hashlib.sha256(data.encode()).hexdigest() for r, d, lang, data in rows}
+        if hashes != state.hashes or state.site is None:
+            reports = {}
+            for repo, date, lang, data in rows:
+                key = (repo, date, lang)
+                old = state.reports.get(key)
+                reports[key] = (
+                    old if old is not None and state.hashes.get(key) == hashes[key] else load_report(data)
+                )
+            site = self.make_site(list(reports.values()))
+            state = _State(version, hashes, reports, site, site.pages(), {})
+            self.reloads += 1
+        else:
+            state.version = version
+        self._state = state
+        return state
+
+    def page(self, path: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            state = self._refresh()
+            found = state.rendered.get(path)
+            if found is None:
+                render = state.pages.get(path)
+                if render is None:
+                    return None
+                body = render().encode("utf-8")
+                found = (body, hashlib.sha1(body).hexdigest())
+                state.rendered[path] = found
+            return found
+
+    def snapshot(self) -> tuple[Site, list[DayReport]]:
+        with self._lock:
+            state = self._refresh()
+            assert state.site is not None
+            return state.site, list(state.reports.values())
+
+
+def create_app(cache: SiteCache) -> Starlette:
+    def _json(data: Any, status: int = 200) -> JSONResponse:
+        return JSONResponse(data, status_code=status, headers=SECURITY_HEADERS)
+
+    def _not_found(what: str) -> JSONResponse:
+        return _json({"error": f"{what} not found"}, 404)
+
+    def page(request: Request) -> Response:
+        path = request.path_params.get("path", "") or "index.html"
+        if path.endswith("/"):
+            path += "index.html"
+        found = cache.page(path)
+        if (
+            found is None
+            and not path.endswith(tuple(CONTENT_TYPES))
+            and cache.page(path + "/index.html") is not None
+        ):
+            return RedirectResponse(request.url.path + "/", status_code=308)
+        if found is None:
+            return Response("<!doctype html><title>404</title><p>Not found. <a href=\"/\">Home</a></p>",
+                            status_code=404, media_type="text/html", headers=SECURITY_HEADERS)  # fmt: skip
+        body, etag = found
+        headers = {**SECURITY_HEADERS, "ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == f'"{etag}"':
+            return Response(status_code=304, headers=headers)
+        suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
+        return Response(
+            body, media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"), headers=headers
+        )
+
+    def _day_index(site: Site) -> dict[tuple[str, str], Any]:
+        return {(d.report.repo, d.report.date.isoformat()): d for d in site.days}
+
+    def api_reports(request: Request) -> Response:
+        site, reports = cache.snapshot()
+        pages = _day_index(site)
+        repo = request.query_params.get("repo")
+        items = []
+        for r in sorted(reports, key=lambda r: (r.repo, r.date, r.language)):
+            if repo and r.repo != repo:
+                continue
+            day = pages.get((r.repo, r.date.isoformat()))
+            items.append({
+                "repo": r.repo, "date": r.date.isoformat(), "language": r.language,
+                "total": r.stats.total, "high": r.stats.high, "medium": r.stats.medium, "low": r.stats.low,
+                "page": "/" + day.path if day and day.report is r else None,
+                "api": f"/api/reports/{r.repo}/{r.date.isoformat()}?lang={r.language}",
+            })  # fmt: skip
+        return _json({"reports": items})
+
+    def _find(reports: list[DayReport], repo: str, date: str, lang: str | None) -> DayReport | None:
+        matches = [r for r in reports if r.repo == repo and r.date.isoformat() == date]
+        if lang:
+            matches = [r for r in matches if r.language == lang]
+        return matches[0] if matches else None
+
+    def api_report(request: Request) -> Response:
+        _site, reports = cache.snapshot()
+        report = _find(reports, request.path_params["repo"], request.path_params["date"],
+                       request.query_params.get("lang"))  # fmt: skip
+        if report is None:
+            return _not_found("report")
+        return Response(report.model_dump_json(), media_type="application/json", headers=SECURITY_HEADERS)
+
+    def _commit_item(site_pages: dict[tuple[str, str], Any], report: DayReport, anchors: dict[str, str],
+                     rc: ReportCommit) -> dict[str, Any]:  # fmt: skip
+        day = site_pages.get((report.repo, report.date.isoformat()))
+        return {
+            "repo": report.repo, "date": report.date.isoformat(), "language": report.language, "sha": rc.sha,
+            "title": rc.title, "author": rc.author.name, "level": rc.level.value,
+            "change_types": [t.value for t in rc.analysis.change_types] if rc.analysis else [],
+            "summary": rc.analysis.summary if rc.analysis else "", "watch": rc.watch,
+            "page": f"/{day.path}#{anchors[rc.sha]}" if day and day.report is report else None,
+        }  # fmt: skip
+
+    def api_commits(request: Request) -> Response:
+        site, reports = cache.snapshot()
+        pages = _day_index(site)
+        q = request.query_params
+        words = [w for w in (q.get("q") or "").lower().split() if w]
+        try:
+            limit = max(1, min(int(q.get("limit", "100")), MAX_COMMITS))
+        except ValueError:
+            return _json({"error": "limit must be a number"}, 400)
+        items: list[dict[str, Any]] = []
+        for report in sorted(reports, key=lambda r: (r.date, r.repo), reverse=True):
+            if (q.get("repo") and report.repo != q["repo"]) or (
+                q.get("date") and report.date.isoformat() != q["date"]
+            ):
+                continue
+            if q.get("lang") and report.language != q["lang"]:
+                continue
+            anchors = commit_anchors(report.commits)
+            for rc in report.commits:
+                if q.get("level") and rc.level.value != q["level"]:
+                    continue
+                item = _commit_item(pages, report, anchors, rc)
+                haystack = f"{item['title']}\n{item['author']}\n{item['summary']}\n{rc.sha}".lower()
+                if all(w in haystack for w in words):
+                    items.append(item)
+            if len(items) >= limit:
+                break
+        return _json({"commits": items[:limit]})
+
+    def api_commit(request: Request) -> Response:
+        site, reports = cache.snapshot()
+        repo, sha = request.path_params["repo"], request.path_params["sha"].lower()
+        if len(sha) < 7:
+            return _json({"error": "give at least 7 characters of the sha"}, 400)
+        pages = _day_index(site)
+        for report in sorted(reports, key=lambda r: r.date, reverse=True):
+            if report.repo != repo:
+                continue
+            for rc in report.commits:
+                if rc.sha.startswith(sha):
+                    item = _commit_item(pages, report, commit_anchors(report.commits), rc)
+                    item["commit"] = rc.model_dump(mode="json")
+                    return _json(item)
+        return _not_found("commit")
+
+    routes = [
+        Route("/api/reports", api_reports),
+        Route("/api/reports/{repo:path}/{date}", api_report),
+        Route("/api/commits", api_commits),
+        Route("/api/commits/{repo:path}/{sha}", api_commit),
+        Route("/", page),
+        Route("/{path:path}", page),
+    ]
+    return Starlette(routes=routes)

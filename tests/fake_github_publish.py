@@ -1,0 +1,251 @@
+"""A fake GitHub REST API for publishing: the Contents API (get/create/update a file) and issues with
+comments, on 127.0.0.1, answering in the shapes of the recorded exchanges in shared/github-api/
+(Repository.testCreateFile / testUpdateFile / testCreateIssue). Its state is inspectable by tests."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+BODY_LIMIT = 65536
+
+
+def blob_sha(content: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+@dataclass
+class FakeGitHubPublish:
+    token: str = "ghp-fake-token"
+    default_branch: str = "main"
+    files: dict[tuple[str, str, str], bytes] = field(default_factory=dict)  # (repo, branch, path) -> bytes
+    commits: list[dict[str, Any]] = field(default_factory=list)
+    issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
+    _next_id: int = 1000
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> FakeGitHubPublish:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, headers, body = fake.handle(self.command, self.path, dict(self.headers), raw)
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-ratelimit-limit", "5000")
+                self.send_header("x-ratelimit-remaining", "4990")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # helpers for tests ----------------------------------------------------------------------------
+
+    def file_text(self, repo: str, path: str, branch: str | None = None) -> str | None:
+        content = self.files.get((repo, branch or self.default_branch, path))
+        return None if content is None else content.decode()
+
+    def add_issue(self, repo: str, title: str, body: str, pull_request: bool = False) -> dict[str, Any]:
+        with self._lock:
+            return self._new_issue(repo, title, body, [], pull_request)
+
+    # the API --------------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.requests.append((method, target))
+            if self.script:
+                status, extra = self.script.pop(0)
+                return status, extra, {"message": "scripted failure"}
+            auth = headers.get("Authorization") or headers.get("authorization") or ""
+            if auth not in (f"Bearer {self.token}", f"token {self.token}"):
+                return (
+                    401,
+                    {},
+                    {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
+                )
+            parts = urlsplit(target.removeprefix("/api/v3"))  # GitHub Enterprise serves the API under /api/v3
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            body = json.loads(raw) if raw else None
+            match = re.fullmatch(r"/repos/([^/]+/[^/]+)/contents/(.+)", parts.path)
+            if match:
+                return self._contents(method, match.group(1), unquote(match.group(2)), query, body)
+            match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments)?", parts.path)
+            if match:
+                number = int(match.group(2)) if match.group(2) else None
+                return self._issues(method, match.group(1), number, bool(match.group(3)), query, body)
+            match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", parts.path)
+            if match:
+                return self._comment(method, match.group(1), int(match.group(2)), body)
+            return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
+    def _contents(
+        self, method: str, repo: str, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
+        if method == "GET":
+            branch = query.get("ref") or self.default_branch
+            content = self.files.get((repo, branch, path))
+            if content is None:
+                return (
+                    404,
+                    {},
+                    {
+                        "message": "Not Found",
+                        "documentation_url": "https://docs.github.com/rest/repos/contents",
+                    },
+                )
+            encoded = base64.b64encode(content).decode()
+            wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+            return 200, {}, {"type": "file", "encoding": "base64", "size": len(content), "name": path.rsplit("/", 1)[-1],
+                             "path": path, "content": wrapped, "sha": blob_sha(content),
+                             "_links": {"self": f"https://api.github.com/repos/{repo}/contents/{path}"}}  # fmt: skip
+        if method != "PUT":
+            return 405, {}, {"message": "Method Not Allowed"}
+        if not isinstance(body, dict) or "message" not in body or "content" not in body:
+            return 422, {}, {"message": 'Invalid request.\n\n"content" wasn\'t supplied.'}
+        branch = body.get("branch") or self.default_branch
+        key = (repo, branch, path)
+        current = self.files.get(key)
+        if current is not None and body.get("sha") is None:
+            return 422, {}, {"message": 'Invalid request.\n\n"sha" wasn\'t supplied.'}
+        if current is not None and body["sha"] != blob_sha(current):
+            return 409, {}, {"message": f"{path} does not match {body['sha']}"}
+        content = base64.b64decode(body["content"])
+        self.files[key] = content
+        commit_sha = hashlib.sha1(f"{len(self.commits)}{path}".encode()).hexdigest()
+        self.commits.append({"repo": repo, "branch": branch, "path": path, "message": body["message"],
+                             "sha": commit_sha, "committer": body.get("committer")})  # fmt: skip
+        answer = {
+            "content": {"name": path.rsplit("/", 1)[-1], "path": path, "sha": blob_sha(content), "type": "file",
+                        "size": len(content), "html_url": f"https://github.com/{repo}/blob/{branch}/{path}"},
+            "commit": {"sha": commit_sha, "message": body["message"],
+                       "html_url": f"https://github.com/{repo}/git/commit/{commit_sha}"},
+        }  # fmt: skip
+        return (201 if current is None else 200), {}, answer
+
+    def _new_issue(
+        self, repo: str, title: str, body: str, labels: list[str], pull_request: bool = False
+    ) -> dict[str, Any]:
+        issues = self.issues.setdefault(repo, [])
+        number = len(issues) + 1
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        issue: dict[str, Any] = {
+            "id": self._new_id(), "number": number, "title": title, "body": body, "state": "open",
+            "labels": [{"name": n} for n in labels], "comments": 0, "created_at": now, "updated_at": now,
+            "url": f"https://api.github.com/repos/{repo}/issues/{number}",
+            "html_url": f"https://github.com/{repo}/issues/{number}", "user": {"login": "bot"},
+        }  # fmt: skip
+        if pull_request:
+            issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
+        issues.append(issue)
+        return issue
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    @staticmethod
+    def _too_long(text: str) -> bool:
+        return len(text.encode("utf-16-le")) // 2 > BODY_LIMIT
+
+    def _issues(self, method: str, repo: str, number: int | None, comments: bool, query: dict[str, str],
+                body: Any) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+        too_long = {"message": "Validation Failed", "errors": [{"resource": "Issue", "code": "custom", "field": "body",
+                    "message": "body is too long (maximum is 65536 characters)"}]}  # fmt: skip
+        issues = self.issues.setdefault(repo, [])
+        if number is None:
+            if method == "GET":
+                per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                ordered = sorted(
+                    issues, key=lambda i: i["number"], reverse=query.get("direction", "desc") == "desc"
+                )
+                return 200, {}, ordered[(page - 1) * per_page : page * per_page]
+            if method == "POST":
+                if self._too_long(body.get("body") or ""):
+                    return 422, {}, too_long
+                return (
+                    201,
+                    {},
+                    self._new_issue(repo, body["title"], body.get("body") or "", body.get("labels", [])),
+                )
+            return 405, {}, {"message": "Method Not Allowed"}
+        found = next((i for i in issues if i["number"] == number), None)
+        if found is None:
+            return 404, {}, {"message": "Not Found"}
+        if comments:
+            stored = self.comments.setdefault((repo, number), [])
+            if method == "GET":
+                per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                return 200, {}, stored[(page - 1) * per_page : page * per_page]
+            if method == "POST":
+                if self._too_long(body.get("body") or ""):
+                    return 422, {}, too_long
+                comment = {"id": self._new_id(), "body": body["body"], "user": {"login": "bot"}}
+                stored.append(comment)
+                found["comments"] = len(stored)
+                return 201, {}, comment
+            return 405, {}, {"message": "Method Not Allowed"}
+        if method == "GET":
+            return 200, {}, found
+        if method == "PATCH":
+            if "body" in body and self._too_long(body["body"] or ""):
+                return 422, {}, too_long
+            found.update({k: body[k] for k in ("title", "body", "state") if k in body})
+            return 200, {}, found
+        return 405, {}, {"message": "Method Not Allowed"}
+
+    def _comment(self, method: str, repo: str, comment_id: int, body: Any) -> tuple[int, dict[str, str], Any]:
+        for (owner_repo, _number), stored in self.comments.items():
+            if owner_repo != repo:
+                continue
+            for comment in stored:
+                if comment["id"] == comment_id:
+                    if method == "PATCH":
+                        comment["body"] = body["body"]
+                        return 200, {}, comment
+                    if method == "DELETE":
+                        stored.remove(comment)
+                        return 204, {}, None
+                    return 200, {}, comment
+        return 404, {}, {"message": "Not Found"}

@@ -1,0 +1,163 @@
+"""Reports for the site tests: real ones (a git repository built with fixed dates, run through the
+pipeline with the heuristic analyser) and hostile ones (constructed directly)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from dailydiff.analysis import HeuristicAnalyzer
+from dailydiff.config import load_settings
+from dailydiff.models import (
+    Analysis,
+    ChangeType,
+    DayReport,
+    Insights,
+    Level,
+    Overview,
+    Person,
+    ReportCommit,
+    Score,
+)
+from dailydiff.pipeline import build_reports
+from dailydiff.sources.git import GitSource
+from dailydiff.store import Store
+from gitrepo import CommitSpec, FileEdit, build_repo
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+DAY1 = dt.date(2026, 1, 26)
+DAY2 = dt.date(2026, 1, 27)
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+# fmt: off
+def fixture_specs() -> list[CommitSpec]:
+    big = "\n".join(f"def kernel_{i}(x):\n    return x * {i}\n" for i in range(120))
+    return [
+        CommitSpec("chore: initial import", _at(DAY1, 1), edits=[FileEdit("README.md", "# demo\n"),
+                   FileEdit("src/engine/core.py", "def run():\n    return 1\n")]),
+        CommitSpec("feat(scheduler): add a priority scheduler for batched requests", _at(DAY1, 10),
+                   author="张伟", email="zw@example.com",
+                   edits=[FileEdit("src/engine/scheduler.py", big), FileEdit("src/engine/__init__.py", "")]),
+        CommitSpec("docs: explain the cache layout", _at(DAY1, 12), edits=[FileEdit("docs/cache.md", "cache\n" * 30)]),
+        CommitSpec("fix: handle empty batches in the scheduler", _at(DAY2, 9), author="Grace Hopper",
+                   email="grace@example.com",
+                   edits=[FileEdit("src/engine/scheduler.py", big + "\ndef empty():\n    return []\n")]),
+        CommitSpec("[CI] run the GPU tests nightly", _at(DAY2, 11),
+                   edits=[FileEdit(".github/workflows/nightly.yml", "on: schedule\n")]),
+        CommitSpec("perf: vectorise the attention kernel", _at(DAY2, 15), author="李娜", email="ln@example.com",
+                   edits=[FileEdit("src/kernels/attention.py", big.replace("kernel", "attn"))]),
+        CommitSpec("test: cover the tokenizer edge cases", _at(DAY2, 18),
+                   edits=[FileEdit("tests/test_tokenizer.py", "def test_x():\n    assert True\n" * 20)]),
+    ]
+# fmt: on
+
+
+@dataclasses.dataclass
+class Fixture:
+    repo_path: Path
+    data_dir: Path
+    reports: list[DayReport]
+
+
+def real_reports(tmp: Path, *, language: str = "zh", name: str = "demo/engine") -> Fixture:
+    """Build the fixture repository and run the pipeline over its two days; reports are stored too."""
+    repo = tmp / f"repo-{language}"
+    if not repo.exists():
+        build_repo(repo, fixture_specs())
+    data_dir = tmp / "data"
+    settings = load_settings(
+        overrides={"data_dir": str(data_dir), "report": {"language": language, "timezone": "Asia/Shanghai"}},
+        environ={},
+        cwd=tmp,
+    )
+    source = GitSource.open(str(repo), settings.data_path, name=name)
+    with Store.open(settings.data_path) as store:
+        outcome = build_reports(source, [DAY1, DAY2], settings, store, HeuristicAnalyzer(),
+                                now=dt.datetime(2026, 1, 28, 2, 0, tzinfo=dt.UTC))  # fmt: skip
+    return Fixture(repo, data_dir, outcome.reports)
+
+
+def with_watch(report: DayReport, sha_prefix: str, topics: list[str]) -> DayReport:
+    commits = [
+        rc.model_copy(update={"watch": topics}) if rc.sha.startswith(sha_prefix) else rc
+        for rc in report.commits
+    ]
+    return report.model_copy(update={"commits": commits})
+
+
+HOSTILE = [
+    "<script>alert('title')</script>",
+    "<img src=x onerror=alert('img')>",
+    '"><svg onload=alert("svg")>',
+    "[click me](javascript:alert('link'))",
+    "<a href=\"javascript:alert('a')\">a</a>",
+    "# Injected heading\n\n| a | b |\n|---|---|\n| <b>x</b> | y |",
+    "x" * 3000,
+    "</textarea></title><iframe src=javascript:alert('frame')>",
+]
+
+
+def hostile_report(language: str = "en") -> DayReport:
+    """Every field a commit or a model fills holds markup that would run or break the page if unescaped."""
+    commits = []
+    for i, payload in enumerate(HOSTILE):
+        sha = f"{i + 1:x}" * 40
+        sha = sha[:40]
+        level = (Level.HIGH, Level.MEDIUM, Level.LOW)[i % 3]
+        analysis = Analysis(
+            analyzer="llm:evil",
+            depth=Level.HIGH if level is Level.HIGH else Level.LOW,
+            change_types=[ChangeType.FEATURE, ChangeType.SECURITY],
+            importance=level,
+            importance_reason=payload,
+            summary=f"{payload}\n\n## Model heading\n\n| col | col |\n|-----|-----|\n| <script>alert(1)</script> | x |\n\n"
+            f"[bad](javascript:alert(document.domain)) [data](data:text/html,<script>alert(1)</script>) "
+            f"[ok](https://example.org/{i}) " + "y" * 2000,
+            impact=[payload, "<style>body{display:none}</style>"],
+            insights=Insights(
+                architecture=payload, performance="<iframe src=//evil>", security='"><svg/onload=alert(1)>'
+            ),
+            risks=[payload],
+            recommendations=[payload + " `<code>`"],
+            unseen_files=[payload],
+            raw=payload if i == 0 else None,
+        )
+        commits.append(
+            ReportCommit(
+                repo="evil/<repo>",
+                sha=sha,
+                author=Person(name=payload, email="e@example.com"),
+                committer=Person(name="c"),
+                authored_at=dt.datetime(2026, 1, 27, 10, i, tzinfo=dt.UTC),
+                committed_at=dt.datetime(2026, 1, 27, 10, i, tzinfo=dt.UTC),
+                message=f"{payload}\n\n{payload}\nbody line",
+                url="javascript:alert('url')" if i % 2 else f"https://example.org/commit/{sha}",
+                score=Score(level=level, score=5.0),
+                analysis=analysis,
+                level=level,
+                watch=[payload] if i == 1 else [],
+            )
+        )
+    from dailydiff.pipeline import _stats
+
+    return DayReport(
+        repo="evil/<repo>",
+        repo_url="javascript:alert('repo')",
+        date=dt.date(2026, 1, 27),
+        timezone="UTC",
+        language=language,
+        window={
+            "start": dt.datetime(2026, 1, 27, tzinfo=dt.UTC),
+            "end": dt.datetime(2026, 1, 28, tzinfo=dt.UTC),
+        },
+        commits=commits,
+        stats=_stats(commits),
+        overview=Overview(highlights=HOSTILE[:4], themes=HOSTILE[4:6]),
+        analyzer="llm:evil<script>",
+        generated_at=dt.datetime(2026, 1, 28, tzinfo=dt.UTC),
+    )

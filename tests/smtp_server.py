@@ -1,0 +1,85 @@
+"""A local SMTP server (aiosmtpd) with STARTTLS or implicit TLS and AUTH, recording what it receives."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Envelope:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    cert: Path
+    key: Path
+    username: str = "reports"
+    password: str = ""
+    implicit_tls: bool = False
+    received: list[Envelope] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+
+    def start(self) -> SmtpServer:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+                message = message_from_bytes(envelope.content, policy=policy.default)
+                server.received.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+                return "250 Message accepted for delivery"
+
+        def authenticator(smtp: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            if isinstance(data, LoginPassword):
+                ok = data.login.decode() == self.username and data.password.decode() == self.password
+                self.logins.append(data.login.decode())
+                return AuthResult(success=ok, handled=False)
+            return AuthResult(success=False, handled=False)
+
+        self.port = free_port()
+        # With implicit TLS aiosmtpd does not count the session as TLS-protected, so AUTH must be allowed
+        # "without" TLS there; the whole connection is TLS anyway.
+        kwargs: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": not self.implicit_tls}
+        if self.implicit_tls:
+            kwargs["ssl_context"] = context
+        else:
+            kwargs["tls_context"] = context
+            kwargs["require_starttls"] = True
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
+        if self.implicit_tls:  # the readiness probe must speak TLS too and trust our certificate
+            self.controller.ssl_context = context
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()

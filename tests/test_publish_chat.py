@@ -1,0 +1,126 @@
+"""The chat digest and its per-service payloads (pure): limits, splitting, escaping, order."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dailydiff.publish import chat_formats as cf
+from dailydiff.publish.chat import build_digest, cut
+from publish_reports import make_report
+from webhook_receiver import LIMITS
+
+URL = "https://reports.example.com/2026/sglang/2026-01-27.html"
+
+
+def all_text(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def test_cut_never_splits_a_character_sequence() -> None:
+    text = "ab👩🏽‍💻cd"
+    for limit in range(len(text) + 1):
+        shortened = cut(text, limit)
+        kept = shortened.removesuffix("…")
+        assert text.startswith(kept)
+        rest = text[len(kept) :]
+        # the remainder never starts with a modifier, joiner or combining mark, nor follows a joiner
+        assert not rest or (rest[0] not in "\u200d\ufe0f" and not 0x1F3FB <= ord(rest[0]) <= 0x1F3FF)
+        assert not kept.endswith("\u200d")
+    assert cut("e\u0301e\u0301", 1) == "e\u0301…" or cut("e\u0301e\u0301", 1) == "…"
+
+
+def test_digest_lists_watch_topics_first_then_high_commits_with_link() -> None:
+    report = make_report(12, high_every=3, watch_every=5)
+    digest = build_digest(report, URL)
+    commits = digest.sections[-1].lines
+    titles = ["".join(s.text for s in line) for line in commits]
+    watched = [rc for rc in report.commits if rc.watch]
+    assert watched and all("👀" in t for t in titles[: len(watched)])
+    assert not any("👀" in t for t in titles[len(watched) :])
+    high = [rc for rc in report.commits if rc.level.value == "high" and not rc.watch]
+    assert len(commits) == len(watched) + len(high)
+    assert digest.report_url == URL
+    assert "本日共 12 个提交" in digest.counts
+
+
+@pytest.mark.parametrize("max_messages", [10, 50])
+def test_150_commit_day_fits_every_service(max_messages: int) -> None:
+    report = make_report(150, high_every=2, watch_every=7)
+    digest = build_digest(report, URL)
+    listed = len(digest.sections[-1].lines)
+    for name, payloads in {
+        "discord": cf.discord_payloads(digest, max_messages),
+        "wecom": cf.wecom_payloads(digest, max_messages),
+        "dingtalk": cf.dingtalk_payloads(digest, max_messages),
+        "slack": cf.slack_payloads(digest, max_messages),
+        "feishu": cf.feishu_payloads(digest, max_messages),
+    }.items():
+        assert 1 <= len(payloads) <= max_messages, name
+        for payload in payloads:
+            if name == "discord":
+                assert len(payload["content"]) <= LIMITS["discord_content_chars"]
+                assert cf.utf16_size(payload["content"]) <= LIMITS["discord_content_chars"]
+            elif name == "wecom":
+                assert len(payload["markdown"]["content"].encode()) <= LIMITS["wecom_content_bytes"]
+            elif name == "dingtalk":
+                assert len(payload["markdown"]["text"].encode()) <= LIMITS["dingtalk_text_bytes"]
+            elif name == "slack":
+                assert len(payload["blocks"]) <= LIMITS["slack_blocks"]
+                assert len(payload["blocks"][0]["text"]["text"]) <= LIMITS["slack_header_chars"]
+                assert all(
+                    len(b["text"]["text"]) <= LIMITS["slack_section_chars"] for b in payload["blocks"][1:]
+                )
+            else:
+                body = json.dumps(
+                    {"timestamp": "1700000000", "sign": "x" * 44, **payload}, ensure_ascii=False
+                )
+                assert len(body.encode()) <= LIMITS["feishu_body_bytes"]
+        text = "\n".join(all_text(p) for p in payloads)
+        shown = len(re.findall(r'`[0-9a-f]{4}aaa`|"text": "[0-9a-f]{4}aaa"', text))
+        more = re.search(r"另有 (\d+) 条", text)
+        # every listed commit is either in a message or counted in the "N more" line — none vanishes
+        assert shown + (int(more.group(1)) if more else 0) == listed, name
+        if len(payloads) > 1:
+            assert f"（{len(payloads)}/{len(payloads)}）" in text, name
+        assert URL in text, name
+
+
+def test_small_day_is_one_message_per_service() -> None:
+    digest = build_digest(make_report(4), URL)
+    assert len(cf.discord_payloads(digest, 10)) == 1
+    assert len(cf.wecom_payloads(digest, 10)) == 1
+    assert len(cf.slack_payloads(digest, 10)) == 1
+    assert len(cf.feishu_payloads(digest, 10)) == 1
+    assert len(cf.dingtalk_payloads(digest, 10)) == 1
+
+
+def test_untrusted_text_is_escaped_for_each_format() -> None:
+    digest = build_digest(make_report(4, high_every=1), URL)
+    discord = cf.discord_payloads(digest, 10)[0]["content"]
+    assert "@everyone" not in discord and "\\<b\\>" in discord and "\\[x\\]\\(javascript" in discord
+    slack = json.dumps(cf.slack_payloads(digest, 10)[0], ensure_ascii=False)
+    assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack and "<b>" not in slack
+    wecom = cf.wecom_payloads(digest, 10)[0]["markdown"]["content"]
+    assert "[x](javascript" not in wecom and "<b>" not in wecom and "［x］(javascript" in wecom
+    dingtalk = cf.dingtalk_payloads(digest, 10)[0]["markdown"]["text"]
+    assert "[x](javascript" not in dingtalk and "<b>" not in dingtalk
+    feishu = cf.feishu_payloads(digest, 10)[0]
+    elements = [e for post in feishu["content"]["post"].values() for p in post["content"] for e in p]
+    assert all(e["href"].startswith("https://") for e in elements if e["tag"] == "a")
+    assert any("<b>bold</b>" in e["text"] for e in elements)  # structured: shown as text, never markup
+
+
+def test_markup_stays_balanced_in_every_part() -> None:
+    digest = build_digest(make_report(150, high_every=2, watch_every=7), URL)
+    for payload in cf.discord_payloads(digest, 50):
+        content = payload["content"]
+        unescaped = re.sub(r"\\.", "", content)
+        assert unescaped.count("**") % 2 == 0
+        assert unescaped.count("[") == unescaped.count("]")
+        assert unescaped.count("`") % 2 == 0
+    for payload in cf.wecom_payloads(digest, 50):
+        content = payload["markdown"]["content"]
+        assert content.count("**") % 2 == 0 and content.count("[") == content.count("]")

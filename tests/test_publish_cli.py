@@ -1,0 +1,236 @@
+"""`dailydiff report --publish` and `dailydiff publish` as a user runs them: every publisher against its
+local server, idempotent GitHub publishing, partial failure, dry runs and secret canaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fake_github_publish import FakeGitHubPublish
+from fixtures import build_sample_repo
+from smtp_server import SmtpServer, make_certificate
+from webhook_receiver import WebhookReceiver
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARIES = {
+    "GITHUB_TOKEN": "ghp-CANARY-token-a1b2c3",
+    "FEISHU_SECRET": "CANARY-feishu-secret-d4",
+    "DINGTALK_SECRET": "CANARY-dingtalk-secret-e5",
+    "WEBHOOK_SECRET": "CANARY-webhook-secret-f6",
+    "SMTP_PASSWORD": "CANARY-smtp-password-g7",
+}
+HOOK = "CANARY-hook-path-h8"
+DATE = "2026-01-19"
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env}
+    full_env.pop("DAILYDIFF_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], capture_output=True, text=True,
+                          env=full_env, timeout=120)  # fmt: skip
+
+
+@dataclass
+class World:
+    repo: Path
+    tmp: Path
+    data: Path
+    config: Path
+    env: dict[str, str]
+    github: FakeGitHubPublish
+    hooks: WebhookReceiver
+    smtp: SmtpServer
+
+    def args(self, command: str, *extra: str) -> list[str]:
+        return [command, str(self.repo), "--date", DATE, "--data-dir", str(self.data),
+                "--config", str(self.config), *extra]  # fmt: skip
+
+
+@dataclass
+class Base:
+    repo: Path
+    data: Path
+    cert: Path
+    key: Path
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    """The repository and its stored report of the day, shared; the servers are fresh for each test."""
+    tmp = tmp_path_factory.mktemp("publish")
+    repo = tmp / "sglang"
+    build_sample_repo(repo)
+    cert, key = make_certificate(tmp)
+    built = run("report", str(repo), "--date", DATE, "--data-dir", str(tmp / "data"), "--quiet", env={})
+    assert built.returncode == 0, built.stderr
+    return Base(repo, tmp / "data", cert, key)
+
+
+@pytest.fixture
+def world(base: Base, tmp_path: Path) -> Iterator[World]:
+    github = FakeGitHubPublish(token=CANARIES["GITHUB_TOKEN"]).start()
+    hooks = WebhookReceiver(feishu_secret=CANARIES["FEISHU_SECRET"], dingtalk_secret=CANARIES["DINGTALK_SECRET"],
+                            webhook_secret=CANARIES["WEBHOOK_SECRET"]).start()  # fmt: skip
+    smtp = SmtpServer(base.cert, base.key, password=CANARIES["SMTP_PASSWORD"]).start()
+    env = dict(CANARIES) | {f"{s.upper()}_URL": url for s, url in hooks.urls(HOOK).items()}
+    chat = "\n".join(
+        f'[[publish]]\ntype = "{s}"\nurl_env = "{s.upper()}_URL"\nbackoff = 0.01\nretries = 1\n'
+        + (f'secret_env = "{s.upper()}_SECRET"\n' if s in ("feishu", "dingtalk", "webhook") else "")
+        + 'report_url = "https://reports.example.com/{year}/{repo_name}/{date}.html"\n'
+        for s in ("feishu", "dingtalk", "wecom", "slack", "discord", "webhook")
+    )
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(f"""
+[[publish]]
+type = "files"
+directory = "{tmp_path / "site"}"
+formats = ["md", "json"]
+
+[[publish]]
+type = "github-contents"
+repository = "acme/reports"
+api_url = "{github.url}"
+backoff = 0.01
+
+[[publish]]
+type = "github-issue"
+repository = "acme/reports"
+api_url = "{github.url}"
+backoff = 0.01
+
+{chat}
+[[publish]]
+type = "email"
+host = "127.0.0.1"
+port = {smtp.port}
+ca_file = "{base.cert}"
+username = "reports"
+password_env = "SMTP_PASSWORD"
+sender = "bot@example.com"
+recipients = ["team@example.com"]
+timeout = 5
+""")
+    yield World(base.repo, tmp_path, base.data, config, env, github, hooks, smtp)
+    smtp.stop()
+    hooks.stop()
+    github.stop()
+
+
+def assert_no_canary(*texts: str) -> None:
+    for text in texts:
+        for canary in [*CANARIES.values(), HOOK]:
+            assert canary not in text
+
+
+def everything_written(world: World) -> str:
+    chunks = []
+    for path in [*world.tmp.rglob("*"), *world.data.rglob("*")]:
+        if path.is_file() and path.suffix in (".md", ".json", ".sqlite3", ".sqlite3-wal", ""):
+            chunks.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(chunks)
+
+
+def test_report_publish_everywhere_then_publish_again_is_idempotent(world: World) -> None:
+    first = run(
+        *world.args("report", "--publish", "--summary-json", str(world.tmp / "s1.json")), env=world.env
+    )
+    assert first.returncode == 0, first.stderr
+    rows = json.loads((world.tmp / "s1.json").read_text())["publish"]
+    assert [(r["publisher"], r["status"]) for r in rows] == [
+        ("files", "ok"), ("github-contents", "ok"), ("github-issue", "ok"), ("feishu", "ok"), ("dingtalk", "ok"),
+        ("wecom", "ok"), ("slack", "ok"), ("discord", "ok"), ("webhook", "ok"), ("email", "ok"),
+    ], rows  # fmt: skip
+    assert world.hooks.violations == []
+    assert {k: len(v) for k, v in world.hooks.received.items()} == {
+        "feishu": 1, "dingtalk": 1, "wecom": 1, "slack": 1, "discord": 1, "generic": 1}  # fmt: skip
+    assert len(world.smtp.received) == 1
+    assert (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.md").is_file()
+    assert [c["path"] for c in world.github.commits] == [f"reports/2026/sglang/{DATE}.md"]
+    assert world.github.commits[0]["message"] == f"Report: sglang - {DATE}"
+    assert len(world.github.issues["acme/reports"]) == 1
+    assert "✓ publish slack sgl-project/sglang 2026-01-19: ok" in first.stderr
+
+    again = run(*world.args("publish", "--summary-json", str(world.tmp / "s2.json")), env=world.env)
+    assert again.returncode == 0, again.stderr
+    rows = {r["publisher"]: r for r in json.loads((world.tmp / "s2.json").read_text())["publish"]}
+    assert rows["github-contents"]["status"] == "skipped" and "unchanged" in rows["github-contents"]["detail"]
+    assert rows["github-issue"]["status"] == "skipped" and rows["files"]["status"] == "skipped"
+    assert len(world.github.commits) == 1  # no second commit
+    assert len(world.github.issues["acme/reports"]) == 1  # no second issue
+    assert_no_canary(first.stdout, first.stderr, again.stdout, again.stderr, everything_written(world))
+
+
+def test_one_server_down_others_succeed_exit_code_partial(world: World) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    env = world.env | {"SLACK_URL": f"http://127.0.0.1:{dead}/services/T/B/{HOOK}"}
+    result = run(*world.args("publish", "--summary-json", str(world.tmp / "s3.json")), env=env)
+    assert result.returncode == 8, result.stderr
+    rows = {r["publisher"]: r for r in json.loads((world.tmp / "s3.json").read_text())["publish"]}
+    assert rows["slack"]["status"] == "failed" and "cannot reach http://127.0.0.1" in rows["slack"]["detail"]
+    assert all(r["status"] in ("ok", "skipped") for name, r in rows.items() if name != "slack")
+    assert {k: len(v) for k, v in world.hooks.received.items()} == {
+        "feishu": 1, "dingtalk": 1, "wecom": 1, "discord": 1, "generic": 1}  # fmt: skip
+    assert len(world.smtp.received) == 1 and len(world.github.commits) == 1
+    assert "✗ publish slack" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("dailydiff: error: 1 of 10 publish step(s) failed (slack)")
+    assert_no_canary(result.stdout, result.stderr, (world.tmp / "s3.json").read_text())
+
+
+def test_everything_down_is_exit_7_and_secrets_stay_out(world: World) -> None:
+    env = {k: "wrong-" + v for k, v in world.env.items() if k in CANARIES}
+    env = world.env | env | {f"{s}_URL": f"http://127.0.0.1:1/x/{HOOK}" for s in
+                             ("FEISHU", "DINGTALK", "WECOM", "SLACK", "DISCORD", "WEBHOOK")}  # fmt: skip
+    result = run(
+        *world.args("publish", "--only", "github-issue", "--only", "slack", "--only", "email"), env=env
+    )
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.count("✗ publish") == 3
+    assert "HTTP 401" in result.stderr and "refused the login" in result.stderr
+    assert_no_canary(result.stdout, result.stderr)
+
+
+def test_dry_run_prints_and_sends_nothing(world: World) -> None:
+    result = run(*world.args("publish", "--dry-run"), env=world.env)
+    assert result.returncode == 0, result.stderr
+    assert (world.hooks.received, world.github.requests, world.smtp.received) == ({}, [], [])
+    assert not (world.tmp / "site").exists()
+    for name in ("files", "github-contents", "github-issue", "feishu", "slack", "email"):
+        assert f"== {name} ({name}) ==" in result.stdout
+    assert '"msgtype": "markdown"' in result.stdout and "to the URL in $SLACK_URL" in result.stdout
+    assert_no_canary(result.stdout, result.stderr)
+
+
+def test_missing_report_and_unknown_type(world: World) -> None:
+    missing = run("publish", str(world.repo), "--date", "2026-01-10", "--data-dir", str(world.data),
+                  "--config", str(world.config), env=world.env)  # fmt: skip
+    assert missing.returncode == 7
+    assert missing.stderr.startswith(
+        "dailydiff: error: no stored zh report of sgl-project/sglang for 2026-01-10"
+    )
+    bad = world.tmp / "bad.toml"
+    bad.write_text('[[publish]]\ntype = "slak"\nurl_env = "X"\n')
+    result = run(*world.args("publish")[:-1], str(bad), env=world.env)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "unknown type 'slak'; valid types: files, github-contents, github-issue, feishu" in result.stderr
+
+
+def test_report_publish_without_publishers_is_a_usage_error(world: World, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    result = run("report", str(world.repo), "--date", DATE, "--data-dir", str(world.data), "--config", str(empty),
+                 "--publish", env={})  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "dailydiff: error: --publish needs [[publish]] entries in the settings — add some to dailydiff.toml"
+    )

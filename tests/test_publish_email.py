@@ -1,0 +1,93 @@
+"""Email through a local aiosmtpd server: STARTTLS and implicit TLS, AUTH, multipart HTML + text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
+from dailydiff.publish.email import markdown_to_html
+from dailydiff.publish.options import PublishEntry
+from dailydiff.publish.registry import build_publishers, publish_report
+from dailydiff.render import RENDERERS
+from publish_reports import make_report
+from smtp_server import SmtpServer, make_certificate
+
+PASSWORD = "smtp-canary-pass-42"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def smtp(certificate: tuple[Path, Path]) -> Iterator[SmtpServer]:
+    server = SmtpServer(*certificate, password=PASSWORD).start()
+    yield server
+    server.stop()
+
+
+def send(server: SmtpServer, cert: Path, password: str = PASSWORD, **extra: Any) -> PublishResult:
+    entry = TypeAdapter(PublishEntry).validate_python({
+        "type": "email", "host": "127.0.0.1", "port": server.port, "ca_file": str(cert), "username": "reports",
+        "password_env": "SMTP_PASSWORD", "sender": "dailydiff <bot@example.com>",
+        "recipients": ["a@example.com", "b@example.com"], "timeout": 5,
+        "report_url": "https://r.example.com/{date}.html", **extra,
+    })  # fmt: skip
+    secrets = Secrets({"SMTP_PASSWORD": password})
+    report = make_report(4, high_every=2)
+    return publish_report(report, Rendered(report, RENDERERS), build_publishers([entry], secrets), secrets)[0]
+
+
+def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path]) -> None:
+    result = send(smtp, certificate[0])
+    assert result.status is Status.OK and "sent to 2 recipient(s)" in result.detail, result
+    (envelope,) = smtp.received
+    assert envelope.recipients == ["a@example.com", "b@example.com"] and smtp.logins == ["reports"]
+    message = envelope.message
+    assert message["Subject"] == "[dailydiff] sgl-project/sglang 2026-01-27: 4 commits, 2 high"
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    report = make_report(4, high_every=2)
+    assert (
+        plain.startswith(RENDERERS["md"](report)[:200]) and "https://r.example.com/2026-01-27.html" in plain
+    )
+    assert "<table style=" in html and '<h1 style="' in html and "<style" not in html
+    assert "<script" not in html and "<b>bold</b>" not in html and "&lt;b&gt;bold" in html
+    assert 'href="javascript' not in html
+
+
+def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
+    server = SmtpServer(*certificate, password=PASSWORD, implicit_tls=True).start()
+    try:
+        result = send(server, certificate[0], security="ssl")
+    finally:
+        server.stop()
+    assert result.status is Status.OK, result
+    assert len(server.received) == 1
+
+
+def test_wrong_password_fails_without_the_password(smtp: SmtpServer, certificate: tuple[Path, Path]) -> None:
+    result = send(smtp, certificate[0], password="wrong-canary-pw")
+    assert result.status is Status.FAILED and "refused the login" in result.detail
+    assert "wrong-canary-pw" not in result.detail and smtp.received == []
+
+
+def test_untrusted_certificate_is_refused(smtp: SmtpServer, certificate: tuple[Path, Path]) -> None:
+    result = send(smtp, certificate[0], ca_file="")
+    assert result.status is Status.FAILED and "TLS" in result.detail
+    assert smtp.received == []
+
+
+def test_markdown_to_html_escapes_raw_html_and_styles_inline() -> None:
+    html = markdown_to_html(
+        "# T\n\n<img src=x onerror=alert(1)> **b**\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n"
+    )
+    assert "<img" not in html and "&lt;img" in html
+    assert '<td style="' in html and '<th style="' in html and "<strong>b</strong>" in html

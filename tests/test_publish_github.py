@@ -1,0 +1,155 @@
+"""GitHub publishers against the fake Contents/Issues API: create, update, idempotence, big bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from dailydiff.models import DayReport
+from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
+from dailydiff.publish.github import blob_sha
+from dailydiff.publish.options import PublishEntry
+from dailydiff.publish.registry import build_publishers, publish_report
+from dailydiff.render import RENDERERS
+from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
+from publish_reports import make_report
+
+TOKEN = "ghp-canary-token-5e5e"
+TARGET = "acme/reports"
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHubPublish]:
+    server = FakeGitHubPublish(token=TOKEN).start()
+    yield server
+    server.stop()
+
+
+def publish(
+    github: FakeGitHubPublish, report: DayReport, entry: dict[str, Any], token: str = TOKEN
+) -> PublishResult:
+    data = {"repository": TARGET, "api_url": github.url, "backoff": 0.01, **entry}
+    secrets = Secrets({"GITHUB_TOKEN": token})
+    publishers = build_publishers([TypeAdapter(PublishEntry).validate_python(data)], secrets)
+    return publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+
+
+def test_blob_sha_matches_git() -> None:
+    assert blob_sha(b"Hello world") == "70c379b63ffa0795fdbfbc128e5a2818397b7ef8"  # git hash-object
+
+
+def test_contents_create_then_unchanged_then_update(github: FakeGitHubPublish) -> None:
+    report = make_report(4)
+    entry = {"type": "github-contents", "formats": ["md", "json"]}
+    first = publish(github, report, entry)
+    assert first.status is Status.OK, first
+    md_path, json_path = "reports/2026/sglang/2026-01-27.md", "reports/2026/sglang/2026-01-27.json"
+    assert github.file_text(TARGET, md_path) == RENDERERS["md"](report)
+    assert github.file_text(TARGET, json_path) == RENDERERS["json"](report)
+    assert [c["message"] for c in github.commits] == ["Report: sglang - 2026-01-27"] * 2
+    assert [c["path"] for c in github.commits] == [md_path, json_path]
+
+    again = publish(github, report, entry)
+    assert again.status is Status.SKIPPED and "unchanged" in again.detail
+    assert len(github.commits) == 2  # publishing the same day twice makes no second commit
+
+    changed = make_report(6)
+    third = publish(github, changed, {"type": "github-contents"})
+    assert third.status is Status.OK and "updated" in third.detail
+    assert len(github.commits) == 3 and github.file_text(TARGET, md_path) == RENDERERS["md"](changed)
+    puts = [t for m, t in github.requests if m == "PUT"]
+    assert len(puts) == 3
+
+
+def test_contents_branch_template_committer_and_enterprise_prefix(github: FakeGitHubPublish) -> None:
+    github.files[(TARGET, "reports", "daily/sgl-project_sglang/2026-01-27.md")] = b"old"
+    result = publish(github, make_report(3), {
+        "type": "github-contents", "api_url": github.url + "/api/v3", "branch": "reports",
+        "path_template": "daily/{repo}/{date}.{ext}", "message_template": "docs: {repo} {date} ({total} commits)",
+        "committer_name": "Report Bot", "committer_email": "bot@example.com",
+    })  # fmt: skip
+    assert result.status is Status.OK and "updated" in result.detail
+    assert github.commits[-1]["branch"] == "reports"
+    assert github.commits[-1]["message"] == "docs: sgl-project/sglang 2026-01-27 (3 commits)"
+    assert github.commits[-1]["committer"] == {"name": "Report Bot", "email": "bot@example.com"}
+    assert all(target.startswith("/api/v3/repos/acme/reports/") for _, target in github.requests)
+
+
+def test_contents_bad_token_fails_without_leaking_it(github: FakeGitHubPublish) -> None:
+    result = publish(github, make_report(2), {"type": "github-contents"}, token="ghp-wrong-canary-123")
+    assert result.status is Status.FAILED
+    assert "HTTP 401" in result.detail and "GITHUB_TOKEN" in result.detail
+    assert "ghp-wrong-canary-123" not in result.detail
+
+
+def test_contents_retries_a_5xx(github: FakeGitHubPublish) -> None:
+    github.script = [(502, {}), (429, {"Retry-After": "0"})]
+    result = publish(github, make_report(2), {"type": "github-contents"})
+    assert result.status is Status.OK and len(github.commits) == 1
+
+
+def test_issue_created_once_then_updated_never_duplicated(github: FakeGitHubPublish) -> None:
+    for i in range(130):  # other issues and a PR, so the day's issue must be found on a later page
+        github.add_issue(TARGET, f"other {i}", "unrelated", pull_request=i == 5)
+    report = make_report(4)
+    entry = {"type": "github-issue", "labels": ["dailydiff", "sglang"]}
+    first = publish(github, report, entry)
+    assert first.status is Status.OK and "created issue #131" in first.detail
+    issue = github.issues[TARGET][-1]
+    assert issue["title"] == "Daily report: sgl-project/sglang - 2026-01-27"
+    assert [label["name"] for label in issue["labels"]] == ["dailydiff", "sglang"]
+    assert issue["body"].startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")
+    assert RENDERERS["md"](report) in issue["body"]
+
+    for _ in range(130):  # the day's issue is now buried under newer ones
+        github.add_issue(TARGET, "newer", "x")
+    again = publish(github, report, entry)
+    assert again.status is Status.SKIPPED and "#131 unchanged" in again.detail
+    changed = publish(github, make_report(5), entry)
+    assert changed.status is Status.OK and "updated issue #131" in changed.detail
+    ours = [i for i in github.issues[TARGET] if "dailydiff:report" in (i["body"] or "")]
+    assert len(ours) == 1 and "本日共 5 个提交" in ours[0]["body"]
+    assert sum(1 for m, t in github.requests if m == "POST" and t.endswith("/issues")) == 1
+
+
+def big_report() -> DayReport:
+    report = make_report(400, high_every=1)
+    assert len(RENDERERS["md"](report)) > 2 * BODY_LIMIT
+    return report
+
+
+def test_issue_over_the_limit_continues_in_comments_and_stays_single(github: FakeGitHubPublish) -> None:
+    report = big_report()
+    result = publish(github, report, {"type": "github-issue"})
+    assert result.status is Status.OK and "comment(s)" in result.detail, result
+    (issue,) = github.issues[TARGET]
+    comments = github.comments[(TARGET, issue["number"])]
+    assert len(comments) >= 2
+    pieces = [issue["body"], *(c["body"] for c in comments)]
+    assert all(len(p.encode("utf-16-le")) // 2 <= BODY_LIMIT for p in pieces)
+    markdown = RENDERERS["md"](report)
+    # every line of the report is in exactly the pieces, in order
+    joined = "\n".join(pieces)
+    for line in markdown.splitlines()[:: max(1, len(markdown.splitlines()) // 200)]:
+        assert line in joined
+    again = publish(github, report, {"type": "github-issue"})
+    assert again.status is Status.SKIPPED
+    assert len(github.issues[TARGET]) == 1 and len(github.comments[(TARGET, issue["number"])]) == len(
+        comments
+    )
+    smaller = publish(github, make_report(3), {"type": "github-issue"})
+    assert smaller.status is Status.OK
+    assert github.comments[(TARGET, issue["number"])] == []  # stale continuation comments are removed
+
+
+def test_issue_over_the_limit_trimmed_with_a_link(github: FakeGitHubPublish) -> None:
+    result = publish(github, big_report(), {"type": "github-issue", "overflow": "trim",
+                                            "report_url": "https://r.example.com/{date}.html"})  # fmt: skip
+    assert result.status is Status.OK
+    (issue,) = github.issues[TARGET]
+    assert len(issue["body"].encode("utf-16-le")) // 2 <= BODY_LIMIT
+    assert issue["body"].rstrip().endswith("[full report](https://r.example.com/2026-01-27.html)*")
+    assert github.comments.get((TARGET, issue["number"]), []) == []

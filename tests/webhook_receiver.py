@@ -1,0 +1,258 @@
+"""A local webhook receiver that plays Feishu/Lark, DingTalk, WeCom, Slack, Discord and a generic JSON
+endpoint on 127.0.0.1. It checks each payload's shape, the service's size limits and signatures —
+computed here from the services' published algorithms, independently of dailydiff's code — and answers
+the way each service does (errors in a 200 body for Feishu, DingTalk and WeCom)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LIMITS = {
+    "feishu_body_bytes": 20 * 1024,
+    "dingtalk_text_bytes": 20000,
+    "wecom_content_bytes": 4096,
+    "slack_blocks": 50,
+    "slack_section_chars": 3000,
+    "slack_header_chars": 150,
+    "slack_text_chars": 40000,
+    "discord_content_chars": 2000,
+}
+
+
+@dataclass
+class WebhookReceiver:
+    feishu_secret: str = ""
+    dingtalk_secret: str = ""
+    webhook_secret: str = ""
+    received: dict[str, list[Any]] = field(default_factory=dict)
+    raw: dict[str, list[bytes]] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    script: dict[str, list[int]] = field(default_factory=dict)  # statuses to answer first, per service
+    retry_after: str = "1"
+    hits: dict[str, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> WebhookReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, body = receiver.handle(self.path, dict(self.headers), raw)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def urls(self, token: str = "tok3n") -> dict[str, str]:
+        return {
+            "feishu": f"{self.base}/feishu/open-apis/bot/v2/hook/{token}",
+            "dingtalk": f"{self.base}/dingtalk/robot/send?access_token={token}",
+            "wecom": f"{self.base}/wecom/cgi-bin/webhook/send?key={token}",
+            "slack": f"{self.base}/slack/services/T000/B000/{token}",
+            "discord": f"{self.base}/discord/api/webhooks/123/{token}",
+            "webhook": f"{self.base}/generic/{token}",
+        }
+
+    # checking -------------------------------------------------------------------------------------
+
+    def handle(self, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(target)
+        service = parts.path.split("/")[1]
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        with self._lock:
+            self.hits.setdefault(service, []).append(time.monotonic())
+            scripted = self.script.get(service)
+            if scripted:
+                status = scripted.pop(0)
+                extra = {"Retry-After": self.retry_after} if status == 429 else {}
+                return status, extra, b"scripted"
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            return self._reject(service, "body is not JSON")
+        check = getattr(self, f"_check_{service}", None)
+        problem = check(payload, raw, query, headers) if check else f"unknown service {service}"
+        if problem:
+            return self._reject(service, problem)
+        with self._lock:
+            self.received.setdefault(service, []).append(payload)
+            self.raw.setdefault(service, []).append(raw)
+        return self._accept(service)
+
+    def _accept(self, service: str) -> tuple[int, dict[str, str], bytes]:
+        if service == "feishu":
+            return 200, {}, b'{"code":0,"msg":"success","data":{}}'
+        if service in ("dingtalk", "wecom"):
+            return 200, {}, b'{"errcode":0,"errmsg":"ok"}'
+        if service == "slack":
+            return 200, {}, b"ok"
+        if service == "discord":
+            return 204, {}, b""
+        return 200, {}, b'{"ok":true}'
+
+    def _reject(self, service: str, problem: str) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.violations.append(f"{service}: {problem}")
+        if service == "feishu":
+            return 200, {}, json.dumps({"code": 19021, "msg": problem}).encode()
+        if service in ("dingtalk", "wecom"):
+            return 200, {}, json.dumps({"errcode": 310000, "errmsg": problem}).encode()
+        if service == "slack":
+            return 400, {}, b"invalid_blocks"
+        return 400, {}, json.dumps({"message": problem}).encode()
+
+    def _check_feishu(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        if len(raw) > LIMITS["feishu_body_bytes"]:
+            return f"request body {len(raw)} bytes over 20K"
+        if self.feishu_secret:
+            timestamp, sign = payload.get("timestamp"), payload.get("sign")
+            if not timestamp or not sign or abs(time.time() - int(timestamp)) > 3600:
+                return "missing or stale timestamp/sign"
+            # Feishu's published algorithm: HMAC-SHA256 keyed with "timestamp\nsecret", empty message, base64.
+            key = f"{timestamp}\n{self.feishu_secret}".encode()
+            expected = base64.b64encode(hmac.new(key, digestmod=hashlib.sha256).digest()).decode()
+            if not hmac.compare_digest(sign, expected):
+                return "sign match fail"
+        if payload.get("msg_type") != "post":
+            return "msg_type must be post"
+        posts = payload.get("content", {}).get("post", {})
+        if not posts:
+            return "content.post missing"
+        for post in posts.values():
+            if not isinstance(post.get("title"), str) or not isinstance(post.get("content"), list):
+                return "post needs title and content"
+            for paragraph in post["content"]:
+                for element in paragraph:
+                    if element.get("tag") not in ("text", "a", "at", "img") or not isinstance(
+                        element.get("text"), str
+                    ):
+                        return f"bad element {element}"
+                    if element["tag"] == "a" and not str(element.get("href", "")).startswith(
+                        ("http://", "https://")
+                    ):
+                        return "link without http(s) href"
+        return None
+
+    def _check_dingtalk(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        if not query.get("access_token"):
+            return "access_token missing"
+        if self.dingtalk_secret:
+            timestamp, sign = query.get("timestamp", ""), query.get("sign", "")
+            if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > 3600 * 1000:
+                return "timestamp missing or over an hour off"
+            # DingTalk's published algorithm: HMAC-SHA256(secret, "timestamp\nsecret"), base64, URL-encoded
+            # (parse_qs has decoded it already).
+            to_sign = f"{timestamp}\n{self.dingtalk_secret}".encode()
+            expected = base64.b64encode(
+                hmac.new(self.dingtalk_secret.encode(), to_sign, hashlib.sha256).digest()
+            )
+            if not hmac.compare_digest(sign.encode(), expected):
+                return "sign not match"
+        if payload.get("msgtype") != "markdown":
+            return "msgtype must be markdown"
+        markdown = payload.get("markdown", {})
+        if not markdown.get("title") or not markdown.get("text"):
+            return "markdown.title and markdown.text are required"
+        if len(markdown["text"].encode()) > LIMITS["dingtalk_text_bytes"]:
+            return "markdown.text too long"
+        return None
+
+    def _check_wecom(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        if not query.get("key"):
+            return "invalid webhook url, key missing"
+        if payload.get("msgtype") != "markdown":
+            return "msgtype must be markdown"
+        content = payload.get("markdown", {}).get("content", "")
+        if not content:
+            return "markdown.content missing"
+        if len(content.encode()) > LIMITS["wecom_content_bytes"]:
+            return f"markdown.content exceed max length 4096 ({len(content.encode())})"
+        return None
+
+    def _check_slack(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        blocks = payload.get("blocks")
+        if not isinstance(payload.get("text"), str) or len(payload["text"]) > LIMITS["slack_text_chars"]:
+            return "text missing or too long"
+        if not isinstance(blocks, list) or not blocks or len(blocks) > LIMITS["slack_blocks"]:
+            return "blocks missing or more than 50"
+        for block in blocks:
+            text = block.get("text", {})
+            if block.get("type") == "header":
+                if (
+                    text.get("type") != "plain_text"
+                    or not 0 < len(text.get("text", "")) <= LIMITS["slack_header_chars"]
+                ):
+                    return "header text must be plain_text of at most 150 characters"
+            elif block.get("type") == "section":
+                if (
+                    text.get("type") != "mrkdwn"
+                    or not 0 < len(text.get("text", "")) <= LIMITS["slack_section_chars"]
+                ):
+                    return "section text must be mrkdwn of 1..3000 characters"
+            else:
+                return f"unexpected block {block.get('type')}"
+        return None
+
+    def _check_discord(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        content = payload.get("content")
+        if not isinstance(content, str) or not content:
+            return "Cannot send an empty message"
+        if len(content) > LIMITS["discord_content_chars"]:
+            return "content: Must be 2000 or fewer in length."
+        if payload.get("allowed_mentions") != {"parse": []}:
+            return "allowed_mentions must disable pings"
+        return None
+
+    def _check_generic(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        if self.webhook_secret:
+            given = {k.lower(): v for k, v in headers.items()}.get("x-dailydiff-signature", "")
+            expected = "sha256=" + hmac.new(self.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(given, expected):
+                return "bad signature"
+        return None
