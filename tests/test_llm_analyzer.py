@@ -364,3 +364,15 @@ def test_a_failing_run_does_not_replace_a_better_report(repo: Path, fake: FakeLL
     day = outcome.days[0]
     assert day.gated and day.kept_previous
     assert day.report.analyzer == "llm:fake-model" and day.report.stats.fallback == 0
+
+
+def test_every_request_fits_the_configured_context(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
+    from dailydiff.analysis.budget import estimate_messages
+
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, context_window=1800, output_tokens=400,
+                                             max_output_tokens=800))  # fmt: skip
+    assert_complete(outcome.reports[0], md, failed=0)
+    for request in fake.requests:
+        assert estimate_messages(request.messages) + request.body["max_tokens"] <= 1800
+    big = next(rc for rc in outcome.reports[0].commits if rc.title.startswith("feat"))
+    assert big.analysis is not None and any("scheduler.py" in f for f in big.analysis.unseen_files)
