@@ -52,6 +52,30 @@ class GitSettings(_Section):
     max_patch_bytes: int
 
 
+class GitHubSettings(_Section):
+    api_url: str
+    token_env: str
+    branch: str
+    api_version: str
+    per_page: int = Field(ge=1, le=100)
+    concurrency: int = Field(ge=1, le=64)
+    max_rate_limit_wait: float = Field(ge=0)
+    max_retries: int = Field(ge=0, le=20)
+    retry_base_delay: float = Field(ge=0)
+    connect_timeout: float = Field(gt=0)
+    read_timeout: float = Field(gt=0)
+    pull_requests: bool
+    pr_body_chars: int = Field(ge=0)
+    max_patch_bytes: int = Field(ge=1)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://api.github.com or https://HOST/api/v3")
+        return value.rstrip("/")
+
+
 class AnalysisSettings(_Section):
     analyzer: Literal["heuristic", "llm", "auto"]
     max_failure_ratio: float
@@ -160,6 +184,7 @@ class Settings(_Section):
     data_dir: str
     report: ReportSettings
     git: GitSettings
+    github: GitHubSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
     llm: LLMSettings

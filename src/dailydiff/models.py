@@ -93,6 +93,9 @@ class FileChange(_Frozen):
     binary: bool = False
     generated: bool = False  # lockfiles, generated, vendored or minified files
     patch_truncated: bool = False
+    # A text file whose patch the source could not provide (too large for the API and absent from the
+    # commit's diff): analysers list it as unseen instead of treating it as reviewed.
+    patch_missing: bool = False
 
 
 class PullRequest(_Frozen):

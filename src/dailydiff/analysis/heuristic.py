@@ -298,6 +298,7 @@ class HeuristicAnalyzer:
             importance=score.level,
             importance_reason=self._reason(score, facts, lang),
             summary=self._summary(facts, lang, short=depth is Level.LOW),
+            unseen_files=[f.path for f in commit.files if f.patch_missing],
         )
         if depth is Level.LOW:
             return analysis

@@ -13,6 +13,7 @@ from ..config import Settings
 from ..errors import SourceError
 from ..models import Commit, Window
 from .git import GitSource, is_git_url
+from .github import GitHubSource, open_github
 
 
 class CommitSource(Protocol):
@@ -47,8 +48,8 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
     )
 
 
-# name -> opener; the GitHub source registers itself here when it is available.
-SOURCES: dict[str, OpenSource] = {"git": _open_git}
+# name -> opener
+SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": open_github}
 
 
 def source_kind(spec: str) -> str:
@@ -75,4 +76,12 @@ def open_source(
     return opener(spec, settings, options or SourceOptions(), store)
 
 
-__all__ = ["SOURCES", "CommitSource", "GitSource", "SourceOptions", "open_source", "source_kind"]
+__all__ = [
+    "SOURCES",
+    "CommitSource",
+    "GitHubSource",
+    "GitSource",
+    "SourceOptions",
+    "open_source",
+    "source_kind",
+]

@@ -1,0 +1,391 @@
+"""Commits from GitHub over the REST API.
+
+List the branch's commits in the window (``since``/``until``, pages followed by their ``Link`` header),
+then, concurrently and bounded by ``[github] concurrency``, each commit's detail (files come 300 per page,
+up to 3,000), the commit's diff when a file has no ``patch``, and its pull request. A commit's detail and
+diff never change, so they are cached for good; lists are revalidated with ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from ..config import GitHubSettings
+from ..errors import DailyDiffError, SourceError
+from ..models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
+from ..paths import is_generated
+from ..store import Store
+from .github_diff import DiffSection, split_diff
+from .github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from . import SourceOptions
+
+log = logging.getLogger("dailydiff.github")
+
+MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
+TOKEN_ENV_DEFAULTS = ("DAILYDIFF_GITHUB_TOKEN", "GITHUB_TOKEN")
+_STATUS = {
+    "added": FileStatus.ADDED,
+    "removed": FileStatus.REMOVED,
+    "modified": FileStatus.MODIFIED,
+    "renamed": FileStatus.RENAMED,
+    "copied": FileStatus.COPIED,
+    "changed": FileStatus.CHANGED,
+    "unchanged": FileStatus.CHANGED,
+}
+_SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
+_MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+
+T = TypeVar("T")
+
+
+def web_base(api_url: str) -> str:
+    """The web host of an API: api.github.com → github.com, https://HOST/api/v3 → https://HOST."""
+    parts = urlsplit(api_url.rstrip("/"))
+    host = parts.netloc
+    if host == "api.github.com":
+        return "https://github.com"
+    if host.startswith("api.") and parts.path in ("", "/"):
+        host = host[4:]  # GitHub Enterprise Cloud with data residency: api.HOST → HOST
+    return f"{parts.scheme}://{host}"
+
+
+def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | None:
+    names = (settings.token_env,) if settings.token_env else TOKEN_ENV_DEFAULTS
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+@dataclass
+class GitHubSource:
+    repo: str  # owner/name
+    settings: GitHubSettings
+    branch: str = ""
+    token: str | None = field(default=None, repr=False)
+    store: Store | None = None
+    repo_url: str | None = None
+    last_counts: RequestCounts | None = field(default=None, repr=False)
+
+    kind = "github"
+
+    def __post_init__(self) -> None:
+        if self.repo_url is None:
+            self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
+
+    def commits(self, window: Window) -> list[Commit]:
+        return _run(lambda: self._fetch(window))
+
+    # fetching --------------------------------------------------------------------------------------
+
+    async def _fetch(self, window: Window) -> list[Commit]:
+        http = GitHubHttp(self.settings, self.repo, self.branch, self.token, self.store)
+        self.last_counts = http.counts
+        try:
+            try:
+                items = await self._list(http, window)
+            except _MALFORMED as exc:
+                raise _malformed(http, exc) from None
+            # Every commit at once: the client bounds the requests in flight ([github] concurrency).
+            results = await asyncio.gather(
+                *(self._commit(http, item) for item in items), return_exceptions=True
+            )
+        finally:
+            await http.aclose()
+        done = [r for r in results if isinstance(r, Commit)]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
+            if self.store is not None and done:
+                self.store.save_commits(done)
+            first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
+            if isinstance(first, _MALFORMED):
+                first = _malformed(http, first)
+            if isinstance(first, DailyDiffError):
+                raise type(first)(
+                    f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
+                ) from None
+            raise first
+        log.info(
+            "github %s: %d commits, %d requests (%d answered 304), %d from cache",
+            self.repo, len(done), http.counts.sent, http.counts.not_modified, http.counts.cache_hits,
+        )  # fmt: skip
+        return done
+
+    def _api(self, path: str, **params: str) -> str:
+        url = f"{self.settings.api_url}/repos/{self.repo}{path}"
+        return f"{url}?{urlencode(params)}" if params else url
+
+    async def _list(self, http: GitHubHttp, window: Window) -> list[dict[str, Any]]:
+        params = {
+            "since": _iso(window.start),
+            "until": _iso(window.end),
+            "per_page": str(self.settings.per_page),
+        }
+        if self.branch:
+            params["sha"] = self.branch
+        url: str | None = self._api("/commits", **params)
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while url:
+            page = await http.get(url)
+            for item in page.json():
+                committed = _time(item["commit"]["committer"]["date"])
+                # until is inclusive on GitHub; the window is [start, end).
+                if window.start <= committed < window.end and item["sha"] not in seen:
+                    seen.add(item["sha"])
+                    items.append(item)
+            url = page.link("next")
+        return items
+
+    async def _commit(self, http: GitHubHttp, item: dict[str, Any]) -> Commit:
+        sha = item["sha"]
+        committed_at = _time(item["commit"]["committer"]["date"])
+
+        async def no_detail() -> tuple[dict[str, Any], list[FileChange]]:
+            return item, []
+
+        async def no_pr() -> None:
+            return None
+
+        # A merge brings its parents' changes, which are reported with them (as the git source does):
+        # its files are not fetched, only the pull request it merged.
+        is_merge = len(item.get("parents") or []) > 1
+        (detail, changes), pr = await asyncio.gather(
+            no_detail() if is_merge else self._detail(http, sha),
+            self._pull_request(http, sha, item["commit"]["message"], committed_at)
+            if self.settings.pull_requests
+            else no_pr(),
+        )
+        data = detail["commit"]
+        stats = detail.get("stats") or {}
+        return Commit(
+            repo=self.repo,
+            sha=sha,
+            parents=[p["sha"] for p in detail.get("parents", [])],
+            author=_person(data["author"], detail.get("author")),
+            committer=_person(data["committer"], detail.get("committer")),
+            authored_at=_time(data["author"]["date"]),
+            committed_at=_time(data["committer"]["date"]),
+            message=data["message"],
+            url=detail.get("html_url") or f"{self.repo_url}/commit/{sha}",
+            branches=[self.branch or "HEAD"],
+            stats=Stats(
+                additions=int(stats.get("additions", sum(c.additions for c in changes))),
+                deletions=int(stats.get("deletions", sum(c.deletions for c in changes))),
+                files=len(changes),
+            ),
+            files=changes,
+            pr=pr,
+        )
+
+    async def _detail(self, http: GitHubHttp, sha: str) -> tuple[dict[str, Any], list[FileChange]]:
+        url: str | None = self._api(f"/commits/{sha}")
+        detail: dict[str, Any] = {}
+        files: list[dict[str, Any]] = []
+        for _ in range(MAX_FILE_PAGES):
+            if url is None:
+                break
+            page = await http.get(url, immutable=True)
+            data = page.json()
+            detail = detail or data
+            files += data.get("files") or []
+            url = page.link("next")
+        if url is not None or len(files) >= MAX_FILE_PAGES * 300:
+            log.warning(
+                "%s %s: GitHub lists at most 3,000 files of a commit; the report has the first %d",
+                self.repo, sha[:7], len(files),
+            )  # fmt: skip
+        return detail, await self._files(http, sha, files)
+
+    async def _files(self, http: GitHubHttp, sha: str, files: list[dict[str, Any]]) -> list[FileChange]:
+        limit = self.settings.max_patch_bytes
+        # A file without `patch` is binary, empty, a pure rename, or too large for the API: the commit's
+        # diff tells which, and holds the hunks of a too-large file.
+        needs_diff = [f for f in files if f.get("patch") is None and not _pure_rename(f)]
+        sections: dict[str, DiffSection] | None = {}
+        if needs_diff:
+            try:
+                response = await http.get(
+                    self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
+                )
+                status = response.status
+            except ServerError:  # a diff too slow to generate: its files stay unseen, the run goes on
+                status = 0
+            sections = split_diff(response.text()) if status == 200 else None
+            if sections is None:
+                log.warning("%s %s: no diff from GitHub (%d)", self.repo, sha[:7], status)
+        changes: list[FileChange] = []
+        for f in files:
+            path = f["filename"]
+            patch: str | None = f.get("patch")
+            binary = missing = False
+            if patch is None and _pure_rename(f):
+                patch = ""
+            elif patch is None:
+                section = sections.get(path) if sections is not None else None
+                if section is None:
+                    # Lines changed that nobody can show us: the analysers list the file as unseen. (With
+                    # no changed lines there is nothing to review: binary, empty or mode-only.)
+                    missing = bool(f.get("additions") or f.get("deletions"))
+                elif section.binary:
+                    binary = True
+                else:
+                    patch = section.hunks
+            patch, truncated = _clip(patch, limit)
+            changes.append(
+                FileChange(
+                    path=path,
+                    previous_path=f.get("previous_filename"),
+                    status=_STATUS.get(str(f.get("status")), FileStatus.MODIFIED),
+                    additions=int(f.get("additions", 0)),
+                    deletions=int(f.get("deletions", 0)),
+                    patch=patch,
+                    binary=binary,
+                    generated=is_generated(path),
+                    patch_truncated=truncated,
+                    patch_missing=missing,
+                )
+            )
+        return changes
+
+    async def _pull_request(
+        self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
+    ) -> PullRequest | None:
+        title = message.split("\n", 1)[0]
+        match = _SQUASH_RE.search(title) or _MERGE_PR_RE.match(title)
+        if match:
+            response = await http.get(self._api(f"/pulls/{match.group(1)}"), immutable=_closed, allow=(404,))
+            if response.status == 200:
+                return self._pr(response.json())
+        # GitHub links a pushed commit to its pull request asynchronously: an empty answer is final only
+        # once the commit is a day old; until then it is revalidated.
+        settled = dt.datetime.now(dt.UTC) - committed_at > dt.timedelta(days=1)
+        response = await http.get(
+            self._api(f"/commits/{sha}/pulls"),
+            immutable=lambda r: settled or r.body.strip() not in (b"", b"[]"),
+            allow=(404, 422),
+        )
+        if response.status != 200:
+            return None
+        pulls = [p for p in response.json() if isinstance(p, dict)]
+        chosen = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
+        chosen = (
+            chosen or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
+        )
+        return self._pr(chosen) if chosen else None
+
+    def _pr(self, data: dict[str, Any]) -> PullRequest:
+        body = _HTML_COMMENT_RE.sub("", str(data.get("body") or "")).replace("\r\n", "\n").strip()
+        if len(body) > self.settings.pr_body_chars:
+            body = body[: self.settings.pr_body_chars].rstrip() + "…"
+        number = int(data["number"])
+        return PullRequest(
+            number=number,
+            title=str(data.get("title") or ""),
+            body=body,
+            labels=[
+                str(label.get("name", "")) for label in data.get("labels") or [] if isinstance(label, dict)
+            ],
+            url=data.get("html_url") or f"{self.repo_url}/pull/{number}",
+        )
+
+
+_MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def _malformed(http: GitHubHttp, exc: BaseException) -> SourceError:
+    return SourceError(
+        f"unexpected answer from the GitHub API at {http.host} ({type(exc).__name__}: {str(exc)[:80]})",
+        "check that [github] api_url / DAILYDIFF_GITHUB_API_URL points at a GitHub REST API",
+    )
+
+
+def _closed(response: ApiResponse) -> bool:
+    """A closed pull request is settled enough to keep; an open one is revalidated."""
+    try:
+        return response.json().get("state") == "closed"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _pure_rename(f: dict[str, Any]) -> bool:
+    return f.get("status") in ("renamed", "copied") and not f.get("changes") and not f.get("additions")
+
+
+def _clip(patch: str | None, limit: int) -> tuple[str | None, bool]:
+    if patch is None or len(patch.encode()) <= limit:
+        return patch, False
+    clipped = patch.encode()[:limit].decode("utf-8", errors="ignore")
+    return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+
+
+def _person(data: dict[str, Any], account: dict[str, Any] | None) -> Person:
+    login = account.get("login") if isinstance(account, dict) else None
+    return Person(name=data.get("name") or "", email=data.get("email") or "", login=login)
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine from sync code, also when the caller already runs an event loop (web app)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(make())
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="dailydiff-github")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
+    repo = spec.removeprefix("github:")
+    if options.all_branches:
+        raise SourceError(
+            "--all-branches is not supported for GitHub repositories", "use --branch NAME, or a clone"
+        )
+    if options.name and options.name != repo:
+        raise SourceError(
+            f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
+        )
+    return GitHubSource(
+        repo=repo,
+        settings=settings.github,
+        branch=options.branch or settings.github.branch,
+        token=find_token(settings.github, os.environ),
+        store=store if isinstance(store, Store) else None,
+    )
+
+
+__all__ = ["GitHubSource", "find_token", "open_github", "web_base"]

@@ -1,0 +1,327 @@
+"""The GitHub REST client under the GitHub source: conditional requests against the store's HTTP cache,
+rate limits (primary and secondary), retries with jittered backoff, and one clear error per failure.
+
+Only the response's status, body and a few response headers are cached, keyed by the Accept header and
+the URL: never a request header, so the token cannot reach the store. The token lives in one header of
+the client and is never logged or put in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from .. import __version__
+from ..config import GitHubSettings
+from ..errors import SourceError
+from ..store import CachedResponse, Store
+
+log = logging.getLogger("dailydiff.github")
+
+JSON = "application/vnd.github+json"
+DIFF = "application/vnd.github.diff"
+_KEPT_HEADERS = ("etag", "last-modified", "link", "content-type")
+_LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimitError(SourceError):
+    """The rate limit is spent and resets later than we may wait."""
+
+
+class ServerError(SourceError):
+    """5xx answers or connection errors, still failing after every retry."""
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    from_cache: bool = False
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def link(self, rel: str) -> str | None:
+        for url, name in _LINK_RE.findall(self.headers.get("link", "")):
+            if name == rel:
+                return str(url)
+        return None
+
+
+@dataclass
+class RequestCounts:
+    sent: int = 0
+    not_modified: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+
+
+@dataclass
+class GitHubHttp:
+    """One client per run. ``repo`` and ``branch`` only shape error messages."""
+
+    settings: GitHubSettings
+    repo: str
+    branch: str = ""
+    token: str | None = field(default=None, repr=False)
+    cache: Store | None = None
+    sleep: Sleep = asyncio.sleep
+    counts: RequestCounts = field(default_factory=RequestCounts)
+
+    def __post_init__(self) -> None:
+        headers = {
+            "User-Agent": f"dailydiff/{__version__}",
+            "X-GitHub-Api-Version": self.settings.api_version,
+        }
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        timeout = httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        limits = httpx2.Limits(max_connections=self.settings.concurrency + 2)
+        self._client = httpx2.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+        api = urlsplit(self.settings.api_url)
+        self._origin = (api.scheme, api.netloc)
+        self.host = api.netloc
+        self._blocked_until = 0.0
+        self._block_reason = ""
+        self._slots = asyncio.Semaphore(self.settings.concurrency)  # requests in flight
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # public ----------------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = JSON,
+        immutable: bool | Callable[[ApiResponse], bool] = False,
+        allow: tuple[int, ...] = (),
+    ) -> ApiResponse:
+        """GET ``url``: from the cache when immutable, else conditionally. Statuses in ``allow`` are
+        returned to the caller instead of raised."""
+        self._check_origin(url)
+        key = f"GET {accept} {url}"
+        cached = self.cache.http_get(key) if self.cache is not None else None
+        if cached is not None and cached.immutable:
+            self.counts.cache_hits += 1
+            log.debug("cache hit %s", url)
+            return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
+        headers = {"Accept": accept}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        response = await self._send(url, headers, allow)
+        if response.status == 304 and cached is not None:
+            self.counts.not_modified += 1
+            return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
+        if response.status == 200 and self.cache is not None:
+            keep = immutable(response) if callable(immutable) else immutable
+            etag = response.headers.get("etag")
+            if keep or etag:
+                self.cache.http_put(
+                    key,
+                    CachedResponse(
+                        status=200,
+                        headers=response.headers,
+                        body=response.body,
+                        etag=etag,
+                        last_modified=response.headers.get("last-modified"),
+                        immutable=keep,
+                    ),
+                )
+        return response
+
+    # sending ---------------------------------------------------------------------------------------
+
+    async def _send(self, url: str, headers: dict[str, str], allow: tuple[int, ...]) -> ApiResponse:
+        failures = 0  # 5xx and connection errors
+        limited = 0  # rate-limit answers
+        while True:
+            started = time.monotonic()
+            try:
+                async with self._slots:
+                    # The gate is checked with a slot held: a request queued for a slot while another one
+                    # hit a limit must not go out before the wait.
+                    await self._wait_for_gate()
+                    started = time.monotonic()
+                    raw = await self._client.get(url, headers=headers)
+            except httpx2.TransportError as exc:
+                failures += 1
+                reason = type(exc).__name__
+                if failures > self.settings.max_retries:
+                    raise ServerError(
+                        f"cannot reach the GitHub API at {self.host} ({reason}) after {failures} attempts",
+                        "check the network and [github] api_url / DAILYDIFF_GITHUB_API_URL; fetched commits are kept",
+                    ) from None
+                await self._backoff(failures, f"{reason} on {_path(url)}")
+                continue
+            self.counts.sent += 1
+            kept = {k: raw.headers[k] for k in _KEPT_HEADERS if k in raw.headers}
+            response = ApiResponse(raw.status_code, kept, raw.content)
+            log.debug("GET %s -> %d (%.0f ms)", url, raw.status_code, (time.monotonic() - started) * 1000)
+            self._note_rate_limit(raw.headers)
+            status = raw.status_code
+            if status in (200, 304) or status in allow:
+                return response
+            if status in (403, 429) and self._is_rate_limited(raw.headers, response):
+                limited += 1
+                if limited > self.settings.max_retries + 2:
+                    raise self._rate_limit_error("GitHub kept answering that the rate limit is exceeded")
+                self._block_for_limit(raw.headers, limited)
+                self.counts.retries += 1
+                continue
+            if status >= 500:
+                failures += 1
+                if failures > self.settings.max_retries:
+                    raise ServerError(
+                        f"the GitHub API at {self.host} answered {status} {_message(response)} "
+                        f"{failures} times for {_path(url)}",
+                        "GitHub may be having trouble; run again later (fetched commits are kept)",
+                    )
+                await self._backoff(failures, f"{status} on {_path(url)}")
+                continue
+            raise self._status_error(status, response, url)
+
+    async def _backoff(self, attempt: int, what: str) -> None:
+        base = self.settings.retry_base_delay * (2 ** (attempt - 1))
+        delay = base * (0.5 + random.random() / 2)  # equal jitter: never zero, never in lockstep
+        log.info("retrying after %s in %.2fs", what, delay)
+        self.counts.retries += 1
+        await self.sleep(delay)
+
+    # rate limits -----------------------------------------------------------------------------------
+
+    def _is_rate_limited(self, headers: httpx2.Headers, response: ApiResponse) -> bool:
+        if "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0":
+            return True
+        return "rate limit" in _message(response).lower()
+
+    def _note_rate_limit(self, headers: httpx2.Headers) -> None:
+        """A response that spends the last request closes the gate until the reset, before any 403."""
+        if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
+            reset = _to_float(headers["x-ratelimit-reset"])
+            if reset is not None:
+                self._close_gate(reset + 1.0, "primary")
+
+    def _block_for_limit(self, headers: httpx2.Headers, attempt: int) -> None:
+        now = time.time()
+        retry_after = _to_float(headers.get("retry-after", ""))
+        if retry_after is not None:
+            self._close_gate(now + max(retry_after, 0.0), "secondary")
+            log.warning("GitHub secondary rate limit: waiting %.0fs (retry-after)", retry_after)
+        elif headers.get("x-ratelimit-remaining") == "0":
+            reset = _to_float(headers.get("x-ratelimit-reset", "")) or now
+            # A reset already past but still refused: the clocks disagree, wait a little longer each time.
+            self._close_gate(max(reset + 1.0, now + attempt), "primary")
+        else:
+            # Secondary limit without retry-after: GitHub asks for at least a minute, then exponential.
+            self._close_gate(now + 60.0 * 2 ** (attempt - 1), "secondary")
+
+    def _close_gate(self, until: float, reason: str) -> None:
+        if until > self._blocked_until:
+            self._blocked_until = until
+            self._block_reason = reason
+
+    async def _wait_for_gate(self) -> None:
+        while True:
+            wait = self._blocked_until - time.time()
+            if wait <= 0:
+                return
+            if wait > self.settings.max_rate_limit_wait:
+                raise self._rate_limit_error("")
+            log.warning("GitHub %s rate limit: waiting %.1fs", self._block_reason, wait)
+            self.counts.waited_seconds += wait
+            await self.sleep(wait)
+
+    def _rate_limit_error(self, detail: str) -> RateLimitError:
+        until = dt.datetime.fromtimestamp(max(self._blocked_until, time.time()), dt.UTC)
+        minutes = max(1, round((until.timestamp() - time.time()) / 60))
+        kind = "secondary rate limit" if self._block_reason == "secondary" else "rate limit"
+        return RateLimitError(
+            detail
+            or f"the GitHub API {kind} is spent until {until:%Y-%m-%d %H:%M} UTC (in about {minutes} min), "
+            f"longer than [github] max_rate_limit_wait ({self.settings.max_rate_limit_wait:.0f}s)",
+            f"run the same command again after {until:%H:%M} UTC; what was fetched is stored and not requested "
+            "again (a token in GITHUB_TOKEN raises the limit)",
+        )
+
+    # errors ----------------------------------------------------------------------------------------
+
+    def _status_error(self, status: int, response: ApiResponse, url: str) -> SourceError:
+        message = _message(response)
+        if status == 401:
+            return SourceError(
+                f"GitHub rejected the token (401 {message or 'Bad credentials'})",
+                "check the token in GITHUB_TOKEN / DAILYDIFF_GITHUB_TOKEN (or the variable named by "
+                "[github] token_env); public repositories need no token",
+            )
+        if status == 404:
+            return SourceError(
+                f"repository {self.repo} not found on {self.host}, or it is private",
+                "check the owner/name; for a private repository set GITHUB_TOKEN to a token that can read it",
+            )
+        if status == 409:
+            return SourceError(f"{self.repo} is an empty repository (no commits yet)", "push a commit first")
+        if status == 422:
+            what = (
+                f"branch {self.branch!r} not found in {self.repo}"
+                if self.branch
+                else f"{self.repo}: {message}"
+            )
+            return SourceError(
+                f"GitHub refused the request: {what} (422)", "check --branch / [github] branch"
+            )
+        if status == 403:
+            return SourceError(
+                f"GitHub refused access to {self.repo} (403 {message})",
+                "check that the token may read this repository (contents: read)",
+            )
+        return SourceError(f"GitHub answered {status} {message} for {_path(url)}", "run again later")
+
+    def _check_origin(self, url: str) -> None:
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != self._origin:
+            # Never send the token to another host, whatever a Link header says.
+            raise SourceError(
+                f"the GitHub API pointed to another host ({parts.netloc})", "check [github] api_url"
+            )
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _message(response: ApiResponse) -> str:
+    """The API's error message, made safe for a one-line error (untrusted text)."""
+    try:
+        data = json.loads(response.body)
+        text = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    return _CONTROL_RE.sub(" ", text).strip()[:200]
+
+
+def _to_float(value: str) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
