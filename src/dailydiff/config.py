@@ -111,6 +111,58 @@ class ScoringSettings(_Section):
     security_words: float
 
 
+class ModelProfile(_Section):
+    """Per-model limits and prices; unset fields take the [llm] defaults."""
+
+    context_window: int | None = None
+    output_tokens: int | None = None
+    max_output_tokens: int | None = None
+    input_price: float | None = None
+    output_price: float | None = None
+
+
+class LLMSettings(_Section):
+    base_url: str
+    model: str
+    api_key_env: str
+    response_mode: Literal["json_schema", "json_object"]
+    concurrency: int
+    max_retries: int
+    rate_limit_retries: int
+    retry_backoff: float
+    connect_timeout: float
+    read_timeout: float
+    temperature: float
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"]
+    escalation: bool
+    overview: bool
+    prompts_dir: str
+    context_window: int
+    output_tokens: int
+    max_output_tokens: int
+    input_price: float
+    output_price: float
+    models: dict[str, ModelProfile] = {}
+
+    @field_validator("concurrency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    def profile(self, model: str | None = None) -> ModelProfile:
+        """The limits and prices of ``model`` (default: the configured model), defaults filled in."""
+        own = self.models.get(model or self.model, ModelProfile())
+        return ModelProfile(
+            context_window=own.context_window or self.context_window,
+            output_tokens=own.output_tokens or self.output_tokens,
+            max_output_tokens=own.max_output_tokens or self.max_output_tokens,
+            input_price=self.input_price if own.input_price is None else own.input_price,
+            output_price=self.output_price if own.output_price is None else own.output_price,
+        )
+
+
 class SiteSettings(_Section):
     output_dir: str
     title: str
@@ -136,6 +188,7 @@ class Settings(_Section):
     github: GitHubSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
+    llm: LLMSettings
     publish: list[PublishEntry] = Field(default_factory=list)
     site: SiteSettings
     run: RunSettings

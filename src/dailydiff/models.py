@@ -222,6 +222,7 @@ class Overview(_Frozen):
     highlights: list[str] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)
     producer: str = "heuristic"
+    usage: Usage = Field(default_factory=Usage)  # tokens and cost of the overview call, if any
 
 
 class Window(_Frozen):

@@ -23,6 +23,7 @@ from .models import (
     Commit,
     DayReport,
     Level,
+    Overview,
     ReportCommit,
     ReportStats,
     RunSummary,
@@ -116,7 +117,8 @@ def build_day(
     deeper = [
         AnalysisRequest(commit=r.commit, score=r.score, depth=results[r.commit.sha].importance or r.depth)
         for r in requests
-        if results[r.commit.sha].status is AnalysisStatus.OK
+        if getattr(analyzer, "escalates", True)
+        and results[r.commit.sha].status is AnalysisStatus.OK
         and results[r.commit.sha].importance is not None
         and results[r.commit.sha].importance.rank > r.depth.rank  # type: ignore[union-attr]
     ]
@@ -125,10 +127,9 @@ def build_day(
 
     watched = {c.sha: matching_topics(c, watch) for c in ordered}
     report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha), watched[c.sha]) for c in ordered]
-    overview = (
-        analyzer.overview(report_commits, language) if report_commits else heuristic.overview([], language)
-    )
-    stats = _stats(report_commits)
+    overview, fresh = _overview(analyzer, heuristic, report_commits, store, source.repo, date, language)
+    stats = _stats(report_commits, overview)
+    run_usage = summary.usage + overview.usage if fresh else summary.usage
     run = RunSummary(
         fetched=len(ordered),
         analysed=summary.analysed,
@@ -136,9 +137,9 @@ def build_day(
         fallback=stats.fallback,
         failed=stats.failed,
         failures=summary.failures,
-        prompt_tokens=summary.usage.prompt_tokens,
-        completion_tokens=summary.usage.completion_tokens,
-        cost=summary.usage.cost,
+        prompt_tokens=run_usage.prompt_tokens,
+        completion_tokens=run_usage.completion_tokens,
+        cost=run_usage.cost,
         duration_seconds=round(time.monotonic() - started, 3),
     )
     report = DayReport(
@@ -205,15 +206,47 @@ def _analyse(
             # Keep the failed attempt (raw text included) for inspection, then stand in with the rules.
             store.save_analysis(repo, request.commit.sha, analysis)
             spent = analysis.usage  # the tokens the failed attempt cost still count
+            raw = analysis.raw  # an unparsed answer is shown, marked, under the fallback analysis
             analysis = fallback_analysis(
                 heuristic, request.commit, request.score, request.depth, language, reason
             )
-            analysis = analysis.model_copy(update={"usage": spent})
+            analysis = analysis.model_copy(update={"usage": spent, "raw": raw})
         results[request.commit.sha] = analysis
         done += 1
         progress("analyse", done, total)
 
     analyzer.analyse_many(missing, language, on_result)
+
+
+def _overview(
+    analyzer: Analyzer,
+    heuristic: HeuristicAnalyzer,
+    commits: list[ReportCommit],
+    store: Store,
+    repo: str,
+    date: dt.date,
+    language: str,
+) -> tuple[Overview, bool]:
+    """The day overview, and whether it was made now. The stored report's overview is reused when it came
+    from this analyser over the very same analyses (a re-run makes no call)."""
+    if not commits:
+        return heuristic.overview([], language), True
+    previous = store.get_report(repo, date, language)
+    if (
+        previous is not None
+        and previous.overview.producer == analyzer.name
+        and _same_analyses(previous, commits)
+    ):
+        return previous.overview, False
+    return analyzer.overview(commits, language), True
+
+
+def _same_analyses(previous: DayReport, commits: list[ReportCommit]) -> bool:
+    def key(rcs: Sequence[ReportCommit]) -> list[tuple[str, str, str]]:
+        return [(rc.sha, rc.analysis.fingerprint, rc.analysis.status.value) if rc.analysis else (rc.sha, "", "")
+                for rc in rcs]  # fmt: skip
+
+    return key(previous.commits) == key(commits)
 
 
 def _report_commit(commit: Commit, score: Score, analysis: Analysis | None, watch: list[str]) -> ReportCommit:
@@ -226,8 +259,8 @@ def _report_commit(commit: Commit, score: Score, analysis: Analysis | None, watc
     return ReportCommit.model_validate(data)
 
 
-def _stats(commits: Sequence[ReportCommit]) -> ReportStats:
-    usage = Usage()
+def _stats(commits: Sequence[ReportCommit], overview: Overview | None = None) -> ReportStats:
+    usage = overview.usage if overview is not None else Usage()
     counts = {level: 0 for level in Level}
     failed = fallback = heuristic = unparsed = merges = 0
     for rc in commits:

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 
 from ..config import Settings
 from ..errors import ConfigError
 from .base import AnalysisRequest, Analyzer, OnResult
 from .heuristic import HeuristicAnalyzer, heuristic_overview
+from .llm import LLMAnalyzer
 
 AnalyzerFactory = Callable[[Settings], Analyzer]
 
-ANALYZERS: dict[str, AnalyzerFactory] = {"heuristic": lambda settings: HeuristicAnalyzer()}
+
+def api_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """The LLM API key, read from the environment variable named in config (never from config itself)."""
+    return (os.environ if environ is None else environ).get(settings.llm.api_key_env, "").strip()
 
 
-def llm_configured(settings: Settings) -> bool:
-    """Whether an LLM endpoint is configured; the LLM analyser replaces this when it is available."""
-    return False
+def llm_configured(settings: Settings, environ: Mapping[str, str] | None = None) -> bool:
+    """A model is named, and there is an endpoint to ask: a base URL, or a key for the default (OpenAI)."""
+    return bool(settings.llm.model) and bool(settings.llm.base_url or api_key(settings, environ))
+
+
+def _make_llm(settings: Settings) -> Analyzer:
+    if not settings.llm.model:
+        raise ConfigError(
+            "no LLM model is configured",
+            "set llm.model (or DAILYDIFF_LLM_MODEL), or use --analyzer heuristic",
+        )
+    return LLMAnalyzer(settings.llm, api_key(settings))
+
+
+ANALYZERS: dict[str, AnalyzerFactory] = {"heuristic": lambda settings: HeuristicAnalyzer(), "llm": _make_llm}
 
 
 def make_analyzer(name: str, settings: Settings) -> Analyzer:
@@ -33,7 +50,9 @@ __all__ = [
     "AnalysisRequest",
     "Analyzer",
     "HeuristicAnalyzer",
+    "LLMAnalyzer",
     "OnResult",
     "heuristic_overview",
+    "llm_configured",
     "make_analyzer",
 ]

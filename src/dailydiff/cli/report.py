@@ -241,5 +241,16 @@ def _print_summary(outcome: RangeOutcome, written: list[Path]) -> None:
         if r.run.prompt_tokens:
             line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}, ${r.run.cost:.4f}"
         stderr.print(line, markup=False)
+        for reason, count in _reasons(r.run.failures)[:3]:
+            stderr.print(f"  {count} × {reason}", markup=False)
     if written:
         stderr.print(f"wrote {len(written)} file(s) under {written[0].parents[2]}", markup=False)
+
+
+def _reasons(failures: list[str]) -> list[tuple[str, int]]:
+    """Failure reasons ("<sha>: <reason>") grouped, most frequent first."""
+    counts: dict[str, int] = {}
+    for failure in failures:
+        reason = failure.split(": ", 1)[-1]
+        counts[reason] = counts.get(reason, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])

@@ -1,0 +1,229 @@
+"""Building prompts from the templates in ``prompts/`` (pure apart from reading the template files).
+
+Every prompt is checked against the model's context: prompt estimate + answer allowance never exceeds
+the configured context window (the diff is shrunk until it fits, the list of omitted files is shortened,
+and a prompt that still cannot fit is an error, not a request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from ..models import ChangeType, Level, ReportCommit
+from .base import AnalysisRequest
+from .budget import DiffSelection, Omitted, clip_text, estimate_messages, estimate_tokens, select_diff
+from .schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+
+TEMPLATE_NAMES = ("analyse.system", "analyse.user", "repair", "overview.system", "overview.user")
+OMITTED_LISTED = 30  # omitted files named in the prompt (all of them go to unseen_files)
+PATH_CHARS = 160
+
+
+_OUR_TAGS = re.compile(r"<(/?)(commit_message|pull_request|diff)\b", re.I)
+
+
+def inert(text: object) -> str:
+    """Untrusted text with our own delimiter tags defused, so a commit cannot close its data block."""
+    return _OUR_TAGS.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", str(text))
+
+
+class PromptTooLarge(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[dict[str, str]]
+    max_tokens: int  # the answer allowance
+    tokens: int  # estimated prompt tokens
+    selection: DiffSelection
+
+
+def safety_margin(context_window: int) -> int:
+    return max(64, context_window // 50)
+
+
+def _short(path: str) -> str:
+    return path if len(path) <= PATH_CHARS else "…" + path[-(PATH_CHARS - 1) :]
+
+
+class PromptBook:
+    def __init__(self, prompts_dir: str = "") -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if prompts_dir:
+            loaders.append(jinja2.FileSystemLoader(prompts_dir))
+        loaders.append(jinja2.PackageLoader("dailydiff", "analysis/prompts"))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+        self.env.filters["inert"] = inert
+        self._hashes: dict[str, str] = {}
+
+    def _render(self, name: str, language: str, **context: Any) -> str:
+        lang = language if language in ("zh", "en") else "en"
+        return self.env.get_template(f"{name}.{lang}.j2").render(**context).strip()
+
+    def template_hash(self, language: str) -> str:
+        """Changes whenever any template of this language (or the schema version) changes."""
+        if language not in self._hashes:
+            digest = hashlib.sha256(f"schema:{SCHEMA_VERSION}".encode())
+            for name in TEMPLATE_NAMES:
+                lang = language if language in ("zh", "en") else "en"
+                source, _, _ = self.env.loader.get_source(self.env, f"{name}.{lang}.j2")  # type: ignore[union-attr]
+                digest.update(name.encode() + b"\0" + source.encode())
+            self._hashes[language] = digest.hexdigest()[:12]
+        return self._hashes[language]
+
+    # commit analysis ---------------------------------------------------------------------------
+
+    def analysis_prompt(
+        self,
+        request: AnalysisRequest,
+        depth: Level,
+        language: str,
+        mode: str,
+        context_window: int,
+        max_tokens: int,
+    ) -> Prompt:
+        commit = request.commit
+        available = context_window - max_tokens - safety_margin(context_window)
+        if available <= 0:
+            raise PromptTooLarge(
+                f"an answer allowance of {max_tokens} tokens leaves no room in {context_window}"
+            )
+        schema = answer_schema(depth)
+        system = self._render(
+            "analyse.system", language, repo=commit.repo, depth=depth.value, mode=mode,
+            change_types=[ct.value for ct in ChangeType], schema_json=json.dumps(schema, ensure_ascii=False),
+        )  # fmt: skip
+        pr: dict[str, Any] | None = None
+        if commit.pr is not None:
+            pr = {
+                "number": commit.pr.number,
+                "title": clip_text(commit.pr.title, 200),
+                "labels": [label[:60] for label in commit.pr.labels[:10]],
+                "body": clip_text(commit.pr.body, available // 10),
+            }
+        fixed: dict[str, Any] = {
+            "repo": commit.repo,
+            "repo_context": clip_text(request.repo_context, 200),
+            "sha": commit.sha,
+            "author": commit.author.name[:100],
+            "committed_at": commit.committed_at.isoformat(),
+            "files_total": commit.stats.files or len(commit.files),
+            "additions": commit.stats.additions,
+            "deletions": commit.stats.deletions,
+            "score": f"{request.score.score:g}",
+            "level": request.score.level.value,
+            "reasons": [clip_text(r, 60) for r in request.score.reasons[:8]],
+            "message": clip_text(commit.message.strip(), available // 8),
+            "pr": pr,
+        }
+        diff_budget = (
+            available - estimate_tokens(system) - estimate_tokens(json.dumps(fixed, ensure_ascii=False))
+        )
+        listed = OMITTED_LISTED
+        # Shrink until it fits: the diff first, then the list of omitted files, then the message and PR text.
+        for _ in range(24):
+            selection = select_diff(commit.files, diff_budget)
+            user = self._render("analyse.user", language, **fixed, **_diff_context(selection, listed))
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            tokens = estimate_messages(messages)
+            if tokens <= available:
+                return Prompt(messages, max_tokens, tokens, selection)
+            over = tokens - available + 32
+            if diff_budget > 0:
+                diff_budget = max(0, diff_budget - over)
+            elif listed > 5:
+                listed = 5
+            elif estimate_tokens(fixed["message"]) > 40 or (pr and estimate_tokens(pr["body"]) > 0):
+                fixed["message"] = clip_text(
+                    fixed["message"], max(40, estimate_tokens(fixed["message"]) - over)
+                )
+                if pr:
+                    pr["body"] = clip_text(pr["body"], estimate_tokens(pr["body"]) // 2)
+                    pr["title"] = clip_text(pr["title"], 40)
+            elif listed > 0:
+                listed = 0  # the count of files not seen stays in the prompt
+            else:
+                break
+        raise PromptTooLarge(f"the commit's text alone needs more than {available} prompt tokens")
+
+    def repair_messages(
+        self, prompt: Prompt, reply_text: str, error: str, language: str, mode: str, context_window: int
+    ) -> list[dict[str, str]]:
+        """The prompt, the failed answer and the validation error; the answer is clipped to fit."""
+        note = self._render("repair", language, error=error[:300], mode=mode)
+        room = context_window - prompt.max_tokens - safety_margin(context_window) - prompt.tokens
+        room -= estimate_tokens(note) + 2 * 8
+        previous = clip_text(reply_text, max(0, room))
+        return [
+            *prompt.messages,
+            {"role": "assistant", "content": previous or "(empty)"},
+            {"role": "user", "content": note},
+        ]
+
+    # day overview ------------------------------------------------------------------------------
+
+    def overview_messages(
+        self,
+        commits: Sequence[ReportCommit],
+        language: str,
+        mode: str,
+        context_window: int,
+        max_tokens: int,
+        type_labels: dict[str, str],
+    ) -> list[dict[str, str]]:
+        analysed = [rc for rc in commits if rc.analysis is not None and not rc.is_merge]
+        ranked = sorted(analysed, key=lambda rc: (-rc.level.rank, -rc.score.score))
+        repo = commits[0].repo if commits else ""
+        system = self._render(
+            "overview.system", language, repo=repo, mode=mode,
+            schema_json=json.dumps(OVERVIEW_SCHEMA, ensure_ascii=False),
+        )  # fmt: skip
+        available = context_window - max_tokens - safety_margin(context_window)
+        rows: list[dict[str, str]] = []
+        for rc in ranked:
+            assert rc.analysis is not None
+            rows.append(
+                {
+                    "level": rc.level.value,
+                    "types": "/".join(type_labels.get(ct.value, ct.value) for ct in rc.analysis.change_types),
+                    "title": clip_text(rc.title, 80, "…"),
+                    "summary": clip_text(" ".join(rc.analysis.summary.split()), 120, "…"),
+                }
+            )
+        while True:
+            user = self._render(
+                "overview.user", language, total=len(analysed), commits=rows,
+                left_out=len(analysed) - len(rows),
+            )  # fmt: skip
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            if estimate_messages(messages) <= available or not rows:
+                break
+            rows = rows[: max(0, len(rows) * 3 // 4)]
+        if estimate_messages(messages) > available:
+            raise PromptTooLarge("the overview prompt does not fit the context window")
+        return messages
+
+
+def _diff_context(selection: DiffSelection, listed: int) -> dict[str, Any]:
+    omitted = [Omitted(_short(o.path), o.reason) for o in selection.omitted]
+    return {
+        "blocks": selection.blocks,
+        "omitted": omitted[:listed],
+        "omitted_total": len(omitted),
+        "omitted_more": max(0, len(omitted) - listed),
+    }

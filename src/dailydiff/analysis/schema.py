@@ -1,0 +1,262 @@
+"""The answer the model must give, per depth: its JSON Schema, and parsing with small repairs.
+
+Pure. ``parse_answer`` strips ``<think>…</think>`` and code fences, repairs small damage (trailing
+commas, Python literals, raw newlines in strings, labels instead of identifiers) and validates; it never
+completes a cut-off answer (unbalanced braces stay an error).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..models import CHANGE_TYPE_LABELS, ChangeType, Level
+
+SCHEMA_VERSION = 1
+MAX_ITEMS = 6
+MAX_TEXT = 4000
+
+_TEXT = {"type": "string"}
+_LIST = {"type": "array", "items": {"type": "string"}}
+
+FIELDS_BY_DEPTH: dict[Level, tuple[str, ...]] = {
+    Level.LOW: ("change_types", "importance", "importance_reason", "summary"),
+    Level.MEDIUM: ("change_types", "importance", "importance_reason", "summary", "impact", "recommendations"),
+    Level.HIGH: (
+        "change_types", "importance", "importance_reason", "summary", "impact", "insights", "risks",
+        "recommendations",
+    ),
+}  # fmt: skip
+
+_PROPERTIES: dict[str, dict[str, Any]] = {
+    "change_types": {
+        "type": "array",
+        "items": {"type": "string", "enum": [ct.value for ct in ChangeType]},
+        "description": "One to four change types from the fixed vocabulary, most fitting first.",
+    },
+    "importance": {
+        "type": "string",
+        "enum": [lv.value for lv in Level],
+        "description": "How much this commit matters to the project's users and developers.",
+    },
+    "importance_reason": {**_TEXT, "description": "One sentence: why this importance."},
+    "summary": {**_TEXT, "description": "What the commit changes and why, from the diff and message."},
+    "impact": {**_LIST, "description": "Modules, areas or users affected (up to 6 short items)."},
+    "insights": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["architecture", "performance", "security"],
+        "properties": {
+            "architecture": {**_TEXT, "description": "Architecture impact; empty string if none."},
+            "performance": {**_TEXT, "description": "Performance impact; empty string if none."},
+            "security": {**_TEXT, "description": "Security considerations; empty string if none."},
+        },
+    },
+    "risks": {**_LIST, "description": "Concrete risks visible in the diff (up to 6)."},
+    "recommendations": {**_LIST, "description": "What a reader should check or do (up to 6)."},
+}
+
+OVERVIEW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["highlights", "themes"],
+    "properties": {
+        "highlights": {**_LIST, "description": "3 to 6 highlights of the day, most important first."},
+        "themes": {**_LIST, "description": "1 to 5 themes that run through the day's commits."},
+    },
+}
+
+
+def answer_schema(depth: Level) -> dict[str, Any]:
+    fields = FIELDS_BY_DEPTH[depth]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(fields),
+        "properties": {name: _PROPERTIES[name] for name in fields},
+    }
+
+
+def schema_name(depth: Level) -> str:
+    return f"commit_analysis_{depth.value}_v{SCHEMA_VERSION}"
+
+
+def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, Any]:
+    if mode == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+    return {"type": "json_object"}
+
+
+class AnswerError(ValueError):
+    """The reply is not a valid answer; the message says what is wrong (it is sent back to the model)."""
+
+
+_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.S)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_PY_LITERALS = re.compile(r"(?<=[:\[,\s])(True|False|None)(?=\s*[,}\]])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_wrapping(text: str) -> str:
+    """The reply without reasoning blocks and code fences around the JSON."""
+    text = _THINK.sub("", text)
+    if re.match(r"\s*<think", text, re.I):  # an unterminated reasoning block: nothing after it is an answer
+        return ""
+    fenced = _FENCE.search(text)
+    if fenced and "{" in fenced.group(1):
+        text = fenced.group(1)
+    return text.strip()
+
+
+def _load(text: str) -> Any:
+    body = strip_wrapping(text)
+    start = body.find("{")
+    end = body.rfind("}")
+    if start < 0:
+        raise AnswerError("the reply contains no JSON object")
+    if end < start:
+        raise AnswerError("the JSON object is not closed (the reply looks cut off)")
+    body = body[start : end + 1]
+    try:
+        return json.loads(body, strict=False)
+    except json.JSONDecodeError:
+        pass
+    repaired = _PY_LITERALS.sub(
+        lambda m: {"True": "true", "False": "false", "None": "null"}[m.group(1)], body
+    )
+    repaired = _TRAILING_COMMA.sub(r"\1", repaired)
+    try:
+        return json.loads(repaired, strict=False)
+    except json.JSONDecodeError as exc:
+        raise AnswerError(
+            f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+
+
+_TYPE_ALIASES: dict[str, ChangeType] = {
+    "feat": ChangeType.FEATURE, "feature": ChangeType.FEATURE, "enhancement": ChangeType.FEATURE,
+    "功能增强": ChangeType.FEATURE, "新功能": ChangeType.FEATURE, "功能": ChangeType.FEATURE,
+    "fix": ChangeType.BUGFIX, "bug": ChangeType.BUGFIX, "bugfix": ChangeType.BUGFIX, "bug fix": ChangeType.BUGFIX,
+    "bug修复": ChangeType.BUGFIX, "修复": ChangeType.BUGFIX,
+    "perf": ChangeType.PERFORMANCE, "performance": ChangeType.PERFORMANCE, "性能优化": ChangeType.PERFORMANCE,
+    "refactor": ChangeType.REFACTOR, "重构": ChangeType.REFACTOR,
+    "doc": ChangeType.DOCS, "docs": ChangeType.DOCS, "documentation": ChangeType.DOCS, "文档": ChangeType.DOCS,
+    "test": ChangeType.TEST, "tests": ChangeType.TEST, "测试": ChangeType.TEST,
+    "ci": ChangeType.CI_BUILD, "build": ChangeType.CI_BUILD, "ci_build": ChangeType.CI_BUILD,
+    "ci/build": ChangeType.CI_BUILD, "ci/构建": ChangeType.CI_BUILD, "构建": ChangeType.CI_BUILD,
+    "deps": ChangeType.DEPENDENCY, "dependency": ChangeType.DEPENDENCY, "dependencies": ChangeType.DEPENDENCY,
+    "依赖更新": ChangeType.DEPENDENCY, "config": ChangeType.CONFIG, "configuration": ChangeType.CONFIG,
+    "配置": ChangeType.CONFIG, "security": ChangeType.SECURITY, "安全修复": ChangeType.SECURITY,
+    "安全": ChangeType.SECURITY, "revert": ChangeType.REVERT, "回滚": ChangeType.REVERT,
+    "other": ChangeType.OTHER, "chore": ChangeType.OTHER, "其他": ChangeType.OTHER, "style": ChangeType.OTHER,
+}  # fmt: skip
+for _labels in CHANGE_TYPE_LABELS.values():  # the report's own labels, in every language
+    for _value, _label in _labels.items():
+        if _value in ChangeType._value2member_map_:
+            _TYPE_ALIASES.setdefault(_label.lower(), ChangeType(_value))
+_LEVEL_ALIASES = {
+    "high": Level.HIGH, "高": Level.HIGH, "critical": Level.HIGH, "major": Level.HIGH,
+    "medium": Level.MEDIUM, "中": Level.MEDIUM, "moderate": Level.MEDIUM, "normal": Level.MEDIUM,
+    "low": Level.LOW, "低": Level.LOW, "minor": Level.LOW, "trivial": Level.LOW,
+}  # fmt: skip
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value if v is not None)
+    if isinstance(value, dict):
+        raise AnswerError(f"field {name!r} must be a string, got an object")
+    text = _CONTROL.sub("", str(value)).strip()
+    return text[:MAX_TEXT]
+
+
+def _list(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [line.strip().lstrip("-*•").strip() for line in value.splitlines()]
+    if not isinstance(value, list):
+        raise AnswerError(f"field {name!r} must be a list of strings")
+    items = [_text(v, name) for v in value]
+    return [item for item in items if item][:MAX_ITEMS]
+
+
+def _change_types(value: Any) -> list[ChangeType]:
+    if isinstance(value, str):
+        value = re.split(r"[,/、，;]\s*", value) if value not in _TYPE_ALIASES else [value]
+    if not isinstance(value, list):
+        raise AnswerError("field 'change_types' must be a list of identifiers")
+    found: list[ChangeType] = []
+    for item in value:
+        key = str(item).strip().lower()
+        key = re.sub(r"[（(].*$", "", key).strip()  # "功能增强（新增硬件配置）" → "功能增强"
+        found.append(_TYPE_ALIASES.get(key, ChangeType.OTHER))
+    found = list(dict.fromkeys(found))[:4]
+    if not found:
+        raise AnswerError("field 'change_types' needs at least one identifier")
+    return found
+
+
+def _level(value: Any) -> Level:
+    key = str(value or "").strip().lower()
+    key = re.sub(r"[\s🔴🟡🟢]", "", key) or key
+    level = _LEVEL_ALIASES.get(key)
+    if level is None:
+        raise AnswerError("field 'importance' must be one of: high, medium, low")
+    return level
+
+
+def parse_answer(text: str, depth: Level) -> dict[str, Any]:
+    """The validated fields of an analysis answer at ``depth`` (missing deeper fields are empty)."""
+    data = _load(text)
+    if not isinstance(data, dict):
+        raise AnswerError("the reply must be one JSON object")
+    if len(data) == 1 and isinstance(next(iter(data.values())), dict):
+        data = next(iter(data.values()))  # {"analysis": {...}}
+    missing = [name for name in FIELDS_BY_DEPTH[depth] if name not in data]
+    if missing:
+        raise AnswerError(f"missing field(s): {', '.join(missing)}")
+    fields: dict[str, Any] = {
+        "change_types": _change_types(data["change_types"]),
+        "importance": _level(data["importance"]),
+        "importance_reason": _text(data["importance_reason"], "importance_reason"),
+        "summary": _text(data["summary"], "summary"),
+    }
+    if not fields["summary"]:
+        raise AnswerError("field 'summary' is empty")
+    for name in ("impact", "risks", "recommendations"):
+        if name in FIELDS_BY_DEPTH[depth]:
+            fields[name] = _list(data.get(name), name)
+    if "insights" in FIELDS_BY_DEPTH[depth]:
+        raw = data.get("insights") or {}
+        if isinstance(raw, str):
+            raw = {"architecture": raw}
+        if not isinstance(raw, dict):
+            raise AnswerError("field 'insights' must be an object with architecture, performance, security")
+        fields["insights"] = {
+            k: _text(raw.get(k), f"insights.{k}") for k in ("architecture", "performance", "security")
+        }
+    return fields
+
+
+def parse_overview(text: str) -> dict[str, list[str]]:
+    data = _load(text)
+    if not isinstance(data, dict):
+        raise AnswerError("the reply must be one JSON object")
+    highlights = _list(data.get("highlights"), "highlights")
+    themes = _list(data.get("themes"), "themes")[:5]
+    if not highlights:
+        raise AnswerError("field 'highlights' is empty")
+    return {"highlights": highlights[:6], "themes": themes}
+
+
+def sanitise_raw(text: str, limit: int = 6000) -> str:
+    """Model text kept for the reader when it could not be parsed: no control characters, bounded."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n")).strip()
+    if len(text) > limit:
+        text = text[:limit] + f"\n[… {len(text) - limit} more characters not kept]"
+    return text
