@@ -16,6 +16,7 @@ import yaml
 from dailydiff.config import defaults_text, load_settings
 from dailydiff.scaffold import RUN_COMMAND
 from fake_github import FakeGitHub
+from fake_llm import FakeLLM
 from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff
 
 
@@ -224,4 +225,35 @@ def test_doctor_checks_the_github_token_rate_limit_and_repositories(tmp_path: Pa
     )
     assert "✗ github: token from DAILYDIFF_GITHUB_TOKEN accepted; rate limit 7/5000 left" in low.stdout
     for result in (good, bad, low):
+        assert canary not in result.stdout + result.stderr
+
+
+def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "good", 0, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "good"\nanalyzer = "llm"\n', encoding="utf-8"
+    )
+    canary = "sk-CANARY-0123456789abcdef"
+    with FakeLLM(api_key=canary) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model}
+        good = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                         env={**env, "DAILYDIFF_LLM_API_KEY": canary})  # fmt: skip
+        bad_key = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                            env={**env, "DAILYDIFF_LLM_API_KEY": "sk-wrong-key-000000"})  # fmt: skip
+        bad_model = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                              env={**env, "DAILYDIFF_LLM_API_KEY": canary, "DAILYDIFF_LLM_MODEL": "nope"})  # fmt: skip
+        fake.canned = lambda body: "sure! ok"
+        prose = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False,
+                          env={**env, "DAILYDIFF_LLM_API_KEY": canary})  # fmt: skip
+        asked = [r.body for r in fake.requests]
+    assert good.returncode == 0, good.stdout
+    assert (
+        "✓ llm: fake-model at http://127.0.0.1" in good.stdout
+        and "answered a structured request" in good.stdout
+    )
+    assert asked[0]["response_format"]["type"] in ("json_schema", "json_object")
+    assert bad_key.returncode == 1 and "✗ llm: " in bad_key.stdout and "auth" in bad_key.stdout
+    assert "✗ llm: nope at " in bad_model.stdout and "not_found" in bad_model.stdout
+    assert "did not answer the JSON asked for" in prose.stdout
+    for result in (good, bad_key, bad_model, prose):
         assert canary not in result.stdout + result.stderr

@@ -1,7 +1,7 @@
 """`dailydiff doctor`: checks of a set-up, each giving ✓ or ✗ lines with the fix.
 
 ``CHECKS`` is a plain registry of checks run in order; features add theirs (the GitHub token and rate
-limit live in doctor_github.py; the LLM endpoint's check comes with the LLM analyser). ``REPO_PROBES``
+limit live in doctor_github.py, the LLM endpoint's in doctor_llm.py). ``REPO_PROBES``
 maps a source kind (see sources.source_kind) to a reachability probe for one [[repos]] entry.
 """
 
@@ -162,6 +162,12 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
     return check(ctx)
 
 
+def check_llm(ctx: DoctorContext) -> list[CheckResult]:
+    from .doctor_llm import check_llm as check
+
+    return check(ctx)
+
+
 # source kind -> reachability probe of one [[repos]] entry.
 REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": probe_github}
 
@@ -211,6 +217,7 @@ CHECKS: dict[str, Check] = {
     "data_dir": check_data_dir,
     "github": check_github,  # the token and the remaining rate limit, when a repository is on GitHub
     "repos": check_repos,
+    "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
 }
 
