@@ -27,6 +27,7 @@ from dailydiff.runner import (
 from dailydiff.runner.plan import shard_of
 from dailydiff.store import Store
 from fake_github import FakeGitHub
+from fake_llm import FakeLLM
 from opsfixtures import DAYS, FIRST_DAY, build_workspace, dailydiff, run_args
 from webhook_receiver import WebhookReceiver
 
@@ -322,3 +323,34 @@ def test_stale_temporary_files_of_a_killed_writer_are_removed(tmp_path: Path) ->
     os.utime(other, (two_hours_ago, two_hours_ago))
     remove_stale_temporaries(target)
     assert not old.exists() and young.exists() and other.exists() and target.exists()
+
+
+def test_a_day_with_failed_llm_analyses_is_not_published_and_is_retried(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=1, per_day=2, extra_toml='\n[analysis]\nanalyzer = "llm"\n')
+    args = [
+        "run",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-06",
+        "--output-dir",
+        "out",
+        "--summary-json",
+        "s.json",
+    ]
+    with FakeLLM(fail_always=True) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0"}  # fmt: skip
+        down = dailydiff(*args, cwd=tmp_path, env=env, check=False)
+        summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+        published_while_down = list((tmp_path / "out").rglob("*.*"))
+        fake.fail_always = False
+        up = dailydiff(*args, cwd=tmp_path, env=env, check=False)
+    assert down.returncode == 6, down.stderr  # gated: too many failed analyses
+    assert [d["status"] for d in summary["repos"][0]["days"]] == ["gated", "gated"]
+    assert {p["status"] for d in summary["repos"][0]["days"] for p in d["publish"]} == {"skipped"}
+    assert published_while_down == []
+    assert up.returncode == 0, up.stderr
+    again = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert [d["status"] for d in again["repos"][0]["days"]] == ["built", "built"]
+    assert again["totals"]["analysed"] == 4 and len(list((tmp_path / "out").rglob("*.md"))) == 2

@@ -26,7 +26,6 @@ class DateSpec:
         self.resolve("UTC")  # bad dates fail before any work starts
 
     def resolve(self, tz: str, now: dt.datetime | None = None) -> list[dt.date]:
-        self_first, self_last = self.first, self.last
-        if self_first and self_last:
-            return days(parse_date(self_first, tz, now=now), parse_date(self_last, tz, now=now))
+        if self.first and self.last:
+            return days(parse_date(self.first, tz, now=now), parse_date(self.last, tz, now=now))
         return [parse_date(self.date or "yesterday", tz, now=now)]

@@ -19,7 +19,7 @@ from typing import Any
 from ..analysis import make_analyzer
 from ..errors import DailyDiffError, SourceError
 from ..models import DayReport
-from ..pipeline import DayOutcome, build_reports
+from ..pipeline import DayOutcome, build_reports, failure_ratio
 from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
 from .dates import DateSpec
@@ -182,7 +182,8 @@ def _run(
     result.repo = source.repo
     todo = []
     for date in dates:
-        if not options.force and _delivered(store, publishers, source.repo, date, language, tz):
+        ratio = settings.analysis.max_failure_ratio
+        if not options.force and _delivered(store, publishers, source.repo, date, language, tz, ratio):
             result.days.append(DayResult(date, "up-to-date"))
         else:
             todo.append(date)
@@ -198,10 +199,17 @@ def _run(
 
 
 def _delivered(
-    store: Store, publishers: list[Publisher], repo: str, date: dt.date, language: str, tz: str
+    store: Store,
+    publishers: list[Publisher],
+    repo: str,
+    date: dt.date,
+    language: str,
+    tz: str,
+    max_failure_ratio: float,
 ) -> bool:
-    if not publishers:  # nothing to deliver to: done once the report is stored
-        return store.get_report(repo, date, language) is not None
+    if not publishers:  # nothing to deliver to: done once a report is stored that passed the gate
+        stored = store.get_report(repo, date, language)
+        return stored is not None and failure_ratio(stored) <= max_failure_ratio
     recorded = store.deliveries(repo, date, language)
     for publisher in publishers:
         if isinstance(publisher, TracksItsOwnOutput):
