@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..analysis import make_analyzer
@@ -23,7 +23,7 @@ from ..pipeline import DayOutcome, build_reports, failure_ratio
 from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
 from .dates import DateSpec
-from .plan import RepoJob, redact
+from .plan import RepoJob, redact, share_limits
 from .publishing import Publisher, PublishResult, TracksItsOwnOutput, publishers_for
 
 log = logging.getLogger("dailydiff.run")
@@ -103,6 +103,7 @@ def run_jobs(jobs: list[RepoJob], options: RunOptions, available: list[Publisher
     if not jobs:
         return []
     workers = max(1, min(options.concurrency, len(jobs)))
+    jobs = [replace(job, settings=share_limits(job.settings, workers)) for job in jobs]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dailydiff-repo") as pool:
         futures = [pool.submit(run_job, job, options, available, ids) for job in jobs]
         try:

@@ -85,6 +85,18 @@ def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
     return settings.model_copy(update={"report": report, "git": git, "analysis": analysis})
 
 
+def share_limits(settings: Settings, workers: int) -> Settings:
+    """Requests in flight to one endpoint are shared between the repositories processed at once, so
+    `[llm] concurrency` and `[github] concurrency` bound the whole run, not each repository."""
+    if workers <= 1:
+        return settings
+    llm = settings.llm.model_copy(update={"concurrency": max(1, settings.llm.concurrency // workers)})
+    github = settings.github.model_copy(
+        update={"concurrency": max(1, settings.github.concurrency // workers)}
+    )
+    return settings.model_copy(update={"llm": llm, "github": github})
+
+
 def resolve_source(source: str, base_dir: Path | None) -> str:
     """A relative path in the config means relative to the config file, wherever `run` starts from."""
     if base_dir is None or "://" in source or Path(source).expanduser().is_absolute():
