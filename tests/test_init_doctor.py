@@ -257,3 +257,21 @@ def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> N
     assert "did not answer the JSON asked for" in prose.stdout
     for result in (good, bad_key, bad_model, prose):
         assert canary not in result.stdout + result.stderr
+
+
+def test_init_workflow_only_passes_the_secrets_the_config_names(tmp_path: Path) -> None:
+    body = '[[repos]]\nsource = "a/b"\n\n[[publish]]\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n'
+    (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
+    dailydiff("init", "--workflow-only", cwd=tmp_path)
+    assert (tmp_path / "dailydiff.toml").read_text(encoding="utf-8") == body  # untouched
+    workflow = yaml.safe_load(
+        (tmp_path / ".github" / "workflows" / "dailydiff.yml").read_text(encoding="utf-8")
+    )
+    env = workflow["jobs"]["report"]["env"]
+    assert env["TEAM_SLACK_URL"] == "${{ secrets.TEAM_SLACK_URL }}" and "GITHUB_TOKEN" in env
+    assert "DAILYDIFF_LLM_API_KEY" in env  # named by the defaults, which the config leaves as they are
+    again = dailydiff("init", "--workflow-only", cwd=tmp_path, check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
+    (tmp_path / "dailydiff.toml").write_text('[[repos]]\nsource = ""\n', encoding="utf-8")
+    broken = dailydiff("init", "--workflow-only", "--force", cwd=tmp_path, check=False)
+    assert broken.returncode == 2 and "'repos[1].source'" in broken.stderr

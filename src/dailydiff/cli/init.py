@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..config import load_settings
 from ..errors import UsageError
 from ..publish.files import atomic_write
 from ..scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
@@ -21,10 +22,23 @@ def init_command(
         None, "--repo", help="A repository to follow (repeatable); default: an example entry."
     ),
     install: str = typer.Option(DEFAULT_INSTALL, "--install", help="How the workflow installs dailydiff."),
+    workflow_only: bool = typer.Option(
+        False, "--workflow-only", help="Write only the workflow, with the secrets your dailydiff.toml names."
+    ),
 ) -> None:
     """Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml."""
-    config = config_text(repos or [])
-    files = {directory / CONFIG_NAME: config, directory / WORKFLOW_PATH: workflow_text(config, install)}
+    if workflow_only:
+        existing_config = directory / CONFIG_NAME
+        if not existing_config.is_file():
+            raise UsageError(
+                f"{existing_config} does not exist", "run `dailydiff init` without --workflow-only"
+            )
+        config = existing_config.read_text(encoding="utf-8")
+        loaded = load_settings(existing_config)  # a broken config stops here, with the key named
+        files = {directory / WORKFLOW_PATH: workflow_text(config, install, loaded.model_dump(mode="json"))}
+    else:
+        config = config_text(repos or [])
+        files = {directory / CONFIG_NAME: config, directory / WORKFLOW_PATH: workflow_text(config, install)}
     existing = [path for path in files if path.exists()]
     if existing and not force:
         names = ", ".join(str(p) for p in existing)

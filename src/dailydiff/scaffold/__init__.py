@@ -67,8 +67,10 @@ def secret_env_names(data: Any) -> list[str]:
     return names
 
 
-def workflow_text(config: str, install: str = DEFAULT_INSTALL) -> str:
-    data = tomllib.loads(config)
+def workflow_text(config: str, install: str = DEFAULT_INSTALL, settings: dict[str, Any] | None = None) -> str:
+    """The workflow for this config text; ``settings`` (the loaded settings, defaults included) names the
+    secrets when given, else the config text itself does."""
+    data = settings if settings is not None else tomllib.loads(config)
     env = jinja2.Environment(
         variable_start_string="[[",
         variable_end_string="]]",
