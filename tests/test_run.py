@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dailydiff.config import load_settings
-from dailydiff.errors import UsageError
+from dailydiff.errors import ConfigError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render import RENDERERS
 from dailydiff.runner import (
@@ -25,6 +25,7 @@ from dailydiff.runner import (
     run_jobs,
 )
 from dailydiff.runner.plan import shard_of
+from dailydiff.runner.publishing import publishers_for
 from dailydiff.store import Store
 from fake_github import FakeGitHub
 from fake_llm import FakeLLM
@@ -174,13 +175,24 @@ def test_config_errors_are_one_line_naming_the_key_and_exit_2(tmp_path: Path) ->
         "": "no repositories configured",
     }
     for body, needle in cases.items():
+        config = tmp_path / "dailydiff.toml"
+        config.write_text(body, encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:  # in-process: the same code path as the command
+            settings = load_settings(config, environ={})
+            for job in plan_jobs(settings):
+                publishers_for(job.entry, job.index, [])
+        assert needle in str(caught.value), (body, str(caught.value))
+        assert caught.value.exit_code == 2
+    for body in [*list(cases)[:2], list(cases)[-1]]:  # and as the command prints it: one line, exit 2
         (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
         result = dailydiff(
             "run", "--data-dir", tmp_path / "data", "--date", "2026-01-05", cwd=tmp_path, check=False
         )
         assert result.returncode == 2, (body, result.stderr)
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("dailydiff: error: ") and needle in lines[0], lines
+        assert len(lines) == 1 and lines[0].startswith("dailydiff: error: ") and cases[body] in lines[0], (
+            lines
+        )
         assert "Traceback" not in result.stderr
 
 
