@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import time
 import zlib
@@ -18,6 +19,9 @@ from ..models import Analysis, Commit, DayReport, RunSummary
 from .migrations import MIGRATIONS
 
 DB_NAME = "dailydiff.sqlite3"
+
+
+_USERINFO_RE = re.compile(r"(\w://)[^/@\s]+@")
 
 
 def _now() -> str:
@@ -302,6 +306,7 @@ class Store:
     # runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
+        command = _USERINFO_RE.sub(r"\1***@", command)  # a git URL's user:password never reaches the store
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')", (command, _now())

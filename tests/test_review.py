@@ -1,0 +1,65 @@
+"""Regressions from the adversarial review: hostile input, odd repositories and error paths, each through
+the code a user actually runs (CLI subprocesses, real git repositories, the fake GitHub API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitrepo import CommitSpec, FileEdit, build_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+UTC = dt.UTC
+DAY = dt.datetime(2026, 3, 3, 4, 0, tzinfo=UTC)  # 2026-03-03 12:00 in Asia/Shanghai
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("DAILYDIFF_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)  # fmt: skip
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dailydiff: error: ") and " — " in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_git_url_credentials_never_reach_the_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = run("report", "https://alice:s3cret-pw@127.0.0.1:1/x.git", "-d", "2026-03-03",
+                 "--data-dir", str(data))  # fmt: skip
+    line = assert_one_line_error(result, 3)
+    assert "s3cret-pw" not in line
+    stored = b"".join(p.read_bytes() for p in data.glob("dailydiff.sqlite3*"))
+    assert b"127.0.0.1:1/x.git" in stored  # the run is recorded…
+    assert b"s3cret-pw" not in stored and b"alice" not in stored  # …without the user:password
+
+
+@pytest.mark.parametrize("args", [["-d", "9999-12-31"], ["-d", "0001-01-01", "--tz", "Etc/GMT-14"],
+                                  ["--from", "2026-01-01", "--to", "9999-12-31"]])  # fmt: skip
+def test_dates_at_the_edge_of_time_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    result = run("report", str(repo), *args, "--data-dir", str(tmp_path / "data"))
+    assert "out of range" in assert_one_line_error(result, 2)
+
+
+def test_paths_with_newlines_and_backticks_stay_single_code_spans(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    edits = [FileEdit("we\nird.py", "a = 1\n"), FileEdit("tick`name.py", "b = 2\n")]
+    build_repo(repo, [CommitSpec("feat: odd file names", DAY, edits=edits)])
+    result = run("report", str(repo), "-d", "2026-03-03", "--lang", "en", "--analyzer", "heuristic",
+                 "--data-dir", str(tmp_path / "data"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("**📋 Summary**：", 1)[1].split("\n\n", 2)[1]
+    assert "`we ird.py`" in summary and "``tick`name.py``" in summary, summary
+    assert "\\`" not in summary, summary  # no code span was torn apart and escaped
