@@ -36,6 +36,8 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Days whose windows exist in every timezone (datetime stops at years 1 and 9999).
+_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
 
 
 def parse_date(text: str, tz: str | ZoneInfo, *, now: dt.datetime | None = None) -> dt.date:
@@ -50,9 +52,12 @@ def parse_date(text: str, tz: str | ZoneInfo, *, now: dt.datetime | None = None)
     if not _DATE_RE.match(lowered):
         raise UsageError(f"bad date {text!r}", "use YYYY-MM-DD, 'today' or 'yesterday'")
     try:
-        return dt.date.fromisoformat(lowered)
+        date = dt.date.fromisoformat(lowered)
     except ValueError:
         raise UsageError(f"bad date {text!r}: no such day", "use a real calendar date, YYYY-MM-DD") from None
+    if not _FIRST_DAY <= date <= _LAST_DAY:
+        raise UsageError(f"bad date {text!r}: out of range", f"use a day from {_FIRST_DAY} to {_LAST_DAY}")
+    return date
 
 
 def local_date_of(moment: dt.datetime, tz: str | ZoneInfo) -> dt.date:
