@@ -57,7 +57,11 @@ TYPE_LABELS = CHANGE_TYPE_LABELS
 
 
 def _code(text: str) -> str:
-    return f"`{text}`"
+    """A path as one code span, even when it holds newlines, tabs or backticks (all legal in git)."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
