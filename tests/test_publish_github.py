@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
-from dailydiff.publish.github import blob_sha
+from dailydiff.publish.github import blob_sha, quiet_references
 from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
@@ -102,7 +102,7 @@ def test_issue_created_once_then_updated_never_duplicated(github: FakeGitHubPubl
     assert issue["title"] == "Daily report: sgl-project/sglang - 2026-01-27"
     assert [label["name"] for label in issue["labels"]] == ["dailydiff", "sglang"]
     assert issue["body"].startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")
-    assert RENDERERS["md"](report) in issue["body"]
+    assert quiet_references(RENDERERS["md"](report)) in issue["body"]
 
     for _ in range(130):  # the day's issue is now buried under newer ones
         github.add_issue(TARGET, "newer", "x")
@@ -130,7 +130,7 @@ def test_issue_over_the_limit_continues_in_comments_and_stays_single(github: Fak
     assert len(comments) >= 2
     pieces = [issue["body"], *(c["body"] for c in comments)]
     assert all(len(p.encode("utf-16-le")) // 2 <= BODY_LIMIT for p in pieces)
-    markdown = RENDERERS["md"](report)
+    markdown = quiet_references(RENDERERS["md"](report))
     # every line of the report is in exactly the pieces, in order
     joined = "\n".join(pieces)
     for line in markdown.splitlines()[:: max(1, len(markdown.splitlines()) // 200)]:
@@ -153,3 +153,17 @@ def test_issue_over_the_limit_trimmed_with_a_link(github: FakeGitHubPublish) -> 
     assert len(issue["body"].encode("utf-16-le")) // 2 <= BODY_LIMIT
     assert issue["body"].rstrip().endswith("[full report](https://r.example.com/2026-01-27.html)*")
     assert github.comments.get((TARGET, issue["number"]), []) == []
+
+
+def test_issue_body_pings_no_one_and_references_no_issue(github: FakeGitHubPublish) -> None:
+    report = make_report(4)  # titles hold "@everyone" and "(#17000)"; the summaries "`tick`"
+    markdown = RENDERERS["md"](report)
+    assert "@everyone" in markdown and "#17000" in markdown and "`tick`" in markdown
+    publish(github, report, {"type": "github-issue"})
+    body = github.issues[TARGET][-1]["body"]
+    assert "@everyone" not in body and "@\u200beveryone" in body
+    assert "#17000" not in body and "#\u200b17000" in body
+    assert (
+        "`tick`" in body and "](https://github.com/sgl-project/sglang/commit/" in body
+    )  # code, links intact
+    assert body.startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")

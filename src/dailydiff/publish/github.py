@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
@@ -150,6 +151,46 @@ class GitHubContentsPublisher:
         )
 
 
+# Outside code spans, link targets and comments: "@name" would notify that user and "#123" or
+# "owner/repo#123" would link (and add a cross-reference to) an unrelated issue, every day the issue is
+# updated. A zero-width space after the sign keeps the text readable and inert.
+_PROTECTED_RE = re.compile(r"\]\([^)\s]*\)|<!--[\s\S]*?-->")
+_PING_RE = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])|(?<![&\w/])#(?=\d)|(?<=\\)#(?=\d)")
+_TICKS_RE = re.compile(r"\\`|`+")
+
+
+def _quiet_text(text: str) -> str:
+    out, last = [], 0
+    for match in _PROTECTED_RE.finditer(text):
+        out.append(_PING_RE.sub(lambda m: m.group(0) + "\u200b", text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_PING_RE.sub(lambda m: m.group(0) + "\u200b", text[last:]))
+    return "".join(out)
+
+
+def quiet_references(markdown: str) -> str:
+    """Markdown for an issue body: no @-mention or #-reference in untrusted text can ping anyone.
+    Code spans and fences (a backtick run closed by a run of the same length) are left as they are."""
+    out, last, pos = [], 0, 0
+    runs = list(_TICKS_RE.finditer(markdown))
+    i = 0
+    while i < len(runs):
+        opening = runs[i]
+        i += 1
+        if opening.group(0) == "\\`" or opening.start() < pos:
+            continue
+        closing = next((j for j in range(i, len(runs)) if runs[j].group(0) == opening.group(0)), None)
+        if closing is None:
+            continue
+        out.append(_quiet_text(markdown[last : opening.start()]))
+        out.append(markdown[opening.start() : runs[closing].end()])
+        last = pos = runs[closing].end()
+        i = closing + 1
+    out.append(_quiet_text(markdown[last:]))
+    return "".join(out)
+
+
 def issue_marker(report: DayReport) -> str:
     return f"<!-- dailydiff:report repo={report.repo} date={report.date.isoformat()} -->"
 
@@ -168,7 +209,7 @@ class GitHubIssuePublisher:
     def bodies(self, report: DayReport, rendered: Mapping[str, str]) -> list[str]:
         """The issue body and, when it is over the limit, the comments that continue it."""
         marker = issue_marker(report)
-        text = rendered["md"]
+        text = quiet_references(rendered["md"])
         reserve = 200
         if utf16_len(marker) + 1 + utf16_len(text) <= self.limit:
             return [f"{marker}\n{text}"]
