@@ -63,3 +63,21 @@ def test_paths_with_newlines_and_backticks_stay_single_code_spans(tmp_path: Path
     summary = result.stdout.split("**📋 Summary**：", 1)[1].split("\n\n", 2)[1]
     assert "`we ird.py`" in summary and "``tick`name.py``" in summary, summary
     assert "\\`" not in summary, summary  # no code span was torn apart and escaped
+
+
+def test_unwritable_data_dir_and_summary_are_one_line_errors(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory\n")
+    no_store = run("report", str(repo), "-d", "2026-03-03", "--data-dir", str(blocker / "data"))
+    assert "cannot open the store" in assert_one_line_error(no_store, 4)
+    data = tmp_path / "data dir"
+    no_summary = run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data),
+                     "--summary-json", str(blocker / "summary.json"))  # fmt: skip
+    assert "cannot write" in assert_one_line_error(no_summary, 7)
+    assert "feat: one" in no_summary.stdout  # the report itself was delivered…
+    again = run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data), "--summary-json",
+                str(tmp_path / "summary.json"))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert '"cached": 1' in (tmp_path / "summary.json").read_text()  # …and its analysis kept in the store

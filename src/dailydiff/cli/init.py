@@ -8,7 +8,7 @@ import typer
 
 from ..config import load_settings
 from ..errors import UsageError
-from ..publish.files import atomic_write
+from ..publish.files import write_file
 from ..scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
 from .app import app, handle_errors, stderr
 
@@ -46,7 +46,7 @@ def init_command(
             f"{names} already exist(s)", "pass --force to overwrite, or edit the file(s) by hand"
         )
     for path, text in files.items():
-        atomic_write(path, text)
+        write_file(path, text)
         stderr.print(f"wrote {path}", markup=False, highlight=False)
     stderr.print(
         "next: edit the [[repos]] entries, check the set-up with `dailydiff doctor`, then commit both files",

@@ -16,7 +16,7 @@ from ..config import Settings, check_timezone
 from ..errors import PublishError, UsageError
 from ..models import DayReport
 from ..publish.base import PublishResult, Rendered, Secrets, Status
-from ..publish.files import atomic_write
+from ..publish.files import write_file
 from ..publish.registry import build_publishers, failure_error, publish_report, select
 from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
@@ -132,7 +132,7 @@ def publish_command(
     rows = publish_reports(found, settings, dry_run=dry_run, only=only, quiet=quiet)
     summary = {"repo": repo_id, "dry_run": dry_run, "missing": missing, "publish": rows}
     if summary_json is not None:
-        atomic_write(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if missing and not quiet:
         stderr.print(f"no stored report for {', '.join(missing)}", markup=False)
     raise_for_failures(rows)

@@ -16,7 +16,7 @@ from ..analysis import make_analyzer
 from ..config import Settings, check_timezone
 from ..errors import UsageError
 from ..pipeline import RangeOutcome, build_reports, check_gate
-from ..publish.files import atomic_write, write_report_files
+from ..publish.files import write_file, write_report_files
 from ..render import RENDERERS, render_markdown
 from ..sources import SourceOptions, open_source
 from ..store import Store
@@ -213,7 +213,7 @@ def report_command(
             published = publish_reports(ready, settings, quiet=quiet, skipped=gated)
             summary["publish"] = published
         if summary_json is not None:
-            atomic_write(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+            write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
             _print_summary(outcome, written)
         status = "ok"

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from ..errors import UsageError
-from ..publish.files import atomic_write
+from ..publish.files import write_file
 from ..runner import (
     DateSpec,
     FilesOutput,
@@ -150,7 +150,7 @@ def run_command(
     store.finish_run(run_id, summary["status"], summary)
     store.close()
     if summary_path is not None:
-        atomic_write(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        write_file(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     totals = summary["totals"]
     log.info(
         "%d repositories: %d ok, %d failed, %d partial, %d gated; %d day(s) built, %d up to date",

@@ -11,7 +11,7 @@ import typer
 
 from ..config import Settings, check_timezone
 from ..errors import DailyDiffError, UsageError
-from ..publish.files import atomic_write
+from ..publish.files import write_file
 from ..render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
 from ..runner.plan import plan_jobs
 from ..sources import SourceOptions, open_source, source_kind
@@ -117,7 +117,7 @@ def weekly_command(
             continue
         for fmt in settings.weekly.formats:
             target = output_dir / digest_path(digest, settings.weekly.path_template, fmt)
-            atomic_write(target, renderers[fmt](digest))
+            write_file(target, renderers[fmt](digest))
             stderr.print(f"wrote {target}", markup=False, highlight=False)
     if all(d is None for d in digests):
         raise typer.Exit(1)

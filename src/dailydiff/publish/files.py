@@ -25,6 +25,17 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def write_file(path: Path, text: str) -> None:
+    """``atomic_write`` for a file the user named (a summary, a settings file, a digest): a failure is one
+    line naming the file, not a traceback."""
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise PublishError(
+            f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions"
+        ) from None
+
+
 def report_path(report: DayReport, template: str, ext: str) -> Path:
     owner = report.repo.split("/")[0] if "/" in report.repo else ""
     values = {

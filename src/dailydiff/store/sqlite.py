@@ -56,9 +56,10 @@ class Store:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout = 60000")
             self._open_shared()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise StoreError(
-                f"cannot open the store at {path}: {exc}", "check --data-dir and the file's permissions"
+                f"cannot open the store at {path}: {problem}", "check --data-dir and the file's permissions"
             ) from None
 
     def _open_shared(self) -> None:
