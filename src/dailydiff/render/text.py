@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Also what XML 1.0 forbids and UTF-8 cannot encode: U+FFFE/U+FFFF and lone surrogates (JSON "\\udc80").
+_CONTROL_RE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>#|~!&$^])")
 _URL_RE = re.compile(r"\b(?:https?|ftp|javascript|data|vbscript|file)://[^\s`<>]+|\bwww\.[^\s`<>]+", re.I)
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
