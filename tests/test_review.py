@@ -81,3 +81,62 @@ def test_unwritable_data_dir_and_summary_are_one_line_errors(tmp_path: Path) -> 
                 str(tmp_path / "summary.json"))  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert '"cached": 1' in (tmp_path / "summary.json").read_text()  # …and its analysis kept in the store
+
+
+def test_feed_and_markdown_survive_noncharacters_and_lone_surrogates() -> None:
+    import xml.etree.ElementTree as ET
+
+    from dailydiff.render import RENDERERS
+    from dailydiff.render.feed import FeedEntry, render_atom
+    from publish_reports import make_report
+
+    report = make_report(2, high_every=1)  # a GitHub API answer may hold "\uffff" or "\udc80" escapes
+    report.commits[0] = report.commits[0].model_copy(update={"message": "fix \uffff\ufffe\udc80 odd"})
+    feed = render_atom([FeedEntry(report, "day.html")], title="t", key="all", self_href="feed.xml",
+                       home_href="index.html", language="en")  # fmt: skip
+    ET.fromstring(feed.encode("utf-8"))  # well-formed XML, encodable as UTF-8
+    assert "fix  odd" in feed
+    RENDERERS["md"](report).encode("utf-8")
+
+
+def test_a_model_reply_with_a_lone_surrogate_escape_is_stored_and_rendered(tmp_path: Path) -> None:
+    import json
+    from typing import Any
+
+    from dailydiff.render import RENDERERS
+    from fake_llm import FakeLLM
+    from llm_fixtures import make_repo, run_day, settings_for
+
+    def answer(body: dict[str, Any]) -> str:
+        schema = body["response_format"]["json_schema"]["schema"]
+        reply: dict[str, Any] = {}
+        for name, sub in schema["properties"].items():
+            if sub.get("type") == "array" and "enum" in sub.get("items", {}):
+                reply[name] = ["feature"]
+            elif "enum" in sub:
+                reply[name] = "high"
+            elif sub.get("type") == "array":
+                reply[name] = ["rocket \ud83d cut short"]
+            elif sub.get("type") == "object":
+                reply[name] = {key: "fine" for key in sub["properties"]}
+            else:
+                reply[name] = "rocket \ud83d cut short"
+        return json.dumps(reply)  # "\ud83d" escaped, as a model that cut an emoji pair in half writes it
+
+    repo = make_repo(tmp_path / "repo")
+    with FakeLLM() as fake:
+        fake.canned = answer
+        outcome, md = run_day(repo, settings_for(fake, tmp_path / "data"))
+    report = outcome.reports[0]
+    assert report.stats.failed + report.stats.fallback == 0
+    assert "rocket \ufffd cut short" in RENDERERS["json"](report)
+    md.encode("utf-8")
+
+
+def test_github_api_json_with_a_lone_surrogate_escape_decodes_to_storable_text() -> None:
+    from dailydiff.sources.github_http import ApiResponse
+
+    data = ApiResponse(
+        200, {}, b'{"commit": {"message": "fix \\udc80 x"}, "files": [{"filename": "\\ud800"}]}'
+    )
+    assert data.json() == {"commit": {"message": "fix \ufffd x"}, "files": [{"filename": "\ufffd"}]}

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from ..jsonsafe import without_surrogates
 from ..models import CHANGE_TYPE_LABELS, ChangeType, Level
 
 SCHEMA_VERSION = 1
@@ -120,7 +121,7 @@ def _load(text: str) -> Any:
         raise AnswerError("the JSON object is not closed (the reply looks cut off)")
     body = body[start : end + 1]
     try:
-        return json.loads(body, strict=False)
+        return without_surrogates(json.loads(body, strict=False))
     except json.JSONDecodeError:
         pass
     repaired = _PY_LITERALS.sub(
@@ -128,7 +129,7 @@ def _load(text: str) -> Any:
     )
     repaired = _TRAILING_COMMA.sub(r"\1", repaired)
     try:
-        return json.loads(repaired, strict=False)
+        return without_surrogates(json.loads(repaired, strict=False))
     except json.JSONDecodeError as exc:
         raise AnswerError(
             f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"

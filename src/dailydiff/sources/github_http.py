@@ -25,6 +25,7 @@ import httpx2
 from .. import __version__
 from ..config import GitHubSettings
 from ..errors import SourceError
+from ..jsonsafe import without_surrogates
 from ..store import CachedResponse, Store
 
 log = logging.getLogger("dailydiff.github")
@@ -54,7 +55,7 @@ class ApiResponse:
     from_cache: bool = False
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return without_surrogates(json.loads(self.body))
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
