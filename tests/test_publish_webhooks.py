@@ -211,3 +211,13 @@ def test_a_retry_after_longer_than_allowed_fails_at_once(receiver: WebhookReceiv
     _, results = run(make_report(3), environ(receiver), ("discord",), max_retry_after=60)
     assert results[0].status is Status.FAILED and "asks to wait 3600s" in results[0].detail
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("bad", [f"https://127.0.0.1:abc/services/{HOOK_TOKEN}",
+                                 f"https://hooks.\x1b[31mexample.com\x00/{HOOK_TOKEN}"])  # fmt: skip
+def test_a_malformed_webhook_url_fails_alone_without_quoting_it(receiver: WebhookReceiver, bad: str) -> None:
+    env = environ(receiver) | {"SLACK_URL": bad}
+    _, results = run(make_report(3), env, ("slack", "discord"), retries=0)
+    assert results[0].status is Status.FAILED and "not a valid http(s) URL" in results[0].detail, results[0]
+    assert HOOK_TOKEN not in results[0].detail and "\x1b" not in results[0].detail
+    assert results[1].status is Status.OK

@@ -103,8 +103,11 @@ class Secrets:
             return
         self.seen.add(value)
         if "://" in value:  # a URL: its path and query carry the secret part (hook ids, tokens, keys)
-            parts = urlsplit(value)
-            for piece in (parts.path, parts.query, *re.split(r"[/&=?]", f"{parts.path}?{parts.query}")):
+            try:
+                path, query = urlsplit(value)[2:4]
+            except ValueError:  # malformed (Http says so without quoting it): every piece is secret
+                path, query = value.split("://", 1)[1], ""
+            for piece in (path, query, *re.split(r"[/&=?]", f"{path}?{query}")):
                 # ids and tokens, not words such as "services" or "webhooks"
                 if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
                     self.seen.add(piece)
@@ -118,8 +121,13 @@ class Secrets:
 def describe_url(url: str) -> str:
     """A URL as it may appear in messages: scheme, host and port only (paths and queries of webhook
     URLs are secrets)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a bad port: say nothing more than the scheme
+        return f"{url.split(':', 1)[0][:10]}://?"
+    host = re.sub(r"[^\w.\-\[\]:]", "?", parts.hostname or "?")  # no control characters in a message
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def template_values(report: DayReport, ext: str = "md") -> dict[str, Any]:

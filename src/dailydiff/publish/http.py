@@ -62,6 +62,9 @@ class Http:
         for attempt in range(1, attempts + 1):
             try:
                 response = self.client.request(method, url, **kwargs)
+            except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
+                raise PublishError(f"the URL for {where} is not a valid http(s) URL",
+                                   "check the URL in its environment variable") from None  # fmt: skip
             except httpx2.TimeoutException:
                 problem = f"{where} timed out after {self.entry.timeout:g}s"
                 wait = delay
