@@ -140,3 +140,22 @@ def test_github_api_json_with_a_lone_surrogate_escape_decodes_to_storable_text()
         200, {}, b'{"commit": {"message": "fix \\udc80 x"}, "files": [{"filename": "\\ud800"}]}'
     )
     assert data.json() == {"commit": {"message": "fix \ufffd x"}, "files": [{"filename": "\ufffd"}]}
+
+
+def test_escape_sequences_from_a_server_never_reach_the_terminal(tmp_path: Path) -> None:
+    from fake_llm import FakeLLM
+    from llm_fixtures import make_repo
+
+    repo = make_repo(tmp_path / "repo")
+    with FakeLLM() as fake:  # its 404 quotes the model name we sent: text from a server, on our stderr
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        env |= {"PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": fake.base_url,
+                "DAILYDIFF_LLM_MODEL": "m\x1b]0;pwned\x07\x1b[2J\x9b31m", "DAILYDIFF_LLM_MAX_RETRIES": "0"}  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-27", "--tz", "UTC",
+             "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "out")],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert "HTTP 404" in result.stderr, result.stderr
+    assert "pwned" in result.stderr  # the text is shown…
+    assert not set(result.stderr) & {"\x1b", "\x07", "\x9b"}  # …without its escape sequences

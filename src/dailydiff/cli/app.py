@@ -15,6 +15,7 @@ from rich.console import Console
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import DailyDiffError
+from ..render.text import terminal_text
 
 app = typer.Typer(
     name="dailydiff",
@@ -24,7 +25,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _TerminalConsole(Console):
+    """stderr: text from commits, servers or models can carry escape sequences; they are dropped."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(terminal_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+stderr = _TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,6 +45,7 @@ EXIT_INTERRUPTED = 130
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
     line = f"dailydiff: error: {message}" + (f" — {hint}" if hint else "")
+    line = " ".join(line.split("\n"))  # one line, whatever the message quotes
     stderr.print(line, markup=False, highlight=False)
     return typer.Exit(code)
 

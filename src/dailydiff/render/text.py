@@ -26,6 +26,14 @@ def clean(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+_C1_RE = re.compile(r"[\x80-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """Text for a terminal: no escape sequence (ESC, CSI, OSC…) from a commit or a server survives."""
+    return _C1_RE.sub("", clean(text))
+
+
 def _escape_plain(text: str) -> str:
     out: list[str] = []
     last = 0

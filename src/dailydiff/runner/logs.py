@@ -8,6 +8,8 @@ import logging
 import sys
 from typing import TextIO
 
+from ..render.text import terminal_text
+
 _HANDLER_NAME = "dailydiff-stderr"
 
 
@@ -15,7 +17,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         repo = getattr(record, "repo", None)
         level = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
-        text = f"dailydiff: {level}{f'[{repo}] ' if repo else ''}{record.getMessage()}"
+        text = f"dailydiff: {level}{f'[{repo}] ' if repo else ''}{terminal_text(record.getMessage())}"
         if record.exc_info and record.levelno <= logging.DEBUG:
             text += "\n" + self.formatException(record.exc_info)
         return text
