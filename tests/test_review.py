@@ -159,3 +159,22 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal(tmp_path: Path)
     assert "HTTP 404" in result.stderr, result.stderr
     assert "pwned" in result.stderr  # the text is shown…
     assert not set(result.stderr) & {"\x1b", "\x07", "\x9b"}  # …without its escape sequences
+
+
+def test_doctor_never_shows_credentials_in_the_llm_base_url(tmp_path: Path) -> None:
+    from fake_llm import FakeLLM
+
+    build_repo(tmp_path / "good", [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "good"\nanalyzer = "llm"\n', encoding="utf-8"
+    )
+    with FakeLLM() as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        for url in (fake.base_url.replace("//", "//proxyuser:proxy-pass-123@"), fake.base_url + "?key=q-456"):
+            env |= {"PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": url,
+                    "DAILYDIFF_LLM_MODEL": fake.model}  # fmt: skip
+            done = subprocess.run([sys.executable, "-m", "dailydiff", "doctor", "--data-dir", str(tmp_path / "d")],
+                                  env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+            output = done.stdout + done.stderr
+            assert "llm: fake-model at http://127.0.0.1" in output, output
+            assert "proxy-pass-123" not in output and "proxyuser" not in output and "q-456" not in output

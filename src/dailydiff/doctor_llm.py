@@ -9,6 +9,7 @@ from typing import Any
 
 from .analysis import api_key, llm_configured
 from .analysis.client import ChatClient, LLMCallError
+from .analysis.llm import _display_url
 from .config import Settings
 from .doctor import CheckResult, DoctorContext
 from .runner.plan import effective_settings
@@ -62,7 +63,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
     if not llm.model:
         return [CheckResult(False, "llm", "an analyser is set to llm but no model is configured",
                             "set llm.model (or DAILYDIFF_LLM_MODEL), or use the heuristic analyser")]  # fmt: skip
-    where = f"{llm.model} at {llm.base_url or 'the OpenAI API'}"
+    where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
     try:
         text, tokens = asyncio.run(_ask(settings, api_key(settings)))
     except LLMCallError as exc:
