@@ -178,3 +178,21 @@ def test_doctor_never_shows_credentials_in_the_llm_base_url(tmp_path: Path) -> N
             output = done.stdout + done.stderr
             assert "llm: fake-model at http://127.0.0.1" in output, output
             assert "proxy-pass-123" not in output and "proxyuser" not in output and "q-456" not in output
+
+
+def test_a_shallow_clone_missing_the_day_is_refused_not_silently_incomplete(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    build_repo(full, [CommitSpec(f"feat: day {i}", DAY + dt.timedelta(days=i), edits=[FileEdit(f"f{i}.py", "x\n")])
+                      for i in range(3)])  # fmt: skip
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", full.as_uri(), str(shallow)], check=True, capture_output=True
+    )
+    for day in ("2026-03-03", "2026-03-05"):  # the lost day, and the cut commit's own day
+        result = run("report", str(shallow), "-d", day, "--data-dir", str(tmp_path / "data"))
+        assert "shallow clone" in assert_one_line_error(result, 3)
+    later = run("report", str(shallow), "-d", "2026-03-06", "--data-dir", str(tmp_path / "data"))
+    assert later.returncode == 0, later.stderr  # nothing of a later day is missing
+    subprocess.run(["git", "fetch", "-q", "--unshallow"], cwd=shallow, check=True, capture_output=True)
+    fixed = run("report", str(shallow), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"))
+    assert fixed.returncode == 0 and "feat: day 0" in fixed.stdout, fixed.stderr

@@ -171,9 +171,32 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
+        self._check_history(window)
         result = run_git(args, cwd=self.path)
         text = result.stdout.decode("utf-8", errors="replace")
         return [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+
+    def _check_history(self, window: Window) -> None:
+        """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
+        window would silently lose that window's older commits and show its cut commit as adding every
+        file: refuse it."""
+        shallow_file = run_git(["rev-parse", "--git-path", "shallow"], cwd=self.path).stdout.decode().strip()
+        shallow = self.path / shallow_file
+        if not shallow.is_file():
+            return
+        cuts = shallow.read_text(encoding="ascii", errors="replace").split()
+        if not cuts:
+            return
+        shown = run_git(["show", "-s", "--format=%cI", *cuts, "--"], cwd=self.path, check=False)
+        dates = [dt.datetime.fromisoformat(line) for line in shown.stdout.decode().split()]
+        newest = max(dates, default=None)
+        if newest is not None and newest >= window.start:
+            raise SourceError(
+                f"{self.repo} is a shallow clone whose history stops at {newest:%Y-%m-%d %H:%M %z}, "
+                "inside or after the day(s) asked for",
+                "fetch the full history (git fetch --unshallow; actions/checkout with fetch-depth: 0), "
+                "or pass the repository's URL",
+            )
 
     def _parse(self, text: str, token: str) -> list[Commit]:
         commits: list[Commit] = []
