@@ -196,3 +196,14 @@ def test_a_shallow_clone_missing_the_day_is_refused_not_silently_incomplete(tmp_
     subprocess.run(["git", "fetch", "-q", "--unshallow"], cwd=shallow, check=True, capture_output=True)
     fixed = run("report", str(shallow), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"))
     assert fixed.returncode == 0 and "feat: day 0" in fixed.stdout, fixed.stderr
+
+
+def test_a_week_at_the_edge_of_time_and_a_port_out_of_range_are_usage_errors(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    data = tmp_path / "data"
+    assert run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data)).returncode == 0
+    week = run("weekly", str(repo), "--week", "9999-W52", "--data-dir", str(data))
+    assert "out of range" in assert_one_line_error(week, 2)
+    serve = run("serve", "--port", "99999", "--data-dir", str(data))
+    assert "cannot listen on 127.0.0.1:99999" in assert_one_line_error(serve, 2)

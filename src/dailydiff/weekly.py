@@ -53,6 +53,8 @@ def parse_week(text: str | None, today: dt.date) -> IsoWeek:
     if not match:
         raise UsageError(f"bad week {text!r}", "use YYYY-Www (e.g. 2026-W04), 'this' or 'last'")
     year, week = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 9998:  # the same days `report` accepts (datetime stops at year 9999)
+        raise UsageError(f"bad week {text!r}: out of range", "use a week from 1900 to 9998")
     try:
         dt.date.fromisocalendar(year, week, 1)
     except ValueError:

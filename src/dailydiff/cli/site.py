@@ -127,9 +127,9 @@ def serve_command(
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((listen_host, listen_port))
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:  # OverflowError: a port above 65535
             sock.close()
-            raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}",
+            raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {getattr(exc, 'strerror', None) or exc}",
                              "choose another --port or --host") from None  # fmt: skip
         cache = SiteCache(store, lambda reports: make_site(settings, reports))
         web = create_app(cache)
