@@ -207,3 +207,28 @@ def test_a_week_at_the_edge_of_time_and_a_port_out_of_range_are_usage_errors(tmp
     assert "out of range" in assert_one_line_error(week, 2)
     serve = run("serve", "--port", "99999", "--data-dir", str(data))
     assert "cannot listen on 127.0.0.1:99999" in assert_one_line_error(serve, 2)
+
+
+@pytest.mark.parametrize("text", ["=)-^.```http://x.y/<b>.`http://x.y/`", "&amp;http://x.y/```_<b>\n `éé- "])
+def test_adjacent_code_spans_cannot_free_raw_html(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from dailydiff.render.text import md_cell, md_inline
+
+    tokens = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .parse(f"#### {md_inline(text)}\n\n| a |\n| --- |\n| {md_cell(text)} |\n")
+    )
+    inline = [child.type for tok in tokens if tok.children for child in tok.children]
+    assert "html_inline" not in inline and [t.type for t in tokens].count("td_open") == 1, md_inline(text)
+
+
+def test_a_model_list_item_cannot_open_a_nested_list_or_code_block() -> None:
+    from markdown_it import MarkdownIt
+
+    from dailydiff.render.text import md_block
+
+    html = MarkdownIt("commonmark").render(md_block("- -     #$-~~~\n- + x\n1. 2) y\n- 3.5x faster"))
+    assert "<code>" not in html and html.count("<ul>") == 2 and html.count("<ol>") == 1, html
+    assert "<li>-     #$-~~~</li>" in html and "<li>2) y</li>" in html and "<li>3.5x faster</li>" in html

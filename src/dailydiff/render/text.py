@@ -42,6 +42,18 @@ def _escape_plain(text: str) -> str:
         out.append(_code_span(match.group(0)))
         last = match.end()
     out.append(_MD_SPECIAL_RE.sub(r"\\\1", text[last:]))
+    return _join(out)
+
+
+def _join(pieces: list[str]) -> str:
+    """Pieces side by side, with a space where two code spans meet: their backtick runs would merge into
+    one longer run that no longer closes the first span (and what follows would be live Markdown)."""
+    out: list[str] = []
+    for piece in pieces:
+        if piece and out and out[-1].endswith("`") and piece.startswith("`"):
+            out.append(" ")
+        if piece:
+            out.append(piece)
     return "".join(out)
 
 
@@ -67,7 +79,7 @@ def md_inline(text: str | None, *, in_table: bool = False) -> str:
         out.append(_code_span(match.group(2).strip() or match.group(2), in_table=in_table))
         last = match.end()
     out.append(_escape_plain(text[last:]))
-    result = "".join(out)
+    result = _join(out)
     if in_table:
         # Escaped pipes inside our escapes are fine; a pipe that survived (none should) would split cells.
         result = re.sub(r"(?<!\\)\|", r"\\|", result)
@@ -112,15 +124,20 @@ def md_block(text: str | None) -> str:
             flush_paragraph()
             if match.group(2):
                 numbered += 1
-                items.append(f"{numbered}. {md_inline(match.group(3))}")
+                items.append(f"{numbered}. {_item_text(match.group(3))}")
             else:
-                items.append(f"- {md_inline(match.group(3))}")
+                items.append(f"- {_item_text(match.group(3))}")
             continue
         flush_items()
         paragraph.append(line)
     flush_paragraph()
     flush_items()
     return "\n\n".join(blocks)
+
+
+def _item_text(text: str) -> str:
+    """A list item's text; one that itself starts like a list item ("- - x") would open a nested list."""
+    return re.sub(r"^(\d{1,9})([.)])", r"\1\\\2", re.sub(r"^([-+])", r"\\\1", md_inline(text)))
 
 
 def shorten(text: str, limit: int) -> str:
