@@ -232,3 +232,15 @@ def test_a_model_list_item_cannot_open_a_nested_list_or_code_block() -> None:
     html = MarkdownIt("commonmark").render(md_block("- -     #$-~~~\n- + x\n1. 2) y\n- 3.5x faster"))
     assert "<code>" not in html and html.count("<ul>") == 2 and html.count("<ol>") == 1, html
     assert "<li>-     #$-~~~</li>" in html and "<li>2) y</li>" in html and "<li>3.5x faster</li>" in html
+
+
+def test_report_on_stdout_carries_no_terminal_control_sequences(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    title = "fix: \x1b]0;pwned\x07 title \x9b31m red \x1b[2J"
+    build_repo(repo, [CommitSpec(title, DAY, author="Eve\x9b2J", edits=[FileEdit("a.py", "x = 1\n")])])
+    result = run(
+        "report", str(repo), "-d", "2026-03-03", "--lang", "en", "--data-dir", str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pwned" in result.stdout and "red" in result.stdout
+    assert not set(result.stdout + result.stderr) & {"\x1b", "\x07", "\x9b"}

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Also what XML 1.0 forbids and UTF-8 cannot encode: U+FFFE/U+FFFF and lone surrogates (JSON "\\udc80").
+# C1 controls (0x9b is a CSI on its own); also what XML 1.0 forbids and UTF-8 cannot encode:
+# U+FFFE/U+FFFF and lone surrogates (JSON "\\udc80").
 _CONTROL_RE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
 )
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>#|~!&$^])")
 _URL_RE = re.compile(r"\b(?:https?|ftp|javascript|data|vbscript|file)://[^\s`<>]+|\bwww\.[^\s`<>]+", re.I)
@@ -26,12 +27,9 @@ def clean(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-_C1_RE = re.compile(r"[\x80-\x9f]")
-
-
 def terminal_text(text: str) -> str:
     """Text for a terminal: no escape sequence (ESC, CSI, OSC…) from a commit or a server survives."""
-    return _C1_RE.sub("", clean(text))
+    return clean(text)
 
 
 def _escape_plain(text: str) -> str:
