@@ -244,3 +244,17 @@ def test_report_on_stdout_carries_no_terminal_control_sequences(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "pwned" in result.stdout and "red" in result.stdout
     assert not set(result.stdout + result.stderr) & {"\x1b", "\x07", "\x9b"}
+
+
+def test_control_characters_in_author_fields_do_not_break_parsing(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"  # one such commit upstream would otherwise fail every report of the day
+    spec = CommitSpec("feat: odd author", DAY, author="Eve\x1fMallory\x1e", email="eve\x1f@example.com",
+                      edits=[FileEdit("a.py", "x = 1\n")])  # fmt: skip
+    build_repo(
+        repo, [spec, CommitSpec("fix: next", DAY + dt.timedelta(minutes=1), edits=[FileEdit("b.py", "y\n")])]
+    )
+    result = run(
+        "report", str(repo), "-d", "2026-03-03", "--lang", "en", "--data-dir", str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| EveMallory | [feat: odd author]" in result.stdout and "fix: next" in result.stdout

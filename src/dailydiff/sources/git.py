@@ -157,7 +157,10 @@ class GitSource:
         token = secrets.token_hex(8)
         start = window.start.astimezone(dt.UTC)
         last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
-        fmt = f"%x1e{token}%x1f%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%S%x1f%B%x1e{token}e%n"
+        # Fields end with the random token too: a name or e-mail may hold any control character.
+        sep = f"%x1f{token}"
+        fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%B"]
+        fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
             "log", *self._revisions(),
@@ -204,7 +207,7 @@ class GitSource:
         end_marker = f"\x1e{token}e\n"
         for chunk in text.split(head_marker)[1:]:
             header, _, rest = chunk.partition(end_marker)
-            fields = header.split("\x1f", 9)
+            fields = header.split(f"\x1f{token}", 9)
             sha, parents, an, ae, ad, cn, ce, cd, source_ref, message = fields
             files, stats = self._parse_changes(rest)
             branches = (
