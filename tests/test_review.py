@@ -258,3 +258,27 @@ def test_control_characters_in_author_fields_do_not_break_parsing(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert "| EveMallory | [feat: odd author]" in result.stdout and "fix: next" in result.stdout
+
+
+def test_commits_with_broken_dates_are_reported_not_fatal(tmp_path: Path) -> None:
+    from gitrepo import git
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: base", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    tree, parent = git(repo, "write-tree").strip(), git(repo, "rev-parse", "HEAD").strip()
+    committed = int(DAY.timestamp()) + 60
+    for bad in (
+        "99999999999999 +0000",
+        f"{committed} +9999",
+        "notanumber +0000",
+    ):  # as old or crafted commits have
+        raw = (f"tree {tree}\nparent {parent}\nauthor A <a@example.com> {bad}\n"
+               f"committer C <c@example.com> {committed} +0800\n\nfix: date {bad}\n")  # fmt: skip
+        parent = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"], cwd=repo,
+                                input=raw.encode(), capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+    git(repo, "update-ref", "refs/heads/main", parent)
+    result = run(
+        "report", str(repo), "-d", "2026-03-03", "--lang", "en", "--data-dir", str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("fix: date ") >= 3 and "feat: base" in result.stdout

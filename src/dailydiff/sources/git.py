@@ -159,7 +159,7 @@ class GitSource:
         last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
         # Fields end with the random token too: a name or e-mail may hold any control character.
         sep = f"%x1f{token}"
-        fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%B"]
+        fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%at", "%ct", "%B"]
         fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
@@ -207,8 +207,9 @@ class GitSource:
         end_marker = f"\x1e{token}e\n"
         for chunk in text.split(head_marker)[1:]:
             header, _, rest = chunk.partition(end_marker)
-            fields = header.split(f"\x1f{token}", 9)
-            sha, parents, an, ae, ad, cn, ce, cd, source_ref, message = fields
+            fields = header.split(f"\x1f{token}", 11)
+            sha, parents, an, ae, ad, cn, ce, cd, source_ref, at, ct, message = fields
+            committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
             files, stats = self._parse_changes(rest)
             branches = (
                 [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
@@ -220,8 +221,8 @@ class GitSource:
                     parents=parents.split(),
                     author=Person(name=an, email=ae),
                     committer=Person(name=cn, email=ce),
-                    authored_at=dt.datetime.fromisoformat(ad),
-                    committed_at=dt.datetime.fromisoformat(cd),
+                    authored_at=_moment(ad, at, committed_at),
+                    committed_at=committed_at,
                     message=message.replace("\x00", "").rstrip("\n"),
                     url=f"{self.repo_url}/commit/{sha}" if self.repo_url else None,
                     branches=branches,
@@ -291,6 +292,22 @@ class GitSource:
             return hunks, False
         clipped = hunks.encode()[: self.max_patch_bytes].decode("utf-8", errors="ignore")
         return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _moment(iso: str, epoch: str, fallback: dt.datetime) -> dt.datetime:
+    """A commit date; old or crafted commits may carry a broken one (zone +9999, year 3170843, no
+    number at all), which git prints as is: then the timestamp in UTC, or ``fallback``."""
+    try:
+        return dt.datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return fallback
 
 
 def _branch_name(ref: str) -> str:
