@@ -282,3 +282,25 @@ def test_commits_with_broken_dates_are_reported_not_fatal(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("fix: date ") >= 3 and "feat: base" in result.stdout
+
+
+def test_a_type_change_keeps_every_later_file_with_its_own_patch(tmp_path: Path) -> None:
+    from dailydiff.sources.git import GitSource
+    from dailydiff.timewindow import day_window
+    from gitrepo import commit, git
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: base", DAY, edits=[FileEdit("a.txt", "a\n"), FileEdit("t.txt", "t\n"),
+                                                               FileEdit("z.txt", "zz\n")])])  # fmt: skip
+    (repo / "a.txt").unlink()
+    (repo / "a.txt").symlink_to("t.txt")  # a file becomes a symlink: git prints two patch sections for it
+    git(repo, "add", "-A")
+    commit(
+        repo,
+        CommitSpec("fix: retarget", DAY + dt.timedelta(minutes=5), edits=[FileEdit("z.txt", "zz\nzz2\n")]),
+    )
+    source = GitSource.open(str(repo), tmp_path / "data")
+    (latest, _) = source.commits(day_window(dt.date(2026, 3, 3), "Asia/Shanghai"))
+    files = {f.path: f for f in latest.files}
+    assert files["z.txt"].patch == "@@ -1 +1,2 @@\n zz\n+zz2"
+    assert "-a" in (files["a.txt"].patch or "") and "+t.txt" in (files["a.txt"].patch or "")

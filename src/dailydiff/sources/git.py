@@ -257,10 +257,17 @@ class GitSource:
             body = rest[patch_start + (1 if rest[patch_start] == "\n" else 0) :]
             patches = re.split(r"(?m)^diff --git ", body)[1:]
         files: list[FileChange] = []
+        cursor = 0
         for index, (status, path, previous) in enumerate(raw):
             added, deleted, binary = counts[index] if index < len(counts) else (0, 0, False)
-            patch_text = patches[index] if index < len(patches) else None
-            patch, truncated = self._hunks(patch_text, binary)
+            # A type change (file <-> symlink or submodule) is one raw entry but two patch sections.
+            take = 2 if status == "T" and len(patches) - cursor > len(raw) - index else 1
+            pieces = [self._hunks(text, binary) for text in patches[cursor : cursor + take]]
+            cursor += take
+            patch, truncated = self._hunks(None, binary) if not pieces else pieces[0]
+            if len(pieces) > 1:
+                patch = "\n".join(p for p, _ in pieces if p) or patch
+                truncated = any(t for _, t in pieces)
             files.append(
                 FileChange(
                     path=path,
