@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from dailydiff.analysis import HeuristicAnalyzer  # noqa: E402
 from dailydiff.config import load_settings  # noqa: E402
 from dailydiff.models import Commit, DayReport, FileChange, FileStatus, Person, Stats  # noqa: E402
-from dailydiff.pipeline import _report_commit, _stats  # noqa: E402
+from dailydiff.pipeline import report_commit, report_stats  # noqa: E402
 from dailydiff.scoring import score_commit  # noqa: E402
 from dailydiff.site import Site, build_site  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
@@ -77,7 +77,7 @@ def make_reports(repos: int, days: int, per_day: int) -> list[DayReport]:
                 )  # fmt: skip
                 score = score_commit(commit, settings.scoring)
                 commits.append(
-                    _report_commit(commit, score, analyzer.analyse(commit, score, score.level, language))
+                    report_commit(commit, score, analyzer.analyse(commit, score, score.level, language))
                 )
             commits.sort(key=lambda c: c.committed_at, reverse=True)
             reports.append(
@@ -89,7 +89,7 @@ def make_reports(repos: int, days: int, per_day: int) -> list[DayReport]:
                     language=language,
                     window=window,
                     commits=commits,
-                    stats=_stats(commits),
+                    stats=report_stats(commits),
                     overview=analyzer.overview(commits, language),
                     generated_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
                 )

@@ -143,7 +143,7 @@ def hostile_report(language: str = "en") -> DayReport:
                 watch=[payload] if i == 1 else [],
             )
         )
-    from dailydiff.pipeline import _stats
+    from dailydiff.pipeline import report_stats
 
     return DayReport(
         repo="evil/<repo>",
@@ -156,7 +156,7 @@ def hostile_report(language: str = "en") -> DayReport:
             "end": dt.datetime(2026, 1, 28, tzinfo=dt.UTC),
         },
         commits=commits,
-        stats=_stats(commits),
+        stats=report_stats(commits),
         overview=Overview(highlights=HOSTILE[:4], themes=HOSTILE[4:6]),
         analyzer="llm:evil<script>",
         generated_at=dt.datetime(2026, 1, 28, tzinfo=dt.UTC),

@@ -126,9 +126,9 @@ def build_day(
         _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress)
 
     watched = {c.sha: matching_topics(c, watch) for c in ordered}
-    report_commits = [_report_commit(c, scores[c.sha], results.get(c.sha), watched[c.sha]) for c in ordered]
+    report_commits = [report_commit(c, scores[c.sha], results.get(c.sha), watched[c.sha]) for c in ordered]
     overview, fresh = _overview(analyzer, heuristic, report_commits, store, source.repo, date, language)
-    stats = _stats(report_commits, overview)
+    stats = report_stats(report_commits, overview)
     run_usage = summary.usage + overview.usage if fresh else summary.usage
     run = RunSummary(
         fetched=len(ordered),
@@ -249,17 +249,21 @@ def _same_analyses(previous: DayReport, commits: list[ReportCommit]) -> bool:
     return key(previous.commits) == key(commits)
 
 
-def _report_commit(commit: Commit, score: Score, analysis: Analysis | None, watch: list[str]) -> ReportCommit:
+def report_commit(
+    commit: Commit, score: Score, analysis: Analysis | None, watch: Sequence[str] = ()
+) -> ReportCommit:
+    """A commit as it stands in a report: patches dropped, the final level chosen, watch topics set."""
     level = score.level
     if analysis is not None and analysis.status is AnalysisStatus.OK and analysis.importance is not None:
         level = analysis.importance
     data = commit.model_dump(exclude={"title"})
     data["files"] = [{**f, "patch": None} for f in data["files"]]
-    data.update(score=score, analysis=analysis, level=level, watch=watch)
+    data.update(score=score, analysis=analysis, level=level, watch=list(watch))
     return ReportCommit.model_validate(data)
 
 
-def _stats(commits: Sequence[ReportCommit], overview: Overview | None = None) -> ReportStats:
+def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = None) -> ReportStats:
+    """The statistics line of a report, from its commits (and the overview call's tokens)."""
     usage = overview.usage if overview is not None else Usage()
     counts = {level: 0 for level in Level}
     failed = fallback = heuristic = unparsed = merges = 0

@@ -239,7 +239,9 @@ def _print_summary(outcome: RangeOutcome, written: list[Path]) -> None:
             f"analysed {r.run.analysed}, cached {r.run.cached}, fallback {r.run.fallback}, failed {r.run.failed}"
         )
         if r.run.prompt_tokens:
-            line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}, ${r.run.cost:.4f}"
+            line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}"
+            if r.run.cost > 0:
+                line += f", ${r.run.cost:.4f}"
         stderr.print(line, markup=False)
         for reason, count in _reasons(r.run.failures)[:3]:
             stderr.print(f"  {count} × {reason}", markup=False)

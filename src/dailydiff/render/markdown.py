@@ -120,7 +120,8 @@ def stats_line(report: DayReport) -> str:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
     if s.prompt_tokens or s.completion_tokens:
         parts.append(L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens))
-        parts.append(L["stats_cost"].format(cost=f"{s.cost:.4f}"))
+        if s.cost > 0:  # no price configured for the model: tokens only, not a misleading $0
+            parts.append(L["stats_cost"].format(cost=f"{s.cost:.4f}"))
     if s.total:
         parts.append(L["stats_changes"].format(additions=s.additions, deletions=s.deletions))
     return " | ".join(parts)

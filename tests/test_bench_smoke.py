@@ -1,0 +1,39 @@
+"""The benchmarks are not run by the tests (they measure time), but each must still run: a tiny
+configuration of every script in bench/ finishes and prints its ratio line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = {
+    "git_backfill.py": ["--days", "2", "--rounds", "1"],
+    "github_source.py": ["--commits", "4", "--latency", "0.01"],
+    "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
+    "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
+}
+
+
+def test_every_benchmark_has_a_smoke_configuration() -> None:
+    scripts = {p.name for p in (ROOT / "bench").glob("*.py")} - {"run.py", "__init__.py"}
+    assert scripts <= SMALL.keys(), f"add a tiny configuration for {sorted(scripts - SMALL.keys())}"
+
+
+@pytest.mark.parametrize("script", sorted(SMALL))
+def test_benchmark_runs(script: str) -> None:
+    if not (ROOT / "bench" / script).exists():
+        pytest.skip(f"{script} not present")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'tests'}"}
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *SMALL[script]], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=240)  # fmt: skip
+    # A benchmark may exit 1 to say a tiny configuration misses its time target; it must not crash.
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, (
+        result.stdout[-2000:] + result.stderr[-2000:]
+    )
+    assert any(word in result.stdout for word in ("ratio", "×", "x", "/")), result.stdout
