@@ -88,6 +88,8 @@ def test_a_hostile_digest_renders_inertly_standalone_and_in_the_site() -> None:
     assert digest.watch and digest.top_commits and "<script>" in digest.highlights[-1]
     standalone = WEEKLY_RENDERERS["html"](digest)
     page = assert_inert(standalone, standalone=True)
+    assert '<html lang="en">' in standalone and "<h2>🧭 Highlights</h2>" in standalone
+    assert "<h1>Weekly digest (2026-W05 · 2026-01-26 to 2026-02-01)</h1>" in standalone
     # Nothing to fetch: no stylesheet link, no script, no src; the one inline style is allowed by its hash.
     assert not [t for t, a in page.tags if t in {"script", "link", "img"} or "src" in a]
     csp = next(a["content"] or "" for t, a in page.tags if t == "meta" and a.get("http-equiv"))
@@ -165,9 +167,16 @@ def test_weekly_pages_follow_the_days_across_weeks(workspace: tuple[Path, dict],
     """Days in two ISO weeks: two weekly pages, linked to each other, and each day page to its own week."""
     root, _ = workspace
     from dailydiff.store import Store
+    from dailydiff.web import SiteCache
 
     with Store.open(root / "data") as store:
         reports = [r for r in store.iter_reports() if r.repo == "proj0"]
+        served = SiteCache(store, lambda stored: Site.from_reports(stored)).page(
+            f"repos/proj0/weeks/{WEEK}.html"
+        )
+    assert (
+        served is not None and "<h1>每周摘要（2026-W02 · 2026-01-05 ~ 2026-01-11）</h1>" in served[0].decode()
+    )
     assert len(reports) == 7
     moved = reports[0].model_copy(update={"date": dt.date(2026, 1, 12)})  # a Monday of 2026-W03
     site = Site.from_reports([*reports[1:], moved])
