@@ -149,3 +149,13 @@ def test_version_and_help() -> None:
     assert run("--version").stdout.startswith("dailydiff ")
     help_text = run("report", "--help").stdout
     assert "--all-branches" in help_text and "--output-dir" in help_text
+
+
+def test_written_reports_are_readable_by_others(repo: Path, tmp_path: Path) -> None:
+    result = run("report", str(repo), "--date", "2026-01-19", "--data-dir", str(tmp_path / "d"),
+                 "--output-dir", str(tmp_path / "o"), "-q")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = next((tmp_path / "o").rglob("*.md"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert written.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user creates, not 0600

@@ -255,6 +255,13 @@ def test_escalation_reanalyses_commits_the_model_rates_higher(
     below_high = [sha for sha, level in first_pass.items() if level is not Level.HIGH]
     assert below_high
     assert fake.count == COMMITS + len(below_high) + 1
+    assert (report.run.analysed, report.run.escalated) == (COMMITS, len(below_high))  # each commit once
+    again, _ = run_day(repo, settings_for(fake, tmp_path))
+    assert (again.reports[0].run.cached, again.reports[0].run.analysed, again.reports[0].run.escalated) == (
+        COMMITS,
+        0,
+        0,
+    )
     for rc in report.commits:
         assert rc.level is Level.HIGH and rc.analysis is not None and rc.analysis.depth is Level.HIGH
         assert rc.score.level == first_pass[rc.sha]  # the rule level and its reasons are kept

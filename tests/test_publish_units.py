@@ -144,3 +144,18 @@ def test_readme_publishing_example_is_valid_config(tmp_path: Path) -> None:
     config.write_text(example, encoding="utf-8")
     settings = load_settings(config, environ={})
     assert [p.type for p in settings.publish] == ["github-contents", "feishu", "email"]
+
+
+def test_email_html_turns_report_anchors_into_heading_ids() -> None:
+    import re
+    from pathlib import Path
+
+    from dailydiff.publish.email import markdown_to_html
+
+    markdown = (Path(__file__).parent / "golden" / "sample-2026-01-19.zh.md").read_text(encoding="utf-8")
+    html = markdown_to_html(markdown)
+    assert "&lt;a id=" not in html  # no tag shown as text
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    links = set(re.findall(r'href="#([^"]+)"', html))
+    assert links and links <= ids  # every contents link lands on a heading
+    assert "<script" not in html

@@ -341,3 +341,50 @@ def test_the_served_site_works_in_the_browser(browser: Any, tmp_path: Path) -> N
                 assert watch.dialogs == [] and watch.errors == [] and watch.external == []
             finally:
                 context.close()
+
+
+WEEK_PAGE = "repos/demo--engine/weeks/2026-W05.html"
+
+
+def test_the_weekly_page_of_a_zh_digest(page: tuple[Any, PageWatch], base_url: str) -> None:
+    """Repository page → its week (Chinese headings, CJK glyphs) → a day → back to the week."""
+    p, watch = page
+    p.goto(base_url + "repos/demo--engine/index.html")
+    p.locator("#weeks").get_by_role("link", name="2026-W05").click()
+    p.wait_for_url(base_url + WEEK_PAGE)
+    assert p.locator("h1").inner_text() == "每周摘要（2026-W05 · 2026-01-26 ~ 2026-02-01）"
+    headings = p.locator("main h2").all_inner_texts()
+    assert headings == ["🧭 本周要点", "👀 关注", "📅 每日统计", "⭐ 重要提交", "👥 贡献者"]
+    assert all(p.locator("main h2").nth(i).is_visible() for i in range(len(headings)))
+    fonts = _fonts_of(p, "h1")
+    assert sum(n for name, n in fonts.items() if "WenQuanYi" in name or "CJK" in name) >= 4, fonts
+    p.locator("#days").get_by_role("link", name=str(DAY2)).click()
+    p.wait_for_url(base_url + DAY_PAGE)
+    p.locator("a.week-link").click()
+    p.wait_for_url(base_url + WEEK_PAGE)
+    assert watch.errors == [] and watch.dialogs == []
+
+
+def test_the_standalone_weekly_file_is_styled_without_script_or_requests(
+    browser: Any, tmp_path: Path
+) -> None:
+    """`weekly --format html` output from file://, JavaScript off: the inlined CSS passes the page's CSP."""
+    from dailydiff.render.weekly import WEEKLY_RENDERERS
+    from dailydiff.weekly import IsoWeek, build_digest
+
+    fixture = real_reports(tmp_path, language="zh", name="demo/engine")
+    digest = build_digest("demo/engine", IsoWeek(year=2026, week=5), {r.date: r for r in fixture.reports},
+                          timezone="Asia/Shanghai", language="zh")  # fmt: skip
+    target = tmp_path / "weekly.html"
+    target.write_text(WEEKLY_RENDERERS["html"](digest), encoding="utf-8")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        p = context.new_page()
+        watch = PageWatch(p)
+        p.goto(target.as_uri())
+        assert p.locator("h2").first.inner_text() == "🧭 本周要点"
+        assert p.evaluate("getComputedStyle(document.body).maxWidth") == "992px"  # site.css applied
+        assert p.evaluate("getComputedStyle(document.querySelector('th')).borderTopStyle") == "solid"
+        assert watch.errors == [] and watch.external == []
+    finally:
+        context.close()

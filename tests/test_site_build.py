@@ -281,7 +281,8 @@ def test_rebuild_writes_only_changes_and_removes_stale_pages(
     assert again.written == 0 and again.removed == 0
     fewer = [r for r in reports if r.repo != "evil/<repo>"]
     third = build_site(Site.from_reports(fewer), tmp_path)
-    assert third.removed == 4 and not (tmp_path / "repos/evil---repo").exists()  # page, JSON, repo page, feed
+    # day page, its JSON, weekly page, repo page, feed
+    assert third.removed == 5 and not (tmp_path / "repos/evil---repo").exists()
     assert json.loads((tmp_path / MANIFEST).read_text()) == sorted(Site.from_reports(fewer).pages())
     assert check_site(tmp_path)[1] == []
 

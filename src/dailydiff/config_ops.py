@@ -30,7 +30,7 @@ class RunSettings(_Section):
 class WeeklySettings(_Section):
     path_template: str
     top_commits: int = Field(ge=1, le=200)
-    formats: list[Literal["md", "json"]]
+    formats: list[Literal["md", "json", "html"]]
 
 
 def _text_list(values: list[str], what: str) -> list[str]:

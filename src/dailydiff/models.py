@@ -234,6 +234,7 @@ class RunSummary(_Frozen):
     fetched: int = 0
     analysed: int = 0
     cached: int = 0
+    escalated: int = 0
     fallback: int = 0
     failed: int = 0
     failures: list[str] = Field(default_factory=list)

@@ -123,7 +123,7 @@ def build_day(
         and results[r.commit.sha].importance.rank > r.depth.rank  # type: ignore[union-attr]
     ]
     if deeper:
-        _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress)
+        _analyse(deeper, analyzer, heuristic, language, store, results, summary, progress, escalation=True)
 
     watched = {c.sha: matching_topics(c, watch) for c in ordered}
     report_commits = [report_commit(c, scores[c.sha], results.get(c.sha), watched[c.sha]) for c in ordered]
@@ -134,6 +134,7 @@ def build_day(
         fetched=len(ordered),
         analysed=summary.analysed,
         cached=summary.cached,
+        escalated=summary.escalated,
         fallback=stats.fallback,
         failed=stats.failed,
         failures=summary.failures,
@@ -161,8 +162,9 @@ def build_day(
 
 @dataclass
 class _Counts:
-    analysed: int = 0
-    cached: int = 0
+    analysed: int = 0  # commits analysed this run (each counted once)
+    cached: int = 0  # commits whose analysis came from the store
+    escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
     failures: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
 
@@ -176,6 +178,8 @@ def _analyse(
     results: dict[str, Analysis],
     counts: _Counts,
     progress: Progress,
+    *,
+    escalation: bool = False,
 ) -> None:
     if not requests:
         return
@@ -187,7 +191,7 @@ def _analyse(
         found = stored.get((request.commit.sha, fingerprints[request.commit.sha]))
         if found is not None and found.status is AnalysisStatus.OK:
             results[request.commit.sha] = found
-            counts.cached += 1
+            counts.cached += 0 if escalation else 1
         else:
             missing.append(request)
     done = len(requests) - len(missing)
@@ -199,7 +203,10 @@ def _analyse(
         counts.usage = counts.usage + analysis.usage
         if analysis.status is AnalysisStatus.OK:
             store.save_analysis(repo, request.commit.sha, analysis)
-            counts.analysed += 1
+            if escalation:
+                counts.escalated += 1
+            else:
+                counts.analysed += 1
         else:
             reason = analysis.error or "unknown error"
             counts.failures.append(f"{request.commit.short_sha}: {reason}")

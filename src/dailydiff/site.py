@@ -1,8 +1,9 @@
 """The static site: which pages exist, where they go, and writing them.
 
-``Site.from_reports`` lays the reports out (one page per repository-day, one per repository, the index,
-the search page and its index, Atom feeds); ``Site.pages()`` maps every relative path to a function that
-renders it, which the static build writes out and ``dailydiff serve`` calls on request.
+``Site.from_reports`` lays the reports out (one page per repository-day, one per repository and ISO week
+with stored days (its weekly digest), one per repository, the index, the search page and its index, Atom
+feeds); ``Site.pages()`` maps every relative path to a function that renders it, which the static build
+writes out and ``dailydiff serve`` calls on request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from .render.json import render_json
 from .render.markdown import commit_anchors
 from .render.safe_html import plain_text
 from .render.text import shorten
+from .render.weekly_html import WeeklyLinks, render_weekly_html
+from .weekly import IsoWeek, build_digest
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
@@ -59,11 +62,23 @@ class DayPage:
 
 
 @dataclass
+class WeekPage:
+    week: IsoWeek
+    path: str  # e.g. repos/owner--name/weeks/2026-W05.html
+    days: list[DayPage]  # the stored days of the week, oldest first
+
+
+@dataclass
 class RepoSection:
     repo: str
     slug: str
     repo_url: str | None
     days: list[DayPage] = field(default_factory=list)  # newest first
+    weeks: list[WeekPage] = field(default_factory=list)  # newest first
+
+    def week_of(self, day: DayPage) -> WeekPage:
+        year, week, _ = day.report.date.isocalendar()
+        return next(w for w in self.weeks if (w.week.year, w.week.week) == (year, week))
 
     @property
     def path(self) -> str:
@@ -87,11 +102,13 @@ class Site:
     feed_entries: int = 0
     templates_dir: str = ""
     toc_title_chars: int = 60
+    weekly_top_commits: int = 10
 
     @classmethod
     def from_reports(cls, reports: Iterable[DayReport], *, title: str = "dailydiff", base_url: str = "",
                      language: str = "", prefer_language: str = "", feed_entries: int = 0,
-                     templates_dir: str = "", toc_title_chars: int = 60) -> Site:  # fmt: skip
+                     templates_dir: str = "", toc_title_chars: int = 60,
+                     weekly_top_commits: int = 10) -> Site:  # fmt: skip
         """One page per repository-day: when a day exists in several languages, ``prefer_language`` (by
         default ``language``; else the first seen) wins. ``language`` is the index's; "" picks the
         language most reports use."""
@@ -116,10 +133,12 @@ class Site:
             url = next((r.repo_url for r in days if r.repo_url), None)
             section = RepoSection(repo=repo, slug=slug, repo_url=url)
             section.days = [DayPage(r, f"repos/{slug}/{r.date.isoformat()}.html") for r in days]
+            section.weeks = _weeks(slug, section.days)
             sections.append(section)
         site_language = language or _majority([r.language for r in chosen.values()]) or "zh"
         return cls(sections, title=title, base_url=base_url, language=site_language, feed_entries=feed_entries,
-                   templates_dir=templates_dir, toc_title_chars=toc_title_chars)  # fmt: skip
+                   templates_dir=templates_dir, toc_title_chars=toc_title_chars,
+                   weekly_top_commits=weekly_top_commits)  # fmt: skip
 
     @property
     def days(self) -> list[DayPage]:
@@ -144,6 +163,10 @@ class Site:
                 older = section.days[i + 1] if i + 1 < len(section.days) else None
                 pages[day.path] = _bind(self.render_day, section, day, newer, older)
                 pages[day.json_path] = _bind(render_json, day.report)
+            for i, week in enumerate(section.weeks):
+                newer_week = section.weeks[i - 1] if i > 0 else None
+                older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
+                pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
 
     def _ctx(self, path: str, language: str, feed: str = "") -> PageContext:
@@ -159,6 +182,8 @@ class Site:
             "json": relative(day.path, day.json_path),
             "previous": relative(day.path, older.path) if older else "",
             "next": relative(day.path, newer.path) if newer else "",
+            "week": relative(day.path, section.week_of(day).path),
+            "week_label": section.week_of(day).week.label,
         }
         ctx = self._ctx(day.path, day.report.language, section.feed_path)
         return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
@@ -170,9 +195,44 @@ class Site:
              "counts": level_counts(d.report), "highlight": _first_highlight(d.report)}
             for d in section.days
         ]  # fmt: skip
+        weeks = []
+        for w in section.weeks:
+            counts: Counter[str] = Counter()
+            for d in w.days:
+                counts.update(level_counts(d.report))
+            weeks.append({"week": w.week.label, "href": relative(section.path, w.path), "days": len(w.days),
+                          "counts": dict(counts)})  # fmt: skip
         ctx = self._ctx(section.path, section.language, section.feed_path)
-        return render_repo(
-            section.repo, days, ctx, repo_url=section.repo_url, templates_dir=self.templates_dir
+        return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
+                           templates_dir=self.templates_dir)  # fmt: skip
+
+    def render_week(
+        self, section: RepoSection, week: WeekPage, newer: WeekPage | None, older: WeekPage | None
+    ) -> str:
+        """The weekly digest of the site's reports of one repository-week (the same digest as
+        `dailydiff weekly` builds from the store)."""
+        reports = {d.report.date: d.report for d in week.days}
+        language = _majority([d.report.language for d in week.days])
+        stamps = [d.report.generated_at for d in week.days if d.report.generated_at]
+        end = dt.datetime.combine(week.week.days[-1], dt.time(), dt.UTC)
+        digest = build_digest(section.repo, week.week, reports, timezone=week.days[0].report.timezone,
+                              language=language, top_n=self.weekly_top_commits,
+                              now=max(stamps) if stamps else end)  # fmt: skip
+        commits: dict[tuple[dt.date, str], str] = {}
+        for day in week.days:
+            href = relative(week.path, day.path)
+            for sha, anchor in commit_anchors(day.report.commits).items():
+                commits[(day.report.date, sha)] = f"{href}#{anchor}"
+        links = WeeklyLinks(
+            ctx=self._ctx(week.path, language, section.feed_path),
+            repo=relative(week.path, section.path),
+            previous=relative(week.path, older.path) if older else "",
+            next=relative(week.path, newer.path) if newer else "",
+            days={d.report.date: relative(week.path, d.path) for d in week.days},
+            commits=commits,
+        )
+        return render_weekly_html(
+            digest, links=links, site_title=self.title, templates_dir=self.templates_dir
         )
 
     def render_index(self) -> str:
@@ -232,6 +292,23 @@ class Site:
                            self_href="feed.xml", home_href="index.html", language=section.language,
                            base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
                            limit=self.feed_entries)  # fmt: skip
+
+
+def _weeks(slug: str, days: list[DayPage]) -> list[WeekPage]:
+    """The ISO weeks that have stored days, newest first (``days`` is newest first)."""
+    by_week: dict[tuple[int, int], list[DayPage]] = defaultdict(list)
+    for day in days:
+        year, week, _ = day.report.date.isocalendar()
+        by_week[(year, week)].append(day)
+    pages = []
+    for (year, week), members in sorted(by_week.items(), reverse=True):
+        iso = IsoWeek(year=year, week=week)
+        pages.append(
+            WeekPage(
+                iso, f"repos/{slug}/weeks/{iso.label}.html", sorted(members, key=lambda d: d.report.date)
+            )
+        )
+    return pages
 
 
 def _bind(func: Callable[..., str], *args: Any) -> Renderer:

@@ -101,6 +101,7 @@ def summary_dict(outcome: RangeOutcome) -> dict[str, Any]:
                 "low": r.stats.low,
                 "analysed": r.run.analysed,
                 "cached": r.run.cached,
+                "escalated": r.run.escalated,
                 "fallback": r.run.fallback,
                 "failed": r.run.failed,
                 "failures": r.run.failures,
@@ -238,6 +239,8 @@ def _print_summary(outcome: RangeOutcome, written: list[Path]) -> None:
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
             f"analysed {r.run.analysed}, cached {r.run.cached}, fallback {r.run.fallback}, failed {r.run.failed}"
         )
+        if r.run.escalated:
+            line += f", re-analysed deeper {r.run.escalated}"
         if r.run.prompt_tokens:
             line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}"
             if r.run.cost > 0:

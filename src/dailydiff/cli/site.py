@@ -34,6 +34,7 @@ def make_site(settings: Settings, reports: list[DayReport], title: str | None = 
         feed_entries=s.feed_entries,
         templates_dir=s.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,
+        weekly_top_commits=settings.weekly.top_commits,
     )
 
 

@@ -13,6 +13,7 @@ from ..config import Settings, check_timezone
 from ..errors import DailyDiffError, UsageError
 from ..publish.files import write_file
 from ..render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
+from ..render.weekly_html import render_weekly_html
 from ..runner.plan import plan_jobs
 from ..sources import SourceOptions, open_source, source_kind
 from ..store import Store
@@ -76,7 +77,7 @@ def weekly_command(
     ),
     lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
     formats: str | None = typer.Option(
-        None, "--format", help="Comma-separated formats for --output-dir: md,json."
+        None, "--format", help="Comma-separated formats for --output-dir: md,json,html."
     ),
     output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Write the digests under DIR."),
     data_dir: Path | None = typer.Option(
@@ -110,6 +111,7 @@ def weekly_command(
     renderers: dict[str, WeeklyRenderer] = {
         **WEEKLY_RENDERERS,
         "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
+        "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir),
     }
     for digest in (d for d in digests if d is not None):
         if output_dir is None:

@@ -3,6 +3,7 @@ report as plain text and the same report as HTML with inline styles (mail client
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -49,8 +50,37 @@ def markdown_to_html(text: str) -> str:
                 style(token.children)
 
     style(tokens)
+    tokens = _anchors_to_ids(tokens)
     body = md.renderer.render(tokens, md.options, {})
     return f'<!DOCTYPE html>\n<html><body style="{_BODY_STYLE}">\n{body}</body></html>\n'
+
+
+_ANCHOR_LINE = re.compile(r'<a id="([a-z0-9-]+)"></a>')
+
+
+def _anchors_to_ids(tokens: list) -> list:  # type: ignore[type-arg]
+    """The report's own anchor lines (untrusted text can never produce one: its `<` is escaped) become
+    ids on the heading that follows, so the contents links work in the mail and no tag shows as text."""
+    out: list = []  # type: ignore[type-arg]
+    pending: str | None = None
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if (
+            token.type == "paragraph_open"
+            and index + 2 < len(tokens)
+            and tokens[index + 1].type == "inline"
+            and _ANCHOR_LINE.fullmatch(tokens[index + 1].content.strip())
+        ):
+            pending = _ANCHOR_LINE.fullmatch(tokens[index + 1].content.strip()).group(1)  # type: ignore[union-attr]
+            index += 3
+            continue
+        if pending and token.type == "heading_open":
+            token.attrSet("id", pending)
+            pending = None
+        out.append(token)
+        index += 1
+    return out
 
 
 def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, str]) -> EmailMessage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,10 +68,10 @@ class Http:
                                    "check the URL in its environment variable") from None  # fmt: skip
             except httpx2.TimeoutException:
                 problem = f"{where} timed out after {self.entry.timeout:g}s"
-                wait = delay
+                wait = _jittered(delay)
             except httpx2.TransportError as exc:
                 problem = f"cannot reach {where} ({type(exc).__name__})"
-                wait = delay
+                wait = _jittered(delay)
             else:
                 rate_limited = (
                     response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
@@ -84,7 +85,7 @@ class Http:
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = max(delay, asked or 0.0)
+                wait = asked if asked is not None else _jittered(delay)
             if attempt == attempts:
                 break
             self.sleep(wait)
@@ -93,3 +94,8 @@ class Http:
             f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
         )
+
+
+def _jittered(delay: float) -> float:
+    """Equal jitter: between half and all of the back-off, so retrying clients spread out."""
+    return delay * (0.5 + random.random() / 2)

@@ -181,8 +181,9 @@ def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], temp
 
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
-                templates_dir: str = "") -> str:  # fmt: skip
-    return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url))
+                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url),
+                       weeks=weeks)  # fmt: skip
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,

@@ -44,6 +44,11 @@ SITE_LABELS: dict[str, dict[str, str]] = {
         "raw": "原始输出",
         "json": "JSON",
         "day_feed_summary": "{total} 个提交：🔴高 {high} · 🟡中 {medium} · 🟢低 {low}",
+        "weeks": "每周摘要",
+        "week": "周",
+        "week_of": "本周摘要（{week}）",
+        "previous_week": "上一周",
+        "next_week": "下一周",
     },
     "en": {
         "html_lang": "en",
@@ -86,6 +91,11 @@ SITE_LABELS: dict[str, dict[str, str]] = {
         "raw": "Raw output",
         "json": "JSON",
         "day_feed_summary": "{total} commits: 🔴 high {high} · 🟡 medium {medium} · 🟢 low {low}",
+        "weeks": "Weekly digests",
+        "week": "Week",
+        "week_of": "Weekly digest ({week})",
+        "previous_week": "Previous week",
+        "next_week": "Next week",
     },
 }
 

@@ -1,4 +1,4 @@
-"""WeekDigest → Markdown / JSON. A registry like the daily one; the HTML site adds its renderer here."""
+"""WeekDigest → Markdown / JSON (HTML: weekly_html.py). A registry like the daily one."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .. import __version__
 from ..weekly import DigestCommit, WeekDigest
 from .labels import CHANGE_TYPE_LABELS
 from .text import md_cell, md_inline, safe_url, shorten
+from .weekly_html import render_weekly_html
 
 TEMPLATE = "weekly.md.j2"
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
@@ -144,5 +145,9 @@ def render_weekly_json(digest: WeekDigest) -> str:
 
 
 WeeklyRenderer = Callable[[WeekDigest], str]
-# format -> renderer; the HTML site registers "html" here.
-WEEKLY_RENDERERS: dict[str, WeeklyRenderer] = {"md": render_weekly_markdown, "json": render_weekly_json}
+# format -> renderer
+WEEKLY_RENDERERS: dict[str, WeeklyRenderer] = {
+    "md": render_weekly_markdown,
+    "json": render_weekly_json,
+    "html": render_weekly_html,
+}

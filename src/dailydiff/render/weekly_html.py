@@ -1,0 +1,142 @@
+"""WeekDigest → HTML, on the site's templates (autoescape on, model text through ``SafeMarkdown``).
+
+Two uses: a page of the static site (``links`` says where the repository, day and commit pages are), and a
+standalone file from ``dailydiff weekly --format html`` (the site's CSS inlined, allowed by its hash in the
+Content-Security-Policy; no script, no external asset, nothing to fetch).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import __version__
+from ..weekly import DigestCommit, WeekDigest
+from .html import PageContext, render_page
+from .labels import CHANGE_TYPE_LABELS, labels
+from .safe_html import SafeMarkdown
+from .text import clean, safe_url, shorten
+
+TEMPLATE = "weekly.html.j2"
+
+
+@dataclass(frozen=True)
+class WeeklyLinks:
+    """Relative links of a weekly page inside the site (all optional but ``ctx``)."""
+
+    ctx: PageContext
+    repo: str = ""
+    previous: str = ""
+    next: str = ""
+    days: dict[dt.date, str] = field(default_factory=dict)  # date -> day page
+    commits: dict[tuple[dt.date, str], str] = field(default_factory=dict)  # (date, sha) -> page#anchor
+
+
+def _site_css() -> str:
+    return resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
+
+
+def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dict[str, Any],
+            type_names: dict[str, str], title_chars: int) -> dict[str, Any]:  # fmt: skip
+    href = links.commits.get((c.date, c.sha), "") if links else ""
+    return {
+        "title": clean(shorten(c.title or "—", title_chars)),
+        "href": href,
+        "url": safe_url(c.url),
+        "short_sha": c.sha[:7],
+        "date": c.date.isoformat(),
+        "author": clean(c.author),
+        "level": c.level.value,
+        "level_label": L["levels"][c.level.value],
+        "types": [type_names.get(t.value, t.value) for t in c.change_types],
+        "summary": md.inline(shorten(c.summary, 400)) if c.summary else Markup(""),
+        "watch": [clean(w) for w in c.watch],
+    }
+
+
+def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_chars: int = 80,
+                watch_limit: int = 10) -> dict[str, Any]:  # fmt: skip
+    """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
+    from .weekly import LABELS, WEEKDAYS  # the Markdown digest's labels: the two formats say the same
+
+    W = LABELS.get(digest.language, LABELS["en"])
+    L = labels(digest.language)
+    type_names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
+    weekdays = WEEKDAYS.get(digest.language, WEEKDAYS["en"])
+    md = SafeMarkdown()
+    missing = Markup("")
+    if digest.missing_days:
+        missing = md.inline(
+            W["missing"].format(
+                n=len(digest.missing_days),
+                dates=", ".join(d.isoformat() for d in digest.missing_days),
+                first=digest.missing_days[0].isoformat(),
+                last=digest.missing_days[-1].isoformat(),
+            )
+        )
+    day_links = links.days if links else {}
+    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    view = lambda c: _commit(c, links, md, L, type_names, title_chars)  # noqa: E731
+    return {
+        "d": digest,
+        "W": W,
+        "title": W["title"].format(week=digest.week, start=digest.start, end=digest.end),
+        "repo_url": safe_url(digest.repo_url),
+        "highlights": [clean(line) for line in digest.highlights],
+        "missing": missing,
+        "type_columns": [(t, type_names.get(t, t)) for t in digest.totals.types],
+        "days": [
+            {"day": day, "weekday": weekdays[day.date.weekday()], "href": day_links.get(day.date, "")}
+            for day in digest.days
+        ],
+        "top": [view(c) for c in digest.top_commits],
+        "watch": [
+            {
+                "topic": clean(w.topic),
+                "count": len(w.commits),
+                "commits": [view(c) for c in w.commits[:watch_limit]],
+                "more": W["more"].format(n=len(w.commits) - watch_limit)
+                if len(w.commits) > watch_limit
+                else "",
+            }
+            for w in digest.watch
+        ],
+        "contributors": [
+            {
+                "name": clean(p.name),
+                "login": clean(p.login or ""),
+                "commits": p.commits,
+                "lines": f"+{p.additions}/−{p.deletions}",
+            }
+            for p in digest.contributors
+        ],
+        "footer": W["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
+    }
+
+
+def render_weekly_html(
+    digest: WeekDigest,
+    *,
+    links: WeeklyLinks | None = None,
+    site_title: str = "dailydiff",
+    templates_dir: str = "",
+    title_chars: int = 80,
+) -> str:
+    """A site page when ``links`` is given, else a standalone file."""
+    standalone = links is None
+    ctx = links.ctx if links else PageContext(root="", site_title=site_title, language=digest.language)
+    css = Markup(_site_css()) if standalone else Markup("")
+    css_hash = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode() if standalone else ""
+    nav = {
+        "repo": links.repo if links else "",
+        "previous": links.previous if links else "",
+        "next": links.next if links else "",
+    }
+    return render_page(TEMPLATE, ctx, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
+                       nav=nav, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip
