@@ -304,3 +304,21 @@ def test_a_type_change_keeps_every_later_file_with_its_own_patch(tmp_path: Path)
     files = {f.path: f for f in latest.files}
     assert files["z.txt"].patch == "@@ -1 +1,2 @@\n zz\n+zz2"
     assert "-a" in (files["a.txt"].patch or "") and "+t.txt" in (files["a.txt"].patch or "")
+
+
+def test_a_bare_repository_whose_head_names_no_branch_suggests_the_branches(tmp_path: Path) -> None:
+    from gitrepo import git
+
+    work = tmp_path / "work"
+    build_repo(work, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])], branch="trunk")
+    bare = tmp_path / "bare.git"
+    subprocess.run(
+        ["git", "init", "-q", "--bare", "-b", "master", str(bare)], check=True, capture_output=True
+    )
+    git(work, "push", "-q", str(bare), "trunk")
+    result = run("report", str(bare), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"))
+    assert "--branch" in assert_one_line_error(result, 3) and "trunk" in result.stderr
+    fixed = run(
+        "report", str(bare), "-d", "2026-03-03", "--branch", "trunk", "--data-dir", str(tmp_path / "data")
+    )
+    assert fixed.returncode == 0 and "feat: one" in fixed.stdout, fixed.stderr

@@ -149,6 +149,13 @@ class GitSource:
                     f"branch {self.branch!r} not found in {self.repo}",
                     "check --branch, or use --all-branches",
                 )
+            heads = run_git(["for-each-ref", "--format=%(refname:short)", "--count=5", "refs/heads"],
+                            cwd=self.path, check=False).stdout.decode(errors="replace").split()  # fmt: skip
+            if heads:  # e.g. a bare repository whose HEAD names a branch nobody pushed
+                raise SourceError(
+                    f"{self.repo}: HEAD names no commit, but the repository has branches",
+                    f"pick one with --branch (or `branch` in [[repos]]): {', '.join(heads)}",
+                )
             raise SourceError(
                 f"{self.repo} has no commits yet", "commit something first, or pick another repository"
             )
