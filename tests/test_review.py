@@ -322,3 +322,39 @@ def test_a_bare_repository_whose_head_names_no_branch_suggests_the_branches(tmp_
         "report", str(bare), "-d", "2026-03-03", "--branch", "trunk", "--data-dir", str(tmp_path / "data")
     )
     assert fixed.returncode == 0 and "feat: one" in fixed.stdout, fixed.stderr
+
+
+def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from gitrepo import git
+
+    work = tmp_path / "work"
+    build_repo(work, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    served = tmp_path / "served"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(served / "repo.git")], check=True, capture_output=True
+    )
+    git(served / "repo.git", "update-server-info")  # git's "dumb" HTTP protocol: plain files
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://alice:s3cret-pw@127.0.0.1:{server.server_address[1]}/repo.git"
+        data = tmp_path / "data"
+        for _ in range(2):  # a clone, then a fetch
+            result = run("report", url, "-d", "2026-03-03", "--name", "demo", "--data-dir", str(data))
+            assert result.returncode == 0 and "feat: one" in result.stdout, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    leaks = [p for p in data.rglob("*") if p.is_file() and b"s3cret-pw" in p.read_bytes()]
+    assert leaks == []

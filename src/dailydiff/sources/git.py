@@ -373,7 +373,10 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     target = data_dir / "repos" / f"{readable}-{digest}.git"
     safe_url = re.sub(r"//[^/@]+@", "//***@", url)
     if (target / "HEAD").exists():
-        result = run_git(["remote", "update", "--prune"], cwd=target, check=False)
+        # The URL is given on each fetch: the mirror's config keeps it without its user:password.
+        result = run_git(
+            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"], cwd=target, check=False
+        )
         if result.returncode != 0:
             raise SourceError(
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
@@ -385,8 +388,9 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
         import shutil
 
         shutil.rmtree(partial)
-    result = run_git(["clone", "--mirror", "--quiet", url, str(partial)], check=False)
+    result = run_git(["clone", "--mirror", "--quiet", "--", url, str(partial)], check=False)
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
+    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial)
     partial.rename(target)
     return target
