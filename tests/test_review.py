@@ -358,3 +358,16 @@ def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> 
         thread.join()
     leaks = [p for p in data.rglob("*") if p.is_file() and b"s3cret-pw" in p.read_bytes()]
     assert leaks == []
+
+
+@pytest.mark.parametrize("name", ["..", "a/..", ".", " "])
+def test_a_repository_name_that_would_misplace_files_is_refused_before_any_work(
+    tmp_path: Path, name: str
+) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    out = tmp_path / "out"
+    result = run("report", str(repo), "-d", "2026-03-03", "--name", name, "--data-dir", str(tmp_path / "data"),
+                 "-o", str(out))  # fmt: skip
+    assert "not a usable repository name" in assert_one_line_error(result, 3)
+    assert not out.exists()

@@ -73,7 +73,19 @@ def open_source(
         raise SourceError(
             f"the {kind} source is not available in this build", f"choose one of: {', '.join(SOURCES)}"
         )
-    return opener(spec, settings, options or SourceOptions(), store)
+    source = opener(spec, settings, options or SourceOptions(), store)
+    check_repo_id(source.repo)
+    return source
+
+
+def check_repo_id(repo: str) -> None:
+    """A repository id names files and pages (``{repo_name}``, ``repos/<slug>/``): no empty, ``.`` or
+    ``..`` part, so two repositories never share a directory and none escapes it."""
+    if any(part.strip() in {"", ".", ".."} for part in repo.split("/")):
+        raise SourceError(
+            f"{repo!r} is not a usable repository name",
+            "pass --name (or `name` in [[repos]]): owner/name or a plain name, without empty, '.' or '..' parts",
+        )
 
 
 __all__ = [
