@@ -371,3 +371,23 @@ def test_a_repository_name_that_would_misplace_files_is_refused_before_any_work(
                  "-o", str(out))  # fmt: skip
     assert "not a usable repository name" in assert_one_line_error(result, 3)
     assert not out.exists()
+
+
+def test_a_path_template_without_ext_cannot_overwrite_one_format_with_another(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    config = tmp_path / "dailydiff.toml"
+    config.write_text('[report]\npath_template = "{date}.txt"\nformats = ["md", "json"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["report", str(repo), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"), "-o", str(out)]
+    result = run(*args, "-c", str(config))
+    assert "the same file" in assert_one_line_error(result, 7)
+    config.write_text(
+        '[report]\npath_template = "{date}.{ext}"\nformats = ["md", "json"]\n', encoding="utf-8"
+    )
+    flat = run(*args, "-c", str(config))
+    assert flat.returncode == 0 and sorted(p.name for p in out.iterdir()) == [
+        "2026-03-03.json",
+        "2026-03-03.md",
+    ]
+    assert f"wrote 2 file(s) under {out}\n" in flat.stderr  # not a directory two levels above

@@ -216,7 +216,7 @@ def report_command(
         if summary_json is not None:
             write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
-            _print_summary(outcome, written)
+            _print_summary(outcome, written, output_dir)
         status = "ok"
         check_gate(outcome, settings)
         if publish:
@@ -232,7 +232,7 @@ def report_command(
         store.close()
 
 
-def _print_summary(outcome: RangeOutcome, written: list[Path]) -> None:
+def _print_summary(outcome: RangeOutcome, written: list[Path], output_dir: Path | None) -> None:
     for day in outcome.days:
         r = day.report
         line = (
@@ -249,7 +249,7 @@ def _print_summary(outcome: RangeOutcome, written: list[Path]) -> None:
         for reason, count in _reasons(r.run.failures)[:3]:
             stderr.print(f"  {count} × {reason}", markup=False)
     if written:
-        stderr.print(f"wrote {len(written)} file(s) under {written[0].parents[2]}", markup=False)
+        stderr.print(f"wrote {len(written)} file(s) under {output_dir}", markup=False)
 
 
 def _reasons(failures: list[str]) -> list[tuple[str, int]]:

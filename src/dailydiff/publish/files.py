@@ -83,8 +83,13 @@ def write_report_files(
     path_template: str,
 ) -> list[Path]:
     written = []
-    for fmt in formats:
-        target = output_dir / report_path(report, path_template, fmt)
+    targets = {fmt: output_dir / report_path(report, path_template, fmt) for fmt in formats}
+    if len(set(targets.values())) < len(targets):
+        raise PublishError(
+            f"path template {path_template!r} gives the formats {', '.join(targets)} the same file",
+            "put {ext} in it",
+        )
+    for fmt, target in targets.items():
         try:
             atomic_write(target, renderers[fmt](report))
         except OSError as exc:
