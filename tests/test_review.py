@@ -391,3 +391,17 @@ def test_a_path_template_without_ext_cannot_overwrite_one_format_with_another(tm
         "2026-03-03.md",
     ]
     assert f"wrote 2 file(s) under {out}\n" in flat.stderr  # not a directory two levels above
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown the clone")
+def test_a_clone_owned_by_another_user_names_the_safe_directory_fix(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    for path in [repo, *repo.rglob("*")]:
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}  # no safe.directory from the machine
+    result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03",
+                             "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
+                            env={**env, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    line = assert_one_line_error(result, 3)
+    assert "dubious ownership" in line and "safe.directory" in line and str(repo) in line

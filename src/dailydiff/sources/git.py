@@ -104,6 +104,12 @@ class GitSource:
             probe = run_git(
                 ["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False
             )
+            if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
+                where = path.resolve()
+                raise SourceError(
+                    f"git refuses {spec}: it is owned by another user (dubious ownership)",
+                    f"if you trust it: git config --global --add safe.directory '{where}'",
+                )
             if probe.returncode != 0 or not path.is_dir():
                 raise SourceError(
                     f"{spec} is not a git repository", "pass a path inside a git clone or a git URL"
