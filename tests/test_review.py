@@ -405,3 +405,25 @@ def test_a_clone_owned_by_another_user_names_the_safe_directory_fix(tmp_path: Pa
                             env={**env, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
     line = assert_one_line_error(result, 3)
     assert "dubious ownership" in line and "safe.directory" in line and str(repo) in line
+
+
+def test_a_git_too_old_for_since_as_filter_says_so(tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"  # git 2.34 answers the option it does not know like this
+    fake.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in --since-as-filter*) '
+                    f'echo "fatal: unrecognized argument: $a" >&2; exit 128;; esac; done\nexec {shutil.which("git")} "$@"\n')  # fmt: skip
+    fake.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03",
+                             "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
+                            env=env)  # fmt: skip
+    assert "git 2.37 or later" in assert_one_line_error(result, 3)

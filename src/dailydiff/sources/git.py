@@ -47,6 +47,9 @@ def run_git(
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
+        if b"--since-as-filter" in result.stderr:  # unknown before git 2.37 (Debian 11, Ubuntu 22.04 …)
+            raise SourceError("this git is too old for dailydiff: it needs git 2.37 or later",
+                              "upgrade git; `dailydiff doctor` shows the version found")  # fmt: skip
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise SourceError(
             f"git {args[0]} failed: {message[-1] if message else result.returncode}", "check the repository"
