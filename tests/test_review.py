@@ -427,3 +427,46 @@ def test_a_git_too_old_for_since_as_filter_says_so(tmp_path: Path) -> None:
                              "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
                             env=env)  # fmt: skip
     assert "git 2.37 or later" in assert_one_line_error(result, 3)
+
+
+def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> None:
+    import http.client
+    import socket
+    import time
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: private work", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    data = tmp_path / "data"
+    assert run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data)).returncode == 0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(data)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def get(host: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/api/commits", headers={"Host": host})
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            conn.close()
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, body = get(f"127.0.0.1:{port}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+                time.sleep(0.1)
+        assert status == 200 and "private work" in body
+        assert get(f"localhost:{port}")[0] == 200
+        rebound = get(f"attacker.example:{port}")  # a page whose name now resolves to 127.0.0.1
+        assert rebound[0] == 421 and "private work" not in rebound[1]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)

@@ -118,6 +118,7 @@ def serve_command(
     import uvicorn
 
     from ..web import SiteCache, create_app
+    from ..web.app import LOOPBACK_HOSTS
 
     settings = build_settings(config, data_dir, {"site": {"host": host, "port": port}})
     listen_host, listen_port = settings.site.host, settings.site.port
@@ -133,7 +134,8 @@ def serve_command(
             raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {getattr(exc, 'strerror', None) or exc}",
                              "choose another --port or --host") from None  # fmt: skip
         cache = SiteCache(store, lambda reports: make_site(settings, reports))
-        web = create_app(cache)
+        local = listen_host in LOOPBACK_HOSTS  # on a public address the user names the hosts; no check
+        web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset())
         shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host
         stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
         server = uvicorn.Server(uvicorn.Config(web, log_level="warning", access_log=False, lifespan="off"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -107,7 +108,36 @@ class SiteCache:
             return state.site, list(state.reports.values())
 
 
-def create_app(cache: SiteCache) -> Starlette:
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without the port ("[::1]:8000" -> "[::1]")."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class _HostCheck:
+    def __init__(self, app: Any, hosts: frozenset[str]) -> None:
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if _host_name(host) not in self.hosts:
+                response = Response("unknown host\n", status_code=421, media_type="text/plain",
+                                    headers=SECURITY_HEADERS)  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset()) -> Starlette:
+    """``allowed_hosts``: when given, other Host headers get 421 — a page of another site whose name was
+    re-pointed at 127.0.0.1 (DNS rebinding) cannot read a local server's reports."""
+
     def _json(data: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(data, status_code=status, headers=SECURITY_HEADERS)
 
@@ -235,4 +265,5 @@ def create_app(cache: SiteCache) -> Starlette:
         Route("/", page),
         Route("/{path:path}", page),
     ]
-    return Starlette(routes=routes)
+    middleware = [Middleware(_HostCheck, hosts=allowed_hosts)] if allowed_hosts else []
+    return Starlette(routes=routes, middleware=middleware)
