@@ -271,3 +271,28 @@ def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def test_summary_json_through_a_symlink_or_stdout_writes_through_it(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    real = tmp_path / "kept" / "summary.json"
+    real.parent.mkdir()
+    link = tmp_path / "summary.json"
+    link.symlink_to(real)  # like /dev/stdout -> /proc/self/fd/1, which must never be replaced
+    args = [
+        "report",
+        str(repo),
+        "-d",
+        "2026-03-03",
+        "-q",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "-o",
+        str(tmp_path / "o"),
+    ]
+    result = run(*args, "--summary-json", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and '"reports"' in real.read_text()
+    piped = run(*args, "--summary-json", "/dev/stdout")
+    assert piped.returncode == 0 and '"reports"' in piped.stdout, piped.stderr

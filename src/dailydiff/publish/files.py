@@ -44,7 +44,12 @@ def write_file(path: Path, text: str) -> None:
     """``atomic_write`` for a file the user named (a summary, a settings file, a digest): a failure is one
     line naming the file, not a traceback."""
     try:
-        atomic_write(path, text)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            # /dev/stdout, a pipe or a link the user set up: write through it, never replace it
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        else:
+            atomic_write(path, text)
     except OSError as exc:
         raise PublishError(
             f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions"
