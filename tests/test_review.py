@@ -296,3 +296,29 @@ def test_summary_json_through_a_symlink_or_stdout_writes_through_it(tmp_path: Pa
     assert link.is_symlink() and '"reports"' in real.read_text()
     piped = run(*args, "--summary-json", "/dev/stdout")
     assert piped.returncode == 0 and '"reports"' in piped.stdout, piped.stderr
+
+
+def test_a_full_disk_on_stdout_is_one_line_and_keeps_the_analyses(tmp_path: Path) -> None:
+    if not Path("/dev/full").is_char_device():
+        pytest.skip("no /dev/full")
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("DAILYDIFF_DEBUG", None)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03", "-q",
+                                 "--data-dir", str(data)], stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                timeout=120)  # fmt: skip
+    assert "No space left on device" in assert_one_line_error(result, 74)
+    again = run(
+        "report",
+        str(repo),
+        "-d",
+        "2026-03-03",
+        "--data-dir",
+        str(data),
+        "--summary-json",
+        str(tmp_path / "s"),
+    )
+    assert again.returncode == 0 and '"cached": 1' in (tmp_path / "s").read_text()

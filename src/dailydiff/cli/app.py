@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -41,6 +42,8 @@ R = TypeVar("R")
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_IO = 74  # sysexits EX_IOERR
+_IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
@@ -68,6 +71,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except typer.Exit:
             raise
         except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno in _IO_ERRNOS:  # e.g. stdout on a full disk
+                raise fail(f"cannot write the output: {exc.strerror}",
+                           "free some space and run the same command again; what was analysed is stored",
+                           EXIT_IO) from None  # fmt: skip
             if os.environ.get("DAILYDIFF_DEBUG"):
                 raise
             raise fail(
