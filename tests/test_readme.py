@@ -35,6 +35,13 @@ def test_readme_main_command_on_a_fresh_clone(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run([sys.executable, "-m", "dailydiff", *args[1:]], cwd=clone, env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    shallow = subprocess.run(
+        ["git", "rev-parse", "--is-shallow-repository"], cwd=clone, capture_output=True, text=True
+    )
+    if shallow.stdout.strip() == "true":
+        # A depth-limited checkout cannot show the whole day: the command must say so, not report half of it.
+        assert result.returncode == 3 and "shallow clone" in result.stderr, result.stderr
+        return
     assert result.returncode == 0, result.stderr
     reports = sorted((clone / "reports").rglob("*.*"))
     assert [p.suffix for p in reports] == [".json", ".md"]
