@@ -8,6 +8,8 @@ lint:
 	$(PYTHON) -m ruff check src tests bench
 	$(PYTHON) -m ruff format --check src tests bench
 	$(PYTHON) -m mypy
+	@if [ -x "$(MARKDOWNLINT)" ]; then "$(MARKDOWNLINT)" --config .markdownlint.json README.md CHANGELOG.md; \
+	else echo "markdownlint not installed (.ci/run installs it): README/CHANGELOG not linted"; fi
 
 format:
 	$(PYTHON) -m ruff check --fix src tests bench
