@@ -18,7 +18,9 @@ TEMPLATE = "report.md.j2"
 
 
 @lru_cache(maxsize=8)
-def _environment(templates_dir: str) -> jinja2.Environment:
+def markdown_environment(templates_dir: str) -> jinja2.Environment:
+    """The Jinja environment of every Markdown template (reports, weekly digests): strict undefined
+    variables, the user's templates first, and the escaping filters for untrusted text."""
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(templates_dir))
@@ -165,7 +167,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
     text = (
-        _environment(templates_dir)
+        markdown_environment(templates_dir)
         .get_template(TEMPLATE)
         .render(
             report=report,

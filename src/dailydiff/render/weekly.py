@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
-
-import jinja2
 
 from .. import __version__
 from ..weekly import DigestCommit, WeekDigest
 from .labels import CHANGE_TYPE_LABELS
-from .text import md_cell, md_inline, safe_url, shorten
+from .markdown import markdown_environment
+from .text import safe_url, shorten
 from .weekly_html import render_weekly_html
 
 TEMPLATE = "weekly.md.j2"
@@ -65,24 +63,6 @@ LABELS: dict[str, dict[str, str]] = {
 LEVEL_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 
 
-@lru_cache(maxsize=8)
-def _environment(templates_dir: str) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters.update(md_inline=md_inline, md_cell=md_cell)
-    return env
-
-
 def _link(commit: DigestCommit, chars: int) -> dict[str, Any]:
     return {
         "title": shorten(commit.title or "—", chars),
@@ -113,7 +93,7 @@ def render_weekly_markdown(
         )
     generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
     text = (
-        _environment(templates_dir)
+        markdown_environment(templates_dir)
         .get_template(TEMPLATE)
         .render(
             d=digest,
