@@ -85,3 +85,28 @@ def test_heuristic_fields_follow_depth(lang: str) -> None:
     assert (
         high.fingerprint != low.fingerprint != analyzer.fingerprint(Level.LOW, "en" if lang == "zh" else "zh")
     )
+
+
+def test_pull_request_labels_and_body_inform_the_rules() -> None:
+    from dailydiff.models import PullRequest
+
+    settings = load_settings(environ={}, cwd=Path("/"))
+    files = [FileChange(path="src/pkg/sched.py", additions=12, deletions=3, patch="@@ -1 +1 @@\n-a\n+b\n")]
+    plain = _commit(files, "Scheduler tweaks (#42)")
+    pr = PullRequest(number=42, title="Scheduler tweaks", labels=["kind/bug", "needs-ci"],
+                     body="<!-- template -->\nRequests starved when the queue was full; now they are admitted in order.")  # fmt: skip
+    with_pr = plain.model_copy(update={"pr": pr})
+    assert commit_types_of(plain) != commit_types_of(with_pr)
+    assert commit_types_of(with_pr)[0].value == "bugfix"
+    analysis = HeuristicAnalyzer().analyse(
+        with_pr, score_commit(with_pr, settings.scoring), Level.MEDIUM, "en"
+    )
+    assert "starved" in analysis.summary  # the PR body stands in for the empty commit body
+    bare = HeuristicAnalyzer().analyse(plain, score_commit(plain, settings.scoring), Level.MEDIUM, "en")
+    assert "starved" not in bare.summary
+
+
+def commit_types_of(commit: Commit) -> list:  # type: ignore[type-arg]
+    from dailydiff.scoring import commit_types
+
+    return commit_types(commit)

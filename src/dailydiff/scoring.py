@@ -230,6 +230,27 @@ def profile_paths(commit: Commit) -> PathProfile:
     )
 
 
+_LABEL_PREFIX_RE = re.compile(r"^(kind|type|category|area|topic)\s*[:/]\s*", re.I)
+_LABEL_TYPES: dict[str, str] = {
+    **_TAG_TYPES,
+    "enhancement": "feature", "new feature": "feature", "documentation": "docs", "dependencies": "dependency",
+    "breaking-change": "feature", "breaking change": "feature", "regression": "bugfix", "optimization": "performance",
+    "ci/cd": "ci_build", "github_actions": "ci_build", "cleanup": "refactor", "tech-debt": "refactor",
+}  # fmt: skip
+
+
+def label_types(commit: Commit) -> list[str]:
+    """Kinds of change named by the pull request's labels (``bug``, ``kind/feature``, ``documentation`` …)."""
+    if commit.pr is None:
+        return []
+    found: list[str] = []
+    for label in commit.pr.labels:
+        kind = _LABEL_TYPES.get(_LABEL_PREFIX_RE.sub("", label.strip().lower()))
+        if kind and kind not in found:
+            found.append(kind)
+    return found
+
+
 def commit_types(
     commit: Commit, info: TitleInfo | None = None, profile: PathProfile | None = None
 ) -> list[ChangeType]:
@@ -244,6 +265,8 @@ def commit_types(
             found.append(value)
 
     for kind in info.types:
+        add(kind)
+    for kind in label_types(commit):
         add(kind)
     explicit = len(found)
     for kind in info.keywords:
@@ -290,7 +313,7 @@ def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
         "docs": weights.docs, "test": weights.test, "ci_build": weights.ci_build,
         "dependency": weights.dependency, "config": weights.config, "chore": weights.chore,
     }  # fmt: skip
-    declared = info.types or info.keywords[:1]
+    declared = info.types or label_types(commit) or info.keywords[:1]
     if declared:
         primary = (
             max(declared, key=lambda kind: type_weights.get(kind, 0.0))

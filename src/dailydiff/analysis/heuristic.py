@@ -38,7 +38,7 @@ from ..scoring import (
 from .base import AnalysisRequest, OnResult
 from .heuristic_text import T
 
-RULES_VERSION = "h4"
+RULES_VERSION = "h5"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
@@ -204,6 +204,8 @@ class HeuristicAnalyzer:
             subject = f"回滚「{subject}」" if lang == "zh" else f'Reverts "{subject}"'
         sentences = [subject + t["end"]]
         body = _body_gist(commit.body, 160 if short else 360)
+        if not body and commit.pr is not None:  # a squash commit without a body: the PR says why
+            body = _body_gist(commit.pr.body, 160 if short else 360)
         if body:
             sentences.append(body)
         parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
