@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dailydiff.analysis import HeuristicAnalyzer  # noqa: E402
-from dailydiff.config import load_settings  # noqa: E402
-from dailydiff.pipeline import build_reports  # noqa: E402
+from dailydiff.common.timewindow import days, range_window  # noqa: E402
+from dailydiff.engine.stages import build_reports  # noqa: E402
 from dailydiff.render import render_json, render_markdown  # noqa: E402
+from dailydiff.settings import load_settings  # noqa: E402
 from dailydiff.sources.git import GitSource  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
-from dailydiff.timewindow import days, range_window  # noqa: E402
 
 
 def raw_git_log(repo: Path, start: dt.datetime, end: dt.datetime) -> tuple[float, int]:

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from dailydiff.config import GitHubSettings, load_settings  # noqa: E402
+from dailydiff.common.timewindow import day_window  # noqa: E402
+from dailydiff.settings import GitHubSettings, load_settings  # noqa: E402
 from dailydiff.sources.github import GitHubSource  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
-from dailydiff.timewindow import day_window  # noqa: E402
 from fake_github import FakeGitHub, FakePull  # noqa: E402
 from gitrepo import CommitSpec, FileEdit, build_repo  # noqa: E402
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.llm import LLMAnalyzer
-from dailydiff.config import load_settings
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
+from dailydiff.settings import load_settings
 from fake_llm import FakeLLM
 
 NOW = dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC)

@@ -22,13 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dailydiff.analysis import HeuristicAnalyzer  # noqa: E402
-from dailydiff.config import load_settings  # noqa: E402
+from dailydiff.common.timewindow import day_window  # noqa: E402
+from dailydiff.engine.site import Site, build_site  # noqa: E402
+from dailydiff.engine.stages import report_commit, report_stats  # noqa: E402
 from dailydiff.models import Commit, DayReport, FileChange, FileStatus, Person, Stats  # noqa: E402
-from dailydiff.pipeline import report_commit, report_stats  # noqa: E402
-from dailydiff.scoring import score_commit  # noqa: E402
-from dailydiff.site import Site, build_site  # noqa: E402
+from dailydiff.scoring.rules import score_commit  # noqa: E402
+from dailydiff.settings import load_settings  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
-from dailydiff.timewindow import day_window  # noqa: E402
 
 BUDGET_SECONDS = 10.0
 TITLES = [

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis import make_analyzer
-from dailydiff.config import Settings, load_settings
-from dailydiff.pipeline import RangeOutcome, build_reports
+from dailydiff.engine.stages import RangeOutcome, build_reports
 from dailydiff.render import render_markdown
+from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
 from fake_llm import FakeLLM

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import load_settings
+from dailydiff.engine.stages import build_reports
 from dailydiff.models import (
     Analysis,
     ChangeType,
@@ -20,7 +20,7 @@ from dailydiff.models import (
     ReportCommit,
     Score,
 )
-from dailydiff.pipeline import build_reports
+from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo
@@ -143,7 +143,7 @@ def hostile_report(language: str = "en") -> DayReport:
                 watch=[payload] if i == 1 else [],
             )
         )
-    from dailydiff.pipeline import report_stats
+    from dailydiff.engine.stages import report_stats
 
     return DayReport(
         repo="evil/<repo>",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dailydiff.models import ChangeType, Commit, Person
-from dailydiff.scoring import commit_types, parse_title
+from dailydiff.scoring.rules import commit_types, parse_title
 
 DEV_SET = json.loads((Path(__file__).parent / "data" / "seed_change_types.json").read_text(encoding="utf-8"))
 MOMENT = dt.datetime(2026, 1, 19, tzinfo=dt.UTC)

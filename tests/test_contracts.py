@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import load_settings
 from dailydiff.models import Commit, DayReport, FileChange, FileStatus, Level, Person, Stats
 from dailydiff.render import load_report, render_json
-from dailydiff.scoring import score_commit
+from dailydiff.scoring.rules import score_commit
+from dailydiff.settings import load_settings
 from fixtures import build_day_reports, build_sample_repo
 
 NOW = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
@@ -107,6 +107,6 @@ def test_pull_request_labels_and_body_inform_the_rules() -> None:
 
 
 def commit_types_of(commit: Commit) -> list:  # type: ignore[type-arg]
-    from dailydiff.scoring import commit_types
+    from dailydiff.scoring.rules import commit_types
 
     return commit_types(commit)

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import Settings, load_settings
+from dailydiff.common.timewindow import day_window, range_window
+from dailydiff.engine.stages import build_reports
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, DayReport
-from dailydiff.pipeline import build_reports
+from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.sources.git import GitSource
 from dailydiff.sources.github import GitHubSource, find_token, web_base
 from dailydiff.store import Store
-from dailydiff.timewindow import day_window, range_window
 from fake_github import FakeGitHub, FakePull
 from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
 

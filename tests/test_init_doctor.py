@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from dailydiff.config import defaults_text, load_settings
 from dailydiff.scaffold import RUN_COMMAND
+from dailydiff.settings import defaults_text, load_settings
 from fake_github import FakeGitHub
 from fake_llm import FakeLLM
 from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff

@@ -12,8 +12,8 @@ import pytest
 from dailydiff.analysis import HeuristicAnalyzer, LLMAnalyzer, llm_configured, make_analyzer
 from dailydiff.analysis.client import retry_after_seconds
 from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
-from dailydiff.config import Settings, load_settings
 from dailydiff.errors import ConfigError
+from dailydiff.settings import Settings, load_settings
 
 
 def _settings(environ: dict[str, str]) -> Settings:

@@ -11,9 +11,9 @@ from pydantic import TypeAdapter
 
 from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
 from dailydiff.publish.email import markdown_to_html
-from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
+from dailydiff.settings.publishers import PublishEntry
 from publish_reports import make_report
 from smtp_server import SmtpServer, make_certificate
 

@@ -11,9 +11,9 @@ from pydantic import TypeAdapter
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
 from dailydiff.publish.github import blob_sha, quiet_references
-from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
+from dailydiff.settings.publishers import PublishEntry
 from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
 from publish_reports import make_report
 

@@ -79,9 +79,9 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
     from pydantic import TypeAdapter
 
     from dailydiff.publish.base import Rendered, Status
-    from dailydiff.publish.options import PublishEntry
     from dailydiff.publish.registry import build_publishers, publish_report
     from dailydiff.render import RENDERERS
+    from dailydiff.settings.publishers import PublishEntry
 
     report = make_report(3)
     entry = TypeAdapter(PublishEntry).validate_python(
@@ -119,8 +119,8 @@ def test_empty_day_still_gets_a_short_message() -> None:
 def test_missing_environment_lists_unset_variables() -> None:
     from pydantic import TypeAdapter
 
-    from dailydiff.publish.options import PublishEntry
     from dailydiff.publish.registry import missing_environment
+    from dailydiff.settings.publishers import PublishEntry
 
     adapter = TypeAdapter(PublishEntry)
     entries = [
@@ -135,7 +135,7 @@ def test_missing_environment_lists_unset_variables() -> None:
 
 
 def test_readme_publishing_example_is_valid_config(tmp_path: Path) -> None:
-    from dailydiff.config import load_settings
+    from dailydiff.settings import load_settings
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Publishing", 1)[1]

@@ -14,9 +14,9 @@ from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Rendered, Secrets, Status
-from dailydiff.publish.options import PublishEntry
 from dailydiff.publish.registry import build_publishers, publish_report
 from dailydiff.render import RENDERERS
+from dailydiff.settings.publishers import PublishEntry
 from publish_reports import make_report
 from webhook_receiver import WebhookReceiver
 

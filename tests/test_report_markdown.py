@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from dailydiff.common.text import github_slug, md_block, md_cell, md_inline
 from dailydiff.models import DayReport
 from dailydiff.render import render_markdown
-from dailydiff.render.text import github_slug, md_block, md_cell, md_inline
 from fixtures import add_merge, build_day_reports, build_sample_repo
 
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)

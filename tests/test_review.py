@@ -164,7 +164,7 @@ def test_a_week_at_the_edge_of_time_and_a_port_out_of_range_are_usage_errors(tmp
 def test_adjacent_code_spans_cannot_free_raw_html(text: str) -> None:
     from markdown_it import MarkdownIt
 
-    from dailydiff.render.text import md_cell, md_inline
+    from dailydiff.common.text import md_cell, md_inline
 
     tokens = (
         MarkdownIt("commonmark")
@@ -178,7 +178,7 @@ def test_adjacent_code_spans_cannot_free_raw_html(text: str) -> None:
 def test_a_model_list_item_cannot_open_a_nested_list_or_code_block() -> None:
     from markdown_it import MarkdownIt
 
-    from dailydiff.render.text import md_block
+    from dailydiff.common.text import md_block
 
     html = MarkdownIt("commonmark").render(md_block("- -     #$-~~~\n- + x\n1. 2) y\n- 3.5x faster"))
     assert "<code>" not in html and html.count("<ul>") == 2 and html.count("<ol>") == 1, html

@@ -84,8 +84,8 @@ def test_commits_with_broken_dates_are_reported_not_fatal(tmp_path: Path) -> Non
 
 
 def test_a_type_change_keeps_every_later_file_with_its_own_patch(tmp_path: Path) -> None:
+    from dailydiff.common.timewindow import day_window
     from dailydiff.sources.git import GitSource
-    from dailydiff.timewindow import day_window
     from gitrepo import commit, git
 
     repo = tmp_path / "repo"

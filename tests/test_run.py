@@ -11,11 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dailydiff.config import load_settings
-from dailydiff.errors import ConfigError, UsageError
-from dailydiff.models import DayReport
-from dailydiff.render import RENDERERS
-from dailydiff.runner import (
+from dailydiff.engine import (
     DateSpec,
     FilesOutput,
     PublishResult,
@@ -24,8 +20,12 @@ from dailydiff.runner import (
     plan_jobs,
     run_jobs,
 )
-from dailydiff.runner.plan import shard_of
-from dailydiff.runner.publishing import publishers_for
+from dailydiff.engine.plan import shard_of
+from dailydiff.engine.publishing import publishers_for
+from dailydiff.errors import ConfigError, UsageError
+from dailydiff.models import DayReport
+from dailydiff.render import RENDERERS
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from fake_github import FakeGitHub
 from fake_llm import FakeLLM
@@ -321,7 +321,7 @@ def test_github_and_local_repositories_in_one_run(tmp_path: Path) -> None:
 
 
 def test_stale_temporary_files_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
-    from dailydiff.runner.publishing import remove_stale_temporaries
+    from dailydiff.engine.publishing import remove_stale_temporaries
 
     target = tmp_path / "2026-01-05.md"
     target.write_text("report", encoding="utf-8")

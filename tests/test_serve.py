@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from dailydiff.engine.site import MANIFEST, Site, build_site
 from dailydiff.models import Overview
 from dailydiff.render.json import load_report
-from dailydiff.site import MANIFEST, Site, build_site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY1, DAY2, Fixture, real_reports

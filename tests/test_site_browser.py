@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from browser import ARTIFACTS, PageWatch, chromium, static_server
+from dailydiff.engine.site import Site, build_site
 from dailydiff.models import Overview
-from dailydiff.site import Site, build_site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY2, hostile_report, real_reports, with_watch
@@ -369,8 +369,8 @@ def test_the_standalone_weekly_file_is_styled_without_script_or_requests(
     browser: Any, tmp_path: Path
 ) -> None:
     """`weekly --format html` output from file://, JavaScript off: the inlined CSS passes the page's CSP."""
+    from dailydiff.render.week import IsoWeek, build_digest
     from dailydiff.render.weekly import WEEKLY_RENDERERS
-    from dailydiff.weekly import IsoWeek, build_digest
 
     fixture = real_reports(tmp_path, language="zh", name="demo/engine")
     digest = build_digest("demo/engine", IsoWeek(year=2026, week=5), {r.date: r for r in fixture.reports},

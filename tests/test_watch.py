@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from dailydiff.config import WatchTopic
 from dailydiff.models import Commit, FileChange, Person, PullRequest
-from dailydiff.watch import glob_pattern, matching_topics, topics_for, watched_first
+from dailydiff.scoring.watch import glob_pattern, matching_topics, topics_for, watched_first
+from dailydiff.settings import WatchTopic
 
 NOW = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
 

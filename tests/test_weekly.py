@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dailydiff.errors import UsageError
-from dailydiff.weekly import parse_week
+from dailydiff.render.week import parse_week
 from opsfixtures import DAYS, FIRST_DAY, REPO_ROOT, build_workspace, dailydiff, run_args
 
 

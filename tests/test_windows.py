@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.config import load_settings
-from dailydiff.pipeline import build_reports
+from dailydiff.common.timewindow import day_window, days
+from dailydiff.engine.stages import build_reports
+from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store
-from dailydiff.timewindow import day_window, days
 from gitrepo import CommitSpec, FileEdit, build_repo, git
 
 ZONES = [

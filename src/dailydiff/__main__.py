@@ -1,3 +1,3 @@
-from .cli import main
+from dailydiff.cli import main
 
 main()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from ..config import Settings
-from ..errors import ConfigError
-from .base import AnalysisRequest, Analyzer, OnResult
-from .heuristic import HeuristicAnalyzer, heuristic_overview
-from .llm import LLMAnalyzer
+from dailydiff.analysis.base import AnalysisRequest, Analyzer, OnResult
+from dailydiff.analysis.heuristic import HeuristicAnalyzer, heuristic_overview
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.errors import ConfigError
+from dailydiff.settings import Settings
 
 AnalyzerFactory = Callable[[Settings], Analyzer]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..models import Analysis, Commit, Level, Overview, ReportCommit, Score
+from dailydiff.models import Analysis, Commit, Level, Overview, ReportCommit, Score
 
 
 @dataclass(frozen=True)

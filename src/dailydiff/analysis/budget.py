@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..models import FileChange
-from ..paths import PathKind, classify
+from dailydiff.models import FileChange
+from dailydiff.scoring.paths import PathKind, classify
 
 _CJK = re.compile(
     r"[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"

@@ -17,7 +17,7 @@ from typing import Any
 import httpx2
 import openai
 
-from ..config import LLMSettings
+from dailydiff.settings import LLMSettings
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models import (
+from dailydiff.analysis.base import AnalysisRequest, OnResult
+from dailydiff.analysis.heuristic_text import T
+from dailydiff.models import (
     CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
@@ -25,8 +27,8 @@ from ..models import (
     ReportCommit,
     Score,
 )
-from ..paths import PathKind, classify, module_of
-from ..scoring import (
+from dailydiff.scoring.paths import PathKind, classify, module_of
+from dailydiff.scoring.rules import (
     _PERF_WORDS,
     _SECURITY_WORDS,
     PathProfile,
@@ -35,8 +37,6 @@ from ..scoring import (
     parse_title,
     profile_paths,
 )
-from .base import AnalysisRequest, OnResult
-from .heuristic_text import T
 
 RULES_VERSION = "h5"
 _DEF_RE = re.compile(

@@ -18,24 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..config import LLMSettings, ModelProfile
-from ..errors import AnalysisError
-from ..models import (
-    CHANGE_TYPE_LABELS,
-    Analysis,
-    AnalysisStatus,
-    Insights,
-    Level,
-    Overview,
-    ReportCommit,
-    Usage,
-)
-from .base import AnalysisRequest, OnResult
-from .client import ChatClient, LLMCallError, Reply
-from .heuristic import heuristic_overview
-from .limits import AdaptiveLimit, backoff_delay
-from .prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
-from .schema import (
+from dailydiff.analysis.base import AnalysisRequest, OnResult
+from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
+from dailydiff.analysis.heuristic import heuristic_overview
+from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
+from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
+from dailydiff.analysis.schema import (
     OVERVIEW_SCHEMA,
     SCHEMA_VERSION,
     AnswerError,
@@ -46,6 +34,18 @@ from .schema import (
     sanitise_raw,
     schema_name,
 )
+from dailydiff.errors import AnalysisError
+from dailydiff.models import (
+    CHANGE_TYPE_LABELS,
+    Analysis,
+    AnalysisStatus,
+    Insights,
+    Level,
+    Overview,
+    ReportCommit,
+    Usage,
+)
+from dailydiff.settings import LLMSettings, ModelProfile
 
 T = TypeVar("T")
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}

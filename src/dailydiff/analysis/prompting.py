@@ -16,10 +16,17 @@ from typing import Any
 
 import jinja2
 
-from ..models import ChangeType, Level, ReportCommit
-from .base import AnalysisRequest
-from .budget import DiffSelection, Omitted, clip_text, estimate_messages, estimate_tokens, select_diff
-from .schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.budget import (
+    DiffSelection,
+    Omitted,
+    clip_text,
+    estimate_messages,
+    estimate_tokens,
+    select_diff,
+)
+from dailydiff.analysis.schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+from dailydiff.models import ChangeType, Level, ReportCommit
 
 TEMPLATE_NAMES = ("analyse.system", "analyse.user", "repair", "overview.system", "overview.user")
 OMITTED_LISTED = 30  # omitted files named in the prompt (all of them go to unseen_files)

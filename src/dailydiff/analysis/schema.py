@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
-from ..jsonsafe import without_surrogates
-from ..models import CHANGE_TYPE_LABELS, ChangeType, Level
+from dailydiff.common.jsonsafe import without_surrogates
+from dailydiff.models import CHANGE_TYPE_LABELS, ChangeType, Level
 
 SCHEMA_VERSION = 1
 MAX_ITEMS = 6

@@ -13,10 +13,10 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from .. import __version__
-from ..config import Settings, load_settings
-from ..errors import DailyDiffError
-from ..render.text import terminal_text
+from dailydiff import __version__
+from dailydiff.common.text import terminal_text
+from dailydiff.errors import DailyDiffError
+from dailydiff.settings import Settings, load_settings
 
 app = typer.Typer(
     name="dailydiff",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..doctor import DoctorContext, run_checks
-from .app import app, handle_errors
+from dailydiff.cli.app import app, handle_errors
+from dailydiff.doctor.checks import DoctorContext, run_checks
 
 
 @app.command("doctor")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_settings
-from ..errors import UsageError
-from ..publish.files import write_file
-from ..scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
-from .app import app, handle_errors, stderr
+from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.errors import UsageError
+from dailydiff.publish.files import write_file
+from dailydiff.scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
+from dailydiff.settings import load_settings
 
 
 @app.command("init")

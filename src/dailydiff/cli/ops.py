@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import doctor as _doctor  # noqa: F401
-from . import init as _init  # noqa: F401
-from . import run as _run  # noqa: F401
-from . import weekly as _weekly  # noqa: F401
+from dailydiff.cli import doctor as _doctor  # noqa: F401
+from dailydiff.cli import init as _init  # noqa: F401
+from dailydiff.cli import run as _run  # noqa: F401
+from dailydiff.cli import weekly as _weekly  # noqa: F401
 
 __all__: list[str] = []

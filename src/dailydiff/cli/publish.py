@@ -12,16 +12,18 @@ from typing import Any
 
 import typer
 
-from ..config import Settings, check_timezone
-from ..errors import PublishError, UsageError
-from ..models import DayReport
-from ..publish.base import PublishResult, Rendered, Secrets, Status
-from ..publish.files import write_file
-from ..publish.registry import build_publishers, failure_error, publish_report, select
-from ..sources import SourceOptions, open_source, source_kind
-from ..store import Store
-from .app import app, build_settings, handle_errors, stderr
-from .report import renderers_for, resolve_dates
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.dates import resolve_dates
+from dailydiff.errors import PublishError, UsageError
+from dailydiff.models import DayReport
+from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
+from dailydiff.publish.files import write_file
+from dailydiff.publish.registry import build_publishers, failure_error, publish_report, select
+from dailydiff.render import renderers_for
+from dailydiff.settings import Settings
+from dailydiff.sources import SourceOptions, open_source, source_kind
+from dailydiff.store import Store
 
 
 def publish_reports(

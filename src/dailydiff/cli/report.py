@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..analysis import make_analyzer
-from ..config import Settings, check_timezone
-from ..errors import UsageError
-from ..pipeline import RangeOutcome, build_reports, check_gate
-from ..publish.files import write_file, write_report_files
-from ..render import RENDERERS, render_markdown
-from ..sources import SourceOptions, open_source
-from ..store import Store
-from ..timewindow import days, parse_date
-from .app import app, build_settings, handle_errors, stderr
+from dailydiff.analysis import make_analyzer
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.dates import resolve_dates
+from dailydiff.engine.stages import RangeOutcome, build_reports, check_gate
+from dailydiff.errors import UsageError
+from dailydiff.publish.files import write_file, write_report_files
+from dailydiff.render import renderers_for
+from dailydiff.sources import SourceOptions, open_source
+from dailydiff.store import Store
 
 FORMATS = ("md", "json")
 
@@ -36,28 +34,6 @@ def parse_formats(text: str | None) -> list[str] | None:
             f"unknown format {', '.join(unknown) or text!r}", f"choose from: {', '.join(FORMATS)}"
         )
     return formats
-
-
-def resolve_dates(date: str | None, first: str | None, last: str | None, tz: str) -> list[dt.date]:
-    if date and (first or last):
-        raise UsageError("--date cannot be combined with --from/--to", "give either one day or a range")
-    if first or last:
-        if not (first and last):
-            raise UsageError(
-                "--from and --to go together",
-                "give both ends of the range, e.g. --from 2026-01-01 --to 2026-01-07",
-            )
-        return days(parse_date(first, tz), parse_date(last, tz))
-    return [parse_date(date or "yesterday", tz)]
-
-
-def renderers_for(settings: Settings) -> dict[str, Any]:
-    md = partial(
-        render_markdown,
-        templates_dir=settings.report.templates_dir,
-        toc_title_chars=settings.report.toc_title_chars,
-    )
-    return {**RENDERERS, "md": md}
 
 
 class _ProgressBar:
@@ -207,7 +183,7 @@ def report_command(
         summary["written"] = [str(p) for p in written]
         published: list[dict[str, Any]] = []
         if publish:
-            from .publish import publish_reports
+            from dailydiff.cli.publish import publish_reports
 
             gated = [(d.report, "not published: too many failed analyses") for d in outcome.days if d.gated]
             ready = [d.report for d in outcome.days if not d.gated]
@@ -220,7 +196,7 @@ def report_command(
         status = "ok"
         check_gate(outcome, settings)
         if publish:
-            from .publish import raise_for_failures
+            from dailydiff.cli.publish import raise_for_failures
 
             raise_for_failures(published)
     except BaseException:

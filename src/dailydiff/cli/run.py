@@ -11,9 +11,8 @@ from typing import Any
 
 import typer
 
-from ..errors import UsageError
-from ..publish.files import write_file
-from ..runner import (
+from dailydiff.cli.app import app, build_settings, handle_errors
+from dailydiff.engine import (
     DateSpec,
     FilesOutput,
     RepoResult,
@@ -23,11 +22,12 @@ from ..runner import (
     plan_jobs,
     run_jobs,
 )
-from ..runner.logs import setup_logging
-from ..runner.publishing import publishers_for
-from ..store import Store
-from .app import app, build_settings, handle_errors
-from .report import renderers_for
+from dailydiff.engine.logs import setup_logging
+from dailydiff.engine.publishing import publishers_for
+from dailydiff.errors import UsageError
+from dailydiff.publish.files import write_file
+from dailydiff.render import renderers_for
+from dailydiff.store import Store
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1

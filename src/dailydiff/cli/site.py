@@ -8,14 +8,14 @@ from pathlib import Path
 
 import typer
 
-from ..config import Settings
-from ..errors import PublishError, StoreError, UsageError
-from ..models import DayReport
-from ..render.json import load_report
-from ..site import Site, build_site
-from ..store import Store
-from ..store.sqlite import DB_NAME
-from .app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.engine.site import Site, build_site
+from dailydiff.errors import PublishError, StoreError, UsageError
+from dailydiff.models import DayReport
+from dailydiff.render.json import load_report
+from dailydiff.settings import Settings
+from dailydiff.store import Store
+from dailydiff.store.sqlite import DB_NAME
 
 site_app = typer.Typer(
     help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
@@ -117,8 +117,8 @@ def serve_command(
     """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
     import uvicorn
 
-    from ..web import SiteCache, create_app
-    from ..web.app import LOOPBACK_HOSTS
+    from dailydiff.web import SiteCache, create_app
+    from dailydiff.web.app import LOOPBACK_HOSTS
 
     settings = build_settings(config, data_dir, {"site": {"host": host, "port": port}})
     listen_host, listen_port = settings.site.host, settings.site.port

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import typer
 
-from ..config import Settings, check_timezone
-from ..errors import DailyDiffError, UsageError
-from ..publish.files import write_file
-from ..render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
-from ..render.weekly_html import render_weekly_html
-from ..runner.plan import plan_jobs
-from ..sources import SourceOptions, open_source, source_kind
-from ..store import Store
-from ..weekly import IsoWeek, WeekDigest, build_digest, parse_week
-from .app import app, build_settings, handle_errors, stderr
-from .run import config_dir
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.run import config_dir
+from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.plan import plan_jobs
+from dailydiff.errors import DailyDiffError, UsageError
+from dailydiff.publish.files import write_file
+from dailydiff.render.week import IsoWeek, WeekDigest, build_digest, parse_week
+from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
+from dailydiff.render.weekly_html import render_weekly_html
+from dailydiff.settings import Settings
+from dailydiff.sources import SourceOptions, open_source, source_kind
+from dailydiff.store import Store
 
 
 def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:

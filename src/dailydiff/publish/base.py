@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..errors import PublishError
-from ..models import DayReport
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport
 
 
 class Status(StrEnum):

@@ -12,10 +12,10 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..models import DayReport, Level, ReportCommit
-from ..render.labels import labels
-from ..render.markdown import stats_line
-from ..render.text import clean, safe_url
+from dailydiff.common.text import clean, safe_url
+from dailydiff.models import DayReport, Level, ReportCommit
+from dailydiff.render.labels import labels
+from dailydiff.render.markdown import stats_line
 
 SUMMARY_CHARS = 120
 TITLE_CHARS = 100

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .chat import Digest, Line, Span, Unit, cut, link_line, pack, shrink_line
+from dailydiff.publish.chat import Digest, Line, Span, Unit, cut, link_line, pack, shrink_line
 
 WECOM_BYTES = 4096
 DISCORD_CHARS = 2000

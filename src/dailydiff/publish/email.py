@@ -12,10 +12,10 @@ from email.utils import formatdate, make_msgid
 
 from markdown_it import MarkdownIt
 
-from ..errors import PublishError
-from ..models import DayReport
-from .base import PublishResult, Secrets, Status, fill, report_link
-from .options import EmailEntry
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport
+from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
+from dailydiff.settings.publishers import EmailEntry
 
 STYLES = {
     "h1": "font-size:22px;margin:16px 0 8px;color:#111",

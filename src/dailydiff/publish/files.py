@@ -7,8 +7,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import PublishError
-from ..models import DayReport
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport
 
 
 def _process_umask() -> int:

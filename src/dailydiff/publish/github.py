@@ -15,13 +15,13 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import PublishError
-from ..models import DayReport
-from .base import PublishResult, Secrets, Status, fill, report_link
-from .files import report_path
-from .http import Http
-from .mdsplit import split_markdown, utf16_len
-from .options import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport
+from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
+from dailydiff.publish.files import report_path
+from dailydiff.publish.http import Http
+from dailydiff.publish.mdsplit import split_markdown, utf16_len
+from dailydiff.settings.publishers import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"

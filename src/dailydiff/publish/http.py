@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx2
 
-from ..errors import PublishError
-from .base import describe_url
-from .options import _Entry
+from dailydiff.errors import PublishError
+from dailydiff.publish.base import describe_url
+from dailydiff.settings.publishers import _Entry
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "dailydiff"

@@ -8,14 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DailyDiffError, PartialPublishError, PublishError
-from ..models import DayReport
-from .base import Publisher, PublishResult, Secrets, Status
-from .email import EmailPublisher
-from .files import atomic_write, report_path
-from .github import GitHubContentsPublisher, GitHubIssuePublisher
-from .options import FilesEntry
-from .webhooks import (
+from dailydiff.errors import DailyDiffError, PartialPublishError, PublishError
+from dailydiff.models import DayReport
+from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
+from dailydiff.publish.email import EmailPublisher
+from dailydiff.publish.files import atomic_write, report_path
+from dailydiff.publish.github import GitHubContentsPublisher, GitHubIssuePublisher
+from dailydiff.publish.webhooks import (
     DingTalkPublisher,
     DiscordPublisher,
     FeishuPublisher,
@@ -23,6 +22,7 @@ from .webhooks import (
     WebhookPublisher,
     WeComPublisher,
 )
+from dailydiff.settings.publishers import FilesEntry
 
 
 class FilesPublisher:

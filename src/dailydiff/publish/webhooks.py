@@ -18,19 +18,19 @@ from urllib.parse import quote_plus
 
 import httpx2
 
-from ..errors import PublishError
-from ..models import DayReport, Level
-from .base import PublishResult, Secrets, Status, report_link
-from .chat import build_digest, one_line
-from .chat_formats import (
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport, Level
+from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
+from dailydiff.publish.chat import build_digest, one_line
+from dailydiff.publish.chat_formats import (
     dingtalk_payloads,
     discord_payloads,
     feishu_payloads,
     slack_payloads,
     wecom_payloads,
 )
-from .http import Http
-from .options import (
+from dailydiff.publish.http import Http
+from dailydiff.settings.publishers import (
     DingTalkEntry,
     DiscordEntry,
     FeishuEntry,

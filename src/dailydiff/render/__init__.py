@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
-from ..models import DayReport
-from .json import load_report, render_json
-from .markdown import render_markdown
+from dailydiff.models import DayReport
+from dailydiff.render.json import load_report, render_json
+from dailydiff.render.markdown import render_markdown
+from dailydiff.settings import Settings
 
 Renderer = Callable[[DayReport], str]
 
 RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json}
 
-__all__ = ["RENDERERS", "load_report", "render_json", "render_markdown"]
+
+def renderers_for(settings: Settings) -> dict[str, Any]:
+    """The renderers with the report settings applied (the user's templates, the TOC title width)."""
+    md = partial(
+        render_markdown,
+        templates_dir=settings.report.templates_dir,
+        toc_title_chars=settings.report.toc_title_chars,
+    )
+    return {**RENDERERS, "md": md}
+
+
+__all__ = ["RENDERERS", "load_report", "render_json", "render_markdown", "renderers_for"]

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from .. import __version__
-from ..models import DayReport, Level
-from .labels import labels
-from .safe_html import plain_text
-from .site_labels import site_labels
-from .text import clean
+from dailydiff import __version__
+from dailydiff.common.text import clean
+from dailydiff.models import DayReport, Level
+from dailydiff.render.labels import labels
+from dailydiff.render.safe_html import plain_text
+from dailydiff.render.site_labels import site_labels
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _NAMESPACE = uuid.UUID("6f1c3e0a-5d0b-4c7e-9a8e-2b1d7f4c9e11")  # dailydiff's own uuid5 namespace

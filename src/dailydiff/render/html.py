@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from .. import __version__
-from ..models import AnalysisStatus, DayReport, Level, ReportCommit
-from .labels import CHANGE_TYPE_LABELS, labels
-from .markdown import commit_anchors, stats_line
-from .safe_html import SafeMarkdown
-from .site_labels import site_labels
-from .text import clean, safe_url, shorten
+from dailydiff import __version__
+from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
+from dailydiff.render.markdown import commit_anchors, stats_line
+from dailydiff.render.safe_html import SafeMarkdown
+from dailydiff.render.site_labels import site_labels
 
 
 @dataclass(frozen=True)

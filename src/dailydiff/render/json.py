@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import DayReport
+from dailydiff.models import DayReport
 
 
 def render_json(report: DayReport) -> str:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from .. import __version__
-from ..models import AnalysisStatus, DayReport, Level, ReportCommit
-from .labels import CHANGE_TYPE_LABELS, labels
-from .text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+from dailydiff import __version__
+from dailydiff.common.text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 
 TEMPLATE = "report.md.j2"
 

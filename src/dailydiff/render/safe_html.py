@@ -15,7 +15,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .text import clean
+from dailydiff.common.text import clean
 
 _TAGS = {"p", "ul", "ol", "li", "code", "pre", "em", "strong", "a", "blockquote", "br", "hr"}
 _ATTRIBUTES = {"a": {"href", "title", "id"}, "ol": {"start"}}

@@ -16,12 +16,13 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .. import __version__
-from ..weekly import DigestCommit, WeekDigest
-from .html import PageContext, render_page
-from .labels import CHANGE_TYPE_LABELS, labels
-from .safe_html import SafeMarkdown
-from .text import clean, safe_url, shorten
+from dailydiff import __version__
+from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.render.html import PageContext, render_page
+from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS, labels
+from dailydiff.render.labels import WEEKLY_LABELS as LABELS
+from dailydiff.render.safe_html import SafeMarkdown
+from dailydiff.render.week import DigestCommit, WeekDigest
 
 TEMPLATE = "weekly.html.j2"
 
@@ -63,7 +64,6 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
 def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_chars: int = 80,
                 watch_limit: int = 10) -> dict[str, Any]:  # fmt: skip
     """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
-    from .weekly import LABELS, WEEKDAYS  # the Markdown digest's labels: the two formats say the same
 
     W = LABELS.get(digest.language, LABELS["en"])
     L = labels(digest.language)

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 import tomli_w
 
-from ..config import defaults_text
+from dailydiff.settings import defaults_text
 
 CONFIG_NAME = "dailydiff.toml"
 WORKFLOW_PATH = ".github/workflows/dailydiff.yml"

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from ..config import Settings
-from ..errors import SourceError
-from ..models import Commit, Window
-from .git import GitSource, is_git_url
-from .github import GitHubSource, open_github
-
-
-class CommitSource(Protocol):
-    repo: str
-    repo_url: str | None
-    kind: str
-
-    def commits(self, window: Window) -> list[Commit]: ...
-
-
-@dataclass(frozen=True)
-class SourceOptions:
-    name: str | None = None
-    branch: str = ""
-    all_branches: bool = False
-
+from dailydiff.errors import SourceError
+from dailydiff.settings import Settings
+from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
+from dailydiff.sources.git import GitSource, is_git_url
+from dailydiff.sources.github import GitHubSource, open_github
 
 OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
 
@@ -78,22 +60,13 @@ def open_source(
     return source
 
 
-def check_repo_id(repo: str) -> None:
-    """A repository id names files and pages (``{repo_name}``, ``repos/<slug>/``): no empty, ``.`` or
-    ``..`` part, so two repositories never share a directory and none escapes it."""
-    if any(part.strip() in {"", ".", ".."} for part in repo.split("/")):
-        raise SourceError(
-            f"{repo!r} is not a usable repository name",
-            "pass --name (or `name` in [[repos]]): owner/name or a plain name, without empty, '.' or '..' parts",
-        )
-
-
 __all__ = [
     "SOURCES",
     "CommitSource",
     "GitHubSource",
     "GitSource",
     "SourceOptions",
+    "check_repo_id",
     "open_source",
     "source_kind",
 ]

@@ -17,9 +17,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError
-from ..models import Commit, FileChange, FileStatus, Person, Stats, Window
-from ..paths import is_generated
+from dailydiff.errors import SourceError
+from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
+from dailydiff.scoring.paths import is_generated
 
 _STATUS = {
     "A": FileStatus.ADDED,

@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from ..config import GitHubSettings
-from ..errors import DailyDiffError, SourceError
-from ..models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
-from ..paths import is_generated
-from ..store import Store
-from .github_diff import DiffSection, split_diff
-from .github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
+from dailydiff.errors import DailyDiffError, SourceError
+from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
+from dailydiff.scoring.paths import is_generated
+from dailydiff.settings import GitHubSettings
+from dailydiff.sources.github_diff import DiffSection, split_diff
+from dailydiff.sources.github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
+from dailydiff.store import Store
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from . import SourceOptions
+    from dailydiff.settings import Settings
+    from dailydiff.sources.base import SourceOptions
 
 log = logging.getLogger("dailydiff.github")
 

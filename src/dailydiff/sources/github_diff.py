@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .git import _unquote
+from dailydiff.sources.git import _unquote
 
 _SECTION_RE = re.compile(r"(?m)^diff --git ")
 

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from .. import __version__
-from ..config import GitHubSettings
-from ..errors import SourceError
-from ..jsonsafe import without_surrogates
-from ..store import CachedResponse, Store
+from dailydiff import __version__
+from dailydiff.common.jsonsafe import without_surrogates
+from dailydiff.errors import SourceError
+from dailydiff.settings import GitHubSettings
+from dailydiff.store import CachedResponse, Store
 
 log = logging.getLogger("dailydiff.github")
 

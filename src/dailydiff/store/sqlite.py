@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import StoreError
-from ..models import Analysis, Commit, DayReport, RunSummary
-from .migrations import MIGRATIONS
+from dailydiff.errors import StoreError
+from dailydiff.models import Analysis, Commit, DayReport, RunSummary
+from dailydiff.store.migrations import MIGRATIONS
 
 DB_NAME = "dailydiff.sqlite3"
 

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..models import DayReport, ReportCommit
-from ..render.json import load_report
-from ..render.markdown import commit_anchors
-from ..site import Site
-from ..store import Store
+from dailydiff.engine.site import Site
+from dailydiff.models import DayReport, ReportCommit
+from dailydiff.render.json import load_report
+from dailydiff.render.markdown import commit_anchors
+from dailydiff.store import Store
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -7,12 +7,12 @@ import asyncio
 import json
 from typing import Any
 
-from .analysis import api_key, llm_configured
-from .analysis.client import ChatClient, LLMCallError
-from .analysis.llm import _display_url
-from .config import Settings
-from .doctor import CheckResult, DoctorContext
-from .runner.plan import effective_settings
+from dailydiff.analysis import api_key, llm_configured
+from dailydiff.analysis.client import ChatClient, LLMCallError
+from dailydiff.analysis.llm import _display_url
+from dailydiff.doctor.base import CheckResult, DoctorContext
+from dailydiff.engine.plan import effective_settings
+from dailydiff.settings import Settings
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

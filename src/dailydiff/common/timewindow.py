@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .config import check_timezone
-from .errors import UsageError
-from .models import Window
+from dailydiff.errors import ConfigError, UsageError
+from dailydiff.models import Window
 
 _UTC = dt.UTC
+
+
+TIMEZONE_HINT = "use an IANA name such as Asia/Shanghai, UTC or Europe/Berlin"
+
+
+def is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """The one place a timezone name is checked: config validators, flags and windows all come here."""
+    if not is_timezone(name):
+        raise ConfigError(f"unknown timezone {name!r}", TIMEZONE_HINT)
+    return ZoneInfo(name)
 
 
 def day_window(date: dt.date, tz: str | ZoneInfo) -> Window:

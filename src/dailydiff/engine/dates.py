@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..errors import UsageError
-from ..timewindow import days, parse_date
+from dailydiff.common.timewindow import days, parse_date
+from dailydiff.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,10 @@ class DateSpec:
         if self.first and self.last:
             return days(parse_date(self.first, tz, now=now), parse_date(self.last, tz, now=now))
         return [parse_date(self.date or "yesterday", tz, now=now)]
+
+
+def resolve_dates(date: str | None, first: str | None, last: str | None, tz: str) -> list[dt.date]:
+    """The days of --date or --from/--to in one timezone (checked first: bad input fails before any work)."""
+    spec = DateSpec(date, first, last)
+    spec.check()
+    return spec.resolve(tz)

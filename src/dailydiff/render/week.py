@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import UsageError
-from .models import ChangeType, DayReport, Level, ReportCommit
-from .render.labels import CHANGE_TYPE_LABELS
+from dailydiff.errors import UsageError
+from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
+from dailydiff.render.labels import CHANGE_TYPE_LABELS
 
 WEEKLY_SCHEMA_VERSION = 1
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)

@@ -16,15 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..analysis import make_analyzer
-from ..errors import DailyDiffError, SourceError
-from ..models import DayReport
-from ..pipeline import DayOutcome, build_reports, failure_ratio
-from ..sources import SourceOptions, open_source, source_kind
-from ..store import Store
-from .dates import DateSpec
-from .plan import RepoJob, redact, share_limits
-from .publishing import Publisher, PublishResult, TracksItsOwnOutput, publishers_for
+from dailydiff.analysis import make_analyzer
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.plan import RepoJob, redact, share_limits
+from dailydiff.engine.publishing import Publisher, PublishResult, TracksItsOwnOutput, publishers_for
+from dailydiff.engine.stages import DayOutcome, build_reports, failure_ratio
+from dailydiff.errors import DailyDiffError, SourceError
+from dailydiff.models import DayReport
+from dailydiff.sources import SourceOptions, open_source, source_kind
+from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 DELIVERED = {"ok", "skipped"}  # a publisher that had nothing to do (unchanged content) has delivered

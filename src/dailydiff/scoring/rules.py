@@ -12,9 +12,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .config import ScoringSettings
-from .models import ChangeType, Commit, Level, Score
-from .paths import PathKind, classify
+from dailydiff.models import ChangeType, Commit, Level, Score
+from dailydiff.scoring.paths import PathKind, classify
+from dailydiff.settings import ScoringSettings
 
 _CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")

@@ -11,54 +11,17 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from .config import RepoEntry, Settings, load_settings
-from .errors import DailyDiffError
-from .runner.plan import redact, resolve_source
-from .sources import SOURCES, GitSource, source_kind
-from .sources.git import is_git_url
-from .store import Store
+from dailydiff.doctor.base import Check, CheckResult, DoctorContext, RepoProbe
+from dailydiff.engine.plan import redact, resolve_source
+from dailydiff.errors import DailyDiffError
+from dailydiff.settings import RepoEntry, Settings
+from dailydiff.sources import SOURCES, GitSource, source_kind
+from dailydiff.sources.git import is_git_url
+from dailydiff.store import Store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    label: str
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        mark = "✓" if self.ok else "✗"
-        text = f"{mark} {self.label}: {self.detail}"
-        return text + (f" — fix: {self.fix}" if not self.ok and self.fix else "")
-
-
-@dataclass
-class DoctorContext:
-    config_path: Path | None
-    base_dir: Path
-    settings: Settings | None = None
-    config_error: str | None = None
-
-    @classmethod
-    def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
-        base_dir = (config_path.parent if config_path else Path.cwd()).resolve()
-        context = cls(config_path=config_path, base_dir=base_dir)
-        try:
-            overrides = {"data_dir": str(data_dir)} if data_dir else None
-            context.settings = load_settings(config_path, overrides=overrides)
-        except DailyDiffError as exc:
-            context.config_error = str(exc)
-        return context
-
-
-Check = Callable[[DoctorContext], list[CheckResult]]
-RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]
 
 
 def check_config(ctx: DoctorContext) -> list[CheckResult]:
@@ -151,19 +114,19 @@ def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
 
 
 def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
-    from .doctor_github import probe_github as probe
+    from dailydiff.doctor.github import probe_github as probe
 
     return probe(spec, entry, settings)
 
 
 def check_github(ctx: DoctorContext) -> list[CheckResult]:
-    from .doctor_github import check_github as check
+    from dailydiff.doctor.github import check_github as check
 
     return check(ctx)
 
 
 def check_llm(ctx: DoctorContext) -> list[CheckResult]:
-    from .doctor_llm import check_llm as check
+    from dailydiff.doctor.llm import check_llm as check
 
     return check(ctx)
 
@@ -201,7 +164,7 @@ def check_repos(ctx: DoctorContext) -> list[CheckResult]:
 def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None or not ctx.settings.publish:
         return []
-    from .publish.registry import entry_names, missing_environment
+    from dailydiff.publish.registry import entry_names, missing_environment
 
     problems = missing_environment(ctx.settings.publish, os.environ)
     if problems:

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import RepoEntry, Settings, WatchTopic
-from ..errors import ConfigError, UsageError
-from ..watch import topics_for
+from dailydiff.errors import ConfigError, UsageError
+from dailydiff.scoring.watch import topics_for
+from dailydiff.settings import RepoEntry, Settings, WatchTopic
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _CREDENTIALS_RE = re.compile(r"(?<=//)[^/@\s]+@")

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..config import RepoEntry, Settings
-from ..errors import ConfigError, DailyDiffError
-from ..models import DayReport, Window
-from ..publish import base as publish_base
-from ..publish.files import report_path, write_report_files
-from ..publish.registry import PUBLISHERS, entry_names, publish_report
+from dailydiff.errors import ConfigError, DailyDiffError
+from dailydiff.models import DayReport, Window
+from dailydiff.publish import base as publish_base
+from dailydiff.publish.files import report_path, write_report_files
+from dailydiff.publish.registry import PUBLISHERS, entry_names, publish_report
+from dailydiff.settings import RepoEntry, Settings
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -118,10 +119,8 @@ class RepoEntry(_Section):
     def _timezone(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown timezone; use an IANA name such as Asia/Shanghai or UTC") from None
+        if not is_timezone(value):
+            raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
 
     @property

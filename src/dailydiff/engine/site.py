@@ -20,17 +20,24 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import PublishError
-from .models import DayReport
-from .publish.files import atomic_write
-from .render.feed import FeedEntry, render_atom
-from .render.html import PageContext, level_counts, render_day, render_index, render_repo, render_search
-from .render.json import render_json
-from .render.markdown import commit_anchors
-from .render.safe_html import plain_text
-from .render.text import shorten
-from .render.weekly_html import WeeklyLinks, render_weekly_html
-from .weekly import IsoWeek, build_digest
+from dailydiff.common.text import shorten
+from dailydiff.errors import PublishError
+from dailydiff.models import DayReport
+from dailydiff.publish.files import atomic_write
+from dailydiff.render.feed import FeedEntry, render_atom
+from dailydiff.render.html import (
+    PageContext,
+    level_counts,
+    render_day,
+    render_index,
+    render_repo,
+    render_search,
+)
+from dailydiff.render.json import render_json
+from dailydiff.render.markdown import commit_anchors
+from dailydiff.render.safe_html import plain_text
+from dailydiff.render.week import IsoWeek, build_digest
+from dailydiff.render.weekly_html import WeeklyLinks, render_weekly_html
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"

@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import TextIO
 
-from ..render.text import terminal_text
+from dailydiff.common.text import terminal_text
 
 _HANDLER_NAME = "dailydiff-stderr"
 

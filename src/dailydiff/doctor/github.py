@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx2
 
-from . import __version__
-from .config import RepoEntry, Settings
-from .doctor import CheckResult, DoctorContext
-from .sources import source_kind
-from .sources.github import TOKEN_ENV_DEFAULTS
+from dailydiff import __version__
+from dailydiff.doctor.base import CheckResult, DoctorContext
+from dailydiff.settings import RepoEntry, Settings
+from dailydiff.sources import source_kind
+from dailydiff.sources.github import TOKEN_ENV_DEFAULTS
 
 LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
 
@@ -102,7 +102,7 @@ def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult
 
 
 def _is_github(source: str, ctx: DoctorContext) -> bool:
-    from .runner.plan import resolve_source
+    from dailydiff.engine.plan import resolve_source
 
     try:
         return source_kind(resolve_source(source, ctx.base_dir)) == "github"

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TypeVar
 
-from .config_ops import WatchTopic
-from .models import Commit
+from dailydiff.models import Commit
+from dailydiff.settings.ops import WatchTopic
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
 

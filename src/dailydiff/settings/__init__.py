@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config_ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
-from .errors import ConfigError
-from .publish.options import PUBLISH_TYPES, PublishEntry
+from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
+from dailydiff.errors import ConfigError
+from dailydiff.settings.ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
+from dailydiff.settings.publishers import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
@@ -39,10 +39,8 @@ class ReportSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown timezone; use an IANA name such as Asia/Shanghai or UTC") from None
+        if not is_timezone(value):
+            raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
 
 
@@ -209,17 +207,8 @@ class Settings(_Section):
         return Path(base) / "dailydiff"
 
 
-def check_timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown timezone {name!r}", "use an IANA name such as Asia/Shanghai, UTC or Europe/Berlin"
-        ) from None
-
-
 def defaults_text() -> str:
-    return resources.files("dailydiff").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return resources.files("dailydiff").joinpath("settings/defaults.toml").read_text(encoding="utf-8")
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
-from .analysis.heuristic import fallback_analysis
-from .config import Settings, WatchTopic
-from .errors import GateError
-from .models import (
+from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
+from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.common.timewindow import day_window, local_date_of, range_window
+from dailydiff.errors import GateError
+from dailydiff.models import (
     Analysis,
     AnalysisStatus,
     Commit,
@@ -30,11 +30,11 @@ from .models import (
     Score,
     Usage,
 )
-from .scoring import score_commit
-from .sources import CommitSource
-from .store import Store
-from .timewindow import day_window, local_date_of, range_window
-from .watch import matching_topics
+from dailydiff.scoring.rules import score_commit
+from dailydiff.scoring.watch import matching_topics
+from dailydiff.settings import Settings, WatchTopic
+from dailydiff.sources import CommitSource
+from dailydiff.store import Store
 
 Progress = Callable[[str, int, int], None]
 

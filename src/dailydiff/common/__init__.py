@@ -1,0 +1,1 @@
+"""What every stage shares: the text policy, time windows, JSON safety."""

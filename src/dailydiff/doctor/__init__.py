@@ -1,0 +1,1 @@
+"""Set-up checks: `dailydiff doctor`."""

@@ -1,0 +1,46 @@
+"""What every doctor check shares: its result line and the context it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dailydiff.errors import DailyDiffError
+from dailydiff.settings import RepoEntry, Settings, load_settings
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    label: str
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "✓" if self.ok else "✗"
+        text = f"{mark} {self.label}: {self.detail}"
+        return text + (f" — fix: {self.fix}" if not self.ok and self.fix else "")
+
+
+@dataclass
+class DoctorContext:
+    config_path: Path | None
+    base_dir: Path
+    settings: Settings | None = None
+    config_error: str | None = None
+
+    @classmethod
+    def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
+        base_dir = (config_path.parent if config_path else Path.cwd()).resolve()
+        context = cls(config_path=config_path, base_dir=base_dir)
+        try:
+            overrides = {"data_dir": str(data_dir)} if data_dir else None
+            context.settings = load_settings(config_path, overrides=overrides)
+        except DailyDiffError as exc:
+            context.config_error = str(exc)
+        return context
+
+
+Check = Callable[[DoctorContext], list[CheckResult]]
+RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]

@@ -1,0 +1,137 @@
+"""The layout shows the pipeline: packages named after the stages, imports pointing one way, no cycles.
+
+Every import counts, a function-level one included: hiding a cycle inside a function is still a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dailydiff
+
+PACKAGE = Path(dailydiff.__file__).parent
+ROOT_MODULES = {"__init__", "__main__", "models", "errors"}
+# Lowest first. A module may import its own package and anything in a lower layer, never a higher one.
+LAYERS = [
+    "common",
+    "settings",
+    "store",
+    "scoring",
+    "sources",
+    "analysis",
+    "render",
+    "publish",
+    "engine",
+    "scaffold",
+    "doctor",
+    "web",
+    "cli",
+]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(("dailydiff", *parts))] = path
+    return found
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    is_package = path.name == "__init__.py"
+    package = module if is_package else module.rsplit(".", 1)[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            names = [f"{target}.{a.name}" for a in node.names]
+            submodules = [n for n in names if n in MODULES]  # `from pkg import submodule`
+            out.update(submodules)
+            if len(submodules) < len(names):
+                out.add(target)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return {name for name in out if name == "dailydiff" or name.startswith("dailydiff.")}
+
+
+MODULES = _modules()
+GRAPH = {m: {i for i in _imports(m, p) if i in MODULES and i != m} for m, p in MODULES.items()}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in ROOT_MODULES:
+        return -1
+    return LAYERS.index(parts[1])
+
+
+def test_only_the_data_model_errors_and_entry_point_sit_at_the_root() -> None:
+    root = {p.stem for p in PACKAGE.glob("*.py")}
+    assert root <= ROOT_MODULES, f"modules at the package root: {sorted(root - ROOT_MODULES)}"
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages <= set(LAYERS), f"packages outside the layer list: {sorted(packages - set(LAYERS))}"
+
+
+def test_imports_point_down() -> None:
+    upward = []
+    for module, targets in GRAPH.items():
+        if module == "dailydiff.__main__":
+            continue
+        for target in targets:
+            if target == "dailydiff" and module != "dailydiff":
+                continue  # `from dailydiff import __version__`
+            if _layer(target) > _layer(module):
+                upward.append(f"{module} -> {target}")
+    assert not upward, "upward imports:\n" + "\n".join(sorted(upward))
+
+
+def test_no_import_cycles() -> None:
+    # Tarjan's strongly connected components over every import, lazy ones included.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for succ in GRAPH[node]:
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(GRAPH):
+        if module not in index:
+            visit(module)
+    # A package __init__ that re-exports its own submodules is not a cycle of concepts unless a submodule
+    # imports the package back; both directions are counted, so such a pair still shows up here.
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_the_graph_is_read() -> None:
+    # Guards the guard: the checks above must see the real imports, not an empty graph.
+    assert "dailydiff.models" in GRAPH["dailydiff.engine.stages"]
+    assert len(MODULES) > 50
