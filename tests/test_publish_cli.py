@@ -153,7 +153,7 @@ def test_report_publish_everywhere_then_publish_again_is_idempotent(world: World
         "feishu": 1, "dingtalk": 1, "wecom": 1, "slack": 1, "discord": 1, "generic": 1}  # fmt: skip
     assert len(world.smtp.received) == 1
     assert (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.md").is_file()
-    assert [c["path"] for c in world.github.commits] == [f"reports/2026/sglang/{DATE}.md"]
+    assert [c["paths"] for c in world.github.commits] == [[f"reports/2026/sglang/{DATE}.md"]]
     assert world.github.commits[0]["message"] == f"Report: sglang - {DATE}"
     assert len(world.github.issues["acme/reports"]) == 1
     assert "✓ publish slack sgl-project/sglang 2026-01-19: ok" in first.stderr

@@ -79,7 +79,7 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
     from pydantic import TypeAdapter
 
     from dailydiff.publish.base import Rendered, Status
-    from dailydiff.publish.registry import build_publishers, publish_report
+    from dailydiff.publish.registry import attempt, build_publishers
     from dailydiff.render import RENDERERS
     from dailydiff.settings.publishers import PublishEntry
 
@@ -89,7 +89,7 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
     )
     secrets = Secrets({})
     publishers = build_publishers([entry], secrets)
-    first = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    first = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
     assert first.status is Status.OK
     md = tmp_path / "reports" / "2026" / "sglang" / "2026-01-27.md"
     assert md.read_text(encoding="utf-8") == RENDERERS["md"](report)
@@ -98,13 +98,13 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
         "2026-01-27.json",
         "2026-01-27.md",
     ]  # no temp files
-    second = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    second = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
     assert second.status is Status.SKIPPED and "unchanged" in second.detail
-    bad = TypeAdapter(PublishEntry).validate_python(
-        {"type": "files", "directory": str(tmp_path), "path_template": "../{date}.{ext}"}
-    )
-    result = publish_report(report, Rendered(report, RENDERERS), build_publishers([bad], secrets), secrets)[0]
-    assert result.status is Status.FAILED and "leaves the output directory" in result.detail
+    # A template that leaves the directory is refused when the settings are read, before any work.
+    with pytest.raises(ValueError, match="leaves its directory"):
+        TypeAdapter(PublishEntry).validate_python(
+            {"type": "files", "directory": str(tmp_path), "path_template": "../{date}.{ext}"}
+        )
 
 
 def test_empty_day_still_gets_a_short_message() -> None:

@@ -14,9 +14,11 @@ from dailydiff.analysis import make_analyzer
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
+from dailydiff.engine.deliver import deliver_unit, failure_error
 from dailydiff.engine.stages import RangeOutcome, build_reports, check_gate
 from dailydiff.errors import UsageError
-from dailydiff.publish.files import write_file, write_report_files
+from dailydiff.publish.base import Rendered
+from dailydiff.publish.files import output_dir_publisher, write_file
 from dailydiff.render import renderers_for
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
@@ -172,9 +174,17 @@ def report_command(
             if day.kept_previous:
                 continue
             if output_dir is not None:
-                written += write_report_files(
-                    day.report, output_dir, settings.report.formats, renderers, settings.report.path_template
+                files = output_dir_publisher(
+                    output_dir, settings.report.path_template, settings.report.formats
                 )
+                # force: --output-dir writes now (unchanged files are left alone by the publisher)
+                delivered = deliver_unit(
+                    day.report, Rendered(day.report, renderers), [files], store, force=True
+                )
+                written += [Path(p) for r in delivered for p in r.paths]
+                raise_error = failure_error(delivered)
+                if raise_error is not None:
+                    raise raise_error
             else:
                 sys.stdout.write(renderers["md"](day.report))
                 if len(outcome.days) > 1:
@@ -187,7 +197,7 @@ def report_command(
 
             gated = [(d.report, "not published: too many failed analyses") for d in outcome.days if d.gated]
             ready = [d.report for d in outcome.days if not d.gated]
-            published = publish_reports(ready, settings, quiet=quiet, skipped=gated)
+            published = publish_reports(ready, settings, store, quiet=quiet, skipped=gated)
             summary["publish"] = published
         if summary_json is not None:
             write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

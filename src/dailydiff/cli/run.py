@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,19 +15,19 @@ import typer
 from dailydiff.cli.app import app, build_settings, handle_errors
 from dailydiff.engine import (
     DateSpec,
-    FilesOutput,
     RepoResult,
     RunOptions,
     configured_publishers,
     parse_shard,
     plan_jobs,
+    publishers_for,
     run_jobs,
 )
+from dailydiff.engine.deliver import failure_error
 from dailydiff.engine.logs import setup_logging
-from dailydiff.engine.publishing import publishers_for
-from dailydiff.errors import UsageError
-from dailydiff.publish.files import write_file
-from dailydiff.render import renderers_for
+from dailydiff.errors import DailyDiffError, UsageError
+from dailydiff.publish.base import Secrets
+from dailydiff.publish.files import output_dir_publisher, write_file
 from dailydiff.store import Store
 
 EXIT_OK = 0
@@ -41,11 +42,20 @@ def config_dir(config: Path | None) -> Path:
 
 
 def exit_code(results: list[RepoResult]) -> int:
-    if any(r.status in {"failed", "partial"} for r in results):
+    """1 when a repository failed; else the publishers' exit, the same as `report --publish` and
+    `publish` (7 every delivery failed, 8 some did); else 6 when a day was gated."""
+    if any(r.status == "failed" for r in results):
         return EXIT_SOME_FAILED
+    error = publish_failure(results)
+    if error is not None:
+        return error.exit_code
     if any(r.status == "gated" for r in results):
         return EXIT_GATED
     return EXIT_OK
+
+
+def publish_failure(results: list[RepoResult]) -> DailyDiffError | None:
+    return failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
 
 
 def run_summary(
@@ -123,11 +133,11 @@ def run_command(
     settings = build_settings(config, data_dir, {"run": {"concurrency": jobs}})
     planned = plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
-    renderers = renderers_for(settings)
     files = None
     if target is not None:
-        files = FilesOutput(target, settings.report.formats, renderers, settings.report.path_template)
-    available = configured_publishers(settings, files, renderers)
+        files = output_dir_publisher(target, settings.report.path_template, settings.report.formats)
+    secrets = Secrets(os.environ)
+    available = configured_publishers(settings.publish, secrets, files)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
@@ -137,9 +147,8 @@ def run_command(
     store = Store.open(settings.data_path)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
-        results = run_jobs(
-            planned, RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency), available
-        )
+        options = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, secrets=secrets)
+        results = run_jobs(planned, options, available)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()
@@ -157,5 +166,8 @@ def run_command(
         totals["repos"], totals["ok"], totals["failed"], totals["partial"], totals["gated"],
         totals["days_built"], totals["days_up_to_date"],
     )  # fmt: skip
+    error = publish_failure(results)
+    if error is not None and code == error.exit_code:
+        log.error("%s (%s)", error.message, error.hint)
     if code:
         raise typer.Exit(code)

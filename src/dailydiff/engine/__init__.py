@@ -1,31 +1,24 @@
 """Running every configured repository: planning (shards, per-repository settings), execution (bounded
-concurrency, resumable) and the seam to the publishers."""
+concurrency, resumable) and delivery (engine/deliver.py: the one path to the publishers)."""
 
 from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver_unit, publishers_for
 from dailydiff.engine.execute import DayResult, RepoResult, RunOptions, run_jobs
 from dailydiff.engine.plan import RepoJob, Shard, parse_shard, plan_jobs, redact, shard_of
-from dailydiff.engine.publishing import (
-    ConfiguredPublisher,
-    FilesOutput,
-    Publisher,
-    PublishResult,
-    configured_publishers,
-)
 
 __all__ = [
-    "ConfiguredPublisher",
     "DateSpec",
     "DayResult",
-    "FilesOutput",
-    "PublishResult",
-    "Publisher",
+    "DeliveryResult",
     "RepoJob",
     "RepoResult",
     "RunOptions",
     "Shard",
     "configured_publishers",
+    "deliver_unit",
     "parse_shard",
     "plan_jobs",
+    "publishers_for",
     "redact",
     "run_jobs",
     "shard_of",

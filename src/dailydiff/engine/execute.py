@@ -18,16 +18,17 @@ from typing import Any
 
 from dailydiff.analysis import make_analyzer
 from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.deliver import DeliveryResult, deliver_unit, is_delivered, publishers_for
 from dailydiff.engine.plan import RepoJob, redact, share_limits
-from dailydiff.engine.publishing import Publisher, PublishResult, TracksItsOwnOutput, publishers_for
 from dailydiff.engine.stages import DayOutcome, build_reports, failure_ratio
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import DayReport
+from dailydiff.publish.base import Publisher, Rendered, Secrets
+from dailydiff.render import renderers_for
 from dailydiff.sources import SourceOptions, open_source, source_kind
 from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
-DELIVERED = {"ok", "skipped"}  # a publisher that had nothing to do (unchanged content) has delivered
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class RunOptions:
     force: bool = False
     concurrency: int = 4
     now: dt.datetime | None = None  # the generation time written into reports (tests pin it)
+    secrets: Secrets = field(default_factory=lambda: Secrets({}))  # what the publishers read: scrubbed
 
 
 @dataclass
@@ -43,7 +45,7 @@ class DayResult:
     date: dt.date
     status: str  # "built", "up-to-date", "gated" (too many failed analyses: not published), "kept-previous"
     report: DayReport | None = None
-    publish: list[PublishResult] = field(default_factory=list)
+    publish: list[DeliveryResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"date": self.date.isoformat(), "status": self.status}
@@ -194,8 +196,11 @@ def _run(
     log.info("building %d day(s): %s … %s", len(todo), todo[0], todo[-1], extra=extra)
     analyzer = make_analyzer(settings.analysis.analyzer, settings)
     outcome = build_reports(source, todo, settings, store, analyzer, watch=job.topics, now=options.now)
+    renderers = renderers_for(settings)
     for day in outcome.days:
-        result.days.append(_publish_day(day, publishers, store, options.force, extra))
+        result.days.append(
+            _publish_day(day, publishers, store, options, renderers, settings.run.claim_timeout, extra)
+        )
     result.days.sort(key=lambda d: d.date)
 
 
@@ -211,51 +216,36 @@ def _delivered(
     if not publishers:  # nothing to deliver to: done once a report is stored that passed the gate
         stored = store.get_report(repo, date, language)
         return stored is not None and failure_ratio(stored) <= max_failure_ratio
-    recorded = store.deliveries(repo, date, language)
-    for publisher in publishers:
-        if isinstance(publisher, TracksItsOwnOutput):
-            if not publisher.delivered(repo, date, language, tz):
-                return False
-        elif recorded.get(publisher.name) not in DELIVERED:
-            return False
-    return True
+    return is_delivered(store, repo, date, language, publishers)
 
 
 def _publish_day(
-    day: DayOutcome, publishers: list[Publisher], store: Store, force: bool, extra: dict[str, str]
+    day: DayOutcome,
+    publishers: list[Publisher],
+    store: Store,
+    options: RunOptions,
+    renderers: dict[str, Any],
+    claim_timeout: float,
+    extra: dict[str, str],
 ) -> DayResult:
     report = day.report
     if day.kept_previous or day.gated:
         status = "kept-previous" if day.kept_previous else "gated"
         log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
         skipped = [
-            PublishResult(p.name, "skipped", "too many failed analyses", type=_type(p)) for p in publishers
+            DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
+            for p in publishers
         ]
         return DayResult(report.date, status, report, skipped)
-    results = []
-    recorded = store.deliveries(report.repo, report.date, report.language)
-    for publisher in publishers:
-        if not force and _already(publisher, recorded, report):
-            results.append(
-                PublishResult(publisher.name, "skipped", "already delivered", type=_type(publisher))
-            )
-            continue
-        try:
-            outcome = publisher.publish(report)
-        except DailyDiffError as exc:
-            outcome = PublishResult(publisher.name, "failed", str(exc), type=_type(publisher))
-        except Exception as exc:  # one publisher failing never stops the others
-            log.debug("publisher error", exc_info=True, extra=extra)
-            outcome = PublishResult(
-                publisher.name, "failed", f"{type(exc).__name__}: {exc}", type=_type(publisher)
-            )
-        if not isinstance(publisher, TracksItsOwnOutput):
-            store.record_delivery(
-                report.repo, report.date, report.language, publisher.name, outcome.status, outcome.detail
-            )
+    results = deliver_unit(report, Rendered(report, renderers), publishers, store, force=options.force,
+                           secrets=options.secrets, claim_timeout=claim_timeout)  # fmt: skip
+    for outcome in results:
+        if outcome.recovered:
+            log.warning("%s: %s", report.date, outcome.recovered, extra=extra)
         if outcome.status == "failed":
-            log.error("%s: publisher %s failed: %s", report.date, publisher.name, outcome.detail, extra=extra)
-        results.append(outcome)
+            log.error(
+                "%s: publisher %s failed: %s", report.date, outcome.publisher, outcome.detail, extra=extra
+            )
     log.info(
         "%s: %d commit(s), %d watched; published to %s",
         report.date,
@@ -265,13 +255,3 @@ def _publish_day(
         extra=extra,
     )
     return DayResult(report.date, "built", report, results)
-
-
-def _type(publisher: Publisher) -> str:
-    return str(getattr(publisher, "type", publisher.name))
-
-
-def _already(publisher: Publisher, recorded: dict[str, str], report: DayReport) -> bool:
-    if isinstance(publisher, TracksItsOwnOutput):
-        return publisher.delivered(report.repo, report.date, report.language, report.timezone)
-    return recorded.get(publisher.name) in DELIVERED

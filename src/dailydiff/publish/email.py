@@ -102,9 +102,12 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
 
 class EmailPublisher:
     type = "email"
+    updates_in_place = False
+    formats: tuple[str, ...] = ("md",)
 
     def __init__(self, entry: EmailEntry, name: str, secrets: Secrets) -> None:
         self.entry, self.name, self.secrets = entry, name, secrets
+        self.target = f"email:{entry.host}:{entry.port}:{','.join(sorted(entry.recipients))}"
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         message = build_message(self.entry, report, rendered)

@@ -68,6 +68,7 @@ def _json_bytes(payload: Any) -> bytes:
 
 class ChatPublisher:
     type = "chat"
+    updates_in_place = False  # a message: once sent, a changed report would be a second one
 
     def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
@@ -76,6 +77,16 @@ class ChatPublisher:
         self.secrets = secrets
         self.clock = clock
         self.sleep = sleep
+        self.formats: tuple[str, ...] = ("md",)
+
+    @property
+    def target(self) -> str:
+        """Where the messages go, for the delivery ledger. The URL is a secret: a hash of it (another
+        URL is another destination), or the variable's name while it is unset."""
+        url = self.secrets.environ.get(self.entry.url_env, "") if self.entry.url_env else ""
+        if not url:
+            return f"{self.type}:${self.entry.url_env}"
+        return f"{self.type}:sha256:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
     # what each service differs in -------------------------------------------------------------------
 
@@ -254,6 +265,10 @@ class WebhookPublisher(ChatPublisher):
 
     type = "webhook"
     entry: WebhookEntry
+
+    def __init__(self, entry: WebhookEntry, name: str, secrets: Secrets, **kwargs: Any) -> None:
+        super().__init__(entry, name, secrets, **kwargs)
+        self.formats = ("json",) if entry.payload == "report" else ("md",)
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
         if self.entry.payload == "report":

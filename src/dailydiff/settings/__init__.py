@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dailydiff.common import templates
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
@@ -42,6 +43,11 @@ class ReportSettings(_Section):
         if not is_timezone(value):
             raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
+
+    @field_validator("path_template")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return templates.check(value, templates.DAY_PATH_PLACEHOLDERS, path=True)
 
 
 class GitSettings(_Section):

@@ -71,4 +71,32 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # One row per delivery of a report (repo, date, language) to a target (where it goes, e.g.
+        # "slack:$SLACK_URL" or "files:/srv/reports/{year}/..."). A command claims the row (state
+        # 'sending', claim_owner, claimed_at) before it sends, then marks it 'delivered' (with the hash
+        # of what it sent) or 'failed'. `version` grows on every change: claims are conditional
+        # UPDATEs on it, so two processes never both win one. The old `deliveries` table only named
+        # publishers and is left behind.
+        "m003_delivery_ledger",
+        """
+        CREATE TABLE delivery_ledger (
+            repo TEXT NOT NULL,
+            date TEXT NOT NULL,
+            language TEXT NOT NULL,
+            target TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            state TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            claim_owner TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (repo, date, language, target)
+        );
+        DROP TABLE deliveries;
+        """,
+    ),
 ]

@@ -28,6 +28,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _now_precise() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
 @dataclass(frozen=True)
 class CachedResponse:
     status: int
@@ -36,6 +40,33 @@ class CachedResponse:
     etag: str | None
     last_modified: str | None
     immutable: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A row of the delivery ledger: the delivery of one report (repo, date, language) to one target."""
+
+    repo: str
+    date: dt.date
+    language: str
+    target: str
+    publisher: str
+    state: str  # "sending" (claimed by claim_owner at claimed_at), "delivered" or "failed"
+    content_hash: str
+    claim_owner: str
+    claimed_at: dt.datetime
+    detail: str
+    attempts: int
+    version: int
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[object, ...]) -> Delivery:
+        repo, date, language, target, publisher, state, content_hash, owner, claimed, detail, *rest = row
+        attempts, version, updated = rest
+        return cls(str(repo), dt.date.fromisoformat(str(date)), str(language), str(target), str(publisher),
+                   str(state), str(content_hash), str(owner), dt.datetime.fromisoformat(str(claimed)),
+                   str(detail), int(str(attempts)), int(str(version)), dt.datetime.fromisoformat(str(updated)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -283,26 +314,96 @@ class Store:
                 ),
             )
 
-    # deliveries (what each publisher delivered, so a re-run does not send a day twice) -------------
+    # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
 
-    def record_delivery(
-        self, repo: str, date: dt.date, language: str, publisher: str, status: str, detail: str
-    ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO deliveries (repo, date, language, publisher, status, detail, delivered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language, publisher) DO UPDATE SET "
-                "status = excluded.status, detail = excluded.detail, delivered_at = excluded.delivered_at",
-                (repo, date.isoformat(), language, publisher, status, detail, _now()),
-            )
+    _LEDGER_COLUMNS = (
+        "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
+        "attempts, version, updated_at"
+    )
 
-    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, str]:
-        """publisher name -> status of the last delivery of this report."""
+    def delivery(self, repo: str, date: dt.date, language: str, target: str) -> Delivery | None:
+        row = self._db.execute(
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger "
+            "WHERE repo = ? AND date = ? AND language = ? AND target = ?",
+            (repo, date.isoformat(), language, target),
+        ).fetchone()
+        return Delivery.from_row(row) if row else None
+
+    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, Delivery]:
+        """target -> its ledger row, for one report."""
         rows = self._db.execute(
-            "SELECT publisher, status FROM deliveries WHERE repo = ? AND date = ? AND language = ?",
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger WHERE repo = ? AND date = ? AND language = ?",
             (repo, date.isoformat(), language),
         )
-        return {publisher: status for publisher, status in rows}
+        return {row[3]: Delivery.from_row(row) for row in rows}
+
+    def claim_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        publisher: str,
+        content_hash: str,
+        owner: str,
+        seen: Delivery | None,
+    ) -> bool:
+        """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
+        row the caller decided on (None: there was none). The claim is one atomic statement — an insert
+        that a unique key refuses, or an update conditional on the row's version — so of two processes
+        deciding on the same row, one wins and the other gets False."""
+        now = _now_precise()
+        with self._tx() as db:
+            if seen is None:
+                cursor = db.execute(
+                    f"INSERT INTO delivery_ledger ({self._LEDGER_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?) "
+                    "ON CONFLICT (repo, date, language, target) DO NOTHING",
+                    (repo, date.isoformat(), language, target, publisher, content_hash, owner, now, now),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
+                    "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
+                    "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? AND version = ?",
+                    (publisher, content_hash, owner, now, now, repo, date.isoformat(), language, target,
+                     seen.version),
+                )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def finish_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        owner: str,
+        state: str,
+        content_hash: str,
+        detail: str,
+    ) -> bool:
+        """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
+        was no longer ours (another process took it over as stale)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
+                "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                "AND claim_owner = ? AND state = 'sending'",
+                (
+                    state,
+                    content_hash,
+                    detail,
+                    _now_precise(),
+                    repo,
+                    date.isoformat(),
+                    language,
+                    target,
+                    owner,
+                ),
+            )
+            return cursor.rowcount == 1
 
     # runs ----------------------------------------------------------------------------------------
 
