@@ -39,6 +39,10 @@ class WebhookReceiver:
     script: dict[str, list[int]] = field(default_factory=dict)  # statuses to answer first, per service
     retry_after: str = "1"
     hits: dict[str, list[float]] = field(default_factory=dict)
+    # Seconds each POST to a service is held before it is answered (a slow receiver); the hit is
+    # counted when the request arrives, the message (``received``) when it is answered.
+    delay: dict[str, float] = field(default_factory=dict)
+    arrived: dict[str, list[bytes]] = field(default_factory=dict)  # every body, on arrival
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> WebhookReceiver:
@@ -95,11 +99,15 @@ class WebhookReceiver:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             self.hits.setdefault(service, []).append(time.monotonic())
+            self.arrived.setdefault(service, []).append(raw)
             scripted = self.script.get(service)
             if scripted:
                 status = scripted.pop(0)
                 extra = {"Retry-After": self.retry_after} if status == 429 else {}
                 return status, extra, b"scripted"
+            delay = self.delay.get(service, 0.0)
+        if delay:
+            time.sleep(delay)
         try:
             payload = json.loads(raw)
         except ValueError:

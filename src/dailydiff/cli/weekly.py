@@ -11,6 +11,7 @@ import typer
 
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.run import config_dir
+from dailydiff.common import templates
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.errors import DailyDiffError, UsageError
@@ -24,20 +25,12 @@ from dailydiff.store import Store
 
 
 def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
-    owner = digest.repo.split("/")[0] if "/" in digest.repo else ""
-    values = {"year": digest.week[:4], "week": digest.week, "repo": digest.repo.replace("/", "_"),
-              "repo_name": digest.repo_name, "owner": owner, "ext": ext, "lang": digest.language}  # fmt: skip
+    values = {"year": digest.week[:4], "week": digest.week, **templates.repo_values(digest.repo), "ext": ext,
+              "lang": digest.language}  # fmt: skip
     try:
-        path = Path(template.format(**values))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(
-            f"bad [weekly] path_template {template!r}: {exc}", "use {year}, {week}, {repo_name}, {ext}"
-        ) from None
-    if path.is_absolute() or ".." in path.parts:
-        raise UsageError(
-            f"[weekly] path_template {template!r} leaves the output directory", "use a relative path"
-        )
-    return path
+        return Path(templates.fill_path(template, values, templates.WEEK_PATH_PLACEHOLDERS))
+    except templates.TemplateError as exc:
+        raise UsageError(f"bad [weekly] path_template: {exc}", "see [weekly] in the README") from None
 
 
 def _targets(
