@@ -66,7 +66,7 @@ def check(template: str, allowed: frozenset[str], *, path: bool = False) -> str:
         if path and name == "repo":
             raise TemplateError(_OLD_REPO_IN_PATH)
         if name not in allowed:
-            valid = ", ".join(f"{{{n}}}" for n in PLACEHOLDERS if n in allowed)
+            valid = ", ".join(f"{{{n}}}" for n in PLACEHOLDERS if n in allowed and not (path and n == "repo"))
             raise TemplateError(f"unknown placeholder {{{name}}} in {template!r}; use {valid}")
     if path:
         relative = PurePosixPath(template)
