@@ -49,6 +49,7 @@ class GitSettings(_Section):
     all_branches: bool
     include_merges: bool
     max_patch_bytes: int
+    forge: Literal["auto", "github", "gitlab", "gitea", "bitbucket"] = "auto"
 
 
 class GitHubSettings(_Section):

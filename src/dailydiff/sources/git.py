@@ -16,6 +16,7 @@ import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -57,16 +58,55 @@ def run_git(
     return result
 
 
+# The commit page under a repository's web URL, per forge. Gitea covers Forgejo and Codeberg.
+FORGE_COMMIT_URLS = {
+    "github": "{base}/commit/{sha}",
+    "gitlab": "{base}/-/commit/{sha}",
+    "gitea": "{base}/commit/{sha}",
+    "bitbucket": "{base}/commits/{sha}",
+}
+_SCP_RE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
+
+
+def forge_of(host: str, configured: str = "auto") -> str:
+    """Which forge serves ``host``: named in config for a self-hosted one, else guessed from the name."""
+    if configured != "auto":
+        return configured
+    host = host.lower()
+    if "bitbucket" in host:
+        return "bitbucket"
+    if "gitlab" in host:
+        return "gitlab"
+    if any(word in host for word in ("gitea", "forgejo", "codeberg")):
+        return "gitea"
+    return "github"  # github.com, GitHub Enterprise and forges that copy its URLs
+
+
 def web_base_from_remote(remote: str) -> tuple[str, str] | None:
-    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git or git@host:o/n."""
-    match = _WEB_RE.match(remote.strip())
-    if not match:
+    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git, git@host:o/n or
+    ssh://git@host:2222/o/n; None for local paths and file:// URLs (no web page to link to)."""
+    remote = remote.strip()
+    scp = _SCP_RE.match(remote) if "://" not in remote else None
+    if scp:
+        host, path, scheme, port = scp.group(1), scp.group(2), "https", None
+    else:
+        parts = urlsplit(remote)
+        if parts.scheme not in {"http", "https", "ssh", "git"} or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+        scheme = "http" if parts.scheme == "http" else "https"
+        port = parts.port if parts.scheme in {"http", "https"} else None  # an ssh port is not the web's
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if path.count("/") < 1 or host in {"localhost", "127.0.0.1", "::1"}:
         return None
-    host, path = match.groups()
-    path = path.strip("/")
-    if path.count("/") < 1 or host in {"localhost", "127.0.0.1"}:
-        return None
-    return path, f"https://{host}/{path}"
+    netloc = f"{host}:{port}" if port else host
+    return path, f"{scheme}://{netloc}/{path}"
+
+
+def name_from_url(url: str) -> str:
+    """A readable repository name for a git URL without a web page: its last path part."""
+    path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]
+    return path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or "repository"
 
 
 @dataclass
@@ -80,6 +120,7 @@ class GitSource:
     all_branches: bool = False
     include_merges: bool = True
     max_patch_bytes: int = 200_000
+    forge: str = "github"
 
     kind = "git"
 
@@ -94,6 +135,7 @@ class GitSource:
         all_branches: bool = False,
         include_merges: bool = True,
         max_patch_bytes: int = 200_000,
+        forge: str = "auto",
     ) -> GitSource:
         if is_git_url(spec):
             path = _mirror(spec, data_dir)
@@ -126,11 +168,17 @@ class GitSource:
                 .strip()
             )
         derived = web_base_from_remote(remote) if remote else None
-        repo_id = name or (derived[0] if derived else path.resolve().name.removesuffix(".git"))
+        if derived:
+            fallback = derived[0]
+        elif is_git_url(spec):
+            fallback = name_from_url(spec)  # not the mirror's directory name
+        else:
+            fallback = path.resolve().name.removesuffix(".git")
         source = cls(
             path=path,
-            repo=repo_id,
+            repo=name or fallback,
             repo_url=derived[1] if derived else None,
+            forge=forge_of(urlsplit(derived[1]).hostname or "", forge) if derived else "github",
             branch=branch,
             all_branches=all_branches,
             include_merges=include_merges,
@@ -240,7 +288,9 @@ class GitSource:
                     authored_at=_moment(ad, at, committed_at),
                     committed_at=committed_at,
                     message=message.replace("\x00", "").rstrip("\n"),
-                    url=f"{self.repo_url}/commit/{sha}" if self.repo_url else None,
+                    url=FORGE_COMMIT_URLS[self.forge].format(base=self.repo_url, sha=sha)
+                    if self.repo_url
+                    else None,
                     branches=branches,
                     stats=stats,
                     files=files,

@@ -1,0 +1,101 @@
+"""Issue 14: what a newcomer trips on. Each test is named after the item it covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from tests.fixtures import build_day_reports, build_sample_repo
+from tests.gitrepo import git
+
+from dailydiff.common.timewindow import day_window
+from dailydiff.render.json import load_report, render_json
+from dailydiff.sources.git import GitSource, web_base_from_remote
+
+TZ = "Asia/Shanghai"
+
+
+def test_item02_a_cloned_repository_is_named_after_its_url(tmp_path: Path) -> None:
+    repo = tmp_path / "upstream" / "flashinfer"
+    build_sample_repo(repo)
+    source = GitSource.open(f"file://{repo}", tmp_path / "data")
+    assert source.repo == "flashinfer"  # not the mirror's directory name (`_…_flashinfer-<hash>`)
+    bare = tmp_path / "upstream" / "kernels.git"
+    git(tmp_path, "clone", "--bare", "-q", str(repo), str(bare))
+    assert GitSource.open(f"file://{bare}", tmp_path / "data").repo == "kernels"
+    # A URL of a forge keeps owner/name.
+    assert web_base_from_remote("https://github.com/flashinfer-ai/flashinfer.git") == (
+        "flashinfer-ai/flashinfer",
+        "https://github.com/flashinfer-ai/flashinfer",
+    )
+
+
+@pytest.mark.parametrize(
+    ("remote", "web", "commit_url"),
+    [
+        ("https://github.com/o/n.git", "https://github.com/o/n", "https://github.com/o/n/commit/{sha}"),
+        (
+            "git@gitlab.com:group/sub/n.git",
+            "https://gitlab.com/group/sub/n",
+            "https://gitlab.com/group/sub/n/-/commit/{sha}",
+        ),
+        ("https://codeberg.org/o/n", "https://codeberg.org/o/n", "https://codeberg.org/o/n/commit/{sha}"),
+        (
+            "ssh://git@gitea.example.org:2222/o/n.git",
+            "https://gitea.example.org/o/n",
+            "https://gitea.example.org/o/n/commit/{sha}",
+        ),
+        (
+            "http://forgejo.lan:3000/o/n.git",
+            "http://forgejo.lan:3000/o/n",
+            "http://forgejo.lan:3000/o/n/commit/{sha}",
+        ),
+        (
+            "git@bitbucket.org:team/n.git",
+            "https://bitbucket.org/team/n",
+            "https://bitbucket.org/team/n/commits/{sha}",
+        ),
+    ],
+)
+def test_item11_links_for_every_forge(tmp_path: Path, remote: str, web: str, commit_url: str) -> None:
+    repo = tmp_path / "clone"
+    build_sample_repo(repo)
+    git(repo, "config", "remote.origin.url", remote)
+    source = GitSource.open(str(repo), tmp_path / "data")
+    assert source.repo_url == web
+    commits = source.commits(day_window(dt.date(2026, 1, 19), TZ))
+    assert commits, "the sample repository has commits that day"
+    for commit in commits:
+        assert commit.url == commit_url.format(sha=commit.sha)
+
+
+def test_item11_a_self_hosted_forge_is_named_in_config(tmp_path: Path) -> None:
+    repo = tmp_path / "clone"
+    build_sample_repo(repo)
+    git(repo, "config", "remote.origin.url", "git@git.corp.example:team/n.git")
+    source = GitSource.open(str(repo), tmp_path / "data", forge="gitlab")
+    commit = source.commits(day_window(dt.date(2026, 1, 19), TZ))[0]
+    assert commit.url == f"https://git.corp.example/team/n/-/commit/{commit.sha}"
+
+
+def test_item13_one_offset_per_report_in_json(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    # A commit whose author and committer clocks were in two other zones.
+    git(repo, "commit", "-q", "--allow-empty", "-m", "fix: late fix",
+        env={"GIT_AUTHOR_DATE": "2026-01-19T09:00:00+02:00", "GIT_COMMITTER_DATE": "2026-01-19T10:30:00-04:00"})  # fmt: skip
+    now = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
+    (report,) = build_day_reports(repo, tmp_path / "data", [dt.date(2026, 1, 19)], "en", now)
+    text = render_json(report)
+    data = json.loads(text)
+    moments = [data["generated_at"], data["window"]["start"], data["window"]["end"]]
+    for rc in data["commits"]:
+        moments += [rc["authored_at"], rc["committed_at"]]
+    assert len(moments) > 5
+    assert {m[-6:] for m in moments} == {"+08:00"}, moments
+    # The instants are unchanged.
+    again = load_report(text)
+    assert [c.committed_at for c in again.commits] == [c.committed_at for c in report.commits]
+    assert again.generated_at == report.generated_at
