@@ -99,3 +99,37 @@ def test_item13_one_offset_per_report_in_json(tmp_path: Path) -> None:
     again = load_report(text)
     assert [c.committed_at for c in again.commits] == [c.committed_at for c in report.commits]
     assert again.generated_at == report.generated_at
+
+
+@pytest.mark.parametrize(
+    ("toml", "suggestion"),
+    [
+        ("[scoring]\nbugfx = 3\n", "did you mean 'bugfix'?"),
+        ("[report]\nlanguag = 'en'\n", "did you mean 'language'?"),
+        ("[llm]\nmodle = 'x'\n", "did you mean 'model'?"),
+        ("[[repos]]\nsource = 'a/b'\nbrnach = 'main'\n", "did you mean 'branch'?"),
+        ("[[publish]]\ntype = 'files'\ndirectroy = 'x'\n", "did you mean 'directory'?"),
+    ],
+)
+def test_item08_a_misspelt_key_gets_a_suggestion(tmp_path: Path, toml: str, suggestion: str) -> None:
+    from dailydiff.errors import ConfigError
+    from dailydiff.settings import load_settings
+
+    path = tmp_path / "dailydiff.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert suggestion in caught.value.message
+
+
+def test_item08_doctor_says_each_fix_once(tmp_path: Path) -> None:
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.checks import check_config
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[report]\nlanguag = 'en'\n", encoding="utf-8")
+    (line,) = [r.line() for r in check_config(DoctorContext.load(bad))]
+    assert line.count("fix") == 2 and "correct the setting named above" not in line  # "— fix: fix it; …"
+    (missing,) = [r.line() for r in check_config(DoctorContext.load(tmp_path / "nope.toml"))]
+    assert "not found" in missing and "correct the setting named above" not in missing
+    assert missing.count(" — ") == 1

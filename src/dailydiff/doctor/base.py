@@ -29,6 +29,7 @@ class DoctorContext:
     base_dir: Path
     settings: Settings | None = None
     config_error: str | None = None
+    config_hint: str = ""
 
     @classmethod
     def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
@@ -38,7 +39,7 @@ class DoctorContext:
             overrides = {"data_dir": str(data_dir)} if data_dir else None
             context.settings = load_settings(config_path, overrides=overrides)
         except DailyDiffError as exc:
-            context.config_error = str(exc)
+            context.config_error, context.config_hint = exc.message, exc.hint
         return context
 
 
