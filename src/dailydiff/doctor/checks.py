@@ -26,9 +26,7 @@ MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
 def check_config(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None:
-        return [
-            CheckResult(False, "config", ctx.config_error or "invalid", ctx.config_hint or "correct it")
-        ]
+        return [CheckResult(False, "config", ctx.config_error or "invalid", ctx.config_hint or "correct it")]
     if ctx.config_path is not None:
         where = str(ctx.config_path)
     else:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import difflib
 import os
-import typing
 import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -309,7 +309,11 @@ def _known_keys(loc: tuple[str, ...]) -> list[str]:
     for part in loc:
         if part.isdigit():
             continue  # an entry of a list: its type was taken with the list
-        tagged = [m for m in models if part in typing.get_args(m.model_fields.get("type") and m.model_fields["type"].annotation)]
+        tagged = [
+            m
+            for m in models
+            if part in typing.get_args(m.model_fields.get("type") and m.model_fields["type"].annotation)
+        ]
         if tagged:  # a publisher entry is reported under its type: publish[1].slack.<key>
             models = tagged
             continue
