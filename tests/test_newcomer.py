@@ -133,3 +133,36 @@ def test_item08_doctor_says_each_fix_once(tmp_path: Path) -> None:
     (missing,) = [r.line() for r in check_config(DoctorContext.load(tmp_path / "nope.toml"))]
     assert "not found" in missing and "correct the setting named above" not in missing
     assert missing.count(" — ") == 1
+
+
+def test_item06_feeds_skip_empty_days_link_absolutely_and_doctor_warns(tmp_path: Path) -> None:
+    import feedparser
+
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.checks import check_site
+    from dailydiff.render.feed import FeedEntry, render_atom
+
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    now = dt.datetime(2026, 1, 26, 2, 0, tzinfo=dt.UTC)
+    days = [dt.date(2026, 1, 19), dt.date(2026, 1, 24), dt.date(2026, 1, 25)]
+    reports = build_day_reports(repo, tmp_path / "data", days, "en", now)
+    assert [r.stats.total > 0 for r in reports] == [True, False, False]
+    entries = [FeedEntry(r, f"repos/x/{r.date}.html") for r in reports]
+    feed = render_atom(entries, title="t", key="all", self_href="feed.xml", home_href="index.html",
+                       language="en", base_url="https://example.org/reports/", limit=1)  # fmt: skip
+    parsed = feedparser.parse(feed)
+    assert [e.link for e in parsed.entries] == ["https://example.org/reports/repos/x/2026-01-19.html"]
+    assert all(link.href.startswith("https://example.org/reports/") for link in parsed.feed.links)
+
+    config = tmp_path / "dailydiff.toml"
+    config.write_text("[site]\ntitle = 'ours'\n", encoding="utf-8")
+    (warning,) = check_site(DoctorContext.load(config))
+    assert (
+        warning.ok
+        and warning.warning
+        and warning.line().startswith("! site:")
+        and "base_url" in warning.line()
+    )
+    config.write_text("[site]\nbase_url = 'https://example.org/r/'\n", encoding="utf-8")
+    assert check_site(DoctorContext.load(config)) == []

@@ -16,11 +16,12 @@ class CheckResult:
     label: str
     detail: str
     fix: str = ""
+    warning: bool = False  # works, but something a user would want to change: "!" and not a failure
 
     def line(self) -> str:
-        mark = "✓" if self.ok else "✗"
+        mark = "!" if self.ok and self.warning else "✓" if self.ok else "✗"
         text = f"{mark} {self.label}: {self.detail}"
-        return text + (f" — fix: {self.fix}" if not self.ok and self.fix else "")
+        return text + (f" — fix: {self.fix}" if (not self.ok or self.warning) and self.fix else "")
 
 
 @dataclass
