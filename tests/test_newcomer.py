@@ -166,3 +166,26 @@ def test_item06_feeds_skip_empty_days_link_absolutely_and_doctor_warns(tmp_path:
     )
     config.write_text("[site]\nbase_url = 'https://example.org/r/'\n", encoding="utf-8")
     assert check_site(DoctorContext.load(config)) == []
+
+
+def test_item14_all_branches_attributes_default_branch_first_then_nearest_tip(tmp_path: Path) -> None:
+    from tests.gitrepo import CommitSpec, build_repo, commit
+
+    moment = dt.datetime(2026, 1, 19, 1, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    path = tmp_path / "repo"
+    main = build_repo(path, [CommitSpec("base", moment), CommitSpec("on main", moment + hour)])
+    # Branches named to sort before `main` and created from it: `git log --source` reaches the shared
+    # commits through one of them.
+    for name in ["aaa-release", "abc-feature"]:
+        git(path, "branch", name)
+    git(path, "checkout", "-q", "abc-feature")
+    feature = commit(path, CommitSpec("feature work", moment + 2 * hour))
+    git(path, "checkout", "-q", "-b", "aab-topic")
+    topic = commit(path, CommitSpec("topic work", moment + 3 * hour))
+    git(path, "checkout", "-q", "main")
+    source = GitSource.open(str(path), tmp_path / "data", all_branches=True)
+    found = {c.sha: c.branches for c in source.commits(day_window(dt.date(2026, 1, 19), "UTC"))}
+    assert found[main[0]] == ["main"] and found[main[1]] == ["main"]
+    assert found[feature] == ["abc-feature"]  # also on aab-topic, one step further from its tip
+    assert found[topic] == ["aab-topic"]

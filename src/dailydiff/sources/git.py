@@ -225,11 +225,13 @@ class GitSource:
         sep = f"%x1f{token}"
         fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%at", "%ct", "%B"]
         fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
-        args = [
-            "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-            "log", *self._revisions(),
+        selection = [
             f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
             f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
+        ]
+        args = [
+            "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
+            "log", *self._revisions(), *selection,
             f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
             "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
         ]  # fmt: skip
@@ -241,7 +243,50 @@ class GitSource:
         self._check_history(window)
         result = run_git(args, cwd=self.path)
         text = result.stdout.decode("utf-8", errors="replace")
-        return [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+        commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+        if self.all_branches and commits:
+            commits = self._attribute(commits, selection)
+        return commits
+
+    def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
+        """Which branch a commit is shown on: the default branch when it holds the commit, else the
+        branch whose tip is nearest (fewest steps back from its tip; `git name-rev` picks that one).
+        ``git log --source`` names whichever ref the walk reached it by first: arbitrary."""
+        default = self._default_branch()
+        on_default: set[str] = set()
+        if default:
+            listed = run_git(["log", default, *window_args, "--format=%H", "--"], cwd=self.path, check=False)
+            on_default = set(listed.stdout.decode().split())
+        others = [c.sha for c in commits if c.sha not in on_default]
+        nearest: dict[str, str] = {}
+        if others:
+            named = run_git(
+                ["name-rev", "--name-only", "--refs=refs/heads/*", "--refs=refs/remotes/*", "--exclude=*/HEAD",
+                 *others],
+                cwd=self.path, check=False,
+            )  # fmt: skip
+            for sha, name in zip(others, named.stdout.decode().split(), strict=False):
+                branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
+                if branch and branch != "undefined":
+                    nearest[sha] = branch
+        label = _branch_name(default) if default else ""
+        return [
+            c.model_copy(
+                update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
+            )
+            for c in commits
+        ]
+
+    def _default_branch(self) -> str:
+        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone)."""
+        for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
+            ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
+            if (
+                ref
+                and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
+            ):
+                return ref
+        return ""
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
