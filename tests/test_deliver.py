@@ -128,6 +128,38 @@ def test_live_claims_are_skipped_stale_ones_retried_and_said(tmp_path: Path) -> 
     assert len(chat.sent) == 2
 
 
+def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrade(tmp_path: Path) -> None:
+    import sqlite3
+
+    from dailydiff.store import DB_NAME
+
+    report = make_report(3)
+    Store.open(tmp_path).close()
+    # Turn the store back into what the previous version wrote: deliveries by publisher name (m002).
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.executescript("""
+        DROP TABLE delivery_ledger;
+        DELETE FROM migrations WHERE name = 'm003_delivery_ledger';
+        CREATE TABLE deliveries (repo TEXT NOT NULL, date TEXT NOT NULL, language TEXT NOT NULL,
+            publisher TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, delivered_at TEXT NOT NULL,
+            PRIMARY KEY (repo, date, language, publisher));
+    """)
+    rows = [("chat", "ok"), ("mail", "failed"), ("issue", "ok")]
+    db.executemany("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, 'sent', '2026-01-28T01:00:00+00:00')",
+                   [(report.repo, report.date.isoformat(), report.language, name, status) for name, status in rows])  # fmt: skip
+    db.commit()
+    db.close()
+    chat, mail = Counting("chat", in_place=False), Counting("mail", in_place=False)
+    issue = Counting("issue", in_place=True)  # updates in place: asked again, it compares by itself
+    with Store.open(tmp_path) as store:
+        assert store.applied_migrations()[-1] == "m003_delivery_ledger"
+        results = deliver_unit(report, Rendered(report, RENDERERS), [chat, mail, issue], store)
+        assert [r.status for r in results] == ["skipped", "ok", "ok"]
+        assert "recorded before the delivery ledger" in results[0].detail
+        assert deliver(report, [chat, mail, issue], store, force=True) == ["ok", "ok", "ok"]
+    assert (len(chat.sent), len(mail.sent), len(issue.sent)) == (1, 2, 2)
+
+
 # -- every command, counted at a real receiver ---------------------------------------------------
 
 PUBLISH_TOML = """

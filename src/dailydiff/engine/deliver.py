@@ -38,6 +38,8 @@ from dailydiff.settings import RepoEntry
 from dailydiff.store import Delivery, Store
 
 DEFAULT_CLAIM_TIMEOUT = 900.0
+# Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
+LEGACY_TARGET = "name:"
 _HOST = socket.gethostname()
 
 
@@ -140,6 +142,11 @@ def _deliver_one(
         digest = content_hash(rendered, publisher.formats)
     except Exception as exc:  # a format that cannot be rendered: this target fails, the others go on
         return result("failed", secrets.redact(f"cannot render the report: {exc}"))
+    if not force and not publisher.updates_in_place and store.delivery(*key) is None:
+        legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
+        if legacy is not None and legacy.state == "delivered":
+            return result("skipped", f"already delivered at {legacy.updated_at:%Y-%m-%d %H:%M} UTC "
+                                     "(recorded before the delivery ledger; --force sends it again)")  # fmt: skip
     recovered = ""
     for _round in range(3):  # a lost claim is decided again on the row that won it
         seen = store.delivery(*key)
@@ -176,7 +183,14 @@ def _deliver_one(
 def is_delivered(store: Store, repo: str, date: dt.date, language: str, targets: Sequence[Publisher]) -> bool:
     """Every target has this report (a command may skip building it)."""
     rows = store.deliveries(repo, date, language)
-    return all(rows.get(p.target) is not None and rows[p.target].state == "delivered" for p in targets)
+
+    def has(publisher: Publisher) -> bool:
+        row = rows.get(publisher.target)
+        if row is None and not publisher.updates_in_place:
+            row = rows.get(LEGACY_TARGET + publisher.name)
+        return row is not None and row.state == "delivered"
+
+    return all(has(p) for p in targets)
 
 
 def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:

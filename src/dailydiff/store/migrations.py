@@ -76,8 +76,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         # "slack:$SLACK_URL" or "files:/srv/reports/{year}/..."). A command claims the row (state
         # 'sending', claim_owner, claimed_at) before it sends, then marks it 'delivered' (with the hash
         # of what it sent) or 'failed'. `version` grows on every change: claims are conditional
-        # UPDATEs on it, so two processes never both win one. The old `deliveries` table only named
-        # publishers and is left behind.
+        # UPDATEs on it, so two processes never both win one. The old `deliveries` table named
+        # publishers, not targets: its rows are kept as target 'name:<publisher>' (engine/deliver.py
+        # reads them so that a message sent before the upgrade is not sent again).
         "m003_delivery_ledger",
         """
         CREATE TABLE delivery_ledger (
@@ -96,6 +97,12 @@ MIGRATIONS: list[tuple[str, str]] = [
             updated_at TEXT NOT NULL,
             PRIMARY KEY (repo, date, language, target)
         );
+        INSERT INTO delivery_ledger (repo, date, language, target, publisher, state, content_hash,
+            claim_owner, claimed_at, detail, attempts, version, updated_at)
+        SELECT repo, date, language, 'name:' || publisher, publisher,
+            CASE WHEN status = 'failed' THEN 'failed' ELSE 'delivered' END,
+            '', '', delivered_at, detail, 1, 1, delivered_at
+        FROM deliveries;
         DROP TABLE deliveries;
         """,
     ),
