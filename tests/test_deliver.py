@@ -205,6 +205,7 @@ PUBLISH = ("publish", "repos/proj0", "--name", "proj0", "--date", DAY)
 RUN = ("run", "--date", DAY)
 
 
+@pytest.mark.slow
 def test_a_day_published_by_report_is_not_sent_again_by_run_or_publish_unless_forced(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
@@ -228,6 +229,7 @@ def test_a_day_published_by_report_is_not_sent_again_by_run_or_publish_unless_fo
     assert receiver.violations == []
 
 
+@pytest.mark.slow
 def test_a_failing_publisher_gives_the_same_exit_code_in_every_command(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
@@ -259,6 +261,7 @@ def start_run(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_run_processes_with_a_slow_receiver_send_every_message_once(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
@@ -280,6 +283,7 @@ def test_two_run_processes_with_a_slow_receiver_send_every_message_once(
     print(f"two runs, 6 messages at 3 s each: {elapsed:.1f}s")
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_send_is_retried_by_the_next_run_which_says_so(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
