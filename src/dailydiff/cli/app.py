@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
     from dailydiff.settings import Settings
 
-    stderr: Console
-
 
 class LazyCommand:
     """Where a command lives and its one-line help, so `--help` can list it without importing it."""
@@ -167,11 +165,24 @@ def _stderr_console() -> Console:
     return TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
-def __getattr__(name: str) -> Any:
-    # `stderr` is made on first use: rich's console is not needed to print the version or the help.
-    if name == "stderr":
-        return _stderr_console()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class _LazyConsole:
+    """Stands for the stderr console until it is used: rich's console is not needed to print the version
+    or the help, and command modules import `stderr` when they load."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_stderr_console(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_stderr_console(), name, value)
+
+    def __enter__(self) -> Console:  # rich's live displays enter their console
+        return _stderr_console().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        _stderr_console().__exit__(*exc)
+
+
+stderr: Console = _LazyConsole()  # type: ignore[assignment]
 
 
 P = ParamSpec("P")

@@ -17,6 +17,31 @@ from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 TEMPLATE = "report.md.j2"
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, so a command does not compile the report template each time
+    it starts (Jinja's per-user cache directory; a changed template is recompiled). Skipped when the
+    directory cannot be read or written."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _TemplateCache(pattern="__dailydiff_md_%s.cache")
+    except (OSError, RuntimeError):  # no private temporary directory to be had
+        return None
+
+
 @lru_cache(maxsize=8)
 def markdown_environment(templates_dir: str) -> jinja2.Environment:
     """The Jinja environment of every Markdown template (reports, weekly digests): strict undefined
@@ -32,6 +57,7 @@ def markdown_environment(templates_dir: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_template_cache(),
     )
     env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
     return env
