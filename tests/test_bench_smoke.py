@@ -28,6 +28,7 @@ def test_every_benchmark_has_a_smoke_configuration() -> None:
     assert scripts <= SMALL.keys(), f"add a tiny configuration for {sorted(scripts - SMALL.keys())}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALL))
 def test_benchmark_runs(script: str, tmp_path: Path) -> None:
     if not (ROOT / "bench" / script).exists():

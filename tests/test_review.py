@@ -225,6 +225,7 @@ def test_a_path_template_without_ext_cannot_overwrite_one_format_with_another(tm
     assert f"wrote 2 file(s) under {out}\n" in flat.stderr  # not a directory two levels above
 
 
+@pytest.mark.slow
 def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> None:
     import http.client
     import socket

@@ -151,6 +151,7 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_cli_serve_starts_serves_and_stops(fixture: Fixture, tmp_path: Path) -> None:
     port = _free_port()  # a real process: started, then stopped with Ctrl-C
     proc = subprocess.Popen(
