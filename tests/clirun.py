@@ -7,7 +7,7 @@ back afterwards: the environment, the working directory, ``sys.argv`` (commands 
 ``dailydiff`` logger, signal handlers.
 
 Tests whose point is the process itself (signals, a broken pipe, the exit of a real interpreter, the
-README's command, several processes at once) keep ``subprocess`` and ``python_cli`` below.
+README's command, several processes at once) start ``python -m dailydiff`` with ``subprocess``.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from dailydiff.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
 _SIGNALS = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
 
 
@@ -76,19 +75,3 @@ def dailydiff(
             app, argv, input=input, env=_env_changes(full_env), catch_exceptions=False, prog_name="dailydiff"
         )
     return subprocess.CompletedProcess(["dailydiff", *argv], result.exit_code, result.stdout, result.stderr)
-
-
-def python_cli(
-    *args: str | Path,
-    cwd: Path | str | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 120,
-    **popen: object,
-) -> subprocess.CompletedProcess[str]:
-    """``python -m dailydiff ARGS`` as a real process, for tests about the process itself."""
-    full_env = {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT / "src")}
-    full_env.pop("DAILYDIFF_DEBUG", None)
-    command: Sequence[str] = [sys.executable, "-m", "dailydiff", *map(str, args)]
-    return subprocess.run(
-        command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False, **popen
-    )  # type: ignore[call-overload]
