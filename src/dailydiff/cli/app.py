@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from typer._click import Command, Context, HelpFormatter
-from typer._click.utils import make_default_short_help
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from dailydiff import __version__
 from dailydiff.common.text import terminal_text
@@ -27,6 +25,7 @@ from dailydiff.errors import DailyDiffError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typer._click import Command, Context, HelpFormatter
 
     from dailydiff.settings import Settings
 
@@ -73,7 +72,7 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
-class _Commands(Mapping[str, Command]):
+class _Commands(Mapping[str, "Command"]):
     """The group's command table: every name is known up front, a command is built on first lookup."""
 
     def __init__(self, group: LazyGroup, loaded: Mapping[str, Command]) -> None:
@@ -134,7 +133,7 @@ class LazyGroup(TyperGroup):
         for name in names:
             lazy = COMMANDS.get(name)
             if lazy is not None and not self.commands.is_loaded(name):  # type: ignore[attr-defined]
-                rows.append((name, make_default_short_help(lazy.short_help, limit)))
+                rows.append((name, TyperCommand(name=name, help=lazy.short_help).get_short_help_str(limit)))
             elif not (command := self.commands[name]).hidden:
                 rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
