@@ -2,7 +2,8 @@
 
     python3 bench/startup.py [--runs 10] [--before REF]
 
-Times real processes (median of --runs, after one untimed warm-up each, so compiled bytecode is cached):
+Times real processes (median of --runs, after one untimed warm-up each, with Python's bytecode cached
+in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip install):
 `python3 -c pass` (the interpreter alone), `dailydiff --version`, and a heuristic `dailydiff report` of a
 quiet day (no commits) in a small generated repository with a store that already exists, beside the
 `git log` that the git source runs for that day's window. Targets: --version ≤ 0.3 s, the quiet-day
@@ -61,9 +62,10 @@ def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float
 class Suite:
     """The commands of one source tree, timed in turns with the other trees' so they share the load."""
 
-    def __init__(self, src: Path | None, repo: Path, work: Path) -> None:
+    def __init__(self, src: Path, repo: Path, work: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
-        env |= {"NO_COLOR": "1"} | ({"PYTHONPATH": str(src)} if src else {})
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env |= {"NO_COLOR": "1", "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(work / "pycache")}
         dailydiff = [sys.executable, "-m", "dailydiff"]
         day = QUIET_DAY.isoformat()
         start = dt.datetime.combine(QUIET_DAY, dt.time(), dt.UTC)
