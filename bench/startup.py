@@ -9,7 +9,9 @@ quiet day (no commits) in a small generated repository with a store that already
 `git log` that the git source runs for that day's window. Targets: --version ≤ 0.3 s, the quiet-day
 report ≤ 0.6 s. With --before REF (for example `main`), the same commands from a temporary git worktree
 of REF are timed in the same run, so the two columns share the machine's load.
-Exits 1 when a target is missed.
+Exits 1 when a target is missed. On a machine shared with other work, the wall times include waiting for
+a core; `chrt -f 10 python3 bench/startup.py` (as root) keeps that out, and the CPU seconds printed
+beside each wall time do not depend on it.
 """
 
 from __future__ import annotations
