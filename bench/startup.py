@@ -1,6 +1,6 @@
 """Benchmark: how fast the command line starts, side by side with `git log` of the same window.
 
-    python3 bench/startup.py [--runs 10] [--before REF]
+    python3 bench/startup.py [--runs 10] [--before REF] [--commits 40]
 
 Times real processes (median of --runs, after one untimed warm-up each, with Python's bytecode cached
 in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip install):
@@ -105,13 +105,14 @@ def worktree(ref: str, where: Path) -> Callable[[], None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--commits", type=int, default=40, help="commits in the generated repository")
     parser.add_argument("--before", metavar="REF", help="also time a git worktree of REF (e.g. main)")
     args = parser.parse_args()
     suites: dict[str, Suite] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         repo = base / "repo"
-        build_history(repo)
+        build_history(repo, args.commits)
         remove = worktree(args.before, base / "before") if args.before else None
         try:
             if args.before:

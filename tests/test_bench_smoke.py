@@ -19,7 +19,7 @@ SMALL = {
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
-    "startup.py": ["--runs", "1"],
+    "startup.py": ["--runs", "1", "--commits", "3"],
 }
 
 
