@@ -100,3 +100,20 @@ def test_every_command_module_is_listed_with_its_own_one_line_help() -> None:
     for name, lazy in COMMANDS.items():
         command = group.get_command(ctx, name)  # type: ignore[attr-defined]
         assert command is not None and command.get_short_help_str(limit=10_000) == lazy.short_help, name
+
+
+def test_a_command_missing_from_the_table_still_runs() -> None:
+    # A module registering a new command without a line in the table: the command works (all command
+    # modules are imported to find it), and the test above names the missing line.
+    from clirun import dailydiff as run
+
+    @app.command("unlisted-probe")
+    def probe() -> None:
+        print("probe ran")
+
+    try:
+        done = run("unlisted-probe")
+        assert done.returncode == 0 and done.stdout == "probe ran\n", done.stderr
+        assert run("unlisted-prob").returncode == 2  # still no such command
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "unlisted-probe"]
