@@ -19,6 +19,7 @@ SMALL = {
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
+    "startup.py": ["--runs", "1", "--commits", "3"],
 }
 
 
@@ -27,6 +28,7 @@ def test_every_benchmark_has_a_smoke_configuration() -> None:
     assert scripts <= SMALL.keys(), f"add a tiny configuration for {sorted(scripts - SMALL.keys())}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALL))
 def test_benchmark_runs(script: str, tmp_path: Path) -> None:
     if not (ROOT / "bench" / script).exists():

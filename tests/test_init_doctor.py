@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dailydiff.scaffold import RUN_COMMAND
@@ -52,6 +53,7 @@ def test_init_config_loads_into_the_default_settings_unchanged(tmp_path: Path) -
     assert defaults_text().rstrip("\n") in config.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # the workflow's steps in bash: a real process, git push
 def test_init_workflow_parses_and_its_run_step_runs_the_documented_command(tmp_path: Path) -> None:
     build_fixture_repo(tmp_path / "repos" / "alpha", 0, per_day=2)
     dailydiff("init", "--repo", "repos/alpha", cwd=tmp_path)

@@ -22,6 +22,9 @@ DAY_PAGE = f"repos/demo--engine/{DAY2}.html"
 EVIL_PAGE = "repos/evil---repo/2026-01-27.html"
 
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
+
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")

@@ -1,15 +1,22 @@
-"""Analysers: a plain registry from name to factory. ``auto`` picks the LLM when one is configured."""
+"""Analysers: a plain registry from name to factory. ``auto`` picks the LLM when one is configured.
+
+The LLM analyser (and with it the `openai` SDK, a third of a second to import) is imported only when an
+LLM is used: a heuristic report never loads it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis.base import AnalysisRequest, Analyzer, OnResult
 from dailydiff.analysis.heuristic import HeuristicAnalyzer, heuristic_overview
-from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.errors import ConfigError
 from dailydiff.settings import Settings
+
+if TYPE_CHECKING:
+    from dailydiff.analysis.llm import LLMAnalyzer
 
 AnalyzerFactory = Callable[[Settings], Analyzer]
 
@@ -30,6 +37,8 @@ def _make_llm(settings: Settings) -> Analyzer:
             "no LLM model is configured",
             "set llm.model (or DAILYDIFF_LLM_MODEL), or use --analyzer heuristic",
         )
+    from dailydiff.analysis.llm import LLMAnalyzer
+
     return LLMAnalyzer(settings.llm, api_key(settings))
 
 
@@ -43,6 +52,14 @@ def make_analyzer(name: str, settings: Settings) -> Analyzer:
     if factory is None:
         raise ConfigError(f"unknown analyser {name!r}", f"choose one of: {', '.join([*ANALYZERS, 'auto'])}")
     return factory(settings)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LLMAnalyzer":
+        from dailydiff.analysis.llm import LLMAnalyzer
+
+        return LLMAnalyzer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dailydiff.analysis import make_analyzer
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
@@ -22,6 +21,9 @@ from dailydiff.publish.files import output_dir_publisher, write_file
 from dailydiff.render import renderers_for
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FORMATS = ("md", "json")
 
@@ -46,6 +48,8 @@ class _ProgressBar:
 
     def __enter__(self) -> _ProgressBar:
         if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self.progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=stderr, transient=True,

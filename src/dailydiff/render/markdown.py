@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,27 @@ from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 
 TEMPLATE = "report.md.j2"
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, so a command does not compile the report template each time
+    it starts (Jinja's per-user cache directory; a changed template is recompiled). Skipped when the
+    directory cannot be read or written."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _TemplateCache(pattern="__dailydiff_md_%s.cache")
+    except (OSError, RuntimeError):  # no private temporary directory to be had
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -32,6 +54,7 @@ def markdown_environment(templates_dir: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_template_cache(),
     )
     env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
     return env

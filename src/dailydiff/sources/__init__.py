@@ -1,17 +1,23 @@
 """Commit sources. A source has a ``repo`` id, an optional ``repo_url`` and one method,
-``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``."""
+``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``.
+
+The GitHub source (an HTTP client and asyncio) is imported when a GitHub repository is opened, so a
+report of a local repository does not pay for it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import SourceError
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
 from dailydiff.sources.git import GitSource, is_git_url
-from dailydiff.sources.github import GitHubSource, open_github
+
+if TYPE_CHECKING:
+    from dailydiff.sources.github import GitHubSource
 
 OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
 
@@ -31,8 +37,14 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
     )
 
 
+def _open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
+    from dailydiff.sources.github import open_github
+
+    return open_github(spec, settings, options, store)
+
+
 # name -> opener
-SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": open_github}
+SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github}
 
 
 def source_kind(spec: str) -> str:
@@ -59,6 +71,14 @@ def open_source(
     source = opener(spec, settings, options or SourceOptions(), store)
     check_repo_id(source.repo)
     return source
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GitHubSource":
+        from dailydiff.sources.github import GitHubSource
+
+        return GitHubSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
