@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from dailydiff.common import secrets
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 
@@ -99,23 +100,11 @@ class Secrets:
         return self.get(env_name, what) if env_name else ""
 
     def remember(self, value: str) -> None:
-        if len(value) < 4:
-            return
         self.seen.add(value)
-        if "://" in value:  # a URL: its path and query carry the secret part (hook ids, tokens, keys)
-            try:
-                path, query = urlsplit(value)[2:4]
-            except ValueError:  # malformed (Http says so without quoting it): every piece is secret
-                path, query = value.split("://", 1)[1], ""
-            for piece in (path, query, *re.split(r"[/&=?]", f"{path}?{query}")):
-                # ids and tokens, not words such as "services" or "webhooks"
-                if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
-                    self.seen.add(piece)
+        secrets.register(value)  # a URL's secret pieces (hook ids, tokens, keys) with it
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.seen, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return secrets.scrub(text)
 
 
 def describe_url(url: str) -> str:

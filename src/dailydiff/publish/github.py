@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
@@ -56,9 +57,9 @@ class GitHubApi:
                 raise PublishError(f"GitHub answered {method} {path} with something that is not JSON",
                                    "check api_url") from None  # fmt: skip
         try:
-            message = str(response.json().get("message", ""))[:200]
+            message = scrub(str(response.json().get("message", "")))[:200]
         except (ValueError, AttributeError):
-            message = response.text[:200]
+            message = scrub(response.text)[:200]
         if status == 401:
             raise PublishError(f"GitHub rejected the token in ${self.token_env} (HTTP 401: {message})",
                                "create a new token and export it")  # fmt: skip

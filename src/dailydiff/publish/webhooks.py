@@ -18,6 +18,7 @@ from urllib.parse import quote_plus
 
 import httpx2
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
 from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
@@ -89,7 +90,7 @@ class ChatPublisher:
         """None when the service accepted the message, else its reason."""
         if response.is_success:
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
     # shared -----------------------------------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class SlackPublisher(ChatPublisher):
     def problem(self, response: httpx2.Response) -> str | None:
         if response.is_success and response.text.strip() == "ok":
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
 
 class DiscordPublisher(ChatPublisher):
