@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from dailydiff import __version__
+from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
@@ -35,25 +33,9 @@ class PageContext:
     feed: str = ""  # relative link to this page's Atom feed
 
 
-@lru_cache(maxsize=4)
-def _environment(templates_dir: str) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates/site"))
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_page(template: str, ctx: PageContext, templates_dir: str = "", **values: Any) -> str:
     return (
-        _environment(templates_dir)
+        environment("html", "render/templates/site", templates_dir)
         .get_template(template)
         .render(
             ctx=ctx,

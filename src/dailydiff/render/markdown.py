@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from dailydiff import __version__
-from dailydiff.common.text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+from dailydiff.common.templates import environment
+from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 
 TEMPLATE = "report.md.j2"
-
-
-@lru_cache(maxsize=8)
-def markdown_environment(templates_dir: str) -> jinja2.Environment:
-    """The Jinja environment of every Markdown template (reports, weekly digests): strict undefined
-    variables, the user's templates first, and the escaping filters for untrusted text."""
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
-    return env
 
 
 def _fence(text: str) -> str:
@@ -167,7 +145,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
     text = (
-        markdown_environment(templates_dir)
+        environment("md", "render/templates", templates_dir)
         .get_template(TEMPLATE)
         .render(
             report=report,

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from dailydiff import __version__
+from dailydiff.common.templates import environment
 from dailydiff.common.text import safe_url, shorten
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS
 from dailydiff.render.labels import WEEKLY_LABELS as LABELS
-from dailydiff.render.markdown import markdown_environment
 from dailydiff.render.week import DigestCommit, WeekDigest
 from dailydiff.render.weekly_html import render_weekly_html
 
@@ -47,7 +47,7 @@ def render_weekly_markdown(
         )
     generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
     text = (
-        markdown_environment(templates_dir)
+        environment("md", "render/templates", templates_dir)
         .get_template(TEMPLATE)
         .render(
             d=digest,

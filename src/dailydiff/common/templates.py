@@ -1,0 +1,72 @@
+"""The one Jinja environment builder, for every template we render: reports and digests in Markdown,
+the site and weekly pages in HTML, the prompts.
+
+Always: undefined variables are errors, the user's templates directory is searched before ours, blocks do
+not leave blank lines. Per format: HTML is autoescaped; Markdown gets the escaping filters for untrusted
+text (``md_inline``, ``md_cell``, ``md_block``); outputs (Markdown and HTML, not prompts) pass every
+``{{ value }}`` through the output policy — no control character, no registered secret — on its way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+import jinja2
+from markupsafe import Markup
+
+from dailydiff.common.secrets import scrub
+from dailydiff.common.text import md_block, md_cell, md_inline, strip_controls
+
+Format = Literal["md", "html", "prompt"]
+
+_FILTERS: dict[Format, dict[str, Callable[..., Any]]] = {
+    "md": {"md_inline": md_inline, "md_cell": md_cell, "md_block": md_block},
+    "html": {},
+    "prompt": {},
+}
+
+
+def output_value(value: Any) -> Any:
+    """What every ``{{ value }}`` of an output template becomes: text without control characters or
+    secrets (already escaped markup stays markup); anything else (numbers, undefined) is left to Jinja."""
+    if isinstance(value, Markup):
+        return Markup(scrub(strip_controls(str(value))))
+    if isinstance(value, str):
+        return scrub(strip_controls(value))
+    return value
+
+
+def environment(
+    fmt: Format,
+    package_dir: str,
+    templates_dir: str = "",
+    *,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+) -> jinja2.Environment:
+    """The environment for templates of ``fmt`` under ``dailydiff/<package_dir>``, with the user's
+    ``templates_dir`` (if any) searched first. Cached: the same arguments give the same environment."""
+    return _environment(fmt, package_dir, templates_dir, tuple(sorted((filters or {}).items())))
+
+
+@lru_cache(maxsize=16)
+def _environment(
+    fmt: Format, package_dir: str, templates_dir: str, filters: tuple[tuple[str, Callable[..., Any]], ...]
+) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.PackageLoader("dailydiff", package_dir))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=fmt == "html",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=fmt != "prompt",
+        finalize=None if fmt == "prompt" else output_value,
+    )
+    env.filters.update(_FILTERS[fmt])
+    env.filters.update(dict(filters))
+    return env
