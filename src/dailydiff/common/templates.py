@@ -16,8 +16,7 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import Markup
 
-from dailydiff.common.secrets import scrub
-from dailydiff.common.text import md_block, md_cell, md_inline, strip_controls
+from dailydiff.common.text import md_block, md_cell, md_inline, output_text
 
 Format = Literal["md", "html", "prompt"]
 
@@ -32,9 +31,9 @@ def output_value(value: Any) -> Any:
     """What every ``{{ value }}`` of an output template becomes: text without control characters or
     secrets (already escaped markup stays markup); anything else (numbers, undefined) is left to Jinja."""
     if isinstance(value, Markup):
-        return Markup(scrub(strip_controls(str(value))))
+        return Markup(output_text(str(value)))
     if isinstance(value, str):
-        return scrub(strip_controls(value))
+        return output_text(value)
     return value
 
 

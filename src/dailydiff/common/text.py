@@ -18,6 +18,8 @@ import re
 import unicodedata
 from typing import Any
 
+from dailydiff.common.secrets import scrub
+
 # C1 controls (0x9b is a CSI on its own); also what XML 1.0 forbids and UTF-8 cannot encode:
 # U+FFFE/U+FFFF and lone surrogates (JSON "\\udc80").
 _CONTROL_RE = re.compile(
@@ -45,15 +47,19 @@ def strip_controls(text: str) -> str:
     return _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def clean_tree(value: Any) -> Any:
-    """``value`` (JSON-like data: dicts, lists, strings) with :func:`strip_controls` applied to every
-    string, keys included."""
+def output_text(text: str) -> str:
+    """Text on its way into an output or payload: the control-character policy, then the one scrub."""
+    return scrub(strip_controls(text))
+
+
+def output_tree(value: Any) -> Any:
+    """JSON-like data on its way into an output or payload: :func:`output_text` on every string."""
     if isinstance(value, str):
-        return strip_controls(value)
+        return output_text(value)
     if isinstance(value, list | tuple):
-        return [clean_tree(item) for item in value]
+        return [output_tree(item) for item in value]
     if isinstance(value, dict):
-        return {clean_tree(k): clean_tree(v) for k, v in value.items()}
+        return {output_tree(k): output_tree(v) for k, v in value.items()}
     return value
 
 

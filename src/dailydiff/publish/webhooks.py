@@ -19,6 +19,7 @@ from urllib.parse import quote_plus
 import httpx2
 
 from dailydiff.common.secrets import scrub
+from dailydiff.common.text import output_tree
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
 from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
@@ -64,7 +65,7 @@ def body_signature(secret: str, body: bytes) -> str:
 
 
 def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(output_tree(payload), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ChatPublisher:

@@ -63,12 +63,15 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         note = L["fallback_note"].format(error=shorten(a.error or "?", 160))
     elif a is not None and a.status is AnalysisStatus.FAILED:
         note = L["failed_note"].format(error=shorten(a.error or "?", 160))
+    # A model's text goes through the sanitising path; the rules' text is made of commit text: text only.
+    by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
+    inline, block = (md.inline, md.block) if by_model else (md.text, md.text_block)
     insights = []
     if a is not None:
         for name in ("architecture", "performance", "security"):
             text = getattr(a.insights, name)
             if text:
-                insights.append((L[name], md.inline(text)))
+                insights.append((L[name], inline(text)))
     pr = None
     if rc.pr is not None and safe_url(rc.pr.url):
         pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url)}
@@ -94,13 +97,13 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "watch": [clean(w) for w in rc.watch],
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,
-        "summary": md.block(a.summary) if a is not None else "",
-        "summary_inline": md.inline(a.summary) if a is not None else "",
-        "reason": md.inline(a.importance_reason) if a is not None else "",
-        "impact": [md.inline(x) for x in a.impact] if a is not None else [],
+        "summary": block(a.summary) if a is not None else "",
+        "summary_inline": inline(a.summary) if a is not None else "",
+        "reason": inline(a.importance_reason) if a is not None else "",
+        "impact": [inline(x) for x in a.impact] if a is not None else [],
         "insights": insights,
-        "risks": [md.inline(x) for x in a.risks] if a is not None else [],
-        "recommendations": [md.inline(x) for x in a.recommendations] if a is not None else [],
+        "risks": [inline(x) for x in a.risks] if a is not None else [],
+        "recommendations": [inline(x) for x in a.recommendations] if a is not None else [],
         "unseen": [clean(f) for f in a.unseen_files] if a is not None else [],
         "note": note,
         "raw": clean(a.raw) if a is not None and a.raw else "",
@@ -132,6 +135,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
                     "commits": members,
                 }
             )
+    overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
     generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
@@ -139,8 +143,8 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
         "report": report,
         "title": L["title"].format(date=report.date),
         "repo_url": safe_url(report.repo_url),
-        "highlights": [md.inline(x) for x in report.overview.highlights],
-        "themes": [md.inline(x) for x in report.overview.themes],
+        "highlights": [overview(x) for x in report.overview.highlights],
+        "themes": [overview(x) for x in report.overview.themes],
         "commits": [views[rc.sha] for rc in report.commits],
         "groups": groups,
         "stats_line": stats_line(report),

@@ -7,7 +7,7 @@ from typing import Any
 
 from dailydiff import __version__
 from dailydiff.common.templates import environment
-from dailydiff.common.text import safe_url, shorten
+from dailydiff.common.text import output_tree, safe_url, shorten
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS
 from dailydiff.render.labels import WEEKLY_LABELS as LABELS
 from dailydiff.render.week import DigestCommit, WeekDigest
@@ -75,7 +75,8 @@ def render_weekly_markdown(
 
 
 def render_weekly_json(digest: WeekDigest) -> str:
-    return digest.model_dump_json(indent=2) + "\n"
+    clean = WeekDigest.model_validate(output_tree(digest.model_dump()))
+    return clean.model_dump_json(indent=2) + "\n"
 
 
 WeeklyRenderer = Callable[[WeekDigest], str]

@@ -56,7 +56,8 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
         "level": c.level.value,
         "level_label": L["levels"][c.level.value],
         "types": [type_names.get(t.value, t.value) for t in c.change_types],
-        "summary": md.inline(shorten(c.summary, 400)) if c.summary else Markup(""),
+        # The digest does not say who wrote a summary (model or rules): it is shown as text.
+        "summary": md.text(shorten(c.summary, 400)) if c.summary else Markup(""),
         "watch": [clean(w) for w in c.watch],
     }
 
