@@ -14,13 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 from dailydiff.render.markdown import commit_anchors, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
-from dailydiff.render.site_labels import site_labels
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,8 @@ def render_page(template: str, ctx: PageContext, templates_dir: str = "", **valu
         .render(
             ctx=ctx,
             root=ctx.root,
-            L=labels(ctx.language),
-            S=site_labels(ctx.language),
+            L=words("report", ctx.language),
+            S=words("site", ctx.language),
             version=__version__,
             **values,
         )
@@ -55,8 +54,8 @@ def level_counts(report: DayReport) -> dict[str, int]:
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
                  md: SafeMarkdown, toc_chars: int) -> dict[str, Any]:  # fmt: skip
-    L = labels(report.language)
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    L = words("report", report.language)
+    types = change_type_labels(report.language)
     a = rc.analysis
     note = ""
     if a is not None and a.status is AnalysisStatus.FALLBACK:
@@ -112,7 +111,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
 
 def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     """Everything the day template shows, with untrusted text escaped or sanitised."""
-    L = labels(report.language)
+    L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     groups_ids = [f"level-{level.value}" for level in Level]
@@ -136,7 +135,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
                 }
             )
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
     generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
     return {

@@ -7,10 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 
 TEMPLATE = "report.md.j2"
 
@@ -39,9 +39,9 @@ def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
                  toc_chars: int) -> dict[str, Any]:  # fmt: skip
-    L = labels(report.language)
+    L = words("report", report.language)
     analysis = rc.analysis
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    types = change_type_labels(report.language)
     note = ""
     raw = None
     if analysis is not None:
@@ -89,7 +89,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
 
 
 def stats_line(report: DayReport) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     s = report.stats
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
     if s.merges:
@@ -108,7 +108,7 @@ def stats_line(report: DayReport) -> str:
 
 
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     headings: dict[str, str] = {}
