@@ -255,10 +255,14 @@ def test_github_api_echoing_the_token(github_repo: Path, tmp_path: Path, status:
         result = run(["run", "--date", DATE, "--config", str(config), "--data-dir", str(data), "--verbose",
                       "--output-dir", str(tmp_path / "out"), "--summary-json", str(tmp_path / "s.json")],
                      {"GITHUB_TOKEN": CANARIES["GITHUB_TOKEN"]}, tmp_path)  # fmt: skip
-        assert fake.requests and {r.status for r in fake.requests} == {status}
+        doctor = run(["doctor", "--config", str(config), "--data-dir", str(data)],
+                     {"GITHUB_TOKEN": CANARIES["GITHUB_TOKEN"]}, tmp_path)  # fmt: skip
+        echoed = [r for r in fake.requests if r.path.startswith("/repos/")]
+        assert echoed and {r.status for r in echoed} == {status}
         assert all(
             r.headers.get("authorization") == f"Bearer {CANARIES['GITHUB_TOKEN']}" for r in fake.requests
         )
+    assert f"HTTP {status}" in doctor.stdout and leaks(doctor.stdout + doctor.stderr) == [], doctor.stdout
     assert result.returncode != 0
     assert f"{status}" in result.stderr and "***" in result.stderr, result.stderr
     assert "unregistered0123456789abcdef" not in result.stderr  # redacted by pattern, never registered
