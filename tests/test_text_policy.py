@@ -216,14 +216,15 @@ def test_no_control_character_in_any_payload_or_json(outputs: dict[str, Any]) ->
             if part.get_content_maintype() == "text":
                 found[f"email {part.get_content_type()}"] = controls(part.get_content())
     tmp: Path = outputs["tmp"]
-    for path in [*tmp.glob("files/**/*.*"), *tmp.glob("weekly/**/*.*"), *tmp.glob("site/**/*.json")]:
+    site = [*tmp.glob("site/**/*.json"), *tmp.glob("site/**/*.xml"), *tmp.glob("site/**/*.html")]
+    for path in [*tmp.glob("files/**/*.*"), *tmp.glob("weekly/**/*.*"), *site]:
         text = path.read_text(encoding="utf-8")
         found[str(path.relative_to(tmp))] = controls(text)
         if path.suffix == ".json":
             found[f"{path.relative_to(tmp)} decoded"] = controls("\n".join(strings(json.loads(text))))
     found["stdout"] = controls(outputs["stdout"])
     assert {where: chars for where, chars in found.items() if chars} == {}
-    assert len(found) > 25
+    assert len(found) > 40
 
 
 def test_no_live_link_or_image_from_commit_text_in_any_html_page(outputs: dict[str, Any]) -> None:
