@@ -24,10 +24,13 @@ from urllib.parse import quote, urlsplit
 MASK = "***"
 _MIN_LENGTH = 4  # shorter values ("x", "1") would blank out ordinary text
 
-# (pattern, replacement). Applied after the registered values, in this order.
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (needles, pattern, replacement), applied after the registered values, in this order. A pattern runs
+# only when one of its needles is in the lower-cased text: most text (titles, labels) has none, and the
+# scrub runs on every value an output template writes.
+_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # An echoed header, as text, JSON or a Python repr: the value goes, the header's name stays.
     (
+        ("authoriz", "api-key", "auth-token", "private-token", "cookie"),
         re.compile(
             r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|set-cookie|cookie)"
             r"([\"']?\s*[:=]\s*[\"']?)"
@@ -38,10 +41,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # Credentials after an auth scheme anywhere ("Bearer sk-…", "token ghp_…"); words without a digit
     # ("Bearer authentication") are prose, not credentials.
-    (re.compile(r"(?i)\b(bearer|basic)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
-    (re.compile(r"(?i)\b(token)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {MASK}"),
+    (
+        ("bearer", "basic"),
+        re.compile(r"(?i)\b(bearer|basic)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{8,}"),
+        rf"\1 {MASK}",
+    ),
+    (("token",), re.compile(r"(?i)\b(token)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {MASK}"),
     # Well-known token shapes.
     (
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"),
         re.compile(
             r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{16,}"
             r"|xox[abposr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{16,})"
@@ -49,9 +57,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         MASK,
     ),
     # user:password@ (or a bare token@) in a URL.
-    (re.compile(r"(?<=//)[^/@\s\"'<>]+@"), f"{MASK}@"),
+    (("//",), re.compile(r"(?<=//)[^/@\s\"'<>]+@"), f"{MASK}@"),
     # Credential query parameters (webhook keys and tokens, signatures).
     (
+        ("=",),
         re.compile(
             r"(?i)([?&](?:access_token|token|key|api_key|apikey|api-key|sig|sign|signature|secret|password"
             r"|passwd|auth)=)[^&#\s\"'<>]+"
@@ -59,8 +68,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\1{MASK}",
     ),
     # SMTP AUTH lines carry base64 of the login and password.
-    (re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5))\s+[A-Za-z0-9+/=]{4,}"), rf"\1 {MASK}"),
+    (
+        ("auth",),
+        re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5))\s+[A-Za-z0-9+/=]{4,}"),
+        rf"\1 {MASK}",
+    ),
 )
+_TRIGGER = re.compile("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n in needles))
 
 
 class SecretRegistry:
@@ -102,8 +116,12 @@ class SecretRegistry:
         regex = self._compiled()
         if regex is not None:
             text = regex.sub(MASK, text)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
+        lower = text.lower()
+        if not _TRIGGER.search(lower):
+            return text
+        for needles, pattern, replacement in _PATTERNS:
+            if any(needle in lower for needle in needles):
+                text = pattern.sub(replacement, text)
         return text
 
     def _compiled(self) -> re.Pattern[str] | None:
