@@ -41,6 +41,7 @@ def test_a_webhook_url_is_secret_whole_and_in_its_id_pieces_but_not_its_words() 
         ("proxy saw Cookie: sid=abc123", "proxy saw Cookie: ***"),
         ("sent Bearer eyJhbGciOi.x1.y2 twice", "sent Bearer *** twice"),
         ("Bearer authentication is supported", "Bearer authentication is supported"),  # prose
+        ("fix: Authorization: header parsing", "fix: Authorization: header parsing"),  # prose
         ("token ghp_" + "a1" * 15 + " was refused", "token *** was refused"),
         ("key sk-proj-" + "Ab3" * 8, "key ***"),
         ("slack xoxb-1234-5678-abcdefghij", "slack ***"),

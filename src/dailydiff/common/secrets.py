@@ -28,14 +28,15 @@ _MIN_LENGTH = 4  # shorter values ("x", "1") would blank out ordinary text
 # only when one of its needles is in the lower-cased text: most text (titles, labels) has none, and the
 # scrub runs on every value an output template writes.
 _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
-    # An echoed header, as text, JSON or a Python repr: the value goes, the header's name stays.
+    # An echoed header, as text, JSON or a Python repr: the value goes, the header's name stays. After an
+    # auth scheme any value goes; without one, a value that looks like a credential (a digit, or 16
+    # characters), so that a commit titled "Authorization: header parsing" keeps its words.
     (
         ("authoriz", "api-key", "auth-token", "private-token", "cookie"),
         re.compile(
             r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|set-cookie|cookie)"
             r"([\"']?\s*[:=]\s*[\"']?)"
-            r"((?:bearer|token|basic|digest)\s+)?"
-            r"[^\s\"',;}]+"
+            r"(?:((?:bearer|token|basic|digest)\s+)[^\s\"',;}]+|(?=[^\s\"',;}]*\d|[^\s\"',;}]{16})[^\s\"',;}]+)"
         ),
         rf"\1\2\3{MASK}",
     ),
