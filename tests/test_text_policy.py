@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -246,6 +247,35 @@ def test_no_live_link_or_image_from_commit_text_in_any_html_page(outputs: dict[s
         links = Links()
         links.feed(html)
         assert links.images == [] and [h for h in links.hrefs if not ours(h)] == []
+
+
+def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]) -> None:
+    from dailydiff.engine.site import Site
+    from dailydiff.store import Store
+    from dailydiff.web import SiteCache, create_app
+    from webserver import serving
+
+    with Store.open(outputs["tmp"] / "data") as store:
+        cache = SiteCache(store, lambda reports: Site.from_reports(reports))
+        with serving(create_app(cache)) as url:
+
+            def get(path: str) -> str:
+                with urllib.request.urlopen(url + path, timeout=30) as response:
+                    return str(response.read().decode("utf-8"))
+
+            report = get(f"/api/reports/evil/repo/{DATE}")
+            commits = get("/api/commits?limit=100")
+            sha = json.loads(report)["commits"][0]["sha"]
+            one = get(f"/api/commits/evil/repo/{sha}")
+            page = get(f"/repos/evil--repo/{DATE}.html")
+    assert len(json.loads(report)["commits"]) == len(TITLES) and len(json.loads(commits)["commits"]) == len(
+        TITLES
+    )
+    for text in (report, commits, one):
+        assert controls(text) == [] and controls("\n".join(strings(json.loads(text)))) == []
+    links = Links()
+    links.feed(page)
+    assert links.images == [] and [h for h in links.hrefs if not ours(h)] == [] and len(links.hrefs) > 20
 
 
 def test_the_output_policy_in_one_function() -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from dailydiff import __version__
 from dailydiff.common.i18n import words
+from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.models import DayReport, Level
 from dailydiff.render.safe_html import plain_text
@@ -49,7 +50,7 @@ def _stamp(moment: dt.datetime) -> str:
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
     if text is not None:
-        element.text = clean(text)
+        element.text = scrub(clean(text))  # the output policy: no control character, no secret
     return element
 
 

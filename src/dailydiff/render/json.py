@@ -32,10 +32,13 @@ def in_report_timezone(report: DayReport) -> DayReport:
     return report.model_copy(update={"commits": commits, "window": window, "generated_at": generated})
 
 
+def under_policy(report: DayReport) -> DayReport:
+    """The report with every string under the output policy (no control character, no secret)."""
+    return DayReport.model_validate(output_tree(report.model_dump()))
+
+
 def render_json(report: DayReport) -> str:
-    """The report as JSON, every string under the output policy (no control character, no secret)."""
-    clean = DayReport.model_validate(output_tree(in_report_timezone(report).model_dump()))
-    return clean.model_dump_json(indent=2) + "\n"
+    return under_policy(in_report_timezone(report)).model_dump_json(indent=2) + "\n"
 
 
 def load_report(text: str | bytes) -> DayReport:
