@@ -38,6 +38,7 @@ class FakeGitHubPublish:
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
+    echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,6 +104,12 @@ class FakeGitHubPublish:
             self.requests.append((method, target))
             if self.script:
                 status, extra = self.script.pop(0)
+                if self.echo:
+                    return (
+                        status,
+                        extra,
+                        {"message": f"scripted failure for {method} {target} with {headers}"},
+                    )
                 return status, extra, {"message": "scripted failure"}
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if auth not in (f"Bearer {self.token}", f"token {self.token}"):

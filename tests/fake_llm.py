@@ -81,6 +81,7 @@ class FakeLLM:
     length_always: bool = False
     context_limit: int | None = None  # 400 context-length when prompt tokens + max_tokens exceed this
     api_key: str | None = None  # when set, any other bearer token gets 401
+    echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
@@ -166,6 +167,13 @@ class FakeLLM:
             with self._lock:
                 self._active -= 1
 
+    def _echo(self, record: Recorded) -> str:
+        """What a careless proxy adds to an error: the request's credentials, as a header and bare."""
+        if not self.echo_auth:
+            return ""
+        key = record.authorization.removeprefix("Bearer ")
+        return f" (request had Authorization: {record.authorization}; key {key})"
+
     def _answer(self, record: Recorded, index: int) -> tuple[int, dict[str, str], dict[str, Any]]:
         body = record.body
         if self.api_key is not None and record.authorization != f"Bearer {self.api_key}":
@@ -173,7 +181,10 @@ class FakeLLM:
             return (
                 401,
                 {},
-                _error("Incorrect API key provided: " + record.authorization[-8:], "invalid_api_key"),
+                _error(
+                    "Incorrect API key provided: " + (self._echo(record) or record.authorization[-8:]),
+                    "invalid_api_key",
+                ),
             )
         if body.get("model") != self.model:
             record.status = 404
@@ -186,7 +197,7 @@ class FakeLLM:
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status
-            return self.fail_status, {}, _error("upstream exploded", "server_error")
+            return self.fail_status, {}, _error("upstream exploded" + self._echo(record), "server_error")
         prompt_tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096)
         if self.context_limit is not None and prompt_tokens + max_tokens > self.context_limit:

@@ -76,22 +76,24 @@ def test_templates_fill_and_bad_placeholders_are_clear() -> None:
 
 
 def test_one_set_of_placeholders_for_every_template() -> None:
-    from dailydiff.common import templates
+    from dailydiff.common import placeholders
 
     report = make_report(3)  # sgl-project/sglang, 2026-01-27
-    values = templates.day_values(report, "json")
-    assert templates.fill("{repo} {repo_slug} {repo_name} {owner} {date} {total}", values) == (
+    values = placeholders.day_values(report, "json")
+    assert placeholders.fill("{repo} {repo_slug} {repo_name} {owner} {date} {total}", values) == (
         "sgl-project/sglang sgl-project_sglang sglang sgl-project 2026-01-27 3"
     )
-    path = templates.fill_path("{year}/{repo_slug}/{date}.{ext}", values, templates.DAY_PATH_PLACEHOLDERS)
+    path = placeholders.fill_path(
+        "{year}/{repo_slug}/{date}.{ext}", values, placeholders.DAY_PATH_PLACEHOLDERS
+    )
     assert path.as_posix() == "2026/sgl-project_sglang/2026-01-27.json"
-    with pytest.raises(templates.TemplateError, match=r"now means owner/name.*use \{repo_slug\}"):
-        templates.fill_path("{repo}/{date}.md", values, templates.DAY_PATH_PLACEHOLDERS)
-    with pytest.raises(templates.TemplateError, match=r"unknown placeholder \{total\}") as refused:
-        templates.fill_path("{total}/{date}.md", values, templates.DAY_PATH_PLACEHOLDERS)
+    with pytest.raises(placeholders.TemplateError, match=r"now means owner/name.*use \{repo_slug\}"):
+        placeholders.fill_path("{repo}/{date}.md", values, placeholders.DAY_PATH_PLACEHOLDERS)
+    with pytest.raises(placeholders.TemplateError, match=r"unknown placeholder \{total\}") as refused:
+        placeholders.fill_path("{total}/{date}.md", values, placeholders.DAY_PATH_PLACEHOLDERS)
     assert "{repo_slug}" in str(refused.value) and "{repo}," not in str(refused.value)
-    with pytest.raises(templates.TemplateError, match="malformed"):
-        templates.check("{date", templates.DAY_PLACEHOLDERS)
+    with pytest.raises(placeholders.TemplateError, match="malformed"):
+        placeholders.check("{date", placeholders.DAY_PLACEHOLDERS)
 
 
 def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -> None:

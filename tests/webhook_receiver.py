@@ -38,6 +38,7 @@ class WebhookReceiver:
     violations: list[str] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)  # statuses to answer first, per service
     retry_after: str = "1"
+    echo: bool = False  # scripted answers quote the request (URL with its key, headers, body) back
     hits: dict[str, list[float]] = field(default_factory=dict)
     # Seconds each POST to a service is held before it is answered (a slow receiver); the hit is
     # counted when the request arrives, the message (``received``) when it is answered.
@@ -107,7 +108,11 @@ class WebhookReceiver:
             if scripted:
                 status = scripted.pop(0)
                 extra = {"Retry-After": self.retry_after} if status == 429 else {}
-                return status, extra, b"scripted"
+                body = b"scripted"
+                if self.echo:
+                    echoed = {"url": target, "headers": headers, "body": raw.decode("utf-8", "replace")}
+                    body = json.dumps({"message": "scripted", "request": echoed}).encode()
+                return status, extra, body
             delay = self.delay.get(service, 0.0)
         if delay:
             time.sleep(delay)

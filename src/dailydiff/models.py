@@ -47,21 +47,6 @@ class ChangeType(StrEnum):
     OTHER = "other"
 
 
-# The fixed change-type vocabulary as shown to readers ("chore" is what rules call housekeeping).
-CHANGE_TYPE_LABELS = {
-    "zh": {
-        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
-        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
-        "revert": "回滚", "other": "其他", "chore": "杂项",
-    },
-    "en": {
-        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
-        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
-        "security": "Security fix", "revert": "Revert", "other": "Other", "chore": "Chore",
-    },
-}  # fmt: skip
-
-
 class FileStatus(StrEnum):
     ADDED = "added"
     MODIFIED = "modified"

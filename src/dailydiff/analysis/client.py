@@ -17,6 +17,7 @@ from typing import Any
 import httpx2
 import openai
 
+from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
 
@@ -82,8 +83,8 @@ def _message_of(exc: openai.APIStatusError, secret: str) -> str:
         error = body.get("error", body)
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
     text = text or str(exc.message)
-    text = " ".join(text.split())[:300]
-    return text.replace(secret, "***") if secret else text
+    register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
+    return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
 
 
 def classify_error(exc: Exception, secret: str = "") -> LLMCallError:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from dailydiff.analysis.base import AnalysisRequest, OnResult
 from dailydiff.analysis.heuristic_text import T
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.models import (
-    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     ChangeType,

@@ -34,9 +34,9 @@ from dailydiff.analysis.schema import (
     sanitise_raw,
     schema_name,
 )
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
-    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     Insights,

@@ -11,8 +11,9 @@ import json
 import re
 from typing import Any
 
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.jsonsafe import without_surrogates
-from dailydiff.models import CHANGE_TYPE_LABELS, ChangeType, Level
+from dailydiff.models import ChangeType, Level
 
 SCHEMA_VERSION = 1
 MAX_ITEMS = 6

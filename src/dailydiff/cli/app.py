@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from dailydiff import __version__
+from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
 from dailydiff.errors import DailyDiffError
 
@@ -165,10 +166,11 @@ def _stderr_console() -> Console:
     from rich.console import Console
 
     class TerminalConsole(Console):
-        """stderr: text from commits, servers or models can carry escape sequences; they are dropped."""
+        """stderr: text from commits, servers or models can carry escape sequences (dropped) and an
+        error body may echo a secret (scrubbed)."""
 
         def print(self, *objects: Any, **kwargs: Any) -> None:
-            super().print(*(terminal_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+            super().print(*(terminal_text(scrub(o)) if isinstance(o, str) else o for o in objects), **kwargs)
 
     return TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
 

@@ -11,7 +11,7 @@ import typer
 
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.run import config_dir
-from dailydiff.common import templates
+from dailydiff.common import placeholders
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.errors import DailyDiffError, UsageError
@@ -25,11 +25,11 @@ from dailydiff.store import Store
 
 
 def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
-    values = {"year": digest.week[:4], "week": digest.week, **templates.repo_values(digest.repo), "ext": ext,
+    values = {"year": digest.week[:4], "week": digest.week, **placeholders.repo_values(digest.repo), "ext": ext,
               "lang": digest.language}  # fmt: skip
     try:
-        return Path(templates.fill_path(template, values, templates.WEEK_PATH_PLACEHOLDERS))
-    except templates.TemplateError as exc:
+        return Path(placeholders.fill_path(template, values, placeholders.WEEK_PATH_PLACEHOLDERS))
+    except placeholders.TemplateError as exc:
         raise UsageError(f"bad [weekly] path_template: {exc}", "see [weekly] in the README") from None
 
 

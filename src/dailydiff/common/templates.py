@@ -1,116 +1,94 @@
-"""Templates with placeholders (``{year}/{repo_name}/{date}.{ext}``): the placeholders are defined here
-once, for every template in the settings — report and digest paths, commit messages, issue titles, e-mail
-subjects and report links.
+"""The one Jinja environment builder, for every template we render: reports and digests in Markdown,
+the site and weekly pages in HTML, the prompts.
 
-``{repo}`` is the report's repository id everywhere: ``owner/name`` for GitHub, the given name for a
-local repository. It used to mean ``owner_name`` inside path templates only; a path template that still
-uses it is refused with a message naming ``{repo_slug}``, the old meaning, so that no report silently
-moves to another file.
+Always: undefined variables are errors, the user's templates directory is searched before ours, blocks do
+not leave blank lines. Per format: HTML is autoescaped; Markdown gets the escaping filters for untrusted
+text (``md_inline``, ``md_cell``, ``md_block``); outputs (Markdown and HTML, not prompts) pass every
+``{{ value }}`` through the output policy — no control character, no registered secret — on its way out.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Mapping
-from pathlib import PurePosixPath
-from typing import Any
+import contextlib
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Literal
 
-from dailydiff.models import DayReport
+import jinja2
+from markupsafe import Markup
 
-# name -> what it stands for (the README and settings/defaults.toml say the same).
-PLACEHOLDERS: dict[str, str] = {
-    "year": "the year of the day (of the week for digests): 2026",
-    "month": "the month, two digits: 01",
-    "day": "the day of the month, two digits: 27",
-    "date": "the day: 2026-01-27",
-    "week": "the ISO week (weekly digests only): 2026-W04",
-    "repo": "the repository id: owner/name for GitHub, the given name for a local repository",
-    "repo_slug": "the repository id with / replaced by _: owner_name (safe in a file name)",
-    "repo_name": "the repository's name: name",
-    "owner": "the repository's owner (empty for a local repository)",
-    "lang": "the report language: zh or en",
-    "ext": "the format's file extension: md, json, html",
-    "total": "the number of commits (not in paths)",
-    "high": "the number of high-importance commits (not in paths)",
-    "medium": "the number of medium-importance commits (not in paths)",
-    "low": "the number of low-importance commits (not in paths)",
+from dailydiff.common.text import md_block, md_cell, md_inline, output_text
+
+Format = Literal["md", "html", "prompt"]
+
+_FILTERS: dict[Format, dict[str, Callable[..., Any]]] = {
+    "md": {"md_inline": md_inline, "md_cell": md_cell, "md_block": md_block},
+    "html": {},
+    "prompt": {},
 }
-DAY_PLACEHOLDERS = frozenset(PLACEHOLDERS) - {"week"}
-DAY_PATH_PLACEHOLDERS = DAY_PLACEHOLDERS - {"total", "high", "medium", "low"}
-WEEK_PATH_PLACEHOLDERS = frozenset({"year", "week", "repo_slug", "repo_name", "owner", "lang", "ext"})
-
-_OLD_REPO_IN_PATH = (
-    "{repo} in a path template now means owner/name (it used to mean owner_name here): "
-    "use {repo_slug} for owner_name, or {owner}/{repo_name} for a folder per owner"
-)
 
 
-class TemplateError(ValueError):
-    """A template names a placeholder that does not exist there, or is malformed."""
+def output_value(value: Any) -> Any:
+    """What every ``{{ value }}`` of an output template becomes: text without control characters or
+    secrets (already escaped markup stays markup); anything else (numbers, undefined) is left to Jinja."""
+    if isinstance(value, Markup):
+        return Markup(output_text(str(value)))
+    if isinstance(value, str):
+        return output_text(value)
+    return value
 
 
-def names_in(template: str) -> list[str]:
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, so a command does not compile the report template each time
+    it starts (Jinja's per-user cache directory; a changed template is recompiled). Skipped when the
+    directory cannot be read or written."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
     try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
-    except ValueError as exc:  # an unmatched brace
-        raise TemplateError(f"malformed template {template!r}: {exc}") from None
-    for field in fields:
-        if not field.isidentifier():
-            raise TemplateError(f"placeholder {{{field}}} in {template!r} is not a plain name")
-    return fields
+        return _BytecodeCache(pattern="__dailydiff_%s.cache")
+    except (OSError, RuntimeError):  # no private temporary directory to be had
+        return None
 
 
-def check(template: str, allowed: frozenset[str], *, path: bool = False) -> str:
-    """``template`` if every placeholder is allowed, else TemplateError naming the valid ones."""
-    for name in names_in(template):
-        if path and name == "repo":
-            raise TemplateError(_OLD_REPO_IN_PATH)
-        if name not in allowed:
-            valid = ", ".join(f"{{{n}}}" for n in PLACEHOLDERS if n in allowed and not (path and n == "repo"))
-            raise TemplateError(f"unknown placeholder {{{name}}} in {template!r}; use {valid}")
-    if path:
-        relative = PurePosixPath(template)
-        if relative.is_absolute() or ".." in relative.parts:
-            raise TemplateError(f"path template {template!r} leaves its directory; use a relative path")
-    return template
+def environment(
+    fmt: Format,
+    package_dir: str,
+    templates_dir: str = "",
+    *,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+) -> jinja2.Environment:
+    """The environment for templates of ``fmt`` under ``dailydiff/<package_dir>``, with the user's
+    ``templates_dir`` (if any) searched first. Cached: the same arguments give the same environment."""
+    return _environment(fmt, package_dir, templates_dir, tuple(sorted((filters or {}).items())))
 
 
-def repo_values(repo: str) -> dict[str, str]:
-    return {
-        "repo": repo,
-        "repo_slug": repo.replace("/", "_"),
-        "repo_name": repo.rsplit("/", 1)[-1],
-        "owner": repo.split("/")[0] if "/" in repo else "",
-    }
-
-
-def day_values(report: DayReport, ext: str = "md") -> dict[str, Any]:
-    date, stats = report.date, report.stats
-    return {
-        "year": f"{date.year:04d}",
-        "month": f"{date.month:02d}",
-        "day": f"{date.day:02d}",
-        "date": date.isoformat(),
-        **repo_values(report.repo),
-        "lang": report.language,
-        "ext": ext,
-        "total": stats.total,
-        "high": stats.high,
-        "medium": stats.medium,
-        "low": stats.low,
-    }
-
-
-def fill(template: str, values: Mapping[str, Any], allowed: frozenset[str] = DAY_PLACEHOLDERS) -> str:
-    check(template, allowed)
-    return template.format_map(values)
-
-
-def fill_path(template: str, values: Mapping[str, Any], allowed: frozenset[str]) -> PurePosixPath:
-    """A relative path inside the output directory; refuses ``..`` and absolute results (a repository
-    name cannot smuggle one in: names never hold ``/`` except owner/name, and ``{repo}`` is refused)."""
-    check(template, allowed, path=True)
-    path = PurePosixPath(template.format_map(values))
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise TemplateError(f"path template {template!r} gives {str(path)!r}, outside its directory")
-    return path
+@lru_cache(maxsize=16)
+def _environment(
+    fmt: Format, package_dir: str, templates_dir: str, filters: tuple[tuple[str, Callable[..., Any]], ...]
+) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.PackageLoader("dailydiff", package_dir))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=fmt == "html",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=fmt != "prompt",
+        finalize=None if fmt == "prompt" else output_value,
+        bytecode_cache=_bytecode_cache(),
+    )
+    env.filters.update(_FILTERS[fmt])
+    env.filters.update(dict(filters))
+    return env

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-_CREDENTIALS_RE = re.compile(r"(?<=//)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class RepoJob:
 
 def redact(text: str) -> str:
     """A source for logs and summaries: credentials in a URL (https://user:token@host) are hidden."""
-    return _CREDENTIALS_RE.sub("***@", text)
+    return scrub(text)
 
 
 def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:

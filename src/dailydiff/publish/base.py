@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders, secrets
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 
@@ -112,23 +112,11 @@ class Secrets:
         return self.get(env_name, what) if env_name else ""
 
     def remember(self, value: str) -> None:
-        if len(value) < 4:
-            return
         self.seen.add(value)
-        if "://" in value:  # a URL: its path and query carry the secret part (hook ids, tokens, keys)
-            try:
-                path, query = urlsplit(value)[2:4]
-            except ValueError:  # malformed (Http says so without quoting it): every piece is secret
-                path, query = value.split("://", 1)[1], ""
-            for piece in (path, query, *re.split(r"[/&=?]", f"{path}?{query}")):
-                # ids and tokens, not words such as "services" or "webhooks"
-                if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
-                    self.seen.add(piece)
+        secrets.register(value)  # a URL's secret pieces (hook ids, tokens, keys) with it
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.seen, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return secrets.scrub(text)
 
 
 def describe_url(url: str) -> str:
@@ -144,10 +132,10 @@ def describe_url(url: str) -> str:
 
 
 def fill(template: str, report: DayReport, what: str, ext: str = "md") -> str:
-    """A message, title, subject or link template filled for ``report`` (placeholders: common/templates)."""
+    """A message, title, subject or link template filled for ``report`` (placeholders: common/placeholders)."""
     try:
-        return templates.fill(template, templates.day_values(report, ext))
-    except templates.TemplateError as exc:
+        return placeholders.fill(template, placeholders.day_values(report, ext))
+    except placeholders.TemplateError as exc:
         raise PublishError(f"bad {what} template: {exc}", "see the placeholders in the README") from None
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status
@@ -93,12 +93,12 @@ class FilesPublisher:
     def paths(self, report: DayReport) -> list[tuple[str, Path]]:
         try:
             targets = [
-                (fmt, self.directory / templates.fill_path(self.entry.path_template,
-                                                           templates.day_values(report, fmt),
-                                                           templates.DAY_PATH_PLACEHOLDERS))
+                (fmt, self.directory / placeholders.fill_path(self.entry.path_template,
+                                                           placeholders.day_values(report, fmt),
+                                                           placeholders.DAY_PATH_PLACEHOLDERS))
                 for fmt in self.formats
             ]  # fmt: skip
-        except templates.TemplateError as exc:
+        except placeholders.TemplateError as exc:
             raise PublishError(f"bad path template: {exc}", "fix path_template") from None
         if len({path for _, path in targets}) < len(targets):
             raise PublishError(

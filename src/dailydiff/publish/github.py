@@ -16,7 +16,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status, comparable, fill, report_link
@@ -57,9 +58,9 @@ class GitHubApi:
                 raise PublishError(f"GitHub answered {method} {path} with something that is not JSON",
                                    "check api_url") from None  # fmt: skip
         try:
-            message = str(response.json().get("message", ""))[:200]
+            message = scrub(str(response.json().get("message", "")))[:200]
         except (ValueError, AttributeError):
-            message = response.text[:200]
+            message = scrub(response.text)[:200]
         if status == 401:
             raise PublishError(f"GitHub rejected the token in ${self.token_env} (HTTP 401: {message})",
                                "create a new token and export it")  # fmt: skip
@@ -102,9 +103,9 @@ class GitHubContentsPublisher:
         files = []
         for fmt in self.formats:
             try:
-                path = templates.fill_path(self.entry.path_template, templates.day_values(report, fmt),
-                                           templates.DAY_PATH_PLACEHOLDERS)  # fmt: skip
-            except templates.TemplateError as exc:
+                path = placeholders.fill_path(self.entry.path_template, placeholders.day_values(report, fmt),
+                                           placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+            except placeholders.TemplateError as exc:
                 raise PublishError(f"bad path template: {exc}", "fix path_template") from None
             files.append((fmt, _relative(path.as_posix()), rendered[fmt].encode("utf-8")))
         if len({path for _, path, _ in files}) < len(files):

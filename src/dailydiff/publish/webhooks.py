@@ -18,6 +18,8 @@ from urllib.parse import quote_plus
 
 import httpx2
 
+from dailydiff.common.secrets import scrub
+from dailydiff.common.text import output_tree
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
 from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
@@ -63,7 +65,7 @@ def body_signature(secret: str, body: bytes) -> str:
 
 
 def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(output_tree(payload), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ChatPublisher:
@@ -100,7 +102,7 @@ class ChatPublisher:
         """None when the service accepted the message, else its reason."""
         if response.is_success:
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
     # shared -----------------------------------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class SlackPublisher(ChatPublisher):
     def problem(self, response: httpx2.Response) -> str | None:
         if response.is_success and response.text.strip() == "ok":
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
 
 class DiscordPublisher(ChatPublisher):

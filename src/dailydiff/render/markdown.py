@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from dailydiff import __version__
-from dailydiff.common.text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+from dailydiff.common.i18n import change_type_labels, words
+from dailydiff.common.templates import environment
+from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 
 TEMPLATE = "report.md.j2"
-
-
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between runs, so a command does not compile the report template each time
-    it starts (Jinja's per-user cache directory; a changed template is recompiled). Skipped when the
-    directory cannot be read or written."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().load_bytecode(bucket)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
-def _template_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return _TemplateCache(pattern="__dailydiff_md_%s.cache")
-    except (OSError, RuntimeError):  # no private temporary directory to be had
-        return None
-
-
-@lru_cache(maxsize=8)
-def markdown_environment(templates_dir: str) -> jinja2.Environment:
-    """The Jinja environment of every Markdown template (reports, weekly digests): strict undefined
-    variables, the user's templates first, and the escaping filters for untrusted text."""
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-        bytecode_cache=_template_cache(),
-    )
-    env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
-    return env
 
 
 def _fence(text: str) -> str:
@@ -84,9 +39,9 @@ def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
                  toc_chars: int) -> dict[str, Any]:  # fmt: skip
-    L = labels(report.language)
+    L = words("report", report.language)
     analysis = rc.analysis
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    types = change_type_labels(report.language)
     note = ""
     raw = None
     if analysis is not None:
@@ -134,7 +89,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
 
 
 def stats_line(report: DayReport) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     s = report.stats
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
     if s.merges:
@@ -153,7 +108,7 @@ def stats_line(report: DayReport) -> str:
 
 
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     headings: dict[str, str] = {}
@@ -190,7 +145,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
     text = (
-        markdown_environment(templates_dir)
+        environment("md", "render/templates", templates_dir)
         .get_template(TEMPLATE)
         .render(
             report=report,

@@ -17,10 +17,9 @@ from typing import Any
 from markupsafe import Markup
 
 from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.render.html import PageContext, render_page
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS, labels
-from dailydiff.render.labels import WEEKLY_LABELS as LABELS
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
 
@@ -56,7 +55,8 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
         "level": c.level.value,
         "level_label": L["levels"][c.level.value],
         "types": [type_names.get(t.value, t.value) for t in c.change_types],
-        "summary": md.inline(shorten(c.summary, 400)) if c.summary else Markup(""),
+        # The digest does not say who wrote a summary (model or rules): it is shown as text.
+        "summary": md.text(shorten(c.summary, 400)) if c.summary else Markup(""),
         "watch": [clean(w) for w in c.watch],
     }
 
@@ -65,10 +65,10 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
                 watch_limit: int = 10) -> dict[str, Any]:  # fmt: skip
     """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
 
-    W = LABELS.get(digest.language, LABELS["en"])
-    L = labels(digest.language)
-    type_names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
-    weekdays = WEEKDAYS.get(digest.language, WEEKDAYS["en"])
+    W = words("weekly", digest.language)
+    L = words("report", digest.language)
+    type_names = change_type_labels(digest.language)
+    day_names = weekdays(digest.language)
     md = SafeMarkdown()
     missing = Markup("")
     if digest.missing_days:
@@ -92,7 +92,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "missing": missing,
         "type_columns": [(t, type_names.get(t, t)) for t in digest.totals.types],
         "days": [
-            {"day": day, "weekday": weekdays[day.date.weekday()], "href": day_links.get(day.date, "")}
+            {"day": day, "weekday": day_names[day.date.weekday()], "href": day_links.get(day.date, "")}
             for day in digest.days
         ],
         "top": [view(c) for c in digest.top_commits],

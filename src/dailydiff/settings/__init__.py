@@ -17,13 +17,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders, secrets
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
 from dailydiff.settings.publishers import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
+GITHUB_TOKEN_ENVS = (
+    "DAILYDIFF_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+)  # read in this order unless token_env names one
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
 
 
@@ -49,7 +53,7 @@ class ReportSettings(_Section):
     @field_validator("path_template")
     @classmethod
     def _path(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PATH_PLACEHOLDERS, path=True)
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
 
 class GitSettings(_Section):
@@ -380,11 +384,26 @@ def load_settings(
         return source
 
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             _describe(exc, where), "fix it; `dailydiff init` writes every setting with a comment"
         ) from None
+    register_secrets(settings, environ)
+    return settings
+
+
+def register_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Every secret these settings name, registered for the one scrub (common/secrets.py): the GitHub
+    token, the LLM key, each publisher's webhook URL, signing secret, token and SMTP password, and the
+    passwords in a store URL or a repository URL."""
+    names = {settings.github.token_env, *GITHUB_TOKEN_ENVS, settings.llm.api_key_env}
+    for entry in settings.publish:
+        names |= {getattr(entry, f, "") for f in ("url_env", "secret_env", "token_env", "password_env")}
+    secrets.register(*(environ.get(name, "") for name in sorted(n for n in names if n)))
+    store = getattr(settings, "store", None)
+    for url in [getattr(store, "url", ""), *(repo.source for repo in settings.repos)]:
+        secrets.register_url_password(url)
 
 
 def _drop_none(mapping: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -38,7 +38,7 @@ class WeeklySettings(_Section):
     @field_validator("path_template")
     @classmethod
     def _path(cls, value: str) -> str:
-        return templates.check(value, templates.WEEK_PATH_PLACEHOLDERS, path=True)
+        return placeholders.check(value, placeholders.WEEK_PATH_PLACEHOLDERS, path=True)
 
 
 def _text_list(values: list[str], what: str) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dailydiff.common import templates
+from dailydiff.common import placeholders
 
 DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
 
@@ -41,7 +41,7 @@ class FilesEntry(_Entry):
     @field_validator("path_template")
     @classmethod
     def _path(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PATH_PLACEHOLDERS, path=True)
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
 
 class _GitHubEntry(_Entry):
@@ -62,7 +62,7 @@ class _GitHubEntry(_Entry):
     @field_validator("report_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PLACEHOLDERS)
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class GitHubContentsEntry(_GitHubEntry):
@@ -77,12 +77,12 @@ class GitHubContentsEntry(_GitHubEntry):
     @field_validator("path_template")
     @classmethod
     def _path(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PATH_PLACEHOLDERS, path=True)
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
     @field_validator("message_template")
     @classmethod
     def _message(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PLACEHOLDERS)
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class GitHubIssueEntry(_GitHubEntry):
@@ -98,7 +98,7 @@ class GitHubIssueEntry(_GitHubEntry):
     @field_validator("title_template")
     @classmethod
     def _title(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PLACEHOLDERS)
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class _ChatEntry(_Entry):
@@ -114,7 +114,7 @@ class _ChatEntry(_Entry):
     @field_validator("report_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PLACEHOLDERS)
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class FeishuEntry(_ChatEntry):
@@ -161,7 +161,7 @@ class EmailEntry(_Entry):
     @field_validator("subject_template", "report_url")
     @classmethod
     def _templates(cls, value: str) -> str:
-        return templates.check(value, templates.DAY_PLACEHOLDERS)
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 PublishEntry = Annotated[

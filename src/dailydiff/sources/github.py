@@ -22,7 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
-from dailydiff.settings import GitHubSettings
+from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
 from dailydiff.store import Store
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
-TOKEN_ENV_DEFAULTS = ("DAILYDIFF_GITHUB_TOKEN", "GITHUB_TOKEN")
+TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
     "removed": FileStatus.REMOVED,

@@ -24,6 +24,7 @@ import httpx2
 
 from dailydiff import __version__
 from dailydiff.common.jsonsafe import without_surrogates
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.settings import GitHubSettings
 from dailydiff.store import CachedResponse, Store
@@ -318,7 +319,7 @@ def _message(response: ApiResponse) -> str:
         text = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
     except (ValueError, UnicodeDecodeError):
         text = ""
-    return _CONTROL_RE.sub(" ", text).strip()[:200]
+    return _CONTROL_RE.sub(" ", scrub(text)).strip()[:200]  # scrubbed before it is cut
 
 
 def _to_float(value: str) -> float | None:

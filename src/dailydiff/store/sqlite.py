@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
 import time
 import zlib
@@ -14,14 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.store.migrations import MIGRATIONS
 
 DB_NAME = "dailydiff.sqlite3"
-
-
-_USERINFO_RE = re.compile(r"(\w://)[^/@\s]+@")
 
 
 def _now() -> str:
@@ -208,7 +205,7 @@ class Store:
 
     def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
         rows = [
-            (repo, sha, a.fingerprint, a.analyzer, a.status.value, a.model_dump_json(), _now())
+            (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), _now())
             for sha, a in items
         ]
         if not rows:
@@ -243,7 +240,7 @@ class Store:
                     report.timezone,
                     report.stats.failed + report.stats.fallback,
                     report.stats.total,
-                    report.model_dump_json(),
+                    scrub(report.model_dump_json()),
                     _now(),
                 ),
             )
@@ -394,7 +391,7 @@ class Store:
                 (
                     state,
                     content_hash,
-                    detail,
+                    scrub(detail),
                     _now_precise(),
                     repo,
                     date.isoformat(),
@@ -408,7 +405,7 @@ class Store:
     # runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
-        command = _USERINFO_RE.sub(r"\1***@", command)  # a git URL's user:password never reaches the store
+        command = scrub(command)  # e.g. a git URL's user:password never reaches the store
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')", (command, _now())
@@ -416,7 +413,7 @@ class Store:
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, summary: RunSummary | dict[str, object]) -> None:
-        text = (
+        text = scrub(
             summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
         )
         with self._tx() as db:
