@@ -22,9 +22,10 @@ from gitrepo import CommitSpec, FileEdit, build_repo
 ROOT = Path(__file__).resolve().parents[1]
 # Never needed to start, to print the help or to report a local repository with the heuristic analyser.
 HEAVY = ["openai", "httpx2", "starlette", "uvicorn", "rich.progress", "markdown_it", "nh3", "dailydiff.doctor",
-         "dailydiff.web", "dailydiff.engine.execute", "dailydiff.engine.publishing", "dailydiff.publish.registry",
-         "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
+         "dailydiff.web", "dailydiff.engine.execute", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
          "dailydiff.analysis.llm", "dailydiff.sources.github"]  # fmt: skip
+# (The registry itself is light: it imports a publisher's module only when an entry uses it, so
+# `report -o` loads the files publisher and nothing else.)
 # Not even the data model: the version and the help come before any of it.
 NOT_FOR_HELP = [*HEAVY, "pydantic", "jinja2", "rich.console", "dailydiff.settings", "dailydiff.models"]
 

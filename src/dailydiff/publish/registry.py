@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -11,44 +12,39 @@ from typing import Any
 from dailydiff.errors import DailyDiffError, PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
-from dailydiff.publish.email import EmailPublisher
-from dailydiff.publish.files import FilesPublisher
-from dailydiff.publish.github import GitHubContentsPublisher, GitHubIssuePublisher
-from dailydiff.publish.webhooks import (
-    DingTalkPublisher,
-    DiscordPublisher,
-    FeishuPublisher,
-    SlackPublisher,
-    WebhookPublisher,
-    WeComPublisher,
-)
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
-PUBLISHERS: dict[str, Factory] = {
-    "files": FilesPublisher,
-    "github-contents": GitHubContentsPublisher,
-    "github-issue": GitHubIssuePublisher,
-    "feishu": FeishuPublisher,
-    "dingtalk": DingTalkPublisher,
-    "wecom": WeComPublisher,
-    "slack": SlackPublisher,
-    "discord": DiscordPublisher,
-    "webhook": WebhookPublisher,
-    "email": EmailPublisher,
+# type -> "module:class". A publisher's module (and its HTTP or SMTP client) is imported only when a
+# configured entry uses it: a report written to files does not load the chat, GitHub or e-mail code.
+PUBLISHERS: dict[str, str] = {
+    "files": "dailydiff.publish.files:FilesPublisher",
+    "github-contents": "dailydiff.publish.github:GitHubContentsPublisher",
+    "github-issue": "dailydiff.publish.github:GitHubIssuePublisher",
+    "feishu": "dailydiff.publish.webhooks:FeishuPublisher",
+    "dingtalk": "dailydiff.publish.webhooks:DingTalkPublisher",
+    "wecom": "dailydiff.publish.webhooks:WeComPublisher",
+    "slack": "dailydiff.publish.webhooks:SlackPublisher",
+    "discord": "dailydiff.publish.webhooks:DiscordPublisher",
+    "webhook": "dailydiff.publish.webhooks:WebhookPublisher",
+    "email": "dailydiff.publish.email:EmailPublisher",
 }
+
+
+def publisher_factory(kind: str) -> Factory:
+    where = PUBLISHERS.get(kind)
+    if where is None:
+        raise PublishError(f"unknown publisher type {kind!r}", f"use one of: {', '.join(PUBLISHERS)}")
+    module, _, name = where.partition(":")
+    factory: Factory = getattr(importlib.import_module(module), name)
+    return factory
 
 
 def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher]:
     """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second)."""
     publishers: list[Publisher] = []
     for name, entry in zip(entry_names(entries), entries, strict=True):
-        factory = PUBLISHERS.get(entry.type)
-        if factory is None:
-            raise PublishError(
-                f"unknown publisher type {entry.type!r}", f"use one of: {', '.join(PUBLISHERS)}"
-            )
-        publishers.append(factory(entry, name, secrets))
+        publishers.append(publisher_factory(entry.type)(entry, name, secrets))
     return publishers
 
 

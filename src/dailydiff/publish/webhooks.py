@@ -272,6 +272,11 @@ class WebhookPublisher(ChatPublisher):
         super().__init__(entry, name, secrets, **kwargs)
         self.formats = ("json",) if entry.payload == "report" else ("md",)
 
+    @property
+    def target(self) -> str:
+        # The summary and the full report are two deliveries, even to one URL.
+        return f"{super().target}:{self.entry.payload}"
+
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
         if self.entry.payload == "report":
             return [rendered["json"].encode("utf-8")]
