@@ -18,6 +18,7 @@ from dailydiff.engine.stages import RangeOutcome, build_reports, check_gate
 from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file, write_report_files
 from dailydiff.render import renderers_for
+from dailydiff.scoring.rules import explain_sha
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
 
@@ -136,6 +137,9 @@ def report_command(
     publish: bool = typer.Option(
         False, "--publish", help="Send each report through the [[publish]] entries."
     ),
+    explain: str | None = typer.Option(
+        None, "--explain", metavar="SHA", help="Print the scoring rules that fired for one commit."
+    ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     if branch and all_branches:
@@ -175,10 +179,13 @@ def report_command(
                 written += write_report_files(
                     day.report, output_dir, settings.report.formats, renderers, settings.report.path_template
                 )
-            else:
+            elif explain is None:
                 sys.stdout.write(renderers["md"](day.report))
                 if len(outcome.days) > 1:
                     sys.stdout.write("\n")
+        if explain is not None:
+            commits = [rc for day in outcome.days for rc in day.report.commits]
+            sys.stdout.write(explain_sha(explain, commits, settings.scoring))
         summary = summary_dict(outcome)
         summary["written"] = [str(p) for p in written]
         published: list[dict[str, Any]] = []

@@ -13,11 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
 from dailydiff.settings import ScoringSettings
 
-_CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
+_CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
 _REVERT_RE = re.compile(r'^\s*revert\b\s*"?', re.I)
 _PR_RE = re.compile(r"\(#(\d+)\)\s*$")
@@ -184,7 +185,7 @@ _NAMED_VERSION_RE = re.compile(
 )
 _DEPENDENCY_UPDATE_RE = re.compile(
     r"^(?:chore|build|fix)?(?:\((?:deps|deps-dev|dependencies)\))?:?\s*(?:bump|update|upgrade)\s+(?:dependency\s+)?"
-    r"[@\w./-]+\s+(?:from\s+\S+\s+)?to\s+v?\d|^\[pre-commit\.ci\]|pre-commit autoupdate|"
+    r"[@\w./-]+\s+(?:version\s+)?(?:from\s+\S+\s+)?to\s+v?\d|^\[pre-commit\.ci\]|pre-commit autoupdate|"
     r"^update dependency\b|^lock file maintenance",
     re.I,
 )
@@ -418,7 +419,7 @@ def commit_types(
 ) -> list[ChangeType]:
     """The change types of a commit from its title and its paths (several may apply, most telling first).
 
-    A revert is a revert only; a release a CI/build change; a dependency update a dependency change.
+    A revert is a revert only, a release a CI/build change, a dependency update a dependency change.
     Otherwise: the types the title declares (prefix, tag, pull-request label) — a ``[CI]`` or ``chore``
     tag names where the change happens more than what it is, so the words of the title go first there —
     then the title's words, strong before weak, then what the paths say when only one kind of file
@@ -438,7 +439,7 @@ def commit_types(
             found.append(value)
 
     if is_dependency_update(commit):
-        add("dependency")
+        return [ChangeType.DEPENDENCY]
     declared = [*info.types, *(k for k in label_types(commit) if k not in info.types)]
     where = [k for k in declared if k in {"ci_build", "chore", "config"}]
     kinds = profile.kinds - {"generated"}
@@ -684,3 +685,17 @@ def explain(commit: Commit, weights: ScoringSettings, final_level: Level | None 
     if final_level is not None and final_level is not level:
         lines.append(f"  level in the report: {final_level.value} (the analyser's own judgement)")
     return "\n".join(lines) + "\n"
+
+
+def explain_sha(sha: str, commits: Sequence[Commit], weights: ScoringSettings) -> str:
+    """`report --explain SHA`: the rules that fired for the commit of `commits` whose sha starts with `sha`."""
+    wanted = sha.strip().lower()
+    found = [c for c in commits if wanted and c.sha.lower().startswith(wanted)]
+    if len(found) != 1:
+        what = "matches several commits" if found else "is not among the report's commits"
+        raise UsageError(
+            f"--explain {sha}: {what}", "give more of the sha, or the --date of the day it landed"
+        )
+    commit = found[0]
+    level = getattr(commit, "level", None)
+    return explain(commit, weights, level if isinstance(level, Level) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dailydiff.analysis.base import AnalysisRequest, OnResult
 from dailydiff.analysis.heuristic.body import body_gist
@@ -46,6 +46,8 @@ _DEF_RE = re.compile(
     re.M,
 )
 _KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
+_VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
+_GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
 _SECURITYISH_PATH = re.compile(
     r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I
 )
@@ -84,6 +86,14 @@ class _Facts:
     public_symbols: list[tuple[str, str]]  # (symbol, path): new public functions/classes outside tests
     release: str | None
     bot: str | None
+    content: str  # what the body (or the pull request's) says, template left out
+
+    def body(self, limit: int) -> str:
+        commit = self.commit
+        gist = body_gist(commit.body, limit, title=commit.title)
+        if not gist and commit.pr is not None:  # a squash commit without a body: the PR says why
+            gist = body_gist(commit.pr.body, limit, title=commit.title)
+        return gist
 
     @classmethod
     def of(cls, commit: Commit) -> _Facts:
@@ -112,7 +122,7 @@ class _Facts:
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
                     public.append((name, change.path))
         moved = set(added) & set(removed)
-        return cls(
+        facts = cls(
             commit=commit,
             info=info,
             profile=profile,
@@ -123,7 +133,9 @@ class _Facts:
             public_symbols=[(s, p) for s, p in dict.fromkeys(public) if s not in moved],
             release=release_version(commit),
             bot=bot_name(commit),
+            content="",
         )
+        return replace(facts, content=facts.body(1000))
 
     def files_of(self, *kinds: PathKind, status: FileStatus | None = None) -> list[str]:
         wanted = {k.value for k in kinds}
@@ -212,14 +224,18 @@ class HeuristicAnalyzer:
         if ChangeType.REVERT in facts.types:
             subject = t["revert"].format(subject=subject)
         elif facts.release:
-            subject = t["release"].format(version=facts.release, subject=subject)
+            plain_bump = re.fullmatch(
+                r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+", subject
+            )
+            subject = t["release_only" if plain_bump else "release"].format(
+                version=facts.release, subject=subject
+            )
+        elif re.match(r"[a-z]+\b(?![_./(])", subject):
+            subject = subject[0].upper() + subject[1:]  # "replace power-of-2 buckets" starts a sentence
         sentences = [subject + t["end"]]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
-        limit = 200 if short else 400
-        body = body_gist(commit.body, limit, title=facts.info.subject)
-        if not body and commit.pr is not None:  # a squash commit without a body: the PR says why
-            body = body_gist(commit.pr.body, limit, title=facts.info.subject)
+        body = facts.body(200 if short else 400)
         if body:
             sentences.append(body)
         parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
@@ -295,19 +311,23 @@ class HeuristicAnalyzer:
         if generic and not arch and ChangeType.REFACTOR in facts.types and facts.modules:
             arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
         perf = ""
+        # Evidence is what the title and the body's content say, never the template around it; words such
+        # as "kernel" or "cache" only count for a change typed as performance.
         words = sorted(
             {
                 w.lower()
-                for w in PERF_WORDS.findall(f"{commit.title}\n{commit.body}")
+                for w in PERF_WORDS.findall(f"{commit.title}\n{facts.content}")
                 for w in [w if isinstance(w, str) else w[0]]
             }
         )
-        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules:
+        if ChangeType.PERFORMANCE not in facts.types:
+            words = [w for w in words if w not in _GENERIC_PERF_WORDS]
+        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules and not facts.release:
             shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
             perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
         security = ""
         matched = sorted(
-            {m.group(0).lower() for m in SECURITY_WORDS.finditer(f"{commit.title}\n{commit.body}")}
+            {m.group(0).lower() for m in SECURITY_WORDS.finditer(f"{commit.title}\n{facts.content}")}
         )
         if matched:
             security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
@@ -375,7 +395,13 @@ class HeuristicAnalyzer:
                 )
             )
             items.append((t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec))
-        ci = facts.files_of(PathKind.CI, PathKind.BUILD)
+        if facts.release:
+            items.insert(0, ("", t["rec_release"].format(version=facts.release)))
+        ci = [
+            p
+            for p in facts.files_of(PathKind.CI, PathKind.BUILD)
+            if not (facts.release and _VERSION_FILE_RE.search(p))
+        ]
         if ci:
             items.append((t["risk_ci"].format(files=code_list(ci)), t["rec_ci"].format(files=code_list(ci))))
         config = facts.files_of(PathKind.CONFIG)
@@ -395,7 +421,7 @@ class HeuristicAnalyzer:
         return items
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
-        return [risk for risk, _ in self._risk_items(facts, lang)][:4]
+        return [risk for risk, _ in self._risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
         t = T[lang]

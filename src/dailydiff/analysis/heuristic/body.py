@@ -218,7 +218,7 @@ def _prepare(body: str) -> str:
     return "\n".join(lines)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Block:
     text: _Text
     is_list: bool = False
@@ -232,8 +232,10 @@ def _echoes(text: str, title: str) -> bool:
     return 0 < len(words) <= 12 and sum(w in title_words for w in words) >= 0.7 * len(words)
 
 
-def _blocks(body: str, title: str) -> list[_Block]:
-    """The paragraphs and lists that say something, in order; a bot's summary only when nothing else."""
+@lru_cache(maxsize=256)
+def _blocks(body: str, title: str) -> tuple[_Block, ...]:
+    """The paragraphs and lists that say something, in order; a bot's summary only when nothing else.
+    Cached: the analyser reads the same body for the summary and for its evidence."""
     # The what and why come first; a long body's tail (logs, tables, benchmark dumps) is not read.
     tokens = _parser().parse(_prepare(body[:_READ_CHARS]))
     blocks: list[_Block] = []
@@ -284,13 +286,15 @@ def _blocks(body: str, title: str) -> list[_Block]:
             if not blocks and _echoes(text.text, title):
                 continue
             next_is_list = i < len(tokens) and tokens[i].type in ("bullet_list_open", "ordered_list_open")
+            if text.text.endswith(":") and not next_is_list:
+                continue  # "Reproducer output before this PR:" introduces a code block or table, dropped
             target.append(_Block(text, opens_list=next_is_list and text.text.endswith(":")))
             continue
         if token.nesting == 1:
             i = _closing(tokens, i) + 1  # blockquotes, tables: quoted logs and template notes
             continue
         i += 1  # fences, code blocks, rules
-    return blocks or fallback
+    return tuple(blocks or fallback)
 
 
 def _disguised_heading(content: str, children: list[Token]) -> str | None:
@@ -351,7 +355,7 @@ def _join_items(items: list[_Text]) -> _Text:
 
 def _end(text: _Text) -> _Text:
     if text.text and text.text[-1] not in _SENTENCE_END:
-        text.add(".")
+        return _Text(text.text + ".", list(text.atoms))
     return text
 
 

@@ -8,6 +8,8 @@ T: dict[str, dict[str, Any]] = {
     "zh": {
         "revert": "回滚「{subject}」",
         "release": "发布 {version} 版本：{subject}",
+        "release_only": "发布 {version} 版本",
+        "rec_release": "升级到 {version} 前，先阅读自上一版本以来的变更",
         "bot": "由 {bot} 自动提交。",
         "files": "改动 {n} 个文件（+{a}/−{d}）",
         "in": "，集中在 {mods}",
@@ -84,6 +86,8 @@ T: dict[str, dict[str, Any]] = {
     "en": {
         "revert": 'Reverts "{subject}"',
         "release": "Release {version}: {subject}",
+        "release_only": "Release {version}",
+        "rec_release": "Before upgrading to {version}, read what changed since the previous release",
         "bot": "Automated commit by {bot}.",
         "files": "Changes {n} file(s) (+{a}/−{d})",
         "in": ", mostly in {mods}",
