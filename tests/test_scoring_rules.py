@@ -207,3 +207,29 @@ def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
     missing = subprocess.run([*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2
     assert "not among the report's commits" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_revert_links_to_the_reverted_commits_entry(tmp_path: Path) -> None:
+    from dailydiff.render import render_markdown
+    from fixtures import at, build_day_reports
+    from gitrepo import CommitSpec, FileEdit, build_repo, git
+
+    repo = tmp_path / "repo"
+    shas = build_repo(repo, [
+        CommitSpec("Initial import", at(18, 10), edits=[FileEdit("pkg/a.py", "x = 1\n")]),
+        CommitSpec("[Perf] fuse q, k norm (#17241)", at(19, 10), edits=[FileEdit("pkg/a.py", "x = 2\n")]),
+        CommitSpec('Revert "[Perf] fuse q, k norm (#17241)" (#17332)', at(19, 15),
+                   edits=[FileEdit("pkg/a.py", "x = 1\n")]),
+        CommitSpec('Revert "[Perf] fuse q, k norm, older (#16000)" (#17333)', at(19, 16),
+                   edits=[FileEdit("pkg/b.py", "y = 1\n")]),
+    ])  # fmt: skip
+    git(repo, "remote", "add", "origin", "https://github.com/sgl-project/sglang.git")
+    report = build_day_reports(repo, tmp_path / "data", [dt.date(2026, 1, 19)], "en", MOMENT)[0]
+    text = render_markdown(report)
+    reverted = shas[1]
+    assert f"↩️ Reverts [`{reverted[:7]}`](#c-{reverted[:7]})" in text
+    assert f'<a id="c-{reverted[:7]}"></a>' in text
+    # the reverted commit of another day is linked on the forge
+    assert "↩️ Reverts [`#16000`](https://github.com/sgl-project/sglang/pull/16000)" in text
+    revert = next(rc for rc in report.commits if rc.sha == shas[2])
+    assert revert.analysis is not None and revert.analysis.change_types == [ChangeType.REVERT]

@@ -13,6 +13,7 @@ from dailydiff import __version__
 from dailydiff.common.text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
+from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
 
@@ -110,6 +111,23 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
     }
 
 
+def _reverts(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
+    """A revert's link to what it reverts: that commit's entry when it is in this report, else the
+    commit or pull request on the forge."""
+    target = revert_target(rc)
+    if target is None:
+        return None
+    reverted = find_reverted(rc, report.commits)
+    if reverted is not None:
+        return {"text": reverted.short_sha, "href": f"#{anchors[reverted.sha]}"}
+    base = (safe_url(rc.url) or "").split("/commit/")[0] if "/commit/" in (rc.url or "") else ""
+    if base and target.sha:
+        return {"text": target.sha[:7], "href": f"{base}/commit/{target.sha}"}
+    if base and target.pr_number is not None:
+        return {"text": f"#{target.pr_number}", "href": f"{base}/pull/{target.pr_number}"}
+    return None
+
+
 def stats_line(report: DayReport) -> str:
     L = labels(report.language)
     s = report.stats
@@ -145,6 +163,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
+        | {"reverts": _reverts(rc, report, anchors)}
         for rc in report.commits
     }
     groups = []

@@ -193,7 +193,10 @@ class HeuristicAnalyzer:
             update={
                 "impact": impact,
                 "recommendations": self._recommendations(facts, lang),
-                "insights": self._insights(facts, lang, generic=depth is Level.HIGH),
+                # a revert's words and code belong to the change it undoes: no insight drawn from them
+                "insights": Insights()
+                if ChangeType.REVERT in facts.types
+                else self._insights(facts, lang, generic=depth is Level.HIGH),
                 "risks": risks if depth is Level.HIGH else risks[:2],
             }
         )
