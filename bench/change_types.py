@@ -53,14 +53,14 @@ def _find_dev_set() -> Path | None:
     return None
 
 
-def commit_of(title: str, paths: list[str] | None = None) -> Commit:
+def commit_of(title: str, paths: list[str] | None = None, repo: str = "o/r") -> Commit:
     files = [FileChange(path=p, additions=1) for p in paths or []]
-    return Commit(repo="o/r", sha="0" * 40, author=PERSON, committer=PERSON, authored_at=MOMENT,
+    return Commit(repo=repo, sha="0" * 40, author=PERSON, committer=PERSON, authored_at=MOMENT,
                   committed_at=MOMENT, message=title, files=files)  # fmt: skip
 
 
-def ours(title: str, paths: list[str] | None = None) -> list[str]:
-    return [t.value for t in commit_types(commit_of(title, paths))]
+def ours(title: str, paths: list[str] | None = None, repo: str = "o/r") -> list[str]:
+    return [t.value for t in commit_types(commit_of(title, paths, repo))]
 
 
 def agreement(rows: list[tuple[list[str], set[str], str]]) -> tuple[float, float]:
@@ -93,7 +93,8 @@ def main() -> int:
             theirs = set().union(*(LABELS.get(label, {label}) for label in row["change_types"]))
             split = "held-out" if row["date"] >= HELD_OUT_FROM else "tuning"
             depth = "low" if row["level"] == "low" else "medium/high"
-            parts.setdefault(f"{split} {depth}", []).append((ours(row["title"]), theirs, row["title"]))
+            mine = ours(row["title"], repo="sgl-project/sglang")
+            parts.setdefault(f"{split} {depth}", []).append((mine, theirs, row["title"]))
         print(f"sglang, title only ({args.dev_set.name}; held out from {HELD_OUT_FROM}):")
         for name in ("tuning medium/high", "held-out medium/high", "tuning low", "held-out low"):
             rows = parts.get(name, [])
@@ -112,8 +113,11 @@ def main() -> int:
                 print(f"    {mine} vs {sorted(theirs)}: {title}")
 
     labelled = json.loads((ROOT / "bench" / "data" / "flashinfer_change_types.json").read_text("utf-8"))
-    title_rows = [(ours(c["title"]), set(c["types"]), c["title"]) for c in labelled["commits"]]
-    path_rows = [(ours(c["title"], c["paths"]), set(c["types"]), c["title"]) for c in labelled["commits"]]
+    repo = labelled["repo"]
+    title_rows = [(ours(c["title"], repo=repo), set(c["types"]), c["title"]) for c in labelled["commits"]]
+    path_rows = [
+        (ours(c["title"], c["paths"], repo), set(c["types"]), c["title"]) for c in labelled["commits"]
+    ]
     print("flashinfer (held out, labelled by hand):")
     print("  " + line("title only", title_rows))
     print("  " + line("title + paths", path_rows))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from dailydiff.analysis.base import AnalysisRequest, OnResult
 from dailydiff.analysis.heuristic.body import body_gist
+from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
 from dailydiff.models import (
     CHANGE_TYPE_LABELS,
@@ -53,14 +54,6 @@ _SECURITYISH_PATH = re.compile(
 )
 
 TYPE_LABELS = CHANGE_TYPE_LABELS
-
-
-def _code(text: str) -> str:
-    """A path as one code span, even when it holds newlines, tabs or backticks (all legal in git)."""
-    text = " ".join(text.split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:

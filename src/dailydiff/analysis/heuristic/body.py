@@ -118,7 +118,8 @@ class _Text:
         return any(a < position < b for a, b in self.atoms)
 
 
-def _code(content: str) -> str:
+def code_span(content: str) -> str:
+    """Text as one inline code span, even when it holds newlines, tabs or backticks (all legal in git)."""
     content = " ".join(content.split())
     fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
     pad = " " if content.startswith("`") or content.endswith("`") else ""
@@ -148,7 +149,7 @@ def _plain(children: list[Token]) -> _Text:
             text = re.sub(r"\[([^\[\]]{2,})\]", r"\1", child.content.replace("`", "'"))
             out.add(_text_urls(text))
         elif child.type == "code_inline":
-            out.add(_code(child.content), atomic=True)
+            out.add(code_span(child.content), atomic=True)
         elif child.type in ("softbreak", "hardbreak"):
             out.add(" ")
         elif child.type == "link_open":
