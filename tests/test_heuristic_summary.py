@@ -149,5 +149,5 @@ def test_summary_reads_as_sentences() -> None:
     analyser = HeuristicAnalyzer()
     row = next(r for r in BODIES if "SiTU-GLU" in r["title"])
     summary = analyser.analyse(_commit(row), Score(level=Level.LOW, score=1.0), Level.LOW, "en").summary
-    assert summary.startswith("add SiTU-GLU activation to the CUTLASS fused-MoE backend. Adds SiTU-GLU")
+    assert summary.startswith("Add SiTU-GLU activation to the CUTLASS fused-MoE backend. Adds SiTU-GLU")
     assert summary.endswith("Changes 1 file(s) (+12/−3), mostly in `flashinfer/fused_moe`.")
