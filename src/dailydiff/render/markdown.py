@@ -123,7 +123,7 @@ def _reverts(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> di
     base = (safe_url(rc.url) or "").split("/commit/")[0] if "/commit/" in (rc.url or "") else ""
     if base and target.sha:
         return {"text": target.sha[:7], "href": f"{base}/commit/{target.sha}"}
-    if base and target.pr_number is not None:
+    if base and target.pr_number is not None and "github" in base.split("/")[2]:  # PR paths differ by forge
         return {"text": f"#{target.pr_number}", "href": f"{base}/pull/{target.pr_number}"}
     return None
 
