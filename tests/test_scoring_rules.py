@@ -233,3 +233,23 @@ def test_a_revert_links_to_the_reverted_commits_entry(tmp_path: Path) -> None:
     assert "↩️ Reverts [`#16000`](https://github.com/sgl-project/sglang/pull/16000)" in text
     revert = next(rc for rc in report.commits if rc.sha == shas[2])
     assert revert.analysis is not None and revert.analysis.change_types == [ChangeType.REVERT]
+
+
+def test_a_medium_commit_names_a_changed_public_signature_and_a_kernel_change_without_tests() -> None:
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer
+    from dailydiff.models import Score
+
+    patch = (
+        "@@ -10,3 +10,3 @@\n-def get_alibi_slopes(n_heads):\n+def get_alibi_slopes(n_heads, device=None):\n"
+    )
+    kernel = "@@ -1 +1 @@\n-  int idx = blockIdx.x;\n+  int64_t idx = blockIdx.x;\n"
+    commit = _commit("fix: int64 offsets in alibi slopes (#2000)", {}).model_copy(update={"files": [
+        FileChange(path="flashinfer/utils.py", additions=1, deletions=1, patch=patch),
+        FileChange(path="csrc/alibi.cu", additions=1, deletions=1, patch=kernel),
+    ]})  # fmt: skip
+    analysis = HeuristicAnalyzer().analyse(commit, Score(level=Level.MEDIUM, score=6), Level.MEDIUM, "en")
+    assert "signature of public `get_alibi_slopes`" in analysis.insights.architecture
+    assert any("kernel code (`csrc/alibi.cu`) without touching any test" in r for r in analysis.risks)
+    low = HeuristicAnalyzer().analyse(commit, Score(level=Level.LOW, score=2), Level.LOW, "en")
+    assert low.impact == ["`csrc`: 1 file(s), +1/−1", "`flashinfer`: 1 file(s), +1/−1"]
+    assert not low.risks and not low.insights.architecture

@@ -77,6 +77,7 @@ class _Facts:
     added_symbols: list[str]
     removed_symbols: list[str]
     public_symbols: list[tuple[str, str]]  # (symbol, path): new public functions/classes outside tests
+    changed_signatures: list[tuple[str, str]]  # (symbol, path): public definitions whose line changed
     release: str | None
     bot: str | None
     content: str  # what the body (or the pull request's) says, template left out
@@ -107,13 +108,20 @@ class _Facts:
         added: list[str] = []
         removed: list[str] = []
         public: list[tuple[str, str]] = []
+        resigned: list[tuple[str, str]] = []
         for change in commit.files:
             if not change.patch or change.generated:
                 continue
+            signs: dict[str, set[str]] = {}
             for sign, name in _DEF_RE.findall(change.patch):
                 (added if sign == "+" else removed).append(name)
+                signs.setdefault(name, set()).add(sign)
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
                     public.append((name, change.path))
+            if classify(change.path) is PathKind.SOURCE:  # "-def f(a)" and "+def f(a, b)" in one file
+                resigned += [
+                    (n, change.path) for n, s in signs.items() if len(s) == 2 and not n.startswith("_")
+                ]
         moved = set(added) & set(removed)
         facts = cls(
             commit=commit,
@@ -124,6 +132,7 @@ class _Facts:
             added_symbols=[s for s in dict.fromkeys(added) if s not in moved],
             removed_symbols=[s for s in dict.fromkeys(removed) if s not in moved],
             public_symbols=[(s, p) for s, p in dict.fromkeys(public) if s not in moved],
+            changed_signatures=list(dict.fromkeys(resigned)),
             release=release_version(commit),
             bot=bot_name(commit),
             content="",
@@ -302,7 +311,15 @@ class HeuristicAnalyzer:
         if len(renamed) >= 2:
             example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
             arch.append(t["arch_renamed"].format(n=len(renamed), example=example))
-        if facts.profile.public_api and not facts.public_symbols:
+        if facts.changed_signatures:
+            paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
+            arch.append(
+                t["arch_signature"].format(
+                    syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 4),
+                    files=_join([_code(p) for p in paths], lang, 2),
+                )
+            )
+        if facts.profile.public_api and not facts.public_symbols and not facts.changed_signatures:
             arch.append(t["arch_api"].format(files=_join([_code(p) for p in facts.profile.public_api], lang)))
         if generic and not arch and ChangeType.REFACTOR in facts.types and facts.modules:
             arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
