@@ -56,6 +56,13 @@ _SECURITYISH_PATH = re.compile(
 TYPE_LABELS = CHANGE_TYPE_LABELS
 
 
+def _capitalised(subject: str) -> str:
+    """ "replace power-of-2 buckets" starts a sentence; "mm_fp4: …" or "topk.py …" stay as written."""
+    if re.match(r"[a-z]+\b(?![_./(:])", subject):
+        return subject[0].upper() + subject[1:]
+    return subject
+
+
 def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
     shown = list(items[:limit])
     more = len(items) - len(shown)
@@ -235,8 +242,8 @@ class HeuristicAnalyzer:
             subject = t["release_only" if plain_bump else "release"].format(
                 version=facts.release, subject=subject
             )
-        elif re.match(r"[a-z]+\b(?![_./(])", subject):
-            subject = subject[0].upper() + subject[1:]  # "replace power-of-2 buckets" starts a sentence
+        else:
+            subject = _capitalised(subject)
         sentences = [subject + t["end"]]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
@@ -482,7 +489,7 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
         types = rc.analysis.change_types if rc.analysis else []
         label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
         highlights.append(
-            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{parse_title(rc.title).subject}"
+            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{_capitalised(parse_title(rc.title).subject)}"
         )
     type_counts: Counter[str] = Counter()
     module_lines: Counter[str] = Counter()
