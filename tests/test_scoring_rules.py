@@ -231,6 +231,10 @@ def test_a_revert_links_to_the_reverted_commits_entry(tmp_path: Path) -> None:
     assert f'<a id="c-{reverted[:7]}"></a>' in text
     # the reverted commit of another day is linked on the forge
     assert "↩️ Reverts [`#16000`](https://github.com/sgl-project/sglang/pull/16000)" in text
+    from dailydiff.render.html import day_view
+
+    html_views = {c["sha"]: c for c in day_view(report)["commits"]}
+    assert html_views[shas[2]]["reverts"] == {"text": reverted[:7], "href": f"#c-{reverted[:7]}"}
     revert = next(rc for rc in report.commits if rc.sha == shas[2])
     assert revert.analysis is not None and revert.analysis.change_types == [ChangeType.REVERT]
 

@@ -111,7 +111,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
     }
 
 
-def _reverts(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
+def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
     """A revert's link to what it reverts: that commit's entry when it is in this report, else the
     commit or pull request on the forge."""
     target = revert_target(rc)
@@ -163,7 +163,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
-        | {"reverts": _reverts(rc, report, anchors)}
+        | {"reverts": revert_link(rc, report, anchors)}
         for rc in report.commits
     }
     groups = []
