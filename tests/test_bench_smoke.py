@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SMALL = {
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
+    "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],

@@ -19,6 +19,7 @@ from dailydiff.errors import UsageError
 from dailydiff.publish.base import Rendered
 from dailydiff.publish.files import output_dir_publisher, write_file
 from dailydiff.render import renderers_for
+from dailydiff.scoring.rules import explain_sha
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
 
@@ -142,6 +143,9 @@ def report_command(
     publish: bool = typer.Option(
         False, "--publish", help="Send each report through the [[publish]] entries."
     ),
+    explain: str | None = typer.Option(
+        None, "--explain", metavar="SHA", help="Print the scoring rules that fired for one commit."
+    ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     if branch and all_branches:
@@ -189,10 +193,13 @@ def report_command(
                 raise_error = failure_error(delivered)
                 if raise_error is not None:
                     raise raise_error
-            else:
+            elif explain is None:
                 sys.stdout.write(renderers["md"](day.report))
                 if len(outcome.days) > 1:
                     sys.stdout.write("\n")
+        if explain is not None:
+            commits = [rc for day in outcome.days for rc in day.report.commits]
+            sys.stdout.write(explain_sha(explain, commits, settings.scoring))
         summary = summary_dict(outcome)
         summary["written"] = [str(p) for p in written]
         published: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.markdown import commit_anchors, stats_line
+from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -121,7 +121,9 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     for rc in report.commits:
         title = rc.title or "—"
         heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
-        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars)
+        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars) | {
+            "reverts": revert_link(rc, report, anchors)
+        }
     groups = []
     for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
         members = [views[rc.sha] for rc in report.by_level(level)]

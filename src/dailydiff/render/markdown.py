@@ -11,6 +11,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
 
@@ -88,6 +89,23 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
     }
 
 
+def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
+    """A revert's link to what it reverts: that commit's entry when it is in this report, else the
+    commit or pull request on the forge."""
+    target = revert_target(rc)
+    if target is None:
+        return None
+    reverted = find_reverted(rc, report.commits)
+    if reverted is not None:
+        return {"text": reverted.short_sha, "href": f"#{anchors[reverted.sha]}"}
+    base = (safe_url(rc.url) or "").split("/commit/")[0] if "/commit/" in (rc.url or "") else ""
+    if base and target.sha:
+        return {"text": target.sha[:7], "href": f"{base}/commit/{target.sha}"}
+    if base and target.pr_number is not None and "github" in base.split("/")[2]:  # PR paths differ by forge
+        return {"text": f"#{target.pr_number}", "href": f"{base}/pull/{target.pr_number}"}
+    return None
+
+
 def stats_line(report: DayReport) -> str:
     L = words("report", report.language)
     s = report.stats
@@ -123,6 +141,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
+        | {"reverts": revert_link(rc, report, anchors)}
         for rc in report.commits
     }
     groups = []

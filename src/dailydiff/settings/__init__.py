@@ -120,6 +120,8 @@ class ScoringSettings(_Section):
     dependency_files: float
     many_files: float
     security_words: float
+    release: float
+    bot: float
 
 
 class ModelProfile(_Section):
