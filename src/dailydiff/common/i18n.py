@@ -1,6 +1,6 @@
 """Our words in each language, as data: one file per language (``common/locale/zh.toml``, ``en.toml``),
 read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights``, ``site``, ``chat`` and
-``weekdays``. An unknown language falls back to English."""
+``weekdays``, ``digest``. An unknown language falls back to English."""
 
 from __future__ import annotations
 
