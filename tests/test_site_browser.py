@@ -254,7 +254,7 @@ def test_hostile_report_runs_no_script_and_keeps_its_layout(browser: Any, base_u
 def _assert_inert(p: Any) -> None:
     found = p.evaluate(
         """() => ({
-            injected: document.querySelectorAll('img, svg, iframe, object, embed, style, base, meta[http-equiv=refresh], textarea').length,
+            injected: document.querySelectorAll('img:not(figure.chart > img.chart), svg, iframe, object, embed, style, base, meta[http-equiv=refresh], textarea').length,
             scripts: Array.from(document.scripts).map(s => s.getAttribute('src')),
             handlers: Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length,
             badLinks: Array.from(document.querySelectorAll('a[href]')).filter(a => !['http:', 'https:', 'file:'].includes(a.protocol)).map(a => a.href),
