@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from pydantic import TypeAdapter
 
 from dailydiff.engine.site import Site, build_site
@@ -26,7 +26,7 @@ from dailydiff.models import DayReport
 from dailydiff.publish.email import attach_charts, build_message, markdown_to_html
 from dailydiff.render import RENDERERS
 from dailydiff.render.charts import (
-    SVG_WIDTH,
+    PNG_WIDTH,
     day_against_median,
     picture_height,
     render_svg,
@@ -397,7 +397,7 @@ def test_daily_email_carries_the_day_chart_as_an_inline_png(
     chart = day_against_median(report, days.values())
     message = build_message(_entry(smtp), report, {"md": RENDERERS["md"](report)})  # type: ignore[arg-type]
     received = _send(smtp, certificate[0], attach_charts(message, [chart]))
-    html = _check_inline_pictures(received, {"day-vs-median": (SVG_WIDTH, picture_height(chart))})
+    html = _check_inline_pictures(received, {"day-vs-median": (PNG_WIDTH, picture_height(chart))})
     assert chart.title in html and f'alt="{chart.alt}"' in html.replace("&quot;", '"')
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert chart.text_table() in plain and chart.alt in plain
@@ -427,7 +427,7 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(markdown_to_html(text), subtype="html", charset="utf-8")
     received = _send(smtp, certificate[0], attach_charts(message, charts))
-    html = _check_inline_pictures(received, {c.key: (SVG_WIDTH, picture_height(c)) for c in charts})
+    html = _check_inline_pictures(received, {c.key: (PNG_WIDTH, picture_height(c)) for c in charts})
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for chart in charts:
         assert chart.text_table() in plain and chart.title in html
@@ -438,3 +438,19 @@ def test_svg_of_a_chart_is_deterministic() -> None:
     report = many_reports(1, 3, 4, seed=3)[-1]
     chart = day_against_median(report, [])
     assert render_svg(chart) == render_svg(chart)
+
+
+def test_png_pictures_draw_chinese_glyphs_not_boxes() -> None:
+    """Two pictures that differ only in their Chinese labels differ where the labels are drawn: with no
+    CJK font, cairo would draw the same missing-glyph box for every character of both."""
+    from dailydiff.render.charts import Chart, Series, render_png
+
+    def picture(names: tuple[str, str]) -> Image.Image:
+        chart = Chart(key="authors", kind="hbars", title="作者", label_header="作者", labels=names,
+                      series=(Series("current", "提交", (3, 2)),), language="zh")  # fmt: skip
+        return Image.open(io.BytesIO(render_png(chart))).convert("L")
+
+    first, second = picture(("张伟", "李娜")), picture(("王芳", "刘洋"))
+    assert first.size == second.size
+    differing = sum(ImageChops.difference(first, second).histogram()[1:])
+    assert differing > 100

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
-from dailydiff.render.charts import Chart, figure_view, render_png
+from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
 from dailydiff.settings.publishers import EmailEntry
 
 STYLES = {
@@ -104,11 +104,10 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
     return message
 
 
-CHART_WIDTH = 640
 _CHART_HEADINGS = {"zh": "📈 趋势", "en": "📈 Trends"}
 
 
-def attach_charts(message: EmailMessage, charts: Sequence[Chart], width: int = CHART_WIDTH) -> EmailMessage:
+def attach_charts(message: EmailMessage, charts: Sequence[Chart], width: int = PNG_WIDTH) -> EmailMessage:
     """Add ``charts`` to a message from ``build_message`` (or any text + HTML alternative): each one a
     PNG part related to the HTML, which shows it by ``cid:`` with its title, a text alternative and its
     numbers in a table; the plain-text part gets the same numbers. Returns the message, changed."""

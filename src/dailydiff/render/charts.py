@@ -440,8 +440,9 @@ def weekly_charts(digest: WeekDigest, previous: Mapping[str, int] | None) -> lis
 
 # pictures ----------------------------------------------------------------------------------------
 
-SVG_WIDTH = 640
-SVG_HEIGHT = 300
+SVG_WIDTH = 480  # drawn at about this size in a page column, and scaled down less on a phone
+SVG_HEIGHT = 260
+PNG_WIDTH = 640
 LEGEND_COLUMNS = 4
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
 
@@ -502,8 +503,12 @@ def _y_labels(chart: Chart) -> list[int]:
 def picture_height(chart: Chart, height: int = SVG_HEIGHT) -> int:
     """Horizontal bars grow with their number so that every label has room, and the legend with its rows."""
     if chart.kind == "hbars":
-        return max(height, 70 + 30 * len(chart.labels))
-    return height + 22 * max(0, -(-len(chart.series) // LEGEND_COLUMNS) - 1)
+        return max(height, 60 + 28 * len(chart.labels))
+    return height + 22 * (_legend_rows(chart) - 1)
+
+
+def _legend_rows(chart: Chart) -> int:
+    return max(1, -(-len(chart.series) // LEGEND_COLUMNS)) if len(chart.series) > 1 else 1
 
 
 def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH) -> dict[str, Any]:
@@ -541,7 +546,7 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
         "title": chart.title if png else None, "x_labels": labels,
         "legend_at_bottom": True, "legend_at_bottom_columns": min(len(chart.series), LEGEND_COLUMNS),
         "show_legend": len(chart.series) > 1,
-        "margin": 8, "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
+        "margin": 8, "margin_bottom": 8 + 20 * (_legend_rows(chart) - 1), "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
         "value_formatter": _number, "show_minor_x_labels": chart.axis_every == 1, "x_labels_major_every": chart.axis_every,
         "y_labels": _y_labels(chart), "x_label_rotation": -45 if (len(labels) > 16 and chart.axis_every == 1) else 0,
         "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
@@ -586,7 +591,7 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def render_png(chart: Chart, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> bytes:
+def render_png(chart: Chart, width: int = PNG_WIDTH, height: int = SVG_HEIGHT) -> bytes:
     """The chart as a PNG of ``width`` pixels, title included, on white (mail clients keep images as
     they are, so one neutral picture reads in light and dark mode)."""
     import cairosvg
