@@ -15,7 +15,10 @@ from PIL import Image, ImageStat
 
 from browser import ARTIFACTS, PageWatch, chromium
 from dailydiff.engine.site import Site, build_site
+from dailydiff.store import Store
+from dailydiff.web import SiteCache, create_app
 from sitefixtures import many_reports
+from webserver import serving
 
 REPO = "repos/org0--project0"
 
@@ -132,3 +135,34 @@ def test_chart_tables_open_without_javascript(browser: Any, site_dir: Path) -> N
         assert p.evaluate("document.documentElement.scrollWidth <= innerWidth")
     finally:
         context.close()
+
+
+def _has_colour(picture: Image.Image, colour: tuple[int, int, int], tolerance: int = 30) -> bool:
+    colours = picture.convert("RGB").getcolors(1 << 24) or []
+    return any(
+        all(abs(c - t) <= tolerance for c, t in zip(pixel, colour, strict=True)) for _, pixel in colours
+    )
+
+
+def test_served_pictures_keep_their_colours_under_the_servers_policy(browser: Any, tmp_path: Path) -> None:
+    """`dailydiff serve` sends a Content-Security-Policy header with every file, the pictures too: their
+    own stylesheet (level colours, dark mode) must still apply."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        for report in many_reports(1, 10, 6, seed=2):
+            store.save_report(report)
+        cache = SiteCache(store, lambda reports: Site.from_reports(reports, language="zh"))
+        with serving(create_app(cache)) as url:
+            for scheme, high in (("light", (207, 34, 46)), ("dark", (248, 81, 73))):
+                context = browser.new_context(viewport={"width": 1000, "height": 800}, color_scheme=scheme)
+                try:
+                    p = context.new_page()
+                    watch = PageWatch(p)
+                    p.goto(f"{url}/{REPO}/index.html")
+                    img = p.locator("figure.chart img.chart").first
+                    assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+                    shot = Image.open(io.BytesIO(img.screenshot()))
+                    assert _has_colour(shot, high), scheme  # the red of high-importance bars
+                    assert watch.errors == [] and watch.external == []
+                finally:
+                    context.close()
