@@ -354,7 +354,7 @@ def test_the_weekly_page_of_a_zh_digest(page: tuple[Any, PageWatch], base_url: s
     p.wait_for_url(base_url + WEEK_PAGE)
     assert p.locator("h1").inner_text() == "每周摘要（2026-W05 · 2026-01-26 ~ 2026-02-01）"
     headings = p.locator("main h2").all_inner_texts()
-    assert headings == ["🧭 本周要点", "👀 关注", "📅 每日统计", "⭐ 重要提交", "👥 贡献者"]
+    assert headings == ["🧭 本周要点", "👀 关注", "📅 每日统计", "📈 趋势", "⭐ 重要提交", "👥 贡献者"]
     assert all(p.locator("main h2").nth(i).is_visible() for i in range(len(headings)))
     fonts = _fonts_of(p, "h1")
     assert sum(n for name, n in fonts.items() if "WenQuanYi" in name or "CJK" in name) >= 4, fonts
