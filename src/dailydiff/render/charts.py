@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import re
 import statistics
 import sys
@@ -64,10 +63,9 @@ CHART_LABELS: dict[str, dict[str, str]] = {
         "medium": "中",
         "low": "低",
         "table": "数据表",
-        "alt_sum": "{title}：{parts}。",
+        "alt": "{title}：{parts}。",
         "alt_busiest": "最多的是 {label}（{n}）",
-        "alt_top": "{title}：{parts}。",
-        "alt_compare": "{title}：{parts}。",
+        "types_note": "一个提交有几种类型时，每种各计一次。",
         "none": "没有数据",
     },
     "en": {
@@ -97,10 +95,9 @@ CHART_LABELS: dict[str, dict[str, str]] = {
         "medium": "Medium",
         "low": "Low",
         "table": "Data table",
-        "alt_sum": "{title}: {parts}.",
+        "alt": "{title}: {parts}.",
         "alt_busiest": "most on {label} ({n})",
-        "alt_top": "{title}: {parts}.",
-        "alt_compare": "{title}: {parts}.",
+        "types_note": "A commit of several types counts once in each.",
         "none": "no data",
     },
 }
@@ -189,24 +186,24 @@ class Chart:
         C = chart_labels(self.language)
         sep = "，" if self.language == "zh" else ", "
         if self.empty:
-            return C["alt_sum"].format(title=self.title, parts=C["none"])
+            return C["alt"].format(title=self.title, parts=C["none"])
         if self.kind == "stacked":
             totals = [(s.name, sum(v for v in s.values if v)) for s in self.series]
             parts = [f"{C['total']} {sum(n for _, n in totals)}"] + [f"{name} {n}" for name, n in totals]
             sums = [sum(v or 0 for v in cells[: len(self.series)]) for _, cells in self.rows()]
             best = max(range(len(sums)), key=lambda i: sums[i])
             parts.append(C["alt_busiest"].format(label=self.labels[best], n=_number(sums[best])))
-            return C["alt_sum"].format(title=self.title, parts=sep.join(parts))
+            return C["alt"].format(title=self.title, parts=sep.join(parts))
         if self.kind == "hbars":
             [series] = self.series
             parts = [f"{label} {_number(v)}" for label, v in zip(self.labels, series.values, strict=True)]
-            return C["alt_top"].format(title=self.title, parts=sep.join(parts))
+            return C["alt"].format(title=self.title, parts=sep.join(parts))
         parts = [
             f"{s.name}: "
             + " / ".join(f"{label} {_number(v)}" for label, v in zip(self.labels, s.values, strict=True))
             for s in self.series
         ]
-        return C["alt_compare"].format(title=self.title, parts="; ".join(parts))
+        return C["alt"].format(title=self.title, parts="; ".join(parts))
 
     def text_table(self) -> str:
         """The numbers as aligned plain text (for the text part of an email)."""
@@ -219,10 +216,6 @@ class Chart:
             rest = [" " * (w - _width(c)) + c for c, w in zip(row[1:], widths[1:], strict=True)]
             lines.append("  ".join([first, *rest]).rstrip())
         return "\n".join(lines)
-
-    def digest(self) -> str:
-        """A short hash of the numbers (names a cached picture)."""
-        return hashlib.sha1(repr(self).encode()).hexdigest()[:12]
 
 
 def _number(value: Value) -> str:
@@ -332,7 +325,7 @@ def types_per_week(
     )  # fmt: skip
     return Chart(key=key or f"types-{days}d", kind="stacked", title=C["types_per_week"], label_header=C["week"],
                  labels=tuple(weeks), series=series, language=language,
-                 axis_labels=tuple(w.split("-")[1] for w in weeks))  # fmt: skip
+                 axis_labels=tuple(w.split("-")[1] for w in weeks), note=C["types_note"])  # fmt: skip
 
 
 def top_areas(reports: Sequence[DayReport], end: dt.date, days: int, language: str, key: str = "",
@@ -407,7 +400,8 @@ def type_mix(digest: WeekDigest, previous: Mapping[str, int] | None) -> Chart:
     if previous is not None:
         series.append(Series("reference", C["previous_week"], tuple(before.get(t, 0) for t in used)))
     return Chart(key="type-mix", kind="bars", title=C["type_mix"], label_header=C["type"],
-                 labels=tuple(names.get(t, t) for t in used), series=tuple(series), language=digest.language)  # fmt: skip
+                 labels=tuple(names.get(t, t) for t in used), series=tuple(series), language=digest.language,
+                 note=C["types_note"])  # fmt: skip
 
 
 REPO_CHART_KEYS = (
@@ -528,7 +522,6 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
         "rows": [(label, [_number(v) for v in cells]) for label, cells in chart.rows()],
         "table": C["table"],
         "note": chart.note,
-        "empty": chart.empty,
     }
 
 

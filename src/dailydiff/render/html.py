@@ -19,6 +19,7 @@ import jinja2
 from dailydiff import __version__
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.render.charts import level_counts
 from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
 from dailydiff.render.markdown import commit_anchors, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
@@ -64,11 +65,6 @@ def render_page(template: str, ctx: PageContext, templates_dir: str = "", **valu
             **values,
         )
     )
-
-
-def level_counts(report: DayReport) -> dict[str, int]:
-    s = report.stats
-    return {"total": s.total, "high": s.high, "medium": s.medium, "low": s.low}
 
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
