@@ -490,7 +490,7 @@ def _y_labels(chart: Chart) -> list[int]:
         peak = max((v or 0 for s in chart.series for v in s.values), default=0)
     peak = max(int(-(-peak // 1)), 1)
     step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 10**9) if peak / s <= 6)
-    top = -(-peak // step) * step
+    top = (peak // step + 1) * step  # room above the tallest bar
     return list(range(0, top + 1, step))
 
 
