@@ -292,6 +292,10 @@ def test_week_pages_by_weekday_and_type_mix_against_the_week_before(built: tuple
             else:
                 assert all(len(row) == 1 for row in mix)  # no week before: one series
             assert_svg_matches_table(page.parent / figs["weekdays"]["src"], figs["weekdays"], 3)
+            series = 2 if had_before else 1  # horizontal bars: pygal draws the first at the bottom
+            assert_svg_matches_table(
+                page.parent / figs["type-mix"]["src"], figs["type-mix"], series, reverse=True
+            )
             checked += 1
     assert checked >= 2 * 6
 

@@ -194,9 +194,9 @@ class Chart:
             best = max(range(len(sums)), key=lambda i: sums[i])
             parts.append(C["alt_busiest"].format(label=self.labels[best], n=_number(sums[best])))
             return C["alt"].format(title=self.title, parts=sep.join(parts))
-        if self.kind == "hbars":
-            [series] = self.series
-            parts = [f"{label} {_number(v)}" for label, v in zip(self.labels, series.values, strict=True)]
+        if self.kind == "hbars" and len(self.series) == 1:
+            values = self.series[0].values
+            parts = [f"{label} {_number(v)}" for label, v in zip(self.labels, values, strict=True)]
             return C["alt"].format(title=self.title, parts=sep.join(parts))
         parts = [
             f"{s.name}: "
@@ -399,7 +399,7 @@ def type_mix(digest: WeekDigest, previous: Mapping[str, int] | None) -> Chart:
     series = [Series("current", C["this_week"], tuple(digest.totals.types.get(t, 0) for t in used))]
     if previous is not None:
         series.append(Series("reference", C["previous_week"], tuple(before.get(t, 0) for t in used)))
-    return Chart(key="type-mix", kind="bars", title=C["type_mix"], label_header=C["type"],
+    return Chart(key="type-mix", kind="hbars", title=C["type_mix"], label_header=C["type"],
                  labels=tuple(names.get(t, t) for t in used), series=tuple(series), language=digest.language,
                  note=C["types_note"])  # fmt: skip
 
@@ -497,7 +497,9 @@ def _y_labels(chart: Chart) -> list[int]:
 def picture_height(chart: Chart, height: int = SVG_HEIGHT) -> int:
     """Horizontal bars grow with their number so that every label has room, and the legend with its rows."""
     if chart.kind == "hbars":
-        return max(height, 60 + 28 * len(chart.labels))
+        return max(
+            height, 60 + (10 + 18 * len(chart.series)) * len(chart.labels) + 22 * (len(chart.series) > 1)
+        )
     return height + 22 * (_legend_rows(chart) - 1)
 
 
@@ -539,9 +541,10 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
         "title": chart.title if png else None, "x_labels": labels,
         "legend_at_bottom": True, "legend_at_bottom_columns": min(len(chart.series), LEGEND_COLUMNS),
         "show_legend": len(chart.series) > 1,
-        "margin": 8, "margin_bottom": 8 + 20 * (_legend_rows(chart) - 1), "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
+        "margin": 8, "margin_bottom": 8 + 20 * (_legend_rows(chart) - 1),
+        "margin_left": 8 + (_wide_chars(labels) * 7 if hbars else 0), "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
         "value_formatter": _number, "show_minor_x_labels": chart.axis_every == 1, "x_labels_major_every": chart.axis_every,
-        "y_labels": _y_labels(chart), "x_label_rotation": -45 if (len(labels) > 16 and chart.axis_every == 1) else 0,
+        "y_labels": _y_labels(chart), "x_label_rotation": 0 if hbars or not _crowded(labels[:: chart.axis_every], width) else -35,
         "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
         "tooltip_border_radius": 0, "show_y_guides": not hbars, "show_x_guides": hbars,
     }  # fmt: skip
@@ -554,6 +557,16 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
         values = list(reversed(s.values)) if hbars else list(s.values)
         drawn.add(s.name, values)
     return drawn
+
+
+def _wide_chars(labels: Sequence[str]) -> int:
+    """pygal sizes the label column as if every character were Latin: CJK ones need about twice that."""
+    return max((sum(1 for ch in label if ord(ch) > 0x2E7F) for label in labels), default=0)
+
+
+def _crowded(labels: Sequence[str], width: int) -> bool:
+    """Would the axis labels, side by side, run into each other? (about 7 px a character at 13 px)"""
+    return sum(_width(label) + 2 for label in labels) * 7 > width * 0.85
 
 
 def _clip(text: str, width: int) -> str:
