@@ -224,9 +224,7 @@ class Site:
 
     def week_charts(self, section: RepoSection, week: WeekPage) -> list[tuple[str, Chart]]:
         """The week by weekday and importance, and its change types against the week before's."""
-        paths = [
-            f"repos/{section.slug}/charts/{week.week.label}-{key}.svg" for key in chart_data.WEEK_CHART_KEYS
-        ]
+        paths = [self.week_chart_path(section, week, key) for key in chart_data.WEEK_CHART_KEYS]
         if paths[0] not in self._chart_cache:
             before = week.week.monday - dt.timedelta(days=7)
             previous = next((w for w in section.weeks if w.week.monday == before), None)
@@ -248,12 +246,16 @@ class Site:
                 pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
             for week in section.weeks:
                 for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
-                    path = f"repos/{section.slug}/charts/{week.week.label}-{key}.svg"
-                    pages[path] = _bind(self._week_svg, section, week, index)
+                    pages[self.week_chart_path(section, week, key)] = _bind(
+                        self._week_svg, section, week, index
+                    )
         return pages
 
     def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
         return f"repos/{section.slug}/charts/{day.report.date.isoformat()}.svg"
+
+    def week_chart_path(self, section: RepoSection, week: WeekPage, key: str) -> str:
+        return f"repos/{section.slug}/charts/{week.week.label}-{key}.svg"
 
     def _day_svg(self, section: RepoSection, day: DayPage) -> str:
         return render_svg(self.day_chart(section, day)[1])
@@ -262,7 +264,7 @@ class Site:
         return render_svg(self.week_charts(section, week)[index][1])
 
     def _figures(self, page: str, charts: Iterable[tuple[str, Chart]]) -> list[dict[str, Any]]:
-        return [figure_view(chart, relative(page, path)) for path, chart in charts] if self.charts else []
+        return [figure_view(chart, relative(page, path)) for path, chart in charts]
 
     def _ctx(self, path: str, language: str, feed: str = "") -> PageContext:
         root = relative(path, "index.html").removesuffix("index.html")
