@@ -28,7 +28,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "script", "body", "a", "header", "nav", "span", "form", "input",
     "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "ol", "li", "div", "table", "thead",
     "tbody", "tr", "th", "td", "article", "fieldset", "legend", "label", "dl", "dt", "dd", "code", "pre",
-    "strong", "em", "details", "summary", "noscript", "blockquote", "br", "hr",
+    "strong", "em", "details", "summary", "noscript", "blockquote", "br", "hr", "figure", "figcaption", "img",
 }  # fmt: skip
 
 
@@ -280,8 +280,9 @@ def test_rebuild_writes_only_changes_and_removes_stale_pages(
     assert again.written == 0 and again.removed == 0
     fewer = [r for r in reports if r.repo != "evil/<repo>"]
     third = build_site(Site.from_reports(fewer), tmp_path)
-    # day page, its JSON, weekly page, repo page, feed
-    assert third.removed == 5 and not (tmp_path / "repos/evil---repo").exists()
+    # day page, its JSON, weekly page, repo page, feed; charts: the index's, the repository's four, the
+    # day's and the week's two
+    assert third.removed == 5 + 8 and not (tmp_path / "repos/evil---repo").exists()
     assert json.loads((tmp_path / MANIFEST).read_text()) == sorted(Site.from_reports(fewer).pages())
     assert check_site(tmp_path)[1] == []
 

@@ -16,6 +16,7 @@ from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.publish.files import write_file
+from dailydiff.render.charts import type_counts
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest, parse_week
 from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
 from dailydiff.render.weekly_html import render_weekly_html
@@ -96,18 +97,24 @@ def weekly_command(
                                                 "weekly": {"formats": chosen}})  # fmt: skip
     targets = _targets(source, name, settings, config)
     digests = []
+    previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
     with Store.open(settings.data_path) as store:
         for repo, repo_settings in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
             language = repo_settings.report.language
             digests.append(_digest(store, repo, iso, repo_settings, language, source is not None))
-    renderers: dict[str, WeeklyRenderer] = {
-        **WEEKLY_RENDERERS,
-        "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
-        "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir),
-    }
+            before = [store.get_report(repo, day - dt.timedelta(days=7), language) for day in iso.days]
+            stored = [r for r in before if r is not None]
+            previous[repo] = type_counts(stored) if stored else None
     for digest in (d for d in digests if d is not None):
+        renderers: dict[str, WeeklyRenderer] = {
+            **WEEKLY_RENDERERS,
+            "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
+            "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir,
+                            previous_types=previous.get(digest.repo),
+                            charts=None if settings.site.charts else []),
+        }  # fmt: skip
         if output_dir is None:
             sys.stdout.write(renderers["md"](digest))
             continue

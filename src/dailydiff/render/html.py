@@ -18,6 +18,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
 
@@ -45,11 +46,6 @@ def render_page(template: str, ctx: PageContext, templates_dir: str = "", **valu
             **values,
         )
     )
-
-
-def level_counts(report: DayReport) -> dict[str, int]:
-    s = report.stats
-    return {"total": s.total, "high": s.high, "medium": s.medium, "low": s.low}
 
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
@@ -162,20 +158,24 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
 
 
 def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
-               toc_title_chars: int = 60) -> str:  # fmt: skip
-    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "")."""
-    return render_page("day.html.j2", ctx, templates_dir, nav=nav, **day_view(report, toc_title_chars))
+               toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
+    ``charts`` are figure views (render/charts.py)."""
+    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
+                       **day_view(report, toc_title_chars))  # fmt: skip
 
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
-                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = (),
+                charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
     return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url),
-                       weeks=weeks)  # fmt: skip
+                       weeks=weeks, charts=charts)  # fmt: skip
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,
-                 templates_dir: str = "") -> str:  # fmt: skip
-    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest)
+                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = ()) -> str:  # fmt: skip
+    """``charts``: (repository row, figure view) pairs."""
+    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts)
 
 
 def render_search(ctx: PageContext, templates_dir: str = "") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
 from dailydiff.render.html import PageContext, render_page
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
@@ -127,8 +129,12 @@ def render_weekly_html(
     site_title: str = "dailydiff",
     templates_dir: str = "",
     title_chars: int = 80,
+    charts: Sequence[dict[str, Any]] | None = None,
+    previous_types: Mapping[str, int] | None = None,
 ) -> str:
-    """A site page when ``links`` is given, else a standalone file."""
+    """A site page when ``links`` is given, else a standalone file. ``charts`` are figure views
+    (render/charts.py) whose pictures the site writes; a standalone file draws its own charts (the week
+    by weekday and its change types against ``previous_types``, the week before's) as data: URIs."""
     standalone = links is None
     ctx = links.ctx if links else PageContext(root="", site_title=site_title, language=digest.language)
     css = Markup(_site_css()) if standalone else Markup("")
@@ -138,5 +144,10 @@ def render_weekly_html(
         "previous": links.previous if links else "",
         "next": links.next if links else "",
     }
+    if charts is None:
+        charts = [
+            figure_view(chart, svg_data_uri(render_svg(chart)))
+            for chart in weekly_charts(digest, previous_types)
+        ]
     return render_page(TEMPLATE, ctx, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
-                       nav=nav, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip
+                       nav=nav, charts=charts, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip

@@ -183,6 +183,7 @@ class SiteSettings(_Section):
     language: Literal["", "zh", "en"]
     feed_entries: int
     templates_dir: str
+    charts: bool
     host: str
     port: int
 
