@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from markdown_it import MarkdownIt
 
+from dailydiff.common.i18n import words
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
@@ -104,9 +105,6 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
     return message
 
 
-_CHART_HEADINGS = {"zh": "📈 趋势", "en": "📈 Trends"}
-
-
 def attach_charts(message: EmailMessage, charts: Sequence[Chart], width: int = PNG_WIDTH) -> EmailMessage:
     """Add ``charts`` to a message from ``build_message`` (or any text + HTML alternative): each one a
     PNG part related to the HTML, which shows it by ``cid:`` with its title, a text alternative and its
@@ -117,7 +115,7 @@ def attach_charts(message: EmailMessage, charts: Sequence[Chart], width: int = P
     if plain_part is None or html_part is None:
         raise ValueError("attach_charts needs a message with a plain-text and an HTML part")
     language = charts[0].language
-    heading = _CHART_HEADINGS.get(language, _CHART_HEADINGS["en"])
+    heading = words("site", language)["trends"]
     images = []
     blocks = [f'<h2 style="{STYLES["h2"]}">{html.escape(heading)}</h2>']
     texts = [heading, ""]
