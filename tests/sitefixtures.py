@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.engine.stages import build_reports
+from dailydiff.engine.stream import build_reports
 from dailydiff.models import (
     Analysis,
     ChangeType,

@@ -1,9 +1,8 @@
-"""Running every configured repository: planning (shards, per-repository settings), execution (bounded
-concurrency, resumable) and the seam to the publishers."""
+"""The engine: plans units (repository × day) and streams them through the stages — the one place that
+wires fetch → store → score → analyse → overview → render → deliver, for every command."""
 
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.execute import DayResult, RepoResult, RunOptions, run_jobs
-from dailydiff.engine.plan import RepoJob, Shard, parse_shard, plan_jobs, redact, shard_of
+from dailydiff.engine.plan import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
 from dailydiff.engine.publishing import (
     ConfiguredPublisher,
     FilesOutput,
@@ -11,6 +10,7 @@ from dailydiff.engine.publishing import (
     PublishResult,
     configured_publishers,
 )
+from dailydiff.engine.stream import DayResult, RepoResult, RunOptions, Tally, build_reports, run_jobs
 
 __all__ = [
     "ConfiguredPublisher",
@@ -23,6 +23,9 @@ __all__ = [
     "RepoResult",
     "RunOptions",
     "Shard",
+    "Tally",
+    "adhoc_job",
+    "build_reports",
     "configured_publishers",
     "parse_shard",
     "plan_jobs",

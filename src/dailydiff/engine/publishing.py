@@ -11,7 +11,9 @@ and every ``[[publish]]`` entry (publish/registry.py), adapted to this seam by `
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -20,12 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from dailydiff.errors import ConfigError, DailyDiffError
+from dailydiff.engine.stages import failure_ratio
+from dailydiff.errors import ConfigError, DailyDiffError, PartialPublishError, PublishError
 from dailydiff.models import DayReport, Window
 from dailydiff.publish import base as publish_base
 from dailydiff.publish.files import report_path, write_report_files
 from dailydiff.publish.registry import PUBLISHERS, entry_names, publish_report
 from dailydiff.settings import RepoEntry, Settings
+from dailydiff.store import Store
+
+log = logging.getLogger("dailydiff.run")
 
 
 @dataclass(frozen=True)
@@ -166,3 +172,79 @@ def publishers_for(entry: RepoEntry, index: int, available: Sequence[Publisher])
             f"configured publishers: {known}",
         )
     return [by_name[name] for name in entry.publishers]
+
+
+# the delivery seam: the engine calls this one function for every day it builds --------------------
+
+DELIVERED = frozenset({"ok", "skipped"})  # a publisher with nothing to do (unchanged content) has delivered
+
+
+def delivered_everywhere(
+    store: Store,
+    publishers: Sequence[Publisher],
+    repo: str,
+    date: dt.date,
+    language: str,
+    tz: str,
+    max_failure_ratio: float,
+) -> bool:
+    """A day is up to date when every publisher it goes to has it (with none: once a report is stored
+    that passed the failure gate)."""
+    if not publishers:
+        stored = store.get_report(repo, date, language)
+        return stored is not None and failure_ratio(stored) <= max_failure_ratio
+    recorded = store.deliveries(repo, date, language)
+    for publisher in publishers:
+        if isinstance(publisher, TracksItsOwnOutput):
+            if not publisher.delivered(repo, date, language, tz):
+                return False
+        elif recorded.get(publisher.name) not in DELIVERED:
+            return False
+    return True
+
+
+async def deliver_unit(
+    report: DayReport, rendered: Mapping[str, str], targets: Sequence[Publisher], store: Store, *, force: bool
+) -> list[PublishResult]:
+    """Send one day's report to each target it has not reached yet (all of them with ``force``); record
+    what each did in the store. The sending runs on worker threads; the store is used from the caller's
+    event loop only. One target failing never stops the others."""
+    results = []
+    recorded = store.deliveries(report.repo, report.date, report.language)
+    for publisher in targets:
+        kind = str(getattr(publisher, "type", publisher.name))
+        if not force and _already(publisher, recorded, report):
+            results.append(PublishResult(publisher.name, "skipped", "already delivered", type=kind))
+            continue
+        try:
+            outcome = await asyncio.to_thread(publisher.publish, report)
+        except DailyDiffError as exc:
+            outcome = PublishResult(publisher.name, "failed", str(exc), type=kind)
+        except Exception as exc:
+            log.debug("publisher error", exc_info=True)
+            outcome = PublishResult(publisher.name, "failed", f"{type(exc).__name__}: {exc}", type=kind)
+        if not isinstance(publisher, TracksItsOwnOutput):
+            store.record_delivery(
+                report.repo, report.date, report.language, publisher.name, outcome.status, outcome.detail
+            )
+        results.append(outcome)
+    return results
+
+
+def _already(publisher: Publisher, recorded: dict[str, str], report: DayReport) -> bool:
+    if isinstance(publisher, TracksItsOwnOutput):
+        return publisher.delivered(report.repo, report.date, report.language, report.timezone)
+    return recorded.get(publisher.name) in DELIVERED
+
+
+def publish_error(results: Sequence[PublishResult]) -> PublishError | None:
+    """The error a command exits with when publishers failed: 8 when others succeeded, else 7."""
+    failed = [r for r in results if r.status == "failed"]
+    if not failed:
+        return None
+    names = ", ".join(sorted({r.publisher for r in failed}))
+    error_class = PartialPublishError if len(failed) < len(results) else PublishError
+    return error_class(
+        f"{len(failed)} of {len(results)} publish step(s) failed ({names})",
+        "see the run summary for each reason; fix it and run the same command again",
+    )
