@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,5 +73,13 @@ def analyse_many(
                 request, analysis = await next_done
                 on_result(request, analysis)
 
-    if requests:
+    if not requests:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(main())
+        return
+    # Called from inside a running loop (an ASGI app): a fresh loop on a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()

@@ -22,7 +22,6 @@ from dailydiff.settings import Settings
 
 FORMATS = ("md", "json")
 LANGUAGES = ("zh", "en")
-ANALYZERS = ("heuristic", "llm", "auto")
 LOG_FORMATS = ("text", "json")
 
 Date = Annotated[
@@ -66,6 +65,7 @@ DataDir = Annotated[
     typer.Option("--data-dir", metavar="DIR", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
 ]
 OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", metavar="DIR")]
+
 
 class _NamedArgument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
@@ -111,8 +111,6 @@ class Shared:
             raise UsageError(f"unknown --log-format {self.log_format!r}", "use text or json")
         if self.lang is not None and self.lang not in LANGUAGES:
             raise UsageError(f"unknown language {self.lang!r}", "use --lang zh or --lang en")
-        if self.analyzer is not None and self.analyzer not in ANALYZERS:
-            raise UsageError(f"unknown analyser {self.analyzer!r}", f"choose one of: {', '.join(ANALYZERS)}")
         if self.tz is not None:
             check_timezone(self.tz)
         self.format_list()

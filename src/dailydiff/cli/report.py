@@ -85,10 +85,9 @@ def report_command(
     status = "failed"
     try:
         with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal) as tally:
-            run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=[output], tally=tally)
+            run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=[output], tally=tally,
+                             raise_errors=True)  # fmt: skip
             [result] = run_jobs([job], run, available, store)
-        if result.exception is not None:
-            raise result.exception
         summary = summary_dict(result)
         written = directory.written if directory is not None else []
         summary["written"] = [str(p) for p in written]

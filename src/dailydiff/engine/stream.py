@@ -96,7 +96,6 @@ class RepoResult:
     days: list[DayResult] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
-    exception: Exception | None = field(default=None, repr=False)  # why it failed, for `report`
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +194,7 @@ class RunOptions:
     now: dt.datetime | None = None
     skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
     outputs: Sequence[Any] = ()  # StdoutOutput / DirectoryOutput: written for every built day
+    raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
     tally: Tally | None = None
 
 
@@ -291,10 +291,12 @@ class Engine:
             try:
                 await self._run_job(job, available, source, analyzer, result)
             except DailyDiffError as exc:
-                result.exception = exc
+                if self.options.raise_errors:
+                    raise
                 return _failed(result, str(exc), started, extra)
             except Exception as exc:
-                result.exception = exc
+                if self.options.raise_errors:
+                    raise
                 log.debug("internal error", exc_info=True, extra=extra)
                 return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
             result.duration_seconds = round(time.monotonic() - started, 3)
@@ -631,17 +633,13 @@ def build_reports(
     of one repository for scripts, benchmarks and tests."""
     job = adhoc_job(source.repo, settings, watch=watch)
     options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()),
-                         now=now, skip_delivered=False)  # fmt: skip
+                         now=now, skip_delivered=False, raise_errors=True)  # fmt: skip
 
     async def main() -> RepoResult:
         async with Engine(store, options) as engine:
             return await engine.run_job(job, [], source=source, analyzer=analyzer)
 
     result = _run_loop(main())
-    if result.exception is not None:
-        raise result.exception
-    if result.status == "failed":
-        raise RuntimeError(result.error)
     wanted = set(dates)
     days = [
         DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
