@@ -69,7 +69,7 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.samples.append((time.monotonic(), self.fake._active))  # noqa: SLF001
+            self.samples.append((time.monotonic(), self.fake._active))
 
     def __enter__(self) -> Sampler:
         self._thread.start()
@@ -112,7 +112,9 @@ def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: fl
         # The work's wall time: from the first request to GitHub to the last report file written. Starting
         # the interpreter is left out (on a loaded machine it varies by seconds; it is the faststart bench's).
         written = [p.stat().st_mtime for p in (Path(data) / "out").rglob("*") if p.is_file()]
-        wall = max(written) - min(r.wall for r in github.requests) if written and github.requests else math.inf
+        wall = (
+            max(written) - min(r.wall for r in github.requests) if written and github.requests else math.inf
+        )
         answered = sum(1 for r in fake.requests if r.status == 200)
         return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code)
 
@@ -134,7 +136,9 @@ def fetch_time(repo: str, day: str, github: FakeGitHub, tmp: Path) -> tuple[floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", type=Path, help="the src/ of the code to compare with (e.g. /work/main/src)")
+    parser.add_argument(
+        "--before", type=Path, help="the src/ of the code to compare with (e.g. /work/main/src)"
+    )
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--github-latency", type=float, default=0.1)
     parser.add_argument("--skip-backfill", action="store_true")
@@ -146,7 +150,10 @@ def main() -> int:
     L = args.latency
     ok = True
     sides = [("after", ROOT / "src")] + ([("before", args.before)] if args.before else [])
-    with tempfile.TemporaryDirectory() as tmp_name, FakeGitHub({repo: mirror}, latency=args.github_latency) as gh:
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        FakeGitHub({repo: mirror}, latency=args.github_latency) as gh,
+    ):
         tmp = Path(tmp_name)
         fetch, commits = fetch_time(repo, day, gh, tmp)
         print(f"[day] {repo} {day} (real history, {commits} commits), GitHub at {args.github_latency * 1000:.0f} ms, "
