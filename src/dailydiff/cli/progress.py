@@ -29,12 +29,17 @@ class _Figures(ProgressColumn):
 
 
 class ProgressBar:
-    """``with ProgressBar(console, enabled) as tally:`` — hand ``tally`` to the engine."""
+    """``with ProgressBar(console, enabled) as tally:`` — hand ``tally`` to the engine. With ``lines``
+    instead of a bar (not a terminal), one plain line each time a day is done."""
 
-    def __init__(self, console: Console, enabled: bool) -> None:
+    def __init__(self, console: Console, enabled: bool, *, lines: bool = False) -> None:
         self.tally = Tally()
         self.progress: Progress | None = None
         self._task: Any = None
+        self._console = console
+        self._days_shown = 0
+        if lines and not enabled:
+            self.tally.on_change = self._line
         if enabled:
             self.progress = Progress(
                 TextColumn("dailydiff"), BarColumn(), _Figures(self.tally), TimeRemainingColumn(),
@@ -49,6 +54,16 @@ class ProgressBar:
         # Days carry the bar; commits move it between days, so a one-day run still shows progress.
         total = tally.units_total + tally.commits_total
         self.progress.update(self._task, total=total or None, completed=tally.units_done + tally.commits_done)
+
+    def _line(self, tally: Tally) -> None:
+        if tally.units_done == self._days_shown:
+            return
+        self._days_shown = tally.units_done
+        self._console.print(
+            f"dailydiff: days {tally.units_done}/{tally.units_total} · commits analysed "
+            f"{tally.commits_done}/{tally.commits_total} · requests in flight {tally.in_flight()}",
+            markup=False,
+        )
 
     def __enter__(self) -> Tally:
         self.tally.started = time.monotonic()

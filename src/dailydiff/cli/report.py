@@ -84,7 +84,7 @@ def report_command(
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:
-        with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal) as tally:
+        with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=[output], tally=tally,
                              raise_errors=True)  # fmt: skip
             [result] = run_jobs([job], run, available, store)
