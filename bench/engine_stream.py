@@ -142,10 +142,18 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--github-latency", type=float, default=0.1)
     parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--repo", type=Path, help="another git repository (default: the ollama mirror)")
+    parser.add_argument("--day", help="with --repo: the day (UTC)")
+    parser.add_argument(
+        "--range", nargs=2, metavar=("FIRST", "LAST"), help="with --repo: the backfill's days"
+    )
     args = parser.parse_args()
     repo, (mirror, day, month) = next(iter(MIRRORS.items()))
+    if args.repo is not None:
+        repo, mirror = "bench/repo", args.repo
+        day, month = args.day or day, tuple(args.range or month)
     if not mirror.exists():
-        print(f"no mirror at {mirror}: this benchmark needs a real repository's history")
+        print(f"no repository at {mirror}: pass --repo PATH --day D --range FIRST LAST (a real history)")
         return 1
     L = args.latency
     ok = True
