@@ -52,6 +52,7 @@ from dailydiff.engine.stages import (
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.files import write_report_files
+from dailydiff.render import renderers_for
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
@@ -126,11 +127,13 @@ class Tally:
 
 
 class Output(Protocol):
-    """Where `report` puts every day it builds (stdout or --output-dir); no ledger: always written."""
+    """Where `report` puts every day it builds (stdout or --output-dir): no ledger, always written."""
 
     def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]: ...
 
-    def close(self) -> None: ...
+    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
+        """The day is not shown (a better earlier report was kept)."""
+        ...
 
 
 class StdoutOutput:
@@ -162,9 +165,6 @@ class StdoutOutput:
             self._next += 1
         stream.flush()
 
-    def close(self) -> None:
-        return None
-
 
 class DirectoryOutput:
     def __init__(
@@ -182,9 +182,6 @@ class DirectoryOutput:
     def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
         return None
 
-    def close(self) -> None:
-        return None
-
 
 @dataclass
 class RunOptions:
@@ -193,7 +190,7 @@ class RunOptions:
     concurrency: int = 4  # repositories at once ([run] concurrency)
     now: dt.datetime | None = None
     skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
-    outputs: Sequence[Any] = ()  # StdoutOutput / DirectoryOutput: written for every built day
+    outputs: Sequence[Output] = ()  # StdoutOutput / DirectoryOutput: written for every built day
     raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
     tally: Tally | None = None
 
@@ -243,6 +240,15 @@ class Engine:
         self._github_slots: dict[str, asyncio.Semaphore] = {}
         self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
+        self._counted = False
+
+    def count_units(self, jobs: Sequence[RepoJob]) -> None:
+        """Every unit of the plan, before any starts (the progress bar's total)."""
+        self.tally.units_total += sum(
+            len(self.options.dates.resolve(job.settings.report.timezone, self.options.now)) for job in jobs
+        )
+        self._counted = True
+        self.tally.changed()
 
     async def __aenter__(self) -> Engine:
         await self._stack.__aenter__()
@@ -349,7 +355,8 @@ class Engine:
                 result.days.append(DayResult(date, "up-to-date"))
             else:
                 plan.append(date)
-        self.tally.units_total += len(dates)
+        if not self._counted:
+            self.tally.units_total += len(dates)
         self.tally.units_done += len(dates) - len(plan)
         self.tally.changed()
         if not plan:
@@ -553,7 +560,13 @@ class Engine:
                 for p in repo.publishers
             ]
             return DayResult(report.date, status, report, skipped)
-        results = await deliver_unit(report, {}, repo.publishers, self.store, force=self.options.force)
+        rendered: dict[str, str] = {}
+        if repo.publishers:  # the render stage: each format once, for every target of the day
+            renderers = renderers_for(repo.settings)
+            rendered = {
+                fmt: renderers[fmt](report) for fmt in repo.settings.report.formats if fmt in renderers
+            }
+        results = await deliver_unit(report, rendered, repo.publishers, self.store, force=self.options.force)
         for outcome in results:
             if outcome.status == "failed":
                 log.error("%s: publisher %s failed: %s", report.date, outcome.publisher, outcome.detail,
@@ -600,6 +613,7 @@ async def run_plan(
 ) -> list[RepoResult]:
     """Every job of the plan at once in this event loop; results in plan order."""
     async with Engine(store, options) as engine:
+        engine.count_units(jobs)
         return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
 
 
