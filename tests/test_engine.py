@@ -185,3 +185,22 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
     assert len(analyses) == 5 - finished  # nothing finished is asked again
     assert not {r.prompt_text for r in analyses} & asked_before
     assert len(list((tmp_path / "out").rglob("*.md"))) == 1
+
+
+def test_the_stages_are_wired_in_the_engine_only() -> None:
+    """Fetching, scoring, analysing, gating and delivering are called from engine/stream.py and nowhere
+    else in the package (the analysers' own convenience wrappers aside)."""
+    import ast
+
+    import dailydiff
+
+    package = Path(dailydiff.__file__).parent
+    stages = {"stream_commits", "score_commit", "fallback_analysis", "gate", "deliver_unit", "report_stats"}
+    callers: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in stages:
+                    callers.setdefault(name, set()).add(str(path.relative_to(package)))
+    assert callers and all(where == {"engine/stream.py"} for where in callers.values()), callers
