@@ -204,3 +204,36 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
                 if name in stages:
                     callers.setdefault(name, set()).add(str(path.relative_to(package)))
     assert callers and all(where == {"engine/stream.py"} for where in callers.values()), callers
+
+
+def test_a_day_published_by_report_is_not_published_again_by_run_unless_forced(
+    repo: Path, tmp_path: Path
+) -> None:
+    from webhook_receiver import WebhookReceiver
+
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[[repos]]\nsource = "{repo}"\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        env.update(PYTHONPATH=str(SRC), HOOK_URL=hooks.urls()["webhook"])
+        common = [
+            "--date",
+            DAY.isoformat(),
+            "--tz",
+            "UTC",
+            "--analyzer",
+            "heuristic",
+            "--data-dir",
+            tmp_path / "d",
+        ]
+        counts = []
+        for args in (["report", repo, *common, "--publish"], ["run", *common], ["run", *common, "--force"]):
+            done = _cli(*args, cwd=tmp_path, env=env)
+            assert done.returncode == 0, done.stderr
+            counts.append(len(hooks.received.get("generic", [])))
+    finally:
+        hooks.stop()
+    assert counts == [1, 1, 2]  # one delivery path and one ledger for both commands; --force sends again
