@@ -142,7 +142,9 @@ def adhoc_job(
     watch: Sequence[WatchTopic] | None = None,
 ) -> RepoJob:
     """`report SOURCE`: a plan of one repository that is not in the config, with the global settings."""
-    entry = RepoEntry(source=source, name=name)
+    # Not validated as a [[repos]] entry: SOURCE and --name are checked where they are used (the source
+    # opener and check_repo_id), with their own messages.
+    entry = RepoEntry.model_construct(source=source)
     return RepoJob(
         index=0,
         entry=entry,
