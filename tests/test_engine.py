@@ -237,3 +237,20 @@ def test_a_day_published_by_report_is_not_published_again_by_run_unless_forced(
     finally:
         hooks.stop()
     assert counts == [1, 1, 2]  # one delivery path and one ledger for both commands; --force sends again
+
+
+def test_run_flags_beat_the_repository_entry(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[[repos]]\nsource = "{repo}"\nname = "demo"\nlanguage = "zh"\ntimezone = "Asia/Tokyo"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")} | {"PYTHONPATH": str(SRC)}
+    done = _cli("run", "--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "heuristic",
+                "--format", "md,json", "--data-dir", tmp_path / "d", "--output-dir", tmp_path / "o",
+                cwd=tmp_path, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = DayReport.model_validate_json(next((tmp_path / "o").rglob("*.json")).read_text(encoding="utf-8"))
+    assert (report.language, report.timezone, report.analyzer) == ("en", "UTC", "heuristic")
+    assert (
+        next((tmp_path / "o").rglob("*.md")).read_text(encoding="utf-8").startswith("# Daily update report")
+    )

@@ -138,6 +138,20 @@ class Shared:
             merged[section] = {**merged.get(section, {}), **values}
         return build_settings(self.config, self.data_dir, merged)
 
+    def over(self, settings: Settings) -> Settings:
+        """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""
+        report = {"timezone": self.tz, "language": self.lang, "formats": self.format_list()}
+        return settings.model_copy(
+            update={
+                "report": settings.report.model_copy(
+                    update={k: v for k, v in report.items() if v is not None}
+                ),
+                "analysis": settings.analysis.model_copy(
+                    update={"analyzer": self.analyzer} if self.analyzer else {}
+                ),
+            }
+        )
+
     def logging(self, default_level: str) -> None:
         """Logs on stderr: debug with --verbose, errors only with --quiet, else the command's default."""
         logger = setup_logging(self.verbose, self.log_format)

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,10 @@ def run_command(
     shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     chosen_shard = parse_shard(shard)
     settings = shared.settings({"run": {"concurrency": jobs}})
-    planned = plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+    planned = [
+        replace(job, settings=shared.over(job.settings))
+        for job in plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+    ]
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     renderers = renderers_for(settings)
     files = None
