@@ -15,6 +15,19 @@ from fixtures import build_sample_repo
 ROOT = Path(__file__).resolve().parents[1]
 
 SMALL = {
+    "engine_stream.py": [
+        "--repo",
+        "{repo}",
+        "--day",
+        "2026-01-19",
+        "--range",
+        "2026-01-18",
+        "2026-01-20",
+        "--latency",
+        "0.05",
+        "--github-latency",
+        "0.01",
+    ],
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
     "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],

@@ -46,7 +46,7 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
     assert len(found) == report.stats.total == COMMITS
     assert report.stats.failed + report.stats.fallback == failed
     stats_line = next(line for line in md.splitlines() if line.startswith("> "))
-    assert f"❌ failed analyses {failed}" in stats_line
+    assert f"⚠️ fallback {report.stats.fallback} | ❌ failed analyses {report.stats.failed}" in stats_line
     for rc in report.commits:
         block = found[rc.short_sha]
         assert rc.analysis is not None

@@ -85,7 +85,7 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     assert summary["fallback"] == 5 and summary["gated"] is True
     assert all("server error" in reason for reason in summary["failures"])
     md = next((tmp_path / "out").rglob("*.md")).read_text()
-    assert md.count("⚠️ The model analysis failed") == 5 and "❌ failed analyses 5" in md
+    assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 
 
 def test_a_rejected_key_stops_with_one_line_and_never_shows_the_key(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dailydiff.analysis.base import AnalysisRequest, OnResult
+from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.heuristic import heuristic_overview
 from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
@@ -98,29 +99,32 @@ class LLMAnalyzer:
     def allowance(self, depth: Level) -> int:
         return max(128, int((self.profile.output_tokens or 2048) * DEPTH_SHARE[depth]))
 
-    # per-commit analysis -----------------------------------------------------------------------
+    # the run's session ---------------------------------------------------------------------------
 
-    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
-        if requests:
-            _run(self._analyse_all(list(requests), language, on_result))
-
-    async def _analyse_all(self, requests: list[AnalysisRequest], language: str, on_result: OnResult) -> None:
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[LLMSession]:
+        """One client and one adaptive concurrency limit for the whole run: every analysis and overview
+        of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
         limit = AdaptiveLimit(self.settings.concurrency)
         async with ChatClient(self.settings, self._api_key) as client:
-            session = _Session(self, client, limit, language)
-            tasks = [asyncio.create_task(session.analyse(r)) for r in requests]
             try:
-                for next_done in asyncio.as_completed(tasks):
-                    request, analysis = await next_done
-                    on_result(request, analysis)
-            except _Fatal as fatal:
-                raise self._fatal_error(fatal.error) from None
+                yield LLMSession(self, client, limit)
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.limit_decreases += limit.decreases
+
+    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
+        """A batch outside any event loop (scripts, benchmarks); the engine awaits the session."""
+        analyse_many(self, requests, language, on_result)
+
+    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        """One day's overview outside any event loop; the engine awaits the session."""
+
+        async def main() -> Overview:
+            async with self.session() as session:
+                return await session.overview(commits, language)
+
+        return _run(main())
 
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
@@ -134,37 +138,61 @@ class LLMAnalyzer:
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )
 
-    # day overview ------------------------------------------------------------------------------
 
-    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+class LLMSession:
+    """The analyser seam's session: per-language ``_Session``s over one client and one limit."""
+
+    def __init__(self, analyzer: LLMAnalyzer, client: ChatClient, limit: AdaptiveLimit) -> None:
+        self.analyzer = analyzer
+        self.client = client
+        self.limit = limit
+        self._by_language: dict[str, _Session] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return self.limit.active
+
+    def _session(self, language: str) -> _Session:
+        if language not in self._by_language:
+            self._by_language[language] = _Session(self.analyzer, self.client, self.limit, language)
+        return self._by_language[language]
+
+    async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
+        try:
+            _, analysis = await self._session(language).analyse(request)
+        except _Fatal as fatal:
+            raise self.analyzer._fatal_error(fatal.error) from None
+        return analysis
+
+    async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        analyzer = self.analyzer
         by_model = [
             rc for rc in commits
-            if rc.analysis is not None and rc.analysis.analyzer == self.name and rc.analysis.status is AnalysisStatus.OK
+            if rc.analysis is not None and rc.analysis.analyzer == analyzer.name and rc.analysis.status is AnalysisStatus.OK
         ]  # fmt: skip
-        if not self.settings.overview or not by_model:
+        if not analyzer.settings.overview or not by_model:
             return heuristic_overview(commits, language)
         try:
-            return _run(self._overview(commits, language))
+            return await self._overview(commits, language)
         except (LLMCallError, _Fatal, AnswerError, PromptTooLarge):
             return heuristic_overview(commits, language)
 
     async def _overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
-        allowance = min(OVERVIEW_TOKENS, self.profile.output_tokens or OVERVIEW_TOKENS)
+        analyzer = self.analyzer
+        allowance = min(OVERVIEW_TOKENS, analyzer.profile.output_tokens or OVERVIEW_TOKENS)
         lang = language if language in CHANGE_TYPE_LABELS else "en"
-        messages = self.prompts.overview_messages(
-            commits, language, self.settings.response_mode, self.profile.context_window or 0, allowance,
-            CHANGE_TYPE_LABELS[lang],
+        mode = analyzer.settings.response_mode
+        messages = analyzer.prompts.overview_messages(
+            commits, language, mode, analyzer.profile.context_window or 0, allowance, CHANGE_TYPE_LABELS[lang],
         )  # fmt: skip
-        fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", self.settings.response_mode)
-        async with ChatClient(self.settings, self._api_key, connections=2) as client:
-            session = _Session(self, client, AdaptiveLimit(1), language)
-            reply = await session.call(messages, fmt, allowance)
+        fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", mode)
+        reply = await self._session(language).call(messages, fmt, allowance)
         if reply.finish_reason == "length":
             raise AnswerError("the overview was cut off")
         parsed = parse_overview(reply.text)
-        usage = price(self.profile, reply.prompt_tokens, reply.completion_tokens)
+        usage = price(analyzer.profile, reply.prompt_tokens, reply.completion_tokens)
         return Overview(
-            highlights=parsed["highlights"], themes=parsed["themes"], producer=self.name, usage=usage
+            highlights=parsed["highlights"], themes=parsed["themes"], producer=analyzer.name, usage=usage
         )
 
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from dailydiff.cli.app import app
+from dailydiff.cli.app import EXIT_INTERRUPTED, app
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        if done.code == EXIT_INTERRUPTED:
+            _exit_now(EXIT_INTERRUPTED)
+        raise
+
+
+def _exit_now(code: int) -> None:
+    """After Ctrl-C everything is stored and closed; tearing the interpreter's modules down can take
+    seconds on a loaded machine, and an interrupted command must stop at once."""
+    import contextlib
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 __all__ = ["app", "main"]

@@ -1,8 +1,8 @@
-"""Running every configured repository: planning (shards, per-repository settings), execution (bounded
-concurrency, resumable) and delivery (engine/deliver.py: the one path to the publishers).
+"""The engine: plans units (repository × day) and streams them through the stages — the one place that
+wires fetch → store → score → analyse → overview → render → deliver, for every command.
 
-The names below are imported on first use, so that importing one engine module (``engine.stages`` for
-`report`) does not import the executor, the analysers and every publisher with it.
+The names below are imported on first use, so that importing one engine module does not import the
+streaming engine, the analysers and the publishers with it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dailydiff.engine.dates import DateSpec
     from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver_unit, publishers_for
-    from dailydiff.engine.execute import DayResult, RepoResult, RunOptions, run_jobs
-    from dailydiff.engine.plan import RepoJob, Shard, parse_shard, plan_jobs, redact, shard_of
+    from dailydiff.engine.plan import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
+    from dailydiff.engine.stream import DayResult, RepoResult, RunOptions, Tally, build_reports, run_jobs
 
 _WHERE = {
     "DateSpec": "dates",
@@ -22,16 +22,19 @@ _WHERE = {
     "configured_publishers": "deliver",
     "deliver_unit": "deliver",
     "publishers_for": "deliver",
-    "DayResult": "execute",
-    "RepoResult": "execute",
-    "RunOptions": "execute",
-    "run_jobs": "execute",
     "RepoJob": "plan",
     "Shard": "plan",
+    "adhoc_job": "plan",
     "parse_shard": "plan",
     "plan_jobs": "plan",
     "redact": "plan",
     "shard_of": "plan",
+    "DayResult": "stream",
+    "RepoResult": "stream",
+    "RunOptions": "stream",
+    "Tally": "stream",
+    "build_reports": "stream",
+    "run_jobs": "stream",
 }
 
 
@@ -51,6 +54,9 @@ __all__ = [
     "RepoResult",
     "RunOptions",
     "Shard",
+    "Tally",
+    "adhoc_job",
+    "build_reports",
     "configured_publishers",
     "deliver_unit",
     "parse_shard",

@@ -112,8 +112,12 @@ def stats_line(report: DayReport) -> str:
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
     if s.merges:
         parts.append(L["stats_merges"].format(n=s.merges))
-    if s.failed or s.fallback or report.analyzer != "heuristic":
-        parts.append(L["stats_failed"].format(n=s.failed + s.fallback))
+    # The same words and counts as the JSON and the run summary: fallback = the model failed and the rules
+    # stand in; failed = no analysis at all.
+    if s.fallback or report.analyzer != "heuristic":
+        parts.append(L["stats_fallback"].format(n=s.fallback))
+    if s.failed or report.analyzer != "heuristic":
+        parts.append(L["stats_failed"].format(n=s.failed))
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
     if s.prompt_tokens or s.completion_tokens:

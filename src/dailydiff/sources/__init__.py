@@ -6,12 +6,15 @@ report of a local repository does not pay for it."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import SourceError
+from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
 from dailydiff.sources.git import GitSource, is_git_url
@@ -81,6 +84,26 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+async def stream_commits(
+    source: CommitSource,
+    window: Window,
+    on_listed: Callable[[list[tuple[str, dt.datetime]]], None],
+    on_commit: Callable[[Commit], None],
+    *,
+    github_slots: asyncio.Semaphore | None = None,
+) -> None:
+    """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
+    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread."""
+    stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
+    if stream is not None:
+        await stream(window, on_listed, on_commit, slots=github_slots)
+        return
+    commits = await asyncio.to_thread(source.commits, window)
+    on_listed([(c.sha, c.committed_at) for c in commits])
+    for commit in commits:
+        on_commit(commit)
+
+
 __all__ = [
     "SOURCES",
     "CommitSource",
@@ -90,4 +113,5 @@ __all__ = [
     "check_repo_id",
     "open_source",
     "source_kind",
+    "stream_commits",
 ]

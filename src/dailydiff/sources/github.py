@@ -88,22 +88,37 @@ class GitHubSource:
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
 
     def commits(self, window: Window) -> list[Commit]:
-        return _run(lambda: self._fetch(window))
+        return _run(lambda: self.stream(window))
 
     # fetching --------------------------------------------------------------------------------------
 
-    async def _fetch(self, window: Window) -> list[Commit]:
-        http = GitHubHttp(self.settings, self.repo, self.branch, self.token, self.store)
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
+        on_commit: Callable[[Commit], None] = lambda commit: None,
+        *,
+        slots: asyncio.Semaphore | None = None,
+    ) -> list[Commit]:
+        """The window's commits, streamed: ``on_listed`` gets every (sha, committed_at) once the list is
+        read, then ``on_commit`` each commit the moment its details are in, while the others are still
+        being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run)."""
+        http = GitHubHttp(self.settings, self.repo, self.branch, self.token, self.store, slots=slots)
         self.last_counts = http.counts
         try:
             try:
                 items = await self._list(http, window)
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
+            on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
+
+            async def one(item: dict[str, Any]) -> Commit:
+                commit = await self._commit(http, item)
+                on_commit(commit)
+                return commit
+
             # Every commit at once: the client bounds the requests in flight ([github] concurrency).
-            results = await asyncio.gather(
-                *(self._commit(http, item) for item in items), return_exceptions=True
-            )
+            results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
         finally:
             await http.aclose()
         done = [r for r in results if isinstance(r, Commit)]

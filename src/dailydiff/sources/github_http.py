@@ -88,6 +88,7 @@ class GitHubHttp:
     cache: Store | None = None
     sleep: Sleep = asyncio.sleep
     counts: RequestCounts = field(default_factory=RequestCounts)
+    slots: asyncio.Semaphore | None = None  # requests in flight; shared when the run passes one
 
     def __post_init__(self) -> None:
         headers = {
@@ -104,7 +105,7 @@ class GitHubHttp:
         self.host = api.netloc
         self._blocked_until = 0.0
         self._block_reason = ""
-        self._slots = asyncio.Semaphore(self.settings.concurrency)  # requests in flight
+        self._slots = self.slots or asyncio.Semaphore(self.settings.concurrency)
 
     async def aclose(self) -> None:
         await self._client.aclose()

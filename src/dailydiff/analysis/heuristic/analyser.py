@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from dailydiff.analysis.base import AnalysisRequest, OnResult
+from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
@@ -164,9 +165,11 @@ class HeuristicAnalyzer:
     def fingerprint(self, depth: Level, language: str) -> str:
         return f"heuristic:{RULES_VERSION}:{language}:{depth.value}"
 
-    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
-        for request in requests:
-            on_result(request, self.analyse(request.commit, request.score, request.depth, language))
+    escalates = False  # its importance is the score's level: never above the depth it was given
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[HeuristicSession]:
+        yield HeuristicSession(self)
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -469,6 +472,21 @@ class HeuristicAnalyzer:
     # overview ----------------------------------------------------------------------------------
 
     def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        return heuristic_overview(commits, language)
+
+
+class HeuristicSession:
+    """The rules need no client and make no request: a session is the analyser itself, awaited."""
+
+    in_flight = 0
+
+    def __init__(self, analyzer: HeuristicAnalyzer) -> None:
+        self.analyzer = analyzer
+
+    async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
+        return self.analyzer.analyse(request.commit, request.score, request.depth, language)
+
+    async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)
 
 
