@@ -163,7 +163,7 @@ def report_command(
         src = open_source(
             source, settings, SourceOptions(name=name, branch=branch or "", all_branches=all_branches), store
         )
-        engine = make_analyzer(settings.analysis.analyzer, settings)
+        engine = make_analyzer(settings.analysis.analyzer, settings, store)
         with _ProgressBar(enabled=not quiet and stderr.is_terminal) as bar:
             outcome = build_reports(src, dates, settings, store, engine, progress=bar, watch=settings.watch)
         renderers = renderers_for(settings)
@@ -221,6 +221,10 @@ def _print_summary(outcome: RangeOutcome, written: list[Path], output_dir: Path 
             line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}"
             if r.run.cost > 0:
                 line += f", ${r.run.cost:.4f}"
+            if r.run.estimate_error is not None:
+                line += f" (offline estimate {r.run.estimate_error:+.0f}%)"
+        if r.run.max_requests_per_commit:
+            line += f"; at most {r.run.max_requests_per_commit} LLM request(s) per commit"
         stderr.print(line, markup=False)
         for reason, count in _reasons(r.run.failures)[:3]:
             stderr.print(f"  {count} × {reason}", markup=False)

@@ -192,7 +192,7 @@ def _run(
         log.info("every day is up to date", extra=extra)
         return
     log.info("building %d day(s): %s … %s", len(todo), todo[0], todo[-1], extra=extra)
-    analyzer = make_analyzer(settings.analysis.analyzer, settings)
+    analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
     outcome = build_reports(source, todo, settings, store, analyzer, watch=job.topics, now=options.now)
     for day in outcome.days:
         result.days.append(_publish_day(day, publishers, store, options.force, extra))

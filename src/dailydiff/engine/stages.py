@@ -142,6 +142,8 @@ def build_day(
         completion_tokens=run_usage.completion_tokens,
         cost=run_usage.cost,
         duration_seconds=round(time.monotonic() - started, 3),
+        max_requests_per_commit=summary.max_requests,
+        estimated_prompt_tokens=run_usage.estimated_prompt_tokens,
     )
     report = DayReport(
         repo=source.repo,
@@ -167,6 +169,11 @@ class _Counts:
     escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
     failures: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
+
+    @property
+    def max_requests(self) -> int:
+        return max(self.requests.values(), default=0)
 
 
 def _analyse(
@@ -201,12 +208,19 @@ def _analyse(
     def on_result(request: AnalysisRequest, analysis: Analysis) -> None:
         nonlocal done
         counts.usage = counts.usage + analysis.usage
+        sha = request.commit.sha
+        counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests
+        previous = results.get(sha)
         if analysis.status is AnalysisStatus.OK:
             store.save_analysis(repo, request.commit.sha, analysis)
             if escalation:
                 counts.escalated += 1
             else:
                 counts.analysed += 1
+        elif escalation and previous is not None and previous.status is AnalysisStatus.OK:
+            # The deeper re-analysis failed: the shallower analysis stands (its tokens still count).
+            store.save_analysis(repo, sha, analysis)
+            analysis = previous.model_copy(update={"usage": previous.usage + analysis.usage})
         else:
             reason = analysis.error or "unknown error"
             counts.failures.append(f"{request.commit.short_sha}: {reason}")

@@ -1,5 +1,5 @@
 """The store: SQLite by default."""
 
-from dailydiff.store.sqlite import DB_NAME, CachedResponse, Store, StoredReport
+from dailydiff.store.sqlite import DB_NAME, CachedResponse, EndpointFacts, Store, StoredReport
 
-__all__ = ["DB_NAME", "CachedResponse", "Store", "StoredReport"]
+__all__ = ["DB_NAME", "CachedResponse", "EndpointFacts", "Store", "StoredReport"]

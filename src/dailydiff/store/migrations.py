@@ -71,4 +71,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "m003_llm_endpoints",
+        """
+        CREATE TABLE llm_endpoints (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            response_mode TEXT,
+            context_window INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
 ]
