@@ -85,6 +85,7 @@ class FakeLLM:
     hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
+    faults_on_gets: bool = True  # drip and die_mid_body apply to GET /models and /props too
     reject_formats: dict[str, int] = field(default_factory=dict)  # response mode -> status rejecting it
     honour_schema_member: bool = False  # json_object + `schema` is held to that schema (llama-cpp-python)
     max_model_len: int | None = None  # stated in GET /v1/models (vLLM, SGLang)
@@ -367,11 +368,12 @@ class _Handler(BaseHTTPRequestHandler):
             entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
             if fake.max_model_len is not None:
                 entry["max_model_len"] = fake.max_model_len
-            self._send(200, {}, {"object": "list", "data": [entry]})
+            self._send(200, {}, {"object": "list", "data": [entry]}, faults=fake.faults_on_gets)
         elif path == "/props" and fake.n_ctx is not None:
-            self._send(200, {}, {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1})
+            props = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1}
+            self._send(200, {}, props, faults=fake.faults_on_gets)
         else:
-            self._send(404, {}, _error("not found", "not_found"))
+            self._send(404, {}, _error("not found", "not_found"), faults=fake.faults_on_gets)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -392,7 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, answer = self.owner._handle(body, self.headers.get("Authorization", ""))
         self._send(status, headers, answer)
 
-    def _send(self, status: int, headers: dict[str, str], answer: dict[str, Any]) -> None:
+    def _send(
+        self, status: int, headers: dict[str, str], answer: dict[str, Any], faults: bool = True
+    ) -> None:
         data = json.dumps(answer, ensure_ascii=False).encode()
         try:
             self.send_response(status)
@@ -402,12 +406,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             fake = self.owner
-            if fake.die_mid_body:
+            if fake.die_mid_body and faults:
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            if fake.drip is not None:
+            if fake.drip is not None and faults:
                 for i in range(len(data)):
                     if fake._stop.wait(fake.drip):
                         break

@@ -453,7 +453,7 @@ class _Session:
                     self.breaker.success()  # it answered
                     attempts.answered += 1
                     raise
-                if self.breaker.failure(f"{error.kind}: {error}", started):
+                if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
                     log.warning("%s", self.breaker.reason)
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason) from None
@@ -627,11 +627,12 @@ def _describe(error: LLMCallError) -> str:
         "timeout": "no answer in time after every retry",
         "connection": "endpoint unreachable after every retry",
         "context_length": "prompt too long for the model even after shrinking it",
-        "unavailable": "not sent",
         "unsupported_format": "the endpoint rejects the response format",
         "bad_request": "request rejected",
         "protocol": "unexpected answer",
     }
+    if error.kind == "unavailable":  # the breaker's reason says it all, the same for every commit
+        return str(error)
     return f"{names.get(error.kind, error.kind)}: {error}"
 
 

@@ -84,6 +84,8 @@ def summary_dict(outcome: RangeOutcome) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
+                "max_requests_per_commit": r.run.max_requests_per_commit,
+                "token_estimate_error_pct": r.run.estimate_error,
                 "gated": day.gated,
                 "kept_previous": day.kept_previous,
             }

@@ -52,9 +52,9 @@ def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | Non
 
 class CircuitBreaker:
     """Counts consecutive failures of one endpoint (timeouts, lost connections, 5xx); once ``threshold``
-    of them in a row span at least ``min_span`` seconds (from the start of the first failed request, so a
-    burst of 503s from one blip does not count, and requests that hung for their whole deadline do), it
-    opens and stays open for the rest of the run: no new request goes to a dead endpoint.
+    of them in a row are timeouts, or span at least ``min_span`` seconds (from the start of the first
+    failed request, so a burst of 503s from one blip does not count), it opens and stays open for the rest
+    of the run: no new request goes to a dead endpoint.
 
     Any answer that proves the endpoint alive (a success, a 4xx, a 429) resets the count.
     """
@@ -75,6 +75,7 @@ class CircuitBreaker:
         self.opened = False
         self._clock = clock
         self._streak_start: float | None = None
+        self._timeouts = 0  # consecutive timeouts at the end of the streak
 
     @property
     def reason(self) -> str:
@@ -88,12 +89,12 @@ class CircuitBreaker:
 
     def success(self) -> None:
         if not self.opened:
-            self.consecutive = 0
+            self.consecutive = self._timeouts = 0
             self._streak_start = None
 
-    def failure(self, what: str, started: float | None = None) -> bool:
+    def failure(self, what: str, started: float | None = None, *, timed_out: bool = False) -> bool:
         """Record a failure of a request that started at ``started`` (``now()`` clock); True when this
-        one opened the breaker."""
+        one opened the breaker. Timeouts need no span: each one already waited a whole deadline."""
         if self.opened:
             return False
         now = self._clock()
@@ -101,7 +102,9 @@ class CircuitBreaker:
         self._streak_start = began if self._streak_start is None else min(self._streak_start, began)
         self.consecutive += 1
         self.last_failure = what
-        if self.consecutive >= self.threshold and now - self._streak_start >= self.min_span:
+        self._timeouts = self._timeouts + 1 if timed_out else 0
+        spanned = now - self._streak_start >= self.min_span or self._timeouts >= self.threshold
+        if self.consecutive >= self.threshold and spanned:
             self.opened = True
             return True
         return False
