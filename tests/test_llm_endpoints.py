@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.analysis.client import context_limit_in
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, context_from
+from dailydiff.common.http import CircuitBreaker
 from dailydiff.settings import Settings, load_settings
-from dailydiff.store import Store
+from dailydiff.store import EndpointFacts, Store
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 from llm_fixtures import make_repo, run_day
@@ -228,3 +230,41 @@ def test_a_dead_endpoint_costs_an_18_commit_day_under_two_minutes_with_default_s
     assert elapsed < 120, elapsed
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     assert fake.count == 0  # not one analysis request was sent into the void
+
+
+def test_a_remembered_mode_the_endpoint_no_longer_honours_is_negotiated_again(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    settings = newcomer(fake, tmp_path)
+    with Store.open(settings.data_path) as store:
+        store.save_llm_endpoint(fake.base_url, fake.model, EndpointFacts("json_schema", None))
+    fake.reject_formats = {"json_schema": 400}  # the server behind the URL changed
+    outcome, _ = run_day(repo, settings)
+    assert (outcome.reports[0].stats.failed, outcome.reports[0].stats.fallback) == (0, 0)
+    assert remembered(settings, fake)[0] == "json_object"
+    assert max(fake.per_commit().values()) <= MAX_REQUESTS_PER_COMMIT
+
+
+def test_what_servers_say_about_their_context_is_read() -> None:
+    assert context_limit_in("Requested tokens (9079) exceed context window of 8192") == 8192
+    message = "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens"
+    assert context_limit_in(message) == 4096
+    vllm = {"data": [{"id": "other", "max_model_len": 1}, {"id": "m", "max_model_len": 4096}]}
+    assert context_from(vllm, None, "m") == 4096
+    assert (
+        context_from({"data": [{"id": "x"}]}, {"default_generation_settings": {"n_ctx": 8192}}, "m") == 8192
+    )
+    assert context_from(None, None, "m") is None
+
+
+def test_the_breaker_opens_on_timeouts_at_once_and_on_fast_failures_only_when_they_last() -> None:
+    clock = [0.0]
+    blip = CircuitBreaker("x", 3, min_span=5.0, clock=lambda: clock[0])
+    assert not any(blip.failure("503", 0.0) for _ in range(5))  # a burst of 503s within a second
+    blip.success()
+    clock[0] = 6.0
+    assert not blip.failure("503", 0.0) and not blip.failure("503", 3.0)
+    assert blip.failure("503", 5.9) and blip.opened  # three in a row over six seconds
+    hung = CircuitBreaker("x", 3, min_span=60.0, clock=lambda: clock[0])
+    opened = [hung.failure("timeout", 0.0, timed_out=True) for _ in range(3)]
+    assert opened == [False, False, True] and "after 3 consecutive failures (last: timeout)" in hung.reason

@@ -142,12 +142,13 @@ async def negotiate_mode(
                 tried.append(f"{mode}: rejected ({str(exc)[:80]})")
                 continue
             raise
-        if mode in ("json_schema", "json_object_schema"):
+        if mode in ("json_schema", "json_object_schema") and reply.finish_reason != "length":
+            # (An answer cut off at the tiny allowance proves nothing either way: the mode is kept.)
             try:
                 answer = load_json(reply.text)
             except AnswerError:
-                answer = None  # cut off or weak: not proof that the schema was ignored
-            if isinstance(answer, dict) and answer.get("verdict") != "constrained":
+                answer = None
+            if not isinstance(answer, dict) or answer.get("verdict") != "constrained":
                 tried.append(f"{mode}: accepted but not applied")
                 continue
         tried.append(f"{mode}: ok")
@@ -383,6 +384,8 @@ class _Session:
             try:
                 models = await self.client.get_json("/models", deadline=PROBE_DEADLINE)
             except LLMCallError as exc:
+                if exc.kind not in ("timeout", "connection"):
+                    return None  # it answered (with an error page): alive, it says nothing about itself
                 error = exc
                 continue
             self.breaker.success()
@@ -453,6 +456,10 @@ class _Session:
                     self.breaker.success()  # it answered
                     attempts.answered += 1
                     raise
+                if error.kind == "timeout":
+                    # Servers that answer one request at a time (llama.cpp) time out the ones queued
+                    # behind it: fewer in flight, as after a 429.
+                    await self.limit.rate_limited(generation, None)
                 if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
                     log.warning("%s", self.breaker.reason)
                 if self.breaker.opened:
@@ -527,6 +534,9 @@ class _Session:
                         shrunk = True
                         context_window = self._smaller_window(prompt, exc, context_window)
                         continue
+                    if exc.kind == "unsupported_format" and await self._renegotiate(mode):
+                        mode = self.mode  # the endpoint changed since the mode was remembered
+                        continue
                     return self._failed(request, _describe(exc), attempts.usage)
                 if reply.finish_reason == "length":
                     error = f"the answer was cut off at the {allowance}-token output limit"
@@ -538,6 +548,27 @@ class _Session:
                 return await self._validated(request, depth, prompt, reply, attempts, context_window, mode)
             depth = SHALLOWER.get(depth)
         return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
+
+    async def _renegotiate(self, rejected: str) -> bool:
+        """A remembered or negotiated mode was rejected: find the next one the endpoint honours (once per
+        mode and run; a configured mode is the user's word and stays)."""
+        analyzer = self.analyzer
+        if analyzer.mode_source == "configured" or rejected not in RESPONSE_MODES:
+            return False
+        async with self._preparing:
+            if analyzer.mode != rejected:  # another commit has found it meanwhile
+                return True
+            weaker = RESPONSE_MODES[RESPONSE_MODES.index(rejected) + 1 :]
+            if not weaker:
+                return False
+            try:
+                found = await negotiate_mode(lambda m, f, t: self.call(m, f, t, _Attempts()), weaker)
+            except LLMCallError:
+                return False
+            log.info("%s %s: response mode %s now (%s)", analyzer.endpoint, self.settings.model, found.mode,
+                     "; ".join(found.tried))  # fmt: skip
+            analyzer.learn(mode=found.mode)
+            return True
 
     def _smaller_window(self, prompt: Prompt, error: LLMCallError, window: int) -> int:
         """The context to retry a context-length error with: the server's own limit when it names it (and

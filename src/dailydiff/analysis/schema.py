@@ -34,6 +34,8 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "change_types": {
         "type": "array",
         "items": {"type": "string", "enum": [ct.value for ct in ChangeType]},
+        "minItems": 1,  # a grammar-held answer (llama.cpp) would otherwise often be []
+        "maxItems": 4,
         "description": "One to four change types from the fixed vocabulary, most fitting first.",
     },
     "importance": {
@@ -99,9 +101,10 @@ def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, A
 
 
 def prompt_mode(mode: str) -> str:
-    """How the prompt templates see a mode: only json_schema carries the schema outside the prompt
-    (json_object_schema describes it in the prompt as well: a grammar holds the form, not the meaning)."""
-    return "json_schema" if mode == "json_schema" else "json_object"
+    """How the prompt templates see a mode: "json_schema" when the endpoint holds the answer to the schema
+    (json_schema, or llama.cpp's grammar from the `schema` member: the prompt names the fields and
+    need not spell out the schema), else "json_object" (the schema is written into the prompt)."""
+    return "json_schema" if mode in ("json_schema", "json_object_schema") else "json_object"
 
 
 class AnswerError(ValueError):

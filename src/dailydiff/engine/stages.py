@@ -248,14 +248,16 @@ def _overview(
     date: dt.date,
     language: str,
 ) -> tuple[Overview, bool]:
-    """The day overview, and whether it was made now. The stored report's overview is reused when it came
-    from this analyser over the very same analyses (a re-run makes no call)."""
+    """The day overview, and whether it was made now. The stored report's overview is reused when that
+    report came from this analyser over the very same analyses (a re-run makes no call, also when the
+    model's overview failed then and the rules stood in)."""
     if not commits:
         return heuristic.overview([], language), True
     previous = store.get_report(repo, date, language)
     if (
         previous is not None
-        and previous.overview.producer == analyzer.name
+        and previous.analyzer == analyzer.name
+        and previous.overview.producer in (analyzer.name, "heuristic")
         and _same_analyses(previous, commits)
     ):
         return previous.overview, False

@@ -239,7 +239,7 @@ class GitHubSource:
                     self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
                 )
                 status = response.status
-            except ServerError:  # a diff too slow to generate: its files stay unseen, the run goes on
+            except (ServerError, BadAnswer):  # a diff too slow to generate, or garbled: its files stay unseen
                 status = 0
             sections = split_diff(response.text()) if status == 200 else None
             if sections is None:
