@@ -85,10 +85,12 @@ def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
         facts = store.llm_endpoint(base_url, MODEL)
     # json_schema is rejected (HTTP 500, once); the `schema` member of json_object is held by a grammar.
     assert facts is not None and facts.response_mode == "json_object_schema"
+    assert report.overview.producer in (f"llm:{MODEL}", "heuristic")
     sent = posts(log)[before:]
     assert sent.count("500") == 1, sent
     print(f"real server: {len(sent)} requests, {report.run.max_requests_per_commit} at most per commit, "
-          f"token estimate error {report.run.estimate_error}%, {report.run.duration_seconds:.0f}s")  # fmt: skip
+          f"token estimate error {report.run.estimate_error}%, {report.run.duration_seconds:.0f}s, "
+          f"overview by {report.overview.producer}")  # fmt: skip
 
     again, _ = run_day(repo, settings, analyzer_name="auto")
     assert len(posts(log)) == before + len(sent)  # a re-run sends nothing
