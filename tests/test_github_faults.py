@@ -5,6 +5,9 @@ bounded time and one clear line."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,3 +144,27 @@ def test_the_breaker_leaves_an_api_alone_after_consecutive_timeouts(fake: FakeGi
     with pytest.raises(SourceError, match="left alone for the rest of the run after 2 consecutive failures"):
         fetch(fake, tmp_path, request_deadline=1.0, max_retries=5, breaker_threshold=2)
     assert time.monotonic() - started < 4  # two deadlines, not six
+
+
+def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    fake.drip = 1.0
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    env.update(
+        PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
+        DAILYDIFF_GITHUB_API_URL=fake.url,
+        DAILYDIFF_GITHUB_REQUEST_DEADLINE="2",
+        DAILYDIFF_GITHUB_MAX_RETRIES="1",
+        DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01",
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "dailydiff", "report", REPO, "--date", DAY.isoformat(), "--tz", TZ,
+         "--data-dir", str(tmp_path / "data"), "--analyzer", "heuristic"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode != 0 and elapsed < 2 * 2 + 8, elapsed  # two attempts, plus the CLI's start
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no complete answer within 2s" in lines[0], done.stderr

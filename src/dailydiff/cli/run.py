@@ -25,6 +25,7 @@ from dailydiff.engine import (
 from dailydiff.engine.logs import setup_logging
 from dailydiff.engine.publishing import publishers_for
 from dailydiff.errors import UsageError
+from dailydiff.models import DayReport
 from dailydiff.publish.files import write_file
 from dailydiff.render import renderers_for
 from dailydiff.store import Store
@@ -70,10 +71,19 @@ def run_summary(
             "commits": sum(r.stats.total for r in reports),
             "analysed": sum(r.run.analysed for r in reports),
             "cached": sum(r.run.cached for r in reports),
+            "max_llm_requests_per_commit": max((r.run.max_requests_per_commit for r in reports), default=0),
+            "token_estimate_error_pct": _estimate_error(reports),
             "publish_failed": sum(p.status == "failed" for d in days for p in d.publish),
         },
         "repos": [r.as_dict() for r in results],
     }
+
+
+def _estimate_error(reports: list[DayReport]) -> float | None:
+    """How far the offline token estimate was from the endpoints' counts over the whole run, in %."""
+    counted = sum(r.run.prompt_tokens for r in reports if r.run.estimated_prompt_tokens)
+    estimated = sum(r.run.estimated_prompt_tokens for r in reports)
+    return round(100.0 * (estimated - counted) / counted, 1) if counted and estimated else None
 
 
 @app.command("run")
