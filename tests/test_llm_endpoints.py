@@ -268,3 +268,16 @@ def test_the_breaker_opens_on_timeouts_at_once_and_on_fast_failures_only_when_th
     hung = CircuitBreaker("x", 3, min_span=60.0, clock=lambda: clock[0])
     opened = [hung.failure("timeout", 0.0, timed_out=True) for _ in range(3)]
     assert opened == [False, False, True] and "after 3 consecutive failures (last: timeout)" in hung.reason
+
+
+def test_a_400_that_is_not_about_the_format_is_not_remembered_as_a_mode(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.fail_always, fake.fail_status = True, 400  # e.g. a parameter the model refuses, on every request
+    settings = newcomer(fake, tmp_path, retry_backoff=0.01)
+    outcome, _ = run_day(repo, settings)
+    assert outcome.reports[0].stats.fallback == COMMITS
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(fake.base_url, fake.model)
+    assert facts is None or facts.response_mode is None  # the next run negotiates again
+    assert sum(r.is_probe for r in fake.requests) == 1  # one probe, not one per mode

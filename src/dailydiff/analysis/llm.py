@@ -130,15 +130,17 @@ async def negotiate_mode(
 ) -> Negotiation:
     """The strongest response mode the endpoint honours, found with tiny probe requests. A mode it rejects
     (the 400/500 naming response_format) or ignores (the answer is not in the schema's shape) is passed
-    over; json_object and text cannot be checked that way and are taken when not rejected. Transport
-    failures raise LLMCallError."""
+    over; json_object and text cannot be checked that way and are taken when not rejected. Any other
+    failure raises LLMCallError (nothing is remembered then)."""
     tried: list[str] = []
     for mode in modes:
         fmt = response_format(PROBE_SCHEMA, "endpoint_probe", mode)
         try:
             reply = await ask(PROBE_MESSAGES, fmt, PROBE_TOKENS)
         except LLMCallError as exc:
-            if exc.kind in ("unsupported_format", "bad_request"):
+            # Only an answer about the format steps down: any other 400 (a parameter the model refuses)
+            # would fail every mode alike, and "text" must not be remembered for it.
+            if exc.kind == "unsupported_format":
                 tried.append(f"{mode}: rejected ({str(exc)[:80]})")
                 continue
             raise
