@@ -251,7 +251,8 @@ def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> N
     assert good.returncode == 0, good.stdout
     assert (
         "✓ llm: fake-model at http://127.0.0.1" in good.stdout
-        and "answered a structured request" in good.stdout
+        and "answered a structured request in response mode json_schema (negotiated: json_schema: ok)"
+        in good.stdout
     )
     assert asked[0]["response_format"]["type"] in ("json_schema", "json_object")
     assert bad_key.returncode == 1 and "✗ llm: " in bad_key.stdout and "auth" in bad_key.stdout

@@ -10,7 +10,7 @@ import pytest
 
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import Secrets, describe_url, fill
-from dailydiff.publish.http import retry_after_seconds
+from dailydiff.publish.http import wait_asked
 from dailydiff.publish.mdsplit import split_markdown
 from publish_reports import make_report
 
@@ -20,13 +20,13 @@ def response(status: int, headers: dict[str, str]) -> httpx2.Response:
 
 
 def test_retry_after_seconds_date_and_github_reset() -> None:
-    assert retry_after_seconds(response(429, {"Retry-After": "7"})) == 7.0
+    assert wait_asked(response(429, {"Retry-After": "7"})) == 7.0
     when = email.utils.formatdate(1_000_030, usegmt=True)
-    assert retry_after_seconds(response(503, {"Retry-After": when}), now=1_000_000) == pytest.approx(30)
+    assert wait_asked(response(503, {"Retry-After": when}), now=1_000_000) == pytest.approx(30)
     reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000050"}
-    assert retry_after_seconds(response(403, reset), now=1_000_000) == 50
-    assert retry_after_seconds(response(500, {})) is None
-    assert retry_after_seconds(response(429, {"Retry-After": "soon"})) is None
+    assert wait_asked(response(403, reset), now=1_000_000) == 50
+    assert wait_asked(response(500, {})) is None
+    assert wait_asked(response(429, {"Retry-After": "soon"})) is None
 
 
 def test_split_markdown_keeps_everything_and_prefers_section_starts() -> None:

@@ -142,12 +142,17 @@ class Usage(_Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    requests: int = 0  # HTTP requests made (retries included)
+    # The offline estimate of the prompts whose tokens the endpoint reported (compare with prompt_tokens).
+    estimated_prompt_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cost=round(self.cost + other.cost, 6),
+            requests=self.requests + other.requests,
+            estimated_prompt_tokens=self.estimated_prompt_tokens + other.estimated_prompt_tokens,
         )
 
 
@@ -227,6 +232,15 @@ class RunSummary(_Frozen):
     completion_tokens: int = 0
     cost: float = 0.0
     duration_seconds: float = 0.0
+    max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
+    estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
+
+    @property
+    def estimate_error(self) -> float | None:
+        """How far the offline token estimate was from the endpoint's count, in % (+: overestimated)."""
+        if not self.prompt_tokens or not self.estimated_prompt_tokens:
+            return None
+        return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
 class DayReport(_Frozen):

@@ -151,6 +151,8 @@ def summary_dict(result: Any) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
+                "max_requests_per_commit": r.run.max_requests_per_commit,
+                "token_estimate_error_pct": r.run.estimate_error,
                 "gated": day.status in {"gated", "kept-previous"},
                 "kept_previous": day.status == "kept-previous",
             }
@@ -164,6 +166,9 @@ def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
             "completion_tokens")  # fmt: skip
     out: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in keys}
     out["cost"] = round(sum(float(r["cost"]) for r in reports), 6)
+    out["max_requests_per_commit"] = max(
+        (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
+    )
     return out
 
 
@@ -179,6 +184,10 @@ def figures_line(figures: dict[str, Any]) -> str:
         line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
         if figures["cost"] > 0:
             line += f", ${figures['cost']:.4f}"
+        if figures.get("estimate_error") is not None:
+            line += f" (offline estimate {figures['estimate_error']:+.0f}%)"
+    if figures.get("max_requests_per_commit"):
+        line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
     return line
 
 
@@ -191,6 +200,7 @@ def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> 
             "analysed": r.run.analysed, "cached": r.run.cached, "fallback": r.run.fallback,
             "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
             "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
+            "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
         }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "

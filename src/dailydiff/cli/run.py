@@ -72,10 +72,21 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "prompt_tokens": figures["prompt_tokens"],
             "completion_tokens": figures["completion_tokens"],
             "cost": figures["cost"],
+            "max_llm_requests_per_commit": max(
+                (d.report.run.max_requests_per_commit for d in days if d.report is not None), default=0
+            ),
+            "token_estimate_error_pct": _estimate_error([d.report for d in days if d.report is not None]),
             "publish_failed": sum(p.status == "failed" for d in days for p in d.publish),
         },
         "repos": [r.as_dict() for r in results],
     }
+
+
+def _estimate_error(reports: list[Any]) -> float | None:
+    """How far the offline token estimate was from the endpoints' counts over the whole run, in %."""
+    counted = sum(r.run.prompt_tokens for r in reports if r.run.estimated_prompt_tokens)
+    estimated = sum(r.run.estimated_prompt_tokens for r in reports)
+    return round(100.0 * (estimated - counted) / counted, 1) if counted and estimated else None
 
 
 @app.command("run", cls=options.Command)

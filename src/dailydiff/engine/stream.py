@@ -206,6 +206,11 @@ class _Counts:
     escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
     failures: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)  # what this run spent on the day
+    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
+
+    @property
+    def max_requests(self) -> int:
+        return max(self.requests.values(), default=0)
 
 
 @dataclass
@@ -364,7 +369,7 @@ class Engine:
             log.info("every day is up to date", extra=extra)
             return
         log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
-        analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings)
+        analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         session = await self.session_for(analyzer)
         repo = _Repo(job, source, settings, analyzer, session, publishers, plan, job.topics)
         outcomes = await self.stream(repo, result)
@@ -463,6 +468,7 @@ class Engine:
             return found
         analysis = await repo.session.analyse(request, language)
         counts.usage = counts.usage + analysis.usage
+        counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
         # Kept whatever its status (a failed attempt keeps its raw text for inspection).
         self.store.save_analysis(name, sha, analysis)
         if analysis.status is AnalysisStatus.OK:
@@ -522,6 +528,8 @@ class Engine:
                 completion_tokens=spent.completion_tokens,
                 cost=round(spent.cost, 6),
                 duration_seconds=round(time.monotonic() - repo.started, 3),
+                max_requests_per_commit=counts.max_requests,
+                estimated_prompt_tokens=spent.estimated_prompt_tokens,
             ),
         )
         outcome = gate(report, settings, self.store)
@@ -531,15 +539,17 @@ class Engine:
         return day
 
     async def _overview(self, repo: _Repo, commits: list[Any], date: dt.date) -> tuple[Overview, bool]:
-        """The day overview, and whether it was made now. The stored report's overview is reused when it
-        came from this analyser over the very same analyses (a re-run makes no call)."""
+        """The day overview, and whether it was made now. The stored report's overview is reused when that
+        report came from this analyser over the very same analyses (a re-run makes no call, also when the
+        model's overview failed then and the rules stood in)."""
         language = repo.settings.report.language
         if not commits:
             return self.heuristic.overview([], language), True
         previous = self.store.get_report(repo.source.repo, date, language)
         if (
             previous is not None
-            and previous.overview.producer == repo.analyzer.name
+            and previous.analyzer == repo.analyzer.name
+            and previous.overview.producer in (repo.analyzer.name, "heuristic")
             and same_analyses(previous, commits)
         ):
             return previous.overview, False

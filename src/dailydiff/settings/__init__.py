@@ -76,6 +76,8 @@ class GitHubSettings(_Section):
     retry_base_delay: float = Field(ge=0)
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
+    request_deadline: float = Field(gt=0)
+    breaker_threshold: int = Field(ge=1)
     pull_requests: bool
     pr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
@@ -138,19 +140,21 @@ class LLMSettings(_Section):
     base_url: str
     model: str
     api_key_env: str
-    response_mode: Literal["json_schema", "json_object"]
+    response_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
     concurrency: int
     max_retries: int
     rate_limit_retries: int
     retry_backoff: float
-    connect_timeout: float
-    read_timeout: float
+    connect_timeout: float = Field(gt=0)
+    read_timeout: float = Field(gt=0)
+    request_deadline: float = Field(gt=0)
+    breaker_threshold: int = Field(ge=1)
     temperature: float
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"]
     escalation: bool
     overview: bool
     prompts_dir: str
-    context_window: int
+    context_window: int = Field(ge=0)  # 0: discovered from the server
     output_tokens: int
     max_output_tokens: int
     input_price: float

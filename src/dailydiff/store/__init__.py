@@ -1,5 +1,5 @@
 """The store: SQLite by default."""
 
-from dailydiff.store.sqlite import DB_NAME, CachedResponse, Delivery, Store, StoredReport
+from dailydiff.store.sqlite import DB_NAME, CachedResponse, Delivery, EndpointFacts, Store, StoredReport
 
-__all__ = ["DB_NAME", "CachedResponse", "Delivery", "Store", "StoredReport"]
+__all__ = ["DB_NAME", "CachedResponse", "Delivery", "EndpointFacts", "Store", "StoredReport"]

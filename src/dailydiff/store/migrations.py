@@ -106,4 +106,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         DROP TABLE deliveries;
         """,
     ),
+    (
+        # What an LLM endpoint was found to accept (the response mode) and its context size, per model.
+        "m004_llm_endpoints",
+        """
+        CREATE TABLE llm_endpoints (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            response_mode TEXT,
+            context_window INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
 ]

@@ -67,6 +67,14 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class EndpointFacts:
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context."""
+
+    response_mode: str | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True)
 class StoredReport:
     repo: str
     date: dt.date
@@ -309,6 +317,27 @@ class Store:
                     int(response.immutable),
                     _now(),
                 ),
+            )
+
+    # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
+
+    def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
+        row = self._db.execute(
+            "SELECT response_mode, context_window FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            (endpoint, model),
+        ).fetchone()
+        return None if row is None else EndpointFacts(response_mode=row[0], context_window=row[1])
+
+    def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
+        """Store what is known; a field left None keeps the value stored before."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
+                "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "updated_at = excluded.updated_at",
+                (endpoint, model, facts.response_mode, facts.context_window, _now()),
             )
 
     # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
