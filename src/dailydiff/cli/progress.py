@@ -4,28 +4,34 @@ each day it finishes)."""
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.engine.stream import Tally
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
-class _Figures(ProgressColumn):
-    """Read from the tally at every refresh, so requests in flight stay current between updates."""
 
-    def __init__(self, tally: Tally) -> None:
-        super().__init__()
-        self.tally = tally
+def _bar(tally: Tally, console: Console) -> Progress:
+    """The terminal's bar (rich's progress display is imported only when there is a terminal to draw on)."""
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+    from rich.text import Text
 
-    def render(self, task: Task) -> Text:
-        t = self.tally
-        return Text(
-            f"days {t.units_done}/{t.units_total} · commits analysed {t.commits_done}/{t.commits_total} · "
-            f"requests in flight {t.in_flight()}"
-        )
+    class Figures(ProgressColumn):
+        """Read from the tally at every refresh, so requests in flight stay current between updates."""
+
+        def render(self, task: Task) -> Text:
+            t = tally
+            return Text(
+                f"days {t.units_done}/{t.units_total} · commits analysed {t.commits_done}/{t.commits_total} · "
+                f"requests in flight {t.in_flight()}"
+            )
+
+    return Progress(
+        TextColumn("dailydiff"), BarColumn(), Figures(), TimeRemainingColumn(),
+        console=console, transient=True, refresh_per_second=4,
+    )  # fmt: skip
 
 
 class ProgressBar:
@@ -41,10 +47,7 @@ class ProgressBar:
         if lines and not enabled:
             self.tally.on_change = self._line
         if enabled:
-            self.progress = Progress(
-                TextColumn("dailydiff"), BarColumn(), _Figures(self.tally), TimeRemainingColumn(),
-                console=console, transient=True, refresh_per_second=4,
-            )  # fmt: skip
+            self.progress = _bar(self.tally, console)
             self._task = self.progress.add_task("run", total=None)
             self.tally.on_change = self._update
 
