@@ -19,7 +19,7 @@ from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file, write_report_files
 from dailydiff.render import renderers_for
 from dailydiff.sources import SourceOptions, open_source
-from dailydiff.store import Store
+from dailydiff.store import open_store
 
 FORMATS = ("md", "json")
 
@@ -156,7 +156,7 @@ def report_command(
     dates = resolve_dates(date, first, last, settings.report.timezone)
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
-    store = Store.open(settings.data_path)
+    store = open_store(settings)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:

@@ -27,7 +27,7 @@ from dailydiff.engine.publishing import publishers_for
 from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file
 from dailydiff.render import renderers_for
-from dailydiff.store import Store
+from dailydiff.store import open_store
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -134,7 +134,7 @@ def run_command(
     if chosen_shard is not None:
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
     started = time.monotonic()
-    store = Store.open(settings.data_path)
+    store = open_store(settings)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
         results = run_jobs(

@@ -19,7 +19,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
-from dailydiff.store import Store
+from dailydiff.store import open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
@@ -66,7 +66,7 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
-        Store.open(path).close()
+        open_store(ctx.settings).close()
     except (OSError, DailyDiffError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"

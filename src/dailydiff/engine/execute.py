@@ -24,7 +24,7 @@ from dailydiff.engine.stages import DayOutcome, build_reports, failure_ratio
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import DayReport
 from dailydiff.sources import SourceOptions, open_source, source_kind
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
 DELIVERED = {"ok", "skipped"}  # a publisher that had nothing to do (unchanged content) has delivered
@@ -121,7 +121,7 @@ def run_job(
     extra = {"repo": job.label}
     log.info("start", extra=extra)
     try:
-        store = Store.open(job.settings.data_path)
+        store = open_store(job.settings)
     except DailyDiffError as exc:
         return _failed(result, str(exc), started, extra)
     try:
