@@ -24,6 +24,7 @@ from dailydiff.engine import (
 )
 from dailydiff.engine.logs import setup_logging
 from dailydiff.engine.publishing import publishers_for
+from dailydiff.engine.shared import SharedPlan, run_shared
 from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file
 from dailydiff.render import renderers_for
@@ -105,6 +106,12 @@ def run_command(
     jobs: int | None = typer.Option(
         None, "--jobs", "-j", help="Repositories processed at once [default: 4]."
     ),
+    plan: str | None = typer.Option(
+        None,
+        "--plan",
+        metavar="NAME",
+        help="Share the plan NAME with every `run` given it (any machine, one store): units claimed with leases.",
+    ),
     summary_json: Path | None = typer.Option(
         None, "--summary-json", help="Write the run summary as JSON to FILE."
     ),
@@ -137,9 +144,12 @@ def run_command(
     store = open_store(settings)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
-        results = run_jobs(
-            planned, RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency), available
-        )
+        run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency)
+        if plan:
+            shared = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
+            results = run_shared(planned, run, available, shared, settings.run.concurrency)
+        else:
+            results = run_jobs(planned, run, available)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -108,8 +108,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _tx(self) -> AbstractContextManager[None]:
-        return self._db.transaction()
+    @contextmanager
+    def _tx(self) -> Iterator[Database]:
+        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``)."""
+        with self._db.transaction():
+            yield self._db
 
     def _load(self, model: type[M], data: str | bytes, what: str) -> M:
         """Rows become models here; a row this version cannot read is a store error, not a crash."""
@@ -396,6 +399,16 @@ class Store:
 
     def fail_unit(self, claim: Claim, detail: str) -> bool:
         return self._finish_unit(claim, "failed", detail)
+
+    def release_unit(self, claim: Claim) -> bool:
+        """Give a held unit back (a worker stopping early): it is pending again, for any worker."""
+        with self._tx():
+            cursor = self._db.execute(
+                "UPDATE units SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
+                (now_text(), claim.plan, claim.unit, claim.worker),
+            )
+            return bool(cursor.rowcount)
 
     def _finish_unit(self, claim: Claim, state: str, detail: str) -> bool:
         with self._tx():
