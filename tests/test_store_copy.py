@@ -195,3 +195,18 @@ def _stable(trees: tuple[dict[str, bytes], ...]) -> list[dict[str, bytes]]:
     """Without the generation time (the minute each was written)."""
     moment = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?( UTC|Z|\+00:00)?")
     return [{k: moment.sub(b"<time>", v) for k, v in tree.items()} for tree in trees]
+
+
+def test_doctor_checks_the_postgres_store(tmp_path: Path, pg_url: str) -> None:
+    from opsfixtures import dailydiff
+
+    (tmp_path / "dailydiff.toml").write_text(f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    good = dailydiff("doctor", cwd=tmp_path, check=False, env={"DAILYDIFF_STORE_URL": pg_url})
+    assert "✓ store: postgresql://***@127.0.0.1:" in good.stdout + good.stderr
+    wrong = pg_url.replace(PASSWORD, "not-the-password")
+    bad = dailydiff("doctor", cwd=tmp_path, check=False, env={"DAILYDIFF_STORE_URL": wrong})
+    text = bad.stdout + bad.stderr
+    assert (
+        bad.returncode == 1 and "✗ store: cannot connect to the PostgreSQL store at postgresql://***@" in text
+    )
+    assert "not-the-password" not in text and PASSWORD not in text
