@@ -41,7 +41,7 @@ def test_workers_share_the_units_and_build_each_once(location: str) -> None:
     def worker(name: str) -> None:
         plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker=name)
 
-        def build(unit: tuple[int, int]) -> tuple[bool, str, str]:
+        def build(unit: tuple[int, int], _store: Store) -> tuple[bool, str, str]:
             time.sleep(0.01)
             with lock:
                 built.append((name, unit))
@@ -69,7 +69,7 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
     assert dead is not None and dead.unit == "a"
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="alive", poll=0.1)
     started = time.monotonic()
-    outcomes = plan.run({"a": "a", "b": "b"}, lambda unit: (True, "ok", unit))
+    outcomes = plan.run({"a": "a", "b": "b"}, lambda unit, _store: (True, "ok", unit))
     assert sorted(o.unit for o in outcomes) == ["a", "b"]
     taken = next(o for o in outcomes if o.unit == "a")
     assert (taken.attempt, taken.taken_over_from) == (2, "dead-worker")
@@ -81,7 +81,7 @@ def test_a_long_unit_keeps_its_lease(location: str) -> None:
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=0.6, worker="slow")
     seen: list[str] = []
 
-    def slow(unit: str) -> tuple[bool, str, None]:
+    def slow(unit: str, _store: Store) -> tuple[bool, str, None]:
         with Store.connect(location) as other:  # another worker keeps asking meanwhile
             for _ in range(10):
                 claim = other.claim_unit("p", "thief", lease=30)

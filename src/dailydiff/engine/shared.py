@@ -76,10 +76,10 @@ class SharedPlan:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(
-        self, units: dict[str, U], run_unit: Callable[[U], tuple[bool, str, R]], slots: int = 1
+        self, units: dict[str, U], run_unit: Callable[[U, Store], tuple[bool, str, R]], slots: int = 1
     ) -> list[UnitOutcome[R]]:
-        """Build units of the plan until none is left: ``run_unit(unit) → (ok, detail, result)``, ``slots``
-        at a time. Returns what this worker built."""
+        """Build units of the plan until none is left: ``run_unit(unit, store) → (ok, detail, result)``,
+        ``slots`` at a time, each slot with its own store connection. Returns what this worker built."""
         with self.open_store() as store:
             total = store.plan_units(self.plan, list(units))
         if total != len(units):
@@ -118,7 +118,7 @@ class SharedPlan:
     def _work(
         self,
         units: dict[str, U],
-        run_unit: Callable[[U], tuple[bool, str, R]],
+        run_unit: Callable[[U, Store], tuple[bool, str, R]],
         outcomes: list[UnitOutcome[R]],
     ) -> None:
         with self.open_store() as store:
@@ -132,7 +132,7 @@ class SharedPlan:
                 outcomes.append(self._build(store, claim, units, run_unit))
 
     def _build(
-        self, store: Store, claim: Claim, units: dict[str, U], run_unit: Callable[[U], tuple[bool, str, R]]
+        self, store: Store, claim: Claim, units: dict[str, U], run_unit: Callable[[U, Store], tuple[bool, str, R]]
     ) -> UnitOutcome[R]:
         with self._lock:
             self._held[claim.unit] = claim
@@ -143,7 +143,7 @@ class SharedPlan:
             if unit is None:
                 ok, detail, result = False, "not in this worker's plan (another config?)", None
             else:
-                ok, detail, result = run_unit(unit)
+                ok, detail, result = run_unit(unit, store)
         except Exception as exc:  # one unit failing never stops the worker
             log.debug("unit failed", exc_info=True)
             ok, detail, result = False, f"{type(exc).__name__}: {exc}", None
@@ -204,7 +204,7 @@ def run_shared(
                 date,
             )
 
-    def run_unit(unit: tuple[RepoJob, dt.date]) -> tuple[bool, str, RepoResult]:
+    def run_unit(unit: tuple[RepoJob, dt.date], store: Store) -> tuple[bool, str, RepoResult]:
         job, date = unit
         one_day = replace(options, dates=DateSpec(date=date.isoformat()), concurrency=1)
         (result,) = run_jobs([job], one_day, list(available))
