@@ -29,7 +29,7 @@ def test_json_keeps_the_documented_names(report: DayReport) -> None:
     data = json.loads(render_json(report))
     assert data["schema_version"] == 1
     assert {"repo", "date", "timezone", "window", "commits", "stats", "overview"} <= data.keys()
-    assert data["window"] == {"start": "2026-01-18T16:00:00Z", "end": "2026-01-19T16:00:00Z"}
+    assert data["window"] == {"start": "2026-01-19T00:00:00+08:00", "end": "2026-01-20T00:00:00+08:00"}
     commit = data["commits"][0]
     assert {"sha", "title", "message", "url", "author", "committer", "authored_at", "committed_at", "stats",
             "files", "pr", "score", "level", "analysis"} <= commit.keys()  # fmt: skip

@@ -192,3 +192,29 @@ def test_cli_serve_errors_are_one_line(fixture: Fixture, tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-m", "dailydiff", "serve", "--data-dir", str(tmp_path / "none")],
                           cwd=tmp_path, env=_cli_env(), capture_output=True, text=True, timeout=30)  # fmt: skip
     assert done.returncode == 4 and done.stderr.startswith("dailydiff: error: no store at ")
+
+
+def test_item07_json_api_errors_are_json(served: tuple[str, SiteCache]) -> None:
+    url, _ = served
+    for path in [
+        "/api/unknown",
+        "/api",
+        "/api/reports/demo/engine/2001-01-01",
+        "/api/commits/demo/engine/abc",
+    ]:
+        status, headers, body = get(url + path)
+        assert status in (400, 404), path
+        assert headers["content-type"].startswith("application/json"), path
+        assert "error" in json.loads(body), path
+    request = urllib.request.Request(url + "/api/reports", data=b"{}", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("POST must be refused")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            assert exc.code == 405
+            assert exc.headers["content-type"].startswith("application/json")
+            assert json.loads(exc.read())["error"]
+    # Pages keep their HTML 404.
+    status, headers, _ = get(url + "/no-such-page.html")
+    assert status == 404 and headers["content-type"].startswith("text/html")

@@ -25,6 +25,11 @@ def doctor_command(
     for result in results:
         typer.echo(result.line())
     failed = sum(not r.ok for r in results)
-    typer.echo(f"{len(results) - failed} ok, {failed} failed")
+    warnings = sum(r.ok and r.warning for r in results)
+    typer.echo(
+        f"{len(results) - failed - warnings} ok, "
+        + (f"{warnings} to look at, " if warnings else "")
+        + f"{failed} failed"
+    )
     if failed:
         raise typer.Exit(1)

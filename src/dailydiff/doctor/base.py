@@ -16,11 +16,12 @@ class CheckResult:
     label: str
     detail: str
     fix: str = ""
+    warning: bool = False  # works, but something a user would want to change: "!" and not a failure
 
     def line(self) -> str:
-        mark = "✓" if self.ok else "✗"
+        mark = "!" if self.ok and self.warning else "✓" if self.ok else "✗"
         text = f"{mark} {self.label}: {self.detail}"
-        return text + (f" — fix: {self.fix}" if not self.ok and self.fix else "")
+        return text + (f" — fix: {self.fix}" if (not self.ok or self.warning) and self.fix else "")
 
 
 @dataclass
@@ -29,6 +30,7 @@ class DoctorContext:
     base_dir: Path
     settings: Settings | None = None
     config_error: str | None = None
+    config_hint: str = ""
 
     @classmethod
     def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
@@ -38,7 +40,7 @@ class DoctorContext:
             overrides = {"data_dir": str(data_dir)} if data_dir else None
             context.settings = load_settings(config_path, overrides=overrides)
         except DailyDiffError as exc:
-            context.config_error = str(exc)
+            context.config_error, context.config_hint = exc.message, exc.hint
         return context
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import tempfile
+import tomllib
 from pathlib import Path
 
 from dailydiff.doctor.base import Check, CheckResult, DoctorContext, RepoProbe
@@ -26,9 +27,7 @@ MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
 def check_config(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None:
-        return [
-            CheckResult(False, "config", ctx.config_error or "invalid", "correct the setting named above")
-        ]
+        return [CheckResult(False, "config", ctx.config_error or "invalid", ctx.config_hint or "correct it")]
     if ctx.config_path is not None:
         where = str(ctx.config_path)
     else:
@@ -184,6 +183,25 @@ def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     return [CheckResult(True, "publishers", f"{names}: every named environment variable is set")]
 
 
+def check_site(ctx: DoctorContext) -> list[CheckResult]:
+    """Feeds read from a feed reader need absolute links: warn when a site is built without base_url."""
+    if ctx.settings is None or ctx.settings.site.base_url:
+        return []
+    built = (ctx.base_dir / ctx.settings.site.output_dir / "feed.xml").is_file()
+    configured = False
+    if ctx.config_path is not None and ctx.config_path.is_file():
+        configured = "site" in tomllib.loads(ctx.config_path.read_text(encoding="utf-8"))
+    if not (built or configured):
+        return []
+    return [
+        CheckResult(
+            True, "site", "feeds are built with relative links (no [site] base_url): feed readers cannot follow them",
+            "set [site] base_url to the address the site is served from, e.g. https://example.org/reports/",
+            warning=True,
+        )
+    ]  # fmt: skip
+
+
 CHECKS: dict[str, Check] = {
     "config": check_config,
     "git": check_git,
@@ -192,6 +210,7 @@ CHECKS: dict[str, Check] = {
     "repos": check_repos,
     "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
+    "site": check_site,
 }
 
 

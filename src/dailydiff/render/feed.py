@@ -79,7 +79,12 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
                 language: str, base_url: str = "", limit: int = 0) -> str:  # fmt: skip
     """An Atom feed of ``entries`` (newest first). ``key`` names the feed for its id ("all" or a repo).
     Links are relative to the feed file unless ``base_url`` makes them absolute."""
-    ordered = sorted(entries, key=lambda e: (e.report.date, e.report.repo), reverse=True)
+    # A day without commits has nothing to read: it would only crowd real days out of the feed.
+    ordered = sorted(
+        (e for e in entries if e.report.stats.total > 0),
+        key=lambda e: (e.report.date, e.report.repo),
+        reverse=True,
+    )
     if limit > 0:
         ordered = ordered[:limit]
 

@@ -1,12 +1,38 @@
-"""DayReport → JSON (the documented, versioned shape) and back."""
+"""DayReport → JSON (the documented, versioned shape) and back.
+
+One offset convention per report: every moment in the JSON (commit times, the window, the generation
+time) is written in the report's timezone, e.g. ``2026-01-19T08:39:20+08:00`` for an Asia/Shanghai report,
+whatever offset the author's or committer's clock had. The instants are unchanged.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from dailydiff.models import DayReport
 
 
+def in_report_timezone(report: DayReport) -> DayReport:
+    """The same report with every datetime expressed in the report's timezone."""
+    zone = ZoneInfo(report.timezone)
+
+    def local(moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(zone)
+
+    commits = [
+        rc.model_copy(update={"authored_at": local(rc.authored_at), "committed_at": local(rc.committed_at)})
+        for rc in report.commits
+    ]
+    window = report.window.model_copy(
+        update={"start": local(report.window.start), "end": local(report.window.end)}
+    )
+    generated = local(report.generated_at) if report.generated_at is not None else None
+    return report.model_copy(update={"commits": commits, "window": window, "generated_at": generated})
+
+
 def render_json(report: DayReport) -> str:
-    return report.model_dump_json(indent=2) + "\n"
+    return in_report_timezone(report).model_dump_json(indent=2) + "\n"
 
 
 def load_report(text: str | bytes) -> DayReport:

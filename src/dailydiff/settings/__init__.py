@@ -6,8 +6,10 @@ environment variables < command-line flags. Unknown keys and wrong types are err
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -49,6 +51,7 @@ class GitSettings(_Section):
     all_branches: bool
     include_merges: bool
     max_patch_bytes: int
+    forge: Literal["auto", "github", "gitlab", "gitea", "bitbucket"] = "auto"
 
 
 class GitHubSettings(_Section):
@@ -293,6 +296,9 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
         problem = problem.removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         problem = "unknown setting"
+        close = difflib.get_close_matches(loc[-1], _known_keys(loc[:-1]), n=1, cutoff=0.6)
+        if close:
+            problem += f"; did you mean {close[0]!r}?"
     elif first["type"] == "missing":
         problem = "missing"
     elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
@@ -301,6 +307,40 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
     elif "input" in first and not isinstance(first["input"], dict | list):
         problem = f"{problem} (got {first['input']!r})"
     return f"invalid setting {key!r} in {where(loc)}: {problem}"
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Every settings model an annotation holds: ``list[Entry]``, ``A | B``, ``Annotated[...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _known_keys(loc: tuple[str, ...]) -> list[str]:
+    """The setting names valid at ``loc`` (a table of the settings), for "did you mean" hints."""
+    models: list[type[BaseModel]] = [Settings]
+    for part in loc:
+        if part.isdigit():
+            continue  # an entry of a list: its type was taken with the list
+        tagged = [
+            m
+            for m in models
+            if part in typing.get_args(m.model_fields.get("type") and m.model_fields["type"].annotation)
+        ]
+        if tagged:  # a publisher entry is reported under its type: publish[1].slack.<key>
+            models = tagged
+            continue
+        holders = [m for m in models if part in m.model_fields]
+        if not holders:
+            break
+        found = _models_in(holders[0].model_fields[part].annotation)
+        if not found:  # a table of names to values (weights, prices): the defaults list them
+            node: Any = tomllib.loads(defaults_text())
+            for key in loc:
+                node = node.get(key, {}) if isinstance(node, Mapping) else {}
+            return list(node) if isinstance(node, Mapping) else []
+        models = found
+    return sorted({field.alias or name for m in models for name, field in m.model_fields.items()})
 
 
 def _has(layer: Mapping[str, Any], loc: tuple[str, ...]) -> bool:

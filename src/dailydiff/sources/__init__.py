@@ -27,6 +27,7 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
         all_branches=options.all_branches or settings.git.all_branches,
         include_merges=settings.git.include_merges,
         max_patch_bytes=settings.git.max_patch_bytes,
+        forge=settings.git.forge,
     )
 
 

@@ -16,6 +16,7 @@ import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -57,16 +58,55 @@ def run_git(
     return result
 
 
+# The commit page under a repository's web URL, per forge. Gitea covers Forgejo and Codeberg.
+FORGE_COMMIT_URLS = {
+    "github": "{base}/commit/{sha}",
+    "gitlab": "{base}/-/commit/{sha}",
+    "gitea": "{base}/commit/{sha}",
+    "bitbucket": "{base}/commits/{sha}",
+}
+_SCP_RE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
+
+
+def forge_of(host: str, configured: str = "auto") -> str:
+    """Which forge serves ``host``: named in config for a self-hosted one, else guessed from the name."""
+    if configured != "auto":
+        return configured
+    host = host.lower()
+    if "bitbucket" in host:
+        return "bitbucket"
+    if "gitlab" in host:
+        return "gitlab"
+    if any(word in host for word in ("gitea", "forgejo", "codeberg")):
+        return "gitea"
+    return "github"  # github.com, GitHub Enterprise and forges that copy its URLs
+
+
 def web_base_from_remote(remote: str) -> tuple[str, str] | None:
-    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git or git@host:o/n."""
-    match = _WEB_RE.match(remote.strip())
-    if not match:
+    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git, git@host:o/n or
+    ssh://git@host:2222/o/n; None for local paths and file:// URLs (no web page to link to)."""
+    remote = remote.strip()
+    scp = _SCP_RE.match(remote) if "://" not in remote else None
+    if scp:
+        host, path, scheme, port = scp.group(1), scp.group(2), "https", None
+    else:
+        parts = urlsplit(remote)
+        if parts.scheme not in {"http", "https", "ssh", "git"} or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+        scheme = "http" if parts.scheme == "http" else "https"
+        port = parts.port if parts.scheme in {"http", "https"} else None  # an ssh port is not the web's
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if path.count("/") < 1 or host in {"localhost", "127.0.0.1", "::1"}:
         return None
-    host, path = match.groups()
-    path = path.strip("/")
-    if path.count("/") < 1 or host in {"localhost", "127.0.0.1"}:
-        return None
-    return path, f"https://{host}/{path}"
+    netloc = f"{host}:{port}" if port else host
+    return path, f"{scheme}://{netloc}/{path}"
+
+
+def name_from_url(url: str) -> str:
+    """A readable repository name for a git URL without a web page: its last path part."""
+    path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]
+    return path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or "repository"
 
 
 @dataclass
@@ -80,6 +120,7 @@ class GitSource:
     all_branches: bool = False
     include_merges: bool = True
     max_patch_bytes: int = 200_000
+    forge: str = "github"
 
     kind = "git"
 
@@ -94,6 +135,7 @@ class GitSource:
         all_branches: bool = False,
         include_merges: bool = True,
         max_patch_bytes: int = 200_000,
+        forge: str = "auto",
     ) -> GitSource:
         if is_git_url(spec):
             path = _mirror(spec, data_dir)
@@ -126,11 +168,17 @@ class GitSource:
                 .strip()
             )
         derived = web_base_from_remote(remote) if remote else None
-        repo_id = name or (derived[0] if derived else path.resolve().name.removesuffix(".git"))
+        if derived:
+            fallback = derived[0]
+        elif is_git_url(spec):
+            fallback = name_from_url(spec)  # not the mirror's directory name
+        else:
+            fallback = path.resolve().name.removesuffix(".git")
         source = cls(
             path=path,
-            repo=repo_id,
+            repo=name or fallback,
             repo_url=derived[1] if derived else None,
+            forge=forge_of(urlsplit(derived[1]).hostname or "", forge) if derived else "github",
             branch=branch,
             all_branches=all_branches,
             include_merges=include_merges,
@@ -177,11 +225,13 @@ class GitSource:
         sep = f"%x1f{token}"
         fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%at", "%ct", "%B"]
         fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
-        args = [
-            "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-            "log", *self._revisions(),
+        selection = [
             f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
             f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
+        ]
+        args = [
+            "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
+            "log", *self._revisions(), *selection,
             f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
             "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
         ]  # fmt: skip
@@ -193,7 +243,50 @@ class GitSource:
         self._check_history(window)
         result = run_git(args, cwd=self.path)
         text = result.stdout.decode("utf-8", errors="replace")
-        return [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+        commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
+        if self.all_branches and commits:
+            commits = self._attribute(commits, selection)
+        return commits
+
+    def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
+        """Which branch a commit is shown on: the default branch when it holds the commit, else the
+        branch whose tip is nearest (fewest steps back from its tip; `git name-rev` picks that one).
+        ``git log --source`` names whichever ref the walk reached it by first: arbitrary."""
+        default = self._default_branch()
+        on_default: set[str] = set()
+        if default:
+            listed = run_git(["log", default, *window_args, "--format=%H", "--"], cwd=self.path, check=False)
+            on_default = set(listed.stdout.decode().split())
+        others = [c.sha for c in commits if c.sha not in on_default]
+        nearest: dict[str, str] = {}
+        if others:
+            named = run_git(
+                ["name-rev", "--name-only", "--refs=refs/heads/*", "--refs=refs/remotes/*", "--exclude=*/HEAD",
+                 *others],
+                cwd=self.path, check=False,
+            )  # fmt: skip
+            for sha, name in zip(others, named.stdout.decode().split(), strict=False):
+                branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
+                if branch and branch != "undefined":
+                    nearest[sha] = branch
+        label = _branch_name(default) if default else ""
+        return [
+            c.model_copy(
+                update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
+            )
+            for c in commits
+        ]
+
+    def _default_branch(self) -> str:
+        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone)."""
+        for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
+            ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
+            if (
+                ref
+                and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
+            ):
+                return ref
+        return ""
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
@@ -240,7 +333,9 @@ class GitSource:
                     authored_at=_moment(ad, at, committed_at),
                     committed_at=committed_at,
                     message=message.replace("\x00", "").rstrip("\n"),
-                    url=f"{self.repo_url}/commit/{sha}" if self.repo_url else None,
+                    url=FORGE_COMMIT_URLS[self.forge].format(base=self.repo_url, sha=sha)
+                    if self.repo_url
+                    else None,
                     branches=branches,
                     stats=stats,
                     files=files,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -132,6 +133,14 @@ class _HostCheck:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+API_PATHS = [
+    "/api/reports",
+    "/api/reports/<owner>/<name>/<date>[?lang=zh]",
+    "/api/commits[?q=&repo=&date=&level=&limit=]",
+    "/api/commits/<owner>/<name>/<sha>",
+]
 
 
 def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset()) -> Starlette:
@@ -257,13 +266,26 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
                     return _json(item)
         return _not_found("commit")
 
+    def api_unknown(request: Request) -> Response:
+        return _json({"error": f"no API at {request.url.path}", "api": API_PATHS}, 404)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        if request.url.path == "/api" or request.url.path.startswith("/api/"):
+            detail = getattr(exc, "detail", None) or "internal error"
+            return _json({"error": str(detail)}, status)
+        return Response(f"{status}\n", status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
+
     routes = [
         Route("/api/reports", api_reports),
         Route("/api/reports/{repo:path}/{date}", api_report),
         Route("/api/commits", api_commits),
         Route("/api/commits/{repo:path}/{sha}", api_commit),
+        Route("/api", api_unknown),
+        Route("/api/{rest:path}", api_unknown),
         Route("/", page),
         Route("/{path:path}", page),
     ]
     middleware = [Middleware(_HostCheck, hosts=allowed_hosts)] if allowed_hosts else []
-    return Starlette(routes=routes, middleware=middleware)
+    handlers = {HTTPException: http_error, Exception: http_error}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]

@@ -1,0 +1,191 @@
+"""Issue 14: what a newcomer trips on. Each test is named after the item it covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from tests.fixtures import build_day_reports, build_sample_repo
+from tests.gitrepo import git
+
+from dailydiff.common.timewindow import day_window
+from dailydiff.render.json import load_report, render_json
+from dailydiff.sources.git import GitSource, web_base_from_remote
+
+TZ = "Asia/Shanghai"
+
+
+def test_item02_a_cloned_repository_is_named_after_its_url(tmp_path: Path) -> None:
+    repo = tmp_path / "upstream" / "flashinfer"
+    build_sample_repo(repo)
+    source = GitSource.open(f"file://{repo}", tmp_path / "data")
+    assert source.repo == "flashinfer"  # not the mirror's directory name (`_…_flashinfer-<hash>`)
+    bare = tmp_path / "upstream" / "kernels.git"
+    git(tmp_path, "clone", "--bare", "-q", str(repo), str(bare))
+    assert GitSource.open(f"file://{bare}", tmp_path / "data").repo == "kernels"
+    # A URL of a forge keeps owner/name.
+    assert web_base_from_remote("https://github.com/flashinfer-ai/flashinfer.git") == (
+        "flashinfer-ai/flashinfer",
+        "https://github.com/flashinfer-ai/flashinfer",
+    )
+
+
+@pytest.mark.parametrize(
+    ("remote", "web", "commit_url"),
+    [
+        ("https://github.com/o/n.git", "https://github.com/o/n", "https://github.com/o/n/commit/{sha}"),
+        (
+            "git@gitlab.com:group/sub/n.git",
+            "https://gitlab.com/group/sub/n",
+            "https://gitlab.com/group/sub/n/-/commit/{sha}",
+        ),
+        ("https://codeberg.org/o/n", "https://codeberg.org/o/n", "https://codeberg.org/o/n/commit/{sha}"),
+        (
+            "ssh://git@gitea.example.org:2222/o/n.git",
+            "https://gitea.example.org/o/n",
+            "https://gitea.example.org/o/n/commit/{sha}",
+        ),
+        (
+            "http://forgejo.lan:3000/o/n.git",
+            "http://forgejo.lan:3000/o/n",
+            "http://forgejo.lan:3000/o/n/commit/{sha}",
+        ),
+        (
+            "git@bitbucket.org:team/n.git",
+            "https://bitbucket.org/team/n",
+            "https://bitbucket.org/team/n/commits/{sha}",
+        ),
+    ],
+)
+def test_item11_links_for_every_forge(tmp_path: Path, remote: str, web: str, commit_url: str) -> None:
+    repo = tmp_path / "clone"
+    build_sample_repo(repo)
+    git(repo, "config", "remote.origin.url", remote)
+    source = GitSource.open(str(repo), tmp_path / "data")
+    assert source.repo_url == web
+    commits = source.commits(day_window(dt.date(2026, 1, 19), TZ))
+    assert commits, "the sample repository has commits that day"
+    for commit in commits:
+        assert commit.url == commit_url.format(sha=commit.sha)
+
+
+def test_item11_a_self_hosted_forge_is_named_in_config(tmp_path: Path) -> None:
+    repo = tmp_path / "clone"
+    build_sample_repo(repo)
+    git(repo, "config", "remote.origin.url", "git@git.corp.example:team/n.git")
+    source = GitSource.open(str(repo), tmp_path / "data", forge="gitlab")
+    commit = source.commits(day_window(dt.date(2026, 1, 19), TZ))[0]
+    assert commit.url == f"https://git.corp.example/team/n/-/commit/{commit.sha}"
+
+
+def test_item13_one_offset_per_report_in_json(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    # A commit whose author and committer clocks were in two other zones.
+    git(repo, "commit", "-q", "--allow-empty", "-m", "fix: late fix",
+        env={"GIT_AUTHOR_DATE": "2026-01-19T09:00:00+02:00", "GIT_COMMITTER_DATE": "2026-01-19T10:30:00-04:00"})  # fmt: skip
+    now = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
+    (report,) = build_day_reports(repo, tmp_path / "data", [dt.date(2026, 1, 19)], "en", now)
+    text = render_json(report)
+    data = json.loads(text)
+    moments = [data["generated_at"], data["window"]["start"], data["window"]["end"]]
+    for rc in data["commits"]:
+        moments += [rc["authored_at"], rc["committed_at"]]
+    assert len(moments) > 5
+    assert {m[-6:] for m in moments} == {"+08:00"}, moments
+    # The instants are unchanged.
+    again = load_report(text)
+    assert [c.committed_at for c in again.commits] == [c.committed_at for c in report.commits]
+    assert again.generated_at == report.generated_at
+
+
+@pytest.mark.parametrize(
+    ("toml", "suggestion"),
+    [
+        ("[scoring]\nbugfx = 3\n", "did you mean 'bugfix'?"),
+        ("[report]\nlanguag = 'en'\n", "did you mean 'language'?"),
+        ("[llm]\nmodle = 'x'\n", "did you mean 'model'?"),
+        ("[[repos]]\nsource = 'a/b'\nbrnach = 'main'\n", "did you mean 'branch'?"),
+        ("[[publish]]\ntype = 'files'\ndirectroy = 'x'\n", "did you mean 'directory'?"),
+    ],
+)
+def test_item08_a_misspelt_key_gets_a_suggestion(tmp_path: Path, toml: str, suggestion: str) -> None:
+    from dailydiff.errors import ConfigError
+    from dailydiff.settings import load_settings
+
+    path = tmp_path / "dailydiff.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert suggestion in caught.value.message
+
+
+def test_item08_doctor_says_each_fix_once(tmp_path: Path) -> None:
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.checks import check_config
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[report]\nlanguag = 'en'\n", encoding="utf-8")
+    (line,) = [r.line() for r in check_config(DoctorContext.load(bad))]
+    assert line.count("fix") == 2 and "correct the setting named above" not in line  # "— fix: fix it; …"
+    (missing,) = [r.line() for r in check_config(DoctorContext.load(tmp_path / "nope.toml"))]
+    assert "not found" in missing and "correct the setting named above" not in missing
+    assert missing.count(" — ") == 1
+
+
+def test_item06_feeds_skip_empty_days_link_absolutely_and_doctor_warns(tmp_path: Path) -> None:
+    import feedparser
+
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.checks import check_site
+    from dailydiff.render.feed import FeedEntry, render_atom
+
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    now = dt.datetime(2026, 1, 26, 2, 0, tzinfo=dt.UTC)
+    days = [dt.date(2026, 1, 19), dt.date(2026, 1, 24), dt.date(2026, 1, 25)]
+    reports = build_day_reports(repo, tmp_path / "data", days, "en", now)
+    assert [r.stats.total > 0 for r in reports] == [True, False, False]
+    entries = [FeedEntry(r, f"repos/x/{r.date}.html") for r in reports]
+    feed = render_atom(entries, title="t", key="all", self_href="feed.xml", home_href="index.html",
+                       language="en", base_url="https://example.org/reports/", limit=1)  # fmt: skip
+    parsed = feedparser.parse(feed)
+    assert [e.link for e in parsed.entries] == ["https://example.org/reports/repos/x/2026-01-19.html"]
+    assert all(link.href.startswith("https://example.org/reports/") for link in parsed.feed.links)
+
+    config = tmp_path / "dailydiff.toml"
+    config.write_text("[site]\ntitle = 'ours'\n", encoding="utf-8")
+    (warning,) = check_site(DoctorContext.load(config))
+    assert (
+        warning.ok
+        and warning.warning
+        and warning.line().startswith("! site:")
+        and "base_url" in warning.line()
+    )
+    config.write_text("[site]\nbase_url = 'https://example.org/r/'\n", encoding="utf-8")
+    assert check_site(DoctorContext.load(config)) == []
+
+
+def test_item14_all_branches_attributes_default_branch_first_then_nearest_tip(tmp_path: Path) -> None:
+    from tests.gitrepo import CommitSpec, build_repo, commit
+
+    moment = dt.datetime(2026, 1, 19, 1, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    path = tmp_path / "repo"
+    main = build_repo(path, [CommitSpec("base", moment), CommitSpec("on main", moment + hour)])
+    # Branches named to sort before `main` and created from it: `git log --source` reaches the shared
+    # commits through one of them.
+    for name in ["aaa-release", "abc-feature"]:
+        git(path, "branch", name)
+    git(path, "checkout", "-q", "abc-feature")
+    feature = commit(path, CommitSpec("feature work", moment + 2 * hour))
+    git(path, "checkout", "-q", "-b", "aab-topic")
+    topic = commit(path, CommitSpec("topic work", moment + 3 * hour))
+    git(path, "checkout", "-q", "main")
+    source = GitSource.open(str(path), tmp_path / "data", all_branches=True)
+    found = {c.sha: c.branches for c in source.commits(day_window(dt.date(2026, 1, 19), "UTC"))}
+    assert found[main[0]] == ["main"] and found[main[1]] == ["main"]
+    assert found[feature] == ["abc-feature"]  # also on aab-topic, one step further from its tip
+    assert found[topic] == ["aab-topic"]
