@@ -314,6 +314,8 @@ def test_the_url_password_never_shows(pg_server: PostgresServer) -> None:
     assert redact_url("postgresql://u:p%40ss@h/db?password=x&sslmode=require") == (
         "postgresql://***@h/db?password=***&sslmode=require"
     )
+    assert redact_url("postgresql://u:p@ss@h:5432/db") == "postgresql://***@h:5432/db"  # an unescaped @
+    assert redact_url("host=h password='a b' dbname=d") == "host=h password=*** dbname=d"
     stopped = f"postgresql://u:{PASSWORD}@127.0.0.1:1/db"
     with pytest.raises(StoreError) as refused:
         Store.connect(stopped)

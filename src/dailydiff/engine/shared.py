@@ -132,7 +132,11 @@ class SharedPlan:
                 outcomes.append(self._build(store, claim, units, run_unit))
 
     def _build(
-        self, store: Store, claim: Claim, units: dict[str, U], run_unit: Callable[[U, Store], tuple[bool, str, R]]
+        self,
+        store: Store,
+        claim: Claim,
+        units: dict[str, U],
+        run_unit: Callable[[U, Store], tuple[bool, str, R]],
     ) -> UnitOutcome[R]:
         with self._lock:
             self._held[claim.unit] = claim

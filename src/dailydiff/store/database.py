@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from dailydiff.errors import StoreError
 from dailydiff.store.migrations import MIGRATIONS
 
-USERINFO_RE = re.compile(r"(\w://)[^/@\s]+@")
+USERINFO_RE = re.compile(r"(\w://)[^/\s]*@")  # up to the last @ of the authority
 _PASSWORD_PARAM_RE = re.compile(r"(password\s*=\s*)('[^']*'|[^\s&]+)", re.I)
 
 
