@@ -14,6 +14,7 @@ How a unit is built is the caller's (``run_unit``): this module only decides who
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -28,6 +29,7 @@ from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.execute import RepoResult, RunOptions, run_jobs
 from dailydiff.engine.plan import RepoJob
 from dailydiff.engine.publishing import Publisher
+from dailydiff.errors import StoreError
 from dailydiff.settings import Settings
 from dailydiff.store import Claim, Store
 
@@ -148,6 +150,14 @@ class SharedPlan:
                 ok, detail, result = False, "not in this worker's plan (another config?)", None
             else:
                 ok, detail, result = run_unit(unit, store)
+        except StoreError:
+            # The store itself failed (full disk, lost server): not this unit's fault; the worker stops and
+            # the unit goes back to the plan for whoever can still write.
+            with self._lock:
+                self._held.pop(claim.unit, None)
+            with contextlib.suppress(StoreError):
+                store.release_unit(claim)
+            raise
         except Exception as exc:  # one unit failing never stops the worker
             log.debug("unit failed", exc_info=True)
             ok, detail, result = False, f"{type(exc).__name__}: {exc}", None
