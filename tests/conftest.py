@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+pytest_plugins = ["pgserver"]  # the real PostgreSQL server fixtures (pg_server, pg_url)
 
 
 @pytest.fixture(autouse=True)

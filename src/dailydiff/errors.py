@@ -38,6 +38,12 @@ class StoreError(DailyDiffError):
     exit_code = 4
 
 
+class StoreFullError(StoreError):
+    """The store could not be written: the disk (or the database server's disk) is full, or failing."""
+
+    exit_code = 74  # sysexits EX_IOERR, as for a full output directory
+
+
 class AnalysisError(DailyDiffError):
     """An analyser could not produce an analysis (the pipeline falls back to the heuristic)."""
 

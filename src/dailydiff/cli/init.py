@@ -9,7 +9,15 @@ import typer
 from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file
-from dailydiff.scaffold import CONFIG_NAME, DEFAULT_INSTALL, WORKFLOW_PATH, config_text, workflow_text
+from dailydiff.scaffold import (
+    CONFIG_NAME,
+    DEFAULT_INSTALL,
+    KUBERNETES_PATH,
+    WORKFLOW_PATH,
+    config_text,
+    kubernetes_text,
+    workflow_text,
+)
 from dailydiff.settings import load_settings
 
 
@@ -25,6 +33,17 @@ def init_command(
     workflow_only: bool = typer.Option(
         False, "--workflow-only", help="Write only the workflow, with the secrets your dailydiff.toml names."
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        metavar="N",
+        min=1,
+        max=256,
+        help="N > 1: the workflow runs N workers that share one plan in a PostgreSQL store (DAILYDIFF_STORE_URL).",
+    ),
+    kubernetes: bool = typer.Option(
+        False, "--kubernetes", help=f"Also write {KUBERNETES_PATH}: a CronJob of an Indexed Job of N pods."
+    ),
 ) -> None:
     """Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml."""
     if workflow_only:
@@ -35,10 +54,17 @@ def init_command(
             )
         config = existing_config.read_text(encoding="utf-8")
         loaded = load_settings(existing_config)  # a broken config stops here, with the key named
-        files = {directory / WORKFLOW_PATH: workflow_text(config, install, loaded.model_dump(mode="json"))}
+        settings = loaded.model_dump(mode="json")
+        files = {directory / WORKFLOW_PATH: workflow_text(config, install, settings, workers)}
     else:
         config = config_text(repos or [])
-        files = {directory / CONFIG_NAME: config, directory / WORKFLOW_PATH: workflow_text(config, install)}
+        settings = None
+        files = {
+            directory / CONFIG_NAME: config,
+            directory / WORKFLOW_PATH: workflow_text(config, install, None, workers),
+        }
+    if kubernetes:
+        files[directory / KUBERNETES_PATH] = kubernetes_text(config, max(workers, 2), settings)
     existing = [path for path in files if path.exists()]
     if existing and not force:
         names = ", ".join(str(p) for p in existing)
@@ -49,7 +75,7 @@ def init_command(
         write_file(path, text)
         stderr.print(f"wrote {path}", markup=False, highlight=False)
     stderr.print(
-        "next: edit the [[repos]] entries, check the set-up with `dailydiff doctor`, then commit both files",
+        "next: edit the [[repos]] entries, check the set-up with `dailydiff doctor`, then commit the files",
         markup=False,
         highlight=False,
     )

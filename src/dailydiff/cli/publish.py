@@ -24,7 +24,7 @@ from dailydiff.publish.registry import build_publishers, select
 from dailydiff.render import renderers_for
 from dailydiff.settings import Settings
 from dailydiff.sources import SourceOptions, open_source, source_kind
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 
 
 def publish_reports(
@@ -136,7 +136,7 @@ def publish_command(
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     dates = resolve_dates(date, first, last, settings.report.timezone)
     repo_id = resolve_repo(source, repo, name, settings)
-    with Store.open(settings.data_path) as store:
+    with open_store(settings) as store:
         reports = [store.get_report(repo_id, d, settings.report.language) for d in dates]
         found = [r for r in reports if r is not None]
         missing = [d.isoformat() for d, r in zip(dates, reports, strict=True) if r is None]

@@ -65,7 +65,7 @@ def report_command(
     from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
     from dailydiff.publish.base import Secrets
     from dailydiff.render import renderers_for
-    from dailydiff.store import Store
+    from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir)  # fmt: skip
@@ -86,7 +86,7 @@ def report_command(
     secrets = Secrets(os.environ)
     available = configured_publishers(settings.publish, secrets) if publish else []
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
-    store = Store.open(settings.data_path)
+    store = open_store(settings)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:

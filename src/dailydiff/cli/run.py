@@ -119,6 +119,12 @@ def run_command(
     jobs: int | None = typer.Option(
         None, "--jobs", "-j", metavar="N", help="Repositories processed at once [default: 4]."
     ),
+    plan: str | None = typer.Option(
+        None,
+        "--plan",
+        metavar="NAME",
+        help="Share the plan NAME with every `run` given it (any machine, one store): units claimed with leases.",
+    ),
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
     from dailydiff.cli.progress import ProgressBar
@@ -127,7 +133,7 @@ def run_command(
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher, write_file
-    from dailydiff.store import Store
+    from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir)  # fmt: skip
@@ -154,13 +160,19 @@ def run_command(
     if chosen_shard is not None:
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
     started = time.monotonic()
-    store = Store.open(settings.data_path)
+    store = open_store(settings)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
                              secrets=secrets)  # fmt: skip
-            results = run_jobs(planned, run, available, store)
+            if plan:
+                from dailydiff.engine.shared import SharedPlan, run_shared
+
+                shared_plan = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
+                results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
+            else:
+                results = run_jobs(planned, run, available, store)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()

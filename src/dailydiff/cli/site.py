@@ -14,8 +14,7 @@ from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
 from dailydiff.settings import Settings
-from dailydiff.store import Store
-from dailydiff.store.sqlite import DB_NAME
+from dailydiff.store import DB_NAME, Store, open_store
 
 site_app = typer.Typer(
     help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
@@ -56,11 +55,11 @@ def reports_from_json(directory: Path) -> Iterator[DayReport]:
 
 def open_existing_store(settings: Settings) -> Store:
     path = settings.data_path / DB_NAME
-    if not path.is_file():
+    if not settings.store.url and not path.is_file():
         raise StoreError(
             f"no store at {path}", "run `dailydiff report` first, or pass --data-dir (or --from-json DIR)"
         )
-    return Store(path)
+    return open_store(settings)
 
 
 @site_app.command("build")

@@ -22,7 +22,7 @@ from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_wee
 from dailydiff.render.weekly_html import render_weekly_html
 from dailydiff.settings import Settings
 from dailydiff.sources import SourceOptions, open_source, source_kind
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 
 
 def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
@@ -39,7 +39,7 @@ def _targets(
 ) -> list[tuple[str, Settings]]:
     """(repository id, its settings) for SOURCE, or for every [[repos]] entry."""
     if source is not None:
-        with Store.open(settings.data_path) as store:
+        with open_store(settings) as store:
             stored = {repo for repo, _, _ in store.list_reports()}
         if name or source not in stored:
             source = open_source(source, settings, SourceOptions(name=name), None).repo
@@ -98,7 +98,7 @@ def weekly_command(
     targets = _targets(source, name, settings, config)
     digests = []
     previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
-    with Store.open(settings.data_path) as store:
+    with open_store(settings) as store:
         for repo, repo_settings in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())

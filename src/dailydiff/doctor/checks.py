@@ -20,7 +20,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
-from dailydiff.store import Store
+from dailydiff.store import open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
@@ -61,16 +61,26 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None:
         return []
     path = ctx.settings.data_path
+    shared = bool(ctx.settings.store.url)
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
-        Store.open(path).close()
+        if not shared:
+            open_store(ctx.settings).close()
     except (OSError, DailyDiffError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
         return [CheckResult(False, "data directory", f"{path} is not writable ({reason})", fix)]
-    return [CheckResult(True, "data directory", f"{path} is writable and the store opens")]
+    if not shared:
+        return [CheckResult(True, "data directory", f"{path} is writable and the store opens")]
+    results = [CheckResult(True, "data directory", f"{path} is writable")]
+    try:
+        with open_store(ctx.settings) as store:
+            results.append(CheckResult(True, "store", f"{store.location} opens (PostgreSQL)"))
+    except DailyDiffError as exc:
+        results.append(CheckResult(False, "store", exc.message, exc.hint))
+    return results
 
 
 def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:

@@ -53,7 +53,7 @@ from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, open_source, stream_commits
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
 
@@ -651,7 +651,7 @@ def run_jobs(
     if not jobs:
         return []
     own = store is None
-    store = store or Store.open(jobs[0].settings.data_path)
+    store = store or open_store(jobs[0].settings)
     try:
         return _run_loop(run_plan(jobs, options, available, store))
     finally:

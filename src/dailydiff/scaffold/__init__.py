@@ -1,5 +1,6 @@
 """`dailydiff init`: the files a new set-up starts from — a commented dailydiff.toml (the packaged defaults
-plus [[repos]] / [[watch]] entries) and a GitHub Actions workflow that runs dailydiff every day.
+plus [[repos]] / [[watch]] entries), a GitHub Actions workflow that runs dailydiff every day (one job, or a
+matrix of workers sharing one plan in PostgreSQL) and, on request, a Kubernetes CronJob of an Indexed Job.
 The texts are data files next to this module; this module only fills them in."""
 
 from __future__ import annotations
@@ -23,6 +24,21 @@ RUN_COMMAND = (
     "--output-dir reports --summary-json summary.json"
 )
 DEFAULT_INSTALL = "python -m pip install dailydiff"
+# Workers that share one plan keep it in PostgreSQL: they need the driver.
+SHARED_INSTALL = "python -m pip install 'dailydiff[postgres]'"
+KUBERNETES_PATH = "kubernetes/dailydiff.yaml"
+KUBERNETES_IMAGE = "python:3.11-slim"
+STORE_SECRET = "DAILYDIFF_STORE_URL"
+# A worker of the Actions matrix: one plan per workflow run (and attempt), no files (the last job writes them).
+WORKER_COMMAND = (
+    'dailydiff run --config dailydiff.toml --date "${DATE:-yesterday}" '
+    '--plan "github-${{ github.run_id }}-${{ github.run_attempt }}" --summary-json "summary-${{ matrix.worker }}.json"'
+)
+# A pod of the Kubernetes Indexed Job: one plan per Job (its name); pip installs for the pod's user.
+POD_INSTALL = "python -m pip install --quiet --user 'dailydiff[postgres]'"
+POD_COMMAND = (
+    'python -m dailydiff run --config /etc/dailydiff/dailydiff.toml --date yesterday --plan "$JOB_NAME"'
+)
 EXAMPLE_REPOS = ("sgl-project/sglang",)
 ALWAYS_SECRETS = ("GITHUB_TOKEN",)  # the GitHub source reads it; Actions provides it to every workflow
 
@@ -67,10 +83,7 @@ def secret_env_names(data: Any) -> list[str]:
     return names
 
 
-def workflow_text(config: str, install: str = DEFAULT_INSTALL, settings: dict[str, Any] | None = None) -> str:
-    """The workflow for this config text; ``settings`` (the loaded settings, defaults included) names the
-    secrets when given, else the config text itself does."""
-    data = settings if settings is not None else tomllib.loads(config)
+def _template(name: str) -> jinja2.Template:
     env = jinja2.Environment(
         variable_start_string="[[",
         variable_end_string="]]",
@@ -82,11 +95,46 @@ def workflow_text(config: str, install: str = DEFAULT_INSTALL, settings: dict[st
         keep_trailing_newline=True,
         autoescape=False,
     )
-    template = env.from_string(_data("workflow.yml.j2"))
-    return template.render(
+    return env.from_string(_data(name))
+
+
+def workflow_text(
+    config: str, install: str = DEFAULT_INSTALL, settings: dict[str, Any] | None = None, workers: int = 1
+) -> str:
+    """The workflow for this config text; ``settings`` (the loaded settings, defaults included) names the
+    secrets when given, else the config text itself does. ``workers`` > 1: a matrix of workers sharing one
+    plan in a PostgreSQL store (DAILYDIFF_STORE_URL), then one job that writes and commits the files."""
+    data = settings if settings is not None else tomllib.loads(config)
+    timezone = data.get("report", {}).get("timezone", "Asia/Shanghai")
+    if workers > 1:
+        return _template("workers.yml.j2").render(
+            secrets=[name for name in secret_env_names(data) if name != STORE_SECRET],
+            install=SHARED_INSTALL if install == DEFAULT_INSTALL else install,
+            workers=workers,
+            worker_list="[" + ", ".join(str(i) for i in range(1, workers + 1)) + "]",
+            worker_command=WORKER_COMMAND,
+            command=RUN_COMMAND,
+            output_dir=OUTPUT_DIR,
+            timezone=timezone,
+        )
+    return _template("workflow.yml.j2").render(
         secrets=secret_env_names(data),
         install=install,
         command=RUN_COMMAND,
         output_dir=OUTPUT_DIR,
-        timezone=data.get("report", {}).get("timezone", "Asia/Shanghai"),
+        timezone=timezone,
+    )
+
+
+def kubernetes_text(config: str, workers: int, settings: dict[str, Any] | None = None) -> str:
+    """A CronJob running an Indexed Job of ``workers`` pods that share one plan in a PostgreSQL store."""
+    data = settings if settings is not None else tomllib.loads(config)
+    names = [STORE_SECRET, *(name for name in secret_env_names(data) if name != STORE_SECRET)]
+    return _template("kubernetes.yml.j2").render(
+        all_secrets=names,
+        workers=workers,
+        image=KUBERNETES_IMAGE,
+        install=POD_INSTALL,
+        command=POD_COMMAND,
+        path=KUBERNETES_PATH,
     )

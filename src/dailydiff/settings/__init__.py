@@ -199,8 +199,21 @@ class SiteSettings(_Section):
         return value
 
 
+class StoreSettings(_Section):
+    url: str
+    lease_seconds: float = Field(gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be empty (SQLite in data_dir) or a postgresql://HOST/DB URL")
+        return value
+
+
 class Settings(_Section):
     data_dir: str
+    store: StoreSettings
     report: ReportSettings
     git: GitSettings
     github: GitHubSettings

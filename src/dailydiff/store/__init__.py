@@ -1,5 +1,29 @@
-"""The store: SQLite by default."""
+"""The store: SQLite by default, PostgreSQL for teams (``[store] url``); one interface, one migration history."""
 
-from dailydiff.store.sqlite import DB_NAME, CachedResponse, Delivery, EndpointFacts, Store, StoredReport
+from dailydiff.store.database import redact_url
+from dailydiff.store.interface import (
+    CachedResponse,
+    Claim,
+    Delivery,
+    EndpointFacts,
+    Store,
+    StoredReport,
+    UnitState,
+    open_store,
+    store_location,
+)
+from dailydiff.store.sqlite import DB_NAME
 
-__all__ = ["DB_NAME", "CachedResponse", "Delivery", "EndpointFacts", "Store", "StoredReport"]
+__all__ = [
+    "DB_NAME",
+    "CachedResponse",
+    "Claim",
+    "Delivery",
+    "EndpointFacts",
+    "Store",
+    "StoredReport",
+    "UnitState",
+    "open_store",
+    "redact_url",
+    "store_location",
+]

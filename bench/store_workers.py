@@ -1,0 +1,96 @@
+"""Benchmark: 20 repositories × 7 days (heuristic analyser, local git repositories) built by `dailydiff run`
+on a SQLite store in one process, and on a PostgreSQL store by 1 and by 4 workers sharing one plan
+(`run --plan`). PostgreSQL is Debian's, started here in a temporary directory (as tests/pgserver.py does).
+
+    python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4]
+
+Prints the wall time of each, side by side, and the ratios to the SQLite time. Each run starts from an
+empty store. On a 2-core machine 4 worker processes compete for the same cores: the number to watch is
+that workers sharing a plan add little overhead, and that the plan finishes whichever worker takes what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dailydiff.store import Store  # noqa: E402
+from dailyrepos import build_daily_repo  # noqa: E402
+from pgserver import postgres_server  # noqa: E402
+
+FIRST = dt.date(2026, 1, 5)
+
+
+def run_workers(
+    config: Path, days: int, workers: int, env: dict[str, str], cwd: Path, plan: str | None
+) -> float:
+    args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
+            "--to", str(FIRST + dt.timedelta(days=days - 1))]  # fmt: skip
+    if plan:
+        args += ["--plan", plan]
+    began = time.perf_counter()
+    procs = [subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(workers)]  # fmt: skip
+    for proc in procs:
+        _out, err = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"a worker failed ({proc.returncode}): {err[-2000:]}")
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=20)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--per-day", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ddbench-") as tmp, postgres_server() as server:
+        root = Path(tmp)
+        repos = ""
+        commits = 0
+        for i in range(args.repos):
+            commits += build_daily_repo(root / f"repo{i:02d}", FIRST, args.days, per_day=args.per_day)
+            repos += f'\n[[repos]]\nsource = "{root / f"repo{i:02d}"}"\n'
+        config = root / "dailydiff.toml"
+        config.write_text('[report]\ntimezone = "UTC"\n\n[analysis]\nanalyzer = "heuristic"\n' + repos)
+        base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        base.pop("DAILYDIFF_STORE_URL", None)
+        units = args.repos * args.days
+        print(f"{args.repos} repositories × {args.days} days = {units} units, {commits} commits, heuristic")
+        timings: dict[str, float] = {}
+        timings["SQLite, 1 process"] = run_workers(
+            config, args.days, 1, {**base, "DAILYDIFF_DATA_DIR": str(root / "sqlite")}, root, None
+        )
+        for workers in (1, 4):
+            url = server.create_database()
+            env = {**base, "DAILYDIFF_DATA_DIR": str(root / f"pg{workers}"), "DAILYDIFF_STORE_URL": url}
+            timings[f"PostgreSQL, {workers} worker(s), --plan"] = run_workers(
+                config, args.days, workers, env, root, f"bench-{workers}"
+            )
+            with Store.connect(url) as store:
+                states = store.unit_states(f"bench-{workers}")
+                assert len(store.list_reports()) == units and all(s.state == "done" for s in states)
+                by_worker: dict[str, int] = {}
+                for s in states:
+                    by_worker[s.worker or "?"] = by_worker.get(s.worker or "?", 0) + 1
+            print(
+                f"  PostgreSQL, {workers} worker(s): units per worker {sorted(by_worker.values(), reverse=True)}"
+            )
+        reference = timings["SQLite, 1 process"]
+        print(f"{'':40} {'seconds':>8} {'× SQLite':>9}")
+        for name, seconds in timings.items():
+            print(f"{name:40} {seconds:8.2f} {seconds / reference:9.2f}")
+
+
+if __name__ == "__main__":
+    main()

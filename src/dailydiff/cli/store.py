@@ -1,0 +1,76 @@
+"""`dailydiff store copy SRC DST`: move a store between SQLite and PostgreSQL (either way), resumable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.errors import StoreError, UsageError
+from dailydiff.store import DB_NAME, Store, store_location
+
+store_app = typer.Typer(
+    help="Look after the store: copy it between SQLite and PostgreSQL.", no_args_is_help=True
+)
+app.add_typer(store_app, name="store")
+
+LOCATION_HELP = (
+    "a SQLite file or a data directory, a postgresql:// URL, env:NAME (the URL in environment variable NAME, "
+    "so no password is on the command line), or 'configured' (the store of --config / DAILYDIFF_* settings)"
+)
+
+
+def resolve_location(text: str, config: Path | None) -> str | Path:
+    if text == "configured":
+        return store_location(build_settings(config, None, {}))
+    if text.startswith("env:"):
+        name = text.removeprefix("env:")
+        value = os.environ.get(name, "")
+        if not value:
+            raise UsageError(f"the environment variable {name} is not set", f"export {name}=postgresql://…")
+        return value
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    path = Path(text).expanduser()
+    return path / DB_NAME if path.is_dir() or not path.suffix else path
+
+
+@store_app.command("copy")
+@handle_errors
+def copy_command(
+    source: str = typer.Argument(..., metavar="SRC", help=f"The store to read: {LOCATION_HELP}."),
+    target: str = typer.Argument(
+        ..., metavar="DST", help="The store to write (created when missing); same forms."
+    ),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Settings file (for 'configured')."),
+    batch: int = typer.Option(500, "--batch", help="Rows per transaction.", min=1),
+) -> None:
+    """Copy every row of SRC into DST (SQLite → PostgreSQL or back). Rows DST already has are kept, so an
+    interrupted copy resumes when run again; nothing is deleted from either store."""
+    src_location, dst_location = resolve_location(source, config), resolve_location(target, config)
+    if str(src_location) == str(dst_location):
+        raise UsageError("SRC and DST are the same store", "name two different stores")
+    if isinstance(src_location, Path) and not src_location.is_file():
+        raise StoreError(
+            f"no store at {src_location}", "check SRC: a dailydiff.sqlite3 file or its data directory"
+        )
+    with Store.connect(src_location) as src, Store.connect(dst_location) as dst:
+        stderr.print(f"copying {src.location} → {dst.location}", markup=False, highlight=False)
+
+        def progress(table: str, rows: int) -> None:
+            stderr.print(f"  {table}: {rows} row(s)", markup=False, highlight=False)
+
+        counts = src.copy_to(dst, batch=batch, progress=progress)
+        short = {table: n for table, n in dst.table_counts().items() if n < counts.get(table, 0)}
+        if short:
+            raise StoreError(
+                f"{dst.location} has fewer rows than {src.location} in {', '.join(sorted(short))}",
+                "run the same command again",
+            )
+    total = sum(counts.values())
+    details = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    typer.echo(
+        f"copied {total} row(s) ({details or 'empty store'}); {dst.location} has every row of {src.location}"
+    )

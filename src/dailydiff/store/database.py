@@ -1,0 +1,81 @@
+"""The seam between the store and a database backend: one connection (``Database``), what differs between
+the SQL of the backends (``Dialect``), and what every backend does the same way when it opens a store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dailydiff.errors import StoreError
+from dailydiff.store.migrations import MIGRATIONS
+
+USERINFO_RE = re.compile(r"(\w://)[^/\s]*@")  # up to the last @ of the authority
+_PASSWORD_PARAM_RE = re.compile(r"(password\s*=\s*)('[^']*'|[^\s&]+)", re.I)
+
+
+def now_text() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def now_precise() -> str:
+    """To the microsecond: the delivery ledger orders claims by it."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def redact_url(text: str) -> str:
+    """``postgresql://user:secret@host/db`` → ``postgresql://***@host/db``; ``password=…`` → ``password=***``.
+    Every message that names a store location goes through this."""
+    return _PASSWORD_PARAM_RE.sub(r"\1***", USERINFO_RE.sub(r"\1***@", text))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the SQL of the backends (besides placeholders, which a backend translates)."""
+
+    name: str  # "sqlite" or "postgresql" (also the key of migrations.DIALECT_WORDS)
+    now: str  # an SQL expression: seconds since the epoch by the store's clock (a lease's clock)
+    lock_row: str  # appended to the SELECT that picks a unit to claim
+
+
+class Database(Protocol):
+    """One connection to a backend. SQL uses ``?`` placeholders; the backend translates."""
+
+    dialect: Dialect
+    location: str  # for messages: a path, or a URL without its password
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the result iterates rows and has fetchone/fetchall/description/rowcount."""
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction; writers are serialised (SQLite: BEGIN IMMEDIATE)."""
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits a write (may change more often, never less)."""
+
+    def tables(self) -> list[str]: ...
+
+    def iter_rows(self, table: str, batch: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+        """Every row of ``table`` in batches, with the column names."""
+
+    def after_copy(self, table: str) -> None:
+        """Bring auto-numbering up to date after rows were copied in with their ids."""
+
+    def close(self) -> None: ...
+
+
+def check_not_newer(applied: Iterable[str], location: str) -> None:
+    """A store that recorded a migration this version does not know was written by a newer version: refuse
+    it before anything is written (the file stays byte for byte as it was)."""
+    known = {name for name, _ in MIGRATIONS}
+    unknown = sorted(set(applied) - known)
+    if unknown:
+        raise StoreError(
+            f"this store ({location}) was written by a newer dailydiff (migration {unknown[-1]})",
+            "upgrade, or use another --data-dir",
+        )

@@ -1,0 +1,602 @@
+"""The store: commits, analyses (keyed by analyser fingerprint), reports, the HTTP cache, deliveries, one
+row per run, and the units of shared plans.
+
+One class, ``Store``, written once in portable SQL, over a ``Database``: a connection to SQLite
+(``store/sqlite.py``, the default, no server) or PostgreSQL (``store/postgres.py``, for teams and many
+machines). A backend translates placeholders, runs transactions and migrations, and turns its driver's
+errors into ``StoreError``s; where the SQL of the two differs, the difference is a field of ``Dialect``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from dailydiff.common.secrets import scrub
+from dailydiff.errors import StoreError
+from dailydiff.models import Analysis, Commit, DayReport, RunSummary
+from dailydiff.settings import Settings
+from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
+from dailydiff.store.postgres import POSTGRES_SCHEMES, PostgresDatabase
+from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    immutable: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A row of the delivery ledger: the delivery of one report (repo, date, language) to one target."""
+
+    repo: str
+    date: dt.date
+    language: str
+    target: str
+    publisher: str
+    state: str  # "sending" (claimed by claim_owner at claimed_at), "delivered" or "failed"
+    content_hash: str
+    claim_owner: str
+    claimed_at: dt.datetime
+    detail: str
+    attempts: int
+    version: int
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[object, ...]) -> Delivery:
+        repo, date, language, target, publisher, state, content_hash, owner, claimed, detail, *rest = row
+        attempts, version, updated = rest
+        return cls(str(repo), dt.date.fromisoformat(str(date)), str(language), str(target), str(publisher),
+                   str(state), str(content_hash), str(owner), dt.datetime.fromisoformat(str(claimed)),
+                   str(detail), int(str(attempts)), int(str(version)), dt.datetime.fromisoformat(str(updated)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context."""
+
+    response_mode: str | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    repo: str
+    date: dt.date
+    language: str
+    failed: int
+    total: int
+    report: DayReport
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A unit a worker holds until its lease runs out (unless renewed)."""
+
+    plan: str
+    unit: str
+    worker: str
+    attempt: int  # 1 for a first claim; more when taken over from a worker whose lease ran out
+    previous_worker: str | None  # whose lease ran out, on a takeover
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: str
+    state: str  # "pending", "running", "done", "failed"
+    worker: str | None
+    attempts: int
+    detail: str
+
+
+class Store:
+    """Everything dailydiff keeps. Open one with ``dailydiff.store.open_store(settings)`` (or ``Store.open``
+    for a SQLite data directory, ``Store.connect`` for a path or URL)."""
+
+    def __init__(self, db: Database | Path) -> None:
+        # Store(path): a SQLite file, as before there were two backends.
+        self._db: Database = SQLiteDatabase(db) if isinstance(db, Path) else db
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """The SQLite store of a data directory."""
+        return cls(SQLiteDatabase(data_dir / DB_NAME))
+
+    @classmethod
+    def connect(cls, location: str | Path) -> Store:
+        """A store by location: a ``postgresql://`` URL, or the path of a SQLite file."""
+        text = str(location)
+        if text.startswith(POSTGRES_SCHEMES):
+            return cls(PostgresDatabase(text))
+        return cls(SQLiteDatabase(Path(text)))
+
+    @property
+    def location(self) -> str:
+        return self._db.location
+
+    @property
+    def backend(self) -> str:
+        return self._db.dialect.name
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Database]:
+        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``)."""
+        with self._db.transaction():
+            yield self._db
+
+    def _load(self, model: type[M], data: str | bytes, what: str) -> M:
+        """Rows become models here; a row this version cannot read is a store error, not a crash."""
+        try:
+            return model.model_validate_json(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "the record"
+            raise StoreError(
+                f"this store ({self.location}) holds a {what} this dailydiff cannot read "
+                f"({where}: {first['msg']}); it was probably written by a newer dailydiff",
+                "upgrade, or use another --data-dir",
+            ) from None
+
+    def applied_migrations(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
+
+    # commits -------------------------------------------------------------------------------------
+
+    def save_commits(self, commits: Iterable[Commit]) -> None:
+        rows = [
+            (
+                c.repo,
+                c.sha,
+                c.committed_at.astimezone(dt.UTC).isoformat(),
+                zlib.compress(c.model_dump_json().encode(), 1),
+            )
+            for c in commits
+        ]
+        if not rows:
+            return
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO commits (repo, sha, committed_at, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (repo, sha) DO UPDATE SET committed_at = excluded.committed_at, data = excluded.data",
+                rows,
+            )
+
+    def get_commit(self, repo: str, sha: str) -> Commit | None:
+        row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
+        return self._load(Commit, zlib.decompress(row[0]), "commit") if row else None
+
+    def count_commits(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
+
+    # analyses ------------------------------------------------------------------------------------
+
+    def get_analyses(
+        self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]
+    ) -> dict[tuple[str, str], Analysis]:
+        """Stored analyses of these commits under any of these fingerprints, keyed (sha, fingerprint)."""
+        shas, fingerprints = list(shas), list(fingerprints)
+        found: dict[tuple[str, str], Analysis] = {}
+        if not shas or not fingerprints:
+            return found
+        fp_marks = ",".join("?" * len(fingerprints))
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({marks}) "
+                f"AND fingerprint IN ({fp_marks})",
+                (repo, *chunk, *fingerprints),
+            )
+            for sha, fingerprint, data in rows:
+                found[(sha, fingerprint)] = self._load(Analysis, data, "analysis")
+        return found
+
+    def save_analysis(self, repo: str, sha: str, analysis: Analysis) -> None:
+        self.save_analyses(repo, [(sha, analysis)])
+
+    def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
+        rows = [
+            (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
+            for sha, a in items
+        ]
+        if not rows:
+            return
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO analyses (repo, sha, fingerprint, analyzer, status, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, sha, fingerprint) DO UPDATE SET "
+                "analyzer = excluded.analyzer, status = excluded.status, data = excluded.data, "
+                "created_at = excluded.created_at",
+                rows,
+            )
+
+    def count_analyses(self, repo: str | None = None) -> int:
+        if repo is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) FROM analyses WHERE repo = ?", (repo,)).fetchone()[0])
+
+    # reports -------------------------------------------------------------------------------------
+
+    def save_report(self, report: DayReport) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
+                "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
+                "data = excluded.data, updated_at = excluded.updated_at",
+                (
+                    report.repo,
+                    report.date.isoformat(),
+                    report.language,
+                    report.timezone,
+                    report.stats.failed + report.stats.fallback,
+                    report.stats.total,
+                    scrub(report.model_dump_json()),
+                    now_text(),
+                ),
+            )
+
+    def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
+        row = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
+        ).fetchone()
+        return self._load(DayReport, row[0], "report") if row else None
+
+    def list_reports(self, repo: str | None = None) -> list[tuple[str, dt.date, str]]:
+        sql = "SELECT repo, date, language FROM reports"
+        args: tuple[str, ...] = ()
+        if repo is not None:
+            sql += " WHERE repo = ?"
+            args = (repo,)
+        rows = self._db.execute(sql + " ORDER BY repo, date DESC, language", args)
+        return sorted(
+            ((r, dt.date.fromisoformat(d), lang) for r, d, lang in rows),
+            key=lambda row: (row[0], -row[1].toordinal(), row[2]),
+        )
+
+    def iter_reports(self, repo: str | None = None) -> Iterator[DayReport]:
+        for r, d, lang in self.list_reports(repo):
+            report = self.get_report(r, d, lang)
+            if report is not None:
+                yield report
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process, or another Store) commits a write."""
+        return self._db.data_version()
+
+    def report_rows(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, JSON text) of every stored report, unparsed (callers hash and reuse)."""
+        rows = self._db.execute("SELECT repo, date, language, data FROM reports")
+        # Sorted here, not by the database: PostgreSQL may collate text differently from SQLite.
+        return sorted(
+            ((r, dt.date.fromisoformat(d), lang, data) for r, d, lang, data in rows),
+            key=lambda row: (row[0], -row[1].toordinal(), row[2]),
+        )
+
+    # http cache ----------------------------------------------------------------------------------
+
+    def http_get(self, key: str) -> CachedResponse | None:
+        row = self._db.execute(
+            "SELECT status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        status, headers, body, etag, last_modified, immutable = row
+        return CachedResponse(
+            status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+        )
+
+    def http_put(self, key: str, response: CachedResponse) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO http_cache (key, etag, last_modified, status, headers, body, immutable, stored_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, status = excluded.status, headers = excluded.headers, "
+                "body = excluded.body, immutable = excluded.immutable, stored_at = excluded.stored_at",
+                (
+                    key,
+                    response.etag,
+                    response.last_modified,
+                    response.status,
+                    json.dumps(response.headers),
+                    zlib.compress(response.body, 1),
+                    int(response.immutable),
+                    now_text(),
+                ),
+            )
+
+    # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
+
+    def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
+        row = self._db.execute(
+            "SELECT response_mode, context_window FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            (endpoint, model),
+        ).fetchone()
+        return None if row is None else EndpointFacts(response_mode=row[0], context_window=row[1])
+
+    def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
+        """Store what is known; a field left None keeps the value stored before."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
+                "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "updated_at = excluded.updated_at",
+                (endpoint, model, facts.response_mode, facts.context_window, now_text()),
+            )
+
+    # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
+
+    _LEDGER_COLUMNS = (
+        "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
+        "attempts, version, updated_at"
+    )
+
+    def delivery(self, repo: str, date: dt.date, language: str, target: str) -> Delivery | None:
+        row = self._db.execute(
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger "
+            "WHERE repo = ? AND date = ? AND language = ? AND target = ?",
+            (repo, date.isoformat(), language, target),
+        ).fetchone()
+        return Delivery.from_row(row) if row else None
+
+    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, Delivery]:
+        """target -> its ledger row, for one report."""
+        rows = self._db.execute(
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
+        )
+        return {row[3]: Delivery.from_row(row) for row in rows}
+
+    def claim_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        publisher: str,
+        content_hash: str,
+        owner: str,
+        seen: Delivery | None,
+    ) -> bool:
+        """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
+        row the caller decided on (None: there was none). The claim is one atomic statement — an insert
+        that a unique key refuses, or an update conditional on the row's version — so of two processes
+        deciding on the same row, one wins and the other gets False."""
+        now = now_precise()
+        with self._tx() as db:
+            if seen is None:
+                cursor = db.execute(
+                    f"INSERT INTO delivery_ledger ({self._LEDGER_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?) "
+                    "ON CONFLICT (repo, date, language, target) DO NOTHING",
+                    (repo, date.isoformat(), language, target, publisher, content_hash, owner, now, now),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
+                    "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
+                    "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? AND version = ?",
+                    (publisher, content_hash, owner, now, now, repo, date.isoformat(), language, target,
+                     seen.version),
+                )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def finish_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        owner: str,
+        state: str,
+        content_hash: str,
+        detail: str,
+    ) -> bool:
+        """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
+        was no longer ours (another process took it over as stale)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
+                "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                "AND claim_owner = ? AND state = 'sending'",
+                (
+                    state,
+                    content_hash,
+                    scrub(detail),
+                    now_precise(),
+                    repo,
+                    date.isoformat(),
+                    language,
+                    target,
+                    owner,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    # runs ----------------------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        command = scrub(
+            USERINFO_RE.sub(r"\1***@", command)
+        )  # a git URL's user:password never reaches the store
+        with self._tx():
+            row = self._db.execute(
+                "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running') RETURNING id",
+                (command, now_text()),
+            ).fetchone()
+            return int(row[0])
+
+    def finish_run(self, run_id: int, status: str, summary: RunSummary | dict[str, object]) -> None:
+        text = scrub(
+            summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
+        )
+        with self._tx():
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (now_text(), status, text, run_id),
+            )
+
+    def runs(self) -> list[dict[str, object]]:
+        cursor = self._db.execute(
+            "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    # units of a shared plan (workers claim them with leases) --------------------------------------
+
+    def plan_units(self, plan: str, units: Sequence[str]) -> int:
+        """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
+        units; the first one creates them). Returns how many units the plan has."""
+        rows = [(plan, unit, position, "pending", now_text()) for position, unit in enumerate(units)]
+        with self._tx():
+            if rows:
+                self._db.executemany(
+                    "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (plan, unit) DO NOTHING",
+                    rows,
+                )
+            return int(self._db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
+
+    def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
+        """The next unit nobody holds — pending, or running under a lease that ran out (its worker died) —
+        now held by ``worker`` for ``lease`` seconds; None when every unit is done, failed or held."""
+        now = self._db.dialect.now
+        with self._tx():
+            row = self._db.execute(
+                "SELECT unit, worker, attempts FROM units WHERE plan = ? AND (state = 'pending' OR "
+                f"(state = 'running' AND lease_until < {now})) ORDER BY position LIMIT 1"
+                + self._db.dialect.lock_row,
+                (plan,),
+            ).fetchone()
+            if row is None:
+                return None
+            unit, previous, attempts = row
+            self._db.execute(
+                f"UPDATE units SET state = 'running', worker = ?, lease_until = {now} + ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE plan = ? AND unit = ?",
+                (worker, lease, now_text(), plan, unit),
+            )
+        return Claim(plan, unit, worker, attempts + 1, previous)
+
+    def renew_unit(self, claim: Claim, lease: float) -> bool:
+        """Extend the lease; False when the unit is no longer this worker's (its lease ran out and another
+        worker took it over)."""
+        now = self._db.dialect.now
+        with self._tx():
+            cursor = self._db.execute(
+                f"UPDATE units SET lease_until = {now} + ? WHERE plan = ? AND unit = ? AND worker = ? "
+                "AND state = 'running'",
+                (lease, claim.plan, claim.unit, claim.worker),
+            )
+            return bool(cursor.rowcount)
+
+    def complete_unit(self, claim: Claim, detail: str = "") -> bool:
+        return self._finish_unit(claim, "done", detail)
+
+    def fail_unit(self, claim: Claim, detail: str) -> bool:
+        return self._finish_unit(claim, "failed", detail)
+
+    def release_unit(self, claim: Claim) -> bool:
+        """Give a held unit back (a worker stopping early): it is pending again, for any worker."""
+        with self._tx():
+            cursor = self._db.execute(
+                "UPDATE units SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
+                (now_text(), claim.plan, claim.unit, claim.worker),
+            )
+            return bool(cursor.rowcount)
+
+    def _finish_unit(self, claim: Claim, state: str, detail: str) -> bool:
+        with self._tx():
+            cursor = self._db.execute(
+                "UPDATE units SET state = ?, detail = ?, lease_until = NULL, updated_at = ? "
+                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
+                (state, detail, now_text(), claim.plan, claim.unit, claim.worker),
+            )
+            return bool(cursor.rowcount)
+
+    def unit_states(self, plan: str) -> list[UnitState]:
+        rows = self._db.execute(
+            "SELECT unit, state, worker, attempts, detail FROM units WHERE plan = ? ORDER BY position",
+            (plan,),
+        )
+        return [UnitState(*row) for row in rows]
+
+    # copying a whole store (`dailydiff store copy`) ----------------------------------------------
+
+    def copy_to(
+        self, target: Store, batch: int = 500, progress: Callable[[str, int], None] | None = None
+    ) -> dict[str, int]:
+        """Every row of every table into ``target`` (same schema: both are migrated by this version).
+        Rows already there are kept, so an interrupted copy resumes by running it again. Returns the number
+        of rows read per table."""
+        counts: dict[str, int] = {}
+        mine = set(self._db.tables()) - {"migrations"}
+        theirs = set(target._db.tables())
+        for table in sorted(mine):
+            if table not in theirs:
+                raise StoreError(
+                    f"{target.location} has no table {table!r}", "open it with this dailydiff first"
+                )
+            counts[table] = 0
+            for columns, rows in self._db.iter_rows(table, batch):
+                names = ", ".join(columns)
+                marks = ", ".join("?" * len(columns))
+                with target._tx():
+                    target._db.executemany(
+                        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+                    )
+                counts[table] += len(rows)
+                if progress is not None:
+                    progress(table, counts[table])
+            target._db.after_copy(table)
+        return counts
+
+    def table_counts(self) -> dict[str, int]:
+        return {
+            table: int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in sorted(set(self._db.tables()) - {"migrations"})
+        }
+
+
+def store_location(settings: Settings) -> str | Path:
+    """Where the settings keep the store: ``[store] url`` (env DAILYDIFF_STORE_URL), else the SQLite file of
+    the data directory."""
+    return settings.store.url or settings.data_path / DB_NAME
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.connect(store_location(settings))

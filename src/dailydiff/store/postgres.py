@@ -1,0 +1,181 @@
+"""PostgreSQL, for teams and many machines: ``[store] url = "postgresql://…"`` (or DAILYDIFF_STORE_URL).
+
+Driver: psycopg 3 (``pip install 'dailydiff[postgres]'``), imported only when such a store is opened. The
+URL's password never leaves this module: every message names the store by its redacted URL, and any text
+a driver error carries has the password replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from dailydiff.errors import StoreError, StoreFullError
+from dailydiff.store.database import Dialect, check_not_newer, now_text, redact_url
+from dailydiff.store.migrations import MIGRATIONS, script_for
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES = Dialect(
+    name="postgresql",
+    now="EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
+    lock_row=" FOR UPDATE SKIP LOCKED",
+)
+_MIGRATION_LOCK = 0x64_61_69_6C_79  # pg_advisory_xact_lock key: one migrating process at a time
+_CONNECT_HINT = "check [store] url (or DAILYDIFF_STORE_URL) and that the server is running"
+_FULL_HINT = (
+    "free some space on the database server and run the same command again; what was analysed is stored"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str) -> str:
+    """Our SQL's ``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresDatabase:
+    dialect = POSTGRES
+
+    def __init__(self, url: str) -> None:
+        self.location = redact_url(url)
+        self._password = _password_of(url)
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                "a PostgreSQL store needs the psycopg driver",
+                "pip install 'dailydiff[postgres]' (or 'psycopg[binary]')",
+            ) from None
+        self._psycopg = psycopg
+        self._lock = threading.RLock()  # one connection: a transaction must not interleave across threads
+        try:
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=30, application_name="dailydiff")
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot connect to") from None
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _text(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split())
+        if self._password:
+            text = text.replace(self._password, "***")
+        return redact_url(text)
+
+    def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
+        errors = self._psycopg.errors
+        if isinstance(
+            exc, errors.DiskFull | errors.OutOfMemory | errors.IoError | errors.InsufficientResources
+        ):
+            return StoreFullError(f"cannot write the store at {self.location}: {self._text(exc)}", _FULL_HINT)
+        if isinstance(
+            exc, self._psycopg.OperationalError | errors.InsufficientPrivilege | errors.InvalidCatalogName
+        ):
+            return StoreError(
+                f"{doing} the PostgreSQL store at {self.location}: {self._text(exc)}", _CONNECT_HINT
+            )
+        return exc
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            has_table = self.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]
+            if has_table:  # refuse a newer store before anything is written
+                check_not_newer(
+                    (row[0] for row in self.execute("SELECT name FROM migrations")), self.location
+                )
+            self.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in self.execute("SELECT name FROM migrations")}
+            for name, step in MIGRATIONS:
+                if name in applied:
+                    continue
+                if isinstance(step, str):
+                    self._run_script(script_for(step, POSTGRES.name))  # whole: PostgreSQL parses it
+                else:
+                    step(self)
+                self.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_text()))
+
+    def _run_script(self, script: str) -> None:
+        """A script without parameters goes to the server as it is, several statements in one message."""
+        try:
+            self._db.execute(script.encode())
+        except self._psycopg.Error as exc:
+            raise self._error(exc) from None
+
+    # the Database protocol ------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            try:
+                return self._db.execute(_placeholders(sql), tuple(params))
+            except self._psycopg.Error as exc:
+                raise self._error(exc) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            try:
+                with self._db.cursor() as cursor:
+                    cursor.executemany(_placeholders(sql), [tuple(row) for row in rows])
+            except self._psycopg.Error as exc:
+                raise self._error(exc) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                with self._db.transaction():
+                    yield
+            except self._psycopg.Error as exc:  # raised at COMMIT (e.g. a serialisation failure)
+                raise self._error(exc) from None
+
+    def data_version(self) -> int:
+        # The next transaction id of the server: it moves whenever anyone commits a write (and sometimes
+        # more often, which only costs a comparison of report hashes).
+        return int(self.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::TEXT::BIGINT").fetchone()[0])
+
+    def tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE'"
+        )
+        return sorted(row[0] for row in rows)
+
+    def iter_rows(self, table: str, batch: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+        # A server-side cursor, so a large table is never held in memory at once.
+        with self._lock, self._db.transaction(), self._db.cursor(name=f"copy_{table}") as cursor:
+            cursor.execute(f"SELECT * FROM {table}".encode())
+            columns: list[str] | None = None
+            while rows := cursor.fetchmany(batch):
+                if columns is None:
+                    columns = [d.name for d in cursor.description or ()]
+                yield columns, [tuple(row) for row in rows]
+
+    def after_copy(self, table: str) -> None:
+        numbered = self.execute(
+            "SELECT pg_get_serial_sequence(?, column_name) FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? AND column_name = 'id' AND is_identity = 'YES'",
+            (table, table),
+        )
+        for sequence in numbered:
+            self.execute(
+                f"SELECT setval(?, (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)", (sequence[0],)
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _password_of(url: str) -> str:
+    try:
+        from urllib.parse import urlsplit
+
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""

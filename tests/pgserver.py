@@ -1,0 +1,125 @@
+"""A real PostgreSQL server for the tests: Debian's package, initdb in a temporary directory, listening on
+127.0.0.1 (a free port) with password authentication, stopped at the end of the session.
+
+Missing PostgreSQL is a failure, not a skip (`.ci/run` installs it). As root, the server runs as the
+`postgres` user (or `nobody`): PostgreSQL refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+USER = "dailydiff"
+PASSWORD = "pg-canary-" + secrets.token_hex(6)  # a canary: must never reach output, logs or the store
+
+
+class PostgresServer:
+    def __init__(self, bin_dir: Path, root: Path, port: int) -> None:
+        self.bin_dir, self.root, self.port = bin_dir, root, port
+        self.data = root / "data"
+
+    def url(self, database: str = "postgres", password: str = PASSWORD) -> str:
+        return f"postgresql://{USER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its URL."""
+        import psycopg
+
+        name = "t_" + uuid.uuid4().hex[:16]
+        with psycopg.connect(self.url(), autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}".encode())
+        return self.url(name)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*_as_server_user(), *args], capture_output=True, text=True, check=False)
+
+    def start(self) -> None:
+        pwfile = self.root / "pw"
+        pwfile.write_text(PASSWORD + "\n")
+        _chown(self.root)
+        initdb = self.run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile),
+                          "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+        if initdb.returncode:
+            raise RuntimeError(f"initdb failed: {initdb.stderr}")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        started = self.run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                           "-l", str(self.root / "log"), "-w", "-t", "60", "start")  # fmt: skip
+        if started.returncode:
+            log = (self.root / "log").read_text(errors="replace") if (self.root / "log").exists() else ""
+            raise RuntimeError(f"pg_ctl start failed: {started.stderr} {log[-2000:]}")
+
+    def stop(self) -> None:
+        self.run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+
+def _server_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise RuntimeError("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as")
+
+
+def _as_server_user() -> list[str]:
+    user = _server_user()
+    return ["runuser", "-u", user, "--"] if user else []
+
+
+def _chown(path: Path) -> None:
+    user = _server_user()
+    if user:
+        shutil.chown(path, user)
+        for child in path.rglob("*"):
+            shutil.chown(child, user)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    if not PG_BIN_DIRS:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+    root = Path(tempfile.mkdtemp(prefix="ddpg-", dir="/tmp"))  # short: a Unix socket path is ≤ 107 bytes
+    os.chmod(root, 0o755)
+    server = PostgresServer(PG_BIN_DIRS[0], root, _free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """The URL of a fresh database on the session's PostgreSQL server."""
+    return pg_server.create_database()

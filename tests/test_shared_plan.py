@@ -1,0 +1,186 @@
+"""Workers that share one plan (`run --plan`): units claimed with leases in the store, a dead worker's units
+taken over. Unit-level on both backends; the acceptance run with three real processes on real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dailydiff.engine.shared import SharedPlan
+from dailydiff.store import Store
+from dailydiff.store.sqlite import DB_NAME
+from dailyrepos import build_daily_repo
+from fake_llm import FakeLLM
+from opsfixtures import cli_env
+from pgserver import PASSWORD
+from webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / DB_NAME)
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_workers_share_the_units_and_build_each_once(location: str) -> None:
+    units = {f"r{r} 2026-01-0{d}": (r, d) for r in range(3) for d in range(1, 8)}
+    built: list[tuple[str, object]] = []
+    lock = threading.Lock()
+
+    def worker(name: str) -> None:
+        plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker=name)
+
+        def build(unit: tuple[int, int], _store: Store) -> tuple[bool, str, str]:
+            time.sleep(0.01)
+            with lock:
+                built.append((name, unit))
+            return unit != (2, 7), "built", name
+
+        outcomes = plan.run(units, build, slots=2)
+        assert all(o.ok == (o.unit != "r2 2026-01-07") for o in outcomes)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(unit for _, unit in built) == sorted(units.values())  # every unit once
+    assert len({name for name, _ in built}) > 1
+    with Store.connect(location) as store:
+        states = Counter(s.state for s in store.unit_states("p"))
+    assert states == {"done": 20, "failed": 1}
+
+
+def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location: str) -> None:
+    with Store.connect(location) as store:
+        store.plan_units("p", ["a", "b"])
+        dead = store.claim_unit("p", "dead-worker", lease=1.5)  # and never renewed: the worker died
+    assert dead is not None and dead.unit == "a"
+    plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="alive", poll=0.1)
+    started = time.monotonic()
+    outcomes = plan.run({"a": "a", "b": "b"}, lambda unit, _store: (True, "ok", unit))
+    assert sorted(o.unit for o in outcomes) == ["a", "b"]
+    taken = next(o for o in outcomes if o.unit == "a")
+    assert (taken.attempt, taken.taken_over_from) == (2, "dead-worker")
+    assert time.monotonic() - started >= 1.0  # not before the lease ran out
+
+
+def test_a_long_unit_keeps_its_lease(location: str) -> None:
+    """The heartbeat renews the lease: a unit that takes longer than the lease is not taken over."""
+    plan = SharedPlan(lambda: Store.connect(location), "p", lease=0.6, worker="slow")
+    seen: list[str] = []
+
+    def slow(unit: str, _store: Store) -> tuple[bool, str, None]:
+        with Store.connect(location) as other:  # another worker keeps asking meanwhile
+            for _ in range(10):
+                claim = other.claim_unit("p", "thief", lease=30)
+                if claim is not None:
+                    seen.append(claim.unit)
+                time.sleep(0.15)
+        return True, "ok", None
+
+    outcomes = plan.run({"only": "only"}, slow)
+    assert [o.lost for o in outcomes] == [False] and seen == []
+
+
+# the acceptance run: three `dailydiff run --plan` processes on one PostgreSQL, one killed -------------------
+
+FIRST = dt.date(2026, 1, 5)
+DAYS = 7
+
+
+def _config(root: Path) -> Path:
+    repos = ""
+    for name in ("alpha", "beta", "gamma"):
+        build_daily_repo(root / name, FIRST, DAYS, per_day=3)
+        repos += f'\n[[repos]]\nsource = "{root / name}"\n'
+    config = root / "dailydiff.toml"
+    config.write_text(
+        '[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "llm"\n\n'
+        "[llm]\nconcurrency = 2\nescalation = false\n\n[run]\nconcurrency = 2\n\n[store]\nlease_seconds = 3\n"
+        + repos
+        + '\n[[publish]]\ntype = "webhook"\nurl_env = "DAILYDIFF_TEST_HOOK"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def _running_units_of(url: str, pid: int) -> list[str]:
+    with Store.connect(url) as store:
+        return [
+            s.unit
+            for s in store.unit_states("nightly")
+            if s.state == "running" and f":{pid}:" in (s.worker or "")
+        ]
+
+
+@pytest.mark.slow
+def test_three_workers_one_killed_share_one_plan_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    config = _config(tmp_path)
+    hooks = WebhookReceiver().start()
+    fake = FakeLLM(latency=0.25).start()
+    env = cli_env(DAILYDIFF_STORE_URL=pg_url, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
+                  DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
+    args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
+            "--to", str(FIRST + dt.timedelta(days=DAYS - 1)), "--plan", "nightly"]  # fmt: skip
+    try:
+        workers = [
+            subprocess.Popen(
+                [*args, "--summary-json", str(tmp_path / f"s{i}.json")],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(3)
+        ]
+        victim = workers[0]
+        deadline = time.monotonic() + 60
+        held: list[str] = []
+        while time.monotonic() < deadline and not held:  # kill it mid-unit, analyses in flight
+            held = _running_units_of(pg_url, victim.pid) if fake.count >= 6 else []
+            time.sleep(0.05)
+        assert held, "the victim never held a unit"
+        victim.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        outputs = [w.communicate(timeout=240) for w in workers]
+        finished_at = time.monotonic()
+    finally:
+        hooks.stop()
+        fake.stop()
+    assert victim.returncode == -signal.SIGKILL
+    for worker, (_out, err) in zip(workers[1:], outputs[1:], strict=True):
+        assert worker.returncode == 0, err
+        assert PASSWORD not in err and "Traceback" not in err
+    with Store.connect(pg_url) as store:
+        states = {s.unit: s for s in store.unit_states("nightly")}
+        assert len(states) == 3 * DAYS and all(s.state == "done" for s in states.values())
+        for unit in held:  # finished by the others, after the lease ran out
+            assert states[unit].attempts >= 2 and f":{victim.pid}:" not in (states[unit].worker or "")
+        assert len(store.list_reports()) == 3 * DAYS
+        assert store.count_analyses() == 3 * DAYS * 3
+    assert finished_at - killed_at >= 3 - 0.5  # the held units waited for the lease
+    # Every analysis made once, but for what the killed worker had in flight (2 slots × 1 request each).
+    titles = Counter(re.search(r"(\w+): change (\d+) of (\w+)", r.prompt_text).group(0)  # type: ignore[union-attr]
+                     for r in fake.requests if not r.is_overview)  # fmt: skip
+    assert len(titles) == 3 * DAYS * 3
+    assert sum(n - 1 for n in titles.values()) <= 2, titles.most_common(4)
+    # Every delivery made once, counted at the receiver.
+    received = [json.dumps(m, sort_keys=True) for m in hooks.received["generic"]]
+    keys = Counter((m.get("repo"), m.get("date")) for m in hooks.received["generic"])
+    assert len(received) == 3 * DAYS and set(keys.values()) == {1}, keys
+    print(f"victim held {held}; others finished {finished_at - killed_at:.1f}s after the kill; "
+          f"{len(titles)} commits analysed, {sum(n - 1 for n in titles.values())} twice; "
+          f"{len(received)} deliveries")  # fmt: skip

@@ -1,0 +1,322 @@
+"""The store on both backends: SQLite and a real PostgreSQL server (started by tests/pgserver.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dailydiff.errors import StoreError
+from dailydiff.models import Commit, DayReport
+from dailydiff.store import CachedResponse, Store, redact_url
+from dailydiff.store.migrations import MIGRATIONS, script_for
+from pgserver import PASSWORD, PostgresServer
+
+ALL_MIGRATIONS = [name for name, _ in MIGRATIONS]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "data" / "dailydiff.sqlite3")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(location: str) -> Iterator[Store]:
+    with Store.connect(location) as opened:
+        yield opened
+
+
+def _report(repo: str = "o/r", day: int = 19) -> DayReport:
+    sample = Path(__file__).parent / "golden"
+    for path in sorted(sample.rglob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "commits" in data and "repo" in data:
+            report = DayReport.model_validate(data)
+            return report.model_copy(update={"repo": repo, "date": dt.date(2026, 1, day)})
+    raise AssertionError("no golden JSON report to start from")
+
+
+def test_every_table_round_trips(store: Store, location: str) -> None:
+    report = _report()
+    store.save_report(report)
+    assert store.get_report("o/r", report.date, report.language) == report
+    assert store.list_reports() == [("o/r", report.date, report.language)]
+    assert [r.date for r in store.iter_reports("o/r")] == [report.date]
+    commit = Commit.model_validate(report.commits[0].model_dump(include=set(Commit.model_fields)))
+    store.save_commits([commit])
+    store.save_commits([commit])  # an upsert, not a duplicate
+    assert store.get_commit(commit.repo, commit.sha) == commit and store.count_commits() == 1
+    analysis = report.commits[0].analysis
+    assert analysis is not None
+    store.save_analysis("o/r", commit.sha, analysis)
+    assert store.get_analyses("o/r", [commit.sha], [analysis.fingerprint]) == {
+        (commit.sha, analysis.fingerprint): analysis
+    }
+    body = bytes(range(256)) * 4  # binary survives (BLOB / BYTEA)
+    store.http_put("k", CachedResponse(200, {"etag": '"x"'}, body, '"x"', None, True))
+    assert store.http_get("k") == CachedResponse(200, {"etag": '"x"'}, body, '"x"', None, True)
+    store.record_delivery("o/r", report.date, report.language, "files", "ok", "written")
+    assert store.deliveries("o/r", report.date, report.language) == {"files": "ok"}
+    first, second = store.start_run("run https://user:tok@example.com/x.git"), store.start_run("run")
+    assert second == first + 1
+    store.finish_run(first, "ok", {"n": 1})
+    runs = store.runs()
+    assert runs[0]["command"] == "run https://***@example.com/x.git" and runs[0]["status"] == "ok"
+    before = store.data_version()
+    with Store.connect(location) as other:
+        other.save_report(_report(day=20))
+    assert store.data_version() != before  # `serve` notices another process's write
+    assert [d for _, d, _ in store.list_reports()] == [dt.date(2026, 1, 20), dt.date(2026, 1, 19)]
+
+
+def test_migrations_are_recorded_by_name(store: Store) -> None:
+    assert store.applied_migrations() == ALL_MIGRATIONS
+
+
+def _first_version_store(location: str) -> None:
+    """A store as the first version wrote it: only m001_initial, applied as its script, with data."""
+    name, script = MIGRATIONS[0]
+    assert isinstance(script, str)
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as db:
+            db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            db.execute(script_for(script, "postgresql").encode())
+            db.execute("INSERT INTO migrations VALUES (%s, '2026-01-01T00:00:00+00:00')", (name,))
+            db.execute(
+                "INSERT INTO reports VALUES ('o/r', '2026-01-19', %s, 'UTC', 0, 7, %s, 'x')",
+                (_report().language, _report().model_dump_json()),
+            )
+        return
+    Path(location).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(location)
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    db.executescript(script_for(script, "sqlite"))
+    db.execute("INSERT INTO migrations VALUES (?, '2026-01-01T00:00:00+00:00')", (name,))
+    db.execute(
+        "INSERT INTO reports VALUES ('o/r', '2026-01-19', ?, 'UTC', 0, 7, ?, 'x')",
+        (_report().language, _report().model_dump_json()),
+    )
+    db.commit()
+    db.close()
+
+
+def test_a_store_made_by_the_first_migration_is_upgraded(location: str) -> None:
+    _first_version_store(location)
+    with Store.connect(location) as store:
+        assert store.applied_migrations() == ALL_MIGRATIONS
+        assert store.get_report("o/r", dt.date(2026, 1, 19), _report().language) == _report()
+        store.record_delivery("o/r", dt.date(2026, 1, 19), "zh", "files", "ok", "")  # m002's table
+        assert store.plan_units("p", ["a"]) == 1  # m003's table
+    with Store.connect(location) as again:  # opening an up-to-date store changes nothing
+        assert again.applied_migrations() == ALL_MIGRATIONS
+
+
+def test_a_migration_script_is_applied_whole(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A ';' inside a string literal: a store that split scripts on ';' would break here.
+    extra = (
+        "m999_semicolons",
+        "CREATE TABLE notes (text TEXT NOT NULL); INSERT INTO notes VALUES ('a;b; c');",
+    )
+    monkeypatch.setattr("dailydiff.store.migrations.MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr("dailydiff.store.database.MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr("dailydiff.store.sqlite.MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr("dailydiff.store.postgres.MIGRATIONS", [*MIGRATIONS, extra])
+    with Store.connect(location) as store:
+        assert store.applied_migrations() == [*ALL_MIGRATIONS, "m999_semicolons"]
+        assert list(store._db.execute("SELECT text FROM notes")) == [("a;b; c",)]
+
+
+def test_a_failing_migration_leaves_nothing_half_done(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    Store.connect(location).close()
+    broken = ("m999_broken", "CREATE TABLE half (x TEXT); CREATE TABLE half (x TEXT);")
+    for module in ("migrations", "database", "sqlite", "postgres"):
+        monkeypatch.setattr(f"dailydiff.store.{module}.MIGRATIONS", [*MIGRATIONS, broken])
+    with pytest.raises(Exception, match="half"):
+        Store.connect(location)
+    monkeypatch.undo()
+    with Store.connect(location) as store:
+        assert store.applied_migrations() == ALL_MIGRATIONS
+        assert "half" not in store._db.tables()
+
+
+def _record_newer_migration(location: str) -> None:
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as db:
+            db.execute("INSERT INTO migrations VALUES ('m900_from_the_future', 'x')")
+    else:
+        with sqlite3.connect(location) as db:
+            db.execute("INSERT INTO migrations VALUES ('m900_from_the_future', 'x')")
+        sqlite3.connect(location).close()
+
+
+def test_a_store_from_a_newer_version_is_refused_untouched(location: str) -> None:
+    with Store.connect(location) as store:
+        store.save_report(_report())
+    _record_newer_migration(location)
+    before = _fingerprint(location)
+    with pytest.raises(StoreError) as caught:
+        Store.connect(location)
+    assert caught.value.exit_code == 4
+    assert "was written by a newer dailydiff (migration m900_from_the_future)" in caught.value.message
+    assert caught.value.hint == "upgrade, or use another --data-dir"
+    assert PASSWORD not in str(caught.value)
+    assert _fingerprint(location) == before
+
+
+def _fingerprint(location: str) -> str:
+    import hashlib
+
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location) as db:
+            rows = db.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+            ).fetchall()
+            dump = [(t, db.execute(f"SELECT * FROM {t} ORDER BY 1".encode()).fetchall()) for (t,) in rows]
+        return hashlib.sha256(repr(dump).encode()).hexdigest()
+    return hashlib.sha256(Path(location).read_bytes()).hexdigest()
+
+
+def test_a_row_this_version_cannot_read_is_a_store_error(store: Store) -> None:
+    report = _report()
+    store.save_report(report)
+    changed = json.loads(report.model_dump_json())
+    changed["stats"] = {"total": "many", "shape": "of a newer version"}
+    with store._tx():
+        store._db.execute("UPDATE reports SET data = ?", (json.dumps(changed),))
+    with pytest.raises(StoreError) as caught:
+        store.get_report("o/r", report.date, report.language)
+    assert caught.value.exit_code == 4 and "cannot read" in caught.value.message
+    assert "newer dailydiff" in caught.value.message
+    with pytest.raises(StoreError):
+        list(store.iter_reports())
+
+
+# units of a shared plan --------------------------------------------------------------------------------
+
+
+def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
+    units = [f"r{r}|2026-01-{d:02d}" for r in range(2) for d in range(1, 4)]
+    assert store.plan_units("plan", units) == 6
+    assert store.plan_units("plan", units) == 6  # a second worker joining the plan adds nothing
+    claims = []
+    while (claim := store.claim_unit("plan", f"w{len(claims) % 2}", lease=60)) is not None:
+        claims.append(claim)
+    assert [c.unit for c in claims] == units
+    assert all(c.attempt == 1 and c.previous_worker is None for c in claims)
+    assert store.complete_unit(claims[0], "built")
+    assert store.fail_unit(claims[1], "source failed")
+    assert not store.complete_unit(claims[0])  # finished once
+    states = {s.unit: s.state for s in store.unit_states("plan")}
+    assert Counter(states.values()) == {"running": 4, "done": 1, "failed": 1}
+    assert store.claim_unit("other-plan", "w0", lease=60) is None
+
+
+def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None:
+    store.plan_units("plan", ["a", "b"])
+    dead = store.claim_unit("plan", "dead", lease=0.3)
+    alive = store.claim_unit("plan", "alive", lease=60)
+    assert dead is not None and alive is not None and (dead.unit, alive.unit) == ("a", "b")
+    assert store.claim_unit("plan", "idle", lease=60) is None  # both held
+    assert store.renew_unit(alive, lease=60)
+    deadline = dt.datetime.now() + dt.timedelta(seconds=10)
+    taken = None
+    while taken is None and dt.datetime.now() < deadline:
+        taken = store.claim_unit("plan", "idle", lease=60)
+    assert taken is not None and taken.unit == "a"
+    assert (taken.attempt, taken.previous_worker) == (2, "dead")
+    assert not store.renew_unit(dead, lease=60)  # the dead worker, back, learns it lost the unit
+    assert not store.complete_unit(dead)
+    assert store.complete_unit(taken) and store.complete_unit(alive)
+    assert {s.unit: (s.state, s.worker) for s in store.unit_states("plan")} == {
+        "a": ("done", "idle"),
+        "b": ("done", "alive"),
+    }
+
+
+def test_concurrent_workers_never_claim_a_unit_twice(location: str) -> None:
+    units = [f"u{i:03d}" for i in range(60)]
+    with Store.connect(location) as setup:
+        setup.plan_units("plan", units)
+    claimed: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    ready = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        try:
+            with Store.connect(location) as store:
+                ready.wait()
+                while (claim := store.claim_unit("plan", name, lease=60)) is not None:
+                    with lock:
+                        claimed.append((claim.unit, name))
+                    time.sleep(0.005)  # working on it
+                    assert store.complete_unit(claim)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(unit for unit, _ in claimed) == units
+    assert len({name for _, name in claimed}) > 1  # really shared
+
+
+# copying and secrets ---------------------------------------------------------------------------------------
+
+
+def test_copy_round_trips_every_row_and_resumes(tmp_path: Path, pg_url: str) -> None:
+    src = Store.connect(tmp_path / "a.sqlite3")
+    for day in range(1, 6):
+        src.save_report(_report(day=day))
+    src.http_put("k", CachedResponse(200, {}, b"\x00\xff", None, None, False))
+    src.finish_run(src.start_run("run"), "ok", {})
+    src.plan_units("p", ["x"])
+    with Store.connect(pg_url) as pg:
+        first = src.copy_to(pg, batch=2)
+        again = src.copy_to(pg, batch=2)  # resumed / repeated: nothing doubled
+        assert first == again and pg.table_counts() == src.table_counts()
+        assert pg.start_run("next") == 2  # numbering continues after the copied ids
+        back = Store.connect(tmp_path / "b.sqlite3")
+        pg.copy_to(back)
+    assert [r for _, r in sorted(_rows(src, "reports"))] == [r for _, r in sorted(_rows(back, "reports"))]
+    assert back.http_get("k") == src.http_get("k")
+
+
+def _rows(store: Store, table: str) -> list[tuple[str, tuple[object, ...]]]:
+    return [(repr(row[:3]), tuple(row)) for row in store._db.execute(f"SELECT * FROM {table}")]
+
+
+def test_the_url_password_never_shows(pg_server: PostgresServer) -> None:
+    wrong = pg_server.url(password="wrong-" + PASSWORD)
+    with pytest.raises(StoreError) as caught:
+        Store.connect(wrong)
+    text = str(caught.value)
+    assert PASSWORD not in text and "wrong-" not in text
+    assert "postgresql://***@127.0.0.1" in text and "password authentication failed" in text
+    assert redact_url("postgresql://u:p%40ss@h/db?password=x&sslmode=require") == (
+        "postgresql://***@h/db?password=***&sslmode=require"
+    )
+    assert redact_url("postgresql://u:p@ss@h:5432/db") == "postgresql://***@h:5432/db"  # an unescaped @
+    assert redact_url("host=h password='a b' dbname=d") == "host=h password=*** dbname=d"
+    stopped = f"postgresql://u:{PASSWORD}@127.0.0.1:1/db"
+    with pytest.raises(StoreError) as refused:
+        Store.connect(stopped)
+    assert PASSWORD not in str(refused.value) and refused.value.exit_code == 4
