@@ -7,7 +7,8 @@ GitHub contents and issue, every chat webhook, the generic webhook's summary and
 - no control character in any payload or JSON (decoded: a JSON escape such as \\u001b counts too), nor in
   the Markdown, the email or what the GitHub publishers committed;
 - no live link or image from commit text in any HTML page: every <a href> of every page is one of ours
-  (a relative link or a fragment: a local repository has no web URL) and no page has an <img>.
+  (a relative link or a fragment: a local repository has no web URL) and no page has an <img> but our
+  own trend charts.
 """
 
 from __future__ import annotations
@@ -86,7 +87,12 @@ class Links(HTMLParser):
         if tag == "a" and values.get("href") is not None:
             self.hrefs.append(values["href"] or "")
         if tag in ("img", "image", "picture", "source", "svg", "iframe", "object", "embed"):
-            self.images.append(f"<{tag} {values}>")
+            # Our own trend charts are images the site builds (class "chart", a relative .svg in the site,
+            # or inlined as data in a standalone file); anything else came from text and must not be there.
+            src = values.get("src") or ""
+            built = (ours(src) and src.endswith(".svg")) or src.startswith("data:image/svg+xml;base64,")
+            if not (tag == "img" and values.get("class") == "chart" and built):
+                self.images.append(f"<{tag} {values}>")
 
 
 def ours(href: str) -> bool:

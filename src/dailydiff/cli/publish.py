@@ -15,7 +15,8 @@ import typer
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import DeliveryResult, deliver_unit, failure_error
+from dailydiff.engine.deliver import DeliveryResult, failure_error
+from dailydiff.engine.stream import deliver_stored
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Previews, Rendered, Secrets
@@ -73,8 +74,8 @@ def publish_reports(
                 report, [DeliveryResult(p.name, p.type, p.target, "skipped", "dry run") for p in publishers]
             )
             continue
-        record(report, deliver_unit(report, rendered, publishers, store, force=force, secrets=secrets,
-                                    claim_timeout=settings.run.claim_timeout))  # fmt: skip
+        record(report, deliver_stored(report, rendered, publishers, store, force=force, secrets=secrets,
+                                      claim_timeout=settings.run.claim_timeout))  # fmt: skip
     return rows
 
 

@@ -694,3 +694,20 @@ def _run_loop(main: Awaitable[Any]) -> Any:
         return await main
 
     return asyncio.run(wrapped())
+
+
+def deliver_stored(
+    report: DayReport,
+    rendered: Rendered,
+    publishers: Sequence[Publisher],
+    store: Store,
+    *,
+    force: bool,
+    secrets: Secrets,
+    claim_timeout: float,
+) -> list[DeliveryResult]:
+    """`publish`: a unit already stored goes through the same deliver stage (the ledger, the claims, the
+    exit codes) as the days the engine builds."""
+    return deliver_unit(
+        report, rendered, publishers, store, force=force, secrets=secrets, claim_timeout=claim_timeout
+    )
