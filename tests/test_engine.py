@@ -61,7 +61,8 @@ def test_report_and_run_take_the_same_shared_flags_and_name_their_values() -> No
 def _env(fake: FakeLLM, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
     env.update(PYTHONPATH=str(SRC), DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-               DAILYDIFF_LLM_RETRY_BACKOFF="0.01", DAILYDIFF_LLM_MAX_RETRIES="0", **extra)  # fmt: skip
+               DAILYDIFF_LLM_RETRY_BACKOFF="0.01", DAILYDIFF_LLM_MAX_RETRIES="0",
+               DAILYDIFF_LLM_RESPONSE_MODE="json_schema", **extra)  # fmt: skip
     return env
 
 
@@ -100,9 +101,10 @@ def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stder
     (tmp_path / "dailydiff.toml").write_text(
         PRICES + f'[[repos]]\nsource = "{repo}"\nname = "demo"\n', encoding="utf-8"
     )
-    # Faults: the first request fails (one commit falls back to the rules), every first answer is broken
-    # JSON (re-asked), and the model rates every commit high (each is analysed again, deeper).
-    with FakeLLM(fail_first=1, malformed="once", importance="high") as fake:
+    # Faults: the first request fails (one commit falls back to the rules), and the model rates every
+    # commit high (each is analysed again, deeper: two requests a commit, under the cap of three; a broken
+    # first answer on top would need four, which the cap refuses — see tests/test_llm_endpoints.py).
+    with FakeLLM(fail_first=1, importance="high") as fake:
         env = _env(fake)
         common = ["--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "llm",
                   "--format", "md,json"]  # fmt: skip
