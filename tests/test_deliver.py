@@ -139,7 +139,7 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
     db = sqlite3.connect(tmp_path / DB_NAME)
     db.executescript("""
         DROP TABLE delivery_ledger;
-        DELETE FROM migrations WHERE name = 'm003_delivery_ledger';
+        DELETE FROM migrations WHERE name = 'm004_delivery_ledger';
         CREATE TABLE deliveries (repo TEXT NOT NULL, date TEXT NOT NULL, language TEXT NOT NULL,
             publisher TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, delivered_at TEXT NOT NULL,
             PRIMARY KEY (repo, date, language, publisher));
@@ -152,7 +152,7 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
     chat, mail = Counting("chat", in_place=False), Counting("mail", in_place=False)
     issue = Counting("issue", in_place=True)  # updates in place: asked again, it compares by itself
     with Store.open(tmp_path) as store:
-        assert store.applied_migrations()[-1] == "m003_delivery_ledger"
+        assert "m004_delivery_ledger" in store.applied_migrations()
         results = deliver_unit(report, Rendered(report, RENDERERS), [chat, mail, issue], store)
         assert [r.status for r in results] == ["skipped", "ok", "ok"]
         assert "recorded before the delivery ledger" in results[0].detail

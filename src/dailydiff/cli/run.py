@@ -195,5 +195,10 @@ def run_command(
             stderr.print(f"dailydiff: {line}", markup=False)
         else:
             log.info("%s", line)
+    from dailydiff.engine.deliver import failure_error
+
+    error = failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
+    if error is not None and code == error.exit_code:
+        log.error("%s (%s)", error.message, error.hint)
     if code:
         raise typer.Exit(code)
