@@ -92,7 +92,8 @@ def report_command(
     try:
         with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets)  # fmt: skip
+                             raise_errors=True, secrets=secrets,
+                             open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
         if explain is not None:
             from dailydiff.scoring.rules import explain_sha

@@ -165,7 +165,7 @@ def run_command(
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
-                             secrets=secrets)  # fmt: skip
+                             secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
             if plan:
                 from dailydiff.engine.shared import SharedPlan, run_shared
 

@@ -194,6 +194,9 @@ class RunOptions:
     raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
     tally: Tally | None = None
     secrets: Secrets | None = None  # the environment publishers read their secrets from
+    # A new connection to the run's store, for deliveries sent from a worker thread (a connection is never
+    # shared between threads). Without it deliveries are sent from the event loop itself.
+    open_store: Callable[[], Store] | None = None
 
 
 # the engine ---------------------------------------------------------------------------------------
@@ -575,10 +578,23 @@ class Engine:
         # runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims each
         # delivery before it is sent, so another process never sends it too.
         rendered = Rendered(report, renderers_for(repo.settings))
-        results = await asyncio.to_thread(
-            deliver_unit, report, rendered, repo.publishers, self.store, force=self.options.force,
-            secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout,
-        )  # fmt: skip
+
+        def send(store: Store) -> list[DeliveryResult]:
+            return deliver_unit(report, rendered, repo.publishers, store, force=self.options.force,
+                                secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
+
+        if not repo.publishers:
+            results: list[DeliveryResult] = []
+        elif self.options.open_store is not None:
+
+            def send_on_own_connection() -> list[DeliveryResult]:
+                assert self.options.open_store is not None
+                with self.options.open_store() as own:
+                    return send(own)
+
+            results = await asyncio.to_thread(send_on_own_connection)
+        else:
+            results = send(self.store)
         for outcome in results:
             if outcome.recovered:
                 log.warning("%s: %s", report.date, outcome.recovered, extra=extra)
