@@ -234,6 +234,9 @@ class RunSummary(_Frozen):
     duration_seconds: float = 0.0
     max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
     estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
+    # Commits of the day the source could not fetch (a bad answer that stayed bad): counted as failed, and
+    # the day is incomplete, so the next run builds it again. Left out of the JSON when there are none.
+    unfetched: list[str] = Field(default_factory=list, exclude_if=lambda shas: not shas)
 
     @property
     def estimate_error(self) -> float | None:

@@ -24,6 +24,7 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
+from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_http import DIFF, ApiResponse, BadAnswer, GitHubHttp, RequestCounts, ServerError
 from dailydiff.store import Store
@@ -338,25 +339,6 @@ class GitHubSource:
 
 
 _MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
-
-
-class IncompleteFetch(SourceError):
-    """Some commits of the window could not be fetched. ``commits`` holds the ones that were (stored),
-    ``failed`` maps each missing sha to its reason; nothing bad was cached, so the next run completes it."""
-
-    def __init__(self, commits: list[Commit], failed: dict[str, str], total: int) -> None:
-        reasons: dict[str, list[str]] = {}
-        for sha, reason in failed.items():
-            reasons.setdefault(reason, []).append(sha[:7])
-        first, shas = next(iter(reasons.items()))
-        more = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
-        super().__init__(
-            f"{len(failed)} of {total} commits could not be fetched ({', '.join(shas[:5])}"
-            f"{'…' if len(shas) > 5 else ''}: {first}){more}; {len(commits)} fetched and stored",
-            "run again later: only the missing commits are asked for again",
-        )
-        self.commits = commits
-        self.failed = failed
 
 
 def _check_list(response: ApiResponse) -> None:
