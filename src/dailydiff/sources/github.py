@@ -4,6 +4,11 @@ List the branch's commits in the window (``since``/``until``, pages followed by 
 then, concurrently and bounded by ``[github] concurrency``, each commit's detail (files come 300 per page,
 up to 3,000), the commit's diff when a file has no ``patch``, and its pull request. A commit's detail and
 diff never change, so they are cached for good; lists are revalidated with ``If-None-Match``.
+
+With ``all_branches``, the branches are listed (``/branches``, paginated), then the window's commits of the
+default branch (``default_branch`` of ``/repos/{owner}/{name}``) and of every other branch whose tip is not
+already among them (a tip listed on another branch brings nothing new): one commit is reported once, on the
+default branch when it holds it, else on the branch whose listing has it nearest its tip.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
+MAX_BRANCH_PAGES = 10  # --all-branches reads at most 1,000 branches (100 per page)
 TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
@@ -83,6 +89,7 @@ class GitHubSource:
     repo_url: str | None = None
     last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
+    all_branches: bool = False
 
     kind = "github"
 
@@ -115,13 +122,16 @@ class GitHubSource:
         self.last_counts = http.counts
         try:
             try:
-                items = await self._list(http, window)
+                if self.all_branches:
+                    items, branch_of = await self._list_all_branches(http, window)
+                else:
+                    items, branch_of = await self._list(http, window, self.branch), {}
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
 
             async def one(item: dict[str, Any]) -> Commit:
-                commit = await self._commit(http, item)
+                commit = await self._commit(http, item, branch_of.get(item["sha"], self.branch or "HEAD"))
                 on_commit(commit)
                 return commit
 
@@ -163,19 +173,78 @@ class GitHubSource:
         url = f"{self.settings.api_url}/repos/{self.repo}{path}"
         return f"{url}?{urlencode(params)}" if params else url
 
-    async def _list(self, http: GitHubHttp, window: Window) -> list[dict[str, Any]]:
+    async def _list_all_branches(
+        self, http: GitHubHttp, window: Window
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The window's commits of every branch, each once, and the branch each is attributed to."""
+        default, tips = await asyncio.gather(self._default_branch(http), self._branches(http))
+        first = await self._list(http, window, default)
+        branch_of = {item["sha"]: default for item in first}
+        items = list(first)
+        others: dict[str, str] = {}  # tip -> branch (one listing per tip)
+        for name, tip in sorted(tips.items()):
+            if name != default and tip not in branch_of and tip not in others:
+                others[tip] = name
+        names = list(others.values())
+        listings = await asyncio.gather(*(self._list(http, window, name, gone_ok=True) for name in names))
+        nearest: dict[str, tuple[int, str]] = {}  # sha -> (steps from the branch's tip, branch)
+        for name, listing in zip(names, listings, strict=True):
+            for index, item in enumerate(listing):
+                sha = item["sha"]
+                if sha in branch_of:
+                    continue
+                if sha not in nearest:
+                    items.append(item)
+                if sha not in nearest or (index, name) < nearest[sha]:
+                    nearest[sha] = (index, name)
+        branch_of.update({sha: name for sha, (_, name) in nearest.items()})
+        log.debug(
+            "github %s: %d branches, %d listed (default %s), %d commits in the window",
+            self.repo, len(tips), len(names) + 1, default, len(items),
+        )  # fmt: skip
+        return items, branch_of
+
+    async def _default_branch(self, http: GitHubHttp) -> str:
+        page = await http.get(self._api(""), check=_check_repo)
+        return str(page.json()["default_branch"])
+
+    async def _branches(self, http: GitHubHttp) -> dict[str, str]:
+        """Every branch's name and tip (at most MAX_BRANCH_PAGES pages)."""
+        url: str | None = self._api("/branches", per_page="100")
+        tips: dict[str, str] = {}
+        for _ in range(MAX_BRANCH_PAGES):
+            if url is None:
+                break
+            page = await http.get(url, check=_check_branches)
+            tips.update({item["name"]: item["commit"]["sha"] for item in page.json()})
+            url = page.link("next")
+        if url is not None:
+            log.warning(
+                "github %s: more than %d branches; --all-branches reads the first %d",
+                self.repo, len(tips), len(tips),
+            )  # fmt: skip
+        return tips
+
+    async def _list(
+        self, http: GitHubHttp, window: Window, branch: str, *, gone_ok: bool = False
+    ) -> list[dict[str, Any]]:
+        """The window's commits of ``branch`` (the default branch when empty), newest first. ``gone_ok``:
+        a branch deleted since the branches were listed has none."""
         params = {
             "since": _iso(window.start),
             "until": _iso(window.end),
             "per_page": str(self.settings.per_page),
         }
-        if self.branch:
-            params["sha"] = self.branch
+        if branch:
+            params["sha"] = branch
         url: str | None = self._api("/commits", **params)
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         while url:
-            page = await http.get(url, check=_check_list)
+            page = await http.get(url, check=_check_list, allow=(404, 422) if gone_ok else ())
+            if page.status != 200:
+                log.debug("github %s: branch %s is gone (%d)", self.repo, branch, page.status)
+                return []
             for item in page.json():
                 committed = _time(item["commit"]["committer"]["date"])
                 # until is inclusive on GitHub; the window is [start, end).
@@ -185,7 +254,7 @@ class GitHubSource:
             url = page.link("next")
         return items
 
-    async def _commit(self, http: GitHubHttp, item: dict[str, Any]) -> Commit:
+    async def _commit(self, http: GitHubHttp, item: dict[str, Any], branch: str) -> Commit:
         sha = item["sha"]
         committed_at = _time(item["commit"]["committer"]["date"])
 
@@ -216,7 +285,7 @@ class GitHubSource:
             committed_at=_time(data["committer"]["date"]),
             message=data["message"],
             url=detail.get("html_url") or f"{self.repo_url}/commit/{sha}",
-            branches=[self.branch or "HEAD"],
+            branches=[branch],
             stats=Stats(
                 additions=int(stats.get("additions", sum(c.additions for c in changes))),
                 deletions=int(stats.get("deletions", sum(c.deletions for c in changes))),
@@ -352,6 +421,23 @@ def _check_list(response: ApiResponse) -> None:
             raise TypeError("sha")
 
 
+def _check_repo(response: ApiResponse) -> None:
+    """A repository: an object with its default branch."""
+    data = response.json()
+    if not isinstance(data, dict) or not isinstance(data["default_branch"], str):
+        raise TypeError("not a repository")
+
+
+def _check_branches(response: ApiResponse) -> None:
+    """A page of branches: a JSON array of objects with a name and the tip commit's sha."""
+    items = response.json()
+    if not isinstance(items, list):
+        raise TypeError("not a list")
+    for item in items:
+        if not isinstance(item["name"], str) or not isinstance(item["commit"]["sha"], str):
+            raise TypeError("branch")
+
+
 def _check_detail(response: ApiResponse) -> None:
     """A commit's detail: an object with the commit and a list of files."""
     data = response.json()
@@ -425,10 +511,6 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
     repo = spec.removeprefix("github:")
-    if options.all_branches:
-        raise SourceError(
-            "--all-branches is not supported for GitHub repositories", "use --branch NAME, or a clone"
-        )
     if options.name and options.name != repo:
         raise SourceError(
             f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
@@ -436,7 +518,8 @@ def open_github(spec: str, settings: Settings, options: SourceOptions, store: ob
     return GitHubSource(
         repo=repo,
         settings=settings.github,
-        branch=options.branch or settings.github.branch,
+        branch="" if options.all_branches else options.branch or settings.github.branch,
+        all_branches=options.all_branches,
         token=find_token(settings.github, os.environ),
         store=store if isinstance(store, Store) else None,
     )
