@@ -177,7 +177,8 @@ class GitHubSource:
         self, http: GitHubHttp, window: Window
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """The window's commits of every branch, each once, and the branch each is attributed to."""
-        default, tips = await asyncio.gather(self._default_branch(http), self._branches(http))
+        default = await self._default_branch(http)
+        tips = await self._branches(http)
         first = await self._list(http, window, default)
         branch_of = {item["sha"]: default for item in first}
         items = list(first)
@@ -186,7 +187,14 @@ class GitHubSource:
             if name != default and tip not in branch_of and tip not in others:
                 others[tip] = name
         names = list(others.values())
-        listings = await asyncio.gather(*(self._list(http, window, name, gone_ok=True) for name in names))
+        # Every listing ends before the client closes, also when one of them fails.
+        results = await asyncio.gather(
+            *(self._list(http, window, name, gone_ok=True) for name in names), return_exceptions=True
+        )
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
+        listings = [r for r in results if not isinstance(r, BaseException)]
         nearest: dict[str, tuple[int, str]] = {}  # sha -> (steps from the branch's tip, branch)
         for name, listing in zip(names, listings, strict=True):
             for index, item in enumerate(listing):
