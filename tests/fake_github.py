@@ -286,6 +286,8 @@ class FakeGitHub:
             return self._json(409, {"message": "Git Repository is empty.", "documentation_url": DOCS})
         if rest == "/commits":
             return self._list(name, repo, path, query, headers)
+        if rest == "/branches":
+            return self._branches(name, repo, path, query, headers)
         m = re.match(r"^/commits/([0-9a-f]{7,40}|[^/]+)(/pulls)?$", rest)
         if m:
             sha = repo.resolve(m.group(1))
@@ -413,6 +415,23 @@ class FakeGitHub:
         )
         return self._conditional(headers, (status, {**extra, **links}, body))
 
+    def _branches(
+        self, name: str, repo: GitData, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> Answer:
+        """GET /repos/{owner}/{name}/branches: the repository's refs/heads, by name, paginated."""
+        branches = repo.branches() if repo.has_commits() else []
+        per_page = min(int(query.get("per_page", 30)), 100, self.list_page_size or 100)
+        page = int(query.get("page", 1))
+        api = f"{self.url}/repos/{name}"
+        chunk = [
+            {"name": branch, "commit": {"sha": sha, "url": f"{api}/commits/{sha}"}, "protected": False}
+            for branch, sha in branches[(page - 1) * per_page : page * per_page]
+        ]
+        status, extra, body = self._json(200, chunk)
+        base = f"{self.link_base or f'http://127.0.0.1:{self.port}'}{path}"
+        links = _links(base, query, page, max(1, math.ceil(len(branches) / per_page)))
+        return self._conditional(headers, (status, {**extra, **links}, body))
+
     def _detail(
         self, name: str, repo: GitData, sha: str, path: str, query: dict[str, str], headers: dict[str, str]
     ) -> Answer:
@@ -486,6 +505,8 @@ def _kind(path: str) -> str:
         return "rate_limit"
     if re.match(r"^/repos/[^/]+/[^/]+/commits$", path):
         return "list"
+    if re.match(r"^/repos/[^/]+/[^/]+/branches$", path):
+        return "branches"
     if re.match(r"^/repos/[^/]+/[^/]+/commits/[^/]+/pulls$", path):
         return "commit_pulls"
     if re.match(r"^/repos/[^/]+/[^/]+/commits/[^/]+$", path):

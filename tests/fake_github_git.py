@@ -44,6 +44,17 @@ class GitData:
     def default_branch(self) -> str:
         return git(self.path, "symbolic-ref", "--short", "HEAD").strip()
 
+    def branches(self) -> list[tuple[str, str]]:
+        """Every branch (refs/heads) and its tip, by name."""
+        out = git(
+            self.path,
+            "for-each-ref",
+            "--sort=refname",
+            "--format=%(refname:short) %(objectname)",
+            "refs/heads",
+        )
+        return [(name, sha) for name, sha in (line.split(" ") for line in out.splitlines() if line)]
+
     def resolve(self, rev: str) -> str | None:
         try:
             return git(self.path, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()

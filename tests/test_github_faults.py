@@ -5,6 +5,7 @@ bounded time and one clear line."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from clirun import dailydiff
 from dailydiff.common.timewindow import day_window
 from dailydiff.errors import SourceError
+from dailydiff.models import DayReport
 from dailydiff.settings import load_settings
 from dailydiff.sources.github import GitHubSource, IncompleteFetch
 from dailydiff.store import CachedResponse, Store
@@ -113,6 +116,72 @@ def test_a_bad_answer_cached_by_an_older_version_is_asked_again(
     fake.reset_requests()
     assert len(fetch(fake, tmp_path)) == COMMITS
     assert fake.count("detail") == 1
+
+
+def cli_env(fake: FakeGitHub) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    env.update(DAILYDIFF_GITHUB_API_URL=fake.url, DAILYDIFF_GITHUB_MAX_RETRIES="1",
+               DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01", DAILYDIFF_GITHUB_PULL_REQUESTS="false")  # fmt: skip
+    return env
+
+
+@pytest.mark.parametrize("how", ["html", "truncated"])
+def test_report_with_a_bad_commit_detail_reports_the_rest_and_names_it(
+    fake: FakeGitHub, repo: tuple[Path, list[str]], tmp_path: Path, how: str
+) -> None:
+    bad = repo[1][1]
+    fake.spoil_next("detail", how, count=2, path_part=bad)  # the answer and its one retry
+    args = ["report", REPO, "--date", DAY.isoformat(), "--tz", TZ, "--data-dir", str(tmp_path / "data"),
+            "--analyzer", "heuristic", "-o", str(tmp_path / "out"), "--format", "json"]  # fmt: skip
+    first = dailydiff(*args, env=cli_env(fake), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"commit {bad} could not be fetched" in first.stderr
+    [path] = (tmp_path / "out").rglob("*.json")
+    day = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
+    assert {c.sha for c in day.commits} == set(repo[1]) - {bad}
+    assert day.run.unfetched == [bad] and day.run.failed == 1
+    assert day.run.failures[0].startswith(f"{bad[:7]}: not fetched: ")
+
+    again = dailydiff(*args, env=cli_env(fake), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    day = DayReport.model_validate_json(path.read_text(encoding="utf-8"))
+    assert {c.sha for c in day.commits} == set(repo[1]) and day.run.failed == 0
+    assert "unfetched" not in path.read_text(encoding="utf-8")
+
+
+def test_run_with_a_bad_commit_detail_is_not_up_to_date_and_the_next_run_has_the_full_day(
+    fake: FakeGitHub, repo: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        f'data_dir = "data"\n\n[report]\nformats = ["json"]\ntimezone = "{TZ}"\n\n[analysis]\n'
+        f'analyzer = "heuristic"\n\n[[repos]]\nsource = "{REPO}"\n',
+        encoding="utf-8",
+    )
+    bad = repo[1][2]
+    fake.spoil_next("detail", "html", count=2, path_part=bad)
+    args = ["run", "--date", DAY.isoformat(), "--output-dir", "out", "--summary-json", "s.json"]
+    first = dailydiff(*args, env=cli_env(fake), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"commit {bad} could not be fetched" in first.stderr
+    [repo_summary] = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["repos"]
+    [day_summary] = repo_summary["days"]
+    assert day_summary["status"] == "built" and day_summary["commits"] == COMMITS - 1
+    assert day_summary["failed"] == 1 and day_summary["failures"][0].startswith(f"{bad[:7]}: not fetched: ")
+
+    second = dailydiff(*args, env=cli_env(fake), cwd=tmp_path)  # healthy: the day is built again, whole
+    assert second.returncode == 0, second.stderr
+    [repo_summary] = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["repos"]
+    [day_summary] = repo_summary["days"]
+    assert day_summary["status"] == "built" and day_summary["commits"] == COMMITS
+    assert day_summary["failed"] == 0
+    [path] = (tmp_path / "out").rglob("*.json")
+    assert {c.sha for c in DayReport.model_validate_json(path.read_text(encoding="utf-8")).commits} == set(
+        repo[1]
+    )
+
+    third = dailydiff(*args, env=cli_env(fake), cwd=tmp_path)  # now it is up to date
+    [repo_summary] = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["repos"]
+    assert third.returncode == 0 and [d["status"] for d in repo_summary["days"]] == ["up-to-date"]
 
 
 # a server that hangs, drips or dies ------------------------------------------------------------------

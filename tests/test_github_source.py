@@ -477,8 +477,6 @@ def test_the_token_comes_from_the_environment_by_name(tmp_path: Path) -> None:
 
 def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None:
     settings = load_settings(environ={}, cwd=tmp_path)
-    with pytest.raises(SourceError, match="--all-branches is not supported"):
-        open_source(REPO, settings, SourceOptions(all_branches=True))
     src = open_source(REPO, settings, SourceOptions(branch="dev"))
     assert (
         isinstance(src, GitHubSource) and src.branch == "dev" and src.repo_url == f"https://github.com/{REPO}"

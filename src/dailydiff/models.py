@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 SCHEMA_VERSION = 1
 
@@ -234,6 +242,16 @@ class RunSummary(_Frozen):
     duration_seconds: float = 0.0
     max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
     estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
+    # Commits of the day the source could not fetch (a bad answer that stayed bad): counted as failed, and
+    # the day is incomplete, so the next run builds it again. Left out of the JSON when there are none.
+    unfetched: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_unfetched(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("unfetched", True):
+            del data["unfetched"]  # reports of complete days keep the shape they always had
+        return data
 
     @property
     def estimate_error(self) -> float | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
+from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
@@ -15,12 +14,8 @@ from dailydiff.doctor.checks import DoctorContext, run_checks
 @app.command("doctor")
 @handle_errors
 def doctor_command(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
-    ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
-    ),
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
 ) -> None:
     """Check the configuration, git, the data directory and every repository."""
     results = run_checks(DoctorContext.load(config, data_dir))

@@ -25,11 +25,18 @@ from dailydiff.settings import load_settings
 @handle_errors
 def init_command(
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
-    directory: Path = typer.Option(Path("."), "--directory", "-C", help="Where to write the files."),
-    repos: list[str] | None = typer.Option(
-        None, "--repo", help="A repository to follow (repeatable); default: an example entry."
+    directory: Path = typer.Option(
+        Path("."), "--directory", "-C", metavar="DIR", help="Where to write the files."
     ),
-    install: str = typer.Option(DEFAULT_INSTALL, "--install", help="How the workflow installs dailydiff."),
+    repos: list[str] | None = typer.Option(
+        None,
+        "--repo",
+        metavar="SOURCE",
+        help="A repository to follow (repeatable); default: an example entry.",
+    ),
+    install: str = typer.Option(
+        DEFAULT_INSTALL, "--install", metavar="COMMAND", help="How the workflow installs dailydiff."
+    ),
     workflow_only: bool = typer.Option(
         False, "--workflow-only", help="Write only the workflow, with the secrets your dailydiff.toml names."
     ),

@@ -7,11 +7,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import typer
 
+from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
@@ -96,37 +96,33 @@ def resolve_repo(source: str, repo: str | None, name: str | None, settings: Sett
     return open_source(source, settings, SourceOptions()).repo
 
 
-@app.command("publish")
+@app.command("publish", cls=options.Command)
 @handle_errors
 def publish_command(
-    source: str = typer.Argument(..., help="The report's source, as given to `dailydiff report`."),
-    date: str | None = typer.Option(
-        None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."
+    source: str = typer.Argument(
+        ..., metavar="SOURCE", help="The report's source, as given to `dailydiff report`."
     ),
-    first: str | None = typer.Option(None, "--from", help="First day of a range."),
-    last: str | None = typer.Option(None, "--to", help="Last day of a range, inclusive."),
+    date: options.Date = None,
+    first: options.First = None,
+    last: options.Last = None,
     repo: str | None = typer.Option(
-        None, "--repo", help="The report's repository id (default: from SOURCE)."
+        None, "--repo", metavar="REPO", help="The report's repository id (default: from SOURCE)."
     ),
     name: str | None = typer.Option(
-        None, "--name", help="The repository's name in reports, as given to report."
+        None, "--name", metavar="NAME", help="The repository's name in reports, as given to report."
     ),
-    tz: str | None = typer.Option(None, "--tz", help="IANA timezone that defines the day."),
-    lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
-    only: list[str] = typer.Option([], "--only", help="Only this publisher (by name; repeatable)."),
+    tz: options.Tz = None,
+    lang: options.Lang = None,
+    only: list[str] = typer.Option(
+        [], "--only", metavar="PUBLISHER", help="Only this publisher (by name; repeatable)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send nothing."),
     force: bool = typer.Option(
         False, "--force", help="Send again what was already delivered (a second chat message or e-mail)."
     ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
-    ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
-    ),
-    summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Write the run summary as JSON to FILE."
-    ),
+    data_dir: options.DataDir = None,
+    config: options.Config = None,
+    summary_json: options.SummaryJson = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""

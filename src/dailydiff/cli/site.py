@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.engine.site import Site, build_site
 from dailydiff.errors import PublishError, StoreError, UsageError
@@ -66,21 +67,20 @@ def open_existing_store(settings: Settings) -> Store:
 @handle_errors
 def build_command(
     output_dir: Path | None = typer.Option(
-        None, "--output-dir", "-o", help="Where to write the site [default: ./site]."
+        None, "--output-dir", "-o", metavar="DIR", help="Where to write the site [default: ./site]."
     ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
-    ),
+    data_dir: options.DataDir = None,
     from_json: Path | None = typer.Option(
-        None, "--from-json", help="Build from a directory of report JSON files instead of the store."
+        None,
+        "--from-json",
+        metavar="DIR",
+        help="Build from a directory of report JSON files instead of the store.",
     ),
-    title: str | None = typer.Option(None, "--title", help="The site's title."),
+    title: str | None = typer.Option(None, "--title", metavar="TITLE", help="The site's title."),
     base_url: str | None = typer.Option(
-        None, "--base-url", help="Public URL of the site (absolute feed links)."
+        None, "--base-url", metavar="URL", help="Public URL of the site (absolute feed links)."
     ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
-    ),
+    config: options.Config = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
@@ -105,14 +105,14 @@ def build_command(
 @app.command("serve")
 @handle_errors
 def serve_command(
-    host: str | None = typer.Option(None, "--host", help="Address to listen on [default: 127.0.0.1]."),
-    port: int | None = typer.Option(None, "--port", help="Port to listen on [default: 8000]."),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    host: str | None = typer.Option(
+        None, "--host", metavar="HOST", help="Address to listen on [default: 127.0.0.1]."
     ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    port: int | None = typer.Option(
+        None, "--port", metavar="PORT", help="Port to listen on [default: 8000]."
     ),
+    data_dir: options.DataDir = None,
+    config: options.Config = None,
 ) -> None:
     """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
     import uvicorn

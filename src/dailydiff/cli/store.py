@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.errors import StoreError, UsageError
 from dailydiff.store import DB_NAME, Store, store_location
@@ -37,15 +38,17 @@ def resolve_location(text: str, config: Path | None) -> str | Path:
     return path / DB_NAME if path.is_dir() or not path.suffix else path
 
 
-@store_app.command("copy")
+@store_app.command("copy", cls=options.Command)
 @handle_errors
 def copy_command(
     source: str = typer.Argument(..., metavar="SRC", help=f"The store to read: {LOCATION_HELP}."),
     target: str = typer.Argument(
         ..., metavar="DST", help="The store to write (created when missing); same forms."
     ),
-    config: Path | None = typer.Option(None, "--config", "-c", help="Settings file (for 'configured')."),
-    batch: int = typer.Option(500, "--batch", help="Rows per transaction.", min=1),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", metavar="FILE", help="Settings file (for 'configured')."
+    ),
+    batch: int = typer.Option(500, "--batch", metavar="ROWS", help="Rows per transaction.", min=1),
 ) -> None:
     """Copy every row of SRC into DST (SQLite → PostgreSQL or back). Rows DST already has are kept, so an
     interrupted copy resumes when run again; nothing is deleted from either store."""

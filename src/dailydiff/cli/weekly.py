@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.run import config_dir
 from dailydiff.common import placeholders
@@ -57,29 +58,29 @@ def _targets(
     return targets
 
 
-@app.command("weekly")
+@app.command("weekly", cls=options.Command)
 @handle_errors
 def weekly_command(
     source: str | None = typer.Argument(
-        None, help="A repository (as for `report`); omit with --config for all."
+        None, metavar="SOURCE", help="A repository (as for `report`); omit with --config for all."
     ),
-    week: str | None = typer.Option(None, "--week", "-w", help="YYYY-Www, 'this' or 'last' (default)."),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
+    week: str | None = typer.Option(
+        None, "--week", "-w", metavar="WEEK", help="YYYY-Www, 'this' or 'last' (default)."
     ),
+    config: options.Config = None,
     tz: str | None = typer.Option(
-        None, "--tz", help="IANA timezone of the reports [default: Asia/Shanghai]."
+        None, "--tz", metavar="TZ", help="IANA timezone of the reports [default: Asia/Shanghai]."
     ),
-    lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
+    lang: options.Lang = None,
     formats: str | None = typer.Option(
-        None, "--format", help="Comma-separated formats for --output-dir: md,json,html."
+        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
     ),
-    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Write the digests under DIR."),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
+    output_dir: Path | None = typer.Option(
+        None, "--output-dir", "-o", metavar="DIR", help="Write the digests under DIR."
     ),
+    data_dir: options.DataDir = None,
     name: str | None = typer.Option(
-        None, "--name", help="The repository's name in reports (as for `report`)."
+        None, "--name", metavar="NAME", help="The repository's name in reports (as for `report`)."
     ),
 ) -> None:
     """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""

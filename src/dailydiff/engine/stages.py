@@ -96,10 +96,11 @@ def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = No
 
 
 def failure_ratio(report: DayReport) -> float:
-    analysable = report.stats.total - report.stats.merges
+    unfetched = len(report.run.unfetched)  # commits the source could not fetch count as failed
+    analysable = report.stats.total - report.stats.merges + unfetched
     if analysable <= 0:
         return 0.0
-    return (report.stats.failed + report.stats.fallback) / analysable
+    return (report.stats.failed + report.stats.fallback + unfetched) / analysable
 
 
 def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:

@@ -54,6 +54,7 @@ from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, open_source, stream_commits
+from dailydiff.sources.base import IncompleteFetch
 from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
@@ -232,7 +233,11 @@ class _Repo:
     started: float = field(default_factory=time.monotonic)
     listed: asyncio.Event = field(default_factory=asyncio.Event)
     shas: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
-    pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None]]] = field(default_factory=dict)
+    # None: the source could not fetch the commit (its sha and reason are in ``unfetched``)
+    pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
+        default_factory=dict
+    )
+    unfetched: dict[str, str] = field(default_factory=dict)
     counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -415,6 +420,8 @@ class Engine:
             await stream_commits(
                 repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings)
             )
+        except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
+            self._unfetched(repo, exc.failed)
         except BaseException:
             for task in day_tasks.values():
                 task.cancel()
@@ -431,6 +438,20 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
+
+    def _unfetched(self, repo: _Repo, failed: dict[str, str]) -> None:
+        """Commits the source could not fetch: listed on stderr and in their day's summary, counted as
+        failed; their day is reported without them and is not up to date for the next run."""
+        for sha, reason in failed.items():
+            future = repo.pending.get(sha)
+            if future is None or future.done():
+                continue
+            repo.unfetched[sha] = reason
+            future.set_result(None)
+            log.warning(
+                "commit %s could not be fetched: %s; its day is reported without it and built again by the "
+                "next run", sha, reason, extra={"repo": repo.job.label},
+            )  # fmt: skip
 
     async def _commit(self, repo: _Repo, commit: Commit) -> tuple[Commit, Score, Analysis | None]:
         """Score, analyse, and analyse again deeper when the model rates the commit above its depth."""
@@ -501,8 +522,11 @@ class Engine:
         await repo.listed.wait()
         settings = repo.settings
         language, tz = settings.report.language, settings.report.timezone
-        landed = await asyncio.gather(*(repo.pending[sha] for sha in repo.shas.get(date, [])))
+        shas = repo.shas.get(date, [])
+        landed = [c for c in await asyncio.gather(*(repo.pending[sha] for sha in shas)) if c is not None]
+        unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
+        counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
         ordered = sorted(landed, key=lambda pair: pair[0].committed_at, reverse=True)  # newest first
         commits = [report_commit(c, s, a, matching_topics(c, repo.watch)) for c, s, a in ordered]
         overview, fresh = await self._overview(repo, commits, date)
@@ -526,8 +550,9 @@ class Engine:
                 cached=counts.cached,
                 escalated=counts.escalated,
                 fallback=stats.fallback,
-                failed=stats.failed,
+                failed=stats.failed + len(unfetched),
                 failures=counts.failures,
+                unfetched=unfetched,
                 prompt_tokens=spent.prompt_tokens,
                 completion_tokens=spent.completion_tokens,
                 cost=round(spent.cost, 6),
@@ -633,9 +658,12 @@ def _delivered(
     max_failure_ratio: float,
 ) -> bool:
     """A day is up to date when every target it goes to has it in the ledger (with none: once a report
-    is stored that passed the failure gate)."""
+    is stored that passed the failure gate). A day reported without commits the source could not fetch
+    never is: the next run builds it again, whole."""
+    stored = store.get_report(repo, date, language)
+    if stored is not None and stored.run.unfetched:
+        return False
     if not publishers:
-        stored = store.get_report(repo, date, language)
         return stored is not None and failure_ratio(stored) <= max_failure_ratio
     return is_delivered(store, repo, date, language, publishers)
 

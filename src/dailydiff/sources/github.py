@@ -4,6 +4,11 @@ List the branch's commits in the window (``since``/``until``, pages followed by 
 then, concurrently and bounded by ``[github] concurrency``, each commit's detail (files come 300 per page,
 up to 3,000), the commit's diff when a file has no ``patch``, and its pull request. A commit's detail and
 diff never change, so they are cached for good; lists are revalidated with ``If-None-Match``.
+
+With ``all_branches``, the branches are listed (``/branches``, paginated), then the window's commits of the
+default branch (``default_branch`` of ``/repos/{owner}/{name}``) and of every other branch whose tip is not
+already among them (a tip listed on another branch brings nothing new): one commit is reported once, on the
+default branch when it holds it, else on the branch whose listing has it nearest its tip.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
+from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_http import DIFF, ApiResponse, BadAnswer, GitHubHttp, RequestCounts, ServerError
 from dailydiff.store import Store
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
+MAX_BRANCH_PAGES = 10  # --all-branches reads at most 1,000 branches (100 per page)
 TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
@@ -82,6 +89,7 @@ class GitHubSource:
     repo_url: str | None = None
     last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
+    all_branches: bool = False
 
     kind = "github"
 
@@ -114,13 +122,16 @@ class GitHubSource:
         self.last_counts = http.counts
         try:
             try:
-                items = await self._list(http, window)
+                if self.all_branches:
+                    items, branch_of = await self._list_all_branches(http, window)
+                else:
+                    items, branch_of = await self._list(http, window, self.branch), {}
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
 
             async def one(item: dict[str, Any]) -> Commit:
-                commit = await self._commit(http, item)
+                commit = await self._commit(http, item, branch_of.get(item["sha"], self.branch or "HEAD"))
                 on_commit(commit)
                 return commit
 
@@ -162,19 +173,86 @@ class GitHubSource:
         url = f"{self.settings.api_url}/repos/{self.repo}{path}"
         return f"{url}?{urlencode(params)}" if params else url
 
-    async def _list(self, http: GitHubHttp, window: Window) -> list[dict[str, Any]]:
+    async def _list_all_branches(
+        self, http: GitHubHttp, window: Window
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The window's commits of every branch, each once, and the branch each is attributed to."""
+        default = await self._default_branch(http)
+        tips = await self._branches(http)
+        first = await self._list(http, window, default)
+        branch_of = {item["sha"]: default for item in first}
+        items = list(first)
+        others: dict[str, str] = {}  # tip -> branch (one listing per tip)
+        for name, tip in sorted(tips.items()):
+            if name != default and tip not in branch_of and tip not in others:
+                others[tip] = name
+        names = list(others.values())
+        # Every listing ends before the client closes, also when one of them fails.
+        results = await asyncio.gather(
+            *(self._list(http, window, name, gone_ok=True) for name in names), return_exceptions=True
+        )
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
+        listings = [r for r in results if not isinstance(r, BaseException)]
+        nearest: dict[str, tuple[int, str]] = {}  # sha -> (steps from the branch's tip, branch)
+        for name, listing in zip(names, listings, strict=True):
+            for index, item in enumerate(listing):
+                sha = item["sha"]
+                if sha in branch_of:
+                    continue
+                if sha not in nearest:
+                    items.append(item)
+                if sha not in nearest or (index, name) < nearest[sha]:
+                    nearest[sha] = (index, name)
+        branch_of.update({sha: name for sha, (_, name) in nearest.items()})
+        log.debug(
+            "github %s: %d branches, %d listed (default %s), %d commits in the window",
+            self.repo, len(tips), len(names) + 1, default, len(items),
+        )  # fmt: skip
+        return items, branch_of
+
+    async def _default_branch(self, http: GitHubHttp) -> str:
+        page = await http.get(self._api(""), check=_check_repo)
+        return str(page.json()["default_branch"])
+
+    async def _branches(self, http: GitHubHttp) -> dict[str, str]:
+        """Every branch's name and tip (at most MAX_BRANCH_PAGES pages)."""
+        url: str | None = self._api("/branches", per_page="100")
+        tips: dict[str, str] = {}
+        for _ in range(MAX_BRANCH_PAGES):
+            if url is None:
+                break
+            page = await http.get(url, check=_check_branches)
+            tips.update({item["name"]: item["commit"]["sha"] for item in page.json()})
+            url = page.link("next")
+        if url is not None:
+            log.warning(
+                "github %s: more than %d branches; --all-branches reads the first %d",
+                self.repo, len(tips), len(tips),
+            )  # fmt: skip
+        return tips
+
+    async def _list(
+        self, http: GitHubHttp, window: Window, branch: str, *, gone_ok: bool = False
+    ) -> list[dict[str, Any]]:
+        """The window's commits of ``branch`` (the default branch when empty), newest first. ``gone_ok``:
+        a branch deleted since the branches were listed has none."""
         params = {
             "since": _iso(window.start),
             "until": _iso(window.end),
             "per_page": str(self.settings.per_page),
         }
-        if self.branch:
-            params["sha"] = self.branch
+        if branch:
+            params["sha"] = branch
         url: str | None = self._api("/commits", **params)
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         while url:
-            page = await http.get(url, check=_check_list)
+            page = await http.get(url, check=_check_list, allow=(404, 422) if gone_ok else ())
+            if page.status != 200:
+                log.debug("github %s: branch %s is gone (%d)", self.repo, branch, page.status)
+                return []
             for item in page.json():
                 committed = _time(item["commit"]["committer"]["date"])
                 # until is inclusive on GitHub; the window is [start, end).
@@ -184,7 +262,7 @@ class GitHubSource:
             url = page.link("next")
         return items
 
-    async def _commit(self, http: GitHubHttp, item: dict[str, Any]) -> Commit:
+    async def _commit(self, http: GitHubHttp, item: dict[str, Any], branch: str) -> Commit:
         sha = item["sha"]
         committed_at = _time(item["commit"]["committer"]["date"])
 
@@ -215,7 +293,7 @@ class GitHubSource:
             committed_at=_time(data["committer"]["date"]),
             message=data["message"],
             url=detail.get("html_url") or f"{self.repo_url}/commit/{sha}",
-            branches=[self.branch or "HEAD"],
+            branches=[branch],
             stats=Stats(
                 additions=int(stats.get("additions", sum(c.additions for c in changes))),
                 deletions=int(stats.get("deletions", sum(c.deletions for c in changes))),
@@ -340,25 +418,6 @@ class GitHubSource:
 _MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
 
 
-class IncompleteFetch(SourceError):
-    """Some commits of the window could not be fetched. ``commits`` holds the ones that were (stored),
-    ``failed`` maps each missing sha to its reason; nothing bad was cached, so the next run completes it."""
-
-    def __init__(self, commits: list[Commit], failed: dict[str, str], total: int) -> None:
-        reasons: dict[str, list[str]] = {}
-        for sha, reason in failed.items():
-            reasons.setdefault(reason, []).append(sha[:7])
-        first, shas = next(iter(reasons.items()))
-        more = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
-        super().__init__(
-            f"{len(failed)} of {total} commits could not be fetched ({', '.join(shas[:5])}"
-            f"{'…' if len(shas) > 5 else ''}: {first}){more}; {len(commits)} fetched and stored",
-            "run again later: only the missing commits are asked for again",
-        )
-        self.commits = commits
-        self.failed = failed
-
-
 def _check_list(response: ApiResponse) -> None:
     """A list page: a JSON array of commits, each with a sha and a committer date."""
     items = response.json()
@@ -368,6 +427,23 @@ def _check_list(response: ApiResponse) -> None:
         _time(item["commit"]["committer"]["date"])
         if not isinstance(item["sha"], str):
             raise TypeError("sha")
+
+
+def _check_repo(response: ApiResponse) -> None:
+    """A repository: an object with its default branch."""
+    data = response.json()
+    if not isinstance(data, dict) or not isinstance(data["default_branch"], str):
+        raise TypeError("not a repository")
+
+
+def _check_branches(response: ApiResponse) -> None:
+    """A page of branches: a JSON array of objects with a name and the tip commit's sha."""
+    items = response.json()
+    if not isinstance(items, list):
+        raise TypeError("not a list")
+    for item in items:
+        if not isinstance(item["name"], str) or not isinstance(item["commit"]["sha"], str):
+            raise TypeError("branch")
 
 
 def _check_detail(response: ApiResponse) -> None:
@@ -443,10 +519,6 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
     repo = spec.removeprefix("github:")
-    if options.all_branches:
-        raise SourceError(
-            "--all-branches is not supported for GitHub repositories", "use --branch NAME, or a clone"
-        )
     if options.name and options.name != repo:
         raise SourceError(
             f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
@@ -454,7 +526,8 @@ def open_github(spec: str, settings: Settings, options: SourceOptions, store: ob
     return GitHubSource(
         repo=repo,
         settings=settings.github,
-        branch=options.branch or settings.github.branch,
+        branch="" if options.all_branches else options.branch or settings.github.branch,
+        all_branches=options.all_branches,
         token=find_token(settings.github, os.environ),
         store=store if isinstance(store, Store) else None,
     )
