@@ -175,8 +175,22 @@ class EmailPublisher:
         return ssl.create_default_context(cafile=self.entry.ca_file or None)
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        return self.send(build_message(self.entry, report, rendered))
+
+    def publish_message(self, subject: str, text: str, html_body: str) -> PublishResult:
+        """Any message of ours (a daily digest across repositories): plain text and an HTML alternative."""
+        message = EmailMessage()
+        message["Subject"] = " ".join(subject.split())
+        message["From"] = self.entry.sender
+        message["To"] = ", ".join(self.entry.recipients)
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="dailydiff")
+        message.set_content(text, subtype="plain", charset="utf-8")
+        message.add_alternative(html_body, subtype="html", charset="utf-8")
+        return self.send(message)
+
+    def send(self, message: EmailMessage) -> PublishResult:
         password = self.secrets.optional(self.entry.password_env, "SMTP password")
-        message = build_message(self.entry, report, rendered)
         where = f"{self.entry.host}:{self._port()}"
         try:
             smtp: smtplib.SMTP

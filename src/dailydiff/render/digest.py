@@ -15,7 +15,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -307,9 +307,15 @@ def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, bas
 
 
 def render_digest_chat(
-    digest: DayDigest, *, base_url: str = "", limit: int = 4000, max_messages: int = 3
+    digest: DayDigest,
+    *,
+    base_url: str = "",
+    limit: int = 4000,
+    max_messages: int = 3,
+    size: Callable[[str], int] = len,
 ) -> list[str]:
-    """Plain chat text, split into messages of at most ``limit`` characters at line boundaries. Every
+    """Plain chat text, split into messages of at most ``limit`` (measured by ``size``: characters, or
+    what one line costs in a service's markup and encoding) at line boundaries. Every
     repository is named (in its count line); high commits that do not fit are counted, never dropped
     silently: the last message says how many were left out and where the full digest is."""
     D = words("digest", digest.language)
@@ -329,30 +335,33 @@ def render_digest_chat(
     # Counts and failures first: every repository is named whatever it costs; commits fill what is
     # left of at most `max_messages` messages, in rank order, and what does not fit is counted.
     fixed = [*head, "", *rows, "", D["chat_high"].format(n=len(digest.high))]
-    messages = _pack(fixed, limit)
-    budget = max(max_messages, len(messages)) * limit
-    used = sum(len(line) + 1 for line in fixed)
+    messages = _pack(fixed, limit, size)
+    # Room lost at the end of each message (lines are never split) and for the closing note.
+    slack = max((size(line) for line in commits), default=0) + 1
+    budget = max(max_messages, len(messages)) * (limit - slack) - 2 * size(D["chat_more"]) - 40
+    used = sum(size(line) + 1 for line in fixed)
     kept, left_out = [], 0
     for line in commits:
-        if used + len(line) + 1 + 200 > budget:  # room for the closing note
+        if used + size(line) + 1 > budget:
             left_out += 1
             continue
         kept.append(line)
-        used += len(line) + 1
+        used += size(line) + 1
     tail = [D["chat_more"].format(n=left_out, url=base_url or "site")] if left_out else []
-    return ["\n".join(m).strip() for m in _pack([*fixed, *kept, *tail], limit)]
+    return ["\n".join(m).strip() for m in _pack([*fixed, *kept, *tail], limit, size)]
 
 
-def _pack(lines: list[str], limit: int) -> list[list[str]]:
+def _pack(lines: list[str], limit: int, size: Callable[[str], int] = len) -> list[list[str]]:
     """Lines into messages of at most ``limit`` characters, split only between lines (a line longer
     than a message is cut at the limit with a mark; titles are shortened long before that)."""
     messages: list[list[str]] = [[]]
-    size = 0
+    used = 0
     for line in lines:
-        line = line if len(line) <= limit else line[: limit - 1] + "…"
-        if size + len(line) + 1 > limit and messages[-1]:
+        while size(line) + 1 > limit and len(line) > 1:
+            line = line[: max(1, int(len(line) * 0.9)) - 1] + "…"
+        if used + size(line) + 1 > limit and messages[-1]:
             messages.append([])
-            size = 0
+            used = 0
         messages[-1].append(line)
-        size += len(line) + 1
+        used += size(line) + 1
     return messages
