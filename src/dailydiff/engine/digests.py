@@ -196,7 +196,10 @@ def _action(
         files = [(digest_path(digest.name, digest.date, fmt), rendered[fmt]) for fmt in formats]
         return lambda: publisher.publish_files(files)
     if hasattr(publisher, "publish_message"):
-        return lambda: publisher.publish_message(_title(digest), rendered["md"], rendered["html"])
+        subject = str(words("digest", digest.language)["subject"]).format(
+            name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
+        )
+        return lambda: publisher.publish_message(subject, rendered["md"], rendered["html"])
     return None
 
 

@@ -173,9 +173,11 @@ def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, 
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,
-                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = ()) -> str:  # fmt: skip
-    """``charts``: (repository row, figure view) pairs."""
-    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts)
+                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
+                 digests: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    """``charts``: (repository row, figure view) pairs; ``digests``: the daily digests' links, newest first."""
+    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts,
+                       digests=digests)  # fmt: skip
 
 
 def render_search(ctx: PageContext, templates_dir: str = "") -> str:
