@@ -100,11 +100,12 @@ def _overview_commits(digest: DayDigest, reports: Mapping[str, DayReport]) -> li
     """The day's high and watched commits, ranked as the digest ranks them, each title led by its
     repository (so the model can say which repository did what)."""
     by_key = {(r.repo, rc.sha): rc for r in reports.values() for rc in r.commits}
+    label = f"{digest.name} ({len(reports)} repositories)"  # what the prompt calls "the repository"
     out = []
     for c in [*digest.high, *digest.watch][:OVERVIEW_COMMITS]:
         rc = by_key.get((c.repo, c.sha))
         if rc is not None:
-            out.append(rc.model_copy(update={"title": f"[{c.repo}] {rc.title}"}))
+            out.append(rc.model_copy(update={"message": f"[{c.repo}] {rc.message}", "repo": label}))
     return out
 
 
@@ -192,7 +193,8 @@ def _action(
                                    size=limit.size)  # fmt: skip
         return lambda: publisher.publish_texts(_title(digest), texts, digest.language)
     if hasattr(publisher, "publish_files"):
-        formats = [f for f in publisher.formats if f in DIGEST_FORMATS] or ["md"]
+        # The publisher's report formats, and always the self-contained HTML page (reports have none).
+        formats = [*(f for f in publisher.formats if f in DIGEST_FORMATS and f != "html"), "html"]
         files = [(digest_path(digest.name, digest.date, fmt), rendered[fmt]) for fmt in formats]
         return lambda: publisher.publish_files(files)
     if hasattr(publisher, "publish_message"):
