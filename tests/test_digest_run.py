@@ -10,9 +10,7 @@ import posixpath
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import pytest
 from markdown_it import MarkdownIt
 
 from dailydiff.models import Level
