@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from markdown_it import MarkdownIt
 
 from dailydiff.models import Level
@@ -263,3 +264,73 @@ def test_overview_one_llm_request_per_digest_day_cached_on_rerun_and_rules_offli
                         env=_no_llm_env(DAILYDIFF_ANALYSIS_ANALYZER="heuristic"))  # fmt: skip
     assert load_digest(offline.stdout).overview.producer == "heuristic"
     assert "0 overview(s) asked of the LLM" in offline.stderr
+
+
+def test_digest_by_email_text_and_html(tmp_path: Path) -> None:
+    from smtp_server import SmtpServer, make_certificate
+
+    (tmp_path / "tls").mkdir()
+    cert, key = make_certificate(tmp_path / "tls")
+    server = SmtpServer(cert, key, password="pw-canary-7").start()
+    try:
+        toml = f"""
+[[digest]]
+name = "mail"
+
+[[publish]]
+type = "email"
+host = "127.0.0.1"
+port = {server.port}
+ca_file = "{cert}"
+username = "reports"
+password_env = "SMTP_PASSWORD"
+sender = "dailydiff <bot@example.com>"
+recipients = ["team@example.com"]
+"""
+        build_workspace(tmp_path, repos=2, per_day=3, extra_toml=toml)
+        _unpublished(tmp_path)
+        env = _no_llm_env(SMTP_PASSWORD="pw-canary-7")
+        dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=env)
+        dailydiff("digest", "--date", DAY0.isoformat(), "--publish", cwd=tmp_path, env=env)  # not again
+    finally:
+        server.stop()
+    (envelope,) = server.received
+    message = envelope.message
+    assert message["Subject"].startswith(f"[dailydiff] mail {DAY0.isoformat()}：6 个提交")
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "proj0" in plain and "proj1" in plain and "proj0" in html and "<script" not in html
+    assert "pw-canary-7" not in plain + html
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[[digest]]\nname = "a b"\n', "digest[1].name"),
+        ('[[digest]]\nname = "x"\nrepos = []\n', "digest[1].repos"),
+        ('[[digest]]\nname = "x"\n\n[[digest]]\nname = "x"\n', "duplicate digest 'x'"),
+        ('[[digest]]\nname = "x"\ncolour = "red"\n', "colour"),
+        ('[[digest]]\nname = "x"\npublishers = ["nowhere"]\n', "unknown publisher 'nowhere'"),
+    ],
+)
+def test_digest_settings_errors_are_one_line_and_exit_2(tmp_path: Path, toml: str, expected: str) -> None:
+    build_workspace(tmp_path, repos=1, per_day=1, extra_toml="\n" + toml)
+    result = dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=_no_llm_env(), check=False)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def test_digest_of_a_day_without_stored_reports_is_one_line(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=1, per_day=1, extra_toml='\n[[digest]]\nname = "x"\n')
+    result = dailydiff("digest", "--date", "2025-12-01", cwd=tmp_path, env=_no_llm_env(), check=False)
+    assert result.returncode != 0 and "no stored reports of 2025-12-01" in result.stderr
+    assert "dailydiff run --date 2025-12-01" in result.stderr and "Traceback" not in result.stderr
+    unknown = dailydiff(
+        "digest", "--date", "2025-12-01", "--name", "y", cwd=tmp_path, env=_no_llm_env(), check=False
+    )
+    assert (
+        unknown.returncode == 2
+        and "no digest named 'y'" in unknown.stderr
+        and "configured digests: x" in unknown.stderr
+    )

@@ -21,7 +21,7 @@ from dailydiff.engine.digests import (
     run_digests,
     summary_line,
 )
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.files import write_file
 from dailydiff.store import open_store
@@ -68,6 +68,10 @@ def digest_command(
         analyzer = llm_for_digests(settings, store)
         outcomes = run_digests(settings, store, dates, available, name=name, publish=publish, force=force,
                                secrets=secrets, analyzer=analyzer)  # fmt: skip
+    if not outcomes:
+        days = ", ".join(d.isoformat() for d in dates)
+        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
+                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
     renderers = digest_renderers(settings)
     for outcome in outcomes:
         if output_dir is not None:

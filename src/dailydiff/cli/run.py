@@ -190,7 +190,13 @@ def run_command(
                 results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
             else:
                 results = run_jobs(planned, run, available, store)
-        digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
+        digests = []
+        if settings.digest and (chosen_shard is not None or plan):
+            # A share of the repositories: another worker's days may not be built yet.
+            log.warning("digests are not built by a shard or a shared plan; run `dailydiff digest --publish "
+                        "--from … --to …` after every worker has finished")  # fmt: skip
+        else:
+            digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()

@@ -109,6 +109,12 @@ def _overview_commits(digest: DayDigest, reports: Mapping[str, DayReport]) -> li
     return out
 
 
+def has_reports(store: Store, entry: DigestEntry, date: dt.date, settings: Settings) -> bool:
+    language = entry.language or settings.report.language
+    stored = [repo for repo, day, lang in store.list_reports() if day == date and lang == language]
+    return any(repo in stored for repo in select_repos(entry.repos, stored))
+
+
 def build_digest_day(
     store: Store, settings: Settings, entry: DigestEntry, date: dt.date, analyzer: Any = None
 ) -> tuple[DayDigest, str]:
@@ -201,7 +207,7 @@ def _action(
         subject = str(words("digest", digest.language)["subject"]).format(
             name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
         )
-        return lambda: publisher.publish_message(subject, rendered["md"], rendered["html"])
+        return lambda: publisher.publish_message(subject, rendered["md"])
     return None
 
 
@@ -286,6 +292,8 @@ def run_digests(
         index = settings.digest.index(entry) + 1
         targets = digest_publishers(entry, index, available) if publish else []
         for date in sorted(set(dates)):
+            if not has_reports(store, entry, date, settings):
+                continue  # nothing stored that day (every repository failed, or none built yet)
             digest, source = build_digest_day(store, settings, entry, date, analyzer)
             outcome = DigestOutcome(entry.name, date, digest.language, digest, source)
             if targets:

@@ -177,8 +177,10 @@ class EmailPublisher:
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
         return self.send(build_message(self.entry, report, rendered))
 
-    def publish_message(self, subject: str, text: str, html_body: str) -> PublishResult:
-        """Any message of ours (a daily digest across repositories): plain text and an HTML alternative."""
+    def publish_message(self, subject: str, text: str, html_body: str | None = None) -> PublishResult:
+        """Any message of ours (a daily digest across repositories): plain text (Markdown) and an HTML
+        alternative (by default the Markdown rendered with inline styles, as report e-mails are)."""
+        html_body = markdown_to_html(text) if html_body is None else html_body
         message = EmailMessage()
         message["Subject"] = " ".join(subject.split())
         message["From"] = self.entry.sender
