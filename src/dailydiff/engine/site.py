@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import posixpath
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from dailydiff.render.html import (
     render_index,
     render_repo,
     render_search,
+    repo_slug,
 )
 from dailydiff.render.json import render_json
 from dailydiff.render.markdown import commit_anchors
@@ -48,11 +48,6 @@ SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
 
 Renderer = Callable[[], str]
-
-
-def repo_slug(repo: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.replace("/", "--")).strip(".-")
-    return slug or "repo"
 
 
 def digest_page(digest: DayDigest) -> str:

@@ -27,7 +27,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
-from dailydiff.render.html import PageContext, render_page
+from dailydiff.render.html import PageContext, render_page, repo_slug
 from dailydiff.render.safe_html import SafeMarkdown
 
 DIGEST_SCHEMA_VERSION = 1
@@ -219,13 +219,9 @@ def brief(text: str, limit: int) -> str:
 # --- rendering ------------------------------------------------------------------------------------------
 
 
-def _slug(repo: str) -> str:
-    return repo.replace("/", "--")
-
-
 def report_href(repo: str, date: dt.date, *, root: str = "../", base_url: str = "") -> str:
     """Where a repository's report of the day lives in the site (absolute with ``base_url``)."""
-    path = f"repos/{_slug(repo)}/{date.isoformat()}.html"
+    path = f"repos/{repo_slug(repo)}/{date.isoformat()}.html"
     return f"{base_url.rstrip('/')}/{path}" if base_url else f"{root}{path}"
 
 

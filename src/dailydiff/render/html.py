@@ -7,6 +7,7 @@ The functions here are pure: they take reports and a page's place in the site, a
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
+
+
+def repo_slug(repo: str) -> str:
+    """A repository's folder in the site (``repos/<slug>/``): owner--name, safe in a URL and a file name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.replace("/", "--")).strip(".-")
+    return slug or "repo"
 
 
 @dataclass(frozen=True)
