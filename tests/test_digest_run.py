@@ -180,6 +180,8 @@ def test_forty_repositories_fit_each_chat_service_every_repository_named_nothing
         text = "\n".join(_texts(service, m) for m in messages)
         for i in range(40):
             assert re.search(rf"proj{i}\b", text), (service, i)
+        if len(messages) > 1:  # a later message says which part it is
+            assert re.search(rf"everything · [^\n]*[（(]{len(messages)}/{len(messages)}[）)]", text), service
         listed = len(re.findall(r"[🔴🟡🟢] (?:\\\[|［|\[)proj\d+", text))
         more = re.search(r"另有 (\d+) 个提交未列出", text)
         left_out = int(more.group(1)) if more else 0

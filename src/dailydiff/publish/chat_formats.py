@@ -298,9 +298,9 @@ def text_payloads(service: str, title: str, texts: list[str], language: str = "z
     payloads: list[Any] = []
     for i, text in enumerate(texts, 1):
         lines = text.split("\n")
-        marker = f" ({i}/{len(texts)})" if len(texts) > 1 else ""
+        marker = f" ({i}/{len(texts)})" if len(texts) > 1 else ""  # the header's; the text has its own
         if service == "feishu":
-            body = lines[1:] if lines and lines[0] == title else lines
+            body = lines[1:] if lines and lines[0].startswith(title) else lines
             content = [_feishu_element(line) for line in body if line]
             payloads.append({"msg_type": "post", "content": {"post": {"zh_cn" if language == "zh" else "en_us": {
                 "title": title + marker, "content": content}}}})  # fmt: skip
@@ -315,7 +315,7 @@ def text_payloads(service: str, title: str, texts: list[str], language: str = "z
                              "markdown": {"title": cut(title, 60), "text": "\n\n".join(marked)}})  # fmt: skip
         elif service == "slack":
             header = cut(title, SLACK_HEADER_CHARS - len(marker) - 2) + marker
-            body = marked[1:] if lines and lines[0] == title else marked
+            body = marked[1:] if lines and lines[0].startswith(title) else marked
             sections = pack([Unit(line) for line in body if line], SLACK_SECTION_CHARS - 50, len, 1)
             blocks: list[dict[str, Any]] = [
                 {"type": "header", "text": {"type": "plain_text", "text": header}}

@@ -331,9 +331,10 @@ def render_digest_chat(
     # Counts and failures first: every repository is named whatever it costs; commits fill what is
     # left of at most `max_messages` messages, in rank order, and what does not fit is counted.
     fixed = [*head, "", *rows, "", D["chat_high"].format(n=len(digest.high))]
-    messages = _pack(fixed, limit, size)
+    reserve = size(head[0] + words("chat", digest.language)["part"].format(i=99, n=99)) + 1
+    messages = _pack(fixed, limit - reserve, size)
     # Room lost at the end of each message (lines are never split) and for the closing note.
-    slack = max((size(line) for line in commits), default=0) + 1
+    slack = max((size(line) for line in commits), default=0) + 1 + reserve
     budget = max(max_messages, len(messages)) * (limit - slack) - 2 * size(D["chat_more"]) - 40
     used = sum(size(line) + 1 for line in fixed)
     kept, left_out = [], 0
@@ -344,7 +345,13 @@ def render_digest_chat(
         kept.append(line)
         used += size(line) + 1
     tail = [D["chat_more"].format(n=left_out, url=base_url or "site")] if left_out else []
-    return ["\n".join(m).strip() for m in _pack([*fixed, *kept, *tail], limit, size)]
+    # Every message after the first opens with the title and its part number ("(2/3)").
+    title, part = head[0], words("chat", digest.language)["part"]
+    packed = _pack([*fixed, *kept, *tail], limit - reserve, size)
+    return [
+        "\n".join(m if i == 1 else [title + part.format(i=i, n=len(packed)), *m]).strip()
+        for i, m in enumerate(packed, 1)
+    ]
 
 
 def _pack(lines: list[str], limit: int, size: Callable[[str], int] = len) -> list[list[str]]:
