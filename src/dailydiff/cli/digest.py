@@ -39,7 +39,9 @@ def digest_command(
     formats: str | None = typer.Option(
         None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
     ),
-    output_dir: options.OutputDir = None,
+    output_dir: Path | None = typer.Option(
+        None, "--output-dir", "-o", metavar="DIR", help="Write DIR/digests/YYYY/<name>/YYYY-MM-DD.<ext>."
+    ),
     publish: bool = typer.Option(False, "--publish", help="Deliver through the digest's publishers."),
     force: options.Force = False,
     quiet: options.Quiet = False,
