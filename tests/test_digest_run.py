@@ -336,3 +336,20 @@ def test_digest_of_a_day_without_stored_reports_is_one_line(tmp_path: Path) -> N
         and "no digest named 'y'" in unknown.stderr
         and "configured digests: x" in unknown.stderr
     )
+
+
+def test_digest_output_dir_writes_each_format_and_a_shard_leaves_digests_alone(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=2, per_day=2, extra_toml='\n[[digest]]\nname = "pair"\n')
+    shard = dailydiff("run", "--date", DAY0.isoformat(), "--shard", "1/2", cwd=tmp_path, env=_no_llm_env())
+    assert "digests are not built by a shard" in shard.stderr
+    with Store.open(tmp_path / "data") as store:
+        assert store.list_digests() == []
+    dailydiff("run", "--date", DAY0.isoformat(), "--shard", "2/2", cwd=tmp_path, env=_no_llm_env())
+    out = dailydiff("digest", "--date", DAY0.isoformat(), "-o", "out", "--format", "md,json,html", cwd=tmp_path,
+                    env=_no_llm_env())  # fmt: skip
+    base = tmp_path / "out" / "digests" / f"{DAY0.year}" / "pair" / DAY0.isoformat()
+    digest = load_digest(base.with_suffix(".json").read_text(encoding="utf-8"))
+    assert sorted(r.repo for r in digest.repos) == ["proj0", "proj1"] and digest.total == 4
+    assert "| [proj0]" in base.with_suffix(".md").read_text(encoding="utf-8")
+    assert base.with_suffix(".html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert out.stderr.count("wrote ") == 3
