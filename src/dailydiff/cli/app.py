@@ -56,6 +56,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.weekly",
         "Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits.",
     ),
+    "digest": LazyCommand(
+        "dailydiff.cli.digest", "Daily digest(s) across repositories from the stored reports of the day(s)."
+    ),
     "serve": LazyCommand(
         "dailydiff.cli.site",
         "Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api.",

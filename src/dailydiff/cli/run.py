@@ -43,6 +43,18 @@ def exit_code(results: list[Any]) -> int:
     return EXIT_OK
 
 
+def _run_digests(settings: Any, store: Any, results: list[Any], available: list[Any], *, force: bool,
+                 secrets: Any) -> list[Any]:  # fmt: skip
+    """Every configured digest for each day the run covered, after the days are built (from the store)."""
+    if not settings.digest:
+        return []
+    from dailydiff.engine.digests import llm_for_digests, run_digests
+
+    dates = sorted({d.date for r in results for d in r.days})
+    return run_digests(settings, store, dates, available, force=force, secrets=secrets,
+                       analyzer=llm_for_digests(settings, store))  # fmt: skip
+
+
 def run_summary(results: list[Any], *, shard: str | None, duration: float, code: int) -> dict[str, Any]:
     from dailydiff.cli.report import totals
 
@@ -130,6 +142,7 @@ def run_command(
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import figures_line
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
+    from dailydiff.engine.deliver import failure_error
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher, write_file
@@ -156,6 +169,10 @@ def run_command(
     available = configured_publishers(settings.publish, secrets, files)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
+    if settings.digest:
+        from dailydiff.engine.digests import check_digest_publishers
+
+        check_digest_publishers(settings, available)
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
     if chosen_shard is not None:
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
@@ -173,13 +190,25 @@ def run_command(
                 results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
             else:
                 results = run_jobs(planned, run, available, store)
+        digests = []
+        if settings.digest and (chosen_shard is not None or plan):
+            # A share of the repositories: another worker's days may not be built yet.
+            log.warning("digests are not built by a shard or a shared plan; run `dailydiff digest --publish "
+                        "--from … --to …` after every worker has finished")  # fmt: skip
+        else:
+            digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise
     code = exit_code(results)
+    digest_error = failure_error([p for o in digests for p in o.publish])
+    if digest_error is not None and code in (EXIT_OK, EXIT_GATED):
+        code = digest_error.exit_code
     summary = run_summary(results, shard=str(chosen_shard) if chosen_shard else None,
                           duration=time.monotonic() - started, code=code)  # fmt: skip
+    if digests:
+        summary["digests"] = [o.as_dict() for o in digests]
     store.finish_run(run_id, summary["status"], summary)
     store.close()
     if summary_path is not None:
@@ -195,8 +224,13 @@ def run_command(
             stderr.print(f"dailydiff: {line}", markup=False)
         else:
             log.info("%s", line)
-    from dailydiff.engine.deliver import failure_error
+    if digests and not quiet:
+        from dailydiff.engine.digests import summary_line
 
+        if bar:
+            stderr.print(f"dailydiff: {summary_line(digests)}", markup=False)
+        else:
+            log.info("%s", summary_line(digests))
     error = failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
     if error is not None and code == error.exit_code:
         log.error("%s (%s)", error.message, error.hint)

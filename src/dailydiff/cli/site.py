@@ -13,6 +13,7 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.engine.site import Site, build_site
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
+from dailydiff.render.digest import DayDigest, load_digest
 from dailydiff.render.json import load_report
 from dailydiff.settings import Settings
 from dailydiff.store import DB_NAME, Store, open_store
@@ -23,9 +24,27 @@ site_app = typer.Typer(
 app.add_typer(site_app, name="site")
 
 
-def make_site(settings: Settings, reports: list[DayReport], title: str | None = None) -> Site:
+def stored_digests(store: Store, settings: Settings) -> list[DayDigest]:
+    """Every stored daily digest, one per name and day (the site's language preferred)."""
+    prefer = settings.site.language or settings.report.language
+    chosen: dict[tuple[str, object], DayDigest] = {}
+    for name, date, language in store.list_digests():
+        if (name, date) in chosen and language != prefer:
+            continue
+        row = store.get_digest(name, date, language)
+        if row is not None:
+            chosen[(name, date)] = load_digest(row[1])
+    return list(chosen.values())
+
+
+def make_site(
+    settings: Settings,
+    reports: list[DayReport],
+    title: str | None = None,
+    digests: list[DayDigest] | None = None,
+) -> Site:
     s = settings.site
-    return Site.from_reports(
+    site = Site.from_reports(
         reports,
         title=title or s.title,
         base_url=s.base_url,
@@ -37,6 +56,8 @@ def make_site(settings: Settings, reports: list[DayReport], title: str | None = 
         weekly_top_commits=settings.weekly.top_commits,
         charts=s.charts,
     )
+    site.digests = digests or []
+    return site
 
 
 def reports_from_json(directory: Path) -> Iterator[DayReport]:
@@ -85,15 +106,17 @@ def build_command(
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
+    digests: list[DayDigest] = []
     if from_json is not None:
         reports = list(reports_from_json(from_json))
     else:
         with open_existing_store(settings) as store:
             reports = list(store.iter_reports())
+            digests = stored_digests(store, settings)
     target = output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
-    result = build_site(make_site(settings, reports), target)
+    result = build_site(make_site(settings, reports, digests=digests), target)
     if not quiet:
         stderr.print(
             f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "

@@ -114,24 +114,34 @@ def deliver_unit(
     every target, through the ledger; one result per target, in order."""
     secrets = secrets if secrets is not None else Secrets({})
     owner = owner or claim_owner()
+    unit = (report.repo, report.date, report.language)
     return [
-        _deliver_one(report, rendered, publisher, store, force, secrets, claim_timeout, owner, now)
+        deliver_one(unit, rendered, publisher, store, lambda p: attempt(p, report, rendered, secrets),
+                    force=force, secrets=secrets, claim_timeout=claim_timeout, owner=owner, now=now)
         for publisher in targets
-    ]
+    ]  # fmt: skip
 
 
-def _deliver_one(
-    report: DayReport,
+Send = Callable[[Publisher], PublishResult]
+
+
+def deliver_one(
+    unit: tuple[str, dt.date, str],
     rendered: Mapping[str, str],
     publisher: Publisher,
     store: Store,
+    send: Send,
+    *,
     force: bool,
     secrets: Secrets,
     claim_timeout: float,
     owner: str,
     now: Callable[[], dt.datetime],
 ) -> DeliveryResult:
-    key = (report.repo, report.date, report.language, publisher.target)
+    """One delivery through the ledger: ``unit`` is (repo, date, language) — a daily digest uses the
+    reserved repo id ``digest:<name>`` — and ``send`` makes the delivery once it is claimed (any failure
+    a ``failed`` PublishResult, as ``publish.registry.attempt`` gives)."""
+    key = (*unit, publisher.target)
 
     def result(status: str, detail: str, digest: str = "", recovered: str = "") -> DeliveryResult:
         return DeliveryResult(
@@ -173,7 +183,7 @@ def _deliver_one(
         recovered = ""
     else:
         return result("skipped", "claimed by another process meanwhile", digest)
-    outcome: PublishResult = attempt(publisher, report, rendered, secrets)
+    outcome: PublishResult = send(publisher)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
     return DeliveryResult(publisher.name, publisher.type, publisher.target, outcome.status.value, outcome.detail,

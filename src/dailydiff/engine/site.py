@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import posixpath
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ from dailydiff.models import DayReport
 from dailydiff.publish.files import atomic_write
 from dailydiff.render import charts as chart_data
 from dailydiff.render.charts import Chart, figure_view, render_svg
-from dailydiff.render.feed import FeedEntry, render_atom
+from dailydiff.render.digest import DayDigest, render_digest_html
+from dailydiff.render.feed import FeedEntry, render_atom, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
     level_counts,
@@ -34,6 +34,7 @@ from dailydiff.render.html import (
     render_index,
     render_repo,
     render_search,
+    repo_slug,
 )
 from dailydiff.render.json import render_json
 from dailydiff.render.markdown import commit_anchors
@@ -49,9 +50,9 @@ LATEST_DAYS = 30
 Renderer = Callable[[], str]
 
 
-def repo_slug(repo: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.replace("/", "--")).strip(".-")
-    return slug or "repo"
+def digest_page(digest: DayDigest) -> str:
+    """A daily digest's page: ``digests/<name>/YYYY-MM-DD.html`` (several digests may share a day)."""
+    return f"digests/{digest.name}/{digest.date.isoformat()}.html"
 
 
 def relative(from_path: str, to_path: str) -> str:
@@ -113,6 +114,7 @@ class Site:
     toc_title_chars: int = 60
     weekly_top_commits: int = 10
     charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
+    digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -166,6 +168,10 @@ class Site:
         }
         for name in ASSETS:
             pages[f"assets/{name}"] = _asset_reader(name)
+        if self.digests:
+            pages["digests.xml"] = self.render_feed_digests
+            for digest in self.digests:
+                pages[digest_page(digest)] = _bind(self.render_digest, digest)
         if self.charts:
             pages.update(self.chart_pages())
         for section in self.repos:
@@ -359,7 +365,25 @@ class Site:
             (rows[section.path], figure_view(chart, path, anchor=f"trend-{section.slug}"))
             for section, path, chart in (self.index_charts() if self.charts else [])
         ]
-        return render_index(repos, latest_days, ctx, templates_dir=self.templates_dir, charts=charts)
+        digests = [
+            {"name": d.name, "date": d.date.isoformat(), "href": digest_page(d), "total": d.total,
+             "high": sum(r.high for r in d.repos), "medium": sum(r.medium for r in d.repos),
+             "low": sum(r.low for r in d.repos)}
+            for d in sorted(self.digests, key=lambda d: (d.date, d.name), reverse=True)[:LATEST_DAYS]
+        ]  # fmt: skip
+        return render_index(repos, latest_days, ctx, templates_dir=self.templates_dir, charts=charts,
+                            digests=digests)  # fmt: skip
+
+    def render_digest(self, digest: DayDigest) -> str:
+        path = digest_page(digest)
+        return render_digest_html(digest, ctx=self._ctx(path, digest.language, "digests.xml"),
+                                  site_title=self.title, templates_dir=self.templates_dir)  # fmt: skip
+
+    def render_feed_digests(self) -> str:
+        S_title = f"{self.title} · digests"
+        return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=S_title,
+                                  self_href="digests.xml", home_href="index.html", language=self.language,
+                                  base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
     def render_search(self) -> str:
         return render_search(

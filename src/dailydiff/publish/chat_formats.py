@@ -232,3 +232,97 @@ def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
         key = "zh_cn" if digest.language == "zh" else "en_us"
         payloads.append({"msg_type": "post", "content": {"post": {key: post}}})
     return payloads
+
+
+# --- plain texts (a daily digest across repositories) ---------------------------------------------
+
+
+def _link_of(line: str) -> str | None:
+    """The URL when a line is only a link (how ``render_digest_chat`` puts a commit's link)."""
+    text = line.strip()
+    return text if text.startswith(("http://", "https://")) and " " not in text else None
+
+
+def _plain_discord(line: str) -> str:
+    url = _link_of(line)
+    return line.replace(url, f"<{url}>") if url else escape_discord(line)  # <…>: no embed
+
+
+def _plain_fullwidth(line: str) -> str:
+    url = _link_of(line)
+    return line.replace(url, f"[{url}]({url})") if url else escape_fullwidth(line)
+
+
+def _plain_slack(line: str) -> str:
+    url = _link_of(line)
+    return line.replace(url, f"<{url.replace('|', '%7C')}>") if url else escape_slack(line)
+
+
+def _feishu_element(line: str) -> list[dict[str, Any]]:
+    url = _link_of(line)
+    if url:
+        return [{"tag": "a", "text": url, "href": url}]
+    return [{"tag": "text", "text": line}]
+
+
+@dataclass(frozen=True)
+class TextLimit:
+    """How plain text lines become one service's message: each line's markup, the size that counts
+    toward the service's limit (the line's joiner included) and the budget of one message."""
+
+    budget: int
+    line: Callable[[str], str]
+    line_size: Callable[[str], int]
+
+    def size(self, text: str) -> int:
+        return sum(self.line_size(self.line(part)) for part in text.split("\n"))
+
+
+def _feishu_size(line: str) -> int:
+    return utf8_size(json.dumps(_feishu_element(line), ensure_ascii=False)) + 1
+
+
+TEXT_LIMITS: dict[str, TextLimit] = {
+    "discord": TextLimit(DISCORD_CHARS - 120, _plain_discord, lambda t: utf16_size(t) + 1),
+    "wecom": TextLimit(WECOM_BYTES - 200, _plain_fullwidth, lambda t: utf8_size(t) + 1),
+    "dingtalk": TextLimit(DINGTALK_BYTES - 700, _plain_fullwidth, lambda t: utf8_size(t) + 2),
+    "slack": TextLimit(SLACK_MESSAGE_CHARS, _plain_slack, lambda t: len(t) + 1),
+    "feishu": TextLimit(FEISHU_BODY_BYTES - 1500, lambda t: t, _feishu_size),
+}
+
+
+def text_payloads(service: str, title: str, texts: list[str], language: str = "zh") -> list[Any]:
+    """Each text (from ``render_digest_chat``, sized by ``TEXT_LIMITS[service]``) as one message of the
+    service: commit titles escaped so nothing becomes markup, a link line made a link."""
+    limit = TEXT_LIMITS[service]
+    payloads: list[Any] = []
+    for i, text in enumerate(texts, 1):
+        lines = text.split("\n")
+        marker = f" ({i}/{len(texts)})" if len(texts) > 1 else ""  # the header's; the text has its own
+        if service == "feishu":
+            body = lines[1:] if lines and lines[0].startswith(title) else lines
+            content = [_feishu_element(line) for line in body if line]
+            payloads.append({"msg_type": "post", "content": {"post": {"zh_cn" if language == "zh" else "en_us": {
+                "title": title + marker, "content": content}}}})  # fmt: skip
+            continue
+        marked = [limit.line(line) for line in lines]
+        if service == "discord":
+            payloads.append({"content": "\n".join(marked), "allowed_mentions": {"parse": []}})
+        elif service == "wecom":
+            payloads.append({"msgtype": "markdown", "markdown": {"content": "\n".join(marked)}})
+        elif service == "dingtalk":
+            payloads.append({"msgtype": "markdown",
+                             "markdown": {"title": cut(title, 60), "text": "\n\n".join(marked)}})  # fmt: skip
+        elif service == "slack":
+            header = cut(title, SLACK_HEADER_CHARS - len(marker) - 2) + marker
+            body = marked[1:] if lines and lines[0].startswith(title) else marked
+            sections = pack([Unit(line) for line in body if line], SLACK_SECTION_CHARS - 50, len, 1)
+            blocks: list[dict[str, Any]] = [
+                {"type": "header", "text": {"type": "plain_text", "text": header}}
+            ]
+            blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(u.text for u in s)}}
+                       for s in sections]  # fmt: skip
+            payloads.append({"text": escape_slack(header), "blocks": blocks})
+        else:
+            raise ValueError(f"no text format for {service!r}")
+    return payloads

@@ -175,8 +175,24 @@ class EmailPublisher:
         return ssl.create_default_context(cafile=self.entry.ca_file or None)
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        return self.send(build_message(self.entry, report, rendered))
+
+    def publish_message(self, subject: str, text: str, html_body: str | None = None) -> PublishResult:
+        """Any message of ours (a daily digest across repositories): plain text (Markdown) and an HTML
+        alternative (by default the Markdown rendered with inline styles, as report e-mails are)."""
+        html_body = markdown_to_html(text) if html_body is None else html_body
+        message = EmailMessage()
+        message["Subject"] = " ".join(subject.split())
+        message["From"] = self.entry.sender
+        message["To"] = ", ".join(self.entry.recipients)
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="dailydiff")
+        message.set_content(text, subtype="plain", charset="utf-8")
+        message.add_alternative(html_body, subtype="html", charset="utf-8")
+        return self.send(message)
+
+    def send(self, message: EmailMessage) -> PublishResult:
         password = self.secrets.optional(self.entry.password_env, "SMTP password")
-        message = build_message(self.entry, report, rendered)
         where = f"{self.entry.host}:{self._port()}"
         try:
             smtp: smtplib.SMTP

@@ -114,9 +114,15 @@ class FilesPublisher:
         )
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        return self.write([(path, rendered[fmt]) for fmt, path in self.paths(report)])
+
+    def publish_files(self, files: Sequence[tuple[str, str]]) -> PublishResult:
+        """Files of ours (a daily digest across repositories) at paths below the directory."""
+        return self.write([(self.directory / relative, text) for relative, text in files])
+
+    def write(self, files: Sequence[tuple[Path, str]]) -> PublishResult:
         written, unchanged = [], []
-        for fmt, path in self.paths(report):
-            text = rendered[fmt]
+        for path, text in files:
             try:
                 if path.is_file() and path.read_text(encoding="utf-8") == text:
                     unchanged.append(str(path))

@@ -75,9 +75,16 @@ def attempt(
 ) -> PublishResult:
     """One publisher, once: any failure becomes a ``failed`` result (one publisher failing never stops
     the others), with the secrets scrubbed from the message and the time it took."""
+    return attempt_with(publisher, lambda: publisher.publish(report, rendered), secrets)
+
+
+def attempt_with(
+    publisher: Publisher, action: Callable[[], PublishResult], secrets: Secrets
+) -> PublishResult:
+    """``attempt`` for any sending ``action`` of ``publisher`` (a daily digest's texts, files, message)."""
     started = time.monotonic()
     try:
-        result = publisher.publish(report, rendered)
+        result = action()
     except DailyDiffError as exc:
         result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
     except Exception as exc:  # a bug in one publisher must not stop the others

@@ -25,10 +25,13 @@ from dailydiff.models import DayReport, Level
 from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
 from dailydiff.publish.chat import build_digest, one_line
 from dailydiff.publish.chat_formats import (
+    TEXT_LIMITS,
+    TextLimit,
     dingtalk_payloads,
     discord_payloads,
     feishu_payloads,
     slack_payloads,
+    text_payloads,
     wecom_payloads,
 )
 from dailydiff.publish.http import Http
@@ -107,9 +110,20 @@ class ChatPublisher:
     # shared -----------------------------------------------------------------------------------------
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        return self.send(self.payloads(report, rendered))
+
+    def text_limit(self) -> TextLimit:
+        """How ``publish_texts`` measures a text against this service's limit (for render_digest_chat)."""
+        return TEXT_LIMITS[self.type]
+
+    def publish_texts(self, title: str, texts: list[str], language: str = "zh") -> PublishResult:
+        """Plain texts (a daily digest across repositories, each within ``text_limit``), one message each."""
+        return self.send(text_payloads(self.type, title, texts, language))
+
+    def send(self, payloads: list[Any]) -> PublishResult:
+        """Post ``payloads`` in order, signed; the first one the service rejects fails the delivery."""
         url = self.secrets.get(self.entry.url_env, "webhook URL")
         secret = self.secrets.optional(self.entry.secret_env, "signing secret")
-        payloads = self.payloads(report, rendered)
         with Http(self.entry, sleep=self.sleep) as http:
             for index, payload in enumerate(payloads, 1):
                 target, body, headers = self.sign(url, payload, secret)

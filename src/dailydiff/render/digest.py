@@ -15,7 +15,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -27,7 +27,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
-from dailydiff.render.html import PageContext, render_page
+from dailydiff.render.html import PageContext, render_page, repo_slug
 from dailydiff.render.safe_html import SafeMarkdown
 
 DIGEST_SCHEMA_VERSION = 1
@@ -219,13 +219,9 @@ def brief(text: str, limit: int) -> str:
 # --- rendering ------------------------------------------------------------------------------------------
 
 
-def _slug(repo: str) -> str:
-    return repo.replace("/", "--")
-
-
 def report_href(repo: str, date: dt.date, *, root: str = "../", base_url: str = "") -> str:
     """Where a repository's report of the day lives in the site (absolute with ``base_url``)."""
-    path = f"repos/{_slug(repo)}/{date.isoformat()}.html"
+    path = f"repos/{repo_slug(repo)}/{date.isoformat()}.html"
     return f"{base_url.rstrip('/')}/{path}" if base_url else f"{root}{path}"
 
 
@@ -307,9 +303,15 @@ def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, bas
 
 
 def render_digest_chat(
-    digest: DayDigest, *, base_url: str = "", limit: int = 4000, max_messages: int = 3
+    digest: DayDigest,
+    *,
+    base_url: str = "",
+    limit: int = 4000,
+    max_messages: int = 3,
+    size: Callable[[str], int] = len,
 ) -> list[str]:
-    """Plain chat text, split into messages of at most ``limit`` characters at line boundaries. Every
+    """Plain chat text, split into messages of at most ``limit`` (measured by ``size``: characters, or
+    what one line costs in a service's markup and encoding) at line boundaries. Every
     repository is named (in its count line); high commits that do not fit are counted, never dropped
     silently: the last message says how many were left out and where the full digest is."""
     D = words("digest", digest.language)
@@ -329,30 +331,40 @@ def render_digest_chat(
     # Counts and failures first: every repository is named whatever it costs; commits fill what is
     # left of at most `max_messages` messages, in rank order, and what does not fit is counted.
     fixed = [*head, "", *rows, "", D["chat_high"].format(n=len(digest.high))]
-    messages = _pack(fixed, limit)
-    budget = max(max_messages, len(messages)) * limit
-    used = sum(len(line) + 1 for line in fixed)
+    reserve = size(head[0] + words("chat", digest.language)["part"].format(i=99, n=99)) + 1
+    messages = _pack(fixed, limit - reserve, size)
+    # Room lost at the end of each message (lines are never split) and for the closing note.
+    slack = max((size(line) for line in commits), default=0) + 1 + reserve
+    budget = max(max_messages, len(messages)) * (limit - slack) - 2 * size(D["chat_more"]) - 40
+    used = sum(size(line) + 1 for line in fixed)
     kept, left_out = [], 0
     for line in commits:
-        if used + len(line) + 1 + 200 > budget:  # room for the closing note
+        if used + size(line) + 1 > budget:
             left_out += 1
             continue
         kept.append(line)
-        used += len(line) + 1
+        used += size(line) + 1
     tail = [D["chat_more"].format(n=left_out, url=base_url or "site")] if left_out else []
-    return ["\n".join(m).strip() for m in _pack([*fixed, *kept, *tail], limit)]
+    # Every message after the first opens with the title and its part number ("(2/3)").
+    title, part = head[0], words("chat", digest.language)["part"]
+    packed = _pack([*fixed, *kept, *tail], limit - reserve, size)
+    return [
+        "\n".join(m if i == 1 else [title + part.format(i=i, n=len(packed)), *m]).strip()
+        for i, m in enumerate(packed, 1)
+    ]
 
 
-def _pack(lines: list[str], limit: int) -> list[list[str]]:
+def _pack(lines: list[str], limit: int, size: Callable[[str], int] = len) -> list[list[str]]:
     """Lines into messages of at most ``limit`` characters, split only between lines (a line longer
     than a message is cut at the limit with a mark; titles are shortened long before that)."""
     messages: list[list[str]] = [[]]
-    size = 0
+    used = 0
     for line in lines:
-        line = line if len(line) <= limit else line[: limit - 1] + "…"
-        if size + len(line) + 1 > limit and messages[-1]:
+        while size(line) + 1 > limit and len(line) > 1:
+            line = line[: max(1, int(len(line) * 0.9)) - 1] + "…"
+        if used + size(line) + 1 > limit and messages[-1]:
             messages.append([])
-            size = 0
+            used = 0
         messages[-1].append(line)
-        size += len(line) + 1
+        used += size(line) + 1
     return messages

@@ -18,6 +18,7 @@ from dailydiff.common.i18n import words
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.models import DayReport, Level
+from dailydiff.render.digest import DayDigest
 from dailydiff.render.safe_html import plain_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -118,5 +119,55 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
         _sub(entry, "summary", summary)
         _sub(entry, "content", _entry_html(report), type="html")
         _sub(entry, "category", term=report.repo)
+    ET.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def digest_entry_id(name: str, date: dt.date) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'digest/{name}/{date.isoformat()}')}"
+
+
+def render_digest_atom(items: Sequence[tuple[DayDigest, str]], *, title: str, self_href: str, home_href: str,
+                       language: str, base_url: str = "", limit: int = 0) -> str:  # fmt: skip
+    """An Atom feed of daily digests: one entry per digest-day (``items``: the digest and the link to its
+    page), its id derived from the digest's name and date alone."""
+    ordered = sorted(items, key=lambda item: (item[0].date, item[0].name), reverse=True)
+    if limit > 0:
+        ordered = ordered[:limit]
+
+    def link(href: str) -> str:
+        return urljoin(base_url, href) if base_url else href
+
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
+    _sub(feed, "id", feed_id("digests"))
+    _sub(feed, "title", title)
+    stamps = [d.generated_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC) for d, _ in ordered]
+    _sub(feed, "updated", _stamp(max(stamps, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))))
+    _sub(_sub(feed, "author"), "name", "dailydiff")
+    _sub(feed, "generator", "dailydiff", version=__version__)
+    _sub(feed, "link", rel="self", href=link(self_href), type="application/atom+xml")
+    _sub(feed, "link", rel="alternate", href=link(home_href), type="text/html")
+    for digest, href in ordered:
+        D = words("digest", digest.language)
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", digest_entry_id(digest.name, digest.date))
+        _sub(entry, "title", D["title"].format(name=digest.name, date=digest.date))
+        _sub(entry, "updated", _stamp(digest.generated_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)))
+        _sub(entry, "link", rel="alternate", href=link(href), type="text/html")
+        _sub(entry, "summary", D["overview_counts"].format(
+            total=digest.total, active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos),
+            high=len(digest.high)))  # fmt: skip
+        root = ET.Element("div")
+        items_el = ET.SubElement(root, "ul")
+        for line in digest.overview.highlights:
+            ET.SubElement(items_el, "li").text = plain_text(line)
+        high = ET.SubElement(root, "ul")
+        for commit in digest.high[:20]:
+            ET.SubElement(
+                high, "li"
+            ).text = f"[{clean(commit.repo)}] {clean(commit.title)} ({commit.sha[:7]})"
+        _sub(entry, "content", ET.tostring(root, encoding="unicode", method="html"), type="html")
+        _sub(entry, "category", term=f"digest:{digest.name}")
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"

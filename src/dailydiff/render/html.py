@@ -7,6 +7,7 @@ The functions here are pure: they take reports and a page's place in the site, a
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
+
+
+def repo_slug(repo: str) -> str:
+    """A repository's folder in the site (``repos/<slug>/``): owner--name, safe in a URL and a file name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", repo.replace("/", "--")).strip(".-")
+    return slug or "repo"
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,11 @@ def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, 
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,
-                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = ()) -> str:  # fmt: skip
-    """``charts``: (repository row, figure view) pairs."""
-    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts)
+                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
+                 digests: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    """``charts``: (repository row, figure view) pairs; ``digests``: the daily digests' links, newest first."""
+    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts,
+                       digests=digests)  # fmt: skip
 
 
 def render_search(ctx: PageContext, templates_dir: str = "") -> str:

@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dailydiff.common import placeholders, secrets
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
-from dailydiff.settings.ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
+from dailydiff.settings.ops import (
+    DigestEntry,
+    RepoEntry,
+    RunSettings,
+    WatchTopic,
+    WeeklySettings,
+    check_digests,
+    check_repos_and_topics,
+)
 from dailydiff.settings.publishers import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
@@ -226,10 +234,12 @@ class Settings(_Section):
     weekly: WeeklySettings
     repos: list[RepoEntry] = Field(default_factory=list)
     watch: list[WatchTopic] = Field(default_factory=list)
+    digest: list[DigestEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         check_repos_and_topics(self.repos, self.watch)
+        check_digests(self.digest)
         return self
 
     @property

@@ -136,6 +136,48 @@ class RepoEntry(_Section):
         return self.name or self.source
 
 
+class DigestEntry(_Section):
+    """One daily digest across repositories: which ones (all, names or globs), delivered by which
+    publishers, in which language (default: the report language)."""
+
+    name: str
+    repos: list[str] = Field(default_factory=lambda: ["*"])
+    publishers: list[str] | None = None  # names of publishers; unset: every configured publisher
+    language: Literal["zh", "en"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+            raise ValueError(
+                f"{value!r} is not a digest name; use letters, digits, '.', '_' or '-' (it names files and URLs)"
+            )
+        return value
+
+    @field_validator("repos")
+    @classmethod
+    def _repos(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('empty; use ["*"] for every repository, names, or globs like "sgl-project/*"')
+        return _text_list(value, "repository pattern")
+
+    @property
+    def ledger_repo(self) -> str:
+        """The repository id of this digest in the delivery ledger: never a repository's own id."""
+        return f"digest:{self.name}"
+
+
+def check_digests(digests: Sequence[DigestEntry]) -> None:
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(digests, 1):
+        if entry.name in seen:
+            raise ValueError(
+                f"digest[{index}].name: duplicate digest {entry.name!r} (also digest[{seen[entry.name]}])"
+            )
+        seen[entry.name] = index
+
+
 def check_repos_and_topics(repos: Sequence[RepoEntry], topics: Sequence[WatchTopic]) -> None:
     """Checks across entries; raises ValueError with a message that starts with the key."""
     names: dict[str, int] = {}

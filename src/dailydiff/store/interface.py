@@ -354,6 +354,30 @@ class Store:
                 (endpoint, model, facts.response_mode, facts.context_window, now_text()),
             )
 
+    # daily digests across repositories -----------------------------------------------------------
+
+    def save_digest(self, name: str, date: dt.date, language: str, fingerprint: str, data: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO digests (name, date, language, fingerprint, data, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name, date, language) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "data = excluded.data, updated_at = excluded.updated_at",
+                (name, date.isoformat(), language, fingerprint, scrub(data), now_text()),
+            )
+
+    def get_digest(self, name: str, date: dt.date, language: str) -> tuple[str, str] | None:
+        """(fingerprint, JSON) of a stored digest."""
+        row = self._db.execute(
+            "SELECT fingerprint, data FROM digests WHERE name = ? AND date = ? AND language = ?",
+            (name, date.isoformat(), language),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def list_digests(self) -> list[tuple[str, dt.date, str]]:
+        rows = self._db.execute("SELECT name, date, language FROM digests")
+        return sorted(((n, dt.date.fromisoformat(d), lang) for n, d, lang in rows),
+                      key=lambda row: (row[0], -row[1].toordinal(), row[2]))  # fmt: skip
+
     # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
 
     _LEDGER_COLUMNS = (

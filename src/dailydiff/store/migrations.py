@@ -168,4 +168,21 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        # One row per daily digest across repositories (name, date, language): the digest's JSON and the
+        # fingerprint of what its cross-repository overview was written from (the day's high commits,
+        # their analyses and the analyser), so a re-run with the same inputs asks no LLM again.
+        "m006_digests",
+        """
+        CREATE TABLE digests (
+            name TEXT NOT NULL,
+            date TEXT NOT NULL,
+            language TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (name, date, language)
+        );
+        """,
+    ),
 ]

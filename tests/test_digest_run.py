@@ -1,0 +1,355 @@
+"""Issue 16, end to end: [[digest]] entries built by `run` and `dailydiff digest` from the stored days, files,
+the site, chat services' limits, the delivery ledger, and the cross-repository overview (fake LLM)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+
+from dailydiff.models import Level
+from dailydiff.render.digest import DayDigest, load_digest
+from dailydiff.store import Store
+from fake_llm import FakeLLM
+from opsfixtures import FIRST_DAY, build_workspace, dailydiff
+from webhook_receiver import WebhookReceiver
+
+DAY0, DAY2 = FIRST_DAY, FIRST_DAY + dt.timedelta(days=2)
+DAYS3 = [FIRST_DAY + dt.timedelta(days=i) for i in range(3)]
+BASE = "https://digests.example/team/"
+
+DIGESTS_TOML = f"""
+[site]
+base_url = "{BASE}"
+
+[[digest]]
+name = "all"
+
+[[digest]]
+name = "first-three"
+repos = ["proj[012]"]
+
+[[publish]]
+type = "files"
+name = "archive"
+directory = "archive"
+formats = ["md", "json"]
+"""
+
+
+def _no_llm_env(**extra: str) -> dict[str, str]:
+    return {**{k: "" for k in os.environ if k.startswith("DAILYDIFF_LLM")}, **extra}
+
+
+def _links(markdown: str) -> list[str]:
+    hrefs = []
+    for token in MarkdownIt().parse(markdown):
+        for child in token.children or []:
+            if child.type == "link_open":
+                hrefs.append(str(child.attrs["href"]))
+    return hrefs
+
+
+def _ids(html: str) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def test_six_repositories_two_digests_three_days_files_counts_links_and_site(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=6, per_day=3, extra_toml=DIGESTS_TOML)
+    dailydiff("run", "--from", DAY0.isoformat(), "--to", DAY2.isoformat(), cwd=tmp_path, env=_no_llm_env())
+    dailydiff("site", "build", "--output-dir", "site", cwd=tmp_path, env=_no_llm_env())
+    site = tmp_path / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    feed = (site / "digests.xml").read_text(encoding="utf-8")
+    assert feed.count("<entry>") == 6
+    store = Store.open(tmp_path / "data")
+    checked_links = 0
+    try:
+        for name, members in (
+            ("all", [f"proj{i}" for i in range(6)]),
+            ("first-three", ["proj0", "proj1", "proj2"]),
+        ):
+            for day in DAYS3:
+                base = tmp_path / "archive" / "digests" / f"{day.year}" / name / day.isoformat()
+                md, js, html = (
+                    base.with_suffix(f".{ext}").read_text(encoding="utf-8") for ext in ("md", "json", "html")
+                )
+                digest = load_digest(js)
+                assert sorted(r.repo for r in digest.repos) == members
+                reports = {r: store.get_report(r, day, "zh") for r in members}
+                for line in digest.repos:
+                    report = reports[line.repo]
+                    assert report is not None and line.stored
+                    assert (line.total, line.high, line.medium, line.low) == (
+                        report.stats.total, report.stats.high, report.stats.medium, report.stats.low)  # fmt: skip
+                assert digest.total == sum(r.stats.total for r in reports.values() if r)
+                high = {
+                    (r.repo, c.sha) for r in reports.values() if r for c in r.commits if c.level is Level.HIGH
+                }
+                assert {(c.repo, c.sha) for c in digest.high} == high
+                ranks = [(not c.watch, -c.score) for c in digest.high]
+                assert ranks == sorted(ranks)
+                assert "<script" not in html and "<style" in html  # self-contained
+                # Every repository's report link and every high commit's anchor resolve in the built site.
+                hrefs = [h for h in _links(md) if h.startswith(BASE)]
+                assert len(hrefs) >= len(digest.high) + len(digest.repos)
+                for href in hrefs:
+                    path, _, anchor = href.removeprefix(BASE).partition("#")
+                    page = (site / path).read_text(encoding="utf-8")
+                    assert not anchor or anchor in _ids(page), href
+                    checked_links += 1
+                for c in digest.high:
+                    assert f"{BASE}repos/{c.repo}/{day.isoformat()}.html#c-{c.sha[:7]}" in hrefs
+                # The site page: its relative links resolve too, and the index links it.
+                page_path = f"digests/{name}/{day.isoformat()}.html"
+                page = (site / page_path).read_text(encoding="utf-8")
+                assert f'href="{page_path}"' in index
+                for href in re.findall(r'href="([^"#:]+\.html)(?:#([^"]*))?"', page):
+                    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), href[0]))
+                    text = (site / target).read_text(encoding="utf-8")
+                    assert not href[1] or href[1] in _ids(text), href
+                    checked_links += 1
+    finally:
+        store.close()
+    assert checked_links > 100
+    high_total = sum(len(load_digest(p.read_text(encoding="utf-8")).high)
+                     for p in (tmp_path / "archive" / "digests").rglob("*.json"))  # fmt: skip
+    assert high_total > 0  # the check above ranked something
+
+
+CHAT_TOML = """
+[[digest]]
+name = "everything"
+{publish}
+"""
+
+SERVICES = ["feishu", "dingtalk", "wecom", "slack", "discord"]
+
+
+def _texts(service: str, payload: dict[str, Any]) -> str:
+    if service == "feishu":
+        post = next(iter(payload["content"]["post"].values()))
+        return post["title"] + "\n" + "\n".join("".join(e["text"] for e in p) for p in post["content"])
+    if service == "dingtalk":
+        return str(payload["markdown"]["text"])
+    if service == "wecom":
+        return str(payload["markdown"]["content"])
+    if service == "slack":
+        return "\n".join(b["text"]["text"] for b in payload["blocks"])
+    return str(payload["content"])
+
+
+def _unpublished(root: Path) -> None:
+    """Repositories publish nowhere: the chat receivers see only the digests."""
+    config = root / "dailydiff.toml"
+    text = re.sub(r'(name = "proj\d+"\n)', r"\1publishers = []\n", config.read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+
+
+def test_forty_repositories_fit_each_chat_service_every_repository_named_nothing_cut_silently(
+    tmp_path: Path,
+) -> None:
+    publish = "".join(f'\n[[publish]]\ntype = "{s}"\nurl_env = "HOOK_{s.upper()}"\nretries = 0\nmax_messages = 3\n'
+                      for s in SERVICES)  # fmt: skip
+    build_workspace(tmp_path, repos=40, per_day=8, extra_toml=CHAT_TOML.format(publish=publish))
+    _unpublished(tmp_path)
+    hooks = WebhookReceiver().start()
+    try:
+        env = _no_llm_env(**{f"HOOK_{s.upper()}": hooks.urls()[s] for s in SERVICES})
+        dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=env)
+    finally:
+        hooks.stop()
+    assert hooks.violations == []
+    with Store.open(tmp_path / "data") as store:
+        row = store.get_digest("everything", DAY0, "zh")
+    assert row is not None
+    digest: DayDigest = load_digest(row[1])
+    assert len(digest.repos) == 40 and all(r.stored for r in digest.repos)
+    listed_total = len(digest.high) + len(digest.watch)
+    assert listed_total > 40  # more than fits some services: they must say what they left out
+    for service in SERVICES:
+        messages = hooks.received[service]
+        assert 1 <= len(messages) <= 3, (service, len(messages))
+        text = "\n".join(_texts(service, m) for m in messages)
+        for i in range(40):
+            assert re.search(rf"proj{i}\b", text), (service, i)
+        if len(messages) > 1:  # a later message says which part it is
+            assert re.search(rf"everything · [^\n]*[（(]{len(messages)}/{len(messages)}[）)]", text), service
+        listed = len(re.findall(r"[🔴🟡🟢] (?:\\\[|［|\[)proj\d+", text))
+        more = re.search(r"另有 (\d+) 个提交未列出", text)
+        left_out = int(more.group(1)) if more else 0
+        assert listed + left_out == listed_total, (service, listed, left_out, listed_total)
+
+
+DELIVERY_TOML = """
+[[digest]]
+name = "team"
+
+[[publish]]
+type = "webhook"
+url_env = "HOOK_GENERIC"
+retries = 0
+
+[[publish]]
+type = "discord"
+url_env = "HOOK_DISCORD"
+retries = 0
+"""
+
+
+def test_delivered_once_across_run_and_digest_publish_force_delivers_again(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=2, per_day=3, extra_toml=DELIVERY_TOML)
+    _unpublished(tmp_path)
+    hooks = WebhookReceiver().start()
+    try:
+        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"], HOOK_DISCORD=hooks.urls()["discord"])
+        day = ["--date", DAY0.isoformat()]
+        dailydiff("run", *day, cwd=tmp_path, env=env)
+        after_run = {s: len(hooks.received.get(s, [])) for s in ("generic", "discord")}
+        again = dailydiff("digest", *day, "--publish", cwd=tmp_path, env=env)
+        dailydiff("run", *day, cwd=tmp_path, env=env)
+        after_repeat = {s: len(hooks.received.get(s, [])) for s in ("generic", "discord")}
+        forced = dailydiff("digest", *day, "--publish", "--force", cwd=tmp_path, env=env)
+        after_force = {s: len(hooks.received.get(s, [])) for s in ("generic", "discord")}
+    finally:
+        hooks.stop()
+    assert hooks.violations == []
+    assert after_run["generic"] == 1 and after_run["discord"] >= 1
+    assert after_repeat == after_run
+    assert "already delivered" in again.stderr
+    assert after_force == {"generic": 2, "discord": 2 * after_run["discord"]}
+    assert "✓ publish webhook digest team" in forced.stderr
+    body = hooks.received["generic"][0]
+    assert body["name"] == "team" and body["date"] == DAY0.isoformat() and len(body["repos"]) == 2
+
+
+def test_overview_one_llm_request_per_digest_day_cached_on_rerun_and_rules_offline(tmp_path: Path) -> None:
+    build_workspace(
+        tmp_path,
+        repos=3,
+        per_day=3,
+        extra_toml='\n[analysis]\nanalyzer = "llm"\n\n[[digest]]\nname = "team"\n',
+    )
+    args = ["run", "--from", DAY0.isoformat(), "--to", (DAY0 + dt.timedelta(days=1)).isoformat()]
+    with FakeLLM() as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0",
+               "DAILYDIFF_LLM_RESPONSE_MODE": "json_schema"}  # fmt: skip
+        first = dailydiff(*args, "--summary-json", "s.json", cwd=tmp_path, env=env)
+        digest_overviews = [r for r in fake.requests if r.is_overview and "[proj" in r.prompt_text]
+        summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+        fake.reset()
+        dailydiff(*args, "--summary-json", "s2.json", cwd=tmp_path, env=env)
+        rerun_requests = fake.count
+        again = dailydiff("digest", "--date", DAY0.isoformat(), cwd=tmp_path, env=env)
+        digest_requests = fake.count
+    assert first.returncode == 0
+    assert len(digest_overviews) == 2  # one per digest-day
+    assert [d["overview"] for d in summary["digests"]] == ["llm", "llm"]
+    assert rerun_requests == 0 and digest_requests == 0
+    rerun = json.loads((tmp_path / "s2.json").read_text(encoding="utf-8"))
+    assert [d["overview"] for d in rerun["digests"]] == ["cached", "cached"]
+    with Store.open(tmp_path / "data") as store:
+        row = store.get_digest("team", DAY0, "zh")
+    assert row is not None and load_digest(row[1]).overview.producer == f"llm:{fake.model}"
+    highlight = load_digest(row[1]).overview.highlights[0]
+    assert highlight.replace("[", "\\[").replace("]", "\\]") in again.stdout  # Markdown-escaped
+    # Offline: the rules' overview, no endpoint asked.
+    offline = dailydiff("digest", "--date", DAY0.isoformat(), "--format", "json", cwd=tmp_path,
+                        env=_no_llm_env(DAILYDIFF_ANALYSIS_ANALYZER="heuristic"))  # fmt: skip
+    assert load_digest(offline.stdout).overview.producer == "heuristic"
+    assert "0 overview(s) asked of the LLM" in offline.stderr
+
+
+def test_digest_by_email_text_and_html(tmp_path: Path) -> None:
+    from smtp_server import SmtpServer, make_certificate
+
+    (tmp_path / "tls").mkdir()
+    cert, key = make_certificate(tmp_path / "tls")
+    server = SmtpServer(cert, key, password="pw-canary-7").start()
+    try:
+        toml = f"""
+[[digest]]
+name = "mail"
+
+[[publish]]
+type = "email"
+host = "127.0.0.1"
+port = {server.port}
+ca_file = "{cert}"
+username = "reports"
+password_env = "SMTP_PASSWORD"
+sender = "dailydiff <bot@example.com>"
+recipients = ["team@example.com"]
+"""
+        build_workspace(tmp_path, repos=2, per_day=3, extra_toml=toml)
+        _unpublished(tmp_path)
+        env = _no_llm_env(SMTP_PASSWORD="pw-canary-7")
+        dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=env)
+        dailydiff("digest", "--date", DAY0.isoformat(), "--publish", cwd=tmp_path, env=env)  # not again
+    finally:
+        server.stop()
+    (envelope,) = server.received
+    message = envelope.message
+    assert message["Subject"].startswith(f"[dailydiff] mail {DAY0.isoformat()}：6 个提交")
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "proj0" in plain and "proj1" in plain and "proj0" in html and "<script" not in html
+    assert "pw-canary-7" not in plain + html
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[[digest]]\nname = "a b"\n', "digest[1].name"),
+        ('[[digest]]\nname = "x"\nrepos = []\n', "digest[1].repos"),
+        ('[[digest]]\nname = "x"\n\n[[digest]]\nname = "x"\n', "duplicate digest 'x'"),
+        ('[[digest]]\nname = "x"\ncolour = "red"\n', "colour"),
+        ('[[digest]]\nname = "x"\npublishers = ["nowhere"]\n', "unknown publisher 'nowhere'"),
+    ],
+)
+def test_digest_settings_errors_are_one_line_and_exit_2(tmp_path: Path, toml: str, expected: str) -> None:
+    build_workspace(tmp_path, repos=1, per_day=1, extra_toml="\n" + toml)
+    result = dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=_no_llm_env(), check=False)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def test_digest_of_a_day_without_stored_reports_is_one_line(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=1, per_day=1, extra_toml='\n[[digest]]\nname = "x"\n')
+    result = dailydiff("digest", "--date", "2025-12-01", cwd=tmp_path, env=_no_llm_env(), check=False)
+    assert result.returncode != 0 and "no stored reports of 2025-12-01" in result.stderr
+    assert "dailydiff run --date 2025-12-01" in result.stderr and "Traceback" not in result.stderr
+    unknown = dailydiff(
+        "digest", "--date", "2025-12-01", "--name", "y", cwd=tmp_path, env=_no_llm_env(), check=False
+    )
+    assert (
+        unknown.returncode == 2
+        and "no digest named 'y'" in unknown.stderr
+        and "configured digests: x" in unknown.stderr
+    )
+
+
+def test_digest_output_dir_writes_each_format_and_a_shard_leaves_digests_alone(tmp_path: Path) -> None:
+    build_workspace(tmp_path, repos=2, per_day=2, extra_toml='\n[[digest]]\nname = "pair"\n')
+    shard = dailydiff("run", "--date", DAY0.isoformat(), "--shard", "1/2", cwd=tmp_path, env=_no_llm_env())
+    assert "digests are not built by a shard" in shard.stderr
+    with Store.open(tmp_path / "data") as store:
+        assert store.list_digests() == []
+    dailydiff("run", "--date", DAY0.isoformat(), "--shard", "2/2", cwd=tmp_path, env=_no_llm_env())
+    out = dailydiff("digest", "--date", DAY0.isoformat(), "-o", "out", "--format", "md,json,html", cwd=tmp_path,
+                    env=_no_llm_env())  # fmt: skip
+    base = tmp_path / "out" / "digests" / f"{DAY0.year}" / "pair" / DAY0.isoformat()
+    digest = load_digest(base.with_suffix(".json").read_text(encoding="utf-8"))
+    assert sorted(r.repo for r in digest.repos) == ["proj0", "proj1"] and digest.total == 4
+    assert "| [proj0]" in base.with_suffix(".md").read_text(encoding="utf-8")
+    assert base.with_suffix(".html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert out.stderr.count("wrote ") == 3
