@@ -17,6 +17,47 @@ from dailydiff.sources.git import GitSource, web_base_from_remote
 TZ = "Asia/Shanghai"
 
 
+def test_item01_report_format_html_is_one_self_contained_file(tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    from browser import PageWatch, chromium
+    from opsfixtures import dailydiff
+
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    out = tmp_path / "out"
+    dailydiff("report", repo, "--date", "2026-01-19", "--tz", TZ, "--lang", "en", "--format", "md,html",
+              "-o", out, "--quiet", cwd=tmp_path)  # fmt: skip
+    [page] = list(out.rglob("*.html"))
+    [md] = list(out.rglob("*.md"))
+    assert page.with_suffix(".md") == md
+    text = page.read_text(encoding="utf-8")
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+    tags = Tags()
+    tags.feed(text)
+    names = [t for t, _ in tags.tags]
+    assert "script" not in names and "link" not in names and "style" in names
+    assert all(not (a.get("src") or "").strip() for _, a in tags.tags)  # nothing to fetch
+    assert "Content-Security-Policy" in text and "script-src" not in text
+    # Every commit of the day is in it, with its own block.
+    assert text.count('<article class="commit') == md.read_text(encoding="utf-8").count("\n### ")
+    with chromium() as browser:
+        page_ = browser.new_page()
+        watch = PageWatch(page_)
+        page_.goto(page.as_uri())
+        assert watch.errors == [] and watch.external == []
+        # The inlined stylesheet applies (the CSP allows it by its hash).
+        assert page_.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+
+
 def test_item02_a_cloned_repository_is_named_after_its_url(tmp_path: Path) -> None:
     repo = tmp_path / "upstream" / "flashinfer"
     build_sample_repo(repo)

@@ -20,7 +20,7 @@ from dailydiff.engine.logs import setup_logging
 from dailydiff.errors import UsageError
 from dailydiff.settings import Settings
 
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html")
 LANGUAGES = ("zh", "en")
 LOG_FORMATS = ("text", "json")
 
@@ -43,7 +43,7 @@ Tz = Annotated[
 ]
 Formats = Annotated[
     str | None,
-    typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json."),
+    typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json,html."),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
 Quiet = Annotated[

@@ -7,13 +7,14 @@ from functools import partial
 from typing import Any
 
 from dailydiff.models import DayReport
+from dailydiff.render.html import render_day_html
 from dailydiff.render.json import load_report, render_json
 from dailydiff.render.markdown import render_markdown
 from dailydiff.settings import Settings
 
 Renderer = Callable[[DayReport], str]
 
-RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json}
+RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json, "html": render_day_html}
 
 
 def renderers_for(settings: Settings) -> dict[str, Any]:
@@ -23,7 +24,13 @@ def renderers_for(settings: Settings) -> dict[str, Any]:
         templates_dir=settings.report.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,
     )
-    return {**RENDERERS, "md": md}
+    html = partial(
+        render_day_html,
+        templates_dir=settings.report.templates_dir,
+        toc_title_chars=settings.report.toc_title_chars,
+        site_title=settings.site.title,
+    )
+    return {**RENDERERS, "md": md, "html": html}
 
 
 __all__ = ["RENDERERS", "load_report", "render_json", "render_markdown", "renderers_for"]

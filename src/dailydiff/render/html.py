@@ -7,11 +7,16 @@ The functions here are pure: they take reports and a page's place in the site, a
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
@@ -46,6 +51,13 @@ def render_page(template: str, ctx: PageContext, templates_dir: str = "", **valu
             **values,
         )
     )
+
+
+def standalone_css() -> tuple[Markup, str]:
+    """The site's CSS to inline in a self-contained file, and its SHA-256 (base64) for the
+    Content-Security-Policy that allows that one stylesheet and nothing else."""
+    css = resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
+    return Markup(css), base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
@@ -163,6 +175,18 @@ def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], temp
     ``charts`` are figure views (render/charts.py)."""
     return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
                        **day_view(report, toc_title_chars))  # fmt: skip
+
+
+def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
+                    site_title: str = "dailydiff") -> str:  # fmt: skip
+    """The day page as one self-contained file (``report --format html``): the site's CSS inlined and
+    allowed by its hash, no script, no link to another page, nothing to fetch — it opens from ``file://``
+    and as an email attachment."""
+    ctx = PageContext(root="", site_title=site_title, language=report.language)
+    css, css_hash = standalone_css()
+    nav = {"repo": "", "json": "", "previous": "", "next": ""}
+    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=(), standalone=True, css=css,
+                       css_hash=css_hash, **day_view(report, toc_title_chars))  # fmt: skip
 
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
