@@ -230,3 +230,25 @@ def test_item14_all_branches_attributes_default_branch_first_then_nearest_tip(tm
     assert found[main[0]] == ["main"] and found[main[1]] == ["main"]
     assert found[feature] == ["abc-feature"]  # also on aab-topic, one step further from its tip
     assert found[topic] == ["aab-topic"]
+
+
+def test_item05_email_subject_in_the_reports_language() -> None:
+    from pydantic import TypeAdapter
+
+    from dailydiff.publish.email import build_message
+    from dailydiff.render import RENDERERS
+    from dailydiff.settings.publishers import PublishEntry
+    from publish_reports import make_report
+
+    def subject(language: str, **extra: str) -> str:
+        entry = TypeAdapter(PublishEntry).validate_python(
+            {"type": "email", "host": "127.0.0.1", "sender": "a@example.com", "recipients": ["b@example.com"]}
+            | extra
+        )
+        report = make_report(3, high_every=2, language=language)
+        return str(build_message(entry, report, {"md": RENDERERS["md"](report)})["Subject"])
+
+    assert subject("zh") == "[dailydiff] sgl-project/sglang 2026-01-27：3 个提交，高重要度 2 个"
+    assert subject("en") == "[dailydiff] sgl-project/sglang 2026-01-27: 3 commits, 2 high"
+    # A user's template still wins, whatever the language.
+    assert subject("zh", subject_template="Daily {repo} {date}") == "Daily sgl-project/sglang 2026-01-27"

@@ -94,7 +94,8 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
     if url:
         text += f"\n\n{url}\n"
     message = EmailMessage()
-    subject = " ".join(fill(entry.subject_template, report, "subject").split())
+    template = entry.subject_template or words("email", report.language)["subject"]
+    subject = " ".join(fill(template, report, "subject").split())
     message["Subject"] = subject
     message["From"] = entry.sender
     message["To"] = ", ".join(entry.recipients)
