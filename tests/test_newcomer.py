@@ -252,3 +252,38 @@ def test_item05_email_subject_in_the_reports_language() -> None:
     assert subject("en") == "[dailydiff] sgl-project/sglang 2026-01-27: 3 commits, 2 high"
     # A user's template still wins, whatever the language.
     assert subject("zh", subject_template="Daily {repo} {date}") == "Daily sgl-project/sglang 2026-01-27"
+
+
+def _report_with_pr(language: str = "en"):  # type: ignore[no-untyped-def]
+    from dailydiff.models import PullRequest
+    from publish_reports import make_report
+
+    report = make_report(2, high_every=1, language=language)
+    first = report.commits[0]
+    pr = PullRequest(number=4242, title="Speed up <b>fp8</b> *attention* kernels",
+                     labels=["perf", "area/`kernels`_x"], url="https://github.com/sgl-project/sglang/pull/4242")  # fmt: skip
+    # The second commit's PR has the commit's own title: only its number and labels are shown.
+    second = report.commits[1]
+    same = PullRequest(number=17001, title=second.title.rsplit(" (#", 1)[0], labels=[],
+                       url="https://github.com/sgl-project/sglang/pull/17001")  # fmt: skip
+    commits = [first.model_copy(update={"pr": pr}), second.model_copy(update={"pr": same})]
+    return report.model_copy(update={"commits": commits})
+
+
+def test_item10_pr_title_number_and_labels_in_markdown_html_and_chat() -> None:
+    from dailydiff.publish.chat import build_digest
+    from dailydiff.publish.chat_formats import slack_payloads
+    from dailydiff.render import RENDERERS
+
+    report = _report_with_pr()
+    md = RENDERERS["md"](report)
+    assert "**🔀 PR #4242**: Speed up <b>fp8</b> *attention* kernels" not in md  # raw text is escaped
+    pr_lines = [line for line in md.splitlines() if line.startswith("**🔀 PR #")]
+    assert len(pr_lines) == 1 and pr_lines[0].startswith("**🔀 PR #4242**: Speed up"), pr_lines
+    assert "\\*attention\\*" in pr_lines[0] and "🏷️ perf, " in pr_lines[0] and "<b>" not in pr_lines[0]
+    html = RENDERERS["html"](report)
+    assert '<p class="pr"><strong>🔀 PR #4242</strong>: <span class="pr-title">Speed up &lt;b&gt;fp8' in html
+    assert '<span class="tag pr-label">perf</span>' in html and html.count('<p class="pr">') == 1
+    digest = build_digest(report)
+    text = json.dumps(slack_payloads(digest, 5), ensure_ascii=False)
+    assert "PR #4242" in text and "Speed up &lt;b&gt;fp8" in text and "perf" in text

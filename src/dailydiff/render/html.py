@@ -24,7 +24,7 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
-from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
+from dailydiff.render.markdown import commit_anchors, pr_context, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -79,9 +79,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
             text = getattr(a.insights, name)
             if text:
                 insights.append((L[name], inline(text)))
-    pr = None
-    if rc.pr is not None and safe_url(rc.pr.url):
-        pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url)}
+    pr = pr_context(rc)
     change_types = [t.value for t in a.change_types] if a is not None else []
     return {
         "anchor": anchor,
