@@ -287,3 +287,35 @@ def test_item10_pr_title_number_and_labels_in_markdown_html_and_chat() -> None:
     digest = build_digest(report)
     text = json.dumps(slack_payloads(digest, 5), ensure_ascii=False)
     assert "PR #4242" in text and "Speed up &lt;b&gt;fp8" in text and "perf" in text
+
+
+def test_item12_english_reports_use_ascii_colons(tmp_path: Path) -> None:
+    from dailydiff.render import RENDERERS
+
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    now = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
+    (en,) = build_day_reports(repo, tmp_path / "en", [dt.date(2026, 1, 19)], "en", now)
+    (zh,) = build_day_reports(repo, tmp_path / "zh", [dt.date(2026, 1, 19)], "zh", now)
+    # The fixture's commit texts have no full-width colon: every one in a report would be ours.
+    for fmt in ("md", "html"):
+        assert "：" not in RENDERERS[fmt](en), fmt
+        assert "**🎯 Change type**: " in RENDERERS["md"](en) and "**📋 Summary**:\n" in RENDERERS["md"](en)
+        assert "：" in RENDERERS[fmt](zh), fmt  # Chinese keeps its own punctuation
+
+
+def test_item12_dingtalk_and_wecom_keep_underscores_hashes_stars_and_backticks() -> None:
+    from dailydiff.publish.chat import build_digest
+    from dailydiff.publish.chat_formats import dingtalk_payloads, wecom_payloads
+    from publish_reports import make_report
+
+    report = make_report(1, high_every=1, language="en")
+    rc = report.commits[0]
+    rc = rc.model_copy(update={"message": "Bump jax_tvm_ffi for *fp8* with `--tp 2` (#3082)\n\nbody"})
+    digest = build_digest(report.model_copy(update={"commits": [rc]}))
+    for text in (dingtalk_payloads(digest, 5)[0]["markdown"]["text"], wecom_payloads(digest, 5)[0]["markdown"]["content"]):  # fmt: skip
+        assert not set("＿＃＊｀") & set(text), text
+        # Words with markup characters are put in code; the rest is as written.
+        assert "`jax_tvm_ffi`" in text and "`*fp8*`" in text and "`--tp 2`" in text and "(#3082)" in text, (
+            text
+        )
