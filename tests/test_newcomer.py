@@ -319,3 +319,25 @@ def test_item12_dingtalk_and_wecom_keep_underscores_hashes_stars_and_backticks()
         assert "`jax_tvm_ffi`" in text and "`*fp8*`" in text and "`--tp 2`" in text and "(#3082)" in text, (
             text
         )
+
+
+def test_item04_a_gated_day_is_written_by_neither_report_nor_run(tmp_path: Path) -> None:
+    from fake_llm import FakeLLM
+    from opsfixtures import build_workspace, dailydiff
+
+    build_workspace(tmp_path, repos=1, per_day=2, extra_toml='\n[analysis]\nanalyzer = "llm"\n')
+    source = next(p for p in (tmp_path / "repos").iterdir() if p.is_dir())
+    with FakeLLM(fail_always=True) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0"}  # fmt: skip
+        day = ["--date", "2026-01-05"]
+        ran = dailydiff("run", *day, "-o", "run-out", cwd=tmp_path, env=env, check=False)
+        made = dailydiff("report", source, *day, "-o", "report-out", "--format", "md,json,html",
+                         cwd=tmp_path, env=env, check=False)  # fmt: skip
+        shown = dailydiff("report", source, *day, cwd=tmp_path, env=env, check=False)
+    assert (ran.returncode, made.returncode, shown.returncode) == (6, 6, 6), (ran.stderr, made.stderr)
+    assert list((tmp_path / "run-out").rglob("*.*")) == []
+    assert list((tmp_path / "report-out").rglob("*.*")) == []  # was: the 100%-fallback report
+    # stdout still shows the day, under a warning that says it is no report.
+    assert shown.stdout.startswith("> ⚠️ ") and "## " in shown.stdout
+    assert "failed analyses" in shown.stderr
