@@ -7,12 +7,20 @@ from functools import partial
 from typing import Any
 
 from dailydiff.models import DayReport
-from dailydiff.render.html import render_day_html
 from dailydiff.render.json import load_report, render_json
 from dailydiff.render.markdown import render_markdown
 from dailydiff.settings import Settings
 
 Renderer = Callable[[DayReport], str]
+
+
+def render_day_html(report: DayReport, **options: Any) -> str:
+    """The day page as one self-contained file (render/html.py, imported on use: it loads the HTML
+    sanitiser, which a Markdown-only run does not need)."""
+    from dailydiff.render.html import render_day_html as render
+
+    return render(report, **options)
+
 
 RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json, "html": render_day_html}
 
