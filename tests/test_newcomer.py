@@ -341,3 +341,30 @@ def test_item04_a_gated_day_is_written_by_neither_report_nor_run(tmp_path: Path)
     # stdout still shows the day, under a warning that says it is no report.
     assert shown.stdout.startswith("> ⚠️ ") and "## " in shown.stdout
     assert "failed analyses" in shown.stderr
+
+
+def test_item03_weekly_source_finds_what_run_stored_under_the_configs_name(tmp_path: Path) -> None:
+    from opsfixtures import build_workspace, dailydiff
+
+    build_workspace(tmp_path, repos=2, per_day=2)
+    toml = tmp_path / "dailydiff.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('name = "proj0"', 'name = "team/core"'), "utf-8")
+    dailydiff("run", "--from", "2026-01-05", "--to", "2026-01-06", "--quiet", cwd=tmp_path)
+    # By path, relative or absolute, without --name: the days `run` stored as team/core.
+    for source in ("repos/proj0", str(tmp_path / "repos" / "proj0")):
+        done = dailydiff("weekly", source, "--week", "2026-W02", cwd=tmp_path)
+        assert "team/core" in done.stdout, done.stderr
+    # `report SOURCE` stores under the same name; `publish SOURCE` finds it there too.
+    dailydiff("report", "repos/proj0", "--date", "2026-01-07", "--quiet", cwd=tmp_path)
+    with __import__("sqlite3").connect(next((tmp_path / "data").glob("*.sqlite*"))) as db:
+        repos = {row[0] for row in db.execute("SELECT DISTINCT repo FROM reports")}
+    assert repos == {"team/core", "proj1"}
+    # A repository outside the config: the hint names the command that builds the days, and it works.
+    outside = tmp_path / "elsewhere"
+    build_sample_repo(outside)
+    missing = dailydiff("weekly", outside, "--week", "2026-W04", cwd=tmp_path, check=False)
+    assert missing.returncode != 0
+    hint = missing.stderr.split("build them first: ", 1)[1].split("\n")[0].strip()
+    assert hint.startswith("dailydiff report "), missing.stderr
+    dailydiff(*__import__("shlex").split(hint)[1:], "--quiet", cwd=tmp_path)
+    assert "sglang" in dailydiff("weekly", outside, "--week", "2026-W04", cwd=tmp_path).stdout

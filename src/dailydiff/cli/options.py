@@ -87,6 +87,11 @@ SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force",
           "log_format", "summary_json", "config", "data_dir")  # fmt: skip
 
 
+def config_dir(config: Path | None) -> Path:
+    """Where relative paths in the settings file start: its directory (the current one without -c)."""
+    return (config.parent if config is not None else Path.cwd()).resolve()
+
+
 @dataclass(frozen=True)
 class Shared:
     date: str | None = None

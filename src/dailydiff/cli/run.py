@@ -24,10 +24,6 @@ EXIT_GATED = 6
 log = logging.getLogger("dailydiff.run")
 
 
-def config_dir(config: Path | None) -> Path:
-    return (config.parent if config is not None else Path.cwd()).resolve()
-
-
 def exit_code(results: list[Any]) -> int:
     """1 when a repository failed; else the publishers' exit, the same as `report --publish` and
     `publish` (7 every delivery failed, 8 some did); else 6 when a day was gated."""
@@ -146,7 +142,7 @@ def run_command(
     settings = shared.settings({"run": {"concurrency": jobs}})
     planned = [
         replace(job, settings=shared.over(job.settings))
-        for job in plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+        for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None
