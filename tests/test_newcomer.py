@@ -368,3 +368,57 @@ def test_item03_weekly_source_finds_what_run_stored_under_the_configs_name(tmp_p
     assert hint.startswith("dailydiff report "), missing.stderr
     dailydiff(*__import__("shlex").split(hint)[1:], "--quiet", cwd=tmp_path)
     assert "sglang" in dailydiff("weekly", outside, "--week", "2026-W04", cwd=tmp_path).stdout
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """``python -m dailydiff ARGS`` with its stdout and stderr on a pseudo-terminal, as a user runs it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm"}
+    env = {k: v for k, v in env.items() if not k.startswith("DAILYDIFF_") and k not in ("NO_COLOR", "CI")}
+    process = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=child, stderr=child)  # fmt: skip
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return process.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_item09_a_first_run_on_a_terminal_says_what_it_assumes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    first = ["report", str(repo), "--data-dir", str(tmp_path / "a"), "-o", str(tmp_path / "out")]
+    code, text = _on_a_terminal(first, tmp_path)
+    notes = [line for line in text.splitlines() if "note:" in line]
+    assert code == 0 and len(notes) == 1, text
+    assert "yesterday in Asia/Shanghai" in notes[0] and "Chinese" in notes[0] and "--tz" in notes[0], notes
+    # Once only: the second run has a store with a run in it.
+    assert "note:" not in _on_a_terminal(first, tmp_path)[1]
+    # Not when they are given, and not off a terminal.
+    given = ["report", str(repo), "--tz", "UTC", "--lang", "en", "--data-dir", str(tmp_path / "b"), "-o", str(tmp_path / "out")]  # fmt: skip
+    assert "note:" not in _on_a_terminal(given, tmp_path)[1]
+    piped = subprocess.run([sys.executable, "-m", "dailydiff", *first[:2], "--data-dir", str(tmp_path / "c"), "-o",
+                            str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ))  # fmt: skip
+    assert piped.returncode == 0 and "note:" not in piped.stderr, piped.stderr
+
+
+def test_item09_the_readme_quickstart_shows_tz_and_lang() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    first_command = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert "--tz Asia/Shanghai" in first_command and "--lang zh" in first_command

@@ -157,6 +157,20 @@ class Shared:
             }
         )
 
+    def defaults_note(self, settings: Settings, first_run: bool) -> str | None:
+        """The one line a first run on a terminal prints when the day and language are the defaults, not
+        asked for: the reports users know are Chinese days in Shanghai, which a newcomer may not expect."""
+        if not first_run or self.quiet or self.tz is not None or self.lang is not None:
+            return None
+        report = settings.report
+        if (report.timezone, report.language) != ("Asia/Shanghai", "zh"):
+            return None  # chosen in the settings file or the environment
+        day = "yesterday in Asia/Shanghai" if self.date is None and self.first is None else "in Asia/Shanghai"
+        return (
+            f"note: the report covers a day {day} and is written in Chinese (the defaults); "
+            "pass --tz ZONE and --lang en (or set [report] timezone and language) to change them"
+        )
+
     def logging(self, default_level: str) -> None:
         """Logs on stderr: debug with --verbose, errors only with --quiet, else the command's default."""
         logger = setup_logging(self.verbose, self.log_format)

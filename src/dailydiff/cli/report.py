@@ -90,6 +90,9 @@ def report_command(
     name = name or configured_name(source, settings, options.config_dir(config))
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
     store = open_store(settings)
+    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    if note:
+        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:

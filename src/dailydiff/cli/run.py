@@ -157,6 +157,9 @@ def run_command(
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
     started = time.monotonic()
     store = open_store(settings)
+    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    if note:
+        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
