@@ -422,3 +422,37 @@ def test_item09_the_readme_quickstart_shows_tz_and_lang() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     first_command = readme.split("```bash\n", 1)[1].split("```", 1)[0]
     assert "--tz Asia/Shanghai" in first_command and "--lang zh" in first_command
+
+
+def test_email_charts_the_daily_email_carries_the_day_against_the_median_png(tmp_path: Path) -> None:
+    import re
+
+    from opsfixtures import build_workspace, dailydiff
+    from smtp_server import SmtpServer, make_certificate
+
+    cert, key = make_certificate(tmp_path)
+    server = SmtpServer(cert, key, password="smtp-pass").start()
+    try:
+        entry = (f'\n[[publish]]\ntype = "email"\nhost = "127.0.0.1"\nport = {server.port}\nca_file = "{cert}"\n'
+                 'username = "reports"\npassword_env = "SMTP_PASSWORD"\nsender = "bot@example.com"\n'
+                 'recipients = ["a@example.com"]\n')  # fmt: skip
+        build_workspace(tmp_path, repos=1, per_day=2, extra_toml=entry)
+        env = {"SMTP_PASSWORD": "smtp-pass"}
+        for day in ("2026-01-05", "2026-01-06", "2026-01-07"):  # one at a time: each has the days before
+            dailydiff("run", "--date", day, "--lang", "en", "--quiet", cwd=tmp_path, env=env)
+        messages = [e.message for e in server.received]
+    finally:
+        server.stop()
+    assert len(messages) == 3
+    for n, message in enumerate(messages):
+        html = message.get_body(("html",)).get_content()
+        cids = re.findall(r'src="cid:([^"]+)"', html)
+        parts = {
+            p["Content-ID"].strip("<>"): p for p in message.walk() if p.get_content_type() == "image/png"
+        }
+        assert len(cids) == 1 and set(cids) == set(parts), (cids, list(parts))
+        png = parts[cids[0]].get_content()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+        plain = message.get_body(("plain",)).get_content()
+        assert "The day against the median of the 30 days before" in plain
+        assert f"Median ({n} days with a report)" in plain, plain[-600:]

@@ -16,7 +16,7 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import DeliveryResult, failure_error
+from dailydiff.engine.deliver import DeliveryResult, failure_error, stored_history
 from dailydiff.engine.names import repo_name
 from dailydiff.engine.stream import deliver_stored
 from dailydiff.errors import PublishError, UsageError
@@ -48,7 +48,8 @@ def publish_reports(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
         )
     secrets = Secrets(os.environ)
-    publishers = select(build_publishers(settings.publish, secrets), only)
+    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
+    publishers = select(build_publishers(settings.publish, secrets, history), only)
     renderers = renderers_for(settings)
     rows: list[dict[str, Any]] = []
 

@@ -126,6 +126,7 @@ def run_command(
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import figures_line
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
+    from dailydiff.engine.deliver import stored_history
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher, write_file
@@ -149,7 +150,8 @@ def run_command(
     if target is not None:
         files = output_dir_publisher(target, settings.report.path_template, settings.report.formats)
     secrets = Secrets(os.environ)
-    available = configured_publishers(settings.publish, secrets, files)
+    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
+    available = configured_publishers(settings.publish, secrets, files, history)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
