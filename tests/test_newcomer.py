@@ -277,12 +277,17 @@ def test_item10_pr_title_number_and_labels_in_markdown_html_and_chat() -> None:
 
     report = _report_with_pr()
     md = RENDERERS["md"](report)
-    assert "**🔀 PR #4242**: Speed up <b>fp8</b> *attention* kernels" not in md  # raw text is escaped
-    pr_lines = [line for line in md.splitlines() if line.startswith("**🔀 PR #")]
-    assert len(pr_lines) == 1 and pr_lines[0].startswith("**🔀 PR #4242**: Speed up"), pr_lines
+    link = "[#4242](https://github.com/sgl-project/sglang/pull/4242)"
+    assert f"**🔀 PR** {link}: Speed up <b>fp8</b> *attention* kernels" not in md  # raw text is escaped
+    pr_lines = [line for line in md.splitlines() if line.startswith("**🔀 PR**")]
+    assert len(pr_lines) == 1 and pr_lines[0].startswith(f"**🔀 PR** {link}: Speed up"), pr_lines
+    assert md.count(link) == 1 and md.count("PR [#17001](") == 1  # no context: the link in the meta line
     assert "\\*attention\\*" in pr_lines[0] and "🏷️ perf, " in pr_lines[0] and "<b>" not in pr_lines[0]
     html = RENDERERS["html"](report)
-    assert '<p class="pr"><strong>🔀 PR #4242</strong>: <span class="pr-title">Speed up &lt;b&gt;fp8' in html
+    assert (
+        '<p class="pr"><strong>🔀 PR</strong> <a href="https://github.com/sgl-project/sglang/pull/4242" rel="noopener noreferrer">#4242</a>: <span class="pr-title">Speed up &lt;b&gt;fp8'
+        in html
+    )
     assert '<span class="tag pr-label">perf</span>' in html and html.count('<p class="pr">') == 1
     digest = build_digest(report)
     text = json.dumps(slack_payloads(digest, 5), ensure_ascii=False)

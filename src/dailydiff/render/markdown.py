@@ -96,16 +96,19 @@ def _same_title(a: str, b: str) -> bool:
 def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
     """The pull request of a commit as readers see it: its number, link (or ""), its title when it says
     more than the commit's title (a squash commit's title is usually the PR's, plus "(#N)") and its
-    labels. The text is raw: each output escapes it."""
+    labels; ``line``: whether it gets a line of its own. The text is raw: each output escapes it."""
     if rc.pr is None:
         return None
     title = " ".join(clean(rc.pr.title).split())
-    return {
+    view: dict[str, Any] = {
         "number": rc.pr.number,
         "url": safe_url(rc.pr.url) or "",
         "title": "" if not title or _same_title(title, rc.title) else title,
         "labels": [" ".join(clean(label).split()) for label in rc.pr.labels if label.strip()],
     }
+    # A line of its own when there is more to say than a link (else the link sits in the meta line).
+    view["line"] = bool(view["title"] or view["labels"] or not view["url"])
+    return view
 
 
 def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
