@@ -70,6 +70,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "site": LazyCommand(
         "dailydiff.cli.site", "The reports as a static website (HTML pages, Atom feeds, search)."
     ),
+    "store": LazyCommand(
+        "dailydiff.cli.store", "Look after the store: copy it between SQLite and PostgreSQL."
+    ),
 }
 
 

@@ -24,6 +24,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -717,10 +718,18 @@ def build_reports(
 
 
 def _run_loop(main: Awaitable[Any]) -> Any:
+    """Run ``main`` on a new event loop; from a thread that already runs one (a notebook, Playwright's
+    sync API in tests), on a thread of its own."""
+
     async def wrapped() -> Any:
         return await main
 
-    return asyncio.run(wrapped())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wrapped())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wrapped()).result()
 
 
 def deliver_stored(
