@@ -27,7 +27,7 @@ def fake() -> Iterator[FakeLLM]:
 
 
 def report(
-    repo: Path, tmp: Path, fake: FakeLLM, *extra: str, key: str = ""
+    repo: Path, tmp: Path, fake: FakeLLM, *extra: str, key: str = "", files: bool = True
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
     env.update(
@@ -39,8 +39,9 @@ def report(
     if key:
         env["DAILYDIFF_LLM_API_KEY"] = key
     command = ["report", str(repo), "--date", "2026-01-27", "--tz", "UTC",
-               "--lang", "en", "--data-dir", str(tmp / "data"), "--output-dir", str(tmp / "out"),
-               "--format", "md,json", "--summary-json", str(tmp / "summary.json"), *extra]  # fmt: skip
+               "--lang", "en", "--data-dir", str(tmp / "data"),
+               *(["--output-dir", str(tmp / "out"), "--format", "md,json"] if files else []),
+               "--summary-json", str(tmp / "summary.json"), *extra]  # fmt: skip
     return dailydiff(*command, env=env, cwd=tmp)
 
 
@@ -84,7 +85,12 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     summary = json.loads((tmp_path / "summary.json").read_text())["reports"][0]
     assert summary["fallback"] == 5 and summary["gated"] is True
     assert all("server error" in reason for reason in summary["failures"])
-    md = next((tmp_path / "out").rglob("*.md")).read_text()
+    # A gated day is no report: no file (issue 14 item 4); stdout shows it under a warning.
+    assert not list((tmp_path / "out").rglob("*.*"))
+    shown = report(repo, tmp_path, fake, "--analyzer", "llm", files=False)
+    assert shown.returncode == 6
+    md = shown.stdout
+    assert md.startswith("> ⚠️ **Not a report: 100% of the analyses failed.**")
     assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 
 

@@ -50,7 +50,9 @@ def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path
     (envelope,) = smtp.received
     assert envelope.recipients == ["a@example.com", "b@example.com"] and smtp.logins == ["reports"]
     message = envelope.message
-    assert message["Subject"] == "[dailydiff] sgl-project/sglang 2026-01-27: 4 commits, 2 high"
+    assert (
+        message["Subject"] == "[dailydiff] sgl-project/sglang 2026-01-27：4 个提交，高重要度 2 个"
+    )  # zh report
     assert message.get_content_type() == "multipart/alternative"
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -36,6 +36,9 @@ def test_readme_main_command_reports_the_day_of_this_repository(tmp_path: Path) 
     args = shlex.split(command)
     assert args[:3] == ["dailydiff", "report", "."]
     day = dt.date.fromisoformat(args[args.index("--date") + 1])
+    assert (
+        args[args.index("--tz") + 1] == "Asia/Shanghai" and args[args.index("--lang") + 1] == "zh"
+    )  # as SHANGHAI
     at = lambda hour, delta=0: dt.datetime.combine(day + dt.timedelta(days=delta), dt.time(hour), SHANGHAI)  # noqa: E731
     clone = tmp_path / "dailydiff"
     build_repo(clone, [

@@ -20,7 +20,7 @@ from dailydiff.engine.logs import setup_logging
 from dailydiff.errors import UsageError
 from dailydiff.settings import Settings
 
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html")
 LANGUAGES = ("zh", "en")
 LOG_FORMATS = ("text", "json")
 
@@ -43,7 +43,7 @@ Tz = Annotated[
 ]
 Formats = Annotated[
     str | None,
-    typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json."),
+    typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json,html."),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
 Quiet = Annotated[
@@ -85,6 +85,11 @@ class Command(TyperCommand):
 # The shared flags by parameter name (a test checks that `report` and `run` take exactly these).
 SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force", "quiet", "verbose",
           "log_format", "summary_json", "config", "data_dir")  # fmt: skip
+
+
+def config_dir(config: Path | None) -> Path:
+    """Where relative paths in the settings file start: its directory (the current one without -c)."""
+    return (config.parent if config is not None else Path.cwd()).resolve()
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,20 @@ class Shared:
                     update={"analyzer": self.analyzer} if self.analyzer else {}
                 ),
             }
+        )
+
+    def defaults_note(self, settings: Settings, first_run: bool) -> str | None:
+        """The one line a first run on a terminal prints when the day and language are the defaults, not
+        asked for: the reports users know are Chinese days in Shanghai, which a newcomer may not expect."""
+        if not first_run or self.quiet or self.tz is not None or self.lang is not None:
+            return None
+        report = settings.report
+        if (report.timezone, report.language) != ("Asia/Shanghai", "zh"):
+            return None  # chosen in the settings file or the environment
+        day = "yesterday in Asia/Shanghai" if self.date is None and self.first is None else "in Asia/Shanghai"
+        return (
+            f"note: the report covers a day {day} and is written in Chinese (the defaults); "
+            "pass --tz ZONE and --lang en (or set [report] timezone and language) to change them"
         )
 
     def logging(self, default_level: str) -> None:

@@ -7,15 +7,18 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.options import config_dir
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import DeliveryResult, failure_error
+from dailydiff.engine.deliver import DeliveryResult, failure_error, stored_history
+from dailydiff.engine.names import repo_name
 from dailydiff.engine.stream import deliver_stored
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
@@ -24,7 +27,6 @@ from dailydiff.publish.files import write_file
 from dailydiff.publish.registry import build_publishers, select
 from dailydiff.render import renderers_for
 from dailydiff.settings import Settings
-from dailydiff.sources import SourceOptions, open_source, source_kind
 from dailydiff.store import Store, open_store
 
 
@@ -47,7 +49,8 @@ def publish_reports(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
         )
     secrets = Secrets(os.environ)
-    publishers = select(build_publishers(settings.publish, secrets), only)
+    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
+    publishers = select(build_publishers(settings.publish, secrets, history), only)
     renderers = renderers_for(settings)
     rows: list[dict[str, Any]] = []
 
@@ -86,14 +89,11 @@ def raise_for_failures(rows: Sequence[dict[str, Any]]) -> None:
         raise error
 
 
-def resolve_repo(source: str, repo: str | None, name: str | None, settings: Settings) -> str:
+def resolve_repo(source: str, repo: str | None, name: str | None, settings: Settings,
+                 config: Path | None = None) -> str:  # fmt: skip
     if repo:
         return repo
-    if name:
-        return name
-    if source_kind(source) == "github":
-        return source.removeprefix("github:")
-    return open_source(source, settings, SourceOptions()).repo
+    return repo_name(source, settings, name=name, base_dir=config_dir(config))
 
 
 @app.command("publish", cls=options.Command)
@@ -132,7 +132,7 @@ def publish_command(
         check_timezone(tz)
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     dates = resolve_dates(date, first, last, settings.report.timezone)
-    repo_id = resolve_repo(source, repo, name, settings)
+    repo_id = resolve_repo(source, repo, name, settings, config)
     with open_store(settings) as store:
         reports = [store.get_report(repo_id, d, settings.report.language) for d in dates]
         found = [r for r in reports if r is not None]

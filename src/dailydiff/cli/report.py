@@ -61,7 +61,8 @@ def report_command(
     """Build the daily report(s) of one repository."""
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
-    from dailydiff.engine.deliver import failure_error
+    from dailydiff.engine.deliver import failure_error, stored_history
+    from dailydiff.engine.names import configured_name
     from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
     from dailydiff.publish.base import Secrets
     from dailydiff.render import renderers_for
@@ -84,9 +85,15 @@ def report_command(
         )
     outputs = [directory] if directory is not None else [] if explain else [StdoutOutput(renderers["md"])]
     secrets = Secrets(os.environ)
-    available = configured_publishers(settings.publish, secrets) if publish else []
+    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
+    available = configured_publishers(settings.publish, secrets, history=history) if publish else []
+    # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
+    name = name or configured_name(source, settings, options.config_dir(config))
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
     store = open_store(settings)
+    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    if note:
+        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:

@@ -24,10 +24,6 @@ EXIT_GATED = 6
 log = logging.getLogger("dailydiff.run")
 
 
-def config_dir(config: Path | None) -> Path:
-    return (config.parent if config is not None else Path.cwd()).resolve()
-
-
 def exit_code(results: list[Any]) -> int:
     """1 when a repository failed; else the publishers' exit, the same as `report --publish` and
     `publish` (7 every delivery failed, 8 some did); else 6 when a day was gated."""
@@ -142,7 +138,7 @@ def run_command(
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import figures_line
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
-    from dailydiff.engine.deliver import failure_error
+    from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher, write_file
@@ -159,14 +155,15 @@ def run_command(
     settings = shared.settings({"run": {"concurrency": jobs}})
     planned = [
         replace(job, settings=shared.over(job.settings))
-        for job in plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+        for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None
     if target is not None:
         files = output_dir_publisher(target, settings.report.path_template, settings.report.formats)
     secrets = Secrets(os.environ)
-    available = configured_publishers(settings.publish, secrets, files)
+    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
+    available = configured_publishers(settings.publish, secrets, files, history)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
     if settings.digest:
@@ -178,6 +175,9 @@ def run_command(
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
     started = time.monotonic()
     store = open_store(settings)
+    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    if note:
+        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
         with ProgressBar(stderr, enabled=bar) as tally:

@@ -6,14 +6,16 @@ import datetime as dt
 import sys
 from functools import partial
 from pathlib import Path
+from shlex import quote
 
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
-from dailydiff.cli.run import config_dir
+from dailydiff.cli.options import config_dir
 from dailydiff.common import placeholders
 from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.names import config_entry, repo_name
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.publish.files import write_file
@@ -22,7 +24,6 @@ from dailydiff.render.week import IsoWeek, WeekDigest, build_digest, parse_week
 from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
 from dailydiff.render.weekly_html import render_weekly_html
 from dailydiff.settings import Settings
-from dailydiff.sources import SourceOptions, open_source, source_kind
 from dailydiff.store import Store, open_store
 
 
@@ -37,25 +38,26 @@ def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
 
 def _targets(
     source: str | None, name: str | None, settings: Settings, config: Path | None
-) -> list[tuple[str, Settings]]:
-    """(repository id, its settings) for SOURCE, or for every [[repos]] entry."""
+) -> list[tuple[str, Settings, str]]:
+    """(repository id, its settings, the command that builds its days) for SOURCE, or for every [[repos]]
+    entry; the id is the one `run` and `report` store the days under (engine/names.py)."""
+    base = config_dir(config)
     if source is not None:
         with open_store(settings) as store:
             stored = {repo for repo, _, _ in store.list_reports()}
-        if name or source not in stored:
-            source = open_source(source, settings, SourceOptions(name=name), None).repo
-        return [(source, settings)]
-    targets = []
-    for job in plan_jobs(settings, base_dir=config_dir(config)):
-        spec = job.source
-        if source_kind(spec) == "github":
-            repo_id = spec.removeprefix("github:")  # GitHub repositories are always owner/name
-        elif job.entry.name:
-            repo_id = job.entry.name
-        else:
-            repo_id = open_source(spec, job.settings, SourceOptions(), None).repo
-        targets.append((repo_id, job.settings))
-    return targets
+        if not name and source in stored:
+            return [(source, settings, f"dailydiff report SOURCE --name {quote(source)}")]
+        repo = repo_name(source, settings, name=name, base_dir=base)
+        if config_entry(source, settings, base) is not None and not name:
+            return [(repo, settings, "dailydiff run")]
+        return [
+            (repo, settings, f"dailydiff report {quote(source)}" + (f" --name {quote(name)}" if name else ""))
+        ]
+    return [
+        (repo_name(job.source, job.settings, name=job.source_options.name, base_dir=base), job.settings,
+         "dailydiff run")
+        for job in plan_jobs(settings, base_dir=base)
+    ]  # fmt: skip
 
 
 @app.command("weekly", cls=options.Command)
@@ -100,11 +102,11 @@ def weekly_command(
     digests = []
     previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
     with open_store(settings) as store:
-        for repo, repo_settings in targets:
+        for repo, repo_settings, builder in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
             language = repo_settings.report.language
-            digests.append(_digest(store, repo, iso, repo_settings, language, source is not None))
+            digests.append(_digest(store, repo, iso, repo_settings, language, source is not None, builder))
             before = [store.get_report(repo, day - dt.timedelta(days=7), language) for day in iso.days]
             stored = [r for r in before if r is not None]
             previous[repo] = type_counts(stored) if stored else None
@@ -128,15 +130,16 @@ def weekly_command(
 
 
 def _digest(
-    store: Store, repo: str, iso: IsoWeek, settings: Settings, language: str, single: bool
+    store: Store, repo: str, iso: IsoWeek, settings: Settings, language: str, single: bool, builder: str
 ) -> WeekDigest | None:
     reports = {day: store.get_report(repo, day, language) for day in iso.days}
     if not any(reports.values()):
         first, last = iso.days[0].isoformat(), iso.days[-1].isoformat()
         message = f"no stored reports of {repo} ({language}) in {iso.label}"
-        hint = (
-            f"build them first: dailydiff run --from {first} --to {last} (or dailydiff report … --from/--to)"
-        )
+        hint = f"build them first: {builder} --from {first} --to {last}"
+        others = sorted({lang for _, _, lang in store.list_reports(repo)} - {language})
+        if others:
+            hint += f" (the store has {repo} in {', '.join(others)}: or pass --lang {others[0]})"
         if single:
             raise DailyDiffError(message, hint)
         stderr.print(f"dailydiff: warning: {message} — {hint}", markup=False, highlight=False)

@@ -32,7 +32,7 @@ from typing import Any
 
 from dailydiff.errors import ConfigError, PartialPublishError, PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status, content_hash
+from dailydiff.publish.base import History, Publisher, PublishResult, Secrets, Status, content_hash
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.settings import RepoEntry
 from dailydiff.store import Delivery, Store
@@ -218,13 +218,29 @@ def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishE
     )
 
 
+def stored_history(open_store: Callable[[], Store], days: int = 30) -> History:
+    """The stored reports of the ``days`` days before a report's, read on a connection of their own
+    (publishers send from worker threads; a connection is never shared between threads)."""
+
+    def history(report: DayReport) -> list[DayReport]:
+        with open_store() as store:
+            found = (
+                store.get_report(report.repo, report.date - dt.timedelta(days=n), report.language)
+                for n in range(1, days + 1)
+            )
+            return [r for r in found if r is not None]
+
+    return history
+
+
 def configured_publishers(
-    entries: Sequence[Any], secrets: Secrets, files: Publisher | None = None
+    entries: Sequence[Any], secrets: Secrets, files: Publisher | None = None, history: History | None = None
 ) -> list[Publisher]:
     """The built-in files output (``--output-dir``, named ``files``) when there is one, then every
-    ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``)."""
+    ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``).
+    ``history`` (``stored_history``) lets the e-mail show the day against the days before."""
     publishers: list[Publisher] = [files] if files is not None else []
-    publishers += build_publishers(entries, secrets)
+    publishers += build_publishers(entries, secrets, history)
     names = [p.name for p in publishers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

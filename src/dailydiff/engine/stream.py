@@ -32,6 +32,7 @@ from typing import Any, Protocol, TextIO
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.common.i18n import words
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import DeliveryResult, deliver_unit, is_delivered, publishers_for
@@ -125,9 +126,11 @@ class Tally:
 
 
 class Output(Protocol):
-    """Where `report` puts every day it builds (stdout or --output-dir): no ledger, always written."""
+    """Where `report` puts every day it builds (stdout or --output-dir): no ledger. A day that failed the
+    gate (too many failed analyses) is ``gated``: it is no report, so no file is written for it (as `run`
+    publishes nothing for it); stdout still shows it, under a warning."""
 
-    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]: ...
+    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]: ...
 
     def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
         """The day is not shown (a better earlier report was kept)."""
@@ -143,8 +146,14 @@ class StdoutOutput:
         self._ready: dict[dt.date, str | None] = {}
         self._next = 0
 
-    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]:
-        self._ready[report.date] = self.render(report)
+    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]:
+        text = self.render(report)
+        if gated:
+            warning = words("report", report.language)["gated_warning"].format(
+                ratio=f"{failure_ratio(report):.0%}"
+            )
+            text = f"> {warning}\n\n{text}"
+        self._ready[report.date] = text
         self._flush(plan)
         return []
 
@@ -172,7 +181,9 @@ class DirectoryOutput:
         self.renderers, self.path_template = renderers, path_template
         self.written: list[Path] = []
 
-    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]:
+    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]:
+        if gated:
+            return []
         files = output_dir_publisher(self.directory, self.path_template, self.formats)
         result = files.publish(report, Rendered(report, self.renderers))
         if result.status.value == "failed":
@@ -591,7 +602,7 @@ class Engine:
             if day.kept_previous:
                 output.skip(report.date, repo.plan)
             else:
-                output.write(report, repo.plan)
+                output.write(report, repo.plan, gated=day.gated)
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"
             log.warning("%s: too many failed analyses; not published", report.date, extra=extra)

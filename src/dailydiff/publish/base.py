@@ -131,6 +131,11 @@ def describe_url(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
+# The stored reports of the days before a report's (the same repository and language), for a publisher
+# that shows a day against its recent past (the e-mail's chart). Built by the engine over the store.
+History = Callable[[DayReport], Sequence[DayReport]]
+
+
 def fill(template: str, report: DayReport, what: str, ext: str = "md") -> str:
     """A message, title, subject or link template filled for ``report`` (placeholders: common/placeholders)."""
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from dailydiff.common import i18n
 from dailydiff.common.text import clean, safe_url
 from dailydiff.models import DayReport, Level, ReportCommit
-from dailydiff.render.markdown import stats_line
+from dailydiff.render.markdown import pr_context, stats_line
 
 SUMMARY_CHARS = 120
 TITLE_CHARS = 100
@@ -78,6 +78,14 @@ def _commit_line(rc: ReportCommit, language: str) -> Line:
     spans.append(Span(cut(one_line(rc.title) or "—", TITLE_CHARS), url=safe_url(rc.url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(rc.short_sha, code=True, trusted=True))
+    pr = pr_context(rc)
+    if pr is not None:
+        spans.append(Span(" · ", trusted=True))
+        spans.append(Span(f"PR #{pr['number']}", url=pr["url"] or None, trusted=True))
+        if pr["title"]:
+            spans.append(Span(" " + cut(pr["title"], TITLE_CHARS)))
+        if pr["labels"]:
+            spans.append(Span(" 🏷️ " + ", ".join(pr["labels"])))
     summary = one_line(rc.analysis.summary) if rc.analysis is not None else ""
     if summary:
         spans.append(Span(" — ", trusted=True))

@@ -40,8 +40,12 @@ def utf16_size(text: str) -> int:
 # --- escaping --------------------------------------------------------------------------------------
 
 _DISCORD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
-_FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "_": "＿", "`": "｀",
-                            "\\": "＼", "~": "～", "#": "＃", "|": "｜"})  # fmt: skip
+# Characters that open markup and that no one copies out of a chat message (brackets, angle brackets,
+# pipes): their full-width twins. `_`, `*`, backticks and `#` are kept as written (see escape_fullwidth).
+_FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "\\": "＼", "~": "～", "|": "｜"})
+_INLINE_MARKS = re.compile(r"[*_]")
+_TOKENS = re.compile(r"(\s+)")
+_CODE_SPANS = re.compile(r"(`[^`\n]+`)")
 
 
 def escape_discord(text: str) -> str:
@@ -54,9 +58,25 @@ def escape_slack(text: str) -> str:
 
 
 def escape_fullwidth(text: str) -> str:
-    """DingTalk's and WeCom's Markdown dialects document no escape syntax: characters that would open
-    markup become their full-width twins, which read the same and mean nothing."""
-    return text.translate(_FULLWIDTH)
+    """DingTalk's and WeCom's Markdown dialects document no escape syntax. Text must stay copyable
+    (`jax_tvm_ffi`, `#3082`), so: a code span the text already has stays one (nothing in it is markup);
+    elsewhere a word with `*` or `_` goes in a code span, and a lone backtick in a double-backtick span;
+    `#` stays (a heading needs it at the start of a line, and a chat line starts with our own marker).
+    Brackets, angle brackets and pipes, which would make links, HTML or tables, become their full-width
+    twins."""
+    out = []
+    for i, piece in enumerate(_CODE_SPANS.split(text)):
+        if i % 2:  # a code span of the text
+            out.append(piece.translate(_FULLWIDTH))
+            continue
+        for token in _TOKENS.split(piece):
+            word = token.translate(_FULLWIDTH)
+            if "`" in word:
+                word = f"`` {word} ``"
+            elif _INLINE_MARKS.search(word):
+                word = f"`{word}`"
+            out.append(word)
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 from dailydiff.common.i18n import words
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
-from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
+from dailydiff.publish.base import History, PublishResult, Secrets, Status, fill, report_link
+from dailydiff.render.charts import MEDIAN_DAYS, PNG_WIDTH, Chart, day_against_median, figure_view, render_png
 from dailydiff.settings.publishers import EmailEntry
 
 STYLES = {
@@ -94,7 +94,8 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
     if url:
         text += f"\n\n{url}\n"
     message = EmailMessage()
-    subject = " ".join(fill(entry.subject_template, report, "subject").split())
+    template = entry.subject_template or words("email", report.language)["subject"]
+    subject = " ".join(fill(template, report, "subject").split())
     message["Subject"] = subject
     message["From"] = entry.sender
     message["To"] = ", ".join(entry.recipients)
@@ -159,9 +160,21 @@ class EmailPublisher:
     updates_in_place = False
     formats: tuple[str, ...] = ("md",)
 
-    def __init__(self, entry: EmailEntry, name: str, secrets: Secrets) -> None:
-        self.entry, self.name, self.secrets = entry, name, secrets
+    uses_history = True
+
+    def __init__(
+        self, entry: EmailEntry, name: str, secrets: Secrets, history: History | None = None
+    ) -> None:
+        self.entry, self.name, self.secrets, self.history = entry, name, secrets, history
         self.target = f"email:{entry.host}:{entry.port}:{','.join(sorted(entry.recipients))}"
+
+    def message(self, report: DayReport, rendered: Mapping[str, str]) -> EmailMessage:
+        """The report's message; with the stored history, the day against the median of the 30 days
+        before as a PNG the HTML shows by ``cid:`` (its numbers also in the text)."""
+        message = build_message(self.entry, report, rendered)
+        if self.history is not None and report.commits:
+            attach_charts(message, [day_against_median(report, self.history(report), MEDIAN_DAYS)])
+        return message
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         message = build_message(self.entry, report, rendered)
@@ -175,7 +188,7 @@ class EmailPublisher:
         return ssl.create_default_context(cafile=self.entry.ca_file or None)
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
-        return self.send(build_message(self.entry, report, rendered))
+        return self.send(self.message(report, rendered))
 
     def publish_message(self, subject: str, text: str, html_body: str | None = None) -> PublishResult:
         """Any message of ours (a daily digest across repositories): plain text (Markdown) and an HTML

@@ -11,7 +11,7 @@ from typing import Any
 
 from dailydiff.errors import DailyDiffError, PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
+from dailydiff.publish.base import History, Publisher, PublishResult, Secrets, Status
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
@@ -40,11 +40,18 @@ def publisher_factory(kind: str) -> Factory:
     return factory
 
 
-def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher]:
-    """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second)."""
+def build_publishers(
+    entries: Sequence[Any], secrets: Secrets, history: History | None = None
+) -> list[Publisher]:
+    """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second).
+    ``history`` reaches the publishers that show trends (``uses_history``: the e-mail's chart)."""
     publishers: list[Publisher] = []
     for name, entry in zip(entry_names(entries), entries, strict=True):
-        publishers.append(publisher_factory(entry.type)(entry, name, secrets))
+        factory = publisher_factory(entry.type)
+        if history is not None and getattr(factory, "uses_history", False):
+            publishers.append(factory(entry, name, secrets, history))  # type: ignore[call-arg]
+        else:
+            publishers.append(factory(entry, name, secrets))
     return publishers
 
 

@@ -13,7 +13,16 @@ from dailydiff.settings import Settings
 
 Renderer = Callable[[DayReport], str]
 
-RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json}
+
+def render_day_html(report: DayReport, **options: Any) -> str:
+    """The day page as one self-contained file (render/html.py, imported on use: it loads the HTML
+    sanitiser, which a Markdown-only run does not need)."""
+    from dailydiff.render.html import render_day_html as render
+
+    return render(report, **options)
+
+
+RENDERERS: dict[str, Renderer] = {"md": render_markdown, "json": render_json, "html": render_day_html}
 
 
 def renderers_for(settings: Settings) -> dict[str, Any]:
@@ -23,7 +32,13 @@ def renderers_for(settings: Settings) -> dict[str, Any]:
         templates_dir=settings.report.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,
     )
-    return {**RENDERERS, "md": md}
+    html = partial(
+        render_day_html,
+        templates_dir=settings.report.templates_dir,
+        toc_title_chars=settings.report.toc_title_chars,
+        site_title=settings.site.title,
+    )
+    return {**RENDERERS, "md": md, "html": html}
 
 
 __all__ = ["RENDERERS", "load_report", "render_json", "render_markdown", "renderers_for"]

@@ -10,13 +10,10 @@ text; every figure comes from the day reports, so a digest's counts equal the re
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import fnmatch
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from importlib import resources
 from typing import Any
 
 from markupsafe import Markup
@@ -27,7 +24,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
-from dailydiff.render.html import PageContext, render_page, repo_slug
+from dailydiff.render.html import PageContext, render_page, repo_slug, standalone_css
 from dailydiff.render.safe_html import SafeMarkdown
 
 DIGEST_SCHEMA_VERSION = 1
@@ -283,18 +280,13 @@ def load_digest(text: str | bytes) -> DayDigest:
     return DayDigest.model_validate_json(text)
 
 
-def _site_css() -> str:
-    return resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
-
-
 def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, base_url: str = "",
                        site_title: str = "dailydiff", templates_dir: str = "", title_chars: int = 100) -> str:  # fmt: skip
     """A site page (``digests/YYYY-MM-DD.html``) when ``ctx`` is given, else one self-contained file
     (CSS inlined, no script, no fetch) that opens from ``file://`` and as an email attachment."""
     standalone = ctx is None
     page = ctx or PageContext(root="", site_title=site_title, language=digest.language)
-    css = Markup(_site_css()) if standalone else Markup("")
-    css_hash = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode() if standalone else ""
+    css, css_hash = standalone_css() if standalone else (Markup(""), "")
     root = page.root if not standalone else "../"
     view = _view(digest, root=root, base_url=base_url, title_chars=title_chars)
     view["highlights"] = [SafeMarkdown().inline(line) for line in view["highlights"]]

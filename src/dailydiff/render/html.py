@@ -7,12 +7,17 @@ The functions here are pure: they take reports and a page's place in the site, a
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
@@ -20,7 +25,7 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
-from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
+from dailydiff.render.markdown import commit_anchors, pr_context, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -55,6 +60,13 @@ def render_page(template: str, ctx: PageContext, templates_dir: str = "", **valu
     )
 
 
+def standalone_css() -> tuple[Markup, str]:
+    """The site's CSS to inline in a self-contained file, and its SHA-256 (base64) for the
+    Content-Security-Policy that allows that one stylesheet and nothing else."""
+    css = resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
+    return Markup(css), base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
                  md: SafeMarkdown, toc_chars: int) -> dict[str, Any]:  # fmt: skip
     L = words("report", report.language)
@@ -74,9 +86,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
             text = getattr(a.insights, name)
             if text:
                 insights.append((L[name], inline(text)))
-    pr = None
-    if rc.pr is not None and safe_url(rc.pr.url):
-        pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url)}
+    pr = pr_context(rc)
     change_types = [t.value for t in a.change_types] if a is not None else []
     return {
         "anchor": anchor,
@@ -170,6 +180,18 @@ def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], temp
     ``charts`` are figure views (render/charts.py)."""
     return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
                        **day_view(report, toc_title_chars))  # fmt: skip
+
+
+def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
+                    site_title: str = "dailydiff") -> str:  # fmt: skip
+    """The day page as one self-contained file (``report --format html``): the site's CSS inlined and
+    allowed by its hash, no script, no link to another page, nothing to fetch — it opens from ``file://``
+    and as an email attachment."""
+    ctx = PageContext(root="", site_title=site_title, language=report.language)
+    css, css_hash = standalone_css()
+    nav = {"repo": "", "json": "", "previous": "", "next": ""}
+    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=(), standalone=True, css=css,
+                       css_hash=css_hash, **day_view(report, toc_title_chars))  # fmt: skip
 
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,

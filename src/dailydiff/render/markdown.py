@@ -58,11 +58,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
             text = getattr(analysis.insights, name)
             if text:
                 insights.append((name, text))
-    pr = None
-    if rc.pr is not None:
-        pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url) or ""}
-        if not pr["url"]:
-            pr = None
+    pr = pr_context(rc)
     return {
         "anchor": anchor_id,
         "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
@@ -87,6 +83,32 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch else "",
     }
+
+
+_PR_SUFFIX_RE = re.compile(r"\s*\(#\d+\)\s*$")
+
+
+def _same_title(a: str, b: str) -> bool:
+    norm = lambda t: " ".join(_PR_SUFFIX_RE.sub("", t).split()).casefold()  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
+    """The pull request of a commit as readers see it: its number, link (or ""), its title when it says
+    more than the commit's title (a squash commit's title is usually the PR's, plus "(#N)") and its
+    labels; ``line``: whether it gets a line of its own. The text is raw: each output escapes it."""
+    if rc.pr is None:
+        return None
+    title = " ".join(clean(rc.pr.title).split())
+    view: dict[str, Any] = {
+        "number": rc.pr.number,
+        "url": safe_url(rc.pr.url) or "",
+        "title": "" if not title or _same_title(title, rc.title) else title,
+        "labels": [" ".join(clean(label).split()) for label in rc.pr.labels if label.strip()],
+    }
+    # A line of its own when there is more to say than a link (else the link sits in the meta line).
+    view["line"] = bool(view["title"] or view["labels"] or not view["url"])
+    return view
 
 
 def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:

@@ -7,12 +7,9 @@ Content-Security-Policy; no script, no external asset, nothing to fetch).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from markupsafe import Markup
@@ -21,7 +18,7 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
-from dailydiff.render.html import PageContext, render_page
+from dailydiff.render.html import PageContext, render_page, standalone_css
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
 
@@ -38,10 +35,6 @@ class WeeklyLinks:
     next: str = ""
     days: dict[dt.date, str] = field(default_factory=dict)  # date -> day page
     commits: dict[tuple[dt.date, str], str] = field(default_factory=dict)  # (date, sha) -> page#anchor
-
-
-def _site_css() -> str:
-    return resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
 
 
 def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dict[str, Any],
@@ -137,8 +130,7 @@ def render_weekly_html(
     by weekday and its change types against ``previous_types``, the week before's) as data: URIs."""
     standalone = links is None
     ctx = links.ctx if links else PageContext(root="", site_title=site_title, language=digest.language)
-    css = Markup(_site_css()) if standalone else Markup("")
-    css_hash = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode() if standalone else ""
+    css, css_hash = standalone_css() if standalone else (Markup(""), "")
     nav = {
         "repo": links.repo if links else "",
         "previous": links.previous if links else "",

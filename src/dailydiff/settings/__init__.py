@@ -46,7 +46,7 @@ class _Section(BaseModel):
 class ReportSettings(_Section):
     timezone: str
     language: Literal["zh", "en"]
-    formats: list[Literal["md", "json"]]
+    formats: list[Literal["md", "json", "html"]]
     path_template: str
     templates_dir: str
     toc_title_chars: int

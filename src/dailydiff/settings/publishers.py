@@ -155,7 +155,7 @@ class EmailEntry(_Entry):
     ca_file: str = ""
     sender: str
     recipients: list[str] = Field(min_length=1)
-    subject_template: str = "[dailydiff] {repo} {date}: {total} commits, {high} high"
+    subject_template: str = ""  # empty: the report language's subject (common/locale, [email] subject)
     report_url: str = ""
 
     @field_validator("subject_template", "report_url")
