@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def test_paths_with_newlines_and_backticks_stay_single_code_spans(tmp_path: Path
     result = run("report", str(repo), "-d", "2026-03-03", "--lang", "en", "--analyzer", "heuristic",
                  "--data-dir", str(tmp_path / "data"))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    summary = result.stdout.split("**📋 Summary**：", 1)[1].split("\n\n", 2)[1]
+    summary = re.split(r"\*\*📋 Summary\*\*: ?", result.stdout, maxsplit=1)[1].split("\n\n", 2)[1]
     assert "`we ird.py`" in summary and "``tick`name.py``" in summary, summary
     assert "\\`" not in summary, summary  # no code span was torn apart and escaped
 
