@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from dailydiff.analysis import HeuristicAnalyzer  # noqa: E402
 from dailydiff.common.timewindow import days, range_window  # noqa: E402
-from dailydiff.engine.stages import build_reports  # noqa: E402
+from dailydiff.engine.stream import build_reports  # noqa: E402
 from dailydiff.render import render_json, render_markdown  # noqa: E402
 from dailydiff.settings import load_settings  # noqa: E402
 from dailydiff.sources.git import GitSource  # noqa: E402

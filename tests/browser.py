@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from required import missing
 
 CHROMIUM = os.environ.get("DAILYDIFF_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,12 +23,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """The browser; absent Chromium fails the run in CI (CI=true) and skips, with the reason, elsewhere."""
+    """The browser; absent Chromium fails the run in CI and skips, with the reason, elsewhere."""
     if not Path(CHROMIUM).is_file():
-        message = f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 

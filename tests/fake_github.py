@@ -98,6 +98,11 @@ class FakeGitHub:
         self._secondary: list[tuple[int, float]] = []  # (requests to let through first, retry-after)
         self._failures: list[int] = []  # statuses for the next requests
         self._drops = 0
+        self._spoils: list[tuple[str, str, str]] = []  # (kind, how, path part) of the next answers to spoil
+        self.hang = False  # accept every request, never answer
+        self.drip: float | None = None  # send every answer one byte per `drip` seconds
+        self.die_mid_body = False  # every answer stops half-way through its body
+        self._stopped = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at the same time
         self._lock = threading.RLock()
@@ -126,6 +131,7 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
@@ -157,6 +163,13 @@ class FakeGitHub:
         """Close the next ``count`` connections without an answer (a connection error for the client)."""
         with self._lock:
             self._drops += count
+
+    def spoil_next(self, kind: str, how: str, count: int = 1, *, path_part: str = "") -> None:
+        """Spoil the next ``count`` 200 answers of ``kind`` (list, detail, diff…) whose path contains
+        ``path_part``: ``how`` is "html" (a proxy's HTML page), "truncated" (half the JSON, with a matching
+        Content-Length) or "foreign_link" (a ``Link: rel="next"`` to another host)."""
+        with self._lock:
+            self._spoils += [(kind, how, path_part)] * count
 
     def route(self, method: str, pattern: str, handler: RouteHandler) -> None:
         """Serve more of the API (e.g. the Contents or Issues API for a publisher's tests). Routes are
@@ -203,6 +216,9 @@ class FakeGitHub:
             with self._lock:
                 self.in_flight -= 1
         with self._lock:
+            spoil = next((i for i, (k, _, p) in enumerate(self._spoils) if k == kind and p in path), None)
+            if spoil is not None and result is not None and result[0] == 200:
+                result = _spoiled(result, self._spoils.pop(spoil)[1])
             status = result[0] if result else 0
             self.requests.append(Recorded(method, path, query, headers, body, kind, status, arrived, wall))
         return result
@@ -493,6 +509,22 @@ def _links(base: str, query: dict[str, str], page: int, last: int) -> dict[str, 
     return {"Link": ", ".join(rels)} if rels else {}
 
 
+def _spoiled(answer: Answer, how: str) -> Answer:
+    status, headers, body = answer
+    if how == "html":
+        page = b"<!DOCTYPE html><html><body><h1>Proxy error</h1><p>Try again later.</p></body></html>"
+        return status, {**headers, "Content-Type": "text/html; charset=utf-8"}, page
+    if how == "truncated":
+        return status, headers, body[: len(body) // 2]
+    if how == "foreign_link":
+        return (
+            status,
+            {**headers, "Link": '<https://evil.example/repos/x/y/commits?page=2>; rel="next"'},
+            body,
+        )
+    raise ValueError(how)
+
+
 def _utc(iso: str) -> str:
     import datetime as dt
 
@@ -508,6 +540,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             length = int(headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
+            if fake.hang:
+                fake._stopped.wait(60)
+                self.close_connection = True
+                return
             result = fake.answer(method, self.path, headers, body)
             if result is None:
                 self.close_connection = True
@@ -518,7 +554,16 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if payload:
+            if fake.die_mid_body:
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+            elif fake.drip is not None:
+                for i in range(len(payload)):
+                    if fake._stopped.wait(fake.drip):
+                        break
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
+            elif payload:
                 self.wfile.write(payload)
 
         def do_GET(self) -> None:

@@ -1,6 +1,10 @@
-"""A fake GitHub REST API for publishing: the Contents API (get/create/update a file) and issues with
-comments, on 127.0.0.1, answering in the shapes of the recorded exchanges in shared/github-api/
-(Repository.testCreateFile / testUpdateFile / testCreateIssue). Its state is inspectable by tests."""
+"""A fake GitHub REST API for publishing: the repository, the Contents API (get/create/update a file),
+the Git Data API (refs, commits, trees, blobs: several files in one commit) and issues with comments, on
+127.0.0.1. Contents and issues answer in the shapes of the recorded exchanges in shared/github-api/
+(Repository.testCreateFile / testUpdateFile / testCreateIssue), the Git Data API in the shapes of
+GitHub's REST reference (docs.github.com/rest/git): a ref that is not a fast-forward is refused with 422,
+an empty repository answers 409 for its refs. Its state is inspectable by tests: ``files`` is each
+branch's tree, ``commits`` one entry per commit that landed on a branch (with the paths it changed)."""
 
 from __future__ import annotations
 
@@ -28,10 +32,13 @@ class FakeGitHubPublish:
     default_branch: str = "main"
     files: dict[tuple[str, str, str], bytes] = field(default_factory=dict)  # (repo, branch, path) -> bytes
     commits: list[dict[str, Any]] = field(default_factory=list)
+    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, branch) -> commit sha
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> blob, tree or commit
     issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
+    echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -97,6 +104,12 @@ class FakeGitHubPublish:
             self.requests.append((method, target))
             if self.script:
                 status, extra = self.script.pop(0)
+                if self.echo:
+                    return (
+                        status,
+                        extra,
+                        {"message": f"scripted failure for {method} {target} with {headers}"},
+                    )
                 return status, extra, {"message": "scripted failure"}
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if auth not in (f"Bearer {self.token}", f"token {self.token}"):
@@ -108,6 +121,18 @@ class FakeGitHubPublish:
             parts = urlsplit(target.removeprefix("/api/v3"))  # GitHub Enterprise serves the API under /api/v3
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             body = json.loads(raw) if raw else None
+            match = re.fullmatch(r"/repos/([^/]+/[^/]+)", parts.path)
+            if match and method == "GET":
+                repo = match.group(1)
+                return 200, {}, {"full_name": repo, "name": repo.split("/")[1], "private": False,
+                                 "default_branch": self.default_branch,
+                                 "url": f"https://api.github.com/repos/{repo}"}  # fmt: skip
+            match = re.fullmatch(
+                r"/repos/([^/]+/[^/]+)/git/(blobs|trees|commits|refs?)(?:/(.+))?", parts.path
+            )
+            if match:
+                repo, kind, rest = match.group(1), match.group(2), unquote(match.group(3) or "")
+                return self._git(method, repo, kind, rest, body)
             match = re.fullmatch(r"/repos/([^/]+/[^/]+)/contents/(.+)", parts.path)
             if match:
                 return self._contents(method, match.group(1), unquote(match.group(2)), query, body)
@@ -152,10 +177,14 @@ class FakeGitHubPublish:
         if current is not None and body["sha"] != blob_sha(current):
             return 409, {}, {"message": f"{path} does not match {body['sha']}"}
         content = base64.b64decode(body["content"])
-        self.files[key] = content
-        commit_sha = hashlib.sha1(f"{len(self.commits)}{path}".encode()).hexdigest()
-        self.commits.append({"repo": repo, "branch": branch, "path": path, "message": body["message"],
-                             "sha": commit_sha, "committer": body.get("committer")})  # fmt: skip
+        head = self._head(repo, branch)
+        entries = dict(self.objects[self.objects[head]["tree"]]["entries"]) if head else {}
+        self.objects[blob_sha(content)] = {"kind": "blob", "content": content}
+        entries[path] = blob_sha(content)
+        tree_sha = self._object("tree", {"entries": entries})
+        commit_sha = self._object("commit", {"tree": tree_sha, "parents": [head] if head else [],
+                                             "message": body["message"], "committer": body.get("committer")})  # fmt: skip
+        self._land(repo, branch, commit_sha)
         answer = {
             "content": {"name": path.rsplit("/", 1)[-1], "path": path, "sha": blob_sha(content), "type": "file",
                         "size": len(content), "html_url": f"https://github.com/{repo}/blob/{branch}/{path}"},
@@ -163,6 +192,142 @@ class FakeGitHubPublish:
                        "html_url": f"https://github.com/{repo}/git/commit/{commit_sha}"},
         }  # fmt: skip
         return (201 if current is None else 200), {}, answer
+
+    # the Git Data API ----------------------------------------------------------------------------
+
+    def _object(self, kind: str, data: dict[str, Any]) -> str:
+        sha = hashlib.sha1(
+            f"{kind}{len(self.objects)}{json.dumps(data, sort_keys=True, default=str)}".encode()
+        ).hexdigest()
+        self.objects[sha] = {"kind": kind, **data}
+        return sha
+
+    def _head(self, repo: str, branch: str) -> str | None:
+        """The branch's commit; files put there directly by a test become one initial commit."""
+        if (repo, branch) not in self.refs:
+            tree = {p: blob_sha(c) for (r, b, p), c in self.files.items() if (r, b) == (repo, branch)}
+            if not tree:
+                return None
+            for (r, b, _path), c in self.files.items():
+                if (r, b) == (repo, branch):
+                    self.objects.setdefault(blob_sha(c), {"kind": "blob", "content": c})
+            tree_sha = self._object("tree", {"entries": tree})
+            self.refs[(repo, branch)] = self._object(
+                "commit", {"tree": tree_sha, "parents": [], "message": "initial"}
+            )
+        return self.refs[(repo, branch)]
+
+    def _git(
+        self, method: str, repo: str, kind: str, rest: str, body: Any
+    ) -> tuple[int, dict[str, str], Any]:
+        not_found = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest/git"}
+        api = f"https://api.github.com/repos/{repo}/git"
+        if kind == "blobs" and method == "POST":
+            content = (
+                base64.b64decode(body["content"])
+                if body.get("encoding") == "base64"
+                else body["content"].encode()
+            )
+            sha = blob_sha(content)
+            self.objects[sha] = {"kind": "blob", "content": content}
+            return 201, {}, {"sha": sha, "url": f"{api}/blobs/{sha}"}
+        if kind == "trees" and method == "POST":
+            entries: dict[str, str] = {}
+            if body.get("base_tree"):
+                base = self.objects.get(body["base_tree"])
+                if base is None or base["kind"] != "tree":
+                    return 422, {}, {"message": "Invalid tree info"}
+                entries.update(base["entries"])
+            for entry in body.get("tree", []):
+                if entry.get("type") != "blob" or entry.get("mode") != "100644":
+                    return 422, {}, {"message": "Invalid tree info"}
+                if "content" in entry:
+                    content = entry["content"].encode()
+                    self.objects[blob_sha(content)] = {"kind": "blob", "content": content}
+                    entries[entry["path"]] = blob_sha(content)
+                elif entry.get("sha") in self.objects:
+                    entries[entry["path"]] = entry["sha"]
+                else:
+                    return 422, {}, {"message": "Invalid tree info"}
+            sha = self._object("tree", {"entries": entries})
+            listing = [
+                {"path": p, "mode": "100644", "type": "blob", "sha": b} for p, b in sorted(entries.items())
+            ]
+            return 201, {}, {"sha": sha, "url": f"{api}/trees/{sha}", "tree": listing, "truncated": False}
+        if kind == "commits" and method == "POST":
+            tree = self.objects.get(body.get("tree", ""))
+            parents = body.get("parents", [])
+            if tree is None or any(self.objects.get(p, {}).get("kind") != "commit" for p in parents):
+                return 422, {}, {"message": "Tree SHA does not exist"}
+            sha = self._object("commit", {"tree": body["tree"], "parents": parents, "message": body["message"],
+                                          "committer": body.get("committer")})  # fmt: skip
+            return 201, {}, self._commit_json(repo, sha)
+        if kind == "commits" and method == "GET":
+            if self.objects.get(rest, {}).get("kind") != "commit":
+                return 404, {}, not_found
+            return 200, {}, self._commit_json(repo, rest)
+        if kind in ("ref", "refs") and rest.startswith("heads/"):
+            branch = rest.removeprefix("heads/")
+            head = self._head(repo, branch)
+            if method == "GET":
+                if head is None:
+                    empty = not any(r == repo for r, _ in self.refs) and not any(
+                        r == repo for r, _, _ in self.files
+                    )
+                    return (
+                        (409, {}, {"message": "Git Repository is empty."}) if empty else (404, {}, not_found)
+                    )
+                return 200, {}, self._ref_json(repo, branch)
+            if method == "PATCH" and kind == "refs":
+                new = body.get("sha", "")
+                if head is None:
+                    return 422, {}, {"message": "Reference does not exist"}
+                if self.objects.get(new, {}).get("kind") != "commit":
+                    return 422, {}, {"message": "Object does not exist"}
+                if not body.get("force") and head not in self.objects[new]["parents"]:
+                    return 422, {}, {"message": "Update is not a fast forward"}
+                self._land(repo, branch, new)
+                return 200, {}, self._ref_json(repo, branch)
+        if kind == "refs" and not rest and method == "POST":
+            branch = str(body.get("ref", "")).removeprefix("refs/heads/")
+            if self._head(repo, branch) is not None:
+                return 422, {}, {"message": "Reference already exists"}
+            if self.objects.get(body.get("sha", ""), {}).get("kind") != "commit":
+                return 422, {}, {"message": "Object does not exist"}
+            self._land(repo, branch, body["sha"])
+            return 201, {}, self._ref_json(repo, branch)
+        return 404, {}, not_found
+
+    def _land(self, repo: str, branch: str, sha: str) -> None:
+        """Move the branch to commit ``sha``: its tree becomes the branch's files."""
+        commit = self.objects[sha]
+        entries = self.objects[commit["tree"]]["entries"]
+        before = {p: blob_sha(c) for (r, b, p), c in self.files.items() if (r, b) == (repo, branch)}
+        for key in [k for k in self.files if k[:2] == (repo, branch)]:
+            del self.files[key]
+        for path, blob in entries.items():
+            self.files[(repo, branch, path)] = self.objects[blob]["content"]
+        self.refs[(repo, branch)] = sha
+        changed = sorted(p for p in entries.keys() | before.keys() if entries.get(p) != before.get(p))
+        self.commits.append({"repo": repo, "branch": branch, "paths": changed, "message": commit["message"],
+                             "sha": sha, "committer": commit.get("committer")})  # fmt: skip
+
+    def _ref_json(self, repo: str, branch: str) -> dict[str, Any]:
+        sha = self.refs[(repo, branch)]
+        return {"ref": f"refs/heads/{branch}", "node_id": "REF_" + sha[:8],
+                "url": f"https://api.github.com/repos/{repo}/git/refs/heads/{branch}",
+                "object": {"sha": sha, "type": "commit", "url": f"https://api.github.com/repos/{repo}/git/commits/{sha}"}}  # fmt: skip
+
+    def _commit_json(self, repo: str, sha: str) -> dict[str, Any]:
+        commit = self.objects[sha]
+        api = f"https://api.github.com/repos/{repo}/git"
+        who = commit.get("committer") or {"name": "bot", "email": "bot@example.com"}
+        return {"sha": sha, "node_id": "C_" + sha[:8], "url": f"{api}/commits/{sha}",
+                "html_url": f"https://github.com/{repo}/commit/{sha}", "message": commit["message"],
+                "author": {**who, "date": "2026-01-27T00:00:00Z"}, "committer": {**who, "date": "2026-01-27T00:00:00Z"},
+                "tree": {"sha": commit["tree"], "url": f"{api}/trees/{commit['tree']}"},
+                "parents": [{"sha": p, "url": f"{api}/commits/{p}"} for p in commit["parents"]],
+                "verification": {"verified": False, "reason": "unsigned"}}  # fmt: skip
 
     def _new_issue(
         self, repo: str, title: str, body: str, labels: list[str], pull_request: bool = False

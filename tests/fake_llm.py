@@ -45,7 +45,15 @@ class Recorded:
 
     @property
     def is_overview(self) -> bool:
-        return "highlights" in json.dumps(_schema_of(self.body) or {})
+        return "highlights" in json.dumps(_schema_of(self.body, True) or {})
+
+    @property
+    def is_probe(self) -> bool:
+        return (
+            "endpoint_probe" in json.dumps(self.body.get("response_format"))
+            or "verdict" in json.dumps(self.body.get("response_format"))
+            or '{"ok": true}' in self.prompt_text
+        )
 
     @property
     def depth(self) -> str | None:
@@ -54,7 +62,7 @@ class Recorded:
         )
         if match:
             return match.group(1)
-        schema = _schema_of(self.body) or {}
+        schema = _schema_of(self.body, True) or {}
         props = schema.get("properties", {})
         if "insights" in props:
             return "high"
@@ -74,6 +82,15 @@ class FakeLLM:
     fail_first: int = 0  # the first N requests answer fail_status
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
+    hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
+    drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
+    die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
+    faults_on_gets: bool = True  # drip and die_mid_body apply to GET /models and /props too
+    reject_formats: dict[str, int] = field(default_factory=dict)  # response mode -> status rejecting it
+    honour_schema_member: bool = False  # json_object + `schema` is held to that schema (llama-cpp-python)
+    max_model_len: int | None = None  # stated in GET /v1/models (vLLM, SGLang)
+    n_ctx: int | None = None  # stated in GET /props (llama.cpp server); None: /props is 404
+    context_style: str = "openai"  # wording of the context-length error: "openai" or "llama"
     malformed: str = ""  # "once": first answer of each conversation is broken JSON; "always"
     repairable: bool = False  # answers wrapped in a ```json fence with trailing commas
     think: bool = False  # a <think>…</think> preamble before every answer
@@ -81,10 +98,12 @@ class FakeLLM:
     length_always: bool = False
     context_limit: int | None = None  # 400 context-length when prompt tokens + max_tokens exceed this
     api_key: str | None = None  # when set, any other bearer token gets 401
+    echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
+    gets: list[str] = field(default_factory=list)  # paths of GET requests
     peak_active: int = 0
     rejected_429: int = 0
 
@@ -135,11 +154,20 @@ class FakeLLM:
         return len(self.requests)
 
     def analysis_requests(self) -> list[Recorded]:
-        return [r for r in self.requests if not r.is_overview]
+        return [r for r in self.requests if not r.is_overview and not r.is_probe]
+
+    def per_commit(self) -> dict[str, int]:
+        """Analysis requests per commit title (probes and overviews left out)."""
+        counts: dict[str, int] = {}
+        for record in self.analysis_requests():
+            title = _context(record, self)["title"]
+            counts[title] = counts.get(title, 0) + 1
+        return counts
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.gets.clear()
             self.peak_active = 0
             self.rejected_429 = 0
 
@@ -166,6 +194,13 @@ class FakeLLM:
             with self._lock:
                 self._active -= 1
 
+    def _echo(self, record: Recorded) -> str:
+        """What a careless proxy adds to an error: the request's credentials, as a header and bare."""
+        if not self.echo_auth:
+            return ""
+        key = record.authorization.removeprefix("Bearer ")
+        return f" (request had Authorization: {record.authorization}; key {key})"
+
     def _answer(self, record: Recorded, index: int) -> tuple[int, dict[str, str], dict[str, Any]]:
         body = record.body
         if self.api_key is not None and record.authorization != f"Bearer {self.api_key}":
@@ -173,11 +208,28 @@ class FakeLLM:
             return (
                 401,
                 {},
-                _error("Incorrect API key provided: " + record.authorization[-8:], "invalid_api_key"),
+                _error(
+                    "Incorrect API key provided: " + (self._echo(record) or record.authorization[-8:]),
+                    "invalid_api_key",
+                ),
             )
         if body.get("model") != self.model:
             record.status = 404
             return 404, {}, _error(f"The model `{body.get('model')}` does not exist", "model_not_found")
+        mode = _mode_of(body)
+        if mode in self.reject_formats:
+            record.status = self.reject_formats[mode]
+            fmt_type = (body.get("response_format") or {}).get("type")
+            return (
+                record.status,
+                {},
+                _error(
+                    f"1 validation error: response_format.type Input should be 'text' or 'json_object' [input: {fmt_type!r}]"
+                    if record.status >= 500
+                    else "This response_format type is unavailable now",
+                    "invalid_request_error",
+                ),
+            )
         if index <= self.hang_first:
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
@@ -186,7 +238,7 @@ class FakeLLM:
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status
-            return self.fail_status, {}, _error("upstream exploded", "server_error")
+            return self.fail_status, {}, _error("upstream exploded" + self._echo(record), "server_error")
         prompt_tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096)
         if self.context_limit is not None and prompt_tokens + max_tokens > self.context_limit:
@@ -195,10 +247,18 @@ class FakeLLM:
                 f"This model's maximum context length is {self.context_limit} tokens. However, you requested "
                 f"{prompt_tokens + max_tokens} tokens. Please reduce the length of the messages."
             )
+            if self.context_style == "llama":
+                message = f"Requested tokens ({prompt_tokens + max_tokens}) exceed context window of {self.context_limit}"
             return 400, {}, _error(message, "context_length_exceeded")
         content = self.canned(body) if self.canned is not None else None
         if content is None:
-            content = json.dumps(_fill(_schema_of(body) or {}, _context(record, self)), ensure_ascii=False)
+            schema = _schema_of(body, self.honour_schema_member)
+            # No schema anywhere (a probe whose format the server ignores): answer what the words asked for.
+            content = (
+                json.dumps(_fill(schema, _context(record, self)), ensure_ascii=False)
+                if schema
+                else '{"ok": true}'
+            )
             if self.repairable:
                 content = (
                     "Here you go:\n```json\n" + content.replace("}", ",}").replace("],}", "]}") + "\n```"
@@ -232,11 +292,22 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
 
 
-def _schema_of(body: dict[str, Any]) -> dict[str, Any] | None:
+def _mode_of(body: dict[str, Any]) -> str:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return "json_schema"
+    if fmt.get("type") == "json_object":
+        return "json_object_schema" if "schema" in fmt else "json_object"
+    return "text"
+
+
+def _schema_of(body: dict[str, Any], schema_member: bool = False) -> dict[str, Any] | None:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         schema = fmt.get("json_schema", {}).get("schema")
         return schema if isinstance(schema, dict) else None
+    if schema_member and fmt.get("type") == "json_object" and isinstance(fmt.get("schema"), dict):
+        return dict(fmt["schema"])
     for message in body.get("messages", []):
         if message.get("role") != "system":
             continue
@@ -296,9 +367,33 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return None
 
+    def do_GET(self) -> None:
+        fake = self.owner
+        path = self.path.split("?", 1)[0].rstrip("/")
+        with fake._lock:
+            fake.gets.append(path)
+        if fake.hang_all:
+            fake._stop.wait(60)
+            return
+        if path == "/v1/models":
+            entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
+            if fake.max_model_len is not None:
+                entry["max_model_len"] = fake.max_model_len
+            self._send(200, {}, {"object": "list", "data": [entry]}, faults=fake.faults_on_gets)
+        elif path == "/props" and fake.n_ctx is not None:
+            props = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1}
+            self._send(200, {}, props, faults=fake.faults_on_gets)
+        else:
+            self._send(404, {}, _error("not found", "not_found"), faults=fake.faults_on_gets)
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self.owner.hang_all:
+            with self.owner._lock:
+                self.owner.requests.append(Recorded(body={}, authorization="", status=599))
+            self.owner._stop.wait(60)
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(404, {}, _error("not found", "not_found"))
             return
@@ -310,7 +405,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, answer = self.owner._handle(body, self.headers.get("Authorization", ""))
         self._send(status, headers, answer)
 
-    def _send(self, status: int, headers: dict[str, str], answer: dict[str, Any]) -> None:
+    def _send(
+        self, status: int, headers: dict[str, str], answer: dict[str, Any], faults: bool = True
+    ) -> None:
         data = json.dumps(answer, ensure_ascii=False).encode()
         try:
             self.send_response(status)
@@ -319,6 +416,19 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            fake = self.owner
+            if fake.die_mid_body and faults:
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            if fake.drip is not None and faults:
+                for i in range(len(data)):
+                    if fake._stop.wait(fake.drip):
+                        break
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                return
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

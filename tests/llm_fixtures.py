@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis import make_analyzer
-from dailydiff.engine.stages import RangeOutcome, build_reports
+from dailydiff.engine.stages import RangeOutcome
+from dailydiff.engine.stream import build_reports
 from dailydiff.render import render_markdown
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source
@@ -53,7 +54,14 @@ def make_repo(path: Path) -> Path:
 
 
 def settings_for(fake: FakeLLM, data_dir: Path, *, language: str = "en", **llm: Any) -> Settings:
-    knobs = {"retry_backoff": 0.01, "read_timeout": 5.0, "connect_timeout": 2.0, **llm}
+    # json_schema unless a test says otherwise: request counts below leave out the negotiation probe.
+    knobs = {
+        "retry_backoff": 0.01,
+        "read_timeout": 5.0,
+        "connect_timeout": 2.0,
+        "response_mode": "json_schema",
+        **llm,
+    }
     return load_settings(
         environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
         overrides={
@@ -69,6 +77,6 @@ def settings_for(fake: FakeLLM, data_dir: Path, *, language: str = "en", **llm: 
 def run_day(repo: Path, settings: Settings, analyzer_name: str = "llm") -> tuple[RangeOutcome, str]:
     with Store.open(settings.data_path) as store:
         source = open_source(str(repo), settings, SourceOptions(name="demo/engine"), store)
-        analyzer = make_analyzer(analyzer_name, settings)
+        analyzer = make_analyzer(analyzer_name, settings, store)
         outcome = build_reports(source, [DAY], settings, store, analyzer)
     return outcome, render_markdown(outcome.reports[0])

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import clirun
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -45,16 +46,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def dailydiff(
-    *args: str | Path, cwd: Path, check: bool = True, timeout: float = 120, env: dict[str, str] | None = None
+    *args: str | Path, cwd: Path, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "dailydiff", *map(str, args)],
-        cwd=cwd,
-        env=cli_env(**(env or {})),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """The command in-process (tests/clirun.py); ``check`` fails the test on a non-zero exit."""
+    result = clirun.dailydiff(*args, cwd=cwd, env=cli_env(**(env or {})))
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stderr}")
     return result

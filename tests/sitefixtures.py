@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 from pathlib import Path
 
 from dailydiff.analysis import HeuristicAnalyzer
-from dailydiff.engine.stages import build_reports
+from dailydiff.common.timewindow import day_window
+from dailydiff.engine.stages import report_commit, report_stats
+from dailydiff.engine.stream import build_reports
 from dailydiff.models import (
     Analysis,
     ChangeType,
+    Commit,
     DayReport,
+    FileChange,
+    FileStatus,
     Insights,
     Level,
     Overview,
     Person,
     ReportCommit,
     Score,
+    Stats,
 )
+from dailydiff.scoring.rules import score_commit
 from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store
@@ -143,8 +151,6 @@ def hostile_report(language: str = "en") -> DayReport:
                 watch=[payload] if i == 1 else [],
             )
         )
-    from dailydiff.engine.stages import report_stats
-
     return DayReport(
         repo="evil/<repo>",
         repo_url="javascript:alert('repo')",
@@ -161,3 +167,78 @@ def hostile_report(language: str = "en") -> DayReport:
         analyzer="llm:evil<script>",
         generated_at=dt.datetime(2026, 1, 28, tzinfo=dt.UTC),
     )
+
+
+# Synthetic reports (many days, for charts and the site benchmark) --------------------------------
+
+TITLES = [
+    "[Feature] overlap LoRA weight loading with compute (#{n})", "[Bugfix] fix nan in fp8 attention (#{n})",
+    "[Doc] update the install guide (#{n})", "[CI] add a partition to stage-b tests (#{n})",
+    "perf: fuse the q/k norm kernels (#{n})", "refactor: split the scheduler loop (#{n})",
+    "fix: handle empty batches in the radix cache (#{n})", "feat(api): add a `--max-loras` server flag (#{n})",
+    "chore(deps): bump torch to 2.9 (#{n})", "[NPU] support the ascend attention backend (#{n})",
+]  # fmt: skip
+PATHS = [
+    "python/sglang/srt/layers/attention/flash.py", "python/sglang/srt/managers/scheduler.py",
+    "python/sglang/srt/server_args.py", "docs/install.md", ".github/workflows/pr-test.yml",
+    "test/srt/test_scheduler.py", "sgl-kernel/csrc/norm.cu", "pyproject.toml", "python/sglang/srt/lora/loader.py",
+]  # fmt: skip
+AUTHORS = ["Glen Liu", "张伟", "李娜", "yudian0504", "Alison Shao", "Xiaoyu Zhang", "Mick"]
+
+
+def many_reports(repos: int, days: int, per_day: int, *, seed: int = 7, start: dt.date = dt.date(2026, 1, 1),
+                 missing: frozenset[int] = frozenset()) -> list[DayReport]:  # fmt: skip
+    """Reports the way the pipeline makes them (rule scores, heuristic analyses, day overview) from
+    synthetic commits with realistic titles, files and (partly Chinese) authors: ``repos`` repositories ×
+    ``days`` days from ``start`` (the day numbers in ``missing`` have no report), about ``per_day``
+    commits a day; even-numbered repositories in Chinese."""
+    rng = random.Random(seed)
+    settings = load_settings(environ={}, cwd=Path(__file__).resolve().parent)
+    analyzer = HeuristicAnalyzer()
+    tz = "Asia/Shanghai"
+    reports = []
+    for r in range(repos):
+        repo = f"org{r}/project{r}"
+        language = "zh" if r % 2 == 0 else "en"
+        for d in range(days):
+            if d in missing:
+                continue
+            date = start + dt.timedelta(days=d)
+            window = day_window(date, tz)
+            commits = []
+            for i in range(rng.randint(per_day // 2, per_day * 3 // 2)):
+                at = window.start + dt.timedelta(seconds=rng.randint(0, 86399))
+                files = [
+                    FileChange(path=p, status=FileStatus.MODIFIED, additions=rng.randint(1, 400),
+                               deletions=rng.randint(0, 120))
+                    for p in rng.sample(PATHS, rng.randint(1, 4))
+                ]  # fmt: skip
+                person = Person(name=rng.choice(AUTHORS), email="dev@example.com")
+                commit = Commit(
+                    repo=repo, sha=f"{r:02x}{d:03x}{i:03x}" + f"{rng.getrandbits(128):032x}", author=person,
+                    committer=person, authored_at=at, committed_at=at,
+                    message=rng.choice(TITLES).format(n=17000 + d * 100 + i) + "\n\nDetails of the change.",
+                    url=f"https://github.com/{repo}/commit/{i}", files=files,
+                    stats=Stats(additions=sum(f.additions for f in files), deletions=sum(f.deletions for f in files),
+                                files=len(files)),
+                )  # fmt: skip
+                score = score_commit(commit, settings.scoring)
+                commits.append(
+                    report_commit(commit, score, analyzer.analyse(commit, score, score.level, language))
+                )
+            commits.sort(key=lambda c: c.committed_at, reverse=True)
+            reports.append(
+                DayReport(
+                    repo=repo,
+                    repo_url=f"https://github.com/{repo}",
+                    date=date,
+                    timezone=tz,
+                    language=language,
+                    window=window,
+                    commits=commits,
+                    stats=report_stats(commits),
+                    overview=analyzer.overview(commits, language),
+                    generated_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+                )
+            )
+    return reports

@@ -45,6 +45,8 @@ class SmtpServer:
     username: str = "reports"
     password: str = ""
     implicit_tls: bool = False
+    echo: str = ""  # "auth": a refused login quotes the login and password back; "data": the message is
+    # refused (554) with the password quoted
     received: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
 
@@ -55,6 +57,8 @@ class SmtpServer:
 
         class Handler:
             async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+                if server.echo == "data":
+                    return f"554 5.7.1 rejected; session was AUTH PLAIN with password {server.password}"
                 message = message_from_bytes(envelope.content, policy=policy.default)
                 server.received.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
                 return "250 Message accepted for delivery"
@@ -63,6 +67,9 @@ class SmtpServer:
             if isinstance(data, LoginPassword):
                 ok = data.login.decode() == self.username and data.password.decode() == self.password
                 self.logins.append(data.login.decode())
+                if self.echo == "auth" or (self.echo and not ok):
+                    return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad credentials "
+                                      f"{data.login.decode()} / {data.password.decode()}")  # fmt: skip
                 return AuthResult(success=ok, handled=False)
             return AuthResult(success=False, handled=False)
 

@@ -15,10 +15,26 @@ from fixtures import build_sample_repo
 ROOT = Path(__file__).resolve().parents[1]
 
 SMALL = {
+    "engine_stream.py": [
+        "--repo",
+        "{repo}",
+        "--day",
+        "2026-01-19",
+        "--range",
+        "2026-01-18",
+        "2026-01-20",
+        "--latency",
+        "0.05",
+        "--github-latency",
+        "0.01",
+    ],
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
+    "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
+    "startup.py": ["--runs", "1", "--commits", "3"],
+    "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
 }
 
 
@@ -27,6 +43,7 @@ def test_every_benchmark_has_a_smoke_configuration() -> None:
     assert scripts <= SMALL.keys(), f"add a tiny configuration for {sorted(scripts - SMALL.keys())}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALL))
 def test_benchmark_runs(script: str, tmp_path: Path) -> None:
     if not (ROOT / "bench" / script).exists():

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.models import ChangeType, Commit, Person
+from dailydiff.models import ChangeType, Commit, FileChange, Person
 from dailydiff.scoring.rules import commit_types, parse_title
 
 DEV_SET = json.loads((Path(__file__).parent / "data" / "seed_change_types.json").read_text(encoding="utf-8"))
 MOMENT = dt.datetime(2026, 1, 19, tzinfo=dt.UTC)
 
 
-def _commit(title: str) -> Commit:
+def _commit(title: str, paths: tuple[str, ...] = ()) -> Commit:
     person = Person(name="a", email="a@example.com")
     return Commit(repo="o/r", sha="0" * 40, author=person, committer=person, authored_at=MOMENT,
-                  committed_at=MOMENT, message=title)  # fmt: skip
+                  committed_at=MOMENT, message=title,
+                  files=[FileChange(path=p, additions=3) for p in paths])  # fmt: skip
 
 
 def agreement() -> tuple[float, list[tuple[str, list[str], list[str]]]]:
@@ -52,7 +53,15 @@ def test_change_types_agree_with_the_seed_labels() -> None:
         ("[Doc] update the install guide", ChangeType.DOCS),
         ('Revert "[Perf] fuse q, k norm for Flux2Attention (#17241)" (#17332)', ChangeType.REVERT),
         ("[Perf] fuse q, k norm", ChangeType.PERFORMANCE),
-        ("[CI] Add partition to stage-b", ChangeType.CI_BUILD),
+        ("[CI] Add partition to stage-b", ChangeType.FEATURE),  # what a model says from the title alone
+        ("[CI] Add partition to stage-b|.github/workflows/pr-test.yml", ChangeType.CI_BUILD),
+        ("[CI] fix flaky test_radix_cache|test/srt/test_radix_cache.py", ChangeType.TEST),
+        ("Fix typo in the README|README.md", ChangeType.DOCS),
+        ("[Kernel] Fix int32 overflow in fused_moe index math", ChangeType.BUGFIX),
+        ("Handle Marlin weight restoration and shape recording", ChangeType.FEATURE),
+        ("Use torch.compile for the sampler instead of a custom kernel", ChangeType.FEATURE),
+        ("Bump torch from 2.8.0 to 2.9.0", ChangeType.DEPENDENCY),
+        ("bump version to 0.6.9 (#3123)|version.txt", ChangeType.CI_BUILD),
         ("model: support Kimi-K2.5 (#17789)", ChangeType.FEATURE),
         ("[NPU]Support GPT-OSS for NPU (#14197)", ChangeType.FEATURE),
         ("[Refactor] Split out deepseek v2 weight loader", ChangeType.REFACTOR),
@@ -61,7 +70,20 @@ def test_change_types_agree_with_the_seed_labels() -> None:
     ],
 )
 def test_title_conventions(title: str, expected: ChangeType) -> None:
-    assert commit_types(_commit(title))[0] is expected
+    text, *paths = title.split("|")
+    assert commit_types(_commit(text, tuple(paths)))[0] is expected
+
+
+def test_a_revert_is_a_revert_only() -> None:
+    assert commit_types(_commit('Revert "[Feature] Add MTP support for GLM-5" (#18000)')) == [
+        ChangeType.REVERT
+    ]
+    assert commit_types(_commit("Revert PR 4122 (#4171)")) == [ChangeType.REVERT]
+
+
+def test_a_version_bump_is_not_a_dependency_or_docs_change() -> None:
+    types = commit_types(_commit("bump version to 0.6.9 (#3123)", ("version.txt",)))
+    assert types == [ChangeType.CI_BUILD]
 
 
 def test_bracket_tags_and_scopes_are_read() -> None:

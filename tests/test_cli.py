@@ -1,4 +1,4 @@
-"""The command line as a user runs it: real subprocesses, real repositories, real files."""
+"""The command line as a user runs it (in-process): real repositories, real files."""
 
 from __future__ import annotations
 
@@ -6,23 +6,18 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from fixtures import build_sample_repo
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
-    full_env.pop("DAILYDIFF_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dailydiff", *args], capture_output=True, text=True,
-                          cwd=cwd, env=full_env, timeout=120)  # fmt: skip
+    return dailydiff(*args, cwd=cwd, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")

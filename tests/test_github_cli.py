@@ -8,17 +8,16 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from fake_github import FakeGitHub, FakePull
 from gitrepo import CommitSpec, FileEdit, build_repo
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 CANARY = "ghp_CANARYtoken0123456789CANARY"
 CST = dt.timezone(dt.timedelta(hours=8))
 REPO = "octo/demo"
@@ -52,15 +51,8 @@ def fake(repo: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
 
 def run_cli(args: list[str], api_url: str, token: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
-    env.update({"PYTHONPATH": str(SRC), "DAILYDIFF_GITHUB_API_URL": api_url, "GITHUB_TOKEN": token})
-    return subprocess.run(
-        [sys.executable, "-m", "dailydiff", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env.update({"DAILYDIFF_GITHUB_API_URL": api_url, "GITHUB_TOKEN": token})
+    return dailydiff(*args, env=env, cwd=cwd)
 
 
 def store_texts(data_dir: Path) -> Iterator[bytes]:

@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dailydiff.scaffold import RUN_COMMAND
@@ -52,6 +53,7 @@ def test_init_config_loads_into_the_default_settings_unchanged(tmp_path: Path) -
     assert defaults_text().rstrip("\n") in config.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # the workflow's steps in bash: a real process, git push
 def test_init_workflow_parses_and_its_run_step_runs_the_documented_command(tmp_path: Path) -> None:
     build_fixture_repo(tmp_path / "repos" / "alpha", 0, per_day=2)
     dailydiff("init", "--repo", "repos/alpha", cwd=tmp_path)
@@ -249,7 +251,8 @@ def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> N
     assert good.returncode == 0, good.stdout
     assert (
         "✓ llm: fake-model at http://127.0.0.1" in good.stdout
-        and "answered a structured request" in good.stdout
+        and "answered a structured request in response mode json_schema (negotiated: json_schema: ok)"
+        in good.stdout
     )
     assert asked[0]["response_format"]["type"] in ("json_schema", "json_object")
     assert bad_key.returncode == 1 and "✗ llm: " in bad_key.stdout and "auth" in bad_key.stdout

@@ -46,7 +46,7 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
     assert len(found) == report.stats.total == COMMITS
     assert report.stats.failed + report.stats.fallback == failed
     stats_line = next(line for line in md.splitlines() if line.startswith("> "))
-    assert f"❌ failed analyses {failed}" in stats_line
+    assert f"⚠️ fallback {report.stats.fallback} | ❌ failed analyses {report.stats.failed}" in stats_line
     for rc in report.commits:
         block = found[rc.short_sha]
         assert rc.analysis is not None
@@ -119,7 +119,10 @@ def test_an_endpoint_that_always_hangs_fails_every_analysis_in_bounded_time(
     outcome, md = run_day(repo, settings_for(fake, tmp_path, read_timeout=0.4, max_retries=1))
     assert time.monotonic() - started < 5
     assert_complete(outcome.reports[0], md, failed=COMMITS)
-    assert all("no answer in time" in f for f in outcome.reports[0].run.failures)
+    # The first timeouts open the circuit breaker: every commit fails with its one reason.
+    reasons = {f.split(": ", 1)[1] for f in outcome.reports[0].run.failures}
+    assert len(reasons) == 1 and "left alone for the rest of the run" in reasons.pop()
+    assert "did not answer in time" in outcome.reports[0].run.failures[0]
 
 
 def test_malformed_json_is_re_asked_once_with_the_error(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:

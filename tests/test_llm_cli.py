@@ -1,20 +1,18 @@
-"""`dailydiff report --analyzer llm|auto` as a user runs it: a subprocess against the fake endpoint."""
+"""`dailydiff report --analyzer llm|auto` as a user runs it (in-process) against the fake endpoint."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from fake_llm import FakeLLM
 from llm_fixtures import make_repo
-
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +31,6 @@ def report(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
     env.update(
-        PYTHONPATH=str(SRC),
         DAILYDIFF_LLM_BASE_URL=fake.base_url,
         DAILYDIFF_LLM_MODEL=fake.model,
         DAILYDIFF_LLM_RETRY_BACKOFF="0.01",
@@ -41,10 +38,10 @@ def report(
     )
     if key:
         env["DAILYDIFF_LLM_API_KEY"] = key
-    command = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-27", "--tz", "UTC",
+    command = ["report", str(repo), "--date", "2026-01-27", "--tz", "UTC",
                "--lang", "en", "--data-dir", str(tmp / "data"), "--output-dir", str(tmp / "out"),
                "--format", "md,json", "--summary-json", str(tmp / "summary.json"), *extra]  # fmt: skip
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp)
+    return dailydiff(*command, env=env, cwd=tmp)
 
 
 def test_auto_uses_the_configured_endpoint_and_reports_tokens_cost_and_a_summary(
@@ -88,7 +85,7 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     assert summary["fallback"] == 5 and summary["gated"] is True
     assert all("server error" in reason for reason in summary["failures"])
     md = next((tmp_path / "out").rglob("*.md")).read_text()
-    assert md.count("⚠️ The model analysis failed") == 5 and "❌ failed analyses 5" in md
+    assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 
 
 def test_a_rejected_key_stops_with_one_line_and_never_shows_the_key(

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer, LLMAnalyzer, llm_configured, make_analyzer
-from dailydiff.analysis.client import retry_after_seconds
 from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
+from dailydiff.common.http import retry_after_seconds
 from dailydiff.errors import ConfigError
 from dailydiff.settings import Settings, load_settings
 
@@ -33,7 +33,7 @@ def test_auto_picks_the_llm_only_when_an_endpoint_is_configured() -> None:
         make_analyzer("llm", _settings({}))
 
 
-def test_fingerprint_changes_with_model_language_depth_and_mode() -> None:
+def test_fingerprint_changes_with_model_language_and_depth_not_the_response_mode() -> None:
     from dailydiff.models import Level
 
     base = {"DAILYDIFF_LLM_MODEL": "m", "DAILYDIFF_LLM_BASE_URL": "http://x/v1"}
@@ -42,9 +42,11 @@ def test_fingerprint_changes_with_model_language_depth_and_mode() -> None:
     c = make_analyzer("llm", _settings({**base, "DAILYDIFF_LLM_RESPONSE_MODE": "json_object"}))
     prints = {
         a.fingerprint(Level.HIGH, "zh"), a.fingerprint(Level.LOW, "zh"), a.fingerprint(Level.HIGH, "en"),
-        b.fingerprint(Level.HIGH, "zh"), c.fingerprint(Level.HIGH, "zh"),
+        b.fingerprint(Level.HIGH, "zh"),
     }  # fmt: skip
-    assert len(prints) == 5
+    assert len(prints) == 4
+    # A negotiated (or configured) mode keeps finished analyses: it is not part of the cache key.
+    assert c.fingerprint(Level.HIGH, "zh") == a.fingerprint(Level.HIGH, "zh")
     assert a.fingerprint(Level.HIGH, "zh") == make_analyzer("llm", _settings(base)).fingerprint(
         Level.HIGH, "zh"
     )

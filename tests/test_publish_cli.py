@@ -7,19 +7,18 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from fake_github_publish import FakeGitHubPublish
 from fixtures import build_sample_repo
 from smtp_server import SmtpServer, make_certificate
 from webhook_receiver import WebhookReceiver
 
-ROOT = Path(__file__).resolve().parents[1]
 CANARIES = {
     "GITHUB_TOKEN": "ghp-CANARY-token-a1b2c3",
     "FEISHU_SECRET": "CANARY-feishu-secret-d4",
@@ -32,10 +31,7 @@ DATE = "2026-01-19"
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env}
-    full_env.pop("DAILYDIFF_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dailydiff", *args], capture_output=True, text=True,
-                          env=full_env, timeout=120)  # fmt: skip
+    return dailydiff(*args, env={**os.environ, **env})
 
 
 @dataclass
@@ -153,7 +149,7 @@ def test_report_publish_everywhere_then_publish_again_is_idempotent(world: World
         "feishu": 1, "dingtalk": 1, "wecom": 1, "slack": 1, "discord": 1, "generic": 1}  # fmt: skip
     assert len(world.smtp.received) == 1
     assert (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.md").is_file()
-    assert [c["path"] for c in world.github.commits] == [f"reports/2026/sglang/{DATE}.md"]
+    assert [c["paths"] for c in world.github.commits] == [[f"reports/2026/sglang/{DATE}.md"]]
     assert world.github.commits[0]["message"] == f"Report: sglang - {DATE}"
     assert len(world.github.issues["acme/reports"]) == 1
     assert "✓ publish slack sgl-project/sglang 2026-01-19: ok" in first.stderr

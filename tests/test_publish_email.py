@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
 from dailydiff.publish.email import markdown_to_html
-from dailydiff.publish.registry import build_publishers, publish_report
+from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
 from publish_reports import make_report
@@ -41,7 +41,7 @@ def send(server: SmtpServer, cert: Path, password: str = PASSWORD, **extra: Any)
     })  # fmt: skip
     secrets = Secrets({"SMTP_PASSWORD": password})
     report = make_report(4, high_every=2)
-    return publish_report(report, Rendered(report, RENDERERS), build_publishers([entry], secrets), secrets)[0]
+    return attempt(build_publishers([entry], secrets)[0], report, Rendered(report, RENDERERS), secrets)
 
 
 def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import TypeAdapter
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
 from dailydiff.publish.github import blob_sha, quiet_references
-from dailydiff.publish.registry import build_publishers, publish_report
+from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
 from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
@@ -34,41 +35,79 @@ def publish(
     data = {"repository": TARGET, "api_url": github.url, "backoff": 0.01, **entry}
     secrets = Secrets({"GITHUB_TOKEN": token})
     publishers = build_publishers([TypeAdapter(PublishEntry).validate_python(data)], secrets)
-    return publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    return attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
 
 
 def test_blob_sha_matches_git() -> None:
     assert blob_sha(b"Hello world") == "70c379b63ffa0795fdbfbc128e5a2818397b7ef8"  # git hash-object
 
 
-def test_contents_create_then_unchanged_then_update(github: FakeGitHubPublish) -> None:
+def test_contents_one_commit_per_day_then_unchanged_then_update(github: FakeGitHubPublish) -> None:
     report = make_report(4)
     entry = {"type": "github-contents", "formats": ["md", "json"]}
+    github.files[(TARGET, "main", "README.md")] = b"reports"  # the branch has history of its own
     first = publish(github, report, entry)
     assert first.status is Status.OK, first
     md_path, json_path = "reports/2026/sglang/2026-01-27.md", "reports/2026/sglang/2026-01-27.json"
     assert github.file_text(TARGET, md_path) == RENDERERS["md"](report)
     assert github.file_text(TARGET, json_path) == RENDERERS["json"](report)
-    assert [c["message"] for c in github.commits] == ["Report: sglang - 2026-01-27"] * 2
-    assert [c["path"] for c in github.commits] == [md_path, json_path]
+    assert github.file_text(TARGET, "README.md") == "reports"  # built on the branch's tree
+    # both formats in one commit, on top of the branch's head
+    assert [(c["message"], c["paths"]) for c in github.commits] == [
+        ("Report: sglang - 2026-01-27", [json_path, md_path])
+    ]
+    assert f"commit {github.commits[0]['sha'][:7]} on main: created" in first.detail
 
     again = publish(github, report, entry)
     assert again.status is Status.SKIPPED and "unchanged" in again.detail
-    assert len(github.commits) == 2  # publishing the same day twice makes no second commit
+    assert len(github.commits) == 1  # publishing the same day twice makes no second commit
+
+    # A rebuild of the same day: only the generation line (Markdown) and generated_at/run (JSON) differ.
+    rebuilt = report.model_copy(update={"generated_at": dt.datetime(2026, 2, 3, 4, 5, 6, tzinfo=dt.UTC)})
+    assert RENDERERS["md"](rebuilt) != RENDERERS["md"](report)
+    rebuild = publish(github, rebuilt, entry)
+    assert rebuild.status is Status.SKIPPED and "unchanged" in rebuild.detail, rebuild
+    assert len(github.commits) == 1 and github.file_text(TARGET, md_path) == RENDERERS["md"](report)
 
     changed = make_report(6)
     third = publish(github, changed, {"type": "github-contents"})
-    assert third.status is Status.OK and "updated" in third.detail
-    assert len(github.commits) == 3 and github.file_text(TARGET, md_path) == RENDERERS["md"](changed)
-    puts = [t for m, t in github.requests if m == "PUT"]
-    assert len(puts) == 3
+    assert third.status is Status.OK and "updated " + md_path in third.detail
+    assert len(github.commits) == 2 and github.file_text(TARGET, md_path) == RENDERERS["md"](changed)
+    assert github.commits[-1]["paths"] == [md_path]
+    ref_moves = [t for m, t in github.requests if m == "PATCH" and "/git/refs/heads/" in t]
+    assert len(ref_moves) == 2 and not [t for m, t in github.requests if m == "PUT"]
+
+
+def test_contents_empty_repository_and_a_branch_that_moves_meanwhile(github: FakeGitHubPublish) -> None:
+    first = publish(github, make_report(2), {"type": "github-contents"})  # no commit yet: 409 on the ref
+    assert first.status is Status.OK, first
+    assert [c["paths"] for c in github.commits] == [["reports/2026/sglang/2026-01-27.md"]]
+    assert ("POST", "/repos/acme/reports/git/refs") in github.requests
+
+    # Someone pushes between our read of the head and our ref update: the update is refused (not a
+    # fast-forward), and the publisher builds again on the new head.
+    original = github.handle
+
+    def push_first(method: str, target: str, headers: dict[str, str], raw: bytes) -> Any:
+        if method == "PATCH" and "/git/refs/" in target and not pushed:
+            pushed.append(True)
+            github.files[(TARGET, "main", "other.txt")] = b"pushed"
+            del github.refs[(TARGET, "main")]  # the fake makes a new head from the files
+        return original(method, target, headers, raw)
+
+    pushed: list[bool] = []
+    github.handle = push_first  # type: ignore[method-assign]
+    second = publish(github, make_report(5), {"type": "github-contents"})
+    assert second.status is Status.OK, second
+    assert github.file_text(TARGET, "other.txt") == "pushed"
+    assert "本日共 5 个提交" in (github.file_text(TARGET, "reports/2026/sglang/2026-01-27.md") or "")
 
 
 def test_contents_branch_template_committer_and_enterprise_prefix(github: FakeGitHubPublish) -> None:
     github.files[(TARGET, "reports", "daily/sgl-project_sglang/2026-01-27.md")] = b"old"
     result = publish(github, make_report(3), {
         "type": "github-contents", "api_url": github.url + "/api/v3", "branch": "reports",
-        "path_template": "daily/{repo}/{date}.{ext}", "message_template": "docs: {repo} {date} ({total} commits)",
+        "path_template": "daily/{repo_slug}/{date}.{ext}", "message_template": "docs: {repo} {date} ({total} commits)",
         "committer_name": "Report Bot", "committer_email": "bot@example.com",
     })  # fmt: skip
     assert result.status is Status.OK and "updated" in result.detail
@@ -76,6 +115,14 @@ def test_contents_branch_template_committer_and_enterprise_prefix(github: FakeGi
     assert github.commits[-1]["message"] == "docs: sgl-project/sglang 2026-01-27 (3 commits)"
     assert github.commits[-1]["committer"] == {"name": "Report Bot", "email": "bot@example.com"}
     assert all(target.startswith("/api/v3/repos/acme/reports/") for _, target in github.requests)
+
+
+def test_repo_in_a_path_template_is_refused_with_its_new_name() -> None:
+    # {repo} used to mean owner_name in paths only; now it is owner/name everywhere, and a path template
+    # that still uses it fails when the settings are read instead of moving the reports silently.
+    data = {"type": "github-contents", "repository": TARGET, "path_template": "daily/{repo}/{date}.{ext}"}
+    with pytest.raises(ValueError, match=r"use \{repo_slug\} for owner_name"):
+        TypeAdapter(PublishEntry).validate_python(data)
 
 
 def test_contents_bad_token_fails_without_leaking_it(github: FakeGitHubPublish) -> None:

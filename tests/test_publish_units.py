@@ -10,7 +10,7 @@ import pytest
 
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import Secrets, describe_url, fill
-from dailydiff.publish.http import retry_after_seconds
+from dailydiff.publish.http import wait_asked
 from dailydiff.publish.mdsplit import split_markdown
 from publish_reports import make_report
 
@@ -20,13 +20,13 @@ def response(status: int, headers: dict[str, str]) -> httpx2.Response:
 
 
 def test_retry_after_seconds_date_and_github_reset() -> None:
-    assert retry_after_seconds(response(429, {"Retry-After": "7"})) == 7.0
+    assert wait_asked(response(429, {"Retry-After": "7"})) == 7.0
     when = email.utils.formatdate(1_000_030, usegmt=True)
-    assert retry_after_seconds(response(503, {"Retry-After": when}), now=1_000_000) == pytest.approx(30)
+    assert wait_asked(response(503, {"Retry-After": when}), now=1_000_000) == pytest.approx(30)
     reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000050"}
-    assert retry_after_seconds(response(403, reset), now=1_000_000) == 50
-    assert retry_after_seconds(response(500, {})) is None
-    assert retry_after_seconds(response(429, {"Retry-After": "soon"})) is None
+    assert wait_asked(response(403, reset), now=1_000_000) == 50
+    assert wait_asked(response(500, {})) is None
+    assert wait_asked(response(429, {"Retry-After": "soon"})) is None
 
 
 def test_split_markdown_keeps_everything_and_prefers_section_starts() -> None:
@@ -75,11 +75,32 @@ def test_templates_fill_and_bad_placeholders_are_clear() -> None:
         fill("{nope}", report, "title")
 
 
+def test_one_set_of_placeholders_for_every_template() -> None:
+    from dailydiff.common import placeholders
+
+    report = make_report(3)  # sgl-project/sglang, 2026-01-27
+    values = placeholders.day_values(report, "json")
+    assert placeholders.fill("{repo} {repo_slug} {repo_name} {owner} {date} {total}", values) == (
+        "sgl-project/sglang sgl-project_sglang sglang sgl-project 2026-01-27 3"
+    )
+    path = placeholders.fill_path(
+        "{year}/{repo_slug}/{date}.{ext}", values, placeholders.DAY_PATH_PLACEHOLDERS
+    )
+    assert path.as_posix() == "2026/sgl-project_sglang/2026-01-27.json"
+    with pytest.raises(placeholders.TemplateError, match=r"now means owner/name.*use \{repo_slug\}"):
+        placeholders.fill_path("{repo}/{date}.md", values, placeholders.DAY_PATH_PLACEHOLDERS)
+    with pytest.raises(placeholders.TemplateError, match=r"unknown placeholder \{total\}") as refused:
+        placeholders.fill_path("{total}/{date}.md", values, placeholders.DAY_PATH_PLACEHOLDERS)
+    assert "{repo_slug}" in str(refused.value) and "{repo}," not in str(refused.value)
+    with pytest.raises(placeholders.TemplateError, match="malformed"):
+        placeholders.check("{date", placeholders.DAY_PLACEHOLDERS)
+
+
 def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -> None:
     from pydantic import TypeAdapter
 
     from dailydiff.publish.base import Rendered, Status
-    from dailydiff.publish.registry import build_publishers, publish_report
+    from dailydiff.publish.registry import attempt, build_publishers
     from dailydiff.render import RENDERERS
     from dailydiff.settings.publishers import PublishEntry
 
@@ -89,7 +110,7 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
     )
     secrets = Secrets({})
     publishers = build_publishers([entry], secrets)
-    first = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    first = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
     assert first.status is Status.OK
     md = tmp_path / "reports" / "2026" / "sglang" / "2026-01-27.md"
     assert md.read_text(encoding="utf-8") == RENDERERS["md"](report)
@@ -98,13 +119,13 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
         "2026-01-27.json",
         "2026-01-27.md",
     ]  # no temp files
-    second = publish_report(report, Rendered(report, RENDERERS), publishers, secrets)[0]
+    second = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
     assert second.status is Status.SKIPPED and "unchanged" in second.detail
-    bad = TypeAdapter(PublishEntry).validate_python(
-        {"type": "files", "directory": str(tmp_path), "path_template": "../{date}.{ext}"}
-    )
-    result = publish_report(report, Rendered(report, RENDERERS), build_publishers([bad], secrets), secrets)[0]
-    assert result.status is Status.FAILED and "leaves the output directory" in result.detail
+    # A template that leaves the directory is refused when the settings are read, before any work.
+    with pytest.raises(ValueError, match="leaves its directory"):
+        TypeAdapter(PublishEntry).validate_python(
+            {"type": "files", "directory": str(tmp_path), "path_template": "../{date}.{ext}"}
+        )
 
 
 def test_empty_day_still_gets_a_short_message() -> None:

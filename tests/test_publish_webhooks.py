@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Rendered, Secrets, Status
-from dailydiff.publish.registry import build_publishers, publish_report
+from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
 from publish_reports import make_report
@@ -61,7 +61,7 @@ def entries(services: tuple[str, ...] = SERVICES, **extra: Any) -> list[Any]:
 def run(report: DayReport, env: dict[str, str], services: tuple[str, ...] = SERVICES, **extra: Any):
     secrets = Secrets(env)
     publishers = build_publishers(entries(services, **extra), secrets)
-    return publishers, publish_report(report, Rendered(report, RENDERERS), publishers, secrets)
+    return publishers, [attempt(p, report, Rendered(report, RENDERERS), secrets) for p in publishers]
 
 
 def test_every_service_receives_exactly_the_expected_payload_signed(receiver: WebhookReceiver) -> None:

@@ -1,7 +1,13 @@
-"""The README's first command, as written, on a fresh clone of this repository."""
+"""The README's first command, as written, run in a repository whose commits of that day are known.
+
+The command reports one date of "this repository". The test does not depend on which commits this
+checkout happens to hold (a shallow CI clone, a fork, a rewritten history): it builds a repository with
+commits on that date and around it, and runs the command there as a real process, as a user would.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shlex
@@ -9,9 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from gitrepo import CommitSpec, FileEdit, build_repo
 
 ROOT = Path(__file__).resolve().parents[1]
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))  # the default report timezone
 
 
 def _first_command() -> str:
@@ -23,28 +30,36 @@ def _first_command() -> str:
     return lines[0]
 
 
-def test_readme_main_command_on_a_fresh_clone(tmp_path: Path) -> None:
-    if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+def test_readme_main_command_reports_the_day_of_this_repository(tmp_path: Path) -> None:
     install, _, command = _first_command().partition(" && ")
     assert install == "python3 -m pip install -e ."  # the install step itself is what .ci/run exercises
-    clone = tmp_path / "dailydiff"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     args = shlex.split(command)
-    assert args[0] == "dailydiff"
+    assert args[:3] == ["dailydiff", "report", "."]
+    day = dt.date.fromisoformat(args[args.index("--date") + 1])
+    at = lambda hour, delta=0: dt.datetime.combine(day + dt.timedelta(days=delta), dt.time(hour), SHANGHAI)  # noqa: E731
+    clone = tmp_path / "dailydiff"
+    build_repo(clone, [
+        CommitSpec("fix: the evening before", at(23, -1), edits=[FileEdit("src/a.py", "a = 0\n")]),
+        CommitSpec("feat: parse the config once", at(0), edits=[FileEdit("src/a.py", "a = 1\n")]),
+        CommitSpec("docs: explain the window", at(12), edits=[FileEdit("README.md", "# demo\n")]),
+        CommitSpec("fix: keep the last minute", at(23), edits=[FileEdit("src/b.py", "b = 1\n")]),
+        CommitSpec("feat: the morning after", at(0, 1), edits=[FileEdit("src/b.py", "b = 2\n")]),
+    ])  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("DAILYDIFF_DEBUG", None)
     result = subprocess.run([sys.executable, "-m", "dailydiff", *args[1:]], cwd=clone, env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
-    shallow = subprocess.run(
-        ["git", "rev-parse", "--is-shallow-repository"], cwd=clone, capture_output=True, text=True
-    )
-    if shallow.stdout.strip() == "true":
-        # A depth-limited checkout cannot show the whole day: the command must say so, not report half of it.
-        assert result.returncode == 3 and "shallow clone" in result.stderr, result.stderr
-        return
     assert result.returncode == 0, result.stderr
     reports = sorted((clone / "reports").rglob("*.*"))
-    assert [p.suffix for p in reports] == [".json", ".md"]
+    assert [p.relative_to(clone).as_posix() for p in reports] == [
+        f"reports/{day.year}/dailydiff/{day}.json",
+        f"reports/{day.year}/dailydiff/{day}.md",
+    ]  # the path the README promises
     markdown = reports[1].read_text(encoding="utf-8")
-    assert markdown.startswith("# 每日更新报告（2026-11-21）")
-    assert "本日共" in markdown and "本日没有提交" not in markdown  # the project's own commits of that day
+    assert markdown.startswith(f"# 每日更新报告（{day}）")
+    titles = ["parse the config once", "explain the window", "keep the last minute"]
+    assert all(title in markdown for title in titles), markdown
+    assert "the evening before" not in markdown and "the morning after" not in markdown
+    assert "本日共" in markdown and "本日没有提交" not in markdown
+    summary = [line for line in result.stderr.splitlines() if str(day) in line]
+    assert len(summary) == 1 and "3 commits" in summary[0], result.stderr  # the one-line summary per day

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from dailydiff.common.text import github_slug, md_block, md_cell, md_inline
 from dailydiff.models import DayReport
 from dailydiff.render import render_markdown
 from fixtures import add_merge, build_day_reports, build_sample_repo
+from required import markdownlint
 
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,13 +145,7 @@ def test_escapes_keep_text_inert(hostile: str) -> None:
 
 
 def test_markdownlint_is_clean(reports: dict[str, DayReport], tmp_path: Path) -> None:
-    binary = os.environ.get("MARKDOWNLINT") or str(ROOT / ".ci/node/node_modules/.bin/markdownlint")
-    if not Path(binary).exists():
-        binary = shutil.which("markdownlint") or ""
-    if not binary:
-        if os.environ.get("CI"):
-            pytest.fail("markdownlint-cli is not installed (.ci/run installs it)")
-        pytest.skip("markdownlint-cli not installed; run .ci/run")
+    binary = markdownlint()
     files = []
     for lang in ("zh", "en", "zh-empty"):
         target = tmp_path / f"{lang}.md"

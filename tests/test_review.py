@@ -1,5 +1,5 @@
 """Regressions from the adversarial review: hostile text, secrets and error paths, through the code a user
-actually runs (CLI subprocesses, real git repositories, the fake GitHub API and LLM)."""
+actually runs (the CLI, real git repositories, the fake GitHub API and LLM)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitrepo import CommitSpec, FileEdit, build_repo
-from reviewkit import DAY, ROOT, assert_one_line_error, run
+from reviewkit import DAY, ROOT, assert_one_line_error, run, run_process
 
 
 def test_git_url_credentials_never_reach_the_store(tmp_path: Path) -> None:
@@ -118,13 +118,10 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal(tmp_path: Path)
     repo = make_repo(tmp_path / "repo")
     with FakeLLM() as fake:  # its 404 quotes the model name we sent: text from a server, on our stderr
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
-        env |= {"PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": fake.base_url,
+        env |= {"DAILYDIFF_LLM_BASE_URL": fake.base_url,
                 "DAILYDIFF_LLM_MODEL": "m\x1b]0;pwned\x07\x1b[2J\x9b31m", "DAILYDIFF_LLM_MAX_RETRIES": "0"}  # fmt: skip
-        result = subprocess.run(
-            [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-27", "--tz", "UTC",
-             "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "out")],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        result = run("report", str(repo), "--date", "2026-01-27", "--tz", "UTC", "--analyzer", "llm",
+                     "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "out"), env=env)  # fmt: skip
     assert "HTTP 404" in result.stderr, result.stderr
     assert "pwned" in result.stderr  # the text is shown…
     assert not set(result.stderr) & {"\x1b", "\x07", "\x9b"}  # …without its escape sequences
@@ -140,10 +137,8 @@ def test_doctor_never_shows_credentials_in_the_llm_base_url(tmp_path: Path) -> N
     with FakeLLM() as fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
         for url in (fake.base_url.replace("//", "//proxyuser:proxy-pass-123@"), fake.base_url + "?key=q-456"):
-            env |= {"PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": url,
-                    "DAILYDIFF_LLM_MODEL": fake.model}  # fmt: skip
-            done = subprocess.run([sys.executable, "-m", "dailydiff", "doctor", "--data-dir", str(tmp_path / "d")],
-                                  env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+            env |= {"DAILYDIFF_LLM_BASE_URL": url, "DAILYDIFF_LLM_MODEL": fake.model}
+            done = run("doctor", "--data-dir", str(tmp_path / "d"), env=env, cwd=tmp_path)
             output = done.stdout + done.stderr
             assert "llm: fake-model at http://127.0.0.1" in output, output
             assert "proxy-pass-123" not in output and "proxyuser" not in output and "q-456" not in output
@@ -230,6 +225,7 @@ def test_a_path_template_without_ext_cannot_overwrite_one_format_with_another(tm
     assert f"wrote 2 file(s) under {out}\n" in flat.stderr  # not a directory two levels above
 
 
+@pytest.mark.slow
 def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> None:
     import http.client
     import socket
@@ -242,7 +238,7 @@ def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> No
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}  # a real server process, stopped as a user would
     proc = subprocess.Popen([sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(data)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
@@ -294,7 +290,7 @@ def test_summary_json_through_a_symlink_or_stdout_writes_through_it(tmp_path: Pa
     result = run(*args, "--summary-json", str(link))
     assert result.returncode == 0, result.stderr
     assert link.is_symlink() and '"reports"' in real.read_text()
-    piped = run(*args, "--summary-json", "/dev/stdout")
+    piped = run_process(*args, "--summary-json", "/dev/stdout")  # the process's own stdout
     assert piped.returncode == 0 and '"reports"' in piped.stdout, piped.stderr
 
 
@@ -304,12 +300,10 @@ def test_a_full_disk_on_stdout_is_one_line_and_keeps_the_analyses(tmp_path: Path
     repo = tmp_path / "repo"
     build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
     data = tmp_path / "data"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("DAILYDIFF_DEBUG", None)
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03", "-q",
-                                 "--data-dir", str(data)], stdout=full, stderr=subprocess.PIPE, text=True, env=env,
-                                timeout=120)  # fmt: skip
+        result = run_process(
+            "report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data), stdout=full
+        )
     assert "No space left on device" in assert_one_line_error(result, 74)
     again = run(
         "report",

@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gitrepo import CommitSpec, FileEdit, build_repo
-from reviewkit import DAY, ROOT, assert_one_line_error, run
+from reviewkit import DAY, assert_one_line_error, run
 
 
 def test_paths_with_newlines_and_backticks_stay_single_code_spans(tmp_path: Path) -> None:
@@ -166,9 +165,7 @@ def test_a_clone_owned_by_another_user_names_the_safe_directory_fix(tmp_path: Pa
     for path in [repo, *repo.rglob("*")]:
         os.chown(path, 65534, 65534, follow_symlinks=False)
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}  # no safe.directory from the machine
-    result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03",
-                             "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
-                            env={**env, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    result = run("report", str(repo), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"), env=env)
     line = assert_one_line_error(result, 3)
     assert "dubious ownership" in line and "safe.directory" in line and str(repo) in line
 
@@ -184,12 +181,6 @@ def test_a_git_too_old_for_since_as_filter_says_so(tmp_path: Path) -> None:
     fake.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in --since-as-filter*) '
                     f'echo "fatal: unrecognized argument: $a" >&2; exit 128;; esac; done\nexec {shutil.which("git")} "$@"\n')  # fmt: skip
     fake.chmod(0o755)
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    result = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "-d", "2026-03-03",
-                             "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
-                            env=env)  # fmt: skip
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    result = run("report", str(repo), "-d", "2026-03-03", "--data-dir", str(tmp_path / "data"), env=env)
     assert "git 2.37 or later" in assert_one_line_error(result, 3)

@@ -58,6 +58,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def reference(workspace: Path) -> tuple[dict[str, str], Path]:
+    """An uninterrupted run of the workspace: its outputs and its (instrumented) database."""
+    reference_db = instrumented_store(workspace / "data-ref")
+    dailydiff(*run_args("out-ref"), "--data-dir", "data-ref", cwd=workspace)
+    texts = outputs(workspace / "out-ref")
+    assert len(texts) == 42  # 21 days x (md + json)
+    return texts, reference_db
+
+
 def start_run(root: Path, data: str, out: str) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "dailydiff", *run_args(out), "--data-dir", data]
     return subprocess.Popen(
@@ -65,12 +75,12 @@ def start_run(root: Path, data: str, out: str) -> subprocess.Popen[str]:
     )
 
 
-def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(workspace: Path) -> None:
+@pytest.mark.slow
+def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(
+    workspace: Path, reference: tuple[dict[str, str], Path]
+) -> None:
     root = workspace
-    reference_db = instrumented_store(root / "data-ref")
-    dailydiff(*run_args("out-ref"), "--data-dir", "data-ref", cwd=root)
-    reference = outputs(root / "out-ref")
-    assert len(reference) == 42  # 21 days x (md + json)
+    reference_texts, reference_db = reference
 
     db_path = instrumented_store(root / "data-kill")
     rng = random.Random(20260105)
@@ -102,8 +112,8 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(worksp
     assert "Traceback" not in final.stderr
     resumed = outputs(root / "out-kill")
     tmp_files = {name for name in resumed if ".tmp" in name}
-    assert resumed.keys() - tmp_files == reference.keys()
-    for name, text in reference.items():
+    assert resumed.keys() - tmp_files == reference_texts.keys()
+    for name, text in reference_texts.items():
         assert resumed[name] == text, name
     # No report is half-written: every Markdown ends with its footer, every JSON parses (above).
     for path in (root / "out-kill").rglob("*.md"):
@@ -121,7 +131,10 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(worksp
     assert summary["exit_code"] == 0
 
 
-def test_two_runs_at_once_on_one_data_directory(workspace: Path) -> None:
+@pytest.mark.slow
+def test_two_runs_at_once_on_one_data_directory(
+    workspace: Path, reference: tuple[dict[str, str], Path]
+) -> None:
     root = workspace
     first = start_run(root, "data-two", "out-two")
     second = start_run(root, "data-two", "out-two")
@@ -139,7 +152,5 @@ def test_two_runs_at_once_on_one_data_directory(workspace: Path) -> None:
             assert len(report["commits"]) == 60
         else:
             assert text.rstrip().splitlines()[-1].startswith("*由 dailydiff")
-    # Both processes' reports agree with a fresh single run (apart from the generation time).
-    reference_dir = root / "out-ref"
-    if reference_dir.exists():
-        assert outputs(root / "out-two") == outputs(reference_dir)
+    # Both processes' reports agree with a single uninterrupted run (apart from the generation time).
+    assert outputs(root / "out-two") == reference[0]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from dailydiff.engine.site import MANIFEST, Site, build_site
 from dailydiff.models import Overview
 from dailydiff.render.json import load_report
@@ -150,8 +151,9 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_cli_serve_starts_serves_and_stops(fixture: Fixture, tmp_path: Path) -> None:
-    port = _free_port()
+    port = _free_port()  # a real process: started, then stopped with Ctrl-C
     proc = subprocess.Popen(
         [sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(fixture.data_dir)],
         cwd=tmp_path, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -179,18 +181,15 @@ def test_cli_serve_errors_are_one_line(fixture: Fixture, tmp_path: Path) -> None
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(fixture.data_dir)],
-            cwd=tmp_path, env=_cli_env(), capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+        done = dailydiff("serve", "--port", str(port), "--data-dir", str(fixture.data_dir), cwd=tmp_path,
+                         env=_cli_env())  # fmt: skip
     assert done.returncode == 2
     assert (
         done.stderr.startswith(f"dailydiff: error: cannot listen on 127.0.0.1:{port}")
         and "— choose another" in done.stderr
     )
     assert len(done.stderr.strip().splitlines()) == 1
-    done = subprocess.run([sys.executable, "-m", "dailydiff", "serve", "--data-dir", str(tmp_path / "none")],
-                          cwd=tmp_path, env=_cli_env(), capture_output=True, text=True, timeout=30)  # fmt: skip
+    done = dailydiff("serve", "--data-dir", str(tmp_path / "none"), cwd=tmp_path, env=_cli_env())
     assert done.returncode == 4 and done.stderr.startswith("dailydiff: error: no store at ")
 
 

@@ -108,7 +108,7 @@ def _config(root: Path) -> Path:
     config = root / "dailydiff.toml"
     config.write_text(
         '[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "llm"\n\n'
-        "[llm]\nconcurrency = 2\nescalation = false\n\n[run]\nconcurrency = 2\n\n[store]\nlease_seconds = 3\n"
+        '[llm]\nconcurrency = 2\nescalation = false\nresponse_mode = "json_schema"\n\n[run]\nconcurrency = 2\n\n[store]\nlease_seconds = 3\n'
         + repos
         + '\n[[publish]]\ntype = "webhook"\nurl_env = "DAILYDIFF_TEST_HOOK"\nretries = 0\n',
         encoding="utf-8",

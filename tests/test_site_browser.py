@@ -22,6 +22,9 @@ DAY_PAGE = f"repos/demo--engine/{DAY2}.html"
 EVIL_PAGE = "repos/evil---repo/2026-01-27.html"
 
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
+
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
@@ -254,7 +257,7 @@ def test_hostile_report_runs_no_script_and_keeps_its_layout(browser: Any, base_u
 def _assert_inert(p: Any) -> None:
     found = p.evaluate(
         """() => ({
-            injected: document.querySelectorAll('img, svg, iframe, object, embed, style, base, meta[http-equiv=refresh], textarea').length,
+            injected: document.querySelectorAll('img:not(figure.chart > img.chart), svg, iframe, object, embed, style, base, meta[http-equiv=refresh], textarea').length,
             scripts: Array.from(document.scripts).map(s => s.getAttribute('src')),
             handlers: Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length,
             badLinks: Array.from(document.querySelectorAll('a[href]')).filter(a => !['http:', 'https:', 'file:'].includes(a.protocol)).map(a => a.href),
@@ -354,7 +357,7 @@ def test_the_weekly_page_of_a_zh_digest(page: tuple[Any, PageWatch], base_url: s
     p.wait_for_url(base_url + WEEK_PAGE)
     assert p.locator("h1").inner_text() == "每周摘要（2026-W05 · 2026-01-26 ~ 2026-02-01）"
     headings = p.locator("main h2").all_inner_texts()
-    assert headings == ["🧭 本周要点", "👀 关注", "📅 每日统计", "⭐ 重要提交", "👥 贡献者"]
+    assert headings == ["🧭 本周要点", "👀 关注", "📅 每日统计", "📈 趋势", "⭐ 重要提交", "👥 贡献者"]
     assert all(p.locator("main h2").nth(i).is_visible() for i in range(len(headings)))
     fonts = _fonts_of(p, "h1")
     assert sum(n for name, n in fonts.items() if "WenQuanYi" in name or "CJK" in name) >= 4, fonts

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clirun import dailydiff
 from dailydiff.engine.site import MANIFEST, Site, build_site
 from dailydiff.models import DayReport
 from dailydiff.render.feed import entry_id
@@ -24,12 +24,11 @@ from dailydiff.render.safe_html import SafeMarkdown
 from linkcheck import check_site
 from sitefixtures import DAY1, DAY2, Fixture, hostile_report, real_reports, with_watch
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "script", "body", "a", "header", "nav", "span", "form", "input",
     "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "ol", "li", "div", "table", "thead",
     "tbody", "tr", "th", "td", "article", "fieldset", "legend", "label", "dl", "dt", "dd", "code", "pre",
-    "strong", "em", "details", "summary", "noscript", "blockquote", "br", "hr",
+    "strong", "em", "details", "summary", "noscript", "blockquote", "br", "hr", "figure", "figcaption", "img",
 }  # fmt: skip
 
 
@@ -281,8 +280,9 @@ def test_rebuild_writes_only_changes_and_removes_stale_pages(
     assert again.written == 0 and again.removed == 0
     fewer = [r for r in reports if r.repo != "evil/<repo>"]
     third = build_site(Site.from_reports(fewer), tmp_path)
-    # day page, its JSON, weekly page, repo page, feed
-    assert third.removed == 5 and not (tmp_path / "repos/evil---repo").exists()
+    # day page, its JSON, weekly page, repo page, feed; charts: the index's, the repository's four, the
+    # day's and the week's two
+    assert third.removed == 5 + 8 and not (tmp_path / "repos/evil---repo").exists()
     assert json.loads((tmp_path / MANIFEST).read_text()) == sorted(Site.from_reports(fewer).pages())
     assert check_site(tmp_path)[1] == []
 
@@ -309,10 +309,9 @@ def test_a_day_without_commits_says_so(fixtures: tuple[Fixture, Fixture], tmp_pa
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "NO_COLOR": "1"}
+    env = {**os.environ, "NO_COLOR": "1"}
     env.pop("DAILYDIFF_DATA_DIR", None)
-    return subprocess.run([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return dailydiff(*args, cwd=cwd, env=env)
 
 
 def test_cli_builds_from_the_store_and_from_json(fixtures: tuple[Fixture, Fixture], tmp_path: Path) -> None:

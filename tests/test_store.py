@@ -15,7 +15,7 @@ import pytest
 
 from dailydiff.errors import StoreError
 from dailydiff.models import Commit, DayReport
-from dailydiff.store import CachedResponse, Store, redact_url
+from dailydiff.store import CachedResponse, EndpointFacts, Store, redact_url
 from dailydiff.store.migrations import MIGRATIONS, script_for
 from pgserver import PASSWORD, PostgresServer
 
@@ -64,8 +64,17 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
     body = bytes(range(256)) * 4  # binary survives (BLOB / BYTEA)
     store.http_put("k", CachedResponse(200, {"etag": '"x"'}, body, '"x"', None, True))
     assert store.http_get("k") == CachedResponse(200, {"etag": '"x"'}, body, '"x"', None, True)
-    store.record_delivery("o/r", report.date, report.language, "files", "ok", "written")
-    assert store.deliveries("o/r", report.date, report.language) == {"files": "ok"}
+    # The delivery ledger: a claim is won once, then finished; a second claim on the same row loses.
+    assert store.claim_delivery("o/r", report.date, report.language, "files:/x", publisher="files",
+                                content_hash="h", owner="w1", seen=None)  # fmt: skip
+    assert not store.claim_delivery("o/r", report.date, report.language, "files:/x", publisher="files",
+                                    content_hash="h", owner="w2", seen=None)  # fmt: skip
+    assert store.finish_delivery("o/r", report.date, report.language, "files:/x", owner="w1",
+                                 state="delivered", content_hash="h", detail="written")  # fmt: skip
+    row = store.deliveries("o/r", report.date, report.language)["files:/x"]
+    assert (row.state, row.claim_owner, row.detail) == ("delivered", "w1", "written")
+    store.save_llm_endpoint("http://llm", "m", EndpointFacts("json_object", 4096))
+    assert store.llm_endpoint("http://llm", "m") == EndpointFacts("json_object", 4096)
     first, second = store.start_run("run https://user:tok@example.com/x.git"), store.start_run("run")
     assert second == first + 1
     store.finish_run(first, "ok", {"n": 1})
@@ -116,8 +125,8 @@ def test_a_store_made_by_the_first_migration_is_upgraded(location: str) -> None:
     with Store.connect(location) as store:
         assert store.applied_migrations() == ALL_MIGRATIONS
         assert store.get_report("o/r", dt.date(2026, 1, 19), _report().language) == _report()
-        store.record_delivery("o/r", dt.date(2026, 1, 19), "zh", "files", "ok", "")  # m002's table
         assert store.plan_units("p", ["a"]) == 1  # m003's table
+        assert store.deliveries("o/r", dt.date(2026, 1, 19), "zh") == {}  # m004's table
     with Store.connect(location) as again:  # opening an up-to-date store changes nothing
         assert again.applied_migrations() == ALL_MIGRATIONS
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from dailydiff.errors import UsageError
 from dailydiff.render.week import parse_week
 from opsfixtures import DAYS, FIRST_DAY, REPO_ROOT, build_workspace, dailydiff, run_args
+from required import markdownlint
 
 
 def test_parse_week() -> None:
@@ -96,15 +96,8 @@ def test_weekly_for_one_source_with_missing_days_and_with_none(
     assert empty.returncode == 1 and len(empty.stderr.strip().splitlines()) == 1
 
 
-def markdownlint() -> str | None:
-    tool = os.environ.get("MARKDOWNLINT") or str(REPO_ROOT / ".ci/node/node_modules/.bin/markdownlint")
-    return tool if Path(tool).is_file() else None
-
-
 def test_weekly_markdown_passes_markdownlint(workspace: tuple[Path, dict], tmp_path: Path) -> None:
     tool = markdownlint()
-    if tool is None:
-        pytest.skip("markdownlint is not installed (bash .ci/run installs it)")
     root, _ = workspace
     dailydiff("weekly", "--week", "2026-W02", "--output-dir", tmp_path / "lint", cwd=root)
     full = (tmp_path / "lint" / "2026" / "proj0" / "weekly-2026-W02.md").read_text(encoding="utf-8")

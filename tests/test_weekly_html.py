@@ -66,11 +66,25 @@ def parse(html: str) -> _Page:
     return page
 
 
+def assert_inert_chart(src: str, *, standalone: bool) -> None:
+    prefix = "data:image/svg+xml;base64,"
+    if standalone:
+        assert src.startswith(prefix), src[:60]
+        svg = base64.b64decode(src[len(prefix) :]).decode()
+        assert svg.startswith("<svg") and "<script" not in svg and "<foreignObject" not in svg
+        assert not re.search(r"\son\w+=", svg) and "href=" not in svg
+    else:
+        assert re.fullmatch(r"(\.\./)+charts/[\w.-]+\.svg", src), src
+
+
 def assert_inert(html: str, *, standalone: bool) -> _Page:
     page = parse(html)
     for tag, attrs in page.tags:
-        assert tag not in {"iframe", "img", "svg", "object", "embed", "textarea", "b"}
+        assert tag not in {"iframe", "svg", "object", "embed", "textarea", "b"}
         assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
+        if tag == "img":  # a chart: a picture of ours, a file beside the page or (standalone) a data: URI
+            assert_inert_chart(attrs.get("src") or "", standalone=standalone)
+            continue
         for name in ("href", "src", "action"):
             value = (attrs.get(name) or "").strip().lower()
             assert not value.startswith(("javascript:", "data:", "vbscript:")), (tag, attrs)
@@ -90,9 +104,12 @@ def test_a_hostile_digest_renders_inertly_standalone_and_in_the_site() -> None:
     page = assert_inert(standalone, standalone=True)
     assert '<html lang="en">' in standalone and "<h2>🧭 Highlights</h2>" in standalone
     assert "<h1>Weekly digest (2026-W05 · 2026-01-26 to 2026-02-01)</h1>" in standalone
-    # Nothing to fetch: no stylesheet link, no script, no src; the one inline style is allowed by its hash.
-    assert not [t for t, a in page.tags if t in {"script", "link", "img"} or "src" in a]
+    # Nothing to fetch: no stylesheet link, no script, no src but the charts' data: URIs; the one inline
+    # style is allowed by its hash, images by the data: scheme only.
+    assert not [t for t, a in page.tags if t in {"script", "link"} or ("src" in a and t != "img")]
+    assert len([t for t, _ in page.tags if t == "img"]) == 2
     csp = next(a["content"] or "" for t, a in page.tags if t == "meta" and a.get("http-equiv"))
+    assert "img-src data:;" in csp
     digest_hash = base64.b64encode(hashlib.sha256(page.style.encode()).digest()).decode()
     assert f"style-src 'sha256-{digest_hash}'" in csp and "script-src" not in csp and len(page.style) > 1000
     links = [a["href"] or "" for t, a in page.tags if t == "a"]

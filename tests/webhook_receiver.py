@@ -38,7 +38,12 @@ class WebhookReceiver:
     violations: list[str] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)  # statuses to answer first, per service
     retry_after: str = "1"
+    echo: bool = False  # scripted answers quote the request (URL with its key, headers, body) back
     hits: dict[str, list[float]] = field(default_factory=dict)
+    # Seconds each POST to a service is held before it is answered (a slow receiver); the hit is
+    # counted when the request arrives, the message (``received``) when it is answered.
+    delay: dict[str, float] = field(default_factory=dict)
+    arrived: dict[str, list[bytes]] = field(default_factory=dict)  # every body, on arrival
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> WebhookReceiver:
@@ -57,8 +62,11 @@ class WebhookReceiver:
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client went away (killed mid-send)
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -95,11 +103,19 @@ class WebhookReceiver:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             self.hits.setdefault(service, []).append(time.monotonic())
+            self.arrived.setdefault(service, []).append(raw)
             scripted = self.script.get(service)
             if scripted:
                 status = scripted.pop(0)
                 extra = {"Retry-After": self.retry_after} if status == 429 else {}
-                return status, extra, b"scripted"
+                body = b"scripted"
+                if self.echo:
+                    echoed = {"url": target, "headers": headers, "body": raw.decode("utf-8", "replace")}
+                    body = json.dumps({"message": "scripted", "request": echoed}).encode()
+                return status, extra, body
+            delay = self.delay.get(service, 0.0)
+        if delay:
+            time.sleep(delay)
         try:
             payload = json.loads(raw)
         except ValueError:

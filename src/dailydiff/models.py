@@ -47,21 +47,6 @@ class ChangeType(StrEnum):
     OTHER = "other"
 
 
-# The fixed change-type vocabulary as shown to readers ("chore" is what rules call housekeeping).
-CHANGE_TYPE_LABELS = {
-    "zh": {
-        "feature": "功能增强", "bugfix": "Bug修复", "performance": "性能优化", "refactor": "重构", "docs": "文档",
-        "test": "测试", "ci_build": "CI/构建", "dependency": "依赖更新", "config": "配置", "security": "安全修复",
-        "revert": "回滚", "other": "其他", "chore": "杂项",
-    },
-    "en": {
-        "feature": "Feature", "bugfix": "Bug fix", "performance": "Performance", "refactor": "Refactor",
-        "docs": "Docs", "test": "Tests", "ci_build": "CI/Build", "dependency": "Dependencies", "config": "Config",
-        "security": "Security fix", "revert": "Revert", "other": "Other", "chore": "Chore",
-    },
-}  # fmt: skip
-
-
 class FileStatus(StrEnum):
     ADDED = "added"
     MODIFIED = "modified"
@@ -157,12 +142,17 @@ class Usage(_Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    requests: int = 0  # HTTP requests made (retries included)
+    # The offline estimate of the prompts whose tokens the endpoint reported (compare with prompt_tokens).
+    estimated_prompt_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cost=round(self.cost + other.cost, 6),
+            requests=self.requests + other.requests,
+            estimated_prompt_tokens=self.estimated_prompt_tokens + other.estimated_prompt_tokens,
         )
 
 
@@ -242,6 +232,15 @@ class RunSummary(_Frozen):
     completion_tokens: int = 0
     cost: float = 0.0
     duration_seconds: float = 0.0
+    max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
+    estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
+
+    @property
+    def estimate_error(self) -> float | None:
+        """How far the offline token estimate was from the endpoint's count, in % (+: overestimated)."""
+        if not self.prompt_tokens or not self.estimated_prompt_tokens:
+            return None
+        return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
 class DayReport(_Frozen):

@@ -1,17 +1,26 @@
-"""Analysers: a plain registry from name to factory. ``auto`` picks the LLM when one is configured."""
+"""Analysers: a plain registry from name to factory. ``auto`` picks the LLM when one is configured.
+
+The LLM analyser (and with it the `openai` SDK, a third of a second to import) is imported only when an
+LLM is used: a heuristic report never loads it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis.base import AnalysisRequest, Analyzer, OnResult
 from dailydiff.analysis.heuristic import HeuristicAnalyzer, heuristic_overview
-from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.errors import ConfigError
 from dailydiff.settings import Settings
+from dailydiff.store import Store
 
-AnalyzerFactory = Callable[[Settings], Analyzer]
+if TYPE_CHECKING:
+    from dailydiff.analysis.llm import LLMAnalyzer
+
+# A factory gets the settings and the store (where an analyser may remember what it learnt of an endpoint).
+AnalyzerFactory = Callable[[Settings, Store | None], Analyzer]
 
 
 def api_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
@@ -24,25 +33,38 @@ def llm_configured(settings: Settings, environ: Mapping[str, str] | None = None)
     return bool(settings.llm.model) and bool(settings.llm.base_url or api_key(settings, environ))
 
 
-def _make_llm(settings: Settings) -> Analyzer:
+def _make_llm(settings: Settings, store: Store | None = None) -> Analyzer:
     if not settings.llm.model:
         raise ConfigError(
             "no LLM model is configured",
             "set llm.model (or DAILYDIFF_LLM_MODEL), or use --analyzer heuristic",
         )
-    return LLMAnalyzer(settings.llm, api_key(settings))
+    from dailydiff.analysis.llm import LLMAnalyzer
+
+    return LLMAnalyzer(settings.llm, api_key(settings), store)
 
 
-ANALYZERS: dict[str, AnalyzerFactory] = {"heuristic": lambda settings: HeuristicAnalyzer(), "llm": _make_llm}
+ANALYZERS: dict[str, AnalyzerFactory] = {
+    "heuristic": lambda settings, store: HeuristicAnalyzer(),
+    "llm": _make_llm,
+}
 
 
-def make_analyzer(name: str, settings: Settings) -> Analyzer:
+def make_analyzer(name: str, settings: Settings, store: Store | None = None) -> Analyzer:
     if name == "auto":
         name = "llm" if "llm" in ANALYZERS and llm_configured(settings) else "heuristic"
     factory = ANALYZERS.get(name)
     if factory is None:
         raise ConfigError(f"unknown analyser {name!r}", f"choose one of: {', '.join([*ANALYZERS, 'auto'])}")
-    return factory(settings)
+    return factory(settings, store)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LLMAnalyzer":
+        from dailydiff.analysis.llm import LLMAnalyzer
+
+        return LLMAnalyzer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -1,9 +1,18 @@
-"""The analyser seam: one method that analyses a batch of commits and reports each result as it is
-ready (so the pipeline can store it at once and an interrupted run loses nothing)."""
+"""The analyser seam. An analyser names itself, fingerprints what shapes its output, and opens one
+asynchronous session per run: every analysis and overview of the run goes through that session, so an
+LLM analyser shares one client and one concurrency limit between all repositories and days at once.
+
+    async with analyzer.session() as session:
+        analysis = await session.analyse(request, language)
+        overview = await session.overview(report_commits, language)
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,17 +30,56 @@ class AnalysisRequest:
 OnResult = Callable[[AnalysisRequest, Analysis], None]
 
 
+class AnalysisSession(Protocol):
+    @property
+    def in_flight(self) -> int:
+        """Requests to the model in flight right now (0 for an analyser that makes none)."""
+        ...
+
+    async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
+        """One commit's analysis. A failed analysis is an ``Analysis`` with status ``failed``, never raised,
+        except for errors that make every further call pointless (bad credentials): AnalysisError."""
+        ...
+
+    async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview: ...
+
+
 class Analyzer(Protocol):
     name: str  # "heuristic" or "llm:<model>"
+    escalates: bool  # a commit the analyser rates above its depth is analysed again, deeper
 
     def fingerprint(self, depth: Level, language: str) -> str:
         """Identifies everything that shapes an analysis; a stored analysis is reused only on a match."""
         ...
 
-    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
-        """Analyse every request, calling ``on_result(request, analysis)`` as each one completes.
-        A failed analysis is reported as an ``Analysis`` with status ``failed``, never raised, except for
-        errors that make every further call pointless (bad credentials), which raise AnalysisError."""
+    def session(self) -> AbstractAsyncContextManager[AnalysisSession]:
+        """One run's session; open it inside the run's event loop."""
         ...
 
-    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview: ...
+
+def analyse_many(
+    analyzer: Analyzer, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult
+) -> None:
+    """Analyse a batch outside any event loop (benchmarks, tests, scripts), reporting each result as it
+    lands. The engine does not use this: it awaits the session itself."""
+
+    async def main() -> None:
+        async with analyzer.session() as session:
+
+            async def one(request: AnalysisRequest) -> tuple[AnalysisRequest, Analysis]:
+                return request, await session.analyse(request, language)
+
+            for next_done in asyncio.as_completed([one(r) for r in requests]):
+                request, analysis = await next_done
+                on_result(request, analysis)
+
+    if not requests:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(main())
+        return
+    # Called from inside a running loop (an ASGI app): a fresh loop on a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()

@@ -1,22 +1,26 @@
 """The one I/O seam to the model: an async OpenAI-compatible chat-completions client.
 
 ``complete(messages, response_format, max_tokens) -> Reply``. It makes exactly one HTTP request (the SDK's
-own retries are off: retrying, backoff and concurrency are the analyser's policy) and turns every
-failure into one of the ``LLMCallError`` kinds below. The API key is passed in by the caller, who reads it
+own retries are off: retrying, backoff and concurrency are the analyser's policy), bounded by a total
+deadline (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte at
+a time would reset them forever), and turns every failure into one of the ``LLMCallError`` kinds below.
+``get_json(path)`` reads what the server says about itself (``/models``, ``/props``) under a deadline. The API key is passed in by the caller, who reads it
 from the environment; it never appears in an error message.
 """
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
+import json
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import openai
 
+from dailydiff.common.http import retry_after_seconds
+from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
 
@@ -30,7 +34,8 @@ class Reply:
 
 class LLMCallError(Exception):
     """A failed call. ``kind`` is one of: rate_limited, server, timeout, connection, auth, not_found,
-    context_length, bad_request, protocol."""
+    context_length, unsupported_format (the endpoint rejects the response_format: a capability answer,
+    not a fault), bad_request, protocol."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
                  context_limit: int | None = None) -> None:  # fmt: skip
@@ -50,29 +55,18 @@ _CONTEXT_WORDS = re.compile(
     r"exceeds? (the )?(model'?s? )?(maximum|context)|input is too long",
     re.I,
 )
-_CONTEXT_LIMIT = re.compile(r"(?:maximum context length|context (?:length|window)) (?:is|of) (\d+)", re.I)
-
-
-def retry_after_seconds(headers: Any, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    if headers is None:
-        return None
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - (now if now is not None else time.time()))
+_CONTEXT_LIMIT = re.compile(
+    r"(?:maximum context length|context (?:length|window)|max_model_len|n_ctx(?:_slot)?)\W{0,3}(?:is|of|=|:)?\s*"
+    r"(\d{3,})",
+    re.I,
+)
+# How servers reject a response_format they lack: llama-cpp-python ("Input should be 'text' or
+# 'json_object'"), DeepSeek ("This response_format type is unavailable now"), vLLM/others naming the field.
+_FORMAT_WORDS = re.compile(
+    r"response_format|json_schema|'text' or 'json_object'|json_object|response format|structured output|"
+    r"guided_json|grammar",
+    re.I,
+)
 
 
 def _message_of(exc: openai.APIStatusError, secret: str) -> str:
@@ -82,8 +76,15 @@ def _message_of(exc: openai.APIStatusError, secret: str) -> str:
         error = body.get("error", body)
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
     text = text or str(exc.message)
-    text = " ".join(text.split())[:300]
-    return text.replace(secret, "***") if secret else text
+    register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
+    return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
+
+
+def context_limit_in(message: str) -> int | None:
+    """The context size a context-length error names (OpenAI/vLLM "maximum context length is N",
+    llama-cpp-python "exceed context window of N")."""
+    match = _CONTEXT_LIMIT.search(message)
+    return int(match.group(1)) if match else None
 
 
 def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
@@ -104,10 +105,11 @@ def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
             return LLMCallError("auth", f"HTTP {status}", status=status)
         if status == 404:
             return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
-        if status in (400, 413, 422) and _CONTEXT_WORDS.search(message):
-            match = _CONTEXT_LIMIT.search(message)
+        if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
             return LLMCallError("context_length", f"HTTP {status}: {message}", status=status,
-                                context_limit=int(match.group(1)) if match else None)  # fmt: skip
+                                context_limit=context_limit_in(message))  # fmt: skip
+        if status in (400, 422, 500, 501) and _FORMAT_WORDS.search(message):
+            return LLMCallError("unsupported_format", f"HTTP {status}: {message}", status=status)
         if status >= 500 or status == 408:
             return LLMCallError("server", f"HTTP {status}: {message}", status=status,
                                 retry_after=retry_after_seconds(exc.response.headers))  # fmt: skip
@@ -124,16 +126,17 @@ class ChatClient:
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
+        self.deadline = settings.request_deadline
+        self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or max(settings.concurrency, 1) + 2)
-        self._http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout), limits=limits
-        )
+        timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
+        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits)
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url or None,
             max_retries=0,
-            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            timeout=timeout,
             http_client=self._http,
         )
 
@@ -156,11 +159,14 @@ class ChatClient:
         if self.temperature >= 0:
             kwargs["temperature"] = self.temperature
         try:
-            completion = await self._sdk.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                **kwargs,
-            )
+            async with asyncio.timeout(self.deadline):
+                completion = await self._sdk.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    **kwargs,
+                )
+        except TimeoutError:
+            raise LLMCallError("timeout", f"no complete answer within {self.deadline:g}s") from None
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
         try:
@@ -176,3 +182,32 @@ class ChatClient:
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
+
+    async def get_json(self, path: str, *, root: bool = False, deadline: float | None = None) -> Any:
+        """GET ``path`` under the base URL (or under the server's root: llama.cpp's ``/props``) and return
+        its JSON, or None when the server answered but not with JSON (404, HTML…). Transport failures and
+        the deadline raise LLMCallError (timeout / connection)."""
+        base = self.base_url
+        if root:
+            base = re.sub(r"/v\d+$", "", base)
+        headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
+        limit = min(deadline or self.deadline, self.deadline)
+        try:
+            async with asyncio.timeout(limit):
+                response = await self._http.get(base + path, headers=headers)
+        except TimeoutError:
+            raise LLMCallError("timeout", f"GET {path} got no complete answer within {limit:g}s") from None
+        except httpx2.TimeoutException:
+            raise LLMCallError("timeout", f"GET {path} got no answer in time") from None
+        except httpx2.TransportError as exc:
+            raise LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})") from None
+        if response.status_code >= 500:
+            raise LLMCallError(
+                "server", f"GET {path}: HTTP {response.status_code}", status=response.status_code
+            )
+        if response.status_code != 200:
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            return None

@@ -1,42 +1,56 @@
 """The LLM analyser: structured, budgeted, concurrent, accounted — and never silently broken.
 
+On first use the endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's
+``/props``), and, with ``response_mode = "auto"``, the strongest way it has to hold an answer to a schema
+is negotiated with a tiny probe; both are remembered per endpoint and model in the store. An endpoint
+that does not answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone
+for the rest of the run: every commit left fails at once with that reason.
+
 Per commit: build a prompt that fits the context (budget.py, prompting.py), ask for JSON in the schema of
 the commit's depth, validate (schema.py) and re-ask once with the validation error. A reply cut off at
 the output limit is never used: it is retried with a larger allowance up to the model's cap, then at a
-smaller depth, then reported failed (the pipeline falls back to the heuristic analysis). Failures are
-``Analysis(status=failed)`` records; only errors that make every further call pointless (bad key, unknown
-model or endpoint) raise ``AnalysisError`` — once, for the whole run.
+smaller depth. Whatever the model answers, a commit costs at most ``MAX_REQUESTS_PER_COMMIT`` answered
+requests (retries of transport faults and 429s aside), then it is reported failed (the pipeline falls back
+to the heuristic analysis). Failures are ``Analysis(status=failed)`` records; only errors that make every
+further call pointless (bad key, unknown model or endpoint) raise ``AnalysisError`` — once, for the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dailydiff.analysis.base import AnalysisRequest, OnResult
+from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
+from dailydiff.analysis.budget import estimate_messages
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.heuristic import heuristic_overview
 from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
 from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from dailydiff.analysis.schema import (
     OVERVIEW_SCHEMA,
+    RESPONSE_MODES,
     SCHEMA_VERSION,
     AnswerError,
     answer_schema,
+    load_json,
     parse_answer,
     parse_overview,
+    prompt_mode,
     response_format,
     sanitise_raw,
     schema_name,
 )
+from dailydiff.common.http import CircuitBreaker
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
-    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     Insights,
@@ -46,11 +60,33 @@ from dailydiff.models import (
     Usage,
 )
 from dailydiff.settings import LLMSettings, ModelProfile
+from dailydiff.store import EndpointFacts, Store
+
+log = logging.getLogger("dailydiff.llm")
 
 T = TypeVar("T")
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
+MAX_REQUESTS_PER_COMMIT = 3
+DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
+PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
+PROBE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"verdict": {"type": "string", "enum": ["constrained"]}},
+    "required": ["verdict"],
+    "additionalProperties": False,
+}
+# The probe asks in words for something else than the schema: an answer in the schema's shape proves that
+# the endpoint holds answers to it (one that ignores the response_format answers {"ok": true}).
+PROBE_MESSAGES = [
+    {
+        "role": "system",
+        "content": "You check that an endpoint answers with JSON. Answer only with a JSON object.",
+    },
+    {"role": "user", "content": 'Answer with the JSON object {"ok": true}.'},
+]
+PROBE_TOKENS = 48
 
 
 class _Fatal(Exception):
@@ -71,6 +107,79 @@ class CallStats:
     errors: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Attempts:
+    """One commit's requests: ``answered`` counts against MAX_REQUESTS_PER_COMMIT, ``usage`` adds up."""
+
+    answered: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def left(self) -> int:
+        return MAX_REQUESTS_PER_COMMIT - self.answered
+
+
+@dataclass(frozen=True)
+class Negotiation:
+    mode: str
+    tried: list[str]  # "mode: what the endpoint said", for doctor and the log
+
+
+async def negotiate_mode(
+    ask: Callable[[list[dict[str, str]], dict[str, Any] | None, int], Awaitable[Reply]],
+    modes: Sequence[str] = RESPONSE_MODES,
+) -> Negotiation:
+    """The strongest response mode the endpoint honours, found with tiny probe requests. A mode it rejects
+    (the 400/500 naming response_format) or ignores (the answer is not in the schema's shape) is passed
+    over; json_object and text cannot be checked that way and are taken when not rejected. Any other
+    failure raises LLMCallError (nothing is remembered then)."""
+    tried: list[str] = []
+    for mode in modes:
+        fmt = response_format(PROBE_SCHEMA, "endpoint_probe", mode)
+        try:
+            reply = await ask(PROBE_MESSAGES, fmt, PROBE_TOKENS)
+        except LLMCallError as exc:
+            # Only an answer about the format steps down: any other 400 (a parameter the model refuses)
+            # would fail every mode alike, and "text" must not be remembered for it.
+            if exc.kind == "unsupported_format":
+                tried.append(f"{mode}: rejected ({str(exc)[:80]})")
+                continue
+            raise
+        if mode in ("json_schema", "json_object_schema") and reply.finish_reason != "length":
+            # (An answer cut off at the tiny allowance proves nothing either way: the mode is kept.)
+            try:
+                answer = load_json(reply.text)
+            except AnswerError:
+                answer = None
+            if not isinstance(answer, dict) or answer.get("verdict") != "constrained":
+                tried.append(f"{mode}: accepted but not applied")
+                continue
+        tried.append(f"{mode}: ok")
+        return Negotiation(mode, tried)
+    return Negotiation("text", tried)
+
+
+def context_from(models: Any, props: Any, model: str) -> int | None:
+    """The context size a server states: vLLM/SGLang ``max_model_len`` (OpenRouter/LM Studio spell it
+    ``context_length``) for the model in ``/models``, or llama.cpp's ``n_ctx`` in ``/props``."""
+    found = models.get("data") if isinstance(models, dict) else None
+    entries: list[Any] = found if isinstance(found, list) else []
+    for entry in entries:
+        if not isinstance(entry, dict) or (entry.get("id") != model and len(entries) > 1):
+            continue
+        for key in ("max_model_len", "context_length", "max_context_length", "context_window"):
+            value = entry.get(key)
+            if isinstance(value, int) and value > 0:
+                return value
+    if isinstance(props, dict):
+        settings = props.get("default_generation_settings")
+        for source in (props, settings if isinstance(settings, dict) else {}):
+            value = source.get("n_ctx")
+            if isinstance(value, int) and value > 0:
+                return value
+    return None
+
+
 def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> Usage:
     cost = (
         prompt_tokens * (profile.input_price or 0.0) + completion_tokens * (profile.output_price or 0.0)
@@ -79,7 +188,7 @@ def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> 
 
 
 class LLMAnalyzer:
-    def __init__(self, settings: LLMSettings, api_key: str = "") -> None:
+    def __init__(self, settings: LLMSettings, api_key: str = "", store: Store | None = None) -> None:
         self.settings = settings
         self.name = f"llm:{settings.model}"
         self.escalates = settings.escalation
@@ -87,40 +196,65 @@ class LLMAnalyzer:
         self.prompts = PromptBook(settings.prompts_dir)
         self.stats = CallStats()
         self._api_key = api_key
+        self.store = store
+        self.endpoint = _display_url(settings.base_url) or "https://api.openai.com/v1"
+        # Shared by every session of the run: a dead endpoint stays dead for the day after too.
+        self.breaker = CircuitBreaker(f"the LLM endpoint {self.endpoint}", settings.breaker_threshold)
+        self.mode: str | None = None if settings.response_mode == "auto" else settings.response_mode
+        self.mode_source = "configured" if self.mode else ""
+        self.context_window: int = self.profile.context_window or 0
+        self.context_source = "configured" if self.context_window else ""
+        self.prepared = False
+        # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
+        self.answered: dict[tuple[str, str], int] = {}
 
     def fingerprint(self, depth: Level, language: str) -> str:
-        mode = "js" if self.settings.response_mode == "json_schema" else "jo"
+        # The response mode is not part of it: a negotiated (or changed) mode keeps finished analyses.
         return (
-            f"llm:{self.settings.model}:p{self.prompts.template_hash(language)}:s{SCHEMA_VERSION}:{mode}:"
+            f"llm:{self.settings.model}:p{self.prompts.template_hash(language)}:s{SCHEMA_VERSION}:"
             f"{language}:{depth.value}"
         )
+
+    def learn(self, *, mode: str | None = None, context_window: int | None = None, source: str = "") -> None:
+        """Remember what the endpoint showed, for this run and (in the store) for the next ones."""
+        if mode is not None:
+            self.mode, self.mode_source = mode, source or "negotiated"
+        if context_window is not None:
+            self.context_window, self.context_source = context_window, source or "discovered"
+        if self.store is not None:
+            self.store.save_llm_endpoint(
+                self.endpoint, self.settings.model, EndpointFacts(mode, context_window)
+            )
 
     def allowance(self, depth: Level) -> int:
         return max(128, int((self.profile.output_tokens or 2048) * DEPTH_SHARE[depth]))
 
-    # per-commit analysis -----------------------------------------------------------------------
+    # the run's session ---------------------------------------------------------------------------
 
-    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
-        if requests:
-            _run(self._analyse_all(list(requests), language, on_result))
-
-    async def _analyse_all(self, requests: list[AnalysisRequest], language: str, on_result: OnResult) -> None:
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[LLMSession]:
+        """One client and one adaptive concurrency limit for the whole run: every analysis and overview
+        of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
         limit = AdaptiveLimit(self.settings.concurrency)
         async with ChatClient(self.settings, self._api_key) as client:
-            session = _Session(self, client, limit, language)
-            tasks = [asyncio.create_task(session.analyse(r)) for r in requests]
             try:
-                for next_done in asyncio.as_completed(tasks):
-                    request, analysis = await next_done
-                    on_result(request, analysis)
-            except _Fatal as fatal:
-                raise self._fatal_error(fatal.error) from None
+                yield LLMSession(self, client, limit)
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.limit_decreases += limit.decreases
+
+    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
+        """A batch outside any event loop (scripts, benchmarks); the engine awaits the session."""
+        analyse_many(self, requests, language, on_result)
+
+    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        """One day's overview outside any event loop; the engine awaits the session."""
+
+        async def main() -> Overview:
+            async with self.session() as session:
+                return await session.overview(commits, language)
+
+        return _run(main())
 
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
@@ -134,42 +268,70 @@ class LLMAnalyzer:
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )
 
-    # day overview ------------------------------------------------------------------------------
 
-    def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+class LLMSession:
+    """The analyser seam's session: per-language ``_Session``s over one client and one limit."""
+
+    def __init__(self, analyzer: LLMAnalyzer, client: ChatClient, limit: AdaptiveLimit) -> None:
+        self.analyzer = analyzer
+        self.client = client
+        self.limit = limit
+        self._by_language: dict[str, _Session] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return self.limit.active
+
+    def _session(self, language: str) -> _Session:
+        if language not in self._by_language:
+            self._by_language[language] = _Session(self.analyzer, self.client, self.limit, language)
+        return self._by_language[language]
+
+    async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
+        try:
+            _, analysis = await self._session(language).analyse(request)
+        except _Fatal as fatal:
+            raise self.analyzer._fatal_error(fatal.error) from None
+        return analysis
+
+    async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        analyzer = self.analyzer
         by_model = [
             rc for rc in commits
-            if rc.analysis is not None and rc.analysis.analyzer == self.name and rc.analysis.status is AnalysisStatus.OK
+            if rc.analysis is not None and rc.analysis.analyzer == analyzer.name and rc.analysis.status is AnalysisStatus.OK
         ]  # fmt: skip
-        if not self.settings.overview or not by_model:
+        if not analyzer.settings.overview or not by_model or analyzer.breaker.opened:
             return heuristic_overview(commits, language)
         try:
-            return _run(self._overview(commits, language))
+            return await self._overview(commits, language)
         except (LLMCallError, _Fatal, AnswerError, PromptTooLarge):
             return heuristic_overview(commits, language)
 
     async def _overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
-        allowance = min(OVERVIEW_TOKENS, self.profile.output_tokens or OVERVIEW_TOKENS)
+        analyzer = self.analyzer
+        allowance = min(OVERVIEW_TOKENS, analyzer.profile.output_tokens or OVERVIEW_TOKENS)
         lang = language if language in CHANGE_TYPE_LABELS else "en"
-        messages = self.prompts.overview_messages(
-            commits, language, self.settings.response_mode, self.profile.context_window or 0, allowance,
+        session = self._session(language)
+        await session.prepare()
+        messages = analyzer.prompts.overview_messages(
+            commits, language, prompt_mode(session.mode), session.context_window, allowance,
             CHANGE_TYPE_LABELS[lang],
         )  # fmt: skip
-        fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", self.settings.response_mode)
-        async with ChatClient(self.settings, self._api_key, connections=2) as client:
-            session = _Session(self, client, AdaptiveLimit(1), language)
-            reply = await session.call(messages, fmt, allowance)
+        fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", session.mode)
+        attempts = _Attempts()
+        reply = await session.call(messages, fmt, allowance, attempts, estimate=estimate_messages(messages))
         if reply.finish_reason == "length":
             raise AnswerError("the overview was cut off")
         parsed = parse_overview(reply.text)
-        usage = price(self.profile, reply.prompt_tokens, reply.completion_tokens)
+        usage = attempts.usage
         return Overview(
-            highlights=parsed["highlights"], themes=parsed["themes"], producer=self.name, usage=usage
+            highlights=parsed["highlights"], themes=parsed["themes"], producer=analyzer.name, usage=usage
         )
 
 
 class _Session:
-    """One run's shared state: the client, the concurrency limit, the language."""
+    """One run's shared state: the client, the concurrency limit, the language; what the endpoint is
+    (mode, context) is found once per run and kept on the analyser."""
 
     def __init__(
         self, analyzer: LLMAnalyzer, client: ChatClient, limit: AdaptiveLimit, language: str
@@ -180,28 +342,135 @@ class _Session:
         self.client = client
         self.limit = limit
         self.language = language
-        self.mode = self.settings.response_mode
+        self.breaker = analyzer.breaker
+        self._preparing = asyncio.Lock()
+
+    @property
+    def mode(self) -> str:
+        return self.analyzer.mode or "json_object"
+
+    @property
+    def context_window(self) -> int:
+        return self.analyzer.context_window or DEFAULT_CONTEXT
+
+    # what the endpoint is --------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Once per run, before the first request: is the endpoint alive, how large is its context, which
+        response mode does it honour. Remembered facts (store) and configured values are not asked again."""
+        analyzer = self.analyzer
+        if analyzer.prepared:
+            return
+        async with self._preparing:
+            if analyzer.prepared:
+                return
+            try:
+                await self._discover()
+            finally:
+                analyzer.prepared = True
+
+    async def _discover(self) -> None:
+        analyzer = self.analyzer
+        model = self.settings.model
+        if analyzer.store is not None:
+            known = analyzer.store.llm_endpoint(analyzer.endpoint, model)
+            if known is not None:
+                if analyzer.mode is None and known.response_mode in RESPONSE_MODES:
+                    analyzer.mode, analyzer.mode_source = known.response_mode, "remembered"
+                if not analyzer.context_window and known.context_window:
+                    analyzer.context_window, analyzer.context_source = known.context_window, "remembered"
+        models = await self._first_contact()
+        if models is _DEAD:
+            return
+        if not analyzer.context_window:
+            props = None
+            if context_from(models, None, model) is None:
+                try:
+                    props = await self.client.get_json("/props", root=True, deadline=PROBE_DEADLINE)
+                except LLMCallError:
+                    props = None
+            found = context_from(models, props, model)
+            if found:
+                analyzer.learn(context_window=found, source="stated by the server")
+        if analyzer.mode is None:
+            try:
+                found_mode = await negotiate_mode(lambda m, f, t: self.call(m, f, t, _Attempts()))
+            except LLMCallError as exc:
+                log.warning("could not negotiate a response mode with %s (%s); using json_object",
+                            analyzer.endpoint, exc)  # fmt: skip
+                return
+            log.info("%s %s: response mode %s (%s)", analyzer.endpoint, model, found_mode.mode,
+                     "; ".join(found_mode.tried))  # fmt: skip
+            analyzer.learn(mode=found_mode.mode)
+
+    async def _first_contact(self) -> Any:
+        """GET /models, twice at most within PROBE_DEADLINE each: a server that cannot answer that is
+        not going to answer an analysis; the breaker opens at once."""
+        error: LLMCallError | None = None
+        for attempt in range(2):
+            if attempt:
+                await asyncio.sleep(1.0)  # a server restarting gets a moment
+            try:
+                models = await self.client.get_json("/models", deadline=PROBE_DEADLINE)
+            except LLMCallError as exc:
+                if exc.kind not in ("timeout", "connection"):
+                    return None  # it answered (with an error page): alive, it says nothing about itself
+                error = exc
+                continue
+            self.breaker.success()
+            return models
+        assert error is not None
+        if self.breaker.trip(f"GET /models: {error}"):
+            log.warning("%s", self.breaker.reason)
+        return _DEAD
+
+    # requests --------------------------------------------------------------------------------------
 
     async def call(
-        self, messages: list[dict[str, str]], fmt: dict[str, Any] | None, max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        fmt: dict[str, Any] | None,
+        max_tokens: int,
+        attempts: _Attempts | None = None,
+        *,
+        estimate: int = 0,
     ) -> Reply:
         """One completion with the retry policy: 429 → shrink and wait for Retry-After; 5xx, timeouts and
-        lost connections → jittered exponential backoff; auth/not-found → fatal; anything else → raise."""
+        lost connections → jittered exponential backoff, and the breaker counts them; auth/not-found →
+        fatal; anything else → raise. Every request is added to ``attempts``; one the endpoint answered
+        (not a transport fault, not a 429) is counted against the commit's cap."""
         stats = self.analyzer.stats
+        attempts = attempts if attempts is not None else _Attempts()
         transient = rate_hits = 0
         while True:
+            if self.breaker.opened:
+                raise LLMCallError("unavailable", self.breaker.reason)
             generation = await self.limit.acquire()
             success = False
             try:
+                if self.breaker.opened:
+                    raise LLMCallError("unavailable", self.breaker.reason)
                 stats.requests += 1
+                attempts.usage = attempts.usage + Usage(requests=1)
+                started = self.breaker.now()
                 reply = await self.client.complete(messages, fmt, max_tokens)
                 success = True
+                self.breaker.success()
+                attempts.answered += 1
+                attempts.usage = attempts.usage + price(
+                    self.profile, reply.prompt_tokens, reply.completion_tokens
+                )
+                if reply.prompt_tokens and estimate:
+                    attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
             except LLMCallError as error:
+                if error.kind == "unavailable":
+                    raise
                 stats.errors[error.kind] = stats.errors.get(error.kind, 0) + 1
                 if error.kind in ("auth", "not_found"):
                     raise _Fatal(error) from None
                 if error.kind == "rate_limited":
+                    self.breaker.success()  # alive, only busy
                     stats.rate_limited += 1
                     rate_hits += 1
                     if rate_hits > self.settings.rate_limit_retries:
@@ -212,7 +481,19 @@ class _Session:
                     await self.limit.rate_limited(generation, wait)
                     stats.retried += 1
                     continue
-                if not error.retryable or transient >= self.settings.max_retries:
+                if not error.retryable:
+                    self.breaker.success()  # it answered
+                    attempts.answered += 1
+                    raise
+                if error.kind == "timeout":
+                    # Servers that answer one request at a time (llama.cpp) time out the ones queued
+                    # behind it: fewer in flight, as after a 429.
+                    await self.limit.rate_limited(generation, None)
+                if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
+                    log.warning("%s", self.breaker.reason)
+                if self.breaker.opened:
+                    raise LLMCallError("unavailable", self.breaker.reason) from None
+                if transient >= self.settings.max_retries:
                     raise
                 delay = error.retry_after if error.retry_after is not None else None
                 transient += 1
@@ -223,14 +504,22 @@ class _Session:
                 delay if delay is not None else backoff_delay(transient - 1, self.settings.retry_backoff)
             )
 
+    # one commit ------------------------------------------------------------------------------------
+
     async def analyse(self, request: AnalysisRequest) -> tuple[AnalysisRequest, Analysis]:
+        key = (request.commit.repo, request.commit.sha)
+        attempts = _Attempts(answered=self.analyzer.answered.get(key, 0))
         try:
-            return request, await self._analyse(request)
+            return request, await self._analyse(request, attempts)
         except (_Fatal, asyncio.CancelledError):
             raise
         # A bug or an answer shape we did not foresee: this commit fails (and falls back), not the run.
         except Exception as exc:
-            return request, self._failed(request, f"unexpected {type(exc).__name__}: {exc}"[:300], Usage())
+            return request, self._failed(
+                request, f"unexpected {type(exc).__name__}: {exc}"[:300], attempts.usage
+            )
+        finally:
+            self.analyzer.answered[key] = attempts.answered
 
     def _failed(self, request: AnalysisRequest, error: str, usage: Usage, raw: str | None = None) -> Analysis:
         return Analysis(
@@ -243,9 +532,12 @@ class _Session:
             error=error,
         )
 
-    async def _analyse(self, request: AnalysisRequest) -> Analysis:
-        usage = Usage()
-        context_window = self.profile.context_window or 0
+    async def _analyse(self, request: AnalysisRequest, attempts: _Attempts) -> Analysis:
+        await self.prepare()
+        if self.breaker.opened:
+            return self._failed(request, _describe(LLMCallError("unavailable", self.breaker.reason)), Usage())
+        mode = self.mode
+        context_window = self.context_window
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = False
         error = ""
@@ -253,63 +545,104 @@ class _Session:
         while depth is not None:
             allowance = self.analyzer.allowance(depth)
             while True:
+                if attempts.left <= 0:
+                    spent = f"stopped after {MAX_REQUESTS_PER_COMMIT} requests"
+                    return self._failed(request, f"{error}; {spent}" if error else spent, attempts.usage)
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
-                        request, depth, self.language, self.mode, context_window, allowance
+                        request, depth, self.language, prompt_mode(mode), context_window, allowance
                     )
                 except PromptTooLarge as exc:
                     error = error or str(exc)
                     break
-                fmt = response_format(answer_schema(depth), schema_name(depth), self.mode)
+                fmt = response_format(answer_schema(depth), schema_name(depth), mode)
                 try:
-                    reply = await self.call(prompt.messages, fmt, allowance)
+                    reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens)
                 except LLMCallError as exc:
                     if exc.kind == "context_length" and not shrunk:
                         shrunk = True
                         context_window = self._smaller_window(prompt, exc, context_window)
                         continue
-                    return self._failed(request, _describe(exc), usage)
-                usage = usage + price(self.profile, reply.prompt_tokens, reply.completion_tokens)
+                    if exc.kind == "unsupported_format" and await self._renegotiate(mode):
+                        mode = self.mode  # the endpoint changed since the mode was remembered
+                        continue
+                    return self._failed(request, _describe(exc), attempts.usage)
                 if reply.finish_reason == "length":
                     error = f"the answer was cut off at the {allowance}-token output limit"
                     if allowance < cap:
-                        allowance = min(cap, allowance * 2)
+                        # One retry, not a ladder: straight to the largest allowance the context affords.
+                        allowance = min(cap, max(allowance * 2, context_window // 2))
                         continue
                     break
-                return await self._validated(request, depth, prompt, reply, usage, context_window)
+                return await self._validated(request, depth, prompt, reply, attempts, context_window, mode)
             depth = SHALLOWER.get(depth)
-        return self._failed(request, f"{error}; no depth gave a complete answer", usage)
+        return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
+
+    async def _renegotiate(self, rejected: str) -> bool:
+        """A remembered or negotiated mode was rejected: find the next one the endpoint honours (once per
+        mode and run; a configured mode is the user's word and stays)."""
+        analyzer = self.analyzer
+        if analyzer.mode_source == "configured" or rejected not in RESPONSE_MODES:
+            return False
+        async with self._preparing:
+            if analyzer.mode != rejected:  # another commit has found it meanwhile
+                return True
+            weaker = RESPONSE_MODES[RESPONSE_MODES.index(rejected) + 1 :]
+            if not weaker:
+                return False
+            try:
+                found = await negotiate_mode(lambda m, f, t: self.call(m, f, t, _Attempts()), weaker)
+            except LLMCallError:
+                return False
+            log.info("%s %s: response mode %s now (%s)", analyzer.endpoint, self.settings.model, found.mode,
+                     "; ".join(found.tried))  # fmt: skip
+            analyzer.learn(mode=found.mode)
+            return True
 
     def _smaller_window(self, prompt: Prompt, error: LLMCallError, window: int) -> int:
-        """The context to retry a context-length 400 with: half the prompt, within the server's own limit."""
-        target = prompt.tokens // 2
+        """The context to retry a context-length error with: the server's own limit when it names it (and
+        it is remembered for every later prompt), else half the prompt."""
         if error.context_limit:
-            target = min(target, int(error.context_limit * 0.8) - prompt.max_tokens)
-        return max(0, target) + prompt.max_tokens + safety_margin(window)
+            if error.context_limit < (self.analyzer.context_window or DEFAULT_CONTEXT):
+                self.analyzer.learn(
+                    context_window=error.context_limit, source="learnt from a context-length error"
+                )
+            return min(window, error.context_limit)
+        return max(0, prompt.tokens // 2) + prompt.max_tokens + safety_margin(window)
 
     async def _validated(
-        self, request: AnalysisRequest, depth: Level, prompt: Prompt, reply: Reply, usage: Usage, window: int
+        self,
+        request: AnalysisRequest,
+        depth: Level,
+        prompt: Prompt,
+        reply: Reply,
+        attempts: _Attempts,
+        window: int,
+        mode: str,
     ) -> Analysis:
-        fmt = response_format(answer_schema(depth), schema_name(depth), self.mode)
+        fmt = response_format(answer_schema(depth), schema_name(depth), mode)
         try:
             fields = parse_answer(reply.text, depth)
         except AnswerError as first:
+            if attempts.left <= 0:
+                return self._failed(request, f"unparsed answer ({first}); stopped after "
+                                    f"{MAX_REQUESTS_PER_COMMIT} requests", attempts.usage, raw=reply.text)  # fmt: skip
             messages = self.analyzer.prompts.repair_messages(prompt, reply.text, str(first), self.language,
-                                                             self.mode, window)  # fmt: skip
+                                                             prompt_mode(mode), window)  # fmt: skip
             try:
-                again = await self.call(messages, fmt, prompt.max_tokens)
+                again = await self.call(messages, fmt, prompt.max_tokens, attempts,
+                                        estimate=estimate_messages(messages))  # fmt: skip
             except LLMCallError as exc:
-                return self._failed(request, f"unparsed answer ({first}); re-ask failed: {_describe(exc)}", usage,
-                                    raw=reply.text)  # fmt: skip
-            usage = usage + price(self.profile, again.prompt_tokens, again.completion_tokens)
+                return self._failed(request, f"unparsed answer ({first}); re-ask failed: {_describe(exc)}",
+                                    attempts.usage, raw=reply.text)  # fmt: skip
             if again.finish_reason == "length":
-                return self._failed(request, f"unparsed answer ({first}); the re-asked answer was cut off", usage,
-                                    raw=reply.text)  # fmt: skip
+                return self._failed(request, f"unparsed answer ({first}); the re-asked answer was cut off",
+                                    attempts.usage, raw=reply.text)  # fmt: skip
             try:
                 fields = parse_answer(again.text, depth)
             except AnswerError as second:
                 return self._failed(
-                    request, f"unparsed answer: {second}", usage, raw=again.text or reply.text
+                    request, f"unparsed answer: {second}", attempts.usage, raw=again.text or reply.text
                 )
         return Analysis(
             analyzer=self.analyzer.name,
@@ -325,8 +658,11 @@ class _Session:
             risks=fields.get("risks", []),
             recommendations=fields.get("recommendations", []),
             unseen_files=prompt.selection.unseen_files,
-            usage=usage,
+            usage=attempts.usage,
         )
+
+
+_DEAD = object()
 
 
 def _display_url(url: str) -> str:
@@ -351,9 +687,12 @@ def _describe(error: LLMCallError) -> str:
         "timeout": "no answer in time after every retry",
         "connection": "endpoint unreachable after every retry",
         "context_length": "prompt too long for the model even after shrinking it",
+        "unsupported_format": "the endpoint rejects the response format",
         "bad_request": "request rejected",
         "protocol": "unexpected answer",
     }
+    if error.kind == "unavailable":  # the breaker's reason says it all, the same for every commit
+        return str(error)
     return f"{names.get(error.kind, error.kind)}: {error}"
 
 

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
-
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.budget import (
     DiffSelection,
@@ -26,6 +24,7 @@ from dailydiff.analysis.budget import (
     select_diff,
 )
 from dailydiff.analysis.schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+from dailydiff.common.templates import environment
 from dailydiff.models import ChangeType, Level, ReportCommit
 
 TEMPLATE_NAMES = ("analyse.system", "analyse.user", "repair", "overview.system", "overview.user")
@@ -63,19 +62,7 @@ def _short(path: str) -> str:
 
 class PromptBook:
     def __init__(self, prompts_dir: str = "") -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if prompts_dir:
-            loaders.append(jinja2.FileSystemLoader(prompts_dir))
-        loaders.append(jinja2.PackageLoader("dailydiff", "analysis/prompts"))
-        self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            autoescape=False,
-        )
-        self.env.filters["inert"] = inert
+        self.env = environment("prompt", "analysis/prompts", prompts_dir, filters={"inert": inert})
         self._hashes: dict[str, str] = {}
 
     def _render(self, name: str, language: str, **context: Any) -> str:

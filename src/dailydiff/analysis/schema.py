@@ -11,8 +11,9 @@ import json
 import re
 from typing import Any
 
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.jsonsafe import without_surrogates
-from dailydiff.models import CHANGE_TYPE_LABELS, ChangeType, Level
+from dailydiff.models import ChangeType, Level
 
 SCHEMA_VERSION = 1
 MAX_ITEMS = 6
@@ -34,6 +35,8 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "change_types": {
         "type": "array",
         "items": {"type": "string", "enum": [ct.value for ct in ChangeType]},
+        "minItems": 1,  # a grammar-held answer (llama.cpp) would otherwise often be []
+        "maxItems": 4,
         "description": "One to four change types from the fixed vocabulary, most fitting first.",
     },
     "importance": {
@@ -83,10 +86,26 @@ def schema_name(depth: Level) -> str:
     return f"commit_analysis_{depth.value}_v{SCHEMA_VERSION}"
 
 
-def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, Any]:
+# The ways an endpoint can hold an answer to a schema, strongest first (see [llm] response_mode).
+RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "text")
+
+
+def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, Any] | None:
+    """The ``response_format`` of a request in ``mode`` (None: ask in the prompt only)."""
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
-    return {"type": "json_object"}
+    if mode == "json_object_schema":  # llama-cpp-python turns the schema into a grammar
+        return {"type": "json_object", "schema": schema}
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def prompt_mode(mode: str) -> str:
+    """How the prompt templates see a mode: "json_schema" when the endpoint holds the answer to the schema
+    (json_schema, or llama.cpp's grammar from the `schema` member: the prompt names the fields and
+    need not spell out the schema), else "json_object" (the schema is written into the prompt)."""
+    return "json_schema" if mode in ("json_schema", "json_object_schema") else "json_object"
 
 
 class AnswerError(ValueError):
@@ -111,7 +130,8 @@ def strip_wrapping(text: str) -> str:
     return text.strip()
 
 
-def _load(text: str) -> Any:
+def load_json(text: str) -> Any:
+    """The JSON value in a reply: reasoning and fences stripped, small damage repaired (AnswerError if none)."""
     body = strip_wrapping(text)
     start = body.find("{")
     end = body.rfind("}")
@@ -213,7 +233,7 @@ def _level(value: Any) -> Level:
 
 def parse_answer(text: str, depth: Level) -> dict[str, Any]:
     """The validated fields of an analysis answer at ``depth`` (missing deeper fields are empty)."""
-    data = _load(text)
+    data = load_json(text)
     if not isinstance(data, dict):
         raise AnswerError("the reply must be one JSON object")
     if len(data) == 1 and isinstance(next(iter(data.values())), dict):
@@ -245,7 +265,7 @@ def parse_answer(text: str, depth: Level) -> dict[str, Any]:
 
 
 def parse_overview(text: str) -> dict[str, list[str]]:
-    data = _load(text)
+    data = load_json(text)
     if not isinstance(data, dict):
         raise AnswerError("the reply must be one JSON object")
     highlights = _list(data.get("highlights"), "highlights")

@@ -1,24 +1,160 @@
-"""The typer application and what every command shares: settings, errors, the store, output."""
+"""The typer application and what every command shares: settings, errors, the store, output.
+
+Start-up is lazy: a command's module (and what it imports: the engine, the analysers, the publishers,
+the web server) is imported only when that command runs or its own help is shown. `dailydiff --help`
+lists the commands from the table below without importing any of them.
+"""
 
 from __future__ import annotations
 
 import errno
 import functools
+import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from dailydiff import __version__
+from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
 from dailydiff.errors import DailyDiffError
-from dailydiff.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from typer._click import Command, Context, HelpFormatter
+
+    from dailydiff.settings import Settings
+
+
+class LazyCommand:
+    """Where a command lives and its one-line help, so `--help` can list it without importing it."""
+
+    __slots__ = ("module", "short_help")
+
+    def __init__(self, module: str, short_help: str) -> None:
+        self.module = module
+        self.short_help = short_help
+
+
+# Every command, in the order `--help` lists them (the order a user meets them). A test checks that each
+# module registers what it is listed for and that the one-line help matches the command's own.
+COMMANDS: dict[str, LazyCommand] = {
+    "report": LazyCommand("dailydiff.cli.report", "Build the daily report(s) of one repository."),
+    "run": LazyCommand(
+        "dailydiff.cli.run", "Build (and publish) the daily reports of every repository in the config."
+    ),
+    "publish": LazyCommand(
+        "dailydiff.cli.publish",
+        "Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml).",
+    ),
+    "weekly": LazyCommand(
+        "dailydiff.cli.weekly",
+        "Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits.",
+    ),
+    "serve": LazyCommand(
+        "dailydiff.cli.site",
+        "Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api.",
+    ),
+    "init": LazyCommand(
+        "dailydiff.cli.init",
+        "Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml.",
+    ),
+    "doctor": LazyCommand(
+        "dailydiff.cli.doctor", "Check the configuration, git, the data directory and every repository."
+    ),
+    "site": LazyCommand(
+        "dailydiff.cli.site", "The reports as a static website (HTML pages, Atom feeds, search)."
+    ),
+    "store": LazyCommand(
+        "dailydiff.cli.store", "Look after the store: copy it between SQLite and PostgreSQL."
+    ),
+}
+
+
+class _Commands(Mapping[str, "Command"]):
+    """The group's command table: every name is known up front, a command is built on first lookup."""
+
+    def __init__(self, group: LazyGroup, loaded: Mapping[str, Command]) -> None:
+        self._group = group
+        self._loaded: dict[str, Command] = dict(loaded)
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._loaded:
+            command = self._group.load(name)
+            if command is None:
+                raise KeyError(name)
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(n for n in self._loaded if n not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._loaded))
+
+    def __setitem__(self, name: str, command: Command) -> None:  # click's add_command
+        self._loaded[name] = command
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._loaded
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: imports a command's module only when that command is looked up."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self, self.commands)  # type: ignore[assignment]
+
+    def load(self, name: str) -> Command | None:
+        if name in COMMANDS:
+            importlib.import_module(COMMANDS[name].module)
+        else:  # a command missing from the table still works, the slow way (a test flags the table)
+            import pkgutil
+
+            for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+                importlib.import_module(f"dailydiff.cli.{module.name}")
+        short, markup = app.pretty_exceptions_short, app.rich_markup_mode
+        for info in app.registered_commands:
+            if info.name == name:
+                return typer.main.get_command_from_info(
+                    info, pretty_exceptions_short=short, rich_markup_mode=markup
+                )
+        for group in app.registered_groups:
+            if group.name == name:
+                return typer.main.get_group_from_info(
+                    group, pretty_exceptions_short=short, rich_markup_mode=markup,
+                    suggest_commands=app.suggest_commands,
+                )  # fmt: skip
+        if name in COMMANDS:
+            raise LookupError(f"{COMMANDS[name].module} does not register the command {name!r}")
+        return None
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        # The listed one-line help, not the command itself: listing must not import every command.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            lazy = COMMANDS.get(name)
+            if lazy is not None and not self.commands.is_loaded(name):  # type: ignore[attr-defined]
+                rows.append((name, TyperCommand(name=name, help=lazy.short_help).get_short_help_str(limit)))
+            elif not (command := self.commands[name]).hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     name="dailydiff",
     help="Daily reports of the commits in the repositories you follow, explained commit by commit.",
     no_args_is_help=True,
@@ -28,14 +164,39 @@ app = typer.Typer(
 )
 
 
-class _TerminalConsole(Console):
-    """stderr: text from commits, servers or models can carry escape sequences; they are dropped."""
+@functools.cache
+def _stderr_console() -> Console:
+    from rich.console import Console
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(terminal_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+    class TerminalConsole(Console):
+        """stderr: text from commits, servers or models can carry escape sequences (dropped) and an
+        error body may echo a secret (scrubbed)."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(terminal_text(scrub(o)) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    return TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
-stderr = _TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
+class _LazyConsole:
+    """Stands for the stderr console until it is used: rich's console is not needed to print the version
+    or the help, and command modules import `stderr` when they load."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_stderr_console(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_stderr_console(), name, value)
+
+    def __enter__(self) -> Console:  # rich's live displays enter their console
+        return _stderr_console().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        _stderr_console().__exit__(*exc)
+
+
+stderr: Console = _LazyConsole()  # type: ignore[assignment]
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,7 +210,7 @@ _IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
     line = f"dailydiff: error: {message}" + (f" — {hint}" if hint else "")
     line = " ".join(line.split("\n"))  # one line, whatever the message quotes
-    stderr.print(line, markup=False, highlight=False)
+    _stderr_console().print(line, markup=False, highlight=False)
     return typer.Exit(code)
 
 
@@ -87,6 +248,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
+    from dailydiff.settings import load_settings
+
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)

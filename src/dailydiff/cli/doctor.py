@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from dailydiff.cli.app import app, handle_errors
+from dailydiff.common.secrets import scrub
+from dailydiff.common.text import terminal_text
 from dailydiff.doctor.checks import DoctorContext, run_checks
 
 
@@ -23,7 +25,7 @@ def doctor_command(
     """Check the configuration, git, the data directory and every repository."""
     results = run_checks(DoctorContext.load(config, data_dir))
     for result in results:
-        typer.echo(result.line())
+        typer.echo(terminal_text(scrub(result.line())))
     failed = sum(not r.ok for r in results)
     warnings = sum(r.ok and r.warning for r in results)
     typer.echo(

@@ -15,28 +15,33 @@ import typer
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
+from dailydiff.engine.deliver import DeliveryResult, failure_error
+from dailydiff.engine.stream import deliver_stored
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
+from dailydiff.publish.base import Previews, Rendered, Secrets
 from dailydiff.publish.files import write_file
-from dailydiff.publish.registry import build_publishers, failure_error, publish_report, select
+from dailydiff.publish.registry import build_publishers, select
 from dailydiff.render import renderers_for
 from dailydiff.settings import Settings
 from dailydiff.sources import SourceOptions, open_source, source_kind
-from dailydiff.store import open_store
+from dailydiff.store import Store, open_store
 
 
 def publish_reports(
     reports: Sequence[DayReport],
     settings: Settings,
+    store: Store,
     *,
     dry_run: bool = False,
+    force: bool = False,
     only: Sequence[str] = (),
     quiet: bool = False,
     skipped: Sequence[tuple[DayReport, str]] = (),
 ) -> list[dict[str, Any]]:
-    """Publish each report through every configured publisher; returns the summary rows. ``skipped``
-    reports (e.g. gated ones) get a ``skipped`` row per publisher with the reason."""
+    """Deliver each report to every configured publisher (engine.deliver: claimed in the ledger, never
+    twice unless ``force``); returns the summary rows. ``skipped`` reports (e.g. gated ones) get a
+    ``skipped`` row per publisher with the reason."""
     if not settings.publish:
         raise PublishError(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
@@ -46,29 +51,36 @@ def publish_reports(
     renderers = renderers_for(settings)
     rows: list[dict[str, Any]] = []
 
-    def show(text: str) -> None:
-        sys.stdout.write(text + "\n")
-
-    def record(report: DayReport, results: list[PublishResult]) -> None:
+    def record(report: DayReport, results: Sequence[DeliveryResult]) -> None:
         for result in results:
             rows.append({"repo": report.repo, "date": report.date.isoformat(), **result.as_dict()})
-            if not quiet:
-                mark = {"ok": "✓", "skipped": "–", "failed": "✗"}[result.status.value]
-                stderr.print(f"{mark} publish {result.publisher} {report.repo} {report.date}: {result.status.value}"
-                             f" — {result.detail}", markup=False)  # fmt: skip
+            if quiet:
+                continue
+            if result.recovered:
+                stderr.print(f"! {report.repo} {report.date}: {result.recovered}", markup=False)
+            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}[result.status]
+            stderr.print(f"{mark} publish {result.publisher} {report.repo} {report.date}: {result.status}"
+                         f" — {result.detail}", markup=False)  # fmt: skip
 
     for report, reason in skipped:
-        record(report, [PublishResult(p.name, p.type, Status.SKIPPED, reason) for p in publishers])
+        record(report, [DeliveryResult(p.name, p.type, p.target, "skipped", reason) for p in publishers])
     for report in reports:
-        results = publish_report(
-            report, Rendered(report, renderers), publishers, secrets, dry_run=dry_run, show=show
-        )
-        record(report, results)
+        rendered = Rendered(report, renderers)
+        if dry_run:
+            for publisher in publishers:
+                text = publisher.preview(report, rendered) if isinstance(publisher, Previews) else ""
+                sys.stdout.write(f"== {publisher.name} ({publisher.type}) ==\n{secrets.redact(text)}\n")
+            record(
+                report, [DeliveryResult(p.name, p.type, p.target, "skipped", "dry run") for p in publishers]
+            )
+            continue
+        record(report, deliver_stored(report, rendered, publishers, store, force=force, secrets=secrets,
+                                      claim_timeout=settings.run.claim_timeout))  # fmt: skip
     return rows
 
 
 def raise_for_failures(rows: Sequence[dict[str, Any]]) -> None:
-    results = [PublishResult(r["publisher"], r["type"], Status(r["status"]), r["detail"]) for r in rows]
+    results = [DeliveryResult(r["publisher"], r["type"], "", r["status"], r["detail"]) for r in rows]
     error = failure_error(results)
     if error is not None:
         raise error
@@ -103,6 +115,9 @@ def publish_command(
     lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
     only: list[str] = typer.Option([], "--only", help="Only this publisher (by name; repeatable)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send nothing."),
+    force: bool = typer.Option(
+        False, "--force", help="Send again what was already delivered (a second chat message or e-mail)."
+    ),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
     ),
@@ -124,14 +139,14 @@ def publish_command(
     repo_id = resolve_repo(source, repo, name, settings)
     with open_store(settings) as store:
         reports = [store.get_report(repo_id, d, settings.report.language) for d in dates]
-    found = [r for r in reports if r is not None]
-    missing = [d.isoformat() for d, r in zip(dates, reports, strict=True) if r is None]
-    if not found:
-        raise PublishError(
-            f"no stored {settings.report.language} report of {repo_id} for {', '.join(missing)}",
-            f"build it first: dailydiff report {source} --date {missing[0]}",
-        )
-    rows = publish_reports(found, settings, dry_run=dry_run, only=only, quiet=quiet)
+        found = [r for r in reports if r is not None]
+        missing = [d.isoformat() for d, r in zip(dates, reports, strict=True) if r is None]
+        if not found:
+            raise PublishError(
+                f"no stored {settings.report.language} report of {repo_id} for {', '.join(missing)}",
+                f"build it first: dailydiff report {source} --date {missing[0]}",
+            )
+        rows = publish_reports(found, settings, store, dry_run=dry_run, force=force, only=only, quiet=quiet)
     summary = {"repo": repo_id, "dry_run": dry_run, "missing": missing, "publish": rows}
     if summary_json is not None:
         write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

@@ -1,72 +1,140 @@
-"""`dailydiff report SOURCE`: one report per day of a repository."""
+"""`dailydiff report SOURCE`: the daily report(s) of one repository — a run of one ad-hoc repository."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dailydiff.analysis import make_analyzer
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
-from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.stages import RangeOutcome, build_reports, check_gate
-from dailydiff.errors import UsageError
-from dailydiff.publish.files import write_file, write_report_files
-from dailydiff.render import renderers_for
-from dailydiff.sources import SourceOptions, open_source
-from dailydiff.store import open_store
-
-FORMATS = ("md", "json")
+from dailydiff.cli import options
+from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.errors import GateError, UsageError
 
 
-def parse_formats(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    formats = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise UsageError(
-            f"unknown format {', '.join(unknown) or text!r}", f"choose from: {', '.join(FORMATS)}"
+@app.command("report", cls=options.Command)
+@handle_errors
+def report_command(
+    source: str = typer.Argument(
+        ..., metavar="SOURCE", help="A local git repository path, a git URL, or a GitHub owner/name."
+    ),
+    date: options.Date = None,
+    first: options.First = None,
+    last: options.Last = None,
+    analyzer: options.Analyzer = None,
+    lang: options.Lang = None,
+    tz: options.Tz = None,
+    formats: options.Formats = None,
+    force: options.Force = False,
+    quiet: options.Quiet = False,
+    verbose: options.Verbose = False,
+    log_format: options.LogFormat = "text",
+    summary_json: options.SummaryJson = None,
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-o",
+        metavar="DIR",
+        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the Markdown goes to stdout.",
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", metavar="BRANCH", help="Branch to read (default: the repository's default)."
+    ),
+    all_branches: bool = typer.Option(
+        False, "--all-branches", help="Read every branch; each commit reported once."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", metavar="NAME", help="The repository's name in reports (default: derived)."
+    ),
+    publish: bool = typer.Option(
+        False, "--publish", help="Send each report through the [[publish]] entries (once; --force: again)."
+    ),
+    explain: str | None = typer.Option(
+        None, "--explain", metavar="SHA", help="Print the scoring rules that fired for one commit."
+    ),
+) -> None:
+    """Build the daily report(s) of one repository."""
+    from dailydiff.cli.progress import ProgressBar
+    from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
+    from dailydiff.engine.deliver import failure_error
+    from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
+    from dailydiff.publish.base import Secrets
+    from dailydiff.render import renderers_for
+    from dailydiff.store import open_store
+
+    shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
+                            summary_json, config, data_dir)  # fmt: skip
+    dates = shared.check()
+    if branch and all_branches:
+        raise UsageError("--branch and --all-branches exclude each other", "pick one")
+    settings = shared.settings()
+    if publish and not settings.publish:
+        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
+    shared.logging("WARNING")
+    renderers = renderers_for(settings)
+    directory = None
+    if output_dir is not None:
+        directory = DirectoryOutput(
+            output_dir, settings.report.formats, renderers, settings.report.path_template
         )
-    return formats
+    outputs = [directory] if directory is not None else [] if explain else [StdoutOutput(renderers["md"])]
+    secrets = Secrets(os.environ)
+    available = configured_publishers(settings.publish, secrets) if publish else []
+    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
+    store = open_store(settings)
+    run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
+    status = "failed"
+    try:
+        with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
+            run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
+                             raise_errors=True, secrets=secrets,
+                             open_store=lambda: open_store(settings))  # fmt: skip
+            [result] = run_jobs([job], run, available, store)
+        if explain is not None:
+            from dailydiff.scoring.rules import explain_sha
+
+            commits = [rc for d in result.days if d.report is not None for rc in d.report.commits]
+            sys.stdout.write(explain_sha(explain, commits, settings.scoring))
+        summary = summary_dict(result)
+        written = directory.written if directory is not None else []
+        summary["written"] = [str(p) for p in written]
+        if publish:
+            summary["publish"] = [
+                {"repo": result.repo, "date": d.date.isoformat(), **p.as_dict()} for d in result.days for p in d.publish
+            ]  # fmt: skip
+        if summary_json is not None:
+            from dailydiff.publish.files import write_file
+
+            write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        if not quiet:
+            print_summary(result, written, output_dir)
+        status = "ok"
+        gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
+        if gated:
+            raise gate_error(gated, settings.analysis.max_failure_ratio)
+        error = failure_error([p for d in result.days for p in d.publish])
+        if error is not None:
+            raise error
+    except BaseException as exc:
+        store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else status, {})
+        raise
+    else:
+        store.finish_run(run_id, status, summary)
+    finally:
+        store.close()
 
 
-class _ProgressBar:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress: Progress | None = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> _ProgressBar:
-        if self.enabled:
-            self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=stderr, transient=True,
-            )  # fmt: skip
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.progress is None:
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
-
-
-def summary_dict(outcome: RangeOutcome) -> dict[str, Any]:
+def summary_dict(result: Any) -> dict[str, Any]:
     reports = []
-    for day in outcome.days:
+    for day in result.days:
         r = day.report
+        if r is None:
+            continue
         reports.append(
             {
                 "repo": r.repo,
@@ -84,148 +152,84 @@ def summary_dict(outcome: RangeOutcome) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
-                "gated": day.gated,
-                "kept_previous": day.kept_previous,
+                "max_requests_per_commit": r.run.max_requests_per_commit,
+                "token_estimate_error_pct": r.run.estimate_error,
+                "gated": day.status in {"gated", "kept-previous"},
+                "kept_previous": day.status == "kept-previous",
             }
         )
-    return {"fetched": outcome.fetched, "reports": reports}
+    return {"fetched": result.fetched, "reports": reports, "totals": totals(reports)}
 
 
-@app.command("report")
-@handle_errors
-def report_command(
-    source: str = typer.Argument(..., help="A local git repository path, a git URL, or a GitHub owner/name."),
-    date: str | None = typer.Option(
-        None, "--date", "-d", help="YYYY-MM-DD, 'today' or 'yesterday' (default)."
-    ),
-    first: str | None = typer.Option(None, "--from", help="First day of a range (one report per day)."),
-    last: str | None = typer.Option(None, "--to", help="Last day of a range, inclusive."),
-    tz: str | None = typer.Option(
-        None, "--tz", help="IANA timezone that defines the day [default: Asia/Shanghai]."
-    ),
-    lang: str | None = typer.Option(None, "--lang", help="Report language: zh or en."),
-    analyzer: str | None = typer.Option(None, "--analyzer", help="heuristic, llm or auto."),
-    formats: str | None = typer.Option(
-        None, "--format", help="Comma-separated formats for --output-dir: md,json."
-    ),
-    output_dir: Path | None = typer.Option(
-        None,
-        "--output-dir",
-        "-o",
-        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the Markdown goes to stdout.",
-    ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
-    ),
-    branch: str | None = typer.Option(
-        None, "--branch", help="Branch to read (default: the repository's default)."
-    ),
-    all_branches: bool = typer.Option(
-        False, "--all-branches", help="Read every branch; each commit reported once."
-    ),
-    name: str | None = typer.Option(
-        None, "--name", help="The repository's name in reports (default: derived)."
-    ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
-    ),
-    summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Write the run summary as JSON to FILE."
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
-    publish: bool = typer.Option(
-        False, "--publish", help="Send each report through the [[publish]] entries."
-    ),
-) -> None:
-    """Build the daily report(s) of one repository."""
-    if branch and all_branches:
-        raise UsageError("--branch and --all-branches exclude each other", "pick one")
-    if lang is not None and lang not in ("zh", "en"):
-        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
-    if tz is not None:
-        check_timezone(tz)
-    chosen_formats = parse_formats(formats)
-    settings = build_settings(
-        config,
-        data_dir,
-        {
-            "report": {"timezone": tz, "language": lang, "formats": chosen_formats},
-            "analysis": {"analyzer": analyzer},
-        },
+def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's figures: what it analysed and what it spent (the same words as every report)."""
+    keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
+            "completion_tokens")  # fmt: skip
+    out: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in keys}
+    out["cost"] = round(sum(float(r["cost"]) for r in reports), 6)
+    out["max_requests_per_commit"] = max(
+        (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
     )
-    dates = resolve_dates(date, first, last, settings.report.timezone)
-    if publish and not settings.publish:
-        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
-    store = open_store(settings)
-    run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
-    status = "failed"
-    try:
-        src = open_source(
-            source, settings, SourceOptions(name=name, branch=branch or "", all_branches=all_branches), store
-        )
-        engine = make_analyzer(settings.analysis.analyzer, settings)
-        with _ProgressBar(enabled=not quiet and stderr.is_terminal) as bar:
-            outcome = build_reports(src, dates, settings, store, engine, progress=bar, watch=settings.watch)
-        renderers = renderers_for(settings)
-        written: list[Path] = []
-        for day in outcome.days:
-            if day.kept_previous:
-                continue
-            if output_dir is not None:
-                written += write_report_files(
-                    day.report, output_dir, settings.report.formats, renderers, settings.report.path_template
-                )
-            else:
-                sys.stdout.write(renderers["md"](day.report))
-                if len(outcome.days) > 1:
-                    sys.stdout.write("\n")
-        summary = summary_dict(outcome)
-        summary["written"] = [str(p) for p in written]
-        published: list[dict[str, Any]] = []
-        if publish:
-            from dailydiff.cli.publish import publish_reports
-
-            gated = [(d.report, "not published: too many failed analyses") for d in outcome.days if d.gated]
-            ready = [d.report for d in outcome.days if not d.gated]
-            published = publish_reports(ready, settings, quiet=quiet, skipped=gated)
-            summary["publish"] = published
-        if summary_json is not None:
-            write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        if not quiet:
-            _print_summary(outcome, written, output_dir)
-        status = "ok"
-        check_gate(outcome, settings)
-        if publish:
-            from dailydiff.cli.publish import raise_for_failures
-
-            raise_for_failures(published)
-    except BaseException:
-        store.finish_run(run_id, status if status == "ok" else "failed", {})
-        raise
-    else:
-        store.finish_run(run_id, status, summary)
-    finally:
-        store.close()
+    return out
 
 
-def _print_summary(outcome: RangeOutcome, written: list[Path], output_dir: Path | None) -> None:
-    for day in outcome.days:
+def figures_line(figures: dict[str, Any]) -> str:
+    """One line of figures for stderr, worded as in the reports' statistics line and the JSON."""
+    line = (
+        f"analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
+        f"failed {figures['failed']}"
+    )
+    if figures.get("escalated"):
+        line += f", re-analysed deeper {figures['escalated']}"
+    if figures["prompt_tokens"] or figures["completion_tokens"]:
+        line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
+        if figures["cost"] > 0:
+            line += f", ${figures['cost']:.4f}"
+        if figures.get("estimate_error") is not None:
+            line += f" (offline estimate {figures['estimate_error']:+.0f}%)"
+    if figures.get("max_requests_per_commit"):
+        line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
+    return line
+
+
+def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> None:
+    for day in result.days:
         r = day.report
+        if r is None:
+            continue
+        figures = {
+            "analysed": r.run.analysed, "cached": r.run.cached, "fallback": r.run.fallback,
+            "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
+            "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
+            "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
+        }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
-            f"analysed {r.run.analysed}, cached {r.run.cached}, fallback {r.run.fallback}, failed {r.run.failed}"
+            + figures_line(figures)
         )
-        if r.run.escalated:
-            line += f", re-analysed deeper {r.run.escalated}"
-        if r.run.prompt_tokens:
-            line += f"; tokens {r.run.prompt_tokens}+{r.run.completion_tokens}"
-            if r.run.cost > 0:
-                line += f", ${r.run.cost:.4f}"
         stderr.print(line, markup=False)
         for reason, count in _reasons(r.run.failures)[:3]:
             stderr.print(f"  {count} × {reason}", markup=False)
+        for p in day.publish:
+            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}.get(p.status, "?")
+            stderr.print(
+                f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}", markup=False
+            )
     if written:
         stderr.print(f"wrote {len(written)} file(s) under {output_dir}", markup=False)
+
+
+def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
+    from dailydiff.engine.stages import failure_ratio
+
+    worst = max(gated, key=lambda d: failure_ratio(d.report))
+    kept = sum(d.status == "kept-previous" for d in gated)
+    return GateError(
+        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} failed analyses "
+        f"(worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%})"
+        + (f"; kept {kept} better earlier report(s)" if kept else ""),
+        "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
+    )
 
 
 def _reasons(failures: list[str]) -> list[tuple[str, int]]:

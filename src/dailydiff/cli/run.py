@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from dailydiff.cli.app import app, build_settings, handle_errors
-from dailydiff.engine import (
-    DateSpec,
-    FilesOutput,
-    RepoResult,
-    RunOptions,
-    configured_publishers,
-    parse_shard,
-    plan_jobs,
-    run_jobs,
-)
-from dailydiff.engine.logs import setup_logging
-from dailydiff.engine.publishing import publishers_for
-from dailydiff.engine.shared import SharedPlan, run_shared
+from dailydiff.cli import options
+from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.errors import UsageError
-from dailydiff.publish.files import write_file
-from dailydiff.render import renderers_for
-from dailydiff.store import open_store
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -41,19 +28,27 @@ def config_dir(config: Path | None) -> Path:
     return (config.parent if config is not None else Path.cwd()).resolve()
 
 
-def exit_code(results: list[RepoResult]) -> int:
-    if any(r.status in {"failed", "partial"} for r in results):
+def exit_code(results: list[Any]) -> int:
+    """1 when a repository failed; else the publishers' exit, the same as `report --publish` and
+    `publish` (7 every delivery failed, 8 some did); else 6 when a day was gated."""
+    from dailydiff.engine.deliver import failure_error
+
+    if any(r.status == "failed" for r in results):
         return EXIT_SOME_FAILED
+    error = failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
+    if error is not None:
+        return error.exit_code
     if any(r.status == "gated" for r in results):
         return EXIT_GATED
     return EXIT_OK
 
 
-def run_summary(
-    results: list[RepoResult], *, shard: str | None, duration: float, code: int
-) -> dict[str, Any]:
+def run_summary(results: list[Any], *, shard: str | None, duration: float, code: int) -> dict[str, Any]:
+    from dailydiff.cli.report import totals
+
     days = [d for r in results for d in r.days]
-    reports = [d.report for d in days if d.report is not None]
+    reports = [d.as_dict() for d in days if d.report is not None]
+    figures = totals(reports)
     return {
         "command": "run",
         "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"),
@@ -68,43 +63,61 @@ def run_summary(
             "gated": sum(r.status == "gated" for r in results),
             "days_built": sum(d.status != "up-to-date" for d in days),
             "days_up_to_date": sum(d.status == "up-to-date" for d in days),
-            "commits": sum(r.stats.total for r in reports),
-            "analysed": sum(r.run.analysed for r in reports),
-            "cached": sum(r.run.cached for r in reports),
+            "commits": figures["commits"],
+            "analysed": figures["analysed"],
+            "cached": figures["cached"],
+            "escalated": figures["escalated"],
+            "fallback": figures["fallback"],
+            "failed_analyses": figures["failed"],
+            "prompt_tokens": figures["prompt_tokens"],
+            "completion_tokens": figures["completion_tokens"],
+            "cost": figures["cost"],
+            "max_llm_requests_per_commit": max(
+                (d.report.run.max_requests_per_commit for d in days if d.report is not None), default=0
+            ),
+            "token_estimate_error_pct": _estimate_error([d.report for d in days if d.report is not None]),
             "publish_failed": sum(p.status == "failed" for d in days for p in d.publish),
         },
         "repos": [r.as_dict() for r in results],
     }
 
 
-@app.command("run")
+def _estimate_error(reports: list[Any]) -> float | None:
+    """How far the offline token estimate was from the endpoints' counts over the whole run, in %."""
+    counted = sum(r.run.prompt_tokens for r in reports if r.run.estimated_prompt_tokens)
+    estimated = sum(r.run.estimated_prompt_tokens for r in reports)
+    return round(100.0 * (estimated - counted) / counted, 1) if counted and estimated else None
+
+
+@app.command("run", cls=options.Command)
 @handle_errors
 def run_command(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Settings file [default: ./dailydiff.toml]."
-    ),
-    date: str | None = typer.Option(
-        None,
-        "--date",
-        "-d",
-        help="YYYY-MM-DD, 'today' or 'yesterday' (default; in each repository's timezone).",
-    ),
-    first: str | None = typer.Option(None, "--from", help="First day of a range (one report per day)."),
-    last: str | None = typer.Option(None, "--to", help="Last day of a range, inclusive."),
+    date: options.Date = None,
+    first: options.First = None,
+    last: options.Last = None,
+    analyzer: options.Analyzer = None,
+    lang: options.Lang = None,
+    tz: options.Tz = None,
+    formats: options.Formats = None,
+    force: options.Force = False,
+    quiet: options.Quiet = False,
+    verbose: options.Verbose = False,
+    log_format: options.LogFormat = "text",
+    summary_json: options.SummaryJson = None,
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
     output_dir: Path | None = typer.Option(
-        None, "--output-dir", "-o", help="Write the report files under DIR [default: [run] output_dir]."
-    ),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."
-    ),
-    force: bool = typer.Option(
-        False, "--force", help="Rebuild and re-publish days that are already delivered."
+        None,
+        "--output-dir",
+        "-o",
+        metavar="DIR",
+        help="Write the report files under DIR [default: [run] output_dir].",
     ),
     shard: str | None = typer.Option(
-        None, "--shard", help="I/N: handle only this share of the repositories."
+        None, "--shard", metavar="I/N", help="Handle only this share of the repositories."
     ),
     jobs: int | None = typer.Option(
-        None, "--jobs", "-j", help="Repositories processed at once [default: 4]."
+        None, "--jobs", "-j", metavar="N", help="Repositories processed at once [default: 4]."
     ),
     plan: str | None = typer.Option(
         None,
@@ -112,29 +125,35 @@ def run_command(
         metavar="NAME",
         help="Share the plan NAME with every `run` given it (any machine, one store): units claimed with leases.",
     ),
-    summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Write the run summary as JSON to FILE."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs."),
-    log_format: str = typer.Option("text", "--log-format", help="Logs on stderr as text or json."),
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
-    if log_format not in ("text", "json"):
-        raise UsageError(f"unknown --log-format {log_format!r}", "use text or json")
+    from dailydiff.cli.progress import ProgressBar
+    from dailydiff.cli.report import figures_line
+    from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.files import output_dir_publisher, write_file
+    from dailydiff.store import open_store
+
+    shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
+                            summary_json, config, data_dir)  # fmt: skip
+    dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
-    setup_logging(verbose, log_format)
-    dates = DateSpec(date, first, last)
-    dates.check()
+    bar = not quiet and stderr.is_terminal
+    shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     chosen_shard = parse_shard(shard)
-    settings = build_settings(config, data_dir, {"run": {"concurrency": jobs}})
-    planned = plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+    settings = shared.settings({"run": {"concurrency": jobs}})
+    planned = [
+        replace(job, settings=shared.over(job.settings))
+        for job in plan_jobs(settings, chosen_shard, base_dir=config_dir(config))
+    ]
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
-    renderers = renderers_for(settings)
     files = None
     if target is not None:
-        files = FilesOutput(target, settings.report.formats, renderers, settings.report.path_template)
-    available = configured_publishers(settings, files, renderers)
+        files = output_dir_publisher(target, settings.report.path_template, settings.report.formats)
+    secrets = Secrets(os.environ)
+    available = configured_publishers(settings.publish, secrets, files)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
@@ -144,12 +163,16 @@ def run_command(
     store = open_store(settings)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
     try:
-        run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency)
-        if plan:
-            shared = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
-            results = run_shared(planned, run, available, shared, settings.run.concurrency)
-        else:
-            results = run_jobs(planned, run, available)
+        with ProgressBar(stderr, enabled=bar) as tally:
+            run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
+                             secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
+            if plan:
+                from dailydiff.engine.shared import SharedPlan, run_shared
+
+                shared_plan = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
+                results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
+            else:
+                results = run_jobs(planned, run, available, store)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()
@@ -162,10 +185,20 @@ def run_command(
     if summary_path is not None:
         write_file(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     totals = summary["totals"]
-    log.info(
-        "%d repositories: %d ok, %d failed, %d partial, %d gated; %d day(s) built, %d up to date",
-        totals["repos"], totals["ok"], totals["failed"], totals["partial"], totals["gated"],
-        totals["days_built"], totals["days_up_to_date"],
-    )  # fmt: skip
+    line = (
+        f"{totals['repos']} repositories: {totals['ok']} ok, {totals['failed']} failed, {totals['partial']} partial, "
+        f"{totals['gated']} gated; {totals['days_built']} day(s) built, {totals['days_up_to_date']} up to date; "
+        + figures_line({**totals, "failed": totals["failed_analyses"]})
+    )
+    if not quiet:
+        if bar:
+            stderr.print(f"dailydiff: {line}", markup=False)
+        else:
+            log.info("%s", line)
+    from dailydiff.engine.deliver import failure_error
+
+    error = failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
+    if error is not None and code == error.exit_code:
+        log.error("%s (%s)", error.message, error.hint)
     if code:
         raise typer.Exit(code)

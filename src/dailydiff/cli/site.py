@@ -34,6 +34,7 @@ def make_site(settings: Settings, reports: list[DayReport], title: str | None = 
         templates_dir=s.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,
         weekly_top_commits=settings.weekly.top_commits,
+        charts=s.charts,
     )
 
 

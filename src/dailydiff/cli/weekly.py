@@ -11,10 +11,12 @@ import typer
 
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.run import config_dir
+from dailydiff.common import placeholders
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.publish.files import write_file
+from dailydiff.render.charts import type_counts
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest, parse_week
 from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
 from dailydiff.render.weekly_html import render_weekly_html
@@ -24,20 +26,12 @@ from dailydiff.store import Store, open_store
 
 
 def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
-    owner = digest.repo.split("/")[0] if "/" in digest.repo else ""
-    values = {"year": digest.week[:4], "week": digest.week, "repo": digest.repo.replace("/", "_"),
-              "repo_name": digest.repo_name, "owner": owner, "ext": ext, "lang": digest.language}  # fmt: skip
+    values = {"year": digest.week[:4], "week": digest.week, **placeholders.repo_values(digest.repo), "ext": ext,
+              "lang": digest.language}  # fmt: skip
     try:
-        path = Path(template.format(**values))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(
-            f"bad [weekly] path_template {template!r}: {exc}", "use {year}, {week}, {repo_name}, {ext}"
-        ) from None
-    if path.is_absolute() or ".." in path.parts:
-        raise UsageError(
-            f"[weekly] path_template {template!r} leaves the output directory", "use a relative path"
-        )
-    return path
+        return Path(placeholders.fill_path(template, values, placeholders.WEEK_PATH_PLACEHOLDERS))
+    except placeholders.TemplateError as exc:
+        raise UsageError(f"bad [weekly] path_template: {exc}", "see [weekly] in the README") from None
 
 
 def _targets(
@@ -103,18 +97,24 @@ def weekly_command(
                                                 "weekly": {"formats": chosen}})  # fmt: skip
     targets = _targets(source, name, settings, config)
     digests = []
+    previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
     with open_store(settings) as store:
         for repo, repo_settings in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
             language = repo_settings.report.language
             digests.append(_digest(store, repo, iso, repo_settings, language, source is not None))
-    renderers: dict[str, WeeklyRenderer] = {
-        **WEEKLY_RENDERERS,
-        "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
-        "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir),
-    }
+            before = [store.get_report(repo, day - dt.timedelta(days=7), language) for day in iso.days]
+            stored = [r for r in before if r is not None]
+            previous[repo] = type_counts(stored) if stored else None
     for digest in (d for d in digests if d is not None):
+        renderers: dict[str, WeeklyRenderer] = {
+            **WEEKLY_RENDERERS,
+            "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
+            "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir,
+                            previous_types=previous.get(digest.repo),
+                            charts=None if settings.site.charts else []),
+        }  # fmt: skip
         if output_dir is None:
             sys.stdout.write(renderers["md"](digest))
             continue

@@ -1,18 +1,30 @@
-"""Escaping untrusted text (commit messages, names, model output) for Markdown.
+"""The text policy of every output, and escaping untrusted text (commit messages, names, model output)
+for Markdown.
 
-Only our templates add structure: text from a commit or a model can never open a heading, a table
-cell, an HTML element or a link. Code spans survive (they are inert), bare URLs are shown as code.
+Control characters: everything a report, a page or a payload carries (JSON included) loses the C0
+controls but tab and newline (a carriage return becomes a newline), DEL, the C1 controls (0x9b is a CSI
+on its own), the bidi overrides, embeddings and isolates (U+202A-202E, U+2066-2069) and the invisible
+direction marks U+200E, U+200F and U+061C (they reorder what a reader sees around them and carry no
+text), the line/paragraph separators, non-characters and lone surrogates. Zero-width joiners stay
+(emoji sequences need them).
+
+Markdown: only our templates add structure: text from a commit or a model can never open a heading, a
+table cell, an HTML element or a link. Code spans survive (they are inert), bare URLs are shown as code.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from dailydiff.common.secrets import scrub
 
 # C1 controls (0x9b is a CSI on its own); also what XML 1.0 forbids and UTF-8 cannot encode:
 # U+FFFE/U+FFFF and lone surrogates (JSON "\\udc80").
 _CONTROL_RE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    r"\ufffe\uffff\ud800-\udfff]"
 )
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>#|~!&$^])")
 _URL_RE = re.compile(r"\b(?:https?|ftp|javascript|data|vbscript|file)://[^\s`<>]+|\bwww\.[^\s`<>]+", re.I)
@@ -25,6 +37,30 @@ def clean(text: str) -> str:
     """Drop NUL and control characters (tabs and newlines survive), normalise newlines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     return _CONTROL_RE.sub("", text)
+
+
+def strip_controls(text: str) -> str:
+    """The output policy for text kept as it is (JSON, payloads, template values): control characters
+    dropped, newlines normalised, tabs kept."""
+    if not _CONTROL_RE.search(text) and "\r" not in text:
+        return text
+    return _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def output_text(text: str) -> str:
+    """Text on its way into an output or payload: the control-character policy, then the one scrub."""
+    return scrub(strip_controls(text))
+
+
+def output_tree(value: Any) -> Any:
+    """JSON-like data on its way into an output or payload: :func:`output_text` on every string."""
+    if isinstance(value, str):
+        return output_text(value)
+    if isinstance(value, list | tuple):
+        return [output_tree(item) for item in value]
+    if isinstance(value, dict):
+        return {output_tree(k): output_tree(v) for k, v in value.items()}
+    return value
 
 
 def terminal_text(text: str) -> str:

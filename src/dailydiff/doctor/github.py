@@ -11,6 +11,7 @@ from typing import Any
 import httpx2
 
 from dailydiff import __version__
+from dailydiff.common.secrets import scrub
 from dailydiff.doctor.base import CheckResult, DoctorContext
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
@@ -47,7 +48,7 @@ def _message(response: httpx2.Response) -> str:
     except ValueError:
         return f"HTTP {response.status_code}"
     text = data.get("message") if isinstance(data, dict) else None
-    return f"HTTP {response.status_code} {str(text)[:120]}" if text else f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code} {scrub(str(text))[:120]}" if text else f"HTTP {response.status_code}"
 
 
 def check_github(ctx: DoctorContext) -> list[CheckResult]:

@@ -1,15 +1,18 @@
-"""`dailydiff doctor` for the LLM endpoint: one tiny structured request, in the response mode the
-analyser uses, whose answer must be the JSON asked for. The API key is sent, never shown."""
+"""`dailydiff doctor` for the LLM endpoint: what the server says about itself (its context size), and
+tiny structured requests that find the response mode the analyser will use (``auto``: the strongest one
+the endpoint honours; a configured mode: that one, checked). The API key is sent, never shown."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.analysis import api_key, llm_configured
 from dailydiff.analysis.client import ChatClient, LLMCallError
-from dailydiff.analysis.llm import _display_url
+from dailydiff.analysis.llm import PROBE_DEADLINE, PROBE_TOKENS, _display_url, context_from, negotiate_mode
+from dailydiff.analysis.schema import AnswerError, load_json, response_format
 from dailydiff.doctor.base import CheckResult, DoctorContext
 from dailydiff.engine.plan import effective_settings
 from dailydiff.settings import Settings
@@ -24,9 +27,19 @@ FIXES = {
     "auth": "the key was rejected: export a valid one as {env}",
     "not_found": "check llm.model (and llm.base_url): the endpoint does not know this model",
     "connection": "check llm.base_url and that the server is running",
-    "timeout": "the endpoint is slow or down: check it, or raise llm.read_timeout",
+    "timeout": "the endpoint is slow or down: check it, or raise llm.request_deadline",
     "rate_limited": "the endpoint is rate-limiting: wait, or lower llm.concurrency",
+    "unsupported_format": 'the endpoint rejects this response mode: set llm.response_mode = "auto"',
 }
+
+
+@dataclass(frozen=True)
+class Finding:
+    mode: str
+    how: str  # "negotiated: …" or "configured"
+    context: str  # "8192 tokens (stated by the server)" …
+    answer: str  # the text of the answer to the check in that mode
+    tokens: int
 
 
 def _uses_llm(settings: Settings) -> bool:
@@ -36,23 +49,42 @@ def _uses_llm(settings: Settings) -> bool:
     )
 
 
-def _request(settings: Settings) -> list[dict[str, str]]:
+def _request(mode: str) -> list[dict[str, str]]:
     system = "You check that an endpoint answers with JSON. Answer only with a JSON object."
-    if settings.llm.response_mode == "json_object":
+    if mode != "json_schema":
         system += "\n\nThe object follows this schema:\n```json\n" + json.dumps(SCHEMA) + "\n```"
     return [{"role": "system", "content": system}, {"role": "user", "content": 'Answer {"ok": true}.'}]
 
 
-async def _ask(settings: Settings, key: str) -> tuple[str, int]:
-    mode = settings.llm.response_mode
-    response_format: dict[str, Any] = (
-        {"type": "json_schema", "json_schema": {"name": "doctor_check", "schema": SCHEMA, "strict": True}}
-        if mode == "json_schema"
-        else {"type": "json_object"}
-    )
+async def _context(client: ChatClient, settings: Settings) -> str:
+    configured = settings.llm.profile().context_window
+    if configured:
+        return f"{configured} tokens (configured)"
+    models = await client.get_json("/models", deadline=PROBE_DEADLINE)
+    found = context_from(models, None, settings.llm.model)
+    if found is None:
+        try:
+            props = await client.get_json("/props", root=True, deadline=PROBE_DEADLINE)
+        except LLMCallError:
+            props = None
+        found = context_from(models, props, settings.llm.model)
+    if found is None:
+        return "not stated by the server (learnt from its first context-length error)"
+    return f"{found} tokens (stated by the server)"
+
+
+async def _examine(settings: Settings, key: str) -> Finding:
+    mode: str = settings.llm.response_mode
     async with ChatClient(settings.llm, key, connections=1) as client:
-        reply = await client.complete(_request(settings), response_format, max_tokens=64)
-    return reply.text, reply.prompt_tokens + reply.completion_tokens
+        context = await _context(client, settings)
+        how = "configured"
+        if mode == "auto":
+            found = await negotiate_mode(client.complete)
+            mode, how = found.mode, "negotiated: " + "; ".join(found.tried)
+        # Then the question every analysis asks, in that mode: an answer in the schema.
+        fmt = response_format(SCHEMA, "doctor_check", mode)
+        reply = await client.complete(_request(mode), fmt, max_tokens=PROBE_TOKENS)
+    return Finding(mode, how, context, reply.text, reply.prompt_tokens + reply.completion_tokens)
 
 
 def check_llm(ctx: DoctorContext) -> list[CheckResult]:
@@ -65,21 +97,36 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
                             "set llm.model (or DAILYDIFF_LLM_MODEL), or use the heuristic analyser")]  # fmt: skip
     where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
     try:
-        text, tokens = asyncio.run(_ask(settings, api_key(settings)))
+        found = asyncio.run(_examine(settings, api_key(settings)))
     except LLMCallError as exc:
         fix = FIXES.get(exc.kind, "check the [llm] settings").format(env=llm.api_key_env)
         return [CheckResult(False, "llm", f"{where}: {exc.kind}: {str(exc)[:200]}", fix)]
     try:
-        answer = json.loads(text.strip())
-    except ValueError:
+        answer = load_json(found.answer)
+    except AnswerError:
         answer = None
     if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
-        mode = llm.response_mode
-        other = "json_object" if mode == "json_schema" else "json_schema"
-        return [CheckResult(False, "llm", f"{where} did not answer the JSON asked for in {mode} mode",
-                            f"try llm.response_mode = \"{other}\", or another model")]  # fmt: skip
+        fix = (
+            "try another model"
+            if llm.response_mode == "auto"
+            else 'set llm.response_mode = "auto", or try another model'
+        )
+        return [CheckResult(False, "llm", f"{where} did not answer the JSON asked for in response mode "
+                            f"{found.mode} ({found.how})", fix)]  # fmt: skip
+    if found.mode == "text":
+        return [
+            CheckResult(
+                True,
+                "llm",
+                f"{where}: no structured output at all; answers are parsed from plain text "
+                f"(response mode text; {found.how}); context {found.context}",
+            )
+        ]
     return [
         CheckResult(
-            True, "llm", f"{where} answered a structured request ({llm.response_mode}, {tokens} tokens)"
+            True,
+            "llm",
+            f"{where} answered a structured request in response mode {found.mode} ({found.how}); "
+            f"context {found.context}",
         )
     ]

@@ -8,9 +8,21 @@ import logging
 import sys
 from typing import TextIO
 
+from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
 
 _HANDLER_NAME = "dailydiff-stderr"
+
+
+class ScrubFilter(logging.Filter):
+    """Every record that reaches our handler leaves without secrets: the message (with its arguments
+    merged) and, at DEBUG, the traceback are scrubbed before any formatter sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 class TextFormatter(logging.Formatter):
@@ -18,8 +30,8 @@ class TextFormatter(logging.Formatter):
         repo = getattr(record, "repo", None)
         level = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
         text = f"dailydiff: {level}{f'[{repo}] ' if repo else ''}{terminal_text(record.getMessage())}"
-        if record.exc_info and record.levelno <= logging.DEBUG:
-            text += "\n" + self.formatException(record.exc_info)
+        if record.exc_text and record.levelno <= logging.DEBUG:
+            text += "\n" + record.exc_text
         return text
 
 
@@ -34,8 +46,8 @@ class JsonFormatter(logging.Formatter):
         repo = getattr(record, "repo", None)
         if repo:
             data["repo"] = repo
-        if record.exc_info and record.levelno <= logging.DEBUG:
-            data["exception"] = self.formatException(record.exc_info)
+        if record.exc_text and record.levelno <= logging.DEBUG:
+            data["exception"] = record.exc_text
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -46,6 +58,7 @@ def setup_logging(verbose: bool = False, fmt: str = "text", stream: TextIO | Non
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ScrubFilter())
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False

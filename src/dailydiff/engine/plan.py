@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.common.secrets import scrub
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
+from dailydiff.sources import SourceOptions, source_kind
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-_CREDENTIALS_RE = re.compile(r"(?<=//)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class RepoJob:
     settings: Settings  # the global settings with this entry's overrides applied
     topics: tuple[WatchTopic, ...]
     source: str  # entry.source, with a relative local path resolved against the config file's directory
+    source_options: SourceOptions = field(default_factory=SourceOptions)
 
     @property
     def key(self) -> str:
@@ -61,7 +64,7 @@ class RepoJob:
 
 def redact(text: str) -> str:
     """A source for logs and summaries: credentials in a URL (https://user:token@host) are hidden."""
-    return _CREDENTIALS_RE.sub("***@", text)
+    return scrub(text)
 
 
 def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
@@ -85,18 +88,6 @@ def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
     return settings.model_copy(update={"report": report, "git": git, "analysis": analysis})
 
 
-def share_limits(settings: Settings, workers: int) -> Settings:
-    """Requests in flight to one endpoint are shared between the repositories processed at once, so
-    `[llm] concurrency` and `[github] concurrency` bound the whole run, not each repository."""
-    if workers <= 1:
-        return settings
-    llm = settings.llm.model_copy(update={"concurrency": max(1, settings.llm.concurrency // workers)})
-    github = settings.github.model_copy(
-        update={"concurrency": max(1, settings.github.concurrency // workers)}
-    )
-    return settings.model_copy(update={"llm": llm, "github": github})
-
-
 def resolve_source(source: str, base_dir: Path | None) -> str:
     """A relative path in the config means relative to the config file, wherever `run` starts from."""
     if base_dir is None or "://" in source or Path(source).expanduser().is_absolute():
@@ -115,13 +106,50 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
     for index, entry in enumerate(settings.repos, 1):
         if shard is not None and shard_of(entry.key, shard.count) != shard.index:
             continue
+        effective = effective_settings(settings, entry)
         jobs.append(
             RepoJob(
                 index=index,
                 entry=entry,
-                settings=effective_settings(settings, entry),
+                settings=effective,
                 topics=tuple(topics_for(settings.watch, entry.watch)),
                 source=resolve_source(entry.source, base_dir),
+                source_options=SourceOptions(
+                    # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
+                    name=None if _is_github(entry.source) else entry.name,
+                    branch=effective.git.branch,
+                    all_branches=effective.git.all_branches,
+                ),
             )
         )
     return jobs
+
+
+def _is_github(source: str) -> bool:
+    try:
+        return source_kind(source) == "github"
+    except DailyDiffError:
+        return False
+
+
+def adhoc_job(
+    source: str,
+    settings: Settings,
+    *,
+    name: str | None = None,
+    branch: str = "",
+    all_branches: bool = False,
+    watch: Sequence[WatchTopic] | None = None,
+) -> RepoJob:
+    """`report SOURCE`: a plan of one repository that is not in the config, with the global settings."""
+    # Not validated as a [[repos]] entry: SOURCE and --name are checked where they are used (the source
+    # opener and check_repo_id), with their own messages.
+    entry = RepoEntry.model_construct(source=source)
+    return RepoJob(
+        index=0,
+        entry=entry,
+        settings=settings,
+        topics=tuple(settings.watch if watch is None else watch),
+        source=source,
+        source_options=SourceOptions(name=name, branch=branch, all_branches=all_branches),
+    )

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.execute import RepoResult, RunOptions, run_jobs
 from dailydiff.engine.plan import RepoJob
-from dailydiff.engine.publishing import Publisher
+from dailydiff.engine.stream import RepoResult, RunOptions, run_jobs
 from dailydiff.errors import StoreError
+from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings
 from dailydiff.store import Claim, Store
 
@@ -221,7 +221,7 @@ def run_shared(
     def run_unit(unit: tuple[RepoJob, dt.date], store: Store) -> tuple[bool, str, RepoResult]:
         job, date = unit
         one_day = replace(options, dates=DateSpec(date=date.isoformat()), concurrency=1)
-        (result,) = run_jobs([job], one_day, list(available))
+        (result,) = run_jobs([job], one_day, list(available), store)
         return result.status != "failed", result.error or result.status, result
 
     outcomes = plan.run(units, run_unit, slots)

@@ -24,6 +24,8 @@ from dailydiff.common.text import shorten
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.files import atomic_write
+from dailydiff.render import charts as chart_data
+from dailydiff.render.charts import Chart, figure_view, render_svg
 from dailydiff.render.feed import FeedEntry, render_atom
 from dailydiff.render.html import (
     PageContext,
@@ -36,7 +38,7 @@ from dailydiff.render.html import (
 from dailydiff.render.json import render_json
 from dailydiff.render.markdown import commit_anchors
 from dailydiff.render.safe_html import plain_text
-from dailydiff.render.week import IsoWeek, build_digest
+from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
 from dailydiff.render.weekly_html import WeeklyLinks, render_weekly_html
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
@@ -110,12 +112,14 @@ class Site:
     templates_dir: str = ""
     toc_title_chars: int = 60
     weekly_top_commits: int = 10
+    charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
+    _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_reports(cls, reports: Iterable[DayReport], *, title: str = "dailydiff", base_url: str = "",
                      language: str = "", prefer_language: str = "", feed_entries: int = 0,
                      templates_dir: str = "", toc_title_chars: int = 60,
-                     weekly_top_commits: int = 10) -> Site:  # fmt: skip
+                     weekly_top_commits: int = 10, charts: bool = True) -> Site:  # fmt: skip
         """One page per repository-day: when a day exists in several languages, ``prefer_language`` (by
         default ``language``; else the first seen) wins. ``language`` is the index's; "" picks the
         language most reports use."""
@@ -145,7 +149,7 @@ class Site:
         site_language = language or _majority([r.language for r in chosen.values()]) or "zh"
         return cls(sections, title=title, base_url=base_url, language=site_language, feed_entries=feed_entries,
                    templates_dir=templates_dir, toc_title_chars=toc_title_chars,
-                   weekly_top_commits=weekly_top_commits)  # fmt: skip
+                   weekly_top_commits=weekly_top_commits, charts=charts)  # fmt: skip
 
     @property
     def days(self) -> list[DayPage]:
@@ -162,6 +166,8 @@ class Site:
         }
         for name in ASSETS:
             pages[f"assets/{name}"] = _asset_reader(name)
+        if self.charts:
+            pages.update(self.chart_pages())
         for section in self.repos:
             pages[section.path] = _bind(self.render_repo, section)
             pages[section.feed_path] = _bind(self.render_feed_repo, section)
@@ -175,6 +181,90 @@ class Site:
                 older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
                 pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
+
+    # charts ------------------------------------------------------------------------------------
+
+    @property
+    def newest_date(self) -> dt.date | None:
+        return max((d.report.date for d in self.days), default=None)
+
+    def index_charts(self) -> list[tuple[RepoSection, str, Chart]]:
+        """Per repository, commits per day by importance over the site's last 30 days."""
+        end = self.newest_date
+        out: list[tuple[RepoSection, str, Chart]] = []
+        if end is None:
+            return out
+        first = min(d.report.date for d in self.days)
+        span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
+        for section in self.repos:
+            path = f"repos/{section.slug}/charts/last-{chart_data.INDEX_DAYS}d.svg"
+            if path not in self._chart_cache:
+                self._chart_cache[path] = chart_data.commits_per_day(
+                    [d.report for d in section.days], end, span, self.language,
+                    key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
+                )  # fmt: skip
+            out.append((section, path, self._chart_cache[path]))
+        return out
+
+    def repo_charts(self, section: RepoSection) -> list[tuple[str, Chart]]:
+        """Commits per day (90 days), change types per week, most-changed areas, most active authors."""
+        paths = [f"repos/{section.slug}/charts/{key}.svg" for key in chart_data.REPO_CHART_KEYS]
+        if paths[0] not in self._chart_cache:
+            made = chart_data.repo_charts([d.report for d in section.days], section.language)
+            self._chart_cache.update(zip(paths, made, strict=True))
+        return [(path, self._chart_cache[path]) for path in paths if path in self._chart_cache]
+
+    def day_chart(self, section: RepoSection, day: DayPage) -> tuple[str, Chart]:
+        """The day against its repository's 30-day median."""
+        path = self.day_chart_path(section, day)
+        if path not in self._chart_cache:
+            history = [d.report for d in section.days]
+            self._chart_cache[path] = chart_data.day_against_median(day.report, history)
+        return path, self._chart_cache[path]
+
+    def week_charts(self, section: RepoSection, week: WeekPage) -> list[tuple[str, Chart]]:
+        """The week by weekday and importance, and its change types against the week before's."""
+        paths = [self.week_chart_path(section, week, key) for key in chart_data.WEEK_CHART_KEYS]
+        if paths[0] not in self._chart_cache:
+            before = week.week.monday - dt.timedelta(days=7)
+            previous = next((w for w in section.weeks if w.week.monday == before), None)
+            types = chart_data.type_counts(d.report for d in previous.days) if previous else None
+            made = chart_data.weekly_charts(self._digest(section, week), types)
+            self._chart_cache.update(zip(paths, made, strict=True))
+        return [(path, self._chart_cache[path]) for path in paths]
+
+    def chart_pages(self) -> dict[str, Renderer]:
+        """Every chart's picture; its numbers are counted once, by whichever of its page and its picture
+        is rendered first."""
+        pages: dict[str, Renderer] = {}
+        for _section, path, chart in self.index_charts():
+            pages[path] = _bind(render_svg, chart)
+        for section in self.repos:
+            for path, chart in self.repo_charts(section):
+                pages[path] = _bind(render_svg, chart)
+            for day in section.days:
+                pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
+            for week in section.weeks:
+                for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
+                    pages[self.week_chart_path(section, week, key)] = _bind(
+                        self._week_svg, section, week, index
+                    )
+        return pages
+
+    def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
+        return f"repos/{section.slug}/charts/{day.report.date.isoformat()}.svg"
+
+    def week_chart_path(self, section: RepoSection, week: WeekPage, key: str) -> str:
+        return f"repos/{section.slug}/charts/{week.week.label}-{key}.svg"
+
+    def _day_svg(self, section: RepoSection, day: DayPage) -> str:
+        return render_svg(self.day_chart(section, day)[1])
+
+    def _week_svg(self, section: RepoSection, week: WeekPage, index: int) -> str:
+        return render_svg(self.week_charts(section, week)[index][1])
+
+    def _figures(self, page: str, charts: Iterable[tuple[str, Chart]]) -> list[dict[str, Any]]:
+        return [figure_view(chart, relative(page, path)) for path, chart in charts]
 
     def _ctx(self, path: str, language: str, feed: str = "") -> PageContext:
         root = relative(path, "index.html").removesuffix("index.html")
@@ -193,8 +283,9 @@ class Site:
             "week_label": section.week_of(day).week.label,
         }
         ctx = self._ctx(day.path, day.report.language, section.feed_path)
+        charts = self._figures(day.path, [self.day_chart(section, day)]) if self.charts else []
         return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
-                          toc_title_chars=self.toc_title_chars)  # fmt: skip
+                          toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
 
     def render_repo(self, section: RepoSection) -> str:
         days = [
@@ -210,21 +301,17 @@ class Site:
             weeks.append({"week": w.week.label, "href": relative(section.path, w.path), "days": len(w.days),
                           "counts": dict(counts)})  # fmt: skip
         ctx = self._ctx(section.path, section.language, section.feed_path)
+        charts = self._figures(section.path, self.repo_charts(section)) if self.charts else []
         return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
-                           templates_dir=self.templates_dir)  # fmt: skip
+                           templates_dir=self.templates_dir, charts=charts)  # fmt: skip
 
     def render_week(
         self, section: RepoSection, week: WeekPage, newer: WeekPage | None, older: WeekPage | None
     ) -> str:
         """The weekly digest of the site's reports of one repository-week (the same digest as
         `dailydiff weekly` builds from the store)."""
-        reports = {d.report.date: d.report for d in week.days}
-        language = _majority([d.report.language for d in week.days])
-        stamps = [d.report.generated_at for d in week.days if d.report.generated_at]
-        end = dt.datetime.combine(week.week.days[-1], dt.time(), dt.UTC)
-        digest = build_digest(section.repo, week.week, reports, timezone=week.days[0].report.timezone,
-                              language=language, top_n=self.weekly_top_commits,
-                              now=max(stamps) if stamps else end)  # fmt: skip
+        digest = self._digest(section, week)
+        language = digest.language
         commits: dict[tuple[dt.date, str], str] = {}
         for day in week.days:
             href = relative(week.path, day.path)
@@ -238,9 +325,19 @@ class Site:
             days={d.report.date: relative(week.path, d.path) for d in week.days},
             commits=commits,
         )
+        charts = self._figures(week.path, self.week_charts(section, week)) if self.charts else []
         return render_weekly_html(
-            digest, links=links, site_title=self.title, templates_dir=self.templates_dir
+            digest, links=links, site_title=self.title, templates_dir=self.templates_dir, charts=charts
         )
+
+    def _digest(self, section: RepoSection, week: WeekPage) -> WeekDigest:
+        reports = {d.report.date: d.report for d in week.days}
+        language = _majority([d.report.language for d in week.days])
+        stamps = [d.report.generated_at for d in week.days if d.report.generated_at]
+        end = dt.datetime.combine(week.week.days[-1], dt.time(), dt.UTC)
+        return build_digest(section.repo, week.week, reports, timezone=week.days[0].report.timezone,
+                            language=language, top_n=self.weekly_top_commits,
+                            now=max(stamps) if stamps else end)  # fmt: skip
 
     def render_index(self) -> str:
         repos = []
@@ -257,7 +354,12 @@ class Site:
             for d in newest
         ]  # fmt: skip
         ctx = self._ctx("index.html", self.language, "feed.xml")
-        return render_index(repos, latest_days, ctx, templates_dir=self.templates_dir)
+        rows = {r["href"]: r for r in repos}
+        charts = [
+            (rows[section.path], figure_view(chart, path, anchor=f"trend-{section.slug}"))
+            for section, path, chart in (self.index_charts() if self.charts else [])
+        ]
+        return render_index(repos, latest_days, ctx, templates_dir=self.templates_dir, charts=charts)
 
     def render_search(self) -> str:
         return render_search(

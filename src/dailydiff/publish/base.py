@@ -1,16 +1,19 @@
 """The publisher seam: ``publish(report, rendered) -> PublishResult``, and what every publisher shares —
-secrets read from named environment variables, redaction of those secrets from every message, and
-the lazily rendered report formats."""
+secrets read from named environment variables, redaction of those secrets from every message, the
+lazily rendered report formats, templates, and the content hash the delivery ledger records."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from dailydiff.common import placeholders, secrets
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 
@@ -27,14 +30,7 @@ class PublishResult:
     type: str
     status: Status
     detail: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "publisher": self.publisher,
-            "type": self.type,
-            "status": self.status.value,
-            "detail": self.detail,
-        }
+    paths: tuple[str, ...] = ()  # files written (the files publisher)
 
 
 class Rendered(Mapping[str, str]):
@@ -63,14 +59,31 @@ class Rendered(Mapping[str, str]):
 
 
 class Publisher(Protocol):
-    name: str
-    type: str
+    """The seam: one method. The attributes say who it is (``name``: the label in summaries and for
+    --only; ``type``: the [[publish]] type), where it delivers (``target``: the delivery ledger's key,
+    without secrets — two entries with one target deliver once), which formats it sends (the ledger
+    hashes them) and whether a changed report replaces the delivered one (``updates_in_place``: files,
+    GitHub) or would be a second message (chat, e-mail)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def formats(self) -> tuple[str, ...]: ...
+    @property
+    def updates_in_place(self) -> bool: ...
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult: ...
 
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        """What would be sent, as text for --dry-run (no network, no secrets)."""
-        ...
+
+@runtime_checkable
+class Previews(Protocol):
+    """A publisher that can say what it would send, for --dry-run (no network, no secrets)."""
+
+    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str: ...
 
 
 @dataclass
@@ -99,23 +112,11 @@ class Secrets:
         return self.get(env_name, what) if env_name else ""
 
     def remember(self, value: str) -> None:
-        if len(value) < 4:
-            return
         self.seen.add(value)
-        if "://" in value:  # a URL: its path and query carry the secret part (hook ids, tokens, keys)
-            try:
-                path, query = urlsplit(value)[2:4]
-            except ValueError:  # malformed (Http says so without quoting it): every piece is secret
-                path, query = value.split("://", 1)[1], ""
-            for piece in (path, query, *re.split(r"[/&=?]", f"{path}?{query}")):
-                # ids and tokens, not words such as "services" or "webhooks"
-                if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
-                    self.seen.add(piece)
+        secrets.register(value)  # a URL's secret pieces (hook ids, tokens, keys) with it
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.seen, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return secrets.scrub(text)
 
 
 def describe_url(url: str) -> str:
@@ -130,35 +131,42 @@ def describe_url(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
-def template_values(report: DayReport, ext: str = "md") -> dict[str, Any]:
-    owner = report.repo.split("/")[0] if "/" in report.repo else ""
-    s = report.stats
-    return {
-        "year": f"{report.date.year:04d}",
-        "month": f"{report.date.month:02d}",
-        "day": f"{report.date.day:02d}",
-        "date": report.date.isoformat(),
-        "repo": report.repo,
-        "repo_name": report.repo_name,
-        "owner": owner,
-        "ext": ext,
-        "lang": report.language,
-        "total": s.total,
-        "high": s.high,
-        "medium": s.medium,
-        "low": s.low,
-    }
-
-
 def fill(template: str, report: DayReport, what: str, ext: str = "md") -> str:
+    """A message, title, subject or link template filled for ``report`` (placeholders: common/placeholders)."""
     try:
-        return template.format(**template_values(report, ext))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise PublishError(
-            f"bad {what} template {template!r}: {exc}",
-            "use {year}, {month}, {date}, {repo}, {repo_name}, {owner}, {ext}, {total}, {high}",
-        ) from None
+        return placeholders.fill(template, placeholders.day_values(report, ext))
+    except placeholders.TemplateError as exc:
+        raise PublishError(f"bad {what} template: {exc}", "see the placeholders in the README") from None
 
 
 def report_link(template: str, report: DayReport, ext: str = "md") -> str | None:
     return fill(template, report, "report_url", ext) if template else None
+
+
+# The generation line: the footer that names the dailydiff version and the time the report was built.
+_GENERATION_LINE_RE = re.compile(r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC.*$", re.M)
+
+
+def comparable(fmt: str, text: str) -> str:
+    """The text of one format without what changes on every build of the same report: the generation
+    line of Markdown and HTML, and ``generated_at`` and the ``run`` block (timings, cached counts) of
+    the JSON. Two builds of one day compare equal here unless the report itself changed."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(data, dict):
+            data.pop("generated_at", None)
+            data.pop("run", None)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return _GENERATION_LINE_RE.sub("", text)
+
+
+def content_hash(rendered: Mapping[str, str], formats: Sequence[str]) -> str:
+    """What a publisher sends, as one hash (the delivery ledger records it): sha256 over the comparable
+    text of each of its formats."""
+    digest = hashlib.sha256()
+    for fmt in sorted(set(formats)):
+        digest.update(f"{fmt}\0{comparable(fmt, rendered[fmt])}\0".encode())
+    return digest.hexdigest()

@@ -12,34 +12,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from dailydiff.common import i18n
 from dailydiff.common.text import clean, safe_url
 from dailydiff.models import DayReport, Level, ReportCommit
-from dailydiff.render.labels import labels
 from dailydiff.render.markdown import stats_line
 
 SUMMARY_CHARS = 120
 TITLE_CHARS = 100
-
-_LINES = {
-    "zh": {
-        "watch": "👀 关注",
-        "high": "🔴 高重要度变更",
-        "none": "本日没有高重要度变更。",
-        "more": "……另有 {n} 条，见完整报告",
-        "more_no_link": "……另有 {n} 条未列出",
-        "full": "📄 完整报告",
-        "part": "（{i}/{n}）",
-    },
-    "en": {
-        "watch": "👀 Watch",
-        "high": "🔴 High importance",
-        "none": "No high-importance commits today.",
-        "more": "… {n} more in the full report",
-        "more_no_link": "… {n} more not listed",
-        "full": "📄 Full report",
-        "part": " ({i}/{n})",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -69,7 +48,7 @@ class Digest:
     language: str
 
     def words(self) -> dict[str, str]:
-        return _LINES.get(self.language, _LINES["en"])
+        return i18n.words("chat", self.language)
 
 
 def one_line(text: str) -> str:
@@ -107,8 +86,8 @@ def _commit_line(rc: ReportCommit, language: str) -> Line:
 
 
 def build_digest(report: DayReport, report_url: str | None = None, max_commits: int = 100) -> Digest:
-    L = labels(report.language)
-    words = _LINES.get(report.language, _LINES["en"])
+    L = i18n.words("report", report.language)
+    words = i18n.words("chat", report.language)
     title = f"{L['title'].format(date=report.date.isoformat())} · {report.repo}"
     sections: list[Section] = []
     overview: list[Line] = [(Span("• ", trusted=True), Span(one_line(h))) for h in report.overview.highlights]

@@ -1,20 +1,25 @@
 """Email over SMTP (STARTTLS, SSL or plain; optional login): multipart/alternative with the Markdown
-report as plain text and the same report as HTML with inline styles (mail clients drop <style>)."""
+report as plain text and the same report as HTML with inline styles (mail clients drop <style>).
+``attach_charts`` adds trend charts: PNG parts the HTML shows by ``cid:`` (many clients strip inline SVG),
+their numbers as tables in the HTML and as aligned text in the plain part."""
 
 from __future__ import annotations
 
+import html
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from markdown_it import MarkdownIt
 
+from dailydiff.common.i18n import words
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
+from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
 from dailydiff.settings.publishers import EmailEntry
 
 STYLES = {
@@ -100,11 +105,63 @@ def build_message(entry: EmailEntry, report: DayReport, rendered: Mapping[str, s
     return message
 
 
+def attach_charts(message: EmailMessage, charts: Sequence[Chart], width: int = PNG_WIDTH) -> EmailMessage:
+    """Add ``charts`` to a message from ``build_message`` (or any text + HTML alternative): each one a
+    PNG part related to the HTML, which shows it by ``cid:`` with its title, a text alternative and its
+    numbers in a table; the plain-text part gets the same numbers. Returns the message, changed."""
+    if not charts:
+        return message
+    plain_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    if plain_part is None or html_part is None:
+        raise ValueError("attach_charts needs a message with a plain-text and an HTML part")
+    language = charts[0].language
+    heading = words("site", language)["trends"]
+    images = []
+    blocks = [f'<h2 style="{STYLES["h2"]}">{html.escape(heading)}</h2>']
+    texts = [heading, ""]
+    for chart in charts:
+        cid = make_msgid(domain="dailydiff")
+        images.append((cid, chart, render_png(chart, width=width)))
+        blocks.append(_chart_html(chart, cid[1:-1], width))
+        texts += [chart.title, chart.alt, "", chart.text_table(), ""]
+    body = str(html_part.get_content())
+    body = body.replace("</body>", "\n".join(blocks) + "\n</body>", 1)
+    html_part.set_content(body, subtype="html", charset="utf-8")
+    for cid, chart, png in images:
+        html_part.add_related(png, maintype="image", subtype="png", cid=cid,
+                              filename=f"{chart.key}.png", disposition="inline")  # fmt: skip
+    plain = str(plain_part.get_content()).rstrip("\n") + "\n\n" + "\n".join(texts).rstrip() + "\n"
+    plain_part.set_content(plain, subtype="plain", charset="utf-8")
+    return message
+
+
+def _chart_html(chart: Chart, cid: str, width: int) -> str:
+    view = figure_view(chart, f"cid:{cid}", width=width)
+    e = html.escape
+    head = "".join(
+        f'<th style="{STYLES["th"]}">{e(c)}</th>' for c in [view["label_header"], *view["columns"]]
+    )
+    rows = "".join(
+        "<tr>" + f'<td style="{STYLES["td"]}">{e(label)}</td>'
+        + "".join(f'<td style="{STYLES["td"]};text-align:right">{e(v)}</td>' for v in cells) + "</tr>"
+        for label, cells in view["rows"]
+    )  # fmt: skip
+    return (
+        f'<h3 style="{STYLES["h3"]}">{e(chart.title)}</h3>\n'
+        f'<p style="{STYLES["p"]}"><img src="cid:{e(cid)}" alt="{e(chart.alt)}" width="{view["width"]}" '
+        f'height="{view["height"]}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>\n'
+        f'<table style="{STYLES["table"]}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
 class EmailPublisher:
     type = "email"
+    updates_in_place = False
+    formats: tuple[str, ...] = ("md",)
 
     def __init__(self, entry: EmailEntry, name: str, secrets: Secrets) -> None:
         self.entry, self.name, self.secrets = entry, name, secrets
+        self.target = f"email:{entry.host}:{entry.port}:{','.join(sorted(entry.recipients))}"
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         message = build_message(self.entry, report, rendered)

@@ -1,14 +1,19 @@
-"""Writing reports to files: atomic (a temporary file, then a rename), so no reader ever sees half a report."""
+"""The one file writer: atomic (a temporary file, then a rename), so no reader ever sees half a report;
+and the files publisher built on it."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from dailydiff.common import placeholders
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
+from dailydiff.publish.base import PublishResult, Secrets, Status
+from dailydiff.settings.publishers import FilesEntry
 
 
 def _process_umask() -> int:
@@ -56,50 +61,81 @@ def write_file(path: Path, text: str) -> None:
         ) from None
 
 
-def report_path(report: DayReport, template: str, ext: str) -> Path:
-    owner = report.repo.split("/")[0] if "/" in report.repo else ""
-    values = {
-        "year": f"{report.date.year:04d}",
-        "month": f"{report.date.month:02d}",
-        "date": report.date.isoformat(),
-        "repo": report.repo.replace("/", "_"),
-        "repo_name": report.repo_name,
-        "owner": owner,
-        "ext": ext,
-        "lang": report.language,
-    }
-    try:
-        relative = template.format(**values)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise PublishError(
-            f"bad path template {template!r}: {exc}", "use {year}, {date}, {repo_name}, {ext} …"
-        ) from None
-    path = Path(relative)
-    if path.is_absolute() or ".." in path.parts:
-        raise PublishError(f"path template {template!r} leaves the output directory", "use a relative path")
-    return path
+STALE_AFTER_SECONDS = 3600
 
 
-def write_report_files(
-    report: DayReport,
-    output_dir: Path,
-    formats: Iterable[str],
-    renderers: dict[str, Callable[[DayReport], str]],
-    path_template: str,
-) -> list[Path]:
-    written = []
-    targets = {fmt: output_dir / report_path(report, path_template, fmt) for fmt in formats}
-    if len(set(targets.values())) < len(targets):
-        raise PublishError(
-            f"path template {path_template!r} gives the formats {', '.join(targets)} the same file",
-            "put {ext} in it",
-        )
-    for fmt, target in targets.items():
+def remove_stale_temporaries(path: Path, now: float | None = None) -> None:
+    """Temporary files that a killed writer left beside ``path`` (``.NAME.*.tmp``). Only old ones: a
+    younger one may belong to another process writing the same file right now."""
+    cutoff = (time.time() if now is None else now) - STALE_AFTER_SECONDS
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         try:
-            atomic_write(target, renderers[fmt](report))
-        except OSError as exc:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            continue
+
+
+class FilesPublisher:
+    """The report files under a directory, one per format, written atomically: a ``[[publish]]`` entry
+    of type ``files``, and the ``--output-dir`` of `report` and `run` (named ``files``). A file whose
+    content is already there is not rewritten."""
+
+    type = "files"
+    updates_in_place = True
+
+    def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
+        self.entry, self.name = entry, name
+        self.directory = Path(entry.directory).expanduser().resolve()
+        self.formats = tuple(entry.formats)
+        self.target = f"files:{self.directory / entry.path_template}"
+
+    def paths(self, report: DayReport) -> list[tuple[str, Path]]:
+        try:
+            targets = [
+                (fmt, self.directory / placeholders.fill_path(self.entry.path_template,
+                                                           placeholders.day_values(report, fmt),
+                                                           placeholders.DAY_PATH_PLACEHOLDERS))
+                for fmt in self.formats
+            ]  # fmt: skip
+        except placeholders.TemplateError as exc:
+            raise PublishError(f"bad path template: {exc}", "fix path_template") from None
+        if len({path for _, path in targets}) < len(targets):
             raise PublishError(
-                f"cannot write {target}: {exc.strerror}", "check the output directory"
-            ) from None
-        written.append(target)
-    return written
+                f"path template {self.entry.path_template!r} gives the formats {', '.join(self.formats)} "
+                "the same file",
+                "put {ext} in it",
+            )
+        return targets
+
+    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
+        return "\n".join(
+            f"write {path} ({len(rendered[fmt].encode())} bytes)" for fmt, path in self.paths(report)
+        )
+
+    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+        written, unchanged = [], []
+        for fmt, path in self.paths(report):
+            text = rendered[fmt]
+            try:
+                if path.is_file() and path.read_text(encoding="utf-8") == text:
+                    unchanged.append(str(path))
+                    continue
+                atomic_write(path, text)
+            except OSError as exc:
+                raise PublishError(f"cannot write {path}: {exc.strerror}", "check the directory") from None
+            remove_stale_temporaries(path)
+            written.append(str(path))
+        paths = tuple(written + unchanged)
+        if not written:
+            return PublishResult(self.name, self.type, Status.SKIPPED, "unchanged: " + ", ".join(unchanged),
+                                 paths)  # fmt: skip
+        return PublishResult(self.name, self.type, Status.OK, "wrote " + ", ".join(written), paths)
+
+
+def output_dir_publisher(directory: Path, path_template: str, formats: Sequence[str]) -> FilesPublisher:
+    """The publisher behind `--output-dir` (and `[run] output_dir`): ``[report]`` path template and
+    formats, named ``files``."""
+    entry = FilesEntry(type="files", name="files", directory=str(directory), path_template=path_template,
+                       formats=list(formats))  # fmt: skip
+    return FilesPublisher(entry, "files")

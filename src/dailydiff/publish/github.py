@@ -1,7 +1,8 @@
-"""GitHub publishers: report files committed through the Contents API, and the day's issue.
+"""GitHub publishers: report files committed through the Git Data API, and the day's issue.
 
-Both are idempotent. A file whose content equals the repository's (same git blob sha) is not committed
-again; the day's issue is found again by a hidden marker in its body and updated, never duplicated.
+Both are idempotent. A day's formats go in one commit, and none is made when every file equals the
+repository's (same git blob sha, or the same apart from the generation line); the day's issue is found
+again by a hidden marker in its body and updated, never duplicated.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from dailydiff.common import placeholders
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Secrets, Status, fill, report_link
-from dailydiff.publish.files import report_path
+from dailydiff.publish.base import PublishResult, Secrets, Status, comparable, fill, report_link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
@@ -56,9 +58,9 @@ class GitHubApi:
                 raise PublishError(f"GitHub answered {method} {path} with something that is not JSON",
                                    "check api_url") from None  # fmt: skip
         try:
-            message = str(response.json().get("message", ""))[:200]
+            message = scrub(str(response.json().get("message", "")))[:200]
         except (ValueError, AttributeError):
-            message = response.text[:200]
+            message = scrub(response.text)[:200]
         if status == 401:
             raise PublishError(f"GitHub rejected the token in ${self.token_env} (HTTP 401: {message})",
                                "create a new token and export it")  # fmt: skip
@@ -81,20 +83,35 @@ def _relative(path: str) -> str:
 
 
 class GitHubContentsPublisher:
+    """Every format of a day in one commit through the Git Data API: the files are compared with the
+    branch's (by blob sha, then without the generation line), and only when one differs is a tree made
+    on the branch head's, committed, and the branch moved to it (a fast-forward: a branch that moved
+    meanwhile is read again, once)."""
+
     type = "github-contents"
+    updates_in_place = True
 
     def __init__(self, entry: GitHubContentsEntry, name: str, secrets: Secrets,
                  *, sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry, self.name, self.secrets, self.sleep = entry, name, secrets, sleep
+        self.formats = tuple(entry.formats)
+        where = f"{entry.api_url.rstrip('/')}/{entry.repository}@{entry.branch or '(default branch)'}"
+        self.target = f"github-contents:{where}/{entry.path_template}"
 
-    def _files(self, report: DayReport, rendered: Mapping[str, str]) -> list[tuple[str, bytes]]:
-        return [
-            (
-                _relative(report_path(report, self.entry.path_template, fmt).as_posix()),
-                rendered[fmt].encode("utf-8"),
-            )
-            for fmt in self.entry.formats
-        ]
+    def _files(self, report: DayReport, rendered: Mapping[str, str]) -> list[tuple[str, str, bytes]]:
+        """(format, path in the repository, content) of each format."""
+        files = []
+        for fmt in self.formats:
+            try:
+                path = placeholders.fill_path(self.entry.path_template, placeholders.day_values(report, fmt),
+                                           placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+            except placeholders.TemplateError as exc:
+                raise PublishError(f"bad path template: {exc}", "fix path_template") from None
+            files.append((fmt, _relative(path.as_posix()), rendered[fmt].encode("utf-8")))
+        if len({path for _, path, _ in files}) < len(files):
+            raise PublishError(f"path template {self.entry.path_template!r} gives two formats the same file",
+                               "put {ext} in it")  # fmt: skip
+        return files
 
     def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
         message = fill(self.entry.message_template, report, "message")
@@ -103,52 +120,108 @@ class GitHubContentsPublisher:
             f"commit to {self.entry.repository} ({branch}) via {self.entry.api_url}, message {message!r}:"
         ]
         lines += [f"  {path} ({len(content)} bytes, blob {blob_sha(content)[:12]})"
-                  for path, content in self._files(report, rendered)]  # fmt: skip
+                  for _, path, content in self._files(report, rendered)]  # fmt: skip
         return "\n".join(lines)
 
     def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         message = fill(self.entry.message_template, report, "message")
-        done: list[str] = []
-        unchanged: list[str] = []
+        files = self._files(report, rendered)
         with Http(self.entry, sleep=self.sleep) as http:
             api = GitHubApi(self.entry, token, http)
-            for path, content in self._files(report, rendered):
-                outcome = self._put(api, path, content, message)
-                (unchanged if outcome == "unchanged" else done).append(f"{outcome} {path}")
-        if not done:
-            return PublishResult(self.name, self.type, Status.SKIPPED, "unchanged: " + ", ".join(unchanged))
-        return PublishResult(self.name, self.type, Status.OK, "; ".join(done + unchanged))
+            branch = self.entry.branch or self._default_branch(api)
+            for _attempt in range(2):
+                changed, unchanged = self._changed(api, branch, files)
+                if not changed:
+                    return PublishResult(self.name, self.type, Status.SKIPPED,
+                                         "unchanged: " + ", ".join(unchanged))  # fmt: skip
+                commit = self._commit(api, branch, changed, message)
+                if commit is not None:
+                    done = [f"{'created' if new else 'updated'} {path}" for path, _, new in changed]
+                    return PublishResult(self.name, self.type, Status.OK,
+                                         f"commit {commit[:7]} on {branch}: " + ", ".join(done + [
+                                             f"unchanged {path}" for path in unchanged]))  # fmt: skip
+                # The branch moved between our read and our write: read it again, once.
+        raise PublishError(f"{branch} of {self.entry.repository} keeps moving (not a fast-forward)",
+                           "run publish again")  # fmt: skip
 
-    def _put(self, api: GitHubApi, path: str, content: bytes, message: str) -> str:
-        quoted = quote(path)
-        params = {"ref": self.entry.branch} if self.entry.branch else None
-        for _attempt in range(2):
-            status, current = api.call("GET", f"/contents/{quoted}", params=params, allow=(404,))
-            sha = None
-            if status == 200:
-                if not isinstance(current, dict) or current.get("type", "file") != "file":
-                    raise PublishError(
-                        f"{path} in {self.entry.repository} is not a file", "change path_template"
-                    )
-                sha = current.get("sha")
-                if sha == blob_sha(content):
-                    return "unchanged"
-            body: dict[str, Any] = {"message": message, "content": base64.b64encode(content).decode()}
-            if self.entry.branch:
-                body["branch"] = self.entry.branch
-            if sha:
-                body["sha"] = sha
-            if self.entry.committer_name and self.entry.committer_email:
-                body["committer"] = {"name": self.entry.committer_name, "email": self.entry.committer_email}
-            status, answer = api.call("PUT", f"/contents/{quoted}", body=body, allow=(409, 422))
-            if status in (200, 201):
-                commit = (answer or {}).get("commit", {}).get("sha", "")[:7]
-                return f"{'created' if status == 201 else 'updated'} ({commit})"
-            # 409/422: the file changed between our read and our write; read it again once.
-        raise PublishError(
-            f"{path} keeps changing in {self.entry.repository} (sha conflict)", "run publish again"
-        )
+    def _default_branch(self, api: GitHubApi) -> str:
+        _, repository = api.call("GET", "")
+        branch = (repository or {}).get("default_branch") if isinstance(repository, dict) else None
+        if not branch:
+            raise PublishError(f"GitHub did not name the default branch of {self.entry.repository}",
+                               "set branch in the [[publish]] entry")  # fmt: skip
+        return str(branch)
+
+    def _changed(self, api: GitHubApi, branch: str, files: list[tuple[str, str, bytes]]
+                 ) -> tuple[list[tuple[str, bytes, bool]], list[str]]:  # fmt: skip
+        """(path, content, is new) of the files that differ from the branch's, and the unchanged paths.
+        A file that differs only in its generation line is unchanged: no commit for a rebuild."""
+        changed: list[tuple[str, bytes, bool]] = []
+        unchanged: list[str] = []
+        for fmt, path, content in files:
+            status, current = api.call("GET", f"/contents/{quote(path)}", params={"ref": branch},
+                                       allow=(404,))  # fmt: skip
+            if status == 404:
+                changed.append((path, content, True))
+                continue
+            if not isinstance(current, dict) or current.get("type", "file") != "file":
+                raise PublishError(f"{path} in {self.entry.repository} is not a file", "change path_template")
+            if current.get("sha") == blob_sha(content):
+                unchanged.append(path)
+                continue
+            existing = _decoded(current)
+            if existing is not None and comparable(fmt, existing) == comparable(fmt, content.decode()):
+                unchanged.append(path)
+                continue
+            changed.append((path, content, False))
+        return changed, unchanged
+
+    def _commit(self, api: GitHubApi, branch: str, changed: list[tuple[str, bytes, bool]],
+                message: str) -> str | None:  # fmt: skip
+        """The new commit's sha, or None when the branch moved meanwhile."""
+        ref = f"/git/refs/heads/{quote(branch)}"
+        status, head = api.call("GET", f"/git/ref/heads/{quote(branch)}", allow=(404, 409))
+        if status == 404:
+            raise PublishError(f"{self.entry.repository} has no branch {branch!r}",
+                               "create it, or set branch to an existing one")  # fmt: skip
+        parent = None if status == 409 else str(head["object"]["sha"])  # 409: an empty repository
+        tree: dict[str, Any] = {
+            "tree": [{"path": path, "mode": "100644", "type": "blob",
+                      "sha": self._blob(api, content)} for path, content, _ in changed]
+        }  # fmt: skip
+        if parent is not None:
+            _, parent_commit = api.call("GET", f"/git/commits/{parent}")
+            tree["base_tree"] = parent_commit["tree"]["sha"]
+        _, new_tree = api.call("POST", "/git/trees", body=tree)
+        body: dict[str, Any] = {"message": message, "tree": new_tree["sha"],
+                                "parents": [parent] if parent else []}  # fmt: skip
+        if self.entry.committer_name and self.entry.committer_email:
+            body["committer"] = {"name": self.entry.committer_name, "email": self.entry.committer_email}
+        _, commit = api.call("POST", "/git/commits", body=body)
+        sha = str(commit["sha"])
+        if parent is None:
+            status, _ = api.call("POST", "/git/refs", body={"ref": f"refs/heads/{branch}", "sha": sha},
+                                 allow=(422,))  # fmt: skip
+        else:
+            status, _ = api.call("PATCH", ref, body={"sha": sha, "force": False}, allow=(409, 422))
+        return None if status in (409, 422) else sha
+
+    @staticmethod
+    def _blob(api: GitHubApi, content: bytes) -> str:
+        _, blob = api.call("POST", "/git/blobs",
+                           body={"content": base64.b64encode(content).decode(), "encoding": "base64"})  # fmt: skip
+        return str(blob["sha"])
+
+
+def _decoded(current: dict[str, Any]) -> str | None:
+    """The text of a file the Contents API returned (None when it left the content out: over 1 MB)."""
+    if current.get("encoding") != "base64" or not current.get("content"):
+        return None
+    try:
+        return base64.b64decode(str(current["content"])).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 # Outside code spans, link targets and comments: "@name" would notify that user and "#123" or
@@ -201,10 +274,13 @@ def _part_marker(index: int) -> str:
 
 class GitHubIssuePublisher:
     type = "github-issue"
+    updates_in_place = True  # the day's issue is edited, not opened again
+    formats: tuple[str, ...] = ("md",)
 
     def __init__(self, entry: GitHubIssueEntry, name: str, secrets: Secrets,
                  *, sleep: Callable[[float], None] = time.sleep, limit: int = ISSUE_BODY_LIMIT) -> None:  # fmt: skip
         self.entry, self.name, self.secrets, self.sleep, self.limit = entry, name, secrets, sleep, limit
+        self.target = f"github-issue:{entry.api_url.rstrip('/')}/{entry.repository}"
 
     def bodies(self, report: DayReport, rendered: Mapping[str, str]) -> list[str]:
         """The issue body and, when it is over the limit, the comments that continue it."""

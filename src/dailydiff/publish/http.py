@@ -4,8 +4,6 @@ the host only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import random
 import time
 from collections.abc import Callable
@@ -13,6 +11,7 @@ from typing import Any
 
 import httpx2
 
+from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
 from dailydiff.settings.publishers import _Entry
@@ -21,24 +20,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "dailydiff"
 
 
-def retry_after_seconds(response: httpx2.Response, now: float | None = None) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        if response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0":
-            reset = response.headers.get("x-ratelimit-reset", "")
-            if reset.isdigit():
-                return max(0.0, int(reset) - (now if now is not None else time.time()))
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+def wait_asked(response: httpx2.Response, now: float | None = None) -> float | None:
+    """How long the service asks us to wait: ``Retry-After``, or GitHub's reset of a spent rate limit."""
+    asked = retry_after_seconds(response.headers, now)
+    if asked is None and response.status_code == 403:
+        asked = rate_limit_reset_seconds(response.headers, now)
+    return asked
 
 
 class Http:
@@ -79,7 +66,7 @@ class Http:
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
-                asked = retry_after_seconds(response)
+                asked = wait_asked(response)
                 if asked is not None and asked > self.entry.max_retry_after:
                     raise PublishError(
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",

@@ -1,90 +1,50 @@
 """The publishers by ``type`` (a plain registry), building them from ``[[publish]]`` entries, and
-running them: each one's outcome is a PublishResult; one failing never stops the others."""
+``attempt``: one publisher once, its outcome a PublishResult whatever happens. Deciding what to send
+(the delivery ledger) is engine/deliver.py's job."""
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, PartialPublishError, PublishError
+from dailydiff.errors import DailyDiffError, PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
-from dailydiff.publish.email import EmailPublisher
-from dailydiff.publish.files import atomic_write, report_path
-from dailydiff.publish.github import GitHubContentsPublisher, GitHubIssuePublisher
-from dailydiff.publish.webhooks import (
-    DingTalkPublisher,
-    DiscordPublisher,
-    FeishuPublisher,
-    SlackPublisher,
-    WebhookPublisher,
-    WeComPublisher,
-)
-from dailydiff.settings.publishers import FilesEntry
-
-
-class FilesPublisher:
-    type = "files"
-
-    def __init__(self, entry: FilesEntry, name: str, secrets: Secrets) -> None:
-        self.entry, self.name = entry, name
-
-    def _targets(self, report: DayReport) -> list[tuple[str, Path]]:
-        base = Path(self.entry.directory).expanduser()
-        return [
-            (fmt, base / report_path(report, self.entry.path_template, fmt)) for fmt in self.entry.formats
-        ]
-
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        return "\n".join(
-            f"write {path} ({len(rendered[fmt].encode())} bytes)" for fmt, path in self._targets(report)
-        )
-
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
-        written, unchanged = [], []
-        for fmt, path in self._targets(report):
-            text = rendered[fmt]
-            try:
-                if path.is_file() and path.read_text(encoding="utf-8") == text:
-                    unchanged.append(str(path))
-                    continue
-                atomic_write(path, text)
-            except OSError as exc:
-                raise PublishError(f"cannot write {path}: {exc.strerror}", "check the directory") from None
-            written.append(str(path))
-        if not written:
-            return PublishResult(self.name, self.type, Status.SKIPPED, "unchanged: " + ", ".join(unchanged))
-        return PublishResult(self.name, self.type, Status.OK, "wrote " + ", ".join(written))
-
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
-PUBLISHERS: dict[str, Factory] = {
-    "files": FilesPublisher,
-    "github-contents": GitHubContentsPublisher,
-    "github-issue": GitHubIssuePublisher,
-    "feishu": FeishuPublisher,
-    "dingtalk": DingTalkPublisher,
-    "wecom": WeComPublisher,
-    "slack": SlackPublisher,
-    "discord": DiscordPublisher,
-    "webhook": WebhookPublisher,
-    "email": EmailPublisher,
+# type -> "module:class". A publisher's module (and its HTTP or SMTP client) is imported only when a
+# configured entry uses it: a report written to files does not load the chat, GitHub or e-mail code.
+PUBLISHERS: dict[str, str] = {
+    "files": "dailydiff.publish.files:FilesPublisher",
+    "github-contents": "dailydiff.publish.github:GitHubContentsPublisher",
+    "github-issue": "dailydiff.publish.github:GitHubIssuePublisher",
+    "feishu": "dailydiff.publish.webhooks:FeishuPublisher",
+    "dingtalk": "dailydiff.publish.webhooks:DingTalkPublisher",
+    "wecom": "dailydiff.publish.webhooks:WeComPublisher",
+    "slack": "dailydiff.publish.webhooks:SlackPublisher",
+    "discord": "dailydiff.publish.webhooks:DiscordPublisher",
+    "webhook": "dailydiff.publish.webhooks:WebhookPublisher",
+    "email": "dailydiff.publish.email:EmailPublisher",
 }
+
+
+def publisher_factory(kind: str) -> Factory:
+    where = PUBLISHERS.get(kind)
+    if where is None:
+        raise PublishError(f"unknown publisher type {kind!r}", f"use one of: {', '.join(PUBLISHERS)}")
+    module, _, name = where.partition(":")
+    factory: Factory = getattr(importlib.import_module(module), name)
+    return factory
 
 
 def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher]:
     """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second)."""
     publishers: list[Publisher] = []
     for name, entry in zip(entry_names(entries), entries, strict=True):
-        factory = PUBLISHERS.get(entry.type)
-        if factory is None:
-            raise PublishError(
-                f"unknown publisher type {entry.type!r}", f"use one of: {', '.join(PUBLISHERS)}"
-            )
-        publishers.append(factory(entry, name, secrets))
+        publishers.append(publisher_factory(entry.type)(entry, name, secrets))
     return publishers
 
 
@@ -110,50 +70,21 @@ def select(publishers: Sequence[Publisher], only: Sequence[str]) -> list[Publish
     return [p for p in publishers if p.name in only]
 
 
-def publish_report(
-    report: DayReport,
-    rendered: Mapping[str, str],
-    publishers: Sequence[Publisher],
-    secrets: Secrets,
-    *,
-    dry_run: bool = False,
-    show: Callable[[str], None] = print,
-) -> list[PublishResult]:
-    """Run every publisher; failures become ``failed`` results with the secrets scrubbed out."""
-    results = []
-    for publisher in publishers:
-        started = time.monotonic()
-        try:
-            if dry_run:
-                show(
-                    f"== {publisher.name} ({publisher.type}) ==\n{secrets.redact(publisher.preview(report, rendered))}"
-                )
-                result = PublishResult(publisher.name, publisher.type, Status.SKIPPED, "dry run")
-            else:
-                result = publisher.publish(report, rendered)
-        except DailyDiffError as exc:
-            result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
-        except Exception as exc:  # a bug in one publisher must not stop the others
-            result = PublishResult(publisher.name, publisher.type, Status.FAILED,
-                                   f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
-        detail = secrets.redact(result.detail)
-        if not dry_run:
-            detail += f" [{time.monotonic() - started:.1f}s]"
-        results.append(PublishResult(result.publisher, result.type, result.status, detail))
-    return results
-
-
-def failure_error(results: Sequence[PublishResult]) -> PublishError | None:
-    """The error to exit with when publishers failed: exit 8 when some others succeeded, else 7."""
-    failed = [r for r in results if r.status is Status.FAILED]
-    if not failed:
-        return None
-    names = ", ".join(sorted({r.publisher for r in failed}))
-    error_class = PartialPublishError if len(failed) < len(results) else PublishError
-    return error_class(
-        f"{len(failed)} of {len(results)} publish step(s) failed ({names})",
-        "see the run summary for each reason; fix it and run `dailydiff publish SOURCE --date D`",
-    )
+def attempt(
+    publisher: Publisher, report: DayReport, rendered: Mapping[str, str], secrets: Secrets
+) -> PublishResult:
+    """One publisher, once: any failure becomes a ``failed`` result (one publisher failing never stops
+    the others), with the secrets scrubbed from the message and the time it took."""
+    started = time.monotonic()
+    try:
+        result = publisher.publish(report, rendered)
+    except DailyDiffError as exc:
+        result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
+    except Exception as exc:  # a bug in one publisher must not stop the others
+        result = PublishResult(publisher.name, publisher.type, Status.FAILED,
+                               f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
+    detail = f"{secrets.redact(result.detail)} [{time.monotonic() - started:.1f}s]"
+    return PublishResult(result.publisher, result.type, result.status, detail, result.paths)
 
 
 def missing_environment(entries: Sequence[Any], environ: Mapping[str, str]) -> list[str]:

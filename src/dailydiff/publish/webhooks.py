@@ -18,6 +18,8 @@ from urllib.parse import quote_plus
 
 import httpx2
 
+from dailydiff.common.secrets import scrub
+from dailydiff.common.text import output_tree
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
 from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
@@ -63,11 +65,12 @@ def body_signature(secret: str, body: bytes) -> str:
 
 
 def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(output_tree(payload), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ChatPublisher:
     type = "chat"
+    updates_in_place = False  # a message: once sent, a changed report would be a second one
 
     def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
@@ -76,6 +79,16 @@ class ChatPublisher:
         self.secrets = secrets
         self.clock = clock
         self.sleep = sleep
+        self.formats: tuple[str, ...] = ("md",)
+
+    @property
+    def target(self) -> str:
+        """Where the messages go, for the delivery ledger. The URL is a secret: a hash of it (another
+        URL is another destination), or the variable's name while it is unset."""
+        url = self.secrets.environ.get(self.entry.url_env, "") if self.entry.url_env else ""
+        if not url:
+            return f"{self.type}:${self.entry.url_env}"
+        return f"{self.type}:sha256:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
     # what each service differs in -------------------------------------------------------------------
 
@@ -89,7 +102,7 @@ class ChatPublisher:
         """None when the service accepted the message, else its reason."""
         if response.is_success:
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
     # shared -----------------------------------------------------------------------------------------
 
@@ -209,7 +222,7 @@ class SlackPublisher(ChatPublisher):
     def problem(self, response: httpx2.Response) -> str | None:
         if response.is_success and response.text.strip() == "ok":
             return None
-        return f"HTTP {response.status_code} {response.text[:200]!r}"
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
 
 class DiscordPublisher(ChatPublisher):
@@ -254,6 +267,15 @@ class WebhookPublisher(ChatPublisher):
 
     type = "webhook"
     entry: WebhookEntry
+
+    def __init__(self, entry: WebhookEntry, name: str, secrets: Secrets, **kwargs: Any) -> None:
+        super().__init__(entry, name, secrets, **kwargs)
+        self.formats = ("json",) if entry.payload == "report" else ("md",)
+
+    @property
+    def target(self) -> str:
+        # The summary and the full report are two deliveries, even to one URL.
+        return f"{super().target}:{self.entry.payload}"
 
     def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
         if self.entry.payload == "report":

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from dailydiff import __version__
+from dailydiff.common.i18n import words
+from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.models import DayReport, Level
-from dailydiff.render.labels import labels
 from dailydiff.render.safe_html import plain_text
-from dailydiff.render.site_labels import site_labels
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _NAMESPACE = uuid.UUID("6f1c3e0a-5d0b-4c7e-9a8e-2b1d7f4c9e11")  # dailydiff's own uuid5 namespace
@@ -50,14 +50,14 @@ def _stamp(moment: dt.datetime) -> str:
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
     if text is not None:
-        element.text = clean(text)
+        element.text = scrub(clean(text))  # the output policy: no control character, no secret
     return element
 
 
 def _entry_html(report: DayReport) -> str:
     """The entry content: a short HTML summary of the day, built with ElementTree (so escaped)."""
-    L = labels(report.language)
-    S = site_labels(report.language)
+    L = words("report", report.language)
+    S = words("site", report.language)
     root = ET.Element("div")
     counts = {"total": report.stats.total, "high": report.stats.high, "medium": report.stats.medium,
               "low": report.stats.low}  # fmt: skip
@@ -104,14 +104,14 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
     _sub(feed, "link", rel="alternate", href=link(home_href), type="text/html")
     for item in ordered:
         report = item.report
-        L = labels(report.language)
+        L = words("report", report.language)
         entry = _sub(feed, "entry")
         _sub(entry, "id", entry_id(report.repo, report.date))
         _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}")
         _sub(entry, "updated", _stamp(_updated(report)))
         _sub(entry, "published", _stamp(report.window.end))
         _sub(entry, "link", rel="alternate", href=link(item.href), type="text/html")
-        S = site_labels(report.language)
+        S = words("site", report.language)
         summary = S["day_feed_summary"].format(
             total=report.stats.total, high=report.stats.high, medium=report.stats.medium, low=report.stats.low
         )

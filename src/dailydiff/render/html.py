@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, words
+from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
-from dailydiff.render.markdown import commit_anchors, stats_line
+from dailydiff.render.charts import level_counts
+from dailydiff.render.markdown import commit_anchors, revert_link, stats_line
 from dailydiff.render.safe_html import SafeMarkdown
-from dailydiff.render.site_labels import site_labels
 
 
 @dataclass(frozen=True)
@@ -35,58 +33,40 @@ class PageContext:
     feed: str = ""  # relative link to this page's Atom feed
 
 
-@lru_cache(maxsize=4)
-def _environment(templates_dir: str) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates/site"))
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_page(template: str, ctx: PageContext, templates_dir: str = "", **values: Any) -> str:
     return (
-        _environment(templates_dir)
+        environment("html", "render/templates/site", templates_dir)
         .get_template(template)
         .render(
             ctx=ctx,
             root=ctx.root,
-            L=labels(ctx.language),
-            S=site_labels(ctx.language),
+            L=words("report", ctx.language),
+            S=words("site", ctx.language),
             version=__version__,
             **values,
         )
     )
 
 
-def level_counts(report: DayReport) -> dict[str, int]:
-    s = report.stats
-    return {"total": s.total, "high": s.high, "medium": s.medium, "low": s.low}
-
-
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: str, heading: str,
                  md: SafeMarkdown, toc_chars: int) -> dict[str, Any]:  # fmt: skip
-    L = labels(report.language)
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    L = words("report", report.language)
+    types = change_type_labels(report.language)
     a = rc.analysis
     note = ""
     if a is not None and a.status is AnalysisStatus.FALLBACK:
         note = L["fallback_note"].format(error=shorten(a.error or "?", 160))
     elif a is not None and a.status is AnalysisStatus.FAILED:
         note = L["failed_note"].format(error=shorten(a.error or "?", 160))
+    # A model's text goes through the sanitising path; the rules' text is made of commit text: text only.
+    by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
+    inline, block = (md.inline, md.block) if by_model else (md.text, md.text_block)
     insights = []
     if a is not None:
         for name in ("architecture", "performance", "security"):
             text = getattr(a.insights, name)
             if text:
-                insights.append((L[name], md.inline(text)))
+                insights.append((L[name], inline(text)))
     pr = None
     if rc.pr is not None and safe_url(rc.pr.url):
         pr = {"number": rc.pr.number, "url": safe_url(rc.pr.url)}
@@ -112,13 +92,13 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "watch": [clean(w) for w in rc.watch],
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,
-        "summary": md.block(a.summary) if a is not None else "",
-        "summary_inline": md.inline(a.summary) if a is not None else "",
-        "reason": md.inline(a.importance_reason) if a is not None else "",
-        "impact": [md.inline(x) for x in a.impact] if a is not None else [],
+        "summary": block(a.summary) if a is not None else "",
+        "summary_inline": inline(a.summary) if a is not None else "",
+        "reason": inline(a.importance_reason) if a is not None else "",
+        "impact": [inline(x) for x in a.impact] if a is not None else [],
         "insights": insights,
-        "risks": [md.inline(x) for x in a.risks] if a is not None else [],
-        "recommendations": [md.inline(x) for x in a.recommendations] if a is not None else [],
+        "risks": [inline(x) for x in a.risks] if a is not None else [],
+        "recommendations": [inline(x) for x in a.recommendations] if a is not None else [],
         "unseen": [clean(f) for f in a.unseen_files] if a is not None else [],
         "note": note,
         "raw": clean(a.raw) if a is not None and a.raw else "",
@@ -127,7 +107,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
 
 def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     """Everything the day template shows, with untrusted text escaped or sanitised."""
-    L = labels(report.language)
+    L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     groups_ids = [f"level-{level.value}" for level in Level]
@@ -137,7 +117,9 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     for rc in report.commits:
         title = rc.title or "—"
         heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
-        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars)
+        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars) | {
+            "reverts": revert_link(rc, report, anchors)
+        }
     groups = []
     for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
         members = [views[rc.sha] for rc in report.by_level(level)]
@@ -150,15 +132,16 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
                     "commits": members,
                 }
             )
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
+    types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
     generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
     return {
         "report": report,
         "title": L["title"].format(date=report.date),
         "repo_url": safe_url(report.repo_url),
-        "highlights": [md.inline(x) for x in report.overview.highlights],
-        "themes": [md.inline(x) for x in report.overview.themes],
+        "highlights": [overview(x) for x in report.overview.highlights],
+        "themes": [overview(x) for x in report.overview.themes],
         "commits": [views[rc.sha] for rc in report.commits],
         "groups": groups,
         "stats_line": stats_line(report),
@@ -175,20 +158,24 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
 
 
 def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
-               toc_title_chars: int = 60) -> str:  # fmt: skip
-    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "")."""
-    return render_page("day.html.j2", ctx, templates_dir, nav=nav, **day_view(report, toc_title_chars))
+               toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
+    ``charts`` are figure views (render/charts.py)."""
+    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
+                       **day_view(report, toc_title_chars))  # fmt: skip
 
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
-                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = (),
+                charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
     return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url),
-                       weeks=weeks)  # fmt: skip
+                       weeks=weeks, charts=charts)  # fmt: skip
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,
-                 templates_dir: str = "") -> str:  # fmt: skip
-    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest)
+                 templates_dir: str = "", charts: Sequence[tuple[dict[str, Any], dict[str, Any]]] = ()) -> str:  # fmt: skip
+    """``charts``: (repository row, figure view) pairs."""
+    return render_page("index.html.j2", ctx, templates_dir, repos=repos, latest=latest, charts=charts)
 
 
 def render_search(ctx: PageContext, templates_dir: str = "") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from dailydiff.common.text import output_tree
 from dailydiff.models import DayReport
 
 
@@ -31,8 +32,13 @@ def in_report_timezone(report: DayReport) -> DayReport:
     return report.model_copy(update={"commits": commits, "window": window, "generated_at": generated})
 
 
+def under_policy(report: DayReport) -> DayReport:
+    """The report with every string under the output policy (no control character, no secret)."""
+    return DayReport.model_validate(output_tree(report.model_dump()))
+
+
 def render_json(report: DayReport) -> str:
-    return in_report_timezone(report).model_dump_json(indent=2) + "\n"
+    return under_policy(in_report_timezone(report)).model_dump_json(indent=2) + "\n"
 
 
 def load_report(text: str | bytes) -> DayReport:

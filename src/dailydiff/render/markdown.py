@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from dailydiff import __version__
-from dailydiff.common.text import anchor, clean, md_block, md_cell, md_inline, safe_url, shorten
+from dailydiff.common.i18n import change_type_labels, words
+from dailydiff.common.templates import environment
+from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, labels
+from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
-
-
-@lru_cache(maxsize=8)
-def markdown_environment(templates_dir: str) -> jinja2.Environment:
-    """The Jinja environment of every Markdown template (reports, weekly digests): strict undefined
-    variables, the user's templates first, and the escaping filters for untrusted text."""
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir:
-        loaders.append(jinja2.FileSystemLoader(templates_dir))
-    loaders.append(jinja2.PackageLoader("dailydiff", "render/templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters.update(md_inline=md_inline, md_cell=md_cell, md_block=md_block)
-    return env
 
 
 def _fence(text: str) -> str:
@@ -61,9 +40,9 @@ def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
                  toc_chars: int) -> dict[str, Any]:  # fmt: skip
-    L = labels(report.language)
+    L = words("report", report.language)
     analysis = rc.analysis
-    types = CHANGE_TYPE_LABELS.get(report.language, CHANGE_TYPE_LABELS["en"])
+    types = change_type_labels(report.language)
     note = ""
     raw = None
     if analysis is not None:
@@ -110,14 +89,35 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
     }
 
 
+def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
+    """A revert's link to what it reverts: that commit's entry when it is in this report, else the
+    commit or pull request on the forge."""
+    target = revert_target(rc)
+    if target is None:
+        return None
+    reverted = find_reverted(rc, report.commits)
+    if reverted is not None:
+        return {"text": reverted.short_sha, "href": f"#{anchors[reverted.sha]}"}
+    base = (safe_url(rc.url) or "").split("/commit/")[0] if "/commit/" in (rc.url or "") else ""
+    if base and target.sha:
+        return {"text": target.sha[:7], "href": f"{base}/commit/{target.sha}"}
+    if base and target.pr_number is not None and "github" in base.split("/")[2]:  # PR paths differ by forge
+        return {"text": f"#{target.pr_number}", "href": f"{base}/pull/{target.pr_number}"}
+    return None
+
+
 def stats_line(report: DayReport) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     s = report.stats
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
     if s.merges:
         parts.append(L["stats_merges"].format(n=s.merges))
-    if s.failed or s.fallback or report.analyzer != "heuristic":
-        parts.append(L["stats_failed"].format(n=s.failed + s.fallback))
+    # The same words and counts as the JSON and the run summary: fallback = the model failed and the rules
+    # stand in; failed = no analysis at all.
+    if s.fallback or report.analyzer != "heuristic":
+        parts.append(L["stats_fallback"].format(n=s.fallback))
+    if s.failed or report.analyzer != "heuristic":
+        parts.append(L["stats_failed"].format(n=s.failed))
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
     if s.prompt_tokens or s.completion_tokens:
@@ -130,7 +130,7 @@ def stats_line(report: DayReport) -> str:
 
 
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
-    L = labels(report.language)
+    L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     headings: dict[str, str] = {}
@@ -145,6 +145,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
+        | {"reverts": revert_link(rc, report, anchors)}
         for rc in report.commits
     }
     groups = []
@@ -167,7 +168,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
     text = (
-        markdown_environment(templates_dir)
+        environment("md", "render/templates", templates_dir)
         .get_template(TEMPLATE)
         .render(
             report=report,

@@ -1,8 +1,14 @@
-"""Untrusted Markdown (model output, heuristic text) → safe HTML.
+"""Untrusted Markdown → safe HTML.
 
-markdown-it renders with raw HTML off and no headings, images or tables (text from a model never adds
-structure of its own); nh3 then keeps a short list of inline and list tags. Links survive only when they
-point to http(s) or to an anchor that exists on the page; anything else loses its ``href``.
+Model output (``inline``/``block``): markdown-it renders with raw HTML off and no headings, images or
+tables (text from a model never adds structure of its own); nh3 then keeps a short list of inline and list
+tags. Links survive only when they point to http(s) or to an anchor that exists on the page; anything else
+loses its ``href``.
+
+Text from a commit, or built from one by the rules (``text``/``text_block``: titles, the heuristic
+analyser's summaries and overview), is text: it is escaped for Markdown exactly as in the ``.md`` report
+(``md_inline``/``md_block``: code spans kept, every other special character literal, bare URLs as code)
+and only then rendered, so it never becomes a link, an image or emphasis.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from dailydiff.common.text import clean
+from dailydiff.common.text import clean, md_block, md_inline
 
 _TAGS = {"p", "ul", "ol", "li", "code", "pre", "em", "strong", "a", "blockquote", "br", "hr"}
 _ATTRIBUTES = {"a": {"href", "title", "id"}, "ol": {"start"}}
@@ -62,6 +68,13 @@ class SafeMarkdown:
 
     def inline(self, text: str | None) -> Markup:
         return self._render(text, block=False)
+
+    def text(self, text: str | None) -> Markup:
+        """Commit-derived text on one line, as the Markdown report shows it: never a link or an image."""
+        return self._render(md_inline(text), block=False)
+
+    def text_block(self, text: str | None) -> Markup:
+        return self._render(md_block(text), block=True)
 
     def _render(self, text: str | None, *, block: bool) -> Markup:
         if not text:

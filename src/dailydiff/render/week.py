@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
-from dailydiff.render.labels import CHANGE_TYPE_LABELS
 
 WEEKLY_SCHEMA_VERSION = 1
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -241,31 +241,9 @@ def _ordered_types(counts: Counter[str]) -> dict[str, int]:
     return {t.value: counts[t.value] for t in ChangeType if counts[t.value]}
 
 
-_HIGHLIGHTS = {
-    "zh": {
-        "total": "本周共 {total} 个提交（🔴高 {high} · 🟡中 {medium} · 🟢低 {low}），"
-        "{people} 位贡献者，+{add}/−{dele} 行",
-        "busiest": "最活跃的一天：{date}（{n} 个提交）",
-        "types": "主要变更类型：{types}",
-        "watch": "关注主题命中：{hits}",
-        "top": "最重要的提交：{title}",
-        "empty": "本周没有提交。",
-    },
-    "en": {
-        "total": "{total} commits this week (🔴 high {high} · 🟡 medium {medium} · 🟢 low {low}) by {people} "
-        "contributors, +{add}/−{dele} lines",
-        "busiest": "Busiest day: {date} ({n} commits)",
-        "types": "Main change types: {types}",
-        "watch": "Watch topics hit: {hits}",
-        "top": "Most important commit: {title}",
-        "empty": "No commits this week.",
-    },
-}
-
-
 def highlights(digest: WeekDigest) -> list[str]:
-    text = _HIGHLIGHTS.get(digest.language, _HIGHLIGHTS["en"])
-    names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
+    text = words("week_highlights", digest.language)
+    names = change_type_labels(digest.language)
     t = digest.totals
     if not t.total:
         return [text["empty"]]

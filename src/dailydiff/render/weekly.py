@@ -6,10 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dailydiff import __version__
-from dailydiff.common.text import safe_url, shorten
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS
-from dailydiff.render.labels import WEEKLY_LABELS as LABELS
-from dailydiff.render.markdown import markdown_environment
+from dailydiff.common.i18n import change_type_labels, weekdays, words
+from dailydiff.common.templates import environment
+from dailydiff.common.text import output_tree, safe_url, shorten
 from dailydiff.render.week import DigestCommit, WeekDigest
 from dailydiff.render.weekly_html import render_weekly_html
 
@@ -33,9 +32,9 @@ def _link(commit: DigestCommit, chars: int) -> dict[str, Any]:
 def render_weekly_markdown(
     digest: WeekDigest, *, templates_dir: str = "", title_chars: int = 80, watch_limit: int = 10
 ) -> str:
-    L = LABELS.get(digest.language, LABELS["en"])
-    type_names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
-    weekdays = WEEKDAYS.get(digest.language, WEEKDAYS["en"])
+    L = words("weekly", digest.language)
+    type_names = change_type_labels(digest.language)
+    day_names = weekdays(digest.language)
     type_columns = list(digest.totals.types)
     missing = ""
     if digest.missing_days:
@@ -47,14 +46,14 @@ def render_weekly_markdown(
         )
     generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
     text = (
-        markdown_environment(templates_dir)
+        environment("md", "render/templates", templates_dir)
         .get_template(TEMPLATE)
         .render(
             d=digest,
             L=L,
             title=L["title"].format(week=digest.week, start=digest.start, end=digest.end),
             type_columns=[(t, type_names[t]) for t in type_columns],
-            days=[{"day": day, "weekday": weekdays[day.date.weekday()]} for day in digest.days],
+            days=[{"day": day, "weekday": day_names[day.date.weekday()]} for day in digest.days],
             top=[_link(c, title_chars) for c in digest.top_commits],
             watch=[
                 {
@@ -75,7 +74,8 @@ def render_weekly_markdown(
 
 
 def render_weekly_json(digest: WeekDigest) -> str:
-    return digest.model_dump_json(indent=2) + "\n"
+    clean = WeekDigest.model_validate(output_tree(digest.model_dump()))
+    return clean.model_dump_json(indent=2) + "\n"
 
 
 WeeklyRenderer = Callable[[WeekDigest], str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -17,10 +18,10 @@ from typing import Any
 from markupsafe import Markup
 
 from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
 from dailydiff.render.html import PageContext, render_page
-from dailydiff.render.labels import CHANGE_TYPE_LABELS, WEEKDAYS, labels
-from dailydiff.render.labels import WEEKLY_LABELS as LABELS
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
 
@@ -56,7 +57,8 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
         "level": c.level.value,
         "level_label": L["levels"][c.level.value],
         "types": [type_names.get(t.value, t.value) for t in c.change_types],
-        "summary": md.inline(shorten(c.summary, 400)) if c.summary else Markup(""),
+        # The digest does not say who wrote a summary (model or rules): it is shown as text.
+        "summary": md.text(shorten(c.summary, 400)) if c.summary else Markup(""),
         "watch": [clean(w) for w in c.watch],
     }
 
@@ -65,10 +67,10 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
                 watch_limit: int = 10) -> dict[str, Any]:  # fmt: skip
     """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
 
-    W = LABELS.get(digest.language, LABELS["en"])
-    L = labels(digest.language)
-    type_names = CHANGE_TYPE_LABELS.get(digest.language, CHANGE_TYPE_LABELS["en"])
-    weekdays = WEEKDAYS.get(digest.language, WEEKDAYS["en"])
+    W = words("weekly", digest.language)
+    L = words("report", digest.language)
+    type_names = change_type_labels(digest.language)
+    day_names = weekdays(digest.language)
     md = SafeMarkdown()
     missing = Markup("")
     if digest.missing_days:
@@ -92,7 +94,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "missing": missing,
         "type_columns": [(t, type_names.get(t, t)) for t in digest.totals.types],
         "days": [
-            {"day": day, "weekday": weekdays[day.date.weekday()], "href": day_links.get(day.date, "")}
+            {"day": day, "weekday": day_names[day.date.weekday()], "href": day_links.get(day.date, "")}
             for day in digest.days
         ],
         "top": [view(c) for c in digest.top_commits],
@@ -127,8 +129,12 @@ def render_weekly_html(
     site_title: str = "dailydiff",
     templates_dir: str = "",
     title_chars: int = 80,
+    charts: Sequence[dict[str, Any]] | None = None,
+    previous_types: Mapping[str, int] | None = None,
 ) -> str:
-    """A site page when ``links`` is given, else a standalone file."""
+    """A site page when ``links`` is given, else a standalone file. ``charts`` are figure views
+    (render/charts.py) whose pictures the site writes; a standalone file draws its own charts (the week
+    by weekday and its change types against ``previous_types``, the week before's) as data: URIs."""
     standalone = links is None
     ctx = links.ctx if links else PageContext(root="", site_title=site_title, language=digest.language)
     css = Markup(_site_css()) if standalone else Markup("")
@@ -138,5 +144,10 @@ def render_weekly_html(
         "previous": links.previous if links else "",
         "next": links.next if links else "",
     }
+    if charts is None:
+        charts = [
+            figure_view(chart, svg_data_uri(render_svg(chart)))
+            for chart in weekly_charts(digest, previous_types)
+        ]
     return render_page(TEMPLATE, ctx, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
-                       nav=nav, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip
+                       nav=nav, charts=charts, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip

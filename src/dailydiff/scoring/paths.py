@@ -33,6 +33,7 @@ DEPENDENCY_FILES = {
 BUILD_FILES = {
     "makefile", "cmakelists.txt", "dockerfile", "meson.build", "build.bazel", "workspace", "build",
     "justfile", "tox.ini", "noxfile.py", "setup.py", "manifest.in", "build.rs", "sconstruct",
+    "version.txt", "version", "_version.py",
 }  # fmt: skip
 DOC_EXTENSIONS = {".md", ".rst", ".adoc", ".txt", ".ipynb", ".mdx"}
 SOURCE_EXTENSIONS = {

@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
 from dailydiff.settings import ScoringSettings
 
-_CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
+_CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
 _REVERT_RE = re.compile(r'^\s*revert\b\s*"?', re.I)
 _PR_RE = re.compile(r"\(#(\d+)\)\s*$")
@@ -47,72 +49,112 @@ _TAG_TYPES: dict[str, str] = {
     "security": "security", "revert": "revert", "deps": "dependency", "dependency": "dependency",
     "dependencies": "dependency", "config": "config", "auto sync": "chore",
 }  # fmt: skip
-# Words anywhere in a title, by the kind of change they announce. A title's keyword types are ordered by
-# where their first word stands, so "Fix flaky test" is a bug fix first and a test change second.
-_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(pattern, re.I))
-    for kind, pattern in [
-        ("revert", r"\b(revert(s|ed)?|roll ?back)\b"),
+# Words anywhere in a title, by the kind of change they announce. "Strong" words decide a title's primary
+# type; "weak" ones only add a secondary type: on the sglang dev set a model calls "Use X for Y",
+# "Migrate …", "Fuse …" or "[CI] …" a feature far more often than a refactor, performance or CI change.
+_KEYWORDS: list[tuple[str, bool, re.Pattern[str]]] = [
+    (kind, strong, re.compile(pattern, re.I))
+    for kind, strong, pattern in [
+        ("revert", True, r"\b(revert(s|ed)?|roll ?back)\b"),
         (
             "bugfix",
-            r"\b(fix(es|ed|ing)?|bug(s|fix)?|hotfix|correct(s|ed|ly)?|resolve[sd]?|repair\w*|mismatch\w*|nan|"
-            r"crash\w*|wrong|broken|regression|incorrect|avoid|prevent|restore[sd]?|preserve[sd]?|respect)\b",
+            True,
+            r"\b(fix(es|ed|ing)?|bug(s|fix)?|hotfix|correct(s|ed|ly|ness)?|resolve[sd]?|repair\w*|mismatch\w*|"
+            r"nan|crash\w*|wrong|broken|regression|incorrect|overflow\w*|underflow\w*|race condition|leak\w*|"
+            r"oom|deadlock\w*|hang\w*|segfault|typo)\b",
         ),
         (
             "performance",
-            r"\b(optimi[sz]\w*|opt|speed\s?up\w*|faster|accelerat\w*|perf|performance|overhead|latency|"
-            r"throughput|fuse[sd]?|fusion|overlap\w*|cuda ?graph)\b",
+            True,
+            r"\b(optimi[sz]\w*|speed\s?up\w*|faster|accelerat\w*|perf|performance|boost\w*)\b",
         ),
         (
             "refactor",
-            r"\b(refactor\w*|remove[sd]?|delete[sd]?|drop(s|ped)?|clean\w*|dead code|duplicat\w*|migrat\w*|"
-            r"move[sd]?|renam\w*|split|extract\w*|unif\w*|simplif\w*|reorgani[sz]\w*|replace[sd]?|instead|"
-            r"redundant|useless|mixin|abstraction|restructur\w*|rework|tidy|use|make)\b",
+            True,
+            r"\b(refactor\w*|clean\w*|dead code|duplicat\w*|deduplicat\w*|move[sd]?|renam\w*|extract\w*|"
+            r"reorgani[sz]\w*|restructur\w*|rework|tidy|remove[sd]?|delete[sd]?)\b",
         ),
         (
             "feature",
+            True,
             r"\b(add(s|ed|ing)?|support(s|ed|ing)?|implement\w*|introduc\w*|enabl\w*|allow\w*|new|"
-            r"enhanc\w*|apply|adapt|inclusion|evict\w*|expose[sd]?|endpoint|initial|feature)\b",
+            r"enhanc\w*|apply|adapt|inclusion|evict\w*|expose[sd]?|endpoint|initial|feature|integrat\w*)\b",
         ),
+        ("docs", True, r"\b(docs?|documentation|readme|docstrings?)\b"),
         (
             "dependency",
+            False,
             r"\b(bump(s|ed)?|upgrade[sd]?|pin(ned|ning)?|crates?|requirements?|dependenc(y|ies)|deps)\b",
         ),
         (
+            "refactor",
+            False,
+            r"\b(drop(s|ped)?|migrat\w*|split|unif\w*|simplif\w*|replace[sd]?|instead|redundant|useless|"
+            r"mixin|abstraction|use|make)\b",
+        ),
+        (
+            "performance",
+            False,
+            r"\b(overhead|latency|throughput|fuse[sd]?|fusion|overlap\w*|cuda ?graph)\b",
+        ),
+        (
+            "bugfix",
+            False,
+            r"\b(avoid|prevent|restore[sd]?|preserve[sd]?|respect|guard)\b",
+        ),
+        (
             "config",
+            False,
             r"\b(config\w*|timeouts?|trigger\w*|permissions?|codeowners|defaults?|partitions?|"
             r"disable[sd]?|turn (on|off)|settings?|env(ironment)? var\w*|flags?|pyproject)\b",
         ),
-        ("test", r"\b(tests?|unit ?tests?|ut|e2e|test suites?|testcases?|flaky)\b"),
-        ("ci_build", r"\b(ci|nightly|build|wheels?|release|docker\w*|workflows?|github actions?)\b"),
-        ("docs", r"\b(docs?|documentation|readme|typos?|docstrings?|comments?)\b"),
+        ("test", False, r"\b(tests?|unit ?tests?|ut|e2e|test suites?|testcases?|flaky)\b"),
+        ("ci_build", False, r"\b(ci|nightly|build|wheels?|release|docker\w*|workflows?|github actions?)\b"),
+        ("docs", False, r"\b(typos?|comments?)\b"),
     ]
 ]
 _SOFT_PREFIX_RE = re.compile(r"^(tiny|minor|small|quick|trivial|wip|misc)\b[\s:,-]*", re.I)
 
 
-def keyword_types(subject: str) -> list[str]:
-    """Kinds of change announced by words in a title, ordered by where they first appear."""
+def _keyword_hits(subject: str) -> list[tuple[int, bool, str]]:
     text = _SOFT_PREFIX_RE.sub("", subject)
-    found: list[tuple[int, int, str]] = []
-    for rank, (kind, pattern) in enumerate(_KEYWORDS):
+    found: dict[str, tuple[int, bool, str]] = {}
+    for kind, strong, pattern in _KEYWORDS:
         match = pattern.search(text)
         if match:
-            found.append((match.start(), rank, kind))
-    return [kind for _, _, kind in sorted(found)]
+            hit = (match.start(), strong, kind)
+            old = found.get(kind)
+            if old is None or (strong and not old[1]) or (strong == old[1] and hit[0] < old[0]):
+                found[kind] = hit
+    return sorted(found.values())
 
 
-_PERF_WORDS = re.compile(
+def keyword_types(subject: str) -> list[str]:
+    """Kinds of change announced by words in a title: the first strong one first, then the rest in the
+    order they appear ("Fix flaky test" is a bug fix first and a test change second)."""
+    hits = _keyword_hits(subject)
+    strong = [kind for _, is_strong, kind in hits if is_strong]
+    rest = [kind for _, _, kind in hits if kind not in strong[:1]]
+    return strong[:1] + rest
+
+
+def has_strong_keyword(subject: str) -> bool:
+    return any(strong for _, strong, _ in _keyword_hits(subject))
+
+
+PERF_WORDS = re.compile(
     r"\b(perf|performance|optimi[sz]\w*|speed\s?up|faster|latency|throughput|fused?|fusion|kernel|cuda graph|"
     r"overlap|cache|memory|tflops|batch)\b",
     re.I,
 )
-_SECURITY_WORDS = re.compile(
-    r"\b(cve-\d+|vulnerab\w*|security|injection|xss|csrf|ssrf|rce|exploit|sanitiz\w*|escap(e|ing) (html|sql)|"
-    r"auth(entication|orization)? bypass|privilege|secret|credential|token leak|overflow|dos attack)\b",
+# Security, not correctness: "overflow"/"underflow" are numeric bugs and stay out of this list.
+SECURITY_WORDS = re.compile(
+    r"\b(cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|injection|xss|csrf|ssrf|rce|exploit\w*|sanitiz\w*|"
+    r"escap(e|ing) (html|sql)|auth(entication|orization)? bypass|privilege escalation|secrets? leak\w*|"
+    r"credentials? leak\w*|token leak\w*|dos attack|denial of service|path traversal)\b",
     re.I,
 )
-_BREAKING_RE = re.compile(r"BREAKING[ -]CHANGE|\bbreaking\b", re.I)
+_BREAKING_FOOTER_RE = re.compile(r"^BREAKING[ -]CHANGE:", re.M)
 _PUBLIC_API_RE = re.compile(
     r"(^|/)(__init__\.py|api/|apis/|public/|include/|cli\.py|cli/|entrypoints?/|server_args\.py|openai_api|"
     r"protocol\.py|config\.py|configs?/|schema)|\.proto$|\.pyi$|\.h$|\.hpp$",
@@ -122,6 +164,39 @@ HARDWARE_TAGS = {
     "npu", "amd", "rocm", "cpu", "tpu", "xpu", "hpu", "gpu", "cuda", "intel", "nvidia", "ascend", "mlu",
     "musa", "hip", "metal", "mps", "gaudi", "b200", "h100", "h200", "blackwell", "hopper", "sm100", "sm90",
 }  # fmt: skip
+_VERSION = r"v?(?P<version>\d+(?:\.\d+){1,3}(?:[-.+]?(?:post|rc|dev|alpha|beta|a|b)\d*)?(?:\.post\d+)?)"
+_RELEASE_RES = [
+    re.compile(p, re.I)
+    for p in [
+        rf"^(?:chore(?:\([\w-]*\))?:\s*)?(?:bump|update|set|increase|upgrade)\s+(?:the\s+)?(?:package\s+|project\s+)?"
+        rf"version(?:\s+number)?\s*(?:to|=|->|→)?\s*{_VERSION}\b",
+        rf"^(?:chore(?:\([\w-]*\))?:\s*)?(?:release|releasing|prepare(?: for)? release|prep release|cut release|"
+        rf"version)\s*:?\s*{_VERSION}\b",
+        rf"^(?:bump\s+(?:to\s+)?){_VERSION}$",
+        rf"^{_VERSION}$",
+    ]
+]
+# "bump sgl-kernel version to 0.3.21": a named package's version — the project's own when the name is
+# the repository's (or starts with it), a dependency otherwise.
+_NAMED_VERSION_RE = re.compile(
+    rf"^(?:chore(?:\([\w-]*\))?:\s*)?(?:bump|update|upgrade|set)\s+(?P<name>[\w.-]+)\s+(?:version\s+)?"
+    rf"(?:to|=|->|→)\s*{_VERSION}\b",
+    re.I,
+)
+_DEPENDENCY_UPDATE_RE = re.compile(
+    r"^(?:chore|build|fix)?(?:\((?:deps|deps-dev|dependencies)\))?:?\s*(?:bump|update|upgrade)\s+(?:dependency\s+)?"
+    r"[@\w./-]+\s+(?:version\s+)?(?:from\s+\S+\s+)?to\s+v?\d|^\[pre-commit\.ci\]|pre-commit autoupdate|"
+    r"^update dependency\b|^lock file maintenance",
+    re.I,
+)
+_BOT_RE = re.compile(
+    r"\[bot\]$|^(dependabot|renovate|pre-commit-ci|github-actions|mergify|copybara|allcontributors)(-bot)?$",
+    re.I,
+)
+_REVERTS_SHA_RE = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.I)
+_REVERTS_PR_RE = re.compile(
+    r"(?:^|\s)Reverts? (?:[\w.-]+/[\w.-]+)?#(\d+)|^Revert (?:PR|pull request) #?(\d+)", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -251,12 +326,111 @@ def label_types(commit: Commit) -> list[str]:
     return found
 
 
+def release_version(commit: Commit) -> str | None:
+    """The version a release or version-bump commit announces (``bump version to 0.6.9`` → ``0.6.9``)."""
+    subject = parse_title(commit.title).subject if not _REVERT_RE.match(commit.title) else ""
+    for pattern in _RELEASE_RES:
+        match = pattern.search(subject) or pattern.search(commit.title)
+        if match:
+            return match.group("version")
+    named = _NAMED_VERSION_RE.search(subject) or _NAMED_VERSION_RE.search(commit.title)
+    if named:
+        own = commit.repo.rsplit("/", 1)[-1].lower()
+        name = named.group("name").lower()
+        # the project itself or one of its packages: "flashinfer-cubin", "sgl-kernel" for sglang
+        if own and (name.startswith(own) or (len(own) >= 3 and name.startswith(own[:3]) and "-" in name)):
+            return named.group("version")
+    return None
+
+
+def bot_name(commit: Commit) -> str | None:
+    """The bot that wrote a commit (``dependabot[bot]``, ``renovate[bot]``…), or None for a person."""
+    for who in (commit.author, commit.committer if commit.committer.login else None):
+        if who is None:
+            continue
+        for value in (who.login or "", who.name):
+            if value and _BOT_RE.search(value.strip()):
+                return value.strip()
+    return None
+
+
+def is_dependency_update(commit: Commit) -> bool:
+    """A dependency bump (``Bump torch from 2.8 to 2.9``, ``chore(deps): …``, a pre-commit autoupdate)."""
+    info = parse_title(commit.title)
+    return (
+        bool(_DEPENDENCY_UPDATE_RE.search(commit.title))
+        or "dependency" in info.types
+        or (bot_name(commit) is not None and bool(re.match(r"(?i)(bump|update|upgrade)\b", info.subject)))
+    )
+
+
+@dataclass(frozen=True)
+class RevertTarget:
+    """What a revert names as the commit it undoes: a sha, a pull request number, a title."""
+
+    sha: str | None = None
+    pr_number: int | None = None
+    title: str | None = None
+
+
+def revert_target(commit: Commit) -> RevertTarget | None:
+    """The commit a revert undoes, as far as its message says; None when it is not a revert."""
+    if not _REVERT_RE.match(commit.title):
+        return None
+    sha_match = _REVERTS_SHA_RE.search(commit.body)
+    pr_number: int | None = None
+    pr_match = _REVERTS_PR_RE.search(commit.title) or _REVERTS_PR_RE.search(commit.body)
+    if pr_match:
+        pr_number = int(pr_match.group(1) or pr_match.group(2))
+    quoted = re.match(r'^\s*revert\s*"(?P<title>.+)"', commit.title, re.I)
+    title = quoted.group("title") if quoted else None
+    if title and pr_number is None:
+        inner = _PR_RE.search(title)
+        pr_number = int(inner.group(1)) if inner else None
+    return RevertTarget(sha=sha_match.group(1) if sha_match else None, pr_number=pr_number, title=title)
+
+
+def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None:
+    """The commit among `candidates` (a day's report, the store's commits) that `commit` reverts."""
+    target = revert_target(commit)
+    if target is None:
+        return None
+    for other in candidates:
+        if other.sha == commit.sha:
+            continue
+        if target.sha and other.sha.startswith(target.sha):
+            return other
+        if (
+            target.pr_number is not None
+            and (
+                (other.pr is not None and other.pr.number == target.pr_number)
+                or parse_title(other.title).pr_number == target.pr_number
+            )
+            and not _REVERT_RE.match(other.title)
+        ):
+            return other
+        if target.title and other.title.strip() == target.title.strip():
+            return other
+    return None
+
+
 def commit_types(
     commit: Commit, info: TitleInfo | None = None, profile: PathProfile | None = None
 ) -> list[ChangeType]:
-    """The change types of a commit from its title and its paths (several may apply, most telling first)."""
+    """The change types of a commit from its title and its paths (several may apply, most telling first).
+
+    A revert is a revert only, a release a CI/build change, a dependency update a dependency change.
+    Otherwise: the types the title declares (prefix, tag, pull-request label) — a ``[CI]`` or ``chore``
+    tag names where the change happens more than what it is, so the words of the title go first there —
+    then the title's words, strong before weak, then what the paths say when only one kind of file
+    changed. With no evidence at all a change is a feature, as a model reading it would call it.
+    """
     info = info or parse_title(commit.title)
     profile = profile or profile_paths(commit)
+    if "revert" in info.types:
+        return [ChangeType.REVERT]
+    if release_version(commit) is not None:
+        return [ChangeType.CI_BUILD]
     found: list[ChangeType] = []
 
     def add(kind: str) -> None:
@@ -264,116 +438,264 @@ def commit_types(
         if value not in found:
             found.append(value)
 
-    for kind in info.types:
-        add(kind)
-    for kind in label_types(commit):
-        add(kind)
-    explicit = len(found)
+    if is_dependency_update(commit):
+        return [ChangeType.DEPENDENCY]
+    declared = [*info.types, *(k for k in label_types(commit) if k not in info.types)]
+    where = [k for k in declared if k in {"ci_build", "chore", "config"}]
+    kinds = profile.kinds - {"generated"}
+    only = next(
+        (
+            kind
+            for kind, allowed in (
+                ("docs", {"docs", "asset"}),
+                ("test", {"test"}),
+                ("ci_build", {"ci", "build"}),
+                ("config", {"config"}),
+            )
+            if kinds and kinds <= allowed
+        ),
+        None,
+    )
+    for kind in declared:
+        if kind not in where:
+            add(kind)
+    if not found and only in {"docs", "test", "ci_build"}:
+        add(only)  # the paths say what it is better than the words: "Fix typo in README" is docs
+    if not found:
+        add(info.keywords[0] if has_strong_keyword(info.subject) else "feature")
     for kind in info.keywords:
-        if len(found) >= max(2, explicit + 1):
+        if len(found) >= 2:
             break
         add(kind)
-    kinds = profile.kinds
-    if kinds and kinds <= {"docs", "asset"}:
-        add("docs")
-    if kinds and kinds <= {"test"}:
-        add("test")
-    if kinds and kinds <= {"ci", "build"}:
-        add("ci_build")
-    if "dependency" in kinds and (not found or kinds <= {"dependency", "generated"}):
-        add("dependency")
-    if kinds and kinds <= {"config"}:
-        add("config")
-    text = f"{commit.title}\n{commit.body}"
+    for kind in where:
+        add(kind)
+    if only:
+        add(only)
     if (
-        _SECURITY_WORDS.search(text)
-        and "security" not in info.types
-        and re.search(r"cve-\d+|vulnerab", text, re.I)
+        re.search(r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I)
+        and ChangeType.SECURITY not in found
     ):
-        add("security")
-    if not found:
-        add("other")
-    return found
+        found.insert(0, ChangeType.SECURITY)
+    return found[:3]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the scoring rules look at, computed once per commit."""
+
+    commit: Commit
+    info: TitleInfo
+    profile: PathProfile
+    declared: str | None  # the title's kind of change that carries points (prefix, tag, label, first word)
+    release: str | None
+    bot: str | None
+    breaking: bool
+    security: list[str]
+
+    @classmethod
+    def of(cls, commit: Commit) -> Evidence:
+        info = parse_title(commit.title)
+        release = release_version(commit)
+        declared_kinds = info.types or label_types(commit) or info.keywords[:1]
+        declared: str | None = None
+        if "revert" in info.types:
+            declared = "revert"
+        elif is_dependency_update(commit):
+            declared = "dependency"
+        elif declared_kinds:
+            declared = declared_kinds[0]
+        text = f"{commit.title}\n{commit.body}"
+        return cls(
+            commit=commit,
+            info=info,
+            profile=profile_paths(commit),
+            declared=declared,
+            release=release,
+            bot=bot_name(commit),
+            breaking=release is None and (info.breaking or bool(_BREAKING_FOOTER_RE.search(commit.body))),
+            security=sorted({m.group(0).lower() for m in SECURITY_WORDS.finditer(text)}),
+        )
+
+    @property
+    def kinds(self) -> set[str]:
+        return self.profile.kinds - {"generated"}
+
+
+_TYPE_WEIGHTS = (
+    "feature", "bugfix", "performance", "refactor", "security", "revert", "docs", "test", "ci_build",
+    "dependency", "config", "chore",
+)  # fmt: skip
+
+
+def _type_points(e: Evidence, w: ScoringSettings) -> float:
+    kind = e.declared or ""
+    return float(getattr(w, kind)) if kind in _TYPE_WEIGHTS else 0.0
+
+
+def _size_points(e: Evidence, w: ScoringSettings) -> float:
+    return round(min(w.size_cap, w.size_weight * math.log2(1 + e.profile.meaningful_lines)), 2)
+
+
+def _source_points(e: Evidence, w: ScoringSettings) -> float:
+    lines = e.profile.meaningful_lines
+    share = e.profile.lines.get("source", 0) / lines if lines else 0.0
+    return round(w.core_source * max(share, 0.25), 2)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the scoring table: when it fires, which ``[scoring]`` weight it adds, and why."""
+
+    name: str
+    predicate: str
+    weight: str
+    reason: str
+    fires: Callable[[Evidence], bool]
+    points: Callable[[Evidence, ScoringSettings], float] | None = None
+    detail: Callable[[Evidence], str] = lambda e: ""
+
+    def score(self, evidence: Evidence, weights: ScoringSettings) -> float:
+        if self.points is not None:
+            return self.points(evidence, weights)
+        return float(getattr(weights, self.weight))
+
+
+def _only(e: Evidence, allowed: set[str]) -> bool:
+    return bool(e.kinds) and e.kinds <= allowed and e.release is None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("release", "the title announces a release or a version bump (`bump version to 0.6.9`, `release v1.2`)",
+         "release", "a new version is news for every user, however few lines it changes",
+         lambda e: e.release is not None, detail=lambda e: f"release {e.release}"),
+    Rule("type", "the title declares a kind of change: conventional prefix, [Tag], PR label or its first word "
+         "(not for a release)", "<kind>", "features, fixes and performance matter more than docs, tests or CI",
+         lambda e: e.release is None and e.declared is not None, _type_points, lambda e: e.declared or ""),
+    Rule("breaking", "`type!:` in the title or a `BREAKING CHANGE:` footer", "breaking",
+         "users must act", lambda e: e.breaking),
+    Rule("size", "log2 of the changed lines, lockfiles/generated/vendored files left out, capped "
+         "(not for a release)", "size_weight", "bigger changes carry more risk and more news",
+         lambda e: e.release is None, _size_points,
+         lambda e: f"{e.profile.meaningful_lines} lines in {e.commit.stats.files or len(e.commit.files)} files"),
+    Rule("core_source", "source files change (points scaled by their share of the lines, at least 25%)",
+         "core_source", "behaviour changes live in source, not in docs or CI",
+         lambda e: bool(e.profile.files.get("source")), _source_points,
+         lambda e: f"{e.profile.files.get('source', 0)} source files"),
+    Rule("new_module", "a new source file is added", "new_module", "new modules extend the project's surface",
+         lambda e: bool(e.profile.added_modules), detail=lambda e: ", ".join(e.profile.added_modules[:3])),
+    Rule("public_api", "a public API or configuration file changes (`__init__.py`, `api/`, `include/`, "
+         "`*.proto`, `config.py`…)", "public_api", "users of the API or the config may need to adapt",
+         lambda e: bool(e.profile.public_api), detail=lambda e: ", ".join(e.profile.public_api[:3])),
+    Rule("only_tests", "only test files change", "only_tests", "no behaviour change for users",
+         lambda e: _only(e, {"test"})),
+    Rule("only_docs", "only documentation changes (not a release's version file)", "only_docs",
+         "no behaviour change for users", lambda e: _only(e, {"docs", "asset"}) and not _only(e, {"test"})),
+    Rule("only_ci", "only CI or build files change (not a release)", "only_ci",
+         "no behaviour change for users", lambda e: _only(e, {"ci", "build"})),
+    Rule("dependency_files", "a dependency manifest changes (`pyproject.toml`, `requirements*.txt`, "
+         "`package.json`…)", "dependency_files", "installs and downstream compatibility may shift",
+         lambda e: bool(e.profile.files.get("dependency"))),
+    Rule("many_files", "more than 20 files change", "many_files", "wide changes are hard to review",
+         lambda e: sum(e.profile.files.values()) > 20, detail=lambda e: f"{sum(e.profile.files.values())} files"),
+    Rule("security_words", "CVE, vulnerability, injection, XSS, auth bypass… in the title or body "
+         "(overflow/underflow are correctness, not security)", "security_words",
+         "security changes need a careful read", lambda e: bool(e.security), detail=lambda e: ", ".join(e.security)),
+    Rule("bot", "a bot wrote it (`dependabot[bot]`, `renovate[bot]`, `github-actions[bot]`…)", "bot",
+         "automated updates are routine", lambda e: e.bot is not None, detail=lambda e: e.bot or ""),
+)  # fmt: skip
+
+
+def _signal_key(rule: Rule, evidence: Evidence) -> str:
+    return f"type:{evidence.declared}" if rule.name == "type" else rule.name
+
+
+def fired_rules(commit: Commit, weights: ScoringSettings) -> list[tuple[Rule, float, str]]:
+    """The rows of the table that fire for a commit, with their points and specifics."""
+    evidence = Evidence.of(commit)
+    return [
+        (rule, round(rule.score(evidence, weights), 2), rule.detail(evidence))
+        for rule in RULES
+        if rule.fires(evidence)
+    ]
+
+
+def level_of(score: float, weights: ScoringSettings) -> Level:
+    if score >= weights.high_threshold:
+        return Level.HIGH
+    if score >= weights.medium_threshold:
+        return Level.MEDIUM
+    return Level.LOW
 
 
 def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
-    info = parse_title(commit.title)
-    profile = profile_paths(commit)
-    signals: dict[str, float] = {}
-    reasons: list[str] = []
-
     if commit.is_merge:
         return Score(
             level=Level.LOW, score=0.0, signals={"merge": 0.0}, reasons=["merge commit (not analysed)"]
         )
-
-    type_weights = {
-        "feature": weights.feature, "bugfix": weights.bugfix, "performance": weights.performance,
-        "refactor": weights.refactor, "security": weights.security, "revert": weights.revert,
-        "docs": weights.docs, "test": weights.test, "ci_build": weights.ci_build,
-        "dependency": weights.dependency, "config": weights.config, "chore": weights.chore,
-    }  # fmt: skip
-    declared = info.types or label_types(commit) or info.keywords[:1]
-    if declared:
-        primary = (
-            max(declared, key=lambda kind: type_weights.get(kind, 0.0))
-            if "revert" not in declared
-            else "revert"
-        )
-        signals[f"type:{primary}"] = type_weights.get(primary, 0.0)
-        reasons.append(f"title marks it as {primary} ({type_weights.get(primary, 0.0):+g})")
-    for tag in info.tags:
+    evidence = Evidence.of(commit)
+    signals: dict[str, float] = {}
+    reasons: list[str] = []
+    for rule in RULES:
+        if not rule.fires(evidence):
+            continue
+        points = round(rule.score(evidence, weights), 2)
+        signals[_signal_key(rule, evidence)] = points
+        detail = rule.detail(evidence)
+        reasons.append(f"{rule.name}{': ' + detail if detail else ''} ({points:+g})")
+    for tag in evidence.info.tags:
         if tag.lower() in HARDWARE_TAGS:
             reasons.append(f"hardware/area tag [{tag}]")
-    if info.breaking or _BREAKING_RE.search(commit.body):
-        signals["breaking"] = weights.breaking
-        reasons.append(f"breaking change announced ({weights.breaking:+g})")
-
-    lines = profile.meaningful_lines
-    size = min(weights.size_cap, weights.size_weight * math.log2(1 + lines))
-    signals["size"] = round(size, 2)
-    generated = profile.lines.get(PathKind.GENERATED.value, 0)
-    note = f", {generated} in lockfiles/generated/vendored files left out" if generated else ""
-    reasons.append(f"{lines} changed lines in {commit.stats.files} files{note} ({size:+.1f})")
-
-    total_files = sum(profile.files.values())
-    kinds = profile.kinds - {"generated"}
-    source_share = profile.lines.get("source", 0) / lines if lines else 0.0
-    if profile.files.get("source"):
-        signals["core_source"] = round(weights.core_source * max(source_share, 0.25), 2)
-        reasons.append(f"changes core source ({profile.files['source']} files, {source_share:.0%} of lines)")
-    if profile.added_modules:
-        signals["new_module"] = weights.new_module
-        reasons.append(f"adds {len(profile.added_modules)} new source module(s) ({weights.new_module:+g})")
-    if profile.public_api:
-        signals["public_api"] = weights.public_api
-        reasons.append(
-            f"touches public API / config surface: {profile.public_api[0]} ({weights.public_api:+g})"
-        )
-    if kinds and kinds <= {"test"}:
-        signals["only_tests"] = weights.only_tests
-        reasons.append(f"only tests change ({weights.only_tests:+g})")
-    elif kinds and kinds <= {"docs", "asset"}:
-        signals["only_docs"] = weights.only_docs
-        reasons.append(f"only documentation changes ({weights.only_docs:+g})")
-    elif kinds and kinds <= {"ci", "build"}:
-        signals["only_ci"] = weights.only_ci
-        reasons.append(f"only CI/build files change ({weights.only_ci:+g})")
-    if profile.files.get("dependency"):
-        signals["dependency_files"] = weights.dependency_files
-        reasons.append(f"dependency manifests change ({weights.dependency_files:+g})")
-    if total_files > 20:
-        signals["many_files"] = weights.many_files
-        reasons.append(f"wide change across {total_files} files ({weights.many_files:+g})")
-    if _SECURITY_WORDS.search(f"{commit.title}\n{commit.body}"):
-        signals["security_words"] = weights.security_words
-        reasons.append(f"security-related words in the message ({weights.security_words:+g})")
-
     score = round(sum(signals.values()), 2)
-    if score >= weights.high_threshold:
-        level = Level.HIGH
-    elif score >= weights.medium_threshold:
-        level = Level.MEDIUM
-    else:
-        level = Level.LOW
-    return Score(level=level, score=score, signals=signals, reasons=reasons)
+    return Score(level=level_of(score, weights), score=score, signals=signals, reasons=reasons)
+
+
+def rules_table() -> str:
+    """The scoring rules as a Markdown table: name, when it fires, the weight it adds, why."""
+    rows = ["| rule | fires when | weight ([scoring]) | why |", "| --- | --- | --- | --- |"]
+    for rule in RULES:
+        weight = (
+            "the kind's weight (feature, bugfix, docs…)" if rule.weight == "<kind>" else f"`{rule.weight}`"
+        )
+        rows.append(f"| {rule.name} | {rule.predicate.replace('|', '/')} | {weight} | {rule.reason} |")
+    return "\n".join(rows)
+
+
+def explain(commit: Commit, weights: ScoringSettings, final_level: Level | None = None) -> str:
+    """The rows of the rule table that fire for one commit, their points, and the score and level."""
+    lines = [f"{commit.sha[:12]} {commit.title}"]
+    if commit.is_merge:
+        lines.append("  merge commit: not scored (its changes are in its parents)")
+        return "\n".join(lines) + "\n"
+    fired = fired_rules(commit, weights)
+    name_width = max((len(rule.name) for rule, _, _ in fired), default=4)
+    for rule, points, detail in fired:
+        weight = f"{rule.weight if rule.weight != '<kind>' else detail}"
+        lines.append(
+            f"  {rule.name:<{name_width}}  {points:+6.2f}  [{weight}]  {rule.predicate}"
+            + (f" — {detail}" if detail and rule.weight != "<kind>" else "")
+        )
+        lines.append(f"  {'':<{name_width}}          why: {rule.reason}")
+    total = round(sum(points for _, points, _ in fired), 2)
+    level = level_of(total, weights)
+    lines.append(
+        f"  score {total:g} → {level.value} (medium ≥ {weights.medium_threshold:g}, high ≥ {weights.high_threshold:g})"
+    )
+    info = parse_title(commit.title)
+    lines.append(f"  change types: {', '.join(t.value for t in commit_types(commit, info))}")
+    if final_level is not None and final_level is not level:
+        lines.append(f"  level in the report: {final_level.value} (the analyser's own judgement)")
+    return "\n".join(lines) + "\n"
+
+
+def explain_sha(sha: str, commits: Sequence[Commit], weights: ScoringSettings) -> str:
+    """`report --explain SHA`: the rules that fired for the commit of `commits` whose sha starts with `sha`."""
+    wanted = sha.strip().lower()
+    found = [c for c in commits if wanted and c.sha.lower().startswith(wanted)]
+    if len(found) != 1:
+        what = "matches several commits" if found else "is not among the report's commits"
+        raise UsageError(
+            f"--explain {sha}: {what}", "give more of the sha, or the --date of the day it landed"
+        )
+    commit = found[0]
+    level = getattr(commit, "level", None)
+    return explain(commit, weights, level if isinstance(level, Level) else None)

@@ -17,12 +17,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dailydiff.common import placeholders, secrets
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import RepoEntry, RunSettings, WatchTopic, WeeklySettings, check_repos_and_topics
 from dailydiff.settings.publishers import PUBLISH_TYPES, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
+GITHUB_TOKEN_ENVS = (
+    "DAILYDIFF_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+)  # read in this order unless token_env names one
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
 
 
@@ -45,6 +50,11 @@ class ReportSettings(_Section):
             raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
 
+    @field_validator("path_template")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
+
 
 class GitSettings(_Section):
     branch: str
@@ -66,6 +76,8 @@ class GitHubSettings(_Section):
     retry_base_delay: float = Field(ge=0)
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
+    request_deadline: float = Field(gt=0)
+    breaker_threshold: int = Field(ge=1)
     pull_requests: bool
     pr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
@@ -110,6 +122,8 @@ class ScoringSettings(_Section):
     dependency_files: float
     many_files: float
     security_words: float
+    release: float
+    bot: float
 
 
 class ModelProfile(_Section):
@@ -126,19 +140,21 @@ class LLMSettings(_Section):
     base_url: str
     model: str
     api_key_env: str
-    response_mode: Literal["json_schema", "json_object"]
+    response_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
     concurrency: int
     max_retries: int
     rate_limit_retries: int
     retry_backoff: float
-    connect_timeout: float
-    read_timeout: float
+    connect_timeout: float = Field(gt=0)
+    read_timeout: float = Field(gt=0)
+    request_deadline: float = Field(gt=0)
+    breaker_threshold: int = Field(ge=1)
     temperature: float
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"]
     escalation: bool
     overview: bool
     prompts_dir: str
-    context_window: int
+    context_window: int = Field(ge=0)  # 0: discovered from the server
     output_tokens: int
     max_output_tokens: int
     input_price: float
@@ -171,6 +187,7 @@ class SiteSettings(_Section):
     language: Literal["", "zh", "en"]
     feed_entries: int
     templates_dir: str
+    charts: bool
     host: str
     port: int
 
@@ -387,11 +404,26 @@ def load_settings(
         return source
 
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             _describe(exc, where), "fix it; `dailydiff init` writes every setting with a comment"
         ) from None
+    register_secrets(settings, environ)
+    return settings
+
+
+def register_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Every secret these settings name, registered for the one scrub (common/secrets.py): the GitHub
+    token, the LLM key, each publisher's webhook URL, signing secret, token and SMTP password, and the
+    passwords in a store URL or a repository URL."""
+    names = {settings.github.token_env, *GITHUB_TOKEN_ENVS, settings.llm.api_key_env}
+    for entry in settings.publish:
+        names |= {getattr(entry, f, "") for f in ("url_env", "secret_env", "token_env", "password_env")}
+    secrets.register(*(environ.get(name, "") for name in sorted(n for n in names if n)))
+    store = getattr(settings, "store", None)
+    for url in [getattr(store, "url", ""), *(repo.source for repo in settings.repos)]:
+        secrets.register_url_password(url)
 
 
 def _drop_none(mapping: Mapping[str, Any]) -> dict[str, Any]:

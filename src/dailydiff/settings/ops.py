@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dailydiff.common import placeholders
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -26,12 +27,18 @@ class RunSettings(_Section):
     concurrency: int = Field(ge=1, le=64)
     output_dir: str
     summary_json: str
+    claim_timeout: float = Field(gt=0)
 
 
 class WeeklySettings(_Section):
     path_template: str
     top_commits: int = Field(ge=1, le=200)
     formats: list[Literal["md", "json", "html"]]
+
+    @field_validator("path_template")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.WEEK_PATH_PLACEHOLDERS, path=True)
 
 
 def _text_list(values: list[str], what: str) -> list[str]:

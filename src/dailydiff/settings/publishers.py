@@ -2,8 +2,8 @@
 
 Secrets and webhook URLs (which are secrets too: whoever has a Slack or WeCom hook URL can post) are
 never in the file, only the names of the environment variables that hold them (`url_env`,
-`secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic so that
-``config.py`` can use it without pulling in the publishers.
+`secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic and the
+template placeholders so that the settings can use it without pulling in the publishers.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dailydiff.common import placeholders
 
 DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
 
@@ -36,6 +38,11 @@ class FilesEntry(_Entry):
     path_template: str = DEFAULT_PATH_TEMPLATE
     formats: list[str] = Field(default_factory=lambda: ["md"])
 
+    @field_validator("path_template")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
+
 
 class _GitHubEntry(_Entry):
     # owner/name of the repository that receives the report (not the reported one).
@@ -52,6 +59,11 @@ class _GitHubEntry(_Entry):
             raise ValueError("use owner/name")
         return value
 
+    @field_validator("report_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
+
 
 class GitHubContentsEntry(_GitHubEntry):
     type: Literal["github-contents"]
@@ -61,6 +73,16 @@ class GitHubContentsEntry(_GitHubEntry):
     message_template: str = "Report: {repo_name} - {date}"
     committer_name: str = ""
     committer_email: str = ""
+
+    @field_validator("path_template")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
+
+    @field_validator("message_template")
+    @classmethod
+    def _message(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class GitHubIssueEntry(_GitHubEntry):
@@ -73,6 +95,11 @@ class GitHubIssueEntry(_GitHubEntry):
     # How many pages (100 issues each, newest first) are searched for the day's existing issue.
     search_pages: int = Field(default=10, ge=1)
 
+    @field_validator("title_template")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
+
 
 class _ChatEntry(_Entry):
     url_env: str
@@ -83,6 +110,11 @@ class _ChatEntry(_Entry):
     max_messages: int = Field(default=10, ge=1, le=50)
     # How many high-importance commits are listed (watch-topic commits first).
     max_commits: int = Field(default=100, ge=0)
+
+    @field_validator("report_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class FeishuEntry(_ChatEntry):
@@ -125,6 +157,11 @@ class EmailEntry(_Entry):
     recipients: list[str] = Field(min_length=1)
     subject_template: str = "[dailydiff] {repo} {date}: {total} commits, {high} high"
     report_url: str = ""
+
+    @field_validator("subject_template", "report_url")
+    @classmethod
+    def _templates(cls, value: str) -> str:
+        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 PublishEntry = Annotated[

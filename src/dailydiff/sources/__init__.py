@@ -1,17 +1,26 @@
 """Commit sources. A source has a ``repo`` id, an optional ``repo_url`` and one method,
-``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``."""
+``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``.
+
+The GitHub source (an HTTP client and asyncio) is imported when a GitHub repository is opened, so a
+report of a local repository does not pay for it."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import SourceError
+from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
 from dailydiff.sources.git import GitSource, is_git_url
-from dailydiff.sources.github import GitHubSource, open_github
+
+if TYPE_CHECKING:
+    from dailydiff.sources.github import GitHubSource
 
 OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
 
@@ -31,8 +40,14 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
     )
 
 
+def _open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
+    from dailydiff.sources.github import open_github
+
+    return open_github(spec, settings, options, store)
+
+
 # name -> opener
-SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": open_github}
+SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github}
 
 
 def source_kind(spec: str) -> str:
@@ -61,6 +76,34 @@ def open_source(
     return source
 
 
+def __getattr__(name: str) -> Any:
+    if name == "GitHubSource":
+        from dailydiff.sources.github import GitHubSource
+
+        return GitHubSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+async def stream_commits(
+    source: CommitSource,
+    window: Window,
+    on_listed: Callable[[list[tuple[str, dt.datetime]]], None],
+    on_commit: Callable[[Commit], None],
+    *,
+    github_slots: asyncio.Semaphore | None = None,
+) -> None:
+    """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
+    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread."""
+    stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
+    if stream is not None:
+        await stream(window, on_listed, on_commit, slots=github_slots)
+        return
+    commits = await asyncio.to_thread(source.commits, window)
+    on_listed([(c.sha, c.committed_at) for c in commits])
+    for commit in commits:
+        on_commit(commit)
+
+
 __all__ = [
     "SOURCES",
     "CommitSource",
@@ -70,4 +113,5 @@ __all__ = [
     "check_repo_id",
     "open_source",
     "source_kind",
+    "stream_commits",
 ]

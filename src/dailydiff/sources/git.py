@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
@@ -475,7 +476,7 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
     target = data_dir / "repos" / f"{readable}-{digest}.git"
-    safe_url = re.sub(r"//[^/@]+@", "//***@", url)
+    safe_url = scrub(url)
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
         result = run_git(

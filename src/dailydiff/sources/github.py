@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+from dailydiff.common.http import CircuitBreaker
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
-from dailydiff.settings import GitHubSettings
+from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
 from dailydiff.sources.github_diff import DiffSection, split_diff
-from dailydiff.sources.github_http import DIFF, ApiResponse, GitHubHttp, RequestCounts, ServerError
+from dailydiff.sources.github_http import DIFF, ApiResponse, BadAnswer, GitHubHttp, RequestCounts, ServerError
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
-TOKEN_ENV_DEFAULTS = ("DAILYDIFF_GITHUB_TOKEN", "GITHUB_TOKEN")
+TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
     "removed": FileStatus.REMOVED,
@@ -80,30 +81,51 @@ class GitHubSource:
     store: Store | None = None
     repo_url: str | None = None
     last_counts: RequestCounts | None = field(default=None, repr=False)
+    breaker: CircuitBreaker | None = field(default=None, repr=False)
 
     kind = "github"
 
     def __post_init__(self) -> None:
         if self.repo_url is None:
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
+        if self.breaker is None:  # one per source: every window of the run shares it
+            host = urlsplit(self.settings.api_url).netloc
+            self.breaker = CircuitBreaker(f"the GitHub API at {host}", self.settings.breaker_threshold)
 
     def commits(self, window: Window) -> list[Commit]:
-        return _run(lambda: self._fetch(window))
+        return _run(lambda: self.stream(window))
 
     # fetching --------------------------------------------------------------------------------------
 
-    async def _fetch(self, window: Window) -> list[Commit]:
-        http = GitHubHttp(self.settings, self.repo, self.branch, self.token, self.store)
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
+        on_commit: Callable[[Commit], None] = lambda commit: None,
+        *,
+        slots: asyncio.Semaphore | None = None,
+    ) -> list[Commit]:
+        """The window's commits, streamed: ``on_listed`` gets every (sha, committed_at) once the list is
+        read, then ``on_commit`` each commit the moment its details are in, while the others are still
+        being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run)."""
+        http = GitHubHttp(
+            self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
+        )
         self.last_counts = http.counts
         try:
             try:
                 items = await self._list(http, window)
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
+            on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
+
+            async def one(item: dict[str, Any]) -> Commit:
+                commit = await self._commit(http, item)
+                on_commit(commit)
+                return commit
+
             # Every commit at once: the client bounds the requests in flight ([github] concurrency).
-            results = await asyncio.gather(
-                *(self._commit(http, item) for item in items), return_exceptions=True
-            )
+            results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
         finally:
             await http.aclose()
         done = [r for r in results if isinstance(r, Commit)]
@@ -112,6 +134,16 @@ class GitHubSource:
             # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
             if self.store is not None and done:
                 self.store.save_commits(done)
+            if all(
+                isinstance(e, BadAnswer | ValueError | KeyError | TypeError | AttributeError) for e in errors
+            ):
+                # Bad answers for some commits: those commits fail, listed; the rest is fetched and stored.
+                failed = {
+                    item["sha"]: (r.message if isinstance(r, BadAnswer) else _malformed(http, r).message)
+                    for item, r in zip(items, results, strict=True)
+                    if isinstance(r, BaseException)
+                }
+                raise IncompleteFetch(done, failed, len(items))
             first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
             if isinstance(first, _MALFORMED):
                 first = _malformed(http, first)
@@ -142,7 +174,7 @@ class GitHubSource:
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         while url:
-            page = await http.get(url)
+            page = await http.get(url, check=_check_list)
             for item in page.json():
                 committed = _time(item["commit"]["committer"]["date"])
                 # until is inclusive on GitHub; the window is [start, end).
@@ -200,7 +232,7 @@ class GitHubSource:
         for _ in range(MAX_FILE_PAGES):
             if url is None:
                 break
-            page = await http.get(url, immutable=True)
+            page = await http.get(url, immutable=True, check=_check_detail)
             data = page.json()
             detail = detail or data
             files += data.get("files") or []
@@ -224,7 +256,7 @@ class GitHubSource:
                     self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
                 )
                 status = response.status
-            except ServerError:  # a diff too slow to generate: its files stay unseen, the run goes on
+            except (ServerError, BadAnswer):  # a diff too slow to generate, or garbled: its files stay unseen
                 status = 0
             sections = split_diff(response.text()) if status == 200 else None
             if sections is None:
@@ -308,6 +340,46 @@ class GitHubSource:
 _MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
 
 
+class IncompleteFetch(SourceError):
+    """Some commits of the window could not be fetched. ``commits`` holds the ones that were (stored),
+    ``failed`` maps each missing sha to its reason; nothing bad was cached, so the next run completes it."""
+
+    def __init__(self, commits: list[Commit], failed: dict[str, str], total: int) -> None:
+        reasons: dict[str, list[str]] = {}
+        for sha, reason in failed.items():
+            reasons.setdefault(reason, []).append(sha[:7])
+        first, shas = next(iter(reasons.items()))
+        more = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
+        super().__init__(
+            f"{len(failed)} of {total} commits could not be fetched ({', '.join(shas[:5])}"
+            f"{'…' if len(shas) > 5 else ''}: {first}){more}; {len(commits)} fetched and stored",
+            "run again later: only the missing commits are asked for again",
+        )
+        self.commits = commits
+        self.failed = failed
+
+
+def _check_list(response: ApiResponse) -> None:
+    """A list page: a JSON array of commits, each with a sha and a committer date."""
+    items = response.json()
+    if not isinstance(items, list):
+        raise TypeError("not a list")
+    for item in items:
+        _time(item["commit"]["committer"]["date"])
+        if not isinstance(item["sha"], str):
+            raise TypeError("sha")
+
+
+def _check_detail(response: ApiResponse) -> None:
+    """A commit's detail: an object with the commit and a list of files."""
+    data = response.json()
+    if not isinstance(data, dict) or not isinstance(data["commit"], dict):
+        raise TypeError("not a commit")
+    _time(data["commit"]["committer"]["date"])
+    if not isinstance(data.get("files", []), list):
+        raise TypeError("files")
+
+
 def _malformed(http: GitHubHttp, exc: BaseException) -> SourceError:
     return SourceError(
         f"unexpected answer from the GitHub API at {http.host} ({type(exc).__name__}: {str(exc)[:80]})",
@@ -388,4 +460,4 @@ def open_github(spec: str, settings: Settings, options: SourceOptions, store: ob
     )
 
 
-__all__ = ["GitHubSource", "find_token", "open_github", "web_base"]
+__all__ = ["GitHubSource", "IncompleteFetch", "find_token", "open_github", "web_base"]

@@ -1,6 +1,13 @@
 """The GitHub REST client under the GitHub source: conditional requests against the store's HTTP cache,
 rate limits (primary and secondary), retries with jittered backoff, and one clear error per failure.
 
+Every request has a total deadline (connect, send and every read: a server that drips its answer a byte at
+a time resets httpx's per-read timeout forever), and a circuit breaker leaves an API that keeps failing
+alone for the rest of the run. An answer is stored only after it was checked to be what was asked for
+(JSON that parses, a ``Link`` to the same host, the caller's shape check): a proxy's HTML page, a
+truncated body or a foreign link is retried, and if it stays bad it fails that request, never the runs
+after it.
+
 Only the response's status, body and a few response headers are cached, keyed by the Accept header and
 the URL: never a request header, so the token cannot reach the store. The token lives in one header of
 the client and is never logged or put in a message.
@@ -23,7 +30,9 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
+from dailydiff.common.http import CircuitBreaker, rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.common.jsonsafe import without_surrogates
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.settings import GitHubSettings
 from dailydiff.store import CachedResponse, Store
@@ -37,6 +46,7 @@ _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 Sleep = Callable[[float], Awaitable[None]]
+Check = Callable[["ApiResponse"], object]  # raises ValueError (or KeyError, TypeError) on a bad answer
 
 
 class RateLimitError(SourceError):
@@ -45,6 +55,11 @@ class RateLimitError(SourceError):
 
 class ServerError(SourceError):
     """5xx answers or connection errors, still failing after every retry."""
+
+
+class BadAnswer(SourceError):
+    """A 200 answer that is not what was asked for (HTML, truncated JSON, a link to another host), still
+    after every retry. Nothing of it was stored."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,8 @@ class GitHubHttp:
     cache: Store | None = None
     sleep: Sleep = asyncio.sleep
     counts: RequestCounts = field(default_factory=RequestCounts)
+    slots: asyncio.Semaphore | None = None  # requests in flight; shared when the run passes one
+    breaker: CircuitBreaker | None = None  # shared by the clients of one source, for the whole run
 
     def __post_init__(self) -> None:
         headers = {
@@ -103,7 +120,9 @@ class GitHubHttp:
         self.host = api.netloc
         self._blocked_until = 0.0
         self._block_reason = ""
-        self._slots = asyncio.Semaphore(self.settings.concurrency)  # requests in flight
+        self._slots = self.slots or asyncio.Semaphore(self.settings.concurrency)
+        if self.breaker is None:
+            self.breaker = CircuitBreaker(f"the GitHub API at {self.host}", self.settings.breaker_threshold)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -117,12 +136,17 @@ class GitHubHttp:
         accept: str = JSON,
         immutable: bool | Callable[[ApiResponse], bool] = False,
         allow: tuple[int, ...] = (),
+        check: Check | None = None,
     ) -> ApiResponse:
         """GET ``url``: from the cache when immutable, else conditionally. Statuses in ``allow`` are
-        returned to the caller instead of raised."""
+        returned to the caller instead of raised. A 200 answer is checked (JSON parses, links stay on
+        this host, then ``check``) before it is returned or cached; a bad one is asked again."""
         self._check_origin(url)
         key = f"GET {accept} {url}"
         cached = self.cache.http_get(key) if self.cache is not None else None
+        if cached is not None and _problem(ApiResponse(cached.status, cached.headers, cached.body), accept,
+                                           check, self._origin) is not None:  # fmt: skip
+            cached = None  # stored by an older version that did not check: asked again, then replaced
         if cached is not None and cached.immutable:
             self.counts.cache_hits += 1
             log.debug("cache hit %s", url)
@@ -130,11 +154,27 @@ class GitHubHttp:
         headers = {"Accept": accept}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
-        response = await self._send(url, headers, allow)
-        if response.status == 304 and cached is not None:
-            self.counts.not_modified += 1
-            return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
-        if response.status == 200 and self.cache is not None:
+        bad = 0
+        while True:
+            response = await self._send(url, headers, allow)
+            if response.status == 304 and cached is not None:
+                self.counts.not_modified += 1
+                return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
+            if response.status != 200:
+                return response
+            problem = _problem(response, accept, check, self._origin)
+            if problem is None:
+                break
+            bad += 1
+            if bad > self.settings.max_retries:
+                raise BadAnswer(
+                    f"the GitHub API at {self.host} answered {_path(url)} with {problem}, {bad} times",
+                    "a proxy or GitHub itself is misbehaving; run again later (nothing of it was stored, the "
+                    "next run asks again)",
+                )
+            headers.pop("If-None-Match", None)
+            await self._backoff(bad, f"{problem} on {_path(url)}")
+        if self.cache is not None:
             keep = immutable(response) if callable(immutable) else immutable
             etag = response.headers.get("etag")
             if keep or etag:
@@ -156,18 +196,38 @@ class GitHubHttp:
     async def _send(self, url: str, headers: dict[str, str], allow: tuple[int, ...]) -> ApiResponse:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
+        breaker = self.breaker
+        assert breaker is not None
+        deadline = self.settings.request_deadline
         while True:
             started = time.monotonic()
+            began = breaker.now()
             try:
                 async with self._slots:
                     # The gate is checked with a slot held: a request queued for a slot while another one
                     # hit a limit must not go out before the wait.
                     await self._wait_for_gate()
+                    if breaker.opened:
+                        raise ServerError(breaker.reason, "run again later (fetched commits are kept)")
                     started = time.monotonic()
-                    raw = await self._client.get(url, headers=headers)
-            except httpx2.TransportError as exc:
+                    began = breaker.now()
+                    async with asyncio.timeout(deadline):
+                        raw = await self._client.get(url, headers=headers)
+                        body = raw.content
+            except (httpx2.TransportError, TimeoutError) as exc:
                 failures += 1
-                reason = type(exc).__name__
+                timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
+                reason = (
+                    f"no complete answer within {deadline:g}s"
+                    if isinstance(exc, TimeoutError)
+                    else type(exc).__name__
+                )
+                if breaker.failure(f"{reason} on {_path(url)}", began, timed_out=timed_out):
+                    log.warning("%s", breaker.reason)
+                if breaker.opened:
+                    raise ServerError(
+                        breaker.reason, "check the network and run again later (fetched commits are kept)"
+                    ) from None
                 if failures > self.settings.max_retries:
                     raise ServerError(
                         f"cannot reach the GitHub API at {self.host} ({reason}) after {failures} attempts",
@@ -177,7 +237,9 @@ class GitHubHttp:
                 continue
             self.counts.sent += 1
             kept = {k: raw.headers[k] for k in _KEPT_HEADERS if k in raw.headers}
-            response = ApiResponse(raw.status_code, kept, raw.content)
+            response = ApiResponse(raw.status_code, kept, body)
+            if raw.status_code < 500:
+                breaker.success()
             log.debug("GET %s -> %d (%.0f ms)", url, raw.status_code, (time.monotonic() - started) * 1000)
             self._note_rate_limit(raw.headers)
             status = raw.status_code
@@ -192,6 +254,13 @@ class GitHubHttp:
                 continue
             if status >= 500:
                 failures += 1
+                if breaker.failure(f"{status} on {_path(url)}", began):
+                    log.warning("%s", breaker.reason)
+                if breaker.opened:
+                    raise ServerError(
+                        breaker.reason,
+                        "GitHub may be having trouble; run again later (fetched commits are kept)",
+                    )
                 if failures > self.settings.max_retries:
                     raise ServerError(
                         f"the GitHub API at {self.host} answered {status} {_message(response)} "
@@ -218,21 +287,21 @@ class GitHubHttp:
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
-        if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
-            reset = _to_float(headers["x-ratelimit-reset"])
-            if reset is not None:
-                self._close_gate(reset + 1.0, "primary")
+        now = time.time()
+        wait = rate_limit_reset_seconds(headers, now)
+        if wait is not None:
+            self._close_gate(now + wait + 1.0, "primary")
 
     def _block_for_limit(self, headers: httpx2.Headers, attempt: int) -> None:
         now = time.time()
-        retry_after = _to_float(headers.get("retry-after", ""))
+        retry_after = retry_after_seconds(headers, now)
+        reset_wait = rate_limit_reset_seconds(headers, now)
         if retry_after is not None:
-            self._close_gate(now + max(retry_after, 0.0), "secondary")
+            self._close_gate(now + retry_after, "secondary")
             log.warning("GitHub secondary rate limit: waiting %.0fs (retry-after)", retry_after)
-        elif headers.get("x-ratelimit-remaining") == "0":
-            reset = _to_float(headers.get("x-ratelimit-reset", "")) or now
+        elif reset_wait is not None or headers.get("x-ratelimit-remaining") == "0":
             # A reset already past but still refused: the clocks disagree, wait a little longer each time.
-            self._close_gate(max(reset + 1.0, now + attempt), "primary")
+            self._close_gate(max(now + (reset_wait or 0.0) + 1.0, now + attempt), "primary")
         else:
             # Secondary limit without retry-after: GitHub asks for at least a minute, then exponential.
             self._close_gate(now + 60.0 * 2 ** (attempt - 1), "secondary")
@@ -318,11 +387,25 @@ def _message(response: ApiResponse) -> str:
         text = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
     except (ValueError, UnicodeDecodeError):
         text = ""
-    return _CONTROL_RE.sub(" ", text).strip()[:200]
+    return _CONTROL_RE.sub(" ", scrub(text)).strip()[:200]  # scrubbed before it is cut
 
 
-def _to_float(value: str) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+def _problem(response: ApiResponse, accept: str, check: Check | None, origin: tuple[str, str]) -> str | None:
+    """What is wrong with a 200 answer, or None when it is what was asked for."""
+    if "html" in response.headers.get("content-type", "").lower():
+        return "an HTML page instead of data"
+    for url, _ in _LINK_RE.findall(response.headers.get("link", "")):
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != origin:
+            return f"a link to another host ({parts.netloc or 'none'})"
+    if accept == JSON:
+        try:
+            response.json()
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return "a body that is not complete JSON"
+    if check is not None:
+        try:
+            check(response)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            return f"an answer of the wrong shape ({type(exc).__name__}: {str(exc)[:60]})"
+    return None

@@ -4,6 +4,8 @@ from dailydiff.store.database import redact_url
 from dailydiff.store.interface import (
     CachedResponse,
     Claim,
+    Delivery,
+    EndpointFacts,
     Store,
     StoredReport,
     UnitState,
@@ -16,6 +18,8 @@ __all__ = [
     "DB_NAME",
     "CachedResponse",
     "Claim",
+    "Delivery",
+    "EndpointFacts",
     "Store",
     "StoredReport",
     "UnitState",

@@ -21,6 +21,11 @@ def now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def now_precise() -> str:
+    """To the microsecond: the delivery ledger orders claims by it."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
 def redact_url(text: str) -> str:
     """``postgresql://user:secret@host/db`` → ``postgresql://***@host/db``; ``password=…`` → ``password=***``.
     Every message that names a store location goes through this."""

@@ -20,10 +20,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
-from dailydiff.store.database import USERINFO_RE, Database, now_text
+from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
 from dailydiff.store.postgres import POSTGRES_SCHEMES, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
 
@@ -38,6 +39,41 @@ class CachedResponse:
     etag: str | None
     last_modified: str | None
     immutable: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A row of the delivery ledger: the delivery of one report (repo, date, language) to one target."""
+
+    repo: str
+    date: dt.date
+    language: str
+    target: str
+    publisher: str
+    state: str  # "sending" (claimed by claim_owner at claimed_at), "delivered" or "failed"
+    content_hash: str
+    claim_owner: str
+    claimed_at: dt.datetime
+    detail: str
+    attempts: int
+    version: int
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[object, ...]) -> Delivery:
+        repo, date, language, target, publisher, state, content_hash, owner, claimed, detail, *rest = row
+        attempts, version, updated = rest
+        return cls(str(repo), dt.date.fromisoformat(str(date)), str(language), str(target), str(publisher),
+                   str(state), str(content_hash), str(owner), dt.datetime.fromisoformat(str(claimed)),
+                   str(detail), int(str(attempts)), int(str(version)), dt.datetime.fromisoformat(str(updated)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context."""
+
+    response_mode: str | None = None
+    context_window: int | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +222,7 @@ class Store:
 
     def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
         rows = [
-            (repo, sha, a.fingerprint, a.analyzer, a.status.value, a.model_dump_json(), now_text())
+            (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
             for sha, a in items
         ]
         if not rows:
@@ -221,7 +257,7 @@ class Store:
                     report.timezone,
                     report.stats.failed + report.stats.fallback,
                     report.stats.total,
-                    report.model_dump_json(),
+                    scrub(report.model_dump_json()),
                     now_text(),
                 ),
             )
@@ -297,31 +333,124 @@ class Store:
                 ),
             )
 
-    # deliveries (what each publisher delivered, so a re-run does not send a day twice) -------------
+    # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
 
-    def record_delivery(
-        self, repo: str, date: dt.date, language: str, publisher: str, status: str, detail: str
-    ) -> None:
-        with self._tx():
-            self._db.execute(
-                "INSERT INTO deliveries (repo, date, language, publisher, status, detail, delivered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language, publisher) DO UPDATE SET "
-                "status = excluded.status, detail = excluded.detail, delivered_at = excluded.delivered_at",
-                (repo, date.isoformat(), language, publisher, status, detail, now_text()),
+    def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
+        row = self._db.execute(
+            "SELECT response_mode, context_window FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            (endpoint, model),
+        ).fetchone()
+        return None if row is None else EndpointFacts(response_mode=row[0], context_window=row[1])
+
+    def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
+        """Store what is known; a field left None keeps the value stored before."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
+                "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "updated_at = excluded.updated_at",
+                (endpoint, model, facts.response_mode, facts.context_window, now_text()),
             )
 
-    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, str]:
-        """publisher name -> status of the last delivery of this report."""
+    # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
+
+    _LEDGER_COLUMNS = (
+        "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
+        "attempts, version, updated_at"
+    )
+
+    def delivery(self, repo: str, date: dt.date, language: str, target: str) -> Delivery | None:
+        row = self._db.execute(
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger "
+            "WHERE repo = ? AND date = ? AND language = ? AND target = ?",
+            (repo, date.isoformat(), language, target),
+        ).fetchone()
+        return Delivery.from_row(row) if row else None
+
+    def deliveries(self, repo: str, date: dt.date, language: str) -> dict[str, Delivery]:
+        """target -> its ledger row, for one report."""
         rows = self._db.execute(
-            "SELECT publisher, status FROM deliveries WHERE repo = ? AND date = ? AND language = ?",
+            f"SELECT {self._LEDGER_COLUMNS} FROM delivery_ledger WHERE repo = ? AND date = ? AND language = ?",
             (repo, date.isoformat(), language),
         )
-        return {publisher: status for publisher, status in rows}
+        return {row[3]: Delivery.from_row(row) for row in rows}
+
+    def claim_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        publisher: str,
+        content_hash: str,
+        owner: str,
+        seen: Delivery | None,
+    ) -> bool:
+        """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
+        row the caller decided on (None: there was none). The claim is one atomic statement — an insert
+        that a unique key refuses, or an update conditional on the row's version — so of two processes
+        deciding on the same row, one wins and the other gets False."""
+        now = now_precise()
+        with self._tx() as db:
+            if seen is None:
+                cursor = db.execute(
+                    f"INSERT INTO delivery_ledger ({self._LEDGER_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?) "
+                    "ON CONFLICT (repo, date, language, target) DO NOTHING",
+                    (repo, date.isoformat(), language, target, publisher, content_hash, owner, now, now),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
+                    "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
+                    "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? AND version = ?",
+                    (publisher, content_hash, owner, now, now, repo, date.isoformat(), language, target,
+                     seen.version),
+                )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def finish_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        *,
+        owner: str,
+        state: str,
+        content_hash: str,
+        detail: str,
+    ) -> bool:
+        """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
+        was no longer ours (another process took it over as stale)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
+                "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                "AND claim_owner = ? AND state = 'sending'",
+                (
+                    state,
+                    content_hash,
+                    scrub(detail),
+                    now_precise(),
+                    repo,
+                    date.isoformat(),
+                    language,
+                    target,
+                    owner,
+                ),
+            )
+            return cursor.rowcount == 1
 
     # runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
-        command = USERINFO_RE.sub(r"\1***@", command)  # a git URL's user:password never reaches the store
+        command = scrub(
+            USERINFO_RE.sub(r"\1***@", command)
+        )  # a git URL's user:password never reaches the store
         with self._tx():
             row = self._db.execute(
                 "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running') RETURNING id",
@@ -330,7 +459,7 @@ class Store:
             return int(row[0])
 
     def finish_run(self, run_id: int, status: str, summary: RunSummary | dict[str, object]) -> None:
-        text = (
+        text = scrub(
             summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
         )
         with self._tx():

@@ -119,4 +119,53 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX units_to_claim ON units (plan, state, position);
         """,
     ),
+    (
+        # One row per delivery of a report (repo, date, language) to a target (where it goes, e.g.
+        # "slack:sha256:…" or "files:/srv/reports/{year}/..."). A command claims the row (state
+        # 'sending', claim_owner, claimed_at) before it sends, then marks it 'delivered' (with the hash
+        # of what it sent) or 'failed'. `version` grows on every change: claims are conditional
+        # UPDATEs on it, so two processes never both win one. The old `deliveries` table named
+        # publishers, not targets: its rows are kept as target 'name:<publisher>' (engine/deliver.py
+        # reads them so that a message sent before the upgrade is not sent again).
+        "m004_delivery_ledger",
+        """
+        CREATE TABLE delivery_ledger (
+            repo TEXT NOT NULL,
+            date TEXT NOT NULL,
+            language TEXT NOT NULL,
+            target TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            state TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            claim_owner TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (repo, date, language, target)
+        );
+        INSERT INTO delivery_ledger (repo, date, language, target, publisher, state, content_hash,
+            claim_owner, claimed_at, detail, attempts, version, updated_at)
+        SELECT repo, date, language, 'name:' || publisher, publisher,
+            CASE WHEN status = 'failed' THEN 'failed' ELSE 'delivered' END,
+            '', '', delivered_at, detail, 1, 1, delivered_at
+        FROM deliveries;
+        DROP TABLE deliveries;
+        """,
+    ),
+    (
+        # What an LLM endpoint was found to accept (the response mode) and its context size, per model.
+        "m005_llm_endpoints",
+        """
+        CREATE TABLE llm_endpoints (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            response_mode TEXT,
+            context_window INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model)
+        );
+        """,
+    ),
 ]

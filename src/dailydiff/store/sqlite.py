@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,9 @@ class SQLiteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.location = str(path)
+        # One connection, used by the engine's loop and by delivery threads: a transaction must not
+        # interleave with another thread's statements ("cannot start a transaction within a transaction").
+        self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -129,27 +133,30 @@ class SQLiteDatabase:
     # the Database protocol ------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        with self._lock:
+            try:
+                return self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
-            self._db.executemany(sql, rows)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        with self._lock:
+            try:
+                self._db.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+        with self._lock:
+            self.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self.execute("COMMIT")
 
     def data_version(self) -> int:
         return int(self.execute("PRAGMA data_version").fetchone()[0])

@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from dailydiff.common.text import output_tree
 from dailydiff.engine.site import Site
 from dailydiff.models import DayReport, ReportCommit
-from dailydiff.render.json import load_report
+from dailydiff.render.json import load_report, under_policy
 from dailydiff.render.markdown import commit_anchors
 from dailydiff.store import Store
 
@@ -148,7 +149,7 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
     re-pointed at 127.0.0.1 (DNS rebinding) cannot read a local server's reports."""
 
     def _json(data: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(data, status_code=status, headers=SECURITY_HEADERS)
+        return JSONResponse(output_tree(data), status_code=status, headers=SECURITY_HEADERS)
 
     def _not_found(what: str) -> JSONResponse:
         return _json({"error": f"{what} not found"}, 404)
@@ -208,7 +209,8 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
                        request.query_params.get("lang"))  # fmt: skip
         if report is None:
             return _not_found("report")
-        return Response(report.model_dump_json(), media_type="application/json", headers=SECURITY_HEADERS)
+        body = under_policy(report).model_dump_json()
+        return Response(body, media_type="application/json", headers=SECURITY_HEADERS)
 
     def _commit_item(site_pages: dict[tuple[str, str], Any], report: DayReport, anchors: dict[str, str],
                      rc: ReportCommit) -> dict[str, Any]:  # fmt: skip

@@ -6,16 +6,18 @@ fields read as notes on the commit rather than boilerplate repeated on every blo
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
-from dailydiff.analysis.base import AnalysisRequest, OnResult
-from dailydiff.analysis.heuristic_text import T
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.heuristic.body import body_gist
+from dailydiff.analysis.heuristic.body import code_span as _code
+from dailydiff.analysis.heuristic.phrases import T
+from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.models import (
-    CHANGE_TYPE_LABELS,
     Analysis,
     AnalysisStatus,
     ChangeType,
@@ -29,26 +31,25 @@ from dailydiff.models import (
 )
 from dailydiff.scoring.paths import PathKind, classify, module_of
 from dailydiff.scoring.rules import (
-    _PERF_WORDS,
-    _SECURITY_WORDS,
+    PERF_WORDS,
+    SECURITY_WORDS,
     PathProfile,
     TitleInfo,
+    bot_name,
     commit_types,
     parse_title,
     profile_paths,
+    release_version,
 )
 
-RULES_VERSION = "h5"
+RULES_VERSION = "h6"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
 )
-_BODY_SKIP = re.compile(
-    r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|cc|change-id|ghstack|pull request resolved|"
-    r"differential revision|<!--|-->|- \[[ x]\]|\[[ x]\]|#+\s*(checklist|motivation|modifications|description|"
-    r"summary|test plan|benchmark|accuracy tests?|purpose|test result)s?\s*:?$)",
-    re.I,
-)
+_KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
+_VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
+_GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
 _SECURITYISH_PATH = re.compile(
     r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I
 )
@@ -56,12 +57,11 @@ _SECURITYISH_PATH = re.compile(
 TYPE_LABELS = CHANGE_TYPE_LABELS
 
 
-def _code(text: str) -> str:
-    """A path as one code span, even when it holds newlines, tabs or backticks (all legal in git)."""
-    text = " ".join(text.split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+def _capitalised(subject: str) -> str:
+    """ "replace power-of-2 buckets" starts a sentence; "mm_fp4: …" or "topk.py …" stay as written."""
+    if re.match(r"[a-z]+\b(?![_./(:])", subject):
+        return subject[0].upper() + subject[1:]
+    return subject
 
 
 def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
@@ -84,6 +84,18 @@ class _Facts:
     modules: list[tuple[str, int, int, int]]  # (module, files, additions, deletions), most changed first
     added_symbols: list[str]
     removed_symbols: list[str]
+    public_symbols: list[tuple[str, str]]  # (symbol, path): new public functions/classes outside tests
+    changed_signatures: list[tuple[str, str]]  # (symbol, path): public definitions whose line changed
+    release: str | None
+    bot: str | None
+    content: str  # what the body (or the pull request's) says, template left out
+
+    def body(self, limit: int) -> str:
+        commit = self.commit
+        gist = body_gist(commit.body, limit, title=commit.title)
+        if not gist and commit.pr is not None:  # a squash commit without a body: the PR says why
+            gist = body_gist(commit.pr.body, limit, title=commit.title)
+        return gist
 
     @classmethod
     def of(cls, commit: Commit) -> _Facts:
@@ -103,13 +115,23 @@ class _Facts:
         )
         added: list[str] = []
         removed: list[str] = []
+        public: list[tuple[str, str]] = []
+        resigned: list[tuple[str, str]] = []
         for change in commit.files:
             if not change.patch or change.generated:
                 continue
+            signs: dict[str, set[str]] = {}
             for sign, name in _DEF_RE.findall(change.patch):
                 (added if sign == "+" else removed).append(name)
+                signs.setdefault(name, set()).add(sign)
+                if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
+                    public.append((name, change.path))
+            if classify(change.path) is PathKind.SOURCE:  # "-def f(a)" and "+def f(a, b)" in one file
+                resigned += [
+                    (n, change.path) for n, s in signs.items() if len(s) == 2 and not n.startswith("_")
+                ]
         moved = set(added) & set(removed)
-        return cls(
+        facts = cls(
             commit=commit,
             info=info,
             profile=profile,
@@ -117,7 +139,13 @@ class _Facts:
             modules=modules,
             added_symbols=[s for s in dict.fromkeys(added) if s not in moved],
             removed_symbols=[s for s in dict.fromkeys(removed) if s not in moved],
+            public_symbols=[(s, p) for s, p in dict.fromkeys(public) if s not in moved],
+            changed_signatures=list(dict.fromkeys(resigned)),
+            release=release_version(commit),
+            bot=bot_name(commit),
+            content="",
         )
+        return replace(facts, content=facts.body(1000))
 
     def files_of(self, *kinds: PathKind, status: FileStatus | None = None) -> list[str]:
         wanted = {k.value for k in kinds}
@@ -137,9 +165,11 @@ class HeuristicAnalyzer:
     def fingerprint(self, depth: Level, language: str) -> str:
         return f"heuristic:{RULES_VERSION}:{language}:{depth.value}"
 
-    def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
-        for request in requests:
-            on_result(request, self.analyse(request.commit, request.score, request.depth, language))
+    escalates = False  # its importance is the score's level: never above the depth it was given
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[HeuristicSession]:
+        yield HeuristicSession(self)
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -165,17 +195,23 @@ class HeuristicAnalyzer:
             summary=self._summary(facts, lang, short=depth is Level.LOW),
             unseen_files=[f.path for f in commit.files if f.patch_missing],
         )
-        if depth is Level.LOW:
-            return analysis
+        impact = self._impact(facts, lang)
+        if depth is Level.LOW:  # a low commit still says where it lands
+            return analysis.model_copy(update={"impact": impact[:2]})
+        # Medium commits carry the insights and the risks the evidence supports (a new public API, a
+        # kernel change without tests…); high ones every field, with more risks.
         risks = self._risks(facts, lang)
-        update: dict[str, object] = {
-            "impact": self._impact(facts, lang),
-            "recommendations": self._recommendations(facts, lang),
-        }
-        if depth is Level.HIGH:
-            update["insights"] = self._insights(facts, lang)
-            update["risks"] = risks
-        return analysis.model_copy(update=update)
+        return analysis.model_copy(
+            update={
+                "impact": impact,
+                "recommendations": self._recommendations(facts, lang),
+                # a revert's words and code belong to the change it undoes: no insight drawn from them
+                "insights": Insights()
+                if ChangeType.REVERT in facts.types
+                else self._insights(facts, lang, generic=depth is Level.HIGH),
+                "risks": risks if depth is Level.HIGH else risks[:2],
+            }
+        )
 
     # fields ------------------------------------------------------------------------------------
 
@@ -201,11 +237,20 @@ class HeuristicAnalyzer:
         commit = facts.commit
         subject = facts.info.subject.rstrip(".。")
         if ChangeType.REVERT in facts.types:
-            subject = f"回滚「{subject}」" if lang == "zh" else f'Reverts "{subject}"'
+            subject = t["revert"].format(subject=subject)
+        elif facts.release:
+            plain_bump = re.fullmatch(
+                r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+", subject
+            )
+            subject = t["release_only" if plain_bump else "release"].format(
+                version=facts.release, subject=subject
+            )
+        else:
+            subject = _capitalised(subject)
         sentences = [subject + t["end"]]
-        body = _body_gist(commit.body, 160 if short else 360)
-        if not body and commit.pr is not None:  # a squash commit without a body: the PR says why
-            body = _body_gist(commit.pr.body, 160 if short else 360)
+        if facts.bot:
+            sentences.append(t["bot"].format(bot=facts.bot))
+        body = facts.body(200 if short else 400)
         if body:
             sentences.append(body)
         parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
@@ -248,10 +293,20 @@ class HeuristicAnalyzer:
             T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
         ]
 
-    def _insights(self, facts: _Facts, lang: str) -> Insights:
+    def _insights(self, facts: _Facts, lang: str, *, generic: bool = True) -> Insights:
+        """What the diff shows about architecture, performance and security; `generic=False` keeps only
+        what names a concrete piece of evidence (a new public API, new modules, words in the message)."""
         t = T[lang]
         commit = facts.commit
         arch: list[str] = []
+        if facts.public_symbols:
+            paths = list(dict.fromkeys(p for _, p in facts.public_symbols))
+            arch.append(
+                t["arch_public"].format(
+                    syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 4),
+                    files=_join([_code(p) for p in paths], lang, 2),
+                )
+            )
         new_sources = facts.profile.added_modules
         if new_sources:
             arch.append(
@@ -266,24 +321,36 @@ class HeuristicAnalyzer:
         if len(renamed) >= 2:
             example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
             arch.append(t["arch_renamed"].format(n=len(renamed), example=example))
-        if facts.profile.public_api:
+        if facts.changed_signatures:
+            paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
+            arch.append(
+                t["arch_signature"].format(
+                    syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 4),
+                    files=_join([_code(p) for p in paths], lang, 2),
+                )
+            )
+        if facts.profile.public_api and not facts.public_symbols and not facts.changed_signatures:
             arch.append(t["arch_api"].format(files=_join([_code(p) for p in facts.profile.public_api], lang)))
-        if not arch and ChangeType.REFACTOR in facts.types and facts.modules:
+        if generic and not arch and ChangeType.REFACTOR in facts.types and facts.modules:
             arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
         perf = ""
+        # Evidence is what the title and the body's content say, never the template around it; words such
+        # as "kernel" or "cache" only count for a change typed as performance.
         words = sorted(
             {
                 w.lower()
-                for w in _PERF_WORDS.findall(f"{commit.title}\n{commit.body}")
+                for w in PERF_WORDS.findall(f"{commit.title}\n{facts.content}")
                 for w in [w if isinstance(w, str) else w[0]]
             }
         )
-        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules:
+        if ChangeType.PERFORMANCE not in facts.types:
+            words = [w for w in words if w not in _GENERIC_PERF_WORDS]
+        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules and not facts.release:
             shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
             perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
         security = ""
         matched = sorted(
-            {m.group(0).lower() for m in _SECURITY_WORDS.finditer(f"{commit.title}\n{commit.body}")}
+            {m.group(0).lower() for m in SECURITY_WORDS.finditer(f"{commit.title}\n{facts.content}")}
         )
         if matched:
             security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
@@ -324,7 +391,16 @@ class HeuristicAnalyzer:
                 (t["risk_api"].format(files=code_list(api)), t["rec_api"].format(files=code_list(api)))
             )
         source_lines = facts.profile.lines.get("source", 0)
-        if source_lines > 30 and not facts.profile.files.get("test"):
+        kernels = [f.path for f in commit.files if _KERNEL_RE.search(f.path) and not f.generated]
+        kernels = [p for p in kernels if classify(p) is PathKind.SOURCE]
+        if kernels and not facts.profile.files.get("test"):
+            items.append(
+                (
+                    t["risk_kernel_notest"].format(files=code_list(kernels)),
+                    t["rec_kernel"].format(files=code_list(kernels)),
+                )
+            )
+        elif source_lines > 30 and not facts.profile.files.get("test"):
             items.append(
                 (
                     t["risk_notest"].format(n=source_lines),
@@ -342,7 +418,13 @@ class HeuristicAnalyzer:
                 )
             )
             items.append((t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec))
-        ci = facts.files_of(PathKind.CI, PathKind.BUILD)
+        if facts.release:
+            items.insert(0, ("", t["rec_release"].format(version=facts.release)))
+        ci = [
+            p
+            for p in facts.files_of(PathKind.CI, PathKind.BUILD)
+            if not (facts.release and _VERSION_FILE_RE.search(p))
+        ]
         if ci:
             items.append((t["risk_ci"].format(files=code_list(ci)), t["rec_ci"].format(files=code_list(ci))))
         config = facts.files_of(PathKind.CONFIG)
@@ -362,7 +444,7 @@ class HeuristicAnalyzer:
         return items
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
-        return [risk for risk, _ in self._risk_items(facts, lang)][:4]
+        return [risk for risk, _ in self._risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
         t = T[lang]
@@ -393,44 +475,19 @@ class HeuristicAnalyzer:
         return heuristic_overview(commits, language)
 
 
-def _body_gist(body: str, limit: int) -> str:
-    """The first meaningful sentences of a message body: wrapped lines rejoined, no trailers, templates,
-    checklists, headings or bare links."""
-    pieces: list[str] = []
-    current: list[str] = []
+class HeuristicSession:
+    """The rules need no client and make no request: a session is the analyser itself, awaited."""
 
-    def flush() -> None:
-        if current:
-            pieces.append(" ".join(current).rstrip(".。"))
-            current.clear()
+    in_flight = 0
 
-    for raw in body.splitlines():
-        line = raw.strip()
-        if not line or re.match(r"^(-{3,}|={3,}|\*{3,}|```)", line):
-            flush()
-            continue
-        if _BODY_SKIP.match(line) or re.match(
-            r"^(https?://\S+|#\d+|(fixes|closes|resolves):? #?\d+\S*)$", line, re.I
-        ):
-            flush()
-            continue
-        bullet = re.match(r"^([-*+]|\d+[.)])\s+", line)
-        heading = re.match(r"^#+\s*", line)
-        if bullet or heading:
-            flush()
-            line = line[(bullet or heading).end() :]  # type: ignore[union-attr]
-        if len(line) >= 2:
-            current.append(line)
-        if sum(len(p) for p in pieces) >= limit:
-            break
-    flush()
-    pieces = [p for p in pieces if len(p) >= 4]
-    if not pieces:
-        return ""
-    text = "; ".join(pieces)
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text + ("." if not text.endswith("…") else "")
+    def __init__(self, analyzer: HeuristicAnalyzer) -> None:
+        self.analyzer = analyzer
+
+    async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
+        return self.analyzer.analyse(request.commit, request.score, request.depth, language)
+
+    async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
+        return heuristic_overview(commits, language)
 
 
 def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overview:
@@ -450,7 +507,7 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
         types = rc.analysis.change_types if rc.analysis else []
         label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
         highlights.append(
-            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{parse_title(rc.title).subject}"
+            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{_capitalised(parse_title(rc.title).subject)}"
         )
     type_counts: Counter[str] = Counter()
     module_lines: Counter[str] = Counter()
@@ -497,7 +554,3 @@ def fallback_analysis(
     """The heuristic analysis standing in for a failed one, marked as a fallback with the error kept."""
     analysis = heuristic.analyse(commit, score, depth, language)
     return analysis.model_copy(update={"status": AnalysisStatus.FALLBACK, "error": error})
-
-
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

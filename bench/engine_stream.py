@@ -1,0 +1,201 @@
+"""Benchmark: the streaming engine against its concurrency bound, on a real repository's history.
+
+Wall time is measured from the first request the fake GitHub receives to the last report file written
+(interpreter start-up is left out: it belongs to the start-up benchmark and varies by seconds under load).
+
+A real repository (a mirror under /work/.mirror, else this repository's own history) is served by the fake
+GitHub API (tests/fake_github.py) at 100 ms per request; the fake LLM (tests/fake_llm.py) answers after
+L = 2 s and answers 429 above C = 8 requests in flight; `[llm] concurrency = C`.
+
+1. One real day of about 18 commits: `dailydiff report OWNER/NAME --date D --analyzer llm`.
+   Bound: 1.25 × ((⌈requests/C⌉ + 1) · L) + fetch time, where fetch time is a GitHub-only fetch of the same
+   day at the same latency (fresh store) and requests are the answered model requests.
+2. A 30-day backfill of the same repository: `--from … --to …`. Requests in flight are sampled at the fake
+   LLM every 50 ms from its first request to its last answer (while work is queued); target ≥ 0.8 · C.
+
+Each case runs the code under test and, when given `--before SRC` (e.g. /work/main/src, the code before the
+engine), the same command with that code, side by side, and prints the ratios.
+
+    python3 bench/engine_stream.py [--before /work/main/src] [--mirror PATH] [--latency 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dailydiff.common.timewindow import day_window  # noqa: E402
+from dailydiff.settings import load_settings  # noqa: E402
+from dailydiff.sources.github import GitHubSource  # noqa: E402
+from dailydiff.store import Store  # noqa: E402
+from fake_github import FakeGitHub  # noqa: E402
+from fake_llm import FakeLLM  # noqa: E402
+
+MIRRORS = {  # name → (mirror, an 18-commit day in UTC, a 30-day window)
+    "ollama/ollama": (Path("/work/.mirror/ollama+ollama/repo"), "2023-11-19", ("2023-12-01", "2023-12-30")),
+}
+C = 8
+
+
+@dataclass
+class Outcome:
+    wall: float
+    answered: int  # model requests answered (not 429)
+    rejected: int
+    mean_in_flight: float
+    code: int
+
+
+class Sampler:
+    """Requests in flight at the fake LLM, every 50 ms, between its first request and its last answer."""
+
+    def __init__(self, fake: FakeLLM) -> None:
+        self.fake = fake
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.samples.append((time.monotonic(), self.fake._active))
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def mean(self) -> float:
+        busy = [i for i, (_, n) in enumerate(self.samples) if n > 0]
+        if not busy:
+            return 0.0
+        window = self.samples[busy[0] : busy[-1] + 1]
+        return sum(n for _, n in window) / len(window)
+
+
+def dailydiff(src: Path, args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env={**env, "PYTHONPATH": str(src)},
+                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+    return time.monotonic() - began, done.returncode, done.stderr
+
+
+def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: float, tmp: Path) -> Outcome:
+    with FakeLLM(latency=latency, concurrency_limit=C) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
+        env.update(DAILYDIFF_GITHUB_API_URL=github.url, DAILYDIFF_LLM_BASE_URL=fake.base_url,
+                   DAILYDIFF_LLM_MODEL=fake.model, DAILYDIFF_LLM_CONCURRENCY=str(C),
+                   DAILYDIFF_LLM_READ_TIMEOUT="60")  # fmt: skip
+        data = tempfile.mkdtemp(dir=tmp)
+        when = ["--date", dates[0]] if len(dates) == 1 else ["--from", dates[0], "--to", dates[1]]
+        args = ["report", repo, *when, "--tz", "UTC", "--lang", "en", "--analyzer", "llm", "--data-dir", data,
+                "--output-dir", str(Path(data) / "out"), "--quiet"]  # fmt: skip
+        github.reset_requests()
+        with Sampler(fake) as sampler:
+            _, code, err = dailydiff(src, args, tmp, env)
+        if code != 0:
+            print(f"    (exit {code}: {err.strip()[-300:]})")
+        # The work's wall time: from the first request to GitHub to the last report file written. Starting
+        # the interpreter is left out (on a loaded machine it varies by seconds; it is the faststart bench's).
+        written = [p.stat().st_mtime for p in (Path(data) / "out").rglob("*") if p.is_file()]
+        wall = (
+            max(written) - min(r.wall for r in github.requests) if written and github.requests else math.inf
+        )
+        answered = sum(1 for r in fake.requests if r.status == 200)
+        return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code)
+
+
+def fetch_time(repo: str, day: str, github: FakeGitHub, tmp: Path) -> tuple[float, int]:
+    """A GitHub-only fetch of the day at the same latency, fresh store: the bound's fetch term."""
+    import datetime as dt
+
+    data = Path(tempfile.mkdtemp(dir=tmp))
+    settings = load_settings(environ={"DAILYDIFF_GITHUB_API_URL": github.url},
+                             overrides={"data_dir": str(data)}, cwd=data)  # fmt: skip
+    with Store(data / "dailydiff.sqlite3") as store:
+        began = time.monotonic()
+        commits = GitHubSource(repo, settings.github, store=store).commits(
+            day_window(dt.date.fromisoformat(day), "UTC")
+        )
+        return time.monotonic() - began, len(commits)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--before", type=Path, help="the src/ of the code to compare with (e.g. /work/main/src)"
+    )
+    parser.add_argument("--latency", type=float, default=2.0)
+    parser.add_argument("--github-latency", type=float, default=0.1)
+    parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--repo", type=Path, help="another git repository (default: the ollama mirror)")
+    parser.add_argument("--day", help="with --repo: the day (UTC)")
+    parser.add_argument(
+        "--range", nargs=2, metavar=("FIRST", "LAST"), help="with --repo: the backfill's days"
+    )
+    args = parser.parse_args()
+    repo, (mirror, day, month) = next(iter(MIRRORS.items()))
+    if args.repo is not None:
+        repo, mirror = "bench/repo", args.repo
+        day, month = args.day or day, tuple(args.range or month)
+    if not mirror.exists():
+        print(f"no repository at {mirror}: pass --repo PATH --day D --range FIRST LAST (a real history)")
+        return 1
+    L = args.latency
+    ok = True
+    sides = [("after", ROOT / "src")] + ([("before", args.before)] if args.before else [])
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        FakeGitHub({repo: mirror}, latency=args.github_latency) as gh,
+    ):
+        tmp = Path(tmp_name)
+        fetch_time(repo, day, gh, tmp)  # the fake reads the real history once; the cases find it read
+        fetch, commits = fetch_time(repo, day, gh, tmp)
+        print(f"[day] {repo} {day} (real history, {commits} commits), GitHub at {args.github_latency * 1000:.0f} ms, "
+              f"LLM L = {L:g} s, 429 above C = {C}; fetch alone {fetch:.2f} s")  # fmt: skip
+        walls = {}
+        for side, src in sides:
+            o = case(src, repo, [day], gh, L, tmp)
+            bound = 1.25 * ((math.ceil(o.answered / C) + 1) * L) + fetch
+            walls[side] = o.wall
+            print(f"  {side:6}: wall {o.wall:.2f} s for {o.answered} requests ({o.rejected} × 429); bound "
+                  f"1.25·((⌈{o.answered}/{C}⌉+1)·{L:g}) + {fetch:.2f} = {bound:.2f} s → {o.wall / bound:.2f}× the "
+                  f"bound (target ≤ 1.00); mean in flight {o.mean_in_flight:.2f}")  # fmt: skip
+            if side == "after":
+                ok &= o.code == 0 and o.wall <= bound
+        if "before" in walls:
+            print(f"  after/before wall time: {walls['after'] / walls['before']:.2f}")
+        if args.skip_backfill:
+            return 0 if ok else 1
+        print(f"[backfill] {repo} {month[0]} … {month[1]} (30 days), same L and C")
+        means = {}
+        for side, src in sides:
+            o = case(src, repo, list(month), gh, L, tmp)
+            means[side] = (o.mean_in_flight, o.wall)
+            print(f"  {side:6}: wall {o.wall:.1f} s, {o.answered} requests ({o.rejected} × 429); mean requests in "
+                  f"flight {o.mean_in_flight:.2f} vs 0.8·C = {0.8 * C:.1f} → {o.mean_in_flight / (0.8 * C):.2f}× "
+                  f"(target ≥ 1.00); ideal ⌈requests/C⌉·L = {math.ceil(o.answered / C) * L:.0f} s")  # fmt: skip
+            if side == "after":
+                ok &= o.code == 0 and o.mean_in_flight >= 0.8 * C
+        if "before" in means:
+            print(f"  after/before: mean in flight {means['after'][0] / max(means['before'][0], 1e-9):.2f}×, "
+                  f"wall time {means['after'][1] / means['before'][1]:.2f}")  # fmt: skip
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""Benchmark: how fast the command line starts, side by side with `git log` of the same window.
+
+    python3 bench/startup.py [--runs 10] [--before REF] [--commits 40]
+
+Times real processes (median of --runs, after one untimed warm-up each, with Python's bytecode cached
+in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip install):
+`python3 -c pass` (the interpreter alone), `dailydiff --version`, and a heuristic `dailydiff report` of a
+quiet day (no commits) in a small generated repository with a store that already exists, beside the
+`git log` that the git source runs for that day's window. Targets: --version ≤ 0.3 s, the quiet-day
+report ≤ 0.6 s. With --before REF (for example `main`), the same commands from a temporary git worktree
+of REF are timed in the same run, so the two columns share the machine's load.
+Exits 1 when a target is missed. On a machine shared with other work, the wall times include waiting for
+a core; `chrt -f 10 python3 bench/startup.py` (as root) keeps that out, and the CPU seconds printed
+beside each wall time do not depend on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from gitrepo import CommitSpec, FileEdit, build_repo  # noqa: E402
+
+QUIET_DAY = dt.date(2026, 2, 1)  # the generated history ends the day before
+TARGETS = {"version": 0.3, "report": 0.6}
+
+
+def build_history(path: Path, commits: int = 40) -> None:
+    """A small repository: ``commits`` commits over the ten days before QUIET_DAY."""
+    first = dt.datetime.combine(QUIET_DAY - dt.timedelta(days=10), dt.time(9), dt.UTC)
+    specs = [
+        CommitSpec(f"feat: step {i}", first + dt.timedelta(hours=6 * i),
+                   edits=[FileEdit(f"src/mod{i % 7}.py", f"value = {i}\n" * (1 + i % 5))])
+        for i in range(commits)
+    ]  # fmt: skip
+    build_repo(path, specs)
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of COMMAND."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {proc.returncode}: {errors.decode(errors='replace')}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+class Suite:
+    """The commands of one source tree, timed in turns with the other trees' so they share the load."""
+
+    def __init__(self, src: Path, repo: Path, work: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env |= {"NO_COLOR": "1", "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(work / "pycache")}
+        dailydiff = [sys.executable, "-m", "dailydiff"]
+        day = QUIET_DAY.isoformat()
+        start = dt.datetime.combine(QUIET_DAY, dt.time(), dt.UTC)
+        end = start + dt.timedelta(days=1)
+        work.mkdir()
+        self.commands: dict[str, tuple[list[str], dict[str, str], Path]] = {
+            "python": ([sys.executable, "-c", "pass"], env, work),
+            "version": ([*dailydiff, "--version"], env, work),
+            "report": ([*dailydiff, "report", str(repo), "--date", day, "--tz", "UTC", "--analyzer", "heuristic",
+                        "--data-dir", str(work / "data"), "--output-dir", str(work / "out"), "--quiet"], env, work),
+            # What the git source runs for the day's window.
+            "git log": (["git", "log", "HEAD", f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
+                         f"--until={end:%Y-%m-%d %H:%M:%S} +0000", "--raw", "--numstat", "-p", "-M",
+                         "--format=%H%n%B"], dict(os.environ), repo),
+        }  # fmt: skip
+        self.times: dict[str, list[tuple[float, float]]] = {name: [] for name in self.commands}
+
+    def run(self, record: bool = True) -> None:
+        for name, (command, env, cwd) in self.commands.items():
+            result = timed(command, env, cwd)
+            if record:
+                self.times[name].append(result)
+
+    def median(self, name: str) -> tuple[float, float]:
+        walls, cpus = zip(*self.times[name], strict=True)
+        return statistics.median(walls), statistics.median(cpus)
+
+
+def worktree(ref: str, where: Path) -> Callable[[], None]:
+    """A detached checkout of REF at WHERE; returns what removes it."""
+    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(where), ref], cwd=ROOT, check=True)
+    return lambda: subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT, check=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--commits", type=int, default=40, help="commits in the generated repository")
+    parser.add_argument("--before", metavar="REF", help="also time a git worktree of REF (e.g. main)")
+    args = parser.parse_args()
+    suites: dict[str, Suite] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        repo = base / "repo"
+        build_history(repo, args.commits)
+        remove = worktree(args.before, base / "before") if args.before else None
+        try:
+            if args.before:
+                suites[f"before ({args.before})"] = Suite(base / "before" / "src", repo, base / "work-before")
+            suites["now"] = Suite(ROOT / "src", repo, base / "work-now")
+            for suite in suites.values():
+                suite.run(record=False)  # warm-up: bytecode compiled and cached, the store created
+            for _ in range(args.runs):
+                for suite in suites.values():
+                    suite.run()
+        finally:
+            if remove:
+                remove()
+
+    now = suites["now"]
+    git_log = now.median("git log")[0]
+    print(f"start-up: median of {args.runs} runs, wall seconds (CPU seconds); git log of the same window "
+          f"{git_log:.3f} s ({now.median('git log')[1]:.3f})")  # fmt: skip
+    print(f"{'':36}" + "".join(f"{name:>22}" for name in suites) + f"{'target':>9}")
+    rows = [("python3 -c pass (the interpreter)", "python"), ("dailydiff --version", "version"),
+            ("report of a quiet day (heuristic)", "report")]  # fmt: skip
+    for label, key in rows:
+        cells = "".join(
+            f"{suite.median(key)[0]:>13.3f} ({suite.median(key)[1]:.3f})" for suite in suites.values()
+        )
+        target = f"≤ {TARGETS[key]}" if key in TARGETS else ""
+        print(f"{label:36}{cells}{target:>9}")
+    ratios = "".join(f"{suite.median('report')[0] / git_log:>21.0f}×" for suite in suites.values())
+    print(f"{'quiet-day report / git log':36}{ratios}")
+    if args.before:
+        before = next(iter(suites.values()))
+        gains = ", ".join(f"{key} {before.median(key)[0] / now.median(key)[0]:.1f}×" for key in TARGETS)
+        print(f"{'faster than before (wall)':36}{gains}")
+    missed = [key for key, target in TARGETS.items() if now.median(key)[0] > target]
+    if missed:
+        print(
+            f"target missed: {', '.join(missed)} (a loaded machine inflates wall time; CPU time is in brackets)"
+        )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

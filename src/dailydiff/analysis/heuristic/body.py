@@ -1,0 +1,403 @@
+"""What a commit or pull-request body says, without its template.
+
+Bodies are Markdown written into a template (sglang's Motivation / Modifications / Checklist, FlashInfer's
+📌 Description / 🔍 Related Issues / 🚀 Pull Request Checklist, vLLM's Purpose / Test Plan, Kubernetes'
+"What this PR does / why we need it", PyTorch's ghstack and Phabricator trailers) and often hard-wrapped
+by a squash merge. The body is parsed with markdown-it; HTML comments, checklists, ``<details>`` blocks,
+code blocks, tables, headings and the sections that hold no "what or why" (tests, checklists, related
+issues, release notes, reviewer notes) are dropped, and the first paragraphs and lists that remain are
+kept as plain sentences within a length budget. Cuts fall between words, never inside a code span or a
+link's text; links keep their text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+_TRAILER_RE = re.compile(
+    r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|tested-by|reported-by|suggested-by|"
+    r"helped-by|change-id|ghstack-source-id|pull request resolved|differential revision|approved by|"
+    r"reviewed by|cc)\s*:?\s.*$|^\s*cc\s+@.*$",
+    re.I | re.M,
+)
+# Section names whose content is not "what and why" (compared after lower-casing and stripping emoji and
+# punctuation). Anything else — Description, Motivation, Modifications, Purpose, Summary, What this PR
+# does / why we need it — is content.
+_SKIP_SECTION_RE = re.compile(
+    r"checklist|pre-?commit|^tests?\b|^testing\b|test plan|test results?|tests? (done|performed)|"
+    r"^accuracy|benchmark|profiling|^reviewer|notes? for (the )?reviewers?|special notes|related (issues?|prs?|"
+    r"pull requests?)|^issues?$|which issues?|user-facing change|release[- ]notes?|additional documentation|"
+    r"type of (change|pr)|what type of pr|screenshots?|how (has|was) this( been)? tested|"
+    r"^reviewed by|^differential revision|^pull request resolved|^approved by|^before submitting|^cc$|"
+    r"^documentation$|^verification$|^validation",
+)
+# A line that names a section ("Motivation:", "**Test Plan**: …", "Summary:"), turned into a heading so
+# the Markdown parser sees the structure the author meant.
+# A bot's summary (CodeRabbit's "Summary by CodeRabbit") stands in only when the author wrote nothing.
+_FALLBACK_SECTION_RE = re.compile(r"coderabbit|copilot|summary by")
+_LABEL_LINE_RE = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<label>summary|description|motivation|modifications?|purpose|background|context|"
+    r"changes|what|why|test plan|test results?|testing|tests|benchmark(?:s| results)?|checklist|"
+    r"release notes?|related issues?|reviewer notes|what this pr does / why we need it|"
+    r"which issues? this pr (?:fixes|is related to)|special notes for your reviewer)\s*(?:\*\*|__)?"
+    r"(?:\s*[*_]?\(.*\)[*_]?)?\s*:"
+    r"\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
+    re.I,
+)
+# Paragraphs and list items that are template or chatter, not content.
+_BOILERPLATE_RE = re.compile(
+    r"thanks? (you )?for (your |the )?(contribut|sending|submitting|the pull request|the pr\b)|"
+    r"^please\b|^if you(')?d? (want|like),? i can\b|before (submitting|we review)|if you are unsure|fill in the pr description|link existing issues|"
+    r"anything written below this line|^(none|n/?a|tbd|todo|-+|wip)\.?$|generated with \S*\s*claude|"
+    r"^stack from ghstack|^\s*/(kind|area|sig|priority|assign|cc|lgtm|approve|release-note)\b|"
+    r"^(fix(es|ed)?|close[sd]?|resolve[sd]?|related( to)?|part of|follow[- ]?up( to| of)?|see|ref(s|erence)?)"
+    r"\s*:?\s*((#\d+|#xxxx|#issue_number|https?://\S+|[\w.-]+/[\w.-]+#\d+)[\s,.;]*(and\s+)?)+$|"
+    r"^(#\d+[\s,]*)+$|^https?://\S+$|^(@[\w-]+[\s,]*)+[.!]?$",
+    re.I,
+)
+# A squash merge lists the PR's own commits as bullets; these carry no meaning on their own.
+_NOISE_ITEM_RE = re.compile(
+    r"^(merge (branch|remote-tracking branch|pull request)\b.*|update [\w./-]+|fix(es)? (lint|format\w*|typo|"
+    r"ci|test|tests|conflicts?|style|pre-?commit)|lint|format\w*|style|wip|typo|update|updates|fix|fixes|"
+    r"address (review )?(comments?|feedback)|apply suggestions? from code review|cleanup|clean up|minor|"
+    r"nit|nits|tmp|temp|revert|rebase|upd|[.\w-]+\.(py|md|cu|cc|h|yml|yaml)|(->\s*)?#\d+)\.?$",
+    re.I,
+)
+_GITHUB_REF_RE = re.compile(
+    r"https?://github\.com/([\w.-]+/[\w.-]+)/(?:pull|issues)/(\d+)(?:[/#?]\S*)?", re.I
+)
+_BARE_URL_RE = re.compile(r"https?://\S+")
+_EMOJI_RE = re.compile(r"[^\w\s/&'-]+", re.U)
+_SENTENCE_END = ".!?。！？…:"
+_READ_CHARS = 6000
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # lazy: the CLI starts without it
+
+    # tables need no rule of their own: their rows read as paragraphs full of "|", which are dropped
+    return MarkdownIt("commonmark")
+
+
+@dataclass
+class _Text:
+    """Plain text with the spans a cut must not enter (code spans, link texts)."""
+
+    text: str = ""
+    atoms: list[tuple[int, int]] = field(default_factory=list)
+
+    def add(self, piece: str, *, atomic: bool = False) -> None:
+        if not piece:
+            return
+        if atomic:
+            self.atoms.append((len(self.text), len(self.text) + len(piece)))
+        self.text += piece
+
+    def extend(self, other: _Text) -> None:
+        offset = len(self.text)
+        self.text += other.text
+        self.atoms.extend((a + offset, b + offset) for a, b in other.atoms)
+
+    def stripped(self) -> _Text:
+        lead = len(self.text) - len(self.text.lstrip())
+        body = self.text.strip()
+        out = _Text(
+            body, [(a - lead, b - lead) for a, b in self.atoms if a >= lead and b - lead <= len(body)]
+        )
+        return out
+
+    def inside_atom(self, position: int) -> bool:
+        return any(a < position < b for a, b in self.atoms)
+
+
+def code_span(content: str) -> str:
+    """Text as one inline code span, even when it holds newlines, tabs or backticks (all legal in git)."""
+    content = " ".join(content.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _plain(children: list[Token]) -> _Text:
+    """An inline token's children as plain text: markers dropped, code spans kept, links as their text."""
+    out = _Text()
+    link: list[str] | None = None
+    link_href = ""
+    for child in children:
+        if link is not None:
+            if child.type == "link_close":
+                text = " ".join("".join(link).split())
+                if text == link_href or _BARE_URL_RE.fullmatch(text):
+                    text = _url_text(text)
+                out.add(text, atomic=True)
+                link = None
+            elif child.type == "code_inline":
+                link.append(child.content)
+            elif child.type in ("text", "softbreak", "hardbreak"):
+                link.append(child.content if child.type == "text" else " ")
+            continue
+        if child.type == "text":
+            # "[owner/repo#12]" written as a link that has no target stays text: keep it, not its brackets
+            text = re.sub(r"\[([^\[\]]{2,})\]", r"\1", child.content.replace("`", "'"))
+            out.add(_text_urls(text))
+        elif child.type == "code_inline":
+            out.add(code_span(child.content), atomic=True)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.add(" ")
+        elif child.type == "link_open":
+            link = []
+            link_href = str(child.attrs.get("href", ""))
+        # images, inline HTML (comments, <br>, <sub>) and emphasis markers carry no words of their own
+    return _squeeze(out)
+
+
+def _squeeze(text: _Text) -> _Text:
+    """Collapse runs of spaces outside atoms, keeping atom offsets right."""
+    result = _Text()
+    last = 0
+    for a, b in sorted(text.atoms):
+        result.add(re.sub(r"\s+", " ", text.text[last:a]))
+        result.add(text.text[a:b], atomic=True)
+        last = b
+    result.add(re.sub(r"\s+", " ", text.text[last:]))
+    return result.stripped()
+
+
+def _url_text(url: str) -> str:
+    github = _GITHUB_REF_RE.fullmatch(url)
+    return f"{github.group(1)}#{github.group(2)}" if github else url
+
+
+def _text_urls(text: str) -> str:
+    return _GITHUB_REF_RE.sub(lambda m: f"{m.group(1)}#{m.group(2)}", text)
+
+
+def _normalise_label(text: str) -> str:
+    return " ".join(_EMOJI_RE.sub(" ", text).split()).strip(" :?-").lower()
+
+
+def _skip_section(name: str) -> bool:
+    return bool(name) and bool(_SKIP_SECTION_RE.search(name))
+
+
+def _prepare(body: str) -> str:
+    """Trailers out, "Label: text" lines turned into headings (outside code fences)."""
+    lines: list[str] = []
+    fence = ""
+    for line in body.replace("\r\n", "\n").split("\n"):
+        stripped = line.strip()
+        marker = re.match(r"^(`{3,}|~{3,})", stripped)
+        if marker:
+            if not fence:
+                fence = marker.group(1)
+            elif stripped.startswith(fence) and not stripped[len(fence) :].strip():
+                fence = ""
+            lines.append(line)
+            continue
+        if fence:
+            lines.append(line)
+            continue
+        if _TRAILER_RE.match(line) or re.match(r"^\s*\[[ xX]\]\s", line):
+            continue  # trailers, and checkboxes written without a list marker (PyTorch's template)
+        if re.search(r"anything written below this line will be removed", line, re.I):
+            break  # vLLM's template: GitHub Actions removes the rest
+        label = _LABEL_LINE_RE.match(line)
+        if label:
+            lines += ["", f"## {label.group('label')}", ""]
+            if label.group("rest").strip():
+                lines.append(label.group("rest"))
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: _Text
+    is_list: bool = False
+    opens_list: bool = False  # a paragraph ending with ":" right before a list
+
+
+def _echoes(text: str, title: str) -> bool:
+    """A short paragraph that only repeats the title ("Bump version to 0.6.14 for release.")."""
+    words = re.findall(r"\w+", text.lower())
+    title_words = set(re.findall(r"\w+", title.lower()))
+    return 0 < len(words) <= 12 and sum(w in title_words for w in words) >= 0.7 * len(words)
+
+
+@lru_cache(maxsize=256)
+def _blocks(body: str, title: str) -> tuple[_Block, ...]:
+    """The paragraphs and lists that say something, in order; a bot's summary only when nothing else.
+    Cached: the analyser reads the same body for the summary and for its evidence."""
+    # The what and why come first; a long body's tail (logs, tables, benchmark dumps) is not read.
+    tokens = _parser().parse(_prepare(body[:_READ_CHARS]))
+    blocks: list[_Block] = []
+    fallback: list[_Block] = []
+    section = ""
+    details = 0
+    drop_list = False  # the list after a dropped "Stack from ghstack:" line belongs to it
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        target = fallback if _FALLBACK_SECTION_RE.search(section) else blocks
+        skipping = bool(details) or _skip_section(section)
+        if token.type == "html_block":
+            details += len(re.findall(r"<details\b", token.content, re.I))
+            details -= len(re.findall(r"</details>", token.content, re.I))
+            details = max(details, 0)
+            i += 1
+            continue
+        if token.type == "heading_open":
+            section = _normalise_label(tokens[i + 1].content)
+            i += 3
+            continue
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            if not skipping and not drop_list:
+                items = _list_items(tokens[i:end])
+                if items:
+                    target.append(_Block(_join_items(items), is_list=True))
+            drop_list = False
+            i = end + 1
+            continue
+        drop_list = False
+        if token.type == "paragraph_open" and token.level == 0:
+            inline = tokens[i + 1]
+            i += 3
+            if skipping:
+                continue
+            children = inline.children or []
+            label = _disguised_heading(inline.content, children)
+            if label is not None:
+                if _skip_section(label) or _FALLBACK_SECTION_RE.search(label):
+                    section = label
+                continue
+            text = _plain(children)
+            if not text.text or _BOILERPLATE_RE.search(text.text) or text.text.count("|") >= 2:
+                drop_list = text.text.endswith(":")
+                continue
+            if not blocks and _echoes(text.text, title):
+                continue
+            next_is_list = i < len(tokens) and tokens[i].type in ("bullet_list_open", "ordered_list_open")
+            if text.text.endswith(":") and not next_is_list:
+                continue  # "Reproducer output before this PR:" introduces a code block or table, dropped
+            target.append(_Block(text, opens_list=next_is_list and text.text.endswith(":")))
+            continue
+        if token.nesting == 1:
+            i = _closing(tokens, i) + 1  # blockquotes, tables: quoted logs and template notes
+            continue
+        i += 1  # fences, code blocks, rules
+    return tuple(blocks or fallback)
+
+
+def _disguised_heading(content: str, children: list[Token]) -> str | None:
+    """A bold line on its own ("**What this PR does**:") is a heading in disguise: its label, else None."""
+    meaningful = [c for c in children if c.type != "softbreak" and (c.content.strip() or c.nesting)]
+    if not meaningful or meaningful[0].type != "strong_open":
+        return None
+    closing = next((k for k, c in enumerate(meaningful) if c.type == "strong_close"), -1)
+    tail = "".join(c.content for c in meaningful[closing + 1 :]).strip()
+    if closing == len(meaningful) - 1 or (closing > 0 and re.fullmatch(r"[:：.]?", tail)):
+        return _normalise_label(content)
+    return None
+
+
+def _closing(tokens: list[Token], start: int) -> int:
+    depth = 0
+    for k in range(start, len(tokens)):
+        depth += tokens[k].nesting
+        if depth == 0:
+            return k
+    return len(tokens) - 1
+
+
+def _list_items(tokens: list[Token]) -> list[_Text]:
+    """The top-level items of a list: each one's first paragraph, checkboxes and noise left out."""
+    items: list[_Text] = []
+    depth = 0
+    taken = False
+    for token in tokens:
+        if token.type == "list_item_open":
+            depth += 1
+            taken = False
+        elif token.type == "list_item_close":
+            depth -= 1
+        elif token.type == "inline" and depth == 1 and not taken:
+            taken = True
+            if re.match(r"^\s*\[[ xX]\]", token.content):
+                continue  # a checklist item
+            if _disguised_heading(token.content, token.children or []) is not None:
+                continue  # "* **New Features**" heads the items that follow
+            text = _plain(token.children or [])
+            plain = text.text.rstrip(".;,:")
+            if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
+                continue
+            items.append(_Text(plain, [(a, b) for a, b in text.atoms if b <= len(plain)]))
+    return items
+
+
+def _join_items(items: list[_Text]) -> _Text:
+    out = _Text()
+    for n, item in enumerate(items):
+        if n:
+            out.add("; ")
+        out.extend(item)
+    out.add(".")
+    return out
+
+
+def _end(text: _Text) -> _Text:
+    if text.text and text.text[-1] not in _SENTENCE_END:
+        return _Text(text.text + ".", list(text.atoms))
+    return text
+
+
+def _cut(text: _Text, room: int) -> str:
+    """At most `room` characters of `text`: whole sentences if one fits, else whole words and atoms."""
+    if len(text.text) <= room:
+        return text.text
+    sentence_ends = [
+        m.end()
+        for m in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)[.!?。！？](?=\s|$)", text.text)
+        if m.end() <= room and not text.inside_atom(m.end() - 1)
+    ]
+    if sentence_ends and sentence_ends[-1] >= room // 2:
+        return text.text[: sentence_ends[-1]]
+    room -= 1  # for the ellipsis
+    spaces = [m.start() for m in re.finditer(r"\s", text.text[: room + 1]) if not text.inside_atom(m.start())]
+    if not spaces:
+        return ""
+    return text.text[: spaces[-1]].rstrip(" ,;:-—(") + "…"
+
+
+def body_gist(body: str, limit: int, *, title: str = "") -> str:
+    """The first things a body says (what and why), as plain sentences of at most `limit` characters."""
+    if not body.strip():
+        return ""
+    out: list[str] = []
+    used = 0
+    blocks = _blocks(body, title)
+    for block in blocks:
+        text = block.text if block.is_list or block.opens_list else _end(block.text)
+        room = limit - used - (1 if out else 0)
+        if len(text.text) <= room:
+            out.append(text.text)
+            used += len(text.text) + (1 if len(out) > 1 else 0)
+            continue
+        if room >= 40 or not out:
+            cut = _cut(text, room)
+            if cut:
+                out.append(cut)
+        break
+    gist = " ".join(out).strip()
+    if gist.endswith(":"):
+        gist = gist[:-1].rstrip() + "."
+    return gist

@@ -1,0 +1,159 @@
+"""The flags `report` and `run` share, defined once: same names, same metavars, same checks.
+
+A command takes them as parameters typed with the aliases below and hands them to ``Shared``, which
+checks them and turns them into settings overrides, the dates to build, and the logging set-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperArgument, TyperCommand
+
+from dailydiff.cli.app import build_settings
+from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.logs import setup_logging
+from dailydiff.errors import UsageError
+from dailydiff.settings import Settings
+
+FORMATS = ("md", "json")
+LANGUAGES = ("zh", "en")
+LOG_FORMATS = ("text", "json")
+
+Date = Annotated[
+    str | None,
+    typer.Option("--date", "-d", metavar="DATE",
+                 help="YYYY-MM-DD, 'today' or 'yesterday' (default), in the report's timezone."),
+]  # fmt: skip
+First = Annotated[
+    str | None, typer.Option("--from", metavar="DATE", help="First day of a range (one report per day).")
+]
+Last = Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day of a range, inclusive.")]
+Analyzer = Annotated[
+    str | None, typer.Option("--analyzer", metavar="NAME", help="heuristic, llm or auto [default: auto].")
+]
+Lang = Annotated[str | None, typer.Option("--lang", metavar="LANG", help="Report language: zh or en.")]
+Tz = Annotated[
+    str | None,
+    typer.Option("--tz", metavar="TZ", help="IANA timezone that defines the day [default: Asia/Shanghai]."),
+]
+Formats = Annotated[
+    str | None,
+    typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json."),
+]
+Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress, logs or summary on stderr (errors only).")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")]
+LogFormat = Annotated[
+    str, typer.Option("--log-format", metavar="FORMAT", help="Logs on stderr as text or json.")
+]
+SummaryJson = Annotated[
+    Path | None, typer.Option("--summary-json", metavar="FILE", help="Write the run summary as JSON to FILE.")
+]
+Config = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", metavar="FILE", help="Settings file [default: ./dailydiff.toml]."),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", metavar="DIR", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
+]
+OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", metavar="DIR")]
+
+
+class _NamedArgument(TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None if self.metavar else super().display_type_rich(ctx)
+
+
+class Command(TyperCommand):
+    """A command whose help names each value (SOURCE, DATE, DIR …) instead of a Python type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _NamedArgument
+
+
+# The shared flags by parameter name (a test checks that `report` and `run` take exactly these).
+SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force", "quiet", "verbose",
+          "log_format", "summary_json", "config", "data_dir")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shared:
+    date: str | None = None
+    first: str | None = None
+    last: str | None = None
+    analyzer: str | None = None
+    lang: str | None = None
+    tz: str | None = None
+    formats: str | None = None
+    force: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    log_format: str = "text"
+    summary_json: Path | None = None
+    config: Path | None = None
+    data_dir: Path | None = None
+
+    def check(self) -> DateSpec:
+        """Every shared flag checked before any work; returns the days asked for (resolved later, in each
+        repository's timezone)."""
+        if self.log_format not in LOG_FORMATS:
+            raise UsageError(f"unknown --log-format {self.log_format!r}", "use text or json")
+        if self.lang is not None and self.lang not in LANGUAGES:
+            raise UsageError(f"unknown language {self.lang!r}", "use --lang zh or --lang en")
+        if self.tz is not None:
+            check_timezone(self.tz)
+        self.format_list()
+        dates = DateSpec(self.date, self.first, self.last)
+        dates.check()
+        return dates
+
+    def format_list(self) -> list[str] | None:
+        if self.formats is None:
+            return None
+        formats = [part.strip().lower() for part in self.formats.split(",") if part.strip()]
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown or not formats:
+            raise UsageError(
+                f"unknown format {', '.join(unknown) or self.formats!r}", f"choose from: {', '.join(FORMATS)}"
+            )
+        return formats
+
+    def settings(self, overrides: dict[str, Any] | None = None) -> Settings:
+        merged: dict[str, Any] = {
+            "report": {"timezone": self.tz, "language": self.lang, "formats": self.format_list()},
+            "analysis": {"analyzer": self.analyzer},
+        }
+        for section, values in (overrides or {}).items():
+            merged[section] = {**merged.get(section, {}), **values}
+        return build_settings(self.config, self.data_dir, merged)
+
+    def over(self, settings: Settings) -> Settings:
+        """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""
+        report = {"timezone": self.tz, "language": self.lang, "formats": self.format_list()}
+        return settings.model_copy(
+            update={
+                "report": settings.report.model_copy(
+                    update={k: v for k, v in report.items() if v is not None}
+                ),
+                "analysis": settings.analysis.model_copy(
+                    update={"analyzer": self.analyzer} if self.analyzer else {}
+                ),
+            }
+        )
+
+    def logging(self, default_level: str) -> None:
+        """Logs on stderr: debug with --verbose, errors only with --quiet, else the command's default."""
+        logger = setup_logging(self.verbose, self.log_format)
+        if not self.verbose:
+            logger.setLevel("ERROR" if self.quiet else default_level)

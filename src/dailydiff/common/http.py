@@ -1,0 +1,117 @@
+"""What every HTTP client of dailydiff shares (the LLM client, the GitHub client, the publishers): how long
+a server asks us to wait, and when to stop asking a server that keeps failing.
+
+Pure apart from the clock: no client here, each stage keeps its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` (OpenAI-style) or ``Retry-After`` (seconds or an HTTP
+    date); None when the server did not say, or said something unreadable."""
+    if headers is None:
+        return None
+    raw_ms = (headers.get("retry-after-ms") or "").strip()
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds until ``x-ratelimit-reset`` (epoch seconds, GitHub) when ``x-ratelimit-remaining`` is 0."""
+    if headers is None or (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+        return None
+    try:
+        reset = float((headers.get("x-ratelimit-reset") or "").strip())
+    except ValueError:
+        return None
+    return max(0.0, reset - (now if now is not None else time.time()))
+
+
+class CircuitBreaker:
+    """Counts consecutive failures of one endpoint (timeouts, lost connections, 5xx); once ``threshold``
+    of them in a row are timeouts, or span at least ``min_span`` seconds (from the start of the first
+    failed request, so a burst of 503s from one blip does not count), it opens and stays open for the rest
+    of the run: no new request goes to a dead endpoint.
+
+    Any answer that proves the endpoint alive (a success, a 4xx, a 429) resets the count.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        threshold: int,
+        *,
+        min_span: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.endpoint = endpoint
+        self.threshold = max(1, threshold)
+        self.min_span = min_span
+        self.consecutive = 0
+        self.last_failure = ""
+        self.opened = False
+        self._clock = clock
+        self._streak_start: float | None = None
+        self._timeouts = 0  # consecutive timeouts at the end of the streak
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"{self.endpoint} was left alone for the rest of the run after {self.consecutive} consecutive "
+            f"failures (last: {self.last_failure})"
+        )
+
+    def now(self) -> float:
+        return self._clock()
+
+    def success(self) -> None:
+        if not self.opened:
+            self.consecutive = self._timeouts = 0
+            self._streak_start = None
+
+    def failure(self, what: str, started: float | None = None, *, timed_out: bool = False) -> bool:
+        """Record a failure of a request that started at ``started`` (``now()`` clock); True when this
+        one opened the breaker. Timeouts need no span: each one already waited a whole deadline."""
+        if self.opened:
+            return False
+        now = self._clock()
+        began = now if started is None else started
+        self._streak_start = began if self._streak_start is None else min(self._streak_start, began)
+        self.consecutive += 1
+        self.last_failure = what
+        self._timeouts = self._timeouts + 1 if timed_out else 0
+        spanned = now - self._streak_start >= self.min_span or self._timeouts >= self.threshold
+        if self.consecutive >= self.threshold and spanned:
+            self.opened = True
+            return True
+        return False
+
+    def trip(self, what: str) -> bool:
+        """Open at once (the endpoint did not answer even a trivial request); True if it was closed."""
+        self.consecutive = max(self.consecutive + 1, self.threshold)
+        self.last_failure = what
+        opened, self.opened = not self.opened, True
+        return opened

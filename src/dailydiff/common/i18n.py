@@ -1,0 +1,41 @@
+"""Our words in each language, as data: one file per language (``common/locale/zh.toml``, ``en.toml``),
+read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights``, ``site``, ``chat`` and
+``weekdays``, ``digest``. An unknown language falls back to English."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+FALLBACK = "en"
+
+
+@cache
+def locale(language: str) -> dict[str, Any]:
+    """The whole locale file of ``language`` (or English), parsed once per process."""
+    name = language if language in LANGUAGES else FALLBACK
+    text = resources.files("dailydiff").joinpath(f"common/locale/{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def words(section: str, language: str) -> dict[str, Any]:
+    """One section of the locale file, e.g. ``words("report", "zh")["title"]``."""
+    return dict(locale(language)[section])
+
+
+def weekdays(language: str) -> list[str]:
+    """Weekday names, Monday first."""
+    return list(locale(language)["weekdays"])
+
+
+def change_type_labels(language: str) -> dict[str, str]:
+    """The change-type vocabulary as readers see it (``feature`` → "功能增强" / "Feature")."""
+    return words("change_types", language)
+
+
+# The vocabulary in every language, for code that maps labels back to types (answer parsing) or looks
+# them up often (the heuristic analyser, the LLM prompts).
+CHANGE_TYPE_LABELS: dict[str, dict[str, str]] = {lang: change_type_labels(lang) for lang in LANGUAGES}

@@ -1,0 +1,94 @@
+"""The one Jinja environment builder, for every template we render: reports and digests in Markdown,
+the site and weekly pages in HTML, the prompts.
+
+Always: undefined variables are errors, the user's templates directory is searched before ours, blocks do
+not leave blank lines. Per format: HTML is autoescaped; Markdown gets the escaping filters for untrusted
+text (``md_inline``, ``md_cell``, ``md_block``); outputs (Markdown and HTML, not prompts) pass every
+``{{ value }}`` through the output policy — no control character, no registered secret — on its way out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+import jinja2
+from markupsafe import Markup
+
+from dailydiff.common.text import md_block, md_cell, md_inline, output_text
+
+Format = Literal["md", "html", "prompt"]
+
+_FILTERS: dict[Format, dict[str, Callable[..., Any]]] = {
+    "md": {"md_inline": md_inline, "md_cell": md_cell, "md_block": md_block},
+    "html": {},
+    "prompt": {},
+}
+
+
+def output_value(value: Any) -> Any:
+    """What every ``{{ value }}`` of an output template becomes: text without control characters or
+    secrets (already escaped markup stays markup); anything else (numbers, undefined) is left to Jinja."""
+    if isinstance(value, Markup):
+        return Markup(output_text(str(value)))
+    if isinstance(value, str):
+        return output_text(value)
+    return value
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, so a command does not compile the report template each time
+    it starts (Jinja's per-user cache directory; a changed template is recompiled). Skipped when the
+    directory cannot be read or written."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _BytecodeCache(pattern="__dailydiff_%s.cache")
+    except (OSError, RuntimeError):  # no private temporary directory to be had
+        return None
+
+
+def environment(
+    fmt: Format,
+    package_dir: str,
+    templates_dir: str = "",
+    *,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+) -> jinja2.Environment:
+    """The environment for templates of ``fmt`` under ``dailydiff/<package_dir>``, with the user's
+    ``templates_dir`` (if any) searched first. Cached: the same arguments give the same environment."""
+    return _environment(fmt, package_dir, templates_dir, tuple(sorted((filters or {}).items())))
+
+
+@lru_cache(maxsize=16)
+def _environment(
+    fmt: Format, package_dir: str, templates_dir: str, filters: tuple[tuple[str, Callable[..., Any]], ...]
+) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
+    loaders.append(jinja2.PackageLoader("dailydiff", package_dir))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=fmt == "html",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=fmt != "prompt",
+        finalize=None if fmt == "prompt" else output_value,
+        bytecode_cache=_bytecode_cache(),
+    )
+    env.filters.update(_FILTERS[fmt])
+    env.filters.update(dict(filters))
+    return env

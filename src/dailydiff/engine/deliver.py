@@ -1,0 +1,240 @@
+"""Delivery: the one path from a built report to its targets, for every command (`report --publish`,
+`report --output-dir`, `run`, `publish`).
+
+``deliver_unit`` sends one report (a repository's day in one language) to each target through the
+delivery ledger in the store:
+
+- Each delivery is **claimed** before it is sent: a ledger row in state ``sending`` with the claim's
+  owner (host, process, a random tag) and time, taken atomically (a unique row, or an update conditional
+  on the row's version). A second process deciding on the same delivery loses the claim and skips it.
+- After sending, the row says ``delivered`` (with the hash of what was sent: ``publish.base.content_hash``,
+  which leaves out the generation line) or ``failed`` (tried again by the next command).
+- A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
+  older than ``[run] claim_timeout``) is taken over and sent again; the result says so in one line.
+- A report already delivered to a target is not delivered again unless ``force``. A *changed* report
+  (another content hash) is delivered again only to targets that update in place (files, GitHub
+  contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
+  second message needs ``--force``.
+
+Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver_unit`` in a
+thread. One publisher failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dailydiff.errors import ConfigError, PartialPublishError, PublishError
+from dailydiff.models import DayReport
+from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status, content_hash
+from dailydiff.publish.registry import attempt, build_publishers
+from dailydiff.settings import RepoEntry
+from dailydiff.store import Delivery, Store
+
+DEFAULT_CLAIM_TIMEOUT = 900.0
+# Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
+LEGACY_TARGET = "name:"
+_HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    publisher: str
+    type: str
+    target: str
+    status: str  # "ok" (sent), "skipped" (nothing to send: delivered already, unchanged, claimed elsewhere), "failed"
+    detail: str = ""
+    content_hash: str = ""
+    # Set when this delivery took over the claim of an interrupted one: the one line the command prints.
+    recovered: str = ""
+    paths: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"publisher": self.publisher, "type": self.type, "status": self.status,
+                                "detail": self.detail}  # fmt: skip
+        if self.recovered:
+            data["recovered"] = self.recovered
+        if self.paths:
+            data["paths"] = list(self.paths)
+        return data
+
+
+def claim_owner() -> str:
+    """Who holds a claim: this host and process (so a dead one is recognised here), and a random tag
+    (two calls in one process never share a claim)."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """True when the claim's process is known to be dead: it ran on this host and its pid is gone."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # another thread of this process is sending it right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: alive, another user's
+        return False
+    return False
+
+
+def _stale(row: Delivery, now: dt.datetime, timeout: float) -> str:
+    """Why a ``sending`` claim is stale ('' when it is live)."""
+    if _owner_is_gone(row.claim_owner):
+        return f"its process ({row.claim_owner.rsplit(':', 1)[0]}) is gone"
+    age = (now - row.claimed_at).total_seconds()
+    if age > timeout:
+        return f"claimed {age:.0f}s ago, over claim_timeout {timeout:.0f}s"
+    return ""
+
+
+def deliver_unit(
+    report: DayReport,
+    rendered: Mapping[str, str],
+    targets: Sequence[Publisher],
+    store: Store,
+    *,
+    force: bool = False,
+    secrets: Secrets | None = None,
+    claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
+    owner: str | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> list[DeliveryResult]:
+    """Deliver ``report`` (``rendered``: its formats, rendered lazily by a ``publish.base.Rendered``) to
+    every target, through the ledger; one result per target, in order."""
+    secrets = secrets if secrets is not None else Secrets({})
+    owner = owner or claim_owner()
+    return [
+        _deliver_one(report, rendered, publisher, store, force, secrets, claim_timeout, owner, now)
+        for publisher in targets
+    ]
+
+
+def _deliver_one(
+    report: DayReport,
+    rendered: Mapping[str, str],
+    publisher: Publisher,
+    store: Store,
+    force: bool,
+    secrets: Secrets,
+    claim_timeout: float,
+    owner: str,
+    now: Callable[[], dt.datetime],
+) -> DeliveryResult:
+    key = (report.repo, report.date, report.language, publisher.target)
+
+    def result(status: str, detail: str, digest: str = "", recovered: str = "") -> DeliveryResult:
+        return DeliveryResult(
+            publisher.name, publisher.type, publisher.target, status, detail, digest, recovered
+        )
+
+    try:
+        digest = content_hash(rendered, publisher.formats)
+    except Exception as exc:  # a format that cannot be rendered: this target fails, the others go on
+        return result("failed", secrets.redact(f"cannot render the report: {exc}"))
+    if not force and not publisher.updates_in_place and store.delivery(*key) is None:
+        legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
+        if legacy is not None and legacy.state == "delivered":
+            return result("skipped", f"already delivered at {legacy.updated_at:%Y-%m-%d %H:%M} UTC "
+                                     "(recorded before the delivery ledger; --force sends it again)")  # fmt: skip
+    recovered = ""
+    for _round in range(3):  # a lost claim is decided again on the row that won it
+        seen = store.delivery(*key)
+        if seen is not None:
+            if seen.state == "sending":
+                why = _stale(seen, now(), claim_timeout)
+                if not why:
+                    return result("skipped", f"being delivered by another process (claimed at "
+                                             f"{seen.claimed_at:%H:%M:%S} UTC)", seen.content_hash)  # fmt: skip
+                recovered = (f"retrying an interrupted delivery to {publisher.name} (claimed at "
+                             f"{seen.claimed_at:%Y-%m-%d %H:%M:%S} UTC; {why})")  # fmt: skip
+            elif seen.state == "delivered" and not force:
+                if not publisher.updates_in_place:
+                    return result("skipped", f"already delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC "
+                                             "(--force sends it again)", seen.content_hash)  # fmt: skip
+                if seen.content_hash == digest:
+                    return result("skipped", f"unchanged since delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC",
+                                  digest)  # fmt: skip
+        won = store.claim_delivery(
+            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen
+        )
+        if won:
+            break
+        recovered = ""
+    else:
+        return result("skipped", "claimed by another process meanwhile", digest)
+    outcome: PublishResult = attempt(publisher, report, rendered, secrets)
+    state = "failed" if outcome.status is Status.FAILED else "delivered"
+    store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
+    return DeliveryResult(publisher.name, publisher.type, publisher.target, outcome.status.value, outcome.detail,
+                          digest, recovered, outcome.paths)  # fmt: skip
+
+
+def is_delivered(store: Store, repo: str, date: dt.date, language: str, targets: Sequence[Publisher]) -> bool:
+    """Every target has this report (a command may skip building it)."""
+    rows = store.deliveries(repo, date, language)
+
+    def has(publisher: Publisher) -> bool:
+        row = rows.get(publisher.target)
+        if row is None and not publisher.updates_in_place:
+            row = rows.get(LEGACY_TARGET + publisher.name)
+        return row is not None and row.state == "delivered"
+
+    return all(has(p) for p in targets)
+
+
+def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:
+    """The one exit for publisher failures, whatever the command: 8 (PartialPublishError) when some
+    deliveries failed and others did not, 7 (PublishError) when every one failed."""
+    statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
+    failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
+    count = statuses.count("failed")
+    if not count:
+        return None
+    error_class = PartialPublishError if count < len(results) else PublishError
+    return error_class(
+        f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",
+        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)",
+    )
+
+
+def configured_publishers(
+    entries: Sequence[Any], secrets: Secrets, files: Publisher | None = None
+) -> list[Publisher]:
+    """The built-in files output (``--output-dir``, named ``files``) when there is one, then every
+    ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``)."""
+    publishers: list[Publisher] = [files] if files is not None else []
+    publishers += build_publishers(entries, secrets)
+    names = [p.name for p in publishers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"publisher name(s) used twice: {', '.join(duplicates)}",
+            "give the [[publish]] entry another name (`files` is the --output-dir output)",
+        )
+    return publishers
+
+
+def publishers_for(entry: RepoEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
+    """The publishers one repository uses: all of them, or the ones its ``publishers`` key names."""
+    if entry.publishers is None:
+        return list(available)
+    by_name = {p.name: p for p in available}
+    unknown = [name for name in entry.publishers if name not in by_name]
+    if unknown:
+        known = ", ".join(by_name) or "none (add [[publish]] entries, or --output-dir for the files output)"
+        raise ConfigError(
+            f"invalid setting 'repos[{index}].publishers': unknown publisher {unknown[0]!r}",
+            f"configured publishers: {known}",
+        )
+    return [by_name[name] for name in entry.publishers]

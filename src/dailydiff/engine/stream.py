@@ -1,0 +1,738 @@
+"""The engine: the one place that wires the stages, for every command.
+
+A run is a set of units (repository × day). ``report SOURCE`` plans the days of one ad-hoc repository,
+``run`` those of every configured one; both hand their plan to ``run_jobs``. One event loop runs the whole
+plan as a stream, with no barrier between phases:
+
+    fetch ─► store ─► score ─► analyse ─► escalate ─┐   (one task per commit, started the moment its
+                                                    │    details are stored)
+    day: every analysis of the day landed ──────────┴─► overview ─► gate ─► render ─► deliver
+
+Days and repositories overlap; what bounds them is ``[llm] concurrency`` (one adaptive limit shared by
+every analysis and overview of the run), ``[github] concurrency`` (one semaphore for every GitHub request)
+and ``[run] concurrency`` (repositories at once). Every analysis is stored the moment it lands, so an
+interrupted run (Ctrl-C cancels the loop at once) loses nothing finished and the same command resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
+from dailydiff.analysis.base import AnalysisSession
+from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.common.timewindow import day_window, local_date_of, range_window
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.deliver import DeliveryResult, deliver_unit, is_delivered, publishers_for
+from dailydiff.engine.plan import RepoJob, adhoc_job, redact
+from dailydiff.engine.stages import (
+    DayOutcome,
+    RangeOutcome,
+    failure_ratio,
+    gate,
+    report_commit,
+    report_stats,
+    same_analyses,
+)
+from dailydiff.errors import DailyDiffError, PublishError, SourceError
+from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
+from dailydiff.publish.base import Publisher, Rendered, Secrets
+from dailydiff.publish.files import output_dir_publisher
+from dailydiff.render import renderers_for
+from dailydiff.scoring.rules import score_commit
+from dailydiff.scoring.watch import matching_topics
+from dailydiff.settings import Settings, WatchTopic
+from dailydiff.sources import CommitSource, open_source, stream_commits
+from dailydiff.store import Store, open_store
+
+log = logging.getLogger("dailydiff.run")
+
+
+# what a run reports -------------------------------------------------------------------------------
+
+
+@dataclass
+class DayResult:
+    date: dt.date
+    status: str  # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept)
+    report: DayReport | None = None
+    publish: list[DeliveryResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"date": self.date.isoformat(), "status": self.status}
+        if self.report is not None:
+            r = self.report
+            data.update(
+                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
+                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
+                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
+                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost,
+            )  # fmt: skip
+        data["publish"] = [p.as_dict() for p in self.publish]
+        return data
+
+
+@dataclass
+class RepoResult:
+    key: str
+    source: str
+    repo: str | None = None
+    status: str = "ok"  # "ok", "failed" (see error), "partial" (a publisher failed), "gated"
+    error: str | None = None
+    days: list[DayResult] = field(default_factory=list)
+    duration_seconds: float = 0.0
+    fetched: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.key,
+            "source": self.source,
+            "repo": self.repo,
+            "status": self.status,
+            "error": self.error,
+            "duration_seconds": self.duration_seconds,
+            "days": [d.as_dict() for d in self.days],
+        }
+
+
+@dataclass
+class Tally:
+    """Where the run stands, for the progress bar and the plain progress lines."""
+
+    units_total: int = 0
+    units_done: int = 0
+    commits_total: int = 0  # analysable commits listed so far
+    commits_done: int = 0
+    started: float = field(default_factory=time.monotonic)
+    in_flight: Callable[[], int] = lambda: 0
+    on_change: Callable[[Tally], None] = lambda tally: None
+
+    def changed(self) -> None:
+        self.on_change(self)
+
+
+class Output(Protocol):
+    """Where `report` puts every day it builds (stdout or --output-dir): no ledger, always written."""
+
+    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]: ...
+
+    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
+        """The day is not shown (a better earlier report was kept)."""
+        ...
+
+
+class StdoutOutput:
+    """The Markdown of each day on stdout, in date order whatever order the days finish in."""
+
+    def __init__(self, render: Callable[[DayReport], str], stream: TextIO | None = None) -> None:
+        self.render = render
+        self.stream = stream
+        self._ready: dict[dt.date, str | None] = {}
+        self._next = 0
+
+    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]:
+        self._ready[report.date] = self.render(report)
+        self._flush(plan)
+        return []
+
+    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
+        self._ready[date] = None
+        self._flush(plan)
+
+    def _flush(self, plan: Sequence[dt.date]) -> None:
+        stream = self.stream or sys.stdout
+        while self._next < len(plan) and plan[self._next] in self._ready:
+            text = self._ready.pop(plan[self._next])
+            if text is not None:
+                stream.write(text)
+                if len(plan) > 1:
+                    stream.write("\n")
+            self._next += 1
+        stream.flush()
+
+
+class DirectoryOutput:
+    def __init__(
+        self, directory: Path, formats: Sequence[str], renderers: dict[str, Any], path_template: str
+    ) -> None:
+        self.directory, self.formats = directory, list(formats)
+        self.renderers, self.path_template = renderers, path_template
+        self.written: list[Path] = []
+
+    def write(self, report: DayReport, plan: Sequence[dt.date]) -> list[Path]:
+        files = output_dir_publisher(self.directory, self.path_template, self.formats)
+        result = files.publish(report, Rendered(report, self.renderers))
+        if result.status.value == "failed":
+            raise PublishError(f"cannot write the report files: {result.detail}", "check --output-dir")
+        paths = [Path(p) for p in result.paths]
+        self.written += paths
+        return paths
+
+    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
+        return None
+
+
+@dataclass
+class RunOptions:
+    dates: DateSpec
+    force: bool = False  # rebuild and re-deliver days already delivered
+    concurrency: int = 4  # repositories at once ([run] concurrency)
+    now: dt.datetime | None = None
+    skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
+    outputs: Sequence[Output] = ()  # StdoutOutput / DirectoryOutput: written for every built day
+    raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
+    tally: Tally | None = None
+    secrets: Secrets | None = None  # the environment publishers read their secrets from
+    # A new connection to the run's store, for deliveries sent from a worker thread (a connection is never
+    # shared between threads). Without it deliveries are sent from the event loop itself.
+    open_store: Callable[[], Store] | None = None
+
+
+# the engine ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    analysed: int = 0  # commits analysed this run (each counted once)
+    cached: int = 0  # commits whose analysis came from the store
+    escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
+    failures: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # what this run spent on the day
+    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
+
+    @property
+    def max_requests(self) -> int:
+        return max(self.requests.values(), default=0)
+
+
+@dataclass
+class _Repo:
+    """One repository of the run while it streams."""
+
+    job: RepoJob
+    source: CommitSource
+    settings: Settings
+    analyzer: Analyzer
+    session: AnalysisSession
+    publishers: list[Publisher]
+    plan: list[dt.date]  # the days to build, in order
+    watch: Sequence[WatchTopic]
+    started: float = field(default_factory=time.monotonic)
+    listed: asyncio.Event = field(default_factory=asyncio.Event)
+    shas: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
+    pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None]]] = field(default_factory=dict)
+    counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, store: Store, options: RunOptions) -> None:
+        self.store = store
+        self.options = options
+        self.tally = options.tally or Tally()
+        self.heuristic = HeuristicAnalyzer()
+        self._stack = contextlib.AsyncExitStack()
+        self._sessions: dict[str, AnalysisSession] = {}
+        self._session_lock = asyncio.Lock()
+        self._owners: dict[str, str] = {}
+        self._github_slots: dict[str, asyncio.Semaphore] = {}
+        self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
+        self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
+        self._counted = False
+
+    def count_units(self, jobs: Sequence[RepoJob]) -> None:
+        """Every unit of the plan, before any starts (the progress bar's total)."""
+        self.tally.units_total += sum(
+            len(self.options.dates.resolve(job.settings.report.timezone, self.options.now)) for job in jobs
+        )
+        self._counted = True
+        self.tally.changed()
+
+    async def __aenter__(self) -> Engine:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._stack.__aexit__(*exc)
+
+    async def session_for(self, analyzer: Analyzer) -> AnalysisSession:
+        """One session per analyser for the whole run: every repository using it shares its limit."""
+        async with self._session_lock:
+            if analyzer.name not in self._sessions:
+                self._sessions[analyzer.name] = await self._stack.enter_async_context(analyzer.session())
+            return self._sessions[analyzer.name]
+
+    def github_slots(self, settings: Settings) -> asyncio.Semaphore:
+        host = settings.github.api_url
+        if host not in self._github_slots:
+            self._github_slots[host] = asyncio.Semaphore(max(1, settings.github.concurrency))
+        return self._github_slots[host]
+
+    def claim(self, repo: str, key: str) -> None:
+        """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
+        owner = self._owners.setdefault(repo, key)
+        if owner != key:
+            raise SourceError(
+                f"{key} and {owner} are both the repository {repo!r}",
+                "give one of the [[repos]] entries a distinct name",
+            )
+
+    # one repository ---------------------------------------------------------------------------------
+
+    async def run_job(
+        self,
+        job: RepoJob,
+        available: Sequence[Publisher],
+        *,
+        source: CommitSource | None = None,
+        analyzer: Analyzer | None = None,
+    ) -> RepoResult:
+        async with self._repo_slots:
+            started = time.monotonic()
+            result = RepoResult(key=job.label, source=redact(job.entry.source))
+            extra = {"repo": job.label}
+            log.info("start", extra=extra)
+            try:
+                await self._run_job(job, available, source, analyzer, result)
+            except DailyDiffError as exc:
+                if self.options.raise_errors:
+                    raise
+                return _failed(result, str(exc), started, extra)
+            except Exception as exc:
+                if self.options.raise_errors:
+                    raise
+                log.debug("internal error", exc_info=True, extra=extra)
+                return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
+            result.duration_seconds = round(time.monotonic() - started, 3)
+            statuses = {p.status for d in result.days for p in d.publish}
+            if "failed" in statuses:
+                result.status = "partial"
+            elif any(d.status in {"gated", "kept-previous"} for d in result.days):
+                result.status = "gated"
+            log.info(
+                "done: %s; %d day(s) built, %d up to date",
+                result.status,
+                sum(d.status != "up-to-date" for d in result.days),
+                sum(d.status == "up-to-date" for d in result.days),
+                extra=extra,
+            )
+            return result
+
+    async def _run_job(
+        self,
+        job: RepoJob,
+        available: Sequence[Publisher],
+        source: CommitSource | None,
+        analyzer: Analyzer | None,
+        result: RepoResult,
+    ) -> None:
+        settings = job.settings
+        extra = {"repo": job.label}
+        publishers = publishers_for(job.entry, job.index, available)
+        tz, language = settings.report.timezone, settings.report.language
+        dates = self.options.dates.resolve(tz, self.options.now)
+        log.debug(
+            "source %s; days %s … %s; timezone %s; language %s; analyser %s; publishers %s",
+            redact(job.source), dates[0], dates[-1], tz, language, settings.analysis.analyzer,
+            ", ".join(p.name for p in publishers) or "none", extra=extra,
+        )  # fmt: skip
+        if source is None:
+            source = await asyncio.to_thread(
+                open_source, job.source, settings, job.source_options, self.store
+            )
+        self.claim(source.repo, job.key)
+        result.repo = source.repo
+        plan = []
+        ratio = settings.analysis.max_failure_ratio
+        for date in dates:
+            if (
+                self.options.skip_delivered
+                and not self.options.force
+                and _delivered(self.store, publishers, source.repo, date, language, ratio)
+            ):
+                result.days.append(DayResult(date, "up-to-date"))
+            else:
+                plan.append(date)
+        if not self._counted:
+            self.tally.units_total += len(dates)
+        self.tally.units_done += len(dates) - len(plan)
+        self.tally.changed()
+        if not plan:
+            log.info("every day is up to date", extra=extra)
+            return
+        log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
+        analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
+        session = await self.session_for(analyzer)
+        repo = _Repo(job, source, settings, analyzer, session, publishers, plan, job.topics)
+        outcomes = await self.stream(repo, result)
+        for outcome in outcomes:
+            result.days.append(outcome)
+        result.days.sort(key=lambda d: d.date)
+
+    async def stream(self, repo: _Repo, result: RepoResult) -> list[DayResult]:
+        """Fetch the repository's whole plan in one pass, each commit's analysis started as it arrives and
+        each day finished as soon as its last analysis lands."""
+        tz = repo.settings.report.timezone
+        wanted = set(repo.plan)
+        window = range_window(repo.plan[0], repo.plan[-1], tz)
+        loop = asyncio.get_running_loop()
+        day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
+
+        def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
+            for sha, committed_at in listed:
+                date = local_date_of(committed_at, tz)
+                if date in wanted and sha not in repo.pending:
+                    repo.shas[date].append(sha)
+                    repo.pending[sha] = loop.create_future()
+            result.fetched += len(repo.pending)
+            repo.listed.set()
+
+        def on_commit(commit: Commit) -> None:
+            future = repo.pending.get(commit.sha)
+            if future is None:
+                return
+            self.store.save_commits([commit])
+            task = asyncio.create_task(self._commit(repo, commit))
+            task.add_done_callback(lambda t: _settle(future, t))
+            repo.tasks.append(task)
+            if not commit.is_merge:
+                self.tally.commits_total += 1
+                self.tally.changed()
+
+        try:
+            await stream_commits(
+                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings)
+            )
+        except BaseException:
+            for task in day_tasks.values():
+                task.cancel()
+            # What was fetched is analysed and stored before the repository fails.
+            await asyncio.gather(*repo.tasks, return_exceptions=True)
+            await asyncio.gather(*day_tasks.values(), return_exceptions=True)
+            raise
+        if not repo.listed.is_set():  # a source that listed nothing
+            repo.listed.set()
+        try:
+            return list(await asyncio.gather(*(day_tasks[d] for d in repo.plan)))
+        except BaseException:  # e.g. the endpoint refused the key: the repository stops, nothing dangles
+            for task in [*repo.tasks, *day_tasks.values()]:
+                task.cancel()
+            await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
+            raise
+
+    async def _commit(self, repo: _Repo, commit: Commit) -> tuple[Commit, Score, Analysis | None]:
+        """Score, analyse, and analyse again deeper when the model rates the commit above its depth."""
+        settings = repo.settings
+        score = score_commit(commit, settings.scoring)
+        if commit.is_merge:
+            return commit, score, None
+        counts = repo.counts[local_date_of(commit.committed_at, settings.report.timezone)]
+        request = AnalysisRequest(commit=commit, score=score, depth=score.level)
+        first = await self._analyse(repo, request, counts)
+        final = first
+        importance = first.importance
+        if (
+            repo.analyzer.escalates
+            and first.status is AnalysisStatus.OK
+            and importance is not None
+            and importance.rank > request.depth.rank
+        ):
+            deeper = await self._analyse(
+                repo, AnalysisRequest(commit=commit, score=score, depth=importance), counts, escalation=True
+            )
+            # The report's analysis costs what every request for it cost; a failed deeper attempt keeps
+            # the good shallower analysis.
+            chosen = deeper if deeper.status is AnalysisStatus.OK else first
+            final = chosen.model_copy(update={"usage": first.usage + deeper.usage})
+        self.tally.commits_done += 1
+        self.tally.changed()
+        return commit, score, final
+
+    async def _analyse(
+        self, repo: _Repo, request: AnalysisRequest, counts: _Counts, *, escalation: bool = False
+    ) -> Analysis:
+        language = repo.settings.report.language
+        sha, name = request.commit.sha, request.commit.repo
+        fingerprint = repo.analyzer.fingerprint(request.depth, language)
+        found = self.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
+        if found is not None and found.status is AnalysisStatus.OK:
+            counts.cached += 0 if escalation else 1
+            return found
+        analysis = await repo.session.analyse(request, language)
+        counts.usage = counts.usage + analysis.usage
+        counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
+        # Kept whatever its status (a failed attempt keeps its raw text for inspection).
+        self.store.save_analysis(name, sha, analysis)
+        if analysis.status is AnalysisStatus.OK:
+            if escalation:
+                counts.escalated += 1
+            else:
+                counts.analysed += 1
+            return analysis
+        reason = analysis.error or "unknown error"
+        if escalation:
+            log.debug(
+                "%s: deeper analysis failed (%s); the first one stands", request.commit.short_sha, reason
+            )
+            return analysis
+        counts.failures.append(f"{request.commit.short_sha}: {reason}")
+        # The rules stand in; the tokens the failed attempt cost still count, and an unparsed answer is
+        # shown, marked, under the fallback analysis.
+        stand_in = fallback_analysis(
+            self.heuristic, request.commit, request.score, request.depth, language, reason
+        )
+        return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})
+
+    # one day ---------------------------------------------------------------------------------------
+
+    async def _day(self, repo: _Repo, date: dt.date) -> DayResult:
+        await repo.listed.wait()
+        settings = repo.settings
+        language, tz = settings.report.language, settings.report.timezone
+        landed = await asyncio.gather(*(repo.pending[sha] for sha in repo.shas.get(date, [])))
+        counts = repo.counts[date]
+        ordered = sorted(landed, key=lambda pair: pair[0].committed_at, reverse=True)  # newest first
+        commits = [report_commit(c, s, a, matching_topics(c, repo.watch)) for c, s, a in ordered]
+        overview, fresh = await self._overview(repo, commits, date)
+        stats = report_stats(commits, overview)
+        spent = counts.usage + overview.usage if fresh else counts.usage
+        report = DayReport(
+            repo=repo.source.repo,
+            repo_url=repo.source.repo_url,
+            date=date,
+            timezone=tz,
+            language=language,
+            window=day_window(date, tz),
+            commits=commits,
+            stats=stats,
+            overview=overview,
+            analyzer=repo.analyzer.name,
+            generated_at=(self.options.now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+            run=RunSummary(
+                fetched=len(ordered),
+                analysed=counts.analysed,
+                cached=counts.cached,
+                escalated=counts.escalated,
+                fallback=stats.fallback,
+                failed=stats.failed,
+                failures=counts.failures,
+                prompt_tokens=spent.prompt_tokens,
+                completion_tokens=spent.completion_tokens,
+                cost=round(spent.cost, 6),
+                duration_seconds=round(time.monotonic() - repo.started, 3),
+                max_requests_per_commit=counts.max_requests,
+                estimated_prompt_tokens=spent.estimated_prompt_tokens,
+            ),
+        )
+        outcome = gate(report, settings, self.store)
+        day = await self._deliver(repo, outcome)
+        self.tally.units_done += 1
+        self.tally.changed()
+        return day
+
+    async def _overview(self, repo: _Repo, commits: list[Any], date: dt.date) -> tuple[Overview, bool]:
+        """The day overview, and whether it was made now. The stored report's overview is reused when that
+        report came from this analyser over the very same analyses (a re-run makes no call, also when the
+        model's overview failed then and the rules stood in)."""
+        language = repo.settings.report.language
+        if not commits:
+            return self.heuristic.overview([], language), True
+        previous = self.store.get_report(repo.source.repo, date, language)
+        if (
+            previous is not None
+            and previous.analyzer == repo.analyzer.name
+            and previous.overview.producer in (repo.analyzer.name, "heuristic")
+            and same_analyses(previous, commits)
+        ):
+            return previous.overview, False
+        return await repo.session.overview(commits, language), True
+
+    async def _deliver(self, repo: _Repo, day: DayOutcome) -> DayResult:
+        report = day.report
+        extra = {"repo": repo.job.label}
+        for output in self.options.outputs:
+            if day.kept_previous:
+                output.skip(report.date, repo.plan)
+            else:
+                output.write(report, repo.plan)
+        if day.kept_previous or day.gated:
+            status = "kept-previous" if day.kept_previous else "gated"
+            log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
+            skipped = [
+                DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
+                for p in repo.publishers
+            ]
+            return DayResult(report.date, status, report, skipped)
+        # The render stage: each format once, on first use, for every target of the day. The sending
+        # runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims each
+        # delivery before it is sent, so another process never sends it too.
+        rendered = Rendered(report, renderers_for(repo.settings))
+
+        def send(store: Store) -> list[DeliveryResult]:
+            return deliver_unit(report, rendered, repo.publishers, store, force=self.options.force,
+                                secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
+
+        if not repo.publishers:
+            results: list[DeliveryResult] = []
+        elif self.options.open_store is not None:
+
+            def send_on_own_connection() -> list[DeliveryResult]:
+                assert self.options.open_store is not None
+                with self.options.open_store() as own:
+                    return send(own)
+
+            results = await asyncio.to_thread(send_on_own_connection)
+        else:
+            results = send(self.store)
+        for outcome in results:
+            if outcome.recovered:
+                log.warning("%s: %s", report.date, outcome.recovered, extra=extra)
+            if outcome.status == "failed":
+                log.error("%s: publisher %s failed: %s", report.date, outcome.publisher, outcome.detail,
+                          extra=extra)  # fmt: skip
+        log.info(
+            "%s: %d commit(s), %d watched; published to %s",
+            report.date,
+            report.stats.total,
+            sum(1 for c in report.commits if c.watch),
+            ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
+            extra=extra,
+        )
+        return DayResult(report.date, "built", report, results)
+
+
+def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
+    if future.done():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(task.result())
+
+
+def _delivered(
+    store: Store,
+    publishers: list[Publisher],
+    repo: str,
+    date: dt.date,
+    language: str,
+    max_failure_ratio: float,
+) -> bool:
+    """A day is up to date when every target it goes to has it in the ledger (with none: once a report
+    is stored that passed the failure gate)."""
+    if not publishers:
+        stored = store.get_report(repo, date, language)
+        return stored is not None and failure_ratio(stored) <= max_failure_ratio
+    return is_delivered(store, repo, date, language, publishers)
+
+
+def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str]) -> RepoResult:
+    result.status = "failed"
+    result.error = redact(error)
+    result.duration_seconds = round(time.monotonic() - started, 3)
+    log.error("failed: %s", result.error, extra=extra)
+    return result
+
+
+# entry points ---------------------------------------------------------------------------------------
+
+
+async def run_plan(
+    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
+) -> list[RepoResult]:
+    """Every job of the plan at once in this event loop; results in plan order."""
+    async with Engine(store, options) as engine:
+        engine.count_units(jobs)
+        return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
+
+
+def run_jobs(
+    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
+) -> list[RepoResult]:
+    """Run a plan on a fresh event loop (one per process). Ctrl-C cancels it at once: everything
+    analysed so far is stored; KeyboardInterrupt reaches the caller."""
+    if not jobs:
+        return []
+    own = store is None
+    store = store or open_store(jobs[0].settings)
+    try:
+        return _run_loop(run_plan(jobs, options, available, store))
+    finally:
+        if own:
+            store.close()
+
+
+def build_reports(
+    source: CommitSource,
+    dates: Sequence[dt.date],
+    settings: Settings,
+    store: Store,
+    analyzer: Analyzer,
+    *,
+    now: dt.datetime | None = None,
+    watch: Sequence[WatchTopic] = (),
+) -> RangeOutcome:
+    """The reports of an already opened source, through the engine (no publishers, no outputs): a plan
+    of one repository for scripts, benchmarks and tests."""
+    job = adhoc_job(source.repo, settings, watch=watch)
+    options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()),
+                         now=now, skip_delivered=False, raise_errors=True)  # fmt: skip
+
+    async def main() -> RepoResult:
+        async with Engine(store, options) as engine:
+            return await engine.run_job(job, [], source=source, analyzer=analyzer)
+
+    result = _run_loop(main())
+    wanted = set(dates)
+    days = [
+        DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
+        for d in result.days
+        if d.report is not None and d.date in wanted
+    ]  # fmt: skip
+    return RangeOutcome(days=days, fetched=result.fetched)
+
+
+def _run_loop(main: Awaitable[Any]) -> Any:
+    """Run ``main`` on a new event loop; from a thread that already runs one (a notebook, Playwright's
+    sync API in tests), on a thread of its own."""
+
+    async def wrapped() -> Any:
+        return await main
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wrapped())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wrapped()).result()
+
+
+def deliver_stored(
+    report: DayReport,
+    rendered: Rendered,
+    publishers: Sequence[Publisher],
+    store: Store,
+    *,
+    force: bool,
+    secrets: Secrets,
+    claim_timeout: float,
+) -> list[DeliveryResult]:
+    """`publish`: a unit already stored goes through the same deliver stage (the ledger, the claims, the
+    exit codes) as the days the engine builds."""
+    return deliver_unit(
+        report, rendered, publishers, store, force=force, secrets=secrets, claim_timeout=claim_timeout
+    )

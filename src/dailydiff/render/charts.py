@@ -1,0 +1,541 @@
+"""Charts of the stored reports: their numbers (pure functions of DayReports) and their pictures.
+
+The numbers come from stored reports alone (no fetching, no LLM): commits per day by importance, change
+types per week, the most-changed areas and the most active authors, a day against its repository's median,
+a week by weekday and its change types against the week before. Each :class:`Chart` carries its title, a
+text alternative and the table of its numbers, so a page can show the picture and the numbers side by side.
+
+Pictures are drawn by pygal (imported only when a chart is drawn): SVG for pages, whose own stylesheet
+follows ``prefers-color-scheme`` and names a CJK font family for fallback, and PNG (through cairosvg, on a
+white card that reads in light and dark mail clients) for email, where inline SVG is often stripped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import statistics
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dailydiff.common.i18n import change_type_labels, weekdays, words
+from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
+from dailydiff.render.week import WeekDigest
+
+Kind = Literal["stacked", "bars", "hbars"]
+Value = int | float | None
+
+REPO_DAYS = 90
+INDEX_DAYS = 30
+MEDIAN_DAYS = 30
+TOP_N = 10
+AREA_DEPTH = 2  # "src/engine/scheduler.py" is in the area "src/engine"
+
+
+# Series colours (light, dark): the levels use the site's colours; types a colour-blind-safe palette.
+COLOURS: dict[str, tuple[str, str]] = {
+    "high": ("#cf222e", "#f85149"),
+    "medium": ("#bf8700", "#d29922"),
+    "low": ("#1a7f37", "#3fb950"),
+    "current": ("#0969da", "#4493f8"),
+    "reference": ("#8c959f", "#6e7681"),
+    "feature": ("#0072b2", "#56b4e9"),
+    "bugfix": ("#d55e00", "#ff8c42"),
+    "performance": ("#009e73", "#3fd0a0"),
+    "refactor": ("#cc79a7", "#e3a3c9"),
+    "docs": ("#56b4e9", "#9ad3f5"),
+    "test": ("#e69f00", "#f5c04a"),
+    "ci_build": ("#6e7781", "#a0a8b2"),
+    "dependency": ("#8250df", "#b392f0"),
+    "config": ("#1b7c83", "#39c5cf"),
+    "security": ("#a40e26", "#ff7b72"),
+    "revert": ("#4d2d00", "#c69026"),
+    "other": ("#afb8c1", "#545d68"),
+}
+FONT_FAMILY = (
+    'system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", '
+    '"Noto Sans CJK SC", sans-serif'
+)
+PNG_FONT_FAMILY = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
+
+
+def chart_labels(language: str) -> dict[str, str]:
+    return words("charts", language)
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str  # picks the colour: a level, a change type, "current" or "reference"
+    name: str
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart's numbers. ``labels`` are the categories (dates, weeks, areas …) in order; a value of
+    None means "no stored report" (a gap, not a zero)."""
+
+    key: str  # a file-name stem, e.g. "commits-90d"
+    kind: Kind
+    title: str
+    label_header: str
+    labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    language: str
+    axis_labels: tuple[str, ...] = ()  # shorter labels for the axis (e.g. "01-27" for "2026-01-27")
+    axis_every: int = 1  # label every nth category on the axis
+    note: str = ""  # said under the chart (e.g. how a commit of several types counts)
+
+    @property
+    def stacked_total(self) -> bool:
+        return self.kind == "stacked" and len(self.series) > 1
+
+    def rows(self) -> list[tuple[str, list[Value]]]:
+        """The table: one row per label, one cell per series (and the total for stacked charts)."""
+        out = []
+        for i, label in enumerate(self.labels):
+            cells: list[Value] = [s.values[i] for s in self.series]
+            if self.stacked_total:
+                known = [v for v in cells if v is not None]
+                cells.append(sum(known) if known else None)
+            out.append((label, cells))
+        return out
+
+    @property
+    def columns(self) -> list[str]:
+        names = [s.name for s in self.series]
+        return [*names, chart_labels(self.language)["total"]] if self.stacked_total else names
+
+    @property
+    def empty(self) -> bool:
+        return not any(v for s in self.series for v in s.values)
+
+    @property
+    def alt(self) -> str:
+        """A sentence with the chart's key numbers, for ``alt`` and for plain-text mail."""
+        C = chart_labels(self.language)
+        sep = "，" if self.language == "zh" else ", "
+        if self.empty:
+            return C["alt"].format(title=self.title, parts=C["none"])
+        if self.kind == "stacked":
+            totals = [(s.name, sum(v for v in s.values if v)) for s in self.series]
+            parts = [f"{C['total']} {sum(n for _, n in totals)}"] + [f"{name} {n}" for name, n in totals]
+            sums = [sum(v or 0 for v in cells[: len(self.series)]) for _, cells in self.rows()]
+            best = max(range(len(sums)), key=lambda i: sums[i])
+            parts.append(C["alt_busiest"].format(label=self.labels[best], n=_number(sums[best])))
+            return C["alt"].format(title=self.title, parts=sep.join(parts))
+        if self.kind == "hbars" and len(self.series) == 1:
+            values = self.series[0].values
+            parts = [f"{label} {_number(v)}" for label, v in zip(self.labels, values, strict=True)]
+            return C["alt"].format(title=self.title, parts=sep.join(parts))
+        parts = [
+            f"{s.name}: "
+            + " / ".join(f"{label} {_number(v)}" for label, v in zip(self.labels, s.values, strict=True))
+            for s in self.series
+        ]
+        return C["alt"].format(title=self.title, parts="; ".join(parts))
+
+    def text_table(self) -> str:
+        """The numbers as aligned plain text (for the text part of an email)."""
+        header = [self.label_header, *self.columns]
+        body = [[label, *(_number(v) for v in cells)] for label, cells in self.rows()]
+        widths = [max(_width(row[i]) for row in [header, *body]) for i in range(len(header))]
+        lines = []
+        for row in [header, *body]:
+            first = row[0] + " " * (widths[0] - _width(row[0]))
+            rest = [" " * (w - _width(c)) + c for c, w in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  ".join([first, *rest]).rstrip())
+        return "\n".join(lines)
+
+
+def _number(value: Value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+# counting ----------------------------------------------------------------------------------------
+
+LEVELS = (Level.HIGH, Level.MEDIUM, Level.LOW)
+
+
+def level_counts(report: DayReport) -> dict[str, int]:
+    """The day's commits by level, as the report's statistics count them."""
+    s = report.stats
+    return {"total": s.total, "high": s.high, "medium": s.medium, "low": s.low}
+
+
+def type_counts(reports: Iterable[DayReport]) -> dict[str, int]:
+    """Commits per change type (a commit of several types counts once in each; commits without an
+    analysis in none), in the vocabulary's order: the weekly digest counts them the same way."""
+    counts: Counter[str] = Counter()
+    for report in reports:
+        for rc in report.commits:
+            if rc.analysis is not None:
+                counts.update(t.value for t in rc.analysis.change_types)
+    return {t.value: counts[t.value] for t in ChangeType if counts[t.value]}
+
+
+def commit_areas(rc: ReportCommit, root: str, depth: int = AREA_DEPTH) -> set[str]:
+    """The directories (the first ``depth`` levels) a commit changed; files at the top level are ``root``."""
+    areas = set()
+    for change in rc.files:
+        parts = change.path.split("/")[:-1]
+        areas.add("/".join(parts[:depth]) if parts else root)
+    return areas
+
+
+def area_counts(reports: Iterable[DayReport], root: str = "(root)") -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for report in reports:
+        for rc in report.commits:
+            counts.update(commit_areas(rc, root))
+    return counts
+
+
+def author_counts(reports: Iterable[DayReport]) -> Counter[str]:
+    """Commits per author name (merges included: they are commits of the day too)."""
+    return Counter(rc.author.name or "?" for report in reports for rc in report.commits)
+
+
+def _span(end: dt.date, days: int) -> list[dt.date]:
+    return [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
+
+
+def _top(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:n]
+
+
+# charts ------------------------------------------------------------------------------------------
+
+
+def commits_per_day(reports: Iterable[DayReport], end: dt.date, days: int, language: str,
+                    key: str = "") -> Chart:  # fmt: skip
+    """Commits per day by importance for the ``days`` days ending with ``end`` (gaps where no report)."""
+    C = chart_labels(language)
+    by_date = {r.date: r for r in reports}
+    dates = _span(end, days)
+    series = tuple(
+        Series(level.value, C[level.value],
+               tuple(level_counts(by_date[d])[level.value] if d in by_date else None for d in dates))
+        for level in LEVELS
+    )  # fmt: skip
+    return Chart(
+        key=key or f"commits-{days}d", kind="stacked", title=C["commits_per_day"].format(n=days),
+        label_header=C["date"], labels=tuple(d.isoformat() for d in dates), series=series, language=language,
+        axis_labels=tuple(d.strftime("%m-%d") for d in dates), axis_every=7 if days > 31 else (5 if days > 14 else 1),
+    )  # fmt: skip
+
+
+def types_per_week(
+    reports: Iterable[DayReport], end: dt.date, days: int, language: str, key: str = ""
+) -> Chart:
+    """Commits per change type in each ISO week that overlaps the ``days`` days ending with ``end``."""
+    C = chart_labels(language)
+    names = change_type_labels(language)
+    start = end - dt.timedelta(days=days - 1)
+    weeks: dict[str, list[DayReport]] = {}
+    for day in _span(end, days):
+        year, week, _ = day.isocalendar()
+        weeks.setdefault(f"{year}-W{week:02d}", [])
+    for report in reports:
+        if start <= report.date <= end:
+            year, week, _ = report.date.isocalendar()
+            weeks[f"{year}-W{week:02d}"].append(report)
+    per_week = {label: type_counts(members) for label, members in weeks.items()}
+    used = [t.value for t in ChangeType if any(t.value in c for c in per_week.values())]
+    series = tuple(
+        Series(t, names.get(t, t),
+               tuple(per_week[w].get(t, 0) if weeks[w] else None for w in weeks))
+        for t in used
+    )  # fmt: skip
+    return Chart(key=key or f"types-{days}d", kind="stacked", title=C["types_per_week"], label_header=C["week"],
+                 labels=tuple(weeks), series=series, language=language,
+                 axis_labels=tuple(w.split("-")[1] for w in weeks), note=C["types_note"])  # fmt: skip
+
+
+def top_areas(reports: Sequence[DayReport], end: dt.date, days: int, language: str, key: str = "",
+              n: int = TOP_N) -> Chart:  # fmt: skip
+    C = chart_labels(language)
+    start = end - dt.timedelta(days=days - 1)
+    counts = area_counts((r for r in reports if start <= r.date <= end), C["root"])
+    top = _top(counts, n)
+    return Chart(key=key or f"areas-{days}d", kind="hbars", title=C["areas"].format(n=days), label_header=C["area"],
+                 labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
+                 language=language)  # fmt: skip
+
+
+def top_authors(
+    reports: Sequence[DayReport], end: dt.date, days: int, language: str, key: str = "", n: int = TOP_N
+) -> Chart:
+    C = chart_labels(language)
+    start = end - dt.timedelta(days=days - 1)
+    top = _top(author_counts(r for r in reports if start <= r.date <= end), n)
+    return Chart(key=key or f"authors-{days}d", kind="hbars", title=C["authors"].format(n=days), label_header=C["author"],
+                 labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
+                 language=language)  # fmt: skip
+
+
+def day_against_median(report: DayReport, history: Iterable[DayReport], days: int = MEDIAN_DAYS) -> Chart:
+    """The day's commits (total and by level) beside the median of the stored days among the ``days``
+    days before it (a day without a stored report is left out, not counted as zero)."""
+    language = report.language
+    C = chart_labels(language)
+    start = report.date - dt.timedelta(days=days)
+    before = [r for r in history if start <= r.date < report.date]
+    keys = ["total", *(level.value for level in LEVELS)]
+    today = level_counts(report)
+    medians: tuple[Value, ...] = tuple(
+        _median([level_counts(r)[k] for r in before]) if before else None for k in keys
+    )
+    series = (
+        Series("current", f"{C['this_day']} {report.date.isoformat()}", tuple(today[k] for k in keys)),
+        Series("reference", C["median"].format(n=len(before)), medians),
+    )
+    return Chart(key="day-vs-median", kind="bars", title=C["day_vs_median"].format(n=days),
+                 label_header=C["level"], labels=(C["total"], *(C[level.value] for level in LEVELS)),
+                 series=series, language=language)  # fmt: skip
+
+
+def _median(values: list[int]) -> float | int:
+    m = statistics.median(values)
+    return int(m) if float(m).is_integer() else float(m)
+
+
+def week_by_weekday(digest: WeekDigest) -> Chart:
+    C = chart_labels(digest.language)
+    day_names = weekdays(digest.language)
+    labels = tuple(f"{day_names[d.date.weekday()]} {d.date.strftime('%m-%d')}" for d in digest.days)
+    series = tuple(
+        Series(level.value, C[level.value],
+               tuple(getattr(d, level.value) if d.stored else None for d in digest.days))
+        for level in LEVELS
+    )  # fmt: skip
+    return Chart(key="weekdays", kind="stacked", title=C["weekdays"], label_header=C["weekday"], labels=labels,
+                 series=series, language=digest.language,
+                 axis_labels=tuple(str(day_names[d.date.weekday()]) for d in digest.days))  # fmt: skip
+
+
+def type_mix(digest: WeekDigest, previous: Mapping[str, int] | None) -> Chart:
+    """This week's commits per change type beside the week before's (``previous`` None: no stored day)."""
+    C = chart_labels(digest.language)
+    names = change_type_labels(digest.language)
+    before = previous or {}
+    used = [t.value for t in ChangeType if digest.totals.types.get(t.value) or before.get(t.value)]
+    series = [Series("current", C["this_week"], tuple(digest.totals.types.get(t, 0) for t in used))]
+    if previous is not None:
+        series.append(Series("reference", C["previous_week"], tuple(before.get(t, 0) for t in used)))
+    return Chart(key="type-mix", kind="hbars", title=C["type_mix"], label_header=C["type"],
+                 labels=tuple(names.get(t, t) for t in used), series=tuple(series), language=digest.language,
+                 note=C["types_note"])  # fmt: skip
+
+
+REPO_CHART_KEYS = (
+    f"commits-{REPO_DAYS}d",
+    f"types-{REPO_DAYS}d",
+    f"areas-{REPO_DAYS}d",
+    f"authors-{REPO_DAYS}d",
+)
+WEEK_CHART_KEYS = ("weekdays", "type-mix")
+
+
+def repo_charts(reports: Sequence[DayReport], language: str, days: int = REPO_DAYS) -> list[Chart]:
+    """A repository page's charts over the ``days`` days ending with its newest stored day (fewer when
+    its first stored day is nearer: a chart does not open on weeks before the repository was followed)."""
+    if not reports:
+        return []
+    end = max(r.date for r in reports)
+    span = min(days, (end - min(r.date for r in reports)).days + 1)
+    return [
+        commits_per_day(reports, end, span, language, key=f"commits-{days}d"),
+        types_per_week(reports, end, span, language, key=f"types-{days}d"),
+        top_areas(reports, end, span, language, key=f"areas-{days}d"),
+        top_authors(reports, end, span, language, key=f"authors-{days}d"),
+    ]
+
+
+def weekly_charts(digest: WeekDigest, previous: Mapping[str, int] | None) -> list[Chart]:
+    return [week_by_weekday(digest), type_mix(digest, previous)]
+
+
+# pictures ----------------------------------------------------------------------------------------
+
+SVG_WIDTH = 480  # drawn at about this size in a page column, and scaled down less on a phone
+SVG_HEIGHT = 260
+PNG_WIDTH = 640
+LEGEND_COLUMNS = 4
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+
+
+def _dark_css(chart: Chart) -> str:
+    """Dark colours, scoped like pygal's own rules (``#chart-KEY …``) so that they win."""
+    p = f"#chart-{chart.key} "
+    rules = [
+        f"{p}.graph,{p}.axis text,{p}.axis text.major,{p}.legends .legend text,{p}.title,{p}.series text"
+        "{fill:#e6edf3}",
+        f"{p}.axis .line,{p}.axis .major.line{{stroke:#9198a1}}",
+        f"{p}.axis .guide.line{{stroke:#3d444d}}",
+    ]
+    for i, s in enumerate(chart.series):
+        dark = COLOURS.get(s.key, COLOURS["other"])[1]
+        rules.append(f"{p}.color-{i},{p}.color-{i} a:visited{{stroke:{dark};fill:{dark}}}")
+    return "@media (prefers-color-scheme: dark){" + "".join(rules) + "}"
+
+
+def _pygal() -> Any:
+    """pygal, imported on first use. Its import appends a finder for map plugins (``pygal.maps.*``, which
+    we do not use) to ``sys.meta_path`` without ``find_spec``: every later import then warns (an error
+    under ``-W error``). It is taken out again."""
+    import pygal
+
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
+    return pygal
+
+
+def _style(chart: Chart, *, png: bool) -> Any:
+    from pygal.style import Style
+
+    colours = tuple(COLOURS.get(s.key, COLOURS["other"])[0] for s in chart.series)
+    return Style(
+        font_family=PNG_FONT_FAMILY if png else FONT_FAMILY,
+        background="#ffffff" if png else "transparent",
+        plot_background="#ffffff" if png else "transparent",
+        foreground="#1f2328", foreground_strong="#1f2328", foreground_subtle="#d1d9e0",
+        colors=colours or ("#0969da",), opacity="1", opacity_hover="1",
+        label_font_size=13, major_label_font_size=13, legend_font_size=14, title_font_size=17,
+        value_font_size=12, tooltip_font_size=12, no_data_font_size=20,
+        guide_stroke_color="#d1d9e0", major_guide_stroke_color="#d1d9e0",
+    )  # fmt: skip
+
+
+def _y_labels(chart: Chart) -> list[int]:
+    """Whole-number ticks (counts) from 0 to just above the largest bar."""
+    if chart.kind == "stacked":
+        peak = max((sum(v or 0 for v in cells[: len(chart.series)]) for _, cells in chart.rows()), default=0)
+    else:
+        peak = max((v or 0 for s in chart.series for v in s.values), default=0)
+    peak = max(int(-(-peak // 1)), 1)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 10**9) if peak / s <= 6)
+    top = (peak // step + 1) * step  # room above the tallest bar
+    return list(range(0, top + 1, step))
+
+
+def picture_height(chart: Chart, height: int = SVG_HEIGHT) -> int:
+    """Horizontal bars grow with their number so that every label has room, and the legend with its rows."""
+    if chart.kind == "hbars":
+        return max(
+            height, 60 + (10 + 18 * len(chart.series)) * len(chart.labels) + 22 * (len(chart.series) > 1)
+        )
+    return height + 22 * (_legend_rows(chart) - 1)
+
+
+def _legend_rows(chart: Chart) -> int:
+    return max(1, -(-len(chart.series) // LEGEND_COLUMNS)) if len(chart.series) > 1 else 1
+
+
+def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH) -> dict[str, Any]:
+    """What the chart template shows: the picture (``src``), its title and text alternative, and the
+    table of its numbers; ``anchor`` is the figure's id in its page."""
+    C = chart_labels(chart.language)
+    return {
+        "id": anchor or f"chart-{chart.key}",
+        "key": chart.key,
+        "title": chart.title,
+        "alt": chart.alt,
+        "src": src,
+        "width": width,
+        "height": picture_height(chart),
+        "label_header": chart.label_header,
+        "columns": chart.columns,
+        "rows": [(label, [_number(v) for v in cells]) for label, cells in chart.rows()],
+        "table": C["table"],
+        "note": chart.note,
+    }
+
+
+def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
+    pygal = _pygal()
+
+    cls = {"stacked": pygal.StackedBar, "bars": pygal.Bar, "hbars": pygal.HorizontalBar}[chart.kind]
+    hbars = chart.kind == "hbars"
+    labels = list(chart.axis_labels or chart.labels)
+    if hbars:
+        labels = [_clip(label, 28) for label in labels]
+    config: dict[str, Any] = {
+        "width": width, "height": picture_height(chart, height),
+        "style": _style(chart, png=png), "js": [], "disable_xml_declaration": True,
+        "title": chart.title if png else None, "x_labels": labels,
+        "legend_at_bottom": True, "legend_at_bottom_columns": min(len(chart.series), LEGEND_COLUMNS),
+        "show_legend": len(chart.series) > 1,
+        "margin": 8, "margin_bottom": 8 + 20 * (_legend_rows(chart) - 1),
+        "margin_left": 8 + (_wide_chars(labels) * 7 if hbars else 0), "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
+        "value_formatter": _number, "show_minor_x_labels": chart.axis_every == 1, "x_labels_major_every": chart.axis_every,
+        "y_labels": _y_labels(chart), "x_label_rotation": 0 if hbars or not _crowded(labels[:: chart.axis_every], width) else -35,
+        "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
+        "tooltip_border_radius": 0, "show_y_guides": not hbars, "show_x_guides": hbars,
+    }  # fmt: skip
+    if hbars:
+        config["x_labels"] = list(reversed(labels))  # pygal draws the first label at the bottom
+    drawn = cls(**config)
+    drawn.uuid = chart.key  # a stable id (pygal draws a random one): rebuilt pages stay byte-identical
+    drawn.add_xml_filter(_static)
+    for s in chart.series:
+        values = list(reversed(s.values)) if hbars else list(s.values)
+        drawn.add(s.name, values)
+    return drawn
+
+
+def _wide_chars(labels: Sequence[str]) -> int:
+    """pygal sizes the label column as if every character were Latin: CJK ones need about twice that."""
+    return max((sum(1 for ch in label if ord(ch) > 0x2E7F) for label in labels), default=0)
+
+
+def _crowded(labels: Sequence[str], width: int) -> bool:
+    """Would the axis labels, side by side, run into each other? (about 7 px a character at 13 px)"""
+    return sum(_width(label) + 2 for label in labels) * 7 > width * 0.85
+
+
+def _clip(text: str, width: int) -> str:
+    return text if _width(text) <= width else text[: max(width // 2, 8)] + "…"
+
+
+def _static(root: Any) -> Any:
+    """pygal's XML filter: the picture without pygal's script (its configuration, kept for interactive
+    tooltips, would carry every label into a <script>) and its comments (they hold today's date)."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag.rsplit("}", 1)[-1] == "script" or not tag:
+                parent.remove(child)
+    return root
+
+
+def render_svg(chart: Chart, width: int = SVG_WIDTH, height: int = SVG_HEIGHT) -> str:
+    """The chart as a standalone SVG document (no script, no external reference); its own stylesheet
+    switches to dark colours under ``prefers-color-scheme: dark``."""
+    svg: str = _pygal_chart(chart, png=False, width=width, height=height).render(is_unicode=True)
+    title = chart.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _TITLE.sub(f"<title>{title}</title>", svg, count=1)
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a data: URI (for a standalone page that fetches nothing)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def render_png(chart: Chart, width: int = PNG_WIDTH, height: int = SVG_HEIGHT) -> bytes:
+    """The chart as a PNG of ``width`` pixels, title included, on white (mail clients keep images as
+    they are, so one neutral picture reads in light and dark mode)."""
+    import cairosvg
+
+    svg = _pygal_chart(chart, png=True, width=width, height=height).render(is_unicode=True)
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width)
+    return png

@@ -1,0 +1,358 @@
+"""The daily digest across repositories: one message for everything a team follows. Pure.
+
+Built from the stored reports of one day: a cross-repository overview (the model's, given by the caller,
+or the rules'), the high-importance commits of every repository ranked (watch-topic hits first), each
+linked to its commit and to its repository's report, and one compact row of counts per repository, so
+quiet repositories take one line and repositories whose day failed the gate (or has no report) are
+named, not hidden. Rendered as Markdown, JSON, HTML (a site page or one self-contained file) and a chat
+text; every figure comes from the day reports, so a digest's counts equal the reports'.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fnmatch
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
+
+from dailydiff import __version__
+from dailydiff.common.i18n import change_type_labels, words
+from dailydiff.common.templates import environment
+from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
+from dailydiff.render.html import PageContext, render_page
+from dailydiff.render.safe_html import SafeMarkdown
+
+DIGEST_SCHEMA_VERSION = 1
+LEVEL_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class DigestRepo(_Frozen):
+    """One repository's line: its counts that day, or why there are none."""
+
+    repo: str
+    repo_url: str | None = None
+    stored: bool = True  # False: no report of this day in the store
+    total: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    failed: int = 0  # analyses that failed or fell back to the rules
+    gated: bool = False  # more failed analyses than [analysis] max_failure_ratio allows
+    highlights: list[str] = Field(default_factory=list)  # the repository's own day overview
+
+
+class DigestCommit(_Frozen):
+    repo: str
+    sha: str
+    title: str
+    summary: str = ""
+    level: Level
+    score: float
+    url: str | None = None
+    author: str = ""
+    committed_at: dt.datetime
+    change_types: list[ChangeType] = Field(default_factory=list)
+    watch: list[str] = Field(default_factory=list)
+
+
+class DayDigest(_Frozen):
+    schema_version: int = DIGEST_SCHEMA_VERSION
+    name: str
+    date: dt.date
+    timezone: str
+    language: str
+    repos: list[DigestRepo]
+    high: list[DigestCommit]  # ranked: watch-topic hits first, then by score
+    watch: list[DigestCommit] = Field(default_factory=list)  # watch-topic hits below high, ranked too
+    overview: Overview = Field(default_factory=Overview)
+    total: int = 0
+    generated_at: dt.datetime | None = None
+
+    @property
+    def gated(self) -> list[DigestRepo]:
+        return [r for r in self.repos if r.gated]
+
+    @property
+    def missing(self) -> list[DigestRepo]:
+        return [r for r in self.repos if not r.stored]
+
+
+def select_repos(patterns: Sequence[str], available: Sequence[str]) -> list[str]:
+    """Which repositories a digest covers: ``["*"]`` (all), names, or glob patterns (``sgl-project/*``).
+    A plain name that matches nothing is kept, so the digest says that its report is missing."""
+    chosen: list[str] = []
+    for pattern in patterns or ["*"]:
+        if any(ch in pattern for ch in "*?["):
+            chosen += [repo for repo in available if fnmatch.fnmatchcase(repo, pattern)]
+        else:
+            chosen.append(pattern)
+    return list(dict.fromkeys(chosen))
+
+
+def _failure_ratio(report: DayReport) -> float:
+    analysable = report.stats.total - report.stats.merges
+    return (report.stats.failed + report.stats.fallback) / analysable if analysable > 0 else 0.0
+
+
+def _commit(report: DayReport, rc: ReportCommit) -> DigestCommit:
+    analysis = rc.analysis
+    return DigestCommit(
+        repo=report.repo,
+        sha=rc.sha,
+        title=rc.title,
+        summary=(analysis.summary if analysis else "") or "",
+        level=rc.level,
+        score=rc.score.score,
+        url=rc.url,
+        author=rc.author.name,
+        committed_at=rc.committed_at,
+        change_types=list(analysis.change_types) if analysis else [],
+        watch=list(rc.watch),
+    )
+
+
+def _rank(commits: list[DigestCommit]) -> list[DigestCommit]:
+    return sorted(commits, key=lambda c: (not c.watch, -c.score, c.repo, -c.committed_at.timestamp(), c.sha))
+
+
+def build_day_digest(
+    name: str,
+    date: dt.date,
+    repos: Sequence[str],
+    reports: dict[str, DayReport],
+    *,
+    language: str,
+    timezone: str,
+    max_failure_ratio: float = 0.5,
+    overview: Overview | None = None,
+    now: dt.datetime | None = None,
+) -> DayDigest:
+    """``reports`` maps a repository to its stored report of ``date`` (absent: not stored). ``overview``
+    is the model's cross-repository overview; without it the rules write one."""
+    lines: list[DigestRepo] = []
+    high: list[DigestCommit] = []
+    watch: list[DigestCommit] = []
+    for repo in repos:
+        report = reports.get(repo)
+        if report is None:
+            lines.append(DigestRepo(repo=repo, stored=False))
+            continue
+        s = report.stats
+        lines.append(
+            DigestRepo(
+                repo=repo, repo_url=report.repo_url, total=s.total, high=s.high, medium=s.medium, low=s.low,
+                failed=s.failed + s.fallback, gated=_failure_ratio(report) > max_failure_ratio,
+                highlights=list(report.overview.highlights),
+            )
+        )  # fmt: skip
+        for rc in report.commits:
+            if rc.level is Level.HIGH:
+                high.append(_commit(report, rc))
+            elif rc.watch:
+                watch.append(_commit(report, rc))
+    # Busy repositories first, then by name: quiet ones gather at the end of the table.
+    lines.sort(key=lambda r: (not r.stored, -r.high, -r.total, r.repo))
+    digest = DayDigest(
+        name=name,
+        date=date,
+        timezone=timezone,
+        language=language,
+        repos=lines,
+        high=_rank(high),
+        watch=_rank(watch),
+        total=sum(r.total for r in lines),
+        generated_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+    )
+    return digest.model_copy(update={"overview": overview or rules_overview(digest)})
+
+
+def rules_overview(digest: DayDigest) -> Overview:
+    """The offline overview: what the counts say, the top high commits, failures named."""
+    D = words("digest", digest.language)
+    active = [r for r in digest.repos if r.total]
+    highlights = [
+        D["overview_counts"].format(
+            total=digest.total, active=len(active), repos=len(digest.repos), high=len(digest.high)
+        )
+    ]
+    for commit in digest.high[:3]:
+        highlights.append(D["repo_line"].format(repo=commit.repo, title=commit.title))
+    if digest.gated:
+        highlights.append(D["gated"].format(repos=", ".join(r.repo for r in digest.gated)))
+    if digest.missing:
+        highlights.append(D["missing"].format(repos=", ".join(r.repo for r in digest.missing)))
+    types: Counter[str] = Counter(t.value for c in [*digest.high, *digest.watch] for t in c.change_types)
+    names = change_type_labels(digest.language)
+    themes = [f"{names.get(t, t)} ×{n}" for t, n in types.most_common(4)]
+    return Overview(highlights=highlights, themes=themes, producer="heuristic")
+
+
+def brief(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a sentence end when there is one, never inside a code
+    span (an odd backtick would turn the rest of a line into code)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    ends = [cut.rfind(mark) for mark in ("。", ". ", "；", "; ")]
+    end = max(ends)
+    if end >= limit // 2:
+        return cut[: end + 1].rstrip()
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut
+    return cut.rstrip(" ,;，；、") + "…"
+
+
+# --- rendering ------------------------------------------------------------------------------------------
+
+
+def _slug(repo: str) -> str:
+    return repo.replace("/", "--")
+
+
+def report_href(repo: str, date: dt.date, *, root: str = "../", base_url: str = "") -> str:
+    """Where a repository's report of the day lives in the site (absolute with ``base_url``)."""
+    path = f"repos/{_slug(repo)}/{date.isoformat()}.html"
+    return f"{base_url.rstrip('/')}/{path}" if base_url else f"{root}{path}"
+
+
+def _view(digest: DayDigest, *, root: str, base_url: str, title_chars: int) -> dict[str, Any]:
+    D = words("digest", digest.language)
+    names = change_type_labels(digest.language)
+
+    def item(c: DigestCommit) -> dict[str, Any]:
+        report = report_href(c.repo, digest.date, root=root, base_url=base_url)
+        return {
+            "repo": clean(c.repo),
+            "title": clean(shorten(c.title or "—", title_chars)),
+            "summary": clean(brief(c.summary, 240)) if c.summary else "",
+            "url": safe_url(c.url),
+            "short_sha": c.sha[:7],
+            "mark": LEVEL_MARKS[c.level.value],
+            "report": f"{report}#c-{c.sha[:7]}",
+            "types": [names.get(t.value, t.value) for t in c.change_types],
+            "watch": [clean(w) for w in c.watch],
+        }
+
+    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    return {
+        "d": digest,
+        "D": D,
+        "title": D["title"].format(name=digest.name, date=digest.date),
+        "highlights": [clean(line) for line in digest.overview.highlights],
+        "themes": [clean(line) for line in digest.overview.themes],
+        "high": [item(c) for c in digest.high],
+        "watch": [item(c) for c in digest.watch],
+        "repos": [
+            {
+                "repo": clean(r.repo),
+                "line": r,
+                "report": report_href(r.repo, digest.date, root=root, base_url=base_url) if r.stored else "",
+                "state": D["state_missing"] if not r.stored else D["state_gated"] if r.gated else "",
+            }
+            for r in digest.repos
+        ],
+        "footer": D["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
+    }
+
+
+def render_digest_markdown(digest: DayDigest, *, base_url: str = "", root: str = "../",
+                           templates_dir: str = "", title_chars: int = 100) -> str:  # fmt: skip
+    text = (
+        environment("md", "render/templates", templates_dir)
+        .get_template("digest.md.j2")
+        .render(**_view(digest, root=root, base_url=base_url, title_chars=title_chars))
+    )
+    return text.rstrip("\n") + "\n"
+
+
+def render_digest_json(digest: DayDigest) -> str:
+    return digest.model_dump_json(indent=2) + "\n"
+
+
+def load_digest(text: str | bytes) -> DayDigest:
+    return DayDigest.model_validate_json(text)
+
+
+def _site_css() -> str:
+    return resources.files("dailydiff").joinpath("render/templates/site/site.css").read_text(encoding="utf-8")
+
+
+def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, base_url: str = "",
+                       site_title: str = "dailydiff", templates_dir: str = "", title_chars: int = 100) -> str:  # fmt: skip
+    """A site page (``digests/YYYY-MM-DD.html``) when ``ctx`` is given, else one self-contained file
+    (CSS inlined, no script, no fetch) that opens from ``file://`` and as an email attachment."""
+    standalone = ctx is None
+    page = ctx or PageContext(root="", site_title=site_title, language=digest.language)
+    css = Markup(_site_css()) if standalone else Markup("")
+    css_hash = base64.b64encode(hashlib.sha256(str(css).encode()).digest()).decode() if standalone else ""
+    root = page.root if not standalone else "../"
+    view = _view(digest, root=root, base_url=base_url, title_chars=title_chars)
+    view["highlights"] = [SafeMarkdown().inline(line) for line in view["highlights"]]
+    return render_page("digest.html.j2", page, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
+                       **view)  # fmt: skip
+
+
+def render_digest_chat(
+    digest: DayDigest, *, base_url: str = "", limit: int = 4000, max_messages: int = 3
+) -> list[str]:
+    """Plain chat text, split into messages of at most ``limit`` characters at line boundaries. Every
+    repository is named (in its count line); high commits that do not fit are counted, never dropped
+    silently: the last message says how many were left out and where the full digest is."""
+    D = words("digest", digest.language)
+    head = [D["title"].format(name=digest.name, date=digest.date), ""]
+    head += [f"• {clean(line)}" for line in digest.overview.highlights]
+    rows = [D["chat_table_head"]]
+    for r in digest.repos:
+        state = D["state_missing"] if not r.stored else D["state_gated"] if r.gated else ""
+        counts = f"{r.total} · 🔴{r.high} 🟡{r.medium} 🟢{r.low}" + (f" · ❌{r.failed}" if r.failed else "")
+        rows.append(f"{clean(r.repo)}: {state or counts}")
+    commits = []
+    for c in [*digest.high, *digest.watch]:
+        link = safe_url(c.url) or report_href(c.repo, digest.date, base_url=base_url)
+        watch = f" 👀 {', '.join(clean(w) for w in c.watch)}" if c.watch else ""
+        line = f"{LEVEL_MARKS[c.level.value]} [{clean(c.repo)}] {clean(shorten(c.title, 120))}{watch}"
+        commits.append(line + (f"\n  {link}" if link else ""))
+    # Counts and failures first: every repository is named whatever it costs; commits fill what is
+    # left of at most `max_messages` messages, in rank order, and what does not fit is counted.
+    fixed = [*head, "", *rows, "", D["chat_high"].format(n=len(digest.high))]
+    messages = _pack(fixed, limit)
+    budget = max(max_messages, len(messages)) * limit
+    used = sum(len(line) + 1 for line in fixed)
+    kept, left_out = [], 0
+    for line in commits:
+        if used + len(line) + 1 + 200 > budget:  # room for the closing note
+            left_out += 1
+            continue
+        kept.append(line)
+        used += len(line) + 1
+    tail = [D["chat_more"].format(n=left_out, url=base_url or "site")] if left_out else []
+    return ["\n".join(m).strip() for m in _pack([*fixed, *kept, *tail], limit)]
+
+
+def _pack(lines: list[str], limit: int) -> list[list[str]]:
+    """Lines into messages of at most ``limit`` characters, split only between lines (a line longer
+    than a message is cut at the limit with a mark; titles are shortened long before that)."""
+    messages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if size + len(line) + 1 > limit and messages[-1]:
+            messages.append([])
+            size = 0
+        messages[-1].append(line)
+        size += len(line) + 1
+    return messages

@@ -1,0 +1,258 @@
+"""One engine for `report` and `run`: the same flags, the same figures everywhere, and Ctrl-C that stops at
+once, keeps what was analysed and resumes without asking again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from dailydiff.cli import app
+from dailydiff.cli.options import SHARED
+from dailydiff.models import DayReport
+from dailydiff.store import Store
+from fake_llm import FakeLLM
+from llm_fixtures import DAY, make_repo
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PRICES = '[llm.models."fake-model"]\ninput_price = 2.0\noutput_price = 8.0\n'
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("engine") / "repo")
+
+
+def _params(command: str) -> dict[str, Any]:
+    click_app = typer.main.get_command(app)
+    cmd = click_app.commands[command]  # type: ignore[attr-defined]
+    return {p.name: p for p in cmd.params}
+
+
+def test_report_and_run_take_the_same_shared_flags_and_name_their_values() -> None:
+    report, run = _params("report"), _params("run")
+    assert set(SHARED) <= set(report) and set(SHARED) <= set(run)
+    both = (set(report) & set(run)) - {"help"}
+    assert both == {*SHARED, "output_dir"}, sorted(both)  # --output-dir: each says where its files go
+
+    def shape(p: Any) -> tuple[Any, ...]:
+        return (tuple(p.opts), tuple(p.secondary_opts), p.metavar, p.help, p.default, p.is_flag)
+
+    for name in SHARED:
+        assert shape(report[name]) == shape(run[name]), name
+    runner = CliRunner()
+    for command in ("report", "run"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        assert not re.search(r"<(str|int|path|list\[str\]|bool)>", text), text
+        for metavar in ("DATE", "DIR", "FORMATS", "FILE", "TZ", "LANG"):
+            assert metavar in text, (command, metavar)
+
+
+def _env(fake: FakeLLM, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+    env.update(PYTHONPATH=str(SRC), DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+               DAILYDIFF_LLM_RETRY_BACKOFF="0.01", DAILYDIFF_LLM_MAX_RETRIES="0",
+               DAILYDIFF_LLM_RESPONSE_MODE="json_schema", **extra)  # fmt: skip
+    return env
+
+
+def _cli(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dailydiff", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+
+
+def _stats_line(md: str) -> str:
+    return next(line for line in md.splitlines() if line.startswith("> "))
+
+
+def _assert_figures_agree(md: str, report: DayReport, figures: dict[str, Any], stderr: str) -> None:
+    s = report.stats
+    assert s.fallback >= 1 and s.prompt_tokens > 0 and s.cost > 0  # the faults happened, tokens were priced
+    line = _stats_line(md)
+    assert f"🔢 tokens {s.prompt_tokens}+{s.completion_tokens}" in line
+    assert f"💰 ${s.cost:.4f}" in line
+    assert f"⚠️ fallback {s.fallback} | ❌ failed analyses {s.failed}" in line
+    # The run's own figures (what it spent) are the report's on a fresh run.
+    assert (report.run.prompt_tokens, report.run.completion_tokens) == (s.prompt_tokens, s.completion_tokens)
+    assert round(report.run.cost, 4) == round(s.cost, 4)
+    assert (report.run.fallback, report.run.failed) == (s.fallback, s.failed)
+    assert (figures["prompt_tokens"], figures["completion_tokens"]) == (s.prompt_tokens, s.completion_tokens)
+    assert round(figures["cost"], 4) == round(s.cost, 4)
+    assert (figures["fallback"], figures["failed"]) == (s.fallback, s.failed)
+    words = f"fallback {s.fallback}, failed {s.failed}"
+    assert words in stderr and f"tokens {s.prompt_tokens}+{s.completion_tokens}, ${s.cost:.4f}" in stderr, (
+        stderr
+    )
+
+
+def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stderr(
+    repo: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        PRICES + f'[[repos]]\nsource = "{repo}"\nname = "demo"\n', encoding="utf-8"
+    )
+    # Faults: the first request fails (one commit falls back to the rules), and the model rates every
+    # commit high (each is analysed again, deeper: two requests a commit, under the cap of three; a broken
+    # first answer on top would need four, which the cap refuses — see tests/test_llm_endpoints.py).
+    with FakeLLM(fail_first=1, importance="high") as fake:
+        env = _env(fake)
+        common = ["--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "llm",
+                  "--format", "md,json"]  # fmt: skip
+        done = _cli("report", repo, *common, "--data-dir", tmp_path / "d1", "--output-dir", tmp_path / "o1",
+                    "--summary-json", tmp_path / "report.json", cwd=tmp_path, env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        md = next((tmp_path / "o1").rglob("*.md")).read_text(encoding="utf-8")
+        report = DayReport.model_validate_json(
+            next((tmp_path / "o1").rglob("*.json")).read_text(encoding="utf-8")
+        )
+        summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+        assert summary["reports"][0]["escalated"] >= 1
+        _assert_figures_agree(md, report, summary["reports"][0], done.stderr)
+        assert summary["totals"]["prompt_tokens"] == report.stats.prompt_tokens
+
+        fake.reset()
+        fake.fail_first = len(fake.requests) + 1  # the same fault for the second command
+        ran = _cli("run", *common, "--data-dir", tmp_path / "d2", "--output-dir", tmp_path / "o2",
+                   "--summary-json", tmp_path / "run.json", cwd=tmp_path, env=env)  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+    md = next((tmp_path / "o2").rglob("*.md")).read_text(encoding="utf-8")
+    report = DayReport.model_validate_json(
+        next((tmp_path / "o2").rglob("*.json")).read_text(encoding="utf-8")
+    )
+    summary = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    [day] = summary["repos"][0]["days"]
+    _assert_figures_agree(md, report, day, ran.stderr)
+    totals = summary["totals"]
+    assert (totals["prompt_tokens"], totals["completion_tokens"]) == (
+        report.stats.prompt_tokens, report.stats.completion_tokens,
+    )  # fmt: skip
+    assert (totals["fallback"], totals["failed_analyses"]) == (report.stats.fallback, report.stats.failed)
+
+
+def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM, answered: int) -> float:
+    """Start the command, wait until the fake has answered ``answered`` requests and holds the next one,
+    send SIGINT; return the seconds the process took to exit."""
+    proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *command], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(fake.requests) <= answered and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(fake.requests) > answered, "the command never reached the model"
+        time.sleep(0.1)  # the last answered analysis is stored
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    return took
+
+
+@pytest.mark.parametrize("command", ["report", "run"])
+def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_was_not_finished(
+    repo: Path, tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[llm]\nconcurrency = 1\n[[repos]]\nsource = "{repo}"\nname = "demo"\n', encoding="utf-8"
+    )
+    args = [command, *([str(repo)] if command == "report" else []), "--date", DAY.isoformat(), "--tz", "UTC",
+            "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
+    with FakeLLM(latency=0.6) as fake:
+        env = _env(fake)
+        took = _interrupt(args, tmp_path, env, fake, answered=2)
+        assert took <= 2.0, f"exit took {took:.2f} s"
+        with Store.open(tmp_path / "data") as store:
+            finished = store.count_analyses()
+        assert finished >= 2  # every answered analysis was kept
+        asked_before = {r.prompt_text for r in fake.requests[:finished]}
+        fake.reset()
+        fake.latency = 0.0
+        again = _cli(*args, cwd=tmp_path, env=env)
+        assert again.returncode == 0, again.stderr
+    analyses = [r for r in fake.requests if not r.is_overview]
+    assert len(analyses) == 5 - finished  # nothing finished is asked again
+    assert not {r.prompt_text for r in analyses} & asked_before
+    assert len(list((tmp_path / "out").rglob("*.md"))) == 1
+
+
+def test_the_stages_are_wired_in_the_engine_only() -> None:
+    """Fetching, scoring, analysing, gating and delivering are called from engine/stream.py and nowhere
+    else in the package (the analysers' own convenience wrappers aside)."""
+    import ast
+
+    import dailydiff
+
+    package = Path(dailydiff.__file__).parent
+    stages = {"stream_commits", "score_commit", "fallback_analysis", "gate", "deliver_unit", "report_stats"}
+    callers: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in stages:
+                    callers.setdefault(name, set()).add(str(path.relative_to(package)))
+    assert callers and all(where == {"engine/stream.py"} for where in callers.values()), callers
+
+
+def test_a_day_published_by_report_is_not_published_again_by_run_unless_forced(
+    repo: Path, tmp_path: Path
+) -> None:
+    from webhook_receiver import WebhookReceiver
+
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[[repos]]\nsource = "{repo}"\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        env.update(PYTHONPATH=str(SRC), HOOK_URL=hooks.urls()["webhook"])
+        common = [
+            "--date",
+            DAY.isoformat(),
+            "--tz",
+            "UTC",
+            "--analyzer",
+            "heuristic",
+            "--data-dir",
+            tmp_path / "d",
+        ]
+        counts = []
+        for args in (["report", repo, *common, "--publish"], ["run", *common], ["run", *common, "--force"]):
+            done = _cli(*args, cwd=tmp_path, env=env)
+            assert done.returncode == 0, done.stderr
+            counts.append(len(hooks.received.get("generic", [])))
+    finally:
+        hooks.stop()
+    assert counts == [1, 1, 2]  # one delivery path and one ledger for both commands; --force sends again
+
+
+def test_run_flags_beat_the_repository_entry(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[[repos]]\nsource = "{repo}"\nname = "demo"\nlanguage = "zh"\ntimezone = "Asia/Tokyo"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")} | {"PYTHONPATH": str(SRC)}
+    done = _cli("run", "--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "heuristic",
+                "--format", "md,json", "--data-dir", tmp_path / "d", "--output-dir", tmp_path / "o",
+                cwd=tmp_path, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = DayReport.model_validate_json(next((tmp_path / "o").rglob("*.json")).read_text(encoding="utf-8"))
+    assert (report.language, report.timezone, report.analyzer) == ("en", "UTC", "heuristic")
+    assert (
+        next((tmp_path / "o").rglob("*.md")).read_text(encoding="utf-8").startswith("# Daily update report")
+    )

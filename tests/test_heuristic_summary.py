@@ -1,0 +1,153 @@
+"""Summaries of real pull-request bodies: template out, content in, as sentences, never cut mid-span.
+
+tests/data/pr_bodies.json holds 33 real flashinfer-ai/flashinfer squash-merge messages and bodies written
+from the actual templates of sglang, vLLM, PyTorch (ghstack, Phabricator) and Kubernetes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from dailydiff.analysis.heuristic import HeuristicAnalyzer
+from dailydiff.analysis.heuristic.body import body_gist
+from dailydiff.common.text import md_inline
+from dailydiff.models import Commit, FileChange, Level, Person, PullRequest, Score, Stats
+
+BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+MOMENT = dt.datetime(2026, 4, 24, 3, 0, tzinfo=dt.UTC)
+PERSON = Person(name="Dev", email="dev@example.com")
+MD = MarkdownIt("commonmark")
+TEMPLATE_WORDS = re.compile(
+    r"<!--|-->|📌|🔍|🚀|✅|🧪|Pull Request Checklist|Related Issues|Pre-commit Checks|Reviewer Notes|"
+    r"Test Plan|Test Result|What type of PR|Release note|Motivation|Modifications|Checklist|"
+    r"\[[ xX]\]|thanks? (you )?for (your )?(contribut|sending)|BEFORE SUBMITTING|FILL IN|Co-authored-by|"
+    r"Signed-off-by|Pull Request resolved|Approved by|Differential Revision|/kind",
+    re.I,
+)
+
+
+def _commit(row: dict[str, str], *, in_pr: bool = False) -> Commit:
+    message = row["title"] if in_pr else f"{row['title']}\n\n{row['body']}"
+    pr = PullRequest(number=1, title=row["title"], body=row["body"]) if in_pr else None
+    files = [FileChange(path="flashinfer/fused_moe/core.py", additions=12, deletions=3)]
+    return Commit(repo="flashinfer-ai/flashinfer", sha="a" * 40, author=PERSON, committer=PERSON,
+                  authored_at=MOMENT, committed_at=MOMENT, message=message, files=files,
+                  stats=Stats(additions=12, deletions=3, files=1), pr=pr)  # fmt: skip
+
+
+def _summaries() -> list[tuple[str, str]]:
+    analyser = HeuristicAnalyzer()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    out = []
+    for row in BODIES:
+        for depth in (Level.LOW, Level.MEDIUM):
+            for lang in ("en", "zh"):
+                for in_pr in (False, True):
+                    analysis = analyser.analyse(_commit(row, in_pr=in_pr), score, depth, lang)
+                    out.append((row["source"], analysis.summary))
+    return out
+
+
+def _inline_tokens(text: str) -> list:  # type: ignore[type-arg]
+    return [child for token in MD.parse(text) if token.children for child in token.children]
+
+
+def test_the_bodies_cover_the_templates() -> None:
+    sources = " ".join(row["source"] for row in BODIES)
+    assert len(BODIES) >= 40
+    for project in ("flashinfer-ai/flashinfer@", "sglang", "vllm", "pytorch", "kubernetes"):
+        assert project in sources
+
+
+def test_no_summary_carries_template_or_broken_markdown() -> None:
+    """Acceptance item 1, over every summary of every body (both depths, both languages, in the commit
+    message or only in the pull request)."""
+    checked = 0
+    for source, summary in _summaries():
+        assert not TEMPLATE_WORDS.search(summary), (source, summary)
+        tokens = _inline_tokens(summary)
+        assert not [t for t in tokens if t.type == "html_inline"], (source, summary)
+        # code spans balance: every backtick belongs to a code span markdown-it recognised
+        assert all("`" not in t.content for t in tokens if t.type == "text"), (source, summary)
+        # links keep their text, never a half link or a bracket left from one
+        assert "](" not in summary and not [t for t in tokens if t.type == "link_open"], (source, summary)
+        # and what the report prints (md_inline) parses to the same words, with no live link either
+        rendered = _inline_tokens(md_inline(summary))
+        assert not [t for t in rendered if t.type in ("link_open", "html_inline")], (source, summary)
+        checked += 1
+    assert checked == len(BODIES) * 8
+
+
+@pytest.mark.parametrize("limit", [40, 90, 160, 250])
+def test_cuts_fall_between_words_never_inside_a_code_span(limit: int) -> None:
+    for row in BODIES:
+        full = body_gist(row["body"], 100_000, title=row["title"])
+        short = body_gist(row["body"], limit, title=row["title"])
+        assert len(short) <= limit, (row["source"], short)
+        if short == full or not short:
+            continue
+        kept = short.removesuffix("…")
+        if kept.endswith(".") and full[len(kept) - 1 : len(kept)] == ":":
+            kept = kept[:-1] + ":"  # "This PR includes two improvements:" whose list did not fit ends "."
+        assert full.startswith(kept), (row["source"], short)
+        assert short.endswith("…") or full[len(kept) : len(kept) + 1] in (" ", ""), (row["source"], short)
+        if short.endswith("…"):
+            assert full[len(kept)] in " ,;:—(" or kept.endswith(("`", ")")), (row["source"], short)
+        tokens = _inline_tokens(short)
+        assert all("`" not in t.content for t in tokens if t.type == "text"), (row["source"], short)
+
+
+def _gist(source_part: str, title_part: str = "", limit: int = 400) -> str:
+    row = next(r for r in BODIES if source_part in r["source"] and title_part in r["title"])
+    return body_gist(row["body"], limit, title=row["title"])
+
+
+def test_links_keep_their_text() -> None:
+    gist = _gist("flashinfer-ai/flashinfer@", "optimize MXFP4xBF16 & INT4xFP8 CUTLASS MoE backend for SM90")
+    assert gist.startswith("Port TensorRT-LLM PR #12451 to FlashInfer's `cutlass_fused_moe` SM90 path.")
+    assert "http" not in gist
+    assert _gist("flashinfer-ai/flashinfer@", "Revert GDN") == (
+        "Revert GDN prefill regression introduced in flashinfer-ai/flashinfer#3742."
+    )
+
+
+def test_what_and_why_survive_each_template() -> None:
+    assert _gist("sgl-project/sglang's .github", limit=200).startswith(
+        "When an expert group receives no tokens, `per_token_group_quant_fp8` divides by a zero amax"
+    )
+    assert _gist("sglang's template, left unfilled") == ""
+    assert _gist("squash merge of a PR without description") == (
+        "support gpt-oss sink attention on npu; use npu_fused_infer_attention_score for the sliding-window layers."
+    )
+    assert _gist("vllm-project/vllm's .github").startswith("The Triton MLA decode kernel only accepted")
+    assert "Test Plan" not in _gist("vllm-project/vllm's .github")
+    assert _gist("vllm-project/vllm's older template") == ""
+    assert _gist("ghstack").startswith("When `xnumel * rnumel` exceeds 2**31")
+    assert _gist("pytorch/pytorch's .github").endswith("The nondeterministic path is unchanged.")
+    assert _gist("kubernetes/kubernetes' .github").startswith("The image puller kept a back-off entry")
+    assert "release" not in _gist("kubernetes/kubernetes' .github").lower()
+    assert _gist("kubernetes/kubernetes' older").endswith("without editing every pod.")
+    assert _gist("Phabricator").endswith("goes from 41 ms to 19 ms.")
+
+
+def test_a_body_that_only_repeats_the_title_adds_nothing() -> None:
+    assert _gist("flashinfer-ai/flashinfer@", "bump version to 0.6.14") == ""
+
+
+def test_a_bot_summary_stands_in_only_when_the_author_wrote_nothing() -> None:
+    assert _gist("flashinfer-ai/flashinfer@", "Revert PR 4122").startswith("Updated GPU architecture support")
+    assert "CodeRabbit" not in _gist("flashinfer-ai/flashinfer@", "SiTU-GLU")
+    assert _gist("flashinfer-ai/flashinfer@", "SiTU-GLU").startswith("Adds SiTU-GLU activation support")
+
+
+def test_summary_reads_as_sentences() -> None:
+    analyser = HeuristicAnalyzer()
+    row = next(r for r in BODIES if "SiTU-GLU" in r["title"])
+    summary = analyser.analyse(_commit(row), Score(level=Level.LOW, score=1.0), Level.LOW, "en").summary
+    assert summary.startswith("Add SiTU-GLU activation to the CUTLASS fused-MoE backend. Adds SiTU-GLU")
+    assert summary.endswith("Changes 1 file(s) (+12/−3), mostly in `flashinfer/fused_moe`.")

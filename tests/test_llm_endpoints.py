@@ -1,0 +1,283 @@
+"""Endpoints as users point dailydiff at them, with the two-line config a newcomer writes (`base_url` and
+`model`, nothing else): the response mode is negotiated and remembered, the context discovered, a weak
+model costs a bounded number of requests, and a dead, hanging or dripping endpoint costs seconds.
+
+The servers are tests/fake_llm.py imitating DeepSeek, vLLM and llama-cpp-python; the real
+llama-cpp-python server is in test_llm_real_server.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dailydiff.analysis.client import context_limit_in
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, context_from
+from dailydiff.common.http import CircuitBreaker
+from dailydiff.settings import Settings, load_settings
+from dailydiff.store import EndpointFacts, Store
+from fake_llm import FakeLLM
+from gitrepo import CommitSpec, FileEdit, build_repo
+from llm_fixtures import make_repo, run_day
+
+COMMITS = 5
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("endpoints") / "repo")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def newcomer(fake: FakeLLM, data_dir: Path, **llm: Any) -> Settings:
+    """Only base_url and model, as a newcomer writes it (plus fast retries where a test says so)."""
+    return load_settings(
+        environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+        overrides={
+            "data_dir": str(data_dir),
+            "report": {"timezone": "UTC", "language": "en"},
+            "analysis": {"analyzer": "llm"},
+            **({"llm": llm} if llm else {}),
+        },
+        cwd=data_dir,
+    )
+
+
+def remembered(settings: Settings, fake: FakeLLM) -> tuple[str | None, int | None]:
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(fake.base_url, fake.model)
+    assert facts is not None
+    return facts.response_mode, facts.context_window
+
+
+def test_deepseek_like_endpoint_negotiates_json_object_and_a_rerun_sends_nothing(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.reject_formats = {"json_schema": 400}  # DeepSeek: json_object only (it ignores a `schema` member)
+    settings = newcomer(fake, tmp_path)
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert (report.stats.failed, report.stats.fallback, report.run.analysed) == (0, 0, COMMITS)
+    assert remembered(settings, fake)[0] == "json_object"
+    # The 400 was a capability answer, asked once per endpoint: never retried as a fault.
+    assert sum(r.status == 400 for r in fake.requests) == 1
+    assert max(fake.per_commit().values()) <= MAX_REQUESTS_PER_COMMIT
+    assert all(r.body["response_format"] == {"type": "json_object"} for r in fake.analysis_requests())
+
+    fake.reset()
+    again, _ = run_day(repo, settings)
+    assert fake.count == 0 and fake.gets == []  # the negotiated mode does not change the cache key
+    assert again.reports[0].run.cached == COMMITS
+
+
+def test_vllm_like_endpoint_keeps_json_schema_and_every_prompt_fits_the_stated_context(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.max_model_len = 4096
+    fake.context_limit = 4096  # any prompt + allowance over it would be answered 400
+    settings = newcomer(fake, tmp_path)
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert (report.stats.failed, report.stats.fallback) == (0, 0)
+    assert remembered(settings, fake) == ("json_schema", 4096)
+    assert all(r.status == 200 for r in fake.requests)  # no prompt over the discovered context
+    assert "/v1/models" in fake.gets and "/props" not in fake.gets
+    assert all(r.body["response_format"]["type"] == "json_schema" for r in fake.analysis_requests())
+
+    fake.reset()
+    run_day(repo, settings)
+    assert fake.count == 0
+
+
+def test_llama_cpp_like_endpoint_gets_the_schema_member_and_learns_its_context_from_one_error(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.reject_formats = {"json_schema": 500}  # "Input should be 'text' or 'json_object'"
+    fake.honour_schema_member = True
+    fake.context_limit, fake.context_style = (
+        3000,
+        "llama",
+    )  # "Requested tokens (N) exceed context window of M"
+    settings = newcomer(fake, tmp_path)
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert (report.stats.failed, report.stats.fallback) == (0, 0)
+    assert remembered(settings, fake) == ("json_object_schema", 3000)
+    assert sum(r.status == 500 for r in fake.requests) == 1  # the rejection is not retried
+    # Learnt once: after the first context error no prompt goes over it again.
+    assert sum(r.status == 400 for r in fake.requests) <= 1
+    assert max(fake.per_commit().values()) <= MAX_REQUESTS_PER_COMMIT
+    assert all("schema" in r.body["response_format"] for r in fake.analysis_requests())
+
+
+def test_a_model_that_always_answers_invalid_json_costs_three_requests_and_no_overview(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.malformed = "always"
+    settings = newcomer(fake, tmp_path, retry_backoff=0.01)
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert report.stats.fallback == COMMITS
+    per_commit = fake.per_commit()
+    assert len(per_commit) == COMMITS and max(per_commit.values()) <= MAX_REQUESTS_PER_COMMIT
+    assert not any(r.is_overview for r in fake.requests)  # no analysis succeeded: no overview request
+    assert report.run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
+    reasons = {f.split(": ", 1)[1] for f in report.run.failures}
+    assert len(reasons) == 1 and "unparsed answer" in next(iter(reasons)), reasons
+
+
+def test_the_run_summary_compares_the_token_estimate_with_the_endpoint(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    outcome, _ = run_day(repo, newcomer(fake, tmp_path))
+    run = outcome.reports[0].run
+    assert run.estimated_prompt_tokens > 0 and run.prompt_tokens > 0
+    # The fake counts a token per 3 characters, the estimate per 2.5: about +20%.
+    assert run.estimate_error is not None and 5 < run.estimate_error < 40
+    assert 1 <= run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
+
+
+# a dead, hanging, dripping or dying endpoint -----------------------------------------------------------
+
+
+def one_line(report_failures: list[str]) -> str:
+    reasons = {f.split(": ", 1)[1] for f in report_failures}
+    assert len(reasons) == 1, reasons
+    return reasons.pop()
+
+
+def test_an_endpoint_that_drips_one_byte_a_second_is_cut_by_the_deadline(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.drip = 1.0  # every answer, one byte per second: a per-read timeout never fires
+    deadline = 2.0
+    settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
+                        response_mode="json_schema")  # fmt: skip
+    started = time.monotonic()
+    outcome, _ = run_day(repo, settings)
+    elapsed = time.monotonic() - started
+    report = outcome.reports[0]
+    assert report.stats.fallback == COMMITS
+    # /models drips too: two probes of min(15 s, deadline) and the breaker opens; nothing is sent after.
+    assert elapsed < deadline * 4 + 3, elapsed
+    assert "left alone for the rest of the run" in one_line(report.run.failures)
+    assert fake.count == 0
+
+
+def test_an_endpoint_that_drips_only_its_answers_is_left_alone_after_a_few_deadlines(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.drip, fake.faults_on_gets = 1.0, False
+    deadline = 2.0
+    settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
+                        response_mode="json_schema")  # fmt: skip
+    started = time.monotonic()
+    outcome, _ = run_day(repo, settings)
+    elapsed = time.monotonic() - started
+    report = outcome.reports[0]
+    assert report.stats.fallback == COMMITS
+    assert elapsed < deadline * 5, elapsed
+    assert "left alone for the rest of the run" in one_line(report.run.failures)
+    # One wave; the first timeouts may retry before the third one opens the breaker; then nothing.
+    assert fake.count <= COMMITS + 2
+
+
+def test_an_endpoint_that_dies_mid_body_fails_the_day_quickly_with_one_reason(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.die_mid_body, fake.faults_on_gets = True, False
+    settings = newcomer(fake, tmp_path, retry_backoff=0.01, response_mode="json_schema")
+    started = time.monotonic()
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert report.stats.fallback == COMMITS and time.monotonic() - started < 20
+    assert "unreachable" in one_line(report.run.failures)
+
+
+def eighteen_commits(path: Path) -> Path:
+    day = dt.datetime(2026, 1, 27, 1, tzinfo=dt.UTC)
+    specs = [
+        CommitSpec(f"feat: step {i}", day + dt.timedelta(minutes=30 * i),
+                   edits=[FileEdit(f"src/step_{i}.py", f"def step_{i}():\n    return {i}\n")])
+        for i in range(18)
+    ]  # fmt: skip
+    build_repo(path, specs)
+    return path
+
+
+@pytest.mark.slow
+def test_a_dead_endpoint_costs_an_18_commit_day_under_two_minutes_with_default_settings(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    repo = eighteen_commits(tmp_path / "repo18")
+    fake.hang_all = True  # accepts connections, never answers anything
+    settings = newcomer(fake, tmp_path / "data")  # every [llm] setting at its default
+    started = time.monotonic()
+    outcome, _ = run_day(repo, settings)
+    elapsed = time.monotonic() - started
+    report = outcome.reports[0]
+    assert report.stats.total == 18 and report.stats.fallback == 18
+    assert elapsed < 120, elapsed
+    assert "left alone for the rest of the run" in one_line(report.run.failures)
+    assert fake.count == 0  # not one analysis request was sent into the void
+
+
+def test_a_remembered_mode_the_endpoint_no_longer_honours_is_negotiated_again(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    settings = newcomer(fake, tmp_path)
+    with Store.open(settings.data_path) as store:
+        store.save_llm_endpoint(fake.base_url, fake.model, EndpointFacts("json_schema", None))
+    fake.reject_formats = {"json_schema": 400}  # the server behind the URL changed
+    outcome, _ = run_day(repo, settings)
+    assert (outcome.reports[0].stats.failed, outcome.reports[0].stats.fallback) == (0, 0)
+    assert remembered(settings, fake)[0] == "json_object"
+    assert max(fake.per_commit().values()) <= MAX_REQUESTS_PER_COMMIT
+
+
+def test_what_servers_say_about_their_context_is_read() -> None:
+    assert context_limit_in("Requested tokens (9079) exceed context window of 8192") == 8192
+    message = "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens"
+    assert context_limit_in(message) == 4096
+    vllm = {"data": [{"id": "other", "max_model_len": 1}, {"id": "m", "max_model_len": 4096}]}
+    assert context_from(vllm, None, "m") == 4096
+    assert (
+        context_from({"data": [{"id": "x"}]}, {"default_generation_settings": {"n_ctx": 8192}}, "m") == 8192
+    )
+    assert context_from(None, None, "m") is None
+
+
+def test_the_breaker_opens_on_timeouts_at_once_and_on_fast_failures_only_when_they_last() -> None:
+    clock = [0.0]
+    blip = CircuitBreaker("x", 3, min_span=5.0, clock=lambda: clock[0])
+    assert not any(blip.failure("503", 0.0) for _ in range(5))  # a burst of 503s within a second
+    blip.success()
+    clock[0] = 6.0
+    assert not blip.failure("503", 0.0) and not blip.failure("503", 3.0)
+    assert blip.failure("503", 5.9) and blip.opened  # three in a row over six seconds
+    hung = CircuitBreaker("x", 3, min_span=60.0, clock=lambda: clock[0])
+    opened = [hung.failure("timeout", 0.0, timed_out=True) for _ in range(3)]
+    assert opened == [False, False, True] and "after 3 consecutive failures (last: timeout)" in hung.reason
+
+
+def test_a_400_that_is_not_about_the_format_is_not_remembered_as_a_mode(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.fail_always, fake.fail_status = True, 400  # e.g. a parameter the model refuses, on every request
+    settings = newcomer(fake, tmp_path, retry_backoff=0.01)
+    outcome, _ = run_day(repo, settings)
+    assert outcome.reports[0].stats.fallback == COMMITS
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(fake.base_url, fake.model)
+    assert facts is None or facts.response_mode is None  # the next run negotiates again
+    assert sum(r.is_probe for r in fake.requests) == 1  # one probe, not one per mode

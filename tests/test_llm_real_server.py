@@ -1,0 +1,106 @@
+"""Against the real llama-cpp-python server (SmolLM2-135M, 8k context), with the config a newcomer writes
+(`base_url` and `model`, nothing else): every commit of a small day is analysed by the model, at most three
+requests each, a re-run sends nothing, and doctor names the mode it negotiated.
+
+Few and short on purpose (a 135M model on two shared cores): three small commits. Marked ``llm_server``
+so the suite can be timed without them (``-m "not llm_server"``). No llama-cpp-python: they fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.doctor.base import DoctorContext
+from dailydiff.doctor.llm import check_llm
+from dailydiff.models import AnalysisStatus
+from dailydiff.settings import Settings, load_settings
+from dailydiff.store import Store
+from gitrepo import CommitSpec, FileEdit, build_repo
+from llama_server import MODEL, llama_server
+from llm_fixtures import run_day
+
+pytestmark = pytest.mark.llm_server
+
+POST = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d{3})')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    logs = tmp_path_factory.mktemp("llama")
+    with llama_server(logs) as base_url:
+        yield base_url, logs / "llama_server.log"
+
+
+def posts(log: Path) -> list[str]:
+    return POST.findall(log.read_text(errors="replace"))
+
+
+def newcomer(base_url: str, data_dir: Path) -> Settings:
+    return load_settings(
+        environ={"DAILYDIFF_LLM_MODEL": MODEL, "DAILYDIFF_LLM_BASE_URL": base_url},
+        overrides={"data_dir": str(data_dir), "report": {"timezone": "UTC", "language": "en"}},
+        cwd=data_dir,
+    )
+
+
+def small_day(path: Path) -> Path:
+    at = dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC)
+    build_repo(path, [
+        CommitSpec("init", at - dt.timedelta(days=3), edits=[FileEdit("src/app.py", "def main():\n    return 0\n")]),
+        CommitSpec("fix: return 1 when the input is empty", at,
+                   edits=[FileEdit("src/app.py", "def main(args):\n    if not args:\n        return 1\n    return 0\n")]),
+        CommitSpec("docs: explain the exit codes", at + dt.timedelta(hours=2),
+                   edits=[FileEdit("README.md", "# app\n\nExit code 1: no input.\n")]),
+        CommitSpec("test: cover the empty input", at + dt.timedelta(hours=4),
+                   edits=[FileEdit("tests/test_app.py", "from app import main\n\ndef test_empty():\n    assert main([]) == 1\n")]),
+    ])  # fmt: skip
+    return path
+
+
+def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base_url, log = server
+    settings = newcomer(base_url, tmp_path / "data")
+    assert settings.analysis.analyzer == "auto" and settings.llm.response_mode == "auto"
+    repo = small_day(tmp_path / "repo")
+    before = len(posts(log))
+    outcome, _ = run_day(repo, settings, analyzer_name="auto")
+    report = outcome.reports[0]
+    statuses = [(rc.short_sha, rc.analysis.status if rc.analysis else None, rc.analysis and rc.analysis.error)
+                for rc in report.commits]  # fmt: skip
+    assert all(
+        rc.analysis is not None and rc.analysis.status is AnalysisStatus.OK for rc in report.commits
+    ), statuses
+    assert {rc.analysis.analyzer for rc in report.commits if rc.analysis} == {f"llm:{MODEL}"}
+    assert report.stats.total == 3 and report.run.analysed == 3
+    assert 1 <= report.run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(base_url, MODEL)
+    # json_schema is rejected (HTTP 500, once); the `schema` member of json_object is held by a grammar.
+    assert facts is not None and facts.response_mode == "json_object_schema"
+    assert report.overview.producer in (f"llm:{MODEL}", "heuristic")
+    sent = posts(log)[before:]
+    assert sent.count("500") == 1, sent
+    print(f"real server: {len(sent)} requests, {report.run.max_requests_per_commit} at most per commit, "
+          f"token estimate error {report.run.estimate_error}%, {report.run.duration_seconds:.0f}s, "
+          f"overview by {report.overview.producer}")  # fmt: skip
+
+    again, _ = run_day(repo, settings, analyzer_name="auto")
+    assert len(posts(log)) == before + len(sent)  # a re-run sends nothing
+    assert again.reports[0].run.cached == 3
+
+
+def test_doctor_passes_and_names_the_mode_it_negotiated(server: tuple[str, Path], tmp_path: Path) -> None:
+    base_url, _ = server
+    context = DoctorContext(config_path=None, base_dir=tmp_path, settings=newcomer(base_url, tmp_path))
+    [result] = check_llm(context)
+    assert result.ok, result.line()
+    assert "response mode json_object_schema (negotiated: json_schema: rejected" in result.detail
+    print(result.line())

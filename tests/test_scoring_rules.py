@@ -1,0 +1,259 @@
+"""Scoring rules on real titles: releases, reverts, bots and dependency updates, bracket tags, "overflow",
+and the rule table that `report --explain SHA` prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dailydiff.models import ChangeType, Commit, FileChange, Level, Person, PullRequest, Stats
+from dailydiff.scoring.rules import (
+    RULES,
+    commit_types,
+    explain,
+    find_reverted,
+    release_version,
+    revert_target,
+    rules_table,
+    score_commit,
+)
+from dailydiff.settings import load_settings
+from fixtures import build_sample_repo
+
+WEIGHTS = load_settings(None, environ={}).scoring
+MOMENT = dt.datetime(2026, 4, 24, 6, 3, tzinfo=dt.UTC)
+DEV = Person(name="Alex Yang", email="alex@example.com", login="alexy")
+
+
+def _commit(
+    title: str,
+    files: dict[str, tuple[int, int]] | None = None,
+    *,
+    body: str = "",
+    repo: str = "flashinfer-ai/flashinfer",
+    author: Person = DEV,
+    sha: str = "e" * 40,
+    pr: PullRequest | None = None,
+) -> Commit:
+    changes = [FileChange(path=p, additions=a, deletions=d) for p, (a, d) in (files or {}).items()]
+    stats = Stats(additions=sum(c.additions for c in changes), deletions=sum(c.deletions for c in changes),
+                  files=len(changes))  # fmt: skip
+    message = f"{title}\n\n{body}" if body else title
+    return Commit(repo=repo, sha=sha, author=author, committer=author, authored_at=MOMENT, committed_at=MOMENT,
+                  message=message, files=changes, stats=stats, pr=pr)  # fmt: skip
+
+
+# The real body of flashinfer's 0.6.14 bump: an API diff in the reviewer notes, full of words.
+BUMP_BODY = """## Description
+
+Bump version to 0.6.14 for release.
+
+## Reviewer Notes
+
+**API changes review** — breaking changes, if any, are listed below.
+
+```diff
++    output_dtype: Optional[torch.dtype] = None,
+```"""
+
+
+def test_a_version_bump_is_a_release_not_a_breaking_docs_or_dependency_change() -> None:
+    commit = _commit("bump version to 0.6.9 (#3123)", {"version.txt": (1, 1)}, body=BUMP_BODY)
+    score = score_commit(commit, WEIGHTS)
+    assert release_version(commit) == "0.6.9"
+    assert set(score.signals) == {"release"}
+    assert "breaking" not in score.signals and "only_docs" not in score.signals
+    assert score.level is Level.MEDIUM
+    assert commit_types(commit) == [ChangeType.CI_BUILD]
+    assert score.reasons == ["release: release 0.6.9 (+6)"]
+
+
+@pytest.mark.parametrize(
+    ("title", "repo", "version"),
+    [
+        ("bump version to 0.6.14 (#3752)", "flashinfer-ai/flashinfer", "0.6.14"),
+        ("chore: bump sgl-kernel version to 0.3.21 (#16888)", "sgl-project/sglang", "0.3.21"),
+        ("[model-gateway] release 0.3.1 (#16254)", "sgl-project/sglang", "0.3.1"),
+        ("chore(main): release 0.2.0 (#476)", "flashinfer-ai/flashinfer", "0.2.0"),
+        ("Release v2.9.0", "pytorch/pytorch", "2.9.0"),
+        ("chore: bump mooncake version to 0.3.8.post1 (#16792)", "sgl-project/sglang", None),
+        ("Upgrade aiter version (#16619)", "sgl-project/sglang", None),
+        ("cli: support sglang version (#17250)", "sgl-project/sglang", None),
+        ("fix: Release pr pypi fix (#17382)", "sgl-project/sglang", None),
+    ],
+)
+def test_release_titles(title: str, repo: str, version: str | None) -> None:
+    assert release_version(_commit(title, repo=repo)) == version
+
+
+def test_a_named_dependency_bump_is_a_dependency_update() -> None:
+    commit = _commit("chore: bump mooncake version to 0.3.8.post1 (#16792)", {"docker/Dockerfile": (1, 1)},
+                     repo="sgl-project/sglang")  # fmt: skip
+    assert commit_types(commit)[0] is ChangeType.DEPENDENCY
+    assert "type:dependency" in score_commit(commit, WEIGHTS).signals
+
+
+def test_a_revert_is_typed_revert_only_and_names_what_it_reverts() -> None:
+    original = _commit("[Perf] fuse q, k norm for Flux2Attention (#17241)", {"python/sglang/a.py": (80, 5)},
+                       sha="a" * 40, repo="sgl-project/sglang")  # fmt: skip
+    revert = _commit('Revert "[Perf] fuse q, k norm for Flux2Attention (#17241)" (#17332)',
+                     {"python/sglang/a.py": (5, 80)}, sha="b" * 40, repo="sgl-project/sglang")  # fmt: skip
+    assert commit_types(revert) == [ChangeType.REVERT]
+    assert "type:revert" in score_commit(revert, WEIGHTS).signals
+    assert revert_target(revert) is not None and revert_target(revert).pr_number == 17241  # type: ignore[union-attr]
+    assert find_reverted(revert, [revert, original]) is original
+    # `git revert` names the sha; GitHub's revert button names the pull request
+    by_sha = _commit('Revert "fuse q, k norm"', body=f"This reverts commit {'a' * 40}.", sha="c" * 40)
+    assert find_reverted(by_sha, [original]) is original
+    by_pr = _commit("Revert PR 4122 (#4171)", sha="d" * 40)
+    target = _commit("feat: sharding (#9)", sha="f" * 40, pr=PullRequest(number=4122))
+    assert find_reverted(by_pr, [by_pr, target]) is target
+    assert find_reverted(original, [revert]) is None  # not a revert
+
+
+def test_a_dependency_bot_commit_is_routine() -> None:
+    bot = Person(name="dependabot[bot]", email="49699333+dependabot[bot]@users.noreply.github.com",
+                 login="dependabot[bot]")  # fmt: skip
+    commit = _commit(
+        "Bump torch from 2.8.0 to 2.9.0 in /docker", {"docker/requirements.txt": (1, 1)}, author=bot
+    )
+    score = score_commit(commit, WEIGHTS)
+    assert score.signals["bot"] == WEIGHTS.bot
+    assert "type:dependency" in score.signals
+    assert score.level is Level.LOW
+    assert commit_types(commit) == [ChangeType.DEPENDENCY]
+    pre_commit = _commit("[pre-commit.ci] pre-commit autoupdate", {".pre-commit-config.yaml": (2, 2)},
+                         author=Person(name="pre-commit-ci[bot]", email="x@y"))  # fmt: skip
+    assert commit_types(pre_commit)[0] is ChangeType.DEPENDENCY
+    assert "bot" in score_commit(pre_commit, WEIGHTS).signals
+
+
+def test_overflow_is_a_correctness_bug_not_security() -> None:
+    commit = _commit("[Fix] Quick fix for int32 overflow in Mooncakes' send_kvcache_slice (#19076)",
+                     {"python/sglang/srt/disaggregation/mooncake/conn.py": (4, 2)})  # fmt: skip
+    assert "security_words" not in score_commit(commit, WEIGHTS).signals
+    assert commit_types(commit)[0] is ChangeType.BUGFIX
+    underflow = _commit("Fix 0/0 NaN in GLM52 routing renorm on sigmoid underflow (#3803)")
+    assert "security_words" not in score_commit(underflow, WEIGHTS).signals
+    real = _commit("Fix path traversal in the file loader (CVE-2026-1234)", {"python/loader.py": (10, 2)})
+    assert "security_words" in score_commit(real, WEIGHTS).signals
+    assert commit_types(real)[0] is ChangeType.SECURITY
+
+
+@pytest.mark.parametrize(
+    ("title", "files", "kind", "level"),
+    [
+        ("[Bugfix] Fix missing group arg in get dp buffer (#25585)", {"python/sglang/srt/dp.py": (3, 1)},
+         "bugfix", Level.MEDIUM),
+        ("[Kernel] Add FP8 KV cache support to the Triton MLA decode kernel (#24567)",
+         {"vllm/attention/ops/triton_decode_attention.py": (180, 20), "vllm/v1/attention/mla.py": (30, 4)},
+         "feature", Level.HIGH),
+        ("[NPU] Support GPT-OSS on Ascend (#14197)", {"python/sglang/srt/layers/npu_attn.py": (60, 3)},
+         "feature", Level.MEDIUM),
+        ("[CI] Add partition to stage-b-test-large-1-gpu (11->12) (#17245)",
+         {".github/workflows/pr-test.yml": (3, 1)}, "ci_build", Level.LOW),
+        ("[Doc] update the install guide (#17100)", {"docs/get_started/install.md": (20, 4)}, "docs", Level.LOW),
+    ],
+)  # fmt: skip
+def test_bracket_tags(title: str, files: dict[str, tuple[int, int]], kind: str, level: Level) -> None:
+    score = score_commit(_commit(title, files, repo="sgl-project/sglang"), WEIGHTS)
+    assert f"type:{kind}" in score.signals
+    assert score.level is level, score.reasons
+
+
+def test_the_word_breaking_in_a_body_is_not_a_breaking_change() -> None:
+    body = "This fixes a breaking test in CI."
+    assert "breaking" not in score_commit(_commit("fix: flaky test", body=body), WEIGHTS).signals
+    footer = "Drops the old flag.\n\nBREAKING CHANGE: --legacy-attn is gone"
+    assert "breaking" in score_commit(_commit("feat: drop legacy attention", body=footer), WEIGHTS).signals
+    assert "breaking" in score_commit(_commit("feat!: drop python 3.8"), WEIGHTS).signals
+
+
+def test_the_rule_table_is_readable() -> None:
+    table = rules_table()
+    for rule in RULES:
+        assert f"| {rule.name} |" in table
+        assert rule.predicate and rule.reason and rule.weight
+    assert table.count("\n") == len(RULES) + 1
+
+
+def test_explain_lists_the_rules_that_fired_with_points_and_the_level() -> None:
+    commit = _commit("[fix] fix blackwell gdn accuracy issue (#3156)",
+                     {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)})  # fmt: skip
+    text = explain(commit, WEIGHTS, Level.HIGH)
+    assert "type" in text and "+2.50" in text and "[bugfix]" in text
+    assert "size" in text and "core_source" in text and "only_tests" not in text
+    score = score_commit(commit, WEIGHTS)
+    assert f"score {score.score:g} → {score.level.value}" in text
+    assert "level in the report: high" in text
+
+
+def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_sample_repo(repo)
+    sha = subprocess.run(["git", "log", "-1", "--format=%H", "--grep=Bugfix"], cwd=repo,
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    base = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-19", "--analyzer",
+            "heuristic", "--data-dir", str(tmp_path / "data"), "-q"]  # fmt: skip
+    result = subprocess.run([*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(sha[:12])
+    assert "score " in result.stdout and "→" in result.stdout
+    assert "# " not in result.stdout  # the rule table instead of the report
+    missing = subprocess.run([*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2
+    assert "not among the report's commits" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_revert_links_to_the_reverted_commits_entry(tmp_path: Path) -> None:
+    from dailydiff.render import render_markdown
+    from fixtures import at, build_day_reports
+    from gitrepo import CommitSpec, FileEdit, build_repo, git
+
+    repo = tmp_path / "repo"
+    shas = build_repo(repo, [
+        CommitSpec("Initial import", at(18, 10), edits=[FileEdit("pkg/a.py", "x = 1\n")]),
+        CommitSpec("[Perf] fuse q, k norm (#17241)", at(19, 10), edits=[FileEdit("pkg/a.py", "x = 2\n")]),
+        CommitSpec('Revert "[Perf] fuse q, k norm (#17241)" (#17332)', at(19, 15),
+                   edits=[FileEdit("pkg/a.py", "x = 1\n")]),
+        CommitSpec('Revert "[Perf] fuse q, k norm, older (#16000)" (#17333)', at(19, 16),
+                   edits=[FileEdit("pkg/b.py", "y = 1\n")]),
+    ])  # fmt: skip
+    git(repo, "remote", "add", "origin", "https://github.com/sgl-project/sglang.git")
+    report = build_day_reports(repo, tmp_path / "data", [dt.date(2026, 1, 19)], "en", MOMENT)[0]
+    text = render_markdown(report)
+    reverted = shas[1]
+    assert f"↩️ Reverts [`{reverted[:7]}`](#c-{reverted[:7]})" in text
+    assert f'<a id="c-{reverted[:7]}"></a>' in text
+    # the reverted commit of another day is linked on the forge
+    assert "↩️ Reverts [`#16000`](https://github.com/sgl-project/sglang/pull/16000)" in text
+    from dailydiff.render.html import day_view
+
+    html_views = {c["sha"]: c for c in day_view(report)["commits"]}
+    assert html_views[shas[2]]["reverts"] == {"text": reverted[:7], "href": f"#c-{reverted[:7]}"}
+    revert = next(rc for rc in report.commits if rc.sha == shas[2])
+    assert revert.analysis is not None and revert.analysis.change_types == [ChangeType.REVERT]
+
+
+def test_a_medium_commit_names_a_changed_public_signature_and_a_kernel_change_without_tests() -> None:
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer
+    from dailydiff.models import Score
+
+    patch = (
+        "@@ -10,3 +10,3 @@\n-def get_alibi_slopes(n_heads):\n+def get_alibi_slopes(n_heads, device=None):\n"
+    )
+    kernel = "@@ -1 +1 @@\n-  int idx = blockIdx.x;\n+  int64_t idx = blockIdx.x;\n"
+    commit = _commit("fix: int64 offsets in alibi slopes (#2000)", {}).model_copy(update={"files": [
+        FileChange(path="flashinfer/utils.py", additions=1, deletions=1, patch=patch),
+        FileChange(path="csrc/alibi.cu", additions=1, deletions=1, patch=kernel),
+    ]})  # fmt: skip
+    analysis = HeuristicAnalyzer().analyse(commit, Score(level=Level.MEDIUM, score=6), Level.MEDIUM, "en")
+    assert "signature of public `get_alibi_slopes`" in analysis.insights.architecture
+    assert any("kernel code (`csrc/alibi.cu`) without touching any test" in r for r in analysis.risks)
+    low = HeuristicAnalyzer().analyse(commit, Score(level=Level.LOW, score=2), Level.LOW, "en")
+    assert low.impact == ["`csrc`: 1 file(s), +1/−1", "`flashinfer`: 1 file(s), +1/−1"]
+    assert not low.risks and not low.insights.architecture

@@ -1,0 +1,106 @@
+"""The one scrub (common/secrets.py): registered values in every form they are quoted in, credentials by
+pattern whoever sent them, and the sinks that apply it (log handler, settings registration)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from dailydiff.common.secrets import SecretRegistry, register, register_url_password, scrub
+from dailydiff.engine.logs import setup_logging
+from dailydiff.settings import load_settings
+
+
+def test_registered_values_are_scrubbed_in_every_quoted_form() -> None:
+    reg = SecretRegistry()
+    reg.register('pa"ss/word 42')
+    for form in ('pa"ss/word 42', "pa%22ss%2Fword%2042", 'pa\\"ss/word 42'):
+        assert reg.scrub(f"x {form} y") == "x *** y"
+    reg.register("abc")  # too short to register: it would blank out ordinary words
+    assert reg.scrub("abc") == "abc"
+
+
+def test_a_webhook_url_is_secret_whole_and_in_its_id_pieces_but_not_its_words() -> None:
+    reg = SecretRegistry()
+    reg.register("https://hooks.example.com/services/T0AB/B0CD/tok3nSECRETpiece")
+    text = "POST https://hooks.example.com/services/T0AB/B0CD/tok3nSECRETpiece failed; tok3nSECRETpiece"
+    assert reg.scrub(text) == "POST *** failed; ***"
+    assert reg.scrub("the services answered") == "the services answered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: token ghp_abc", "Authorization: token ***"),
+        ('{"authorization": "Bearer sk-live-1"}', '{"authorization": "Bearer ***"}'),
+        ("{'Authorization': 'Basic dXNlcjpwYXNz'}", "{'Authorization': 'Basic ***'}"),
+        ("X-Api-Key: k1234", "X-Api-Key: ***"),
+        ("proxy saw Cookie: sid=abc123", "proxy saw Cookie: ***"),
+        ("sent Bearer eyJhbGciOi.x1.y2 twice", "sent Bearer *** twice"),
+        ("Bearer authentication is supported", "Bearer authentication is supported"),  # prose
+        ("fix: Authorization: header parsing", "fix: Authorization: header parsing"),  # prose
+        ("token ghp_" + "a1" * 15 + " was refused", "token *** was refused"),
+        ("key sk-proj-" + "Ab3" * 8, "key ***"),
+        ("slack xoxb-1234-5678-abcdefghij", "slack ***"),
+        ("https://alice:s3cret@git.example.com/x.git", "https://***@git.example.com/x.git"),
+        ("https://oapi.dingtalk.com/robot/send?access_token=abc123&x=1", "https://oapi.dingtalk.com/robot/send?access_token=***&x=1"),
+        ("AUTH PLAIN AHJlcG9ydHMAaHVudGVyMg==", "AUTH PLAIN ***"),
+        ("the token expired; check GITHUB_TOKEN", "the token expired; check GITHUB_TOKEN"),
+    ],
+)  # fmt: skip
+def test_credentials_are_scrubbed_by_pattern_without_being_registered(text: str, expected: str) -> None:
+    assert SecretRegistry().scrub(text) == expected
+
+
+def test_settings_register_every_secret_they_name() -> None:
+    environ = {
+        "GITHUB_TOKEN": "reg-gh-token-0001",
+        "MY_LLM_KEY": "reg-llm-key-0002",
+        "SLACK_URL": "https://hooks.example.com/services/T1/B2/regHOOK0003",
+        "SMTP_PW": "reg-smtp-pw-0004",
+    }
+    load_settings(
+        environ=environ,
+        overrides={
+            "llm": {"api_key_env": "MY_LLM_KEY"},
+            "publish": [
+                {"type": "slack", "url_env": "SLACK_URL"},
+                {"type": "email", "host": "h", "sender": "a@b.c", "recipients": ["d@e.f"], "username": "u",
+                 "password_env": "SMTP_PW"},
+            ],
+            "repos": [{"source": "https://bob:reg-repo-pw-0005@git.example.com/x.git"}],
+        },
+    )  # fmt: skip
+    text = " ".join([*environ.values(), "reg-repo-pw-0005", "regHOOK0003"])
+    assert scrub(text) == " ".join(["***"] * 6)
+    assert scrub("git.example.com/x.git") == "git.example.com/x.git"  # only the password of a URL
+
+
+def test_a_url_password_is_registered_not_the_url() -> None:
+    register_url_password("postgresql://app:reg-store-pw-0006@db.example.com/reports")
+    assert (
+        scrub("connect to db.example.com as app with reg-store-pw-0006")
+        == "connect to db.example.com as app with ***"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_log_handler_scrubs_messages_arguments_and_debug_tracebacks(fmt: str) -> None:
+    register("reg-log-secret-0007")
+    stream = io.StringIO()
+    logger = setup_logging(verbose=True, fmt=fmt, stream=stream)
+    log = logging.getLogger("dailydiff.test")
+    log.debug("answer %s", {"Authorization": "Bearer abc123def456"})
+    try:
+        raise ValueError("server said reg-log-secret-0007")
+    except ValueError:
+        log.debug("failed", exc_info=True)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert "reg-log-secret-0007" not in out and "abc123def456" not in out
+    assert "ValueError: server said ***" in (out if fmt == "text" else "".join(
+        json.loads(line).get("exception", "") for line in out.splitlines()))  # fmt: skip

@@ -1,0 +1,120 @@
+"""The command line starts fast: what a real `python -m dailydiff` imports for the version, the help and a
+heuristic report of a quiet day, and the lazy command table it lists from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+import dailydiff.cli
+from dailydiff.cli.app import COMMANDS, app
+from gitrepo import CommitSpec, FileEdit, build_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+# Never needed to start, to print the help or to report a local repository with the heuristic analyser.
+HEAVY = ["openai", "httpx2", "starlette", "uvicorn", "rich.progress", "markdown_it", "nh3", "dailydiff.doctor",
+         "dailydiff.web", "dailydiff.engine.execute", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
+         "dailydiff.analysis.llm", "dailydiff.sources.github"]  # fmt: skip
+# (The registry itself is light: it imports a publisher's module only when an entry uses it, so
+# `report -o` loads the files publisher and nothing else.)
+# Not even the data model: the version and the help come before any of it.
+NOT_FOR_HELP = [*HEAVY, "pydantic", "jinja2", "rich.console", "dailydiff.settings", "dailydiff.models"]
+
+_PROBE = """
+import atexit, json, runpy, sys
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+def imported_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `python -m dailydiff ARGS` in a fresh interpreter; what it printed and every module it imported."""
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(out), *args], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60, check=False)  # fmt: skip
+    return done, set(json.loads(out.read_text()))
+
+
+def loaded(modules: set[str], names: list[str]) -> list[str]:
+    return [name for name in names if name in modules or any(m.startswith(name + ".") for m in modules)]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], []])
+def test_the_version_and_the_help_import_no_command(tmp_path: Path, args: list[str]) -> None:
+    done, modules = imported_by(tmp_path, *args)
+    assert done.returncode == (2 if not args else 0), done.stderr
+    assert (
+        ("dailydiff 0.1.0" in done.stdout)
+        if args == ["--version"]
+        else ("report" in done.stdout + done.stderr)
+    )
+    assert loaded(modules, NOT_FOR_HELP) == []
+    assert not [m for m in modules if m.startswith("dailydiff.cli.") and m != "dailydiff.cli.app"]
+
+
+def test_a_heuristic_report_of_a_quiet_day_imports_no_llm_web_or_publisher(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")])])
+    done, modules = imported_by(tmp_path, "report", str(repo), "--date", "2026-02-01", "--tz", "UTC",
+                                "--analyzer", "heuristic", "--data-dir", str(tmp_path / "data"),
+                                "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "0 commits" in done.stderr and list((tmp_path / "out").rglob("2026-02-01.md"))
+    assert loaded(modules, HEAVY) == []
+    assert "dailydiff.cli.report" in modules  # the probe saw the command run
+
+
+def test_the_llm_analyser_is_imported_when_an_llm_is_used() -> None:
+    # The guard above would pass if the LLM analyser were gone: it must still be one name away.
+    from dailydiff.analysis import ANALYZERS, LLMAnalyzer
+    from dailydiff.analysis.llm import LLMAnalyzer as Direct
+
+    assert LLMAnalyzer is Direct and "llm" in ANALYZERS
+
+
+def test_every_command_module_is_listed_with_its_own_one_line_help() -> None:
+    package = Path(dailydiff.cli.__file__).parent
+    for info in pkgutil.iter_modules([str(package)]):
+        importlib.import_module(f"dailydiff.cli.{info.name}")
+    # Where each command is registered: the table must name that module, or the command never loads.
+    where = {c.name: c.callback.__module__ for c in app.registered_commands if c.callback}
+    for g in app.registered_groups:
+        assert g.typer_instance is not None
+        where[g.name] = next(
+            c.callback.__module__ for c in g.typer_instance.registered_commands if c.callback
+        )
+    assert where == {name: lazy.module for name, lazy in COMMANDS.items()}
+    group = typer.main.get_command(app)
+    ctx = typer.Context(group)
+    for name, lazy in COMMANDS.items():
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        assert command is not None and command.get_short_help_str(limit=10_000) == lazy.short_help, name
+
+
+def test_a_command_missing_from_the_table_still_runs() -> None:
+    # A module registering a new command without a line in the table: the command works (all command
+    # modules are imported to find it), and the test above names the missing line.
+    from clirun import dailydiff as run
+
+    @app.command("unlisted-probe")
+    def probe() -> None:
+        print("probe ran")
+
+    try:
+        done = run("unlisted-probe")
+        assert done.returncode == 0 and done.stdout == "probe ran\n", done.stderr
+        assert run("unlisted-prob").returncode == 2  # still no such command
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "unlisted-probe"]

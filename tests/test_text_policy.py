@@ -1,0 +1,289 @@
+"""One text policy for every output (issue 12, acceptance 6). A real repository whose commits carry the
+hostile texts of the other hostile tests, plus bidi overrides and isolates, C1 controls (0x9b), ESC and
+BEL, and Markdown links, images and bare URLs in their titles, goes through `report --publish` (files,
+GitHub contents and issue, every chat webhook, the generic webhook's summary and full report, email),
+`site build` and `weekly --format html,md,json`:
+
+- no control character in any payload or JSON (decoded: a JSON escape such as \\u001b counts too), nor in
+  the Markdown, the email or what the GitHub publishers committed;
+- no live link or image from commit text in any HTML page: every <a href> of every page is one of ours
+  (a relative link or a fragment: a local repository has no web URL) and no page has an <img> but our
+  own trend charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dailydiff.common.text import output_text, strip_controls
+from fake_github_publish import FakeGitHubPublish
+from gitrepo import CommitSpec, FileEdit, build_repo
+from sitefixtures import HOSTILE as SITE_HOSTILE
+from smtp_server import SmtpServer, make_certificate
+from test_llm_hostile import HOSTILE as MODEL_HOSTILE
+from webhook_receiver import WebhookReceiver
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+DATE = "2026-03-03"
+DAY = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Asia/Shanghai
+# C0 but tab and newline, DEL, C1, bidi embeddings/overrides/isolates, direction marks, separators.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+TITLES = [
+    "feat: bidi \u202egnp.exe\u202c and isolates \u2066x\u2069 \u2067y\u2069 \u200fmarks\u200e\u061c",
+    "fix: ESC \x1b[31mred\x1b[0m BEL \x07 CSI \x9b2J NEL \x85 OSC \x1b]0;owned\x07 done",
+    "docs: [click me](javascript:alert(1)) and [site](https://evil.example/phish)",
+    "feat: image ![img](http://evil.example/pixel.png) <img src=http://evil.example/x.png>",
+    "chore: bare https://evil.example/bare www.evil.example/w <https://evil.example/auto>",
+    "feat: ref-style [x][1] and [y]\n\n[1]: https://evil.example/ref",
+    *SITE_HOSTILE,
+    MODEL_HOSTILE.replace("\x00", ""),  # git refuses NUL; the rest is kept
+]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], env={**clean, "PYTHONPATH": str(SRC), **env},
+                          cwd=cwd, capture_output=True, text=True, timeout=180)  # fmt: skip
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+
+
+def controls(text: str) -> list[str]:
+    return sorted({f"U+{ord(c):04X}" for c in CONTROL.findall(text)})
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href") is not None:
+            self.hrefs.append(values["href"] or "")
+        if tag in ("img", "image", "picture", "source", "svg", "iframe", "object", "embed"):
+            # Our own trend charts are images the site builds (class "chart", a relative .svg in the site,
+            # or inlined as data in a standalone file); anything else came from text and must not be there.
+            src = values.get("src") or ""
+            built = (ours(src) and src.endswith(".svg")) or src.startswith("data:image/svg+xml;base64,")
+            if not (tag == "img" and values.get("class") == "chart" and built):
+                self.images.append(f"<{tag} {values}>")
+
+
+def ours(href: str) -> bool:
+    """A link we made: relative inside the site, or a fragment; never a scheme or a protocol-relative URL."""
+    return not re.match(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", href, re.I)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("policy")
+    repo = tmp / "repo"
+    specs = [
+        CommitSpec(f"{title}\n\nbody: {title}", DAY + dt.timedelta(minutes=i),
+                   author="Eve \u202eliam\u202c" if i % 2 else "Ada Lovelace",
+                   edits=[FileEdit(f"src/core/mod_{i}.py", f"def f_{i}():\n    return {i}\n" * (20 + i))])
+        for i, title in enumerate(TITLES)
+    ]  # fmt: skip
+    build_repo(repo, specs)
+    cert, key = make_certificate(tmp)
+    hooks = WebhookReceiver().start()
+    github = FakeGitHubPublish(token="policy-token-0001").start()
+    smtp = SmtpServer(cert, key, password="policy-pw-0002").start()
+    try:
+        chat = "".join(f'[[publish]]\ntype = "{s}"\nurl_env = "{s.upper()}_URL"\nbackoff = 0.01\n'
+                       for s in ("feishu", "dingtalk", "wecom", "slack", "discord"))  # fmt: skip
+        config = tmp / "dailydiff.toml"
+        config.write_text(f"""
+[report]
+formats = ["md", "json"]
+
+[[watch]]
+name = "everything"
+paths = ["**"]
+
+[[publish]]
+type = "files"
+directory = "{tmp / "files"}"
+formats = ["md", "json"]
+
+[[publish]]
+type = "github-contents"
+repository = "acme/reports"
+api_url = "{github.url}"
+token_env = "GH_PUB"
+formats = ["md", "json"]
+
+[[publish]]
+type = "github-issue"
+repository = "acme/reports"
+api_url = "{github.url}"
+token_env = "GH_PUB"
+
+{chat}
+[[publish]]
+name = "summary"
+type = "webhook"
+url_env = "WEBHOOK_URL"
+
+[[publish]]
+name = "full"
+type = "webhook"
+url_env = "WEBHOOK_URL"
+payload = "report"
+
+[[publish]]
+type = "email"
+host = "127.0.0.1"
+port = {smtp.port}
+ca_file = "{cert}"
+username = "reports"
+password_env = "SMTP_PW"
+sender = "bot@example.com"
+recipients = ["team@example.com"]
+""")
+        env = {f"{s.upper()}_URL": url for s, url in hooks.urls("policyhook").items()}
+        env |= {"GH_PUB": "policy-token-0001", "SMTP_PW": "policy-pw-0002"}
+        data = tmp / "data"
+        common = ["--config", str(config), "--data-dir", str(data)]
+        report = run(["report", str(repo), "--date", DATE, "--name", "evil/repo", "--publish", "--format", "md,json",
+                      *common], env, tmp)  # fmt: skip
+        assert report.returncode == 0, report.stderr
+        site = run(["site", "build", "--output-dir", str(tmp / "site"), "--quiet", *common], env, tmp)
+        assert site.returncode == 0, site.stderr
+        weekly = run(["weekly", str(repo), "--name", "evil/repo", "--week", "2026-W10", "--format", "md,json,html",
+                      "--output-dir", str(tmp / "weekly"), *common], env, tmp)  # fmt: skip
+        assert weekly.returncode == 0, weekly.stderr
+        return {
+            "tmp": tmp,
+            "stdout": report.stdout,
+            "hooks": {service: [r.decode("utf-8") for r in raws] for service, raws in hooks.raw.items()},
+            "github": {"/".join(k): v.decode("utf-8") for k, v in github.files.items()},
+            "issues": github.issues,
+            "email": [bytes(e.message) for e in smtp.received],
+        }
+    finally:
+        smtp.stop()
+        github.stop()
+        hooks.stop()
+
+
+def test_every_payload_reached_its_receiver(outputs: dict[str, Any]) -> None:
+    hooks = outputs["hooks"]
+    assert sorted(hooks) == ["dingtalk", "discord", "feishu", "generic", "slack", "wecom"]
+    assert len(hooks["generic"]) == 2  # the summary and the full report
+    assert len(outputs["email"]) == 1 and outputs["github"] and outputs["issues"]["acme/reports"]
+    # The hostile titles are in the payloads (as text), so the checks below look at them.
+    report = next(json.loads(raw) for raw in hooks["generic"] if '"commits"' in raw and '"stats"' in raw)
+    assert len(report["commits"]) == len(TITLES)
+    assert any("gnp.exe" in title for title in strings(report))
+
+
+def test_no_control_character_in_any_payload_or_json(outputs: dict[str, Any]) -> None:
+    found: dict[str, list[str]] = {}
+    for service, raws in outputs["hooks"].items():
+        for i, raw in enumerate(raws):
+            found[f"{service}[{i}] raw"] = controls(raw)
+            found[f"{service}[{i}] decoded"] = controls("\n".join(strings(json.loads(raw))))
+    for path, text in outputs["github"].items():
+        found[f"github {path}"] = controls(text)
+        if path.endswith(".json"):
+            found[f"github {path} decoded"] = controls("\n".join(strings(json.loads(text))))
+    for issue in outputs["issues"]["acme/reports"]:
+        found["github issue"] = controls(json.dumps(issue, ensure_ascii=False) + "\n".join(strings(issue)))
+    for raw in outputs["email"]:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        found["email subject"] = controls(str(message["Subject"]))
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                found[f"email {part.get_content_type()}"] = controls(part.get_content())
+    tmp: Path = outputs["tmp"]
+    site = [*tmp.glob("site/**/*.json"), *tmp.glob("site/**/*.xml"), *tmp.glob("site/**/*.html")]
+    for path in [*tmp.glob("files/**/*.*"), *tmp.glob("weekly/**/*.*"), *site]:
+        text = path.read_text(encoding="utf-8")
+        found[str(path.relative_to(tmp))] = controls(text)
+        if path.suffix == ".json":
+            found[f"{path.relative_to(tmp)} decoded"] = controls("\n".join(strings(json.loads(text))))
+    found["stdout"] = controls(outputs["stdout"])
+    assert {where: chars for where, chars in found.items() if chars} == {}
+    assert len(found) > 40
+
+
+def test_no_live_link_or_image_from_commit_text_in_any_html_page(outputs: dict[str, Any]) -> None:
+    tmp: Path = outputs["tmp"]
+    pages = [*tmp.glob("site/**/*.html"), *tmp.glob("weekly/**/*.html")]
+    assert len(pages) >= 5
+    checked = 0
+    for page in pages:
+        links = Links()
+        links.feed(page.read_text(encoding="utf-8"))
+        assert links.images == [], page
+        foreign = [href for href in links.hrefs if not ours(href)]
+        assert foreign == [], (page, foreign)
+        checked += len(links.hrefs)
+    assert checked > 50
+    for raw in outputs["email"]:  # the email's HTML part too
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        html = next(p.get_content() for p in message.walk() if p.get_content_type() == "text/html")
+        links = Links()
+        links.feed(html)
+        assert links.images == [] and [h for h in links.hrefs if not ours(h)] == []
+
+
+def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]) -> None:
+    from dailydiff.engine.site import Site
+    from dailydiff.store import Store
+    from dailydiff.web import SiteCache, create_app
+    from webserver import serving
+
+    with Store.open(outputs["tmp"] / "data") as store:
+        cache = SiteCache(store, lambda reports: Site.from_reports(reports))
+        with serving(create_app(cache)) as url:
+
+            def get(path: str) -> str:
+                with urllib.request.urlopen(url + path, timeout=30) as response:
+                    return str(response.read().decode("utf-8"))
+
+            report = get(f"/api/reports/evil/repo/{DATE}")
+            commits = get("/api/commits?limit=100")
+            sha = json.loads(report)["commits"][0]["sha"]
+            one = get(f"/api/commits/evil/repo/{sha}")
+            page = get(f"/repos/evil--repo/{DATE}.html")
+    assert len(json.loads(report)["commits"]) == len(TITLES) and len(json.loads(commits)["commits"]) == len(
+        TITLES
+    )
+    for text in (report, commits, one):
+        assert controls(text) == [] and controls("\n".join(strings(json.loads(text)))) == []
+    links = Links()
+    links.feed(page)
+    assert links.images == [] and [h for h in links.hrefs if not ours(h)] == [] and len(links.hrefs) > 20
+
+
+def test_the_output_policy_in_one_function() -> None:
+    assert strip_controls("a\x1b[1mb\x07\x9b\u202ec\u2066d\r\ne\tf\u200d") == "a[1mbcd\ne\tf\u200d"
+    assert output_text("Authorization: Bearer x1y2z3\x1b") == "Authorization: Bearer ***"
