@@ -2,7 +2,10 @@
 on a SQLite store in one process, and on a PostgreSQL store by 1 and by 4 workers sharing one plan
 (`run --plan`). PostgreSQL is Debian's, started here in a temporary directory (as tests/pgserver.py does).
 
-    python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4]
+    python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4] [--llm-latency SECONDS]
+
+With --llm-latency the commits are analysed by the test suite's fake LLM endpoint answering after that
+many seconds ([llm] concurrency 4 per process): the case where workers on several machines pay off.
 
 Prints the wall time of each, side by side, and the ratios to the SQLite time. Each run starts from an
 empty store. On a 2-core machine 4 worker processes compete for the same cores: the number to watch is
@@ -12,6 +15,7 @@ that workers sharing a plan add little overhead, and that the plan finishes whic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -26,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dailydiff.store import Store  # noqa: E402
 from dailyrepos import build_daily_repo  # noqa: E402
+from fake_llm import FakeLLM  # noqa: E402
 from pgserver import postgres_server  # noqa: E402
 
 FIRST = dt.date(2026, 1, 5)
@@ -53,8 +58,17 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=20)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--per-day", type=int, default=4)
+    parser.add_argument("--llm-latency", type=float, default=0.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ddbench-") as tmp, postgres_server() as server:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ddbench-"))
+        server = stack.enter_context(postgres_server())
+        analyser = '[analysis]\nanalyzer = "heuristic"\n'
+        base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        if args.llm_latency:
+            fake = stack.enter_context(FakeLLM(latency=args.llm_latency))
+            analyser = '[analysis]\nanalyzer = "llm"\n\n[llm]\nconcurrency = 4\n'
+            base.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
         root = Path(tmp)
         repos = ""
         commits = 0
@@ -62,11 +76,11 @@ def main() -> None:
             commits += build_daily_repo(root / f"repo{i:02d}", FIRST, args.days, per_day=args.per_day)
             repos += f'\n[[repos]]\nsource = "{root / f"repo{i:02d}"}"\n'
         config = root / "dailydiff.toml"
-        config.write_text('[report]\ntimezone = "UTC"\n\n[analysis]\nanalyzer = "heuristic"\n' + repos)
-        base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        config.write_text('[report]\ntimezone = "UTC"\n\n' + analyser + repos)
         base.pop("DAILYDIFF_STORE_URL", None)
         units = args.repos * args.days
-        print(f"{args.repos} repositories × {args.days} days = {units} units, {commits} commits, heuristic")
+        kind = f"fake LLM answering in {args.llm_latency:g} s" if args.llm_latency else "heuristic"
+        print(f"{args.repos} repositories × {args.days} days = {units} units, {commits} commits, {kind}")
         timings: dict[str, float] = {}
         timings["SQLite, 1 process"] = run_workers(
             config, args.days, 1, {**base, "DAILYDIFF_DATA_DIR": str(root / "sqlite")}, root, None

@@ -111,8 +111,10 @@ def _fill(disk: Path, leave: int) -> Path:
     return filler
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["report", "run"])
 def test_a_full_disk_under_the_data_dir_is_one_line_exit_74_and_nothing_lost(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, command: str
 ) -> None:
     reference = tmp_path / "reference"
     assert _report(repo, reference, tmp_path).returncode == 0
@@ -120,10 +122,20 @@ def test_a_full_disk_under_the_data_dir_is_one_line_exit_74_and_nothing_lost(
         data = disk / "data"
         data.mkdir()
         Store.open(data).close()  # an empty store fits; the day's commits and analyses do not
-        filler = _fill(disk, leave=24 * 1024)
-        result = _report(repo, data, tmp_path)
+        filler = _fill(disk, leave=96 * 1024)  # the run starts, its analyses do not all fit
+        if command == "run":
+            config = tmp_path / "dailydiff.toml"
+            config.write_text(f'[[repos]]\nsource = "{repo}"\n', encoding="utf-8")
+            result = dailydiff(
+                "run", "--config", config, "--date", DAY, "--data-dir", data, cwd=tmp_path, check=False
+            )
+        else:
+            result = _report(repo, data, tmp_path)
         assert result.returncode == 74, result.stderr
-        line = _one_line(result)
+        assert "Traceback" not in result.stderr and "never retrieved" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("dailydiff: error:")]
+        assert len(errors) == 1 and result.stderr.strip().splitlines()[-1] == errors[0], result.stderr
+        line = errors[0]
         assert line.startswith(f"dailydiff: error: cannot write the store at {data / DB_NAME}")
         assert "free some space and run the same command again" in line
         filler.unlink()  # space again: the same command finishes the day

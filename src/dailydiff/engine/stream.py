@@ -46,7 +46,7 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, PublishError, SourceError
+from dailydiff.errors import DailyDiffError, PublishError, SourceError, StoreFullError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.base import Publisher, Rendered, Secrets
 from dailydiff.publish.files import output_dir_publisher
@@ -322,6 +322,8 @@ class Engine:
             log.info("start", extra=extra)
             try:
                 await self._run_job(job, available, source, analyzer, result)
+            except StoreFullError:
+                raise  # not this repository's failure: the store cannot be written at all (exit 74)
             except DailyDiffError as exc:
                 if self.options.raise_errors:
                     raise
@@ -656,6 +658,9 @@ def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
         future.cancel()
     elif task.exception() is not None:
         future.set_exception(task.exception())  # type: ignore[arg-type]
+        # The day that awaits it may be cancelled first (the repository failed): the error is the task's
+        # and is reported through it, so asyncio must not print it again as "never retrieved".
+        future.add_done_callback(lambda f: f.exception())
     else:
         future.set_result(task.result())
 

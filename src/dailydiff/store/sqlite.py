@@ -156,7 +156,12 @@ class SQLiteDatabase:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
-            self.execute("COMMIT")
+            try:
+                self.execute("COMMIT")
+            except StoreError:  # e.g. a full disk at COMMIT: the transaction is still open; end it
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def data_version(self) -> int:
         return int(self.execute("PRAGMA data_version").fetchone()[0])
