@@ -15,8 +15,10 @@ format:
 	$(PYTHON) -m ruff check --fix src tests bench
 	$(PYTHON) -m ruff format src tests bench
 
+# Two workers (the machine has two cores); a test file stays on one worker, so its module fixtures (servers,
+# repositories) are built once.
 test: lint
-	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh
+	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile
 
 golden:
 	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py -q
