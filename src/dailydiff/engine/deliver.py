@@ -251,16 +251,24 @@ def configured_publishers(
     return publishers
 
 
-def publishers_for(entry: RepoEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
-    """The publishers one repository uses: all of them, or the ones its ``publishers`` key names."""
-    if entry.publishers is None:
+def pick_publishers(
+    names: Sequence[str] | None, setting: str, available: Sequence[Publisher]
+) -> list[Publisher]:
+    """The publishers a ``publishers`` key names (all of them when it is not set); ``setting`` names the
+    key in the error, e.g. ``repos[2].publishers``."""
+    if names is None:
         return list(available)
     by_name = {p.name: p for p in available}
-    unknown = [name for name in entry.publishers if name not in by_name]
+    unknown = [name for name in names if name not in by_name]
     if unknown:
         known = ", ".join(by_name) or "none (add [[publish]] entries, or --output-dir for the files output)"
         raise ConfigError(
-            f"invalid setting 'repos[{index}].publishers': unknown publisher {unknown[0]!r}",
+            f"invalid setting '{setting}': unknown publisher {unknown[0]!r}",
             f"configured publishers: {known}",
         )
-    return [by_name[name] for name in entry.publishers]
+    return [by_name[name] for name in names]
+
+
+def publishers_for(entry: RepoEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
+    """The publishers one repository uses: all of them, or the ones its ``publishers`` key names."""
+    return pick_publishers(entry.publishers, f"repos[{index}].publishers", available)

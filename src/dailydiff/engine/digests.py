@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from dailydiff.common.i18n import words
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver_one
+from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver_one, pick_publishers
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
@@ -249,15 +249,7 @@ def deliver_digest(
 
 def digest_publishers(entry: DigestEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
     """The publishers of one digest: all, or the ones its ``publishers`` key names."""
-    if entry.publishers is None:
-        return list(available)
-    by_name = {p.name: p for p in available}
-    unknown = [name for name in entry.publishers if name not in by_name]
-    if unknown:
-        known = ", ".join(by_name) or "none (add [[publish]] entries, or --output-dir for the files output)"
-        raise ConfigError(f"invalid setting 'digest[{index}].publishers': unknown publisher {unknown[0]!r}",
-                          f"configured publishers: {known}")  # fmt: skip
-    return [by_name[name] for name in entry.publishers]
+    return pick_publishers(entry.publishers, f"digest[{index}].publishers", available)
 
 
 def check_digest_publishers(settings: Settings, available: Sequence[Publisher]) -> None:
