@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from dailydiff.common.aio import run_sync
 from dailydiff.models import Analysis, Commit, Level, Overview, ReportCommit, Score
 
 
@@ -75,11 +75,4 @@ def analyse_many(
 
     if not requests:
         return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(main())
-        return
-    # Called from inside a running loop (an ASGI app): a fresh loop on a worker thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, main()).result()
+    run_sync(main())

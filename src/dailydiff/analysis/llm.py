@@ -21,8 +21,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -47,6 +46,7 @@ from dailydiff.analysis.schema import (
     sanitise_raw,
     schema_name,
 )
+from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
@@ -254,7 +254,7 @@ class LLMAnalyzer:
             async with self.session() as session:
                 return await session.overview(commits, language)
 
-        return _run(main())
+        return run_sync(main())
 
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
@@ -668,16 +668,6 @@ _DEAD = object()
 def _display_url(url: str) -> str:
     """The endpoint as shown in messages: no user:password@ and no query (either may carry a secret)."""
     return re.sub(r"//[^/@]*@", "//", url).split("?", 1)[0]
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run on a fresh event loop; from inside a running loop (an ASGI app), on a worker thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _describe(error: LLMCallError) -> str:

@@ -23,8 +23,7 @@ import logging
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -32,6 +31,7 @@ from typing import Any, Protocol, TextIO
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.common.aio import run_sync
 from dailydiff.common.i18n import words
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.dates import DateSpec
@@ -714,7 +714,7 @@ def run_jobs(
     own = store is None
     store = store or open_store(jobs[0].settings)
     try:
-        return _run_loop(run_plan(jobs, options, available, store))
+        return run_sync(run_plan(jobs, options, available, store))
     finally:
         if own:
             store.close()
@@ -740,7 +740,7 @@ def build_reports(
         async with Engine(store, options) as engine:
             return await engine.run_job(job, [], source=source, analyzer=analyzer)
 
-    result = _run_loop(main())
+    result = run_sync(main())
     wanted = set(dates)
     days = [
         DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
@@ -748,21 +748,6 @@ def build_reports(
         if d.report is not None and d.date in wanted
     ]  # fmt: skip
     return RangeOutcome(days=days, fetched=result.fetched)
-
-
-def _run_loop(main: Awaitable[Any]) -> Any:
-    """Run ``main`` on a new event loop; from a thread that already runs one (a notebook, Playwright's
-    sync API in tests), on a thread of its own."""
-
-    async def wrapped() -> Any:
-        return await main
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(wrapped())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, wrapped()).result()
 
 
 def deliver_stored(

@@ -18,12 +18,12 @@ import datetime as dt
 import logging
 import os
 import re
-import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
@@ -101,7 +101,7 @@ class GitHubSource:
             self.breaker = CircuitBreaker(f"the GitHub API at {host}", self.settings.breaker_threshold)
 
     def commits(self, window: Window) -> list[Commit]:
-        return _run(lambda: self.stream(window))
+        return run_sync(self.stream(window))
 
     # fetching --------------------------------------------------------------------------------------
 
@@ -493,28 +493,6 @@ def _time(text: str) -> dt.datetime:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine from sync code, also when the caller already runs an event loop (web app)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(make())
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="dailydiff-github")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
 
 
 def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
