@@ -44,6 +44,11 @@ class StoreFullError(StoreError):
     exit_code = 74  # sysexits EX_IOERR, as for a full output directory
 
 
+class LeaseLostError(StoreError):
+    """A worker of a shared plan no longer holds its unit (its lease ran out and another worker took the
+    unit over): it stops before writing anything for the unit."""
+
+
 class AnalysisError(DailyDiffError):
     """An analyser could not produce an analysis (the pipeline falls back to the heuristic)."""
 

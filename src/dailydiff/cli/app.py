@@ -11,6 +11,7 @@ import errno
 import functools
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -206,6 +207,34 @@ R = TypeVar("R")
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+_STOPPED_BY: list[int] = []  # the signal (SIGTERM) that asked this process to stop, once received
+
+
+def stop_like_ctrl_c() -> None:
+    """SIGTERM — what systemd, docker stop, Kubernetes and CI cancellation send — stops a command as Ctrl-C
+    does: what is in flight (a message being sent) finishes and is recorded, a shared plan's units are given
+    back, and the command exits 143. A second SIGTERM stops at once (what it leaves is recovered by the next
+    command: claims of a process that is gone are stale)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if _STOPPED_BY:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    _STOPPED_BY.append(signum)
+    on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
+    if callable(on_ctrl_c):
+        on_ctrl_c(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def interrupted_exit_code() -> int:
+    return 128 + _STOPPED_BY[0] if _STOPPED_BY else EXIT_INTERRUPTED
+
+
 EXIT_IO = 74  # sysexits EX_IOERR
 _IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
@@ -227,8 +256,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except DailyDiffError as exc:
             raise fail(exc.message, exc.hint, exc.exit_code) from None
         except KeyboardInterrupt:
-            raise fail("interrupted", "everything analysed so far is stored; run the same command to resume",
-                       EXIT_INTERRUPTED) from None  # fmt: skip
+            what = "stopped by SIGTERM" if _STOPPED_BY else "interrupted"
+            raise fail(what, "everything analysed so far is stored; run the same command to resume",
+                       interrupted_exit_code()) from None  # fmt: skip
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None

@@ -15,7 +15,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
-from dailydiff.errors import UsageError
+from dailydiff.errors import ConfigError, UsageError
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -173,6 +173,14 @@ def run_command(
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
     if chosen_shard is not None:
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
+    if plan and not settings.store.url:
+        # Every worker would build every unit on a store of its own and send every message; an empty URL
+        # is what a missing CI secret expands to.
+        raise ConfigError(
+            "--plan needs a shared PostgreSQL store, but DAILYDIFF_STORE_URL (or [store] url) is empty "
+            "(a missing secret?)",
+            "set DAILYDIFF_STORE_URL to the postgresql:// URL every worker shares; nothing was built or sent",
+        )
     started = time.monotonic()
     store = open_store(settings)
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
@@ -187,7 +195,7 @@ def run_command(
                 from dailydiff.engine.shared import SharedPlan, run_shared
 
                 shared_plan = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
-                results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
+                results = run_shared(planned, run, available, shared_plan, store)
             else:
                 results = run_jobs(planned, run, available, store)
         digests = []

@@ -108,10 +108,12 @@ def deliver_unit(
     secrets: Secrets | None = None,
     claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
     owner: str | None = None,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    now: Callable[[], dt.datetime] | None = None,
 ) -> list[DeliveryResult]:
     """Deliver ``report`` (``rendered``: its formats, rendered lazily by a ``publish.base.Rendered``) to
-    every target, through the ledger; one result per target, in order."""
+    every target, through the ledger; one result per target, in order. Claims are judged by ``now``, the
+    store's clock unless given (machines' clocks differ)."""
+    now = now or store.clock
     secrets = secrets if secrets is not None else Secrets({})
     owner = owner or claim_owner()
     unit = (report.repo, report.date, report.language)

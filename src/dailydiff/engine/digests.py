@@ -242,7 +242,7 @@ def deliver_digest(
             (entry.ledger_repo, digest.date, digest.language), rendered, publisher, store,
             lambda p, send=send: attempt_with(p, send, secrets),  # type: ignore[misc]
             force=force, secrets=secrets, claim_timeout=settings.run.claim_timeout, owner=owner,
-            now=lambda: dt.datetime.now(dt.UTC),
+            now=store.clock,
         ))  # fmt: skip
     return results
 

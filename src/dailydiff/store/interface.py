@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -21,11 +22,11 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import StoreError
+from dailydiff.errors import LeaseLostError, StoreError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
 from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
-from dailydiff.store.postgres import POSTGRES_SCHEMES, PostgresDatabase
+from dailydiff.store.postgres import POSTGRES_SCHEMES, Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +96,18 @@ class Claim:
     worker: str
     attempt: int  # 1 for a first claim; more when taken over from a worker whose lease ran out
     previous_worker: str | None  # whose lease ran out, on a takeover
+    token: int = 0  # the fencing token: grows on every claim of the unit, whatever the plan
+
+    @property
+    def fence(self) -> str:
+        """What a delivery claimed under this unit claim records (``delivery_ledger.fence``)."""
+        return f"{self.unit}#{self.token}"
+
+
+# The unit claim the current task works for (a shared plan's worker sets it around a unit; asyncio tasks
+# and threads started from there inherit it). While it is set, every write for the unit — analyses,
+# report, delivery claims — first checks, in the same transaction, that the claim still holds.
+FENCE: ContextVar[Claim | None] = ContextVar("dailydiff_fence", default=None)
 
 
 @dataclass(frozen=True)
@@ -120,11 +133,12 @@ class Store:
         return cls(SQLiteDatabase(data_dir / DB_NAME))
 
     @classmethod
-    def connect(cls, location: str | Path) -> Store:
-        """A store by location: a ``postgresql://`` URL, or the path of a SQLite file."""
+    def connect(cls, location: str | Path, limits: Limits | None = None) -> Store:
+        """A store by location: a ``postgresql://`` URL (waiting at most as ``limits`` say), or the path of
+        a SQLite file."""
         text = str(location)
         if text.startswith(POSTGRES_SCHEMES):
-            return cls(PostgresDatabase(text))
+            return cls(PostgresDatabase(text, limits))
         return cls(SQLiteDatabase(Path(text)))
 
     @property
@@ -145,10 +159,39 @@ class Store:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[Database]:
-        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``)."""
+    def _tx(self, fenced: bool = False) -> Iterator[Database]:
+        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``). ``fenced``:
+        a write for the unit of ``FENCE`` (when one is set), made only while its claim still holds."""
         with self._db.transaction():
+            claim = FENCE.get() if fenced else None
+            if claim is not None:
+                self._check_fence(claim)
             yield self._db
+
+    def _check_fence(self, claim: Claim) -> None:
+        row = self._db.execute(
+            "SELECT token FROM unit_claims WHERE unit = ? AND worker = ? AND state = 'running'"
+            + self._db.dialect.share_row,
+            (claim.unit, claim.worker),
+        ).fetchone()
+        if row is None or int(row[0]) != claim.token:
+            raise LeaseLostError(
+                f"{claim.unit}: this worker's lease ran out and another worker took the unit over; "
+                "nothing more is written for it here",
+                "nothing to do: the other worker builds and delivers it",
+            )
+
+    def check_fence(self) -> None:
+        """Raise LeaseLostError when the current task works for a unit claim that no longer holds (before
+        an expensive step such as an LLM request)."""
+        claim = FENCE.get()
+        if claim is not None:
+            self._check_fence(claim)
+
+    def clock(self) -> dt.datetime:
+        """Now, by the store's clock (PostgreSQL's ``now``): what every worker's leases and claims are judged by."""
+        value = self._db.execute(f"SELECT {self._db.dialect.now}").fetchone()[0]
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
 
     def _load(self, model: type[M], data: str | bytes, what: str) -> M:
         """Rows become models here; a row this version cannot read is a store error, not a crash."""
@@ -227,7 +270,7 @@ class Store:
         ]
         if not rows:
             return
-        with self._tx():
+        with self._tx(fenced=True):
             self._db.executemany(
                 "INSERT INTO analyses (repo, sha, fingerprint, analyzer, status, data, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, sha, fingerprint) DO UPDATE SET "
@@ -244,7 +287,7 @@ class Store:
     # reports -------------------------------------------------------------------------------------
 
     def save_report(self, report: DayReport) -> None:
-        with self._tx():
+        with self._tx(fenced=True):
             self._db.execute(
                 "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
@@ -384,6 +427,7 @@ class Store:
         "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
         "attempts, version, updated_at"
     )
+    _LEDGER_CLAIM_COLUMNS = _LEDGER_COLUMNS + ", fence"
 
     def delivery(self, repo: str, date: dt.date, language: str, target: str) -> Delivery | None:
         row = self._db.execute(
@@ -416,22 +460,38 @@ class Store:
         """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
         row the caller decided on (None: there was none). The claim is one atomic statement — an insert
         that a unique key refuses, or an update conditional on the row's version — so of two processes
-        deciding on the same row, one wins and the other gets False."""
-        now = now_precise()
-        with self._tx() as db:
+        deciding on the same row, one wins and the other gets False. Under a unit claim (``FENCE``) the
+        delivery is claimed only while the unit's claim holds, and records its token: taking the unit over
+        makes this delivery claim stale at once. Times are the store's clock."""
+        claim = FENCE.get()
+        fence = claim.fence if claim is not None else ""
+        with self._tx(fenced=True) as db:
+            now = self.clock().isoformat(timespec="microseconds")
             if seen is None:
                 cursor = db.execute(
-                    f"INSERT INTO delivery_ledger ({self._LEDGER_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?) "
+                    f"INSERT INTO delivery_ledger ({self._LEDGER_CLAIM_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?, ?) "
                     "ON CONFLICT (repo, date, language, target) DO NOTHING",
-                    (repo, date.isoformat(), language, target, publisher, content_hash, owner, now, now),
+                    (
+                        repo,
+                        date.isoformat(),
+                        language,
+                        target,
+                        publisher,
+                        content_hash,
+                        owner,
+                        now,
+                        now,
+                        fence,
+                    ),
                 )
             else:
                 cursor = db.execute(
                     "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
                     "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
-                    "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? AND version = ?",
-                    (publisher, content_hash, owner, now, now, repo, date.isoformat(), language, target,
+                    "updated_at = ?, fence = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                    "AND version = ?",
+                    (publisher, content_hash, owner, now, now, fence, repo, date.isoformat(), language, target,
                      seen.version),
                 )  # fmt: skip
             return cursor.rowcount == 1
@@ -459,7 +519,7 @@ class Store:
                     state,
                     content_hash,
                     scrub(detail),
-                    now_precise(),
+                    self.clock().isoformat(timespec="microseconds"),
                     repo,
                     date.isoformat(),
                     language,
@@ -499,51 +559,91 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    # units of a shared plan (workers claim them with leases) --------------------------------------
+    # units of shared plans (workers claim them with leases) ------------------------------------------
+    # A unit (a repository-day, a digest-day) is one row of unit_claims whatever plans name it; `units`
+    # says which plan names which unit, in which order. Lease times are the store's clock.
 
-    def plan_units(self, plan: str, units: Sequence[str]) -> int:
+    def plan_units(
+        self, plan: str, units: Sequence[str], needs: Mapping[str, Sequence[str]] | None = None
+    ) -> int:
         """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
-        units; the first one creates them). Returns how many units the plan has."""
-        rows = [(plan, unit, position, "pending", now_text()) for position, unit in enumerate(units)]
-        with self._tx():
-            if rows:
-                self._db.executemany(
-                    "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, ?, ?) "
+        units; the first one creates them); ``needs``: unit → the units it waits for. Units of the plan that
+        failed before are pending again: running a plan again retries them. Returns how many units the plan
+        has."""
+        now = now_text()
+        with self._tx() as db:
+            if units:
+                db.executemany(
+                    "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, 'pending', ?) "
                     "ON CONFLICT (plan, unit) DO NOTHING",
-                    rows,
+                    [(plan, unit, position, now) for position, unit in enumerate(units)],
                 )
-            return int(self._db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
+                db.executemany(
+                    "INSERT INTO unit_claims (unit, state, updated_at) VALUES (?, 'pending', ?) "
+                    "ON CONFLICT (unit) DO NOTHING",
+                    [(unit, now) for unit in units],
+                )
+            pairs = [(unit, need) for unit, wanted in (needs or {}).items() for need in wanted]
+            if pairs:
+                db.executemany(
+                    "INSERT INTO unit_needs (unit, needs) VALUES (?, ?) ON CONFLICT DO NOTHING", pairs
+                )
+            db.execute(
+                "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE state = 'failed' AND unit IN (SELECT unit FROM units WHERE plan = ?)",
+                (now, plan),
+            )
+            return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
     def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
-        """The next unit nobody holds — pending, or running under a lease that ran out (its worker died) —
-        now held by ``worker`` for ``lease`` seconds; None when every unit is done, failed or held."""
+        """The next unit of ``plan`` nobody holds — pending (and every unit it needs done), or running under
+        a lease that ran out (its worker died or froze) — now held by ``worker`` for ``lease`` seconds with
+        a new fencing token; None when every unit is done, failed, held or waiting. Taking a unit over
+        makes the delivery claims its old worker made under it stale at once."""
         now = self._db.dialect.now
-        with self._tx():
-            row = self._db.execute(
-                "SELECT unit, worker, attempts FROM units WHERE plan = ? AND (state = 'pending' OR "
-                f"(state = 'running' AND lease_until < {now})) ORDER BY position LIMIT 1"
-                + self._db.dialect.lock_row,
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT c.unit, c.worker, c.attempts, c.token, c.state FROM units u "
+                "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
+                f"AND (c.state = 'pending' OR (c.state = 'running' AND c.lease_until < {now})) "
+                "AND NOT EXISTS (SELECT 1 FROM unit_needs n JOIN unit_claims d ON d.unit = n.needs "
+                "WHERE n.unit = c.unit AND d.state <> 'done') "
+                "ORDER BY u.position LIMIT 1" + db.dialect.lock_row,
                 (plan,),
             ).fetchone()
             if row is None:
                 return None
-            unit, previous, attempts = row
-            self._db.execute(
-                f"UPDATE units SET state = 'running', worker = ?, lease_until = {now} + ?, "
-                "attempts = attempts + 1, updated_at = ? WHERE plan = ? AND unit = ?",
-                (worker, lease, now_text(), plan, unit),
+            unit, previous, attempts, token, state = row
+            token = int(token)
+            db.execute(
+                f"UPDATE unit_claims SET state = 'running', worker = ?, token = ?, lease_until = {now} + ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE unit = ?",
+                (worker, token + 1, lease, now_text(), unit),
             )
-        return Claim(plan, unit, worker, attempts + 1, previous)
+            if state == "running":
+                self._give_back_deliveries(f"{unit}#{token}", f"interrupted: {previous} lost the unit")
+        return Claim(
+            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1
+        )
+
+    def _give_back_deliveries(self, fence: str, why: str) -> None:
+        """The delivery claims made under a unit claim that no longer holds: failed, so the next claimant
+        sends them (inside the caller's transaction)."""
+        self._db.execute(
+            "UPDATE delivery_ledger SET state = 'failed', detail = ?, version = version + 1, updated_at = ? "
+            "WHERE fence = ? AND state = 'sending'",
+            (why, now_precise(), fence),
+        )
 
     def renew_unit(self, claim: Claim, lease: float) -> bool:
-        """Extend the lease; False when the unit is no longer this worker's (its lease ran out and another
+        """Extend the lease; False when the unit is no longer this claim's (its lease ran out and another
         worker took it over)."""
         now = self._db.dialect.now
-        with self._tx():
-            cursor = self._db.execute(
-                f"UPDATE units SET lease_until = {now} + ? WHERE plan = ? AND unit = ? AND worker = ? "
+        with self._tx() as db:
+            cursor = db.execute(
+                f"UPDATE unit_claims SET lease_until = {now} + ? WHERE unit = ? AND worker = ? AND token = ? "
                 "AND state = 'running'",
-                (lease, claim.plan, claim.unit, claim.worker),
+                (lease, claim.unit, claim.worker, claim.token),
             )
             return bool(cursor.rowcount)
 
@@ -554,27 +654,31 @@ class Store:
         return self._finish_unit(claim, "failed", detail)
 
     def release_unit(self, claim: Claim) -> bool:
-        """Give a held unit back (a worker stopping early): it is pending again, for any worker."""
-        with self._tx():
-            cursor = self._db.execute(
-                "UPDATE units SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
-                (now_text(), claim.plan, claim.unit, claim.worker),
+        """Give a held unit back (a worker stopping early): it is pending again, for any worker; a delivery
+        still claimed under it is recorded as interrupted."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE unit = ? AND worker = ? AND token = ? AND state = 'running'",
+                (now_text(), claim.unit, claim.worker, claim.token),
             )
+            if cursor.rowcount:
+                self._give_back_deliveries(claim.fence, f"interrupted: {claim.worker} stopped")
             return bool(cursor.rowcount)
 
     def _finish_unit(self, claim: Claim, state: str, detail: str) -> bool:
-        with self._tx():
-            cursor = self._db.execute(
-                "UPDATE units SET state = ?, detail = ?, lease_until = NULL, updated_at = ? "
-                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
-                (state, detail, now_text(), claim.plan, claim.unit, claim.worker),
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE unit_claims SET state = ?, detail = ?, lease_until = NULL, updated_at = ? "
+                "WHERE unit = ? AND worker = ? AND token = ? AND state = 'running'",
+                (state, scrub(detail), now_text(), claim.unit, claim.worker, claim.token),
             )
             return bool(cursor.rowcount)
 
     def unit_states(self, plan: str) -> list[UnitState]:
         rows = self._db.execute(
-            "SELECT unit, state, worker, attempts, detail FROM units WHERE plan = ? ORDER BY position",
+            "SELECT c.unit, c.state, c.worker, c.attempts, c.detail FROM units u "
+            "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? ORDER BY u.position",
             (plan,),
         )
         return [UnitState(*row) for row in rows]
@@ -623,4 +727,6 @@ def store_location(settings: Settings) -> str | Path:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store.connect(store_location(settings))
+    store = settings.store
+    limits = Limits(store.lock_timeout, store.statement_timeout, store.reconnect_seconds)
+    return Store.connect(store_location(settings), limits)
