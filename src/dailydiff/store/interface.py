@@ -22,7 +22,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import LeaseLostError, StoreError
+from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
 from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
@@ -509,7 +509,27 @@ class Store:
         detail: str,
     ) -> bool:
         """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
-        was no longer ours (another process took it over as stale)."""
+        was no longer ours (another process took it over as stale). What was sent must be recorded: a
+        connection lost meanwhile (a server restart) is made again and the record tried once more (it is
+        conditional on the claim, so doing it twice is harmless)."""
+        try:
+            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+        except StoreFullError:
+            raise
+        except StoreError:
+            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+
+    def _finish_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        owner: str,
+        state: str,
+        content_hash: str,
+        detail: str,
+    ) -> bool:
         with self._tx() as db:
             cursor = db.execute(
                 "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
@@ -686,12 +706,20 @@ class Store:
     # copying a whole store (`dailydiff store copy`) ----------------------------------------------
 
     def copy_to(
-        self, target: Store, batch: int = 500, progress: Callable[[str, int], None] | None = None
+        self,
+        target: Store,
+        batch: int = 500,
+        progress: Callable[[str, int], None] | None = None,
+        conflicts: list[str] | None = None,
     ) -> dict[str, int]:
-        """Every row of every table into ``target`` (same schema: both are migrated by this version).
-        Rows already there are kept, so an interrupted copy resumes by running it again. Returns the number
-        of rows read per table."""
+        """Every row of every table into ``target`` (same schema: both are migrated by this version). Rows
+        already there are kept, so an interrupted copy resumes by running it again; a row there that differs
+        from ours is resolved and named in ``conflicts`` (a delivery recorded as delivered beats one that
+        failed; of two differing reports or digests the newer is kept; a differing run is added under a new
+        id). Each batch is one transaction with the table's numbering brought up to date, so a copy killed
+        at any point leaves a store every command can use. Returns the number of rows read per table."""
         counts: dict[str, int] = {}
+        notes = conflicts if conflicts is not None else []
         mine = set(self._db.tables()) - {"migrations"}
         theirs = set(target._db.tables())
         for table in sorted(mine):
@@ -701,23 +729,105 @@ class Store:
                 )
             counts[table] = 0
             for columns, rows in self._db.iter_rows(table, batch):
-                names = ", ".join(columns)
-                marks = ", ".join("?" * len(columns))
-                with target._tx():
-                    target._db.executemany(
-                        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
-                    )
+                target._copy_batch(table, columns, rows, notes)
                 counts[table] += len(rows)
                 if progress is not None:
                     progress(table, counts[table])
-            target._db.after_copy(table)
         return counts
+
+    def _copy_batch(self, table: str, columns: list[str], rows: list[tuple[object, ...]], notes: list[str]) -> None:
+        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        keys, compared = _COPY_KEYS.get(table, ()), _COMPARED.get(table, ())
+        with self._tx() as db:
+            differing = self._differing(table, columns, rows, keys, compared) if compared else []
+            db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+            db.after_copy(table)  # in the batch's transaction: numbering is never behind the rows
+            for ours, theirs in differing:
+                notes.append(self._resolve(table, columns, keys, ours, theirs))
+
+    def _differing(
+        self,
+        table: str,
+        columns: list[str],
+        rows: list[tuple[object, ...]],
+        keys: tuple[str, ...],
+        compared: tuple[str, ...],
+    ) -> list[tuple[dict[str, object], dict[str, object]]]:
+        """(the incoming row, the row here) for every incoming row whose key is here with other contents."""
+        incoming = {tuple(row[columns.index(k)] for k in keys): dict(zip(columns, row, strict=True)) for row in rows}
+        found: list[tuple[dict[str, object], dict[str, object]]] = []
+        key_list = list(incoming)
+        marks = "(" + ", ".join("?" * len(keys)) + ")"
+        for start in range(0, len(key_list), 200):
+            chunk = key_list[start : start + 200]
+            cursor = self._db.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE ({', '.join(keys)}) IN "
+                f"(VALUES {', '.join([marks] * len(chunk))})",
+                [value for key in chunk for value in key],
+            )
+            for row in cursor.fetchall():
+                here = dict(zip(columns, (bytes(v) if isinstance(v, memoryview) else v for v in row), strict=True))
+                ours = incoming[tuple(here[k] for k in keys)]
+                if any(_plain(ours[c]) != _plain(here[c]) for c in compared):
+                    found.append((ours, here))
+        return found
+
+    def _resolve(
+        self, table: str, columns: list[str], keys: tuple[str, ...], ours: dict[str, object], here: dict[str, object]
+    ) -> str:
+        """Resolve one differing row (inside the batch's transaction); returns the line that names it."""
+        what = f"{table} " + " ".join(str(ours[k]) for k in keys)
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        key_values = [here[k] for k in keys]
+
+        def take_ours() -> None:
+            rest = [c for c in columns if c not in keys]
+            self._db.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in rest)} WHERE {where}",
+                             [ours[c] for c in rest] + key_values)  # fmt: skip
+
+        if table == "delivery_ledger":
+            if ours["state"] == "delivered" and here["state"] != "delivered":
+                take_ours()
+                return f"{what}: delivered in the source, {here['state']} here: recorded as delivered (not sent again)"
+            return f"{what}: {ours['state']} in the source, {here['state']} here: kept this store's"
+        if table == "runs":
+            rest = [c for c in columns if c != "id"]
+            new_id = self._db.execute(
+                f"INSERT INTO runs ({', '.join(rest)}) VALUES ({', '.join('?' * len(rest))}) RETURNING id",
+                [ours[c] for c in rest],
+            ).fetchone()[0]
+            return (f"run {ours['id']} differs ({ours['command']} at {ours['started_at']} in the source, "
+                    f"{here['command']} at {here['started_at']} here): the source's is added as run {new_id}")  # fmt: skip
+        # reports, digests: the newer one stands
+        if str(ours["updated_at"]) > str(here["updated_at"]):
+            take_ours()
+            return f"{what} differs: took the source's (updated {ours['updated_at']}; this store's {here['updated_at']})"
+        return f"{what} differs: kept this store's (updated {here['updated_at']}; the source's {ours['updated_at']})"
 
     def table_counts(self) -> dict[str, int]:
         return {
             table: int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
             for table in sorted(set(self._db.tables()) - {"migrations"})
         }
+
+
+# How `copy_to` knows a row again (a table's primary key) and what makes two versions of it differ.
+_COPY_KEYS: dict[str, tuple[str, ...]] = {
+    "reports": ("repo", "date", "language"),
+    "digests": ("name", "date", "language"),
+    "runs": ("id",),
+    "delivery_ledger": ("repo", "date", "language", "target"),
+}
+_COMPARED: dict[str, tuple[str, ...]] = {
+    "reports": ("data",),
+    "digests": ("data",),
+    "runs": ("command", "started_at"),
+    "delivery_ledger": ("state", "content_hash"),
+}
+
+
+def _plain(value: object) -> object:
+    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def store_location(settings: Settings) -> str | Path:

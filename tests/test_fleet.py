@@ -1,0 +1,416 @@
+"""Exactly once in a fleet: `dailydiff run --plan` workers as real processes on a real PostgreSQL (one server
+for this module), stopped with real signals, on different host names (`unshare --uts`), with a clock that is
+off (libfaketime), while the server restarts. Every case counts what a user receives at the webhook
+receiver and what the store holds; order is established by events (hits, unit states), never by wall time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dailydiff.store import Store
+from dailyrepos import build_daily_repo
+from fake_llm import FakeLLM
+from opsfixtures import cli_env
+from pgserver import PASSWORD, PostgresServer, postgres_server
+from webhook_receiver import WebhookReceiver
+
+FIRST = dt.date(2026, 1, 5)
+FAKETIME = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def url(pg: PostgresServer) -> str:
+    return pg.create_database()
+
+
+@pytest.fixture
+def hooks() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def write_config(
+    root: Path,
+    repos: int = 1,
+    days: int = 1,
+    *,
+    per_day: int = 3,
+    hook: str = "webhook",
+    analyzer: str = "heuristic",
+    lease: float = 2.0,
+    publish: str = "retries = 0",
+    extra: str = "",
+    build: bool = True,
+) -> Path:
+    text = (
+        f'[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "{analyzer}"\n\n'
+        '[llm]\nconcurrency = 2\nescalation = false\nresponse_mode = "json_schema"\n\n'
+        f"[run]\nconcurrency = 2\n\n[store]\nlease_seconds = {lease}\n{extra}\n"
+    )
+    for n in range(repos):
+        if build:
+            build_daily_repo(root / f"repo{n}", FIRST, days, per_day=per_day)
+        text += f'\n[[repos]]\nsource = "{root / f"repo{n}"}"\nname = "repo{n}"\n'
+    text += f'\n[[publish]]\ntype = "{hook}"\nurl_env = "DAILYDIFF_TEST_HOOK"\n{publish}\n'
+    config = root / "dailydiff.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+class Worker:
+    """One `dailydiff run` process; its stderr goes to a file (a pipe could fill while it runs)."""
+
+    count = 0
+
+    def __init__(
+        self,
+        root: Path,
+        config: Path,
+        env: dict[str, str],
+        *args: str,
+        days: int = 1,
+        plan: str | None = "nightly",
+        prefix: tuple[str, ...] = (),
+    ) -> None:
+        Worker.count += 1
+        self.log = root / f"worker{Worker.count}.log"
+        self.summary = root / f"summary{Worker.count}.json"
+        command = [*prefix, sys.executable, "-m", "dailydiff", "run", "--config", str(config),
+                   "--from", str(FIRST), "--to", str(FIRST + dt.timedelta(days=days - 1)),
+                   "--summary-json", str(self.summary), *args]  # fmt: skip
+        if plan:
+            command += ["--plan", plan]
+        with self.log.open("w") as err:
+            self.process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait(self, timeout: float = 240) -> int:
+        return self.process.wait(timeout)
+
+    @property
+    def stderr(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def environment(url: str, hooks: WebhookReceiver, service: str = "webhook", **extra: str) -> dict[str, str]:
+    return cli_env(DAILYDIFF_STORE_URL=url, DAILYDIFF_TEST_HOOK=hooks.urls()[service], **extra)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def units_of(url: str, plan: str = "nightly") -> dict[str, tuple[str, str]]:
+    with Store.connect(url) as store:
+        return {s.unit: (s.state, s.worker or "") for s in store.unit_states(plan)}
+
+
+def held_by(url: str, pid: int) -> list[str]:
+    return [u for u, (state, worker) in units_of(url).items() if state == "running" and f":{pid}:" in worker]
+
+
+def delivered_days(hooks: WebhookReceiver) -> Counter[tuple[str, str]]:
+    return Counter((str(m.get("repo")), str(m.get("date"))) for m in hooks.received.get("generic", []))
+
+
+def one_line(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+# SIGTERM -----------------------------------------------------------------------------------------------
+
+
+def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_message_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 2: SIGTERM a few seconds into slow sends (an 8 s hook), then run again: every message
+    exactly once. The sends in flight finish and are recorded, the units are given back, exit 143."""
+    config = write_config(tmp_path, repos=2, days=2)
+    hooks.delay["generic"] = 8.0
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env, days=2)
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "a send to start")
+        time.sleep(3)  # "3 s into slow sends": the signal lands while the hook holds the request
+        in_flight = len(hooks.hits["generic"])
+        first.process.send_signal(signal.SIGTERM)
+        assert first.wait() == 143, first.stderr
+    finally:
+        first.kill()
+    assert "stopped by SIGTERM" in first.stderr and "Traceback" not in first.stderr
+    # What was in flight was sent and recorded before the exit: every hit became a message.
+    assert sum(delivered_days(hooks).values()) == len(hooks.hits["generic"]) >= in_flight
+    assert all(state != "running" for state, _ in units_of(url).values())  # given back, none left held
+    hooks.delay["generic"] = 0.0
+    again = Worker(tmp_path, config, env, days=2)
+    assert again.wait() == 0, again.stderr
+    days = delivered_days(hooks)
+    assert len(days) == 4 and set(days.values()) == {1}, days
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+
+
+def test_a_second_sigterm_stops_at_once_and_the_next_run_recovers(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    config = write_config(tmp_path, repos=1, days=1, lease=1.0)
+    hooks.delay["generic"] = 30.0
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env)
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "a send to start")
+        first.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        first.process.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) in (143, -signal.SIGTERM)  # not after the 30 s send
+    finally:
+        first.kill()
+    hooks.delay["generic"] = 0.0
+    again = Worker(tmp_path, config, env)
+    assert again.wait() == 0, again.stderr
+    # The first message was cut off mid-send (the receiver may still answer it later: at least once is all
+    # a cut connection allows); the day is delivered and recorded.
+    assert units_of(url) == {f"repo0 {FIRST}": ("done", units_of(url)[f"repo0 {FIRST}"][1])}
+    with Store.connect(url) as store:
+        (row,) = store.deliveries("repo0", FIRST, "en").values()
+    assert row.state == "delivered"
+
+
+# plans that are not shared, and plans run again ------------------------------------------------------
+
+
+def test_plan_with_an_empty_store_url_exits_2_with_one_line_and_sends_nothing(
+    tmp_path: Path, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 4: what a missing CI secret expands to."""
+    config = write_config(tmp_path)
+    env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
+                  DAILYDIFF_DATA_DIR=str(tmp_path / "data"))  # fmt: skip
+    worker = Worker(tmp_path, config, env)
+    assert worker.wait() == 2
+    lines = one_line(worker.stderr)
+    assert len(lines) == 1 and "DAILYDIFF_STORE_URL" in lines[0] and "--plan" in lines[0], lines
+    assert not hooks.hits and not (tmp_path / "data").exists()
+
+
+def test_a_plan_run_again_retries_failed_units_and_failed_deliveries(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 3: a missing source and a failing hook, both fixed, the same plan again: every unit built,
+    every delivery made once, exit 0."""
+    config = write_config(tmp_path, repos=2, days=2)
+    shutil.rmtree(tmp_path / "repo1")  # a source that is missing
+    hooks.script["generic"] = [500] * 2  # the hook fails twice
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env, days=2)
+    assert first.wait() not in (0, 143), first.stderr
+    states = Counter(state for state, _ in units_of(url).values())
+    assert states["failed"] >= 3, states  # repo1's two days, and a day whose delivery failed
+    build_daily_repo(tmp_path / "repo1", FIRST, 2, per_day=3)
+    again = Worker(tmp_path, config, env, days=2)
+    assert again.wait() == 0, again.stderr
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+    days = delivered_days(hooks)
+    assert len(days) == 4 and set(days.values()) == {1}, days
+
+
+def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: WebhookReceiver) -> None:
+    config = write_config(tmp_path, repos=1, days=2, analyzer="llm")
+    with FakeLLM(latency=0.05) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        one = Worker(tmp_path, config, env, days=2, plan="monday")
+        other = Worker(tmp_path, config, env, days=2, plan="tuesday")
+        assert one.wait() == 0 and other.wait() == 0, one.stderr + other.stderr
+        per_commit = fake.per_commit()
+    assert len(per_commit) == 6 and set(per_commit.values()) == {1}, per_commit
+    assert set(delivered_days(hooks).values()) == {1}
+
+
+# lost and frozen workers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver, stop: signal.Signals
+) -> None:
+    """Acceptance 1: two workers on different host names, a Slack hook that fails 3 times, the first worker
+    stopped during its back-off: the day reaches the receiver exactly once. (SIGKILL: the unit's lease runs
+    out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
+    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
+    hooks.script["slack"] = [500, 500, 500]
+    env = environment(url, hooks, "slack")
+    hosts = [("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")]
+    first = Worker(tmp_path, config, env, prefix=hosts[0])
+    second = None
+    try:
+        wait_for(lambda: hooks.hits.get("slack"), "the first (failing) send")
+        assert "host-a:" in units_of(url)[f"repo0 {FIRST}"][1]
+        second = Worker(tmp_path, config, env, prefix=hosts[1])
+        first.process.send_signal(stop)  # in the back-off after the first 500
+        code = first.wait()
+        assert code == (143 if stop == signal.SIGTERM else -signal.SIGKILL), first.stderr
+        assert second.wait() == 0, second.stderr
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    assert len(hooks.received.get("slack", [])) == 1, hooks.hits
+    ((state, worker),) = units_of(url).values()
+    assert state == "done"
+    with Store.connect(url) as store:
+        (row,) = store.deliveries("repo0", FIRST, "en").values()
+    assert row.state == "delivered"
+
+
+def _snapshot(url: str, out: Path) -> dict[str, object]:
+    with Store.connect(url) as store:
+        analyses = sorted(store._db.execute("SELECT repo, sha, fingerprint, data, created_at FROM analyses"))
+        reports = sorted(store._db.execute("SELECT repo, date, language, data, updated_at FROM reports"))
+    files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
+             if p.is_file()}  # fmt: skip
+    return {"analyses": analyses, "reports": reports, "files": files}
+
+
+def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 6: SIGSTOP past the lease, SIGCONT after the other worker delivered: no stored analysis,
+    report or file changes (byte-compared), no extra LLM request."""
+    config = write_config(tmp_path, per_day=8, analyzer="llm", lease=1.5)
+    out = tmp_path / "out"
+    with FakeLLM(latency=0.6) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        frozen = Worker(tmp_path, config, env, "--output-dir", str(out))
+        other = None
+        try:
+            wait_for(lambda: held_by(url, frozen.pid) and fake.count >= 2, "the first worker's requests")
+            frozen.process.send_signal(signal.SIGSTOP)
+            other = Worker(tmp_path, config, env, "--output-dir", str(out))
+            assert other.wait() == 0, other.stderr
+            assert "taking over" in other.stderr
+            before, asked = _snapshot(url, out), fake.count
+            assert before["files"] and before["reports"]
+            frozen.process.send_signal(signal.SIGCONT)
+            assert frozen.wait() == 0, frozen.stderr
+        finally:
+            frozen.process.send_signal(signal.SIGCONT)
+            frozen.kill()
+            if other is not None:
+                other.kill()
+        assert _snapshot(url, out) == before
+        assert fake.count == asked, f"{fake.count - asked} LLM request(s) after the resume"
+    assert "took the unit over" in frozen.stderr
+    assert set(delivered_days(hooks).values()) == {1}
+
+
+# clocks ---------------------------------------------------------------------------------------------------
+
+
+def test_a_worker_20_minutes_ahead_steals_no_live_claim(tmp_path: Path, url: str, hooks: WebhookReceiver) -> None:
+    """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
+    `run` with that clock too: leases and delivery claims are judged by the store's clock."""
+    assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
+    config = write_config(tmp_path, lease=3.0)
+    hooks.delay["generic"] = 6.0
+    env = environment(url, hooks)
+    ahead = {**env, "LD_PRELOAD": str(FAKETIME[0]), "FAKETIME": "+20m", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    probe = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=ahead,
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert float(probe.stdout) - time.time() > 1100  # the clock really is ahead
+    live = Worker(tmp_path, config, env)
+    skewed: list[Worker] = []
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "the live worker's send")
+        skewed = [Worker(tmp_path, config, ahead), Worker(tmp_path, config, ahead, plan=None)]
+        codes = [w.wait() for w in skewed]
+        assert live.wait() == 0, live.stderr
+    finally:
+        for worker in [live, *skewed]:
+            worker.kill()
+    assert codes[0] == 0, skewed[0].stderr
+    assert len(hooks.hits["generic"]) == 1 and sum(delivered_days(hooks).values()) == 1
+    assert "being delivered by another process" in skewed[1].stderr or codes[1] == 0
+    ((state, worker),) = units_of(url).values()
+    assert state == "done" and f":{live.pid}:" in worker
+
+
+# the server restarts, a lock is held --------------------------------------------------------------------
+
+
+def test_workers_reconnect_when_postgresql_restarts_mid_plan(
+    tmp_path: Path, pg: PostgresServer, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 8 (restart): `pg_ctl restart` while two workers build a plan: both reconnect and finish."""
+    config = write_config(tmp_path, repos=3, days=2, analyzer="llm", lease=5.0)
+    with FakeLLM(latency=0.3) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        workers = [Worker(tmp_path, config, env, days=2) for _ in range(2)]
+        try:
+            wait_for(lambda: sum(delivered_days(hooks).values()) >= 1, "a first delivery")
+            restarted = pg.run(str(pg.bin_dir / "pg_ctl"), "-D", str(pg.data), "-l", str(pg.root / "log"),
+                               "-m", "fast", "-w", "restart")  # fmt: skip
+            assert restarted.returncode == 0, restarted.stderr
+            codes = [w.wait() for w in workers]
+        finally:
+            for worker in workers:
+                worker.kill()
+    assert codes == [0, 0], "\n".join(w.stderr[-3000:] for w in workers)
+    assert any("reconnect" in w.stderr for w in workers)
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+    days = delivered_days(hooks)
+    assert len(days) == 6 and set(days.values()) == {1}, days
+    assert all(PASSWORD not in w.stderr for w in workers)
+
+
+def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 8 (lock): a session holding a lock on the delivery ledger (for 45 s) does not block a run
+    silently: one line after [store] lock_timeout."""
+    import psycopg
+
+    config = write_config(tmp_path)
+    with Store.connect(url):
+        pass  # the tables exist
+    env = environment(url, hooks, DAILYDIFF_STORE_LOCK_TIMEOUT="1")
+    with psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE delivery_ledger IN ACCESS EXCLUSIVE MODE")
+        worker = Worker(tmp_path, config, env, plan=None)
+        code = worker.wait(timeout=40)  # well before the lock (45 s) would be let go
+        locker.rollback()
+    assert code == 4, worker.stderr
+    lines = one_line(worker.stderr)
+    problem = [line for line in lines if "lock_timeout" in line]
+    assert len(problem) == 1 and "locked by another session" in problem[0], lines
+    assert PASSWORD not in worker.stderr and "Traceback" not in worker.stderr
+    assert not hooks.hits
+
