@@ -268,7 +268,9 @@ def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
     config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
     hooks.script["slack"] = [500, 500, 500]
     env = environment(url, hooks, "slack")
-    hosts = [("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")]
+    hosts = [
+        ("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")
+    ]
     first = Worker(tmp_path, config, env, prefix=hosts[0])
     second = None
     try:
@@ -335,7 +337,9 @@ def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
 # clocks ---------------------------------------------------------------------------------------------------
 
 
-def test_a_worker_20_minutes_ahead_steals_no_live_claim(tmp_path: Path, url: str, hooks: WebhookReceiver) -> None:
+def test_a_worker_20_minutes_ahead_steals_no_live_claim(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
     """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
     `run` with that clock too: leases and delivery claims are judged by the store's clock."""
     assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
@@ -414,3 +418,77 @@ def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
     assert PASSWORD not in worker.stderr and "Traceback" not in worker.stderr
     assert not hooks.hits
 
+
+# store copy --------------------------------------------------------------------------------------------
+
+
+def _copy(source: str, target: str, env: dict[str, str], root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dailydiff", "store", "copy", source, target], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 9: the target's ledger says `failed` where the source's says `delivered`, its report of the
+    day differs, its run 1 is another run: the copy names each, delivered wins, the source's run is kept
+    under a new id, and the next run sends nothing twice."""
+    config = write_config(tmp_path, days=2)
+    sqlite_dir = tmp_path / "local"
+    hooks.script["generic"] = [500] * 2
+    failing = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)  # the target: failed
+    assert failing.wait() != 0
+    hooks.script.clear()
+    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
+                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+    delivering = Worker(tmp_path, config, local, "--lang", "en", days=2, plan=None)  # the source: delivered
+    assert delivering.wait() == 0, delivering.stderr
+    sent = sum(delivered_days(hooks).values())
+    assert sent == 2
+    copied = _copy(str(sqlite_dir), "env:DAILYDIFF_STORE_URL", environment(url, hooks), tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    conflicts = [line for line in copied.stderr.splitlines() if "conflict:" in line]
+    assert sum("recorded as delivered" in line for line in conflicts) == 2, conflicts
+    assert sum(line.startswith("  conflict: reports repo0") for line in conflicts) == 2, conflicts
+    assert any("run 1 differs" in line and "added as run" in line for line in conflicts), conflicts
+    assert "conflicting row(s) resolved" in copied.stdout and PASSWORD not in copied.stdout + copied.stderr
+    with Store.connect(url) as store:
+        assert {r.state for r in store.deliveries("repo0", FIRST, "en").values()} == {"delivered"}
+        commands = [str(r["command"]) for r in store.runs()]
+    # The target's run 1 and the source's run 1 (under a new id): neither dropped.
+    assert len(commands) == 2 and sum("--lang en" in c for c in commands) == 1, commands
+    again = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)
+    assert again.wait() == 0, again.stderr
+    assert sum(delivered_days(hooks).values()) == sent  # nothing sent twice
+
+
+def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
+    tmp_path: Path, pg: PostgresServer, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 9: `store copy` SIGKILLed as it reaches each table; every command can use what it left
+    (`run` numbers its run after the copied ones, no "UniqueViolation")."""
+    config = write_config(tmp_path)
+    sqlite_dir = tmp_path / "local"
+    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
+                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+    for _ in range(3):  # a few runs, so `runs` has rows to number after
+        assert Worker(tmp_path, config, local, plan=None).wait() == 0
+    with Store.connect(sqlite_dir / "dailydiff.sqlite3") as source:
+        tables = [t for t, n in source.table_counts().items() if n]
+    assert "runs" in tables and "delivery_ledger" in tables
+    for table in tables:
+        target = pg.create_database()
+        env = cli_env(DAILYDIFF_STORE_URL=target, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])
+        with subprocess.Popen([sys.executable, "-m", "dailydiff", "store", "copy", "--batch", "1",
+                               str(sqlite_dir), "env:DAILYDIFF_STORE_URL"], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as copy:  # fmt: skip
+            assert copy.stderr is not None
+            for line in copy.stderr:
+                if line.startswith(f"  {table}:"):
+                    copy.kill()  # the first batch of the table is committed: killed inside it
+                    break
+        after = Worker(tmp_path, config, env, plan=None)
+        assert after.wait() == 0, f"killed in {table}: {after.stderr}"
+        with Store.connect(target) as store:
+            ids = [int(str(r["id"])) for r in store.runs()]
+        assert len(ids) == len(set(ids)), ids

@@ -735,7 +735,9 @@ class Store:
                     progress(table, counts[table])
         return counts
 
-    def _copy_batch(self, table: str, columns: list[str], rows: list[tuple[object, ...]], notes: list[str]) -> None:
+    def _copy_batch(
+        self, table: str, columns: list[str], rows: list[tuple[object, ...]], notes: list[str]
+    ) -> None:
         names, marks = ", ".join(columns), ", ".join("?" * len(columns))
         keys, compared = _COPY_KEYS.get(table, ()), _COMPARED.get(table, ())
         with self._tx() as db:
@@ -754,7 +756,9 @@ class Store:
         compared: tuple[str, ...],
     ) -> list[tuple[dict[str, object], dict[str, object]]]:
         """(the incoming row, the row here) for every incoming row whose key is here with other contents."""
-        incoming = {tuple(row[columns.index(k)] for k in keys): dict(zip(columns, row, strict=True)) for row in rows}
+        incoming = {
+            tuple(row[columns.index(k)] for k in keys): dict(zip(columns, row, strict=True)) for row in rows
+        }
         found: list[tuple[dict[str, object], dict[str, object]]] = []
         key_list = list(incoming)
         marks = "(" + ", ".join("?" * len(keys)) + ")"
@@ -766,14 +770,21 @@ class Store:
                 [value for key in chunk for value in key],
             )
             for row in cursor.fetchall():
-                here = dict(zip(columns, (bytes(v) if isinstance(v, memoryview) else v for v in row), strict=True))
+                here = dict(
+                    zip(columns, (bytes(v) if isinstance(v, memoryview) else v for v in row), strict=True)
+                )
                 ours = incoming[tuple(here[k] for k in keys)]
                 if any(_plain(ours[c]) != _plain(here[c]) for c in compared):
                     found.append((ours, here))
         return found
 
     def _resolve(
-        self, table: str, columns: list[str], keys: tuple[str, ...], ours: dict[str, object], here: dict[str, object]
+        self,
+        table: str,
+        columns: list[str],
+        keys: tuple[str, ...],
+        ours: dict[str, object],
+        here: dict[str, object],
     ) -> str:
         """Resolve one differing row (inside the batch's transaction); returns the line that names it."""
         what = f"{table} " + " ".join(str(ours[k]) for k in keys)
