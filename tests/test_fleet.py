@@ -492,3 +492,40 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
         with Store.connect(target) as store:
             ids = [int(str(r["id"])) for r in store.runs()]
         assert len(ids) == len(set(ids)), ids
+
+
+# digests under a plan --------------------------------------------------------------------------------------
+
+
+def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 7: `init --workers 3 --kubernetes` with a [[digest]]; the command of the manifest's pod,
+    run by three processes at once: every repository-day and the digest-day delivered once."""
+    import yaml
+
+    config = write_config(tmp_path, repos=3, extra="", publish="retries = 0")
+    with config.open("a") as toml:
+        toml.write('\n[[digest]]\nname = "team"\n')
+    made = subprocess.run([sys.executable, "-m", "dailydiff", "init", "-C", str(tmp_path), "--workflow-only",
+                           "--workers", "3", "--kubernetes", "--force"], env=cli_env(), capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    manifest = yaml.safe_load(next((tmp_path / "kubernetes").glob("*.yaml")).read_text())
+    container = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    pod = container["args"][0].split("&&")[-1].strip()  # after the install step
+    pod = pod.replace("/etc/dailydiff/dailydiff.toml", str(config)).replace("yesterday", str(FIRST))
+    pod = pod.replace("python -m dailydiff", f"{sys.executable} -m dailydiff")
+    env = environment(url, hooks, JOB_NAME="dailydiff-29400000")
+    pods = [subprocess.Popen(["/bin/sh", "-c", pod], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    outputs = [p.communicate(timeout=240)[1] for p in pods]
+    assert [p.returncode for p in pods] == [0, 0, 0], outputs
+    messages = hooks.received.get("generic", [])
+    digests = [m for m in messages if m.get("name") == "team"]
+    assert len(digests) == 1 and digests[0]["date"] == str(FIRST), [m.get("name") for m in messages]
+    days = delivered_days(hooks)
+    assert {k: n for k, n in days.items() if k[0] != "None"} == {
+        (f"repo{n}", str(FIRST)): 1 for n in range(3)
+    }
+    assert units_of(url, "dailydiff-29400000")[f"digest:team {FIRST}"][0] == "done"

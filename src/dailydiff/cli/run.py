@@ -195,15 +195,16 @@ def run_command(
                 from dailydiff.engine.shared import SharedPlan, run_shared
 
                 shared_plan = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
-                results = run_shared(planned, run, available, shared_plan, store)
+                # A digest-day is a unit of the plan too, built once its repositories' days are done.
+                results, digests = run_shared(planned, run, available, shared_plan, store,
+                                              settings if chosen_shard is None else None)  # fmt: skip
             else:
-                results = run_jobs(planned, run, available, store)
-        digests = []
-        if settings.digest and (chosen_shard is not None or plan):
+                results, digests = run_jobs(planned, run, available, store), []
+        if settings.digest and chosen_shard is not None:
             # A share of the repositories: another worker's days may not be built yet.
-            log.warning("digests are not built by a shard or a shared plan; run `dailydiff digest --publish "
-                        "--from … --to …` after every worker has finished")  # fmt: skip
-        else:
+            log.warning("digests are not built by a shard; run `dailydiff digest --publish --from … --to …` "
+                        "after every shard has finished, or share a plan (--plan)")  # fmt: skip
+        elif not plan:
             digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})

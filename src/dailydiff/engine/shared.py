@@ -43,7 +43,8 @@ from dailydiff.engine.plan import RepoJob
 from dailydiff.engine.stream import Engine, RepoResult, RunOptions
 from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.publish.base import Publisher
-from dailydiff.store import Claim, Store
+from dailydiff.settings import Settings
+from dailydiff.store import Claim, Store, open_store
 from dailydiff.store.interface import FENCE
 
 log = logging.getLogger("dailydiff.run")
@@ -272,37 +273,77 @@ def unit_key(label: str, date_text: str) -> str:
     return f"{label} {date_text}"
 
 
+@dataclass(frozen=True)
+class DigestDay:
+    """A digest-day unit: one ``[[digest]]`` for one date, ready once its repositories' days are done."""
+
+    name: str
+    date: dt.date
+
+
 def run_shared(
     jobs: Sequence[RepoJob],
     options: RunOptions,
     available: Sequence[Publisher],
     plan: SharedPlan,
     store: Store,
-) -> list[RepoResult]:
+    settings: Settings | None = None,
+) -> tuple[list[RepoResult], list[Any]]:
     """`run --plan`: this worker's share of the units of ``jobs`` × their days, built by one engine on one
-    event loop (``[run] concurrency`` units at a time). Returns one result per repository this worker
-    touched."""
-    units: dict[str, tuple[RepoJob, dt.date]] = {}
+    event loop (``[run] concurrency`` units at a time), and of the ``[[digest]]`` days of ``settings``, each
+    taken by whichever worker is free once the days of every repository of the plan are done. Returns one
+    result per repository this worker touched, and the digests it delivered (``DigestOutcome``)."""
+    units: dict[str, tuple[RepoJob, dt.date] | DigestDay] = {}
+    needs: dict[str, list[str]] = {}
     for job in jobs:
         for date in options.dates.resolve(job.settings.report.timezone, options.now):
             units[unit_key(job.label, date.isoformat())] = (job, date)
+    for entry in settings.digest if settings is not None else []:
+        dates = {date for job, date in (u for u in units.values() if isinstance(u, tuple))}
+        for date in sorted(dates):
+            key = unit_key(f"digest:{entry.name}", date.isoformat())
+            units[key] = DigestDay(entry.name, date)
+            needs[key] = [k for k, u in units.items() if isinstance(u, tuple) and u[1] == date]
+    digests: list[Any] = []
 
     async def main() -> list[UnitOutcome[RepoResult]]:
         async with Engine(store, options) as engine:
 
-            async def run_unit(unit: tuple[RepoJob, dt.date]) -> tuple[bool, str, RepoResult]:
+            async def run_unit(
+                unit: tuple[RepoJob, dt.date] | DigestDay,
+            ) -> tuple[bool, str, RepoResult | None]:
+                if isinstance(unit, DigestDay):
+                    assert settings is not None
+                    return await asyncio.to_thread(build_digest, unit, settings, options, available, digests)
                 job, date = unit
                 result = await engine.run_job(job, available, dates=DateSpec(date=date.isoformat()))
                 return unit_outcome(result, job, date, available, store)
 
-            return await plan.run(units, run_unit, max(1, options.concurrency))
+            return await plan.run(units, run_unit, max(1, options.concurrency), needs)
 
     try:
         outcomes = run_sync(main())
     finally:
         plan.finish()  # after the loop: sends in flight have finished and are recorded
     log.info("plan %s: %s", plan.plan, summarize(outcomes))
-    return merge_results(outcomes, units)
+    return merge_results(outcomes, units), digests
+
+
+def build_digest(
+    unit: DigestDay, settings: Settings, options: RunOptions, available: Sequence[Publisher], out: list[Any]
+) -> tuple[bool, str, None]:
+    """A digest-day unit, on a connection of its own (a worker thread): built from the stored reports of
+    the day and delivered through the ledger (its claims fenced by the unit's, as a repository-day's)."""
+    from dailydiff.engine.digests import llm_for_digests, run_digests
+
+    with (options.open_store or (lambda: open_store(settings)))() as own:
+        done = run_digests(settings, own, [unit.date], available, name=unit.name, force=options.force,
+                           secrets=options.secrets, analyzer=llm_for_digests(settings, own))  # fmt: skip
+    out.extend(done)
+    failed = [f"{p.publisher} {p.status}" for o in done for p in o.publish if p.status == "failed"]
+    if failed:
+        return False, f"digest {unit.name} {unit.date}: not delivered everywhere ({', '.join(failed)})", None
+    return True, "ok", None
 
 
 def unit_outcome(
@@ -324,13 +365,16 @@ def unit_outcome(
 
 
 def merge_results(
-    outcomes: Sequence[UnitOutcome[RepoResult]], units: Mapping[str, tuple[RepoJob, dt.date]]
+    outcomes: Sequence[UnitOutcome[RepoResult]], units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay]
 ) -> list[RepoResult]:
     merged: dict[str, RepoResult] = {}
     for outcome in outcomes:
         result = outcome.result
         if result is None:
-            job, _date = units[outcome.unit]
+            unit = units[outcome.unit]
+            if isinstance(unit, DigestDay):
+                continue  # a digest's outcome is told with the digests
+            job, _date = unit
             status = "ok" if outcome.lost else "failed"  # a unit lost to another worker is that worker's
             result = RepoResult(key=job.label, source=job.label, status=status,
                                 error=None if outcome.lost else outcome.detail)  # fmt: skip
