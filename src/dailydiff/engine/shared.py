@@ -306,7 +306,7 @@ def run_shared(
             needs[key] = [k for k, u in units.items() if isinstance(u, tuple) and u[1] == date]
     digests: list[Any] = []
 
-    async def main() -> list[UnitOutcome[RepoResult]]:
+    async def main() -> list[UnitOutcome[RepoResult | None]]:
         async with Engine(store, options) as engine:
 
             async def run_unit(
@@ -348,7 +348,7 @@ def build_digest(
 
 def unit_outcome(
     result: RepoResult, job: RepoJob, date: dt.date, available: Sequence[Publisher], store: Store
-) -> tuple[bool, str, RepoResult]:
+) -> tuple[bool, str, RepoResult | None]:
     """A unit is done when its report is built and every delivery of the day is recorded as delivered: a
     failed delivery, or one another process claimed, leaves it to be retried by the plan's next run."""
     if result.status == "failed":
@@ -365,7 +365,7 @@ def unit_outcome(
 
 
 def merge_results(
-    outcomes: Sequence[UnitOutcome[RepoResult]], units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay]
+    outcomes: Sequence[UnitOutcome[RepoResult | None]], units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay]
 ) -> list[RepoResult]:
     merged: dict[str, RepoResult] = {}
     for outcome in outcomes:
