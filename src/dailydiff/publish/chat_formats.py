@@ -1,4 +1,4 @@
-"""A Digest as each chat service's payloads, split to the service's limits (pure).
+"""A Message as each chat service's payloads, split to the service's limits (pure).
 
 Limits (from the services' documentation): WeCom group bot markdown ``content`` ≤ 4,096 UTF-8 bytes;
 Discord ``content`` ≤ 2,000 characters; Slack ≤ 50 blocks per message, a section's text ≤ 3,000
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.publish.chat import Digest, Line, Span, Unit, cut, link_line, pack, shrink_line
+from dailydiff.render.chat import Line, Message, Span, Unit, cut, link_line, pack, shrink_line
 
 WECOM_BYTES = 4096
 DISCORD_CHARS = 2000
@@ -119,13 +119,15 @@ SLACK = Style(escape=escape_slack, link=lambda t, u: f"<{u.replace('|', '%7C')}|
               title=lambda t: t, size=len)  # fmt: skip
 
 
-def _units(digest: Digest, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
+def _units(digest: Message, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
            size: Callable[[str], int], line_limit: int) -> list[Unit]:  # fmt: skip
     units = [Unit(counts)]
     for section in digest.sections:
         units.append(Unit(heading(section.title), keep_with_next=True))
-        for line in section.lines:
-            units.append(Unit(render(shrink_line(line, render, size, line_limit)), items=1))
+        for i, line in enumerate(section.lines, 1):
+            # the closing "N more" line of a section stands for the items it counts
+            items = section.omitted if section.omitted and i == len(section.lines) else 1
+            units.append(Unit(render(shrink_line(line, render, size, line_limit)), items=items))
     link = link_line(digest)
     if link is not None:
         units.append(Unit(render(link)))
@@ -149,7 +151,7 @@ def _limit_parts(parts: list[list[Unit]], max_messages: int, more: Unit, budget:
 
 
 def text_messages(
-    digest: Digest, style: Style, budget: int, max_messages: int, line_limit: int | None = None
+    digest: Message, style: Style, budget: int, max_messages: int, line_limit: int | None = None
 ) -> list[str]:
     """The digest as one or more Markdown/mrkdwn texts, each within ``budget`` by ``style.size``."""
     words = digest.words()
@@ -174,7 +176,7 @@ def text_messages(
     return messages
 
 
-def _more_template(digest: Digest) -> Line:
+def _more_template(digest: Message) -> Line:
     words = digest.words()
     key = "more" if digest.report_url else "more_no_link"
     return (Span(words[key], url=digest.report_url, trusted=True),)
@@ -183,23 +185,23 @@ def _more_template(digest: Digest) -> Line:
 # --- services --------------------------------------------------------------------------------------
 
 
-def discord_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def discord_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     return [{"content": text, "allowed_mentions": {"parse": []}}
             for text in text_messages(digest, DISCORD, DISCORD_CHARS - 20, max_messages)]  # fmt: skip
 
 
-def wecom_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def wecom_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     return [{"msgtype": "markdown", "markdown": {"content": text}}
             for text in text_messages(digest, WECOM, WECOM_BYTES - 64, max_messages)]  # fmt: skip
 
 
-def dingtalk_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def dingtalk_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     title = cut(digest.title, 60)
     return [{"msgtype": "markdown", "markdown": {"title": title, "text": text}}
             for text in text_messages(digest, DINGTALK, DINGTALK_BYTES - 500, max_messages)]  # fmt: skip
 
 
-def slack_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def slack_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     words = digest.words()
     texts = text_messages(
         digest, SLACK, SLACK_MESSAGE_CHARS, max_messages, line_limit=SLACK_SECTION_CHARS - 100
@@ -229,7 +231,7 @@ def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     return elements
 
 
-def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def feishu_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     """Feishu/Lark "post" messages: structured rich text, so nothing in a commit can become markup."""
     words = digest.words()
 
@@ -251,98 +253,4 @@ def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
         post = {"title": digest.title + marker, "content": content}
         key = "zh_cn" if digest.language == "zh" else "en_us"
         payloads.append({"msg_type": "post", "content": {"post": {key: post}}})
-    return payloads
-
-
-# --- plain texts (a daily digest across repositories) ---------------------------------------------
-
-
-def _link_of(line: str) -> str | None:
-    """The URL when a line is only a link (how ``render_digest_chat`` puts a commit's link)."""
-    text = line.strip()
-    return text if text.startswith(("http://", "https://")) and " " not in text else None
-
-
-def _plain_discord(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"<{url}>") if url else escape_discord(line)  # <…>: no embed
-
-
-def _plain_fullwidth(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"[{url}]({url})") if url else escape_fullwidth(line)
-
-
-def _plain_slack(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"<{url.replace('|', '%7C')}>") if url else escape_slack(line)
-
-
-def _feishu_element(line: str) -> list[dict[str, Any]]:
-    url = _link_of(line)
-    if url:
-        return [{"tag": "a", "text": url, "href": url}]
-    return [{"tag": "text", "text": line}]
-
-
-@dataclass(frozen=True)
-class TextLimit:
-    """How plain text lines become one service's message: each line's markup, the size that counts
-    toward the service's limit (the line's joiner included) and the budget of one message."""
-
-    budget: int
-    line: Callable[[str], str]
-    line_size: Callable[[str], int]
-
-    def size(self, text: str) -> int:
-        return sum(self.line_size(self.line(part)) for part in text.split("\n"))
-
-
-def _feishu_size(line: str) -> int:
-    return utf8_size(json.dumps(_feishu_element(line), ensure_ascii=False)) + 1
-
-
-TEXT_LIMITS: dict[str, TextLimit] = {
-    "discord": TextLimit(DISCORD_CHARS - 120, _plain_discord, lambda t: utf16_size(t) + 1),
-    "wecom": TextLimit(WECOM_BYTES - 200, _plain_fullwidth, lambda t: utf8_size(t) + 1),
-    "dingtalk": TextLimit(DINGTALK_BYTES - 700, _plain_fullwidth, lambda t: utf8_size(t) + 2),
-    "slack": TextLimit(SLACK_MESSAGE_CHARS, _plain_slack, lambda t: len(t) + 1),
-    "feishu": TextLimit(FEISHU_BODY_BYTES - 1500, lambda t: t, _feishu_size),
-}
-
-
-def text_payloads(service: str, title: str, texts: list[str], language: str = "zh") -> list[Any]:
-    """Each text (from ``render_digest_chat``, sized by ``TEXT_LIMITS[service]``) as one message of the
-    service: commit titles escaped so nothing becomes markup, a link line made a link."""
-    limit = TEXT_LIMITS[service]
-    payloads: list[Any] = []
-    for i, text in enumerate(texts, 1):
-        lines = text.split("\n")
-        marker = f" ({i}/{len(texts)})" if len(texts) > 1 else ""  # the header's; the text has its own
-        if service == "feishu":
-            body = lines[1:] if lines and lines[0].startswith(title) else lines
-            content = [_feishu_element(line) for line in body if line]
-            payloads.append({"msg_type": "post", "content": {"post": {"zh_cn" if language == "zh" else "en_us": {
-                "title": title + marker, "content": content}}}})  # fmt: skip
-            continue
-        marked = [limit.line(line) for line in lines]
-        if service == "discord":
-            payloads.append({"content": "\n".join(marked), "allowed_mentions": {"parse": []}})
-        elif service == "wecom":
-            payloads.append({"msgtype": "markdown", "markdown": {"content": "\n".join(marked)}})
-        elif service == "dingtalk":
-            payloads.append({"msgtype": "markdown",
-                             "markdown": {"title": cut(title, 60), "text": "\n\n".join(marked)}})  # fmt: skip
-        elif service == "slack":
-            header = cut(title, SLACK_HEADER_CHARS - len(marker) - 2) + marker
-            body = marked[1:] if lines and lines[0].startswith(title) else marked
-            sections = pack([Unit(line) for line in body if line], SLACK_SECTION_CHARS - 50, len, 1)
-            blocks: list[dict[str, Any]] = [
-                {"type": "header", "text": {"type": "plain_text", "text": header}}
-            ]
-            blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(u.text for u in s)}}
-                       for s in sections]  # fmt: skip
-            payloads.append({"text": escape_slack(header), "blocks": blocks})
-        else:
-            raise ValueError(f"no text format for {service!r}")
     return payloads
