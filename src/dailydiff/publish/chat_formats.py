@@ -3,7 +3,7 @@
 Limits (from the services' documentation): WeCom group bot markdown ``content`` ≤ 4,096 UTF-8 bytes;
 Discord ``content`` ≤ 2,000 characters; Slack ≤ 50 blocks per message, a section's text ≤ 3,000
 characters, a header's ≤ 150; DingTalk custom robot markdown ≤ 20,000 bytes; Feishu/Lark custom bot
-request body ≤ 20 KB. We stay a little under each. Lines are never cut: a day that does not fit one
+request body ≤ 20 KB; Microsoft Teams (Workflows or incoming webhook) message ≤ 28 KB. We stay a little under each. Lines are never cut: a day that does not fit one
 message is split between lines (a section heading stays with its first line) into numbered parts;
 beyond ``max_messages`` parts the remaining lines are summarised as "N more" with the report link.
 """
@@ -26,6 +26,7 @@ SLACK_MAX_BLOCKS = 50
 SLACK_MESSAGE_CHARS = 12000  # keeps one message readable; Slack itself truncates `text` at 40,000
 DINGTALK_BYTES = 20000
 FEISHU_BODY_BYTES = 20000
+TEAMS_BODY_BYTES = 28 * 1000  # Teams: "the message size limit is 28 KB" (the whole request body)
 
 
 def utf8_size(text: str) -> int:
@@ -39,7 +40,7 @@ def utf16_size(text: str) -> int:
 
 # --- escaping --------------------------------------------------------------------------------------
 
-_DISCORD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
 # Characters that open markup and that no one copies out of a chat message (brackets, angle brackets,
 # pipes): their full-width twins. `_`, `*`, backticks and `#` are kept as written (see escape_fullwidth).
 _FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "\\": "＼", "~": "～", "|": "｜"})
@@ -48,9 +49,14 @@ _TOKENS = re.compile(r"(\s+)")
 _CODE_SPANS = re.compile(r"(`[^`\n]+`)")
 
 
+def escape_markdown(text: str) -> str:
+    """Backslash escapes for every character that opens Markdown (Discord, Teams)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def escape_discord(text: str) -> str:
-    # Backslash escapes for Markdown; a zero-width space after @ so no @everyone / @role ever pings.
-    return _DISCORD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+    # A zero-width space after @ so no @everyone / @role ever pings.
+    return escape_markdown(text).replace("@", "@\u200b")
 
 
 def escape_slack(text: str) -> str:
@@ -217,6 +223,45 @@ def slack_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
             body = "\n".join(u.text for u in section)
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
         payloads.append({"text": escape_slack(f"{header}: {digest.counts}"), "blocks": blocks})
+    return payloads
+
+
+_TEXT_BLOCK = {"type": "TextBlock", "wrap": True, "spacing": "Small"}
+# What one TextBlock around a line adds to the body: its JSON, without the text.
+_TEXT_BLOCK_BYTES = len(json.dumps({**_TEXT_BLOCK, "text": ""}, separators=(",", ":"))) + 1
+
+
+def _teams_size(text: str) -> int:
+    """What ``text`` costs in a card: each line is a TextBlock, its text a JSON string."""
+    return sum(
+        utf8_size(json.dumps(line, ensure_ascii=False)) + _TEXT_BLOCK_BYTES for line in text.split("\n")
+    )
+
+
+# Adaptive Card TextBlocks render a Markdown subset (bold, italic, lists, links): Markdown characters of
+# untrusted text are backslash-escaped; a code span has no Markdown there, so a sha is plain text.
+TEAMS = Style(escape=escape_markdown, link=lambda t, u: f"[{t}]({u})",
+              bold=lambda t: f"**{t}**", code=lambda t: t, heading=lambda t: f"**{t}**", title=lambda t: t,
+              size=_teams_size)  # fmt: skip
+
+
+def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
+    """Microsoft Teams: each part an Adaptive Card (1.4) in a ``message`` with one attachment, its title
+    a heading TextBlock and every line a TextBlock of its own; the full edition as an OpenUrl action."""
+    payloads = []
+    for text in text_messages(message, TEAMS, TEAMS_BODY_BYTES - 3000, max_messages):
+        title, *lines = text.split("\n")
+        body = [{**_TEXT_BLOCK, "text": title, "size": "Medium", "weight": "Bolder"}]
+        body += [{**_TEXT_BLOCK, "text": line} for line in lines]
+        card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                                "type": "AdaptiveCard", "version": "1.4", "msteams": {"width": "Full"},
+                                "body": body}  # fmt: skip
+        if message.report_url:
+            card["actions"] = [
+                {"type": "Action.OpenUrl", "title": message.words()["full"], "url": message.report_url}
+            ]
+        payloads.append({"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]})  # fmt: skip
     return payloads
 
 

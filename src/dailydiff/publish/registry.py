@@ -26,6 +26,7 @@ PUBLISHERS: dict[str, str] = {
     "wecom": "dailydiff.publish.webhooks:WeComPublisher",
     "slack": "dailydiff.publish.webhooks:SlackPublisher",
     "discord": "dailydiff.publish.webhooks:DiscordPublisher",
+    "teams": "dailydiff.publish.webhooks:TeamsPublisher",
     "webhook": "dailydiff.publish.webhooks:WebhookPublisher",
     "email": "dailydiff.publish.email:EmailPublisher",
 }

@@ -1,4 +1,5 @@
-"""Chat and generic webhooks: Feishu/Lark, DingTalk, WeCom, Slack, Discord and a signed JSON webhook.
+"""Chat and generic webhooks: Feishu/Lark, DingTalk, WeCom, Slack, Discord, Microsoft Teams and a signed
+JSON webhook.
 
 Each publisher builds its payloads with the pure modules ``chat``/``chat_formats``, signs them the way
 its service documents, posts them in order and checks the service's answer (Feishu, DingTalk and WeCom
@@ -28,6 +29,7 @@ from dailydiff.publish.chat_formats import (
     discord_payloads,
     feishu_payloads,
     slack_payloads,
+    teams_payloads,
     wecom_payloads,
 )
 from dailydiff.publish.http import Http
@@ -38,6 +40,7 @@ from dailydiff.settings.publishers import (
     DiscordEntry,
     FeishuEntry,
     SlackEntry,
+    TeamsEntry,
     WebhookEntry,
     WeComEntry,
     _ChatEntry,
@@ -228,6 +231,20 @@ class DiscordPublisher(ChatPublisher):
     entry: DiscordEntry
 
     render = staticmethod(discord_payloads)
+
+
+class TeamsPublisher(ChatPublisher):
+    """Microsoft Teams: an Adaptive Card per message. A Workflows webhook answers 202 Accepted; a
+    classic incoming webhook answers 200 with the body "1" (anything else in a 200 is its error)."""
+
+    type = "teams"
+    entry: TeamsEntry
+    render = staticmethod(teams_payloads)
+
+    def problem(self, response: httpx2.Response) -> str | None:
+        if response.status_code == 202 or (response.is_success and response.text.strip() in ("", "1")):
+            return None
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
 
 def summary_payload(report: DayReport, report_url: str | None, max_commits: int) -> dict[str, Any]:
