@@ -10,9 +10,11 @@ import re
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 from pydantic import TypeAdapter
 
@@ -175,35 +177,63 @@ def _slack_headers(hooks: WebhookReceiver) -> list[str]:
     return [p["blocks"][0]["text"]["text"] for p in hooks.received.get("slack", [])]
 
 
-def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach_teams(
-    tmp_path: Path,
-) -> None:
+@dataclass
+class WeekRun:
+    root: Path
+    hooks: WebhookReceiver
+    mails: list[Any]
+    returncode: int
+    counts: tuple[int, int, int]  # slack, teams, mail after the first run
+    rerun: tuple[int, int, int]
+    forced: tuple[int, int, int]
+
+
+@pytest.fixture(scope="module")
+def week_run(tmp_path_factory: pytest.TempPathFactory) -> WeekRun:
+    """3 repositories (one in English, in UTC) × the 7 days of 2026-W02, one [[digest]]; days and the
+    digest go to Teams, the week to Slack, Teams and e-mail; `run` three times (again, then --force)."""
     from smtp_server import SmtpServer, make_certificate
 
+    tmp_path = tmp_path_factory.mktemp("week")
     (tmp_path / "tls").mkdir()
     cert, key = make_certificate(tmp_path / "tls")
     server = SmtpServer(cert, key, password="pw").start()
     hooks = WebhookReceiver().start()
     build_workspace(tmp_path, repos=3, per_day=2, extra_toml=WEEK_TOML.format(port=server.port, cert=cert))
     config = tmp_path / "dailydiff.toml"
-    # Days go to Teams only; one repository reports in English, in UTC.
     text = re.sub(r'(name = "proj\d+"\n)', r'\1publishers = ["teams"]\n', config.read_text(encoding="utf-8"))
     text = text.replace('name = "proj2"\n', 'name = "proj2"\nlanguage = "en"\ntimezone = "UTC"\n')
     config.write_text(text, encoding="utf-8")
     env = {"HOOK_SLACK": hooks.urls()["slack"], "HOOK_TEAMS": hooks.urls()["teams"], "SMTP_PASSWORD": "pw",
            "DAILYDIFF_ANALYSIS_ANALYZER": "heuristic"}  # fmt: skip
     week = ["run", "--from", FIRST_DAY.isoformat(), "--to", LAST_DAY.isoformat()]
+
+    def counted() -> tuple[int, int, int]:
+        return (
+            len(hooks.received.get("slack", [])),
+            len(hooks.received.get("teams", [])),
+            len(server.received),
+        )
+
     try:
         first = dailydiff(*week, "--summary-json", "s.json", cwd=tmp_path, env=env)
-        counts = (len(hooks.received["slack"]), len(hooks.received["teams"]), len(server.received))
+        counts = counted()
         dailydiff(*week, cwd=tmp_path, env=env)
-        rerun = (len(hooks.received["slack"]), len(hooks.received["teams"]), len(server.received))
+        rerun = counted()
         dailydiff(*week, "--force", cwd=tmp_path, env=env)
-        forced = (len(hooks.received["slack"]), len(hooks.received["teams"]), len(server.received))
+        forced = counted()
     finally:
         hooks.stop()
         server.stop()
-    assert first.returncode == 0 and hooks.violations == []
+    return WeekRun(tmp_path, hooks, list(server.received), first.returncode, counts, rerun, forced)
+
+
+def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach_teams(
+    week_run: WeekRun,
+) -> None:
+    hooks, tmp_path, counts, rerun, forced = (week_run.hooks, week_run.root, week_run.counts, week_run.rerun,
+                                              week_run.forced)  # fmt: skip
+    assert week_run.returncode == 0 and hooks.violations == []
     titles = _card_titles(hooks)
     weeks_in_teams = [t for t in titles if "2026-W02" in t]
     days_in_teams = [t for t in titles if "proj" in t and "2026-W02" not in t]
@@ -216,7 +246,7 @@ def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert [w["week"] for w in summary["weeks"]] == ["2026-W02"] * 3
     # The mail carries the week's charts as cid: images that decode.
-    message = server.received[0].message
+    message = week_run.mails[0].message
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 2
@@ -231,3 +261,143 @@ def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach
         if card["body"][0]["text"].startswith("team ·"):
             body = "\n".join(b["text"] for b in card["body"])
             assert all(f"proj{i}" in body for i in range(3)), body
+
+
+# -- one site builder; a digest never drops a repository ------------------------------------------------
+
+
+def test_site_build_and_serve_give_one_page_set_and_every_digest_day_names_every_repository(
+    week_run: WeekRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    import httpx2
+
+    from dailydiff.engine.site import MANIFEST
+    from dailydiff.publish import chat_formats
+    from dailydiff.render.digest import load_digest
+    from dailydiff.render.edition import digest_edition
+    from dailydiff.settings import load_settings
+    from dailydiff.web import SiteCache, create_app
+    from webserver import serving
+
+    root = tmp_path / "copy"
+    shutil.copytree(week_run.root / "data", root / "data")
+    shutil.copy(week_run.root / "dailydiff.toml", root / "dailydiff.toml")
+    settings = load_settings(root / "dailydiff.toml", environ={}, cwd=root)
+    # A row this version cannot read: its page says so, every other page is built.
+    import sqlite3
+
+    from dailydiff.store import DB_NAME
+
+    with sqlite3.connect(root / "data" / DB_NAME) as db:  # a row as a version this one cannot read wrote it
+        db.execute(
+            'UPDATE reports SET data = replace(data, \'"schema_version":1\', \'"schema_version":"next"\') '
+            "WHERE repo = 'proj1' AND date = ?",
+            (FIRST_DAY.isoformat(),),
+        )
+    built = dailydiff("site", "build", "-o", "site", cwd=root, env={})
+    assert built.returncode == 0, built.stderr
+    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8")))
+    assert {"digests.xml", "feed.xml"} <= written
+    assert sum(p.startswith("digests/team/") for p in written) == 7
+    assert sum("/weeks/" in p for p in written) == 3
+    with Store.open(root / "data") as store:
+        cache = SiteCache(store, settings)
+        served = set(cache.snapshot()[0].pages())
+        assert served == written  # one builder: the same pages and feeds
+        unreadable = f"repos/proj1/{FIRST_DAY.isoformat()}.html"
+        with serving(create_app(cache)) as base:
+            answers = {
+                path: httpx2.get(f"{base}/{path}")
+                for path in sorted(written)
+                if path.endswith((".html", ".xml"))
+            }
+        assert {p: a.status_code for p, a in answers.items() if a.status_code != 200} == {}
+        assert "无法读取" in answers[unreadable].text and "validation error" in answers[unreadable].text
+        assert (root / "site" / unreadable).read_text(encoding="utf-8") == answers[unreadable].text
+        digests = [
+            load_digest(store.get_digest(name, date, lang)[1]) for name, date, lang in store.list_digests()
+        ]  # type: ignore[index]
+    assert len(digests) == 7
+    for digest in digests:
+        edition = digest_edition(digest, settings)
+        mail = edition.mail()
+        outputs = {"md": edition.files["md"], "html": edition.files["html"], "mail text": mail.text,
+                   "mail html": mail.html}  # fmt: skip
+        for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+            payloads = getattr(chat_formats, f"{service}_payloads")(edition.message(), 10)
+            outputs[service] = json.dumps(payloads, ensure_ascii=False)
+        for where, text in outputs.items():
+            assert all(f"proj{i}" in text for i in range(3)), (digest.date, where)
+        assert {r.repo for r in digest.repos} == {"proj0", "proj1", "proj2"}
+
+
+def test_the_digest_copy_under_output_dir_links_the_report_files_beside_it(
+    week_run: WeekRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "copy"
+    for part in ("data", "repos"):
+        shutil.copytree(week_run.root / part, root / part)
+    shutil.copy(week_run.root / "dailydiff.toml", root / "dailydiff.toml")
+    day = FIRST_DAY.isoformat()
+    for i in range(3):  # the day's report files, as `report -o` writes them
+        dailydiff("report", f"repos/proj{i}", "--date", day, "-o", "out", cwd=root,
+                  env={"DAILYDIFF_ANALYSIS_ANALYZER": "heuristic"})  # fmt: skip
+    dailydiff("digest", "--date", day, "-o", "out", "--format", "md,html", cwd=root, env={})
+    digest = root / "out" / "digests" / "2026" / "team" / f"{day}.md"
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", digest.read_text(encoding="utf-8"))
+    local = [link for link in links if not link.startswith("http")]
+    assert local and all((digest.parent / link).resolve().is_file() for link in local), local
+
+
+# -- the failure gate, computed once -------------------------------------------------------------------
+
+
+def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Path) -> None:
+    from dailydiff.engine.digests import build_digest_day
+    from dailydiff.engine.site import site_from_store
+    from dailydiff.engine.stages import gate
+    from dailydiff.engine.stream import DayResult
+    from dailydiff.models import AnalysisStatus, Level
+    from dailydiff.publish import chat_formats
+    from dailydiff.render.edition import digest_edition
+    from dailydiff.settings import load_settings
+
+    settings = load_settings(environ={}, cwd=Path("/"), overrides={"report": {"language": "en"}})
+    report = make_report(5, language="en")
+    commits = [
+        rc.model_copy(update={"analysis": rc.analysis.model_copy(update={"status": AnalysisStatus.FAILED})})  # type: ignore[union-attr]
+        if i < 3 else rc
+        for i, rc in enumerate(report.commits)
+    ]  # fmt: skip
+    stats = report.stats.model_copy(update={"failed": 3, "fallback": 0, "total": 5, "merges": 0})
+    report = report.model_copy(update={"commits": commits, "stats": stats})
+    with Store.open(tmp_path) as store:
+        outcome = gate(report, settings, store)
+        stored = store.get_report(report.repo, report.date, report.language)
+        assert outcome.gated and stored is not None and stored.gate is not None
+        assert (stored.gate.failed, stored.gate.analysable, stored.gate.gated) == (3, 5, True)
+        entry = settings.model_copy(update={"digest": []})
+        from dailydiff.settings import DigestEntry
+
+        digest, _ = build_digest_day(store, entry, DigestEntry(name="team"), report.date)
+        site = site_from_store(store, settings)
+        page = site.pages()[f"repos/{site.repos[0].slug}/{report.date.isoformat()}.html"]()
+    shown = "60% (3/5)"
+    day = edition(stored)
+    assert shown in day.files["md"] and shown in day.files["html"] and shown in page
+    assert shown in day.mail().text
+    for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+        payloads = json.dumps(
+            getattr(chat_formats, f"{service}_payloads")(day.message(), 10), ensure_ascii=False
+        )
+        assert shown in payloads.replace("\\", ""), service  # less the services' escapes
+    (line,) = digest.repos
+    assert line.gated and line.failed == 3
+    assert "too many failed analyses" in digest_edition(digest, settings).files["md"]
+    summary = DayResult(report.date, "gated", stored).as_dict()["gate"]
+    assert (summary["gated"], summary["ratio"], summary["failed"], summary["analysable"]) == (True, 0.6, 3, 5)
+    assert Level  # the same figures whatever the level mix
