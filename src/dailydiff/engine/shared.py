@@ -43,6 +43,7 @@ from dailydiff.engine.plan import RepoJob
 from dailydiff.engine.stream import Engine, RepoResult, RunOptions
 from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.publish.base import Publisher
+from dailydiff.render.edition import UnitKey
 from dailydiff.settings import Settings
 from dailydiff.store import Claim, Store, open_store
 from dailydiff.store.interface import FENCE
@@ -358,7 +359,7 @@ def unit_outcome(
         if day.status != "built" or result.repo is None:
             continue  # up to date, or kept back by the failure gate (not sent, by design)
         publishers = publishers_for(job.entry, job.index, available)
-        if not is_delivered(store, result.repo, day.date, language, publishers):
+        if not is_delivered(store, UnitKey(result.repo, day.date, language), publishers):
             waiting = [f"{p.publisher} {p.status}" for p in day.publish if p.status != "ok"]
             return False, f"{date}: not delivered everywhere ({', '.join(waiting) or 'unrecorded'})", result
     return True, result.status, result
