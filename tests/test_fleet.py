@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import signal
 import subprocess
@@ -529,3 +530,35 @@ def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
         (f"repo{n}", str(FIRST)): 1 for n in range(3)
     }
     assert units_of(url, "dailydiff-29400000")[f"digest:team {FIRST}"][0] == "done"
+
+
+# a full output disk ------------------------------------------------------------------------------------------
+
+
+def test_a_full_output_disk_exits_74_and_still_writes_the_summary(
+    tmp_path: Path, hooks: WebhookReceiver
+) -> None:
+    """The output directory on a disk with no space left (a 64 KiB tmpfs, filled): exit 74, as documented,
+    one line saying so, and --summary-json (elsewhere) still written; nothing analysed is lost."""
+    config = write_config(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)], capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    assert mounted.returncode == 0, f"a small tmpfs is needed (root): {mounted.stderr}"
+    try:
+        filler = subprocess.run(["dd", "if=/dev/zero", f"of={out / 'filler'}", "bs=4k"], capture_output=True,
+                                check=False)  # fmt: skip
+        assert filler.returncode != 0  # stopped by "No space left on device"
+        env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(tmp_path / "data"),
+                      DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+        worker = Worker(tmp_path, config, env, "--output-dir", str(out), plan=None)
+        code = worker.wait()
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
+    assert code == 74, worker.stderr
+    assert "disk of files is full" in worker.stderr and "Traceback" not in worker.stderr
+    summary = json.loads(worker.summary.read_text())
+    assert summary["exit_code"] == 74 and summary["totals"]["days_built"] == 1
+    with Store.connect(tmp_path / "data" / "dailydiff.sqlite3") as store:
+        assert store.count_analyses() == 3 and len(store.list_reports()) == 1

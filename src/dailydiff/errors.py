@@ -65,6 +65,12 @@ class PublishError(DailyDiffError):
     exit_code = 7
 
 
+class OutputFullError(PublishError):
+    """An output directory (or its disk) is full: reports cannot be written there."""
+
+    exit_code = 74  # sysexits EX_IOERR, as for a full store
+
+
 class PartialPublishError(PublishError):
     """Some publishers failed while others succeeded (each result is in the run summary)."""
 

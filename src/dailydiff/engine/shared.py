@@ -366,7 +366,8 @@ def unit_outcome(
 
 
 def merge_results(
-    outcomes: Sequence[UnitOutcome[RepoResult | None]], units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay]
+    outcomes: Sequence[UnitOutcome[RepoResult | None]],
+    units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay],
 ) -> list[RepoResult]:
     merged: dict[str, RepoResult] = {}
     for outcome in outcomes:

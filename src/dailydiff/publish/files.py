@@ -4,6 +4,7 @@ and the files publisher built on it."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sys
 import tempfile
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from dailydiff.common import placeholders
-from dailydiff.errors import PublishError
+from dailydiff.errors import OutputFullError, PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition
 from dailydiff.settings.publishers import FilesEntry
+
+IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})  # the disk, not the path
+FULL_HINT = "free some space and run the same command again; what was analysed is stored"
 
 
 def _process_umask() -> int:
@@ -123,6 +127,8 @@ class FilesPublisher:
                     continue
                 atomic_write(path, text)
             except OSError as exc:
+                if exc.errno in IO_ERRNOS:
+                    raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
                 raise PublishError(f"cannot write {path}: {exc.strerror}", "check the directory") from None
             remove_stale_temporaries(path)
             written.append(str(path))
