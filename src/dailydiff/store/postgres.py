@@ -27,6 +27,13 @@ POSTGRES = Dialect(
     lock_row=" FOR UPDATE OF c SKIP LOCKED",
     share_row=" FOR SHARE",
 )
+# One pool per process: a closed Store gives its connection back, the next one opened on the same URL (a
+# delivery's worker thread, the lease heartbeat, a digest) takes it instead of connecting and authenticating
+# again; the schema is migrated once per process and only checked (one query) after that.
+_POOL_SIZE = 8
+_pool: dict[tuple[str, Any], list[Any]] = {}
+_migrated: set[str] = set()
+_pool_lock = threading.Lock()
 _MIGRATION_LOCK = 0x64_61_69_6C_79  # pg_advisory_xact_lock key: one migrating process at a time
 _CONNECT_HINT = "check [store] url (or DAILYDIFF_STORE_URL) and that the server is running"
 log = logging.getLogger("dailydiff.store")
@@ -71,14 +78,36 @@ class PostgresDatabase:
         self._lock = threading.RLock()  # one connection: a transaction must not interleave across threads
         self._depth = 0  # transactions open on the connection (a lost connection is not retried inside one)
         try:
-            self._db = self._connect()
+            self._db = self._take() or self._connect()
         except psycopg.Error as exc:
             raise self._error(exc, "cannot connect to") from None
         try:
-            self._migrate()
+            if url in _migrated:
+                self._check_schema()
+            else:
+                self._migrate()
+                _migrated.add(url)
         except BaseException:
             self._db.close()
             raise
+
+    def _take(self) -> Any:
+        """An idle connection of this process's pool to the same store, or None."""
+        with _pool_lock:
+            idle = _pool.get((self._url, self.limits), [])
+            while idle:
+                connection = idle.pop()
+                if not connection.closed and connection.info.transaction_status == _IDLE:
+                    return connection
+                connection.close()
+        return None
+
+    def _check_schema(self) -> None:
+        """A store this process migrated before: refuse it if a newer version has written to it since."""
+        applied = [row[0] for row in self.execute("SELECT name FROM migrations")]
+        check_not_newer(applied, self.location)
+        if {name for name, _ in MIGRATIONS} - set(applied):
+            self._migrate()
 
     def _connect(self) -> Any:
         # Every statement of a session under the same limits: a lock held elsewhere or a stuck statement
@@ -250,7 +279,17 @@ class PostgresDatabase:
             )
 
     def close(self) -> None:
-        self._db.close()
+        connection = self._db
+        if not self._broken() and connection.info.transaction_status == _IDLE:
+            with _pool_lock:
+                idle = _pool.setdefault((self._url, self.limits), [])
+                if len(idle) < _POOL_SIZE:
+                    idle.append(connection)
+                    return
+        connection.close()
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (not imported: psycopg loads only with a PostgreSQL store)
 
 
 def _password_of(url: str) -> str:
