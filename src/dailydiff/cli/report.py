@@ -35,6 +35,7 @@ def report_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
@@ -69,11 +70,12 @@ def report_command(
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     settings = shared.settings()
+    now = shared.days(dates, settings)
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     shared.logging("WARNING")
@@ -99,7 +101,7 @@ def report_command(
     try:
         with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets,
+                             raise_errors=True, secrets=secrets, now=now, keep_commits=explain is not None,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
         if explain is not None:

@@ -114,6 +114,7 @@ def run_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
@@ -145,7 +146,7 @@ def run_command(
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
@@ -157,6 +158,7 @@ def run_command(
         replace(job, settings=shared.over(job.settings))
         for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
+    now = shared.days(dates, settings, [job.settings.report.timezone for job in planned])
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None
     if target is not None:
@@ -182,7 +184,7 @@ def run_command(
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
-                             secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
+                             secrets=secrets, now=now, keep_commits=False, open_store=lambda: open_store(settings))  # fmt: skip
             if plan:
                 from dailydiff.engine.shared import SharedPlan, run_shared
 

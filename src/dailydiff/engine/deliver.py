@@ -115,9 +115,18 @@ def deliver_unit(
     secrets = secrets if secrets is not None else Secrets({})
     owner = owner or claim_owner()
     unit = (report.repo, report.date, report.language)
+
+    def send(publisher: Publisher) -> PublishResult:
+        if publisher.skip_empty and not report.stats.total:
+            # Recorded as delivered: the day is done for this target, and a commit that lands in it
+            # later is announced by an addendum.
+            return PublishResult(publisher.name, publisher.type, Status.SKIPPED,
+                                 "no commits that day, nothing sent (skip_empty)")  # fmt: skip
+        return attempt(publisher, report, rendered, secrets)
+
     return [
-        deliver_one(unit, rendered, publisher, store, lambda p: attempt(p, report, rendered, secrets),
-                    force=force, secrets=secrets, claim_timeout=claim_timeout, owner=owner, now=now)
+        deliver_one(unit, rendered, publisher, store, send, force=force, secrets=secrets,
+                    claim_timeout=claim_timeout, owner=owner, now=now)
         for publisher in targets
     ]  # fmt: skip
 

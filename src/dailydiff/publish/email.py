@@ -160,6 +160,10 @@ class EmailPublisher:
     updates_in_place = False
     formats: tuple[str, ...] = ("md",)
 
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
+
     uses_history = True
 
     def __init__(

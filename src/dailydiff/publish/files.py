@@ -83,6 +83,7 @@ class FilesPublisher:
 
     type = "files"
     updates_in_place = True
+    skip_empty = False  # the files of every day are written, empty ones too
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
         self.entry, self.name = entry, name

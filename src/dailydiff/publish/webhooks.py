@@ -75,6 +75,10 @@ class ChatPublisher:
     type = "chat"
     updates_in_place = False  # a message: once sent, a changed report would be a second one
 
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
+
     def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry = entry

@@ -128,6 +128,16 @@ def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) ->
     return None
 
 
+def late_view(report: DayReport, anchors: dict[str, str], zone: ZoneInfo) -> list[dict[str, str]]:
+    """The late commits of a day (landed after a report of it was delivered), with when each was seen."""
+    by_sha = {rc.sha: rc for rc in report.commits}
+    return [
+        {"sha": late.sha[:7], "title": by_sha[late.sha].title or "—", "anchor": anchors.get(late.sha, ""),
+         "first_seen": late.first_seen.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+        for late in report.late if late.sha in by_sha
+    ]  # fmt: skip
+
+
 def stats_line(report: DayReport) -> str:
     L = words("report", report.language)
     s = report.stats
@@ -200,6 +210,8 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
             watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
             stats_line=stats_line(report),
             footer=footer,
+            late=late_view(report, anchors, zone),
+            skipped=[" ".join(s.split()) for s in report.skipped],
         )
     )
     text = re.sub(r"\n{3,}", "\n\n", text)
