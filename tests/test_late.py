@@ -14,12 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from clirun import dailydiff
-from gitrepo import CommitSpec, FileEdit, build_repo, commit, git
+from dailydiff.store import Store
+from gitrepo import CommitSpec, FileEdit, build_repo, commit
 from smtp_server import SmtpServer, make_certificate
 from webhook_receiver import WebhookReceiver
-
-from dailydiff.store import Store
 
 SH = ZoneInfo("Asia/Shanghai")
 D = dt.date(2026, 4, 23)
@@ -46,7 +46,9 @@ class World:
     def run(self, now: dt.datetime, *args: str) -> tuple[int, str, dict]:
         summary = self.tmp / "summary.json"
         env = {**self.env, "DAILYDIFF_RUN_NOW": now.isoformat()}
-        result = dailydiff("run", "--output-dir", "out", "--summary-json", str(summary), *args, cwd=self.tmp, env=env)
+        result = dailydiff(
+            "run", "--output-dir", "out", "--summary-json", str(summary), *args, cwd=self.tmp, env=env
+        )
         data = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
         summary.unlink(missing_ok=True)
         return result.returncode, result.stderr, data
@@ -127,7 +129,8 @@ def test_partial_day_then_late_commits_get_one_addendum_per_target(world: World)
     data = json.loads(world.report(D, "json"))
     assert data["stats"]["total"] == 4 and "partial" not in data
     assert {c["sha"]: c["first_seen"] for c in data["late"]} == {
-        late_a: "2026-04-23T19:00:00Z", late_b: "2026-04-23T19:00:00Z"
+        late_a: "2026-04-23T19:00:00Z",
+        late_b: "2026-04-23T19:00:00Z",
     }
     chats, mails = world.chats(), world.mails()
     assert len(chats) == 2 and len(mails) == 2  # one addendum each, the day's report not sent again
@@ -179,7 +182,9 @@ def test_no_message_for_empty_days(world: World) -> None:
     busy = {d["date"] for r in summary["repos"] for d in r["days"] if d.get("commits")}
     assert len(busy) == 4 and len(world.chats()) == 4 and len(world.mails()) == 4
     assert len(list((world.tmp / "out").rglob("*.md"))) == 91
-    skipped = [p for r in summary["repos"] for d in r["days"] for p in d["publish"] if "skip_empty" in p["detail"]]
+    skipped = [
+        p for r in summary["repos"] for d in r["days"] for p in d["publish"] if "skip_empty" in p["detail"]
+    ]
     assert len(skipped) == 2 * 87
     code, err, summary = world.run(at(D + dt.timedelta(days=1), 10), "--from", str(first), "--to", str(D))
     assert summary["totals"]["days_up_to_date"] == 91 and len(world.chats()) == 4  # empty days count as done

@@ -80,6 +80,10 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "prompt_tokens": figures["prompt_tokens"],
             "completion_tokens": figures["completion_tokens"],
             "cost": figures["cost"],
+            "day_prompt_tokens": figures["day_prompt_tokens"],
+            "day_completion_tokens": figures["day_completion_tokens"],
+            "day_cost": figures["day_cost"],
+            "days_partial": sum(bool(d.report is not None and d.report.partial) for d in days),
             "max_llm_requests_per_commit": max(
                 (d.report.run.max_requests_per_commit for d in days if d.report is not None), default=0
             ),

@@ -41,6 +41,7 @@ from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
+    day_figures,
     failure_ratio,
     gate,
     report_commit,
@@ -84,7 +85,7 @@ class DayResult:
                 watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
                 escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
                 failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
             )  # fmt: skip
         data["publish"] = [p.as_dict() for p in self.publish]
         return data
@@ -154,7 +155,9 @@ class StdoutOutput:
         text = self.render(report)
         if gated:
             warning = words("report", report.language)["gated_warning"].format(
-                ratio=f"{failure_ratio(report):.0%}"
+                ratio=f"{failure_ratio(report):.0%}",
+                fallback=report.stats.fallback,
+                failed=report.stats.failed,
             )
             text = f"> {warning}\n\n{text}"
         self._ready[report.date] = text

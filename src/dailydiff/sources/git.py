@@ -235,6 +235,9 @@ class GitSource:
             commits = self._attribute(commits, selection)
         return commits
 
+    def has_commit(self, sha: str) -> bool:
+        return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
+
     def list_shas(self, window: Window) -> list[tuple[str, dt.datetime]]:
         """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
         listed = run_git(
