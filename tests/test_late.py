@@ -153,7 +153,7 @@ def test_lookback_finds_a_late_commit_in_a_settled_delivered_day(world: World) -
     assert code == 0, err
     assert len(world.chats()) == 1 and "Partial" not in world.report(D)
     late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
-    code, err, summary = world.run(at(D + dt.timedelta(days=2), 2))  # builds D+1; D is in the look-back
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2))  # builds D+1; D is in the look-back
     assert code == 0, err
     assert "1 late commit(s)" in err and late[:7] in world.report(D)
     assert len(world.chats()) == 2 and "1 个迟到的提交" in world.chats()[1]
