@@ -129,8 +129,8 @@ def test_partial_day_then_late_commits_get_one_addendum_per_target(world: World)
     data = json.loads(world.report(D, "json"))
     assert data["stats"]["total"] == 4 and "partial" not in data
     assert {c["sha"]: c["first_seen"] for c in data["late"]} == {
-        late_a: "2026-04-23T19:00:00Z",
-        late_b: "2026-04-23T19:00:00Z",
+        late_a: "2026-04-24T03:00:00+08:00",
+        late_b: "2026-04-24T03:00:00+08:00",
     }
     chats, mails = world.chats(), world.mails()
     assert len(chats) == 2 and len(mails) == 2  # one addendum each, the day's report not sent again
