@@ -18,7 +18,7 @@ import pytest
 from clirun import dailydiff
 from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo, commit
-from smtp_server import SmtpServer, make_certificate
+from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from webhook_receiver import WebhookReceiver
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -84,17 +84,7 @@ type = "dingtalk"
 url_env = "DINGTALK_URL"
 retries = 0
 
-[[publish]]
-type = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-ca_file = "{cert}"
-username = "reports"
-password_env = "SMTP_PASSWORD"
-sender = "bot@example.com"
-recipients = ["team@example.com"]
-timeout = 5
-""",
+{email_publish_toml(smtp, "SMTP_PASSWORD")}""",
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}

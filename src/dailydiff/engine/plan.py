@@ -12,6 +12,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
+from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
 from dailydiff.sources import SourceOptions, source_kind
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -177,7 +178,7 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
 
     templates = [("[report] path_template", settings.report.path_template)]
     templates += [(f"publish {p.name or p.type} path_template", p.path_template)
-                  for p in settings.publish if getattr(p, "path_template", None)]  # fmt: skip
+                  for p in settings.publish if isinstance(p, FilesEntry | GitHubContentsEntry)]  # fmt: skip
     short = [repo_id.rsplit("/", 1)[-1] for repo_id in ids]
     for where, template in templates:
         owners: dict[str, int] = {}

@@ -297,9 +297,10 @@ class GitSource:
                 continue
             if not window.start <= committed_at < window.end:
                 continue
-            [commit] = self._log(["--no-walk", sha]) or [None]
-            if commit is None:
+            logged = self._log(["--no-walk", sha])
+            if not logged:  # a merge, with merges left out
                 continue
+            commit = logged[0]
             log.warning("%s: commit %s has a broken author or committer line (git dates it 1970); read from the "
                         "raw object: %s", self.repo, sha[:7], f"{committed_at:%Y-%m-%d %H:%M:%S %z}")  # fmt: skip
             found.append(commit.model_copy(update={
