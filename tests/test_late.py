@@ -104,6 +104,10 @@ def test_partial_day_then_late_commits_get_one_addendum_per_target(world: World)
     assert json.loads(world.report(D, "json"))["partial"] is True
     assert 'class="partial"' in world.report(D, "html")
     assert len(world.chats()) == 1 and len(world.mails()) == 1
+    assert (
+        "⏳ 未完结" in world.chats()[0]
+        and "未完结" in world.smtp.received[0].message.get_body(("plain",)).get_content()
+    )
     with Store.open(world.tmp / "data") as store:
         stored = store.get_report("proj", D, "zh")
         assert stored is not None and stored.partial and stored.stats.total == 2

@@ -220,6 +220,8 @@ class RunOptions:
     # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
     # delivered, so a run's memory does not grow with the number of days.
     keep_commits: bool = True
+    # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
+    lookback: bool = True
 
 
 # the engine ---------------------------------------------------------------------------------------
@@ -440,6 +442,8 @@ class Engine:
         tz, language = settings.report.timezone, settings.report.language
         today = local_date_of(self.now, tz)
         back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
+        if not self.options.lookback:
+            back = []
         stored: dict[dt.date, set[str]] = {}
         for date in sorted({*back, *dates} - set(plan)):
             if date > today:

@@ -97,6 +97,8 @@ def build_digest(report: DayReport, report_url: str | None = None, max_commits: 
     L = i18n.words("report", report.language)
     words = i18n.words("chat", report.language)
     title = f"{L['title'].format(date=report.date.isoformat())} · {report.repo}"
+    if report.partial:  # built before the day settled: every output says so
+        title += f" · {L['partial_short']}"
     sections: list[Section] = []
     overview: list[Line] = [(Span("• ", trusted=True), Span(one_line(h))) for h in report.overview.highlights]
     if report.overview.themes:
