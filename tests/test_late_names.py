@@ -169,3 +169,31 @@ def test_an_adhoc_report_of_a_second_clone_with_the_same_name_gets_its_own_path(
     assert "b work" in (tmp_path / "out" / "2026" / "b_repo" / f"{D}.md").read_text(encoding="utf-8")
     again = dailydiff("report", "a/repo", *common, cwd=tmp_path, env=env)  # the first clone keeps its name
     assert again.returncode == 0 and "note:" not in again.stderr
+
+
+def test_report_weekly_and_publish_find_a_qualified_clone_under_runs_name(tmp_path: Path) -> None:
+    """`report a/repo` of a configured clone stores and writes it where `run` does (a/repo, a_repo)."""
+    for owner in ("a", "b"):
+        build_repo(
+            tmp_path / owner / "repo",
+            [CommitSpec(f"feat: {owner} work", at(D, 10), edits=[FileEdit("f.py", owner)])],
+        )
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[analysis]\nanalyzer = "heuristic"\n'
+        '[[repos]]\nsource = "a/repo"\n[[repos]]\nsource = "b/repo"\n',
+        encoding="utf-8",
+    )
+    env = env_with(DAILYDIFF_RUN_NOW=at(D + dt.timedelta(days=1), 9).isoformat())
+    done = dailydiff("report", "b/repo", "--date", str(D), "-o", "out", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "b work" in (tmp_path / "out" / "2026" / "b_repo" / f"{D}.md").read_text(encoding="utf-8")
+    (tmp_path / "dailydiff.toml").write_text(
+        (tmp_path / "dailydiff.toml").read_text(encoding="utf-8")
+        + '[[publish]]\ntype = "files"\ndirectory = "pub"\n',
+        encoding="utf-8",
+    )
+    shown = dailydiff("publish", "b/repo", "--date", str(D), cwd=tmp_path, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "b work" in (tmp_path / "pub" / "reports" / "2026" / "b_repo" / f"{D}.md").read_text(
+        encoding="utf-8"
+    )

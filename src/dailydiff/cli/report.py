@@ -66,6 +66,7 @@ def report_command(
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.names import adhoc_name, configured_name
+    from dailydiff.engine.plan import clash_name
     from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
     from dailydiff.publish.base import Secrets
     from dailydiff.render import renderers_for
@@ -102,6 +103,9 @@ def report_command(
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
     if clash and name:
         job = replace(job, qualified_name=name.replace("/", "_"))  # its own path too
+    elif settings.repos:  # one of the config's repositories: the path `run` gives it
+        known = name or source.removeprefix("github:")
+        job = replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)

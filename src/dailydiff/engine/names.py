@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dailydiff.engine.plan import resolve_source
+from dailydiff.engine.plan import entry_name, resolve_source
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import GitSource, SourceOptions, is_git_url, open_source, source_kind
@@ -46,8 +46,9 @@ def repo_name(
     if kind == "github":
         return source.removeprefix("github:")  # GitHub repositories are always owner/name
     entry = config_entry(source, settings, base_dir)
-    if entry is not None and entry.name:
-        return entry.name
+    named = entry_name(entry, settings, base_dir) if entry is not None else None
+    if named:
+        return named
     return open_source(source, settings, SourceOptions(), None).repo
 
 
@@ -59,7 +60,7 @@ def configured_name(source: str, settings: Settings, base_dir: Path | None) -> s
     except DailyDiffError:
         return None
     entry = config_entry(source, settings, base_dir)
-    return entry.name if entry is not None and entry.name else None
+    return entry_name(entry, settings, base_dir) if entry is not None else None
 
 
 def adhoc_name(source: str, settings: Settings, store: Store) -> tuple[str | None, str]:

@@ -169,6 +169,25 @@ def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) ->
     return ids
 
 
+def entry_name(entry: RepoEntry, settings: Settings, base_dir: Path | None = None) -> str | None:
+    """The name `run` stores a non-GitHub [[repos]] entry under when it decides it: its ``name``, or the
+    owner-qualified id of a clone whose short name another entry shares (None: the source's own name)."""
+    if entry.name:
+        return entry.name
+    index = next(i for i, e in enumerate(settings.repos) if e is entry)
+    return _qualified_clone(entry, qualified_ids(settings.repos, base_dir)[index])
+
+
+def clash_name(repo_id: str, settings: Settings, base_dir: Path | None = None) -> str:
+    """``owner_name`` for a configured repository whose short name another configured one shares (its
+    name in paths and messages), else ''."""
+    ids = qualified_ids(settings.repos, base_dir)
+    short = repo_id.rsplit("/", 1)[-1]
+    if repo_id not in ids or "/" not in repo_id or [i.rsplit("/", 1)[-1] for i in ids].count(short) < 2:
+        return ""
+    return repo_id.replace("/", "_")
+
+
 def check_paths(settings: Settings, ids: Sequence[str]) -> None:
     """Two configured repositories whose reports would land on one path are a configuration error that
     names both (a project and its fork writing one file, each saying "published")."""
