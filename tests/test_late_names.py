@@ -197,3 +197,20 @@ def test_report_weekly_and_publish_find_a_qualified_clone_under_runs_name(tmp_pa
     assert "b work" in (tmp_path / "pub" / "reports" / "2026" / "b_repo" / f"{D}.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_a_commit_without_any_date_is_named_as_skipped_in_its_parents_day(tmp_path: Path) -> None:
+    """Acceptance 7, the other half: a commit whose committer line has no date at all cannot be placed by
+    its own date: it is named as skipped, with the reason, in its parent's day and on stderr."""
+    repo = tmp_path / "proj"
+    build_repo(repo, [CommitSpec("feat: before", at(D, 9), edits=[FileEdit("a.py", "a = 1\n")])])
+    tree, parent = git(repo, "rev-parse", "HEAD^{tree}").strip(), git(repo, "rev-parse", "HEAD").strip()
+    raw = f"tree {tree}\nparent {parent}\nauthor Eve <eve@example.com>\ncommitter Eve <eve@example.com>\n\nno dates\n"
+    sha = git(repo, "hash-object", "-t", "commit", "-w", "--literally", "--stdin", input=raw.encode()).strip()
+    git(repo, "update-ref", "refs/heads/main", sha)
+    result = dailydiff("report", str(repo), "--date", str(D), "--analyzer", "heuristic", "--lang", "en",
+                       "--data-dir", str(tmp_path / "data"), cwd=tmp_path, env=env_with(DAILYDIFF_RUN_NOW=at(D, 23).isoformat()))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Commits that could not be read" in result.stdout and sha in result.stdout
+    assert "git cannot read its committer line" in result.stdout
+    assert f"commit {sha} skipped: git cannot read its committer line" in result.stderr
