@@ -96,8 +96,10 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     shown = report(repo, tmp_path, fake, "--analyzer", "llm", files=False)
     assert shown.returncode == 6
     md = shown.stdout
-    assert md.startswith(
-        "> ⚠️ **Not a report: 100% of the analyses fell back to the rules or failed (fallback 5, failed 0).**"
+    # The stored gate's warning sits under the repository's heading (render/markdown.py gate_warning).
+    assert (
+        "\n> ⚠️ **Not a report: 100% (5/5) of the analyses fell back to the rules or failed (fallback 5, failed 0).**"
+        in md
     )
     assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 

@@ -268,6 +268,23 @@ class LateCommit(_Frozen):
     first_seen: dt.datetime  # when a run first found it
 
 
+class Gate(_Frozen):
+    """The failure gate of a day: computed once, with the day, and stored with it, so the report, the
+    digest, the site, chat and the run summary all show the same verdict and figures."""
+
+    failed: int  # analyses that failed or fell back to the rules, and commits the source could not fetch
+    analysable: int  # commits that needed an analysis (merges do not), unfetched ones included
+    limit: float  # [analysis] max_failure_ratio when the day was built
+
+    @property
+    def ratio(self) -> float:
+        return self.failed / self.analysable if self.analysable > 0 else 0.0
+
+    @property
+    def gated(self) -> bool:
+        return self.ratio > self.limit
+
+
 class DayReport(_Frozen):
     schema_version: int = SCHEMA_VERSION
     repo: str
@@ -282,6 +299,7 @@ class DayReport(_Frozen):
     analyzer: str = "heuristic"
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
+    gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
     # The day's window has not closed plus [run] settle yet: commits may still land; never final.
     partial: bool = False
     # Commits found after a report of the day had been delivered without them (an addendum announced them).
@@ -294,13 +312,24 @@ class DayReport(_Frozen):
     skipped: list[str] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
-    def _without_defaults_of_new_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if isinstance(data, dict):  # reports of settled, ordinary days keep the shape they always had
+            if data.get("gate", 0) is None:
+                del data["gate"]
             for key in ("partial", "late", "qualified_name", "skipped"):
                 if key in data and not data[key]:
                     del data[key]
         return data
+
+    def failure_gate(self, limit: float) -> Gate:
+        """The stored gate; for a report stored before it was, the same figures computed from the
+        report against ``limit`` (the current [analysis] max_failure_ratio)."""
+        if self.gate is not None:
+            return self.gate
+        unfetched = len(self.run.unfetched)
+        return Gate(failed=self.stats.failed + self.stats.fallback + unfetched,
+                    analysable=max(0, self.stats.total - self.stats.merges + unfetched), limit=limit)  # fmt: skip
 
     @property
     def repo_name(self) -> str:

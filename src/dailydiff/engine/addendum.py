@@ -1,32 +1,27 @@
-"""Late commits and their addendum: a unit kind of its own, delivered through the ledger like a day.
+"""Late commits and their addendum: a unit kind of its own, delivered through the one deliver.
 
 A commit is **late** when it lands in a day whose report was already delivered without it (a local commit
 made at 23:50 and pushed at 02:30, after the 02:00 run). The day is built again — targets that update in
 place (files, GitHub) get the new report — and every chat and e-mail target that had the day gets one
-addendum, "2 late commit(s) for 2026-04-23", listing them. The ledger keeps, per target, one row per
-announced commit (target ``<target>#late:<sha>``), so an addendum is sent once and never repeats a commit;
-the sending itself is claimed like any delivery (target ``<target>#addendum:<hash of its commits>``).
-
-This module is kept apart from engine/deliver.py so that the addendum can move onto the one edition seam
-(render/ editions, one deliver for every unit kind) as soon as that lands: only ``_action`` would change.
+addendum, "2 late commit(s) for 2026-04-23", listing them: an edition of kind ``addendum``
+(render/edition.py) sent by ``deliver`` like every unit, keyed ``late:<repo>#<hash of its commits>``.
+The ledger also keeps, per target, one row per announced commit (under the day's key, target
+``<target>#late:<sha>``), so an addendum never repeats a commit and a commit is never announced twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
 
-from dailydiff.common.i18n import words
-from dailydiff.common.text import clean, safe_url
-from dailydiff.engine.deliver import DeliveryResult, deliver_one
+from dailydiff.engine.deliver import DeliveryResult, deliver
 from dailydiff.models import DayReport, LateCommit, ReportCommit
-from dailydiff.publish.base import Publisher, PublishResult, Secrets
-from dailydiff.publish.registry import attempt_with
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.edition import addendum_edition
+from dailydiff.settings import Settings
 from dailydiff.store import Store
 
-MAX_LISTED = 20  # commits listed in one addendum; the rest are counted, with the report's link
+_ANNOUNCED = "#late:"
 
 
 def late_commits(
@@ -38,34 +33,29 @@ def late_commits(
     if previous is None:
         return []
     rows = store.deliveries(repo, date, language)
-    if not any(
-        row.state == "delivered" and "#late:" not in t and "#addendum:" not in t for t, row in rows.items()
-    ):
+    if not any(row.state == "delivered" and _ANNOUNCED not in target for target, row in rows.items()):
         return []
     known = {c.sha for c in previous.commits}
     seen = {late.sha: late for late in previous.late}
+    first_seen = now.astimezone(dt.UTC).replace(microsecond=0)
     return [
-        seen.get(c.sha) or LateCommit(sha=c.sha, first_seen=now.astimezone(dt.UTC).replace(microsecond=0))
+        seen.get(c.sha) or LateCommit(sha=c.sha, first_seen=first_seen)
         for c in commits
         if c.sha not in known or c.sha in seen
     ]
 
 
-def _announced(target: str, sha: str) -> str:
-    return f"{target}#late:{sha}"
-
-
 def deliver_addendum(
     report: DayReport,
+    settings: Settings,
     targets: Sequence[Publisher],
     delivered: Sequence[DeliveryResult],
     store: Store,
     *,
     force: bool,
-    secrets: Secrets,
+    secrets: Secrets | None,
     claim_timeout: float,
     owner: str,
-    now: Callable[[], dt.datetime],
 ) -> list[DeliveryResult]:
     """After the day's own deliveries (``delivered``, one per target): each chat and e-mail target that
     already had the day (its delivery was skipped as done) gets one addendum of the late commits it was not
@@ -73,38 +63,31 @@ def deliver_addendum(
     if not report.late:
         return []
     unit = (report.repo, report.date, report.language)
-    late = {c.sha: c for c in report.commits if c.sha in {lc.sha for lc in report.late}}
+    late_shas = {lc.sha for lc in report.late}
+    late = [c for c in report.commits if c.sha in late_shas]
     results = []
     for publisher, outcome in zip(targets, delivered, strict=True):
         if publisher.updates_in_place or outcome.status == "failed":
             continue
-        untold = [sha for sha in late if not _done(store, unit, _announced(publisher.target, sha))]
+        untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
         if not untold:
             continue
-        if outcome.status == "ok":  # the whole report went out now, late commits included
+        if outcome.status == "ok":  # the whole report went out just now, late commits included
             _record(store, unit, publisher, untold, owner, "in the day's report")
             continue
-        commits = [late[sha] for sha in untold]
-        action = _action(publisher, report, commits)
-        if action is None:
-            continue
-        key = hashlib.sha256(",".join(sorted(untold)).encode()).hexdigest()[:16]
-        text = _text(report, commits)
-        result = deliver_one(
-            unit, {"md": text}, _Keyed(publisher, f"{publisher.target}#addendum:{key}"), store,
-            lambda p, action=action: attempt_with(p, action, secrets),  # type: ignore[misc]
-            force=force, secrets=secrets, claim_timeout=claim_timeout, owner=owner, now=now,
-        )  # fmt: skip
+        edition = addendum_edition(report, untold, settings)
+        [result] = deliver(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+                           owner=owner)  # fmt: skip
         if result.status != "failed":
-            _record(store, unit, publisher, untold, owner, f"addendum {key}")
-        detail = f"addendum ({len(untold)} late commit(s)): {result.detail}"
-        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status, detail,
+            _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
+        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
+                                      f"addendum ({len(untold)} late commit(s)): {result.detail}",
                                       result.content_hash, result.recovered))  # fmt: skip
     return results
 
 
-def _done(store: Store, unit: tuple[str, dt.date, str], target: str) -> bool:
-    row = store.delivery(*unit, target)
+def _announced(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, sha: str) -> bool:
+    row = store.delivery(*unit, f"{publisher.target}{_ANNOUNCED}{sha}")
     return row is not None and row.state == "delivered"
 
 
@@ -112,66 +95,15 @@ def _record(
     store: Store,
     unit: tuple[str, dt.date, str],
     publisher: Publisher,
-    shas: Sequence[str],
+    commits: Sequence[ReportCommit],
     owner: str,
     how: str,
 ) -> None:
-    for sha in shas:
-        target = _announced(publisher.target, sha)
+    for commit in commits:
+        target = f"{publisher.target}{_ANNOUNCED}{commit.sha}"
         seen = store.delivery(*unit, target)
-        if store.claim_delivery(
-            *unit, target, publisher=publisher.name, content_hash=sha, owner=owner, seen=seen
-        ):
-            store.finish_delivery(*unit, target, owner=owner, state="delivered", content_hash=sha, detail=how)
-
-
-class _Keyed:
-    """A publisher under the ledger key of one addendum (the same destination, another delivery)."""
-
-    def __init__(self, publisher: Publisher, target: str) -> None:
-        self._publisher, self.target = publisher, target
-        self.name, self.type = publisher.name, publisher.type
-        self.formats: tuple[str, ...] = ("md",)
-        self.updates_in_place = False
-        self.skip_empty = False
-
-    def publish(
-        self, report: DayReport, rendered: object
-    ) -> PublishResult:  # pragma: no cover - never called
-        raise NotImplementedError("an addendum is sent by its action")
-
-
-def title(report: DayReport, count: int) -> str:
-    return str(words("addendum", report.language)["title"]).format(
-        n=count, date=report.date.isoformat(), repo=report.repo
-    )
-
-
-def _text(report: DayReport, commits: Sequence[ReportCommit]) -> str:
-    """The addendum as plain text: the title, then one line per late commit (time, author, title, short
-    sha) with its link; commit text goes through the one text policy (``clean``)."""
-    zone = ZoneInfo(report.timezone)
-    lines = [title(report, len(commits)), ""]
-    for c in commits[:MAX_LISTED]:
-        when = c.committed_at.astimezone(zone).strftime("%H:%M")
-        line = f"• {when} {clean(c.author.name)}: {clean(c.title)} ({c.short_sha})"
-        link = safe_url(c.url)
-        lines.append(line + (f"\n  {link}" if link else ""))
-    if len(commits) > MAX_LISTED:
-        lines.append(str(words("addendum", report.language)["more"]).format(n=len(commits) - MAX_LISTED))
-    return "\n".join(lines)
-
-
-def _action(
-    publisher: Publisher, report: DayReport, commits: Sequence[ReportCommit]
-) -> Callable[[], PublishResult] | None:
-    """How this target sends plain text: a chat message, or an e-mail (others update in place)."""
-    from dailydiff.publish.email import EmailPublisher
-    from dailydiff.publish.webhooks import ChatPublisher
-
-    text = _text(report, commits)
-    if isinstance(publisher, ChatPublisher):
-        return lambda: publisher.publish_texts(title(report, len(commits)), [text], report.language)
-    if isinstance(publisher, EmailPublisher):
-        return lambda: publisher.publish_message(title(report, len(commits)), text)
-    return None
+        if store.claim_delivery(*unit, target, publisher=publisher.name, content_hash=commit.sha, owner=owner,
+                                seen=seen):  # fmt: skip
+            store.finish_delivery(
+                *unit, target, owner=owner, state="delivered", content_hash=commit.sha, detail=how
+            )
