@@ -335,7 +335,7 @@ class Engine:
                 plan.append(date)
         late_days: set[dt.date] = set()
         if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
-            late_days = await self._late_days(source, settings, publishers, dates, plan, extra)
+            late_days = await self._late_days(source, settings, dates, plan, extra)
         for date in up_to_date:
             if date not in late_days:
                 result.days.append(DayResult(date, "up-to-date"))
@@ -366,7 +366,6 @@ class Engine:
         self,
         source: CommitSource,
         settings: Settings,
-        publishers: Sequence[Publisher],
         dates: Sequence[dt.date],
         plan: Sequence[dt.date],
         extra: dict[str, str],
