@@ -251,12 +251,20 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
-    from dailydiff.settings import load_settings
+    """The settings of a command, and the warnings about them on stderr: ``DAILYDIFF_*`` variables that
+    nothing reads (typos), a data directory that other users can read."""
+    from dailydiff.common.private import exposure
+    from dailydiff.settings import load_settings, unknown_environment
 
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)
-    return load_settings(config, overrides=merged)
+    settings = load_settings(config, overrides=merged)
+    exposed = exposure(settings.data_path)
+    for warning in (unknown_environment(settings, os.environ), exposed and f"{exposed} — chmod 700 it"):
+        if warning:
+            _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
+    return settings
 
 
 def version_callback(value: bool) -> None:

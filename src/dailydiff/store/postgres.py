@@ -1,4 +1,5 @@
-"""PostgreSQL, for teams and many machines: ``[store] url = "postgresql://…"`` (or DAILYDIFF_STORE_URL).
+"""PostgreSQL, for teams and many machines: ``[store] url = "postgresql://…"`` or a keyword DSN
+``"host=… dbname=…"`` (or DAILYDIFF_STORE_URL).
 
 Driver: psycopg 3 (``pip install 'dailydiff[postgres]'``), imported only when such a store is opened. The
 URL's password never leaves this module: every message names the store by its redacted URL, and any text
@@ -13,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from dailydiff.common import storeurl
 from dailydiff.errors import StoreError, StoreFullError
-from dailydiff.store.database import Dialect, check_not_newer, now_text, redact_url
+from dailydiff.store.database import Dialect, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 POSTGRES = Dialect(
     name="postgresql",
     now="EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
@@ -40,8 +41,12 @@ class PostgresDatabase:
     dialect = POSTGRES
 
     def __init__(self, url: str) -> None:
-        self.location = redact_url(url)
-        self._password = _password_of(url)
+        try:
+            address = storeurl.parse(url)
+        except storeurl.StoreURLError as exc:
+            raise StoreError(str(exc), _CONNECT_HINT) from None
+        self.location = address.shown
+        self._password = address.password
         try:
             import psycopg
         except ImportError:
@@ -65,7 +70,7 @@ class PostgresDatabase:
         text = " ".join(str(exc).split())
         if self._password:
             text = text.replace(self._password, "***")
-        return redact_url(text)
+        return storeurl.redact_url(text)
 
     def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
         errors = self._psycopg.errors
@@ -170,12 +175,3 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _password_of(url: str) -> str:
-    try:
-        from urllib.parse import urlsplit
-
-        return urlsplit(url).password or ""
-    except ValueError:
-        return ""
