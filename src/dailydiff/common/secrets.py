@@ -125,7 +125,7 @@ class SecretRegistry:
         if regex is not None:
             text = regex.sub(MASK, text)
         if weak is not None:
-            text = weak.sub(lambda m: m.group(0).replace(m.group("secret"), MASK), text)
+            text = weak.sub(_mask_group, text)
         lower = text.lower()
         if not _TRIGGER.search(lower):
             return text
@@ -157,19 +157,24 @@ _WORDLIKE = re.compile(r"(?:[a-z]{1,12}|[A-Z][a-z]{0,11}|[A-Z]{1,12})[0-9!._-]{0
 
 def _in_secret_places(values: list[str]) -> re.Pattern[str]:
     """Where a weak secret stands as a secret: after ``password=``/``token:`` (JSON-quoted or not, also in
-    ``PGPASSWORD=``), after a credential header's name or auth scheme, in a URL's userinfo (``//user:S@``,
-    ``//S@``) and in a query parameter's value. Group ``secret`` is the value itself."""
-    secret = "(?P<secret>" + "|".join(re.escape(v) for v in values) + r")(?![\w])"
+    ``PGPASSWORD=``), after a credential header's name or auth scheme, as a query parameter's value, and
+    in userinfo (``//user:S@``, ``//S@``, ``user:S@host``). The one named group that matched is the value."""
+    value = "(?:" + "|".join(re.escape(v) for v in values) + ")"
     keys = r"(?:password|passwd|pwd|pass|secret|token|api[_-]?key|apikey|key|auth|credentials?)"
     headers = r"(?:(?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|cookie)"
     return re.compile(
-        rf"(?i)(?:{keys}[\"']?\s*[:=]\s*[\"']?"
-        rf"|{headers}[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|basic|digest)\s+)?"
-        rf"|(?<=//)(?:[^/@\s:\"'<>]*:)?"
-        rf"|(?<=[^/@\s\"'<>]:)(?=[^@\s]*@)"
-        rf"|[?&][a-z_-]+="
-        rf"){secret}"
+        rf"(?i)(?:{keys}[\"']?\s*[:=]\s*[\"']?|{headers}[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|basic|digest)\s+)?"
+        rf"|[?&][a-z_-]+=)(?P<assigned>{value})(?![\w])"
+        rf"|(?<=//)(?:[^/@\s:\"'<>]*:)?(?P<userinfo>{value})(?=@)"
+        rf"|(?<=[\w.-]:)(?P<password>{value})(?=@)"
     )
+
+
+def _mask_group(match: re.Match[str]) -> str:
+    name = next(n for n, v in match.groupdict().items() if v is not None)
+    start, end = match.start(name) - match.start(), match.end(name) - match.start()
+    text = match.group(0)
+    return text[:start] + MASK + text[end:]
 
 
 def _url_pieces(url: str) -> tuple[str, set[str]]:

@@ -21,6 +21,8 @@ _KEYWORD_START = re.compile(r"^\s*[A-Za-z_]+\s*=")
 _KEY = re.compile(r"(?:^|\s)([A-Za-z_]+)\s*=")
 FORMS = "a postgresql://USER@HOST:PORT/DB URL or a keyword DSN such as 'host=HOST dbname=DB user=USER'"
 
+_IPV6 = "the host of the store URL is not a valid IPv6 address: write it in brackets, e.g. postgresql://[::1]:5432/DB"
+
 
 class StoreURLError(ValueError):
     """A store URL that cannot be used; the message names the wrong part and holds no part of the password."""
@@ -82,18 +84,12 @@ def _check_url_shape(url: str) -> None:
         )
     host = rest[at + 1 : end] if at >= 0 else rest[:end]
     if ("[" in host) != ("]" in host) or (host.count(":") > 1 and "[" not in host):
-        raise StoreURLError(
-            "the host of the store URL is not a valid IPv6 address: write it in brackets, "
-            "e.g. postgresql://USER@[::1]:5432/DB"
-        )
+        raise StoreURLError(_IPV6)
     try:
         urlsplit(url).port  # noqa: B018  (raises on a bracketed host that is not an address)
     except ValueError as exc:
         if "IPv6" in str(exc):
-            raise StoreURLError(
-                "the host of the store URL is not a valid IPv6 address: write it in brackets, "
-                "e.g. postgresql://USER@[::1]:5432/DB"
-            ) from None
+            raise StoreURLError(_IPV6) from None
         raise StoreURLError("the port of the store URL is not a number from 1 to 65535") from None
 
 
@@ -113,7 +109,7 @@ def _libpq_fields(text: str, *, url: bool) -> dict[str, str] | None:
 def _describe(message: str, text: str, *, url: bool) -> str:
     """libpq's complaint in words that hold nothing the user wrote but keys."""
     if "IPv6" in message:
-        return "the host of the store URL is not a valid IPv6 address: write it in brackets, e.g. [::1]"
+        return _IPV6
     if "percent-encoded" in message:
         return "the store URL has a '%' that is not percent-encoded: write it as %25"
     if "query parameter" in message or "invalid connection option" in message:
@@ -125,9 +121,11 @@ def _describe(message: str, text: str, *, url: bool) -> str:
         return f"the store URL has a {where} libpq does not know (valid ones include {', '.join(_COMMON)})"
     if url:
         return f"the store URL could not be read: check its USER:PASSWORD@HOST:PORT/DB parts ({FORMS})"
-    key = _key_before(message, text)
     if "unterminated quoted string" in message:
-        return f"the quoted value of {key or 'a key'} in the store DSN is not closed: end it with '"
+        return (
+            f"the quoted value of {_unclosed(text) or 'a key'} in the store DSN is not closed: end it with '"
+        )
+    key = _key_before(message, text)
     if "missing" in message and key:
         return (
             f"the value of {key} in the store DSN has a space or a quote: write it in single quotes, "
@@ -153,6 +151,17 @@ def _key_before(message: str, text: str) -> str:
     known = set(_keywords())
     keys = [m.group(1) for m in _KEY.finditer(text[:stop]) if m.group(1).lower() in known]
     return keys[-1] if keys else ""
+
+
+def _unclosed(text: str) -> str:
+    """The key whose quoted value has no closing quote."""
+    position = 0
+    while match := re.compile(r"(?:^|\s)([A-Za-z_]+)\s*=\s*'").search(text, position):
+        closing = re.compile(r"(?:[^'\\]|\\.)*'").match(text, match.end())
+        if closing is None:
+            return match.group(1)
+        position = closing.end()
+    return ""
 
 
 def _check_port(port: str) -> None:
@@ -197,7 +206,9 @@ def redact_url(text: str) -> str:
 
 def _redact_keywords(text: str, fields: dict[str, str] | None) -> str:
     if fields is not None:
-        return " ".join(f"{k}={'***' if _secret_key(k) else _quoted(v)}" for k, v in fields.items())
+        order = ("host", "hostaddr", "port", "dbname", "user")
+        keys = sorted(fields, key=lambda k: order.index(k) if k in order else len(order))
+        return " ".join(f"{k}={'***' if _secret_key(k) else _quoted(fields[k])}" for k in keys)
     return redact_url(text)
 
 
