@@ -500,7 +500,10 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
         import shutil
 
         shutil.rmtree(partial)
-    result = run_git(["clone", "--mirror", "--quiet", "--", url, str(partial)], check=False, private=True)
+    # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
+    result = run_git(
+        ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True
+    )
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
     run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
