@@ -31,7 +31,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import build_sample_repo
 from pgserver import PostgresServer
 from webhook_receiver import WebhookReceiver
 
@@ -119,13 +118,6 @@ def files_text(root: Path) -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file())
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("canary-repo") / "demo"
-    build_sample_repo(path)
-    return path
-
-
 @pytest.fixture
 def hooks() -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver().start()
@@ -133,7 +125,7 @@ def hooks() -> Iterator[WebhookReceiver]:
     receiver.stop()
 
 
-def config(tmp: Path, repo: Path, extra: str = "") -> Path:
+def config(tmp: Path, sample_repo: Path, extra: str = "") -> Path:
     tmp.mkdir(exist_ok=True)
     path = tmp / "dailydiff.toml"
     path.write_text(f"""
@@ -142,7 +134,7 @@ timezone = "Asia/Shanghai"
 formats = ["md", "json", "html"]
 
 [[repos]]
-source = "{repo}"
+source = "{sample_repo}"
 name = "acme/demo"
 
 [[publish]]
@@ -159,10 +151,10 @@ retries = 0
     return path
 
 
-def run_day(tmp: Path, repo: Path, hooks: WebhookReceiver, env: dict[str, str], extra: str = ""
+def run_day(tmp: Path, sample_repo: Path, hooks: WebhookReceiver, env: dict[str, str], extra: str = ""
             ) -> tuple[subprocess.CompletedProcess[str], str]:  # fmt: skip
     """`run --verbose --summary-json` over the day; returns the result and every output as text."""
-    cfg = config(tmp, repo, extra)
+    cfg = config(tmp, sample_repo, extra)
     result = cli(["run", "--date", DATE, "--config", str(cfg), "--data-dir", str(tmp / "data"), "--verbose",
                   "--output-dir", str(tmp / "out"), "--summary-json", str(tmp / "summary.json")],
                  {"HOOK_URL": hooks.urls()["webhook"], **env}, tmp)  # fmt: skip
@@ -172,12 +164,12 @@ def run_day(tmp: Path, repo: Path, hooks: WebhookReceiver, env: dict[str, str], 
 
 @pytest.mark.slow
 def test_a_keyword_dsn_is_accepted_and_its_password_goes_nowhere(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver, pg_server: PostgresServer
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver, pg_server: PostgresServer
 ) -> None:
     password = canary()
     user, dbname = pg_role(pg_server, password)
     dsn = f"host=127.0.0.1 port={pg_server.port} user={user} password='{password}' dbname={dbname}"
-    result, outputs = run_day(tmp_path, repo, hooks, {"DAILYDIFF_STORE_URL": dsn})
+    result, outputs = run_day(tmp_path, sample_repo, hooks, {"DAILYDIFF_STORE_URL": dsn})
     assert result.returncode == 0, result.stderr
     store, counts = pg_text(pg_server, dbname)
     # The day really went through the PostgreSQL store: a run row, the report, three deliveries (--output-dir, archive, webhook) in the ledger.
@@ -194,11 +186,11 @@ def test_a_keyword_dsn_is_accepted_and_its_password_goes_nowhere(
 
 @pytest.mark.slow
 def test_a_keyword_dsn_with_a_bad_host_is_one_line_without_the_password(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver
 ) -> None:
     password = canary()
     dsn = f"host=no-such-host.invalid port=5432 user=app password={password} dbname=p5 connect_timeout=5"
-    result, outputs = run_day(tmp_path, repo, hooks, {"DAILYDIFF_STORE_URL": dsn})
+    result, outputs = run_day(tmp_path, sample_repo, hooks, {"DAILYDIFF_STORE_URL": dsn})
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert result.returncode == 4, result.stderr  # StoreError, from the error tree
     assert len(errors) == 1 and "no-such-host.invalid" in errors[0] and "password=***" in errors[0], errors
@@ -218,10 +210,12 @@ def test_a_keyword_dsn_with_a_bad_host_is_one_line_without_the_password(
     ids=["at-in-password", "ipv6-unclosed", "ipv6-unbracketed", "unquoted-space"],
 )
 def test_a_malformed_store_url_names_the_part_never_the_password(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver, url: str, part: str, code: int
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver, url: str, part: str, code: int
 ) -> None:
     password = canary(at="@" in part)
-    result, outputs = run_day(tmp_path, repo, hooks, {"DAILYDIFF_STORE_URL": url.format(secret=password)})
+    result, outputs = run_day(
+        tmp_path, sample_repo, hooks, {"DAILYDIFF_STORE_URL": url.format(secret=password)}
+    )
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert result.returncode == code, result.stderr  # a ConfigError: never 70 ("internal error")
     assert len(errors) == 1 and part in errors[0] and "DAILYDIFF_STORE_URL" in errors[0], errors
@@ -242,7 +236,7 @@ def test_a_malformed_store_url_names_the_part_never_the_password(
 @pytest.mark.slow
 @pytest.mark.parametrize("key", ["url_env", "token_env"])
 def test_a_secret_written_into_an_env_key_is_refused_by_its_key(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver, key: str
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver, key: str
 ) -> None:
     if key == "url_env":
         secret = canary()
@@ -253,7 +247,7 @@ def test_a_secret_written_into_an_env_key_is_refused_by_its_key(
         secret = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
         extra = f'\n[github]\ntoken_env = "{secret}"\n'
         where = "github.token_env"
-    result, _ = run_day(tmp_path, repo, hooks, {}, extra)
+    result, _ = run_day(tmp_path, sample_repo, hooks, {}, extra)
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert result.returncode == 2 and len(errors) == 1, result.stderr
     assert f"invalid setting {where!r}" in errors[0] and "name of an environment variable" in errors[0]
@@ -272,7 +266,7 @@ def test_a_secret_written_into_an_env_key_is_refused_by_its_key(
 
 @pytest.mark.slow
 def test_a_weak_store_password_is_masked_as_a_secret_and_nowhere_else(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver, pg_server: PostgresServer
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver, pg_server: PostgresServer
 ) -> None:
     user, dbname = pg_role(pg_server, "postgres")
     url = f"postgresql://{user}:postgres@127.0.0.1:{pg_server.port}/{dbname}"
@@ -286,14 +280,14 @@ def test_a_weak_store_password_is_masked_as_a_secret_and_nowhere_else(
     fake = tmp_path / "nodriver" / "psycopg"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('No module named psycopg')\n")
-    missing, outputs = run_day(tmp_path / "a", repo, hooks, {"DAILYDIFF_STORE_URL": url,
+    missing, outputs = run_day(tmp_path / "a", sample_repo, hooks, {"DAILYDIFF_STORE_URL": url,
                                "PYTHONPATH_FIRST": str(fake.parent)})  # fmt: skip
     assert missing.returncode == 4 and "pip install 'dailydiff[postgres]'" in missing.stderr, missing.stderr
     assert stray(outputs) == [], missing.stderr
 
     # With it, a whole day through the store: the password is nowhere but where it was written.
     (tmp_path / "b").mkdir()
-    result, outputs = run_day(tmp_path / "b", repo, hooks, {"DAILYDIFF_STORE_URL": url})
+    result, outputs = run_day(tmp_path / "b", sample_repo, hooks, {"DAILYDIFF_STORE_URL": url})
     assert result.returncode == 0, result.stderr
     store, counts = pg_text(pg_server, dbname)
     assert counts["runs"] == 1 and counts["delivery_ledger"] == 3, counts
@@ -306,9 +300,9 @@ def test_a_weak_store_password_is_masked_as_a_secret_and_nowhere_else(
 
 
 def test_a_misspelt_variable_is_named_in_one_warning(
-    tmp_path: Path, repo: Path, hooks: WebhookReceiver
+    tmp_path: Path, sample_repo: Path, hooks: WebhookReceiver
 ) -> None:
-    cfg = config(tmp_path, repo)
+    cfg = config(tmp_path, sample_repo)
     env = {"DAILYDIFF_RUN_CONCURENCY": "3", "HOOK_URL": hooks.urls()["webhook"], "DAILYDIFF_CI": "1"}
     result = cli(["run", "--date", DATE, "--config", str(cfg), "--data-dir", str(tmp_path / "data"),
                   "--output-dir", str(tmp_path / "out")], env, tmp_path)  # fmt: skip

@@ -10,23 +10,18 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dailydiff.store import Store
-from fixtures import build_sample_repo
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-DATE = "2026-01-19"
+from test_config_canaries import DATE
+from test_config_canaries import cli as run_cli
 
 
-def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
-    return subprocess.run([sys.executable, "-m", "dailydiff", *args], env={**base, "PYTHONPATH": str(SRC), **(env or {})},
-                          cwd=cwd, capture_output=True, text=True, timeout=180, umask=0o022)  # fmt: skip
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_cli(args, {}, cwd, umask=0o022)
 
 
 def modes(root: Path) -> dict[str, int]:
@@ -55,13 +50,6 @@ def assert_private(root: Path) -> dict[str, int]:
     return found
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("private-repo") / "demo"
-    build_sample_repo(path)
-    return path
-
-
 @pytest.fixture
 def umask_022() -> Iterator[None]:
     old = os.umask(0o022)
@@ -70,17 +58,19 @@ def umask_022() -> Iterator[None]:
 
 
 @pytest.mark.slow
-def test_report_run_store_copy_and_a_clone_leave_a_private_data_directory(repo: Path, tmp_path: Path) -> None:
+def test_report_run_store_copy_and_a_clone_leave_a_private_data_directory(
+    sample_repo: Path, tmp_path: Path
+) -> None:
     data = tmp_path / "home" / ".local" / "share" / "dailydiff"  # the parents are created too (XDG: 0700)
-    report = cli(["report", str(repo), "--date", DATE, "--data-dir", str(data), "--output-dir", "out", "-q",
+    report = cli(["report", str(sample_repo), "--date", DATE, "--data-dir", str(data), "--output-dir", "out", "-q",
                   "--format", "md,json,html"], tmp_path)  # fmt: skip
     assert report.returncode == 0, report.stderr
     assert_private(data)
     assert stat.S_IMODE((tmp_path / "home" / ".local").stat().st_mode) == 0o700
 
     config = tmp_path / "dailydiff.toml"
-    config.write_text(f'[[repos]]\nsource = "{repo.as_uri()}"\nname = "acme/by-url"\n\n'
-                      f'[[repos]]\nsource = "{repo}"\nname = "acme/local"\n')  # fmt: skip
+    config.write_text(f'[[repos]]\nsource = "{sample_repo.as_uri()}"\nname = "acme/by-url"\n\n'
+                      f'[[repos]]\nsource = "{sample_repo}"\nname = "acme/local"\n')  # fmt: skip
     for attempt in ("clone", "fetch"):  # a git URL is cloned into the data directory, then fetched
         run = cli(["run", "--date", DATE, "--config", str(config), "--data-dir", str(data),
                    "--output-dir", "out", "--force"], tmp_path)  # fmt: skip
@@ -113,11 +103,11 @@ def test_the_wal_and_shared_memory_files_are_private_while_the_store_is_open(
         assert_private(data)
 
 
-def test_an_existing_open_data_directory_gets_one_warning_line(repo: Path, tmp_path: Path) -> None:
+def test_an_existing_open_data_directory_gets_one_warning_line(sample_repo: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     os.chmod(data, 0o755)
-    result = cli(["report", str(repo), "--date", DATE, "--data-dir", str(data), "-q"], tmp_path)
+    result = cli(["report", str(sample_repo), "--date", DATE, "--data-dir", str(data), "-q"], tmp_path)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert warnings == [f"dailydiff: warning: the data directory {data} is open to other users (mode 0755); it "
