@@ -251,19 +251,17 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
-    """The settings of a command, and the warnings about them on stderr: ``DAILYDIFF_*`` variables that
-    nothing reads (typos), a data directory that other users can read."""
-    from dailydiff.common.private import exposure
+    """The settings of a command, and a warning on stderr about ``DAILYDIFF_*`` variables that nothing
+    reads (typos)."""
     from dailydiff.settings import load_settings, unknown_environment
 
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)
     settings = load_settings(config, overrides=merged)
-    exposed = exposure(settings.data_path)
-    for warning in (unknown_environment(settings, os.environ), exposed and f"{exposed} — chmod 700 it"):
-        if warning:
-            _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
+    warning = unknown_environment(settings, os.environ)
+    if warning:
+        _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
     return settings
 
 

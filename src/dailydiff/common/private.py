@@ -8,8 +8,11 @@ are not private: reports are meant to be read, so they keep the user's umask (pu
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,3 +75,23 @@ def exposure(path: Path) -> str | None:
         f"the data directory {path} is open to other users (mode {mode:04o}); it holds commit patches "
         "and API answers of private repositories"
     )
+
+
+_warned: set[Path] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_if_exposed(data_dir: Path) -> None:
+    """One warning line per process when the data directory about to be used is open to other users (left
+    as it is: the user may have meant it). Through the ``dailydiff`` log when a command set one up."""
+    message = exposure(data_dir)
+    with _warned_lock:
+        if message is None or data_dir in _warned:
+            return
+        _warned.add(data_dir)
+    line = f"{message} — chmod 700 it"
+    logger = logging.getLogger("dailydiff")
+    if logger.handlers:
+        logger.warning(line)
+    else:
+        sys.stderr.write(f"dailydiff: warning: {line}\n")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir
+from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -470,6 +470,7 @@ def _mirror(url: str, data_dir: Path) -> Path:
     process or thread at a time per mirror, since several runs may share a data directory."""
     import fcntl
 
+    warn_if_exposed(data_dir)
     lock_dir = private_dir(data_dir / "locks")
     with open_private(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

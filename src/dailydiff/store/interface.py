@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import StoreError
@@ -620,7 +621,10 @@ class Store:
 def store_location(settings: Settings) -> str | Path:
     """Where the settings keep the store: ``[store] url`` (env DAILYDIFF_STORE_URL), else the SQLite file of
     the data directory."""
-    return settings.store.url or settings.data_path / DB_NAME
+    if settings.store.url:
+        return settings.store.url
+    warn_if_exposed(settings.data_path)
+    return settings.data_path / DB_NAME
 
 
 def open_store(settings: Settings) -> Store:
