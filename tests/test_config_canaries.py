@@ -348,3 +348,12 @@ def test_every_store_url_error_names_the_part_and_no_piece_of_the_password(
     with pytest.raises(storeurl.StoreURLError) as caught:
         storeurl.parse(text)
     assert part in str(caught.value) and leaked(secret, str(caught.value)) == [], str(caught.value)
+
+
+def test_doctor_names_a_misspelt_variable(tmp_path: Path, sample_repo: Path) -> None:
+    cfg = config(tmp_path, sample_repo)
+    env = {"DAILYDIFF_RUN_CONCURENCY": "3", "HOOK_URL": "http://127.0.0.1:9/"}
+    doctor = cli(["doctor", "--config", str(cfg), "--data-dir", str(tmp_path / "data")], env, tmp_path)
+    lines = [line for line in doctor.stdout.splitlines() if "DAILYDIFF_RUN_CONCUR" in line]
+    assert len(lines) == 1 and lines[0].startswith("! environment:"), doctor.stdout
+    assert "did you mean DAILYDIFF_RUN_CONCURRENCY?" in lines[0]

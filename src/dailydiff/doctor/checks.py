@@ -19,7 +19,7 @@ from dailydiff.common.secrets import is_weak
 from dailydiff.doctor.base import Check, CheckResult, DoctorContext, RepoProbe
 from dailydiff.engine.plan import redact, resolve_source
 from dailydiff.errors import DailyDiffError
-from dailydiff.settings import RepoEntry, Settings, named_secrets
+from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
 from dailydiff.store import open_store
@@ -64,6 +64,15 @@ def check_secrets(ctx: DoctorContext) -> list[CheckResult]:
                     "use a long random value (e.g. `openssl rand -hex 20`)", warning=True)
         for where in weak
     ]  # fmt: skip
+
+
+def check_environment(ctx: DoctorContext) -> list[CheckResult]:
+    """``DAILYDIFF_*`` variables that nothing reads: a typo is otherwise silently ignored."""
+    warning = unknown_environment(ctx.settings, os.environ) if ctx.settings is not None else None
+    if not warning:
+        return []
+    problem, _, fix = warning.partition(" — ")
+    return [CheckResult(True, "environment", problem, fix, warning=True)]
 
 
 def check_git(ctx: DoctorContext) -> list[CheckResult]:
@@ -277,6 +286,7 @@ def check_version(ctx: DoctorContext) -> list[CheckResult]:
 CHECKS: dict[str, Check] = {
     "config": check_config,
     "secrets": check_secrets,
+    "environment": check_environment,
     "git": check_git,
     "data_dir": check_data_dir,
     "github": check_github,  # the token and the remaining rate limit, when a repository is on GitHub
