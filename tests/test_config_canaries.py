@@ -357,3 +357,24 @@ def test_doctor_names_a_misspelt_variable(tmp_path: Path, sample_repo: Path) -> 
     lines = [line for line in doctor.stdout.splitlines() if "DAILYDIFF_RUN_CONCUR" in line]
     assert len(lines) == 1 and lines[0].startswith("! environment:"), doctor.stdout
     assert "did you mean DAILYDIFF_RUN_CONCURRENCY?" in lines[0]
+
+
+def test_every_variable_the_project_reads_or_sets_is_known() -> None:
+    """The allow-list holds: no DAILYDIFF_* variable that the code reads (os.environ / getenv) or that CI,
+    the Makefile or a workflow sets is called unknown (the warning would then cry wolf in every run)."""
+    import re
+
+    from dailydiff.settings import load_settings, unknown_environment
+
+    root = SRC.parent
+    read = re.compile(r"""(?:environ(?:\.get)?\(?\[?|getenv\()\s*["'](DAILYDIFF_[A-Z0-9_]+)["']""")
+    sets = re.compile(r"(?:export\s+|\b)(DAILYDIFF_[A-Z0-9_]+)=")
+    names: set[str] = set()
+    for path in [*root.glob("src/**/*.py"), *root.glob("tests/*.py")]:
+        names |= set(read.findall(path.read_text(encoding="utf-8")))
+    for path in [root / ".ci" / "run", root / "Makefile", *root.glob(".github/workflows/*.yml")]:
+        if path.is_file():
+            names |= set(sets.findall(path.read_text(encoding="utf-8")))
+    assert {"DAILYDIFF_CI", "DAILYDIFF_DEBUG", "DAILYDIFF_CHROMIUM"} <= names, names  # the scan works
+    settings = load_settings(environ={}, cwd=SRC)
+    assert unknown_environment(settings, dict.fromkeys(names, "1")) is None

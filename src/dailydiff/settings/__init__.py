@@ -37,11 +37,12 @@ GITHUB_TOKEN_ENVS = (
     "GITHUB_TOKEN",
 )  # read in this order unless token_env names one
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
-# DAILYDIFF_* variables read outside the settings: CI mode of the tests, tracebacks for bug reports, the
-# tests' Chromium and golden files.
+# DAILYDIFF_* variables read outside the settings: CI mode of the tests (and of the release workflow's
+# installed wheel), tracebacks for bug reports, the tests' Chromium and golden files.
 OTHER_ENVS = frozenset(
     {
         "DAILYDIFF_CI",
+        "DAILYDIFF_CI_INSTALLED",
         "DAILYDIFF_DEBUG",
         "DAILYDIFF_CHROMIUM",
         "DAILYDIFF_REGENERATE_GOLDEN",
