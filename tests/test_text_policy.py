@@ -357,11 +357,13 @@ def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]
             sha = json.loads(report)["commits"][0]["sha"]
             one = get(f"/api/commits/evil/repo/{sha}")
             page = get(f"/repos/evil--repo/{DATE}.html")
+            authors = get("/repos/evil--repo/charts/authors-90d.svg")
     assert len(json.loads(report)["commits"]) == len(TITLES) and len(json.loads(commits)["commits"]) == len(
         TITLES
     )
     for text in (report, commits, one):
         assert controls(text) == [] and controls("\n".join(strings(json.loads(text)))) == []
+    assert controls(authors) == [] and "Hacker" in " ".join(ET.fromstring(authors).itertext())
     links = Links()
     links.feed(page)
     assert links.images == [] and [h for h in links.hrefs if not ours(h)] == [] and len(links.hrefs) > 20
