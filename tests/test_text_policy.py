@@ -372,3 +372,22 @@ def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]
 def test_the_output_policy_in_one_function() -> None:
     assert strip_controls("a\x1b[1mb\x07\x9b\u202ec\u2066d\r\ne\tf\u200d") == "a[1mbcd\ne\tf\u200d"
     assert output_text("Authorization: Bearer x1y2z3\x1b") == "Authorization: Bearer ***"
+
+
+def test_every_text_of_a_chart_follows_the_policy() -> None:
+    """Each control character of every author's name is gone from the picture, its table and its alt (the
+    bug: only the first one was), a name of control characters only is drawn as "?"."""
+    from dailydiff.render import charts
+    from sitefixtures import many_reports
+
+    report = many_reports(1, 1, 4, seed=3)[0]
+    names = ["\x1b[2J\x1b[HHacker\x9b31m\x85", "\u202e\u2066\x07", "Ada\u200fLovelace"]
+    commits = [rc.model_copy(update={"author": rc.author.model_copy(update={"name": names[i % 3]})})
+               for i, rc in enumerate(report.commits)]  # fmt: skip
+    day = report.model_copy(update={"commits": commits})
+    chart = charts.top_authors([day], day.date, 90, "en")
+    svg = charts.render_svg(chart)
+    texts = [*chart.labels, chart.alt, chart.text_table(), svg]
+    assert all(controls(text) == [] for text in texts), [controls(t) for t in texts]
+    assert set(chart.labels) == {"[2J[HHacker31m", "?", "AdaLovelace"}
+    ET.fromstring(svg)

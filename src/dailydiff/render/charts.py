@@ -95,7 +95,8 @@ class Chart:
         # The output policy for every text a picture, its table and its alt carry: an author's name or an
         # area is untrusted, and one control character leaves an SVG that no browser draws.
         def text(value: str) -> str:
-            return output_text(value).strip() or "?"
+            cleaned = output_text(value)
+            return cleaned if cleaned.strip() or not value else "?"  # a name of control characters only
 
         for name in ("title", "label_header", "note"):
             object.__setattr__(self, name, output_text(getattr(self, name)))
