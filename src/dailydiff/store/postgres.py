@@ -3,7 +3,7 @@
 
 Driver: psycopg 3 (``pip install 'dailydiff[postgres]'``), imported only when such a store is opened. The
 URL's password never leaves this module: every message names the store by its redacted URL, and any text
-a driver error carries has the password replaced.
+a driver error carries is scrubbed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dailydiff.common import storeurl
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError, StoreFullError
 from dailydiff.store.database import Dialect, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
@@ -46,7 +47,6 @@ class PostgresDatabase:
         except storeurl.StoreURLError as exc:
             raise StoreError(str(exc), _CONNECT_HINT) from None
         self.location = address.shown
-        self._password = address.password
         try:
             import psycopg
         except ImportError:
@@ -67,10 +67,9 @@ class PostgresDatabase:
             raise
 
     def _text(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split())
-        if self._password:
-            text = text.replace(self._password, "***")
-        return storeurl.redact_url(text)
+        """A driver error's text without the password: registered when the URL was parsed, it goes with
+        the one scrub (a weak one, such as "postgres", only where it stands as a password)."""
+        return scrub(storeurl.redact_url(" ".join(str(exc).split())))
 
     def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
         errors = self._psycopg.errors
