@@ -68,9 +68,8 @@ def test_a_project_and_its_fork_write_two_files_and_the_lookback_costs_one_304_p
         ]
 
 
-def test_two_configured_clones_named_repo_get_two_paths(tmp_path: Path) -> None:
-    """Acceptance 3, git side: two clones whose directories are both `repo` are stored and written as
-    `a/repo` and `b/repo` (a_repo, b_repo in the path template's {repo_name})."""
+def two_clones_named_repo(tmp_path: Path) -> dict[str, str]:
+    """Clones a/repo and b/repo, both in the config; the environment of a run the day after D."""
     for owner in ("a", "b"):
         build_repo(
             tmp_path / owner / "repo",
@@ -81,7 +80,13 @@ def test_two_configured_clones_named_repo_get_two_paths(tmp_path: Path) -> None:
         '[[repos]]\nsource = "a/repo"\n[[repos]]\nsource = "b/repo"\n',
         encoding="utf-8",
     )
-    env = env_with(DAILYDIFF_RUN_NOW=at(D + dt.timedelta(days=1), 9).isoformat())
+    return env_with(DAILYDIFF_RUN_NOW=at(D + dt.timedelta(days=1), 9).isoformat())
+
+
+def test_two_configured_clones_named_repo_get_two_paths(tmp_path: Path) -> None:
+    """Acceptance 3, git side: two clones whose directories are both `repo` are stored and written as
+    `a/repo` and `b/repo` (a_repo, b_repo in the path template's {repo_name})."""
+    env = two_clones_named_repo(tmp_path)
     result = dailydiff("run", "--date", str(D), "--output-dir", "out", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     a = (tmp_path / "out" / "2026" / "a_repo" / f"{D}.md").read_text(encoding="utf-8")
@@ -173,17 +178,7 @@ def test_an_adhoc_report_of_a_second_clone_with_the_same_name_gets_its_own_path(
 
 def test_report_weekly_and_publish_find_a_qualified_clone_under_runs_name(tmp_path: Path) -> None:
     """`report a/repo` of a configured clone stores and writes it where `run` does (a/repo, a_repo)."""
-    for owner in ("a", "b"):
-        build_repo(
-            tmp_path / owner / "repo",
-            [CommitSpec(f"feat: {owner} work", at(D, 10), edits=[FileEdit("f.py", owner)])],
-        )
-    (tmp_path / "dailydiff.toml").write_text(
-        'data_dir = "data"\n[analysis]\nanalyzer = "heuristic"\n'
-        '[[repos]]\nsource = "a/repo"\n[[repos]]\nsource = "b/repo"\n',
-        encoding="utf-8",
-    )
-    env = env_with(DAILYDIFF_RUN_NOW=at(D + dt.timedelta(days=1), 9).isoformat())
+    env = two_clones_named_repo(tmp_path)
     done = dailydiff("report", "b/repo", "--date", str(D), "-o", "out", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "b work" in (tmp_path / "out" / "2026" / "b_repo" / f"{D}.md").read_text(encoding="utf-8")
