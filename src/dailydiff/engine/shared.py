@@ -307,8 +307,11 @@ def run_shared(
             needs[key] = [k for k, u in units.items() if isinstance(u, tuple) and u[1] == date]
     digests: list[Any] = []
 
+    # A unit checks its own day for late commits; the look-back before today is a whole run's job.
+    unit_options = replace(options, lookback=False)
+
     async def main() -> list[UnitOutcome[RepoResult | None]]:
-        async with Engine(store, options) as engine:
+        async with Engine(store, unit_options) as engine:
 
             async def run_unit(
                 unit: tuple[RepoJob, dt.date] | DigestDay,
