@@ -258,6 +258,21 @@ def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None
     }
 
 
+def test_a_plan_run_again_retries_its_failed_units_but_a_worker_joining_a_run_does_not(store: Store) -> None:
+    store.plan_units("plan", ["a", "b"])
+    first = store.claim_unit("plan", "w", lease=60)
+    assert first is not None and store.fail_unit(first, "source missing")
+    store.plan_units("plan", ["a", "b"])  # a worker joins while b is still pending: a failure stays
+    assert {s.unit: s.state for s in store.unit_states("plan")} == {"a": "failed", "b": "pending"}
+    second = store.claim_unit("plan", "w", lease=60)
+    assert second is not None and second.unit == "b" and store.complete_unit(second)
+    assert store.claim_unit("plan", "w", lease=60) is None
+    store.plan_units("plan", ["a", "b"])  # the run is over: running the plan again retries a
+    assert {s.unit: s.state for s in store.unit_states("plan")} == {"a": "pending", "b": "done"}
+    store.plan_units("other", ["b"])  # a unit is a repository-day: another plan does not build b again
+    assert store.claim_unit("other", "w", lease=60) is None
+
+
 def test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale(store: Store) -> None:
     report = _report()
     store.plan_units("plan", ["u"])

@@ -589,11 +589,17 @@ class Store:
         self, plan: str, units: Sequence[str], needs: Mapping[str, Sequence[str]] | None = None
     ) -> int:
         """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
-        units; the first one creates them); ``needs``: unit → the units it waits for. Units of the plan that
-        failed before are pending again: running a plan again retries them. Returns how many units the plan
-        has."""
+        units; the first one creates them); ``needs``: unit → the units it waits for. When nothing of the
+        plan is pending or running (its last run is over), its units that failed are pending again: running
+        a plan again retries them, while a worker joining a run under way leaves its failures alone. Returns
+        how many units the plan has."""
         now = now_text()
         with self._tx() as db:
+            busy = db.execute(
+                "SELECT COUNT(*) FROM units u JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
+                "AND c.state IN ('pending', 'running')",
+                (plan,),
+            ).fetchone()[0]
             if units:
                 db.executemany(
                     "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, 'pending', ?) "
@@ -610,11 +616,12 @@ class Store:
                 db.executemany(
                     "INSERT INTO unit_needs (unit, needs) VALUES (?, ?) ON CONFLICT DO NOTHING", pairs
                 )
-            db.execute(
-                "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE state = 'failed' AND unit IN (SELECT unit FROM units WHERE plan = ?)",
-                (now, plan),
-            )
+            if not busy:
+                db.execute(
+                    "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                    "WHERE state = 'failed' AND unit IN (SELECT unit FROM units WHERE plan = ?)",
+                    (now, plan),
+                )
             return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
     def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:

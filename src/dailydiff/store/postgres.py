@@ -294,4 +294,3 @@ class PostgresDatabase:
 
 
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (not imported: psycopg loads only with a PostgreSQL store)
-
