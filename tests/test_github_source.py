@@ -246,7 +246,11 @@ def test_a_file_without_patch_or_diff_is_listed_as_unseen(fake: FakeGitHub, tmp_
 # pull requests -----------------------------------------------------------------------------------------
 
 
-def test_pull_requests_from_squash_titles_and_commit_pulls(fake: FakeGitHub, tmp_path: Path) -> None:
+@pytest.mark.parametrize("graphql", [True, False], ids=["graphql", "rest"])
+def test_pull_requests_in_one_graphql_batch_or_per_commit_where_graphql_is_unavailable(
+    fake: FakeGitHub, tmp_path: Path, graphql: bool
+) -> None:
+    fake.graphql = graphql
     store = Store(tmp_path / "db.sqlite3")
     commits = {c.title: c for c in source(fake, tmp_path).commits(day_window(dt.date(2026, 1, 8), TZ))}
     squash = commits["feat(core): add feature 3 (#103)"].pr
@@ -257,8 +261,16 @@ def test_pull_requests_from_squash_titles_and_commit_pulls(fake: FakeGitHub, tmp
     assert commits["[Doc] 更新文档 3 | pipes"].pr is None
     merge = commits["Merge pull request #200 from octo/side"]
     assert merge.pr is not None and merge.pr.labels == ["merge"] and merge.files == []
-    assert fake.count("pull") == 2 and fake.count("commit_pulls") == len(commits) - 2
     assert fake.count("detail") == len(commits) - 1  # not for the merge
+    if graphql:  # the day's pull requests in one request, nothing per commit
+        assert fake.count("graphql") == 1 and fake.count("pull") == fake.count("commit_pulls") == 0
+        (asked,) = fake.of("graphql")
+        assert asked.body.count(b"associatedPullRequests(first: 3)") == len(commits)
+    else:  # found unavailable once (404), then the REST lookups
+        assert fake.count("graphql", 404) == 1
+        assert fake.count("pull") == 2 and fake.count("commit_pulls") == len(commits) - 2
+        source(fake, tmp_path).commits(day_window(dt.date(2026, 1, 9), TZ))
+        assert fake.count("graphql") == 1  # remembered: not asked again
     store.close()
 
 
@@ -380,7 +392,7 @@ def test_second_run_makes_no_detail_request_and_lists_answer_304(fake: FakeGitHu
     first = build_reports(
         GitHubSource(REPO, settings.github, store=store), DAYS, settings, store, HeuristicAnalyzer()
     )
-    assert fake.count("detail") > 0 and fake.count("diff") == 1 and fake.count("pull") > 0
+    assert fake.count("detail") > 0 and fake.count("diff") == 1 and fake.count("graphql") > 0
     fake.reset_requests()
     second = build_reports(
         GitHubSource(REPO, settings.github, store=store), DAYS, settings, store, HeuristicAnalyzer()
@@ -406,7 +418,9 @@ def test_web_urls_follow_the_api_host(repo_path: tuple[Path, list[str]], tmp_pat
         assert src.kind == "github" and src.repo_url == f"http://127.0.0.1:{server.port}/{REPO}"
         got = src.commits(day_window(FIRST_DAY, TZ))
         assert got and all(c.url == f"{src.repo_url}/commit/{c.sha}" for c in got)
-        assert all(r.path.startswith("/api/v3/repos/") for r in server.requests)
+        # REST under /api/v3, GraphQL at /api/graphql, as on GitHub Enterprise Server
+        assert all(r.path.startswith("/api/v3/repos/") or r.kind == "graphql" for r in server.requests)
+        assert {r.path for r in server.of("graphql")} == {"/api/graphql"}
 
 
 def test_logs_carry_no_token_at_debug_level(

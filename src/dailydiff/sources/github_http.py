@@ -89,6 +89,27 @@ class RequestCounts:
     cache_hits: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    graphql: int = 0  # of ``sent``
+    remaining: int | None = None  # x-ratelimit-remaining of the REST API's last answer
+
+    @property
+    def spent(self) -> int:
+        """Requests counted against the rate limit: every one sent, but a 304 is free."""
+        return self.sent - self.not_modified
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requests": self.sent, "spent": self.spent, "not_modified": self.not_modified,
+                "graphql": self.graphql, "cache_hits": self.cache_hits}  # fmt: skip
+
+    def add(self, other: RequestCounts) -> None:
+        self.sent += other.sent
+        self.not_modified += other.not_modified
+        self.cache_hits += other.cache_hits
+        self.retries += other.retries
+        self.waited_seconds += other.waited_seconds
+        self.graphql += other.graphql
+        if other.remaining is not None:
+            self.remaining = other.remaining
 
 
 @dataclass
@@ -156,7 +177,7 @@ class GitHubHttp:
             headers["If-None-Match"] = cached.etag
         bad = 0
         while True:
-            response = await self._send(url, headers, allow)
+            response = await self._send("GET", url, headers, allow)
             if response.status == 304 and cached is not None:
                 self.counts.not_modified += 1
                 return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
@@ -191,9 +212,54 @@ class GitHubHttp:
                 )
         return response
 
+    async def rate_remaining(self) -> int | None:
+        """Requests the token has left (``/rate_limit``, which GitHub does not count); None when the
+        API has no rate limit (GitHub Enterprise with it turned off answers 404)."""
+        if self.counts.remaining is None:
+            url = f"{self.settings.api_url}/rate_limit"
+            response = await self._send("GET", url, {"Accept": JSON}, (404,))
+            self.counts.sent -= 1  # not counted by GitHub, not by us
+            try:
+                core = response.json()["resources"]["core"] if response.status == 200 else None
+                self.counts.remaining = int(core["remaining"]) if core else None
+            except (ValueError, KeyError, TypeError):
+                return None
+        return self.counts.remaining
+
+    async def post_json(
+        self, url: str, payload: object, *, allow: tuple[int, ...] = (), check: Check | None = None
+    ) -> ApiResponse:
+        """POST a JSON document (GraphQL): never cached; a 200 answer is checked like a GET's, and a bad
+        one is asked again."""
+        self._check_origin(url)
+        body = json.dumps(payload).encode()
+        headers = {"Accept": JSON, "Content-Type": "application/json"}
+        bad = 0
+        while True:
+            response = await self._send("POST", url, headers, allow, body)
+            if response.status != 200:
+                return response
+            problem = _problem(response, JSON, check, self._origin)
+            if problem is None:
+                return response
+            bad += 1
+            if bad > self.settings.max_retries:
+                raise BadAnswer(
+                    f"the GitHub API at {self.host} answered {_path(url)} with {problem}, {bad} times",
+                    "a proxy or GitHub itself is misbehaving; run again later",
+                )
+            await self._backoff(bad, f"{problem} on {_path(url)}")
+
     # sending ---------------------------------------------------------------------------------------
 
-    async def _send(self, url: str, headers: dict[str, str], allow: tuple[int, ...]) -> ApiResponse:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        allow: tuple[int, ...],
+        content: bytes | None = None,
+    ) -> ApiResponse:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
         breaker = self.breaker
@@ -212,7 +278,7 @@ class GitHubHttp:
                     started = time.monotonic()
                     began = breaker.now()
                     async with asyncio.timeout(deadline):
-                        raw = await self._client.get(url, headers=headers)
+                        raw = await self._client.request(method, url, headers=headers, content=content)
                         body = raw.content
             except (httpx2.TransportError, TimeoutError) as exc:
                 failures += 1
@@ -236,6 +302,7 @@ class GitHubHttp:
                 await self._backoff(failures, f"{reason} on {_path(url)}")
                 continue
             self.counts.sent += 1
+            self.counts.graphql += method == "POST"
             kept = {k: raw.headers[k] for k in _KEPT_HEADERS if k in raw.headers}
             response = ApiResponse(raw.status_code, kept, body)
             if raw.status_code < 500:
@@ -287,6 +354,9 @@ class GitHubHttp:
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
+        remaining = headers.get("x-ratelimit-remaining", "")
+        if remaining.isdigit() and headers.get("x-ratelimit-resource", "core") == "core":
+            self.counts.remaining = int(remaining)
         now = time.time()
         wait = rate_limit_reset_seconds(headers, now)
         if wait is not None:
