@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import secrets
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +24,8 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
+
+log = logging.getLogger("dailydiff.git")
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -41,11 +45,19 @@ def is_git_url(spec: str) -> bool:
 
 
 def run_git(
-    args: list[str], cwd: Path | None = None, *, check: bool = True
+    args: list[str],
+    cwd: Path | None = None,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    """Run git; ``env`` adds to the environment (credentials go there, never into ``args``)."""
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False
+        )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
@@ -122,6 +134,7 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    git_env: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. a token for a partial clone
 
     kind = "git"
 
@@ -230,6 +243,8 @@ class GitSource:
             f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
             f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
         ]
+        self._check_history(window)
+        self._prefetch(selection)
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
             "log", *self._revisions(), *selection,
@@ -241,13 +256,47 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
-        self._check_history(window)
-        result = run_git(args, cwd=self.path)
+        result = run_git(args, cwd=self.path, env=self.git_env)
         text = result.stdout.decode("utf-8", errors="replace")
         commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
         if self.all_branches and commits:
             commits = self._attribute(commits, selection)
         return commits
+
+    def _prefetch(self, selection: list[str]) -> None:
+        """In a blobless partial clone, fetch every file version the window's diffs need in one batch
+        (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
+        which the clone has. Objects already here cost nothing (git makes no connection)."""
+        promisor = run_git(["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False)
+        if promisor.stdout.strip() != b"true":
+            return
+        raw = run_git(
+            ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
+             *([] if self.include_merges else ["--no-merges"]), "--"],
+            cwd=self.path,
+        )  # fmt: skip
+        wanted: set[str] = set()
+        for line in raw.stdout.decode("utf-8", errors="replace").splitlines():
+            if not line.startswith(":"):
+                continue
+            old_mode, new_mode, old, new = line[1:].split("\t", 1)[0].split()[:4]
+            for mode, oid in ((old_mode, old), (new_mode, new)):
+                if mode != "160000" and oid.strip("0"):  # not a submodule's commit, not "no file"
+                    wanted.add(oid)
+        if not wanted:
+            return
+        fetched = run_git(
+            ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "origin", "--no-tags", "--no-write-fetch-head",
+             "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
+            cwd=self.path, check=False, env=self.git_env, input="\n".join(sorted(wanted)).encode() + b"\n",
+        )  # fmt: skip
+        if fetched.returncode != 0:  # git log fetches what is still missing itself, one commit at a time
+            message = fetched.stderr.decode(errors="replace").strip().splitlines()
+            log.warning(
+                "%s: fetching the day's file versions failed: %s",
+                self.repo,
+                scrub(message[-1] if message else ""),
+            )
 
     def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
@@ -460,22 +509,71 @@ def _unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _mirror(url: str, data_dir: Path) -> Path:
+def _mirror(
+    url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
+) -> Path:
     """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
-    process or thread at a time per mirror, since several runs may share a data directory."""
+    process or thread at a time per mirror, since several runs may share a data directory. ``blobless``:
+    a partial clone of the branches without file contents (fetched when a day needs them), with the
+    remote kept as ``origin`` so later fetches keep the filter; ``env`` carries its credentials."""
     import fcntl
 
+    key = f"blobless {url}" if blobless else url
     lock_dir = data_dir / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
+    with open(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if blobless:
+            return _blobless_unlocked(url, data_dir, env or {})
         return _mirror_unlocked(url, data_dir)
 
 
-def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+def _mirror_path(url: str, data_dir: Path, suffix: str = "") -> Path:
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
-    target = data_dir / "repos" / f"{readable}-{digest}.git"
+    return data_dir / "repos" / f"{readable}-{digest}{suffix}.git"
+
+
+def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path:
+    target = _mirror_path(url, data_dir, "-blobless")
+    safe_url = scrub(url)
+    if (target / "HEAD").exists():
+        result = run_git(
+            ["fetch", "--prune", "--quiet", "--no-tags", "origin"], cwd=target, check=False, env=env
+        )
+        if result.returncode != 0:
+            raise SourceError(
+                f"could not fetch {safe_url}: {_last_line(result)}",
+                "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
+            )
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    result = run_git(
+        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--", url, str(partial)],
+        check=False, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SourceError(
+            f"could not clone {safe_url}: {_last_line(result)}",
+            "check the URL ([github] git_url), the token and that you can reach it",
+        )
+    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial)
+    partial.rename(target)
+    return target
+
+
+def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = result.stderr.decode(errors="replace").strip().splitlines()
+    return scrub(lines[-1]) if lines else f"exit {result.returncode}"
+
+
+def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+    target = _mirror_path(url, data_dir)
     safe_url = scrub(url)
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.

@@ -501,20 +501,21 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
+def github_options(spec: str, settings: Settings, options: SourceOptions, store: object) -> dict[str, Any]:
+    """What a GitHub source of either mode is made from."""
     repo = spec.removeprefix("github:")
     if options.name and options.name != repo:
         raise SourceError(
             f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
         )
-    return GitHubSource(
-        repo=repo,
-        settings=settings.github,
-        branch="" if options.all_branches else options.branch or settings.github.branch,
-        all_branches=options.all_branches,
-        token=find_token(settings.github, os.environ),
-        store=store if isinstance(store, Store) else None,
-    )
+    return {
+        "repo": repo,
+        "settings": settings.github,
+        "branch": "" if options.all_branches else options.branch or settings.github.branch,
+        "all_branches": options.all_branches,
+        "token": find_token(settings.github, os.environ),
+        "store": store if isinstance(store, Store) else None,
+    }
 
 
-__all__ = ["GitHubSource", "IncompleteFetch", "find_token", "open_github", "web_base"]
+__all__ = ["GitHubSource", "IncompleteFetch", "find_token", "github_options", "web_base"]

@@ -91,6 +91,8 @@ class RequestCounts:
     waited_seconds: float = 0.0
     graphql: int = 0  # of ``sent``
     remaining: int | None = None  # x-ratelimit-remaining of the REST API's last answer
+    limit: int = 0  # x-ratelimit-limit, requests per window
+    reset_at: float = 0.0  # x-ratelimit-reset, epoch seconds
 
     @property
     def spent(self) -> int:
@@ -109,7 +111,7 @@ class RequestCounts:
         self.waited_seconds += other.waited_seconds
         self.graphql += other.graphql
         if other.remaining is not None:
-            self.remaining = other.remaining
+            self.remaining, self.limit, self.reset_at = other.remaining, other.limit, other.reset_at
 
 
 @dataclass
@@ -213,18 +215,26 @@ class GitHubHttp:
         return response
 
     async def rate_remaining(self) -> int | None:
-        """Requests the token has left (``/rate_limit``, which GitHub does not count); None when the
-        API has no rate limit (GitHub Enterprise with it turned off answers 404)."""
-        if self.counts.remaining is None:
+        """Requests the token can spend now: what it has left (from the last answer, else
+        ``/rate_limit``, which GitHub does not count), and a whole new window when the limit resets
+        within ``[github] max_rate_limit_wait`` (the client waits for it). None when the API has no rate
+        limit (GitHub Enterprise with it turned off answers 404)."""
+        counts = self.counts
+        if counts.remaining is None:
             url = f"{self.settings.api_url}/rate_limit"
             response = await self._send("GET", url, {"Accept": JSON}, (404,))
-            self.counts.sent -= 1  # not counted by GitHub, not by us
+            counts.sent -= 1  # not counted by GitHub, not by us
             try:
                 core = response.json()["resources"]["core"] if response.status == 200 else None
-                self.counts.remaining = int(core["remaining"]) if core else None
+                if core:
+                    counts.remaining, counts.limit = int(core["remaining"]), int(core["limit"])
+                    counts.reset_at = float(core["reset"])
             except (ValueError, KeyError, TypeError):
                 return None
-        return self.counts.remaining
+        if counts.remaining is None:
+            return None
+        soon = counts.reset_at and counts.reset_at - time.time() <= self.settings.max_rate_limit_wait
+        return counts.remaining + (counts.limit if soon else 0)
 
     async def post_json(
         self, url: str, payload: object, *, allow: tuple[int, ...] = (), check: Check | None = None
@@ -357,6 +367,9 @@ class GitHubHttp:
         remaining = headers.get("x-ratelimit-remaining", "")
         if remaining.isdigit() and headers.get("x-ratelimit-resource", "core") == "core":
             self.counts.remaining = int(remaining)
+            limit, reset = headers.get("x-ratelimit-limit", ""), headers.get("x-ratelimit-reset", "")
+            self.counts.limit = int(limit) if limit.isdigit() else 0
+            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
         now = time.time()
         wait = rate_limit_reset_seconds(headers, now)
         if wait is not None:

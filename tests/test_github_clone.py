@@ -1,0 +1,143 @@
+# ruff: noqa: F811 -- the tests take the fixtures imported from test_github_source
+"""Clone mode: a blobless partial clone over git's smart HTTP from the fake GitHub, pull requests from
+GraphQL; the same commits as API mode at a few requests a day; the token only in git's environment; the
+request budget that finishes whole days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import subprocess
+from pathlib import Path
+
+from dailydiff.common.timewindow import day_window, local_date_of, range_window
+from dailydiff.sources import open_source
+from dailydiff.sources.base import SourceOptions
+from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.github import GitHubSource
+from dailydiff.sources.github_clone import GitHubCloneSource, clone_url, git_auth_env
+from dailydiff.store import Store
+from fake_github import FakeGitHub
+from gitrepo import git
+from test_github_source import DAYS, REPO, TZ, _key, fake, repo_path, settings_for  # noqa: F401
+
+TOKEN = "ghp_" + "clone0token1canary2" * 2
+
+
+def _clone_source(
+    fake: FakeGitHub, tmp_path: Path, store: Store | None, token: str | None = None
+) -> GitHubSource:
+    settings = settings_for(fake, tmp_path, mode="clone")
+    environ = {"GITHUB_TOKEN": token} if token else {}
+    src = open_source(REPO, settings, SourceOptions(), store)
+    assert isinstance(src, GitHubCloneSource)
+    src.token, src.environ = token, environ
+    return src
+
+
+def test_clone_url_follows_the_api_host_or_the_template() -> None:
+    assert clone_url("", "https://api.github.com", "o/n") == "https://github.com/o/n.git"
+    assert clone_url("", "https://ghe.example.com/api/v3", "o/n") == "https://ghe.example.com/o/n.git"
+    assert (
+        clone_url("file:///srv/{owner}/{name}.git", "https://api.github.com", "o/n") == "file:///srv/o/n.git"
+    )
+    env = git_auth_env("https://ghe.example.com/o/n.git", "tok-123456789", {"GIT_CONFIG_COUNT": "2"})
+    assert env["GIT_CONFIG_COUNT"] == "3"  # after the user's own
+    assert env["GIT_CONFIG_KEY_2"] == "http.https://ghe.example.com/.extraHeader"  # that origin only
+    assert git_auth_env("file:///srv/o/n.git", "tok-123456789", {}) == {}
+
+
+def test_clone_mode_gives_api_mode_commits_at_a_request_per_window(fake: FakeGitHub, tmp_path: Path) -> None:
+    window = range_window(DAYS[0], DAYS[-1], TZ)
+    with Store(tmp_path / "api.sqlite3") as store:
+        api = {
+            c.sha: c
+            for c in GitHubSource(REPO, settings_for(fake, tmp_path / "a").github, store=store).commits(
+                window
+            )
+        }
+    fake.reset_requests()
+    with Store(tmp_path / "clone.sqlite3") as store:
+        got = _clone_source(fake, tmp_path / "c", store).commits(window)
+        assert sorted(_key(c) for c in got) == sorted(_key(api[c.sha]) for c in got)
+        assert {c.sha: c.pr for c in got} == {sha: c.pr for sha, c in api.items()}
+        assert any(c.pr is not None for c in got) and len(got) == len(api)
+        api_requests = [r for r in fake.requests if r.kind != "git"]
+        assert [r.kind for r in api_requests] == ["graphql"]  # 8 days, ~30 commits: one request
+        clone = next((tmp_path / "c" / "data" / "repos").glob("*-blobless.git"))
+        assert git(clone, "config", "--get", "remote.origin.partialclonefilter").strip() == "blob:none"
+        fake.reset_requests()
+        again = _clone_source(fake, tmp_path / "c", store).commits(window)  # settled: cached for good
+        assert [r.kind for r in fake.requests] == ["git", "git"]  # the fetch, nothing of the API
+        assert sorted(_key(c) for c in again) == sorted(_key(c) for c in got)
+
+
+def test_the_token_reaches_git_only_through_its_environment(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.token = TOKEN
+    with Store(tmp_path / "db.sqlite3") as store:
+        got = _clone_source(fake, tmp_path, store, token=TOKEN).commits(day_window(DAYS[2], TZ))
+    assert got
+    gits = fake.of("git")
+    assert gits and all(
+        r.status == 200 and r.headers.get("authorization", "").startswith("Basic ") for r in gits
+    )
+    clone = next((tmp_path / "data" / "repos").glob("*-blobless.git"))
+    for path in [clone / "config", *(tmp_path / "data").rglob("*")]:
+        if path.is_file() and path.suffix != ".pack":
+            assert TOKEN.encode() not in path.read_bytes(), path
+    assert TOKEN not in git(clone, "config", "--list")
+
+
+def test_a_token_git_rejects_is_one_clear_error(fake: FakeGitHub, tmp_path: Path) -> None:
+    from dailydiff.errors import SourceError
+
+    fake.token = TOKEN
+    src = _clone_source(fake, tmp_path, None, token="ghp_wrong_token_0123456789")
+    try:
+        src.commits(day_window(DAYS[2], TZ))
+    except SourceError as exc:
+        assert "could not clone" in exc.message and "ghp_wrong" not in exc.message + (exc.hint or "")
+    else:
+        raise AssertionError("a rejected token must fail the clone")
+
+
+def test_the_budget_keeps_whole_recent_days_and_the_next_run_finishes(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    window = range_window(DAYS[0], DAYS[-1], TZ)
+    day_of = lambda moment: local_date_of(moment, TZ)  # noqa: E731
+    store = Store(tmp_path / "db.sqlite3")
+    settings = settings_for(fake, tmp_path)
+    src = GitHubSource(REPO, settings.github, store=store)
+    fake.exhaust(12, 3600)  # the window needs ~30 detail requests and a GraphQL one
+    budget = RequestBudget()
+    listed: list[tuple[str, dt.datetime]] = []
+    import asyncio
+
+    got = asyncio.run(src.stream(window, listed.extend, budget=budget, day_of=day_of))
+    days = {day_of(c.committed_at) for c in got}
+    deferred = budget.deferred[REPO]
+    assert deferred and max(deferred) < min(days)  # the most recent days were kept, whole
+    assert {sha for sha, _ in listed} == {c.sha for c in got}
+    assert fake.remaining >= 0 and fake.count(status=403) == 0  # never ran into the limit
+    fake.exhaust(5000, 3600)
+    budget = RequestBudget()
+    rest = asyncio.run(src.stream(window, budget=budget, day_of=day_of))
+    assert not budget.deferred and {day_of(c.committed_at) for c in rest} >= set(deferred)
+    store.close()
+
+
+def test_git_log_of_a_day_fetches_its_file_versions_in_one_batch(fake: FakeGitHub, tmp_path: Path) -> None:
+    with Store(tmp_path / "db.sqlite3") as store:
+        got = _clone_source(fake, tmp_path, store).commits(range_window(DAYS[0], DAYS[3], TZ))
+    assert len(got) > 8
+    bodies = [gzip.decompress(r.body) if r.headers.get("content-encoding") == "gzip" else r.body
+              for r in fake.of("git") if r.method == "POST"]  # fmt: skip
+    fetches = [b for b in bodies if b"command=fetch" in b]
+    assert len(fetches) == 2  # the clone's pack, then every file version of the four days in one fetch
+    clone = next((tmp_path / "data" / "repos").glob("*-blobless.git"))
+    env = {**os.environ, "GIT_NO_LAZY_FETCH": "1"}
+    out = subprocess.run(["git", "rev-list", "--objects", "--missing=print", "HEAD"], cwd=clone, env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "?" in out  # still a partial clone: versions no day asked for were not fetched
