@@ -5,12 +5,18 @@ request budget that finishes whole days."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
+import json
 import os
+import re
 import subprocess
+import sys
+import time
 from pathlib import Path
 
+from clirun import dailydiff
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.sources import open_source
 from dailydiff.sources.base import SourceOptions
@@ -141,3 +147,86 @@ def test_git_log_of_a_day_fetches_its_file_versions_in_one_batch(fake: FakeGitHu
     out = subprocess.run(["git", "rev-list", "--objects", "--missing=print", "HEAD"], cwd=clone, env=env,
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "?" in out  # still a partial clone: versions no day asked for were not fetched
+
+
+# the command line, in a real process ----------------------------------------------------------------
+
+
+def _cli(
+    tmp_path: Path, fake: FakeGitHub, *args: str, mode: str, token: str | None = None
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    env.update({"DAILYDIFF_GITHUB_API_URL": fake.url, "DAILYDIFF_GITHUB_MODE": mode,
+                "DAILYDIFF_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).parents[1] / "src")})  # fmt: skip
+    if token:
+        env["GITHUB_TOKEN"] = token
+    command = [sys.executable, "-m", "dailydiff", "report", REPO, "--analyzer", "heuristic", "-v", *args]
+    return subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_the_token_is_never_in_ps_the_clone_the_store_or_the_logs(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.token = TOKEN
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    seen: list[str] = []
+    git_seen = 0
+    out = tmp_path / "out"
+    process = _cli(tmp_path, fake, "--from", str(DAYS[0]), "--to", str(DAYS[-1]), "-o", str(out), mode="clone",
+                   token=TOKEN)  # fmt: skip
+    while process.poll() is None:  # every process's command line, every 5 ms, while the run lasts
+        listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+        git_seen += sum(
+            1 for line in listing.splitlines() if line.startswith("git ") and "dailydiff" not in line
+        )
+        seen += [line for line in listing.splitlines() if TOKEN in line or basic in line]
+        time.sleep(0.005)
+    stdout, stderr = process.communicate()
+    assert process.returncode == 0, stderr[-2000:]
+    assert git_seen > 0  # the poll did see git's processes (clone, fetch, log) while they ran
+    assert seen == []
+    assert TOKEN not in stderr + stdout and basic not in stderr + stdout and "git" in stderr
+    assert fake.of("git") and all(r.status == 200 for r in fake.of("git"))  # git did authenticate
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix not in {".pack", ".idx"}:
+            assert TOKEN.encode() not in path.read_bytes() and basic.encode() not in path.read_bytes(), path
+    assert len(list(out.rglob("*.md"))) == len(DAYS)
+
+
+def test_a_run_that_does_not_fit_the_token_builds_whole_recent_days_then_the_rest(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    summary = tmp_path / "summary.json"
+    fake.exhaust(14, 7200)  # the limit resets in two hours; the eight days need ~33 requests
+    process = _cli(tmp_path, fake, "--from", str(DAYS[0]), "--to", str(DAYS[-1]), "-o", str(out),
+                   "--summary-json", str(summary), mode="api")  # fmt: skip
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr[-2000:]
+    (line,) = [x for x in stderr.splitlines() if "GitHub requests but the token has" in x]
+    needed, left = (
+        int(n) for n in re.findall(r"need (\d+) GitHub requests but the token has (\d+) left", line)[0]
+    )
+    assert needed > left and left <= 14
+    assert fake.count(status=403) == 0  # the run never ran into the limit
+    data = json.loads(summary.read_text())
+    built, deferred = sorted(r["date"] for r in data["reports"]), data["deferred"]
+    assert built and deferred and max(deferred) < min(built)  # the most recent days, whole
+    assert sorted(built + deferred) == [str(d) for d in DAYS]
+    assert sorted(p.stem for p in out.rglob("*.md")) == built  # nothing of a deferred day was written
+    assert data["github"]["spent"] <= 14
+    with Store(tmp_path / "data" / "dailydiff.sqlite3") as store:
+        assert sorted(str(d) for _, d, _ in store.list_reports(REPO)) == built
+    fake.exhaust(5000, 3600)
+    process = _cli(tmp_path, fake, "--from", str(DAYS[0]), "--to", str(DAYS[-1]), "-o", str(out),
+                   "--summary-json", str(summary), mode="api")  # fmt: skip
+    _, stderr = process.communicate()
+    assert process.returncode == 0 and "left to the next run" not in stderr
+    assert sorted(p.stem for p in out.rglob("*.md")) == [str(d) for d in DAYS]
+    # doctor names what the last run spent, per repository
+    (tmp_path / "dailydiff.toml").write_text(f'[[repos]]\nsource = "{REPO}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    doctor = dailydiff("doctor", "--data-dir", str(tmp_path / "data"), cwd=tmp_path,
+                       env={**env, "DAILYDIFF_GITHUB_API_URL": fake.url})  # fmt: skip
+    (line,) = [x for x in doctor.stdout.splitlines() if x.startswith("✓ github requests:")]
+    assert re.search(rf"spent (\d+) request\(s\): {REPO} \1 \(1 GraphQL, ", line), line

@@ -4,6 +4,7 @@ each repository's reachability. The token is sent, never shown: lines name the v
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -73,12 +74,45 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
     reset = dt.datetime.fromtimestamp(int(core.get("reset", 0)), dt.UTC).strftime("%H:%M UTC")
     who = f"token from {variable} accepted" if token else "no token (public repositories only)"
     detail = f"{who}; rate limit {remaining}/{limit} left, resets {reset}"
+    spend = last_spend(settings)
     if remaining < LOW_RATE_LIMIT:
         fix = f"wait until {reset}" + (
             "" if token else ", or export a token as GITHUB_TOKEN (5,000 requests/hour)"
         )
-        return [CheckResult(False, "github", detail, fix)]
-    return [CheckResult(True, "github", detail)]
+        return [CheckResult(False, "github", detail, fix), *spend]
+    return [CheckResult(True, "github", detail), *spend]
+
+
+def last_spend(settings: Settings) -> list[CheckResult]:
+    """What the last run that fetched from GitHub asked of it, per repository (from the store's runs)."""
+    from dailydiff.errors import DailyDiffError
+    from dailydiff.store import open_store
+
+    if not settings.store.url and not any(settings.data_path.glob("*.sqlite3")):
+        return []  # no store yet: nothing ran
+    try:
+        with open_store(settings) as store:
+            runs = store.runs()
+    except DailyDiffError:
+        return []  # the data directory check says why
+    for run in reversed(runs):
+        summary = run.get("summary")
+        data = json.loads(summary) if isinstance(summary, str) and summary else {}
+        repos = [
+            (r.get("repo") or r.get("name"), r["github"]) for r in data.get("repos", []) if r.get("github")
+        ]
+        if data.get("github"):  # `report`: one repository
+            repos = [(str(run.get("command", "")).split(" ")[1:2] or ["report"])[0], data["github"]]
+            repos = [tuple(repos)]
+        if repos:
+            parts = [f"{name} {spent['spent']} ({spent['graphql']} GraphQL, {spent['not_modified']} answered 304)"
+                     for name, spent in repos]  # fmt: skip
+            when = run.get("started_at") or "?"
+            total = sum(spent["spent"] for _, spent in repos)
+            detail = f"the last run ({when}) spent {total} request(s): " + "; ".join(parts[:20])
+            more = f"; and {len(parts) - 20} more repositories" if len(parts) > 20 else ""
+            return [CheckResult(True, "github requests", detail + more)]
+    return []
 
 
 def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
