@@ -9,7 +9,8 @@ the heuristic analyser and with the fake LLM endpoint answering after L seconds.
 For each case it prints the wall time, the GitHub API requests (counted against the rate limit: a 304
 and /rate_limit are free) per repository-day and per commit, the git requests (clone mode; not counted
 by GitHub's API limit), and the peak memory (max RSS) of the largest worker process. Each case starts from
-an empty store and an empty data directory. The numbers on a shared 2-core machine are about overhead
+an empty store and an empty data directory. Workers sharing a plan (`run --plan`) claim repository-days,
+so each fetches per day where one process fetches a repository's whole range at once. The numbers on a shared 2-core machine are about overhead
 and scaling shape, not absolute speed: 4 workers there compete for 2 cores.
 """
 

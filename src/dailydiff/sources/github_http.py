@@ -340,7 +340,7 @@ class GitHubHttp:
                     )
                 if failures > self.settings.max_retries:
                     raise ServerError(
-                        f"the GitHub API at {self.host} answered {status} {_message(response)} "
+                        f"the GitHub API at {self.host} answered {status} {api_message(response)} "
                         f"{failures} times for {_path(url)}",
                         "GitHub may be having trouble; run again later (fetched commits are kept)",
                     )
@@ -360,7 +360,7 @@ class GitHubHttp:
     def _is_rate_limited(self, headers: httpx2.Headers, response: ApiResponse) -> bool:
         if "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0":
             return True
-        return "rate limit" in _message(response).lower()
+        return "rate limit" in api_message(response).lower()
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
@@ -420,7 +420,7 @@ class GitHubHttp:
     # errors ----------------------------------------------------------------------------------------
 
     def _status_error(self, status: int, response: ApiResponse, url: str) -> SourceError:
-        message = _message(response)
+        message = api_message(response)
         if status == 401:
             return SourceError(
                 f"GitHub rejected the token (401 {message or 'Bad credentials'})",
@@ -463,7 +463,7 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _message(response: ApiResponse) -> str:
+def api_message(response: ApiResponse) -> str:
     """The API's error message, made safe for a one-line error (untrusted text)."""
     try:
         data = json.loads(response.body)
