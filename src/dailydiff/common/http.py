@@ -1,5 +1,6 @@
 """What every HTTP client of dailydiff shares (the LLM client, the GitHub client, the publishers): how long
-a server asks us to wait, and when to stop asking a server that keeps failing.
+a server asks us to wait, how long we wait on our own between retries (jittered exponential backoff), when
+GitHub says a rate limit is spent, and when to stop asking a server that keeps failing.
 
 Pure apart from the clock: no client here, each stage keeps its own.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import random
 import time
 from collections.abc import Callable, Mapping
 
@@ -48,6 +50,26 @@ def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | Non
     except ValueError:
         return None
     return max(0.0, reset - (now if now is not None else time.time()))
+
+
+def jittered(delay: float) -> float:
+    """Equal jitter: between half and all of ``delay`` — never zero, and retrying clients never in lockstep."""
+    return delay * (0.5 + random.random() / 2)
+
+
+def backoff_delay(attempt: int, base: float) -> float:
+    """The wait before retry number ``attempt`` (1-based): ``base`` doubled per retry, jittered."""
+    return jittered(base * 2 ** (attempt - 1))
+
+
+def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
+    """GitHub's ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
+    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
+    if status not in (403, 429):
+        return False
+    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
+        return True
+    return "rate limit" in message.lower()
 
 
 class CircuitBreaker:

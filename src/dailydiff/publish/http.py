@@ -4,14 +4,13 @@ the host only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx2
 
-from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import github_rate_limited, jittered, rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
 from dailydiff.settings.publishers import _Entry
@@ -55,14 +54,12 @@ class Http:
                                    "check the URL in its environment variable") from None  # fmt: skip
             except httpx2.TimeoutException:
                 problem = f"{where} timed out after {self.entry.timeout:g}s"
-                wait = _jittered(delay)
+                wait = jittered(delay)
             except httpx2.TransportError as exc:
                 problem = f"cannot reach {where} ({type(exc).__name__})"
-                wait = _jittered(delay)
+                wait = jittered(delay)
             else:
-                rate_limited = (
-                    response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
-                )
+                rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
@@ -72,7 +69,7 @@ class Http:
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = asked if asked is not None else _jittered(delay)
+                wait = asked if asked is not None else jittered(delay)
             if attempt == attempts:
                 break
             self.sleep(wait)
@@ -81,8 +78,3 @@ class Http:
             f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
         )
-
-
-def _jittered(delay: float) -> float:
-    """Equal jitter: between half and all of the back-off, so retrying clients spread out."""
-    return delay * (0.5 + random.random() / 2)

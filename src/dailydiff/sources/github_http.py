@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,13 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import CircuitBreaker, rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import (
+    CircuitBreaker,
+    backoff_delay,
+    github_rate_limited,
+    rate_limit_reset_seconds,
+    retry_after_seconds,
+)
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
@@ -322,7 +327,7 @@ class GitHubHttp:
             status = raw.status_code
             if status in (200, 304) or status in allow:
                 return response
-            if status in (403, 429) and self._is_rate_limited(raw.headers, response):
+            if github_rate_limited(status, raw.headers, api_message(response)):
                 limited += 1
                 if limited > self.settings.max_retries + 2:
                     raise self._rate_limit_error("GitHub kept answering that the rate limit is exceeded")
@@ -349,18 +354,12 @@ class GitHubHttp:
             raise self._status_error(status, response, url)
 
     async def _backoff(self, attempt: int, what: str) -> None:
-        base = self.settings.retry_base_delay * (2 ** (attempt - 1))
-        delay = base * (0.5 + random.random() / 2)  # equal jitter: never zero, never in lockstep
+        delay = backoff_delay(attempt, self.settings.retry_base_delay)
         log.info("retrying after %s in %.2fs", what, delay)
         self.counts.retries += 1
         await self.sleep(delay)
 
     # rate limits -----------------------------------------------------------------------------------
-
-    def _is_rate_limited(self, headers: httpx2.Headers, response: ApiResponse) -> bool:
-        if "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0":
-            return True
-        return "rate limit" in api_message(response).lower()
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
