@@ -119,6 +119,15 @@ class RequestCounts:
             self.remaining, self.limit, self.reset_at = other.remaining, other.limit, other.reset_at
 
 
+def api_headers(token: str | None, api_version: str) -> dict[str, str]:
+    """What every request to GitHub's API carries, from the source, a publisher or doctor: who asks, the
+    API version, and the token (in this one header, never in a URL)."""
+    headers = {"User-Agent": f"dailydiff/{__version__}", "Accept": JSON, "X-GitHub-Api-Version": api_version}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
 @dataclass
 class GitHubHttp:
     """One client per run. ``repo`` and ``branch`` only shape error messages."""
@@ -134,12 +143,7 @@ class GitHubHttp:
     breaker: CircuitBreaker | None = None  # shared by the clients of one source, for the whole run
 
     def __post_init__(self) -> None:
-        headers = {
-            "User-Agent": f"dailydiff/{__version__}",
-            "X-GitHub-Api-Version": self.settings.api_version,
-        }
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        headers = api_headers(self.token, self.settings.api_version)
         timeout = httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         limits = httpx2.Limits(max_connections=self.settings.concurrency + 2)
         self._client = httpx2.AsyncClient(headers=headers, timeout=timeout, limits=limits)
