@@ -96,12 +96,14 @@ def last_spend(settings: Settings) -> list[CheckResult]:
     for run in reversed(runs):
         summary = run.get("summary")
         data = json.loads(summary) if isinstance(summary, str) and summary else {}
-        repos = [
-            (r.get("repo") or r.get("name"), r["github"]) for r in data.get("repos", []) if r.get("github")
+        repos: list[tuple[str, dict[str, int]]] = [
+            (str(r.get("repo") or r.get("name")), r["github"])
+            for r in data.get("repos", [])
+            if r.get("github")
         ]
-        if data.get("github"):  # `report`: one repository
-            repos = [(str(run.get("command", "")).split(" ")[1:2] or ["report"])[0], data["github"]]
-            repos = [tuple(repos)]
+        if data.get("github"):  # `report SOURCE`: one repository, named in the command
+            words = str(run.get("command") or "report").split()
+            repos = [(words[1] if len(words) > 1 else "report", data["github"])]
         if repos:
             parts = [f"{name} {spent['spent']} ({spent['graphql']} GraphQL, {spent['not_modified']} answered 304)"
                      for name, spent in repos]  # fmt: skip
