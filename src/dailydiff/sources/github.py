@@ -218,6 +218,9 @@ class GitHubSource:
         """The commits of the whole days that fit the budget, and what they are expected to cost."""
         finder = self._pull_finder()
         pulls = {sha: self.settings.pull_requests and not finder.settled(sha) for sha, _ in dated}
+        if finder.rest_only():  # a request or two per commit instead of one per 100: count two
+            requests = {sha: requests.get(sha, 0) + 2 * pulls[sha] for sha, _ in dated}
+            pulls = {}
         costs = day_costs(dated, day_of, requests, pulls)
         days = budget.admit(self.repo, costs, await http.rate_remaining())
         return {sha for sha, at in dated if day_of(at) in days}, budget.cost(costs, days)

@@ -89,6 +89,10 @@ class PullRequestFinder:
                 found.update(answered)
         return found
 
+    def rest_only(self) -> bool:
+        """GraphQL was found unavailable: each commit's pull request costs REST requests."""
+        return graphql_url(self.settings.api_url) in _UNAVAILABLE
+
     def settled(self, sha: str) -> bool:
         """The commit's pull request is in the cache for good: asking costs nothing."""
         cached = self.store.http_get(self._key(sha)) if self.store is not None else None
