@@ -162,6 +162,7 @@ def main() -> None:
                 rows.append(
                     (analyser, label, took, len(api) / units, len(api) / max(1, commits), gits, peak / 1024)
                 )
+                print(f"  done: {analyser}, {label}: {took:.1f} s", flush=True)
         print(f"{'analyser':10} {'case':24} {'seconds':>8} {'API req/repo-day':>17} {'API req/commit':>15} "
               f"{'git req':>8} {'peak MB':>8}")  # fmt: skip
         for analyser, label, took, per_day, per_commit, gits, peak in rows:
