@@ -286,6 +286,12 @@ class FakeGitHub:
         if method == "POST" and path == self.graphql_path:
             if not self.graphql:
                 return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
+            if not headers.get("authorization"):  # GitHub's GraphQL API has no anonymous access
+                body = {
+                    "message": "This endpoint requires you to be authenticated.",
+                    "documentation_url": DOCS,
+                }
+                return self._json(401, body, count=False)
             status, data = answer_graphql(self, body)
             code, extra, payload = self._json(status, data)
             return code, {**extra, "X-RateLimit-Resource": "graphql"}, payload

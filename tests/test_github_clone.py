@@ -31,8 +31,11 @@ from test_github_source import DAYS, REPO, TZ, _key, fake, repo_path, settings_f
 TOKEN = "ghp_" + "clone0token1canary2" * 2
 
 
+ANY_TOKEN = "ghp_any_token_0123456789"  # the fake asks for none unless told, but GraphQL needs one
+
+
 def _clone_source(
-    fake: FakeGitHub, tmp_path: Path, store: Store | None, token: str | None = None
+    fake: FakeGitHub, tmp_path: Path, store: Store | None, token: str | None = ANY_TOKEN
 ) -> GitHubSource:
     settings = settings_for(fake, tmp_path, mode="clone")
     environ = {"GITHUB_TOKEN": token} if token else {}
@@ -59,9 +62,9 @@ def test_clone_mode_gives_api_mode_commits_at_a_request_per_window(fake: FakeGit
     with Store(tmp_path / "api.sqlite3") as store:
         api = {
             c.sha: c
-            for c in GitHubSource(REPO, settings_for(fake, tmp_path / "a").github, store=store).commits(
-                window
-            )
+            for c in GitHubSource(
+                REPO, settings_for(fake, tmp_path / "a").github, store=store, token=ANY_TOKEN
+            ).commits(window)
         }
     fake.reset_requests()
     with Store(tmp_path / "clone.sqlite3") as store:
@@ -115,7 +118,7 @@ def test_the_budget_keeps_whole_recent_days_and_the_next_run_finishes(
     day_of = lambda moment: local_date_of(moment, TZ)  # noqa: E731
     store = Store(tmp_path / "db.sqlite3")
     settings = settings_for(fake, tmp_path)
-    src = GitHubSource(REPO, settings.github, store=store)
+    src = GitHubSource(REPO, settings.github, store=store, token=ANY_TOKEN)
     fake.exhaust(12, 3600)  # the window needs ~30 detail requests and a GraphQL one
     budget = RequestBudget()
     listed: list[tuple[str, dt.datetime]] = []
@@ -200,7 +203,7 @@ def test_a_run_that_does_not_fit_the_token_builds_whole_recent_days_then_the_res
     summary = tmp_path / "summary.json"
     fake.exhaust(14, 7200)  # the limit resets in two hours; the eight days need ~33 requests
     process = _cli(tmp_path, fake, "--from", str(DAYS[0]), "--to", str(DAYS[-1]), "-o", str(out),
-                   "--summary-json", str(summary), mode="api")  # fmt: skip
+                   "--summary-json", str(summary), mode="api", token=ANY_TOKEN)  # fmt: skip
     _, stderr = process.communicate()
     assert process.returncode == 0, stderr[-2000:]
     (line,) = [x for x in stderr.splitlines() if "GitHub requests but the token has" in x]
@@ -219,7 +222,7 @@ def test_a_run_that_does_not_fit_the_token_builds_whole_recent_days_then_the_res
         assert sorted(str(d) for _, d, _ in store.list_reports(REPO)) == built
     fake.exhaust(5000, 3600)
     process = _cli(tmp_path, fake, "--from", str(DAYS[0]), "--to", str(DAYS[-1]), "-o", str(out),
-                   "--summary-json", str(summary), mode="api")  # fmt: skip
+                   "--summary-json", str(summary), mode="api", token=ANY_TOKEN)  # fmt: skip
     _, stderr = process.communicate()
     assert process.returncode == 0 and "left to the next run" not in stderr
     assert sorted(p.stem for p in out.rglob("*.md")) == [str(d) for d in DAYS]
@@ -227,6 +230,6 @@ def test_a_run_that_does_not_fit_the_token_builds_whole_recent_days_then_the_res
     (tmp_path / "dailydiff.toml").write_text(f'[[repos]]\nsource = "{REPO}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
     doctor = dailydiff("doctor", "--data-dir", str(tmp_path / "data"), cwd=tmp_path,
-                       env={**env, "DAILYDIFF_GITHUB_API_URL": fake.url})  # fmt: skip
+                       env={**env, "DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": ANY_TOKEN})  # fmt: skip
     (line,) = [x for x in doctor.stdout.splitlines() if x.startswith("✓ github requests:")]
     assert re.search(rf"spent (\d+) request\(s\): {REPO} \1 \(1 GraphQL, ", line), line

@@ -28,8 +28,8 @@ def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, 
 
 
 def _get(settings: Settings, path: str, token: str | None) -> ApiResponse:
-    """One GET through the GitHub client (its timeouts, total deadline and retries), any status
-    returned; a spent rate limit is not waited for here."""
+    """One GET through the GitHub client (its timeouts and total deadline), any status returned as it
+    came: a check reports what the server said, it does not wait for a rate limit or retry a 5xx."""
     from dailydiff.common.aio import run_sync
 
     quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1})
@@ -38,7 +38,8 @@ def _get(settings: Settings, path: str, token: str | None) -> ApiResponse:
         http = GitHubHttp(quick, repo="", token=token)
         try:
             return await http.get(
-                f"{settings.github.api_url}{path}", allow=(401, 403, 404, 409, 410, 422, 429)
+                f"{settings.github.api_url}{path}",
+                allow=(401, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504),
             )
         finally:
             await http.aclose()

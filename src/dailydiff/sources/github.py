@@ -150,11 +150,23 @@ class GitHubSource:
                 kept, reserved = await self.admit(budget, http, dated, day_of, details)
                 items = [i for i in items if i["sha"] in kept]
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
-            pulls = asyncio.ensure_future(self._pulls(http, items))
+            # GraphQL: the pull requests of every commit in one request per 100, beside the details. REST
+            # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
+            per_commit = self._pull_finder().rest_only(self.token)
+            pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))
+            # A commit's requests go out together, so each commit lands whole even when the limit runs out.
+            whole = asyncio.Semaphore(self.settings.concurrency)
 
             async def one(item: dict[str, Any]) -> Commit:
-                commit = await self._commit(http, item, branch_of.get(item["sha"], self.branch or "HEAD"))
-                commit = commit.model_copy(update={"pr": (await asyncio.shield(pulls)).get(item["sha"])})
+                branch = branch_of.get(item["sha"], self.branch or "HEAD")
+                if per_commit:
+                    async with whole:
+                        commit, found = await asyncio.gather(
+                            self._commit(http, item, branch), self._pulls(http, [item])
+                        )
+                else:
+                    commit, found = await self._commit(http, item, branch), await asyncio.shield(pulls)
+                commit = commit.model_copy(update={"pr": found.get(item["sha"])})
                 on_commit(commit)
                 return commit
 
@@ -218,7 +230,7 @@ class GitHubSource:
         """The commits of the whole days that fit the budget, and what they are expected to cost."""
         finder = self._pull_finder()
         pulls = {sha: self.settings.pull_requests and not finder.settled(sha) for sha, _ in dated}
-        if finder.rest_only():  # a request or two per commit instead of one per 100: count two
+        if finder.rest_only(self.token):  # a request or two per commit instead of one per 100: count two
             requests = {sha: requests.get(sha, 0) + 2 * pulls[sha] for sha, _ in dated}
             pulls = {}
         costs = day_costs(dated, day_of, requests, pulls)

@@ -5,9 +5,9 @@ One GraphQL request answers up to 100 commits: under ``repository(owner:, name:)
 commit's answer is kept in the store's HTTP cache, for good once it is settled (a day old, and either
 without a pull request or with a closed or merged one), so a second run asks nothing for it.
 
-Where GraphQL is unavailable (a GitHub Enterprise Server without it, an older schema, no token: GitHub's
-GraphQL API needs one) the REST lookups stand in, one or two requests per commit; that is found out once
-per endpoint and remembered for the rest of the process.
+Without a token (GitHub's GraphQL API needs one) or where GraphQL is unavailable (a GitHub Enterprise
+Server without it, an older schema) the REST lookups stand in, one or two requests per commit; an
+unavailable endpoint is found out once and remembered for the rest of the process.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class PullRequestFinder:
         url = graphql_url(self.settings.api_url)
         for start in range(0, len(todo), BATCH):
             chunk = todo[start : start + BATCH]
-            answered = None if url in _UNAVAILABLE else await self._batch(http, url, chunk)
+            answered = None if self.rest_only(http.token) else await self._batch(http, url, chunk)
             if answered is None:
                 results = await asyncio.gather(*(self._rest(http, *c) for c in chunk))
                 found.update(zip((c[0] for c in chunk), results, strict=True))
@@ -89,9 +89,10 @@ class PullRequestFinder:
                 found.update(answered)
         return found
 
-    def rest_only(self) -> bool:
-        """GraphQL was found unavailable: each commit's pull request costs REST requests."""
-        return graphql_url(self.settings.api_url) in _UNAVAILABLE
+    def rest_only(self, token: str | None) -> bool:
+        """No GraphQL: GitHub's needs a token, and it may have been found unavailable. Each commit's pull
+        request then costs REST requests."""
+        return not token or graphql_url(self.settings.api_url) in _UNAVAILABLE
 
     def settled(self, sha: str) -> bool:
         """The commit's pull request is in the cache for good: asking costs nothing."""
