@@ -47,3 +47,16 @@ def test_day_costs_group_commits_by_their_day() -> None:
     shanghai = lambda moment: (moment + dt.timedelta(hours=8)).date()  # noqa: E731
     costs = day_costs(dated, shanghai, {"a": 1, "b": 0, "c": 1}, {"a": True, "b": True, "c": False})
     assert costs == {dt.date(2026, 4, 2): (2, 2)}  # all three are the 2nd in Shanghai
+
+
+def test_mode_is_set_per_repository(tmp_path: object) -> None:
+    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.settings import load_settings
+
+    settings = load_settings(
+        environ={},
+        overrides={"repos": [{"source": "octo/a", "mode": "clone"}, {"source": "octo/b"}]},
+    )
+    modes = {job.entry.source: job.settings.github.mode for job in plan_jobs(settings)}
+    assert modes == {"octo/a": "clone", "octo/b": "api"}
+    assert load_settings(environ={"DAILYDIFF_GITHUB_MODE": "clone"}).github.mode == "clone"
