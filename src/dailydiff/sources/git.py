@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -49,14 +50,17 @@ def run_git(
     cwd: Path | None = None,
     *,
     check: bool = True,
+    private: bool = False,
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git; ``env`` adds to the environment (credentials go there, never into ``args``)."""
+    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600.
+    ``env`` adds to the environment (credentials go there, never into ``args``)."""
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+    umask = PRIVATE_UMASK if private else -1
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False
+            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False, umask=umask
         )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
@@ -244,7 +248,7 @@ class GitSource:
             f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
         ]
         self._check_history(window)
-        self._prefetch(selection)
+        partial = self._prefetch(selection)
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
             "log", *self._revisions(), *selection,
@@ -256,20 +260,22 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
-        result = run_git(args, cwd=self.path, env=self.git_env)
+        # A partial clone (the data directory's) may still fetch a missing file version: kept private.
+        result = run_git(args, cwd=self.path, env=self.git_env, private=partial)
         text = result.stdout.decode("utf-8", errors="replace")
         commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
         if self.all_branches and commits:
             commits = self._attribute(commits, selection)
         return commits
 
-    def _prefetch(self, selection: list[str]) -> None:
+    def _prefetch(self, selection: list[str]) -> bool:
         """In a blobless partial clone, fetch every file version the window's diffs need in one batch
         (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
-        which the clone has. Objects already here cost nothing (git makes no connection)."""
+        which the clone has. Objects already here cost nothing (git makes no connection). True when the
+        repository is a partial clone."""
         promisor = run_git(["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False)
         if promisor.stdout.strip() != b"true":
-            return
+            return False
         raw = run_git(
             ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
              *([] if self.include_merges else ["--no-merges"]), "--"],
@@ -284,11 +290,12 @@ class GitSource:
                 if mode != "160000" and oid.strip("0"):  # not a submodule's commit, not "no file"
                     wanted.add(oid)
         if not wanted:
-            return
+            return True
         fetched = run_git(
             ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "origin", "--no-tags", "--no-write-fetch-head",
              "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
-            cwd=self.path, check=False, env=self.git_env, input="\n".join(sorted(wanted)).encode() + b"\n",
+            cwd=self.path, check=False, private=True, env=self.git_env,
+            input="\n".join(sorted(wanted)).encode() + b"\n",
         )  # fmt: skip
         if fetched.returncode != 0:  # git log fetches what is still missing itself, one commit at a time
             message = fetched.stderr.decode(errors="replace").strip().splitlines()
@@ -297,6 +304,7 @@ class GitSource:
                 self.repo,
                 scrub(message[-1] if message else ""),
             )
+        return True
 
     def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
@@ -519,9 +527,9 @@ def _mirror(
     import fcntl
 
     key = f"blobless {url}" if blobless else url
-    lock_dir = data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock", "w") as lock:
+    warn_if_exposed(data_dir)
+    lock_dir = private_dir(data_dir / "locks")
+    with open_private(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if blobless:
             return _blobless_unlocked(url, data_dir, env or {})
@@ -539,7 +547,11 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
     safe_url = scrub(url)
     if (target / "HEAD").exists():
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--no-tags", "origin"], cwd=target, check=False, env=env
+            ["fetch", "--prune", "--quiet", "--no-tags", "origin"],
+            cwd=target,
+            check=False,
+            private=True,
+            env=env,
         )
         if result.returncode != 0:
             raise SourceError(
@@ -547,22 +559,22 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
                 "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
             )
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
         import shutil
 
         shutil.rmtree(partial)
     result = run_git(
-        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--", url, str(partial)],
-        check=False, env=env,
+        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--template=", "--", url, str(partial)],
+        check=False, private=True, env=env,
     )  # fmt: skip
     if result.returncode != 0:
         raise SourceError(
             f"could not clone {safe_url}: {_last_line(result)}",
             "check the URL ([github] git_url), the token and that you can reach it",
         )
-    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial)
+    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial, private=True)
     partial.rename(target)
     return target
 
@@ -578,22 +590,28 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"], cwd=target, check=False
+            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
+            cwd=target,
+            check=False,
+            private=True,
         )
         if result.returncode != 0:
             raise SourceError(
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
             )
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
         import shutil
 
         shutil.rmtree(partial)
-    result = run_git(["clone", "--mirror", "--quiet", "--", url, str(partial)], check=False)
+    # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
+    result = run_git(
+        ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True
+    )
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
-    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial)
+    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
     partial.rename(target)
     return target
