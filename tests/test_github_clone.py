@@ -96,6 +96,8 @@ def test_the_token_reaches_git_only_through_its_environment(fake: FakeGitHub, tm
         if path.is_file() and path.suffix != ".pack":
             assert TOKEN.encode() not in path.read_bytes(), path
     assert TOKEN not in git(clone, "config", "--list")
+    # private like everything in the data directory: nobody else reads the clone
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [clone, *clone.rglob("*")] if not p.is_symlink())
 
 
 def test_a_token_git_rejects_is_one_clear_error(fake: FakeGitHub, tmp_path: Path) -> None:
