@@ -129,11 +129,13 @@ class GitHubSource:
         slots: asyncio.Semaphore | None = None,
         budget: RequestBudget | None = None,
         day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
     ) -> list[Commit]:
         """The window's commits, streamed: ``on_listed`` gets every (sha, committed_at) once the list is
         read, then ``on_commit`` each commit the moment its details are in, while the others are still
         being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run).
-        With a ``budget`` (and ``day_of``, a commit's day) only the whole days that fit are fetched."""
+        With a ``budget`` (and ``day_of``, a commit's day) only the whole days that fit are fetched.
+        (``on_unreadable``: commits the source saw but could not read; the API has none.)"""
         http = self._http(slots)
         reserved = 0
         try:
@@ -251,6 +253,24 @@ class GitHubSource:
             return False
         cached = self.store.http_get(f"GET {JSON} {self._api(f'/commits/{sha}')}")
         return cached is not None and cached.immutable
+
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """(sha, committed_at) of each window's commits: one list request per window (a day), revalidated
+        with If-None-Match, so a day that did not change costs one request answered 304."""
+        http = self._http(slots)
+        try:
+            listings = [await self._list(http, window, self.branch) for window in windows]
+        except _MALFORMED as exc:
+            raise _malformed(http, exc) from None
+        finally:
+            await http.aclose()
+        log.info("github %s: late-commit check of %d day(s): %d requests (%d answered 304)",
+                 self.repo, len(windows), http.counts.sent, http.counts.not_modified)  # fmt: skip
+        return [
+            (item["sha"], _time(item["commit"]["committer"]["date"])) for items in listings for item in items
+        ]
 
     def _api(self, path: str, **params: str) -> str:
         url = f"{self.settings.api_url}/repos/{self.repo}{path}"

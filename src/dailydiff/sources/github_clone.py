@@ -58,21 +58,12 @@ class GitHubCloneSource(GitHubSource):
     git: GitSettings | None = None
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
-        on_commit: Callable[[Commit], None] = lambda commit: None,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-    ) -> list[Commit]:
+    def _clone(self) -> GitSource:
+        """The partial clone, cloned or fetched now, as a git source."""
         url = clone_url(self.settings.git_url, self.settings.api_url, self.repo)
         env = git_auth_env(url, self.token, self.environ)
-        path = await asyncio.to_thread(_mirror, url, self.data_dir, blobless=True, env=env)
         git = GitSource(
-            path=path,
+            path=_mirror(url, self.data_dir, blobless=True, env=env),
             repo=self.repo,
             repo_url=self.repo_url,
             branch=self.branch,
@@ -82,8 +73,31 @@ class GitHubCloneSource(GitHubSource):
             forge="github",
             git_env=env,
         )
-        await asyncio.to_thread(git._check_revision)
+        git._check_revision()
+        return git
+
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
+        git = await asyncio.to_thread(self._clone)
+        return [pair for window in windows for pair in await asyncio.to_thread(git.list_shas, window)]
+
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
+        on_commit: Callable[[Commit], None] = lambda commit: None,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
+    ) -> list[Commit]:
+        git = await asyncio.to_thread(self._clone)
         commits = await asyncio.to_thread(git.commits, window)
+        for sha, placed_at, reason in git.unreadable:
+            on_unreadable(sha, placed_at, reason)
         http = self._http(slots)
         reserved = 0
         try:
