@@ -235,3 +235,17 @@ def test_a_run_that_does_not_fit_the_token_builds_whole_recent_days_then_the_res
                        env={**env, "DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": ANY_TOKEN})  # fmt: skip
     (line,) = [x for x in doctor.stdout.splitlines() if x.startswith("✓ github requests:")]
     assert re.search(rf"spent (\d+) request\(s\): {REPO} \1 \(1 GraphQL, ", line), line
+
+
+def test_the_late_commit_check_reads_the_clone_not_the_api(fake: FakeGitHub, tmp_path: Path) -> None:
+    import asyncio
+
+    src = _clone_source(fake, tmp_path, None)
+    windows = [day_window(d, TZ) for d in DAYS]
+    listed = asyncio.run(src.list_shas(windows))
+    api = GitHubSource(REPO, settings_for(fake, tmp_path / "api").github, token=ANY_TOKEN)
+    fake.reset_requests()
+    assert sorted(listed) == sorted(asyncio.run(api.list_shas(windows)))
+    fake.reset_requests()
+    asyncio.run(src.list_shas(windows))
+    assert {r.kind for r in fake.requests} == {"git"}  # a fetch of the clone, nothing of the API
