@@ -401,3 +401,54 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
     summary = DayResult(report.date, "gated", stored).as_dict()["gate"]
     assert (summary["gated"], summary["ratio"], summary["failed"], summary["analysable"]) == (True, 0.6, 3, 5)
     assert Level  # the same figures whatever the level mix
+
+
+# -- chat look-alikes ------------------------------------------------------------------------------------
+
+ASCII_MARKUP = [
+    "[Bugfix] fix | pipe <b>bold</b> `tick` *star* _u_ ~s~ \\ back",
+    "[x](javascript:alert(1)) a|b |---|",
+]
+
+
+def _english_day() -> Any:
+    """An English day whose commit texts are ASCII full of markup characters (and long, to be split)."""
+    report = make_report(200, high_every=1, watch_every=5, language="en")
+    commits = []
+    for i, rc in enumerate(report.commits):
+        text = f"{ASCII_MARKUP[i % 2]} `code span {i} that must not be cut` and more words " * 3
+        analysis = rc.analysis.model_copy(update={"summary": text})  # type: ignore[union-attr]
+        commits.append(rc.model_copy(update={"message": f"{ASCII_MARKUP[i % 2]} #{i}", "analysis": analysis}))
+    overview = report.overview.model_copy(update={"highlights": ["a | b [c] <d>"], "themes": ["x ~ y"]})
+    return report.model_copy(update={"commits": commits, "overview": overview})
+
+
+def _payload_texts(service: str, payload: dict[str, Any]) -> list[str]:
+    if service == "dingtalk":
+        return [payload["markdown"]["text"]]
+    if service == "wecom":
+        return [payload["markdown"]["content"]]
+    if service == "discord":
+        return [payload["content"]]
+    return []
+
+
+def test_no_full_width_look_alike_in_any_chat_payload_and_no_message_cut_inside_a_code_span() -> None:
+    from markdown_it import MarkdownIt
+
+    from dailydiff.publish import chat_formats
+
+    day = edition(_english_day())
+    parser = MarkdownIt("commonmark")
+    for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+        payloads = getattr(chat_formats, f"{service}_payloads")(day.message(), 10)
+        assert len(payloads) > 1, service  # long enough to be cut into parts
+        text = json.dumps(payloads, ensure_ascii=False)
+        wide = sorted({ch for ch in text if 0xFF00 <= ord(ch) <= 0xFFEF})
+        assert wide == [], (service, wide)
+        for message in _payload_texts(service, payloads[0]) + _payload_texts(service, payloads[-1]):
+            tokens = [t for block in parser.parse(message) for t in (block.children or [])]
+            assert not any(t.type == "link_open" and "javascript" in t.attrGet("href") for t in tokens)  # type: ignore[operator]
+            if service in ("dingtalk", "wecom"):  # code spans carry the markup: every backtick pairs up
+                assert not any("`" in t.content for t in tokens if t.type == "text"), (service, message)
+                assert not any(t.type == "html_inline" for t in tokens), service
