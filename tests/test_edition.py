@@ -452,3 +452,54 @@ def test_no_full_width_look_alike_in_any_chat_payload_and_no_message_cut_inside_
             if service in ("dingtalk", "wecom"):  # code spans carry the markup: every backtick pairs up
                 assert not any("`" in t.content for t in tokens if t.type == "text"), (service, message)
                 assert not any(t.type == "html_inline" for t in tokens), service
+
+
+# -- every unit kind, every target ---------------------------------------------------------------------
+
+ENTRIES: dict[str, dict[str, Any]] = {
+    "files": {"directory": "out", "formats": ["md", "json", "html"]},
+    "github-contents": {"repository": "acme/reports", "formats": ["md", "json"]},
+    "github-issue": {"repository": "acme/reports"},
+    "email": {"host": "127.0.0.1", "sender": "a@example.com", "recipients": ["b@example.com"]},
+}
+
+
+def _editions() -> dict[str, Any]:
+    from dailydiff.render.digest import build_day_digest
+    from dailydiff.render.edition import digest_edition, week_edition
+    from dailydiff.render.week import IsoWeek
+    from dailydiff.render.week import build_digest as build_week
+    from publish_reports import SETTINGS
+
+    report = make_report(6, high_every=2, watch_every=3, language="en")
+    other = report.model_copy(update={"repo": "acme/other"})
+    digest = build_day_digest("team", report.date, [report.repo, other.repo, "acme/quiet"],
+                              {report.repo: report, other.repo: other}, language="en", timezone="UTC")  # fmt: skip
+    iso = IsoWeek(year=2026, week=report.date.isocalendar()[1])
+    week = build_week(report.repo, iso, {report.date: report}, timezone="UTC", language="en")
+    return {
+        "day": edition(report),
+        "digest": digest_edition(digest, SETTINGS),
+        "week": week_edition(week, SETTINGS),
+    }
+
+
+def test_every_unit_kind_can_be_sent_by_every_target_type(tmp_path: Path) -> None:
+    from dailydiff.publish.registry import PUBLISHERS
+
+    editions = _editions()
+    for kind in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams", "webhook"):
+        ENTRIES.setdefault(kind, {"url_env": "HOOK"})
+    assert set(ENTRIES) == set(PUBLISHERS)  # a new target type is added here, and so to every unit kind
+    secrets = Secrets({"HOOK": "https://example.invalid/hook"})
+    for kind, unit in editions.items():
+        for target_type, fields in ENTRIES.items():
+            fields = {**fields, "directory": str(tmp_path)} if target_type == "files" else fields
+            entry = TypeAdapter(PublishEntry).validate_python({"type": target_type, **fields})
+            (publisher,) = build_publishers([entry], secrets)
+            assert publisher.preview(unit).strip(), (kind, target_type)
+            assert len(unit.content_hash(publisher.parts, publisher.formats)) == 64
+        sent = deliver(unit, [p for p in build_publishers([TypeAdapter(PublishEntry).validate_python(
+            {"type": "files", "directory": str(tmp_path / kind), "formats": ["md", "json", "html"]})], secrets)],
+            None)  # fmt: skip
+        assert [r.status for r in sent] == ["ok"] and len(sent[0].paths) == 3, (kind, sent)

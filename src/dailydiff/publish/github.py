@@ -23,7 +23,7 @@ from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, comparable
-from dailydiff.settings.publishers import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
+from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"
@@ -35,7 +35,7 @@ def blob_sha(content: bytes) -> str:
 
 
 class GitHubApi:
-    def __init__(self, entry: _GitHubEntry, token: str, http: Http) -> None:
+    def __init__(self, entry: GitHubEntry, token: str, http: Http) -> None:
         self.base = entry.api_url.rstrip("/")
         self.repository = entry.repository
         self.token_env = entry.token_env

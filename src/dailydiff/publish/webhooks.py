@@ -36,6 +36,7 @@ from dailydiff.publish.http import Http
 from dailydiff.render.chat import Message, one_line
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import (
+    ChatEntry,
     DingTalkEntry,
     DiscordEntry,
     FeishuEntry,
@@ -43,7 +44,6 @@ from dailydiff.settings.publishers import (
     TeamsEntry,
     WebhookEntry,
     WeComEntry,
-    _ChatEntry,
 )
 
 Signed = tuple[str, bytes, dict[str, str]]
@@ -82,7 +82,7 @@ class ChatPublisher:
     updates_in_place = False  # a message: once sent, a changed edition would be a second one
     render: Callable[[Message, int], list[Any]]
 
-    def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
+    def __init__(self, entry: ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry = entry
         self.name = name
