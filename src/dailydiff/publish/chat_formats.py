@@ -235,9 +235,11 @@ def _teams_size(text: str) -> int:
     )
 
 
-# Adaptive Card TextBlocks render a Markdown subset (bold, italic, lists, links): Markdown characters of
-# untrusted text are backslash-escaped; a code span has no Markdown there, so a sha is plain text.
-TEAMS = Style(escape=escape_markdown, link=lambda t, u: f"[{t}]({u})",
+# Adaptive Card TextBlocks in Teams render a Markdown subset — bold, italic, lists, links — and show every
+# other character as written (no headings, quotes, code or HTML): only the characters of that subset are
+# backslash-escaped, so a title reads as written; a sha is plain text.
+_TEAMS_MARKUP = re.compile(r"([\\*_\[\]])")
+TEAMS = Style(escape=lambda t: _TEAMS_MARKUP.sub(r"\\\1", t), link=lambda t, u: f"[{t}]({u})",
               bold=lambda t: f"**{t}**", code=lambda t: t, heading=lambda t: f"**{t}**", title=lambda t: t,
               size=_teams_size)  # fmt: skip
 
