@@ -24,7 +24,7 @@ Interface (small on purpose; later kinds and fleet claims build on it):
   contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
   second message needs ``--force``.
 
-Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver_unit`` in a
+Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver`` in a
 thread. One publisher failing never stops the others; each delivery ends by its target's deadline.
 """
 

@@ -15,7 +15,7 @@ from typing import TextIO
 from dailydiff.common import placeholders
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.render.edition import Edition
+from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
 
 
@@ -85,7 +85,7 @@ class FilesPublisher:
     ``files``). A file whose content is already there is not rewritten."""
 
     type = "files"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = True
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
@@ -141,7 +141,7 @@ class StdoutPublisher:
     type = "stdout"
     name = "stdout"
     target = "stdout"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = False  # shown, not kept: a gated day is shown under its warning
 
     def __init__(self, plan: Sequence[dt.date] = (), stream: TextIO | None = None, fmt: str = "md") -> None:
