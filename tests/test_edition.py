@@ -301,7 +301,7 @@ def test_site_build_and_serve_give_one_page_set_and_every_digest_day_names_every
         )
     built = dailydiff("site", "build", "-o", "site", cwd=root, env={})
     assert built.returncode == 0, built.stderr
-    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8")))
+    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8"))["pages"])
     assert {"digests.xml", "feed.xml"} <= written
     assert sum(p.startswith("digests/team/") for p in written) == 7
     assert sum("/weeks/" in p for p in written) == 3
@@ -506,3 +506,40 @@ def test_every_unit_kind_can_be_sent_by_every_target_type(tmp_path: Path) -> Non
             {"type": "files", "directory": str(tmp_path / kind), "formats": ["md", "json", "html"]})], secrets)],
             None)  # fmt: skip
         assert [r.status for r in sent] == ["ok"] and len(sent[0].paths) == 3, (kind, sent)
+
+
+# -- an incremental site -----------------------------------------------------------------------------------
+
+
+def test_a_site_rebuild_writes_nothing_unchanged_and_a_new_day_rewrites_only_the_pages_it_changes(
+    tmp_path: Path,
+) -> None:
+    from dailydiff.engine.site import MANIFEST, Site, build_site
+    from sitefixtures import many_reports
+
+    reports = many_reports(2, 45, 6, seed=3)
+    newest = max(r.date for r in reports)
+    old = [r for r in reports if r.date < newest or r.repo != reports[0].repo]
+    out = tmp_path / "site"
+    first = build_site(Site.from_reports(old), out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    texts = {p: p.read_bytes() for p in stamps}
+    again = build_site(Site.from_reports(old), out)
+    assert again.written == 0 and again.removed == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # the manifest too
+    added = build_site(Site.from_reports(reports), out)
+    changed = {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and texts.get(p) != p.read_bytes()
+    }
+    assert added.written == len(changed - {MANIFEST}) > 0
+    slug = next(s.slug for s in Site.from_reports(reports).repos if s.repo == reports[0].repo)
+    day = f"repos/{slug}/{newest.isoformat()}.html"
+    before = f"repos/{slug}/{(newest - dt.timedelta(days=1)).isoformat()}.html"
+    assert {day, before, f"repos/{slug}/index.html", "index.html", "feed.xml"} <= changed
+    untouched = [
+        p
+        for p in stamps
+        if "/repos/" in str(p) and p.name.endswith(".html") and str(p.relative_to(out)) not in changed
+    ]
+    assert len(untouched) > 40  # older days (and the other repository's) were not rewritten
+    assert first.pages == again.pages == added.pages - 3  # the new day: its page, its JSON and its chart
