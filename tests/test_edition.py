@@ -543,3 +543,33 @@ def test_a_site_rebuild_writes_nothing_unchanged_and_a_new_day_rewrites_only_the
     ]
     assert len(untouched) > 40  # older days (and the other repository's) were not rewritten
     assert first.pages == again.pages == added.pages - 3  # the new day: its page, its JSON and its chart
+
+
+def test_an_smtp_server_that_drips_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            try:
+                for byte in b"220 slow.example ESMTP\r\n" * 20:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(1.0)
+            except OSError:
+                return
+
+    threading.Thread(target=drip, daemon=True).start()
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "email", "host": "127.0.0.1", "port": server.getsockname()[1], "security": "none",
+         "sender": "a@example.com", "recipients": ["b@example.com"], "timeout": 2, "deadline": 3}
+    )  # fmt: skip
+    (mail,) = build_publishers([entry], Secrets({}))
+    try:
+        with Store.open(tmp_path) as store:
+            started = time.monotonic()
+            (result,) = deliver(edition(make_report(2)), [mail], store)
+            took = time.monotonic() - started
+    finally:
+        server.close()
+    assert took < 4.5, took
+    assert result.status == "failed" and "deadline of 3s" in result.detail and "\n" not in result.detail

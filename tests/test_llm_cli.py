@@ -90,7 +90,9 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     shown = report(repo, tmp_path, fake, "--analyzer", "llm", files=False)
     assert shown.returncode == 6
     md = shown.stdout
-    assert md.startswith("> ⚠️ **Not a report: 100% of the analyses failed.**")
+    assert (
+        "\n> ⚠️ **Not a report: 100% (5/5) of the analyses failed.**" in md.split("### ")[0]
+    )  # the stored gate
     assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 
 
