@@ -491,6 +491,8 @@ def test_every_unit_kind_can_be_sent_by_every_target_type(tmp_path: Path) -> Non
     from dailydiff.publish.registry import PUBLISHERS
 
     editions = _editions()
+    week_page = editions["week"].files["html"]  # the standalone weekly HTML draws the week's charts
+    assert week_page.count("<figure") == 2 and "data:image/svg+xml" in week_page
     for kind in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams", "webhook"):
         ENTRIES.setdefault(kind, {"url_env": "HOOK"})
     assert set(ENTRIES) == set(PUBLISHERS)  # a new target type is added here, and so to every unit kind
