@@ -3,6 +3,11 @@ entry point prints ``error: <message> (<hint>)`` and exits with ``exit_code``, n
 
 from __future__ import annotations
 
+import errno
+
+# errno values that mean the disk (not the path) failed a write: full, over quota, broken (exit 74).
+IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
+
 
 class DailyDiffError(Exception):
     exit_code = 1

@@ -7,7 +7,6 @@ lists the commands from the table below without importing any of them.
 
 from __future__ import annotations
 
-import errno
 import functools
 import importlib
 import os
@@ -23,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 from dailydiff import __version__
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
-from dailydiff.errors import DailyDiffError
+from dailydiff.errors import IO_ERRNOS, DailyDiffError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -236,7 +235,6 @@ def interrupted_exit_code() -> int:
 
 
 EXIT_IO = 74  # sysexits EX_IOERR
-_IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
@@ -265,7 +263,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except typer.Exit:
             raise
         except Exception as exc:
-            if isinstance(exc, OSError) and exc.errno in _IO_ERRNOS:  # e.g. stdout on a full disk
+            if isinstance(exc, OSError) and exc.errno in IO_ERRNOS:  # e.g. stdout on a full disk
                 raise fail(f"cannot write the output: {exc.strerror}",
                            "free some space and run the same command again; what was analysed is stored",
                            EXIT_IO) from None  # fmt: skip

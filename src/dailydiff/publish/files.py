@@ -4,7 +4,6 @@ and the files publisher built on it."""
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 import sys
 import tempfile
@@ -14,12 +13,11 @@ from pathlib import Path
 from typing import TextIO
 
 from dailydiff.common import placeholders
-from dailydiff.errors import OutputFullError, PublishError
+from dailydiff.errors import IO_ERRNOS, OutputFullError, PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.render.edition import Edition
+from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
 
-IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})  # the disk, not the path
 FULL_HINT = "free some space and run the same command again; what was analysed is stored"
 
 
@@ -89,7 +87,7 @@ class FilesPublisher:
     ``files``). A file whose content is already there is not rewritten."""
 
     type = "files"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = True
     skip_empty = False  # the files of every day are written, empty ones too
 
@@ -148,7 +146,7 @@ class StdoutPublisher:
     type = "stdout"
     name = "stdout"
     target = "stdout"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = False  # shown, not kept: a gated day is shown under its warning
     skip_empty = False
 
