@@ -68,7 +68,7 @@ def test_a_version_bump_is_a_release_not_a_breaking_docs_or_dependency_change() 
     assert set(score.signals) == {"release"}
     assert "breaking" not in score.signals and "only_docs" not in score.signals
     assert score.level is Level.MEDIUM
-    assert commit_types(commit) == [ChangeType.CI_BUILD]
+    assert commit_types(commit) == [ChangeType.RELEASE]
     assert score.reasons == ["release: release 0.6.9 (+6)"]
 
 

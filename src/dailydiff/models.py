@@ -52,6 +52,7 @@ class ChangeType(StrEnum):
     CONFIG = "config"
     SECURITY = "security"
     REVERT = "revert"
+    RELEASE = "release"
     OTHER = "other"
 
 

@@ -54,6 +54,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "config": ("#1b7c83", "#39c5cf"),
     "security": ("#a40e26", "#ff7b72"),
     "revert": ("#4d2d00", "#c69026"),
+    "release": ("#116329", "#56d364"),
     "other": ("#afb8c1", "#545d68"),
 }
 FONT_FAMILY = (

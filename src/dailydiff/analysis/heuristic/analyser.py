@@ -32,7 +32,6 @@ from dailydiff.models import (
 from dailydiff.scoring.paths import PathKind, classify, module_of
 from dailydiff.scoring.rules import (
     PERF_WORDS,
-    SECURITY_WORDS,
     PathProfile,
     TitleInfo,
     bot_name,
@@ -40,9 +39,10 @@ from dailydiff.scoring.rules import (
     parse_title,
     profile_paths,
     release_version,
+    security_words,
 )
 
-RULES_VERSION = "h6"
+RULES_VERSION = "h7"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
@@ -349,9 +349,7 @@ class HeuristicAnalyzer:
             shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
             perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
         security = ""
-        matched = sorted(
-            {m.group(0).lower() for m in SECURITY_WORDS.finditer(f"{commit.title}\n{facts.content}")}
-        )
+        matched = security_words(f"{commit.title}\n{facts.content}")
         if matched:
             security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
         else:
