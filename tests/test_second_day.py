@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
+from fixtures import build_sample_repo
 
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
 from dailydiff.common.i18n import change_type_labels
@@ -67,3 +71,114 @@ def test_a_version_bump_is_a_release(title: str) -> None:
     assert (
         change_type_labels("en")["release"] == "Release" and change_type_labels("zh")["release"] == "版本发布"
     )
+
+
+# help and text --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("second-day") / "repo"
+    build_sample_repo(repo)
+    return repo
+
+
+def cli(*args: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    from opsfixtures import dailydiff
+
+    return dailydiff(*args, cwd=cwd, check=check)
+
+
+def test_help_names_SOURCE_without_braces_and_h_works(tmp_path: Path) -> None:
+    report = cli("report", "-h", cwd=tmp_path)
+    assert report.stdout.startswith("Usage: dailydiff report [OPTIONS] SOURCE\n")
+    assert "{" not in report.stdout.split("\n", 1)[0]
+    assert "Usage: dailydiff store copy [OPTIONS] SRC DST" in cli("store", "copy", "-h", cwd=tmp_path).stdout
+    assert "Usage: dailydiff weekly [OPTIONS] [SOURCE]" in cli("weekly", "-h", cwd=tmp_path).stdout
+    assert "Commands" in cli("-h", cwd=tmp_path).stdout
+
+
+def _tz_help(text: str) -> str:
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("--tz"))
+    return " ".join(" ".join(lines[at : at + 2]).split())
+
+
+def test_tz_help_shows_the_default_in_effect(tmp_path: Path) -> None:
+    assert "[default: Asia/Shanghai]" in _tz_help(cli("report", "--help", cwd=tmp_path).stdout)
+    (tmp_path / "dailydiff.toml").write_text('[report]\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
+    for command in ("report", "run", "weekly", "digest"):
+        assert "[default: Europe/Berlin]" in _tz_help(cli(command, "--help", cwd=tmp_path).stdout), command
+    other = tmp_path / "other.toml"
+    other.write_text('[report]\ntimezone = "America/New_York"\n', encoding="utf-8")
+    assert "[default: America/New_York]" in _tz_help(cli("report", "-c", other, "-h", cwd=tmp_path).stdout)
+
+
+def test_digest_takes_lang_and_tz(tmp_path: Path, sample: Path) -> None:
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(f'[[repos]]\nsource = "{sample}"\n\n[[digest]]\nname = "team"\nrepos = ["*"]\n', encoding="utf-8")
+    data = tmp_path / "data"
+    cli("report", sample, "--date", "2026-01-19", "--tz", "UTC", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
+    digest = cli("digest", "--date", "2026-01-19", "--lang", "en", "--tz", "UTC", "--data-dir", data, "-q", cwd=tmp_path)
+    assert "team" in digest.stdout and "commits" in digest.stdout.lower()
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in digest.stdout.split("##", 1)[0])  # an English digest
+    wrong = cli("digest", "--date", "2026-01-19", "--tz", "Mars/Base", "--data-dir", data, cwd=tmp_path, check=False)
+    assert wrong.returncode != 0 and "Mars/Base" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_titles_render_inline_code_in_table_and_contents(tmp_path: Path, sample: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    out = tmp_path / "out"
+    cli("report", sample, "--date", "2026-01-19", "--tz", "Asia/Shanghai", "--lang", "en", "--format", "md,html",
+        "-o", out, "--data-dir", tmp_path / "data", "-q", cwd=tmp_path)  # fmt: skip
+    [md_file] = list(out.rglob("*.md"))
+    [html_file] = list(out.rglob("*.html"))
+    md = MarkdownIt("gfm-like")
+    text = md_file.read_text(encoding="utf-8")
+    contents = text.split("### 📋 Contents", 1)[1].split("<a id=", 1)[0]
+    rendered = md.render(contents)
+    assert "<code>code|pipe...</code>" in rendered and "<code>cuda-python</code>" in rendered
+    assert "`" not in re.sub(r"<code>.*?</code>", "", rendered)  # no literal backtick left over
+    table = md.render(text.split("### 📜 Commits", 1)[1].split("###", 1)[0])
+    assert "<code>cuda-python</code>" in table and "<code>code|pipe</code>" in table
+    page = html_file.read_text(encoding="utf-8")
+    cells = re.findall(r'<td class="title">(.*?)</td>', page)
+    toc = re.findall(r'<li data-sha="[0-9a-f]+"[^>]*><a href="#c-[0-9a-f]+">(.*?)</a></li>', page)
+    headings = re.findall(r"<h3>(.*?)</h3>", page)
+    for where in (cells, toc, headings):
+        joined = " ".join(where)
+        assert "<code>cuda-python</code>" in joined and "`" not in joined, where
+        assert "&lt;script&gt;" in joined and "<script>" not in joined  # the rest stays escaped text
+    assert any("<code>code|pipe...</code>" in entry for entry in toc)
+
+
+def test_html_footer_is_in_the_reports_timezone(tmp_path: Path, sample: Path) -> None:
+    out = tmp_path / "out"
+    cli("report", sample, "--date", "2026-01-19", "--tz", "Asia/Shanghai", "--lang", "en", "--format", "html,md",
+        "-o", out, "--data-dir", tmp_path / "data", "-q", cwd=tmp_path)  # fmt: skip
+    [html_file] = list(out.rglob("*.html"))
+    footer = re.search(r"Generated by dailydiff[^<]*", html_file.read_text(encoding="utf-8"))
+    assert footer is not None
+    assert "(UTC+08:00)" in footer.group(0) and " UTC<" not in footer.group(0) + "<", footer.group(0)
+    [md_file] = list(out.rglob("*.md"))
+    assert "(UTC+08:00)*" in md_file.read_text(encoding="utf-8")
+
+
+def test_chinese_text_uses_chinese_list_punctuation(tmp_path: Path, sample: Path) -> None:
+    data = tmp_path / "data"
+    cli("report", sample, "--from", "2026-01-18", "--to", "2026-01-20", "--lang", "zh", "--data-dir", data, "-q",
+        cwd=tmp_path)  # fmt: skip
+    weekly = cli("weekly", sample, "--week", "2026-W04", "--lang", "zh", "--data-dir", data, cwd=tmp_path).stdout
+    [types] = [line for line in weekly.splitlines() if "主要变更类型：" in line]
+    assert "、" in types and ", " not in types, types
+    [missing] = [line for line in weekly.splitlines() if "缺少" in line]
+    assert "2026-01-21、2026-01-22" in missing and ", " not in missing
+
+
+def test_missing_days_hint_tells_a_report_only_user_to_run_report(tmp_path: Path, sample: Path) -> None:
+    data = tmp_path / "data"
+    cli("report", sample, "--date", "2026-01-19", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
+    weekly = cli("weekly", sample, "--week", "2026-W04", "--lang", "en", "--data-dir", data, cwd=tmp_path).stdout
+    [hint] = [line for line in weekly.splitlines() if "have no report" in line]
+    assert f"dailydiff report {sample} --from 2026-01-20 --to 2026-01-25" in hint and "dailydiff run" not in hint

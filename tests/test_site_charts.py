@@ -401,7 +401,9 @@ def test_daily_email_carries_the_day_chart_as_an_inline_png(
     chart = day_against_median(report, days.values())
     message = build_message(_entry(smtp), report, {"md": RENDERERS["md"](report)})  # type: ignore[arg-type]
     received = _send(smtp, certificate[0], attach_charts(message, [chart]))
-    html = _check_inline_pictures(received, {"day-vs-median": (PNG_WIDTH, picture_height(chart, width=PNG_WIDTH))})
+    html = _check_inline_pictures(
+        received, {"day-vs-median": (PNG_WIDTH, picture_height(chart, width=PNG_WIDTH))}
+    )
     assert chart.title in html and f'alt="{chart.alt}"' in html.replace("&quot;", '"')
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert chart.text_table() in plain and chart.alt in plain
@@ -431,7 +433,9 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(markdown_to_html(text), subtype="html", charset="utf-8")
     received = _send(smtp, certificate[0], attach_charts(message, charts))
-    html = _check_inline_pictures(received, {c.key: (PNG_WIDTH, picture_height(c, width=PNG_WIDTH)) for c in charts})
+    html = _check_inline_pictures(
+        received, {c.key: (PNG_WIDTH, picture_height(c, width=PNG_WIDTH)) for c in charts}
+    )
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for chart in charts:
         assert chart.text_table() in plain and chart.title in html

@@ -27,7 +27,7 @@ from dailydiff.publish.files import write_file
 from dailydiff.store import open_store
 
 
-@app.command("digest")
+@app.command("digest", cls=options.Command)
 @handle_errors
 def digest_command(
     date: options.Date = None,
@@ -43,6 +43,8 @@ def digest_command(
         None, "--output-dir", "-o", metavar="DIR", help="Write DIR/digests/YYYY/<name>/YYYY-MM-DD.<ext>."
     ),
     publish: bool = typer.Option(False, "--publish", help="Deliver through the digest's publishers."),
+    lang: options.Lang = None,
+    tz: options.Tz = None,
     force: options.Force = False,
     quiet: options.Quiet = False,
     config: options.Config = None,
@@ -55,7 +57,12 @@ def digest_command(
         unknown = [f for f in chosen if f not in DIGEST_FORMATS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(DIGEST_FORMATS)}")
-    settings = build_settings(config, data_dir, {})
+    options.Shared(date, first, last, lang=lang, tz=tz).check()
+    settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
+    if lang is not None:  # the flag beats a [[digest]] entry's own language too
+        settings = settings.model_copy(
+            update={"digest": [entry.model_copy(update={"language": lang}) for entry in settings.digest]}
+        )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
                           'add one to dailydiff.toml, e.g. [[digest]] name = "team" repos = ["*"]')  # fmt: skip

@@ -70,9 +70,7 @@ def weekly_command(
         None, "--week", "-w", metavar="WEEK", help="YYYY-Www, 'this' or 'last' (default)."
     ),
     config: options.Config = None,
-    tz: str | None = typer.Option(
-        None, "--tz", metavar="TZ", help="IANA timezone of the reports [default: Asia/Shanghai]."
-    ),
+    tz: options.Tz = None,
     lang: options.Lang = None,
     formats: str | None = typer.Option(
         None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
@@ -101,20 +99,24 @@ def weekly_command(
     targets = _targets(source, name, settings, config)
     digests = []
     previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
+    builders: dict[str, str] = {}  # repo -> the command that builds its missing days
     with open_store(settings) as store:
         for repo, repo_settings, builder in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
             language = repo_settings.report.language
             digests.append(_digest(store, repo, iso, repo_settings, language, source is not None, builder))
+            builders[repo] = builder
             before = [store.get_report(repo, day - dt.timedelta(days=7), language) for day in iso.days]
             stored = [r for r in before if r is not None]
             previous[repo] = type_counts(stored) if stored else None
     for digest in (d for d in digests if d is not None):
         renderers: dict[str, WeeklyRenderer] = {
             **WEEKLY_RENDERERS,
-            "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
+            "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir,
+                          builder=builders[digest.repo]),
             "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir,
+                            builder=builders[digest.repo],
                             previous_types=previous.get(digest.repo),
                             charts=None if settings.site.charts else []),
         }  # fmt: skip

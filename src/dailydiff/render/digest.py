@@ -23,6 +23,7 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.common.timewindow import local_moment
 from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
 from dailydiff.render.html import PageContext, render_page, repo_slug, standalone_css
 from dailydiff.render.safe_html import SafeMarkdown
@@ -187,9 +188,9 @@ def rules_overview(digest: DayDigest) -> Overview:
     for commit in digest.high[:3]:
         highlights.append(D["repo_line"].format(repo=commit.repo, title=commit.title))
     if digest.gated:
-        highlights.append(D["gated"].format(repos=", ".join(r.repo for r in digest.gated)))
+        highlights.append(D["gated"].format(repos=D["list_sep"].join(r.repo for r in digest.gated)))
     if digest.missing:
-        highlights.append(D["missing"].format(repos=", ".join(r.repo for r in digest.missing)))
+        highlights.append(D["missing"].format(repos=D["list_sep"].join(r.repo for r in digest.missing)))
     types: Counter[str] = Counter(t.value for c in [*digest.high, *digest.watch] for t in c.change_types)
     names = change_type_labels(digest.language)
     themes = [f"{names.get(t, t)} ×{n}" for t, n in types.most_common(4)]
@@ -240,7 +241,7 @@ def _view(digest: DayDigest, *, root: str, base_url: str, title_chars: int) -> d
             "watch": [clean(w) for w in c.watch],
         }
 
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    generated = local_moment(digest.generated_at, digest.timezone)
     return {
         "d": digest,
         "D": D,

@@ -23,6 +23,7 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
+from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import commit_anchors, pr_context, revert_link, stats_line
@@ -94,9 +95,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "short_sha": rc.short_sha,
         "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
         "author": clean(rc.author.name),
-        "title": clean(rc.title) or "—",
-        "heading": clean(heading),
-        "toc_title": shorten(rc.title or "—", toc_chars),
+        "title": md.text(rc.title or "—"),  # `code` in a title shows as code, everything else as text
+        "heading": md.text(heading),
+        "toc_title": md.text(shorten(rc.title or "—", toc_chars, code_spans=True)),
         "body": clean(rc.body),
         "url": safe_url(rc.url),
         "pr": pr,
@@ -152,7 +153,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = local_moment(report.generated_at, report.timezone)
     return {
         "report": report,
         "title": L["title"].format(date=report.date),

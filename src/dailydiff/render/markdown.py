@@ -10,6 +10,7 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
+from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.scoring.rules import find_reverted, revert_target
 
@@ -65,7 +66,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "author": rc.author.name,
         "title": rc.title or "—",
         "heading": heading,
-        "toc_title": shorten(rc.title or "—", toc_chars),
+        "toc_title": shorten(rc.title or "—", toc_chars, code_spans=True),
         "short_sha": rc.short_sha,
         "url": safe_url(rc.url),
         "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
@@ -185,7 +186,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
     for rc in report.commits:  # newest first; topics in the order they first appear
         for topic in rc.watch:
             watch_topics.setdefault(topic, []).append(views[rc.sha])
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = local_moment(report.generated_at, report.timezone)
     footer = L["footer"].format(
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
