@@ -8,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixtures import build_sample_repo
 
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
 from dailydiff.common.i18n import change_type_labels
 from dailydiff.models import ChangeType, Commit, FileChange, Person, Stats
 from dailydiff.scoring.rules import commit_types, score_commit
 from dailydiff.settings import load_settings
+from fixtures import build_sample_repo
 
 WEIGHTS = load_settings(None, environ={}).scoring
 MOMENT = dt.datetime(2026, 4, 24, 6, 3, tzinfo=dt.UTC)
@@ -116,14 +116,45 @@ def test_tz_help_shows_the_default_in_effect(tmp_path: Path) -> None:
 
 def test_digest_takes_lang_and_tz(tmp_path: Path, sample: Path) -> None:
     config = tmp_path / "dailydiff.toml"
-    config.write_text(f'[[repos]]\nsource = "{sample}"\n\n[[digest]]\nname = "team"\nrepos = ["*"]\n', encoding="utf-8")
+    config.write_text(
+        f'[[repos]]\nsource = "{sample}"\n\n[[digest]]\nname = "team"\nrepos = ["*"]\n', encoding="utf-8"
+    )
     data = tmp_path / "data"
-    cli("report", sample, "--date", "2026-01-19", "--tz", "UTC", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
-    digest = cli("digest", "--date", "2026-01-19", "--lang", "en", "--tz", "UTC", "--data-dir", data, "-q", cwd=tmp_path)
+    cli(
+        "report",
+        sample,
+        "--date",
+        "2026-01-19",
+        "--tz",
+        "UTC",
+        "--lang",
+        "en",
+        "--data-dir",
+        data,
+        "-q",
+        cwd=tmp_path,
+    )
+    digest = cli(
+        "digest",
+        "--date",
+        "2026-01-19",
+        "--lang",
+        "en",
+        "--tz",
+        "UTC",
+        "--data-dir",
+        data,
+        "-q",
+        cwd=tmp_path,
+    )
     assert "team" in digest.stdout and "commits" in digest.stdout.lower()
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in digest.stdout.split("##", 1)[0])  # an English digest
-    wrong = cli("digest", "--date", "2026-01-19", "--tz", "Mars/Base", "--data-dir", data, cwd=tmp_path, check=False)
-    assert wrong.returncode != 0 and "Mars/Base" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    wrong = cli(
+        "digest", "--date", "2026-01-19", "--tz", "Mars/Base", "--data-dir", data, cwd=tmp_path, check=False
+    )
+    assert (
+        wrong.returncode != 0 and "Mars/Base" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_titles_render_inline_code_in_table_and_contents(tmp_path: Path, sample: Path) -> None:
@@ -169,7 +200,9 @@ def test_chinese_text_uses_chinese_list_punctuation(tmp_path: Path, sample: Path
     data = tmp_path / "data"
     cli("report", sample, "--from", "2026-01-18", "--to", "2026-01-20", "--lang", "zh", "--data-dir", data, "-q",
         cwd=tmp_path)  # fmt: skip
-    weekly = cli("weekly", sample, "--week", "2026-W04", "--lang", "zh", "--data-dir", data, cwd=tmp_path).stdout
+    weekly = cli(
+        "weekly", sample, "--week", "2026-W04", "--lang", "zh", "--data-dir", data, cwd=tmp_path
+    ).stdout
     [types] = [line for line in weekly.splitlines() if "主要变更类型：" in line]
     assert "、" in types and ", " not in types, types
     [missing] = [line for line in weekly.splitlines() if "缺少" in line]
@@ -179,6 +212,10 @@ def test_chinese_text_uses_chinese_list_punctuation(tmp_path: Path, sample: Path
 def test_missing_days_hint_tells_a_report_only_user_to_run_report(tmp_path: Path, sample: Path) -> None:
     data = tmp_path / "data"
     cli("report", sample, "--date", "2026-01-19", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
-    weekly = cli("weekly", sample, "--week", "2026-W04", "--lang", "en", "--data-dir", data, cwd=tmp_path).stdout
+    weekly = cli(
+        "weekly", sample, "--week", "2026-W04", "--lang", "en", "--data-dir", data, cwd=tmp_path
+    ).stdout
     [hint] = [line for line in weekly.splitlines() if "have no report" in line]
-    assert f"dailydiff report {sample} --from 2026-01-20 --to 2026-01-25" in hint and "dailydiff run" not in hint
+    assert (
+        f"dailydiff report {sample} --from 2026-01-20 --to 2026-01-25" in hint and "dailydiff run" not in hint
+    )
