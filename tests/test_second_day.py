@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -219,3 +220,164 @@ def test_missing_days_hint_tells_a_report_only_user_to_run_report(tmp_path: Path
     assert (
         f"dailydiff report {sample} --from 2026-01-20 --to 2026-01-25" in hint and "dailydiff run" not in hint
     )
+
+
+# options honoured ----------------------------------------------------------------------------------
+
+
+def test_format_json_or_html_without_output_dir_prints_that_format(tmp_path: Path, sample: Path) -> None:
+    from dailydiff.models import DayReport
+
+    data = tmp_path / "data"
+    common = [
+        "report",
+        sample,
+        "--date",
+        "2026-01-19",
+        "--tz",
+        "Asia/Shanghai",
+        "--lang",
+        "en",
+        "--data-dir",
+        data,
+        "-q",
+    ]
+    printed = cli(*common, "--format", "json", cwd=tmp_path).stdout
+    assert DayReport.model_validate_json(printed).stats.total == 7
+    page = cli(*common, "--format", "html", cwd=tmp_path).stdout
+    assert page.lstrip().lower().startswith("<!doctype html>") and page.count("<html") == 1
+    assert cli(*common, "--format", "md", cwd=tmp_path).stdout.startswith("# ")
+    for refused, why in ((["--format", "md,json"], "stdout takes one format"),
+                         (["--format", "html", "--date", "", "--from", "2026-01-18", "--to", "2026-01-19"], "one day")):  # fmt: skip
+        args = [a for a in common if a not in ("--date", "2026-01-19")] + [
+            a for a in refused if a != "--date" and a
+        ]
+        result = cli(*args, cwd=tmp_path, check=False)
+        assert result.returncode == 2 and why in result.stderr and result.stdout == "", result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    # Several days of JSON: one document after the other (a JSON stream).
+    many = cli(*[a for a in common if a not in ("--date", "2026-01-19")], "--from", "2026-01-18", "--to", "2026-01-19",
+               "--format", "json", cwd=tmp_path).stdout  # fmt: skip
+    decoder, at, dates = json.JSONDecoder(), 0, []
+    while many[at:].strip():
+        document, end = decoder.raw_decode(many, at + len(many[at:]) - len(many[at:].lstrip()))
+        dates.append(document["date"])
+        at = end
+    assert dates == ["2026-01-18", "2026-01-19"]
+
+
+def test_report_log_format_json_prints_json_logs(tmp_path: Path, sample: Path) -> None:
+    data = tmp_path / "data"
+    common = ["report", sample, "--date", "2026-01-19", "--tz", "UTC", "--lang", "en", "--data-dir", data]
+    done = cli(*common, "--log-format", "json", "-o", tmp_path / "out", cwd=tmp_path)
+    lines = done.stderr.strip().splitlines()
+    records = [json.loads(line) for line in lines]  # every line is a JSON object
+    assert any(" commits (" in r["message"] for r in records) and any(
+        "wrote" in r["message"] for r in records
+    )
+    refused = cli(*common, "--log-format", "json", "--tz", "Mars/Base", cwd=tmp_path, check=False)
+    [error] = [json.loads(line) for line in refused.stderr.strip().splitlines()]
+    assert refused.returncode == 2 and error["level"] == "error" and "Mars/Base" in error["message"]
+    text = cli(*common, "-o", tmp_path / "out2", cwd=tmp_path).stderr
+    assert " commits (" in text and not text.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("command", ["report", "run"])
+def test_summary_json_is_written_when_a_run_is_interrupted(tmp_path: Path, command: str) -> None:
+    import signal
+    import sys
+    import time
+
+    from fake_llm import FakeLLM
+    from llm_fixtures import DAY, make_repo
+    from opsfixtures import cli_env
+
+    repo = make_repo(tmp_path / "repo")
+    (tmp_path / "dailydiff.toml").write_text(
+        f'[llm]\nconcurrency = 1\n[[repos]]\nsource = "{repo}"\nname = "demo"\n', encoding="utf-8"
+    )
+    summary = tmp_path / "summary.json"
+    args = [command, *([str(repo)] if command == "report" else []), "--date", DAY.isoformat(), "--tz", "UTC",
+            "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out"),
+            "--summary-json", str(summary)]  # fmt: skip
+    with FakeLLM(latency=0.6) as fake:
+        env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
+        env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+                   DAILYDIFF_LLM_MAX_RETRIES="0", DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
+        proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while len(fake.requests) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert len(fake.requests) >= 2, "the command never reached the model"
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, err
+    written = json.loads(summary.read_text(encoding="utf-8"))
+    assert (
+        written["status"] == "interrupted" and written["command"] == command and written["exit_code"] == 130
+    )
+    assert written["progress"]["days_total"] == 1 and written["progress"]["commits_total"] >= 2
+
+
+# doctor ---------------------------------------------------------------------------------------------
+
+
+def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_block(tmp_path: Path) -> None:
+    """A fresh machine: no GitHub token, a repository on (a fake) GitHub, and an LLM endpoint that accepts
+    connections and never answers (configured to wait 180 s for an answer): doctor ends within 15 s and
+    every line passes or says what to do."""
+    import time
+
+    from fake_github import FakeGitHub
+    from fake_llm import FakeLLM
+    from opsfixtures import build_fixture_repo
+
+    build_fixture_repo(tmp_path / "demo", 0, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[llm]\nrequest_deadline = 180\nread_timeout = 180\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'
+        'analyzer = "llm"\n', encoding="utf-8")  # fmt: skip
+    with FakeGitHub({"octo/demo": tmp_path / "demo"}) as github, FakeLLM(hang_all=True) as llm:
+        env = {"DAILYDIFF_GITHUB_API_URL": github.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": "",
+               "GH_TOKEN": "", "DAILYDIFF_LLM_BASE_URL": llm.base_url, "DAILYDIFF_LLM_MODEL": llm.model,
+               "DAILYDIFF_LLM_API_KEY": "sk-test"}  # fmt: skip
+        from opsfixtures import dailydiff
+
+        started = time.monotonic()
+        result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False, env=env)
+        took = time.monotonic() - started
+    assert took < 15, f"doctor took {took:.1f} s"
+    lines = [line for line in result.stdout.splitlines() if line[:2] in ("✓ ", "✗ ", "! ")]
+    assert any(line.startswith("✓ github: no token") for line in lines), result.stdout
+    assert any(line.startswith("✓ repository demo") for line in lines), result.stdout
+    [llm_line] = [line for line in lines if line.startswith("✗ llm")]
+    assert "— fix: " in llm_line and ("timeout" in llm_line or "no answer within 10 s" in llm_line), llm_line
+    assert all(line.startswith("✓") or "— fix: " in line for line in lines), lines
+    assert result.returncode == 1
+
+
+def test_doctor_advice_for_a_github_secondary_rate_limit_is_not_about_the_token(tmp_path: Path) -> None:
+    from fake_github import FakeGitHub
+    from opsfixtures import build_fixture_repo, dailydiff
+
+    build_fixture_repo(tmp_path / "demo", 0, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "octo/demo"\nname = "demo"\n', encoding="utf-8"
+    )
+    token = "ghp_secondary0123456789"
+    with FakeGitHub({"octo/demo": tmp_path / "demo"}, token=token) as github:
+        github.secondary_limit(42.0, count=10)
+        env = {"DAILYDIFF_GITHUB_API_URL": github.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": token}
+        result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False, env=env)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("✗ ")]
+    github_lines = [line for line in lines if line.startswith(("✗ github", "✗ repository demo"))]
+    assert len(github_lines) == 2, result.stdout
+    for line in github_lines:
+        fix = line.split("— fix: ", 1)[1]
+        assert "secondary rate limit" in fix and "wait 42 s" in fix, line
+        assert "token was rejected" not in fix and "grant it access" not in fix and "api_url" not in fix
+    assert token not in result.stdout + result.stderr

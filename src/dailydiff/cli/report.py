@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.errors import GateError, UsageError
+
+log = logging.getLogger("dailydiff.report")
 
 
 @app.command("report", cls=options.Command)
@@ -40,7 +44,7 @@ def report_command(
         "--output-dir",
         "-o",
         metavar="DIR",
-        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the Markdown goes to stdout.",
+        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the report goes to stdout (Markdown, or the one --format given).",
     ),
     branch: str | None = typer.Option(
         None, "--branch", metavar="BRANCH", help="Branch to read (default: the repository's default)."
@@ -63,27 +67,31 @@ def report_command(
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.names import configured_name
-    from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
+    from dailydiff.engine.stream import DirectoryOutput, RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.render import renderers_for
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir)  # fmt: skip
+    json_logs = log_format == "json"  # then everything said on stderr is a JSON log line, errors too
+    shared.logging("INFO" if json_logs else "WARNING")
     dates = shared.check()
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     settings = shared.settings()
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
-    shared.logging("WARNING")
+    say = say_on_stderr(json_logs)
     renderers = renderers_for(settings)
     directory = None
     if output_dir is not None:
         directory = DirectoryOutput(
             output_dir, settings.report.formats, renderers, settings.report.path_template
         )
-    outputs = [directory] if directory is not None else [] if explain else [StdoutOutput(renderers["md"])]
+    outputs = (
+        [directory] if directory is not None else [] if explain else [stdout_output(shared, dates, renderers)]
+    )
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets, history=history) if publish else []
@@ -93,11 +101,13 @@ def report_command(
     store = open_store(settings)
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
     if note:
-        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
+        say(note)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:
-        with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
+        bar = not quiet and stderr.is_terminal and not json_logs
+        progress = ProgressBar(stderr, enabled=bar, lines=not quiet, say=say if json_logs else None)
+        with progress as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
                              raise_errors=True, secrets=secrets,
                              open_store=lambda: open_store(settings))  # fmt: skip
@@ -119,7 +129,7 @@ def report_command(
 
             write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
-            print_summary(result, written, output_dir)
+            print_summary(result, written, output_dir, say)
         status = "ok"
         gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
         if gated:
@@ -128,12 +138,47 @@ def report_command(
         if error is not None:
             raise error
     except BaseException as exc:
-        store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else status, {})
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        if interrupted and summary_json is not None:
+            write_interrupted_summary(summary_json, "report", progress.tally)
+        store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     else:
         store.finish_run(run_id, status, summary)
     finally:
         store.close()
+
+
+def stdout_output(shared: options.Shared, dates: Any, renderers: dict[str, Any]) -> Any:
+    """Without -o the report goes to stdout in the one format asked for (Markdown by default): JSON days
+    one document after the other (a JSON stream, as `jq` reads it), HTML one day only."""
+    from dailydiff.engine.stream import StdoutOutput
+
+    chosen = shared.format_list() or ["md"]
+    if len(chosen) > 1:
+        raise UsageError(f"--format {','.join(chosen)} without --output-dir: stdout takes one format",
+                         "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    if chosen == ["html"] and len(set(dates.resolve("UTC"))) > 1:
+        raise UsageError("--format html without --output-dir prints one day, not a range",
+                         "pass -o DIR to write a page per day, or one --date")  # fmt: skip
+    return StdoutOutput(renderers[chosen[0]], markdown=chosen == ["md"])
+
+
+def write_interrupted_summary(path: Path, command: str, tally: Any) -> None:
+    """--summary-json of a run stopped by Ctrl-C (or SIGTERM): how far it got; what it analysed is stored."""
+    import time
+
+    from dailydiff.cli.app import EXIT_INTERRUPTED
+    from dailydiff.publish.files import write_file
+
+    summary = {
+        "command": command, "status": "interrupted", "exit_code": EXIT_INTERRUPTED,
+        "duration_seconds": round(time.monotonic() - tally.started, 3),
+        "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
+                     "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
+        "resume": "run the same command again: everything analysed so far is stored",
+    }  # fmt: skip
+    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
 def summary_dict(result: Any) -> dict[str, Any]:
@@ -199,7 +244,16 @@ def figures_line(figures: dict[str, Any]) -> str:
     return line
 
 
-def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> None:
+def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
+    """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
+    if json_logs:
+        return lambda line: log.info("%s", line)
+    return lambda line: stderr.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_summary(
+    result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
+) -> None:
     for day in result.days:
         r = day.report
         if r is None:
@@ -214,16 +268,14 @@ def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> 
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
             + figures_line(figures)
         )
-        stderr.print(line, markup=False)
+        say(line)
         for reason, count in _reasons(r.run.failures)[:3]:
-            stderr.print(f"  {count} × {reason}", markup=False)
+            say(f"  {count} × {reason}")
         for p in day.publish:
             mark = {"ok": "✓", "skipped": "–", "failed": "✗"}.get(p.status, "?")
-            stderr.print(
-                f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}", markup=False
-            )
+            say(f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}")
     if written:
-        stderr.print(f"wrote {len(written)} file(s) under {output_dir}", markup=False)
+        say(f"wrote {len(written)} file(s) under {output_dir}")
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:

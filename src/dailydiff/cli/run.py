@@ -136,7 +136,7 @@ def run_command(
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.cli.report import figures_line
+    from dailydiff.cli.report import figures_line, write_interrupted_summary
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.stream import RunOptions
@@ -179,8 +179,9 @@ def run_command(
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
+    progress = ProgressBar(stderr, enabled=bar)
     try:
-        with ProgressBar(stderr, enabled=bar) as tally:
+        with progress as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
                              secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
             if plan:
@@ -197,7 +198,9 @@ def run_command(
                         "--from … --to …` after every worker has finished")  # fmt: skip
         else:
             digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and summary_path is not None:
+            write_interrupted_summary(summary_path, "run", progress.tally)
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise

@@ -138,17 +138,20 @@ class Output(Protocol):
 
 
 class StdoutOutput:
-    """The Markdown of each day on stdout, in date order whatever order the days finish in."""
+    """Each day on stdout (Markdown, or the one format asked for), in date order whatever order the days
+    finish in; a gated day's Markdown starts with a warning (other formats carry the figures)."""
 
-    def __init__(self, render: Callable[[DayReport], str], stream: TextIO | None = None) -> None:
+    def __init__(self, render: Callable[[DayReport], str], stream: TextIO | None = None, *,
+                 markdown: bool = True) -> None:  # fmt: skip
         self.render = render
         self.stream = stream
+        self.markdown = markdown
         self._ready: dict[dt.date, str | None] = {}
         self._next = 0
 
     def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]:
         text = self.render(report)
-        if gated:
+        if gated and self.markdown:
             warning = words("report", report.language)["gated_warning"].format(
                 ratio=f"{failure_ratio(report):.0%}"
             )

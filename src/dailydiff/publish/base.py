@@ -148,8 +148,11 @@ def report_link(template: str, report: DayReport, ext: str = "md") -> str | None
     return fill(template, report, "report_url", ext) if template else None
 
 
-# The generation line: the footer that names the dailydiff version and the time the report was built.
-_GENERATION_LINE_RE = re.compile(r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC.*$", re.M)
+# The generation line: the footer that names the dailydiff version and the time the report was built
+# (in the report's timezone, `… (UTC+08:00)`; files written before that say `… UTC`).
+_GENERATION_LINE_RE = re.compile(
+    r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (?:UTC|\(UTC[+-]\d{2}:\d{2}\)).*$", re.M
+)
 
 
 def comparable(fmt: str, text: str) -> str:
