@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+import clirun
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
 from dailydiff.common.i18n import change_type_labels
 from dailydiff.models import ChangeType, Commit, FileChange, Person, Stats
 from dailydiff.scoring.rules import commit_types, score_commit
 from dailydiff.settings import load_settings
 from fixtures import build_sample_repo
+from gitrepo import git
 
 WEIGHTS = load_settings(None, environ={}).scoring
 MOMENT = dt.datetime(2026, 4, 24, 6, 3, tzinfo=dt.UTC)
@@ -381,3 +383,77 @@ def test_doctor_advice_for_a_github_secondary_rate_limit_is_not_about_the_token(
         assert "secondary rate limit" in fix and "wait 42 s" in fix, line
         assert "token was rejected" not in fix and "grant it access" not in fix and "api_url" not in fix
     assert token not in result.stdout + result.stderr
+
+
+# --explain and --reanalyze ------------------------------------------------------------------------------
+
+
+def test_explain_finds_the_commits_day_itself_and_builds_nothing(tmp_path: Path, sample: Path) -> None:
+    from dailydiff.store import Store
+
+    sha = git(sample, "log", "-1", "--format=%H", "--grep=Bugfix").strip()
+    data = tmp_path / "data"
+    # Without --date (yesterday would not hold it), with the full sha: the repository says when it landed.
+    explained = cli("report", sample, "--explain", sha, "--data-dir", data, cwd=tmp_path)
+    lines = explained.stdout.splitlines()
+    assert lines[0] == "sgl-project/sglang: landed on 2026-01-19 (Asia/Shanghai)" and lines[1].startswith(
+        sha[:12]
+    )
+    assert "score " in explained.stdout and "# " not in explained.stdout
+    with Store.open(data) as store:
+        assert (
+            store.list_reports() == [] and store.runs() == [] and store.count_analyses() == 0
+        )  # built nothing
+    # From the store: a built day's level is shown; a wrong --date does not matter.
+    cli("report", sample, "--date", "2026-01-19", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
+    with Store.open(data) as store:
+        runs = len(store.runs())
+    again = cli("report", sample, "--explain", sha[:7], "--date", "2026-01-01", "--lang", "en", "--data-dir", data,
+                cwd=tmp_path)  # fmt: skip
+    assert again.stdout.splitlines()[0] == "sgl-project/sglang: landed on 2026-01-19 (Asia/Shanghai)"
+    with Store.open(data) as store:
+        assert len(store.runs()) == runs
+    unknown = cli("report", sample, "--explain", "0123abc", "--data-dir", data, cwd=tmp_path, check=False)
+    assert unknown.returncode == 2 and "no commit of sgl-project/sglang starts with it" in unknown.stderr
+    assert "give more of the sha" not in unknown.stderr
+
+
+def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+    from fake_llm import FakeLLM
+    from llm_fixtures import DAY, make_repo
+    from opsfixtures import cli_env
+
+    repo = make_repo(tmp_path / "repo")
+    sha = git(repo, "log", "-1", "--format=%H", f"--until={DAY.isoformat()}T23:59:59Z").strip()
+    data = tmp_path / "data"
+    with FakeLLM() as fake:
+        env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
+        env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+                   DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
+        common = [
+            "report",
+            str(repo),
+            "--tz",
+            "UTC",
+            "--lang",
+            "en",
+            "--analyzer",
+            "llm",
+            "--data-dir",
+            str(data),
+        ]
+        first = clirun.dailydiff(*common, "--date", DAY.isoformat(), "-q", cwd=tmp_path, env=env)
+        assert first.returncode == 0, first.stderr
+        with Store.open(data) as store:
+            report = store.get_report(repo.name, DAY, "en")
+            assert report is not None and sha in {rc.sha for rc in report.commits}
+        fake.reset()
+        again = clirun.dailydiff(*common, "--reanalyze", sha[:10], cwd=tmp_path, env=env)
+        assert again.returncode == 0, again.stderr
+        asked = fake.analysis_requests()
+    assert len(asked) == 1 and sha[:7] in asked[0].prompt_text  # that commit only, the others from the store
+    assert f"re-analysing {sha[:12]}" in again.stderr and f"building {DAY}" in again.stderr
+    assert again.stdout.startswith("# ") and DAY.isoformat() in again.stdout.splitlines()[0]
+    both = clirun.dailydiff(*common, "--reanalyze", sha, "--explain", sha, cwd=tmp_path, env=env)
+    assert both.returncode == 2 and "exclude each other" in both.stderr

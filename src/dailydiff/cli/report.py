@@ -59,7 +59,16 @@ def report_command(
         False, "--publish", help="Send each report through the [[publish]] entries (once; --force: again)."
     ),
     explain: str | None = typer.Option(
-        None, "--explain", metavar="SHA", help="Print the scoring rules that fired for one commit."
+        None,
+        "--explain",
+        metavar="SHA",
+        help="Print the scoring rules that fire for one commit (its day is found; nothing is built).",
+    ),
+    reanalyze: str | None = typer.Option(
+        None,
+        "--reanalyze",
+        metavar="SHA",
+        help="Analyse one commit again (its stored analyses are dropped) and build its day again.",
     ),
 ) -> None:
     """Build the daily report(s) of one repository."""
@@ -79,6 +88,11 @@ def report_command(
     dates = shared.check()
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
+    if explain is not None and reanalyze is not None:
+        raise UsageError("--explain and --reanalyze exclude each other", "explain first, then re-analyse")
+    if (explain or reanalyze) and (first or last):
+        raise UsageError(f"{'--explain' if explain else '--reanalyze'} takes one commit, not a range",
+                         "drop --from/--to (its day is found), or give --date")  # fmt: skip
     settings = shared.settings()
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
@@ -89,16 +103,33 @@ def report_command(
         directory = DirectoryOutput(
             output_dir, settings.report.formats, renderers, settings.report.path_template
         )
-    outputs = (
-        [directory] if directory is not None else [] if explain else [stdout_output(shared, dates, renderers)]
-    )
+    outputs = [directory] if directory is not None else [stdout_output(shared, dates, renderers)]
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets, history=history) if publish else []
     # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
     name = name or configured_name(source, settings, options.config_dir(config))
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
+    if explain is not None:  # the rules for one commit: found in the store or the repository, nothing built
+        from dailydiff.engine.explain import explain_commit, locate_commit
+
+        with open_store(settings) as lookup:
+            sys.stdout.write(explain_commit(locate_commit(job, lookup, explain, dates, "--explain"), job))
+        return
     store = open_store(settings)
+    if reanalyze is not None:
+        from dailydiff.engine.dates import DateSpec
+        from dailydiff.engine.explain import locate_commit
+
+        try:
+            found = locate_commit(job, store, reanalyze, dates, "--reanalyze")
+        except BaseException:
+            store.close()
+            raise
+        dropped = store.forget_analyses(found.source.repo, found.commit.sha)
+        dates = DateSpec(date=found.day.isoformat())
+        say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
+            f"dropped): building {found.day} again")  # fmt: skip
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
     if note:
         say(note)
@@ -112,11 +143,6 @@ def report_command(
                              raise_errors=True, secrets=secrets,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
-        if explain is not None:
-            from dailydiff.scoring.rules import explain_sha
-
-            commits = [rc for d in result.days if d.report is not None for rc in d.report.commits]
-            sys.stdout.write(explain_sha(explain, commits, settings.scoring))
         summary = summary_dict(result)
         written = directory.written if directory is not None else []
         summary["written"] = [str(p) for p in written]

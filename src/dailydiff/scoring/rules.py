@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
 from dailydiff.settings import ScoringSettings
@@ -699,17 +698,3 @@ def explain(commit: Commit, weights: ScoringSettings, final_level: Level | None 
     if final_level is not None and final_level is not level:
         lines.append(f"  level in the report: {final_level.value} (the analyser's own judgement)")
     return "\n".join(lines) + "\n"
-
-
-def explain_sha(sha: str, commits: Sequence[Commit], weights: ScoringSettings) -> str:
-    """`report --explain SHA`: the rules that fired for the commit of `commits` whose sha starts with `sha`."""
-    wanted = sha.strip().lower()
-    found = [c for c in commits if wanted and c.sha.lower().startswith(wanted)]
-    if len(found) != 1:
-        what = "matches several commits" if found else "is not among the report's commits"
-        raise UsageError(
-            f"--explain {sha}: {what}", "give more of the sha, or the --date of the day it landed"
-        )
-    commit = found[0]
-    level = getattr(commit, "level", None)
-    return explain(commit, weights, level if isinstance(level, Level) else None)

@@ -188,6 +188,19 @@ class GitSource:
         source._check_revision()
         return source
 
+    def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
+        """The full sha and committer date of a commit named by (a prefix of) its sha, or None when the
+        repository has no such commit (or several: git cannot tell which)."""
+        if not re.fullmatch(r"[0-9a-fA-F]{4,40}", sha):
+            return None
+        found = run_git(
+            ["show", "-s", "--format=%H %cI", f"{sha}^{{commit}}", "--"], cwd=self.path, check=False
+        )
+        if found.returncode != 0 or not found.stdout.strip():
+            return None
+        full, moment = found.stdout.decode().split()[:2]
+        return full, dt.datetime.fromisoformat(moment)
+
     def _revisions(self) -> list[str]:
         if self.all_branches:
             return ["--branches", "--remotes"] if not self._is_bare() else ["--branches"]
