@@ -13,6 +13,7 @@ import pytest
 import clirun
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
 from dailydiff.common.i18n import change_type_labels
+from dailydiff.common.timewindow import day_window
 from dailydiff.models import ChangeType, Commit, FileChange, Person, Stats
 from dailydiff.scoring.rules import commit_types, score_commit
 from dailydiff.settings import load_settings
@@ -457,3 +458,55 @@ def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path
     assert again.stdout.startswith("# ") and DAY.isoformat() in again.stdout.splitlines()[0]
     both = clirun.dailydiff(*common, "--reanalyze", sha, "--explain", sha, cwd=tmp_path, env=env)
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+# branches ---------------------------------------------------------------------------------------------
+
+
+def test_branch_names_are_shown_for_commits_off_the_default_branch(tmp_path: Path, sample: Path) -> None:
+    from dailydiff.models import DayReport
+    from dailydiff.publish.chat import build_digest
+    from fixtures import at
+    from gitrepo import CommitSpec, FileEdit, commit
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "clone", "-q", str(sample), str(repo))
+    git(repo, "checkout", "-q", "-b", "feature/kv-cache")
+    side = commit(repo, CommitSpec("[Feature] paged KV cache for the `fp8` path", at(19, 12),
+                                   edits=[FileEdit("python/sglang/srt/mem_cache/paged.py", "x = 1\n" * 300)]))  # fmt: skip
+    git(repo, "checkout", "-q", "main")
+    config = tmp_path / "dailydiff.toml"
+    config.write_text('[[watch]]\nname = "kv"\nkeywords = ["KV cache"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    cli("report", repo, "--all-branches", "--date", "2026-01-19", "--lang", "en", "--format", "md,html,json",
+        "-o", out, "--data-dir", tmp_path / "data", "-q", cwd=tmp_path)  # fmt: skip
+    report = DayReport.model_validate_json(next(out.rglob("*.json")).read_text(encoding="utf-8"))
+    assert report.branch == "main"
+    branches = {rc.sha: rc.branches for rc in report.commits}
+    assert branches[side] == ["feature/kv-cache"]
+    assert all(b == ["main"] for sha, b in branches.items() if sha != side)  # never "HEAD"
+    md = next(out.rglob("*.md")).read_text(encoding="utf-8")
+    assert md.count("🌿") == 2  # the table row and the commit's meta line, for that commit only
+    [row] = [line for line in md.splitlines() if line.startswith("| ") and "paged KV cache" in line]
+    assert "🌿 `feature/kv-cache`" in row
+    assert "| 🌿 branch `feature/kv-cache`" in md
+    page = next(out.rglob("*.html")).read_text(encoding="utf-8")
+    assert page.count("<code>feature/kv-cache</code>") == 2 and "<code>main</code>" not in page
+    chat = build_digest(report)
+    spans = [span for section in chat.sections for line in section.lines for span in line]
+    assert any(span.text == "feature/kv-cache" and span.code for span in spans)
+    assert not any(span.text == "main" for span in spans)
+
+
+def test_a_detached_head_clone_names_its_branch_not_HEAD(tmp_path: Path, sample: Path) -> None:
+    from dailydiff.sources.git import GitSource
+
+    repo = tmp_path / "ci-checkout"
+    git(tmp_path, "clone", "-q", str(sample), str(repo))
+    git(repo, "checkout", "-q", "--detach", "main")
+    git(repo, "branch", "-q", "-D", "main")  # as actions/checkout leaves it: a detached HEAD, origin/main
+    for all_branches in (False, True):
+        source = GitSource.open(str(repo), tmp_path / "data", all_branches=all_branches)
+        commits = source.commits(day_window(dt.date(2026, 1, 19), "Asia/Shanghai"))
+        assert commits and {tuple(c.branches) for c in commits} == {("origin/main",)}, all_branches
+        assert source.default_branch == "origin/main"

@@ -276,10 +276,16 @@ class DayReport(_Frozen):
     analyzer: str = "heuristic"
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
+    branch: str = ""  # the branch the report reads (the default one unless chosen); "" when unknown
 
     @property
     def repo_name(self) -> str:
         return self.repo.rsplit("/", 1)[-1]
+
+    def branch_of(self, rc: Commit) -> str:
+        """The branch a commit is on when that is not the report's own branch (``--all-branches``), else ""."""
+        branch = rc.branches[0] if rc.branches else ""
+        return branch if self.branch and branch and branch != self.branch else ""
 
     def by_level(self, level: Level) -> list[ReportCommit]:
         return [rc for rc in self.commits if rc.level == level]

@@ -551,6 +551,7 @@ class Engine:
         report = DayReport(
             repo=repo.source.repo,
             repo_url=repo.source.repo_url,
+            branch=repo.source.default_branch,
             date=date,
             timezone=tz,
             language=language,

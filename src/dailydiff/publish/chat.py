@@ -69,7 +69,7 @@ def cut(text: str, limit: int) -> str:
     return text[:end].rstrip() + "…"
 
 
-def _commit_line(rc: ReportCommit, language: str) -> Line:
+def _commit_line(rc: ReportCommit, language: str, branch: str = "") -> Line:
     spans: list[Span] = []
     marker = "🔴" if rc.level is Level.HIGH else "🟡" if rc.level is Level.MEDIUM else "🟢"
     spans.append(Span(f"{marker} ", trusted=True))
@@ -78,6 +78,9 @@ def _commit_line(rc: ReportCommit, language: str) -> Line:
     spans.append(Span(cut(one_line(rc.title) or "—", TITLE_CHARS), url=safe_url(rc.url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(rc.short_sha, code=True, trusted=True))
+    if branch:  # off the report's branch (--all-branches): which one
+        spans.append(Span(" 🌿 ", trusted=True))
+        spans.append(Span(branch, code=True))
     pr = pr_context(rc)
     if pr is not None:
         spans.append(Span(" · ", trusted=True))
@@ -108,7 +111,7 @@ def build_digest(report: DayReport, report_url: str | None = None, max_commits: 
     high = [rc for rc in report.commits if rc.level is Level.HIGH and not rc.watch]
     listed = (watched + high)[:max_commits]
     rest = len(watched) + len(high) - len(listed)
-    lines = [_commit_line(rc, report.language) for rc in listed]
+    lines = [_commit_line(rc, report.language, report.branch_of(rc)) for rc in listed]
     if rest:
         lines.append(_more_line(rest, report_url, words))
     if not lines:

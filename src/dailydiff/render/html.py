@@ -107,6 +107,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "level_label": L["levels"][rc.level.value],
         "types": [(t, types.get(t, t)) for t in change_types],
         "types_attr": " ".join(change_types),
+        "branch": clean(report.branch_of(rc)),
         "watch": [clean(w) for w in rc.watch],
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,

@@ -83,6 +83,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "raw": raw,
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch else "",
+        "branch": clean(report.branch_of(rc)),
     }
 
 

@@ -122,6 +122,7 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    default_branch: str = ""  # the branch the repository is read on (known once commits are listed)
 
     kind = "git"
 
@@ -232,6 +233,8 @@ class GitSource:
             )
 
     def commits(self, window: Window) -> list[Commit]:
+        if not self.default_branch:
+            self.default_branch = self.branch or _branch_name(self._default_branch())
         token = secrets.token_hex(8)
         start = window.start.astimezone(dt.UTC)
         last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
@@ -283,7 +286,7 @@ class GitSource:
                 branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
                 if branch and branch != "undefined":
                     nearest[sha] = branch
-        label = _branch_name(default) if default else ""
+        label = _branch_name(default) if default else self.default_branch
         return [
             c.model_copy(
                 update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
@@ -292,7 +295,8 @@ class GitSource:
         ]
 
     def _default_branch(self) -> str:
-        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone)."""
+        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
+        else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
         for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
             ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
             if (
@@ -300,7 +304,11 @@ class GitSource:
                 and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
             ):
                 return ref
-        return ""
+        at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes"],
+                          cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
+        preferred = [ref for ref in at_head if _branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
+        return (preferred or at_head or [""])[0]
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
@@ -335,7 +343,9 @@ class GitSource:
             committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
             files, stats = self._parse_changes(rest)
             branches = (
-                [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+                [_branch_name(source_ref)]
+                if self.all_branches and source_ref
+                else [self.branch or self.default_branch or "HEAD"]
             )
             commits.append(
                 Commit(

@@ -90,10 +90,12 @@ class GitHubSource:
     last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
     all_branches: bool = False
+    default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
 
     kind = "github"
 
     def __post_init__(self) -> None:
+        self.default_branch = self.default_branch or self.branch
         if self.repo_url is None:
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
         if self.breaker is None:  # one per source: every window of the run shares it
@@ -131,7 +133,9 @@ class GitHubSource:
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
 
             async def one(item: dict[str, Any]) -> Commit:
-                commit = await self._commit(http, item, branch_of.get(item["sha"], self.branch or "HEAD"))
+                commit = await self._commit(
+                    http, item, branch_of.get(item["sha"], self.default_branch or "HEAD")
+                )
                 on_commit(commit)
                 return commit
 
@@ -178,6 +182,7 @@ class GitHubSource:
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """The window's commits of every branch, each once, and the branch each is attributed to."""
         default = await self._default_branch(http)
+        self.default_branch = default
         tips = await self._branches(http)
         first = await self._list(http, window, default)
         branch_of = {item["sha"]: default for item in first}
