@@ -510,3 +510,115 @@ def test_a_detached_head_clone_names_its_branch_not_HEAD(tmp_path: Path, sample:
         commits = source.commits(day_window(dt.date(2026, 1, 19), "Asia/Shanghai"))
         assert commits and {tuple(c.branches) for c in commits} == {("origin/main",)}, all_branches
         assert source.default_branch == "origin/main"
+
+
+# reverts ----------------------------------------------------------------------------------------------
+
+
+def _revert_repo(path: Path, remote: str | None) -> list[str]:
+    from fixtures import at
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    shas = build_repo(path, [
+        CommitSpec("Initial import", at(10, 10), edits=[FileEdit("pkg/a.py", "x = 1\n"), FileEdit("pkg/c.py", "z = 1\n")]),
+        CommitSpec("[Feature] old cache (#15000)", at(10, 11), edits=[FileEdit("pkg/c.py", "z = 2\n")]),
+        CommitSpec("[Perf] fuse q, k norm (#17241)", at(18, 10), edits=[FileEdit("pkg/a.py", "x = 2\n")]),
+    ])  # fmt: skip
+    from gitrepo import commit
+
+    body = "\n\nThis reverts commit {sha}."
+    shas.append(commit(path, CommitSpec('Revert "[Perf] fuse q, k norm (#17241)"' + body.format(sha=shas[2]),
+                                        at(19, 9), edits=[FileEdit("pkg/a.py", "x = 1\n")])))  # fmt: skip
+    shas.append(commit(path, CommitSpec('Revert "[Feature] old cache (#15000)"' + body.format(sha=shas[1]),
+                                        at(19, 10), edits=[FileEdit("pkg/c.py", "z = 1\n")])))  # fmt: skip
+    if remote:
+        git(path, "remote", "add", "origin", remote)
+    return shas
+
+
+@pytest.mark.parametrize(
+    ("remote", "page"),
+    [
+        ("https://github.com/o/n.git", "https://github.com/o/n/commit/{sha}"),
+        ("git@gitlab.com:group/n.git", "https://gitlab.com/group/n/-/commit/{sha}"),
+        ("https://codeberg.org/o/n.git", "https://codeberg.org/o/n/commit/{sha}"),
+        (None, ""),
+    ],
+)
+def test_reverts_link_across_days_and_forges(tmp_path: Path, remote: str | None, page: str) -> None:
+    from dailydiff.render import renderers_for
+    from dailydiff.render.html import day_view
+    from dailydiff.store import Store
+    from fixtures import build_day_reports
+
+    render_markdown = renderers_for(load_settings(None, environ={}))[
+        "md"
+    ]  # files laid out as {year}/{repo_name}/…
+    repo = tmp_path / "repo"
+    _, old, perf, revert, old_revert = _revert_repo(repo, remote)
+    data = tmp_path / "data"
+    day18, day19 = dt.date(2026, 1, 18), dt.date(2026, 1, 19)
+    for days in ([day18], [day19]):  # the reverted commit's day first, then the revert's
+        build_day_reports(repo, data, days, "en", MOMENT)
+    with Store.open(data) as store:
+        name = store.list_reports()[0][0]
+        first, second = store.get_report(name, day18, "en"), store.get_report(name, day19, "en")
+    assert first is not None and second is not None
+    text19 = render_markdown(second)
+    # The revert of a reported commit links to that day's report file, and that commit learnt "reverted by".
+    assert f"↩️ Reverts [`{perf[:7]}`](2026-01-18.md#c-{perf[:7]})" in text19
+    [undone] = [rc for rc in first.commits if rc.sha == perf]
+    assert [r.sha for r in undone.reverted_by] == [revert]
+    text18 = render_markdown(first)
+    assert f"↩️ Reverted by [`{revert[:7]}`](2026-01-19.md#c-{revert[:7]})" in text18
+    assert text18.count("Reverted by") == 1
+    site = {c["sha"]: c for c in day_view(second, day_link=lambda d: f"{d}.html")["commits"]}
+    assert site[revert]["reverts"]["href"] == f"2026-01-18.html#c-{perf[:7]}"
+    # The revert of a commit never fetched (the 10th was not built): the forge's page, or the sha alone.
+    line = next(x for x in text19.splitlines() if x.startswith("**SHA**") and old_revert[:7] in x)
+    if page:
+        assert f"↩️ Reverts [`{old[:7]}`]({page.format(sha=old)})" in line
+    else:
+        assert f"↩️ Reverts `{old[:7]}`" in line and "](" not in line.split("Reverts", 1)[1]
+
+
+def test_reverts_link_when_the_revert_day_is_built_first(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+    from fixtures import build_day_reports
+
+    repo = tmp_path / "repo"
+    _, _, perf, revert, _ = _revert_repo(repo, "https://github.com/o/n.git")
+    data = tmp_path / "data"
+    build_day_reports(repo, data, [dt.date(2026, 1, 19)], "en", MOMENT)
+    build_day_reports(repo, data, [dt.date(2026, 1, 18)], "en", MOMENT)
+    with Store.open(data) as store:
+        first = store.get_report("o/n", dt.date(2026, 1, 18), "en")
+        second = store.get_report("o/n", dt.date(2026, 1, 19), "en")
+    assert first is not None and second is not None
+    assert [r.sha for rc in first.commits if rc.sha == perf for r in rc.reverted_by] == [revert]
+    [linked] = [rc.reverts for rc in second.commits if rc.sha == revert]
+    assert linked is not None and linked.sha == perf and linked.date == dt.date(2026, 1, 18)
+
+
+def test_an_add_then_revert_pair_is_one_highlight(tmp_path: Path) -> None:
+    from fixtures import at, build_day_reports
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [
+        CommitSpec("Initial import", at(18, 10), edits=[FileEdit("src/core/a.py", "x = 1\n")]),
+        CommitSpec("[Feature] speculative decoding for the scheduler (#2001)", at(19, 10),
+                   edits=[FileEdit("src/core/spec.py", "def run(x):\n    return x\n" * 200)]),
+        CommitSpec('Revert "[Feature] speculative decoding for the scheduler (#2001)" (#2002)', at(19, 15),
+                   edits=[FileEdit("src/core/spec.py", None)]),
+        CommitSpec("[Bugfix] fix nan in attention (#2003)", at(19, 16),
+                   edits=[FileEdit("src/core/a.py", "x = 2\n")]),
+    ])  # fmt: skip
+    for language, word in (("en", "added and reverted the same day"), ("zh", "当天添加又回滚")):
+        [report] = build_day_reports(
+            repo, tmp_path / f"data-{language}", [dt.date(2026, 1, 19)], language, MOMENT
+        )
+        highlights = report.overview.highlights
+        about = [h for h in highlights if "peculative decoding" in h]
+        assert len(about) == 1 and word in about[0], highlights
+        assert any("nan in attention" in h for h in highlights)

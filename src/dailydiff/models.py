@@ -190,6 +190,16 @@ class Analysis(_Frozen):
     error: str | None = None
 
 
+class CommitRef(_Frozen):
+    """Another commit a report points to (what a revert undoes, the revert that undid a commit): its
+    sha and title, the day of the stored report that lists it (None: not reported), its forge page."""
+
+    sha: str
+    title: str = ""
+    date: dt.date | None = None
+    url: str | None = None
+
+
 class ReportCommit(Commit):
     """A commit as it stands in a report: the commit (without patches), its rule score, its analysis
     and its final level (the analyser's when it gave one, else the rules')."""
@@ -198,6 +208,18 @@ class ReportCommit(Commit):
     analysis: Analysis | None
     level: Level
     watch: list[str] = Field(default_factory=list)
+    reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
+    reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
+
+    @model_serializer(mode="wrap")
+    def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):  # reports without reverts keep the shape they always had
+            if data.get("reverts", 0) is None:
+                del data["reverts"]
+            if data.get("reverted_by", None) == []:
+                del data["reverted_by"]
+        return data
 
 
 class ReportStats(_Frozen):

@@ -103,7 +103,7 @@ def report_command(
         directory = DirectoryOutput(
             output_dir, settings.report.formats, renderers, settings.report.path_template
         )
-    outputs = [directory] if directory is not None else [stdout_output(shared, dates, renderers)]
+    outputs = [directory] if directory is not None else [stdout_output(shared, dates, renderers, publish)]
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets, history=history) if publish else []
@@ -175,12 +175,15 @@ def report_command(
         store.close()
 
 
-def stdout_output(shared: options.Shared, dates: Any, renderers: dict[str, Any]) -> Any:
+def stdout_output(shared: options.Shared, dates: Any, renderers: dict[str, Any], publish: bool) -> Any:
     """Without -o the report goes to stdout in the one format asked for (Markdown by default): JSON days
-    one document after the other (a JSON stream, as `jq` reads it), HTML one day only."""
+    one document after the other (a JSON stream, as `jq` reads it), HTML one day only. With --publish,
+    several formats are the published files' and stdout shows the Markdown."""
     from dailydiff.engine.stream import StdoutOutput
 
     chosen = shared.format_list() or ["md"]
+    if len(chosen) > 1 and publish:
+        chosen = ["md"]
     if len(chosen) > 1:
         raise UsageError(f"--format {','.join(chosen)} without --output-dir: stdout takes one format",
                          "pass one format, or -o DIR to write a file per format")  # fmt: skip

@@ -37,6 +37,7 @@ from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import DeliveryResult, deliver_unit, is_delivered, publishers_for
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
+from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
@@ -578,6 +579,7 @@ class Engine:
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
             ),
         )
+        report = link_reverts(report, self.store)
         outcome = gate(report, settings, self.store)
         day = await self._deliver(repo, outcome)
         self.tally.units_done += 1

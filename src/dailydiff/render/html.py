@@ -26,7 +26,14 @@ from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
-from dailydiff.render.markdown import commit_anchors, pr_context, revert_link, stats_line
+from dailydiff.render.markdown import (
+    DayLink,
+    commit_anchors,
+    pr_context,
+    revert_link,
+    reverted_by_links,
+    stats_line,
+)
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -124,8 +131,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
     }
 
 
-def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
-    """Everything the day template shows, with untrusted text escaped or sanitised."""
+def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | None = None) -> dict[str, Any]:
+    """Everything the day template shows, with untrusted text escaped or sanitised; ``day_link`` gives
+    another day's page (the site's), for reverts across days."""
     L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
@@ -137,7 +145,8 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
         title = rc.title or "—"
         heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
         views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars) | {
-            "reverts": revert_link(rc, report, anchors)
+            "reverts": revert_link(rc, report, anchors, day_link),
+            "reverted_by": reverted_by_links(rc, report, anchors, day_link),
         }
     groups = []
     for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
@@ -179,9 +188,9 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
 def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
                toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
     """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
-    ``charts`` are figure views (render/charts.py)."""
+    ``charts`` are figure views (render/charts.py). Its sibling pages are the repository's other days."""
     return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
-                       **day_view(report, toc_title_chars))  # fmt: skip
+                       **day_view(report, toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html"))  # fmt: skip
 
 
 def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,

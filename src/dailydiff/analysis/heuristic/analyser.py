@@ -36,6 +36,7 @@ from dailydiff.scoring.rules import (
     TitleInfo,
     bot_name,
     commit_types,
+    find_reverted,
     parse_title,
     profile_paths,
     release_version,
@@ -499,9 +500,24 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
     )
     highlights: list[str] = []
     marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
-    for rc in ranked[:5]:
-        if rc.level is Level.LOW and len(highlights) >= 3:
+    # A change added and reverted the same day is one highlight (at the rank of its better half), not two.
+    pairs: dict[str, ReportCommit] = {}  # either sha of a pair -> the commit that was reverted
+    for rc in commits:
+        reverted = find_reverted(rc, commits)
+        if reverted is not None:
+            pairs[rc.sha] = pairs[reverted.sha] = reverted
+    shown: set[str] = set()
+    for rc in ranked:
+        if len(highlights) >= 5 or (rc.level is Level.LOW and len(highlights) >= 3):
             break
+        undone = pairs.get(rc.sha)
+        if undone is not None:
+            if undone.sha in shown:
+                continue
+            shown.add(undone.sha)
+            title = _capitalised(parse_title(undone.title).subject)
+            highlights.append(f"{marks[rc.level.value]} ↩️ {t['ov_reverted'].format(title=title)}")
+            continue
         types = rc.analysis.change_types if rc.analysis else []
         label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
         highlights.append(
