@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
 from dailydiff.common.timewindow import check_timezone
@@ -92,7 +92,7 @@ class Command(TyperCommand):
     def get_help(self, ctx: Any) -> str:
         zone = _effective_timezone(ctx.meta.get("dailydiff.argv", []))
         for param in self.params:
-            if param.name == "tz" and zone is not None:
+            if isinstance(param, TyperOption) and param.name == "tz" and zone is not None:
                 param.help = TZ_HELP.format(zone=zone)
         return super().get_help(ctx)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.models import CommitRef, DayReport, ReportCommit
+from dailydiff.models import Commit, CommitRef, DayReport, ReportCommit
 from dailydiff.scoring.rules import RevertTarget, find_reverted, revert_target
 from dailydiff.store import Store
 
 LOOKBACK_DAYS = 30  # a revert that names only a title or a pull request is looked for this far back
 
 
-def _ref(rc: ReportCommit, date: dt.date | None) -> CommitRef:
+def _ref(rc: Commit, date: dt.date | None) -> CommitRef:
     return CommitRef(sha=rc.sha, title=rc.title, date=date, url=rc.url)
 
 
@@ -43,6 +43,7 @@ def link_reverts(report: DayReport, store: Store) -> DayReport:
         if target is None:
             continue
         me = _ref(rc, report.date)
+        ref: CommitRef | None
         same = find_reverted(rc, report.commits)
         if same is not None:
             ref = _ref(same, report.date)
@@ -78,7 +79,7 @@ def _elsewhere(rc: ReportCommit, target: RevertTarget, report: DayReport, store:
     """The undone commit outside this day: a stored report's commit (that report learns "reverted by"),
     a stored commit never reported, or — known by its sha only — its page on the forge."""
     repo, language = report.repo, report.language
-    found: ReportCommit | None = None
+    found: Commit | None = None
     day: dt.date | None = None
     if target.sha:
         stored = store.find_commits(repo, target.sha.lower())

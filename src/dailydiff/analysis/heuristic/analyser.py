@@ -501,7 +501,7 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
     highlights: list[str] = []
     marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
     # A change added and reverted the same day is one highlight (at the rank of its better half), not two.
-    pairs: dict[str, ReportCommit] = {}  # either sha of a pair -> the commit that was reverted
+    pairs: dict[str, Commit] = {}  # either sha of a pair -> the commit that was reverted
     for rc in commits:
         reverted = find_reverted(rc, commits)
         if reverted is not None:
