@@ -622,3 +622,23 @@ def test_an_add_then_revert_pair_is_one_highlight(tmp_path: Path) -> None:
         about = [h for h in highlights if "peculative decoding" in h]
         assert len(about) == 1 and word in about[0], highlights
         assert any("nan in attention" in h for h in highlights)
+
+
+def test_chinese_report_and_chat_lists_use_chinese_punctuation(tmp_path: Path, sample: Path) -> None:
+    from dailydiff.models import DayReport
+    from dailydiff.publish.chat import build_digest
+
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[watch]]\nname = "lora"\nkeywords = ["LoRA"]\n\n[[watch]]\nname = "overlap"\nkeywords = ["overlap"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    cli("report", sample, "--date", "2026-01-19", "--lang", "zh", "--format", "md,json", "-o", out,
+        "--data-dir", tmp_path / "data", "-q", cwd=tmp_path)  # fmt: skip
+    md = next(out.rglob("*.md")).read_text(encoding="utf-8")
+    assert "**👀 关注**：lora、overlap" in md and "lora, overlap" not in md
+    report = DayReport.model_validate_json(next(out.rglob("*.json")).read_text(encoding="utf-8"))
+    texts = [
+        span.text for section in build_digest(report).sections for line in section.lines for span in line
+    ]
+    assert "👀 lora、overlap · " in texts, texts

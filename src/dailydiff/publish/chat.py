@@ -74,7 +74,7 @@ def _commit_line(rc: ReportCommit, language: str, branch: str = "") -> Line:
     marker = "🔴" if rc.level is Level.HIGH else "🟡" if rc.level is Level.MEDIUM else "🟢"
     spans.append(Span(f"{marker} ", trusted=True))
     if rc.watch:
-        spans.append(Span("👀 " + ", ".join(one_line(w) for w in rc.watch) + " · "))
+        spans.append(Span("👀 " + i18n.join_list((one_line(w) for w in rc.watch), language) + " · "))
     spans.append(Span(cut(one_line(rc.title) or "—", TITLE_CHARS), url=safe_url(rc.url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(rc.short_sha, code=True, trusted=True))
@@ -88,7 +88,7 @@ def _commit_line(rc: ReportCommit, language: str, branch: str = "") -> Line:
         if pr["title"]:
             spans.append(Span(" " + cut(pr["title"], TITLE_CHARS)))
         if pr["labels"]:
-            spans.append(Span(" 🏷️ " + ", ".join(pr["labels"])))
+            spans.append(Span(" 🏷️ " + i18n.join_list(pr["labels"], language)))
     summary = one_line(rc.analysis.summary) if rc.analysis is not None else ""
     if summary:
         spans.append(Span(" — ", trusted=True))

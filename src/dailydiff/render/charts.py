@@ -138,7 +138,7 @@ class Chart:
             + " / ".join(f"{label} {_number(v)}" for label, v in zip(self.labels, s.values, strict=True))
             for s in self.series
         ]
-        return C["alt"].format(title=self.title, parts="; ".join(parts))
+        return C["alt"].format(title=self.title, parts=("；" if self.language == "zh" else "; ").join(parts))
 
     def text_table(self) -> str:
         """The numbers as aligned plain text (for the text part of an email)."""
