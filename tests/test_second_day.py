@@ -330,10 +330,13 @@ def test_summary_json_is_written_when_a_run_is_interrupted(tmp_path: Path, comma
 # doctor ---------------------------------------------------------------------------------------------
 
 
-def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_block(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hang", ["everything", "completions"])
+def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_block(
+    tmp_path: Path, hang: str
+) -> None:
     """A fresh machine: no GitHub token, a repository on (a fake) GitHub, and an LLM endpoint that accepts
-    connections and never answers (configured to wait 180 s for an answer): doctor ends within 15 s and
-    every line passes or says what to do."""
+    connections and never answers (everything, or only the chat completions: GET /models answers), with
+    180 s configured for an answer: doctor ends within 15 s and every line passes or says what to do."""
     import time
 
     from fake_github import FakeGitHub
@@ -344,7 +347,10 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
     (tmp_path / "dailydiff.toml").write_text(
         '[llm]\nrequest_deadline = 180\nread_timeout = 180\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'
         'analyzer = "llm"\n', encoding="utf-8")  # fmt: skip
-    with FakeGitHub({"octo/demo": tmp_path / "demo"}) as github, FakeLLM(hang_all=True) as llm:
+    with (
+        FakeGitHub({"octo/demo": tmp_path / "demo"}) as github,
+        FakeLLM(hang_all=hang == "everything", hang_first=10**6 if hang == "completions" else 0) as llm,
+    ):
         env = {"DAILYDIFF_GITHUB_API_URL": github.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": "",
                "GH_TOKEN": "", "DAILYDIFF_LLM_BASE_URL": llm.base_url, "DAILYDIFF_LLM_MODEL": llm.model,
                "DAILYDIFF_LLM_API_KEY": "sk-test"}  # fmt: skip
@@ -353,6 +359,7 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
         started = time.monotonic()
         result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False, env=env)
         took = time.monotonic() - started
+    print(f"doctor took {took:.1f} s")
     assert took < 15, f"doctor took {took:.1f} s"
     lines = [line for line in result.stdout.splitlines() if line[:2] in ("✓ ", "✗ ", "! ")]
     assert any(line.startswith("✓ github: no token") for line in lines), result.stdout
