@@ -649,3 +649,25 @@ def test_chinese_report_and_chat_lists_use_chinese_punctuation(tmp_path: Path, s
         span.text for section in build_digest(report).sections for line in section.lines for span in line
     ]
     assert "👀 lora、overlap · " in texts, texts
+
+
+def test_weekly_digest_and_explain_formats_are_honoured_or_refused_in_one_line(
+    tmp_path: Path, sample: Path
+) -> None:
+    data = tmp_path / "data"
+    (tmp_path / "dailydiff.toml").write_text('[[digest]]\nname = "team"\nrepos = ["*"]\n', encoding="utf-8")
+    cli("report", sample, "--date", "2026-01-19", "--lang", "en", "--data-dir", data, "-q", cwd=tmp_path)
+    week = ["weekly", sample, "--week", "2026-W04", "--lang", "en", "--data-dir", data]
+    printed = json.loads(cli(*week, "--format", "json", cwd=tmp_path).stdout)
+    assert printed["week"] == "2026-W04"
+    day = ["digest", "--date", "2026-01-19", "--lang", "en", "--data-dir", data]
+    assert json.loads(cli(*day, "--format", "json", cwd=tmp_path).stdout)["name"] == "team"
+    sha = git(sample, "log", "-1", "--format=%H", "--grep=Bugfix").strip()
+    for args in ([*week, "--format", "md,json"], [*day, "--format", "md,html"],
+                 ["report", sample, "--explain", sha, "-o", tmp_path / "out", "--data-dir", data]):  # fmt: skip
+        refused = cli(*args, cwd=tmp_path, check=False)
+        assert refused.returncode == 2 and refused.stdout == "", (args, refused.stdout)
+        assert len(refused.stderr.strip().splitlines()) == 1 and refused.stderr.startswith(
+            "dailydiff: error: "
+        )
+    assert not (tmp_path / "out").exists()

@@ -37,7 +37,10 @@ def digest_command(
         None, "--name", "-n", metavar="NAME", help="Only the [[digest]] named NAME."
     ),
     formats: str | None = typer.Option(
-        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
+        None,
+        "--format",
+        metavar="FORMATS",
+        help="md,json,html: the files written with --output-dir; without it, the one format printed.",
     ),
     output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", metavar="DIR", help="Write DIR/digests/YYYY/<name>/YYYY-MM-DD.<ext>."
@@ -57,6 +60,9 @@ def digest_command(
         unknown = [f for f in chosen if f not in DIGEST_FORMATS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(DIGEST_FORMATS)}")
+        if output_dir is None and not publish and len(chosen) > 1:
+            raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                             "pass one format, or -o DIR to write a file per format")  # fmt: skip
     options.Shared(date, first, last, lang=lang, tz=tz).check()
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     if lang is not None:  # the flag beats a [[digest]] entry's own language too

@@ -90,6 +90,9 @@ def report_command(
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     if explain is not None and reanalyze is not None:
         raise UsageError("--explain and --reanalyze exclude each other", "explain first, then re-analyse")
+    if explain is not None and (output_dir is not None or publish or formats is not None or force):
+        raise UsageError("--explain prints the rules for one commit and builds nothing",
+                         "drop --output-dir, --publish, --format and --force (or use --reanalyze SHA)")  # fmt: skip
     if (explain or reanalyze) and (first or last):
         raise UsageError(f"{'--explain' if explain else '--reanalyze'} takes one commit, not a range",
                          "drop --from/--to (its day is found), or give --date")  # fmt: skip

@@ -73,7 +73,10 @@ def weekly_command(
     tz: options.Tz = None,
     lang: options.Lang = None,
     formats: str | None = typer.Option(
-        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
+        None,
+        "--format",
+        metavar="FORMATS",
+        help="md,json,html: the files written with --output-dir; without it, the one format printed.",
     ),
     output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", metavar="DIR", help="Write the digests under DIR."
@@ -94,6 +97,9 @@ def weekly_command(
         unknown = [f for f in chosen if f not in WEEKLY_RENDERERS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(WEEKLY_RENDERERS)}")
+        if output_dir is None and len(chosen) > 1:
+            raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                             "pass one format, or -o DIR to write a file per format")  # fmt: skip
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang},
                                                 "weekly": {"formats": chosen}})  # fmt: skip
     targets = _targets(source, name, settings, config)
@@ -120,8 +126,8 @@ def weekly_command(
                             previous_types=previous.get(digest.repo),
                             charts=None if settings.site.charts else []),
         }  # fmt: skip
-        if output_dir is None:
-            sys.stdout.write(renderers["md"](digest))
+        if output_dir is None:  # the one format asked for, Markdown by default
+            sys.stdout.write(renderers[chosen[0] if chosen else "md"](digest))
             continue
         for fmt in settings.weekly.formats:
             target = output_dir / digest_path(digest, settings.weekly.path_template, fmt)
