@@ -472,7 +472,7 @@ def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path
 
 def test_branch_names_are_shown_for_commits_off_the_default_branch(tmp_path: Path, sample: Path) -> None:
     from dailydiff.models import DayReport
-    from dailydiff.publish.chat import build_digest
+    from dailydiff.render.chat import day_message
     from fixtures import at
     from gitrepo import CommitSpec, FileEdit, commit
 
@@ -499,7 +499,7 @@ def test_branch_names_are_shown_for_commits_off_the_default_branch(tmp_path: Pat
     assert "| 🌿 branch `feature/kv-cache`" in md
     page = next(out.rglob("*.html")).read_text(encoding="utf-8")
     assert page.count("<code>feature/kv-cache</code>") == 2 and "<code>main</code>" not in page
-    chat = build_digest(report)
+    chat = day_message(report)
     spans = [span for section in chat.sections for line in section.lines for span in line]
     assert any(span.text == "feature/kv-cache" and span.code for span in spans)
     assert not any(span.text == "main" for span in spans)
@@ -633,7 +633,7 @@ def test_an_add_then_revert_pair_is_one_highlight(tmp_path: Path) -> None:
 
 def test_chinese_report_and_chat_lists_use_chinese_punctuation(tmp_path: Path, sample: Path) -> None:
     from dailydiff.models import DayReport
-    from dailydiff.publish.chat import build_digest
+    from dailydiff.render.chat import day_message
 
     (tmp_path / "dailydiff.toml").write_text(
         '[[watch]]\nname = "lora"\nkeywords = ["LoRA"]\n\n[[watch]]\nname = "overlap"\nkeywords = ["overlap"]\n',
@@ -645,9 +645,7 @@ def test_chinese_report_and_chat_lists_use_chinese_punctuation(tmp_path: Path, s
     md = next(out.rglob("*.md")).read_text(encoding="utf-8")
     assert "**👀 关注**：lora、overlap" in md and "lora, overlap" not in md
     report = DayReport.model_validate_json(next(out.rglob("*.json")).read_text(encoding="utf-8"))
-    texts = [
-        span.text for section in build_digest(report).sections for line in section.lines for span in line
-    ]
+    texts = [span.text for section in day_message(report).sections for line in section.lines for span in line]
     assert "👀 lora、overlap · " in texts, texts
 
 

@@ -76,9 +76,9 @@ def report_command(
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.names import configured_name
-    from dailydiff.engine.stream import DirectoryOutput, RunOptions
-    from dailydiff.publish.base import Secrets
-    from dailydiff.render import renderers_for
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.publish.files import output_dir_publisher
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
@@ -100,16 +100,16 @@ def report_command(
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     say = say_on_stderr(json_logs)
-    renderers = renderers_for(settings)
-    directory = None
+    outputs: list[Publisher] = []
     if output_dir is not None:
-        directory = DirectoryOutput(
-            output_dir, settings.report.formats, renderers, settings.report.path_template
+        outputs.append(
+            output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)
         )
-    outputs = [directory] if directory is not None else [stdout_output(shared, dates, renderers, publish)]
+    else:
+        outputs.append(stdout_output(shared, dates, settings.report.timezone, publish))
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    available = configured_publishers(settings.publish, secrets, history=history) if publish else []
+    available = configured_publishers(settings.publish, secrets) if publish else []
     # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
     name = name or configured_name(source, settings, options.config_dir(config))
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
@@ -131,6 +131,8 @@ def report_command(
             raise
         dropped = store.forget_analyses(found.source.repo, found.commit.sha)
         dates = DateSpec(date=found.day.isoformat())
+        if output_dir is None:  # stdout shows the commit's day
+            outputs[:] = [stdout_output(shared, dates, settings.report.timezone, publish)]
         say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
             f"dropped): building {found.day} again")  # fmt: skip
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
@@ -143,11 +145,11 @@ def report_command(
         progress = ProgressBar(stderr, enabled=bar, lines=not quiet, say=say if json_logs else None)
         with progress as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets,
+                             raise_errors=True, secrets=secrets, history=history,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
         summary = summary_dict(result)
-        written = directory.written if directory is not None else []
+        written = [Path(p) for d in result.days for p in d.written]
         summary["written"] = [str(p) for p in written]
         if publish:
             summary["publish"] = [
@@ -178,11 +180,11 @@ def report_command(
         store.close()
 
 
-def stdout_output(shared: options.Shared, dates: Any, renderers: dict[str, Any], publish: bool) -> Any:
+def stdout_output(shared: options.Shared, dates: Any, timezone: str, publish: bool) -> Any:
     """Without -o the report goes to stdout in the one format asked for (Markdown by default): JSON days
     one document after the other (a JSON stream, as `jq` reads it), HTML one day only. With --publish,
     several formats are the published files' and stdout shows the Markdown."""
-    from dailydiff.engine.stream import StdoutOutput
+    from dailydiff.publish.files import StdoutPublisher
 
     chosen = shared.format_list() or ["md"]
     if len(chosen) > 1 and publish:
@@ -190,10 +192,11 @@ def stdout_output(shared: options.Shared, dates: Any, renderers: dict[str, Any],
     if len(chosen) > 1:
         raise UsageError(f"--format {','.join(chosen)} without --output-dir: stdout takes one format",
                          "pass one format, or -o DIR to write a file per format")  # fmt: skip
-    if chosen == ["html"] and len(set(dates.resolve("UTC"))) > 1:
+    days = dates.resolve(timezone)
+    if chosen == ["html"] and len(days) > 1:
         raise UsageError("--format html without --output-dir prints one day, not a range",
                          "pass -o DIR to write a page per day, or one --date")  # fmt: skip
-    return StdoutOutput(renderers[chosen[0]], markdown=chosen == ["md"])
+    return StdoutPublisher(days, fmt=chosen[0])
 
 
 def write_interrupted_summary(path: Path, command: str, tally: Any) -> None:

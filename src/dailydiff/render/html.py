@@ -29,6 +29,7 @@ from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     DayLink,
     commit_anchors,
+    gate_warning,
     pr_context,
     revert_link,
     reverted_by_links,
@@ -173,6 +174,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
         "commits": [views[rc.sha] for rc in report.commits],
         "groups": groups,
         "stats_line": stats_line(report),
+        "gate_warning": SafeMarkdown().inline(gate_warning(report)),
         "counts": level_counts(report),
         "filter_levels": [(g["level"], L["levels"][g["level"]], len(g["commits"])) for g in groups],
         "filter_types": [

@@ -201,6 +201,16 @@ def stats_line(report: DayReport) -> str:
     return " | ".join(parts)
 
 
+def gate_warning(report: DayReport) -> str:
+    """The day's stored failure gate as one warning (Markdown), or "" when the day passed it. Every
+    output of the day (Markdown, HTML, mail, chat) shows this same line."""
+    gate = report.gate
+    if gate is None or not gate.gated:
+        return ""
+    ratio = f"{gate.ratio:.0%} ({gate.failed}/{gate.analysable})"
+    return str(words("report", report.language)["gated_warning"].format(ratio=ratio))
+
+
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
                     path_template: str = "") -> str:  # fmt: skip
     """The day as Markdown; ``path_template`` (the report files' layout) lets a revert link to the file of
@@ -256,6 +266,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
             groups=groups,
             watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
             stats_line=stats_line(report),
+            gate_warning=gate_warning(report),
             footer=footer,
         )
     )
