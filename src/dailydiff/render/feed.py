@@ -110,7 +110,8 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
         L = words("report", report.language)
         entry = _sub(feed, "entry")
         _sub(entry, "id", entry_id(report.repo, report.date))
-        _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}")
+        partial = f" · {L['partial_short']}" if report.partial else ""
+        _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}{partial}")
         _sub(entry, "updated", _stamp(_updated(report)))
         _sub(entry, "published", _stamp(report.window.end))
         _sub(entry, "link", rel="alternate", href=link(item.href), type="text/html")

@@ -72,6 +72,8 @@ class _GitHubEntry(_Entry):
     token_env: EnvName = "GITHUB_TOKEN"
     # Link to the full report in messages/trimmed bodies: {year} {month} {date} {repo} {repo_name} {owner} {ext}.
     report_url: str = ""
+    # Send nothing for a day without commits (the day still counts as delivered).
+    skip_empty: bool = False
 
     @field_validator("repository")
     @classmethod
@@ -131,6 +133,8 @@ class _ChatEntry(_Entry):
     max_messages: int = Field(default=10, ge=1, le=50)
     # How many high-importance commits are listed (watch-topic commits first).
     max_commits: int = Field(default=100, ge=0)
+    # No message for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("report_url")
     @classmethod
@@ -185,6 +189,8 @@ class EmailEntry(_Entry):
     recipients: list[str] = Field(min_length=1)
     subject_template: str = ""  # empty: the report language's subject (common/locale, [email] subject)
     report_url: str = ""
+    # No e-mail for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("subject_template", "report_url")
     @classmethod
