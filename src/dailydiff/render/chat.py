@@ -179,7 +179,7 @@ def addendum_message(
     """The late commits of a day already delivered: "2 late commit(s) for DATE", each commit a line (never
     the day's report again)."""
     words = i18n.words("chat", report.language)
-    lines = [_report_commit_line(rc) for rc in late[:max_commits]]
+    lines = [_report_commit_line(rc, report) for rc in late[:max_commits]]
     section = _listed(f"{i18n.words('report', report.language)['late_heading']} ({len(late)})", lines, len(late),
                       report_url, words)  # fmt: skip
     title = addendum_title(report, len(late))
