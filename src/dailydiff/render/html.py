@@ -23,13 +23,13 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
-from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     DayLink,
     commit_anchors,
     gate_warning,
+    generation_stamp,
     late_view,
     pr_context,
     revert_link,
@@ -165,7 +165,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
-    generated = local_moment(report.generated_at, report.timezone)
+    generated = generation_stamp(report.generated_at, report.timezone)
     return {
         "report": report,
         "title": L["title"].format(date=report.date),
