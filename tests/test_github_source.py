@@ -477,7 +477,11 @@ def test_the_token_comes_from_the_environment_by_name(tmp_path: Path) -> None:
 
 def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None:
     settings = load_settings(environ={}, cwd=tmp_path)
-    src = open_source(REPO, settings, SourceOptions(branch="dev"))
+    with pytest.raises(SourceError, match="--name other does not apply to GitHub") as refused:
+        open_source(REPO, settings, SourceOptions(name="other"))
+    assert "owner/name" in refused.value.hint
+    # What does apply is taken: a branch, and a --name that is the repository's own.
+    src = open_source(REPO, settings, SourceOptions(branch="dev", name=REPO))
     assert (
         isinstance(src, GitHubSource) and src.branch == "dev" and src.repo_url == f"https://github.com/{REPO}"
     )
