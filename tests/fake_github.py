@@ -65,6 +65,13 @@ class FakePull:
     commits: list[str] = field(default_factory=list)
 
 
+NO_USER_AGENT = (
+    "Request forbidden by administrative rules. Please make sure your request has a User-Agent header "
+    "(https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). "
+    "Check https://developer.github.com for other possible causes."
+)
+
+
 class FakeGitHub:
     def __init__(
         self,
@@ -233,7 +240,12 @@ class FakeGitHub:
             if self._failures:
                 status = self._failures.pop(0)
                 return status, {}, json.dumps({"message": "Server Error"}).encode()
-        if self.token is not None and headers.get("authorization") not in (
+        if not headers.get("user-agent"):  # GitHub refuses a request without one
+            return self._json(403, {"message": NO_USER_AGENT}, count=False)
+        # Without a token only public data is served; any token but the right one is refused (GitHub
+        # answers 401 to a wrong token even for a public repository).
+        auth = headers.get("authorization")
+        if (self.token is not None or auth is not None) and auth not in (
             f"Bearer {self.token}",
             f"token {self.token}",
         ):

@@ -428,6 +428,7 @@ def test_logs_carry_no_token_at_debug_level(
 def test_pagination_links_to_another_host_are_not_followed(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.list_page_size = 1
     fake.link_base = "http://203.0.113.9:8080"  # the token must never be sent there
+    fake.token = "secret"
     with pytest.raises(SourceError, match=r"with a link to another host \(203\.0\.113\.9:8080\), 2 times"):
         source(fake, tmp_path, token="secret", max_retries=1).commits(day_window(FIRST_DAY, TZ))
     assert len(fake.requests) == 2  # asked again once, never followed
@@ -500,3 +501,10 @@ def test_the_fake_serves_extra_routes_for_other_tests(fake: FakeGitHub) -> None:
         answer = client.put(f"{fake.url}/repos/{REPO}/contents/reports/a.md", json={"message": "m"})
     assert answer.status_code == 201 and answer.json()["content"]["path"] == "reports/a.md"
     assert fake.of("unknown")[0].body == b'{"message":"m"}' and "x-ratelimit-remaining" in answer.headers
+
+
+def test_a_wrong_token_is_refused_even_for_a_public_repository(fake: FakeGitHub, tmp_path: Path) -> None:
+    # The fake serves public data without a token, and answers 401 to any token that is not its own.
+    with pytest.raises(SourceError, match=r"rejected the token \(401 Bad credentials\)"):
+        source(fake, tmp_path, token="ghp_wrong_token_0000", max_retries=1).commits(day_window(FIRST_DAY, TZ))
+    assert [r.status for r in fake.requests] == [401]  # not retried
