@@ -15,6 +15,7 @@ is recorded (kind, status, time) for the tests and benchmarks to count.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -112,6 +113,11 @@ class FakeGitHub:
         self._stopped = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at the same time
+        # Hold the first requests of a kind until this many are in flight together (a barrier): a test
+        # shows concurrency by the overlap itself, not by timing. A client that never gets there leaves
+        # the barrier broken after 10 s, and the overlap it did reach is in max_in_flight.
+        self.hold: tuple[str, threading.Barrier] | None = None
+        self._held = 0
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -216,6 +222,13 @@ class FakeGitHub:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if self.hold is not None and self.hold[0] == kind:
+                with self._lock:
+                    self._held += 1
+                    held = self._held <= self.hold[1].parties  # only the first ones wait
+                if held:
+                    with contextlib.suppress(threading.BrokenBarrierError):
+                        self.hold[1].wait(timeout=10)
             if self.latency:
                 time.sleep(self.latency)
             result = self._answer(method, path, query, headers, body)

@@ -12,6 +12,7 @@ every request body (prompts included).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -100,6 +101,9 @@ class FakeLLM:
     api_key: str | None = None  # when set, any other bearer token gets 401
     echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
+    # The first `overlap` requests are held until that many are in flight together (a barrier, broken
+    # after 10 s): a test shows concurrency by the overlap itself, not by timing.
+    overlap: int = 0
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
@@ -111,6 +115,7 @@ class FakeLLM:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._active = 0
+        self._barrier: threading.Barrier | None = None
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -154,6 +159,11 @@ class FakeLLM:
         return f"http://{host}:{port}/v1"
 
     @property
+    def overlapped(self) -> bool:
+        """The first `overlap` requests were in flight together."""
+        return self._barrier is not None and not self._barrier.broken
+
+    @property
     def count(self) -> int:
         return len(self.requests)
 
@@ -192,7 +202,13 @@ class FakeLLM:
                 )
             self._active += 1
             self.peak_active = max(self.peak_active, self._active)
+            if self.overlap and self._barrier is None:
+                self._barrier = threading.Barrier(self.overlap)
+            barrier = self._barrier if index <= self.overlap else None
         try:
+            if barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait(timeout=10)
             return self._answer(record, index)
         finally:
             with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,11 +168,15 @@ def test_parity_with_git_source_for_every_day(
 
 
 def test_commit_details_are_fetched_concurrently_within_the_bound(fake: FakeGitHub, tmp_path: Path) -> None:
-    fake.latency = 0.05
+    # The first three detail requests are held until all three are in flight: they overlap, or the
+    # barrier breaks after 10 s and max_in_flight says how far the client got. No wall time is measured.
+    barrier = threading.Barrier(3)
+    fake.hold = ("detail", barrier)
+    fake.latency = 0.02
     window = range_window(DAYS[0], DAYS[-1], TZ)
     commits = source(fake, tmp_path, concurrency=3, pull_requests=False).commits(window)
     assert len(commits) > 20
-    assert fake.max_in_flight == 3
+    assert not barrier.broken and fake.max_in_flight == 3  # three at once, and never a fourth
 
 
 # files ------------------------------------------------------------------------------------------------

@@ -246,7 +246,7 @@ def test_github_api_echoing_the_token(github_repo: Path, tmp_path: Path, status:
         return status, {"message": f"Bad credentials for Authorization: {auth} (token {auth.split()[-1]}), "
                                    f"proxy saw Cookie: sid=unregistered0123456789abcdef"}  # fmt: skip
 
-    with FakeGitHub({"octo/demo": github_repo}) as fake:
+    with FakeGitHub({"octo/demo": github_repo}, token=CANARIES["GITHUB_TOKEN"]) as fake:
         fake.route("GET", r"^/repos/", echo)
         config = tmp_path / "dailydiff.toml"
         config.write_text(f'[github]\napi_url = "{fake.url}"\nmax_retries = 1\nretry_base_delay = 0.01\n'

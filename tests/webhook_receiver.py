@@ -292,6 +292,14 @@ class WebhookReceiver:
             return None
         from pydantic import ValidationError
 
+        if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
+            if (
+                not isinstance(payload.get("name"), str)
+                or not isinstance(payload["repos"], list)
+                or not all(isinstance(r, dict) and isinstance(r.get("repo"), str) for r in payload["repos"])
+            ):
+                return "digest payload needs a name and its repositories"
+            return None
         from dailydiff.models import DayReport  # the versioned JSON contract a consumer parses
 
         try:
