@@ -31,7 +31,7 @@ TARGET = 0.85
 # name -> (module file, its fast unit tests)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "secrets": ("src/dailydiff/common/secrets.py", ["tests/test_secrets.py"]),
-    "timewindow": ("src/dailydiff/common/timewindow.py", ["tests/test_windows.py"]),
+    "timewindow": ("src/dailydiff/common/timewindow.py", ["tests/test_timewindow.py"]),
     "rules": (
         "src/dailydiff/scoring/rules.py",
         ["tests/test_scoring_rules.py", "tests/test_change_types.py"],

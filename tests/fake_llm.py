@@ -101,7 +101,7 @@ class FakeLLM:
     api_key: str | None = None  # when set, any other bearer token gets 401
     echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
-    # The first `overlap` requests are held until that many are in flight together (a barrier, broken
+    # The first `overlap` requests (format probes aside) are held until that many are in flight together (a barrier, broken
     # after 10 s): a test shows concurrency by the overlap itself, not by timing.
     overlap: int = 0
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
@@ -204,7 +204,8 @@ class FakeLLM:
             self.peak_active = max(self.peak_active, self._active)
             if self.overlap and self._barrier is None:
                 self._barrier = threading.Barrier(self.overlap)
-            barrier = self._barrier if index <= self.overlap else None
+            held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
+            barrier = self._barrier if not record.is_probe and held <= self.overlap else None
         try:
             if barrier is not None:
                 with contextlib.suppress(threading.BrokenBarrierError):
