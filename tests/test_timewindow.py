@@ -5,6 +5,8 @@ end-to-end exactness over git histories is tests/test_windows.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -140,3 +142,19 @@ def test_the_local_date_of_an_instant() -> None:
     assert local_date_of(NOW, ZoneInfo("America/New_York")) == dt.date(2026, 1, 19)
     assert local_date_of(utc(2026, 1, 18, 16), "Asia/Shanghai") == dt.date(2026, 1, 19)  # its first instant
     assert local_date_of(utc(2026, 1, 18, 15, 59, 59), "Asia/Shanghai") == dt.date(2026, 1, 18)
+
+
+def test_windows_are_in_utc_whatever_the_machines_timezone() -> None:
+    # A machine set to another zone must not change the windows' offsets (they are stored and compared).
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
+    time.tzset()
+    try:
+        window = day_window(dt.date(2026, 1, 19), "Asia/Shanghai")
+        assert window.start.tzinfo is dt.UTC and window.end.tzinfo is dt.UTC
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()

@@ -12,6 +12,7 @@ from typing import Any
 from dailydiff.errors import DailyDiffError, PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import History, Publisher, PublishResult, Secrets, Status
+from dailydiff.settings.publishers import entry_names
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
@@ -53,17 +54,6 @@ def build_publishers(
         else:
             publishers.append(factory(entry, name, secrets))
     return publishers
-
-
-def entry_names(entries: Sequence[Any]) -> list[str]:
-    names = []
-    seen: dict[str, int] = {}
-    for entry in entries:
-        seen[entry.type] = seen.get(entry.type, 0) + 1
-        names.append(
-            entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
-        )
-    return names
 
 
 def select(publishers: Sequence[Publisher], only: Sequence[str]) -> list[Publisher]:
