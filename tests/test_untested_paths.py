@@ -178,3 +178,20 @@ def test_two_publishers_of_one_name_are_refused_in_one_line(tmp_path: Path) -> N
     assert result.returncode == 2, result.stderr
     assert "duplicate publisher name 'team' (also publish[1])" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_store_copy_batch_writes_that_many_rows_a_transaction_and_loses_none(
+    merged: Path, tmp_path: Path
+) -> None:
+    assert report(merged, tmp_path, "-o", str(tmp_path / "out")).returncode == 0  # 4 commits stored
+    src, dst = tmp_path / "data" / "dailydiff.sqlite3", tmp_path / "copy" / "dailydiff.sqlite3"
+    copied = run("store", "copy", str(src), str(dst), "--batch", "3", cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    progress = [line.strip() for line in copied.stderr.splitlines() if line.startswith("  commits:")]
+    assert progress == ["commits: 3 row(s)", "commits: 4 row(s)"], copied.stderr  # one line a batch
+    from dailydiff.store import Store
+
+    with Store.connect(src) as a, Store.connect(dst) as b:
+        assert a.table_counts() == b.table_counts() and b.table_counts()["commits"] == 4
+    refused = run("store", "copy", str(src), str(tmp_path / "other.sqlite3"), "--batch", "0", cwd=tmp_path)
+    assert refused.returncode == 2 and "--batch" in refused.stderr
