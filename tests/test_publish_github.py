@@ -221,3 +221,18 @@ def test_issue_body_pings_no_one_and_references_no_issue(github: FakeGitHubPubli
         "`tick`" in body and "](https://github.com/sgl-project/sglang/commit/" in body
     )  # code, links intact
     assert body.startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")
+
+
+@pytest.mark.parametrize(("status", "kind"), [(404, "github-contents"), (403, "github-contents"),
+                                              (404, "github-issue"), (422, "github-issue")])  # fmt: skip
+def test_a_refusal_fails_at_once_with_the_repository_and_a_next_step(
+    github: FakeGitHubPublish, status: int, kind: str
+) -> None:
+    # 404: no such repository or no access; 403: the token may not write; 422: GitHub refused the request.
+    github.script = [(status, {})]
+    result = publish(github, make_report(2), {"type": kind})
+    assert result.status is Status.FAILED, result
+    assert f"HTTP {status}" in result.detail and TARGET in result.detail, result.detail
+    assert len(github.requests) == 1  # a refusal is not retried
+    assert github.commits == [] and github.issues.get(TARGET, []) == []
+    assert TOKEN not in result.detail
