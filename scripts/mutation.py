@@ -36,7 +36,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "src/dailydiff/scoring/rules.py",
         ["tests/test_scoring_rules.py", "tests/test_change_types.py"],
     ),
-    "budget": ("src/dailydiff/analysis/budget.py", ["tests/test_llm_budget.py"]),
+    "budget": ("src/dailydiff/analysis/budget.py", ["tests/test_budget.py"]),
     "deliver": ("src/dailydiff/engine/deliver.py", ["tests/test_deliver.py"]),
     "gate": ("src/dailydiff/engine/stages.py", ["tests/test_gate.py"]),
 }
