@@ -368,7 +368,7 @@ def test_item03_weekly_source_finds_what_run_stored_under_the_configs_name(tmp_p
     outside = tmp_path / "elsewhere"
     build_sample_repo(outside)
     missing = dailydiff("weekly", outside, "--week", "2026-W04", cwd=tmp_path, check=False)
-    assert missing.returncode != 0
+    assert missing.returncode == 1
     hint = missing.stderr.split("build them first: ", 1)[1].split("\n")[0].strip()
     assert hint.startswith("dailydiff report "), missing.stderr
     dailydiff(*__import__("shlex").split(hint)[1:], "--quiet", cwd=tmp_path)

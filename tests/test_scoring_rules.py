@@ -200,13 +200,20 @@ def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     base = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-19", "--analyzer",
             "heuristic", "--data-dir", str(tmp_path / "data"), "-q"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}  # this checkout's code
-    result = subprocess.run([*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    }  # this checkout's code
+    result = subprocess.run(
+        [*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(sha[:12])
     assert "score " in result.stdout and "→" in result.stdout
     assert "# " not in result.stdout  # the rule table instead of the report
-    missing = subprocess.run([*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120, env=env)
+    missing = subprocess.run(
+        [*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120, env=env
+    )
     assert missing.returncode == 2
     assert "not among the report's commits" in missing.stderr and "Traceback" not in missing.stderr
 

@@ -164,7 +164,7 @@ def test_publish_from_to_and_repo_send_exactly_the_days_asked_for(tmp_path: Path
         assert {m["repo"] for m in receiver.received["generic"]} == {"proj0"}
         unknown = run("publish", "x", "--repo", "proj9", "--date", days[0].isoformat(), "--config", str(config),
                       cwd=tmp_path, env=env)  # fmt: skip
-        assert unknown.returncode != 0 and "proj9" in unknown.stderr and "Traceback" not in unknown.stderr
+        assert unknown.returncode == 7 and "proj9" in unknown.stderr and "Traceback" not in unknown.stderr
         assert len(receiver.received["generic"]) == 2
     finally:
         receiver.stop()
