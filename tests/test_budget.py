@@ -180,3 +180,22 @@ def test_clip_text_keeps_whole_lines_and_marks_the_cut() -> None:
 def test_one_long_line_is_cut_by_characters() -> None:
     assert clip_text("x" * 100, 12) == "x" * 10 + "\n[…]"
     assert clip_text("x" * 100 + "\nmore\n", 12) == "x" * 10 + "\n[…]"
+
+
+def test_clip_text_drops_only_the_newline_before_the_marker() -> None:
+    assert clip_text("keep two  \n" + "y" * 40 + "\n", 7) == "keep two  \n[…]"  # its trailing spaces too
+    assert clip_text("ends in X\n" + "y" * 40 + "\n", 6) == "ends in X\n[…]"
+
+
+def test_hunks_that_fill_the_budget_exactly_are_taken() -> None:
+    one = source("src/a.py", 3)
+    selected = select_diff([one], header_cost(one) + 20)  # whole: 29; two hunks: exactly 20
+    assert selected.blocks[0].hunks_shown == 2
+
+
+def test_a_clipped_file_spends_what_it_took_and_no_more() -> None:
+    clipped, small = source("src/a.py", 3, size=9), FileChange(path="src/b.py", patch="+x\n", additions=1)
+    budget = header_cost(clipped) + 28  # a: two hunks (20), leaving 8: too little for b (its header alone)
+    selected = select_diff([clipped, small], budget)
+    assert [(b.path, b.hunks_shown) for b in selected.blocks] == [("src/a.py", 2)]
+    assert selected.omitted == [Omitted("src/b.py", "budget")]
