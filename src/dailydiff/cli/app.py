@@ -65,7 +65,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "init": LazyCommand(
         "dailydiff.cli.init",
-        "Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml.",
+        "Write a short dailydiff.toml and .github/workflows/dailydiff.yml (pinned to this version).",
     ),
     "doctor": LazyCommand(
         "dailydiff.cli.doctor", "Check the configuration, git, the data directory and every repository."

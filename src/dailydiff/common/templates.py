@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from dailydiff.common.text import md_block, md_cell, md_inline, output_text
-from dailydiff.errors import ConfigError
+from dailydiff.errors import UserTemplateError
 
 Format = Literal["md", "html", "prompt"]
 
@@ -59,7 +59,9 @@ _USER_TEMPLATE_HINT = (
 )
 
 
-def _user_error(filename: str | None, templates_dir: str, exc: jinja2.TemplateError) -> ConfigError | None:
+def _user_error(
+    filename: str | None, templates_dir: str, exc: jinja2.TemplateError
+) -> UserTemplateError | None:
     """A failure in one of the user's own templates is theirs to fix: one line naming the file."""
     if not templates_dir or not filename:
         return None
@@ -67,11 +69,13 @@ def _user_error(filename: str | None, templates_dir: str, exc: jinja2.TemplateEr
         inside = Path(filename).resolve().is_relative_to(Path(templates_dir).resolve())
     except OSError:
         return None
-    return ConfigError(f"your template {filename} failed: {exc}", _USER_TEMPLATE_HINT) if inside else None
+    return (
+        UserTemplateError(f"your template {filename} failed: {exc}", _USER_TEMPLATE_HINT) if inside else None
+    )
 
 
 class _Environment(jinja2.Environment):
-    """Errors in the user's templates (``templates_dir``) become ConfigError; ours stay internal errors."""
+    """Errors in the user's templates (``templates_dir``) become UserTemplateError; ours stay internal errors."""
 
     templates_dir = ""
 

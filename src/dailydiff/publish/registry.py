@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, PublishError
+from dailydiff.errors import DailyDiffError, PublishError, UserTemplateError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition
 from dailydiff.settings.publishers import entry_names
@@ -67,6 +67,8 @@ def attempt(publisher: Publisher, edition: Edition, secrets: Secrets) -> Publish
     started = time.monotonic()
     try:
         result = publisher.send(edition)
+    except UserTemplateError:  # the user's own template: every publisher would fail alike
+        raise
     except DailyDiffError as exc:
         result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
     except Exception as exc:  # a bug in one publisher must not stop the others
