@@ -157,3 +157,12 @@ def test_a_bare_token_in_a_url_is_registered_a_username_beside_a_password_is_not
     register_url_password("postgresql://reports-user:pw-0009x@db.example.com/reports")
     assert scrub("tok3n-bare-0008 pw-0009x reports-user") == "*** *** reports-user"
     assert scrub("no-credentials.git") == "no-credentials.git"
+
+
+def test_a_secret_that_starts_another_goes_second_and_json_keeps_non_ascii_as_is() -> None:
+    reg = SecretRegistry()
+    reg.register("abcd1234")
+    reg.register("abcd1234efgh")  # the shorter one is its prefix: tried first, it would leave "efgh"
+    assert reg.scrub("[abcd1234efgh]") == "[***]"
+    reg.register('pä"ss-42')
+    assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'  # JSON written without \\u escapes
