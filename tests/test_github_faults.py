@@ -200,7 +200,9 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
     with pytest.raises(SourceError) as caught:
         fetch(fake, tmp_path, request_deadline=deadline, read_timeout=30, max_retries=1)
     elapsed = time.monotonic() - started
-    assert elapsed < deadline * 3 + 2, elapsed  # two attempts of at most one deadline each
+    # Two attempts of at most one deadline each (3 s); without the deadline the 30 s read timeout (or the
+    # dripping body) would run far past 20 s, so the margin holds on a loaded machine.
+    assert elapsed < 20, elapsed
     line = str(caught.value)
     assert "\n" not in line and "127.0.0.1" in line
     expected = "RemoteProtocolError" if fault == "die_mid_body" else f"within {deadline:g}s"

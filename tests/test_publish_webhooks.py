@@ -192,7 +192,7 @@ def test_retries_on_429_honour_retry_after_and_on_5xx(receiver: WebhookReceiver)
     slack_hits = receiver.hits["slack"]
     assert slack_hits[1] - slack_hits[0] >= 0.95  # waited as asked, not the 0.01 s back-off
     assert len(receiver.hits["discord"]) == 3
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # no runaway back-off (wide: a loaded machine)
 
 
 def test_persistent_5xx_fails_after_the_configured_attempts(receiver: WebhookReceiver) -> None:
@@ -234,7 +234,7 @@ def test_a_retry_after_longer_than_allowed_fails_at_once(receiver: WebhookReceiv
     started = time.monotonic()
     _, results = run(make_report(3), environ(receiver), ("discord",), max_retry_after=60)
     assert results[0].status is Status.FAILED and "asks to wait 3600s" in results[0].detail
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the 60 s max_retry_after, let alone 3600 s
 
 
 @pytest.mark.parametrize("bad", [f"https://127.0.0.1:abc/services/{HOOK_TOKEN}",
