@@ -34,7 +34,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "timewindow": ("src/dailydiff/common/timewindow.py", ["tests/test_timewindow.py"]),
     "rules": (
         "src/dailydiff/scoring/rules.py",
-        ["tests/test_scoring_rules.py", "tests/test_change_types.py"],
+        ["tests/test_scoring_rules.py", "tests/test_scoring_points.py", "tests/test_change_types.py"],
     ),
     "budget": ("src/dailydiff/analysis/budget.py", ["tests/test_budget.py"]),
     "deliver": ("src/dailydiff/engine/deliver.py", ["tests/test_deliver.py", "-m", "not slow"]),
