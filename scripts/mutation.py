@@ -52,7 +52,7 @@ def equivalents() -> dict[str, str]:
     return listed
 
 
-def run_module(name: str, show_survivors: bool) -> tuple[int, int]:
+def run_module(name: str, show_survivors: bool, keep: bool = False) -> tuple[int, int]:
     module, tests = MODULES[name]
     work = Path(tempfile.mkdtemp(prefix=f"dailydiff-mutation-{name}-"))
     try:
@@ -114,20 +114,24 @@ def run_module(name: str, show_survivors: bool) -> tuple[int, int]:
         )
         return killed, total
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep:
+            print(f"  kept {work} (`mutmut show NAME` there)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"some of: {', '.join(MODULES)}")
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--keep", action="store_true", help="keep the mutated copy (to `mutmut show` there)")
     args = parser.parse_args()
     unknown = set(args.modules) - set(MODULES)
     if unknown:
         parser.error(f"unknown module(s) {', '.join(sorted(unknown))}; choose from {', '.join(MODULES)}")
     below = []
     for name in args.modules or list(MODULES):
-        killed, total = run_module(name, args.survivors)
+        killed, total = run_module(name, args.survivors, args.keep)
         if total and killed / total < TARGET:
             below.append(name)
     if below:

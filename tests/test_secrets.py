@@ -165,4 +165,5 @@ def test_a_secret_that_starts_another_goes_second_and_json_keeps_non_ascii_as_is
     reg.register("abcd1234efgh")  # the shorter one is its prefix: tried first, it would leave "efgh"
     assert reg.scrub("[abcd1234efgh]") == "[***]"
     reg.register('pä"ss-42')
-    assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'  # JSON written without \\u escapes
+    # JSON written without \\u escapes
+    assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'
