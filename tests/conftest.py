@@ -39,3 +39,13 @@ def _fresh_process_state() -> Iterator[None]:
     secrets.REGISTRY.__dict__.update(secrets.SecretRegistry().__dict__)
     templates._environment.cache_clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample repository (tests/fixtures.py), built once; tests that write to it build their own."""
+    from fixtures import build_sample_repo
+
+    path = tmp_path_factory.mktemp("sample-repo") / "demo"
+    build_sample_repo(path)
+    return path
