@@ -158,3 +158,24 @@ def test_same_analyses_compares_shas_fingerprints_and_statuses_in_order() -> Non
     assert not same_analyses(previous, [fell_back, b])
     analysed = report_commit(commit("b"), low, analysis())
     assert not same_analyses(previous, [a, analysed])
+
+
+def test_the_statistics_count_every_commit_after_one_without_an_analysis() -> None:
+    low = Score(level=Level.LOW, score=1.0)
+    broken = analysis(AnalysisStatus.FAILED, importance=None, raw="{broken")
+    commits = [
+        report_commit(commit("m", parents=2), low, None),  # first: nothing after it may be skipped
+        report_commit(commit("n", parents=2), low, None),
+        report_commit(commit("a"), low, broken),
+        report_commit(commit("b"), low, broken),
+        report_commit(commit("c"), low, analysis(AnalysisStatus.FALLBACK, analyzer="heuristic")),
+        report_commit(commit("d"), low, analysis(AnalysisStatus.FALLBACK, analyzer="heuristic")),
+    ]
+    stats = report_stats(commits)
+    assert (stats.merges, stats.failed, stats.unparsed, stats.fallback, stats.heuristic) == (2, 2, 2, 2, 2)
+
+
+def test_a_gated_day_is_compared_with_a_stored_report_that_has_no_verdict_yet(store: Store) -> None:
+    store.save_report(with_figures(1, 4, marker="older, unjudged"))  # stored before the gate was stored
+    outcome = gate(with_figures(3, 4, marker="worse"), SETTINGS, store)
+    assert outcome.kept_previous and stored(store) == "older, unjudged"
