@@ -100,3 +100,88 @@ def test_a_bot_is_named_in_the_reasons(name: str, email: str, bot: str | None) -
     )
     fired = {rule.name: detail for rule, _, detail in fired_rules(change, WEIGHTS)}
     assert fired.get("bot") == bot
+
+
+def test_level_thresholds_are_inclusive() -> None:
+    from dailydiff.scoring.rules import level_of
+
+    assert [level_of(s, WEIGHTS) for s in (9.5, 9.49, 5.0, 4.99)] == [Level.HIGH, Level.MEDIUM, Level.MEDIUM,
+                                                                        Level.LOW]  # fmt: skip
+
+
+def plain(message: str, sha: str = "a" * 40, **extra: object) -> Commit:
+    people = {"author": ADA, "committer": ADA, **extra}
+    return Commit(repo="o/sglang", sha=sha, parents=["b" * 40], authored_at=AT, committed_at=AT, message=message,
+                  **people)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_labels_name_kinds_once_in_order_with_their_prefixes_dropped() -> None:
+    from dailydiff.models import PullRequest
+    from dailydiff.scoring.rules import label_types
+
+    labelled = plain("x", pr=PullRequest(number=1, labels=["Kind/Bug", "documentation", "bug", "unknown",
+                                                               " type: feature "]))  # fmt: skip
+    assert label_types(labelled) == ["bugfix", "docs", "feature"]
+    assert label_types(plain("x")) == []
+
+
+def test_a_bot_is_the_author_or_a_committer_known_by_login() -> None:
+    from dailydiff.scoring.rules import bot_name
+
+    actions = Person(name="GitHub", email="noreply@github.com", login="github-actions[bot]")
+    assert bot_name(plain("x", committer=actions)) == "github-actions[bot]"
+    assert bot_name(plain("x", committer=Person(name="renovate[bot]", email="x@example.com"))) is None
+    assert (
+        bot_name(plain("x", author=Person(name="  dependabot[bot] ", email="x@example.com")))
+        == "dependabot[bot]"
+    )
+
+
+def test_what_a_revert_names_and_which_commit_it_finds() -> None:
+    from dailydiff.models import PullRequest
+    from dailydiff.scoring.rules import RevertTarget, find_reverted, revert_target
+
+    body = 'Revert "feat: add x (#123)"\n\nThis reverts commit abcdef1234.'
+    assert revert_target(plain(body)) == RevertTarget(
+        sha="abcdef1234", pr_number=123, title="feat: add x (#123)"
+    )
+    assert revert_target(plain('Revert "feat: add x"')) == RevertTarget(title="feat: add x")
+    assert revert_target(plain("feat: not a revert")) is None
+    target = plain("feat: add x (#123)", sha="abcdef1234" + "0" * 30)
+    by_pr = plain("fix: y", sha="c" * 40, pr=PullRequest(number=7))
+    by_sha = plain(body, sha="d" * 40)
+    assert find_reverted(by_sha, [by_sha, by_pr, target]) is target  # itself skipped, found by sha
+    assert find_reverted(plain('Revert "fix: y"', sha="e" * 40), [target, by_pr]) is by_pr  # by title
+    assert find_reverted(plain("Revert PR #7", sha="f" * 40), [target, by_pr]) is by_pr  # by pull request
+    assert (
+        find_reverted(plain('Revert "feat: add x (#123)"', sha="9" * 40), [by_pr, target]) is target
+    )  # its PR
+    assert find_reverted(target, [by_pr]) is None and find_reverted(plain('Revert "gone"'), [target]) is None
+
+
+def test_paths_are_profiled_by_kind_with_generated_lines_left_out() -> None:
+    from dailydiff.models import FileStatus
+    from dailydiff.scoring.rules import profile_paths
+
+    profile = profile_paths(plain("x", files=[
+        FileChange(path="src/new.py", status=FileStatus.ADDED, additions=5),
+        FileChange(path="src/pkg/__init__.py", status=FileStatus.ADDED, additions=2),
+        FileChange(path="src/api/v1.py", additions=1, deletions=1),
+        FileChange(path="yarn.lock", additions=100),
+        FileChange(path="img/a.png", binary=True),
+        FileChange(path="src/gen.py", generated=True, additions=7),
+    ]))  # fmt: skip
+    assert dict(profile.lines) == {"source": 9, "generated": 107, "asset": 0}
+    assert dict(profile.files) == {"source": 3, "generated": 2, "asset": 1}
+    assert profile.added_modules == ["src/new.py"] and profile.meaningful_lines == 9
+    assert profile.public_api == ["src/pkg/__init__.py", "src/api/v1.py"]
+
+
+def test_dependency_updates() -> None:
+    from dailydiff.scoring.rules import is_dependency_update, release_version
+
+    assert is_dependency_update(plain("Bump torch from 2.8 to 2.9"))
+    assert is_dependency_update(plain("update x", author=Person(name="renovate[bot]", email="x@example.com")))
+    assert not is_dependency_update(plain("update x"))
+    assert release_version(plain("bump version to 0.6.9")) == "0.6.9"
+    assert release_version(plain('Revert "bump version to 0.6.9"')) is None
