@@ -37,7 +37,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/test_scoring_rules.py", "tests/test_scoring_points.py", "tests/test_change_types.py"],
     ),
     "budget": ("src/dailydiff/analysis/budget.py", ["tests/test_budget.py"]),
-    "deliver": ("src/dailydiff/engine/deliver.py", ["tests/test_deliver.py", "-m", "not slow"]),
+    "deliver": (
+        "src/dailydiff/engine/deliver.py",
+        ["tests/test_deliver_units.py", "tests/test_deliver.py", "-m", "not slow"],
+    ),
     "gate": ("src/dailydiff/engine/stages.py", ["tests/test_gate.py"]),
 }
 
