@@ -109,7 +109,7 @@ def test_a_skip_empty_target_records_an_empty_day_without_sending(tmp_path: Path
         (result,) = deliver(edition(empty), [quiet], store)
         assert (result.status, result.detail) == (
             "skipped",
-            "no commits that day, nothing sent (skip_empty) [0.0s]",
+            "no commits that day, nothing sent (skip_empty)",
         )
         assert quiet.sent == [] and is_delivered(store, edition(empty).key, [quiet])
         (busy,) = deliver(edition(make_report(2)), [quiet], store)
