@@ -112,7 +112,7 @@ def test_a_skip_empty_target_records_an_empty_day_without_sending(tmp_path: Path
             "no commits that day, nothing sent (skip_empty)",
         )
         assert quiet.sent == [] and is_delivered(store, edition(empty).key, [quiet])
-        (busy,) = deliver(edition(make_report(2)), [quiet], store)
+        (busy,) = deliver(edition(make_report(2, language="en")), [quiet], store)
         assert busy.status == "ok" and len(quiet.sent) == 1
 
 
