@@ -51,7 +51,7 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, PublishError, SourceError, StoreFullError
+from dailydiff.errors import DailyDiffError, SourceError, StoreFullError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import UnitKey, day_edition
@@ -635,8 +635,6 @@ class Engine:
         ]
         written: list[str] = []
         for output in deliver(edition, shown, None, secrets=self.options.secrets):
-            if output.status == "failed":
-                raise PublishError(f"cannot write the report: {output.detail}", "check --output-dir")
             written += output.paths
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"

@@ -19,7 +19,7 @@ import httpx2
 from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
-from dailydiff.settings.publishers import _Entry
+from dailydiff.settings.publishers import EntryBase
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "dailydiff"
@@ -69,7 +69,7 @@ class Http:
     """One client per delivery; ``request`` returns the final response (any status) or raises
     PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
 
-    def __init__(self, entry: _Entry, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, entry: EntryBase, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.entry = entry
         self.sleep = sleep
         self.deadline = Deadline(entry.deadline)
