@@ -53,6 +53,7 @@ RATIO_LINE = {
     "site_build.py": r"charts: \d+\.\d+× the build without them",
     "startup.py": r"quiet-day report / git log\s+\d+×",
     "store_workers.py": r"PostgreSQL, 4 worker\(s\), --plan\s+\d+\.\d+\s+\d+\.\d+",
+    "range_memory.py": r"peak RSS \(MB\)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d×",
 }
 HELPERS = {"run.py", "verdict.py", "__init__.py"}
 
