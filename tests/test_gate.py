@@ -179,3 +179,16 @@ def test_a_gated_day_is_compared_with_a_stored_report_that_has_no_verdict_yet(st
     store.save_report(with_figures(1, 4, marker="older, unjudged"))  # stored before the gate was stored
     outcome = gate(with_figures(3, 4, marker="worse"), SETTINGS, store)
     assert outcome.kept_previous and stored(store) == "older, unjudged"
+
+
+def test_the_days_own_figures_for_the_summary() -> None:
+    from dailydiff.engine.stages import day_figures
+
+    report = make_report(1).model_copy(
+        update={"stats": ReportStats(total=1, prompt_tokens=120, completion_tokens=30, cost=0.12345678)}
+    )
+    assert day_figures(report) == {
+        "day_prompt_tokens": 120,
+        "day_completion_tokens": 30,
+        "day_cost": 0.123457,
+    }
