@@ -32,7 +32,7 @@ def test_without_a_store_every_target_is_sent_and_nothing_recorded(tmp_path: Pat
     again = deliver(edition(make_report(2)), [chat], None)
     assert [(r.publisher, r.type, r.target, r.status) for r in first + again] == [
         ("chat", "counting", "counting:chat", "ok")] * 2  # fmt: skip
-    assert len(chat.sent) == 2 and first[0].detail.startswith("sent [")
+    assert len(chat.sent) == 2 and first[0].detail.startswith("sent")
 
 
 def test_the_details_of_each_skip_are_exact(tmp_path: Path) -> None:
