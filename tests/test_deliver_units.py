@@ -172,3 +172,26 @@ def test_history_is_the_stored_days_before_a_report(tmp_path: Path) -> None:
     assert [r.date for r in stored_history(lambda: Store.open(tmp_path), days=31)(report)][
         -1
     ] == report.date - dt.timedelta(days=31)
+
+
+def test_a_repository_names_its_publishers_and_an_unknown_one_is_refused_with_its_key() -> None:
+    from dailydiff.engine.deliver import publishers_for
+    from dailydiff.settings.ops import RepoEntry
+
+    a, b = Counting("a", in_place=False), Counting("b", in_place=False)
+    assert publishers_for(RepoEntry(source="x", publishers=["b"]), 2, [a, b]) == [b]
+    assert publishers_for(RepoEntry(source="x"), 2, [a, b]) == [a, b]
+    with pytest.raises(
+        ConfigError, match=r"^invalid setting 'repos\[3\].publishers': unknown publisher 'c' — configured publishers: a, b$"
+    ):
+        publishers_for(RepoEntry(source="x", publishers=["c"]), 3, [a, b])
+
+
+def test_the_hints_say_what_to_do() -> None:
+    error = failure_error([result("a", "failed")])
+    assert error is not None and error.hint == (
+        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)")  # fmt: skip
+    with pytest.raises(ConfigError) as none:
+        pick_publishers(["a"], "digest[1].publishers", [])
+    assert none.value.hint == (
+        "configured publishers: none (add [[publish]] entries, or --output-dir for the files output)")  # fmt: skip
