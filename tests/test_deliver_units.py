@@ -182,7 +182,8 @@ def test_a_repository_names_its_publishers_and_an_unknown_one_is_refused_with_it
     assert publishers_for(RepoEntry(source="x", publishers=["b"]), 2, [a, b]) == [b]
     assert publishers_for(RepoEntry(source="x"), 2, [a, b]) == [a, b]
     with pytest.raises(
-        ConfigError, match=r"^invalid setting 'repos\[3\].publishers': unknown publisher 'c' — configured publishers: a, b$"
+        ConfigError,
+        match=r"^invalid setting 'repos\[3\].publishers': unknown publisher 'c' — configured publishers: a, b$",
     ):
         publishers_for(RepoEntry(source="x", publishers=["c"]), 3, [a, b])
 
