@@ -78,7 +78,7 @@ def test_rows_changed_by_a_newer_version_are_a_store_error(repo: Path, tmp_path:
     built = dailydiff("site", "build", "-o", tmp_path / "site", "--data-dir", data, cwd=tmp_path, check=False)
     assert built.returncode == 0, built.stderr
     pages = [p for p in (tmp_path / "site").rglob("*.html") if DAY in p.name]
-    assert len(pages) == 1 and "role=\"alert\"" in pages[0].read_text(encoding="utf-8"), pages
+    assert len(pages) == 1 and 'role="alert"' in pages[0].read_text(encoding="utf-8"), pages
     for args in (["weekly", repo, "--week", "2026-W04"], ["report", repo, "--date", DAY],
                  ["publish", repo, "--date", DAY]):  # fmt: skip
         result = dailydiff(*args, "--data-dir", data, cwd=tmp_path, check=False)

@@ -24,6 +24,7 @@ from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
+from dailydiff.sources.github_http import api_headers
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"
@@ -40,11 +41,7 @@ class GitHubApi:
         self.repository = entry.repository
         self.token_env = entry.token_env
         self.http = http
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": _API_VERSION,
-        }
+        self.headers = api_headers(token, _API_VERSION)
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              allow: tuple[int, ...] = ()) -> tuple[int, Any]:  # fmt: skip
