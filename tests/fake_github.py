@@ -280,10 +280,10 @@ class FakeGitHub:
             )
         if not headers.get("user-agent"):  # GitHub refuses a request without one
             return self._json(403, {"message": NO_USER_AGENT}, count=False)
-        # Without a token only public data is served; any token but the right one is refused (GitHub
-        # answers 401 to a wrong token even for a public repository).
+        # With a token set, any other token (or none) is refused: GitHub answers 401 to a wrong token even
+        # for a public repository. Without one the fake cannot tell a valid token, and serves every request.
         auth = headers.get("authorization")
-        if (self.token is not None or auth is not None) and auth not in (
+        if self.token is not None and auth not in (
             f"Bearer {self.token}",
             f"token {self.token}",
         ):

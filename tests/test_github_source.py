@@ -531,7 +531,8 @@ def test_the_fake_serves_extra_routes_for_other_tests(fake: FakeGitHub) -> None:
 
 
 def test_a_wrong_token_is_refused_even_for_a_public_repository(fake: FakeGitHub, tmp_path: Path) -> None:
-    # The fake serves public data without a token, and answers 401 to any token that is not its own.
+    # A public repository asked with a wrong token: 401, not served, and not retried.
+    fake.token = "ghp_the_right_token_0000"
     with pytest.raises(SourceError, match=r"rejected the token \(401 Bad credentials\)"):
         source(fake, tmp_path, token="ghp_wrong_token_0000", max_retries=1).commits(day_window(FIRST_DAY, TZ))
     assert [r.status for r in fake.requests] == [401]  # not retried
