@@ -315,7 +315,7 @@ def test_watch_lines_in_commit_blocks(workspace: tuple[Path, dict]) -> None:
         ]
         assert len(block_lines) == len(watched)
         for rc in watched:
-            assert f"**👀 关注**：{', '.join(by_sha[rc.sha].topics)}" in block_lines
+            assert f"**👀 关注**：{'、'.join(by_sha[rc.sha].topics)}" in block_lines
 
 
 def test_github_and_local_repositories_in_one_run(tmp_path: Path) -> None:

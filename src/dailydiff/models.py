@@ -52,6 +52,7 @@ class ChangeType(StrEnum):
     CONFIG = "config"
     SECURITY = "security"
     REVERT = "revert"
+    RELEASE = "release"
     OTHER = "other"
 
 
@@ -189,6 +190,16 @@ class Analysis(_Frozen):
     error: str | None = None
 
 
+class CommitRef(_Frozen):
+    """Another commit a report points to (what a revert undoes, the revert that undid a commit): its
+    sha and title, the day of the stored report that lists it (None: not reported), its forge page."""
+
+    sha: str
+    title: str = ""
+    date: dt.date | None = None
+    url: str | None = None
+
+
 class ReportCommit(Commit):
     """A commit as it stands in a report: the commit (without patches), its rule score, its analysis
     and its final level (the analyser's when it gave one, else the rules')."""
@@ -197,6 +208,18 @@ class ReportCommit(Commit):
     analysis: Analysis | None
     level: Level
     watch: list[str] = Field(default_factory=list)
+    reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
+    reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
+
+    @model_serializer(mode="wrap")
+    def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):  # reports without reverts keep the shape they always had
+            if data.get("reverts", 0) is None:
+                del data["reverts"]
+            if data.get("reverted_by", None) == []:
+                del data["reverted_by"]
+        return data
 
 
 class ReportStats(_Frozen):
@@ -299,6 +322,7 @@ class DayReport(_Frozen):
     analyzer: str = "heuristic"
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
+    branch: str = ""  # the branch the report reads (the default one unless chosen); "" when unknown
     gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
     # The day's window has not closed plus [run] settle yet: commits may still land; never final.
     partial: bool = False
@@ -334,6 +358,11 @@ class DayReport(_Frozen):
     @property
     def repo_name(self) -> str:
         return self.qualified_name or self.repo.rsplit("/", 1)[-1]
+
+    def branch_of(self, rc: Commit) -> str:
+        """The branch a commit is on when that is not the report's own branch (``--all-branches``), else ""."""
+        branch = rc.branches[0] if rc.branches else ""
+        return branch if self.branch and branch and branch != self.branch else ""
 
     def by_level(self, level: Level) -> list[ReportCommit]:
         return [rc for rc in self.commits if rc.level == level]

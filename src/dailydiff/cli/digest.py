@@ -20,7 +20,7 @@ from dailydiff.render.edition import digest_edition
 from dailydiff.store import open_store
 
 
-@app.command("digest")
+@app.command("digest", cls=options.Command)
 @handle_errors
 def digest_command(
     date: options.Date = None,
@@ -30,12 +30,17 @@ def digest_command(
         None, "--name", "-n", metavar="NAME", help="Only the [[digest]] named NAME."
     ),
     formats: str | None = typer.Option(
-        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
+        None,
+        "--format",
+        metavar="FORMATS",
+        help="md,json,html: the files written with --output-dir; without it, the one format printed.",
     ),
     output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", metavar="DIR", help="Write DIR/digests/YYYY/<name>/YYYY-MM-DD.<ext>."
     ),
     publish: bool = typer.Option(False, "--publish", help="Deliver through the digest's publishers."),
+    lang: options.Lang = None,
+    tz: options.Tz = None,
     force: options.Force = False,
     quiet: options.Quiet = False,
     config: options.Config = None,
@@ -48,7 +53,15 @@ def digest_command(
         unknown = [f for f in chosen if f not in DIGEST_FORMATS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(DIGEST_FORMATS)}")
-    settings = build_settings(config, data_dir, {})
+        if output_dir is None and not publish and len(chosen) > 1:
+            raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                             "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    options.Shared(date, first, last, lang=lang, tz=tz).check()
+    settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
+    if lang is not None:  # the flag beats a [[digest]] entry's own language too
+        settings = settings.model_copy(
+            update={"digest": [entry.model_copy(update={"language": lang}) for entry in settings.digest]}
+        )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
                           'add one to dailydiff.toml, e.g. [[digest]] name = "team" repos = ["*"]')  # fmt: skip

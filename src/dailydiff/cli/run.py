@@ -143,7 +143,7 @@ def run_command(
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.cli.report import figures_line
+    from dailydiff.cli.report import figures_line, write_interrupted_summary
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.stream import RunOptions
@@ -189,8 +189,9 @@ def run_command(
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
+    progress = ProgressBar(stderr, enabled=bar)
     try:
-        with ProgressBar(stderr, enabled=bar) as tally:
+        with progress as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
                              secrets=secrets, now=now, keep_commits=False, open_store=lambda: open_store(settings),
                              history=history)  # fmt: skip
@@ -211,7 +212,9 @@ def run_command(
         by_key = {job.key: job.settings for job in planned}
         units = [(r.repo, by_key[r.key], d.date) for r in results if r.repo for d in r.days]
         weeks = deliver_weeks(store, units, available, force=force, secrets=secrets)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and summary_path is not None:
+            write_interrupted_summary(summary_path, "run", progress.tally)
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise

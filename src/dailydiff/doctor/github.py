@@ -8,7 +8,8 @@ import json
 import os
 from collections.abc import Mapping
 
-from dailydiff.doctor.base import CheckResult, DoctorContext
+from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext
 from dailydiff.errors import SourceError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
@@ -32,7 +33,10 @@ def _get(settings: Settings, path: str, token: str | None) -> ApiResponse:
     came: a check reports what the server said, it does not wait for a rate limit or retry a 5xx."""
     from dailydiff.common.aio import run_sync
 
-    quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1})
+    # doctor's own deadline per check, whatever a run allows GitHub
+    bounded = {key: min(getattr(settings.github, key), CHECK_DEADLINE)
+               for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
+    quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
 
     async def get() -> ApiResponse:
         http = GitHubHttp(quick, repo="", token=token)
@@ -52,6 +56,28 @@ def _message(response: ApiResponse) -> str:
     return f"HTTP {response.status} {text[:120]}" if text else f"HTTP {response.status}"
 
 
+def rate_limit_fix(response: ApiResponse, token: str | None) -> str | None:
+    """The advice for a 403/429 that is a rate limit (GitHub's secondary limit answers with retry-after
+    or says "secondary rate limit"; a spent primary limit has x-ratelimit-remaining 0), else None: those
+    are not a token's fault, and a new token would not help."""
+    if response.status not in (403, 429):
+        return None
+    headers = response.headers
+    wait = retry_after_seconds(headers)
+    text = _message(response).lower()
+    if wait is not None or "secondary rate limit" in text or "abuse" in text:
+        when = f"wait {wait:.0f} s" if wait is not None else "wait a few minutes"
+        return (f"GitHub's secondary rate limit (too many requests at once, not a token problem): {when} and run "
+                "doctor again; run fewer jobs at once on one token")  # fmt: skip
+    if headers.get("x-ratelimit-remaining") == "0" or "rate limit" in text:
+        reset = rate_limit_reset_seconds(headers)
+        when = (
+            f"wait {reset / 60:.0f} min for the reset" if reset is not None else "wait for the hourly reset"
+        )
+        return when + ("" if token else ", or export a token as GITHUB_TOKEN (5,000 requests/hour)")
+    return None
+
+
 def check_github(ctx: DoctorContext) -> list[CheckResult]:
     settings = ctx.settings
     if settings is None or not any(_is_github(r.source, ctx) for r in settings.repos):
@@ -62,6 +88,9 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
         response = _get(settings, "/rate_limit", token)
     except SourceError as exc:
         return [CheckResult(False, "github", exc.message, "check [github] api_url and the network")]
+    limited = rate_limit_fix(response, token)
+    if limited is not None:
+        return [CheckResult(False, "github", f"{api}/rate_limit answered {_message(response)}", limited)]
     if response.status == 401:
         return [CheckResult(False, "github token", f"{variable} was rejected by {api} ({_message(response)})",
                             f"create a new token and export it as {variable}")]  # fmt: skip
@@ -127,6 +156,9 @@ def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult
     if response.status == 200:
         branch = entry.branch or settings.github.branch or response.json().get("default_branch", "")
         return CheckResult(True, label, f"{repo} is reachable on GitHub (branch {branch or '?'})")
+    limited = rate_limit_fix(response, token)
+    if limited is not None:
+        return CheckResult(False, label, f"{repo}: {_message(response)}", limited)
     fixes = {
         401: "the token was rejected: create a new one",
         403: "the token cannot read it: grant it access (contents: read)",

@@ -42,6 +42,7 @@ from dailydiff.engine.deliver import (
     publishers_for,
 )
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
+from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
@@ -589,6 +590,7 @@ class Engine:
         report = DayReport(
             repo=repo.source.repo,
             repo_url=repo.source.repo_url,
+            branch=repo.source.default_branch,
             date=date,
             timezone=tz,
             language=language,
@@ -619,6 +621,7 @@ class Engine:
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
             ),
         )
+        report = link_reverts(report, self.store)
         outcome = gate(report, settings, self.store)
         day = await self._deliver(repo, outcome)
         self.tally.units_done += 1

@@ -182,9 +182,9 @@ def rules_overview(digest: DayDigest) -> Overview:
     for commit in digest.high[:3]:
         highlights.append(D["repo_line"].format(repo=commit.repo, title=commit.title))
     if digest.gated:
-        highlights.append(D["gated"].format(repos=", ".join(r.repo for r in digest.gated)))
+        highlights.append(D["gated"].format(repos=D["list_sep"].join(r.repo for r in digest.gated)))
     if digest.missing:
-        highlights.append(D["missing"].format(repos=", ".join(r.repo for r in digest.missing)))
+        highlights.append(D["missing"].format(repos=D["list_sep"].join(r.repo for r in digest.missing)))
     types: Counter[str] = Counter(t.value for c in [*digest.high, *digest.watch] for t in c.change_types)
     names = change_type_labels(digest.language)
     themes = [f"{names.get(t, t)} ×{n}" for t, n in types.most_common(4)]
@@ -243,7 +243,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
             "watch": [clean(w) for w in c.watch],
         }
 
-    generated = generation_stamp(digest.generated_at)
+    generated = generation_stamp(digest.generated_at, digest.timezone)
     return {
         "d": digest,
         "D": D,

@@ -57,7 +57,10 @@ class UnitKey:
 
 
 # The generation line: the footer that names the dailydiff version and the time the edition was built.
-_GENERATION_LINE_RE = re.compile(r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC.*$", re.M)
+# (in the report's timezone, `… (UTC+08:00)`; files written before that say `… UTC`)
+_GENERATION_LINE_RE = re.compile(
+    r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (?:UTC|\(UTC[+-]\d{2}:\d{2}\)).*$", re.M
+)
 
 
 def comparable(fmt: str, text: str) -> str:
@@ -344,10 +347,14 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
 
 
 def week_edition(
-    week: WeekDigest, settings: Settings, previous_types: Mapping[str, int] | None = None
+    week: WeekDigest,
+    settings: Settings,
+    previous_types: Mapping[str, int] | None = None,
+    builder: str = "dailydiff run",
 ) -> Edition:
     """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
-    the week before's) are in its standalone HTML and in its mail as ``cid:`` images."""
+    the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
+    command that builds its missing days (``dailydiff report SOURCE`` for a repository not configured)."""
     from dailydiff.render.charts import weekly_charts
     from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
     from dailydiff.render.weekly_html import render_weekly_html
@@ -356,10 +363,10 @@ def week_edition(
         return weekly_charts(week, previous_types) if settings.site.charts else []
 
     renderers: dict[str, Callable[[], str]] = {
-        "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir),
+        "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir, builder=builder),
         "json": partial(render_weekly_json, week),
         "html": lambda: render_weekly_html(week, templates_dir=settings.site.templates_dir,
-                                           previous_types=previous_types,
+                                           previous_types=previous_types, builder=builder,
                                            charts=None if settings.site.charts else []),
     }  # fmt: skip
 

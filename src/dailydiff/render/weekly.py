@@ -30,8 +30,15 @@ def _link(commit: DigestCommit, chars: int) -> dict[str, Any]:
 
 
 def render_weekly_markdown(
-    digest: WeekDigest, *, templates_dir: str = "", title_chars: int = 80, watch_limit: int = 10
+    digest: WeekDigest,
+    *,
+    templates_dir: str = "",
+    title_chars: int = 80,
+    watch_limit: int = 10,
+    builder: str = "dailydiff run",
 ) -> str:
+    """The week as Markdown; ``builder`` is the command that builds a missing day (``dailydiff report
+    SOURCE`` for a repository followed with `report` only)."""
     L = words("weekly", digest.language)
     type_names = change_type_labels(digest.language)
     day_names = weekdays(digest.language)
@@ -40,11 +47,12 @@ def render_weekly_markdown(
     if digest.missing_days:
         missing = L["missing"].format(
             n=len(digest.missing_days),
-            dates=", ".join(d.isoformat() for d in digest.missing_days),
+            dates=L["list_sep"].join(d.isoformat() for d in digest.missing_days),
+            builder=builder,
             first=digest.missing_days[0].isoformat(),
             last=digest.missing_days[-1].isoformat(),
         )
-    generated = generation_stamp(digest.generated_at)
+    generated = generation_stamp(digest.generated_at, digest.timezone)
     return render_template(
         TEMPLATE,
         templates_dir,

@@ -138,6 +138,7 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    default_branch: str = ""  # the branch the repository is read on (known once commits are listed)
     git_env: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. a token for a partial clone
     # Commits of the last window that git could not date (a broken committer line): sha, the moment
     # they are placed at (their parent's), and why. Set by ``commits``.
@@ -210,6 +211,19 @@ class GitSource:
         source._check_revision()
         return source
 
+    def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
+        """The full sha and committer date of a commit named by (a prefix of) its sha, or None when the
+        repository has no such commit (or several: git cannot tell which)."""
+        if not re.fullmatch(r"[0-9a-fA-F]{4,40}", sha):
+            return None
+        found = run_git(
+            ["show", "-s", "--format=%H %cI", f"{sha}^{{commit}}", "--"], cwd=self.path, check=False
+        )
+        if found.returncode != 0 or not found.stdout.strip():
+            return None
+        full, moment = found.stdout.decode().split()[:2]
+        return full, dt.datetime.fromisoformat(moment)
+
     def _revisions(self) -> list[str]:
         if self.all_branches:
             return ["--branches", "--remotes"] if not self._is_bare() else ["--branches"]
@@ -241,6 +255,8 @@ class GitSource:
             )
 
     def commits(self, window: Window) -> list[Commit]:
+        if not self.default_branch:
+            self.default_branch = self.branch or _branch_name(self._default_branch())
         selection = _selection(window)
         self._check_history(window)
         self._partial = self._prefetch(selection)
@@ -388,7 +404,7 @@ class GitSource:
                 branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
                 if branch and branch != "undefined":
                     nearest[sha] = branch
-        label = _branch_name(default) if default else ""
+        label = _branch_name(default) if default else self.default_branch
         return [
             c.model_copy(
                 update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
@@ -397,7 +413,8 @@ class GitSource:
         ]
 
     def _default_branch(self) -> str:
-        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone)."""
+        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
+        else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
         for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
             ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
             if (
@@ -405,7 +422,11 @@ class GitSource:
                 and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
             ):
                 return ref
-        return ""
+        at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes"],
+                          cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
+        preferred = [ref for ref in at_head if _branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
+        return (preferred or at_head or [""])[0]
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
@@ -440,7 +461,9 @@ class GitSource:
             committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
             files, stats = self._parse_changes(rest)
             branches = (
-                [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+                [_branch_name(source_ref)]
+                if self.all_branches and source_ref
+                else [self.branch or self.default_branch or "HEAD"]
             )
             commits.append(
                 Commit(

@@ -96,6 +96,7 @@ class GitHubSource:
     last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
     all_branches: bool = False
+    default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
     counts: list[RequestCounts] = field(default_factory=list, repr=False)  # one per fetch
 
     @property
@@ -109,6 +110,7 @@ class GitHubSource:
     kind = "github"
 
     def __post_init__(self) -> None:
+        self.default_branch = self.default_branch or self.branch
         if self.repo_url is None:
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
         if self.breaker is None:  # one per source: every window of the run shares it
@@ -160,7 +162,7 @@ class GitHubSource:
             whole = asyncio.Semaphore(self.settings.concurrency)
 
             async def one(item: dict[str, Any]) -> Commit:
-                branch = branch_of.get(item["sha"], self.branch or "HEAD")
+                branch = branch_of.get(item["sha"], self.default_branch or "HEAD")
                 if per_commit:
                     async with whole:
                         commit, found = await asyncio.gather(
@@ -281,6 +283,7 @@ class GitHubSource:
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """The window's commits of every branch, each once, and the branch each is attributed to."""
         default = await self._default_branch(http)
+        self.default_branch = default
         tips = await self._branches(http)
         first = await self._list(http, window, default)
         branch_of = {item["sha"]: default for item in first}

@@ -47,6 +47,8 @@ log = logging.getLogger("dailydiff.github")
 JSON = "application/vnd.github+json"
 DIFF = "application/vnd.github.diff"
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type")
+# A refusal also keeps what says why and for how long (doctor's advice for a rate limit reads them).
+_REFUSAL_HEADERS = ("retry-after", "x-ratelimit-remaining", "x-ratelimit-reset")
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -322,7 +324,8 @@ class GitHubHttp:
                 continue
             self.counts.sent += 1
             self.counts.graphql += method == "POST"
-            kept = {k: raw.headers[k] for k in _KEPT_HEADERS if k in raw.headers}
+            names = _KEPT_HEADERS + (_REFUSAL_HEADERS if raw.status_code >= 400 else ())
+            kept = {k: raw.headers[k] for k in names if k in raw.headers}
             response = ApiResponse(raw.status_code, kept, body)
             if raw.status_code < 500:
                 breaker.success()
