@@ -186,16 +186,3 @@ def test_dependency_updates() -> None:
     assert release_version(plain("bump version to 0.6.9")) == "0.6.9"
     assert release_version(plain('Revert "bump version to 0.6.9"')) is None
 
-
-def test_explain_sha_finds_one_commit_by_a_prefix_of_its_sha() -> None:
-    from dailydiff.errors import UsageError
-    from dailydiff.scoring.rules import explain, explain_sha
-
-    one, two = plain("feat: one", sha="abc1" + "0" * 36), plain("fix: two", sha="abc2" + "0" * 36)
-    assert explain_sha(" ABC1 ", [one, two], WEIGHTS) == explain(one, WEIGHTS, None)
-    for sha, what in (("abc", "matches several commits"), ("fff", "is not among the report's commits"),
-                      ("  ", "is not among the report's commits")):  # fmt: skip
-        with pytest.raises(UsageError) as refused:
-            explain_sha(sha, [one, two], WEIGHTS)
-        assert refused.value.message == f"--explain {sha}: {what}"
-        assert refused.value.hint == "give more of the sha, or the --date of the day it landed"
