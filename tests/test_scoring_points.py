@@ -185,4 +185,3 @@ def test_dependency_updates() -> None:
     assert not is_dependency_update(plain("update x"))
     assert release_version(plain("bump version to 0.6.9")) == "0.6.9"
     assert release_version(plain('Revert "bump version to 0.6.9"')) is None
-
