@@ -2,7 +2,7 @@
 PYTHON ?= python3
 MARKDOWNLINT ?= $(CURDIR)/.ci/node/node_modules/.bin/markdownlint
 
-.PHONY: test lint format bench golden
+.PHONY: test lint format bench golden mutation
 
 lint:
 	$(PYTHON) -m ruff check src tests bench
@@ -25,3 +25,8 @@ golden:
 
 bench:
 	$(PYTHON) bench/run.py
+
+# Mutation testing of the core (mutmut), on demand and not in .ci/run: one module at a time with its own unit
+# tests, one process at the lowest priority. `make mutation MODULES="secrets budget"` for some of them.
+mutation:
+	$(PYTHON) scripts/mutation.py $(MODULES)

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from dailydiff.engine.site import Site, build_site  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from sitefixtures import many_reports  # noqa: E402
+from verdict import verdict  # noqa: E402
 
 BUDGET_SECONDS = 10.0  # 3 repositories × 30 days, charts included
 BUDGET_REPORTS = 90
@@ -88,7 +89,7 @@ def main() -> int:
           f"{rebuild_seconds / best[True]:.2f}× the first build")  # fmt: skip
     print(f"rebuild after adding one day: {add_seconds:.2f} s ({added.written} of {added.pages} files written); "
           f"{add_seconds / best[True]:.2f}× the first build")  # fmt: skip
-    return 0 if ratio <= CHARTS_LIMIT else 1
+    return verdict(True, ratio <= CHARTS_LIMIT)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from gitrepo import CommitSpec, FileEdit, build_repo  # noqa: E402
+from verdict import verdict  # noqa: E402
 
 QUIET_DAY = dt.date(2026, 2, 1)  # the generated history ends the day before
 TARGETS = {"version": 0.3, "report": 0.6}
@@ -151,7 +152,7 @@ def main() -> int:
         print(
             f"target missed: {', '.join(missed)} (a loaded machine inflates wall time; CPU time is in brackets)"
         )
-    return 1 if missed else 0
+    return verdict(True, not missed)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dailydiff.common import secrets, templates
+
 sys.path.insert(0, str(Path(__file__).parent))
 pytest_plugins = ["pgserver"]  # the real PostgreSQL server fixtures (pg_server, pg_url)
 
@@ -27,6 +29,16 @@ def _no_state_between_tests() -> Iterator[None]:
     logger.handlers[:] = handlers
     logger.setLevel(level)
     logger.propagate = propagate
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """What the process keeps for its lifetime starts afresh for each test: the secret registry (an
+    in-process leak check must not pass because an earlier test registered the same canary) and the
+    template environments (a user's template directory is read anew)."""
+    secrets.REGISTRY.__dict__.update(secrets.SecretRegistry().__dict__)
+    templates._environment.cache_clear()
+    yield
 
 
 @pytest.fixture(scope="session")

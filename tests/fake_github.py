@@ -15,6 +15,7 @@ is recorded (kind, status, time) for the tests and benchmarks to count.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -67,6 +68,13 @@ class FakePull:
     base: str = "main"
 
 
+NO_USER_AGENT = (
+    "Request forbidden by administrative rules. Please make sure your request has a User-Agent header "
+    "(https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). "
+    "Check https://developer.github.com for other possible causes."
+)
+
+
 class FakeGitHub:
     def __init__(
         self,
@@ -108,6 +116,11 @@ class FakeGitHub:
         self._stopped = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at the same time
+        # Hold the first requests of a kind until this many are in flight together (a barrier): a test
+        # shows concurrency by the overlap itself, not by timing. A client that never gets there leaves
+        # the barrier broken after 10 s, and the overlap it did reach is in max_in_flight.
+        self.hold: tuple[str, threading.Barrier] | None = None
+        self._held = 0
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -223,6 +236,13 @@ class FakeGitHub:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if self.hold is not None and self.hold[0] == kind:
+                with self._lock:
+                    self._held += 1
+                    held = self._held <= self.hold[1].parties  # only the first ones wait
+                if held:
+                    with contextlib.suppress(threading.BrokenBarrierError):
+                        self.hold[1].wait(timeout=10)
             if self.latency:
                 time.sleep(self.latency)
             result = self._answer(method, path, query, headers, body)
@@ -258,7 +278,12 @@ class FakeGitHub:
             return answer_git(
                 self, method, self.repos[name].path, git_match.group(2), query_string, headers, body
             )
-        if self.token is not None and headers.get("authorization") not in (
+        if not headers.get("user-agent"):  # GitHub refuses a request without one
+            return self._json(403, {"message": NO_USER_AGENT}, count=False)
+        # With a token set, any other token (or none) is refused: GitHub answers 401 to a wrong token even
+        # for a public repository. Without one the fake cannot tell a valid token, and serves every request.
+        auth = headers.get("authorization")
+        if self.token is not None and auth not in (
             f"Bearer {self.token}",
             f"token {self.token}",
         ):

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fake_github import NO_USER_AGENT
+
 BODY_LIMIT = 65536
 
 
@@ -111,6 +113,8 @@ class FakeGitHubPublish:
                         {"message": f"scripted failure for {method} {target} with {headers}"},
                     )
                 return status, extra, {"message": "scripted failure"}
+            if not (headers.get("User-Agent") or headers.get("user-agent")):
+                return 403, {}, {"message": NO_USER_AGENT}  # as GitHub answers a request without one
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if auth not in (f"Bearer {self.token}", f"token {self.token}"):
                 return (

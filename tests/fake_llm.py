@@ -12,6 +12,7 @@ every request body (prompts included).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -100,9 +101,13 @@ class FakeLLM:
     api_key: str | None = None  # when set, any other bearer token gets 401
     echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
+    # The first `overlap` requests (format probes aside) are held until that many are in flight together (a barrier, broken
+    # after 10 s): a test shows concurrency by the overlap itself, not by timing.
+    overlap: int = 0
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # why each request refused as malformed (400) was
     gets: list[str] = field(default_factory=list)  # paths of GET requests
     peak_active: int = 0
     peak_active_by_key: dict[str, int] = field(default_factory=dict)  # per Authorization (one per client)
@@ -112,6 +117,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._active = 0
         self._active_by_key: dict[str, int] = {}
+        self._barrier: threading.Barrier | None = None
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -142,14 +148,22 @@ class FakeLLM:
     def __enter__(self) -> FakeLLM:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         self.stop()
+        # dailydiff never sends a request a real endpoint refuses as malformed: one that did fails the
+        # test that made it (were it only answered 400, a client could fall back and pass unnoticed).
+        assert kind is not None or not self.invalid, f"malformed chat-completions requests: {self.invalid}"
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
+
+    @property
+    def overlapped(self) -> bool:
+        """The first `overlap` requests were in flight together."""
+        return self._barrier is not None and not self._barrier.broken
 
     @property
     def count(self) -> int:
@@ -194,7 +208,14 @@ class FakeLLM:
             self.peak_active_by_key[authorization] = max(
                 self.peak_active_by_key.get(authorization, 0), self._active_by_key[authorization]
             )
+            if self.overlap and self._barrier is None:
+                self._barrier = threading.Barrier(self.overlap)
+            held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
+            barrier = self._barrier if not record.is_probe and held <= self.overlap else None
         try:
+            if barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait(timeout=10)
             return self._answer(record, index)
         finally:
             with self._lock:
@@ -220,6 +241,12 @@ class FakeLLM:
                     "invalid_api_key",
                 ),
             )
+        problem = invalid_request(body)
+        if problem is not None:
+            record.status = 400
+            with self._lock:
+                self.invalid.append(problem)
+            return 400, {}, _error(problem, "invalid_request_error")
         if body.get("model") != self.model:
             record.status = 404
             return 404, {}, _error(f"The model `{body.get('model')}` does not exist", "model_not_found")
@@ -293,6 +320,106 @@ class FakeLLM:
             },
         }
         return 200, {}, answer
+
+
+# The chat-completions request as OpenAI documents it (and vLLM, SGLang, llama.cpp and DeepSeek accept):
+# what a real server answers 400 to, a request here is refused for too.
+_PARAMETERS = {
+    "model", "messages", "response_format", "max_tokens", "max_completion_tokens", "temperature", "top_p",
+    "stream", "stream_options", "stop", "seed", "n", "presence_penalty", "frequency_penalty", "logit_bias",
+    "user", "tools", "tool_choice", "parallel_tool_calls", "logprobs", "top_logprobs", "metadata", "store",
+    "reasoning_effort",
+}  # fmt: skip
+_ROLES = {"system", "developer", "user", "assistant", "tool"}
+_SCHEMA_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def invalid_request(body: Any) -> str | None:
+    """Why a real chat-completions endpoint would refuse ``body`` (400), or None."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    unknown = sorted(set(body) - _PARAMETERS)
+    if unknown:
+        return f"Unrecognized request argument supplied: {', '.join(unknown)}"
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        return "you must provide a model parameter"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "'messages' must be a non-empty array"
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            return f"messages[{i}].role must be one of {sorted(_ROLES)}"
+        content = message.get("content")
+        parts_ok = isinstance(content, list) and all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            for p in content
+        )
+        if not (isinstance(content, str) or parts_ok or (content is None and message.get("tool_calls"))):
+            return f"messages[{i}].content must be a string or an array of text parts"
+    for name in ("max_tokens", "max_completion_tokens", "n", "seed"):
+        if name in body and (
+            not isinstance(body[name], int) or isinstance(body[name], bool) or body[name] < 1
+        ):
+            return f"'{name}' must be a positive integer"
+    if "temperature" in body and not (_number(body["temperature"]) and 0 <= body["temperature"] <= 2):
+        return "'temperature' must be a number from 0 to 2"
+    if "top_p" in body and not (_number(body["top_p"]) and 0 <= body["top_p"] <= 1):
+        return "'top_p' must be a number from 0 to 1"
+    if "stream" in body and not isinstance(body["stream"], bool):
+        return "'stream' must be a boolean"
+    if "stream_options" in body and not body.get("stream"):
+        return "'stream_options' is only allowed when 'stream' is true"
+    stop = body.get("stop")
+    if stop is not None and not (
+        isinstance(stop, str)
+        or (isinstance(stop, list) and len(stop) <= 4 and all(isinstance(x, str) for x in stop))
+    ):
+        return "'stop' must be a string or up to 4 strings"
+    return _invalid_format(body.get("response_format"))
+
+
+def _invalid_format(fmt: Any) -> str | None:
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_object", "json_schema"):
+        return "response_format.type must be one of 'text', 'json_object', 'json_schema'"
+    extra = set(fmt) - {"type", "json_schema", "schema"}
+    if extra or (fmt["type"] != "json_schema" and "json_schema" in fmt):
+        return f"response_format has unexpected members {sorted(extra or {'json_schema'})}"
+    if "schema" in fmt and (fmt["type"] != "json_object" or not isinstance(fmt["schema"], dict)):
+        return "response_format.schema is llama.cpp's member of a json_object format, and must be an object"
+    if fmt["type"] == "json_schema":
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, dict) or not _SCHEMA_NAME.fullmatch(str(spec.get("name", ""))):
+            return "response_format.json_schema.name is required: 1-64 of a-z, A-Z, 0-9, _ and -"
+        if set(spec) - {"name", "schema", "strict", "description"}:
+            return f"response_format.json_schema has unexpected members {sorted(set(spec) - {'name', 'schema', 'strict', 'description'})}"
+        if not isinstance(spec.get("schema"), dict) or spec["schema"].get("type") != "object":
+            return "response_format.json_schema.schema must be a JSON Schema of an object"
+        if "strict" in spec and not isinstance(spec["strict"], bool):
+            return "response_format.json_schema.strict must be a boolean"
+        if spec.get("strict"):
+            return _not_strict(spec["schema"], "schema")
+    return None
+
+
+def _not_strict(schema: Any, where: str) -> str | None:
+    """OpenAI's structured outputs refuse a strict schema with an object that allows more keys or leaves
+    a property out of `required`."""
+    if isinstance(schema, list):
+        return next((p for i, s in enumerate(schema) if (p := _not_strict(s, f"{where}[{i}]"))), None)
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return f"Invalid schema for response_format: {where}: 'additionalProperties' must be false"
+        if sorted(schema.get("required", [])) != sorted(schema.get("properties", {})):
+            return f"Invalid schema for response_format: {where}: 'required' must list every property"
+    return next((p for k, v in schema.items() if (p := _not_strict(v, f"{where}.{k}"))), None)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class SmtpServer:
     implicit_tls: bool = False
     echo: str = ""  # "auth": a refused login quotes the login and password back; "data": the message is
     # refused (554) with the password quoted
+    plain: bool = False  # no TLS offered at all (security = "none"), and so no AUTH
+    refuse: set[str] = field(default_factory=set)  # recipients answered 550 at RCPT TO
     received: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
 
@@ -56,6 +58,13 @@ class SmtpServer:
         server = self
 
         class Handler:
+            async def handle_RCPT(self, smtp: Any, session: Any, envelope: Any, address: str,
+                                  options: list[str]) -> str:  # fmt: skip
+                if address in server.refuse:
+                    return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
                 if server.echo == "data":
                     return f"554 5.7.1 rejected; session was AUTH PLAIN with password {server.password}"
@@ -77,7 +86,9 @@ class SmtpServer:
         # With implicit TLS aiosmtpd does not count the session as TLS-protected, so AUTH must be allowed
         # "without" TLS there; the whole connection is TLS anyway.
         kwargs: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": not self.implicit_tls}
-        if self.implicit_tls:
+        if self.plain:
+            kwargs = {}
+        elif self.implicit_tls:
             kwargs["ssl_context"] = context
         else:
             kwargs["tls_context"] = context

@@ -90,6 +90,24 @@ def test_output_dir_range_writes_one_file_per_day(repo: Path, tmp_path: Path) ->
         (["report", "{repo}", "--date", "2026-01-19", "--format", "pdf"], 2, "unknown format"),
         (["report", "{repo}", "--from", "2026-01-19"], 2, "--from and --to go together"),
         (["report", "{repo}", "--from", "2026-01-20", "--to", "2026-01-19"], 2, "after --to"),
+        # Conflicting flags
+        (
+            ["report", "{repo}", "--date", "2026-01-19", "--from", "2026-01-18", "--to", "2026-01-19"],
+            2,
+            "--date cannot be combined with --from/--to",
+        ),
+        (
+            ["report", "{repo}", "--date", "2026-01-19", "--branch", "main", "--all-branches"],
+            2,
+            "--branch and --all-branches exclude each other",
+        ),
+        (
+            ["report", "{repo}", "--date", "2026-01-19", "--quiet", "--verbose"],
+            2,
+            "--quiet and --verbose exclude each other",
+        ),
+        (["run", "--date", "2026-01-19", "--jobs", "0"], 2, "--jobs must be at least 1"),
+        (["publish", "{repo}", "--date", "2026-01-19", "--to", "2026-01-19"], 2, "--date cannot be combined"),
         (["report", "nobody/nothing/extra", "--date", "2026-01-19"], 3, "neither an existing path"),
         (["report", "{repo}", "--date", "2026-01-19", "--analyzer", "magic"], 2, "analyzer"),
     ],

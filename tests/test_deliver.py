@@ -284,18 +284,19 @@ def test_two_run_processes_with_a_slow_receiver_send_every_message_once(
     receiver.delay.update({"slack": 3.0, "generic": 3.0})
     days = [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range(3)]
     args = ("run", "--from", days[0], "--to", days[-1])
-    started = time.monotonic()
-    runs = [start_run(tmp_path, hook_env(receiver), *args) for _ in range(2)]
+    runs = [start_run(tmp_path, hook_env(receiver), *args, "--summary-json", f"s{i}.json") for i in range(2)]
     outputs = [proc.communicate(timeout=180) for proc in runs]
-    elapsed = time.monotonic() - started
     assert [proc.returncode for proc in runs] == [0, 0], outputs
+    # They ran at the same time: one found a message the other was still sending (a 3 s receiver).
+    summaries = [json.loads((tmp_path / f"s{i}.json").read_text(encoding="utf-8")) for i in range(2)]
+    details = [p["detail"] for s in summaries for day in s["repos"][0]["days"] for p in day["publish"]]
+    assert any(d.startswith("being delivered by another process") for d in details), details
     # 3 days x 2 targets = 6 messages, each exactly once at the receiver.
     assert counts(receiver) == {"slack": 3, "generic": 3}, outputs
     for service in ("slack", "generic"):
         for day in days:
             assert sum(day.encode() in body for body in receiver.arrived[service]) == 1, (service, day)
     assert len(receiver.received["slack"]) == 3 and len(receiver.received["generic"]) == 3
-    print(f"two runs, 6 messages at 3 s each: {elapsed:.1f}s")
 
 
 @pytest.mark.slow

@@ -175,3 +175,5 @@ def test_chat_fits_and_names_every_repository(service: str) -> None:
         assert repo.split("/")[1] in text  # its count line, whatever the service escapes
     listed = text.count("e3e425f") // 2  # each high commit: its short sha and its link
     assert listed == len(digest.high) or "more in the full report" in text  # nothing left out silently
+    if listed < len(digest.high):
+        assert len(payloads) == 3  # commits left out only once the three messages are used

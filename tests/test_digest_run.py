@@ -325,7 +325,7 @@ def test_digest_settings_errors_are_one_line_and_exit_2(tmp_path: Path, toml: st
 def test_digest_of_a_day_without_stored_reports_is_one_line(tmp_path: Path) -> None:
     build_workspace(tmp_path, repos=1, per_day=1, extra_toml='\n[[digest]]\nname = "x"\n')
     result = dailydiff("digest", "--date", "2025-12-01", cwd=tmp_path, env=_no_llm_env(), check=False)
-    assert result.returncode != 0 and "no stored reports of 2025-12-01" in result.stderr
+    assert result.returncode == 1 and "no stored reports of 2025-12-01" in result.stderr
     assert "dailydiff run --date 2025-12-01" in result.stderr and "Traceback" not in result.stderr
     unknown = dailydiff(
         "digest", "--date", "2025-12-01", "--name", "y", cwd=tmp_path, env=_no_llm_env(), check=False

@@ -200,7 +200,9 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
     with pytest.raises(SourceError) as caught:
         fetch(fake, tmp_path, request_deadline=deadline, read_timeout=30, max_retries=1)
     elapsed = time.monotonic() - started
-    assert elapsed < deadline * 3 + 2, elapsed  # two attempts of at most one deadline each
+    # Two attempts of at most one deadline each (3 s); without the deadline the 30 s read timeout (or the
+    # dripping body) would run far past 20 s, so the margin holds on a loaded machine.
+    assert elapsed < 20, elapsed
     line = str(caught.value)
     assert "\n" not in line and "127.0.0.1" in line
     expected = "RemoteProtocolError" if fault == "die_mid_body" else f"within {deadline:g}s"
@@ -234,6 +236,7 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     elapsed = time.monotonic() - started
-    assert done.returncode != 0 and elapsed < 2 * 2 + 8, elapsed  # two attempts, plus the CLI's start
+    assert done.returncode == 3, done.returncode  # a SourceError
+    assert elapsed < 2 * 2 + 8, elapsed  # two attempts, plus the CLI's start
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no complete answer within 2s" in lines[0], done.stderr

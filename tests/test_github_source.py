@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,11 +168,15 @@ def test_parity_with_git_source_for_every_day(
 
 
 def test_commit_details_are_fetched_concurrently_within_the_bound(fake: FakeGitHub, tmp_path: Path) -> None:
-    fake.latency = 0.05
+    # The first three detail requests are held until all three are in flight: they overlap, or the
+    # barrier breaks after 10 s and max_in_flight says how far the client got. No wall time is measured.
+    barrier = threading.Barrier(3)
+    fake.hold = ("detail", barrier)
+    fake.latency = 0.02
     window = range_window(DAYS[0], DAYS[-1], TZ)
     commits = source(fake, tmp_path, concurrency=3, pull_requests=False).commits(window)
     assert len(commits) > 20
-    assert fake.max_in_flight == 3
+    assert not barrier.broken and fake.max_in_flight == 3  # three at once, and never a fourth
 
 
 # files ------------------------------------------------------------------------------------------------
@@ -450,6 +455,7 @@ def test_logs_carry_no_token_at_debug_level(
 def test_pagination_links_to_another_host_are_not_followed(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.list_page_size = 1
     fake.link_base = "http://203.0.113.9:8080"  # the token must never be sent there
+    fake.token = "secret"
     with pytest.raises(SourceError, match=r"with a link to another host \(203\.0\.113\.9:8080\), 2 times"):
         source(fake, tmp_path, token="secret", max_retries=1).commits(day_window(FIRST_DAY, TZ))
     assert len(fake.requests) == 2  # asked again once, never followed
@@ -499,7 +505,11 @@ def test_the_token_comes_from_the_environment_by_name(tmp_path: Path) -> None:
 
 def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None:
     settings = load_settings(environ={}, cwd=tmp_path)
-    src = open_source(REPO, settings, SourceOptions(branch="dev"))
+    with pytest.raises(SourceError, match="--name other does not apply to GitHub") as refused:
+        open_source(REPO, settings, SourceOptions(name="other"))
+    assert "owner/name" in refused.value.hint
+    # What does apply is taken: a branch, and a --name that is the repository's own.
+    src = open_source(REPO, settings, SourceOptions(branch="dev", name=REPO))
     assert (
         isinstance(src, GitHubSource) and src.branch == "dev" and src.repo_url == f"https://github.com/{REPO}"
     )
@@ -518,3 +528,11 @@ def test_the_fake_serves_extra_routes_for_other_tests(fake: FakeGitHub) -> None:
         answer = client.put(f"{fake.url}/repos/{REPO}/contents/reports/a.md", json={"message": "m"})
     assert answer.status_code == 201 and answer.json()["content"]["path"] == "reports/a.md"
     assert fake.of("unknown")[0].body == b'{"message":"m"}' and "x-ratelimit-remaining" in answer.headers
+
+
+def test_a_wrong_token_is_refused_even_for_a_public_repository(fake: FakeGitHub, tmp_path: Path) -> None:
+    # A public repository asked with a wrong token: 401, not served, and not retried.
+    fake.token = "ghp_the_right_token_0000"
+    with pytest.raises(SourceError, match=r"rejected the token \(401 Bad credentials\)"):
+        source(fake, tmp_path, token="ghp_wrong_token_0000", max_retries=1).commits(day_window(FIRST_DAY, TZ))
+    assert [r.status for r in fake.requests] == [401]  # not retried

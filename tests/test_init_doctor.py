@@ -303,6 +303,28 @@ def test_init_workflow_only_passes_the_secrets_the_config_names(tmp_path: Path) 
     assert broken.returncode == 2 and "'repos[1].source'" in broken.stderr
 
 
+@pytest.mark.parametrize(
+    "install",
+    [
+        "python -m pip install dailydiff==0.1.0",
+        "pip install 'dailydiff[postgres]==0.1.0' # pinned: see the changelog",
+        '"$PYTHON" -m pip install --index-url https://pypi.example.com/simple dailydiff',
+        "- pip install dailydiff",
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_init_install_is_the_workflows_install_step_exactly(
+    tmp_path: Path, install: str, workers: str
+) -> None:
+    dailydiff("init", "--install", install, "--workers", workers, cwd=tmp_path)
+    workflow = yaml.safe_load(
+        (tmp_path / ".github" / "workflows" / "dailydiff.yml").read_text(encoding="utf-8")
+    )
+    runs = [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
+            if step.get("name") == "Install dailydiff"]  # fmt: skip
+    assert runs and set(runs) == {install}, runs
+
+
 def test_doctor_says_which_version_runs_and_whether_the_workflow_pins_it(tmp_path: Path) -> None:
     from dailydiff import __version__
 

@@ -63,13 +63,10 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
 
 
 def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
-    fake.latency = 0.5
-    started = time.monotonic()
+    fake.overlap = 4  # the first four analyses are held until all four are in flight (no wall time)
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
-    elapsed = time.monotonic() - started
     assert_complete(outcome.reports[0], md, failed=0)
-    assert fake.peak_active >= 4
-    assert elapsed < COMMITS * 0.5  # one at a time: 2.5 s plus the overview; concurrently about 1 s
+    assert fake.overlapped and fake.peak_active >= 4
     assert outcome.reports[0].overview.producer == "llm:fake-model"
     assert len(outcome.reports[0].overview.highlights) == 3
 
@@ -120,7 +117,10 @@ def test_an_endpoint_that_always_hangs_fails_every_analysis_in_bounded_time(
     fake.hang_first = 1000
     started = time.monotonic()
     outcome, md = run_day(repo, settings_for(fake, tmp_path, read_timeout=0.4, max_retries=1))
-    assert time.monotonic() - started < 5
+    # Bounded by the read timeout: a hung request is held 60 s, so a client without one takes minutes
+    # (the margin is wide for a loaded machine; the request count below is the exact bound).
+    assert time.monotonic() - started < 30
+    assert fake.count <= COMMITS * 2  # at most one retry each; the breaker stops the rest
     assert_complete(outcome.reports[0], md, failed=COMMITS)
     # The first timeouts open the circuit breaker: every commit fails with its one reason.
     reasons = {f.split(": ", 1)[1] for f in outcome.reports[0].run.failures}

@@ -169,7 +169,7 @@ def test_an_endpoint_that_drips_one_byte_a_second_is_cut_by_the_deadline(
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
     # /models drips too: two probes of min(15 s, deadline) and the breaker opens; nothing is sent after.
-    assert elapsed < deadline * 4 + 3, elapsed
+    assert elapsed < 25, elapsed  # about 4 deadlines (8 s); a per-read timeout alone would take 30 s a probe
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     assert fake.count == 0
 
@@ -186,7 +186,7 @@ def test_an_endpoint_that_drips_only_its_answers_is_left_alone_after_a_few_deadl
     elapsed = time.monotonic() - started
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
-    assert elapsed < deadline * 5, elapsed
+    assert elapsed < 25, elapsed  # a few deadlines (2 s each); the 30 s read timeout would never fire
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     # One wave; the first timeouts may retry before the third one opens the breaker; then nothing.
     assert fake.count <= COMMITS + 2

@@ -368,7 +368,7 @@ def test_item03_weekly_source_finds_what_run_stored_under_the_configs_name(tmp_p
     outside = tmp_path / "elsewhere"
     build_sample_repo(outside)
     missing = dailydiff("weekly", outside, "--week", "2026-W04", cwd=tmp_path, check=False)
-    assert missing.returncode != 0
+    assert missing.returncode == 1
     hint = missing.stderr.split("build them first: ", 1)[1].split("\n")[0].strip()
     assert hint.startswith("dailydiff report "), missing.stderr
     dailydiff(*__import__("shlex").split(hint)[1:], "--quiet", cwd=tmp_path)
@@ -385,6 +385,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     main, child = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm"}
     env = {k: v for k, v in env.items() if not k.startswith("DAILYDIFF_") and k not in ("NO_COLOR", "CI")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")  # this checkout's code
     process = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                stdout=child, stderr=child)  # fmt: skip
     os.close(child)
@@ -419,7 +420,8 @@ def test_item09_a_first_run_on_a_terminal_says_what_it_assumes(tmp_path: Path) -
     given = ["report", str(repo), "--tz", "UTC", "--lang", "en", "--data-dir", str(tmp_path / "b"), "-o", str(tmp_path / "out")]  # fmt: skip
     assert "note:" not in _on_a_terminal(given, tmp_path)[1]
     piped = subprocess.run([sys.executable, "-m", "dailydiff", *first[:2], "--data-dir", str(tmp_path / "c"), "-o",
-                            str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ))  # fmt: skip
+                            str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})  # fmt: skip
     assert piped.returncode == 0 and "note:" not in piped.stderr, piped.stderr
 
 

@@ -159,8 +159,12 @@ def test_report_publish_everywhere_then_publish_again_is_idempotent(world: World
     rows = {r["publisher"]: r for r in json.loads((world.tmp / "s2.json").read_text())["publish"]}
     assert rows["github-contents"]["status"] == "skipped" and "unchanged" in rows["github-contents"]["detail"]
     assert rows["github-issue"]["status"] == "skipped" and rows["files"]["status"] == "skipped"
+    assert {name: row["status"] for name, row in rows.items()} == dict.fromkeys(rows, "skipped"), rows
     assert len(world.github.commits) == 1  # no second commit
     assert len(world.github.issues["acme/reports"]) == 1  # no second issue
+    assert {k: len(v) for k, v in world.hooks.received.items()} == {
+        "feishu": 1, "dingtalk": 1, "wecom": 1, "slack": 1, "discord": 1, "generic": 1}  # fmt: skip
+    assert len(world.smtp.received) == 1  # no second mail
     assert_no_canary(first.stdout, first.stderr, again.stdout, again.stderr, everything_written(world))
 
 

@@ -93,3 +93,37 @@ def test_markdown_to_html_escapes_raw_html_and_styles_inline() -> None:
     )
     assert "<img" not in html and "&lt;img" in html
     assert '<td style="' in html and '<th style="' in html and "<strong>b</strong>" in html
+
+
+def test_a_server_that_is_down_fails_with_the_address(certificate: tuple[Path, Path]) -> None:
+    server = SmtpServer(*certificate, password=PASSWORD).start()
+    server.stop()  # nothing listens on its port any more
+    result = send(server, certificate[0])
+    assert result.status is Status.FAILED
+    assert f"cannot reach the SMTP server 127.0.0.1:{server.port}" in result.detail, result
+
+
+def test_refused_recipients_are_named_and_the_others_still_get_it(
+    smtp: SmtpServer, certificate: tuple[Path, Path]
+) -> None:
+    smtp.refuse = {"b@example.com"}
+    result = send(smtp, certificate[0])
+    assert result.status is Status.OK and result.detail.startswith(
+        "sent to 1 recipient(s); refused: b@example.com"
+    )
+    assert [e.recipients for e in smtp.received] == [["a@example.com"]]
+    smtp.refuse = {"a@example.com", "b@example.com"}
+    every = send(smtp, certificate[0])
+    assert every.status is Status.FAILED and "refused every recipient" in every.detail, every
+    assert "a@example.com" in every.detail and "b@example.com" in every.detail and len(smtp.received) == 1
+
+
+def test_security_none_sends_in_plain_text_without_tls_or_login(certificate: tuple[Path, Path]) -> None:
+    server = SmtpServer(*certificate, plain=True).start()
+    try:
+        result = send(server, certificate[0], security="none", username="", password_env="", ca_file="")
+    finally:
+        server.stop()
+    assert result.status is Status.OK, result
+    assert [e.recipients for e in server.received] == [["a@example.com", "b@example.com"]]
+    assert server.logins == []

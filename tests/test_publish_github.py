@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -178,10 +179,16 @@ def test_issue_over_the_limit_continues_in_comments_and_stays_single(github: Fak
     pieces = [issue["body"], *(c["body"] for c in comments)]
     assert all(len(p.encode("utf-16-le")) // 2 <= BODY_LIMIT for p in pieces)
     markdown = quiet_references(RENDERERS["md"](report))
-    # every line of the report is in exactly the pieces, in order
-    joined = "\n".join(pieces)
-    for line in markdown.splitlines()[:: max(1, len(markdown.splitlines()) // 200)]:
-        assert line in joined
+    # every line of the report is in exactly the pieces, in order: nothing lost, repeated or reordered
+    # (blank lines at a cut aside); what the pieces add is their markers
+    marker = re.compile(
+        r"<!-- dailydiff:(report .*|part \d+) -->|\*\(\d+/\d+( — continued in the comments)?\)\*"
+    )
+    lines = [line for piece in pieces for line in piece.splitlines() if line and not marker.fullmatch(line)]
+    assert lines == [line for line in markdown.splitlines() if line]
+    assert [p.splitlines()[0] for p in pieces[1:]] == [
+        f"<!-- dailydiff:part {n} -->" for n in range(2, len(pieces) + 1)
+    ]
     again = publish(github, report, {"type": "github-issue"})
     assert again.status is Status.SKIPPED
     assert len(github.issues[TARGET]) == 1 and len(github.comments[(TARGET, issue["number"])]) == len(
@@ -214,3 +221,18 @@ def test_issue_body_pings_no_one_and_references_no_issue(github: FakeGitHubPubli
         "`tick`" in body and "](https://github.com/sgl-project/sglang/commit/" in body
     )  # code, links intact
     assert body.startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")
+
+
+@pytest.mark.parametrize(("status", "kind"), [(404, "github-contents"), (403, "github-contents"),
+                                              (404, "github-issue"), (422, "github-issue")])  # fmt: skip
+def test_a_refusal_fails_at_once_with_the_repository_and_a_next_step(
+    github: FakeGitHubPublish, status: int, kind: str
+) -> None:
+    # 404: no such repository or no access; 403: the token may not write; 422: GitHub refused the request.
+    github.script = [(status, {})]
+    result = publish(github, make_report(2), {"type": kind})
+    assert result.status is Status.FAILED, result
+    assert f"HTTP {status}" in result.detail and TARGET in result.detail, result.detail
+    assert len(github.requests) == 1  # a refusal is not retried
+    assert github.commits == [] and github.issues.get(TARGET, []) == []
+    assert TOKEN not in result.detail

@@ -69,16 +69,19 @@ def test_every_service_receives_exactly_the_expected_payload_signed(receiver: We
     report = report.model_copy(update={"overview": report.overview.model_copy(
         update={"highlights": ["Scheduler <rework>"], "themes": ["perf"]})})  # fmt: skip
     env = environ(receiver)
-    publishers, results = run(report, env)
+    _, results = run(report, env)
     assert [r.status for r in results] == [Status.OK] * len(SERVICES), results
     assert receiver.violations == []
-    for publisher in publishers:
-        key = "generic" if publisher.type == "webhook" else publisher.type
-        expected = publisher.payloads(edition(report))  # type: ignore[attr-defined]
-        got = receiver.received[key]
-        if publisher.type == "feishu":
-            got = [{k: v for k, v in p.items() if k not in ("timestamp", "sign")} for p in got]
-        assert got == expected, publisher.type
+    # Each service got one message, and it tells what the report says — checked against the report's
+    # facts, not against the publisher's own payloads (the receiver checked shape, limits and signature).
+    assert {k: len(v) for k, v in receiver.received.items()} == dict.fromkeys(
+        ("generic" if s == "webhook" else s for s in SERVICES), 1
+    )
+    for service, (payload,) in receiver.received.items():
+        text = " ".join(strings(payload))
+        assert "2026-01-27" in text and "sglang" in text, service
+        assert ("0000aaa" in text or "0000aaaa" in text) and "Scheduler" in text, service
+        assert "reports.example.com/2026/sglang/2026-01-27.html" in text, service
     link = "https://reports.example.com/2026/sglang/2026-01-27.html"
     high = "0000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     assert receiver.received["discord"] == [{
@@ -107,6 +110,29 @@ def test_every_service_receives_exactly_the_expected_payload_signed(receiver: We
     generic = receiver.received["generic"][0]
     assert generic["repo"] == "sgl-project/sglang" and generic["report_url"] == link
     assert [c["sha"] for c in generic["commits"]] == [high]
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (keys aside)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_the_generic_webhook_signs_in_the_configured_header(receiver: WebhookReceiver) -> None:
+    receiver.signature_header = "X-Hub-Signature-256"
+    _, results = run(make_report(3), environ(receiver), ("webhook",), signature_header="X-Hub-Signature-256")
+    assert results[0].status is Status.OK and receiver.violations == [], receiver.violations
+    assert len(receiver.received["generic"]) == 1
+    # Signed in the default header instead, the receiver that reads the configured one refuses it.
+    _, results = run(make_report(3), environ(receiver), ("webhook",))
+    assert results[0].status is Status.FAILED
+    assert receiver.violations == ["generic: bad signature in X-Hub-Signature-256"]
 
 
 def test_wrong_secret_fails_with_the_reason_and_no_secret(receiver: WebhookReceiver) -> None:
@@ -167,7 +193,7 @@ def test_retries_on_429_honour_retry_after_and_on_5xx(receiver: WebhookReceiver)
     slack_hits = receiver.hits["slack"]
     assert slack_hits[1] - slack_hits[0] >= 0.95  # waited as asked, not the 0.01 s back-off
     assert len(receiver.hits["discord"]) == 3
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # no runaway back-off (wide: a loaded machine)
 
 
 def test_persistent_5xx_fails_after_the_configured_attempts(receiver: WebhookReceiver) -> None:
@@ -209,7 +235,7 @@ def test_a_retry_after_longer_than_allowed_fails_at_once(receiver: WebhookReceiv
     started = time.monotonic()
     _, results = run(make_report(3), environ(receiver), ("discord",), max_retry_after=60)
     assert results[0].status is Status.FAILED and "asks to wait 3600s" in results[0].detail
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the 60 s max_retry_after, let alone 3600 s
 
 
 @pytest.mark.parametrize("bad", [f"https://127.0.0.1:abc/services/{HOOK_TOKEN}",

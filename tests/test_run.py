@@ -387,9 +387,10 @@ def test_llm_requests_in_flight_are_shared_between_repositories(tmp_path: Path) 
     extra = '\n[analysis]\nanalyzer = "llm"\n\n[llm]\nconcurrency = 3\n\n[run]\nconcurrency = 3\n'
     build_workspace(tmp_path, repos=3, per_day=4, extra_toml=extra)
     args = ["run", "--from", "2026-01-05", "--to", "2026-01-06", "--summary-json", "s.json"]
-    with FakeLLM(latency=0.05) as fake:
+    # The first three requests are held until all three are in flight (no wall time): they overlap.
+    with FakeLLM(latency=0.05, overlap=3) as fake:
         env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model}
         dailydiff(*args, cwd=tmp_path, env=env)
-        peak = fake.peak_active
+        overlapped, peak = fake.overlapped, fake.peak_active
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["totals"]["analysed"] == 3 * 2 * 4
-    assert 1 <= peak <= 3  # three repositories at once, never more than [llm] concurrency requests
+    assert overlapped and peak == 3  # requests at once, and never more than [llm] concurrency

@@ -195,7 +195,7 @@ def test_llm_endpoint_echoing_the_key(
         assert result.returncode == 0, result.stderr
         assert "upstream exploded" in sinks.outputs and "***" in sinks.outputs
     else:
-        assert result.returncode != 0 and f"HTTP {status}" in result.stderr
+        assert result.returncode == 1 and f"HTTP {status}" in result.stderr  # the repository failed
     assert leaks(sinks.stderr) == [], sinks.stderr
     assert leaks(sinks.store) == []
     assert leaks(sinks.outputs) == []
@@ -246,7 +246,7 @@ def test_github_api_echoing_the_token(github_repo: Path, tmp_path: Path, status:
         return status, {"message": f"Bad credentials for Authorization: {auth} (token {auth.split()[-1]}), "
                                    f"proxy saw Cookie: sid=unregistered0123456789abcdef"}  # fmt: skip
 
-    with FakeGitHub({"octo/demo": github_repo}) as fake:
+    with FakeGitHub({"octo/demo": github_repo}, token=CANARIES["GITHUB_TOKEN"]) as fake:
         fake.route("GET", r"^/repos/", echo)
         config = tmp_path / "dailydiff.toml"
         config.write_text(f'[github]\napi_url = "{fake.url}"\nmax_retries = 1\nretry_base_delay = 0.01\n'
@@ -263,7 +263,7 @@ def test_github_api_echoing_the_token(github_repo: Path, tmp_path: Path, status:
             r.headers.get("authorization") == f"Bearer {CANARIES['GITHUB_TOKEN']}" for r in fake.requests
         )
     assert f"HTTP {status}" in doctor.stdout and leaks(doctor.stdout + doctor.stderr) == [], doctor.stdout
-    assert result.returncode != 0
+    assert result.returncode == 1  # the repository failed
     assert f"{status}" in result.stderr and "***" in result.stderr, result.stderr
     assert "unregistered0123456789abcdef" not in result.stderr  # redacted by pattern, never registered
     assert leaks(result.stderr + result.stdout) == [], result.stderr

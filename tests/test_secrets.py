@@ -138,3 +138,67 @@ def test_the_log_handler_scrubs_messages_arguments_and_debug_tracebacks(fmt: str
     assert "reg-log-secret-0007" not in out and "abc123def456" not in out
     assert "ValueError: server said ***" in (out if fmt == "text" else "".join(
         json.loads(line).get("exception", "") for line in out.splitlines()))  # fmt: skip
+
+
+def test_a_short_secret_of_the_minimum_length_is_registered_and_both_of_two_stay_registered() -> None:
+    reg = SecretRegistry()
+    reg.register_all(["ab1x", "second-secret-99"])
+    reg.register("third-secret-77")
+    assert "ab1x" in reg and "third-secret-77" in reg and "ordinary" not in reg
+    # A short secret is masked where it stands as one; strong ones everywhere.
+    assert reg.scrub("password=ab1x second-secret-99 third-secret-77 abc") == "password=*** *** *** abc"
+
+
+def test_the_longest_registered_value_goes_first_when_one_holds_another() -> None:
+    reg = SecretRegistry()
+    reg.register("zzzz1234")
+    reg.register("aaaa-zzzz1234-bbbb")  # sorts before "zzzz1234" by text, after it by length
+    assert reg.scrub("x aaaa-zzzz1234-bbbb y") == "x *** y"
+
+
+@pytest.mark.parametrize(
+    ("piece", "secret"),
+    [
+        ("ab12cd34", True),  # 8 characters with a digit: an id
+        ("ab12cd3", False),  # 7: too short to be told from a word
+        ("abcdefghijklmnop", True),  # 16 letters: a token
+        ("abcdefghijklmno", False),  # 15 letters: a word such as "notifications"
+    ],
+)
+def test_a_urls_path_pieces_are_secret_by_length_and_digits(piece: str, secret: bool) -> None:
+    reg = SecretRegistry()
+    reg.register(f"https://hooks.example.com/services/{piece}")
+    assert (reg.scrub(f"[{piece}]") == "[***]") is secret
+
+
+def test_a_urls_short_password_is_registered_and_nothing_else_is_invented() -> None:
+    reg = SecretRegistry()
+    reg.register("https://user:pw1x@git.example.com/x.git")
+    assert "pw1x" in reg and reg.scrub("password=pw1x") == "password=***"
+    reg.register("https://git.example.com/x.git")
+    assert reg.scrub("XXXX user x.git") == "XXXX user x.git"
+
+
+def test_a_malformed_url_is_secret_after_its_scheme() -> None:
+    reg = SecretRegistry()
+    reg.register("https://[broken/hook://tail-0001")  # urlsplit refuses it (an unclosed IPv6 bracket)
+    assert reg.scrub("<[broken/hook://tail-0001>") == "<***>"
+
+
+def test_a_bare_token_in_a_url_is_registered_a_username_beside_a_password_is_not() -> None:
+    register_url_password(None)
+    register_url_password("https://git.example.com/no-credentials.git")
+    register_url_password("https://tok3n-bare-0008@github.com/acme/x.git")
+    register_url_password("postgresql://reports-user:pw-0009x@db.example.com/reports")
+    assert scrub("tok3n-bare-0008 pw-0009x reports-user") == "*** *** reports-user"
+    assert scrub("no-credentials.git") == "no-credentials.git"
+
+
+def test_a_secret_that_starts_another_goes_second_and_json_keeps_non_ascii_as_is() -> None:
+    reg = SecretRegistry()
+    reg.register("abcd1234")
+    reg.register("abcd1234efgh")  # the shorter one is its prefix: tried first, it would leave "efgh"
+    assert reg.scrub("[abcd1234efgh]") == "[***]"
+    reg.register('pä"ss-42')
+    # JSON written without \\u escapes
+    assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'

@@ -179,6 +179,36 @@ def test_cli_serve_starts_serves_and_stops(fixture: Fixture, tmp_path: Path) -> 
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("host", "foreign"), [("127.0.0.1", 421), ("0.0.0.0", 200)])
+def test_cli_serve_host_checks_the_host_header_only_on_loopback(
+    fixture: Fixture, tmp_path: Path, host: str, foreign: int
+) -> None:
+    # On loopback a page of another site re-pointed at 127.0.0.1 (DNS rebinding) is refused; on a public
+    # address the user names the hosts in front of it (a proxy), so no Host header is refused.
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dailydiff", "serve", "--host", host, "--port", str(port), "--data-dir",
+         str(fixture.data_dir)],
+        cwd=tmp_path, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url, status = f"http://127.0.0.1:{port}/api/reports", 0
+        for _ in range(200):  # until it listens (or 20 s)
+            try:
+                status = get(url)[0]
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+        assert get(url, {"Host": "reports.example.com"})[0] == foreign
+        assert get(url, {"Host": f"localhost:{port}"})[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)
+    assert f"serving http://{host}:{port}/" in err and "Traceback" not in err
+
+
 def test_cli_serve_errors_are_one_line(fixture: Fixture, tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

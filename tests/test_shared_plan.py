@@ -83,16 +83,19 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
 
 def test_a_long_unit_keeps_its_lease(location: str) -> None:
     """The heartbeat renews the lease: a unit that takes longer than the lease is not taken over."""
-    plan = SharedPlan(lambda: Store.connect(location), "p", lease=0.6, worker="slow")
+    # The unit outlives its lease one and a half times; the heartbeat renews it every lease/3. The lease is
+    # long enough (2 s) that a loaded machine's stalls (a second or so) do not let the lease lapse.
+    lease = 2.0
+    plan = SharedPlan(lambda: Store.connect(location), "p", lease=lease, worker="slow")
     seen: list[str] = []
 
     def steal() -> None:
         with Store.connect(location) as other:  # another worker keeps asking meanwhile
-            for _ in range(10):
+            for _ in range(15):
                 claim = other.claim_unit("p", "thief", lease=30)
                 if claim is not None:
                     seen.append(claim.unit)
-                time.sleep(0.15)
+                time.sleep(lease / 10)
 
     async def slow(unit: str) -> tuple[bool, str, None]:
         await asyncio.to_thread(steal)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import importlib.util
 import json
 import os
 import pkgutil
@@ -22,12 +23,20 @@ from gitrepo import CommitSpec, FileEdit, build_repo
 ROOT = Path(__file__).resolve().parents[1]
 # Never needed to start, to print the help or to report a local repository with the heuristic analyser.
 HEAVY = ["openai", "httpx2", "starlette", "uvicorn", "rich.progress", "markdown_it", "nh3", "dailydiff.doctor",
-         "dailydiff.web", "dailydiff.engine.execute", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
+         "dailydiff.web", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
          "dailydiff.analysis.llm", "dailydiff.sources.github"]  # fmt: skip
 # (The registry itself is light: it imports a publisher's module only when an entry uses it, so
 # `report -o` loads the files publisher and nothing else.)
 # Not even the data model: the version and the help come before any of it.
-NOT_FOR_HELP = [*HEAVY, "pydantic", "jinja2", "rich.console", "dailydiff.settings", "dailydiff.models"]
+NOT_FOR_HELP = [
+    *HEAVY,
+    "dailydiff.engine",
+    "pydantic",
+    "jinja2",
+    "rich.console",
+    "dailydiff.settings",
+    "dailydiff.models",
+]
 
 _PROBE = """
 import atexit, json, runpy, sys
@@ -74,6 +83,21 @@ def test_a_heuristic_report_of_a_quiet_day_imports_no_llm_web_or_publisher(tmp_p
     assert "0 commits" in done.stderr and list((tmp_path / "out").rglob("2026-02-01.md"))
     assert loaded(modules, HEAVY) == []
     assert "dailydiff.cli.report" in modules  # the probe saw the command run
+
+
+def test_every_guarded_module_exists() -> None:
+    # A guard on a module that was renamed or removed passes whatever the command imports.
+    assert [name for name in NOT_FOR_HELP if importlib.util.find_spec(name) is None] == []
+
+
+def test_the_code_under_test_is_this_checkouts() -> None:
+    # In-process tests import `dailydiff` from this checkout's src, not another checkout's editable install
+    # (pyproject's pytest `pythonpath`); subprocesses are handed the same path (imported_by above).
+    assert Path(dailydiff.cli.__file__).resolve().is_relative_to(ROOT / "src" / "dailydiff")
+    done = subprocess.run([sys.executable, "-c", "import dailydiff; print(dailydiff.__file__)"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                          check=True, timeout=60)  # fmt: skip
+    assert Path(done.stdout.strip()).resolve().is_relative_to(ROOT / "src" / "dailydiff")
 
 
 def test_the_llm_analyser_is_imported_when_an_llm_is_used() -> None:

@@ -38,6 +38,7 @@ class WebhookReceiver:
     feishu_secret: str = ""
     dingtalk_secret: str = ""
     webhook_secret: str = ""
+    signature_header: str = "X-Dailydiff-Signature"  # the generic webhook's (its `signature_header`)
     received: dict[str, list[Any]] = field(default_factory=dict)
     raw: dict[str, list[bytes]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
@@ -122,6 +123,9 @@ class WebhookReceiver:
             delay = self.delay.get(service, 0.0)
         if delay:
             time.sleep(delay)
+        content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return self._reject(service, f"unsupported content type {content_type!r}")
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -313,8 +317,39 @@ class WebhookReceiver:
         self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
     ) -> str | None:
         if self.webhook_secret:
-            given = {k.lower(): v for k, v in headers.items()}.get("x-dailydiff-signature", "")
+            given = {k.lower(): v for k, v in headers.items()}.get(self.signature_header.lower(), "")
             expected = "sha256=" + hmac.new(self.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(given, expected):
-                return "bad signature"
+                return f"bad signature in {self.signature_header}"
+        # The two documented payloads: the summary, or the DayReport JSON (README "Publishing").
+        if not isinstance(payload, dict):
+            return "payload must be a JSON object"
+        if "commits" in payload and "more_commits" in payload:
+            shape = {"schema_version": int, "repo": str, "date": str, "timezone": str, "stats": dict,
+                     "overview": dict, "commits": list, "more_commits": int}  # fmt: skip
+            commit = {"sha": str, "title": str, "level": str, "watch": list, "summary": str}
+            if any(not isinstance(payload.get(k), t) for k, t in shape.items()) or any(
+                not isinstance(c, dict) or any(not isinstance(c.get(k), t) for k, t in commit.items())
+                for c in payload["commits"]
+            ):
+                return "summary payload does not have its documented shape"
+            if not (payload["report_url"] is None or str(payload["report_url"]).startswith("http")):
+                return "report_url must be null or an http(s) URL"
+            return None
+        from pydantic import ValidationError
+
+        if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
+            if (
+                not isinstance(payload.get("name"), str)
+                or not isinstance(payload["repos"], list)
+                or not all(isinstance(r, dict) and isinstance(r.get("repo"), str) for r in payload["repos"])
+            ):
+                return "digest payload needs a name and its repositories"
+            return None
+        from dailydiff.models import DayReport  # the versioned JSON contract a consumer parses
+
+        try:
+            DayReport.model_validate(payload)
+        except ValidationError as error:
+            return f"neither a summary nor a DayReport: {error.error_count()} error(s)"
         return None

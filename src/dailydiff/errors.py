@@ -33,6 +33,11 @@ class ConfigError(DailyDiffError):
     exit_code = 2
 
 
+class UserTemplateError(ConfigError):
+    """One of the user's own templates (``templates_dir``) fails: every output using it would fail alike, so
+    it stops the command instead of failing each target."""
+
+
 class SourceError(DailyDiffError):
     """A commit source could not be read (not a repository, unknown branch, clone failed…)."""
 

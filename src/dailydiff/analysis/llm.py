@@ -18,7 +18,6 @@ further call pointless (bad key, unknown model or endpoint) raise ``AnalysisErro
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -686,7 +685,3 @@ def _describe(error: LLMCallError) -> str:
     if error.kind == "unavailable":  # the breaker's reason says it all, the same for every commit
         return str(error)
     return f"{names.get(error.kind, error.kind)}: {error}"
-
-
-def dump_stats(stats: CallStats) -> str:
-    return json.dumps(stats.__dict__, sort_keys=True)

@@ -154,6 +154,8 @@ class Shared:
             raise UsageError(f"unknown language {self.lang!r}", "use --lang zh or --lang en")
         if self.tz is not None:
             check_timezone(self.tz)
+        if self.quiet and self.verbose:
+            raise UsageError("--quiet and --verbose exclude each other", "pick one")
         self.format_list()
         dates = DateSpec(self.date, self.first, self.last)
         dates.check()

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
 from markupsafe import Markup
 
 from dailydiff.common.text import md_block, md_cell, md_inline, output_text
+from dailydiff.errors import UserTemplateError
 
 Format = Literal["md", "html", "prompt"]
 
@@ -52,6 +54,49 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+_USER_TEMPLATE_HINT = (
+    "fix it (see the built-in one of that name), or empty templates_dir for the built-in templates"
+)
+
+
+def _user_error(
+    filename: str | None, templates_dir: str, exc: jinja2.TemplateError
+) -> UserTemplateError | None:
+    """A failure in one of the user's own templates is theirs to fix: one line naming the file."""
+    if not templates_dir or not filename:
+        return None
+    try:
+        inside = Path(filename).resolve().is_relative_to(Path(templates_dir).resolve())
+    except OSError:
+        return None
+    return (
+        UserTemplateError(f"your template {filename} failed: {exc}", _USER_TEMPLATE_HINT) if inside else None
+    )
+
+
+class _Environment(jinja2.Environment):
+    """Errors in the user's templates (``templates_dir``) become UserTemplateError; ours stay internal errors."""
+
+    templates_dir = ""
+
+    def get_template(self, *args: Any, **kwargs: Any) -> jinja2.Template:
+        try:
+            return super().get_template(*args, **kwargs)
+        except jinja2.TemplateSyntaxError as exc:
+            raise (_user_error(exc.filename, self.templates_dir, exc) or exc) from None
+
+
+class _Template(jinja2.Template):
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        try:
+            return super().render(*args, **kwargs)
+        except jinja2.TemplateError as exc:
+            error = _user_error(self.filename, getattr(self.environment, "templates_dir", ""), exc)
+            if error is None:
+                raise
+            raise error from None
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     try:
         return _BytecodeCache(pattern="__dailydiff_%s.cache")
@@ -79,7 +124,7 @@ def _environment(
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(templates_dir))
     loaders.append(jinja2.PackageLoader("dailydiff", package_dir))
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=fmt == "html",
@@ -89,6 +134,8 @@ def _environment(
         finalize=None if fmt == "prompt" else output_value,
         bytecode_cache=_bytecode_cache(),
     )
+    env.templates_dir = templates_dir
+    env.template_class = _Template
     env.filters.update(_FILTERS[fmt])
     env.filters.update(dict(filters))
     return env

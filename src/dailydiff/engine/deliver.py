@@ -38,7 +38,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.errors import ConfigError, OutputFullError, PartialPublishError, PublishError
+from dailydiff.errors import (
+    ConfigError,
+    OutputFullError,
+    PartialPublishError,
+    PublishError,
+    UserTemplateError,
+)
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
@@ -159,6 +165,8 @@ def _deliver_one(
 
     try:
         digest = edition.content_hash(publisher.parts, publisher.formats)
+    except UserTemplateError:  # every target would fail alike: the command stops and says it once
+        raise
     except Exception as exc:  # a part that cannot be rendered: this target fails, the others go on
         return result("failed", secrets.redact(f"cannot render the {edition.kind}: {exc}"))
     if not force and not publisher.updates_in_place and store.delivery(*key) is None:

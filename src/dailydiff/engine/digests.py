@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,7 +226,3 @@ def summary_line(outcomes: Sequence[DigestOutcome]) -> str:
     asked = sum(o.overview == "llm" for o in outcomes)
     return (f"{len(outcomes)} digest(s) built ({asked} overview(s) asked of the LLM, "
             f"{sum(o.overview == 'cached' for o in outcomes)} cached); {sent} delivered, {failed} failed")  # fmt: skip
-
-
-def outcome_json(outcomes: Sequence[DigestOutcome]) -> str:
-    return json.dumps([o.as_dict() for o in outcomes], ensure_ascii=False, indent=2) + "\n"

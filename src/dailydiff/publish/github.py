@@ -66,8 +66,14 @@ class GitHubApi:
                 f"GitHub refused {method} on {self.repository}{path.split('?')[0]} (HTTP {status}: {message})",
                 f"check that {self.repository} exists and the token in ${self.token_env} may write to it",
             )
+        where = f"{method} on {self.repository}{path.split('?')[0]}"
+        if 400 <= status < 500:  # refused as asked: retrying or waiting would not help
+            raise PublishError(
+                f"GitHub refused {where} (HTTP {status}: {message})",
+                "check the entry's branch and paths; if they are right, report it with this line",
+            )
         raise PublishError(
-            f"GitHub answered {method} {path} with HTTP {status}: {message}", "see GitHub's status page"
+            f"GitHub answered {where} with HTTP {status}: {message}", "see GitHub's status page"
         )
 
 

@@ -9,9 +9,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, OutputFullError, PublishError
+from dailydiff.errors import DailyDiffError, OutputFullError, PublishError, UserTemplateError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition
+from dailydiff.settings.publishers import entry_names
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
@@ -49,17 +50,6 @@ def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher
     ]
 
 
-def entry_names(entries: Sequence[Any]) -> list[str]:
-    names = []
-    seen: dict[str, int] = {}
-    for entry in entries:
-        seen[entry.type] = seen.get(entry.type, 0) + 1
-        names.append(
-            entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
-        )
-    return names
-
-
 def select(publishers: Sequence[Publisher], only: Sequence[str]) -> list[Publisher]:
     if not only:
         return list(publishers)
@@ -77,6 +67,8 @@ def attempt(publisher: Publisher, edition: Edition, secrets: Secrets) -> Publish
     started = time.monotonic()
     try:
         result = publisher.send(edition)
+    except UserTemplateError:  # the user's own template: every publisher would fail alike
+        raise
     except DailyDiffError as exc:
         full = isinstance(exc, OutputFullError)
         result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc), full=full)

@@ -5,6 +5,8 @@ The texts are data files next to this module; this module only fills them in."""
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -104,6 +106,15 @@ def secret_env_names(data: Any) -> list[str]:
     return names
 
 
+_PLAIN_SCALAR = re.compile(r"[A-Za-z0-9._/][^:#\n]*[^\s:]")
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as one YAML scalar: as it is when YAML reads it back unchanged, else double-quoted (a JSON
+    string is a YAML one) — a `#` would start a comment, `: ` a mapping."""
+    return value if _PLAIN_SCALAR.fullmatch(value) else json.dumps(value, ensure_ascii=False)
+
+
 def _template(name: str) -> jinja2.Template:
     env = jinja2.Environment(
         variable_start_string="[[",
@@ -116,6 +127,7 @@ def _template(name: str) -> jinja2.Template:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["yaml"] = yaml_scalar
     return env.from_string(_data(name))
 
 

@@ -29,7 +29,7 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry
+from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry, check_publisher_names
 
 ENV_PREFIX = "DAILYDIFF_"
 GITHUB_TOKEN_ENVS = (
@@ -270,6 +270,7 @@ class Settings(_Section):
     def _cross_checks(self) -> Settings:
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
+        check_publisher_names(self.publish)
         return self
 
     @property

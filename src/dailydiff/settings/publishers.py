@@ -9,7 +9,8 @@ template placeholders and the secret registry so that the settings can use it wi
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -226,3 +227,27 @@ PUBLISH_TYPES: tuple[str, ...] = (
     "webhook",
     "email",
 )
+
+
+def entry_names(entries: Sequence[Any]) -> list[str]:
+    """Each [[publish]] entry's name: its ``name``, else its type (``slack-2`` for a second one)."""
+    names = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        seen[entry.type] = seen.get(entry.type, 0) + 1
+        names.append(
+            entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
+        )
+    return names
+
+
+def check_publisher_names(entries: Sequence[Any]) -> None:
+    """Two publishers of one name could not be told apart (--only, the summary, the delivery ledger)."""
+    first: dict[str, int] = {}
+    for index, name in enumerate(entry_names(entries), 1):
+        if name in first:
+            raise ValueError(
+                f"publish[{index}].name: duplicate publisher name {name!r} (also publish[{first[name]}]); "
+                "give each [[publish]] its own name"
+            )
+        first[name] = index

@@ -148,10 +148,6 @@ class Store:
     def location(self) -> str:
         return self._db.location
 
-    @property
-    def backend(self) -> str:
-        return self._db.dialect.name
-
     def close(self) -> None:
         self._db.close()
 
