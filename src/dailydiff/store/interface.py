@@ -24,6 +24,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
+from dailydiff.store import search
 from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
 from dailydiff.store.postgres import POSTGRES_SCHEMES, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
@@ -261,6 +262,7 @@ class Store:
                     now_text(),
                 ),
             )
+            search.index_report(self._db, report)  # the index is current whenever the report is
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
         row = self._db.execute(
@@ -579,6 +581,33 @@ class Store:
         )
         return [UnitState(*row) for row in rows]
 
+    # the full-text index (store/search.py) -------------------------------------------------------
+
+    def search_candidates(
+        self, query: Sequence[str], filters: search.SearchFilters, limit: int
+    ) -> list[search.SearchDoc]:
+        return search.candidates(self._db, query, filters, limit)
+
+    def search_term_counts(self, query: Sequence[str]) -> tuple[int, dict[str, int]]:
+        return search.term_counts(self._db, query)
+
+    def answer(self, key: str) -> str | None:
+        row = self._db.execute("SELECT data FROM search_answers WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def save_answer(self, key: str, data: str) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO search_answers (key, data, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET data = excluded.data, created_at = excluded.created_at",
+                (key, scrub(data), now_text()),
+            )
+
+    def reindex_search(self) -> int:
+        """Build the index again from every stored report; returns the rows indexed."""
+        with self._tx():
+            return search.rebuild_index(self._db)
+
     # copying a whole store (`dailydiff store copy`) ----------------------------------------------
 
     def copy_to(
@@ -588,7 +617,9 @@ class Store:
         Rows already there are kept, so an interrupted copy resumes by running it again. Returns the number
         of rows read per table."""
         counts: dict[str, int] = {}
-        mine = set(self._db.tables()) - {"migrations"}
+        # The search index is derived from the reports: rebuilt in the target, never copied (its backing
+        # differs between SQLite and PostgreSQL).
+        mine = {t for t in self._db.tables() if t != "migrations" and not t.startswith(search.TABLE_PREFIX)}
         theirs = set(target._db.tables())
         for table in sorted(mine):
             if table not in theirs:
@@ -607,12 +638,14 @@ class Store:
                 if progress is not None:
                     progress(table, counts[table])
             target._db.after_copy(table)
+        target.reindex_search()
         return counts
 
     def table_counts(self) -> dict[str, int]:
         return {
             table: int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-            for table in sorted(set(self._db.tables()) - {"migrations"})
+            for table in sorted(self._db.tables())
+            if table != "migrations" and not table.startswith(search.TABLE_PREFIX)
         }
 
 

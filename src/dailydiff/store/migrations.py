@@ -30,6 +30,12 @@ def script_for(script: str, dialect: str) -> str:
     return script
 
 
+def _search_migration(db: Any) -> None:
+    from dailydiff.store.search import migrate  # the index's code imports the data model; migrations do not
+
+    migrate(db)
+
+
 MIGRATIONS: list[Migration] = [
     (
         "m001_initial",
@@ -185,4 +191,7 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    # The full-text index over every reported commit (store/search.py): created in the backend's dialect
+    # and filled from the reports already stored.
+    ("m007_search", _search_migration),
 ]
