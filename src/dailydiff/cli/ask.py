@@ -114,7 +114,7 @@ def ask_command(
         min=1,
         max=50,
         help="How many retrieved commits the answer is written from.",
-    ),  # fmt: skip
+    ),
     no_llm: bool = typer.Option(False, "--no-llm", help="List the retrieved commits; ask no model."),
     as_json: bool = AsJson,
     config: options.Config = None,

@@ -27,8 +27,8 @@ from dailydiff.engine.site import Site, make_site, read_rows, stored_digests
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
-from dailydiff.settings import Settings
 from dailydiff.search import SearchResult, find
+from dailydiff.settings import Settings
 from dailydiff.store import Store
 from dailydiff.store.search import SearchFilters
 
