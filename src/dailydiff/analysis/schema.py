@@ -93,7 +93,7 @@ RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "text")
 # `dailydiff ask`: one answer whose sentences cite commit ids ([abc1234]); the ids are checked afterwards.
 ASK_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"answer": {"type": "string", "maxLength": 4000}},
+    "properties": {"answer": {"type": "string"}},  # no maxLength: llama.cpp turns it into a vast grammar
     "required": ["answer"],
     "additionalProperties": False,
 }

@@ -90,8 +90,8 @@ def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str
     answer = {"answer": checked.text, "cited": checked.cited, "dropped_lines": checked.dropped_lines,
               "language_ok": checked.language_ok, "model": analyzer.settings.model,
               "usage": usage.model_dump()}  # fmt: skip
-    if checked.text and checked.language_ok:
-        store.save_answer(key, json.dumps(answer, ensure_ascii=False))
+    # Kept whatever it is worth: the same prompt asked again would cost the same for the same kind of answer.
+    store.save_answer(key, json.dumps(answer, ensure_ascii=False))
     return {**answer, "cached": False}
 
 
