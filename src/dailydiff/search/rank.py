@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,15 +36,22 @@ class Hit:
     matched: tuple[str, ...]  # the question's terms this commit holds
 
 
-def _weighted_tf(doc: SearchDoc) -> tuple[Counter[str], float]:
-    counts: Counter[str] = Counter()
+def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float], float]:
+    """Each query term's frequency in the document, weighted by field, and the weighted length. The
+    fields are the stored space-separated terms: counting ``" term "`` needs no split."""
+    counts = dict.fromkeys(query, 0.0)
     length = 0.0
     for name in FIELDS:
         weight = FIELD_WEIGHTS[name]
-        words = doc.fields.get(name, [])
-        length += weight * len(words)
-        for word in words:
-            counts[word] += weight  # type: ignore[assignment]
+        text = doc.fields.get(name, "")
+        if not text:
+            continue
+        length += weight * (text.count(" ") + 1)
+        padded = f" {text} "
+        for term in query:
+            found = padded.count(f" {term} ")
+            if found:
+                counts[term] += weight * found
     return counts, length
 
 
@@ -60,7 +66,7 @@ def rank(
     """The best ``limit`` of ``docs`` for ``query``; one hit per commit (the first language found wins)."""
     if not docs:
         return []
-    weighted = [_weighted_tf(doc) for doc in docs]
+    weighted = [_weighted_tf(doc, query) for doc in docs]
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
     idf = {

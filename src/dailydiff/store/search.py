@@ -119,7 +119,7 @@ class SearchDoc:
     url: str
     pr_number: int | None
     pr_url: str
-    fields: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
+    fields: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # space-separated terms
 
 
 def _bar(values: Iterable[str]) -> str:
@@ -247,7 +247,7 @@ def _doc(row: Sequence[Any]) -> SearchDoc:
         url=values["url"],
         pr_number=values["pr_number"],
         pr_url=values["pr_url"],
-        fields={f: (values[f] or "").split() for f in FIELDS},
+        fields={f: values[f] or "" for f in FIELDS},
     )
 
 
