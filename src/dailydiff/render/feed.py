@@ -49,9 +49,11 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    # The output policy, attributes included (a category's term is a repository's name): no control
+    # character, no secret.
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: scrub(clean(v)) for k, v in attrs.items()})
     if text is not None:
-        element.text = scrub(clean(text))  # the output policy: no control character, no secret
+        element.text = scrub(clean(text))
     return element
 
 

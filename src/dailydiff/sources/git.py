@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -41,11 +42,15 @@ def is_git_url(spec: str) -> bool:
 
 
 def run_git(
-    args: list[str], cwd: Path | None = None, *, check: bool = True
+    args: list[str], cwd: Path | None = None, *, check: bool = True, private: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
+    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    umask = PRIVATE_UMASK if private else -1
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=env, check=False, umask=umask
+        )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
@@ -465,9 +470,9 @@ def _mirror(url: str, data_dir: Path) -> Path:
     process or thread at a time per mirror, since several runs may share a data directory."""
     import fcntl
 
-    lock_dir = data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
+    warn_if_exposed(data_dir)
+    lock_dir = private_dir(data_dir / "locks")
+    with open_private(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _mirror_unlocked(url, data_dir)
 
@@ -480,22 +485,28 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"], cwd=target, check=False
+            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
+            cwd=target,
+            check=False,
+            private=True,
         )
         if result.returncode != 0:
             raise SourceError(
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
             )
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
         import shutil
 
         shutil.rmtree(partial)
-    result = run_git(["clone", "--mirror", "--quiet", "--", url, str(partial)], check=False)
+    # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
+    result = run_git(
+        ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True
+    )
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
-    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial)
+    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
     partial.rename(target)
     return target
