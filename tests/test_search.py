@@ -187,3 +187,17 @@ def test_ask_with_an_llm_cites_only_retrieved_commits_and_asks_once(
         assert again["llm"]["cached"] is True and again["answer"]["cited"] == [shas[3][:7]]
     with Store.open(data) as store:
         assert [r["command"] for r in store.runs()].count("ask") == 1  # its tokens are accounted once
+
+
+def test_run_keeps_the_index_current(tmp_path: Path) -> None:
+    repo = tmp_path / "flashinfer"
+    shas = build_repo(repo, SPECS[:2])
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        f'[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[[repos]]\nsource = "{repo}"\n', encoding="utf-8"
+    )
+    data = tmp_path / "data"
+    dailydiff("run", "--config", str(config), "--date", DAY1.isoformat(), "--data-dir", str(data), "--quiet",
+              cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert _shas(store, "sampling NaN") == [shas[1]] and _shas(store, "paged KV cache") == [shas[0]]
