@@ -29,12 +29,28 @@ SMALL = {
         "0.01",
     ],
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
+    "range_memory.py": ["--short", "2", "--long", "4", "--per-day", "1"],
     "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
     "startup.py": ["--runs", "1", "--commits", "3"],
     "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
+    "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
+    "github_modes.py": [
+        "--repo",
+        "{repo}",
+        "--name",
+        "octo/sample",
+        "--from",
+        "2026-01-18",
+        "--to",
+        "2026-01-20",
+        "--compare-from",
+        "2026-01-19",
+        "--compare-to",
+        "2026-01-19",
+    ],
 }
 
 

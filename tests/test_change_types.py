@@ -61,7 +61,7 @@ def test_change_types_agree_with_the_seed_labels() -> None:
         ("Handle Marlin weight restoration and shape recording", ChangeType.FEATURE),
         ("Use torch.compile for the sampler instead of a custom kernel", ChangeType.FEATURE),
         ("Bump torch from 2.8.0 to 2.9.0", ChangeType.DEPENDENCY),
-        ("bump version to 0.6.9 (#3123)|version.txt", ChangeType.CI_BUILD),
+        ("bump version to 0.6.9 (#3123)|version.txt", ChangeType.RELEASE),
         ("model: support Kimi-K2.5 (#17789)", ChangeType.FEATURE),
         ("[NPU]Support GPT-OSS for NPU (#14197)", ChangeType.FEATURE),
         ("[Refactor] Split out deepseek v2 weight loader", ChangeType.REFACTOR),
@@ -83,7 +83,7 @@ def test_a_revert_is_a_revert_only() -> None:
 
 def test_a_version_bump_is_not_a_dependency_or_docs_change() -> None:
     types = commit_types(_commit("bump version to 0.6.9 (#3123)", ("version.txt",)))
-    assert types == [ChangeType.CI_BUILD]
+    assert types == [ChangeType.RELEASE]
 
 
 def test_bracket_tags_and_scopes_are_read() -> None:

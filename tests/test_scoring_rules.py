@@ -4,6 +4,7 @@ and the rule table that `report --explain SHA` prints."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_a_version_bump_is_a_release_not_a_breaking_docs_or_dependency_change() 
     assert set(score.signals) == {"release"}
     assert "breaking" not in score.signals and "only_docs" not in score.signals
     assert score.level is Level.MEDIUM
-    assert commit_types(commit) == [ChangeType.CI_BUILD]
+    assert commit_types(commit) == [ChangeType.RELEASE]
     assert score.reasons == ["release: release 0.6.9 (+6)"]
 
 
@@ -199,14 +200,22 @@ def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     base = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-19", "--analyzer",
             "heuristic", "--data-dir", str(tmp_path / "data"), "-q"]  # fmt: skip
-    result = subprocess.run([*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    result = subprocess.run(
+        [*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120, env=env
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(sha[:12])
+    assert result.stdout.startswith("sgl-project/sglang: landed on 2026-01-19 (Asia/Shanghai)\n" + sha[:12])
     assert "score " in result.stdout and "→" in result.stdout
     assert "# " not in result.stdout  # the rule table instead of the report
-    missing = subprocess.run([*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120)
+    missing = subprocess.run(
+        [*base, "--explain", "0000000"], capture_output=True, text=True, timeout=120, env=env
+    )
     assert missing.returncode == 2
-    assert "not among the report's commits" in missing.stderr and "Traceback" not in missing.stderr
+    assert (
+        "no commit of sgl-project/sglang starts with it" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )
 
 
 def test_a_revert_links_to_the_reverted_commits_entry(tmp_path: Path) -> None:

@@ -403,7 +403,9 @@ def test_daily_email_carries_the_day_chart_as_an_inline_png(
     chart = day_against_median(report, days.values())
     message = EmailPublisher(_entry(smtp), "email", Secrets({})).message(edition(report, list(days.values())))  # type: ignore[arg-type]
     received = _send(smtp, certificate[0], message)
-    html = _check_inline_pictures(received, {"day-vs-median": (PNG_WIDTH, picture_height(chart))})
+    html = _check_inline_pictures(
+        received, {"day-vs-median": (PNG_WIDTH, picture_height(chart, width=PNG_WIDTH))}
+    )
     assert chart.title in html and f'alt="{chart.alt}"' in html.replace("&quot;", '"')
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert chart.text_table() in plain and chart.alt in plain
@@ -426,7 +428,9 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
     week = week_edition(digest, SETTINGS, type_counts(before))
     message = EmailPublisher(_entry(smtp), "email", Secrets({})).message(week)  # type: ignore[arg-type]
     received = _send(smtp, certificate[0], message)
-    html = _check_inline_pictures(received, {c.key: (PNG_WIDTH, picture_height(c)) for c in charts})
+    html = _check_inline_pictures(
+        received, {c.key: (PNG_WIDTH, picture_height(c, width=PNG_WIDTH)) for c in charts}
+    )
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for chart in charts:
         assert chart.text_table() in plain and chart.title in html

@@ -38,7 +38,7 @@ from dailydiff.common.text import output_text, strip_controls
 from fake_github_publish import FakeGitHubPublish
 from gitrepo import CommitSpec, FileEdit, build_repo
 from sitefixtures import HOSTILE as SITE_HOSTILE
-from smtp_server import SmtpServer, make_certificate
+from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from test_llm_hostile import HOSTILE as MODEL_HOSTILE
 from webhook_receiver import WebhookReceiver
 
@@ -171,16 +171,7 @@ type = "webhook"
 url_env = "WEBHOOK_URL"
 payload = "report"
 
-[[publish]]
-type = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-ca_file = "{cert}"
-username = "reports"
-password_env = "SMTP_PW"
-sender = "bot@example.com"
-recipients = ["team@example.com"]
-""")
+{email_publish_toml(smtp, "SMTP_PW")}""")
         env = {f"{s.upper()}_URL": url for s, url in hooks.urls("policyhook").items()}
         env |= {"GH_PUB": "policy-token-0001", "SMTP_PW": "policy-pw-0002"}
         data = tmp / "data"

@@ -52,6 +52,7 @@ class ChangeType(StrEnum):
     CONFIG = "config"
     SECURITY = "security"
     REVERT = "revert"
+    RELEASE = "release"
     OTHER = "other"
 
 
@@ -189,6 +190,16 @@ class Analysis(_Frozen):
     error: str | None = None
 
 
+class CommitRef(_Frozen):
+    """Another commit a report points to (what a revert undoes, the revert that undid a commit): its
+    sha and title, the day of the stored report that lists it (None: not reported), its forge page."""
+
+    sha: str
+    title: str = ""
+    date: dt.date | None = None
+    url: str | None = None
+
+
 class ReportCommit(Commit):
     """A commit as it stands in a report: the commit (without patches), its rule score, its analysis
     and its final level (the analyser's when it gave one, else the rules')."""
@@ -197,6 +208,18 @@ class ReportCommit(Commit):
     analysis: Analysis | None
     level: Level
     watch: list[str] = Field(default_factory=list)
+    reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
+    reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
+
+    @model_serializer(mode="wrap")
+    def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):  # reports without reverts keep the shape they always had
+            if data.get("reverts", 0) is None:
+                del data["reverts"]
+            if data.get("reverted_by", None) == []:
+                del data["reverted_by"]
+        return data
 
 
 class ReportStats(_Frozen):
@@ -261,6 +284,13 @@ class RunSummary(_Frozen):
         return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
+class LateCommit(_Frozen):
+    """A commit that landed in a day after a report of that day had been delivered without it."""
+
+    sha: str
+    first_seen: dt.datetime  # when a run first found it
+
+
 class Gate(_Frozen):
     """The failure gate of a day: computed once, with the day, and stored with it, so the report, the
     digest, the site, chat and the run summary all show the same verdict and figures."""
@@ -292,13 +322,28 @@ class DayReport(_Frozen):
     analyzer: str = "heuristic"
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
+    branch: str = ""  # the branch the report reads (the default one unless chosen); "" when unknown
     gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
+    # The day's window has not closed plus [run] settle yet: commits may still land; never final.
+    partial: bool = False
+    # Commits found after a report of the day had been delivered without them (an addendum announced them).
+    late: list[LateCommit] = Field(default_factory=list)
+    # The repository's name in paths and messages when the short name is not enough: owner_name when
+    # another followed repository has the same name (`upstream/flashinfer` and `fork/flashinfer`).
+    qualified_name: str = ""
+    # Commits the source saw in the day's window but could not read (e.g. a broken author line): sha and
+    # reason, also said on stderr.
+    skipped: list[str] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
-    def _without_unset_gate(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict) and data.get("gate", 0) is None:
-            del data["gate"]
+        if isinstance(data, dict):  # reports of settled, ordinary days keep the shape they always had
+            if data.get("gate", 0) is None:
+                del data["gate"]
+            for key in ("partial", "late", "qualified_name", "skipped"):
+                if key in data and not data[key]:
+                    del data[key]
         return data
 
     def failure_gate(self, limit: float) -> Gate:
@@ -312,7 +357,12 @@ class DayReport(_Frozen):
 
     @property
     def repo_name(self) -> str:
-        return self.repo.rsplit("/", 1)[-1]
+        return self.qualified_name or self.repo.rsplit("/", 1)[-1]
+
+    def branch_of(self, rc: Commit) -> str:
+        """The branch a commit is on when that is not the report's own branch (``--all-branches``), else ""."""
+        branch = rc.branches[0] if rc.branches else ""
+        return branch if self.branch and branch and branch != self.branch else ""
 
     def by_level(self, level: Level) -> list[ReportCommit]:
         return [rc for rc in self.commits if rc.level == level]

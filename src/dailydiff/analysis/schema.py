@@ -189,6 +189,7 @@ _TYPE_ALIASES: dict[str, ChangeType] = {
     "依赖更新": ChangeType.DEPENDENCY, "config": ChangeType.CONFIG, "configuration": ChangeType.CONFIG,
     "配置": ChangeType.CONFIG, "security": ChangeType.SECURITY, "安全修复": ChangeType.SECURITY,
     "安全": ChangeType.SECURITY, "revert": ChangeType.REVERT, "回滚": ChangeType.REVERT,
+    "release": ChangeType.RELEASE, "version bump": ChangeType.RELEASE, "发布": ChangeType.RELEASE,
     "other": ChangeType.OTHER, "chore": ChangeType.OTHER, "其他": ChangeType.OTHER, "style": ChangeType.OTHER,
 }  # fmt: skip
 for _labels in CHANGE_TYPE_LABELS.values():  # the report's own labels, in every language

@@ -171,6 +171,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -218,6 +219,13 @@ _IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
+    from dailydiff.engine.logs import json_logs
+
+    if json_logs():  # --log-format json: the error is a log line like every other
+        import logging
+
+        logging.getLogger("dailydiff").error("%s", f"{message}" + (f" — {hint}" if hint else ""))
+        return typer.Exit(code)
     line = f"dailydiff: error: {message}" + (f" — {hint}" if hint else "")
     line = " ".join(line.split("\n"))  # one line, whatever the message quotes
     _stderr_console().print(line, markup=False, highlight=False)

@@ -13,14 +13,14 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.engine.dates import resolve_dates
 from dailydiff.engine.deliver import configured_publishers, deliver, failure_error
 from dailydiff.engine.digests import DIGEST_FORMATS, llm_for_digests, run_digests, summary_line
-from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
 from dailydiff.render.edition import digest_edition
 from dailydiff.store import open_store
 
 
-@app.command("digest")
+@app.command("digest", cls=options.Command)
 @handle_errors
 def digest_command(
     date: options.Date = None,
@@ -30,12 +30,17 @@ def digest_command(
         None, "--name", "-n", metavar="NAME", help="Only the [[digest]] named NAME."
     ),
     formats: str | None = typer.Option(
-        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
+        None,
+        "--format",
+        metavar="FORMATS",
+        help="md,json,html: the files written with --output-dir; without it, the one format printed.",
     ),
     output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", metavar="DIR", help="Write DIR/digests/YYYY/<name>/YYYY-MM-DD.<ext>."
     ),
     publish: bool = typer.Option(False, "--publish", help="Deliver through the digest's publishers."),
+    lang: options.Lang = None,
+    tz: options.Tz = None,
     force: options.Force = False,
     quiet: options.Quiet = False,
     config: options.Config = None,
@@ -48,7 +53,15 @@ def digest_command(
         unknown = [f for f in chosen if f not in DIGEST_FORMATS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(DIGEST_FORMATS)}")
-    settings = build_settings(config, data_dir, {})
+        if output_dir is None and not publish and len(chosen) > 1:
+            raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                             "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    options.Shared(date, first, last, lang=lang, tz=tz).check()
+    settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
+    if lang is not None:  # the flag beats a [[digest]] entry's own language too
+        settings = settings.model_copy(
+            update={"digest": [entry.model_copy(update={"language": lang}) for entry in settings.digest]}
+        )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
                           'add one to dailydiff.toml, e.g. [[digest]] name = "team" repos = ["*"]')  # fmt: skip
@@ -74,8 +87,6 @@ def digest_command(
         outputs.append(StdoutPublisher(fmt=chosen[0]))
     for outcome in outcomes:
         for output in deliver(digest_edition(outcome.digest, settings), outputs, None, secrets=secrets):
-            if output.status == "failed":
-                raise PublishError(f"cannot write the digest: {output.detail}", "check --output-dir")
             for path in () if quiet else output.paths:
                 stderr.print(f"wrote {path}", markup=False, highlight=False)
         for result in outcome.publish:

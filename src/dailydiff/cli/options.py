@@ -6,18 +6,20 @@ checks them and turns them into settings overrides, the dates to build, and the 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
 from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.dates import DateSpec, checked_days, clock
 from dailydiff.engine.logs import setup_logging
-from dailydiff.errors import UsageError
+from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.settings import Settings
 
 FORMATS = ("md", "json", "html")
@@ -37,13 +39,14 @@ Analyzer = Annotated[
     str | None, typer.Option("--analyzer", metavar="NAME", help="heuristic, llm or auto [default: auto].")
 ]
 Lang = Annotated[str | None, typer.Option("--lang", metavar="LANG", help="Report language: zh or en.")]
-Tz = Annotated[
-    str | None,
-    typer.Option("--tz", metavar="TZ", help="IANA timezone that defines the day [default: Asia/Shanghai]."),
-]
+TZ_HELP = "IANA timezone that defines the day [default: {zone}]."
+Tz = Annotated[str | None, typer.Option("--tz", metavar="TZ", help=TZ_HELP.format(zone="Asia/Shanghai"))]
 Formats = Annotated[
     str | None,
     typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json,html."),
+]
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Build a range longer than [run] max_days (366) without asking.")
 ]
 Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
 Quiet = Annotated[
@@ -71,9 +74,15 @@ class _NamedArgument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None if self.metavar else super().display_type_rich(ctx)
 
+    def _usage_display_name(self) -> str:
+        """``SOURCE`` for a required value, ``[SOURCE]`` for an optional one (typer writes ``{SOURCE}``)."""
+        name = super()._usage_display_name()
+        return name.replace("{", "", 1).replace("}", "", 1) if self.required else name
+
 
 class Command(TyperCommand):
-    """A command whose help names each value (SOURCE, DATE, DIR …) instead of a Python type."""
+    """A command whose help names each value (SOURCE, DATE, DIR …) instead of a Python type, and shows
+    the defaults in effect: ``--tz`` says the settings file's timezone when it sets one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,10 +90,36 @@ class Command(TyperCommand):
             if type(param) is TyperArgument:
                 param.__class__ = _NamedArgument
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["dailydiff.argv"] = list(args)  # --help runs while parsing: it reads -c from here
+        return super().parse_args(ctx, args)
+
+    def get_help(self, ctx: Any) -> str:
+        zone = _effective_timezone(ctx.meta.get("dailydiff.argv", []))
+        for param in self.params:
+            if isinstance(param, TyperOption) and param.name == "tz" and zone is not None:
+                param.help = TZ_HELP.format(zone=zone)
+        return super().get_help(ctx)
+
+
+def _effective_timezone(argv: list[str]) -> str | None:
+    """The timezone the settings (file named by -c/--config or ./dailydiff.toml, and the environment)
+    give, for help; None when they cannot be read (the help then shows the built-in default)."""
+    config = None
+    for i, arg in enumerate(argv):
+        if arg in ("-c", "--config") and i + 1 < len(argv):
+            config = Path(argv[i + 1])
+        elif arg.startswith("--config="):
+            config = Path(arg.split("=", 1)[1])
+    try:
+        return build_settings(config, None, {}).report.timezone
+    except DailyDiffError:  # a broken settings file is reported when the command runs, not in its help
+        return None
+
 
 # The shared flags by parameter name (a test checks that `report` and `run` take exactly these).
 SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force", "quiet", "verbose",
-          "log_format", "summary_json", "config", "data_dir")  # fmt: skip
+          "log_format", "summary_json", "config", "data_dir", "yes")  # fmt: skip
 
 
 def config_dir(config: Path | None) -> Path:
@@ -108,6 +143,7 @@ class Shared:
     summary_json: Path | None = None
     config: Path | None = None
     data_dir: Path | None = None
+    yes: bool = False
 
     def check(self) -> DateSpec:
         """Every shared flag checked before any work; returns the days asked for (resolved later, in each
@@ -142,6 +178,14 @@ class Shared:
         for section, values in (overrides or {}).items():
             merged[section] = {**merged.get(section, {}), **values}
         return build_settings(self.config, self.data_dir, merged)
+
+    def days(self, dates: DateSpec, settings: Settings, timezones: Sequence[str] = ()) -> dt.datetime:
+        """The run's clock, once the days asked for are checked in every timezone the run uses: no day in
+        the future, no range over ``[run] max_days`` without --yes (both before any work)."""
+        now = clock(settings.run.now)
+        for tz in sorted({settings.report.timezone, *timezones}):
+            checked_days(dates, tz, now, max_days=settings.run.max_days, yes=self.yes)
+        return now
 
     def over(self, settings: Settings) -> Settings:
         """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""

@@ -4,6 +4,7 @@ each day it finishes)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.engine.stream import Tally
@@ -38,8 +39,10 @@ class ProgressBar:
     """``with ProgressBar(console, enabled) as tally:`` — hand ``tally`` to the engine. With ``lines``
     instead of a bar (not a terminal), one plain line each time a day is done."""
 
-    def __init__(self, console: Console, enabled: bool, *, lines: bool = False) -> None:
+    def __init__(self, console: Console, enabled: bool, *, lines: bool = False,
+                 say: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.tally = Tally()
+        self._say = say or (lambda line: console.print(f"dailydiff: {line}", markup=False))
         self.progress: Progress | None = None
         self._task: Any = None
         self._console = console
@@ -62,10 +65,9 @@ class ProgressBar:
         if tally.units_done == self._days_shown:
             return
         self._days_shown = tally.units_done
-        self._console.print(
-            f"dailydiff: days {tally.units_done}/{tally.units_total} · commits analysed "
-            f"{tally.commits_done}/{tally.commits_total} · requests in flight {tally.in_flight()}",
-            markup=False,
+        self._say(
+            f"days {tally.units_done}/{tally.units_total} · commits analysed "
+            f"{tally.commits_done}/{tally.commits_total} · requests in flight {tally.in_flight()}"
         )
 
     def __enter__(self) -> Tally:

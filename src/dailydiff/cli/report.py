@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,10 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.engine.stages import day_figures
 from dailydiff.errors import GateError, UsageError
+
+log = logging.getLogger("dailydiff.report")
 
 
 @app.command("report", cls=options.Command)
@@ -35,12 +41,13 @@ def report_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
         "-o",
         metavar="DIR",
-        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the Markdown goes to stdout.",
+        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the report goes to stdout (Markdown, or the one --format given).",
     ),
     branch: str | None = typer.Option(
         None, "--branch", metavar="BRANCH", help="Branch to read (default: the repository's default)."
@@ -55,58 +62,110 @@ def report_command(
         False, "--publish", help="Send each report through the [[publish]] entries (once; --force: again)."
     ),
     explain: str | None = typer.Option(
-        None, "--explain", metavar="SHA", help="Print the scoring rules that fired for one commit."
+        None,
+        "--explain",
+        metavar="SHA",
+        help="Print the scoring rules that fire for one commit (its day is found; nothing is built).",
+    ),
+    reanalyze: str | None = typer.Option(
+        None,
+        "--reanalyze",
+        metavar="SHA",
+        help="Analyse one commit again (its stored analyses are dropped) and build its day again.",
     ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
-    from dailydiff.engine.names import configured_name
+    from dailydiff.engine.names import adhoc_name, configured_name
+    from dailydiff.engine.plan import clash_name
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Publisher, Secrets
-    from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
+    from dailydiff.publish.files import output_dir_publisher
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
+    json_logs = log_format == "json"  # then everything said on stderr is a JSON log line, errors too
+    shared.logging("INFO" if json_logs else "WARNING")
     dates = shared.check()
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
+    if explain is not None and reanalyze is not None:
+        raise UsageError("--explain and --reanalyze exclude each other", "explain first, then re-analyse")
+    if explain is not None and (output_dir is not None or publish or formats is not None or force):
+        raise UsageError("--explain prints the rules for one commit and builds nothing",
+                         "drop --output-dir, --publish, --format and --force (or use --reanalyze SHA)")  # fmt: skip
+    if (explain or reanalyze) and (first or last):
+        raise UsageError(f"{'--explain' if explain else '--reanalyze'} takes one commit, not a range",
+                         "drop --from/--to (its day is found), or give --date")  # fmt: skip
     settings = shared.settings()
+    now = shared.days(dates, settings)
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
-    shared.logging("WARNING")
+    say = say_on_stderr(json_logs)
     outputs: list[Publisher] = []
     if output_dir is not None:
         outputs.append(
             output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)
         )
-    elif explain is None:
-        outputs.append(StdoutPublisher(dates.resolve(settings.report.timezone)))
+    else:
+        outputs.append(stdout_output(shared, dates, settings.report.timezone, publish, now))
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets) if publish else []
     # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
     name = name or configured_name(source, settings, options.config_dir(config))
-    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
     store = open_store(settings)
+    clash = ""
+    if name is None:  # a second clone with the name of another stored repository gets its own name
+        name, clash = adhoc_name(source, settings, store)
+        if clash and not quiet:
+            stderr.print(clash, markup=False, highlight=False, soft_wrap=True)
+    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
+    if clash and name:
+        job = replace(job, qualified_name=name.replace("/", "_"))  # its own path too
+    elif settings.repos:  # one of the config's repositories: the path `run` gives it
+        known = name or source.removeprefix("github:")
+        job = replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
+    if explain is not None:  # the rules for one commit: found in the store or the repository, nothing built
+        from dailydiff.engine.explain import explain_commit, locate_commit
+
+        try:
+            sys.stdout.write(explain_commit(locate_commit(job, store, explain, dates, "--explain"), job))
+        finally:
+            store.close()
+        return
+    if reanalyze is not None:
+        from dailydiff.engine.dates import DateSpec
+        from dailydiff.engine.explain import locate_commit
+
+        try:
+            found = locate_commit(job, store, reanalyze, dates, "--reanalyze")
+        except BaseException:
+            store.close()
+            raise
+        dropped = store.forget_analyses(found.source.repo, found.commit.sha)
+        dates = DateSpec(date=found.day.isoformat())
+        if output_dir is None:  # stdout shows the commit's day
+            outputs[:] = [stdout_output(shared, dates, settings.report.timezone, publish, now)]
+        say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
+            f"dropped): building {found.day} again")  # fmt: skip
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
     if note:
-        stderr.print(note, markup=False, highlight=False, soft_wrap=True)
+        say(note)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     try:
-        with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
+        bar = not quiet and stderr.is_terminal and not json_logs
+        progress = ProgressBar(stderr, enabled=bar, lines=not quiet, say=say if json_logs else None)
+        with progress as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets, history=history,
+                             raise_errors=True, secrets=secrets, history=history, now=now,
+                             keep_commits=explain is not None,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
-        if explain is not None:
-            from dailydiff.scoring.rules import explain_sha
-
-            commits = [rc for d in result.days if d.report is not None for rc in d.report.commits]
-            sys.stdout.write(explain_sha(explain, commits, settings.scoring))
         summary = summary_dict(result)
         written = [Path(p) for d in result.days for p in d.written]
         summary["written"] = [str(p) for p in written]
@@ -119,7 +178,7 @@ def report_command(
 
             write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         if not quiet:
-            print_summary(result, written, output_dir)
+            print_summary(result, written, output_dir, say)
         status = "ok"
         gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
         if gated:
@@ -128,12 +187,51 @@ def report_command(
         if error is not None:
             raise error
     except BaseException as exc:
-        store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else status, {})
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        if interrupted and summary_json is not None:
+            write_interrupted_summary(summary_json, "report", progress.tally)
+        store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     else:
         store.finish_run(run_id, status, summary)
     finally:
         store.close()
+
+
+def stdout_output(shared: options.Shared, dates: Any, timezone: str, publish: bool, now: Any = None) -> Any:
+    """Without -o the report goes to stdout in the one format asked for (Markdown by default): JSON days
+    one document after the other (a JSON stream, as `jq` reads it), HTML one day only. With --publish,
+    several formats are the published files' and stdout shows the Markdown."""
+    from dailydiff.publish.files import StdoutPublisher
+
+    chosen = shared.format_list() or ["md"]
+    if len(chosen) > 1 and publish:
+        chosen = ["md"]
+    if len(chosen) > 1:
+        raise UsageError(f"--format {','.join(chosen)} without --output-dir: stdout takes one format",
+                         "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    days = dates.resolve(timezone, now)
+    if chosen == ["html"] and len(days) > 1:
+        raise UsageError("--format html without --output-dir prints one day, not a range",
+                         "pass -o DIR to write a page per day, or one --date")  # fmt: skip
+    return StdoutPublisher(days, fmt=chosen[0])
+
+
+def write_interrupted_summary(path: Path, command: str, tally: Any) -> None:
+    """--summary-json of a run stopped by Ctrl-C (or SIGTERM): how far it got; what it analysed is stored."""
+    import time
+
+    from dailydiff.cli.app import EXIT_INTERRUPTED
+    from dailydiff.publish.files import write_file
+
+    summary = {
+        "command": command, "status": "interrupted", "exit_code": EXIT_INTERRUPTED,
+        "duration_seconds": round(time.monotonic() - tally.started, 3),
+        "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
+                     "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
+        "resume": "run the same command again: everything analysed so far is stored",
+    }  # fmt: skip
+    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
 def summary_dict(result: Any) -> dict[str, Any]:
@@ -159,21 +257,31 @@ def summary_dict(result: Any) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
+                **day_figures(r),
                 "max_requests_per_commit": r.run.max_requests_per_commit,
                 "token_estimate_error_pct": r.run.estimate_error,
                 "gated": day.status in {"gated", "kept-previous"},
                 "kept_previous": day.status == "kept-previous",
             }
         )
-    return {"fetched": result.fetched, "reports": reports, "totals": totals(reports)}
+    return {
+        "fetched": result.fetched,
+        "reports": reports,
+        "totals": totals(reports),
+        # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
+        "deferred": [d.date.isoformat() for d in result.days if d.status == "deferred"],
+        "github": result.github,
+    }
 
 
 def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run's figures: what it analysed and what it spent (the same words as every report)."""
+    """The run's figures: what it analysed and what it spent (the same words as every report), and the
+    days' own tokens and cost (``day_*``)."""
     keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
-            "completion_tokens")  # fmt: skip
-    out: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in keys}
+            "completion_tokens", "day_prompt_tokens", "day_completion_tokens")  # fmt: skip
+    out: dict[str, Any] = {key: sum(int(r.get(key) or 0) for r in reports) for key in keys}
     out["cost"] = round(sum(float(r["cost"]) for r in reports), 6)
+    out["day_cost"] = round(sum(float(r.get("day_cost") or 0) for r in reports), 6)
     out["max_requests_per_commit"] = max(
         (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
     )
@@ -181,9 +289,10 @@ def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def figures_line(figures: dict[str, Any]) -> str:
-    """One line of figures for stderr, worded as in the reports' statistics line and the JSON."""
+    """One line of figures for stderr, worded as in the reports' statistics line and the JSON: what *this
+    run* did and spent, then (when given) the tokens and cost *of the day(s)* the reports show."""
     line = (
-        f"analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
+        f"this run: analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
         f"failed {figures['failed']}"
     )
     if figures.get("escalated"):
@@ -196,10 +305,23 @@ def figures_line(figures: dict[str, Any]) -> str:
             line += f" (offline estimate {figures['estimate_error']:+.0f}%)"
     if figures.get("max_requests_per_commit"):
         line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
+    if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
+        line += f"; of the day: tokens {figures['day_prompt_tokens']}+{figures['day_completion_tokens']}"
+        if figures.get("day_cost", 0) > 0:
+            line += f", ${figures['day_cost']:.4f}"
     return line
 
 
-def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> None:
+def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
+    """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
+    if json_logs:
+        return lambda line: log.info("%s", line)
+    return lambda line: stderr.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_summary(
+    result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
+) -> None:
     for day in result.days:
         r = day.report
         if r is None:
@@ -209,21 +331,20 @@ def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> 
             "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
             "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
             "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
+            **day_figures(r),
         }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
             + figures_line(figures)
         )
-        stderr.print(line, markup=False)
+        say(line)
         for reason, count in _reasons(r.run.failures)[:3]:
-            stderr.print(f"  {count} × {reason}", markup=False)
+            say(f"  {count} × {reason}")
         for p in day.publish:
             mark = {"ok": "✓", "skipped": "–", "failed": "✗"}.get(p.status, "?")
-            stderr.print(
-                f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}", markup=False
-            )
+            say(f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}")
     if written:
-        stderr.print(f"wrote {len(written)} file(s) under {output_dir}", markup=False)
+        say(f"wrote {len(written)} file(s) under {output_dir}")
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
@@ -231,9 +352,11 @@ def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
 
     worst = max(gated, key=lambda d: failure_ratio(d.report))
     kept = sum(d.status == "kept-previous" for d in gated)
+    stats = worst.report.stats
     return GateError(
-        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} failed analyses "
-        f"(worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%})"
+        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} of their analyses fallen back to the "
+        f"rules or failed (worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%}: "
+        f"fallback {stats.fallback}, failed {stats.failed})"
         + (f"; kept {kept} better earlier report(s)" if kept else ""),
         "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
     )

@@ -69,8 +69,10 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "failed": sum(r.status == "failed" for r in results),
             "partial": sum(r.status == "partial" for r in results),
             "gated": sum(r.status == "gated" for r in results),
-            "days_built": sum(d.status != "up-to-date" for d in days),
+            "days_built": sum(d.status not in {"up-to-date", "deferred"} for d in days),
             "days_up_to_date": sum(d.status == "up-to-date" for d in days),
+            "days_deferred": sum(d.status == "deferred" for d in days),
+            "github_requests": sum((r.github or {}).get("spent", 0) for r in results),
             "commits": figures["commits"],
             "analysed": figures["analysed"],
             "cached": figures["cached"],
@@ -80,6 +82,10 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "prompt_tokens": figures["prompt_tokens"],
             "completion_tokens": figures["completion_tokens"],
             "cost": figures["cost"],
+            "day_prompt_tokens": figures["day_prompt_tokens"],
+            "day_completion_tokens": figures["day_completion_tokens"],
+            "day_cost": figures["day_cost"],
+            "days_partial": sum(bool(d.report is not None and d.report.partial) for d in days),
             "max_llm_requests_per_commit": max(
                 (d.report.run.max_requests_per_commit for d in days if d.report is not None), default=0
             ),
@@ -114,6 +120,7 @@ def run_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
@@ -136,7 +143,7 @@ def run_command(
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.cli.report import figures_line
+    from dailydiff.cli.report import figures_line, write_interrupted_summary
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.stream import RunOptions
@@ -146,7 +153,7 @@ def run_command(
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
@@ -158,6 +165,7 @@ def run_command(
         replace(job, settings=shared.over(job.settings))
         for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
+    now = shared.days(dates, settings, [job.settings.report.timezone for job in planned])
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None
     if target is not None:
@@ -181,10 +189,12 @@ def run_command(
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")
+    progress = ProgressBar(stderr, enabled=bar)
     try:
-        with ProgressBar(stderr, enabled=bar) as tally:
+        with progress as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
-                             secrets=secrets, open_store=lambda: open_store(settings), history=history)  # fmt: skip
+                             secrets=secrets, now=now, keep_commits=False, open_store=lambda: open_store(settings),
+                             history=history)  # fmt: skip
             if plan:
                 from dailydiff.engine.shared import SharedPlan, run_shared
 
@@ -202,7 +212,9 @@ def run_command(
         by_key = {job.key: job.settings for job in planned}
         units = [(r.repo, by_key[r.key], d.date) for r in results if r.repo for d in r.days]
         weeks = deliver_weeks(store, units, available, force=force, secrets=secrets)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and summary_path is not None:
+            write_interrupted_summary(summary_path, "run", progress.tally)
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise
@@ -224,6 +236,11 @@ def run_command(
     line = (
         f"{totals['repos']} repositories: {totals['ok']} ok, {totals['failed']} failed, {totals['partial']} partial, "
         f"{totals['gated']} gated; {totals['days_built']} day(s) built, {totals['days_up_to_date']} up to date; "
+        + (
+            f"{totals['days_deferred']} left to the next run (GitHub request budget); "
+            if totals["days_deferred"]
+            else ""
+        )
         + figures_line({**totals, "failed": totals["failed_analyses"]})
     )
     if not quiet:

@@ -18,7 +18,7 @@ from dailydiff.engine.deliver import configured_publishers, deliver
 from dailydiff.engine.names import config_entry, repo_name
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.engine.weekly import build_week, edition_of, weekly_publishers
-from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
 from dailydiff.render.week import IsoWeek, WeekDigest, parse_week
@@ -61,12 +61,13 @@ def weekly_command(
         None, "--week", "-w", metavar="WEEK", help="YYYY-Www, 'this' or 'last' (default)."
     ),
     config: options.Config = None,
-    tz: str | None = typer.Option(
-        None, "--tz", metavar="TZ", help="IANA timezone of the reports [default: Asia/Shanghai]."
-    ),
+    tz: options.Tz = None,
     lang: options.Lang = None,
     formats: str | None = typer.Option(
-        None, "--format", metavar="FORMATS", help="Comma-separated formats for --output-dir: md,json,html."
+        None,
+        "--format",
+        metavar="FORMATS",
+        help="md,json,html: the files written with --output-dir; without it, the one format printed.",
     ),
     output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", metavar="DIR", help="Write the digests under DIR."
@@ -91,6 +92,9 @@ def weekly_command(
         unknown = [f for f in chosen if f not in WEEKLY_RENDERERS]
         if unknown or not chosen:
             raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(WEEKLY_RENDERERS)}")
+        if output_dir is None and not publish and len(chosen) > 1:
+            raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                             "pass one format, or -o DIR to write a file per format")  # fmt: skip
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang},
                                                 "weekly": {"formats": chosen}})  # fmt: skip
     targets = _targets(source, name, settings, config)
@@ -100,8 +104,8 @@ def weekly_command(
         outputs.append(
             output_dir_publisher(output_dir, settings.report.path_template, settings.weekly.formats)
         )
-    elif not publish:
-        outputs.append(StdoutPublisher())
+    elif not publish:  # the one format asked for, Markdown by default
+        outputs.append(StdoutPublisher(fmt=chosen[0] if chosen else "md"))
     available = (
         weekly_publishers(settings, configured_publishers(settings.publish, secrets)) if publish else []
     )
@@ -116,13 +120,9 @@ def weekly_command(
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
             digest = _digest(store, repo, iso, repo_settings, source is not None, builder)
             if digest is not None:
-                editions.append(edition_of(store, digest, repo_settings))
+                editions.append(edition_of(store, digest, repo_settings, builder))
         for edition in editions:
             for output in deliver(edition, outputs, None, secrets=secrets):
-                if output.status == "failed":
-                    raise PublishError(
-                        f"cannot write the weekly digest: {output.detail}", "check --output-dir"
-                    )
                 for path in output.paths:
                     stderr.print(f"wrote {path}", markup=False, highlight=False)
         rows = publish_editions(editions, available, store, secrets, settings.run.claim_timeout, force=force)

@@ -5,6 +5,7 @@ read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,8 +23,14 @@ def locale(language: str) -> dict[str, Any]:
 
 
 def words(section: str, language: str) -> dict[str, Any]:
-    """One section of the locale file, e.g. ``words("report", "zh")["title"]``."""
-    return dict(locale(language)[section])
+    """One section of the locale file, e.g. ``words("report", "zh")["title"]``, and ``list_sep`` (what
+    goes between a list's items in running text, for templates: ``join(L.list_sep)``)."""
+    return {**locale(language)[section], "list_sep": locale(language)["list_sep"]}
+
+
+def join_list(items: Iterable[str], language: str) -> str:
+    """Items of a list in running text: "a, b" in English, "a、b" in Chinese."""
+    return str(locale(language)["list_sep"]).join(items)
 
 
 def weekdays(language: str) -> list[str]:

@@ -174,7 +174,9 @@ def _item_text(text: str) -> str:
     return re.sub(r"^(\d{1,9})([.)])", r"\1\\\2", re.sub(r"^([-+])", r"\\\1", md_inline(text)))
 
 
-def shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
+    """``text`` cut to ``limit`` columns with "..."; with ``code_spans`` a cut inside `code` closes the
+    span after the dots, so that the shortened title still shows code, not stray backticks."""
     text = clean(text).replace("\n", " ").strip()
     if _display_width(text) <= limit:
         return text
@@ -184,7 +186,13 @@ def shorten(text: str, limit: int) -> str:
         if width > limit:
             break
         out.append(char)
-    return "".join(out).rstrip() + "..."
+    cut = len(out)
+    short = "".join(out).rstrip() + "..."
+    if code_spans:
+        for match in _CODE_SPAN_RE.finditer(text):
+            if match.start() < cut < match.end():
+                return short + match.group(1)
+    return short
 
 
 def _display_width(text: str) -> int:

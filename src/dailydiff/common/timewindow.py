@@ -80,3 +80,14 @@ def parse_date(text: str, tz: str | ZoneInfo, *, now: dt.datetime | None = None)
 def local_date_of(moment: dt.datetime, tz: str | ZoneInfo) -> dt.date:
     zone = check_timezone(tz) if isinstance(tz, str) else tz
     return moment.astimezone(zone).date()
+
+
+def local_moment(moment: dt.datetime | None, tz: str | ZoneInfo) -> str:
+    """A moment as readers of a report in ``tz`` read it: ``2026-01-20 09:00:00 (UTC+08:00)``; "—"
+    for None."""
+    if moment is None:
+        return "—"
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"

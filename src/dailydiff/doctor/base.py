@@ -44,5 +44,9 @@ class DoctorContext:
         return context
 
 
+# Each check has this long, whatever the settings allow a run (an LLM may be given 180 s an answer):
+# doctor is what a user runs to find out what is wrong, and a hung endpoint is one of those things.
+CHECK_DEADLINE = 10.0
+
 Check = Callable[[DoctorContext], list[CheckResult]]
 RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]

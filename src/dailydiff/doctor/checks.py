@@ -11,12 +11,13 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import tomllib
 from pathlib import Path
 
 from dailydiff.common.private import exposure, private_dir
 from dailydiff.common.secrets import is_weak
-from dailydiff.doctor.base import Check, CheckResult, DoctorContext, RepoProbe
+from dailydiff.doctor.base import CHECK_DEADLINE, Check, CheckResult, DoctorContext, RepoProbe
 from dailydiff.engine.plan import redact, resolve_source
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
@@ -130,12 +131,11 @@ def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
                 capture_output=True,
                 text=True,
                 env=env,
-                timeout=30,
+                timeout=CHECK_DEADLINE,
             )
         except subprocess.TimeoutExpired:
-            return CheckResult(
-                False, label, f"{redact(spec)} did not answer within 30 s", "check the URL and network"
-            )
+            return CheckResult(False, label, f"{redact(spec)} did not answer within {CHECK_DEADLINE:g} s",
+                               "check the URL and network")  # fmt: skip
         if result.returncode != 0:
             reason = (result.stderr.strip().splitlines() or ["unreachable"])[-1]
             return CheckResult(False, label, f"cannot reach {redact(spec)} ({redact(reason)})",
@@ -298,8 +298,38 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def run_checks(ctx: DoctorContext, checks: dict[str, Check] | None = None) -> list[CheckResult]:
+# What to do when a check does not finish within its deadline.
+SLOW_FIXES = {
+    "github": "GitHub (or [github] api_url) does not answer: check the address and the network",
+    "repos": "a repository does not answer: check its source URL and the network",
+    "llm": "the endpoint accepts the connection but does not answer: check that the server at llm.base_url "
+    "is running and not stuck or overloaded",
+}
+
+
+def run_checks(ctx: DoctorContext, checks: dict[str, Check] | None = None,
+               deadline: float = CHECK_DEADLINE) -> list[CheckResult]:  # fmt: skip
+    """Every check in order, each given ``deadline`` seconds: one that does not answer in time is a ✗
+    line saying so, and doctor goes on (it is left running in a daemon thread, which exit does not wait for)."""
     results: list[CheckResult] = []
-    for check in (checks or CHECKS).values():
-        results.extend(check(ctx))
+    for name, check in (checks or CHECKS).items():
+        box: list[list[CheckResult] | BaseException] = []
+
+        def call(check: Check = check, box: list[list[CheckResult] | BaseException] = box) -> None:
+            try:
+                box.append(check(ctx))
+            except BaseException as exc:  # handed to the caller's thread below
+                box.append(exc)
+
+        worker = threading.Thread(target=call, name=f"doctor-{name}", daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if not box:
+            fix = SLOW_FIXES.get(name, "check it by hand: it may be waiting on the network")
+            results.append(CheckResult(False, name, f"no answer within {deadline:g} s", fix))
+            continue
+        outcome = box[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results.extend(outcome)
     return results

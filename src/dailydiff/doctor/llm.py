@@ -13,7 +13,7 @@ from dailydiff.analysis import api_key, llm_configured
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.llm import PROBE_DEADLINE, PROBE_TOKENS, _display_url, context_from, negotiate_mode
 from dailydiff.analysis.schema import AnswerError, load_json, response_format
-from dailydiff.doctor.base import CheckResult, DoctorContext
+from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext
 from dailydiff.engine.plan import effective_settings
 from dailydiff.settings import Settings
 
@@ -60,11 +60,11 @@ async def _context(client: ChatClient, settings: Settings) -> str:
     configured = settings.llm.profile().context_window
     if configured:
         return f"{configured} tokens (configured)"
-    models = await client.get_json("/models", deadline=PROBE_DEADLINE)
+    models = await client.get_json("/models", deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
     found = context_from(models, None, settings.llm.model)
     if found is None:
         try:
-            props = await client.get_json("/props", root=True, deadline=PROBE_DEADLINE)
+            props = await client.get_json("/props", root=True, deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
         except LLMCallError:
             props = None
         found = context_from(models, props, settings.llm.model)
@@ -96,8 +96,11 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
         return [CheckResult(False, "llm", "an analyser is set to llm but no model is configured",
                             "set llm.model (or DAILYDIFF_LLM_MODEL), or use the heuristic analyser")]  # fmt: skip
     where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
+    # doctor's own deadline, not a run's (which may give an answer minutes): a hung endpoint is a finding.
+    bounded = llm.model_copy(update={key: min(getattr(llm, key), CHECK_DEADLINE)
+                                     for key in ("request_deadline", "read_timeout", "connect_timeout")})  # fmt: skip
     try:
-        found = asyncio.run(_examine(settings, api_key(settings)))
+        found = asyncio.run(_examine(settings.model_copy(update={"llm": bounded}), api_key(settings)))
     except LLMCallError as exc:
         fix = FIXES.get(exc.kind, "check the [llm] settings").format(env=llm.api_key_env)
         return [CheckResult(False, "llm", f"{where}: {exc.kind}: {str(exc)[:200]}", fix)]

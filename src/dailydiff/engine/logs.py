@@ -51,6 +51,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+def json_logs() -> bool:
+    """Whether the command logs JSON lines on stderr (``--log-format json``): then its last words, an
+    error, are a JSON line too."""
+    handlers = logging.getLogger("dailydiff").handlers
+    return any(h.get_name() == _HANDLER_NAME and isinstance(h.formatter, JsonFormatter) for h in handlers)
+
+
 def setup_logging(verbose: bool = False, fmt: str = "text", stream: TextIO | None = None) -> logging.Logger:
     logger = logging.getLogger("dailydiff")
     for handler in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:

@@ -31,29 +31,43 @@ from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import run_sync
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
+from dailydiff.engine.addendum import deliver_addendum, late_commits
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, History, deliver, is_delivered, publishers_for
+from dailydiff.engine.deliver import (
+    DeliveryResult,
+    History,
+    claim_owner,
+    deliver,
+    is_delivered,
+    publishers_for,
+)
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
+from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
+    day_figures,
     gate,
     report_commit,
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, PublishError, SourceError, StoreFullError
+from dailydiff.errors import DailyDiffError, SourceError, StoreFullError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
-from dailydiff.sources import CommitSource, open_source, stream_commits
+from dailydiff.sources import CommitSource, list_commits, open_source, stream_commits
 from dailydiff.sources.base import IncompleteFetch
+from dailydiff.sources.budget import RequestBudget
 from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
+
+# Days streamed at once by a long range: each stretch is fetched, analysed, delivered and let go.
+STRETCH_DAYS = 31
 
 
 # what a run reports -------------------------------------------------------------------------------
@@ -62,7 +76,9 @@ log = logging.getLogger("dailydiff.run")
 @dataclass
 class DayResult:
     date: dt.date
-    status: str  # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept)
+    # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept), "deferred" (left
+    # to the next run: the GitHub request budget did not fit it)
+    status: str
     report: DayReport | None = None
     publish: list[DeliveryResult] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
@@ -76,7 +92,7 @@ class DayResult:
                 watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
                 escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
                 failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
             )  # fmt: skip
             if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
                 data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
@@ -95,6 +111,7 @@ class RepoResult:
     days: list[DayResult] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
+    github: dict[str, int] | None = None  # what the repository's fetch asked the GitHub API
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +121,7 @@ class RepoResult:
             "status": self.status,
             "error": self.error,
             "duration_seconds": self.duration_seconds,
+            "github": self.github,
             "days": [d.as_dict() for d in self.days],
         }
 
@@ -141,6 +159,11 @@ class RunOptions:
     # A new connection to the run's store, for deliveries sent from a worker thread (a connection is never
     # shared between threads). Without it deliveries are sent from the event loop itself.
     open_store: Callable[[], Store] | None = None
+    # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
+    # delivered, so a run's memory does not grow with the number of days.
+    keep_commits: bool = True
+    # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
+    lookback: bool = True
 
 
 # the engine ---------------------------------------------------------------------------------------
@@ -170,7 +193,7 @@ class _Repo:
     analyzer: Analyzer
     session: AnalysisSession
     publishers: list[Publisher]
-    plan: list[dt.date]  # the days to build, in order
+    plan: list[dt.date]  # the days to build in this pass, in order
     watch: Sequence[WatchTopic]
     started: float = field(default_factory=time.monotonic)
     listed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -180,8 +203,10 @@ class _Repo:
         default_factory=dict
     )
     unfetched: dict[str, str] = field(default_factory=dict)
+    skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
 
 
 class Engine:
@@ -195,6 +220,7 @@ class Engine:
         self._session_lock = asyncio.Lock()
         self._owners: dict[str, str] = {}
         self._github_slots: dict[str, asyncio.Semaphore] = {}
+        self._budgets: dict[str, RequestBudget] = {}
         self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
@@ -226,6 +252,10 @@ class Engine:
         if host not in self._github_slots:
             self._github_slots[host] = asyncio.Semaphore(max(1, settings.github.concurrency))
         return self._github_slots[host]
+
+    def budget(self, settings: Settings) -> RequestBudget:
+        """One request budget per GitHub API host for the whole run."""
+        return self._budgets.setdefault(settings.github.api_url, RequestBudget())
 
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
@@ -305,30 +335,95 @@ class Engine:
         result.repo = source.repo
         plan = []
         ratio = settings.analysis.max_failure_ratio
+        up_to_date: list[dt.date] = []
         for date in dates:
             if (
                 self.options.skip_delivered
                 and not self.options.force
                 and _delivered(self.store, publishers, source.repo, date, language, ratio)
             ):
-                result.days.append(DayResult(date, "up-to-date"))
+                up_to_date.append(date)
             else:
                 plan.append(date)
+        late_days: set[dt.date] = set()
+        if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
+            late_days = await self._late_days(source, settings, dates, plan, extra)
+        for date in up_to_date:
+            if date not in late_days:
+                result.days.append(DayResult(date, "up-to-date"))
         if not self._counted:
             self.tally.units_total += len(dates)
-        self.tally.units_done += len(dates) - len(plan)
+        self.tally.units_total += len(late_days - set(dates))
+        self.tally.units_done += len(up_to_date) - len(late_days & set(up_to_date))
         self.tally.changed()
+        plan = sorted(set(plan) | late_days)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
         log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         session = await self.session_for(analyzer)
-        repo = _Repo(job, source, settings, analyzer, session, publishers, plan, job.topics)
-        outcomes = await self.stream(repo, result)
-        for outcome in outcomes:
-            result.days.append(outcome)
+        # A long range streams a stretch of days at a time: what a stretch fetched and analysed is
+        # delivered and let go before the next one starts, so memory stays flat in the number of days.
+        try:
+            for first in range(0, len(plan), STRETCH_DAYS):
+                stretch = plan[first : first + STRETCH_DAYS]
+                repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
+                for outcome in await self.stream(repo, result):
+                    if not self.options.keep_commits and outcome.report is not None:
+                        outcome.report = outcome.report.model_copy(update={"commits": []})
+                    result.days.append(outcome)
+        finally:
+            spend = getattr(source, "spend", None)  # a GitHub source's requests (not imported for git)
+            if spend is not None:
+                result.github = spend.as_dict()
         result.days.sort(key=lambda d: d.date)
+
+    async def _late_days(
+        self,
+        source: CommitSource,
+        settings: Settings,
+        dates: Sequence[dt.date],
+        plan: Sequence[dt.date],
+        extra: dict[str, str],
+    ) -> set[dt.date]:
+        """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
+        whose window now holds commits that their stored report does not have: commits that landed late.
+        One cheap listing: a single `git log` of shas, or one conditional list request per GitHub day."""
+        tz, language = settings.report.timezone, settings.report.language
+        today = local_date_of(self.now, tz)
+        back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
+        if not self.options.lookback:
+            back = []
+        stored: dict[dt.date, set[str]] = {}
+        for date in sorted({*back, *dates} - set(plan)):
+            if date > today:
+                continue
+            report = self.store.get_report(source.repo, date, language)
+            if report is None or not self.store.deliveries(source.repo, date, language):
+                continue  # never delivered: nothing can be late for it (it is built when asked for)
+            stored[date] = (
+                {c.sha for c in report.commits}
+                | set(report.run.unfetched)
+                | {s.split(" ", 1)[0] for s in report.skipped}
+            )
+        if not stored:
+            return set()
+        windows = [day_window(date, tz) for date in stored]
+        listed = await list_commits(source, windows, github_slots=self.github_slots(settings))
+        late: dict[dt.date, list[str]] = defaultdict(list)
+        for sha, committed_at in listed:
+            date = local_date_of(committed_at, tz)
+            if date in stored and sha not in stored[date]:
+                late[date].append(sha)
+        for date, shas in sorted(late.items()):
+            log.warning("%s: %d late commit(s) (%s) not in its delivered report; building the day again",
+                        date, len(shas), ", ".join(sha[:7] for sha in shas[:5]), extra=extra)  # fmt: skip
+        return set(late)
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.options.now or dt.datetime.now(dt.UTC)
 
     async def stream(self, repo: _Repo, result: RepoResult) -> list[DayResult]:
         """Fetch the repository's whole plan in one pass, each commit's analysis started as it arrives and
@@ -339,7 +434,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
 
+        budget = self.budget(repo.settings)
+
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
+            repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
             for sha, committed_at in listed:
                 date = local_date_of(committed_at, tz)
                 if date in wanted and sha not in repo.pending:
@@ -360,10 +458,17 @@ class Engine:
                 self.tally.commits_total += 1
                 self.tally.changed()
 
+        def on_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
+            date = local_date_of(placed_at, tz)
+            if date in wanted:
+                repo.skipped[date].append(f"{sha} {reason}")
+                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra={"repo": repo.job.label})
+
         try:
             await stream_commits(
-                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings)
-            )
+                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings),
+                on_unreadable=on_unreadable, budget=budget, day_of=lambda moment: local_date_of(moment, tz),
+            )  # fmt: skip
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
             self._unfetched(repo, exc.failed)
         except BaseException:
@@ -464,6 +569,8 @@ class Engine:
 
     async def _day(self, repo: _Repo, date: dt.date) -> DayResult:
         await repo.listed.wait()
+        if date in repo.deferred:  # nothing of it is built: the next run builds it whole
+            return DayResult(date, "deferred")
         settings = repo.settings
         language, tz = settings.report.language, settings.report.timezone
         shas = repo.shas.get(date, [])
@@ -476,18 +583,27 @@ class Engine:
         overview, fresh = await self._overview(repo, commits, date)
         stats = report_stats(commits, overview)
         spent = counts.usage + overview.usage if fresh else counts.usage
+        window = day_window(date, tz)
+        now = self.now
+        partial = now < window.end + dt.timedelta(hours=settings.run.settle)
+        late = late_commits(self.store, repo.source.repo, date, language, commits, now)
         report = DayReport(
             repo=repo.source.repo,
             repo_url=repo.source.repo_url,
+            branch=repo.source.default_branch,
             date=date,
             timezone=tz,
             language=language,
-            window=day_window(date, tz),
+            window=window,
             commits=commits,
             stats=stats,
             overview=overview,
             analyzer=repo.analyzer.name,
-            generated_at=(self.options.now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+            generated_at=now.replace(microsecond=0),
+            partial=partial,
+            late=late,
+            qualified_name=repo.job.qualified_name,
+            skipped=repo.skipped.get(date, []),
             run=RunSummary(
                 fetched=len(ordered),
                 analysed=counts.analysed,
@@ -505,6 +621,7 @@ class Engine:
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
             ),
         )
+        report = link_reverts(report, self.store)
         outcome = gate(report, settings, self.store)
         day = await self._deliver(repo, outcome)
         self.tally.units_done += 1
@@ -538,8 +655,6 @@ class Engine:
         ]
         written: list[str] = []
         for output in deliver(edition, shown, None, secrets=self.options.secrets):
-            if output.status == "failed":
-                raise PublishError(f"cannot write the report: {output.detail}", "check --output-dir")
             written += output.paths
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"
@@ -553,8 +668,11 @@ class Engine:
         # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
         # each delivery before it is sent, so another process never sends it too.
         def send(store: Store) -> list[DeliveryResult]:
-            return deliver(edition, repo.publishers, store, force=self.options.force,
-                           secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
+            owner, timeout = claim_owner(), repo.settings.run.claim_timeout
+            done = deliver(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
+                           claim_timeout=timeout, owner=owner)  # fmt: skip
+            return done + deliver_addendum(report, repo.settings, repo.publishers, done, store, force=self.options.force,
+                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner)  # fmt: skip
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
@@ -611,8 +729,8 @@ def _delivered(
     is stored that passed the failure gate). A day reported without commits the source could not fetch
     never is: the next run builds it again, whole."""
     stored = store.get_report(repo, date, language)
-    if stored is not None and stored.run.unfetched:
-        return False
+    if stored is not None and (stored.run.unfetched or stored.partial):
+        return False  # incomplete, or not settled yet: never recorded as complete
     if not publishers:
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
     return is_delivered(store, UnitKey(repo, date, language), publishers)

@@ -46,13 +46,14 @@ def build_week(store: Store, repo: str, iso: IsoWeek, settings: Settings) -> Wee
                         top_n=settings.weekly.top_commits)  # fmt: skip
 
 
-def edition_of(store: Store, week: WeekDigest, settings: Settings) -> Edition:
-    """The week's edition; its charts compare its change types with the week before's."""
+def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str = "dailydiff run") -> Edition:
+    """The week's edition; its charts compare its change types with the week before's; ``builder`` is
+    the command its missing-days hint names."""
     before = (
         store.get_report(week.repo, week.start - dt.timedelta(days=7 - i), week.language) for i in range(7)
     )
     stored = [r for r in before if r is not None]
-    return week_edition(week, settings, type_counts(stored) if stored else None)
+    return week_edition(week, settings, type_counts(stored) if stored else None, builder)
 
 
 def weekly_publishers(settings: Settings, available: Sequence[Publisher]) -> list[Publisher]:

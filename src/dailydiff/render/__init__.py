@@ -31,6 +31,7 @@ def renderers_for(settings: Settings) -> dict[str, Any]:
         render_markdown,
         templates_dir=settings.report.templates_dir,
         toc_title_chars=settings.report.toc_title_chars,
+        path_template=settings.report.path_template,
     )
     html = partial(
         render_day_html,

@@ -55,6 +55,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "config": ("#1b7c83", "#39c5cf"),
     "security": ("#a40e26", "#ff7b72"),
     "revert": ("#4d2d00", "#c69026"),
+    "release": ("#116329", "#56d364"),
     "other": ("#afb8c1", "#545d68"),
 }
 FONT_FAMILY = (
@@ -152,7 +153,7 @@ class Chart:
             + " / ".join(f"{label} {_number(v)}" for label, v in zip(self.labels, s.values, strict=True))
             for s in self.series
         ]
-        return C["alt"].format(title=self.title, parts="; ".join(parts))
+        return C["alt"].format(title=self.title, parts=("；" if self.language == "zh" else "; ").join(parts))
 
     def text_table(self) -> str:
         """The numbers as aligned plain text (for the text part of an email)."""
@@ -387,6 +388,12 @@ SVG_WIDTH = 480  # drawn at about this size in a page column, and scaled down le
 SVG_HEIGHT = 260
 PNG_WIDTH = 640
 LEGEND_COLUMNS = 4
+MARGIN = 8
+SPACING = 6
+LABEL_FONT = 13
+LEGEND_FONT = 14
+LEGEND_BOX = 12  # pygal's legend_box_size
+LEGEND_ROW = 21  # pygal puts legend rows 1.5 font sizes apart
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
 
 
@@ -425,7 +432,7 @@ def _style(chart: Chart, *, png: bool) -> Any:
         plot_background="#ffffff" if png else "transparent",
         foreground="#1f2328", foreground_strong="#1f2328", foreground_subtle="#d1d9e0",
         colors=colours or ("#0969da",), opacity="1", opacity_hover="1",
-        label_font_size=13, major_label_font_size=13, legend_font_size=14, title_font_size=17,
+        label_font_size=LABEL_FONT, major_label_font_size=LABEL_FONT, legend_font_size=LEGEND_FONT, title_font_size=17,
         value_font_size=12, tooltip_font_size=12, no_data_font_size=20,
         guide_stroke_color="#d1d9e0", major_guide_stroke_color="#d1d9e0",
     )  # fmt: skip
@@ -443,17 +450,66 @@ def _y_labels(chart: Chart) -> list[int]:
     return list(range(0, top + 1, step))
 
 
-def picture_height(chart: Chart, height: int = SVG_HEIGHT) -> int:
+def picture_height(chart: Chart, height: int = SVG_HEIGHT, width: int = SVG_WIDTH) -> int:
     """Horizontal bars grow with their number so that every label has room, and the legend with its rows."""
     if chart.kind == "hbars":
         return max(
             height, 60 + (10 + 18 * len(chart.series)) * len(chart.labels) + 22 * (len(chart.series) > 1)
         )
-    return height + 22 * (_legend_rows(chart) - 1)
+    return height + LEGEND_ROW * (_legend_layout(chart, width)[1] - 1)
 
 
-def _legend_rows(chart: Chart) -> int:
-    return max(1, -(-len(chart.series) // LEGEND_COLUMNS)) if len(chart.series) > 1 else 1
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at ``size`` px, erring wide: pygal counts 0.6 em a character
+    whatever it is, so capitals and CJK characters (a full em) would run into their neighbours."""
+    width = 0.0
+    for ch in text:
+        if ord(ch) > 0x2E7F:
+            width += 1.0
+        elif ch in "il.,:;'|!I ()[]jft":
+            width += 0.38
+        elif ch.isupper() or ch in "mwMW%@":
+            width += 0.78
+        else:
+            width += 0.64
+    return width * size
+
+
+def _legend_layout(chart: Chart, width: int) -> tuple[int, int]:
+    """(columns, rows) of the legend under the chart: as many columns as its longest name allows."""
+    if len(chart.series) < 2:
+        return 1, 1
+    room = width - 2 * MARGIN - 2 * SPACING
+    item = max(text_width(s.name, LEGEND_FONT) for s in chart.series) + LEGEND_BOX + 5 + 12
+    columns = max(1, min(len(chart.series), LEGEND_COLUMNS, int(room // item)))
+    return columns, -(-len(chart.series) // columns)
+
+
+def _legend_names(chart: Chart, width: int) -> list[str]:
+    """The series' names, shortened (with "…") only when one alone is wider than its legend column."""
+    columns, _ = _legend_layout(chart, width)
+    room = (width - 2 * MARGIN - 2 * SPACING) / columns - LEGEND_BOX - 5 - 6
+    return [_fit(s.name, LEGEND_FONT, room) for s in chart.series]
+
+
+def _fit(text: str, size: float, room: float) -> str:
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _axis_every(labels: Sequence[str], base: int, plot_width: float) -> int:
+    """Label every nth category (a multiple of ``base``) so that the labels, upright, never touch."""
+    if not labels:
+        return 1
+    need = max(text_width(label, LABEL_FONT) for label in labels) + 10
+    slot = plot_width / len(labels)
+    every = max(base, 1)
+    while every * slot < need and every < len(labels):
+        every += max(base, 1)
+    return every
 
 
 def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH) -> dict[str, Any]:
@@ -467,7 +523,7 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
         "alt": chart.alt,
         "src": src,
         "width": width,
-        "height": picture_height(chart),
+        "height": picture_height(chart, width=width),
         "label_header": chart.label_header,
         "columns": chart.columns,
         "rows": [(label, [_number(v) for v in cells]) for label, cells in chart.rows()],
@@ -484,16 +540,24 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
     labels = list(chart.axis_labels or chart.labels)
     if hbars:
         labels = [_clip(label, 28) for label in labels]
+    columns, rows = _legend_layout(chart, width)
+    shown = len(chart.series) > 1
+    # Upright labels, thinned until they fit (rotated ones ran into the legend); the y axis takes ~40 px.
+    every = 1 if hbars else _axis_every(labels, chart.axis_every, width - 2 * MARGIN - 40)
+    # pygal makes room for len(series) // columns legend rows; the last, partly filled one needs room too.
+    legend_room = LEGEND_ROW * (rows - len(chart.series) // columns) + 4 if shown else 0
+    # pygal sizes the label column at 0.6 em a character: wider characters need the difference.
+    label_room = max((text_width(label, LABEL_FONT) - len(label) * 0.6 * LABEL_FONT for label in labels),
+                     default=0) if hbars else 0  # fmt: skip
     config: dict[str, Any] = {
-        "width": width, "height": picture_height(chart, height),
+        "width": width, "height": picture_height(chart, height, width),
         "style": _style(chart, png=png), "js": [], "disable_xml_declaration": True,
         "title": chart.title if png else None, "x_labels": labels,
-        "legend_at_bottom": True, "legend_at_bottom_columns": min(len(chart.series), LEGEND_COLUMNS),
-        "show_legend": len(chart.series) > 1,
-        "margin": 8, "margin_bottom": 8 + 20 * (_legend_rows(chart) - 1),
-        "margin_left": 8 + (_wide_chars(labels) * 7 if hbars else 0), "spacing": 6, "truncate_legend": 40, "truncate_label": 30, "no_data_text": "—",
-        "value_formatter": _number, "show_minor_x_labels": chart.axis_every == 1, "x_labels_major_every": chart.axis_every,
-        "y_labels": _y_labels(chart), "x_label_rotation": 0 if hbars or not _crowded(labels[:: chart.axis_every], width) else -35,
+        "legend_at_bottom": True, "legend_at_bottom_columns": columns, "show_legend": shown,
+        "margin": MARGIN, "margin_bottom": MARGIN + legend_room, "margin_left": MARGIN + max(0, round(label_room)),
+        "spacing": SPACING, "truncate_legend": -1, "truncate_label": -1, "no_data_text": "—",
+        "value_formatter": _number, "show_minor_x_labels": every == 1, "x_labels_major_every": every,
+        "y_labels": _y_labels(chart), "x_label_rotation": 0,
         "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
         "tooltip_border_radius": 0, "show_y_guides": not hbars, "show_x_guides": hbars,
     }  # fmt: skip
@@ -502,20 +566,10 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
     drawn = cls(**config)
     drawn.uuid = chart.key  # a stable id (pygal draws a random one): rebuilt pages stay byte-identical
     drawn.add_xml_filter(_static)
-    for s in chart.series:
+    for s, name in zip(chart.series, _legend_names(chart, width), strict=True):
         values = list(reversed(s.values)) if hbars else list(s.values)
-        drawn.add(s.name, values)
+        drawn.add(name, values)
     return drawn
-
-
-def _wide_chars(labels: Sequence[str]) -> int:
-    """pygal sizes the label column as if every character were Latin: CJK ones need about twice that."""
-    return max((sum(1 for ch in label if ord(ch) > 0x2E7F) for label in labels), default=0)
-
-
-def _crowded(labels: Sequence[str], width: int) -> bool:
-    """Would the axis labels, side by side, run into each other? (about 7 px a character at 13 px)"""
-    return sum(_width(label) + 2 for label in labels) * 7 > width * 0.85
 
 
 def _clip(text: str, width: int) -> str:

@@ -82,14 +82,14 @@ MARKS = {Level.HIGH: "🔴", Level.MEDIUM: "🟡", Level.LOW: "🟢"}
 
 
 def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: Sequence[str] = (),
-                summary: str = "", repo: str = "", extra: Sequence[Span] = ()) -> Line:  # fmt: skip
+                summary: str = "", repo: str = "", extra: Sequence[Span] = (), language: str = "en") -> Line:  # fmt: skip
     """One commit as a line: its mark, the repository (in a digest across repositories), watch topics,
     the title linked to the commit, the short sha, ``extra`` spans (a pull request) and a summary."""
     spans: list[Span] = [Span(f"{MARKS[level]} ", trusted=True)]
     if repo:
-        spans.append(Span(f"{one_line(repo)}: ", bold=True))
+        spans += [Span(one_line(repo), bold=True), Span(": ", trusted=True)]
     if watch:
-        spans.append(Span("👀 " + ", ".join(one_line(w) for w in watch) + " · "))
+        spans.append(Span("👀 " + i18n.join_list((one_line(w) for w in watch), language) + " · "))
     spans.append(Span(cut(one_line(title) or "—", TITLE_CHARS), url=safe_url(url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(sha[:7], code=True, trusted=True))
@@ -101,8 +101,12 @@ def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: S
     return tuple(spans)
 
 
-def _report_commit_line(rc: ReportCommit) -> Line:
+def _report_commit_line(rc: ReportCommit, report: DayReport) -> Line:
     extra: list[Span] = []
+    branch = report.branch_of(rc)
+    if branch:  # off the report's branch (--all-branches): which one
+        extra.append(Span(" 🌿 ", trusted=True))
+        extra.append(Span(branch, code=True))
     pr = pr_context(rc)
     if pr is not None:
         extra.append(Span(" · ", trusted=True))
@@ -110,9 +114,18 @@ def _report_commit_line(rc: ReportCommit) -> Line:
         if pr["title"]:
             extra.append(Span(" " + cut(pr["title"], TITLE_CHARS)))
         if pr["labels"]:
-            extra.append(Span(" 🏷️ " + ", ".join(pr["labels"])))
+            extra.append(Span(" 🏷️ " + i18n.join_list(pr["labels"], report.language)))
     summary = rc.analysis.summary if rc.analysis is not None else ""
-    return commit_line(rc.level, rc.title, rc.url, rc.sha, watch=rc.watch, summary=summary, extra=extra)
+    return commit_line(
+        rc.level,
+        rc.title,
+        rc.url,
+        rc.sha,
+        watch=rc.watch,
+        summary=summary,
+        extra=extra,
+        language=report.language,
+    )
 
 
 def _bullets(highlights: Sequence[str], themes: Sequence[str], themes_label: str) -> list[Line]:
@@ -135,6 +148,8 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     L = i18n.words("report", report.language)
     words = i18n.words("chat", report.language)
     title = f"{L['title'].format(date=report.date.isoformat())} · {report.repo}"
+    if report.partial:  # built before the day settled: every output says so
+        title += f" · {L['partial_short']}"
     sections: list[Section] = []
     warning = gate_warning(report).replace("**", "")
     if warning:
@@ -144,12 +159,32 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
         sections.append(Section(L["overview"], overview))
     watched = [rc for rc in report.commits if rc.watch]
     high = [rc for rc in report.commits if rc.level is Level.HIGH and not rc.watch]
-    listed = [_report_commit_line(rc) for rc in (watched + high)[:max_commits]]
+    listed = [_report_commit_line(rc, report) for rc in (watched + high)[:max_commits]]
     heading = words["high"] if not watched else f"{words['watch']} / {words['high']}"
     total = len(watched) + len(high)
     sections.append(_listed(f"{heading} ({total})", listed, total, report_url, words))
     return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
                   language=report.language)  # fmt: skip
+
+
+def addendum_title(report: DayReport, count: int) -> str:
+    return str(i18n.words("addendum", report.language)["title"]).format(
+        n=count, date=report.date.isoformat(), repo=report.repo
+    )
+
+
+def addendum_message(
+    report: DayReport, late: Sequence[ReportCommit], report_url: str | None = None, max_commits: int = 100
+) -> Message:
+    """The late commits of a day already delivered: "2 late commit(s) for DATE", each commit a line (never
+    the day's report again)."""
+    words = i18n.words("chat", report.language)
+    lines = [_report_commit_line(rc, report) for rc in late[:max_commits]]
+    section = _listed(f"{i18n.words('report', report.language)['late_heading']} ({len(late)})", lines, len(late),
+                      report_url, words)  # fmt: skip
+    title = addendum_title(report, len(late))
+    return Message(title=title, counts=title, sections=[section], report_url=report_url,
+                   language=report.language)  # fmt: skip
 
 
 def _more_line(n: int, report_url: str | None, words: dict[str, str]) -> Line:
@@ -178,7 +213,16 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     sections.append(Section(D["repos"], rows))
     commits = [*digest.high, *digest.watch]
     listed = [
-        commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, repo=c.repo)
+        commit_line(
+            c.level,
+            c.title,
+            c.url,
+            c.sha,
+            watch=c.watch,
+            summary=c.summary,
+            repo=c.repo,
+            language=digest.language,
+        )
         for c in commits[:max_commits]
     ]
     heading = D["high"] if not digest.watch else f"{D['high']} / {D['watch']}"
@@ -202,7 +246,7 @@ def week_message(week: WeekDigest, report_url: str | None = None, max_commits: i
         highlights.append((Span(one_line(missing), trusted=True),))
     if highlights:
         sections.append(Section(W["highlights"], highlights))
-    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary)
+    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language)
            for c in week.top_commits[:max_commits]]  # fmt: skip
     sections.append(
         _listed(f"{W['top']} ({len(week.top_commits)})", top, len(week.top_commits), report_url, words)

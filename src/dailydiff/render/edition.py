@@ -28,10 +28,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from dailydiff.common import i18n, placeholders
-from dailydiff.models import DayReport
-from dailydiff.render.chat import Message, day_message, digest_message, week_message
+from dailydiff.common.text import md_inline, safe_url
+from dailydiff.models import DayReport, ReportCommit
+from dailydiff.render.chat import Message, addendum_message, day_message, digest_message, week_message
 from dailydiff.render.mail import Mail, build_mail
 
 if TYPE_CHECKING:
@@ -55,7 +57,10 @@ class UnitKey:
 
 
 # The generation line: the footer that names the dailydiff version and the time the edition was built.
-_GENERATION_LINE_RE = re.compile(r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC.*$", re.M)
+# (in the report's timezone, `… (UTC+08:00)`; files written before that say `… UTC`)
+_GENERATION_LINE_RE = re.compile(
+    r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (?:UTC|\(UTC[+-]\d{2}:\d{2}\)).*$", re.M
+)
 
 
 def comparable(fmt: str, text: str) -> str:
@@ -240,6 +245,45 @@ def day_edition(
     )
 
 
+def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: Settings) -> Edition:
+    """The late commits of a repository's day that was already delivered (engine/addendum.py): a message
+    and a mail listing them, keyed by the day and the commits (``late:<repo>#<hash>``), so each addendum
+    is a unit of its own in the ledger."""
+    from dailydiff.render.chat import addendum_title
+
+    shas = ",".join(sorted(rc.sha for rc in late))
+    key = UnitKey(f"late:{report.repo}#{hashlib.sha256(shas.encode()).hexdigest()[:16]}", report.date,
+                  report.language)  # fmt: skip
+    title = addendum_title(report, len(late))
+    link = _repo_page(settings.site.base_url, report.repo, f"{report.date.isoformat()}.html")
+
+    def markdown() -> str:
+        lines = [f"# {md_inline(title)}", ""]
+        for rc in late:
+            when = rc.committed_at.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
+            url = safe_url(rc.url)
+            text = f"[{md_inline(rc.title or '—')}]({url})" if url else md_inline(rc.title or "—")
+            lines.append(f"- {when} · {md_inline(rc.author.name)} · {text} (`{rc.short_sha}`)")
+        return "\n".join(lines) + "\n"
+
+    def path(fmt: str, template: str) -> PurePosixPath:  # never written: file targets update in place
+        return placeholders.fill_path(template, placeholders.day_values(report, fmt),
+                                      placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+
+    return Edition(
+        "addendum",
+        key,
+        title,
+        renderers={"md": markdown},
+        values=partial(placeholders.day_values, report),
+        path=path,
+        message=lambda url, most: addendum_message(report, late, url, most),
+        subject=title,
+        link=link,
+        report=report,
+    )
+
+
 def digest_path(name: str, date: dt.date, ext: str) -> PurePosixPath:
     """Where a digest's file goes below a files target's directory (or ``digest --output-dir``)."""
     return PurePosixPath("digests", f"{date.year:04d}", name, f"{date.isoformat()}.{ext}")
@@ -270,7 +314,7 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
         depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
         return "../" * depth + target.as_posix()
 
-    renderers = {
+    renderers: dict[str, Callable[[], str]] = {
         "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, ext="md"),
                                              templates_dir=settings.report.templates_dir),
         "json": partial(render_digest_json, digest),
@@ -303,10 +347,14 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
 
 
 def week_edition(
-    week: WeekDigest, settings: Settings, previous_types: Mapping[str, int] | None = None
+    week: WeekDigest,
+    settings: Settings,
+    previous_types: Mapping[str, int] | None = None,
+    builder: str = "dailydiff run",
 ) -> Edition:
     """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
-    the week before's) are in its standalone HTML and in its mail as ``cid:`` images."""
+    the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
+    command that builds its missing days (``dailydiff report SOURCE`` for a repository not configured)."""
     from dailydiff.render.charts import weekly_charts
     from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
     from dailydiff.render.weekly_html import render_weekly_html
@@ -314,11 +362,11 @@ def week_edition(
     def charts() -> list[Chart]:
         return weekly_charts(week, previous_types) if settings.site.charts else []
 
-    renderers = {
-        "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir),
+    renderers: dict[str, Callable[[], str]] = {
+        "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir, builder=builder),
         "json": partial(render_weekly_json, week),
         "html": lambda: render_weekly_html(week, templates_dir=settings.site.templates_dir,
-                                           previous_types=previous_types,
+                                           previous_types=previous_types, builder=builder,
                                            charts=None if settings.site.charts else []),
     }  # fmt: skip
 

@@ -25,7 +25,17 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
-from dailydiff.render.markdown import commit_anchors, gate_warning, pr_context, revert_link, stats_line
+from dailydiff.render.markdown import (
+    DayLink,
+    commit_anchors,
+    gate_warning,
+    generation_stamp,
+    late_view,
+    pr_context,
+    revert_link,
+    reverted_by_links,
+    stats_line,
+)
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -94,9 +104,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "short_sha": rc.short_sha,
         "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
         "author": clean(rc.author.name),
-        "title": clean(rc.title) or "—",
-        "heading": clean(heading),
-        "toc_title": shorten(rc.title or "—", toc_chars),
+        "title": md.text(rc.title or "—"),  # `code` in a title shows as code, everything else as text
+        "heading": md.text(heading),
+        "toc_title": md.text(shorten(rc.title or "—", toc_chars, code_spans=True)),
         "body": clean(rc.body),
         "url": safe_url(rc.url),
         "pr": pr,
@@ -106,6 +116,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "level_label": L["levels"][rc.level.value],
         "types": [(t, types.get(t, t)) for t in change_types],
         "types_attr": " ".join(change_types),
+        "branch": clean(report.branch_of(rc)),
         "watch": [clean(w) for w in rc.watch],
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,
@@ -122,8 +133,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
     }
 
 
-def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
-    """Everything the day template shows, with untrusted text escaped or sanitised."""
+def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | None = None) -> dict[str, Any]:
+    """Everything the day template shows, with untrusted text escaped or sanitised; ``day_link`` gives
+    another day's page (the site's), for reverts across days."""
     L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
@@ -135,7 +147,8 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
         title = rc.title or "—"
         heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
         views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars) | {
-            "reverts": revert_link(rc, report, anchors)
+            "reverts": revert_link(rc, report, anchors, day_link),
+            "reverted_by": reverted_by_links(rc, report, anchors, day_link),
         }
     groups = []
     for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
@@ -152,7 +165,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = generation_stamp(report.generated_at, report.timezone)
     return {
         "report": report,
         "title": L["title"].format(date=report.date),
@@ -162,6 +175,8 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
         "commits": [views[rc.sha] for rc in report.commits],
         "groups": groups,
         "stats_line": stats_line(report),
+        "late": late_view(report, anchors, ZoneInfo(report.timezone)),
+        "skipped": [" ".join(s.split()) for s in report.skipped],
         "gate_warning": SafeMarkdown().inline(gate_warning(report)),
         "counts": level_counts(report),
         "filter_levels": [(g["level"], L["levels"][g["level"]], len(g["commits"])) for g in groups],
@@ -178,9 +193,9 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
 def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
                toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
     """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
-    ``charts`` are figure views (render/charts.py)."""
+    ``charts`` are figure views (render/charts.py). Its sibling pages are the repository's other days."""
     return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
-                       **day_view(report, toc_title_chars))  # fmt: skip
+                       **day_view(report, toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html"))  # fmt: skip
 
 
 def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import posixpath
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dailydiff import __version__
+from dailydiff.common import placeholders
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
-from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.common.timewindow import local_moment
+from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
 from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
@@ -65,7 +70,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "author": rc.author.name,
         "title": rc.title or "—",
         "heading": heading,
-        "toc_title": shorten(rc.title or "—", toc_chars),
+        "toc_title": shorten(rc.title or "—", toc_chars, code_spans=True),
         "short_sha": rc.short_sha,
         "url": safe_url(rc.url),
         "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
@@ -82,6 +87,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "raw": raw,
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch else "",
+        "branch": clean(report.branch_of(rc)),
     }
 
 
@@ -111,9 +117,29 @@ def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
     return view
 
 
-def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) -> dict[str, str] | None:
-    """A revert's link to what it reverts: that commit's entry when it is in this report, else the
-    commit or pull request on the forge."""
+DayLink = Callable[[dt.date], str | None]  # another day's report, relative to this one (None: no link)
+
+
+def ref_link(
+    ref: CommitRef, report: DayReport, anchors: dict[str, str], day_link: DayLink | None
+) -> dict[str, str]:
+    """A link to another commit: its entry in this report, else in its day's report, else its forge page
+    (else the sha alone: a local repository has no page to link to)."""
+    text = ref.sha[:7]
+    if ref.sha in anchors:
+        return {"text": text, "href": f"#{anchors[ref.sha]}"}
+    page = day_link(ref.date) if ref.date is not None and day_link is not None else None
+    if page:
+        return {"text": text, "href": f"{page}#{anchor('c', ref.sha[:7])}"}
+    return {"text": text, "href": safe_url(ref.url) or ""}
+
+
+def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str],
+                day_link: DayLink | None = None) -> dict[str, str] | None:  # fmt: skip
+    """A revert's link to what it reverts: that commit's entry when it is in this report or another
+    stored day's, else the commit or pull request on the forge."""
+    if rc.reverts is not None:
+        return ref_link(rc.reverts, report, anchors, day_link)
     target = revert_target(rc)
     if target is None:
         return None
@@ -126,6 +152,40 @@ def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) ->
     if base and target.pr_number is not None and "github" in base.split("/")[2]:  # PR paths differ by forge
         return {"text": f"#{target.pr_number}", "href": f"{base}/pull/{target.pr_number}"}
     return None
+
+
+def reverted_by_links(rc: ReportCommit, report: DayReport, anchors: dict[str, str],
+                      day_link: DayLink | None = None) -> list[dict[str, str]]:  # fmt: skip
+    """ "Reverted by" links of a commit whose reverts are known (this day or a later one)."""
+    return [ref_link(ref, report, anchors, day_link) for ref in rc.reverted_by]
+
+
+def report_day_link(path_template: str, report: DayReport, ext: str) -> DayLink | None:
+    """Links between the report files that ``path_template`` lays out (``2026/repo/2026-01-18.md`` from
+    ``2026/repo/2026-01-19.md``: ``2026-01-18.md``)."""
+    if not path_template:
+        return None
+    here = placeholders.fill_path(
+        path_template, placeholders.day_values(report, ext), placeholders.DAY_PATH_PLACEHOLDERS
+    )
+
+    def link(date: dt.date) -> str:
+        other = report.model_copy(update={"date": date})
+        there = placeholders.fill_path(path_template, placeholders.day_values(other, ext),
+                                       placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+        return posixpath.relpath(str(there), str(here.parent))
+
+    return link
+
+
+def late_view(report: DayReport, anchors: dict[str, str], zone: ZoneInfo) -> list[dict[str, str]]:
+    """The late commits of a day (landed after a report of it was delivered), with when each was seen."""
+    by_sha = {rc.sha: rc for rc in report.commits}
+    return [
+        {"sha": late.sha[:7], "title": by_sha[late.sha].title or "—", "anchor": anchors.get(late.sha, ""),
+         "first_seen": late.first_seen.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+        for late in report.late if late.sha in by_sha
+    ]  # fmt: skip
 
 
 def stats_line(report: DayReport) -> str:
@@ -151,6 +211,17 @@ def stats_line(report: DayReport) -> str:
     return " | ".join(parts)
 
 
+def generation_stamp(when: dt.datetime | None, timezone: str) -> str:
+    """When an edition was built, as its footer (the generation line) says it: in the edition's timezone."""
+    return local_moment(when, timezone)
+
+
+def render_template(template: str, templates_dir: str = "", **values: Any) -> str:
+    """One of our Markdown templates (or the user's, from ``templates_dir``), ending in one newline."""
+    text = environment("md", "render/templates", templates_dir).get_template(template).render(**values)
+    return text.rstrip("\n") + "\n"
+
+
 def gate_warning(report: DayReport) -> str:
     """The day's stored failure gate as one warning (Markdown), or "" when the day passed it. Every
     output of the day (Markdown, HTML, mail, chat) shows this same line."""
@@ -158,13 +229,23 @@ def gate_warning(report: DayReport) -> str:
     if gate is None or not gate.gated:
         return ""
     ratio = f"{gate.ratio:.0%} ({gate.failed}/{gate.analysable})"
-    return str(words("report", report.language)["gated_warning"].format(ratio=ratio))
+    return str(
+        words("report", report.language)["gated_warning"].format(
+            ratio=ratio,
+            fallback=report.stats.fallback,
+            failed=report.stats.failed + len(report.run.unfetched),
+        )
+    )
 
 
-def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
+def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
+                    path_template: str = "") -> str:  # fmt: skip
+    """The day as Markdown; ``path_template`` (the report files' layout) lets a revert link to the file of
+    the day its reverted commit landed on."""
     L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
+    day_link = report_day_link(path_template, report, "md")
     headings: dict[str, str] = {}
     seen_titles: dict[tuple[str, str], int] = {}
     for rc in report.commits:
@@ -177,7 +258,10 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         )
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
-        | {"reverts": revert_link(rc, report, anchors)}
+        | {
+            "reverts": revert_link(rc, report, anchors, day_link),
+            "reverted_by": reverted_by_links(rc, report, anchors, day_link),
+        }
         for rc in report.commits
     }
     groups = []
@@ -195,23 +279,13 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
     for rc in report.commits:  # newest first; topics in the order they first appear
         for topic in rc.watch:
             watch_topics.setdefault(topic, []).append(views[rc.sha])
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = generation_stamp(report.generated_at, report.timezone)
     footer = L["footer"].format(
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
-    text = (
-        environment("md", "render/templates", templates_dir)
-        .get_template(TEMPLATE)
-        .render(
-            report=report,
-            L=L,
-            commits=[views[rc.sha] for rc in report.commits],
-            groups=groups,
-            watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
-            stats_line=stats_line(report),
-            gate_warning=gate_warning(report),
-            footer=footer,
-        )
-    )
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.rstrip("\n") + "\n"
+    text = render_template(TEMPLATE, templates_dir, report=report, L=L, commits=[views[rc.sha] for rc in report.commits],
+                           groups=groups, stats_line=stats_line(report), gate_warning=gate_warning(report),
+                           watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
+                           footer=footer, late=late_view(report, anchors, zone),
+                           skipped=[" ".join(s.split()) for s in report.skipped])  # fmt: skip
+    return re.sub(r"\n{3,}", "\n\n", text)

@@ -257,10 +257,14 @@ def highlights(digest: WeekDigest) -> list[str]:
     lines.append(text["busiest"].format(date=busiest.date.isoformat(), n=busiest.total))
     top_types = sorted(t.types.items(), key=lambda kv: -kv[1])[:3]
     if top_types:
-        lines.append(text["types"].format(types=", ".join(f"{names[k]} ×{v}" for k, v in top_types)))
+        lines.append(
+            text["types"].format(types=text["list_sep"].join(f"{names[k]} ×{v}" for k, v in top_types))
+        )
     if digest.watch:
         lines.append(
-            text["watch"].format(hits=", ".join(f"{w.topic} ×{len(w.commits)}" for w in digest.watch))
+            text["watch"].format(
+                hits=text["list_sep"].join(f"{w.topic} ×{len(w.commits)}" for w in digest.watch)
+            )
         )
     if digest.top_commits:
         lines.append(text["top"].format(title=digest.top_commits[0].title))

@@ -7,8 +7,8 @@ from typing import Any
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
-from dailydiff.common.templates import environment
 from dailydiff.common.text import output_tree, safe_url, shorten
+from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.week import DigestCommit, WeekDigest
 from dailydiff.render.weekly_html import render_weekly_html
 
@@ -30,8 +30,15 @@ def _link(commit: DigestCommit, chars: int) -> dict[str, Any]:
 
 
 def render_weekly_markdown(
-    digest: WeekDigest, *, templates_dir: str = "", title_chars: int = 80, watch_limit: int = 10
+    digest: WeekDigest,
+    *,
+    templates_dir: str = "",
+    title_chars: int = 80,
+    watch_limit: int = 10,
+    builder: str = "dailydiff run",
 ) -> str:
+    """The week as Markdown; ``builder`` is the command that builds a missing day (``dailydiff report
+    SOURCE`` for a repository followed with `report` only)."""
     L = words("weekly", digest.language)
     type_names = change_type_labels(digest.language)
     day_names = weekdays(digest.language)
@@ -40,37 +47,35 @@ def render_weekly_markdown(
     if digest.missing_days:
         missing = L["missing"].format(
             n=len(digest.missing_days),
-            dates=", ".join(d.isoformat() for d in digest.missing_days),
+            dates=L["list_sep"].join(d.isoformat() for d in digest.missing_days),
+            builder=builder,
             first=digest.missing_days[0].isoformat(),
             last=digest.missing_days[-1].isoformat(),
         )
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
-    text = (
-        environment("md", "render/templates", templates_dir)
-        .get_template(TEMPLATE)
-        .render(
-            d=digest,
-            L=L,
-            title=L["title"].format(week=digest.week, start=digest.start, end=digest.end),
-            type_columns=[(t, type_names[t]) for t in type_columns],
-            days=[{"day": day, "weekday": day_names[day.date.weekday()]} for day in digest.days],
-            top=[_link(c, title_chars) for c in digest.top_commits],
-            watch=[
-                {
-                    "topic": w.topic,
-                    "count": len(w.commits),
-                    "commits": [_link(c, title_chars) for c in w.commits[:watch_limit]],
-                    "more": L["more"].format(n=len(w.commits) - watch_limit)
-                    if len(w.commits) > watch_limit
-                    else "",
-                }
-                for w in digest.watch
-            ],
-            missing=missing,
-            footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
-        )
+    generated = generation_stamp(digest.generated_at, digest.timezone)
+    return render_template(
+        TEMPLATE,
+        templates_dir,
+        d=digest,
+        L=L,
+        title=L["title"].format(week=digest.week, start=digest.start, end=digest.end),
+        type_columns=[(t, type_names[t]) for t in type_columns],
+        days=[{"day": day, "weekday": day_names[day.date.weekday()]} for day in digest.days],
+        top=[_link(c, title_chars) for c in digest.top_commits],
+        watch=[
+            {
+                "topic": w.topic,
+                "count": len(w.commits),
+                "commits": [_link(c, title_chars) for c in w.commits[:watch_limit]],
+                "more": L["more"].format(n=len(w.commits) - watch_limit)
+                if len(w.commits) > watch_limit
+                else "",
+            }
+            for w in digest.watch
+        ],
+        missing=missing,
+        footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
     )
-    return text.rstrip("\n") + "\n"
 
 
 def render_weekly_json(digest: WeekDigest) -> str:

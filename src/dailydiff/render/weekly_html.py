@@ -19,6 +19,7 @@ from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
 from dailydiff.render.html import PageContext, render_page, standalone_css
+from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
 
@@ -57,7 +58,7 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
 
 
 def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_chars: int = 80,
-                watch_limit: int = 10) -> dict[str, Any]:  # fmt: skip
+                watch_limit: int = 10, builder: str = "dailydiff run") -> dict[str, Any]:  # fmt: skip
     """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
 
     W = words("weekly", digest.language)
@@ -70,13 +71,14 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         missing = md.inline(
             W["missing"].format(
                 n=len(digest.missing_days),
-                dates=", ".join(d.isoformat() for d in digest.missing_days),
+                dates=W["list_sep"].join(d.isoformat() for d in digest.missing_days),
+                builder=builder,
                 first=digest.missing_days[0].isoformat(),
                 last=digest.missing_days[-1].isoformat(),
             )
         )
     day_links = links.days if links else {}
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    generated = generation_stamp(digest.generated_at, digest.timezone)
     view = lambda c: _commit(c, links, md, L, type_names, title_chars)  # noqa: E731
     return {
         "d": digest,
@@ -124,6 +126,7 @@ def render_weekly_html(
     title_chars: int = 80,
     charts: Sequence[dict[str, Any]] | None = None,
     previous_types: Mapping[str, int] | None = None,
+    builder: str = "dailydiff run",
 ) -> str:
     """A site page when ``links`` is given, else a standalone file. ``charts`` are figure views
     (render/charts.py) whose pictures the site writes; a standalone file draws its own charts (the week
@@ -142,4 +145,4 @@ def render_weekly_html(
             for chart in weekly_charts(digest, previous_types)
         ]
     return render_page(TEMPLATE, ctx, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
-                       nav=nav, charts=charts, **weekly_view(digest, links, title_chars=title_chars))  # fmt: skip
+                       nav=nav, charts=charts, **weekly_view(digest, links, title_chars=title_chars, builder=builder))  # fmt: skip

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
 from dailydiff.settings import ScoringSettings
@@ -154,6 +153,20 @@ SECURITY_WORDS = re.compile(
     r"credentials? leak\w*|token leak\w*|dos attack|denial of service|path traversal)\b",
     re.I,
 )
+# Memory and undefined-behaviour checkers are debugging tools, not security news: NVIDIA's
+# compute-sanitizer, Clang's AddressSanitizer/UBSan/TSan… are taken out of the text before looking.
+_SANITIZER_TOOLS = re.compile(
+    r"\b[\w-]*-sanitizers?\b|\b(address|thread|memory|leak|undefined[ -]?behaviou?r|kernel|hwaddress|ub|"
+    r"numerical|type)[ -]?sanitizers?\b|\b\w+sanitizers?\b|\b(k|hwa|a|ub|t|m|l)san\b|-fsanitize=[\w,-]+",
+    re.I,
+)
+
+
+def security_words(text: str) -> list[str]:
+    """The security words of a commit's text (lower case, sorted), sanitizer tool names left out."""
+    return sorted({m.group(0).lower() for m in SECURITY_WORDS.finditer(_SANITIZER_TOOLS.sub(" ", text))})
+
+
 _BREAKING_FOOTER_RE = re.compile(r"^BREAKING[ -]CHANGE:", re.M)
 _PUBLIC_API_RE = re.compile(
     r"(^|/)(__init__\.py|api/|apis/|public/|include/|cli\.py|cli/|entrypoints?/|server_args\.py|openai_api|"
@@ -419,7 +432,7 @@ def commit_types(
 ) -> list[ChangeType]:
     """The change types of a commit from its title and its paths (several may apply, most telling first).
 
-    A revert is a revert only, a release a CI/build change, a dependency update a dependency change.
+    A revert is a revert only, a release (a version bump) a release, a dependency update a dependency change.
     Otherwise: the types the title declares (prefix, tag, pull-request label) — a ``[CI]`` or ``chore``
     tag names where the change happens more than what it is, so the words of the title go first there —
     then the title's words, strong before weak, then what the paths say when only one kind of file
@@ -430,7 +443,7 @@ def commit_types(
     if "revert" in info.types:
         return [ChangeType.REVERT]
     if release_version(commit) is not None:
-        return [ChangeType.CI_BUILD]
+        return [ChangeType.RELEASE]
     found: list[ChangeType] = []
 
     def add(kind: str) -> None:
@@ -513,7 +526,7 @@ class Evidence:
             release=release,
             bot=bot_name(commit),
             breaking=release is None and (info.breaking or bool(_BREAKING_FOOTER_RE.search(commit.body))),
-            security=sorted({m.group(0).lower() for m in SECURITY_WORDS.finditer(text)}),
+            security=security_words(text),
         )
 
     @property
@@ -685,17 +698,3 @@ def explain(commit: Commit, weights: ScoringSettings, final_level: Level | None 
     if final_level is not None and final_level is not level:
         lines.append(f"  level in the report: {final_level.value} (the analyser's own judgement)")
     return "\n".join(lines) + "\n"
-
-
-def explain_sha(sha: str, commits: Sequence[Commit], weights: ScoringSettings) -> str:
-    """`report --explain SHA`: the rules that fired for the commit of `commits` whose sha starts with `sha`."""
-    wanted = sha.strip().lower()
-    found = [c for c in commits if wanted and c.sha.lower().startswith(wanted)]
-    if len(found) != 1:
-        what = "matches several commits" if found else "is not among the report's commits"
-        raise UsageError(
-            f"--explain {sha}: {what}", "give more of the sha, or the --date of the day it landed"
-        )
-    commit = found[0]
-    level = getattr(commit, "level", None)
-    return explain(commit, weights, level if isinstance(level, Level) else None)

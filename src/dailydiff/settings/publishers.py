@@ -35,7 +35,7 @@ def _env_name(value: str) -> str:
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
-class _Entry(BaseModel):
+class EntryBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # A label for the run summary and --only; default: the type (numbered when a type repeats).
@@ -52,7 +52,7 @@ class _Entry(BaseModel):
     max_retry_after: float = Field(default=120.0, ge=0)
 
 
-class FilesEntry(_Entry):
+class FilesEntry(EntryBase):
     type: Literal["files"]
     # The directory the path template is relative to (default: the current directory).
     directory: str = "."
@@ -65,13 +65,15 @@ class FilesEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
 
-class _GitHubEntry(_Entry):
+class GitHubEntry(EntryBase):
     # owner/name of the repository that receives the report (not the reported one).
     repository: str
     api_url: str = "https://api.github.com"
     token_env: EnvName = "GITHUB_TOKEN"
     # Link to the full report in messages/trimmed bodies: {year} {month} {date} {repo} {repo_name} {owner} {ext}.
     report_url: str = ""
+    # Send nothing for a day without commits (the day still counts as delivered).
+    skip_empty: bool = False
 
     @field_validator("repository")
     @classmethod
@@ -86,7 +88,7 @@ class _GitHubEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class GitHubContentsEntry(_GitHubEntry):
+class GitHubContentsEntry(GitHubEntry):
     type: Literal["github-contents"]
     branch: str = ""  # empty: the repository's default branch
     path_template: str = DEFAULT_PATH_TEMPLATE
@@ -106,7 +108,7 @@ class GitHubContentsEntry(_GitHubEntry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class GitHubIssueEntry(_GitHubEntry):
+class GitHubIssueEntry(GitHubEntry):
     type: Literal["github-issue"]
     title_template: str = "Daily report: {repo} - {date}"
     labels: list[str] = Field(default_factory=lambda: ["dailydiff"])
@@ -122,7 +124,7 @@ class GitHubIssueEntry(_GitHubEntry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class _ChatEntry(_Entry):
+class ChatEntry(EntryBase):
     url_env: EnvName
     secret_env: EnvName = ""
     report_url: str = ""
@@ -131,6 +133,8 @@ class _ChatEntry(_Entry):
     max_messages: int = Field(default=10, ge=1, le=50)
     # How many high-importance commits are listed (watch-topic commits first).
     max_commits: int = Field(default=100, ge=0)
+    # No message for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("report_url")
     @classmethod
@@ -138,41 +142,41 @@ class _ChatEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class FeishuEntry(_ChatEntry):
+class FeishuEntry(ChatEntry):
     type: Literal["feishu"]
 
 
-class DingTalkEntry(_ChatEntry):
+class DingTalkEntry(ChatEntry):
     type: Literal["dingtalk"]
 
 
-class WeComEntry(_ChatEntry):
+class WeComEntry(ChatEntry):
     type: Literal["wecom"]
 
 
-class SlackEntry(_ChatEntry):
+class SlackEntry(ChatEntry):
     type: Literal["slack"]
 
 
-class DiscordEntry(_ChatEntry):
+class DiscordEntry(ChatEntry):
     type: Literal["discord"]
 
 
-class TeamsEntry(_ChatEntry):
+class TeamsEntry(ChatEntry):
     """Microsoft Teams: a Workflows ("Post to a channel when a webhook request is received") or incoming
     webhook URL; the message is an Adaptive Card."""
 
     type: Literal["teams"]
 
 
-class WebhookEntry(_ChatEntry):
+class WebhookEntry(ChatEntry):
     type: Literal["webhook"]
     # "report": the DayReport JSON; "summary": counts, overview and high-importance commits.
     payload: Literal["report", "summary"] = "summary"
     signature_header: str = "X-Dailydiff-Signature"
 
 
-class EmailEntry(_Entry):
+class EmailEntry(EntryBase):
     type: Literal["email"]
     host: str
     port: int = 0  # 0: 465 for ssl, 587 for starttls, 25 for none
@@ -185,6 +189,8 @@ class EmailEntry(_Entry):
     recipients: list[str] = Field(min_length=1)
     subject_template: str = ""  # empty: the report language's subject (common/locale, [email] subject)
     report_url: str = ""
+    # No e-mail for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("subject_template", "report_url")
     @classmethod

@@ -17,6 +17,7 @@ from dailydiff.errors import SourceError
 from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
+from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.git import GitSource, is_git_url
 
 if TYPE_CHECKING:
@@ -41,9 +42,16 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
 
 
 def _open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
-    from dailydiff.sources.github import open_github
+    from dailydiff.sources.github import GitHubSource, github_options
 
-    return open_github(spec, settings, options, store)
+    made = github_options(spec, settings, options, store)
+    if settings.github.mode == "clone":
+        import os
+
+        from dailydiff.sources.github_clone import GitHubCloneSource
+
+        return GitHubCloneSource(**made, data_dir=settings.data_path, git=settings.git, environ=os.environ)
+    return GitHubSource(**made)
 
 
 # name -> opener
@@ -96,17 +104,44 @@ async def stream_commits(
     on_commit: Callable[[Commit], None],
     *,
     github_slots: asyncio.Semaphore | None = None,
+    on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
+    budget: RequestBudget | None = None,
+    day_of: Callable[[dt.datetime], dt.date] | None = None,
 ) -> None:
     """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
-    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread."""
+    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread.
+    ``on_unreadable`` gets each commit the source saw but could not read (sha, where it sits, why)."""
     stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
     if stream is not None:
-        await stream(window, on_listed, on_commit, slots=github_slots)
+        await stream(
+            window, on_listed, on_commit, slots=github_slots, budget=budget, day_of=day_of,
+            on_unreadable=on_unreadable,
+        )  # fmt: skip
         return
     commits = await asyncio.to_thread(source.commits, window)
+    if isinstance(source, GitSource):
+        for sha, placed_at, reason in source.unreadable:
+            on_unreadable(sha, placed_at, reason)
     on_listed([(c.sha, c.committed_at) for c in commits])
     for commit in commits:
         on_commit(commit)
+
+
+async def list_commits(
+    source: CommitSource, windows: list[Window], *, github_slots: asyncio.Semaphore | None = None
+) -> list[tuple[str, dt.datetime]]:
+    """(sha, committed_at) of every commit in ``windows`` (days), without details: the cheap check for
+    late commits. git: one `git log` over the span; GitHub: one conditional list request per day (the
+    same URL as the day's own listing, so an unchanged day is answered 304 from the store's cache)."""
+    if not windows:
+        return []
+    if isinstance(source, GitSource):
+        span = Window(start=min(w.start for w in windows), end=max(w.end for w in windows))
+        return await asyncio.to_thread(source.list_shas, span)
+    list_shas = getattr(source, "list_shas", None)  # GitHub's
+    if list_shas is not None:
+        return list(await list_shas(windows, slots=github_slots))
+    return [(c.sha, c.committed_at) for w in windows for c in await asyncio.to_thread(source.commits, w)]
 
 
 __all__ = [
@@ -116,6 +151,7 @@ __all__ = [
     "GitSource",
     "SourceOptions",
     "check_repo_id",
+    "list_commits",
     "open_source",
     "source_kind",
     "stream_commits",

@@ -14,6 +14,7 @@ class CommitSource(Protocol):
     repo: str
     repo_url: str | None
     kind: str
+    default_branch: str  # the branch read ("" when unknown); commits off it say which branch they are on
 
     def commits(self, window: Window) -> list[Commit]: ...
 

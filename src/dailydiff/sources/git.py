@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import secrets
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +25,8 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
+
+log = logging.getLogger("dailydiff.git")
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -42,14 +46,21 @@ def is_git_url(spec: str) -> bool:
 
 
 def run_git(
-    args: list[str], cwd: Path | None = None, *, check: bool = True, private: bool = False
+    args: list[str],
+    cwd: Path | None = None,
+    *,
+    check: bool = True,
+    private: bool = False,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600.
+    ``env`` adds to the environment (credentials go there, never into ``args``)."""
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
     umask = PRIVATE_UMASK if private else -1
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, env=env, check=False, umask=umask
+            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False, umask=umask
         )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
@@ -127,6 +138,13 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    default_branch: str = ""  # the branch the repository is read on (known once commits are listed)
+    git_env: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. a token for a partial clone
+    # Commits of the last window that git could not date (a broken committer line): sha, the moment
+    # they are placed at (their parent's), and why. Set by ``commits``.
+    unreadable: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+    # A blobless partial clone (the data directory's, clone mode): what git writes there stays private.
+    _partial: bool = field(default=False, init=False, repr=False)
 
     kind = "git"
 
@@ -193,6 +211,19 @@ class GitSource:
         source._check_revision()
         return source
 
+    def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
+        """The full sha and committer date of a commit named by (a prefix of) its sha, or None when the
+        repository has no such commit (or several: git cannot tell which)."""
+        if not re.fullmatch(r"[0-9a-fA-F]{4,40}", sha):
+            return None
+        found = run_git(
+            ["show", "-s", "--format=%H %cI", f"{sha}^{{commit}}", "--"], cwd=self.path, check=False
+        )
+        if found.returncode != 0 or not found.stdout.strip():
+            return None
+        full, moment = found.stdout.decode().split()[:2]
+        return full, dt.datetime.fromisoformat(moment)
+
     def _revisions(self) -> list[str]:
         if self.all_branches:
             return ["--branches", "--remotes"] if not self._is_bare() else ["--branches"]
@@ -224,20 +255,44 @@ class GitSource:
             )
 
     def commits(self, window: Window) -> list[Commit]:
+        if not self.default_branch:
+            self.default_branch = self.branch or _branch_name(self._default_branch())
+        selection = _selection(window)
+        self._check_history(window)
+        self._partial = self._prefetch(selection)
+        commits = [
+            c
+            for c in self._log([*self._revisions(), *selection])
+            if window.start <= c.committed_at < window.end
+        ]
+        commits += self._undated(window)
+        if self.all_branches and commits:
+            commits = self._attribute(commits, selection)
+        return commits
+
+    def has_commit(self, sha: str) -> bool:
+        return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
+
+    def list_shas(self, window: Window) -> list[tuple[str, dt.datetime]]:
+        """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
+        listed = run_git(
+            ["log", *self._revisions(), *_selection(window), "--format=%H %cI", "--"], cwd=self.path
+        )
+        pairs = [
+            line.split(" ", 1) for line in listed.stdout.decode(errors="replace").splitlines() if " " in line
+        ]
+        return [(sha, moment) for sha, text in pairs if (moment := _iso_or_none(text)) is not None]
+
+    def _log(self, selection: list[str]) -> list[Commit]:
+        """``git log`` of ``selection`` (revisions and filters) with every field, the changes and patches."""
         token = secrets.token_hex(8)
-        start = window.start.astimezone(dt.UTC)
-        last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
         # Fields end with the random token too: a name or e-mail may hold any control character.
         sep = f"%x1f{token}"
         fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%at", "%ct", "%B"]
         fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
-        selection = [
-            f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
-            f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
-        ]
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-            "log", *self._revisions(), *selection,
+            "log", *selection,
             f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
             "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
         ]  # fmt: skip
@@ -246,13 +301,87 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
-        self._check_history(window)
-        result = run_git(args, cwd=self.path)
-        text = result.stdout.decode("utf-8", errors="replace")
-        commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
-        if self.all_branches and commits:
-            commits = self._attribute(commits, selection)
-        return commits
+        # A partial clone may still fetch a missing file version itself: through the token's environment.
+        result = run_git(args, cwd=self.path, env=self.git_env, private=self._partial)
+        return self._parse(result.stdout.decode("utf-8", errors="replace"), token)
+
+    def _undated(self, window: Window) -> list[Commit]:
+        """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a
+        newline in it): git's own date filter never shows them in their day. Their real moment is read from
+        the raw object; one that has none is placed at its parent's moment and named in ``unreadable``."""
+        self.unreadable = []
+        listed = run_git(["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"],
+                         cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        found = []
+        for sha in listed:
+            header = run_git(["cat-file", "commit", sha], cwd=self.path).stdout.decode("utf-8", "replace")
+            header = header.split("\n\n", 1)[0]
+            committer, committed_at = _raw_ident(header, "committer")
+            author, authored_at = _raw_ident(header, "author")
+            if committed_at is None or committed_at <= _EPOCH:
+                parent = re.search(r"(?m)^parent ([0-9a-f]+)", header)
+                shown = (
+                    run_git(["show", "-s", "--format=%cI", parent.group(1)], cwd=self.path, check=False)
+                    if parent
+                    else None
+                )
+                placed = _iso_or_none(shown.stdout.decode().strip()) if shown is not None else None
+                if placed is not None and window.start <= placed < window.end:
+                    self.unreadable.append(
+                        (sha, placed, "git cannot read its committer line (no date in it)")
+                    )
+                continue
+            if not window.start <= committed_at < window.end:
+                continue
+            logged = self._log(["--no-walk", sha])
+            if not logged:  # a merge, with merges left out
+                continue
+            commit = logged[0]
+            log.warning("%s: commit %s has a broken author or committer line (git dates it 1970); read from the "
+                        "raw object: %s", self.repo, sha[:7], f"{committed_at:%Y-%m-%d %H:%M:%S %z}")  # fmt: skip
+            found.append(commit.model_copy(update={
+                "committer": committer or commit.committer, "author": author or commit.author,
+                "committed_at": committed_at, "authored_at": authored_at or committed_at,
+            }))  # fmt: skip
+        return found
+
+    def _prefetch(self, selection: list[str]) -> bool:
+        """In a blobless partial clone, fetch every file version the window's diffs need in one batch
+        (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
+        which the clone has. Objects already here cost nothing (git makes no connection). True when the
+        repository is a partial clone."""
+        promisor = run_git(["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False)
+        if promisor.stdout.strip() != b"true":
+            return False
+        raw = run_git(
+            ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
+             *([] if self.include_merges else ["--no-merges"]), "--"],
+            cwd=self.path,
+        )  # fmt: skip
+        wanted: set[str] = set()
+        for line in raw.stdout.decode("utf-8", errors="replace").splitlines():
+            if not line.startswith(":"):
+                continue
+            old_mode, new_mode, old, new = line[1:].split("\t", 1)[0].split()[:4]
+            for mode, oid in ((old_mode, old), (new_mode, new)):
+                if mode != "160000" and oid.strip("0"):  # not a submodule's commit, not "no file"
+                    wanted.add(oid)
+        if not wanted:
+            return True
+        fetched = run_git(
+            ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "origin", "--no-tags", "--no-write-fetch-head",
+             "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
+            cwd=self.path, check=False, private=True, env=self.git_env,
+            input="\n".join(sorted(wanted)).encode() + b"\n",
+        )  # fmt: skip
+        if fetched.returncode != 0:  # git log fetches what is still missing itself, one commit at a time
+            message = fetched.stderr.decode(errors="replace").strip().splitlines()
+            log.warning(
+                "%s: fetching the day's file versions failed: %s",
+                self.repo,
+                scrub(message[-1] if message else ""),
+            )
+        return True
 
     def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
@@ -275,7 +404,7 @@ class GitSource:
                 branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
                 if branch and branch != "undefined":
                     nearest[sha] = branch
-        label = _branch_name(default) if default else ""
+        label = _branch_name(default) if default else self.default_branch
         return [
             c.model_copy(
                 update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
@@ -284,7 +413,8 @@ class GitSource:
         ]
 
     def _default_branch(self) -> str:
-        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone)."""
+        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
+        else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
         for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
             ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
             if (
@@ -292,7 +422,11 @@ class GitSource:
                 and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
             ):
                 return ref
-        return ""
+        at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes"],
+                          cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
+        preferred = [ref for ref in at_head if _branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
+        return (preferred or at_head or [""])[0]
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
@@ -327,7 +461,9 @@ class GitSource:
             committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
             files, stats = self._parse_changes(rest)
             branches = (
-                [_branch_name(source_ref)] if self.all_branches and source_ref else [self.branch or "HEAD"]
+                [_branch_name(source_ref)]
+                if self.all_branches and source_ref
+                else [self.branch or self.default_branch or "HEAD"]
             )
             commits.append(
                 Commit(
@@ -419,6 +555,38 @@ class GitSource:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+log = logging.getLogger("dailydiff.source")
+# "author Name <e-mail> 1745400000 +0800"; [^>]* spans a newline that broke the line in two.
+_IDENT_RE = r"(?m)^{role} ([^<>]*)<([^>]*)> (\d+) ([+-])(\d\d)(\d\d)"
+
+
+def _selection(window: Window) -> list[str]:
+    """git's filters for ``[start, end)``: whole seconds, so the end becomes end - 1 s."""
+    start = window.start.astimezone(dt.UTC)
+    last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
+    return [f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000", f"--until={last:%Y-%m-%d %H:%M:%S} +0000"]
+
+
+def _iso_or_none(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _raw_ident(header: str, role: str) -> tuple[Person | None, dt.datetime | None]:
+    """A person and moment from a raw commit header, also when a newline broke the line."""
+    match = re.search(_IDENT_RE.format(role=role), header)
+    if match is None:
+        return None, None
+    name, email, seconds, sign, hours, minutes = match.groups()
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    try:
+        moment = dt.datetime.fromtimestamp(int(seconds), dt.timezone(offset))
+    except (ValueError, OverflowError, OSError):
+        return None, None
+    person = Person(name=" ".join(name.split()), email=" ".join(email.split()))
+    return person, moment
 
 
 def _moment(iso: str, epoch: str, fallback: dt.datetime) -> dt.datetime:
@@ -465,22 +633,89 @@ def _unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _mirror(url: str, data_dir: Path) -> Path:
+def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
+    """The origin renamed its default branch (master → main): the mirror's HEAD follows it, in one line,
+    instead of pointing at a branch the fetch pruned."""
+    remote = run_git(["ls-remote", "--symref", "--", url, "HEAD"], cwd=mirror, check=False)
+    match = re.search(r"(?m)^ref: (refs/heads/\S+)\tHEAD$", remote.stdout.decode(errors="replace"))
+    if remote.returncode != 0 or match is None:
+        return
+    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=mirror, check=False).stdout.decode().strip()
+    if head != match.group(1):
+        run_git(["symbolic-ref", "HEAD", match.group(1)], cwd=mirror)
+        log.warning("%s: the default branch is now %s (was %s); following it", safe_url,
+                    _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
+
+
+def _mirror(
+    url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
+) -> Path:
     """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
-    process or thread at a time per mirror, since several runs may share a data directory."""
+    process or thread at a time per mirror, since several runs may share a data directory. ``blobless``:
+    a partial clone of the branches without file contents (fetched when a day needs them), with the
+    remote kept as ``origin`` so later fetches keep the filter; ``env`` carries its credentials."""
     import fcntl
 
+    key = f"blobless {url}" if blobless else url
     warn_if_exposed(data_dir)
     lock_dir = private_dir(data_dir / "locks")
-    with open_private(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock") as lock:
+    with open_private(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if blobless:
+            return _blobless_unlocked(url, data_dir, env or {})
         return _mirror_unlocked(url, data_dir)
 
 
-def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+def _mirror_path(url: str, data_dir: Path, suffix: str = "") -> Path:
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
-    target = data_dir / "repos" / f"{readable}-{digest}.git"
+    return data_dir / "repos" / f"{readable}-{digest}{suffix}.git"
+
+
+def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path:
+    target = _mirror_path(url, data_dir, "-blobless")
+    safe_url = scrub(url)
+    if (target / "HEAD").exists():
+        result = run_git(
+            ["fetch", "--prune", "--quiet", "--no-tags", "origin"],
+            cwd=target,
+            check=False,
+            private=True,
+            env=env,
+        )
+        if result.returncode != 0:
+            raise SourceError(
+                f"could not fetch {safe_url}: {_last_line(result)}",
+                "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
+            )
+        return target
+    private_dir(target.parent)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    result = run_git(
+        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--template=", "--", url, str(partial)],
+        check=False, private=True, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SourceError(
+            f"could not clone {safe_url}: {_last_line(result)}",
+            "check the URL ([github] git_url), the token and that you can reach it",
+        )
+    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial, private=True)
+    partial.rename(target)
+    return target
+
+
+def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = result.stderr.decode(errors="replace").strip().splitlines()
+    return scrub(lines[-1]) if lines else f"exit {result.returncode}"
+
+
+def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+    target = _mirror_path(url, data_dir)
     safe_url = scrub(url)
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
@@ -494,6 +729,7 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
             raise SourceError(
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
             )
+        _follow_default_branch(url, target, safe_url)
         return target
     private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -193,6 +194,22 @@ class Store:
     def get_commit(self, repo: str, sha: str) -> Commit | None:
         row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
         return self._load(Commit, zlib.decompress(row[0]), "commit") if row else None
+
+    def find_commits(self, repo: str, prefix: str, limit: int = 2) -> list[Commit]:
+        """The stored commits of ``repo`` whose sha starts with ``prefix`` (hex, lower case), at most ``limit``."""
+        if not re.fullmatch(r"[0-9a-f]{4,40}", prefix):
+            return []
+        rows = self._db.execute(
+            "SELECT data FROM commits WHERE repo = ? AND sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
+            (repo, prefix, prefix + "g", limit),
+        ).fetchall()
+        return [self._load(Commit, zlib.decompress(row[0]), "commit") for row in rows]
+
+    def forget_analyses(self, repo: str, sha: str) -> int:
+        """Drop every stored analysis of one commit (``report --reanalyze``): the next build asks again."""
+        with self._tx():
+            cursor = self._db.execute("DELETE FROM analyses WHERE repo = ? AND sha = ?", (repo, sha))
+        return int(getattr(cursor, "rowcount", 0) or 0)
 
     def count_commits(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])

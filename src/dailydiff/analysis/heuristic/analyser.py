@@ -32,17 +32,18 @@ from dailydiff.models import (
 from dailydiff.scoring.paths import PathKind, classify, module_of
 from dailydiff.scoring.rules import (
     PERF_WORDS,
-    SECURITY_WORDS,
     PathProfile,
     TitleInfo,
     bot_name,
     commit_types,
+    find_reverted,
     parse_title,
     profile_paths,
     release_version,
+    security_words,
 )
 
-RULES_VERSION = "h6"
+RULES_VERSION = "h7"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
@@ -349,9 +350,7 @@ class HeuristicAnalyzer:
             shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
             perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
         security = ""
-        matched = sorted(
-            {m.group(0).lower() for m in SECURITY_WORDS.finditer(f"{commit.title}\n{facts.content}")}
-        )
+        matched = security_words(f"{commit.title}\n{facts.content}")
         if matched:
             security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
         else:
@@ -501,9 +500,24 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
     )
     highlights: list[str] = []
     marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
-    for rc in ranked[:5]:
-        if rc.level is Level.LOW and len(highlights) >= 3:
+    # A change added and reverted the same day is one highlight (at the rank of its better half), not two.
+    pairs: dict[str, Commit] = {}  # either sha of a pair -> the commit that was reverted
+    for rc in commits:
+        reverted = find_reverted(rc, commits)
+        if reverted is not None:
+            pairs[rc.sha] = pairs[reverted.sha] = reverted
+    shown: set[str] = set()
+    for rc in ranked:
+        if len(highlights) >= 5 or (rc.level is Level.LOW and len(highlights) >= 3):
             break
+        undone = pairs.get(rc.sha)
+        if undone is not None:
+            if undone.sha in shown:
+                continue
+            shown.add(undone.sha)
+            title = _capitalised(parse_title(undone.title).subject)
+            highlights.append(f"{marks[rc.level.value]} ↩️ {t['ov_reverted'].format(title=title)}")
+            continue
         types = rc.analysis.change_types if rc.analysis else []
         label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
         highlights.append(

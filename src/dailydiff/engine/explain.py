@@ -1,0 +1,85 @@
+"""One commit of one repository, found by (a prefix of) its sha: for `report --explain SHA`, which prints
+the scoring rules that fired and builds nothing, and `report --reanalyze SHA`, which builds the commit's
+day again with that commit analysed afresh.
+
+The commit's day is found without asking: the store's copy of the commit says when it landed, else the
+git repository does; only a GitHub repository whose commit was never stored needs ``--date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from dailydiff.common.timewindow import day_window, local_date_of
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.plan import RepoJob
+from dailydiff.errors import UsageError
+from dailydiff.models import Commit, Level
+from dailydiff.scoring.rules import explain
+from dailydiff.sources import CommitSource, open_source
+from dailydiff.store import Store
+
+
+@dataclass(frozen=True)
+class Located:
+    commit: Commit
+    day: dt.date  # the day it landed, in the repository's report timezone
+    source: CommitSource
+    level: Level | None  # its level in the stored report of that day, when there is one
+
+
+def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: str) -> Located:
+    """The commit ``sha`` names in ``job``'s repository (store first, then git, then the day of --date)."""
+    wanted = sha.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{4,40}", wanted):
+        raise UsageError(f"{flag} {sha}: not a commit sha", "give at least 4 hex digits of the sha")
+    settings = job.settings
+    tz = settings.report.timezone
+    source = open_source(job.source, settings, job.source_options, store)
+    stored = store.find_commits(source.repo, wanted)
+    if len(stored) > 1:
+        raise UsageError(
+            f"{flag} {sha}: several commits of {source.repo} start with it", "give more of the sha"
+        )
+    if stored:
+        commit = stored[0]
+        day = local_date_of(commit.committed_at, tz)
+    else:
+        landed = getattr(source, "landed", None)  # a git repository knows its commits; GitHub's are fetched
+        found = landed(wanted) if landed is not None else None
+        if found is not None:
+            day = local_date_of(found[1], tz)
+        elif landed is not None:
+            raise UsageError(f"{flag} {sha}: no commit of {source.repo} starts with it",
+                             "check the sha (a prefix of at least 4 hex digits, unique in the repository)")  # fmt: skip
+        elif dates.date or dates.first:
+            day = dates.resolve(tz)[0]
+        else:
+            raise UsageError(
+                f"{flag} {sha}: {source.repo} has no stored commit starting with it",
+                f"pass --date DAY (the day it landed, in {tz}) to fetch that day",
+            )
+        matches = [
+            c for c in source.commits(day_window(day, tz)) if c.sha.startswith(found[0] if found else wanted)
+        ]
+        if len(matches) != 1:
+            what = "several commits start with it" if matches else f"it did not land on {day} ({tz})"
+            hint = (
+                "give more of the sha"
+                if matches
+                else "check the sha, the branch (--branch/--all-branches) or --date"
+            )
+            raise UsageError(f"{flag} {sha}: {what}", hint)
+        commit = matches[0]
+    report = store.get_report(source.repo, day, settings.report.language)
+    level = next((rc.level for rc in report.commits if rc.sha == commit.sha), None) if report else None
+    return Located(commit, day, source, level)
+
+
+def explain_commit(located: Located, job: RepoJob) -> str:
+    """`--explain`: the day it landed, then the rule table's rows that fire for it."""
+    tz = job.settings.report.timezone
+    head = f"{located.source.repo}: landed on {located.day} ({tz})\n"
+    return head + explain(located.commit, job.settings.scoring, located.level)
