@@ -92,7 +92,7 @@ def test_the_index_follows_every_report_and_is_built_for_an_old_store(
     db = sqlite3.connect(data / "dailydiff.sqlite3")
     for table in ("search_docs", "search_fts", "search_answers"):
         db.execute(f"DROP TABLE {table}")
-    db.execute("DELETE FROM migrations WHERE name = 'm007_search'")
+    db.execute("DELETE FROM migrations WHERE name = 'm008_search'")
     db.commit()
     db.close()
     with Store.open(data) as store:

@@ -193,5 +193,5 @@ MIGRATIONS: list[Migration] = [
     ),
     # The full-text index over every reported commit (store/search.py): created in the backend's dialect
     # and filled from the reports already stored.
-    ("m007_search", _search_migration),
+    ("m008_search", _search_migration),
 ]

@@ -6,7 +6,7 @@ link, level, change types, watch topics, paths) and, per field, the index terms 
 ``common.searchterms`` as text. The backend indexes those terms: SQLite an FTS5 table kept in step by
 triggers, PostgreSQL a weighted ``tsvector`` column (GIN) and a trigram index (``pg_trgm``) on the paths
 for path globs. A stored report replaces its day's rows in the same transaction, so the index is current
-whenever a report is; ``m007_search`` builds it for a store written before it existed.
+whenever a report is; ``m008_search`` builds it for a store written before it existed.
 
 The backend finds candidates; ranking is done once, in ``dailydiff.search``, on the terms stored here, so
 both backends rank alike.
@@ -225,7 +225,7 @@ def rebuild_index(db: Any) -> int:
 
 
 def migrate(db: Any) -> None:
-    """m007_search: the index, built from every report already stored."""
+    """m008_search: the index, built from every report already stored."""
     create_index(db)
     rebuild_index(db)
 
