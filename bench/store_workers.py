@@ -5,7 +5,9 @@ on a SQLite store in one process, and on a PostgreSQL store by 1 and by 4 worker
     python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4] [--llm-latency SECONDS]
 
 With --llm-latency the commits are analysed by the test suite's fake LLM endpoint answering after that
-many seconds ([llm] concurrency 4 per process): the case where workers on several machines pay off.
+many seconds ([llm] concurrency 4 per process): the case where workers on several machines pay off. Each
+worker then has an API key of its own, so the endpoint can tell the requests each worker had in flight at
+once; the bench prints the most per worker next to its limit, and the ratio 1 worker / 4 workers.
 
 Prints the wall time of each, side by side, and the ratios to the SQLite time. Each run starts from an
 empty store. On a 2-core machine 4 worker processes compete for the same cores: the number to watch is
@@ -39,13 +41,15 @@ FIRST = dt.date(2026, 1, 5)
 def run_workers(
     config: Path, days: int, workers: int, env: dict[str, str], cwd: Path, plan: str | None
 ) -> float:
+    """Wall time of ``workers`` processes running the plan together (each with its own LLM API key)."""
     args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
             "--to", str(FIRST + dt.timedelta(days=days - 1))]  # fmt: skip
     if plan:
         args += ["--plan", plan]
     began = time.perf_counter()
-    procs = [subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(workers)]  # fmt: skip
+    procs = [subprocess.Popen(args, cwd=cwd, env={**env, "DAILYDIFF_LLM_API_KEY": f"{plan}-worker-{i}"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for i in range(workers)]  # fmt: skip
     for proc in procs:
         _out, err = proc.communicate()
         if proc.returncode:
@@ -65,6 +69,7 @@ def main() -> None:
         server = stack.enter_context(postgres_server())
         analyser = '[analysis]\nanalyzer = "heuristic"\n'
         base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        fake = None
         if args.llm_latency:
             fake = stack.enter_context(FakeLLM(latency=args.llm_latency))
             analyser = '[analysis]\nanalyzer = "llm"\n\n[llm]\nconcurrency = 4\n'
@@ -104,6 +109,11 @@ def main() -> None:
         print(f"{'':40} {'seconds':>8} {'× SQLite':>9}")
         for name, seconds in timings.items():
             print(f"{name:40} {seconds:8.2f} {seconds / reference:9.2f}")
+        one, four = (timings[f"PostgreSQL, {n} worker(s), --plan"] for n in (1, 4))
+        print(f"4 workers are {one / four:.2f}x as fast as 1 worker on PostgreSQL")
+        if fake is not None:
+            peaks = {key.removeprefix("Bearer "): n for key, n in sorted(fake.peak_active_by_key.items())}
+            print(f"LLM requests in flight at most, per worker (limit 4 each): {peaks}")
 
 
 if __name__ == "__main__":

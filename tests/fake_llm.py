@@ -105,11 +105,13 @@ class FakeLLM:
     requests: list[Recorded] = field(default_factory=list)
     gets: list[str] = field(default_factory=list)  # paths of GET requests
     peak_active: int = 0
+    peak_active_by_key: dict[str, int] = field(default_factory=dict)  # per Authorization (one per client)
     rejected_429: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._active = 0
+        self._active_by_key: dict[str, int] = {}
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -188,11 +190,16 @@ class FakeLLM:
                 )
             self._active += 1
             self.peak_active = max(self.peak_active, self._active)
+            self._active_by_key[authorization] = self._active_by_key.get(authorization, 0) + 1
+            self.peak_active_by_key[authorization] = max(
+                self.peak_active_by_key.get(authorization, 0), self._active_by_key[authorization]
+            )
         try:
             return self._answer(record, index)
         finally:
             with self._lock:
                 self._active -= 1
+                self._active_by_key[authorization] -= 1
 
     def _echo(self, record: Recorded) -> str:
         """What a careless proxy adds to an error: the request's credentials, as a header and bare."""

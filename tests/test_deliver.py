@@ -150,7 +150,11 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
     db = sqlite3.connect(tmp_path / DB_NAME)
     db.executescript("""
         DROP TABLE delivery_ledger;
-        DELETE FROM migrations WHERE name = 'm004_delivery_ledger';
+        DROP TABLE llm_endpoints;
+        DROP TABLE digests;
+        DROP TABLE unit_claims;
+        DROP TABLE unit_needs;
+        DELETE FROM migrations WHERE name >= 'm004';
         CREATE TABLE deliveries (repo TEXT NOT NULL, date TEXT NOT NULL, language TEXT NOT NULL,
             publisher TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, delivered_at TEXT NOT NULL,
             PRIMARY KEY (repo, date, language, publisher));

@@ -3,6 +3,7 @@ taken over. Unit-level on both backends; the acceptance run with three real proc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -41,13 +42,13 @@ def test_workers_share_the_units_and_build_each_once(location: str) -> None:
     def worker(name: str) -> None:
         plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker=name)
 
-        def build(unit: tuple[int, int], _store: Store) -> tuple[bool, str, str]:
-            time.sleep(0.01)
+        async def build(unit: tuple[int, int]) -> tuple[bool, str, str]:
+            await asyncio.sleep(0.01)
             with lock:
                 built.append((name, unit))
             return unit != (2, 7), "built", name
 
-        outcomes = plan.run(units, build, slots=2)
+        outcomes = plan.build(units, build, slots=2)
         assert all(o.ok == (o.unit != "r2 2026-01-07") for o in outcomes)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
@@ -69,7 +70,11 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
     assert dead is not None and dead.unit == "a"
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="alive", poll=0.1)
     started = time.monotonic()
-    outcomes = plan.run({"a": "a", "b": "b"}, lambda unit, _store: (True, "ok", unit))
+
+    async def build(unit: str) -> tuple[bool, str, str]:
+        return True, "ok", unit
+
+    outcomes = plan.build({"a": "a", "b": "b"}, build)
     assert sorted(o.unit for o in outcomes) == ["a", "b"]
     taken = next(o for o in outcomes if o.unit == "a")
     assert (taken.attempt, taken.taken_over_from) == (2, "dead-worker")
@@ -81,16 +86,19 @@ def test_a_long_unit_keeps_its_lease(location: str) -> None:
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=0.6, worker="slow")
     seen: list[str] = []
 
-    def slow(unit: str, _store: Store) -> tuple[bool, str, None]:
+    def steal() -> None:
         with Store.connect(location) as other:  # another worker keeps asking meanwhile
             for _ in range(10):
                 claim = other.claim_unit("p", "thief", lease=30)
                 if claim is not None:
                     seen.append(claim.unit)
                 time.sleep(0.15)
+
+    async def slow(unit: str) -> tuple[bool, str, None]:
+        await asyncio.to_thread(steal)
         return True, "ok", None
 
-    outcomes = plan.run({"only": "only"}, slow)
+    outcomes = plan.build({"only": "only"}, slow)
     assert [o.lost for o in outcomes] == [False] and seen == []
 
 

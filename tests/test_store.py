@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.errors import StoreError
+from dailydiff.errors import LeaseLostError, StoreError
 from dailydiff.models import Commit, DayReport
 from dailydiff.store import CachedResponse, EndpointFacts, Store, redact_url
+from dailydiff.store.interface import FENCE
 from dailydiff.store.migrations import MIGRATIONS, script_for
 from pgserver import PASSWORD, PostgresServer
 
@@ -255,6 +256,62 @@ def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None
         "a": ("done", "idle"),
         "b": ("done", "alive"),
     }
+
+
+def test_a_plan_run_again_retries_its_failed_units_but_a_worker_joining_a_run_does_not(store: Store) -> None:
+    store.plan_units("plan", ["a", "b"])
+    first = store.claim_unit("plan", "w", lease=60)
+    assert first is not None and store.fail_unit(first, "source missing")
+    store.plan_units("plan", ["a", "b"])  # a worker joins while b is still pending: a failure stays
+    assert {s.unit: s.state for s in store.unit_states("plan")} == {"a": "failed", "b": "pending"}
+    second = store.claim_unit("plan", "w", lease=60)
+    assert second is not None and second.unit == "b" and store.complete_unit(second)
+    assert store.claim_unit("plan", "w", lease=60) is None
+    store.plan_units("plan", ["a", "b"])  # the run is over: running the plan again retries a
+    assert {s.unit: s.state for s in store.unit_states("plan")} == {"a": "pending", "b": "done"}
+    store.plan_units("other", ["b"])  # a unit is a repository-day: another plan does not build b again
+    assert store.claim_unit("other", "w", lease=60) is None
+
+
+def test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale(store: Store) -> None:
+    report = _report()
+    store.plan_units("plan", ["u"])
+    old = store.claim_unit("plan", "old", lease=0.3)
+    assert old is not None
+    held = FENCE.set(old)
+    try:
+        assert store.claim_delivery(report.repo, report.date, report.language, "chat", publisher="chat",
+                                    content_hash="h", owner="old-owner", seen=None)  # fmt: skip
+        store.save_report(report)  # while the claim holds
+    finally:
+        FENCE.reset(held)
+    deadline = time.monotonic() + 10
+    while (new := store.claim_unit("plan", "new", lease=60)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert new is not None and (new.token, new.previous_worker) == (old.token + 1, "old")
+    stale = store.delivery(report.repo, report.date, report.language, "chat")
+    assert stale is not None and stale.state == "failed" and "lost the unit" in stale.detail  # at once
+    assert not store.finish_delivery(report.repo, report.date, report.language, "chat", owner="old-owner",
+                                     state="delivered", content_hash="h", detail="")  # fmt: skip
+    held = FENCE.set(old)
+    try:
+        for write in (lambda: store.save_report(report), lambda: store.save_analyses(report.repo, [
+                (report.commits[0].sha, report.commits[0].analysis)]), store.check_fence):  # fmt: skip
+            with pytest.raises(LeaseLostError):
+                write()
+        with pytest.raises(LeaseLostError):
+            store.claim_delivery(report.repo, report.date, report.language, "mail", publisher="mail",
+                                 content_hash="h", owner="old-owner", seen=None)  # fmt: skip
+    finally:
+        FENCE.reset(held)
+    assert store.delivery(report.repo, report.date, report.language, "mail") is None
+    held = FENCE.set(new)
+    try:
+        store.save_report(report)  # the new holder writes
+        assert store.claim_delivery(report.repo, report.date, report.language, "chat", publisher="chat",
+                                    content_hash="h", owner="new-owner", seen=stale)  # fmt: skip
+    finally:
+        FENCE.reset(held)
 
 
 def test_concurrent_workers_never_claim_a_unit_twice(location: str) -> None:

@@ -3,6 +3,11 @@ entry point prints ``error: <message> (<hint>)`` and exits with ``exit_code``, n
 
 from __future__ import annotations
 
+import errno
+
+# errno values that mean the disk (not the path) failed a write: full, over quota, broken (exit 74).
+IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
+
 
 class DailyDiffError(Exception):
     exit_code = 1
@@ -44,6 +49,11 @@ class StoreFullError(StoreError):
     exit_code = 74  # sysexits EX_IOERR, as for a full output directory
 
 
+class LeaseLostError(StoreError):
+    """A worker of a shared plan no longer holds its unit (its lease ran out and another worker took the
+    unit over): it stops before writing anything for the unit."""
+
+
 class AnalysisError(DailyDiffError):
     """An analyser could not produce an analysis (the pipeline falls back to the heuristic)."""
 
@@ -58,6 +68,12 @@ class GateError(DailyDiffError):
 
 class PublishError(DailyDiffError):
     exit_code = 7
+
+
+class OutputFullError(PublishError):
+    """An output directory (or its disk) is full: reports cannot be written there."""
+
+    exit_code = 74  # sysexits EX_IOERR, as for a full store
 
 
 class PartialPublishError(PublishError):

@@ -49,6 +49,7 @@ from dailydiff.analysis.schema import (
     schema_name,
 )
 from dailydiff.common.aio import run_sync
+from dailydiff.common.holding import check_held
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
@@ -488,6 +489,7 @@ class _Session:
             try:
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason)
+                check_held()  # a shared plan's unit taken over meanwhile: not one more request for it
                 stats.requests += 1
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dailydiff.cli.app import EXIT_INTERRUPTED, app
+from dailydiff.cli.app import EXIT_INTERRUPTED, app, interrupted_exit_code, stop_like_ctrl_c
 
 
 def main() -> None:
+    stop_like_ctrl_c()
     try:
         app()
     except SystemExit as done:
-        if done.code == EXIT_INTERRUPTED:
-            _exit_now(EXIT_INTERRUPTED)
+        if done.code in (EXIT_INTERRUPTED, interrupted_exit_code()):
+            _exit_now(int(done.code or 0))
         raise
 
 

@@ -7,10 +7,10 @@ lists the commands from the table below without importing any of them.
 
 from __future__ import annotations
 
-import errno
 import functools
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -22,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 from dailydiff import __version__
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
-from dailydiff.errors import DailyDiffError
+from dailydiff.errors import IO_ERRNOS, DailyDiffError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -214,8 +214,35 @@ R = TypeVar("R")
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+_STOPPED_BY: list[int] = []  # the signal (SIGTERM) that asked this process to stop, once received
+
+
+def stop_like_ctrl_c() -> None:
+    """SIGTERM — what systemd, docker stop, Kubernetes and CI cancellation send — stops a command as Ctrl-C
+    does: what is in flight (a message being sent) finishes and is recorded, a shared plan's units are given
+    back, and the command exits 143. A second SIGTERM stops at once (what it leaves is recovered by the next
+    command: claims of a process that is gone are stale)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if _STOPPED_BY:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    _STOPPED_BY.append(signum)
+    on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
+    if callable(on_ctrl_c):
+        on_ctrl_c(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def interrupted_exit_code() -> int:
+    return 128 + _STOPPED_BY[0] if _STOPPED_BY else EXIT_INTERRUPTED
+
+
 EXIT_IO = 74  # sysexits EX_IOERR
-_IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
@@ -242,15 +269,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except DailyDiffError as exc:
             raise fail(exc.message, exc.hint, exc.exit_code) from None
         except KeyboardInterrupt:
-            raise fail("interrupted", "everything analysed so far is stored; run the same command to resume",
-                       EXIT_INTERRUPTED) from None  # fmt: skip
+            what = "stopped by SIGTERM" if _STOPPED_BY else "interrupted"
+            raise fail(what, "everything analysed so far is stored; run the same command to resume",
+                       interrupted_exit_code()) from None  # fmt: skip
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
         except typer.Exit:
             raise
         except Exception as exc:
-            if isinstance(exc, OSError) and exc.errno in _IO_ERRNOS:  # e.g. stdout on a full disk
+            if isinstance(exc, OSError) and exc.errno in IO_ERRNOS:  # e.g. stdout on a full disk
                 raise fail(f"cannot write the output: {exc.strerror}",
                            "free some space and run the same command again; what was analysed is stored",
                            EXIT_IO) from None  # fmt: skip

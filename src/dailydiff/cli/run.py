@@ -15,7 +15,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
-from dailydiff.errors import UsageError
+from dailydiff.errors import ConfigError, UsageError
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -183,6 +183,14 @@ def run_command(
     summary_path = summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
     if chosen_shard is not None:
         log.info("shard %s: %d of %d repositories", chosen_shard, len(planned), len(settings.repos))
+    if plan and not settings.store.url:
+        # Every worker would build every unit on a store of its own and send every message; an empty URL
+        # is what a missing CI secret expands to.
+        raise ConfigError(
+            "--plan needs a shared PostgreSQL store, but DAILYDIFF_STORE_URL (or [store] url) is empty "
+            "(a missing secret?)",
+            "set DAILYDIFF_STORE_URL to the postgresql:// URL every worker shares; nothing was built or sent",
+        )
     started = time.monotonic()
     store = open_store(settings)
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
@@ -199,15 +207,16 @@ def run_command(
                 from dailydiff.engine.shared import SharedPlan, run_shared
 
                 shared_plan = SharedPlan(lambda: open_store(settings), plan, settings.store.lease_seconds)
-                results = run_shared(planned, run, available, shared_plan, settings.run.concurrency)
+                # A digest-day is a unit of the plan too, built once its repositories' days are done.
+                results, digests = run_shared(planned, run, available, shared_plan, store,
+                                              settings if chosen_shard is None else None)  # fmt: skip
             else:
-                results = run_jobs(planned, run, available, store)
-        digests = []
-        if settings.digest and (chosen_shard is not None or plan):
+                results, digests = run_jobs(planned, run, available, store), []
+        if settings.digest and chosen_shard is not None:
             # A share of the repositories: another worker's days may not be built yet.
-            log.warning("digests are not built by a shard or a shared plan; run `dailydiff digest --publish "
-                        "--from … --to …` after every worker has finished")  # fmt: skip
-        else:
+            log.warning("digests are not built by a shard; run `dailydiff digest --publish --from … --to …` "
+                        "after every shard has finished, or share a plan (--plan)")  # fmt: skip
+        elif not plan:
             digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
         by_key = {job.key: job.settings for job in planned}
         units = [(r.repo, by_key[r.key], d.date) for r in results if r.repo for d in r.days]

@@ -74,7 +74,10 @@ def copy_command(
         def progress(table: str, rows: int) -> None:
             stderr.print(f"  {table}: {rows} row(s)", markup=False, highlight=False)
 
-        counts = src.copy_to(dst, batch=batch, progress=progress)
+        conflicts: list[str] = []
+        counts = src.copy_to(dst, batch=batch, progress=progress, conflicts=conflicts)
+        for line in conflicts:
+            stderr.print(f"  conflict: {line}", markup=False, highlight=False, soft_wrap=True)
         short = {table: n for table, n in dst.table_counts().items() if n < counts.get(table, 0)}
         if short:
             raise StoreError(
@@ -83,6 +86,8 @@ def copy_command(
             )
     total = sum(counts.values())
     details = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    resolved = f"; {len(conflicts)} conflicting row(s) resolved as listed" if conflicts else ""
     typer.echo(
         f"copied {total} row(s) ({details or 'empty store'}); {dst.location} has every row of {src.location}"
+        + resolved
     )

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.errors import ConfigError, PartialPublishError, PublishError
+from dailydiff.errors import ConfigError, OutputFullError, PartialPublishError, PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
@@ -63,11 +63,12 @@ class DeliveryResult:
     # Set when this delivery took over the claim of an interrupted one: the one line the command prints.
     recovered: str = ""
     paths: tuple[str, ...] = ()
+    full: bool = False  # failed because the output's disk is full
 
     @classmethod
     def of(cls, outcome: PublishResult, target: str, digest: str = "", recovered: str = "") -> DeliveryResult:
         return cls(outcome.publisher, outcome.type, target, outcome.status.value, outcome.detail, digest, recovered,
-                   outcome.paths)  # fmt: skip
+                   outcome.paths, outcome.full)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"publisher": self.publisher, "type": self.type, "status": self.status,
@@ -121,15 +122,17 @@ def deliver(
     secrets: Secrets | None = None,
     claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
     owner: str | None = None,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    now: Callable[[], dt.datetime] | None = None,
 ) -> list[DeliveryResult]:
     """Deliver ``edition`` to every target, through the ledger; one result per target, in order.
     Without a ``store`` there is no ledger: the targets are the command's own outputs (stdout, -o), each
-    sent to, and a failure is the command's (a full disk under stdout exits as such)."""
+    sent to, and a failure is the command's (a full disk under stdout exits as such). Claims are judged by
+    ``now``, the store's clock unless given (machines' clocks differ)."""
     secrets = secrets if secrets is not None else Secrets({})
     if store is None:
         return [DeliveryResult.of(p.send(edition), p.target) for p in targets]
     owner = owner or claim_owner()
+    now = now or store.clock
     return [_deliver_one(edition, publisher, store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                          owner=owner, now=now) for publisher in targets]  # fmt: skip
 
@@ -216,13 +219,20 @@ def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> b
 
 
 def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:
-    """The one exit for publisher failures, whatever the command: 8 (PartialPublishError) when some
-    deliveries failed and others did not, 7 (PublishError) when every one failed."""
+    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when a disk
+    written to is full, 8 (PartialPublishError) when some deliveries failed and others did not, 7
+    (PublishError) when every one failed."""
     statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
     failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
     count = statuses.count("failed")
     if not count:
         return None
+    full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
+    if full:
+        return OutputFullError(
+            f"{count} of {len(results)} publish step(s) failed; the disk of {', '.join(full)} is full",
+            "free some space and run the same command again (what was delivered is not sent twice)",
+        )
     error_class = PartialPublishError if count < len(results) else PublishError
     return error_class(
         f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",

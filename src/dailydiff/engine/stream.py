@@ -52,7 +52,7 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, SourceError, StoreFullError
+from dailydiff.errors import DailyDiffError, SourceError, StoreError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import UnitKey, day_edition
@@ -275,16 +275,20 @@ class Engine:
         *,
         source: CommitSource | None = None,
         analyzer: Analyzer | None = None,
+        dates: DateSpec | None = None,
     ) -> RepoResult:
+        """One repository over the run's days (``dates``: other days, e.g. a shared plan's unit)."""
         async with self._repo_slots:
             started = time.monotonic()
             result = RepoResult(key=job.label, source=redact(job.entry.source))
             extra = {"repo": job.label}
             log.info("start", extra=extra)
             try:
-                await self._run_job(job, available, source, analyzer, result)
-            except StoreFullError:
-                raise  # not this repository's failure: the store cannot be written at all (exit 74)
+                await self._run_job(job, available, source, analyzer, result, dates or self.options.dates)
+            except StoreError:
+                # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
+                # server went away, or a shared plan's unit was taken over by another worker.
+                raise
             except DailyDiffError as exc:
                 if self.options.raise_errors:
                     raise
@@ -316,12 +320,13 @@ class Engine:
         source: CommitSource | None,
         analyzer: Analyzer | None,
         result: RepoResult,
+        days: DateSpec,
     ) -> None:
         settings = job.settings
         extra = {"repo": job.label}
         publishers = publishers_for(job.entry, job.index, available)
         tz, language = settings.report.timezone, settings.report.language
-        dates = self.options.dates.resolve(tz, self.options.now)
+        dates = days.resolve(tz, self.options.now)
         log.debug(
             "source %s; days %s … %s; timezone %s; language %s; analyser %s; publishers %s",
             redact(job.source), dates[0], dates[-1], tz, language, settings.analysis.analyzer,

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TextIO
 
 from dailydiff.common import placeholders
-from dailydiff.errors import PublishError
+from dailydiff.errors import IO_ERRNOS, OutputFullError, PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
+
+FULL_HINT = "free some space and run the same command again; what was analysed is stored"
 
 
 def _process_umask() -> int:
@@ -124,6 +126,8 @@ class FilesPublisher:
                     continue
                 atomic_write(path, text)
             except OSError as exc:
+                if exc.errno in IO_ERRNOS:
+                    raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
                 raise PublishError(f"cannot write {path}: {exc.strerror}", "check the directory") from None
             remove_stale_temporaries(path)
             written.append(str(path))

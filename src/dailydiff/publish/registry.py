@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, PublishError
+from dailydiff.errors import DailyDiffError, OutputFullError, PublishError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition
 
@@ -78,12 +78,13 @@ def attempt(publisher: Publisher, edition: Edition, secrets: Secrets) -> Publish
     try:
         result = publisher.send(edition)
     except DailyDiffError as exc:
-        result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
+        full = isinstance(exc, OutputFullError)
+        result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc), full=full)
     except Exception as exc:  # a bug in one publisher must not stop the others
         result = PublishResult(publisher.name, publisher.type, Status.FAILED,
                                f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
     detail = f"{secrets.redact(result.detail)} [{time.monotonic() - started:.1f}s]"
-    return PublishResult(result.publisher, result.type, result.status, detail, result.paths)
+    return PublishResult(result.publisher, result.type, result.status, detail, result.paths, result.full)
 
 
 def missing_environment(entries: Sequence[Any], environ: Mapping[str, str]) -> list[str]:

@@ -234,6 +234,9 @@ class SiteSettings(_Section):
 class StoreSettings(_Section):
     url: str
     lease_seconds: float = Field(gt=0)
+    lock_timeout: float = Field(gt=0)
+    statement_timeout: float = Field(gt=0)
+    reconnect_seconds: float = Field(ge=0)
 
     @field_validator("url")
     @classmethod

@@ -28,7 +28,8 @@ class Dialect:
 
     name: str  # "sqlite" or "postgresql" (also the key of migrations.DIALECT_WORDS)
     now: str  # an SQL expression: seconds since the epoch by the store's clock (a lease's clock)
-    lock_row: str  # appended to the SELECT that picks a unit to claim
+    lock_row: str  # appended to the SELECT that picks a unit to claim (its table is ``c``)
+    share_row: str = ""  # appended to the SELECT that checks a fencing token: holds the row until commit
 
 
 class Database(Protocol):

@@ -13,8 +13,9 @@ import datetime as dt
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -24,12 +25,12 @@ from pydantic import BaseModel, ValidationError
 from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
-from dailydiff.errors import StoreError
+from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
 from dailydiff.store import search
 from dailydiff.store.database import Database, now_precise, now_text
-from dailydiff.store.postgres import PostgresDatabase
+from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
 
 M = TypeVar("M", bound=BaseModel)
@@ -99,6 +100,18 @@ class Claim:
     worker: str
     attempt: int  # 1 for a first claim; more when taken over from a worker whose lease ran out
     previous_worker: str | None  # whose lease ran out, on a takeover
+    token: int = 0  # the fencing token: grows on every claim of the unit, whatever the plan
+
+    @property
+    def fence(self) -> str:
+        """What a delivery claimed under this unit claim records (``delivery_ledger.fence``)."""
+        return f"{self.unit}#{self.token}"
+
+
+# The unit claim the current task works for (a shared plan's worker sets it around a unit; asyncio tasks
+# and threads started from there inherit it). While it is set, every write for the unit — analyses,
+# report, delivery claims — first checks, in the same transaction, that the claim still holds.
+FENCE: ContextVar[Claim | None] = ContextVar("dailydiff_fence", default=None)
 
 
 @dataclass(frozen=True)
@@ -124,11 +137,12 @@ class Store:
         return cls(SQLiteDatabase(data_dir / DB_NAME))
 
     @classmethod
-    def connect(cls, location: str | Path) -> Store:
-        """A store by location: a ``postgresql://`` URL or keyword DSN, or the path of a SQLite file."""
+    def connect(cls, location: str | Path, limits: Limits | None = None) -> Store:
+        """A store by location: a ``postgresql://`` URL or keyword DSN (waiting at most as ``limits``
+        say), or the path of a SQLite file."""
         text = str(location)
         if isinstance(location, str) and is_postgres(text):
-            return cls(PostgresDatabase(text))
+            return cls(PostgresDatabase(text, limits))
         return cls(SQLiteDatabase(Path(text)))
 
     @property
@@ -149,10 +163,39 @@ class Store:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[Database]:
-        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``)."""
+    def _tx(self, fenced: bool = False) -> Iterator[Database]:
+        """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``). ``fenced``:
+        a write for the unit of ``FENCE`` (when one is set), made only while its claim still holds."""
         with self._db.transaction():
+            claim = FENCE.get() if fenced else None
+            if claim is not None:
+                self._check_fence(claim)
             yield self._db
+
+    def _check_fence(self, claim: Claim) -> None:
+        row = self._db.execute(
+            "SELECT token FROM unit_claims WHERE unit = ? AND worker = ? AND state = 'running'"
+            + self._db.dialect.share_row,
+            (claim.unit, claim.worker),
+        ).fetchone()
+        if row is None or int(row[0]) != claim.token:
+            raise LeaseLostError(
+                f"{claim.unit}: this worker's lease ran out and another worker took the unit over; "
+                "nothing more is written for it here",
+                "nothing to do: the other worker builds and delivers it",
+            )
+
+    def check_fence(self) -> None:
+        """Raise LeaseLostError when the current task works for a unit claim that no longer holds (before
+        an expensive step such as an LLM request)."""
+        claim = FENCE.get()
+        if claim is not None:
+            self._check_fence(claim)
+
+    def clock(self) -> dt.datetime:
+        """Now, by the store's clock (PostgreSQL's ``now``): what every worker's leases and claims are judged by."""
+        value = self._db.execute(f"SELECT {self._db.dialect.now}").fetchone()[0]
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
 
     def _load(self, model: type[M], data: str | bytes, what: str) -> M:
         """Rows become models here; a row this version cannot read is a store error, not a crash."""
@@ -247,7 +290,7 @@ class Store:
         ]
         if not rows:
             return
-        with self._tx():
+        with self._tx(fenced=True):
             self._db.executemany(
                 "INSERT INTO analyses (repo, sha, fingerprint, analyzer, status, data, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, sha, fingerprint) DO UPDATE SET "
@@ -264,7 +307,7 @@ class Store:
     # reports -------------------------------------------------------------------------------------
 
     def save_report(self, report: DayReport) -> None:
-        with self._tx():
+        with self._tx(fenced=True):
             self._db.execute(
                 "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
@@ -405,6 +448,7 @@ class Store:
         "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
         "attempts, version, updated_at"
     )
+    _LEDGER_CLAIM_COLUMNS = _LEDGER_COLUMNS + ", fence"
 
     def delivery(self, repo: str, date: dt.date, language: str, target: str) -> Delivery | None:
         row = self._db.execute(
@@ -437,22 +481,38 @@ class Store:
         """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
         row the caller decided on (None: there was none). The claim is one atomic statement — an insert
         that a unique key refuses, or an update conditional on the row's version — so of two processes
-        deciding on the same row, one wins and the other gets False."""
-        now = now_precise()
-        with self._tx() as db:
+        deciding on the same row, one wins and the other gets False. Under a unit claim (``FENCE``) the
+        delivery is claimed only while the unit's claim holds, and records its token: taking the unit over
+        makes this delivery claim stale at once. Times are the store's clock."""
+        claim = FENCE.get()
+        fence = claim.fence if claim is not None else ""
+        with self._tx(fenced=True) as db:
+            now = self.clock().isoformat(timespec="microseconds")
             if seen is None:
                 cursor = db.execute(
-                    f"INSERT INTO delivery_ledger ({self._LEDGER_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?) "
+                    f"INSERT INTO delivery_ledger ({self._LEDGER_CLAIM_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?, ?) "
                     "ON CONFLICT (repo, date, language, target) DO NOTHING",
-                    (repo, date.isoformat(), language, target, publisher, content_hash, owner, now, now),
+                    (
+                        repo,
+                        date.isoformat(),
+                        language,
+                        target,
+                        publisher,
+                        content_hash,
+                        owner,
+                        now,
+                        now,
+                        fence,
+                    ),
                 )
             else:
                 cursor = db.execute(
                     "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
                     "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
-                    "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? AND version = ?",
-                    (publisher, content_hash, owner, now, now, repo, date.isoformat(), language, target,
+                    "updated_at = ?, fence = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                    "AND version = ?",
+                    (publisher, content_hash, owner, now, now, fence, repo, date.isoformat(), language, target,
                      seen.version),
                 )  # fmt: skip
             return cursor.rowcount == 1
@@ -470,7 +530,27 @@ class Store:
         detail: str,
     ) -> bool:
         """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
-        was no longer ours (another process took it over as stale)."""
+        was no longer ours (another process took it over as stale). What was sent must be recorded: a
+        connection lost meanwhile (a server restart) is made again and the record tried once more (it is
+        conditional on the claim, so doing it twice is harmless)."""
+        try:
+            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+        except StoreFullError:
+            raise
+        except StoreError:
+            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+
+    def _finish_delivery(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        target: str,
+        owner: str,
+        state: str,
+        content_hash: str,
+        detail: str,
+    ) -> bool:
         with self._tx() as db:
             cursor = db.execute(
                 "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
@@ -480,7 +560,7 @@ class Store:
                     state,
                     content_hash,
                     scrub(detail),
-                    now_precise(),
+                    self.clock().isoformat(timespec="microseconds"),
                     repo,
                     date.isoformat(),
                     language,
@@ -520,51 +600,98 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    # units of a shared plan (workers claim them with leases) --------------------------------------
+    # units of shared plans (workers claim them with leases) ------------------------------------------
+    # A unit (a repository-day, a digest-day) is one row of unit_claims whatever plans name it; `units`
+    # says which plan names which unit, in which order. Lease times are the store's clock.
 
-    def plan_units(self, plan: str, units: Sequence[str]) -> int:
+    def plan_units(
+        self, plan: str, units: Sequence[str], needs: Mapping[str, Sequence[str]] | None = None
+    ) -> int:
         """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
-        units; the first one creates them). Returns how many units the plan has."""
-        rows = [(plan, unit, position, "pending", now_text()) for position, unit in enumerate(units)]
-        with self._tx():
-            if rows:
-                self._db.executemany(
-                    "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, ?, ?) "
+        units; the first one creates them); ``needs``: unit → the units it waits for. When nothing of the
+        plan is pending or running (its last run is over), its units that failed are pending again: running
+        a plan again retries them, while a worker joining a run under way leaves its failures alone. Returns
+        how many units the plan has."""
+        now = now_text()
+        with self._tx() as db:
+            busy = db.execute(
+                "SELECT COUNT(*) FROM units u JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
+                "AND c.state IN ('pending', 'running')",
+                (plan,),
+            ).fetchone()[0]
+            if units:
+                db.executemany(
+                    "INSERT INTO units (plan, unit, position, state, updated_at) VALUES (?, ?, ?, 'pending', ?) "
                     "ON CONFLICT (plan, unit) DO NOTHING",
-                    rows,
+                    [(plan, unit, position, now) for position, unit in enumerate(units)],
                 )
-            return int(self._db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
+                db.executemany(
+                    "INSERT INTO unit_claims (unit, state, updated_at) VALUES (?, 'pending', ?) "
+                    "ON CONFLICT (unit) DO NOTHING",
+                    [(unit, now) for unit in units],
+                )
+            pairs = [(unit, need) for unit, wanted in (needs or {}).items() for need in wanted]
+            if pairs:
+                db.executemany(
+                    "INSERT INTO unit_needs (unit, needs) VALUES (?, ?) ON CONFLICT DO NOTHING", pairs
+                )
+            if not busy:
+                db.execute(
+                    "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                    "WHERE state = 'failed' AND unit IN (SELECT unit FROM units WHERE plan = ?)",
+                    (now, plan),
+                )
+            return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
     def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
-        """The next unit nobody holds — pending, or running under a lease that ran out (its worker died) —
-        now held by ``worker`` for ``lease`` seconds; None when every unit is done, failed or held."""
+        """The next unit of ``plan`` nobody holds — pending (and every unit it needs done), or running under
+        a lease that ran out (its worker died or froze) — now held by ``worker`` for ``lease`` seconds with
+        a new fencing token; None when every unit is done, failed, held or waiting. Taking a unit over
+        makes the delivery claims its old worker made under it stale at once."""
         now = self._db.dialect.now
-        with self._tx():
-            row = self._db.execute(
-                "SELECT unit, worker, attempts FROM units WHERE plan = ? AND (state = 'pending' OR "
-                f"(state = 'running' AND lease_until < {now})) ORDER BY position LIMIT 1"
-                + self._db.dialect.lock_row,
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT c.unit, c.worker, c.attempts, c.token, c.state FROM units u "
+                "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
+                f"AND (c.state = 'pending' OR (c.state = 'running' AND c.lease_until < {now})) "
+                "AND NOT EXISTS (SELECT 1 FROM unit_needs n JOIN unit_claims d ON d.unit = n.needs "
+                "WHERE n.unit = c.unit AND d.state <> 'done') "
+                "ORDER BY u.position LIMIT 1" + db.dialect.lock_row,
                 (plan,),
             ).fetchone()
             if row is None:
                 return None
-            unit, previous, attempts = row
-            self._db.execute(
-                f"UPDATE units SET state = 'running', worker = ?, lease_until = {now} + ?, "
-                "attempts = attempts + 1, updated_at = ? WHERE plan = ? AND unit = ?",
-                (worker, lease, now_text(), plan, unit),
+            unit, previous, attempts, token, state = row
+            token = int(token)
+            db.execute(
+                f"UPDATE unit_claims SET state = 'running', worker = ?, token = ?, lease_until = {now} + ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE unit = ?",
+                (worker, token + 1, lease, now_text(), unit),
             )
-        return Claim(plan, unit, worker, attempts + 1, previous)
+            if state == "running":
+                self._give_back_deliveries(f"{unit}#{token}", f"interrupted: {previous} lost the unit")
+        return Claim(
+            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1
+        )
+
+    def _give_back_deliveries(self, fence: str, why: str) -> None:
+        """The delivery claims made under a unit claim that no longer holds: failed, so the next claimant
+        sends them (inside the caller's transaction)."""
+        self._db.execute(
+            "UPDATE delivery_ledger SET state = 'failed', detail = ?, version = version + 1, updated_at = ? "
+            "WHERE fence = ? AND state = 'sending'",
+            (why, now_precise(), fence),
+        )
 
     def renew_unit(self, claim: Claim, lease: float) -> bool:
-        """Extend the lease; False when the unit is no longer this worker's (its lease ran out and another
+        """Extend the lease; False when the unit is no longer this claim's (its lease ran out and another
         worker took it over)."""
         now = self._db.dialect.now
-        with self._tx():
-            cursor = self._db.execute(
-                f"UPDATE units SET lease_until = {now} + ? WHERE plan = ? AND unit = ? AND worker = ? "
+        with self._tx() as db:
+            cursor = db.execute(
+                f"UPDATE unit_claims SET lease_until = {now} + ? WHERE unit = ? AND worker = ? AND token = ? "
                 "AND state = 'running'",
-                (lease, claim.plan, claim.unit, claim.worker),
+                (lease, claim.unit, claim.worker, claim.token),
             )
             return bool(cursor.rowcount)
 
@@ -575,27 +702,31 @@ class Store:
         return self._finish_unit(claim, "failed", detail)
 
     def release_unit(self, claim: Claim) -> bool:
-        """Give a held unit back (a worker stopping early): it is pending again, for any worker."""
-        with self._tx():
-            cursor = self._db.execute(
-                "UPDATE units SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
-                (now_text(), claim.plan, claim.unit, claim.worker),
+        """Give a held unit back (a worker stopping early): it is pending again, for any worker; a delivery
+        still claimed under it is recorded as interrupted."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE unit_claims SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE unit = ? AND worker = ? AND token = ? AND state = 'running'",
+                (now_text(), claim.unit, claim.worker, claim.token),
             )
+            if cursor.rowcount:
+                self._give_back_deliveries(claim.fence, f"interrupted: {claim.worker} stopped")
             return bool(cursor.rowcount)
 
     def _finish_unit(self, claim: Claim, state: str, detail: str) -> bool:
-        with self._tx():
-            cursor = self._db.execute(
-                "UPDATE units SET state = ?, detail = ?, lease_until = NULL, updated_at = ? "
-                "WHERE plan = ? AND unit = ? AND worker = ? AND state = 'running'",
-                (state, detail, now_text(), claim.plan, claim.unit, claim.worker),
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE unit_claims SET state = ?, detail = ?, lease_until = NULL, updated_at = ? "
+                "WHERE unit = ? AND worker = ? AND token = ? AND state = 'running'",
+                (state, scrub(detail), now_text(), claim.unit, claim.worker, claim.token),
             )
             return bool(cursor.rowcount)
 
     def unit_states(self, plan: str) -> list[UnitState]:
         rows = self._db.execute(
-            "SELECT unit, state, worker, attempts, detail FROM units WHERE plan = ? ORDER BY position",
+            "SELECT c.unit, c.state, c.worker, c.attempts, c.detail FROM units u "
+            "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? ORDER BY u.position",
             (plan,),
         )
         return [UnitState(*row) for row in rows]
@@ -630,12 +761,20 @@ class Store:
     # copying a whole store (`dailydiff store copy`) ----------------------------------------------
 
     def copy_to(
-        self, target: Store, batch: int = 500, progress: Callable[[str, int], None] | None = None
+        self,
+        target: Store,
+        batch: int = 500,
+        progress: Callable[[str, int], None] | None = None,
+        conflicts: list[str] | None = None,
     ) -> dict[str, int]:
-        """Every row of every table into ``target`` (same schema: both are migrated by this version).
-        Rows already there are kept, so an interrupted copy resumes by running it again. Returns the number
-        of rows read per table."""
+        """Every row of every table into ``target`` (same schema: both are migrated by this version). Rows
+        already there are kept, so an interrupted copy resumes by running it again; a row there that differs
+        from ours is resolved and named in ``conflicts`` (a delivery recorded as delivered beats one that
+        failed; of two differing reports or digests the newer is kept; a differing run is added under a new
+        id). Each batch is one transaction with the table's numbering brought up to date, so a copy killed
+        at any point leaves a store every command can use. Returns the number of rows read per table."""
         counts: dict[str, int] = {}
+        notes = conflicts if conflicts is not None else []
         # The search index is derived from the reports: rebuilt in the target, never copied (its backing
         # differs between SQLite and PostgreSQL).
         mine = {t for t in self._db.tables() if t != "migrations" and not t.startswith(search.TABLE_PREFIX)}
@@ -647,18 +786,92 @@ class Store:
                 )
             counts[table] = 0
             for columns, rows in self._db.iter_rows(table, batch):
-                names = ", ".join(columns)
-                marks = ", ".join("?" * len(columns))
-                with target._tx():
-                    target._db.executemany(
-                        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
-                    )
+                target._copy_batch(table, columns, rows, notes)
                 counts[table] += len(rows)
                 if progress is not None:
                     progress(table, counts[table])
-            target._db.after_copy(table)
         target.reindex_search()
         return counts
+
+    def _copy_batch(
+        self, table: str, columns: list[str], rows: list[tuple[object, ...]], notes: list[str]
+    ) -> None:
+        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        keys, compared = _COPY_KEYS.get(table, ()), _COMPARED.get(table, ())
+        with self._tx() as db:
+            differing = self._differing(table, columns, rows, keys, compared) if compared else []
+            db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+            db.after_copy(table)  # in the batch's transaction: numbering is never behind the rows
+            for ours, theirs in differing:
+                notes.append(self._resolve(table, columns, keys, ours, theirs))
+
+    def _differing(
+        self,
+        table: str,
+        columns: list[str],
+        rows: list[tuple[object, ...]],
+        keys: tuple[str, ...],
+        compared: tuple[str, ...],
+    ) -> list[tuple[dict[str, object], dict[str, object]]]:
+        """(the incoming row, the row here) for every incoming row whose key is here with other contents."""
+        incoming = {
+            tuple(row[columns.index(k)] for k in keys): dict(zip(columns, row, strict=True)) for row in rows
+        }
+        found: list[tuple[dict[str, object], dict[str, object]]] = []
+        key_list = list(incoming)
+        marks = "(" + ", ".join("?" * len(keys)) + ")"
+        for start in range(0, len(key_list), 200):
+            chunk = key_list[start : start + 200]
+            cursor = self._db.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE ({', '.join(keys)}) IN "
+                f"(VALUES {', '.join([marks] * len(chunk))})",
+                [value for key in chunk for value in key],
+            )
+            for row in cursor.fetchall():
+                here = dict(
+                    zip(columns, (bytes(v) if isinstance(v, memoryview) else v for v in row), strict=True)
+                )
+                ours = incoming[tuple(here[k] for k in keys)]
+                if any(_plain(ours[c]) != _plain(here[c]) for c in compared):
+                    found.append((ours, here))
+        return found
+
+    def _resolve(
+        self,
+        table: str,
+        columns: list[str],
+        keys: tuple[str, ...],
+        ours: dict[str, object],
+        here: dict[str, object],
+    ) -> str:
+        """Resolve one differing row (inside the batch's transaction); returns the line that names it."""
+        what = f"{table} " + " ".join(str(ours[k]) for k in keys)
+        where = " AND ".join(f"{k} = ?" for k in keys)
+        key_values = [here[k] for k in keys]
+
+        def take_ours() -> None:
+            rest = [c for c in columns if c not in keys]
+            self._db.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in rest)} WHERE {where}",
+                             [ours[c] for c in rest] + key_values)  # fmt: skip
+
+        if table == "delivery_ledger":
+            if ours["state"] == "delivered" and here["state"] != "delivered":
+                take_ours()
+                return f"{what}: delivered in the source, {here['state']} here: recorded as delivered (not sent again)"
+            return f"{what}: {ours['state']} in the source, {here['state']} here: kept this store's"
+        if table == "runs":
+            rest = [c for c in columns if c != "id"]
+            new_id = self._db.execute(
+                f"INSERT INTO runs ({', '.join(rest)}) VALUES ({', '.join('?' * len(rest))}) RETURNING id",
+                [ours[c] for c in rest],
+            ).fetchone()[0]
+            return (f"run {ours['id']} differs ({ours['command']} at {ours['started_at']} in the source, "
+                    f"{here['command']} at {here['started_at']} here): the source's is added as run {new_id}")  # fmt: skip
+        # reports, digests: the newer one stands
+        if str(ours["updated_at"]) > str(here["updated_at"]):
+            take_ours()
+            return f"{what} differs: took the source's (updated {ours['updated_at']}; this store's {here['updated_at']})"
+        return f"{what} differs: kept this store's (updated {here['updated_at']}; the source's {ours['updated_at']})"
 
     def table_counts(self) -> dict[str, int]:
         return {
@@ -666,6 +879,25 @@ class Store:
             for table in sorted(self._db.tables())
             if table != "migrations" and not table.startswith(search.TABLE_PREFIX)
         }
+
+
+# How `copy_to` knows a row again (a table's primary key) and what makes two versions of it differ.
+_COPY_KEYS: dict[str, tuple[str, ...]] = {
+    "reports": ("repo", "date", "language"),
+    "digests": ("name", "date", "language"),
+    "runs": ("id",),
+    "delivery_ledger": ("repo", "date", "language", "target"),
+}
+_COMPARED: dict[str, tuple[str, ...]] = {
+    "reports": ("data",),
+    "digests": ("data",),
+    "runs": ("command", "started_at"),
+    "delivery_ledger": ("state", "content_hash"),
+}
+
+
+def _plain(value: object) -> object:
+    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def store_location(settings: Settings) -> str | Path:
@@ -678,4 +910,6 @@ def store_location(settings: Settings) -> str | Path:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store.connect(store_location(settings))
+    store = settings.store
+    limits = Limits(store.lock_timeout, store.statement_timeout, store.reconnect_seconds)
+    return Store.connect(store_location(settings), limits)

@@ -191,6 +191,36 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        # Units are repository-days across plans: `unit_claims` holds one row per unit, whatever plan names
+        # it (two plans never build one unit twice), with the claim's fencing token, which grows on every
+        # claim: a worker's writes for the unit hold only while its token is the unit's. `units` keeps
+        # which plan names which unit (its own state columns are no longer used). `unit_needs`: a unit that
+        # becomes ready only when the units it names are done (a digest-day waits for its repositories).
+        # A delivery claimed under a unit records the unit's token in `fence`, so that taking the unit
+        # over makes the old worker's delivery claims stale at once.
+        "m007_fleet",
+        """
+        CREATE TABLE unit_claims (
+            unit TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            worker TEXT,
+            token BIGINT NOT NULL DEFAULT 0,
+            lease_until DOUBLE PRECISION,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            detail TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX unit_claims_by_state ON unit_claims (state);
+        CREATE TABLE unit_needs (
+            unit TEXT NOT NULL,
+            needs TEXT NOT NULL,
+            PRIMARY KEY (unit, needs)
+        );
+        ALTER TABLE delivery_ledger ADD COLUMN fence TEXT NOT NULL DEFAULT '';
+        CREATE INDEX delivery_ledger_by_fence ON delivery_ledger (fence);
+        """,
+    ),
     # The full-text index over every reported commit (store/search.py): created in the backend's dialect
     # and filled from the reports already stored.
     ("m008_search", _search_migration),

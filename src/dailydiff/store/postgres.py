@@ -9,9 +9,12 @@ a driver error carries is scrubbed.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.common import storeurl
@@ -23,10 +26,19 @@ from dailydiff.store.migrations import MIGRATIONS, script_for
 POSTGRES = Dialect(
     name="postgresql",
     now="EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
-    lock_row=" FOR UPDATE SKIP LOCKED",
+    lock_row=" FOR UPDATE OF c SKIP LOCKED",
+    share_row=" FOR SHARE",
 )
+# One pool per process: a closed Store gives its connection back, the next one opened on the same URL (a
+# delivery's worker thread, the lease heartbeat, a digest) takes it instead of connecting and authenticating
+# again; the schema is migrated once per process and only checked (one query) after that.
+_POOL_SIZE = 8
+_pool: dict[tuple[str, Any], list[Any]] = {}
+_migrated: set[str] = set()
+_pool_lock = threading.Lock()
 _MIGRATION_LOCK = 0x64_61_69_6C_79  # pg_advisory_xact_lock key: one migrating process at a time
 _CONNECT_HINT = "check [store] url (or DAILYDIFF_STORE_URL) and that the server is running"
+log = logging.getLogger("dailydiff.store")
 _FULL_HINT = (
     "free some space on the database server and run the same command again; what was analysed is stored"
 )
@@ -38,15 +50,28 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How long the store waits: for a lock another session holds (``lock_timeout``), for one statement
+    (``statement_timeout``), and for the server to come back after the connection was lost (``reconnect``),
+    in seconds ([store] settings)."""
+
+    lock_timeout: float = 10.0
+    statement_timeout: float = 300.0
+    reconnect: float = 60.0
+
+
 class PostgresDatabase:
     dialect = POSTGRES
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: Limits | None = None) -> None:
         try:
             address = storeurl.parse(url)
         except storeurl.StoreURLError as exc:
             raise StoreError(str(exc), _CONNECT_HINT) from None
         self.location = address.shown
+        self._url = url
+        self.limits = limits or Limits()
         try:
             import psycopg
         except ImportError:
@@ -56,15 +81,69 @@ class PostgresDatabase:
             ) from None
         self._psycopg = psycopg
         self._lock = threading.RLock()  # one connection: a transaction must not interleave across threads
+        self._depth = 0  # transactions open on the connection (a lost connection is not retried inside one)
         try:
-            self._db = psycopg.connect(url, autocommit=True, connect_timeout=30, application_name="dailydiff")
+            self._db = self._take() or self._connect()
         except psycopg.Error as exc:
             raise self._error(exc, "cannot connect to") from None
         try:
-            self._migrate()
+            if url in _migrated:
+                self._check_schema()
+            else:
+                self._migrate()
+                _migrated.add(url)
         except BaseException:
             self._db.close()
             raise
+
+    def _take(self) -> Any:
+        """An idle connection of this process's pool to the same store, or None."""
+        with _pool_lock:
+            idle = _pool.get((self._url, self.limits), [])
+            while idle:
+                connection = idle.pop()
+                if not connection.closed and connection.info.transaction_status == _IDLE:
+                    return connection
+                connection.close()
+        return None
+
+    def _check_schema(self) -> None:
+        """A store this process migrated before: refuse it if a newer version has written to it since."""
+        applied = [row[0] for row in self.execute("SELECT name FROM migrations")]
+        check_not_newer(applied, self.location)
+        if {name for name, _ in MIGRATIONS} - set(applied):
+            self._migrate()
+
+    def _connect(self) -> Any:
+        # Every statement of a session under the same limits: a lock held elsewhere or a stuck statement
+        # ends in one line instead of a silent wait.
+        options = (
+            f"-c lock_timeout={int(self.limits.lock_timeout * 1000)} "
+            f"-c statement_timeout={int(self.limits.statement_timeout * 1000)}"
+        )
+        return self._psycopg.connect(self._url, autocommit=True, connect_timeout=30,
+                                     application_name="dailydiff", options=options)  # fmt: skip
+
+    def _broken(self) -> bool:
+        return bool(self._db.closed or getattr(self._db, "broken", False))
+
+    def _reconnect(self) -> None:
+        """The server went away (a restart, a fail-over): connect again, backing off, for up to
+        ``limits.reconnect`` seconds."""
+        deadline = time.monotonic() + self.limits.reconnect
+        delay = 0.2
+        log.warning("lost the connection to the store at %s; reconnecting", self.location)
+        while True:
+            try:
+                self._db.close()
+                self._db = self._connect()
+                log.warning("reconnected to the store at %s", self.location)
+                return
+            except self._psycopg.Error as exc:
+                if time.monotonic() + delay > deadline:
+                    raise self._error(exc, "cannot reconnect to") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def _text(self, exc: BaseException) -> str:
         """A driver error's text without the password: registered when the URL was parsed, it goes with
@@ -73,6 +152,19 @@ class PostgresDatabase:
 
     def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
         errors = self._psycopg.errors
+        if isinstance(exc, errors.LockNotAvailable):
+            return StoreError(
+                f"the store at {self.location} is locked by another session: waited lock_timeout "
+                f"{self.limits.lock_timeout:g}s",
+                "find the session holding the lock (pg_stat_activity) and end it, or raise [store] lock_timeout; "
+                "what was analysed is stored",
+            )
+        if isinstance(exc, errors.QueryCanceled):
+            return StoreError(
+                f"a statement on the store at {self.location} ran past statement_timeout "
+                f"{self.limits.statement_timeout:g}s",
+                "check the database server's load, or raise [store] statement_timeout; what was analysed is stored",
+            )
         if isinstance(
             exc, errors.DiskFull | errors.OutOfMemory | errors.IoError | errors.InsufficientResources
         ):
@@ -117,27 +209,45 @@ class PostgresDatabase:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
-            try:
-                return self._db.execute(_placeholders(sql), tuple(params))
-            except self._psycopg.Error as exc:
-                raise self._error(exc) from None
+            return self._retrying(lambda: self._db.execute(_placeholders(sql), tuple(params), prepare=True))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        def run() -> None:
+            with self._db.cursor() as cursor:
+                cursor.executemany(_placeholders(sql), [tuple(row) for row in rows])
+
         with self._lock:
-            try:
-                with self._db.cursor() as cursor:
-                    cursor.executemany(_placeholders(sql), [tuple(row) for row in rows])
-            except self._psycopg.Error as exc:
-                raise self._error(exc) from None
+            self._retrying(run)
+
+    def _retrying(self, statement: Any) -> Any:
+        """Run one statement; outside a transaction, a connection the server dropped is made again and the
+        statement run once more (inside one, the caller's transaction is lost: the error goes up)."""
+        if self._depth == 0 and self._broken():
+            self._reconnect()
+        try:
+            return statement()
+        except self._psycopg.Error as exc:
+            if self._depth == 0 and self._broken():
+                self._reconnect()
+                try:
+                    return statement()
+                except self._psycopg.Error as again:
+                    raise self._error(again) from None
+            raise self._error(exc) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._lock:
+            if self._depth == 0 and self._broken():
+                self._reconnect()
+            self._depth += 1
             try:
                 with self._db.transaction():
                     yield
             except self._psycopg.Error as exc:  # raised at COMMIT (e.g. a serialisation failure)
                 raise self._error(exc) from None
+            finally:
+                self._depth -= 1
 
     def data_version(self) -> int:
         # The next transaction id of the server: it moves whenever anyone commits a write (and sometimes
@@ -173,4 +283,14 @@ class PostgresDatabase:
             )
 
     def close(self) -> None:
-        self._db.close()
+        connection = self._db
+        if not self._broken() and connection.info.transaction_status == _IDLE:
+            with _pool_lock:
+                idle = _pool.setdefault((self._url, self.limits), [])
+                if len(idle) < _POOL_SIZE:
+                    idle.append(connection)
+                    return
+        connection.close()
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (not imported: psycopg loads only with a PostgreSQL store)

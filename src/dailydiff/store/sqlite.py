@@ -4,7 +4,6 @@ writers — use PostgreSQL for that)."""
 
 from __future__ import annotations
 
-import errno
 import sqlite3
 import threading
 import time
@@ -14,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.common.private import create_private_file, private_dir
-from dailydiff.errors import StoreError, StoreFullError
+from dailydiff.errors import IO_ERRNOS, StoreError, StoreFullError
 from dailydiff.store.database import Dialect, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
 
 DB_NAME = "dailydiff.sqlite3"
 SQLITE = Dialect(name="sqlite", now="((julianday('now') - 2440587.5) * 86400.0)", lock_row="")
 _FULL_HINT = "free some space and run the same command again; what was analysed is stored"
-_IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 class SQLiteDatabase:
@@ -56,7 +54,7 @@ class SQLiteDatabase:
         primary = code & 0xFF if isinstance(code, int) else None
         if isinstance(exc, OSError):
             problem = exc.strerror or str(exc)
-            if exc.errno in _IO_ERRNOS:
+            if exc.errno in IO_ERRNOS:
                 return StoreFullError(f"{doing} the store at {self.location}: {problem}", _FULL_HINT)
             return StoreError(f"{doing} the store at {self.location}: {problem}",
                               "check --data-dir and the file's permissions")  # fmt: skip

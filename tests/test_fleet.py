@@ -1,0 +1,564 @@
+"""Exactly once in a fleet: `dailydiff run --plan` workers as real processes on a real PostgreSQL (one server
+for this module), stopped with real signals, on different host names (`unshare --uts`), with a clock that is
+off (libfaketime), while the server restarts. Every case counts what a user receives at the webhook
+receiver and what the store holds; order is established by events (hits, unit states), never by wall time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dailydiff.store import Store
+from dailyrepos import build_daily_repo
+from fake_llm import FakeLLM
+from opsfixtures import cli_env
+from pgserver import PASSWORD, PostgresServer, postgres_server
+from webhook_receiver import WebhookReceiver
+
+FIRST = dt.date(2026, 1, 5)
+FAKETIME = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def url(pg: PostgresServer) -> str:
+    return pg.create_database()
+
+
+@pytest.fixture
+def hooks() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def write_config(
+    root: Path,
+    repos: int = 1,
+    days: int = 1,
+    *,
+    per_day: int = 3,
+    hook: str = "webhook",
+    analyzer: str = "heuristic",
+    lease: float = 2.0,
+    publish: str = "retries = 0",
+    extra: str = "",
+    build: bool = True,
+) -> Path:
+    text = (
+        f'[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "{analyzer}"\n\n'
+        '[llm]\nconcurrency = 2\nescalation = false\nresponse_mode = "json_schema"\n\n'
+        f"[run]\nconcurrency = 2\n\n[store]\nlease_seconds = {lease}\n{extra}\n"
+    )
+    for n in range(repos):
+        if build:
+            build_daily_repo(root / f"repo{n}", FIRST, days, per_day=per_day)
+        text += f'\n[[repos]]\nsource = "{root / f"repo{n}"}"\nname = "repo{n}"\n'
+    text += f'\n[[publish]]\ntype = "{hook}"\nurl_env = "DAILYDIFF_TEST_HOOK"\n{publish}\n'
+    config = root / "dailydiff.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+class Worker:
+    """One `dailydiff run` process; its stderr goes to a file (a pipe could fill while it runs)."""
+
+    count = 0
+
+    def __init__(
+        self,
+        root: Path,
+        config: Path,
+        env: dict[str, str],
+        *args: str,
+        days: int = 1,
+        plan: str | None = "nightly",
+        prefix: tuple[str, ...] = (),
+    ) -> None:
+        Worker.count += 1
+        self.log = root / f"worker{Worker.count}.log"
+        self.summary = root / f"summary{Worker.count}.json"
+        command = [*prefix, sys.executable, "-m", "dailydiff", "run", "--config", str(config),
+                   "--from", str(FIRST), "--to", str(FIRST + dt.timedelta(days=days - 1)),
+                   "--summary-json", str(self.summary), *args]  # fmt: skip
+        if plan:
+            command += ["--plan", plan]
+        with self.log.open("w") as err:
+            self.process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait(self, timeout: float = 240) -> int:
+        return self.process.wait(timeout)
+
+    @property
+    def stderr(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def environment(url: str, hooks: WebhookReceiver, service: str = "webhook", **extra: str) -> dict[str, str]:
+    return cli_env(DAILYDIFF_STORE_URL=url, DAILYDIFF_TEST_HOOK=hooks.urls()[service], **extra)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def units_of(url: str, plan: str = "nightly") -> dict[str, tuple[str, str]]:
+    with Store.connect(url) as store:
+        return {s.unit: (s.state, s.worker or "") for s in store.unit_states(plan)}
+
+
+def held_by(url: str, pid: int) -> list[str]:
+    return [u for u, (state, worker) in units_of(url).items() if state == "running" and f":{pid}:" in worker]
+
+
+def delivered_days(hooks: WebhookReceiver) -> Counter[tuple[str, str]]:
+    return Counter((str(m.get("repo")), str(m.get("date"))) for m in hooks.received.get("generic", []))
+
+
+def one_line(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+# SIGTERM -----------------------------------------------------------------------------------------------
+
+
+def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_message_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 2: SIGTERM a few seconds into slow sends (an 8 s hook), then run again: every message
+    exactly once. The sends in flight finish and are recorded, the units are given back, exit 143."""
+    config = write_config(tmp_path, repos=2, days=2)
+    hooks.delay["generic"] = 8.0
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env, days=2)
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "a send to start")
+        time.sleep(3)  # "3 s into slow sends": the signal lands while the hook holds the request
+        in_flight = len(hooks.hits["generic"])
+        first.process.send_signal(signal.SIGTERM)
+        assert first.wait() == 143, first.stderr
+    finally:
+        first.kill()
+    assert "stopped by SIGTERM" in first.stderr and "Traceback" not in first.stderr
+    # What was in flight was sent and recorded before the exit: every hit became a message.
+    assert sum(delivered_days(hooks).values()) == len(hooks.hits["generic"]) >= in_flight
+    assert all(state != "running" for state, _ in units_of(url).values())  # given back, none left held
+    hooks.delay["generic"] = 0.0
+    again = Worker(tmp_path, config, env, days=2)
+    assert again.wait() == 0, again.stderr
+    days = delivered_days(hooks)
+    assert len(days) == 4 and set(days.values()) == {1}, days
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+
+
+def test_a_second_sigterm_stops_at_once_and_the_next_run_recovers(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    config = write_config(tmp_path, repos=1, days=1, lease=1.0)
+    hooks.delay["generic"] = 30.0
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env)
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "a send to start")
+        first.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        first.process.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) in (143, -signal.SIGTERM)  # not after the 30 s send
+    finally:
+        first.kill()
+    hooks.delay["generic"] = 0.0
+    again = Worker(tmp_path, config, env)
+    assert again.wait() == 0, again.stderr
+    # The first message was cut off mid-send (the receiver may still answer it later: at least once is all
+    # a cut connection allows); the day is delivered and recorded.
+    assert units_of(url) == {f"repo0 {FIRST}": ("done", units_of(url)[f"repo0 {FIRST}"][1])}
+    with Store.connect(url) as store:
+        (row,) = store.deliveries("repo0", FIRST, "en").values()
+    assert row.state == "delivered"
+
+
+# plans that are not shared, and plans run again ------------------------------------------------------
+
+
+def test_plan_with_an_empty_store_url_exits_2_with_one_line_and_sends_nothing(
+    tmp_path: Path, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 4: what a missing CI secret expands to."""
+    config = write_config(tmp_path)
+    env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
+                  DAILYDIFF_DATA_DIR=str(tmp_path / "data"))  # fmt: skip
+    worker = Worker(tmp_path, config, env)
+    assert worker.wait() == 2
+    lines = one_line(worker.stderr)
+    assert len(lines) == 1 and "DAILYDIFF_STORE_URL" in lines[0] and "--plan" in lines[0], lines
+    assert not hooks.hits and not (tmp_path / "data").exists()
+
+
+def test_a_plan_run_again_retries_failed_units_and_failed_deliveries(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 3: a missing source and a failing hook, both fixed, the same plan again: every unit built,
+    every delivery made once, exit 0."""
+    config = write_config(tmp_path, repos=2, days=2)
+    shutil.rmtree(tmp_path / "repo1")  # a source that is missing
+    hooks.script["generic"] = [500] * 2  # the hook fails twice
+    env = environment(url, hooks)
+    first = Worker(tmp_path, config, env, days=2)
+    assert first.wait() not in (0, 143), first.stderr
+    states = Counter(state for state, _ in units_of(url).values())
+    assert states["failed"] >= 3, states  # repo1's two days, and a day whose delivery failed
+    build_daily_repo(tmp_path / "repo1", FIRST, 2, per_day=3)
+    again = Worker(tmp_path, config, env, days=2)
+    assert again.wait() == 0, again.stderr
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+    days = delivered_days(hooks)
+    assert len(days) == 4 and set(days.values()) == {1}, days
+
+
+def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: WebhookReceiver) -> None:
+    config = write_config(tmp_path, repos=1, days=2, analyzer="llm")
+    with FakeLLM(latency=0.05) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        one = Worker(tmp_path, config, env, days=2, plan="monday")
+        other = Worker(tmp_path, config, env, days=2, plan="tuesday")
+        assert one.wait() == 0 and other.wait() == 0, one.stderr + other.stderr
+        per_commit = fake.per_commit()
+    assert len(per_commit) == 6 and set(per_commit.values()) == {1}, per_commit
+    assert set(delivered_days(hooks).values()) == {1}
+
+
+# lost and frozen workers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver, stop: signal.Signals
+) -> None:
+    """Acceptance 1: two workers on different host names, a Slack hook that fails 3 times, the first worker
+    stopped during its back-off: the day reaches the receiver exactly once. (SIGKILL: the unit's lease runs
+    out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
+    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
+    hooks.script["slack"] = [500, 500, 500]
+    env = environment(url, hooks, "slack")
+    hosts = [
+        ("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")
+    ]
+    first = Worker(tmp_path, config, env, prefix=hosts[0])
+    second = None
+    try:
+        wait_for(lambda: hooks.hits.get("slack"), "the first (failing) send")
+        assert "host-a:" in units_of(url)[f"repo0 {FIRST}"][1]
+        second = Worker(tmp_path, config, env, prefix=hosts[1])
+        first.process.send_signal(stop)  # in the back-off after the first 500
+        code = first.wait()
+        assert code == (143 if stop == signal.SIGTERM else -signal.SIGKILL), first.stderr
+        assert second.wait() == 0, second.stderr
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    assert len(hooks.received.get("slack", [])) == 1, hooks.hits
+    ((state, worker),) = units_of(url).values()
+    assert state == "done" and worker.startswith("host-b:")  # finished by the worker on the other host
+    with Store.connect(url) as store:
+        (row,) = store.deliveries("repo0", FIRST, "en").values()
+    assert row.state == "delivered"
+
+
+def _snapshot(url: str, out: Path) -> dict[str, object]:
+    with Store.connect(url) as store:
+        analyses = sorted(store._db.execute("SELECT repo, sha, fingerprint, data, created_at FROM analyses"))
+        reports = sorted(store._db.execute("SELECT repo, date, language, data, updated_at FROM reports"))
+    files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
+             if p.is_file()}  # fmt: skip
+    return {"analyses": analyses, "reports": reports, "files": files}
+
+
+def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 6: SIGSTOP past the lease, SIGCONT after the other worker delivered: no stored analysis,
+    report or file changes (byte-compared), no extra LLM request."""
+    config = write_config(tmp_path, per_day=8, analyzer="llm", lease=1.5)
+    out = tmp_path / "out"
+    with FakeLLM(latency=0.6) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        frozen = Worker(tmp_path, config, env, "--output-dir", str(out))
+        other = None
+        try:
+            wait_for(lambda: held_by(url, frozen.pid) and fake.count >= 2, "the first worker's requests")
+            frozen.process.send_signal(signal.SIGSTOP)
+            other = Worker(tmp_path, config, env, "--output-dir", str(out))
+            assert other.wait() == 0, other.stderr
+            assert "taking over" in other.stderr
+            before, asked = _snapshot(url, out), fake.count
+            assert before["files"] and before["reports"]
+            frozen.process.send_signal(signal.SIGCONT)
+            assert frozen.wait() == 0, frozen.stderr
+        finally:
+            frozen.process.send_signal(signal.SIGCONT)
+            frozen.kill()
+            if other is not None:
+                other.kill()
+        assert _snapshot(url, out) == before
+        assert fake.count == asked, f"{fake.count - asked} LLM request(s) after the resume"
+    assert "took the unit over" in frozen.stderr
+    assert set(delivered_days(hooks).values()) == {1}
+
+
+# clocks ---------------------------------------------------------------------------------------------------
+
+
+def test_a_worker_20_minutes_ahead_steals_no_live_claim(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
+    `run` with that clock too: leases and delivery claims are judged by the store's clock."""
+    assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
+    config = write_config(tmp_path, lease=3.0)
+    hooks.delay["generic"] = 6.0
+    env = environment(url, hooks)
+    ahead = {**env, "LD_PRELOAD": str(FAKETIME[0]), "FAKETIME": "+20m", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    probe = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=ahead,
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert float(probe.stdout) - time.time() > 1100  # the clock really is ahead
+    live = Worker(tmp_path, config, env)
+    skewed: list[Worker] = []
+    try:
+        wait_for(lambda: hooks.hits.get("generic"), "the live worker's send")
+        skewed = [Worker(tmp_path, config, ahead), Worker(tmp_path, config, ahead, plan=None)]
+        codes = [w.wait() for w in skewed]
+        assert live.wait() == 0, live.stderr
+    finally:
+        for worker in [live, *skewed]:
+            worker.kill()
+    assert codes[0] == 0, skewed[0].stderr
+    assert len(hooks.hits["generic"]) == 1 and sum(delivered_days(hooks).values()) == 1
+    assert "being delivered by another process" in skewed[1].stderr or codes[1] == 0
+    ((state, worker),) = units_of(url).values()
+    assert state == "done" and f":{live.pid}:" in worker
+
+
+# the server restarts, a lock is held --------------------------------------------------------------------
+
+
+def test_workers_reconnect_when_postgresql_restarts_mid_plan(
+    tmp_path: Path, pg: PostgresServer, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 8 (restart): `pg_ctl restart` while two workers build a plan: both reconnect and finish."""
+    config = write_config(tmp_path, repos=3, days=2, analyzer="llm", lease=5.0)
+    with FakeLLM(latency=0.3) as fake:
+        env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+        workers = [Worker(tmp_path, config, env, days=2) for _ in range(2)]
+        try:
+            wait_for(lambda: sum(delivered_days(hooks).values()) >= 1, "a first delivery")
+            restarted = pg.run(str(pg.bin_dir / "pg_ctl"), "-D", str(pg.data), "-l", str(pg.root / "log"),
+                               "-m", "fast", "-w", "restart")  # fmt: skip
+            assert restarted.returncode == 0, restarted.stderr
+            codes = [w.wait() for w in workers]
+        finally:
+            for worker in workers:
+                worker.kill()
+    assert codes == [0, 0], "\n".join(w.stderr[-3000:] for w in workers)
+    assert any("reconnect" in w.stderr for w in workers)
+    assert {state for state, _ in units_of(url).values()} == {"done"}
+    days = delivered_days(hooks)
+    assert len(days) == 6 and set(days.values()) == {1}, days
+    assert all(PASSWORD not in w.stderr for w in workers)
+
+
+def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 8 (lock): a session holding a lock on the delivery ledger (for 45 s) does not block a run
+    silently: one line after [store] lock_timeout."""
+    import psycopg
+
+    config = write_config(tmp_path)
+    with Store.connect(url):
+        pass  # the tables exist
+    env = environment(url, hooks, DAILYDIFF_STORE_LOCK_TIMEOUT="1")
+    with psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE delivery_ledger IN ACCESS EXCLUSIVE MODE")
+        worker = Worker(tmp_path, config, env, plan=None)
+        code = worker.wait(timeout=40)  # well before the lock (45 s) would be let go
+        locker.rollback()
+    assert code == 4, worker.stderr
+    lines = one_line(worker.stderr)
+    problem = [line for line in lines if "lock_timeout" in line]
+    assert len(problem) == 1 and "locked by another session" in problem[0], lines
+    assert PASSWORD not in worker.stderr and "Traceback" not in worker.stderr
+    assert not hooks.hits
+
+
+# store copy --------------------------------------------------------------------------------------------
+
+
+def _copy(source: str, target: str, env: dict[str, str], root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dailydiff", "store", "copy", source, target], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 9: the target's ledger says `failed` where the source's says `delivered`, its report of the
+    day differs, its run 1 is another run: the copy names each, delivered wins, the source's run is kept
+    under a new id, and the next run sends nothing twice."""
+    config = write_config(tmp_path, days=2)
+    sqlite_dir = tmp_path / "local"
+    hooks.script["generic"] = [500] * 2
+    failing = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)  # the target: failed
+    assert failing.wait() != 0
+    hooks.script.clear()
+    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
+                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+    delivering = Worker(tmp_path, config, local, "--lang", "en", days=2, plan=None)  # the source: delivered
+    assert delivering.wait() == 0, delivering.stderr
+    sent = sum(delivered_days(hooks).values())
+    assert sent == 2
+    copied = _copy(str(sqlite_dir), "env:DAILYDIFF_STORE_URL", environment(url, hooks), tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    conflicts = [line for line in copied.stderr.splitlines() if "conflict:" in line]
+    assert sum("recorded as delivered" in line for line in conflicts) == 2, conflicts
+    assert sum(line.startswith("  conflict: reports repo0") for line in conflicts) == 2, conflicts
+    assert any("run 1 differs" in line and "added as run" in line for line in conflicts), conflicts
+    assert "conflicting row(s) resolved" in copied.stdout and PASSWORD not in copied.stdout + copied.stderr
+    with Store.connect(url) as store:
+        assert {r.state for r in store.deliveries("repo0", FIRST, "en").values()} == {"delivered"}
+        commands = [str(r["command"]) for r in store.runs()]
+    # The target's run 1 and the source's run 1 (under a new id): neither dropped.
+    assert len(commands) == 2 and sum("--lang en" in c for c in commands) == 1, commands
+    again = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)
+    assert again.wait() == 0, again.stderr
+    assert sum(delivered_days(hooks).values()) == sent  # nothing sent twice
+
+
+def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
+    tmp_path: Path, pg: PostgresServer, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 9: `store copy` SIGKILLed as it reaches each table; every command can use what it left
+    (`run` numbers its run after the copied ones, no "UniqueViolation")."""
+    config = write_config(tmp_path)
+    sqlite_dir = tmp_path / "local"
+    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
+                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+    for _ in range(3):  # a few runs, so `runs` has rows to number after
+        assert Worker(tmp_path, config, local, plan=None).wait() == 0
+    with Store.connect(sqlite_dir / "dailydiff.sqlite3") as source:
+        tables = [t for t, n in source.table_counts().items() if n]
+    assert "runs" in tables and "delivery_ledger" in tables
+    for table in tables:
+        target = pg.create_database()
+        env = cli_env(DAILYDIFF_STORE_URL=target, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])
+        with subprocess.Popen([sys.executable, "-m", "dailydiff", "store", "copy", "--batch", "1",
+                               str(sqlite_dir), "env:DAILYDIFF_STORE_URL"], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as copy:  # fmt: skip
+            assert copy.stderr is not None
+            for line in copy.stderr:
+                if line.startswith(f"  {table}:"):
+                    copy.kill()  # the first batch of the table is committed: killed inside it
+                    break
+        after = Worker(tmp_path, config, env, plan=None)
+        assert after.wait() == 0, f"killed in {table}: {after.stderr}"
+        with Store.connect(target) as store:
+            ids = [int(str(r["id"])) for r in store.runs()]
+        assert len(ids) == len(set(ids)), ids
+
+
+# digests under a plan --------------------------------------------------------------------------------------
+
+
+def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
+    tmp_path: Path, url: str, hooks: WebhookReceiver
+) -> None:
+    """Acceptance 7: `init --workers 3 --kubernetes` with a [[digest]]; the command of the manifest's pod,
+    run by three processes at once: every repository-day and the digest-day delivered once."""
+    import yaml
+
+    config = write_config(tmp_path, repos=3, extra="", publish="retries = 0")
+    with config.open("a") as toml:
+        toml.write('\n[[digest]]\nname = "team"\n')
+    made = subprocess.run([sys.executable, "-m", "dailydiff", "init", "-C", str(tmp_path), "--workflow-only",
+                           "--workers", "3", "--kubernetes", "--force"], env=cli_env(), capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    manifest = yaml.safe_load(next((tmp_path / "kubernetes").glob("*.yaml")).read_text())
+    container = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    pod = container["args"][0].split("&&")[-1].strip()  # after the install step
+    pod = pod.replace("/etc/dailydiff/dailydiff.toml", str(config)).replace("yesterday", str(FIRST))
+    pod = pod.replace("python -m dailydiff", f"{sys.executable} -m dailydiff")
+    env = environment(url, hooks, JOB_NAME="dailydiff-29400000")
+    pods = [subprocess.Popen(["/bin/sh", "-c", pod], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    outputs = [p.communicate(timeout=240)[1] for p in pods]
+    assert [p.returncode for p in pods] == [0, 0, 0], outputs
+    messages = hooks.received.get("generic", [])
+    digests = [m for m in messages if m.get("name") == "team"]
+    assert len(digests) == 1 and digests[0]["date"] == str(FIRST), [m.get("name") for m in messages]
+    days = delivered_days(hooks)
+    assert {k: n for k, n in days.items() if k[0] != "None"} == {
+        (f"repo{n}", str(FIRST)): 1 for n in range(3)
+    }
+    assert units_of(url, "dailydiff-29400000")[f"digest:team {FIRST}"][0] == "done"
+
+
+# a full output disk ------------------------------------------------------------------------------------------
+
+
+def test_a_full_output_disk_exits_74_and_still_writes_the_summary(
+    tmp_path: Path, hooks: WebhookReceiver
+) -> None:
+    """The output directory on a disk with no space left (a 64 KiB tmpfs, filled): exit 74, as documented,
+    one line saying so, and --summary-json (elsewhere) still written; nothing analysed is lost."""
+    config = write_config(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)], capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    assert mounted.returncode == 0, f"a small tmpfs is needed (root): {mounted.stderr}"
+    try:
+        filler = subprocess.run(["dd", "if=/dev/zero", f"of={out / 'filler'}", "bs=4k"], capture_output=True,
+                                check=False)  # fmt: skip
+        assert filler.returncode != 0  # stopped by "No space left on device"
+        env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(tmp_path / "data"),
+                      DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
+        worker = Worker(tmp_path, config, env, "--output-dir", str(out), plan=None)
+        code = worker.wait()
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
+    assert code == 74, worker.stderr
+    assert "disk of files is full" in worker.stderr and "Traceback" not in worker.stderr
+    summary = json.loads(worker.summary.read_text())
+    assert summary["exit_code"] == 74 and summary["totals"]["days_built"] == 1
+    with Store.connect(tmp_path / "data" / "dailydiff.sqlite3") as store:
+        assert store.count_analyses() == 3 and len(store.list_reports()) == 1
