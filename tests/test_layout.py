@@ -21,6 +21,7 @@ LAYERS = [
     "sources",
     "analysis",
     "render",
+    "search",
     "publish",
     "engine",
     "scaffold",

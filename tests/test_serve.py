@@ -250,3 +250,24 @@ def test_item07_json_api_errors_are_json(served: tuple[str, SiteCache]) -> None:
     # Pages keep their HTML 404.
     status, headers, _ = get(url + "/no-such-page.html")
     assert status == 404 and headers["content-type"].startswith("text/html")
+
+
+def test_search_over_the_store_as_a_page_without_javascript_and_as_json(
+    served: tuple[str, SiteCache],
+) -> None:
+    url, _cache = served
+    status, _h, body = get(url + "/api/search?q=attention+kernel&limit=3")
+    found = json.loads(body)
+    assert status == 200 and found["indexed"] > 0
+    top = found["commits"][0]
+    assert top["title"] == "perf: vectorise the attention kernel" and top["rank"] == 1
+    assert top["page"] == f"/repos/demo--engine/{DAY2}.html#c-{top['sha'][:7]}"
+    assert get(url + top["page"].split("#")[0])[0] == 200  # the link leads to the commit's day page
+    status, headers, page = get(url + "/search?q=attention+kernel")
+    html = page.decode()
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    results = html.split('<ol id="search-results" class="results">', 1)[1].split("</ol>", 1)[0]
+    # The server's results are in the page itself: no script has to run to show them.
+    assert "perf: vectorise the attention kernel" in results and top["page"] in results
+    assert get(url + "/api/search?q=x&from=yesterday")[0] == 400
+    assert json.loads(get(url + "/api/search?q=attention&repo=nobody/else")[2])["commits"] == []

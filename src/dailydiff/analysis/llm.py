@@ -32,6 +32,7 @@ from dailydiff.analysis.heuristic import heuristic_overview
 from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
 from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from dailydiff.analysis.schema import (
+    ASK_SCHEMA,
     OVERVIEW_SCHEMA,
     RESPONSE_MODES,
     SCHEMA_VERSION,
@@ -39,6 +40,7 @@ from dailydiff.analysis.schema import (
     answer_schema,
     load_json,
     parse_answer,
+    parse_ask,
     parse_overview,
     prompt_mode,
     response_format,
@@ -68,6 +70,7 @@ T = TypeVar("T")
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
+ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
@@ -256,6 +259,21 @@ class LLMAnalyzer:
 
         return run_sync(main())
 
+    def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
+        """`dailydiff ask`: one answer from the retrieved commits, through the run's client, limits and
+        accounting; outside any event loop. Raises AnalysisError when the endpoint cannot answer."""
+
+        async def main() -> tuple[str, Usage]:
+            async with self.session() as session:
+                return await session.ask(question, commit_lines, language)
+
+        try:
+            return run_sync(main())
+        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+            raise AnalysisError(
+                f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
+            ) from None
+
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
@@ -327,6 +345,26 @@ class LLMSession:
         return Overview(
             highlights=parsed["highlights"], themes=parsed["themes"], producer=analyzer.name, usage=usage
         )
+
+    async def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
+        analyzer = self.analyzer
+        allowance = min(ASK_TOKENS, analyzer.profile.output_tokens or ASK_TOKENS)
+        session = self._session(language)
+        try:
+            await session.prepare()
+            messages = analyzer.prompts.ask_messages(
+                question, commit_lines, language, prompt_mode(session.mode)
+            )
+            fmt = response_format(ASK_SCHEMA, f"ask_v{SCHEMA_VERSION}", session.mode)
+            attempts = _Attempts()
+            reply = await session.call(
+                messages, fmt, allowance, attempts, estimate=estimate_messages(messages)
+            )
+        except _Fatal as fatal:
+            raise analyzer._fatal_error(fatal.error) from None
+        if reply.finish_reason == "length":
+            raise AnswerError("the answer was cut off")
+        return parse_ask(reply.text), attempts.usage
 
 
 class _Session:

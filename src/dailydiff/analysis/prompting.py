@@ -23,7 +23,7 @@ from dailydiff.analysis.budget import (
     estimate_tokens,
     select_diff,
 )
-from dailydiff.analysis.schema import OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+from dailydiff.analysis.schema import ASK_SCHEMA, OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
 from dailydiff.common.templates import environment
 from dailydiff.models import ChangeType, Level, ReportCommit
 
@@ -170,6 +170,16 @@ class PromptBook:
         ]
 
     # day overview ------------------------------------------------------------------------------
+
+    def ask_messages(
+        self, question: str, commit_lines: Sequence[str], language: str, mode: str
+    ) -> list[dict[str, str]]:
+        """`dailydiff ask`: the question and the retrieved commits (already cut to the budget)."""
+        system = self._render(
+            "ask.system", language, mode=mode, schema_json=json.dumps(ASK_SCHEMA, ensure_ascii=False)
+        )
+        user = self._render("ask.user", language, question=question, commits=list(commit_lines))
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def overview_messages(
         self,

@@ -90,6 +90,24 @@ def schema_name(depth: Level) -> str:
 RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "text")
 
 
+# `dailydiff ask`: one answer whose sentences cite commit ids ([abc1234]); the ids are checked afterwards.
+ASK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},  # no maxLength: llama.cpp turns it into a vast grammar
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+def parse_ask(text: str) -> str:
+    """The ``answer`` of a reply to ASK_SCHEMA; AnswerError when there is none."""
+    data = load_json(text)
+    answer = data.get("answer") if isinstance(data, dict) else None
+    if not isinstance(answer, str) or not answer.strip():
+        raise AnswerError("the reply has no answer")
+    return answer
+
+
 def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, Any] | None:
     """The ``response_format`` of a request in ``mode`` (None: ask in the prompt only)."""
     if mode == "json_schema":

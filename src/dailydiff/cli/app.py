@@ -56,6 +56,13 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.weekly",
         "Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits.",
     ),
+    "search": LazyCommand(
+        "dailydiff.cli.search",
+        "The stored commits that match QUESTION best: titles, pull requests, paths and analyses.",
+    ),
+    "ask": LazyCommand(
+        "dailydiff.cli.ask", "Answer QUESTION from the stored history, citing the commits it rests on."
+    ),
     "digest": LazyCommand(
         "dailydiff.cli.digest", "Daily digest(s) across repositories from the stored reports of the day(s)."
     ),

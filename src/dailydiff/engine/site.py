@@ -456,9 +456,13 @@ class Site:
                                   self_href="digests.xml", home_href="index.html", language=self.language,
                                   base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
-    def render_search(self) -> str:
+    def render_search(self, results: dict[str, Any] | None = None) -> str:
+        """The search page: the static site searches its client-side index; `serve` passes ``results``
+        (``q`` and ``hits``) found over the store, shown without JavaScript."""
         return render_search(
-            self._ctx("search.html", self.language, "feed.xml"), templates_dir=self.templates_dir
+            self._ctx("search.html", self.language, "feed.xml"),
+            templates_dir=self.templates_dir,
+            results=results,
         )
 
     def search_entries(self) -> list[list[str]]:

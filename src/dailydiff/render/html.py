@@ -225,5 +225,5 @@ def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any
                        digests=digests)  # fmt: skip
 
 
-def render_search(ctx: PageContext, templates_dir: str = "") -> str:
-    return render_page("search.html.j2", ctx, templates_dir)
+def render_search(ctx: PageContext, templates_dir: str = "", results: dict[str, Any] | None = None) -> str:
+    return render_page("search.html.j2", ctx, templates_dir, results=results)

@@ -28,6 +28,7 @@ from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
+from dailydiff.store import search
 from dailydiff.store.database import Database, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
@@ -319,6 +320,7 @@ class Store:
                     now_text(),
                 ),
             )
+            search.index_report(self._db, report)  # the index is current whenever the report is
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
         row = self._db.execute(
@@ -725,6 +727,33 @@ class Store:
         )
         return [UnitState(*row) for row in rows]
 
+    # the full-text index (store/search.py) -------------------------------------------------------
+
+    def search_candidates(
+        self, query: Sequence[str], filters: search.SearchFilters, limit: int
+    ) -> list[search.SearchDoc]:
+        return search.candidates(self._db, query, filters, limit)
+
+    def search_term_counts(self, query: Sequence[str]) -> tuple[int, dict[str, int]]:
+        return search.term_counts(self._db, query)
+
+    def answer(self, key: str) -> str | None:
+        row = self._db.execute("SELECT data FROM search_answers WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def save_answer(self, key: str, data: str) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO search_answers (key, data, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET data = excluded.data, created_at = excluded.created_at",
+                (key, scrub(data), now_text()),
+            )
+
+    def reindex_search(self) -> int:
+        """Build the index again from every stored report; returns the rows indexed."""
+        with self._tx():
+            return search.rebuild_index(self._db)
+
     # copying a whole store (`dailydiff store copy`) ----------------------------------------------
 
     def copy_to(
@@ -742,7 +771,9 @@ class Store:
         at any point leaves a store every command can use. Returns the number of rows read per table."""
         counts: dict[str, int] = {}
         notes = conflicts if conflicts is not None else []
-        mine = set(self._db.tables()) - {"migrations"}
+        # The search index is derived from the reports: rebuilt in the target, never copied (its backing
+        # differs between SQLite and PostgreSQL).
+        mine = {t for t in self._db.tables() if t != "migrations" and not t.startswith(search.TABLE_PREFIX)}
         theirs = set(target._db.tables())
         for table in sorted(mine):
             if table not in theirs:
@@ -755,6 +786,7 @@ class Store:
                 counts[table] += len(rows)
                 if progress is not None:
                     progress(table, counts[table])
+        target.reindex_search()
         return counts
 
     def _copy_batch(
@@ -840,7 +872,8 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         return {
             table: int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-            for table in sorted(set(self._db.tables()) - {"migrations"})
+            for table in sorted(self._db.tables())
+            if table != "migrations" and not table.startswith(search.TABLE_PREFIX)
         }
 
 

@@ -30,6 +30,12 @@ def script_for(script: str, dialect: str) -> str:
     return script
 
 
+def _search_migration(db: Any) -> None:
+    from dailydiff.store.search import migrate  # the index's code imports the data model; migrations do not
+
+    migrate(db)
+
+
 MIGRATIONS: list[Migration] = [
     (
         "m001_initial",
@@ -215,4 +221,7 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX delivery_ledger_by_fence ON delivery_ledger (fence);
         """,
     ),
+    # The full-text index over every reported commit (store/search.py): created in the backend's dialect
+    # and filled from the reports already stored.
+    ("m008_search", _search_migration),
 ]

@@ -22,13 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dailydiff.common.text import output_tree
+from dailydiff.common.text import clean, output_tree
 from dailydiff.engine.site import Site, make_site, read_rows, stored_digests
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
+from dailydiff.search import SearchResult, find
 from dailydiff.settings import Settings
 from dailydiff.store import Store
+from dailydiff.store.search import SearchFilters
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -105,6 +107,16 @@ class SiteCache:
                 state.rendered[path] = found
             return found
 
+    def search(self, question: str, filters: SearchFilters, limit: int) -> SearchResult:
+        """The index's answer (store/search.py), on the store's one connection."""
+        with self._lock:
+            return find(self.store, question, filters, limit)
+
+    def search_page(self, question: str, items: list[dict[str, Any]]) -> str:
+        """The site's search page with the server's results in it (it works without JavaScript)."""
+        site, _reports = self.snapshot()
+        return site.render_search({"q": question, "hits": items})
+
     def snapshot(self) -> tuple[Site, list[DayReport]]:
         with self._lock:
             state = self._refresh()
@@ -113,6 +125,15 @@ class SiteCache:
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _date_param(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _host_name(header: str) -> str:
@@ -143,6 +164,7 @@ API_PATHS = [
     "/api/reports/<owner>/<name>/<date>[?lang=zh]",
     "/api/commits[?q=&repo=&date=&level=&limit=]",
     "/api/commits/<owner>/<name>/<sha>",
+    "/api/search?q=[&repo=&from=&to=&type=&level=&topic=&path=&limit=]",
 ]
 
 
@@ -270,6 +292,53 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
                     return _json(item)
         return _not_found("commit")
 
+    def _search(request: Request) -> tuple[SearchResult, list[dict[str, Any]]] | str:
+        """The ranked commits for ?q= (and the filters), each with its page on this site; or an error."""
+        q = request.query_params
+        try:
+            limit = max(1, min(int(q.get("limit", "20")), MAX_COMMITS))
+            filters = SearchFilters(
+                repos=tuple(q.getlist("repo")), date_from=_date_param(q.get("from")), date_to=_date_param(q.get("to")),
+                change_types=tuple(q.getlist("type")), levels=tuple(q.getlist("level")),
+                topics=tuple(q.getlist("topic")), path_glob=q.get("path", ""),
+            )  # fmt: skip
+        except ValueError as exc:
+            return str(exc)
+        result = cache.search(q.get("q", ""), filters, limit)
+        site, reports = cache.snapshot()
+        pages = _day_index(site)
+        by_day = {(r.repo, r.date.isoformat(), r.language): r for r in reports}
+        items = []
+        for rank, hit in enumerate(result.hits, 1):
+            doc = hit.doc
+            report = by_day.get((doc.repo, doc.date.isoformat(), doc.language))
+            day = pages.get((doc.repo, doc.date.isoformat()))
+            anchor = commit_anchors(report.commits).get(doc.sha) if report else None
+            page = f"/{day.path}#{anchor}" if day and anchor and day.report is report else None
+            items.append({"rank": rank, "repo": doc.repo, "sha": doc.sha, "date": doc.date.isoformat(),
+                          "language": doc.language, "level": doc.level, "change_types": doc.change_types,
+                          "title": clean(doc.title), "summary": clean(doc.summary), "url": doc.url or None, "page": page,
+                          "score": round(hit.score, 4)})  # fmt: skip
+        return result, items
+
+    def api_search(request: Request) -> Response:
+        found = _search(request)
+        if isinstance(found, str):
+            return _json({"error": found}, 400)
+        result, items = found
+        return _json({"question": result.question, "terms": result.terms, "indexed": result.indexed,
+                      "commits": items})  # fmt: skip
+
+    def search_page(request: Request) -> Response:
+        found = _search(request)
+        if isinstance(found, str):
+            return Response(found, status_code=400, media_type="text/plain", headers=SECURITY_HEADERS)
+        result, items = found
+        body = cache.search_page(result.question, items)
+        return Response(
+            body, media_type="text/html", headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+        )
+
     def api_unknown(request: Request) -> Response:
         return _json({"error": f"no API at {request.url.path}", "api": API_PATHS}, 404)
 
@@ -285,6 +354,8 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
         Route("/api/reports/{repo:path}/{date}", api_report),
         Route("/api/commits", api_commits),
         Route("/api/commits/{repo:path}/{sha}", api_commit),
+        Route("/api/search", api_search),
+        Route("/search", search_page),
         Route("/api", api_unknown),
         Route("/api/{rest:path}", api_unknown),
         Route("/", page),

@@ -1,0 +1,77 @@
+"""Retrieval quality of `dailydiff search`/`ask` on real history: recall@10 and MRR over the labelled
+questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30).
+
+    python bench/ask_eval.py --repo /path/to/flashinfer-clone [--data-dir DIR]
+
+Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
+directory that has them is reused), then asks every question. Prints one line per question and the means.
+Exit 1 when recall@10 is under --min-recall (default 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from dailydiff.search import find  # noqa: E402
+from dailydiff.store import Store  # noqa: E402
+from dailydiff.store.search import SearchFilters  # noqa: E402
+
+QUESTIONS = ROOT / "bench" / "data" / "ask_questions.json"
+
+
+def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
+    for language in ("en", "zh"):
+        command = [sys.executable, "-m", "dailydiff", "report", str(repo), "--from", first, "--to", last,
+                   "--tz", "UTC", "--lang", language, "--analyzer", "heuristic", "--data-dir", str(data_dir),
+                   "--output-dir", str(data_dir / f"out-{language}"), "--format", "json", "--quiet"]  # fmt: skip
+        subprocess.run(command, check=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, help="a clone of flashinfer-ai/flashinfer")
+    parser.add_argument("--data-dir", type=Path, help="a data directory (built here when it has no store)")
+    parser.add_argument("--min-recall", type=float, default=0.8)
+    args = parser.parse_args()
+    labels = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ask-eval-"))
+    if not (data_dir / "dailydiff.sqlite3").exists():
+        if args.repo is None:
+            parser.error("--repo is needed to build the store")
+        build(args.repo, data_dir, labels["from"], labels["to"])
+    recalls: list[float] = []
+    reciprocal: list[float] = []
+    took: list[float] = []
+    with Store.open(data_dir) as store:
+        for item in labels["questions"]:
+            started = time.perf_counter()
+            result = find(store, item["q"], SearchFilters(), limit=100)
+            took.append(time.perf_counter() - started)
+            ranked = [hit.doc.sha for hit in result.hits]
+            positions = sorted(
+                n for n, sha in enumerate(ranked, 1) if any(sha.startswith(r) for r in item["relevant"])
+            )
+            found = sum(1 for p in positions if p <= 10)
+            recall = found / len(item["relevant"])
+            rr = 1 / positions[0] if positions else 0.0
+            recalls.append(recall)
+            reciprocal.append(rr)
+            print(f"recall@10 {recall:4.2f}  rr {rr:4.2f}  ranks {positions[:8]!s:<28} {item['q'][:70]}")
+    mean_recall = sum(recalls) / len(recalls)
+    mrr = sum(reciprocal) / len(reciprocal)
+    print(f"\n{len(recalls)} questions: recall@10 {mean_recall:.3f}, MRR {mrr:.3f}; "
+          f"retrieval median {sorted(took)[len(took) // 2] * 1000:.1f} ms, max {max(took) * 1000:.1f} ms")  # fmt: skip
+    return 0 if mean_recall >= args.min_recall else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Benchmark: `dailydiff search` / `ask --no-llm` retrieval over 10,000 stored commits, on SQLite and on
+PostgreSQL (Debian's, started here as tests/pgserver.py does), side by side in one run.
+
+    python3 bench/search_scale.py [--commits 10000] [--queries 30]
+
+Synthetic history: 40 repositories, days of 5 commits, titles, paths, pull requests and summaries drawn
+from a vocabulary of kernel-library words (Zipf-like: a few words are common, most are rare). Every
+report goes in through Store.save_report, so the index is built as `run` builds it. Prints the median and
+the slowest retrieval per backend (the target: under 200 ms on 2 cores) and the ratio PostgreSQL/SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dailydiff.models import (  # noqa: E402
+    Analysis,
+    ChangeType,
+    DayReport,
+    FileChange,
+    Level,
+    Person,
+    PullRequest,
+    ReportCommit,
+    Score,
+    Window,
+)
+from dailydiff.search import find  # noqa: E402
+from dailydiff.store import Store  # noqa: E402
+from dailydiff.store.search import SearchFilters  # noqa: E402
+from pgserver import postgres_server  # noqa: E402
+
+WORDS = ["attention", "decode", "prefill", "paged", "kv", "cache", "mla", "gqa", "sparse", "moe", "routing", "expert", "allreduce", "allgather", "gemm", "fp8", "fp4", "nvfp4", "mxfp8", "bf16", "int4", "quantization", "scale", "kernel", "cute", "dsl", "cutlass", "cudnn", "trtllm", "sm90", "sm100", "sm120", "blackwell", "hopper", "autotuner", "tactic", "tile", "warp", "cta", "smem", "tma", "pdl", "graph", "sampling", "topk", "topp", "rope", "norm", "rmsnorm", "layernorm", "fusion", "mamba", "ssu", "gdn", "delta", "rule", "state", "mtp", "speculative", "lora", "jit", "aot", "wheel", "ci", "docker", "test", "benchmark", "docs", "api", "wrapper", "backend", "hang", "race", "overflow", "nan", "fix", "perf", "feat", "refactor", "revert", "bump", "version", "deepseek", "qwen", "gemma", "llama", "kimi", "glm", "nemotron", "wan", "dit"]  # fmt: skip
+QUERIES = ["attention backend", "fp8 gemm on sm120", "moe routing hang", "nvfp4 kv cache", "autotuner cache",
+           "sampling nan fix", "mamba state update", "allreduce fusion", "注意力后端", "cudnn bf16 gemm",
+           "what changed in the mla decode kernels?", "which commits fixed races in topk?"]  # fmt: skip
+
+
+def _zipf(rng: random.Random, count: int) -> list[str]:
+    return [WORDS[min(int(rng.paretovariate(1.1)) - 1, len(WORDS) - 1) if rng.random() < 0.5
+                  else rng.randrange(len(WORDS))] for _ in range(count)]  # fmt: skip
+
+
+def synthetic_reports(commits: int, seed: int = 7) -> list[DayReport]:
+    rng = random.Random(seed)
+    reports: list[DayReport] = []
+    per_day, repos = 5, 40
+    days = commits // (per_day * repos)
+    start = dt.date(2025, 1, 1)
+    n = 0
+    for r in range(repos):
+        repo = f"org{r}/lib{r}"
+        for d in range(days):
+            day = start + dt.timedelta(days=d)
+            window = Window(start=dt.datetime.combine(day, dt.time(), dt.UTC),
+                            end=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC))  # fmt: skip
+            rows = []
+            for _ in range(per_day):
+                n += 1
+                at = window.start + dt.timedelta(minutes=rng.randrange(1440))
+                level = rng.choice(list(Level))
+                title = f"{rng.choice(['feat', 'fix', 'perf', 'docs'])}: " + " ".join(_zipf(rng, 8))
+                paths = ["/".join(_zipf(rng, 3)) + ".py" for _ in range(rng.randint(1, 4))]
+                analysis = Analysis(analyzer="heuristic", change_types=[rng.choice(list(ChangeType))],
+                                    importance=level, summary=" ".join(_zipf(rng, 30)),
+                                    impact=_zipf(rng, 2), risks=[" ".join(_zipf(rng, 10))])  # fmt: skip
+                person = Person(name="Dev", email="dev@example.com")
+                rows.append(ReportCommit(
+                    repo=repo, sha=f"{n:040x}", author=person, committer=person, authored_at=at, committed_at=at,
+                    message=title + "\n\n" + " ".join(_zipf(rng, 40)), url=f"https://example.com/{repo}/commit/{n}",
+                    files=[FileChange(path=p, additions=5) for p in paths],
+                    pr=PullRequest(number=n, title=title, body=" ".join(_zipf(rng, 60))),
+                    score=Score(level=level, score=5.0), analysis=analysis, level=level,
+                ))  # fmt: skip
+            reports.append(
+                DayReport(repo=repo, date=day, timezone="UTC", language="en", window=window, commits=rows)
+            )
+    return reports
+
+
+def measure(store: Store, queries: int) -> list[float]:
+    took = []
+    for n in range(queries):
+        question = QUERIES[n % len(QUERIES)]
+        started = time.perf_counter()
+        find(store, question, SearchFilters(), limit=12)
+        took.append(time.perf_counter() - started)
+    return took
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=36)
+    args = parser.parse_args()
+    reports = synthetic_reports(args.commits)
+    total = sum(len(r.commits) for r in reports)
+    results: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
+        for name, store in (
+            ("sqlite", Store.open(Path(tmp))),
+            ("postgresql", Store.connect(pg.create_database())),
+        ):
+            with store:
+                started = time.perf_counter()
+                for report in reports:
+                    store.save_report(report)
+                print(
+                    f"{name:>10}: {total} commits stored and indexed in {time.perf_counter() - started:.1f} s"
+                )
+                measure(store, 3)  # warm the caches
+                results[name] = measure(store, args.queries)
+    for name, took in results.items():
+        print(f"{name:>10}: retrieval median {statistics.median(took) * 1000:.1f} ms, "
+              f"slowest {max(took) * 1000:.1f} ms over {len(took)} questions")  # fmt: skip
+    ratio = statistics.median(results["postgresql"]) / statistics.median(results["sqlite"])
+    print(f"ratio postgresql/sqlite (median): {ratio:.2f}x")
+    return 0 if all(max(t) < 0.2 for t in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

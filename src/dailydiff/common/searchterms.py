@@ -1,0 +1,224 @@
+"""The words of the search index: one function turns any text (a title, a path, an analysis, a question) into
+index terms, so the store's index (SQLite FTS5, PostgreSQL tsvector) and the ranking see the same terms.
+
+- Latin words are lowercased and stemmed (Snowball's English stemmer: "backends" and "backend" meet);
+  identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so ``fused_moe.py`` gives ``fuse moe py``.
+- Chinese (and Japanese, Korean) runs become overlapping character bigrams — the usual way to index text
+  without spaces — so "注意力后端" matches "注意力" and "后端": no dictionary, nothing downloaded.
+- Questions lose their question words ("what", "which", "changed", "哪些") before they become terms.
+
+Pure: no I/O; the stemmer is imported on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CJK_RE = re.compile(rf"[{_CJK}]")
+
+# Words a question is made of but a commit is not found by. Kept short: a word that could name a change
+# ("add", "remove", "fix", "support", "api") stays.
+_STOP_EN = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "done",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "since",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "up",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "within",
+        "would",
+        "you",
+        "your",
+        "about",
+        "after",
+        "before",
+        "between",
+        "during",
+        "over",
+        "under",
+        "via",
+        "all",
+        "also",
+        "just",
+        "only",
+        "some",
+        "such",
+        "there's",
+        "what's",
+        "changed",
+        "change",
+        "changes",
+        "commit",
+        "commits",
+        "happened",
+        "happen",
+        "did",
+        "show",
+        "tell",
+        "list",
+        "give",
+        "find",
+        "anything",
+        "something",
+        "thing",
+        "things",
+        "ever",
+        "last",
+        "recent",
+        "recently",
+        "latest",
+        "new",
+    ]
+)
+_STOP_ZH = frozenset(
+    [
+        "什么",
+        "哪些",
+        "哪个",
+        "为什",
+        "么时",
+        "时候",
+        "怎么",
+        "如何",
+        "是否",
+        "有没",
+        "没有",
+        "这些",
+        "那些",
+        "一下",
+        "提交",
+        "变更",
+        "改动",
+        "了吗",
+        "的吗",
+        "吗",
+        "呢",
+        "了",
+        "的",
+    ]
+)
+
+
+@functools.cache
+def _stemmer() -> object:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
+
+
+def _latin(token: str) -> Iterable[str]:
+    for part in _CAMEL_RE.split(token):
+        word = part.lower()
+        if word:
+            yield _stem(word) if word.isalpha() and len(word) > 3 else word
+
+
+def _cjk(run: str) -> Iterable[str]:
+    if len(run) == 1:
+        yield run
+        return
+    for i in range(len(run) - 1):
+        yield run[i : i + 2]
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of ``text``, in order, repeats kept (they count as term frequency)."""
+    out: list[str] = []
+    for token in _TOKEN_RE.findall(text):
+        if _CJK_RE.match(token):
+            out.extend(_cjk(token))
+        else:
+            out.extend(_latin(token))
+    return out
+
+
+def query_terms(question: str) -> list[str]:
+    """The distinct terms a question is searched by, question words left out, in the question's order."""
+    seen: dict[str, None] = {}
+    for token in _TOKEN_RE.findall(question):
+        if _CJK_RE.match(token):
+            for gram in _cjk(token):
+                if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):
+                    seen.setdefault(gram, None)
+            continue
+        for part in _CAMEL_RE.split(token):
+            if part.lower() in _STOP_EN:
+                continue
+            for term in _latin(part):
+                seen.setdefault(term, None)
+    return list(seen)
+
+
+def is_chinese(text: str) -> bool:
+    """Whether a question is written in Chinese (enough CJK characters to answer in Chinese)."""
+    cjk = len(_CJK_RE.findall(text))
+    latin = sum(len(t) for t in re.findall(r"[A-Za-z]+", text))
+    return cjk > 0 and cjk * 2 >= latin / 2

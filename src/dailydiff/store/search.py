@@ -1,0 +1,352 @@
+"""The store's full-text index over every reported commit: its title, pull request, paths, message and
+analysis, in each language it was reported in.
+
+One row per (repository, commit, language) in ``search_docs`` holds what a hit shows (title, summary,
+link, level, change types, watch topics, paths) and, per field, the index terms of
+``common.searchterms`` as text. The backend indexes those terms: SQLite an FTS5 table kept in step by
+triggers, PostgreSQL a weighted ``tsvector`` column (GIN) and a trigram index (``pg_trgm``) on the paths
+for path globs. A stored report replaces its day's rows in the same transaction, so the index is current
+whenever a report is; ``m008_search`` builds it for a store written before it existed.
+
+The backend finds candidates; ranking is done once, in ``dailydiff.search``, on the terms stored here, so
+both backends rank alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dailydiff.common.searchterms import terms
+from dailydiff.common.secrets import scrub
+from dailydiff.models import DayReport, ReportCommit
+
+TABLE_PREFIX = "search_"  # every table of the index (SQLite's FTS5 keeps shadow tables search_fts_*)
+FIELDS = ("f_title", "f_pr", "f_paths", "f_analysis", "f_body")
+_SHOWN = ("repo", "sha", "language", "date", "committed_at", "level", "change_types", "topics", "paths",
+          "title", "summary", "url", "pr_number", "pr_url")  # fmt: skip
+COLUMNS = (*_SHOWN, *FIELDS)
+PR_BODY_CHARS = 2000  # a pull request's description beyond this adds words, not meaning
+
+# One statement per item (a trigger's body holds semicolons: nothing here is ever split on them).
+_SQLITE = [
+    "CREATE TABLE search_answers (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL)",
+    """CREATE TABLE search_docs (
+        repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, date TEXT NOT NULL,
+        committed_at TEXT NOT NULL, level TEXT NOT NULL, change_types TEXT NOT NULL, topics TEXT NOT NULL,
+        paths TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL,
+        pr_number INTEGER, pr_url TEXT NOT NULL,
+        f_title TEXT NOT NULL, f_pr TEXT NOT NULL, f_paths TEXT NOT NULL, f_analysis TEXT NOT NULL,
+        f_body TEXT NOT NULL,
+        PRIMARY KEY (repo, sha, language))""",
+    "CREATE INDEX search_docs_by_day ON search_docs (repo, date, language)",
+    """CREATE VIRTUAL TABLE search_fts USING fts5(
+        f_title, f_pr, f_paths, f_analysis, f_body,
+        content = 'search_docs', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 0')""",
+    """CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+        INSERT INTO search_fts (rowid, f_title, f_pr, f_paths, f_analysis, f_body)
+        VALUES (new.rowid, new.f_title, new.f_pr, new.f_paths, new.f_analysis, new.f_body);
+    END""",
+    """CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+        INSERT INTO search_fts (search_fts, rowid, f_title, f_pr, f_paths, f_analysis, f_body)
+        VALUES ('delete', old.rowid, old.f_title, old.f_pr, old.f_paths, old.f_analysis, old.f_body);
+    END""",
+    """CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
+        INSERT INTO search_fts (search_fts, rowid, f_title, f_pr, f_paths, f_analysis, f_body)
+        VALUES ('delete', old.rowid, old.f_title, old.f_pr, old.f_paths, old.f_analysis, old.f_body);
+        INSERT INTO search_fts (rowid, f_title, f_pr, f_paths, f_analysis, f_body)
+        VALUES (new.rowid, new.f_title, new.f_pr, new.f_paths, new.f_analysis, new.f_body);
+    END""",
+]
+_POSTGRES = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    # `dailydiff ask`'s answers, keyed by what they were written from (question, retrieved commits, model,
+    # prompt): the same question over the same history asks no LLM again. (Both backends: same DDL.)
+    "CREATE TABLE search_answers (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL)",
+    """CREATE TABLE search_docs (
+        repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, date TEXT NOT NULL,
+        committed_at TEXT NOT NULL, level TEXT NOT NULL, change_types TEXT NOT NULL, topics TEXT NOT NULL,
+        paths TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL,
+        pr_number INTEGER, pr_url TEXT NOT NULL,
+        f_title TEXT NOT NULL, f_pr TEXT NOT NULL, f_paths TEXT NOT NULL, f_analysis TEXT NOT NULL,
+        f_body TEXT NOT NULL,
+        tsv tsvector NOT NULL,
+        PRIMARY KEY (repo, sha, language))""",
+    "CREATE INDEX search_docs_by_day ON search_docs (repo, date, language)",
+    "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
+    "CREATE INDEX search_docs_paths ON search_docs USING GIN (paths gin_trgm_ops)",
+]
+# The weights mirror dailydiff.search's field weights: a title counts most, a commit message least.
+_TSV = (
+    "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') || "
+    "setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'C') || "
+    "setweight(to_tsvector('simple', ?), 'D')"
+)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a search is limited to; empty means no limit."""
+
+    repos: Sequence[str] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    change_types: Sequence[str] = ()
+    levels: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    path_glob: str = ""
+    languages: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    repo: str
+    sha: str
+    language: str
+    date: dt.date
+    committed_at: str
+    level: str
+    change_types: list[str]
+    topics: list[str]
+    paths: list[str]
+    title: str
+    summary: str
+    url: str
+    pr_number: int | None
+    pr_url: str
+    fields: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # space-separated terms
+
+
+def _bar(values: Iterable[str]) -> str:
+    """``|a|b|``: a list a LIKE can test for one member of (``%|a|%``)."""
+    items = [v for v in values if v]
+    return "|" + "|".join(items) + "|" if items else ""
+
+
+def _commit_fields(commit: ReportCommit) -> dict[str, str]:
+    analysis = commit.analysis
+    pr = commit.pr
+    paths = [f.path for f in commit.files] + [f.previous_path for f in commit.files if f.previous_path]
+    analysis_text = ""
+    if analysis is not None:
+        parts = [analysis.summary, analysis.importance_reason, *analysis.impact, analysis.insights.architecture,
+                 analysis.insights.performance, analysis.insights.security, *analysis.risks,
+                 *analysis.recommendations, *(c.value for c in analysis.change_types)]  # fmt: skip
+        analysis_text = "\n".join(p for p in parts if p)
+    title, _, body = commit.message.partition("\n")
+    pr_text = f"{pr.title}\n{' '.join(pr.labels)}\n{pr.body[:PR_BODY_CHARS]}" if pr else ""
+    return {
+        "f_title": " ".join(terms(title)),
+        "f_pr": " ".join(terms(pr_text)),
+        "f_paths": " ".join(terms(" ".join(paths))),
+        "f_analysis": " ".join(terms(analysis_text)),
+        "f_body": " ".join(terms(body[:PR_BODY_CHARS])),
+    }
+
+
+def _row(report: DayReport, commit: ReportCommit) -> dict[str, Any]:
+    analysis = commit.analysis
+    paths = [f.path for f in commit.files]
+    return {
+        "repo": report.repo,
+        "sha": commit.sha,
+        "language": report.language,
+        "date": report.date.isoformat(),
+        "committed_at": commit.committed_at.isoformat(),
+        "level": commit.level.value,
+        "change_types": _bar(c.value for c in analysis.change_types) if analysis else "",
+        "topics": _bar(commit.watch),
+        "paths": "\n".join(paths),
+        "title": commit.message.partition("\n")[0],
+        "summary": analysis.summary if analysis else "",
+        "url": commit.url or "",
+        "pr_number": commit.pr.number if commit.pr else None,
+        "pr_url": (commit.pr.url or "") if commit.pr else "",
+        **_commit_fields(commit),
+    }
+
+
+def create_index(db: Any) -> None:
+    """The tables of the index, in the backend's dialect (a migration step)."""
+    for statement in _POSTGRES if db.dialect.name == "postgresql" else _SQLITE:
+        db.execute(statement)
+
+
+def index_report(db: Any, report: DayReport) -> None:
+    """Replace the rows of the report's day with its commits (inside the caller's transaction)."""
+    db.execute(
+        "DELETE FROM search_docs WHERE repo = ? AND date = ? AND language = ?",
+        (report.repo, report.date.isoformat(), report.language),
+    )
+    rows = [
+        {k: scrub(v) if isinstance(v, str) else v for k, v in _row(report, c).items()} for c in report.commits
+    ]
+    if not rows:
+        return
+    names = ", ".join(COLUMNS)
+    marks = ", ".join("?" * len(COLUMNS))
+    values = [[row[c] for c in COLUMNS] for row in rows]
+    # A commit already indexed under another day (the same language reported in another timezone) moves
+    # to this one: the latest report of it wins.
+    update = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("repo", "sha", "language"))
+    conflict = "ON CONFLICT (repo, sha, language) DO UPDATE SET " + update
+    if db.dialect.name == "postgresql":
+        values = [[*v, *(row[f] for f in FIELDS)] for v, row in zip(values, rows, strict=True)]
+        sql = (
+            f"INSERT INTO search_docs ({names}, tsv) VALUES ({marks}, {_TSV}) {conflict}, tsv = excluded.tsv"
+        )
+    else:
+        sql = f"INSERT INTO search_docs ({names}) VALUES ({marks}) {conflict}"
+    db.executemany(sql, values)
+
+
+def rebuild_index(db: Any) -> int:
+    """Index every stored report from scratch, one report in memory at a time; returns the rows indexed.
+    A report this version cannot read is left out, as the site leaves it out."""
+    db.execute("DELETE FROM search_docs")
+    count = 0
+    keys = db.execute("SELECT repo, date, language FROM reports").fetchall()
+    for key in keys:
+        row = db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key
+        ).fetchone()
+        try:
+            report = DayReport.model_validate_json(row[0])
+        except ValueError:
+            continue
+        index_report(db, report)
+        count += len(report.commits)
+    return count
+
+
+def migrate(db: Any) -> None:
+    """m008_search: the index, built from every report already stored."""
+    create_index(db)
+    rebuild_index(db)
+
+
+def _doc(row: Sequence[Any]) -> SearchDoc:
+    values = dict(zip(COLUMNS, row, strict=False))
+    return SearchDoc(
+        repo=values["repo"],
+        sha=values["sha"],
+        language=values["language"],
+        date=dt.date.fromisoformat(values["date"]),
+        committed_at=values["committed_at"],
+        level=values["level"],
+        change_types=[v for v in values["change_types"].split("|") if v],
+        topics=[v for v in values["topics"].split("|") if v],
+        paths=[p for p in values["paths"].split("\n") if p],
+        title=values["title"],
+        summary=values["summary"],
+        url=values["url"],
+        pr_number=values["pr_number"],
+        pr_url=values["pr_url"],
+        fields={f: values[f] or "" for f in FIELDS},
+    )
+
+
+def _glob_literal(glob: str) -> str:
+    """The longest run of a glob without wildcards: a LIKE the backend's index can narrow by."""
+    runs = re.split(r"[*?\[\]]", glob)
+    return max(runs, key=len) if runs else ""
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(filters: SearchFilters, alias: str) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def any_of(column: str, values: Sequence[str]) -> None:
+        clauses.append("(" + " OR ".join(f"{alias}{column} = ?" for _ in values) + ")")
+        args.extend(values)
+
+    def any_member(column: str, values: Sequence[str]) -> None:
+        clauses.append("(" + " OR ".join(f"{alias}{column} LIKE ? ESCAPE '\\'" for _ in values) + ")")
+        args.extend(f"%|{_like(v)}|%" for v in values)
+
+    if filters.repos:
+        any_of("repo", filters.repos)
+    if filters.languages:
+        any_of("language", filters.languages)
+    if filters.levels:
+        any_of("level", filters.levels)
+    if filters.date_from:
+        clauses.append(f"{alias}date >= ?")
+        args.append(filters.date_from.isoformat())
+    if filters.date_to:
+        clauses.append(f"{alias}date <= ?")
+        args.append(filters.date_to.isoformat())
+    if filters.change_types:
+        any_member("change_types", filters.change_types)
+    if filters.topics:
+        any_member("topics", filters.topics)
+    literal = _glob_literal(filters.path_glob) if filters.path_glob else ""
+    if literal:
+        clauses.append(f"{alias}paths LIKE ? ESCAPE '\\'")
+        args.append(f"%{_like(literal)}%")
+    return clauses, args
+
+
+def _path_matches(doc: SearchDoc, glob: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, glob) for path in doc.paths)
+
+
+def candidates(db: Any, query: Sequence[str], filters: SearchFilters, limit: int) -> list[SearchDoc]:
+    """Documents that hold any of the ``query`` terms (all documents when there are none), best first by
+    the backend's own ranking, within ``filters``; at most ``limit`` (path globs checked exactly here)."""
+    postgres = db.dialect.name == "postgresql"
+    alias = "d."
+    clauses, args = _where(filters, alias)
+    columns = ", ".join(alias + c for c in COLUMNS)
+    if not query:
+        sql = f"SELECT {columns} FROM search_docs d"
+        order = " ORDER BY d.date DESC, d.committed_at DESC"
+        match_args: list[Any] = []
+    elif postgres:
+        sql = f"SELECT {columns} FROM search_docs d, to_tsquery('simple', ?) q"
+        clauses.insert(0, "d.tsv @@ q")
+        order = " ORDER BY ts_rank(d.tsv, q) DESC, d.date DESC"
+        match_args = [" | ".join(query)]
+    else:
+        sql = f"SELECT {columns} FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid"
+        clauses.insert(0, "search_fts MATCH ?")
+        order = " ORDER BY bm25(search_fts, 3.0, 1.5, 2.0, 1.0, 0.7), d.date DESC"
+        match_args = [" OR ".join(f'"{t}"' for t in query)]
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    scan = limit if not filters.path_glob else limit * 20
+    rows = db.execute(f"{sql}{where}{order} LIMIT {int(scan)}", [*match_args, *args]).fetchall()
+    docs = [_doc(row) for row in rows]
+    if filters.path_glob:
+        docs = [d for d in docs if _path_matches(d, filters.path_glob)]
+    return docs[:limit]
+
+
+def term_counts(db: Any, query: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """How many documents there are, and how many hold each term (for inverse document frequency)."""
+    total = int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0])
+    counts: dict[str, int] = {}
+    for term in query:
+        if db.dialect.name == "postgresql":
+            sql = "SELECT COUNT(*) FROM search_docs WHERE tsv @@ to_tsquery('simple', ?)"
+            arg = term
+        else:
+            sql = "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH ?"
+            arg = f'"{term}"'
+        counts[term] = int(db.execute(sql, (arg,)).fetchone()[0])
+    return total, counts
+
+
+def encode_filters(filters: SearchFilters) -> str:
+    """The filters as canonical JSON (a cache key's part)."""
+    data = {k: (v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, (list, tuple)) else v)
+            for k, v in filters.__dict__.items()}  # fmt: skip
+    return json.dumps(data, sort_keys=True)

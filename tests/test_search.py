@@ -1,0 +1,203 @@
+"""`dailydiff search` and `dailydiff ask`: a full-text index over every reported commit, kept current by
+every stored report, built for old stores by a migration, the same on SQLite and PostgreSQL; answers cite
+only retrieved commits, and a re-asked question asks nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dailydiff.search import find
+from dailydiff.search.ask import check_answer
+from dailydiff.store import Store
+from dailydiff.store.search import SearchFilters
+from fake_llm import FakeLLM
+from gitrepo import CommitSpec, FileEdit, build_repo
+from opsfixtures import dailydiff
+
+UTC = dt.UTC
+DAY1, DAY2, DAY3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 4, 14)
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+SPECS = [
+    CommitSpec("feat(attention): add a paged KV cache for the decode backend", _at(DAY1, 9),
+               edits=[FileEdit("flashinfer/attention/decode.py", "def decode():\n    return 1\n" * 30)]),
+    CommitSpec("fix(sampling): guard top-p search against NaN logits", _at(DAY1, 11),
+               edits=[FileEdit("flashinfer/sampling.py", "def top_p():\n    return 2\n" * 20)]),
+    CommitSpec("docs: explain the FP8 GEMM autotuner cache", _at(DAY2, 10),
+               edits=[FileEdit("docs/gemm.rst", "FP8 GEMM\n========\n" * 10)]),
+    CommitSpec("perf(gemm): faster FP8 GEMM on SM120", _at(DAY2, 12),
+               edits=[FileEdit("flashinfer/gemm/fp8_gemm.py", "def gemm():\n    return 3\n" * 40)]),
+    CommitSpec("修复注意力后端在长序列下的越界访问", _at(DAY3, 8),
+               edits=[FileEdit("flashinfer/attention/prefill.py", "def prefill():\n    return 4\n" * 25)]),
+]  # fmt: skip
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    repo = tmp_path / "flashinfer"
+    shas = build_repo(repo, SPECS)
+    data = tmp_path / "data"
+    for day in (DAY1, DAY2, DAY3):
+        dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+                  "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    return repo, data, shas
+
+
+def _shas(store: Store, question: str, **filters: object) -> list[str]:
+    return [h.doc.sha for h in find(store, question, SearchFilters(**filters), limit=10).hits]  # type: ignore[arg-type]
+
+
+def test_search_finds_by_title_path_and_language_with_filters(history: tuple[Path, Path, list[str]]) -> None:
+    _repo, data, shas = history
+    with Store.open(data) as store:
+        assert _shas(store, "attention backend")[0] == shas[0]
+        assert set(_shas(store, "attention backend")[:2]) == {shas[0], shas[4]}  # the Chinese one by its path
+        assert _shas(store, "注意力后端") == [shas[4]]  # Chinese words, no dictionary
+        assert _shas(store, "FP8 GEMM")[:2] == [shas[3], shas[2]]  # the change before the docs
+        assert _shas(store, "FP8 GEMM", change_types=["docs"]) == [shas[2]]
+        assert _shas(store, "FP8 GEMM", date_from=DAY2, date_to=DAY2, path_glob="flashinfer/gemm/*") == [
+            shas[3]
+        ]
+        assert _shas(store, "attention", date_from=DAY3) == [shas[4]]
+        assert _shas(store, "attention", repos=["someone/else"]) == []
+        assert _shas(store, "sampling NaN") == [shas[1]]
+        assert _shas(store, "zzzunheardof") == []
+
+
+def test_the_index_follows_every_report_and_is_built_for_an_old_store(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    repo, data, shas = history
+    # A late commit of DAY1: the day is built again, and the index has it.
+    late = CommitSpec("feat(moe): fused MoE routing kernel", _at(DAY1, 20),
+                      edits=[FileEdit("flashinfer/moe/routing.py", "def route():\n    return 5\n" * 30)])  # fmt: skip
+    from gitrepo import commit as make_commit
+
+    late_sha = make_commit(repo, late)
+    dailydiff("report", str(repo), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert _shas(store, "MoE routing") == [late_sha]
+        assert len(_shas(store, "flashinfer", date_from=DAY1, date_to=DAY1)) == 3  # replaced, not doubled
+    # A store written before the index existed: opening it builds the index from its reports.
+    db = sqlite3.connect(data / "dailydiff.sqlite3")
+    for table in ("search_docs", "search_fts", "search_answers"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("DELETE FROM migrations WHERE name = 'm008_search'")
+    db.commit()
+    db.close()
+    with Store.open(data) as store:
+        assert _shas(store, "注意力后端") == [shas[4]] and _shas(store, "MoE routing") == [late_sha]
+    # `store copy` into a new store: the copy answers the same.
+    target = tmp_path / "copy.sqlite3"
+    dailydiff("store", "copy", str(data / "dailydiff.sqlite3"), str(target), cwd=tmp_path)
+    with Store.connect(target) as copied:
+        assert _shas(copied, "FP8 GEMM")[:2] == [shas[3], shas[2]]
+
+
+@pytest.mark.slow
+def test_postgres_ranks_exactly_like_sqlite(history: tuple[Path, Path, list[str]], pg_url: str) -> None:
+    _repo, data, _ = history
+    with Store.open(data) as local, Store.connect(pg_url) as shared:
+        local.copy_to(shared)
+        for question in ("attention backend", "FP8 GEMM", "注意力后端", "sampling NaN", "gemm cache docs"):
+            mine = [(h.doc.sha, round(h.score, 9)) for h in find(local, question, SearchFilters()).hits]
+            theirs = [(h.doc.sha, round(h.score, 9)) for h in find(shared, question, SearchFilters()).hits]
+            assert mine == theirs and mine, question
+        glob = SearchFilters(path_glob="flashinfer/attention/*")
+        assert {h.doc.sha for h in find(shared, "attention", glob).hits} == {
+            h.doc.sha for h in find(local, "attention", glob).hits
+        }
+
+
+def test_search_cli_prints_ranked_commits_and_json(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _repo, data, shas = history
+    text = dailydiff("search", "FP8 GEMM", "--data-dir", str(data), cwd=tmp_path).stdout
+    assert text.splitlines()[0].startswith(f" 1. [{shas[3][:7]}] {DAY2} flashinfer")
+    out = json.loads(dailydiff("search", "FP8 GEMM", "--json", "--level", "low,medium,high", "-n", "1",
+                               "--data-dir", str(data), cwd=tmp_path).stdout)  # fmt: skip
+    assert [c["sha"] for c in out["commits"]] == [shas[3]] and out["indexed"] == 5
+    bad = dailydiff("search", "x", "--type", "nonsense", "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert bad.returncode == 2 and "choose from" in bad.stderr.strip().splitlines()[-1]
+    none = dailydiff("search", "x", "--data-dir", str(tmp_path / "empty"), cwd=tmp_path)
+    assert "no reported commits yet" in none.stderr
+
+
+def test_ask_offline_groups_the_commits_by_repository_and_month(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _repo, data, shas = history
+    text = dailydiff(
+        "ask", "what changed in attention?", "--no-llm", "--data-dir", str(data), cwd=tmp_path
+    ).stdout
+    lines = text.splitlines()
+    assert lines[0] == "2 commits found:" and "flashinfer" in lines[2]
+    assert lines.index("  2026-04") < lines.index("  2026-03")  # newest month first
+    assert any(line.startswith(f"    [{shas[4][:7]}] {DAY3}") for line in lines)
+    zh = dailydiff("ask", "注意力后端有哪些变化？", "--no-llm", "--data-dir", str(data), cwd=tmp_path).stdout
+    assert zh.startswith("1 个相关提交")
+
+
+def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(
+    history: tuple[Path, Path, list[str]],
+) -> None:
+    _repo, data, shas = history
+    with Store.open(data) as store:
+        hits = find(store, "FP8 GEMM", SearchFilters()).hits
+    text = (f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}].\n- The docs explain its cache [{shas[2]}].\n"
+            f"- Something else happened [deadbee].\n- Attention changed [{shas[0][:7]}].")  # fmt: skip
+    checked = check_answer(text, hits, "what changed in FP8 GEMM?")
+    assert checked.cited == [shas[3][:7], shas[2][:7]] and checked.dropped_lines == 2
+    assert "deadbee" not in checked.text and checked.language_ok
+    assert not check_answer("FP8 GEMM 变快了", hits, "what changed in FP8 GEMM?").language_ok
+
+
+def test_ask_with_an_llm_cites_only_retrieved_commits_and_asks_once(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _repo, data, shas = history
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps(
+            {"answer": f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}].\n- Invented [0123456]."}
+        )
+
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
+        first = dailydiff(*args, cwd=tmp_path, env=env)
+        asked = fake.count
+        assert asked >= 1
+        assert first.stdout.startswith(f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}].")
+        assert "0123456" not in first.stdout and "dropped 1 line" in first.stderr
+        again = json.loads(dailydiff(*args, "--json", cwd=tmp_path, env=env).stdout)
+        assert fake.count == asked  # the same question over the same history: no request
+        assert again["llm"]["cached"] is True and again["answer"]["cited"] == [shas[3][:7]]
+    with Store.open(data) as store:
+        assert [r["command"] for r in store.runs()].count("ask") == 1  # its tokens are accounted once
+
+
+def test_run_keeps_the_index_current(tmp_path: Path) -> None:
+    repo = tmp_path / "flashinfer"
+    shas = build_repo(repo, SPECS[:2])
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        f'[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[[repos]]\nsource = "{repo}"\n', encoding="utf-8"
+    )
+    data = tmp_path / "data"
+    dailydiff("run", "--config", str(config), "--date", DAY1.isoformat(), "--data-dir", str(data), "--quiet",
+              cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert _shas(store, "sampling NaN") == [shas[1]] and _shas(store, "paged KV cache") == [shas[0]]
