@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -283,17 +284,29 @@ def start_run(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
 def test_two_run_processes_with_a_slow_receiver_send_every_message_once(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
-    build_workspace(tmp_path, repos=1, per_day=2, extra_toml=PUBLISH_TOML)
-    receiver.delay.update({"slack": 3.0, "generic": 3.0})
+    # The slack hook holds the first run's first message until the second run has finished: they overlap
+    # for certain, however slow the machine, and the second finds that message being delivered.
+    build_workspace(tmp_path, repos=1, per_day=2,
+                    extra_toml=PUBLISH_TOML.replace("retries = 0", "retries = 0\ntimeout = 170", 1))  # fmt: skip
+    held = receiver.hold_first["slack"] = threading.Event()
     days = [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range(3)]
     args = ("run", "--from", days[0], "--to", days[-1])
-    runs = [start_run(tmp_path, hook_env(receiver), *args, "--summary-json", f"s{i}.json") for i in range(2)]
-    outputs = [proc.communicate(timeout=180) for proc in runs]
-    assert [proc.returncode for proc in runs] == [0, 0], outputs
-    # They ran at the same time: one found a message the other was still sending (a 3 s receiver).
+    first = start_run(tmp_path, hook_env(receiver), *args, "--summary-json", "s0.json")
+    deadline = time.monotonic() + 90
+    while not receiver.arrived.get("slack") and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    assert receiver.arrived.get("slack"), first.communicate()
+    second = start_run(tmp_path, hook_env(receiver), *args, "--summary-json", "s1.json")
+    try:
+        outputs = [second.communicate(timeout=180)]
+        assert first.poll() is None, "the first run did not wait for its held message"
+    finally:
+        held.set()
+    outputs.insert(0, first.communicate(timeout=180))
+    assert [first.returncode, second.returncode] == [0, 0], outputs
     summaries = [json.loads((tmp_path / f"s{i}.json").read_text(encoding="utf-8")) for i in range(2)]
-    details = [p["detail"] for s in summaries for day in s["repos"][0]["days"] for p in day["publish"]]
-    assert any(d.startswith("being delivered by another process") for d in details), details
+    details = [[p["detail"] for day in s["repos"][0]["days"] for p in day["publish"]] for s in summaries]
+    assert any(d.startswith("being delivered by another process") for d in details[1]), details
     # 3 days x 2 targets = 6 messages, each exactly once at the receiver.
     assert counts(receiver) == {"slack": 3, "generic": 3}, outputs
     for service in ("slack", "generic"):
