@@ -193,6 +193,63 @@ def test_explain_lists_the_rules_that_fired_with_points_and_the_level() -> None:
     assert "level in the report: high" in text
 
 
+# What `report --explain SHA` prints for a small fix, line by line: each rule that fired with its points, the
+# weight it reads (a kind rule names the kind; the others add what they saw), why it exists, then the sum.
+GDN_FIX = [
+    "eeeeeeeeeeee [fix] fix blackwell gdn accuracy issue (#3156)",
+    "  type          +2.50  [bugfix]  the title declares a kind of change: conventional prefix, [Tag], PR label "
+    "or its first word (not for a release)",
+    "                       why: features, fixes and performance matter more than docs, tests or CI",
+    "  size          +1.81  [size_weight]  log2 of the changed lines, lockfiles/generated/vendored files left out, "
+    "capped (not for a release) — 5 lines in 2 files",
+    "                       why: bigger changes carry more risk and more news",
+    "  core_source   +1.20  [core_source]  source files change (points scaled by their share of the lines, at least "
+    "25%) — 1 source files",
+    "                       why: behaviour changes live in source, not in docs or CI",
+    "  score 5.51 → medium (medium ≥ 5, high ≥ 9.5)",
+    "  change types: bugfix",
+]
+
+
+def test_explain_prints_every_fired_rule_its_points_and_the_sum_exactly() -> None:
+    commit = _commit("[fix] fix blackwell gdn accuracy issue (#3156)",
+                     {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)})  # fmt: skip
+    assert explain(commit, WEIGHTS) == "\n".join(GDN_FIX) + "\n"
+    assert explain(commit, WEIGHTS, Level.MEDIUM) == "\n".join(GDN_FIX) + "\n"  # the analyser agreed
+    overruled = [*GDN_FIX, "  level in the report: high (the analyser's own judgement)"]
+    assert explain(commit, WEIGHTS, Level.HIGH) == "\n".join(overruled) + "\n"
+    docs = _commit("docs: typo", {"README.md": (1, 1)}, sha="d" * 40)
+    lines = explain(docs, WEIGHTS).splitlines()  # the names column is as wide as the longest that fired
+    assert lines[1].startswith("  type        -3.00  [docs]  the title declares") and " — " not in lines[1]
+    assert lines[2] == " " * 21 + "why: features, fixes and performance matter more than docs, tests or CI"
+    assert (
+        lines[5]
+        == "  only_docs   -2.00  [only_docs]  only documentation changes (not a release's version file)"
+    )
+    assert lines[7] == "  score -3.89 → low (medium ≥ 5, high ≥ 9.5)"
+
+
+def test_explain_says_a_merge_commit_is_not_scored() -> None:
+    merge = _commit("Merge pull request #12 from a/b", {"src/x.py": (9, 1)}).model_copy(
+        update={"parents": ["a" * 40, "b" * 40]}
+    )
+    assert explain(merge, WEIGHTS, Level.HIGH) == (
+        "eeeeeeeeeeee Merge pull request #12 from a/b\n"
+        "  merge commit: not scored (its changes are in its parents)\n"
+    )
+
+
+def test_the_rule_table_is_markdown_with_each_weight_named() -> None:
+    lines = rules_table().split("\n")
+    assert lines[:2] == ["| rule | fires when | weight ([scoring]) | why |", "| --- | --- | --- | --- |"]
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines[2:]}
+    assert list(rows) == [rule.name for rule in RULES]
+    assert rows["type"].split(" | ")[2] == "the kind's weight (feature, bugfix, docs…)"
+    assert rows["breaking"] == (
+        "| breaking | `type!:` in the title or a `BREAKING CHANGE:` footer | `breaking` | users must act |"
+    )
+
+
 def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     build_sample_repo(repo)
