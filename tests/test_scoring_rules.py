@@ -323,3 +323,35 @@ def test_a_medium_commit_names_a_changed_public_signature_and_a_kernel_change_wi
     low = HeuristicAnalyzer().analyse(commit, Score(level=Level.LOW, score=2), Level.LOW, "en")
     assert low.impact == ["`csrc`: 1 file(s), +1/−1", "`flashinfer`: 1 file(s), +1/−1"]
     assert not low.risks and not low.insights.architecture
+
+
+def test_source_points_follow_the_share_of_source_lines_and_never_fall_below_a_quarter() -> None:
+    def core_source(files: dict[str, tuple[int, int]]) -> str:
+        [line] = [
+            ln for ln in explain(_commit("feat: parser", files), WEIGHTS).splitlines() if "core_source" in ln
+        ]
+        return line.split()[1]
+
+    assert core_source({"src/parser.py": (1, 0), "docs/parser.md": (2, 0)}) == "+0.67"  # a third of 2.0
+    assert core_source({"src/parser.py": (2, 0)}) == "+2.00"
+    # A source file moved or re-moded (no changed lines) still counts a quarter, alone or beside docs.
+    assert core_source({"src/parser.py": (0, 0)}) == "+0.50"
+    assert core_source({"src/parser.py": (0, 0), "docs/parser.md": (2, 0)}) == "+0.50"
+    third = explain(_commit("feat: parser", {"src/parser.py": (1, 0), "docs/parser.md": (2, 0)}), WEIGHTS)
+    assert (
+        "  score 5.07 → medium (medium ≥ 5, high ≥ 9.5)" in third
+    )  # each rule's points rounded, then summed
+
+
+def test_a_revert_names_its_pull_request_from_the_body_or_else_from_the_quoted_title() -> None:
+    from dailydiff.scoring.rules import RevertTarget
+
+    assert revert_target(_commit("Revert: bad idea")) == RevertTarget(sha=None, pr_number=None, title=None)
+    quoted = _commit('Revert "feat: x (#99)"', body="Reverts org/repo#12")
+    assert revert_target(quoted) == RevertTarget(sha=None, pr_number=12, title="feat: x (#99)")
+    assert revert_target(_commit('Revert "feat: x (#99)"')) == RevertTarget(None, 99, "feat: x (#99)")
+    reverted = _commit(
+        "feat: x", sha="a" * 40, pr=PullRequest(number=12, title="feat: x", url="https://x/12")
+    )
+    other = _commit("feat: x", sha="b" * 40, pr=PullRequest(number=99, title="feat: x", url="https://x/99"))
+    assert find_reverted(quoted, [other, reverted]) is reverted
