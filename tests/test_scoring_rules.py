@@ -355,3 +355,66 @@ def test_a_revert_names_its_pull_request_from_the_body_or_else_from_the_quoted_t
     )
     other = _commit("feat: x", sha="b" * 40, pr=PullRequest(number=99, title="feat: x", url="https://x/99"))
     assert find_reverted(quoted, [other, reverted]) is reverted
+
+
+@pytest.mark.parametrize(
+    ("title", "files", "types"),
+    [
+        # Where a change happens (ci, chore, config) comes after what it does.
+        ("chore: add retries to the fetcher", {"src/fetch.py": (5, 1)}, ["feature", "refactor"]),
+        ("config: enable the cache by default", {"src/cache.py": (5, 1)}, ["feature", "config"]),
+        # The paths say what it is: docs with their images, ci with the build, config alone; generated files
+        # beside the docs change nothing.
+        ("Fix typo in README", {"README.md": (1, 1), "docs/img/arch.png": (0, 0)}, ["docs", "bugfix"]),
+        (
+            "Fix the image build",
+            {"Dockerfile": (2, 1), ".github/workflows/ci.yml": (1, 1)},
+            ["ci_build", "bugfix"],
+        ),
+        ("Weekly sync", {"config/defaults.yaml": (1, 1)}, ["feature", "config"]),
+        ("Update protos", {"proto/a_pb2.py": (50, 10), "docs/a.md": (1, 0)}, ["docs"]),
+        # Two kinds from the words at most, three in all, a security fix first.
+        ("fix: add a faster path and remove dead code", {"src/a.py": (5, 1)}, ["bugfix", "feature"]),
+        (
+            "config: fix CVE-2024-1234 and add the defaults",
+            {"docs/a.md": (1, 1)},
+            ["security", "docs", "bugfix"],
+        ),
+    ],
+)
+def test_change_types_in_their_order(title: str, files: dict[str, tuple[int, int]], types: list[str]) -> None:
+    assert [t.value for t in commit_types(_commit(title, files))] == types
+
+
+def test_a_pull_request_label_adds_its_kind_after_the_title() -> None:
+    pr = PullRequest(number=3, title="fix: parser", url="https://x/3", labels=["kind/feature"])
+    assert [t.value for t in commit_types(_commit("fix: parser", {"src/a.py": (5, 1)}, pr=pr))] == [
+        "bugfix", "feature"]  # fmt: skip
+
+
+def test_a_title_without_a_kind_gets_no_type_points_and_a_revert_tag_wins_over_another() -> None:
+    plain = explain(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS)
+    assert "  type " not in plain and "  score 3.11 → low" in plain
+    assert score_commit(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS).reasons == [
+        "size: 2 lines in 1 files (+1.11)", "core_source: 1 source files (+2)"]  # fmt: skip
+    both = explain(_commit("[Feature] [Revert] x", {"src/a.py": (1, 1)}), WEIGHTS).splitlines()
+    assert both[1].startswith("  type          +") and "[revert]" in both[1]
+
+
+def test_the_score_and_its_reasons_name_each_rule_once_with_its_rounded_points() -> None:
+    score = score_commit(_commit("[Blackwell] feat!: drop the sm80 path", {"src/a.py": (5, 1)}), WEIGHTS)
+    assert score.reasons == ["type: feature (+3)", "breaking (+4)", "size: 6 lines in 1 files (+1.97)",
+                             "core_source: 1 source files (+2)", "hardware/area tag [Blackwell]"]  # fmt: skip
+    assert score.score == 10.97 and score.level is Level.HIGH
+    gdn = score_commit(_commit("[fix] fix blackwell gdn accuracy issue (#3156)",
+                               {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)}),
+                       WEIGHTS)  # fmt: skip
+    assert gdn.score == 5.51 and gdn.signals["size"] == 1.81
+
+
+def test_security_words_are_lower_case_sorted_and_leave_sanitizer_names_out() -> None:
+    from dailydiff.scoring.rules import security_words
+
+    assert security_words("Fix an XSS in the renderer, found by AddressSanitizer; GHSA-abcd-1234") == [
+        "ghsa-abcd-1234", "xss"]  # fmt: skip
+    assert security_words("fix a leak found by AddressSanitizer") == []
