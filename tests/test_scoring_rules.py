@@ -418,3 +418,32 @@ def test_security_words_are_lower_case_sorted_and_leave_sanitizer_names_out() ->
     assert security_words("Fix an XSS in the renderer, found by AddressSanitizer; GHSA-abcd-1234") == [
         "ghsa-abcd-1234", "xss"]  # fmt: skip
     assert security_words("fix a leak found by AddressSanitizer") == []
+
+
+@pytest.mark.parametrize(
+    ("title", "repo", "version"),
+    [
+        ("bump tensorrt-llm version to 1.1.0", "NVIDIA/TensorRT-LLM", "1.1.0"),  # the project itself
+        ("bump sgl-kernel version to 0.3.21", "sgl-project/sglang", "0.3.21"),  # one of its packages
+        ("[Release] bump flashinfer-cubin version to 0.6.14", "flashinfer-ai/flashinfer", "0.6.14"),
+        ("bump nvidia-modelopt to 0.33.0", "NVIDIA/TensorRT-LLM", None),  # a dependency named like the owner
+    ],
+)
+def test_a_named_version_bump_is_a_release_only_of_the_repository_itself(
+    title: str, repo: str, version: str | None
+) -> None:
+    assert release_version(_commit(title, repo=repo)) == version
+
+
+def test_a_revert_title_loses_one_revert_and_its_quotes() -> None:
+    from dailydiff.scoring.rules import parse_title
+
+    twice = parse_title('Revert "Revert "feat: add x""')
+    assert (twice.types, twice.subject) == (["revert"], 'Revert "feat: add x"')
+    quoted = parse_title('Revert "feat: add x (#99)" (#120)')
+    assert (quoted.types, quoted.subject, quoted.pr_number) == (["revert", "feature"], "add x", 120)
+
+
+def test_a_bracket_tag_of_several_names_gives_each_its_meaning() -> None:
+    reasons = score_commit(_commit("[Bugfix/NPU] fix the kernel", {"src/a.py": (1, 1)}), WEIGHTS).reasons
+    assert reasons[0] == "type: bugfix (+2.5)" and reasons[-1] == "hardware/area tag [NPU]"
