@@ -365,7 +365,7 @@ def test_a_revert_names_its_pull_request_from_the_body_or_else_from_the_quoted_t
         ("config: enable the cache by default", {"src/cache.py": (5, 1)}, ["feature", "config"]),
         # The paths say what it is: docs with their images, ci with the build, config alone; generated files
         # beside the docs change nothing.
-        ("Fix typo in README", {"README.md": (1, 1), "docs/img/arch.png": (0, 0)}, ["docs", "bugfix"]),
+        ("Fix typo in README", {"README.md": (1, 1), "assets/arch.png": (0, 0)}, ["docs", "bugfix"]),
         (
             "Fix the image build",
             {"Dockerfile": (2, 1), ".github/workflows/ci.yml": (1, 1)},
@@ -427,6 +427,7 @@ def test_security_words_are_lower_case_sorted_and_leave_sanitizer_names_out() ->
         ("bump sgl-kernel version to 0.3.21", "sgl-project/sglang", "0.3.21"),  # one of its packages
         ("[Release] bump flashinfer-cubin version to 0.6.14", "flashinfer-ai/flashinfer", "0.6.14"),
         ("bump nvidia-modelopt to 0.33.0", "NVIDIA/TensorRT-LLM", None),  # a dependency named like the owner
+        ("bump demo version to 1.2.0", "demo", "1.2.0"),  # a local repository, named without an owner
     ],
 )
 def test_a_named_version_bump_is_a_release_only_of_the_repository_itself(
