@@ -17,7 +17,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from clirun import dailydiff
+from clirun import dailydiff, default_sigint
 from dailydiff.cli import app
 from dailydiff.cli.options import SHARED
 from dailydiff.models import DayReport
@@ -196,8 +196,9 @@ def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM
     the next request is held (the fake never answers it), send SIGINT. The command must exit without
     waiting for that answer: the fake holds it for 60 s, the client's own deadline is longer still."""
     fake.hang_after = answered
-    proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *command], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    with default_sigint():
+        proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *command], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 90
         while len(fake.requests) <= answered and time.monotonic() < deadline and proc.poll() is None:
