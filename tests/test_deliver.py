@@ -19,6 +19,7 @@ import pytest
 
 from dailydiff.engine.deliver import claim_owner
 from dailydiff.engine.deliver import deliver as deliver_edition
+from dailydiff.errors import OutputFullError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Status
 from dailydiff.render.edition import Edition, day_edition
@@ -38,15 +39,18 @@ class Counting:
     parts = ("files",)
     formats = ("md",)
 
-    def __init__(self, name: str, *, in_place: bool, fail: bool = False) -> None:
+    def __init__(self, name: str, *, in_place: bool, fail: bool = False, full: bool = False) -> None:
         self.name = name
         self.target = f"counting:{name}"
         self.updates_in_place = in_place
         self.skip_empty = False
         self.fail = fail
+        self.full = full  # fails as a files output on a full disk does
         self.sent: list[str] = []
 
     def send(self, edition: Edition) -> PublishResult:
+        if self.full:
+            raise OutputFullError(f"no space left on the disk of {self.name}", "free some space")
         if self.fail:
             raise ConnectionError("receiver down")
         self.sent.append(edition.files["md"])

@@ -116,10 +116,8 @@ def test_a_skip_empty_target_records_an_empty_day_without_sending(tmp_path: Path
     empty = make_report(0)
     with Store.open(tmp_path) as store:
         (result,) = deliver(edition(empty), [quiet], store)
-        assert (result.status, result.detail) == (
-            "skipped",
-            "no commits that day, nothing sent (skip_empty)",
-        )
+        assert result.as_dict() == {"publisher": "quiet", "type": "counting", "status": "skipped",
+                                    "detail": "no commits that day, nothing sent (skip_empty)"}  # fmt: skip
         assert quiet.sent == [] and is_delivered(store, edition(empty).key, [quiet])
         (busy,) = deliver(edition(make_report(2, language="en")), [quiet], store)
         assert busy.status == "ok" and len(quiet.sent) == 1
@@ -214,6 +212,12 @@ def test_a_full_disk_exits_74_and_names_only_the_outputs_whose_disk_is_full() ->
     assert error.message == "2 of 3 publish step(s) failed; the disk of files is full"
     assert error.hint == (
         "free some space and run the same command again (what was delivered is not sent twice)")  # fmt: skip
+    two = failure_error(
+        [full, DeliveryResult("mirror", "files", "files:/m", "failed", "no space", full=True)]
+    )
+    assert (
+        two is not None and two.message == "2 of 2 publish step(s) failed; the disk of files, mirror is full"
+    )
     # A full disk is said only where a failure came from it.
     error = failure_error([result("chat", "failed"), result("mail", "ok")])
     assert type(error) is PartialPublishError and "full" not in error.message
@@ -350,7 +354,9 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
     chat = Counting("chat", in_place=False)
     report = make_report(3)
     key = (report.repo, report.date, report.language, chat.target)
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored).
+    code = "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\ntime.sleep(120)"
+    live = subprocess.Popen([sys.executable, "-c", code])
     try:
         host = claim_owner().split(":", 1)[0]
         with Store.open(tmp_path) as store:
@@ -364,3 +370,46 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
         live.terminate()
         live.wait()
     assert live.returncode == -signal.SIGTERM  # the claim check only asked whether it lives
+
+
+def test_a_target_on_a_full_disk_is_recorded_failed_and_the_command_exits_74(tmp_path: Path) -> None:
+    files, chat = Counting("files", in_place=True, full=True), Counting("chat", in_place=False)
+    report = make_report(2)
+    with Store.open(tmp_path) as store:
+        results = deliver(edition(report), [files, chat], store)
+        assert [(r.status, r.full) for r in results] == [("failed", True), ("ok", False)]
+        row = store.delivery(report.repo, report.date, report.language, files.target)
+        assert (
+            row is not None
+            and row.state == "failed"
+            and not is_delivered(store, edition(report).key, [files])
+        )
+    error = failure_error(results)
+    assert isinstance(error, OutputFullError) and error.exit_code == 74
+    assert error.message == "1 of 2 publish step(s) failed; the disk of files is full"
+
+
+def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing_is_sent(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from dailydiff.store import DB_NAME
+
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    Store.open(tmp_path).close()
+    # Every claim this process makes loses, as when other processes keep taking the row first: the
+    # insert the ledger claims with is refused (a trigger, as a unique key refuses a second claim).
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.execute("CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger BEGIN SELECT RAISE(IGNORE); END")
+    db.commit()
+    db.close()
+    with Store.open(tmp_path) as store:
+        (lost,) = deliver(edition(report), [chat], store)
+        assert lost.as_dict() == {"publisher": "chat", "type": "counting", "status": "skipped",
+                                  "detail": "claimed by another process meanwhile"}  # fmt: skip
+        assert lost.content_hash == edition(report).content_hash(chat.parts, chat.formats)
+        assert (
+            chat.sent == [] and store.delivery(report.repo, report.date, report.language, chat.target) is None
+        )
