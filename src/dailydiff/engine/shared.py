@@ -111,13 +111,22 @@ class SharedPlan:
         """Build units of the plan until none is left: ``await run_unit(unit) → (ok, detail, result)``,
         ``slots`` at a time on this event loop. Returns what this worker built. The caller calls ``finish``
         once the loop is closed (its threads done): units still held are given back then."""
-        control = await asyncio.to_thread(self.open_store)
+        # The two connections are made at once (each waits on the server: a new session, authentication).
+        opened = await asyncio.gather(
+            asyncio.to_thread(self.open_store), asyncio.to_thread(self.open_store), return_exceptions=True
+        )
+        stores = [s for s in opened if isinstance(s, Store)]
+        failed = [e for e in opened if isinstance(e, BaseException)]
+        if failed:
+            for store in stores:
+                store.close()
+            raise failed[0]
+        control, self._heartbeat_store = stores
         try:
             total = await self._call(control.plan_units, self.plan, list(units), needs)
             if total != len(units):
                 log.warning("plan %s has %d units, this worker planned %d (different config or dates?)",
                             self.plan, total, len(units))  # fmt: skip
-            self._heartbeat_store = await asyncio.to_thread(self.open_store)
             self._heartbeat_thread = threading.Thread(
                 target=self._heartbeat, name="dailydiff-lease", daemon=True
             )
