@@ -39,7 +39,7 @@ SMALL = {
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
     "startup.py": ["--runs", "1", "--commits", "3"],
-    "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
+    "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2", "--startup-runs", "1"],
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
     "github_modes.py": [
         "--repo",
