@@ -51,6 +51,7 @@ from dailydiff.store import Store
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
+SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build from the store saw
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
 
@@ -137,6 +138,8 @@ class Site:
     charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
+    # (repo, date, language) → a hash of the report's stored text, when it came from the store
+    fingerprints: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -220,9 +223,7 @@ class Site:
         common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
                                       self.toc_title_chars, self.weekly_top_commits, self.charts,
                                       _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
-        own = {
-            id(d.report): hashlib.sha256(d.report.model_dump_json().encode()).hexdigest() for d in self.days
-        }
+        own = {id(d.report): self._fingerprint(d.report) for d in self.days}
 
         def key(*parts: object) -> str:
             return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
@@ -253,6 +254,10 @@ class Site:
                 for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
                     inputs[self.week_chart_path(section, week, name)] = key("chart", name, days)
         return inputs
+
+    def _fingerprint(self, report: DayReport) -> str:
+        known = self.fingerprints.get((report.repo, report.date, report.language))
+        return known or hashlib.sha256(report.model_dump_json().encode()).hexdigest()
 
     # charts ------------------------------------------------------------------------------------
 
@@ -594,11 +599,115 @@ def make_site(settings: Settings, reports: list[DayReport], *, digests: Sequence
 def site_from_store(store: Store, settings: Settings, title: str | None = None) -> Site:
     """The one site of a store, for `site build` and `serve` alike: its reports, its digests, and a page
     for each row this version cannot read."""
-    reports, unreadable = read_rows(store.report_rows())
+    rows = store.report_rows()
+    reports, unreadable = read_rows(rows)
     prefer = settings.site.language or settings.report.language
-    return make_site(
+    site = make_site(
         settings, reports, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
     )
+    # What each report's pages are made from: the stored text's hash (cheaper than serialising again).
+    site.fingerprints = {(r, d, lang): _sha(data) for r, d, lang, data in rows}
+    return site
+
+
+def build_from_store(
+    store: Store, settings: Settings, output_dir: Path, title: str | None = None
+) -> BuildResult:
+    """`site build` over a store: when no report or digest was stored since the last build into
+    ``output_dir`` (the store's watermark, one row per report without its data, against the one that
+    build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
+    laid out again and only the pages whose inputs changed are rendered (``build_site``)."""
+    watermark = Watermark.of(store, _settings_key(settings, title))
+    source = output_dir / SOURCE
+    if watermark.holds(_read_json(source), store) and (output_dir / "index.html").is_file():
+        return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
+    site = site_from_store(store, settings, title)
+    try:
+        source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
+    except OSError as exc:
+        raise _cannot_write(output_dir, exc) from None
+    result = build_site(site, output_dir)
+    watermark.pages = result.pages
+    try:
+        atomic_write(
+            source, json.dumps(watermark.record(store), separators=(",", ":"), sort_keys=True) + "\n"
+        )
+    except OSError as exc:
+        raise _cannot_write(output_dir, exc) from None
+    return result
+
+
+@dataclass
+class Watermark:
+    """What a build from the store was made from, without the reports' data: each report's and digest's
+    ``updated_at`` and the settings. Stamps have one-second resolution, so a row written in the same
+    second as the newest stamp a build saw could change unseen: those rows' hashes are kept and checked."""
+
+    settings: str
+    reports: dict[str, str]
+    digests: dict[str, str]
+    pages: int = 0
+
+    @classmethod
+    def of(cls, store: Store, settings: str) -> Watermark:
+        def keyed(rows: Iterable[tuple[str, dt.date, str, str]]) -> dict[str, str]:
+            return {f"{a}\t{d.isoformat()}\t{lang}": at for a, d, lang, at in rows}
+
+        return cls(settings, keyed(store.report_stamps()), keyed(store.digest_stamps()))
+
+    def _recent(self, store: Store) -> dict[str, str]:
+        """The hash of every row stamped in the newest second seen."""
+        out: dict[str, str] = {}
+        newest = max(self.reports.values(), default="")
+        keys = [tuple(k.split("\t")) for k, at in self.reports.items() if at == newest]
+        for repo, date, language, data in store.report_rows_of(
+            (repo, dt.date.fromisoformat(day), language) for repo, day, language in keys
+        ):
+            out[f"{repo}\t{date.isoformat()}\t{language}"] = _sha(data)
+        newest = max(self.digests.values(), default="")
+        for key, at in self.digests.items():
+            if at == newest:
+                name, day, language = key.split("\t")
+                row = store.get_digest(name, dt.date.fromisoformat(day), language)
+                out[f"digest\t{key}"] = _sha(row[1]) if row else ""
+        return out
+
+    def record(self, store: Store) -> dict[str, Any]:
+        return {"version": 1, "settings": self.settings, "reports": self.reports, "digests": self.digests,
+                "recent": self._recent(store), "pages": self.pages}  # fmt: skip
+
+    def holds(self, recorded: Any, store: Store) -> bool:
+        """Whether ``recorded`` (the last build's record) still describes the store."""
+        if not isinstance(recorded, dict) or recorded.get("version") != 1:
+            return False
+        same = (recorded.get("settings"), recorded.get("reports"), recorded.get("digests")) == (
+            self.settings, self.reports, self.digests,
+        )  # fmt: skip
+        if not same or recorded.get("recent") != self._recent(store):
+            return False
+        self.pages = int(recorded.get("pages") or 0)
+        return True
+
+
+def _settings_key(settings: Settings, title: str | None) -> str:
+    """Everything besides the reports that the pages depend on: the version, the site's settings, the
+    report and weekly settings it uses, the user's templates."""
+    s = settings.site
+    parts = (__version__, title or s.title, s.base_url, s.language, settings.report.language, s.feed_entries,
+             s.charts, settings.report.toc_title_chars, settings.weekly.top_commits,
+             _templates_fingerprint(s.templates_dir))  # fmt: skip
+    return _sha(repr(parts))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 # writing -----------------------------------------------------------------------------------------
@@ -641,11 +750,15 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
                 output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
             )
     except OSError as exc:
-        raise PublishError(
-            f"cannot write the site to {output_dir}: {exc.strerror or exc}",
-            "check --output-dir and its permissions",
-        ) from None
+        raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _cannot_write(output_dir: Path, exc: OSError) -> PublishError:
+    return PublishError(
+        f"cannot write the site to {output_dir}: {exc.strerror or exc}",
+        "check --output-dir and its permissions",
+    )
 
 
 def _manifest(output_dir: Path) -> dict[str, str]:
