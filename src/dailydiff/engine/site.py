@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -96,7 +98,28 @@ class RepoSection:
 
     def week_of(self, day: DayPage) -> WeekPage:
         year, week, _ = day.report.date.isocalendar()
-        return next(w for w in self.weeks if (w.week.year, w.week.week) == (year, week))
+        return self._weeks_by_number[(year, week)]
+
+    @cached_property
+    def _weeks_by_number(self) -> dict[tuple[int, int], WeekPage]:
+        return {(w.week.year, w.week.week): w for w in self.weeks}
+
+    def position(self, day: DayPage) -> int:
+        return self._positions[id(day)]
+
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        return {id(day): i for i, day in enumerate(self.days)}
+
+    def window(self, index: int, days: int = chart_data.MEDIAN_DAYS) -> list[DayPage]:
+        """The day at ``index`` and the stored days of the ``days`` days before it (newest first)."""
+        day = self.days[index].report.date
+        out = []
+        for page in self.days[index:]:
+            if (day - page.report.date).days > days:
+                break
+            out.append(page)
+        return out
 
     @property
     def path(self) -> str:
@@ -215,7 +238,7 @@ class Site:
                 pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
 
-    def page_inputs(self) -> dict[str, str]:
+    def page_inputs(self, pages: Iterable[str] = ()) -> dict[str, str]:
         """A fingerprint of what each page is made from, for an incremental build: a page whose
         fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
         and (its chart) the days of the window before it; a week page on its days and the week before; a
@@ -229,7 +252,7 @@ class Site:
             return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
 
         everything = key(sorted(own.values()), [d.model_dump_json() for d in self.digests], self.unreadable)
-        inputs = {path: everything for path in self.pages()}
+        inputs = {path: everything for path in pages or self.pages()}
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
@@ -238,8 +261,7 @@ class Site:
                 newer, older = (
                     section.days[j].path if 0 <= j < len(section.days) else "" for j in (i - 1, i + 1)
                 )
-                window = [own[id(d.report)] for d in section.days
-                          if dt.timedelta(0) <= day.report.date - d.report.date <= dt.timedelta(days=chart_data.MEDIAN_DAYS)]  # fmt: skip
+                window = [own[id(d.report)] for d in section.window(i)]
                 inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
                 inputs[day.json_path] = key(own[id(day.report)])
                 if self.charts:
@@ -295,7 +317,7 @@ class Site:
         """The day against its repository's 30-day median."""
         path = self.day_chart_path(section, day)
         if path not in self._chart_cache:
-            history = [d.report for d in section.days]
+            history = [d.report for d in section.window(section.position(day))]
             self._chart_cache[path] = chart_data.day_against_median(day.report, history)
         return path, self._chart_cache[path]
 
@@ -727,7 +749,7 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
     build wrote that no longer exist. A build with nothing changed renders and writes nothing."""
     pages = site.pages()
-    inputs = site.page_inputs()
+    inputs = site.page_inputs(pages)
     previous = _manifest(output_dir)
     written = 0
     try:
@@ -742,9 +764,11 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
                     continue
             except (FileNotFoundError, UnicodeDecodeError):
                 pass
-            atomic_write(target, text)
+            atomic_write(target, text, durable=False)
             written += 1
         removed = _remove_stale(output_dir, set(previous), set(pages))
+        if written:
+            os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
             atomic_write(
                 output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
