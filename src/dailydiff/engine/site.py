@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from dailydiff import __version__
 from dailydiff.common.text import shorten
@@ -641,7 +641,7 @@ def build_from_store(
     laid out again and only the pages whose inputs changed are rendered (``build_site``)."""
     watermark = Watermark.of(store, _settings_key(settings, title))
     source = output_dir / SOURCE
-    if watermark.holds(_read_json(source), store) and (output_dir / "index.html").is_file():
+    if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
     site = site_from_store(store, settings, title)
     try:
@@ -651,9 +651,7 @@ def build_from_store(
     result = build_site(site, output_dir)
     watermark.pages = result.pages
     try:
-        atomic_write(
-            source, json.dumps(watermark.record(store), separators=(",", ":"), sort_keys=True) + "\n"
-        )
+        atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return result
@@ -662,50 +660,60 @@ def build_from_store(
 @dataclass
 class Watermark:
     """What a build from the store was made from, without the reports' data: each report's and digest's
-    ``updated_at`` and the settings. Stamps have one-second resolution, so a row written in the same
-    second as the newest stamp a build saw could change unseen: those rows' hashes are kept and checked."""
+    ``updated_at`` and the settings. Stamps have one-second resolution (and writers on several machines
+    have their own clocks), so a row stored again within the same second as its stamp could change unseen:
+    the hashes of the rows stamped in the last ``RECHECK_SECONDS`` before the newest stamp are kept too,
+    read before the build reads the reports (a row that changes after that is seen by the next build)."""
 
     settings: str
     reports: dict[str, str]
     digests: dict[str, str]
+    recent: dict[str, str]
     pages: int = 0
+
+    RECHECK_SECONDS: ClassVar[int] = 10
 
     @classmethod
     def of(cls, store: Store, settings: str) -> Watermark:
         def keyed(rows: Iterable[tuple[str, dt.date, str, str]]) -> dict[str, str]:
             return {f"{a}\t{d.isoformat()}\t{lang}": at for a, d, lang, at in rows}
 
-        return cls(settings, keyed(store.report_stamps()), keyed(store.digest_stamps()))
-
-    def _recent(self, store: Store) -> dict[str, str]:
-        """The hash of every row stamped in the newest second seen."""
-        out: dict[str, str] = {}
-        newest = max(self.reports.values(), default="")
-        keys = [tuple(k.split("\t")) for k, at in self.reports.items() if at == newest]
+        reports, digests = keyed(store.report_stamps()), keyed(store.digest_stamps())
+        recent = {}
+        keys = [tuple(k.split("\t")) for k in cls._latest(reports)]
         for repo, date, language, data in store.report_rows_of(
             (repo, dt.date.fromisoformat(day), language) for repo, day, language in keys
         ):
-            out[f"{repo}\t{date.isoformat()}\t{language}"] = _sha(data)
-        newest = max(self.digests.values(), default="")
-        for key, at in self.digests.items():
-            if at == newest:
-                name, day, language = key.split("\t")
-                row = store.get_digest(name, dt.date.fromisoformat(day), language)
-                out[f"digest\t{key}"] = _sha(row[1]) if row else ""
-        return out
+            recent[f"{repo}\t{date.isoformat()}\t{language}"] = _sha(data)
+        for key in cls._latest(digests):
+            name, day, language = key.split("\t")
+            row = store.get_digest(name, dt.date.fromisoformat(day), language)
+            recent[f"digest\t{key}"] = _sha(row[1]) if row else ""
+        return cls(settings, reports, digests, recent)
 
-    def record(self, store: Store) -> dict[str, Any]:
+    @classmethod
+    def _latest(cls, stamps: dict[str, str]) -> list[str]:
+        """The keys stamped in the last ``RECHECK_SECONDS`` (stamps are ISO texts in UTC: their order is
+        the text's)."""
+        newest = max(stamps.values(), default="")
+        try:
+            since = (
+                dt.datetime.fromisoformat(newest) - dt.timedelta(seconds=cls.RECHECK_SECONDS)
+            ).isoformat()
+        except ValueError:
+            return list(stamps)  # a stamp of another shape: check every row
+        return [key for key, at in stamps.items() if at >= since]
+
+    def record(self) -> dict[str, Any]:
         return {"version": 1, "settings": self.settings, "reports": self.reports, "digests": self.digests,
-                "recent": self._recent(store), "pages": self.pages}  # fmt: skip
+                "recent": self.recent, "pages": self.pages}  # fmt: skip
 
-    def holds(self, recorded: Any, store: Store) -> bool:
+    def holds(self, recorded: Any) -> bool:
         """Whether ``recorded`` (the last build's record) still describes the store."""
         if not isinstance(recorded, dict) or recorded.get("version") != 1:
             return False
-        same = (recorded.get("settings"), recorded.get("reports"), recorded.get("digests")) == (
-            self.settings, self.reports, self.digests,
-        )  # fmt: skip
-        if not same or recorded.get("recent") != self._recent(store):
+        mine = self.record()
+        if any(recorded.get(k) != mine[k] for k in ("settings", "reports", "digests", "recent")):
             return False
         self.pages = int(recorded.get("pages") or 0)
         return True
