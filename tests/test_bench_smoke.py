@@ -49,7 +49,7 @@ SMALL = {
         "--store-days",
         "3",
         "--verify",
-    ],  # fmt: skip
+    ],
     "startup.py": ["--runs", "1", "--commits", "3"],
     "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
