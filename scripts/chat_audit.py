@@ -138,7 +138,6 @@ def run_dailydiff(config: Path, first: dt.date, last: dt.date, receiver: Webhook
 class RefLine:
     text: str
     items: int  # what an "N more" line counts for it (as render/chat.py's packer does)
-    spans: Line | None = None
 
 
 def reference_messages(config: Path, language: str) -> dict[str, tuple[Message, str]]:
@@ -184,10 +183,10 @@ def reference_lines(message: Message, render: Callable[[Line], str], heading: Ca
         lines.append(RefLine(heading(section.title), 0))
         for i, line in enumerate(section.lines, 1):
             items = section.omitted if section.omitted and i == len(section.lines) else 1
-            lines.append(RefLine(render(line), items, line))
+            lines.append(RefLine(render(line), items))
     link = link_line(message)
     if link is not None:
-        lines.append(RefLine(render(link), 0, link))
+        lines.append(RefLine(render(link), 0))
     return lines
 
 
@@ -334,14 +333,12 @@ def plain_text(text: str, service: str) -> str:
 
 
 def same_but_shorter(shown: str, whole: str, service: str) -> bool:
-    """A line shortened to fit: "…" added, nothing else, and its code spans and links kept."""
+    """A line shortened to fit: "…" added and its links kept (its code spans are checked with the part's)."""
     if "…" not in shown or len(shown) >= len(whole):
         return False
-    if service in ("feishu",):
-        return True
-    return len(code_spans(shown)) == len(code_spans(whole)) and [
-        u for _t, u in markdown_links(shown, service)
-    ] == [u for _t, u in markdown_links(whole, service)]
+    return service == "feishu" or [u for _t, u in markdown_links(shown, service)] == [
+        u for _t, u in markdown_links(whole, service)
+    ]
 
 
 @dataclass
