@@ -118,6 +118,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._active = 0
         self._active_by_key: dict[str, int] = {}
+        self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
         self._barrier: threading.Barrier | None = None
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -184,6 +185,7 @@ class FakeLLM:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._held = 0
             self.gets.clear()
             self.peak_active = 0
             self.rejected_429 = 0
@@ -211,7 +213,8 @@ class FakeLLM:
             )
             if self.overlap and self._barrier is None:
                 self._barrier = threading.Barrier(self.overlap)
-            held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
+            self._held += not record.is_probe  # a format probe is made alone, first
+            held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
         try:
             if barrier is not None:
