@@ -226,5 +226,8 @@ MIGRATIONS: list[Migration] = [
     ("m008_search", _search_migration),
     # Every report's stamp without its data (`site build` compares them with the ones its last build saw):
     # answered from this index alone, where the table would read each row's data to reach `updated_at`.
-    ("m009_report_stamps", "CREATE INDEX reports_stamps ON reports (repo, date, language, updated_at);"),
+    (
+        "m009_report_stamps",
+        "CREATE INDEX IF NOT EXISTS reports_stamps ON reports (repo, date, language, updated_at);",
+    ),
 ]
