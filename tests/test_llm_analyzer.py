@@ -62,7 +62,7 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
 def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
     fake.latency = 0.5
     started = time.monotonic()
-    outcome, md = run_day(repo, settings_for(fake, tmp_path))
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, concurrency=8))
     elapsed = time.monotonic() - started
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.peak_active >= 4

@@ -47,7 +47,9 @@ def share_limits(settings: Settings, slots: int) -> Settings:
     """Units built at once in one process share its `[llm]` and `[github]` concurrency."""
     if slots <= 1:
         return settings
-    llm = settings.llm.model_copy(update={"concurrency": max(1, settings.llm.concurrency // slots)})
+    # A measured limit (0) stays measured: each process finds its share of the server by itself.
+    share = max(1, settings.llm.concurrency // slots) if settings.llm.concurrency else 0
+    llm = settings.llm.model_copy(update={"concurrency": share})
     github = settings.github.model_copy(update={"concurrency": max(1, settings.github.concurrency // slots)})
     return settings.model_copy(update={"llm": llm, "github": github})
 
