@@ -85,9 +85,9 @@ class FakeLLM:
     state_slots: bool = True  # /props states `slots` (as llama.cpp does); False: a server that does not say
     slow_above: int | None = None  # the latency doubles while more than this many are in flight
     token_delay: float = 0.0  # seconds between two streamed tokens
-    loop_after: float | None = (
-        None  # a streamed answer repeats itself after this share of its text, to max_tokens
-    )
+    # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
+    loop_after: float | None = None
+    loop_times: int = 1 << 30
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
@@ -288,7 +288,8 @@ class FakeLLM:
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
         finish = "stop"
-        if self.loop_after is not None and body.get("stream"):
+        looped = sum(1 for r in self.requests if r.loop_from is not None)
+        if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
             cut = int(len(content) * self.loop_after)
             content = content[:cut] + "and again the same words, " * (max_tokens * 3 // 26 + 1)
             content, finish = content[: max_tokens * 3], "length"

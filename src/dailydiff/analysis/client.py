@@ -248,7 +248,9 @@ class ChatClient:
                         except ValueError:
                             continue  # a cut-off event: the stream ends unfinished (below) or goes on
                         if "error" in chunk and not chunk.get("choices"):
-                            raise LLMCallError("server", f"the stream ended in an error: {str(chunk['error'])[:200]}")
+                            raise LLMCallError(
+                                "server", f"the stream ended in an error: {str(chunk['error'])[:200]}"
+                            )
                         usage = chunk.get("usage") or usage
                         timings = chunk.get("timings") or timings
                         choices = chunk.get("choices") or []
@@ -283,7 +285,9 @@ class ChatClient:
         except (AttributeError, TypeError, ValueError):
             raise LLMCallError("protocol", "unexpected streamed answer from the endpoint") from None
         except httpx2.TransportError as exc:
-            raise LLMCallError("connection", f"the answer's stream broke off ({type(exc).__name__})") from None
+            raise LLMCallError(
+                "connection", f"the answer's stream broke off ({type(exc).__name__})"
+            ) from None
         if not finish:
             raise LLMCallError("connection", "the answer's stream ended before it finished")
         work = None

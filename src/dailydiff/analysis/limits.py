@@ -122,6 +122,7 @@ class AdaptiveLimit:
     def release(self, ticket: Ticket, *, first_token: float | None = None, work: float | None = None) -> None:
         """The request answered (``first_token``: seconds from the request to its first token; ``work``:
         the part of it the server says it spent working) — or did not (no sample)."""
+        busy = max(ticket.in_flight, self.active)  # in flight when it started or when it ended
         self._give_back()
         if first_token is None:
             return
@@ -133,7 +134,7 @@ class AdaptiveLimit:
         queued = first_token > baseline * QUEUED_RATIO and first_token - baseline > QUEUED_SLACK
         if queued:
             self._decrease(ticket, DECREASE)
-        elif ticket.in_flight * 2 >= int(self.limit) and self.limit < self.maximum:
+        elif busy * 2 >= int(self.limit) and self.limit < self.maximum:
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit
             self.limit = min(float(self.maximum), self.limit + step)
