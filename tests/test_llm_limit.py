@@ -244,3 +244,21 @@ def test_an_answer_that_loops_twice_fails_named() -> None:
     assert result.status is AnalysisStatus.FAILED
     assert result.error is not None and "repeated itself" in result.error
     assert fake.count == 2
+
+
+def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) -> None:
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.llm import check_llm
+
+    with FakeLLM(slots=2, n_ctx=4096) as fake:
+        settings = load_settings(
+            environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+            overrides={"data_dir": str(tmp_path), "analysis": {"analyzer": "llm"}},
+            cwd=tmp_path,
+        )
+        [result] = check_llm(DoctorContext(config_path=None, base_dir=tmp_path, settings=settings))
+    assert result.ok, result.line()
+    assert (
+        "context 4096 tokens (stated by the server); 2 slots (stated by the server); concurrency found by measurement"
+        in result.detail
+    )
