@@ -34,6 +34,7 @@ class Recorded:
     status: int = 200
     started: float = 0.0
     loop_from: int | None = None  # the token a looping answer began to repeat at
+    ended: float = 0.0  # when the answer was sent (streamed: its last event)
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -111,6 +112,7 @@ class FakeLLM:
     api_key: str | None = None  # when set, any other bearer token gets 401
     echo_auth: bool = False  # error bodies (401 and fail_status) quote the request's Authorization header
     importance: str | None = None  # importance in answers (default: the depth asked for)
+    escalate: Callable[[str], bool] | None = None  # commit titles answered "high" whatever the depth
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
@@ -209,6 +211,7 @@ class FakeLLM:
         try:
             return self._answer(record, index, 2 * self.latency if crowded else self.latency)
         finally:
+            record.ended = time.monotonic()
             with self._lock:
                 self._active -= 1
 
@@ -350,10 +353,10 @@ def _schema_of(body: dict[str, Any], schema_member: bool = False) -> dict[str, A
 def _context(record: Recorded, fake: FakeLLM) -> dict[str, str]:
     text = record.messages[1]["content"] if len(record.messages) > 1 else ""
     match = re.search(r"<commit_message>\n(.*?)\n", text)
-    return {
-        "title": match.group(1) if match else "the day",
-        "importance": fake.importance or record.depth or "medium",
-    }
+    title = match.group(1) if match else "the day"
+    if fake.escalate is not None and match and fake.escalate(title):
+        return {"title": title, "importance": "high"}
+    return {"title": title, "importance": fake.importance or record.depth or "medium"}
 
 
 def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
@@ -500,6 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with fake._lock:
                 fake.streamed.append((sent, record.loop_from if record.loop_from is not None else -1))
+            record.ended = time.monotonic()
 
     def _send(
         self, status: int, headers: dict[str, str], answer: dict[str, Any], faults: bool = True
