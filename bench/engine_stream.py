@@ -115,6 +115,8 @@ def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: fl
         env.update(DAILYDIFF_GITHUB_API_URL=github.url, DAILYDIFF_LLM_BASE_URL=fake.base_url,
                    DAILYDIFF_LLM_MODEL=fake.model, DAILYDIFF_LLM_CONCURRENCY=str(C),
                    DAILYDIFF_LLM_READ_TIMEOUT="60")  # fmt: skip
+        if escalate:  # the requests of the bound: analyses, escalations, overviews (no mode probe)
+            env["DAILYDIFF_LLM_RESPONSE_MODE"] = "json_schema"
         data = tempfile.mkdtemp(dir=tmp)
         when = ["--date", dates[0]] if len(dates) == 1 else ["--from", dates[0], "--to", dates[1]]
         args = ["report", repo, *when, "--tz", "UTC", "--lang", "en", "--analyzer", "llm", "--data-dir", data,

@@ -262,3 +262,16 @@ def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) ->
         "context 4096 tokens (stated by the server); 2 slots (stated by the server); concurrency found by measurement"
         in result.detail
     )
+
+
+def test_commits_that_may_be_escalated_go_first_by_score_and_high_ones_last() -> None:
+    from dailydiff.analysis.llm import escalation_order
+
+    def req(level: Level, score: float) -> AnalysisRequest:
+        (one,) = requests(1, level=level)
+        return AnalysisRequest(commit=one.commit, score=Score(level=level, score=score), depth=level)
+
+    order = sorted([req(Level.HIGH, 9.0), req(Level.LOW, 1.0), req(Level.MEDIUM, 4.5), req(Level.LOW, 2.9)], key=escalation_order)  # fmt: skip
+    assert [(r.depth, r.score.score) for r in order] == [
+        (Level.MEDIUM, 4.5), (Level.LOW, 2.9), (Level.LOW, 1.0), (Level.HIGH, 9.0)
+    ]  # fmt: skip

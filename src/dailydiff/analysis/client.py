@@ -230,9 +230,9 @@ class ChatClient:
             async with asyncio.timeout(self.deadline) as timer:
                 # The SDK sends the request and turns an error status into its exceptions; the events
                 # are read here (one small JSON each: the SDK's typed chunks cost a millisecond apiece).
-                async with self._sdk.chat.completions.with_streaming_response.create(
+                async with self._sdk.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
                     model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},
                     **kwargs,

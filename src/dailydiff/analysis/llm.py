@@ -89,6 +89,7 @@ PROBE_MESSAGES = [
 ]
 PROBE_TOKENS = 48
 FIRST = float("-inf")  # the priority of what the day waits on (escalations, the overview)
+HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 
 
 class _Fatal(Exception):
@@ -187,6 +188,14 @@ def context_from(models: Any, props: Any, model: str) -> int | None:
     return None
 
 
+def escalation_order(request: AnalysisRequest) -> float:
+    """A first analysis's place in the wait for a slot (lower first): the commits that may be escalated
+    (below the high depth), the higher their rule score the sooner, so their deeper re-analyses overlap
+    the first wave instead of adding one at the end; then the high ones. (A re-analysis goes before
+    all of them: the day waits for it.)"""
+    return -request.score.score + (HIGH_LAST if request.depth is Level.HIGH else 0.0)
+
+
 def slots_from(props: Any) -> int | None:
     """How many requests a llama.cpp server works on at once (``/props`` ``total_slots``)."""
     value = props.get("total_slots") if isinstance(props, dict) else None
@@ -259,6 +268,10 @@ class LLMAnalyzer:
             finally:
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
+                log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
+                         "(%d decreases, %d timeouts under load, %d loops stopped)", self.endpoint,
+                         self.stats.requests, limit.peak_active, limit.peak_limit, int(limit.limit),
+                         limit.decreases, self.stats.overloads, self.stats.loops)  # fmt: skip
                 self.stats.limit_decreases += limit.decreases
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
@@ -549,9 +562,7 @@ class _Session:
 
     async def analyse(self, request: AnalysisRequest) -> tuple[AnalysisRequest, Analysis]:
         key = (request.commit.repo, request.commit.sha)
-        # A deeper re-analysis (an escalation) goes first: the day waits for it. Then the commits most
-        # likely to be escalated (by score), so their escalations overlap the first wave.
-        priority = FIRST if key in self.analyzer.answered else -request.score.score
+        priority = FIRST if key in self.analyzer.answered else escalation_order(request)
         attempts = _Attempts(answered=self.analyzer.answered.get(key, 0), priority=priority)
         try:
             return request, await self._analyse(request, attempts)

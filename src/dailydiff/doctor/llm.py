@@ -75,9 +75,13 @@ async def _context(client: ChatClient, settings: Settings) -> tuple[str, str]:
         except LLMCallError:
             props = None
     slots = slots_from(props)
-    stated = f"{slots} slot{'s' if slots != 1 else ''} (stated by the server)" if slots else "slots not stated"
+    stated = (
+        f"{slots} slot{'s' if slots != 1 else ''} (stated by the server)" if slots else "slots not stated"
+    )
     concurrency = settings.llm.concurrency
-    how = f"at most {concurrency} in flight (configured)" if concurrency else "concurrency found by measurement"
+    how = (
+        f"at most {concurrency} in flight (configured)" if concurrency else "concurrency found by measurement"
+    )
     configured = settings.llm.profile().context_window
     if configured:
         return f"{configured} tokens (configured)", f"{stated}; {how}"
