@@ -275,3 +275,19 @@ def test_commits_that_may_be_escalated_go_first_by_score_and_high_ones_last() ->
     assert [(r.depth, r.score.score) for r in order] == [
         (Level.MEDIUM, 4.5), (Level.LOW, 2.9), (Level.LOW, 1.0), (Level.HIGH, 9.0)
     ]  # fmt: skip
+
+
+def test_a_stream_dropped_for_the_next_request_caps_the_limit_below_it() -> None:
+    async def scenario() -> tuple[bool, int, float, bool]:
+        limit = AdaptiveLimit(0, start=2)
+        first, second = await limit.acquire(), await limit.acquire()
+        crowded = limit.interrupted(first)  # llama-cpp-python dropped it when the second came in
+        limit.release(second, first_token=1.0)
+        for _ in range(10):
+            limit.release(await limit.acquire(), first_token=1.0)
+        alone = AdaptiveLimit(0, start=1)
+        return crowded, limit.maximum, limit.limit, alone.interrupted(await alone.acquire())
+
+    crowded, maximum, after, alone = asyncio.run(scenario())
+    assert crowded and maximum == 1 and after == 1.0
+    assert not alone  # alone in flight: the endpoint's failure, for the breaker

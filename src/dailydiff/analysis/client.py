@@ -48,7 +48,7 @@ class Reply:
 class LLMCallError(Exception):
     """A failed call. ``kind`` is one of: rate_limited, server, timeout, connection, auth, not_found,
     context_length, unsupported_format (the endpoint rejects the response_format: a capability answer,
-    not a fault), bad_request, protocol, loop (the streamed answer repeated itself and was stopped;
+    not a fault), bad_request, protocol, interrupted (a streamed answer ended unfinished), loop (the streamed answer repeated itself and was stopped;
     ``tokens`` it had streamed by then)."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
@@ -62,7 +62,7 @@ class LLMCallError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.kind in {"rate_limited", "server", "timeout", "connection"}
+        return self.kind in {"rate_limited", "server", "timeout", "connection", "interrupted"}
 
 
 _CONTEXT_WORDS = re.compile(
@@ -289,7 +289,8 @@ class ChatClient:
                 "connection", f"the answer's stream broke off ({type(exc).__name__})"
             ) from None
         if not finish:
-            raise LLMCallError("connection", "the answer's stream ended before it finished")
+            # llama-cpp-python's server drops a stream when another request comes in: "interrupted"
+            raise LLMCallError("interrupted", "the answer's stream ended before it finished")
         work = None
         if isinstance(timings, dict) and isinstance(timings.get("prompt_ms"), int | float):
             work = float(timings["prompt_ms"]) / 1000

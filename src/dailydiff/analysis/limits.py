@@ -159,6 +159,18 @@ class AdaptiveLimit:
         self._give_back()
         return overload
 
+    def interrupted(self, ticket: Ticket) -> bool:
+        """A streamed answer ended unfinished. True when others were in flight: the server works on fewer
+        at once than that (llama-cpp-python's drops a stream when the next request comes in), so the
+        limit is capped below it for the run and the caller tries again. False: the endpoint's failure."""
+        crowded = ticket.in_flight > 1 or self.active > 1
+        if crowded:
+            self.maximum = max(self.minimum, min(self.maximum, max(ticket.in_flight, self.active) - 1))
+            self.limit = min(self.limit, float(self.maximum))
+            self.slow_start = False
+        self._give_back()
+        return crowded
+
     def _decrease(self, ticket: Ticket, factor: float) -> None:
         self.slow_start = False
         if ticket.generation >= self.generation:

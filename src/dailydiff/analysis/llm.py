@@ -515,6 +515,14 @@ class _Session:
                         raise
                     stats.retried += 1
                     continue
+                if error.kind == "interrupted":
+                    returned = True
+                    if self.limit.interrupted(ticket):
+                        overloads += 1
+                        stats.overloads += 1
+                        if overloads <= OVERLOAD_RETRIES:
+                            stats.retried += 1
+                            continue
                 if error.kind == "timeout":
                     returned = True
                     if self.limit.timed_out(ticket):
@@ -759,6 +767,7 @@ def _describe(error: LLMCallError) -> str:
         "server": "server error after every retry",
         "timeout": "no answer in time after every retry",
         "connection": "endpoint unreachable after every retry",
+        "interrupted": "endpoint unreachable after every retry (the stream broke off)",
         "context_length": "prompt too long for the model even after shrinking it",
         "unsupported_format": "the endpoint rejects the response format",
         "bad_request": "request rejected",
