@@ -4,6 +4,7 @@ full of CJK, emoji, markup characters and long summaries."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from dailydiff.models import (
     Analysis,
@@ -16,7 +17,10 @@ from dailydiff.models import (
     Score,
     Window,
 )
+from dailydiff.render.edition import Edition, day_edition
+from dailydiff.settings import load_settings
 
+SETTINGS = load_settings(environ={}, cwd=Path("/"))
 UTC = dt.UTC
 NASTY = ["<b>bold</b> & <!channel> @everyone", "[x](javascript:alert(1)) *star* _u_ ~s~ `tick` | pipe",
          "# heading \\ back", "修复 fp8 注意力在空批次时的 NaN 问题 🚀👩🏽‍💻 e\u0301"]  # fmt: skip
@@ -70,3 +74,8 @@ def make_report(n: int = 5, high_every: int = 2, *, watch_every: int = 0, langua
         ),
         generated_at=dt.datetime(2026, 1, 28, 1, 0, tzinfo=UTC),
     )
+
+
+def edition(report: DayReport, history: list[DayReport] | None = None) -> Edition:
+    """The report's edition with the default settings (``history``: the stored days before it)."""
+    return day_edition(report, SETTINGS, None if history is None else lambda _report: history)

@@ -11,15 +11,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dailydiff.engine.deliver import claim_owner, deliver_unit
+from dailydiff.engine.deliver import claim_owner
+from dailydiff.engine.deliver import deliver as deliver_edition
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Rendered, Status
-from dailydiff.render import RENDERERS
+from dailydiff.publish.base import PublishResult, Status
+from dailydiff.render.edition import Edition, day_edition
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from opsfixtures import FIRST_DAY, build_workspace, cli_env, dailydiff
 from publish_reports import make_report
@@ -32,6 +34,7 @@ class Counting:
     """A publisher at the seam that counts what it sends (a message target, or one that updates in place)."""
 
     type = "counting"
+    parts = ("files",)
     formats = ("md",)
 
     def __init__(self, name: str, *, in_place: bool, fail: bool = False) -> None:
@@ -41,15 +44,22 @@ class Counting:
         self.fail = fail
         self.sent: list[str] = []
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+    def send(self, edition: Edition) -> PublishResult:
         if self.fail:
             raise ConnectionError("receiver down")
-        self.sent.append(rendered["md"])
+        self.sent.append(edition.files["md"])
         return PublishResult(self.name, self.type, Status.OK, "sent")
 
 
+SETTINGS = load_settings(environ={}, cwd=Path("/"))
+
+
+def edition(report: DayReport) -> Edition:
+    return day_edition(report, SETTINGS)
+
+
 def deliver(report: DayReport, targets: list[Counting], store: Store, **kwargs: object) -> list[str]:
-    results = deliver_unit(report, Rendered(report, RENDERERS), targets, store, **kwargs)  # type: ignore[arg-type]
+    results = deliver_edition(edition(report), targets, store, **kwargs)  # type: ignore[arg-type]
     return [r.status for r in results]
 
 
@@ -91,7 +101,7 @@ def test_a_failed_delivery_is_tried_again_and_nothing_else_is(tmp_path: Path) ->
     chat, mail = Counting("chat", in_place=False), Counting("mail", in_place=False, fail=True)
     report = make_report(3)
     with Store.open(tmp_path) as store:
-        results = deliver_unit(report, Rendered(report, RENDERERS), [chat, mail], store)
+        results = deliver_edition(edition(report), [chat, mail], store)
         assert [(r.status, "receiver down" in r.detail) for r in results] == [("ok", False), ("failed", True)]
         mail.fail = False
         assert deliver(report, [chat, mail], store) == ["skipped", "ok"]
@@ -109,10 +119,10 @@ def test_live_claims_are_skipped_stale_ones_retried_and_said(tmp_path: Path) -> 
     with Store.open(tmp_path) as store:
         # Another machine is sending it: skipped while the claim is younger than claim_timeout.
         store.claim_delivery(*key, publisher="chat", content_hash="h", owner="elsewhere:123:abcd", seen=None)
-        (live,) = deliver_unit(report, Rendered(report, RENDERERS), [chat], store, claim_timeout=600)
+        (live,) = deliver_edition(edition(report), [chat], store, claim_timeout=600)
         assert live.status == "skipped" and "being delivered by another process" in live.detail
         later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=601)
-        (stale,) = deliver_unit(report, Rendered(report, RENDERERS), [chat], store, claim_timeout=600,
+        (stale,) = deliver_edition(edition(report), [chat], store, claim_timeout=600,
                                 now=lambda: later)  # fmt: skip
         assert stale.status == "ok" and "over claim_timeout 600s" in stale.recovered
         assert stale.recovered.startswith("retrying an interrupted delivery to chat (claimed at ")
@@ -123,7 +133,7 @@ def test_live_claims_are_skipped_stale_ones_retried_and_said(tmp_path: Path) -> 
         other_key = (other.repo, other.date, other.language, chat.target)
         owner = claim_owner().rsplit(":", 2)[0] + f":{dead.pid}:dead"
         store.claim_delivery(*other_key, publisher="chat", content_hash="h", owner=owner, seen=None)
-        (retried,) = deliver_unit(other, Rendered(other, RENDERERS), [chat], store, claim_timeout=600)
+        (retried,) = deliver_edition(edition(other), [chat], store, claim_timeout=600)
         assert retried.status == "ok" and f":{dead.pid}) is gone" in retried.recovered
     assert len(chat.sent) == 2
 
@@ -153,7 +163,7 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
     issue = Counting("issue", in_place=True)  # updates in place: asked again, it compares by itself
     with Store.open(tmp_path) as store:
         assert "m004_delivery_ledger" in store.applied_migrations()
-        results = deliver_unit(report, Rendered(report, RENDERERS), [chat, mail, issue], store)
+        results = deliver_edition(edition(report), [chat, mail, issue], store)
         assert [r.status for r in results] == ["skipped", "ok", "ok"]
         assert "recorded before the delivery ledger" in results[0].detail
         assert deliver(report, [chat, mail, issue], store, force=True) == ["ok", "ok", "ok"]

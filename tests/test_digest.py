@@ -17,7 +17,6 @@ from dailydiff.models import DayReport, Level
 from dailydiff.render.digest import (
     build_day_digest,
     load_digest,
-    render_digest_chat,
     render_digest_html,
     render_digest_json,
     render_digest_markdown,
@@ -106,11 +105,13 @@ def test_markdown_links_resolve_and_every_repository_is_named(
         for child in token.children
         if child.type == "link_open"
     ]
-    reports_links = [link for link in links if link and link.startswith("../repos/")]
+    reports_links = [link for link in links if link and link.startswith("../../repos/")]
     assert reports_links, links
     # Every report link points at the site path of a report that exists, and at a commit in it.
     for link in reports_links:
-        match = re.fullmatch(r"\.\./repos/(.+?)--(.+?)/(\d{4}-\d{2}-\d{2})\.html(?:#c-([0-9a-f]{7}))?", link)
+        match = re.fullmatch(
+            r"\.\./\.\./repos/(.+?)--(.+?)/(\d{4}-\d{2}-\d{2})\.html(?:#c-([0-9a-f]{7}))?", link
+        )
         assert match, link
         repo = f"{match.group(1)}/{match.group(2)}"
         report = day[repo]
@@ -118,7 +119,7 @@ def test_markdown_links_resolve_and_every_repository_is_named(
         if match.group(4):
             assert any(rc.sha.startswith(match.group(4)) for rc in report.commits)
     for link in links:
-        assert link and (link.startswith(("../repos/", "https://github.com/"))), link
+        assert link and (link.startswith(("../../repos/", "https://github.com/"))), link
     # The hostile title of the sample repositories adds no link or heading.
     assert "javascript:" not in " ".join(links)
     assert sum(1 for t in tokens if t.type == "heading_open") == 4
@@ -146,14 +147,17 @@ def test_html_standalone_is_self_contained(reports: dict[str, list[DayReport]]) 
     parser = _Links()
     parser.feed(html)
     assert parser.scripts == 0 and "<style>" in html and 'rel="stylesheet"' not in html
-    assert all(h.startswith(("#", "../repos/", "https://github.com/")) for h in parser.hrefs), parser.hrefs
+    assert all(h.startswith(("#", "../../repos/", "https://github.com/")) for h in parser.hrefs), parser.hrefs
     assert "javascript:" not in html and "<script>alert" not in html
     assert "每日汇总" in html
 
 
-@pytest.mark.parametrize(("service", "limit"), [("discord", 2000), ("slack", 4000), ("feishu", 30000)])
-def test_chat_fits_and_names_every_repository(tmp_path: Path, service: str, limit: int) -> None:
+@pytest.mark.parametrize("service", ["discord", "slack", "feishu", "dingtalk", "wecom"])
+def test_chat_fits_and_names_every_repository(service: str) -> None:
     # Forty repositories, each with a high commit: more than one message can hold.
+    from dailydiff.publish import chat_formats
+    from dailydiff.render.chat import digest_message
+
     date = dt.date(2026, 1, 19)
     base = json.loads(
         (Path(__file__).parent / "golden" / "sample-2026-01-19.en.json").read_text(encoding="utf-8")
@@ -163,12 +167,11 @@ def test_chat_fits_and_names_every_repository(tmp_path: Path, service: str, limi
         data = dict(base, repo=f"org{i:02d}/project-{i:02d}")
         day[data["repo"]] = DayReport.model_validate(data)
     digest = build_day_digest("all", date, sorted(day), day, language="en", timezone="Asia/Shanghai", now=NOW)
-    messages = render_digest_chat(digest, base_url="https://example.org/reports/", limit=limit)
-    assert all(len(m) <= limit for m in messages)
-    text = "\n".join(messages)
+    message = digest_message(digest, "https://example.org/reports/digests/all/2026-01-19.html")
+    payloads = getattr(chat_formats, f"{service}_payloads")(message, 3)
+    assert 1 <= len(payloads) <= 3
+    text = json.dumps(payloads, ensure_ascii=False)
     for repo in day:
-        assert f"{repo}:" in text  # its count line
-    listed = sum(1 for line in text.splitlines() if line.startswith("🔴 ["))
-    if listed < len(digest.high):
-        assert f"{len(digest.high) - listed} more commits not listed" in text
-    assert len(messages) <= max(3, len(messages))
+        assert repo.split("/")[1] in text  # its count line, whatever the service escapes
+    listed = text.count("e3e425f") // 2  # each high commit: its short sha and its link
+    assert listed == len(digest.high) or "more in the full report" in text  # nothing left out silently

@@ -36,21 +36,44 @@ def test_init_writes_both_files_and_refuses_to_overwrite(tmp_path: Path) -> None
     assert "# my edit" not in config.read_text(encoding="utf-8")
 
 
-def test_init_config_loads_into_the_default_settings_unchanged(tmp_path: Path) -> None:
-    dailydiff("init", cwd=tmp_path)
+def test_init_config_is_short_and_loads_into_the_default_settings_unchanged(tmp_path: Path) -> None:
+    result = dailydiff("init", cwd=tmp_path)
     config = tmp_path / "dailydiff.toml"
-    written = tomllib.loads(config.read_text(encoding="utf-8"))
-    defaults = tomllib.loads(defaults_text())
-    for key, value in defaults.items():
-        assert written[key] == value, key  # every default, section by section, exactly
-    assert set(written) - set(defaults) == {"repos", "watch"}
+    text = config.read_text(encoding="utf-8")
+    written = tomllib.loads(text)
+    # No default is frozen into the file: only the sections a user fills in are there, and they are empty.
+    assert written == {
+        "report": {},
+        "watch": [
+            {"name": "security", "keywords": ["security", "CVE", "vulnerability", "安全"]},
+            {"name": "dependencies", "paths": tomllib.loads(text)["watch"][1]["paths"]},
+        ],
+    }
+    assert len(text.splitlines()) < 60, len(text.splitlines())
+    # The example repository is there, commented out, so `doctor` does not go to GitHub for it.
+    assert '# [[repos]]\n# source = "sgl-project/sglang"' in text
     loaded = load_settings(config, environ={})
     plain = load_settings(None, environ={}, cwd=tmp_path / "nowhere")
     assert loaded.model_dump(exclude={"repos", "watch"}) == plain.model_dump(exclude={"repos", "watch"})
-    assert [r.source for r in loaded.repos] == ["sgl-project/sglang"]
-    assert [w.name for w in loaded.watch] == ["security", "dependencies"]
-    # The commented defaults are carried over verbatim (every setting with its comment).
-    assert defaults_text().rstrip("\n") in config.read_text(encoding="utf-8")
+    assert loaded.repos == [] and [w.name for w in loaded.watch] == ["security", "dependencies"]
+    assert "dailydiff init --defaults" in text and "wrote" in result.stderr
+    # The full reference, every setting with its comment, is one command away.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert dailydiff("init", "--defaults", cwd=empty).stdout == defaults_text()
+    assert not list(empty.iterdir())  # --defaults writes nothing
+
+
+def test_init_warns_about_a_local_path_in_a_config_meant_for_actions(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "repos" / "alpha", 0, per_day=1)
+    result = dailydiff("init", "--repo", "repos/alpha", "--repo", "sgl-project/sglang", cwd=tmp_path)
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, result.stderr
+    assert "repos[1].source = 'repos/alpha' is a local path" in warnings[0]
+    assert [r.source for r in load_settings(tmp_path / "dailydiff.toml", environ={}).repos] == [
+        "repos/alpha",
+        "sgl-project/sglang",
+    ]
 
 
 @pytest.mark.slow  # the workflow's steps in bash: a real process, git push
@@ -164,7 +187,7 @@ branch = "no-such-branch"
     assert "cannot reach" in lines["✗ repository bad-url"] and "— fix: " in lines["✗ repository bad-url"]
     assert "cannot reach http://127.0.0.1" in lines["✗ repository closed-port"]
     assert "no-such-branch" in lines["✗ repository bad-branch"]
-    assert result.stdout.strip().splitlines()[-1] == "4 ok, 5 failed"
+    assert result.stdout.strip().splitlines()[-1] == "5 ok, 5 failed"
     assert "Traceback" not in result.stderr
 
 
@@ -278,3 +301,26 @@ def test_init_workflow_only_passes_the_secrets_the_config_names(tmp_path: Path) 
     (tmp_path / "dailydiff.toml").write_text('[[repos]]\nsource = ""\n', encoding="utf-8")
     broken = dailydiff("init", "--workflow-only", "--force", cwd=tmp_path, check=False)
     assert broken.returncode == 2 and "'repos[1].source'" in broken.stderr
+
+
+def test_doctor_says_which_version_runs_and_whether_the_workflow_pins_it(tmp_path: Path) -> None:
+    from dailydiff import __version__
+
+    dailydiff("init", cwd=tmp_path)
+    lines = dailydiff("doctor", cwd=tmp_path, check=False).stdout.splitlines()
+    assert f"✓ version: dailydiff {__version__}, the version dailydiff.yml pins" in lines
+    workflow = tmp_path / ".github" / "workflows" / "dailydiff.yml"
+    text = workflow.read_text(encoding="utf-8")
+    workflow.write_text(text.replace(f"dailydiff=={__version__}", "dailydiff==0.0.1"), encoding="utf-8")
+    # Inside the workflow (GitHub Actions names it): a mismatch is a failure, with both versions.
+    inside = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path),
+              "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/dailydiff.yml@refs/heads/main"}  # fmt: skip
+    result = dailydiff("doctor", cwd=tmp_path, check=False, env=inside)
+    line = next(x for x in result.stdout.splitlines() if "version:" in x)
+    assert line.startswith(f"✗ version: dailydiff {__version__} installed, but dailydiff.yml pins 0.0.1")
+    assert result.returncode == 1
+    workflow.write_text(text.replace(f"'dailydiff=={__version__}'", "dailydiff"), encoding="utf-8")
+    line = next(
+        x for x in dailydiff("doctor", cwd=tmp_path, check=False).stdout.splitlines() if "version:" in x
+    )
+    assert line.startswith("! version:") and "unpinned" in line

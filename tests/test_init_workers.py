@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from click.testing import Result
 from typer.testing import CliRunner
 
+from dailydiff import __version__
 from dailydiff.cli import app
 from dailydiff.scaffold import KUBERNETES_PATH, RUN_COMMAND, WORKER_COMMAND, WORKFLOW_PATH
 
@@ -17,9 +20,10 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 CONFIG = '[[repos]]\nsource = "a/b"\n\n[[publish]]\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n'
 
 
-def _init(tmp_path: Path, *args: str) -> None:
+def _init(tmp_path: Path, *args: str) -> Result:
     result = CliRunner().invoke(app, ["init", "-C", str(tmp_path), *args])
     assert result.exit_code == 0, result.output
+    return result
 
 
 def _no_password(text: str) -> None:
@@ -40,7 +44,7 @@ def test_workers_workflow_is_a_matrix_on_one_store_then_one_commit(tmp_path: Pat
     assert work["strategy"]["matrix"]["worker"] == [1, 2, 3, 4]
     assert work["strategy"]["fail-fast"] is False  # one worker failing does not cancel the others
     steps = {s.get("name", s.get("uses")): s for s in work["steps"]}
-    assert steps["Install dailydiff"]["run"] == "python -m pip install 'dailydiff[postgres]'"
+    assert steps["Install dailydiff"]["run"] == f"python -m pip install 'dailydiff[postgres]=={__version__}'"
     run = steps["Run dailydiff (worker ${{ matrix.worker }} of 4)"]["run"]
     assert run == WORKER_COMMAND and '--plan "github-${{ github.run_id }}-${{ github.run_attempt }}"' in run
     reports = workflow["jobs"]["reports"]
@@ -91,3 +95,30 @@ def test_one_worker_keeps_the_single_job_workflow(tmp_path: Path) -> None:
 def test_the_readme_shows_both() -> None:
     assert "dailydiff init --workers 4 --kubernetes" in README
     assert WORKER_COMMAND in README and "completionMode: Indexed" in README
+
+
+@pytest.mark.parametrize(
+    "flags", [(), ("--workers", "3"), ("--kubernetes",), ("--workers", "3", "--kubernetes")]
+)
+def test_every_file_init_writes_pins_the_running_version(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    result = _init(tmp_path, *flags)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml"}]
+    assert len(written) == 1 + ("--kubernetes" in flags)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        installs = [line for line in text.splitlines() if "pip install" in line]
+        assert installs, path
+        for line in installs:
+            assert re.search(rf"'dailydiff(\[postgres\])?=={re.escape(__version__)}'", line), line
+        # Nothing that would take whatever a registry serves under the name: no unpinned install.
+        assert not re.search(r"pip install[^\n]*dailydiff(\[postgres\])?'?(\s|$)", text), path
+    assert f"=={__version__}" in result.output and "--install" in result.output
+
+
+def test_install_overrides_the_pin_everywhere(tmp_path: Path) -> None:
+    wheel = "python -m pip install ./dist/dailydiff-9.9.9-py3-none-any.whl"
+    result = _init(tmp_path, "--workers", "2", "--kubernetes", "--install", wheel)
+    for name in (WORKFLOW_PATH, "kubernetes/dailydiff.yaml"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert wheel in text and f"=={__version__}" not in text, name
+    assert "the version that ran init" not in result.output

@@ -235,10 +235,10 @@ def test_item14_all_branches_attributes_default_branch_first_then_nearest_tip(tm
 def test_item05_email_subject_in_the_reports_language() -> None:
     from pydantic import TypeAdapter
 
-    from dailydiff.publish.email import build_message
-    from dailydiff.render import RENDERERS
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.email import EmailPublisher
     from dailydiff.settings.publishers import PublishEntry
-    from publish_reports import make_report
+    from publish_reports import edition, make_report
 
     def subject(language: str, **extra: str) -> str:
         entry = TypeAdapter(PublishEntry).validate_python(
@@ -246,7 +246,7 @@ def test_item05_email_subject_in_the_reports_language() -> None:
             | extra
         )
         report = make_report(3, high_every=2, language=language)
-        return str(build_message(entry, report, {"md": RENDERERS["md"](report)})["Subject"])
+        return str(EmailPublisher(entry, "email", Secrets({})).message(edition(report))["Subject"])  # type: ignore[arg-type]
 
     assert subject("zh") == "[dailydiff] sgl-project/sglang 2026-01-27：3 个提交，高重要度 2 个"
     assert subject("en") == "[dailydiff] sgl-project/sglang 2026-01-27: 3 commits, 2 high"
@@ -271,9 +271,9 @@ def _report_with_pr(language: str = "en"):  # type: ignore[no-untyped-def]
 
 
 def test_item10_pr_title_number_and_labels_in_markdown_html_and_chat() -> None:
-    from dailydiff.publish.chat import build_digest
     from dailydiff.publish.chat_formats import slack_payloads
     from dailydiff.render import RENDERERS
+    from dailydiff.render.chat import day_message
 
     report = _report_with_pr()
     md = RENDERERS["md"](report)
@@ -289,7 +289,7 @@ def test_item10_pr_title_number_and_labels_in_markdown_html_and_chat() -> None:
         in html
     )
     assert '<span class="tag pr-label">perf</span>' in html and html.count('<p class="pr">') == 1
-    digest = build_digest(report)
+    digest = day_message(report)
     text = json.dumps(slack_payloads(digest, 5), ensure_ascii=False)
     assert "PR #4242" in text and "Speed up &lt;b&gt;fp8" in text and "perf" in text
 
@@ -310,14 +310,14 @@ def test_item12_english_reports_use_ascii_colons(tmp_path: Path) -> None:
 
 
 def test_item12_dingtalk_and_wecom_keep_underscores_hashes_stars_and_backticks() -> None:
-    from dailydiff.publish.chat import build_digest
     from dailydiff.publish.chat_formats import dingtalk_payloads, wecom_payloads
+    from dailydiff.render.chat import day_message
     from publish_reports import make_report
 
     report = make_report(1, high_every=1, language="en")
     rc = report.commits[0]
     rc = rc.model_copy(update={"message": "Bump jax_tvm_ffi for *fp8* with `--tp 2` (#3082)\n\nbody"})
-    digest = build_digest(report.model_copy(update={"commits": [rc]}))
+    digest = day_message(report.model_copy(update={"commits": [rc]}))
     for text in (dingtalk_payloads(digest, 5)[0]["markdown"]["text"], wecom_payloads(digest, 5)[0]["markdown"]["content"]):  # fmt: skip
         assert not set("＿＃＊｀") & set(text), text
         # Words with markup characters are put in code; the rest is as written.
@@ -343,8 +343,8 @@ def test_item04_a_gated_day_is_written_by_neither_report_nor_run(tmp_path: Path)
     assert (ran.returncode, made.returncode, shown.returncode) == (6, 6, 6), (ran.stderr, made.stderr)
     assert list((tmp_path / "run-out").rglob("*.*")) == []
     assert list((tmp_path / "report-out").rglob("*.*")) == []  # was: the 100%-fallback report
-    # stdout still shows the day, under a warning that says it is no report.
-    assert shown.stdout.startswith("> ⚠️ ") and "## " in shown.stdout
+    # stdout still shows the day, under a warning that says it is no report (the day's stored gate).
+    assert "\n> ⚠️ " in shown.stdout.split("### ")[0] and "(2/2)" in shown.stdout
     assert "failed analyses" in shown.stderr
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dailydiff.publish import chat_formats as cf
-from dailydiff.publish.chat import build_digest, cut
+from dailydiff.render.chat import cut, day_message
 from publish_reports import make_report
 from webhook_receiver import LIMITS
 
@@ -34,7 +34,7 @@ def test_cut_never_splits_a_character_sequence() -> None:
 
 def test_digest_lists_watch_topics_first_then_high_commits_with_link() -> None:
     report = make_report(12, high_every=3, watch_every=5)
-    digest = build_digest(report, URL)
+    digest = day_message(report, URL)
     commits = digest.sections[-1].lines
     titles = ["".join(s.text for s in line) for line in commits]
     watched = [rc for rc in report.commits if rc.watch]
@@ -49,7 +49,7 @@ def test_digest_lists_watch_topics_first_then_high_commits_with_link() -> None:
 @pytest.mark.parametrize("max_messages", [10, 50])
 def test_150_commit_day_fits_every_service(max_messages: int) -> None:
     report = make_report(150, high_every=2, watch_every=7)
-    digest = build_digest(report, URL)
+    digest = day_message(report, URL)
     listed = len(digest.sections[-1].lines)
     for name, payloads in {
         "discord": cf.discord_payloads(digest, max_messages),
@@ -89,7 +89,7 @@ def test_150_commit_day_fits_every_service(max_messages: int) -> None:
 
 
 def test_small_day_is_one_message_per_service() -> None:
-    digest = build_digest(make_report(4), URL)
+    digest = day_message(make_report(4), URL)
     assert len(cf.discord_payloads(digest, 10)) == 1
     assert len(cf.wecom_payloads(digest, 10)) == 1
     assert len(cf.slack_payloads(digest, 10)) == 1
@@ -98,7 +98,7 @@ def test_small_day_is_one_message_per_service() -> None:
 
 
 def test_untrusted_text_is_escaped_for_each_format() -> None:
-    digest = build_digest(make_report(4, high_every=1), URL)
+    digest = day_message(make_report(4, high_every=1), URL)
     discord = cf.discord_payloads(digest, 10)[0]["content"]
     assert "@everyone" not in discord and "\\<b\\>" in discord and "\\[x\\]\\(javascript" in discord
     slack = json.dumps(cf.slack_payloads(digest, 10)[0], ensure_ascii=False)
@@ -114,7 +114,7 @@ def test_untrusted_text_is_escaped_for_each_format() -> None:
 
 
 def test_markup_stays_balanced_in_every_part() -> None:
-    digest = build_digest(make_report(150, high_every=2, watch_every=7), URL)
+    digest = day_message(make_report(150, high_every=2, watch_every=7), URL)
     for payload in cf.discord_payloads(digest, 50):
         content = payload["content"]
         unescaped = re.sub(r"\\.", "", content)

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
-from dailydiff.publish.email import markdown_to_html
+from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
+from dailydiff.render.mail import markdown_to_html
 from dailydiff.settings.publishers import PublishEntry
-from publish_reports import make_report
+from publish_reports import edition, make_report
 from smtp_server import SmtpServer, make_certificate
 
 PASSWORD = "smtp-canary-pass-42"
@@ -41,7 +41,7 @@ def send(server: SmtpServer, cert: Path, password: str = PASSWORD, **extra: Any)
     })  # fmt: skip
     secrets = Secrets({"SMTP_PASSWORD": password})
     report = make_report(4, high_every=2)
-    return attempt(build_publishers([entry], secrets)[0], report, Rendered(report, RENDERERS), secrets)
+    return attempt(build_publishers([entry], secrets)[0], edition(report), secrets)
 
 
 def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path]) -> None:

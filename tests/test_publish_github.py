@@ -10,13 +10,13 @@ import pytest
 from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Rendered, Secrets, Status
+from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.publish.github import blob_sha, quiet_references
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
 from fake_github_publish import BODY_LIMIT, FakeGitHubPublish
-from publish_reports import make_report
+from publish_reports import edition, make_report
 
 TOKEN = "ghp-canary-token-5e5e"
 TARGET = "acme/reports"
@@ -35,7 +35,7 @@ def publish(
     data = {"repository": TARGET, "api_url": github.url, "backoff": 0.01, **entry}
     secrets = Secrets({"GITHUB_TOKEN": token})
     publishers = build_publishers([TypeAdapter(PublishEntry).validate_python(data)], secrets)
-    return attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
+    return attempt(publishers[0], edition(report), secrets)
 
 
 def test_blob_sha_matches_git() -> None:

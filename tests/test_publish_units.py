@@ -12,7 +12,7 @@ from dailydiff.errors import PublishError
 from dailydiff.publish.base import Secrets, describe_url, fill
 from dailydiff.publish.http import wait_asked
 from dailydiff.publish.mdsplit import split_markdown
-from publish_reports import make_report
+from publish_reports import edition, make_report
 
 
 def response(status: int, headers: dict[str, str]) -> httpx2.Response:
@@ -69,10 +69,11 @@ def test_secrets_are_redacted_from_messages() -> None:
 def test_templates_fill_and_bad_placeholders_are_clear() -> None:
     report = make_report(3)
     assert (
-        fill("Report: {repo_name} - {date} ({total})", report, "message") == "Report: sglang - 2026-01-27 (3)"
+        fill("Report: {repo_name} - {date} ({total})", edition(report), "message")
+        == "Report: sglang - 2026-01-27 (3)"
     )
     with pytest.raises(PublishError, match="bad title template"):
-        fill("{nope}", report, "title")
+        fill("{nope}", edition(report), "title")
 
 
 def test_one_set_of_placeholders_for_every_template() -> None:
@@ -99,7 +100,7 @@ def test_one_set_of_placeholders_for_every_template() -> None:
 def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -> None:
     from pydantic import TypeAdapter
 
-    from dailydiff.publish.base import Rendered, Status
+    from dailydiff.publish.base import Status
     from dailydiff.publish.registry import attempt, build_publishers
     from dailydiff.render import RENDERERS
     from dailydiff.settings.publishers import PublishEntry
@@ -110,7 +111,7 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
     )
     secrets = Secrets({})
     publishers = build_publishers([entry], secrets)
-    first = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
+    first = attempt(publishers[0], edition(report), secrets)
     assert first.status is Status.OK
     md = tmp_path / "reports" / "2026" / "sglang" / "2026-01-27.md"
     assert md.read_text(encoding="utf-8") == RENDERERS["md"](report)
@@ -119,7 +120,7 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
         "2026-01-27.json",
         "2026-01-27.md",
     ]  # no temp files
-    second = attempt(publishers[0], report, Rendered(report, RENDERERS), secrets)
+    second = attempt(publishers[0], edition(report), secrets)
     assert second.status is Status.SKIPPED and "unchanged" in second.detail
     # A template that leaves the directory is refused when the settings are read, before any work.
     with pytest.raises(ValueError, match="leaves its directory"):
@@ -130,10 +131,10 @@ def test_files_publisher_writes_atomically_and_skips_unchanged(tmp_path: Path) -
 
 def test_empty_day_still_gets_a_short_message() -> None:
     from dailydiff.publish import chat_formats as cf
-    from dailydiff.publish.chat import build_digest
+    from dailydiff.render.chat import day_message
 
     report = make_report(0, language="en")
-    (payload,) = cf.discord_payloads(build_digest(report, None), 10)
+    (payload,) = cf.discord_payloads(day_message(report, None), 10)
     assert "0 commits" in payload["content"] and "No high-importance commits today." in payload["content"]
 
 
@@ -171,7 +172,7 @@ def test_email_html_turns_report_anchors_into_heading_ids() -> None:
     import re
     from pathlib import Path
 
-    from dailydiff.publish.email import markdown_to_html
+    from dailydiff.render.mail import markdown_to_html
 
     markdown = (Path(__file__).parent / "golden" / "sample-2026-01-19.zh.md").read_text(encoding="utf-8")
     html = markdown_to_html(markdown)

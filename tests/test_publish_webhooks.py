@@ -13,11 +13,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Rendered, Secrets, Status
+from dailydiff.publish.base import Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
-from publish_reports import make_report
+from publish_reports import edition, make_report
 from webhook_receiver import WebhookReceiver
 
 FEISHU_SECRET = "SEC-feishu-canary-7f3a"
@@ -61,7 +61,7 @@ def entries(services: tuple[str, ...] = SERVICES, **extra: Any) -> list[Any]:
 def run(report: DayReport, env: dict[str, str], services: tuple[str, ...] = SERVICES, **extra: Any):
     secrets = Secrets(env)
     publishers = build_publishers(entries(services, **extra), secrets)
-    return publishers, [attempt(p, report, Rendered(report, RENDERERS), secrets) for p in publishers]
+    return publishers, [attempt(p, edition(report), secrets) for p in publishers]
 
 
 def test_every_service_receives_exactly_the_expected_payload_signed(receiver: WebhookReceiver) -> None:
@@ -72,10 +72,9 @@ def test_every_service_receives_exactly_the_expected_payload_signed(receiver: We
     publishers, results = run(report, env)
     assert [r.status for r in results] == [Status.OK] * len(SERVICES), results
     assert receiver.violations == []
-    rendered = Rendered(report, RENDERERS)
     for publisher in publishers:
         key = "generic" if publisher.type == "webhook" else publisher.type
-        expected = publisher.payloads(report, rendered)  # type: ignore[attr-defined]
+        expected = publisher.payloads(edition(report))  # type: ignore[attr-defined]
         got = receiver.received[key]
         if publisher.type == "feishu":
             got = [{k: v for k, v in p.items() if k not in ("timestamp", "sign")} for p in got]
@@ -128,10 +127,9 @@ def test_150_commit_day_every_part_is_received_within_limits(receiver: WebhookRe
     publishers, results = run(report, environ(receiver), max_messages=50)
     assert all(r.status is Status.OK for r in results), results
     assert receiver.violations == []
-    rendered = Rendered(report, RENDERERS)
     for publisher in publishers:
         key = "generic" if publisher.type == "webhook" else publisher.type
-        expected = publisher.payloads(report, rendered)  # type: ignore[attr-defined]
+        expected = publisher.payloads(edition(report))  # type: ignore[attr-defined]
         assert len(receiver.received[key]) == len(expected), key
         if publisher.type in ("discord", "wecom"):
             assert len(expected) > 1  # really split

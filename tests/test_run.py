@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from dailydiff.errors import ConfigError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Status
 from dailydiff.publish.files import output_dir_publisher
+from dailydiff.render.edition import Edition
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from fake_github import FakeGitHub
@@ -220,6 +220,7 @@ class Recorder:
     """A publisher that keeps what it was given (stands in for the webhook/e-mail publishers)."""
 
     type = "recorder"
+    parts = ("files",)
     formats = ("md",)
     updates_in_place = False
 
@@ -229,10 +230,11 @@ class Recorder:
         self.fail = fail
         self.received: list[tuple[str, dt.date, list[str]]] = []
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+    def send(self, edition: Edition) -> PublishResult:
         if self.fail:
             raise ConnectionError("receiver down")
-        assert rendered["md"].startswith("# ")
+        assert edition.files["md"].startswith("# ") and edition.report is not None
+        report = edition.report
         self.received.append((report.repo, report.date, [c.sha for c in report.commits if c.watch]))
         return PublishResult(self.name, self.type, Status.OK, "sent")
 

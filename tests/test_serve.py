@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from clirun import dailydiff
-from dailydiff.engine.site import MANIFEST, Site, build_site
+from dailydiff.engine.site import MANIFEST, build_site
 from dailydiff.models import Overview
 from dailydiff.render.json import load_report
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY1, DAY2, Fixture, real_reports
@@ -46,7 +47,9 @@ def fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
 @pytest.fixture
 def served(fixture: Fixture) -> Iterator[tuple[str, SiteCache]]:
     store = Store.open(fixture.data_dir)
-    cache = SiteCache(store, lambda reports: Site.from_reports(reports, title="served"))
+    cache = SiteCache(
+        store, load_settings(environ={}, cwd=Path("/"), overrides={"site": {"title": "served"}})
+    )
     try:
         with serving(create_app(cache)) as url:
             yield url, cache
@@ -91,7 +94,7 @@ def test_served_pages_are_the_static_build(served: tuple[str, SiteCache], tmp_pa
 def test_pages_are_rerendered_when_a_report_changes(tmp_path: Path) -> None:
     own = real_reports(tmp_path, language="zh", name="demo/engine")  # this test writes to its store
     with Store.open(own.data_dir) as store:
-        cache = SiteCache(store, lambda reports: Site.from_reports(reports))
+        cache = SiteCache(store, load_settings(environ={}, cwd=Path("/")))
         with serving(create_app(cache)) as url:
             page = f"{url}/repos/demo--engine/{DAY2}.html"
             _s, first_headers, first = get(page)

@@ -13,6 +13,7 @@ import pytest
 from browser import ARTIFACTS, PageWatch, chromium, static_server
 from dailydiff.engine.site import Site, build_site
 from dailydiff.models import Overview
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY2, hostile_report, real_reports, with_watch
@@ -323,7 +324,9 @@ def test_the_served_site_works_in_the_browser(browser: Any, tmp_path: Path) -> N
     fixture = real_reports(tmp_path, language="zh", name="demo/engine")
     with Store.open(fixture.data_dir) as store:
         store.save_report(hostile_report())
-        cache = SiteCache(store, lambda reports: Site.from_reports(reports, language="zh"))
+        cache = SiteCache(
+            store, load_settings(environ={}, cwd=Path("/"), overrides={"site": {"language": "zh"}})
+        )
         with serving(create_app(cache)) as url:
             context = browser.new_context(viewport={"width": 1000, "height": 700})
             try:

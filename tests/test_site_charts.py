@@ -23,7 +23,8 @@ from pydantic import TypeAdapter
 
 from dailydiff.engine.site import Site, build_site
 from dailydiff.models import DayReport
-from dailydiff.publish.email import attach_charts, build_message, markdown_to_html
+from dailydiff.publish.base import Secrets
+from dailydiff.publish.email import EmailPublisher
 from dailydiff.render import RENDERERS
 from dailydiff.render.charts import (
     PNG_WIDTH,
@@ -32,10 +33,11 @@ from dailydiff.render.charts import (
     render_svg,
     weekly_charts,
 )
+from dailydiff.render.edition import week_edition
 from dailydiff.render.week import IsoWeek, build_digest
-from dailydiff.render.weekly import render_weekly_markdown
 from dailydiff.settings.publishers import PublishEntry
 from dailydiff.store import Store
+from publish_reports import SETTINGS, edition
 from sitefixtures import hostile_report, many_reports
 from smtp_server import SmtpServer, make_certificate
 
@@ -399,8 +401,8 @@ def test_daily_email_carries_the_day_chart_as_an_inline_png(
     days = stored(built[0])["org0/project0"]
     report = days[max(days)]
     chart = day_against_median(report, days.values())
-    message = build_message(_entry(smtp), report, {"md": RENDERERS["md"](report)})  # type: ignore[arg-type]
-    received = _send(smtp, certificate[0], attach_charts(message, [chart]))
+    message = EmailPublisher(_entry(smtp), "email", Secrets({})).message(edition(report, list(days.values())))  # type: ignore[arg-type]
+    received = _send(smtp, certificate[0], message)
     html = _check_inline_pictures(received, {"day-vs-median": (PNG_WIDTH, picture_height(chart))})
     assert chart.title in html and f'alt="{chart.alt}"' in html.replace("&quot;", '"')
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -421,16 +423,9 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
     from dailydiff.render.charts import type_counts
 
     charts = weekly_charts(digest, type_counts(before))
-    text = render_weekly_markdown(digest)
-    message = EmailMessage()
-    message["Subject"], message["From"], message["To"] = (
-        f"weekly {iso.label}",
-        "bot@example.com",
-        "a@example.com",
-    )
-    message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(markdown_to_html(text), subtype="html", charset="utf-8")
-    received = _send(smtp, certificate[0], attach_charts(message, charts))
+    week = week_edition(digest, SETTINGS, type_counts(before))
+    message = EmailPublisher(_entry(smtp), "email", Secrets({})).message(week)  # type: ignore[arg-type]
+    received = _send(smtp, certificate[0], message)
     html = _check_inline_pictures(received, {c.key: (PNG_WIDTH, picture_height(c)) for c in charts})
     plain = received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for chart in charts:

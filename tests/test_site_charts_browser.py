@@ -15,6 +15,7 @@ from PIL import Image, ImageStat
 
 from browser import ARTIFACTS, PageWatch, chromium
 from dailydiff.engine.site import Site, build_site
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import many_reports
@@ -151,7 +152,9 @@ def test_served_pictures_keep_their_colours_under_the_servers_policy(browser: An
     with Store.open(data) as store:
         for report in many_reports(1, 10, 6, seed=2):
             store.save_report(report)
-        cache = SiteCache(store, lambda reports: Site.from_reports(reports, language="zh"))
+        cache = SiteCache(
+            store, load_settings(environ={}, cwd=Path("/"), overrides={"site": {"language": "zh"}})
+        )
         with serving(create_app(cache)) as url:
             for scheme, high in (("light", (207, 34, 46)), ("dark", (248, 81, 73))):
                 context = browser.new_context(viewport={"width": 1000, "height": 800}, color_scheme=scheme)

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from dailydiff.cli import app
 from dailydiff.render import render_json
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.store.sqlite import DB_NAME
 from dailydiff.web import SiteCache, create_app
@@ -125,12 +126,13 @@ def _api_answers(base: str) -> dict[str, bytes]:
 def test_serve_over_postgres_answers_as_over_sqlite(sqlite_store: Path, pg_url: str, tmp_path: Path) -> None:
     with Store.connect(sqlite_store / DB_NAME) as src, Store.connect(pg_url) as pg:
         src.copy_to(pg)
-    from dailydiff.engine.site import Site
 
     answers = []
     for location in (str(sqlite_store / DB_NAME), pg_url):
         with Store.connect(location) as store:
-            cache = SiteCache(store, lambda reports: Site.from_reports(reports, title="t"))
+            cache = SiteCache(
+                store, load_settings(environ={}, cwd=Path("/"), overrides={"site": {"title": "t"}})
+            )
             with serving(create_app(cache)) as url:
                 answers.append(_api_answers(url))
     assert len(answers[0]) > 3 * DAYS

@@ -264,13 +264,13 @@ def test_no_live_link_or_image_from_commit_text_in_any_html_page(outputs: dict[s
 
 
 def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]) -> None:
-    from dailydiff.engine.site import Site
+    from dailydiff.settings import load_settings
     from dailydiff.store import Store
     from dailydiff.web import SiteCache, create_app
     from webserver import serving
 
     with Store.open(outputs["tmp"] / "data") as store:
-        cache = SiteCache(store, lambda reports: Site.from_reports(reports))
+        cache = SiteCache(store, load_settings(environ={}, cwd=Path("/")))
         with serving(create_app(cache)) as url:
 
             def get(path: str) -> str:

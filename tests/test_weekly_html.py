@@ -183,12 +183,13 @@ def test_the_command_writes_html_and_the_site_has_the_same_weekly_pages(
 def test_weekly_pages_follow_the_days_across_weeks(workspace: tuple[Path, dict], tmp_path: Path) -> None:
     """Days in two ISO weeks: two weekly pages, linked to each other, and each day page to its own week."""
     root, _ = workspace
+    from dailydiff.settings import load_settings
     from dailydiff.store import Store
     from dailydiff.web import SiteCache
 
     with Store.open(root / "data") as store:
         reports = [r for r in store.iter_reports() if r.repo == "proj0"]
-        served = SiteCache(store, lambda stored: Site.from_reports(stored)).page(
+        served = SiteCache(store, load_settings(environ={}, cwd=Path("/"))).page(
             f"repos/proj0/weeks/{WEEK}.html"
         )
     assert (

@@ -25,7 +25,12 @@ LIMITS = {
     "slack_header_chars": 150,
     "slack_text_chars": 40000,
     "discord_content_chars": 2000,
+    "teams_message_bytes": 28
+    * 1024,  # "The message size limit is 28 KB" (Teams incoming webhooks, Workflows)
 }
+# Adaptive Card elements and actions a card of ours may hold, with the properties each accepts (schema 1.4).
+TEAMS_ELEMENTS = {"TextBlock": {"type", "text", "wrap", "spacing", "size", "weight", "color", "isSubtle"}}
+TEAMS_ACTIONS = {"Action.OpenUrl": {"type", "title", "url"}}
 
 
 @dataclass
@@ -92,6 +97,7 @@ class WebhookReceiver:
             "wecom": f"{self.base}/wecom/cgi-bin/webhook/send?key={token}",
             "slack": f"{self.base}/slack/services/T000/B000/{token}",
             "discord": f"{self.base}/discord/api/webhooks/123/{token}",
+            "teams": f"{self.base}/teams/workflows/triggers/manual/paths/invoke?sig={token}",
             "webhook": f"{self.base}/generic/{token}",
         }
 
@@ -138,6 +144,8 @@ class WebhookReceiver:
             return 200, {}, b"ok"
         if service == "discord":
             return 204, {}, b""
+        if service == "teams":
+            return 202, {}, b""  # a Workflows trigger accepts and runs the flow later
         return 200, {}, b'{"ok":true}'
 
     def _reject(self, service: str, problem: str) -> tuple[int, dict[str, str], bytes]:
@@ -261,6 +269,44 @@ class WebhookReceiver:
             return "content: Must be 2000 or fewer in length."
         if payload.get("allowed_mentions") != {"parse": []}:
             return "allowed_mentions must disable pings"
+        return None
+
+    def _check_teams(
+        self, payload: Any, raw: bytes, query: dict[str, str], headers: dict[str, str]
+    ) -> str | None:
+        """The documented shape: a ``message`` with one Adaptive Card attachment (version ≤ 1.5) whose body
+        holds known elements with their known properties, within Teams' 28 KB message limit."""
+        if len(raw) > LIMITS["teams_message_bytes"]:
+            return f"Request Entity Too Large: {len(raw)} bytes over 28 KB"
+        if payload.get("type") != "message" or not isinstance(payload.get("attachments"), list):
+            return "payload must be a message with attachments"
+        if len(payload["attachments"]) != 1:
+            return "one attachment per message"
+        attachment = payload["attachments"][0]
+        if attachment.get("contentType") != "application/vnd.microsoft.card.adaptive":
+            return f"unexpected contentType {attachment.get('contentType')!r}"
+        card = attachment.get("content")
+        if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+            return "content must be an AdaptiveCard"
+        if card.get("version") not in ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5"):
+            return f"unsupported card version {card.get('version')!r}"
+        body = card.get("body")
+        if not isinstance(body, list) or not body:
+            return "a card needs a body"
+        for element in body:
+            known = TEAMS_ELEMENTS.get(element.get("type"))
+            if known is None or set(element) - known:
+                return f"unknown element or property: {sorted(set(element) - (known or set()))} in {element.get('type')}"
+            if not isinstance(element.get("text"), str) or not element["text"].strip():
+                return "a TextBlock needs text"
+        for action in card.get("actions", []):
+            known = TEAMS_ACTIONS.get(action.get("type"))
+            if (
+                known is None
+                or set(action) - known
+                or not str(action.get("url", "")).startswith(("http://", "https://"))
+            ):
+                return f"bad action {action}"
         return None
 
     def _check_generic(

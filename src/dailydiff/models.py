@@ -261,6 +261,23 @@ class RunSummary(_Frozen):
         return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
+class Gate(_Frozen):
+    """The failure gate of a day: computed once, with the day, and stored with it, so the report, the
+    digest, the site, chat and the run summary all show the same verdict and figures."""
+
+    failed: int  # analyses that failed or fell back to the rules, and commits the source could not fetch
+    analysable: int  # commits that needed an analysis (merges do not), unfetched ones included
+    limit: float  # [analysis] max_failure_ratio when the day was built
+
+    @property
+    def ratio(self) -> float:
+        return self.failed / self.analysable if self.analysable > 0 else 0.0
+
+    @property
+    def gated(self) -> bool:
+        return self.ratio > self.limit
+
+
 class DayReport(_Frozen):
     schema_version: int = SCHEMA_VERSION
     repo: str
@@ -275,6 +292,23 @@ class DayReport(_Frozen):
     analyzer: str = "heuristic"
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
+    gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_gate(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("gate", 0) is None:
+            del data["gate"]
+        return data
+
+    def failure_gate(self, limit: float) -> Gate:
+        """The stored gate; for a report stored before it was, the same figures computed from the
+        report against ``limit`` (the current [analysis] max_failure_ratio)."""
+        if self.gate is not None:
+            return self.gate
+        unfetched = len(self.run.unfetched)
+        return Gate(failed=self.stats.failed + self.stats.fallback + unfetched,
+                    analysable=max(0, self.stats.total - self.stats.merges + unfetched), limit=limit)  # fmt: skip
 
     @property
     def repo_name(self) -> str:

@@ -4,7 +4,6 @@ stored reports of the day (no fetching), written with --output-dir and delivered
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import typer
@@ -12,18 +11,12 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import configured_publishers, failure_error
-from dailydiff.engine.digests import (
-    DIGEST_FORMATS,
-    digest_path,
-    digest_renderers,
-    llm_for_digests,
-    run_digests,
-    summary_line,
-)
-from dailydiff.errors import ConfigError, DailyDiffError, UsageError
-from dailydiff.publish.base import Secrets
-from dailydiff.publish.files import write_file
+from dailydiff.engine.deliver import configured_publishers, deliver, failure_error
+from dailydiff.engine.digests import DIGEST_FORMATS, llm_for_digests, run_digests, summary_line
+from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
+from dailydiff.render.edition import digest_edition
 from dailydiff.store import open_store
 
 
@@ -74,16 +67,17 @@ def digest_command(
         days = ", ".join(d.isoformat() for d in dates)
         raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
                              f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
-    renderers = digest_renderers(settings)
+    outputs: list[Publisher] = []
+    if output_dir is not None:
+        outputs.append(output_dir_publisher(output_dir, settings.report.path_template, chosen))
+    elif not publish:
+        outputs.append(StdoutPublisher(fmt=chosen[0]))
     for outcome in outcomes:
-        if output_dir is not None:
-            for fmt in chosen:
-                target = output_dir / Path(digest_path(outcome.name, outcome.date, fmt))
-                write_file(target, renderers[fmt](outcome.digest))
-                if not quiet:
-                    stderr.print(f"wrote {target}", markup=False, highlight=False)
-        elif not publish:
-            sys.stdout.write(renderers[chosen[0]](outcome.digest))
+        for output in deliver(digest_edition(outcome.digest, settings), outputs, None, secrets=secrets):
+            if output.status == "failed":
+                raise PublishError(f"cannot write the digest: {output.detail}", "check --output-dir")
+            for path in () if quiet else output.paths:
+                stderr.print(f"wrote {path}", markup=False, highlight=False)
         for result in outcome.publish:
             if quiet and result.status != "failed":
                 continue

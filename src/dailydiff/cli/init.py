@@ -11,14 +11,15 @@ from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file
 from dailydiff.scaffold import (
     CONFIG_NAME,
-    DEFAULT_INSTALL,
     KUBERNETES_PATH,
     WORKFLOW_PATH,
     config_text,
     kubernetes_text,
+    local_sources,
+    pinned_install,
     workflow_text,
 )
-from dailydiff.settings import load_settings
+from dailydiff.settings import defaults_text, load_settings
 
 
 @app.command("init")
@@ -34,8 +35,11 @@ def init_command(
         metavar="SOURCE",
         help="A repository to follow (repeatable); default: an example entry.",
     ),
-    install: str = typer.Option(
-        DEFAULT_INSTALL, "--install", metavar="COMMAND", help="How the workflow installs dailydiff."
+    install: str | None = typer.Option(
+        None,
+        "--install",
+        metavar="COMMAND",
+        help="How the workflow installs dailydiff; default: pip install of exactly this version.",
     ),
     workflow_only: bool = typer.Option(
         False, "--workflow-only", help="Write only the workflow, with the secrets your dailydiff.toml names."
@@ -51,8 +55,14 @@ def init_command(
     kubernetes: bool = typer.Option(
         False, "--kubernetes", help=f"Also write {KUBERNETES_PATH}: a CronJob of an Indexed Job of N pods."
     ),
+    defaults: bool = typer.Option(
+        False, "--defaults", help="Print every setting with its comment and default, and write nothing."
+    ),
 ) -> None:
-    """Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml."""
+    """Write a short dailydiff.toml and .github/workflows/dailydiff.yml (pinned to this version)."""
+    if defaults:
+        typer.echo(defaults_text(), nl=False)
+        return
     if workflow_only:
         existing_config = directory / CONFIG_NAME
         if not existing_config.is_file():
@@ -71,7 +81,7 @@ def init_command(
             directory / WORKFLOW_PATH: workflow_text(config, install, None, workers),
         }
     if kubernetes:
-        files[directory / KUBERNETES_PATH] = kubernetes_text(config, max(workers, 2), settings)
+        files[directory / KUBERNETES_PATH] = kubernetes_text(config, max(workers, 2), settings, install)
     existing = [path for path in files if path.exists()]
     if existing and not force:
         names = ", ".join(str(p) for p in existing)
@@ -81,6 +91,15 @@ def init_command(
     for path, text in files.items():
         write_file(path, text)
         stderr.print(f"wrote {path}", markup=False, highlight=False)
+    say = stderr.print
+    if install is None:
+        pin = pinned_install("[postgres]" if workers > 1 or kubernetes else "")
+        say(f"the workflow installs the version that ran init: {pin} (--install to change it)", markup=False,
+            highlight=False)  # fmt: skip
+    for key, source in local_sources(repos or [], directory):
+        say(f"warning: {key} = {source!r} is a local path: the workflow runs on a fresh checkout on GitHub's "
+            "runners, where it does not exist; follow OWNER/NAME or a git URL there", markup=False,
+            highlight=False)  # fmt: skip
     stderr.print(
         "next: edit the [[repos]] entries, check the set-up with `dailydiff doctor`, then commit the files",
         markup=False,

@@ -17,15 +17,14 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import DeliveryResult, failure_error, stored_history
+from dailydiff.engine.deliver import DeliveryResult, deliver, failure_error, stored_history
 from dailydiff.engine.names import repo_name
-from dailydiff.engine.stream import deliver_stored
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Previews, Rendered, Secrets
+from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import write_file
 from dailydiff.publish.registry import build_publishers, select
-from dailydiff.render import renderers_for
+from dailydiff.render.edition import Edition, day_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
 
@@ -39,46 +38,54 @@ def publish_reports(
     force: bool = False,
     only: Sequence[str] = (),
     quiet: bool = False,
-    skipped: Sequence[tuple[DayReport, str]] = (),
 ) -> list[dict[str, Any]]:
-    """Deliver each report to every configured publisher (engine.deliver: claimed in the ledger, never
-    twice unless ``force``); returns the summary rows. ``skipped`` reports (e.g. gated ones) get a
-    ``skipped`` row per publisher with the reason."""
+    """Deliver each stored report's edition to every configured publisher; returns the summary rows."""
     if not settings.publish:
         raise PublishError(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
         )
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    publishers = select(build_publishers(settings.publish, secrets, history), only)
-    renderers = renderers_for(settings)
-    rows: list[dict[str, Any]] = []
+    publishers = select(build_publishers(settings.publish, secrets), only)
+    editions = [day_edition(report, settings, history) for report in reports]
+    return publish_editions(editions, publishers, store, secrets, settings.run.claim_timeout, dry_run=dry_run,
+                            force=force, quiet=quiet)  # fmt: skip
 
-    def record(report: DayReport, results: Sequence[DeliveryResult]) -> None:
+
+def publish_editions(
+    editions: Sequence[Edition],
+    publishers: Sequence[Publisher],
+    store: Store,
+    secrets: Secrets,
+    claim_timeout: float,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    quiet: bool = False,
+) -> list[dict[str, Any]]:
+    """Each edition (any unit kind) to every publisher through the one deliver (engine/deliver.py:
+    claimed in the ledger, never twice unless ``force``), or its preview with ``dry_run``; one summary
+    row per delivery, each printed as one line unless ``quiet``."""
+    rows: list[dict[str, Any]] = []
+    for edition in editions:
+        if dry_run:
+            for publisher in publishers:
+                text = secrets.redact(publisher.preview(edition))
+                sys.stdout.write(f"== {publisher.name} ({publisher.type}) ==\n{text}\n")
+            results = [DeliveryResult(p.name, p.type, p.target, "skipped", "dry run") for p in publishers]
+        else:
+            results = deliver(
+                edition, publishers, store, force=force, secrets=secrets, claim_timeout=claim_timeout
+            )
         for result in results:
-            rows.append({"repo": report.repo, "date": report.date.isoformat(), **result.as_dict()})
+            rows.append({"repo": edition.key.repo, "date": edition.key.date.isoformat(), **result.as_dict()})
             if quiet:
                 continue
             if result.recovered:
-                stderr.print(f"! {report.repo} {report.date}: {result.recovered}", markup=False)
+                stderr.print(f"! {edition.label}: {result.recovered}", markup=False)
             mark = {"ok": "✓", "skipped": "–", "failed": "✗"}[result.status]
-            stderr.print(f"{mark} publish {result.publisher} {report.repo} {report.date}: {result.status}"
-                         f" — {result.detail}", markup=False)  # fmt: skip
-
-    for report, reason in skipped:
-        record(report, [DeliveryResult(p.name, p.type, p.target, "skipped", reason) for p in publishers])
-    for report in reports:
-        rendered = Rendered(report, renderers)
-        if dry_run:
-            for publisher in publishers:
-                text = publisher.preview(report, rendered) if isinstance(publisher, Previews) else ""
-                sys.stdout.write(f"== {publisher.name} ({publisher.type}) ==\n{secrets.redact(text)}\n")
-            record(
-                report, [DeliveryResult(p.name, p.type, p.target, "skipped", "dry run") for p in publishers]
-            )
-            continue
-        record(report, deliver_stored(report, rendered, publishers, store, force=force, secrets=secrets,
-                                      claim_timeout=settings.run.claim_timeout))  # fmt: skip
+            stderr.print(f"{mark} publish {result.publisher} {edition.label}: {result.status} — {result.detail}",
+                         markup=False)  # fmt: skip
     return rows
 
 

@@ -63,9 +63,9 @@ def report_command(
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.names import configured_name
-    from dailydiff.engine.stream import DirectoryOutput, RunOptions, StdoutOutput
-    from dailydiff.publish.base import Secrets
-    from dailydiff.render import renderers_for
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
@@ -77,16 +77,16 @@ def report_command(
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     shared.logging("WARNING")
-    renderers = renderers_for(settings)
-    directory = None
+    outputs: list[Publisher] = []
     if output_dir is not None:
-        directory = DirectoryOutput(
-            output_dir, settings.report.formats, renderers, settings.report.path_template
+        outputs.append(
+            output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)
         )
-    outputs = [directory] if directory is not None else [] if explain else [StdoutOutput(renderers["md"])]
+    elif explain is None:
+        outputs.append(StdoutPublisher(dates.resolve(settings.report.timezone)))
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    available = configured_publishers(settings.publish, secrets, history=history) if publish else []
+    available = configured_publishers(settings.publish, secrets) if publish else []
     # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
     name = name or configured_name(source, settings, options.config_dir(config))
     job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
@@ -99,7 +99,7 @@ def report_command(
     try:
         with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets,
+                             raise_errors=True, secrets=secrets, history=history,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
         if explain is not None:
@@ -108,7 +108,7 @@ def report_command(
             commits = [rc for d in result.days if d.report is not None for rc in d.report.commits]
             sys.stdout.write(explain_sha(explain, commits, settings.scoring))
         summary = summary_dict(result)
-        written = directory.written if directory is not None else []
+        written = [Path(p) for d in result.days for p in d.written]
         summary["written"] = [str(p) for p in written]
         if publish:
             summary["publish"] = [

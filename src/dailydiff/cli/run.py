@@ -140,6 +140,7 @@ def run_command(
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
     from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.weekly import deliver_weeks, weekly_publishers
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher, write_file
     from dailydiff.store import open_store
@@ -163,9 +164,10 @@ def run_command(
         files = output_dir_publisher(target, settings.report.path_template, settings.report.formats)
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    available = configured_publishers(settings.publish, secrets, files, history)
+    available = configured_publishers(settings.publish, secrets, files)
     for job in planned:  # unknown publisher names are configuration errors, before any work
         publishers_for(job.entry, job.index, available)
+        weekly_publishers(job.settings, available)
     if settings.digest:
         from dailydiff.engine.digests import check_digest_publishers
 
@@ -182,7 +184,7 @@ def run_command(
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
-                             secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
+                             secrets=secrets, open_store=lambda: open_store(settings), history=history)  # fmt: skip
             if plan:
                 from dailydiff.engine.shared import SharedPlan, run_shared
 
@@ -197,18 +199,23 @@ def run_command(
                         "--from … --to …` after every worker has finished")  # fmt: skip
         else:
             digests = _run_digests(settings, store, results, available, force=force, secrets=secrets)
+        by_key = {job.key: job.settings for job in planned}
+        units = [(r.repo, by_key[r.key], d.date) for r in results if r.repo for d in r.days]
+        weeks = deliver_weeks(store, units, available, force=force, secrets=secrets)
     except BaseException:
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise
     code = exit_code(results)
-    digest_error = failure_error([p for o in digests for p in o.publish])
+    digest_error = failure_error([p for o in [*digests, *weeks] for p in o.publish])
     if digest_error is not None and code in (EXIT_OK, EXIT_GATED):
         code = digest_error.exit_code
     summary = run_summary(results, shard=str(chosen_shard) if chosen_shard else None,
                           duration=time.monotonic() - started, code=code)  # fmt: skip
     if digests:
         summary["digests"] = [o.as_dict() for o in digests]
+    if weeks:
+        summary["weeks"] = [o.as_dict() for o in weeks]
     store.finish_run(run_id, summary["status"], summary)
     store.close()
     if summary_path is not None:

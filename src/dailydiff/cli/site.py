@@ -10,10 +10,9 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
-from dailydiff.engine.site import Site, build_site
+from dailydiff.engine.site import build_site, make_site, site_from_store
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
-from dailydiff.render.digest import DayDigest, load_digest
 from dailydiff.render.json import load_report
 from dailydiff.settings import Settings
 from dailydiff.store import DB_NAME, Store, open_store
@@ -22,42 +21,6 @@ site_app = typer.Typer(
     help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
 )
 app.add_typer(site_app, name="site")
-
-
-def stored_digests(store: Store, settings: Settings) -> list[DayDigest]:
-    """Every stored daily digest, one per name and day (the site's language preferred)."""
-    prefer = settings.site.language or settings.report.language
-    chosen: dict[tuple[str, object], DayDigest] = {}
-    for name, date, language in store.list_digests():
-        if (name, date) in chosen and language != prefer:
-            continue
-        row = store.get_digest(name, date, language)
-        if row is not None:
-            chosen[(name, date)] = load_digest(row[1])
-    return list(chosen.values())
-
-
-def make_site(
-    settings: Settings,
-    reports: list[DayReport],
-    title: str | None = None,
-    digests: list[DayDigest] | None = None,
-) -> Site:
-    s = settings.site
-    site = Site.from_reports(
-        reports,
-        title=title or s.title,
-        base_url=s.base_url,
-        language=s.language,
-        prefer_language=s.language or settings.report.language,
-        feed_entries=s.feed_entries,
-        templates_dir=s.templates_dir,
-        toc_title_chars=settings.report.toc_title_chars,
-        weekly_top_commits=settings.weekly.top_commits,
-        charts=s.charts,
-    )
-    site.digests = digests or []
-    return site
 
 
 def reports_from_json(directory: Path) -> Iterator[DayReport]:
@@ -106,17 +69,15 @@ def build_command(
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
-    digests: list[DayDigest] = []
     if from_json is not None:
-        reports = list(reports_from_json(from_json))
+        site = make_site(settings, list(reports_from_json(from_json)))
     else:
         with open_existing_store(settings) as store:
-            reports = list(store.iter_reports())
-            digests = stored_digests(store, settings)
+            site = site_from_store(store, settings)
     target = output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
-    result = build_site(make_site(settings, reports, digests=digests), target)
+    result = build_site(site, target)
     if not quiet:
         stderr.print(
             f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "
@@ -156,7 +117,7 @@ def serve_command(
             sock.close()
             raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {getattr(exc, 'strerror', None) or exc}",
                              "choose another --port or --host") from None  # fmt: skip
-        cache = SiteCache(store, lambda reports: make_site(settings, reports))
+        cache = SiteCache(store, settings)
         local = listen_host in LOOPBACK_HOSTS  # on a public address the user names the hosts; no check
         web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset())
         shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from functools import partial
+import os
 from pathlib import Path
 from shlex import quote
 
@@ -13,27 +12,19 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.options import config_dir
-from dailydiff.common import placeholders
+from dailydiff.cli.publish import publish_editions, raise_for_failures
 from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.deliver import configured_publishers, deliver
 from dailydiff.engine.names import config_entry, repo_name
 from dailydiff.engine.plan import plan_jobs
-from dailydiff.errors import DailyDiffError, UsageError
-from dailydiff.publish.files import write_file
-from dailydiff.render.charts import type_counts
-from dailydiff.render.week import IsoWeek, WeekDigest, build_digest, parse_week
-from dailydiff.render.weekly import WEEKLY_RENDERERS, WeeklyRenderer, render_weekly_markdown
-from dailydiff.render.weekly_html import render_weekly_html
+from dailydiff.engine.weekly import build_week, edition_of, weekly_publishers
+from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
+from dailydiff.render.week import IsoWeek, WeekDigest, parse_week
+from dailydiff.render.weekly import WEEKLY_RENDERERS
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
-
-
-def digest_path(digest: WeekDigest, template: str, ext: str) -> Path:
-    values = {"year": digest.week[:4], "week": digest.week, **placeholders.repo_values(digest.repo), "ext": ext,
-              "lang": digest.language}  # fmt: skip
-    try:
-        return Path(placeholders.fill_path(template, values, placeholders.WEEK_PATH_PLACEHOLDERS))
-    except placeholders.TemplateError as exc:
-        raise UsageError(f"bad [weekly] path_template: {exc}", "see [weekly] in the README") from None
 
 
 def _targets(
@@ -84,6 +75,10 @@ def weekly_command(
     name: str | None = typer.Option(
         None, "--name", metavar="NAME", help="The repository's name in reports (as for `report`)."
     ),
+    publish: bool = typer.Option(
+        False, "--publish", help="Deliver each week to [weekly] publishers (all when none is named), once."
+    ),
+    force: options.Force = False,
 ) -> None:
     """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""
     if lang is not None and lang not in ("zh", "en"):
@@ -99,41 +94,49 @@ def weekly_command(
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang},
                                                 "weekly": {"formats": chosen}})  # fmt: skip
     targets = _targets(source, name, settings, config)
-    digests = []
-    previous: dict[str, dict[str, int] | None] = {}  # repo -> the week before's change types
+    secrets = Secrets(os.environ)
+    outputs: list[Publisher] = []
+    if output_dir is not None:
+        outputs.append(
+            output_dir_publisher(output_dir, settings.report.path_template, settings.weekly.formats)
+        )
+    elif not publish:
+        outputs.append(StdoutPublisher())
+    available = (
+        weekly_publishers(settings, configured_publishers(settings.publish, secrets)) if publish else []
+    )
+    if publish and not available:
+        raise ConfigError(
+            "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
+        )
+    editions = []
     with open_store(settings) as store:
         for repo, repo_settings, builder in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
-            language = repo_settings.report.language
-            digests.append(_digest(store, repo, iso, repo_settings, language, source is not None, builder))
-            before = [store.get_report(repo, day - dt.timedelta(days=7), language) for day in iso.days]
-            stored = [r for r in before if r is not None]
-            previous[repo] = type_counts(stored) if stored else None
-    for digest in (d for d in digests if d is not None):
-        renderers: dict[str, WeeklyRenderer] = {
-            **WEEKLY_RENDERERS,
-            "md": partial(render_weekly_markdown, templates_dir=settings.report.templates_dir),
-            "html": partial(render_weekly_html, templates_dir=settings.site.templates_dir,
-                            previous_types=previous.get(digest.repo),
-                            charts=None if settings.site.charts else []),
-        }  # fmt: skip
-        if output_dir is None:
-            sys.stdout.write(renderers["md"](digest))
-            continue
-        for fmt in settings.weekly.formats:
-            target = output_dir / digest_path(digest, settings.weekly.path_template, fmt)
-            write_file(target, renderers[fmt](digest))
-            stderr.print(f"wrote {target}", markup=False, highlight=False)
-    if all(d is None for d in digests):
+            digest = _digest(store, repo, iso, repo_settings, source is not None, builder)
+            if digest is not None:
+                editions.append(edition_of(store, digest, repo_settings))
+        for edition in editions:
+            for output in deliver(edition, outputs, None, secrets=secrets):
+                if output.status == "failed":
+                    raise PublishError(
+                        f"cannot write the weekly digest: {output.detail}", "check --output-dir"
+                    )
+                for path in output.paths:
+                    stderr.print(f"wrote {path}", markup=False, highlight=False)
+        rows = publish_editions(editions, available, store, secrets, settings.run.claim_timeout, force=force)
+    if not editions:
         raise typer.Exit(1)
+    raise_for_failures(rows)
 
 
 def _digest(
-    store: Store, repo: str, iso: IsoWeek, settings: Settings, language: str, single: bool, builder: str
+    store: Store, repo: str, iso: IsoWeek, settings: Settings, single: bool, builder: str
 ) -> WeekDigest | None:
-    reports = {day: store.get_report(repo, day, language) for day in iso.days}
-    if not any(reports.values()):
+    language = settings.report.language
+    digest = build_week(store, repo, iso, settings)
+    if digest is None:
         first, last = iso.days[0].isoformat(), iso.days[-1].isoformat()
         message = f"no stored reports of {repo} ({language}) in {iso.label}"
         hint = f"build them first: {builder} --from {first} --to {last}"
@@ -143,6 +146,4 @@ def _digest(
         if single:
             raise DailyDiffError(message, hint)
         stderr.print(f"dailydiff: warning: {message} — {hint}", markup=False, highlight=False)
-        return None
-    return build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
-                        top_n=settings.weekly.top_commits)  # fmt: skip
+    return digest

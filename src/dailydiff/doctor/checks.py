@@ -40,7 +40,12 @@ def check_config(ctx: DoctorContext) -> list[CheckResult]:
     detail = f"{where} is valid ({len(s.repos)} repositories, {len(s.watch)} watch topics)"
     if not s.repos:
         return [
-            CheckResult(False, "config", f"{where} has no [[repos]] entries", "add them (`dailydiff init`)")
+            CheckResult(
+                False,
+                "config",
+                f"{where} has no [[repos]] entries",
+                'add one: [[repos]] source = "OWNER/NAME" (a git URL or a local path)',
+            )
         ]
     return [CheckResult(True, "config", detail)]
 
@@ -202,6 +207,50 @@ def check_site(ctx: DoctorContext) -> list[CheckResult]:
     ]  # fmt: skip
 
 
+_PIN = re.compile(r"""dailydiff(?:\[[^\]]*\])?\s*==\s*([^'"\s]+)""")
+_UNPINNED = re.compile(r"""pip install[^\n]*?['"\s]dailydiff(?:\[[^\]]*\])?(?=['"\s]|$)""", re.MULTILINE)
+
+
+def _workflow_file(ctx: DoctorContext) -> Path | None:
+    """The workflow that runs this doctor (inside GitHub Actions: GITHUB_WORKFLOW_REF names it), else the
+    one `dailydiff init` writes beside the config."""
+    ref = os.environ.get("GITHUB_WORKFLOW_REF", "")
+    if ref and "/.github/workflows/" in ref:
+        relative = ".github/workflows/" + ref.split("/.github/workflows/", 1)[1].split("@", 1)[0]
+        workspace = Path(os.environ.get("GITHUB_WORKSPACE") or ctx.base_dir)
+        if (workspace / relative).is_file():
+            return workspace / relative
+    default = ctx.base_dir / ".github" / "workflows" / "dailydiff.yml"
+    return default if default.is_file() else None
+
+
+def check_version(ctx: DoctorContext) -> list[CheckResult]:
+    """Which dailydiff is installed, and whether it is the version the workflow file pins."""
+    from dailydiff import __version__
+
+    workflow = _workflow_file(ctx)
+    if workflow is None:
+        return [CheckResult(True, "version", f"dailydiff {__version__}")]
+    text = workflow.read_text(encoding="utf-8", errors="replace")
+    pins = sorted(set(_PIN.findall(text)))
+    name = workflow.name
+    if not pins:
+        if _UNPINNED.search(text):
+            fix = f"pin it: `dailydiff init --workflow-only --force` writes dailydiff=={__version__}"
+            detail = f"dailydiff {__version__} installed; {name} installs an unpinned dailydiff"
+            return [CheckResult(True, "version", detail, fix, warning=True)]
+        return [CheckResult(True, "version", f"dailydiff {__version__} ({name} installs it its own way)")]
+    if pins == [__version__]:
+        return [CheckResult(True, "version", f"dailydiff {__version__}, the version {name} pins")]
+    inside = os.environ.get("GITHUB_ACTIONS") == "true"
+    detail = f"dailydiff {__version__} installed, but {name} pins {', '.join(pins)}"
+    fix = (
+        f"install the pinned version, or pin this one: `dailydiff init --workflow-only --force` "
+        f"(dailydiff=={__version__})"
+    )
+    return [CheckResult(not inside, "version", detail, fix, warning=not inside)]
+
+
 CHECKS: dict[str, Check] = {
     "config": check_config,
     "git": check_git,
@@ -211,6 +260,7 @@ CHECKS: dict[str, Check] = {
     "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
     "site": check_site,
+    "version": check_version,  # last: the installed version against the workflow's pin
 }
 
 

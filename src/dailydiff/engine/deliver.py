@@ -1,14 +1,22 @@
-"""Delivery: the one path from a built report to its targets, for every command (`report --publish`,
-`report --output-dir`, `run`, `publish`).
+"""Delivery: the one path from an edition to its targets, for every unit kind (a repository's day, a
+digest-day, a repository's week, any later kind) and every command (`report`, `run`, `publish`,
+`digest`, `weekly`).
 
-``deliver_unit`` sends one report (a repository's day in one language) to each target through the
-delivery ledger in the store:
+Interface (small on purpose; later kinds and fleet claims build on it):
+
+- ``deliver(edition, targets, store, *, force, secrets, claim_timeout, owner, now) -> [DeliveryResult]``:
+  one result per target, in order. The ledger key is the edition's ``UnitKey`` (repo, date, language)
+  and the target's ``target``; the hash recorded is ``edition.content_hash(publisher.parts,
+  publisher.formats)``: the parts that target sends.
+- ``is_delivered(store, key, targets)``: every target has the unit (a command may skip building it).
+
+``deliver`` sends one edition to each target through the delivery ledger in the store:
 
 - Each delivery is **claimed** before it is sent: a ledger row in state ``sending`` with the claim's
   owner (host, process, a random tag) and time, taken atomically (a unique row, or an update conditional
   on the row's version). A second process deciding on the same delivery loses the claim and skips it.
-- After sending, the row says ``delivered`` (with the hash of what was sent: ``publish.base.content_hash``,
-  which leaves out the generation line) or ``failed`` (tried again by the next command).
+- After sending, the row says ``delivered`` (with the hash of what was sent, the generation line left
+  out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
   older than ``[run] claim_timeout``) is taken over and sent again; the result says so in one line.
 - A report already delivered to a target is not delivered again unless ``force``. A *changed* report
@@ -17,7 +25,7 @@ delivery ledger in the store:
   second message needs ``--force``.
 
 Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver_unit`` in a
-thread. One publisher failing never stops the others.
+thread. One publisher failing never stops the others; each delivery ends by its target's deadline.
 """
 
 from __future__ import annotations
@@ -26,14 +34,15 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.errors import ConfigError, PartialPublishError, PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import History, Publisher, PublishResult, Secrets, Status, content_hash
+from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
+from dailydiff.render.edition import Edition, UnitKey
 from dailydiff.settings import RepoEntry
 from dailydiff.store import Delivery, Store
 
@@ -54,6 +63,11 @@ class DeliveryResult:
     # Set when this delivery took over the claim of an interrupted one: the one line the command prints.
     recovered: str = ""
     paths: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, outcome: PublishResult, target: str, digest: str = "", recovered: str = "") -> DeliveryResult:
+        return cls(outcome.publisher, outcome.type, target, outcome.status.value, outcome.detail, digest, recovered,
+                   outcome.paths)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"publisher": self.publisher, "type": self.type, "status": self.status,
@@ -98,11 +112,10 @@ def _stale(row: Delivery, now: dt.datetime, timeout: float) -> str:
     return ""
 
 
-def deliver_unit(
-    report: DayReport,
-    rendered: Mapping[str, str],
+def deliver(
+    edition: Edition,
     targets: Sequence[Publisher],
-    store: Store,
+    store: Store | None,
     *,
     force: bool = False,
     secrets: Secrets | None = None,
@@ -110,27 +123,20 @@ def deliver_unit(
     owner: str | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> list[DeliveryResult]:
-    """Deliver ``report`` (``rendered``: its formats, rendered lazily by a ``publish.base.Rendered``) to
-    every target, through the ledger; one result per target, in order."""
+    """Deliver ``edition`` to every target, through the ledger; one result per target, in order.
+    Without a ``store`` there is no ledger: every target is sent to (`report`'s stdout and -o)."""
     secrets = secrets if secrets is not None else Secrets({})
+    if store is None:
+        return [DeliveryResult.of(attempt(p, edition, secrets), p.target) for p in targets]
     owner = owner or claim_owner()
-    unit = (report.repo, report.date, report.language)
-    return [
-        deliver_one(unit, rendered, publisher, store, lambda p: attempt(p, report, rendered, secrets),
-                    force=force, secrets=secrets, claim_timeout=claim_timeout, owner=owner, now=now)
-        for publisher in targets
-    ]  # fmt: skip
+    return [_deliver_one(edition, publisher, store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+                         owner=owner, now=now) for publisher in targets]  # fmt: skip
 
 
-Send = Callable[[Publisher], PublishResult]
-
-
-def deliver_one(
-    unit: tuple[str, dt.date, str],
-    rendered: Mapping[str, str],
+def _deliver_one(
+    edition: Edition,
     publisher: Publisher,
     store: Store,
-    send: Send,
     *,
     force: bool,
     secrets: Secrets,
@@ -138,10 +144,9 @@ def deliver_one(
     owner: str,
     now: Callable[[], dt.datetime],
 ) -> DeliveryResult:
-    """One delivery through the ledger: ``unit`` is (repo, date, language) — a daily digest uses the
-    reserved repo id ``digest:<name>`` — and ``send`` makes the delivery once it is claimed (any failure
-    a ``failed`` PublishResult, as ``publish.registry.attempt`` gives)."""
-    key = (*unit, publisher.target)
+    """One delivery through the ledger: claimed, sent once claimed, recorded."""
+    unit = edition.key
+    key = (unit.repo, unit.date, unit.language, publisher.target)
 
     def result(status: str, detail: str, digest: str = "", recovered: str = "") -> DeliveryResult:
         return DeliveryResult(
@@ -149,9 +154,9 @@ def deliver_one(
         )
 
     try:
-        digest = content_hash(rendered, publisher.formats)
-    except Exception as exc:  # a format that cannot be rendered: this target fails, the others go on
-        return result("failed", secrets.redact(f"cannot render the report: {exc}"))
+        digest = edition.content_hash(publisher.parts, publisher.formats)
+    except Exception as exc:  # a part that cannot be rendered: this target fails, the others go on
+        return result("failed", secrets.redact(f"cannot render the {edition.kind}: {exc}"))
     if not force and not publisher.updates_in_place and store.delivery(*key) is None:
         legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
         if legacy is not None and legacy.state == "delivered":
@@ -183,16 +188,15 @@ def deliver_one(
         recovered = ""
     else:
         return result("skipped", "claimed by another process meanwhile", digest)
-    outcome: PublishResult = send(publisher)
+    outcome: PublishResult = attempt(publisher, edition, secrets)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
-    return DeliveryResult(publisher.name, publisher.type, publisher.target, outcome.status.value, outcome.detail,
-                          digest, recovered, outcome.paths)  # fmt: skip
+    return DeliveryResult.of(outcome, publisher.target, digest, recovered)
 
 
-def is_delivered(store: Store, repo: str, date: dt.date, language: str, targets: Sequence[Publisher]) -> bool:
-    """Every target has this report (a command may skip building it)."""
-    rows = store.deliveries(repo, date, language)
+def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> bool:
+    """Every target has this unit (a command may skip building it)."""
+    rows = store.deliveries(unit.repo, unit.date, unit.language)
 
     def has(publisher: Publisher) -> bool:
         row = rows.get(publisher.target)
@@ -218,6 +222,11 @@ def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishE
     )
 
 
+# The stored reports of the days before a report's (the same repository and language), for an edition
+# that shows a day against its recent past (the mail's chart).
+History = Callable[[DayReport], Sequence[DayReport]]
+
+
 def stored_history(open_store: Callable[[], Store], days: int = 30) -> History:
     """The stored reports of the ``days`` days before a report's, read on a connection of their own
     (publishers send from worker threads; a connection is never shared between threads)."""
@@ -234,13 +243,12 @@ def stored_history(open_store: Callable[[], Store], days: int = 30) -> History:
 
 
 def configured_publishers(
-    entries: Sequence[Any], secrets: Secrets, files: Publisher | None = None, history: History | None = None
+    entries: Sequence[Any], secrets: Secrets, files: Publisher | None = None
 ) -> list[Publisher]:
     """The built-in files output (``--output-dir``, named ``files``) when there is one, then every
-    ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``).
-    ``history`` (``stored_history``) lets the e-mail show the day against the days before."""
+    ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``)."""
     publishers: list[Publisher] = [files] if files is not None else []
-    publishers += build_publishers(entries, secrets, history)
+    publishers += build_publishers(entries, secrets)
     names = [p.name for p in publishers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

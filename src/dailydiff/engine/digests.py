@@ -1,36 +1,34 @@
 """Daily digests across repositories (``[[digest]]`` entries): built from the stored reports of one day
 (no fetching), with a cross-repository overview (the LLM's, one request per digest-day and cached in the
-store with the fingerprint of its inputs; offline, the rules'), rendered and delivered through the same
-delivery ledger as reports. The ledger's repository id of a digest is ``digest:<name>``, which no
-repository can have, so a digest never collides with a report."""
+store with the fingerprint of its inputs; offline, the rules'), rendered once into an edition (render/edition.py) and delivered through the one deliver
+(engine/deliver.py) and ledger as reports. The ledger's repository id of a digest is ``digest:<name>``,
+which no repository can have, so a digest never collides with a report.
+
+A digest never drops a repository: one whose language or timezone differs from the digest's is in it
+with its report of that date as stored, and one with no report that day is named as such."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
-from dailydiff.common.i18n import words
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver_one, pick_publishers
+from dailydiff.engine.deliver import DeliveryResult, deliver, pick_publishers
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
-from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
-from dailydiff.publish.registry import attempt_with
+from dailydiff.publish.base import Publisher, Secrets, Status
 from dailydiff.render.digest import (
     DayDigest,
     build_day_digest,
     load_digest,
-    render_digest_chat,
-    render_digest_html,
     render_digest_json,
-    render_digest_markdown,
     rules_overview,
     select_repos,
 )
+from dailydiff.render.edition import digest_edition
 from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
@@ -63,11 +61,6 @@ def digest_entries(settings: Settings, name: str | None = None) -> list[DigestEn
         )
         raise ConfigError(f"no digest named {name!r}", f"configured digests: {known}")
     return chosen
-
-
-def digest_path(name: str, date: dt.date, ext: str) -> str:
-    """Where a digest's file goes below a files publisher's directory (or --output-dir)."""
-    return str(PurePosixPath("digests", f"{date.year:04d}", name, f"{date.isoformat()}.{ext}"))
 
 
 def _configured_ids(settings: Settings) -> list[str]:
@@ -109,9 +102,23 @@ def _overview_commits(digest: DayDigest, reports: Mapping[str, DayReport]) -> li
     return out
 
 
+def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, DayReport]:
+    """Every repository's report of ``date``: in ``language`` when it has one, else as stored (a
+    repository configured with another language is in the digest all the same)."""
+    languages: dict[str, list[str]] = {}
+    for repo, day, lang in store.list_reports():
+        if day == date:
+            languages.setdefault(repo, []).append(lang)
+    reports = {}
+    for repo, langs in languages.items():
+        report = store.get_report(repo, date, language if language in langs else sorted(langs)[0])
+        if report is not None:
+            reports[repo] = report
+    return reports
+
+
 def has_reports(store: Store, entry: DigestEntry, date: dt.date, settings: Settings) -> bool:
-    language = entry.language or settings.report.language
-    stored = [repo for repo, day, lang in store.list_reports() if day == date and lang == language]
+    stored = [repo for repo, day, _lang in store.list_reports() if day == date]
     return any(repo in stored for repo in select_repos(entry.repos, stored))
 
 
@@ -121,11 +128,9 @@ def build_digest_day(
     """One digest of one day from the store, and where its overview came from (llm, cached, rules).
     ``analyzer``: an LLM analyser (its ``overview``), or None offline."""
     language = entry.language or settings.report.language
-    stored = [repo for repo, day, lang in store.list_reports() if day == date and lang == language]
+    stored = _stored_reports(store, date, language)
     repos = select_repos(entry.repos, list(dict.fromkeys([*stored, *_configured_ids(settings)])))
-    reports = {
-        repo: report for repo in repos if (report := store.get_report(repo, date, language)) is not None
-    }
+    reports = {repo: stored[repo] for repo in repos if repo in stored}
     digest = build_day_digest(entry.name, date, repos, reports, language=language,
                               timezone=settings.report.timezone,
                               max_failure_ratio=settings.analysis.max_failure_ratio)  # fmt: skip
@@ -153,66 +158,7 @@ def build_digest_day(
     return digest, source
 
 
-def digest_renderers(settings: Settings) -> dict[str, Callable[[DayDigest], str]]:
-    base_url = settings.site.base_url
-    return {
-        "md": lambda d: render_digest_markdown(d, base_url=base_url, templates_dir=settings.report.templates_dir),
-        "json": render_digest_json,
-        "html": lambda d: render_digest_html(d, base_url=base_url, site_title=settings.site.title,
-                                             templates_dir=settings.site.templates_dir),
-    }  # fmt: skip
-
-
-class RenderedDigest(Mapping[str, str]):
-    """A digest in each format, rendered on first use."""
-
-    def __init__(self, digest: DayDigest, renderers: Mapping[str, Callable[[DayDigest], str]]) -> None:
-        self.digest, self._renderers, self._cache = digest, renderers, dict[str, str]()
-
-    def __getitem__(self, fmt: str) -> str:
-        if fmt not in self._cache:
-            self._cache[fmt] = self._renderers[fmt](self.digest)
-        return self._cache[fmt]
-
-    def __iter__(self) -> Any:
-        return iter(self._renderers)
-
-    def __len__(self) -> int:
-        return len(self._renderers)
-
-
-def _title(digest: DayDigest) -> str:
-    return str(words("digest", digest.language)["title"]).format(name=digest.name, date=digest.date)
-
-
-def _action(
-    publisher: Any, digest: DayDigest, rendered: RenderedDigest, base_url: str
-) -> Callable[[], PublishResult] | None:
-    """How ``publisher`` sends a digest, or None when its kind does not take digests (GitHub)."""
-    if publisher.type == "webhook":
-        body = rendered["json"].encode("utf-8")
-        return lambda: publisher.send([body])
-    if hasattr(publisher, "publish_texts"):  # chat: texts sized to the service's limit
-        limit = publisher.text_limit()
-        max_messages = getattr(publisher.entry, "max_messages", 3)
-        texts = render_digest_chat(digest, base_url=base_url, limit=limit.budget, max_messages=max_messages,
-                                   size=limit.size)  # fmt: skip
-        return lambda: publisher.publish_texts(_title(digest), texts, digest.language)
-    if hasattr(publisher, "publish_files"):
-        # The publisher's report formats, and always the self-contained HTML page (reports have none).
-        formats = [*(f for f in publisher.formats if f in DIGEST_FORMATS and f != "html"), "html"]
-        files = [(digest_path(digest.name, digest.date, fmt), rendered[fmt]) for fmt in formats]
-        return lambda: publisher.publish_files(files)
-    if hasattr(publisher, "publish_message"):
-        subject = str(words("digest", digest.language)["subject"]).format(
-            name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
-        )
-        return lambda: publisher.publish_message(subject, rendered["md"])
-    return None
-
-
 def deliver_digest(
-    entry: DigestEntry,
     digest: DayDigest,
     targets: Sequence[Publisher],
     store: Store,
@@ -221,30 +167,9 @@ def deliver_digest(
     force: bool = False,
     secrets: Secrets | None = None,
 ) -> list[DeliveryResult]:
-    """Each target once through the delivery ledger (key ``digest:<name>``, date, language, target)."""
-    secrets = secrets if secrets is not None else Secrets({})
-    rendered = RenderedDigest(digest, digest_renderers(settings))
-    owner = claim_owner()
-    results = []
-    for publisher in targets:
-        try:
-            action = _action(publisher, digest, rendered, settings.site.base_url)
-        except Exception as exc:  # a digest that cannot be rendered for this target: it fails, others go on
-            results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, "failed",
-                                          secrets.redact(f"cannot render the digest: {exc}")))  # fmt: skip
-            continue
-        if action is None:
-            results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, "skipped",
-                                          f"{publisher.type} publishers do not take digests"))  # fmt: skip
-            continue
-        send = action
-        results.append(deliver_one(
-            (entry.ledger_repo, digest.date, digest.language), rendered, publisher, store,
-            lambda p, send=send: attempt_with(p, send, secrets),  # type: ignore[misc]
-            force=force, secrets=secrets, claim_timeout=settings.run.claim_timeout, owner=owner,
-            now=lambda: dt.datetime.now(dt.UTC),
-        ))  # fmt: skip
-    return results
+    """The digest's edition to each target once, through the delivery ledger (``digest:<name>``)."""
+    return deliver(digest_edition(digest, settings), targets, store, force=force, secrets=secrets,
+                   claim_timeout=settings.run.claim_timeout)  # fmt: skip
 
 
 def digest_publishers(entry: DigestEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
@@ -289,8 +214,9 @@ def run_digests(
             digest, source = build_digest_day(store, settings, entry, date, analyzer)
             outcome = DigestOutcome(entry.name, date, digest.language, digest, source)
             if targets:
-                outcome.publish = deliver_digest(entry, digest, targets, store, settings, force=force,
-                                                 secrets=secrets)  # fmt: skip
+                outcome.publish = deliver_digest(
+                    digest, targets, store, settings, force=force, secrets=secrets
+                )
             outcomes.append(outcome)
     return outcomes
 

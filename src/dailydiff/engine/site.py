@@ -2,8 +2,11 @@
 
 ``Site.from_reports`` lays the reports out (one page per repository-day, one per repository and ISO week
 with stored days (its weekly digest), one per repository, the index, the search page and its index, Atom
-feeds); ``Site.pages()`` maps every relative path to a function that renders it, which the static build
-writes out and ``dailydiff serve`` calls on request.
+feeds, the daily digests and their feed); ``Site.pages()`` maps every relative path to a function that
+renders it, which the static build writes out and ``dailydiff serve`` calls on request.
+
+``site_from_rows`` is the one builder behind both, from the store's rows: a row this version cannot read
+gets a page that says so, and every other page is built as usual.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import json
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,22 +28,25 @@ from dailydiff.models import DayReport
 from dailydiff.publish.files import atomic_write
 from dailydiff.render import charts as chart_data
 from dailydiff.render.charts import Chart, figure_view, render_svg
-from dailydiff.render.digest import DayDigest, render_digest_html
+from dailydiff.render.digest import DayDigest, load_digest, render_digest_html
 from dailydiff.render.feed import FeedEntry, render_atom, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
     level_counts,
     render_day,
     render_index,
+    render_page,
     render_repo,
     render_search,
     repo_slug,
 )
-from dailydiff.render.json import render_json
+from dailydiff.render.json import load_report, render_json
 from dailydiff.render.markdown import commit_anchors
 from dailydiff.render.safe_html import plain_text
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
 from dailydiff.render.weekly_html import WeeklyLinks, render_weekly_html
+from dailydiff.settings import Settings
+from dailydiff.store import Store
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
@@ -103,6 +109,20 @@ class RepoSection:
         return self.days[0].report.language if self.days else "en"
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored row this version cannot read (a newer schema, damage): its page says so."""
+
+    repo: str
+    date: dt.date
+    language: str
+    reason: str
+
+    @property
+    def path(self) -> str:
+        return f"repos/{repo_slug(self.repo)}/{self.date.isoformat()}.html"
+
+
 @dataclass
 class Site:
     repos: list[RepoSection]
@@ -115,6 +135,7 @@ class Site:
     weekly_top_commits: int = 10
     charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
+    unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -174,6 +195,8 @@ class Site:
                 pages[digest_page(digest)] = _bind(self.render_digest, digest)
         if self.charts:
             pages.update(self.chart_pages())
+        for row in self.unreadable:
+            pages.setdefault(row.path, _bind(self.render_unreadable, row))
         for section in self.repos:
             pages[section.path] = _bind(self.render_repo, section)
             pages[section.feed_path] = _bind(self.render_feed_repo, section)
@@ -379,6 +402,11 @@ class Site:
         return render_digest_html(digest, ctx=self._ctx(path, digest.language, "digests.xml"),
                                   site_title=self.title, templates_dir=self.templates_dir)  # fmt: skip
 
+    def render_unreadable(self, row: Unreadable) -> str:
+        ctx = self._ctx(row.path, row.language)
+        return render_page("unreadable.html.j2", ctx, self.templates_dir, repo=row.repo, date=row.date,
+                           reason=row.reason)  # fmt: skip
+
     def render_feed_digests(self) -> str:
         S_title = f"{self.title} · digests"
         return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=S_title,
@@ -461,6 +489,61 @@ def _majority(values: list[str]) -> str:
 def _first_highlight(report: DayReport) -> str:
     lines = report.overview.highlights
     return shorten(plain_text(lines[0]), 120) if lines else ""
+
+
+# the one builder -----------------------------------------------------------------------------------
+
+ReportRow = tuple[str, dt.date, str, str]  # repo, date, language, the stored JSON
+
+
+def read_rows(rows: Iterable[ReportRow]) -> tuple[list[DayReport], list[Unreadable]]:
+    """The stored reports this version can read, and the ones it cannot (each with the first line of why)."""
+    reports, unreadable = [], []
+    for repo, date, language, data in rows:
+        try:
+            reports.append(load_report(data))
+        except ValueError as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            unreadable.append(Unreadable(repo, date, language, reason))
+    return reports, unreadable
+
+
+def stored_digests(store: Store, prefer: str) -> list[DayDigest]:
+    """Every stored daily digest, one per name and day (``prefer``, the site's language, wins); a digest
+    this version cannot read is left out (it is rebuilt from the reports by the next `digest`)."""
+    chosen: dict[tuple[str, dt.date], DayDigest] = {}
+    for name, date, language in store.list_digests():
+        if (name, date) in chosen and language != prefer:
+            continue
+        row = store.get_digest(name, date, language)
+        if row is not None:
+            try:
+                chosen[(name, date)] = load_digest(row[1])
+            except ValueError:
+                continue
+    return list(chosen.values())
+
+
+def make_site(settings: Settings, reports: list[DayReport], *, digests: Sequence[DayDigest] = (),
+              unreadable: Sequence[Unreadable] = (), title: str | None = None) -> Site:  # fmt: skip
+    """The site of ``reports`` with the settings' title, address, language, templates and charts."""
+    s = settings.site
+    site = Site.from_reports(reports, title=title or s.title, base_url=s.base_url, language=s.language,
+                             prefer_language=s.language or settings.report.language, feed_entries=s.feed_entries,
+                             templates_dir=s.templates_dir, toc_title_chars=settings.report.toc_title_chars,
+                             weekly_top_commits=settings.weekly.top_commits, charts=s.charts)  # fmt: skip
+    site.digests, site.unreadable = list(digests), list(unreadable)
+    return site
+
+
+def site_from_store(store: Store, settings: Settings, title: str | None = None) -> Site:
+    """The one site of a store, for `site build` and `serve` alike: its reports, its digests, and a page
+    for each row this version cannot read."""
+    reports, unreadable = read_rows(store.report_rows())
+    prefer = settings.site.language or settings.report.language
+    return make_site(
+        settings, reports, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
+    )
 
 
 # writing -----------------------------------------------------------------------------------------

@@ -96,19 +96,19 @@ def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = No
 
 
 def failure_ratio(report: DayReport) -> float:
-    unfetched = len(report.run.unfetched)  # commits the source could not fetch count as failed
-    analysable = report.stats.total - report.stats.merges + unfetched
-    if analysable <= 0:
-        return 0.0
-    return (report.stats.failed + report.stats.fallback + unfetched) / analysable
+    """The share of the day's analyses that failed (commits the source could not fetch count as failed)."""
+    return report.failure_gate(0.0).ratio
 
 
 def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
-    """Save the report, unless too many analyses failed and the stored one is better (then keep that)."""
-    ratio = failure_ratio(report)
-    if ratio > settings.analysis.max_failure_ratio:
+    """The day's failure gate, computed here once and stored with the report (every reader shows this
+    verdict); then save the report, unless it is gated and the stored one is better (then keep that)."""
+    limit = settings.analysis.max_failure_ratio
+    verdict = report.model_copy(update={"gate": None}).failure_gate(limit)
+    report = report.model_copy(update={"gate": verdict})
+    if verdict.gated:
         previous = store.get_report(report.repo, report.date, report.language)
-        if previous is not None and failure_ratio(previous) < ratio:
+        if previous is not None and previous.failure_gate(limit).ratio < verdict.ratio:
             return DayOutcome(report=previous, gated=True, kept_previous=True)
         store.save_report(report)
         return DayOutcome(report=report, gated=True)

@@ -20,27 +20,23 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import run_sync
-from dailydiff.common.i18n import words
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, deliver_unit, is_delivered, publishers_for
+from dailydiff.engine.deliver import DeliveryResult, History, deliver, is_delivered, publishers_for
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
-    failure_ratio,
     gate,
     report_commit,
     report_stats,
@@ -48,9 +44,8 @@ from dailydiff.engine.stages import (
 )
 from dailydiff.errors import DailyDiffError, PublishError, SourceError, StoreFullError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
-from dailydiff.publish.base import Publisher, Rendered, Secrets
-from dailydiff.publish.files import output_dir_publisher
-from dailydiff.render import renderers_for
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
@@ -70,6 +65,7 @@ class DayResult:
     status: str  # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept)
     report: DayReport | None = None
     publish: list[DeliveryResult] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"date": self.date.isoformat(), "status": self.status}
@@ -82,6 +78,9 @@ class DayResult:
                 failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
                 completion_tokens=r.run.completion_tokens, cost=r.run.cost,
             )  # fmt: skip
+            if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
+                data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
+                                "analysable": r.gate.analysable, "limit": r.gate.limit}  # fmt: skip
         data["publish"] = [p.as_dict() for p in self.publish]
         return data
 
@@ -125,77 +124,6 @@ class Tally:
         self.on_change(self)
 
 
-class Output(Protocol):
-    """Where `report` puts every day it builds (stdout or --output-dir): no ledger. A day that failed the
-    gate (too many failed analyses) is ``gated``: it is no report, so no file is written for it (as `run`
-    publishes nothing for it); stdout still shows it, under a warning."""
-
-    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]: ...
-
-    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
-        """The day is not shown (a better earlier report was kept)."""
-        ...
-
-
-class StdoutOutput:
-    """The Markdown of each day on stdout, in date order whatever order the days finish in."""
-
-    def __init__(self, render: Callable[[DayReport], str], stream: TextIO | None = None) -> None:
-        self.render = render
-        self.stream = stream
-        self._ready: dict[dt.date, str | None] = {}
-        self._next = 0
-
-    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]:
-        text = self.render(report)
-        if gated:
-            warning = words("report", report.language)["gated_warning"].format(
-                ratio=f"{failure_ratio(report):.0%}"
-            )
-            text = f"> {warning}\n\n{text}"
-        self._ready[report.date] = text
-        self._flush(plan)
-        return []
-
-    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
-        self._ready[date] = None
-        self._flush(plan)
-
-    def _flush(self, plan: Sequence[dt.date]) -> None:
-        stream = self.stream or sys.stdout
-        while self._next < len(plan) and plan[self._next] in self._ready:
-            text = self._ready.pop(plan[self._next])
-            if text is not None:
-                stream.write(text)
-                if len(plan) > 1:
-                    stream.write("\n")
-            self._next += 1
-        stream.flush()
-
-
-class DirectoryOutput:
-    def __init__(
-        self, directory: Path, formats: Sequence[str], renderers: dict[str, Any], path_template: str
-    ) -> None:
-        self.directory, self.formats = directory, list(formats)
-        self.renderers, self.path_template = renderers, path_template
-        self.written: list[Path] = []
-
-    def write(self, report: DayReport, plan: Sequence[dt.date], gated: bool = False) -> list[Path]:
-        if gated:
-            return []
-        files = output_dir_publisher(self.directory, self.path_template, self.formats)
-        result = files.publish(report, Rendered(report, self.renderers))
-        if result.status.value == "failed":
-            raise PublishError(f"cannot write the report files: {result.detail}", "check --output-dir")
-        paths = [Path(p) for p in result.paths]
-        self.written += paths
-        return paths
-
-    def skip(self, date: dt.date, plan: Sequence[dt.date]) -> None:
-        return None
-
-
 @dataclass
 class RunOptions:
     dates: DateSpec
@@ -203,7 +131,10 @@ class RunOptions:
     concurrency: int = 4  # repositories at once ([run] concurrency)
     now: dt.datetime | None = None
     skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
-    outputs: Sequence[Output] = ()  # StdoutOutput / DirectoryOutput: written for every built day
+    # `report`'s stdout and --output-dir: targets without the ledger, sent every built day (a gated day is
+    # no report: only targets that do not keep it, such as stdout, show it, under its gate warning)
+    outputs: Sequence[Publisher] = ()
+    history: History | None = None  # the stored days before a day, for its mail's chart
     raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
     tally: Tally | None = None
     secrets: Secrets | None = None  # the environment publishers read their secrets from
@@ -600,11 +531,16 @@ class Engine:
     async def _deliver(self, repo: _Repo, day: DayOutcome) -> DayResult:
         report = day.report
         extra = {"repo": repo.job.label}
-        for output in self.options.outputs:
-            if day.kept_previous:
-                output.skip(report.date, repo.plan)
-            else:
-                output.write(report, repo.plan, gated=day.gated)
+        # The render stage: the day's edition, each part rendered once on first use, for every target.
+        edition = day_edition(report, repo.settings, self.options.history)
+        shown = [
+            o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)
+        ]
+        written: list[str] = []
+        for output in deliver(edition, shown, None, secrets=self.options.secrets):
+            if output.status == "failed":
+                raise PublishError(f"cannot write the report: {output.detail}", "check --output-dir")
+            written += output.paths
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"
             log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
@@ -612,15 +548,13 @@ class Engine:
                 DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
                 for p in repo.publishers
             ]
-            return DayResult(report.date, status, report, skipped)
-        # The render stage: each format once, on first use, for every target of the day. The sending
-        # runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims each
-        # delivery before it is sent, so another process never sends it too.
-        rendered = Rendered(report, renderers_for(repo.settings))
+            return DayResult(report.date, status, report, skipped, written)
 
+        # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
+        # each delivery before it is sent, so another process never sends it too.
         def send(store: Store) -> list[DeliveryResult]:
-            return deliver_unit(report, rendered, repo.publishers, store, force=self.options.force,
-                                secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
+            return deliver(edition, repo.publishers, store, force=self.options.force,
+                           secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
@@ -648,7 +582,7 @@ class Engine:
             ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
             extra=extra,
         )
-        return DayResult(report.date, "built", report, results)
+        return DayResult(report.date, "built", report, results, written)
 
 
 def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
@@ -680,8 +614,8 @@ def _delivered(
     if stored is not None and stored.run.unfetched:
         return False
     if not publishers:
-        return stored is not None and failure_ratio(stored) <= max_failure_ratio
-    return is_delivered(store, repo, date, language, publishers)
+        return stored is not None and not stored.failure_gate(max_failure_ratio).gated
+    return is_delivered(store, UnitKey(repo, date, language), publishers)
 
 
 def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str]) -> RepoResult:
@@ -748,20 +682,3 @@ def build_reports(
         if d.report is not None and d.date in wanted
     ]  # fmt: skip
     return RangeOutcome(days=days, fetched=result.fetched)
-
-
-def deliver_stored(
-    report: DayReport,
-    rendered: Rendered,
-    publishers: Sequence[Publisher],
-    store: Store,
-    *,
-    force: bool,
-    secrets: Secrets,
-    claim_timeout: float,
-) -> list[DeliveryResult]:
-    """`publish`: a unit already stored goes through the same deliver stage (the ledger, the claims, the
-    exit codes) as the days the engine builds."""
-    return deliver_unit(
-        report, rendered, publishers, store, force=force, secrets=secrets, claim_timeout=claim_timeout
-    )

@@ -1,9 +1,9 @@
-"""A Digest as each chat service's payloads, split to the service's limits (pure).
+"""A Message as each chat service's payloads, split to the service's limits (pure).
 
 Limits (from the services' documentation): WeCom group bot markdown ``content`` ≤ 4,096 UTF-8 bytes;
 Discord ``content`` ≤ 2,000 characters; Slack ≤ 50 blocks per message, a section's text ≤ 3,000
 characters, a header's ≤ 150; DingTalk custom robot markdown ≤ 20,000 bytes; Feishu/Lark custom bot
-request body ≤ 20 KB. We stay a little under each. Lines are never cut: a day that does not fit one
+request body ≤ 20 KB; Microsoft Teams (Workflows or incoming webhook) message ≤ 28 KB. We stay a little under each. Lines are never cut: a day that does not fit one
 message is split between lines (a section heading stays with its first line) into numbered parts;
 beyond ``max_messages`` parts the remaining lines are summarised as "N more" with the report link.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.publish.chat import Digest, Line, Span, Unit, cut, link_line, pack, shrink_line
+from dailydiff.render.chat import Line, Message, Span, Unit, cut, link_line, pack, shrink_line
 
 WECOM_BYTES = 4096
 DISCORD_CHARS = 2000
@@ -26,6 +26,7 @@ SLACK_MAX_BLOCKS = 50
 SLACK_MESSAGE_CHARS = 12000  # keeps one message readable; Slack itself truncates `text` at 40,000
 DINGTALK_BYTES = 20000
 FEISHU_BODY_BYTES = 20000
+TEAMS_BODY_BYTES = 28 * 1000  # Teams: "the message size limit is 28 KB" (the whole request body)
 
 
 def utf8_size(text: str) -> int:
@@ -39,7 +40,7 @@ def utf16_size(text: str) -> int:
 
 # --- escaping --------------------------------------------------------------------------------------
 
-_DISCORD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
 # Characters that open markup and that no one copies out of a chat message (brackets, angle brackets,
 # pipes): their full-width twins. `_`, `*`, backticks and `#` are kept as written (see escape_fullwidth).
 _FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "\\": "＼", "~": "～", "|": "｜"})
@@ -48,9 +49,14 @@ _TOKENS = re.compile(r"(\s+)")
 _CODE_SPANS = re.compile(r"(`[^`\n]+`)")
 
 
+def escape_markdown(text: str) -> str:
+    """Backslash escapes for every character that opens Markdown (Discord, Teams)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def escape_discord(text: str) -> str:
-    # Backslash escapes for Markdown; a zero-width space after @ so no @everyone / @role ever pings.
-    return _DISCORD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+    # A zero-width space after @ so no @everyone / @role ever pings.
+    return escape_markdown(text).replace("@", "@\u200b")
 
 
 def escape_slack(text: str) -> str:
@@ -119,13 +125,15 @@ SLACK = Style(escape=escape_slack, link=lambda t, u: f"<{u.replace('|', '%7C')}|
               title=lambda t: t, size=len)  # fmt: skip
 
 
-def _units(digest: Digest, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
+def _units(digest: Message, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
            size: Callable[[str], int], line_limit: int) -> list[Unit]:  # fmt: skip
     units = [Unit(counts)]
     for section in digest.sections:
         units.append(Unit(heading(section.title), keep_with_next=True))
-        for line in section.lines:
-            units.append(Unit(render(shrink_line(line, render, size, line_limit)), items=1))
+        for i, line in enumerate(section.lines, 1):
+            # the closing "N more" line of a section stands for the items it counts
+            items = section.omitted if section.omitted and i == len(section.lines) else 1
+            units.append(Unit(render(shrink_line(line, render, size, line_limit)), items=items))
     link = link_line(digest)
     if link is not None:
         units.append(Unit(render(link)))
@@ -149,7 +157,7 @@ def _limit_parts(parts: list[list[Unit]], max_messages: int, more: Unit, budget:
 
 
 def text_messages(
-    digest: Digest, style: Style, budget: int, max_messages: int, line_limit: int | None = None
+    digest: Message, style: Style, budget: int, max_messages: int, line_limit: int | None = None
 ) -> list[str]:
     """The digest as one or more Markdown/mrkdwn texts, each within ``budget`` by ``style.size``."""
     words = digest.words()
@@ -174,7 +182,7 @@ def text_messages(
     return messages
 
 
-def _more_template(digest: Digest) -> Line:
+def _more_template(digest: Message) -> Line:
     words = digest.words()
     key = "more" if digest.report_url else "more_no_link"
     return (Span(words[key], url=digest.report_url, trusted=True),)
@@ -183,23 +191,23 @@ def _more_template(digest: Digest) -> Line:
 # --- services --------------------------------------------------------------------------------------
 
 
-def discord_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def discord_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     return [{"content": text, "allowed_mentions": {"parse": []}}
             for text in text_messages(digest, DISCORD, DISCORD_CHARS - 20, max_messages)]  # fmt: skip
 
 
-def wecom_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def wecom_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     return [{"msgtype": "markdown", "markdown": {"content": text}}
             for text in text_messages(digest, WECOM, WECOM_BYTES - 64, max_messages)]  # fmt: skip
 
 
-def dingtalk_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def dingtalk_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     title = cut(digest.title, 60)
     return [{"msgtype": "markdown", "markdown": {"title": title, "text": text}}
             for text in text_messages(digest, DINGTALK, DINGTALK_BYTES - 500, max_messages)]  # fmt: skip
 
 
-def slack_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def slack_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     words = digest.words()
     texts = text_messages(
         digest, SLACK, SLACK_MESSAGE_CHARS, max_messages, line_limit=SLACK_SECTION_CHARS - 100
@@ -218,6 +226,45 @@ def slack_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
     return payloads
 
 
+_TEXT_BLOCK = {"type": "TextBlock", "wrap": True, "spacing": "Small"}
+# What one TextBlock around a line adds to the body: its JSON, without the text.
+_TEXT_BLOCK_BYTES = len(json.dumps({**_TEXT_BLOCK, "text": ""}, separators=(",", ":"))) + 1
+
+
+def _teams_size(text: str) -> int:
+    """What ``text`` costs in a card: each line is a TextBlock, its text a JSON string."""
+    return sum(
+        utf8_size(json.dumps(line, ensure_ascii=False)) + _TEXT_BLOCK_BYTES for line in text.split("\n")
+    )
+
+
+# Adaptive Card TextBlocks render a Markdown subset (bold, italic, lists, links): Markdown characters of
+# untrusted text are backslash-escaped; a code span has no Markdown there, so a sha is plain text.
+TEAMS = Style(escape=escape_markdown, link=lambda t, u: f"[{t}]({u})",
+              bold=lambda t: f"**{t}**", code=lambda t: t, heading=lambda t: f"**{t}**", title=lambda t: t,
+              size=_teams_size)  # fmt: skip
+
+
+def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
+    """Microsoft Teams: each part an Adaptive Card (1.4) in a ``message`` with one attachment, its title
+    a heading TextBlock and every line a TextBlock of its own; the full edition as an OpenUrl action."""
+    payloads = []
+    for text in text_messages(message, TEAMS, TEAMS_BODY_BYTES - 3000, max_messages):
+        title, *lines = text.split("\n")
+        body = [{**_TEXT_BLOCK, "text": title, "size": "Medium", "weight": "Bolder"}]
+        body += [{**_TEXT_BLOCK, "text": line} for line in lines]
+        card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                                "type": "AdaptiveCard", "version": "1.4", "msteams": {"width": "Full"},
+                                "body": body}  # fmt: skip
+        if message.report_url:
+            card["actions"] = [
+                {"type": "Action.OpenUrl", "title": message.words()["full"], "url": message.report_url}
+            ]
+        payloads.append({"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]})  # fmt: skip
+    return payloads
+
+
 def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for span in line:
@@ -229,7 +276,7 @@ def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     return elements
 
 
-def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
+def feishu_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
     """Feishu/Lark "post" messages: structured rich text, so nothing in a commit can become markup."""
     words = digest.words()
 
@@ -251,98 +298,4 @@ def feishu_payloads(digest: Digest, max_messages: int) -> list[dict[str, Any]]:
         post = {"title": digest.title + marker, "content": content}
         key = "zh_cn" if digest.language == "zh" else "en_us"
         payloads.append({"msg_type": "post", "content": {"post": {key: post}}})
-    return payloads
-
-
-# --- plain texts (a daily digest across repositories) ---------------------------------------------
-
-
-def _link_of(line: str) -> str | None:
-    """The URL when a line is only a link (how ``render_digest_chat`` puts a commit's link)."""
-    text = line.strip()
-    return text if text.startswith(("http://", "https://")) and " " not in text else None
-
-
-def _plain_discord(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"<{url}>") if url else escape_discord(line)  # <…>: no embed
-
-
-def _plain_fullwidth(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"[{url}]({url})") if url else escape_fullwidth(line)
-
-
-def _plain_slack(line: str) -> str:
-    url = _link_of(line)
-    return line.replace(url, f"<{url.replace('|', '%7C')}>") if url else escape_slack(line)
-
-
-def _feishu_element(line: str) -> list[dict[str, Any]]:
-    url = _link_of(line)
-    if url:
-        return [{"tag": "a", "text": url, "href": url}]
-    return [{"tag": "text", "text": line}]
-
-
-@dataclass(frozen=True)
-class TextLimit:
-    """How plain text lines become one service's message: each line's markup, the size that counts
-    toward the service's limit (the line's joiner included) and the budget of one message."""
-
-    budget: int
-    line: Callable[[str], str]
-    line_size: Callable[[str], int]
-
-    def size(self, text: str) -> int:
-        return sum(self.line_size(self.line(part)) for part in text.split("\n"))
-
-
-def _feishu_size(line: str) -> int:
-    return utf8_size(json.dumps(_feishu_element(line), ensure_ascii=False)) + 1
-
-
-TEXT_LIMITS: dict[str, TextLimit] = {
-    "discord": TextLimit(DISCORD_CHARS - 120, _plain_discord, lambda t: utf16_size(t) + 1),
-    "wecom": TextLimit(WECOM_BYTES - 200, _plain_fullwidth, lambda t: utf8_size(t) + 1),
-    "dingtalk": TextLimit(DINGTALK_BYTES - 700, _plain_fullwidth, lambda t: utf8_size(t) + 2),
-    "slack": TextLimit(SLACK_MESSAGE_CHARS, _plain_slack, lambda t: len(t) + 1),
-    "feishu": TextLimit(FEISHU_BODY_BYTES - 1500, lambda t: t, _feishu_size),
-}
-
-
-def text_payloads(service: str, title: str, texts: list[str], language: str = "zh") -> list[Any]:
-    """Each text (from ``render_digest_chat``, sized by ``TEXT_LIMITS[service]``) as one message of the
-    service: commit titles escaped so nothing becomes markup, a link line made a link."""
-    limit = TEXT_LIMITS[service]
-    payloads: list[Any] = []
-    for i, text in enumerate(texts, 1):
-        lines = text.split("\n")
-        marker = f" ({i}/{len(texts)})" if len(texts) > 1 else ""  # the header's; the text has its own
-        if service == "feishu":
-            body = lines[1:] if lines and lines[0].startswith(title) else lines
-            content = [_feishu_element(line) for line in body if line]
-            payloads.append({"msg_type": "post", "content": {"post": {"zh_cn" if language == "zh" else "en_us": {
-                "title": title + marker, "content": content}}}})  # fmt: skip
-            continue
-        marked = [limit.line(line) for line in lines]
-        if service == "discord":
-            payloads.append({"content": "\n".join(marked), "allowed_mentions": {"parse": []}})
-        elif service == "wecom":
-            payloads.append({"msgtype": "markdown", "markdown": {"content": "\n".join(marked)}})
-        elif service == "dingtalk":
-            payloads.append({"msgtype": "markdown",
-                             "markdown": {"title": cut(title, 60), "text": "\n\n".join(marked)}})  # fmt: skip
-        elif service == "slack":
-            header = cut(title, SLACK_HEADER_CHARS - len(marker) - 2) + marker
-            body = marked[1:] if lines and lines[0].startswith(title) else marked
-            sections = pack([Unit(line) for line in body if line], SLACK_SECTION_CHARS - 50, len, 1)
-            blocks: list[dict[str, Any]] = [
-                {"type": "header", "text": {"type": "plain_text", "text": header}}
-            ]
-            blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(u.text for u in s)}}
-                       for s in sections]  # fmt: skip
-            payloads.append({"text": escape_slack(header), "blocks": blocks})
-        else:
-            raise ValueError(f"no text format for {service!r}")
     return payloads

@@ -3,16 +3,19 @@ and the files publisher built on it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from dailydiff.common import placeholders
 from dailydiff.errors import PublishError
-from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status
+from dailydiff.render.edition import Edition
 from dailydiff.settings.publishers import FilesEntry
 
 
@@ -77,11 +80,12 @@ def remove_stale_temporaries(path: Path, now: float | None = None) -> None:
 
 
 class FilesPublisher:
-    """The report files under a directory, one per format, written atomically: a ``[[publish]]`` entry
-    of type ``files``, and the ``--output-dir`` of `report` and `run` (named ``files``). A file whose
-    content is already there is not rewritten."""
+    """An edition's files under a directory, one per format, written atomically: a ``[[publish]]`` entry
+    of type ``files``, and the ``--output-dir`` of `report`, `run`, `digest` and `weekly` (named
+    ``files``). A file whose content is already there is not rewritten."""
 
     type = "files"
+    parts = ("files",)
     updates_in_place = True
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
@@ -90,14 +94,10 @@ class FilesPublisher:
         self.formats = tuple(entry.formats)
         self.target = f"files:{self.directory / entry.path_template}"
 
-    def paths(self, report: DayReport) -> list[tuple[str, Path]]:
+    def paths(self, edition: Edition) -> list[tuple[str, Path]]:
         try:
-            targets = [
-                (fmt, self.directory / placeholders.fill_path(self.entry.path_template,
-                                                           placeholders.day_values(report, fmt),
-                                                           placeholders.DAY_PATH_PLACEHOLDERS))
-                for fmt in self.formats
-            ]  # fmt: skip
+            targets = [(fmt, self.directory / edition.path(fmt, self.entry.path_template))
+                       for fmt in self.formats if fmt in edition.files]  # fmt: skip
         except placeholders.TemplateError as exc:
             raise PublishError(f"bad path template: {exc}", "fix path_template") from None
         if len({path for _, path in targets}) < len(targets):
@@ -108,21 +108,15 @@ class FilesPublisher:
             )
         return targets
 
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
+    def preview(self, edition: Edition) -> str:
         return "\n".join(
-            f"write {path} ({len(rendered[fmt].encode())} bytes)" for fmt, path in self.paths(report)
+            f"write {path} ({len(edition.files[fmt].encode())} bytes)" for fmt, path in self.paths(edition)
         )
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
-        return self.write([(path, rendered[fmt]) for fmt, path in self.paths(report)])
-
-    def publish_files(self, files: Sequence[tuple[str, str]]) -> PublishResult:
-        """Files of ours (a daily digest across repositories) at paths below the directory."""
-        return self.write([(self.directory / relative, text) for relative, text in files])
-
-    def write(self, files: Sequence[tuple[Path, str]]) -> PublishResult:
+    def send(self, edition: Edition) -> PublishResult:
         written, unchanged = [], []
-        for path, text in files:
+        for fmt, path in self.paths(edition):
+            text = edition.files[fmt]
             try:
                 if path.is_file() and path.read_text(encoding="utf-8") == text:
                     unchanged.append(str(path))
@@ -137,6 +131,40 @@ class FilesPublisher:
             return PublishResult(self.name, self.type, Status.SKIPPED, "unchanged: " + ", ".join(unchanged),
                                  paths)  # fmt: skip
         return PublishResult(self.name, self.type, Status.OK, "wrote " + ", ".join(written), paths)
+
+
+class StdoutPublisher:
+    """An edition's file of one format on a stream (`report`, `digest` and `weekly` without
+    --output-dir). With a ``plan`` (`report`'s days), in the plan's date order whatever order the days
+    finish in; a gated day is shown too (its Markdown says it is gated)."""
+
+    type = "stdout"
+    name = "stdout"
+    target = "stdout"
+    parts = ("files",)
+    updates_in_place = False  # shown, not kept: a gated day is shown under its warning
+
+    def __init__(self, plan: Sequence[dt.date] = (), stream: TextIO | None = None, fmt: str = "md") -> None:
+        self.plan, self.stream, self.formats = list(plan), stream, (fmt,)
+        self._ready: dict[dt.date, str] = {}
+        self._next = 0
+
+    def preview(self, edition: Edition) -> str:
+        return f"write {len(edition.files[self.formats[0]].encode())} bytes to stdout"
+
+    def send(self, edition: Edition) -> PublishResult:
+        stream = self.stream or sys.stdout
+        if not self.plan:
+            stream.write(edition.files[self.formats[0]])
+            return PublishResult(self.name, self.type, Status.OK, "shown")
+        self._ready[edition.key.date] = edition.files[self.formats[0]]
+        while self._next < len(self.plan) and self.plan[self._next] in self._ready:
+            stream.write(self._ready.pop(self.plan[self._next]))
+            self._next += 1
+            if len(self.plan) > 1:
+                stream.write("\n")
+        stream.flush()
+        return PublishResult(self.name, self.type, Status.OK, "shown")
 
 
 def output_dir_publisher(directory: Path, path_template: str, formats: Sequence[str]) -> FilesPublisher:

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -19,10 +19,10 @@ from urllib.parse import quote
 from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
-from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Secrets, Status, comparable, fill, report_link
+from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
+from dailydiff.render.edition import Edition, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
 
 ISSUE_BODY_LIMIT = 65536
@@ -89,6 +89,7 @@ class GitHubContentsPublisher:
     meanwhile is read again, once)."""
 
     type = "github-contents"
+    parts = ("files",)
     updates_in_place = True
 
     def __init__(self, entry: GitHubContentsEntry, name: str, secrets: Secrets,
@@ -98,35 +99,39 @@ class GitHubContentsPublisher:
         where = f"{entry.api_url.rstrip('/')}/{entry.repository}@{entry.branch or '(default branch)'}"
         self.target = f"github-contents:{where}/{entry.path_template}"
 
-    def _files(self, report: DayReport, rendered: Mapping[str, str]) -> list[tuple[str, str, bytes]]:
+    def _files(self, edition: Edition) -> list[tuple[str, str, bytes]]:
         """(format, path in the repository, content) of each format."""
         files = []
-        for fmt in self.formats:
+        for fmt in (f for f in self.formats if f in edition.files):
             try:
-                path = placeholders.fill_path(self.entry.path_template, placeholders.day_values(report, fmt),
-                                           placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+                path = edition.path(fmt, self.entry.path_template)
             except placeholders.TemplateError as exc:
                 raise PublishError(f"bad path template: {exc}", "fix path_template") from None
-            files.append((fmt, _relative(path.as_posix()), rendered[fmt].encode("utf-8")))
+            files.append((fmt, _relative(path.as_posix()), edition.files[fmt].encode("utf-8")))
         if len({path for _, path, _ in files}) < len(files):
             raise PublishError(f"path template {self.entry.path_template!r} gives two formats the same file",
                                "put {ext} in it")  # fmt: skip
         return files
 
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        message = fill(self.entry.message_template, report, "message")
+    def _message(self, edition: Edition) -> str:
+        return (
+            fill(self.entry.message_template, edition, "message") if edition.kind == "day" else edition.title
+        )
+
+    def preview(self, edition: Edition) -> str:
+        message = self._message(edition)
         branch = self.entry.branch or "the default branch"
         lines = [
             f"commit to {self.entry.repository} ({branch}) via {self.entry.api_url}, message {message!r}:"
         ]
         lines += [f"  {path} ({len(content)} bytes, blob {blob_sha(content)[:12]})"
-                  for _, path, content in self._files(report, rendered)]  # fmt: skip
+                  for _, path, content in self._files(edition)]  # fmt: skip
         return "\n".join(lines)
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+    def send(self, edition: Edition) -> PublishResult:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
-        message = fill(self.entry.message_template, report, "message")
-        files = self._files(report, rendered)
+        message = self._message(edition)
+        files = self._files(edition)
         with Http(self.entry, sleep=self.sleep) as http:
             api = GitHubApi(self.entry, token, http)
             branch = self.entry.branch or self._default_branch(api)
@@ -264,8 +269,9 @@ def quiet_references(markdown: str) -> str:
     return "".join(out)
 
 
-def issue_marker(report: DayReport) -> str:
-    return f"<!-- dailydiff:report repo={report.repo} date={report.date.isoformat()} -->"
+def issue_marker(edition: Edition) -> str:
+    """Finds an edition's issue again: its unit (a day's repository, ``digest:<name>``, ``week:<repo>``)."""
+    return f"<!-- dailydiff:report repo={edition.key.repo} date={edition.key.date.isoformat()} -->"
 
 
 def _part_marker(index: int) -> str:
@@ -274,6 +280,7 @@ def _part_marker(index: int) -> str:
 
 class GitHubIssuePublisher:
     type = "github-issue"
+    parts = ("files",)
     updates_in_place = True  # the day's issue is edited, not opened again
     formats: tuple[str, ...] = ("md",)
 
@@ -282,16 +289,19 @@ class GitHubIssuePublisher:
         self.entry, self.name, self.secrets, self.sleep, self.limit = entry, name, secrets, sleep, limit
         self.target = f"github-issue:{entry.api_url.rstrip('/')}/{entry.repository}"
 
-    def bodies(self, report: DayReport, rendered: Mapping[str, str]) -> list[str]:
+    def _title(self, edition: Edition) -> str:
+        return fill(self.entry.title_template, edition, "title") if edition.kind == "day" else edition.title
+
+    def bodies(self, edition: Edition) -> list[str]:
         """The issue body and, when it is over the limit, the comments that continue it."""
-        marker = issue_marker(report)
-        text = quiet_references(rendered["md"])
+        marker = issue_marker(edition)
+        text = quiet_references(edition.files["md"])
         reserve = 200
         if utf16_len(marker) + 1 + utf16_len(text) <= self.limit:
             return [f"{marker}\n{text}"]
         pieces = split_markdown(text, self.limit - reserve)
         if self.entry.overflow == "trim":
-            url = report_link(self.entry.report_url, report)
+            url = link(self.entry.report_url, edition)
             note = (f"\n\n---\n\n*Trimmed to GitHub's size limit — [full report]({url})*" if url else
                     f"\n\n---\n\n*Trimmed to GitHub's size limit: {len(pieces) - 1} more part(s) not shown.*")  # fmt: skip
             first = split_markdown(text, self.limit - reserve - utf16_len(note))[0]
@@ -301,20 +311,20 @@ class GitHubIssuePublisher:
         out += [f"{_part_marker(i)}\n*({i}/{total})*\n\n{piece}" for i, piece in enumerate(pieces[1:], 2)]
         return out
 
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        title = fill(self.entry.title_template, report, "title")
-        bodies = self.bodies(report, rendered)
+    def preview(self, edition: Edition) -> str:
+        title = self._title(edition)
+        bodies = self.bodies(edition)
         sizes = ", ".join(str(utf16_len(b)) for b in bodies)
         return (f"create or update the issue {title!r} in {self.entry.repository} (labels {self.entry.labels}): "
                 f"body + {len(bodies) - 1} comment(s), sizes {sizes} characters")  # fmt: skip
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
+    def send(self, edition: Edition) -> PublishResult:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
-        title = fill(self.entry.title_template, report, "title")
-        bodies = self.bodies(report, rendered)
+        title = self._title(edition)
+        bodies = self.bodies(edition)
         with Http(self.entry, sleep=self.sleep) as http:
             api = GitHubApi(self.entry, token, http)
-            issue = self._find(api, issue_marker(report))
+            issue = self._find(api, issue_marker(edition))
             if issue is None:
                 _, created = api.call("POST", "/issues", body={"title": title, "body": bodies[0],
                                                                 "labels": self.entry.labels})  # fmt: skip

@@ -1,10 +1,15 @@
 """HTTP for publishers (httpx2): retries with exponential back-off on 429, 5xx and connection errors,
-honouring ``Retry-After`` (seconds or an HTTP date) and GitHub's exhausted-rate-limit 403. Errors name
-the host only: webhook URLs carry their secret in the path or query."""
+honouring ``Retry-After`` (seconds or an HTTP date) and GitHub's exhausted-rate-limit 403, all within
+one total deadline per delivery (``deadline``: httpx's timeouts are per read, so a server that drips a
+byte a second would otherwise hold a delivery for ever). Errors name the host only: webhook URLs carry
+their secret in the path or query."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,14 +33,49 @@ def wait_asked(response: httpx2.Response, now: float | None = None) -> float | N
     return asked
 
 
+class Deadline:
+    """The end of one delivery: requests get what is left of it, and a watchdog shuts a request's socket
+    down when it runs out (the only way to stop a read that keeps receiving a byte at a time)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.end = clock() + seconds
+
+    def left(self) -> float:
+        return self.end - self.clock()
+
+    def guard(self) -> tuple[dict[str, Any], threading.Timer]:
+        """Request extensions that record the request's sockets, and the started watchdog over them."""
+        sockets: list[socket.socket] = []
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                sock = info["return_value"].get_extra_info("socket")
+                if sock is not None:
+                    sockets.append(sock)
+
+        def cut() -> None:
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(max(0.0, self.left()), cut)
+        watchdog.daemon = True
+        watchdog.start()
+        return {"trace": trace}, watchdog
+
+
 class Http:
-    """One client per publishing run; ``request`` returns the final response (any status) or raises
-    PublishError when the server could not be reached or kept failing."""
+    """One client per delivery; ``request`` returns the final response (any status) or raises
+    PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
 
     def __init__(self, entry: _Entry, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.entry = entry
         self.sleep = sleep
-        self.client = httpx2.Client(timeout=entry.timeout, headers={"User-Agent": USER_AGENT})
+        self.deadline = Deadline(entry.deadline)
+        # No keep-alive: each request's own connection is what the deadline's watchdog can cut.
+        self.client = httpx2.Client(timeout=entry.timeout, headers={"User-Agent": USER_AGENT},
+                                    limits=httpx2.Limits(max_keepalive_connections=0))  # fmt: skip
 
     def __enter__(self) -> Http:
         return self
@@ -48,16 +88,24 @@ class Http:
         attempts = self.entry.retries + 1
         delay = self.entry.backoff
         for attempt in range(1, attempts + 1):
+            left = self.deadline.left()
+            if left <= 0:
+                problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
+                break
+            extensions, watchdog = self.deadline.guard()
             try:
-                response = self.client.request(method, url, **kwargs)
+                response = self.client.request(method, url, timeout=min(self.entry.timeout, left),
+                                               extensions=extensions, **kwargs)  # fmt: skip
             except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
                 raise PublishError(f"the URL for {where} is not a valid http(s) URL",
                                    "check the URL in its environment variable") from None  # fmt: skip
-            except httpx2.TimeoutException:
-                problem = f"{where} timed out after {self.entry.timeout:g}s"
-                wait = _jittered(delay)
-            except httpx2.TransportError as exc:
-                problem = f"cannot reach {where} ({type(exc).__name__})"
+            except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+                if self.deadline.left() <= 0:
+                    problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
+                    break
+                timed_out = isinstance(exc, httpx2.TimeoutException)
+                problem = (f"{where} timed out after {min(self.entry.timeout, left):g}s" if timed_out
+                           else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
                 wait = _jittered(delay)
             else:
                 rate_limited = (
@@ -73,12 +121,14 @@ class Http:
                         "try again later",
                     )
                 wait = asked if asked is not None else _jittered(delay)
-            if attempt == attempts:
+            finally:
+                watchdog.cancel()
+            if attempt == attempts or wait >= self.deadline.left():
                 break
             self.sleep(wait)
             delay *= 2
         raise PublishError(
-            f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+            f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
         )
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dailydiff.errors import DailyDiffError, PublishError
-from dailydiff.models import DayReport
-from dailydiff.publish.base import History, Publisher, PublishResult, Secrets, Status
+from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
+from dailydiff.render.edition import Edition
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 
@@ -26,6 +26,7 @@ PUBLISHERS: dict[str, str] = {
     "wecom": "dailydiff.publish.webhooks:WeComPublisher",
     "slack": "dailydiff.publish.webhooks:SlackPublisher",
     "discord": "dailydiff.publish.webhooks:DiscordPublisher",
+    "teams": "dailydiff.publish.webhooks:TeamsPublisher",
     "webhook": "dailydiff.publish.webhooks:WebhookPublisher",
     "email": "dailydiff.publish.email:EmailPublisher",
 }
@@ -40,19 +41,12 @@ def publisher_factory(kind: str) -> Factory:
     return factory
 
 
-def build_publishers(
-    entries: Sequence[Any], secrets: Secrets, history: History | None = None
-) -> list[Publisher]:
-    """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second).
-    ``history`` reaches the publishers that show trends (``uses_history``: the e-mail's chart)."""
-    publishers: list[Publisher] = []
-    for name, entry in zip(entry_names(entries), entries, strict=True):
-        factory = publisher_factory(entry.type)
-        if history is not None and getattr(factory, "uses_history", False):
-            publishers.append(factory(entry, name, secrets, history))  # type: ignore[call-arg]
-        else:
-            publishers.append(factory(entry, name, secrets))
-    return publishers
+def build_publishers(entries: Sequence[Any], secrets: Secrets) -> list[Publisher]:
+    """One publisher per entry, named by the entry's ``name`` or its type (``slack-2`` for a second)."""
+    return [
+        publisher_factory(entry.type)(entry, name, secrets)
+        for name, entry in zip(entry_names(entries), entries, strict=True)
+    ]
 
 
 def entry_names(entries: Sequence[Any]) -> list[str]:
@@ -77,21 +71,12 @@ def select(publishers: Sequence[Publisher], only: Sequence[str]) -> list[Publish
     return [p for p in publishers if p.name in only]
 
 
-def attempt(
-    publisher: Publisher, report: DayReport, rendered: Mapping[str, str], secrets: Secrets
-) -> PublishResult:
-    """One publisher, once: any failure becomes a ``failed`` result (one publisher failing never stops
-    the others), with the secrets scrubbed from the message and the time it took."""
-    return attempt_with(publisher, lambda: publisher.publish(report, rendered), secrets)
-
-
-def attempt_with(
-    publisher: Publisher, action: Callable[[], PublishResult], secrets: Secrets
-) -> PublishResult:
-    """``attempt`` for any sending ``action`` of ``publisher`` (a daily digest's texts, files, message)."""
+def attempt(publisher: Publisher, edition: Edition, secrets: Secrets) -> PublishResult:
+    """One publisher sends one edition, once: any failure becomes a ``failed`` result (one publisher
+    failing never stops the others), with the secrets scrubbed from the message and the time it took."""
     started = time.monotonic()
     try:
-        result = action()
+        result = publisher.send(edition)
     except DailyDiffError as exc:
         result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc))
     except Exception as exc:  # a bug in one publisher must not stop the others

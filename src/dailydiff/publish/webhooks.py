@@ -1,4 +1,5 @@
-"""Chat and generic webhooks: Feishu/Lark, DingTalk, WeCom, Slack, Discord and a signed JSON webhook.
+"""Chat and generic webhooks: Feishu/Lark, DingTalk, WeCom, Slack, Discord, Microsoft Teams and a signed
+JSON webhook.
 
 Each publisher builds its payloads with the pure modules ``chat``/``chat_formats``, signs them the way
 its service documents, posts them in order and checks the service's answer (Feishu, DingTalk and WeCom
@@ -12,7 +13,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -22,24 +23,24 @@ from dailydiff.common.secrets import scrub
 from dailydiff.common.text import output_tree
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
-from dailydiff.publish.base import PublishResult, Secrets, Status, report_link
-from dailydiff.publish.chat import build_digest, one_line
+from dailydiff.publish.base import PublishResult, Secrets, Status, link
 from dailydiff.publish.chat_formats import (
-    TEXT_LIMITS,
-    TextLimit,
     dingtalk_payloads,
     discord_payloads,
     feishu_payloads,
     slack_payloads,
-    text_payloads,
+    teams_payloads,
     wecom_payloads,
 )
 from dailydiff.publish.http import Http
+from dailydiff.render.chat import Message, one_line
+from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import (
     DingTalkEntry,
     DiscordEntry,
     FeishuEntry,
     SlackEntry,
+    TeamsEntry,
     WebhookEntry,
     WeComEntry,
     _ChatEntry,
@@ -72,8 +73,14 @@ def _json_bytes(payload: Any) -> bytes:
 
 
 class ChatPublisher:
+    """A chat service: the edition's one chat message (render/chat.py) in the service's style, sized to
+    its limits (``render``: publish/chat_formats.py), signed and posted in order."""
+
     type = "chat"
-    updates_in_place = False  # a message: once sent, a changed report would be a second one
+    parts: tuple[Part, ...] = ("chat",)
+    formats: tuple[str, ...] = ()
+    updates_in_place = False  # a message: once sent, a changed edition would be a second one
+    render: Callable[[Message, int], list[Any]]
 
     def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
@@ -82,7 +89,6 @@ class ChatPublisher:
         self.secrets = secrets
         self.clock = clock
         self.sleep = sleep
-        self.formats: tuple[str, ...] = ("md",)
 
     @property
     def target(self) -> str:
@@ -95,8 +101,9 @@ class ChatPublisher:
 
     # what each service differs in -------------------------------------------------------------------
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        raise NotImplementedError
+    def payloads(self, edition: Edition) -> list[Any]:
+        message = edition.message(link(self.entry.report_url, edition), self.entry.max_commits)
+        return self.render(message, self.entry.max_messages)
 
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         return url, _json_bytes(payload), {}
@@ -109,19 +116,10 @@ class ChatPublisher:
 
     # shared -----------------------------------------------------------------------------------------
 
-    def publish(self, report: DayReport, rendered: Mapping[str, str]) -> PublishResult:
-        return self.send(self.payloads(report, rendered))
-
-    def text_limit(self) -> TextLimit:
-        """How ``publish_texts`` measures a text against this service's limit (for render_digest_chat)."""
-        return TEXT_LIMITS[self.type]
-
-    def publish_texts(self, title: str, texts: list[str], language: str = "zh") -> PublishResult:
-        """Plain texts (a daily digest across repositories, each within ``text_limit``), one message each."""
-        return self.send(text_payloads(self.type, title, texts, language))
-
-    def send(self, payloads: list[Any]) -> PublishResult:
-        """Post ``payloads`` in order, signed; the first one the service rejects fails the delivery."""
+    def send(self, edition: Edition) -> PublishResult:
+        """Post the edition's payloads in order, signed; the first one the service rejects fails the
+        delivery, and the whole delivery ends by the entry's ``deadline``."""
+        payloads = self.payloads(edition)
         url = self.secrets.get(self.entry.url_env, "webhook URL")
         secret = self.secrets.optional(self.entry.secret_env, "signing secret")
         with Http(self.entry, sleep=self.sleep) as http:
@@ -147,8 +145,8 @@ class ChatPublisher:
             return message
         return f"part {index} of {total}: {message} ({index - 1} part(s) sent before)"
 
-    def preview(self, report: DayReport, rendered: Mapping[str, str]) -> str:
-        payloads = self.payloads(report, rendered)
+    def preview(self, edition: Edition) -> str:
+        payloads = self.payloads(edition)
         signed = (
             " (signed with the secret in $" + self.entry.secret_env + ")" if self.entry.secret_env else ""
         )
@@ -159,17 +157,12 @@ class ChatPublisher:
         ]
         return "\n".join(out)
 
-    def digest_url(self, report: DayReport) -> str | None:
-        return report_link(self.entry.report_url, report)
-
 
 class FeishuPublisher(ChatPublisher):
     type = "feishu"
     entry: FeishuEntry
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
-        return feishu_payloads(digest, self.entry.max_messages)
+    render = staticmethod(feishu_payloads)
 
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         if secret:
@@ -203,9 +196,7 @@ class DingTalkPublisher(_ErrcodePublisher):
     type = "dingtalk"
     entry: DingTalkEntry
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
-        return dingtalk_payloads(digest, self.entry.max_messages)
+    render = staticmethod(dingtalk_payloads)
 
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         if secret:
@@ -220,18 +211,14 @@ class WeComPublisher(_ErrcodePublisher):
     type = "wecom"
     entry: WeComEntry
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
-        return wecom_payloads(digest, self.entry.max_messages)
+    render = staticmethod(wecom_payloads)
 
 
 class SlackPublisher(ChatPublisher):
     type = "slack"
     entry: SlackEntry
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
-        return slack_payloads(digest, self.entry.max_messages)
+    render = staticmethod(slack_payloads)
 
     def problem(self, response: httpx2.Response) -> str | None:
         if response.is_success and response.text.strip() == "ok":
@@ -243,9 +230,21 @@ class DiscordPublisher(ChatPublisher):
     type = "discord"
     entry: DiscordEntry
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        digest = build_digest(report, self.digest_url(report), self.entry.max_commits)
-        return discord_payloads(digest, self.entry.max_messages)
+    render = staticmethod(discord_payloads)
+
+
+class TeamsPublisher(ChatPublisher):
+    """Microsoft Teams: an Adaptive Card per message. A Workflows webhook answers 202 Accepted; a
+    classic incoming webhook answers 200 with the body "1" (anything else in a 200 is its error)."""
+
+    type = "teams"
+    entry: TeamsEntry
+    render = staticmethod(teams_payloads)
+
+    def problem(self, response: httpx2.Response) -> str | None:
+        if response.status_code == 202 or (response.is_success and response.text.strip() in ("", "1")):
+            return None
+        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
 
 
 def summary_payload(report: DayReport, report_url: str | None, max_commits: int) -> dict[str, Any]:
@@ -282,19 +281,18 @@ class WebhookPublisher(ChatPublisher):
     type = "webhook"
     entry: WebhookEntry
 
-    def __init__(self, entry: WebhookEntry, name: str, secrets: Secrets, **kwargs: Any) -> None:
-        super().__init__(entry, name, secrets, **kwargs)
-        self.formats = ("json",) if entry.payload == "report" else ("md",)
+    parts: tuple[Part, ...] = ("data",)
 
     @property
     def target(self) -> str:
         # The summary and the full report are two deliveries, even to one URL.
         return f"{super().target}:{self.entry.payload}"
 
-    def payloads(self, report: DayReport, rendered: Mapping[str, str]) -> list[Any]:
-        if self.entry.payload == "report":
-            return [rendered["json"].encode("utf-8")]
-        return [summary_payload(report, self.digest_url(report), self.entry.max_commits)]
+    def payloads(self, edition: Edition) -> list[Any]:
+        """The edition's JSON (``payload = "report"``, or any unit but a day), or a day's summary."""
+        if self.entry.payload == "report" or edition.report is None:
+            return [edition.files["json"].encode("utf-8")]
+        return [summary_payload(edition.report, link(self.entry.report_url, edition), self.entry.max_commits)]
 
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         body = payload if isinstance(payload, bytes) else _json_bytes(payload)

@@ -45,8 +45,8 @@ class DigestRepo(_Frozen):
     high: int = 0
     medium: int = 0
     low: int = 0
-    failed: int = 0  # analyses that failed or fell back to the rules
-    gated: bool = False  # more failed analyses than [analysis] max_failure_ratio allows
+    failed: int = 0  # the day's gate: analyses that failed or fell back to the rules, commits not fetched
+    gated: bool = False  # the day's stored gate (engine/stages.py): too many failed analyses
     highlights: list[str] = Field(default_factory=list)  # the repository's own day overview
 
 
@@ -98,11 +98,6 @@ def select_repos(patterns: Sequence[str], available: Sequence[str]) -> list[str]
     return list(dict.fromkeys(chosen))
 
 
-def _failure_ratio(report: DayReport) -> float:
-    analysable = report.stats.total - report.stats.merges
-    return (report.stats.failed + report.stats.fallback) / analysable if analysable > 0 else 0.0
-
-
 def _commit(report: DayReport, rc: ReportCommit) -> DigestCommit:
     analysis = rc.analysis
     return DigestCommit(
@@ -146,11 +141,11 @@ def build_day_digest(
         if report is None:
             lines.append(DigestRepo(repo=repo, stored=False))
             continue
-        s = report.stats
+        s, verdict = report.stats, report.failure_gate(max_failure_ratio)
         lines.append(
             DigestRepo(
                 repo=repo, repo_url=report.repo_url, total=s.total, high=s.high, medium=s.medium, low=s.low,
-                failed=s.failed + s.fallback, gated=_failure_ratio(report) > max_failure_ratio,
+                failed=verdict.failed, gated=verdict.gated,
                 highlights=list(report.overview.highlights),
             )
         )  # fmt: skip
@@ -222,12 +217,20 @@ def report_href(repo: str, date: dt.date, *, root: str = "../", base_url: str = 
     return f"{base_url.rstrip('/')}/{path}" if base_url else f"{root}{path}"
 
 
-def _view(digest: DayDigest, *, root: str, base_url: str, title_chars: int) -> dict[str, Any]:
+ReportLink = Callable[[str], str]  # a repository -> the link to its report of the digest's day
+
+
+def site_links(digest: DayDigest, *, root: str = "../../", base_url: str = "") -> ReportLink:
+    """Links to the reports in the site (a digest page sits at ``digests/<name>/YYYY-MM-DD.html``)."""
+    return lambda repo: report_href(repo, digest.date, root=root, base_url=base_url)
+
+
+def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> dict[str, Any]:
     D = words("digest", digest.language)
     names = change_type_labels(digest.language)
 
     def item(c: DigestCommit) -> dict[str, Any]:
-        report = report_href(c.repo, digest.date, root=root, base_url=base_url)
+        report = report_link(c.repo)
         return {
             "repo": clean(c.repo),
             "title": clean(shorten(c.title or "—", title_chars)),
@@ -253,7 +256,7 @@ def _view(digest: DayDigest, *, root: str, base_url: str, title_chars: int) -> d
             {
                 "repo": clean(r.repo),
                 "line": r,
-                "report": report_href(r.repo, digest.date, root=root, base_url=base_url) if r.stored else "",
+                "report": report_link(r.repo) if r.stored else "",
                 "state": D["state_missing"] if not r.stored else D["state_gated"] if r.gated else "",
             }
             for r in digest.repos
@@ -262,12 +265,14 @@ def _view(digest: DayDigest, *, root: str, base_url: str, title_chars: int) -> d
     }
 
 
-def render_digest_markdown(digest: DayDigest, *, base_url: str = "", root: str = "../",
-                           templates_dir: str = "", title_chars: int = 100) -> str:  # fmt: skip
+def render_digest_markdown(digest: DayDigest, *, report_link: ReportLink | None = None, templates_dir: str = "",
+                           title_chars: int = 100) -> str:  # fmt: skip
+    """``report_link``: where each repository's report of the day is (default: the site's pages)."""
+    report_link = report_link or site_links(digest)
     text = (
         environment("md", "render/templates", templates_dir)
         .get_template("digest.md.j2")
-        .render(**_view(digest, root=root, base_url=base_url, title_chars=title_chars))
+        .render(**_view(digest, report_link=report_link, title_chars=title_chars))
     )
     return text.rstrip("\n") + "\n"
 
@@ -280,83 +285,15 @@ def load_digest(text: str | bytes) -> DayDigest:
     return DayDigest.model_validate_json(text)
 
 
-def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, base_url: str = "",
+def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, report_link: ReportLink | None = None,
                        site_title: str = "dailydiff", templates_dir: str = "", title_chars: int = 100) -> str:  # fmt: skip
-    """A site page (``digests/YYYY-MM-DD.html``) when ``ctx`` is given, else one self-contained file
+    """A site page (``digests/<name>/YYYY-MM-DD.html``) when ``ctx`` is given, else one self-contained file
     (CSS inlined, no script, no fetch) that opens from ``file://`` and as an email attachment."""
     standalone = ctx is None
     page = ctx or PageContext(root="", site_title=site_title, language=digest.language)
     css, css_hash = standalone_css() if standalone else (Markup(""), "")
-    root = page.root if not standalone else "../"
-    view = _view(digest, root=root, base_url=base_url, title_chars=title_chars)
+    report_link = report_link or site_links(digest, root=page.root if not standalone else "../../")
+    view = _view(digest, report_link=report_link, title_chars=title_chars)
     view["highlights"] = [SafeMarkdown().inline(line) for line in view["highlights"]]
     return render_page("digest.html.j2", page, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
                        **view)  # fmt: skip
-
-
-def render_digest_chat(
-    digest: DayDigest,
-    *,
-    base_url: str = "",
-    limit: int = 4000,
-    max_messages: int = 3,
-    size: Callable[[str], int] = len,
-) -> list[str]:
-    """Plain chat text, split into messages of at most ``limit`` (measured by ``size``: characters, or
-    what one line costs in a service's markup and encoding) at line boundaries. Every
-    repository is named (in its count line); high commits that do not fit are counted, never dropped
-    silently: the last message says how many were left out and where the full digest is."""
-    D = words("digest", digest.language)
-    head = [D["title"].format(name=digest.name, date=digest.date), ""]
-    head += [f"• {clean(line)}" for line in digest.overview.highlights]
-    rows = [D["chat_table_head"]]
-    for r in digest.repos:
-        state = D["state_missing"] if not r.stored else D["state_gated"] if r.gated else ""
-        counts = f"{r.total} · 🔴{r.high} 🟡{r.medium} 🟢{r.low}" + (f" · ❌{r.failed}" if r.failed else "")
-        rows.append(f"{clean(r.repo)}: {state or counts}")
-    commits = []
-    for c in [*digest.high, *digest.watch]:
-        link = safe_url(c.url) or report_href(c.repo, digest.date, base_url=base_url)
-        watch = f" 👀 {', '.join(clean(w) for w in c.watch)}" if c.watch else ""
-        line = f"{LEVEL_MARKS[c.level.value]} [{clean(c.repo)}] {clean(shorten(c.title, 120))}{watch}"
-        commits.append(line + (f"\n  {link}" if link else ""))
-    # Counts and failures first: every repository is named whatever it costs; commits fill what is
-    # left of at most `max_messages` messages, in rank order, and what does not fit is counted.
-    fixed = [*head, "", *rows, "", D["chat_high"].format(n=len(digest.high))]
-    reserve = size(head[0] + words("chat", digest.language)["part"].format(i=99, n=99)) + 1
-    messages = _pack(fixed, limit - reserve, size)
-    # Room lost at the end of each message (lines are never split) and for the closing note.
-    slack = max((size(line) for line in commits), default=0) + 1 + reserve
-    budget = max(max_messages, len(messages)) * (limit - slack) - 2 * size(D["chat_more"]) - 40
-    used = sum(size(line) + 1 for line in fixed)
-    kept, left_out = [], 0
-    for line in commits:
-        if used + size(line) + 1 > budget:
-            left_out += 1
-            continue
-        kept.append(line)
-        used += size(line) + 1
-    tail = [D["chat_more"].format(n=left_out, url=base_url or "site")] if left_out else []
-    # Every message after the first opens with the title and its part number ("(2/3)").
-    title, part = head[0], words("chat", digest.language)["part"]
-    packed = _pack([*fixed, *kept, *tail], limit - reserve, size)
-    return [
-        "\n".join(m if i == 1 else [title + part.format(i=i, n=len(packed)), *m]).strip()
-        for i, m in enumerate(packed, 1)
-    ]
-
-
-def _pack(lines: list[str], limit: int, size: Callable[[str], int] = len) -> list[list[str]]:
-    """Lines into messages of at most ``limit`` characters, split only between lines (a line longer
-    than a message is cut at the limit with a mark; titles are shortened long before that)."""
-    messages: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        while size(line) + 1 > limit and len(line) > 1:
-            line = line[: max(1, int(len(line) * 0.9)) - 1] + "…"
-        if used + size(line) + 1 > limit and messages[-1]:
-            messages.append([])
-            used = 0
-        messages[-1].append(line)
-        used += size(line) + 1
-    return messages

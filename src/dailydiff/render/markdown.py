@@ -151,6 +151,16 @@ def stats_line(report: DayReport) -> str:
     return " | ".join(parts)
 
 
+def gate_warning(report: DayReport) -> str:
+    """The day's stored failure gate as one warning (Markdown), or "" when the day passed it. Every
+    output of the day (Markdown, HTML, mail, chat) shows this same line."""
+    gate = report.gate
+    if gate is None or not gate.gated:
+        return ""
+    ratio = f"{gate.ratio:.0%} ({gate.failed}/{gate.analysable})"
+    return str(words("report", report.language)["gated_warning"].format(ratio=ratio))
+
+
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
     L = words("report", report.language)
     zone = ZoneInfo(report.timezone)
@@ -199,6 +209,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
             groups=groups,
             watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
             stats_line=stats_line(report),
+            gate_warning=gate_warning(report),
             footer=footer,
         )
     )

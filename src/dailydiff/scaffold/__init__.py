@@ -8,12 +8,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
 import tomli_w
 
-from dailydiff.settings import defaults_text
+from dailydiff import __version__
 
 CONFIG_NAME = "dailydiff.toml"
 WORKFLOW_PATH = ".github/workflows/dailydiff.yml"
@@ -23,9 +24,6 @@ RUN_COMMAND = (
     'dailydiff run --config dailydiff.toml --date "${DATE:-yesterday}" '
     "--output-dir reports --summary-json summary.json"
 )
-DEFAULT_INSTALL = "python -m pip install dailydiff"
-# Workers that share one plan keep it in PostgreSQL: they need the driver.
-SHARED_INSTALL = "python -m pip install 'dailydiff[postgres]'"
 KUBERNETES_PATH = "kubernetes/dailydiff.yaml"
 KUBERNETES_IMAGE = "python:3.11-slim"
 STORE_SECRET = "DAILYDIFF_STORE_URL"
@@ -34,8 +32,6 @@ WORKER_COMMAND = (
     'dailydiff run --config dailydiff.toml --date "${DATE:-yesterday}" '
     '--plan "github-${{ github.run_id }}-${{ github.run_attempt }}" --summary-json "summary-${{ matrix.worker }}.json"'
 )
-# A pod of the Kubernetes Indexed Job: one plan per Job (its name); pip installs for the pod's user.
-POD_INSTALL = "python -m pip install --quiet --user 'dailydiff[postgres]'"
 POD_COMMAND = (
     'python -m dailydiff run --config /etc/dailydiff/dailydiff.toml --date yesterday --plan "$JOB_NAME"'
 )
@@ -47,18 +43,43 @@ def _data(name: str) -> str:
     return resources.files("dailydiff.scaffold").joinpath(name).read_text(encoding="utf-8")
 
 
+def pinned_install(extras: str = "", user: bool = False) -> str:
+    """The pip command that installs exactly the dailydiff that runs now: a workflow written by one
+    version keeps running that version until someone changes the line (or runs `init` again)."""
+    requirement = f"dailydiff{extras}=={__version__}"
+    return f"python -m pip install {'--quiet --user ' if user else ''}'{requirement}'"
+
+
 def config_text(repos: Sequence[str] = ()) -> str:
-    entries = "\n".join(
-        "[[repos]]\n" + tomli_w.dumps({"source": source}) for source in (repos or EXAMPLE_REPOS)
-    )
+    """A short dailydiff.toml: what a user decides, commented where a default will do, the repositories
+    last. The full reference is `dailydiff init --defaults`; nothing of it is frozen into the file."""
+    if repos:
+        entries = "\n".join("[[repos]]\n" + tomli_w.dumps({"source": source}) for source in repos)
+    else:
+        entries = "".join(
+            "# [[repos]]\n" + "".join(f"# {line}\n" for line in tomli_w.dumps({"source": s}).splitlines())
+            for s in EXAMPLE_REPOS
+        )
     return (
-        _data("header.toml")
-        + defaults_text().rstrip("\n")
-        + "\n"
+        _data("header.toml").replace("{version}", __version__)
         + _data("examples.toml")
         + entries
         + _data("watch.toml")
     )
+
+
+def local_sources(repos: Sequence[str], base: Path) -> list[tuple[str, str]]:
+    """The ``repos[N].source`` keys (as in the file, counted from 1) that name a local path (relative to
+    ``base``, where the config lives): a workflow that runs on a fresh runner cannot read them."""
+    from dailydiff.sources import is_github_spec
+    from dailydiff.sources.git import is_git_url
+
+    def local(spec: str) -> bool:
+        if is_git_url(spec):
+            return False
+        return (base / spec).expanduser().exists() or not is_github_spec(spec)
+
+    return [(f"repos[{n}].source", spec) for n, spec in enumerate(repos, 1) if local(spec)]
 
 
 def secret_env_names(data: Any) -> list[str]:
@@ -99,7 +120,7 @@ def _template(name: str) -> jinja2.Template:
 
 
 def workflow_text(
-    config: str, install: str = DEFAULT_INSTALL, settings: dict[str, Any] | None = None, workers: int = 1
+    config: str, install: str | None = None, settings: dict[str, Any] | None = None, workers: int = 1
 ) -> str:
     """The workflow for this config text; ``settings`` (the loaded settings, defaults included) names the
     secrets when given, else the config text itself does. ``workers`` > 1: a matrix of workers sharing one
@@ -109,7 +130,7 @@ def workflow_text(
     if workers > 1:
         return _template("workers.yml.j2").render(
             secrets=[name for name in secret_env_names(data) if name != STORE_SECRET],
-            install=SHARED_INSTALL if install == DEFAULT_INSTALL else install,
+            install=install or pinned_install("[postgres]"),
             workers=workers,
             worker_list="[" + ", ".join(str(i) for i in range(1, workers + 1)) + "]",
             worker_command=WORKER_COMMAND,
@@ -119,14 +140,16 @@ def workflow_text(
         )
     return _template("workflow.yml.j2").render(
         secrets=secret_env_names(data),
-        install=install,
+        install=install or pinned_install(),
         command=RUN_COMMAND,
         output_dir=OUTPUT_DIR,
         timezone=timezone,
     )
 
 
-def kubernetes_text(config: str, workers: int, settings: dict[str, Any] | None = None) -> str:
+def kubernetes_text(
+    config: str, workers: int, settings: dict[str, Any] | None = None, install: str | None = None
+) -> str:
     """A CronJob running an Indexed Job of ``workers`` pods that share one plan in a PostgreSQL store."""
     data = settings if settings is not None else tomllib.loads(config)
     names = [STORE_SECRET, *(name for name in secret_env_names(data) if name != STORE_SECRET)]
@@ -134,7 +157,7 @@ def kubernetes_text(config: str, workers: int, settings: dict[str, Any] | None =
         all_secrets=names,
         workers=workers,
         image=KUBERNETES_IMAGE,
-        install=POD_INSTALL,
+        install=install or pinned_install("[postgres]", user=True),
         command=POD_COMMAND,
         path=KUBERNETES_PATH,
     )

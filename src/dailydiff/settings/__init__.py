@@ -411,7 +411,7 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            _describe(exc, where), "fix it; `dailydiff init` writes every setting with a comment"
+            _describe(exc, where), "fix it; `dailydiff init --defaults` lists every setting with its comment"
         ) from None
     register_secrets(settings, environ)
     return settings

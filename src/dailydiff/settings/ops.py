@@ -7,6 +7,7 @@ Entries are validated with messages that name the key the way a user finds it in
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -30,10 +31,19 @@ class RunSettings(_Section):
     claim_timeout: float = Field(gt=0)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class WeeklySettings(_Section):
     path_template: str
     top_commits: int = Field(ge=1, le=200)
     formats: list[Literal["md", "json", "html"]]
+    publishers: list[str] = Field(default_factory=list)  # names of publishers `run` delivers each week to
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "sunday"
+
+    def delivers_on(self, date: dt.date) -> bool:
+        """A run that builds ``date`` delivers the week of ``date`` (``weekday`` = sunday: the whole week)."""
+        return bool(self.publishers) and WEEKDAYS[date.weekday()] == self.weekday
 
     @field_validator("path_template")
     @classmethod

@@ -24,6 +24,9 @@ class _Entry(BaseModel):
     name: str = ""
     # Seconds per HTTP request / SMTP exchange.
     timeout: float = Field(default=20.0, gt=0)
+    # Seconds one delivery may take in all (every request, retry and wait of it): a receiver that answers
+    # a byte at a time is cut off here and the delivery is recorded failed (the next run tries again).
+    deadline: float = Field(default=120.0, gt=0)
     # Attempts after the first on 429/5xx/connection errors, and the first back-off in seconds (doubles).
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=1.0, ge=0)
@@ -137,6 +140,13 @@ class DiscordEntry(_ChatEntry):
     type: Literal["discord"]
 
 
+class TeamsEntry(_ChatEntry):
+    """Microsoft Teams: a Workflows ("Post to a channel when a webhook request is received") or incoming
+    webhook URL; the message is an Adaptive Card."""
+
+    type: Literal["teams"]
+
+
 class WebhookEntry(_ChatEntry):
     type: Literal["webhook"]
     # "report": the DayReport JSON; "summary": counts, overview and high-importance commits.
@@ -173,6 +183,7 @@ PublishEntry = Annotated[
     | WeComEntry
     | SlackEntry
     | DiscordEntry
+    | TeamsEntry
     | WebhookEntry
     | EmailEntry,
     Field(discriminator="type"),
@@ -187,6 +198,7 @@ PUBLISH_TYPES: tuple[str, ...] = (
     "wecom",
     "slack",
     "discord",
+    "teams",
     "webhook",
     "email",
 )

@@ -50,6 +50,11 @@ def _open_github(spec: str, settings: Settings, options: SourceOptions, store: o
 SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github}
 
 
+def is_github_spec(spec: str) -> bool:
+    """``owner/name`` as GitHub spells it (a path of that shape that exists locally is still a path)."""
+    return bool(_GITHUB_RE.match(spec))
+
+
 def source_kind(spec: str) -> str:
     """Which source a SOURCE argument names: an existing path or a git URL is git; owner/name is GitHub."""
     if is_git_url(spec) or Path(spec).expanduser().exists():

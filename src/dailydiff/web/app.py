@@ -1,8 +1,9 @@
 """`dailydiff serve`: the static site's pages served from the store, plus a JSON API.
 
-The site is laid out again only when the store's reports change (SQLite's ``data_version`` says when
-another connection wrote; a hash per report says which reports changed), and pages are rendered on first
-request and cached until then. Same URLs as the static build.
+The site is the one `site build` writes (engine/site.py ``make_site``: the same pages and feeds, the daily
+digests included; a row this version cannot read gets a page saying so). It is laid out again only when
+the store's reports or digests change (SQLite's ``data_version`` says when another connection wrote; a
+hash per row says which changed), and pages are rendered on first request and cached until then.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dailydiff.common.text import output_tree
-from dailydiff.engine.site import Site
+from dailydiff.engine.site import Site, make_site, read_rows, stored_digests
 from dailydiff.models import DayReport, ReportCommit
-from dailydiff.render.json import load_report, under_policy
+from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
+from dailydiff.settings import Settings
 from dailydiff.store import Store
 
 CONTENT_TYPES = {
@@ -44,13 +46,12 @@ SECURITY_HEADERS = {
 }
 MAX_COMMITS = 500
 
-SiteFactory = Callable[[list[DayReport]], Site]
-
 
 @dataclass
 class _State:
     version: int | None = None
     hashes: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
+    digests: str = ""  # a hash of the stored digests
     reports: dict[tuple[str, dt.date, str], DayReport] = field(default_factory=dict)
     site: Site | None = None
     pages: dict[str, Callable[[], str]] = field(default_factory=dict)
@@ -60,9 +61,9 @@ class _State:
 class SiteCache:
     """The reports of a store, the site laid out over them and the pages rendered so far."""
 
-    def __init__(self, store: Store, make_site: SiteFactory) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
-        self.make_site = make_site
+        self.settings = settings
         self._lock = threading.Lock()
         self._state = _State()
         self.reloads = 0
@@ -74,16 +75,17 @@ class SiteCache:
             return state
         rows = self.store.report_rows()
         hashes = {(r, d, lang): hashlib.sha256(data.encode()).hexdigest() for r, d, lang, data in rows}
-        if hashes != state.hashes or state.site is None:
-            reports = {}
-            for repo, date, lang, data in rows:
-                key = (repo, date, lang)
-                old = state.reports.get(key)
-                reports[key] = (
-                    old if old is not None and state.hashes.get(key) == hashes[key] else load_report(data)
-                )
-            site = self.make_site(list(reports.values()))
-            state = _State(version, hashes, reports, site, site.pages(), {})
+        prefer = self.settings.site.language or self.settings.report.language
+        digests = stored_digests(self.store, prefer)
+        digest_hash = hashlib.sha256("".join(d.model_dump_json() for d in digests).encode()).hexdigest()
+        if hashes != state.hashes or digest_hash != state.digests or state.site is None:
+            kept = {
+                key: old for key, old in state.reports.items() if state.hashes.get(key) == hashes.get(key)
+            }
+            fresh, unreadable = read_rows(row for row in rows if row[:3] not in kept)
+            reports = {**kept, **{(r.repo, r.date, r.language): r for r in fresh}}
+            site = make_site(self.settings, list(reports.values()), digests=digests, unreadable=unreadable)
+            state = _State(version, hashes, digest_hash, reports, site, site.pages(), {})
             self.reloads += 1
         else:
             state.version = version

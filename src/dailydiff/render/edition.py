@@ -1,0 +1,350 @@
+"""Editions: every unit rendered once, for every target (pure).
+
+A **unit** is what the engine plans and the delivery ledger keys: a repository's day, a digest-day
+across repositories, a repository's week (and any later kind, such as an addendum of late commits).
+Its **edition** holds everything a target can be sent, each part rendered on first use and then kept:
+
+- ``files``: the unit's formats (``md``, ``json``, ``html``) as text, and ``path(fmt, template)``, where
+  a file of that format goes below a files or GitHub target;
+- ``message(link, max_commits)``: the one chat message model (render/chat.py) — every chat service
+  renders it through its own style and limits row (publish/chat_formats.py);
+- ``mail(link, subject_template)``: one mail, HTML + text + inline ``cid:`` images (render/mail.py);
+- ``values(ext)``: the placeholders a target's templates may use (common/placeholders.py).
+
+A publisher declares the parts it sends (``parts``: ``files``, ``chat``, ``mail``, ``data``) and sends
+an edition through its one method; ``content_hash(parts, formats)`` is what the delivery ledger records:
+a hash of those parts as sent, the generation line left out (so a rebuild of an unchanged unit is not a
+change). To add a unit kind, write a builder that returns an ``Edition``; no target changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
+
+from dailydiff.common import i18n, placeholders
+from dailydiff.models import DayReport
+from dailydiff.render.chat import Message, day_message, digest_message, week_message
+from dailydiff.render.mail import Mail, build_mail
+
+if TYPE_CHECKING:
+    from dailydiff.render.charts import Chart
+    from dailydiff.render.digest import DayDigest
+    from dailydiff.render.week import WeekDigest
+    from dailydiff.settings import Settings
+
+Part = Literal["files", "chat", "mail", "data"]
+PARTS: tuple[Part, ...] = ("files", "chat", "mail", "data")
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitKey:
+    """The delivery ledger's key of a unit (with a target): ``repo`` is a repository id, or a reserved
+    id no repository has (``digest:<name>``, ``week:<repo>``); a week's ``date`` is its Monday."""
+
+    repo: str
+    date: dt.date
+    language: str
+
+
+# The generation line: the footer that names the dailydiff version and the time the edition was built.
+_GENERATION_LINE_RE = re.compile(r"^.*dailydiff.*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC.*$", re.M)
+
+
+def comparable(fmt: str, text: str) -> str:
+    """The text of one format without what changes on every build of the same unit: the generation line
+    of Markdown, HTML and mail, and ``generated_at`` and the ``run`` block (timings, cached counts) of the
+    JSON. Two builds of one unit compare equal here unless the unit itself changed."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(data, dict):
+            data.pop("generated_at", None)
+            data.pop("run", None)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return _GENERATION_LINE_RE.sub("", text)
+
+
+class Files(Mapping[str, str]):
+    """The unit's formats, each rendered on first use (a target that sends only JSON never pays for the
+    HTML)."""
+
+    def __init__(self, renderers: Mapping[str, Callable[[], str]]) -> None:
+        self._renderers = renderers
+        self._cache: dict[str, str] = {}
+
+    def __getitem__(self, fmt: str) -> str:
+        if fmt not in self._cache:
+            self._cache[fmt] = self._renderers[fmt]()
+        return self._cache[fmt]
+
+    def __contains__(self, fmt: object) -> bool:  # without rendering it (Mapping's would)
+        return fmt in self._renderers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._renderers)
+
+    def __len__(self) -> int:
+        return len(self._renderers)
+
+
+class Edition:
+    """One unit, rendered once for every target (see the module's docstring)."""
+
+    def __init__(
+        self,
+        kind: str,
+        key: UnitKey,
+        title: str,
+        *,
+        renderers: Mapping[str, Callable[[], str]],
+        values: Callable[[str], dict[str, Any]],
+        path: Callable[[str, str], PurePosixPath],
+        message: Callable[[str | None, int], Message],
+        subject: str,
+        charts: Callable[[], Sequence[Chart]] = lambda: (),
+        link: str | None = None,
+        report: DayReport | None = None,
+    ) -> None:
+        self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
+        self.files = Files(renderers)
+        self.subject = subject
+        self._values, self._path, self._message, self._charts = values, path, message, charts
+        self._messages: dict[tuple[str | None, int], Message] = {}
+        self._mails: dict[tuple[str | None, str], Mail] = {}
+
+    @property
+    def language(self) -> str:
+        return self.key.language
+
+    @property
+    def label(self) -> str:
+        """How summaries name the unit: ``owner/name 2026-01-27``, ``digest team 2026-01-27``…"""
+        repo = self.key.repo.replace(":", " ", 1)
+        return (
+            f"{repo} {self.key.date.isoformat()}"
+            if self.kind != "week"
+            else f"{repo} {self.values('md')['week']}"
+        )
+
+    def values(self, ext: str = "md") -> dict[str, Any]:
+        """The placeholders of this unit for a target's templates (file paths, links, titles)."""
+        return self._values(ext)
+
+    def fill(self, template: str, allowed: frozenset[str] = placeholders.DAY_PLACEHOLDERS) -> str:
+        return placeholders.fill(template, self.values(), allowed)
+
+    def path(self, fmt: str, template: str) -> PurePosixPath:
+        """Where the ``fmt`` file goes below a target's directory; ``template`` is the target's path
+        template for days (digests and weeks have their own layout)."""
+        return self._path(fmt, template)
+
+    def message(self, link: str | None = None, max_commits: int = 100) -> Message:
+        """The chat message model (link: the full edition online; default the edition's own)."""
+        key = (link or self.link, max_commits)
+        if key not in self._messages:
+            self._messages[key] = self._message(*key)
+        return self._messages[key]
+
+    def mail(self, link: str | None = None, subject: str = "") -> Mail:
+        """The mail: the Markdown as text and styled HTML, the charts as ``cid:`` images."""
+        key = (link or self.link, subject or self.subject)
+        if key not in self._mails:
+            self._mails[key] = build_mail(key[1], self.files["md"], self._charts(), key[0])
+        return self._mails[key]
+
+    def content_hash(self, parts: Sequence[Part], formats: Sequence[str] = ()) -> str:
+        """What a target sends of this edition, as one hash (the delivery ledger records it)."""
+        digest = hashlib.sha256()
+        for part in sorted(set(parts)):
+            if part == "files":
+                for fmt in sorted(set(formats) & set(self.files)):
+                    digest.update(f"{fmt}\0{comparable(fmt, self.files[fmt])}\0".encode())
+            elif part == "chat":
+                digest.update(json.dumps(dataclasses.asdict(self.message()), ensure_ascii=False).encode())
+            elif part == "mail":
+                digest.update(comparable("mail", self.mail().comparable()).encode())
+            elif part == "data":
+                digest.update(comparable("json", self.files["json"]).encode())
+            digest.update(f"\0{part}\0".encode())
+        return digest.hexdigest()
+
+
+# --- builders, one per unit kind -------------------------------------------------------------------
+
+
+def _date_values(date: dt.date) -> dict[str, str]:
+    return {"year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
+            "date": date.isoformat()}  # fmt: skip
+
+
+def _site_url(base_url: str, path: str) -> str | None:
+    return f"{base_url.rstrip('/')}/{path}" if base_url else None
+
+
+def _repo_page(base_url: str, repo: str, page: str) -> str | None:
+    """A repository's page on the site (``repos/<slug>/<page>``) when the site has an address."""
+    if not base_url:
+        return None
+    from dailydiff.render.html import repo_slug  # on use: it loads the HTML sanitiser
+
+    return _site_url(base_url, f"repos/{repo_slug(repo)}/{page}")
+
+
+def day_edition(
+    report: DayReport,
+    settings: Settings,
+    history: Callable[[DayReport], Sequence[DayReport]] | None = None,
+    *,
+    gated: bool = False,
+) -> Edition:
+    """A repository's day. ``history`` (the stored days before it) gives the mail its chart of the day
+    against the median of those days."""
+    from dailydiff.render import renderers_for
+
+    renderers = renderers_for(settings)
+
+    def charts() -> list[Chart]:
+        from dailydiff.render.charts import MEDIAN_DAYS, day_against_median
+
+        if history is None or not report.commits or not settings.site.charts:
+            return []
+        return [day_against_median(report, history(report), MEDIAN_DAYS)]
+
+    def path(fmt: str, template: str) -> PurePosixPath:
+        return placeholders.fill_path(template, placeholders.day_values(report, fmt),
+                                      placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+
+    values = placeholders.day_values(report)
+    return Edition(
+        "day",
+        UnitKey(report.repo, report.date, report.language),
+        f"{report.repo} {report.date.isoformat()}",
+        renderers={fmt: partial(render, report) for fmt, render in renderers.items()},
+        values=partial(placeholders.day_values, report),
+        path=path,
+        message=lambda link, most: day_message(report, link, most),
+        subject=placeholders.fill(i18n.words("email", report.language)["subject"], values),
+        charts=charts,
+        link=_repo_page(settings.site.base_url, report.repo, f"{report.date.isoformat()}.html"),
+        report=report,
+    )
+
+
+def digest_path(name: str, date: dt.date, ext: str) -> PurePosixPath:
+    """Where a digest's file goes below a files target's directory (or ``digest --output-dir``)."""
+    return PurePosixPath("digests", f"{date.year:04d}", name, f"{date.isoformat()}.{ext}")
+
+
+def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
+    """A digest-day across repositories. Its files link each repository's report of the day: on the
+    site when ``[site] base_url`` is set, else the report file that `run --output-dir` writes beside it
+    (``[report] path_template``), relative to the digest's own file."""
+    from dailydiff.render.digest import (
+        render_digest_html,
+        render_digest_json,
+        render_digest_markdown,
+        report_href,
+    )
+
+    base_url = settings.site.base_url
+    report_ext = "html" if "html" in settings.report.formats else "md"
+
+    def report_link(repo: str, ext: str) -> str:
+        if base_url:
+            return report_href(repo, digest.date, base_url=base_url)
+        values = {**_date_values(digest.date), **placeholders.repo_values(repo), "lang": digest.language,
+                  "ext": ext}  # fmt: skip
+        target = placeholders.fill_path(
+            settings.report.path_template, values, placeholders.DAY_PATH_PLACEHOLDERS
+        )
+        depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
+        return "../" * depth + target.as_posix()
+
+    renderers = {
+        "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, ext="md"),
+                                             templates_dir=settings.report.templates_dir),
+        "json": partial(render_digest_json, digest),
+        "html": lambda: render_digest_html(digest, report_link=partial(report_link, ext=report_ext),
+                                           site_title=settings.site.title, templates_dir=settings.site.templates_dir),
+    }  # fmt: skip
+    repo_links = {
+        r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
+    }
+    D = i18n.words("digest", digest.language)
+
+    def values(ext: str) -> dict[str, Any]:
+        return {**_date_values(digest.date), **placeholders.repo_values(digest.name), "lang": digest.language,
+                "ext": ext, "total": digest.total, "high": len(digest.high),
+                "medium": sum(r.medium for r in digest.repos), "low": sum(r.low for r in digest.repos)}  # fmt: skip
+
+    return Edition(
+        "digest",
+        UnitKey(f"digest:{digest.name}", digest.date, digest.language),
+        D["title"].format(name=digest.name, date=digest.date),
+        renderers=renderers,
+        values=values,
+        path=lambda fmt, _template: digest_path(digest.name, digest.date, fmt),
+        message=lambda link, most: digest_message(digest, link, most, repo_links if base_url else None),
+        subject=D["subject"].format(
+            name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
+        ),
+        link=_site_url(base_url, f"digests/{digest.name}/{digest.date.isoformat()}.html"),
+    )
+
+
+def week_edition(
+    week: WeekDigest, settings: Settings, previous_types: Mapping[str, int] | None = None
+) -> Edition:
+    """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
+    the week before's) are in its standalone HTML and in its mail as ``cid:`` images."""
+    from dailydiff.render.charts import weekly_charts
+    from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
+    from dailydiff.render.weekly_html import render_weekly_html
+
+    def charts() -> list[Chart]:
+        return weekly_charts(week, previous_types) if settings.site.charts else []
+
+    renderers = {
+        "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir),
+        "json": partial(render_weekly_json, week),
+        "html": lambda: render_weekly_html(week, templates_dir=settings.site.templates_dir,
+                                           previous_types=previous_types,
+                                           charts=None if settings.site.charts else []),
+    }  # fmt: skip
+
+    def values(ext: str) -> dict[str, Any]:
+        t = week.totals
+        return {**_date_values(week.start), "year": week.week[:4], "week": week.week,
+                **placeholders.repo_values(week.repo), "lang": week.language, "ext": ext, "total": t.total,
+                "high": t.high, "medium": t.medium, "low": t.low}  # fmt: skip
+
+    def path(fmt: str, _template: str) -> PurePosixPath:
+        return placeholders.fill_path(
+            settings.weekly.path_template, values(fmt), placeholders.WEEK_PATH_PLACEHOLDERS
+        )
+
+    W = i18n.words("weekly", week.language)
+    return Edition(
+        "week",
+        UnitKey(f"week:{week.repo}", week.start, week.language),
+        W["title"].format(week=week.week, start=week.start, end=week.end),
+        renderers=renderers,
+        values=values,
+        path=path,
+        message=lambda link, most: week_message(week, link, most),
+        subject=W["subject"].format(
+            repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
+        ),
+        charts=charts,
+        link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),
+    )

@@ -1,0 +1,403 @@
+"""Issue 20: one edition per unit, one deliver for every unit kind — Microsoft Teams on the seam, the
+publishers' total deadline, the failure gate stored once, weekly digests delivered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pydantic import TypeAdapter
+
+from dailydiff.engine.deliver import deliver
+from dailydiff.publish.base import Secrets
+from dailydiff.publish.registry import build_publishers
+from dailydiff.settings.publishers import PublishEntry
+from dailydiff.store import Store
+from opsfixtures import FIRST_DAY, build_workspace, dailydiff
+from publish_reports import edition, make_report
+from webhook_receiver import LIMITS, WebhookReceiver
+
+LAST_DAY = FIRST_DAY + dt.timedelta(days=6)  # FIRST_DAY is a Monday: one whole ISO week
+
+
+# -- the publishers' total deadline ------------------------------------------------------------------
+
+
+class DrippingServer:
+    """Reads a request, then answers one byte a second (``healthy``: answers at once) — a receiver that
+    per-read timeouts never cut off."""
+
+    def __init__(self) -> None:
+        self.healthy = False
+        self.received: list[bytes] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/services/T0/B0/drip"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            while len(body) < length:
+                body += conn.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+            if self.healthy:
+                self.received.append(body)
+                conn.sendall(answer)
+                return
+            try:
+                for byte in answer * 50:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(1.0)
+            except OSError:  # the client gave up
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_dripping_receiver_is_cut_off_at_the_deadline_recorded_failed_and_delivered_once_later(
+    tmp_path: Path,
+) -> None:
+    server = DrippingServer()
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "slack", "url_env": "HOOK", "timeout": 2, "deadline": 5, "retries": 2, "backoff": 0.1}
+    )
+    secrets = Secrets({"HOOK": server.url})
+    (slack,) = build_publishers([entry], secrets)
+    reports = [make_report(3), make_report(4).model_copy(update={"date": dt.date(2026, 1, 28)})]
+    try:
+        with Store.open(tmp_path) as store:
+            for report in reports:
+                started = time.monotonic()
+                (result,) = deliver(edition(report), [slack], store, secrets=secrets)
+                took = time.monotonic() - started
+                assert took < 6.0, took  # each delivery ends by its deadline, whatever the receiver does
+                assert result.status == "failed" and "\n" not in result.detail
+                assert "deadline of 5s" in result.detail, result.detail
+                row = store.deliveries(report.repo, report.date, report.language)[slack.target]
+                assert row.state == "failed"
+            server.healthy = True
+            again = [deliver(edition(r), [slack], store, secrets=secrets)[0].status for r in reports]
+            assert again == ["ok", "ok"] and len(server.received) == 2
+            assert [deliver(edition(r), [slack], store, secrets=secrets)[0].status for r in reports] == [
+                "skipped",
+                "skipped",
+            ]
+            assert len(server.received) == 2  # delivered once each
+    finally:
+        server.close()
+
+
+# -- Microsoft Teams, on the seam ----------------------------------------------------------------------
+
+
+def test_teams_cards_are_valid_adaptive_cards_within_the_size_limit_for_a_big_day() -> None:
+    hooks = WebhookReceiver().start()
+    entry = TypeAdapter(PublishEntry).validate_python({"type": "teams", "url_env": "HOOK", "retries": 0})
+    secrets = Secrets({"HOOK": hooks.urls()["teams"]})
+    (teams,) = build_publishers([entry], secrets)
+    report = make_report(150, high_every=2, watch_every=7)
+    try:
+        result = teams.send(edition(report))
+    finally:
+        hooks.stop()
+    assert hooks.violations == [] and result.status.value == "ok"
+    cards = hooks.raw["teams"]
+    assert len(cards) > 1 and all(len(raw) <= LIMITS["teams_message_bytes"] for raw in cards)
+    texts = [b["text"] for raw in cards for b in json.loads(raw)["attachments"][0]["content"]["body"]]
+    assert any(re.search(r"[(（]2/", t) for t in texts)  # parts are numbered
+    assert not any("<b>" in t for t in texts)  # untrusted markup is escaped, not rendered
+
+
+WEEK_TOML = """
+[weekly]
+publishers = ["slack", "teams", "mail"]
+weekday = "sunday"
+
+[[digest]]
+name = "team"
+publishers = ["teams"]
+
+[[publish]]
+type = "slack"
+url_env = "HOOK_SLACK"
+retries = 0
+
+[[publish]]
+type = "teams"
+url_env = "HOOK_TEAMS"
+retries = 0
+
+[[publish]]
+type = "email"
+name = "mail"
+host = "127.0.0.1"
+port = {port}
+ca_file = "{cert}"
+username = "reports"
+password_env = "SMTP_PASSWORD"
+sender = "dailydiff <bot@example.com>"
+recipients = ["team@example.com"]
+"""
+
+
+def _card_titles(hooks: WebhookReceiver) -> list[str]:
+    return [
+        json.loads(raw)["attachments"][0]["content"]["body"][0]["text"] for raw in hooks.raw.get("teams", [])
+    ]
+
+
+def _slack_headers(hooks: WebhookReceiver) -> list[str]:
+    return [p["blocks"][0]["text"]["text"] for p in hooks.received.get("slack", [])]
+
+
+@dataclass
+class WeekRun:
+    root: Path
+    hooks: WebhookReceiver
+    mails: list[Any]
+    returncode: int
+    counts: tuple[int, int, int]  # slack, teams, mail after the first run
+    rerun: tuple[int, int, int]
+    forced: tuple[int, int, int]
+
+
+@pytest.fixture(scope="module")
+def week_run(tmp_path_factory: pytest.TempPathFactory) -> WeekRun:
+    """3 repositories (one in English, in UTC) × the 7 days of 2026-W02, one [[digest]]; days and the
+    digest go to Teams, the week to Slack, Teams and e-mail; `run` three times (again, then --force)."""
+    from smtp_server import SmtpServer, make_certificate
+
+    tmp_path = tmp_path_factory.mktemp("week")
+    (tmp_path / "tls").mkdir()
+    cert, key = make_certificate(tmp_path / "tls")
+    server = SmtpServer(cert, key, password="pw").start()
+    hooks = WebhookReceiver().start()
+    build_workspace(tmp_path, repos=3, per_day=2, extra_toml=WEEK_TOML.format(port=server.port, cert=cert))
+    config = tmp_path / "dailydiff.toml"
+    text = re.sub(r'(name = "proj\d+"\n)', r'\1publishers = ["teams"]\n', config.read_text(encoding="utf-8"))
+    text = text.replace('name = "proj2"\n', 'name = "proj2"\nlanguage = "en"\ntimezone = "UTC"\n')
+    config.write_text(text, encoding="utf-8")
+    env = {"HOOK_SLACK": hooks.urls()["slack"], "HOOK_TEAMS": hooks.urls()["teams"], "SMTP_PASSWORD": "pw",
+           "DAILYDIFF_ANALYSIS_ANALYZER": "heuristic"}  # fmt: skip
+    week = ["run", "--from", FIRST_DAY.isoformat(), "--to", LAST_DAY.isoformat()]
+
+    def counted() -> tuple[int, int, int]:
+        return (
+            len(hooks.received.get("slack", [])),
+            len(hooks.received.get("teams", [])),
+            len(server.received),
+        )
+
+    try:
+        first = dailydiff(*week, "--summary-json", "s.json", cwd=tmp_path, env=env)
+        counts = counted()
+        dailydiff(*week, cwd=tmp_path, env=env)
+        rerun = counted()
+        dailydiff(*week, "--force", cwd=tmp_path, env=env)
+        forced = counted()
+    finally:
+        hooks.stop()
+        server.stop()
+    return WeekRun(tmp_path, hooks, list(server.received), first.returncode, counts, rerun, forced)
+
+
+def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach_teams(
+    week_run: WeekRun,
+) -> None:
+    hooks, tmp_path, counts, rerun, forced = (week_run.hooks, week_run.root, week_run.counts, week_run.rerun,
+                                              week_run.forced)  # fmt: skip
+    assert week_run.returncode == 0 and hooks.violations == []
+    titles = _card_titles(hooks)
+    weeks_in_teams = [t for t in titles if "2026-W02" in t]
+    days_in_teams = [t for t in titles if "proj" in t and "2026-W02" not in t]
+    digests_in_teams = [t for t in titles if t.startswith("team ·")]
+    assert counts[0] == 3 and counts[2] == 3  # the week of each of 3 repositories, once to Slack and by mail
+    assert len(weeks_in_teams) == 6 and len(set(weeks_in_teams)) == 3  # once, then once more with --force
+    assert len(days_in_teams) >= 2 * 21 and len(digests_in_teams) == 2 * 7
+    assert rerun == counts  # a re-run sends nothing
+    assert forced[0] == 2 * counts[0] and forced[2] == 2 * counts[2]  # --force sends again
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert [w["week"] for w in summary["weeks"]] == ["2026-W02"] * 3
+    # The mail carries the week's charts as cid: images that decode.
+    message = week_run.mails[0].message
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 2
+    for part in images:
+        assert f'src="cid:{part["Content-ID"].strip("<>")}"' in html
+        picture = Image.open(io.BytesIO(part.get_content()))
+        picture.load()
+        assert picture.format == "PNG" and picture.size[0] > 100
+    # Every digest-day names all three repositories in its card (the English, UTC one included).
+    for raw in hooks.raw["teams"]:
+        card: dict[str, Any] = json.loads(raw)["attachments"][0]["content"]
+        if card["body"][0]["text"].startswith("team ·"):
+            body = "\n".join(b["text"] for b in card["body"])
+            assert all(f"proj{i}" in body for i in range(3)), body
+
+
+# -- one site builder; a digest never drops a repository ------------------------------------------------
+
+
+def test_site_build_and_serve_give_one_page_set_and_every_digest_day_names_every_repository(
+    week_run: WeekRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    import httpx2
+
+    from dailydiff.engine.site import MANIFEST
+    from dailydiff.publish import chat_formats
+    from dailydiff.render.digest import load_digest
+    from dailydiff.render.edition import digest_edition
+    from dailydiff.settings import load_settings
+    from dailydiff.web import SiteCache, create_app
+    from webserver import serving
+
+    root = tmp_path / "copy"
+    shutil.copytree(week_run.root / "data", root / "data")
+    shutil.copy(week_run.root / "dailydiff.toml", root / "dailydiff.toml")
+    settings = load_settings(root / "dailydiff.toml", environ={}, cwd=root)
+    # A row this version cannot read: its page says so, every other page is built.
+    import sqlite3
+
+    from dailydiff.store import DB_NAME
+
+    with sqlite3.connect(root / "data" / DB_NAME) as db:  # a row as a version this one cannot read wrote it
+        db.execute(
+            'UPDATE reports SET data = replace(data, \'"schema_version":1\', \'"schema_version":"next"\') '
+            "WHERE repo = 'proj1' AND date = ?",
+            (FIRST_DAY.isoformat(),),
+        )
+    built = dailydiff("site", "build", "-o", "site", cwd=root, env={})
+    assert built.returncode == 0, built.stderr
+    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8")))
+    assert {"digests.xml", "feed.xml"} <= written
+    assert sum(p.startswith("digests/team/") for p in written) == 7
+    assert sum("/weeks/" in p for p in written) == 3
+    with Store.open(root / "data") as store:
+        cache = SiteCache(store, settings)
+        served = set(cache.snapshot()[0].pages())
+        assert served == written  # one builder: the same pages and feeds
+        unreadable = f"repos/proj1/{FIRST_DAY.isoformat()}.html"
+        with serving(create_app(cache)) as base:
+            answers = {
+                path: httpx2.get(f"{base}/{path}")
+                for path in sorted(written)
+                if path.endswith((".html", ".xml"))
+            }
+        assert {p: a.status_code for p, a in answers.items() if a.status_code != 200} == {}
+        assert "无法读取" in answers[unreadable].text and "validation error" in answers[unreadable].text
+        assert (root / "site" / unreadable).read_text(encoding="utf-8") == answers[unreadable].text
+        digests = [
+            load_digest(store.get_digest(name, date, lang)[1]) for name, date, lang in store.list_digests()
+        ]  # type: ignore[index]
+    assert len(digests) == 7
+    for digest in digests:
+        edition = digest_edition(digest, settings)
+        mail = edition.mail()
+        outputs = {"md": edition.files["md"], "html": edition.files["html"], "mail text": mail.text,
+                   "mail html": mail.html}  # fmt: skip
+        for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+            payloads = getattr(chat_formats, f"{service}_payloads")(edition.message(), 10)
+            outputs[service] = json.dumps(payloads, ensure_ascii=False)
+        for where, text in outputs.items():
+            assert all(f"proj{i}" in text for i in range(3)), (digest.date, where)
+        assert {r.repo for r in digest.repos} == {"proj0", "proj1", "proj2"}
+
+
+def test_the_digest_copy_under_output_dir_links_the_report_files_beside_it(
+    week_run: WeekRun, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "copy"
+    for part in ("data", "repos"):
+        shutil.copytree(week_run.root / part, root / part)
+    shutil.copy(week_run.root / "dailydiff.toml", root / "dailydiff.toml")
+    day = FIRST_DAY.isoformat()
+    for i in range(3):  # the day's report files, as `report -o` writes them
+        dailydiff("report", f"repos/proj{i}", "--date", day, "-o", "out", cwd=root,
+                  env={"DAILYDIFF_ANALYSIS_ANALYZER": "heuristic"})  # fmt: skip
+    dailydiff("digest", "--date", day, "-o", "out", "--format", "md,html", cwd=root, env={})
+    digest = root / "out" / "digests" / "2026" / "team" / f"{day}.md"
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", digest.read_text(encoding="utf-8"))
+    local = [link for link in links if not link.startswith("http")]
+    assert local and all((digest.parent / link).resolve().is_file() for link in local), local
+
+
+# -- the failure gate, computed once -------------------------------------------------------------------
+
+
+def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Path) -> None:
+    from dailydiff.engine.digests import build_digest_day
+    from dailydiff.engine.site import site_from_store
+    from dailydiff.engine.stages import gate
+    from dailydiff.engine.stream import DayResult
+    from dailydiff.models import AnalysisStatus, Level
+    from dailydiff.publish import chat_formats
+    from dailydiff.render.edition import digest_edition
+    from dailydiff.settings import load_settings
+
+    settings = load_settings(environ={}, cwd=Path("/"), overrides={"report": {"language": "en"}})
+    report = make_report(5, language="en")
+    commits = [
+        rc.model_copy(update={"analysis": rc.analysis.model_copy(update={"status": AnalysisStatus.FAILED})})  # type: ignore[union-attr]
+        if i < 3 else rc
+        for i, rc in enumerate(report.commits)
+    ]  # fmt: skip
+    stats = report.stats.model_copy(update={"failed": 3, "fallback": 0, "total": 5, "merges": 0})
+    report = report.model_copy(update={"commits": commits, "stats": stats})
+    with Store.open(tmp_path) as store:
+        outcome = gate(report, settings, store)
+        stored = store.get_report(report.repo, report.date, report.language)
+        assert outcome.gated and stored is not None and stored.gate is not None
+        assert (stored.gate.failed, stored.gate.analysable, stored.gate.gated) == (3, 5, True)
+        entry = settings.model_copy(update={"digest": []})
+        from dailydiff.settings import DigestEntry
+
+        digest, _ = build_digest_day(store, entry, DigestEntry(name="team"), report.date)
+        site = site_from_store(store, settings)
+        page = site.pages()[f"repos/{site.repos[0].slug}/{report.date.isoformat()}.html"]()
+    shown = "60% (3/5)"
+    day = edition(stored)
+    assert shown in day.files["md"] and shown in day.files["html"] and shown in page
+    assert shown in day.mail().text
+    for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+        payloads = json.dumps(
+            getattr(chat_formats, f"{service}_payloads")(day.message(), 10), ensure_ascii=False
+        )
+        assert shown in payloads.replace("\\", ""), service  # less the services' escapes
+    (line,) = digest.repos
+    assert line.gated and line.failed == 3
+    assert "too many failed analyses" in digest_edition(digest, settings).files["md"]
+    summary = DayResult(report.date, "gated", stored).as_dict()["gate"]
+    assert (summary["gated"], summary["ratio"], summary["failed"], summary["analysable"]) == (True, 0.6, 3, 5)
+    assert Level  # the same figures whatever the level mix
