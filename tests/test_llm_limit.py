@@ -162,7 +162,7 @@ def test_a_loop_is_seen_in_the_tail_and_ordinary_json_is_not() -> None:
 
 
 def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
-    with FakeLLM(latency=0.4, slots=16, state_slots=False) as fake:
+    with FakeLLM(latency=0.8, slots=16, state_slots=False) as fake:
         analyzer = analyser(fake)
         samples: list[tuple[int, int]] = []
         results = run_batch(analyzer, requests(160), samples)

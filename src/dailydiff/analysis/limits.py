@@ -10,8 +10,8 @@ limiter does (Netflix's concurrency-limits):
   say, minus the floor (the least first-token time of the recent samples).
 - No queue (a sample near its floor) while the limit is in use: the limit grows, by one per sample at
   first (a slow start that doubles it every round), by one per round after the first decrease.
-- A queue (the first token well above the work or the floor): the limit comes down by a fifth, at most
-  once per round (only a request started after the last decrease can decrease it again).
+- A queue (first tokens well above the work or the floor, smoothed over the last few samples so one
+  late answer is not taken for one): the limit comes down by a fifth, at most once per round (only a request started after the last decrease can decrease it again).
 - A 429 halves it and pauses new requests until the ``Retry-After`` moment; a request that timed out
   while others were in flight is overload, not failure: it halves the limit too (the caller tries again).
   Only a timeout at the lowest limit, alone in flight, is the endpoint's failure.
@@ -39,6 +39,7 @@ FLOOR_SAMPLES = 24  # the floor is the least first-token time of this many recen
 QUEUED_RATIO = 1.5  # a first token this many times the work (or the floor) is a queue…
 QUEUED_SLACK = 0.05  # …and at least this many seconds above it (scheduling noise is no queue)
 DECREASE = 0.8
+SMOOTHING = 0.3  # weight of the newest sample in the smoothed first-token ratio
 
 
 @dataclass
@@ -68,6 +69,7 @@ class AdaptiveLimit:
         self.peak_limit = int(self.limit)
         self.slow_start = True
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
+        self._ratio = 1.0  # first token / baseline, smoothed
         self._clock = clock
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
@@ -131,10 +133,14 @@ class AdaptiveLimit:
         else:
             self._floor.append(first_token)
             baseline = min(self._floor)
-        queued = first_token > baseline * QUEUED_RATIO and first_token - baseline > QUEUED_SLACK
+        ratio = first_token / baseline if baseline > 0 else 1.0
+        # One late sample is noise (a busy client, a long prompt); a queue makes them late one after
+        # another: the decision is on the smoothed ratio.
+        self._ratio += SMOOTHING * (ratio - self._ratio)
+        queued = self._ratio > QUEUED_RATIO and first_token - baseline > QUEUED_SLACK
         if queued:
             self._decrease(ticket, DECREASE)
-        elif busy * 2 >= int(self.limit) and self.limit < self.maximum:
+        elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self.limit < self.maximum:
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit
             self.limit = min(float(self.maximum), self.limit + step)
