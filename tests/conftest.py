@@ -27,3 +27,13 @@ def _no_state_between_tests() -> Iterator[None]:
     logger.handlers[:] = handlers
     logger.setLevel(level)
     logger.propagate = propagate
+
+
+@pytest.fixture(scope="session")
+def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample repository (tests/fixtures.py), built once; tests that write to it build their own."""
+    from fixtures import build_sample_repo
+
+    path = tmp_path_factory.mktemp("sample-repo") / "demo"
+    build_sample_repo(path)
+    return path

@@ -90,3 +90,19 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+def email_publish_toml(server: SmtpServer, password_env: str) -> str:
+    """A `[[publish]]` e-mail entry that sends to ``server`` over STARTTLS with its certificate."""
+    return f"""
+[[publish]]
+type = "email"
+host = "127.0.0.1"
+port = {server.port}
+ca_file = "{server.cert}"
+username = "{server.username}"
+password_env = "{password_env}"
+sender = "bot@example.com"
+recipients = ["team@example.com"]
+timeout = 5
+"""

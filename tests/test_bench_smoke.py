@@ -29,6 +29,7 @@ SMALL = {
         "0.01",
     ],
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
+    "range_memory.py": ["--short", "2", "--long", "4", "--per-day", "1"],
     "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],

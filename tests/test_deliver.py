@@ -41,6 +41,7 @@ class Counting:
         self.name = name
         self.target = f"counting:{name}"
         self.updates_in_place = in_place
+        self.skip_empty = False
         self.fail = fail
         self.sent: list[str] = []
 

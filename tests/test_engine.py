@@ -79,8 +79,8 @@ def _assert_figures_agree(md: str, report: DayReport, figures: dict[str, Any], s
     s = report.stats
     assert s.fallback >= 1 and s.prompt_tokens > 0 and s.cost > 0  # the faults happened, tokens were priced
     line = _stats_line(md)
-    assert f"🔢 tokens {s.prompt_tokens}+{s.completion_tokens}" in line
-    assert f"💰 ${s.cost:.4f}" in line
+    assert f"🔢 tokens of this day {s.prompt_tokens}+{s.completion_tokens}" in line
+    assert f"💰 cost of this day ${s.cost:.4f}" in line
     assert f"⚠️ fallback {s.fallback} | ❌ failed analyses {s.failed}" in line
     # The run's own figures (what it spent) are the report's on a fresh run.
     assert (report.run.prompt_tokens, report.run.completion_tokens) == (s.prompt_tokens, s.completion_tokens)
@@ -89,10 +89,23 @@ def _assert_figures_agree(md: str, report: DayReport, figures: dict[str, Any], s
     assert (figures["prompt_tokens"], figures["completion_tokens"]) == (s.prompt_tokens, s.completion_tokens)
     assert round(figures["cost"], 4) == round(s.cost, 4)
     assert (figures["fallback"], figures["failed"]) == (s.fallback, s.failed)
-    words = f"fallback {s.fallback}, failed {s.failed}"
-    assert words in stderr and f"tokens {s.prompt_tokens}+{s.completion_tokens}, ${s.cost:.4f}" in stderr, (
-        stderr
+    assert (figures["day_prompt_tokens"], figures["day_completion_tokens"]) == (
+        s.prompt_tokens,
+        s.completion_tokens,
     )
+    assert round(figures["day_cost"], 4) == round(s.cost, 4)
+    words = f"this run: analysed {report.run.analysed}, cached {report.run.cached}, fallback {s.fallback}, failed {s.failed}"
+    assert words in stderr, stderr
+    run_spent = f"tokens {report.run.prompt_tokens}+{report.run.completion_tokens}"
+    assert run_spent in stderr or not report.run.prompt_tokens, stderr
+    assert f"of the day: tokens {s.prompt_tokens}+{s.completion_tokens}, ${s.cost:.4f}" in stderr, stderr
+
+
+def _day_sum(report: DayReport) -> tuple[int, int, float]:
+    """A day's tokens and cost as defined: the sum over its stored analyses and its overview."""
+    usages = [c.analysis.usage for c in report.commits if c.analysis is not None] + [report.overview.usage]
+    return (sum(u.prompt_tokens for u in usages), sum(u.completion_tokens for u in usages),
+            round(sum(u.cost for u in usages), 6))  # fmt: skip
 
 
 def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stderr(
@@ -107,7 +120,7 @@ def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stder
     with FakeLLM(fail_first=1, importance="high") as fake:
         env = _env(fake)
         common = ["--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "llm",
-                  "--format", "md,json"]  # fmt: skip
+                  "--format", "md,json,html"]  # fmt: skip
         done = _cli("report", repo, *common, "--data-dir", tmp_path / "d1", "--output-dir", tmp_path / "o1",
                     "--summary-json", tmp_path / "report.json", cwd=tmp_path, env=env)  # fmt: skip
         assert done.returncode == 0, done.stderr
@@ -119,6 +132,43 @@ def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stder
         assert summary["reports"][0]["escalated"] >= 1
         _assert_figures_agree(md, report, summary["reports"][0], done.stderr)
         assert summary["totals"]["prompt_tokens"] == report.stats.prompt_tokens
+        html = next((tmp_path / "o1").rglob("*.html")).read_text(encoding="utf-8")
+        assert f"🔢 tokens of this day {report.stats.prompt_tokens}+{report.stats.completion_tokens}" in html
+        assert _day_sum(report) == (report.stats.prompt_tokens, report.stats.completion_tokens,
+                                    round(report.stats.cost, 6))  # fmt: skip
+
+        # A re-run: the failed analysis is tried again (the endpoint is fine now), the rest comes from the
+        # store; the day's figures are again the sum of its stored analyses. A further re-run re-analyses
+        # nothing: this run spends 0 and the day's tokens and cost do not move.
+        rerun: list[DayReport] = []
+        for _ in range(2):
+            again = _cli("report", repo, *common, "--data-dir", tmp_path / "d1", "--output-dir", tmp_path / "o1",
+                         "--summary-json", tmp_path / "again.json", cwd=tmp_path, env=env)  # fmt: skip
+            assert again.returncode == 0, again.stderr
+            rerun.append(DayReport.model_validate_json(
+                next((tmp_path / "o1").rglob("*.json")).read_text(encoding="utf-8")))  # fmt: skip
+            day = rerun[-1]
+            assert _day_sum(day) == (
+                day.stats.prompt_tokens,
+                day.stats.completion_tokens,
+                round(day.stats.cost, 6),
+            )
+            again_md = next((tmp_path / "o1").rglob("*.md")).read_text(encoding="utf-8")
+            assert f"💰 cost of this day ${day.stats.cost:.4f}" in again_md
+            assert (
+                f"of the day: tokens {day.stats.prompt_tokens}+{day.stats.completion_tokens}" in again.stderr
+            )
+        assert rerun[0].run.analysed == 1 and rerun[0].stats.fallback == 0  # the failed one, now analysed
+        assert rerun[1].run.analysed == 0 and rerun[1].run.cost == 0 and rerun[1].run.prompt_tokens == 0
+        cached = rerun[1].stats.total - rerun[1].stats.merges
+        assert (
+            rerun[1].run.cached == cached
+            and f"this run: analysed 0, cached {cached}, fallback 0, failed 0" in again.stderr
+        )
+        assert (rerun[1].stats.prompt_tokens, rerun[1].stats.cost) == (
+            rerun[0].stats.prompt_tokens,
+            rerun[0].stats.cost,
+        )
 
         fake.reset()
         fake.fail_first = len(fake.requests) + 1  # the same fault for the second command

@@ -45,7 +45,10 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
     found = blocks(md)
     assert len(found) == report.stats.total == COMMITS
     assert report.stats.failed + report.stats.fallback == failed
-    stats_line = next(line for line in md.splitlines() if line.startswith("> "))
+    # The statistics line (a gated day has the gate's warning above it, under the heading).
+    stats_line = next(
+        line for line in md.splitlines() if line.startswith("> ") and "Not a report" not in line
+    )
     assert f"⚠️ fallback {report.stats.fallback} | ❌ failed analyses {report.stats.failed}" in stats_line
     for rc in report.commits:
         block = found[rc.short_sha]
@@ -317,8 +320,8 @@ def test_tokens_and_cost_are_accounted_per_commit_report_and_run(
     expected_cost = (total_prompt * 1.0 + total_completion * 2.0) / 1e6
     assert report.stats.cost == pytest.approx(expected_cost, abs=1e-5)
     stats_line = next(line for line in md.splitlines() if line.startswith("> "))
-    assert f"🔢 tokens {total_prompt}+{total_completion}" in stats_line
-    assert f"💰 ${report.stats.cost:.4f}" in stats_line
+    assert f"🔢 tokens of this day {total_prompt}+{total_completion}" in stats_line
+    assert f"💰 cost of this day ${report.stats.cost:.4f}" in stats_line
 
 
 def test_overview_falls_back_to_rules_when_its_answer_is_unusable(

@@ -58,8 +58,8 @@ def test_auto_uses_the_configured_endpoint_and_reports_tokens_cost_and_a_summary
     data = json.loads(next((tmp_path / "out").rglob("*.json")).read_text())
     stats = data["stats"]
     assert stats["prompt_tokens"] > 0 and stats["cost"] > 0
-    assert f"🔢 tokens {stats['prompt_tokens']}+{stats['completion_tokens']}" in stats_line
-    assert f"💰 ${stats['cost']:.4f}" in stats_line
+    assert f"🔢 tokens of this day {stats['prompt_tokens']}+{stats['completion_tokens']}" in stats_line
+    assert f"💰 cost of this day ${stats['cost']:.4f}" in stats_line
     assert "analyser: llm:fake-model" in md
     summary = json.loads((tmp_path / "summary.json").read_text())["reports"][0]
     assert (summary["analysed"], summary["cached"], summary["fallback"], summary["failed"]) == (5, 0, 0, 0)
@@ -80,7 +80,13 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     done = report(repo, tmp_path, fake, "--analyzer", "llm")
     assert done.returncode == 6, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("dailydiff: error:")]
-    assert len(errors) == 1 and "failed analyses" in errors[0] and "Traceback" not in done.stderr
+    # The gate words its share as the statistics do: 100% is "fell back or failed", not "failed".
+    assert (
+        len(errors) == 1
+        and "fallen back to the rules or failed" in errors[0]
+        and "Traceback" not in done.stderr
+    )
+    assert "100%: fallback 5, failed 0" in errors[0]
     assert "5 × server error after every retry: HTTP 500" in done.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())["reports"][0]
     assert summary["fallback"] == 5 and summary["gated"] is True
@@ -90,7 +96,11 @@ def test_a_failing_endpoint_gives_a_complete_report_counts_why_and_exits_non_zer
     shown = report(repo, tmp_path, fake, "--analyzer", "llm", files=False)
     assert shown.returncode == 6
     md = shown.stdout
-    assert md.startswith("> ⚠️ **Not a report: 100% of the analyses failed.**")
+    # The stored gate's warning sits under the repository's heading (render/markdown.py gate_warning).
+    assert (
+        "\n> ⚠️ **Not a report: 100% (5/5) of the analyses fell back to the rules or failed (fallback 5, failed 0).**"
+        in md
+    )
     assert md.count("⚠️ The model analysis failed") == 5 and "⚠️ fallback 5 | ❌ failed analyses 0" in md
 
 

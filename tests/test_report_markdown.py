@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from dailydiff.common.text import github_slug, md_block, md_cell, md_inline
-from dailydiff.models import DayReport
+from dailydiff.models import DayReport, LateCommit
 from dailydiff.render import render_markdown
 from fixtures import add_merge, build_day_reports, build_sample_repo
 from required import markdownlint
@@ -33,6 +33,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DayReport]:
         )
         out[lang] = reports_[0]
         out[f"{lang}-empty"] = reports_[1]
+        # A partial day with late commits and a commit git could not read (issue 22).
+        late = [LateCommit(sha=c.sha, first_seen=NOW) for c in reports_[0].commits[:2]]
+        out[f"{lang}-late"] = reports_[0].model_copy(
+            update={
+                "partial": True,
+                "late": late,
+                "skipped": ["0" * 40 + " git cannot read its committer line"],
+            }
+        )
     return out
 
 
@@ -54,7 +63,7 @@ def _targets(text: str) -> set[str]:
     return ids
 
 
-@pytest.mark.parametrize("lang", ["zh", "en", "zh-empty", "en-empty"])
+@pytest.mark.parametrize("lang", ["zh", "en", "zh-empty", "en-empty", "zh-late", "en-late"])
 def test_every_internal_link_resolves(reports: dict[str, DayReport], lang: str) -> None:
     text = render_markdown(reports[lang])
     links = re.findall(r"\]\(#([^)]+)\)", text)
@@ -147,10 +156,17 @@ def test_escapes_keep_text_inert(hostile: str) -> None:
 def test_markdownlint_is_clean(reports: dict[str, DayReport], tmp_path: Path) -> None:
     binary = markdownlint()
     files = []
-    for lang in ("zh", "en", "zh-empty"):
+    for lang in ("zh", "en", "zh-empty", "zh-late", "en-late"):
         target = tmp_path / f"{lang}.md"
         target.write_text(render_markdown(reports[lang]), encoding="utf-8")
         files.append(str(target))
     result = subprocess.run([binary, "--config", str(ROOT / ".markdownlint.json"), *files],
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_partial_day_with_late_commits_says_both(reports: dict[str, DayReport]) -> None:
+    text = render_markdown(reports["en-late"])
+    assert "⏳ **Partial**" in text and "### ⏰ Late commits" in text and text.count("— first seen ") == 2
+    assert "### ⚠️ Commits that could not be read" in text and "git cannot read its committer line" in text
+    assert "未完结" in render_markdown(reports["zh-late"]) and "Partial" not in render_markdown(reports["en"])

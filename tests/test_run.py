@@ -223,6 +223,7 @@ class Recorder:
     parts = ("files",)
     formats = ("md",)
     updates_in_place = False
+    skip_empty = False
 
     def __init__(self, name: str, fail: bool = False) -> None:
         self.name = name
@@ -278,7 +279,8 @@ def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path
 def test_default_date_is_yesterday_in_each_repository_timezone(tmp_path: Path) -> None:
     build_workspace(tmp_path, repos=1, per_day=1)
     (tmp_path / "dailydiff.toml").write_text(
-        'data_dir = "data"\n'
+        # settle = 0: yesterday in Pago Pago ends at 11:00 UTC, and a day is rebuilt until it settles
+        'data_dir = "data"\n[run]\nsettle = 0\n'
         '[[repos]]\nsource = "repos/proj0"\nname = "east"\ntimezone = "Pacific/Kiritimati"\n'
         '[[repos]]\nsource = "repos/proj0"\nname = "west"\ntimezone = "Pacific/Pago_Pago"\nlanguage = "en"\n',
         encoding="utf-8",

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from dailydiff.common.secrets import SecretRegistry, register, register_url_password, scrub
+from dailydiff.common.secrets import SecretRegistry, is_weak, register, register_url_password, scrub
 from dailydiff.engine.logs import setup_logging
 from dailydiff.settings import load_settings
 
@@ -19,8 +19,42 @@ def test_registered_values_are_scrubbed_in_every_quoted_form() -> None:
     reg.register('pa"ss/word 42')
     for form in ('pa"ss/word 42', "pa%22ss%2Fword%2042", 'pa\\"ss/word 42'):
         assert reg.scrub(f"x {form} y") == "x *** y"
-    reg.register("abc")  # too short to register: it would blank out ordinary words
-    assert reg.scrub("abc") == "abc"
+    reg.register("abc")  # a short secret: masked only where it stands as a secret
+    assert reg.scrub("abc") == "abc" and reg.scrub("password=abc") == "password=***"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pip install 'dailydiff[postgres]'", "pip install 'dailydiff[postgres]'"),
+        ("the postgres server and https://postgres.example.com/x", "the postgres server and https://postgres.example.com/x"),
+        ("postgresql://app:postgres@db:5432/p5", "postgresql://***@db:5432/p5"),
+        ("failed for app:postgres@db", "failed for app:***@db"),
+        ("host=db password=postgres user=postgres", "host=db password=*** user=postgres"),
+        ('{"password": "postgres", "user": "postgres"}', '{"password": "***", "user": "postgres"}'),
+        ("PGPASSWORD=postgres psql", "PGPASSWORD=*** psql"),
+        ("X-Api-Key: postgres", "X-Api-Key: ***"),
+        ("Authorization: Basic postgres", "Authorization: Basic ***"),
+        ("GET /x?token=postgres&page=2", "GET /x?token=***&page=2"),
+        ("Authorization: Bearer q1", "Authorization: Bearer ***"),  # 2 characters: still masked there
+    ],
+)  # fmt: skip
+def test_a_weak_secret_is_masked_only_where_it_stands_as_a_secret(text: str, expected: str) -> None:
+    reg = SecretRegistry()
+    reg.register_all(["postgres", "q1"])
+    assert reg.scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "weak"),
+    [("postgres", True), ("admin123", True), ("Summer2024", True), ("s3cr", True), ("PASSWORD!", True),
+     ("k9#Lq2!vX7", False), ("regHOOK0003", False), ("correct-horse-battery", False), ("CANARYllm4e8d2a6f0c", False)],
+)  # fmt: skip
+def test_weak_means_short_or_a_word(value: str, weak: bool) -> None:
+    assert is_weak(value) is weak
+    reg = SecretRegistry()
+    reg.register(value)
+    assert (reg.scrub(f"x {value} y") == f"x {value} y") is weak  # a strong one goes wherever it stands
 
 
 def test_a_webhook_url_is_secret_whole_and_in_its_id_pieces_but_not_its_words() -> None:

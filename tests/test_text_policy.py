@@ -8,12 +8,15 @@ GitHub contents and issue, every chat webhook, the generic webhook's summary and
   the Markdown, the email or what the GitHub publishers committed;
 - no live link or image from commit text in any HTML page: every <a href> of every page is one of ours
   (a relative link or a fragment: a local repository has no web URL) and no page has an <img> but our
-  own trend charts.
+  own trend charts;
+- (issue 24) with hostile author names and a hostile watch topic too: every SVG chart and Atom feed parses
+  with an XML parser, every page with html5lib in strict mode, and Chromium draws every chart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -26,14 +29,16 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
+from PIL import Image
 
 from dailydiff.common.text import output_text, strip_controls
 from fake_github_publish import FakeGitHubPublish
 from gitrepo import CommitSpec, FileEdit, build_repo
 from sitefixtures import HOSTILE as SITE_HOSTILE
-from smtp_server import SmtpServer, make_certificate
+from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from test_llm_hostile import HOSTILE as MODEL_HOSTILE
 from webhook_receiver import WebhookReceiver
 
@@ -52,6 +57,11 @@ TITLES = [
     *SITE_HOSTILE,
     MODEL_HOSTILE.replace("\x00", ""),  # git refuses NUL; the rest is kept
 ]
+
+# Authors as hostile as their titles: a bidi override, and the screen-clearing escapes of issue 24 with C1
+# controls (only the first control character used to leave the trend charts: the SVG was not well-formed).
+AUTHORS = ["Ada Lovelace", "Eve \u202eliam\u202c", "\x1b[2J\x1b[HHacker\x9b31m\x85"]
+TOPIC = "spy\u202eware\u0085\u009b\u2066 watch"  # C0 is refused in a topic name; C1 and bidi are not
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -106,7 +116,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repo = tmp / "repo"
     specs = [
         CommitSpec(f"{title}\n\nbody: {title}", DAY + dt.timedelta(minutes=i),
-                   author="Eve \u202eliam\u202c" if i % 2 else "Ada Lovelace",
+                   author=AUTHORS[i % len(AUTHORS)],
                    edits=[FileEdit(f"src/core/mod_{i}.py", f"def f_{i}():\n    return {i}\n" * (20 + i))])
         for i, title in enumerate(TITLES)
     ]  # fmt: skip
@@ -126,6 +136,10 @@ formats = ["md", "json"]
 [[watch]]
 name = "everything"
 paths = ["**"]
+
+[[watch]]
+name = "{TOPIC}"
+keywords = ["bidi", "ESC"]
 
 [[publish]]
 type = "files"
@@ -157,16 +171,7 @@ type = "webhook"
 url_env = "WEBHOOK_URL"
 payload = "report"
 
-[[publish]]
-type = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-ca_file = "{cert}"
-username = "reports"
-password_env = "SMTP_PW"
-sender = "bot@example.com"
-recipients = ["team@example.com"]
-""")
+{email_publish_toml(smtp, "SMTP_PW")}""")
         env = {f"{s.upper()}_URL": url for s, url in hooks.urls("policyhook").items()}
         env |= {"GH_PUB": "policy-token-0001", "SMTP_PW": "policy-pw-0002"}
         data = tmp / "data"
@@ -223,7 +228,8 @@ def test_no_control_character_in_any_payload_or_json(outputs: dict[str, Any]) ->
             if part.get_content_maintype() == "text":
                 found[f"email {part.get_content_type()}"] = controls(part.get_content())
     tmp: Path = outputs["tmp"]
-    site = [*tmp.glob("site/**/*.json"), *tmp.glob("site/**/*.xml"), *tmp.glob("site/**/*.html")]
+    site = [*tmp.glob("site/**/*.json"), *tmp.glob("site/**/*.xml"), *tmp.glob("site/**/*.html"),
+            *tmp.glob("site/**/*.svg")]  # fmt: skip
     for path in [*tmp.glob("files/**/*.*"), *tmp.glob("weekly/**/*.*"), *site]:
         text = path.read_text(encoding="utf-8")
         found[str(path.relative_to(tmp))] = controls(text)
@@ -232,6 +238,66 @@ def test_no_control_character_in_any_payload_or_json(outputs: dict[str, Any]) ->
     found["stdout"] = controls(outputs["stdout"])
     assert {where: chars for where, chars in found.items() if chars} == {}
     assert len(found) > 40
+
+
+def test_every_svg_feed_and_page_parses_strictly(outputs: dict[str, Any]) -> None:
+    """SVG and Atom with an XML parser (a control character is not well-formed XML), HTML with html5lib in
+    strict mode (a control character in the input stream is a parse error there)."""
+    import html5lib
+
+    tmp: Path = outputs["tmp"]
+    svgs, feeds = sorted(tmp.glob("site/**/*.svg")), sorted(tmp.glob("site/**/*.xml"))
+    pages = sorted([*tmp.glob("site/**/*.html"), *tmp.glob("weekly/**/*.html")])
+    authors = [p for p in svgs if p.name.startswith("authors-")]
+    assert authors and len(feeds) >= 2 and len(pages) >= 5, (svgs, feeds, pages)
+    for path in [*svgs, *feeds]:
+        root = ET.fromstring(path.read_bytes())  # raises on anything that is not well-formed
+        assert root.tag.endswith(("svg", "feed")), path
+    drawn = " ".join(ET.fromstring(authors[0].read_bytes()).itertext())
+    assert "Hacker" in drawn and "Eve liam" in drawn  # the names are drawn, their controls are not
+    feed_text = " ".join(t for p in feeds for t in ET.fromstring(p.read_bytes()).itertext())
+    assert "gnp.exe" in feed_text  # the hostile titles are in the feeds that were parsed
+    parser = html5lib.HTMLParser(strict=True)
+    for page in pages:
+        parser.parse(page.read_bytes())  # raises html5lib.html5parser.ParseError
+    assert any("spyware" in p.read_text(encoding="utf-8").replace(" ", "") for p in pages)  # the topic
+
+
+def test_the_hostile_charts_are_drawn_in_chromium(outputs: dict[str, Any]) -> None:
+    """Every trend chart of the site's pages loads as a picture in Chromium (an SVG that is not well-formed
+    shows as a broken image); screenshots in tests/artifacts/hostile-*.png."""
+    from browser import ARTIFACTS, PageWatch, chromium
+
+    site: Path = outputs["tmp"] / "site"
+    pages = [site / "index.html", *sorted(site.glob("repos/*/index.html"))]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1000, "height": 900})
+        try:
+            page = context.new_page()
+            watch = PageWatch(page)
+            charts = 0
+            for number, path in enumerate(pages):
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                state = page.evaluate(
+                    """() => Array.from(document.querySelectorAll('img.chart')).map(i =>
+                        ({src: i.getAttribute('src'), drawn: i.complete && i.naturalWidth > 0}))"""
+                )
+                assert state and all(c["drawn"] for c in state), (path, state)
+                charts += len(state)
+                page.screenshot(path=str(ARTIFACTS / f"hostile-{number}.png"), full_page=True)
+            # The authors' chart on its own: its picture has ink (bars and names), not an error icon.
+            authors = next(site.glob("repos/*/charts/authors-*.svg"))
+            page.goto(authors.as_uri())
+            shot = Image.open(io.BytesIO(page.screenshot())).convert("L")
+            assert page.evaluate("document.documentElement.tagName") == "svg"
+            dark = sum(shot.histogram()[:128])
+            assert dark > 500, dark
+            page.screenshot(path=str(ARTIFACTS / "hostile-authors.png"))
+            assert charts >= 4 and watch.errors == [], watch.errors
+        finally:
+            context.close()
 
 
 def test_no_live_link_or_image_from_commit_text_in_any_html_page(outputs: dict[str, Any]) -> None:
@@ -282,11 +348,13 @@ def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]
             sha = json.loads(report)["commits"][0]["sha"]
             one = get(f"/api/commits/evil/repo/{sha}")
             page = get(f"/repos/evil--repo/{DATE}.html")
+            authors = get("/repos/evil--repo/charts/authors-90d.svg")
     assert len(json.loads(report)["commits"]) == len(TITLES) and len(json.loads(commits)["commits"]) == len(
         TITLES
     )
     for text in (report, commits, one):
         assert controls(text) == [] and controls("\n".join(strings(json.loads(text)))) == []
+    assert controls(authors) == [] and "Hacker" in " ".join(ET.fromstring(authors).itertext())
     links = Links()
     links.feed(page)
     assert links.images == [] and [h for h in links.hrefs if not ours(h)] == [] and len(links.hrefs) > 20
@@ -295,3 +363,22 @@ def test_serve_pages_and_json_api_follow_the_same_policy(outputs: dict[str, Any]
 def test_the_output_policy_in_one_function() -> None:
     assert strip_controls("a\x1b[1mb\x07\x9b\u202ec\u2066d\r\ne\tf\u200d") == "a[1mbcd\ne\tf\u200d"
     assert output_text("Authorization: Bearer x1y2z3\x1b") == "Authorization: Bearer ***"
+
+
+def test_every_text_of_a_chart_follows_the_policy() -> None:
+    """Each control character of every author's name is gone from the picture, its table and its alt (the
+    bug: only the first one was), a name of control characters only is drawn as "?"."""
+    from dailydiff.render import charts
+    from sitefixtures import many_reports
+
+    report = many_reports(1, 1, 4, seed=3)[0]
+    names = ["\x1b[2J\x1b[HHacker\x9b31m\x85", "\u202e\u2066\x07", "Ada\u200fLovelace"]
+    commits = [rc.model_copy(update={"author": rc.author.model_copy(update={"name": names[i % 3]})})
+               for i, rc in enumerate(report.commits)]  # fmt: skip
+    day = report.model_copy(update={"commits": commits})
+    chart = charts.top_authors([day], day.date, 90, "en")
+    svg = charts.render_svg(chart)
+    texts = [*chart.labels, chart.alt, chart.text_table(), svg]
+    assert all(controls(text) == [] for text in texts), [controls(t) for t in texts]
+    assert set(chart.labels) == {"[2J[HHacker31m", "?", "AdaLovelace"}
+    ET.fromstring(svg)

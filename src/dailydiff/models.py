@@ -261,6 +261,13 @@ class RunSummary(_Frozen):
         return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
+class LateCommit(_Frozen):
+    """A commit that landed in a day after a report of that day had been delivered without it."""
+
+    sha: str
+    first_seen: dt.datetime  # when a run first found it
+
+
 class Gate(_Frozen):
     """The failure gate of a day: computed once, with the day, and stored with it, so the report, the
     digest, the site, chat and the run summary all show the same verdict and figures."""
@@ -293,12 +300,26 @@ class DayReport(_Frozen):
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
     gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
+    # The day's window has not closed plus [run] settle yet: commits may still land; never final.
+    partial: bool = False
+    # Commits found after a report of the day had been delivered without them (an addendum announced them).
+    late: list[LateCommit] = Field(default_factory=list)
+    # The repository's name in paths and messages when the short name is not enough: owner_name when
+    # another followed repository has the same name (`upstream/flashinfer` and `fork/flashinfer`).
+    qualified_name: str = ""
+    # Commits the source saw in the day's window but could not read (e.g. a broken author line): sha and
+    # reason, also said on stderr.
+    skipped: list[str] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
-    def _without_unset_gate(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict) and data.get("gate", 0) is None:
-            del data["gate"]
+        if isinstance(data, dict):  # reports of settled, ordinary days keep the shape they always had
+            if data.get("gate", 0) is None:
+                del data["gate"]
+            for key in ("partial", "late", "qualified_name", "skipped"):
+                if key in data and not data[key]:
+                    del data[key]
         return data
 
     def failure_gate(self, limit: float) -> Gate:
@@ -312,7 +333,7 @@ class DayReport(_Frozen):
 
     @property
     def repo_name(self) -> str:
-        return self.repo.rsplit("/", 1)[-1]
+        return self.qualified_name or self.repo.rsplit("/", 1)[-1]
 
     def by_level(self, level: Level) -> list[ReportCommit]:
         return [rc for rc in self.commits if rc.level == level]

@@ -65,7 +65,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "init": LazyCommand(
         "dailydiff.cli.init",
-        "Write dailydiff.toml (every setting, commented) and .github/workflows/dailydiff.yml.",
+        "Write a short dailydiff.toml and .github/workflows/dailydiff.yml (pinned to this version).",
     ),
     "doctor": LazyCommand(
         "dailydiff.cli.doctor", "Check the configuration, git, the data directory and every repository."
@@ -251,12 +251,18 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
-    from dailydiff.settings import load_settings
+    """The settings of a command, and a warning on stderr about ``DAILYDIFF_*`` variables that nothing
+    reads (typos)."""
+    from dailydiff.settings import load_settings, unknown_environment
 
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)
-    return load_settings(config, overrides=merged)
+    settings = load_settings(config, overrides=merged)
+    warning = unknown_environment(settings, os.environ)
+    if warning:
+        _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
+    return settings
 
 
 def version_callback(value: bool) -> None:

@@ -6,6 +6,8 @@ checks them and turns them into settings overrides, the dates to build, and the 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +17,7 @@ from typer.core import TyperArgument, TyperCommand
 
 from dailydiff.cli.app import build_settings
 from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.dates import DateSpec, checked_days, clock
 from dailydiff.engine.logs import setup_logging
 from dailydiff.errors import UsageError
 from dailydiff.settings import Settings
@@ -44,6 +46,9 @@ Tz = Annotated[
 Formats = Annotated[
     str | None,
     typer.Option("--format", metavar="FORMATS", help="Comma-separated report file formats: md,json,html."),
+]
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Build a range longer than [run] max_days (366) without asking.")
 ]
 Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
 Quiet = Annotated[
@@ -84,7 +89,7 @@ class Command(TyperCommand):
 
 # The shared flags by parameter name (a test checks that `report` and `run` take exactly these).
 SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force", "quiet", "verbose",
-          "log_format", "summary_json", "config", "data_dir")  # fmt: skip
+          "log_format", "summary_json", "config", "data_dir", "yes")  # fmt: skip
 
 
 def config_dir(config: Path | None) -> Path:
@@ -108,6 +113,7 @@ class Shared:
     summary_json: Path | None = None
     config: Path | None = None
     data_dir: Path | None = None
+    yes: bool = False
 
     def check(self) -> DateSpec:
         """Every shared flag checked before any work; returns the days asked for (resolved later, in each
@@ -142,6 +148,14 @@ class Shared:
         for section, values in (overrides or {}).items():
             merged[section] = {**merged.get(section, {}), **values}
         return build_settings(self.config, self.data_dir, merged)
+
+    def days(self, dates: DateSpec, settings: Settings, timezones: Sequence[str] = ()) -> dt.datetime:
+        """The run's clock, once the days asked for are checked in every timezone the run uses: no day in
+        the future, no range over ``[run] max_days`` without --yes (both before any work)."""
+        now = clock(settings.run.now)
+        for tz in sorted({settings.report.timezone, *timezones}):
+            checked_days(dates, tz, now, max_days=settings.run.max_days, yes=self.yes)
+        return now
 
     def over(self, settings: Settings) -> Settings:
         """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.engine.stages import day_figures
 from dailydiff.errors import GateError, UsageError
 
 
@@ -35,6 +37,7 @@ def report_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
@@ -62,18 +65,20 @@ def report_command(
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
     from dailydiff.engine.deliver import failure_error, stored_history
-    from dailydiff.engine.names import configured_name
+    from dailydiff.engine.names import adhoc_name, configured_name
+    from dailydiff.engine.plan import clash_name
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Publisher, Secrets
     from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     settings = shared.settings()
+    now = shared.days(dates, settings)
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     shared.logging("WARNING")
@@ -83,14 +88,24 @@ def report_command(
             output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)
         )
     elif explain is None:
-        outputs.append(StdoutPublisher(dates.resolve(settings.report.timezone)))
+        outputs.append(StdoutPublisher(dates.resolve(settings.report.timezone, now)))
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets) if publish else []
     # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
     name = name or configured_name(source, settings, options.config_dir(config))
-    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
     store = open_store(settings)
+    clash = ""
+    if name is None:  # a second clone with the name of another stored repository gets its own name
+        name, clash = adhoc_name(source, settings, store)
+        if clash and not quiet:
+            stderr.print(clash, markup=False, highlight=False, soft_wrap=True)
+    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
+    if clash and name:
+        job = replace(job, qualified_name=name.replace("/", "_"))  # its own path too
+    elif settings.repos:  # one of the config's repositories: the path `run` gives it
+        known = name or source.removeprefix("github:")
+        job = replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
     note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
@@ -99,7 +114,8 @@ def report_command(
     try:
         with ProgressBar(stderr, enabled=not quiet and stderr.is_terminal, lines=not quiet) as tally:
             run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets, history=history,
+                             raise_errors=True, secrets=secrets, history=history, now=now,
+                             keep_commits=explain is not None,
                              open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
         if explain is not None:
@@ -159,6 +175,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
+                **day_figures(r),
                 "max_requests_per_commit": r.run.max_requests_per_commit,
                 "token_estimate_error_pct": r.run.estimate_error,
                 "gated": day.status in {"gated", "kept-previous"},
@@ -169,11 +186,13 @@ def summary_dict(result: Any) -> dict[str, Any]:
 
 
 def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run's figures: what it analysed and what it spent (the same words as every report)."""
+    """The run's figures: what it analysed and what it spent (the same words as every report), and the
+    days' own tokens and cost (``day_*``)."""
     keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
-            "completion_tokens")  # fmt: skip
-    out: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in keys}
+            "completion_tokens", "day_prompt_tokens", "day_completion_tokens")  # fmt: skip
+    out: dict[str, Any] = {key: sum(int(r.get(key) or 0) for r in reports) for key in keys}
     out["cost"] = round(sum(float(r["cost"]) for r in reports), 6)
+    out["day_cost"] = round(sum(float(r.get("day_cost") or 0) for r in reports), 6)
     out["max_requests_per_commit"] = max(
         (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
     )
@@ -181,9 +200,10 @@ def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def figures_line(figures: dict[str, Any]) -> str:
-    """One line of figures for stderr, worded as in the reports' statistics line and the JSON."""
+    """One line of figures for stderr, worded as in the reports' statistics line and the JSON: what *this
+    run* did and spent, then (when given) the tokens and cost *of the day(s)* the reports show."""
     line = (
-        f"analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
+        f"this run: analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
         f"failed {figures['failed']}"
     )
     if figures.get("escalated"):
@@ -196,6 +216,10 @@ def figures_line(figures: dict[str, Any]) -> str:
             line += f" (offline estimate {figures['estimate_error']:+.0f}%)"
     if figures.get("max_requests_per_commit"):
         line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
+    if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
+        line += f"; of the day: tokens {figures['day_prompt_tokens']}+{figures['day_completion_tokens']}"
+        if figures.get("day_cost", 0) > 0:
+            line += f", ${figures['day_cost']:.4f}"
     return line
 
 
@@ -209,6 +233,7 @@ def print_summary(result: Any, written: list[Path], output_dir: Path | None) -> 
             "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
             "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
             "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
+            **day_figures(r),
         }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
@@ -231,9 +256,11 @@ def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
 
     worst = max(gated, key=lambda d: failure_ratio(d.report))
     kept = sum(d.status == "kept-previous" for d in gated)
+    stats = worst.report.stats
     return GateError(
-        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} failed analyses "
-        f"(worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%})"
+        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} of their analyses fallen back to the "
+        f"rules or failed (worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%}: "
+        f"fallback {stats.fallback}, failed {stats.failed})"
         + (f"; kept {kept} better earlier report(s)" if kept else ""),
         "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
     )

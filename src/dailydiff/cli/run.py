@@ -80,6 +80,10 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "prompt_tokens": figures["prompt_tokens"],
             "completion_tokens": figures["completion_tokens"],
             "cost": figures["cost"],
+            "day_prompt_tokens": figures["day_prompt_tokens"],
+            "day_completion_tokens": figures["day_completion_tokens"],
+            "day_cost": figures["day_cost"],
+            "days_partial": sum(bool(d.report is not None and d.report.partial) for d in days),
             "max_llm_requests_per_commit": max(
                 (d.report.run.max_requests_per_commit for d in days if d.report is not None), default=0
             ),
@@ -114,6 +118,7 @@ def run_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    yes: options.Yes = False,
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",
@@ -146,7 +151,7 @@ def run_command(
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir)  # fmt: skip
+                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
@@ -158,6 +163,7 @@ def run_command(
         replace(job, settings=shared.over(job.settings))
         for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
+    now = shared.days(dates, settings, [job.settings.report.timezone for job in planned])
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None
     if target is not None:
@@ -184,7 +190,8 @@ def run_command(
     try:
         with ProgressBar(stderr, enabled=bar) as tally:
             run = RunOptions(dates=dates, force=force, concurrency=settings.run.concurrency, tally=tally,
-                             secrets=secrets, open_store=lambda: open_store(settings), history=history)  # fmt: skip
+                             secrets=secrets, now=now, keep_commits=False, open_store=lambda: open_store(settings),
+                             history=history)  # fmt: skip
             if plan:
                 from dailydiff.engine.shared import SharedPlan, run_shared
 

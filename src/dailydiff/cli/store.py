@@ -9,6 +9,8 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.common import storeurl
+from dailydiff.common.storeurl import is_postgres
 from dailydiff.errors import StoreError, UsageError
 from dailydiff.store import DB_NAME, Store, store_location
 
@@ -18,7 +20,7 @@ store_app = typer.Typer(
 app.add_typer(store_app, name="store")
 
 LOCATION_HELP = (
-    "a SQLite file or a data directory, a postgresql:// URL, env:NAME (the URL in environment variable NAME, "
+    "a SQLite file or a data directory, a postgresql:// URL or a keyword DSN ('host=… dbname=…'), env:NAME (the URL in environment variable NAME, "
     "so no password is on the command line), or 'configured' (the store of --config / DAILYDIFF_* settings)"
 )
 
@@ -26,13 +28,20 @@ LOCATION_HELP = (
 def resolve_location(text: str, config: Path | None) -> str | Path:
     if text == "configured":
         return store_location(build_settings(config, None, {}))
+    where = "the argument"
     if text.startswith("env:"):
         name = text.removeprefix("env:")
-        value = os.environ.get(name, "")
-        if not value:
-            raise UsageError(f"the environment variable {name} is not set", f"export {name}=postgresql://…")
-        return value
-    if text.startswith(("postgresql://", "postgres://")):
+        where = f"the environment variable {name}"
+        text = os.environ.get(name, "")
+        if not text:
+            raise UsageError(f"{where} is not set", f"export {name}=postgresql://…")
+        if not is_postgres(text):
+            return text
+    if is_postgres(text):
+        try:
+            storeurl.parse(text)
+        except storeurl.StoreURLError as exc:
+            raise UsageError(f"{where}: {exc}", "correct the store URL") from None
         return text
     path = Path(text).expanduser()
     return path / DB_NAME if path.is_dir() or not path.suffix else path

@@ -92,6 +92,7 @@ def day_values(report: DayReport, ext: str = "md") -> dict[str, Any]:
         "day": f"{date.day:02d}",
         "date": date.isoformat(),
         **repo_values(report.repo),
+        "repo_name": report.repo_name,  # owner-qualified when another followed repository has the name
         "lang": report.language,
         "ext": ext,
         "total": stats.total,

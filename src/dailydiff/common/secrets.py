@@ -22,8 +22,11 @@ from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 MASK = "***"
-_MIN_LENGTH = 4  # shorter values ("x", "1") would blank out ordinary text
 
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{16,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{16,})"
+)
 # (needles, pattern, replacement), applied after the registered values, in this order. A pattern runs
 # only when one of its needles is in the lower-cased text: most text (titles, labels) has none, and the
 # scrub runs on every value an output template writes.
@@ -49,14 +52,7 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     ),
     (("token",), re.compile(r"(?i)\b(token)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {MASK}"),
     # Well-known token shapes.
-    (
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"),
-        re.compile(
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{16,}"
-            r"|xox[abposr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{16,})"
-        ),
-        MASK,
-    ),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"), _TOKEN_SHAPES, MASK),
     # user:password@ (or a bare token@) in a URL.
     (("//",), re.compile(r"(?<=//)[^/@\s\"'<>]+@"), f"{MASK}@"),
     # Credential query parameters (webhook keys and tokens, signatures).
@@ -79,44 +75,57 @@ _TRIGGER = re.compile("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n
 
 
 class SecretRegistry:
-    """The secret values of this process, and the one scrub applied to everything that leaves it."""
+    """The secret values of this process, and the one scrub applied to everything that leaves it.
+
+    A strong secret (a token, a long random password) is replaced wherever it appears. A weak one — shorter
+    than 8 characters, or a word such as ``postgres`` — is replaced only where it stands as a secret (a
+    URL's ``user:password@``, ``password=``/``"token": "…"``, a header's value): replacing every occurrence
+    would blank the same word in ordinary text ("pip install 'dailydiff[postgres]'")."""
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._weak: set[str] = set()
         self._lock = threading.Lock()
         self._regex: re.Pattern[str] | None = None
+        self._weak_regex: re.Pattern[str] | None = None
 
     def register(self, value: str | None) -> None:
         """Remember ``value`` (and the forms it may be quoted in: URL-encoded, JSON-escaped; for a URL,
         the pieces of its path and query that look like ids or tokens)."""
-        if not value:
+        if not value or not value.strip():
             return
         value = value.strip()
-        if len(value) < _MIN_LENGTH:
-            return
         forms = {value, quote(value, safe=""), json.dumps(value, ensure_ascii=False)[1:-1]}
+        ids: set[str] = set()  # a hook URL's ids and tokens: chosen as ids (digits, or 16+ characters)
         if "://" in value:
-            forms |= set(_url_pieces(value))
+            password, ids = _url_pieces(value)
+            forms.add(password)
+        strong = {f for f in forms if f and not is_weak(f)} | ids
+        weak = {f for f in forms if f} - strong
         with self._lock:
-            new = {f for f in forms if len(f) >= _MIN_LENGTH} - self._values
-            if new:
-                self._values |= new
+            if strong - self._values:
+                self._values |= strong
                 self._regex = None
+            if weak - self._weak:
+                self._weak |= weak
+                self._weak_regex = None
 
     def register_all(self, values: Iterable[str | None]) -> None:
         for value in values:
             self.register(value)
 
     def __contains__(self, value: object) -> bool:
-        return value in self._values
+        return value in self._values or value in self._weak
 
     def scrub(self, text: str) -> str:
         """``text`` with every registered value and every credential-shaped piece replaced by ``***``."""
         if not text:
             return text
-        regex = self._compiled()
+        regex, weak = self._compiled()
         if regex is not None:
             text = regex.sub(MASK, text)
+        if weak is not None:
+            text = weak.sub(_mask_group, text)
         lower = text.lower()
         if not _TRIGGER.search(lower):
             return text
@@ -125,28 +134,75 @@ class SecretRegistry:
                 text = pattern.sub(replacement, text)
         return text
 
-    def _compiled(self) -> re.Pattern[str] | None:
+    def _compiled(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
         with self._lock:
             if self._regex is None and self._values:
                 # Longest first: a URL goes whole before its pieces are looked for.
                 ordered = sorted(self._values, key=len, reverse=True)
                 self._regex = re.compile("|".join(re.escape(v) for v in ordered))
-            return self._regex
+            if self._weak_regex is None and self._weak:
+                self._weak_regex = _in_secret_places(sorted(self._weak, key=len, reverse=True))
+            return self._regex, self._weak_regex
 
 
-def _url_pieces(url: str) -> list[str]:
+def is_weak(value: str) -> bool:
+    """A secret too short or too word-like to be replaced wherever it appears (see :class:`SecretRegistry`):
+    under 8 characters, or letters with at most a few digits or marks after them ("postgres", "admin123")."""
+    return len(value) < _STRONG_LENGTH or bool(_WORDLIKE.fullmatch(value))
+
+
+_STRONG_LENGTH = 8
+_WORDLIKE = re.compile(r"(?:[a-z]{1,12}|[A-Z][a-z]{0,11}|[A-Z]{1,12})[0-9!._-]{0,4}")
+
+
+def _in_secret_places(values: list[str]) -> re.Pattern[str]:
+    """Where a weak secret stands as a secret: after ``password=``/``token:`` (JSON-quoted or not, also in
+    ``PGPASSWORD=``), after a credential header's name or auth scheme, as a query parameter's value, and
+    in userinfo (``//user:S@``, ``//S@``, ``user:S@host``). The one named group that matched is the value."""
+    value = "(?:" + "|".join(re.escape(v) for v in values) + ")"
+    keys = r"(?:password|passwd|pwd|pass|secret|token|api[_-]?key|apikey|key|auth|credentials?)"
+    headers = r"(?:(?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|cookie)"
+    return re.compile(
+        rf"(?i)(?:{keys}[\"']?\s*[:=]\s*[\"']?|{headers}[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|basic|digest)\s+)?"
+        rf"|[?&][a-z_-]+=)(?P<assigned>{value})(?![\w])"
+        rf"|(?<=//)(?:[^/@\s:\"'<>]*:)?(?P<userinfo>{value})(?=@)"
+        rf"|(?<=[\w.-]:)(?P<password>{value})(?=@)"
+    )
+
+
+def _mask_group(match: re.Match[str]) -> str:
+    name = next(n for n, v in match.groupdict().items() if v is not None)
+    start, end = match.start(name) - match.start(), match.end(name) - match.start()
+    text = match.group(0)
+    return text[:start] + MASK + text[end:]
+
+
+def _url_pieces(url: str) -> tuple[str, set[str]]:
     """The secret parts of a URL: its password, and the ids and tokens in its path and query (a Slack or
     WeCom hook URL is a secret in its path or query), not words such as "services" or "webhooks"."""
     try:
         parts = urlsplit(url)
         path, query, password = parts.path, parts.query, parts.password or ""
     except ValueError:  # malformed: everything after the scheme is secret
-        return [url.split("://", 1)[1]]
-    pieces = [password] if password else []
+        return "", {url.split("://", 1)[1]}
+    pieces = set()
     for piece in (path, query, *re.split(r"[/&=?]", f"{path}?{query}")):
         if len(piece) >= 8 and (len(piece) >= 16 or any(c.isdigit() for c in piece)):
-            pieces.append(piece)
-    return pieces
+            pieces.add(piece)
+    return password, pieces
+
+
+def looks_like_token(value: str) -> bool:
+    """A credential rather than a name: a well-known token shape, or 16+ characters mixing upper- and
+    lower-case letters and digits (a variable's name is words: GITHUB_TOKEN, slack_hook_2)."""
+    if _TOKEN_SHAPES.search(value):
+        return True
+    return (
+        len(value) >= 16
+        and any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )
 
 
 REGISTRY = SecretRegistry()

@@ -14,10 +14,12 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from dailydiff.common.private import exposure, private_dir
+from dailydiff.common.secrets import is_weak
 from dailydiff.doctor.base import Check, CheckResult, DoctorContext, RepoProbe
 from dailydiff.engine.plan import redact, resolve_source
 from dailydiff.errors import DailyDiffError
-from dailydiff.settings import RepoEntry, Settings
+from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
 from dailydiff.store import open_store
@@ -50,6 +52,29 @@ def check_config(ctx: DoctorContext) -> list[CheckResult]:
     return [CheckResult(True, "config", detail)]
 
 
+def check_secrets(ctx: DoctorContext) -> list[CheckResult]:
+    """Secrets too short or too word-like to be masked wherever they appear: they are masked only where
+    they stand as secrets (common/secrets.py), so a leak elsewhere would go unnoticed."""
+    if ctx.settings is None:
+        return []
+    weak = [where for where, value in named_secrets(ctx.settings, os.environ).items() if is_weak(value)]
+    return [
+        CheckResult(True, "secrets", f"{where} is weak (under 8 characters or a word): it is masked only "
+                    "where it stands as a secret (URLs, password=, headers)",
+                    "use a long random value (e.g. `openssl rand -hex 20`)", warning=True)
+        for where in weak
+    ]  # fmt: skip
+
+
+def check_environment(ctx: DoctorContext) -> list[CheckResult]:
+    """``DAILYDIFF_*`` variables that nothing reads: a typo is otherwise silently ignored."""
+    warning = unknown_environment(ctx.settings, os.environ) if ctx.settings is not None else None
+    if not warning:
+        return []
+    problem, _, fix = warning.partition(" — ")
+    return [CheckResult(True, "environment", problem, fix, warning=True)]
+
+
 def check_git(ctx: DoctorContext) -> list[CheckResult]:
     try:
         result = subprocess.run(["git", "--version"], capture_output=True, text=True, timeout=20, check=False)
@@ -67,8 +92,9 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         return []
     path = ctx.settings.data_path
     shared = bool(ctx.settings.store.url)
+    exposed = exposure(path)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
         if not shared:
@@ -77,9 +103,15 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
         return [CheckResult(False, "data directory", f"{path} is not writable ({reason})", fix)]
-    if not shared:
+    if exposed:
+        fix = f"chmod 700 {path} (dailydiff creates it 0700 and its files 0600)"
+        results = [CheckResult(True, "data directory", exposed, fix, warning=True)]
+    elif not shared:
         return [CheckResult(True, "data directory", f"{path} is writable and the store opens")]
-    results = [CheckResult(True, "data directory", f"{path} is writable")]
+    else:
+        results = [CheckResult(True, "data directory", f"{path} is writable")]
+    if not shared:
+        return results
     try:
         with open_store(ctx.settings) as store:
             results.append(CheckResult(True, "store", f"{store.location} opens (PostgreSQL)"))
@@ -253,6 +285,8 @@ def check_version(ctx: DoctorContext) -> list[CheckResult]:
 
 CHECKS: dict[str, Check] = {
     "config": check_config,
+    "secrets": check_secrets,
+    "environment": check_environment,
     "git": check_git,
     "data_dir": check_data_dir,
     "github": check_github,  # the token and the remaining rate limit, when a repository is on GitHub

@@ -188,7 +188,14 @@ def _deliver_one(
         recovered = ""
     else:
         return result("skipped", "claimed by another process meanwhile", digest)
-    outcome: PublishResult = attempt(publisher, edition, secrets)
+    report = edition.report
+    if publisher.skip_empty and edition.kind == "day" and report is not None and not report.stats.total:
+        # Recorded as delivered: the day is done for this target, and a commit that lands in it later is
+        # announced by an addendum.
+        outcome = PublishResult(publisher.name, publisher.type, Status.SKIPPED,
+                                "no commits that day, nothing sent (skip_empty)")  # fmt: skip
+    else:
+        outcome = attempt(publisher, edition, secrets)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)

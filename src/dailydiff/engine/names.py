@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dailydiff.engine.plan import resolve_source
+from dailydiff.engine.plan import entry_name, resolve_source
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
-from dailydiff.sources import SourceOptions, is_git_url, open_source, source_kind
+from dailydiff.sources import GitSource, SourceOptions, is_git_url, open_source, source_kind
+from dailydiff.store import Store
 
 
 def _same_source(a: str, b: str) -> bool:
@@ -45,8 +46,9 @@ def repo_name(
     if kind == "github":
         return source.removeprefix("github:")  # GitHub repositories are always owner/name
     entry = config_entry(source, settings, base_dir)
-    if entry is not None and entry.name:
-        return entry.name
+    named = entry_name(entry, settings, base_dir) if entry is not None else None
+    if named:
+        return named
     return open_source(source, settings, SourceOptions(), None).repo
 
 
@@ -58,4 +60,29 @@ def configured_name(source: str, settings: Settings, base_dir: Path | None) -> s
     except DailyDiffError:
         return None
     entry = config_entry(source, settings, base_dir)
-    return entry.name if entry is not None and entry.name else None
+    return entry_name(entry, settings, base_dir) if entry is not None else None
+
+
+def adhoc_name(source: str, settings: Settings, store: Store) -> tuple[str | None, str]:
+    """`report SOURCE` of a clone not in the config, without --name: when the store already holds another
+    repository under the same name (its stored commits are not in this clone), this one gets its own,
+    owner-qualified name (``<parent directory>/<name>``) and a line saying which. Returns (name, note)."""
+    try:
+        if source_kind(source) != "git":
+            return None, ""
+        opened = open_source(source, settings, SourceOptions(), None)
+    except DailyDiffError:
+        return None, ""  # the engine opens it again and reports the problem in its own words
+    rows = store.list_reports(opened.repo)
+    stored = store.get_report(*rows[0]) if rows else None
+    shas = [c.sha for c in stored.commits[:5]] if stored is not None else []
+    if not shas or any(opened.has_commit(sha) for sha in shas if isinstance(opened, GitSource)):
+        return None, ""
+    parent = Path(opened.path).resolve().parent.name if isinstance(opened, GitSource) else ""
+    if not parent or "/" in opened.repo:
+        return None, ""
+    qualified = f"{parent}/{opened.repo}"
+    return qualified, (
+        f"note: the store's {opened.repo!r} is another repository (none of its commits are in {source}); "
+        f"this one is stored as {qualified!r} (pass --name to choose another)"
+    )

@@ -12,6 +12,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
+from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
 from dailydiff.sources import SourceOptions, source_kind
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -52,6 +53,8 @@ class RepoJob:
     topics: tuple[WatchTopic, ...]
     source: str  # entry.source, with a relative local path resolved against the config file's directory
     source_options: SourceOptions = field(default_factory=SourceOptions)
+    # owner_name in paths and messages when another configured repository has the same short name
+    qualified_name: str = ""
 
     @property
     def key(self) -> str:
@@ -102,11 +105,16 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
             "no repositories configured",
             "add [[repos]] entries to dailydiff.toml (`dailydiff init` writes an example)",
         )
+    ids = qualified_ids(settings.repos, base_dir)
+    check_paths(settings, ids)
+    short = [repo_id.rsplit("/", 1)[-1] for repo_id in ids]
     jobs = []
     for index, entry in enumerate(settings.repos, 1):
         if shard is not None and shard_of(entry.key, shard.count) != shard.index:
             continue
         effective = effective_settings(settings, entry)
+        repo_id = ids[index - 1]
+        clash = short.count(repo_id.rsplit("/", 1)[-1]) > 1
         jobs.append(
             RepoJob(
                 index=index,
@@ -116,13 +124,97 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
                 source=resolve_source(entry.source, base_dir),
                 source_options=SourceOptions(
                     # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
-                    name=None if _is_github(entry.source) else entry.name,
+                    name=None
+                    if _is_github(entry.source)
+                    else (entry.name or _qualified_clone(entry, repo_id)),
                     branch=effective.git.branch,
                     all_branches=effective.git.all_branches,
                 ),
+                qualified_name=repo_id.replace("/", "_") if clash and "/" in repo_id else "",
             )
         )
     return jobs
+
+
+def _short_source_name(entry: RepoEntry) -> str:
+    """The name a source gets without `name`: owner/name for GitHub, else the last part of its path/URL."""
+    if _is_github(entry.source):
+        return entry.source.removeprefix("github:")
+    return _last_parts(entry.source)[-1]
+
+
+def _last_parts(source: str) -> list[str]:
+    path = source.split("://", 1)[-1].rsplit(":", 1)[-1] if "://" in source or "@" in source else source
+    parts = [
+        p for p in path.replace("\\", "/").rstrip("/").removesuffix(".git").split("/") if p not in {"", "."}
+    ]
+    return parts[-2:] if parts else ["repository"]
+
+
+def _qualified_clone(entry: RepoEntry, repo_id: str) -> str | None:
+    return repo_id if "/" in repo_id and not _is_github(entry.source) else None
+
+
+def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
+    """Each configured repository's id, owner-qualified where a short name would clash: two clones (or
+    git URLs) both ending in ``repo`` become ``<parent>/repo`` each; GitHub ids are owner/name already."""
+    ids = [entry.name or _short_source_name(entry) for entry in entries]
+    plain = list(ids)
+    for index, entry in enumerate(entries):
+        if entry.name or _is_github(entry.source) or plain.count(plain[index]) < 2:
+            continue
+        parts = _last_parts(resolve_source(entry.source, base_dir))
+        if len(parts) == 2:
+            ids[index] = "/".join(parts)
+    return ids
+
+
+def entry_name(entry: RepoEntry, settings: Settings, base_dir: Path | None = None) -> str | None:
+    """The name `run` stores a non-GitHub [[repos]] entry under when it decides it: its ``name``, or the
+    owner-qualified id of a clone whose short name another entry shares (None: the source's own name)."""
+    if entry.name:
+        return entry.name
+    index = next(i for i, e in enumerate(settings.repos) if e is entry)
+    return _qualified_clone(entry, qualified_ids(settings.repos, base_dir)[index])
+
+
+def clash_name(repo_id: str, settings: Settings, base_dir: Path | None = None) -> str:
+    """``owner_name`` for a configured repository whose short name another configured one shares (its
+    name in paths and messages), else ''."""
+    ids = qualified_ids(settings.repos, base_dir)
+    short = repo_id.rsplit("/", 1)[-1]
+    if repo_id not in ids or "/" not in repo_id or [i.rsplit("/", 1)[-1] for i in ids].count(short) < 2:
+        return ""
+    return repo_id.replace("/", "_")
+
+
+def check_paths(settings: Settings, ids: Sequence[str]) -> None:
+    """Two configured repositories whose reports would land on one path are a configuration error that
+    names both (a project and its fork writing one file, each saying "published")."""
+    import datetime as dt
+
+    from dailydiff.common import placeholders
+
+    templates = [("[report] path_template", settings.report.path_template)]
+    templates += [(f"publish {p.name or p.type} path_template", p.path_template)
+                  for p in settings.publish if isinstance(p, FilesEntry | GitHubContentsEntry)]  # fmt: skip
+    short = [repo_id.rsplit("/", 1)[-1] for repo_id in ids]
+    for where, template in templates:
+        owners: dict[str, int] = {}
+        for index, repo_id in enumerate(ids):
+            qualified = repo_id.replace("/", "_") if short.count(short[index]) > 1 and "/" in repo_id else ""
+            values = {**placeholders.repo_values(repo_id), "repo_name": qualified or short[index], "year": "2026",
+                      "month": "01", "day": "01", "date": dt.date(2026, 1, 1).isoformat(), "lang": "zh", "ext": "md"}  # fmt: skip
+            path = template.format_map(values)
+            if path in owners:
+                first = settings.repos[owners[path]]
+                raise ConfigError(
+                    f"repos[{owners[path] + 1}] ({redact(first.source)}) and repos[{index + 1}] "
+                    f"({redact(settings.repos[index].source)}) would write the same report file ({where} "
+                    f"{template!r} gives {path!r})",
+                    "give one of them a distinct `name`, or use {repo_slug} or {owner}/{repo_name} in the template",
+                )
+            owners[path] = index
 
 
 def _is_github(source: str) -> bool:

@@ -222,7 +222,8 @@ def run_shared(
 
     def run_unit(unit: tuple[RepoJob, dt.date], store: Store) -> tuple[bool, str, RepoResult]:
         job, date = unit
-        one_day = replace(options, dates=DateSpec(date=date.isoformat()), concurrency=1)
+        # A unit checks its own day for late commits; the look-back before today is a whole run's job.
+        one_day = replace(options, dates=DateSpec(date=date.isoformat()), concurrency=1, lookback=False)
         (result,) = run_jobs([job], one_day, list(available), store)
         return result.status != "failed", result.error or result.status, result
 

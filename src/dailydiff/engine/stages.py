@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dailydiff.models import (
     Analysis,
@@ -93,6 +94,13 @@ def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = No
         additions=sum(rc.stats.additions for rc in commits if not rc.is_merge),
         deletions=sum(rc.stats.deletions for rc in commits if not rc.is_merge),
     )
+
+
+def day_figures(report: DayReport) -> dict[str, Any]:
+    """Tokens and cost *of the day*: the sum over its stored analyses and overview (README, "Figures");
+    the same on every re-run. ``prompt_tokens``, ``completion_tokens`` and ``cost`` are *this run's*."""
+    return {"day_prompt_tokens": report.stats.prompt_tokens, "day_completion_tokens": report.stats.completion_tokens,
+            "day_cost": round(report.stats.cost, 6)}  # fmt: skip
 
 
 def failure_ratio(report: DayReport) -> float:

@@ -31,12 +31,21 @@ from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import run_sync
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
+from dailydiff.engine.addendum import deliver_addendum, late_commits
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, History, deliver, is_delivered, publishers_for
+from dailydiff.engine.deliver import (
+    DeliveryResult,
+    History,
+    claim_owner,
+    deliver,
+    is_delivered,
+    publishers_for,
+)
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
+    day_figures,
     gate,
     report_commit,
     report_stats,
@@ -49,11 +58,14 @@ from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
-from dailydiff.sources import CommitSource, open_source, stream_commits
+from dailydiff.sources import CommitSource, list_commits, open_source, stream_commits
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
+
+# Days streamed at once by a long range: each stretch is fetched, analysed, delivered and let go.
+STRETCH_DAYS = 31
 
 
 # what a run reports -------------------------------------------------------------------------------
@@ -76,7 +88,7 @@ class DayResult:
                 watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
                 escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
                 failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
             )  # fmt: skip
             if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
                 data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
@@ -141,6 +153,11 @@ class RunOptions:
     # A new connection to the run's store, for deliveries sent from a worker thread (a connection is never
     # shared between threads). Without it deliveries are sent from the event loop itself.
     open_store: Callable[[], Store] | None = None
+    # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
+    # delivered, so a run's memory does not grow with the number of days.
+    keep_commits: bool = True
+    # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
+    lookback: bool = True
 
 
 # the engine ---------------------------------------------------------------------------------------
@@ -170,7 +187,7 @@ class _Repo:
     analyzer: Analyzer
     session: AnalysisSession
     publishers: list[Publisher]
-    plan: list[dt.date]  # the days to build, in order
+    plan: list[dt.date]  # the days to build in this pass, in order
     watch: Sequence[WatchTopic]
     started: float = field(default_factory=time.monotonic)
     listed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -180,6 +197,7 @@ class _Repo:
         default_factory=dict
     )
     unfetched: dict[str, str] = field(default_factory=dict)
+    skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -305,30 +323,90 @@ class Engine:
         result.repo = source.repo
         plan = []
         ratio = settings.analysis.max_failure_ratio
+        up_to_date: list[dt.date] = []
         for date in dates:
             if (
                 self.options.skip_delivered
                 and not self.options.force
                 and _delivered(self.store, publishers, source.repo, date, language, ratio)
             ):
-                result.days.append(DayResult(date, "up-to-date"))
+                up_to_date.append(date)
             else:
                 plan.append(date)
+        late_days: set[dt.date] = set()
+        if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
+            late_days = await self._late_days(source, settings, dates, plan, extra)
+        for date in up_to_date:
+            if date not in late_days:
+                result.days.append(DayResult(date, "up-to-date"))
         if not self._counted:
             self.tally.units_total += len(dates)
-        self.tally.units_done += len(dates) - len(plan)
+        self.tally.units_total += len(late_days - set(dates))
+        self.tally.units_done += len(up_to_date) - len(late_days & set(up_to_date))
         self.tally.changed()
+        plan = sorted(set(plan) | late_days)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
         log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         session = await self.session_for(analyzer)
-        repo = _Repo(job, source, settings, analyzer, session, publishers, plan, job.topics)
-        outcomes = await self.stream(repo, result)
-        for outcome in outcomes:
-            result.days.append(outcome)
+        # A long range streams a stretch of days at a time: what a stretch fetched and analysed is
+        # delivered and let go before the next one starts, so memory stays flat in the number of days.
+        for first in range(0, len(plan), STRETCH_DAYS):
+            stretch = plan[first : first + STRETCH_DAYS]
+            repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
+            for outcome in await self.stream(repo, result):
+                if not self.options.keep_commits and outcome.report is not None:
+                    outcome.report = outcome.report.model_copy(update={"commits": []})
+                result.days.append(outcome)
         result.days.sort(key=lambda d: d.date)
+
+    async def _late_days(
+        self,
+        source: CommitSource,
+        settings: Settings,
+        dates: Sequence[dt.date],
+        plan: Sequence[dt.date],
+        extra: dict[str, str],
+    ) -> set[dt.date]:
+        """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
+        whose window now holds commits that their stored report does not have: commits that landed late.
+        One cheap listing: a single `git log` of shas, or one conditional list request per GitHub day."""
+        tz, language = settings.report.timezone, settings.report.language
+        today = local_date_of(self.now, tz)
+        back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
+        if not self.options.lookback:
+            back = []
+        stored: dict[dt.date, set[str]] = {}
+        for date in sorted({*back, *dates} - set(plan)):
+            if date > today:
+                continue
+            report = self.store.get_report(source.repo, date, language)
+            if report is None or not self.store.deliveries(source.repo, date, language):
+                continue  # never delivered: nothing can be late for it (it is built when asked for)
+            stored[date] = (
+                {c.sha for c in report.commits}
+                | set(report.run.unfetched)
+                | {s.split(" ", 1)[0] for s in report.skipped}
+            )
+        if not stored:
+            return set()
+        windows = [day_window(date, tz) for date in stored]
+        listed = await list_commits(source, windows, github_slots=self.github_slots(settings))
+        late: dict[dt.date, list[str]] = defaultdict(list)
+        for sha, committed_at in listed:
+            date = local_date_of(committed_at, tz)
+            if date in stored and sha not in stored[date]:
+                late[date].append(sha)
+        for date, shas in sorted(late.items()):
+            log.warning("%s: %d late commit(s) (%s) not in its delivered report; building the day again",
+                        date, len(shas), ", ".join(sha[:7] for sha in shas[:5]), extra=extra)  # fmt: skip
+        return set(late)
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.options.now or dt.datetime.now(dt.UTC)
 
     async def stream(self, repo: _Repo, result: RepoResult) -> list[DayResult]:
         """Fetch the repository's whole plan in one pass, each commit's analysis started as it arrives and
@@ -360,9 +438,20 @@ class Engine:
                 self.tally.commits_total += 1
                 self.tally.changed()
 
+        def on_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
+            date = local_date_of(placed_at, tz)
+            if date in wanted:
+                repo.skipped[date].append(f"{sha} {reason}")
+                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra={"repo": repo.job.label})
+
         try:
             await stream_commits(
-                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings)
+                repo.source,
+                window,
+                on_listed,
+                on_commit,
+                github_slots=self.github_slots(repo.settings),
+                on_unreadable=on_unreadable,
             )
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
             self._unfetched(repo, exc.failed)
@@ -476,18 +565,26 @@ class Engine:
         overview, fresh = await self._overview(repo, commits, date)
         stats = report_stats(commits, overview)
         spent = counts.usage + overview.usage if fresh else counts.usage
+        window = day_window(date, tz)
+        now = self.now
+        partial = now < window.end + dt.timedelta(hours=settings.run.settle)
+        late = late_commits(self.store, repo.source.repo, date, language, commits, now)
         report = DayReport(
             repo=repo.source.repo,
             repo_url=repo.source.repo_url,
             date=date,
             timezone=tz,
             language=language,
-            window=day_window(date, tz),
+            window=window,
             commits=commits,
             stats=stats,
             overview=overview,
             analyzer=repo.analyzer.name,
-            generated_at=(self.options.now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+            generated_at=now.replace(microsecond=0),
+            partial=partial,
+            late=late,
+            qualified_name=repo.job.qualified_name,
+            skipped=repo.skipped.get(date, []),
             run=RunSummary(
                 fetched=len(ordered),
                 analysed=counts.analysed,
@@ -553,8 +650,11 @@ class Engine:
         # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
         # each delivery before it is sent, so another process never sends it too.
         def send(store: Store) -> list[DeliveryResult]:
-            return deliver(edition, repo.publishers, store, force=self.options.force,
-                           secrets=self.options.secrets, claim_timeout=repo.settings.run.claim_timeout)  # fmt: skip
+            owner, timeout = claim_owner(), repo.settings.run.claim_timeout
+            done = deliver(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
+                           claim_timeout=timeout, owner=owner)  # fmt: skip
+            return done + deliver_addendum(report, repo.settings, repo.publishers, done, store, force=self.options.force,
+                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner)  # fmt: skip
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
@@ -611,8 +711,8 @@ def _delivered(
     is stored that passed the failure gate). A day reported without commits the source could not fetch
     never is: the next run builds it again, whole."""
     stored = store.get_report(repo, date, language)
-    if stored is not None and stored.run.unfetched:
-        return False
+    if stored is not None and (stored.run.unfetched or stored.partial):
+        return False  # incomplete, or not settled yet: never recorded as complete
     if not publishers:
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
     return is_delivered(store, UnitKey(repo, date, language), publishers)

@@ -21,6 +21,10 @@ class EmailPublisher:
     formats: tuple[str, ...] = ()
     updates_in_place = False
 
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
+
     def __init__(self, entry: EmailEntry, name: str, secrets: Secrets) -> None:
         self.entry, self.name, self.secrets = entry, name, secrets
         self.target = f"email:{entry.host}:{entry.port}:{','.join(sorted(entry.recipients))}"

@@ -87,6 +87,7 @@ class FilesPublisher:
     type = "files"
     parts = ("files",)
     updates_in_place = True
+    skip_empty = False  # the files of every day are written, empty ones too
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
         self.entry, self.name = entry, name
@@ -143,6 +144,7 @@ class StdoutPublisher:
     target = "stdout"
     parts = ("files",)
     updates_in_place = False  # shown, not kept: a gated day is shown under its warning
+    skip_empty = False
 
     def __init__(self, plan: Sequence[dt.date] = (), stream: TextIO | None = None, fmt: str = "md") -> None:
         self.plan, self.stream, self.formats = list(plan), stream, (fmt,)

@@ -99,6 +99,10 @@ class GitHubContentsPublisher:
         where = f"{entry.api_url.rstrip('/')}/{entry.repository}@{entry.branch or '(default branch)'}"
         self.target = f"github-contents:{where}/{entry.path_template}"
 
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
+
     def _files(self, edition: Edition) -> list[tuple[str, str, bytes]]:
         """(format, path in the repository, content) of each format."""
         files = []
@@ -288,6 +292,10 @@ class GitHubIssuePublisher:
                  *, sleep: Callable[[float], None] = time.sleep, limit: int = ISSUE_BODY_LIMIT) -> None:  # fmt: skip
         self.entry, self.name, self.secrets, self.sleep, self.limit = entry, name, secrets, sleep, limit
         self.target = f"github-issue:{entry.api_url.rstrip('/')}/{entry.repository}"
+
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
 
     def _title(self, edition: Edition) -> str:
         return fill(self.entry.title_template, edition, "title") if edition.kind == "day" else edition.title

@@ -82,6 +82,10 @@ class ChatPublisher:
     updates_in_place = False  # a message: once sent, a changed edition would be a second one
     render: Callable[[Message, int], list[Any]]
 
+    @property
+    def skip_empty(self) -> bool:
+        return self.entry.skip_empty
+
     def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry = entry

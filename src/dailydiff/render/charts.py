@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dailydiff.common.i18n import change_type_labels, weekdays, words
+from dailydiff.common.text import output_text
 from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
 from dailydiff.render.week import WeekDigest
 
@@ -89,6 +90,20 @@ class Chart:
     axis_labels: tuple[str, ...] = ()  # shorter labels for the axis (e.g. "01-27" for "2026-01-27")
     axis_every: int = 1  # label every nth category on the axis
     note: str = ""  # said under the chart (e.g. how a commit of several types counts)
+
+    def __post_init__(self) -> None:
+        # The output policy for every text a picture, its table and its alt carry: an author's name or an
+        # area is untrusted, and one control character leaves an SVG that no browser draws.
+        def text(value: str) -> str:
+            cleaned = output_text(value)
+            return cleaned if cleaned.strip() or not value else "?"  # a name of control characters only
+
+        for name in ("title", "label_header", "note"):
+            object.__setattr__(self, name, output_text(getattr(self, name)))
+        object.__setattr__(self, "labels", tuple(text(label) for label in self.labels))
+        object.__setattr__(self, "axis_labels", tuple(text(label) for label in self.axis_labels))
+        series = tuple(Series(s.key, text(s.name), s.values) for s in self.series)
+        object.__setattr__(self, "series", series)
 
     @property
     def stacked_total(self) -> bool:

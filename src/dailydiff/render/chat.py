@@ -135,6 +135,8 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     L = i18n.words("report", report.language)
     words = i18n.words("chat", report.language)
     title = f"{L['title'].format(date=report.date.isoformat())} · {report.repo}"
+    if report.partial:  # built before the day settled: every output says so
+        title += f" · {L['partial_short']}"
     sections: list[Section] = []
     warning = gate_warning(report).replace("**", "")
     if warning:
@@ -150,6 +152,26 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     sections.append(_listed(f"{heading} ({total})", listed, total, report_url, words))
     return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
                   language=report.language)  # fmt: skip
+
+
+def addendum_title(report: DayReport, count: int) -> str:
+    return str(i18n.words("addendum", report.language)["title"]).format(
+        n=count, date=report.date.isoformat(), repo=report.repo
+    )
+
+
+def addendum_message(
+    report: DayReport, late: Sequence[ReportCommit], report_url: str | None = None, max_commits: int = 100
+) -> Message:
+    """The late commits of a day already delivered: "2 late commit(s) for DATE", each commit a line (never
+    the day's report again)."""
+    words = i18n.words("chat", report.language)
+    lines = [_report_commit_line(rc) for rc in late[:max_commits]]
+    section = _listed(f"{i18n.words('report', report.language)['late_heading']} ({len(late)})", lines, len(late),
+                      report_url, words)  # fmt: skip
+    title = addendum_title(report, len(late))
+    return Message(title=title, counts=title, sections=[section], report_url=report_url,
+                   language=report.language)  # fmt: skip
 
 
 def _more_line(n: int, report_url: str | None, words: dict[str, str]) -> Line:

@@ -28,10 +28,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from dailydiff.common import i18n, placeholders
-from dailydiff.models import DayReport
-from dailydiff.render.chat import Message, day_message, digest_message, week_message
+from dailydiff.common.text import md_inline, safe_url
+from dailydiff.models import DayReport, ReportCommit
+from dailydiff.render.chat import Message, addendum_message, day_message, digest_message, week_message
 from dailydiff.render.mail import Mail, build_mail
 
 if TYPE_CHECKING:
@@ -236,6 +238,45 @@ def day_edition(
         subject=placeholders.fill(i18n.words("email", report.language)["subject"], values),
         charts=charts,
         link=_repo_page(settings.site.base_url, report.repo, f"{report.date.isoformat()}.html"),
+        report=report,
+    )
+
+
+def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: Settings) -> Edition:
+    """The late commits of a repository's day that was already delivered (engine/addendum.py): a message
+    and a mail listing them, keyed by the day and the commits (``late:<repo>#<hash>``), so each addendum
+    is a unit of its own in the ledger."""
+    from dailydiff.render.chat import addendum_title
+
+    shas = ",".join(sorted(rc.sha for rc in late))
+    key = UnitKey(f"late:{report.repo}#{hashlib.sha256(shas.encode()).hexdigest()[:16]}", report.date,
+                  report.language)  # fmt: skip
+    title = addendum_title(report, len(late))
+    link = _repo_page(settings.site.base_url, report.repo, f"{report.date.isoformat()}.html")
+
+    def markdown() -> str:
+        lines = [f"# {md_inline(title)}", ""]
+        for rc in late:
+            when = rc.committed_at.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
+            url = safe_url(rc.url)
+            text = f"[{md_inline(rc.title or '—')}]({url})" if url else md_inline(rc.title or "—")
+            lines.append(f"- {when} · {md_inline(rc.author.name)} · {text} (`{rc.short_sha}`)")
+        return "\n".join(lines) + "\n"
+
+    def path(fmt: str, template: str) -> PurePosixPath:  # never written: file targets update in place
+        return placeholders.fill_path(template, placeholders.day_values(report, fmt),
+                                      placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
+
+    return Edition(
+        "addendum",
+        key,
+        title,
+        renderers={"md": markdown},
+        values=partial(placeholders.day_values, report),
+        path=path,
+        message=lambda url, most: addendum_message(report, late, url, most),
+        subject=title,
+        link=link,
         report=report,
     )
 

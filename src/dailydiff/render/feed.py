@@ -49,9 +49,11 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    # The output policy, attributes included (a category's term is a repository's name): no control
+    # character, no secret.
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: scrub(clean(v)) for k, v in attrs.items()})
     if text is not None:
-        element.text = scrub(clean(text))  # the output policy: no control character, no secret
+        element.text = scrub(clean(text))
     return element
 
 
@@ -108,7 +110,8 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
         L = words("report", report.language)
         entry = _sub(feed, "entry")
         _sub(entry, "id", entry_id(report.repo, report.date))
-        _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}")
+        partial = f" · {L['partial_short']}" if report.partial else ""
+        _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}{partial}")
         _sub(entry, "updated", _stamp(_updated(report)))
         _sub(entry, "published", _stamp(report.window.end))
         _sub(entry, "link", rel="alternate", href=link(item.href), type="text/html")

@@ -25,7 +25,14 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.charts import level_counts
-from dailydiff.render.markdown import commit_anchors, gate_warning, pr_context, revert_link, stats_line
+from dailydiff.render.markdown import (
+    commit_anchors,
+    gate_warning,
+    late_view,
+    pr_context,
+    revert_link,
+    stats_line,
+)
 from dailydiff.render.safe_html import SafeMarkdown
 
 
@@ -162,6 +169,8 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
         "commits": [views[rc.sha] for rc in report.commits],
         "groups": groups,
         "stats_line": stats_line(report),
+        "late": late_view(report, anchors, ZoneInfo(report.timezone)),
+        "skipped": [" ".join(s.split()) for s in report.skipped],
         "gate_warning": SafeMarkdown().inline(gate_warning(report)),
         "counts": level_counts(report),
         "filter_levels": [(g["level"], L["levels"][g["level"]], len(g["commits"])) for g in groups],

@@ -29,7 +29,10 @@ def in_report_timezone(report: DayReport) -> DayReport:
         update={"start": local(report.window.start), "end": local(report.window.end)}
     )
     generated = local(report.generated_at) if report.generated_at is not None else None
-    return report.model_copy(update={"commits": commits, "window": window, "generated_at": generated})
+    late = [c.model_copy(update={"first_seen": local(c.first_seen)}) for c in report.late]
+    return report.model_copy(
+        update={"commits": commits, "window": window, "generated_at": generated, "late": late}
+    )
 
 
 def under_policy(report: DayReport) -> DayReport:

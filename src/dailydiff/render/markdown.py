@@ -128,6 +128,16 @@ def revert_link(rc: ReportCommit, report: DayReport, anchors: dict[str, str]) ->
     return None
 
 
+def late_view(report: DayReport, anchors: dict[str, str], zone: ZoneInfo) -> list[dict[str, str]]:
+    """The late commits of a day (landed after a report of it was delivered), with when each was seen."""
+    by_sha = {rc.sha: rc for rc in report.commits}
+    return [
+        {"sha": late.sha[:7], "title": by_sha[late.sha].title or "—", "anchor": anchors.get(late.sha, ""),
+         "first_seen": late.first_seen.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+        for late in report.late if late.sha in by_sha
+    ]  # fmt: skip
+
+
 def stats_line(report: DayReport) -> str:
     L = words("report", report.language)
     s = report.stats
@@ -158,7 +168,13 @@ def gate_warning(report: DayReport) -> str:
     if gate is None or not gate.gated:
         return ""
     ratio = f"{gate.ratio:.0%} ({gate.failed}/{gate.analysable})"
-    return str(words("report", report.language)["gated_warning"].format(ratio=ratio))
+    return str(
+        words("report", report.language)["gated_warning"].format(
+            ratio=ratio,
+            fallback=report.stats.fallback,
+            failed=report.stats.failed + len(report.run.unfetched),
+        )
+    )
 
 
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60) -> str:
@@ -211,6 +227,8 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
             stats_line=stats_line(report),
             gate_warning=gate_warning(report),
             footer=footer,
+            late=late_view(report, anchors, zone),
+            skipped=[" ".join(s.split()) for s in report.skipped],
         )
     )
     text = re.sub(r"\n{3,}", "\n\n", text)

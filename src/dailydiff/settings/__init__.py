@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from dailydiff.common import placeholders, secrets
+from dailydiff.common import placeholders, secrets, storeurl
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import (
@@ -29,7 +29,7 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import PUBLISH_TYPES, PublishEntry
+from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry
 
 ENV_PREFIX = "DAILYDIFF_"
 GITHUB_TOKEN_ENVS = (
@@ -37,6 +37,18 @@ GITHUB_TOKEN_ENVS = (
     "GITHUB_TOKEN",
 )  # read in this order unless token_env names one
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
+# DAILYDIFF_* variables read outside the settings: CI mode of the tests (and of the release workflow's
+# installed wheel), tracebacks for bug reports, the tests' Chromium and golden files.
+OTHER_ENVS = frozenset(
+    {
+        "DAILYDIFF_CI",
+        "DAILYDIFF_CI_INSTALLED",
+        "DAILYDIFF_DEBUG",
+        "DAILYDIFF_CHROMIUM",
+        "DAILYDIFF_REGENERATE_GOLDEN",
+        *GITHUB_TOKEN_ENVS,
+    }
+)
 
 
 class _Section(BaseModel):
@@ -74,7 +86,7 @@ class GitSettings(_Section):
 
 class GitHubSettings(_Section):
     api_url: str
-    token_env: str
+    token_env: EnvName
     branch: str
     api_version: str
     per_page: int = Field(ge=1, le=100)
@@ -147,7 +159,7 @@ class ModelProfile(_Section):
 class LLMSettings(_Section):
     base_url: str
     model: str
-    api_key_env: str
+    api_key_env: EnvName
     response_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
     concurrency: int = Field(ge=0)  # 0: found by measurement
     stream: bool
@@ -208,8 +220,11 @@ class StoreSettings(_Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
-        if value and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("must be empty (SQLite in data_dir) or a postgresql://HOST/DB URL")
+        if value.strip():
+            try:
+                storeurl.parse(value)
+            except storeurl.StoreURLError as exc:
+                raise ValueError(f"{exc} (empty: SQLite in data_dir)") from None
         return value
 
 
@@ -286,6 +301,34 @@ def _env_layer(defaults: Mapping[str, Any], environ: Mapping[str, str]) -> dict[
     return layer
 
 
+def _env_names(defaults: Mapping[str, Any]) -> list[str]:
+    """Every variable :func:`_env_layer` reads."""
+    return [
+        f"{ENV_PREFIX}{name}_{key}".upper() if isinstance(value, dict) else f"{ENV_PREFIX}{name}".upper()
+        for name, value in defaults.items()
+        for key in (value if isinstance(value, dict) else [name])
+    ]
+
+
+def unknown_environment(settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
+    ignored, where the same typo in the file is an error), with the closest known name."""
+    known = {*_env_names(tomllib.loads(defaults_text())), *OTHER_ENVS}
+    known |= set(_secret_envs(settings))  # what the *_env keys name, DAILYDIFF_ or not
+    unknown = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n not in known)
+    if not unknown:
+        return None
+    named = []
+    for name in unknown:
+        tails = {k[len(ENV_PREFIX) :]: k for k in known if k.startswith(ENV_PREFIX)}
+        close = difflib.get_close_matches(name.upper()[len(ENV_PREFIX) :], sorted(tails), n=1, cutoff=0.75)
+        named.append(f"{name} (did you mean {tails[close[0]]}?)" if close else name)
+    return (
+        f"unknown environment variable{'s' if len(named) > 1 else ''} {', '.join(named)} ignored — "
+        f"settings are {ENV_PREFIX}<SECTION>_<KEY> (`dailydiff init` lists every setting)"
+    )
+
+
 def _parse_env_value(raw: str, default: Any) -> Any:
     if isinstance(default, str):
         return raw
@@ -325,9 +368,15 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
     elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
         got = f"unknown type {first['ctx']['tag']!r}" if first["type"] == "union_tag_invalid" else "no type"
         problem = f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
-    elif "input" in first and not isinstance(first["input"], dict | list):
+    elif "input" in first and not isinstance(first["input"], dict | list) and not _secret_setting(loc):
         problem = f"{problem} (got {first['input']!r})"
     return f"invalid setting {key!r} in {where(loc)}: {problem}"
+
+
+def _secret_setting(loc: tuple[str, ...]) -> bool:
+    """A setting whose value may be a secret, so is never quoted: a store URL (its password), an ``*_env``
+    key that holds a value instead of a name."""
+    return loc[:2] == ("store", "url") or (bool(loc) and loc[-1].endswith("_env"))
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -417,17 +466,41 @@ def load_settings(
     return settings
 
 
+def _secret_envs(settings: Settings) -> dict[str, str]:
+    """The variables the ``*_env`` keys name, with the key that names each."""
+    names = {settings.github.token_env: "github.token_env", settings.llm.api_key_env: "llm.api_key_env"}
+    for i, entry in enumerate(settings.publish, 1):
+        for field in ("url_env", "secret_env", "token_env", "password_env"):
+            names[getattr(entry, field, "")] = f"publish[{i}].{field}"
+    return {name: key for name, key in names.items() if name}
+
+
+def named_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """Every secret these settings name, by where it comes from: the GitHub token, the LLM key, each
+    publisher's webhook URL, signing secret, token and SMTP password (environment variables named by the
+    ``*_env`` keys), and the password of a store URL or a repository URL."""
+    names = {name: "" for name in GITHUB_TOKEN_ENVS} | _secret_envs(settings)
+    found = {
+        f"{name} ({key})" if key else name: environ[name]
+        for name, key in sorted(names.items())
+        if name and environ.get(name, "").strip()
+    }
+    urls = {"store.url": settings.store.url} | {
+        f"repos[{i}].source": r.source for i, r in enumerate(settings.repos, 1)
+    }
+    for where, url in urls.items():
+        password = storeurl.written_password(url)
+        if password:
+            found[f"the password in {where}"] = password
+    return found
+
+
 def register_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
-    """Every secret these settings name, registered for the one scrub (common/secrets.py): the GitHub
-    token, the LLM key, each publisher's webhook URL, signing secret, token and SMTP password, and the
-    passwords in a store URL or a repository URL."""
-    names = {settings.github.token_env, *GITHUB_TOKEN_ENVS, settings.llm.api_key_env}
-    for entry in settings.publish:
-        names |= {getattr(entry, f, "") for f in ("url_env", "secret_env", "token_env", "password_env")}
-    secrets.register(*(environ.get(name, "") for name in sorted(n for n in names if n)))
-    store = getattr(settings, "store", None)
-    for url in [getattr(store, "url", ""), *(repo.source for repo in settings.repos)]:
-        secrets.register_url_password(url)
+    """Every secret these settings name (:func:`named_secrets`), registered for the one scrub
+    (common/secrets.py)."""
+    secrets.register(*named_secrets(settings, environ).values())
+    for repo in settings.repos:
+        secrets.register_url_password(repo.source)  # a bare token as a URL's user
 
 
 def _drop_none(mapping: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,26 @@ class RunSettings(_Section):
     output_dir: str
     summary_json: str
     claim_timeout: float = Field(gt=0)
+    settle: float = Field(ge=0)
+    lookback_days: int = Field(ge=0, le=31)
+    max_days: int = Field(ge=1)
+    now: str = ""
+
+    @field_validator("now")
+    @classmethod
+    def _instant(cls, value: str) -> str:
+        if value:
+            import datetime as dt
+
+            try:
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    "use an ISO 8601 instant with its offset, e.g. 2026-04-23T23:00:00+08:00"
+                ) from None
+            if moment.tzinfo is None:
+                raise ValueError("give the instant's offset, e.g. 2026-04-23T23:00:00+08:00")
+        return value
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -2,19 +2,37 @@
 
 Secrets and webhook URLs (which are secrets too: whoever has a Slack or WeCom hook URL can post) are
 never in the file, only the names of the environment variables that hold them (`url_env`,
-`secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic and the
-template placeholders so that the settings can use it without pulling in the publishers.
+`secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic, the
+template placeholders and the secret registry so that the settings can use it without pulling in the publishers.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from dailydiff.common import placeholders
+from dailydiff.common import placeholders, secrets
 
 DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str) -> str:
+    """An ``*_env`` setting names a variable. A value that cannot be a name (a webhook URL, a token) was
+    put where its name belongs: refused, and kept a secret — the message names the key, never the value."""
+    if value and (not _ENV_NAME.fullmatch(value) or secrets.looks_like_token(value)):
+        secrets.register(value)
+        raise ValueError(
+            "must be the name of an environment variable (letters, digits, _), not its value: "
+            "export the value as, e.g., MY_SECRET and write that name here"
+        )
+    return value
+
+
+# The name of an environment variable that holds a secret ("" for none).
+EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class _Entry(BaseModel):
@@ -51,9 +69,11 @@ class _GitHubEntry(_Entry):
     # owner/name of the repository that receives the report (not the reported one).
     repository: str
     api_url: str = "https://api.github.com"
-    token_env: str = "GITHUB_TOKEN"
+    token_env: EnvName = "GITHUB_TOKEN"
     # Link to the full report in messages/trimmed bodies: {year} {month} {date} {repo} {repo_name} {owner} {ext}.
     report_url: str = ""
+    # Send nothing for a day without commits (the day still counts as delivered).
+    skip_empty: bool = False
 
     @field_validator("repository")
     @classmethod
@@ -105,14 +125,16 @@ class GitHubIssueEntry(_GitHubEntry):
 
 
 class _ChatEntry(_Entry):
-    url_env: str
-    secret_env: str = ""
+    url_env: EnvName
+    secret_env: EnvName = ""
     report_url: str = ""
     # A day that does not fit one message goes out in at most this many; the rest is summarised
     # with a link to the full report.
     max_messages: int = Field(default=10, ge=1, le=50)
     # How many high-importance commits are listed (watch-topic commits first).
     max_commits: int = Field(default=100, ge=0)
+    # No message for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("report_url")
     @classmethod
@@ -160,13 +182,15 @@ class EmailEntry(_Entry):
     port: int = 0  # 0: 465 for ssl, 587 for starttls, 25 for none
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
-    password_env: str = ""
+    password_env: EnvName = ""
     # A CA bundle for a server with a private certificate (default: the system's).
     ca_file: str = ""
     sender: str
     recipients: list[str] = Field(min_length=1)
     subject_template: str = ""  # empty: the report language's subject (common/locale, [email] subject)
     report_url: str = ""
+    # No e-mail for a day without commits (the files are still written; weekly and digests count it).
+    skip_empty: bool = True
 
     @field_validator("subject_template", "report_url")
     @classmethod

@@ -96,17 +96,39 @@ async def stream_commits(
     on_commit: Callable[[Commit], None],
     *,
     github_slots: asyncio.Semaphore | None = None,
+    on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
 ) -> None:
     """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
-    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread."""
+    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread.
+    ``on_unreadable`` gets each commit the source saw but could not read (sha, where it sits, why)."""
     stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
     if stream is not None:
         await stream(window, on_listed, on_commit, slots=github_slots)
         return
     commits = await asyncio.to_thread(source.commits, window)
+    if isinstance(source, GitSource):
+        for sha, placed_at, reason in source.unreadable:
+            on_unreadable(sha, placed_at, reason)
     on_listed([(c.sha, c.committed_at) for c in commits])
     for commit in commits:
         on_commit(commit)
+
+
+async def list_commits(
+    source: CommitSource, windows: list[Window], *, github_slots: asyncio.Semaphore | None = None
+) -> list[tuple[str, dt.datetime]]:
+    """(sha, committed_at) of every commit in ``windows`` (days), without details: the cheap check for
+    late commits. git: one `git log` over the span; GitHub: one conditional list request per day (the
+    same URL as the day's own listing, so an unchanged day is answered 304 from the store's cache)."""
+    if not windows:
+        return []
+    if isinstance(source, GitSource):
+        span = Window(start=min(w.start for w in windows), end=max(w.end for w in windows))
+        return await asyncio.to_thread(source.list_shas, span)
+    list_shas = getattr(source, "list_shas", None)  # GitHub's
+    if list_shas is not None:
+        return list(await list_shas(windows, slots=github_slots))
+    return [(c.sha, c.committed_at) for w in windows for c in await asyncio.to_thread(source.commits, w)]
 
 
 __all__ = [
@@ -116,6 +138,7 @@ __all__ = [
     "GitSource",
     "SourceOptions",
     "check_repo_id",
+    "list_commits",
     "open_source",
     "source_kind",
     "stream_commits",

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import secrets
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -41,11 +43,15 @@ def is_git_url(spec: str) -> bool:
 
 
 def run_git(
-    args: list[str], cwd: Path | None = None, *, check: bool = True
+    args: list[str], cwd: Path | None = None, *, check: bool = True, private: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
+    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    umask = PRIVATE_UMASK if private else -1
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=env, check=False, umask=umask
+        )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
@@ -122,6 +128,9 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    # Commits of the last window that git could not date (a broken committer line): sha, the moment
+    # they are placed at (their parent's), and why. Set by ``commits``.
+    unreadable: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
 
     kind = "git"
 
@@ -219,20 +228,41 @@ class GitSource:
             )
 
     def commits(self, window: Window) -> list[Commit]:
+        selection = _selection(window)
+        self._check_history(window)
+        commits = [
+            c
+            for c in self._log([*self._revisions(), *selection])
+            if window.start <= c.committed_at < window.end
+        ]
+        commits += self._undated(window)
+        if self.all_branches and commits:
+            commits = self._attribute(commits, selection)
+        return commits
+
+    def has_commit(self, sha: str) -> bool:
+        return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
+
+    def list_shas(self, window: Window) -> list[tuple[str, dt.datetime]]:
+        """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
+        listed = run_git(
+            ["log", *self._revisions(), *_selection(window), "--format=%H %cI", "--"], cwd=self.path
+        )
+        pairs = [
+            line.split(" ", 1) for line in listed.stdout.decode(errors="replace").splitlines() if " " in line
+        ]
+        return [(sha, moment) for sha, text in pairs if (moment := _iso_or_none(text)) is not None]
+
+    def _log(self, selection: list[str]) -> list[Commit]:
+        """``git log`` of ``selection`` (revisions and filters) with every field, the changes and patches."""
         token = secrets.token_hex(8)
-        start = window.start.astimezone(dt.UTC)
-        last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
         # Fields end with the random token too: a name or e-mail may hold any control character.
         sep = f"%x1f{token}"
         fields = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%S", "%at", "%ct", "%B"]
         fmt = f"%x1e{token}%x1f{sep.join(fields)}%x1e{token}e%n"
-        selection = [
-            f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
-            f"--until={last:%Y-%m-%d %H:%M:%S} +0000",
-        ]
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-            "log", *self._revisions(), *selection,
+            "log", *selection,
             f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
             "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
         ]  # fmt: skip
@@ -241,13 +271,48 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
-        self._check_history(window)
         result = run_git(args, cwd=self.path)
-        text = result.stdout.decode("utf-8", errors="replace")
-        commits = [c for c in self._parse(text, token) if window.start <= c.committed_at < window.end]
-        if self.all_branches and commits:
-            commits = self._attribute(commits, selection)
-        return commits
+        return self._parse(result.stdout.decode("utf-8", errors="replace"), token)
+
+    def _undated(self, window: Window) -> list[Commit]:
+        """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a
+        newline in it): git's own date filter never shows them in their day. Their real moment is read from
+        the raw object; one that has none is placed at its parent's moment and named in ``unreadable``."""
+        self.unreadable = []
+        listed = run_git(["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"],
+                         cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        found = []
+        for sha in listed:
+            header = run_git(["cat-file", "commit", sha], cwd=self.path).stdout.decode("utf-8", "replace")
+            header = header.split("\n\n", 1)[0]
+            committer, committed_at = _raw_ident(header, "committer")
+            author, authored_at = _raw_ident(header, "author")
+            if committed_at is None or committed_at <= _EPOCH:
+                parent = re.search(r"(?m)^parent ([0-9a-f]+)", header)
+                shown = (
+                    run_git(["show", "-s", "--format=%cI", parent.group(1)], cwd=self.path, check=False)
+                    if parent
+                    else None
+                )
+                placed = _iso_or_none(shown.stdout.decode().strip()) if shown is not None else None
+                if placed is not None and window.start <= placed < window.end:
+                    self.unreadable.append(
+                        (sha, placed, "git cannot read its committer line (no date in it)")
+                    )
+                continue
+            if not window.start <= committed_at < window.end:
+                continue
+            logged = self._log(["--no-walk", sha])
+            if not logged:  # a merge, with merges left out
+                continue
+            commit = logged[0]
+            log.warning("%s: commit %s has a broken author or committer line (git dates it 1970); read from the "
+                        "raw object: %s", self.repo, sha[:7], f"{committed_at:%Y-%m-%d %H:%M:%S %z}")  # fmt: skip
+            found.append(commit.model_copy(update={
+                "committer": committer or commit.committer, "author": author or commit.author,
+                "committed_at": committed_at, "authored_at": authored_at or committed_at,
+            }))  # fmt: skip
+        return found
 
     def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
@@ -414,6 +479,38 @@ class GitSource:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+log = logging.getLogger("dailydiff.source")
+# "author Name <e-mail> 1745400000 +0800"; [^>]* spans a newline that broke the line in two.
+_IDENT_RE = r"(?m)^{role} ([^<>]*)<([^>]*)> (\d+) ([+-])(\d\d)(\d\d)"
+
+
+def _selection(window: Window) -> list[str]:
+    """git's filters for ``[start, end)``: whole seconds, so the end becomes end - 1 s."""
+    start = window.start.astimezone(dt.UTC)
+    last = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
+    return [f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000", f"--until={last:%Y-%m-%d %H:%M:%S} +0000"]
+
+
+def _iso_or_none(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _raw_ident(header: str, role: str) -> tuple[Person | None, dt.datetime | None]:
+    """A person and moment from a raw commit header, also when a newline broke the line."""
+    match = re.search(_IDENT_RE.format(role=role), header)
+    if match is None:
+        return None, None
+    name, email, seconds, sign, hours, minutes = match.groups()
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    try:
+        moment = dt.datetime.fromtimestamp(int(seconds), dt.timezone(offset))
+    except (ValueError, OverflowError, OSError):
+        return None, None
+    person = Person(name=" ".join(name.split()), email=" ".join(email.split()))
+    return person, moment
 
 
 def _moment(iso: str, epoch: str, fallback: dt.datetime) -> dt.datetime:
@@ -460,14 +557,28 @@ def _unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
+def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
+    """The origin renamed its default branch (master → main): the mirror's HEAD follows it, in one line,
+    instead of pointing at a branch the fetch pruned."""
+    remote = run_git(["ls-remote", "--symref", "--", url, "HEAD"], cwd=mirror, check=False)
+    match = re.search(r"(?m)^ref: (refs/heads/\S+)\tHEAD$", remote.stdout.decode(errors="replace"))
+    if remote.returncode != 0 or match is None:
+        return
+    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=mirror, check=False).stdout.decode().strip()
+    if head != match.group(1):
+        run_git(["symbolic-ref", "HEAD", match.group(1)], cwd=mirror)
+        log.warning("%s: the default branch is now %s (was %s); following it", safe_url,
+                    _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
+
+
 def _mirror(url: str, data_dir: Path) -> Path:
     """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
     process or thread at a time per mirror, since several runs may share a data directory."""
     import fcntl
 
-    lock_dir = data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock", "w") as lock:
+    warn_if_exposed(data_dir)
+    lock_dir = private_dir(data_dir / "locks")
+    with open_private(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _mirror_unlocked(url, data_dir)
 
@@ -480,22 +591,29 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"], cwd=target, check=False
+            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
+            cwd=target,
+            check=False,
+            private=True,
         )
         if result.returncode != 0:
             raise SourceError(
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
             )
+        _follow_default_branch(url, target, safe_url)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
         import shutil
 
         shutil.rmtree(partial)
-    result = run_git(["clone", "--mirror", "--quiet", "--", url, str(partial)], check=False)
+    # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
+    result = run_git(
+        ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True
+    )
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
-    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial)
+    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
     partial.rename(target)
     return target

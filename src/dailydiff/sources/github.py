@@ -169,6 +169,26 @@ class GitHubSource:
         )  # fmt: skip
         return done
 
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """(sha, committed_at) of each window's commits: one list request per window (a day), revalidated
+        with If-None-Match, so a day that did not change costs one request answered 304."""
+        http = GitHubHttp(
+            self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
+        )
+        try:
+            listings = [await self._list(http, window, self.branch) for window in windows]
+        except _MALFORMED as exc:
+            raise _malformed(http, exc) from None
+        finally:
+            await http.aclose()
+        log.info("github %s: late-commit check of %d day(s): %d requests (%d answered 304)",
+                 self.repo, len(windows), http.counts.sent, http.counts.not_modified)  # fmt: skip
+        return [
+            (item["sha"], _time(item["commit"]["committer"]["date"])) for items in listings for item in items
+        ]
+
     def _api(self, path: str, **params: str) -> str:
         url = f"{self.settings.api_url}/repos/{self.repo}{path}"
         return f"{url}?{urlencode(params)}" if params else url

@@ -1,6 +1,6 @@
 """The store: SQLite by default, PostgreSQL for teams (``[store] url``); one interface, one migration history."""
 
-from dailydiff.store.database import redact_url
+from dailydiff.common.storeurl import redact_url
 from dailydiff.store.interface import (
     CachedResponse,
     Claim,

@@ -4,7 +4,6 @@ the SQL of the backends (``Dialect``), and what every backend does the same way 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -12,9 +11,6 @@ from typing import Any, Protocol
 
 from dailydiff.errors import StoreError
 from dailydiff.store.migrations import MIGRATIONS
-
-USERINFO_RE = re.compile(r"(\w://)[^/\s]*@")  # up to the last @ of the authority
-_PASSWORD_PARAM_RE = re.compile(r"(password\s*=\s*)('[^']*'|[^\s&]+)", re.I)
 
 
 def now_text() -> str:
@@ -24,12 +20,6 @@ def now_text() -> str:
 def now_precise() -> str:
     """To the microsecond: the delivery ledger orders claims by it."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def redact_url(text: str) -> str:
-    """``postgresql://user:secret@host/db`` → ``postgresql://***@host/db``; ``password=…`` → ``password=***``.
-    Every message that names a store location goes through this."""
-    return _PASSWORD_PARAM_RE.sub(r"\1***", USERINFO_RE.sub(r"\1***@", text))
 
 
 @dataclass(frozen=True)

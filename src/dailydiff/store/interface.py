@@ -20,12 +20,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
+from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import StoreError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
-from dailydiff.store.database import USERINFO_RE, Database, now_precise, now_text
-from dailydiff.store.postgres import POSTGRES_SCHEMES, PostgresDatabase
+from dailydiff.store.database import Database, now_precise, now_text
+from dailydiff.store.postgres import PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
 
 M = TypeVar("M", bound=BaseModel)
@@ -121,9 +123,9 @@ class Store:
 
     @classmethod
     def connect(cls, location: str | Path) -> Store:
-        """A store by location: a ``postgresql://`` URL, or the path of a SQLite file."""
+        """A store by location: a ``postgresql://`` URL or keyword DSN, or the path of a SQLite file."""
         text = str(location)
-        if text.startswith(POSTGRES_SCHEMES):
+        if isinstance(location, str) and is_postgres(text):
             return cls(PostgresDatabase(text))
         return cls(SQLiteDatabase(Path(text)))
 
@@ -619,7 +621,10 @@ class Store:
 def store_location(settings: Settings) -> str | Path:
     """Where the settings keep the store: ``[store] url`` (env DAILYDIFF_STORE_URL), else the SQLite file of
     the data directory."""
-    return settings.store.url or settings.data_path / DB_NAME
+    if settings.store.url:
+        return settings.store.url
+    warn_if_exposed(settings.data_path)
+    return settings.data_path / DB_NAME
 
 
 def open_store(settings: Settings) -> Store:

@@ -1,8 +1,9 @@
-"""PostgreSQL, for teams and many machines: ``[store] url = "postgresql://…"`` (or DAILYDIFF_STORE_URL).
+"""PostgreSQL, for teams and many machines: ``[store] url = "postgresql://…"`` or a keyword DSN
+``"host=… dbname=…"`` (or DAILYDIFF_STORE_URL).
 
 Driver: psycopg 3 (``pip install 'dailydiff[postgres]'``), imported only when such a store is opened. The
 URL's password never leaves this module: every message names the store by its redacted URL, and any text
-a driver error carries has the password replaced.
+a driver error carries is scrubbed.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from dailydiff.common import storeurl
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError, StoreFullError
-from dailydiff.store.database import Dialect, check_not_newer, now_text, redact_url
+from dailydiff.store.database import Dialect, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 POSTGRES = Dialect(
     name="postgresql",
     now="EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
@@ -40,8 +42,11 @@ class PostgresDatabase:
     dialect = POSTGRES
 
     def __init__(self, url: str) -> None:
-        self.location = redact_url(url)
-        self._password = _password_of(url)
+        try:
+            address = storeurl.parse(url)
+        except storeurl.StoreURLError as exc:
+            raise StoreError(str(exc), _CONNECT_HINT) from None
+        self.location = address.shown
         try:
             import psycopg
         except ImportError:
@@ -62,10 +67,9 @@ class PostgresDatabase:
             raise
 
     def _text(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split())
-        if self._password:
-            text = text.replace(self._password, "***")
-        return redact_url(text)
+        """A driver error's text without the password: registered when the URL was parsed, it goes with
+        the one scrub (a weak one, such as "postgres", only where it stands as a password)."""
+        return scrub(storeurl.redact_url(" ".join(str(exc).split())))
 
     def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
         errors = self._psycopg.errors
@@ -170,12 +174,3 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _password_of(url: str) -> str:
-    try:
-        from urllib.parse import urlsplit
-
-        return urlsplit(url).password or ""
-    except ValueError:
-        return ""

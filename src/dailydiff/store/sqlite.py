@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dailydiff.common.private import create_private_file, private_dir
 from dailydiff.errors import StoreError, StoreFullError
 from dailydiff.store.database import Dialect, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
@@ -33,7 +34,8 @@ class SQLiteDatabase:
         # interleave with another thread's statements ("cannot start a transaction within a transaction").
         self._lock = threading.RLock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            create_private_file(path)  # SQLite gives its -wal and -shm files the database file's mode
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         except (sqlite3.Error, OSError) as exc:
             raise self._error(exc, "cannot open") from None

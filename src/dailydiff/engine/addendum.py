@@ -1,0 +1,109 @@
+"""Late commits and their addendum: a unit kind of its own, delivered through the one deliver.
+
+A commit is **late** when it lands in a day whose report was already delivered without it (a local commit
+made at 23:50 and pushed at 02:30, after the 02:00 run). The day is built again — targets that update in
+place (files, GitHub) get the new report — and every chat and e-mail target that had the day gets one
+addendum, "2 late commit(s) for 2026-04-23", listing them: an edition of kind ``addendum``
+(render/edition.py) sent by ``deliver`` like every unit, keyed ``late:<repo>#<hash of its commits>``.
+The ledger also keeps, per target, one row per announced commit (under the day's key, target
+``<target>#late:<sha>``), so an addendum never repeats a commit and a commit is never announced twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from dailydiff.engine.deliver import DeliveryResult, deliver
+from dailydiff.models import DayReport, LateCommit, ReportCommit
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.edition import addendum_edition
+from dailydiff.settings import Settings
+from dailydiff.store import Store
+
+_ANNOUNCED = "#late:"
+
+
+def late_commits(
+    store: Store, repo: str, date: dt.date, language: str, commits: Sequence[ReportCommit], now: dt.datetime
+) -> list[LateCommit]:
+    """The day's commits that a delivered report of the day did not have, each with when it was first
+    seen (kept from the stored report across rebuilds). Nothing is late in a day never delivered."""
+    previous = store.get_report(repo, date, language)
+    if previous is None:
+        return []
+    rows = store.deliveries(repo, date, language)
+    if not any(row.state == "delivered" and _ANNOUNCED not in target for target, row in rows.items()):
+        return []
+    known = {c.sha for c in previous.commits}
+    seen = {late.sha: late for late in previous.late}
+    first_seen = now.astimezone(dt.UTC).replace(microsecond=0)
+    return [
+        seen.get(c.sha) or LateCommit(sha=c.sha, first_seen=first_seen)
+        for c in commits
+        if c.sha not in known or c.sha in seen
+    ]
+
+
+def deliver_addendum(
+    report: DayReport,
+    settings: Settings,
+    targets: Sequence[Publisher],
+    delivered: Sequence[DeliveryResult],
+    store: Store,
+    *,
+    force: bool,
+    secrets: Secrets | None,
+    claim_timeout: float,
+    owner: str,
+) -> list[DeliveryResult]:
+    """After the day's own deliveries (``delivered``, one per target): each chat and e-mail target that
+    already had the day (its delivery was skipped as done) gets one addendum of the late commits it was not
+    told about; a target that got the whole report just now has them in it (recorded as announced)."""
+    if not report.late:
+        return []
+    unit = (report.repo, report.date, report.language)
+    late_shas = {lc.sha for lc in report.late}
+    late = [c for c in report.commits if c.sha in late_shas]
+    results = []
+    for publisher, outcome in zip(targets, delivered, strict=True):
+        if publisher.updates_in_place or outcome.status == "failed":
+            continue
+        untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
+        if not untold:
+            continue
+        if outcome.status == "ok":  # the whole report went out just now, late commits included
+            _record(store, unit, publisher, untold, owner, "in the day's report")
+            continue
+        edition = addendum_edition(report, untold, settings)
+        [result] = deliver(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+                           owner=owner)  # fmt: skip
+        if result.status != "failed":
+            _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
+        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
+                                      f"addendum ({len(untold)} late commit(s)): {result.detail}",
+                                      result.content_hash, result.recovered))  # fmt: skip
+    return results
+
+
+def _announced(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, sha: str) -> bool:
+    row = store.delivery(*unit, f"{publisher.target}{_ANNOUNCED}{sha}")
+    return row is not None and row.state == "delivered"
+
+
+def _record(
+    store: Store,
+    unit: tuple[str, dt.date, str],
+    publisher: Publisher,
+    commits: Sequence[ReportCommit],
+    owner: str,
+    how: str,
+) -> None:
+    for commit in commits:
+        target = f"{publisher.target}{_ANNOUNCED}{commit.sha}"
+        seen = store.delivery(*unit, target)
+        if store.claim_delivery(*unit, target, publisher=publisher.name, content_hash=commit.sha, owner=owner,
+                                seen=seen):  # fmt: skip
+            store.finish_delivery(
+                *unit, target, owner=owner, state="delivered", content_hash=commit.sha, detail=how
+            )

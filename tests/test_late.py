@@ -1,0 +1,184 @@
+"""Every commit, under its own name, every time (issue 22): settled and partial days, late commits and
+their addendum, owner-qualified names, date limits, empty days, one set of figures, commits git cannot
+read. Real git repositories, the local webhook receiver and SMTP server; the clock is [run] now
+(DAILYDIFF_RUN_NOW), the documented test clock of the settings layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from clirun import dailydiff
+from dailydiff.store import Store
+from gitrepo import CommitSpec, FileEdit, build_repo, commit
+from smtp_server import SmtpServer, email_publish_toml, make_certificate
+from webhook_receiver import WebhookReceiver
+
+SH = ZoneInfo("Asia/Shanghai")
+D = dt.date(2026, 4, 23)
+HOOK = "tok3n-late"
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SH)
+
+
+def spec(message: str, moment: dt.datetime, path: str | None = None) -> CommitSpec:
+    name = path or f"src/{message.split()[-1]}.py"
+    return CommitSpec(message, moment, edits=[FileEdit(name, f"# {message}\nvalue = 1\n")])
+
+
+@dataclass
+class World:
+    tmp: Path
+    repo: Path
+    hooks: WebhookReceiver
+    smtp: SmtpServer
+    env: dict[str, str]
+
+    def run(self, now: dt.datetime, *args: str) -> tuple[int, str, dict]:
+        summary = self.tmp / "summary.json"
+        env = {**self.env, "DAILYDIFF_RUN_NOW": now.isoformat()}
+        result = dailydiff(
+            "run", "--output-dir", "out", "--summary-json", str(summary), *args, cwd=self.tmp, env=env
+        )
+        data = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+        summary.unlink(missing_ok=True)
+        return result.returncode, result.stderr, data
+
+    def report(self, day: dt.date, ext: str = "md") -> str:
+        return (self.tmp / "out" / f"{day.year}" / "proj" / f"{day}.{ext}").read_text(encoding="utf-8")
+
+    def mails(self) -> list[str]:
+        return [str(e.message["Subject"]) for e in self.smtp.received]
+
+    def chats(self) -> list[str]:
+        return [json.dumps(p, ensure_ascii=False) for p in self.hooks.received.get("dingtalk", [])]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    repo = tmp_path / "proj"
+    build_repo(repo, [spec("feat: add parser", at(D, 10)), spec("fix: handle empty input", at(D, 20))])
+    cert, key = make_certificate(tmp_path)
+    hooks = WebhookReceiver().start()
+    smtp = SmtpServer(cert, key, password="smtp-pass").start()
+    (tmp_path / "dailydiff.toml").write_text(
+        f"""data_dir = "data"
+[report]
+formats = ["md", "json", "html"]
+[analysis]
+analyzer = "heuristic"
+[[repos]]
+source = "proj"
+
+[[publish]]
+type = "dingtalk"
+url_env = "DINGTALK_URL"
+retries = 0
+
+{email_publish_toml(smtp, "SMTP_PASSWORD")}""",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+    env |= {"DINGTALK_URL": hooks.urls(HOOK)["dingtalk"], "SMTP_PASSWORD": "smtp-pass"}
+    yield World(tmp_path, repo, hooks, smtp, env)
+    smtp.stop()
+    hooks.stop()
+
+
+def test_partial_day_then_late_commits_get_one_addendum_per_target(world: World) -> None:
+    """Acceptance 1: D at 23:00 is partial; a commit dated D 23:30 and one dated D 22:00 pushed after the
+    run; at D+1 03:00 D is rebuilt with both and each target gets one addendum; a further run sends nothing."""
+    code, err, summary = world.run(at(D, 23), "--date", str(D))
+    assert code == 0, err
+    first_md = world.report(D)
+    assert "**Partial**" in first_md or "**未完结**" in first_md
+    assert json.loads(world.report(D, "json"))["partial"] is True
+    assert 'class="partial"' in world.report(D, "html")
+    assert len(world.chats()) == 1 and len(world.mails()) == 1
+    assert (
+        "⏳ 未完结" in world.chats()[0]
+        and "未完结" in world.smtp.received[0].message.get_body(("plain",)).get_content()
+    )
+    with Store.open(world.tmp / "data") as store:
+        stored = store.get_report("proj", D, "zh")
+        assert stored is not None and stored.partial and stored.stats.total == 2
+
+    late_a = commit(world.repo, spec("feat: late night tweak", at(D, 23, 30)))
+    late_b = commit(world.repo, spec("docs: pushed after the run", at(D, 22)))
+    next_morning = at(D + dt.timedelta(days=1), 3)
+    code, err, summary = world.run(next_morning)  # `run` = yesterday = D
+    assert code == 0, err
+    md = world.report(D)
+    assert "未完结" not in md and "Partial" not in md  # settled now: final
+    assert late_a[:7] in md and late_b[:7] in md and "⏰" in md
+    data = json.loads(world.report(D, "json"))
+    assert data["stats"]["total"] == 4 and "partial" not in data
+    assert {c["sha"]: c["first_seen"] for c in data["late"]} == {
+        late_a: "2026-04-24T03:00:00+08:00",
+        late_b: "2026-04-24T03:00:00+08:00",
+    }
+    chats, mails = world.chats(), world.mails()
+    assert len(chats) == 2 and len(mails) == 2  # one addendum each, the day's report not sent again
+    assert "2 个迟到的提交" in chats[1] and late_a[:7] in chats[1] and late_b[:7] in chats[1]
+    assert "2 个迟到的提交" in mails[1]
+    assert "feat: add parser" not in chats[1]  # nothing of D's first report again
+    publish = [p for r in summary["repos"] for d in r["days"] for p in d["publish"]]
+    assert sum("addendum (2 late commit(s))" in p["detail"] and p["status"] == "ok" for p in publish) == 2
+
+    code, err, summary = world.run(at(D + dt.timedelta(days=1), 3, 30))
+    assert code == 0, err
+    assert len(world.chats()) == 2 and len(world.mails()) == 2  # a further run sends nothing
+    assert summary["totals"]["days_up_to_date"] == 1
+
+
+def test_lookback_finds_a_late_commit_in_a_settled_delivered_day(world: World) -> None:
+    """A settled, delivered day gets a commit later (committed before midnight, pushed at 02:30): the next
+    day's run finds it in its look-back with one `git log`, rebuilds the day and sends one addendum."""
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    assert len(world.chats()) == 1 and "Partial" not in world.report(D)
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2))  # builds D+1; D is in the look-back
+    assert code == 0, err
+    assert "1 late commit(s)" in err and late[:7] in world.report(D)
+    assert len(world.chats()) == 2 and "1 个迟到的提交" in world.chats()[1]
+    assert len(world.mails()) == 2
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0 and len(world.chats()) == 2 and len(world.mails()) == 2
+
+
+def test_future_date_and_long_range_exit_2(world: World) -> None:
+    """Acceptance 4 (exit codes): a future day, and a range over [run] max_days without --yes."""
+    code, err, _ = world.run(at(D, 12), "--date", str(D + dt.timedelta(days=1)))
+    assert code == 2 and "is in the future" in err and len(err.strip().splitlines()) == 1
+    code, err, _ = world.run(at(D, 12), "--from", "2000-01-01", "--to", "2026-04-23")
+    assert code == 2 and "9,610 days" in err and "--yes" in err
+    assert not (world.tmp / "out").exists()
+
+
+def test_no_message_for_empty_days(world: World) -> None:
+    """Acceptance 5 (and skip_empty): over a 91-day run, chat and e-mail get a message only for days with
+    commits; every day still has its files."""
+    first = D - dt.timedelta(days=90)
+    for offset in range(0, 91, 30):  # 4 days with one commit each
+        commit(world.repo, spec(f"feat: change {offset}", at(first + dt.timedelta(days=offset), 12)))
+    code, err, summary = world.run(at(D + dt.timedelta(days=1), 9), "--from", str(first), "--to", str(D))
+    assert code == 0, err
+    busy = {d["date"] for r in summary["repos"] for d in r["days"] if d.get("commits")}
+    assert len(busy) == 4 and len(world.chats()) == 4 and len(world.mails()) == 4
+    assert len(list((world.tmp / "out").rglob("*.md"))) == 91
+    skipped = [
+        p for r in summary["repos"] for d in r["days"] for p in d["publish"] if "skip_empty" in p["detail"]
+    ]
+    assert len(skipped) == 2 * 87
+    code, err, summary = world.run(at(D + dt.timedelta(days=1), 10), "--from", str(first), "--to", str(D))
+    assert summary["totals"]["days_up_to_date"] == 91 and len(world.chats()) == 4  # empty days count as done
