@@ -3,7 +3,8 @@
 A real repository's day (e.g. flashinfer-ai/flashinfer 2026-03-03: commits whose diffs run over 5k tokens)
 is reported against a real server with SmolLM2-135M and an 8k context: llama.cpp's own ``llama-server``
 with one slot (``--server native``) or llama-cpp-python's (``--server python``), started as the tests start
-them (tests/llama_server.py). Two runs side by side, each with a fresh store:
+them (tests/llama_server.py); ``--server fake`` is the fake endpoint with one slot that states it (a smoke
+run of the script, not a measurement). Two runs side by side, each with a fresh store:
 
 - newcomer: the config has ``base_url`` and ``model``, nothing else (the limit is found by measurement);
 - by hand: the same with ``concurrency = 1``.
@@ -30,7 +31,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from llama_server import MODEL, llama_server, native_server  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager  # noqa: E402
+
+from fake_llm import FakeLLM  # noqa: E402
+from llama_server import CONTEXT, MODEL, llama_server, native_server  # noqa: E402
+
+
+@contextmanager
+def fake_server() -> Iterator[str]:
+    with FakeLLM(model=MODEL, slots=1, n_ctx=CONTEXT, latency=0.05) as fake:
+        yield fake.base_url
+
+
+def start(kind: str, tmp: Path) -> AbstractContextManager[str]:
+    if kind == "native":
+        return native_server(tmp, parallel=1)
+    return llama_server(tmp) if kind == "python" else fake_server()
+
 
 STATS = re.compile(
     r"(\d+) requests, at most (\d+) in flight, limit (\d+) at its peak and (\d+) at the end \((\d+) decreases, "
@@ -78,12 +96,11 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, required=True, help="a git clone holding the day")
     parser.add_argument("--day", required=True)
     parser.add_argument("--tz", default="UTC")
-    parser.add_argument("--server", choices=["native", "python"], default="native")
+    parser.add_argument("--server", choices=["native", "python", "fake"], default="native")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        server = native_server(tmp, parallel=1) if args.server == "native" else llama_server(tmp)
-        with server as base_url:
+        with start(args.server, tmp) as base_url:
             results = {}
             for name, concurrency in (("newcomer", None), ("by hand, concurrency = 1", 1)):
                 r = run(base_url, args.repo, args.day, args.tz, tmp, concurrency)
