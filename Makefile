@@ -21,7 +21,7 @@ test: lint
 	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile
 
 golden:
-	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py -q
+	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py tests/test_golden_editions.py -q
 
 bench:
 	$(PYTHON) bench/run.py

@@ -7,7 +7,8 @@ synthetic commits with realistic titles and files (tests/sitefixtures.py), saved
 back and built, as `dailydiff site build` does — once with `[site] charts = false` and once with charts,
 side by side in one run (with --rounds N, alternately, keeping each one's best). Prints the time of each
 step, the charts' cost against the limit (at most 50% more than the build without them), the total
-against the 10 s budget of 3 repositories × 30 days, and the time of a rebuild with nothing changed.
+against the 10 s budget of 3 repositories × 30 days, and the time and files written of a rebuild with
+nothing changed and of one after adding a day (incremental: only the pages a change touches are rendered).
 Exits non-zero when the charts cost more than the limit.
 """
 
@@ -65,6 +66,13 @@ def main() -> int:
         began = time.perf_counter()
         again = build_site(Site.from_reports(loaded), Path(tmp) / "site-True-0")
         rebuild_seconds = time.perf_counter() - began
+        # One more day of one repository: only the pages it changes are rendered and written.
+        newest = max(r.date for r in loaded)
+        without = [r for r in loaded if not (r.date == newest and r.repo == loaded[0].repo)]
+        build_site(Site.from_reports(without), Path(tmp) / "site-add")
+        began = time.perf_counter()
+        added = build_site(Site.from_reports(loaded), Path(tmp) / "site-add")
+        add_seconds = time.perf_counter() - began
     ratio = best[True] / best[False]
     budget = BUDGET_SECONDS * len(reports) / BUDGET_REPORTS
     total = load_seconds + best[True]
@@ -78,6 +86,8 @@ def main() -> int:
           f"({BUDGET_SECONDS:.0f} s per {BUDGET_REPORTS} reports; {'OK' if total < budget else 'over'})")  # fmt: skip
     print(f"rebuild with nothing changed: {rebuild_seconds:.2f} s ({again.written} files written); "
           f"{rebuild_seconds / best[True]:.2f}× the first build")  # fmt: skip
+    print(f"rebuild after adding one day: {add_seconds:.2f} s ({added.written} of {added.pages} files written); "
+          f"{add_seconds / best[True]:.2f}× the first build")  # fmt: skip
     return 0 if ratio <= CHARTS_LIMIT else 1
 
 

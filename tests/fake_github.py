@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fake_github_git import FileRow, GitData
+from fake_github_graphql import answer_git, answer_graphql, git_token_ok
 
 DIFF_MEDIA = "application/vnd.github.diff"
 DOCS = "https://docs.github.com/rest"
@@ -63,6 +64,7 @@ class FakePull:
     state: str = "closed"
     merged: bool = True
     commits: list[str] = field(default_factory=list)
+    base: str = "main"
 
 
 class FakeGitHub:
@@ -91,6 +93,7 @@ class FakeGitHub:
         self.limit_status = 403  # what a spent primary limit answers (GitHub uses 403 or 429)
         self.link_base: str | None = None  # another origin for `Link` URLs (a client must not follow it)
         self.pulls: dict[str, list[FakePull]] = {}
+        self.graphql = True  # False: /graphql answers 404, as on a GitHub Enterprise Server without it
         self.rate_limit = 5000
         self.remaining = 5000
         self.reset_at = math.ceil(time.time()) + 3600
@@ -121,6 +124,15 @@ class FakeGitHub:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    @property
+    def graphql_path(self) -> str:
+        """/graphql on github.com's API host; /api/graphql on GitHub Enterprise (API under /api/v3)."""
+        return self.prefix.removesuffix("/v3") + "/graphql" if self.prefix.endswith("/api/v3") else "/graphql"
+
+    def git_url(self, name: str) -> str:
+        """The repository's clone URL over HTTP (git's smart protocol)."""
+        return f"http://127.0.0.1:{self.port}/{name}.git"
 
     @property
     def web_url(self) -> str:
@@ -203,6 +215,8 @@ class FakeGitHub:
         path = parts.path
         query = dict(parse_qsl(parts.query))
         kind = _kind(path[len(self.prefix) :] if path.startswith(self.prefix) else path)
+        if _GIT_RE.match(path):
+            kind = "git"
         if kind == "detail" and DIFF_MEDIA in headers.get("accept", ""):
             kind = "diff"
         with self._lock:
@@ -233,6 +247,17 @@ class FakeGitHub:
             if self._failures:
                 status = self._failures.pop(0)
                 return status, {}, json.dumps({"message": "Server Error"}).encode()
+        git_match = _GIT_RE.match(path)
+        if git_match:  # git over smart HTTP, on the web host: not the API, not its rate limit
+            name = git_match.group(1)
+            if name not in self.repos:
+                return 404, {"Content-Type": "text/plain"}, b"Repository not found."
+            if not git_token_ok(self, headers):
+                return 401, {"WWW-Authenticate": 'Basic realm="GitHub"'}, b"Invalid username or token."
+            query_string = urlencode(query)
+            return answer_git(
+                self, method, self.repos[name].path, git_match.group(2), query_string, headers, body
+            )
         if self.token is not None and headers.get("authorization") not in (
             f"Bearer {self.token}",
             f"token {self.token}",
@@ -258,6 +283,18 @@ class FakeGitHub:
             if self.remaining <= 0:
                 body = {"message": "API rate limit exceeded for 127.0.0.1.", "documentation_url": DOCS}
                 return self._json(self.limit_status, body, count=False)
+        if method == "POST" and path == self.graphql_path:
+            if not self.graphql:
+                return self._json(404, {"message": "Not Found", "documentation_url": DOCS})
+            if not headers.get("authorization"):  # GitHub's GraphQL API has no anonymous access
+                body = {
+                    "message": "This endpoint requires you to be authenticated.",
+                    "documentation_url": DOCS,
+                }
+                return self._json(401, body, count=False)
+            status, data = answer_graphql(self, body)
+            code, extra, payload = self._json(status, data)
+            return code, {**extra, "X-RateLimit-Resource": "graphql"}, payload
         if path.startswith(self.prefix):
             path = path[len(self.prefix) :]
         for route_method, pattern, handler in self.routes:
@@ -500,7 +537,12 @@ _FORCED = {
 }
 
 
+_GIT_RE = re.compile(r"^/([^/]+/[^/]+?)\.git(/.*)$")
+
+
 def _kind(path: str) -> str:
+    if path.endswith("/graphql"):
+        return "graphql"
     if path == "/rate_limit":
         return "rate_limit"
     if re.match(r"^/repos/[^/]+/[^/]+/commits$", path):

@@ -79,3 +79,15 @@ def make_report(n: int = 5, high_every: int = 2, *, watch_every: int = 0, langua
 def edition(report: DayReport, history: list[DayReport] | None = None) -> Edition:
     """The report's edition with the default settings (``history``: the stored days before it)."""
     return day_edition(report, SETTINGS, None if history is None else lambda _report: history)
+
+
+def no_live_markup(markdown: str) -> bool:
+    """Nothing from commit text became a link, an image or HTML in a Markdown chat message (CommonMark's
+    reading of it: DingTalk's and WeCom's dialects are subsets)."""
+    from markdown_it import MarkdownIt
+
+    tokens = [t for block in MarkdownIt("commonmark").parse(markdown) for t in (block.children or [block])]
+    links = [str(t.attrGet("href")) for t in tokens if t.type == "link_open"]
+    return all(link.startswith("https://") for link in links) and not any(
+        t.type in ("html_inline", "html_block", "image") for t in tokens
+    )

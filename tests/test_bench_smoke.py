@@ -37,6 +37,21 @@ SMALL = {
     "site_build.py": ["--repos", "1", "--days", "2", "--commits", "3"],
     "startup.py": ["--runs", "1", "--commits", "3"],
     "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
+    "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
+    "github_modes.py": [
+        "--repo",
+        "{repo}",
+        "--name",
+        "octo/sample",
+        "--from",
+        "2026-01-18",
+        "--to",
+        "2026-01-20",
+        "--compare-from",
+        "2026-01-19",
+        "--compare-to",
+        "2026-01-19",
+    ],
 }
 
 

@@ -132,7 +132,10 @@ def test_teams_cards_are_valid_adaptive_cards_within_the_size_limit_for_a_big_da
     assert len(cards) > 1 and all(len(raw) <= LIMITS["teams_message_bytes"] for raw in cards)
     texts = [b["text"] for raw in cards for b in json.loads(raw)["attachments"][0]["content"]["body"]]
     assert any(re.search(r"[(（]2/", t) for t in texts)  # parts are numbered
-    assert not any("<b>" in t for t in texts)  # untrusted markup is escaped, not rendered
+    joined = "\n".join(
+        texts
+    )  # a link in commit text stays text: its brackets escaped (HTML is text in Teams)
+    assert "\\[x\\](javascript" in joined and "[x](javascript" not in joined.replace("\\[x\\](javascript", "")
 
 
 WEEK_TOML = """
@@ -298,7 +301,7 @@ def test_site_build_and_serve_give_one_page_set_and_every_digest_day_names_every
         )
     built = dailydiff("site", "build", "-o", "site", cwd=root, env={})
     assert built.returncode == 0, built.stderr
-    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8")))
+    written = set(json.loads((root / "site" / MANIFEST).read_text(encoding="utf-8"))["pages"])
     assert {"digests.xml", "feed.xml"} <= written
     assert sum(p.startswith("digests/team/") for p in written) == 7
     assert sum("/weeks/" in p for p in written) == 3
@@ -401,3 +404,174 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
     summary = DayResult(report.date, "gated", stored).as_dict()["gate"]
     assert (summary["gated"], summary["ratio"], summary["failed"], summary["analysable"]) == (True, 0.6, 3, 5)
     assert Level  # the same figures whatever the level mix
+
+
+# -- chat look-alikes ------------------------------------------------------------------------------------
+
+ASCII_MARKUP = [
+    "[Bugfix] fix | pipe <b>bold</b> `tick` *star* _u_ ~s~ \\ back",
+    "[x](javascript:alert(1)) a|b |---|",
+]
+
+
+def _english_day() -> Any:
+    """An English day whose commit texts are ASCII full of markup characters (and long, to be split)."""
+    report = make_report(200, high_every=1, watch_every=5, language="en")
+    commits = []
+    for i, rc in enumerate(report.commits):
+        text = f"{ASCII_MARKUP[i % 2]} `code span {i} that must not be cut` and more words " * 3
+        analysis = rc.analysis.model_copy(update={"summary": text})  # type: ignore[union-attr]
+        commits.append(rc.model_copy(update={"message": f"{ASCII_MARKUP[i % 2]} #{i}", "analysis": analysis}))
+    overview = report.overview.model_copy(update={"highlights": ["a | b [c] <d>"], "themes": ["x ~ y"]})
+    return report.model_copy(update={"commits": commits, "overview": overview})
+
+
+def _payload_texts(service: str, payload: dict[str, Any]) -> list[str]:
+    if service == "dingtalk":
+        return [payload["markdown"]["text"]]
+    if service == "wecom":
+        return [payload["markdown"]["content"]]
+    if service == "discord":
+        return [payload["content"]]
+    return []
+
+
+def test_no_full_width_look_alike_in_any_chat_payload_and_no_message_cut_inside_a_code_span() -> None:
+    from markdown_it import MarkdownIt
+
+    from dailydiff.publish import chat_formats
+
+    day = edition(_english_day())
+    parser = MarkdownIt("commonmark")
+    for service in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams"):
+        payloads = getattr(chat_formats, f"{service}_payloads")(day.message(), 10)
+        assert len(payloads) > 1, service  # long enough to be cut into parts
+        text = json.dumps(payloads, ensure_ascii=False)
+        wide = sorted({ch for ch in text if 0xFF00 <= ord(ch) <= 0xFFEF})
+        assert wide == [], (service, wide)
+        for message in _payload_texts(service, payloads[0]) + _payload_texts(service, payloads[-1]):
+            tokens = [t for block in parser.parse(message) for t in (block.children or [])]
+            assert not any(t.type == "link_open" and "javascript" in t.attrGet("href") for t in tokens)  # type: ignore[operator]
+            if service in ("dingtalk", "wecom"):  # code spans carry the markup: every backtick pairs up
+                assert not any("`" in t.content for t in tokens if t.type == "text"), (service, message)
+                assert not any(t.type == "html_inline" for t in tokens), service
+
+
+# -- every unit kind, every target ---------------------------------------------------------------------
+
+ENTRIES: dict[str, dict[str, Any]] = {
+    "files": {"directory": "out", "formats": ["md", "json", "html"]},
+    "github-contents": {"repository": "acme/reports", "formats": ["md", "json"]},
+    "github-issue": {"repository": "acme/reports"},
+    "email": {"host": "127.0.0.1", "sender": "a@example.com", "recipients": ["b@example.com"]},
+}
+
+
+def _editions() -> dict[str, Any]:
+    from dailydiff.render.digest import build_day_digest
+    from dailydiff.render.edition import digest_edition, week_edition
+    from dailydiff.render.week import IsoWeek
+    from dailydiff.render.week import build_digest as build_week
+    from publish_reports import SETTINGS
+
+    report = make_report(6, high_every=2, watch_every=3, language="en")
+    other = report.model_copy(update={"repo": "acme/other"})
+    digest = build_day_digest("team", report.date, [report.repo, other.repo, "acme/quiet"],
+                              {report.repo: report, other.repo: other}, language="en", timezone="UTC")  # fmt: skip
+    iso = IsoWeek(year=2026, week=report.date.isocalendar()[1])
+    week = build_week(report.repo, iso, {report.date: report}, timezone="UTC", language="en")
+    return {
+        "day": edition(report),
+        "digest": digest_edition(digest, SETTINGS),
+        "week": week_edition(week, SETTINGS),
+    }
+
+
+def test_every_unit_kind_can_be_sent_by_every_target_type(tmp_path: Path) -> None:
+    from dailydiff.publish.registry import PUBLISHERS
+
+    editions = _editions()
+    week_page = editions["week"].files["html"]  # the standalone weekly HTML draws the week's charts
+    assert week_page.count("<figure") == 2 and "data:image/svg+xml" in week_page
+    for kind in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams", "webhook"):
+        ENTRIES.setdefault(kind, {"url_env": "HOOK"})
+    assert set(ENTRIES) == set(PUBLISHERS)  # a new target type is added here, and so to every unit kind
+    secrets = Secrets({"HOOK": "https://example.invalid/hook"})
+    for kind, unit in editions.items():
+        for target_type, fields in ENTRIES.items():
+            fields = {**fields, "directory": str(tmp_path)} if target_type == "files" else fields
+            entry = TypeAdapter(PublishEntry).validate_python({"type": target_type, **fields})
+            (publisher,) = build_publishers([entry], secrets)
+            assert publisher.preview(unit).strip(), (kind, target_type)
+            assert len(unit.content_hash(publisher.parts, publisher.formats)) == 64
+        sent = deliver(unit, [p for p in build_publishers([TypeAdapter(PublishEntry).validate_python(
+            {"type": "files", "directory": str(tmp_path / kind), "formats": ["md", "json", "html"]})], secrets)],
+            None)  # fmt: skip
+        assert [r.status for r in sent] == ["ok"] and len(sent[0].paths) == 3, (kind, sent)
+
+
+# -- an incremental site -----------------------------------------------------------------------------------
+
+
+def test_a_site_rebuild_writes_nothing_unchanged_and_a_new_day_rewrites_only_the_pages_it_changes(
+    tmp_path: Path,
+) -> None:
+    from dailydiff.engine.site import MANIFEST, Site, build_site
+    from sitefixtures import many_reports
+
+    reports = many_reports(2, 45, 6, seed=3)
+    newest = max(r.date for r in reports)
+    old = [r for r in reports if r.date < newest or r.repo != reports[0].repo]
+    out = tmp_path / "site"
+    first = build_site(Site.from_reports(old), out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    texts = {p: p.read_bytes() for p in stamps}
+    again = build_site(Site.from_reports(old), out)
+    assert again.written == 0 and again.removed == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # the manifest too
+    added = build_site(Site.from_reports(reports), out)
+    changed = {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and texts.get(p) != p.read_bytes()
+    }
+    assert added.written == len(changed - {MANIFEST}) > 0
+    slug = next(s.slug for s in Site.from_reports(reports).repos if s.repo == reports[0].repo)
+    day = f"repos/{slug}/{newest.isoformat()}.html"
+    before = f"repos/{slug}/{(newest - dt.timedelta(days=1)).isoformat()}.html"
+    assert {day, before, f"repos/{slug}/index.html", "index.html", "feed.xml"} <= changed
+    untouched = [
+        p
+        for p in stamps
+        if "/repos/" in str(p) and p.name.endswith(".html") and str(p.relative_to(out)) not in changed
+    ]
+    assert len(untouched) > 40  # older days (and the other repository's) were not rewritten
+    assert first.pages == again.pages == added.pages - 3  # the new day: its page, its JSON and its chart
+
+
+def test_an_smtp_server_that_drips_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            try:
+                for byte in b"220 slow.example ESMTP\r\n" * 20:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(1.0)
+            except OSError:
+                return
+
+    threading.Thread(target=drip, daemon=True).start()
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "email", "host": "127.0.0.1", "port": server.getsockname()[1], "security": "none",
+         "sender": "a@example.com", "recipients": ["b@example.com"], "timeout": 2, "deadline": 3}
+    )  # fmt: skip
+    (mail,) = build_publishers([entry], Secrets({}))
+    try:
+        with Store.open(tmp_path) as store:
+            started = time.monotonic()
+            (result,) = deliver(edition(make_report(2)), [mail], store)
+            took = time.monotonic() - started
+    finally:
+        server.close()
+    assert took < 4.5, took
+    assert result.status == "failed" and "deadline of 3s" in result.detail and "\n" not in result.detail

@@ -247,7 +247,7 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
     import dailydiff
 
     package = Path(dailydiff.__file__).parent
-    stages = {"stream_commits", "score_commit", "fallback_analysis", "gate", "deliver_unit", "report_stats"}
+    stages = {"stream_commits", "score_commit", "fallback_analysis", "gate", "report_stats"}
     callers: dict[str, set[str]] = {}
     for path in package.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -256,6 +256,15 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
                 if name in stages:
                     callers.setdefault(name, set()).add(str(path.relative_to(package)))
     assert callers and all(where == {"engine/stream.py"} for where in callers.values()), callers
+    # The one deliver is the engine's: called by the engine's units (days, digests, weeks) and by the
+    # commands that hand it editions (stdout, -o, publish), never by a stage below the engine.
+    delivering = {
+        str(path.relative_to(package)).split("/")[0]
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "deliver"
+    }
+    assert delivering == {"engine", "cli"}, delivering
 
 
 def test_a_day_published_by_report_is_not_published_again_by_run_unless_forced(

@@ -246,9 +246,15 @@ def test_a_file_without_patch_or_diff_is_listed_as_unseen(fake: FakeGitHub, tmp_
 # pull requests -----------------------------------------------------------------------------------------
 
 
-def test_pull_requests_from_squash_titles_and_commit_pulls(fake: FakeGitHub, tmp_path: Path) -> None:
+@pytest.mark.parametrize("graphql", ["yes", "unavailable", "anonymous"])
+def test_pull_requests_in_one_graphql_batch_or_per_commit_where_graphql_is_unavailable(
+    fake: FakeGitHub, tmp_path: Path, graphql: str
+) -> None:
+    fake.graphql = graphql != "unavailable"
+    token = None if graphql == "anonymous" else "ghp_any_token_0123456789"
     store = Store(tmp_path / "db.sqlite3")
-    commits = {c.title: c for c in source(fake, tmp_path).commits(day_window(dt.date(2026, 1, 8), TZ))}
+    got = source(fake, tmp_path, token=token).commits(day_window(dt.date(2026, 1, 8), TZ))
+    commits = {c.title: c for c in got}
     squash = commits["feat(core): add feature 3 (#103)"].pr
     assert squash is not None and squash.number == 103 and squash.labels == ["enhancement", "core"]
     assert squash.body == "Why: x" and squash.url == f"{fake.web_url}/{REPO}/pull/103"
@@ -257,8 +263,18 @@ def test_pull_requests_from_squash_titles_and_commit_pulls(fake: FakeGitHub, tmp
     assert commits["[Doc] 更新文档 3 | pipes"].pr is None
     merge = commits["Merge pull request #200 from octo/side"]
     assert merge.pr is not None and merge.pr.labels == ["merge"] and merge.files == []
-    assert fake.count("pull") == 2 and fake.count("commit_pulls") == len(commits) - 2
     assert fake.count("detail") == len(commits) - 1  # not for the merge
+    if graphql == "yes":  # the day's pull requests in one request, nothing per commit
+        assert fake.count("graphql") == 1 and fake.count("pull") == fake.count("commit_pulls") == 0
+        (asked,) = fake.of("graphql")
+        assert asked.body.count(b"associatedPullRequests(first: 3)") == len(commits)
+        return
+    # REST lookups: GraphQL found unavailable once (404), or not asked at all without a token (GitHub's
+    # GraphQL API has no anonymous access)
+    assert fake.count("graphql", 404) == (graphql == "unavailable") and fake.count("graphql", 401) == 0
+    assert fake.count("pull") == 2 and fake.count("commit_pulls") == len(commits) - 2
+    source(fake, tmp_path, token=token).commits(day_window(dt.date(2026, 1, 9), TZ))
+    assert fake.count("graphql") == (graphql == "unavailable")  # remembered: not asked again
     store.close()
 
 
@@ -378,13 +394,15 @@ def test_second_run_makes_no_detail_request_and_lists_answer_304(fake: FakeGitHu
     store = Store(tmp_path / "db.sqlite3")
     settings = settings_for(fake, tmp_path)
     first = build_reports(
-        GitHubSource(REPO, settings.github, store=store), DAYS, settings, store, HeuristicAnalyzer()
-    )
-    assert fake.count("detail") > 0 and fake.count("diff") == 1 and fake.count("pull") > 0
+        GitHubSource(REPO, settings.github, store=store, token="t0ken_any_0123"), DAYS, settings, store,
+        HeuristicAnalyzer(),
+    )  # fmt: skip
+    assert fake.count("detail") > 0 and fake.count("diff") == 1 and fake.count("graphql") > 0
     fake.reset_requests()
     second = build_reports(
-        GitHubSource(REPO, settings.github, store=store), DAYS, settings, store, HeuristicAnalyzer()
-    )
+        GitHubSource(REPO, settings.github, store=store, token="t0ken_any_0123"), DAYS, settings, store,
+        HeuristicAnalyzer(),
+    )  # fmt: skip
     assert {r.kind for r in fake.requests} == {"list"}
     assert all(r.status == 304 and r.headers.get("if-none-match") for r in fake.requests)
     assert fake.count("list") > 3  # several pages, each revalidated
@@ -403,10 +421,14 @@ def test_web_urls_follow_the_api_host(repo_path: tuple[Path, list[str]], tmp_pat
     with FakeGitHub({REPO: repo_path[0]}, prefix="/api/v3") as server:
         settings = settings_for(server, tmp_path)
         src = open_source(REPO, settings, SourceOptions(), None)
+        assert isinstance(src, GitHubSource)
+        src.token = "t0ken_any_0123"  # GraphQL needs one
         assert src.kind == "github" and src.repo_url == f"http://127.0.0.1:{server.port}/{REPO}"
         got = src.commits(day_window(FIRST_DAY, TZ))
         assert got and all(c.url == f"{src.repo_url}/commit/{c.sha}" for c in got)
-        assert all(r.path.startswith("/api/v3/repos/") for r in server.requests)
+        # REST under /api/v3, GraphQL at /api/graphql, as on GitHub Enterprise Server
+        assert all(r.path.startswith("/api/v3/repos/") or r.kind == "graphql" for r in server.requests)
+        assert {r.path for r in server.of("graphql")} == {"/api/graphql"}
 
 
 def test_logs_carry_no_token_at_debug_level(

@@ -135,3 +135,58 @@ def test_the_graph_is_read() -> None:
     # Guards the guard: the checks above must see the real imports, not an empty graph.
     assert "dailydiff.models" in GRAPH["dailydiff.engine.stages"]
     assert len(MODULES) > 50
+
+
+# Stages talk through the data model and each other's public names: a name with a leading underscore is a
+# module's own. (Known exception, outside this rule's first owner: doctor reads the LLM client's URL
+# display helper; it belongs in the analysis stage's public names.)
+PRIVATE_IMPORT_EXCEPTIONS = {("dailydiff.doctor.llm", "dailydiff.analysis.llm", "_display_url")}
+
+
+def test_no_stage_imports_another_stages_private_names() -> None:
+    found = []
+    for module, path in MODULES.items():
+        stage = module.split(".")[1] if "." in module else ""
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("dailydiff."):
+                continue
+            target_stage = (node.module or "").split(".")[1]
+            for alias in node.names:
+                private = alias.name.startswith("_")
+                if (
+                    private
+                    and target_stage != stage
+                    and (module, node.module, alias.name) not in PRIVATE_IMPORT_EXCEPTIONS
+                ):
+                    found.append(f"{module} imports {node.module}.{alias.name}")
+    assert not found, "private names imported across stages:\n" + "\n".join(found)
+
+
+def _calls(path: Path, attribute: str) -> int:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == attribute)
+            or (isinstance(node.func, ast.Name) and node.func.id == attribute)
+        )
+    )
+
+
+def test_every_unit_kind_reaches_every_target_through_one_deliver() -> None:
+    # One path from an edition to a target: the registry's `attempt` (the only caller of a publisher's
+    # `send(edition)`) is called by engine/deliver.py alone, and no engine or command module renders a
+    # unit's files, chat or mail itself: they build editions (render/edition.py) and call `deliver`.
+    attempt_callers = sorted(
+        m for m, p in MODULES.items() if m != "dailydiff.publish.registry" and _calls(p, "attempt")
+    )
+    assert attempt_callers == ["dailydiff.engine.deliver"], attempt_callers
+    outside = [
+        m
+        for m, p in MODULES.items()
+        if m.startswith(("dailydiff.engine.", "dailydiff.cli."))
+        and GRAPH[m] & {"dailydiff.render.chat", "dailydiff.render.mail", "dailydiff.publish.chat_formats"}
+    ]
+    assert outside == [], f"rendering a unit outside its edition: {outside}"

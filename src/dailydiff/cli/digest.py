@@ -13,7 +13,7 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.engine.dates import resolve_dates
 from dailydiff.engine.deliver import configured_publishers, deliver, failure_error
 from dailydiff.engine.digests import DIGEST_FORMATS, llm_for_digests, run_digests, summary_line
-from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
 from dailydiff.render.edition import digest_edition
@@ -74,8 +74,6 @@ def digest_command(
         outputs.append(StdoutPublisher(fmt=chosen[0]))
     for outcome in outcomes:
         for output in deliver(digest_edition(outcome.digest, settings), outputs, None, secrets=secrets):
-            if output.status == "failed":
-                raise PublishError(f"cannot write the digest: {output.detail}", "check --output-dir")
             for path in () if quiet else output.paths:
                 stderr.print(f"wrote {path}", markup=False, highlight=False)
         for result in outcome.publish:

@@ -182,7 +182,14 @@ def summary_dict(result: Any) -> dict[str, Any]:
                 "kept_previous": day.status == "kept-previous",
             }
         )
-    return {"fetched": result.fetched, "reports": reports, "totals": totals(reports)}
+    return {
+        "fetched": result.fetched,
+        "reports": reports,
+        "totals": totals(reports),
+        # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
+        "deferred": [d.date.isoformat() for d in result.days if d.status == "deferred"],
+        "github": result.github,
+    }
 
 
 def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:

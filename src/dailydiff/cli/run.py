@@ -69,8 +69,10 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "failed": sum(r.status == "failed" for r in results),
             "partial": sum(r.status == "partial" for r in results),
             "gated": sum(r.status == "gated" for r in results),
-            "days_built": sum(d.status != "up-to-date" for d in days),
+            "days_built": sum(d.status not in {"up-to-date", "deferred"} for d in days),
             "days_up_to_date": sum(d.status == "up-to-date" for d in days),
+            "days_deferred": sum(d.status == "deferred" for d in days),
+            "github_requests": sum((r.github or {}).get("spent", 0) for r in results),
             "commits": figures["commits"],
             "analysed": figures["analysed"],
             "cached": figures["cached"],
@@ -231,6 +233,11 @@ def run_command(
     line = (
         f"{totals['repos']} repositories: {totals['ok']} ok, {totals['failed']} failed, {totals['partial']} partial, "
         f"{totals['gated']} gated; {totals['days_built']} day(s) built, {totals['days_up_to_date']} up to date; "
+        + (
+            f"{totals['days_deferred']} left to the next run (GitHub request budget); "
+            if totals["days_deferred"]
+            else ""
+        )
         + figures_line({**totals, "failed": totals["failed_analyses"]})
     )
     if not quiet:

@@ -18,7 +18,7 @@ from dailydiff.engine.deliver import configured_publishers, deliver
 from dailydiff.engine.names import config_entry, repo_name
 from dailydiff.engine.plan import plan_jobs
 from dailydiff.engine.weekly import build_week, edition_of, weekly_publishers
-from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
 from dailydiff.render.week import IsoWeek, WeekDigest, parse_week
@@ -119,10 +119,6 @@ def weekly_command(
                 editions.append(edition_of(store, digest, repo_settings))
         for edition in editions:
             for output in deliver(edition, outputs, None, secrets=secrets):
-                if output.status == "failed":
-                    raise PublishError(
-                        f"cannot write the weekly digest: {output.detail}", "check --output-dir"
-                    )
                 for path in output.paths:
                     stderr.print(f"wrote {path}", markup=False, highlight=False)
         rows = publish_editions(editions, available, store, secrets, settings.run.claim_timeout, force=force)

@@ -1,15 +1,23 @@
 """What every HTTP client of dailydiff shares (the LLM client, the GitHub client, the publishers): how long
-a server asks us to wait, and when to stop asking a server that keeps failing.
+a server asks us to wait, how long we wait on our own between retries (jittered exponential backoff), when
+GitHub says a rate limit is spent, a total deadline for blocking clients, and when to stop asking a server
+that keeps failing.
 
-Pure apart from the clock: no client here, each stage keeps its own.
+No client here: the GitHub client (sources/github_http.py, also used by doctor) and the publishers'
+(publish/http.py) are built on these; only the clock, and the deadline's watchdog thread, are outside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
+import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
@@ -48,6 +56,60 @@ def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | Non
     except ValueError:
         return None
     return max(0.0, reset - (now if now is not None else time.time()))
+
+
+def jittered(delay: float) -> float:
+    """Equal jitter: between half and all of ``delay`` — never zero, and retrying clients never in lockstep."""
+    return delay * (0.5 + random.random() / 2)
+
+
+def backoff_delay(attempt: int, base: float) -> float:
+    """The wait before retry number ``attempt`` (1-based): ``base`` doubled per retry, jittered."""
+    return jittered(base * 2 ** (attempt - 1))
+
+
+def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
+    """GitHub's ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
+    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
+    if status not in (403, 429):
+        return False
+    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
+        return True
+    return "rate limit" in message.lower()
+
+
+class Deadline:
+    """The end of one piece of outbound work (a delivery, a check): requests get what is left of it, and a
+    watchdog shuts a request's socket down when it runs out — the only way to stop a blocking read that
+    keeps receiving a byte at a time (httpx's timeouts are per read). Async clients use
+    ``asyncio.timeout`` for the same."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.end = clock() + seconds
+
+    def left(self) -> float:
+        return self.end - self.clock()
+
+    def guard(self) -> tuple[dict[str, Any], threading.Timer]:
+        """Request extensions that record the request's sockets, and the started watchdog over them."""
+        sockets: list[socket.socket] = []
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                sock = info["return_value"].get_extra_info("socket")
+                if sock is not None:
+                    sockets.append(sock)
+
+        def cut() -> None:
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(max(0.0, self.left()), cut)
+        watchdog.daemon = True
+        watchdog.start()
+        return {"trace": trace}, watchdog
 
 
 class CircuitBreaker:

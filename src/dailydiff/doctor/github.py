@@ -4,18 +4,16 @@ each repository's reachability. The token is sent, never shown: lines name the v
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping
-from typing import Any
 
-import httpx2
-
-from dailydiff import __version__
-from dailydiff.common.secrets import scrub
 from dailydiff.doctor.base import CheckResult, DoctorContext
+from dailydiff.errors import SourceError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
 from dailydiff.sources.github import TOKEN_ENV_DEFAULTS
+from dailydiff.sources.github_http import ApiResponse, GitHubHttp, api_message
 
 LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
 
@@ -29,26 +27,29 @@ def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, 
     return None, None
 
 
-def _get(settings: Settings, path: str, token: str | None) -> httpx2.Response:
-    headers = {
-        "Accept": "application/vnd.github+json",
-        "User-Agent": f"dailydiff/{__version__} doctor",
-        "X-GitHub-Api-Version": settings.github.api_version,
-    }
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    timeout = httpx2.Timeout(settings.github.read_timeout, connect=settings.github.connect_timeout)
-    with httpx2.Client(headers=headers, timeout=timeout) as client:
-        return client.get(f"{settings.github.api_url}{path}")
+def _get(settings: Settings, path: str, token: str | None) -> ApiResponse:
+    """One GET through the GitHub client (its timeouts and total deadline), any status returned as it
+    came: a check reports what the server said, it does not wait for a rate limit or retry a 5xx."""
+    from dailydiff.common.aio import run_sync
+
+    quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1})
+
+    async def get() -> ApiResponse:
+        http = GitHubHttp(quick, repo="", token=token)
+        try:
+            return await http.get(
+                f"{settings.github.api_url}{path}",
+                allow=(401, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504),
+            )
+        finally:
+            await http.aclose()
+
+    return run_sync(get())
 
 
-def _message(response: httpx2.Response) -> str:
-    try:
-        data: Any = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    text = data.get("message") if isinstance(data, dict) else None
-    return f"HTTP {response.status_code} {scrub(str(text))[:120]}" if text else f"HTTP {response.status_code}"
+def _message(response: ApiResponse) -> str:
+    text = api_message(response)
+    return f"HTTP {response.status} {text[:120]}" if text else f"HTTP {response.status}"
 
 
 def check_github(ctx: DoctorContext) -> list[CheckResult]:
@@ -59,13 +60,12 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
     api = settings.github.api_url
     try:
         response = _get(settings, "/rate_limit", token)
-    except httpx2.HTTPError as exc:
-        return [CheckResult(False, "github", f"cannot reach {api} ({type(exc).__name__})",
-                            "check [github] api_url and the network")]  # fmt: skip
-    if response.status_code == 401:
+    except SourceError as exc:
+        return [CheckResult(False, "github", exc.message, "check [github] api_url and the network")]
+    if response.status == 401:
         return [CheckResult(False, "github token", f"{variable} was rejected by {api} ({_message(response)})",
                             f"create a new token and export it as {variable}")]  # fmt: skip
-    if response.status_code != 200:
+    if response.status != 200:
         return [CheckResult(False, "github", f"{api}/rate_limit answered {_message(response)}",
                             "check [github] api_url (GitHub Enterprise: https://HOST/api/v3)")]  # fmt: skip
     core = response.json().get("resources", {}).get("core", {})
@@ -73,12 +73,47 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
     reset = dt.datetime.fromtimestamp(int(core.get("reset", 0)), dt.UTC).strftime("%H:%M UTC")
     who = f"token from {variable} accepted" if token else "no token (public repositories only)"
     detail = f"{who}; rate limit {remaining}/{limit} left, resets {reset}"
+    spend = last_spend(settings)
     if remaining < LOW_RATE_LIMIT:
         fix = f"wait until {reset}" + (
             "" if token else ", or export a token as GITHUB_TOKEN (5,000 requests/hour)"
         )
-        return [CheckResult(False, "github", detail, fix)]
-    return [CheckResult(True, "github", detail)]
+        return [CheckResult(False, "github", detail, fix), *spend]
+    return [CheckResult(True, "github", detail), *spend]
+
+
+def last_spend(settings: Settings) -> list[CheckResult]:
+    """What the last run that fetched from GitHub asked of it, per repository (from the store's runs)."""
+    from dailydiff.errors import DailyDiffError
+    from dailydiff.store import open_store
+
+    if not settings.store.url and not any(settings.data_path.glob("*.sqlite3")):
+        return []  # no store yet: nothing ran
+    try:
+        with open_store(settings) as store:
+            runs = store.runs()
+    except DailyDiffError:
+        return []  # the data directory check says why
+    for run in reversed(runs):
+        summary = run.get("summary")
+        data = json.loads(summary) if isinstance(summary, str) and summary else {}
+        repos: list[tuple[str, dict[str, int]]] = [
+            (str(r.get("repo") or r.get("name")), r["github"])
+            for r in data.get("repos", [])
+            if r.get("github")
+        ]
+        if data.get("github"):  # `report SOURCE`: one repository, named in the command
+            words = str(run.get("command") or "report").split()
+            repos = [(words[1] if len(words) > 1 else "report", data["github"])]
+        if repos:
+            parts = [f"{name} {spent['spent']} ({spent['graphql']} GraphQL, {spent['not_modified']} answered 304)"
+                     for name, spent in repos]  # fmt: skip
+            when = run.get("started_at") or "?"
+            total = sum(spent["spent"] for _, spent in repos)
+            detail = f"the last run ({when}) spent {total} request(s): " + "; ".join(parts[:20])
+            more = f"; and {len(parts) - 20} more repositories" if len(parts) > 20 else ""
+            return [CheckResult(True, "github requests", detail + more)]
+    return []
 
 
 def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
@@ -87,10 +122,9 @@ def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult
     _, token = _token(settings, os.environ)
     try:
         response = _get(settings, f"/repos/{repo}", token)
-    except httpx2.HTTPError as exc:
-        return CheckResult(False, label, f"cannot reach {settings.github.api_url} ({type(exc).__name__})",
-                           "check [github] api_url and the network")  # fmt: skip
-    if response.status_code == 200:
+    except SourceError as exc:
+        return CheckResult(False, label, exc.message, "check [github] api_url and the network")
+    if response.status == 200:
         branch = entry.branch or settings.github.branch or response.json().get("default_branch", "")
         return CheckResult(True, label, f"{repo} is reachable on GitHub (branch {branch or '?'})")
     fixes = {
@@ -99,7 +133,7 @@ def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult
         404: "check the owner/name spelling; a private repository needs a token that can read it",
     }
     return CheckResult(False, label, f"{repo}: {_message(response)}",
-                       fixes.get(response.status_code, "try again later"))  # fmt: skip
+                       fixes.get(response.status, "try again later"))  # fmt: skip
 
 
 def _is_github(source: str, ctx: DoctorContext) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dailydiff.engine.dates import DateSpec
-    from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver_unit, publishers_for
+    from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver, publishers_for
     from dailydiff.engine.plan import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
     from dailydiff.engine.stream import DayResult, RepoResult, RunOptions, Tally, build_reports, run_jobs
 
@@ -20,7 +20,7 @@ _WHERE = {
     "DateSpec": "dates",
     "DeliveryResult": "deliver",
     "configured_publishers": "deliver",
-    "deliver_unit": "deliver",
+    "deliver": "deliver",
     "publishers_for": "deliver",
     "RepoJob": "plan",
     "Shard": "plan",
@@ -58,7 +58,7 @@ __all__ = [
     "adhoc_job",
     "build_reports",
     "configured_publishers",
-    "deliver_unit",
+    "deliver",
     "parse_shard",
     "plan_jobs",
     "publishers_for",

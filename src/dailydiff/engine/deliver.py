@@ -24,7 +24,7 @@ Interface (small on purpose; later kinds and fleet claims build on it):
   contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
   second message needs ``--force``.
 
-Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver_unit`` in a
+Publishers are synchronous (HTTP with retries, SMTP, files); an async caller runs ``deliver`` in a
 thread. One publisher failing never stops the others; each delivery ends by its target's deadline.
 """
 
@@ -124,10 +124,11 @@ def deliver(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> list[DeliveryResult]:
     """Deliver ``edition`` to every target, through the ledger; one result per target, in order.
-    Without a ``store`` there is no ledger: every target is sent to (`report`'s stdout and -o)."""
+    Without a ``store`` there is no ledger: the targets are the command's own outputs (stdout, -o), each
+    sent to, and a failure is the command's (a full disk under stdout exits as such)."""
     secrets = secrets if secrets is not None else Secrets({})
     if store is None:
-        return [DeliveryResult.of(attempt(p, edition, secrets), p.target) for p in targets]
+        return [DeliveryResult.of(p.send(edition), p.target) for p in targets]
     owner = owner or claim_owner()
     return [_deliver_one(edition, publisher, store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                          owner=owner, now=now) for publisher in targets]  # fmt: skip

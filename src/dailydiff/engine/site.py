@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dailydiff import __version__
 from dailydiff.common.text import shorten
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
@@ -210,6 +211,48 @@ class Site:
                 older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
                 pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
+
+    def page_inputs(self) -> dict[str, str]:
+        """A fingerprint of what each page is made from, for an incremental build: a page whose
+        fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
+        and (its chart) the days of the window before it; a week page on its days and the week before; a
+        digest page on its digest; the index, feeds, search and repository pages on every report."""
+        common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
+                                      self.toc_title_chars, self.weekly_top_commits, self.charts,
+                                      _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
+        own = {
+            id(d.report): hashlib.sha256(d.report.model_dump_json().encode()).hexdigest() for d in self.days
+        }
+
+        def key(*parts: object) -> str:
+            return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
+
+        everything = key(sorted(own.values()), [d.model_dump_json() for d in self.digests], self.unreadable)
+        inputs = {path: everything for path in self.pages()}
+        inputs.update({f"assets/{name}": key(name) for name in ASSETS})
+        inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
+        inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
+        for section in self.repos:
+            for i, day in enumerate(section.days):
+                newer, older = (
+                    section.days[j].path if 0 <= j < len(section.days) else "" for j in (i - 1, i + 1)
+                )
+                window = [own[id(d.report)] for d in section.days
+                          if dt.timedelta(0) <= day.report.date - d.report.date <= dt.timedelta(days=chart_data.MEDIAN_DAYS)]  # fmt: skip
+                inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
+                inputs[day.json_path] = key(own[id(day.report)])
+                if self.charts:
+                    inputs[self.day_chart_path(section, day)] = key("chart", window)
+            for i, week in enumerate(section.weeks):
+                before = [
+                    w for w in section.weeks if w.week.monday == week.week.monday - dt.timedelta(days=7)
+                ]
+                days = [own[id(d.report)] for w in [week, *before] for d in w.days]
+                neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
+                inputs[week.path] = key(week.path, days, neighbours, [d.path for d in week.days])
+                for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
+                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, days)
+        return inputs
 
     # charts ------------------------------------------------------------------------------------
 
@@ -482,6 +525,14 @@ def _asset_reader(name: str) -> Renderer:
     )
 
 
+def _templates_fingerprint(directory: str) -> list[tuple[str, int]]:
+    """The user's templates as (name, modification time): editing one rebuilds every page."""
+    if not directory:
+        return []
+    root = Path(directory).expanduser()
+    return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
+
+
 def _majority(values: list[str]) -> str:
     return Counter(values).most_common(1)[0][0] if values else ""
 
@@ -559,14 +610,19 @@ class BuildResult:
 
 
 def build_site(site: Site, output_dir: Path) -> BuildResult:
-    """Write every page (atomically, skipping files whose content is unchanged) and remove the pages a
-    previous build wrote that no longer exist."""
+    """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
+    page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
+    build wrote that no longer exist. A build with nothing changed renders and writes nothing."""
     pages = site.pages()
+    inputs = site.page_inputs()
+    previous = _manifest(output_dir)
     written = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         for path, render in pages.items():
             target = output_dir / path
+            if previous.get(path) == inputs[path] and target.is_file():
+                continue
             text = render()
             try:
                 if target.read_text(encoding="utf-8") == text:
@@ -575,8 +631,11 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
                 pass
             atomic_write(target, text)
             written += 1
-        removed = _remove_stale(output_dir, set(pages))
-        atomic_write(output_dir / MANIFEST, json.dumps(sorted(pages), indent=0) + "\n")
+        removed = _remove_stale(output_dir, set(previous), set(pages))
+        if previous != inputs:
+            atomic_write(
+                output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
+            )
     except OSError as exc:
         raise PublishError(
             f"cannot write the site to {output_dir}: {exc.strerror or exc}",
@@ -585,14 +644,21 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
 
 
-def _remove_stale(output_dir: Path, current: set[str]) -> int:
-    manifest = output_dir / MANIFEST
+def _manifest(output_dir: Path) -> dict[str, str]:
+    """The pages the last build wrote, with their fingerprints ("" from a manifest that had none)."""
     try:
-        previous = json.loads(manifest.read_text(encoding="utf-8"))
+        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
-        return 0
+        return {}
+    if isinstance(data, list):  # a manifest of an earlier version: the pages only
+        return {str(p): "" for p in data}
+    pages = data.get("pages") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+
+
+def _remove_stale(output_dir: Path, previous: set[str], current: set[str]) -> int:
     removed = 0
-    for path in previous if isinstance(previous, list) else []:
+    for path in sorted(previous):
         if (
             not isinstance(path, str)
             or path in current

@@ -51,7 +51,7 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, PublishError, SourceError, StoreFullError
+from dailydiff.errors import DailyDiffError, SourceError, StoreFullError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import UnitKey, day_edition
@@ -60,6 +60,7 @@ from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, list_commits, open_source, stream_commits
 from dailydiff.sources.base import IncompleteFetch
+from dailydiff.sources.budget import RequestBudget
 from dailydiff.store import Store, open_store
 
 log = logging.getLogger("dailydiff.run")
@@ -74,7 +75,9 @@ STRETCH_DAYS = 31
 @dataclass
 class DayResult:
     date: dt.date
-    status: str  # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept)
+    # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept), "deferred" (left
+    # to the next run: the GitHub request budget did not fit it)
+    status: str
     report: DayReport | None = None
     publish: list[DeliveryResult] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
@@ -107,6 +110,7 @@ class RepoResult:
     days: list[DayResult] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
+    github: dict[str, int] | None = None  # what the repository's fetch asked the GitHub API
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +120,7 @@ class RepoResult:
             "status": self.status,
             "error": self.error,
             "duration_seconds": self.duration_seconds,
+            "github": self.github,
             "days": [d.as_dict() for d in self.days],
         }
 
@@ -200,6 +205,7 @@ class _Repo:
     skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
 
 
 class Engine:
@@ -213,6 +219,7 @@ class Engine:
         self._session_lock = asyncio.Lock()
         self._owners: dict[str, str] = {}
         self._github_slots: dict[str, asyncio.Semaphore] = {}
+        self._budgets: dict[str, RequestBudget] = {}
         self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
@@ -244,6 +251,10 @@ class Engine:
         if host not in self._github_slots:
             self._github_slots[host] = asyncio.Semaphore(max(1, settings.github.concurrency))
         return self._github_slots[host]
+
+    def budget(self, settings: Settings) -> RequestBudget:
+        """One request budget per GitHub API host for the whole run."""
+        return self._budgets.setdefault(settings.github.api_url, RequestBudget())
 
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
@@ -353,13 +364,18 @@ class Engine:
         session = await self.session_for(analyzer)
         # A long range streams a stretch of days at a time: what a stretch fetched and analysed is
         # delivered and let go before the next one starts, so memory stays flat in the number of days.
-        for first in range(0, len(plan), STRETCH_DAYS):
-            stretch = plan[first : first + STRETCH_DAYS]
-            repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
-            for outcome in await self.stream(repo, result):
-                if not self.options.keep_commits and outcome.report is not None:
-                    outcome.report = outcome.report.model_copy(update={"commits": []})
-                result.days.append(outcome)
+        try:
+            for first in range(0, len(plan), STRETCH_DAYS):
+                stretch = plan[first : first + STRETCH_DAYS]
+                repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
+                for outcome in await self.stream(repo, result):
+                    if not self.options.keep_commits and outcome.report is not None:
+                        outcome.report = outcome.report.model_copy(update={"commits": []})
+                    result.days.append(outcome)
+        finally:
+            spend = getattr(source, "spend", None)  # a GitHub source's requests (not imported for git)
+            if spend is not None:
+                result.github = spend.as_dict()
         result.days.sort(key=lambda d: d.date)
 
     async def _late_days(
@@ -417,7 +433,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
 
+        budget = self.budget(repo.settings)
+
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
+            repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
             for sha, committed_at in listed:
                 date = local_date_of(committed_at, tz)
                 if date in wanted and sha not in repo.pending:
@@ -446,13 +465,9 @@ class Engine:
 
         try:
             await stream_commits(
-                repo.source,
-                window,
-                on_listed,
-                on_commit,
-                github_slots=self.github_slots(repo.settings),
-                on_unreadable=on_unreadable,
-            )
+                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings),
+                on_unreadable=on_unreadable, budget=budget, day_of=lambda moment: local_date_of(moment, tz),
+            )  # fmt: skip
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
             self._unfetched(repo, exc.failed)
         except BaseException:
@@ -553,6 +568,8 @@ class Engine:
 
     async def _day(self, repo: _Repo, date: dt.date) -> DayResult:
         await repo.listed.wait()
+        if date in repo.deferred:  # nothing of it is built: the next run builds it whole
+            return DayResult(date, "deferred")
         settings = repo.settings
         language, tz = settings.report.language, settings.report.timezone
         shas = repo.shas.get(date, [])
@@ -635,8 +652,6 @@ class Engine:
         ]
         written: list[str] = []
         for output in deliver(edition, shown, None, secrets=self.options.secrets):
-            if output.status == "failed":
-                raise PublishError(f"cannot write the report: {output.detail}", "check --output-dir")
             written += output.paths
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"

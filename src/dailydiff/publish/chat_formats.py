@@ -41,10 +41,8 @@ def utf16_size(text: str) -> int:
 # --- escaping --------------------------------------------------------------------------------------
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
-# Characters that open markup and that no one copies out of a chat message (brackets, angle brackets,
-# pipes): their full-width twins. `_`, `*`, backticks and `#` are kept as written (see escape_fullwidth).
-_FULLWIDTH = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "\\": "＼", "~": "～", "|": "｜"})
-_INLINE_MARKS = re.compile(r"[*_]")
+# Characters that open markup in DingTalk's and WeCom's Markdown (emphasis, links, HTML, tables, escapes).
+_MARKUP = re.compile(r"[*_\[\]<>\\~]|\|(?!$)|(?<!^)\|")
 _TOKENS = re.compile(r"(\s+)")
 _CODE_SPANS = re.compile(r"(`[^`\n]+`)")
 
@@ -63,25 +61,24 @@ def escape_slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def escape_fullwidth(text: str) -> str:
-    """DingTalk's and WeCom's Markdown dialects document no escape syntax. Text must stay copyable
-    (`jax_tvm_ffi`, `#3082`), so: a code span the text already has stays one (nothing in it is markup);
-    elsewhere a word with `*` or `_` goes in a code span, and a lone backtick in a double-backtick span;
-    `#` stays (a heading needs it at the start of a line, and a chat line starts with our own marker).
-    Brackets, angle brackets and pipes, which would make links, HTML or tables, become their full-width
-    twins."""
+def escape_code_spans(text: str) -> str:
+    """DingTalk's and WeCom's Markdown dialects document no escape syntax, and text must stay copyable
+    and ASCII (`jax_tvm_ffi`, `#3082`, `[Bugfix]`; no full-width look-alikes), so: a code span the text
+    already has stays one (nothing in it is markup); elsewhere a word with a character that opens markup
+    (``* _ [ ] < > \\ ~``, or ``|`` beside other characters: a table row) goes in a code span, a word with a
+    backtick in a double-backtick span. A lone ``|`` (a separator) and ``#`` (a heading needs it at the
+    start of a line, and a chat line starts with our own marker) stay as they are."""
     out = []
     for i, piece in enumerate(_CODE_SPANS.split(text)):
         if i % 2:  # a code span of the text
-            out.append(piece.translate(_FULLWIDTH))
+            out.append(piece)
             continue
         for token in _TOKENS.split(piece):
-            word = token.translate(_FULLWIDTH)
-            if "`" in word:
-                word = f"`` {word} ``"
-            elif _INLINE_MARKS.search(word):
-                word = f"`{word}`"
-            out.append(word)
+            if "`" in token:
+                token = f"`` {token} ``"
+            elif _MARKUP.search(token):
+                token = f"`{token}`"
+            out.append(token)
     return "".join(out)
 
 
@@ -116,9 +113,9 @@ def render_line(line: Line, style: Style) -> str:
 _MD_STYLE = dict(bold=lambda t: f"**{t}**", code=lambda t: f"`{t}`")
 DISCORD = Style(escape=escape_discord, link=lambda t, u: f"[{t}](<{u}>)", heading=lambda t: f"**{t}**",
                 title=lambda t: f"## {t}", size=utf16_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
-WECOM = Style(escape=escape_fullwidth, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"**{t}**",
+WECOM = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"**{t}**",
               title=lambda t: f"### {t}", size=utf8_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
-DINGTALK = Style(escape=escape_fullwidth, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
+DINGTALK = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
                  title=lambda t: f"### {t}", size=utf8_size, joiner="\n\n", **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
 SLACK = Style(escape=escape_slack, link=lambda t, u: f"<{u.replace('|', '%7C')}|{t.replace('|', '∣')}>",
               bold=lambda t: f"*{t}*", code=lambda t: f"`{t}`", heading=lambda t: f"*{t}*",
@@ -238,9 +235,11 @@ def _teams_size(text: str) -> int:
     )
 
 
-# Adaptive Card TextBlocks render a Markdown subset (bold, italic, lists, links): Markdown characters of
-# untrusted text are backslash-escaped; a code span has no Markdown there, so a sha is plain text.
-TEAMS = Style(escape=escape_markdown, link=lambda t, u: f"[{t}]({u})",
+# Adaptive Card TextBlocks in Teams render a Markdown subset — bold, italic, lists, links — and show every
+# other character as written (no headings, quotes, code or HTML): only the characters of that subset are
+# backslash-escaped, so a title reads as written; a sha is plain text.
+_TEAMS_MARKUP = re.compile(r"([\\*_\[\]])")
+TEAMS = Style(escape=lambda t: _TEAMS_MARKUP.sub(r"\\\1", t), link=lambda t, u: f"[{t}]({u})",
               bold=lambda t: f"**{t}**", code=lambda t: t, heading=lambda t: f"**{t}**", title=lambda t: t,
               size=_teams_size)  # fmt: skip
 

@@ -4,8 +4,12 @@ sent."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -13,6 +17,13 @@ from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import EmailEntry
+
+
+def _shut_down(smtp: smtplib.SMTP) -> None:
+    """Stop an SMTP exchange that is still running: a blocked read ends with an OSError."""
+    if smtp.sock is not None:
+        with contextlib.suppress(OSError):
+            smtp.sock.shutdown(socket.SHUT_RDWR)
 
 
 class EmailPublisher:
@@ -55,34 +66,47 @@ class EmailPublisher:
         message = self.message(edition)
         password = self.secrets.optional(self.entry.password_env, "SMTP password")
         where = f"{self.entry.host}:{self._port()}"
+        started = time.monotonic()
         try:
             smtp: smtplib.SMTP
             if self.entry.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.entry.host, self._port(), timeout=self.entry.timeout,
-                                        context=self._context())  # fmt: skip
+                smtp = smtplib.SMTP_SSL(timeout=self.entry.timeout, context=self._context())
             else:
-                smtp = smtplib.SMTP(self.entry.host, self._port(), timeout=self.entry.timeout)
-            with smtp:
-                if self.entry.security == "starttls":
-                    smtp.starttls(context=self._context())
-                if self.entry.username:
-                    smtp.login(self.entry.username, password)
-                refused = smtp.send_message(message)
+                smtp = smtplib.SMTP(timeout=self.entry.timeout)
+            smtp._host = self.entry.host  # type: ignore[attr-defined]  # what TLS checks the certificate against
+            # The whole exchange, greeting included, ends by the entry's deadline (smtplib's timeout is
+            # per read): connected only once the watchdog runs.
+            watchdog = threading.Timer(self.entry.deadline, _shut_down, (smtp,))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                smtp.connect(self.entry.host, self._port())
+                with smtp:
+                    if self.entry.security == "starttls":
+                        smtp.starttls(context=self._context())
+                    if self.entry.username:
+                        smtp.login(self.entry.username, password)
+                    refused = smtp.send_message(message)
+            finally:
+                watchdog.cancel()
         except smtplib.SMTPAuthenticationError as exc:
             raise PublishError(f"the SMTP server {where} refused the login (code {exc.smtp_code})",
                                f"check username and ${self.entry.password_env}") from None  # fmt: skip
         except smtplib.SMTPRecipientsRefused as exc:
             raise PublishError(f"{where} refused every recipient ({', '.join(exc.recipients)})",
                                "check the recipients") from None  # fmt: skip
-        except smtplib.SMTPException as exc:
-            raise PublishError(
-                f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings"
-            ) from None
-        except ssl.SSLError as exc:
-            raise PublishError(
-                f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file"
-            ) from None
-        except OSError as exc:
+        except OSError as exc:  # SMTPException and SSLError are OSErrors too
+            if time.monotonic() - started >= self.entry.deadline:
+                raise PublishError(f"the SMTP server {where} did not finish within the deadline of "
+                                   f"{self.entry.deadline:g}s", "check the server; the next run sends it") from None  # fmt: skip
+            if isinstance(exc, smtplib.SMTPException):
+                raise PublishError(
+                    f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings"
+                ) from None
+            if isinstance(exc, ssl.SSLError):
+                raise PublishError(
+                    f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file"
+                ) from None
             raise PublishError(f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}",
                                "check host and port") from None  # fmt: skip
         sent = len(self.entry.recipients) - len(refused)

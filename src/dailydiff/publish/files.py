@@ -15,7 +15,7 @@ from typing import TextIO
 from dailydiff.common import placeholders
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.render.edition import Edition
+from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
 
 
@@ -85,7 +85,7 @@ class FilesPublisher:
     ``files``). A file whose content is already there is not rewritten."""
 
     type = "files"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = True
     skip_empty = False  # the files of every day are written, empty ones too
 
@@ -142,7 +142,7 @@ class StdoutPublisher:
     type = "stdout"
     name = "stdout"
     target = "stdout"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = False  # shown, not kept: a gated day is shown under its warning
     skip_empty = False
 

@@ -22,8 +22,9 @@ from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
-from dailydiff.render.edition import Edition, comparable
-from dailydiff.settings.publishers import GitHubContentsEntry, GitHubIssueEntry, _GitHubEntry
+from dailydiff.render.edition import Edition, Part, comparable
+from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
+from dailydiff.sources.github_http import api_headers
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"
@@ -35,16 +36,12 @@ def blob_sha(content: bytes) -> str:
 
 
 class GitHubApi:
-    def __init__(self, entry: _GitHubEntry, token: str, http: Http) -> None:
+    def __init__(self, entry: GitHubEntry, token: str, http: Http) -> None:
         self.base = entry.api_url.rstrip("/")
         self.repository = entry.repository
         self.token_env = entry.token_env
         self.http = http
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": _API_VERSION,
-        }
+        self.headers = api_headers(token, _API_VERSION)
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              allow: tuple[int, ...] = ()) -> tuple[int, Any]:  # fmt: skip
@@ -89,7 +86,7 @@ class GitHubContentsPublisher:
     meanwhile is read again, once)."""
 
     type = "github-contents"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = True
 
     def __init__(self, entry: GitHubContentsEntry, name: str, secrets: Secrets,
@@ -284,7 +281,7 @@ def _part_marker(index: int) -> str:
 
 class GitHubIssuePublisher:
     type = "github-issue"
-    parts = ("files",)
+    parts: tuple[Part, ...] = ("files",)
     updates_in_place = True  # the day's issue is edited, not opened again
     formats: tuple[str, ...] = ("md",)
 

@@ -6,20 +6,22 @@ their secret in the path or query."""
 
 from __future__ import annotations
 
-import contextlib
-import random
-import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx2
 
-from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import (
+    Deadline,
+    github_rate_limited,
+    jittered,
+    rate_limit_reset_seconds,
+    retry_after_seconds,
+)
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
-from dailydiff.settings.publishers import _Entry
+from dailydiff.settings.publishers import EntryBase
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "dailydiff"
@@ -33,43 +35,11 @@ def wait_asked(response: httpx2.Response, now: float | None = None) -> float | N
     return asked
 
 
-class Deadline:
-    """The end of one delivery: requests get what is left of it, and a watchdog shuts a request's socket
-    down when it runs out (the only way to stop a read that keeps receiving a byte at a time)."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds, self.clock = seconds, clock
-        self.end = clock() + seconds
-
-    def left(self) -> float:
-        return self.end - self.clock()
-
-    def guard(self) -> tuple[dict[str, Any], threading.Timer]:
-        """Request extensions that record the request's sockets, and the started watchdog over them."""
-        sockets: list[socket.socket] = []
-
-        def trace(event: str, info: dict[str, Any]) -> None:
-            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-                sock = info["return_value"].get_extra_info("socket")
-                if sock is not None:
-                    sockets.append(sock)
-
-        def cut() -> None:
-            for sock in sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(0.0, self.left()), cut)
-        watchdog.daemon = True
-        watchdog.start()
-        return {"trace": trace}, watchdog
-
-
 class Http:
     """One client per delivery; ``request`` returns the final response (any status) or raises
     PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
 
-    def __init__(self, entry: _Entry, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, entry: EntryBase, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.entry = entry
         self.sleep = sleep
         self.deadline = Deadline(entry.deadline)
@@ -106,11 +76,9 @@ class Http:
                 timed_out = isinstance(exc, httpx2.TimeoutException)
                 problem = (f"{where} timed out after {min(self.entry.timeout, left):g}s" if timed_out
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                wait = _jittered(delay)
+                wait = jittered(delay)
             else:
-                rate_limited = (
-                    response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
-                )
+                rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
@@ -120,7 +88,7 @@ class Http:
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = asked if asked is not None else _jittered(delay)
+                wait = asked if asked is not None else jittered(delay)
             finally:
                 watchdog.cancel()
             if attempt == attempts or wait >= self.deadline.left():
@@ -131,8 +99,3 @@ class Http:
             f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
         )
-
-
-def _jittered(delay: float) -> float:
-    """Equal jitter: between half and all of the back-off, so retrying clients spread out."""
-    return delay * (0.5 + random.random() / 2)

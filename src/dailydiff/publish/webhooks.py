@@ -36,6 +36,7 @@ from dailydiff.publish.http import Http
 from dailydiff.render.chat import Message, one_line
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import (
+    ChatEntry,
     DingTalkEntry,
     DiscordEntry,
     FeishuEntry,
@@ -43,7 +44,6 @@ from dailydiff.settings.publishers import (
     TeamsEntry,
     WebhookEntry,
     WeComEntry,
-    _ChatEntry,
 )
 
 Signed = tuple[str, bytes, dict[str, str]]
@@ -86,7 +86,7 @@ class ChatPublisher:
     def skip_empty(self) -> bool:
         return self.entry.skip_empty
 
-    def __init__(self, entry: _ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
+    def __init__(self, entry: ChatEntry, name: str, secrets: Secrets, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.entry = entry
         self.name = name
@@ -112,11 +112,20 @@ class ChatPublisher:
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         return url, _json_bytes(payload), {}
 
+    # A service that reports errors in a 200 response's JSON body (Feishu, DingTalk, WeCom): its reason.
+    refused: Callable[[Any], str | None] | None = None
+
     def problem(self, response: httpx2.Response) -> str | None:
         """None when the service accepted the message, else its reason."""
-        if response.is_success:
+        if not response.is_success:
+            return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
+        if self.refused is None:
             return None
-        return f"HTTP {response.status_code} {scrub(response.text)[:200]!r}"
+        try:
+            data = response.json()
+        except ValueError:
+            return "an answer that is not JSON"
+        return self.refused(data)
 
     # shared -----------------------------------------------------------------------------------------
 
@@ -174,25 +183,15 @@ class FeishuPublisher(ChatPublisher):
             payload = {"timestamp": str(timestamp), "sign": feishu_sign(secret, timestamp), **payload}
         return url, _json_bytes(payload), {}
 
-    def problem(self, response: httpx2.Response) -> str | None:
-        if not response.is_success:
-            return super().problem(response)
-        try:
-            data = response.json()
-        except ValueError:
-            return "an answer that is not JSON"
+    @staticmethod
+    def refused(data: Any) -> str | None:
         code = data.get("code", data.get("StatusCode", 0))
         return None if code == 0 else f"code {code}: {data.get('msg') or data.get('StatusMessage')}"
 
 
 class _ErrcodePublisher(ChatPublisher):
-    def problem(self, response: httpx2.Response) -> str | None:
-        if not response.is_success:
-            return super().problem(response)
-        try:
-            data = response.json()
-        except ValueError:
-            return "an answer that is not JSON"
+    @staticmethod
+    def refused(data: Any) -> str | None:
         return None if data.get("errcode") == 0 else f"errcode {data.get('errcode')}: {data.get('errmsg')}"
 
 

@@ -87,7 +87,7 @@ def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: S
     the title linked to the commit, the short sha, ``extra`` spans (a pull request) and a summary."""
     spans: list[Span] = [Span(f"{MARKS[level]} ", trusted=True)]
     if repo:
-        spans.append(Span(f"{one_line(repo)}: ", bold=True))
+        spans += [Span(one_line(repo), bold=True), Span(": ", trusted=True)]
     if watch:
         spans.append(Span("👀 " + ", ".join(one_line(w) for w in watch) + " · "))
     spans.append(Span(cut(one_line(title) or "—", TITLE_CHARS), url=safe_url(url), bold=True))

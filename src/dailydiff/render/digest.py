@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
-from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommit
 from dailydiff.render.html import PageContext, render_page, repo_slug, standalone_css
+from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.safe_html import SafeMarkdown
 
 DIGEST_SCHEMA_VERSION = 1
@@ -243,7 +243,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
             "watch": [clean(w) for w in c.watch],
         }
 
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    generated = generation_stamp(digest.generated_at)
     return {
         "d": digest,
         "D": D,
@@ -269,12 +269,9 @@ def render_digest_markdown(digest: DayDigest, *, report_link: ReportLink | None 
                            title_chars: int = 100) -> str:  # fmt: skip
     """``report_link``: where each repository's report of the day is (default: the site's pages)."""
     report_link = report_link or site_links(digest)
-    text = (
-        environment("md", "render/templates", templates_dir)
-        .get_template("digest.md.j2")
-        .render(**_view(digest, report_link=report_link, title_chars=title_chars))
+    return render_template(
+        "digest.md.j2", templates_dir, **_view(digest, report_link=report_link, title_chars=title_chars)
     )
-    return text.rstrip("\n") + "\n"
 
 
 def render_digest_json(digest: DayDigest) -> str:

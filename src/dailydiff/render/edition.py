@@ -311,7 +311,7 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
         depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
         return "../" * depth + target.as_posix()
 
-    renderers = {
+    renderers: dict[str, Callable[[], str]] = {
         "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, ext="md"),
                                              templates_dir=settings.report.templates_dir),
         "json": partial(render_digest_json, digest),
@@ -355,7 +355,7 @@ def week_edition(
     def charts() -> list[Chart]:
         return weekly_charts(week, previous_types) if settings.site.charts else []
 
-    renderers = {
+    renderers: dict[str, Callable[[], str]] = {
         "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir),
         "json": partial(render_weekly_json, week),
         "html": lambda: render_weekly_html(week, templates_dir=settings.site.templates_dir,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -78,6 +78,29 @@ def _entry_html(report: DayReport) -> str:
     return ET.tostring(root, encoding="unicode", method="html")
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _linker(base_url: str) -> Callable[[str], str]:
+    """Links relative to the feed file, or absolute under ``base_url``."""
+    return lambda href: urljoin(base_url, href) if base_url else href
+
+
+def _feed(identity: str, title: str, updated: dt.datetime, language: str, self_href: str,
+          home_href: str) -> ET.Element:  # fmt: skip
+    """An Atom feed element with its head: id, title, updated, author, generator, self and home links."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
+    _sub(feed, "id", identity)
+    _sub(feed, "title", title)
+    _sub(feed, "updated", _stamp(updated))
+    _sub(_sub(feed, "author"), "name", "dailydiff")
+    _sub(feed, "generator", "dailydiff", version=__version__)
+    _sub(feed, "link", rel="self", href=self_href, type="application/atom+xml")
+    _sub(feed, "link", rel="alternate", href=home_href, type="text/html")
+    return feed
+
+
 def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href: str, home_href: str,
                 language: str, base_url: str = "", limit: int = 0) -> str:  # fmt: skip
     """An Atom feed of ``entries`` (newest first). ``key`` names the feed for its id ("all" or a repo).
@@ -88,23 +111,10 @@ def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href
         key=lambda e: (e.report.date, e.report.repo),
         reverse=True,
     )
-    if limit > 0:
-        ordered = ordered[:limit]
-
-    def link(href: str) -> str:
-        return urljoin(base_url, href) if base_url else href
-
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
-    _sub(feed, "id", feed_id(key))
-    _sub(feed, "title", title)
-    updated = max((_updated(e.report) for e in ordered), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-    _sub(feed, "updated", _stamp(updated))
-    author = _sub(feed, "author")
-    _sub(author, "name", "dailydiff")
-    _sub(feed, "generator", "dailydiff", version=__version__)
-    _sub(feed, "link", rel="self", href=link(self_href), type="application/atom+xml")
-    _sub(feed, "link", rel="alternate", href=link(home_href), type="text/html")
+    ordered = ordered[:limit] if limit > 0 else ordered
+    link = _linker(base_url)
+    updated = max((_updated(e.report) for e in ordered), default=EPOCH)
+    feed = _feed(feed_id(key), title, updated, language, link(self_href), link(home_href))
     for item in ordered:
         report = item.report
         L = words("report", report.language)
@@ -135,28 +145,16 @@ def render_digest_atom(items: Sequence[tuple[DayDigest, str]], *, title: str, se
     """An Atom feed of daily digests: one entry per digest-day (``items``: the digest and the link to its
     page), its id derived from the digest's name and date alone."""
     ordered = sorted(items, key=lambda item: (item[0].date, item[0].name), reverse=True)
-    if limit > 0:
-        ordered = ordered[:limit]
-
-    def link(href: str) -> str:
-        return urljoin(base_url, href) if base_url else href
-
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
-    _sub(feed, "id", feed_id("digests"))
-    _sub(feed, "title", title)
-    stamps = [d.generated_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC) for d, _ in ordered]
-    _sub(feed, "updated", _stamp(max(stamps, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))))
-    _sub(_sub(feed, "author"), "name", "dailydiff")
-    _sub(feed, "generator", "dailydiff", version=__version__)
-    _sub(feed, "link", rel="self", href=link(self_href), type="application/atom+xml")
-    _sub(feed, "link", rel="alternate", href=link(home_href), type="text/html")
+    ordered = ordered[:limit] if limit > 0 else ordered
+    link = _linker(base_url)
+    updated = max((d.generated_at or EPOCH for d, _ in ordered), default=EPOCH)
+    feed = _feed(feed_id("digests"), title, updated, language, link(self_href), link(home_href))
     for digest, href in ordered:
         D = words("digest", digest.language)
         entry = _sub(feed, "entry")
         _sub(entry, "id", digest_entry_id(digest.name, digest.date))
         _sub(entry, "title", D["title"].format(name=digest.name, date=digest.date))
-        _sub(entry, "updated", _stamp(digest.generated_at or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)))
+        _sub(entry, "updated", _stamp(digest.generated_at or EPOCH))
         _sub(entry, "link", rel="alternate", href=link(href), type="text/html")
         _sub(entry, "summary", D["overview_counts"].format(
             total=digest.total, active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos),

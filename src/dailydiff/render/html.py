@@ -28,6 +28,7 @@ from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     commit_anchors,
     gate_warning,
+    generation_stamp,
     late_view,
     pr_context,
     revert_link,
@@ -159,7 +160,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60) -> dict[str, Any]:
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = generation_stamp(report.generated_at)
     return {
         "report": report,
         "title": L["title"].format(date=report.date),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -161,6 +162,17 @@ def stats_line(report: DayReport) -> str:
     return " | ".join(parts)
 
 
+def generation_stamp(when: dt.datetime | None) -> str:
+    """When an edition was built, as its footer (the generation line) says it."""
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else "—"
+
+
+def render_template(template: str, templates_dir: str = "", **values: Any) -> str:
+    """One of our Markdown templates (or the user's, from ``templates_dir``), ending in one newline."""
+    text = environment("md", "render/templates", templates_dir).get_template(template).render(**values)
+    return text.rstrip("\n") + "\n"
+
+
 def gate_warning(report: DayReport) -> str:
     """The day's stored failure gate as one warning (Markdown), or "" when the day passed it. Every
     output of the day (Markdown, HTML, mail, chat) shows this same line."""
@@ -211,25 +223,13 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
     for rc in report.commits:  # newest first; topics in the order they first appear
         for topic in rc.watch:
             watch_topics.setdefault(topic, []).append(views[rc.sha])
-    generated = report.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if report.generated_at else "—"
+    generated = generation_stamp(report.generated_at)
     footer = L["footer"].format(
         version=__version__, analyzer=report.analyzer, timezone=report.timezone, generated=generated
     )
-    text = (
-        environment("md", "render/templates", templates_dir)
-        .get_template(TEMPLATE)
-        .render(
-            report=report,
-            L=L,
-            commits=[views[rc.sha] for rc in report.commits],
-            groups=groups,
-            watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
-            stats_line=stats_line(report),
-            gate_warning=gate_warning(report),
-            footer=footer,
-            late=late_view(report, anchors, zone),
-            skipped=[" ".join(s.split()) for s in report.skipped],
-        )
-    )
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.rstrip("\n") + "\n"
+    text = render_template(TEMPLATE, templates_dir, report=report, L=L, commits=[views[rc.sha] for rc in report.commits],
+                           groups=groups, stats_line=stats_line(report), gate_warning=gate_warning(report),
+                           watch_topics=[{"name": name, "commits": members} for name, members in watch_topics.items()],
+                           footer=footer, late=late_view(report, anchors, zone),
+                           skipped=[" ".join(s.split()) for s in report.skipped])  # fmt: skip
+    return re.sub(r"\n{3,}", "\n\n", text)

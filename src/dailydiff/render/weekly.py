@@ -7,8 +7,8 @@ from typing import Any
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
-from dailydiff.common.templates import environment
 from dailydiff.common.text import output_tree, safe_url, shorten
+from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.week import DigestCommit, WeekDigest
 from dailydiff.render.weekly_html import render_weekly_html
 
@@ -44,33 +44,30 @@ def render_weekly_markdown(
             first=digest.missing_days[0].isoformat(),
             last=digest.missing_days[-1].isoformat(),
         )
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
-    text = (
-        environment("md", "render/templates", templates_dir)
-        .get_template(TEMPLATE)
-        .render(
-            d=digest,
-            L=L,
-            title=L["title"].format(week=digest.week, start=digest.start, end=digest.end),
-            type_columns=[(t, type_names[t]) for t in type_columns],
-            days=[{"day": day, "weekday": day_names[day.date.weekday()]} for day in digest.days],
-            top=[_link(c, title_chars) for c in digest.top_commits],
-            watch=[
-                {
-                    "topic": w.topic,
-                    "count": len(w.commits),
-                    "commits": [_link(c, title_chars) for c in w.commits[:watch_limit]],
-                    "more": L["more"].format(n=len(w.commits) - watch_limit)
-                    if len(w.commits) > watch_limit
-                    else "",
-                }
-                for w in digest.watch
-            ],
-            missing=missing,
-            footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
-        )
+    generated = generation_stamp(digest.generated_at)
+    return render_template(
+        TEMPLATE,
+        templates_dir,
+        d=digest,
+        L=L,
+        title=L["title"].format(week=digest.week, start=digest.start, end=digest.end),
+        type_columns=[(t, type_names[t]) for t in type_columns],
+        days=[{"day": day, "weekday": day_names[day.date.weekday()]} for day in digest.days],
+        top=[_link(c, title_chars) for c in digest.top_commits],
+        watch=[
+            {
+                "topic": w.topic,
+                "count": len(w.commits),
+                "commits": [_link(c, title_chars) for c in w.commits[:watch_limit]],
+                "more": L["more"].format(n=len(w.commits) - watch_limit)
+                if len(w.commits) > watch_limit
+                else "",
+            }
+            for w in digest.watch
+        ],
+        missing=missing,
+        footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
     )
-    return text.rstrip("\n") + "\n"
 
 
 def render_weekly_json(digest: WeekDigest) -> str:

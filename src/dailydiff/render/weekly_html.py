@@ -19,6 +19,7 @@ from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
 from dailydiff.render.html import PageContext, render_page, standalone_css
+from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
 
@@ -76,7 +77,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
             )
         )
     day_links = links.days if links else {}
-    generated = digest.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if digest.generated_at else "—"
+    generated = generation_stamp(digest.generated_at)
     view = lambda c: _commit(c, links, md, L, type_names, title_chars)  # noqa: E731
     return {
         "d": digest,

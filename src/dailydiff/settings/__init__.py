@@ -101,6 +101,18 @@ class GitHubSettings(_Section):
     pull_requests: bool
     pr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
+    mode: Literal["api", "clone"] = "api"
+    git_url: str = ""
+
+    @field_validator("git_url")
+    @classmethod
+    def _git_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and ("{owner}" not in value or "{name}" not in value):
+            raise ValueError("must contain {owner} and {name}, e.g. https://github.com/{owner}/{name}.git")
+        if "@" in value.split("://", 1)[-1].split("/", 1)[0]:
+            raise ValueError("must not hold credentials: the token is read from the environment")
+        return value
 
     @field_validator("api_url")
     @classmethod

@@ -35,7 +35,7 @@ def _env_name(value: str) -> str:
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
-class _Entry(BaseModel):
+class EntryBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # A label for the run summary and --only; default: the type (numbered when a type repeats).
@@ -52,7 +52,7 @@ class _Entry(BaseModel):
     max_retry_after: float = Field(default=120.0, ge=0)
 
 
-class FilesEntry(_Entry):
+class FilesEntry(EntryBase):
     type: Literal["files"]
     # The directory the path template is relative to (default: the current directory).
     directory: str = "."
@@ -65,7 +65,7 @@ class FilesEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
 
-class _GitHubEntry(_Entry):
+class GitHubEntry(EntryBase):
     # owner/name of the repository that receives the report (not the reported one).
     repository: str
     api_url: str = "https://api.github.com"
@@ -88,7 +88,7 @@ class _GitHubEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class GitHubContentsEntry(_GitHubEntry):
+class GitHubContentsEntry(GitHubEntry):
     type: Literal["github-contents"]
     branch: str = ""  # empty: the repository's default branch
     path_template: str = DEFAULT_PATH_TEMPLATE
@@ -108,7 +108,7 @@ class GitHubContentsEntry(_GitHubEntry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class GitHubIssueEntry(_GitHubEntry):
+class GitHubIssueEntry(GitHubEntry):
     type: Literal["github-issue"]
     title_template: str = "Daily report: {repo} - {date}"
     labels: list[str] = Field(default_factory=lambda: ["dailydiff"])
@@ -124,7 +124,7 @@ class GitHubIssueEntry(_GitHubEntry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class _ChatEntry(_Entry):
+class ChatEntry(EntryBase):
     url_env: EnvName
     secret_env: EnvName = ""
     report_url: str = ""
@@ -142,41 +142,41 @@ class _ChatEntry(_Entry):
         return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
-class FeishuEntry(_ChatEntry):
+class FeishuEntry(ChatEntry):
     type: Literal["feishu"]
 
 
-class DingTalkEntry(_ChatEntry):
+class DingTalkEntry(ChatEntry):
     type: Literal["dingtalk"]
 
 
-class WeComEntry(_ChatEntry):
+class WeComEntry(ChatEntry):
     type: Literal["wecom"]
 
 
-class SlackEntry(_ChatEntry):
+class SlackEntry(ChatEntry):
     type: Literal["slack"]
 
 
-class DiscordEntry(_ChatEntry):
+class DiscordEntry(ChatEntry):
     type: Literal["discord"]
 
 
-class TeamsEntry(_ChatEntry):
+class TeamsEntry(ChatEntry):
     """Microsoft Teams: a Workflows ("Post to a channel when a webhook request is received") or incoming
     webhook URL; the message is an Adaptive Card."""
 
     type: Literal["teams"]
 
 
-class WebhookEntry(_ChatEntry):
+class WebhookEntry(ChatEntry):
     type: Literal["webhook"]
     # "report": the DayReport JSON; "summary": counts, overview and high-importance commits.
     payload: Literal["report", "summary"] = "summary"
     signature_header: str = "X-Dailydiff-Signature"
 
 
-class EmailEntry(_Entry):
+class EmailEntry(EntryBase):
     type: Literal["email"]
     host: str
     port: int = 0  # 0: 465 for ssl, 587 for starttls, 25 for none

@@ -17,6 +17,7 @@ from dailydiff.errors import SourceError
 from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
+from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.git import GitSource, is_git_url
 
 if TYPE_CHECKING:
@@ -41,9 +42,16 @@ def _open_git(spec: str, settings: Settings, options: SourceOptions, store: obje
 
 
 def _open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
-    from dailydiff.sources.github import open_github
+    from dailydiff.sources.github import GitHubSource, github_options
 
-    return open_github(spec, settings, options, store)
+    made = github_options(spec, settings, options, store)
+    if settings.github.mode == "clone":
+        import os
+
+        from dailydiff.sources.github_clone import GitHubCloneSource
+
+        return GitHubCloneSource(**made, data_dir=settings.data_path, git=settings.git, environ=os.environ)
+    return GitHubSource(**made)
 
 
 # name -> opener
@@ -97,13 +105,18 @@ async def stream_commits(
     *,
     github_slots: asyncio.Semaphore | None = None,
     on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
+    budget: RequestBudget | None = None,
+    day_of: Callable[[dt.datetime], dt.date] | None = None,
 ) -> None:
     """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
     streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread.
     ``on_unreadable`` gets each commit the source saw but could not read (sha, where it sits, why)."""
     stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
     if stream is not None:
-        await stream(window, on_listed, on_commit, slots=github_slots)
+        await stream(
+            window, on_listed, on_commit, slots=github_slots, budget=budget, day_of=day_of,
+            on_unreadable=on_unreadable,
+        )  # fmt: skip
         return
     commits = await asyncio.to_thread(source.commits, window)
     if isinstance(source, GitSource):

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
+
+log = logging.getLogger("dailydiff.git")
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -43,14 +46,21 @@ def is_git_url(spec: str) -> bool:
 
 
 def run_git(
-    args: list[str], cwd: Path | None = None, *, check: bool = True, private: bool = False
+    args: list[str],
+    cwd: Path | None = None,
+    *,
+    check: bool = True,
+    private: bool = False,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600.
+    ``env`` adds to the environment (credentials go there, never into ``args``)."""
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
     umask = PRIVATE_UMASK if private else -1
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, env=env, check=False, umask=umask
+            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False, umask=umask
         )
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
@@ -128,9 +138,12 @@ class GitSource:
     include_merges: bool = True
     max_patch_bytes: int = 200_000
     forge: str = "github"
+    git_env: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. a token for a partial clone
     # Commits of the last window that git could not date (a broken committer line): sha, the moment
     # they are placed at (their parent's), and why. Set by ``commits``.
     unreadable: list[tuple[str, dt.datetime, str]] = field(default_factory=list)
+    # A blobless partial clone (the data directory's, clone mode): what git writes there stays private.
+    _partial: bool = field(default=False, init=False, repr=False)
 
     kind = "git"
 
@@ -230,6 +243,7 @@ class GitSource:
     def commits(self, window: Window) -> list[Commit]:
         selection = _selection(window)
         self._check_history(window)
+        self._partial = self._prefetch(selection)
         commits = [
             c
             for c in self._log([*self._revisions(), *selection])
@@ -271,7 +285,8 @@ class GitSource:
         if not self.include_merges:
             args.append("--no-merges")
         args.append("--")
-        result = run_git(args, cwd=self.path)
+        # A partial clone may still fetch a missing file version itself: through the token's environment.
+        result = run_git(args, cwd=self.path, env=self.git_env, private=self._partial)
         return self._parse(result.stdout.decode("utf-8", errors="replace"), token)
 
     def _undated(self, window: Window) -> list[Commit]:
@@ -313,6 +328,44 @@ class GitSource:
                 "committed_at": committed_at, "authored_at": authored_at or committed_at,
             }))  # fmt: skip
         return found
+
+    def _prefetch(self, selection: list[str]) -> bool:
+        """In a blobless partial clone, fetch every file version the window's diffs need in one batch
+        (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
+        which the clone has. Objects already here cost nothing (git makes no connection). True when the
+        repository is a partial clone."""
+        promisor = run_git(["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False)
+        if promisor.stdout.strip() != b"true":
+            return False
+        raw = run_git(
+            ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
+             *([] if self.include_merges else ["--no-merges"]), "--"],
+            cwd=self.path,
+        )  # fmt: skip
+        wanted: set[str] = set()
+        for line in raw.stdout.decode("utf-8", errors="replace").splitlines():
+            if not line.startswith(":"):
+                continue
+            old_mode, new_mode, old, new = line[1:].split("\t", 1)[0].split()[:4]
+            for mode, oid in ((old_mode, old), (new_mode, new)):
+                if mode != "160000" and oid.strip("0"):  # not a submodule's commit, not "no file"
+                    wanted.add(oid)
+        if not wanted:
+            return True
+        fetched = run_git(
+            ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "origin", "--no-tags", "--no-write-fetch-head",
+             "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
+            cwd=self.path, check=False, private=True, env=self.git_env,
+            input="\n".join(sorted(wanted)).encode() + b"\n",
+        )  # fmt: skip
+        if fetched.returncode != 0:  # git log fetches what is still missing itself, one commit at a time
+            message = fetched.stderr.decode(errors="replace").strip().splitlines()
+            log.warning(
+                "%s: fetching the day's file versions failed: %s",
+                self.repo,
+                scrub(message[-1] if message else ""),
+            )
+        return True
 
     def _attribute(self, commits: list[Commit], window_args: list[str]) -> list[Commit]:
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
@@ -571,22 +624,75 @@ def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
                     _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
 
 
-def _mirror(url: str, data_dir: Path) -> Path:
+def _mirror(
+    url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
+) -> Path:
     """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
-    process or thread at a time per mirror, since several runs may share a data directory."""
+    process or thread at a time per mirror, since several runs may share a data directory. ``blobless``:
+    a partial clone of the branches without file contents (fetched when a day needs them), with the
+    remote kept as ``origin`` so later fetches keep the filter; ``env`` carries its credentials."""
     import fcntl
 
+    key = f"blobless {url}" if blobless else url
     warn_if_exposed(data_dir)
     lock_dir = private_dir(data_dir / "locks")
-    with open_private(lock_dir / f"mirror-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock") as lock:
+    with open_private(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if blobless:
+            return _blobless_unlocked(url, data_dir, env or {})
         return _mirror_unlocked(url, data_dir)
 
 
-def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+def _mirror_path(url: str, data_dir: Path, suffix: str = "") -> Path:
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
-    target = data_dir / "repos" / f"{readable}-{digest}.git"
+    return data_dir / "repos" / f"{readable}-{digest}{suffix}.git"
+
+
+def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path:
+    target = _mirror_path(url, data_dir, "-blobless")
+    safe_url = scrub(url)
+    if (target / "HEAD").exists():
+        result = run_git(
+            ["fetch", "--prune", "--quiet", "--no-tags", "origin"],
+            cwd=target,
+            check=False,
+            private=True,
+            env=env,
+        )
+        if result.returncode != 0:
+            raise SourceError(
+                f"could not fetch {safe_url}: {_last_line(result)}",
+                "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
+            )
+        return target
+    private_dir(target.parent)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    result = run_git(
+        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--template=", "--", url, str(partial)],
+        check=False, private=True, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SourceError(
+            f"could not clone {safe_url}: {_last_line(result)}",
+            "check the URL ([github] git_url), the token and that you can reach it",
+        )
+    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial, private=True)
+    partial.rename(target)
+    return target
+
+
+def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = result.stderr.decode(errors="replace").strip().splitlines()
+    return scrub(lines[-1]) if lines else f"exit {result.returncode}"
+
+
+def _mirror_unlocked(url: str, data_dir: Path) -> Path:
+    target = _mirror_path(url, data_dir)
     safe_url = scrub(url)
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.

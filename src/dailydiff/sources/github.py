@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,8 +29,18 @@ from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
 from dailydiff.sources.base import IncompleteFetch
+from dailydiff.sources.budget import RequestBudget, day_costs
 from dailydiff.sources.github_diff import DiffSection, split_diff
-from dailydiff.sources.github_http import DIFF, ApiResponse, BadAnswer, GitHubHttp, RequestCounts, ServerError
+from dailydiff.sources.github_http import (
+    DIFF,
+    JSON,
+    ApiResponse,
+    BadAnswer,
+    GitHubHttp,
+    RequestCounts,
+    ServerError,
+)
+from dailydiff.sources.github_pulls import PullRequestFinder
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
@@ -52,9 +61,6 @@ _STATUS = {
     "changed": FileStatus.CHANGED,
     "unchanged": FileStatus.CHANGED,
 }
-_SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
-_MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
-_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 
 T = TypeVar("T")
 
@@ -90,6 +96,15 @@ class GitHubSource:
     last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
     all_branches: bool = False
+    counts: list[RequestCounts] = field(default_factory=list, repr=False)  # one per fetch
+
+    @property
+    def spend(self) -> RequestCounts:
+        """What every fetch of this source asked GitHub."""
+        total = RequestCounts()
+        for counts in self.counts:
+            total.add(counts)
+        return total
 
     kind = "github"
 
@@ -112,14 +127,17 @@ class GitHubSource:
         on_commit: Callable[[Commit], None] = lambda commit: None,
         *,
         slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
     ) -> list[Commit]:
         """The window's commits, streamed: ``on_listed`` gets every (sha, committed_at) once the list is
         read, then ``on_commit`` each commit the moment its details are in, while the others are still
-        being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run)."""
-        http = GitHubHttp(
-            self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
-        )
-        self.last_counts = http.counts
+        being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run).
+        With a ``budget`` (and ``day_of``, a commit's day) only the whole days that fit are fetched.
+        (``on_unreadable``: commits the source saw but could not read; the API has none.)"""
+        http = self._http(slots)
+        reserved = 0
         try:
             try:
                 if self.all_branches:
@@ -128,17 +146,41 @@ class GitHubSource:
                     items, branch_of = await self._list(http, window, self.branch), {}
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
+            if budget is not None and day_of is not None:
+                dated = [(i["sha"], _time(i["commit"]["committer"]["date"])) for i in items]
+                details = {i["sha"]: 0 if self._detail_cached(i["sha"]) else 1 for i in items}
+                kept, reserved = await self.admit(budget, http, dated, day_of, details)
+                items = [i for i in items if i["sha"] in kept]
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
+            # GraphQL: the pull requests of every commit in one request per 100, beside the details. REST
+            # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
+            per_commit = self._pull_finder().rest_only(self.token)
+            pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))
+            # A commit's requests go out together, so each commit lands whole even when the limit runs out.
+            whole = asyncio.Semaphore(self.settings.concurrency)
 
             async def one(item: dict[str, Any]) -> Commit:
-                commit = await self._commit(http, item, branch_of.get(item["sha"], self.branch or "HEAD"))
+                branch = branch_of.get(item["sha"], self.branch or "HEAD")
+                if per_commit:
+                    async with whole:
+                        commit, found = await asyncio.gather(
+                            self._commit(http, item, branch), self._pulls(http, [item])
+                        )
+                else:
+                    commit, found = await self._commit(http, item, branch), await asyncio.shield(pulls)
+                commit = commit.model_copy(update={"pr": found.get(item["sha"])})
                 on_commit(commit)
                 return commit
 
             # Every commit at once: the client bounds the requests in flight ([github] concurrency).
             results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+            if not pulls.done():
+                pulls.cancel()
+            await asyncio.gather(pulls, return_exceptions=True)
         finally:
             await http.aclose()
+            if budget is not None:
+                budget.release(reserved)
         done = [r for r in results if isinstance(r, Commit)]
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
@@ -164,19 +206,60 @@ class GitHubSource:
                 ) from None
             raise first
         log.info(
-            "github %s: %d commits, %d requests (%d answered 304), %d from cache",
-            self.repo, len(done), http.counts.sent, http.counts.not_modified, http.counts.cache_hits,
+            "github %s: %d commits, %d requests (%d answered 304, %d GraphQL), %d from cache",
+            self.repo, len(done), http.counts.sent, http.counts.not_modified, http.counts.graphql,
+            http.counts.cache_hits,
         )  # fmt: skip
         return done
+
+    def _http(self, slots: asyncio.Semaphore | None) -> GitHubHttp:
+        """A client for one fetch; its counts add up in ``last_counts`` over the source's life."""
+        http = GitHubHttp(
+            self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
+        )
+        self.last_counts = http.counts
+        self.counts.append(http.counts)
+        return http
+
+    async def admit(
+        self,
+        budget: RequestBudget,
+        http: GitHubHttp,
+        dated: list[tuple[str, dt.datetime]],
+        day_of: Callable[[dt.datetime], dt.date],
+        requests: dict[str, int],
+    ) -> tuple[set[str], int]:
+        """The commits of the whole days that fit the budget, and what they are expected to cost."""
+        finder = self._pull_finder()
+        pulls = {sha: self.settings.pull_requests and not finder.settled(sha) for sha, _ in dated}
+        if finder.rest_only(self.token):  # a request or two per commit instead of one per 100: count two
+            requests = {sha: requests.get(sha, 0) + 2 * pulls[sha] for sha, _ in dated}
+            pulls = {}
+        costs = day_costs(dated, day_of, requests, pulls)
+        days = budget.admit(self.repo, costs, await http.rate_remaining())
+        return {sha for sha, at in dated if day_of(at) in days}, budget.cost(costs, days)
+
+    def _pull_finder(self) -> PullRequestFinder:
+        return PullRequestFinder(self.repo, self.settings, self.repo_url or "", self.store)
+
+    async def _pulls(self, http: GitHubHttp, items: list[dict[str, Any]]) -> dict[str, PullRequest | None]:
+        if not self.settings.pull_requests:
+            return {}
+        wanted = [(i["sha"], i["commit"]["message"], _time(i["commit"]["committer"]["date"])) for i in items]
+        return await self._pull_finder().find(http, wanted)
+
+    def _detail_cached(self, sha: str) -> bool:
+        if self.store is None:
+            return False
+        cached = self.store.http_get(f"GET {JSON} {self._api(f'/commits/{sha}')}")
+        return cached is not None and cached.immutable
 
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
     ) -> list[tuple[str, dt.datetime]]:
         """(sha, committed_at) of each window's commits: one list request per window (a day), revalidated
         with If-None-Match, so a day that did not change costs one request answered 304."""
-        http = GitHubHttp(
-            self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
-        )
+        http = self._http(slots)
         try:
             listings = [await self._list(http, window, self.branch) for window in windows]
         except _MALFORMED as exc:
@@ -284,23 +367,11 @@ class GitHubSource:
 
     async def _commit(self, http: GitHubHttp, item: dict[str, Any], branch: str) -> Commit:
         sha = item["sha"]
-        committed_at = _time(item["commit"]["committer"]["date"])
-
-        async def no_detail() -> tuple[dict[str, Any], list[FileChange]]:
-            return item, []
-
-        async def no_pr() -> None:
-            return None
 
         # A merge brings its parents' changes, which are reported with them (as the git source does):
         # its files are not fetched, only the pull request it merged.
         is_merge = len(item.get("parents") or []) > 1
-        (detail, changes), pr = await asyncio.gather(
-            no_detail() if is_merge else self._detail(http, sha),
-            self._pull_request(http, sha, item["commit"]["message"], committed_at)
-            if self.settings.pull_requests
-            else no_pr(),
-        )
+        detail, changes = (item, []) if is_merge else await self._detail(http, sha)
         data = detail["commit"]
         stats = detail.get("stats") or {}
         return Commit(
@@ -320,7 +391,6 @@ class GitHubSource:
                 files=len(changes),
             ),
             files=changes,
-            pr=pr,
         )
 
     async def _detail(self, http: GitHubHttp, sha: str) -> tuple[dict[str, Any], list[FileChange]]:
@@ -393,47 +463,6 @@ class GitHubSource:
             )
         return changes
 
-    async def _pull_request(
-        self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
-    ) -> PullRequest | None:
-        title = message.split("\n", 1)[0]
-        match = _SQUASH_RE.search(title) or _MERGE_PR_RE.match(title)
-        if match:
-            response = await http.get(self._api(f"/pulls/{match.group(1)}"), immutable=_closed, allow=(404,))
-            if response.status == 200:
-                return self._pr(response.json())
-        # GitHub links a pushed commit to its pull request asynchronously: an empty answer is final only
-        # once the commit is a day old; until then it is revalidated.
-        settled = dt.datetime.now(dt.UTC) - committed_at > dt.timedelta(days=1)
-        response = await http.get(
-            self._api(f"/commits/{sha}/pulls"),
-            immutable=lambda r: settled or r.body.strip() not in (b"", b"[]"),
-            allow=(404, 422),
-        )
-        if response.status != 200:
-            return None
-        pulls = [p for p in response.json() if isinstance(p, dict)]
-        chosen = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
-        chosen = (
-            chosen or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
-        )
-        return self._pr(chosen) if chosen else None
-
-    def _pr(self, data: dict[str, Any]) -> PullRequest:
-        body = _HTML_COMMENT_RE.sub("", str(data.get("body") or "")).replace("\r\n", "\n").strip()
-        if len(body) > self.settings.pr_body_chars:
-            body = body[: self.settings.pr_body_chars].rstrip() + "…"
-        number = int(data["number"])
-        return PullRequest(
-            number=number,
-            title=str(data.get("title") or ""),
-            body=body,
-            labels=[
-                str(label.get("name", "")) for label in data.get("labels") or [] if isinstance(label, dict)
-            ],
-            url=data.get("html_url") or f"{self.repo_url}/pull/{number}",
-        )
-
 
 _MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
 
@@ -483,14 +512,6 @@ def _malformed(http: GitHubHttp, exc: BaseException) -> SourceError:
     )
 
 
-def _closed(response: ApiResponse) -> bool:
-    """A closed pull request is settled enough to keep; an open one is revalidated."""
-    try:
-        return response.json().get("state") == "closed"
-    except (ValueError, AttributeError):
-        return False
-
-
 def _pure_rename(f: dict[str, Any]) -> bool:
     return f.get("status") in ("renamed", "copied") and not f.get("changes") and not f.get("additions")
 
@@ -515,20 +536,21 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def open_github(spec: str, settings: Settings, options: SourceOptions, store: object) -> GitHubSource:
+def github_options(spec: str, settings: Settings, options: SourceOptions, store: object) -> dict[str, Any]:
+    """What a GitHub source of either mode is made from."""
     repo = spec.removeprefix("github:")
     if options.name and options.name != repo:
         raise SourceError(
             f"--name {options.name} does not apply to GitHub repositories", "they are named owner/name"
         )
-    return GitHubSource(
-        repo=repo,
-        settings=settings.github,
-        branch="" if options.all_branches else options.branch or settings.github.branch,
-        all_branches=options.all_branches,
-        token=find_token(settings.github, os.environ),
-        store=store if isinstance(store, Store) else None,
-    )
+    return {
+        "repo": repo,
+        "settings": settings.github,
+        "branch": "" if options.all_branches else options.branch or settings.github.branch,
+        "all_branches": options.all_branches,
+        "token": find_token(settings.github, os.environ),
+        "store": store if isinstance(store, Store) else None,
+    }
 
 
-__all__ = ["GitHubSource", "IncompleteFetch", "find_token", "open_github", "web_base"]
+__all__ = ["GitHubSource", "IncompleteFetch", "find_token", "github_options", "web_base"]

@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,13 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import CircuitBreaker, rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import (
+    CircuitBreaker,
+    backoff_delay,
+    github_rate_limited,
+    rate_limit_reset_seconds,
+    retry_after_seconds,
+)
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
@@ -89,6 +94,38 @@ class RequestCounts:
     cache_hits: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    graphql: int = 0  # of ``sent``
+    remaining: int | None = None  # x-ratelimit-remaining of the REST API's last answer
+    limit: int = 0  # x-ratelimit-limit, requests per window
+    reset_at: float = 0.0  # x-ratelimit-reset, epoch seconds
+
+    @property
+    def spent(self) -> int:
+        """Requests counted against the rate limit: every one sent, but a 304 is free."""
+        return self.sent - self.not_modified
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requests": self.sent, "spent": self.spent, "not_modified": self.not_modified,
+                "graphql": self.graphql, "cache_hits": self.cache_hits}  # fmt: skip
+
+    def add(self, other: RequestCounts) -> None:
+        self.sent += other.sent
+        self.not_modified += other.not_modified
+        self.cache_hits += other.cache_hits
+        self.retries += other.retries
+        self.waited_seconds += other.waited_seconds
+        self.graphql += other.graphql
+        if other.remaining is not None:
+            self.remaining, self.limit, self.reset_at = other.remaining, other.limit, other.reset_at
+
+
+def api_headers(token: str | None, api_version: str) -> dict[str, str]:
+    """What every request to GitHub's API carries, from the source, a publisher or doctor: who asks, the
+    API version, and the token (in this one header, never in a URL)."""
+    headers = {"User-Agent": f"dailydiff/{__version__}", "Accept": JSON, "X-GitHub-Api-Version": api_version}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 @dataclass
@@ -106,12 +143,7 @@ class GitHubHttp:
     breaker: CircuitBreaker | None = None  # shared by the clients of one source, for the whole run
 
     def __post_init__(self) -> None:
-        headers = {
-            "User-Agent": f"dailydiff/{__version__}",
-            "X-GitHub-Api-Version": self.settings.api_version,
-        }
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        headers = api_headers(self.token, self.settings.api_version)
         timeout = httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         limits = httpx2.Limits(max_connections=self.settings.concurrency + 2)
         self._client = httpx2.AsyncClient(headers=headers, timeout=timeout, limits=limits)
@@ -156,7 +188,7 @@ class GitHubHttp:
             headers["If-None-Match"] = cached.etag
         bad = 0
         while True:
-            response = await self._send(url, headers, allow)
+            response = await self._send("GET", url, headers, allow)
             if response.status == 304 and cached is not None:
                 self.counts.not_modified += 1
                 return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
@@ -191,9 +223,62 @@ class GitHubHttp:
                 )
         return response
 
+    async def rate_remaining(self) -> int | None:
+        """Requests the token can spend now: what it has left (from the last answer, else
+        ``/rate_limit``, which GitHub does not count), and a whole new window when the limit resets
+        within ``[github] max_rate_limit_wait`` (the client waits for it). None when the API has no rate
+        limit (GitHub Enterprise with it turned off answers 404)."""
+        counts = self.counts
+        if counts.remaining is None:
+            url = f"{self.settings.api_url}/rate_limit"
+            response = await self._send("GET", url, {"Accept": JSON}, (404,))
+            counts.sent -= 1  # not counted by GitHub, not by us
+            try:
+                core = response.json()["resources"]["core"] if response.status == 200 else None
+                if core:
+                    counts.remaining, counts.limit = int(core["remaining"]), int(core["limit"])
+                    counts.reset_at = float(core["reset"])
+            except (ValueError, KeyError, TypeError):
+                return None
+        if counts.remaining is None:
+            return None
+        soon = counts.reset_at and counts.reset_at - time.time() <= self.settings.max_rate_limit_wait
+        return counts.remaining + (counts.limit if soon else 0)
+
+    async def post_json(
+        self, url: str, payload: object, *, allow: tuple[int, ...] = (), check: Check | None = None
+    ) -> ApiResponse:
+        """POST a JSON document (GraphQL): never cached; a 200 answer is checked like a GET's, and a bad
+        one is asked again."""
+        self._check_origin(url)
+        body = json.dumps(payload).encode()
+        headers = {"Accept": JSON, "Content-Type": "application/json"}
+        bad = 0
+        while True:
+            response = await self._send("POST", url, headers, allow, body)
+            if response.status != 200:
+                return response
+            problem = _problem(response, JSON, check, self._origin)
+            if problem is None:
+                return response
+            bad += 1
+            if bad > self.settings.max_retries:
+                raise BadAnswer(
+                    f"the GitHub API at {self.host} answered {_path(url)} with {problem}, {bad} times",
+                    "a proxy or GitHub itself is misbehaving; run again later",
+                )
+            await self._backoff(bad, f"{problem} on {_path(url)}")
+
     # sending ---------------------------------------------------------------------------------------
 
-    async def _send(self, url: str, headers: dict[str, str], allow: tuple[int, ...]) -> ApiResponse:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        allow: tuple[int, ...],
+        content: bytes | None = None,
+    ) -> ApiResponse:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
         breaker = self.breaker
@@ -212,7 +297,7 @@ class GitHubHttp:
                     started = time.monotonic()
                     began = breaker.now()
                     async with asyncio.timeout(deadline):
-                        raw = await self._client.get(url, headers=headers)
+                        raw = await self._client.request(method, url, headers=headers, content=content)
                         body = raw.content
             except (httpx2.TransportError, TimeoutError) as exc:
                 failures += 1
@@ -236,6 +321,7 @@ class GitHubHttp:
                 await self._backoff(failures, f"{reason} on {_path(url)}")
                 continue
             self.counts.sent += 1
+            self.counts.graphql += method == "POST"
             kept = {k: raw.headers[k] for k in _KEPT_HEADERS if k in raw.headers}
             response = ApiResponse(raw.status_code, kept, body)
             if raw.status_code < 500:
@@ -245,7 +331,7 @@ class GitHubHttp:
             status = raw.status_code
             if status in (200, 304) or status in allow:
                 return response
-            if status in (403, 429) and self._is_rate_limited(raw.headers, response):
+            if github_rate_limited(status, raw.headers, api_message(response)):
                 limited += 1
                 if limited > self.settings.max_retries + 2:
                     raise self._rate_limit_error("GitHub kept answering that the rate limit is exceeded")
@@ -263,7 +349,7 @@ class GitHubHttp:
                     )
                 if failures > self.settings.max_retries:
                     raise ServerError(
-                        f"the GitHub API at {self.host} answered {status} {_message(response)} "
+                        f"the GitHub API at {self.host} answered {status} {api_message(response)} "
                         f"{failures} times for {_path(url)}",
                         "GitHub may be having trouble; run again later (fetched commits are kept)",
                     )
@@ -272,21 +358,21 @@ class GitHubHttp:
             raise self._status_error(status, response, url)
 
     async def _backoff(self, attempt: int, what: str) -> None:
-        base = self.settings.retry_base_delay * (2 ** (attempt - 1))
-        delay = base * (0.5 + random.random() / 2)  # equal jitter: never zero, never in lockstep
+        delay = backoff_delay(attempt, self.settings.retry_base_delay)
         log.info("retrying after %s in %.2fs", what, delay)
         self.counts.retries += 1
         await self.sleep(delay)
 
     # rate limits -----------------------------------------------------------------------------------
 
-    def _is_rate_limited(self, headers: httpx2.Headers, response: ApiResponse) -> bool:
-        if "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0":
-            return True
-        return "rate limit" in _message(response).lower()
-
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
+        remaining = headers.get("x-ratelimit-remaining", "")
+        if remaining.isdigit() and headers.get("x-ratelimit-resource", "core") == "core":
+            self.counts.remaining = int(remaining)
+            limit, reset = headers.get("x-ratelimit-limit", ""), headers.get("x-ratelimit-reset", "")
+            self.counts.limit = int(limit) if limit.isdigit() else 0
+            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
         now = time.time()
         wait = rate_limit_reset_seconds(headers, now)
         if wait is not None:
@@ -337,7 +423,7 @@ class GitHubHttp:
     # errors ----------------------------------------------------------------------------------------
 
     def _status_error(self, status: int, response: ApiResponse, url: str) -> SourceError:
-        message = _message(response)
+        message = api_message(response)
         if status == 401:
             return SourceError(
                 f"GitHub rejected the token (401 {message or 'Bad credentials'})",
@@ -380,7 +466,7 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _message(response: ApiResponse) -> str:
+def api_message(response: ApiResponse) -> str:
     """The API's error message, made safe for a one-line error (untrusted text)."""
     try:
         data = json.loads(response.body)

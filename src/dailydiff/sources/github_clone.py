@@ -1,0 +1,124 @@
+"""GitHub in clone mode: commits and patches from a blobless partial clone, pull requests from GraphQL.
+
+The clone (``git clone --bare --filter=blob:none``) lives in the data directory and is fetched at the
+start of each fetch; the git source reads the window from it, after fetching the file versions the
+window's diffs need in one batch. The API is asked only for the pull requests (a GraphQL request per 100
+commits, cached once settled), so a day costs the same few requests whatever its size.
+
+The token reaches git through the environment (``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n``: an
+``http.<origin>/.extraHeader`` scoped to the clone URL's origin, so no other host ever gets it): never on a
+command line (``ps`` shows those), in the clone's config or in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dailydiff.common import secrets
+from dailydiff.models import Commit, Window
+from dailydiff.settings import GitSettings
+from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.git import GitSource, _mirror
+from dailydiff.sources.github import GitHubSource, web_base
+
+log = logging.getLogger("dailydiff.github")
+
+
+def clone_url(template: str, api_url: str, repo: str) -> str:
+    """The clone URL of ``repo`` (owner/name): ``template`` filled, or the API's web host's."""
+    owner, name = repo.split("/", 1)
+    return (template or f"{web_base(api_url)}/{{owner}}/{{name}}.git").format(owner=owner, name=name)
+
+
+def git_auth_env(url: str, token: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Environment that gives git the token for ``url``'s origin only, after any GIT_CONFIG_n the user set."""
+    parts = urlsplit(url)
+    if not token or parts.scheme not in ("http", "https"):
+        return {}
+    count = int(environ.get("GIT_CONFIG_COUNT") or 0)
+    header = "Authorization: Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    secrets.register(header.split(" ")[-1])  # the encoded form is as secret as the token
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
+        f"GIT_CONFIG_VALUE_{count}": header,
+    }
+
+
+@dataclass
+class GitHubCloneSource(GitHubSource):
+    data_dir: Path = field(default_factory=Path)
+    git: GitSettings | None = None
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def _clone(self) -> GitSource:
+        """The partial clone, cloned or fetched now, as a git source."""
+        url = clone_url(self.settings.git_url, self.settings.api_url, self.repo)
+        env = git_auth_env(url, self.token, self.environ)
+        git = GitSource(
+            path=_mirror(url, self.data_dir, blobless=True, env=env),
+            repo=self.repo,
+            repo_url=self.repo_url,
+            branch=self.branch,
+            all_branches=self.all_branches,
+            include_merges=self.git.include_merges if self.git is not None else True,
+            max_patch_bytes=self.settings.max_patch_bytes,
+            forge="github",
+            git_env=env,
+        )
+        git._check_revision()
+        return git
+
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
+        git = await asyncio.to_thread(self._clone)
+        return [pair for window in windows for pair in await asyncio.to_thread(git.list_shas, window)]
+
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
+        on_commit: Callable[[Commit], None] = lambda commit: None,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
+    ) -> list[Commit]:
+        git = await asyncio.to_thread(self._clone)
+        commits = await asyncio.to_thread(git.commits, window)
+        for sha, placed_at, reason in git.unreadable:
+            on_unreadable(sha, placed_at, reason)
+        http = self._http(slots)
+        reserved = 0
+        try:
+            if budget is not None and day_of is not None:
+                dated = [(c.sha, c.committed_at) for c in commits]
+                kept, reserved = await self.admit(budget, http, dated, day_of, {})
+                commits = [c for c in commits if c.sha in kept]
+            on_listed([(c.sha, c.committed_at) for c in commits])
+            pulls = {}
+            if self.settings.pull_requests and commits:
+                asked = [(c.sha, c.message, c.committed_at) for c in commits]
+                pulls = await self._pull_finder().find(http, asked)
+        finally:
+            await http.aclose()
+            if budget is not None:
+                budget.release(reserved)
+        done = [c.model_copy(update={"pr": pulls.get(c.sha)}) for c in commits]
+        for commit in done:
+            on_commit(commit)
+        log.info(
+            "github %s (clone): %d commits, %d API requests (%d GraphQL), %d from cache",
+            self.repo, len(done), http.counts.sent, http.counts.graphql, http.counts.cache_hits,
+        )  # fmt: skip
+        return done

@@ -1,0 +1,214 @@
+"""The pull requests of a window's commits, for both GitHub modes (API and clone).
+
+One GraphQL request answers up to 100 commits: under ``repository(owner:, name:)`` one alias per commit,
+``cN: object(oid: "<sha>") { ... on Commit { associatedPullRequests(first: 3) { nodes { … } } } }``. A
+commit's answer is kept in the store's HTTP cache, for good once it is settled (a day old, and either
+without a pull request or with a closed or merged one), so a second run asks nothing for it.
+
+Without a token (GitHub's GraphQL API needs one) or where GraphQL is unavailable (a GitHub Enterprise
+Server without it, an older schema) the REST lookups stand in, one or two requests per commit; an
+unavailable endpoint is found out once and remembered for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from dailydiff.models import PullRequest
+from dailydiff.settings import GitHubSettings
+from dailydiff.sources.budget import BATCH
+from dailydiff.sources.github_http import ApiResponse, GitHubHttp
+from dailydiff.store import CachedResponse, Store
+
+log = logging.getLogger("dailydiff.github")
+
+PR_FIELDS = "number title body url state mergedAt baseRefName labels(first: 20) { nodes { name } }"
+_SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
+_MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+_UNAVAILABLE: set[str] = set()  # GraphQL endpoints found unavailable in this process
+
+
+def graphql_url(api_url: str) -> str:
+    """https://api.github.com → https://api.github.com/graphql; https://HOST/api/v3 → https://HOST/api/graphql."""
+    parts = urlsplit(api_url.rstrip("/"))
+    path = parts.path
+    path = path[: -len("/v3")] + "/graphql" if path.endswith("/api/v3") else path + "/graphql"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def batch_query(shas: Sequence[str]) -> str:
+    """The GraphQL document for the pull requests of ``shas`` (at most BATCH)."""
+    aliases = " ".join(
+        f'c{n}: object(oid: "{sha}") {{ ... on Commit {{ associatedPullRequests(first: 3) '
+        f"{{ nodes {{ {PR_FIELDS} }} }} }} }}"
+        for n, sha in enumerate(shas)
+    )
+    return (
+        f"query($owner: String!, $name: String!) {{ repository(owner: $owner, name: $name) {{ {aliases} }} }}"
+    )
+
+
+@dataclass
+class PullRequestFinder:
+    repo: str  # owner/name
+    settings: GitHubSettings
+    repo_url: str
+    store: Store | None = None
+
+    async def find(
+        self, http: GitHubHttp, commits: Sequence[tuple[str, str, dt.datetime]]
+    ) -> dict[str, PullRequest | None]:
+        """The pull request of each (sha, message, committed_at), or None."""
+        found: dict[str, PullRequest | None] = {}
+        todo = []
+        for sha, message, committed_at in commits:
+            cached = self.store.http_get(self._key(sha)) if self.store is not None else None
+            if cached is not None and cached.immutable:
+                http.counts.cache_hits += 1
+                node = json.loads(cached.body)
+                found[sha] = self._from_node(node) if node else None
+            else:
+                todo.append((sha, message, committed_at))
+        url = graphql_url(self.settings.api_url)
+        for start in range(0, len(todo), BATCH):
+            chunk = todo[start : start + BATCH]
+            answered = None if self.rest_only(http.token) else await self._batch(http, url, chunk)
+            if answered is None:
+                results = await asyncio.gather(*(self._rest(http, *c) for c in chunk))
+                found.update(zip((c[0] for c in chunk), results, strict=True))
+            else:
+                found.update(answered)
+        return found
+
+    def rest_only(self, token: str | None) -> bool:
+        """No GraphQL: GitHub's needs a token, and it may have been found unavailable. Each commit's pull
+        request then costs REST requests."""
+        return not token or graphql_url(self.settings.api_url) in _UNAVAILABLE
+
+    def settled(self, sha: str) -> bool:
+        """The commit's pull request is in the cache for good: asking costs nothing."""
+        cached = self.store.http_get(self._key(sha)) if self.store is not None else None
+        return cached is not None and cached.immutable
+
+    def _key(self, sha: str) -> str:
+        return f"GRAPHQL associatedPullRequests {graphql_url(self.settings.api_url)} {self.repo} {sha}"
+
+    async def _batch(
+        self, http: GitHubHttp, url: str, chunk: Sequence[tuple[str, str, dt.datetime]]
+    ) -> dict[str, PullRequest | None] | None:
+        owner, name = self.repo.split("/", 1)
+        payload = {"query": batch_query([c[0] for c in chunk]), "variables": {"owner": owner, "name": name}}
+        response = await http.post_json(url, payload, allow=(401, 403, 404, 410, 422), check=_check_graphql)
+        data = response.json() if response.status == 200 else {}
+        repository = (data.get("data") or {}).get("repository")
+        if response.status != 200 or not isinstance(repository, dict):
+            errors = "; ".join(str(e.get("message", ""))[:80] for e in data.get("errors") or [])
+            log.info(
+                "GraphQL at %s is unavailable (%s); pull requests are looked up one commit at a time",
+                http.host, errors or f"HTTP {response.status}",
+            )  # fmt: skip
+            _UNAVAILABLE.add(url)
+            return None
+        now = dt.datetime.now(dt.UTC)
+        found: dict[str, PullRequest | None] = {}
+        for n, (sha, _, committed_at) in enumerate(chunk):
+            commit = repository.get(f"c{n}") or {}
+            nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
+            node = next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
+            found[sha] = self._from_node(node) if node else None
+            if self.store is not None:
+                # GitHub links a pushed commit to its pull request asynchronously: an answer is final once
+                # the commit is a day old and its pull request (if any) no longer open.
+                settled = now - committed_at > dt.timedelta(days=1) and (
+                    node is None or node.get("state") != "OPEN"
+                )
+                self.store.http_put(
+                    self._key(sha),
+                    CachedResponse(
+                        status=200,
+                        headers={},
+                        body=json.dumps(node).encode(),
+                        etag=None,
+                        last_modified=None,
+                        immutable=settled,
+                    ),
+                )
+        return found
+
+    def _from_node(self, node: dict[str, Any]) -> PullRequest:
+        labels = [
+            str(label.get("name", "")) for label in (node.get("labels") or {}).get("nodes") or [] if label
+        ]
+        return self._pull(node, labels, node.get("url"))
+
+    # REST, where GraphQL is unavailable ------------------------------------------------------------
+
+    def _api(self, path: str) -> str:
+        return f"{self.settings.api_url}/repos/{self.repo}{path}"
+
+    async def _rest(
+        self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
+    ) -> PullRequest | None:
+        title = message.split("\n", 1)[0]
+        match = _SQUASH_RE.search(title) or _MERGE_PR_RE.match(title)
+        if match:
+            response = await http.get(self._api(f"/pulls/{match.group(1)}"), immutable=_closed, allow=(404,))
+            if response.status == 200:
+                return self._from_rest(response.json())
+        # GitHub links a pushed commit to its pull request asynchronously: an empty answer is final only
+        # once the commit is a day old; until then it is revalidated.
+        settled = dt.datetime.now(dt.UTC) - committed_at > dt.timedelta(days=1)
+        response = await http.get(
+            self._api(f"/commits/{sha}/pulls"),
+            immutable=lambda r: settled or r.body.strip() not in (b"", b"[]"),
+            allow=(404, 422),
+        )
+        if response.status != 200:
+            return None
+        pulls = [p for p in response.json() if isinstance(p, dict)]
+        chosen = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
+        chosen = (
+            chosen or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
+        )
+        return self._from_rest(chosen) if chosen else None
+
+    def _from_rest(self, data: dict[str, Any]) -> PullRequest:
+        labels = [str(label.get("name", "")) for label in data.get("labels") or [] if isinstance(label, dict)]
+        return self._pull(data, labels, data.get("html_url"))
+
+    def _pull(self, data: dict[str, Any], labels: list[str], url: object) -> PullRequest:
+        body = _HTML_COMMENT_RE.sub("", str(data.get("body") or "")).replace("\r\n", "\n").strip()
+        if len(body) > self.settings.pr_body_chars:
+            body = body[: self.settings.pr_body_chars].rstrip() + "…"
+        number = int(data["number"])
+        return PullRequest(
+            number=number,
+            title=str(data.get("title") or ""),
+            body=body,
+            labels=labels,
+            url=str(url) if url else f"{self.repo_url}/pull/{number}",
+        )
+
+
+def _check_graphql(response: ApiResponse) -> None:
+    """A GraphQL answer: an object with ``data`` or ``errors``."""
+    data = response.json()
+    if not isinstance(data, dict) or not ("data" in data or "errors" in data):
+        raise TypeError("not a GraphQL answer")
+
+
+def _closed(response: ApiResponse) -> bool:
+    """A closed pull request is settled enough to keep; an open one is revalidated."""
+    try:
+        return response.json().get("state") == "closed"
+    except (ValueError, AttributeError):
+        return False
