@@ -13,6 +13,11 @@ L = 2 s and answers 429 above C = 8 requests in flight; `[llm] concurrency = C`.
 2. A 30-day backfill of the same repository: `--from … --to …`. Requests in flight are sampled at the fake
    LLM every 50 ms from its first request to its last answer (while work is queued); target ≥ 0.8 · C.
 
+With ``--escalate`` the fake rates about one commit in six "high" whatever depth it was asked for (the same
+commits on both sides: by a hash of the title), so the day has escalations; the model phase (first request
+to last answer) is then also held to 1.15 × (⌈requests/C⌉ + 1) · L. Every side prints the prompt
+characters it sent (all requests, overview included) and the commits it escalated.
+
 Each case runs the code under test and, when given `--before SRC` (e.g. /work/main/src, the code before the
 engine), the same command with that code, side by side, and prints the ratios.
 
@@ -24,11 +29,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +64,13 @@ class Outcome:
     rejected: int
     mean_in_flight: float
     code: int
+    model_phase: float = 0.0  # first model request to last answer
+    prompt_chars: int = 0
+    escalated: frozenset[str] = frozenset()  # titles analysed at two depths
+
+
+def escalates(title: str) -> bool:
+    return zlib.crc32(title.encode()) % 6 == 0
 
 
 class Sampler:
@@ -95,12 +109,15 @@ def dailydiff(src: Path, args: list[str], cwd: Path, env: dict[str, str]) -> tup
     return time.monotonic() - began, done.returncode, done.stderr
 
 
-def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: float, tmp: Path) -> Outcome:
-    with FakeLLM(latency=latency, concurrency_limit=C) as fake:
+def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: float, tmp: Path,
+         escalate: bool = False) -> Outcome:  # fmt: skip
+    with FakeLLM(latency=latency, concurrency_limit=C, escalate=escalates if escalate else None) as fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
         env.update(DAILYDIFF_GITHUB_API_URL=github.url, DAILYDIFF_LLM_BASE_URL=fake.base_url,
                    DAILYDIFF_LLM_MODEL=fake.model, DAILYDIFF_LLM_CONCURRENCY=str(C),
                    DAILYDIFF_LLM_READ_TIMEOUT="60")  # fmt: skip
+        if escalate:  # the requests of the bound: analyses, escalations, overviews (no mode probe)
+            env["DAILYDIFF_LLM_RESPONSE_MODE"] = "json_schema"
         data = tempfile.mkdtemp(dir=tmp)
         when = ["--date", dates[0]] if len(dates) == 1 else ["--from", dates[0], "--to", dates[1]]
         args = ["report", repo, *when, "--tz", "UTC", "--lang", "en", "--analyzer", "llm", "--data-dir", data,
@@ -116,8 +133,19 @@ def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: fl
         wall = (
             max(written) - min(r.wall for r in github.requests) if written and github.requests else math.inf
         )
-        answered = sum(1 for r in fake.requests if r.status == 200)
-        return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code)
+        ok = [r for r in fake.requests if r.status == 200]
+        answered = len(ok)
+        phase = max(r.ended for r in ok) - min(r.started for r in ok) if ok else math.inf
+        chars = sum(len(r.prompt_text) for r in ok)
+        depths: dict[str, set[str]] = {}
+        for record in fake.analysis_requests():
+            title = re.search(
+                r"<commit_message>\n(.*?)\n", record.messages[-1]["content"] if record.messages else ""
+            )
+            if title and record.depth:
+                depths.setdefault(title.group(1), set()).add(record.depth)
+        escalated = frozenset(t for t, d in depths.items() if len(d) > 1)
+        return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code, phase, chars, escalated)
 
 
 def fetch_time(repo: str, day: str, github: FakeGitHub, tmp: Path) -> tuple[float, int]:
@@ -143,6 +171,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--github-latency", type=float, default=0.1)
     parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--escalate", action="store_true", help="the fake rates about 1 in 6 commits high")
     parser.add_argument("--repo", type=Path, help="another git repository (default: the ollama mirror)")
     parser.add_argument("--day", help="with --repo: the day (UTC)")
     parser.add_argument(
@@ -170,15 +199,19 @@ def main() -> int:
               f"LLM L = {L:g} s, 429 above C = {C}; fetch alone {fetch:.2f} s")  # fmt: skip
         walls = {}
         for side, src in sides:
-            o = case(src, repo, [day], gh, L, tmp)
+            o = case(src, repo, [day], gh, L, tmp, args.escalate)
             bound = 1.25 * ((math.ceil(o.answered / C) + 1) * L) + fetch
+            tight = (math.ceil(o.answered / C) + 1) * L
             walls[side] = o.wall
             print(f"  {side:6}: wall {o.wall:.2f} s for {o.answered} requests ({o.rejected} × 429); bound "
                   f"1.25·((⌈{o.answered}/{C}⌉+1)·{L:g}) + {fetch:.2f} = {bound:.2f} s → {o.wall / bound:.2f}× the "
                   f"bound (target ≤ 1.00); mean in flight {o.mean_in_flight:.2f}")  # fmt: skip
+            print(f"          model phase {o.model_phase:.2f} s vs (⌈{o.answered}/{C}⌉+1)·{L:g} = {tight:.2f} s → "
+                  f"{o.model_phase / tight:.2f}× (target ≤ 1.15); prompt characters {o.prompt_chars:,}; "
+                  f"escalated {len(o.escalated)}: {sorted(o.escalated)}")  # fmt: skip
             if side == "after":
                 ok &= o.code == 0
-                fast &= o.wall <= bound
+                fast &= o.wall <= bound and (not args.escalate or o.model_phase <= 1.15 * tight)
         if "before" in walls:
             print(f"  after/before wall time: {walls['after'] / walls['before']:.2f}")
         if args.skip_backfill:

@@ -64,7 +64,7 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
 
 def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
     fake.overlap = 4  # the first four analyses are held until all four are in flight (no wall time)
-    outcome, md = run_day(repo, settings_for(fake, tmp_path))
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, concurrency=8))
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.overlapped and fake.peak_active >= 4
     assert outcome.reports[0].overview.producer == "llm:fake-model"

@@ -3,6 +3,11 @@
 Every prompt is checked against the model's context: prompt estimate + answer allowance never exceeds
 the configured context window (the diff is shrunk until it fits, the list of omitted files is shortened,
 and a prompt that still cannot fit is an error, not a request).
+
+Prompts are sized by depth, not by the context: on a laptop's server the prompt's evaluation is the cost
+(a 7.5k-token prompt is about a minute on two cores). A low-importance commit gets its title, PR text,
+file list and its most relevant hunks within ``DEPTH_PROMPT_TOKENS``; a high one may fill the context.
+What the model did not see is listed in the analysis (``unseen_files``) either way.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class Prompt:
     selection: DiffSelection
 
 
+# Prompt tokens at most, per depth (None: as much as the context holds).
+DEPTH_PROMPT_TOKENS: dict[Level, int | None] = {Level.LOW: 1500, Level.MEDIUM: 4000, Level.HIGH: None}
+
+
 def safety_margin(context_window: int) -> int:
     return max(64, context_window // 50)
 
@@ -97,6 +106,7 @@ class PromptBook:
             raise PromptTooLarge(
                 f"an answer allowance of {max_tokens} tokens leaves no room in {context_window}"
             )
+        available = min(available, DEPTH_PROMPT_TOKENS[depth] or available)
         schema = answer_schema(depth)
         system = self._render(
             "analyse.system", language, repo=commit.repo, depth=depth.value, mode=mode,
