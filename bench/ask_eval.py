@@ -41,13 +41,15 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, help="a clone of flashinfer-ai/flashinfer")
     parser.add_argument("--data-dir", type=Path, help="a data directory (built here when it has no store)")
     parser.add_argument("--min-recall", type=float, default=0.8)
+    parser.add_argument("--from", dest="first", help="build from this day instead of the labelled period's")
+    parser.add_argument("--to", dest="last", help="build up to this day instead of the labelled period's")
     args = parser.parse_args()
     labels = json.loads(QUESTIONS.read_text(encoding="utf-8"))
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ask-eval-"))
     if not (data_dir / "dailydiff.sqlite3").exists():
         if args.repo is None:
             parser.error("--repo is needed to build the store")
-        build(args.repo, data_dir, labels["from"], labels["to"])
+        build(args.repo, data_dir, args.first or labels["from"], args.last or labels["to"])
     recalls: list[float] = []
     reciprocal: list[float] = []
     took: list[float] = []

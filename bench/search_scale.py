@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from dailydiff.models import (  # noqa: E402
     Analysis,
@@ -40,6 +41,7 @@ from dailydiff.search import find  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from dailydiff.store.search import SearchFilters  # noqa: E402
 from pgserver import postgres_server  # noqa: E402
+from verdict import verdict  # noqa: E402
 
 WORDS = ["attention", "decode", "prefill", "paged", "kv", "cache", "mla", "gqa", "sparse", "moe", "routing", "expert", "allreduce", "allgather", "gemm", "fp8", "fp4", "nvfp4", "mxfp8", "bf16", "int4", "quantization", "scale", "kernel", "cute", "dsl", "cutlass", "cudnn", "trtllm", "sm90", "sm100", "sm120", "blackwell", "hopper", "autotuner", "tactic", "tile", "warp", "cta", "smem", "tma", "pdl", "graph", "sampling", "topk", "topp", "rope", "norm", "rmsnorm", "layernorm", "fusion", "mamba", "ssu", "gdn", "delta", "rule", "state", "mtp", "speculative", "lora", "jit", "aot", "wheel", "ci", "docker", "test", "benchmark", "docs", "api", "wrapper", "backend", "hang", "race", "overflow", "nan", "fix", "perf", "feat", "refactor", "revert", "bump", "version", "deepseek", "qwen", "gemma", "llama", "kimi", "glm", "nemotron", "wan", "dit"]  # fmt: skip
 QUERIES = ["attention backend", "fp8 gemm on sm120", "moe routing hang", "nvfp4 kv cache", "autotuner cache",
@@ -126,7 +128,7 @@ def main() -> int:
               f"slowest {max(took) * 1000:.1f} ms over {len(took)} questions")  # fmt: skip
     ratio = statistics.median(results["postgresql"]) / statistics.median(results["sqlite"])
     print(f"ratio postgresql/sqlite (median): {ratio:.2f}x")
-    return 0 if all(max(t) < 0.2 for t in results.values()) else 1
+    return verdict(ok=True, fast=all(max(t) < 0.2 for t in results.values()))
 
 
 if __name__ == "__main__":

@@ -52,10 +52,12 @@ SMALL = {
         "--to",
         "2026-01-20",
         "--compare-from",
-        "2026-01-19",
+        "2026-01-18",
         "--compare-to",
-        "2026-01-19",
+        "2026-01-18",
     ],
+    "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
+    "search_scale.py": ["--commits", "200", "--queries", "4"],
 }
 
 
@@ -70,6 +72,10 @@ RATIO_LINE = {
     "startup.py": r"quiet-day report / git log\s+\d+×",
     "store_workers.py": r"PostgreSQL, 4 worker\(s\), --plan\s+\d+\.\d+\s+\d+\.\d+",
     "range_memory.py": r"peak RSS \(MB\)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d×",
+    "scale.py": r"heuristic\s+SQLite, 1 process\s+\d+\.\d\s+\d+\.\d\d",
+    "github_modes.py": r"API mode: \d+ requests, \d+\.\d{3} per commit",
+    "ask_eval.py": r"\d+ questions: recall@10 \d\.\d{3}, MRR \d\.\d{3}",
+    "search_scale.py": r"ratio postgresql/sqlite \(median\): \d+\.\d\dx",
 }
 HELPERS = {"run.py", "verdict.py", "__init__.py"}
 

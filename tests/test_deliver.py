@@ -154,6 +154,9 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
         DROP TABLE digests;
         DROP TABLE unit_claims;
         DROP TABLE unit_needs;
+        DROP TABLE search_answers;
+        DROP TABLE search_fts;
+        DROP TABLE search_docs;
         DELETE FROM migrations WHERE name >= 'm004';
         CREATE TABLE deliveries (repo TEXT NOT NULL, date TEXT NOT NULL, language TEXT NOT NULL,
             publisher TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, delivered_at TEXT NOT NULL,

@@ -95,7 +95,7 @@ def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str
     return {**answer, "cached": False}
 
 
-@app.command("ask")
+@app.command("ask", cls=options.Command)
 @handle_errors
 def ask_command(
     question: str = typer.Argument(..., metavar="QUESTION", help="A question about the stored history."),

@@ -104,7 +104,7 @@ def nothing_found(result: SearchResult) -> str:
     return f"no stored commit matches {result.question!r} (searched {result.indexed} indexed commits)"
 
 
-@app.command("search")
+@app.command("search", cls=options.Command)
 @handle_errors
 def search_command(
     question: str = typer.Argument(..., metavar="QUESTION", help="Words to look for (any language)."),

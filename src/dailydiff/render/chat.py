@@ -233,14 +233,17 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
                    sections=sections, report_url=report_url, language=digest.language)  # fmt: skip
 
 
-def week_message(week: WeekDigest, report_url: str | None = None, max_commits: int = 100) -> Message:
-    """A repository's week: its highlights, its most important commits and the watch-topic hits."""
+def week_message(
+    week: WeekDigest, report_url: str | None = None, max_commits: int = 100, builder: str = "dailydiff run"
+) -> Message:
+    """A repository's week: its highlights, its most important commits and the watch-topic hits;
+    ``builder`` is the command that builds its missing days."""
     W = i18n.words("weekly", week.language)
     words = i18n.words("chat", week.language)
     sections: list[Section] = []
     highlights = _bullets(week.highlights, [], "")
     if week.missing_days:
-        missing = W["missing"].format(n=len(week.missing_days),
+        missing = W["missing"].format(n=len(week.missing_days), builder=builder,
                                       dates=", ".join(d.isoformat() for d in week.missing_days),
                                       first=week.missing_days[0].isoformat(), last=week.missing_days[-1].isoformat())  # fmt: skip
         highlights.append((Span(one_line(missing), trusted=True),))

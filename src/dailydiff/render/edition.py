@@ -389,7 +389,7 @@ def week_edition(
         renderers=renderers,
         values=values,
         path=path,
-        message=lambda link, most: week_message(week, link, most),
+        message=lambda link, most: week_message(week, link, most, builder),
         subject=W["subject"].format(
             repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
         ),

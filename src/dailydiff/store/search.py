@@ -33,51 +33,44 @@ _SHOWN = ("repo", "sha", "language", "date", "committed_at", "level", "change_ty
 COLUMNS = (*_SHOWN, *FIELDS)
 PR_BODY_CHARS = 2000  # a pull request's description beyond this adds words, not meaning
 
-# One statement per item (a trigger's body holds semicolons: nothing here is ever split on them).
+
+# One statement per item (a trigger's body holds semicolons: nothing here is ever split on them). Both
+# backends share the tables; each adds how it indexes the terms: SQLite an FTS5 table that triggers keep in
+# step, PostgreSQL a weighted tsvector column and a trigram index on the paths.
+def _shared(extra_column: str = "") -> list[str]:
+    return [
+        # `dailydiff ask`'s answers, keyed by what they were written from (question, retrieved commits,
+        # model, prompt): the same question over the same history asks no LLM again.
+        "CREATE TABLE search_answers (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL)",
+        f"""CREATE TABLE search_docs (
+            repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, date TEXT NOT NULL,
+            committed_at TEXT NOT NULL, level TEXT NOT NULL, change_types TEXT NOT NULL, topics TEXT NOT NULL,
+            paths TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL,
+            pr_number INTEGER, pr_url TEXT NOT NULL,
+            f_title TEXT NOT NULL, f_pr TEXT NOT NULL, f_paths TEXT NOT NULL, f_analysis TEXT NOT NULL,
+            f_body TEXT NOT NULL, {extra_column}
+            PRIMARY KEY (repo, sha, language))""",
+        "CREATE INDEX search_docs_by_day ON search_docs (repo, date, language)",
+    ]
+
+
+_NEW = ", ".join(f"new.{f}" for f in FIELDS)
+_OLD = ", ".join(f"old.{f}" for f in FIELDS)
+_INSERT = f"INSERT INTO search_fts (rowid, {', '.join(FIELDS)}) VALUES (new.rowid, {_NEW});"
+_DELETE = (
+    f"INSERT INTO search_fts (search_fts, rowid, {', '.join(FIELDS)}) VALUES ('delete', old.rowid, {_OLD});"
+)
 _SQLITE = [
-    "CREATE TABLE search_answers (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL)",
-    """CREATE TABLE search_docs (
-        repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, date TEXT NOT NULL,
-        committed_at TEXT NOT NULL, level TEXT NOT NULL, change_types TEXT NOT NULL, topics TEXT NOT NULL,
-        paths TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL,
-        pr_number INTEGER, pr_url TEXT NOT NULL,
-        f_title TEXT NOT NULL, f_pr TEXT NOT NULL, f_paths TEXT NOT NULL, f_analysis TEXT NOT NULL,
-        f_body TEXT NOT NULL,
-        PRIMARY KEY (repo, sha, language))""",
-    "CREATE INDEX search_docs_by_day ON search_docs (repo, date, language)",
-    """CREATE VIRTUAL TABLE search_fts USING fts5(
-        f_title, f_pr, f_paths, f_analysis, f_body,
+    *_shared(),
+    f"""CREATE VIRTUAL TABLE search_fts USING fts5({", ".join(FIELDS)},
         content = 'search_docs', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 0')""",
-    """CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
-        INSERT INTO search_fts (rowid, f_title, f_pr, f_paths, f_analysis, f_body)
-        VALUES (new.rowid, new.f_title, new.f_pr, new.f_paths, new.f_analysis, new.f_body);
-    END""",
-    """CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
-        INSERT INTO search_fts (search_fts, rowid, f_title, f_pr, f_paths, f_analysis, f_body)
-        VALUES ('delete', old.rowid, old.f_title, old.f_pr, old.f_paths, old.f_analysis, old.f_body);
-    END""",
-    """CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
-        INSERT INTO search_fts (search_fts, rowid, f_title, f_pr, f_paths, f_analysis, f_body)
-        VALUES ('delete', old.rowid, old.f_title, old.f_pr, old.f_paths, old.f_analysis, old.f_body);
-        INSERT INTO search_fts (rowid, f_title, f_pr, f_paths, f_analysis, f_body)
-        VALUES (new.rowid, new.f_title, new.f_pr, new.f_paths, new.f_analysis, new.f_body);
-    END""",
+    f"CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN {_INSERT} END",
+    f"CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN {_DELETE} END",
+    f"CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN {_DELETE} {_INSERT} END",
 ]
 _POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    # `dailydiff ask`'s answers, keyed by what they were written from (question, retrieved commits, model,
-    # prompt): the same question over the same history asks no LLM again. (Both backends: same DDL.)
-    "CREATE TABLE search_answers (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at TEXT NOT NULL)",
-    """CREATE TABLE search_docs (
-        repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, date TEXT NOT NULL,
-        committed_at TEXT NOT NULL, level TEXT NOT NULL, change_types TEXT NOT NULL, topics TEXT NOT NULL,
-        paths TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL,
-        pr_number INTEGER, pr_url TEXT NOT NULL,
-        f_title TEXT NOT NULL, f_pr TEXT NOT NULL, f_paths TEXT NOT NULL, f_analysis TEXT NOT NULL,
-        f_body TEXT NOT NULL,
-        tsv tsvector NOT NULL,
-        PRIMARY KEY (repo, sha, language))""",
-    "CREATE INDEX search_docs_by_day ON search_docs (repo, date, language)",
+    *_shared("tsv tsvector NOT NULL,"),
     "CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)",
     "CREATE INDEX search_docs_paths ON search_docs USING GIN (paths gin_trgm_ops)",
 ]
