@@ -21,7 +21,15 @@ characters it sent (all requests, overview included) and the commits it escalate
 Each case runs the code under test and, when given `--before SRC` (e.g. /work/main/src, the code before the
 engine), the same command with that code, side by side, and prints the ratios.
 
-    python3 bench/engine_stream.py [--before /work/main/src] [--mirror PATH] [--latency 2]
+Against the tool we replace (issue 23; its code is not available here, so its figures are the ones the
+issue recorded on its 18-commit day at L = 2 s: 126.9 s and 736,610 prompt characters in 18 requests, when
+the dailydiff of then, before prompts were sized by depth, took 11.2 s and sent 597,201): with
+``--escalate``, at L = 2 s the day must be at least 15× faster than the tool's time for as many commits
+(it worked one commit after the other: 126.9 s / 18 a commit); and with ``--before`` the dailydiff of then
+(e.g. a worktree of 38d335d), the prompt characters must be at most half the tool's, estimated on this day
+as 736,610 / 597,201 = 1.233 × what the dailydiff of then sent side by side, with the same commits escalated.
+
+    python3 bench/engine_stream.py [--before /tmp/then/src] [--mirror pytorch/ao] [--latency 2] [--escalate]
 """
 
 from __future__ import annotations
@@ -52,9 +60,15 @@ from fake_llm import FakeLLM  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 MIRRORS = {  # name → (mirror, an 18-commit day in UTC, a 30-day window)
+    # small commits (24k characters of patches): prompts are the instructions and the whole diff
     "ollama/ollama": (Path("/work/.mirror/ollama+ollama/repo"), "2023-11-19", ("2023-12-01", "2023-12-30")),
+    # large commits (334k characters of patches): prompts are sized by depth, as on the issue's day
+    "pytorch/ao": (Path("/work/.mirror/pytorch+ao/repo"), "2026-01-29", ("2026-01-01", "2026-01-30")),
 }
 C = 8
+# The tool we replace, as issue 23 recorded it on its 18-commit day (L = 2 s), beside the dailydiff of then.
+TOOL_SECONDS_PER_COMMIT = 126.9 / 18
+TOOL_CHARS_PER_THEN = 736_610 / 597_201
 
 
 @dataclass
@@ -172,13 +186,14 @@ def main() -> int:
     parser.add_argument("--github-latency", type=float, default=0.1)
     parser.add_argument("--skip-backfill", action="store_true")
     parser.add_argument("--escalate", action="store_true", help="the fake rates about 1 in 6 commits high")
-    parser.add_argument("--repo", type=Path, help="another git repository (default: the ollama mirror)")
+    parser.add_argument("--mirror", choices=sorted(MIRRORS), default="ollama/ollama", help="the real day")
+    parser.add_argument("--repo", type=Path, help="another git repository (default: the mirror)")
     parser.add_argument("--day", help="with --repo: the day (UTC)")
     parser.add_argument(
         "--range", nargs=2, metavar=("FIRST", "LAST"), help="with --repo: the backfill's days"
     )
     args = parser.parse_args()
-    repo, (mirror, day, month) = next(iter(MIRRORS.items()))
+    repo, (mirror, day, month) = args.mirror, MIRRORS[args.mirror]
     if args.repo is not None:
         repo, mirror = "bench/repo", args.repo
         day, month = args.day or day, tuple(args.range or month)
@@ -197,12 +212,12 @@ def main() -> int:
         fetch, commits = fetch_time(repo, day, gh, tmp)
         print(f"[day] {repo} {day} (real history, {commits} commits), GitHub at {args.github_latency * 1000:.0f} ms, "
               f"LLM L = {L:g} s, 429 above C = {C}; fetch alone {fetch:.2f} s")  # fmt: skip
-        walls = {}
+        walls, chars, escalated = {}, {}, {}
         for side, src in sides:
             o = case(src, repo, [day], gh, L, tmp, args.escalate)
             bound = 1.25 * ((math.ceil(o.answered / C) + 1) * L) + fetch
             tight = (math.ceil(o.answered / C) + 1) * L
-            walls[side] = o.wall
+            walls[side], chars[side], escalated[side] = o.wall, o.prompt_chars, o.escalated
             print(f"  {side:6}: wall {o.wall:.2f} s for {o.answered} requests ({o.rejected} × 429); bound "
                   f"1.25·((⌈{o.answered}/{C}⌉+1)·{L:g}) + {fetch:.2f} = {bound:.2f} s → {o.wall / bound:.2f}× the "
                   f"bound (target ≤ 1.00); mean in flight {o.mean_in_flight:.2f}")  # fmt: skip
@@ -214,6 +229,20 @@ def main() -> int:
                 fast &= o.wall <= bound and (not args.escalate or o.model_phase <= 1.15 * tight)
         if "before" in walls:
             print(f"  after/before wall time: {walls['after'] / walls['before']:.2f}")
+        if args.escalate and L == 2:  # the tool's figure is at L = 2 s
+            tool = TOOL_SECONDS_PER_COMMIT * commits
+            print(f"  the tool we replace (issue 23's figures): {TOOL_SECONDS_PER_COMMIT:.2f} s a commit → {tool:.1f} s "
+                  f"for {commits} commits; after {walls['after']:.2f} s → {tool / walls['after']:.1f}× faster "
+                  f"(target ≥ 15)")  # fmt: skip
+            fast &= tool / walls["after"] >= 15
+        if args.escalate and "before" in chars:
+            same = escalated["after"] == escalated["before"]
+            estimate = TOOL_CHARS_PER_THEN * chars["before"]
+            print(f"  prompt characters after/before {chars['after'] / chars['before']:.3f}; the tool we replace "
+                  f"≈ {TOOL_CHARS_PER_THEN:.3f} × before = {estimate:,.0f} → after/tool {chars['after'] / estimate:.3f} "
+                  f"(target ≤ 0.500); same commits escalated: {'yes' if same else 'NO'}")  # fmt: skip
+            ok &= same
+            fast &= chars["after"] <= 0.5 * estimate
         if args.skip_backfill:
             return verdict(ok, fast)
         print(f"[backfill] {repo} {month[0]} … {month[1]} (30 days), same L and C")

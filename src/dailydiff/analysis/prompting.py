@@ -6,7 +6,10 @@ and a prompt that still cannot fit is an error, not a request).
 
 Prompts are sized by depth, not by the context: on a laptop's server the prompt's evaluation is the cost
 (a 7.5k-token prompt is about a minute on two cores). A low-importance commit gets its title, PR text,
-file list and its most relevant hunks within ``DEPTH_PROMPT_TOKENS``; a high one may fill the context.
+file list and its most relevant hunks within ``DEPTH_COMMIT_TOKENS`` (the instructions come on top: about
+450 tokens, more in json_object mode where they carry the schema); a high one may fill the context. On the
+18-commit day of large commits (bench/engine_stream.py --mirror pytorch/ao) that is half the prompt
+characters of the tool dailydiff replaces.
 What the model did not see is listed in the analysis (``unseen_files``) either way.
 """
 
@@ -57,8 +60,9 @@ class Prompt:
     selection: DiffSelection
 
 
-# Prompt tokens at most, per depth (None: as much as the context holds).
-DEPTH_PROMPT_TOKENS: dict[Level, int | None] = {Level.LOW: 1500, Level.MEDIUM: 4000, Level.HIGH: None}
+# The commit's part of the prompt (message, PR, diff, file list) in tokens at most, per depth (None: as much
+# as the context holds); the instructions come on top.
+DEPTH_COMMIT_TOKENS: dict[Level, int | None] = {Level.LOW: 500, Level.MEDIUM: 2000, Level.HIGH: None}
 
 
 def safety_margin(context_window: int) -> int:
@@ -106,12 +110,14 @@ class PromptBook:
             raise PromptTooLarge(
                 f"an answer allowance of {max_tokens} tokens leaves no room in {context_window}"
             )
-        available = min(available, DEPTH_PROMPT_TOKENS[depth] or available)
         schema = answer_schema(depth)
         system = self._render(
             "analyse.system", language, repo=commit.repo, depth=depth.value, mode=mode,
             change_types=[ct.value for ct in ChangeType], schema_json=json.dumps(schema, ensure_ascii=False),
         )  # fmt: skip
+        budget = DEPTH_COMMIT_TOKENS[depth]
+        if budget is not None:
+            available = min(available, estimate_messages([{"content": system}]) + budget)
         pr: dict[str, Any] | None = None
         if commit.pr is not None:
             pr = {
