@@ -476,7 +476,8 @@ class Engine:
             self.store.save_commits([commit])
             rated = repo.rated[commit.sha]
             task = asyncio.create_task(self._commit(repo, commit, rated))
-            task.add_done_callback(lambda t: (_settle(rated, t), _settle(future, t)))
+            task.add_done_callback(lambda t: _settle(rated, t))
+            task.add_done_callback(lambda t: _settle(future, t))
             repo.tasks.append(task)
             if not commit.is_merge:
                 self.tally.commits_total += 1
