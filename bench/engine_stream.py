@@ -25,9 +25,13 @@ Against the tool we replace (issue 23; its code is not available here, so its fi
 issue recorded on its 18-commit day at L = 2 s: 126.9 s and 736,610 prompt characters in 18 requests, when
 the dailydiff of then, before prompts were sized by depth, took 11.2 s and sent 597,201): with
 ``--escalate``, at L = 2 s the day must be at least 15× faster than the tool's time for as many commits
-(it worked one commit after the other: 126.9 s / 18 a commit); and with ``--before`` the dailydiff of then
-(e.g. a worktree of 38d335d), the prompt characters must be at most half the tool's, estimated on this day
-as 736,610 / 597,201 = 1.233 × what the dailydiff of then sent side by side, with the same commits escalated.
+(taken as 126.9 s / 18 a commit: 7 s a commit at L = 2 s, so it worked one commit after the other); and with
+``--before`` the dailydiff of then (e.g. a worktree of 38d335d), the prompt characters must be at most half
+the tool's, estimated on this day as 736,610 / 597,201 = 1.233 × what the dailydiff of then sent side by
+side, with the same commits escalated. (Neither mirror's day is the issue's: there the dailydiff of then
+filled its prompts up to the context, as it does on the pytorch/ao day of large commits; on the ollama day
+of small ones nothing is filled, every prompt is the instructions and the whole diff, and the estimate
+says little.)
 
     python3 bench/engine_stream.py [--before /tmp/then/src] [--mirror pytorch/ao] [--latency 2] [--escalate]
 """
