@@ -178,7 +178,7 @@ def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
     """``text`` cut to ``limit`` columns with "..."; with ``code_spans`` a cut inside `code` closes the
     span after the dots, so that the shortened title still shows code, not stray backticks."""
     text = clean(text).replace("\n", " ").strip()
-    if _display_width(text) <= limit:
+    if 2 * len(text) <= limit or _display_width(text) <= limit:  # no character is wider than 2 columns
         return text
     out, width = [], 0
     for char in text:

@@ -360,6 +360,24 @@ class Store:
             key=lambda row: (row[0], -row[1].toordinal(), row[2]),
         )
 
+    def report_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, updated_at) of every stored report, without its data: a cheap watermark
+        (the static site compares it with the one its last build saw)."""
+        rows = self._db.execute("SELECT repo, date, language, updated_at FROM reports")
+        return [(r, dt.date.fromisoformat(d), lang, str(at)) for r, d, lang, at in rows]
+
+    def report_rows_of(self, keys: Iterable[tuple[str, dt.date, str]]) -> list[tuple[str, dt.date, str, str]]:
+        """``report_rows`` for the given (repo, date, language) keys only (those still stored)."""
+        out = []
+        for repo, date, language in keys:
+            row = self._db.execute(
+                "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+                (repo, date.isoformat(), language),
+            ).fetchone()
+            if row is not None:
+                out.append((repo, date, language, str(row[0])))
+        return out
+
     # http cache ----------------------------------------------------------------------------------
 
     def http_get(self, key: str) -> CachedResponse | None:
@@ -437,6 +455,11 @@ class Store:
         rows = self._db.execute("SELECT name, date, language FROM digests")
         return sorted(((n, dt.date.fromisoformat(d), lang) for n, d, lang in rows),
                       key=lambda row: (row[0], -row[1].toordinal(), row[2]))  # fmt: skip
+
+    def digest_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(name, date, language, updated_at) of every stored digest, without its data."""
+        rows = self._db.execute("SELECT name, date, language, updated_at FROM digests")
+        return [(n, dt.date.fromisoformat(d), lang, str(at)) for n, d, lang, at in rows]
 
     # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
 
