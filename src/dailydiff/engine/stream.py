@@ -13,8 +13,9 @@ every analysis and overview of the run), ``[github] concurrency`` (one semaphore
 and ``[run] concurrency`` (repositories at once). A day's overview starts the moment the day's last first
 analysis lands: it needs each commit's rating, change types and a one-line summary, which the first
 answer has, so the deeper re-analyses of escalated commits run beside it instead of before it (the day
-at its bound: an escalation found in the last wave adds no wave). Every analysis is stored the moment it lands, so an
-interrupted run (Ctrl-C cancels the loop at once) loses nothing finished and the same command resumes.
+at its bound: an escalation found in the last wave adds no wave). Every analysis is stored the moment it
+lands, so an interrupted run (Ctrl-C cancels the loop at once) loses nothing finished and the same
+command resumes.
 """
 
 from __future__ import annotations
