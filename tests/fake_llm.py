@@ -95,6 +95,7 @@ class FakeLLM:
     fail_first: int = 0  # the first N requests answer fail_status
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
+    hang_after: int | None = None  # every request after the first N never answers (until stop)
     hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
@@ -131,6 +132,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._active = 0
         self._active_by_key: dict[str, int] = {}
+        self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
         self._barrier: threading.Barrier | None = None
         self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
@@ -199,6 +201,7 @@ class FakeLLM:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._held = 0
             self.gets.clear()
             self.peak_active = 0
             self.rejected_429 = 0
@@ -227,7 +230,8 @@ class FakeLLM:
             )
             if self.overlap and self._barrier is None:
                 self._barrier = threading.Barrier(self.overlap)
-            held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
+            self._held += not record.is_probe  # a format probe is made alone, first
+            held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
             crowded = self.slow_above is not None and self._active > self.slow_above
         if self._slots is not None:
@@ -287,7 +291,7 @@ class FakeLLM:
                     "invalid_request_error",
                 ),
             )
-        if index <= self.hang_first:
+        if index <= self.hang_first or (self.hang_after is not None and index > self.hang_after):
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")

@@ -52,7 +52,7 @@ SMALL = {
         "--verify",
     ],
     "startup.py": ["--runs", "1", "--commits", "3"],
-    "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2"],
+    "store_workers.py": ["--repos", "2", "--days", "2", "--per-day", "2", "--startup-runs", "1"],
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
     "github_modes.py": [
         "--repo",
