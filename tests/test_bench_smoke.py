@@ -37,6 +37,7 @@ SMALL = {
     "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
+    "laptop_server.py": ["--repo", "{repo}", "--day", "2026-01-19", "--server", "fake"],
     "site_build.py": [
         "--repos",
         "1",

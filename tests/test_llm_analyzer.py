@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,7 +66,7 @@ def assert_complete(report: DayReport, md: str, *, failed: int) -> None:
 
 def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
     fake.overlap = 4  # the first four analyses are held until all four are in flight (no wall time)
-    outcome, md = run_day(repo, settings_for(fake, tmp_path))
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, concurrency=8))
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.overlapped and fake.peak_active >= 4
     assert outcome.reports[0].overview.producer == "llm:fake-model"
@@ -275,6 +277,45 @@ def test_escalation_reanalyses_commits_the_model_rates_higher(
         other.importance = "high"
         run_day(repo, settings_for(other, tmp_path / "off", escalation=False))
         assert other.count == COMMITS + 1
+
+
+def test_the_overview_starts_while_the_escalations_are_still_under_way(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    """The day at its bound: the overview needs each commit's rating, change types and one-line summary,
+    which the first answer has, so a deeper re-analysis (found in the day's last wave, say) runs beside it.
+    Each escalation is held at the fake until the overview is asked for (4 s at most): the overview must
+    come while they are all in flight."""
+    overview_asked = threading.Event()
+    seen: set[str] = set()
+    held: list[bool] = []
+    lock = threading.Lock()
+
+    def hold_escalations(body: dict[str, Any]) -> None:
+        if "highlights" in json.dumps(body.get("response_format")):
+            overview_asked.set()
+            return None
+        title = re.search(r"<commit_message>\n(.*?)\n", body["messages"][-1]["content"])
+        assert title is not None
+        with lock:
+            again = title.group(1) in seen
+            seen.add(title.group(1))
+        if again:  # the commit's second request: its deeper re-analysis
+            held.append(overview_asked.wait(timeout=4))
+        return None
+
+    fake.importance = "high"
+    fake.canned = hold_escalations
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, concurrency=8))
+    report = outcome.reports[0]
+    assert_complete(report, md, failed=0)
+    assert held and all(held), "an escalation held the overview back"
+    assert report.run.escalated == len(held) and report.overview.producer == "llm:fake-model"
+    # The report itself has the deeper analyses; a re-run asks for nothing (the overview is reused).
+    assert all(rc.analysis is not None and rc.analysis.depth is Level.HIGH for rc in report.commits)
+    fake.reset()
+    again, _ = run_day(repo, settings_for(fake, tmp_path, concurrency=8))
+    assert fake.count == 0 and again.reports[0].overview == report.overview
 
 
 def test_rerun_makes_no_request_and_a_new_model_or_prompt_reanalyses(

@@ -221,3 +221,23 @@ def test_a_tight_prompt_still_names_the_files_it_leaves_out() -> None:
                                   "json_object", 4096, 2048)  # fmt: skip
     assert "你看不到的文件（共 3 个" in prompt.messages[1]["content"]
     assert "src/core/engine_2.png（binary）" in prompt.messages[1]["content"]
+
+
+def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() -> None:
+    from dailydiff.analysis.prompting import DEPTH_COMMIT_TOKENS
+
+    files = [FileChange(path=f"src/m{i}.py", additions=400, patch=_patch(8, 50)) for i in range(12)]
+    commit = _commit(files, message="feat: a large change\n\n" + "Why it matters. " * 50)
+    sizes = {}
+    prompt = None
+    for depth in (Level.LOW, Level.MEDIUM, Level.HIGH):
+        prompt = BOOK.analysis_prompt(_request(commit, depth), depth, "en", "json_schema", 131072, 1024)
+        sizes[depth] = prompt.tokens
+        budget = DEPTH_COMMIT_TOKENS[depth]
+        if budget is not None:  # the commit's part; the instructions come on top
+            assert prompt.tokens - estimate_messages(prompt.messages[:1]) <= budget
+            assert prompt.selection.unseen_files  # what was left out is named
+            assert prompt.selection.blocks  # and the most relevant hunks are still shown
+            assert "feat: a large change" in prompt.messages[1]["content"]
+    assert sizes[Level.LOW] < sizes[Level.MEDIUM] < sizes[Level.HIGH]
+    assert prompt is not None and not prompt.selection.unseen_files  # high: the context holds it all

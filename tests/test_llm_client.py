@@ -60,23 +60,21 @@ def test_retry_after_reads_seconds_milliseconds_and_http_dates() -> None:
     assert retry_after_seconds({"retry-after": date}, now=1_000_000) == pytest.approx(10, abs=1)
 
 
-def test_aimd_halves_once_per_round_then_grows_back_additively() -> None:
+def test_a_429_halves_the_limit_once_per_round_then_answers_at_the_floor_grow_it_back() -> None:
     async def scenario() -> list[float]:
         clock = [0.0]
         limit = AdaptiveLimit(8, clock=lambda: clock[0])
-        generations = [await limit.acquire() for _ in range(8)]
+        tickets = [await limit.acquire() for _ in range(8)]
         seen = [limit.limit]
-        for generation in generations:  # eight 429s of the same round: one decrease
-            await limit.rate_limited(generation, None)
-            await limit.release(success=False)
+        for ticket in tickets:  # eight 429s of the same round: one decrease
+            limit.rate_limited(ticket, None)
         seen.append(limit.limit)
         later = await limit.acquire()
-        await limit.rate_limited(later, None)  # a request of the next round may decrease again
-        await limit.release(success=False)
+        limit.rate_limited(later, None)  # a request of the next round may decrease again
         seen.append(limit.limit)
         for _ in range(40):
-            await limit.acquire()
-            await limit.release(success=True)
+            ticket = await limit.acquire()
+            limit.release(ticket, first_token=1.0)
         seen.append(limit.limit)
         return seen
 
@@ -88,9 +86,8 @@ def test_aimd_halves_once_per_round_then_grows_back_additively() -> None:
 def test_retry_after_pauses_new_requests() -> None:
     async def scenario() -> float:
         limit = AdaptiveLimit(4)
-        generation = await limit.acquire()
-        await limit.rate_limited(generation, 0.3)
-        await limit.release(success=False)
+        ticket = await limit.acquire()
+        limit.rate_limited(ticket, 0.3)
         started = asyncio.get_running_loop().time()
         await limit.acquire()
         return asyncio.get_running_loop().time() - started

@@ -1,9 +1,16 @@
 """The one I/O seam to the model: an async OpenAI-compatible chat-completions client.
 
 ``complete(messages, response_format, max_tokens) -> Reply``. It makes exactly one HTTP request (the SDK's
-own retries are off: retrying, backoff and concurrency are the analyser's policy), bounded by a total
-deadline (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte at
-a time would reset them forever), and turns every failure into one of the ``LLMCallError`` kinds below.
+own retries are off: retrying, backoff and concurrency are the analyser's policy) and turns every failure
+into one of the ``LLMCallError`` kinds below.
+
+The answer is streamed (``stream: true``, unless ``[llm] stream = false``), so its deadlines see progress:
+the first token must come within ``request_deadline`` (the wait in the server's queue and the prompt's
+evaluation), then no gap between tokens may exceed ``STALL`` seconds (``read_timeout`` if lower), and the
+whole answer must end within ``request_deadline`` of its first token. An answer that falls into a loop
+(repetition.py) is stopped in the stream: ``LLMCallError("loop")``. Unstreamed, one total deadline bounds
+the request (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte
+at a time would reset them forever).
 ``get_json(path)`` reads what the server says about itself (``/models``, ``/props``) under a deadline. The API key is passed in by the caller, who reads it
 from the environment; it never appears in an error message.
 """
@@ -19,9 +26,13 @@ from typing import Any
 import httpx2
 import openai
 
+from dailydiff.analysis.limits import CEILING
+from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import retry_after_seconds
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
+
+STALL = 60.0  # seconds between two tokens of a streamed answer, at most
 
 
 @dataclass(frozen=True)
@@ -30,24 +41,28 @@ class Reply:
     finish_reason: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    first_token: float | None = None  # seconds from the request to the first token (streamed)
+    prompt_work: float | None = None  # seconds the server says it spent on the prompt (llama.cpp timings)
 
 
 class LLMCallError(Exception):
     """A failed call. ``kind`` is one of: rate_limited, server, timeout, connection, auth, not_found,
     context_length, unsupported_format (the endpoint rejects the response_format: a capability answer,
-    not a fault), bad_request, protocol."""
+    not a fault), bad_request, protocol, interrupted (a streamed answer ended unfinished), loop (the streamed answer repeated itself and was stopped;
+    ``tokens`` it had streamed by then)."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 context_limit: int | None = None) -> None:  # fmt: skip
+                 context_limit: int | None = None, tokens: int = 0) -> None:  # fmt: skip
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
         self.context_limit = context_limit
+        self.tokens = tokens
 
     @property
     def retryable(self) -> bool:
-        return self.kind in {"rate_limited", "server", "timeout", "connection"}
+        return self.kind in {"rate_limited", "server", "timeout", "connection", "interrupted"}
 
 
 _CONTEXT_WORDS = re.compile(
@@ -127,9 +142,11 @@ class ChatClient:
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
         self.deadline = settings.request_deadline
+        self.stream = settings.stream
+        self.stall = min(STALL, settings.read_timeout)
         self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
-        limits = httpx2.Limits(max_connections=connections or max(settings.concurrency, 1) + 2)
+        limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
         self._http = httpx2.AsyncClient(timeout=timeout, limits=limits)
         self._sdk = openai.AsyncOpenAI(
@@ -151,13 +168,29 @@ class ChatClient:
         await self._http.aclose()
 
     async def complete(
-        self, messages: list[dict[str, str]], response_format: dict[str, Any] | None, max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        response_format: dict[str, Any] | None,
+        max_tokens: int,
+        *,
+        temperature: float | None = None,
     ) -> Reply:
+        """One answer; ``temperature`` overrides the configured one (a retry after a loop is cooler)."""
         kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:
             kwargs["response_format"] = response_format
-        if self.temperature >= 0:
-            kwargs["temperature"] = self.temperature
+        warmth = self.temperature if temperature is None else temperature
+        if warmth >= 0:
+            kwargs["temperature"] = warmth
+        try:
+            if self.stream:
+                return await self._streamed(messages, kwargs)
+            return await self._whole(messages, kwargs)
+        except openai.OpenAIError as exc:
+            raise classify_error(exc, self._secret) from None
+
+    async def _whole(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> Reply:
+        began = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self.deadline):
                 completion = await self._sdk.chat.completions.create(
@@ -167,8 +200,6 @@ class ChatClient:
                 )
         except TimeoutError:
             raise LLMCallError("timeout", f"no complete answer within {self.deadline:g}s") from None
-        except openai.OpenAIError as exc:
-            raise classify_error(exc, self._secret) from None
         try:
             choice = completion.choices[0]
             text = choice.message.content or ""
@@ -181,6 +212,95 @@ class ChatClient:
             finish_reason=str(finish),
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            first_token=asyncio.get_running_loop().time() - began,
+        )
+
+    async def _streamed(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> Reply:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        text = ""
+        chunks = 0
+        first: float | None = None
+        end = began + self.deadline
+        finish = ""
+        usage: Any = None
+        timings: Any = None
+        watch = LoopWatch()
+        try:
+            async with asyncio.timeout(self.deadline) as timer:
+                # The SDK sends the request and turns an error status into its exceptions; the events
+                # are read here (one small JSON each: the SDK's typed chunks cost a millisecond apiece).
+                async with self._sdk.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
+                    model=self.model,
+                    messages=messages,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **kwargs,
+                ) as response:
+                    async for line in response.iter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        data = line[5:].strip()
+                        if data == "[DONE]":
+                            break
+                        try:
+                            chunk = json.loads(data)
+                        except ValueError:
+                            continue  # a cut-off event: the stream ends unfinished (below) or goes on
+                        if "error" in chunk and not chunk.get("choices"):
+                            raise LLMCallError(
+                                "server", f"the stream ended in an error: {str(chunk['error'])[:200]}"
+                            )
+                        usage = chunk.get("usage") or usage
+                        timings = chunk.get("timings") or timings
+                        choices = chunk.get("choices") or []
+                        if not choices:
+                            continue
+                        choice = choices[0]
+                        delta = (choice.get("delta") or {}).get("content")
+                        finish = str(choice.get("finish_reason") or finish)
+                        if delta:
+                            chunks += 1
+                            if first is None:
+                                first = loop.time() - began
+                                end = loop.time() + self.deadline
+                            text += delta
+                            if watch.seen(text):
+                                raise LLMCallError(
+                                    "loop", f"the answer repeated a {watch.unit}-character unit and was "
+                                    f"stopped after {chunks} tokens", tokens=chunks,
+                                )  # fmt: skip
+                        if first is not None:
+                            timer.reschedule(min(loop.time() + self.stall, end))
+        except TimeoutError:
+            if first is None:
+                raise LLMCallError("timeout", f"no first token within {self.deadline:g}s") from None
+            if loop.time() >= end:
+                raise LLMCallError(
+                    "timeout", f"the answer did not end within {self.deadline:g}s of its first token"
+                ) from None
+            raise LLMCallError(
+                "timeout", f"the answer stalled for {self.stall:g}s after {chunks} tokens"
+            ) from None
+        except (AttributeError, TypeError, ValueError):
+            raise LLMCallError("protocol", "unexpected streamed answer from the endpoint") from None
+        except httpx2.TransportError as exc:
+            raise LLMCallError(
+                "connection", f"the answer's stream broke off ({type(exc).__name__})"
+            ) from None
+        if not finish:
+            # llama-cpp-python's server drops a stream when another request comes in: "interrupted"
+            raise LLMCallError("interrupted", "the answer's stream ended before it finished")
+        work = None
+        if isinstance(timings, dict) and isinstance(timings.get("prompt_ms"), int | float):
+            work = float(timings["prompt_ms"]) / 1000
+        return Reply(
+            text=text,
+            finish_reason=finish or "stop",
+            prompt_tokens=int((usage or {}).get("prompt_tokens") or 0),
+            completion_tokens=int((usage or {}).get("completion_tokens") or 0) or chunks,
+            first_token=first if first is not None else loop.time() - began,
+            prompt_work=work,
         )
 
     async def get_json(self, path: str, *, root: bool = False, deadline: float | None = None) -> Any:

@@ -72,6 +72,7 @@ SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
+OVERLOAD_RETRIES = 6  # a request timed out under load goes again this many times at most
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
 PROBE_SCHEMA: dict[str, Any] = {
@@ -90,6 +91,8 @@ PROBE_MESSAGES = [
     {"role": "user", "content": 'Answer with the JSON object {"ok": true}.'},
 ]
 PROBE_TOKENS = 48
+FIRST = float("-inf")  # the priority of what the day waits on (escalations, the overview)
+HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 
 
 class _Fatal(Exception):
@@ -106,7 +109,10 @@ class CallStats:
     rate_limited: int = 0
     retried: int = 0
     peak_concurrency: int = 0
+    peak_limit: int = 0
     limit_decreases: int = 0
+    overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
+    loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -116,6 +122,7 @@ class _Attempts:
 
     answered: int = 0
     usage: Usage = field(default_factory=Usage)
+    priority: float = 0.0  # for the limit: lower gets a slot first
 
     @property
     def left(self) -> int:
@@ -176,11 +183,26 @@ def context_from(models: Any, props: Any, model: str) -> int | None:
                 return value
     if isinstance(props, dict):
         settings = props.get("default_generation_settings")
-        for source in (props, settings if isinstance(settings, dict) else {}):
+        # The slot's context first: llama.cpp splits its context between its slots.
+        for source in (settings if isinstance(settings, dict) else {}, props):
             value = source.get("n_ctx")
             if isinstance(value, int) and value > 0:
                 return value
     return None
+
+
+def escalation_order(request: AnalysisRequest) -> float:
+    """A first analysis's place in the wait for a slot (lower first): the commits that may be escalated
+    (below the high depth), the higher their rule score the sooner, so their deeper re-analyses overlap
+    the first wave instead of adding one at the end; then the high ones. (A re-analysis goes before
+    all of them: the day waits for it.)"""
+    return -request.score.score + (HIGH_LAST if request.depth is Level.HIGH else 0.0)
+
+
+def slots_from(props: Any) -> int | None:
+    """How many requests a llama.cpp server works on at once (``/props`` ``total_slots``)."""
+    value = props.get("total_slots") if isinstance(props, dict) else None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> Usage:
@@ -208,6 +230,7 @@ class LLMAnalyzer:
         self.context_window: int = self.profile.context_window or 0
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
+        self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
         self.answered: dict[tuple[str, str], int] = {}
 
@@ -238,12 +261,20 @@ class LLMAnalyzer:
     async def session(self) -> AsyncIterator[LLMSession]:
         """One client and one adaptive concurrency limit for the whole run: every analysis and overview
         of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
-        limit = AdaptiveLimit(self.settings.concurrency)
+        # A server on this machine or network that does not say how many requests it works on at once
+        # is most likely one GPU or a laptop: start at one and let the answers' speed tell.
+        start = 1 if not self.settings.concurrency and _nearby(self.settings.base_url) else None
+        limit = AdaptiveLimit(self.settings.concurrency, start=start)
         async with ChatClient(self.settings, self._api_key) as client:
             try:
                 yield LLMSession(self, client, limit)
             finally:
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
+                self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
+                log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
+                         "(%d decreases, %d timeouts under load, %d loops stopped)", self.endpoint,
+                         self.stats.requests, limit.peak_active, limit.peak_limit, int(limit.limit),
+                         limit.decreases, self.stats.overloads, self.stats.loops)  # fmt: skip
                 self.stats.limit_decreases += limit.decreases
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
@@ -336,7 +367,7 @@ class LLMSession:
             CHANGE_TYPE_LABELS[lang],
         )  # fmt: skip
         fmt = response_format(OVERVIEW_SCHEMA, f"day_overview_v{SCHEMA_VERSION}", session.mode)
-        attempts = _Attempts()
+        attempts = _Attempts(priority=FIRST)  # the day's last request: nothing waits on anything else
         reply = await session.call(messages, fmt, allowance, attempts, estimate=estimate_messages(messages))
         if reply.finish_reason == "length":
             raise AnswerError("the overview was cut off")
@@ -420,13 +451,19 @@ class _Session:
         models = await self._first_contact()
         if models is _DEAD:
             return
+        props = None
+        if context_from(models, None, model) is None:
+            # llama.cpp's /props: its context and how many requests it works on at once (other servers
+            # answer 404, which says nothing).
+            try:
+                props = await self.client.get_json("/props", root=True, deadline=PROBE_DEADLINE)
+            except LLMCallError:
+                props = None
+        slots = slots_from(props)
+        if slots:
+            analyzer.slots = slots
+            self.limit.start_at(slots)
         if not analyzer.context_window:
-            props = None
-            if context_from(models, None, model) is None:
-                try:
-                    props = await self.client.get_json("/props", root=True, deadline=PROBE_DEADLINE)
-                except LLMCallError:
-                    props = None
             found = context_from(models, props, model)
             if found:
                 analyzer.learn(context_window=found, source="stated by the server")
@@ -472,19 +509,22 @@ class _Session:
         attempts: _Attempts | None = None,
         *,
         estimate: int = 0,
+        temperature: float | None = None,
     ) -> Reply:
-        """One completion with the retry policy: 429 → shrink and wait for Retry-After; 5xx, timeouts and
-        lost connections → jittered exponential backoff, and the breaker counts them; auth/not-found →
-        fatal; anything else → raise. Every request is added to ``attempts``; one the endpoint answered
-        (not a transport fault, not a 429) is counted against the commit's cap."""
+        """One completion with the retry policy: 429 → shrink and wait for Retry-After; a timeout while
+        the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
+        timeout at the lowest limit → jittered exponential backoff, and the breaker counts them;
+        auth/not-found → fatal; anything else (a loop included) → raise. Every request is added to
+        ``attempts``; one the endpoint answered (not a transport fault, not a 429, not a timeout) is
+        counted against the commit's cap; ``attempts.priority`` orders the wait for a slot."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
-        transient = rate_hits = 0
+        transient = rate_hits = overloads = 0
         while True:
             if self.breaker.opened:
                 raise LLMCallError("unavailable", self.breaker.reason)
-            generation = await self.limit.acquire()
-            success = False
+            ticket = await self.limit.acquire(attempts.priority)
+            delay: float | None = None
             try:
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason)
@@ -492,8 +532,67 @@ class _Session:
                 stats.requests += 1
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()
-                reply = await self.client.complete(messages, fmt, max_tokens)
-                success = True
+                reply = await self.client.complete(messages, fmt, max_tokens, temperature=temperature)
+            except LLMCallError as error:
+                returned = False
+                if error.kind == "unavailable":
+                    self.limit.release(ticket)
+                    raise
+                stats.errors[error.kind] = stats.errors.get(error.kind, 0) + 1
+                if error.kind in ("auth", "not_found"):
+                    self.limit.release(ticket)
+                    raise _Fatal(error) from None
+                if error.kind == "rate_limited":
+                    self.breaker.success()  # alive, only busy
+                    stats.rate_limited += 1
+                    rate_hits += 1
+                    wait = error.retry_after
+                    if wait is None:
+                        wait = backoff_delay(min(rate_hits, 6), self.settings.retry_backoff)
+                    self.limit.rate_limited(ticket, wait)
+                    if rate_hits > self.settings.rate_limit_retries:
+                        raise
+                    stats.retried += 1
+                    continue
+                if error.kind == "interrupted":
+                    returned = True
+                    if self.limit.interrupted(ticket):
+                        overloads += 1
+                        stats.overloads += 1
+                        if overloads <= OVERLOAD_RETRIES:
+                            stats.retried += 1
+                            continue
+                if error.kind == "timeout":
+                    returned = True
+                    if self.limit.timed_out(ticket):
+                        # The server is queueing: fewer in flight, and this request goes again.
+                        overloads += 1
+                        stats.overloads += 1
+                        if overloads <= OVERLOAD_RETRIES:
+                            stats.retried += 1
+                            continue
+                if not returned:
+                    self.limit.release(ticket)
+                if not error.retryable:
+                    self.breaker.success()  # it answered
+                    attempts.answered += 1
+                    if error.kind == "loop":
+                        attempts.usage = attempts.usage + price(self.profile, 0, error.tokens)
+                    raise
+                if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
+                    log.warning("%s", self.breaker.reason)
+                if self.breaker.opened:
+                    raise LLMCallError("unavailable", self.breaker.reason) from None
+                if transient >= self.settings.max_retries:
+                    raise
+                delay = error.retry_after
+                transient += 1
+                stats.retried += 1
+            except BaseException:
+                self.limit.release(ticket)
+                raise
+            else:
+                self.limit.release(ticket, first_token=reply.first_token, work=reply.prompt_work)
                 self.breaker.success()
                 attempts.answered += 1
                 attempts.usage = attempts.usage + price(
@@ -502,43 +601,6 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            except LLMCallError as error:
-                if error.kind == "unavailable":
-                    raise
-                stats.errors[error.kind] = stats.errors.get(error.kind, 0) + 1
-                if error.kind in ("auth", "not_found"):
-                    raise _Fatal(error) from None
-                if error.kind == "rate_limited":
-                    self.breaker.success()  # alive, only busy
-                    stats.rate_limited += 1
-                    rate_hits += 1
-                    if rate_hits > self.settings.rate_limit_retries:
-                        raise
-                    wait = error.retry_after
-                    if wait is None:
-                        wait = backoff_delay(min(rate_hits, 6), self.settings.retry_backoff)
-                    await self.limit.rate_limited(generation, wait)
-                    stats.retried += 1
-                    continue
-                if not error.retryable:
-                    self.breaker.success()  # it answered
-                    attempts.answered += 1
-                    raise
-                if error.kind == "timeout":
-                    # Servers that answer one request at a time (llama.cpp) time out the ones queued
-                    # behind it: fewer in flight, as after a 429.
-                    await self.limit.rate_limited(generation, None)
-                if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
-                    log.warning("%s", self.breaker.reason)
-                if self.breaker.opened:
-                    raise LLMCallError("unavailable", self.breaker.reason) from None
-                if transient >= self.settings.max_retries:
-                    raise
-                delay = error.retry_after if error.retry_after is not None else None
-                transient += 1
-                stats.retried += 1
-            finally:
-                await self.limit.release(success=success)
             await asyncio.sleep(
                 delay if delay is not None else backoff_delay(transient - 1, self.settings.retry_backoff)
             )
@@ -547,7 +609,8 @@ class _Session:
 
     async def analyse(self, request: AnalysisRequest) -> tuple[AnalysisRequest, Analysis]:
         key = (request.commit.repo, request.commit.sha)
-        attempts = _Attempts(answered=self.analyzer.answered.get(key, 0))
+        priority = FIRST if key in self.analyzer.answered else escalation_order(request)
+        attempts = _Attempts(answered=self.analyzer.answered.get(key, 0), priority=priority)
         try:
             return request, await self._analyse(request, attempts)
         except (_Fatal, asyncio.CancelledError):
@@ -578,7 +641,8 @@ class _Session:
         mode = self.mode
         context_window = self.context_window
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
-        shrunk = False
+        shrunk = cooled = False
+        temperature: float | None = None
         error = ""
         depth: Level | None = request.depth
         while depth is not None:
@@ -596,8 +660,20 @@ class _Session:
                     break
                 fmt = response_format(answer_schema(depth), schema_name(depth), mode)
                 try:
-                    reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens)
+                    reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
+                                            temperature=temperature)  # fmt: skip
                 except LLMCallError as exc:
+                    if exc.kind == "loop" and not cooled:
+                        # Once: smaller (the shallower depth, half the allowance) and cooler.
+                        cooled = True
+                        self.analyzer.stats.loops += 1
+                        log.warning("%s %s: %s; asked again smaller and cooler", request.commit.repo,
+                                    request.commit.sha[:12], exc)  # fmt: skip
+                        error = f"the first answer repeated itself ({exc})"
+                        temperature = self.settings.temperature / 2 if self.settings.temperature > 0 else None
+                        depth = SHALLOWER.get(depth, depth)
+                        allowance = max(128, min(allowance, self.analyzer.allowance(depth)) // 2)
+                        continue
                     if exc.kind == "context_length" and not shrunk:
                         shrunk = True
                         context_window = self._smaller_window(prompt, exc, context_window)
@@ -704,6 +780,21 @@ class _Session:
 _DEAD = object()
 
 
+def _nearby(url: str) -> bool:
+    """An endpoint on this machine or a private network (a self-hosted model server)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith((".local", ".lan", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
 def _display_url(url: str) -> str:
     """The endpoint as shown in messages: no user:password@ and no query (either may carry a secret)."""
     return re.sub(r"//[^/@]*@", "//", url).split("?", 1)[0]
@@ -715,10 +806,12 @@ def _describe(error: LLMCallError) -> str:
         "server": "server error after every retry",
         "timeout": "no answer in time after every retry",
         "connection": "endpoint unreachable after every retry",
+        "interrupted": "endpoint unreachable after every retry (the stream broke off)",
         "context_length": "prompt too long for the model even after shrinking it",
         "unsupported_format": "the endpoint rejects the response format",
         "bad_request": "request rejected",
         "protocol": "unexpected answer",
+        "loop": "the model repeated itself, twice",
     }
     if error.kind == "unavailable":  # the breaker's reason says it all, the same for every commit
         return str(error)

