@@ -6,7 +6,7 @@ described in the system prompt (json_object mode), so an answer has exactly the 
 every request body (prompts included). A request with ``stream: true`` is answered as server-sent events,
 a token (about three characters) per chunk, as llama.cpp and OpenAI stream. Laptop servers queue rather
 than refuse: ``slots`` serves that many at once and keeps the rest waiting (200, only later), like
-llama.cpp's ``--parallel N``; ``slow_above`` doubles the latency while more than that many are in flight.
+llama.cpp's ``--parallel N``; ``slow_above`` halves its speed while more than that many are in flight.
 
     with FakeLLM() as fake:
         fake.latency = 0.1
@@ -85,7 +85,7 @@ class FakeLLM:
     concurrency_limit: int | None = None  # requests in flight above this get 429
     slots: int | None = None  # requests worked on at once; the rest wait their turn
     state_slots: bool = True  # /props states `slots` (as llama.cpp does); False: a server that does not say
-    slow_above: int | None = None  # the latency doubles while more than this many are in flight
+    slow_above: int | None = None  # half speed while more than this many are in flight (see _work)
     token_delay: float = 0.0  # seconds between two streamed tokens
     # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
     loop_after: float | None = None
@@ -229,14 +229,13 @@ class FakeLLM:
                 self._barrier = threading.Barrier(self.overlap)
             held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
-            crowded = self.slow_above is not None and self._active > self.slow_above
         if self._slots is not None:
             self._slots.acquire()  # released by the handler once the answer is sent
         try:
             if barrier is not None:
                 with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait(timeout=10)
-            return self._answer(record, index, 2 * self.latency if crowded else self.latency)
+            return self._answer(record, index)
         finally:
             record.ended = time.monotonic()
             with self._lock:
@@ -250,9 +249,23 @@ class FakeLLM:
         key = record.authorization.removeprefix("Bearer ")
         return f" (request had Authorization: {record.authorization}; key {key})"
 
-    def _answer(
-        self, record: Recorded, index: int, latency: float
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _work(self, seconds: float) -> bool:
+        """Spend ``seconds`` of work on a request: with ``slow_above``, at half speed whenever more than
+        that many are in flight (the server shares what it can do between them), so every request that
+        overlaps a crowd is slowed for as long as it does. True: the server was stopped meanwhile."""
+        if self.slow_above is None:
+            return self._stop.wait(seconds) if seconds else False
+        left = seconds
+        while left > 0:
+            with self._lock:
+                speed = 0.5 if self._active > self.slow_above else 1.0
+            began = time.monotonic()
+            if self._stop.wait(min(left / speed, 0.01)):
+                return True
+            left -= (time.monotonic() - began) * speed
+        return False
+
+    def _answer(self, record: Recorded, index: int) -> tuple[int, dict[str, str], dict[str, Any]]:
         body = record.body
         if self.api_key is not None and record.authorization != f"Bearer {self.api_key}":
             record.status = 401
@@ -291,7 +304,7 @@ class FakeLLM:
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
-        if self._stop.wait(latency) if latency else False:
+        if self._work(self.latency):
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status

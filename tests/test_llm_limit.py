@@ -15,7 +15,7 @@ from typing import Any
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.limits import AdaptiveLimit
-from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
 from dailydiff.analysis.repetition import repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
@@ -203,6 +203,22 @@ def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> No
         results = run_batch(analyzer, requests(6))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert analyzer.stats.overloads >= 1 and not analyzer.breaker.opened
+
+
+def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
+    # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
+    # against its cap (the server worked on them), however many retries overload would allow.
+    with FakeLLM(latency=1.0) as fake:
+        analyzer = analyser(fake, concurrency=4, request_deadline=0.3, breaker_threshold=100, max_retries=5)
+        results = run_batch(analyzer, requests(4))
+        per_commit = fake.per_commit()
+    assert all(a.status is AnalysisStatus.FAILED for a in results)
+    assert all(a.error is not None and "no answer in time" in a.error for a in results), [
+        a.error for a in results
+    ]
+    assert len(per_commit) == 4 and max(per_commit.values()) == MAX_REQUESTS_PER_COMMIT, per_commit
+    assert all(a.usage.requests == MAX_REQUESTS_PER_COMMIT for a in results)
+    assert analyzer.stats.overloads >= 1
 
 
 # loops ----------------------------------------------------------------------------------------------

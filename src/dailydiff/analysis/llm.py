@@ -9,10 +9,11 @@ for the rest of the run: every commit left fails at once with that reason.
 Per commit: build a prompt that fits the context (budget.py, prompting.py), ask for JSON in the schema of
 the commit's depth, validate (schema.py) and re-ask once with the validation error. A reply cut off at
 the output limit is never used: it is retried with a larger allowance up to the model's cap, then at a
-smaller depth. Whatever the model answers, a commit costs at most ``MAX_REQUESTS_PER_COMMIT`` answered
-requests (retries of transport faults and 429s aside), then it is reported failed (the pipeline falls back
-to the heuristic analysis). Failures are ``Analysis(status=failed)`` records; only errors that make every
-further call pointless (bad key, unknown model or endpoint) raise ``AnalysisError`` — once, for the run.
+smaller depth. Whatever the model answers, a commit costs at most ``MAX_REQUESTS_PER_COMMIT`` requests
+the server worked on (answered, timed out, cut off; retries of transport faults and 429s aside), then it
+is reported failed (the pipeline falls back to the heuristic analysis). Failures are
+``Analysis(status=failed)`` records; only errors that make every further call pointless (bad key, unknown
+model or endpoint) raise ``AnalysisError`` — once, for the run.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class CallStats:
 
 @dataclass
 class _Attempts:
-    """One commit's requests: ``answered`` counts against MAX_REQUESTS_PER_COMMIT, ``usage`` adds up."""
+    """One commit's requests: ``answered`` (those the server worked on) counts against
+    MAX_REQUESTS_PER_COMMIT, ``usage`` adds up."""
 
     answered: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -515,8 +517,9 @@ class _Session:
         the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
         timeout at the lowest limit → jittered exponential backoff, and the breaker counts them;
         auth/not-found → fatal; anything else (a loop included) → raise. Every request is added to
-        ``attempts``; one the endpoint answered (not a transport fault, not a 429, not a timeout) is
-        counted against the commit's cap; ``attempts.priority`` orders the wait for a slot."""
+        ``attempts``; one the server worked on (answered, timed out or cut off; not a transport fault, not
+        a 429) is counted against the commit's cap, and none goes out past it; ``attempts.priority`` orders
+        the wait for a slot."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
         transient = rate_hits = overloads = 0
@@ -554,20 +557,22 @@ class _Session:
                         raise
                     stats.retried += 1
                     continue
-                if error.kind == "interrupted":
+                if error.kind in ("interrupted", "timeout"):
+                    # The server worked on it and the answer is lost: it counts against the commit's cap,
+                    # and goes again only within it.
                     returned = True
-                    if self.limit.interrupted(ticket):
+                    attempts.answered += 1
+                    loaded = (
+                        self.limit.interrupted(ticket)
+                        if error.kind == "interrupted"
+                        else self.limit.timed_out(ticket)
+                    )
+                    if loaded:
+                        # The server is queueing (or drops a stream for the next request): fewer in flight.
                         overloads += 1
                         stats.overloads += 1
-                        if overloads <= OVERLOAD_RETRIES:
-                            stats.retried += 1
-                            continue
-                if error.kind == "timeout":
-                    returned = True
-                    if self.limit.timed_out(ticket):
-                        # The server is queueing: fewer in flight, and this request goes again.
-                        overloads += 1
-                        stats.overloads += 1
+                        if attempts.left <= 0:
+                            raise  # overload, not the endpoint's failure: the breaker is left alone
                         if overloads <= OVERLOAD_RETRIES:
                             stats.retried += 1
                             continue
@@ -583,7 +588,7 @@ class _Session:
                     log.warning("%s", self.breaker.reason)
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason) from None
-                if transient >= self.settings.max_retries:
+                if transient >= self.settings.max_retries or attempts.left <= 0:
                     raise
                 delay = error.retry_after
                 transient += 1
