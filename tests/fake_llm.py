@@ -530,6 +530,9 @@ def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A real server's backlog: socketserver's 5 drops the connections of a burst, and the client's
+    # TCP stack tries again a second later (a pause no real server adds).
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         return None  # a client that gave up (timeout) closes its socket mid-answer: expected here

@@ -175,6 +175,53 @@ def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
     assert in_flight >= 0.8 * limit, (in_flight, limit)
 
 
+def in_flight_over(fake: FakeLLM, start: float, end: float) -> float:
+    """The server's requests in flight, averaged over [start, end] (from its own start and end times)."""
+    overlap = sum(max(0.0, min(r.ended, end) - max(r.started, start)) for r in fake.requests)
+    return overlap / (end - start)
+
+
+def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> None:
+    from dailydiff.analysis import make_analyzer
+    from dailydiff.engine.stream import build_reports
+    from dailydiff.sources import SourceOptions, open_source
+    from dailydiff.store import Store
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    first = dt.date(2026, 1, 1)
+    days = [first + dt.timedelta(days=d) for d in range(30)]
+    specs = [
+        CommitSpec(f"feat: change {d}.{c}", dt.datetime.combine(day, dt.time(8 + 2 * c), tzinfo=dt.UTC),
+                   edits=[FileEdit(f"src/m{d}_{c}.py", f"def f{c}():\n    return {d}\n" * 6)])
+        for d, day in enumerate(days) for c in range(4)
+    ]  # fmt: skip
+    build_repo(tmp_path / "repo", specs)
+    with FakeLLM(latency=1.0, slots=16, state_slots=False) as fake:
+        settings = load_settings(
+            environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+            overrides={"data_dir": str(tmp_path / "data"), "report": {"timezone": "UTC", "language": "en"},
+                       "analysis": {"analyzer": "llm"}, "llm": {"response_mode": "json_schema"}},
+            cwd=tmp_path,
+        )  # fmt: skip
+        with Store.open(settings.data_path) as store:
+            source = open_source(str(tmp_path / "repo"), settings, SourceOptions(name="t/backfill"), store)
+            analyzer = make_analyzer("llm", settings, store)
+            outcome = build_reports(source, days, settings, store, analyzer)
+        records = sorted(fake.requests, key=lambda r: r.started)
+        # The steady state: from the first request at the found limit's peak to the last fifth's start.
+        peak = analyzer.stats.peak_limit  # type: ignore[attr-defined]
+        settled = next(r.started for r in records if in_flight_over(fake, r.started, r.started + 0.01) >= 12)
+        end = records[len(records) * 4 // 5].started
+        busy = in_flight_over(fake, settled, end)
+    assert all(r.run.analysed == 4 for r in outcome.reports), [r.run.analysed for r in outcome.reports]
+    assert all(r.status == 200 for r in records) and len(records) >= 150
+    assert peak >= 12, analyzer.stats  # type: ignore[attr-defined]
+    assert busy >= 0.8 * peak, (busy, peak)
+    print(
+        f"30-day backfill: {len(records)} requests, limit at its peak {peak}, {busy:.1f} in flight on average"
+    )
+
+
 def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> None:
     with FakeLLM(latency=0.3, slow_above=2) as fake:
         analyzer = analyser(fake, concurrency=0)
@@ -251,6 +298,9 @@ def test_a_looping_answer_is_asked_again_once_smaller_and_cooler() -> None:
     assert len(bodies) == 2 and analyzer.stats.loops == 1
     assert bodies[1]["temperature"] < bodies[0]["temperature"]
     assert bodies[1]["max_tokens"] < bodies[0]["max_tokens"]
+    # …and told not to repeat itself (OpenAI's penalties): cooler alone, SmolLM2 loops again.
+    assert "frequency_penalty" not in bodies[0] and "presence_penalty" not in bodies[0]
+    assert bodies[1]["frequency_penalty"] > 0 and bodies[1]["presence_penalty"] > 0
 
 
 def test_an_answer_that_loops_twice_fails_named() -> None:

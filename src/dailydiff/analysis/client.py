@@ -174,14 +174,19 @@ class ChatClient:
         max_tokens: int,
         *,
         temperature: float | None = None,
+        penalty: float = 0.0,
     ) -> Reply:
-        """One answer; ``temperature`` overrides the configured one (a retry after a loop is cooler)."""
+        """One answer; ``temperature`` overrides the configured one, ``penalty`` (OpenAI's frequency and
+        presence penalties) discourages repeating what the answer already said: a retry after a loop.
+        Neither is sent where the temperature is left to the server (reasoning models reject both)."""
         kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:
             kwargs["response_format"] = response_format
         warmth = self.temperature if temperature is None else temperature
         if warmth >= 0:
             kwargs["temperature"] = warmth
+            if penalty > 0:
+                kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
         try:
             if self.stream:
                 return await self._streamed(messages, kwargs)

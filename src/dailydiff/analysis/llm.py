@@ -73,6 +73,7 @@ SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
+LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 OVERLOAD_RETRIES = 6  # a request timed out under load goes again this many times at most
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
@@ -512,6 +513,7 @@ class _Session:
         *,
         estimate: int = 0,
         temperature: float | None = None,
+        penalty: float = 0.0,
     ) -> Reply:
         """One completion with the retry policy: 429 → shrink and wait for Retry-After; a timeout while
         the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
@@ -535,7 +537,9 @@ class _Session:
                 stats.requests += 1
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()
-                reply = await self.client.complete(messages, fmt, max_tokens, temperature=temperature)
+                reply = await self.client.complete(
+                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty
+                )
             except LLMCallError as error:
                 returned = False
                 if error.kind == "unavailable":
@@ -648,6 +652,7 @@ class _Session:
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = cooled = False
         temperature: float | None = None
+        penalty = 0.0
         error = ""
         depth: Level | None = request.depth
         while depth is not None:
@@ -666,16 +671,18 @@ class _Session:
                 fmt = response_format(answer_schema(depth), schema_name(depth), mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
-                                            temperature=temperature)  # fmt: skip
+                                            temperature=temperature, penalty=penalty)  # fmt: skip
                 except LLMCallError as exc:
                     if exc.kind == "loop" and not cooled:
-                        # Once: smaller (the shallower depth, half the allowance) and cooler.
+                        # Once: smaller (the shallower depth, half the allowance), cooler, and penalised for
+                        # repeating itself (measured on SmolLM2 against llama.cpp: cooler alone loops again).
                         cooled = True
                         self.analyzer.stats.loops += 1
                         log.warning("%s %s: %s; asked again smaller and cooler", request.commit.repo,
                                     request.commit.sha[:12], exc)  # fmt: skip
                         error = f"the first answer repeated itself ({exc})"
                         temperature = self.settings.temperature / 2 if self.settings.temperature > 0 else None
+                        penalty = LOOP_PENALTY
                         depth = SHALLOWER.get(depth, depth)
                         allowance = max(128, min(allowance, self.analyzer.allowance(depth)) // 2)
                         continue
