@@ -116,6 +116,13 @@ class CallStats:
     overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
     loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
+    in_flight_seconds: float = 0.0  # seconds × requests in flight, while there was work
+    limit_seconds: float = 0.0  # seconds × the concurrency limit, over the same time
+
+    @property
+    def kept_busy(self) -> float:
+        """The requests in flight as a share of the limit, time-weighted while there was work."""
+        return self.in_flight_seconds / self.limit_seconds if self.limit_seconds > 0 else 1.0
 
 
 @dataclass
@@ -274,10 +281,13 @@ class LLMAnalyzer:
             finally:
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
+                self.stats.in_flight_seconds += limit.in_flight_seconds
+                self.stats.limit_seconds += limit.limit_seconds
                 log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
-                         "(%d decreases, %d timeouts under load, %d loops stopped)", self.endpoint,
-                         self.stats.requests, limit.peak_active, limit.peak_limit, int(limit.limit),
-                         limit.decreases, self.stats.overloads, self.stats.loops)  # fmt: skip
+                         "(%d decreases, %d timeouts under load, %d loops stopped); %.0f%% of the limit in "
+                         "flight while there was work", self.endpoint, self.stats.requests, limit.peak_active,
+                         limit.peak_limit, int(limit.limit), limit.decreases, self.stats.overloads,
+                         self.stats.loops, 100 * limit.kept_busy)  # fmt: skip
                 self.stats.limit_decreases += limit.decreases
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
