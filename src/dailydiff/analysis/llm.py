@@ -688,7 +688,7 @@ class _Session:
                         # repeating itself (measured on SmolLM2 against llama.cpp: cooler alone loops again).
                         cooled = True
                         self.analyzer.stats.loops += 1
-                        log.warning("%s %s: %s; asked again smaller and cooler", request.commit.repo,
+                        log.warning("%s %s: %s; asked again smaller, cooler, penalised for repeats", request.commit.repo,
                                     request.commit.sha[:12], exc)  # fmt: skip
                         error = f"the first answer repeated itself ({exc})"
                         temperature = self.settings.temperature / 2 if self.settings.temperature > 0 else None
