@@ -90,6 +90,7 @@ class FakeLLM:
     # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
     loop_after: float | None = None
     loop_times: int = 1 << 30
+    loop_unit: str = "and again the same words, "  # what a looping answer repeats
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
@@ -341,7 +342,7 @@ class FakeLLM:
         looped = sum(1 for r in self.requests if r.loop_from is not None)
         if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
             cut = int(len(content) * self.loop_after)
-            content = content[:cut] + "and again the same words, " * (max_tokens * 3 // 26 + 1)
+            content = content[:cut] + self.loop_unit * (max_tokens * 3 // len(self.loop_unit) + 1)
             content, finish = content[: max_tokens * 3], "length"
             record.loop_from = cut // 3
         if self.length_always or (self.length_below is not None and max_tokens < self.length_below):

@@ -12,11 +12,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.limits import AdaptiveLimit
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
-from dailydiff.analysis.repetition import repeated_tail
+from dailydiff.analysis.repetition import LoopWatch, repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
 from fake_llm import FakeLLM
@@ -176,6 +178,27 @@ def test_a_loop_is_seen_in_the_tail_and_ordinary_json_is_not() -> None:
     assert repeated_tail("- item one\n- item two\n- item three\n") == 0
 
 
+# The first: an answer SmolLM2-135M gave through llama.cpp's json_schema grammar (flashinfer 2026-03-03, the
+# retry with penalties); the second is shaped like its answers, with what a loose watch would take for a
+# loop: indentation, repeated enum values, a table rule and empty items. Seen token by token, neither is.
+REAL_ANSWERS = [
+    '{\n  "change_types": [\n    "feature",\n    "feature"\n  ],\n  "importance" : "medium",\n  '
+    '"importance_reason" : "./codeowner_overrides.json",\n  "summary": "The code is not available for review, '
+    'please check the changelog and the changelogs of the repo you are using to submit your pull request."\n}',
+    '{\n  "change_types": [\n    "feature",\n    "feature",\n    "feature",\n    "feature"\n  ],\n  '
+    '"importance": "high",\n  "importance_reason": "type: feature (+3)",\n  "summary": "Adds FP8 input and '
+    "BF16 output to the ragged prefill benchmark.\\n\\n| dtype | in | out |\\n|---|---|---|\\n| fp8 | e4m3 "
+    '| bf16 |",\n  "impact": [\n    "benchmarks/bench_ragged_prefill.py",\n    "benchmarks/README.md"\n  ],'
+    '\n  "recommendations": [\n    "",\n    "",\n    ""\n  ]\n}',
+]
+
+
+def test_real_answers_stream_past_the_watch() -> None:
+    for answer in REAL_ANSWERS:
+        watch = LoopWatch()
+        assert not any(watch.seen(answer[:end]) for end in range(1, len(answer) + 1)), watch.unit
+
+
 # against servers that queue ------------------------------------------------------------------------
 
 
@@ -279,8 +302,18 @@ def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
 # loops ----------------------------------------------------------------------------------------------
 
 
-def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens() -> None:
-    with FakeLLM(loop_after=0.3, token_delay=0.001) as fake:
+# What SmolLM2-135M looped on against llama.cpp (flashinfer 2026-03-03), a JSON string's escaped newline,
+# and the longest unit the watch looks for.
+SMOLLM2_LOOP = "The code is not for the public to use, and it is not for the public to use. "
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [SMOLLM2_LOOP, "\\n", "".join(f"{i:03d}" for i in range(100))],
+    ids=["sentence", "escaped-newline", "300-characters"],
+)
+def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens(unit: str) -> None:
+    with FakeLLM(loop_after=0.3, token_delay=0.001, loop_unit=unit) as fake:
         settings = analyser(fake).settings
 
         async def ask() -> LLMCallError:
@@ -295,6 +328,7 @@ def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens()
         loop_from = fake.requests[-1].loop_from
     assert error.kind == "loop" and loop_from is not None
     assert 0 < error.tokens - loop_from <= 512, (error.tokens, loop_from)
+    print(f"a {len(unit)}-character loop stopped {error.tokens - loop_from} tokens after it began")
 
 
 def test_a_looping_answer_is_asked_again_once_smaller_and_cooler() -> None:
