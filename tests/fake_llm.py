@@ -85,6 +85,7 @@ class FakeLLM:
     concurrency_limit: int | None = None  # requests in flight above this get 429
     slots: int | None = None  # requests worked on at once; the rest wait their turn
     state_slots: bool = True  # /props states `slots` (as llama.cpp does); False: a server that does not say
+    prompt_rate: float | None = None  # prompt tokens a second: a longer prompt waits longer (a laptop)
     slow_above: int | None = None  # half speed while more than this many are in flight (see _work)
     token_delay: float = 0.0  # seconds between two streamed tokens
     # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
@@ -305,7 +306,8 @@ class FakeLLM:
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
-        if self._work(self.latency):
+        tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
+        if self._work(self.latency + (tokens / self.prompt_rate if self.prompt_rate else 0.0)):
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status

@@ -283,6 +283,18 @@ def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> No
     assert analyzer.stats.overloads >= 1 and not analyzer.breaker.opened
 
 
+def test_a_long_prompt_on_a_slow_server_gets_the_time_its_measured_prompt_speed_needs() -> None:
+    # 1,000 prompt tokens a second: the format probe shows it; the analysis prompt needs more than the
+    # request deadline to its first token, and is given twice what the measured speed needs.
+    with FakeLLM(prompt_rate=1000) as fake:
+        analyzer = analyser(fake, response_mode="auto", request_deadline=0.5)
+        (result,) = run_batch(analyzer, requests(1))
+        [analysis] = fake.analysis_requests()
+    assert result.status is AnalysisStatus.OK, result.error
+    assert analysis.ended - analysis.started > 0.5  # past the request deadline, and not timed out
+    assert analyzer.stats.errors == {} and analyzer.prompt_rate > 0
+
+
 def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
     # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
     # against its cap (the server worked on them), however many retries overload would allow.

@@ -74,7 +74,8 @@ OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
-OVERLOAD_RETRIES = 6  # a request timed out under load goes again this many times at most
+OVERLOAD_RETRIES = 6
+FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines  # a request timed out under load goes again this many times at most
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
 PROBE_SCHEMA: dict[str, Any] = {
@@ -241,6 +242,7 @@ class LLMAnalyzer:
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
+        self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
         self.answered: dict[tuple[str, str], int] = {}
 
@@ -261,6 +263,22 @@ class LLMAnalyzer:
             self.store.save_llm_endpoint(
                 self.endpoint, self.settings.model, EndpointFacts(mode, context_window)
             )
+
+    def saw_prompt(self, reply: Reply) -> None:
+        """The prompt speed an answer shows (tokens to its first token, queue included: a cautious
+        figure); the fastest seen is kept."""
+        if reply.prompt_tokens > 0 and reply.first_token:
+            self.prompt_rate = max(self.prompt_rate, reply.prompt_tokens / reply.first_token)
+
+    def first_token_within(self, prompt_tokens: int) -> float:
+        """How long a prompt of ``prompt_tokens`` may take to its first token: ``request_deadline``, or
+        twice what the server's measured prompt speed needs for it (a laptop at 20 tokens/s takes
+        minutes over a 5k-token prompt, and a timeout would throw that work away), at most
+        ``FIRST_TOKEN_STRETCH`` times the deadline."""
+        deadline = self.settings.request_deadline
+        if self.prompt_rate <= 0 or prompt_tokens <= 0:
+            return deadline
+        return min(deadline * FIRST_TOKEN_STRETCH, max(deadline, 2 * prompt_tokens / self.prompt_rate))
 
     def allowance(self, depth: Level) -> int:
         return max(128, int((self.profile.output_tokens or 2048) * DEPTH_SHARE[depth]))
@@ -548,8 +566,9 @@ class _Session:
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()
                 reply = await self.client.complete(
-                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty
-                )
+                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
+                    first_token_within=self.analyzer.first_token_within(estimate),
+                )  # fmt: skip
             except LLMCallError as error:
                 returned = False
                 if error.kind == "unavailable":
@@ -612,6 +631,7 @@ class _Session:
                 raise
             else:
                 self.limit.release(ticket, first_token=reply.first_token, work=reply.prompt_work)
+                self.analyzer.saw_prompt(reply)
                 self.breaker.success()
                 attempts.answered += 1
                 attempts.usage = attempts.usage + price(
