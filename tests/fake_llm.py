@@ -133,6 +133,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._active = 0
         self._active_by_key: dict[str, int] = {}
+        self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
         self._barrier: threading.Barrier | None = None
         self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
@@ -201,6 +202,7 @@ class FakeLLM:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._held = 0
             self.gets.clear()
             self.peak_active = 0
             self.rejected_429 = 0
@@ -229,7 +231,8 @@ class FakeLLM:
             )
             if self.overlap and self._barrier is None:
                 self._barrier = threading.Barrier(self.overlap)
-            held = sum(not r.is_probe for r in self.requests)  # a format probe is made alone, first
+            self._held += not record.is_probe  # a format probe is made alone, first
+            held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
         if self._slots is not None:
             self._slots.acquire()  # released by the handler once the answer is sent

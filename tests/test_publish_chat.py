@@ -124,3 +124,45 @@ def test_markup_stays_balanced_in_every_part() -> None:
     for payload in cf.wecom_payloads(digest, 50):
         content = payload["markdown"]["content"]
         assert content.count("**") % 2 == 0 and content.count("[") == content.count("]")
+
+
+def test_a_shortened_chat_line_never_leaves_a_code_span_open() -> None:
+    """Found by scripts/chat_audit.py: a heuristic summary cut to its 120 characters inside one of its code
+    spans ("adds `helper_…") left a backtick open, and Slack showed the rest of the part as code."""
+    from markdown_it import MarkdownIt
+
+    summary = "Initial import. Changes 5 file(s) (+97/−0), mostly in `sglang/srt/layers`, `pyproject.toml`; adds `helper_0`, `helper_1`, `helper_2`."
+    report = make_report(1, high_every=1, language="en")
+    rc = report.commits[0]
+    analysis = rc.analysis.model_copy(update={"summary": summary})  # type: ignore[union-attr]
+    report = report.model_copy(
+        update={"commits": [rc.model_copy(update={"message": "Initial import", "analysis": analysis})]}
+    )
+    parser = MarkdownIt("commonmark")
+    for limit in range(len(summary)):
+        shortened = cut(summary, limit)
+        literal = [t.content for b in parser.parse(shortened) for t in b.children or [] if t.type == "text"]
+        assert not any("`" in text for text in literal), (limit, shortened)
+    for section in cf.slack_payloads(day_message(report, URL), 10)[0]["blocks"][1:]:
+        tokens = [t for b in parser.parse(section["text"]["text"]) for t in b.children or []]
+        assert not any("`" in t.content for t in tokens if t.type == "text"), section["text"]["text"]
+        assert "`helper_" in section["text"]["text"] or "helper_" not in section["text"]["text"]
+
+
+def test_a_lone_backtick_in_a_commit_title_never_opens_code_in_slack() -> None:
+    """Found by scripts/chat_audit.py: Slack's mrkdwn has no escape for a backtick, so a title's lone one
+    ("a lone ` backtick") paired with the sha's code span after it and turned the line around it into code.
+    A title's own code spans (`q|k`) stay code."""
+    from markdown_it import MarkdownIt
+
+    report = make_report(2, high_every=1, language="en")
+    titles = ["[perf] a lone ` backtick before the sha", "[Fmha] fix `q_k` layout, then ``` three"]
+    commits = [rc.model_copy(update={"message": t}) for rc, t in zip(report.commits, titles, strict=True)]
+    message = day_message(report.model_copy(update={"commits": commits}), URL)
+    (payload,) = cf.slack_payloads(message, 10)
+    text = "\n".join(b["text"]["text"] for b in payload["blocks"][1:])
+    tokens = [t for b in MarkdownIt("commonmark").parse(text) for t in b.children or []]
+    assert not any("`" in t.content for t in tokens if t.type == "text"), text
+    codes = [t.content for t in tokens if t.type == "code_inline"]
+    assert "q_k" in codes and all(c in codes for c in (rc.sha[:7] for rc in commits))
+    assert "a lone ' backtick before the sha" in text

@@ -202,3 +202,20 @@ def test_a_secret_that_starts_another_goes_second_and_json_keeps_non_ascii_as_is
     reg.register('pä"ss-42')
     # JSON written without \\u escapes
     assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<img src="https://private-user-images.example.com/1.png?jwt=x&signature=0a1b2c3d4e">',
+        'Authorization: token1234abcd" and more',
+    ],
+)
+def test_a_credential_before_a_quote_in_json_is_masked_without_breaking_the_json(text: str) -> None:
+    """Found by scripts/chat_audit.py on vllm-project/llm-compressor: a PR body's image URL
+    (``…&signature=<hex>\\"``) in a stored report lost the backslash of its JSON escape to the mask, and the
+    store could no longer read that day (every later command stopped on it)."""
+    stored = scrub(json.dumps({"body": text}, ensure_ascii=False))
+    assert "***" in stored
+    assert "0a1b2c3d4e" not in stored and "1234abcd" not in stored
+    assert json.loads(stored)["body"].count('"') == text.count('"')

@@ -10,7 +10,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
-from dailydiff.engine.site import build_site, make_site, site_from_store
+from dailydiff.engine.site import build_from_store, build_site, make_site
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
@@ -69,15 +69,14 @@ def build_command(
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
-    if from_json is not None:
-        site = make_site(settings, list(reports_from_json(from_json)))
-    else:
-        with open_existing_store(settings) as store:
-            site = site_from_store(store, settings)
     target = output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
-    result = build_site(site, target)
+    if from_json is not None:
+        result = build_site(make_site(settings, list(reports_from_json(from_json))), target)
+    else:
+        with open_existing_store(settings) as store:
+            result = build_from_store(store, settings, target)
     if not quiet:
         stderr.print(
             f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "

@@ -39,7 +39,7 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|set-cookie|cookie)"
             r"([\"']?\s*[:=]\s*[\"']?)"
-            r"(?:((?:bearer|token|basic|digest)\s+)[^\s\"',;}]+|(?=[^\s\"',;}]*\d|[^\s\"',;}]{16})[^\s\"',;}]+)"
+            r"(?:((?:bearer|token|basic|digest)\s+)[^\s\"',;}\\]+|(?=[^\s\"',;}\\]*\d|[^\s\"',;}\\]{16})[^\s\"',;}\\]+)"
         ),
         rf"\1\2\3{MASK}",
     ),
@@ -55,12 +55,13 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"), _TOKEN_SHAPES, MASK),
     # user:password@ (or a bare token@) in a URL.
     (("//",), re.compile(r"(?<=//)[^/@\s\"'<>]+@"), f"{MASK}@"),
-    # Credential query parameters (webhook keys and tokens, signatures).
+    # Credential query parameters (webhook keys and tokens, signatures). A value ends at a backslash too,
+    # here and in the headers above: the store scrubs JSON text, where `\"` closes a quoted URL.
     (
         ("=",),
         re.compile(
             r"(?i)([?&](?:access_token|token|key|api_key|apikey|api-key|sig|sign|signature|secret|password"
-            r"|passwd|auth)=)[^&#\s\"'<>]+"
+            r"|passwd|auth)=)[^&#\s\"'<>\\]+"
         ),
         rf"\1{MASK}",
     ),

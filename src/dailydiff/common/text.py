@@ -178,7 +178,7 @@ def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
     """``text`` cut to ``limit`` columns with "..."; with ``code_spans`` a cut inside `code` closes the
     span after the dots, so that the shortened title still shows code, not stray backticks."""
     text = clean(text).replace("\n", " ").strip()
-    if _display_width(text) <= limit:
+    if 2 * len(text) <= limit or _display_width(text) <= limit:  # no character is wider than 2 columns
         return text
     out, width = [], 0
     for char in text:
@@ -186,13 +186,18 @@ def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
         if width > limit:
             break
         out.append(char)
-    cut = len(out)
     short = "".join(out).rstrip() + "..."
-    if code_spans:
-        for match in _CODE_SPAN_RE.finditer(text):
-            if match.start() < cut < match.end():
-                return short + match.group(1)
-    return short
+    span = code_span_at(text, len(out)) if code_spans else None
+    return short + span.group(1) if span else short
+
+
+def code_span_at(text: str, end: int) -> re.Match[str] | None:
+    """The code span that ``text[:end]`` stops inside (None when it stops outside every span): a text
+    shortened there closes it with its backtick run (``group(1)``) after the dots."""
+    for match in _CODE_SPAN_RE.finditer(text):
+        if match.start() < end < match.end():
+            return match
+    return None
 
 
 def _display_width(text: str) -> int:

@@ -111,13 +111,22 @@ class SharedPlan:
         """Build units of the plan until none is left: ``await run_unit(unit) → (ok, detail, result)``,
         ``slots`` at a time on this event loop. Returns what this worker built. The caller calls ``finish``
         once the loop is closed (its threads done): units still held are given back then."""
-        control = await asyncio.to_thread(self.open_store)
+        # The two connections are made at once (each waits on the server: a new session, authentication).
+        opened = await asyncio.gather(
+            asyncio.to_thread(self.open_store), asyncio.to_thread(self.open_store), return_exceptions=True
+        )
+        stores = [s for s in opened if isinstance(s, Store)]
+        failed = [e for e in opened if isinstance(e, BaseException)]
+        if failed:
+            for store in stores:
+                store.close()
+            raise failed[0]
+        control, self._heartbeat_store = stores
         try:
             total = await self._call(control.plan_units, self.plan, list(units), needs)
             if total != len(units):
                 log.warning("plan %s has %d units, this worker planned %d (different config or dates?)",
                             self.plan, total, len(units))  # fmt: skip
-            self._heartbeat_store = await asyncio.to_thread(self.open_store)
             self._heartbeat_thread = threading.Thread(
                 target=self._heartbeat, name="dailydiff-lease", daemon=True
             )
@@ -383,8 +392,12 @@ def merge_results(
             status = "ok" if outcome.lost else "failed"  # a unit lost to another worker is that worker's
             result = RepoResult(key=job.label, source=job.label, status=status,
                                 error=None if outcome.lost else outcome.detail)  # fmt: skip
-        mine = merged.setdefault(result.key, replace(result, days=[], status="ok", duration_seconds=0.0))
+        mine = merged.setdefault(
+            result.key, replace(result, days=[], status="ok", duration_seconds=0.0, github=None)
+        )
         mine.days += result.days
+        if result.github is not None:  # each unit's GitHub requests, added up
+            mine.github = {k: (mine.github or {}).get(k, 0) + v for k, v in result.github.items()}
         mine.duration_seconds = round(mine.duration_seconds + result.duration_seconds, 3)
         mine.repo = mine.repo or result.repo
         if _RANK[result.status] > _RANK[mine.status]:

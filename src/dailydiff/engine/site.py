@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from dailydiff import __version__
 from dailydiff.common.text import shorten
@@ -51,6 +53,7 @@ from dailydiff.store import Store
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
+SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build from the store saw
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
 
@@ -95,7 +98,28 @@ class RepoSection:
 
     def week_of(self, day: DayPage) -> WeekPage:
         year, week, _ = day.report.date.isocalendar()
-        return next(w for w in self.weeks if (w.week.year, w.week.week) == (year, week))
+        return self._weeks_by_number[(year, week)]
+
+    @cached_property
+    def _weeks_by_number(self) -> dict[tuple[int, int], WeekPage]:
+        return {(w.week.year, w.week.week): w for w in self.weeks}
+
+    def position(self, day: DayPage) -> int:
+        return self._positions[id(day)]
+
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        return {id(day): i for i, day in enumerate(self.days)}
+
+    def window(self, index: int, days: int = chart_data.MEDIAN_DAYS) -> list[DayPage]:
+        """The day at ``index`` and the stored days of the ``days`` days before it (newest first)."""
+        day = self.days[index].report.date
+        out = []
+        for page in self.days[index:]:
+            if (day - page.report.date).days > days:
+                break
+            out.append(page)
+        return out
 
     @property
     def path(self) -> str:
@@ -137,6 +161,8 @@ class Site:
     charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
+    # (repo, date, language) → a hash of the report's stored text, when it came from the store
+    fingerprints: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -212,7 +238,7 @@ class Site:
                 pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
 
-    def page_inputs(self) -> dict[str, str]:
+    def page_inputs(self, pages: Iterable[str] = ()) -> dict[str, str]:
         """A fingerprint of what each page is made from, for an incremental build: a page whose
         fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
         and (its chart) the days of the window before it; a week page on its days and the week before; a
@@ -220,15 +246,13 @@ class Site:
         common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
                                       self.toc_title_chars, self.weekly_top_commits, self.charts,
                                       _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
-        own = {
-            id(d.report): hashlib.sha256(d.report.model_dump_json().encode()).hexdigest() for d in self.days
-        }
+        own = {id(d.report): self._fingerprint(d.report) for d in self.days}
 
         def key(*parts: object) -> str:
             return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
 
         everything = key(sorted(own.values()), [d.model_dump_json() for d in self.digests], self.unreadable)
-        inputs = {path: everything for path in self.pages()}
+        inputs = {path: everything for path in pages or self.pages()}
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
@@ -237,8 +261,7 @@ class Site:
                 newer, older = (
                     section.days[j].path if 0 <= j < len(section.days) else "" for j in (i - 1, i + 1)
                 )
-                window = [own[id(d.report)] for d in section.days
-                          if dt.timedelta(0) <= day.report.date - d.report.date <= dt.timedelta(days=chart_data.MEDIAN_DAYS)]  # fmt: skip
+                window = [own[id(d.report)] for d in section.window(i)]
                 inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
                 inputs[day.json_path] = key(own[id(day.report)])
                 if self.charts:
@@ -253,6 +276,10 @@ class Site:
                 for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
                     inputs[self.week_chart_path(section, week, name)] = key("chart", name, days)
         return inputs
+
+    def _fingerprint(self, report: DayReport) -> str:
+        known = self.fingerprints.get((report.repo, report.date, report.language))
+        return known or hashlib.sha256(report.model_dump_json().encode()).hexdigest()
 
     # charts ------------------------------------------------------------------------------------
 
@@ -290,7 +317,7 @@ class Site:
         """The day against its repository's 30-day median."""
         path = self.day_chart_path(section, day)
         if path not in self._chart_cache:
-            history = [d.report for d in section.days]
+            history = [d.report for d in section.window(section.position(day))]
             self._chart_cache[path] = chart_data.day_against_median(day.report, history)
         return path, self._chart_cache[path]
 
@@ -594,11 +621,123 @@ def make_site(settings: Settings, reports: list[DayReport], *, digests: Sequence
 def site_from_store(store: Store, settings: Settings, title: str | None = None) -> Site:
     """The one site of a store, for `site build` and `serve` alike: its reports, its digests, and a page
     for each row this version cannot read."""
-    reports, unreadable = read_rows(store.report_rows())
+    rows = store.report_rows()
+    reports, unreadable = read_rows(rows)
     prefer = settings.site.language or settings.report.language
-    return make_site(
+    site = make_site(
         settings, reports, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
     )
+    # What each report's pages are made from: the stored text's hash (cheaper than serialising again).
+    site.fingerprints = {(r, d, lang): _sha(data) for r, d, lang, data in rows}
+    return site
+
+
+def build_from_store(
+    store: Store, settings: Settings, output_dir: Path, title: str | None = None
+) -> BuildResult:
+    """`site build` over a store: when no report or digest was stored since the last build into
+    ``output_dir`` (the store's watermark, one row per report without its data, against the one that
+    build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
+    laid out again and only the pages whose inputs changed are rendered (``build_site``)."""
+    watermark = Watermark.of(store, _settings_key(settings, title))
+    source = output_dir / SOURCE
+    if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
+        return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
+    site = site_from_store(store, settings, title)
+    try:
+        source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
+    except OSError as exc:
+        raise _cannot_write(output_dir, exc) from None
+    result = build_site(site, output_dir)
+    watermark.pages = result.pages
+    try:
+        atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
+    except OSError as exc:
+        raise _cannot_write(output_dir, exc) from None
+    return result
+
+
+@dataclass
+class Watermark:
+    """What a build from the store was made from, without the reports' data: each report's and digest's
+    ``updated_at`` and the settings. Stamps have one-second resolution (and writers on several machines
+    have their own clocks), so a row stored again within the same second as its stamp could change unseen:
+    the hashes of the rows stamped in the last ``RECHECK_SECONDS`` before the newest stamp are kept too,
+    read before the build reads the reports (a row that changes after that is seen by the next build)."""
+
+    settings: str
+    reports: dict[str, str]
+    digests: dict[str, str]
+    recent: dict[str, str]
+    pages: int = 0
+
+    RECHECK_SECONDS: ClassVar[int] = 10
+
+    @classmethod
+    def of(cls, store: Store, settings: str) -> Watermark:
+        def keyed(rows: Iterable[tuple[str, dt.date, str, str]]) -> dict[str, str]:
+            return {f"{a}\t{d.isoformat()}\t{lang}": at for a, d, lang, at in rows}
+
+        reports, digests = keyed(store.report_stamps()), keyed(store.digest_stamps())
+        recent = {}
+        keys = [tuple(k.split("\t")) for k in cls._latest(reports)]
+        for repo, date, language, data in store.report_rows_of(
+            (repo, dt.date.fromisoformat(day), language) for repo, day, language in keys
+        ):
+            recent[f"{repo}\t{date.isoformat()}\t{language}"] = _sha(data)
+        for key in cls._latest(digests):
+            name, day, language = key.split("\t")
+            row = store.get_digest(name, dt.date.fromisoformat(day), language)
+            recent[f"digest\t{key}"] = _sha(row[1]) if row else ""
+        return cls(settings, reports, digests, recent)
+
+    @classmethod
+    def _latest(cls, stamps: dict[str, str]) -> list[str]:
+        """The keys stamped in the last ``RECHECK_SECONDS`` (stamps are ISO texts in UTC: their order is
+        the text's)."""
+        newest = max(stamps.values(), default="")
+        try:
+            since = (
+                dt.datetime.fromisoformat(newest) - dt.timedelta(seconds=cls.RECHECK_SECONDS)
+            ).isoformat()
+        except ValueError:
+            return list(stamps)  # a stamp of another shape: check every row
+        return [key for key, at in stamps.items() if at >= since]
+
+    def record(self) -> dict[str, Any]:
+        return {"version": 1, "settings": self.settings, "reports": self.reports, "digests": self.digests,
+                "recent": self.recent, "pages": self.pages}  # fmt: skip
+
+    def holds(self, recorded: Any) -> bool:
+        """Whether ``recorded`` (the last build's record) still describes the store."""
+        if not isinstance(recorded, dict) or recorded.get("version") != 1:
+            return False
+        mine = self.record()
+        if any(recorded.get(k) != mine[k] for k in ("settings", "reports", "digests", "recent")):
+            return False
+        self.pages = int(recorded.get("pages") or 0)
+        return True
+
+
+def _settings_key(settings: Settings, title: str | None) -> str:
+    """Everything besides the reports that the pages depend on: the version, the site's settings, the
+    report and weekly settings it uses, the user's templates."""
+    s = settings.site
+    parts = (__version__, title or s.title, s.base_url, s.language, settings.report.language, s.feed_entries,
+             s.charts, settings.report.toc_title_chars, settings.weekly.top_commits,
+             _templates_fingerprint(s.templates_dir))  # fmt: skip
+    return _sha(repr(parts))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 # writing -----------------------------------------------------------------------------------------
@@ -618,7 +757,7 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
     build wrote that no longer exist. A build with nothing changed renders and writes nothing."""
     pages = site.pages()
-    inputs = site.page_inputs()
+    inputs = site.page_inputs(pages)
     previous = _manifest(output_dir)
     written = 0
     try:
@@ -633,19 +772,25 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
                     continue
             except (FileNotFoundError, UnicodeDecodeError):
                 pass
-            atomic_write(target, text)
+            atomic_write(target, text, durable=False)
             written += 1
         removed = _remove_stale(output_dir, set(previous), set(pages))
+        if written:
+            os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
             atomic_write(
                 output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
             )
     except OSError as exc:
-        raise PublishError(
-            f"cannot write the site to {output_dir}: {exc.strerror or exc}",
-            "check --output-dir and its permissions",
-        ) from None
+        raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _cannot_write(output_dir: Path, exc: OSError) -> PublishError:
+    return PublishError(
+        f"cannot write the site to {output_dir}: {exc.strerror or exc}",
+        "check --output-dir and its permissions",
+    )
 
 
 def _manifest(output_dir: Path) -> dict[str, str]:

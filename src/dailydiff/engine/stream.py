@@ -234,7 +234,10 @@ class Engine:
         self.tally.changed()
 
     async def __aenter__(self) -> Engine:
+        from dailydiff.sources.git import fetch_once
+
         await self._stack.__aenter__()
+        self._stack.enter_context(fetch_once())  # a shared plan's units of one repository: one fetch
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -61,6 +61,14 @@ def escape_slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape_slack_mrkdwn(text: str) -> str:
+    """Slack's mrkdwn has no escape for a backtick: the text's own code spans stay code, and a backtick
+    outside them (a lone one in a title) becomes an apostrophe — else it pairs with the next code span of
+    the message (the sha's) and turns everything between into code."""
+    pieces = _CODE_SPANS.split(escape_slack(text))
+    return "".join(piece if i % 2 else piece.replace("`", "'") for i, piece in enumerate(pieces))
+
+
 def escape_code_spans(text: str) -> str:
     """DingTalk's and WeCom's Markdown dialects document no escape syntax, and text must stay copyable
     and ASCII (`jax_tvm_ffi`, `#3082`, `[Bugfix]`; no full-width look-alikes), so: a code span the text
@@ -117,7 +125,7 @@ WECOM = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading
               title=lambda t: f"### {t}", size=utf8_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
 DINGTALK = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
                  title=lambda t: f"### {t}", size=utf8_size, joiner="\n\n", **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
-SLACK = Style(escape=escape_slack, link=lambda t, u: f"<{u.replace('|', '%7C')}|{t.replace('|', '∣')}>",
+SLACK = Style(escape=escape_slack_mrkdwn, link=lambda t, u: f"<{u.replace('|', '%7C')}|{t.replace('|', '∣')}>",
               bold=lambda t: f"*{t}*", code=lambda t: f"`{t}`", heading=lambda t: f"*{t}*",
               title=lambda t: t, size=len)  # fmt: skip
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dailydiff.common import i18n
-from dailydiff.common.text import clean, safe_url
+from dailydiff.common.text import clean, code_span_at, safe_url
 from dailydiff.models import DayReport, Level, ReportCommit
 from dailydiff.render.markdown import gate_warning, pr_context, stats_line
 
@@ -66,7 +66,9 @@ def one_line(text: str) -> str:
 
 def cut(text: str, limit: int) -> str:
     """At most ``limit`` characters of ``text`` plus "…", never splitting a character from its
-    combining marks, variation selectors or zero-width joiners."""
+    combining marks, variation selectors or zero-width joiners; a cut inside a code span closes it after
+    the "…" (a backtick left open would turn the rest of a chat message into code), or goes before it
+    when none of its text would show."""
     if len(text) <= limit:
         return text
     end = max(0, limit)
@@ -75,7 +77,10 @@ def cut(text: str, limit: int) -> str:
         or 0x1F3FB <= ord(text[end]) <= 0x1F3FF or 0xE0020 <= ord(text[end]) <= 0xE007F
     ):  # fmt: skip
         end -= 1
-    return text[:end].rstrip() + "…"
+    span = code_span_at(text, end)
+    if span is not None and end - span.start() <= len(span.group(1)):
+        end, span = span.start(), None  # nothing of the span's text would show: cut before it
+    return text[:end].rstrip() + "…" + (span.group(1) if span else "")
 
 
 MARKS = {Level.HIGH: "🔴", Level.MEDIUM: "🟡", Level.LOW: "🟢"}

@@ -15,7 +15,9 @@ import os
 import re
 import secrets
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -647,6 +649,21 @@ def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
                     _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
 
 
+# The mirrors fetched by the run under way (``fetch_once``): a shared plan's worker opens a repository for
+# each of its days, and fetches it for the first one only.
+_FETCHED: ContextVar[set[str] | None] = ContextVar("dailydiff_fetched", default=None)
+
+
+@contextmanager
+def fetch_once() -> Iterator[None]:
+    """Within this block (a run; its tasks and threads inherit it), each mirror is fetched at most once."""
+    token = _FETCHED.set(set())
+    try:
+        yield
+    finally:
+        _FETCHED.reset(token)
+
+
 def _mirror(
     url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
 ) -> Path:
@@ -659,11 +676,16 @@ def _mirror(
     key = f"blobless {url}" if blobless else url
     warn_if_exposed(data_dir)
     lock_dir = private_dir(data_dir / "locks")
+    fetched = _FETCHED.get()
+    target = _mirror_path(url, data_dir, "-blobless" if blobless else "")
+    if fetched is not None and f"{key} {target}" in fetched:
+        return target
     with open_private(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if blobless:
-            return _blobless_unlocked(url, data_dir, env or {})
-        return _mirror_unlocked(url, data_dir)
+        path = _blobless_unlocked(url, data_dir, env or {}) if blobless else _mirror_unlocked(url, data_dir)
+    if fetched is not None:
+        fetched.add(f"{key} {target}")
+    return path
 
 
 def _mirror_path(url: str, data_dir: Path, suffix: str = "") -> Path:

@@ -170,16 +170,51 @@ class Store:
 
     def _check_fence(self, claim: Claim) -> None:
         row = self._db.execute(
-            "SELECT token FROM unit_claims WHERE unit = ? AND worker = ? AND state = 'running'"
-            + self._db.dialect.share_row,
-            (claim.unit, claim.worker),
+            _FENCE_SQL + self._db.dialect.share_row, (claim.unit, claim.worker, claim.token)
         ).fetchone()
-        if row is None or int(row[0]) != claim.token:
+        if row is None:
             raise LeaseLostError(
                 f"{claim.unit}: this worker's lease ran out and another worker took the unit over; "
                 "nothing more is written for it here",
                 "nothing to do: the other worker builds and delivers it",
             )
+
+    def _upsert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: int,
+        rows: Sequence[Sequence[object]],
+        fenced: bool = False,
+    ) -> None:
+        """Insert or update ``rows`` of ``table`` (its key: the first ``keys`` columns) in ONE statement: one
+        round trip, atomic without a transaction. ``fenced``: a write for the unit of ``FENCE`` (when one is
+        set), made by the same statement only while the unit's claim holds (a lease lost: LeaseLostError).
+        A batch too large for one statement's parameters is written in one transaction of several."""
+        unique = list({tuple(row[:keys]): tuple(row) for row in rows}.values())  # a key twice: the last row
+        if not unique:
+            return
+        if len(unique) > _UPSERT_ROWS:
+            with self._tx(fenced):
+                for start in range(0, len(unique), _UPSERT_ROWS):
+                    self._upsert(table, columns, keys, unique[start : start + _UPSERT_ROWS])
+            return
+        claim = FENCE.get() if fenced else None
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[keys:])
+        picked = ", ".join(f"v.column{i + 1}" for i in range(len(columns)))
+        values = ", ".join(["(" + ", ".join("?" * len(columns)) + ")"] * len(unique))
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked} FROM (VALUES {values}) AS v"
+            # "WHERE true": SQLite's parser needs it before ON CONFLICT after a SELECT
+            f"{', fence' if claim else ''} WHERE true ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {updates}"
+        )
+        params = [value for row in unique for value in row]
+        if claim is not None:
+            sql = f"WITH fence AS ({_FENCE_SQL}{self._db.dialect.share_row}) {sql}"
+            params = [claim.unit, claim.worker, claim.token, *params]
+        cursor = self._db.execute(sql, params)
+        if claim is not None and cursor.rowcount < len(unique):
+            self._check_fence(claim)  # the claim no longer holds: nothing was written
 
     def check_fence(self) -> None:
         """Raise LeaseLostError when the current task works for a unit claim that no longer holds (before
@@ -221,14 +256,7 @@ class Store:
             )
             for c in commits
         ]
-        if not rows:
-            return
-        with self._tx():
-            self._db.executemany(
-                "INSERT INTO commits (repo, sha, committed_at, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (repo, sha) DO UPDATE SET committed_at = excluded.committed_at, data = excluded.data",
-                rows,
-            )
+        self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
         row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
@@ -284,16 +312,8 @@ class Store:
             (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
             for sha, a in items
         ]
-        if not rows:
-            return
-        with self._tx(fenced=True):
-            self._db.executemany(
-                "INSERT INTO analyses (repo, sha, fingerprint, analyzer, status, data, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, sha, fingerprint) DO UPDATE SET "
-                "analyzer = excluded.analyzer, status = excluded.status, data = excluded.data, "
-                "created_at = excluded.created_at",
-                rows,
-            )
+        columns = ("repo", "sha", "fingerprint", "analyzer", "status", "data", "created_at")
+        self._upsert("analyses", columns, 3, rows, fenced=True)
 
     def count_analyses(self, repo: str | None = None) -> int:
         if repo is None:
@@ -359,6 +379,24 @@ class Store:
             ((r, dt.date.fromisoformat(d), lang, data) for r, d, lang, data in rows),
             key=lambda row: (row[0], -row[1].toordinal(), row[2]),
         )
+
+    def report_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, updated_at) of every stored report, without its data: a cheap watermark
+        (the static site compares it with the one its last build saw)."""
+        rows = self._db.execute("SELECT repo, date, language, updated_at FROM reports")
+        return [(r, dt.date.fromisoformat(d), lang, str(at)) for r, d, lang, at in rows]
+
+    def report_rows_of(self, keys: Iterable[tuple[str, dt.date, str]]) -> list[tuple[str, dt.date, str, str]]:
+        """``report_rows`` for the given (repo, date, language) keys only (those still stored)."""
+        out = []
+        for repo, date, language in keys:
+            row = self._db.execute(
+                "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+                (repo, date.isoformat(), language),
+            ).fetchone()
+            if row is not None:
+                out.append((repo, date, language, str(row[0])))
+        return out
 
     # http cache ----------------------------------------------------------------------------------
 
@@ -437,6 +475,11 @@ class Store:
         rows = self._db.execute("SELECT name, date, language FROM digests")
         return sorted(((n, dt.date.fromisoformat(d), lang) for n, d, lang in rows),
                       key=lambda row: (row[0], -row[1].toordinal(), row[2]))  # fmt: skip
+
+    def digest_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(name, date, language, updated_at) of every stored digest, without its data."""
+        rows = self._db.execute("SELECT name, date, language, updated_at FROM digests")
+        return [(n, dt.date.fromisoformat(d), lang, str(at)) for n, d, lang, at in rows]
 
     # the delivery ledger: a delivery is claimed before it is sent ---------------------------------
 
@@ -876,6 +919,11 @@ class Store:
             if table != "migrations" and not table.startswith(search.TABLE_PREFIX)
         }
 
+
+# The row of a unit claim that still holds (its fencing token): what a fenced write checks.
+_FENCE_SQL = "SELECT 1 FROM unit_claims WHERE unit = ? AND worker = ? AND token = ? AND state = 'running'"
+# Rows per upsert statement: within SQLite's 32766 and PostgreSQL's 65535 parameters at 7 columns.
+_UPSERT_ROWS = 500
 
 # How `copy_to` knows a row again (a table's primary key) and what makes two versions of it differ.
 _COPY_KEYS: dict[str, tuple[str, ...]] = {

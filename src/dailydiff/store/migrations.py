@@ -224,4 +224,7 @@ MIGRATIONS: list[Migration] = [
     # The full-text index over every reported commit (store/search.py): created in the backend's dialect
     # and filled from the reports already stored.
     ("m008_search", _search_migration),
+    # Every report's stamp without its data (`site build` compares them with the ones its last build saw):
+    # answered from this index alone, where the table would read each row's data to reach `updated_at`.
+    ("m009_report_stamps", "CREATE INDEX reports_stamps ON reports (repo, date, language, updated_at);"),
 ]

@@ -31,10 +31,9 @@ POSTGRES = Dialect(
 )
 # One pool per process: a closed Store gives its connection back, the next one opened on the same URL (a
 # delivery's worker thread, the lease heartbeat, a digest) takes it instead of connecting and authenticating
-# again; the schema is migrated once per process and only checked (one query) after that.
+# again. Opening a store checks its schema with one query; only a store that lacks a migration is migrated.
 _POOL_SIZE = 8
 _pool: dict[tuple[str, Any], list[Any]] = {}
-_migrated: set[str] = set()
 _pool_lock = threading.Lock()
 _MIGRATION_LOCK = 0x64_61_69_6C_79  # pg_advisory_xact_lock key: one migrating process at a time
 _CONNECT_HINT = "check [store] url (or DAILYDIFF_STORE_URL) and that the server is running"
@@ -87,11 +86,7 @@ class PostgresDatabase:
         except psycopg.Error as exc:
             raise self._error(exc, "cannot connect to") from None
         try:
-            if url in _migrated:
-                self._check_schema()
-            else:
-                self._migrate()
-                _migrated.add(url)
+            self._check_schema()
         except BaseException:
             self._db.close()
             raise
@@ -108,8 +103,12 @@ class PostgresDatabase:
         return None
 
     def _check_schema(self) -> None:
-        """A store this process migrated before: refuse it if a newer version has written to it since."""
-        applied = [row[0] for row in self.execute("SELECT name FROM migrations")]
+        """Refuse a store a newer version has written to; migrate one that lacks a migration (under the
+        migration lock). A store that is up to date costs one query."""
+        try:
+            applied = [row[0] for row in self.execute("SELECT name FROM migrations")]
+        except self._psycopg.errors.UndefinedTable:  # a new store
+            applied = []
         check_not_newer(applied, self.location)
         if {name for name, _ in MIGRATIONS} - set(applied):
             self._migrate()

@@ -1,0 +1,130 @@
+"""`site build` over a store, incrementally: a build with nothing stored since the last one reads no report
+and writes nothing; one after new, changed or removed days gives the same files, byte for byte, as a full
+build of the same store into an empty directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import filecmp
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dailydiff.engine.site import MANIFEST, SOURCE, build_from_store
+from dailydiff.models import DayReport
+from dailydiff.settings import Settings, load_settings
+from dailydiff.store import DB_NAME, Store
+from linkcheck import check_site
+from sitefixtures import many_reports
+
+
+@pytest.fixture(scope="module")
+def reports() -> list[DayReport]:
+    # 3 repositories × 10 days across two ISO weeks, about 3 commits a day; day 4 missing (a gap).
+    return many_reports(3, 10, 3, start=dt.date(2026, 3, 5), missing=frozenset({4}))
+
+
+def settings_for(tmp_path: Path, **site: object) -> Settings:
+    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in site.items())
+    (tmp_path / "dailydiff.toml").write_text(f"[site]\n{lines}", encoding="utf-8")
+    return load_settings(environ={}, cwd=tmp_path)
+
+
+def files(root: Path) -> dict[str, int]:
+    """Every file of a built site (the build's own records included) and its modification time."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def assert_same_as_a_full_build(store: Store, settings: Settings, site: Path, fresh: Path) -> None:
+    build_from_store(store, settings, fresh)
+    names = sorted(files(site))
+    assert names == sorted(files(fresh))
+    _same, differ, errors = filecmp.cmpfiles(site, fresh, names, shallow=False)
+    assert (differ, errors) == ([], [])
+    assert check_site(site)[1] == []
+
+
+def test_added_changed_and_removed_days_give_the_files_of_a_full_build(
+    reports: list[DayReport], tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    last = max(r.date for r in reports)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        for report in reports:
+            if report.date != last:
+                store.save_report(report)
+        first = build_from_store(store, settings, site)
+        assert first.written == first.pages
+        # one more day for every repository (a new ISO week for none, the newest day's neighbours change)
+        for report in reports:
+            if report.date == last:
+                store.save_report(report)
+        added = build_from_store(store, settings, site)
+        assert 0 < added.written < added.pages
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh1")
+        # an old day analysed again: its page, its neighbours, its week, charts after it
+        old = next(r for r in reports if r.date == last - dt.timedelta(days=6) and r.repo == "org1/project1")
+        changed = old.model_copy(update={"commits": old.commits[:1], "overview": old.overview})
+        store.save_report(changed)
+        assert build_from_store(store, settings, site).written > 0
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh2")
+    # a day removed from the store (by hand): its pages go
+    with sqlite3.connect(tmp_path / "data" / DB_NAME) as db:
+        db.execute("DELETE FROM reports WHERE repo = 'org2/project2' AND date = ?", (last.isoformat(),))
+    with Store.open(tmp_path / "data") as store:
+        gone = build_from_store(store, settings, site)
+        assert gone.removed >= 3 and not (site / f"repos/org2--project2/{last.isoformat()}.html").exists()
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh3")
+
+
+def test_nothing_stored_since_the_last_build_writes_nothing(reports: list[DayReport], tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        for report in reports:
+            store.save_report(report)
+        build_from_store(store, settings, site)
+        before = files(site)
+        again = build_from_store(store, settings, site)
+    assert (again.written, again.removed, again.pages) == (0, 0, len(before) - 2)  # less the two records
+    assert files(site) == before and {MANIFEST, SOURCE} <= set(before)
+
+
+def test_a_report_rewritten_within_the_same_second_is_seen(reports: list[DayReport], tmp_path: Path) -> None:
+    """The store's stamps have one-second resolution: a row stored again in the newest second a build saw
+    keeps its stamp, and the build still notices it (it keeps that second's rows' hashes)."""
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    newest = max(reports, key=lambda r: (r.date, r.repo))
+    with Store.open(tmp_path / "data") as store:
+        for report in reports:
+            store.save_report(report)
+        build_from_store(store, settings, site)
+    data = tmp_path / "data" / DB_NAME
+    with sqlite3.connect(data) as db:
+        stamp = "2030-01-01T00:00:00+00:00"  # the newest second, for this row alone
+        db.execute("UPDATE reports SET updated_at = ? WHERE repo = ? AND date = ?",
+                   (stamp, newest.repo, newest.date.isoformat()))  # fmt: skip
+    with Store.open(tmp_path / "data") as store:
+        build_from_store(store, settings, site)
+        assert build_from_store(store, settings, site).written == 0
+    retitled = newest.model_copy(update={"commits": newest.commits[:1]})
+    with sqlite3.connect(data) as db:  # stored again in that same second
+        db.execute("UPDATE reports SET data = ? WHERE repo = ? AND date = ?",
+                   (retitled.model_dump_json(), newest.repo, newest.date.isoformat()))  # fmt: skip
+    with Store.open(tmp_path / "data") as store:
+        assert build_from_store(store, settings, site).written > 0
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")
+
+
+def test_changed_settings_rebuild_the_pages(reports: list[DayReport], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        for report in reports[:4]:
+            store.save_report(report)
+        build_from_store(store, settings_for(tmp_path), site)
+        retitled = build_from_store(store, settings_for(tmp_path, title="Our reports"), site)
+    assert retitled.written > 0
+    assert "<title>Our reports</title>" in (site / "index.html").read_text(encoding="utf-8")
