@@ -274,6 +274,15 @@ def test_a_server_stating_its_slots_is_started_there() -> None:
     assert "/props" in fake.gets and fake.peak_active == 3
 
 
+def test_a_server_stating_one_slot_never_gets_two_requests_at_once() -> None:
+    # llama.cpp --parallel 1: a second request would only wait in its queue (and time out there).
+    with FakeLLM(latency=0.1, slots=1) as fake:
+        analyzer = analyser(fake)
+        results = run_batch(analyzer, requests(8))
+    assert all(a.status is AnalysisStatus.OK for a in results)
+    assert fake.peak_active == 1 and analyzer.stats.peak_limit == 1, analyzer.stats
+
+
 def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> None:
     # Configured for four in flight against a server that works on one: the queue outlasts the deadline.
     with FakeLLM(latency=0.5, slots=1, state_slots=False) as fake:

@@ -16,8 +16,8 @@ limiter does (Netflix's concurrency-limits):
   while others were in flight is overload, not failure: it halves the limit too (the caller tries again).
   Only a timeout at the lowest limit, alone in flight, is the endpoint's failure.
 
-The limit starts where the server says how many requests it works on at once (llama.cpp ``/props``
-``total_slots``), else at the configured concurrency, else at ``DEFAULT_START``; it never exceeds the
+The limit starts, and stays at most, where the server says how many requests it works on at once
+(llama.cpp ``/props`` ``total_slots``), else starts at the configured concurrency, else at ``DEFAULT_START``; it never exceeds the
 configured concurrency (``concurrency = 0``: ``CEILING``). Slots are granted by priority (lowest value
 first, in arrival order among equals): the engine's most likely escalations go first.
 """
@@ -96,9 +96,11 @@ class AdaptiveLimit:
     # slots -------------------------------------------------------------------------------------
 
     def start_at(self, slots: int) -> None:
-        """The server said how many requests it works on at once: start there (within the ceiling)."""
+        """The server said how many requests it works on at once: start there and stay at or below it
+        (more would only wait in its queue, and time out there; within the configured ceiling)."""
         if slots > 0:
             self._account()
+            self.maximum = min(self.maximum, slots)
             self.limit = float(min(self.maximum, slots))
             self._dispatch()
 
