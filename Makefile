@@ -16,9 +16,10 @@ format:
 	$(PYTHON) -m ruff format src tests bench
 
 # Two workers (the machine has two cores); a test file stays on one worker, so its module fixtures (servers,
-# repositories) are built once.
+# repositories) are built once. Files go out in collection order (tests/conftest.py puts the longest first),
+# not xdist's most-tests-first, which leaves the few long real-model tests to run alone at the end.
 test: lint
-	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile
+	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder
 
 golden:
 	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py tests/test_golden_editions.py -q

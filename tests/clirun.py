@@ -75,3 +75,15 @@ def dailydiff(
             app, argv, input=input, env=_env_changes(full_env), catch_exceptions=False, prog_name="dailydiff"
         )
     return subprocess.CompletedProcess(["dailydiff", *argv], result.exit_code, result.stdout, result.stderr)
+
+
+@contextlib.contextmanager
+def default_sigint() -> Iterator[None]:
+    """Processes started inside get SIGINT's default, as from a terminal. A test run started in the
+    background by a non-interactive shell (`cmd &`) ignores SIGINT, and an ignored signal is inherited
+    across exec: a child would then never see the Ctrl-C a test sends it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -13,6 +13,35 @@ from dailydiff.common import secrets, templates
 sys.path.insert(0, str(Path(__file__).parent))
 pytest_plugins = ["pgserver"]  # the real PostgreSQL server fixtures (pg_server, pg_url)
 
+# The files that take longest (measured with --durations on two workers), handed out first. Under
+# `--dist loadfile` a free worker takes the next file in collection order: with the long ones first, the two
+# workers finish together instead of one running a long file alone at the end. Order only: a file not
+# listed keeps its place after these, and every test of a file keeps its order.
+LONGEST_FIRST = (
+    "test_fleet.py",
+    "test_chart_labels_browser.py",
+    "test_llm_real_server.py",
+    "test_llm_native_server.py",
+    "test_ask_real_server.py",
+    "test_bench_smoke.py",
+    "test_edition.py",
+    "test_run_resilience.py",
+    "test_site_charts_browser.py",
+    "test_config_canaries.py",
+    "test_shared_plan.py",
+    "test_second_day.py",
+    "test_github_clone.py",
+    "test_store_copy.py",
+    "test_llm_endpoints.py",
+    "test_site_browser.py",
+    "test_site_charts.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
 
 @pytest.fixture(autouse=True)
 def _no_state_between_tests() -> Iterator[None]:

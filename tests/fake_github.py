@@ -111,6 +111,7 @@ class FakeGitHub:
         self._drops = 0
         self._spoils: list[tuple[str, str, str]] = []  # (kind, how, path part) of the next answers to spoil
         self.hang = False  # accept every request, never answer
+        self.hung = 0  # requests accepted and left unanswered while `hang` was set
         self.drip: float | None = None  # send every answer one byte per `drip` seconds
         self.die_mid_body = False  # every answer stops half-way through its body
         self._stopped = threading.Event()
@@ -629,6 +630,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             length = int(headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             if fake.hang:
+                with fake._lock:
+                    fake.hung += 1
                 fake._stopped.wait(60)
                 self.close_connection = True
                 return

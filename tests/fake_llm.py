@@ -97,6 +97,7 @@ class FakeLLM:
     fail_first: int = 0  # the first N requests answer fail_status
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
+    hang_after: int | None = None  # every request after the first N never answers (until stop)
     hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
@@ -305,7 +306,7 @@ class FakeLLM:
                     "invalid_request_error",
                 ),
             )
-        if index <= self.hang_first:
+        if index <= self.hang_first or (self.hang_after is not None and index > self.hang_after):
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")

@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from dailydiff.engine.deliver import claim_owner
 from dailydiff.engine.deliver import deliver as deliver_edition
+from dailydiff.errors import OutputFullError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Status
 from dailydiff.render.edition import Edition, day_edition
@@ -37,15 +39,18 @@ class Counting:
     parts = ("files",)
     formats = ("md",)
 
-    def __init__(self, name: str, *, in_place: bool, fail: bool = False) -> None:
+    def __init__(self, name: str, *, in_place: bool, fail: bool = False, full: bool = False) -> None:
         self.name = name
         self.target = f"counting:{name}"
         self.updates_in_place = in_place
         self.skip_empty = False
         self.fail = fail
+        self.full = full  # fails as a files output on a full disk does
         self.sent: list[str] = []
 
     def send(self, edition: Edition) -> PublishResult:
+        if self.full:
+            raise OutputFullError(f"no space left on the disk of {self.name}", "free some space")
         if self.fail:
             raise ConnectionError("receiver down")
         self.sent.append(edition.files["md"])
@@ -283,17 +288,29 @@ def start_run(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
 def test_two_run_processes_with_a_slow_receiver_send_every_message_once(
     tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
-    build_workspace(tmp_path, repos=1, per_day=2, extra_toml=PUBLISH_TOML)
-    receiver.delay.update({"slack": 3.0, "generic": 3.0})
+    # The slack hook holds the first run's first message until the second run has finished: they overlap
+    # for certain, however slow the machine, and the second finds that message being delivered.
+    build_workspace(tmp_path, repos=1, per_day=2,
+                    extra_toml=PUBLISH_TOML.replace("retries = 0", "retries = 0\ntimeout = 170", 1))  # fmt: skip
+    held = receiver.hold_first["slack"] = threading.Event()
     days = [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range(3)]
     args = ("run", "--from", days[0], "--to", days[-1])
-    runs = [start_run(tmp_path, hook_env(receiver), *args, "--summary-json", f"s{i}.json") for i in range(2)]
-    outputs = [proc.communicate(timeout=180) for proc in runs]
-    assert [proc.returncode for proc in runs] == [0, 0], outputs
-    # They ran at the same time: one found a message the other was still sending (a 3 s receiver).
+    first = start_run(tmp_path, hook_env(receiver), *args, "--summary-json", "s0.json")
+    deadline = time.monotonic() + 90
+    while not receiver.arrived.get("slack") and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    assert receiver.arrived.get("slack"), first.communicate()
+    second = start_run(tmp_path, hook_env(receiver), *args, "--summary-json", "s1.json")
+    try:
+        outputs = [second.communicate(timeout=180)]
+        assert first.poll() is None, "the first run did not wait for its held message"
+    finally:
+        held.set()
+    outputs.insert(0, first.communicate(timeout=180))
+    assert [first.returncode, second.returncode] == [0, 0], outputs
     summaries = [json.loads((tmp_path / f"s{i}.json").read_text(encoding="utf-8")) for i in range(2)]
-    details = [p["detail"] for s in summaries for day in s["repos"][0]["days"] for p in day["publish"]]
-    assert any(d.startswith("being delivered by another process") for d in details), details
+    details = [[p["detail"] for day in s["repos"][0]["days"] for p in day["publish"]] for s in summaries]
+    assert any(d.startswith("being delivered by another process") for d in details[1]), details
     # 3 days x 2 targets = 6 messages, each exactly once at the receiver.
     assert counts(receiver) == {"slack": 3, "generic": 3}, outputs
     for service in ("slack", "generic"):

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dailydiff.engine.deliver import (
+    LEGACY_TARGET,
     DeliveryResult,
+    claim_owner,
     configured_publishers,
     deliver,
     failure_error,
@@ -17,11 +22,15 @@ from dailydiff.engine.deliver import (
     pick_publishers,
     stored_history,
 )
-from dailydiff.errors import ConfigError, PartialPublishError, PublishError
+from dailydiff.errors import ConfigError, OutputFullError, PartialPublishError, PublishError
+from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Secrets, Status
+from dailydiff.render.edition import day_edition
+from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from publish_reports import make_report
-from test_deliver import Counting, edition
+from test_deliver import SETTINGS, Counting, edition
+from webhook_receiver import WebhookReceiver
 
 AT = dt.datetime(2026, 1, 28, 9, 30, 15, tzinfo=dt.UTC)
 
@@ -107,10 +116,8 @@ def test_a_skip_empty_target_records_an_empty_day_without_sending(tmp_path: Path
     empty = make_report(0)
     with Store.open(tmp_path) as store:
         (result,) = deliver(edition(empty), [quiet], store)
-        assert (result.status, result.detail) == (
-            "skipped",
-            "no commits that day, nothing sent (skip_empty)",
-        )
+        assert result.as_dict() == {"publisher": "quiet", "type": "counting", "status": "skipped",
+                                    "detail": "no commits that day, nothing sent (skip_empty)"}  # fmt: skip
         assert quiet.sent == [] and is_delivered(store, edition(empty).key, [quiet])
         (busy,) = deliver(edition(make_report(2, language="en")), [quiet], store)
         assert busy.status == "ok" and len(quiet.sent) == 1
@@ -196,3 +203,213 @@ def test_the_hints_say_what_to_do() -> None:
         pick_publishers(["a"], "digest[1].publishers", [])
     assert none.value.hint == (
         "configured publishers: none (add [[publish]] entries, or --output-dir for the files output)")  # fmt: skip
+
+
+def test_a_full_disk_exits_74_and_names_only_the_outputs_whose_disk_is_full() -> None:
+    full = DeliveryResult("files", "files", "files:/out", "failed", "no space left on device", full=True)
+    error = failure_error([full, result("chat", "failed"), result("mail", "ok")])
+    assert isinstance(error, OutputFullError) and error.exit_code == 74
+    assert error.message == "2 of 3 publish step(s) failed; the disk of files is full"
+    assert error.hint == (
+        "free some space and run the same command again (what was delivered is not sent twice)")  # fmt: skip
+    two = failure_error(
+        [full, DeliveryResult("mirror", "files", "files:/m", "failed", "no space", full=True)]
+    )
+    assert (
+        two is not None and two.message == "2 of 2 publish step(s) failed; the disk of files, mirror is full"
+    )
+    # A full disk is said only where a failure came from it.
+    error = failure_error([result("chat", "failed"), result("mail", "ok")])
+    assert type(error) is PartialPublishError and "full" not in error.message
+
+
+def test_a_publish_entry_named_files_beside_the_files_output_is_refused(tmp_path: Path) -> None:
+    # Settings refuse two [[publish]] entries of one name; the files output (--output-dir) joins later.
+    def publish(*names: str) -> list[dict[str, str]]:
+        return [{"type": "webhook", "url_env": "HOOK_URL", "name": n} for n in names]
+
+    files = Counting("files", in_place=True)
+    named_files = load_settings(environ={}, overrides={"publish": publish("files")}, cwd=tmp_path)
+    with pytest.raises(ConfigError) as twice:
+        configured_publishers(named_files.publish, Secrets({}), files)
+    assert twice.value.message == "publisher name(s) used twice: files"
+    assert twice.value.hint == "give the [[publish]] entry another name (`files` is the --output-dir output)"
+    distinct = load_settings(environ={}, overrides={"publish": publish("team", "ops")}, cwd=tmp_path)
+    assert [p.name for p in configured_publishers(distinct.publish, Secrets({}), files)] == [
+        "files",
+        "team",
+        "ops",
+    ]
+
+
+def test_a_configured_publisher_sends_to_the_url_its_secret_names(tmp_path: Path) -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        settings = load_settings(
+            environ={}, overrides={"publish": [{"type": "webhook", "url_env": "HOOK_URL"}]}, cwd=tmp_path
+        )
+        [hook] = configured_publishers(settings.publish, Secrets({"HOOK_URL": receiver.urls()["webhook"]}))
+        with Store.open(tmp_path) as store:
+            (sent,) = deliver(edition(make_report(2)), [hook], store)
+        assert sent.status == "ok", sent.detail
+        assert len(receiver.received["generic"]) == 1 and receiver.violations == []
+    finally:
+        receiver.stop()
+
+
+def test_the_history_of_a_day_leaves_the_day_itself_out(tmp_path: Path) -> None:
+    report = make_report(2)
+    with Store.open(tmp_path) as store:
+        for back in (0, 1):
+            store.save_report(report.model_copy(update={"date": report.date - dt.timedelta(days=back)}))
+    history = stored_history(lambda: Store.open(tmp_path), days=30)
+    assert [r.date for r in history(report)] == [report.date - dt.timedelta(days=1)]
+
+
+def legacy_store(tmp_path: Path, report: DayReport, *names: str) -> Store:
+    """A store holding deliveries an earlier version recorded by publisher name (before the ledger)."""
+    store = Store.open(tmp_path)
+    for name in names:
+        key = (report.repo, report.date, report.language, LEGACY_TARGET + name)
+        assert store.claim_delivery(*key, publisher=name, content_hash="", owner="old", seen=None)
+        assert store.finish_delivery(*key, owner="old", state="delivered", content_hash="", detail="sent")
+    return store
+
+
+def test_a_message_recorded_before_the_ledger_is_not_sent_again_but_an_in_place_target_is(
+    tmp_path: Path,
+) -> None:
+    chat, issue = Counting("chat", in_place=False), Counting("issue", in_place=True)
+    report = make_report(3)
+    with legacy_store(tmp_path, report, "chat", "issue") as store:
+        row = store.delivery(report.repo, report.date, report.language, LEGACY_TARGET + "chat")
+        assert row is not None
+        assert is_delivered(store, edition(report).key, [chat])
+        assert not is_delivered(store, edition(report).key, [issue])  # it compares by itself: asked again
+        skipped, sent = deliver(edition(report), [chat, issue], store)
+        assert (skipped.status, skipped.detail, skipped.content_hash) == (
+            "skipped",
+            f"already delivered at {row.updated_at:%Y-%m-%d %H:%M} UTC "
+            "(recorded before the delivery ledger; --force sends it again)",
+            "",
+        )
+        assert sent.status == "ok" and (chat.sent, len(issue.sent)) == ([], 1)
+        (forced,) = deliver(edition(report), [chat], store, force=True)
+        assert forced.status == "ok" and len(chat.sent) == 1
+
+
+def test_a_claim_held_by_another_thread_of_this_process_is_live_and_a_dead_process_is_named(
+    tmp_path: Path,
+) -> None:
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    key = (report.repo, report.date, report.language, chat.target)
+    host_and_pid = claim_owner().rsplit(":", 1)[0]
+    with Store.open(tmp_path) as store:
+        store.claim_delivery(
+            *key, publisher="chat", content_hash="h", owner=f"{host_and_pid}:other", seen=None
+        )
+        (live,) = deliver(edition(report), [chat], store, claim_timeout=600)
+        assert live.status == "skipped" and live.detail.startswith("being delivered by another process")
+        assert chat.sent == []
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        other = make_report(4, language="en")
+        gone = f"{host_and_pid.rsplit(':', 1)[0]}:{dead.pid}"
+        store.claim_delivery(*(other.repo, other.date, other.language, chat.target), publisher="chat",
+                             content_hash="h", owner=f"{gone}:tag", seen=None)  # fmt: skip
+        (retried,) = deliver(edition(other), [chat], store, claim_timeout=600)
+        row = store.delivery(other.repo, other.date, other.language, chat.target)
+        assert row is not None and retried.status == "ok" and len(chat.sent) == 1
+        assert retried.recovered.endswith(f"; its process ({gone}) is gone)")
+
+
+def test_a_part_that_cannot_be_rendered_fails_its_target_only_with_the_secret_scrubbed(
+    tmp_path: Path,
+) -> None:
+    password = "s3cret-pw-99"
+
+    def history(report: DayReport) -> list[DayReport]:  # the mail's chart reads the stored days
+        raise ConnectionError(f"cannot reach postgresql://app:{password}@db/x")
+
+    mail, chat = Counting("mail", in_place=False), Counting("chat", in_place=False)
+    mail.parts = ("mail",)
+    secrets = Secrets({"PW": password})
+    secrets.get("PW", "store password")
+    with Store.open(tmp_path) as store:
+        failed, sent = deliver(
+            day_edition(make_report(2), SETTINGS, history), [mail, chat], store, secrets=secrets
+        )
+        assert failed.as_dict() == {"publisher": "mail", "type": "counting", "status": "failed",
+                                    "detail": "cannot render the day: cannot reach postgresql://***@db/x"}  # fmt: skip
+        assert sent.status == "ok" and mail.sent == [] and len(chat.sent) == 1
+        report = make_report(2)
+        assert (
+            store.delivery(report.repo, report.date, report.language, mail.target) is None
+        )  # tried next time
+    assert failure_error([failed, sent]) is not None
+
+
+def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_path: Path) -> None:
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    key = (report.repo, report.date, report.language, chat.target)
+    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored).
+    code = "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\ntime.sleep(120)"
+    live = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        host = claim_owner().split(":", 1)[0]
+        with Store.open(tmp_path) as store:
+            store.claim_delivery(
+                *key, publisher="chat", content_hash="h", owner=f"{host}:{live.pid}:tag", seen=None
+            )
+            (skipped,) = deliver(edition(report), [chat], store, claim_timeout=600)
+        assert skipped.status == "skipped" and skipped.detail.startswith("being delivered by another process")
+        assert chat.sent == []
+    finally:
+        live.terminate()
+        live.wait()
+    assert live.returncode == -signal.SIGTERM  # the claim check only asked whether it lives
+
+
+def test_a_target_on_a_full_disk_is_recorded_failed_and_the_command_exits_74(tmp_path: Path) -> None:
+    files, chat = Counting("files", in_place=True, full=True), Counting("chat", in_place=False)
+    report = make_report(2)
+    with Store.open(tmp_path) as store:
+        results = deliver(edition(report), [files, chat], store)
+        assert [(r.status, r.full) for r in results] == [("failed", True), ("ok", False)]
+        row = store.delivery(report.repo, report.date, report.language, files.target)
+        assert (
+            row is not None
+            and row.state == "failed"
+            and not is_delivered(store, edition(report).key, [files])
+        )
+    error = failure_error(results)
+    assert isinstance(error, OutputFullError) and error.exit_code == 74
+    assert error.message == "1 of 2 publish step(s) failed; the disk of files is full"
+
+
+def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing_is_sent(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from dailydiff.store import DB_NAME
+
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    Store.open(tmp_path).close()
+    # Every claim this process makes loses, as when other processes keep taking the row first: the
+    # insert the ledger claims with is refused (a trigger, as a unique key refuses a second claim).
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.execute("CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger BEGIN SELECT RAISE(IGNORE); END")
+    db.commit()
+    db.close()
+    with Store.open(tmp_path) as store:
+        (lost,) = deliver(edition(report), [chat], store)
+        assert lost.as_dict() == {"publisher": "chat", "type": "counting", "status": "skipped",
+                                  "detail": "claimed by another process meanwhile"}  # fmt: skip
+        assert lost.content_hash == edition(report).content_hash(chat.parts, chat.formats)
+        assert (
+            chat.sent == [] and store.delivery(report.repo, report.date, report.language, chat.target) is None
+        )

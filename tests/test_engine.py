@@ -17,6 +17,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from clirun import dailydiff, default_sigint
 from dailydiff.cli import app
 from dailydiff.cli.options import SHARED
 from dailydiff.models import DayReport
@@ -67,8 +68,9 @@ def _env(fake: FakeLLM, **extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dailydiff", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    """A command in-process (tests/clirun.py): what it prints and exits with is the point, not the process
+    (the SIGINT test below starts a real one)."""
+    return dailydiff(*args, cwd=cwd, env=env)
 
 
 def _stats_line(md: str) -> str:
@@ -189,27 +191,36 @@ def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stder
     assert (totals["fallback"], totals["failed_analyses"]) == (report.stats.fallback, report.stats.failed)
 
 
-def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM, answered: int) -> float:
-    """Start the command, wait until the fake has answered ``answered`` requests and holds the next one,
-    send SIGINT; return the seconds the process took to exit."""
-    proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *command], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM, answered: int) -> None:
+    """Start the command; once the fake has answered ``answered`` requests, those analyses are stored and
+    the next request is held (the fake never answers it), send SIGINT. The command must exit without
+    waiting for that answer: the fake holds it for 60 s, the client's own deadline is longer still."""
+    fake.hang_after = answered
+    with default_sigint():
+        proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *command], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while len(fake.requests) <= answered and time.monotonic() < deadline:
+        deadline = time.monotonic() + 90
+        while len(fake.requests) <= answered and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
         assert len(fake.requests) > answered, "the command never reached the model"
-        time.sleep(0.1)  # the last answered analysis is stored
-        sent = time.monotonic()
+        while time.monotonic() < deadline and proc.poll() is None:
+            with Store.open(cwd / "data") as store:
+                if store.count_analyses() >= answered:
+                    break
+            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        took = time.monotonic() - sent
+        try:
+            _, err = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            pytest.fail("SIGINT did not stop the command: it waited for the held answer")
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    return took
+    assert fake.requests[answered].status == 599  # the held request was never answered
 
 
 @pytest.mark.parametrize("command", ["report", "run"])
@@ -221,16 +232,15 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
     )
     args = [command, *([str(repo)] if command == "report" else []), "--date", DAY.isoformat(), "--tz", "UTC",
             "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
-    with FakeLLM(latency=0.6) as fake:
-        env = _env(fake)
-        took = _interrupt(args, tmp_path, env, fake, answered=2)
-        assert took <= 2.0, f"exit took {took:.2f} s"
+    with FakeLLM() as fake:
+        env = _env(fake, DAILYDIFF_LLM_REQUEST_DEADLINE="300", DAILYDIFF_LLM_READ_TIMEOUT="300")
+        _interrupt(args, tmp_path, env, fake, answered=2)
         with Store.open(tmp_path / "data") as store:
             finished = store.count_analyses()
-        assert finished >= 2  # every answered analysis was kept
+        assert finished == 2  # every answered analysis was kept, and nothing else
         asked_before = {r.prompt_text for r in fake.requests[:finished]}
         fake.reset()
-        fake.latency = 0.0
+        fake.hang_after = None
         again = _cli(*args, cwd=tmp_path, env=env)
         assert again.returncode == 0, again.stderr
     analyses = [r for r in fake.requests if not r.is_overview]

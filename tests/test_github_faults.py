@@ -211,10 +211,9 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
 
 def test_the_breaker_leaves_an_api_alone_after_consecutive_timeouts(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.hang = True
-    started = time.monotonic()
     with pytest.raises(SourceError, match="left alone for the rest of the run after 2 consecutive failures"):
         fetch(fake, tmp_path, request_deadline=1.0, max_retries=5, breaker_threshold=2)
-    assert time.monotonic() - started < 4  # two deadlines, not six
+    assert fake.hung == 2  # two attempts, each to its deadline; not the six max_retries allows
 
 
 def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
@@ -229,6 +228,7 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
         DAILYDIFF_GITHUB_MAX_RETRIES="1",
         DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01",
     )
+    # A process of its own: stderr is the command's alone (the fake's threads write there in-process).
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "dailydiff", "report", REPO, "--date", DAY.isoformat(), "--tz", TZ,
@@ -237,6 +237,8 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
     )  # fmt: skip
     elapsed = time.monotonic() - started
     assert done.returncode == 3, done.returncode  # a SourceError
-    assert elapsed < 2 * 2 + 8, elapsed  # two attempts, plus the CLI's start
+    # Two attempts of one deadline each (4 s) and the CLI's start; the dripping answer alone would take
+    # many minutes, so the margin holds on a loaded machine.
+    assert elapsed < 60, elapsed
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no complete answer within 2s" in lines[0], done.stderr

@@ -193,6 +193,63 @@ def test_explain_lists_the_rules_that_fired_with_points_and_the_level() -> None:
     assert "level in the report: high" in text
 
 
+# What `report --explain SHA` prints for a small fix, line by line: each rule that fired with its points, the
+# weight it reads (a kind rule names the kind; the others add what they saw), why it exists, then the sum.
+GDN_FIX = [
+    "eeeeeeeeeeee [fix] fix blackwell gdn accuracy issue (#3156)",
+    "  type          +2.50  [bugfix]  the title declares a kind of change: conventional prefix, [Tag], PR label "
+    "or its first word (not for a release)",
+    "                       why: features, fixes and performance matter more than docs, tests or CI",
+    "  size          +1.81  [size_weight]  log2 of the changed lines, lockfiles/generated/vendored files left out, "
+    "capped (not for a release) — 5 lines in 2 files",
+    "                       why: bigger changes carry more risk and more news",
+    "  core_source   +1.20  [core_source]  source files change (points scaled by their share of the lines, at least "
+    "25%) — 1 source files",
+    "                       why: behaviour changes live in source, not in docs or CI",
+    "  score 5.51 → medium (medium ≥ 5, high ≥ 9.5)",
+    "  change types: bugfix",
+]
+
+
+def test_explain_prints_every_fired_rule_its_points_and_the_sum_exactly() -> None:
+    commit = _commit("[fix] fix blackwell gdn accuracy issue (#3156)",
+                     {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)})  # fmt: skip
+    assert explain(commit, WEIGHTS) == "\n".join(GDN_FIX) + "\n"
+    assert explain(commit, WEIGHTS, Level.MEDIUM) == "\n".join(GDN_FIX) + "\n"  # the analyser agreed
+    overruled = [*GDN_FIX, "  level in the report: high (the analyser's own judgement)"]
+    assert explain(commit, WEIGHTS, Level.HIGH) == "\n".join(overruled) + "\n"
+    docs = _commit("docs: typo", {"README.md": (1, 1)}, sha="d" * 40)
+    lines = explain(docs, WEIGHTS).splitlines()  # the names column is as wide as the longest that fired
+    assert lines[1].startswith("  type        -3.00  [docs]  the title declares") and " — " not in lines[1]
+    assert lines[2] == " " * 21 + "why: features, fixes and performance matter more than docs, tests or CI"
+    assert (
+        lines[5]
+        == "  only_docs   -2.00  [only_docs]  only documentation changes (not a release's version file)"
+    )
+    assert lines[7] == "  score -3.89 → low (medium ≥ 5, high ≥ 9.5)"
+
+
+def test_explain_says_a_merge_commit_is_not_scored() -> None:
+    merge = _commit("Merge pull request #12 from a/b", {"src/x.py": (9, 1)}).model_copy(
+        update={"parents": ["a" * 40, "b" * 40]}
+    )
+    assert explain(merge, WEIGHTS, Level.HIGH) == (
+        "eeeeeeeeeeee Merge pull request #12 from a/b\n"
+        "  merge commit: not scored (its changes are in its parents)\n"
+    )
+
+
+def test_the_rule_table_is_markdown_with_each_weight_named() -> None:
+    lines = rules_table().split("\n")
+    assert lines[:2] == ["| rule | fires when | weight ([scoring]) | why |", "| --- | --- | --- | --- |"]
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines[2:]}
+    assert list(rows) == [rule.name for rule in RULES]
+    assert rows["type"].split(" | ")[2] == "the kind's weight (feature, bugfix, docs…)"
+    assert rows["breaking"] == (
+        "| breaking | `type!:` in the title or a `BREAKING CHANGE:` footer | `breaking` | users must act |"
+    )
+
+
 def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     build_sample_repo(repo)
@@ -266,3 +323,128 @@ def test_a_medium_commit_names_a_changed_public_signature_and_a_kernel_change_wi
     low = HeuristicAnalyzer().analyse(commit, Score(level=Level.LOW, score=2), Level.LOW, "en")
     assert low.impact == ["`csrc`: 1 file(s), +1/−1", "`flashinfer`: 1 file(s), +1/−1"]
     assert not low.risks and not low.insights.architecture
+
+
+def test_source_points_follow_the_share_of_source_lines_and_never_fall_below_a_quarter() -> None:
+    def core_source(files: dict[str, tuple[int, int]]) -> str:
+        [line] = [
+            ln for ln in explain(_commit("feat: parser", files), WEIGHTS).splitlines() if "core_source" in ln
+        ]
+        return line.split()[1]
+
+    assert core_source({"src/parser.py": (1, 0), "docs/parser.md": (2, 0)}) == "+0.67"  # a third of 2.0
+    assert core_source({"src/parser.py": (2, 0)}) == "+2.00"
+    # A source file moved or re-moded (no changed lines) still counts a quarter, alone or beside docs.
+    assert core_source({"src/parser.py": (0, 0)}) == "+0.50"
+    assert core_source({"src/parser.py": (0, 0), "docs/parser.md": (2, 0)}) == "+0.50"
+    third = explain(_commit("feat: parser", {"src/parser.py": (1, 0), "docs/parser.md": (2, 0)}), WEIGHTS)
+    assert (
+        "  score 5.07 → medium (medium ≥ 5, high ≥ 9.5)" in third
+    )  # each rule's points rounded, then summed
+
+
+def test_a_revert_names_its_pull_request_from_the_body_or_else_from_the_quoted_title() -> None:
+    from dailydiff.scoring.rules import RevertTarget
+
+    assert revert_target(_commit("Revert: bad idea")) == RevertTarget(sha=None, pr_number=None, title=None)
+    quoted = _commit('Revert "feat: x (#99)"', body="Reverts org/repo#12")
+    assert revert_target(quoted) == RevertTarget(sha=None, pr_number=12, title="feat: x (#99)")
+    assert revert_target(_commit('Revert "feat: x (#99)"')) == RevertTarget(None, 99, "feat: x (#99)")
+    reverted = _commit(
+        "feat: x", sha="a" * 40, pr=PullRequest(number=12, title="feat: x", url="https://x/12")
+    )
+    other = _commit("feat: x", sha="b" * 40, pr=PullRequest(number=99, title="feat: x", url="https://x/99"))
+    assert find_reverted(quoted, [other, reverted]) is reverted
+
+
+@pytest.mark.parametrize(
+    ("title", "files", "types"),
+    [
+        # Where a change happens (ci, chore, config) comes after what it does.
+        ("chore: add retries to the fetcher", {"src/fetch.py": (5, 1)}, ["feature", "refactor"]),
+        ("config: enable the cache by default", {"src/cache.py": (5, 1)}, ["feature", "config"]),
+        # The paths say what it is: docs with their images, ci with the build, config alone; generated files
+        # beside the docs change nothing.
+        ("Fix typo in README", {"README.md": (1, 1), "assets/arch.png": (0, 0)}, ["docs", "bugfix"]),
+        (
+            "Fix the image build",
+            {"Dockerfile": (2, 1), ".github/workflows/ci.yml": (1, 1)},
+            ["ci_build", "bugfix"],
+        ),
+        ("Weekly sync", {"config/defaults.yaml": (1, 1)}, ["feature", "config"]),
+        ("Update protos", {"proto/a_pb2.py": (50, 10), "docs/a.md": (1, 0)}, ["docs"]),
+        # Two kinds from the words at most, three in all, a security fix first.
+        ("fix: add a faster path and remove dead code", {"src/a.py": (5, 1)}, ["bugfix", "feature"]),
+        (
+            "config: fix CVE-2024-1234 and add the defaults",
+            {"docs/a.md": (1, 1)},
+            ["security", "docs", "bugfix"],
+        ),
+    ],
+)
+def test_change_types_in_their_order(title: str, files: dict[str, tuple[int, int]], types: list[str]) -> None:
+    assert [t.value for t in commit_types(_commit(title, files))] == types
+
+
+def test_a_pull_request_label_adds_its_kind_after_the_title() -> None:
+    pr = PullRequest(number=3, title="fix: parser", url="https://x/3", labels=["kind/feature"])
+    assert [t.value for t in commit_types(_commit("fix: parser", {"src/a.py": (5, 1)}, pr=pr))] == [
+        "bugfix", "feature"]  # fmt: skip
+
+
+def test_a_title_without_a_kind_gets_no_type_points_and_a_revert_tag_wins_over_another() -> None:
+    plain = explain(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS)
+    assert "  type " not in plain and "  score 3.11 → low" in plain
+    assert score_commit(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS).reasons == [
+        "size: 2 lines in 1 files (+1.11)", "core_source: 1 source files (+2)"]  # fmt: skip
+    both = explain(_commit("[Feature] [Revert] x", {"src/a.py": (1, 1)}), WEIGHTS).splitlines()
+    assert both[1].startswith("  type          +") and "[revert]" in both[1]
+
+
+def test_the_score_and_its_reasons_name_each_rule_once_with_its_rounded_points() -> None:
+    score = score_commit(_commit("[Blackwell] feat!: drop the sm80 path", {"src/a.py": (5, 1)}), WEIGHTS)
+    assert score.reasons == ["type: feature (+3)", "breaking (+4)", "size: 6 lines in 1 files (+1.97)",
+                             "core_source: 1 source files (+2)", "hardware/area tag [Blackwell]"]  # fmt: skip
+    assert score.score == 10.97 and score.level is Level.HIGH
+    gdn = score_commit(_commit("[fix] fix blackwell gdn accuracy issue (#3156)",
+                               {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)}),
+                       WEIGHTS)  # fmt: skip
+    assert gdn.score == 5.51 and gdn.signals["size"] == 1.81
+
+
+def test_security_words_are_lower_case_sorted_and_leave_sanitizer_names_out() -> None:
+    from dailydiff.scoring.rules import security_words
+
+    assert security_words("Fix an XSS in the renderer, found by AddressSanitizer; GHSA-abcd-1234") == [
+        "ghsa-abcd-1234", "xss"]  # fmt: skip
+    assert security_words("fix a leak found by AddressSanitizer") == []
+
+
+@pytest.mark.parametrize(
+    ("title", "repo", "version"),
+    [
+        ("bump tensorrt-llm version to 1.1.0", "NVIDIA/TensorRT-LLM", "1.1.0"),  # the project itself
+        ("bump sgl-kernel version to 0.3.21", "sgl-project/sglang", "0.3.21"),  # one of its packages
+        ("[Release] bump flashinfer-cubin version to 0.6.14", "flashinfer-ai/flashinfer", "0.6.14"),
+        ("bump nvidia-modelopt to 0.33.0", "NVIDIA/TensorRT-LLM", None),  # a dependency named like the owner
+        ("bump demo version to 1.2.0", "demo", "1.2.0"),  # a local repository, named without an owner
+    ],
+)
+def test_a_named_version_bump_is_a_release_only_of_the_repository_itself(
+    title: str, repo: str, version: str | None
+) -> None:
+    assert release_version(_commit(title, repo=repo)) == version
+
+
+def test_a_revert_title_loses_one_revert_and_its_quotes() -> None:
+    from dailydiff.scoring.rules import parse_title
+
+    twice = parse_title('Revert "Revert "feat: add x""')
+    assert (twice.types, twice.subject) == (["revert"], 'Revert "feat: add x"')
+    quoted = parse_title('Revert "feat: add x (#99)" (#120)')
+    assert (quoted.types, quoted.subject, quoted.pr_number) == (["revert", "feature"], "add x", 120)
+
+
+def test_a_bracket_tag_of_several_names_gives_each_its_meaning() -> None:
+    reasons = score_commit(_commit("[Bugfix/NPU] fix the kernel", {"src/a.py": (1, 1)}), WEIGHTS).reasons
+    assert reasons[0] == "type: bugfix (+2.5)" and reasons[-1] == "hardware/area tag [NPU]"

@@ -291,6 +291,7 @@ def test_summary_json_is_written_when_a_run_is_interrupted(tmp_path: Path, comma
     import sys
     import time
 
+    from clirun import default_sigint
     from fake_llm import FakeLLM
     from llm_fixtures import DAY, make_repo
     from opsfixtures import cli_env
@@ -307,8 +308,9 @@ def test_summary_json_is_written_when_a_run_is_interrupted(tmp_path: Path, comma
         env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
         env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
                    DAILYDIFF_LLM_MAX_RETRIES="0", DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
-        proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        with default_sigint():
+            proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
         try:
             deadline = time.monotonic() + 60
             while len(fake.requests) < 2 and time.monotonic() < deadline:

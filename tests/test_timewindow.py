@@ -158,3 +158,14 @@ def test_windows_are_in_utc_whatever_the_machines_timezone() -> None:
         else:
             os.environ["TZ"] = saved
         time.tzset()
+
+
+def test_a_moment_reads_in_the_reports_zone_with_its_offset() -> None:
+    from zoneinfo import ZoneInfo
+
+    from dailydiff.common.timewindow import local_moment
+
+    moment = dt.datetime(2026, 1, 20, 1, 0, 5, tzinfo=dt.UTC)
+    assert local_moment(moment, "Asia/Shanghai") == "2026-01-20 09:00:05 (UTC+08:00)"
+    assert local_moment(moment, ZoneInfo("America/St_Johns")) == "2026-01-19 21:30:05 (UTC-03:30)"
+    assert local_moment(None, "Asia/Shanghai") == "—"

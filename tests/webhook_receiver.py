@@ -50,6 +50,9 @@ class WebhookReceiver:
     # counted when the request arrives, the message (``received``) when it is answered.
     delay: dict[str, float] = field(default_factory=dict)
     arrived: dict[str, list[bytes]] = field(default_factory=dict)  # every body, on arrival
+    # The first POST to a service waits for its event (set by the test, or at stop) before it is answered:
+    # a receiver held for as long as the test needs, without guessing a duration.
+    hold_first: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> WebhookReceiver:
@@ -83,6 +86,8 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
+        for held in self.hold_first.values():
+            held.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
@@ -121,6 +126,9 @@ class WebhookReceiver:
                     body = json.dumps({"message": "scripted", "request": echoed}).encode()
                 return status, extra, body
             delay = self.delay.get(service, 0.0)
+            hold = self.hold_first.get(service) if len(self.arrived[service]) == 1 else None
+        if hold is not None:
+            hold.wait(timeout=120)
         if delay:
             time.sleep(delay)
         content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
