@@ -6,7 +6,7 @@ described in the system prompt (json_object mode), so an answer has exactly the 
 every request body (prompts included). A request with ``stream: true`` is answered as server-sent events,
 a token (about three characters) per chunk, as llama.cpp and OpenAI stream. Laptop servers queue rather
 than refuse: ``slots`` serves that many at once and keeps the rest waiting (200, only later), like
-llama.cpp's ``--parallel N``; ``slow_above`` doubles the latency while more than that many are in flight.
+llama.cpp's ``--parallel N``; ``slow_above`` halves its speed while more than that many are in flight.
 
     with FakeLLM() as fake:
         fake.latency = 0.1
@@ -85,11 +85,13 @@ class FakeLLM:
     concurrency_limit: int | None = None  # requests in flight above this get 429
     slots: int | None = None  # requests worked on at once; the rest wait their turn
     state_slots: bool = True  # /props states `slots` (as llama.cpp does); False: a server that does not say
-    slow_above: int | None = None  # the latency doubles while more than this many are in flight
+    prompt_rate: float | None = None  # prompt tokens a second: a longer prompt waits longer (a laptop)
+    slow_above: int | None = None  # half speed while more than this many are in flight (see _work)
     token_delay: float = 0.0  # seconds between two streamed tokens
     # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
     loop_after: float | None = None
     loop_times: int = 1 << 30
+    loop_unit: str = "and again the same words, "  # what a looping answer repeats
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
@@ -233,14 +235,13 @@ class FakeLLM:
             self._held += not record.is_probe  # a format probe is made alone, first
             held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
-            crowded = self.slow_above is not None and self._active > self.slow_above
         if self._slots is not None:
             self._slots.acquire()  # released by the handler once the answer is sent
         try:
             if barrier is not None:
                 with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait(timeout=10)
-            return self._answer(record, index, 2 * self.latency if crowded else self.latency)
+            return self._answer(record, index)
         finally:
             record.ended = time.monotonic()
             with self._lock:
@@ -254,9 +255,23 @@ class FakeLLM:
         key = record.authorization.removeprefix("Bearer ")
         return f" (request had Authorization: {record.authorization}; key {key})"
 
-    def _answer(
-        self, record: Recorded, index: int, latency: float
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _work(self, seconds: float) -> bool:
+        """Spend ``seconds`` of work on a request: with ``slow_above``, at half speed whenever more than
+        that many are in flight (the server shares what it can do between them), so every request that
+        overlaps a crowd is slowed for as long as it does. True: the server was stopped meanwhile."""
+        if self.slow_above is None:
+            return self._stop.wait(seconds) if seconds else False
+        left = seconds
+        while left > 0:
+            with self._lock:
+                speed = 0.5 if self._active > self.slow_above else 1.0
+            began = time.monotonic()
+            if self._stop.wait(min(left / speed, 0.01)):
+                return True
+            left -= (time.monotonic() - began) * speed
+        return False
+
+    def _answer(self, record: Recorded, index: int) -> tuple[int, dict[str, str], dict[str, Any]]:
         body = record.body
         if self.api_key is not None and record.authorization != f"Bearer {self.api_key}":
             record.status = 401
@@ -295,7 +310,8 @@ class FakeLLM:
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
-        if self._stop.wait(latency) if latency else False:
+        tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
+        if self._work(self.latency + (tokens / self.prompt_rate if self.prompt_rate else 0.0)):
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status
@@ -332,7 +348,7 @@ class FakeLLM:
         looped = sum(1 for r in self.requests if r.loop_from is not None)
         if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
             cut = int(len(content) * self.loop_after)
-            content = content[:cut] + "and again the same words, " * (max_tokens * 3 // 26 + 1)
+            content = content[:cut] + self.loop_unit * (max_tokens * 3 // len(self.loop_unit) + 1)
             content, finish = content[: max_tokens * 3], "length"
             record.loop_from = cut // 3
         if self.length_always or (self.length_below is not None and max_tokens < self.length_below):
@@ -521,6 +537,9 @@ def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A real server's backlog: socketserver's 5 drops the connections of a burst, and the client's
+    # TCP stack tries again a second later (a pause no real server adds).
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         return None  # a client that gave up (timeout) closes its socket mid-answer: expected here

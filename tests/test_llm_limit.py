@@ -12,11 +12,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.limits import AdaptiveLimit
-from dailydiff.analysis.llm import LLMAnalyzer
-from dailydiff.analysis.repetition import repeated_tail
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
+from dailydiff.analysis.repetition import LoopWatch, repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
 from fake_llm import FakeLLM
@@ -130,6 +132,24 @@ def test_a_timeout_under_load_is_overload_and_alone_at_the_lowest_limit_a_failur
     assert not failure_is_overload
 
 
+def test_how_busy_the_limit_was_kept_is_weighted_by_time_while_there_was_work() -> None:
+    async def scenario() -> float:
+        now = [0.0]
+        limit = AdaptiveLimit(0, start=4, clock=lambda: now[0])
+        first, second = await limit.acquire(), await limit.acquire()
+        now[0] = 10.0  # two of four for 10 s
+        limit.release(first)
+        now[0] = 20.0  # one of four for 10 s
+        limit.release(second)
+        now[0] = 100.0  # nothing to do: not counted
+        third = await limit.acquire()
+        now[0] = 110.0  # one of four for 10 s
+        limit.release(third)
+        return limit.kept_busy
+
+    assert asyncio.run(scenario()) == (2 * 10 + 1 * 10 + 1 * 10) / (4 * 30)
+
+
 def test_slots_go_to_the_lowest_priority_value_first_in_arrival_order() -> None:
     async def scenario() -> list[str]:
         limit = AdaptiveLimit(1)
@@ -158,6 +178,27 @@ def test_a_loop_is_seen_in_the_tail_and_ordinary_json_is_not() -> None:
     assert repeated_tail("- item one\n- item two\n- item three\n") == 0
 
 
+# The first: an answer SmolLM2-135M gave through llama.cpp's json_schema grammar (flashinfer 2026-03-03, the
+# retry with penalties); the second is shaped like its answers, with what a loose watch would take for a
+# loop: indentation, repeated enum values, a table rule and empty items. Seen token by token, neither is.
+REAL_ANSWERS = [
+    '{\n  "change_types": [\n    "feature",\n    "feature"\n  ],\n  "importance" : "medium",\n  '
+    '"importance_reason" : "./codeowner_overrides.json",\n  "summary": "The code is not available for review, '
+    'please check the changelog and the changelogs of the repo you are using to submit your pull request."\n}',
+    '{\n  "change_types": [\n    "feature",\n    "feature",\n    "feature",\n    "feature"\n  ],\n  '
+    '"importance": "high",\n  "importance_reason": "type: feature (+3)",\n  "summary": "Adds FP8 input and '
+    "BF16 output to the ragged prefill benchmark.\\n\\n| dtype | in | out |\\n|---|---|---|\\n| fp8 | e4m3 "
+    '| bf16 |",\n  "impact": [\n    "benchmarks/bench_ragged_prefill.py",\n    "benchmarks/README.md"\n  ],'
+    '\n  "recommendations": [\n    "",\n    "",\n    ""\n  ]\n}',
+]
+
+
+def test_real_answers_stream_past_the_watch() -> None:
+    for answer in REAL_ANSWERS:
+        watch = LoopWatch()
+        assert not any(watch.seen(answer[:end]) for end in range(1, len(answer) + 1)), watch.unit
+
+
 # against servers that queue ------------------------------------------------------------------------
 
 
@@ -173,6 +214,43 @@ def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
     in_flight = sum(n for n, _ in steady) / len(steady)
     limit = sum(lim for _, lim in steady) / len(steady)
     assert in_flight >= 0.8 * limit, (in_flight, limit)
+
+
+def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> None:
+    from dailydiff.analysis import make_analyzer
+    from dailydiff.engine.stream import build_reports
+    from dailydiff.sources import SourceOptions, open_source
+    from dailydiff.store import Store
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    first = dt.date(2026, 1, 1)
+    days = [first + dt.timedelta(days=d) for d in range(30)]
+    specs = [
+        CommitSpec(f"feat: change {d}.{c}", dt.datetime.combine(day, dt.time(8 + 2 * c), tzinfo=dt.UTC),
+                   edits=[FileEdit(f"src/m{d}_{c}.py", f"def f{c}():\n    return {d}\n" * 6)])
+        for d, day in enumerate(days) for c in range(4)
+    ]  # fmt: skip
+    build_repo(tmp_path / "repo", specs)
+    with FakeLLM(latency=1.0, slots=16, state_slots=False) as fake:
+        settings = load_settings(
+            environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
+            overrides={"data_dir": str(tmp_path / "data"), "report": {"timezone": "UTC", "language": "en"},
+                       "analysis": {"analyzer": "llm"}, "llm": {"response_mode": "json_schema"}},
+            cwd=tmp_path,
+        )  # fmt: skip
+        with Store.open(settings.data_path) as store:
+            source = open_source(str(tmp_path / "repo"), settings, SourceOptions(name="t/backfill"), store)
+            analyzer = make_analyzer("llm", settings, store)
+            outcome = build_reports(source, days, settings, store, analyzer)
+        stats = analyzer.stats  # type: ignore[attr-defined]
+        statuses = [r.status for r in fake.requests]
+    assert all(r.run.analysed == 4 for r in outcome.reports), [r.run.analysed for r in outcome.reports]
+    assert all(status == 200 for status in statuses) and len(statuses) >= 150
+    assert stats.peak_limit >= 12, stats
+    # In flight as a share of the limit, time-weighted while there was work: ramp and last overview included.
+    assert stats.kept_busy >= 0.8, stats
+    print(f"30-day backfill: {len(statuses)} requests, limit {stats.peak_limit} at its peak, "
+          f"{stats.kept_busy:.0%} of it in flight")  # fmt: skip
 
 
 def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> None:
@@ -196,6 +274,15 @@ def test_a_server_stating_its_slots_is_started_there() -> None:
     assert "/props" in fake.gets and fake.peak_active == 3
 
 
+def test_a_server_stating_one_slot_never_gets_two_requests_at_once() -> None:
+    # llama.cpp --parallel 1: a second request would only wait in its queue (and time out there).
+    with FakeLLM(latency=0.1, slots=1) as fake:
+        analyzer = analyser(fake)
+        results = run_batch(analyzer, requests(8))
+    assert all(a.status is AnalysisStatus.OK for a in results)
+    assert fake.peak_active == 1 and analyzer.stats.peak_limit == 1, analyzer.stats
+
+
 def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> None:
     # Configured for four in flight against a server that works on one: the queue outlasts the deadline.
     with FakeLLM(latency=0.5, slots=1, state_slots=False) as fake:
@@ -205,11 +292,49 @@ def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> No
     assert analyzer.stats.overloads >= 1 and not analyzer.breaker.opened
 
 
+def test_a_long_prompt_on_a_slow_server_gets_the_time_its_measured_prompt_speed_needs() -> None:
+    # 1,000 prompt tokens a second: the format probe shows it; the analysis prompt needs more than the
+    # request deadline to its first token, and is given twice what the measured speed needs.
+    with FakeLLM(prompt_rate=1000) as fake:
+        analyzer = analyser(fake, response_mode="auto", request_deadline=0.5)
+        (result,) = run_batch(analyzer, requests(1))
+        [analysis] = fake.analysis_requests()
+    assert result.status is AnalysisStatus.OK, result.error
+    assert analysis.ended - analysis.started > 0.5  # past the request deadline, and not timed out
+    assert analyzer.stats.errors == {} and analyzer.prompt_rate > 0
+
+
+def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
+    # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
+    # against its cap (the server worked on them), however many retries overload would allow.
+    with FakeLLM(latency=1.0) as fake:
+        analyzer = analyser(fake, concurrency=4, request_deadline=0.3, breaker_threshold=100, max_retries=5)
+        results = run_batch(analyzer, requests(4))
+        per_commit = fake.per_commit()
+    assert all(a.status is AnalysisStatus.FAILED for a in results)
+    assert all(a.error is not None and "no answer in time" in a.error for a in results), [
+        a.error for a in results
+    ]
+    assert len(per_commit) == 4 and max(per_commit.values()) == MAX_REQUESTS_PER_COMMIT, per_commit
+    assert all(a.usage.requests == MAX_REQUESTS_PER_COMMIT for a in results)
+    assert analyzer.stats.overloads >= 1
+
+
 # loops ----------------------------------------------------------------------------------------------
 
 
-def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens() -> None:
-    with FakeLLM(loop_after=0.3, token_delay=0.001) as fake:
+# What SmolLM2-135M looped on against llama.cpp (flashinfer 2026-03-03), a JSON string's escaped newline,
+# and the longest unit the watch looks for.
+SMOLLM2_LOOP = "The code is not for the public to use, and it is not for the public to use. "
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [SMOLLM2_LOOP, "\\n", "".join(f"{i:03d}" for i in range(100))],
+    ids=["sentence", "escaped-newline", "300-characters"],
+)
+def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens(unit: str) -> None:
+    with FakeLLM(loop_after=0.3, token_delay=0.001, loop_unit=unit) as fake:
         settings = analyser(fake).settings
 
         async def ask() -> LLMCallError:
@@ -224,6 +349,7 @@ def test_an_answer_that_loops_to_the_output_limit_is_stopped_within_512_tokens()
         loop_from = fake.requests[-1].loop_from
     assert error.kind == "loop" and loop_from is not None
     assert 0 < error.tokens - loop_from <= 512, (error.tokens, loop_from)
+    print(f"a {len(unit)}-character loop stopped {error.tokens - loop_from} tokens after it began")
 
 
 def test_a_looping_answer_is_asked_again_once_smaller_and_cooler() -> None:
@@ -235,6 +361,9 @@ def test_a_looping_answer_is_asked_again_once_smaller_and_cooler() -> None:
     assert len(bodies) == 2 and analyzer.stats.loops == 1
     assert bodies[1]["temperature"] < bodies[0]["temperature"]
     assert bodies[1]["max_tokens"] < bodies[0]["max_tokens"]
+    # …and told not to repeat itself (OpenAI's penalties): cooler alone, SmolLM2 loops again.
+    assert "frequency_penalty" not in bodies[0] and "presence_penalty" not in bodies[0]
+    assert bodies[1]["frequency_penalty"] > 0 and bodies[1]["presence_penalty"] > 0
 
 
 def test_an_answer_that_loops_twice_fails_named() -> None:

@@ -174,17 +174,25 @@ class ChatClient:
         max_tokens: int,
         *,
         temperature: float | None = None,
+        penalty: float = 0.0,
+        first_token_within: float = 0.0,
     ) -> Reply:
-        """One answer; ``temperature`` overrides the configured one (a retry after a loop is cooler)."""
+        """One answer; ``temperature`` overrides the configured one, ``penalty`` (OpenAI's frequency and
+        presence penalties) discourages repeating what the answer already said: a retry after a loop.
+        Neither is sent where the temperature is left to the server (reasoning models reject both).
+        ``first_token_within``: a longer wait for the first token than ``request_deadline`` (a long prompt
+        on a slow server), streamed only."""
         kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:
             kwargs["response_format"] = response_format
         warmth = self.temperature if temperature is None else temperature
         if warmth >= 0:
             kwargs["temperature"] = warmth
+            if penalty > 0:
+                kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
         try:
             if self.stream:
-                return await self._streamed(messages, kwargs)
+                return await self._streamed(messages, kwargs, max(self.deadline, first_token_within))
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
@@ -215,7 +223,7 @@ class ChatClient:
             first_token=asyncio.get_running_loop().time() - began,
         )
 
-    async def _streamed(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> Reply:
+    async def _streamed(self, messages: list[dict[str, str]], kwargs: dict[str, Any], wait: float) -> Reply:
         loop = asyncio.get_running_loop()
         began = loop.time()
         text = ""
@@ -227,7 +235,9 @@ class ChatClient:
         timings: Any = None
         watch = LoopWatch()
         try:
-            async with asyncio.timeout(self.deadline) as timer:
+            if wait > self.deadline:
+                kwargs = {**kwargs, "timeout": wait + 1}  # the SDK's own read timeout waits as long
+            async with asyncio.timeout(wait) as timer:
                 # The SDK sends the request and turns an error status into its exceptions; the events
                 # are read here (one small JSON each: the SDK's typed chunks cost a millisecond apiece).
                 async with self._sdk.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
@@ -274,7 +284,7 @@ class ChatClient:
                             timer.reschedule(min(loop.time() + self.stall, end))
         except TimeoutError:
             if first is None:
-                raise LLMCallError("timeout", f"no first token within {self.deadline:g}s") from None
+                raise LLMCallError("timeout", f"no first token within {wait:g}s") from None
             if loop.time() >= end:
                 raise LLMCallError(
                     "timeout", f"the answer did not end within {self.deadline:g}s of its first token"

@@ -16,8 +16,8 @@ limiter does (Netflix's concurrency-limits):
   while others were in flight is overload, not failure: it halves the limit too (the caller tries again).
   Only a timeout at the lowest limit, alone in flight, is the endpoint's failure.
 
-The limit starts where the server says how many requests it works on at once (llama.cpp ``/props``
-``total_slots``), else at the configured concurrency, else at ``DEFAULT_START``; it never exceeds the
+The limit starts, and stays at most, where the server says how many requests it works on at once
+(llama.cpp ``/props`` ``total_slots``), else starts at the configured concurrency, else at ``DEFAULT_START``; it never exceeds the
 configured concurrency (``concurrency = 0``: ``CEILING``). Slots are granted by priority (lowest value
 first, in arrival order among equals): the engine's most likely escalations go first.
 """
@@ -74,18 +74,40 @@ class AdaptiveLimit:
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        # How busy the limit was kept: seconds × requests in flight, and seconds × the limit, over the time
+        # there was work (requests in flight or waiting for a slot).
+        self.in_flight_seconds = 0.0
+        self.limit_seconds = 0.0
+        self._accounted = clock()
+
+    @property
+    def kept_busy(self) -> float:
+        """The requests in flight as a share of the limit, time-weighted while there was work (1.0: none)."""
+        return self.in_flight_seconds / self.limit_seconds if self.limit_seconds > 0 else 1.0
+
+    def _account(self) -> None:
+        """Before any change: the time since the last one, weighted by what was in flight and the limit."""
+        now = self._clock()
+        span, self._accounted = now - self._accounted, now
+        if self.active or self._waiting:
+            self.in_flight_seconds += self.active * span
+            self.limit_seconds += int(self.limit) * span
 
     # slots -------------------------------------------------------------------------------------
 
     def start_at(self, slots: int) -> None:
-        """The server said how many requests it works on at once: start there (within the ceiling)."""
+        """The server said how many requests it works on at once: start there and stay at or below it
+        (more would only wait in its queue, and time out there; within the configured ceiling)."""
         if slots > 0:
+            self._account()
+            self.maximum = min(self.maximum, slots)
             self.limit = float(min(self.maximum, slots))
             self._dispatch()
 
     async def acquire(self, priority: float = 0.0) -> Ticket:
         """Wait for a slot (lower ``priority`` first); the ticket goes back to ``release``."""
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
+        self._account()
         heapq.heappush(self._waiting, (priority, next(self._order), future))
         self._dispatch()
         try:
@@ -96,6 +118,7 @@ class AdaptiveLimit:
             raise
 
     def _grant(self) -> Ticket:
+        self._account()
         self.active += 1
         self.peak_active = max(self.peak_active, self.active)
         return Ticket(self._clock(), self.generation, self.active, int(self.limit))
@@ -116,6 +139,7 @@ class AdaptiveLimit:
         self._dispatch()
 
     def _give_back(self) -> None:
+        self._account()
         self.active -= 1
         self._dispatch()
 
@@ -170,6 +194,7 @@ class AdaptiveLimit:
         at once than that (llama-cpp-python's drops a stream when the next request comes in), so the
         limit is capped below it for the run and the caller tries again. False: the endpoint's failure."""
         crowded = ticket.in_flight > 1 or self.active > 1
+        self._account()
         if crowded:
             self.maximum = max(self.minimum, min(self.maximum, max(ticket.in_flight, self.active) - 1))
             self.limit = min(self.limit, float(self.maximum))
@@ -178,6 +203,7 @@ class AdaptiveLimit:
         return crowded
 
     def _decrease(self, ticket: Ticket, factor: float) -> None:
+        self._account()
         self.slow_start = False
         if ticket.generation >= self.generation:
             self.limit = max(float(self.minimum), self.limit * factor)

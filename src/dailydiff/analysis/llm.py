@@ -9,10 +9,11 @@ for the rest of the run: every commit left fails at once with that reason.
 Per commit: build a prompt that fits the context (budget.py, prompting.py), ask for JSON in the schema of
 the commit's depth, validate (schema.py) and re-ask once with the validation error. A reply cut off at
 the output limit is never used: it is retried with a larger allowance up to the model's cap, then at a
-smaller depth. Whatever the model answers, a commit costs at most ``MAX_REQUESTS_PER_COMMIT`` answered
-requests (retries of transport faults and 429s aside), then it is reported failed (the pipeline falls back
-to the heuristic analysis). Failures are ``Analysis(status=failed)`` records; only errors that make every
-further call pointless (bad key, unknown model or endpoint) raise ``AnalysisError`` — once, for the run.
+smaller depth. Whatever the model answers, a commit costs at most ``MAX_REQUESTS_PER_COMMIT`` requests
+the server worked on (answered, timed out, cut off; retries of transport faults and 429s aside), then it
+is reported failed (the pipeline falls back to the heuristic analysis). Failures are
+``Analysis(status=failed)`` records; only errors that make every further call pointless (bad key, unknown
+model or endpoint) raise ``AnalysisError`` — once, for the run.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
-OVERLOAD_RETRIES = 6  # a request timed out under load goes again this many times at most
+LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
+OVERLOAD_RETRIES = 6
+FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines  # a request timed out under load goes again this many times at most
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
 PROBE_SCHEMA: dict[str, Any] = {
@@ -114,11 +117,19 @@ class CallStats:
     overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
     loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
+    in_flight_seconds: float = 0.0  # seconds × requests in flight, while there was work
+    limit_seconds: float = 0.0  # seconds × the concurrency limit, over the same time
+
+    @property
+    def kept_busy(self) -> float:
+        """The requests in flight as a share of the limit, time-weighted while there was work."""
+        return self.in_flight_seconds / self.limit_seconds if self.limit_seconds > 0 else 1.0
 
 
 @dataclass
 class _Attempts:
-    """One commit's requests: ``answered`` counts against MAX_REQUESTS_PER_COMMIT, ``usage`` adds up."""
+    """One commit's requests: ``answered`` (those the server worked on) counts against
+    MAX_REQUESTS_PER_COMMIT, ``usage`` adds up."""
 
     answered: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -231,6 +242,7 @@ class LLMAnalyzer:
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
+        self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
         self.answered: dict[tuple[str, str], int] = {}
 
@@ -252,6 +264,22 @@ class LLMAnalyzer:
                 self.endpoint, self.settings.model, EndpointFacts(mode, context_window)
             )
 
+    def saw_prompt(self, reply: Reply) -> None:
+        """The prompt speed an answer shows (tokens to its first token, queue included: a cautious
+        figure); the fastest seen is kept."""
+        if reply.prompt_tokens > 0 and reply.first_token:
+            self.prompt_rate = max(self.prompt_rate, reply.prompt_tokens / reply.first_token)
+
+    def first_token_within(self, prompt_tokens: int) -> float:
+        """How long a prompt of ``prompt_tokens`` may take to its first token: ``request_deadline``, or
+        twice what the server's measured prompt speed needs for it (a laptop at 20 tokens/s takes
+        minutes over a 5k-token prompt, and a timeout would throw that work away), at most
+        ``FIRST_TOKEN_STRETCH`` times the deadline."""
+        deadline = self.settings.request_deadline
+        if self.prompt_rate <= 0 or prompt_tokens <= 0:
+            return deadline
+        return min(deadline * FIRST_TOKEN_STRETCH, max(deadline, 2 * prompt_tokens / self.prompt_rate))
+
     def allowance(self, depth: Level) -> int:
         return max(128, int((self.profile.output_tokens or 2048) * DEPTH_SHARE[depth]))
 
@@ -271,10 +299,13 @@ class LLMAnalyzer:
             finally:
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
+                self.stats.in_flight_seconds += limit.in_flight_seconds
+                self.stats.limit_seconds += limit.limit_seconds
                 log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
-                         "(%d decreases, %d timeouts under load, %d loops stopped)", self.endpoint,
-                         self.stats.requests, limit.peak_active, limit.peak_limit, int(limit.limit),
-                         limit.decreases, self.stats.overloads, self.stats.loops)  # fmt: skip
+                         "(%d decreases, %d timeouts under load, %d loops stopped); %.0f%% of the limit in "
+                         "flight while there was work", self.endpoint, self.stats.requests, limit.peak_active,
+                         limit.peak_limit, int(limit.limit), limit.decreases, self.stats.overloads,
+                         self.stats.loops, 100 * limit.kept_busy)  # fmt: skip
                 self.stats.limit_decreases += limit.decreases
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
@@ -510,13 +541,15 @@ class _Session:
         *,
         estimate: int = 0,
         temperature: float | None = None,
+        penalty: float = 0.0,
     ) -> Reply:
         """One completion with the retry policy: 429 → shrink and wait for Retry-After; a timeout while
         the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
         timeout at the lowest limit → jittered exponential backoff, and the breaker counts them;
         auth/not-found → fatal; anything else (a loop included) → raise. Every request is added to
-        ``attempts``; one the endpoint answered (not a transport fault, not a 429, not a timeout) is
-        counted against the commit's cap; ``attempts.priority`` orders the wait for a slot."""
+        ``attempts``; one the server worked on (answered, timed out or cut off; not a transport fault, not
+        a 429) is counted against the commit's cap, and none goes out past it; ``attempts.priority`` orders
+        the wait for a slot."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
         transient = rate_hits = overloads = 0
@@ -532,7 +565,10 @@ class _Session:
                 stats.requests += 1
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()
-                reply = await self.client.complete(messages, fmt, max_tokens, temperature=temperature)
+                reply = await self.client.complete(
+                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
+                    first_token_within=self.analyzer.first_token_within(estimate),
+                )  # fmt: skip
             except LLMCallError as error:
                 returned = False
                 if error.kind == "unavailable":
@@ -554,20 +590,22 @@ class _Session:
                         raise
                     stats.retried += 1
                     continue
-                if error.kind == "interrupted":
+                if error.kind in ("interrupted", "timeout"):
+                    # The server worked on it and the answer is lost: it counts against the commit's cap,
+                    # and goes again only within it.
                     returned = True
-                    if self.limit.interrupted(ticket):
+                    attempts.answered += 1
+                    loaded = (
+                        self.limit.interrupted(ticket)
+                        if error.kind == "interrupted"
+                        else self.limit.timed_out(ticket)
+                    )
+                    if loaded:
+                        # The server is queueing (or drops a stream for the next request): fewer in flight.
                         overloads += 1
                         stats.overloads += 1
-                        if overloads <= OVERLOAD_RETRIES:
-                            stats.retried += 1
-                            continue
-                if error.kind == "timeout":
-                    returned = True
-                    if self.limit.timed_out(ticket):
-                        # The server is queueing: fewer in flight, and this request goes again.
-                        overloads += 1
-                        stats.overloads += 1
+                        if attempts.left <= 0:
+                            raise  # overload, not the endpoint's failure: the breaker is left alone
                         if overloads <= OVERLOAD_RETRIES:
                             stats.retried += 1
                             continue
@@ -583,7 +621,7 @@ class _Session:
                     log.warning("%s", self.breaker.reason)
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason) from None
-                if transient >= self.settings.max_retries:
+                if transient >= self.settings.max_retries or attempts.left <= 0:
                     raise
                 delay = error.retry_after
                 transient += 1
@@ -593,6 +631,7 @@ class _Session:
                 raise
             else:
                 self.limit.release(ticket, first_token=reply.first_token, work=reply.prompt_work)
+                self.analyzer.saw_prompt(reply)
                 self.breaker.success()
                 attempts.answered += 1
                 attempts.usage = attempts.usage + price(
@@ -643,6 +682,7 @@ class _Session:
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = cooled = False
         temperature: float | None = None
+        penalty = 0.0
         error = ""
         depth: Level | None = request.depth
         while depth is not None:
@@ -661,16 +701,18 @@ class _Session:
                 fmt = response_format(answer_schema(depth), schema_name(depth), mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
-                                            temperature=temperature)  # fmt: skip
+                                            temperature=temperature, penalty=penalty)  # fmt: skip
                 except LLMCallError as exc:
                     if exc.kind == "loop" and not cooled:
-                        # Once: smaller (the shallower depth, half the allowance) and cooler.
+                        # Once: smaller (the shallower depth, half the allowance), cooler, and penalised for
+                        # repeating itself (measured on SmolLM2 against llama.cpp: cooler alone loops again).
                         cooled = True
                         self.analyzer.stats.loops += 1
-                        log.warning("%s %s: %s; asked again smaller and cooler", request.commit.repo,
+                        log.warning("%s %s: %s; asked again smaller, cooler, penalised for repeats", request.commit.repo,
                                     request.commit.sha[:12], exc)  # fmt: skip
                         error = f"the first answer repeated itself ({exc})"
                         temperature = self.settings.temperature / 2 if self.settings.temperature > 0 else None
+                        penalty = LOOP_PENALTY
                         depth = SHALLOWER.get(depth, depth)
                         allowance = max(128, min(allowance, self.analyzer.allowance(depth)) // 2)
                         continue
