@@ -99,7 +99,10 @@ def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
 
 def test_doctor_passes_and_names_the_mode_it_negotiated(server: tuple[str, Path], tmp_path: Path) -> None:
     base_url, _ = server
-    context = DoctorContext(config_path=None, base_dir=tmp_path, settings=newcomer(base_url, tmp_path))
+    # The deadline is doctor's 10 s on a quiet machine; SmolLM2 sharing two loaded cores may need more.
+    context = DoctorContext(
+        config_path=None, base_dir=tmp_path, settings=newcomer(base_url, tmp_path), deadline=120
+    )
     [result] = check_llm(context)
     assert result.ok, result.line()
     assert "response mode json_object_schema (negotiated: json_schema: rejected" in result.detail

@@ -9,6 +9,10 @@ from pathlib import Path
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, load_settings
 
+# Each check has this long, whatever the settings allow a run (an LLM may be given 180 s an answer):
+# doctor is what a user runs to find out what is wrong, and a hung endpoint is one of those things.
+CHECK_DEADLINE = 10.0
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -31,6 +35,7 @@ class DoctorContext:
     settings: Settings | None = None
     config_error: str | None = None
     config_hint: str = ""
+    deadline: float = CHECK_DEADLINE  # per check (a test against a real model on a loaded machine gives more)
 
     @classmethod
     def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
@@ -43,10 +48,6 @@ class DoctorContext:
             context.config_error, context.config_hint = exc.message, exc.hint
         return context
 
-
-# Each check has this long, whatever the settings allow a run (an LLM may be given 180 s an answer):
-# doctor is what a user runs to find out what is wrong, and a hung endpoint is one of those things.
-CHECK_DEADLINE = 10.0
 
 Check = Callable[[DoctorContext], list[CheckResult]]
 RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]

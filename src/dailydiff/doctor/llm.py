@@ -115,7 +115,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
                             "set llm.model (or DAILYDIFF_LLM_MODEL), or use the heuristic analyser")]  # fmt: skip
     where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
     # doctor's own deadline, not a run's (which may give an answer minutes): a hung endpoint is a finding.
-    bounded = llm.model_copy(update={key: min(getattr(llm, key), CHECK_DEADLINE)
+    bounded = llm.model_copy(update={key: min(getattr(llm, key), ctx.deadline)
                                      for key in ("request_deadline", "read_timeout", "connect_timeout")})  # fmt: skip
     try:
         found = asyncio.run(_examine(settings.model_copy(update={"llm": bounded}), api_key(settings)))
