@@ -345,6 +345,32 @@ def test_concurrent_workers_never_claim_a_unit_twice(location: str) -> None:
     assert len({name for _, name in claimed}) > 1  # really shared
 
 
+def test_a_connection_the_server_ended_while_idle_is_made_again(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restart ends every idle session: the next transaction (found out at BEGIN) and the next statement
+    each connect again instead of failing the run (a fleet worker's last writes came after a restart)."""
+    import psycopg
+
+    def end_sessions() -> int:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            rows = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'dailydiff' AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return len(rows)
+
+    with Store.connect(pg_url) as store:
+        run = store.start_run("run")
+        assert end_sessions() >= 1
+        store.save_report(_report(day=3))  # a transaction
+        store.finish_run(run, "ok", {})
+        assert end_sessions() >= 1
+        assert [r["status"] for r in store.runs()] == ["ok"]  # a statement
+        assert store.get_report("o/r", dt.date(2026, 1, 3), _report().language) is not None
+    assert caplog.text.count("reconnected to the store") == 2
+
+
 # copying and secrets ---------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,12 +241,26 @@ class PostgresDatabase:
                 self._reconnect()
             self._depth += 1
             try:
-                with self._db.transaction():
+                with self._begin():
                     yield
             except self._psycopg.Error as exc:  # raised at COMMIT (e.g. a serialisation failure)
                 raise self._error(exc) from None
             finally:
                 self._depth -= 1
+
+    def _begin(self) -> Any:
+        """The connection's transaction, entered. A connection the server dropped while it sat idle (a
+        restart) is only found out by BEGIN: nothing of the caller's has run yet, so it is made again and
+        BEGIN sent once more."""
+        stack = ExitStack()
+        try:
+            stack.enter_context(self._db.transaction())
+        except self._psycopg.Error as exc:
+            if self._depth != 1 or not self._broken():
+                raise self._error(exc) from None
+            self._reconnect()
+            stack.enter_context(self._db.transaction())
+        return stack
 
     def data_version(self) -> int:
         # The next transaction id of the server: it moves whenever anyone commits a write (and sometimes
