@@ -11,7 +11,10 @@ run of the script, not a measurement). Two runs side by side, each with a fresh 
 
 For each it prints the exit code, the wall time, the requests the server answered (from its log), the
 requests per commit, timeouts (and those taken as overload), whether the breaker opened, loops stopped,
-and how each commit ended; then the newcomer/by-hand wall-time ratio (target ≤ 1.15).
+and how each commit ended; then issue 23's criteria for the newcomer, each with its verdict: no request
+timed out, the breaker never opened, every commit analysed by the model or (an endless answer) retried
+once and named in the report, at most 3 requests per commit, exit 0, and the newcomer/by-hand wall-time
+ratio (target ≤ 1.15). Exit: 0 all met, 3 only the time target missed, 1 otherwise (bench/verdict.py).
 
     python3 bench/laptop_server.py --repo /tmp/flashinfer --day 2026-03-03 [--server native|python] [--tz UTC]
 """
@@ -36,6 +39,10 @@ from contextlib import AbstractContextManager, contextmanager  # noqa: E402
 
 from fake_llm import FakeLLM  # noqa: E402
 from llama_server import CONTEXT, MODEL, llama_server, native_server  # noqa: E402
+from verdict import verdict  # noqa: E402
+
+MAX_REQUESTS_PER_COMMIT = 3  # issue 23, item 1
+RATIO = 1.15  # newcomer wall time / concurrency 1 set by hand
 
 
 @contextmanager
@@ -61,9 +68,11 @@ def run(
 ) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(dir=tmp))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
-    env.update(DAILYDIFF_LLM_BASE_URL=base_url, DAILYDIFF_LLM_MODEL=MODEL, PYTHONPATH=str(ROOT / "src"))
+    # The newcomer's whole configuration: base_url and model (no config file: the data dir is fresh).
+    config = {"DAILYDIFF_LLM_BASE_URL": base_url, "DAILYDIFF_LLM_MODEL": MODEL}
     if concurrency is not None:
-        env["DAILYDIFF_LLM_CONCURRENCY"] = str(concurrency)
+        config["DAILYDIFF_LLM_CONCURRENCY"] = str(concurrency)
+    env.update(config, PYTHONPATH=str(ROOT / "src"), XDG_CONFIG_HOME=str(data / "xdg"))
     summary = data / "summary.json"
     command = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", day, "--tz", tz, "--lang", "en",
                "--data-dir", str(data), "--output-dir", str(data / "out"), "--summary-json", str(summary), "-v"]  # fmt: skip
@@ -72,15 +81,28 @@ def run(
     wall = time.monotonic() - began
     found = STATS.search(done.stderr)
     report = next((data / "out").rglob("*.json"), None)
-    commits = json.loads(report.read_text())["commits"] if report else []
+    day = json.loads(report.read_text()) if report else {}
+    commits = day.get("commits", [])
     ends = [
         f"{c['sha'][:7]} {c['analysis']['status']} {c['analysis']['analyzer']}"
         + (f" ({c['analysis']['error'][:80]})" if c["analysis"].get("error") else "")
         for c in commits
         if c.get("analysis")
     ]
+    # Every commit analysed by the model, or, after an endless answer asked again once, failed and named.
+    unexplained = [
+        c["sha"][:7]
+        for c in commits
+        if c.get("analysis")
+        and not c["analysis"]["analyzer"].startswith("llm:")
+        and "repeated itself" not in (c["analysis"].get("error") or "")
+    ]
     return {
+        "config": " ".join(f"{k}={v}" for k, v in config.items()),
         "exit": done.returncode,
+        "commits": len(commits),
+        "unexplained": unexplained if report else ["no report"],
+        "max_requests": (day.get("run") or {}).get("max_requests_per_commit", 0),
         "wall": wall,
         "summary": json.loads(summary.read_text()) if summary.exists() else {},
         "stats": found.groups() if found else None,
@@ -117,9 +139,25 @@ def main() -> int:
                     print(f"    {end}")
                 if r["tail"]:
                     print(f"    stderr: {r['tail']}")
-        ratio = results["newcomer"]["wall"] / results["by hand, concurrency = 1"]["wall"]  # type: ignore[operator]
-        print(f"[{args.server}] newcomer / concurrency 1 wall time: {ratio:.2f} (target ≤ 1.15)")
-    return 0
+        newcomer, by_hand = results["newcomer"], results["by hand, concurrency = 1"]
+        ratio = newcomer["wall"] / by_hand["wall"]  # type: ignore[operator]
+        over = int(newcomer["stats"][5]) if newcomer["stats"] else 0  # type: ignore[index]
+        criteria = [
+            ("no request timed out", newcomer["timeouts"] == 0 and over == 0,
+             f"{newcomer['timeouts']} timeouts, {over} taken as overload"),
+            ("the breaker never opened", not newcomer["breaker"], "open" if newcomer["breaker"] else "closed"),
+            ("every commit analysed by the model, or retried once and named", not newcomer["unexplained"],
+             f"{newcomer['commits']} commits; not: {newcomer['unexplained'] or 'none'}"),
+            (f"at most {MAX_REQUESTS_PER_COMMIT} requests per commit", 0 < newcomer["max_requests"] <= MAX_REQUESTS_PER_COMMIT,  # type: ignore[operator]
+             f"at most {newcomer['max_requests']}"),
+            ("exit 0", newcomer["exit"] == 0, f"exit {newcomer['exit']}"),
+        ]  # fmt: skip
+        print(f"[{args.server}] newcomer config: {newcomer['config']}; by hand: {by_hand['config']}")
+        for name, met, figure in criteria:
+            print(f"    {'met   ' if met else 'MISSED'} {name}: {figure}")
+        print(f"[{args.server}] newcomer / concurrency 1 wall time: {ratio:.2f} (target ≤ {RATIO}): "
+              f"{newcomer['wall']:.0f} s / {by_hand['wall']:.0f} s")  # fmt: skip
+    return verdict(all(met for _, met, _ in criteria), ratio <= RATIO)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,19 @@ def test_commit_details_are_fetched_concurrently_within_the_bound(fake: FakeGitH
     assert not barrier.broken and fake.max_in_flight == 3  # three at once, and never a fourth
 
 
+def test_a_commits_requests_go_out_together_so_the_first_commits_land_after_one_round_trip(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    # REST lookups (no token: no GraphQL): a commit's detail and its pull-request lookup. Four slots: two
+    # commits at a time, each with its requests side by side — not four details first, the lookups after.
+    fake.latency = 0.05  # the requests overlap: they wait for a slot
+    got = source(fake, tmp_path, concurrency=4).commits(day_window(dt.date(2026, 1, 8), TZ))
+    kinds = [r.kind for r in sorted(fake.requests, key=lambda r: r.at) if r.kind != "list"]
+    assert len(got) > 3 and kinds.count("detail") > 3
+    first_lookup = next(n for n, kind in enumerate(kinds) if kind in ("pull", "commit_pulls"))
+    assert first_lookup <= 2  # behind two commits' details at most
+
+
 # files ------------------------------------------------------------------------------------------------
 
 

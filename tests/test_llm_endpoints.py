@@ -16,14 +16,18 @@ from typing import Any
 
 import pytest
 
+from dailydiff.analysis import make_analyzer
 from dailydiff.analysis.client import context_limit_in
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, context_from
 from dailydiff.common.http import CircuitBreaker
+from dailydiff.engine.stream import build_reports
 from dailydiff.settings import Settings, load_settings
+from dailydiff.sources.github import GitHubSource
 from dailydiff.store import EndpointFacts, Store
+from fake_github import FakeGitHub
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
-from llm_fixtures import make_repo, run_day
+from llm_fixtures import DAY, make_repo, run_day
 
 COMMITS = 5
 
@@ -281,3 +285,40 @@ def test_a_400_that_is_not_about_the_format_is_not_remembered_as_a_mode(
         facts = store.llm_endpoint(fake.base_url, fake.model)
     assert facts is None or facts.response_mode is None  # the next run negotiates again
     assert sum(r.is_probe for r in fake.requests) == 1  # one probe, not one per mode
+
+
+class _UntilAsked:
+    """FakeGitHub's ``hold`` for the commits' details: each is answered once the model server has been
+    asked what it is (GET /models), or after 5 s."""
+
+    parties = 10**6
+
+    def __init__(self, fake: FakeLLM) -> None:
+        self.fake = fake
+        self.asked_first: list[bool] = []
+
+    def wait(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + 5
+        while "/v1/models" not in self.fake.gets and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.asked_first.append("/v1/models" in self.fake.gets)
+
+
+def test_the_endpoint_is_asked_what_it_is_while_the_commits_are_fetched(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    # The day's commits are listed, none has a stored analysis: the endpoint's discovery starts then, beside
+    # the fetch of their details, instead of in front of the first analysis once a commit has landed.
+    settings = newcomer(fake, tmp_path)
+    with FakeGitHub({"octo/day": repo}) as github:
+        gate = _UntilAsked(fake)
+        github.hold = ("detail", gate)  # type: ignore[assignment]
+        settings = settings.model_copy(
+            update={"github": settings.github.model_copy(update={"api_url": github.url})}
+        )
+        with Store.open(settings.data_path) as store:
+            source = GitHubSource("octo/day", settings.github, store=store)
+            outcome = build_reports(source, [DAY], settings, store, make_analyzer("llm", settings, store))
+    assert gate.asked_first == [True] * COMMITS
+    report = outcome.reports[0]
+    assert (report.stats.total, report.run.analysed, report.stats.fallback) == (COMMITS, COMMITS, 0)

@@ -43,6 +43,10 @@ class AnalysisSession(Protocol):
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview: ...
 
+    def expect(self, language: str) -> None:
+        """Requests are coming: get ready for them (connect, ask what the endpoint is) beside the fetch."""
+        ...
+
 
 class Analyzer(Protocol):
     name: str  # "heuristic" or "llm:<model>"

@@ -156,16 +156,29 @@ class ChatClient:
             timeout=timeout,
             http_client=self._http,
         )
+        self._warm: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> ChatClient:
+        # The SDK's chat request path imports and builds a few hundred milliseconds of models on first use:
+        # a worker thread loads it while the run lists and fetches its commits, not before the first request.
+        self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
         return self
+
+    def _load_chat(self) -> None:
+        self._sdk.chat.completions.with_streaming_response  # noqa: B018
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
+        await self._loaded()
         await self._sdk.close()
         await self._http.aclose()
+
+    async def _loaded(self) -> None:
+        """The chat request path is loaded (never two threads at it at once)."""
+        if self._warm is not None:
+            await asyncio.gather(asyncio.shield(self._warm), return_exceptions=True)
 
     async def complete(
         self,
@@ -190,6 +203,7 @@ class ChatClient:
             kwargs["temperature"] = warmth
             if penalty > 0:
                 kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        await self._loaded()
         try:
             if self.stream:
                 return await self._streamed(messages, kwargs, max(self.deadline, first_token_within))

@@ -1,6 +1,7 @@
 """The LLM analyser: structured, budgeted, concurrent, accounted — and never silently broken.
 
-On first use the endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's
+Once per run, before the first request (as soon as the engine lists commits that will need one, beside
+their fetch), the endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's
 ``/props``), and, with ``response_mode = "auto"``, the strongest way it has to hold an answer to a schema
 is negotiated with a tiny probe; both are remembered per endpoint and model in the store. An endpoint
 that does not answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone
@@ -294,9 +295,12 @@ class LLMAnalyzer:
         start = 1 if not self.settings.concurrency and _nearby(self.settings.base_url) else None
         limit = AdaptiveLimit(self.settings.concurrency, start=start)
         async with ChatClient(self.settings, self._api_key) as client:
+            session = LLMSession(self, client, limit)
             try:
-                yield LLMSession(self, client, limit)
+                yield session
             finally:
+                if session.discovery is not None:
+                    session.discovery.cancel()
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
                 self.stats.in_flight_seconds += limit.in_flight_seconds
@@ -357,6 +361,7 @@ class LLMSession:
         self.client = client
         self.limit = limit
         self._by_language: dict[str, _Session] = {}
+        self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
 
     @property
     def in_flight(self) -> int:
@@ -364,8 +369,13 @@ class LLMSession:
 
     def _session(self, language: str) -> _Session:
         if language not in self._by_language:
-            self._by_language[language] = _Session(self.analyzer, self.client, self.limit, language)
+            self._by_language[language] = _Session(self, language)
         return self._by_language[language]
+
+    def expect(self, language: str) -> None:
+        """Requests are coming (commits listed that have no stored analysis): ask what the endpoint is and
+        load the client now, beside the fetch of their details, not in front of the first analysis."""
+        self._session(language).discover()
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
         try:
@@ -433,17 +443,16 @@ class _Session:
     """One run's shared state: the client, the concurrency limit, the language; what the endpoint is
     (mode, context) is found once per run and kept on the analyser."""
 
-    def __init__(
-        self, analyzer: LLMAnalyzer, client: ChatClient, limit: AdaptiveLimit, language: str
-    ) -> None:
-        self.analyzer = analyzer
+    def __init__(self, owner: LLMSession, language: str) -> None:
+        self.owner = owner
+        self.analyzer = analyzer = owner.analyzer
         self.settings = analyzer.settings
         self.profile = analyzer.profile
-        self.client = client
-        self.limit = limit
+        self.client = owner.client
+        self.limit = owner.limit
         self.language = language
         self.breaker = analyzer.breaker
-        self._preparing = asyncio.Lock()
+        self._negotiating = asyncio.Lock()
 
     @property
     def mode(self) -> str:
@@ -457,17 +466,28 @@ class _Session:
 
     async def prepare(self) -> None:
         """Once per run, before the first request: is the endpoint alive, how large is its context, which
-        response mode does it honour. Remembered facts (store) and configured values are not asked again."""
-        analyzer = self.analyzer
-        if analyzer.prepared:
+        response mode does it honour. Remembered facts (store) and configured values are not asked again.
+        Every request waits for the one discovery (its error, e.g. a refused key, reaches each)."""
+        if self.analyzer.prepared and self.owner.discovery is None:
             return
-        async with self._preparing:
-            if analyzer.prepared:
-                return
-            try:
-                await self._discover()
-            finally:
-                analyzer.prepared = True
+        await asyncio.shield(self.discover())
+
+    def discover(self) -> asyncio.Future[None]:
+        """The run's discovery, started on first use (``LLMSession.expect`` starts it early)."""
+        if self.owner.discovery is None:
+            self.owner.discovery = asyncio.ensure_future(self._discover_once())
+            # Awaited by the requests that follow; when none does (every analysis was stored), its error
+            # is not one to report.
+            self.owner.discovery.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self.owner.discovery
+
+    async def _discover_once(self) -> None:
+        if self.analyzer.prepared:  # an earlier session of this analyser found it out
+            return
+        try:
+            await self._discover()
+        finally:
+            self.analyzer.prepared = True
 
     async def _discover(self) -> None:
         analyzer = self.analyzer
@@ -741,7 +761,7 @@ class _Session:
         analyzer = self.analyzer
         if analyzer.mode_source == "configured" or rejected not in RESPONSE_MODES:
             return False
-        async with self._preparing:
+        async with self._negotiating:
             if analyzer.mode != rejected:  # another commit has found it meanwhile
                 return True
             weaker = RESPONSE_MODES[RESPONSE_MODES.index(rejected) + 1 :]

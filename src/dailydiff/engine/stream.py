@@ -62,6 +62,7 @@ from dailydiff.models import (
     AnalysisStatus,
     Commit,
     DayReport,
+    Level,
     Overview,
     ReportCommit,
     RunSummary,
@@ -82,6 +83,8 @@ log = logging.getLogger("dailydiff.run")
 
 # Days streamed at once by a long range: each stretch is fetched, analysed, delivered and let go.
 STRETCH_DAYS = 31
+# Listed commits looked up in the store to tell whether the analyser will be asked anything.
+EXPECT_SAMPLE = 64
 
 
 # what a run reports -------------------------------------------------------------------------------
@@ -464,14 +467,18 @@ class Engine:
 
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
             repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
+            new = []
             for sha, committed_at in listed:
                 date = local_date_of(committed_at, tz)
                 if date in wanted and sha not in repo.pending:
                     repo.shas[date].append(sha)
                     repo.pending[sha] = loop.create_future()
                     repo.rated[sha] = loop.create_future()
+                    new.append(sha)
             result.fetched += len(repo.pending)
             repo.listed.set()
+            if self._unanalysed(repo, new):  # the analyser gets ready while the details are fetched
+                repo.session.expect(repo.settings.report.language)
 
         def on_commit(commit: Commit) -> None:
             future = repo.pending.get(commit.sha)
@@ -516,6 +523,19 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
+
+    def _unanalysed(self, repo: _Repo, shas: list[str]) -> bool:
+        """Whether any of these commits has no stored analysis from the analyser (at any depth). The first
+        few tell: a run that finds them all stored is a re-run (if it is not, the analyser gets ready at
+        its first request instead)."""
+        shas = shas[:EXPECT_SAMPLE]
+        if not shas:
+            return False
+        language = repo.settings.report.language
+        fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
+        found = self.store.get_analyses(repo.source.repo, shas, fingerprints)
+        done = {sha for (sha, _), analysis in found.items() if analysis.status is AnalysisStatus.OK}
+        return any(sha not in done for sha in shas)
 
     def _unfetched(self, repo: _Repo, failed: dict[str, str]) -> None:
         """Commits the source could not fetch: listed on stderr and in their day's summary, counted as

@@ -158,8 +158,11 @@ class GitHubSource:
             # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
             per_commit = self._pull_finder().rest_only(self.token)
             pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))
-            # A commit's requests go out together, so each commit lands whole even when the limit runs out.
-            whole = asyncio.Semaphore(self.settings.concurrency)
+            # A commit's requests (its detail, its pull request) go out together and fit the request slots
+            # together: the first commits land after one round trip (their analyses start while the rest
+            # is fetched), and each commit lands whole even when the limit runs out.
+            each = 2 if self.settings.pull_requests else 1  # a detail, and a pull request lookup
+            whole = asyncio.Semaphore(max(1, self.settings.concurrency // each))
 
             async def one(item: dict[str, Any]) -> Commit:
                 branch = branch_of.get(item["sha"], self.default_branch or "HEAD")
