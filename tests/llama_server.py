@@ -80,8 +80,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
-    """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it."""
+def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = None) -> Iterator[str]:
+    """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it.
+    ``seed``: the sampler's (by default random), for runs that must sample alike."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail(f"llama-cpp-python is not installed: {HOW}", pytrace=False)
     gguf = model_file()
@@ -89,7 +90,7 @@ def llama_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
         "--n_ctx", str(CONTEXT), "--host", "127.0.0.1", "--port", str(port), "--n_threads", THREADS,
-        "--n_threads_batch", THREADS,
+        "--n_threads_batch", THREADS, *(["--seed", str(seed)] if seed is not None else []),
     ]  # fmt: skip
     with _serving(command, port, log_dir / "llama_server.log", "the llama-cpp-python server", startup) as url:
         yield url
@@ -114,16 +115,18 @@ def native_binary() -> str:
 
 
 @contextmanager
-def native_server(log_dir: Path, *, parallel: int = 1, startup: float = 180.0) -> Iterator[str]:
+def native_server(
+    log_dir: Path, *, parallel: int = 1, startup: float = 180.0, seed: int | None = None
+) -> Iterator[str]:
     """Start llama.cpp's llama-server with ``parallel`` slots (the context is split between them, as
-    llama.cpp does), yield its base URL, stop it."""
+    llama.cpp does), yield its base URL, stop it. ``seed``: the sampler's (by default random)."""
     binary = native_binary()
     gguf = model_file()
     port = _free_port()
     command = [
         binary, "--model", str(gguf), "--alias", MODEL, "--ctx-size", str(CONTEXT * parallel),
         "--parallel", str(parallel), "--host", "127.0.0.1", "--port", str(port), "--threads", THREADS,
-        "--no-webui",
+        "--no-webui", *(["--seed", str(seed)] if seed is not None else []),
     ]  # fmt: skip
     log_path = log_dir / f"llama_server_native_{parallel}.log"
     with _serving(
