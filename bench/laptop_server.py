@@ -71,7 +71,7 @@ STATS = re.compile(
 
 
 def run(
-    base_url: str, repo: Path, day: str, tz: str, tmp: Path, concurrency: int | None
+    base_url: str, repo: Path, day: str, tz: str, tmp: Path, concurrency: int | None, keep: Path | None = None
 ) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(dir=tmp))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
@@ -86,6 +86,11 @@ def run(
                str(summary), "-v"]  # fmt: skip
     began = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=data, timeout=7200)
+    if keep is not None:  # the run's debug log, to see where its time went
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / f"{'newcomer' if concurrency is None else f'concurrency-{concurrency}'}.log").write_text(
+            done.stderr
+        )
     wall = time.monotonic() - began
     found = STATS.search(done.stderr)
     report = next((data / "out").rglob("*.json"), None)
@@ -120,14 +125,21 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, required=True, help="a git clone holding the day")
     parser.add_argument("--day", required=True)
     parser.add_argument("--tz", default="UTC")
+    parser.add_argument("--keep-logs", type=Path, help="write each run's debug log (-v) into this directory")
     parser.add_argument("--server", choices=["native", "python", "fake"], default="native")
+    parser.add_argument(
+        "--by-hand-first",
+        action="store_true",
+        help="run concurrency = 1 first (the first run meets a cold server)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         with start(args.server, tmp) as base_url:
             results = {}
-            for name, concurrency in (("newcomer", None), ("by hand, concurrency = 1", 1)):
-                r = run(base_url, args.repo, args.day, args.tz, tmp, concurrency)
+            sides: list[tuple[str, int | None]] = [("newcomer", None), ("by hand, concurrency = 1", 1)]
+            for name, concurrency in sides[::-1] if args.by_hand_first else sides:
+                r = run(base_url, args.repo, args.day, args.tz, tmp, concurrency, args.keep_logs)
                 results[name] = r
                 print(f"[{args.server}] {name}: exit {r['exit']}, wall {r['wall']:.0f} s, breaker "
                       f"{'OPEN' if r['breaker'] else 'closed'}, timeouts {r['timeouts']}")  # fmt: skip
