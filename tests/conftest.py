@@ -11,10 +11,8 @@ import pytest
 from dailydiff.common import secrets, templates
 
 sys.path.insert(0, str(Path(__file__).parent))
-pytest_plugins = [
-    "pgserver",
-    "llama_server",
-]  # real servers: PostgreSQL (pg_server, pg_url), SmolLM2 (real_server)
+# The real servers' fixtures: PostgreSQL (pg_server, pg_url) and SmolLM2 (real_server), one per test process.
+pytest_plugins = ["pgserver", "llama_server"]
 
 # The files that take longest (measured with --durations on two workers), handed out first. Under
 # `--dist loadfile` a free worker takes the next file in collection order: with the long ones first, the two
