@@ -236,7 +236,9 @@ class ChatClient:
         watch = LoopWatch()
         body = {"model": self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
-        options: openai.RequestOptions = {}
+        options: openai.RequestOptions = {
+            "security": {"bearer_auth": True}
+        }  # the key, as ``create`` sends it
         if wait > self.deadline:
             options["timeout"] = wait + 1  # the SDK's own read timeout waits as long
         try:
