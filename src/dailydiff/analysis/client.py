@@ -236,9 +236,8 @@ class ChatClient:
         watch = LoopWatch()
         body = {"model": self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
-        options: openai.RequestOptions = {
-            "security": {"bearer_auth": True}
-        }  # the key, as ``create`` sends it
+        # The API key as ``create`` sends it (the SDK's default for ``post`` allows an admin key's header too).
+        options: openai.RequestOptions = {"security": {"bearer_auth": True}}
         if wait > self.deadline:
             options["timeout"] = wait + 1  # the SDK's own read timeout waits as long
         try:
