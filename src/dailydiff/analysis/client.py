@@ -28,7 +28,7 @@ import openai
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
-from dailydiff.common.http import retry_after_seconds
+from dailydiff.common.http import retry_after_seconds, tls_context
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
@@ -148,7 +148,7 @@ class ChatClient:
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
-        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits)
+        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits, verify=tls_context())
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url or None,
