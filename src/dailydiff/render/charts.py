@@ -95,10 +95,7 @@ class Chart:
     def __post_init__(self) -> None:
         # The output policy for every text a picture, its table and its alt carry: an author's name or an
         # area is untrusted, and one control character leaves an SVG that no browser draws.
-        def text(value: str) -> str:
-            cleaned = output_text(value)
-            return cleaned if cleaned.strip() or not value else "?"  # a name of control characters only
-
+        text = _label
         for name in ("title", "label_header", "note"):
             object.__setattr__(self, name, output_text(getattr(self, name)))
         object.__setattr__(self, "labels", tuple(text(label) for label in self.labels))
@@ -168,6 +165,11 @@ class Chart:
         return "\n".join(lines)
 
 
+def _label(value: str) -> str:
+    cleaned = output_text(value)
+    return cleaned if cleaned.strip() or not value else "?"  # a name of control characters only
+
+
 def _number(value: Value) -> str:
     if value is None:
         return "—"
@@ -200,26 +202,67 @@ def type_counts(reports: Iterable[DayReport]) -> dict[str, int]:
     return {t.value: counts[t.value] for t in ChangeType if counts[t.value]}
 
 
-def commit_areas(rc: ReportCommit, root: str, depth: int = AREA_DEPTH) -> set[str]:
+def commit_areas(rc: ReportCommit, root: str | None, depth: int = AREA_DEPTH) -> set[str | None]:
     """The directories (the first ``depth`` levels) a commit changed; files at the top level are ``root``."""
-    areas = set()
+    areas: set[str | None] = set()
     for change in rc.files:
         parts = change.path.split("/")[:-1]
         areas.add("/".join(parts[:depth]) if parts else root)
     return areas
 
 
-def area_counts(reports: Iterable[DayReport], root: str = "(root)") -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for report in reports:
+@dataclass(frozen=True)
+class DayNumbers:
+    """What the trend charts count of one stored day: kept beside a built site, so that its charts are
+    drawn again without reading every stored report."""
+
+    date: dt.date
+    language: str
+    counts: Mapping[str, int]  # level_counts
+    types: Mapping[str, int]  # type_counts
+    areas: tuple[tuple[str | None, int], ...]  # commits per area (None: files at the top level)
+    authors: Mapping[str, int]  # commits per author name
+
+    @classmethod
+    def of(cls, report: DayReport) -> DayNumbers:
+        # Names and paths are untrusted: kept under the output policy, as the charts show them.
+        areas: Counter[str | None] = Counter()
         for rc in report.commits:
-            counts.update(commit_areas(rc, root))
+            areas.update(a if a is None else _label(a) for a in commit_areas(rc, None))
+        authors = Counter(_label(rc.author.name or "?") for rc in report.commits)
+        return cls(report.date, report.language, level_counts(report), type_counts([report]),
+                   tuple(areas.items()), dict(authors))  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "language": self.language, "counts": dict(self.counts),
+                "types": dict(self.types), "areas": [list(a) for a in self.areas], "authors": dict(self.authors)}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DayNumbers:
+        return cls(dt.date.fromisoformat(data["date"]), data["language"], data["counts"], data["types"],
+                   tuple((a, int(n)) for a, n in data["areas"]), data["authors"])  # fmt: skip
+
+
+Day = DayNumbers | DayReport
+
+
+def numbers(days: Iterable[Day]) -> list[DayNumbers]:
+    return [d if isinstance(d, DayNumbers) else DayNumbers.of(d) for d in days]
+
+
+def _area_totals(days: Iterable[DayNumbers], root: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for day in days:
+        for area, n in day.areas:
+            counts[root if area is None else area] += n
     return counts
 
 
-def author_counts(reports: Iterable[DayReport]) -> Counter[str]:
-    """Commits per author name (merges included: they are commits of the day too)."""
-    return Counter(rc.author.name or "?" for report in reports for rc in report.commits)
+def type_totals(days: Iterable[DayNumbers]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for day in days:
+        counts.update(day.types)
+    return {t.value: counts[t.value] for t in ChangeType if counts[t.value]}
 
 
 def _span(end: dt.date, days: int) -> list[dt.date]:
@@ -233,15 +276,15 @@ def _top(counts: Counter[str], n: int) -> list[tuple[str, int]]:
 # charts ------------------------------------------------------------------------------------------
 
 
-def commits_per_day(reports: Iterable[DayReport], end: dt.date, days: int, language: str,
+def commits_per_day(reports: Iterable[Day], end: dt.date, days: int, language: str,
                     key: str = "") -> Chart:  # fmt: skip
     """Commits per day by importance for the ``days`` days ending with ``end`` (gaps where no report)."""
     C = chart_labels(language)
-    by_date = {r.date: r for r in reports}
+    by_date = {r.date: r for r in numbers(reports)}
     dates = _span(end, days)
     series = tuple(
         Series(level.value, C[level.value],
-               tuple(level_counts(by_date[d])[level.value] if d in by_date else None for d in dates))
+               tuple(by_date[d].counts[level.value] if d in by_date else None for d in dates))
         for level in LEVELS
     )  # fmt: skip
     return Chart(
@@ -251,22 +294,20 @@ def commits_per_day(reports: Iterable[DayReport], end: dt.date, days: int, langu
     )  # fmt: skip
 
 
-def types_per_week(
-    reports: Iterable[DayReport], end: dt.date, days: int, language: str, key: str = ""
-) -> Chart:
+def types_per_week(reports: Iterable[Day], end: dt.date, days: int, language: str, key: str = "") -> Chart:
     """Commits per change type in each ISO week that overlaps the ``days`` days ending with ``end``."""
     C = chart_labels(language)
     names = change_type_labels(language)
     start = end - dt.timedelta(days=days - 1)
-    weeks: dict[str, list[DayReport]] = {}
+    weeks: dict[str, list[DayNumbers]] = {}
     for day in _span(end, days):
         year, week, _ = day.isocalendar()
         weeks.setdefault(f"{year}-W{week:02d}", [])
-    for report in reports:
+    for report in numbers(reports):
         if start <= report.date <= end:
             year, week, _ = report.date.isocalendar()
             weeks[f"{year}-W{week:02d}"].append(report)
-    per_week = {label: type_counts(members) for label, members in weeks.items()}
+    per_week = {label: type_totals(members) for label, members in weeks.items()}
     used = [t.value for t in ChangeType if any(t.value in c for c in per_week.values())]
     series = tuple(
         Series(t, names.get(t, t),
@@ -278,11 +319,11 @@ def types_per_week(
                  axis_labels=tuple(w.split("-")[1] for w in weeks), note=C["types_note"])  # fmt: skip
 
 
-def top_areas(reports: Sequence[DayReport], end: dt.date, days: int, language: str, key: str = "",
+def top_areas(reports: Sequence[Day], end: dt.date, days: int, language: str, key: str = "",
               n: int = TOP_N) -> Chart:  # fmt: skip
     C = chart_labels(language)
     start = end - dt.timedelta(days=days - 1)
-    counts = area_counts((r for r in reports if start <= r.date <= end), C["root"])
+    counts = _area_totals((r for r in numbers(reports) if start <= r.date <= end), C["root"])
     top = _top(counts, n)
     return Chart(key=key or f"areas-{days}d", kind="hbars", title=C["areas"].format(n=days), label_header=C["area"],
                  labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
@@ -290,27 +331,32 @@ def top_areas(reports: Sequence[DayReport], end: dt.date, days: int, language: s
 
 
 def top_authors(
-    reports: Sequence[DayReport], end: dt.date, days: int, language: str, key: str = "", n: int = TOP_N
+    reports: Sequence[Day], end: dt.date, days: int, language: str, key: str = "", n: int = TOP_N
 ) -> Chart:
     C = chart_labels(language)
     start = end - dt.timedelta(days=days - 1)
-    top = _top(author_counts(r for r in reports if start <= r.date <= end), n)
+    counts: Counter[str] = Counter()
+    for r in numbers(reports):
+        if start <= r.date <= end:
+            counts.update(r.authors)
+    top = _top(counts, n)
     return Chart(key=key or f"authors-{days}d", kind="hbars", title=C["authors"].format(n=days), label_header=C["author"],
                  labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
                  language=language)  # fmt: skip
 
 
-def day_against_median(report: DayReport, history: Iterable[DayReport], days: int = MEDIAN_DAYS) -> Chart:
+def day_against_median(day: Day, history: Iterable[Day], days: int = MEDIAN_DAYS) -> Chart:
     """The day's commits (total and by level) beside the median of the stored days among the ``days``
     days before it (a day without a stored report is left out, not counted as zero)."""
+    (report,) = numbers([day])
     language = report.language
     C = chart_labels(language)
     start = report.date - dt.timedelta(days=days)
-    before = [r for r in history if start <= r.date < report.date]
+    before = [r for r in numbers(history) if start <= r.date < report.date]
     keys = ["total", *(level.value for level in LEVELS)]
-    today = level_counts(report)
+    today = report.counts
     medians: tuple[Value, ...] = tuple(
-        _median([level_counts(r)[k] for r in before]) if before else None for k in keys
+        _median([r.counts[k] for r in before]) if before else None for k in keys
     )
     series = (
         Series("current", f"{C['this_day']} {report.date.isoformat()}", tuple(today[k] for k in keys)),
@@ -363,9 +409,10 @@ REPO_CHART_KEYS = (
 WEEK_CHART_KEYS = ("weekdays", "type-mix")
 
 
-def repo_charts(reports: Sequence[DayReport], language: str, days: int = REPO_DAYS) -> list[Chart]:
+def repo_charts(days_: Sequence[Day], language: str, days: int = REPO_DAYS) -> list[Chart]:
     """A repository page's charts over the ``days`` days ending with its newest stored day (fewer when
     its first stored day is nearer: a chart does not open on weeks before the repository was followed)."""
+    reports = numbers(days_)
     if not reports:
         return []
     end = max(r.date for r in reports)
