@@ -32,7 +32,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import filecmp
+import hashlib
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from dailydiff import __version__  # noqa: E402
 from dailydiff.common.timewindow import day_window  # noqa: E402
 from dailydiff.engine.site import Site, build_from_store, build_site  # noqa: E402
 from dailydiff.models import DayReport  # noqa: E402
@@ -141,6 +144,28 @@ def store_days(
     return saved
 
 
+def cached_store(
+    data: Path, made: dict[str, list[DayReport]], repos: int, dates: list[dt.date]
+) -> tuple[int, Path | None]:
+    """The bench's store in ``data``: copied from a store kept in the temporary directory by an earlier run
+    with the same sizes and the same code (saving 182,500 reports one by one takes most of an hour),
+    else saved and kept there for the next run. Returns the reports stored and where they were copied
+    from (None: saved now)."""
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in (
+        Path(__file__), ROOT / "tests" / "sitefixtures.py", ROOT / "src" / "dailydiff" / "store" / "migrations.py",
+    ))).hexdigest()[:12]  # fmt: skip
+    kept = Path(tempfile.gettempdir()) / f"dailydiff-bench-site-{repos}x{len(dates)}-{__version__}-{code}"
+    if (kept / "done").is_file():
+        shutil.copytree(kept / "data", data)
+        return repos * len(dates), kept
+    with Store.open(data) as store:
+        saved = store_days(store, made, repos, dates, seed=1)
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(data, kept / "data")
+    (kept / "done").write_text("", encoding="utf-8")
+    return saved, None
+
+
 def files_of(root: Path) -> list[str]:
     return sorted(
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
@@ -159,12 +184,11 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "site"
         began = time.perf_counter()
-        with Store.open(data) as store:
-            saved = store_days(store, made, args.store_repos, dates, seed=1)
+        saved, cached = cached_store(data, made, args.store_repos, dates)
         store_seconds = time.perf_counter() - began
         commits = sum(r.stats.total for rs in made.values() for r in rs) / (2 * TEMPLATES)
         print(f"\nstore: {args.store_repos} repositories × {args.store_days} days = {saved} reports "
-              f"(about {commits:.1f} commits a day) saved in {store_seconds:.1f} s "
+              f"(about {commits:.1f} commits a day) {'copied from ' + str(cached) if cached else 'saved'} in {store_seconds:.1f} s "
               f"({template_seconds:.1f} s for {2 * TEMPLATES} template days)")  # fmt: skip
         with Store.open(data) as store:
             began = time.perf_counter()

@@ -20,6 +20,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from dailydiff.common.i18n import change_type_labels, weekdays, words
@@ -469,6 +470,26 @@ def _pygal() -> Any:
     return pygal
 
 
+_CLASSES = {"stacked": "StackedBar", "bars": "Bar", "hbars": "HorizontalBar"}
+
+
+@cache
+def _quick(base: type) -> type:
+    """pygal's chart ``base`` with its attribute lookup made quicker (the same lookup: an attribute of
+    the drawing's state wins over the chart's), which is a third of a drawing's time; the pictures are
+    the same, byte for byte."""
+
+    def lookup(self: Any, name: str) -> Any:
+        state = object.__getattribute__(self, "__dict__").get("state")
+        if state is not None and name != "state" and not name.startswith("__"):
+            values = state.__dict__
+            if name in values:
+                return values[name]
+        return object.__getattribute__(self, name)
+
+    return type(base.__name__, (base,), {"__getattribute__": lookup, "__module__": base.__module__})
+
+
 def _style(chart: Chart, *, png: bool) -> Any:
     from pygal.style import Style
 
@@ -579,10 +600,11 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
     }
 
 
-def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int) -> Any:
+def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int, quick: bool = True) -> Any:
     pygal = _pygal()
 
-    cls = {"stacked": pygal.StackedBar, "bars": pygal.Bar, "hbars": pygal.HorizontalBar}[chart.kind]
+    base = getattr(pygal, _CLASSES[chart.kind])
+    cls = _quick(base) if quick else base
     hbars = chart.kind == "hbars"
     labels = list(chart.axis_labels or chart.labels)
     if hbars:
