@@ -67,8 +67,11 @@ def digest_page(digest: DayDigest) -> str:
 
 def relative(from_path: str, to_path: str) -> str:
     """The link from one site page to another (both relative to the site root)."""
-    start = posixpath.dirname(from_path) or "."
-    return posixpath.relpath(to_path, start)
+    start, _ = posixpath.split(from_path)
+    folder, name = posixpath.split(to_path)
+    if folder == start:  # most links: a page beside this one
+        return name
+    return posixpath.relpath(to_path, start or ".")
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,10 @@ class DayPage:
     path: str  # e.g. repos/owner--name/2026-01-27.html
     loaded: DayReport | None = None
     load: Callable[[], DayReport] | None = None
+    date: dt.date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.date = self.summary.date
 
     @property
     def report(self) -> DayReport:
@@ -151,10 +158,6 @@ class DayPage:
             assert self.load is not None, self.path
             self.loaded = self.load()
         return self.loaded
-
-    @property
-    def date(self) -> dt.date:
-        return self.summary.date
 
     @property
     def json_path(self) -> str:
@@ -983,10 +986,11 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     written = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
+        present = _files(output_dir)
         for path, render in pages.items():
-            target = output_dir / path
-            if previous.get(path) == inputs[path] and target.is_file():
+            if previous.get(path) == inputs[path] and path in present:
                 continue
+            target = output_dir / path
             text = render()
             try:
                 if target.read_text(encoding="utf-8") == text:
@@ -1005,6 +1009,16 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _files(root: Path) -> set[str]:
+    """Every file under ``root``, relative (one listing: cheaper than asking about each page)."""
+    found = set()
+    for folder, _dirs, names in os.walk(root):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        found.update(prefix + name for name in names)
+    return found
 
 
 def _cannot_write(output_dir: Path, exc: OSError) -> PublishError:
