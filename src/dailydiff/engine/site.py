@@ -856,10 +856,13 @@ class DayRecord:
         groups: dict[Path, dict[str, Any]] = {}
         held: dict[Path, set[tuple[str, str, str, bool]]] = defaultdict(set)
         changed: set[Path] = set()
+        paths: dict[tuple[str, str], Path] = {}
         for day in days:
             key = (day.repo, day.date, day.language)
-            folder = hashlib.sha1(day.repo.encode()).hexdigest()[:16]
-            path = self.root / folder / f"{day.date.isoformat()[:7]}.json"
+            month = (day.repo, day.date.isoformat()[:7])
+            path = paths.get(month) or paths.setdefault(
+                month, self.root / hashlib.sha1(day.repo.encode()).hexdigest()[:16] / f"{month[1]}.json"
+            )
             group = groups.setdefault(path, {"format": self.FORMAT, "repo": day.repo, "days": {}})
             summary = shown.get(key)
             stamp = watermark.reports[f"{day.repo}\t{day.date.isoformat()}\t{day.language}"]
@@ -1013,7 +1016,7 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
 
 def _files(root: Path) -> set[str]:
     """Every file under ``root``, relative (one listing: cheaper than asking about each page)."""
-    found = set()
+    found: set[str] = set()
     for folder, _dirs, names in os.walk(root):
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
