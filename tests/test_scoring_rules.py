@@ -204,7 +204,7 @@ GDN_FIX = [
     "capped (not for a release) — 5 lines in 2 files",
     "                       why: bigger changes carry more risk and more news",
     "  core_source   +1.20  [core_source]  source files change (points scaled by their share of the lines, at least "
-    "25%) — 1 source files",
+    "25%) — 1 source file",
     "                       why: behaviour changes live in source, not in docs or CI",
     "  score 5.51 → medium (medium ≥ 5, high ≥ 9.5)",
     "  change types: bugfix",
@@ -396,15 +396,15 @@ def test_a_title_without_a_kind_gets_no_type_points_and_a_revert_tag_wins_over_a
     plain = explain(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS)
     assert "  type " not in plain and "  score 3.11 → low" in plain
     assert score_commit(_commit("Weekly sync", {"src/a.py": (1, 1)}), WEIGHTS).reasons == [
-        "size: 2 lines in 1 files (+1.11)", "core_source: 1 source files (+2)"]  # fmt: skip
+        "size: 2 lines in 1 file (+1.11)", "core_source: 1 source file (+2)"]  # fmt: skip
     both = explain(_commit("[Feature] [Revert] x", {"src/a.py": (1, 1)}), WEIGHTS).splitlines()
     assert both[1].startswith("  type          +") and "[revert]" in both[1]
 
 
 def test_the_score_and_its_reasons_name_each_rule_once_with_its_rounded_points() -> None:
     score = score_commit(_commit("[Blackwell] feat!: drop the sm80 path", {"src/a.py": (5, 1)}), WEIGHTS)
-    assert score.reasons == ["type: feature (+3)", "breaking (+4)", "size: 6 lines in 1 files (+1.97)",
-                             "core_source: 1 source files (+2)", "hardware/area tag [Blackwell]"]  # fmt: skip
+    assert score.reasons == ["type: feature (+3)", "breaking (+4)", "size: 6 lines in 1 file (+1.97)",
+                             "core_source: 1 source file (+2)", "hardware/area tag [Blackwell]"]  # fmt: skip
     assert score.score == 10.97 and score.level is Level.HIGH
     gdn = score_commit(_commit("[fix] fix blackwell gdn accuracy issue (#3156)",
                                {"flashinfer/gdn_kernels/blackwell/gdn.py": (1, 2), "tests/gdn/test_gdn.py": (1, 1)}),
@@ -418,6 +418,7 @@ def test_security_words_are_lower_case_sorted_and_leave_sanitizer_names_out() ->
     assert security_words("Fix an XSS in the renderer, found by AddressSanitizer; GHSA-abcd-1234") == [
         "ghsa-abcd-1234", "xss"]  # fmt: skip
     assert security_words("fix a leak found by AddressSanitizer") == []
+    assert security_words("Patch CVE-2024-12345 (and cve-1999-0001)") == ["cve-1999-0001", "cve-2024-12345"]
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ PERF_WORDS = re.compile(
 )
 # Security, not correctness: "overflow"/"underflow" are numeric bugs and stay out of this list.
 SECURITY_WORDS = re.compile(
-    r"\b(cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|injection|xss|csrf|ssrf|rce|exploit\w*|sanitiz\w*|"
+    r"\b(cve-\d{4}-\d{4,}|cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|injection|xss|csrf|ssrf|rce|exploit\w*|sanitiz\w*|"
     r"escap(e|ing) (html|sql)|auth(entication|orization)? bypass|privilege escalation|secrets? leak\w*|"
     r"credentials? leak\w*|token leak\w*|dos attack|denial of service|path traversal)\b",
     re.I,
@@ -160,6 +160,11 @@ _SANITIZER_TOOLS = re.compile(
     r"numerical|type)[ -]?sanitizers?\b|\b\w+sanitizers?\b|\b(k|hwa|a|ub|t|m|l)san\b|-fsanitize=[\w,-]+",
     re.I,
 )
+
+
+def _count(number: int, noun: str) -> str:
+    """"1 file", "2 files": a rule's detail as `report --explain` prints it."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def security_words(text: str) -> list[str]:
@@ -589,11 +594,12 @@ RULES: tuple[Rule, ...] = (
     Rule("size", "log2 of the changed lines, lockfiles/generated/vendored files left out, capped "
          "(not for a release)", "size_weight", "bigger changes carry more risk and more news",
          lambda e: e.release is None, _size_points,
-         lambda e: f"{e.profile.meaningful_lines} lines in {e.commit.stats.files or len(e.commit.files)} files"),
+         lambda e: f"{_count(e.profile.meaningful_lines, 'line')} in "
+                   f"{_count(e.commit.stats.files or len(e.commit.files), 'file')}"),
     Rule("core_source", "source files change (points scaled by their share of the lines, at least 25%)",
          "core_source", "behaviour changes live in source, not in docs or CI",
          lambda e: bool(e.profile.files.get("source")), _source_points,
-         lambda e: f"{e.profile.files.get('source', 0)} source files"),
+         lambda e: _count(e.profile.files.get("source", 0), "source file")),
     Rule("new_module", "a new source file is added", "new_module", "new modules extend the project's surface",
          lambda e: bool(e.profile.added_modules), detail=lambda e: ", ".join(e.profile.added_modules[:3])),
     Rule("public_api", "a public API or configuration file changes (`__init__.py`, `api/`, `include/`, "
