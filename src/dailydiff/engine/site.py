@@ -334,7 +334,8 @@ class Site:
                                       _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
 
         def key(*parts: object) -> str:
-            return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
+            text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (common, *parts))
+            return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
         every = sorted(d.summary.fingerprint for d in self.days)
         everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
@@ -344,17 +345,21 @@ class Site:
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
         span = (min((d.date for d in self.days), default=None), self.newest_date)
         for section in self.repos:
-            mine = key(section.path, [(d.path, d.summary.fingerprint) for d in section.days])
+            days = section.days
+            mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
             inputs[section.path] = inputs[section.feed_path] = mine
             if self.charts:
                 for key_name in chart_data.REPO_CHART_KEYS:
                     inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
                 inputs[self.index_chart_path(section)] = key(mine, span)
-            for i, day in enumerate(section.days):
-                newer, older = (
-                    section.days[j].path if 0 <= j < len(section.days) else "" for j in (i - 1, i + 1)
-                )
-                window = [d.summary.fingerprint for d in section.window(i)]
+            end = 0  # the window of day i (section.window): days[i:end], newest first
+            for i, day in enumerate(days):
+                end = max(end, i + 1)
+                while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
+                    end += 1
+                window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
+                newer = days[i - 1].path if i > 0 else ""
+                older = days[i + 1].path if i + 1 < len(days) else ""
                 inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
                 inputs[day.json_path] = key(day.summary.fingerprint)
                 if self.charts:
@@ -362,11 +367,11 @@ class Site:
             by_monday = {w.week.monday: w for w in section.weeks}
             for i, week in enumerate(section.weeks):
                 before = by_monday.get(week.week.monday - dt.timedelta(days=7))
-                days = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
+                made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
                 neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
-                inputs[week.path] = key(week.path, days, neighbours, [d.path for d in week.days])
+                inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
                 for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
-                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, days)
+                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
         return inputs
 
     # charts ------------------------------------------------------------------------------------
