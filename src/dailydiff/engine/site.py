@@ -588,11 +588,9 @@ class Site:
             results=results,
         )
 
-    def search_entries(self) -> list[list[str]]:
-        """[repo, date, title, author, summary, level, href, short sha] per commit, newest day first."""
-        return list(json.loads(f"[{self._search_text()}]"))
-
     def _search_text(self) -> str:
+        """The search index's entries, newest day first: [repo, date, title, author, summary, level, href,
+        short sha] per commit."""
         ordered = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)
         return ",".join(d.summary.search for d in ordered if d.summary.search)
 
