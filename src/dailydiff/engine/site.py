@@ -17,7 +17,7 @@ import json
 import os
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -58,6 +58,7 @@ SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
 
 Renderer = Callable[[], str]
+DayKey = tuple[str, dt.date, str]  # repo, date, language
 
 
 def digest_page(digest: DayDigest) -> str:
@@ -142,14 +143,25 @@ class StoredDay:
 
 @dataclass
 class DayPage:
-    summary: DaySummary
     path: str  # e.g. repos/owner--name/2026-01-27.html
+    date: dt.date
+    language: str
     loaded: DayReport | None = None
     load: Callable[[], DayReport] | None = None
-    date: dt.date = field(init=False)
+    kept: DaySummary | None = None  # made for this page by an earlier build
+    fingerprint: str = ""  # the hash of the report's stored text ("": of its JSON)
 
-    def __post_init__(self) -> None:
-        self.date = self.summary.date
+    @cached_property
+    def summary(self) -> DaySummary:
+        """What the other pages need of the day: kept, or made from the report when first needed."""
+        if self.kept is not None:
+            return self.kept
+        report = self.report
+        return DaySummary.of(report, self.path, self.fingerprint or _sha(report.model_dump_json()))
+
+    @property
+    def repo_url(self) -> str | None:
+        return self.loaded.repo_url if self.loaded is not None else self.summary.repo_url
 
     @property
     def report(self) -> DayReport:
@@ -214,7 +226,7 @@ class RepoSection:
 
     @property
     def language(self) -> str:
-        return self.days[0].summary.language if self.days else "en"
+        return self.days[0].language if self.days else "en"
 
 
 @dataclass(frozen=True)
@@ -278,13 +290,17 @@ class Site:
             section = RepoSection(repo=repo, slug=slug, repo_url=None)
             section.days = [_day_page(d, f"repos/{slug}/{d.date.isoformat()}.html")
                             for d in sorted(by_repo[repo], key=lambda d: d.date, reverse=True)]  # fmt: skip
-            section.repo_url = next((d.summary.repo_url for d in section.days if d.summary.repo_url), None)
+            section.repo_url = next((d.repo_url for d in section.days if d.repo_url), None)
             section.weeks = _weeks(slug, section.days)
             sections.append(section)
         site_language = language or _majority([d.language for d in chosen.values()]) or "zh"
         return cls(sections, title=title, base_url=base_url, language=site_language, feed_entries=feed_entries,
                    templates_dir=templates_dir, toc_title_chars=toc_title_chars,
                    weekly_top_commits=weekly_top_commits, charts=charts)  # fmt: skip
+
+    def summaries(self) -> dict[tuple[str, dt.date, str], DaySummary]:
+        """The summaries this site has made or kept so far, by (repository, date, language)."""
+        return {(s.repo, s.date, s.language): s for s in (d.__dict__.get("summary") for d in self.days) if s}
 
     @property
     def days(self) -> list[DayPage]:
@@ -630,22 +646,14 @@ def _weeks(slug: str, days: list[DayPage]) -> list[WeekPage]:
 
 
 def _day_page(day: StoredDay, path: str) -> DayPage:
-    """A day's page, with its summary kept from the last build when its page has not moved, else made
-    from its report (read now)."""
-    if day.kept is not None and day.kept.path == path:
-        return DayPage(day.kept, path, day.report, day.load)
-    report = day.report if day.report is not None else _load(day)
-    summary = DaySummary.of(report, path, day.fingerprint or _sha(report.model_dump_json()))
-    return DayPage(summary, path, report, day.load)
+    """A day's page, with its summary kept from an earlier build when its page has not moved (else made
+    from its report, read when needed)."""
+    kept = day.kept if day.kept is not None and day.kept.path == path else None
+    return DayPage(path, day.date, day.language, day.report, day.load, kept, day.fingerprint)
 
 
 def _day_json(day: DayPage) -> str:
     return render_json(day.report)
-
-
-def _load(day: StoredDay) -> DayReport:
-    assert day.load is not None, (day.repo, day.date)
-    return day.load()
 
 
 def _script_json(value: Any) -> str:
@@ -718,9 +726,12 @@ def stored_digests(store: Store, prefer: str) -> list[DayDigest]:
 
 
 def make_site(settings: Settings, reports: list[DayReport], *, digests: Sequence[DayDigest] = (),
-              unreadable: Sequence[Unreadable] = (), title: str | None = None) -> Site:  # fmt: skip
-    """The site of ``reports`` with the settings' title, address, language, templates and charts."""
-    days = (StoredDay(r.repo, r.date, r.language, report=r) for r in reports)
+              unreadable: Sequence[Unreadable] = (), title: str | None = None,
+              kept: Mapping[DayKey, DaySummary] | None = None) -> Site:  # fmt: skip
+    """The site of ``reports`` with the settings' title, address, language, templates and charts;
+    ``kept``: summaries an earlier site made of some of the same reports (``Site.summaries``)."""
+    days = (StoredDay(r.repo, r.date, r.language, report=r, kept=(kept or {}).get((r.repo, r.date, r.language)))
+            for r in reports)  # fmt: skip
     return _site_of(settings, days, digests=digests, unreadable=unreadable, title=title)
 
 
@@ -804,9 +815,6 @@ def _loader(store: Store, key: tuple[str, dt.date, str]) -> Callable[[], DayRepo
     return load
 
 
-DayKey = tuple[str, dt.date, str]  # repo, date, language
-
-
 @dataclass
 class DayRecord:
     """What a build from the store kept of each stored report, in ``DAYS`` (one file per repository and
@@ -855,7 +863,7 @@ class DayRecord:
 
     def write(self, site: Site, days: Sequence[StoredDay], watermark: Watermark) -> None:
         """Keep what this build knows of every stored report; rewrite only the files that changed."""
-        shown = {(d.summary.repo, d.date, d.summary.language): d.summary for d in site.days}
+        shown = {(d.summary.repo, d.date, d.language): d.summary for d in site.days}
         groups: dict[Path, dict[str, Any]] = {}
         held: dict[Path, set[tuple[str, str, str, bool]]] = defaultdict(set)
         changed: set[Path] = set()
