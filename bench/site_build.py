@@ -33,6 +33,7 @@ import argparse
 import datetime as dt
 import filecmp
 import hashlib
+import os
 import random
 import shutil
 import sys
@@ -197,15 +198,16 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
             print(f"full build: {full_seconds:.1f} s, {full.pages} files "
                   f"({full_seconds / max(saved, 1) * 1000:.1f} ms per report)")  # fmt: skip
             added = store_days(store, made, args.store_repos, [dates[-1] + dt.timedelta(days=1)], seed=2)
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             more = build_from_store(store, settings, out)
-            add_seconds = time.perf_counter() - began
+            add_seconds, add_cpu = time.perf_counter() - began, time.process_time() - cpu
             began = time.perf_counter()
             again = build_from_store(store, settings, out)
             same_seconds = time.perf_counter() - began
         add_ok = add_seconds < ADD_DAY_SECONDS
         same_ok = same_seconds < UNCHANGED_SECONDS
-        print(f"one more day for each repository ({added} reports): {add_seconds:.2f} s, {more.written} of "
+        print(f"one more day for each repository ({added} reports): {add_seconds:.2f} s ({add_cpu:.1f} s of CPU, "
+              f"load average {os.getloadavg()[0]:.1f}), {more.written} of "
               f"{more.pages} files written, {more.removed} removed — {add_seconds / full_seconds:.3f}× the full "
               f"build; target < {ADD_DAY_SECONDS:.0f} s: {'OK' if add_ok else 'TOO SLOW'}")  # fmt: skip
         print(f"no change: {same_seconds:.2f} s, {again.written} files written — {same_seconds / full_seconds:.4f}× "
