@@ -17,11 +17,19 @@ every repository and a build (the target: under 30 s at 500 × 365), then a buil
 (the target: no file written, under 5 s). --verify also builds the final store from scratch into another
 directory and compares every file byte for byte with the incremental one.
 
-Measured on a shared 2-core machine (load 6–20), about 4.7 commits a day: 500 × 7 — full 634 s, one more
-day 150.5 s, nothing changed 0.02 s; 10 × 365 — full 256 s, one more day 25.6 s, nothing changed 0.03 s.
-One more day at 5 × 365 spends 36% parsing every stored report, 19% in pygal (8 charts per repository),
-17% in the feeds (an entry per stored day), 13% in the search index (every commit): each grows with every
-stored report, not with the change, which is what keeps 500 × 365 far from 30 s.
+The store is kept in the temporary directory (dailydiff-bench-site-<repos>x<days>-…) and copied by the
+next run with the same sizes and code: saving 182,500 reports one by one takes most of an hour.
+
+Measured on a shared 2-core machine (load average 6–9), about 4.7 commits a day. Before the build kept
+summaries: 500 × 7 — full 634 s, one more day 150.5 s; 10 × 365 — full 256 s, one more day 25.6 s (parsing
+every stored report, pygal's 8 charts per repository, feeds and search index rebuilt from every report).
+Now: 500 × 7 — full 187.5 s, one more day 66.6 s (6,370 of 18,507 files), nothing changed 0.05 s,
+identical to a full build (19,007 files); 10 × 365 — full 122.3 s, one more day 2.12 s (129 of 12,647
+files), nothing changed 0.02 s, identical (12,777 files). One more day now costs about 13 files per
+repository (the day's page, JSON and chart, the day before's page, the week's page and charts, the
+repository's page, feed and charts) plus the site-wide pages from the kept summaries; what still grows
+with every stored report is reading the kept summaries, laying the pages out and fingerprinting them
+(about 0.3 ms a report at 10 × 365), and the feeds and search index written whole.
 
 Exits 1 when a result is wrong (a build with nothing changed wrote a file, an incremental site differs from
 a full one), 3 when a time target was missed (bench/verdict.py).
