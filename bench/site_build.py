@@ -24,8 +24,8 @@ an hour.
 Measured on a shared 2-core machine (load average 6–9), about 4.7 commits a day. Before the build kept
 summaries: 500 × 7 — full 634 s, one more day 150.5 s; 10 × 365 — full 256 s, one more day 25.6 s (parsing
 every stored report, pygal's 8 charts per repository, feeds and search index rebuilt from every report).
-Now: 500 × 7 — full 187.5 s, one more day 66.6 s (6,370 of 18,507 files), nothing changed 0.05 s,
-identical to a full build (19,007 files); 10 × 365 — full 122.3 s, one more day 2.12 s (129 of 12,647
+Now: 500 × 7 — full 56.4 s, one more day 18.4 s (17.0 s of CPU, load average 2.9; 66.6 s at load 7),
+6,370 of 18,507 files, nothing changed 0.04 s, identical to a full build (19,007 files); 10 × 365 — full 122.3 s, one more day 2.12 s (129 of 12,647
 files), nothing changed 0.02 s, identical (12,777 files); 50 × 365 — full 497 s (27.3 ms a report), one
 more day 9.4 s (4.8 s of CPU; 652 of 63,207 files), nothing changed 0.11 s. One more day now costs about
 13 files per repository (the day's page, JSON and chart, the day before's page, the week's page and
