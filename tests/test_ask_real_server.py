@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dailydiff.common.searchterms import is_chinese
 from gitrepo import CommitSpec, FileEdit, build_repo
-from llama_server import MODEL, llama_server
+from llama_server import MODEL
 from opsfixtures import dailydiff
 
 pytestmark = pytest.mark.llm_server
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.llm_server
 POST = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d{3})')
 CITATION = re.compile(r"\[([0-9a-f]{7})\]")
 DAY = dt.date(2026, 3, 2)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    logs = tmp_path_factory.mktemp("llama")
-    with llama_server(logs) as base_url:
-        yield base_url, logs / "llama_server.log"
 
 
 def _history(tmp_path: Path) -> tuple[Path, list[str]]:
@@ -53,9 +45,9 @@ def _history(tmp_path: Path) -> tuple[Path, list[str]]:
 
 
 def test_answers_cite_only_retrieved_commits_in_the_question_language_and_are_asked_once(
-    server: tuple[str, Path], tmp_path: Path
+    real_server: tuple[str, Path], tmp_path: Path
 ) -> None:
-    base_url, log = server
+    base_url, log = real_server
     data, shas = _history(tmp_path)
     env = {"DAILYDIFF_LLM_BASE_URL": base_url, "DAILYDIFF_LLM_MODEL": MODEL}
     for question in ("What changed in the attention kernels?", "注意力 attention 内核有哪些变化？"):

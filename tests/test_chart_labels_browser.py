@@ -105,6 +105,9 @@ def test_chart_labels_never_overlap_and_are_not_clipped(
             )
             assert shown, name
             for i, img in enumerate(shown):
+                # Headless Chromium draws a background tab only now and then: an element screenshot of
+                # `page` behind `picture` waits for a frame (~2 s each, 20 of 23 s of this test).
+                page.bring_to_front()
                 page.locator("figure.chart").nth(i).screenshot(
                     path=str(ARTIFACTS / f"chart-labels-{name}-{i}-{scheme}-{width}.png")
                 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,12 @@ from dailydiff.models import AnalysisStatus
 from dailydiff.settings import Settings, load_settings
 from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo
-from llama_server import MODEL, answered_or_loop_named, llama_server
+from llama_server import MODEL, answered_or_loop_named
 from llm_fixtures import run_day
 
 pytestmark = pytest.mark.llm_server
 
 POST = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d{3})')
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    logs = tmp_path_factory.mktemp("llama")
-    with llama_server(logs) as base_url:
-        yield base_url, logs / "llama_server.log"
 
 
 def posts(log: Path) -> list[str]:
@@ -64,9 +56,9 @@ def small_day(path: Path) -> Path:
 
 
 def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
-    server: tuple[str, Path], tmp_path: Path
+    real_server: tuple[str, Path], tmp_path: Path
 ) -> None:
-    base_url, log = server
+    base_url, log = real_server
     settings = newcomer(base_url, tmp_path / "data")
     assert settings.analysis.analyzer == "auto" and settings.llm.response_mode == "auto"
     repo = small_day(tmp_path / "repo")
@@ -106,8 +98,10 @@ def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
         assert asked_again <= (3 - answered) * MAX_REQUESTS_PER_COMMIT + 1
 
 
-def test_doctor_passes_and_names_the_mode_it_negotiated(server: tuple[str, Path], tmp_path: Path) -> None:
-    base_url, _ = server
+def test_doctor_passes_and_names_the_mode_it_negotiated(
+    real_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base_url, _ = real_server
     # The deadline is doctor's 10 s on a quiet machine; SmolLM2 sharing two loaded cores may need more.
     context = DoctorContext(
         config_path=None, base_dir=tmp_path, settings=newcomer(base_url, tmp_path), deadline=120

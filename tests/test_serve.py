@@ -109,7 +109,8 @@ def test_pages_are_rerendered_when_a_report_changes(tmp_path: Path) -> None:
             status, headers, body = get(page)
             assert status == 200 and "A brand new highlight" in body.decode() and body != first
             assert headers["etag"] != first_headers["etag"]
-            assert "2026-01-28" in get(url + "/")[2].decode()
+            index = get(url + "/")[2].decode()
+            assert "2026-01-28" in index and "A brand new highlight" in index  # no summary of the old text
             assert get(f"{url}/repos/demo--engine/2026-01-28.html")[0] == 200
             assert cache.reloads == 2
 

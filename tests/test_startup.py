@@ -108,6 +108,32 @@ def test_the_llm_analyser_is_imported_when_an_llm_is_used() -> None:
     assert LLMAnalyzer is Direct and "llm" in ANALYZERS
 
 
+_PRELOAD = """
+import sys
+from dailydiff.analysis import preload_llm
+from dailydiff.settings import load_settings
+heuristic = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "heuristic"}})
+auto_without_model = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "auto"}})
+assert preload_llm([heuristic, auto_without_model]) is None and "openai" not in sys.modules
+llm = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "auto"},
+                    "llm": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}})
+thread = preload_llm([heuristic, llm])
+assert thread is not None and thread.name == "dailydiff-preload", thread
+thread.join(60)
+assert "openai" in sys.modules and "dailydiff.analysis.llm" not in sys.modules
+print("ok")
+"""
+
+
+def test_a_run_that_will_ask_an_llm_imports_the_sdk_on_a_thread_of_its_own() -> None:
+    # Only the SDK (nothing of ours: the two threads never wait on each other's module locks), and only when
+    # an analyser of the run is the LLM (`auto` with a model and an endpoint).
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", _PRELOAD], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 def test_every_command_module_is_listed_with_its_own_one_line_help() -> None:
     package = Path(dailydiff.cli.__file__).parent
     for info in pkgutil.iter_modules([str(package)]):

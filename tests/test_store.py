@@ -238,10 +238,13 @@ def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
 
 def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None:
     store.plan_units("plan", ["a", "b"])
-    dead = store.claim_unit("plan", "dead", lease=0.3)
+    # Held for long enough that a loaded machine's stall cannot end it before "both held" is checked; the
+    # dead worker's last heartbeat then renews it for 0.3 s, and it never renews again.
+    dead = store.claim_unit("plan", "dead", lease=60)
     alive = store.claim_unit("plan", "alive", lease=60)
     assert dead is not None and alive is not None and (dead.unit, alive.unit) == ("a", "b")
     assert store.claim_unit("plan", "idle", lease=60) is None  # both held
+    assert store.renew_unit(dead, lease=0.3)
     assert store.renew_unit(alive, lease=60)
     deadline = dt.datetime.now() + dt.timedelta(seconds=10)
     taken = None
@@ -276,7 +279,7 @@ def test_a_plan_run_again_retries_its_failed_units_but_a_worker_joining_a_run_do
 def test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale(store: Store) -> None:
     report = _report()
     store.plan_units("plan", ["u"])
-    old = store.claim_unit("plan", "old", lease=0.3)
+    old = store.claim_unit("plan", "old", lease=60)  # long: a stall on a loaded machine cannot end it here
     assert old is not None
     held = FENCE.set(old)
     try:
@@ -285,6 +288,7 @@ def test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_s
         store.save_report(report)  # while the claim holds
     finally:
         FENCE.reset(held)
+    assert store.renew_unit(old, lease=0.3)  # its last heartbeat: then the worker is gone
     deadline = time.monotonic() + 10
     while (new := store.claim_unit("plan", "new", lease=60)) is None and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -28,7 +28,7 @@ import openai
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
-from dailydiff.common.http import retry_after_seconds
+from dailydiff.common.http import retry_after_seconds, tls_context
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
@@ -148,7 +148,7 @@ class ChatClient:
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
-        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits)
+        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits, verify=tls_context())
         self._sdk = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url or None,
@@ -248,20 +248,24 @@ class ChatClient:
         usage: Any = None
         timings: Any = None
         watch = LoopWatch()
+        body = {"model": self.model, "messages": messages, "stream": True,
+                "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
+        # The API key as ``create`` sends it (the SDK's default for ``post`` allows an admin key's header too).
+        options: openai.RequestOptions = {"security": {"bearer_auth": True}}
+        if wait > self.deadline:
+            options["timeout"] = wait + 1  # the SDK's own read timeout waits as long
         try:
-            if wait > self.deadline:
-                kwargs = {**kwargs, "timeout": wait + 1}  # the SDK's own read timeout waits as long
             async with asyncio.timeout(wait) as timer:
-                # The SDK sends the request and turns an error status into its exceptions; the events
-                # are read here (one small JSON each: the SDK's typed chunks cost a millisecond apiece).
-                async with self._sdk.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
-                    model=self.model,
-                    messages=messages,
-                    stream=True,
-                    stream_options={"include_usage": True},
-                    **kwargs,
-                ) as response:
-                    async for line in response.iter_lines():
+                # The SDK sends the request (its documented ``post``, with the body as built here: the typed
+                # ``create`` walks every parameter's annotations, a millisecond and a half per request) and
+                # turns an error status into its exceptions; the events are read here (one small JSON
+                # each: the SDK's typed chunks cost a millisecond apiece).
+                response = await self._sdk.post(
+                    "/chat/completions", cast_to=httpx2.Response, body=body, options=options, stream=True
+                )
+                assert isinstance(response, httpx2.Response)  # the raw response: ``cast_to`` says so
+                try:
+                    async for line in response.aiter_lines():
                         if not line.startswith("data:"):
                             continue
                         data = line[5:].strip()
@@ -295,7 +299,13 @@ class ChatClient:
                                     f"stopped after {chunks} tokens", tokens=chunks,
                                 )  # fmt: skip
                         if first is not None:
-                            timer.reschedule(min(loop.time() + self.stall, end))
+                            # Moved on once it lags by a hundredth of the stall allowed: once per burst of
+                            # tokens, not per token (a timer handle and a heap push apiece).
+                            due, when = min(loop.time() + self.stall, end), timer.when()
+                            if when is None or due < when or due - when > self.stall / 100:
+                                timer.reschedule(due)
+                finally:
+                    await response.aclose()
         except TimeoutError:
             if first is None:
                 raise LLMCallError("timeout", f"no first token within {wait:g}s") from None

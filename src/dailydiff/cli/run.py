@@ -142,6 +142,7 @@ def run_command(
     ),
 ) -> None:
     """Build (and publish) the daily reports of every repository in the config."""
+    from dailydiff.analysis import preload_llm
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import figures_line, write_interrupted_summary
     from dailydiff.engine import configured_publishers, parse_shard, plan_jobs, publishers_for, run_jobs
@@ -165,6 +166,7 @@ def run_command(
         replace(job, settings=shared.over(job.settings))
         for job in plan_jobs(settings, chosen_shard, base_dir=options.config_dir(config))
     ]
+    preload_llm(job.settings for job in planned)  # the SDK's import overlaps the start below
     now = shared.days(dates, settings, [job.settings.report.timezone for job in planned])
     target = output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
     files = None

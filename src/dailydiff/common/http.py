@@ -12,12 +12,26 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+import functools
 import random
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client verifies servers with (httpx2's default: certifi's roots, or
+    SSL_CERT_FILE / SSL_CERT_DIR), built once per process. Building it parses the whole CA bundle, about
+    30 ms of CPU: a client made per repository-day (GitHub) or per delivery paid that each time."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:

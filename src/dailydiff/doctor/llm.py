@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.analysis import api_key, llm_configured
+from dailydiff.analysis import analyzer_name, api_key
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.llm import (
     PROBE_DEADLINE,
@@ -53,9 +53,7 @@ class Finding:
 
 def _uses_llm(settings: Settings) -> bool:
     entries = [effective_settings(settings, entry) for entry in settings.repos] or [settings]
-    return any(
-        s.analysis.analyzer == "llm" or (s.analysis.analyzer == "auto" and llm_configured(s)) for s in entries
-    )
+    return any(analyzer_name(s.analysis.analyzer, s) == "llm" for s in entries)
 
 
 def _request(mode: str) -> list[dict[str, str]]:

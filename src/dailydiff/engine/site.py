@@ -17,7 +17,7 @@ import json
 import os
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -32,10 +32,9 @@ from dailydiff.publish.files import atomic_write
 from dailydiff.render import charts as chart_data
 from dailydiff.render.charts import Chart, figure_view, render_svg
 from dailydiff.render.digest import DayDigest, load_digest, render_digest_html
-from dailydiff.render.feed import FeedEntry, render_atom, render_digest_atom
+from dailydiff.render.feed import AtomEntry, assemble_atom, atom_entry, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
-    level_counts,
     render_day,
     render_index,
     render_page,
@@ -54,10 +53,12 @@ from dailydiff.store import Store
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
 SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build from the store saw
+DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
 
 Renderer = Callable[[], str]
+DayKey = tuple[str, dt.date, str]  # repo, date, language
 
 
 def digest_page(digest: DayDigest) -> str:
@@ -67,14 +68,108 @@ def digest_page(digest: DayDigest) -> str:
 
 def relative(from_path: str, to_path: str) -> str:
     """The link from one site page to another (both relative to the site root)."""
-    start = posixpath.dirname(from_path) or "."
-    return posixpath.relpath(to_path, start)
+    start, _ = posixpath.split(from_path)
+    folder, name = posixpath.split(to_path)
+    if folder == start:  # most links: a page beside this one
+        return name
+    return posixpath.relpath(to_path, start or ".")
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What the pages other than a day's own need of its report (the index, the repository's page, charts,
+    feeds, search): kept beside a built site (``DAYS``), so that a build reads and renders again only the
+    reports that changed. ``fingerprint`` is the hash of the report's stored text."""
+
+    repo: str
+    path: str  # the day's page
+    language: str
+    repo_url: str | None
+    fingerprint: str
+    numbers: chart_data.DayNumbers
+    highlight: str
+    feed: AtomEntry | None  # None: a day without commits has no entry
+    search: str  # the day's entries of the search index (JSON, comma-separated, escaped for a script)
+
+    @property
+    def date(self) -> dt.date:
+        return self.numbers.date
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.numbers.counts)
+
+    @classmethod
+    def of(cls, report: DayReport, path: str, fingerprint: str) -> DaySummary:
+        anchors = commit_anchors(report.commits)
+        search = ",".join(
+            _script_json([
+                report.repo, report.date.isoformat(), shorten(rc.title, 300) or "—", shorten(rc.author.name, 120),
+                shorten(plain_text(rc.analysis.summary) if rc.analysis else "", SEARCH_SUMMARY_CHARS),
+                rc.level.value, f"{path}#{anchors[rc.sha]}", rc.short_sha,
+            ])
+            for rc in report.commits
+        )  # fmt: skip
+        return cls(report.repo, path, report.language, report.repo_url, fingerprint,
+                   chart_data.DayNumbers.of(report), _first_highlight(report), atom_entry(report), search)  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        feed = self.feed and [self.feed.updated, self.feed.head, self.feed.tail]
+        return {"repo": self.repo, "path": self.path, "language": self.language, "repo_url": self.repo_url,
+                "fingerprint": self.fingerprint, "numbers": self.numbers.as_dict(), "highlight": self.highlight,
+                "feed": feed, "search": self.search}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DaySummary:
+        numbers = chart_data.DayNumbers.from_dict(data["numbers"])
+        feed = data["feed"] and AtomEntry(data["repo"], numbers.date, *data["feed"])
+        return cls(data["repo"], data["path"], data["language"], data["repo_url"], data["fingerprint"], numbers,
+                   data["highlight"], feed, data["search"])  # fmt: skip
+
+
+@dataclass
+class StoredDay:
+    """A stored report as the layout sees it: the report itself, or what the last build kept of it
+    (``kept``) and how to read it when its own page is rendered again (``load``)."""
+
+    repo: str
+    date: dt.date
+    language: str
+    fingerprint: str = ""  # the hash of the stored text ("": of the report's JSON)
+    report: DayReport | None = None
+    kept: DaySummary | None = None
+    load: Callable[[], DayReport] | None = None
 
 
 @dataclass
 class DayPage:
-    report: DayReport
     path: str  # e.g. repos/owner--name/2026-01-27.html
+    date: dt.date
+    language: str
+    loaded: DayReport | None = None
+    load: Callable[[], DayReport] | None = None
+    kept: DaySummary | None = None  # made for this page by an earlier build
+    fingerprint: str = ""  # the hash of the report's stored text ("": of its JSON)
+
+    @cached_property
+    def summary(self) -> DaySummary:
+        """What the other pages need of the day: kept, or made from the report when first needed."""
+        if self.kept is not None:
+            return self.kept
+        report = self.report
+        return DaySummary.of(report, self.path, self.fingerprint or _sha(report.model_dump_json()))
+
+    @property
+    def repo_url(self) -> str | None:
+        return self.loaded.repo_url if self.loaded is not None else self.summary.repo_url
+
+    @property
+    def report(self) -> DayReport:
+        """The day's report (read from the store when only its summary was kept)."""
+        if self.loaded is None:
+            assert self.load is not None, self.path
+            self.loaded = self.load()
+        return self.loaded
 
     @property
     def json_path(self) -> str:
@@ -97,7 +192,7 @@ class RepoSection:
     weeks: list[WeekPage] = field(default_factory=list)  # newest first
 
     def week_of(self, day: DayPage) -> WeekPage:
-        year, week, _ = day.report.date.isocalendar()
+        year, week, _ = day.date.isocalendar()
         return self._weeks_by_number[(year, week)]
 
     @cached_property
@@ -113,10 +208,10 @@ class RepoSection:
 
     def window(self, index: int, days: int = chart_data.MEDIAN_DAYS) -> list[DayPage]:
         """The day at ``index`` and the stored days of the ``days`` days before it (newest first)."""
-        day = self.days[index].report.date
+        day = self.days[index].date
         out = []
         for page in self.days[index:]:
-            if (day - page.report.date).days > days:
+            if (day - page.date).days > days:
                 break
             out.append(page)
         return out
@@ -131,7 +226,7 @@ class RepoSection:
 
     @property
     def language(self) -> str:
-        return self.days[0].report.language if self.days else "en"
+        return self.days[0].language if self.days else "en"
 
 
 @dataclass(frozen=True)
@@ -161,28 +256,30 @@ class Site:
     charts: bool = True  # trend charts (SVG files beside the pages, with their numbers in tables)
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
-    # (repo, date, language) → a hash of the report's stored text, when it came from the store
-    fingerprints: dict[tuple[str, dt.date, str], str] = field(default_factory=dict)
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_reports(cls, reports: Iterable[DayReport], *, title: str = "dailydiff", base_url: str = "",
-                     language: str = "", prefer_language: str = "", feed_entries: int = 0,
-                     templates_dir: str = "", toc_title_chars: int = 60,
-                     weekly_top_commits: int = 10, charts: bool = True) -> Site:  # fmt: skip
+    def from_reports(cls, reports: Iterable[DayReport], **options: Any) -> Site:
+        """``from_days`` of reports at hand (``options``: its keywords)."""
+        return cls.from_days((StoredDay(r.repo, r.date, r.language, report=r) for r in reports), **options)
+
+    @classmethod
+    def from_days(cls, stored: Iterable[StoredDay], *, title: str = "dailydiff", base_url: str = "",
+                  language: str = "", prefer_language: str = "", feed_entries: int = 0, templates_dir: str = "",
+                  toc_title_chars: int = 60, weekly_top_commits: int = 10, charts: bool = True) -> Site:  # fmt: skip
         """One page per repository-day: when a day exists in several languages, ``prefer_language`` (by
         default ``language``; else the first seen) wins. ``language`` is the index's; "" picks the
-        language most reports use."""
+        language most reports use. A day kept from the last build is not read unless its page moved."""
         prefer = prefer_language or language
-        chosen: dict[tuple[str, dt.date], DayReport] = {}
-        for report in reports:
-            key = (report.repo, report.date)
+        chosen: dict[tuple[str, dt.date], StoredDay] = {}
+        for day in stored:
+            key = (day.repo, day.date)
             current = chosen.get(key)
-            if current is None or (report.language == prefer and current.language != prefer):
-                chosen[key] = report
-        by_repo: dict[str, list[DayReport]] = defaultdict(list)
-        for (repo, _date), report in chosen.items():
-            by_repo[repo].append(report)
+            if current is None or (day.language == prefer and current.language != prefer):
+                chosen[key] = day
+        by_repo: dict[str, list[StoredDay]] = defaultdict(list)
+        for (repo, _date), day in chosen.items():
+            by_repo[repo].append(day)
         sections: list[RepoSection] = []
         used: set[str] = set()
         for repo in sorted(by_repo, key=str.lower):
@@ -190,16 +287,20 @@ class Site:
             if slug.lower() in used:
                 slug = f"{slug}-{hashlib.sha1(repo.encode()).hexdigest()[:8]}"
             used.add(slug.lower())
-            days = sorted(by_repo[repo], key=lambda r: r.date, reverse=True)
-            url = next((r.repo_url for r in days if r.repo_url), None)
-            section = RepoSection(repo=repo, slug=slug, repo_url=url)
-            section.days = [DayPage(r, f"repos/{slug}/{r.date.isoformat()}.html") for r in days]
+            section = RepoSection(repo=repo, slug=slug, repo_url=None)
+            section.days = [_day_page(d, f"repos/{slug}/{d.date.isoformat()}.html")
+                            for d in sorted(by_repo[repo], key=lambda d: d.date, reverse=True)]  # fmt: skip
+            section.repo_url = next((d.repo_url for d in section.days if d.repo_url), None)
             section.weeks = _weeks(slug, section.days)
             sections.append(section)
-        site_language = language or _majority([r.language for r in chosen.values()]) or "zh"
+        site_language = language or _majority([d.language for d in chosen.values()]) or "zh"
         return cls(sections, title=title, base_url=base_url, language=site_language, feed_entries=feed_entries,
                    templates_dir=templates_dir, toc_title_chars=toc_title_chars,
                    weekly_top_commits=weekly_top_commits, charts=charts)  # fmt: skip
+
+    def summaries(self) -> dict[tuple[str, dt.date, str], DaySummary]:
+        """The summaries this site has made or kept so far, by (repository, date, language)."""
+        return {(s.repo, s.date, s.language): s for s in (d.__dict__.get("summary") for d in self.days) if s}
 
     @property
     def days(self) -> list[DayPage]:
@@ -231,7 +332,7 @@ class Site:
                 newer = section.days[i - 1] if i > 0 else None
                 older = section.days[i + 1] if i + 1 < len(section.days) else None
                 pages[day.path] = _bind(self.render_day, section, day, newer, older)
-                pages[day.json_path] = _bind(render_json, day.report)
+                pages[day.json_path] = _bind(_day_json, day)
             for i, week in enumerate(section.weeks):
                 newer_week = section.weeks[i - 1] if i > 0 else None
                 older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
@@ -242,50 +343,58 @@ class Site:
         """A fingerprint of what each page is made from, for an incremental build: a page whose
         fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
         and (its chart) the days of the window before it; a week page on its days and the week before; a
-        digest page on its digest; the index, feeds, search and repository pages on every report."""
+        digest page on its digest; a repository's page, feed and charts on its days (its chart on the
+        index on the site's first and newest days too); the index, feeds and search on every report."""
         common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
                                       self.toc_title_chars, self.weekly_top_commits, self.charts,
                                       _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
-        own = {id(d.report): self._fingerprint(d.report) for d in self.days}
 
         def key(*parts: object) -> str:
-            return hashlib.sha256(repr((common, *parts)).encode()).hexdigest()
+            text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (common, *parts))
+            return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
-        everything = key(sorted(own.values()), [d.model_dump_json() for d in self.digests], self.unreadable)
+        every = sorted(d.summary.fingerprint for d in self.days)
+        everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
         inputs = {path: everything for path in pages or self.pages()}
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
+        span = (min((d.date for d in self.days), default=None), self.newest_date)
         for section in self.repos:
-            for i, day in enumerate(section.days):
-                newer, older = (
-                    section.days[j].path if 0 <= j < len(section.days) else "" for j in (i - 1, i + 1)
-                )
-                window = [own[id(d.report)] for d in section.window(i)]
+            days = section.days
+            mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
+            inputs[section.path] = inputs[section.feed_path] = mine
+            if self.charts:
+                for key_name in chart_data.REPO_CHART_KEYS:
+                    inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
+                inputs[self.index_chart_path(section)] = key(mine, span)
+            end = 0  # the window of day i (section.window): days[i:end], newest first
+            for i, day in enumerate(days):
+                end = max(end, i + 1)
+                while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
+                    end += 1
+                window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
+                newer = days[i - 1].path if i > 0 else ""
+                older = days[i + 1].path if i + 1 < len(days) else ""
                 inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
-                inputs[day.json_path] = key(own[id(day.report)])
+                inputs[day.json_path] = key(day.summary.fingerprint)
                 if self.charts:
                     inputs[self.day_chart_path(section, day)] = key("chart", window)
+            by_monday = {w.week.monday: w for w in section.weeks}
             for i, week in enumerate(section.weeks):
-                before = [
-                    w for w in section.weeks if w.week.monday == week.week.monday - dt.timedelta(days=7)
-                ]
-                days = [own[id(d.report)] for w in [week, *before] for d in w.days]
+                before = by_monday.get(week.week.monday - dt.timedelta(days=7))
+                made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
                 neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
-                inputs[week.path] = key(week.path, days, neighbours, [d.path for d in week.days])
+                inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
                 for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
-                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, days)
+                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
         return inputs
-
-    def _fingerprint(self, report: DayReport) -> str:
-        known = self.fingerprints.get((report.repo, report.date, report.language))
-        return known or hashlib.sha256(report.model_dump_json().encode()).hexdigest()
 
     # charts ------------------------------------------------------------------------------------
 
     @property
     def newest_date(self) -> dt.date | None:
-        return max((d.report.date for d in self.days), default=None)
+        return max((d.date for d in self.days), default=None)
 
     def index_charts(self) -> list[tuple[RepoSection, str, Chart]]:
         """Per repository, commits per day by importance over the site's last 30 days."""
@@ -293,23 +402,26 @@ class Site:
         out: list[tuple[RepoSection, str, Chart]] = []
         if end is None:
             return out
-        first = min(d.report.date for d in self.days)
+        first = min(d.date for d in self.days)
         span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
         for section in self.repos:
-            path = f"repos/{section.slug}/charts/last-{chart_data.INDEX_DAYS}d.svg"
+            path = self.index_chart_path(section)
             if path not in self._chart_cache:
                 self._chart_cache[path] = chart_data.commits_per_day(
-                    [d.report for d in section.days], end, span, self.language,
+                    [d.summary.numbers for d in section.days], end, span, self.language,
                     key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
                 )  # fmt: skip
             out.append((section, path, self._chart_cache[path]))
         return out
 
+    def index_chart_path(self, section: RepoSection) -> str:
+        return f"repos/{section.slug}/charts/last-{chart_data.INDEX_DAYS}d.svg"
+
     def repo_charts(self, section: RepoSection) -> list[tuple[str, Chart]]:
         """Commits per day (90 days), change types per week, most-changed areas, most active authors."""
         paths = [f"repos/{section.slug}/charts/{key}.svg" for key in chart_data.REPO_CHART_KEYS]
         if paths[0] not in self._chart_cache:
-            made = chart_data.repo_charts([d.report for d in section.days], section.language)
+            made = chart_data.repo_charts([d.summary.numbers for d in section.days], section.language)
             self._chart_cache.update(zip(paths, made, strict=True))
         return [(path, self._chart_cache[path]) for path in paths if path in self._chart_cache]
 
@@ -317,8 +429,8 @@ class Site:
         """The day against its repository's 30-day median."""
         path = self.day_chart_path(section, day)
         if path not in self._chart_cache:
-            history = [d.report for d in section.window(section.position(day))]
-            self._chart_cache[path] = chart_data.day_against_median(day.report, history)
+            history = [d.summary.numbers for d in section.window(section.position(day))]
+            self._chart_cache[path] = chart_data.day_against_median(day.summary.numbers, history)
         return path, self._chart_cache[path]
 
     def week_charts(self, section: RepoSection, week: WeekPage) -> list[tuple[str, Chart]]:
@@ -327,7 +439,7 @@ class Site:
         if paths[0] not in self._chart_cache:
             before = week.week.monday - dt.timedelta(days=7)
             previous = next((w for w in section.weeks if w.week.monday == before), None)
-            types = chart_data.type_counts(d.report for d in previous.days) if previous else None
+            types = chart_data.type_totals(d.summary.numbers for d in previous.days) if previous else None
             made = chart_data.weekly_charts(self._digest(section, week), types)
             self._chart_cache.update(zip(paths, made, strict=True))
         return [(path, self._chart_cache[path]) for path in paths]
@@ -351,7 +463,7 @@ class Site:
         return pages
 
     def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
-        return f"repos/{section.slug}/charts/{day.report.date.isoformat()}.svg"
+        return f"repos/{section.slug}/charts/{day.date.isoformat()}.svg"
 
     def week_chart_path(self, section: RepoSection, week: WeekPage, key: str) -> str:
         return f"repos/{section.slug}/charts/{week.week.label}-{key}.svg"
@@ -381,22 +493,22 @@ class Site:
             "week": relative(day.path, section.week_of(day).path),
             "week_label": section.week_of(day).week.label,
         }
-        ctx = self._ctx(day.path, day.report.language, section.feed_path)
+        ctx = self._ctx(day.path, day.summary.language, section.feed_path)
         charts = self._figures(day.path, [self.day_chart(section, day)]) if self.charts else []
         return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
                           toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
 
     def render_repo(self, section: RepoSection) -> str:
         days = [
-            {"date": d.report.date.isoformat(), "href": relative(section.path, d.path),
-             "counts": level_counts(d.report), "highlight": _first_highlight(d.report)}
+            {"date": d.date.isoformat(), "href": relative(section.path, d.path),
+             "counts": d.summary.counts, "highlight": d.summary.highlight}
             for d in section.days
         ]  # fmt: skip
         weeks = []
         for w in section.weeks:
             counts: Counter[str] = Counter()
             for d in w.days:
-                counts.update(level_counts(d.report))
+                counts.update(d.summary.counts)
             weeks.append({"week": w.week.label, "href": relative(section.path, w.path), "days": len(w.days),
                           "counts": dict(counts)})  # fmt: skip
         ctx = self._ctx(section.path, section.language, section.feed_path)
@@ -421,7 +533,7 @@ class Site:
             repo=relative(week.path, section.path),
             previous=relative(week.path, older.path) if older else "",
             next=relative(week.path, newer.path) if newer else "",
-            days={d.report.date: relative(week.path, d.path) for d in week.days},
+            days={d.date: relative(week.path, d.path) for d in week.days},
             commits=commits,
         )
         charts = self._figures(week.path, self.week_charts(section, week)) if self.charts else []
@@ -443,13 +555,13 @@ class Site:
         for section in self.repos:
             latest = section.days[0]
             repos.append({
-                "repo": section.repo, "href": section.path, "latest_date": latest.report.date.isoformat(),
-                "latest_href": latest.path, "latest": level_counts(latest.report), "days": len(section.days),
+                "repo": section.repo, "href": section.path, "latest_date": latest.date.isoformat(),
+                "latest_href": latest.path, "latest": latest.summary.counts, "days": len(section.days),
             })  # fmt: skip
-        newest = sorted(self.days, key=lambda d: (d.report.date, d.report.repo), reverse=True)[:LATEST_DAYS]
+        newest = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)[:LATEST_DAYS]
         latest_days = [
-            {"date": d.report.date.isoformat(), "repo": d.report.repo, "href": d.path,
-             "counts": level_counts(d.report), "highlight": _first_highlight(d.report)}
+            {"date": d.date.isoformat(), "repo": d.summary.repo, "href": d.path,
+             "counts": d.summary.counts, "highlight": d.summary.highlight}
             for d in newest
         ]  # fmt: skip
         ctx = self._ctx("index.html", self.language, "feed.xml")
@@ -492,58 +604,65 @@ class Site:
             results=results,
         )
 
-    def search_entries(self) -> list[list[str]]:
-        """[repo, date, title, author, summary, level, href, short sha] per commit, newest day first."""
-        entries: list[list[str]] = []
-        for day in sorted(self.days, key=lambda d: (d.report.date, d.report.repo), reverse=True):
-            anchors = commit_anchors(day.report.commits)
-            for rc in day.report.commits:
-                summary = plain_text(rc.analysis.summary) if rc.analysis else ""
-                entries.append([
-                    day.report.repo, day.report.date.isoformat(), shorten(rc.title, 300) or "—",
-                    shorten(rc.author.name, 120),
-                    shorten(summary, SEARCH_SUMMARY_CHARS), rc.level.value, f"{day.path}#{anchors[rc.sha]}",
-                    rc.short_sha,
-                ])  # fmt: skip
-        return entries
+    def _search_text(self) -> str:
+        """The search index's entries, newest day first: [repo, date, title, author, summary, level, href,
+        short sha] per commit."""
+        ordered = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)
+        return ",".join(d.summary.search for d in ordered if d.summary.search)
 
     def render_search_index(self) -> str:
         # A script, not JSON: fetch() cannot read a file:// URL, a <script src> can.
-        text = json.dumps(self.search_entries(), ensure_ascii=False, separators=(",", ":"))
-        for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                             ("\u2029", "\\u2029")):  # fmt: skip
-            text = text.replace(char, escape)
-        return f"window.DAILYDIFF_SEARCH = {text};\n"
+        return f"window.DAILYDIFF_SEARCH = [{self._search_text()}];\n"
 
     def render_feed_all(self) -> str:
-        entries = [FeedEntry(d.report, d.path) for d in self.days]
-        return render_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
-                           language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
+        entries = [(d.summary.feed, d.path) for d in self.days if d.summary.feed]
+        return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
+                             language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
     def render_feed_repo(self, section: RepoSection) -> str:
         base = self.base_url and self.base_url.rstrip("/") + "/"
-        entries = [FeedEntry(d.report, relative(section.feed_path, d.path)) for d in section.days]
-        return render_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
-                           self_href="feed.xml", home_href="index.html", language=section.language,
-                           base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
-                           limit=self.feed_entries)  # fmt: skip
+        entries = [
+            (d.summary.feed, relative(section.feed_path, d.path)) for d in section.days if d.summary.feed
+        ]
+        return assemble_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
+                             self_href="feed.xml", home_href="index.html", language=section.language,
+                             base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
+                             limit=self.feed_entries)  # fmt: skip
 
 
 def _weeks(slug: str, days: list[DayPage]) -> list[WeekPage]:
     """The ISO weeks that have stored days, newest first (``days`` is newest first)."""
     by_week: dict[tuple[int, int], list[DayPage]] = defaultdict(list)
     for day in days:
-        year, week, _ = day.report.date.isocalendar()
+        year, week, _ = day.date.isocalendar()
         by_week[(year, week)].append(day)
     pages = []
     for (year, week), members in sorted(by_week.items(), reverse=True):
         iso = IsoWeek(year=year, week=week)
         pages.append(
-            WeekPage(
-                iso, f"repos/{slug}/weeks/{iso.label}.html", sorted(members, key=lambda d: d.report.date)
-            )
+            WeekPage(iso, f"repos/{slug}/weeks/{iso.label}.html", sorted(members, key=lambda d: d.date))
         )
     return pages
+
+
+def _day_page(day: StoredDay, path: str) -> DayPage:
+    """A day's page, with its summary kept from an earlier build when its page has not moved (else made
+    from its report, read when needed)."""
+    kept = day.kept if day.kept is not None and day.kept.path == path else None
+    return DayPage(path, day.date, day.language, day.report, day.load, kept, day.fingerprint)
+
+
+def _day_json(day: DayPage) -> str:
+    return render_json(day.report)
+
+
+def _script_json(value: Any) -> str:
+    """JSON for inside a <script>: no "<", ">", "&" or line separators as themselves."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, escape)
+    return text
 
 
 def _bind(func: Callable[..., str], *args: Any) -> Renderer:
@@ -607,29 +726,41 @@ def stored_digests(store: Store, prefer: str) -> list[DayDigest]:
 
 
 def make_site(settings: Settings, reports: list[DayReport], *, digests: Sequence[DayDigest] = (),
-              unreadable: Sequence[Unreadable] = (), title: str | None = None) -> Site:  # fmt: skip
-    """The site of ``reports`` with the settings' title, address, language, templates and charts."""
+              unreadable: Sequence[Unreadable] = (), title: str | None = None,
+              kept: Mapping[DayKey, DaySummary] | None = None) -> Site:  # fmt: skip
+    """The site of ``reports`` with the settings' title, address, language, templates and charts;
+    ``kept``: summaries an earlier site made of some of the same reports (``Site.summaries``)."""
+    days = (StoredDay(r.repo, r.date, r.language, report=r, kept=(kept or {}).get((r.repo, r.date, r.language)))
+            for r in reports)  # fmt: skip
+    return _site_of(settings, days, digests=digests, unreadable=unreadable, title=title)
+
+
+def _site_of(settings: Settings, days: Iterable[StoredDay], *, digests: Sequence[DayDigest] = (),
+             unreadable: Sequence[Unreadable] = (), title: str | None = None) -> Site:  # fmt: skip
     s = settings.site
-    site = Site.from_reports(reports, title=title or s.title, base_url=s.base_url, language=s.language,
-                             prefer_language=s.language or settings.report.language, feed_entries=s.feed_entries,
-                             templates_dir=s.templates_dir, toc_title_chars=settings.report.toc_title_chars,
-                             weekly_top_commits=settings.weekly.top_commits, charts=s.charts)  # fmt: skip
+    site = Site.from_days(days, title=title or s.title, base_url=s.base_url, language=s.language,
+                          prefer_language=s.language or settings.report.language, feed_entries=s.feed_entries,
+                          templates_dir=s.templates_dir, toc_title_chars=settings.report.toc_title_chars,
+                          weekly_top_commits=settings.weekly.top_commits, charts=s.charts)  # fmt: skip
     site.digests, site.unreadable = list(digests), list(unreadable)
     return site
+
+
+def _parsed(rows: Iterable[ReportRow]) -> tuple[list[StoredDay], list[Unreadable]]:
+    """``read_rows``, each report with the hash of its stored text (what its pages are made from)."""
+    rows = list(rows)
+    reports, unreadable = read_rows(rows)
+    hashes = {(r, d, lang): _sha(data) for r, d, lang, data in rows}
+    days = [StoredDay(r.repo, r.date, r.language, hashes[(r.repo, r.date, r.language)], r) for r in reports]
+    return days, unreadable
 
 
 def site_from_store(store: Store, settings: Settings, title: str | None = None) -> Site:
     """The one site of a store, for `site build` and `serve` alike: its reports, its digests, and a page
     for each row this version cannot read."""
-    rows = store.report_rows()
-    reports, unreadable = read_rows(rows)
+    days, unreadable = _parsed(store.report_rows())
     prefer = settings.site.language or settings.report.language
-    site = make_site(
-        settings, reports, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
-    )
-    # What each report's pages are made from: the stored text's hash (cheaper than serialising again).
-    site.fingerprints = {(r, d, lang): _sha(data) for r, d, lang, data in rows}
-    return site
+    return _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
 
 
 def build_from_store(
@@ -638,23 +769,130 @@ def build_from_store(
     """`site build` over a store: when no report or digest was stored since the last build into
     ``output_dir`` (the store's watermark, one row per report without its data, against the one that
     build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
-    laid out again and only the pages whose inputs changed are rendered (``build_site``)."""
+    laid out again from what the last build kept of each report whose row is unchanged (``DayRecord``)
+    and the reports stored since, and only the pages whose inputs changed are rendered (``build_site``):
+    a report is read again only when one of its own pages is."""
     watermark = Watermark.of(store, _settings_key(settings, title))
     source = output_dir / SOURCE
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
-    site = site_from_store(store, settings, title)
+    record = DayRecord.read(output_dir)
+    stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
+              (key.split("\t") for key in watermark.reports)]  # fmt: skip
+    kept = {key: record.valid(key, watermark) for key in stored}
+    fresh, unreadable = _parsed(store.report_rows_of(key for key, was in kept.items() if was is None))
+    days = fresh + [
+        StoredDay(*key, fingerprint=was[0], kept=was[1], load=_loader(store, key))
+        for key, was in kept.items()
+        if was is not None
+    ]
+    prefer = settings.site.language or settings.report.language
+    site = _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
     try:
         source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     result = build_site(site, output_dir)
-    watermark.pages = result.pages
     try:
+        record.write(site, days, watermark)
+        watermark.pages = result.pages
         atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return result
+
+
+def _loader(store: Store, key: tuple[str, dt.date, str]) -> Callable[[], DayReport]:
+    def load() -> DayReport:
+        rows = store.report_rows_of([key])
+        if not rows:
+            raise PublishError(
+                f"the report of {key[0]} for {key[1].isoformat()} left the store during `site build`",
+                "run `dailydiff site build` again",
+            )
+        return load_report(rows[0][3])
+
+    return load
+
+
+@dataclass
+class DayRecord:
+    """What a build from the store kept of each stored report, in ``DAYS`` (one file per repository and
+    month, so that a new day rewrites one small file): its row's stamp, the hash of its text and, for the
+    report a page shows, its summary (``DaySummary``). The next build trusts a summary whose row still
+    has that stamp (and, for a row stamped in the last seconds, that hash)."""
+
+    root: Path
+    days: dict[DayKey, tuple[str, str, DaySummary | None]]  # stamp, fingerprint, summary
+    files: dict[Path, set[tuple[str, str, str, bool]]]  # what each file holds: (key, stamp, hash, summary?)
+
+    FORMAT: ClassVar[str] = f"1/{__version__}"
+
+    @classmethod
+    def read(cls, output_dir: Path) -> DayRecord:
+        root = output_dir / DAYS
+        days: dict[DayKey, tuple[str, str, DaySummary | None]] = {}
+        files: dict[Path, set[tuple[str, str, str, bool]]] = {}
+        for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+            data = _read_json(path)
+            files[path] = set()
+            if not isinstance(data, dict) or data.get("format") != cls.FORMAT:
+                continue
+            try:
+                held = set()
+                for key, (stamp, fingerprint, summary) in data["days"].items():
+                    date, language = key.split("\t")
+                    made = DaySummary.from_dict(summary) if summary else None
+                    days[(data["repo"], dt.date.fromisoformat(date), language)] = (stamp, fingerprint, made)
+                    held.add((key, stamp, fingerprint, made is not None))
+                files[path] = held
+            except (KeyError, TypeError, ValueError):
+                continue  # damaged: its days are read from the store again (and the file written)
+        return cls(root, days, files)
+
+    def valid(self, key: DayKey, watermark: Watermark) -> tuple[str, DaySummary | None] | None:
+        """(fingerprint, summary) of a stored row unchanged since the last build, else None."""
+        was = self.days.get(key)
+        if was is None:
+            return None
+        stamp, fingerprint, summary = was
+        text = f"{key[0]}\t{key[1].isoformat()}\t{key[2]}"
+        if watermark.reports.get(text) != stamp or watermark.recent.get(text, fingerprint) != fingerprint:
+            return None
+        return fingerprint, summary
+
+    def write(self, site: Site, days: Sequence[StoredDay], watermark: Watermark) -> None:
+        """Keep what this build knows of every stored report; rewrite only the files that changed."""
+        shown = {(d.summary.repo, d.date, d.language): d.summary for d in site.days}
+        groups: dict[Path, dict[str, Any]] = {}
+        held: dict[Path, set[tuple[str, str, str, bool]]] = defaultdict(set)
+        changed: set[Path] = set()
+        paths: dict[tuple[str, str], Path] = {}
+        for day in days:
+            key = (day.repo, day.date, day.language)
+            month = (day.repo, day.date.isoformat()[:7])
+            path = paths.get(month) or paths.setdefault(
+                month, self.root / hashlib.sha1(day.repo.encode()).hexdigest()[:16] / f"{month[1]}.json"
+            )
+            group = groups.setdefault(path, {"format": self.FORMAT, "repo": day.repo, "days": {}})
+            summary = shown.get(key)
+            stamp = watermark.reports[f"{day.repo}\t{day.date.isoformat()}\t{day.language}"]
+            text = f"{day.date.isoformat()}\t{day.language}"
+            group["days"][text] = [stamp, day.fingerprint, summary]
+            held[path].add((text, stamp, day.fingerprint, summary is not None))
+            was = self.days.get(key)
+            if summary is not None and (was is None or was[2] is not summary):
+                changed.add(path)  # a summary made by this build
+        for path, group in groups.items():
+            if path in changed or self.files.get(path) != held[path]:
+                group["days"] = {
+                    k: [stamp, fingerprint, summary and summary.as_dict()]
+                    for k, (stamp, fingerprint, summary) in sorted(group["days"].items())
+                }
+                atomic_write(path, json.dumps(group, ensure_ascii=False, separators=(",", ":")) + "\n",
+                             durable=False)  # fmt: skip
+        for path in set(self.files) - set(groups):
+            path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -762,10 +1000,11 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     written = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
+        present = _files(output_dir)
         for path, render in pages.items():
-            target = output_dir / path
-            if previous.get(path) == inputs[path] and target.is_file():
+            if previous.get(path) == inputs[path] and path in present:
                 continue
+            target = output_dir / path
             text = render()
             try:
                 if target.read_text(encoding="utf-8") == text:
@@ -784,6 +1023,16 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _files(root: Path) -> set[str]:
+    """Every file under ``root``, relative (one listing: cheaper than asking about each page)."""
+    found: set[str] = set()
+    for folder, _dirs, names in os.walk(root):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        found.update(prefix + name for name in names)
+    return found
 
 
 def _cannot_write(output_dir: Path, exc: OSError) -> PublishError:

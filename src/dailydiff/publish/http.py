@@ -18,6 +18,7 @@ from dailydiff.common.http import (
     jittered,
     rate_limit_reset_seconds,
     retry_after_seconds,
+    tls_context,
 )
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
@@ -45,7 +46,7 @@ class Http:
         self.deadline = Deadline(entry.deadline)
         # No keep-alive: each request's own connection is what the deadline's watchdog can cut.
         self.client = httpx2.Client(timeout=entry.timeout, headers={"User-Agent": USER_AGENT},
-                                    limits=httpx2.Limits(max_keepalive_connections=0))  # fmt: skip
+                                    limits=httpx2.Limits(max_keepalive_connections=0), verify=tls_context())  # fmt: skip
 
     def __enter__(self) -> Http:
         return self

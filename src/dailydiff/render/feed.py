@@ -101,39 +101,85 @@ def _feed(identity: str, title: str, updated: dt.datetime, language: str, self_h
     return feed
 
 
+@dataclass(frozen=True)
+class AtomEntry:
+    """One day's entry, rendered once (a built site keeps it, so that a feed is put together again
+    without reading the report): its text before and after its link's address, and when it was updated."""
+
+    repo: str
+    date: dt.date
+    updated: str
+    head: str
+    tail: str
+
+    def text(self, href: str) -> str:
+        return self.head + _attribute(scrub(clean(href))) + self.tail
+
+
+_LINK = '<link rel="alternate" href="'
+
+
+def atom_entry(report: DayReport) -> AtomEntry | None:
+    """The day's entry (None for a day without commits: it has nothing to read and would only crowd real
+    days out of the feed)."""
+    if report.stats.total == 0:
+        return None
+    L = words("report", report.language)
+    S = words("site", report.language)
+    feed = _feed("", "", EPOCH, "", "", "")
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", entry_id(report.repo, report.date))
+    partial = f" · {L['partial_short']}" if report.partial else ""
+    _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}{partial}")
+    _sub(entry, "updated", _stamp(_updated(report)))
+    _sub(entry, "published", _stamp(report.window.end))
+    _sub(entry, "link", rel="alternate", href="", type="text/html")
+    summary = S["day_feed_summary"].format(
+        total=report.stats.total, high=report.stats.high, medium=report.stats.medium, low=report.stats.low
+    )
+    _sub(entry, "summary", summary)
+    _sub(entry, "content", _entry_html(report), type="html")
+    _sub(entry, "category", term=report.repo)
+    ET.indent(feed)
+    text = ET.tostring(feed, encoding="unicode")
+    # The entry's own text, as it reads inside a feed: element text escapes "<", so the first "<entry>"
+    # and the one link of the entry are the elements themselves.
+    body = text[text.index("<entry>") : text.rindex("</entry>") + len("</entry>")]
+    cut = body.index(_LINK) + len(_LINK)
+    return AtomEntry(report.repo, report.date, _stamp(_updated(report)), body[:cut], body[cut:])
+
+
+def _attribute(value: str) -> str:
+    """An attribute's value escaped as ElementTree escapes it."""
+    for char, escape in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
+                         ("\n", "&#10;"), ("\t", "&#09;")):  # fmt: skip
+        value = value.replace(char, escape)
+    return value
+
+
 def render_atom(entries: Sequence[FeedEntry], *, title: str, key: str, self_href: str, home_href: str,
                 language: str, base_url: str = "", limit: int = 0) -> str:  # fmt: skip
     """An Atom feed of ``entries`` (newest first). ``key`` names the feed for its id ("all" or a repo).
     Links are relative to the feed file unless ``base_url`` makes them absolute."""
-    # A day without commits has nothing to read: it would only crowd real days out of the feed.
-    ordered = sorted(
-        (e for e in entries if e.report.stats.total > 0),
-        key=lambda e: (e.report.date, e.report.repo),
-        reverse=True,
-    )
+    made = [(atom_entry(e.report), e.href) for e in entries]
+    return assemble_atom([(entry, href) for entry, href in made if entry is not None], title=title, key=key,
+                         self_href=self_href, home_href=home_href, language=language, base_url=base_url,
+                         limit=limit)  # fmt: skip
+
+
+def assemble_atom(entries: Sequence[tuple[AtomEntry, str]], *, title: str, key: str, self_href: str,
+                  home_href: str, language: str, base_url: str = "", limit: int = 0) -> str:  # fmt: skip
+    """``render_atom`` of entries rendered before (each with its link)."""
+    ordered = sorted(entries, key=lambda e: (e[0].date, e[0].repo), reverse=True)
     ordered = ordered[:limit] if limit > 0 else ordered
     link = _linker(base_url)
-    updated = max((_updated(e.report) for e in ordered), default=EPOCH)
-    feed = _feed(feed_id(key), title, updated, language, link(self_href), link(home_href))
-    for item in ordered:
-        report = item.report
-        L = words("report", report.language)
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", entry_id(report.repo, report.date))
-        partial = f" · {L['partial_short']}" if report.partial else ""
-        _sub(entry, "title", f"{report.repo} · {L['title'].format(date=report.date)}{partial}")
-        _sub(entry, "updated", _stamp(_updated(report)))
-        _sub(entry, "published", _stamp(report.window.end))
-        _sub(entry, "link", rel="alternate", href=link(item.href), type="text/html")
-        S = words("site", report.language)
-        summary = S["day_feed_summary"].format(
-            total=report.stats.total, high=report.stats.high, medium=report.stats.medium, low=report.stats.low
-        )
-        _sub(entry, "summary", summary)
-        _sub(entry, "content", _entry_html(report), type="html")
-        _sub(entry, "category", term=report.repo)
+    updated = max((e.updated for e, _ in ordered), default=_stamp(EPOCH))
+    feed = _feed(feed_id(key), title, dt.datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC),
+                 language, link(self_href), link(home_href))  # fmt: skip
     ET.indent(feed)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+    head = ET.tostring(feed, encoding="unicode").removesuffix("\n</feed>")
+    body = "".join("\n  " + entry.text(link(href)) for entry, href in ordered)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + head + body + "\n</feed>\n"
 
 
 def digest_entry_id(name: str, date: dt.date) -> str:

@@ -163,7 +163,7 @@ _SANITIZER_TOOLS = re.compile(
 
 
 def _count(number: int, noun: str) -> str:
-    """"1 file", "2 files": a rule's detail as `report --explain` prints it."""
+    """ "1 file", "2 files": a rule's detail as `report --explain` prints it."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 

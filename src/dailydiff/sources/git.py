@@ -15,11 +15,12 @@ import os
 import re
 import secrets
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
@@ -167,32 +168,7 @@ class GitSource:
             path = _mirror(spec, data_dir)
             remote = spec
         else:
-            path = Path(spec).expanduser()
-            if not path.exists():
-                raise SourceError(
-                    f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name"
-                )
-            probe = run_git(
-                ["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False
-            )
-            if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
-                where = path.resolve()
-                raise SourceError(
-                    f"git refuses {spec}: it is owned by another user (dubious ownership)",
-                    f"if you trust it: git config --global --add safe.directory '{where}'",
-                )
-            if probe.returncode != 0 or not path.is_dir():
-                raise SourceError(
-                    f"{spec} is not a git repository", "pass a path inside a git clone or a git URL"
-                )
-            top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
-            if top.returncode == 0 and top.stdout.strip():
-                path = Path(top.stdout.decode().strip())
-            remote = (
-                run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False)
-                .stdout.decode()
-                .strip()
-            )
+            path, remote = _once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: _local(spec))
         derived = web_base_from_remote(remote) if remote else None
         if derived:
             fallback = derived[0]
@@ -210,7 +186,7 @@ class GitSource:
             include_merges=include_merges,
             max_patch_bytes=max_patch_bytes,
         )
-        source._check_revision()
+        _once(("revision", str(source.path), source.branch, str(all_branches)), source._check_revision)
         return source
 
     def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
@@ -232,7 +208,8 @@ class GitSource:
         return [self.branch or "HEAD"]
 
     def _is_bare(self) -> bool:
-        return run_git(["rev-parse", "--is-bare-repository"], cwd=self.path).stdout.strip() == b"true"
+        return _once(("bare", str(self.path)), lambda: run_git(["rev-parse", "--is-bare-repository"],
+                                                                 cwd=self.path).stdout.strip() == b"true")  # fmt: skip
 
     def _check_revision(self) -> None:
         if self.all_branches:
@@ -312,8 +289,9 @@ class GitSource:
         newline in it): git's own date filter never shows them in their day. Their real moment is read from
         the raw object; one that has none is placed at its parent's moment and named in ``unreadable``."""
         self.unreadable = []
-        listed = run_git(["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"],
-                         cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
+        args = ["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"]
+        listed = _once(("undated", str(self.path), *args),
+                       lambda: run_git(args, cwd=self.path, check=False).stdout.decode().split())  # fmt: skip
         found = []
         for sha in listed:
             header = run_git(["cat-file", "commit", sha], cwd=self.path).stdout.decode("utf-8", "replace")
@@ -352,8 +330,9 @@ class GitSource:
         (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
         which the clone has. Objects already here cost nothing (git makes no connection). True when the
         repository is a partial clone."""
-        promisor = run_git(["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False)
-        if promisor.stdout.strip() != b"true":
+        promisor = _once(("promisor", str(self.path)), lambda: run_git(
+            ["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False).stdout.strip())  # fmt: skip
+        if promisor != b"true":
             return False
         raw = run_git(
             ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
@@ -417,6 +396,9 @@ class GitSource:
     def _default_branch(self) -> str:
         """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
         else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
+        return _once(("default branch", str(self.path)), self._find_default_branch)
+
+    def _find_default_branch(self) -> str:
         for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
             ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
             if (
@@ -434,7 +416,8 @@ class GitSource:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
         window would silently lose that window's older commits and show its cut commit as adding every
         file: refuse it."""
-        shallow_file = run_git(["rev-parse", "--git-path", "shallow"], cwd=self.path).stdout.decode().strip()
+        shallow_file = _once(("shallow", str(self.path)), lambda: run_git(
+            ["rev-parse", "--git-path", "shallow"], cwd=self.path).stdout.decode().strip())  # fmt: skip
         shallow = self.path / shallow_file
         if not shallow.is_file():
             return
@@ -562,6 +545,27 @@ log = logging.getLogger("dailydiff.source")
 _IDENT_RE = r"(?m)^{role} ([^<>]*)<([^>]*)> (\d+) ([+-])(\d\d)(\d\d)"
 
 
+def _local(spec: str) -> tuple[Path, str]:
+    """A local repository's top directory and its origin's URL (empty when it has none)."""
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
+    probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
+    if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
+        where = path.resolve()
+        raise SourceError(
+            f"git refuses {spec}: it is owned by another user (dubious ownership)",
+            f"if you trust it: git config --global --add safe.directory '{where}'",
+        )
+    if probe.returncode != 0 or not path.is_dir():
+        raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
+    top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
+    if top.returncode == 0 and top.stdout.strip():
+        path = Path(top.stdout.decode().strip())
+    remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
+    return path, remote
+
+
 def _selection(window: Window) -> list[str]:
     """git's filters for ``[start, end)``: whole seconds, so the end becomes end - 1 s."""
     start = window.start.astimezone(dt.UTC)
@@ -649,19 +653,42 @@ def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
                     _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
 
 
-# The mirrors fetched by the run under way (``fetch_once``): a shared plan's worker opens a repository for
-# each of its days, and fetches it for the first one only.
-_FETCHED: ContextVar[set[str] | None] = ContextVar("dailydiff_fetched", default=None)
+@dataclass
+class _RunMemo:
+    """What git told the run under way (``fetch_once``). A shared plan's worker opens a repository for each
+    of its days and would ask git the same questions each time (a process apiece, most of a unit's git
+    time): the mirrors it fetched, and answers that do not change while a run lasts — where a repository
+    is, its default branch, whether it is shallow or a partial clone, its commits dated 1970."""
+
+    fetched: set[str] = field(default_factory=set)
+    answers: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+
+_RUN: ContextVar[_RunMemo | None] = ContextVar("dailydiff_git_run", default=None)
+T = TypeVar("T")
 
 
 @contextmanager
 def fetch_once() -> Iterator[None]:
-    """Within this block (a run; its tasks and threads inherit it), each mirror is fetched at most once."""
-    token = _FETCHED.set(set())
+    """Within this block (a run; its tasks and threads inherit it), each mirror is fetched at most once and
+    git is asked each of the questions above once per repository."""
+    token = _RUN.set(_RunMemo())
     try:
         yield
     finally:
-        _FETCHED.reset(token)
+        _RUN.reset(token)
+
+
+def _once(key: tuple[str, ...], ask: Callable[[], T]) -> T:
+    """``ask()``, remembered for the run under way (outside one, asked every time). A failure is not
+    remembered: it raises each time."""
+    memo = _RUN.get()
+    if memo is None:
+        return ask()
+    if key not in memo.answers:
+        memo.answers[key] = ask()
+    answer: T = memo.answers[key]
+    return answer
 
 
 def _mirror(
@@ -676,7 +703,8 @@ def _mirror(
     key = f"blobless {url}" if blobless else url
     warn_if_exposed(data_dir)
     lock_dir = private_dir(data_dir / "locks")
-    fetched = _FETCHED.get()
+    memo = _RUN.get()
+    fetched = memo.fetched if memo is not None else None
     target = _mirror_path(url, data_dir, "-blobless" if blobless else "")
     if fetched is not None and f"{key} {target}" in fetched:
         return target

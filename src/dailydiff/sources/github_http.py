@@ -35,6 +35,7 @@ from dailydiff.common.http import (
     github_rate_limited,
     rate_limit_reset_seconds,
     retry_after_seconds,
+    tls_context,
 )
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
@@ -148,7 +149,9 @@ class GitHubHttp:
         headers = api_headers(self.token, self.settings.api_version)
         timeout = httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         limits = httpx2.Limits(max_connections=self.settings.concurrency + 2)
-        self._client = httpx2.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+        self._client = httpx2.AsyncClient(
+            headers=headers, timeout=timeout, limits=limits, verify=tls_context()
+        )
         api = urlsplit(self.settings.api_url)
         self._origin = (api.scheme, api.netloc)
         self.host = api.netloc

@@ -86,7 +86,10 @@ class SiteCache:
             }
             fresh, unreadable = read_rows(row for row in rows if row[:3] not in kept)
             reports = {**kept, **{(r.repo, r.date, r.language): r for r in fresh}}
-            site = make_site(self.settings, list(reports.values()), digests=digests, unreadable=unreadable)
+            # What the index, feeds and search need of each unchanged report is not made again.
+            summaries = {k: v for k, v in state.site.summaries().items() if k in kept} if state.site else {}
+            site = make_site(self.settings, list(reports.values()), digests=digests, unreadable=unreadable,
+                             kept=summaries)  # fmt: skip
             state = _State(version, hashes, digest_hash, reports, site, site.pages(), {})
             self.reloads += 1
         else:
