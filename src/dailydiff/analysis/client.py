@@ -159,13 +159,14 @@ class ChatClient:
         self._warm: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> ChatClient:
-        # The SDK's chat request path imports and builds a few hundred milliseconds of models on first use:
-        # a worker thread loads it while the run lists and fetches its commits, not before the first request.
-        self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
+        # The SDK's typed chat path (answers not streamed) imports and builds a few hundred milliseconds of
+        # models on first use: a worker thread loads it while the run lists and fetches its commits.
+        if not self.stream:
+            self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
         return self
 
     def _load_chat(self) -> None:
-        self._sdk.chat.completions.with_streaming_response  # noqa: B018
+        self._sdk.chat.completions  # noqa: B018
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -176,7 +177,7 @@ class ChatClient:
         await self._http.aclose()
 
     async def _loaded(self) -> None:
-        """The chat request path is loaded (never two threads at it at once)."""
+        """The typed chat path is loaded (never two threads at it at once)."""
         if self._warm is not None:
             await asyncio.gather(asyncio.shield(self._warm), return_exceptions=True)
 
