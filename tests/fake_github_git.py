@@ -33,6 +33,7 @@ class GitData:
         self._files: dict[str, list[FileRow]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
         self._diffs: dict[str, str] = {}
+        self._logs: dict[str, list[str]] = {}
 
     def has_commits(self) -> bool:
         try:
@@ -62,7 +63,13 @@ class GitData:
             return None
 
     def log(self, rev: str) -> list[str]:
-        return git(self.path, "log", "--format=%H", rev).split()
+        """The commits reachable from ``rev``, newest first: walked once per tip (a tip's history never
+        changes), so a list request costs what GitHub's does, not a walk of the whole history each time."""
+        tip = self.resolve(rev) or rev
+        with self._lock:
+            if tip not in self._logs:
+                self._logs[tip] = git(self.path, "log", "--format=%H", tip).split()
+            return self._logs[tip]
 
     def meta(self, sha: str) -> dict[str, Any]:
         with self._lock:
