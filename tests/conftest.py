@@ -19,6 +19,7 @@ pytest_plugins = ["pgserver", "llama_server"]
 # workers finish together instead of one running a long file alone at the end. Order only: a file not
 # listed keeps its place after these, and every test of a file keeps its order.
 LONGEST_FIRST = (
+    "test_llm_native_server_4.py",
     "test_llm_native_server.py",
     "test_fleet.py",
     "test_llm_real_server.py",

@@ -19,20 +19,26 @@ from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
 from dailydiff.doctor.base import DoctorContext
 from dailydiff.doctor.llm import check_llm
 from dailydiff.store import Store
-from llama_server import CONTEXT, MODEL, answered_or_loop_named, native_server
+from llama_server import CONTEXT, MODEL, SEED, answered_or_loop_named, native_server
 from llm_fixtures import run_day
-from test_llm_real_server import newcomer, small_day
+from test_llm_real_server import DAY_COMMITS, newcomer, small_day
 
 pytestmark = pytest.mark.llm_server
 
 
-@pytest.fixture(scope="module", params=[1, 4], ids=["parallel-1", "parallel-4"])
+# The server's slots; test_llm_native_server_4.py runs these tests with four (a file of its own, so the
+# two servers' days can run on two workers at once).
+PARALLEL = 1
+
+
+@pytest.fixture(scope="module")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, int]]:
+    parallel: int = request.module.PARALLEL
     logs = tmp_path_factory.mktemp("native")
-    with native_server(logs, parallel=request.param) as base_url:
-        yield base_url, request.param
+    with native_server(logs, parallel=parallel, seed=SEED) as base_url:
+        yield base_url, parallel
 
 
 def test_the_server_states_its_slots_and_context(server: tuple[str, int]) -> None:
@@ -53,7 +59,7 @@ def test_every_commit_of_a_small_day_is_analysed_with_the_servers_slots(
     statuses = [(rc.short_sha, rc.analysis and rc.analysis.status, rc.analysis and rc.analysis.error)
                 for rc in report.commits]  # fmt: skip
     assert answered_or_loop_named(report.commits), statuses
-    assert report.run.analysed == 3
+    assert report.run.analysed == DAY_COMMITS
     assert 1 <= report.run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
     with Store.open(settings.data_path) as store:
         facts = store.llm_endpoint(base_url, MODEL)
