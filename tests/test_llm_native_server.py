@@ -41,10 +41,12 @@ def server(
         yield base_url, parallel
 
 
-def test_the_server_states_its_slots_and_context(server: tuple[str, int]) -> None:
+def test_the_server_states_its_slots_and_context(
+    server: tuple[str, int], request: pytest.FixtureRequest
+) -> None:
     base_url, parallel = server
     props = httpx2.get(base_url.removesuffix("/v1") + "/props", timeout=10).json()
-    assert props["total_slots"] == parallel
+    assert props["total_slots"] == parallel == request.module.PARALLEL  # the slots this file is about
     assert props["default_generation_settings"]["n_ctx"] == CONTEXT
 
 
