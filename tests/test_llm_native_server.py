@@ -19,7 +19,7 @@ from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
 from dailydiff.doctor.base import DoctorContext
 from dailydiff.doctor.llm import check_llm
 from dailydiff.store import Store
-from llama_server import CONTEXT, MODEL, SEED, answered_or_loop_named, native_server
+from llama_server import CONTEXT, MODEL, answered_or_loop_named, native_server
 from llm_fixtures import run_day
 from test_llm_real_server import DAY_COMMITS, newcomer, small_day
 
@@ -37,7 +37,7 @@ def server(
 ) -> Iterator[tuple[str, int]]:
     parallel: int = request.module.PARALLEL
     logs = tmp_path_factory.mktemp("native")
-    with native_server(logs, parallel=parallel, seed=SEED) as base_url:
+    with native_server(logs, parallel=parallel) as base_url:
         yield base_url, parallel
 
 
