@@ -718,7 +718,7 @@ class _Session:
                 except PromptTooLarge as exc:
                     error = error or str(exc)
                     break
-                fmt = response_format(answer_schema(depth), schema_name(depth), mode)
+                fmt = self._answer_format(depth, mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
                                             temperature=temperature, penalty=penalty)  # fmt: skip
@@ -787,6 +787,12 @@ class _Session:
             return min(window, error.context_limit)
         return max(0, prompt.tokens // 2) + prompt.max_tokens + safety_margin(window)
 
+    def _answer_format(self, depth: Level, mode: str) -> dict[str, Any] | None:
+        """The response format of an answer at ``depth``: a server on this machine or network (llama.cpp,
+        vLLM: grammars that honour ``minLength``) is held to a summary that is not empty."""
+        schema = answer_schema(depth, held_summary=_nearby(self.settings.base_url))
+        return response_format(schema, schema_name(depth), mode)
+
     async def _validated(
         self,
         request: AnalysisRequest,
@@ -797,7 +803,7 @@ class _Session:
         window: int,
         mode: str,
     ) -> Analysis:
-        fmt = response_format(answer_schema(depth), schema_name(depth), mode)
+        fmt = self._answer_format(depth, mode)
         try:
             fields = parse_answer(reply.text, depth)
         except AnswerError as first:
