@@ -146,6 +146,7 @@ class ChatClient:
         self.stream = settings.stream
         self.stall = min(STALL, settings.read_timeout)
         self._connect_timeout = settings.connect_timeout
+        self._first_byte = min(settings.read_timeout, self.deadline)
         self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
@@ -211,7 +212,10 @@ class ChatClient:
         await self._loaded()
         try:
             if self.stream:
-                return await self._streamed(messages, kwargs, max(self.deadline, first_token_within))
+                # The first token: within the deadline and the read timeout (no byte comes before it), or
+                # the longer wait a long prompt's measured speed needs.
+                wait = first_token_within if first_token_within > self.deadline else self._first_byte
+                return await self._streamed(messages, kwargs, wait)
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
@@ -331,7 +335,9 @@ class ChatClient:
                     await response.aclose()
         except TimeoutError:
             if first is None:
-                raise LLMCallError("timeout", f"no first token within {wait:g}s") from None
+                raise LLMCallError(
+                    "timeout", f"the endpoint did not answer in time (no first token within {wait:g}s)"
+                ) from None
             if loop.time() >= end:
                 raise LLMCallError(
                     "timeout", f"the answer did not end within {self.deadline:g}s of its first token"
