@@ -40,6 +40,7 @@ a full one), 3 when a time target was missed (bench/verdict.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import filecmp
 import hashlib
@@ -150,19 +151,18 @@ def store_days(
     saved = 0
     for r in range(repos):
         language = "zh" if r % 2 == 0 else "en"
-        for date in dates:
-            store.save_report(day_of(rng.choice(made[language]), f"team{r}/service{r}", date))
-            saved += 1
+        store.save_reports(day_of(rng.choice(made[language]), f"team{r}/service{r}", date) for date in dates)
+        saved += len(dates)
     return saved
 
 
 def cached_store(
     data: Path, made: dict[str, list[DayReport]], repos: int, dates: list[dt.date]
-) -> tuple[int, Path | None]:
+) -> tuple[int, Path, bool]:
     """The bench's store in ``data``: copied from a store kept in the temporary directory by an earlier run
     with the same sizes and the same code (saving 182,500 reports one by one takes most of an hour),
-    else saved and kept there for the next run. Returns the reports stored and where they were copied
-    from (None: saved now)."""
+    else saved and kept there for the next run. Returns the reports stored, where the store is kept and
+    whether it was copied from there (else saved now)."""
     made_by = [inspect.getsource(f) for f in (commits_of_a_day, templates, day_of, store_days)]
     files = (ROOT / "tests" / "sitefixtures.py", ROOT / "src" / "dailydiff" / "store" / "migrations.py")
     code = hashlib.sha256(repr((made_by, TEMPLATES, [f.read_text() for f in files])).encode()).hexdigest()[
@@ -171,13 +171,13 @@ def cached_store(
     kept = Path(tempfile.gettempdir()) / f"dailydiff-bench-site-{repos}x{len(dates)}-{__version__}-{code}"
     if (kept / "done").is_file():
         shutil.copytree(kept / "data", data)
-        return repos * len(dates), kept
+        return repos * len(dates), kept, True
     with Store.open(data) as store:
         saved = store_days(store, made, repos, dates, seed=1)
     shutil.rmtree(kept, ignore_errors=True)
     shutil.copytree(data, kept / "data")
     (kept / "done").write_text("", encoding="utf-8")
-    return saved, None
+    return saved, kept, False
 
 
 def files_of(root: Path) -> list[str]:
@@ -195,14 +195,22 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
     made = templates(random.Random(11))
     template_seconds = time.perf_counter() - began
     right = True
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.keep or stack.enter_context(tempfile.TemporaryDirectory())
         data, out = Path(tmp) / "data", Path(tmp) / "site"
+        if args.keep:
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(Path(tmp) / "fresh", ignore_errors=True)
         began = time.perf_counter()
-        saved, cached = cached_store(data, made, args.store_repos, dates)
+        saved, kept, copied = cached_store(data, made, args.store_repos, dates)
         store_seconds = time.perf_counter() - began
         commits = sum(r.stats.total for rs in made.values() for r in rs) / (2 * TEMPLATES)
+        if args.store_only:
+            print(f"store: {saved} reports in {store_seconds:.1f} s, kept in {kept}")
+            return True, True
         print(f"\nstore: {args.store_repos} repositories × {args.store_days} days = {saved} reports "
-              f"(about {commits:.1f} commits a day) {'copied from ' + str(cached) if cached else 'saved'} in {store_seconds:.1f} s "
+              f"(about {commits:.1f} commits a day) {f'copied from {kept}' if copied else f'saved (kept in {kept})'} in {store_seconds:.1f} s "
               f"({template_seconds:.1f} s for {2 * TEMPLATES} template days)")  # fmt: skip
         with Store.open(data) as store:
             began = time.perf_counter()
@@ -253,6 +261,10 @@ def main() -> int:
         "--verify", action="store_true", help="compare the incremental site with a full build"
     )
     parser.add_argument("--skip-charts-part", action="store_true")
+    parser.add_argument("--store-only", action="store_true", help="only make (and keep) the store")
+    parser.add_argument(
+        "--keep", type=Path, help="build in this folder and leave the store and the sites there"
+    )
     args = parser.parse_args()
     charts_ok = True if args.skip_charts_part else charts_part(args)
     right, fast = incremental_part(args)
