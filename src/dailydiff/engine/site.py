@@ -257,6 +257,7 @@ class Site:
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
+    _search_parts: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_reports(cls, reports: Iterable[DayReport], **options: Any) -> Site:
@@ -313,8 +314,9 @@ class Site:
             "index.html": self.render_index,
             "search.html": self.render_search,
             "feed.xml": self.render_feed_all,
-            "assets/search-index.js": self.render_search_index,
         }
+        for month, path in self.search_parts():
+            pages[path] = _bind(self.render_search_part, month)
         for name in ASSETS:
             pages[f"assets/{name}"] = _asset_reader(name)
         if self.digests:
@@ -356,6 +358,12 @@ class Site:
         every = sorted(d.summary.fingerprint for d in self.days)
         everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
         inputs = {path: everything for path in pages or self.pages()}
+        parts = self.search_parts()
+        inputs["search.html"] = key("search.html", parts)
+        by_month: dict[str, list[str]] = defaultdict(list)
+        for day in self.days:
+            by_month[_month(day.date)].append(f"{day.path} {day.summary.fingerprint}")
+        inputs.update({path: key(path, sorted(by_month[month])) for month, path in parts})
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
@@ -596,23 +604,32 @@ class Site:
                                   base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
     def render_search(self, results: dict[str, Any] | None = None) -> str:
-        """The search page: the static site searches its client-side index; `serve` passes ``results``
-        (``q`` and ``hits``) found over the store, shown without JavaScript."""
+        """The search page: the static site searches its client-side index (the scripts of
+        ``search_parts``, newest month first); `serve` passes ``results`` (``q`` and ``hits``) found over
+        the store, shown without JavaScript."""
         return render_search(
             self._ctx("search.html", self.language, "feed.xml"),
             templates_dir=self.templates_dir,
             results=results,
+            parts=[path for _month, path in self.search_parts()],
         )
 
-    def _search_text(self) -> str:
-        """The search index's entries, newest day first: [repo, date, title, author, summary, level, href,
-        short sha] per commit."""
-        ordered = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)
-        return ",".join(d.summary.search for d in ordered if d.summary.search)
+    def search_parts(self) -> list[tuple[str, str]]:
+        """The search index in one script per month with commits, newest first: (YYYY-MM, path). A new day
+        rewrites its month's part only."""
+        if self._search_parts is None:
+            months = {_month(d.date) for d in self.days if d.summary.search}
+            self._search_parts = [(m, f"assets/search/{m}.js") for m in sorted(months, reverse=True)]
+        return self._search_parts
 
-    def render_search_index(self) -> str:
-        # A script, not JSON: fetch() cannot read a file:// URL, a <script src> can.
-        return f"window.DAILYDIFF_SEARCH = [{self._search_text()}];\n"
+    def render_search_part(self, month: str) -> str:
+        """A month's entries of the search index, newest day first: [repo, date, title, author, summary,
+        level, href, short sha] per commit, added to ``window.DAILYDIFF_SEARCH`` (a script, not JSON:
+        fetch() cannot read a file:// URL, a <script src> can; the parts run in the page's order)."""
+        days = [d for d in self.days if _month(d.date) == month and d.summary.search]
+        days.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
+        text = ",".join(d.summary.search for d in days)
+        return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
         entries = [(d.summary.feed, d.path) for d in self.days if d.summary.feed]
@@ -681,6 +698,10 @@ def _templates_fingerprint(directory: str) -> list[tuple[str, int]]:
         return []
     root = Path(directory).expanduser()
     return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
+
+
+def _month(date: dt.date) -> str:
+    return date.isoformat()[:7]
 
 
 def _majority(values: list[str]) -> str:
