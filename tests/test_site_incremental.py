@@ -183,3 +183,23 @@ def test_a_new_day_rewrites_only_its_months_part_of_the_search_index(tmp_path: P
         assert after["search.html"] == before["search.html"]
         assert after["assets/search/2026-03.js"] != before["assets/search/2026-03.js"]
         assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")
+
+
+def test_damaged_kept_texts_are_made_again_from_the_reports(tmp_path: Path) -> None:
+    """A kept summary's texts (feed entry, search entries) live in a file of their own, read only when a
+    page shows them: when that file is damaged, the texts are made from the report again and the file is
+    written again."""
+    reports = many_reports(2, 30, 2, start=dt.date(2026, 2, 15))
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        save_days(store, reports, newest=False)
+        build_from_store(store, settings, site)
+        texts = sorted((site / DAYS).glob("*/*.texts.json"))
+        assert len(texts) == 4  # 2 repositories × 2 months
+        for path in texts:
+            path.write_text("{", encoding="utf-8")
+        save_days(store, reports, newest=True)
+        build_from_store(store, settings, site)
+        assert all(path.read_text(encoding="utf-8").startswith('{"format"') for path in texts)
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")

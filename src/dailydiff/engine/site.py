@@ -76,10 +76,21 @@ def relative(from_path: str, to_path: str) -> str:
 
 
 @dataclass(frozen=True)
+class DayTexts:
+    """The long part of a day's summary, needed only by the pages that show it (the feeds' newest entries,
+    its month's part of the search index): kept apart from the rest (``DayRecord``), read when needed."""
+
+    feed: AtomEntry | None  # None: a day without commits has no entry
+    search: str  # the day's entries of the search index (JSON, comma-separated, escaped for a script)
+
+
+@dataclass(frozen=True, eq=False)
 class DaySummary:
     """What the pages other than a day's own need of its report (the index, the repository's page, charts,
     feeds, search): kept beside a built site (``DAYS``), so that a build reads and renders again only the
-    reports that changed. ``fingerprint`` is the hash of the report's stored text."""
+    reports that changed. ``fingerprint`` is the hash of the report's stored text; ``texts`` gives its
+    feed entry and search entries (``has_feed``, ``has_search``: whether it has any), read when first
+    needed."""
 
     repo: str
     path: str  # the day's page
@@ -88,8 +99,9 @@ class DaySummary:
     fingerprint: str
     numbers: chart_data.DayNumbers
     highlight: str
-    feed: AtomEntry | None  # None: a day without commits has no entry
-    search: str  # the day's entries of the search index (JSON, comma-separated, escaped for a script)
+    has_feed: bool
+    has_search: bool
+    texts: Callable[[], DayTexts] = field(repr=False)
 
     @property
     def date(self) -> dt.date:
@@ -98,6 +110,14 @@ class DaySummary:
     @property
     def counts(self) -> dict[str, int]:
         return dict(self.numbers.counts)
+
+    @property
+    def feed(self) -> AtomEntry | None:
+        return self.texts().feed if self.has_feed else None
+
+    @property
+    def search(self) -> str:
+        return self.texts().search if self.has_search else ""
 
     @classmethod
     def of(cls, report: DayReport, path: str, fingerprint: str) -> DaySummary:
@@ -110,21 +130,30 @@ class DaySummary:
             ])
             for rc in report.commits
         )  # fmt: skip
+        texts = DayTexts(atom_entry(report), search)
         return cls(report.repo, path, report.language, report.repo_url, fingerprint,
-                   chart_data.DayNumbers.of(report), _first_highlight(report), atom_entry(report), search)  # fmt: skip
+                   chart_data.DayNumbers.of(report), _first_highlight(report), texts.feed is not None,
+                   bool(search), lambda: texts)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
-        feed = self.feed and [self.feed.updated, self.feed.head, self.feed.tail]
+        """All but its texts (``texts_as_list``)."""
         return {"repo": self.repo, "path": self.path, "language": self.language, "repo_url": self.repo_url,
                 "fingerprint": self.fingerprint, "numbers": self.numbers.as_dict(), "highlight": self.highlight,
-                "feed": feed, "search": self.search}  # fmt: skip
+                "feed": self.has_feed, "search": self.has_search}  # fmt: skip
+
+    def texts_as_list(self) -> list[Any]:
+        feed = self.feed
+        return [self.fingerprint, feed and [feed.updated, feed.head, feed.tail], self.search]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DaySummary:
+    def from_dict(cls, data: dict[str, Any], texts: Callable[[], DayTexts]) -> DaySummary:
         numbers = chart_data.DayNumbers.from_dict(data["numbers"])
-        feed = data["feed"] and AtomEntry(data["repo"], numbers.date, *data["feed"])
         return cls(data["repo"], data["path"], data["language"], data["repo_url"], data["fingerprint"], numbers,
-                   data["highlight"], feed, data["search"])  # fmt: skip
+                   data["highlight"], bool(data["feed"]), bool(data["search"]), texts)  # fmt: skip
+
+    @staticmethod
+    def texts_from_list(repo: str, date: dt.date, data: list[Any]) -> DayTexts:
+        return DayTexts(data[1] and AtomEntry(repo, date, *data[1]), data[2])
 
 
 @dataclass
@@ -618,7 +647,7 @@ class Site:
         """The search index in one script per month with commits, newest first: (YYYY-MM, path). A new day
         rewrites its month's part only."""
         if self._search_parts is None:
-            months = {_month(d.date) for d in self.days if d.summary.search}
+            months = {_month(d.date) for d in self.days if d.summary.has_search}
             self._search_parts = [(m, f"assets/search/{m}.js") for m in sorted(months, reverse=True)]
         return self._search_parts
 
@@ -626,20 +655,29 @@ class Site:
         """A month's entries of the search index, newest day first: [repo, date, title, author, summary,
         level, href, short sha] per commit, added to ``window.DAILYDIFF_SEARCH`` (a script, not JSON:
         fetch() cannot read a file:// URL, a <script src> can; the parts run in the page's order)."""
-        days = [d for d in self.days if _month(d.date) == month and d.summary.search]
+        days = [d for d in self.days if _month(d.date) == month and d.summary.has_search]
         days.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
         text = ",".join(d.summary.search for d in days)
         return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
-        entries = [(d.summary.feed, d.path) for d in self.days if d.summary.feed]
+        entries = [(d.summary.feed, d.path) for d in self._feed_days(self.days)]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
+
+    def _feed_days(self, days: list[DayPage]) -> list[DayPage]:
+        """The days with a feed entry that a feed of at most ``feed_entries`` shows (the newest; 0: all),
+        so that only their entries are read."""
+        shown = [d for d in days if d.summary.has_feed]
+        if self.feed_entries > 0:
+            shown.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
+            del shown[self.feed_entries :]
+        return shown
 
     def render_feed_repo(self, section: RepoSection) -> str:
         base = self.base_url and self.base_url.rstrip("/") + "/"
         entries = [
-            (d.summary.feed, relative(section.feed_path, d.path)) for d in section.days if d.summary.feed
+            (d.summary.feed, relative(section.feed_path, d.path)) for d in self._feed_days(section.days)
         ]
         return assemble_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
                              self_href="feed.xml", home_href="index.html", language=section.language,
@@ -797,7 +835,11 @@ def build_from_store(
     source = output_dir / SOURCE
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
-    record = DayRecord.read(output_dir)
+
+    def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
+        return DaySummary.of(_loader(store, key)(), path, fingerprint).texts()
+
+    record = DayRecord.read(output_dir, texts_again)
     stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
               (key.split("\t") for key in watermark.reports)]  # fmt: skip
     kept = {key: record.valid(key, watermark) for key in stored}
@@ -836,40 +878,78 @@ def _loader(store: Store, key: tuple[str, dt.date, str]) -> Callable[[], DayRepo
     return load
 
 
+class _TextFile:
+    """A record file of the texts (``DayTexts``) of one repository-month, read when one is first needed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.days: dict[str, list[Any]] | None = None
+        self.damaged = False
+
+    def get(self, repo: str, date: dt.date, key: str, fingerprint: str) -> DayTexts | None:
+        if self.days is None:
+            data = _read_json(self.path)
+            ok = isinstance(data, dict) and data.get("format") == DayRecord.FORMAT
+            self.days = data["days"] if ok and isinstance(data.get("days"), dict) else {}
+            self.damaged = not ok
+        held = self.days.get(key)
+        try:
+            if held and held[0] == fingerprint:
+                return DaySummary.texts_from_list(repo, date, held)
+        except (IndexError, TypeError):
+            pass
+        self.damaged = True  # written again by this build
+        return None
+
+
+TextsFallback = Callable[[DayKey, str, str], DayTexts]  # (key, page, fingerprint): made from the report
+
+
 @dataclass
 class DayRecord:
-    """What a build from the store kept of each stored report, in ``DAYS`` (one file per repository and
-    month, so that a new day rewrites one small file): its row's stamp, the hash of its text and, for the
-    report a page shows, its summary (``DaySummary``). The next build trusts a summary whose row still
-    has that stamp (and, for a row stamped in the last seconds, that hash)."""
+    """What a build from the store kept of each stored report, in ``DAYS`` (files per repository and
+    month, so that a new day rewrites small files): its row's stamp, the hash of its text and, for the
+    report a page shows, its summary (``DaySummary``) — its texts (``DayTexts``: feed entry, search
+    entries, most of its size) in a file of their own, read only for the pages that show them. The next
+    build trusts a summary whose row still has that stamp (and, for a row stamped in the last seconds, that
+    hash); texts missing from their file are made from the report again (``fallback``)."""
 
     root: Path
     days: dict[DayKey, tuple[str, str, DaySummary | None]]  # stamp, fingerprint, summary
     files: dict[Path, set[tuple[str, str, str, bool]]]  # what each file holds: (key, stamp, hash, summary?)
+    texts: dict[Path, _TextFile] = field(default_factory=dict)  # by the record file they belong to
 
-    FORMAT: ClassVar[str] = f"1/{__version__}"
+    FORMAT: ClassVar[str] = f"2/{__version__}"
+    TEXTS: ClassVar[str] = ".texts.json"
 
     @classmethod
-    def read(cls, output_dir: Path) -> DayRecord:
+    def read(cls, output_dir: Path, fallback: TextsFallback | None = None) -> DayRecord:
         root = output_dir / DAYS
-        days: dict[DayKey, tuple[str, str, DaySummary | None]] = {}
-        files: dict[Path, set[tuple[str, str, str, bool]]] = {}
+        record = cls(root, {}, {})
         for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+            if path.name.endswith(cls.TEXTS):
+                continue
             data = _read_json(path)
-            files[path] = set()
+            record.files[path] = set()
             if not isinstance(data, dict) or data.get("format") != cls.FORMAT:
                 continue
+            texts = record.texts[path] = _TextFile(
+                path.with_name(path.name.removesuffix(".json") + cls.TEXTS)
+            )
             try:
                 held = set()
                 for key, (stamp, fingerprint, summary) in data["days"].items():
                     date, language = key.split("\t")
-                    made = DaySummary.from_dict(summary) if summary else None
-                    days[(data["repo"], dt.date.fromisoformat(date), language)] = (stamp, fingerprint, made)
-                    held.add((key, stamp, fingerprint, made is not None))
-                files[path] = held
+                    day = dt.date.fromisoformat(date)
+                    made = summary and DaySummary.from_dict(
+                        summary, _kept_texts(texts, (data["repo"], day, language), key, summary, fallback)
+                    )
+                    record.days[(data["repo"], day, language)] = (stamp, fingerprint, made or None)
+                    held.add((key, stamp, fingerprint, bool(made)))
+                record.files[path] = held
             except (KeyError, TypeError, ValueError):
                 continue  # damaged: its days are read from the store again (and the file written)
-        return cls(root, days, files)
+        return record
 
     def valid(self, key: DayKey, watermark: Watermark) -> tuple[str, DaySummary | None] | None:
         """(fingerprint, summary) of a stored row unchanged since the last build, else None."""
@@ -883,11 +963,12 @@ class DayRecord:
         return fingerprint, summary
 
     def write(self, site: Site, days: Sequence[StoredDay], watermark: Watermark) -> None:
-        """Keep what this build knows of every stored report; rewrite only the files that changed."""
+        """Keep what this build knows of every stored report; rewrite only the files that changed (a
+        month's texts with its record: first, so that a record never names texts not written)."""
         shown = {(d.summary.repo, d.date, d.language): d.summary for d in site.days}
         groups: dict[Path, dict[str, Any]] = {}
         held: dict[Path, set[tuple[str, str, str, bool]]] = defaultdict(set)
-        changed: set[Path] = set()
+        changed = {path for path, texts in self.texts.items() if texts.damaged}
         paths: dict[tuple[str, str], Path] = {}
         for day in days:
             key = (day.repo, day.date, day.language)
@@ -906,14 +987,42 @@ class DayRecord:
                 changed.add(path)  # a summary made by this build
         for path, group in groups.items():
             if path in changed or self.files.get(path) != held[path]:
+                entries = sorted(group["days"].items())
+                texts = {k: summary.texts_as_list() for k, (_stamp, _fp, summary) in entries if summary}
+                self._write(path.with_name(path.name.removesuffix(".json") + self.TEXTS),
+                            {"format": self.FORMAT, "repo": group["repo"], "days": texts})  # fmt: skip
                 group["days"] = {
                     k: [stamp, fingerprint, summary and summary.as_dict()]
-                    for k, (stamp, fingerprint, summary) in sorted(group["days"].items())
+                    for k, (stamp, fingerprint, summary) in entries
                 }
-                atomic_write(path, json.dumps(group, ensure_ascii=False, separators=(",", ":")) + "\n",
-                             durable=False)  # fmt: skip
+                self._write(path, group)
         for path in set(self.files) - set(groups):
             path.unlink(missing_ok=True)
+            path.with_name(path.name.removesuffix(".json") + self.TEXTS).unlink(missing_ok=True)
+
+    @staticmethod
+    def _write(path: Path, data: dict[str, Any]) -> None:
+        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", durable=False)
+
+
+def _kept_texts(texts: _TextFile, key: DayKey, held: str, summary: dict[str, Any],
+                fallback: TextsFallback | None) -> Callable[[], DayTexts]:  # fmt: skip
+    """A kept summary's texts: from its month's file (read once), else made again from its report."""
+    made: list[DayTexts] = []
+
+    def get() -> DayTexts:
+        if not made:
+            found = texts.get(key[0], key[1], held, summary["fingerprint"])
+            if found is None:
+                if fallback is None:
+                    raise PublishError(
+                        f"the site's record {texts.path} is damaged", "run `dailydiff site build` again"
+                    )
+                found = fallback(key, summary["path"], summary["fingerprint"])
+            made.append(found)
+        return made[0]
+
+    return get
 
 
 @dataclass
