@@ -214,10 +214,11 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
               f"({template_seconds:.1f} s for {2 * TEMPLATES} template days)")  # fmt: skip
         with Store.open(data) as store:
             began = time.perf_counter()
-            full = build_from_store(store, settings, out)
+            full = build_from_store(store, settings, out, jobs=args.jobs)
             full_seconds = time.perf_counter() - began
             print(f"full build: {full_seconds:.1f} s, {full.pages} files "
-                  f"({full_seconds / max(saved, 1) * 1000:.1f} ms per report)")  # fmt: skip
+                  f"({full_seconds / max(saved, 1) * 1000:.1f} ms per report, {args.jobs} process(es), "
+                  f"load average {os.getloadavg()[0]:.1f})")  # fmt: skip
             added = store_days(store, made, args.store_repos, [dates[-1] + dt.timedelta(days=1)], seed=2)
             began, cpu = time.perf_counter(), time.process_time()
             more = build_from_store(store, settings, out)
@@ -231,14 +232,14 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
               f"load average {os.getloadavg()[0]:.1f}), {more.written} of "
               f"{more.pages} files written, {more.removed} removed — {add_seconds / full_seconds:.3f}× the full "
               f"build; target < {ADD_DAY_SECONDS:.0f} s: {'OK' if add_ok else 'TOO SLOW'}")  # fmt: skip
-        print(f"no change: {same_seconds:.2f} s, {again.written} files written — {same_seconds / full_seconds:.4f}× "
+        print(f"no change: {same_seconds:.2f} s (load average {os.getloadavg()[0]:.1f}), {again.written} files written — {same_seconds / full_seconds:.4f}× "
               f"the full build; target 0 files, < {UNCHANGED_SECONDS:.0f} s: "
               f"{'OK' if same_ok and again.written == 0 else 'WRONG' if again.written else 'TOO SLOW'}")  # fmt: skip
         right = again.written == 0 and again.removed == 0
         if args.verify:
             fresh = Path(tmp) / "fresh"
             with Store.open(data) as store:
-                build_from_store(store, settings, fresh)
+                build_from_store(store, settings, fresh, jobs=args.jobs)
             names = files_of(out)
             same_files = names == files_of(fresh)
             _match, mismatch, errors = filecmp.cmpfiles(out, fresh, names, shallow=False)
@@ -262,6 +263,7 @@ def main() -> int:
     )
     parser.add_argument("--skip-charts-part", action="store_true")
     parser.add_argument("--store-only", action="store_true", help="only make (and keep) the store")
+    parser.add_argument("--jobs", type=int, default=1, help="processes rendering the full builds' pages")
     parser.add_argument(
         "--keep", type=Path, help="build in this folder and leave the store and the sites there"
     )

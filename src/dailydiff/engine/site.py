@@ -823,14 +823,14 @@ def site_from_store(store: Store, settings: Settings, title: str | None = None) 
 
 
 def build_from_store(
-    store: Store, settings: Settings, output_dir: Path, title: str | None = None
+    store: Store, settings: Settings, output_dir: Path, title: str | None = None, jobs: int = 1
 ) -> BuildResult:
     """`site build` over a store: when no report or digest was stored since the last build into
     ``output_dir`` (the store's watermark, one row per report without its data, against the one that
     build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
     laid out again from what the last build kept of each report whose row is unchanged (``DayRecord``)
     and the reports stored since, and only the pages whose inputs changed are rendered (``build_site``):
-    a report is read again only when one of its own pages is."""
+    a report is read again only when one of its own pages is. ``jobs``: ``build_site``'s."""
     watermark = Watermark.of(store, _settings_key(settings, title))
     source = output_dir / SOURCE
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
@@ -855,7 +855,7 @@ def build_from_store(
         source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
-    result = build_site(site, output_dir)
+    result = build_site(site, output_dir, jobs)
     try:
         record.write(site, days, watermark)
         watermark.pages = result.pages
@@ -1120,29 +1120,23 @@ class BuildResult:
     reports: int
 
 
-def build_site(site: Site, output_dir: Path) -> BuildResult:
+def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
-    build wrote that no longer exist. A build with nothing changed renders and writes nothing."""
+    build wrote that no longer exist. A build with nothing changed renders and writes nothing. ``jobs``
+    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site) when
+    nothing has to be read from the store (a first build), else by this one."""
     pages = site.pages()
     inputs = site.page_inputs(pages)
     previous = _manifest(output_dir)
-    written = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         present = _files(output_dir)
-        for path, render in pages.items():
-            if previous.get(path) == inputs[path] and path in present:
-                continue
-            target = output_dir / path
-            text = render()
-            try:
-                if target.read_text(encoding="utf-8") == text:
-                    continue
-            except (FileNotFoundError, UnicodeDecodeError):
-                pass
-            atomic_write(target, text, durable=False)
-            written += 1
+        todo = [path for path in pages if previous.get(path) != inputs[path] or path not in present]
+        if jobs > 1 and len(todo) > 1 and all(d.loaded is not None for d in site.days) and _can_fork():
+            written = _write_in_processes(pages, todo, output_dir, jobs)
+        else:
+            written = _write_pages(pages, todo, output_dir)
         removed = _remove_stale(output_dir, set(previous), set(pages))
         if written:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
@@ -1153,6 +1147,61 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _write_pages(pages: Mapping[str, Renderer], paths: Iterable[str], output_dir: Path) -> int:
+    """Render ``paths`` and write each whose content differs from the file's; returns how many."""
+    written = 0
+    for path in paths:
+        target = output_dir / path
+        text = pages[path]()
+        try:
+            if target.read_text(encoding="utf-8") == text:
+                continue
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        atomic_write(target, text, durable=False)
+        written += 1
+    return written
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+_FORKED: tuple[Mapping[str, Renderer], Path] | None = None  # what forked writers render (``_write_share``)
+
+
+def _write_share(paths: list[str]) -> int | str:
+    """A forked writer's share: the count written, or the error's text (an OSError does not cross)."""
+    assert _FORKED is not None
+    try:
+        return _write_pages(_FORKED[0], paths, _FORKED[1])
+    except OSError as exc:
+        return str(exc.strerror or exc)
+
+
+def _write_in_processes(pages: Mapping[str, Renderer], todo: list[str], output_dir: Path, jobs: int) -> int:
+    """``_write_pages`` by ``jobs`` forked processes, each a run of neighbouring pages at a time (a
+    repository's pages share their charts' numbers)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    size = max(1, min(500, len(todo) // (jobs * 8) or 1))
+    shares = [todo[i : i + size] for i in range(0, len(todo), size)]
+    _FORKED = (pages, output_dir)
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            done = list(pool.map(_write_share, shares))
+    finally:
+        _FORKED = None
+    failed = [d for d in done if isinstance(d, str)]
+    if failed:
+        raise OSError(failed[0])
+    return sum(d for d in done if isinstance(d, int))
 
 
 def _files(root: Path) -> set[str]:
