@@ -59,9 +59,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dailydiff import __version__  # noqa: E402
 from dailydiff.common.timewindow import day_window  # noqa: E402
-from dailydiff.engine.site import Site, build_from_store, build_site  # noqa: E402
+from dailydiff.engine.site import BuildResult, Site, build_from_store, build_site  # noqa: E402
 from dailydiff.models import DayReport  # noqa: E402
-from dailydiff.settings import load_settings  # noqa: E402
+from dailydiff.settings import Settings, load_settings  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from sitefixtures import many_reports  # noqa: E402
 from verdict import verdict  # noqa: E402
@@ -186,6 +186,28 @@ def files_of(root: Path) -> list[str]:
     )
 
 
+def one_more_day(store: Store, made: dict[str, list[DayReport]], repos: int, date: dt.date, settings: Settings,
+                 out: Path, full_seconds: float) -> tuple[BuildResult, bool]:  # fmt: skip
+    """A day more for each repository and a build, then a build with nothing changed: (that build, fast)."""
+    added = store_days(store, made, repos, [date], seed=2)
+    began, cpu = time.perf_counter(), time.process_time()
+    more = build_from_store(store, settings, out)
+    add_seconds, add_cpu = time.perf_counter() - began, time.process_time() - cpu
+    began = time.perf_counter()
+    again = build_from_store(store, settings, out)
+    same_seconds = time.perf_counter() - began
+    add_ok = add_seconds < ADD_DAY_SECONDS
+    same_ok = same_seconds < UNCHANGED_SECONDS
+    ratio = f" — {add_seconds / full_seconds:.3f}× the full build" if full_seconds else ""
+    print(f"one more day ({date}) for each repository ({added} reports): {add_seconds:.2f} s ({add_cpu:.1f} s of "
+          f"CPU, load average {os.getloadavg()[0]:.1f}), {more.written} of {more.pages} files written, "
+          f"{more.removed} removed{ratio}; target < {ADD_DAY_SECONDS:.0f} s: {'OK' if add_ok else 'TOO SLOW'}")  # fmt: skip
+    print(f"no change: {same_seconds:.2f} s (load average {os.getloadavg()[0]:.1f}), {again.written} files "
+          f"written; target 0 files, < {UNCHANGED_SECONDS:.0f} s: "
+          f"{'OK' if same_ok and again.written == 0 else 'WRONG' if again.written else 'TOO SLOW'}", flush=True)  # fmt: skip
+    return again, add_ok and same_ok
+
+
 def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
     """(right, fast)"""
     settings = load_settings(environ={}, cwd=ROOT)
@@ -198,6 +220,14 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
     with contextlib.ExitStack() as stack:
         tmp = args.keep or stack.enter_context(tempfile.TemporaryDirectory())
         data, out = Path(tmp) / "data", Path(tmp) / "site"
+        if args.add_only:  # the store and site an earlier run kept there: one more day, no full build
+            with Store.open(data) as store:
+                newest = max(date for _repo, date, _language, _at in store.report_stamps())
+                repos = len({repo for repo, _date, _language, _at in store.report_stamps()})
+                again, fast = one_more_day(
+                    store, made, repos, newest + dt.timedelta(days=1), settings, out, 0.0
+                )
+            return again.written == 0 and again.removed == 0, fast
         if args.keep:
             shutil.rmtree(data, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
@@ -218,23 +248,9 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
             full_seconds = time.perf_counter() - began
             print(f"full build: {full_seconds:.1f} s, {full.pages} files "
                   f"({full_seconds / max(saved, 1) * 1000:.1f} ms per report, {args.jobs} process(es), "
-                  f"load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-            added = store_days(store, made, args.store_repos, [dates[-1] + dt.timedelta(days=1)], seed=2)
-            began, cpu = time.perf_counter(), time.process_time()
-            more = build_from_store(store, settings, out)
-            add_seconds, add_cpu = time.perf_counter() - began, time.process_time() - cpu
-            began = time.perf_counter()
-            again = build_from_store(store, settings, out)
-            same_seconds = time.perf_counter() - began
-        add_ok = add_seconds < ADD_DAY_SECONDS
-        same_ok = same_seconds < UNCHANGED_SECONDS
-        print(f"one more day for each repository ({added} reports): {add_seconds:.2f} s ({add_cpu:.1f} s of CPU, "
-              f"load average {os.getloadavg()[0]:.1f}), {more.written} of "
-              f"{more.pages} files written, {more.removed} removed — {add_seconds / full_seconds:.3f}× the full "
-              f"build; target < {ADD_DAY_SECONDS:.0f} s: {'OK' if add_ok else 'TOO SLOW'}")  # fmt: skip
-        print(f"no change: {same_seconds:.2f} s (load average {os.getloadavg()[0]:.1f}), {again.written} files written — {same_seconds / full_seconds:.4f}× "
-              f"the full build; target 0 files, < {UNCHANGED_SECONDS:.0f} s: "
-              f"{'OK' if same_ok and again.written == 0 else 'WRONG' if again.written else 'TOO SLOW'}")  # fmt: skip
+                  f"load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+            again, fast = one_more_day(store, made, args.store_repos, dates[-1] + dt.timedelta(days=1), settings,
+                                       out, full_seconds)  # fmt: skip
         right = again.written == 0 and again.removed == 0
         if args.verify:
             fresh = Path(tmp) / "fresh"
@@ -247,7 +263,7 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
             print(f"incremental site against a full build of the same store: {len(names)} files, "
                   f"{'identical' if identical else f'DIFFERENT ({len(mismatch) + len(errors)} files)'}")  # fmt: skip
             right = right and identical
-    return right, add_ok and same_ok
+    return right, fast
 
 
 def main() -> int:
@@ -263,11 +279,15 @@ def main() -> int:
     )
     parser.add_argument("--skip-charts-part", action="store_true")
     parser.add_argument("--store-only", action="store_true", help="only make (and keep) the store")
+    parser.add_argument("--add-only", action="store_true",
+                        help="with --keep DIR of an earlier run: one more day and a build with nothing changed")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="processes rendering the full builds' pages")
     parser.add_argument(
         "--keep", type=Path, help="build in this folder and leave the store and the sites there"
     )
     args = parser.parse_args()
+    if args.add_only and not args.keep:
+        parser.error("--add-only needs --keep DIR (of an earlier run)")
     charts_ok = True if args.skip_charts_part else charts_part(args)
     right, fast = incremental_part(args)
     return verdict(right, charts_ok and fast)
