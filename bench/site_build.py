@@ -3,6 +3,7 @@ incremental build of a large store.
 
     python3 bench/site_build.py [--repos 3] [--days 90] [--commits 40] [--rounds 1]
                                 [--store-repos 500] [--store-days 365] [--verify] [--skip-charts-part]
+                                [--jobs N] [--keep DIR] [--store-only] [--add-only]
 
 Part 1 (charts): reports made the way the pipeline makes them (rule scores, heuristic analyses, day
 overview) from synthetic commits with realistic titles and files (tests/sitefixtures.py) are built once
@@ -16,6 +17,11 @@ tail, a quarter of the days empty), saved through the store API; the full build,
 every repository and a build (the target: under 30 s at 500 × 365), then a build with nothing changed
 (the target: no file written, under 5 s). --verify also builds the final store from scratch into another
 directory and compares every file byte for byte with the incremental one.
+
+--jobs N renders the full builds in N processes. --keep DIR builds in DIR and leaves the store (DIR/data)
+and the site (DIR/site) there; --add-only --keep DIR then adds one more day to that store and times the
+build and a build with nothing changed again, without a full build (the lead re-measures on merged code).
+--store-only makes the store (below) and stops.
 
 The store is kept in the temporary directory (dailydiff-bench-site-<repos>x<days>-…) and copied by the
 next run with the same sizes and the same code making it: saving 182,500 reports one by one takes most of
