@@ -67,7 +67,11 @@ def build_command(
     config: options.Config = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
     jobs: int = typer.Option(
-        1, "--jobs", "-j", metavar="N", help="Processes rendering a first build's pages [default: 1]."
+        1,
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Processes rendering the pages (a first build of a large store) [default: 1].",
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""

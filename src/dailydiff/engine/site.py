@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import posixpath
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from dailydiff import __version__
+from dailydiff.common.storeurl import is_postgres
 from dailydiff.common.text import shorten
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
@@ -56,6 +57,8 @@ SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build f
 DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
+KEEP_PARSED = 2000  # a build of more new reports keeps their summaries, not the reports (memory)
+READ_BATCH = 500
 
 Renderer = Callable[[], str]
 DayKey = tuple[str, dt.date, str]  # repo, date, language
@@ -194,11 +197,12 @@ class DayPage:
 
     @property
     def report(self) -> DayReport:
-        """The day's report (read from the store when only its summary was kept)."""
-        if self.loaded is None:
-            assert self.load is not None, self.path
-            self.loaded = self.load()
-        return self.loaded
+        """The day's report (read from the store when only its summary was kept: the reader keeps the
+        last few it read, not every one)."""
+        if self.loaded is not None:
+            return self.loaded
+        assert self.load is not None, self.path
+        return self.load()
 
     @property
     def json_path(self) -> str:
@@ -661,24 +665,22 @@ class Site:
         return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
-        entries = [(d.summary.feed, d.path) for d in self._feed_days(self.days)]
+        entries = [(entry, d.path) for entry, d in self._feed_days(self.days)]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
-    def _feed_days(self, days: list[DayPage]) -> list[DayPage]:
-        """The days with a feed entry that a feed of at most ``feed_entries`` shows (the newest; 0: all),
-        so that only their entries are read."""
+    def _feed_days(self, days: list[DayPage]) -> list[tuple[AtomEntry, DayPage]]:
+        """The entries of the days that a feed of at most ``feed_entries`` shows (the newest; 0: all),
+        so that only theirs are read."""
         shown = [d for d in days if d.summary.has_feed]
         if self.feed_entries > 0:
             shown.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
             del shown[self.feed_entries :]
-        return shown
+        return [(entry, d) for d in shown if (entry := d.summary.feed) is not None]
 
     def render_feed_repo(self, section: RepoSection) -> str:
         base = self.base_url and self.base_url.rstrip("/") + "/"
-        entries = [
-            (d.summary.feed, relative(section.feed_path, d.path)) for d in self._feed_days(section.days)
-        ]
+        entries = [(entry, relative(section.feed_path, d.path)) for entry, d in self._feed_days(section.days)]
         return assemble_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
                              self_href="feed.xml", home_href="index.html", language=section.language,
                              base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
@@ -823,29 +825,37 @@ def site_from_store(store: Store, settings: Settings, title: str | None = None) 
 
 
 def build_from_store(
-    store: Store, settings: Settings, output_dir: Path, title: str | None = None, jobs: int = 1
+    store: Store,
+    settings: Settings,
+    output_dir: Path,
+    title: str | None = None,
+    jobs: int = 1,
+    keep_parsed: int = KEEP_PARSED,
 ) -> BuildResult:
     """`site build` over a store: when no report or digest was stored since the last build into
     ``output_dir`` (the store's watermark, one row per report without its data, against the one that
     build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
     laid out again from what the last build kept of each report whose row is unchanged (``DayRecord``)
     and the reports stored since, and only the pages whose inputs changed are rendered (``build_site``):
-    a report is read again only when one of its own pages is. ``jobs``: ``build_site``'s."""
+    a report is read again only when one of its own pages is. ``jobs``: ``build_site``'s; ``keep_parsed``:
+    ``_fresh``'s."""
     watermark = Watermark.of(store, _settings_key(settings, title))
     source = output_dir / SOURCE
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
 
+    reader = _Reader(store)
+
     def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
-        return DaySummary.of(_loader(store, key)(), path, fingerprint).texts()
+        return DaySummary.of(reader.load(key), path, fingerprint).texts()
 
     record = DayRecord.read(output_dir, texts_again)
     stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
               (key.split("\t") for key in watermark.reports)]  # fmt: skip
     kept = {key: record.valid(key, watermark) for key in stored}
-    fresh, unreadable = _parsed(store.report_rows_of(key for key, was in kept.items() if was is None))
-    days = fresh + [
-        StoredDay(*key, fingerprint=was[0], kept=was[1], load=_loader(store, key))
+    days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
+    days += [
+        StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
         for key, was in kept.items()
         if was is not None
     ]
@@ -855,7 +865,9 @@ def build_from_store(
         source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
-    result = build_site(site, output_dir, jobs)
+    # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
+    # address is kept without its password, so its pages are rendered in this process).
+    result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
     try:
         record.write(site, days, watermark)
         watermark.pages = result.pages
@@ -865,17 +877,60 @@ def build_from_store(
     return result
 
 
-def _loader(store: Store, key: tuple[str, dt.date, str]) -> Callable[[], DayReport]:
-    def load() -> DayReport:
-        rows = store.report_rows_of([key])
+def _fresh(reader: _Reader, keys: list[DayKey], keep_parsed: int) -> tuple[list[StoredDay], list[Unreadable]]:
+    """The stored reports of ``keys``, read in batches: each with its report, or — when there are more
+    than ``keep_parsed`` (a first build of a large store: every report at once would not fit in memory)
+    — with its summary, the report read again when its own pages are rendered."""
+    days: list[StoredDay] = []
+    unreadable: list[Unreadable] = []
+    for start in range(0, len(keys), READ_BATCH):
+        parsed, bad = _parsed(reader.store.report_rows_of(keys[start : start + READ_BATCH]))
+        unreadable += bad
+        if len(keys) <= keep_parsed:
+            days += parsed
+            continue
+        for day in parsed:
+            assert day.report is not None
+            path = f"repos/{repo_slug(day.repo)}/{day.date.isoformat()}.html"  # made again if it moves
+            summary = DaySummary.of(day.report, path, day.fingerprint)
+            days.append(StoredDay(day.repo, day.date, day.language, day.fingerprint, kept=summary,
+                                  load=reader.loader((day.repo, day.date, day.language))))  # fmt: skip
+    return days, unreadable
+
+
+class _Reader:
+    """Reads the stored reports whose pages are rendered again, keeping the last ``KEEP`` parsed (a
+    repository's year: its week pages read what its day pages did). A forked writer (``build_site``'s
+    jobs) opens a connection of its own."""
+
+    KEEP: ClassVar[int] = 400
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pid = os.getpid()
+        self._kept: OrderedDict[DayKey, DayReport] = OrderedDict()
+
+    def loader(self, key: DayKey) -> Callable[[], DayReport]:
+        return lambda: self.load(key)
+
+    def load(self, key: DayKey) -> DayReport:
+        if os.getpid() != self._pid:  # in a forked writer: never the parent's connection
+            self.store, self._pid = Store.connect(self.store.location), os.getpid()
+            self._kept.clear()
+        report = self._kept.get(key)
+        if report is not None:
+            self._kept.move_to_end(key)
+            return report
+        rows = self.store.report_rows_of([key])
         if not rows:
             raise PublishError(
                 f"the report of {key[0]} for {key[1].isoformat()} left the store during `site build`",
                 "run `dailydiff site build` again",
             )
-        return load_report(rows[0][3])
-
-    return load
+        report = self._kept[key] = load_report(rows[0][3])
+        if len(self._kept) > self.KEEP:
+            self._kept.popitem(last=False)
+        return report
 
 
 class _TextFile:
@@ -1124,8 +1179,8 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
     build wrote that no longer exist. A build with nothing changed renders and writes nothing. ``jobs``
-    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site) when
-    nothing has to be read from the store (a first build), else by this one."""
+    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site and
+    reads reports through a connection of its own)."""
     pages = site.pages()
     inputs = site.page_inputs(pages)
     previous = _manifest(output_dir)
@@ -1133,7 +1188,7 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
         output_dir.mkdir(parents=True, exist_ok=True)
         present = _files(output_dir)
         todo = [path for path in pages if previous.get(path) != inputs[path] or path not in present]
-        if jobs > 1 and len(todo) > 1 and all(d.loaded is not None for d in site.days) and _can_fork():
+        if jobs > 1 and len(todo) > 1 and _can_fork():
             written = _write_in_processes(pages, todo, output_dir, jobs)
         else:
             written = _write_pages(pages, todo, output_dir)
