@@ -5,15 +5,15 @@ MARKDOWNLINT ?= $(CURDIR)/.ci/node/node_modules/.bin/markdownlint
 .PHONY: test lint format bench golden mutation
 
 lint:
-	$(PYTHON) -m ruff check src tests bench
-	$(PYTHON) -m ruff format --check src tests bench
+	$(PYTHON) -m ruff check src tests bench scripts
+	$(PYTHON) -m ruff format --check src tests bench scripts
 	$(PYTHON) -m mypy
 	@if [ -x "$(MARKDOWNLINT)" ]; then "$(MARKDOWNLINT)" --config .markdownlint.json README.md CHANGELOG.md; \
 	else echo "markdownlint not installed (.ci/run installs it): README/CHANGELOG not linted"; fi
 
 format:
-	$(PYTHON) -m ruff check --fix src tests bench
-	$(PYTHON) -m ruff format src tests bench
+	$(PYTHON) -m ruff check --fix src tests bench scripts
+	$(PYTHON) -m ruff format src tests bench scripts
 
 # Two workers (the machine has two cores); a test file stays on one worker, so its module fixtures (servers,
 # repositories) are built once. Files go out in collection order (tests/conftest.py puts the longest first),

@@ -51,7 +51,7 @@ def run_workers(
     if plan:
         args += ["--plan", plan]
     began = time.perf_counter()
-    procs = [subprocess.Popen(args, cwd=cwd, env={**env, "DAILYDIFF_LLM_API_KEY": f"{plan}-worker-{i}"},
+    procs = [subprocess.Popen(args, cwd=cwd, env={**env, "DAILYDIFF_LLM_API_KEY": f"{plan or 'local'}-worker-{i}"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for i in range(workers)]  # fmt: skip
     cpu = 0.0

@@ -60,7 +60,7 @@ TITLES = [
 # Authors as hostile as their titles: a bidi override, and the screen-clearing escapes of issue 24 with C1
 # controls (only the first control character used to leave the trend charts: the SVG was not well-formed).
 AUTHORS = ["Ada Lovelace", "Eve \u202eliam\u202c", "\x1b[2J\x1b[HHacker\x9b31m\x85"]
-TOPIC = "spy\u202eware\u0085\u009b\u2066 watch"  # C0 is refused in a topic name; C1 and bidi are not
+TOPIC = "spyware | <b>watch</b>"  # a control or bidi character is refused in a topic name (test_run.py)
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -39,6 +39,12 @@ def clean(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+def is_printable_line(text: str) -> bool:
+    """A name or value written on one line: no newline or tab, and nothing the output policy would drop
+    (C0/C1 controls, bidi overrides)."""
+    return not _CONTROL_RE.search(text) and not any(c in text for c in "\t\n\r")
+
+
 def strip_controls(text: str) -> str:
     """The output policy for text kept as it is (JSON, payloads, template values): control characters
     dropped, newlines normalised, tabs kept."""

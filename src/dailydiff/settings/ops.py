@@ -15,9 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dailydiff.common import placeholders
+from dailydiff.common.text import is_printable_line
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Section(BaseModel):
@@ -75,8 +74,8 @@ def _text_list(values: list[str], what: str) -> list[str]:
     cleaned = [v.strip() for v in values]
     if any(not v for v in cleaned):
         raise ValueError(f"empty {what}; remove it or write one")
-    if any(_CONTROL_RE.search(v) for v in cleaned):
-        raise ValueError(f"{what} contains a control character")
+    if not all(is_printable_line(v) for v in cleaned):
+        raise ValueError(f"{what} contains a control or bidi character")
     return cleaned
 
 
@@ -92,7 +91,7 @@ class WatchTopic(_Section):
     @classmethod
     def _name(cls, value: str) -> str:
         value = value.strip()
-        if not value or _CONTROL_RE.search(value):
+        if not value or not is_printable_line(value):
             raise ValueError("a watch topic needs a printable, non-empty name")
         return value
 
@@ -138,8 +137,8 @@ class RepoEntry(_Section):
         value = value.strip()
         if not value:
             raise ValueError("empty; use a GitHub owner/name, a local path or a git URL")
-        if _CONTROL_RE.search(value):
-            raise ValueError("contains a control character")
+        if not is_printable_line(value):
+            raise ValueError("contains a control or bidi character")
         return value
 
     @field_validator("name")
@@ -148,7 +147,7 @@ class RepoEntry(_Section):
         if value is None:
             return None
         value = value.strip()
-        if not value or _CONTROL_RE.search(value) or ".." in value.split("/"):
+        if not value or not is_printable_line(value) or ".." in value.split("/"):
             raise ValueError("a repository name must be printable, non-empty and without '..'")
         return value
 
