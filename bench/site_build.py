@@ -3,7 +3,7 @@ incremental build of a large store.
 
     python3 bench/site_build.py [--repos 3] [--days 90] [--commits 40] [--rounds 1]
                                 [--store-repos 500] [--store-days 365] [--verify] [--skip-charts-part]
-                                [--jobs N] [--keep DIR] [--store-only] [--add-only]
+                                [--jobs N] [--add-jobs N] [--keep DIR] [--store-only] [--add-only]
 
 Part 1 (charts): reports made the way the pipeline makes them (rule scores, heuristic analyses, day
 overview) from synthetic commits with realistic titles and files (tests/sitefixtures.py) are built once
@@ -18,7 +18,7 @@ every repository and a build (the target: under 30 s at 500 × 365), then a buil
 (the target: no file written, under 5 s). --verify also builds the final store from scratch into another
 directory and compares every file byte for byte with the incremental one.
 
---jobs N renders the full builds in N processes. --keep DIR builds in DIR and leaves the store (DIR/data)
+--jobs N renders the full builds in N processes, --add-jobs N the build after one more day. --keep DIR builds in DIR and leaves the store (DIR/data)
 and the site (DIR/site) there; --add-only --keep DIR then adds one more day to that store and times the
 build and a build with nothing changed again, without a full build (the lead re-measures on merged code).
 --store-only makes the store (below) and stops.
@@ -193,11 +193,12 @@ def files_of(root: Path) -> list[str]:
 
 
 def one_more_day(store: Store, made: dict[str, list[DayReport]], repos: int, date: dt.date, settings: Settings,
-                 out: Path, full_seconds: float) -> tuple[BuildResult, bool]:  # fmt: skip
-    """A day more for each repository and a build, then a build with nothing changed: (that build, fast)."""
+                 out: Path, full_seconds: float, jobs: int) -> tuple[BuildResult, bool]:  # fmt: skip
+    """A day more for each repository and a build (in ``jobs`` processes), then a build with nothing
+    changed: (that build, fast)."""
     added = store_days(store, made, repos, [date], seed=2)
     began, cpu = time.perf_counter(), time.process_time()
-    more = build_from_store(store, settings, out)
+    more = build_from_store(store, settings, out, jobs=jobs)
     add_seconds, add_cpu = time.perf_counter() - began, time.process_time() - cpu
     began = time.perf_counter()
     again = build_from_store(store, settings, out)
@@ -205,8 +206,9 @@ def one_more_day(store: Store, made: dict[str, list[DayReport]], repos: int, dat
     add_ok = add_seconds < ADD_DAY_SECONDS
     same_ok = same_seconds < UNCHANGED_SECONDS
     ratio = f" — {add_seconds / full_seconds:.3f}× the full build" if full_seconds else ""
-    print(f"one more day ({date}) for each repository ({added} reports): {add_seconds:.2f} s ({add_cpu:.1f} s of "
-          f"CPU, load average {os.getloadavg()[0]:.1f}), {more.written} of {more.pages} files written, "
+    print(f"one more day ({date}) for each repository ({added} reports, {jobs} process(es)): {add_seconds:.2f} s "
+          f"({add_cpu:.1f} s of CPU in the first process, "
+          f"load average {os.getloadavg()[0]:.1f}), {more.written} of {more.pages} files written, "
           f"{more.removed} removed{ratio}; target < {ADD_DAY_SECONDS:.0f} s: {'OK' if add_ok else 'TOO SLOW'}")  # fmt: skip
     print(f"no change: {same_seconds:.2f} s (load average {os.getloadavg()[0]:.1f}), {again.written} files "
           f"written; target 0 files, < {UNCHANGED_SECONDS:.0f} s: "
@@ -231,7 +233,7 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
                 newest = max(date for _repo, date, _language, _at in store.report_stamps())
                 repos = len({repo for repo, _date, _language, _at in store.report_stamps()})
                 again, fast = one_more_day(
-                    store, made, repos, newest + dt.timedelta(days=1), settings, out, 0.0
+                    store, made, repos, newest + dt.timedelta(days=1), settings, out, 0.0, args.add_jobs
                 )
             return again.written == 0 and again.removed == 0, fast
         if args.keep:
@@ -256,7 +258,7 @@ def incremental_part(args: argparse.Namespace) -> tuple[bool, bool]:
                   f"({full_seconds / max(saved, 1) * 1000:.1f} ms per report, {args.jobs} process(es), "
                   f"load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
             again, fast = one_more_day(store, made, args.store_repos, dates[-1] + dt.timedelta(days=1), settings,
-                                       out, full_seconds)  # fmt: skip
+                                       out, full_seconds, args.add_jobs)  # fmt: skip
         right = again.written == 0 and again.removed == 0
         if args.verify:
             fresh = Path(tmp) / "fresh"
@@ -288,6 +290,9 @@ def main() -> int:
     parser.add_argument("--add-only", action="store_true",
                         help="with --keep DIR of an earlier run: one more day and a build with nothing changed")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="processes rendering the full builds' pages")
+    parser.add_argument(
+        "--add-jobs", type=int, default=1, help="processes rendering the one more day's pages"
+    )
     parser.add_argument(
         "--keep", type=Path, help="build in this folder and leave the store and the sites there"
     )

@@ -205,13 +205,18 @@ def test_damaged_kept_texts_are_made_again_from_the_reports(tmp_path: Path) -> N
         assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")
 
 
-def test_a_first_build_in_processes_reading_reports_again_gives_the_files_of_one_process(
+def test_builds_in_processes_reading_reports_again_give_the_files_of_one_process(
     reports: list[DayReport], tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path)
+    site = tmp_path / "site"
     with Store.open(tmp_path / "data") as store:
-        store.save_reports(reports)
+        save_days(store, reports, newest=False)
         # Summaries kept instead of the reports (as for a large store), pages read them again, in 2 processes
-        parallel = build_from_store(store, settings, tmp_path / "site", jobs=2, keep_parsed=0)
+        parallel = build_from_store(store, settings, site, jobs=2, keep_parsed=0)
         assert parallel.written == parallel.pages
-        assert_same_as_a_full_build(store, settings, tmp_path / "site", tmp_path / "fresh")
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh1")
+        save_days(store, reports, newest=True)  # the days before and their weeks are read again
+        added = build_from_store(store, settings, site, jobs=2)
+        assert 0 < added.written < added.pages
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh2")
