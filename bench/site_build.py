@@ -38,6 +38,14 @@ more day 9.4 s (4.8 s of CPU; 652 of 63,207 files), nothing changed 0.11 s. One 
 charts, the repository's page, feed and charts) plus the site-wide pages from the kept summaries; what
 still grows with every stored report is reading the kept summaries, laying the pages out and
 fingerprinting them (about 0.3 ms a report at 10 × 365), and the feeds and search index written whole.
+Since the search index is a script per month, feeds keep the newest 100 entries and the kept summaries'
+texts are read only where shown (50 × 365, load average 8.4–9.8 from other work: a new day writes a 2.1 MB
+search part, not the 25 MB index; a 100 KB feed.xml, not 12.7 MB; reads 13 MB of the 54 MB kept): 50 × 365
+— full 549.9 s with --jobs 2 (30.1 ms a report), one more day 13.7–25.4 s wall for 5.6–5.9 s of CPU
+(643–653 of ~63,300 files), 18.2–22.8 s with --add-jobs 2, nothing changed 0.11–0.26 s, identical to a
+full build (64,519 files). Profiled there, one more day spends its time on the repository pages (365 rows
+each, ~20 ms a repository), laying out and fingerprinting every page (pages(), chart_pages(),
+page_inputs(): ~40% of the CPU), reading the kept summaries, and ~1.7 ms a renamed file on this disk.
 
 Exits 1 when a result is wrong (a build with nothing changed wrote a file, an incremental site differs from
 a full one), 3 when a time target was missed (bench/verdict.py).
