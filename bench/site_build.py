@@ -45,7 +45,7 @@ search part, not the 25 MB index; a 100 KB feed.xml, not 12.7 MB; reads 13 MB of
 (643–653 of ~63,300 files), 18.2–22.8 s with --add-jobs 2, nothing changed 0.11–0.26 s, identical to a
 full build (64,519 files). Profiled there, one more day spends its time on the repository pages (365 rows
 each, ~20 ms a repository), laying out and fingerprinting every page (pages(), chart_pages(),
-page_inputs(): ~40% of the CPU), reading the kept summaries, and ~1.7 ms a renamed file on this disk.
+page_inputs(): ~30% of the profile; rendering ~40%), reading the kept summaries (~9%), and ~1.7 ms a renamed file on this disk.
 
 Exits 1 when a result is wrong (a build with nothing changed wrote a file, an incremental site differs from
 a full one), 3 when a time target was missed (bench/verdict.py).
