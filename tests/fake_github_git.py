@@ -57,6 +57,8 @@ class GitData:
         return [(name, sha) for name, sha in (line.split(" ") for line in out.splitlines() if line)]
 
     def resolve(self, rev: str) -> str | None:
+        if len(rev) == 40 and rev in self._meta:  # a commit already read is its own id: no git process
+            return rev
         try:
             return git(self.path, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()
         except Exception:

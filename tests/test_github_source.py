@@ -192,6 +192,20 @@ def test_a_commits_requests_go_out_together_so_the_first_commits_land_after_one_
     assert first_lookup <= 2  # behind two commits' details at most
 
 
+def test_the_windows_graphql_batch_goes_out_beside_as_many_commits_details_as_the_slots_allow(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    # With a token the pull requests of the window are one GraphQL request: it does not take one of the
+    # four commit slots, so the first round trip after the list carries four details and the batch (the
+    # first commits land after two round trips: list → details ∥ pull requests).
+    fake.latency = 0.2  # every request is in flight long enough to overlap whatever went out beside it
+    got = source(fake, tmp_path, token="ghp_any_token_0123456789", concurrency=4).commits(
+        day_window(dt.date(2026, 1, 8), TZ)
+    )
+    assert len(got) > 4 and fake.count("graphql") == 1
+    assert fake.max_in_flight == 5, fake.max_in_flight  # four details and the batch; never more
+
+
 # files ------------------------------------------------------------------------------------------------
 
 

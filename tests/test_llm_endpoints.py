@@ -19,6 +19,7 @@ import pytest
 from dailydiff.analysis import make_analyzer
 from dailydiff.analysis.client import context_limit_in
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, context_from
+from dailydiff.analysis.schema import SUMMARY_MIN
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.engine.stream import build_reports
 from dailydiff.settings import Settings, load_settings
@@ -97,6 +98,12 @@ def test_vllm_like_endpoint_keeps_json_schema_and_every_prompt_fits_the_stated_c
     assert all(r.status == 200 for r in fake.requests)  # no prompt over the discovered context
     assert "/v1/models" in fake.gets and "/props" not in fake.gets
     assert all(r.body["response_format"]["type"] == "json_schema" for r in fake.analysis_requests())
+    # A server on this machine holds the summary to SUMMARY_MIN characters (its grammar takes minLength).
+    assert all(
+        r.body["response_format"]["json_schema"]["schema"]["properties"]["summary"]["minLength"]
+        == SUMMARY_MIN
+        for r in fake.analysis_requests()
+    )
 
     fake.reset()
     run_day(repo, settings)
@@ -122,6 +129,11 @@ def test_llama_cpp_like_endpoint_gets_the_schema_member_and_learns_its_context_f
     assert sum(r.status == 400 for r in fake.requests) <= 1
     assert max(fake.per_commit().values()) <= MAX_REQUESTS_PER_COMMIT
     assert all("schema" in r.body["response_format"] for r in fake.analysis_requests())
+    assert all(
+        r.body["response_format"]["schema"]["properties"]["summary"]["minLength"] == SUMMARY_MIN
+        for r in fake.analysis_requests()
+        if r.status == 200
+    )
 
 
 def test_a_model_that_always_answers_invalid_json_costs_three_requests_and_no_overview(

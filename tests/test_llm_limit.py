@@ -283,13 +283,29 @@ def test_a_server_stating_one_slot_never_gets_two_requests_at_once() -> None:
     assert fake.peak_active == 1 and analyzer.stats.peak_limit == 1, analyzer.stats
 
 
-def test_a_timeout_under_load_lowers_the_limit_and_the_commit_goes_again() -> None:
-    # Configured for four in flight against a server that works on one: the queue outlasts the deadline.
+def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out() -> None:
+    # Configured for four in flight against a server that works on one: the fourth waits three answers
+    # (1.5 s) for its first token, past the 1.2 s deadline; but the server answers ours meanwhile, so the
+    # wait is its queue, not a stall. The queue brings the limit down; nothing times out or goes again.
     with FakeLLM(latency=0.5, slots=1, state_slots=False) as fake:
         analyzer = analyser(fake, concurrency=4, request_deadline=1.2, breaker_threshold=2)
         results = run_batch(analyzer, requests(6))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
-    assert analyzer.stats.overloads >= 1 and not analyzer.breaker.opened
+    assert fake.peak_active == 4 and analyzer.stats.limit_decreases >= 1, analyzer.stats
+    assert analyzer.stats.errors == {} and analyzer.stats.overloads == 0 and len(fake.requests) == 6
+
+
+def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in_its_queue() -> None:
+    # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at one (a nearby server)
+    # and grows to two on a fast first answer; the second request then waits in the server's queue behind
+    # a long answer of ours (0.4 s of prompt, 150 tokens at 10 ms) for longer than the 1 s deadline.
+    with FakeLLM(latency=0.4, slots=1, state_slots=False, token_delay=0.01) as fake:
+        analyzer = analyser(fake, concurrency=0, request_deadline=1.0)
+        results = run_batch(analyzer, requests(5))
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert fake.peak_active >= 2 and analyzer.stats.peak_limit >= 2, analyzer.stats  # it did queue
+    assert analyzer.stats.errors == {} and analyzer.stats.overloads == 0, analyzer.stats
+    assert max(fake.per_commit().values()) == 1
 
 
 def test_a_long_prompt_on_a_slow_server_gets_the_time_its_measured_prompt_speed_needs() -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dailydiff.analysis.schema import (
+    SUMMARY_MIN,
     AnswerError,
     answer_schema,
     parse_answer,
@@ -40,6 +41,20 @@ def test_schema_per_depth_asks_for_exactly_the_fields_of_that_depth() -> None:
     fmt = response_format(answer_schema(Level.LOW), "x", "json_schema")
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     assert response_format(answer_schema(Level.LOW), "x", "json_object") == {"type": "json_object"}
+
+
+def test_a_grammar_held_summary_cannot_be_empty_and_a_remote_endpoint_is_not_sent_minlength() -> None:
+    # SmolLM2-135M through llama.cpp's json_schema grammar answered "summary": "" at times (flashinfer
+    # 2026-03-03). llama-cpp-python's own converter (the native server's json-schema-to-grammar.cpp does
+    # the same: build_repetition(char, min_length, …)) makes the summary at least SUMMARY_MIN characters.
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    held = json_schema_to_gbnf(json.dumps(answer_schema(Level.HIGH, held_summary=True)))
+    rule = next(line for line in held.splitlines() if line.startswith("summary ::="))
+    assert rule.count("char") == SUMMARY_MIN + 1, rule  # SUMMARY_MIN characters, then any more
+    loose = json_schema_to_gbnf(json.dumps(answer_schema(Level.HIGH)))
+    assert not any(line.startswith("summary ::=") for line in loose.splitlines())  # a plain string
+    assert "minLength" not in json.dumps(answer_schema(Level.LOW))  # OpenAI's strict mode does not take it
 
 
 @pytest.mark.parametrize(

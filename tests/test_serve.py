@@ -71,7 +71,7 @@ def test_pages_are_served_with_etags_and_security_headers(served: tuple[str, Sit
     status, _h, _b = get(f"{url}/repos/demo--engine/{DAY2}.html", {"If-None-Match": headers["etag"]})
     assert status == 304
     for path, kind in [("/assets/site.js", "text/javascript"), ("/feed.xml", "application/atom+xml"),
-                       ("/assets/search-index.js", "text/javascript"), ("/assets/site.css", "text/css")]:  # fmt: skip
+                       (f"/assets/search/{DAY2.isoformat()[:7]}.js", "text/javascript"), ("/assets/site.css", "text/css")]:  # fmt: skip
         status, headers, _body = get(url + path)
         assert status == 200 and headers["content-type"].startswith(kind), path
     status, headers, _body = get(url + "/repos/demo--engine/")

@@ -80,7 +80,7 @@ def test_layout_one_page_per_repository_day(built: Path) -> None:
         "feed.xml",
         "assets/site.css",
         "assets/site.js",
-        "assets/search-index.js",
+        f"assets/search/{DAY2.isoformat()[:7]}.js",
     } <= set(pages)
 
 
@@ -170,11 +170,20 @@ def test_watch_topics_mark_commits(fixtures: tuple[Fixture, Fixture], tmp_path: 
     assert 'name="watch"' in page and "kernels" in page
 
 
+def search_parts(root: Path) -> list[Path]:
+    """The search index's scripts, in the order the search page loads them."""
+    page = (root / "search.html").read_text(encoding="utf-8")
+    return [root / src for src in re.findall(r'<script src="(assets/search/[^"]+)" defer>', page)]
+
+
 def search_index(root: Path) -> list[list[str]]:
-    text = (root / "assets/search-index.js").read_text(encoding="utf-8")
-    prefix = "window.DAILYDIFF_SEARCH = "
-    assert text.startswith(prefix) and text.rstrip().endswith(";")
-    return json.loads(text[len(prefix) :].rstrip().rstrip(";"))
+    entries = []
+    prefix = "window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat("
+    for part in search_parts(root):
+        text = part.read_text(encoding="utf-8")
+        assert text.startswith(prefix) and text.endswith(");\n")
+        entries += json.loads(text[len(prefix) : -len(");\n")])
+    return entries
 
 
 def test_search_index_covers_every_commit_and_is_script_safe(
@@ -183,8 +192,9 @@ def test_search_index_covers_every_commit_and_is_script_safe(
     entries = search_index(built)
     total = sum(r.stats.total for r in all_reports(fixtures))
     assert len(entries) == total
-    text = (built / "assets/search-index.js").read_text(encoding="utf-8")
-    assert "<" not in text and ">" not in text
+    for part in search_parts(built):
+        text = part.read_text(encoding="utf-8")
+        assert "<" not in text and ">" not in text
     first = next(e for e in entries if e[0] == "demo/engine" and e[1] == str(DAY2))
     _repo, _date, title, author, summary, level, href, short = first
     assert href.startswith(f"repos/demo--engine/{DAY2}.html#c-") and short in href

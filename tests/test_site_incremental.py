@@ -45,6 +45,12 @@ def assert_same_as_a_full_build(store: Store, settings: Settings, site: Path, fr
     assert check_site(site)[1] == []
 
 
+def save_days(store: Store, reports: list[DayReport], newest: bool) -> None:
+    """Save the reports of every day but the newest (``newest``: of the newest day only)."""
+    last = max(r.date for r in reports)
+    store.save_reports(r for r in reports if (r.date == last) == newest)
+
+
 def test_added_changed_and_removed_days_give_the_files_of_a_full_build(
     reports: list[DayReport], tmp_path: Path
 ) -> None:
@@ -52,15 +58,11 @@ def test_added_changed_and_removed_days_give_the_files_of_a_full_build(
     last = max(r.date for r in reports)
     site = tmp_path / "site"
     with Store.open(tmp_path / "data") as store:
-        for report in reports:
-            if report.date != last:
-                store.save_report(report)
+        save_days(store, reports, newest=False)
         first = build_from_store(store, settings, site)
         assert first.written == first.pages
         # one more day for every repository (a new ISO week for none, the newest day's neighbours change)
-        for report in reports:
-            if report.date == last:
-                store.save_report(report)
+        save_days(store, reports, newest=True)
         added = build_from_store(store, settings, site)
         assert 0 < added.written < added.pages
         assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh1")
@@ -160,3 +162,61 @@ def test_a_new_day_reads_no_unchanged_report(reports: list[DayReport], tmp_path:
     assert 0 < added.written < added.pages
     assert page.read_bytes() == before
     assert old.repo.split("/")[1] in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_new_day_rewrites_only_its_months_part_of_the_search_index(tmp_path: Path) -> None:
+    """The search index is one script per month: a new day rewrites its month's part, no other (and the
+    search page, whose list of parts is the same)."""
+    reports = many_reports(2, 30, 2, start=dt.date(2026, 2, 15))  # February and March
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        save_days(store, reports, newest=False)
+        build_from_store(store, settings, site)
+        parts = sorted(p.name for p in (site / "assets/search").iterdir())
+        assert parts == ["2026-02.js", "2026-03.js"]
+        before = files(site)
+        save_days(store, reports, newest=True)
+        build_from_store(store, settings, site)
+        after = files(site)
+        assert after["assets/search/2026-02.js"] == before["assets/search/2026-02.js"]
+        assert after["search.html"] == before["search.html"]
+        assert after["assets/search/2026-03.js"] != before["assets/search/2026-03.js"]
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")
+
+
+def test_damaged_kept_texts_are_made_again_from_the_reports(tmp_path: Path) -> None:
+    """A kept summary's texts (feed entry, search entries) live in a file of their own, read only when a
+    page shows them: when that file is damaged, the texts are made from the report again and the file is
+    written again."""
+    reports = many_reports(2, 30, 2, start=dt.date(2026, 2, 15))
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        save_days(store, reports, newest=False)
+        build_from_store(store, settings, site)
+        texts = sorted((site / DAYS).glob("*/*.texts.json"))
+        assert len(texts) == 4  # 2 repositories × 2 months
+        for path in texts:
+            path.write_text("{", encoding="utf-8")
+        save_days(store, reports, newest=True)
+        build_from_store(store, settings, site)
+        assert all(path.read_text(encoding="utf-8").startswith('{"format"') for path in texts)
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh")
+
+
+def test_builds_in_processes_reading_reports_again_give_the_files_of_one_process(
+    reports: list[DayReport], tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    site = tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        save_days(store, reports, newest=False)
+        # Summaries kept instead of the reports (as for a large store), pages read them again, in 2 processes
+        parallel = build_from_store(store, settings, site, jobs=2, keep_parsed=0)
+        assert parallel.written == parallel.pages
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh1")
+        save_days(store, reports, newest=True)  # the days before and their weeks are read again
+        added = build_from_store(store, settings, site, jobs=2)
+        assert 0 < added.written < added.pages
+        assert_same_as_a_full_build(store, settings, site, tmp_path / "fresh2")

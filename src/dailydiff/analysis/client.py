@@ -6,8 +6,9 @@ into one of the ``LLMCallError`` kinds below.
 
 The answer is streamed (``stream: true``, unless ``[llm] stream = false``), so its deadlines see progress:
 the first token must come within ``request_deadline`` (the wait in the server's queue and the prompt's
-evaluation), then no gap between tokens may exceed ``STALL`` seconds (``read_timeout`` if lower), and the
-whole answer must end within ``request_deadline`` of its first token. An answer that falls into a loop
+evaluation; while another answer of ours moves, the wait is counted from its last move: a one-slot server
+queues ours behind ours, and that is no stall), then no gap between tokens may exceed ``STALL`` seconds
+(``read_timeout`` if lower), and the whole answer must end within ``request_deadline`` of its first token. An answer that falls into a loop
 (repetition.py) is stopped in the stream: ``LLMCallError("loop")``. Unstreamed, one total deadline bounds
 the request (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte
 at a time would reset them forever).
@@ -144,6 +145,8 @@ class ChatClient:
         self.deadline = settings.request_deadline
         self.stream = settings.stream
         self.stall = min(STALL, settings.read_timeout)
+        self._connect_timeout = settings.connect_timeout
+        self._first_byte = min(settings.read_timeout, self.deadline)
         self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
@@ -157,6 +160,8 @@ class ChatClient:
             http_client=self._http,
         )
         self._warm: asyncio.Future[None] | None = None
+        # Our requests still waiting for their first token: their deadline timers and how long they wait.
+        self._queued: dict[int, tuple[asyncio.Timeout, float]] = {}
 
     async def __aenter__(self) -> ChatClient:
         # The SDK's typed chat path (answers not streamed) imports and builds a few hundred milliseconds of
@@ -207,7 +212,10 @@ class ChatClient:
         await self._loaded()
         try:
             if self.stream:
-                return await self._streamed(messages, kwargs, max(self.deadline, first_token_within))
+                # The first token: within the deadline and the read timeout (no byte comes before it), or
+                # the longer wait a long prompt's measured speed needs.
+                wait = first_token_within if first_token_within > self.deadline else self._first_byte
+                return await self._streamed(messages, kwargs, wait)
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
@@ -238,6 +246,19 @@ class ChatClient:
             first_token=asyncio.get_running_loop().time() - began,
         )
 
+    def _progress(self, own: int) -> None:
+        """One of our answers moved (tokens came, or it ended): the server is working, for us. A request of
+        ours waiting for its first token meanwhile waits in the server's queue behind it, and that is no
+        stall: its first-token deadline counts from now (a one-slot laptop server works through a long
+        prompt of ours while the next one waits, and the wait must not time out)."""
+        if not self._queued.keys() - {own}:
+            return
+        now = asyncio.get_running_loop().time()
+        for key, (timer, wait) in self._queued.items():
+            when = timer.when()
+            if key != own and not timer.expired() and when is not None and now + wait - when > wait / 100:
+                timer.reschedule(now + wait)
+
     async def _streamed(self, messages: list[dict[str, str]], kwargs: dict[str, Any], wait: float) -> Reply:
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -253,10 +274,13 @@ class ChatClient:
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
         # The API key as ``create`` sends it (the SDK's default for ``post`` allows an admin key's header too).
         options: openai.RequestOptions = {"security": {"bearer_auth": True}}
-        if wait > self.deadline:
-            options["timeout"] = wait + 1  # the SDK's own read timeout waits as long
+        # The deadlines below bound every wait of the stream (the first token, a stall, the whole answer) and
+        # see progress; the SDK's read timeout would not: it is left to them.
+        options["timeout"] = httpx2.Timeout(None, connect=self._connect_timeout)
+        me = id(body)
         try:
             async with asyncio.timeout(wait) as timer:
+                self._queued[me] = (timer, wait)
                 # The SDK sends the request (its documented ``post``, with the body as built here: the typed
                 # ``create`` walks every parameter's annotations, a millisecond and a half per request) and
                 # turns an error status into its exceptions; the events are read here (one small JSON
@@ -293,6 +317,7 @@ class ChatClient:
                             if first is None:
                                 first = loop.time() - began
                                 end = loop.time() + self.deadline
+                                del self._queued[me]
                             text += delta
                             if watch.seen(text):
                                 raise LLMCallError(
@@ -305,11 +330,14 @@ class ChatClient:
                             due, when = min(loop.time() + self.stall, end), timer.when()
                             if when is None or due < when or due - when > self.stall / 100:
                                 timer.reschedule(due)
+                                self._progress(me)
                 finally:
                     await response.aclose()
         except TimeoutError:
             if first is None:
-                raise LLMCallError("timeout", f"no first token within {wait:g}s") from None
+                raise LLMCallError(
+                    "timeout", f"the endpoint did not answer in time (no first token within {wait:g}s)"
+                ) from None
             if loop.time() >= end:
                 raise LLMCallError(
                     "timeout", f"the answer did not end within {self.deadline:g}s of its first token"
@@ -323,6 +351,9 @@ class ChatClient:
             raise LLMCallError(
                 "connection", f"the answer's stream broke off ({type(exc).__name__})"
             ) from None
+        finally:
+            if self._queued.pop(me, None) is None:  # it had its first token: the server moved on from it
+                self._progress(me)
         if not finish:
             # llama-cpp-python's server drops a stream when another request comes in: "interrupted"
             raise LLMCallError("interrupted", "the answer's stream ended before it finished")

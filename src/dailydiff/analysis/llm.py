@@ -116,6 +116,7 @@ class CallStats:
     peak_limit: int = 0
     limit_decreases: int = 0
     overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
+    dropped: int = 0  # streams the server ended unfinished for our next request: capped below, went again
     loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
     in_flight_seconds: float = 0.0  # seconds × requests in flight, while there was work
@@ -306,10 +307,11 @@ class LLMAnalyzer:
                 self.stats.in_flight_seconds += limit.in_flight_seconds
                 self.stats.limit_seconds += limit.limit_seconds
                 log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
-                         "(%d decreases, %d timeouts under load, %d loops stopped); %.0f%% of the limit in "
-                         "flight while there was work", self.endpoint, self.stats.requests, limit.peak_active,
-                         limit.peak_limit, int(limit.limit), limit.decreases, self.stats.overloads,
-                         self.stats.loops, 100 * limit.kept_busy)  # fmt: skip
+                         "(%d decreases, %d timeouts under load, %d streams dropped for the next request, %d "
+                         "loops stopped); %.0f%% of the limit in flight while there was work", self.endpoint,
+                         self.stats.requests, limit.peak_active, limit.peak_limit, int(limit.limit),
+                         limit.decreases, self.stats.overloads, self.stats.dropped, self.stats.loops,
+                         100 * limit.kept_busy)  # fmt: skip
                 self.stats.limit_decreases += limit.decreases
 
     def analyse_many(self, requests: Sequence[AnalysisRequest], language: str, on_result: OnResult) -> None:
@@ -623,7 +625,12 @@ class _Session:
                     if loaded:
                         # The server is queueing (or drops a stream for the next request): fewer in flight.
                         overloads += 1
-                        stats.overloads += 1
+                        if error.kind == "timeout":
+                            stats.overloads += 1
+                        else:
+                            stats.dropped += 1
+                        log.info("%s: %s with others in flight; the limit is %d now and the request goes "
+                                 "again", self.analyzer.endpoint, error, int(self.limit.limit))  # fmt: skip
                         if attempts.left <= 0:
                             raise  # overload, not the endpoint's failure: the breaker is left alone
                         if overloads <= OVERLOAD_RETRIES:
@@ -718,7 +725,7 @@ class _Session:
                 except PromptTooLarge as exc:
                     error = error or str(exc)
                     break
-                fmt = response_format(answer_schema(depth), schema_name(depth), mode)
+                fmt = self._answer_format(depth, mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
                                             temperature=temperature, penalty=penalty)  # fmt: skip
@@ -787,6 +794,12 @@ class _Session:
             return min(window, error.context_limit)
         return max(0, prompt.tokens // 2) + prompt.max_tokens + safety_margin(window)
 
+    def _answer_format(self, depth: Level, mode: str) -> dict[str, Any] | None:
+        """The response format of an answer at ``depth``: a server on this machine or network (llama.cpp,
+        vLLM: grammars that honour ``minLength``) is held to a summary that is not empty."""
+        schema = answer_schema(depth, held_summary=_nearby(self.settings.base_url))
+        return response_format(schema, schema_name(depth), mode)
+
     async def _validated(
         self,
         request: AnalysisRequest,
@@ -797,7 +810,7 @@ class _Session:
         window: int,
         mode: str,
     ) -> Analysis:
-        fmt = response_format(answer_schema(depth), schema_name(depth), mode)
+        fmt = self._answer_format(depth, mode)
         try:
             fields = parse_answer(reply.text, depth)
         except AnswerError as first:

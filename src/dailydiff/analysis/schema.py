@@ -20,6 +20,7 @@ MAX_ITEMS = 6
 MAX_TEXT = 4000
 
 _TEXT = {"type": "string"}
+SUMMARY_MIN = 20  # characters of a summary, held by a grammar where the server has one (answer_schema)
 _LIST = {"type": "array", "items": {"type": "string"}}
 
 FIELDS_BY_DEPTH: dict[Level, tuple[str, ...]] = {
@@ -72,13 +73,21 @@ OVERVIEW_SCHEMA: dict[str, Any] = {
 }
 
 
-def answer_schema(depth: Level) -> dict[str, Any]:
+def answer_schema(depth: Level, *, held_summary: bool = False) -> dict[str, Any]:
+    """The JSON Schema of an answer at ``depth``. ``held_summary``: the summary has at least
+    ``SUMMARY_MIN`` characters in the schema itself, for a server that holds answers to the schema with a
+    grammar (llama.cpp's ``json_schema``, llama-cpp-python's: both turn ``minLength`` into the grammar),
+    where a small model otherwise may close the string at once (SmolLM2-135M answered ``"summary": ""``).
+    OpenAI's strict structured outputs do not list ``minLength``: a remote endpoint is not sent it."""
     fields = FIELDS_BY_DEPTH[depth]
+    properties = {name: _PROPERTIES[name] for name in fields}
+    if held_summary:
+        properties["summary"] = {**properties["summary"], "minLength": SUMMARY_MIN}
     return {
         "type": "object",
         "additionalProperties": False,
         "required": list(fields),
-        "properties": {name: _PROPERTIES[name] for name in fields},
+        "properties": properties,
     }
 
 

@@ -66,17 +66,26 @@ def build_command(
     ),
     config: options.Config = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Processes rendering the pages (a first build of a large store) [default: 1].",
+    ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
     target = output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1", "e.g. --jobs 2")
     if from_json is not None:
-        result = build_site(make_site(settings, list(reports_from_json(from_json))), target)
+        result = build_site(make_site(settings, list(reports_from_json(from_json))), target, jobs)
     else:
         with open_existing_store(settings) as store:
-            result = build_from_store(store, settings, target)
+            result = build_from_store(store, settings, target, jobs=jobs)
     if not quiet:
         stderr.print(
             f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "

@@ -136,6 +136,9 @@ class SecretRegistry:
         return text
 
     def _compiled(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        regex, weak = self._regex, self._weak_regex  # compiled already (most calls): no lock
+        if (regex is not None or not self._values) and (weak is not None or not self._weak):
+            return regex, weak
         with self._lock:
             if self._regex is None and self._values:
                 # Longest first: a URL goes whole before its pieces are looked for.

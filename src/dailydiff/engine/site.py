@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import posixpath
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from dailydiff import __version__
+from dailydiff.common.storeurl import is_postgres
 from dailydiff.common.text import shorten
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
@@ -56,6 +57,8 @@ SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build f
 DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
+KEEP_PARSED = 2000  # a build of more new reports keeps their summaries, not the reports (memory)
+READ_BATCH = 500
 
 Renderer = Callable[[], str]
 DayKey = tuple[str, dt.date, str]  # repo, date, language
@@ -76,10 +79,21 @@ def relative(from_path: str, to_path: str) -> str:
 
 
 @dataclass(frozen=True)
+class DayTexts:
+    """The long part of a day's summary, needed only by the pages that show it (the feeds' newest entries,
+    its month's part of the search index): kept apart from the rest (``DayRecord``), read when needed."""
+
+    feed: AtomEntry | None  # None: a day without commits has no entry
+    search: str  # the day's entries of the search index (JSON, comma-separated, escaped for a script)
+
+
+@dataclass(frozen=True, eq=False)
 class DaySummary:
     """What the pages other than a day's own need of its report (the index, the repository's page, charts,
     feeds, search): kept beside a built site (``DAYS``), so that a build reads and renders again only the
-    reports that changed. ``fingerprint`` is the hash of the report's stored text."""
+    reports that changed. ``fingerprint`` is the hash of the report's stored text; ``texts`` gives its
+    feed entry and search entries (``has_feed``, ``has_search``: whether it has any), read when first
+    needed."""
 
     repo: str
     path: str  # the day's page
@@ -88,8 +102,9 @@ class DaySummary:
     fingerprint: str
     numbers: chart_data.DayNumbers
     highlight: str
-    feed: AtomEntry | None  # None: a day without commits has no entry
-    search: str  # the day's entries of the search index (JSON, comma-separated, escaped for a script)
+    has_feed: bool
+    has_search: bool
+    texts: Callable[[], DayTexts] = field(repr=False)
 
     @property
     def date(self) -> dt.date:
@@ -98,6 +113,14 @@ class DaySummary:
     @property
     def counts(self) -> dict[str, int]:
         return dict(self.numbers.counts)
+
+    @property
+    def feed(self) -> AtomEntry | None:
+        return self.texts().feed if self.has_feed else None
+
+    @property
+    def search(self) -> str:
+        return self.texts().search if self.has_search else ""
 
     @classmethod
     def of(cls, report: DayReport, path: str, fingerprint: str) -> DaySummary:
@@ -110,21 +133,30 @@ class DaySummary:
             ])
             for rc in report.commits
         )  # fmt: skip
+        texts = DayTexts(atom_entry(report), search)
         return cls(report.repo, path, report.language, report.repo_url, fingerprint,
-                   chart_data.DayNumbers.of(report), _first_highlight(report), atom_entry(report), search)  # fmt: skip
+                   chart_data.DayNumbers.of(report), _first_highlight(report), texts.feed is not None,
+                   bool(search), lambda: texts)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
-        feed = self.feed and [self.feed.updated, self.feed.head, self.feed.tail]
+        """All but its texts (``texts_as_list``)."""
         return {"repo": self.repo, "path": self.path, "language": self.language, "repo_url": self.repo_url,
                 "fingerprint": self.fingerprint, "numbers": self.numbers.as_dict(), "highlight": self.highlight,
-                "feed": feed, "search": self.search}  # fmt: skip
+                "feed": self.has_feed, "search": self.has_search}  # fmt: skip
+
+    def texts_as_list(self) -> list[Any]:
+        feed = self.feed
+        return [self.fingerprint, feed and [feed.updated, feed.head, feed.tail], self.search]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DaySummary:
+    def from_dict(cls, data: dict[str, Any], texts: Callable[[], DayTexts]) -> DaySummary:
         numbers = chart_data.DayNumbers.from_dict(data["numbers"])
-        feed = data["feed"] and AtomEntry(data["repo"], numbers.date, *data["feed"])
         return cls(data["repo"], data["path"], data["language"], data["repo_url"], data["fingerprint"], numbers,
-                   data["highlight"], feed, data["search"])  # fmt: skip
+                   data["highlight"], bool(data["feed"]), bool(data["search"]), texts)  # fmt: skip
+
+    @staticmethod
+    def texts_from_list(repo: str, date: dt.date, data: list[Any]) -> DayTexts:
+        return DayTexts(data[1] and AtomEntry(repo, date, *data[1]), data[2])
 
 
 @dataclass
@@ -165,11 +197,12 @@ class DayPage:
 
     @property
     def report(self) -> DayReport:
-        """The day's report (read from the store when only its summary was kept)."""
-        if self.loaded is None:
-            assert self.load is not None, self.path
-            self.loaded = self.load()
-        return self.loaded
+        """The day's report (read from the store when only its summary was kept: the reader keeps the
+        last few it read, not every one)."""
+        if self.loaded is not None:
+            return self.loaded
+        assert self.load is not None, self.path
+        return self.load()
 
     @property
     def json_path(self) -> str:
@@ -257,6 +290,7 @@ class Site:
     digests: list[DayDigest] = field(default_factory=list)  # daily digests across repositories
     unreadable: list[Unreadable] = field(default_factory=list)  # stored rows this version cannot read
     _chart_cache: dict[str, Chart] = field(default_factory=dict, repr=False)
+    _search_parts: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_reports(cls, reports: Iterable[DayReport], **options: Any) -> Site:
@@ -313,8 +347,9 @@ class Site:
             "index.html": self.render_index,
             "search.html": self.render_search,
             "feed.xml": self.render_feed_all,
-            "assets/search-index.js": self.render_search_index,
         }
+        for month, path in self.search_parts():
+            pages[path] = _bind(self.render_search_part, month)
         for name in ASSETS:
             pages[f"assets/{name}"] = _asset_reader(name)
         if self.digests:
@@ -356,6 +391,12 @@ class Site:
         every = sorted(d.summary.fingerprint for d in self.days)
         everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
         inputs = {path: everything for path in pages or self.pages()}
+        parts = self.search_parts()
+        inputs["search.html"] = key("search.html", parts)
+        by_month: dict[str, list[str]] = defaultdict(list)
+        for day in self.days:
+            by_month[_month(day.date)].append(f"{day.path} {day.summary.fingerprint}")
+        inputs.update({path: key(path, sorted(by_month[month])) for month, path in parts})
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
@@ -596,34 +637,50 @@ class Site:
                                   base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
     def render_search(self, results: dict[str, Any] | None = None) -> str:
-        """The search page: the static site searches its client-side index; `serve` passes ``results``
-        (``q`` and ``hits``) found over the store, shown without JavaScript."""
+        """The search page: the static site searches its client-side index (the scripts of
+        ``search_parts``, newest month first); `serve` passes ``results`` (``q`` and ``hits``) found over
+        the store, shown without JavaScript."""
         return render_search(
             self._ctx("search.html", self.language, "feed.xml"),
             templates_dir=self.templates_dir,
             results=results,
+            parts=[path for _month, path in self.search_parts()],
         )
 
-    def _search_text(self) -> str:
-        """The search index's entries, newest day first: [repo, date, title, author, summary, level, href,
-        short sha] per commit."""
-        ordered = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)
-        return ",".join(d.summary.search for d in ordered if d.summary.search)
+    def search_parts(self) -> list[tuple[str, str]]:
+        """The search index in one script per month with commits, newest first: (YYYY-MM, path). A new day
+        rewrites its month's part only."""
+        if self._search_parts is None:
+            months = {_month(d.date) for d in self.days if d.summary.has_search}
+            self._search_parts = [(m, f"assets/search/{m}.js") for m in sorted(months, reverse=True)]
+        return self._search_parts
 
-    def render_search_index(self) -> str:
-        # A script, not JSON: fetch() cannot read a file:// URL, a <script src> can.
-        return f"window.DAILYDIFF_SEARCH = [{self._search_text()}];\n"
+    def render_search_part(self, month: str) -> str:
+        """A month's entries of the search index, newest day first: [repo, date, title, author, summary,
+        level, href, short sha] per commit, added to ``window.DAILYDIFF_SEARCH`` (a script, not JSON:
+        fetch() cannot read a file:// URL, a <script src> can; the parts run in the page's order)."""
+        days = [d for d in self.days if _month(d.date) == month and d.summary.has_search]
+        days.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
+        text = ",".join(d.summary.search for d in days)
+        return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
-        entries = [(d.summary.feed, d.path) for d in self.days if d.summary.feed]
+        entries = [(entry, d.path) for entry, d in self._feed_days(self.days)]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
+    def _feed_days(self, days: list[DayPage]) -> list[tuple[AtomEntry, DayPage]]:
+        """The entries of the days that a feed of at most ``feed_entries`` shows (the newest; 0: all),
+        so that only theirs are read."""
+        shown = [d for d in days if d.summary.has_feed]
+        if self.feed_entries > 0:
+            shown.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
+            del shown[self.feed_entries :]
+        return [(entry, d) for d in shown if (entry := d.summary.feed) is not None]
+
     def render_feed_repo(self, section: RepoSection) -> str:
         base = self.base_url and self.base_url.rstrip("/") + "/"
-        entries = [
-            (d.summary.feed, relative(section.feed_path, d.path)) for d in section.days if d.summary.feed
-        ]
+        entries = [(entry, relative(section.feed_path, d.path)) for entry, d in self._feed_days(section.days)]
         return assemble_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
                              self_href="feed.xml", home_href="index.html", language=section.language,
                              base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",
@@ -681,6 +738,10 @@ def _templates_fingerprint(directory: str) -> list[tuple[str, int]]:
         return []
     root = Path(directory).expanduser()
     return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
+
+
+def _month(date: dt.date) -> str:
+    return date.isoformat()[:7]
 
 
 def _majority(values: list[str]) -> str:
@@ -764,25 +825,37 @@ def site_from_store(store: Store, settings: Settings, title: str | None = None) 
 
 
 def build_from_store(
-    store: Store, settings: Settings, output_dir: Path, title: str | None = None
+    store: Store,
+    settings: Settings,
+    output_dir: Path,
+    title: str | None = None,
+    jobs: int = 1,
+    keep_parsed: int = KEEP_PARSED,
 ) -> BuildResult:
     """`site build` over a store: when no report or digest was stored since the last build into
     ``output_dir`` (the store's watermark, one row per report without its data, against the one that
     build recorded) and the settings are the same, nothing is read, rendered or written; else the site is
     laid out again from what the last build kept of each report whose row is unchanged (``DayRecord``)
     and the reports stored since, and only the pages whose inputs changed are rendered (``build_site``):
-    a report is read again only when one of its own pages is."""
+    a report is read again only when one of its own pages is. ``jobs``: ``build_site``'s; ``keep_parsed``:
+    ``_fresh``'s."""
     watermark = Watermark.of(store, _settings_key(settings, title))
     source = output_dir / SOURCE
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
-    record = DayRecord.read(output_dir)
+
+    reader = _Reader(store)
+
+    def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
+        return DaySummary.of(reader.load(key), path, fingerprint).texts()
+
+    record = DayRecord.read(output_dir, texts_again)
     stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
               (key.split("\t") for key in watermark.reports)]  # fmt: skip
     kept = {key: record.valid(key, watermark) for key in stored}
-    fresh, unreadable = _parsed(store.report_rows_of(key for key, was in kept.items() if was is None))
-    days = fresh + [
-        StoredDay(*key, fingerprint=was[0], kept=was[1], load=_loader(store, key))
+    days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
+    days += [
+        StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
         for key, was in kept.items()
         if was is not None
     ]
@@ -792,7 +865,9 @@ def build_from_store(
         source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
-    result = build_site(site, output_dir)
+    # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
+    # address is kept without its password, so its pages are rendered in this process).
+    result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
     try:
         record.write(site, days, watermark)
         watermark.pages = result.pages
@@ -802,53 +877,134 @@ def build_from_store(
     return result
 
 
-def _loader(store: Store, key: tuple[str, dt.date, str]) -> Callable[[], DayReport]:
-    def load() -> DayReport:
-        rows = store.report_rows_of([key])
+def _fresh(reader: _Reader, keys: list[DayKey], keep_parsed: int) -> tuple[list[StoredDay], list[Unreadable]]:
+    """The stored reports of ``keys``, read in batches: each with its report, or — when there are more
+    than ``keep_parsed`` (a first build of a large store: every report at once would not fit in memory)
+    — with its summary, the report read again when its own pages are rendered."""
+    days: list[StoredDay] = []
+    unreadable: list[Unreadable] = []
+    for start in range(0, len(keys), READ_BATCH):
+        parsed, bad = _parsed(reader.store.report_rows_of(keys[start : start + READ_BATCH]))
+        unreadable += bad
+        if len(keys) <= keep_parsed:
+            days += parsed
+            continue
+        for day in parsed:
+            assert day.report is not None
+            path = f"repos/{repo_slug(day.repo)}/{day.date.isoformat()}.html"  # made again if it moves
+            summary = DaySummary.of(day.report, path, day.fingerprint)
+            days.append(StoredDay(day.repo, day.date, day.language, day.fingerprint, kept=summary,
+                                  load=reader.loader((day.repo, day.date, day.language))))  # fmt: skip
+    return days, unreadable
+
+
+class _Reader:
+    """Reads the stored reports whose pages are rendered again, keeping the last ``KEEP`` parsed (a
+    repository's year: its week pages read what its day pages did). A forked writer (``build_site``'s
+    jobs) opens a connection of its own."""
+
+    KEEP: ClassVar[int] = 400
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pid = os.getpid()
+        self._kept: OrderedDict[DayKey, DayReport] = OrderedDict()
+
+    def loader(self, key: DayKey) -> Callable[[], DayReport]:
+        return lambda: self.load(key)
+
+    def load(self, key: DayKey) -> DayReport:
+        if os.getpid() != self._pid:  # in a forked writer: never the parent's connection
+            self.store, self._pid = Store.connect(self.store.location), os.getpid()
+            self._kept.clear()
+        report = self._kept.get(key)
+        if report is not None:
+            self._kept.move_to_end(key)
+            return report
+        rows = self.store.report_rows_of([key])
         if not rows:
             raise PublishError(
                 f"the report of {key[0]} for {key[1].isoformat()} left the store during `site build`",
                 "run `dailydiff site build` again",
             )
-        return load_report(rows[0][3])
+        report = self._kept[key] = load_report(rows[0][3])
+        if len(self._kept) > self.KEEP:
+            self._kept.popitem(last=False)
+        return report
 
-    return load
+
+class _TextFile:
+    """A record file of the texts (``DayTexts``) of one repository-month, read when one is first needed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.days: dict[str, list[Any]] | None = None
+        self.damaged = False
+
+    def get(self, repo: str, date: dt.date, key: str, fingerprint: str) -> DayTexts | None:
+        if self.days is None:
+            data = _read_json(self.path)
+            ok = isinstance(data, dict) and data.get("format") == DayRecord.FORMAT
+            self.days = data["days"] if ok and isinstance(data.get("days"), dict) else {}
+            self.damaged = not ok
+        held = self.days.get(key)
+        try:
+            if held and held[0] == fingerprint:
+                return DaySummary.texts_from_list(repo, date, held)
+        except (IndexError, TypeError):
+            pass
+        self.damaged = True  # written again by this build
+        return None
+
+
+TextsFallback = Callable[[DayKey, str, str], DayTexts]  # (key, page, fingerprint): made from the report
 
 
 @dataclass
 class DayRecord:
-    """What a build from the store kept of each stored report, in ``DAYS`` (one file per repository and
-    month, so that a new day rewrites one small file): its row's stamp, the hash of its text and, for the
-    report a page shows, its summary (``DaySummary``). The next build trusts a summary whose row still
-    has that stamp (and, for a row stamped in the last seconds, that hash)."""
+    """What a build from the store kept of each stored report, in ``DAYS`` (files per repository and
+    month, so that a new day rewrites small files): its row's stamp, the hash of its text and, for the
+    report a page shows, its summary (``DaySummary``) — its texts (``DayTexts``: feed entry, search
+    entries, most of its size) in a file of their own, read only for the pages that show them. The next
+    build trusts a summary whose row still has that stamp (and, for a row stamped in the last seconds, that
+    hash); texts missing from their file are made from the report again (``fallback``)."""
 
     root: Path
     days: dict[DayKey, tuple[str, str, DaySummary | None]]  # stamp, fingerprint, summary
     files: dict[Path, set[tuple[str, str, str, bool]]]  # what each file holds: (key, stamp, hash, summary?)
+    texts: dict[Path, _TextFile] = field(default_factory=dict)  # by the record file they belong to
 
-    FORMAT: ClassVar[str] = f"1/{__version__}"
+    FORMAT: ClassVar[str] = f"2/{__version__}"
+    TEXTS: ClassVar[str] = ".texts.json"
 
     @classmethod
-    def read(cls, output_dir: Path) -> DayRecord:
+    def read(cls, output_dir: Path, fallback: TextsFallback | None = None) -> DayRecord:
         root = output_dir / DAYS
-        days: dict[DayKey, tuple[str, str, DaySummary | None]] = {}
-        files: dict[Path, set[tuple[str, str, str, bool]]] = {}
+        record = cls(root, {}, {})
         for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+            if path.name.endswith(cls.TEXTS):
+                continue
             data = _read_json(path)
-            files[path] = set()
+            record.files[path] = set()
             if not isinstance(data, dict) or data.get("format") != cls.FORMAT:
                 continue
+            texts = record.texts[path] = _TextFile(
+                path.with_name(path.name.removesuffix(".json") + cls.TEXTS)
+            )
             try:
                 held = set()
                 for key, (stamp, fingerprint, summary) in data["days"].items():
                     date, language = key.split("\t")
-                    made = DaySummary.from_dict(summary) if summary else None
-                    days[(data["repo"], dt.date.fromisoformat(date), language)] = (stamp, fingerprint, made)
-                    held.add((key, stamp, fingerprint, made is not None))
-                files[path] = held
+                    day = dt.date.fromisoformat(date)
+                    made = summary and DaySummary.from_dict(
+                        summary, _kept_texts(texts, (data["repo"], day, language), key, summary, fallback)
+                    )
+                    record.days[(data["repo"], day, language)] = (stamp, fingerprint, made or None)
+                    held.add((key, stamp, fingerprint, bool(made)))
+                record.files[path] = held
             except (KeyError, TypeError, ValueError):
                 continue  # damaged: its days are read from the store again (and the file written)
-        return cls(root, days, files)
+        return record
 
     def valid(self, key: DayKey, watermark: Watermark) -> tuple[str, DaySummary | None] | None:
         """(fingerprint, summary) of a stored row unchanged since the last build, else None."""
@@ -862,11 +1018,12 @@ class DayRecord:
         return fingerprint, summary
 
     def write(self, site: Site, days: Sequence[StoredDay], watermark: Watermark) -> None:
-        """Keep what this build knows of every stored report; rewrite only the files that changed."""
+        """Keep what this build knows of every stored report; rewrite only the files that changed (a
+        month's texts with its record: first, so that a record never names texts not written)."""
         shown = {(d.summary.repo, d.date, d.language): d.summary for d in site.days}
         groups: dict[Path, dict[str, Any]] = {}
         held: dict[Path, set[tuple[str, str, str, bool]]] = defaultdict(set)
-        changed: set[Path] = set()
+        changed = {path for path, texts in self.texts.items() if texts.damaged}
         paths: dict[tuple[str, str], Path] = {}
         for day in days:
             key = (day.repo, day.date, day.language)
@@ -885,14 +1042,42 @@ class DayRecord:
                 changed.add(path)  # a summary made by this build
         for path, group in groups.items():
             if path in changed or self.files.get(path) != held[path]:
+                entries = sorted(group["days"].items())
+                texts = {k: summary.texts_as_list() for k, (_stamp, _fp, summary) in entries if summary}
+                self._write(path.with_name(path.name.removesuffix(".json") + self.TEXTS),
+                            {"format": self.FORMAT, "repo": group["repo"], "days": texts})  # fmt: skip
                 group["days"] = {
                     k: [stamp, fingerprint, summary and summary.as_dict()]
-                    for k, (stamp, fingerprint, summary) in sorted(group["days"].items())
+                    for k, (stamp, fingerprint, summary) in entries
                 }
-                atomic_write(path, json.dumps(group, ensure_ascii=False, separators=(",", ":")) + "\n",
-                             durable=False)  # fmt: skip
+                self._write(path, group)
         for path in set(self.files) - set(groups):
             path.unlink(missing_ok=True)
+            path.with_name(path.name.removesuffix(".json") + self.TEXTS).unlink(missing_ok=True)
+
+    @staticmethod
+    def _write(path: Path, data: dict[str, Any]) -> None:
+        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", durable=False)
+
+
+def _kept_texts(texts: _TextFile, key: DayKey, held: str, summary: dict[str, Any],
+                fallback: TextsFallback | None) -> Callable[[], DayTexts]:  # fmt: skip
+    """A kept summary's texts: from its month's file (read once), else made again from its report."""
+    made: list[DayTexts] = []
+
+    def get() -> DayTexts:
+        if not made:
+            found = texts.get(key[0], key[1], held, summary["fingerprint"])
+            if found is None:
+                if fallback is None:
+                    raise PublishError(
+                        f"the site's record {texts.path} is damaged", "run `dailydiff site build` again"
+                    )
+                found = fallback(key, summary["path"], summary["fingerprint"])
+            made.append(found)
+        return made[0]
+
+    return get
 
 
 @dataclass
@@ -990,29 +1175,23 @@ class BuildResult:
     reports: int
 
 
-def build_site(site: Site, output_dir: Path) -> BuildResult:
+def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
-    build wrote that no longer exist. A build with nothing changed renders and writes nothing."""
+    build wrote that no longer exist. A build with nothing changed renders and writes nothing. ``jobs``
+    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site and
+    reads reports through a connection of its own)."""
     pages = site.pages()
     inputs = site.page_inputs(pages)
     previous = _manifest(output_dir)
-    written = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         present = _files(output_dir)
-        for path, render in pages.items():
-            if previous.get(path) == inputs[path] and path in present:
-                continue
-            target = output_dir / path
-            text = render()
-            try:
-                if target.read_text(encoding="utf-8") == text:
-                    continue
-            except (FileNotFoundError, UnicodeDecodeError):
-                pass
-            atomic_write(target, text, durable=False)
-            written += 1
+        todo = [path for path in pages if previous.get(path) != inputs[path] or path not in present]
+        if jobs > 1 and len(todo) > 1 and _can_fork():
+            written = _write_in_processes(pages, todo, output_dir, jobs)
+        else:
+            written = _write_pages(pages, todo, output_dir)
         removed = _remove_stale(output_dir, set(previous), set(pages))
         if written:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
@@ -1023,6 +1202,61 @@ def build_site(site: Site, output_dir: Path) -> BuildResult:
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
     return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+
+
+def _write_pages(pages: Mapping[str, Renderer], paths: Iterable[str], output_dir: Path) -> int:
+    """Render ``paths`` and write each whose content differs from the file's; returns how many."""
+    written = 0
+    for path in paths:
+        target = output_dir / path
+        text = pages[path]()
+        try:
+            if target.read_text(encoding="utf-8") == text:
+                continue
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        atomic_write(target, text, durable=False)
+        written += 1
+    return written
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+_FORKED: tuple[Mapping[str, Renderer], Path] | None = None  # what forked writers render (``_write_share``)
+
+
+def _write_share(paths: list[str]) -> int | str:
+    """A forked writer's share: the count written, or the error's text (an OSError does not cross)."""
+    assert _FORKED is not None
+    try:
+        return _write_pages(_FORKED[0], paths, _FORKED[1])
+    except OSError as exc:
+        return str(exc.strerror or exc)
+
+
+def _write_in_processes(pages: Mapping[str, Renderer], todo: list[str], output_dir: Path, jobs: int) -> int:
+    """``_write_pages`` by ``jobs`` forked processes, each a run of neighbouring pages at a time (a
+    repository's pages share their charts' numbers)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    size = max(1, min(500, len(todo) // (jobs * 8) or 1))
+    shares = [todo[i : i + size] for i in range(0, len(todo), size)]
+    _FORKED = (pages, output_dir)
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            done = list(pool.map(_write_share, shares))
+    finally:
+        _FORKED = None
+    failed = [d for d in done if isinstance(d, str)]
+    if failed:
+        raise OSError(failed[0])
+    return sum(d for d in done if isinstance(d, int))
 
 
 def _files(root: Path) -> set[str]:

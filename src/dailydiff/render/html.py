@@ -225,5 +225,8 @@ def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any
                        digests=digests)  # fmt: skip
 
 
-def render_search(ctx: PageContext, templates_dir: str = "", results: dict[str, Any] | None = None) -> str:
-    return render_page("search.html.j2", ctx, templates_dir, results=results)
+def render_search(ctx: PageContext, templates_dir: str = "", results: dict[str, Any] | None = None,
+                  parts: Sequence[str] = ()) -> str:  # fmt: skip
+    """The search page: ``results`` found by the server, or (None) the scripts of the static site's
+    index, ``parts`` (relative to the site's root, in order)."""
+    return render_page("search.html.j2", ctx, templates_dir, results=results, parts=parts)

@@ -154,7 +154,8 @@ class GitHubSource:
                 kept, reserved = await self.admit(budget, http, dated, day_of, details)
                 items = [i for i in items if i["sha"] in kept]
             on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
-            # GraphQL: the pull requests of every commit in one request per 100, beside the details. REST
+            # GraphQL: the pull requests of every commit in one request per 100, beside the details (in a
+            # slot of its own, not a commit's: [github] concurrency commits' details go out with it). REST
             # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
             per_commit = self._pull_finder().rest_only(self.token)
             pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))

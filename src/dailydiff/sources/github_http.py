@@ -16,6 +16,7 @@ the client and is never logged or put in a message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -251,16 +252,23 @@ class GitHubHttp:
         return counts.remaining + (counts.limit if soon else 0)
 
     async def post_json(
-        self, url: str, payload: object, *, allow: tuple[int, ...] = (), check: Check | None = None
+        self,
+        url: str,
+        payload: object,
+        *,
+        allow: tuple[int, ...] = (),
+        check: Check | None = None,
+        own_slot: bool = False,
     ) -> ApiResponse:
         """POST a JSON document (GraphQL): never cached; a 200 answer is checked like a GET's, and a bad
-        one is asked again."""
+        one is asked again. ``own_slot``: a request for the whole window (the pull requests of up to 100
+        commits, one at a time) goes out beside the commits' requests, not in place of one of them."""
         self._check_origin(url)
         body = json.dumps(payload).encode()
         headers = {"Accept": JSON, "Content-Type": "application/json"}
         bad = 0
         while True:
-            response = await self._send("POST", url, headers, allow, body)
+            response = await self._send("POST", url, headers, allow, body, own_slot=own_slot)
             if response.status != 200:
                 return response
             problem = _problem(response, JSON, check, self._origin)
@@ -283,6 +291,8 @@ class GitHubHttp:
         headers: dict[str, str],
         allow: tuple[int, ...],
         content: bytes | None = None,
+        *,
+        own_slot: bool = False,
     ) -> ApiResponse:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
@@ -293,7 +303,7 @@ class GitHubHttp:
             started = time.monotonic()
             began = breaker.now()
             try:
-                async with self._slots:
+                async with contextlib.nullcontext() if own_slot else self._slots:
                     # The gate is checked with a slot held: a request queued for a slot while another one
                     # hit a limit must not go out before the wait.
                     await self._wait_for_gate()

@@ -107,7 +107,9 @@ class PullRequestFinder:
     ) -> dict[str, PullRequest | None] | None:
         owner, name = self.repo.split("/", 1)
         payload = {"query": batch_query([c[0] for c in chunk]), "variables": {"owner": owner, "name": name}}
-        response = await http.post_json(url, payload, allow=(401, 403, 404, 410, 422), check=_check_graphql)
+        response = await http.post_json(
+            url, payload, allow=(401, 403, 404, 410, 422), check=_check_graphql, own_slot=True
+        )
         data = response.json() if response.status == 200 else {}
         repository = (data.get("data") or {}).get("repository")
         if response.status != 200 or not isinstance(repository, dict):

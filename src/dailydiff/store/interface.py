@@ -323,24 +323,29 @@ class Store:
     # reports -------------------------------------------------------------------------------------
 
     def save_report(self, report: DayReport) -> None:
+        self.save_reports([report])
+
+    def save_reports(self, reports: Iterable[DayReport]) -> None:
+        """Save reports in ONE transaction (a bulk import pays one commit, not one a report)."""
         with self._tx(fenced=True):
-            self._db.execute(
-                "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
-                "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
-                "data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    report.repo,
-                    report.date.isoformat(),
-                    report.language,
-                    report.timezone,
-                    report.stats.failed + report.stats.fallback,
-                    report.stats.total,
-                    scrub(report.model_dump_json()),
-                    now_text(),
-                ),
-            )
-            search.index_report(self._db, report)  # the index is current whenever the report is
+            for report in reports:
+                self._db.execute(
+                    "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
+                    "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
+                    "data = excluded.data, updated_at = excluded.updated_at",
+                    (
+                        report.repo,
+                        report.date.isoformat(),
+                        report.language,
+                        report.timezone,
+                        report.stats.failed + report.stats.fallback,
+                        report.stats.total,
+                        scrub(report.model_dump_json()),
+                        now_text(),
+                    ),
+                )
+                search.index_report(self._db, report)  # the index is current whenever the report is
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
         row = self._db.execute(
