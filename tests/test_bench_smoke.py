@@ -81,7 +81,7 @@ RATIO_LINE = {
     "github_source.py": r"warm/cold: requests \d+\.\d{3}, wall time \d+\.\d{3}",
     "llm_concurrency.py": r"\[ratio\] concurrency 1 / concurrency 8 wall time: \d+\.\d+×",
     "laptop_server.py": r"newcomer / concurrency 1 wall time: \d+\.\d+ \(target ≤ 1\.15\)",
-    "site_build.py": r"charts: \d+\.\d+× the build without them(.|\n)*no change: \d+\.\d+ s, 0 files written"
+    "site_build.py": r"charts: \d+\.\d+× the build without them(.|\n)*no change: \d+\.\d+ s \(load average [\d.]+\), 0 files written"
     r"(.|\n)*against a full build of the same store: \d+ files, identical",
     "startup.py": r"quiet-day report / git log\s+\d+×",
     "store_workers.py": r"PostgreSQL, 4 worker\(s\), --plan\s+\d+\.\d+\s+\d+\.\d+",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -187,6 +188,32 @@ def test_ask_with_an_llm_cites_only_retrieved_commits_and_asks_once(
         assert again["llm"]["cached"] is True and again["answer"]["cited"] == [shas[3][:7]]
     with Store.open(data) as store:
         assert [r["command"] for r in store.runs()].count("ask") == 1  # its tokens are accounted once
+
+
+def test_an_answer_that_loops_falls_back_to_the_listing_and_is_not_kept(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A small model's answer that repeats itself (stopped, retried once smaller, looping again) is not an
+    endpoint failure: the retrieved commits are listed, the reason named on stderr, exit 0; it is kept like
+    any answer, so asking again sends nothing and prints the same."""
+    _repo, data, shas = history
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}]."})
+
+    with FakeLLM(canned=canned, loop_after=0.2) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
+        looped = dailydiff(*args, cwd=tmp_path, env=env)
+        assert sum(1 for r in fake.requests if r.loop_from is not None) == 2  # stopped, retried, stopped
+        assert re.match(r"\d+ commits found:\n", looped.stdout), looped.stdout  # the offline listing
+        assert f"[{shas[3][:7]}]" in looped.stdout and "FP8 GEMM got faster" not in looped.stdout
+        assert "repeated" in looped.stderr and "the retrieved commits follow" in looped.stderr
+        asked = len(fake.requests)
+        again = dailydiff(*args, cwd=tmp_path, env=env)
+        assert len(fake.requests) == asked and again.stdout == looped.stdout
+        assert "repeated" in again.stderr
 
 
 def test_run_keeps_the_index_current(tmp_path: Path) -> None:

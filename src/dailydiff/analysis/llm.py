@@ -99,6 +99,11 @@ FIRST = float("-inf")  # the priority of what the day waits on (escalations, the
 HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 
 
+class UnusableAnswer(Exception):
+    """The endpoint answered, but not with a usable answer (it looped, was cut off or was not the asked
+    shape): a caller with something else to show shows that instead."""
+
+
 class _Fatal(Exception):
     def __init__(self, error: LLMCallError) -> None:
         super().__init__(str(error))
@@ -337,7 +342,15 @@ class LLMAnalyzer:
 
         try:
             return run_sync(main())
-        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+        except AnswerError as exc:
+            raise UnusableAnswer(str(exc)) from None
+        except LLMCallError as exc:
+            if exc.kind == "loop":
+                raise UnusableAnswer(str(exc)) from None
+            raise AnalysisError(
+                f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
+            ) from None
+        except PromptTooLarge as exc:
             raise AnalysisError(
                 f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
             ) from None

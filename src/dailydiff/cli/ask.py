@@ -80,9 +80,18 @@ def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str
     cached = store.answer(key)
     if cached is not None:
         return {**json.loads(cached), "cached": True}
+    from dailydiff.analysis.llm import UnusableAnswer
+
     started = time.monotonic()
     run_id = store.start_run("ask")
-    text, usage = analyzer.ask(result.question, lines, language)
+    try:
+        text, usage = analyzer.ask(result.question, lines, language)
+    except UnusableAnswer as exc:  # kept like any answer: asked again, the same prompt would cost the same
+        store.finish_run(run_id, "failed", RunSummary(duration_seconds=round(time.monotonic() - started, 3)))
+        unusable = {"answer": "", "cited": [], "dropped_lines": 0, "language_ok": False,
+                    "model": analyzer.settings.model, "unusable": str(exc)}  # fmt: skip
+        store.save_answer(key, json.dumps(unusable, ensure_ascii=False))
+        return {**unusable, "cached": False}
     checked = check_answer(text, result.hits[: len(lines)], result.question)
     store.finish_run(run_id, "ok", RunSummary(prompt_tokens=usage.prompt_tokens,
                      completion_tokens=usage.completion_tokens, cost=usage.cost,
@@ -141,7 +150,9 @@ def ask_command(
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return
     if answer is not None and not usable:
-        why = "not in the question's language" if answer["answer"] else "no line with valid citations"
+        why = answer.get("unusable") or (
+            "not in the question's language" if answer["answer"] else "no line with valid citations"
+        )
         stderr.print(f"dailydiff: {says['none']} ({why}); the retrieved commits follow", markup=False,
                      highlight=False)  # fmt: skip
     if answer is not None and answer["dropped_lines"]:
