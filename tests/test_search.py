@@ -190,7 +190,7 @@ def test_ask_with_an_llm_cites_only_retrieved_commits_and_asks_once(
         assert [r["command"] for r in store.runs()].count("ask") == 1  # its tokens are accounted once
 
 
-def test_an_answer_that_loops_falls_back_to_the_listing_and_is_not_kept(
+def test_an_answer_that_loops_falls_back_to_the_listing_and_is_kept_like_any_answer(
     history: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:
     """A small model's answer that repeats itself (stopped, retried once smaller, looping again) is not an
