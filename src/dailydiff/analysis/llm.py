@@ -342,15 +342,11 @@ class LLMAnalyzer:
 
         try:
             return run_sync(main())
-        except AnswerError as exc:
-            raise UnusableAnswer(str(exc)) from None
-        except LLMCallError as exc:
-            if exc.kind == "loop":
+        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+            # The model answered, but it looped, was cut off or was not the asked shape: not the endpoint's
+            # failure, and the caller has the retrieved commits to show instead.
+            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
                 raise UnusableAnswer(str(exc)) from None
-            raise AnalysisError(
-                f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
-            ) from None
-        except PromptTooLarge as exc:
             raise AnalysisError(
                 f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
             ) from None
