@@ -71,7 +71,7 @@ def build_command(
         "--jobs",
         "-j",
         metavar="N",
-        help="Processes rendering the pages (a first build of a large store) [default: 1].",
+        help="Processes rendering the pages (a first build of a large store).",
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
