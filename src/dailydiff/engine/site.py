@@ -343,6 +343,16 @@ class Site:
     # pages -------------------------------------------------------------------------------------
 
     def pages(self) -> dict[str, Renderer]:
+        """Every page: the site-wide ones and each repository's (``section_pages``)."""
+        pages = self.shared_pages()
+        for section in self.repos:
+            pages.update(self.section_pages(section))
+        return pages
+
+    def shared_pages(self) -> dict[str, Renderer]:
+        """The pages made from every repository: the index, search and its index, the feeds of all
+        repositories and of the digests, the digests, the assets, and the pages of unreadable rows (where
+        no day page has their place)."""
         pages: dict[str, Renderer] = {
             "index.html": self.render_index,
             "search.html": self.render_search,
@@ -356,41 +366,59 @@ class Site:
             pages["digests.xml"] = self.render_feed_digests
             for digest in self.digests:
                 pages[digest_page(digest)] = _bind(self.render_digest, digest)
+        if self.unreadable:
+            days = {day.path for day in self.days}
+            for row in self.unreadable:
+                if row.path not in days:
+                    pages.setdefault(row.path, _bind(self.render_unreadable, row))
+        return pages
+
+    def section_pages(self, section: RepoSection) -> dict[str, Renderer]:
+        """One repository's pages: its page, feed, days (and their JSON), weeks and charts — laid out and
+        fingerprinted (``section_inputs``) apart from the others', so that a build spreads them over
+        processes."""
+        pages: dict[str, Renderer] = {}
         if self.charts:
-            pages.update(self.chart_pages())
-        for row in self.unreadable:
-            pages.setdefault(row.path, _bind(self.render_unreadable, row))
-        for section in self.repos:
-            pages[section.path] = _bind(self.render_repo, section)
-            pages[section.feed_path] = _bind(self.render_feed_repo, section)
-            for i, day in enumerate(section.days):
-                newer = section.days[i - 1] if i > 0 else None
-                older = section.days[i + 1] if i + 1 < len(section.days) else None
-                pages[day.path] = _bind(self.render_day, section, day, newer, older)
-                pages[day.json_path] = _bind(_day_json, day)
-            for i, week in enumerate(section.weeks):
-                newer_week = section.weeks[i - 1] if i > 0 else None
-                older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
-                pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
+            pages.update(self.section_chart_pages(section))
+        pages[section.path] = _bind(self.render_repo, section)
+        pages[section.feed_path] = _bind(self.render_feed_repo, section)
+        for i, day in enumerate(section.days):
+            newer = section.days[i - 1] if i > 0 else None
+            older = section.days[i + 1] if i + 1 < len(section.days) else None
+            pages[day.path] = _bind(self.render_day, section, day, newer, older)
+            pages[day.json_path] = _bind(_day_json, day)
+        for i, week in enumerate(section.weeks):
+            newer_week = section.weeks[i - 1] if i > 0 else None
+            older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
+            pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
 
     def page_inputs(self, pages: Iterable[str] = ()) -> dict[str, str]:
         """A fingerprint of what each page is made from, for an incremental build: a page whose
-        fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
-        and (its chart) the days of the window before it; a week page on its days and the week before; a
-        digest page on its digest; a repository's page, feed and charts on its days (its chart on the
-        index on the site's first and newest days too); the index, feeds and search on every report."""
-        common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
-                                      self.toc_title_chars, self.weekly_top_commits, self.charts,
-                                      _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
+        fingerprint is unchanged is not rendered again (``shared_inputs`` and each ``section_inputs``)."""
+        inputs = self.shared_inputs(pages or self.pages())
+        for section in self.repos:
+            inputs.update(self.section_inputs(section))
+        return inputs
 
-        def key(*parts: object) -> str:
-            text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (common, *parts))
-            return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    @cached_property
+    def _common(self) -> str:
+        """What every page is made with: the version, the site's options, the templates."""
+        return hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
+                                    self.toc_title_chars, self.weekly_top_commits, self.charts,
+                                    _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
 
+    def _key(self, *parts: object) -> str:
+        text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (self._common, *parts))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def shared_inputs(self, pages: Iterable[str]) -> dict[str, str]:
+        """The fingerprints of ``pages`` as site-wide pages: made from every report (the index, feeds),
+        but a search part from its month's days, a digest page from its digest, an asset from itself."""
+        key = self._key
         every = sorted(d.summary.fingerprint for d in self.days)
         everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
-        inputs = {path: everything for path in pages or self.pages()}
+        inputs = dict.fromkeys(pages, everything)
         parts = self.search_parts()
         inputs["search.html"] = key("search.html", parts)
         by_month: dict[str, list[str]] = defaultdict(list)
@@ -400,35 +428,42 @@ class Site:
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
-        span = (min((d.date for d in self.days), default=None), self.newest_date)
-        for section in self.repos:
-            days = section.days
-            mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
-            inputs[section.path] = inputs[section.feed_path] = mine
+        return inputs
+
+    def section_inputs(self, section: RepoSection) -> dict[str, str]:
+        """The fingerprints of a repository's pages: a day page depends on its report, its neighbours and
+        (its chart) the days of the window before it; a week page on its days and the week before; the
+        repository's page, feed and charts on its days (its chart on the index on the site's first and
+        newest days too)."""
+        key = self._key
+        inputs: dict[str, str] = {}
+        days = section.days
+        mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
+        inputs[section.path] = inputs[section.feed_path] = mine
+        if self.charts:
+            for key_name in chart_data.REPO_CHART_KEYS:
+                inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
+            inputs[self.index_chart_path(section)] = key(mine, self._span)
+        end = 0  # the window of day i (section.window): days[i:end], newest first
+        for i, day in enumerate(days):
+            end = max(end, i + 1)
+            while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
+                end += 1
+            window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
+            newer = days[i - 1].path if i > 0 else ""
+            older = days[i + 1].path if i + 1 < len(days) else ""
+            inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
+            inputs[day.json_path] = key(day.summary.fingerprint)
             if self.charts:
-                for key_name in chart_data.REPO_CHART_KEYS:
-                    inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
-                inputs[self.index_chart_path(section)] = key(mine, span)
-            end = 0  # the window of day i (section.window): days[i:end], newest first
-            for i, day in enumerate(days):
-                end = max(end, i + 1)
-                while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
-                    end += 1
-                window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
-                newer = days[i - 1].path if i > 0 else ""
-                older = days[i + 1].path if i + 1 < len(days) else ""
-                inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
-                inputs[day.json_path] = key(day.summary.fingerprint)
-                if self.charts:
-                    inputs[self.day_chart_path(section, day)] = key("chart", window)
-            by_monday = {w.week.monday: w for w in section.weeks}
-            for i, week in enumerate(section.weeks):
-                before = by_monday.get(week.week.monday - dt.timedelta(days=7))
-                made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
-                neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
-                inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
-                for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
-                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
+                inputs[self.day_chart_path(section, day)] = key("chart", window)
+        by_monday = {w.week.monday: w for w in section.weeks}
+        for i, week in enumerate(section.weeks):
+            before = by_monday.get(week.week.monday - dt.timedelta(days=7))
+            made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
+            neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
+            inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
+            for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
+                inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
         return inputs
 
     # charts ------------------------------------------------------------------------------------
@@ -437,23 +472,30 @@ class Site:
     def newest_date(self) -> dt.date | None:
         return max((d.date for d in self.days), default=None)
 
+    @cached_property
+    def _span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The site's first and newest days."""
+        dates = [d.date for section in self.repos for d in section.days]
+        return (min(dates), max(dates)) if dates else (None, None)
+
     def index_charts(self) -> list[tuple[RepoSection, str, Chart]]:
         """Per repository, commits per day by importance over the site's last 30 days."""
-        end = self.newest_date
-        out: list[tuple[RepoSection, str, Chart]] = []
-        if end is None:
-            return out
-        first = min(d.date for d in self.days)
-        span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
-        for section in self.repos:
-            path = self.index_chart_path(section)
-            if path not in self._chart_cache:
-                self._chart_cache[path] = chart_data.commits_per_day(
-                    [d.summary.numbers for d in section.days], end, span, self.language,
-                    key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
-                )  # fmt: skip
-            out.append((section, path, self._chart_cache[path]))
-        return out
+        if self._span[1] is None:
+            return []
+        return [(section, *self.index_chart(section)) for section in self.repos]
+
+    def index_chart(self, section: RepoSection) -> tuple[str, Chart]:
+        """A repository's chart on the index (``index_charts``)."""
+        first, end = self._span
+        assert first is not None and end is not None
+        path = self.index_chart_path(section)
+        if path not in self._chart_cache:
+            span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
+            self._chart_cache[path] = chart_data.commits_per_day(
+                [d.summary.numbers for d in section.days], end, span, self.language,
+                key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
+            )  # fmt: skip
+        return path, self._chart_cache[path]
 
     def index_chart_path(self, section: RepoSection) -> str:
         return f"repos/{section.slug}/charts/last-{chart_data.INDEX_DAYS}d.svg"
@@ -486,21 +528,26 @@ class Site:
         return [(path, self._chart_cache[path]) for path in paths]
 
     def chart_pages(self) -> dict[str, Renderer]:
-        """Every chart's picture; its numbers are counted once, by whichever of its page and its picture
-        is rendered first."""
+        """Every chart's picture (``section_chart_pages``)."""
         pages: dict[str, Renderer] = {}
-        for _section, path, chart in self.index_charts():
-            pages[path] = _bind(render_svg, chart)
         for section in self.repos:
-            for path, chart in self.repo_charts(section):
-                pages[path] = _bind(render_svg, chart)
-            for day in section.days:
-                pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
-            for week in section.weeks:
-                for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
-                    pages[self.week_chart_path(section, week, key)] = _bind(
-                        self._week_svg, section, week, index
-                    )
+            pages.update(self.section_chart_pages(section))
+        return pages
+
+    def section_chart_pages(self, section: RepoSection) -> dict[str, Renderer]:
+        """A repository's charts' pictures; a chart's numbers are counted once, by whichever of its page
+        and its picture is rendered first."""
+        pages: dict[str, Renderer] = {}
+        if section.days:
+            path, chart = self.index_chart(section)
+            pages[path] = _bind(render_svg, chart)
+        for path, chart in self.repo_charts(section):
+            pages[path] = _bind(render_svg, chart)
+        for day in section.days:
+            pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
+        for week in section.weeks:
+            for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
+                pages[self.week_chart_path(section, week, key)] = _bind(self._week_svg, section, week, index)
         return pages
 
     def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
@@ -1178,21 +1225,26 @@ class BuildResult:
 def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
-    build wrote that no longer exist. A build with nothing changed renders and writes nothing. ``jobs``
-    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site and
-    reads reports through a connection of its own)."""
-    pages = site.pages()
-    inputs = site.page_inputs(pages)
+    build wrote that no longer exist. A build with nothing changed renders and writes nothing. The
+    site-wide pages are made first; then each repository's pages are laid out, fingerprinted and written
+    — with ``jobs`` above 1, by that many processes (forked: each inherits the laid-out site and reads
+    reports through a connection of its own)."""
     previous = _manifest(output_dir)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         present = _files(output_dir)
-        todo = [path for path in pages if previous.get(path) != inputs[path] or path not in present]
-        if jobs > 1 and len(todo) > 1 and _can_fork():
-            written = _write_in_processes(pages, todo, output_dir, jobs)
+        shared = site.shared_pages()
+        inputs = site.shared_inputs(shared)
+        written = _write_pages(shared, _changed(shared, inputs, previous, present), output_dir)
+        everyone = list(range(len(site.repos)))
+        if jobs > 1 and len(everyone) > 1 and _can_fork():
+            done = _sections_in_processes(site, everyone, previous, present, output_dir, jobs)
         else:
-            written = _write_pages(pages, todo, output_dir)
-        removed = _remove_stale(output_dir, set(previous), set(pages))
+            done = [_write_sections(site, everyone, previous, present, output_dir)]
+        for made, count in done:
+            inputs.update(made)
+            written += count
+        removed = _remove_stale(output_dir, set(previous), set(inputs))
         if written:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
@@ -1201,7 +1253,28 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
             )
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
-    return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+    return BuildResult(output_dir, len(inputs), written, removed, len(site.days))
+
+
+def _changed(pages: Mapping[str, Renderer], inputs: Mapping[str, str], previous: Mapping[str, str],
+             present: set[str]) -> list[str]:  # fmt: skip
+    """The pages whose inputs changed since the last build, or whose file is gone."""
+    return [path for path in pages if previous.get(path) != inputs[path] or path not in present]
+
+
+def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, str], present: set[str],
+                    output_dir: Path) -> tuple[dict[str, str], int]:  # fmt: skip
+    """Lay out, fingerprint and write the changed pages of the repositories at ``sections`` (indexes of
+    ``site.repos``): (their pages' inputs, the count written)."""
+    inputs: dict[str, str] = {}
+    written = 0
+    for index in sections:
+        section = site.repos[index]
+        pages = site.section_pages(section)
+        mine = site.section_inputs(section)
+        written += _write_pages(pages, _changed(pages, mine, previous, present), output_dir)
+        inputs.update((path, mine[path]) for path in pages)
+    return inputs, written
 
 
 def _write_pages(pages: Mapping[str, Renderer], paths: Iterable[str], output_dir: Path) -> int:
@@ -1226,28 +1299,31 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-_FORKED: tuple[Mapping[str, Renderer], Path] | None = None  # what forked writers render (``_write_share``)
+# What forked writers work on (``_write_share``): the site, the last build's manifest, the files present
+# and the output folder.
+_FORKED: tuple[Site, Mapping[str, str], set[str], Path] | None = None
 
 
-def _write_share(paths: list[str]) -> int | str:
-    """A forked writer's share: the count written, or the error's text (an OSError does not cross)."""
+def _write_share(sections: list[int]) -> tuple[dict[str, str], int] | str:
+    """A forked writer's share: ``_write_sections``'s result, or the error's text (an OSError does not
+    cross)."""
     assert _FORKED is not None
     try:
-        return _write_pages(_FORKED[0], paths, _FORKED[1])
+        return _write_sections(_FORKED[0], sections, *_FORKED[1:])
     except OSError as exc:
         return str(exc.strerror or exc)
 
 
-def _write_in_processes(pages: Mapping[str, Renderer], todo: list[str], output_dir: Path, jobs: int) -> int:
-    """``_write_pages`` by ``jobs`` forked processes, each a run of neighbouring pages at a time (a
-    repository's pages share their charts' numbers)."""
+def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[str, str], present: set[str],
+                           output_dir: Path, jobs: int) -> list[tuple[dict[str, str], int]]:  # fmt: skip
+    """``_write_sections`` by ``jobs`` forked processes, a few neighbouring repositories at a time."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
-    size = max(1, min(500, len(todo) // (jobs * 8) or 1))
-    shares = [todo[i : i + size] for i in range(0, len(todo), size)]
-    _FORKED = (pages, output_dir)
+    size = max(1, len(sections) // (jobs * 8))
+    shares = [sections[i : i + size] for i in range(0, len(sections), size)]
+    _FORKED = (site, previous, present, output_dir)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             done = list(pool.map(_write_share, shares))
@@ -1256,7 +1332,7 @@ def _write_in_processes(pages: Mapping[str, Renderer], todo: list[str], output_d
     failed = [d for d in done if isinstance(d, str)]
     if failed:
         raise OSError(failed[0])
-    return sum(d for d in done if isinstance(d, int))
+    return [d for d in done if not isinstance(d, str)]
 
 
 def _files(root: Path) -> set[str]:
