@@ -11,13 +11,15 @@ gets a page that says so, and every other page is built as usual.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
 import posixpath
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -100,15 +102,27 @@ class DaySummary:
     language: str
     repo_url: str | None
     fingerprint: str
-    numbers: chart_data.DayNumbers
+    held_numbers: chart_data.DayNumbers | Mapping[str, Any] = field(
+        repr=False
+    )  # a kept one's: parsed when used
     highlight: str
     has_feed: bool
     has_search: bool
     texts: Callable[[], DayTexts] = field(repr=False)
 
     @property
+    def numbers(self) -> chart_data.DayNumbers:
+        """The day's numbers for the charts (a kept summary's are parsed when a page first needs them)."""
+        held = self.held_numbers
+        if not isinstance(held, chart_data.DayNumbers):
+            held = chart_data.DayNumbers.from_dict(held)
+            object.__setattr__(self, "held_numbers", held)
+        return held
+
+    @property
     def date(self) -> dt.date:
-        return self.numbers.date
+        held = self.held_numbers
+        return held.date if isinstance(held, chart_data.DayNumbers) else dt.date.fromisoformat(held["date"])
 
     @property
     def counts(self) -> dict[str, int]:
@@ -141,8 +155,12 @@ class DaySummary:
     def as_dict(self) -> dict[str, Any]:
         """All but its texts (``texts_as_list``)."""
         return {"repo": self.repo, "path": self.path, "language": self.language, "repo_url": self.repo_url,
-                "fingerprint": self.fingerprint, "numbers": self.numbers.as_dict(), "highlight": self.highlight,
+                "fingerprint": self.fingerprint, "numbers": self._numbers_dict(), "highlight": self.highlight,
                 "feed": self.has_feed, "search": self.has_search}  # fmt: skip
+
+    def _numbers_dict(self) -> Mapping[str, Any]:
+        held = self.held_numbers
+        return held.as_dict() if isinstance(held, chart_data.DayNumbers) else held
 
     def texts_as_list(self) -> list[Any]:
         feed = self.feed
@@ -150,7 +168,9 @@ class DaySummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], texts: Callable[[], DayTexts]) -> DaySummary:
-        numbers = chart_data.DayNumbers.from_dict(data["numbers"])
+        numbers = data["numbers"]
+        if not isinstance(numbers, dict) or not isinstance(numbers.get("date"), str):
+            raise TypeError("a kept summary without its numbers")
         return cls(data["repo"], data["path"], data["language"], data["repo_url"], data["fingerprint"], numbers,
                    data["highlight"], bool(data["feed"]), bool(data["search"]), texts)  # fmt: skip
 
@@ -891,37 +911,64 @@ def build_from_store(
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
 
-    reader = _Reader(store)
+    with _heap_of_the_site() as laid_out:
+        reader = _Reader(store)
 
-    def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
-        return DaySummary.of(reader.load(key), path, fingerprint).texts()
+        def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
+            return DaySummary.of(reader.load(key), path, fingerprint).texts()
 
-    record = DayRecord.read(output_dir, texts_again)
-    stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
-              (key.split("\t") for key in watermark.reports)]  # fmt: skip
-    kept = {key: record.valid(key, watermark) for key in stored}
-    days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
-    days += [
-        StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
-        for key, was in kept.items()
-        if was is not None
-    ]
-    prefer = settings.site.language or settings.report.language
-    site = _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
-    try:
-        source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
-    except OSError as exc:
-        raise _cannot_write(output_dir, exc) from None
-    # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
-    # address is kept without its password, so its pages are rendered in this process).
-    result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
-    try:
-        record.write(site, days, watermark)
-        watermark.pages = result.pages
-        atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
-    except OSError as exc:
-        raise _cannot_write(output_dir, exc) from None
+        record = DayRecord.read(output_dir, texts_again)
+        stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
+                  (key.split("\t") for key in watermark.reports)]  # fmt: skip
+        kept = {key: record.valid(key, watermark) for key in stored}
+        days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
+        days += [
+            StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
+            for key, was in kept.items()
+            if was is not None
+        ]
+        prefer = settings.site.language or settings.report.language
+        site = _site_of(
+            settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
+        )
+        try:
+            source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
+        except OSError as exc:
+            raise _cannot_write(output_dir, exc) from None
+        laid_out()
+        # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
+        # address is kept without its password, so its pages are rendered in this process).
+        result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
+        try:
+            record.write(site, days, watermark)
+            watermark.pages = result.pages
+            atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
+        except OSError as exc:
+            raise _cannot_write(output_dir, exc) from None
     return result
+
+
+@contextlib.contextmanager
+def _heap_of_the_site() -> Iterator[Callable[[], None]]:
+    """The cyclic garbage collector paused while a build reads what it kept and lays the site out (at 500
+    repositories × 365 days, hundreds of thousands of objects that live to the build's end: each
+    collection would walk them all); the function it yields, called once the site is laid out, freezes
+    those objects (``gc.freeze``: later collections, here and in forked writers, skip them) and lets the
+    collector run again for what rendering makes."""
+    enabled = gc.isenabled()
+    gc.disable()
+
+    def laid_out() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+    try:
+        yield laid_out
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _fresh(reader: _Reader, keys: list[DayKey], keep_parsed: int) -> tuple[list[StoredDay], list[Unreadable]]:
@@ -1249,7 +1296,8 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
             atomic_write(
-                output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
+                output_dir / MANIFEST,
+                json.dumps({"pages": inputs}, separators=(",", ":"), sort_keys=True) + "\n",
             )
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
