@@ -55,6 +55,7 @@ from dailydiff.store import Store
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
+REPOS = "repos"  # the repositories' pages: repos/<slug>/…
 SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build from the store saw
 DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
@@ -1279,19 +1280,22 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     previous = _manifest(output_dir)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        present = _files(output_dir)
         shared = site.shared_pages()
+        # The files present: here those of the site-wide pages, each writer those of its repositories.
+        present = _files(output_dir, skip=REPOS) | {
+            path for path in shared if path.startswith(f"{REPOS}/") and (output_dir / path).is_file()
+        }
         inputs = site.shared_inputs(shared)
         written = _write_pages(shared, _changed(shared, inputs, previous, present), output_dir)
         everyone = list(range(len(site.repos)))
         if jobs > 1 and len(everyone) > 1 and _can_fork():
-            done = _sections_in_processes(site, everyone, previous, present, output_dir, jobs)
+            done = _sections_in_processes(site, everyone, previous, output_dir, jobs)
         else:
-            done = [_write_sections(site, everyone, previous, present, output_dir)]
+            done = [_write_sections(site, everyone, previous, output_dir)]
         for made, count in done:
             inputs.update(made)
             written += count
-        removed = _remove_stale(output_dir, set(previous), set(inputs))
+        removed = _remove_stale(output_dir, previous.keys() - inputs.keys())
         if written:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
@@ -1310,7 +1314,7 @@ def _changed(pages: Mapping[str, Renderer], inputs: Mapping[str, str], previous:
     return [path for path in pages if previous.get(path) != inputs[path] or path not in present]
 
 
-def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, str], present: set[str],
+def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, str],
                     output_dir: Path) -> tuple[dict[str, str], int]:  # fmt: skip
     """Lay out, fingerprint and write the changed pages of the repositories at ``sections`` (indexes of
     ``site.repos``): (their pages' inputs, the count written)."""
@@ -1318,6 +1322,8 @@ def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, 
     written = 0
     for index in sections:
         section = site.repos[index]
+        folder = f"{REPOS}/{section.slug}"
+        present = {f"{folder}/{name}" for name in _files(output_dir / folder)}
         pages = site.section_pages(section)
         mine = site.section_inputs(section)
         written += _write_pages(pages, _changed(pages, mine, previous, present), output_dir)
@@ -1347,9 +1353,8 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-# What forked writers work on (``_write_share``): the site, the last build's manifest, the files present
-# and the output folder.
-_FORKED: tuple[Site, Mapping[str, str], set[str], Path] | None = None
+# What forked writers work on (``_write_share``): the site, the last build's manifest and the output folder.
+_FORKED: tuple[Site, Mapping[str, str], Path] | None = None
 
 
 def _write_share(sections: list[int]) -> tuple[dict[str, str], int] | str:
@@ -1362,8 +1367,8 @@ def _write_share(sections: list[int]) -> tuple[dict[str, str], int] | str:
         return str(exc.strerror or exc)
 
 
-def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[str, str], present: set[str],
-                           output_dir: Path, jobs: int) -> list[tuple[dict[str, str], int]]:  # fmt: skip
+def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[str, str], output_dir: Path,
+                           jobs: int) -> list[tuple[dict[str, str], int]]:  # fmt: skip
     """``_write_sections`` by ``jobs`` forked processes, a few neighbouring repositories at a time."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -1371,7 +1376,7 @@ def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[st
     global _FORKED
     size = max(1, len(sections) // (jobs * 8))
     shares = [sections[i : i + size] for i in range(0, len(sections), size)]
-    _FORKED = (site, previous, present, output_dir)
+    _FORKED = (site, previous, output_dir)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             done = list(pool.map(_write_share, shares))
@@ -1383,12 +1388,18 @@ def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[st
     return [d for d in done if not isinstance(d, str)]
 
 
-def _files(root: Path) -> set[str]:
-    """Every file under ``root``, relative (one listing: cheaper than asking about each page)."""
+def _files(root: Path, skip: str = "") -> set[str]:
+    """Every file under ``root``, relative (one listing: cheaper than asking about each page), but those
+    in its folder ``skip``."""
     found: set[str] = set()
-    for folder, _dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
+        if prefix == ".":
+            prefix = ""
+            if skip in dirs:
+                dirs.remove(skip)
+        else:
+            prefix += "/"
         found.update(prefix + name for name in names)
     return found
 
@@ -1412,15 +1423,11 @@ def _manifest(output_dir: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
 
 
-def _remove_stale(output_dir: Path, previous: set[str], current: set[str]) -> int:
+def _remove_stale(output_dir: Path, stale: Iterable[str]) -> int:
+    """Remove the pages of ``stale`` (a previous build's that this one does not have)."""
     removed = 0
-    for path in sorted(previous):
-        if (
-            not isinstance(path, str)
-            or path in current
-            or ".." in Path(path).parts
-            or Path(path).is_absolute()
-        ):
+    for path in sorted(stale):
+        if not isinstance(path, str) or ".." in Path(path).parts or Path(path).is_absolute():
             continue
         target = output_dir / path
         target.unlink(missing_ok=True)
