@@ -1286,11 +1286,14 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
             path for path in shared if path.startswith(f"{REPOS}/") and (output_dir / path).is_file()
         }
         inputs = site.shared_inputs(shared)
-        written = _write_pages(shared, _changed(shared, inputs, previous, present), output_dir)
+        todo = _changed(shared, inputs, previous, present)
         everyone = list(range(len(site.repos)))
-        if jobs > 1 and len(everyone) > 1 and _can_fork():
-            done = _sections_in_processes(site, everyone, previous, output_dir, jobs)
+        if jobs > 1 and len(everyone) > 1 and _can_fork():  # the site-wide pages meanwhile, here
+            done, written = _sections_in_processes(
+                site, everyone, previous, output_dir, jobs, lambda: _write_pages(shared, todo, output_dir)
+            )
         else:
+            written = _write_pages(shared, todo, output_dir)
             done = [_write_sections(site, everyone, previous, output_dir)]
         for made, count in done:
             inputs.update(made)
@@ -1314,8 +1317,11 @@ def _changed(pages: Mapping[str, Renderer], inputs: Mapping[str, str], previous:
     return [path for path in pages if previous.get(path) != inputs[path] or path not in present]
 
 
+Written = tuple[dict[str, str], int]  # the inputs of the pages laid out, how many were written
+
+
 def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, str],
-                    output_dir: Path) -> tuple[dict[str, str], int]:  # fmt: skip
+                    output_dir: Path) -> Written:  # fmt: skip
     """Lay out, fingerprint and write the changed pages of the repositories at ``sections`` (indexes of
     ``site.repos``): (their pages' inputs, the count written)."""
     inputs: dict[str, str] = {}
@@ -1357,7 +1363,7 @@ def _can_fork() -> bool:
 _FORKED: tuple[Site, Mapping[str, str], Path] | None = None
 
 
-def _write_share(sections: list[int]) -> tuple[dict[str, str], int] | str:
+def _write_share(sections: list[int]) -> Written | str:
     """A forked writer's share: ``_write_sections``'s result, or the error's text (an OSError does not
     cross)."""
     assert _FORKED is not None
@@ -1368,8 +1374,9 @@ def _write_share(sections: list[int]) -> tuple[dict[str, str], int] | str:
 
 
 def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[str, str], output_dir: Path,
-                           jobs: int) -> list[tuple[dict[str, str], int]]:  # fmt: skip
-    """``_write_sections`` by ``jobs`` forked processes, a few neighbouring repositories at a time."""
+                           jobs: int, meanwhile: Callable[[], int]) -> tuple[list[Written], int]:  # fmt: skip
+    """``_write_sections`` by ``jobs`` forked processes, a few neighbouring repositories at a time, while
+    this one runs ``meanwhile``: (the processes' results, ``meanwhile``'s)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -1379,13 +1386,15 @@ def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[st
     _FORKED = (site, previous, output_dir)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = list(pool.map(_write_share, shares))
+            futures = [pool.submit(_write_share, share) for share in shares]  # forked on submitting
+            mine = meanwhile()
+            done = [future.result() for future in futures]
     finally:
         _FORKED = None
     failed = [d for d in done if isinstance(d, str)]
     if failed:
         raise OSError(failed[0])
-    return [d for d in done if not isinstance(d, str)]
+    return [d for d in done if not isinstance(d, str)], mine
 
 
 def _files(root: Path, skip: str = "") -> set[str]:
