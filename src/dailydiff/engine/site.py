@@ -15,6 +15,8 @@ import contextlib
 import datetime as dt
 import gc
 import hashlib
+import heapq
+import itertools
 import json
 import os
 import posixpath
@@ -442,10 +444,10 @@ class Site:
         inputs = dict.fromkeys(pages, everything)
         parts = self.search_parts()
         inputs["search.html"] = key("search.html", parts)
-        by_month: dict[str, list[str]] = defaultdict(list)
+        by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         for day in self.days:
-            by_month[_month(day.date)].append(f"{day.path} {day.summary.fingerprint}")
-        inputs.update({path: key(path, sorted(by_month[month])) for month, path in parts})
+            by_month[(day.date.year, day.date.month)].append(f"{day.path} {day.summary.fingerprint}")
+        inputs.update({path: key(path, sorted(by_month[_month_key(month)])) for month, path in parts})
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
@@ -513,7 +515,7 @@ class Site:
         if path not in self._chart_cache:
             span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
             self._chart_cache[path] = chart_data.commits_per_day(
-                [d.summary.numbers for d in section.days], end, span, self.language,
+                [d.summary.numbers for d in section.days if (end - d.date).days < span], end, span, self.language,
                 key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
             )  # fmt: skip
         return path, self._chart_cache[path]
@@ -667,7 +669,7 @@ class Site:
                 "repo": section.repo, "href": section.path, "latest_date": latest.date.isoformat(),
                 "latest_href": latest.path, "latest": latest.summary.counts, "days": len(section.days),
             })  # fmt: skip
-        newest = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)[:LATEST_DAYS]
+        newest = self._newest(LATEST_DAYS)
         latest_days = [
             {"date": d.date.isoformat(), "repo": d.summary.repo, "href": d.path,
              "counts": d.summary.counts, "highlight": d.summary.highlight}
@@ -719,23 +721,39 @@ class Site:
         """The search index in one script per month with commits, newest first: (YYYY-MM, path). A new day
         rewrites its month's part only."""
         if self._search_parts is None:
-            months = {_month(d.date) for d in self.days if d.summary.has_search}
-            self._search_parts = [(m, f"assets/search/{m}.js") for m in sorted(months, reverse=True)]
+            months = {(d.date.year, d.date.month) for d in self.days if d.summary.has_search}
+            self._search_parts = [
+                (m, f"assets/search/{m}.js")
+                for m in (f"{y:04d}-{n:02d}" for y, n in sorted(months, reverse=True))
+            ]
         return self._search_parts
 
     def render_search_part(self, month: str) -> str:
         """A month's entries of the search index, newest day first: [repo, date, title, author, summary,
         level, href, short sha] per commit, added to ``window.DAILYDIFF_SEARCH`` (a script, not JSON:
         fetch() cannot read a file:// URL, a <script src> can; the parts run in the page's order)."""
-        days = [d for d in self.days if _month(d.date) == month and d.summary.has_search]
+        first = dt.date.fromisoformat(f"{month}-01")
+        after = (first + dt.timedelta(days=31)).replace(day=1)
+        days = [d for d in self.days if first <= d.date < after and d.summary.has_search]
         days.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
         text = ",".join(d.summary.search for d in days)
         return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
-        entries = [(entry, d.path) for entry, d in self._feed_days(self.days)]
+        limit = self.feed_entries
+        days = self._newest(limit, feed=True) if limit > 0 else self.days
+        entries = [(entry, d.path) for entry, d in self._feed_days(days)]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
+
+    def _newest(self, count: int, feed: bool = False) -> list[DayPage]:
+        """The ``count`` newest days of every repository (with a feed entry: ``feed``), newest first: of
+        each repository's ``count`` newest (its days are newest first), not of every day stored."""
+        candidates: list[DayPage] = []
+        for section in self.repos:
+            days = (d for d in section.days if d.summary.has_feed) if feed else iter(section.days)
+            candidates += itertools.islice(days, count)
+        return heapq.nlargest(count, candidates, key=lambda d: (d.date, d.summary.repo))
 
     def _feed_days(self, days: list[DayPage]) -> list[tuple[AtomEntry, DayPage]]:
         """The entries of the days that a feed of at most ``feed_entries`` shows (the newest; 0: all),
@@ -808,8 +826,9 @@ def _templates_fingerprint(directory: str) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
 
 
-def _month(date: dt.date) -> str:
-    return date.isoformat()[:7]
+def _month_key(month: str) -> tuple[int, int]:
+    """(year, month) of a YYYY-MM text."""
+    return int(month[:4]), int(month[5:7])
 
 
 def _majority(values: list[str]) -> str:
