@@ -491,10 +491,6 @@ class Site:
 
     # charts ------------------------------------------------------------------------------------
 
-    @property
-    def newest_date(self) -> dt.date | None:
-        return max((d.date for d in self.days), default=None)
-
     @cached_property
     def _span(self) -> tuple[dt.date | None, dt.date | None]:
         """The site's first and newest days."""
