@@ -205,14 +205,17 @@ class DayPage:
     load: Callable[[], DayReport] | None = None
     kept: DaySummary | None = None  # made for this page by an earlier build
     fingerprint: str = ""  # the hash of the report's stored text ("": of its JSON)
+    made: DaySummary | None = field(default=None, repr=False)  # made by this build (``summary``)
 
-    @cached_property
+    @property
     def summary(self) -> DaySummary:
         """What the other pages need of the day: kept, or made from the report when first needed."""
         if self.kept is not None:
             return self.kept
-        report = self.report
-        return DaySummary.of(report, self.path, self.fingerprint or _sha(report.model_dump_json()))
+        if self.made is None:
+            report = self.report
+            self.made = DaySummary.of(report, self.path, self.fingerprint or _sha(report.model_dump_json()))
+        return self.made
 
     @property
     def repo_url(self) -> str | None:
@@ -357,7 +360,7 @@ class Site:
 
     def summaries(self) -> dict[tuple[str, dt.date, str], DaySummary]:
         """The summaries this site has made or kept so far, by (repository, date, language)."""
-        return {(s.repo, s.date, s.language): s for s in (d.__dict__.get("summary") for d in self.days) if s}
+        return {(s.repo, s.date, s.language): s for s in (d.kept or d.made for d in self.days) if s}
 
     @property
     def days(self) -> list[DayPage]:
@@ -934,9 +937,11 @@ def build_from_store(
             return DaySummary.of(reader.load(key), path, fingerprint).texts()
 
         record = DayRecord.read(output_dir, texts_again)
-        stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
-                  (key.split("\t") for key in watermark.reports)]  # fmt: skip
-        kept = {key: record.valid(key, watermark) for key in stored}
+        kept = {}
+        for text in watermark.reports:
+            repo, day, language = text.split("\t")
+            key = (repo, dt.date.fromisoformat(day), language)
+            kept[key] = record.valid(key, text, watermark)
         days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
         days += [
             StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
@@ -958,7 +963,7 @@ def build_from_store(
         try:
             record.write(site, days, watermark)
             watermark.pages = result.pages
-            atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
+            atomic_write(source, _json_text(watermark.record(), sort_keys=True))
         except OSError as exc:
             raise _cannot_write(output_dir, exc) from None
     return result
@@ -1116,13 +1121,13 @@ class DayRecord:
                 continue  # damaged: its days are read from the store again (and the file written)
         return record
 
-    def valid(self, key: DayKey, watermark: Watermark) -> tuple[str, DaySummary | None] | None:
-        """(fingerprint, summary) of a stored row unchanged since the last build, else None."""
+    def valid(self, key: DayKey, text: str, watermark: Watermark) -> tuple[str, DaySummary | None] | None:
+        """(fingerprint, summary) of a stored row unchanged since the last build, else None (``text``:
+        the row's key in the watermark)."""
         was = self.days.get(key)
         if was is None:
             return None
         stamp, fingerprint, summary = was
-        text = f"{key[0]}\t{key[1].isoformat()}\t{key[2]}"
         if watermark.reports.get(text) != stamp or watermark.recent.get(text, fingerprint) != fingerprint:
             return None
         return fingerprint, summary
@@ -1137,14 +1142,15 @@ class DayRecord:
         paths: dict[tuple[str, str], Path] = {}
         for day in days:
             key = (day.repo, day.date, day.language)
-            month = (day.repo, day.date.isoformat()[:7])
+            iso = day.date.isoformat()
+            month = (day.repo, iso[:7])
             path = paths.get(month) or paths.setdefault(
                 month, self.root / hashlib.sha1(day.repo.encode()).hexdigest()[:16] / f"{month[1]}.json"
             )
             group = groups.setdefault(path, {"format": self.FORMAT, "repo": day.repo, "days": {}})
             summary = shown.get(key)
-            stamp = watermark.reports[f"{day.repo}\t{day.date.isoformat()}\t{day.language}"]
-            text = f"{day.date.isoformat()}\t{day.language}"
+            text = f"{iso}\t{day.language}"
+            stamp = watermark.reports[f"{day.repo}\t{text}"]
             group["days"][text] = [stamp, day.fingerprint, summary]
             held[path].add((text, stamp, day.fingerprint, summary is not None))
             was = self.days.get(key)
@@ -1167,7 +1173,7 @@ class DayRecord:
 
     @staticmethod
     def _write(path: Path, data: dict[str, Any]) -> None:
-        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", durable=False)
+        atomic_write(path, _json_text(data), durable=False)
 
 
 def _kept_texts(texts: _TextFile, key: DayKey, held: str, summary: dict[str, Any],
@@ -1267,10 +1273,26 @@ def _sha(text: str) -> str:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path``; None when it cannot be read or is not JSON."""
+    import orjson
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return orjson.loads(path.read_bytes())
+    except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return None
+
+
+def _json_text(value: Any, *, sort_keys: bool = False) -> str:
+    """``value`` as compact JSON on one line with its newline, by orjson (a large site's records, manifest
+    and watermark: several times quicker than the standard library), or by the standard library where
+    orjson refuses (text with a lone surrogate)."""
+    import orjson
+
+    try:
+        option = orjson.OPT_APPEND_NEWLINE | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+        return orjson.dumps(value, option=option).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys) + "\n"
 
 
 # writing -----------------------------------------------------------------------------------------
@@ -1319,7 +1341,7 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
         if previous != inputs:
             atomic_write(
                 output_dir / MANIFEST,
-                json.dumps({"pages": inputs}, separators=(",", ":"), sort_keys=True) + "\n",
+                _json_text({"pages": inputs}, sort_keys=True),
             )
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
@@ -1437,9 +1459,8 @@ def _cannot_write(output_dir: Path, exc: OSError) -> PublishError:
 
 def _manifest(output_dir: Path) -> dict[str, str]:
     """The pages the last build wrote, with their fingerprints ("" from a manifest that had none)."""
-    try:
-        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    data = _read_json(output_dir / MANIFEST)
+    if data is None:
         return {}
     if isinstance(data, list):  # a manifest of an earlier version: the pages only
         return {str(p): "" for p in data}
