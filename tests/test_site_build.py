@@ -427,3 +427,27 @@ def test_safe_markdown_never_emits_active_markup(text: str) -> None:
                 assert name in {"href", "rel", "start", "title"}, html
                 if name == "href":
                     assert value is not None and re.match(r"^(https?://|#c-abc1234$)", value), html
+
+
+def test_a_repository_page_lists_its_last_90_days_and_reaches_the_older_through_their_weeks(
+    tmp_path: Path,
+) -> None:
+    """A year of days would make the repository's page a table rendered whole for each new day: it lists
+    the reports of the last 90 days, says where the older ones are, and every day is a link away from one
+    of its weeks, all of which it lists."""
+    from sitefixtures import many_reports
+
+    reports = many_reports(1, 120, 2, seed=7)
+    out = tmp_path / "site"
+    build_site(Site.from_reports(reports), out)
+    section = Site.from_reports(reports).repos[0]
+    page = (out / section.path).read_text(encoding="utf-8")
+    newest = max(r.date for r in reports)
+    listed = set(re.findall(r'<td><a href="(\d{4}-\d{2}-\d{2})\.html">', page))
+    assert listed == {r.date.isoformat() for r in reports if (newest - r.date).days < 90}
+    assert len(listed) < len(reports) and '<p class="note">' in page
+    reached: set[str] = set()
+    for week in set(re.findall(r'href="(weeks/[^"#]+\.html)"', page)):
+        text = (out / "repos" / section.slug / week).read_text(encoding="utf-8")
+        reached |= set(re.findall(r'href="\.\./(\d{4}-\d{2}-\d{2})\.html', text))
+    assert reached == {r.date.isoformat() for r in reports}

@@ -62,6 +62,7 @@ SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build f
 DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
 LATEST_DAYS = 30
+REPO_PAGE_DAYS = 90  # a repository's page lists the reports of its last 90 days; the older, by week
 KEEP_PARSED = 2000  # a build of more new reports keeps their summaries, not the reports (memory)
 READ_BATCH = 500
 
@@ -609,10 +610,14 @@ class Site:
                           toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
 
     def render_repo(self, section: RepoSection) -> str:
+        """The repository's page: its reports of the last ``REPO_PAGE_DAYS`` days (every one of them is in
+        its week, listed whole: a page that grew by a row a day would be rendered whole for each new day)."""
+        newest = section.days[0].date if section.days else None
+        recent = [d for d in section.days if newest and (newest - d.date).days < REPO_PAGE_DAYS]
         days = [
-            {"date": d.date.isoformat(), "href": relative(section.path, d.path),
+            {"date": d.date.isoformat(), "href": d.path.rsplit("/", 1)[1],
              "counts": d.summary.counts, "highlight": d.summary.highlight}
-            for d in section.days
+            for d in recent
         ]  # fmt: skip
         weeks = []
         for w in section.weeks:
@@ -624,7 +629,8 @@ class Site:
         ctx = self._ctx(section.path, section.language, section.feed_path)
         charts = self._figures(section.path, self.repo_charts(section)) if self.charts else []
         return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
-                           templates_dir=self.templates_dir, charts=charts)  # fmt: skip
+                           templates_dir=self.templates_dir, charts=charts, recent_days=REPO_PAGE_DAYS,
+                           older=len(recent) < len(section.days))  # fmt: skip
 
     def render_week(
         self, section: RepoSection, week: WeekPage, newer: WeekPage | None, older: WeekPage | None
@@ -959,9 +965,10 @@ def build_from_store(
         laid_out()
         # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
         # address is kept without its password, so its pages are rendered in this process).
-        result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
+        # What was kept of each report is written while the writers work (the watermark, last).
+        result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs,
+                            meanwhile=lambda: record.write(site, days, watermark))  # fmt: skip
         try:
-            record.write(site, days, watermark)
             watermark.pages = result.pages
             atomic_write(source, _json_text(watermark.record(), sort_keys=True))
         except OSError as exc:
@@ -1307,13 +1314,16 @@ class BuildResult:
     reports: int
 
 
-def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
+def build_site(
+    site: Site, output_dir: Path, jobs: int = 1, meanwhile: Callable[[], object] | None = None
+) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
     build wrote that no longer exist. A build with nothing changed renders and writes nothing. The
     site-wide pages are made first; then each repository's pages are laid out, fingerprinted and written
     — with ``jobs`` above 1, by that many processes (forked: each inherits the laid-out site and reads
-    reports through a connection of its own)."""
+    reports through a connection of its own). ``meanwhile``: more work of this process, done while the
+    writers work."""
     previous = _manifest(output_dir)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -1324,13 +1334,18 @@ def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
         }
         inputs = site.shared_inputs(shared)
         todo = _changed(shared, inputs, previous, present)
+
+        def here() -> int:  # the site-wide pages, and the caller's work
+            count = _write_pages(shared, todo, output_dir)
+            if meanwhile is not None:
+                meanwhile()
+            return count
+
         everyone = list(range(len(site.repos)))
-        if jobs > 1 and len(everyone) > 1 and _can_fork():  # the site-wide pages meanwhile, here
-            done, written = _sections_in_processes(
-                site, everyone, previous, output_dir, jobs, lambda: _write_pages(shared, todo, output_dir)
-            )
+        if jobs > 1 and len(everyone) > 1 and _can_fork():
+            done, written = _sections_in_processes(site, everyone, previous, output_dir, jobs, here)
         else:
-            written = _write_pages(shared, todo, output_dir)
+            written = here()
             done = [_write_sections(site, everyone, previous, output_dir)]
         for made, count in done:
             inputs.update(made)
