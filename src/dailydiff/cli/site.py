@@ -10,7 +10,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
-from dailydiff.engine.site import build_from_store, build_site, make_site
+from dailydiff.engine.site import build_from_store, build_site, default_jobs, make_site
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
@@ -66,12 +66,13 @@ def build_command(
     ),
     config: options.Config = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
-    jobs: int = typer.Option(
-        1,
+    jobs: int | None = typer.Option(
+        None,
         "--jobs",
         "-j",
         metavar="N",
-        help="Processes laying out and rendering the repositories' pages (a large store: the cores).",
+        help="Processes laying out and rendering the repositories' pages [default: one per core, at most 8].",
+        show_default=False,
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
@@ -79,6 +80,8 @@ def build_command(
     target = output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
+    if jobs is None:
+        jobs = default_jobs()
     if jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 2")
     if from_json is not None:

@@ -1405,6 +1405,15 @@ def _write_pages(pages: Mapping[str, Renderer], paths: Iterable[str], output_dir
     return written
 
 
+def default_jobs() -> int:
+    """`site build`'s writer processes by default: one per core this process may use, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
 def _can_fork() -> bool:
     import multiprocessing
 
