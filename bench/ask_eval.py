@@ -11,12 +11,14 @@ Exit 1 when recall@10 is under --min-recall (default 0.8).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -39,16 +41,22 @@ def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, help="a clone of flashinfer-ai/flashinfer")
-    parser.add_argument("--data-dir", type=Path, help="a data directory (built here when it has no store)")
+    parser.add_argument("--data-dir", type=Path,
+                        help="a data directory (built here when it has no store; by default a temporary one)")  # fmt: skip
     parser.add_argument("--min-recall", type=float, default=0.8)
     parser.add_argument("--from", dest="first", help="build from this day instead of the labelled period's")
     parser.add_argument("--to", dest="last", help="build up to this day instead of the labelled period's")
     args = parser.parse_args()
     labels = json.loads(QUESTIONS.read_text(encoding="utf-8"))
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ask-eval-"))
+    if args.repo is None and not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
+        parser.error("--repo is needed to build the store")
+    with contextlib.ExitStack() as stack:  # a data directory of its own is removed at the end
+        data_dir = args.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ask-eval-")))
+        return evaluate(args, labels, data_dir)
+
+
+def evaluate(args: argparse.Namespace, labels: dict[str, Any], data_dir: Path) -> int:
     if not (data_dir / "dailydiff.sqlite3").exists():
-        if args.repo is None:
-            parser.error("--repo is needed to build the store")
         build(args.repo, data_dir, args.first or labels["from"], args.last or labels["to"])
     recalls: list[float] = []
     reciprocal: list[float] = []

@@ -555,6 +555,37 @@ def test_a_site_rebuild_writes_nothing_unchanged_and_a_new_day_rewrites_only_the
     assert first.pages == again.pages == added.pages - 3  # the new day: its page, its JSON and its chart
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pages_deleted_by_hand_are_written_again_by_the_next_build_and_nothing_else(
+    tmp_path: Path, jobs: int
+) -> None:
+    """The manifest says what the last build wrote; the files present say what is still there: a page
+    deleted since (a repository's day, chart and week; a site-wide page; an asset) is written again, in
+    this process or by the writers of its repository."""
+    from dailydiff.engine.site import Site, build_site
+    from sitefixtures import many_reports
+
+    reports = many_reports(2, 10, 4, seed=5)
+    out = tmp_path / "site"
+    build_site(Site.from_reports(reports), out, jobs=jobs)
+    texts = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    slug = Site.from_reports(reports).repos[1].slug
+    gone = sorted(
+        [
+            out / "feed.xml",
+            out / "assets" / "site.css",
+            next((out / "repos" / slug).glob("20*.html")),
+            next((out / "repos" / slug / "charts").glob("20*.svg")),
+            next((out / "repos" / slug / "weeks").glob("*.html")),
+        ]
+    )
+    for path in gone:
+        path.unlink()
+    again = build_site(Site.from_reports(reports), out, jobs=jobs)
+    assert again.written == len(gone) and again.removed == 0
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == texts
+
+
 def test_an_smtp_server_that_drips_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
     server = socket.create_server(("127.0.0.1", 0))
 

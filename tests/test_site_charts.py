@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import smtplib
 import ssl
@@ -441,6 +442,29 @@ def test_svg_of_a_chart_is_deterministic() -> None:
     report = many_reports(1, 3, 4, seed=3)[-1]
     chart = day_against_median(report, [])
     assert render_svg(chart) == render_svg(chart)
+
+
+def test_kept_numbers_are_the_same_bytes_in_every_process() -> None:
+    """A day's numbers (kept beside the site) come out in one order whatever the process's string hashing:
+    a commit's areas are a set. Two processes with other hash seeds write the same text."""
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parent
+    code = (
+        "import json; from sitefixtures import many_reports; "
+        "from dailydiff.render.charts import DayNumbers; "
+        "print(json.dumps([DayNumbers.of(r).as_dict() for r in many_reports(2, 5, 8, seed=4)]))"
+    )
+
+    def run(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": f"{here.parent / 'src'}{os.pathsep}{here}"}
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout
+
+    texts = {run(seed) for seed in ("1", "2", "3", "4")}
+    assert len(texts) == 1 and '"areas": [[' in texts.pop()
 
 
 def test_png_pictures_draw_chinese_glyphs_not_boxes() -> None:

@@ -71,7 +71,7 @@ def build_command(
         "--jobs",
         "-j",
         metavar="N",
-        help="Processes rendering the pages (a first build of a large store).",
+        help="Processes laying out and rendering the repositories' pages (a large store: the cores).",
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""

@@ -11,13 +11,17 @@ gets a page that says so, and every other page is built as usual.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
+import heapq
+import itertools
 import json
 import os
 import posixpath
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -53,6 +57,7 @@ from dailydiff.store import Store
 
 ASSETS = ("site.css", "site.js", "favicon.svg")
 MANIFEST = ".dailydiff-site.json"
+REPOS = "repos"  # the repositories' pages: repos/<slug>/…
 SOURCE = ".dailydiff-site-source.json"  # the store's watermark the last build from the store saw
 DAYS = ".dailydiff-site-days"  # what the last build from the store kept of each report (DayRecord)
 SEARCH_SUMMARY_CHARS = 240
@@ -100,15 +105,27 @@ class DaySummary:
     language: str
     repo_url: str | None
     fingerprint: str
-    numbers: chart_data.DayNumbers
+    held_numbers: chart_data.DayNumbers | Mapping[str, Any] = field(
+        repr=False
+    )  # a kept one's: parsed when used
     highlight: str
     has_feed: bool
     has_search: bool
     texts: Callable[[], DayTexts] = field(repr=False)
 
     @property
+    def numbers(self) -> chart_data.DayNumbers:
+        """The day's numbers for the charts (a kept summary's are parsed when a page first needs them)."""
+        held = self.held_numbers
+        if not isinstance(held, chart_data.DayNumbers):
+            held = chart_data.DayNumbers.from_dict(held)
+            object.__setattr__(self, "held_numbers", held)
+        return held
+
+    @property
     def date(self) -> dt.date:
-        return self.numbers.date
+        held = self.held_numbers
+        return held.date if isinstance(held, chart_data.DayNumbers) else dt.date.fromisoformat(held["date"])
 
     @property
     def counts(self) -> dict[str, int]:
@@ -141,8 +158,12 @@ class DaySummary:
     def as_dict(self) -> dict[str, Any]:
         """All but its texts (``texts_as_list``)."""
         return {"repo": self.repo, "path": self.path, "language": self.language, "repo_url": self.repo_url,
-                "fingerprint": self.fingerprint, "numbers": self.numbers.as_dict(), "highlight": self.highlight,
+                "fingerprint": self.fingerprint, "numbers": self._numbers_dict(), "highlight": self.highlight,
                 "feed": self.has_feed, "search": self.has_search}  # fmt: skip
+
+    def _numbers_dict(self) -> Mapping[str, Any]:
+        held = self.held_numbers
+        return held.as_dict() if isinstance(held, chart_data.DayNumbers) else held
 
     def texts_as_list(self) -> list[Any]:
         feed = self.feed
@@ -150,7 +171,9 @@ class DaySummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], texts: Callable[[], DayTexts]) -> DaySummary:
-        numbers = chart_data.DayNumbers.from_dict(data["numbers"])
+        numbers = data["numbers"]
+        if not isinstance(numbers, dict) or not isinstance(numbers.get("date"), str):
+            raise TypeError("a kept summary without its numbers")
         return cls(data["repo"], data["path"], data["language"], data["repo_url"], data["fingerprint"], numbers,
                    data["highlight"], bool(data["feed"]), bool(data["search"]), texts)  # fmt: skip
 
@@ -343,6 +366,16 @@ class Site:
     # pages -------------------------------------------------------------------------------------
 
     def pages(self) -> dict[str, Renderer]:
+        """Every page: the site-wide ones and each repository's (``section_pages``)."""
+        pages = self.shared_pages()
+        for section in self.repos:
+            pages.update(self.section_pages(section))
+        return pages
+
+    def shared_pages(self) -> dict[str, Renderer]:
+        """The pages made from every repository: the index, search and its index, the feeds of all
+        repositories and of the digests, the digests, the assets, and the pages of unreadable rows (where
+        no day page has their place)."""
         pages: dict[str, Renderer] = {
             "index.html": self.render_index,
             "search.html": self.render_search,
@@ -356,104 +389,132 @@ class Site:
             pages["digests.xml"] = self.render_feed_digests
             for digest in self.digests:
                 pages[digest_page(digest)] = _bind(self.render_digest, digest)
+        if self.unreadable:
+            days = {day.path for day in self.days}
+            for row in self.unreadable:
+                if row.path not in days:
+                    pages.setdefault(row.path, _bind(self.render_unreadable, row))
+        return pages
+
+    def section_pages(self, section: RepoSection) -> dict[str, Renderer]:
+        """One repository's pages: its page, feed, days (and their JSON), weeks and charts — laid out and
+        fingerprinted (``section_inputs``) apart from the others', so that a build spreads them over
+        processes."""
+        pages: dict[str, Renderer] = {}
         if self.charts:
-            pages.update(self.chart_pages())
-        for row in self.unreadable:
-            pages.setdefault(row.path, _bind(self.render_unreadable, row))
-        for section in self.repos:
-            pages[section.path] = _bind(self.render_repo, section)
-            pages[section.feed_path] = _bind(self.render_feed_repo, section)
-            for i, day in enumerate(section.days):
-                newer = section.days[i - 1] if i > 0 else None
-                older = section.days[i + 1] if i + 1 < len(section.days) else None
-                pages[day.path] = _bind(self.render_day, section, day, newer, older)
-                pages[day.json_path] = _bind(_day_json, day)
-            for i, week in enumerate(section.weeks):
-                newer_week = section.weeks[i - 1] if i > 0 else None
-                older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
-                pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
+            pages.update(self.section_chart_pages(section))
+        pages[section.path] = _bind(self.render_repo, section)
+        pages[section.feed_path] = _bind(self.render_feed_repo, section)
+        for i, day in enumerate(section.days):
+            newer = section.days[i - 1] if i > 0 else None
+            older = section.days[i + 1] if i + 1 < len(section.days) else None
+            pages[day.path] = _bind(self.render_day, section, day, newer, older)
+            pages[day.json_path] = _bind(_day_json, day)
+        for i, week in enumerate(section.weeks):
+            newer_week = section.weeks[i - 1] if i > 0 else None
+            older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
+            pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
         return pages
 
     def page_inputs(self, pages: Iterable[str] = ()) -> dict[str, str]:
         """A fingerprint of what each page is made from, for an incremental build: a page whose
-        fingerprint is unchanged is not rendered again. A day page depends on its report, its neighbours
-        and (its chart) the days of the window before it; a week page on its days and the week before; a
-        digest page on its digest; a repository's page, feed and charts on its days (its chart on the
-        index on the site's first and newest days too); the index, feeds and search on every report."""
-        common = hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
-                                      self.toc_title_chars, self.weekly_top_commits, self.charts,
-                                      _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
+        fingerprint is unchanged is not rendered again (``shared_inputs`` and each ``section_inputs``)."""
+        inputs = self.shared_inputs(pages or self.pages())
+        for section in self.repos:
+            inputs.update(self.section_inputs(section))
+        return inputs
 
-        def key(*parts: object) -> str:
-            text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (common, *parts))
-            return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    @cached_property
+    def _common(self) -> str:
+        """What every page is made with: the version, the site's options, the templates."""
+        return hashlib.sha256(repr((__version__, self.title, self.base_url, self.language, self.feed_entries,
+                                    self.toc_title_chars, self.weekly_top_commits, self.charts,
+                                    _templates_fingerprint(self.templates_dir))).encode()).hexdigest()  # fmt: skip
 
+    def _key(self, *parts: object) -> str:
+        text = "\x1f".join(p if isinstance(p, str) else repr(p) for p in (self._common, *parts))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def shared_inputs(self, pages: Iterable[str]) -> dict[str, str]:
+        """The fingerprints of ``pages`` as site-wide pages: made from every report (the index, feeds),
+        but a search part from its month's days, a digest page from its digest, an asset from itself."""
+        key = self._key
         every = sorted(d.summary.fingerprint for d in self.days)
         everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
-        inputs = {path: everything for path in pages or self.pages()}
+        inputs = dict.fromkeys(pages, everything)
         parts = self.search_parts()
         inputs["search.html"] = key("search.html", parts)
-        by_month: dict[str, list[str]] = defaultdict(list)
+        by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         for day in self.days:
-            by_month[_month(day.date)].append(f"{day.path} {day.summary.fingerprint}")
-        inputs.update({path: key(path, sorted(by_month[month])) for month, path in parts})
+            by_month[(day.date.year, day.date.month)].append(f"{day.path} {day.summary.fingerprint}")
+        inputs.update({path: key(path, sorted(by_month[_month_key(month)])) for month, path in parts})
         inputs.update({f"assets/{name}": key(name) for name in ASSETS})
         inputs.update({digest_page(d): key(d.model_dump_json()) for d in self.digests})
         inputs.update({row.path: key(row) for row in self.unreadable if inputs.get(row.path)})
-        span = (min((d.date for d in self.days), default=None), self.newest_date)
-        for section in self.repos:
-            days = section.days
-            mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
-            inputs[section.path] = inputs[section.feed_path] = mine
+        return inputs
+
+    def section_inputs(self, section: RepoSection) -> dict[str, str]:
+        """The fingerprints of a repository's pages: a day page depends on its report, its neighbours and
+        (its chart) the days of the window before it; a week page on its days and the week before; the
+        repository's page, feed and charts on its days (its chart on the index on the site's first and
+        newest days too)."""
+        key = self._key
+        inputs: dict[str, str] = {}
+        days = section.days
+        mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
+        inputs[section.path] = inputs[section.feed_path] = mine
+        if self.charts:
+            for key_name in chart_data.REPO_CHART_KEYS:
+                inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
+            inputs[self.index_chart_path(section)] = key(mine, self._span)
+        end = 0  # the window of day i (section.window): days[i:end], newest first
+        for i, day in enumerate(days):
+            end = max(end, i + 1)
+            while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
+                end += 1
+            window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
+            newer = days[i - 1].path if i > 0 else ""
+            older = days[i + 1].path if i + 1 < len(days) else ""
+            inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
+            inputs[day.json_path] = key(day.summary.fingerprint)
             if self.charts:
-                for key_name in chart_data.REPO_CHART_KEYS:
-                    inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
-                inputs[self.index_chart_path(section)] = key(mine, span)
-            end = 0  # the window of day i (section.window): days[i:end], newest first
-            for i, day in enumerate(days):
-                end = max(end, i + 1)
-                while end < len(days) and (day.date - days[end].date).days <= chart_data.MEDIAN_DAYS:
-                    end += 1
-                window = "\x1e".join(d.summary.fingerprint for d in days[i:end])
-                newer = days[i - 1].path if i > 0 else ""
-                older = days[i + 1].path if i + 1 < len(days) else ""
-                inputs[day.path] = key(day.path, window, newer, older, section.week_of(day).path)
-                inputs[day.json_path] = key(day.summary.fingerprint)
-                if self.charts:
-                    inputs[self.day_chart_path(section, day)] = key("chart", window)
-            by_monday = {w.week.monday: w for w in section.weeks}
-            for i, week in enumerate(section.weeks):
-                before = by_monday.get(week.week.monday - dt.timedelta(days=7))
-                made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
-                neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
-                inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
-                for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
-                    inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
+                inputs[self.day_chart_path(section, day)] = key("chart", window)
+        by_monday = {w.week.monday: w for w in section.weeks}
+        for i, week in enumerate(section.weeks):
+            before = by_monday.get(week.week.monday - dt.timedelta(days=7))
+            made = [d.summary.fingerprint for w in [week, *([before] if before else [])] for d in w.days]
+            neighbours = [section.weeks[j].path for j in (i - 1, i + 1) if 0 <= j < len(section.weeks)]
+            inputs[week.path] = key(week.path, made, neighbours, [d.path for d in week.days])
+            for name in chart_data.WEEK_CHART_KEYS if self.charts else ():
+                inputs[self.week_chart_path(section, week, name)] = key("chart", name, made)
         return inputs
 
     # charts ------------------------------------------------------------------------------------
 
-    @property
-    def newest_date(self) -> dt.date | None:
-        return max((d.date for d in self.days), default=None)
+    @cached_property
+    def _span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The site's first and newest days."""
+        dates = [d.date for section in self.repos for d in section.days]
+        return (min(dates), max(dates)) if dates else (None, None)
 
     def index_charts(self) -> list[tuple[RepoSection, str, Chart]]:
         """Per repository, commits per day by importance over the site's last 30 days."""
-        end = self.newest_date
-        out: list[tuple[RepoSection, str, Chart]] = []
-        if end is None:
-            return out
-        first = min(d.date for d in self.days)
-        span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
-        for section in self.repos:
-            path = self.index_chart_path(section)
-            if path not in self._chart_cache:
-                self._chart_cache[path] = chart_data.commits_per_day(
-                    [d.summary.numbers for d in section.days], end, span, self.language,
-                    key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
-                )  # fmt: skip
-            out.append((section, path, self._chart_cache[path]))
-        return out
+        if self._span[1] is None:
+            return []
+        return [(section, *self.index_chart(section)) for section in self.repos]
+
+    def index_chart(self, section: RepoSection) -> tuple[str, Chart]:
+        """A repository's chart on the index (``index_charts``)."""
+        first, end = self._span
+        assert first is not None and end is not None
+        path = self.index_chart_path(section)
+        if path not in self._chart_cache:
+            span = min(chart_data.INDEX_DAYS, (end - first).days + 1)
+            self._chart_cache[path] = chart_data.commits_per_day(
+                [d.summary.numbers for d in section.days if (end - d.date).days < span], end, span, self.language,
+                key=f"{section.slug}-last-{chart_data.INDEX_DAYS}d",
+            )  # fmt: skip
+        return path, self._chart_cache[path]
 
     def index_chart_path(self, section: RepoSection) -> str:
         return f"repos/{section.slug}/charts/last-{chart_data.INDEX_DAYS}d.svg"
@@ -486,21 +547,26 @@ class Site:
         return [(path, self._chart_cache[path]) for path in paths]
 
     def chart_pages(self) -> dict[str, Renderer]:
-        """Every chart's picture; its numbers are counted once, by whichever of its page and its picture
-        is rendered first."""
+        """Every chart's picture (``section_chart_pages``)."""
         pages: dict[str, Renderer] = {}
-        for _section, path, chart in self.index_charts():
-            pages[path] = _bind(render_svg, chart)
         for section in self.repos:
-            for path, chart in self.repo_charts(section):
-                pages[path] = _bind(render_svg, chart)
-            for day in section.days:
-                pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
-            for week in section.weeks:
-                for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
-                    pages[self.week_chart_path(section, week, key)] = _bind(
-                        self._week_svg, section, week, index
-                    )
+            pages.update(self.section_chart_pages(section))
+        return pages
+
+    def section_chart_pages(self, section: RepoSection) -> dict[str, Renderer]:
+        """A repository's charts' pictures; a chart's numbers are counted once, by whichever of its page
+        and its picture is rendered first."""
+        pages: dict[str, Renderer] = {}
+        if section.days:
+            path, chart = self.index_chart(section)
+            pages[path] = _bind(render_svg, chart)
+        for path, chart in self.repo_charts(section):
+            pages[path] = _bind(render_svg, chart)
+        for day in section.days:
+            pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
+        for week in section.weeks:
+            for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
+                pages[self.week_chart_path(section, week, key)] = _bind(self._week_svg, section, week, index)
         return pages
 
     def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
@@ -599,7 +665,7 @@ class Site:
                 "repo": section.repo, "href": section.path, "latest_date": latest.date.isoformat(),
                 "latest_href": latest.path, "latest": latest.summary.counts, "days": len(section.days),
             })  # fmt: skip
-        newest = sorted(self.days, key=lambda d: (d.date, d.summary.repo), reverse=True)[:LATEST_DAYS]
+        newest = self._newest(LATEST_DAYS)
         latest_days = [
             {"date": d.date.isoformat(), "repo": d.summary.repo, "href": d.path,
              "counts": d.summary.counts, "highlight": d.summary.highlight}
@@ -651,23 +717,39 @@ class Site:
         """The search index in one script per month with commits, newest first: (YYYY-MM, path). A new day
         rewrites its month's part only."""
         if self._search_parts is None:
-            months = {_month(d.date) for d in self.days if d.summary.has_search}
-            self._search_parts = [(m, f"assets/search/{m}.js") for m in sorted(months, reverse=True)]
+            months = {(d.date.year, d.date.month) for d in self.days if d.summary.has_search}
+            self._search_parts = [
+                (m, f"assets/search/{m}.js")
+                for m in (f"{y:04d}-{n:02d}" for y, n in sorted(months, reverse=True))
+            ]
         return self._search_parts
 
     def render_search_part(self, month: str) -> str:
         """A month's entries of the search index, newest day first: [repo, date, title, author, summary,
         level, href, short sha] per commit, added to ``window.DAILYDIFF_SEARCH`` (a script, not JSON:
         fetch() cannot read a file:// URL, a <script src> can; the parts run in the page's order)."""
-        days = [d for d in self.days if _month(d.date) == month and d.summary.has_search]
+        first = dt.date.fromisoformat(f"{month}-01")
+        after = (first + dt.timedelta(days=31)).replace(day=1)
+        days = [d for d in self.days if first <= d.date < after and d.summary.has_search]
         days.sort(key=lambda d: (d.date, d.summary.repo), reverse=True)
         text = ",".join(d.summary.search for d in days)
         return f"window.DAILYDIFF_SEARCH = (window.DAILYDIFF_SEARCH || []).concat([{text}]);\n"
 
     def render_feed_all(self) -> str:
-        entries = [(entry, d.path) for entry, d in self._feed_days(self.days)]
+        limit = self.feed_entries
+        days = self._newest(limit, feed=True) if limit > 0 else self.days
+        entries = [(entry, d.path) for entry, d in self._feed_days(days)]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
+
+    def _newest(self, count: int, feed: bool = False) -> list[DayPage]:
+        """The ``count`` newest days of every repository (with a feed entry: ``feed``), newest first: of
+        each repository's ``count`` newest (its days are newest first), not of every day stored."""
+        candidates: list[DayPage] = []
+        for section in self.repos:
+            days = (d for d in section.days if d.summary.has_feed) if feed else iter(section.days)
+            candidates += itertools.islice(days, count)
+        return heapq.nlargest(count, candidates, key=lambda d: (d.date, d.summary.repo))
 
     def _feed_days(self, days: list[DayPage]) -> list[tuple[AtomEntry, DayPage]]:
         """The entries of the days that a feed of at most ``feed_entries`` shows (the newest; 0: all),
@@ -740,8 +822,9 @@ def _templates_fingerprint(directory: str) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
 
 
-def _month(date: dt.date) -> str:
-    return date.isoformat()[:7]
+def _month_key(month: str) -> tuple[int, int]:
+    """(year, month) of a YYYY-MM text."""
+    return int(month[:4]), int(month[5:7])
 
 
 def _majority(values: list[str]) -> str:
@@ -844,37 +927,64 @@ def build_from_store(
     if watermark.holds(_read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
 
-    reader = _Reader(store)
+    with _heap_of_the_site() as laid_out:
+        reader = _Reader(store)
 
-    def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
-        return DaySummary.of(reader.load(key), path, fingerprint).texts()
+        def texts_again(key: DayKey, path: str, fingerprint: str) -> DayTexts:
+            return DaySummary.of(reader.load(key), path, fingerprint).texts()
 
-    record = DayRecord.read(output_dir, texts_again)
-    stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
-              (key.split("\t") for key in watermark.reports)]  # fmt: skip
-    kept = {key: record.valid(key, watermark) for key in stored}
-    days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
-    days += [
-        StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
-        for key, was in kept.items()
-        if was is not None
-    ]
-    prefer = settings.site.language or settings.report.language
-    site = _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
-    try:
-        source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
-    except OSError as exc:
-        raise _cannot_write(output_dir, exc) from None
-    # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
-    # address is kept without its password, so its pages are rendered in this process).
-    result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
-    try:
-        record.write(site, days, watermark)
-        watermark.pages = result.pages
-        atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
-    except OSError as exc:
-        raise _cannot_write(output_dir, exc) from None
+        record = DayRecord.read(output_dir, texts_again)
+        stored = [(repo, dt.date.fromisoformat(day), language) for repo, day, language in
+                  (key.split("\t") for key in watermark.reports)]  # fmt: skip
+        kept = {key: record.valid(key, watermark) for key in stored}
+        days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
+        days += [
+            StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
+            for key, was in kept.items()
+            if was is not None
+        ]
+        prefer = settings.site.language or settings.report.language
+        site = _site_of(
+            settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
+        )
+        try:
+            source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
+        except OSError as exc:
+            raise _cannot_write(output_dir, exc) from None
+        laid_out()
+        # A forked writer reads through a connection of its own: by the store's path (a PostgreSQL store's
+        # address is kept without its password, so its pages are rendered in this process).
+        result = build_site(site, output_dir, 1 if is_postgres(store.location) else jobs)
+        try:
+            record.write(site, days, watermark)
+            watermark.pages = result.pages
+            atomic_write(source, json.dumps(watermark.record(), separators=(",", ":"), sort_keys=True) + "\n")
+        except OSError as exc:
+            raise _cannot_write(output_dir, exc) from None
     return result
+
+
+@contextlib.contextmanager
+def _heap_of_the_site() -> Iterator[Callable[[], None]]:
+    """The cyclic garbage collector paused while a build reads what it kept and lays the site out (at 500
+    repositories × 365 days, hundreds of thousands of objects that live to the build's end: each
+    collection would walk them all); the function it yields, called once the site is laid out, freezes
+    those objects (``gc.freeze``: later collections, here and in forked writers, skip them) and lets the
+    collector run again for what rendering makes."""
+    enabled = gc.isenabled()
+    gc.disable()
+
+    def laid_out() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+    try:
+        yield laid_out
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _fresh(reader: _Reader, keys: list[DayKey], keep_parsed: int) -> tuple[list[StoredDay], list[Unreadable]]:
@@ -1178,30 +1288,68 @@ class BuildResult:
 def build_site(site: Site, output_dir: Path, jobs: int = 1) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
     page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
-    build wrote that no longer exist. A build with nothing changed renders and writes nothing. ``jobs``
-    above 1: the pages are rendered by that many processes (forked: each inherits the laid-out site and
-    reads reports through a connection of its own)."""
-    pages = site.pages()
-    inputs = site.page_inputs(pages)
+    build wrote that no longer exist. A build with nothing changed renders and writes nothing. The
+    site-wide pages are made first; then each repository's pages are laid out, fingerprinted and written
+    — with ``jobs`` above 1, by that many processes (forked: each inherits the laid-out site and reads
+    reports through a connection of its own)."""
     previous = _manifest(output_dir)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        present = _files(output_dir)
-        todo = [path for path in pages if previous.get(path) != inputs[path] or path not in present]
-        if jobs > 1 and len(todo) > 1 and _can_fork():
-            written = _write_in_processes(pages, todo, output_dir, jobs)
+        shared = site.shared_pages()
+        # The files present: here those of the site-wide pages, each writer those of its repositories.
+        present = _files(output_dir, skip=REPOS) | {
+            path for path in shared if path.startswith(f"{REPOS}/") and (output_dir / path).is_file()
+        }
+        inputs = site.shared_inputs(shared)
+        todo = _changed(shared, inputs, previous, present)
+        everyone = list(range(len(site.repos)))
+        if jobs > 1 and len(everyone) > 1 and _can_fork():  # the site-wide pages meanwhile, here
+            done, written = _sections_in_processes(
+                site, everyone, previous, output_dir, jobs, lambda: _write_pages(shared, todo, output_dir)
+            )
         else:
-            written = _write_pages(pages, todo, output_dir)
-        removed = _remove_stale(output_dir, set(previous), set(pages))
+            written = _write_pages(shared, todo, output_dir)
+            done = [_write_sections(site, everyone, previous, output_dir)]
+        for made, count in done:
+            inputs.update(made)
+            written += count
+        removed = _remove_stale(output_dir, previous.keys() - inputs.keys())
         if written:
             os.sync()  # once for every page (an fsync each would cost more than rendering them)
         if previous != inputs:
             atomic_write(
-                output_dir / MANIFEST, json.dumps({"pages": inputs}, indent=0, sort_keys=True) + "\n"
+                output_dir / MANIFEST,
+                json.dumps({"pages": inputs}, separators=(",", ":"), sort_keys=True) + "\n",
             )
     except OSError as exc:
         raise _cannot_write(output_dir, exc) from None
-    return BuildResult(output_dir, len(pages), written, removed, len(site.days))
+    return BuildResult(output_dir, len(inputs), written, removed, len(site.days))
+
+
+def _changed(pages: Mapping[str, Renderer], inputs: Mapping[str, str], previous: Mapping[str, str],
+             present: set[str]) -> list[str]:  # fmt: skip
+    """The pages whose inputs changed since the last build, or whose file is gone."""
+    return [path for path in pages if previous.get(path) != inputs[path] or path not in present]
+
+
+Written = tuple[dict[str, str], int]  # the inputs of the pages laid out, how many were written
+
+
+def _write_sections(site: Site, sections: Iterable[int], previous: Mapping[str, str],
+                    output_dir: Path) -> Written:  # fmt: skip
+    """Lay out, fingerprint and write the changed pages of the repositories at ``sections`` (indexes of
+    ``site.repos``): (their pages' inputs, the count written)."""
+    inputs: dict[str, str] = {}
+    written = 0
+    for index in sections:
+        section = site.repos[index]
+        folder = f"{REPOS}/{section.slug}"
+        present = {f"{folder}/{name}" for name in _files(output_dir / folder)}
+        pages = site.section_pages(section)
+        mine = site.section_inputs(section)
+        written += _write_pages(pages, _changed(pages, mine, previous, present), output_dir)
+        inputs.update((path, mine[path]) for path in pages)
+    return inputs, written
 
 
 def _write_pages(pages: Mapping[str, Renderer], paths: Iterable[str], output_dir: Path) -> int:
@@ -1226,45 +1374,56 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-_FORKED: tuple[Mapping[str, Renderer], Path] | None = None  # what forked writers render (``_write_share``)
+# What forked writers work on (``_write_share``): the site, the last build's manifest and the output folder.
+_FORKED: tuple[Site, Mapping[str, str], Path] | None = None
 
 
-def _write_share(paths: list[str]) -> int | str:
-    """A forked writer's share: the count written, or the error's text (an OSError does not cross)."""
+def _write_share(sections: list[int]) -> Written | str:
+    """A forked writer's share: ``_write_sections``'s result, or the error's text (an OSError does not
+    cross)."""
     assert _FORKED is not None
     try:
-        return _write_pages(_FORKED[0], paths, _FORKED[1])
+        return _write_sections(_FORKED[0], sections, *_FORKED[1:])
     except OSError as exc:
         return str(exc.strerror or exc)
 
 
-def _write_in_processes(pages: Mapping[str, Renderer], todo: list[str], output_dir: Path, jobs: int) -> int:
-    """``_write_pages`` by ``jobs`` forked processes, each a run of neighbouring pages at a time (a
-    repository's pages share their charts' numbers)."""
+def _sections_in_processes(site: Site, sections: list[int], previous: Mapping[str, str], output_dir: Path,
+                           jobs: int, meanwhile: Callable[[], int]) -> tuple[list[Written], int]:  # fmt: skip
+    """``_write_sections`` by ``jobs`` forked processes, a few neighbouring repositories at a time, while
+    this one runs ``meanwhile``: (the processes' results, ``meanwhile``'s)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
-    size = max(1, min(500, len(todo) // (jobs * 8) or 1))
-    shares = [todo[i : i + size] for i in range(0, len(todo), size)]
-    _FORKED = (pages, output_dir)
+    size = max(1, len(sections) // (jobs * 8))
+    shares = [sections[i : i + size] for i in range(0, len(sections), size)]
+    _FORKED = (site, previous, output_dir)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = list(pool.map(_write_share, shares))
+            futures = [pool.submit(_write_share, share) for share in shares]  # forked on submitting
+            mine = meanwhile()
+            done = [future.result() for future in futures]
     finally:
         _FORKED = None
     failed = [d for d in done if isinstance(d, str)]
     if failed:
         raise OSError(failed[0])
-    return sum(d for d in done if isinstance(d, int))
+    return [d for d in done if not isinstance(d, str)], mine
 
 
-def _files(root: Path) -> set[str]:
-    """Every file under ``root``, relative (one listing: cheaper than asking about each page)."""
+def _files(root: Path, skip: str = "") -> set[str]:
+    """Every file under ``root``, relative (one listing: cheaper than asking about each page), but those
+    in its folder ``skip``."""
     found: set[str] = set()
-    for folder, _dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
+        if prefix == ".":
+            prefix = ""
+            if skip in dirs:
+                dirs.remove(skip)
+        else:
+            prefix += "/"
         found.update(prefix + name for name in names)
     return found
 
@@ -1288,15 +1447,11 @@ def _manifest(output_dir: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
 
 
-def _remove_stale(output_dir: Path, previous: set[str], current: set[str]) -> int:
+def _remove_stale(output_dir: Path, stale: Iterable[str]) -> int:
+    """Remove the pages of ``stale`` (a previous build's that this one does not have)."""
     removed = 0
-    for path in sorted(previous):
-        if (
-            not isinstance(path, str)
-            or path in current
-            or ".." in Path(path).parts
-            or Path(path).is_absolute()
-        ):
+    for path in sorted(stale):
+        if not isinstance(path, str) or ".." in Path(path).parts or Path(path).is_absolute():
             continue
         target = output_dir / path
         target.unlink(missing_ok=True)

@@ -232,8 +232,11 @@ class DayNumbers:
         for rc in report.commits:
             areas.update(a if a is None else _label(a) for a in commit_areas(rc, None))
         authors = Counter(_label(rc.author.name or "?") for rc in report.commits)
-        return cls(report.date, report.language, level_counts(report), type_counts([report]),
-                   tuple(areas.items()), dict(authors))  # fmt: skip
+        # A commit's areas are a set (no order of their own): in order of name, so that the kept numbers
+        # are the same bytes in every build.
+        ordered = tuple(sorted(areas.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")))
+        return cls(report.date, report.language, level_counts(report), type_counts([report]), ordered,
+                   dict(authors))  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "language": self.language, "counts": dict(self.counts),
@@ -272,7 +275,7 @@ def _span(end: dt.date, days: int) -> list[dt.date]:
 
 
 def _top(counts: Counter[str], n: int) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:n]
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower(), kv[0]))[:n]
 
 
 # charts ------------------------------------------------------------------------------------------
