@@ -185,3 +185,16 @@ def answered_or_loop_named(commits: list[Any]) -> bool:
     named = [rc for rc in commits if rc.analysis is not None and rc.analysis.status is not AnalysisStatus.OK
              and (rc.analysis.error or "").startswith("the model repeated itself, twice")]  # fmt: skip
     return bool(ok) and len(ok) + len(named) == len(commits)
+
+
+def every_commit_counted(report: Any, commits: int) -> bool:
+    """The run's counts agree with answered_or_loop_named: ``commits`` in the day, the model's answers
+    counted as analysed, a commit whose answer looped twice as a fallback — no commit lost or counted twice."""
+    from dailydiff.models import AnalysisStatus
+
+    ok = sum(
+        1 for rc in report.commits if rc.analysis is not None and rc.analysis.status is AnalysisStatus.OK
+    )
+    run = report.run
+    return bool(report.stats.total == run.fetched == commits and run.analysed == ok
+                and run.analysed + run.fallback == commits)  # fmt: skip

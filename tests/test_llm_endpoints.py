@@ -18,7 +18,7 @@ import pytest
 
 from dailydiff.analysis import make_analyzer
 from dailydiff.analysis.client import context_limit_in
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, context_from
+from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, PROBE_DEADLINE, context_from
 from dailydiff.analysis.schema import SUMMARY_MIN
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.engine.stream import build_reports
@@ -232,18 +232,26 @@ def eighteen_commits(path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_dead_endpoint_costs_an_18_commit_day_under_two_minutes_with_default_settings(
+def test_a_dead_endpoint_costs_an_18_commit_day_two_first_contact_deadlines_under_two_minutes_by_default(
     fake: FakeLLM, tmp_path: Path
 ) -> None:
+    """Every [llm] setting at its default but ``request_deadline`` (4 s instead of 180 s, which bounds the
+    first GET /models below its 15 s): the day costs two first-contact waits and a second between them, no
+    analysis request — by default 2 × 15 + 1 = 31 s, under two minutes."""
+    default = newcomer(fake, tmp_path / "defaults").llm.request_deadline
+    assert 2 * min(PROBE_DEADLINE, default) + 1 < 120  # the defaults' bound
     repo = eighteen_commits(tmp_path / "repo18")
     fake.hang_all = True  # accepts connections, never answers anything
-    settings = newcomer(fake, tmp_path / "data")  # every [llm] setting at its default
+    deadline = 4.0
+    settings = newcomer(fake, tmp_path / "data", request_deadline=deadline)
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)
     elapsed = time.monotonic() - started
     report = outcome.reports[0]
     assert report.stats.total == 18 and report.stats.fallback == 18
-    assert elapsed < 120, elapsed
+    assert elapsed < 2 * deadline + 1 + 10, (
+        elapsed
+    )  # the first contact's two waits, and room for a loaded machine
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     assert fake.count == 0  # not one analysis request was sent into the void
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from dailydiff.models import AnalysisStatus
 from dailydiff.settings import Settings, load_settings
 from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo
-from llama_server import MODEL, answered_or_loop_named
+from llama_server import MODEL, answered_or_loop_named, every_commit_counted
 from llm_fixtures import run_day
 
 pytestmark = pytest.mark.llm_server
@@ -34,12 +35,14 @@ def posts(log: Path) -> list[str]:
     return POST.findall(log.read_text(errors="replace"))
 
 
-def newcomer(base_url: str, data_dir: Path) -> Settings:
+def newcomer(base_url: str, data_dir: Path, **llm: Any) -> Settings:
+    """The newcomer's config; ``llm``: [llm] settings a test sets on top (named in its docstring)."""
     return load_settings(
         environ={"DAILYDIFF_LLM_MODEL": MODEL, "DAILYDIFF_LLM_BASE_URL": base_url},
-        overrides={"data_dir": str(data_dir), "report": {"timezone": "UTC", "language": "en"}},
+        overrides={"data_dir": str(data_dir), "report": {"timezone": "UTC", "language": "en"},
+                   **({"llm": llm} if llm else {})},
         cwd=data_dir,
-    )
+    )  # fmt: skip
 
 
 # The commits of small_day's day (its first commit is days earlier): two, so more than one is in flight.
@@ -76,7 +79,7 @@ def test_every_commit_of_a_small_day_is_analysed_by_the_real_model(
         for rc in report.commits
         if rc.analysis and rc.analysis.status is AnalysisStatus.OK
     } == {f"llm:{MODEL}"}
-    assert report.stats.total == DAY_COMMITS and report.run.analysed == DAY_COMMITS
+    assert every_commit_counted(report, DAY_COMMITS), report.run
     assert 1 <= report.run.max_requests_per_commit <= MAX_REQUESTS_PER_COMMIT
     with Store.open(settings.data_path) as store:
         facts = store.llm_endpoint(base_url, MODEL)
