@@ -550,13 +550,6 @@ class Site:
             self._chart_cache.update(zip(paths, made, strict=True))
         return [(path, self._chart_cache[path]) for path in paths]
 
-    def chart_pages(self) -> dict[str, Renderer]:
-        """Every chart's picture (``section_chart_pages``)."""
-        pages: dict[str, Renderer] = {}
-        for section in self.repos:
-            pages.update(self.section_chart_pages(section))
-        return pages
-
     def section_chart_pages(self, section: RepoSection) -> dict[str, Renderer]:
         """A repository's charts' pictures; a chart's numbers are counted once, by whichever of its page
         and its picture is rendered first."""
