@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from browser import ARTIFACTS, chromium
-from dailydiff.engine.site import Site, build_site
+from browser import ARTIFACTS, chromium, write_chart_pages
+from dailydiff.engine.site import Site
 from dailydiff.render.charts import render_svg, weekly_charts
 from dailydiff.render.week import IsoWeek, build_digest
 from sitefixtures import many_reports
@@ -56,10 +56,11 @@ def layout_faults(state: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """95 days of two repositories (one Chinese, one English): 14 weeks, every change type, long
-    legend names ("Dependencies", "Median (30 days with a report)")."""
+    legend names ("Dependencies", "Median (30 days with a report)"). Of the day pages only the newest
+    are written: the test opens no other."""
     out = tmp_path_factory.mktemp("chart-labels") / "site"
     reports = many_reports(2, 95, 10, seed=5, missing=frozenset({12, 13}))
-    build_site(Site.from_reports(reports, language="en", title="trends"), out)
+    write_chart_pages(Site.from_reports(reports, language="en", title="trends"), out)
     return out
 
 
