@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dailydiff.engine.site import Site
 from required import missing
 
 CHROMIUM = os.environ.get("DAILYDIFF_CHROMIUM", "/usr/bin/chromium")
@@ -35,6 +37,29 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+_DAY_FILE = re.compile(r"^repos/[^/]+/(\d{4}-\d{2}-\d{2})\.(html|json)$")
+
+
+def write_chart_pages(site: Site, out: Path) -> None:
+    """The pages of ``site`` as ``build_site`` writes them (same renderers, same paths), but of the day
+    pages (HTML and JSON) only each repository's newest: the chart tests open no other, and the others
+    take most of a build's time. Every picture (the day pictures included), week and repository page, the
+    index and the assets are written."""
+    pages = site.pages()
+    newest: dict[str, str] = {}
+    for path in pages:
+        if day := _DAY_FILE.match(path):
+            folder = path.rsplit("/", 1)[0]
+            newest[folder] = max(newest.get(folder, ""), day.group(1))
+    for path, render in pages.items():
+        day = _DAY_FILE.match(path)
+        if day and day.group(1) != newest[path.rsplit("/", 1)[0]]:
+            continue
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(), encoding="utf-8")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

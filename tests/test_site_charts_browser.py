@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageStat
 
-from browser import ARTIFACTS, PageWatch, chromium
-from dailydiff.engine.site import Site, build_site
+from browser import ARTIFACTS, PageWatch, chromium, write_chart_pages
+from dailydiff.engine.site import Site
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
@@ -26,9 +26,10 @@ REPO = "repos/org0--project0"
 
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Of the day pages only the newest are written: the tests open no other."""
     out = tmp_path_factory.mktemp("charts-browser") / "site"
     reports = many_reports(3, 40, 8, seed=5, missing=frozenset({12, 13}))
-    build_site(Site.from_reports(reports, language="zh", title="dailydiff 趋势"), out)
+    write_chart_pages(Site.from_reports(reports, language="zh", title="dailydiff 趋势"), out)
     return out
 
 

@@ -290,11 +290,12 @@ def test_the_hostile_charts_are_drawn_in_chromium(outputs: dict[str, Any]) -> No
             # The authors' chart on its own: its picture has ink (bars and names), not an error icon.
             authors = next(site.glob("repos/*/charts/authors-*.svg"))
             page.goto(authors.as_uri())
-            shot = Image.open(io.BytesIO(page.screenshot())).convert("L")
+            shot = Image.open(
+                io.BytesIO(page.screenshot(path=str(ARTIFACTS / "hostile-authors.png")))
+            ).convert("L")
             assert page.evaluate("document.documentElement.tagName") == "svg"
             dark = sum(shot.histogram()[:128])
             assert dark > 500, dark
-            page.screenshot(path=str(ARTIFACTS / "hostile-authors.png"))
             assert charts >= 4 and watch.errors == [], watch.errors
         finally:
             context.close()
