@@ -21,6 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# Screenshots no assertion reads (one per chart, to look at) are taken only when asked for.
+EVERY_PICTURE = os.environ.get("DAILYDIFF_ARTIFACTS") == "1"
 
 
 @contextmanager

@@ -3,7 +3,8 @@ wide, has no text that overlaps other text or a legend swatch, and none cut at t
 
 Each picture is drawn in Chromium at the size its page shows it (an SVG in an <img> keeps its insides
 from the page's scripts, so it is opened on its own at that size) and the bounding boxes of its text
-are compared. Each figure, as its page shows it, is saved to tests/artifacts/ (chart-labels-*.png) to look at.
+are compared. With DAILYDIFF_ARTIFACTS=1 each figure, as its page shows it, is saved to tests/artifacts/
+(chart-labels-*.png) to look at.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from browser import ARTIFACTS, chromium, write_chart_pages
+from browser import ARTIFACTS, EVERY_PICTURE, chromium, write_chart_pages
 from dailydiff.engine.site import Site
 from dailydiff.render.charts import render_svg, weekly_charts
 from dailydiff.render.week import IsoWeek, build_digest
@@ -120,9 +121,10 @@ def test_chart_labels_never_overlap_and_are_not_clipped(
             # behind another waits for a frame (~2 s each), so `page` is in front while it is shot.
             page.bring_to_front()
             for i, img in enumerate(shown):
-                page.locator("figure.chart").nth(i).screenshot(
-                    path=str(ARTIFACTS / f"chart-labels-{name}-{i}-{scheme}-{width}.png")
-                )
+                if EVERY_PICTURE:
+                    page.locator("figure.chart").nth(i).screenshot(
+                        path=str(ARTIFACTS / f"chart-labels-{name}-{i}-{scheme}-{width}.png")
+                    )
                 assert img["width"] <= width
                 img["name"] = name
                 img["frame"] = (max(1, round(img["width"])), max(1, round(img["height"])))
