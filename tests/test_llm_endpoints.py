@@ -185,7 +185,7 @@ def test_an_endpoint_that_drips_a_byte_at_a_time_is_cut_by_the_deadline(
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
     # /models drips too: two probes of min(15 s, deadline) and the breaker opens; nothing is sent after.
-    assert elapsed < 25, elapsed  # about 4 deadlines (2.4 s); a per-read timeout alone would take 30 s a probe
+    assert elapsed < 25, elapsed  # about 4 deadlines (2.4 s); a per-read timeout alone: 30 s a probe
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     assert fake.count == 0
 
