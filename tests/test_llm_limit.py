@@ -203,7 +203,7 @@ def test_real_answers_stream_past_the_watch() -> None:
 
 
 def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
-    with FakeLLM(latency=0.8, slots=16, state_slots=False) as fake:
+    with FakeLLM(latency=0.4, slots=16, state_slots=False) as fake:
         analyzer = analyser(fake)
         samples: list[tuple[int, int]] = []
         results = run_batch(analyzer, requests(160), samples)
@@ -257,7 +257,7 @@ def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> N
     with FakeLLM(latency=0.3, slow_above=2) as fake:
         analyzer = analyser(fake, concurrency=0)
         samples: list[tuple[int, int]] = []
-        results = run_batch(analyzer, requests(60), samples)
+        results = run_batch(analyzer, requests(40), samples)
     assert all(a.status is AnalysisStatus.OK for a in results)
     assert analyzer.stats.errors.get("timeout", 0) == 0
     limits = [lim for n, lim in samples if n > 0]
