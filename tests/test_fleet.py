@@ -23,7 +23,7 @@ import pytest
 from dailydiff.store import Store
 from dailyrepos import build_daily_repo
 from fake_llm import FakeLLM
-from opsfixtures import cli_env
+from opsfixtures import cli_env, dailydiff
 from pgserver import PASSWORD, PostgresServer, postgres_server
 from webhook_receiver import WebhookReceiver
 
@@ -504,8 +504,11 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
     sqlite_dir = tmp_path / "local"
     local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
                     DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
-    for _ in range(3):  # a few runs, so `runs` has rows to number after
-        assert Worker(tmp_path, config, local, plan=None).wait() == 0
+    local_env = {k: local[k] for k in ("DAILYDIFF_STORE_URL", "DAILYDIFF_DATA_DIR", "DAILYDIFF_TEST_HOOK")}
+    for _ in range(3):  # a few runs, so `runs` has rows to number after (in-process: only the source)
+        dailydiff(
+            "run", "--config", config, "--from", str(FIRST), "--to", str(FIRST), cwd=tmp_path, env=local_env
+        )
     with Store.connect(sqlite_dir / "dailydiff.sqlite3") as source:
         tables = [t for t, n in source.table_counts().items() if n]
     assert "runs" in tables and "delivery_ledger" in tables
