@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ import pytest
 from dailydiff.store import Store
 from dailyrepos import build_daily_repo
 from fake_llm import FakeLLM
-from opsfixtures import cli_env
+from opsfixtures import cli_env, dailydiff
 from pgserver import PASSWORD, PostgresServer, postgres_server
 from webhook_receiver import WebhookReceiver
 
@@ -41,9 +42,33 @@ def url(pg: PostgresServer) -> str:
     return pg.create_database()
 
 
+class GatedReceiver(WebhookReceiver):
+    """The receiver, with a gate per service: every POST to a gated service is counted in ``waiting`` when it
+    arrives and held until the test opens the gate (or the receiver stops): slow sends held for exactly as
+    long as the test needs, not for a guessed number of seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: dict[str, threading.Event] = {}
+        self.waiting: Counter[str] = Counter()
+
+    def handle(self, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        gate = self.gates.get(target.split("/")[1])
+        if gate is not None:
+            with self._lock:
+                self.waiting[target.split("/")[1]] += 1
+            gate.wait(timeout=120)
+        return super().handle(target, headers, raw)
+
+    def stop(self) -> None:
+        for gate in self.gates.values():
+            gate.set()
+        super().stop()
+
+
 @pytest.fixture
-def hooks() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
+def hooks() -> Iterator[GatedReceiver]:
+    receiver = GatedReceiver().start()
     yield receiver
     receiver.stop()
 
@@ -60,6 +85,7 @@ def write_config(
     publish: str = "retries = 0",
     extra: str = "",
     build: bool = True,
+    name: str = "dailydiff.toml",
 ) -> Path:
     text = (
         f'[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "{analyzer}"\n\n'
@@ -71,7 +97,7 @@ def write_config(
             build_daily_repo(root / f"repo{n}", FIRST, days, per_day=per_day)
         text += f'\n[[repos]]\nsource = "{root / f"repo{n}"}"\nname = "repo{n}"\n'
     text += f'\n[[publish]]\ntype = "{hook}"\nurl_env = "DAILYDIFF_TEST_HOOK"\n{publish}\n'
-    config = root / "dailydiff.toml"
+    config = root / name
     config.write_text(text, encoding="utf-8")
     return config
 
@@ -152,19 +178,20 @@ def one_line(text: str) -> list[str]:
 
 
 def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_message_once(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 2: SIGTERM a few seconds into slow sends (an 8 s hook), then run again: every message
     exactly once. The sends in flight finish and are recorded, the units are given back, exit 143."""
     config = write_config(tmp_path, repos=2, days=2)
-    hooks.delay["generic"] = 8.0
+    gate = hooks.gates["generic"] = threading.Event()  # slow sends: held until the signal has landed
     env = environment(url, hooks)
     first = Worker(tmp_path, config, env, days=2)
     try:
-        wait_for(lambda: hooks.hits.get("generic"), "a send to start")
-        time.sleep(3)  # "3 s into slow sends": the signal lands while the hook holds the request
-        in_flight = len(hooks.hits["generic"])
+        wait_for(lambda: hooks.waiting["generic"] >= 2, "both sends ([run] concurrency = 2) to be held")
+        in_flight = hooks.waiting["generic"]
         first.process.send_signal(signal.SIGTERM)
+        time.sleep(1.0)  # the signal lands (no output says so) while the receiver holds both requests
+        gate.set()
         assert first.wait() == 143, first.stderr
     finally:
         first.kill()
@@ -172,7 +199,6 @@ def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_mess
     # What was in flight was sent and recorded before the exit: every hit became a message.
     assert sum(delivered_days(hooks).values()) == len(hooks.hits["generic"]) >= in_flight
     assert all(state != "running" for state, _ in units_of(url).values())  # given back, none left held
-    hooks.delay["generic"] = 0.0
     again = Worker(tmp_path, config, env, days=2)
     assert again.wait() == 0, again.stderr
     days = delivered_days(hooks)
@@ -181,7 +207,7 @@ def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_mess
 
 
 def test_a_second_sigterm_stops_at_once_and_the_next_run_recovers(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     config = write_config(tmp_path, repos=1, days=1, lease=1.0)
     hooks.delay["generic"] = 30.0
@@ -210,7 +236,7 @@ def test_a_second_sigterm_stops_at_once_and_the_next_run_recovers(
 
 
 def test_plan_with_an_empty_store_url_exits_2_with_one_line_and_sends_nothing(
-    tmp_path: Path, hooks: WebhookReceiver
+    tmp_path: Path, hooks: GatedReceiver
 ) -> None:
     """Acceptance 4: what a missing CI secret expands to."""
     config = write_config(tmp_path)
@@ -224,7 +250,7 @@ def test_plan_with_an_empty_store_url_exits_2_with_one_line_and_sends_nothing(
 
 
 def test_a_plan_run_again_retries_failed_units_and_failed_deliveries(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 3: a missing source and a failing hook, both fixed, the same plan again: every unit built,
     every delivery made once, exit 0."""
@@ -244,7 +270,7 @@ def test_a_plan_run_again_retries_failed_units_and_failed_deliveries(
     assert len(days) == 4 and set(days.values()) == {1}, days
 
 
-def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: WebhookReceiver) -> None:
+def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: GatedReceiver) -> None:
     config = write_config(tmp_path, repos=1, days=2, analyzer="llm")
     with FakeLLM(latency=0.05) as fake:
         env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
@@ -261,12 +287,17 @@ def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: W
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
-    tmp_path: Path, url: str, hooks: WebhookReceiver, stop: signal.Signals
+    tmp_path: Path, url: str, hooks: GatedReceiver, stop: signal.Signals
 ) -> None:
     """Acceptance 1: two workers on different host names, a Slack hook that fails 3 times, the first worker
     stopped during its back-off: the day reaches the receiver exactly once. (SIGKILL: the unit's lease runs
     out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
-    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
+    # The signal follows the first 500 within one poll (50 ms): the first back-off (0.5-1 s, jittered) holds it
+    # with a wide margin. A SIGTERMed worker's send in flight goes on through its later back-offs (1-2, 2-4 s);
+    # the second worker's back-offs only take time: its own config says 0.2 s.
+    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 1.0", lease=2.0)
+    config_b = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 0.2", lease=2.0, build=False,
+                            name="dailydiff-b.toml")  # fmt: skip
     hooks.script["slack"] = [500, 500, 500]
     env = environment(url, hooks, "slack")
     hosts = [
@@ -276,9 +307,10 @@ def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
     second = None
     try:
         wait_for(lambda: hooks.hits.get("slack"), "the first (failing) send")
-        assert "host-a:" in units_of(url)[f"repo0 {FIRST}"][1]
-        second = Worker(tmp_path, config, env, prefix=hosts[1])
         first.process.send_signal(stop)  # in the back-off after the first 500
+        # Still held: sending, or its lease not yet out.
+        assert "host-a:" in units_of(url)[f"repo0 {FIRST}"][1]
+        second = Worker(tmp_path, config_b, env, prefix=hosts[1])
         code = first.wait()
         assert code == (143 if stop == signal.SIGTERM else -signal.SIGKILL), first.stderr
         assert second.wait() == 0, second.stderr
@@ -304,7 +336,7 @@ def _snapshot(url: str, out: Path) -> dict[str, object]:
 
 
 def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 6: SIGSTOP past the lease, SIGCONT after the other worker delivered: no stored analysis,
     report or file changes (byte-compared), no extra LLM request."""
@@ -339,7 +371,7 @@ def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
 
 
 def test_a_worker_20_minutes_ahead_steals_no_live_claim(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
     `run` with that clock too: leases and delivery claims are judged by the store's clock."""
@@ -372,7 +404,7 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
 
 
 def test_workers_reconnect_when_postgresql_restarts_mid_plan(
-    tmp_path: Path, pg: PostgresServer, url: str, hooks: WebhookReceiver
+    tmp_path: Path, pg: PostgresServer, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 8 (restart): `pg_ctl restart` while two workers build a plan: both reconnect and finish."""
     config = write_config(tmp_path, repos=3, days=2, analyzer="llm", lease=5.0)
@@ -397,7 +429,7 @@ def test_workers_reconnect_when_postgresql_restarts_mid_plan(
 
 
 def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 8 (lock): a session holding a lock on the delivery ledger (for 45 s) does not block a run
     silently: one line after [store] lock_timeout."""
@@ -429,7 +461,7 @@ def _copy(source: str, target: str, env: dict[str, str], root: Path) -> subproce
 
 
 def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 9: the target's ledger says `failed` where the source's says `delivered`, its report of the
     day differs, its run 1 is another run: the copy names each, delivered wins, the source's run is kept
@@ -464,7 +496,7 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
 
 
 def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
-    tmp_path: Path, pg: PostgresServer, hooks: WebhookReceiver
+    tmp_path: Path, pg: PostgresServer, hooks: GatedReceiver
 ) -> None:
     """Acceptance 9: `store copy` SIGKILLed as it reaches each table; every command can use what it left
     (`run` numbers its run after the copied ones, no "UniqueViolation")."""
@@ -472,8 +504,11 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
     sqlite_dir = tmp_path / "local"
     local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
                     DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
-    for _ in range(3):  # a few runs, so `runs` has rows to number after
-        assert Worker(tmp_path, config, local, plan=None).wait() == 0
+    local_env = {k: local[k] for k in ("DAILYDIFF_STORE_URL", "DAILYDIFF_DATA_DIR", "DAILYDIFF_TEST_HOOK")}
+    for _ in range(3):  # a few runs, so `runs` has rows to number after (in-process: only the source)
+        dailydiff(
+            "run", "--config", config, "--from", str(FIRST), "--to", str(FIRST), cwd=tmp_path, env=local_env
+        )
     with Store.connect(sqlite_dir / "dailydiff.sqlite3") as source:
         tables = [t for t, n in source.table_counts().items() if n]
     assert "runs" in tables and "delivery_ledger" in tables
@@ -499,7 +534,7 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
 
 
 def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
-    tmp_path: Path, url: str, hooks: WebhookReceiver
+    tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 7: `init --workers 3 --kubernetes` with a [[digest]]; the command of the manifest's pod,
     run by three processes at once: every repository-day and the digest-day delivered once."""
@@ -536,7 +571,7 @@ def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
 
 
 def test_a_full_output_disk_exits_74_and_still_writes_the_summary(
-    tmp_path: Path, hooks: WebhookReceiver
+    tmp_path: Path, hooks: GatedReceiver
 ) -> None:
     """The output directory on a disk with no space left (a 64 KiB tmpfs, filled): exit 74, as documented,
     one line saying so, and --summary-json (elsewhere) still written; nothing analysed is lost."""

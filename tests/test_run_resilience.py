@@ -49,12 +49,16 @@ def query(db_path: Path, sql: str) -> list[tuple]:
         db.close()
 
 
+PER_DAY = 30
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("resilience")
-    # 1,260 commits: long enough (about a second of work) for kills to land mid-run.
-    # One repository by file:// URL: it is cloned into (and fetched from) the shared data directory.
-    build_workspace(root, per_day=60, extra_toml="\n[run]\nconcurrency = 2\n", last_by_url=True)
+    # 630 commits, 30 a day: each day's pair of files takes tens of milliseconds or more (and the first ones
+    # come after start-up and a clone), while the kills follow the file count within a 2 ms poll: they land
+    # mid-run. One repository by file:// URL: it is cloned into (and fetched from) the shared data directory.
+    build_workspace(root, per_day=PER_DAY, extra_toml="\n[run]\nconcurrency = 2\n", last_by_url=True)
     return root
 
 
@@ -149,7 +153,7 @@ def test_two_runs_at_once_on_one_data_directory(
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
             report = json.loads(text)
-            assert len(report["commits"]) == 60
+            assert len(report["commits"]) == PER_DAY
         else:
             assert text.rstrip().splitlines()[-1].startswith("*由 dailydiff")
     # Both processes' reports agree with a single uninterrupted run (apart from the generation time).
