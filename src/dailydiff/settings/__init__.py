@@ -38,7 +38,7 @@ GITHUB_TOKEN_ENVS = (
 )  # read in this order unless token_env names one
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
 # DAILYDIFF_* variables read outside the settings: CI mode of the tests (and of the release workflow's
-# installed wheel), tracebacks for bug reports, the tests' Chromium and golden files.
+# installed wheel), tracebacks for bug reports, the tests' Chromium, golden files and screenshots to look at.
 OTHER_ENVS = frozenset(
     {
         "DAILYDIFF_CI",
@@ -46,6 +46,7 @@ OTHER_ENVS = frozenset(
         "DAILYDIFF_DEBUG",
         "DAILYDIFF_CHROMIUM",
         "DAILYDIFF_REGENERATE_GOLDEN",
+        "DAILYDIFF_ARTIFACTS",
         *GITHUB_TOKEN_ENVS,
     }
 )
