@@ -180,8 +180,8 @@ def one_line(text: str) -> list[str]:
 def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_message_once(
     tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
-    """Acceptance 2: SIGTERM a few seconds into slow sends (an 8 s hook), then run again: every message
-    exactly once. The sends in flight finish and are recorded, the units are given back, exit 143."""
+    """Acceptance 2: SIGTERM while the hook holds two sends (until the signal has landed), then run again:
+    every message exactly once. The sends in flight finish and are recorded, the units are given back, exit 143."""
     config = write_config(tmp_path, repos=2, days=2)
     gate = hooks.gates["generic"] = threading.Event()  # slow sends: held until the signal has landed
     env = environment(url, hooks)
