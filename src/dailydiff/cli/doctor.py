@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
+from dailydiff.doctor.base import CHECK_DEADLINE
 from dailydiff.doctor.checks import DoctorContext, run_checks
 
 
@@ -16,9 +19,20 @@ from dailydiff.doctor.checks import DoctorContext, run_checks
 def doctor_command(
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            min=1,
+            metavar="SECONDS",
+            help="How long each check may take, whatever a run allows (a model server on a laptop, "
+            "slow to answer its first request, may need more).",
+        ),
+    ] = CHECK_DEADLINE,
 ) -> None:
     """Check the configuration, git, the data directory and every repository."""
-    results = run_checks(DoctorContext.load(config, data_dir))
+    context = DoctorContext.load(config, data_dir, deadline)
+    results = run_checks(context, deadline=context.deadline)
     for result in results:
         typer.echo(terminal_text(scrub(result.line())))
     failed = sum(not r.ok for r in results)

@@ -35,12 +35,14 @@ class DoctorContext:
     settings: Settings | None = None
     config_error: str | None = None
     config_hint: str = ""
-    deadline: float = CHECK_DEADLINE  # per check (a test against a real model on a loaded machine gives more)
+    deadline: float = CHECK_DEADLINE  # per check: `doctor --deadline` (a slow local model server needs more)
 
     @classmethod
-    def load(cls, config_path: Path | None, data_dir: Path | None = None) -> DoctorContext:
+    def load(
+        cls, config_path: Path | None, data_dir: Path | None = None, deadline: float = CHECK_DEADLINE
+    ) -> DoctorContext:
         base_dir = (config_path.parent if config_path else Path.cwd()).resolve()
-        context = cls(config_path=config_path, base_dir=base_dir)
+        context = cls(config_path=config_path, base_dir=base_dir, deadline=deadline)
         try:
             overrides = {"data_dir": str(data_dir)} if data_dir else None
             context.settings = load_settings(config_path, overrides=overrides)
@@ -50,4 +52,4 @@ class DoctorContext:
 
 
 Check = Callable[[DoctorContext], list[CheckResult]]
-RepoProbe = Callable[[str, RepoEntry, Settings], CheckResult]
+RepoProbe = Callable[[str, RepoEntry, Settings, float], CheckResult]  # the last: the check's deadline

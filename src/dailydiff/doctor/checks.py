@@ -121,7 +121,9 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
     return results
 
 
-def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+def probe_git(
+    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
+) -> CheckResult:
     label = f"repository {entry.key}"
     if is_git_url(spec):
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
@@ -131,10 +133,10 @@ def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
                 capture_output=True,
                 text=True,
                 env=env,
-                timeout=CHECK_DEADLINE,
+                timeout=deadline,
             )
         except subprocess.TimeoutExpired:
-            return CheckResult(False, label, f"{redact(spec)} did not answer within {CHECK_DEADLINE:g} s",
+            return CheckResult(False, label, f"{redact(spec)} did not answer within {deadline:g} s",
                                "check the URL and network")  # fmt: skip
         if result.returncode != 0:
             reason = (result.stderr.strip().splitlines() or ["unreachable"])[-1]
@@ -159,10 +161,12 @@ def probe_git(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
     return CheckResult(True, label, f"{spec} is a git repository ({source.repo})")
 
 
-def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+def probe_github(
+    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
+) -> CheckResult:
     from dailydiff.doctor.github import probe_github as probe
 
-    return probe(spec, entry, settings)
+    return probe(spec, entry, settings, deadline)
 
 
 def check_github(ctx: DoctorContext) -> list[CheckResult]:
@@ -203,7 +207,7 @@ def check_repos(ctx: DoctorContext) -> list[CheckResult]:
         if probe is None:
             results.append(CheckResult(True, label, f"{kind} source (reachability is not checked)"))
             continue
-        results.append(probe(spec, entry, ctx.settings))
+        results.append(probe(spec, entry, ctx.settings, ctx.deadline))
     return results
 
 

@@ -28,13 +28,13 @@ def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, 
     return None, None
 
 
-def _get(settings: Settings, path: str, token: str | None) -> ApiResponse:
+def _get(settings: Settings, path: str, token: str | None, deadline: float) -> ApiResponse:
     """One GET through the GitHub client (its timeouts and total deadline), any status returned as it
     came: a check reports what the server said, it does not wait for a rate limit or retry a 5xx."""
     from dailydiff.common.aio import run_sync
 
     # doctor's own deadline per check, whatever a run allows GitHub
-    bounded = {key: min(getattr(settings.github, key), CHECK_DEADLINE)
+    bounded = {key: min(getattr(settings.github, key), deadline)
                for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
     quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
 
@@ -85,7 +85,7 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
     variable, token = _token(settings, os.environ)
     api = settings.github.api_url
     try:
-        response = _get(settings, "/rate_limit", token)
+        response = _get(settings, "/rate_limit", token, ctx.deadline)
     except SourceError as exc:
         return [CheckResult(False, "github", exc.message, "check [github] api_url and the network")]
     limited = rate_limit_fix(response, token)
@@ -145,12 +145,14 @@ def last_spend(settings: Settings) -> list[CheckResult]:
     return []
 
 
-def probe_github(spec: str, entry: RepoEntry, settings: Settings) -> CheckResult:
+def probe_github(
+    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
+) -> CheckResult:
     repo = spec.removeprefix("github:")
     label = f"repository {entry.key}"
     _, token = _token(settings, os.environ)
     try:
-        response = _get(settings, f"/repos/{repo}", token)
+        response = _get(settings, f"/repos/{repo}", token, deadline)
     except SourceError as exc:
         return CheckResult(False, label, exc.message, "check [github] api_url and the network")
     if response.status == 200:

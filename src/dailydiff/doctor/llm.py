@@ -21,7 +21,7 @@ from dailydiff.analysis.llm import (
     slots_from,
 )
 from dailydiff.analysis.schema import AnswerError, load_json, response_format
-from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext
+from dailydiff.doctor.base import CheckResult, DoctorContext
 from dailydiff.engine.plan import effective_settings
 from dailydiff.settings import Settings
 
@@ -63,13 +63,13 @@ def _request(mode: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": 'Answer {"ok": true}.'}]
 
 
-async def _context(client: ChatClient, settings: Settings) -> tuple[str, str]:
+async def _context(client: ChatClient, settings: Settings, deadline: float) -> tuple[str, str]:
     """The context and the concurrency, as the analyser will find them."""
-    models = await client.get_json("/models", deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
+    models = await client.get_json("/models", deadline=min(PROBE_DEADLINE, deadline))
     props = None
     if context_from(models, None, settings.llm.model) is None:
         try:
-            props = await client.get_json("/props", root=True, deadline=min(PROBE_DEADLINE, CHECK_DEADLINE))
+            props = await client.get_json("/props", root=True, deadline=min(PROBE_DEADLINE, deadline))
         except LLMCallError:
             props = None
     slots = slots_from(props)
@@ -89,10 +89,10 @@ async def _context(client: ChatClient, settings: Settings) -> tuple[str, str]:
     return f"{found} tokens (stated by the server)", f"{stated}; {how}"
 
 
-async def _examine(settings: Settings, key: str) -> Finding:
+async def _examine(settings: Settings, key: str, deadline: float) -> Finding:
     mode: str = settings.llm.response_mode
     async with ChatClient(settings.llm, key, connections=1) as client:
-        context, slots = await _context(client, settings)
+        context, slots = await _context(client, settings, deadline)
         how = "configured"
         if mode == "auto":
             found = await negotiate_mode(client.complete)
@@ -116,7 +116,9 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
     bounded = llm.model_copy(update={key: min(getattr(llm, key), ctx.deadline)
                                      for key in ("request_deadline", "read_timeout", "connect_timeout")})  # fmt: skip
     try:
-        found = asyncio.run(_examine(settings.model_copy(update={"llm": bounded}), api_key(settings)))
+        found = asyncio.run(
+            _examine(settings.model_copy(update={"llm": bounded}), api_key(settings), ctx.deadline)
+        )
     except LLMCallError as exc:
         fix = FIXES.get(exc.kind, "check the [llm] settings").format(env=llm.api_key_env)
         return [CheckResult(False, "llm", f"{where}: {exc.kind}: {str(exc)[:200]}", fix)]
