@@ -330,17 +330,27 @@ def _comparable(report: DayReport) -> dict[str, Any]:
 def test_rate_limit_exhausted_mid_run_waits_for_the_reset(fake: FakeGitHub, tmp_path: Path) -> None:
     unlimited = _report(fake, tmp_path, "unlimited")
     fake.reset_requests()
-    fake.exhaust(remaining=4, reset_in=1)
+    # The reset is stated in whole epoch seconds, the next one at least 0.5 s away: a client that did not
+    # wait for it would be refused again and again before it (and the client adds a second of its own).
+    fake.exhaust(remaining=4, reset_in=0.5)
+    reset = fake.reset_at
     limited = _report(fake, tmp_path, "limited", concurrency=2)
     assert _comparable(limited) == _comparable(unlimited)
     arrivals = [r.wall for r in fake.requests]
     assert max(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 1.0  # it paused for the reset
     assert all(r.status in (200, 403) for r in fake.requests)
+    # Once the four requests left are spent, nothing more before the reset but the one already in flight.
+    after_spent = sorted(fake.requests, key=lambda r: r.at)[4:]
+    assert len([r for r in after_spent if r.wall < reset]) <= 1, [
+        (r.status, r.wall - reset) for r in after_spent
+    ]
 
 
 def test_a_spent_limit_answered_429_waits_for_the_reset_and_retries(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.limit_status = 429
-    fake.exhaust(remaining=0, reset_in=1)
+    # The next whole epoch second at least 0.2 s away: the client's first retry (0.01 s of backoff) would
+    # come before it, were the stated reset not waited for.
+    fake.exhaust(remaining=0, reset_in=0.2)
     reset = fake.reset_at
     got = source(fake, tmp_path, concurrency=1).commits(day_window(FIRST_DAY, TZ))
     assert len(got) == 4
@@ -360,6 +370,9 @@ def test_rate_limit_far_reset_stops_clearly_and_keeps_what_was_fetched(
         src.commits(window)
     text = str(caught.value)
     assert "rate limit" in text and "UTC" in text and "run the same command again after" in text
+    # The time to come back is the reset the server stated (the client adds a second at most), not a guess.
+    stated = [dt.datetime.fromtimestamp(fake.reset_at + extra, dt.UTC) for extra in (0, 1)]
+    assert any(f"after {at:%H:%M} UTC" in text for at in stated), text
     assert "\n" not in text and "fetched and stored" in text
     kept = store.count_commits()
     assert kept >= 2
