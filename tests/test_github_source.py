@@ -23,6 +23,7 @@ from dailydiff.sources.git import GitSource
 from dailydiff.sources.github import GitHubSource, find_token, web_base
 from dailydiff.store import Store
 from fake_github import FakeGitHub, FakePull
+from fake_github_git import GitData
 from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
 
 REPO = "octo/demo"
@@ -99,20 +100,32 @@ def repo_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     return path, shas
 
 
-@pytest.fixture
-def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
+@pytest.fixture(scope="module")
+def repo_data(repo_path: tuple[Path, list[str]]) -> tuple[GitData, list[FakePull]]:
+    """What the fake serves of the repository, read once for the module (nothing here changes the
+    repository), and its pull requests."""
     path, shas = repo_path
-    with FakeGitHub({REPO: path}) as server:
-        messages = {sha: git(path, "log", "-1", "--format=%s", sha).strip() for sha in shas}
-        for sha, title in messages.items():
-            if title.startswith("feat(core): add feature"):
-                number = int(title.rsplit("#", 1)[1].rstrip(")"))
-                server.add_pull(REPO, FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
-                                               labels=["enhancement", "core"]))  # fmt: skip
-            if title.startswith("Merge pull request #200"):
-                server.add_pull(REPO, FakePull(200, "Side work", sha, labels=["merge"]))
-            if title.startswith("fix: handle edge case 3"):
-                server.add_pull(REPO, FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
+    pulls = []
+    for sha in shas:
+        title = git(path, "log", "-1", "--format=%s", sha).strip()
+        if title.startswith("feat(core): add feature"):
+            number = int(title.rsplit("#", 1)[1].rstrip(")"))
+            pulls.append(FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
+                                  labels=["enhancement", "core"]))  # fmt: skip
+        if title.startswith("Merge pull request #200"):
+            pulls.append(FakePull(200, "Side work", sha, labels=["merge"]))
+        if title.startswith("fix: handle edge case 3"):
+            pulls.append(FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
+    return GitData(path), pulls
+
+
+@pytest.fixture
+def fake(repo_data: tuple[GitData, list[FakePull]]) -> Iterator[FakeGitHub]:
+    data, pulls = repo_data
+    with FakeGitHub() as server:
+        server.repos[REPO] = data  # its git reads cached across the module's tests
+        for pull in pulls:
+            server.add_pull(REPO, pull)
         yield server
 
 
