@@ -147,7 +147,7 @@ def _running_units_of(url: str, pid: int) -> list[str]:
 def test_three_workers_one_killed_share_one_plan_on_postgres(tmp_path: Path, pg_url: str) -> None:
     config = _config(tmp_path)
     hooks = WebhookReceiver().start()
-    fake = FakeLLM(latency=0.25).start()
+    fake = FakeLLM(latency=0.1).start()
     env = cli_env(DAILYDIFF_STORE_URL=pg_url, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
                   DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
     args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
