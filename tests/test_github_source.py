@@ -100,30 +100,33 @@ def repo_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     return path, shas
 
 
-@pytest.fixture(scope="module")
-def repo_data(repo_path: tuple[Path, list[str]]) -> tuple[GitData, list[FakePull]]:
-    """What the fake serves of the repository, read once for the module (nothing here changes the
-    repository), and its pull requests."""
-    path, shas = repo_path
-    pulls = []
-    for sha in shas:
-        title = git(path, "log", "-1", "--format=%s", sha).strip()
-        if title.startswith("feat(core): add feature"):
-            number = int(title.rsplit("#", 1)[1].rstrip(")"))
-            pulls.append(FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
-                                  labels=["enhancement", "core"]))  # fmt: skip
-        if title.startswith("Merge pull request #200"):
-            pulls.append(FakePull(200, "Side work", sha, labels=["merge"]))
-        if title.startswith("fix: handle edge case 3"):
-            pulls.append(FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
-    return GitData(path), pulls
+# What the fake serves of a repository, read once per repository (no test changes one: a commit read is
+# cached by its id), and its pull requests. Not a fixture of its own: other modules import `fake`.
+_SERVED: dict[Path, tuple[GitData, list[FakePull]]] = {}
+
+
+def _served(path: Path, shas: list[str]) -> tuple[GitData, list[FakePull]]:
+    if path not in _SERVED:
+        pulls = []
+        for sha in shas:
+            title = git(path, "log", "-1", "--format=%s", sha).strip()
+            if title.startswith("feat(core): add feature"):
+                number = int(title.rsplit("#", 1)[1].rstrip(")"))
+                pulls.append(FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
+                                      labels=["enhancement", "core"]))  # fmt: skip
+            if title.startswith("Merge pull request #200"):
+                pulls.append(FakePull(200, "Side work", sha, labels=["merge"]))
+            if title.startswith("fix: handle edge case 3"):
+                pulls.append(FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
+        _SERVED[path] = GitData(path), pulls
+    return _SERVED[path]
 
 
 @pytest.fixture
-def fake(repo_data: tuple[GitData, list[FakePull]]) -> Iterator[FakeGitHub]:
-    data, pulls = repo_data
+def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
+    data, pulls = _served(*repo_path)
     with FakeGitHub() as server:
-        server.repos[REPO] = data  # its git reads cached across the module's tests
+        server.repos[REPO] = data  # its git reads cached across the tests
         for pull in pulls:
             server.add_pull(REPO, pull)
         yield server
