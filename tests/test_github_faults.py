@@ -195,12 +195,12 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
         fake.drip = 0.1  # a byte every 0.1 s: the per-read timeout (30 s) would never fire
     else:
         setattr(fake, fault, True)
-    deadline = 0.5
+    deadline = 0.25
     started = time.monotonic()
     with pytest.raises(SourceError) as caught:
         fetch(fake, tmp_path, request_deadline=deadline, read_timeout=30, max_retries=1)
     elapsed = time.monotonic() - started
-    # Two attempts of at most one deadline each (1 s); without the deadline the 30 s read timeout (or the
+    # Two attempts of at most one deadline each (0.5 s); without the deadline the 30 s read timeout (or the
     # dripping body) would run far past 20 s, so the margin holds on a loaded machine.
     assert elapsed < 20, elapsed
     line = str(caught.value)
@@ -212,7 +212,7 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
 def test_the_breaker_leaves_an_api_alone_after_consecutive_timeouts(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.hang = True
     with pytest.raises(SourceError, match="left alone for the rest of the run after 2 consecutive failures"):
-        fetch(fake, tmp_path, request_deadline=0.4, max_retries=5, breaker_threshold=2)
+        fetch(fake, tmp_path, request_deadline=0.2, max_retries=5, breaker_threshold=2)
     assert fake.hung == 2  # two attempts, each to its deadline; not the six max_retries allows
 
 
@@ -224,7 +224,7 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
     env.update(
         PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
         DAILYDIFF_GITHUB_API_URL=fake.url,
-        DAILYDIFF_GITHUB_REQUEST_DEADLINE="0.5",
+        DAILYDIFF_GITHUB_REQUEST_DEADLINE="0.25",
         DAILYDIFF_GITHUB_MAX_RETRIES="1",
         DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01",
     )
@@ -237,8 +237,8 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
     )  # fmt: skip
     elapsed = time.monotonic() - started
     assert done.returncode == 3, done.returncode  # a SourceError
-    # Two attempts of one deadline each (1 s) and the CLI's start; the dripping answer alone would take
+    # Two attempts of one deadline each (0.5 s) and the CLI's start; the dripping answer alone would take
     # many minutes, so the margin holds on a loaded machine.
     assert elapsed < 60, elapsed
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "no complete answer within 0.5s" in lines[0], done.stderr
+    assert len(lines) == 1 and "no complete answer within 0.25s" in lines[0], done.stderr

@@ -23,6 +23,7 @@ from dailydiff.sources.git import GitSource
 from dailydiff.sources.github import GitHubSource, find_token, web_base
 from dailydiff.store import Store
 from fake_github import FakeGitHub, FakePull
+from fake_github_git import GitData
 from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
 
 REPO = "octo/demo"
@@ -99,20 +100,35 @@ def repo_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     return path, shas
 
 
-@pytest.fixture
-def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
-    path, shas = repo_path
-    with FakeGitHub({REPO: path}) as server:
-        messages = {sha: git(path, "log", "-1", "--format=%s", sha).strip() for sha in shas}
-        for sha, title in messages.items():
+# What the fake serves of a repository, read once per repository (no test changes one: a commit read is
+# cached by its id), and its pull requests. Not a fixture of its own: other modules import `fake`.
+_SERVED: dict[Path, tuple[GitData, list[FakePull]]] = {}
+
+
+def _served(path: Path, shas: list[str]) -> tuple[GitData, list[FakePull]]:
+    if path not in _SERVED:
+        pulls = []
+        for sha in shas:
+            title = git(path, "log", "-1", "--format=%s", sha).strip()
             if title.startswith("feat(core): add feature"):
                 number = int(title.rsplit("#", 1)[1].rstrip(")"))
-                server.add_pull(REPO, FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
-                                               labels=["enhancement", "core"]))  # fmt: skip
+                pulls.append(FakePull(number, f"Add feature #{number}", sha, body="<!-- template -->\r\nWhy: x\r\n",
+                                      labels=["enhancement", "core"]))  # fmt: skip
             if title.startswith("Merge pull request #200"):
-                server.add_pull(REPO, FakePull(200, "Side work", sha, labels=["merge"]))
+                pulls.append(FakePull(200, "Side work", sha, labels=["merge"]))
             if title.startswith("fix: handle edge case 3"):
-                server.add_pull(REPO, FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
+                pulls.append(FakePull(77, "Fix the edge case", sha, body="b" * 5000, labels=["bug"]))
+        _SERVED[path] = GitData(path), pulls
+    return _SERVED[path]
+
+
+@pytest.fixture
+def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
+    data, pulls = _served(*repo_path)
+    with FakeGitHub() as server:
+        server.repos[REPO] = data  # its git reads cached across the tests
+        for pull in pulls:
+            server.add_pull(REPO, pull)
         yield server
 
 
@@ -330,17 +346,27 @@ def _comparable(report: DayReport) -> dict[str, Any]:
 def test_rate_limit_exhausted_mid_run_waits_for_the_reset(fake: FakeGitHub, tmp_path: Path) -> None:
     unlimited = _report(fake, tmp_path, "unlimited")
     fake.reset_requests()
-    fake.exhaust(remaining=4, reset_in=1)
+    # The reset is stated in whole epoch seconds, the next one at least 0.5 s away: a client that did not
+    # wait for it would be refused again and again before it (and the client adds a second of its own).
+    fake.exhaust(remaining=4, reset_in=0.5)
+    reset = fake.reset_at
     limited = _report(fake, tmp_path, "limited", concurrency=2)
     assert _comparable(limited) == _comparable(unlimited)
     arrivals = [r.wall for r in fake.requests]
     assert max(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 1.0  # it paused for the reset
     assert all(r.status in (200, 403) for r in fake.requests)
+    # Once the four requests left are spent, nothing more before the reset but the one already in flight.
+    after_spent = sorted(fake.requests, key=lambda r: r.at)[4:]
+    assert len([r for r in after_spent if r.wall < reset]) <= 1, [
+        (r.status, r.wall - reset) for r in after_spent
+    ]
 
 
 def test_a_spent_limit_answered_429_waits_for_the_reset_and_retries(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.limit_status = 429
-    fake.exhaust(remaining=0, reset_in=1)
+    # The next whole epoch second at least 0.2 s away: the client's first retry (0.01 s of backoff) would
+    # come before it, were the stated reset not waited for.
+    fake.exhaust(remaining=0, reset_in=0.2)
     reset = fake.reset_at
     got = source(fake, tmp_path, concurrency=1).commits(day_window(FIRST_DAY, TZ))
     assert len(got) == 4
@@ -360,6 +386,9 @@ def test_rate_limit_far_reset_stops_clearly_and_keeps_what_was_fetched(
         src.commits(window)
     text = str(caught.value)
     assert "rate limit" in text and "UTC" in text and "run the same command again after" in text
+    # The time to come back is the reset the server stated (the client adds a second at most), not a guess.
+    stated = [dt.datetime.fromtimestamp(fake.reset_at + extra, dt.UTC) for extra in (0, 1)]
+    assert any(f"after {at:%H:%M} UTC" in text for at in stated), text
     assert "\n" not in text and "fetched and stored" in text
     kept = store.count_commits()
     assert kept >= 2

@@ -66,10 +66,10 @@ def test_workers_share_the_units_and_build_each_once(location: str) -> None:
 def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location: str) -> None:
     with Store.connect(location) as store:
         store.plan_units("p", ["a", "b"])
-        dead = store.claim_unit("p", "dead-worker", lease=1.5)  # and never renewed: the worker died
+        started = time.monotonic()  # before the claim: its lease runs out no sooner than a second from here
+        dead = store.claim_unit("p", "dead-worker", lease=1.0)  # and never renewed: the worker died
     assert dead is not None and dead.unit == "a"
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="alive", poll=0.1)
-    started = time.monotonic()
 
     async def build(unit: str) -> tuple[bool, str, str]:
         return True, "ok", unit
@@ -83,18 +83,25 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
 
 def test_a_long_unit_keeps_its_lease(location: str) -> None:
     """The heartbeat renews the lease: a unit that takes longer than the lease is not taken over."""
-    # The unit outlives its lease one and a half times; the heartbeat renews it every lease/3. The lease is
-    # long enough (2 s) that a loaded machine's stalls (a second or so) do not let the lease lapse.
+    # The unit outlives its lease (claimed before the unit began), and another worker asks for it again
+    # after the lease would have run out; the heartbeat renews it every lease/3. The lease is long enough
+    # (2 s) that a loaded machine's stalls (a second or so) do not let the lease lapse.
     lease = 2.0
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=lease, worker="slow")
     seen: list[str] = []
+    asked_after_lease: list[float] = []
 
     def steal() -> None:
+        # The unit was claimed before this: a lease never renewed ends before began + lease.
+        began = time.monotonic()
         with Store.connect(location) as other:  # another worker keeps asking meanwhile
-            for _ in range(15):
+            while not asked_after_lease:  # until asked once past the end of the first lease
+                asking = time.monotonic()
                 claim = other.claim_unit("p", "thief", lease=30)
                 if claim is not None:
                     seen.append(claim.unit)
+                if asking > began + lease * 1.05:
+                    asked_after_lease.append(asking)
                 time.sleep(lease / 10)
 
     async def slow(unit: str) -> tuple[bool, str, None]:
@@ -102,7 +109,7 @@ def test_a_long_unit_keeps_its_lease(location: str) -> None:
         return True, "ok", None
 
     outcomes = plan.build({"only": "only"}, slow)
-    assert [o.lost for o in outcomes] == [False] and seen == []
+    assert [o.lost for o in outcomes] == [False] and seen == [] and len(asked_after_lease) == 1
 
 
 # the acceptance run: three `dailydiff run --plan` processes on one PostgreSQL, one killed -------------------
@@ -140,7 +147,7 @@ def _running_units_of(url: str, pid: int) -> list[str]:
 def test_three_workers_one_killed_share_one_plan_on_postgres(tmp_path: Path, pg_url: str) -> None:
     config = _config(tmp_path)
     hooks = WebhookReceiver().start()
-    fake = FakeLLM(latency=0.25).start()
+    fake = FakeLLM(latency=0.1).start()
     env = cli_env(DAILYDIFF_STORE_URL=pg_url, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
                   DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
     args = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
