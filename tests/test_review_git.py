@@ -138,6 +138,8 @@ def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> 
     git(served / "repo.git", "update-server-info")  # git's "dumb" HTTP protocol: plain files
 
     class Quiet(SimpleHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+
         def log_message(self, *args: object) -> None:
             pass
 
