@@ -166,6 +166,23 @@ def held_by(url: str, pid: int) -> list[str]:
     return [u for u, (state, worker) in units_of(url).items() if state == "running" and f":{pid}:" in worker]
 
 
+def backends(url: str) -> set[int]:
+    with Store.connect(url) as store:
+        return {int(pid) for (pid,) in store._db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}  # fmt: skip
+
+
+def looked_for_units(url: str, known: set[int]) -> bool:
+    """A session not in ``known`` last asked for the plan's unit states: what a plan worker asks after a claim
+    that found no unit to take, before it waits to look again."""
+    with Store.connect(url) as store:
+        rows = store._db.execute(
+            "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return any(int(pid) not in known and "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan" in str(query)
+                   and "lease_until" not in str(query) for pid, query in rows)  # fmt: skip
+
+
 def delivered_days(hooks: WebhookReceiver) -> Counter[tuple[str, str]]:
     return Counter((str(m.get("repo")), str(m.get("date"))) for m in hooks.received.get("generic", []))
 
@@ -289,16 +306,17 @@ def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: G
 def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
     tmp_path: Path, url: str, hooks: GatedReceiver, stop: signal.Signals
 ) -> None:
-    """Acceptance 1: two workers on different host names, a Slack hook that fails 3 times, the first worker
-    stopped during its back-off: the day reaches the receiver exactly once. (SIGKILL: the unit's lease runs
+    """Acceptance 1: two workers on different host names, a Slack hook that fails, the first worker stopped
+    during its back-off: the day reaches the receiver exactly once. (SIGTERM: the send in flight goes on after
+    its back-off, is delivered and recorded, and the second worker finds it sent. SIGKILL: the unit's lease runs
     out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
-    # The signal follows the first 500 within one poll (50 ms): the first back-off (0.5-1 s, jittered) holds it
-    # with a wide margin. A SIGTERMed worker's send in flight goes on through its later back-offs (1-2, 2-4 s);
-    # the second worker's back-offs only take time: its own config says 0.2 s.
+    # The signal follows the first 500 within one poll (50 ms): the back-off (0.5-1 s, jittered) holds it with a
+    # wide margin. One 500 is enough to be stopped in: a SIGTERMed worker's send then goes on with its next
+    # attempt, which succeeds; the second worker's back-offs (had it any) only take time: its config says 0.2 s.
     config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 1.0", lease=2.0)
     config_b = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 0.2", lease=2.0, build=False,
                             name="dailydiff-b.toml")  # fmt: skip
-    hooks.script["slack"] = [500, 500, 500]
+    hooks.script["slack"] = [500]
     env = environment(url, hooks, "slack")
     hosts = [
         ("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")
@@ -340,7 +358,7 @@ def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
 ) -> None:
     """Acceptance 6: SIGSTOP past the lease, SIGCONT after the other worker delivered: no stored analysis,
     report or file changes (byte-compared), no extra LLM request."""
-    config = write_config(tmp_path, per_day=8, analyzer="llm", lease=1.5)
+    config = write_config(tmp_path, per_day=4, analyzer="llm", lease=1.5)
     out = tmp_path / "out"
     with FakeLLM(latency=0.6) as fake:
         env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
@@ -374,10 +392,12 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
-    `run` with that clock too: leases and delivery claims are judged by the store's clock."""
+    `run` with that clock too: leases and delivery claims are judged by the store's clock. The live worker's send
+    is held until the plain `run` has exited and the skewed plan worker has asked for a unit and been given
+    none (it then looks at the plan's units, before it waits to ask again), or until a second send arrives."""
     assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
     config = write_config(tmp_path, lease=3.0)
-    hooks.delay["generic"] = 6.0
+    gate = hooks.gates["generic"] = threading.Event()
     env = environment(url, hooks)
     ahead = {**env, "LD_PRELOAD": str(FAKETIME[0]), "FAKETIME": "+20m", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     probe = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=ahead,
@@ -386,8 +406,13 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     live = Worker(tmp_path, config, env)
     skewed: list[Worker] = []
     try:
-        wait_for(lambda: hooks.hits.get("generic"), "the live worker's send")
+        wait_for(lambda: hooks.waiting["generic"] >= 1, "the live worker's send")
+        known = backends(url)  # the live worker's sessions: the skewed workers' are the ones that come after
         skewed = [Worker(tmp_path, config, ahead), Worker(tmp_path, config, ahead, plan=None)]
+        wait_for(lambda: hooks.waiting["generic"] >= 2 or (skewed[1].process.poll() is not None and (
+            skewed[0].process.poll() is not None or looked_for_units(url, known))),
+            "the plain run to exit and the skewed plan worker to find no unit to claim")  # fmt: skip
+        gate.set()
         codes = [w.wait() for w in skewed]
         assert live.wait() == 0, live.stderr
     finally:
