@@ -494,13 +494,14 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     config = write_config(tmp_path, days=2)
     sqlite_dir = tmp_path / "local"
     hooks.script["generic"] = [500] * 2
-    failing = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)  # the target: failed
-    assert failing.wait() != 0
+    days = ["--config", str(config), "--from", str(FIRST), "--to", str(FIRST + dt.timedelta(days=1))]
+    # The runs around the copy in-process: the copy is the command under test (a process of its own).
+    failing = dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks), check=False)
+    assert failing.returncode != 0  # the target: failed
     hooks.script.clear()
-    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
-                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
-    delivering = Worker(tmp_path, config, local, "--lang", "en", days=2, plan=None)  # the source: delivered
-    assert delivering.wait() == 0, delivering.stderr
+    local = {"DAILYDIFF_STORE_URL": "", "DAILYDIFF_DATA_DIR": str(sqlite_dir),
+             "DAILYDIFF_TEST_HOOK": hooks.urls()["webhook"]}  # fmt: skip
+    dailydiff("run", *days, "--lang", "en", cwd=tmp_path, env=local)  # the source: delivered
     sent = sum(delivered_days(hooks).values())
     assert sent == 2
     copied = _copy(str(sqlite_dir), "env:DAILYDIFF_STORE_URL", environment(url, hooks), tmp_path)
@@ -515,8 +516,7 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
         commands = [str(r["command"]) for r in store.runs()]
     # The target's run 1 and the source's run 1 (under a new id): neither dropped.
     assert len(commands) == 2 and sum("--lang en" in c for c in commands) == 1, commands
-    again = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)
-    assert again.wait() == 0, again.stderr
+    dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks))
     assert sum(delivered_days(hooks).values()) == sent  # nothing sent twice
 
 
@@ -570,10 +570,8 @@ def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
     config = write_config(tmp_path, repos=3, extra="", publish="retries = 0")
     with config.open("a") as toml:
         toml.write('\n[[digest]]\nname = "team"\n')
-    made = subprocess.run([sys.executable, "-m", "dailydiff", "init", "-C", str(tmp_path), "--workflow-only",
-                           "--workers", "3", "--kubernetes", "--force"], env=cli_env(), capture_output=True,
-                          text=True, check=False)  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    dailydiff("init", "-C", tmp_path, "--workflow-only", "--workers", "3", "--kubernetes", "--force",
+              cwd=tmp_path)  # fmt: skip
     manifest = yaml.safe_load(next((tmp_path / "kubernetes").glob("*.yaml")).read_text())
     container = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     pod = container["args"][0].split("&&")[-1].strip()  # after the install step
