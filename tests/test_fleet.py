@@ -310,10 +310,10 @@ def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
     during its back-off: the day reaches the receiver exactly once. (SIGTERM: the send in flight goes on after
     its back-off, is delivered and recorded, and the second worker finds it sent. SIGKILL: the unit's lease runs
     out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
-    # The signal follows the first 500 within one poll (50 ms): the back-off (0.5-1 s, jittered) holds it with a
-    # wide margin. One 500 is enough to be stopped in: a SIGTERMed worker's send then goes on with its next
-    # attempt, which succeeds; the second worker's back-offs (had it any) only take time: its config says 0.2 s.
-    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 1.0", lease=2.0)
+    # The signal follows the 500 within one poll (50 ms): the back-off (1-2 s, jittered) holds it with a wide
+    # margin. One 500 is enough to be stopped in: a SIGTERMed worker's send then goes on with its next attempt,
+    # which succeeds; the second worker's back-offs (had it any) only take time: its config says 0.2 s.
+    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
     config_b = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 0.2", lease=2.0, build=False,
                             name="dailydiff-b.toml")  # fmt: skip
     hooks.script["slack"] = [500]
@@ -358,7 +358,7 @@ def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
 ) -> None:
     """Acceptance 6: SIGSTOP past the lease, SIGCONT after the other worker delivered: no stored analysis,
     report or file changes (byte-compared), no extra LLM request."""
-    config = write_config(tmp_path, per_day=4, analyzer="llm", lease=1.5)
+    config = write_config(tmp_path, per_day=8, analyzer="llm", lease=1.5)
     out = tmp_path / "out"
     with FakeLLM(latency=0.6) as fake:
         env = environment(url, hooks, DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
