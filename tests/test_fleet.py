@@ -166,6 +166,23 @@ def held_by(url: str, pid: int) -> list[str]:
     return [u for u, (state, worker) in units_of(url).items() if state == "running" and f":{pid}:" in worker]
 
 
+def backends(url: str) -> set[int]:
+    with Store.connect(url) as store:
+        return {int(pid) for (pid,) in store._db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}  # fmt: skip
+
+
+def looked_for_units(url: str, known: set[int]) -> bool:
+    """A session not in ``known`` last asked for the plan's unit states: what a plan worker asks after a claim
+    that found no unit to take, before it waits to look again."""
+    with Store.connect(url) as store:
+        rows = store._db.execute(
+            "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return any(int(pid) not in known and "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan" in str(query)
+                   and "lease_until" not in str(query) for pid, query in rows)  # fmt: skip
+
+
 def delivered_days(hooks: WebhookReceiver) -> Counter[tuple[str, str]]:
     return Counter((str(m.get("repo")), str(m.get("date"))) for m in hooks.received.get("generic", []))
 
@@ -289,16 +306,17 @@ def test_two_plans_never_build_one_unit_twice(tmp_path: Path, url: str, hooks: G
 def test_a_worker_stopped_in_delivery_backoff_on_another_host_delivers_once(
     tmp_path: Path, url: str, hooks: GatedReceiver, stop: signal.Signals
 ) -> None:
-    """Acceptance 1: two workers on different host names, a Slack hook that fails 3 times, the first worker
-    stopped during its back-off: the day reaches the receiver exactly once. (SIGKILL: the unit's lease runs
+    """Acceptance 1: two workers on different host names, a Slack hook that fails, the first worker stopped
+    during its back-off: the day reaches the receiver exactly once. (SIGTERM: the send in flight goes on after
+    its back-off, is delivered and recorded, and the second worker finds it sent. SIGKILL: the unit's lease runs
     out, the second worker takes it over, and the first worker's delivery claim is stale at once.)"""
-    # The signal follows the first 500 within one poll (50 ms): the first back-off (0.5-1 s, jittered) holds it
-    # with a wide margin. A SIGTERMed worker's send in flight goes on through its later back-offs (1-2, 2-4 s);
-    # the second worker's back-offs only take time: its own config says 0.2 s.
-    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 1.0", lease=2.0)
+    # The signal follows the 500 within one poll (50 ms): the back-off (1-2 s, jittered) holds it with a wide
+    # margin. One 500 is enough to be stopped in: a SIGTERMed worker's send then goes on with its next attempt,
+    # which succeeds; the second worker's back-offs (had it any) only take time: its config says 0.2 s.
+    config = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 2.0", lease=2.0)
     config_b = write_config(tmp_path, hook="slack", publish="retries = 3\nbackoff = 0.2", lease=2.0, build=False,
                             name="dailydiff-b.toml")  # fmt: skip
-    hooks.script["slack"] = [500, 500, 500]
+    hooks.script["slack"] = [500]
     env = environment(url, hooks, "slack")
     hosts = [
         ("unshare", "--uts", "sh", "-c", f'hostname {name}; exec "$@"', "sh") for name in ("host-a", "host-b")
@@ -374,10 +392,12 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
     """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
-    `run` with that clock too: leases and delivery claims are judged by the store's clock."""
+    `run` with that clock too: leases and delivery claims are judged by the store's clock. The live worker's send
+    is held until the plain `run` has exited and the skewed plan worker has asked for a unit and been given
+    none (it then looks at the plan's units, before it waits to ask again), or until a second send arrives."""
     assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
     config = write_config(tmp_path, lease=3.0)
-    hooks.delay["generic"] = 6.0
+    gate = hooks.gates["generic"] = threading.Event()
     env = environment(url, hooks)
     ahead = {**env, "LD_PRELOAD": str(FAKETIME[0]), "FAKETIME": "+20m", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     probe = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=ahead,
@@ -386,8 +406,13 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     live = Worker(tmp_path, config, env)
     skewed: list[Worker] = []
     try:
-        wait_for(lambda: hooks.hits.get("generic"), "the live worker's send")
+        wait_for(lambda: hooks.waiting["generic"] >= 1, "the live worker's send")
+        known = backends(url)  # the live worker's sessions: the skewed workers' are the ones that come after
         skewed = [Worker(tmp_path, config, ahead), Worker(tmp_path, config, ahead, plan=None)]
+        wait_for(lambda: hooks.waiting["generic"] >= 2 or (skewed[1].process.poll() is not None and (
+            skewed[0].process.poll() is not None or looked_for_units(url, known))),
+            "the plain run to exit and the skewed plan worker to find no unit to claim")  # fmt: skip
+        gate.set()
         codes = [w.wait() for w in skewed]
         assert live.wait() == 0, live.stderr
     finally:
@@ -469,13 +494,14 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     config = write_config(tmp_path, days=2)
     sqlite_dir = tmp_path / "local"
     hooks.script["generic"] = [500] * 2
-    failing = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)  # the target: failed
-    assert failing.wait() != 0
+    days = ["--config", str(config), "--from", str(FIRST), "--to", str(FIRST + dt.timedelta(days=1))]
+    # The runs around the copy in-process: the copy is the command under test (a process of its own).
+    failing = dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks), check=False)
+    assert failing.returncode != 0  # the target: failed
     hooks.script.clear()
-    local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
-                    DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
-    delivering = Worker(tmp_path, config, local, "--lang", "en", days=2, plan=None)  # the source: delivered
-    assert delivering.wait() == 0, delivering.stderr
+    local = {"DAILYDIFF_STORE_URL": "", "DAILYDIFF_DATA_DIR": str(sqlite_dir),
+             "DAILYDIFF_TEST_HOOK": hooks.urls()["webhook"]}  # fmt: skip
+    dailydiff("run", *days, "--lang", "en", cwd=tmp_path, env=local)  # the source: delivered
     sent = sum(delivered_days(hooks).values())
     assert sent == 2
     copied = _copy(str(sqlite_dir), "env:DAILYDIFF_STORE_URL", environment(url, hooks), tmp_path)
@@ -490,8 +516,7 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
         commands = [str(r["command"]) for r in store.runs()]
     # The target's run 1 and the source's run 1 (under a new id): neither dropped.
     assert len(commands) == 2 and sum("--lang en" in c for c in commands) == 1, commands
-    again = Worker(tmp_path, config, environment(url, hooks), days=2, plan=None)
-    assert again.wait() == 0, again.stderr
+    dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks))
     assert sum(delivered_days(hooks).values()) == sent  # nothing sent twice
 
 
@@ -523,8 +548,10 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
                 if line.startswith(f"  {table}:"):
                     copy.kill()  # the first batch of the table is committed: killed inside it
                     break
-        after = Worker(tmp_path, config, env, plan=None)
-        assert after.wait() == 0, f"killed in {table}: {after.stderr}"
+        # What the copy left, used by the next command (in-process: the copy is the process killed here).
+        after = dailydiff("run", "--config", config, "--from", str(FIRST), "--to", str(FIRST), cwd=tmp_path,
+                          env={**local_env, "DAILYDIFF_STORE_URL": target}, check=False)  # fmt: skip
+        assert after.returncode == 0, f"killed in {table}: {after.stderr}"
         with Store.connect(target) as store:
             ids = [int(str(r["id"])) for r in store.runs()]
         assert len(ids) == len(set(ids)), ids
@@ -543,10 +570,8 @@ def test_what_each_kubernetes_pod_runs_delivers_the_digest_once(
     config = write_config(tmp_path, repos=3, extra="", publish="retries = 0")
     with config.open("a") as toml:
         toml.write('\n[[digest]]\nname = "team"\n')
-    made = subprocess.run([sys.executable, "-m", "dailydiff", "init", "-C", str(tmp_path), "--workflow-only",
-                           "--workers", "3", "--kubernetes", "--force"], env=cli_env(), capture_output=True,
-                          text=True, check=False)  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    dailydiff("init", "-C", tmp_path, "--workflow-only", "--workers", "3", "--kubernetes", "--force",
+              cwd=tmp_path)  # fmt: skip
     manifest = yaml.safe_load(next((tmp_path / "kubernetes").glob("*.yaml")).read_text())
     container = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     pod = container["args"][0].split("&&")[-1].strip()  # after the install step
