@@ -217,7 +217,7 @@ def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
 
 
 def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> None:
-    # Thirty days of six commits and an overview each: 210 requests at 0.5 s, against sixteen slots the server
+    # Thirty days of six commits and an overview each: 210 requests at 0.6 s, against sixteen slots the server
     # does not state. The limit overshoots them before the queue brings it down, and drains from there once
     # the work runs out: a shorter run would be mostly ramp and drain, whatever the latency.
     from dailydiff.analysis import make_analyzer
@@ -234,7 +234,7 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
         for d, day in enumerate(days) for c in range(6)
     ]  # fmt: skip
     build_repo(tmp_path / "repo", specs)
-    with FakeLLM(latency=0.5, slots=16, state_slots=False) as fake:
+    with FakeLLM(latency=0.6, slots=16, state_slots=False) as fake:
         settings = load_settings(
             environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
             overrides={"data_dir": str(tmp_path / "data"), "report": {"timezone": "UTC", "language": "en"},
