@@ -152,7 +152,7 @@ class FakeLLM:
 
         self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         daemon=True)  # fmt: skip
         self._thread.start()
         return self
@@ -549,6 +549,11 @@ class _Handler(BaseHTTPRequestHandler):
     owner: FakeLLM
     protocol_version = "HTTP/1.1"
     timeout = 30
+    # Buffered: an answer's headers go out with its body (or first event) in one write, as a real server
+    # sends them. Written apart, Nagle's algorithm holds the body until the client's delayed ACK of the
+    # headers comes (40 ms an answer on Linux), a pause no real server adds. Streams and drips still
+    # flush every event and byte.
+    wbufsize = -1
 
     def log_message(self, format: str, *args: Any) -> None:
         return None

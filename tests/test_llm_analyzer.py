@@ -76,7 +76,7 @@ def test_latency_requests_run_concurrently(repo: Path, fake: FakeLLM, tmp_path: 
 def test_429_honours_retry_after_and_lowers_concurrency(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
     fake.concurrency_limit = 1
     fake.latency = 0.1
-    fake.retry_after = "0.5"
+    fake.retry_after = "0.3"
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=0)
     assert fake.rejected_429 >= 1 and fake.peak_active == 1
@@ -84,7 +84,7 @@ def test_429_honours_retry_after_and_lowers_concurrency(repo: Path, fake: FakeLL
         if rejected.status != 429:
             continue
         retry = next(r for r in fake.requests[index + 1 :] if r.messages == rejected.messages)
-        assert retry.started >= rejected.started + 0.45  # the same request again only after Retry-After
+        assert retry.started >= rejected.started + 0.27  # the same request again only after Retry-After
 
 
 def test_transient_5xx_is_retried(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:

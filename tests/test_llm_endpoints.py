@@ -175,8 +175,8 @@ def one_line(report_failures: list[str]) -> str:
 def test_an_endpoint_that_drips_a_byte_at_a_time_is_cut_by_the_deadline(
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
-    fake.drip = 0.1  # every answer, a byte every 0.1 s: a per-read timeout (0.6 s at most) never fires
-    deadline = 0.6
+    fake.drip = 0.1  # every answer, a byte every 0.1 s: a per-read timeout (0.3 s at most) never fires
+    deadline = 0.3
     settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
                         response_mode="json_schema")  # fmt: skip
     started = time.monotonic()
@@ -185,7 +185,7 @@ def test_an_endpoint_that_drips_a_byte_at_a_time_is_cut_by_the_deadline(
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
     # /models drips too: two probes of min(15 s, deadline) and the breaker opens; nothing is sent after.
-    assert elapsed < 25, elapsed  # about 4 deadlines (2.4 s); a per-read timeout alone: 30 s a probe
+    assert elapsed < 25, elapsed  # two deadlines and a second (1.6 s); a per-read timeout alone: 30 s a probe
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     assert fake.count == 0
 
@@ -194,7 +194,7 @@ def test_an_endpoint_that_drips_only_its_answers_is_left_alone_after_a_few_deadl
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.drip, fake.faults_on_gets = 0.1, False  # a byte every 0.1 s: a per-read timeout never fires
-    deadline = 0.6
+    deadline = 0.3
     settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
                         response_mode="json_schema")  # fmt: skip
     started = time.monotonic()
@@ -202,7 +202,7 @@ def test_an_endpoint_that_drips_only_its_answers_is_left_alone_after_a_few_deadl
     elapsed = time.monotonic() - started
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
-    assert elapsed < 25, elapsed  # a few deadlines (0.6 s each); the 30 s read timeout would never fire
+    assert elapsed < 25, elapsed  # a few deadlines (0.3 s each); the 30 s read timeout would never fire
     assert "left alone for the rest of the run" in one_line(report.run.failures)
     # One wave; the first timeouts may retry before the third one opens the breaker; then nothing.
     assert fake.count <= COMMITS + 2
@@ -235,14 +235,14 @@ def eighteen_commits(path: Path) -> Path:
 def test_a_dead_endpoint_costs_an_18_commit_day_two_first_contact_deadlines_under_two_minutes_by_default(
     fake: FakeLLM, tmp_path: Path
 ) -> None:
-    """Every [llm] setting at its default but ``request_deadline`` (1 s instead of 180 s, which bounds the
+    """Every [llm] setting at its default but ``request_deadline`` (0.5 s instead of 180 s, which bounds the
     first GET /models below its 15 s): the day costs two first-contact waits and a second between them, no
     analysis request — by default 2 × 15 + 1 = 31 s, under two minutes."""
     default = newcomer(fake, tmp_path / "defaults").llm.request_deadline
     assert 2 * min(PROBE_DEADLINE, default) + 1 < 120  # the defaults' bound
     repo = eighteen_commits(tmp_path / "repo18")
     fake.hang_all = True  # accepts connections, never answers anything
-    deadline = 1.0
+    deadline = 0.5
     settings = newcomer(fake, tmp_path / "data", request_deadline=deadline)
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)

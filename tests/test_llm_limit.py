@@ -217,6 +217,9 @@ def test_a_server_that_serves_sixteen_at_once_is_found_and_kept_busy() -> None:
 
 
 def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> None:
+    # Thirty days of six commits and an overview each: 210 requests at 0.6 s, against sixteen slots the server
+    # does not state. The limit overshoots them before the queue brings it down, and drains from there once
+    # the work runs out: a shorter run would be mostly ramp and drain, whatever the latency.
     from dailydiff.analysis import make_analyzer
     from dailydiff.engine.stream import build_reports
     from dailydiff.sources import SourceOptions, open_source
@@ -228,10 +231,10 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
     specs = [
         CommitSpec(f"feat: change {d}.{c}", dt.datetime.combine(day, dt.time(8 + 2 * c), tzinfo=dt.UTC),
                    edits=[FileEdit(f"src/m{d}_{c}.py", f"def f{c}():\n    return {d}\n" * 6)])
-        for d, day in enumerate(days) for c in range(4)
+        for d, day in enumerate(days) for c in range(6)
     ]  # fmt: skip
     build_repo(tmp_path / "repo", specs)
-    with FakeLLM(latency=1.0, slots=16, state_slots=False) as fake:
+    with FakeLLM(latency=0.6, slots=16, state_slots=False) as fake:
         settings = load_settings(
             environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
             overrides={"data_dir": str(tmp_path / "data"), "report": {"timezone": "UTC", "language": "en"},
@@ -244,8 +247,8 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
             outcome = build_reports(source, days, settings, store, analyzer)
         stats = analyzer.stats  # type: ignore[attr-defined]
         statuses = [r.status for r in fake.requests]
-    assert all(r.run.analysed == 4 for r in outcome.reports), [r.run.analysed for r in outcome.reports]
-    assert all(status == 200 for status in statuses) and len(statuses) >= 150
+    assert all(r.run.analysed == 6 for r in outcome.reports), [r.run.analysed for r in outcome.reports]
+    assert all(status == 200 for status in statuses) and len(statuses) >= 210
     assert stats.peak_limit >= 12, stats
     # In flight as a share of the limit, time-weighted while there was work: ramp and last overview included.
     assert stats.kept_busy >= 0.8, stats
@@ -285,10 +288,11 @@ def test_a_server_stating_one_slot_never_gets_two_requests_at_once() -> None:
 
 def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out() -> None:
     # Configured for four in flight against a server that works on one: the fourth waits three answers
-    # (1.5 s) for its first token, past the 1.2 s deadline; but the server answers ours meanwhile, so the
-    # wait is its queue, not a stall. The queue brings the limit down; nothing times out or goes again.
-    with FakeLLM(latency=0.5, slots=1, state_slots=False) as fake:
-        analyzer = analyser(fake, concurrency=4, request_deadline=1.2, breaker_threshold=2)
+    # (0.9 s) and its own prompt (0.3 s) for its first token, past the 0.8 s deadline; but the server answers
+    # ours meanwhile, so the wait is its queue, not a stall. The queue brings the limit down; nothing times
+    # out or goes again.
+    with FakeLLM(latency=0.3, slots=1, state_slots=False) as fake:
+        analyzer = analyser(fake, concurrency=4, request_deadline=0.8, breaker_threshold=2)
         results = run_batch(analyzer, requests(6))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active == 4 and analyzer.stats.limit_decreases >= 1, analyzer.stats
@@ -297,11 +301,11 @@ def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out()
 
 def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in_its_queue() -> None:
     # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at one (a nearby server)
-    # and grows to two on a fast first answer; the second request then waits in the server's queue behind
-    # a long answer of ours (0.4 s of prompt, 150 tokens at 10 ms) for longer than the 1 s deadline.
+    # and grows to two on a fast first answer; the third request then waits in the server's queue behind
+    # a long answer of ours (0.4 s of prompt, 60 tokens at 10 ms) for longer than the 1 s deadline.
     with FakeLLM(latency=0.4, slots=1, state_slots=False, token_delay=0.01) as fake:
         analyzer = analyser(fake, concurrency=0, request_deadline=1.0)
-        results = run_batch(analyzer, requests(5))
+        results = run_batch(analyzer, requests(3))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active >= 2 and analyzer.stats.peak_limit >= 2, analyzer.stats  # it did queue
     assert analyzer.stats.errors == {} and analyzer.stats.overloads == 0, analyzer.stats
@@ -324,7 +328,7 @@ def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
     # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
     # against its cap (the server worked on them), however many retries overload would allow.
     with FakeLLM(latency=1.0) as fake:
-        analyzer = analyser(fake, concurrency=4, request_deadline=0.3, breaker_threshold=100, max_retries=5)
+        analyzer = analyser(fake, concurrency=4, request_deadline=0.2, breaker_threshold=100, max_retries=5)
         results = run_batch(analyzer, requests(4))
         per_commit = fake.per_commit()
     assert all(a.status is AnalysisStatus.FAILED for a in results)
