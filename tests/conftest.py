@@ -19,26 +19,27 @@ pytest_plugins = ["pgserver", "llama_server"]
 # workers finish together instead of one running a long file alone at the end. Order only: a file not
 # listed keeps its place after these, and every test of a file keeps its order.
 LONGEST_FIRST = (
+    "test_llm_real_server.py",  # a real model (the day, doctor and ask on one server): long, longer loaded
     "test_fleet.py",
-    "test_llm_real_server.py",  # a real model: long, and longer when its answer loops (up to 70 s loaded)
     "test_bench_smoke.py",
     "test_llm_native_server_4.py",
-    "test_llm_limit.py",
-    "test_ask_real_server.py",
-    "test_github_source.py",
-    "test_config_canaries.py",
-    "test_shared_plan.py",
-    "test_site_browser.py",
-    "test_second_day.py",
-    "test_edition.py",
+    "test_llm_limit.py",  # mostly waiting on a fake's latency: beside the browser files that follow
     "test_chart_labels_browser.py",
+    "test_shared_plan.py",
     "test_site_charts_browser.py",
+    "test_config_canaries.py",
+    "test_site_browser.py",
     "test_run_resilience.py",
-    "test_llm_analyzer.py",
+    "test_edition.py",
+    "test_github_source.py",
     "test_site_incremental.py",
+    "test_second_day.py",
+    "test_store_copy.py",
+    "test_llm_analyzer.py",
+    "test_site_charts.py",
     "test_github_clone.py",
-    "test_llm_endpoints.py",
     "test_newcomer.py",
+    "test_llm_endpoints.py",
 )
 
 

@@ -1,6 +1,9 @@
 """Against the real llama-cpp-python server (SmolLM2-135M, 8k context), with the config a newcomer writes
 (`base_url` and `model`, nothing else): every commit of a small day is analysed by the model, at most three
-requests each, a re-run sends nothing, and doctor names the mode it negotiated.
+requests each, a re-run sends nothing, and doctor names the mode it negotiated. And `dailydiff ask`: whatever
+the small model writes, every citation printed is a retrieved commit, the answer comes back in the question's
+language (the model's, or the retrieved commits listed in that language when the model's is not), and asking
+again sends nothing. In one file, so one server (and its warm prompt cache) serves them all.
 
 Few and short on purpose (a 135M model on one thread of two shared cores: a request costs seconds, a
 runaway answer minutes): two small commits, prompts of a few hundred tokens. Marked
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.common.searchterms import is_chinese
 from dailydiff.doctor.base import DoctorContext
 from dailydiff.doctor.llm import check_llm
 from dailydiff.models import AnalysisStatus
@@ -25,6 +29,7 @@ from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo
 from llama_server import MODEL, answered_or_loop_named, every_commit_counted
 from llm_fixtures import run_day
+from opsfixtures import dailydiff
 
 pytestmark = pytest.mark.llm_server
 
@@ -116,3 +121,51 @@ def test_doctor_passes_and_names_the_mode_it_negotiated(
     assert result.ok, result.line()
     assert "response mode json_object_schema (negotiated: json_schema: rejected" in result.detail
     print(result.line())
+
+
+# ask ------------------------------------------------------------------------------------------------
+
+CITATION = re.compile(r"\[([0-9a-f]{7})\]")
+DAY = dt.date(2026, 3, 2)
+
+
+def _history(tmp_path: Path) -> tuple[Path, list[str]]:
+    at = [dt.datetime(2026, 3, 2, h, tzinfo=dt.UTC) for h in (8, 10, 12, 14)]
+    specs = [
+        CommitSpec("feat(attention): paged KV cache for the decode kernel", at[0],
+                   edits=[FileEdit("kernels/attention/decode.py", "def decode():\n    return 1\n")]),
+        CommitSpec("perf(gemm): faster FP8 GEMM on SM120", at[1],
+                   edits=[FileEdit("kernels/gemm/fp8.py", "def gemm():\n    return 2\n")]),
+        CommitSpec("fix(attention): out-of-bounds read in the prefill kernel", at[2],
+                   edits=[FileEdit("kernels/attention/prefill.py", "def prefill():\n    return 3\n")]),
+        CommitSpec("docs: how to tune the sampling kernels", at[3],
+                   edits=[FileEdit("docs/sampling.md", "# Sampling\n")]),
+    ]  # fmt: skip
+    repo = tmp_path / "kernels"
+    shas = build_repo(repo, specs)
+    data = tmp_path / "data"
+    for lang in ("en", "zh"):
+        dailydiff("report", str(repo), "--date", DAY.isoformat(), "--tz", "UTC", "--lang", lang,
+                  "--analyzer", "heuristic", "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    return data, shas
+
+
+def test_answers_cite_only_retrieved_commits_in_the_question_language_and_are_asked_once(
+    real_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base_url, log = real_server
+    data, shas = _history(tmp_path)
+    env = {"DAILYDIFF_LLM_BASE_URL": base_url, "DAILYDIFF_LLM_MODEL": MODEL}
+    for question in ("What changed in the attention kernels?", "注意力 attention 内核有哪些变化？"):
+        before = len(POST.findall(log.read_text(errors="replace")))
+        result = dailydiff("ask", question, "--data-dir", str(data), cwd=tmp_path, env=env)
+        asked = len(POST.findall(log.read_text(errors="replace")))
+        assert asked > before  # the model was asked (negotiation included)
+        out = result.stdout
+        retrieved = {s[:7] for s in shas}
+        assert set(CITATION.findall(out)) <= retrieved, out
+        first_line = out.strip().splitlines()[0]
+        assert is_chinese(first_line) == is_chinese(question), out
+        again = dailydiff("ask", question, "--data-dir", str(data), cwd=tmp_path, env=env)
+        assert len(POST.findall(log.read_text(errors="replace"))) == asked  # no request the second time
+        assert again.stdout == out
