@@ -136,14 +136,22 @@ def run_args(output: str = "out") -> list[str]:
     return ["run", "--from", FIRST_DAY.isoformat(), "--to", last.isoformat(), "--output-dir", output]
 
 
+def leftover_temporaries(out_dir: Path) -> list[Path]:
+    """The temporary files a killed writer left (``.NAME.*.tmp``, publish/files.py's atomic_write): a part
+    of a report that never became one. The next run leaves a young one alone (another process may be
+    writing it) and removes it once it is an hour old."""
+    return sorted(p for p in out_dir.rglob(".*.tmp") if p.is_file())
+
+
 def outputs(out_dir: Path) -> dict[str, str]:
     """Every output file's text, with the one line that holds the generation time left out (and, in JSON,
-    the generation time and the per-run counters)."""
+    the generation time and the per-run counters). A killed writer's temporary file is not an output."""
     import json
 
     texts = {}
+    temporaries = set(leftover_temporaries(out_dir))
     for path in sorted(out_dir.rglob("*")):
-        if not path.is_file():
+        if not path.is_file() or path in temporaries:
             continue
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
