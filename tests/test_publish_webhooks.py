@@ -246,3 +246,13 @@ def test_a_malformed_webhook_url_fails_alone_without_quoting_it(receiver: Webhoo
     assert results[0].status is Status.FAILED and "not a valid http(s) URL" in results[0].detail, results[0]
     assert HOOK_TOKEN not in results[0].detail and "\x1b" not in results[0].detail
     assert results[1].status is Status.OK
+
+
+def test_a_success_status_whose_answer_is_not_json_says_what_came_back(receiver: WebhookReceiver) -> None:
+    # Feishu reports its refusals in a 200's JSON body: a 200 with anything else (a proxy's page, a wrong
+    # URL) is not taken as delivered, and the message quotes what the service answered, never the key.
+    receiver.script = {"feishu": [200]}  # the receiver answers b"scripted"
+    _, results = run(make_report(3), environ(receiver), ("feishu",))
+    assert results[0].status is Status.FAILED
+    assert "an answer that is not JSON: HTTP 200 'scripted'" in results[0].detail, results[0].detail
+    assert HOOK_TOKEN not in results[0].detail

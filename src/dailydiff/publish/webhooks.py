@@ -123,8 +123,8 @@ class ChatPublisher:
             return None
         try:
             data = response.json()
-        except ValueError:
-            return "an answer that is not JSON"
+        except ValueError:  # what it said instead, so the next step is clear (a proxy's page, a wrong URL)
+            return f"an answer that is not JSON: HTTP {response.status_code} {scrub(response.text)[:120]!r}"
         return self.refused(data)
 
     # shared -----------------------------------------------------------------------------------------
