@@ -145,6 +145,16 @@ class Worker:
             self.process.wait()
 
 
+def run_here(
+    root: Path, config: Path, env: dict[str, str], *args: str, days: int = 1, plan: str | None = "nightly"
+) -> subprocess.CompletedProcess[str]:
+    """What a `Worker` runs, in this process (tests/clirun.py): for a run whose claim is its outcome (exit code,
+    output, what the store and the receiver hold), not the process."""
+    command = ["run", "--config", str(config), "--from", str(FIRST), "--to",
+               str(FIRST + dt.timedelta(days=days - 1)), *args, *(["--plan", plan] if plan else [])]  # fmt: skip
+    return dailydiff(*command, cwd=root, env=env, check=False)
+
+
 def environment(url: str, hooks: WebhookReceiver, service: str = "webhook", **extra: str) -> dict[str, str]:
     return cli_env(DAILYDIFF_STORE_URL=url, DAILYDIFF_TEST_HOOK=hooks.urls()[service], **extra)
 
@@ -164,23 +174,6 @@ def units_of(url: str, plan: str = "nightly") -> dict[str, tuple[str, str]]:
 
 def held_by(url: str, pid: int) -> list[str]:
     return [u for u, (state, worker) in units_of(url).items() if state == "running" and f":{pid}:" in worker]
-
-
-def backends(url: str) -> set[int]:
-    with Store.connect(url) as store:
-        return {int(pid) for (pid,) in store._db.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}  # fmt: skip
-
-
-def looked_for_units(url: str, known: set[int]) -> bool:
-    """A session not in ``known`` last asked for the plan's unit states: what a plan worker asks after a claim
-    that found no unit to take, before it waits to look again."""
-    with Store.connect(url) as store:
-        rows = store._db.execute(
-            "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return any(int(pid) not in known and "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan" in str(query)
-                   and "lease_until" not in str(query) for pid, query in rows)  # fmt: skip
 
 
 def delivered_days(hooks: WebhookReceiver) -> Counter[tuple[str, str]]:
@@ -216,8 +209,8 @@ def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_mess
     # What was in flight was sent and recorded before the exit: every hit became a message.
     assert sum(delivered_days(hooks).values()) == len(hooks.hits["generic"]) >= in_flight
     assert all(state != "running" for state, _ in units_of(url).values())  # given back, none left held
-    again = Worker(tmp_path, config, env, days=2)
-    assert again.wait() == 0, again.stderr
+    again = run_here(tmp_path, config, env, days=2)
+    assert again.returncode == 0, again.stderr
     days = delivered_days(hooks)
     assert len(days) == 4 and set(days.values()) == {1}, days
     assert {state for state, _ in units_of(url).values()} == {"done"}
@@ -239,8 +232,8 @@ def test_a_second_sigterm_stops_at_once_and_the_next_run_recovers(
     finally:
         first.kill()
     hooks.delay["generic"] = 0.0
-    again = Worker(tmp_path, config, env)
-    assert again.wait() == 0, again.stderr
+    again = run_here(tmp_path, config, env)
+    assert again.returncode == 0, again.stderr
     # The first message was cut off mid-send (the receiver may still answer it later: at least once is all
     # a cut connection allows); the day is delivered and recorded.
     assert units_of(url) == {f"repo0 {FIRST}": ("done", units_of(url)[f"repo0 {FIRST}"][1])}
@@ -259,8 +252,8 @@ def test_plan_with_an_empty_store_url_exits_2_with_one_line_and_sends_nothing(
     config = write_config(tmp_path)
     env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
                   DAILYDIFF_DATA_DIR=str(tmp_path / "data"))  # fmt: skip
-    worker = Worker(tmp_path, config, env)
-    assert worker.wait() == 2
+    worker = run_here(tmp_path, config, env)
+    assert worker.returncode == 2
     lines = one_line(worker.stderr)
     assert len(lines) == 1 and "DAILYDIFF_STORE_URL" in lines[0] and "--plan" in lines[0], lines
     assert not hooks.hits and not (tmp_path / "data").exists()
@@ -275,13 +268,13 @@ def test_a_plan_run_again_retries_failed_units_and_failed_deliveries(
     shutil.rmtree(tmp_path / "repo1")  # a source that is missing
     hooks.script["generic"] = [500] * 2  # the hook fails twice
     env = environment(url, hooks)
-    first = Worker(tmp_path, config, env, days=2)
-    assert first.wait() not in (0, 143), first.stderr
+    first = run_here(tmp_path, config, env, days=2)
+    assert first.returncode not in (0, 143), first.stderr
     states = Counter(state for state, _ in units_of(url).values())
     assert states["failed"] >= 3, states  # repo1's two days, and a day whose delivery failed
     build_daily_repo(tmp_path / "repo1", FIRST, 2, per_day=3)
-    again = Worker(tmp_path, config, env, days=2)
-    assert again.wait() == 0, again.stderr
+    again = run_here(tmp_path, config, env, days=2)
+    assert again.returncode == 0, again.stderr
     assert {state for state, _ in units_of(url).values()} == {"done"}
     days = delivered_days(hooks)
     assert len(days) == 4 and set(days.values()) == {1}, days
@@ -367,6 +360,7 @@ def test_a_frozen_worker_resumed_after_a_takeover_writes_and_asks_nothing(
         try:
             wait_for(lambda: held_by(url, frozen.pid) and fake.count >= 2, "the first worker's requests")
             frozen.process.send_signal(signal.SIGSTOP)
+            fake.latency = 0.0  # slow answers only had to hold the first worker mid-unit: the rest are quick
             other = Worker(tmp_path, config, env, "--output-dir", str(out))
             assert other.wait() == 0, other.stderr
             assert "taking over" in other.stderr
@@ -394,7 +388,7 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     """Acceptance 5: a worker whose clock is 20 minutes ahead (libfaketime) beside a live one, and a plain
     `run` with that clock too: leases and delivery claims are judged by the store's clock. The live worker's send
     is held until the plain `run` has exited and the skewed plan worker has asked for a unit and been given
-    none (it then looks at the plan's units, before it waits to ask again), or until a second send arrives."""
+    none (it says so with --verbose, before it waits to ask again), or until a second send arrives."""
     assert FAKETIME, "libfaketime is missing (apt-get install faketime; .ci/run installs it)"
     config = write_config(tmp_path, lease=3.0)
     gate = hooks.gates["generic"] = threading.Event()
@@ -407,10 +401,10 @@ def test_a_worker_20_minutes_ahead_steals_no_live_claim(
     skewed: list[Worker] = []
     try:
         wait_for(lambda: hooks.waiting["generic"] >= 1, "the live worker's send")
-        known = backends(url)  # the live worker's sessions: the skewed workers' are the ones that come after
-        skewed = [Worker(tmp_path, config, ahead), Worker(tmp_path, config, ahead, plan=None)]
+        # --verbose: the skewed plan worker says when it asked for a unit and was given none.
+        skewed = [Worker(tmp_path, config, ahead, "--verbose"), Worker(tmp_path, config, ahead, plan=None)]
         wait_for(lambda: hooks.waiting["generic"] >= 2 or (skewed[1].process.poll() is not None and (
-            skewed[0].process.poll() is not None or looked_for_units(url, known))),
+            skewed[0].process.poll() is not None or "no unit free" in skewed[0].stderr)),
             "the plain run to exit and the skewed plan worker to find no unit to claim")  # fmt: skip
         gate.set()
         codes = [w.wait() for w in skewed]
@@ -441,6 +435,7 @@ def test_workers_reconnect_when_postgresql_restarts_mid_plan(
             restarted = pg.run(str(pg.bin_dir / "pg_ctl"), "-D", str(pg.data), "-l", str(pg.root / "log"),
                                "-m", "fast", "-w", "restart")  # fmt: skip
             assert restarted.returncode == 0, restarted.stderr
+            fake.latency = 0.0  # slow answers kept units in flight across the restart; the rest need not be
             codes = [w.wait() for w in workers]
         finally:
             for worker in workers:
@@ -466,8 +461,15 @@ def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
     env = environment(url, hooks, DAILYDIFF_STORE_LOCK_TIMEOUT="1")
     with psycopg.connect(url) as locker:
         locker.execute("LOCK TABLE delivery_ledger IN ACCESS EXCLUSIVE MODE")
-        worker = Worker(tmp_path, config, env, plan=None)
-        code = worker.wait(timeout=40)  # well before the lock (45 s) would be let go
+        # In-process (the lock is another session's all the same); were the run to wait on the lock, the
+        # lock is let go after 45 s, and the run then gets on with it (exit 0, not 4).
+        let_go = threading.Timer(45, locker.close)
+        let_go.start()
+        try:
+            worker = run_here(tmp_path, config, env, plan=None)
+        finally:
+            let_go.cancel()
+        code = worker.returncode
         locker.rollback()
     assert code == 4, worker.stderr
     lines = one_line(worker.stderr)
@@ -480,11 +482,6 @@ def test_a_table_locked_by_another_session_ends_in_one_line_after_lock_timeout(
 # store copy --------------------------------------------------------------------------------------------
 
 
-def _copy(source: str, target: str, env: dict[str, str], root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dailydiff", "store", "copy", source, target], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
-
-
 def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     tmp_path: Path, url: str, hooks: GatedReceiver
 ) -> None:
@@ -495,7 +492,7 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     sqlite_dir = tmp_path / "local"
     hooks.script["generic"] = [500] * 2
     days = ["--config", str(config), "--from", str(FIRST), "--to", str(FIRST + dt.timedelta(days=1))]
-    # The runs around the copy in-process: the copy is the command under test (a process of its own).
+    # In-process, the copy too: what is under test is what it says and leaves, not its process.
     failing = dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks), check=False)
     assert failing.returncode != 0  # the target: failed
     hooks.script.clear()
@@ -504,7 +501,8 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     dailydiff("run", *days, "--lang", "en", cwd=tmp_path, env=local)  # the source: delivered
     sent = sum(delivered_days(hooks).values())
     assert sent == 2
-    copied = _copy(str(sqlite_dir), "env:DAILYDIFF_STORE_URL", environment(url, hooks), tmp_path)
+    copied = dailydiff("store", "copy", str(sqlite_dir), "env:DAILYDIFF_STORE_URL", cwd=tmp_path,
+                       env=environment(url, hooks), check=False)  # fmt: skip
     assert copied.returncode == 0, copied.stderr
     conflicts = [line for line in copied.stderr.splitlines() if "conflict:" in line]
     assert sum("recorded as delivered" in line for line in conflicts) == 2, conflicts
@@ -530,7 +528,7 @@ def test_a_copy_killed_at_each_table_boundary_leaves_a_usable_store(
     local = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(sqlite_dir),
                     DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
     local_env = {k: local[k] for k in ("DAILYDIFF_STORE_URL", "DAILYDIFF_DATA_DIR", "DAILYDIFF_TEST_HOOK")}
-    for _ in range(3):  # a few runs, so `runs` has rows to number after (in-process: only the source)
+    for _ in range(2):  # runs, so `runs` has rows to number after (in-process: only the source)
         dailydiff(
             "run", "--config", config, "--from", str(FIRST), "--to", str(FIRST), cwd=tmp_path, env=local_env
         )
@@ -612,13 +610,16 @@ def test_a_full_output_disk_exits_74_and_still_writes_the_summary(
         assert filler.returncode != 0  # stopped by "No space left on device"
         env = cli_env(DAILYDIFF_STORE_URL="", DAILYDIFF_DATA_DIR=str(tmp_path / "data"),
                       DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"])  # fmt: skip
-        worker = Worker(tmp_path, config, env, "--output-dir", str(out), plan=None)
-        code = worker.wait()
+        summary = tmp_path / "summary.json"
+        worker = run_here(
+            tmp_path, config, env, "--output-dir", str(out), "--summary-json", str(summary), plan=None
+        )
+        code = worker.returncode
     finally:
         subprocess.run(["umount", str(out)], check=False)
     assert code == 74, worker.stderr
     assert "disk of files is full" in worker.stderr and "Traceback" not in worker.stderr
-    summary = json.loads(worker.summary.read_text())
+    summary = json.loads(summary.read_text())
     assert summary["exit_code"] == 74 and summary["totals"]["days_built"] == 1
     with Store.connect(tmp_path / "data" / "dailydiff.sqlite3") as store:
         assert store.count_analyses() == 3 and len(store.list_reports()) == 1

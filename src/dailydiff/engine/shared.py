@@ -162,6 +162,11 @@ class SharedPlan:
             if claim is None:
                 if not await self._call(self._others_hold_units, control):
                     return
+                log.debug(
+                    "plan %s: no unit free (others hold the rest); looking again in %g s",
+                    self.plan,
+                    self.poll,
+                )
                 await asyncio.sleep(self.poll)  # a unit held elsewhere may be left behind by a dead worker
                 continue
             with self._lock:
