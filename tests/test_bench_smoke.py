@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import build_sample_repo
 from pgserver import PostgresServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -118,12 +117,13 @@ def test_every_benchmark_has_a_smoke_configuration() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALL))
-def test_benchmark_runs(script: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_benchmark_runs(script: str, request: pytest.FixtureRequest) -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'tests'}"}
     args = SMALL[script]
-    if "{repo}" in args:  # a scripted repository, not this checkout (which may be a shallow clone)
-        build_sample_repo(tmp_path / "repo")
-        args = [str(tmp_path / "repo") if a == "{repo}" else a for a in args]
+    if "{repo}" in args:  # a scripted repository, not this checkout (which may be a shallow clone): the
+        # session's sample repository (tests/conftest.py), which the benchmarks read and never write
+        repo: Path = request.getfixturevalue("sample_repo")
+        args = [str(repo) if a == "{repo}" else a for a in args]
     if "{pg}" in args:  # the session's PostgreSQL server (tests/pgserver.py), a database per case
         server: PostgresServer = request.getfixturevalue("pg_server")
         args = [server.url() if a == "{pg}" else a for a in args]
