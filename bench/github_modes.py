@@ -13,7 +13,7 @@ mode, the API requests by kind, per repository-day and per commit, and checks:
   time (the fake's web host is http://127.0.0.1:PORT where the local clone links to https://github.com:
   that host is the one difference allowed);
 - during the clone-mode run (a token required by the fake), the token and its Basic form never appear in
-  ``ps -eo args`` (polled every 10 ms: --ps-every), the clone's config, the store, the output or the logs.
+  ``ps -eo args`` (polled every 10 ms), the clone's config, the store, the output or the logs.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
                           text=True, check=False)  # fmt: skip
 
 
-def poll_ps(stop: threading.Event, seen: list[str], needles: list[str], every: float = 0.01) -> None:
+def poll_ps(stop: threading.Event, seen: list[str], needles: list[str]) -> None:
     while not stop.is_set():
         out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False).stdout
         seen.extend(line for line in out.splitlines() if any(n in line for n in needles))
-        stop.wait(every)
+        stop.wait(0.01)
 
 
 def reports(out: Path, port: int) -> dict[str, str]:
@@ -72,7 +72,6 @@ def main() -> int:
     parser.add_argument("--compare-from", default=None)
     parser.add_argument("--compare-to", default=None)
     parser.add_argument("--tz", default="Asia/Shanghai")
-    parser.add_argument("--ps-every", type=float, default=0.01, help="seconds between two looks at ps")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,9 +92,7 @@ def main() -> int:
                        "DAILYDIFF_DATA_DIR": str(base / mode / "data")}  # fmt: skip
                 stop, seen = threading.Event(), []
                 basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-                poller = threading.Thread(
-                    target=poll_ps, args=(stop, seen, [TOKEN, basic], args.ps_every), daemon=True
-                )
+                poller = threading.Thread(target=poll_ps, args=(stop, seen, [TOKEN, basic]), daemon=True)
                 poller.start()
                 began = time.perf_counter()
                 done = cli(["report", args.name, *common, "-o", str(base / mode / "out"),

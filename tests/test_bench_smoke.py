@@ -79,8 +79,6 @@ SMALL = {
         "2026-01-18",
         "--compare-to",
         "2026-01-18",
-        "--ps-every",
-        "0.1",
     ],
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
     "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
