@@ -64,6 +64,8 @@ SMALL = {
         "1",
         "--workers",
         "2",
+        "--pg-url",
+        "{pg}",
     ],
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
     "github_modes.py": [
