@@ -40,7 +40,7 @@ from dailydiff.models import (  # noqa: E402
 from dailydiff.search import find  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from dailydiff.store.search import SearchFilters  # noqa: E402
-from pgserver import postgres_server  # noqa: E402
+from store_workers import postgres  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 WORDS = ["attention", "decode", "prefill", "paged", "kv", "cache", "mla", "gqa", "sparse", "moe", "routing", "expert", "allreduce", "allgather", "gemm", "fp8", "fp4", "nvfp4", "mxfp8", "bf16", "int4", "quantization", "scale", "kernel", "cute", "dsl", "cutlass", "cudnn", "trtllm", "sm90", "sm100", "sm120", "blackwell", "hopper", "autotuner", "tactic", "tile", "warp", "cta", "smem", "tma", "pdl", "graph", "sampling", "topk", "topp", "rope", "norm", "rmsnorm", "layernorm", "fusion", "mamba", "ssu", "gdn", "delta", "rule", "state", "mtp", "speculative", "lora", "jit", "aot", "wheel", "ci", "docker", "test", "benchmark", "docs", "api", "wrapper", "backend", "hang", "race", "overflow", "nan", "fix", "perf", "feat", "refactor", "revert", "bump", "version", "deepseek", "qwen", "gemma", "llama", "kimi", "glm", "nemotron", "wan", "dit"]  # fmt: skip
@@ -105,11 +105,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=36)
+    parser.add_argument("--pg-url", help="an existing PostgreSQL server's URL (default: start one here)")
     args = parser.parse_args()
     reports = synthetic_reports(args.commits)
     total = sum(len(r.commits) for r in reports)
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
+    with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg:
         for name, store in (
             ("sqlite", Store.open(Path(tmp))),
             ("postgresql", Store.connect(pg.create_database())),

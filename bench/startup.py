@@ -106,6 +106,8 @@ def worktree(ref: str, where: Path) -> Callable[[], None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--no-warm-up", action="store_true",
+                        help="no untimed first run (a smoke run: the times then include compiling)")  # fmt: skip
     parser.add_argument("--commits", type=int, default=40, help="commits in the generated repository")
     parser.add_argument("--before", metavar="REF", help="also time a git worktree of REF (e.g. main)")
     args = parser.parse_args()
@@ -119,7 +121,7 @@ def main() -> int:
             if args.before:
                 suites[f"before ({args.before})"] = Suite(base / "before" / "src", repo, base / "work-before")
             suites["now"] = Suite(ROOT / "src", repo, base / "work-now")
-            for suite in suites.values():
+            for suite in suites.values() if not args.no_warm_up else ():
                 suite.run(record=False)  # warm-up: bytecode compiled and cached, the store created
             for _ in range(args.runs):
                 for suite in suites.values():

@@ -2,7 +2,7 @@
 on a SQLite store in one process, and on a PostgreSQL store by 1 and by 4 workers sharing one plan
 (`run --plan`). PostgreSQL is Debian's, started here in a temporary directory (as tests/pgserver.py does).
 
-    python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4] [--llm-latency SECONDS]
+    python3 bench/store_workers.py [--repos 20] [--days 7] [--per-day 4] [--workers 4] [--llm-latency SECONDS]
 
 With --llm-latency the commits are analysed by the test suite's fake LLM endpoint answering after that
 many seconds ([llm] concurrency 4 per process): the case where workers on several machines pay off. Each
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -39,6 +40,28 @@ from pgserver import postgres_server  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 FIRST = dt.date(2026, 1, 5)
+
+
+class ExistingServer:
+    """A PostgreSQL server already running (--pg-url: a role that may create databases), in place of one
+    started here: each case still gets a database of its own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def create_database(self) -> str:
+        import uuid
+
+        import psycopg
+
+        name = "b_" + uuid.uuid4().hex[:16]
+        with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}".encode())
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+
+def postgres(url: str | None) -> contextlib.AbstractContextManager[Any]:
+    return contextlib.nullcontext(ExistingServer(url)) if url else postgres_server()
 
 
 def run_workers(
@@ -104,11 +127,13 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--per-day", type=int, default=4)
     parser.add_argument("--llm-latency", type=float, default=0.0)
+    parser.add_argument("--workers", type=int, default=4, help="the workers sharing the plan beside 1")
+    parser.add_argument("--pg-url", help="an existing PostgreSQL server's URL (default: start one here)")
     parser.add_argument("--startup-runs", type=int, default=5, help="times a worker's start-up is measured")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ddbench-"))
-        server = stack.enter_context(postgres_server())
+        server = stack.enter_context(postgres(args.pg_url))
         analyser = '[analysis]\nanalyzer = "heuristic"\n'
         base = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         # Every case runs from bytecode, as an installed package does (pip compiles it): without this, a
@@ -135,7 +160,7 @@ def main() -> int:
         timings["SQLite, 1 process"] = run_workers(
             config, args.days, 1, {**base, "DAILYDIFF_DATA_DIR": str(root / "sqlite")}, root, None
         )
-        for workers in (1, 4):
+        for workers in (1, args.workers):
             if fake is not None:
                 fake.reset()  # the records of one case do not weigh on the next (peaks per key are kept)
             url = server.create_database()
@@ -167,8 +192,8 @@ def main() -> int:
         print(f"{'':40} {'seconds':>8} {'× SQLite':>9} {'CPU s':>8}")
         for name, (seconds, cpu) in timings.items():
             print(f"{name:40} {seconds:8.2f} {seconds / reference:9.2f} {cpu:8.2f}")
-        one, four = (timings[f"PostgreSQL, {n} worker(s), --plan"][0] for n in (1, 4))
-        print(f"4 workers are {one / four:.2f}x as fast as 1 worker on PostgreSQL"
+        one, four = (timings[f"PostgreSQL, {n} worker(s), --plan"][0] for n in (1, args.workers))
+        print(f"{args.workers} workers are {one / four:.2f}x as fast as 1 worker on PostgreSQL"
               + (" (target ≥ 3 with the fake LLM)" if fake is not None else ""))  # fmt: skip
         within = True
         fast = not starts or statistics.median(s for s, _ in starts) <= 0.3

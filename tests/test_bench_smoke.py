@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import build_sample_repo
+from pgserver import PostgresServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from verdict import MISSED_TIME_TARGET
@@ -31,6 +31,7 @@ SMALL = {
         "0.02",
         "--github-latency",
         "0.01",
+        "--skip-backfill",
     ],
     "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1"],
     "range_memory.py": ["--short", "1", "--long", "2", "--per-day", "1"],
@@ -51,8 +52,21 @@ SMALL = {
         "3",
         "--verify",
     ],
-    "startup.py": ["--runs", "1", "--commits", "3"],
-    "store_workers.py": ["--repos", "1", "--days", "2", "--per-day", "1", "--startup-runs", "1"],
+    "startup.py": ["--runs", "1", "--commits", "3", "--no-warm-up"],
+    "store_workers.py": [
+        "--repos",
+        "1",
+        "--days",
+        "2",
+        "--per-day",
+        "1",
+        "--startup-runs",
+        "1",
+        "--workers",
+        "2",
+        "--pg-url",
+        "{pg}",
+    ],
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
     "github_modes.py": [
         "--repo",
@@ -69,7 +83,7 @@ SMALL = {
         "2026-01-18",
     ],
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
-    "search_scale.py": ["--commits", "200", "--queries", "4"],
+    "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
 }
 
 
@@ -84,7 +98,7 @@ RATIO_LINE = {
     "site_build.py": r"charts: \d+\.\d+× the build without them(.|\n)*no change: \d+\.\d+ s \(load average [\d.]+\), 0 files written"
     r"(.|\n)*against a full build of the same store: \d+ files, identical",
     "startup.py": r"quiet-day report / git log\s+\d+×",
-    "store_workers.py": r"PostgreSQL, 4 worker\(s\), --plan\s+\d+\.\d+\s+\d+\.\d+",
+    "store_workers.py": r"PostgreSQL, \d+ worker\(s\), --plan\s+\d+\.\d+\s+\d+\.\d+",
     "range_memory.py": r"peak RSS \(MB\)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d×",
     "scale.py": r"heuristic\s+SQLite, 1 process\s+\d+\.\d\s+\d+\.\d\d",
     "github_modes.py": r"API mode: \d+ requests, \d+\.\d{3} per commit",
@@ -103,12 +117,16 @@ def test_every_benchmark_has_a_smoke_configuration() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(SMALL))
-def test_benchmark_runs(script: str, tmp_path: Path) -> None:
+def test_benchmark_runs(script: str, request: pytest.FixtureRequest) -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'tests'}"}
     args = SMALL[script]
-    if "{repo}" in args:  # a scripted repository, not this checkout (which may be a shallow clone)
-        build_sample_repo(tmp_path / "repo")
-        args = [str(tmp_path / "repo") if a == "{repo}" else a for a in args]
+    if "{repo}" in args:  # a scripted repository, not this checkout (which may be a shallow clone): the
+        # session's sample repository (tests/conftest.py), which the benchmarks read and never write
+        repo: Path = request.getfixturevalue("sample_repo")
+        args = [str(repo) if a == "{repo}" else a for a in args]
+    if "{pg}" in args:  # the session's PostgreSQL server (tests/pgserver.py), a database per case
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        args = [server.url() if a == "{pg}" else a for a in args]
     result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=240)  # fmt: skip
     # A tiny configuration on a loaded machine may miss a time target (exit 3, bench/verdict.py); a wrong

@@ -18,19 +18,23 @@ text, a date, hex or base64 (the SVG charts inlined in a standalone page): a pie
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import sqlite3
 import string
 import subprocess
 import sys
+import tempfile
 import uuid
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clirun import dailydiff
 from pgserver import PostgresServer
 from webhook_receiver import WebhookReceiver
 
@@ -53,13 +57,47 @@ def leaked(secret: str, text: str) -> list[str]:
     return sorted(p for p in pieces(secret) if p in text)
 
 
-def cli(
-    args: list[str], env: dict[str, str], cwd: Path, *, umask: int = -1
-) -> subprocess.CompletedProcess[str]:
+def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`dailydiff ARGS` with only ``env`` beside the environment's harmless part. In-process
+    (tests/clirun.py), with everything a process would show on its stdout and stderr: what the command
+    prints, its log (the DEBUG log included), other libraries' log records and warnings (which a process
+    writes to stderr: pytest's capture is lifted for the run), and whatever C code or a child process
+    writes to file descriptors 1 and 2. With ``PYTHONPATH_FIRST`` (modules put in front: another
+    interpreter's imports) a real ``python -m dailydiff``."""
     base = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
-    path = os.pathsep.join([env.pop("PYTHONPATH_FIRST", ""), str(SRC)]).lstrip(os.pathsep)
-    return subprocess.run([sys.executable, "-m", "dailydiff", *args], env={**base, "PYTHONPATH": path, **env},
-                          cwd=cwd, capture_output=True, text=True, timeout=180, umask=umask)  # fmt: skip
+    first = env.pop("PYTHONPATH_FIRST", "")
+    if first:
+        path = os.pathsep.join([first, str(SRC)])
+        return subprocess.run([sys.executable, "-m", "dailydiff", *args], env={**base, "PYTHONPATH": path, **env},
+                              cwd=cwd, capture_output=True, text=True, timeout=180)  # fmt: skip
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: (
+            sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+        )
+        saved_fds = [os.dup(1), os.dup(2)]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        root.handlers[:] = []  # records of other loggers reach logging's last resort: stderr, as in a process
+        root.setLevel(logging.WARNING)
+        try:
+            result = dailydiff(*args, cwd=cwd, env={**base, **env})
+        finally:
+            root.handlers[:] = saved_handlers
+            root.setLevel(saved_level)
+            for fd, saved in zip((1, 2), saved_fds, strict=True):
+                os.dup2(saved, fd)
+                os.close(saved)
+        out.seek(0)
+        err.seek(0)
+        fd_out, fd_err = (f.read().decode("utf-8", "replace") for f in (out, err))
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout + fd_out, result.stderr + fd_err
+    )
 
 
 def pg_role(server: PostgresServer, password: str) -> tuple[str, str]:
