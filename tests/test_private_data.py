@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dailydiff.store import Store
-from test_config_canaries import DATE
-from test_config_canaries import cli as run_cli
+from test_config_canaries import DATE, SRC
 
 
 def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_cli(args, {}, cwd, umask=0o022)
+    """A real ``python -m dailydiff`` under umask 022 (a process's umask is what is under test)."""
+    base = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], env={**base, "PYTHONPATH": str(SRC)},
+                          cwd=cwd, capture_output=True, text=True, timeout=180, umask=0o022)  # fmt: skip
 
 
 def modes(root: Path) -> dict[str, int]:
