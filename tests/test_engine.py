@@ -255,12 +255,13 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
     import ast
 
     import dailydiff
+    from sourcetree import parsed
 
     package = Path(dailydiff.__file__).parent
     stages = {"stream_commits", "score_commit", "fallback_analysis", "gate", "report_stats"}
     callers: dict[str, set[str]] = {}
     for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in stages:
@@ -271,7 +272,7 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
     delivering = {
         str(path.relative_to(package)).split("/")[0]
         for path in package.rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for node in ast.walk(parsed(path))
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "deliver"
     }
     assert delivering == {"engine", "cli"}, delivering

@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 
 import dailydiff
+from sourcetree import parsed
 
 PACKAGE = Path(dailydiff.__file__).parent
 ROOT_MODULES = {"__init__", "__main__", "models", "errors"}
@@ -45,7 +46,7 @@ def _imports(module: str, path: Path) -> set[str]:
     is_package = path.name == "__init__.py"
     package = module if is_package else module.rsplit(".", 1)[0]
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
@@ -148,7 +149,7 @@ def test_no_stage_imports_another_stages_private_names() -> None:
     found = []
     for module, path in MODULES.items():
         stage = module.split(".")[1] if "." in module else ""
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("dailydiff."):
                 continue
             target_stage = (node.module or "").split(".")[1]
@@ -164,7 +165,7 @@ def test_no_stage_imports_another_stages_private_names() -> None:
 
 
 def _calls(path: Path, attribute: str) -> int:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     return sum(
         1
         for node in ast.walk(tree)

@@ -12,6 +12,7 @@ from typing import Any
 import dailydiff
 from dailydiff.common.i18n import LANGUAGES, change_type_labels, locale, weekdays, words
 from dailydiff.models import ChangeType
+from sourcetree import parsed
 
 PACKAGE = Path(dailydiff.__file__).parent
 FILES = {lang: PACKAGE / "common" / "locale" / f"{lang}.toml" for lang in LANGUAGES}
@@ -58,7 +59,7 @@ def test_no_zh_en_table_is_left_in_the_modules_the_words_came_from() -> None:
         *(PACKAGE / "render").rglob("*.py"),
         *(PACKAGE / "publish").rglob("*.py"),
     ]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Dict):
                 keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
                 if {"zh", "en"} <= keys:
