@@ -23,7 +23,7 @@ import pytest
 
 from dailydiff.doctor.base import DoctorContext
 from dailydiff.doctor.llm import check_llm
-from llama_server import CONTEXT, native_server
+from llama_server import CONTEXT, SEED, native_server
 from test_llm_real_server import newcomer
 
 pytestmark = pytest.mark.llm_server
@@ -40,7 +40,7 @@ def server(
 ) -> Iterator[tuple[str, int]]:
     parallel: int = request.module.PARALLEL
     logs = tmp_path_factory.mktemp("native")
-    with native_server(logs, parallel=parallel) as base_url:
+    with native_server(logs, parallel=parallel, seed=SEED) as base_url:
         yield base_url, parallel
 
 
