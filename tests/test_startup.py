@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Never needed to start, to print the help or to report a local repository with the heuristic analyser.
 HEAVY = ["openai", "httpx2", "starlette", "uvicorn", "rich.progress", "markdown_it", "nh3", "dailydiff.doctor",
          "dailydiff.web", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",
-         "dailydiff.analysis.llm", "dailydiff.sources.github"]  # fmt: skip
+         "dailydiff.analysis.llm", "dailydiff.sources.github", "dailydiff.render.mail"]  # fmt: skip
 # (The registry itself is light: it imports a publisher's module only when an entry uses it, so
 # `report -o` loads the files publisher and nothing else.)
 # Not even the data model: the version and the help come before any of it.
@@ -83,6 +83,18 @@ def test_a_heuristic_report_of_a_quiet_day_imports_no_llm_web_or_publisher(tmp_p
     assert "0 commits" in done.stderr and list((tmp_path / "out").rglob("2026-02-01.md"))
     assert loaded(modules, HEAVY) == []
     assert "dailydiff.cli.report" in modules  # the probe saw the command run
+
+
+def test_a_quiet_report_starts_no_console(tmp_path: Path) -> None:
+    # With --quiet (and --tz: no note about the default day) nothing is said on stderr: rich's console,
+    # which only the first-run note, the progress bar and the summary need, is never started.
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")])])
+    done, modules = imported_by(tmp_path, "report", str(repo), "--date", "2026-01-05", "--tz", "UTC",
+                                "--analyzer", "heuristic", "--data-dir", str(tmp_path / "data"), "--quiet")  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("# ") and done.stderr == "", done.stderr
+    assert loaded(modules, [*HEAVY, "rich.console"]) == []
 
 
 def test_every_guarded_module_exists() -> None:

@@ -24,7 +24,8 @@ SCHEMA_VERSION = 1
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a model's validator is built when first used, not at import (start-up time).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Level(StrEnum):

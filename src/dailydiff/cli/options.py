@@ -7,7 +7,7 @@ checks them and turns them into settings overrides, the dates to build, and the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -203,10 +203,11 @@ class Shared:
             }
         )
 
-    def defaults_note(self, settings: Settings, first_run: bool) -> str | None:
+    def defaults_note(self, settings: Settings, first_run: Callable[[], bool]) -> str | None:
         """The one line a first run on a terminal prints when the day and language are the defaults, not
-        asked for: the reports users know are Chinese days in Shanghai, which a newcomer may not expect."""
-        if not first_run or self.quiet or self.tz is not None or self.lang is not None:
+        asked for: the reports users know are Chinese days in Shanghai, which a newcomer may not expect.
+        FIRST_RUN is asked last: it starts rich's console (~40 ms), which --quiet or --tz never need."""
+        if self.quiet or self.tz is not None or self.lang is not None or not first_run():
             return None
         report = settings.report
         if (report.timezone, report.language) != ("Asia/Shanghai", "zh"):

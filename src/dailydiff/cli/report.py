@@ -152,7 +152,7 @@ def report_command(
             outputs[:] = [stdout_output(shared, dates, settings.report.timezone, publish, now)]
         say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
             f"dropped): building {found.day} again")  # fmt: skip
-    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
     if note:
         say(note)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")

@@ -195,7 +195,7 @@ def run_command(
         )
     started = time.monotonic()
     store = open_store(settings)
-    note = shared.defaults_note(settings, first_run=stderr.is_terminal and not store.runs())
+    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     run_id = store.start_run(" ".join(["run", *sys.argv[2:]]) if sys.argv[1:2] == ["run"] else "run")

@@ -32,7 +32,8 @@ LEVEL_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (start-up time).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class DigestRepo(_Frozen):

@@ -34,11 +34,11 @@ from dailydiff.common import i18n, placeholders
 from dailydiff.common.text import md_inline, safe_url
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.chat import Message, addendum_message, day_message, digest_message, week_message
-from dailydiff.render.mail import Mail, build_mail
 
 if TYPE_CHECKING:
     from dailydiff.render.charts import Chart
     from dailydiff.render.digest import DayDigest
+    from dailydiff.render.mail import Mail
     from dailydiff.render.week import WeekDigest
     from dailydiff.settings import Settings
 
@@ -162,6 +162,8 @@ class Edition:
 
     def mail(self, link: str | None = None, subject: str = "") -> Mail:
         """The mail: the Markdown as text and styled HTML, the charts as ``cid:`` images."""
+        from dailydiff.render.mail import build_mail  # its charts and e-mail modules: for e-mail targets only
+
         key = (link or self.link, subject or self.subject)
         if key not in self._mails:
             self._mails[key] = build_mail(key[1], self.files["md"], self._charts(), key[0])

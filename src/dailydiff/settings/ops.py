@@ -20,7 +20,8 @@ from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (start-up time).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RunSettings(_Section):

@@ -37,7 +37,8 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class EntryBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (start-up time).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # A label for the run summary and --only; default: the type (numbered when a type repeats).
     name: str = ""
