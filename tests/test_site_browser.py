@@ -3,7 +3,9 @@ screenshots (zh), and a hostile report that must stay inert."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from dailydiff.models import Overview
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
-from sitefixtures import DAY2, hostile_report, real_reports, with_watch
+from sitefixtures import DAY2, Fixture, hostile_report, real_reports, with_watch
 from webserver import serving
 
 DAY_PAGE = f"repos/demo--engine/{DAY2}.html"
@@ -27,9 +29,16 @@ pytestmark = pytest.mark.slow  # a real Chromium
 
 
 @pytest.fixture(scope="module")
-def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def zh_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    """The Chinese repository run through the pipeline once for the file; its store is copied, never
+    written, by the tests that need one."""
+    return real_reports(tmp_path_factory.mktemp("browser-zh"), language="zh", name="demo/engine")
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory: pytest.TempPathFactory, zh_fixture: Fixture) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
-    zh = real_reports(tmp / "zh", language="zh", name="demo/engine")
+    zh = zh_fixture
     en = real_reports(tmp / "en", language="en", name="demo/other")
     latest = zh.reports[-1]
     watched = next(rc for rc in latest.commits if rc.level.value == "low")
@@ -318,10 +327,12 @@ def test_light_and_dark_themes_follow_the_system(
         context.close()
 
 
-def test_the_served_site_works_in_the_browser(browser: Any, tmp_path: Path) -> None:
+def test_the_served_site_works_in_the_browser(browser: Any, zh_fixture: Fixture, tmp_path: Path) -> None:
     """`dailydiff serve` sends a Content-Security-Policy header: the script still runs, the hostile page
     stays inert, and a report saved meanwhile shows up on reload."""
-    fixture = real_reports(tmp_path, language="zh", name="demo/engine")
+    data_dir = tmp_path / "data"  # this test's own copy of the store: it saves reports into it
+    shutil.copytree(zh_fixture.data_dir, data_dir)
+    fixture = dataclasses.replace(zh_fixture, data_dir=data_dir)
     with Store.open(fixture.data_dir) as store:
         store.save_report(hostile_report())
         cache = SiteCache(
@@ -372,14 +383,13 @@ def test_the_weekly_page_of_a_zh_digest(page: tuple[Any, PageWatch], base_url: s
 
 
 def test_the_standalone_weekly_file_is_styled_without_script_or_requests(
-    browser: Any, tmp_path: Path
+    browser: Any, zh_fixture: Fixture, tmp_path: Path
 ) -> None:
     """`weekly --format html` output from file://, JavaScript off: the inlined CSS passes the page's CSP."""
     from dailydiff.render.week import IsoWeek, build_digest
     from dailydiff.render.weekly import WEEKLY_RENDERERS
 
-    fixture = real_reports(tmp_path, language="zh", name="demo/engine")
-    digest = build_digest("demo/engine", IsoWeek(year=2026, week=5), {r.date: r for r in fixture.reports},
+    digest = build_digest("demo/engine", IsoWeek(year=2026, week=5), {r.date: r for r in zh_fixture.reports},
                           timezone="Asia/Shanghai", language="zh")  # fmt: skip
     target = tmp_path / "weekly.html"
     target.write_text(WEEKLY_RENDERERS["html"](digest), encoding="utf-8")
