@@ -304,6 +304,26 @@ recipients = ["team@example.com"]
     assert "pw-canary-7" not in plain + html
 
 
+def test_a_digest_publisher_that_fails_in_run_is_named_with_its_reason_and_exits_8(tmp_path: Path) -> None:
+    publish = "".join(f'\n[[publish]]\ntype = "{s}"\nurl_env = "HOOK_{s.upper()}"\nretries = 0\n'
+                      for s in ("slack", "discord"))  # fmt: skip
+    build_workspace(tmp_path, repos=2, per_day=2, extra_toml=CHAT_TOML.format(publish=publish))
+    _unpublished(tmp_path)
+    hooks = WebhookReceiver(script={"discord": [503]}).start()
+    try:
+        env = _no_llm_env(HOOK_SLACK=hooks.urls()["slack"], HOOK_DISCORD=hooks.urls()["discord"])
+        result = dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=env, check=False)
+    finally:
+        hooks.stop()
+    assert result.returncode == 8, result.stderr
+    assert len(hooks.received["slack"]) == 1 and "discord" not in hooks.received
+    lines = [line for line in result.stderr.splitlines() if "failed:" in line]
+    assert len(lines) == 1, result.stderr
+    assert f"digest everything {DAY0}: publisher discord failed:" in lines[0], lines
+    assert "answered HTTP 503" in lines[0] and "tok3n" not in result.stderr, lines
+    assert "1 of 2 publish step(s) failed" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [

@@ -266,7 +266,15 @@ def run_command(
             stderr.print(f"dailydiff: {summary_line(digests)}", markup=False)
         else:
             log.info("%s", summary_line(digests))
+    for outcome in [*digests, *weeks]:  # a day's failed publisher is logged as the day is built
+        week = getattr(outcome, "week", None)
+        unit = f"week {week} of {outcome.repo}" if week else f"digest {outcome.name} {outcome.date}"
+        for published in outcome.publish:
+            if published.status == "failed":
+                log.error("%s: publisher %s failed: %s", unit, published.publisher, published.detail)
     error = failure_error([p for r in results for d in r.days for p in d.publish if d.status == "built"])
+    if error is None or code != error.exit_code:
+        error = digest_error
     if error is not None and code == error.exit_code:
         log.error("%s (%s)", error.message, error.hint)
     if code:
