@@ -647,9 +647,16 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                 return
+            # Tokens are due on a fixed schedule from the first (a server generates at its own pace): a
+            # late wake-up on a loaded machine delays one token, not every token after it.
+            first_at = 0.0
             for start in range(0, len(content), 3):
-                if sent and fake.token_delay and fake._stop.wait(fake.token_delay):
-                    break
+                if sent and fake.token_delay:
+                    due = first_at + sent * fake.token_delay
+                    if fake._stop.wait(max(0.0, due - time.monotonic())):
+                        break
+                elif not sent:
+                    first_at = time.monotonic()
                 delta = {"content": content[start : start + 3]}
                 if not sent:
                     delta["role"] = "assistant"
