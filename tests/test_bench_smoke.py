@@ -84,6 +84,7 @@ SMALL = {
     ],
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
     "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
+    "stemming.py": ["--runs", "1"],
 }
 
 
@@ -104,6 +105,7 @@ RATIO_LINE = {
     "github_modes.py": r"API mode: \d+ requests, \d+\.\d{3} per commit",
     "ask_eval.py": r"\d+ questions: recall@10 \d\.\d{3}, MRR \d\.\d{3}",
     "search_scale.py": r"ratio postgresql/sqlite \(median\): \d+\.\d\dx",
+    "stemming.py": r"pure Python / C: start-up \d+\.\d\d×, stemming \d+\.\d×; 0 word\(s\) stemmed differently",
 }
 HELPERS = {"run.py", "verdict.py", "__init__.py"}
 
