@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import httpx2
 import pytest
+
+from netports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".ci" / "cache"
@@ -78,12 +79,6 @@ def model_file() -> Path:
     return extracted
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = None) -> Iterator[str]:
     """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it.
@@ -91,7 +86,7 @@ def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = No
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail(f"llama-cpp-python is not installed: {HOW}", pytrace=False)
     gguf = model_file()
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
         "--n_ctx", str(CONTEXT), "--host", "127.0.0.1", "--port", str(port), "--n_threads", THREADS,
@@ -136,7 +131,7 @@ def native_server(
     llama.cpp does), yield its base URL, stop it. ``seed``: the sampler's (by default random)."""
     binary = native_binary()
     gguf = model_file()
-    port = _free_port()
+    port = free_port()
     command = [
         binary, "--model", str(gguf), "--alias", MODEL, "--ctx-size", str(CONTEXT * parallel),
         "--parallel", str(parallel), "--host", "127.0.0.1", "--port", str(port), "--threads", THREADS,

@@ -11,7 +11,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from netports import free_port
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 USER = "dailydiff"
@@ -92,12 +93,6 @@ def _chown(path: Path) -> None:
             shutil.chown(child, user)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
     if not PG_BIN_DIRS:
@@ -109,7 +104,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     ram = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 << 30
     root = Path(tempfile.mkdtemp(prefix="ddpg-", dir=str(shm) if ram else "/tmp"))
     os.chmod(root, 0o755)
-    server = PostgresServer(PG_BIN_DIRS[0], root, _free_port())
+    server = PostgresServer(PG_BIN_DIRS[0], root, free_port())
     try:
         server.start()
         yield server

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from dailydiff.publish.base import PublishResult, Status
 from dailydiff.render.edition import Edition, day_edition
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
+from netports import free_port
 from opsfixtures import FIRST_DAY, build_workspace, cli_env, dailydiff
 from publish_reports import make_report
 from webhook_receiver import WebhookReceiver
@@ -218,9 +218,7 @@ def counts(receiver: WebhookReceiver) -> dict[str, int]:
 
 
 def dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     return f"http://127.0.0.1:{port}/slack/services/T/B/x"
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from dailydiff.scaffold import RUN_COMMAND
 from dailydiff.settings import defaults_text, load_settings
 from fake_github import FakeGitHub
 from fake_llm import FakeLLM
+from netports import free_port
 from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff
 
 
@@ -139,12 +139,6 @@ def test_init_workflow_parses_and_its_run_step_runs_the_documented_command(tmp_p
     assert "Daily reports for 2026-01-05" in git("log", "-1", "--format=%s", cwd=tmp_path / "remote.git")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_doctor_is_all_green_on_the_fixtures(tmp_path: Path) -> None:
     build_workspace(tmp_path, repos=3, per_day=1, last_by_url=True)
     result = dailydiff("doctor", cwd=tmp_path)
@@ -158,7 +152,7 @@ def test_doctor_is_all_green_on_the_fixtures(tmp_path: Path) -> None:
 def test_doctor_names_each_broken_repository(tmp_path: Path) -> None:
     (tmp_path / "not-a-repo").mkdir()
     build_fixture_repo(tmp_path / "good", 0, per_day=1)
-    port = closed_port()
+    port = free_port()
     body = f"""
 [[repos]]
 source = "good"

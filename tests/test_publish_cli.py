@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pytest
 from clirun import dailydiff
 from fake_github_publish import FakeGitHubPublish
 from fixtures import build_sample_repo
+from netports import free_port
 from smtp_server import SmtpServer, make_certificate
 from webhook_receiver import WebhookReceiver
 
@@ -169,9 +169,7 @@ def test_report_publish_everywhere_then_publish_again_is_idempotent(world: World
 
 
 def test_one_server_down_others_succeed_exit_code_partial(world: World) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = free_port()
     env = world.env | {"SLACK_URL": f"http://127.0.0.1:{dead}/services/T/B/{HOOK}"}
     result = run(*world.args("publish", "--summary-json", str(world.tmp / "s3.json")), env=env)
     assert result.returncode == 8, result.stderr

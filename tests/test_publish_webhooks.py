@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from dailydiff.publish.base import Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
+from netports import free_port
 from publish_reports import edition, make_report, no_live_markup
 from webhook_receiver import WebhookReceiver
 
@@ -205,9 +205,7 @@ def test_persistent_5xx_fails_after_the_configured_attempts(receiver: WebhookRec
 
 
 def test_a_down_service_fails_alone(receiver: WebhookReceiver) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
+    dead = free_port()
     env = environ(receiver) | {"SLACK_URL": f"http://127.0.0.1:{dead}/services/T/B/{HOOK_TOKEN}"}
     _, results = run(make_report(3), env, ("slack", "discord"), retries=1)
     assert results[0].status is Status.FAILED and "cannot reach http://127.0.0.1" in results[0].detail

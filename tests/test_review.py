@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitrepo import CommitSpec, FileEdit, build_repo
+from netports import free_port
 from required import missing
 from reviewkit import DAY, ROOT, assert_one_line_error, run, run_process
 
@@ -229,16 +230,13 @@ def test_a_path_template_without_ext_cannot_overwrite_one_format_with_another(tm
 @pytest.mark.slow
 def test_serve_on_loopback_answers_only_its_own_host_names(tmp_path: Path) -> None:
     import http.client
-    import socket
     import time
 
     repo = tmp_path / "repo"
     build_repo(repo, [CommitSpec("feat: private work", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
     data = tmp_path / "data"
     assert run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data)).returncode == 0
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}  # a real server process, stopped as a user would
     proc = subprocess.Popen([sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(data)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip

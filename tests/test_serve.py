@@ -23,6 +23,7 @@ from dailydiff.render.json import load_report
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
+from netports import free_port
 from sitefixtures import DAY1, DAY2, Fixture, real_reports
 from webserver import serving
 
@@ -143,12 +144,6 @@ def test_json_api_for_reports_and_commits(served: tuple[str, SiteCache], fixture
     assert get(f"{url}/api/commits?limit=x")[0] == 400
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cli_env() -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(SRC), "NO_COLOR": "1"}
     env.pop("DAILYDIFF_DATA_DIR", None)
@@ -157,7 +152,7 @@ def _cli_env() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_cli_serve_starts_serves_and_stops(fixture: Fixture, tmp_path: Path) -> None:
-    port = _free_port()  # a real process: started, then stopped with Ctrl-C
+    port = free_port()  # a real process: started, then stopped with Ctrl-C
     proc = subprocess.Popen(
         [sys.executable, "-m", "dailydiff", "serve", "--port", str(port), "--data-dir", str(fixture.data_dir)],
         cwd=tmp_path, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -187,7 +182,7 @@ def test_cli_serve_host_checks_the_host_header_only_on_loopback(
 ) -> None:
     # On loopback a page of another site re-pointed at 127.0.0.1 (DNS rebinding) is refused; on a public
     # address the user names the hosts in front of it (a proxy), so no Host header is refused.
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dailydiff", "serve", "--host", host, "--port", str(port), "--data-dir",
          str(fixture.data_dir)],
