@@ -13,6 +13,7 @@ import pytest
 
 from dailydiff.engine.site import DAYS, MANIFEST, SOURCE, build_from_store
 from dailydiff.models import DayReport
+from dailydiff.publish.files import sync_filesystem
 from dailydiff.settings import Settings, load_settings
 from dailydiff.store import DB_NAME, Store
 from linkcheck import check_site
@@ -93,6 +94,32 @@ def test_nothing_stored_since_the_last_build_writes_nothing(reports: list[DayRep
     records = [name for name in before if name in (MANIFEST, SOURCE) or name.startswith(f"{DAYS}/")]
     assert (again.written, again.removed, again.pages) == (0, 0, len(before) - len(records))
     assert files(site) == before and {MANIFEST, SOURCE} <= set(records)
+
+
+def test_a_build_flushes_the_sites_filesystem_once_and_never_every_disk(
+    reports: list[DayReport], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``os.sync`` waits for every disk of the machine (a busy CI host's image builds included): the build
+    flushes the filesystem of its output directory (syncfs), once, and only when it wrote pages."""
+    from dailydiff.engine import site as site_module
+
+    def whole_machine() -> None:
+        raise AssertionError("os.sync: every disk of the machine flushed")
+
+    flushed: list[Path] = []
+
+    def scoped(directory: Path) -> None:
+        flushed.append(directory)
+        sync_filesystem(directory)
+
+    monkeypatch.setattr("os.sync", whole_machine)
+    monkeypatch.setattr(site_module, "sync_filesystem", scoped)
+    settings, site = settings_for(tmp_path), tmp_path / "site"
+    with Store.open(tmp_path / "data") as store:
+        store.save_reports(reports)
+        assert build_from_store(store, settings, site).written > 0
+        assert build_from_store(store, settings, site).written == 0
+    assert flushed == [site]
 
 
 def test_a_report_rewritten_within_the_same_second_is_seen(reports: list[DayReport], tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from dailydiff.common.storeurl import is_postgres
 from dailydiff.common.text import shorten
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.files import atomic_write
+from dailydiff.publish.files import atomic_write, sync_filesystem
 from dailydiff.render import charts as chart_data
 from dailydiff.render.charts import Chart, figure_view, render_svg
 from dailydiff.render.digest import DayDigest, load_digest, render_digest_html
@@ -1345,7 +1345,8 @@ def build_site(
             written += count
         removed = _remove_stale(output_dir, previous.keys() - inputs.keys())
         if written:
-            os.sync()  # once for every page (an fsync each would cost more than rendering them)
+            # Once for every page (an fsync each would cost more than rendering them), before the manifest.
+            sync_filesystem(output_dir)
         if previous != inputs:
             atomic_write(
                 output_dir / MANIFEST,
