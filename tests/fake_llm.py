@@ -192,11 +192,15 @@ class FakeLLM:
     def analysis_requests(self) -> list[Recorded]:
         return [r for r in self.requests if not r.is_overview and not r.is_probe]
 
+    def title_of(self, record: Recorded) -> str:
+        """The title of the commit a request analyses ("the day" for an overview)."""
+        return _context(record, self)["title"]
+
     def per_commit(self) -> dict[str, int]:
         """Analysis requests per commit title (probes and overviews left out)."""
         counts: dict[str, int] = {}
         for record in self.analysis_requests():
-            title = _context(record, self)["title"]
+            title = self.title_of(record)
             counts[title] = counts.get(title, 0) + 1
         return counts
 
