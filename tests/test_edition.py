@@ -86,7 +86,14 @@ class DrippingServer:
                 return
 
     def close(self) -> None:
+        # The thread blocked in accept() holds the socket: closed alone, it would go on listening until a
+        # connection came (a later test's, in this process, was answered "ok" by it). shutdown() ends the
+        # accept, and the socket with it.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "the dripping server's accept thread did not end"
 
 
 def test_a_dripping_receiver_is_cut_off_at_the_deadline_recorded_failed_and_delivered_once_later(
