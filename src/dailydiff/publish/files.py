@@ -60,7 +60,10 @@ def sync_filesystem(directory: Path) -> None:
     which on a busy host waits for everybody else's writes. Elsewhere, ``os.sync``."""
     import ctypes
 
-    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    try:
+        syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    except (OSError, TypeError):  # no C library to open by name (Windows)
+        syncfs = None
     if syncfs is None:
         os.sync()
         return
