@@ -57,13 +57,11 @@ def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
 def sync_filesystem(directory: Path) -> None:
     """Flush to disk the files written under ``directory`` (by ``atomic_write(durable=False)``): the
     filesystem that holds it only (Linux's syncfs(2)), not every disk of the machine as ``os.sync`` does,
-    which on a busy host waits for everybody else's writes. Elsewhere, ``os.sync``."""
+    which on a busy host waits for everybody else's writes. Other POSIX systems: ``os.sync`` (POSIX only,
+    as is the directory descriptor syncfs takes)."""
     import ctypes
 
-    try:
-        syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
-    except (OSError, TypeError):  # no C library to open by name (Windows)
-        syncfs = None
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
     if syncfs is None:
         os.sync()
         return
