@@ -30,8 +30,8 @@ def late_commits(
     """The day's commits that a delivered report of the day did not have, each with when it was first
     seen (kept from the stored report across rebuilds). Nothing is late in a day never delivered."""
     previous = store.get_report(repo, date, language)
-    if previous is None:
-        return []
+    if previous is None or previous.partial:
+        return []  # an unsettled day's later commits are the day's own, not late
     rows = store.deliveries(repo, date, language)
     if not any(row.state == "delivered" and _ANNOUNCED not in target for target, row in rows.items()):
         return []
@@ -67,7 +67,7 @@ def deliver_addendum(
     late = [c for c in report.commits if c.sha in late_shas]
     results = []
     for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place or outcome.status == "failed":
+        if publisher.updates_in_place or outcome.status in ("failed", "waiting"):
             continue
         untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
         if not untold:

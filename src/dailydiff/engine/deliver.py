@@ -63,7 +63,9 @@ class DeliveryResult:
     publisher: str
     type: str
     target: str
-    status: str  # "ok" (sent), "skipped" (nothing to send: delivered already, unchanged, claimed elsewhere), "failed"
+    # "ok" (sent), "skipped" (nothing to send: delivered already, unchanged, claimed elsewhere), "waiting" (held
+    # until the unit is final: an unsettled day, a week with days missing), "failed"
+    status: str
     detail: str = ""
     content_hash: str = ""
     # Set when this delivery took over the claim of an interrupted one: the one line the command prints.
@@ -169,6 +171,9 @@ def _deliver_one(
         raise
     except Exception as exc:  # a part that cannot be rendered: this target fails, the others go on
         return result("failed", secrets.redact(f"cannot render the {edition.kind}: {exc}"))
+    if edition.held and not publisher.updates_in_place:
+        # Not final yet: no ledger row, so the next run that finds it settled sends it, once.
+        return result("waiting", f"{edition.held}; sent once it is final", digest)
     if not force and not publisher.updates_in_place and store.delivery(*key) is None:
         legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
         if legacy is not None and legacy.state == "delivered":
@@ -200,12 +205,11 @@ def _deliver_one(
         recovered = ""
     else:
         return result("skipped", "claimed by another process meanwhile", digest)
-    report = edition.report
-    if publisher.skip_empty and edition.kind == "day" and report is not None and not report.stats.total:
-        # Recorded as delivered: the day is done for this target, and a commit that lands in it later is
-        # announced by an addendum.
+    if publisher.skip_empty and edition.empty:
+        # Recorded as delivered: the unit is done for this target, and a commit that lands in a day later
+        # is announced by an addendum.
         outcome = PublishResult(publisher.name, publisher.type, Status.SKIPPED,
-                                "no commits that day, nothing sent (skip_empty)")  # fmt: skip
+                                f"{edition.empty}, nothing sent (skip_empty)")  # fmt: skip
     else:
         outcome = attempt(publisher, edition, secrets)
     state = "failed" if outcome.status is Status.FAILED else "delivered"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dailydiff.engine.deliver import DeliveryResult, deliver, pick_publishers
+from dailydiff.engine.plan import qualified_ids
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets, Status
@@ -60,18 +61,6 @@ def digest_entries(settings: Settings, name: str | None = None) -> list[DigestEn
         )
         raise ConfigError(f"no digest named {name!r}", f"configured digests: {known}")
     return chosen
-
-
-def _configured_ids(settings: Settings) -> list[str]:
-    """The repository ids of [[repos]] entries that are known without opening them: a name, or a GitHub
-    owner/name (a local clone's id is what its stored reports say)."""
-    ids = []
-    for entry in settings.repos:
-        if entry.name:
-            ids.append(entry.name)
-        elif entry.source.count("/") == 1 and not entry.source.startswith((".", "/", "~")):
-            ids.append(entry.source.removeprefix("github:"))
-    return ids
 
 
 def _fingerprint(analyzer: Any, digest: DayDigest, commits: Sequence[ReportCommit]) -> str:
@@ -122,13 +111,20 @@ def has_reports(store: Store, entry: DigestEntry, date: dt.date, settings: Setti
 
 
 def build_digest_day(
-    store: Store, settings: Settings, entry: DigestEntry, date: dt.date, analyzer: Any = None
+    store: Store,
+    settings: Settings,
+    entry: DigestEntry,
+    date: dt.date,
+    analyzer: Any = None,
+    configured: Sequence[str] | None = None,
 ) -> tuple[DayDigest, str]:
     """One digest of one day from the store, and where its overview came from (llm, cached, rules).
-    ``analyzer``: an LLM analyser (its ``overview``), or None offline."""
+    ``analyzer``: an LLM analyser (its ``overview``), or None offline. ``configured``: every configured
+    repository's id (the plan's); each one the digest covers is named, with "no report" where it has none."""
     language = entry.language or settings.report.language
     stored = _stored_reports(store, date, language)
-    repos = select_repos(entry.repos, list(dict.fromkeys([*stored, *_configured_ids(settings)])))
+    configured = list(configured) if configured is not None else qualified_ids(settings.repos)
+    repos = select_repos(entry.repos, list(dict.fromkeys([*configured, *stored])))
     reports = {repo: stored[repo] for repo in repos if repo in stored}
     digest = build_day_digest(entry.name, date, repos, reports, language=language,
                               timezone=settings.report.timezone,
@@ -210,7 +206,9 @@ def run_digests(
         for date in sorted(set(dates)):
             if not has_reports(store, entry, date, settings):
                 continue  # nothing stored that day (every repository failed, or none built yet)
-            digest, source = build_digest_day(store, settings, entry, date, analyzer)
+            digest, source = build_digest_day(
+                store, settings, entry, date, analyzer, qualified_ids(settings.repos)
+            )
             outcome = DigestOutcome(entry.name, date, digest.language, digest, source)
             if targets:
                 outcome.publish = deliver_digest(

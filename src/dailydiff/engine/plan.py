@@ -55,6 +55,9 @@ class RepoJob:
     source_options: SourceOptions = field(default_factory=SourceOptions)
     # owner_name in paths and messages when another configured repository has the same short name
     qualified_name: str = ""
+    # The repository's id, decided once in the plan (``repo_identity``): the store, logs, units, paths and
+    # digests name it so. Empty for `report SOURCE` without a name until its source is opened.
+    repo_id: str = ""
 
     @property
     def key(self) -> str:
@@ -62,7 +65,7 @@ class RepoJob:
 
     @property
     def label(self) -> str:
-        return redact(self.entry.key)
+        return redact(self.repo_id or self.entry.key)
 
 
 def redact(text: str) -> str:
@@ -125,23 +128,15 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
                 source=resolve_source(entry.source, base_dir),
                 source_options=SourceOptions(
                     # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
-                    name=None
-                    if _is_github(entry.source)
-                    else (entry.name or _qualified_clone(entry, repo_id)),
+                    name=None if _is_github(entry.source) else repo_id,
                     branch=effective.git.branch,
                     all_branches=effective.git.all_branches,
                 ),
                 qualified_name=repo_id.replace("/", "_") if clash and "/" in repo_id else "",
+                repo_id=repo_id,
             )
         )
     return jobs
-
-
-def _short_source_name(entry: RepoEntry) -> str:
-    """The name a source gets without `name`: owner/name for GitHub, else the last part of its path/URL."""
-    if _is_github(entry.source):
-        return entry.source.removeprefix("github:")
-    return _last_parts(entry.source)[-1]
 
 
 def _last_parts(source: str) -> list[str]:
@@ -156,10 +151,23 @@ def _qualified_clone(entry: RepoEntry, repo_id: str) -> str | None:
     return repo_id if "/" in repo_id and not _is_github(entry.source) else None
 
 
+def repo_identity(entry: RepoEntry, base_dir: Path | None = None) -> str:
+    """The one rule for a configured repository's id: its ``name``; else ``owner/name`` for GitHub, and
+    for a clone or URL whatever its remote says (``owner/name`` where the origin is a forge), else the last
+    part of its path or URL. Logs, plan units, digests and file paths all use it."""
+    if entry.name:
+        return entry.name
+    if _is_github(entry.source):
+        return entry.source.removeprefix("github:")
+    from dailydiff.sources.git import source_identity
+
+    return source_identity(resolve_source(entry.source, base_dir))
+
+
 def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
-    """Each configured repository's id, owner-qualified where a short name would clash: two clones (or
-    git URLs) both ending in ``repo`` become ``<parent>/repo`` each; GitHub ids are owner/name already."""
-    ids = [entry.name or _short_source_name(entry) for entry in entries]
+    """Each configured repository's id (``repo_identity``), owner-qualified where two would be the same:
+    two clones (or git URLs) both named ``repo`` become ``<parent>/repo`` each."""
+    ids = [repo_identity(entry, base_dir) for entry in entries]
     plain = list(ids)
     for index, entry in enumerate(entries):
         if entry.name or _is_github(entry.source) or plain.count(plain[index]) < 2:

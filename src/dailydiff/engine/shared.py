@@ -3,7 +3,8 @@ the store, and any number of `dailydiff run` processes, on any machines, claim t
 lease. A unit is a repository-day whatever plan names it, so two plans never build one unit twice.
 
 - Every worker adds the same units to the plan (the first one creates them) and claims the next unit that
-  nobody holds and whose needs are done (a digest-day waits for its repositories' days). A heartbeat
+  nobody holds and whose needs are settled, done or failed (a digest-day waits for its repositories'
+  days, then is built from what they stored). A heartbeat
   thread, with its own store connection, renews the leases this process holds every third of the lease.
 - Every claim carries a **fencing token** that grows with each claim of the unit. The unit's writes —
   analyses, report, delivery claims (and so the files and messages sent after them) — go through the store
@@ -32,20 +33,14 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import UNIT_GUARD
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import is_delivered, publishers_for
-from dailydiff.engine.plan import RepoJob
-from dailydiff.engine.stream import Engine, RepoResult, RunOptions
+from dailydiff.engine.runner import Claimed
 from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
-from dailydiff.publish.base import Publisher
-from dailydiff.render.edition import UnitKey
-from dailydiff.settings import Settings
-from dailydiff.store import Claim, Store, open_store
+from dailydiff.store import Claim, Store
 from dailydiff.store.interface import FENCE
 
 log = logging.getLogger("dailydiff.run")
@@ -60,17 +55,6 @@ def worker_name() -> str:
 
 
 @dataclass
-class UnitOutcome(Generic[R]):
-    unit: str
-    ok: bool
-    detail: str
-    result: R | None = None
-    attempt: int = 1
-    taken_over_from: str | None = None
-    lost: bool = False  # the lease ran out while this worker was on it (another worker took it over)
-
-
-@dataclass
 class SharedPlan:
     """One process's part in a shared plan."""
 
@@ -78,6 +62,7 @@ class SharedPlan:
     plan: str
     lease: float
     worker: str = field(default_factory=worker_name)
+    shared = True
     poll: float = 1.0  # how often an idle worker looks for a unit whose worker died
     retries: int = 3  # a unit built again after the store's connection was lost (a server restart)
     _held: dict[str, Claim] = field(default_factory=dict)
@@ -94,7 +79,7 @@ class SharedPlan:
         run_unit: RunUnit[U, R],
         slots: int = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[UnitOutcome[R]]:
+    ) -> list[Claimed]:
         """``run`` on an event loop of its own, then ``finish``: for callers without a loop."""
         try:
             return run_sync(self.run(units, run_unit, slots, needs))
@@ -107,7 +92,7 @@ class SharedPlan:
         run_unit: RunUnit[U, R],
         slots: int = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[UnitOutcome[R]]:
+    ) -> list[Claimed]:
         """Build units of the plan until none is left: ``await run_unit(unit) → (ok, detail, result)``,
         ``slots`` at a time on this event loop. Returns what this worker built. The caller calls ``finish``
         once the loop is closed (its threads done): units still held are given back then."""
@@ -131,7 +116,7 @@ class SharedPlan:
                 target=self._heartbeat, name="dailydiff-lease", daemon=True
             )
             self._heartbeat_thread.start()
-            outcomes: list[UnitOutcome[R]] = []
+            outcomes: list[Claimed] = []
             await asyncio.gather(
                 *(self._slot(control, units, run_unit, outcomes) for _ in range(max(1, slots)))
             )
@@ -154,7 +139,7 @@ class SharedPlan:
         raise AssertionError("unreachable")
 
     async def _slot(
-        self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U, R], outcomes: list[UnitOutcome[R]]
+        self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U, R], outcomes: list[Claimed]
     ) -> None:
         while not self._stop.is_set():
             asked = time.monotonic()
@@ -185,12 +170,12 @@ class SharedPlan:
                 )
             outcomes.append(outcome)
 
-    async def _build(self, claim: Claim, units: Mapping[str, U], run_unit: RunUnit[U, R]) -> UnitOutcome[R]:
+    async def _build(self, claim: Claim, units: Mapping[str, U], run_unit: RunUnit[U, R]) -> Claimed:
         if claim.previous_worker:
             log.info("%s: taking over from %s (its lease ran out)", claim.unit, claim.previous_worker)
         unit = units.get(claim.unit)
         if unit is None:
-            return UnitOutcome(claim.unit, False, "not in this worker's plan (another config?)", None,
+            return Claimed(claim.unit, False, "not in this worker's plan (another config?)", None,
                                claim.attempt, claim.previous_worker)  # fmt: skip
         fence, guard = FENCE.set(claim), UNIT_GUARD.set(lambda: self._check_held(claim))
         try:
@@ -207,9 +192,7 @@ class SharedPlan:
                     await asyncio.sleep(0.5 * 2**attempt)
         except LeaseLostError as exc:
             log.warning("%s", exc.message)
-            return UnitOutcome(
-                claim.unit, False, exc.message, None, claim.attempt, claim.previous_worker, True
-            )
+            return Claimed(claim.unit, False, exc.message, None, claim.attempt, claim.previous_worker, True)
         except (StoreError, asyncio.CancelledError, KeyboardInterrupt):
             raise  # the unit stays held: `finish` gives it back once in-flight sends are recorded
         except Exception as exc:  # one unit failing never stops the worker
@@ -220,7 +203,7 @@ class SharedPlan:
             UNIT_GUARD.reset(guard)
         with self._lock:
             lost = claim.unit in self._lost
-        return UnitOutcome(claim.unit, ok, detail, result, claim.attempt, claim.previous_worker, lost)
+        return Claimed(claim.unit, ok, detail, result, claim.attempt, claim.previous_worker, lost)
 
     def _check_held(self, claim: Claim) -> None:
         """The guard before an LLM request: cheap while the lease is fresh by this process's monotonic clock
@@ -284,143 +267,4 @@ class SharedPlan:
                 self._heartbeat_store = None
 
 
-def unit_key(label: str, date_text: str) -> str:
-    return f"{label} {date_text}"
-
-
-@dataclass(frozen=True)
-class DigestDay:
-    """A digest-day unit: one ``[[digest]]`` for one date, ready once its repositories' days are done."""
-
-    name: str
-    date: dt.date
-
-
-def run_shared(
-    jobs: Sequence[RepoJob],
-    options: RunOptions,
-    available: Sequence[Publisher],
-    plan: SharedPlan,
-    store: Store,
-    settings: Settings | None = None,
-) -> tuple[list[RepoResult], list[Any]]:
-    """`run --plan`: this worker's share of the units of ``jobs`` × their days, built by one engine on one
-    event loop (``[run] concurrency`` units at a time), and of the ``[[digest]]`` days of ``settings``, each
-    taken by whichever worker is free once the days of every repository of the plan are done. Returns one
-    result per repository this worker touched, and the digests it delivered (``DigestOutcome``)."""
-    units: dict[str, tuple[RepoJob, dt.date] | DigestDay] = {}
-    needs: dict[str, list[str]] = {}
-    for job in jobs:
-        for date in options.dates.resolve(job.settings.report.timezone, options.now):
-            units[unit_key(job.label, date.isoformat())] = (job, date)
-    for entry in settings.digest if settings is not None else []:
-        dates = {date for job, date in (u for u in units.values() if isinstance(u, tuple))}
-        for date in sorted(dates):
-            key = unit_key(f"digest:{entry.name}", date.isoformat())
-            units[key] = DigestDay(entry.name, date)
-            needs[key] = [k for k, u in units.items() if isinstance(u, tuple) and u[1] == date]
-    digests: list[Any] = []
-
-    # A unit checks its own day for late commits; the look-back before today is a whole run's job.
-    unit_options = replace(options, lookback=False)
-
-    async def main() -> list[UnitOutcome[RepoResult | None]]:
-        async with Engine(store, unit_options) as engine:
-
-            async def run_unit(
-                unit: tuple[RepoJob, dt.date] | DigestDay,
-            ) -> tuple[bool, str, RepoResult | None]:
-                if isinstance(unit, DigestDay):
-                    assert settings is not None
-                    return await asyncio.to_thread(build_digest, unit, settings, options, available, digests)
-                job, date = unit
-                result = await engine.run_job(job, available, dates=DateSpec(date=date.isoformat()))
-                return unit_outcome(result, job, date, available, store)
-
-            return await plan.run(units, run_unit, max(1, options.concurrency), needs)
-
-    try:
-        outcomes = run_sync(main())
-    finally:
-        plan.finish()  # after the loop: sends in flight have finished and are recorded
-    log.info("plan %s: %s", plan.plan, summarize(outcomes))
-    return merge_results(outcomes, units), digests
-
-
-def build_digest(
-    unit: DigestDay, settings: Settings, options: RunOptions, available: Sequence[Publisher], out: list[Any]
-) -> tuple[bool, str, None]:
-    """A digest-day unit, on a connection of its own (a worker thread): built from the stored reports of
-    the day and delivered through the ledger (its claims fenced by the unit's, as a repository-day's)."""
-    from dailydiff.engine.digests import llm_for_digests, run_digests
-
-    with (options.open_store or (lambda: open_store(settings)))() as own:
-        done = run_digests(settings, own, [unit.date], available, name=unit.name, force=options.force,
-                           secrets=options.secrets, analyzer=llm_for_digests(settings, own))  # fmt: skip
-    out.extend(done)
-    failed = [f"{p.publisher} {p.status}" for o in done for p in o.publish if p.status == "failed"]
-    if failed:
-        return False, f"digest {unit.name} {unit.date}: not delivered everywhere ({', '.join(failed)})", None
-    return True, "ok", None
-
-
-def unit_outcome(
-    result: RepoResult, job: RepoJob, date: dt.date, available: Sequence[Publisher], store: Store
-) -> tuple[bool, str, RepoResult | None]:
-    """A unit is done when its report is built and every delivery of the day is recorded as delivered: a
-    failed delivery, or one another process claimed, leaves it to be retried by the plan's next run."""
-    if result.status == "failed":
-        return False, result.error or "failed", result
-    language = job.settings.report.language
-    for day in result.days:
-        if day.status != "built" or result.repo is None:
-            continue  # up to date, or kept back by the failure gate (not sent, by design)
-        publishers = publishers_for(job.entry, job.index, available)
-        if not is_delivered(store, UnitKey(result.repo, day.date, language), publishers):
-            waiting = [f"{p.publisher} {p.status}" for p in day.publish if p.status != "ok"]
-            return False, f"{date}: not delivered everywhere ({', '.join(waiting) or 'unrecorded'})", result
-    return True, result.status, result
-
-
-def merge_results(
-    outcomes: Sequence[UnitOutcome[RepoResult | None]],
-    units: Mapping[str, tuple[RepoJob, dt.date] | DigestDay],
-) -> list[RepoResult]:
-    merged: dict[str, RepoResult] = {}
-    for outcome in outcomes:
-        result = outcome.result
-        if result is None:
-            unit = units[outcome.unit]
-            if isinstance(unit, DigestDay):
-                continue  # a digest's outcome is told with the digests
-            job, _date = unit
-            status = "ok" if outcome.lost else "failed"  # a unit lost to another worker is that worker's
-            result = RepoResult(key=job.label, source=job.label, status=status,
-                                error=None if outcome.lost else outcome.detail)  # fmt: skip
-        mine = merged.setdefault(
-            result.key, replace(result, days=[], status="ok", duration_seconds=0.0, github=None)
-        )
-        mine.days += result.days
-        if result.github is not None:  # each unit's GitHub requests, added up
-            mine.github = {k: (mine.github or {}).get(k, 0) + v for k, v in result.github.items()}
-        mine.duration_seconds = round(mine.duration_seconds + result.duration_seconds, 3)
-        mine.repo = mine.repo or result.repo
-        if _RANK[result.status] > _RANK[mine.status]:
-            mine.status, mine.error = result.status, result.error
-    for result in merged.values():
-        result.days.sort(key=lambda d: d.date)
-    return list(merged.values())
-
-
-_RANK = {"ok": 0, "gated": 1, "partial": 2, "failed": 3}
-
-
-def summarize(outcomes: Sequence[UnitOutcome[R]]) -> str:
-    done = sum(o.ok for o in outcomes)
-    taken = sum(o.taken_over_from is not None for o in outcomes)
-    lost = sum(o.lost for o in outcomes)
-    return (f"{len(outcomes)} unit(s) built by this worker: {done} ok, {len(outcomes) - done - lost} failed, "
-            f"{taken} taken over, {lost} lost to another worker")  # fmt: skip
-
-
-__all__ = ["SharedPlan", "UnitOutcome", "run_shared", "summarize", "unit_key", "worker_name"]
+__all__ = ["SharedPlan", "worker_name"]

@@ -47,6 +47,7 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.reverts import link_reverts
+from dailydiff.engine.units import UnitOutcome, day_outcome
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
@@ -91,41 +92,13 @@ EXPECT_SAMPLE = 64
 
 
 @dataclass
-class DayResult:
-    date: dt.date
-    # "built", "up-to-date", "gated" (not published), "kept-previous" (a better one kept), "deferred" (left
-    # to the next run: the GitHub request budget did not fit it)
-    status: str
-    report: DayReport | None = None
-    publish: list[DeliveryResult] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"date": self.date.isoformat(), "status": self.status}
-        if self.report is not None:
-            r = self.report
-            data.update(
-                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
-                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
-                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
-                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
-            )  # fmt: skip
-            if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
-                data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
-                                "analysable": r.gate.analysable, "limit": r.gate.limit}  # fmt: skip
-        data["publish"] = [p.as_dict() for p in self.publish]
-        return data
-
-
-@dataclass
 class RepoResult:
     key: str
     source: str
     repo: str | None = None
-    status: str = "ok"  # "ok", "failed" (see error), "partial" (a publisher failed), "gated"
+    status: str = "ok"  # "ok", "failed" (see error), "undelivered" (a publisher failed), "gated"
     error: str | None = None
-    days: list[DayResult] = field(default_factory=list)
+    days: list[UnitOutcome] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
     github: dict[str, int] | None = None  # what the repository's fetch asked the GitHub API
@@ -248,9 +221,16 @@ class Engine:
 
     def count_units(self, jobs: Sequence[RepoJob]) -> None:
         """Every unit of the plan, before any starts (the progress bar's total)."""
-        self.tally.units_total += sum(
-            len(self.options.dates.resolve(job.settings.report.timezone, self.options.now)) for job in jobs
+        self.count(
+            sum(
+                len(self.options.dates.resolve(job.settings.report.timezone, self.options.now))
+                for job in jobs
+            )
         )
+
+    def count(self, days: int) -> None:
+        """The plan's days, before any starts (the progress bar's total)."""
+        self.tally.units_total += days
         self._counted = True
         self.tally.changed()
 
@@ -325,7 +305,7 @@ class Engine:
             result.duration_seconds = round(time.monotonic() - started, 3)
             statuses = {p.status for d in result.days for p in d.publish}
             if "failed" in statuses:
-                result.status = "partial"
+                result.status = "undelivered"
             elif any(d.status in {"gated", "kept-previous"} for d in result.days):
                 result.status = "gated"
             log.info(
@@ -379,7 +359,7 @@ class Engine:
             late_days = await self._late_days(source, settings, dates, plan, extra)
         for date in up_to_date:
             if date not in late_days:
-                result.days.append(DayResult(date, "up-to-date"))
+                result.days.append(day_outcome(source.repo, date, "up-to-date"))
         if not self._counted:
             self.tally.units_total += len(dates)
         self.tally.units_total += len(late_days - set(dates))
@@ -454,7 +434,7 @@ class Engine:
     def now(self) -> dt.datetime:
         return self.options.now or dt.datetime.now(dt.UTC)
 
-    async def stream(self, repo: _Repo, result: RepoResult) -> list[DayResult]:
+    async def stream(self, repo: _Repo, result: RepoResult) -> list[UnitOutcome]:
         """Fetch the repository's whole plan in one pass, each commit's analysis started as it arrives and
         each day finished as soon as its last analysis lands."""
         tz = repo.settings.report.timezone
@@ -623,10 +603,10 @@ class Engine:
 
     # one day ---------------------------------------------------------------------------------------
 
-    async def _day(self, repo: _Repo, date: dt.date) -> DayResult:
+    async def _day(self, repo: _Repo, date: dt.date) -> UnitOutcome:
         await repo.listed.wait()
         if date in repo.deferred:  # nothing of it is built: the next run builds it whole
-            return DayResult(date, "deferred")
+            return day_outcome(repo.source.repo, date, "deferred")
         settings = repo.settings
         language, tz = settings.report.language, settings.report.timezone
         shas = repo.shas.get(date, [])
@@ -716,7 +696,7 @@ class Engine:
             return await repo.session.overview(commits, language), True
         return await repo.session.overview(rated, language), True
 
-    async def _deliver(self, repo: _Repo, day: DayOutcome) -> DayResult:
+    async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
         report = day.report
         extra = {"repo": repo.job.label}
         # The render stage: the day's edition, each part rendered once on first use, for every target.
@@ -734,7 +714,7 @@ class Engine:
                 DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
                 for p in repo.publishers
             ]
-            return DayResult(report.date, status, report, skipped, written)
+            return day_outcome(report.repo, report.date, status, report, skipped, written)
 
         # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
         # each delivery before it is sent, so another process never sends it too.
@@ -771,7 +751,7 @@ class Engine:
             ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
             extra=extra,
         )
-        return DayResult(report.date, "built", report, results, written)
+        return day_outcome(report.repo, report.date, "built", report, results, written)
 
 
 def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:

@@ -124,7 +124,7 @@ class FilesPublisher:
     def paths(self, edition: Edition) -> list[tuple[str, Path]]:
         try:
             targets = [(fmt, self.directory / edition.path(fmt, self.entry.path_template))
-                       for fmt in self.formats if fmt in edition.files]  # fmt: skip
+                       for fmt in self.formats if fmt in edition.files_for(self.entry.path_template)]  # fmt: skip
         except placeholders.TemplateError as exc:
             raise PublishError(f"bad path template: {exc}", "fix path_template") from None
         if len({path for _, path in targets}) < len(targets):
@@ -137,13 +137,15 @@ class FilesPublisher:
 
     def preview(self, edition: Edition) -> str:
         return "\n".join(
-            f"write {path} ({len(edition.files[fmt].encode())} bytes)" for fmt, path in self.paths(edition)
+            f"write {path} ({len(edition.files_for(self.entry.path_template)[fmt].encode())} bytes)"
+            for fmt, path in self.paths(edition)
         )
 
     def send(self, edition: Edition) -> PublishResult:
         written, unchanged = [], []
+        files = edition.files_for(self.entry.path_template)  # a digest links the days where this writes them
         for fmt, path in self.paths(edition):
-            text = edition.files[fmt]
+            text = files[fmt]
             try:
                 if path.is_file() and path.read_text(encoding="utf-8") == text:
                     unchanged.append(str(path))

@@ -49,6 +49,7 @@ class DigestRepo(_Frozen):
     failed: int = 0  # the day's gate: analyses that failed or fell back to the rules, commits not fetched
     gated: bool = False  # the day's stored gate (engine/stages.py): too many failed analyses
     highlights: list[str] = Field(default_factory=list)  # the repository's own day overview
+    partial: bool = False  # the day has not settled yet (its window closed less than [run] settle ago)
 
 
 class DigestCommit(_Frozen):
@@ -85,6 +86,10 @@ class DayDigest(_Frozen):
     @property
     def missing(self) -> list[DigestRepo]:
         return [r for r in self.repos if not r.stored]
+
+    @property
+    def unsettled(self) -> bool:
+        return any(r.partial for r in self.repos)
 
 
 def select_repos(patterns: Sequence[str], available: Sequence[str]) -> list[str]:
@@ -147,7 +152,7 @@ def build_day_digest(
             DigestRepo(
                 repo=repo, repo_url=report.repo_url, total=s.total, high=s.high, medium=s.medium, low=s.low,
                 failed=verdict.failed, gated=verdict.gated,
-                highlights=list(report.overview.highlights),
+                highlights=list(report.overview.highlights), partial=report.partial,
             )
         )  # fmt: skip
         for rc in report.commits:
@@ -185,7 +190,11 @@ def rules_overview(digest: DayDigest) -> Overview:
     if digest.gated:
         highlights.append(D["gated"].format(repos=D["list_sep"].join(r.repo for r in digest.gated)))
     if digest.missing:
-        highlights.append(D["missing"].format(repos=D["list_sep"].join(r.repo for r in digest.missing)))
+        highlights.append(
+            D["missing"].format(
+                repos=D["list_sep"].join(r.repo for r in digest.missing), date=digest.date.isoformat()
+            )
+        )
     types: Counter[str] = Counter(t.value for c in [*digest.high, *digest.watch] for t in c.change_types)
     names = change_type_labels(digest.language)
     themes = [f"{names.get(t, t)} ×{n}" for t, n in types.most_common(4)]

@@ -119,9 +119,18 @@ class Edition:
         charts: Callable[[], Sequence[Chart]] = lambda: (),
         link: str | None = None,
         report: DayReport | None = None,
+        empty: str = "",
+        held: str = "",
+        laid_out: Callable[[str], Mapping[str, Callable[[], str]]] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
+        # Why nothing happened in it ('' when something did): a target with skip_empty sends nothing. ``held``: why it is not final yet (a day not settled, a week with days missing): chat and
+        # e-mail get it once it is; targets that update in place show it, marked.
+        self.empty, self.held = empty, held
+        # The files of a target whose day files follow another path template (a digest links them).
+        self._laid_out = laid_out
+        self._layouts: dict[str, Files] = {}
         self.subject = subject
         self._values, self._path, self._message, self._charts = values, path, message, charts
         self._messages: dict[tuple[str | None, int], Message] = {}
@@ -147,6 +156,15 @@ class Edition:
 
     def fill(self, template: str, allowed: frozenset[str] = placeholders.DAY_PLACEHOLDERS) -> str:
         return placeholders.fill(template, self.values(), allowed)
+
+    def files_for(self, day_template: str) -> Files:
+        """The files as a target lays them out: ``day_template`` is where it writes days (a digest's
+        links to its repositories' day files resolve there); the same as ``files`` for other kinds."""
+        if self._laid_out is None:
+            return self.files
+        if day_template not in self._layouts:
+            self._layouts[day_template] = Files(self._laid_out(day_template))
+        return self._layouts[day_template]
 
     def path(self, fmt: str, template: str) -> PurePosixPath:
         """Where the ``fmt`` file goes below a target's directory; ``template`` is the target's path
@@ -244,6 +262,8 @@ def day_edition(
         charts=charts,
         link=_repo_page(settings.site.base_url, report.repo, f"{report.date.isoformat()}.html"),
         report=report,
+        empty="" if report.stats.total else "no commits that day",
+        held="the day has not settled yet" if report.partial else "",
     )
 
 
@@ -305,24 +325,26 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
     base_url = settings.site.base_url
     report_ext = "html" if "html" in settings.report.formats else "md"
 
-    def report_link(repo: str, ext: str) -> str:
+    def report_link(template: str, repo: str, ext: str) -> str:
         if base_url:
             return report_href(repo, digest.date, base_url=base_url)
         values = {**_date_values(digest.date), **placeholders.repo_values(repo), "lang": digest.language,
                   "ext": ext}  # fmt: skip
-        target = placeholders.fill_path(
-            settings.report.path_template, values, placeholders.DAY_PATH_PLACEHOLDERS
-        )
+        target = placeholders.fill_path(template, values, placeholders.DAY_PATH_PLACEHOLDERS)
         depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
         return "../" * depth + target.as_posix()
 
-    renderers: dict[str, Callable[[], str]] = {
-        "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, ext="md"),
-                                             templates_dir=settings.report.templates_dir),
-        "json": partial(render_digest_json, digest),
-        "html": lambda: render_digest_html(digest, report_link=partial(report_link, ext=report_ext),
-                                           site_title=settings.site.title, templates_dir=settings.site.templates_dir),
-    }  # fmt: skip
+    def laid_out(template: str) -> dict[str, Callable[[], str]]:
+        return {
+            "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, template, ext="md"),
+                                                 templates_dir=settings.report.templates_dir),
+            "json": partial(render_digest_json, digest),
+            "html": lambda: render_digest_html(digest, report_link=partial(report_link, template, ext=report_ext),
+                                               site_title=settings.site.title,
+                                               templates_dir=settings.site.templates_dir),
+        }  # fmt: skip
+
+    renderers = laid_out(settings.report.path_template)
     repo_links = {
         r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
     }
@@ -345,6 +367,9 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
             name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
         ),
         link=_site_url(base_url, f"digests/{digest.name}/{digest.date.isoformat()}.html"),
+        empty="" if digest.total else "no commits in any repository that day",
+        held="a day in it has not settled yet" if digest.unsettled else "",
+        laid_out=laid_out,
     )
 
 
@@ -397,4 +422,15 @@ def week_edition(
         ),
         charts=charts,
         link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),
+        empty="" if week.totals.total else "no commits that week",
+        held=_week_held(week, builder),
     )
+
+
+def _week_held(week: WeekDigest, builder: str) -> str:
+    """Why a week is not final: days of it with no stored report (built by ``builder``)."""
+    if not week.missing_days:
+        return ""
+    first, last = min(week.missing_days), max(week.missing_days)
+    return (f"{len(week.missing_days)} day(s) of {week.week} not built yet ({builder} --from {first} "
+            f"--to {last})")  # fmt: skip

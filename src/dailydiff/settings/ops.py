@@ -31,6 +31,7 @@ class RunSettings(_Section):
     claim_timeout: float = Field(gt=0)
     settle: float = Field(ge=0)
     lookback_days: int = Field(ge=0, le=31)
+    catch_up_days: int = Field(default=7, ge=0, le=366)
     max_days: int = Field(ge=1)
     now: str = ""
 

@@ -123,6 +123,21 @@ def web_base_from_remote(remote: str) -> tuple[str, str] | None:
     return path, f"{scheme}://{netloc}/{path}"
 
 
+def source_identity(spec: str) -> str:
+    """The id a git source gets without a configured name, decided without reading its history: the
+    ``owner/name`` its remote (a URL, or a clone's ``origin``) says, else the last part of its URL or
+    directory. A path that is not (yet) a repository is named by its directory: opening it says why."""
+    if is_git_url(spec):
+        derived = web_base_from_remote(spec)
+        return derived[0] if derived else name_from_url(spec)
+    try:
+        path, remote = _local(spec)
+    except SourceError:
+        return Path(spec).expanduser().resolve().name.removesuffix(".git") or "repository"
+    derived = web_base_from_remote(remote) if remote else None
+    return derived[0] if derived else path.resolve().name.removesuffix(".git")
+
+
 def name_from_url(url: str) -> str:
     """A readable repository name for a git URL without a web page: its last path part."""
     path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]

@@ -652,15 +652,15 @@ class Store:
         self, plan: str, units: Sequence[str], needs: Mapping[str, Sequence[str]] | None = None
     ) -> int:
         """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
-        units; the first one creates them); ``needs``: unit → the units it waits for. When nothing of the
-        plan is pending or running (its last run is over), its units that failed are pending again: running
-        a plan again retries them, while a worker joining a run under way leaves its failures alone. Returns
-        how many units the plan has."""
+        units; the first one creates them); ``needs``: unit → the units it waits for. When no unit of the
+        plan is running (its last run is over), its units that failed are pending again: running a plan
+        again retries them, while a worker joining a run under way leaves its failures alone. Returns how
+        many units the plan has."""
         now = now_text()
         with self._tx() as db:
             busy = db.execute(
                 "SELECT COUNT(*) FROM units u JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
-                "AND c.state IN ('pending', 'running')",
+                "AND c.state = 'running'",
                 (plan,),
             ).fetchone()[0]
             if units:
@@ -688,7 +688,8 @@ class Store:
             return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
     def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
-        """The next unit of ``plan`` nobody holds — pending (and every unit it needs done), or running under
+        """The next unit of ``plan`` nobody holds — pending (and every unit it needs settled: done or failed;
+        it is built from what they left and names what is missing), or running under
         a lease that ran out (its worker died or froze) — now held by ``worker`` for ``lease`` seconds with
         a new fencing token; None when every unit is done, failed, held or waiting. Taking a unit over
         makes the delivery claims its old worker made under it stale at once."""
@@ -699,7 +700,7 @@ class Store:
                 "JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
                 f"AND (c.state = 'pending' OR (c.state = 'running' AND c.lease_until < {now})) "
                 "AND NOT EXISTS (SELECT 1 FROM unit_needs n JOIN unit_claims d ON d.unit = n.needs "
-                "WHERE n.unit = c.unit AND d.state <> 'done') "
+                "WHERE n.unit = c.unit AND d.state NOT IN ('done', 'failed')) "
                 "ORDER BY u.position LIMIT 1" + db.dialect.lock_row,
                 (plan,),
             ).fetchone()

@@ -1,0 +1,150 @@
+"""The one printer of unit outcomes, whatever their kinds and whatever the command: the ✓/–/✗ line of every
+delivery, the summary line, the JSON summary and the exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_GATED = 0, 1, 6
+MARKS = {"ok": "✓", "skipped": "–", "waiting": "…", "failed": "✗"}
+GATED = ("gated", "kept-previous")
+
+
+def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False) -> list[str]:
+    """One line per delivery of every unit (a failed one even when ``quiet``), and per recovered claim."""
+    lines = []
+    for outcome in outcomes:
+        for p in outcome.publish:
+            if p.recovered and not quiet:
+                lines.append(f"! {outcome.label}: {p.recovered}")
+            if quiet and p.status != "failed":
+                continue
+            lines.append(
+                f"{MARKS.get(p.status, '?')} publish {p.publisher} {outcome.label}: {p.status} — {p.detail}"
+            )
+    return lines
+
+
+def exit_code(outcomes: Sequence[Any]) -> int:
+    """1 when a unit failed; else the publishers' exit (7 every delivery failed, 8 some did, 74 a full disk);
+    else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
+    from dailydiff.engine.deliver import failure_error
+
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_SOME_FAILED
+    error = failure_error(deliveries(outcomes))
+    if error is not None:
+        return error.exit_code
+    return EXIT_GATED if any(o.status in GATED for o in outcomes) else EXIT_OK
+
+
+def deliveries(outcomes: Sequence[Any]) -> list[Any]:
+    return [p for o in outcomes if o.status not in GATED for p in o.publish]
+
+
+def publish_error(outcomes: Sequence[Any]) -> Any:
+    """The error that names the failed deliveries (for its one line and hint), or None."""
+    from dailydiff.engine.deliver import failure_error
+
+    return failure_error(deliveries(outcomes))
+
+
+def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's figures: what it analysed and what it spent (the same words as every report), and the
+    days' own tokens and cost (``day_*``)."""
+    keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
+            "completion_tokens", "day_prompt_tokens", "day_completion_tokens")  # fmt: skip
+    out: dict[str, Any] = {key: sum(int(r.get(key) or 0) for r in reports) for key in keys}
+    out["cost"] = round(sum(float(r.get("cost") or 0) for r in reports), 6)
+    out["day_cost"] = round(sum(float(r.get("day_cost") or 0) for r in reports), 6)
+    out["max_requests_per_commit"] = max(
+        (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
+    )
+    return out
+
+
+def repositories(outcomes: Sequence[Any], sources: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The day outcomes grouped by repository (plan order), each with one state: ok, failed,
+    undelivered (a delivery failed) or gated."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for o in (o for o in outcomes if o.kind == "day"):
+        name = o.label.rsplit(" ", 1)[0]
+        entry = grouped.setdefault(name, {"name": name, "source": (sources or {}).get(name, name), "repo": o.repo,
+                                          "status": "ok", "error": None, "github": None, "days": []})  # fmt: skip
+        entry["days"].append(o.as_dict())
+        github = o.figures.get("github")
+        if github:
+            entry["github"] = {k: (entry["github"] or {}).get(k, 0) + v for k, v in github.items()}
+        state = ("failed" if o.status == "failed" else "undelivered" if not o.delivered_ok
+                 else "gated" if o.status in GATED else "ok")  # fmt: skip
+        if _RANK[state] > _RANK[entry["status"]]:
+            entry["status"], entry["error"] = state, o.detail or None
+    for entry in grouped.values():
+        entry["days"].sort(key=lambda d: d.get("date", ""))
+    return list(grouped.values())
+
+
+_RANK = {"ok": 0, "gated": 1, "undelivered": 2, "failed": 3}
+
+
+def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float,
+            sources: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
+    """The JSON summary of any command that runs units: its repositories' days, digests and weeks, and
+    every delivery of every unit."""
+    days = [o for o in outcomes if o.kind == "day"]
+    reports = [o.as_dict() for o in days if o.report is not None]
+    repos = repositories(outcomes, sources)
+    totals = figures(reports)
+    states = [r["status"] for r in repos]
+    return {
+        "command": command,
+        "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"),
+        "exit_code": code,
+        **extra,
+        "duration_seconds": round(duration, 3),
+        "totals": {
+            "repos": len(repos),
+            **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
+            "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
+            "days_up_to_date": sum(o.status == "up-to-date" for o in days),
+            "days_deferred": sum(o.status == "deferred" for o in days),
+            "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
+            "digests": sum(o.kind == "digest" for o in outcomes),
+            "weeks": sum(o.kind == "week" for o in outcomes),
+            "github_requests": sum((r["github"] or {}).get("spent", 0) for r in repos),
+            **{k: v for k, v in totals.items() if k != "failed"},
+            "failed_analyses": totals["failed"],
+            "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
+            "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
+        },
+        "repos": repos,
+        "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
+        "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
+        "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
+    }
+
+
+def _estimate_error(reports: list[Any]) -> float | None:
+    """How far the offline token estimate was from the endpoints' counts over the whole run, in %."""
+    counted = sum(r.run.prompt_tokens for r in reports if r.run.estimated_prompt_tokens)
+    estimated = sum(r.run.estimated_prompt_tokens for r in reports)
+    return round(100.0 * (estimated - counted) / counted, 1) if counted and estimated else None
+
+
+def summary_line(data: dict[str, Any], figures_line: Callable[[dict[str, Any]], str]) -> str:
+    t = data["totals"]
+    line = (
+        f"{t['repos']} repositories: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
+        f"{t['gated']} gated; {t['days_built']} day(s) built, {t['days_up_to_date']} up to date"
+        + (f", {t['days_partial']} not settled yet" if t["days_partial"] else "")
+        + (f"; {t['digests']} digest(s), {t['weeks']} week(s)" if t["digests"] or t["weeks"] else "")
+        + "; "
+        + (
+            f"{t['days_deferred']} left to the next run (GitHub request budget); "
+            if t["days_deferred"]
+            else ""
+        )
+        + figures_line({**t, "failed": t["failed_analyses"]})
+    )
+    return line

@@ -1,0 +1,293 @@
+"""The one unit runner: every command's plan — `report`, `run`, `run --plan`, `digest`, `weekly` — is a set
+of units (engine/units.py) run here, whatever their kinds.
+
+A plan is made once (``plan_run``): the repositories with their identity and effective settings (config <
+``[[repos]]`` entry < flags), their days (missed nights caught up), the digest-days and weeks built from
+them, each unit with its needs. ``run_plan`` hands the units to a claims object — ``LocalClaims`` (this
+process, in memory) or ``SharedPlan`` (engine/shared.py: claimed from the store with a lease) — which
+starts a unit once every unit it needs is settled; one engine (one event loop, one analyser session, the
+shared limits) builds them all. Every unit ends in one ``UnitOutcome``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from dailydiff.common.aio import run_sync
+from dailydiff.common.timewindow import local_date_of
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.deliver import pick_publishers
+from dailydiff.engine.plan import RepoJob, qualified_ids
+from dailydiff.engine.units import FAILED, Context, DayUnit, DigestUnit, UnitOutcome, WeekUnit, day_key
+from dailydiff.errors import DailyDiffError
+from dailydiff.publish.base import Publisher
+from dailydiff.settings import Settings
+from dailydiff.store import Store
+
+log = logging.getLogger("dailydiff.run")
+
+Unit = DayUnit | DigestUnit | WeekUnit
+# Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
+BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
+
+
+class Claims(Protocol):
+    """Who builds which unit, and when: every unit of ``units`` once its ``needs`` are settled."""
+
+    shared: bool  # claimed through the store by any number of workers (a unit at a time)
+
+    async def run(self, units: Mapping[str, Any], build: BuildBatch, slots: int,
+                  needs: Mapping[str, Sequence[str]]) -> list[Claimed]: ...  # fmt: skip
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class Claimed:
+    """A unit as its claims object saw it end: built by this process (``result``), or not."""
+
+    unit: str
+    ok: bool
+    detail: str
+    result: list[UnitOutcome] | None = None
+    attempt: int = 1
+    taken_over_from: str | None = None
+    lost: bool = False  # the lease ran out while this worker was on it (another worker took it over)
+
+
+@dataclass
+class LocalClaims:
+    """`run` without a shared plan: every unit in this process. A repository's days are handed out together
+    (one pass over its history); a unit waits for the units it needs to settle, ``slots`` build at once."""
+
+    shared = False
+
+    async def run(self, units: Mapping[str, Any], build: BuildBatch, slots: int,
+                  needs: Mapping[str, Sequence[str]]) -> list[Claimed]:  # fmt: skip
+        settled = {key: asyncio.Event() for key in units}
+        batches: dict[str, list[str]] = {}
+        for key, unit in units.items():
+            batches.setdefault(unit.batch, []).append(key)
+        gate = asyncio.Semaphore(max(1, slots))
+
+        async def one(keys: list[str]) -> list[Claimed]:
+            try:
+                for key in keys:
+                    for need in needs.get(key, ()):
+                        if need in settled:
+                            await settled[need].wait()
+                async with gate:
+                    ok, detail, outcomes = await build([units[k] for k in keys])
+                return [Claimed(key, ok, detail, outcomes if i == 0 else []) for i, key in enumerate(keys)]
+            finally:
+                for key in keys:
+                    settled[key].set()
+
+        done = await asyncio.gather(*(one(keys) for keys in batches.values()))
+        return [claimed for batch in done for claimed in batch]
+
+    def finish(self) -> None:
+        return None
+
+
+# --- the plan ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Every unit of a command, keyed, in order (days, then digests, then weeks), with their needs."""
+
+    units: dict[str, Unit] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # lines the command prints before it starts (catch-up)
+
+    def add(self, unit: Unit) -> None:
+        self.units.setdefault(unit.key, unit)
+
+    @property
+    def needs(self) -> dict[str, tuple[str, ...]]:
+        return {key: unit.needs for key, unit in self.units.items() if unit.needs}
+
+    def days(self) -> list[DayUnit]:
+        return [u for u in self.units.values() if u.kind == "day"]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a command asks of the plan."""
+
+    dates: DateSpec
+    now: dt.datetime
+    catch_up: bool = False  # a plain `run` (no date given): missed nights are built too
+    digests: bool = True  # the configured [[digest]] entries, for the days of the plan
+    weeks: bool = True  # each repository's week on its [weekly] weekday
+
+
+def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, store: Store | None,
+             base_dir: Any = None) -> Plan:  # fmt: skip
+    """The units of a run: each repository's days (and its missed nights), then the digest-days of those
+    days, then the weeks they complete."""
+    plan = Plan()
+    caught: dict[str, list[dt.date]] = {}
+    for job in jobs:
+        tz = job.settings.report.timezone
+        dates = request.dates.resolve(tz, request.now)
+        if request.catch_up and store is not None:
+            missed, note = missed_days(store, job, dates[0], settings.run.catch_up_days)
+            if missed:
+                caught[job.label] = missed
+            if note:
+                plan.notes.append(note)
+            dates = sorted({*missed, *dates})
+        for date in dates:
+            plan.add(DayUnit(job, date))
+    if caught:
+        days = sorted({d for ds in caught.values() for d in ds})
+        plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
+                             f"{', '.join(sorted(caught))}")  # fmt: skip
+    if request.digests:
+        _plan_digests(plan, settings, jobs, request, base_dir)
+    if request.weeks:
+        _plan_weeks(plan, jobs)
+    return plan
+
+
+def _span(days: Sequence[dt.date]) -> str:
+    return ", ".join(d.isoformat() for d in days) if len(days) <= 3 else f"{days[0]} … {days[-1]}"
+
+
+def missed_days(store: Store, job: RepoJob, first: dt.date, limit: int) -> tuple[list[dt.date], str]:
+    """The nights a plain `run` missed for ``job`` (before ``first``, the day it asks for): every day after
+    the last day stored for it, at most ``limit`` of them (the latest); beyond that a line naming the gap
+    and the command that fills it. A repository with nothing stored yet has missed nothing."""
+    language = job.settings.report.language
+    stored = [day for _repo, day, lang in store.list_reports(job.repo_id) if lang == language and day < first]
+    if not stored or limit <= 0:
+        return [], ""
+    last = max(stored)
+    gap = [last + dt.timedelta(days=n) for n in range(1, (first - last).days)]
+    if len(gap) <= limit:
+        return gap, ""
+    built, left = gap[-limit:], gap[: len(gap) - limit]
+    note = (f"{job.label}: {len(left)} older missed day(s) not built ({left[0]} … {left[-1]}, over [run] "
+            f"catch_up_days = {limit}): dailydiff run --from {left[0]} --to {left[-1]}")  # fmt: skip
+    return built, note
+
+
+def _plan_digests(
+    plan: Plan, settings: Settings, jobs: Sequence[RepoJob], request: Request, base_dir: Any
+) -> None:
+    """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
+    timezone) whatever its repositories' zones; it needs every day unit of its date."""
+    if not settings.digest:
+        return
+    tz = settings.report.timezone
+    dates = set(request.dates.resolve(tz, request.now))
+    dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    ids = tuple(qualified_ids(settings.repos, base_dir)) if settings.repos else tuple(j.repo_id for j in jobs)
+    for index, entry in enumerate(settings.digest, 1):
+        for date in sorted(dates):
+            needs = tuple(u.key for u in plan.days() if u.date == date)
+            plan.add(DigestUnit(entry, index, date, ids, needs))
+
+
+def _plan_weeks(plan: Plan, jobs: Sequence[RepoJob]) -> None:
+    """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
+    for job in jobs:
+        for unit in [u for u in plan.days() if u.job is job]:
+            if not job.settings.weekly.delivers_on(unit.date):
+                continue
+            monday = unit.date - dt.timedelta(days=unit.date.weekday())
+            needs = tuple(u.key for u in plan.days() if u.job is job and 0 <= (u.date - monday).days < 7)
+            plan.add(WeekUnit(job.repo_id, job.label, job.settings, monday, needs))
+
+
+# --- running it --------------------------------------------------------------------------------------------
+
+
+def run_plan(
+    plan: Plan,
+    options: Any,
+    available: Sequence[Publisher],
+    store: Store,
+    settings: Settings,
+    claims: Claims | None = None,
+) -> list[UnitOutcome]:
+    """Run every unit of ``plan`` through ``claims`` (this process's by default) on one event loop, one
+    engine. Ctrl-C cancels it at once: everything analysed so far is stored; KeyboardInterrupt reaches the
+    caller."""
+    from dailydiff.engine.stream import Engine
+
+    claims = claims or LocalClaims()
+    shared = claims.shared
+    if shared:  # a unit checks its own day for late commits; the look-back before today is a whole run's
+        options = replace(options, lookback=False)
+
+    async def main() -> list[Claimed]:
+        async with Engine(store, options) as engine:
+            engine.count(len(plan.days()))
+            context = Context(store, options, available, settings, engine, options.secrets)
+
+            async def build(units: Sequence[Any]) -> tuple[bool, str, list[UnitOutcome]]:
+                try:
+                    outcomes, why = await type(units[0]).build(context, units)
+                except DailyDiffError as exc:
+                    if options.raise_errors:
+                        raise
+                    return False, str(exc), [_failed(u, str(exc)) for u in units]
+                return not why, why or "ok", outcomes
+
+            return await claims.run(plan.units, build, max(1, options.concurrency), plan.needs)
+
+    try:
+        claimed = run_sync(main())
+    finally:
+        claims.finish()  # after the loop: sends in flight have finished and are recorded
+    outcomes = [o for c in claimed for o in (c.result or [])]
+    if shared:
+        outcomes += [_unbuilt(c, plan.units) for c in claimed if c.result is None]
+        log.info("plan: %s", summarize(claimed))
+    return outcomes
+
+
+def _failed(unit: Unit, detail: str) -> UnitOutcome:
+    return UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, detail=detail, key=unit.key)
+
+
+def _unbuilt(claimed: Claimed, units: Mapping[str, Unit]) -> UnitOutcome:
+    """A unit this worker claimed but has no outcome of: lost to another worker (its), or failed."""
+    unit = units.get(claimed.unit)
+    label = unit.label if unit is not None else claimed.unit
+    kind = unit.kind if unit is not None else "day"
+    status = "taken-over" if claimed.lost else FAILED
+    return UnitOutcome(kind, label, status, detail="" if claimed.lost else claimed.detail, key=claimed.unit)
+
+
+def summarize(claimed: Sequence[Claimed]) -> str:
+    done = sum(c.ok for c in claimed)
+    taken = sum(c.taken_over_from is not None for c in claimed)
+    lost = sum(c.lost for c in claimed)
+    return (f"{len(claimed)} unit(s) built by this worker: {done} ok, {len(claimed) - done - lost} failed, "
+            f"{taken} taken over, {lost} lost to another worker")  # fmt: skip
+
+
+def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequence[Publisher]) -> None:
+    """Every publisher name the config gives (repositories, weeks, digests) is known: before any work."""
+    from dailydiff.engine.deliver import publishers_for
+    from dailydiff.engine.digests import check_digest_publishers
+
+    for job in jobs:
+        publishers_for(job.entry, job.index, available)
+        pick_publishers(job.settings.weekly.publishers or None, "weekly.publishers", available)
+    check_digest_publishers(settings, available)
+
+
+def today_of(job: RepoJob, now: dt.datetime) -> dt.date:
+    return local_date_of(now, job.settings.report.timezone)
+
+
+__all__ = ["Claimed", "LocalClaims", "Plan", "Request", "check_targets", "day_key", "plan_run", "run_plan"]

@@ -1,0 +1,351 @@
+"""Units: what a plan is made of, for every kind — a repository's day, a digest-day, a repository's week.
+
+Every kind is one class with the same small surface:
+
+- ``key``: the unit's name in the plan (and in a shared plan's store): ``day <repo> <date>``,
+  ``digest <name> <date>``, ``week <repo> <YYYY-Www>``; ``label`` is how lines and logs name it;
+- ``needs``: the keys of the units it is built from (a digest-day: its repositories' days of that date;
+  a week: its repository's days of the week in the plan). **One rule for every kind**: a unit starts once
+  every need is *settled* (done or failed) and is built from what exists — what is missing is named in
+  it (a digest's "no report", a week's missing days), never silently never;
+- ``batch``: units with the same batch may be built by one call (a repository's days: one pass over
+  its history), when the claims object hands several out at once (`run` does; a shared plan hands out
+  one unit at a time);
+- ``build(context, units) → [UnitOutcome]``: builds and delivers them through the one deliver.
+
+Each unit ends in one ``UnitOutcome``; cli/summary.py turns outcomes into the ✓/–/✗ lines, the JSON
+summary and the exit code, whatever the kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.deliver import DeliveryResult, deliver, is_delivered, pick_publishers
+from dailydiff.engine.plan import RepoJob
+from dailydiff.models import DayReport
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.edition import Edition, UnitKey
+from dailydiff.settings import DigestEntry, Settings
+from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.engine.stream import Engine, RepoResult, RunOptions
+
+log = logging.getLogger("dailydiff.run")
+
+# A unit's states, one word each. "partial" is reserved for a day whose window has not settled yet.
+BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (
+    "built",
+    "up-to-date",
+    "gated",
+    "kept-previous",
+    "deferred",
+    "failed",
+)
+EMPTY, NOTHING = "empty", "nothing-stored"
+
+
+@dataclass
+class UnitOutcome:
+    """How one unit ended, whatever its kind: its state, every delivery it made, its report (days)."""
+
+    kind: str  # "day", "digest", "week"
+    label: str  # "owner/name 2026-04-24", "digest team 2026-04-24", "week owner/name 2026-W17"
+    status: str
+    date: dt.date | None = None
+    repo: str | None = None
+    report: DayReport | None = None
+    publish: list[DeliveryResult] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
+    detail: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)  # kind-specific counts for the JSON summary
+    key: str = ""
+    edition: Edition | None = field(default=None, repr=False)  # for a command's own outputs (stdout, -o)
+
+    @property
+    def delivered_ok(self) -> bool:
+        return not any(p.status == "failed" for p in self.publish)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dailydiff.engine.stages import day_figures
+
+        data: dict[str, Any] = {"kind": self.kind, "unit": self.label, "status": self.status}
+        if self.date is not None:
+            data["date"] = self.date.isoformat()
+        if self.detail:
+            data["detail"] = self.detail
+        if self.report is not None:
+            r = self.report
+            data.update(
+                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
+                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
+                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
+                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
+            )  # fmt: skip
+            if r.partial:
+                data["partial"] = True
+            if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
+                data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
+                                "analysable": r.gate.analysable, "limit": r.gate.limit}  # fmt: skip
+        data.update(self.figures)
+        data["publish"] = [p.as_dict() for p in self.publish]
+        return data
+
+
+def day_outcome(
+    repo: str | None,
+    date: dt.date,
+    status: str,
+    report: DayReport | None = None,
+    publish: Sequence[DeliveryResult] = (),
+    written: Sequence[str] = (),
+) -> UnitOutcome:
+    return UnitOutcome("day", f"{repo or '?'} {date.isoformat()}", status, date=date, repo=repo, report=report,
+                       publish=list(publish), written=list(written), key=day_key(repo or "?", date))  # fmt: skip
+
+
+def day_key(repo: str, date: dt.date) -> str:
+    return f"day {repo} {date.isoformat()}"
+
+
+@dataclass
+class Context:
+    """What every unit of a run builds with: the store, the run's options, the publishers, one engine."""
+
+    store: Store
+    options: RunOptions
+    available: Sequence[Publisher]
+    settings: Settings
+    engine: Engine
+    secrets: Secrets | None = None
+
+    def own_store(self) -> Store:
+        from dailydiff.store import open_store
+
+        return (self.options.open_store or (lambda: open_store(self.settings)))()
+
+
+def send(edition: Edition, targets: Sequence[Publisher], store: Store, context: Context,
+         claim_timeout: float) -> list[DeliveryResult]:  # fmt: skip
+    """The one call that sends a unit's edition (the ledger decides what is sent)."""
+    return deliver(edition, targets, store, force=context.options.force, secrets=context.options.secrets,
+                   claim_timeout=claim_timeout)  # fmt: skip
+
+
+# --- a repository's day ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayUnit:
+    """A repository's day: fetched, scored, analysed, gated, rendered and delivered by the engine."""
+
+    kind: ClassVar[str] = "day"
+    job: RepoJob
+    date: dt.date
+    needs: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return day_key(self.job.repo_id, self.date)
+
+    @property
+    def label(self) -> str:
+        return f"{self.job.label} {self.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return f"day {self.job.repo_id}"
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[DayUnit]) -> tuple[list[UnitOutcome], str]:
+        """The days of one repository in one pass (one listing of its history)."""
+        job = units[0].job
+        dates = sorted(u.date for u in units)
+        spec = (DateSpec(date=dates[0].isoformat()) if len(dates) == 1
+                else DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()))  # fmt: skip
+        result = await context.engine.run_job(job, context.available, dates=spec)
+        outcomes = _day_outcomes(result, job, set(dates))
+        return outcomes, "; ".join(
+            filter(None, (day_done(o, job, context.available, context.store) for o in outcomes))
+        )
+
+
+def _day_outcomes(result: RepoResult, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
+    """The engine's days of one repository as unit outcomes (a look-back day it rebuilt included)."""
+    if result.status == "failed":
+        return [
+            UnitOutcome(
+                "day",
+                f"{job.label} {date.isoformat()}",
+                FAILED,
+                date=date,
+                repo=result.repo or job.repo_id,
+                detail=result.error or "failed",
+                key=day_key(job.repo_id, date),
+            )  # fmt: skip
+            for date in sorted(wanted)
+        ]
+    outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
+    for day in outcomes:
+        day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
+    if result.github and outcomes:
+        outcomes[0].figures["github"] = result.github
+    return outcomes
+
+
+def day_done(outcome: UnitOutcome, job: RepoJob, available: Sequence[Publisher], store: Store) -> str:
+    """Why a day unit is not done ('' when it is): built, and every delivery recorded (or held back until
+    the day settles). A failed delivery leaves it to be retried by the plan's next run."""
+    if outcome.status == FAILED:
+        return outcome.detail or "failed"
+    if outcome.status != BUILT or outcome.repo is None or outcome.date is None:
+        return ""  # up to date, deferred, or kept back by the failure gate (not sent, by design)
+    from dailydiff.engine.deliver import publishers_for
+
+    publishers = [p for p in publishers_for(job.entry, job.index, available)
+                  if not _held(outcome, p)]  # fmt: skip
+    if not is_delivered(store, UnitKey(outcome.repo, outcome.date, job.settings.report.language), publishers):
+        waiting = [f"{p.publisher} {p.status}" for p in outcome.publish if p.status not in ("ok", "waiting")]
+        return f"{outcome.date}: not delivered everywhere ({', '.join(waiting) or 'unrecorded'})"
+    return ""
+
+
+def _held(outcome: UnitOutcome, publisher: Publisher) -> bool:
+    return any(p.target == publisher.target and p.status == "waiting" for p in outcome.publish)
+
+
+def _undelivered(outcomes: Sequence[UnitOutcome]) -> str:
+    """Why units that deliver an edition are not done: a delivery failed, or a day it needs left nothing
+    (the plan's next run builds it again)."""
+    failed = [f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
+    return "; ".join([*failed, *(f"{o.label}: {o.detail}" for o in outcomes if o.detail)])
+
+
+# --- a digest-day --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestUnit:
+    """One ``[[digest]]`` for one date (in the digest's timezone, whatever its repositories' zones):
+    built from the stored reports of its repositories (every configured one named, with "no report"
+    where there is none), delivered to the digest's publishers."""
+
+    kind: ClassVar[str] = "digest"
+    entry: DigestEntry
+    index: int  # position in [[digest]], 1-based (for messages naming the key)
+    date: dt.date
+    repos: tuple[str, ...]  # every configured repository id (the digest's patterns pick among them)
+    needs: tuple[str, ...] = ()
+    publish: bool = True
+    builder: str = "dailydiff run"
+
+    @property
+    def key(self) -> str:
+        return f"digest {self.entry.name} {self.date.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return self.key
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[DigestUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        return outcomes, _undelivered(outcomes)
+
+    def _build(self, context: Context) -> UnitOutcome:
+        from dailydiff.engine.digests import build_digest_day, digest_publishers, llm_for_digests
+        from dailydiff.render.edition import digest_edition
+
+        settings = context.settings
+        with context.own_store() as store:
+            digest, source = build_digest_day(store, settings, self.entry, self.date,
+                                              llm_for_digests(settings, store), self.repos)  # fmt: skip
+            edition = digest_edition(digest, settings, self.builder)
+            targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
+            results = send(edition, targets, store, context, settings.run.claim_timeout)
+        missing = [r.repo for r in digest.repos if not r.stored]
+        figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
+                   "commits": digest.total, "high": len(digest.high), "overview": source,
+                   "missing": missing}  # fmt: skip
+        status = EMPTY if not digest.total else BUILT
+        # A day of the plan that left no report: the digest is built again once it has one (a re-run).
+        unmet = [repo for repo in missing if day_key(repo, self.date) in self.needs]
+        return UnitOutcome("digest", self.label, status, date=self.date, repo=self.entry.ledger_repo,
+                           publish=results, figures=figures, key=self.key, edition=edition,
+                           detail=f"built without the day of {', '.join(unmet)}" if unmet else "")  # fmt: skip
+
+
+# --- a repository's week --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekUnit:
+    """A repository's ISO week, built from its stored days, delivered to ``[weekly] publishers``. A week
+    whose days are not all stored and settled is held back from chat and e-mail (files show it marked)."""
+
+    kind: ClassVar[str] = "week"
+    repo: str
+    label_repo: str
+    settings: Settings
+    monday: dt.date
+    needs: tuple[str, ...] = ()
+    builder: str = "dailydiff run"
+    targets: tuple[str, ...] | None = None  # publisher names; None: [weekly] publishers
+
+    @property
+    def date(self) -> dt.date:
+        return self.monday
+
+    @property
+    def week(self) -> str:
+        year, week, _ = self.monday.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+
+    @property
+    def key(self) -> str:
+        return f"week {self.repo} {self.week}"
+
+    @property
+    def label(self) -> str:
+        return f"week {self.label_repo} {self.week}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[WeekUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        return outcomes, _undelivered(outcomes)
+
+    def _build(self, context: Context) -> UnitOutcome:
+        from dailydiff.engine.weekly import build_week, edition_of, iso_week, weekly_publishers
+
+        with context.own_store() as store:
+            week = build_week(store, self.repo, iso_week(self.monday), self.settings)
+            if week is None:
+                return UnitOutcome("week", self.label, NOTHING, date=self.monday, repo=self.repo, key=self.key,
+                                   detail=f"no stored day of {self.repo} in {self.week}")  # fmt: skip
+            edition = edition_of(store, week, self.settings, self.builder)
+            available = weekly_publishers(self.settings, context.available)
+            targets = (
+                pick_publishers(self.targets, "weekly.publishers", available) if self.targets else available
+            )
+            results = send(edition, targets, store, context, self.settings.run.claim_timeout)
+        figures = {"week": week.week, "language": week.language, "commits": week.totals.total,
+                   "missing_days": [d.isoformat() for d in week.missing_days]}  # fmt: skip
+        status = EMPTY if not week.totals.total else BUILT
+        return UnitOutcome("week", self.label, status, date=self.monday, repo=self.repo, publish=results,
+                           figures=figures, key=self.key, edition=edition)  # fmt: skip
