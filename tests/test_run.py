@@ -211,10 +211,7 @@ def test_a_bad_repository_fails_alone_with_exit_1(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     status = {r["name"]: (r["status"], r["error"]) for r in summary["repos"]}
     assert status["proj0"] == ("ok", None) and status["proj1"] == ("ok", None)
-    assert (
-        status["missing"][0] == "failed"
-        and "neither an existing path" in status["missing"][1]
-    )
+    assert status["missing"][0] == "failed" and "neither an existing path" in status["missing"][1]
     assert len(list((tmp_path / "out").rglob("*.md"))) == 2 * DAYS
     logs = [json.loads(line) for line in result.stderr.splitlines()]  # every stderr line is a JSON log
     assert any(entry["level"] == "error" and entry.get("repo") == "missing" for entry in logs)
@@ -254,7 +251,10 @@ def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path
         dates=DateSpec(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()), concurrency=2
     )
     results = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
-    assert [r.status for r in results] == ["undelivered", "undelivered"]  # one publisher down: the others delivered
+    assert [r.status for r in results] == [
+        "undelivered",
+        "undelivered",
+    ]  # one publisher down: the others delivered
     for repo in results:
         for day in repo.days:
             assert [(p.publisher, p.status) for p in day.publish] == [

@@ -75,14 +75,6 @@ def report_command(
     ),
 ) -> None:
     """Build the daily report(s) of one repository."""
-    from dailydiff.cli.progress import ProgressBar
-    from dailydiff.engine import adhoc_job, configured_publishers, run_jobs
-    from dailydiff.engine.deliver import failure_error, stored_history
-    from dailydiff.engine.names import adhoc_name, configured_name
-    from dailydiff.engine.plan import clash_name
-    from dailydiff.engine.stream import RunOptions
-    from dailydiff.publish.base import Publisher, Secrets
-    from dailydiff.publish.files import output_dir_publisher
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
@@ -90,6 +82,37 @@ def report_command(
     json_logs = log_format == "json"  # then everything said on stderr is a JSON log line, errors too
     shared.logging("INFO" if json_logs else "WARNING")
     dates = shared.check()
+    _check_flags(branch, all_branches, explain, reanalyze, output_dir, publish, formats, force, first or last)
+    settings = shared.settings()
+    now = shared.days(dates, settings)
+    if publish and not settings.publish:
+        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
+    say = say_on_stderr(json_logs)
+    store = open_store(settings)
+    try:
+        job = _adhoc(source, settings, store, name=name, branch=branch, all_branches=all_branches,
+                     config=config, say=None if quiet else say)  # fmt: skip
+        if (
+            explain is not None
+        ):  # the rules for one commit: found in the store or the repository, nothing built
+            from dailydiff.engine.explain import explain_commit, locate_commit
+
+            sys.stdout.write(explain_commit(locate_commit(job, store, explain, dates, "--explain"), job))
+            return
+        if reanalyze is not None:
+            dates = _reanalyze(job, store, reanalyze, dates, say)
+        note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
+        if note:
+            say(note)
+        outputs = _outputs(shared, settings, dates, output_dir, publish, now)
+        _build(shared, settings, store, job, dates, now, outputs, publish=publish, output_dir=output_dir, say=say,
+               keep_commits=explain is not None)  # fmt: skip
+    finally:
+        store.close()
+
+
+def _check_flags(branch: str | None, all_branches: bool, explain: str | None, reanalyze: str | None,
+                 output_dir: Path | None, publish: bool, formats: str | None, force: bool, ranged: Any) -> None:  # fmt: skip
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     if explain is not None and reanalyze is not None:
@@ -97,105 +120,118 @@ def report_command(
     if explain is not None and (output_dir is not None or publish or formats is not None or force):
         raise UsageError("--explain prints the rules for one commit and builds nothing",
                          "drop --output-dir, --publish, --format and --force (or use --reanalyze SHA)")  # fmt: skip
-    if (explain or reanalyze) and (first or last):
+    if (explain or reanalyze) and ranged:
         raise UsageError(f"{'--explain' if explain else '--reanalyze'} takes one commit, not a range",
                          "drop --from/--to (its day is found), or give --date")  # fmt: skip
-    settings = shared.settings()
-    now = shared.days(dates, settings)
-    if publish and not settings.publish:
-        raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
-    say = say_on_stderr(json_logs)
-    outputs: list[Publisher] = []
+
+
+def _adhoc(source: str, settings: Any, store: Any, *, name: str | None, branch: str | None, all_branches: bool,
+           config: Path | None, say: Callable[[str], None] | None) -> Any:  # fmt: skip
+    """The plan's one repository: stored under the name `run` gives it when SOURCE is one of the config's
+    repositories; a second clone with the name of another stored repository gets its own name."""
+    from dailydiff.engine import adhoc_job
+    from dailydiff.engine.names import adhoc_name, configured_name
+    from dailydiff.engine.plan import clash_name
+
+    name = name or configured_name(source, settings, options.config_dir(config))
+    clash = ""
+    if name is None:
+        name, clash = adhoc_name(source, settings, store)
+        if clash and say is not None:
+            say(clash)
+    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
+    if clash and name:
+        return replace(job, qualified_name=name.replace("/", "_"))  # its own path too
+    if settings.repos:  # one of the config's repositories: the path `run` gives it
+        known = name or source.removeprefix("github:")
+        return replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
+    return job
+
+
+def _reanalyze(job: Any, store: Any, sha: str, dates: Any, say: Callable[[str], None]) -> Any:
+    """--reanalyze SHA: its stored analyses dropped; the plan is its day."""
+    from dailydiff.engine.dates import DateSpec
+    from dailydiff.engine.explain import locate_commit
+
+    found = locate_commit(job, store, sha, dates, "--reanalyze")
+    dropped = store.forget_analyses(found.source.repo, found.commit.sha)
+    say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
+        f"dropped): building {found.day} again")  # fmt: skip
+    return DateSpec(date=found.day.isoformat())
+
+
+def _outputs(shared: options.Shared, settings: Any, dates: Any, output_dir: Path | None, publish: bool,
+             now: Any) -> list[Any]:  # fmt: skip
+    """The command's own targets: the files under -o, else stdout."""
+    from dailydiff.publish.files import output_dir_publisher
+
     if output_dir is not None:
-        outputs.append(
-            output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)
-        )
-    else:
-        outputs.append(stdout_output(shared, dates, settings.report.timezone, publish, now))
+        return [output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)]
+    return [stdout_output(shared, dates, settings.report.timezone, publish, now)]
+
+
+def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: Any, now: Any, outputs: list[Any],
+           *, publish: bool, output_dir: Path | None, say: Callable[[str], None], keep_commits: bool) -> None:  # fmt: skip
+    """The plan's days through the one runner, then the summary (stderr, --summary-json) and the exit."""
+    from dailydiff.cli.progress import ProgressBar
+    from dailydiff.engine import configured_publishers, run_jobs
+    from dailydiff.engine.deliver import stored_history
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.publish.base import Secrets
+    from dailydiff.store import open_store
+
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     available = configured_publishers(settings.publish, secrets) if publish else []
-    # Stored under the name `run` gives it when SOURCE is one of the config's repositories (item 3).
-    name = name or configured_name(source, settings, options.config_dir(config))
-    store = open_store(settings)
-    clash = ""
-    if name is None:  # a second clone with the name of another stored repository gets its own name
-        name, clash = adhoc_name(source, settings, store)
-        if clash and not quiet:
-            stderr.print(clash, markup=False, highlight=False, soft_wrap=True)
-    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
-    if clash and name:
-        job = replace(job, qualified_name=name.replace("/", "_"))  # its own path too
-    elif settings.repos:  # one of the config's repositories: the path `run` gives it
-        known = name or source.removeprefix("github:")
-        job = replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
-    if explain is not None:  # the rules for one commit: found in the store or the repository, nothing built
-        from dailydiff.engine.explain import explain_commit, locate_commit
-
-        try:
-            sys.stdout.write(explain_commit(locate_commit(job, store, explain, dates, "--explain"), job))
-        finally:
-            store.close()
-        return
-    if reanalyze is not None:
-        from dailydiff.engine.dates import DateSpec
-        from dailydiff.engine.explain import locate_commit
-
-        try:
-            found = locate_commit(job, store, reanalyze, dates, "--reanalyze")
-        except BaseException:
-            store.close()
-            raise
-        dropped = store.forget_analyses(found.source.repo, found.commit.sha)
-        dates = DateSpec(date=found.day.isoformat())
-        if output_dir is None:  # stdout shows the commit's day
-            outputs[:] = [stdout_output(shared, dates, settings.report.timezone, publish, now)]
-        say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
-            f"dropped): building {found.day} again")  # fmt: skip
-    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
-    if note:
-        say(note)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
+    json_logs = shared.log_format == "json"
+    bar = not shared.quiet and stderr.is_terminal and not json_logs
+    progress = ProgressBar(stderr, enabled=bar, lines=not shared.quiet, say=say if json_logs else None)
     try:
-        bar = not quiet and stderr.is_terminal and not json_logs
-        progress = ProgressBar(stderr, enabled=bar, lines=not quiet, say=say if json_logs else None)
         with progress as tally:
-            run = RunOptions(dates=dates, force=force, skip_delivered=False, outputs=outputs, tally=tally,
+            run = RunOptions(dates=dates, force=shared.force, skip_delivered=False, outputs=outputs, tally=tally,
                              raise_errors=True, secrets=secrets, history=history, now=now,
-                             keep_commits=explain is not None,
-                             open_store=lambda: open_store(settings))  # fmt: skip
+                             keep_commits=keep_commits, open_store=lambda: open_store(settings))  # fmt: skip
             [result] = run_jobs([job], run, available, store)
-        summary = summary_dict(result)
-        written = [Path(p) for d in result.days for p in d.written]
-        summary["written"] = [str(p) for p in written]
-        if publish:
-            summary["publish"] = [
-                {"repo": result.repo, "date": d.date.isoformat(), **p.as_dict()} for d in result.days for p in d.publish
-            ]  # fmt: skip
-        if summary_json is not None:
-            from dailydiff.publish.files import write_file
-
-            write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        if not quiet:
-            print_summary(result, written, output_dir, say)
+        summary = _summarise(result, publish, shared.summary_json)
+        if not shared.quiet:
+            print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
         status = "ok"
-        gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
-        if gated:
-            raise gate_error(gated, settings.analysis.max_failure_ratio)
-        error = failure_error([p for d in result.days for p in d.publish])
-        if error is not None:
-            raise error
+        _raise_for(result, settings)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        if interrupted and summary_json is not None:
-            write_interrupted_summary(summary_json, "report", progress.tally)
+        if interrupted and shared.summary_json is not None:
+            write_interrupted_summary(shared.summary_json, "report", progress.tally)
         store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
-    else:
-        store.finish_run(run_id, status, summary)
-    finally:
-        store.close()
+    store.finish_run(run_id, status, summary)
+
+
+def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
+    summary = summary_dict(result)
+    summary["written"] = [p for d in result.days for p in d.written]
+    if publish:
+        summary["publish"] = [
+            {"repo": result.repo, "date": d.date.isoformat(), **p.as_dict()} for d in result.days for p in d.publish
+        ]  # fmt: skip
+    if path is not None:
+        from dailydiff.publish.files import write_file
+
+        write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    return summary
+
+
+def _raise_for(result: Any, settings: Any) -> None:
+    """A gated day exits 6; failed deliveries 7/8/74 (the same rule as every command)."""
+    from dailydiff.engine.deliver import failure_error
+
+    gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
+    if gated:
+        raise gate_error(gated, settings.analysis.max_failure_ratio)
+    error = failure_error([p for d in result.days for p in d.publish])
+    if error is not None:
+        raise error
 
 
 def stdout_output(shared: options.Shared, dates: Any, timezone: str, publish: bool, now: Any = None) -> Any:

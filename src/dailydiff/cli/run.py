@@ -128,7 +128,6 @@ def _report(
     """The outcomes on stderr (every delivery of every unit, one line each) and as the JSON summary."""
     from dailydiff.cli.report import figures_line
     from dailydiff.cli.summary import MARKS, delivery_lines, summary, summary_line
-
     from dailydiff.engine.plan import redact
 
     data = summary("run", outcomes, code=code, duration=time.monotonic() - started,

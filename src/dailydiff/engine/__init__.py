@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dailydiff.engine.dates import DateSpec
     from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver, publishers_for
     from dailydiff.engine.plan import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
-    from dailydiff.engine.stream import DayResult, RepoResult, RunOptions, Tally, build_reports, run_jobs
+    from dailydiff.engine.stream import RepoResult, RunOptions, Tally, build_reports, run_jobs
 
 _WHERE = {
     "DateSpec": "dates",
@@ -29,7 +29,6 @@ _WHERE = {
     "plan_jobs": "plan",
     "redact": "plan",
     "shard_of": "plan",
-    "DayResult": "stream",
     "RepoResult": "stream",
     "RunOptions": "stream",
     "Tally": "stream",
@@ -48,7 +47,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DateSpec",
-    "DayResult",
     "DeliveryResult",
     "RepoJob",
     "RepoResult",

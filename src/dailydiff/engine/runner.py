@@ -260,11 +260,10 @@ def _failed(unit: Unit, detail: str) -> UnitOutcome:
 
 def _unbuilt(claimed: Claimed, units: Mapping[str, Unit]) -> UnitOutcome:
     """A unit this worker claimed but has no outcome of: lost to another worker (its), or failed."""
-    unit = units.get(claimed.unit)
-    label = unit.label if unit is not None else claimed.unit
-    kind = unit.kind if unit is not None else "day"
+    unit = units[claimed.unit]
     status = "taken-over" if claimed.lost else FAILED
-    return UnitOutcome(kind, label, status, detail="" if claimed.lost else claimed.detail, key=claimed.unit)
+    return UnitOutcome(unit.kind, unit.label, status, unit.date, detail="" if claimed.lost else claimed.detail,
+                       key=claimed.unit)  # fmt: skip
 
 
 def summarize(claimed: Sequence[Claimed]) -> str:

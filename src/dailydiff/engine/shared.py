@@ -25,7 +25,6 @@ How a unit is built is the caller's (``run_unit``): this module decides who buil
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import socket
@@ -45,8 +44,7 @@ from dailydiff.store.interface import FENCE
 
 log = logging.getLogger("dailydiff.run")
 U = TypeVar("U")
-R = TypeVar("R")
-RunUnit = Callable[[U], Awaitable[tuple[bool, str, R]]]
+RunUnit = Callable[[U], Awaitable[tuple[bool, str, Any]]]
 
 
 def worker_name() -> str:
@@ -76,7 +74,7 @@ class SharedPlan:
     def build(
         self,
         units: Mapping[str, U],
-        run_unit: RunUnit[U, R],
+        run_unit: RunUnit[U],
         slots: int = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
     ) -> list[Claimed]:
@@ -89,7 +87,7 @@ class SharedPlan:
     async def run(
         self,
         units: Mapping[str, U],
-        run_unit: RunUnit[U, R],
+        run_unit: RunUnit[U],
         slots: int = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
     ) -> list[Claimed]:
@@ -139,7 +137,7 @@ class SharedPlan:
         raise AssertionError("unreachable")
 
     async def _slot(
-        self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U, R], outcomes: list[Claimed]
+        self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U], outcomes: list[Claimed]
     ) -> None:
         while not self._stop.is_set():
             asked = time.monotonic()
@@ -170,7 +168,7 @@ class SharedPlan:
                 )
             outcomes.append(outcome)
 
-    async def _build(self, claim: Claim, units: Mapping[str, U], run_unit: RunUnit[U, R]) -> Claimed:
+    async def _build(self, claim: Claim, units: Mapping[str, U], run_unit: RunUnit[U]) -> Claimed:
         if claim.previous_worker:
             log.info("%s: taking over from %s (its lease ran out)", claim.unit, claim.previous_worker)
         unit = units.get(claim.unit)

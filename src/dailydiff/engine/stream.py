@@ -47,16 +47,15 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.reverts import link_reverts
-from dailydiff.engine.units import UnitOutcome, day_outcome
 from dailydiff.engine.stages import (
     DayOutcome,
     RangeOutcome,
-    day_figures,
     gate,
     report_commit,
     report_stats,
     same_analyses,
 )
+from dailydiff.engine.units import UnitOutcome, day_outcome
 from dailydiff.errors import DailyDiffError, SourceError, StoreError
 from dailydiff.models import (
     Analysis,

@@ -59,7 +59,7 @@ class UnitOutcome:
     kind: str  # "day", "digest", "week"
     label: str  # "owner/name 2026-04-24", "digest team 2026-04-24", "week owner/name 2026-W17"
     status: str
-    date: dt.date | None = None
+    date: dt.date
     repo: str | None = None
     report: DayReport | None = None
     publish: list[DeliveryResult] = field(default_factory=list)
@@ -77,8 +77,7 @@ class UnitOutcome:
         from dailydiff.engine.stages import day_figures
 
         data: dict[str, Any] = {"kind": self.kind, "unit": self.label, "status": self.status}
-        if self.date is not None:
-            data["date"] = self.date.isoformat()
+        data["date"] = self.date.isoformat()
         if self.detail:
             data["detail"] = self.detail
         if self.report is not None:
@@ -190,7 +189,7 @@ def _day_outcomes(result: RepoResult, job: RepoJob, wanted: set[dt.date]) -> lis
                 repo=result.repo or job.repo_id,
                 detail=result.error or "failed",
                 key=day_key(job.repo_id, date),
-            )  # fmt: skip
+            )
             for date in sorted(wanted)
         ]
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
@@ -206,7 +205,7 @@ def day_done(outcome: UnitOutcome, job: RepoJob, available: Sequence[Publisher],
     the day settles). A failed delivery leaves it to be retried by the plan's next run."""
     if outcome.status == FAILED:
         return outcome.detail or "failed"
-    if outcome.status != BUILT or outcome.repo is None or outcome.date is None:
+    if outcome.status != BUILT or outcome.repo is None:
         return ""  # up to date, deferred, or kept back by the failure gate (not sent, by design)
     from dailydiff.engine.deliver import publishers_for
 
@@ -272,7 +271,7 @@ class DigestUnit:
         with context.own_store() as store:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
-            edition = digest_edition(digest, settings, self.builder)
+            edition = digest_edition(digest, settings)
             targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
             results = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]
