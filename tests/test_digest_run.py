@@ -317,9 +317,9 @@ def test_a_digest_publisher_that_fails_in_run_is_named_with_its_reason_and_exits
         hooks.stop()
     assert result.returncode == 8, result.stderr
     assert len(hooks.received["slack"]) == 1 and "discord" not in hooks.received
-    lines = [line for line in result.stderr.splitlines() if "failed:" in line]
+    lines = [line for line in result.stderr.splitlines() if ": failed — " in line]
     assert len(lines) == 1, result.stderr
-    assert f"digest everything {DAY0}: publisher discord failed:" in lines[0], lines
+    assert f"✗ publish discord digest everything {DAY0}: failed — " in lines[0], lines
     assert "answered HTTP 503" in lines[0] and "tok3n" not in result.stderr, lines
     assert "1 of 2 publish step(s) failed" in result.stderr, result.stderr
 

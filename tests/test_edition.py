@@ -378,7 +378,7 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
     from dailydiff.engine.digests import build_digest_day
     from dailydiff.engine.site import site_from_store
     from dailydiff.engine.stages import gate
-    from dailydiff.engine.stream import DayResult
+    from dailydiff.engine.units import day_outcome
     from dailydiff.models import AnalysisStatus, Level
     from dailydiff.publish import chat_formats
     from dailydiff.render.edition import digest_edition
@@ -416,7 +416,7 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
     (line,) = digest.repos
     assert line.gated and line.failed == 3
     assert "too many failed analyses" in digest_edition(digest, settings).files["md"]
-    summary = DayResult(report.date, "gated", stored).as_dict()["gate"]
+    summary = day_outcome(report.repo, report.date, "gated", stored).as_dict()["gate"]
     assert (summary["gated"], summary["ratio"], summary["failed"], summary["analysable"]) == (True, 0.6, 3, 5)
     assert Level  # the same figures whatever the level mix
 

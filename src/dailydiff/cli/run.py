@@ -33,6 +33,7 @@ class _Run:
     available: list[Any]
     summary_path: Path | None
     shard: Any
+    now: Any = None
     options: Any = None
 
 
@@ -45,8 +46,6 @@ def _plan(shared: options.Shared, dates: Any, *, jobs: int | None, shard: str | 
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.files import output_dir_publisher
 
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
     chosen = parse_shard(shard)
     settings = shared.settings({"run": {"concurrency": jobs}})
     base = options.config_dir(shared.config)
@@ -77,7 +76,7 @@ def _plan(shared: options.Shared, dates: Any, *, jobs: int | None, shard: str | 
                       digests=chosen is None)  # fmt: skip
     units = plan_run(settings, planned, request, store, base)
     summary = shared.summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
-    return _Run(settings, planned, units, available, summary, chosen)
+    return _Run(settings, planned, units, available, summary, chosen, now)
 
 
 def _say(bar: bool, quiet: bool) -> Any:
@@ -108,7 +107,7 @@ def _execute(run: _Run, store: Any, progress: Any, plan_name: str | None, force:
 
         claims = SharedPlan(lambda: open_store(settings), plan_name, settings.store.lease_seconds)
     with progress as tally:
-        run.options = RunOptions(dates=_dates_of(run), force=force,
+        run.options = RunOptions(dates=_dates_of(run), force=force, now=run.now,
                                  concurrency=settings.run.concurrency, tally=tally, secrets=Secrets(os.environ),
                                  keep_commits=False, open_store=lambda: open_store(settings),
                                  history=history)  # fmt: skip
@@ -138,7 +137,7 @@ def _report(
             log.error("%s", line)  # said with --quiet too
         else:
             say(line)
-    say(f"dailydiff: {summary_line(data, figures_line)}")
+    say(("dailydiff: " if stderr.is_terminal else "") + summary_line(data, figures_line))
     return data
 
 
@@ -188,6 +187,8 @@ def run_command(
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
     bar = not quiet and stderr.is_terminal
     shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     say = _say(bar, quiet)
