@@ -100,7 +100,9 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
         day = lambda n: DAYS14[n].isoformat()  # noqa: E731
         dailydiff("run", "--from", day(0), "--to", day(1), cwd=tmp_path, env=env)
         (tmp_path / "repos" / "proj2").rename(away)  # one night a repository cannot be read
-        failed = dailydiff("run", "--date", day(2), "--summary-json", "s.json", cwd=tmp_path, env=env, check=False)
+        failed = dailydiff(
+            "run", "--date", day(2), "--summary-json", "s.json", cwd=tmp_path, env=env, check=False
+        )
         away.rename(tmp_path / "repos" / "proj2")
         dailydiff("run", "--from", day(3), "--to", day(13), cwd=tmp_path, env=env)
     finally:
@@ -117,7 +119,9 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert all(repo in text for repo in ("acme/proj0", "proj1", "proj2")), path
-    third = (tmp_path / "archive" / "digests" / "2026" / "team" / f"{DAYS14[2]}.md").read_text(encoding="utf-8")
+    third = (tmp_path / "archive" / "digests" / "2026" / "team" / f"{DAYS14[2]}.md").read_text(
+        encoding="utf-8"
+    )
     assert "dailydiff run --date 2026-01-07" in third  # the missing day, with the command that fills it
     # Chat: one digest per day with commits (7), none for the 7 empty days; the weeks: W02 of the two
     # complete repositories (proj2's W02 lacks a day: held back, its files marked), none for the empty W03.
@@ -129,7 +133,11 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     assert len(slack) == 9
     # Every relative link of every digest and week file resolves.
     checked = 0
-    for path in [*files, *(tmp_path / "archive").rglob("weekly-*.md"), *(tmp_path / "archive" / "digests").rglob("*.html")]:
+    for path in [
+        *files,
+        *(tmp_path / "archive").rglob("weekly-*.md"),
+        *(tmp_path / "archive" / "digests").rglob("*.html"),
+    ]:
         for href in _relative_links(path):
             target = Path(posixpath.normpath(str(path.parent / href)))
             assert target.is_file(), f"{path.relative_to(tmp_path)} links {href}, which does not exist"
@@ -137,7 +145,9 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     assert checked >= 14 * 2
 
 
-def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_late_addendum(tmp_path: Path) -> None:
+def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_late_addendum(
+    tmp_path: Path,
+) -> None:
     _workspace(tmp_path, repo_publishers='["archive", "chat"]')
     day = FIRST_DAY
     hooks = WebhookReceiver().start()
@@ -176,14 +186,25 @@ def test_missed_nights_are_caught_up_and_an_older_gap_is_named_with_its_command(
     _workspace(tmp_path, "\n[run]\ncatch_up_days = 4\n")
     hooks = WebhookReceiver().start()
     try:
-        night = lambda n: dt.datetime.combine(FIRST_DAY + dt.timedelta(days=n), dt.time(3, 0), tzinfo=SHANGHAI)  # noqa: E731
+
+        def night(n: int) -> dt.datetime:
+            return dt.datetime.combine(FIRST_DAY + dt.timedelta(days=n), dt.time(3, 0), tzinfo=SHANGHAI)
+
         dailydiff("run", cwd=tmp_path, env=_env(hooks, night(1)))  # builds day 0
-        caught = dailydiff("run", "--summary-json", "s.json", cwd=tmp_path, env=_env(hooks, night(5)))  # 3 nights missed
-        skipped = dailydiff("run", "--summary-json", "t.json", cwd=tmp_path, env=_env(hooks, night(13)))  # 7 missed
+        caught = dailydiff(
+            "run", "--summary-json", "s.json", cwd=tmp_path, env=_env(hooks, night(5))
+        )  # 3 nights missed
+        skipped = dailydiff(
+            "run", "--summary-json", "t.json", cwd=tmp_path, env=_env(hooks, night(13))
+        )  # 7 missed
     finally:
         hooks.stop()
     lines = [line for line in caught.stderr.splitlines() if "catching up" in line]
-    assert len(lines) == 1 and "3 missed day(s)" in lines[0] and str(FIRST_DAY + dt.timedelta(days=1)) in lines[0]
+    assert (
+        len(lines) == 1
+        and "3 missed day(s)" in lines[0]
+        and str(FIRST_DAY + dt.timedelta(days=1)) in lines[0]
+    )
     built = {d["date"] for r in json.loads((tmp_path / "s.json").read_text())["repos"] for d in r["days"]
              if r["name"] == "proj1"}  # fmt: skip
     assert built == {(FIRST_DAY + dt.timedelta(days=n)).isoformat() for n in range(1, 5)}

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import configured_publishers, deliver, failure_error
-from dailydiff.engine.digests import DIGEST_FORMATS, llm_for_digests, run_digests, summary_line
+from dailydiff.engine.deliver import configured_publishers
+from dailydiff.engine.digests import DIGEST_FORMATS, summary_line
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
-from dailydiff.render.edition import digest_edition
 from dailydiff.store import open_store
 
 
@@ -72,31 +73,47 @@ def digest_command(
         raise ConfigError(
             "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
         )
-    with open_store(settings) as store:
-        analyzer = llm_for_digests(settings, store)
-        outcomes = run_digests(settings, store, dates, available, name=name, publish=publish, force=force,
-                               secrets=secrets, analyzer=analyzer)  # fmt: skip
-    if not outcomes:
-        days = ", ".join(d.isoformat() for d in dates)
-        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
-                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
     outputs: list[Publisher] = []
     if output_dir is not None:
         outputs.append(output_dir_publisher(output_dir, settings.report.path_template, chosen))
     elif not publish:
         outputs.append(StdoutPublisher(fmt=chosen[0]))
+    outcomes = _run_units(settings, dates, name, outputs, available, publish=publish, force=force, secrets=secrets,
+                          config=config)  # fmt: skip
     for outcome in outcomes:
-        for output in deliver(digest_edition(outcome.digest, settings), outputs, None, secrets=secrets):
-            for path in () if quiet else output.paths:
-                stderr.print(f"wrote {path}", markup=False, highlight=False)
-        for result in outcome.publish:
-            if quiet and result.status != "failed":
-                continue
-            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}[result.status]
-            stderr.print(f"{mark} publish {result.publisher} digest {outcome.name} {outcome.date}: "
-                         f"{result.status} — {result.detail}", markup=False, highlight=False)  # fmt: skip
+        for path in () if quiet else outcome.written:
+            stderr.print(f"wrote {path}", markup=False, highlight=False)
+    for line in delivery_lines(outcomes, quiet=quiet):
+        stderr.print(line, markup=False, highlight=False)
     if not quiet:
         stderr.print(f"dailydiff: {summary_line(outcomes)}", markup=False, highlight=False)
-    error = failure_error([p for o in outcomes for p in o.publish])
+    error = publish_error(outcomes)
     if error is not None:
         raise error
+
+
+def _run_units(settings: Any, dates: list[Any], name: str | None, outputs: list[Any], available: list[Any], *,
+               publish: bool, force: bool, secrets: Any, config: Path | None) -> list[Any]:  # fmt: skip
+    """A plan of digest-days (the one named, or every [[digest]]) for the days, through the one runner."""
+    from dailydiff.engine.dates import DateSpec
+    from dailydiff.engine.digests import digest_entries
+    from dailydiff.engine.plan import qualified_ids
+    from dailydiff.engine.runner import Plan, run_plan
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.units import DigestUnit
+
+    entries = digest_entries(settings, name)  # an unknown name first: it is the user's mistake, not the store's
+    ids = tuple(qualified_ids(settings.repos, options.config_dir(config)))
+    with open_store(settings) as store:
+        stored = {day for _repo, day, _lang in store.list_reports()}
+        if not stored & set(dates):
+            days = ", ".join(d.isoformat() for d in dates)
+            raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
+                                 f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
+        plan = Plan()
+        for entry in entries:
+            for date in dates:
+                plan.add(DigestUnit(entry, settings.digest.index(entry) + 1, date, ids, publish=publish))
+        run = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()), force=force,
+                         outputs=outputs, secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
+        return run_plan(plan, run, available, store, settings)

@@ -15,16 +15,17 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.options import config_dir
+from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.dates import resolve_dates
-from dailydiff.engine.deliver import DeliveryResult, deliver, failure_error, stored_history
+from dailydiff.engine.deliver import stored_history
 from dailydiff.engine.names import repo_name
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.base import Secrets
 from dailydiff.publish.files import write_file
 from dailydiff.publish.registry import build_publishers, select
-from dailydiff.render.edition import Edition, day_edition
+from dailydiff.render.edition import day_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
 
@@ -38,8 +39,15 @@ def publish_reports(
     force: bool = False,
     only: Sequence[str] = (),
     quiet: bool = False,
-) -> list[dict[str, Any]]:
-    """Deliver each stored report's edition to every configured publisher; returns the summary rows."""
+) -> list[Any]:
+    """Each stored report to every configured publisher (``only``: those named): a plan of stored days run
+    by the one runner (claimed in the ledger, never twice unless ``force``), or their previews with
+    ``dry_run``. Returns the units' outcomes; each delivery is printed as one line unless ``quiet``."""
+    from dailydiff.engine.dates import DateSpec
+    from dailydiff.engine.runner import Plan, run_plan
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.units import StoredDayUnit
+
     if not settings.publish:
         raise PublishError(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
@@ -47,53 +55,33 @@ def publish_reports(
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
     publishers = select(build_publishers(settings.publish, secrets), only)
-    editions = [day_edition(report, settings, history) for report in reports]
-    return publish_editions(editions, publishers, store, secrets, settings.run.claim_timeout, dry_run=dry_run,
-                            force=force, quiet=quiet)  # fmt: skip
-
-
-def publish_editions(
-    editions: Sequence[Edition],
-    publishers: Sequence[Publisher],
-    store: Store,
-    secrets: Secrets,
-    claim_timeout: float,
-    *,
-    dry_run: bool = False,
-    force: bool = False,
-    quiet: bool = False,
-) -> list[dict[str, Any]]:
-    """Each edition (any unit kind) to every publisher through the one deliver (engine/deliver.py:
-    claimed in the ledger, never twice unless ``force``), or its preview with ``dry_run``; one summary
-    row per delivery, each printed as one line unless ``quiet``."""
-    rows: list[dict[str, Any]] = []
-    for edition in editions:
-        if dry_run:
+    if dry_run:
+        for report in reports:
+            edition = day_edition(report, settings, history)
             for publisher in publishers:
                 text = secrets.redact(publisher.preview(edition))
                 sys.stdout.write(f"== {publisher.name} ({publisher.type}) ==\n{text}\n")
-            results = [DeliveryResult(p.name, p.type, p.target, "skipped", "dry run") for p in publishers]
-        else:
-            results = deliver(
-                edition, publishers, store, force=force, secrets=secrets, claim_timeout=claim_timeout
-            )
-        for result in results:
-            rows.append({"repo": edition.key.repo, "date": edition.key.date.isoformat(), **result.as_dict()})
-            if quiet:
-                continue
-            if result.recovered:
-                stderr.print(f"! {edition.label}: {result.recovered}", markup=False)
-            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}[result.status]
-            stderr.print(f"{mark} publish {result.publisher} {edition.label}: {result.status} — {result.detail}",
-                         markup=False)  # fmt: skip
+        return []
+    plan = Plan()
+    for report in reports:
+        plan.add(StoredDayUnit(report, tuple(publishers)))
+    days = sorted(r.date for r in reports)
+    run = RunOptions(dates=DateSpec(first=days[0].isoformat(), last=days[-1].isoformat()), force=force,
+                     secrets=secrets, history=history, open_store=lambda: open_store(settings))  # fmt: skip
+    outcomes = run_plan(plan, run, publishers, store, settings)
+    for line in delivery_lines(outcomes, quiet=quiet):
+        stderr.print(line, markup=False)
+    return outcomes
+
+
+def rows_of(
+    outcomes: Sequence[Any], dry_run: Sequence[DayReport] = (), publishers: Sequence[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
+    """The summary's rows: one per delivery (or, with --dry-run, per preview)."""
+    rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]
+    rows += [{"repo": r.repo, "date": r.date.isoformat(), "publisher": name, "type": kind, "status": "skipped",
+              "detail": "dry run"} for r in dry_run for name, kind in publishers]  # fmt: skip
     return rows
-
-
-def raise_for_failures(rows: Sequence[dict[str, Any]]) -> None:
-    results = [DeliveryResult(r["publisher"], r["type"], "", r["status"], r["detail"]) for r in rows]
-    error = failure_error(results)
-    if error is not None:
-        raise error
 
 
 def resolve_repo(source: str, repo: str | None, name: str | None, settings: Settings,
@@ -149,10 +137,17 @@ def publish_command(
                 f"no stored {settings.report.language} report of {repo_id} for {', '.join(missing)}",
                 f"build it first: dailydiff report {source} --date {missing[0]}",
             )
-        rows = publish_reports(found, settings, store, dry_run=dry_run, force=force, only=only, quiet=quiet)
+        outcomes = publish_reports(
+            found, settings, store, dry_run=dry_run, force=force, only=only, quiet=quiet
+        )
+        chosen = select(build_publishers(settings.publish, Secrets(os.environ)), only) if dry_run else []
+        names = [(p.name, p.type) for p in chosen]
+        rows = rows_of(outcomes, found if dry_run else (), names)
     summary = {"repo": repo_id, "dry_run": dry_run, "missing": missing, "publish": rows}
     if summary_json is not None:
         write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if missing and not quiet:
         stderr.print(f"no stored report for {', '.join(missing)}", markup=False)
-    raise_for_failures(rows)
+    error = publish_error(outcomes)
+    if error is not None:
+        raise error

@@ -6,22 +6,23 @@ import datetime as dt
 import os
 from pathlib import Path
 from shlex import quote
+from typing import Any
 
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.cli.options import config_dir
-from dailydiff.cli.publish import publish_editions, raise_for_failures
+from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.deliver import configured_publishers, deliver
+from dailydiff.engine.deliver import configured_publishers
 from dailydiff.engine.names import config_entry, repo_name
 from dailydiff.engine.plan import plan_jobs
-from dailydiff.engine.weekly import build_week, edition_of, weekly_publishers
+from dailydiff.engine.weekly import weekly_publishers
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
-from dailydiff.render.week import IsoWeek, WeekDigest, parse_week
+from dailydiff.render.week import IsoWeek, parse_week
 from dailydiff.render.weekly import WEEKLY_RENDERERS
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
@@ -113,37 +114,56 @@ def weekly_command(
         raise ConfigError(
             "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
         )
-    editions = []
+    outcomes = _run_units(settings, targets, week, outputs, available, single=source is not None, force=force,
+                          secrets=secrets)  # fmt: skip
+    for outcome in outcomes:
+        for path in outcome.written:
+            stderr.print(f"wrote {path}", markup=False, highlight=False)
+    for line in delivery_lines(outcomes):
+        stderr.print(line, markup=False)
+    if not outcomes:
+        raise typer.Exit(1)
+    error = publish_error(outcomes)
+    if error is not None:
+        raise error
+
+
+def _run_units(settings: Settings, targets: list[tuple[str, Settings, str]], week: str | None, outputs: list[Publisher],
+               available: list[Publisher], *, single: bool, force: bool, secrets: Secrets) -> list[Any]:  # fmt: skip
+    """A plan of weeks (one per repository with a stored day in it), through the one runner."""
+    from dailydiff.engine.dates import DateSpec
+    from dailydiff.engine.runner import Plan, run_plan
+    from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.units import WeekUnit
+
+    plan = Plan()
     with open_store(settings) as store:
         for repo, repo_settings, builder in targets:
             zone = check_timezone(repo_settings.report.timezone)
             iso = parse_week(week, dt.datetime.now(dt.UTC).astimezone(zone).date())
-            digest = _digest(store, repo, iso, repo_settings, source is not None, builder)
-            if digest is not None:
-                editions.append(edition_of(store, digest, repo_settings, builder))
-        for edition in editions:
-            for output in deliver(edition, outputs, None, secrets=secrets):
-                for path in output.paths:
-                    stderr.print(f"wrote {path}", markup=False, highlight=False)
-        rows = publish_editions(editions, available, store, secrets, settings.run.claim_timeout, force=force)
-    if not editions:
-        raise typer.Exit(1)
-    raise_for_failures(rows)
+            if _stored(store, repo, iso, repo_settings, single, builder):
+                plan.add(WeekUnit(repo, repo, repo_settings, iso.days[0], builder=builder))
+        if not plan.units:
+            return []
+        days = sorted(u.date for u in plan.units.values())
+        run = RunOptions(dates=DateSpec(first=days[0].isoformat(), last=days[-1].isoformat()), force=force,
+                         outputs=outputs, secrets=secrets, open_store=lambda: open_store(settings))  # fmt: skip
+        return run_plan(plan, run, available, store, settings)
 
 
-def _digest(
-    store: Store, repo: str, iso: IsoWeek, settings: Settings, single: bool, builder: str
-) -> WeekDigest | None:
+def _stored(store: Store, repo: str, iso: IsoWeek, settings: Settings, single: bool, builder: str) -> bool:
+    """Whether a day of the week is stored; else what to run, as the error of a single repository or a
+    warning among several."""
     language = settings.report.language
-    digest = build_week(store, repo, iso, settings)
-    if digest is None:
-        first, last = iso.days[0].isoformat(), iso.days[-1].isoformat()
-        message = f"no stored reports of {repo} ({language}) in {iso.label}"
-        hint = f"build them first: {builder} --from {first} --to {last}"
-        others = sorted({lang for _, _, lang in store.list_reports(repo)} - {language})
-        if others:
-            hint += f" (the store has {repo} in {', '.join(others)}: or pass --lang {others[0]})"
-        if single:
-            raise DailyDiffError(message, hint)
-        stderr.print(f"dailydiff: warning: {message} — {hint}", markup=False, highlight=False)
-    return digest
+    if any(store.get_report(repo, day, language) is not None for day in iso.days):
+        return True
+    first, last = iso.days[0].isoformat(), iso.days[-1].isoformat()
+    message = f"no stored reports of {repo} ({language}) in {iso.label}"
+    hint = f"build them first: {builder} --from {first} --to {last}"
+    others = sorted({lang for _, _, lang in store.list_reports(repo)} - {language})
+    if others:
+        hint += f" (the store has {repo} in {', '.join(others)}: or pass --lang {others[0]})"
+    if single:
+        raise DailyDiffError(message, hint)
+    stderr.print(f"dailydiff: warning: {message} — {hint}", markup=False, highlight=False)
+    return False

@@ -171,7 +171,7 @@ def _deliver_one(
         raise
     except Exception as exc:  # a part that cannot be rendered: this target fails, the others go on
         return result("failed", secrets.redact(f"cannot render the {edition.kind}: {exc}"))
-    if edition.held and not publisher.updates_in_place:
+    if edition.held and not publisher.updates_in_place and not force:
         # Not final yet: no ledger row, so the next run that finds it settled sends it, once.
         return result("waiting", f"{edition.held}; sent once it is final", digest)
     if not force and not publisher.updates_in_place and store.delivery(*key) is None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from dailydiff.engine.deliver import DeliveryResult, deliver, pick_publishers
+from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.plan import qualified_ids
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
-from dailydiff.publish.base import Publisher, Secrets, Status
+from dailydiff.publish.base import Publisher, Status
 from dailydiff.render.digest import (
     DayDigest,
     build_day_digest,
@@ -28,27 +27,11 @@ from dailydiff.render.digest import (
     rules_overview,
     select_repos,
 )
-from dailydiff.render.edition import digest_edition
 from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
 DIGEST_FORMATS = ("md", "json", "html")
 OVERVIEW_COMMITS = 40  # the most high / watched commits one overview request is written from
-
-
-@dataclass
-class DigestOutcome:
-    name: str
-    date: dt.date
-    language: str
-    digest: DayDigest
-    overview: str  # "llm" (asked now), "cached" (the stored one), "rules"
-    publish: list[DeliveryResult] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "date": self.date.isoformat(), "language": self.language,
-                "repos": len(self.digest.repos), "commits": self.digest.total, "high": len(self.digest.high),
-                "overview": self.overview, "publish": [p.as_dict() for p in self.publish]}  # fmt: skip
 
 
 def digest_entries(settings: Settings, name: str | None = None) -> list[DigestEntry]:
@@ -105,11 +88,6 @@ def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, Day
     return reports
 
 
-def has_reports(store: Store, entry: DigestEntry, date: dt.date, settings: Settings) -> bool:
-    stored = [repo for repo, day, _lang in store.list_reports() if day == date]
-    return any(repo in stored for repo in select_repos(entry.repos, stored))
-
-
 def build_digest_day(
     store: Store,
     settings: Settings,
@@ -153,20 +131,6 @@ def build_digest_day(
     return digest, source
 
 
-def deliver_digest(
-    digest: DayDigest,
-    targets: Sequence[Publisher],
-    store: Store,
-    settings: Settings,
-    *,
-    force: bool = False,
-    secrets: Secrets | None = None,
-) -> list[DeliveryResult]:
-    """The digest's edition to each target once, through the delivery ledger (``digest:<name>``)."""
-    return deliver(digest_edition(digest, settings), targets, store, force=force, secrets=secrets,
-                   claim_timeout=settings.run.claim_timeout)  # fmt: skip
-
-
 def digest_publishers(entry: DigestEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:
     """The publishers of one digest: all, or the ones its ``publishers`` key names."""
     return pick_publishers(entry.publishers, f"digest[{index}].publishers", available)
@@ -186,41 +150,10 @@ def llm_for_digests(settings: Settings, store: Store) -> Any:
     return make_analyzer("llm", settings, store)
 
 
-def run_digests(
-    settings: Settings,
-    store: Store,
-    dates: Sequence[dt.date],
-    available: Sequence[Publisher],
-    *,
-    name: str | None = None,
-    publish: bool = True,
-    force: bool = False,
-    secrets: Secrets | None = None,
-    analyzer: Any = None,
-) -> list[DigestOutcome]:
-    """Every configured digest (or the one named) for each day: built from the store, then delivered."""
-    outcomes = []
-    for entry in digest_entries(settings, name):
-        index = settings.digest.index(entry) + 1
-        targets = digest_publishers(entry, index, available) if publish else []
-        for date in sorted(set(dates)):
-            if not has_reports(store, entry, date, settings):
-                continue  # nothing stored that day (every repository failed, or none built yet)
-            digest, source = build_digest_day(
-                store, settings, entry, date, analyzer, qualified_ids(settings.repos)
-            )
-            outcome = DigestOutcome(entry.name, date, digest.language, digest, source)
-            if targets:
-                outcome.publish = deliver_digest(
-                    digest, targets, store, settings, force=force, secrets=secrets
-                )
-            outcomes.append(outcome)
-    return outcomes
-
-
-def summary_line(outcomes: Sequence[DigestOutcome]) -> str:
+def summary_line(outcomes: Sequence[Any]) -> str:
+    """The digests' one line: how many, where their overviews came from, what was delivered."""
     sent = sum(p.status == Status.OK.value for o in outcomes for p in o.publish)
     failed = sum(p.status == "failed" for o in outcomes for p in o.publish)
-    asked = sum(o.overview == "llm" for o in outcomes)
-    return (f"{len(outcomes)} digest(s) built ({asked} overview(s) asked of the LLM, "
-            f"{sum(o.overview == 'cached' for o in outcomes)} cached); {sent} delivered, {failed} failed")  # fmt: skip
+    sources = [o.figures.get("overview") for o in outcomes]
+    return (f"{len(outcomes)} digest(s) built ({sources.count('llm')} overview(s) asked of the LLM, "
+            f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip

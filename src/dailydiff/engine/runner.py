@@ -23,7 +23,16 @@ from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.plan import RepoJob, qualified_ids
-from dailydiff.engine.units import FAILED, Context, DayUnit, DigestUnit, UnitOutcome, WeekUnit, day_key
+from dailydiff.engine.units import (
+    FAILED,
+    Context,
+    DayUnit,
+    DigestUnit,
+    StoredDayUnit,
+    UnitOutcome,
+    WeekUnit,
+    day_key,
+)
 from dailydiff.errors import DailyDiffError
 from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings
@@ -31,7 +40,7 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit
+Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 

@@ -133,10 +133,14 @@ class Context:
 
 
 def send(edition: Edition, targets: Sequence[Publisher], store: Store, context: Context,
-         claim_timeout: float) -> list[DeliveryResult]:  # fmt: skip
-    """The one call that sends a unit's edition (the ledger decides what is sent)."""
-    return deliver(edition, targets, store, force=context.options.force, secrets=context.options.secrets,
-                   claim_timeout=claim_timeout)  # fmt: skip
+         claim_timeout: float) -> tuple[list[DeliveryResult], list[str]]:  # fmt: skip
+    """The one call that sends a unit's edition: to the command's own outputs (stdout, -o: no ledger), then
+    to its targets (the ledger decides what is sent). Returns the deliveries and the files written."""
+    written = [path for out in deliver(edition, context.options.outputs, None, secrets=context.options.secrets)
+               for path in out.paths]  # fmt: skip
+    results = deliver(edition, targets, store, force=context.options.force, secrets=context.options.secrets,
+                      claim_timeout=claim_timeout)  # fmt: skip
+    return results, written
 
 
 # --- a repository's day ------------------------------------------------------------------------------
@@ -273,7 +277,7 @@ class DigestUnit:
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
             edition = digest_edition(digest, settings)
             targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
-            results = send(edition, targets, store, context, settings.run.claim_timeout)
+            results, written = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
                    "commits": digest.total, "high": len(digest.high), "overview": source,
@@ -282,7 +286,7 @@ class DigestUnit:
         # A day of the plan that left no report: the digest is built again once it has one (a re-run).
         unmet = [repo for repo in missing if day_key(repo, self.date) in self.needs]
         return UnitOutcome("digest", self.label, status, date=self.date, repo=self.entry.ledger_repo,
-                           publish=results, figures=figures, key=self.key, edition=edition,
+                           publish=results, written=written, figures=figures, key=self.key, edition=edition,
                            detail=f"built without the day of {', '.join(unmet)}" if unmet else "")  # fmt: skip
 
 
@@ -342,9 +346,53 @@ class WeekUnit:
             targets = (
                 pick_publishers(self.targets, "weekly.publishers", available) if self.targets else available
             )
-            results = send(edition, targets, store, context, self.settings.run.claim_timeout)
+            results, written = send(edition, targets, store, context, self.settings.run.claim_timeout)
         figures = {"week": week.week, "language": week.language, "commits": week.totals.total,
                    "missing_days": [d.isoformat() for d in week.missing_days]}  # fmt: skip
         status = EMPTY if not week.totals.total else BUILT
         return UnitOutcome("week", self.label, status, date=self.monday, repo=self.repo, publish=results,
-                           figures=figures, key=self.key, edition=edition)  # fmt: skip
+                           written=written, figures=figures, key=self.key, edition=edition)  # fmt: skip
+
+
+# --- a stored day (`publish`) --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDayUnit:
+    """A repository's day as the store holds it, sent again through the ledger (`publish`): nothing is
+    fetched or analysed."""
+
+    kind: ClassVar[str] = "day"
+    report: DayReport
+    targets: tuple[Publisher, ...]
+    needs: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> dt.date:
+        return self.report.date
+
+    @property
+    def key(self) -> str:
+        return day_key(self.report.repo, self.report.date)
+
+    @property
+    def label(self) -> str:
+        return f"{self.report.repo} {self.report.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[StoredDayUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        return outcomes, _undelivered(outcomes)
+
+    def _build(self, context: Context) -> UnitOutcome:
+        from dailydiff.render.edition import day_edition
+
+        edition = day_edition(self.report, context.settings, context.options.history)
+        with context.own_store() as store:
+            results, written = send(edition, self.targets, store, context, context.settings.run.claim_timeout)
+        return UnitOutcome("day", self.label, BUILT, self.report.date, repo=self.report.repo, report=self.report,
+                           publish=results, written=written, key=self.key, edition=edition)  # fmt: skip

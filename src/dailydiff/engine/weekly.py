@@ -7,28 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from dailydiff.engine.deliver import DeliveryResult, deliver, pick_publishers
-from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.engine.deliver import pick_publishers
+from dailydiff.publish.base import Publisher
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
 from dailydiff.settings import Settings
 from dailydiff.store import Store
-
-
-@dataclass
-class WeekOutcome:
-    repo: str
-    week: str
-    language: str
-    publish: list[DeliveryResult] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"repo": self.repo, "week": self.week, "language": self.language,
-                "publish": [p.as_dict() for p in self.publish]}  # fmt: skip
 
 
 def iso_week(date: dt.date) -> IsoWeek:
@@ -59,27 +45,3 @@ def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str 
 def weekly_publishers(settings: Settings, available: Sequence[Publisher]) -> list[Publisher]:
     """The publishers ``[weekly] publishers`` names (every one when it names none)."""
     return pick_publishers(settings.weekly.publishers or None, "weekly.publishers", available)
-
-
-def deliver_weeks(
-    store: Store,
-    units: Sequence[tuple[str, Settings, dt.date]],
-    available: Sequence[Publisher],
-    *,
-    force: bool = False,
-    secrets: Secrets | None = None,
-) -> list[WeekOutcome]:
-    """`run`: for each (repository, its settings, a day the run built) that is its ``[weekly] weekday``,
-    the week of that day to ``[weekly] publishers``, once per target through the ledger."""
-    outcomes = []
-    for repo, settings, date in units:
-        if not settings.weekly.delivers_on(date):
-            continue
-        week = build_week(store, repo, iso_week(date), settings)
-        if week is None:
-            continue
-        targets = weekly_publishers(settings, available)
-        results = deliver(edition_of(store, week, settings), targets, store, force=force, secrets=secrets,
-                          claim_timeout=settings.run.claim_timeout)  # fmt: skip
-        outcomes.append(WeekOutcome(repo, week.week, week.language, results))
-    return outcomes
