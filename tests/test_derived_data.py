@@ -1,8 +1,9 @@
-"""Derived data is never a reason to stop (issue 43, item 5): a search index damaged, dropped or emptied —
+"""Derived data is never a reason to stop (issue 43, items 5 and 6). A search index damaged, dropped or emptied —
 on SQLite (its FTS5 shadow table overwritten) and on the real PostgreSQL of tests/pgserver.py — leaves
 `report` and `run` at exit 0 with one warning; `search` says what is wrong, `serve` answers "search
 unavailable" with the command that fixes it, `store check` exits non-zero before `store reindex` and 0 after,
-and the rebuilt index answers exactly as a fresh one built by the same commands."""
+and the rebuilt index answers exactly as a fresh one built by the same commands. A kept `ask` answer that
+cannot be read is asked again, once, and replaced."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
+from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 from opsfixtures import dailydiff
 from webserver import serving
@@ -66,8 +68,8 @@ class World:
             encoding="utf-8",
         )
 
-    def cli(self, *args: str) -> Any:
-        env = {"DAILYDIFF_STORE_URL": self.url} if self.url else {"DAILYDIFF_STORE_URL": ""}
+    def cli(self, *args: str, **extra: str) -> Any:
+        env = {"DAILYDIFF_STORE_URL": self.url, **extra}
         return dailydiff(*args, "--config", str(self.config), "--data-dir", str(self.data), cwd=self.root,
                          env=env, check=False)  # fmt: skip
 
@@ -192,3 +194,45 @@ def test_store_check_finds_index_rows_that_differ_from_their_reports(tmp_path: P
         assert check.returncode == 4 and said in check.stderr, check.stderr
         assert world.cli("store", "reindex").returncode == 0
         assert world.cli("store", "check").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "{not json",
+        '{"text": "an answer in the shape of another version", "sources": ["abc1234"]}',
+        '["a", "list"]',
+        '{"answer": "- a [abc1234]", "cited": "abc1234", "dropped_lines": 0, "language_ok": true, "model": "m"}',
+    ],
+    ids=["not-json", "other-version", "a-list", "wrong-member"],
+)
+def test_a_kept_answer_that_cannot_be_read_is_asked_again_once_and_replaced(
+    tmp_path: Path, kept: str
+) -> None:
+    repo = tmp_path / "kernels"
+    shas = build_repo(repo, SPECS)
+    world = World(tmp_path, repo)
+    world.build(DAY1, DAY2)
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{shas[2][:7]}]."})
+
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        first = world.cli("ask", "What changed in FP8 GEMM?", **env)
+        assert first.returncode == 0 and first.stdout.startswith("- FP8 GEMM got faster"), first.stderr
+        with sqlite3.connect(world.data / "dailydiff.sqlite3") as db:
+            assert db.execute("UPDATE search_answers SET data = ?", (kept,)).rowcount == 1
+        asked = fake.count
+        again = world.cli("ask", "What changed in FP8 GEMM?", **env)
+        assert again.returncode == 0, again.stderr
+        assert fake.count == asked + 1 and again.stdout == first.stdout
+        assert [line for line in again.stderr.splitlines() if "kept answer" in line] == [
+            "dailydiff: warning: the kept answer to this question cannot be read (damaged, or written by "
+            "another version): asking again"
+        ]
+        third = world.cli("ask", "What changed in FP8 GEMM?", "--json", **env)
+        assert fake.count == asked + 1 and json.loads(third.stdout)["llm"]["cached"] is True
+    with world.open() as store:
+        assert store.check() == []  # replaced: every kept answer readable again
