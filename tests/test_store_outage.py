@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -109,7 +110,8 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
                           DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
             log = tmp_path / "run.log"
             with log.open("w") as err:
-                run = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err)
+                run = subprocess.Popen([*command, "--summary-json", str(tmp_path / "summary.json")], cwd=tmp_path,
+                                       env=env, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
             try:
                 # Mid-run: one day delivered and recorded, the next one's message held, the rest analysing.
                 deadline = time.monotonic() + 120
@@ -128,6 +130,10 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
                     run.wait()
             stderr = log.read_text(errors="replace")
             assert code == 4, stderr
+            summary = json.loads(
+                (tmp_path / "summary.json").read_text(encoding="utf-8")
+            )  # written all the same
+            assert summary["exit_code"] == 4 and "reconnect_seconds" in summary["error"]["message"], summary
             assert took < RECONNECT + 10, (took, stderr)
             errors = [line for line in stderr.splitlines() if "error:" in line]
             assert len(errors) == 1 and "reconnect_seconds" in errors[0], stderr

@@ -16,7 +16,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.engine.stages import day_figures
-from dailydiff.errors import GateError, UsageError
+from dailydiff.errors import DailyDiffError, GateError, UsageError
 
 log = logging.getLogger("dailydiff.report")
 
@@ -177,6 +177,7 @@ def report_command(
             from dailydiff.publish.files import write_file
 
             write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+            summary_json = None  # written: an error after this point (the gate, a publisher) is in it
         if not quiet:
             print_summary(result, written, output_dir, say)
         status = "ok"
@@ -188,8 +189,9 @@ def report_command(
             raise error
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        if interrupted and summary_json is not None:
-            write_interrupted_summary(summary_json, "report", progress.tally)
+        stopped_by = exc if isinstance(exc, DailyDiffError) else None
+        if summary_json is not None and (interrupted or stopped_by is not None):
+            write_interrupted_summary(summary_json, "report", progress.tally, stopped_by)
         store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     else:
@@ -217,21 +219,35 @@ def stdout_output(shared: options.Shared, dates: Any, timezone: str, publish: bo
     return StdoutPublisher(days, fmt=chosen[0])
 
 
-def write_interrupted_summary(path: Path, command: str, tally: Any) -> None:
-    """--summary-json of a run stopped by Ctrl-C (or SIGTERM): how far it got; what it analysed is stored."""
+def write_interrupted_summary(
+    path: Path, command: str, tally: Any, error: DailyDiffError | None = None
+) -> None:
+    """--summary-json of a run stopped by Ctrl-C (or SIGTERM), or by ``error``: how far it got and what
+    failed; what it analysed is stored. Written whatever else failed (the summary's path is on a disk of its
+    own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
     import time
 
     from dailydiff.cli.app import EXIT_INTERRUPTED
+    from dailydiff.common.secrets import scrub
+    from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
-        "command": command, "status": "interrupted", "exit_code": EXIT_INTERRUPTED,
+        "command": command, "status": "interrupted" if error is None else "failed",
+        "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
         "duration_seconds": round(time.monotonic() - tally.started, 3),
         "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
                      "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
         "resume": "run the same command again: everything analysed so far is stored",
     }  # fmt: skip
-    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    if error is not None:
+        summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}
+    try:
+        write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    except PublishError as exc:
+        if error is None:
+            raise
+        log.warning("%s", exc.message)
 
 
 def summary_dict(result: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -224,8 +224,9 @@ def run_command(
         units = [(r.repo, by_key[r.key], d.date) for r in results if r.repo for d in r.days]
         weeks = deliver_weeks(store, units, available, force=force, secrets=secrets)
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt) and summary_path is not None:
-            write_interrupted_summary(summary_path, "run", progress.tally)
+        stopped_by = exc if isinstance(exc, DailyDiffError) else None
+        if summary_path is not None and (isinstance(exc, KeyboardInterrupt) or stopped_by is not None):
+            write_interrupted_summary(summary_path, "run", progress.tally, stopped_by)
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise
