@@ -145,10 +145,12 @@ def _the_index_heals(world: World, fresh: World, sql: str, case: str) -> None:
                 said = json.loads(body)["error"] if kind == "json" else body
                 assert said.startswith("search unavailable:") and "dailydiff store reindex" in said, said
 
-    run = world.cli("run", "--date", DAY3.isoformat())  # the next day's run, on the damaged index
-    assert run.returncode == 0, run.stderr
-    warned = _index_lines(run.stderr)
-    assert len(warned) == 1 and "warning" in warned[0] and "store reindex" in warned[0], run.stderr
+    # The next day, on the damaged index: `report` of it, then `run` (building it again).
+    for command in (("report", str(world.repo), "--name", "kernels"), ("run", "--force")):
+        built = world.cli(*command, "--date", DAY3.isoformat(), "--tz", "UTC", "--lang", "en")
+        assert built.returncode == 0, built.stderr
+        warned = _index_lines(built.stderr)
+        assert len(warned) == 1 and "warning" in warned[0] and "store reindex" in warned[0], built.stderr
     with world.open() as store:
         assert store.get_report("kernels", DAY3, "en") is not None
 
