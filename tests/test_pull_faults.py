@@ -64,8 +64,59 @@ def test_a_graphql_batch_with_null_aliases_is_completed_by_rest_and_failures_are
         }
         assert all(got[sha] is None for sha in half)
         assert src.spend.pr_lookup_failed == len(half)
+        unknown = {c.sha for c in src.commits(window) if c.pr_unknown}  # the commit says so, for its day
+        assert unknown == half
         fake.graphql_fail, fake.pulls_status = set(), None  # healthy again
         fake.reset_requests()
         again = {c.sha: c.pr for c in _source(fake, tmp_path / "f", store).commits(window)}
         assert again == expected  # filled
         assert sorted(_asked(fake)) == sorted(half)  # asked again: exactly the failed ones
+
+
+def test_a_day_whose_pull_requests_could_not_be_looked_up_is_built_again_by_a_healthy_run(
+    fake: FakeGitHub, repo_path: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """`run`: GraphQL leaves every alias unresolved and REST answers 502: exit 0, the day's JSON marks the
+    commits whose pull request is unknown (not "none"), and the day is not up to date — the next, healthy
+    run builds it again with every pull request, and the one after finds it up to date."""
+    import os
+
+    from clirun import dailydiff
+
+    _path, shas = repo_path
+    day = DAYS[1]
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        f'[report]\ntimezone = "{TZ}"\nlanguage = "en"\n\n[github]\nmode = "clone"\nretry_base_delay = 0.01\n\n'
+        f'[[repos]]\nsource = "github:{REPO}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
+    env |= {"DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": TOKEN}
+    args = ("run", "--config", str(config), "--date", day.isoformat(), "--data-dir", str(tmp_path / "data"),
+            "--output-dir", str(tmp_path / "out"), "--summary-json", str(tmp_path / "summary.json"))  # fmt: skip
+
+    def day_json() -> dict[str, object]:
+        (found,) = (tmp_path / "out").rglob(f"{day.isoformat()}.json")
+        return dict(json.loads(found.read_text(encoding="utf-8")))
+
+    fake.graphql_fail, fake.pulls_status = set(shas), 502
+    first = dailydiff(*args, "--format", "md,json", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    commits = day_json()["commits"]
+    assert (
+        isinstance(commits, list)
+        and commits
+        and all(c["pr_unknown"] is True and c["pr"] is None for c in commits)
+    )
+    figures = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["repos"][0]["github"]
+    assert figures["pr_lookup_failed"] == figures["pr_rest_fallback"] == len(commits)
+
+    fake.graphql_fail, fake.pulls_status = set(), None
+    second = dailydiff(*args, "--format", "md,json", cwd=tmp_path, env=env)
+    assert second.returncode == 0 and "1 day(s) built" in second.stderr, second.stderr
+    commits = day_json()["commits"]
+    assert isinstance(commits, list) and not any("pr_unknown" in c for c in commits)
+    assert any(c["pr"] is not None for c in commits)
+    third = dailydiff(*args, "--format", "md,json", cwd=tmp_path, env=env)
+    assert third.returncode == 0 and "up to date" in third.stderr, third.stderr

@@ -37,6 +37,13 @@ _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _UNAVAILABLE: set[str] = set()  # GraphQL endpoints found unavailable in this process
 
 
+class _Unknown:
+    """A lookup that failed: no answer, not "no pull request"."""
+
+
+_UNKNOWN = _Unknown()
+
+
 def graphql_url(api_url: str) -> str:
     """https://api.github.com → https://api.github.com/graphql; https://HOST/api/v3 → https://HOST/api/graphql."""
     parts = urlsplit(api_url.rstrip("/"))
@@ -67,7 +74,8 @@ class PullRequestFinder:
     async def find(
         self, http: GitHubHttp, commits: Sequence[tuple[str, str, dt.datetime]]
     ) -> dict[str, PullRequest | None]:
-        """The pull request of each (sha, message, committed_at), or None."""
+        """The pull request of each (sha, message, committed_at), or None; a commit whose lookup failed
+        (GraphQL and REST) is left out: its pull request is unknown (``Commit.pr_unknown``)."""
         found: dict[str, PullRequest | None] = {}
         todo = []
         for sha, message, committed_at in commits:
@@ -159,21 +167,23 @@ class PullRequestFinder:
                 len(chunk),
             )
             results = await asyncio.gather(*(self._rest_or_unknown(http, *c) for c in missing))
-            found.update(zip((c[0] for c in missing), results, strict=True))
+            found.update(
+                (c[0], pr) for c, pr in zip(missing, results, strict=True) if not isinstance(pr, _Unknown)
+            )
         return found
 
     async def _rest_or_unknown(
         self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
-    ) -> PullRequest | None:
-        """A commit's pull request by REST; when that fails too, None for this run — counted, and kept
-        nowhere, so the next run asks again (a failed lookup is not "no pull request")."""
+    ) -> PullRequest | _Unknown | None:
+        """A commit's pull request by REST; when that fails too, ``_UNKNOWN`` — counted, and kept nowhere,
+        so the next run asks again (a failed lookup is not "no pull request")."""
         try:
             return await self._rest(http, sha, message, committed_at)
         except (ServerError, BadAnswer) as exc:
             http.counts.pr_lookup_failed += 1
             log.warning("[%s] the pull request of %s could not be looked up (%s); the next run asks again",
                         self.repo, sha[:7], exc.message)  # fmt: skip
-            return None
+            return _UNKNOWN
 
     def _from_node(self, node: dict[str, Any]) -> PullRequest:
         labels = [
