@@ -106,6 +106,11 @@ class FakeGitHub:
         self.link_base: str | None = None  # another origin for `Link` URLs (a client must not follow it)
         self.pulls: dict[str, list[FakePull]] = {}
         self.graphql = True  # False: /graphql answers 404, as on a GitHub Enterprise Server without it
+        # Commits whose alias in a GraphQL batch GitHub fails to resolve: null, with an error naming its path
+        # (as GitHub answers a batch it could resolve only in part: a timeout, a commit not linked yet).
+        self.graphql_fail: set[str] = set()
+        # The REST pull request lookups (/commits/{sha}/pulls, /pulls/{n}) answer this status (e.g. 502).
+        self.pulls_status: int | None = None
         self.rate_limit = 5000
         self.remaining = 5000
         self.reset_at = math.ceil(time.time()) + 3600
@@ -332,6 +337,8 @@ class FakeGitHub:
             return code, {**extra, "X-RateLimit-Resource": "graphql"}, payload
         if path.startswith(self.prefix):
             path = path[len(self.prefix) :]
+        if self.pulls_status is not None and _kind(path) in ("commit_pulls", "pull"):
+            return self._json(self.pulls_status, {"message": "Server Error"})
         for route_method, pattern, handler in self.routes:
             match = pattern.match(path)
             if match and route_method == method:

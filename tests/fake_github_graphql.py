@@ -118,6 +118,13 @@ class _Root:
             sha = repo.resolve(oid or expression or "")
             if sha is None or (oid is not None and sha != oid):
                 return None
+            if (
+                sha in fake.graphql_fail
+            ):  # graphql-core answers it as GitHub does: null, and an error with a path
+                raise RuntimeError(
+                    "Something went wrong while executing your query. This may be the result of a timeout, "
+                    "or it could be a GitHub bug."
+                )
             pulls = [p for p in fake.pulls.get(full, []) if sha in (p.merge_commit_sha, *p.commits)]
 
             def associated(info: Any, first: int | None = None, last: int | None = None) -> dict[str, Any]:

@@ -54,6 +54,10 @@ class PostgresServer:
                           "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
         if initdb.returncode:
             raise RuntimeError(f"initdb failed: {initdb.stderr}")
+        self.start_again()
+
+    def start_again(self) -> None:
+        """Start the server on its data directory (after a ``stop``, or after it was killed)."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

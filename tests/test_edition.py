@@ -525,6 +525,52 @@ def test_every_unit_kind_can_be_sent_by_every_target_type(tmp_path: Path) -> Non
         assert [r.status for r in sent] == ["ok"] and len(sent[0].paths) == 3, (kind, sent)
 
 
+def test_every_target_type_sends_an_addendum_or_declares_it_gets_the_rebuilt_day(tmp_path: Path) -> None:
+    """Issue 43: a late commit's addendum (render/edition.py) through every publisher type of the registry.
+    A type that updates in place declares it gets the rebuilt day instead (engine/addendum.py sends it no
+    addendum); every other type renders the addendum's parts, and the chat and JSON webhook types post it
+    to the local receiver, which accepts it — the addendum lists the late commit, not the day again."""
+    from dailydiff.models import LateCommit
+    from dailydiff.publish.registry import PUBLISHERS
+    from dailydiff.render.edition import addendum_edition
+    from publish_reports import SETTINGS
+
+    report = make_report(4, language="en")
+    late, on_time = report.commits[0], report.commits[-1]
+    report = report.model_copy(update={"late": [LateCommit(sha=late.sha, first_seen=late.committed_at)]})
+    unit = addendum_edition(report, [late], SETTINGS)
+    for kind in ("feishu", "dingtalk", "wecom", "slack", "discord", "teams", "webhook"):
+        ENTRIES.setdefault(kind, {"url_env": "HOOK"})
+    assert set(ENTRIES) == set(PUBLISHERS)
+    receiver = WebhookReceiver().start()
+    try:
+        in_place, sent = [], []
+        for target_type, fields in ENTRIES.items():
+            fields = {**fields, "directory": str(tmp_path)} if target_type == "files" else fields
+            for payload in ("summary", "report") if target_type == "webhook" else ("",):
+                more = {"payload": payload} if payload else {}
+                entry = TypeAdapter(PublishEntry).validate_python({"type": target_type, **fields, **more})
+                secrets = Secrets({"HOOK": receiver.urls("tok3n-add").get(target_type, "")})
+                (publisher,) = build_publishers([entry], secrets)
+                if publisher.updates_in_place:
+                    in_place.append(target_type)
+                    continue
+                preview = publisher.preview(unit)
+                assert late.short_sha in preview and on_time.short_sha not in preview, (target_type, payload)
+                assert len(unit.content_hash(publisher.parts, publisher.formats)) == 64
+                if target_type != "email":  # its SMTP exchange: tests/test_late.py
+                    [result] = deliver(unit, [publisher], None, secrets=secrets)
+                    assert result.status == "ok", (target_type, payload, result.detail)
+                    sent.append(target_type)
+    finally:
+        receiver.stop()
+    assert sorted(in_place) == ["files", "github-contents", "github-issue"]
+    assert receiver.violations == []
+    assert sorted(receiver.received) == sorted({*sent} - {"webhook"} | {"generic"})
+    for body in receiver.received["generic"]:  # both payload settings: the addendum's own JSON
+        assert body["kind"] == "addendum" and [c["sha"] for c in body["late"]] == [late.sha]
+
+
 # -- an incremental site -----------------------------------------------------------------------------------
 
 

@@ -182,3 +182,38 @@ def test_no_message_for_empty_days(world: World) -> None:
     assert len(skipped) == 2 * 87
     code, err, summary = world.run(at(D + dt.timedelta(days=1), 10), "--from", str(first), "--to", str(D))
     assert summary["totals"]["days_up_to_date"] == 91 and len(world.chats()) == 4  # empty days count as done
+
+
+def test_a_late_commit_reaches_webhook_slack_teams_and_email_as_an_addendum(world: World) -> None:
+    """Issue 43 acceptance 3: a config with `webhook`, Slack, Teams, e-mail and files. A late commit is one
+    addendum to each message target (the JSON webhook's lists the late commit), the files get the rebuilt
+    day; exit 0, and the next run sends nothing."""
+    config = world.tmp / "dailydiff.toml"
+    text = config.read_text(encoding="utf-8").replace('type = "dingtalk"\nurl_env = "DINGTALK_URL"', (
+        'type = "slack"\nurl_env = "SLACK_URL"\n\n[[publish]]\ntype = "teams"\nurl_env = "TEAMS_URL"\nretries = 0'
+        '\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"'))  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    urls = world.hooks.urls(HOOK)
+    world.env |= {"SLACK_URL": urls["slack"], "TEAMS_URL": urls["teams"], "HOOK_URL": urls["webhook"]}
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    services = ("slack", "teams", "generic")
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [1, 1, 1] and len(world.mails()) == 1
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    code, err, summary = world.run(at(D + dt.timedelta(days=2), 2))
+    assert code == 0, err
+    assert world.hooks.violations == []
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2
+    for service in ("slack", "teams"):
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    addendum = world.hooks.received["generic"][1]
+    assert addendum["kind"] == "addendum" and [c["sha"] for c in addendum["late"]] == [late]
+    assert "1 个迟到的提交" in world.mails()[1] and late[:7] in world.report(D)
+    publish = [p for r in summary["repos"] for d in r["days"] for p in d["publish"]]
+    assert (
+        sum(p["detail"].startswith("addendum (1 late commit(s))") and p["status"] == "ok" for p in publish)
+        == 4
+    )
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2

@@ -150,3 +150,29 @@ def test_a_full_disk_under_the_data_dir_is_one_line_exit_74_and_nothing_lost(
         with Store.open(data) as store, Store.open(reference) as expected:
             assert store.count_analyses() == expected.count_analyses() == 7
             assert store.applied_migrations() == expected.applied_migrations()
+
+
+@pytest.mark.parametrize("command", ["report", "run"])
+def test_the_summary_json_is_written_when_the_output_directory_disk_is_full(
+    repo: Path, tmp_path: Path, command: str
+) -> None:
+    """Issue 43, item 7: the output directory on a full tmpfs, the summary on a disk with room: the
+    command exits 74 and `--summary-json` is written all the same, naming what failed."""
+    summary = tmp_path / "summary.json"
+    with _small_disk(tmp_path / "disk", "64k") as disk:
+        _fill(disk, leave=0)
+        out = disk / "out"
+        if command == "run":
+            config = tmp_path / "dailydiff.toml"
+            config.write_text(f'[[repos]]\nsource = "{repo}"\n', encoding="utf-8")
+            result = dailydiff("run", "--config", config, "--date", DAY, "--data-dir", tmp_path / "data",
+                               "--output-dir", out, "--summary-json", summary, cwd=tmp_path, check=False)  # fmt: skip
+        else:
+            result = _report(
+                repo, tmp_path / "data", tmp_path, "-o", str(out), "--summary-json", str(summary)
+            )
+    assert result.returncode == 74, result.stderr
+    assert summary.is_file(), result.stderr
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["exit_code"] == 74 and data["status"] in ("failed", "partial"), data
+    assert "No space left on device" in json.dumps(data) and str(out) in json.dumps(data)

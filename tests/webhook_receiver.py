@@ -347,6 +347,14 @@ class WebhookReceiver:
             return None
         from pydantic import ValidationError
 
+        if payload.get("kind") == "addendum":  # the late commits of a delivered day (README "Publishing")
+            late = payload.get("late")
+            if not isinstance(payload.get("repo"), str) or not isinstance(payload.get("date"), str) or not (
+                isinstance(late, list) and late and all(isinstance(c, dict) and isinstance(c.get("sha"), str)
+                                                        for c in late)
+            ):  # fmt: skip
+                return "addendum payload needs its repository, date and late commits"
+            return None
         if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
             if (
                 not isinstance(payload.get("name"), str)

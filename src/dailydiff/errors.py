@@ -59,6 +59,11 @@ class LeaseLostError(StoreError):
     unit over): it stops before writing anything for the unit."""
 
 
+class SearchIndexError(StoreError):
+    """The store's search index (derived from the reports) cannot be read: damaged, dropped or emptied.
+    Only searching stops on it; `dailydiff store reindex` rebuilds it."""
+
+
 class AnalysisError(DailyDiffError):
     """An analyser could not produce an analysis (the pipeline falls back to the heuristic)."""
 

@@ -121,6 +121,16 @@ class Commit(_Frozen):
     stats: Stats = Field(default_factory=Stats)
     files: list[FileChange] = Field(default_factory=list)
     pr: PullRequest | None = None
+    # Its pull request could not be looked up this time (GitHub failed to say): not "no pull request" — the
+    # day is incomplete and built again by the next run. Left out of the JSON when False.
+    pr_unknown: bool = False
+
+    @model_serializer(mode="wrap")
+    def _without_known_pr(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("pr_unknown") is False:
+            del data["pr_unknown"]  # commits keep the shape they always had
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -216,6 +226,8 @@ class ReportCommit(Commit):
     def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if isinstance(data, dict):  # reports without reverts keep the shape they always had
+            if data.get("pr_unknown") is False:
+                del data["pr_unknown"]
             if data.get("reverts", 0) is None:
                 del data["reverts"]
             if data.get("reverted_by", None) == []:

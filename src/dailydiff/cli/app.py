@@ -81,7 +81,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.site", "The reports as a static website (HTML pages, Atom feeds, search)."
     ),
     "store": LazyCommand(
-        "dailydiff.cli.store", "Look after the store: copy it between SQLite and PostgreSQL."
+        "dailydiff.cli.store",
+        "Look after the store: check it, rebuild its search index, copy it between SQLite and PostgreSQL.",
     ),
 }
 

@@ -34,7 +34,7 @@ from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
 from dailydiff.models import RunSummary
 from dailydiff.search import SearchResult, find
-from dailydiff.search.ask import check_answer, commit_lines, grouped, short
+from dailydiff.search.ask import check_answer, commit_lines, grouped, kept_answer, short
 from dailydiff.store import Store, open_store
 
 ASK_COMMITS = 12  # retrieved commits an answer is written from
@@ -78,8 +78,12 @@ def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str
         ).hexdigest()
     )
     cached = store.answer(key)
-    if cached is not None:
-        return {**json.loads(cached), "cached": True}
+    kept = kept_answer(cached) if cached is not None else None
+    if kept is not None:
+        return {**kept, "cached": True}
+    if cached is not None:  # derived data: asked again, once, and the answer replaced
+        stderr.print("dailydiff: warning: the kept answer to this question cannot be read (damaged, or written "
+                     "by another version): asking again", markup=False, highlight=False)  # fmt: skip
     from dailydiff.analysis.llm import UnusableAnswer
 
     started = time.monotonic()

@@ -16,7 +16,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.engine.stages import day_figures
-from dailydiff.errors import GateError, UsageError
+from dailydiff.errors import DailyDiffError, GateError, UsageError
 
 log = logging.getLogger("dailydiff.report")
 
@@ -185,6 +185,7 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
     available = configured_publishers(settings.publish, secrets) if publish else []
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
+    summary: dict[str, Any] | None = None
     json_logs = shared.log_format == "json"
     bar = not shared.quiet and stderr.is_terminal and not json_logs
     progress = ProgressBar(stderr, enabled=bar, lines=not shared.quiet, say=say if json_logs else None)
@@ -201,8 +202,9 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
         _raise_for(result, settings)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        if interrupted and shared.summary_json is not None:
-            write_interrupted_summary(shared.summary_json, "report", progress.tally)
+        stopped_by = exc if isinstance(exc, DailyDiffError) else None
+        if shared.summary_json is not None and (interrupted or (stopped_by is not None and summary is None)):
+            write_interrupted_summary(shared.summary_json, "report", progress.tally, stopped_by)
         store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     store.finish_run(run_id, status, summary)
@@ -253,21 +255,35 @@ def stdout_output(shared: options.Shared, dates: Any, timezone: str, publish: bo
     return StdoutPublisher(days, fmt=chosen[0])
 
 
-def write_interrupted_summary(path: Path, command: str, tally: Any) -> None:
-    """--summary-json of a run stopped by Ctrl-C (or SIGTERM): how far it got; what it analysed is stored."""
+def write_interrupted_summary(
+    path: Path, command: str, tally: Any, error: DailyDiffError | None = None
+) -> None:
+    """--summary-json of a run stopped by Ctrl-C (or SIGTERM), or by ``error``: how far it got and what
+    failed; what it analysed is stored. Written whatever else failed (the summary's path is on a disk of its
+    own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
     import time
 
     from dailydiff.cli.app import EXIT_INTERRUPTED
+    from dailydiff.common.secrets import scrub
+    from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
-        "command": command, "status": "interrupted", "exit_code": EXIT_INTERRUPTED,
+        "command": command, "status": "interrupted" if error is None else "failed",
+        "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
         "duration_seconds": round(time.monotonic() - tally.started, 3),
         "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
                      "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
         "resume": "run the same command again: everything analysed so far is stored",
     }  # fmt: skip
-    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    if error is not None:
+        summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}
+    try:
+        write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    except PublishError as exc:
+        if error is None:
+            raise
+        log.warning("%s", exc.message)
 
 
 def summary_dict(result: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, stderr
 from dailydiff.cli.summary import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code  # noqa: F401  (re-exported)
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
 log = logging.getLogger("dailydiff.run")
 
@@ -205,8 +205,9 @@ def run_command(
     try:
         outcomes = _execute(run, store, progress, plan, force)
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt) and run.summary_path is not None:
-            write_interrupted_summary(run.summary_path, "run", progress.tally)
+        stopped_by = exc if isinstance(exc, DailyDiffError) else None
+        if run.summary_path is not None and (isinstance(exc, KeyboardInterrupt) or stopped_by is not None):
+            write_interrupted_summary(run.summary_path, "run", progress.tally, stopped_by)
         store.finish_run(run_id, "interrupted", {})
         store.close()
         raise

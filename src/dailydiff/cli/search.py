@@ -125,6 +125,10 @@ def search_command(
     settings = build_settings(config, data_dir, {})
     with open_store(settings) as store:
         result = find(store, question, filters, limit)
+        health = store.search_health()  # an index that lost rows answers, but not with the whole history
+    if health:
+        stderr.print(f"dailydiff: warning: the search index is incomplete ({health}): results may be missing; "
+                     "rebuild it with dailydiff store reindex", markup=False, highlight=False)  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
         return

@@ -1,4 +1,6 @@
-"""`dailydiff store copy SRC DST`: move a store between SQLite and PostgreSQL (either way), resumable."""
+"""`dailydiff store copy SRC DST`: move a store between SQLite and PostgreSQL (either way), resumable.
+`dailydiff store check`: what is damaged, the store or what is derived from it (the search index, cached
+answers); `dailydiff store reindex`: rebuild what is derived from the stored reports."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common import storeurl
 from dailydiff.common.storeurl import is_postgres
 from dailydiff.errors import StoreError, UsageError
-from dailydiff.store import DB_NAME, Store, store_location
+from dailydiff.store import DB_NAME, Store, open_store, store_location
 
 store_app = typer.Typer(
-    help="Look after the store: copy it between SQLite and PostgreSQL.", no_args_is_help=True
+    help="Look after the store: check it, rebuild its search index, copy it between SQLite and PostgreSQL.",
+    no_args_is_help=True,
 )
 app.add_typer(store_app, name="store")
 
@@ -90,4 +93,43 @@ def copy_command(
     typer.echo(
         f"copied {total} row(s) ({details or 'empty store'}); {dst.location} has every row of {src.location}"
         + resolved
+    )
+
+
+def _say(line: str) -> None:
+    stderr.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@store_app.command("check", cls=options.Command)
+@handle_errors
+def check_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
+    """Check the store: its integrity, reports this version cannot read, and what is derived from the
+    reports (the search index against a fresh one, cached answers). Exits 4 when anything is damaged."""
+    with open_store(build_settings(config, data_dir, {})) as store:
+        found = store.check()
+        counts = store.table_counts()
+        location = store.location
+    if found:
+        for problem in found:
+            _say(f"  damaged: {problem}")
+        raise StoreError(
+            f"{len(found)} problem(s) in the store at {location}",
+            "dailydiff store reindex rebuilds the search index and drops unreadable cached answers; "
+            "a damaged store file is restored from a backup",
+        )
+    typer.echo(f"the store at {location} is sound: {counts.get('reports', 0)} report(s), its search index "
+               "matches them")  # fmt: skip
+
+
+@store_app.command("reindex", cls=options.Command)
+@handle_errors
+def reindex_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
+    """Rebuild what is derived from the stored reports: the search index (whatever state it is in) and the
+    cached answers that cannot be read. Searches then find what a fresh index finds."""
+    with open_store(build_settings(config, data_dir, {})) as store:
+        rows = store.reindex_search()
+        reports = store.table_counts().get("reports", 0)
+        location = store.location
+    typer.echo(
+        f"rebuilt the search index of the store at {location}: {rows} commit(s) from {reports} report(s)"
     )

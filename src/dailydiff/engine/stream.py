@@ -776,10 +776,12 @@ def _delivered(
     max_failure_ratio: float,
 ) -> bool:
     """A day is up to date when every target it goes to has it in the ledger (with none: once a report
-    is stored that passed the failure gate). A day reported without commits the source could not fetch
-    never is: the next run builds it again, whole."""
+    is stored that passed the failure gate). A day reported without commits the source could not fetch,
+    or with pull requests it could not look up, never is: the next run builds it again, whole."""
     stored = store.get_report(repo, date, language)
-    if stored is not None and (stored.run.unfetched or stored.partial):
+    if stored is not None and (
+        stored.run.unfetched or stored.partial or any(c.pr_unknown for c in stored.commits)
+    ):
         return False  # incomplete, or not settled yet: never recorded as complete
     if not publishers:
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated

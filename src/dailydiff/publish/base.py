@@ -38,7 +38,9 @@ class Publisher(Protocol):
     it delivers (``target``: the delivery ledger's key, without secrets — two entries with one target
     deliver once), which parts of an edition it sends (``parts``: files, chat, mail, data; ``formats``:
     which files) — the ledger hashes exactly those — and whether a changed edition replaces the
-    delivered one (``updates_in_place``: files, GitHub) or would be a second message (chat, e-mail).
+    delivered one (``updates_in_place``: files, GitHub) or would be a second message (chat, e-mail). A
+    target that updates in place gets a day rebuilt with late commits and no addendum; every other target
+    sends an addendum's parts like a day's (tests/test_edition.py checks every type of the registry).
     ``preview`` says what ``send`` would send, for --dry-run (no network, no secrets)."""
 
     @property

@@ -292,8 +292,9 @@ class WebhookPublisher(ChatPublisher):
         return f"{super().target}:{self.entry.payload}"
 
     def payloads(self, edition: Edition) -> list[Any]:
-        """The edition's JSON (``payload = "report"``, or any unit but a day), or a day's summary."""
-        if self.entry.payload == "report" or edition.report is None:
+        """The edition's JSON (``payload = "report"``, or any unit but a day: an addendum's lists only its
+        late commits), or a day's summary."""
+        if self.entry.payload == "report" or edition.kind != "day" or edition.report is None:
             return [edition.files["json"].encode("utf-8")]
         return [summary_payload(edition.report, link(self.entry.report_url, edition), self.entry.max_commits)]
 

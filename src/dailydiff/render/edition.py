@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from dailydiff.common import i18n, placeholders
-from dailydiff.common.text import md_inline, safe_url
+from dailydiff.common.text import md_inline, output_tree, safe_url
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.chat import Message, addendum_message, day_message, digest_message, week_message
 
@@ -288,6 +288,22 @@ def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: 
             lines.append(f"- {when} · {md_inline(rc.author.name)} · {text} (`{rc.short_sha}`)")
         return "\n".join(lines) + "\n"
 
+    def data() -> str:
+        """The ``data`` part (a JSON webhook): the late commits, never the day's report again."""
+        zone = ZoneInfo(report.timezone)
+        first_seen = {lc.sha: lc.first_seen for lc in report.late}
+        commits = [
+            {"sha": rc.sha, "title": rc.title, "url": rc.url, "author": rc.author.name, "level": rc.level.value,
+             "committed_at": rc.committed_at.astimezone(zone).isoformat(),
+             "first_seen": first_seen[rc.sha].astimezone(zone).isoformat() if rc.sha in first_seen else None,
+             "summary": rc.analysis.summary if rc.analysis else ""}
+            for rc in late
+        ]  # fmt: skip
+        body = {"kind": "addendum", "schema_version": report.schema_version, "repo": report.repo,
+                "date": report.date.isoformat(), "timezone": report.timezone, "title": title,
+                "report_url": link, "late": commits}  # fmt: skip
+        return json.dumps(output_tree(body), ensure_ascii=False, indent=2) + "\n"
+
     def path(fmt: str, template: str) -> PurePosixPath:  # never written: file targets update in place
         return placeholders.fill_path(template, placeholders.day_values(report, fmt),
                                       placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
@@ -296,7 +312,7 @@ def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: 
         "addendum",
         key,
         title,
-        renderers={"md": markdown},
+        renderers={"md": markdown, "json": data},
         values=partial(placeholders.day_values, report),
         path=path,
         message=lambda url, most: addendum_message(report, late, url, most),

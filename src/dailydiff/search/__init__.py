@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dailydiff.common.searchterms import query_terms
+from dailydiff.errors import SearchIndexError
 from dailydiff.search.rank import Hit, rank
 from dailydiff.store import Store
 from dailydiff.store.search import SearchFilters
@@ -27,9 +28,18 @@ class SearchResult:
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
          today: dt.date | None = None) -> SearchResult:  # fmt: skip
-    """The ``limit`` best stored commits for ``question`` within ``filters``."""
+    """The ``limit`` best stored commits for ``question`` within ``filters``. An index that cannot be read,
+    or is empty while the store has reported commits, is a SearchIndexError naming `dailydiff store
+    reindex`."""
     terms = query_terms(question)
     total, counts = store.search_term_counts(terms)
+    if not total:  # an empty index over stored commits is not "nothing reported yet"
+        problem = store.search_health()
+        if problem:
+            raise SearchIndexError(
+                f"the search index of the store at {store.location} is empty: {problem}",
+                "rebuild it from the stored reports: dailydiff store reindex",
+            )
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
     hits = rank(docs, known, total, counts, limit, today)

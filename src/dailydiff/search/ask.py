@@ -7,9 +7,11 @@ line of an answer that cites anything else is dropped before the answer is shown
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
@@ -70,6 +72,31 @@ def check_answer(text: str, hits: Sequence[Hit], question: str) -> CheckedAnswer
     return CheckedAnswer(
         answer, cited, dropped, is_chinese(answer) == is_chinese(question) if answer else False
     )
+
+
+# A kept answer (`ask` stores one per prompt): what each of its members must be for it to be shown.
+_KEPT_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "answer": str, "cited": list, "dropped_lines": int, "language_ok": bool, "model": str,
+}  # fmt: skip
+
+
+def kept_answer(text: str) -> dict[str, Any] | None:
+    """A kept answer read back, or None when it is not one this version can show (damaged, not JSON, or
+    written in another shape): derived data, asked again rather than trusted or failed on."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or any(
+        not isinstance(data.get(name), kind) or (kind is int and isinstance(data.get(name), bool))
+        for name, kind in _KEPT_SHAPE.items()
+    ):
+        return None
+    if not all(isinstance(c, str) and re.fullmatch(r"[0-9a-f]{7}", c) for c in data["cited"]):
+        return None
+    if "unusable" in data and not isinstance(data["unusable"], str):
+        return None
+    return data
 
 
 def grouped(hits: Sequence[Hit]) -> list[tuple[str, list[tuple[str, list[Hit]]]]]:

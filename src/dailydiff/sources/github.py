@@ -174,7 +174,8 @@ class GitHubSource:
                         )
                 else:
                     commit, found = await self._commit(http, item, branch), await asyncio.shield(pulls)
-                commit = commit.model_copy(update={"pr": found.get(item["sha"])})
+                unknown = self.settings.pull_requests and item["sha"] not in found
+                commit = commit.model_copy(update={"pr": found.get(item["sha"]), "pr_unknown": unknown})
                 on_commit(commit)
                 return commit
 

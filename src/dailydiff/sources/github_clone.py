@@ -114,7 +114,9 @@ class GitHubCloneSource(GitHubSource):
             await http.aclose()
             if budget is not None:
                 budget.release(reserved)
-        done = [c.model_copy(update={"pr": pulls.get(c.sha)}) for c in commits]
+        looked_up = self.settings.pull_requests and commits
+        done = [c.model_copy(update={"pr": pulls.get(c.sha), "pr_unknown": bool(looked_up) and c.sha not in pulls})
+                for c in commits]  # fmt: skip
         for commit in done:
             on_commit(commit)
         log.info(

@@ -99,6 +99,10 @@ class RequestCounts:
     retries: int = 0
     waited_seconds: float = 0.0
     graphql: int = 0  # of ``sent``
+    # Commits of a GraphQL pull-request batch GitHub did not resolve (null aliases, errors), looked up by
+    # REST instead; and commits whose pull request could not be looked up at all (asked again next run).
+    pr_rest_fallback: int = 0
+    pr_lookup_failed: int = 0
     remaining: int | None = None  # x-ratelimit-remaining of the REST API's last answer
     limit: int = 0  # x-ratelimit-limit, requests per window
     reset_at: float = 0.0  # x-ratelimit-reset, epoch seconds
@@ -110,7 +114,8 @@ class RequestCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {"requests": self.sent, "spent": self.spent, "not_modified": self.not_modified,
-                "graphql": self.graphql, "cache_hits": self.cache_hits}  # fmt: skip
+                "graphql": self.graphql, "cache_hits": self.cache_hits, "pr_rest_fallback": self.pr_rest_fallback,
+                "pr_lookup_failed": self.pr_lookup_failed}  # fmt: skip
 
     def add(self, other: RequestCounts) -> None:
         self.sent += other.sent
@@ -119,6 +124,8 @@ class RequestCounts:
         self.retries += other.retries
         self.waited_seconds += other.waited_seconds
         self.graphql += other.graphql
+        self.pr_rest_fallback += other.pr_rest_fallback
+        self.pr_lookup_failed += other.pr_lookup_failed
         if other.remaining is not None:
             self.remaining, self.limit, self.reset_at = other.remaining, other.limit, other.reset_at
 

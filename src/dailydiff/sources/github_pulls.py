@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from dailydiff.models import PullRequest
 from dailydiff.settings import GitHubSettings
 from dailydiff.sources.budget import BATCH
-from dailydiff.sources.github_http import ApiResponse, GitHubHttp
+from dailydiff.sources.github_http import ApiResponse, BadAnswer, GitHubHttp, ServerError
 from dailydiff.store import CachedResponse, Store
 
 log = logging.getLogger("dailydiff.github")
@@ -35,6 +35,13 @@ _SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
 _MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _UNAVAILABLE: set[str] = set()  # GraphQL endpoints found unavailable in this process
+
+
+class _Unknown:
+    """A lookup that failed: no answer, not "no pull request"."""
+
+
+_UNKNOWN = _Unknown()
 
 
 def graphql_url(api_url: str) -> str:
@@ -67,7 +74,8 @@ class PullRequestFinder:
     async def find(
         self, http: GitHubHttp, commits: Sequence[tuple[str, str, dt.datetime]]
     ) -> dict[str, PullRequest | None]:
-        """The pull request of each (sha, message, committed_at), or None."""
+        """The pull request of each (sha, message, committed_at), or None; a commit whose lookup failed
+        (GraphQL and REST) is left out: its pull request is unknown (``Commit.pr_unknown``)."""
         found: dict[str, PullRequest | None] = {}
         todo = []
         for sha, message, committed_at in commits:
@@ -100,7 +108,8 @@ class PullRequestFinder:
         return cached is not None and cached.immutable
 
     def _key(self, sha: str) -> str:
-        return f"GRAPHQL associatedPullRequests {graphql_url(self.settings.api_url)} {self.repo} {sha}"
+        # v2: answers kept before then may hold a null alias as "no pull request"; they are asked again.
+        return f"GRAPHQL associatedPullRequests v2 {graphql_url(self.settings.api_url)} {self.repo} {sha}"
 
     async def _batch(
         self, http: GitHubHttp, url: str, chunk: Sequence[tuple[str, str, dt.datetime]]
@@ -122,8 +131,14 @@ class PullRequestFinder:
             return None
         now = dt.datetime.now(dt.UTC)
         found: dict[str, PullRequest | None] = {}
+        unresolved = _errored_aliases(data.get("errors"))
+        missing = []
         for n, (sha, _, committed_at) in enumerate(chunk):
-            commit = repository.get(f"c{n}") or {}
+            commit = repository.get(f"c{n}")
+            if not isinstance(commit, dict) or f"c{n}" in unresolved:
+                # GitHub could not resolve it this time (a timeout, a commit not linked yet): not an answer
+                missing.append(chunk[n])
+                continue
             nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
             node = next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
             found[sha] = self._from_node(node) if node else None
@@ -144,7 +159,31 @@ class PullRequestFinder:
                         immutable=settled,
                     ),
                 )
+        if missing:
+            http.counts.pr_rest_fallback += len(missing)
+            log.debug(
+                "GraphQL left %d of %d commit(s) unresolved; looking them up by REST",
+                len(missing),
+                len(chunk),
+            )
+            results = await asyncio.gather(*(self._rest_or_unknown(http, *c) for c in missing))
+            found.update(
+                (c[0], pr) for c, pr in zip(missing, results, strict=True) if not isinstance(pr, _Unknown)
+            )
         return found
+
+    async def _rest_or_unknown(
+        self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
+    ) -> PullRequest | _Unknown | None:
+        """A commit's pull request by REST; when that fails too, ``_UNKNOWN`` — counted, and kept nowhere,
+        so the next run asks again (a failed lookup is not "no pull request")."""
+        try:
+            return await self._rest(http, sha, message, committed_at)
+        except (ServerError, BadAnswer) as exc:
+            http.counts.pr_lookup_failed += 1
+            log.warning("[%s] the pull request of %s could not be looked up (%s); the next run asks again",
+                        self.repo, sha[:7], exc.message)  # fmt: skip
+            return _UNKNOWN
 
     def _from_node(self, node: dict[str, Any]) -> PullRequest:
         labels = [
@@ -199,6 +238,17 @@ class PullRequestFinder:
             labels=labels,
             url=str(url) if url else f"{self.repo_url}/pull/{number}",
         )
+
+
+def _errored_aliases(errors: object) -> set[str]:
+    """The aliases (``cN``) a GraphQL answer's errors name in their ``path``: answered null, or in part."""
+    if not isinstance(errors, list):
+        return set()
+    return {
+        str(e["path"][1])
+        for e in errors
+        if isinstance(e, dict) and isinstance(e.get("path"), list) and len(e["path"]) > 1
+    }
 
 
 def _check_graphql(response: ApiResponse) -> None:

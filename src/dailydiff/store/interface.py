@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,13 +26,15 @@ from pydantic import BaseModel, ValidationError
 from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
-from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
+from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary
 from dailydiff.settings import Settings
 from dailydiff.store import search
 from dailydiff.store.database import Database, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
+
+log = logging.getLogger("dailydiff.store")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -130,6 +133,8 @@ class Store:
     def __init__(self, db: Database | Path) -> None:
         # Store(path): a SQLite file, as before there were two backends.
         self._db: Database = SQLiteDatabase(db) if isinstance(db, Path) else db
+        # The search index was found wanting (said once), or checked after the first stored report.
+        self._index_warned = self._index_checked = False
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -326,26 +331,80 @@ class Store:
         self.save_reports([report])
 
     def save_reports(self, reports: Iterable[DayReport]) -> None:
-        """Save reports in ONE transaction (a bulk import pays one commit, not one a report)."""
-        with self._tx(fenced=True):
-            for report in reports:
-                self._db.execute(
-                    "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
-                    "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
-                    "data = excluded.data, updated_at = excluded.updated_at",
-                    (
-                        report.repo,
-                        report.date.isoformat(),
-                        report.language,
-                        report.timezone,
-                        report.stats.failed + report.stats.fallback,
-                        report.stats.total,
-                        scrub(report.model_dump_json()),
-                        now_text(),
-                    ),
-                )
-                search.index_report(self._db, report)  # the index is current whenever the report is
+        """Save reports in ONE transaction (a bulk import pays one commit, not one a report), each with its
+        rows of the search index — unless the index cannot be written: see ``_index``."""
+        reports = list(reports)
+        try:
+            with self._tx(fenced=True):
+                for report in reports:
+                    self._insert_report(report)
+                    self._index(report)  # the index is current whenever the report is (unless it is damaged)
+        except _IndexEndedTransaction as lost:  # SQLite undid the whole transaction: the reports, without it
+            with self._tx(fenced=True):
+                for report in reports:
+                    self._insert_report(report)
+            self._warn_index(f"it cannot be written ({lost.problem})")
+        self._check_index_once()
+
+    def _insert_report(self, report: DayReport) -> None:
+        self._db.execute(
+            "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
+            "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            (
+                report.repo,
+                report.date.isoformat(),
+                report.language,
+                report.timezone,
+                report.stats.failed + report.stats.fallback,
+                report.stats.total,
+                scrub(report.model_dump_json()),
+                now_text(),
+            ),
+        )
+
+    def _index(self, report: DayReport) -> None:
+        """The report's rows of the search index, in the report's transaction under a savepoint: an index
+        that cannot be written (damaged, a table dropped) is derived data, never a reason to lose the
+        report — it is left as it is, with one warning per open store naming the command that rebuilds it.
+        (A damaged FTS5 table can make SQLite undo the whole transaction: then the reports are saved again
+        without the index.)"""
+        self._db.execute("SAVEPOINT search_index")
+        try:
+            search.index_report(self._db, report)
+        except (StoreFullError, LeaseLostError):
+            raise
+        except Exception as exc:
+            try:
+                self._db.execute("ROLLBACK TO SAVEPOINT search_index")
+            except Exception:
+                if self._db.dialect.name == "sqlite":
+                    raise _IndexEndedTransaction(_problem(exc)) from None
+                raise exc from None  # not the index: the connection to the server
+            self._warn_index(f"it cannot be written ({_problem(exc)})")
+        self._db.execute("RELEASE SAVEPOINT search_index")
+
+    def _check_index_once(self) -> None:
+        """Once per open store (a command's), after its first stored report: days the index lacks (its rows
+        were deleted) are said in one warning, not found out by a search that silently misses them."""
+        if self._index_checked or self._index_warned:
+            return
+        self._index_checked = True
+        try:
+            problem = search.health(self._db)
+        except (StoreFullError, LeaseLostError):
+            raise
+        except Exception as exc:
+            problem = f"it cannot be read ({_problem(exc)})"
+        if problem:
+            self._warn_index(problem)
+
+    def _warn_index(self, problem: str) -> None:
+        if not self._index_warned:
+            self._index_warned = True
+            log.warning("the search index of the store at %s: %s; the reports are stored, search is not up to "
+                        "date: `dailydiff store reindex` rebuilds it", self.location, problem)  # fmt: skip
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
         row = self._db.execute(
@@ -781,10 +840,68 @@ class Store:
     def search_candidates(
         self, query: Sequence[str], filters: search.SearchFilters, limit: int
     ) -> list[search.SearchDoc]:
-        return search.candidates(self._db, query, filters, limit)
+        with self._reading_index():
+            return search.candidates(self._db, query, filters, limit)
 
     def search_term_counts(self, query: Sequence[str]) -> tuple[int, dict[str, int]]:
-        return search.term_counts(self._db, query)
+        with self._reading_index():
+            return search.term_counts(self._db, query)
+
+    def search_health(self) -> str:
+        """What is known to be wrong with the search index ('' for nothing), cheaply: a table missing, or
+        stored days with commits it does not hold."""
+        with self._reading_index():
+            return search.health(self._db)
+
+    @contextmanager
+    def _reading_index(self) -> Iterator[None]:
+        """A read of the search index: an error of the index itself (damaged, dropped) is a
+        SearchIndexError naming `dailydiff store reindex`; one of the store (its server gone) is itself."""
+        try:
+            yield
+        except (SearchIndexError, StoreFullError):
+            raise
+        except Exception as exc:
+            try:
+                self._db.execute("SELECT COUNT(*) FROM reports").fetchone()  # the store itself answers
+            except Exception:
+                raise exc from None
+            raise SearchIndexError(
+                f"the search index of the store at {self.location} cannot be read ({_problem(exc)})",
+                "rebuild it from the stored reports: dailydiff store reindex",
+            ) from None
+
+    def check(self) -> list[str]:
+        """`dailydiff store check`: what is damaged — the store itself (SQLite's integrity check), reports
+        this version cannot read, and what is derived: the search index against a fresh one, cached answers
+        that are not JSON. Empty when all is well."""
+        found: list[str] = []
+        if self._db.dialect.name == "sqlite":
+            verdict = [str(row[0]) for row in self._db.execute("PRAGMA quick_check").fetchall()]
+            if verdict != ["ok"]:
+                found.append(
+                    f"the store file is damaged ({'; '.join(verdict[:3])}): restore it from a backup"
+                )
+        unreadable = 0
+        for (data,) in self._db.execute("SELECT data FROM reports").fetchall():
+            try:
+                DayReport.model_validate_json(data)
+            except ValueError:
+                unreadable += 1
+        if unreadable:
+            found.append(f"{unreadable} stored report(s) cannot be read by this version")
+        try:
+            found += search.problems(self._db)
+            answers = self._db.execute("SELECT data FROM search_answers").fetchall()
+        except (StoreFullError, LeaseLostError):
+            raise
+        except Exception as exc:
+            found.append(f"the search index cannot be read ({_problem(exc)})")
+            answers = []
+        bad = sum(not _is_json(data) for (data,) in answers)
+        if bad:
+            found.append(f"{bad} cached answer(s) of `dailydiff ask` are not readable")
+        return found
 
     def answer(self, key: str) -> str | None:
         row = self._db.execute("SELECT data FROM search_answers WHERE key = ?", (key,)).fetchone()
@@ -799,9 +916,15 @@ class Store:
             )
 
     def reindex_search(self) -> int:
-        """Build the index again from every stored report; returns the rows indexed."""
+        """Build the index again from every stored report, whatever state it is in (tables dropped and made
+        anew), and drop cached answers that are not readable; returns the rows indexed."""
         with self._tx():
-            return search.rebuild_index(self._db)
+            count = search.recreate_index(self._db)
+            for key, data in self._db.execute("SELECT key, data FROM search_answers").fetchall():
+                if not _is_json(data):
+                    self._db.execute("DELETE FROM search_answers WHERE key = ?", (key,))
+        self._index_warned = self._index_checked = False
+        return count
 
     # copying a whole store (`dailydiff store copy`) ----------------------------------------------
 
@@ -924,6 +1047,26 @@ class Store:
             for table in sorted(self._db.tables())
             if table != "migrations" and not table.startswith(search.TABLE_PREFIX)
         }
+
+
+class _IndexEndedTransaction(Exception):  # a signal to save the reports again, without the index
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _problem(exc: BaseException) -> str:
+    """A driver's error in one line (the driver's own words, not the store error made of them)."""
+    inner = exc.__context__ if isinstance(exc, StoreError) and exc.__context__ is not None else exc
+    return scrub(" ".join(str(inner).split()))[:200]
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 # The row of a unit claim that still holds (its fencing token): what a fenced write checks.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -35,12 +36,22 @@ POSTGRES = Dialect(
 _POOL_SIZE = 8
 _pool: dict[tuple[str, Any], list[Any]] = {}
 _pool_lock = threading.Lock()
+# One outage per store and process: when this process first lost its connection to a store (monotonic
+# seconds), until a connection is made again. Every connection of the process waits out the same outage, so
+# ``reconnect_seconds`` bounds the whole outage, not each store call (a run's many calls, each with a window
+# of its own, once waited minutes for a server that was not coming back).
+_outages: dict[str, float] = {}
 _MIGRATION_LOCK = 0x64_61_69_6C_79  # pg_advisory_xact_lock key: one migrating process at a time
 _CONNECT_HINT = "check [store] url (or DAILYDIFF_STORE_URL) and that the server is running"
 log = logging.getLogger("dailydiff.store")
 _FULL_HINT = (
     "free some space on the database server and run the same command again; what was analysed is stored"
 )
+
+
+def _outage_started(url: str) -> float | None:
+    with _pool_lock:
+        return _outages.get(url)
 
 
 @functools.lru_cache(maxsize=512)
@@ -81,10 +92,16 @@ class PostgresDatabase:
         self._psycopg = psycopg
         self._lock = threading.RLock()  # one connection: a transaction must not interleave across threads
         self._depth = 0  # transactions open on the connection (a lost connection is not retried inside one)
-        try:
-            self._db = self._take() or self._connect()
-        except psycopg.Error as exc:
-            raise self._error(exc, "cannot connect to") from None
+        self._db: Any = self._take()
+        if self._db is None:
+            try:
+                self._db = self._connect()
+            except psycopg.Error as exc:
+                if _outage_started(url) is None:
+                    raise self._error(exc, "cannot connect to") from None
+                self._reconnect()  # the server is away already: this connection waits out the same outage
+            else:
+                self._came_back()
         try:
             self._check_schema()
         except BaseException:
@@ -113,36 +130,59 @@ class PostgresDatabase:
         if {name for name, _ in MIGRATIONS} - set(applied):
             self._migrate()
 
-    def _connect(self) -> Any:
+    def _connect(self, timeout: float = 30.0) -> Any:
         # Every statement of a session under the same limits: a lock held elsewhere or a stuck statement
         # ends in one line instead of a silent wait.
         options = (
             f"-c lock_timeout={int(self.limits.lock_timeout * 1000)} "
             f"-c statement_timeout={int(self.limits.statement_timeout * 1000)}"
         )
-        return self._psycopg.connect(self._url, autocommit=True, connect_timeout=30,
+        return self._psycopg.connect(self._url, autocommit=True, connect_timeout=max(2, math.ceil(timeout)),
                                      application_name="dailydiff", options=options)  # fmt: skip
 
     def _broken(self) -> bool:
         return bool(self._db.closed or getattr(self._db, "broken", False))
 
     def _reconnect(self) -> None:
-        """The server went away (a restart, a fail-over): connect again, backing off, for up to
-        ``limits.reconnect`` seconds."""
-        deadline = time.monotonic() + self.limits.reconnect
+        """The server went away (a restart, a fail-over): connect again, backing off, until
+        ``limits.reconnect`` seconds after this process first lost the store (one deadline for the whole
+        outage, shared by every connection); past it, one try and the error that ends the command."""
+        now = time.monotonic()
+        with _pool_lock:
+            started = _outages.setdefault(self._url, now)
+        if started == now:
+            log.warning("lost the connection to the store at %s; reconnecting for up to reconnect_seconds %gs",
+                        self.location, self.limits.reconnect)  # fmt: skip
+        deadline = started + self.limits.reconnect
         delay = 0.2
-        log.warning("lost the connection to the store at %s; reconnecting", self.location)
         while True:
             try:
-                self._db.close()
-                self._db = self._connect()
-                log.warning("reconnected to the store at %s", self.location)
-                return
+                if self._db is not None:
+                    self._db.close()
+                self._db = self._connect(deadline - time.monotonic())
             except self._psycopg.Error as exc:
                 if time.monotonic() + delay > deadline:
-                    raise self._error(exc, "cannot reconnect to") from None
+                    raise self._gone(exc, time.monotonic() - started) from None
+            else:
+                self._came_back()
+                return
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _came_back(self) -> None:
+        """A connection was made: the outage of this store, if there was one, is over."""
+        with _pool_lock:
+            ended = _outages.pop(self._url, None) is not None
+        if ended:
+            log.warning("reconnected to the store at %s", self.location)
+
+    def _gone(self, exc: BaseException, waited: float) -> StoreError:
+        return StoreError(
+            f"the PostgreSQL store at {self.location} did not come back within reconnect_seconds "
+            f"{self.limits.reconnect:g}s (unreachable for {waited:.0f}s): {self._text(exc)}",
+            "start the database server (or raise [store] reconnect_seconds) and run the same command again; "
+            "what was done before is stored",
+        )
 
     def _text(self, exc: BaseException) -> str:
         """A driver error's text without the password: registered when the URL was parsed, it goes with

@@ -18,7 +18,7 @@ import datetime as dt
 import fnmatch
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,23 +198,138 @@ def index_report(db: Any, report: DayReport) -> None:
     db.executemany(sql, values)
 
 
-def rebuild_index(db: Any) -> int:
-    """Index every stored report from scratch, one report in memory at a time; returns the rows indexed.
-    A report this version cannot read is left out, as the site leaves it out."""
-    db.execute("DELETE FROM search_docs")
-    count = 0
-    keys = db.execute("SELECT repo, date, language FROM reports").fetchall()
-    for key in keys:
+def _stored_reports(db: Any) -> Iterator[tuple[Sequence[Any], DayReport]]:
+    """Every stored report with its key, one in memory at a time; a report this version cannot read is
+    left out of the index, as the site leaves it out."""
+    for key in db.execute("SELECT repo, date, language FROM reports").fetchall():
         row = db.execute(
             "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key
         ).fetchone()
         try:
-            report = DayReport.model_validate_json(row[0])
+            yield key, DayReport.model_validate_json(row[0])
         except ValueError:
             continue
+
+
+def rebuild_index(db: Any) -> int:
+    """Index every stored report from scratch, one report in memory at a time; returns the rows indexed."""
+    db.execute("DELETE FROM search_docs")
+    count = 0
+    for _key, report in _stored_reports(db):
         index_report(db, report)
         count += len(report.commits)
     return count
+
+
+# What the index is made of, besides the cached answers (kept by a rebuild: they are keyed by what they were
+# written from). SQLite's FTS5 table keeps its terms in shadow tables search_fts_<name>.
+_SQLITE_TRIGGERS = ("search_docs_ai", "search_docs_ad", "search_docs_au")
+_FTS_SHADOWS = ("data", "idx", "docsize", "config", "content")
+
+
+def _drop_index(db: Any) -> None:
+    """Drop the index (not the cached answers), however damaged it is."""
+    if db.dialect.name == "postgresql":
+        db.execute("DROP TABLE IF EXISTS search_docs CASCADE")
+        return
+    for trigger in _SQLITE_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    try:
+        db.execute("DROP TABLE IF EXISTS search_fts")
+    except Exception:
+        # FTS5 cannot drop a table whose shadow tables are damaged or gone: they are dropped one by one,
+        # then the table's own line of the schema (nothing else refers to it).
+        for shadow in _FTS_SHADOWS:
+            db.execute(f"DROP TABLE IF EXISTS search_fts_{shadow}")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("DELETE FROM sqlite_master WHERE type = 'table' AND name = 'search_fts'")
+        db.execute("PRAGMA writable_schema = RESET")
+    db.execute("DROP TABLE IF EXISTS search_docs")
+
+
+def recreate_index(db: Any) -> int:
+    """``dailydiff store reindex``: the index dropped, made anew and filled from every stored report
+    (inside the caller's transaction); returns the rows indexed. Whatever state the index was in (damaged,
+    a table dropped, rows deleted), the result is what a fresh store holding the same reports has."""
+    keep_answers = "search_answers" in db.tables()
+    _drop_index(db)
+    for statement in _POSTGRES if db.dialect.name == "postgresql" else _SQLITE:
+        if not (keep_answers and statement.startswith("CREATE TABLE search_answers")):
+            db.execute(statement)
+    return rebuild_index(db)
+
+
+def _tables_missing(db: Any) -> list[str]:
+    needed = ["search_docs", "search_answers"] + (["search_fts"] if db.dialect.name != "postgresql" else [])
+    present = set(db.tables())
+    return [t for t in needed if t not in present]
+
+
+def missing_days(db: Any) -> int:
+    """Stored days with commits that have nothing in the index (rows deleted, or not written while the
+    index was damaged): one probe of the index per stored report."""
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM reports r WHERE r.total > 0 AND NOT EXISTS (SELECT 1 FROM search_docs d "
+            "WHERE d.repo = r.repo AND d.date = r.date AND d.language = r.language)"
+        ).fetchone()[0]
+    )
+
+
+def health(db: Any) -> str:
+    """What is wrong with the index, cheaply ('' when nothing is known to be): a table missing, or stored
+    days with commits it does not hold. (``problems`` looks at every row.)"""
+    missing = _tables_missing(db)
+    if missing:
+        return f"its table {', '.join(missing)} is missing"
+    days = missing_days(db)
+    return f"{days} stored day(s) with commits are not in it" if days else ""
+
+
+def problems(db: Any) -> list[str]:
+    """Everything that differs between the index and a fresh one built from the stored reports (``dailydiff
+    store check``): tables missing, the full-text index damaged, rows missing, stale or left over."""
+    missing = _tables_missing(db)
+    if missing:
+        return [f"the search index's table {', '.join(missing)} is missing"]
+    found: list[str] = []
+    if db.dialect.name == "postgresql":
+        recomputed = _TSV.replace("?", "{}").format(*FIELDS)
+        wrong = int(db.execute(f"SELECT COUNT(*) FROM search_docs WHERE tsv IS DISTINCT FROM ({recomputed})")
+                    .fetchone()[0])  # fmt: skip
+        if wrong:
+            found.append(f"{wrong} row(s) of the search index hold other terms than their commit's")
+    else:
+        try:  # FTS5's own check of its terms against search_docs (rank 1: against the content too)
+            db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)")
+        except Exception as exc:  # any error is the finding
+            found.append(f"the full-text index is damaged ({scrub(str(exc))})")
+    absent = stale = matched = 0
+    for key, report in _stored_reports(db):
+        stored = {
+            (r[0], r[1], r[2]): tuple(r)
+            for r in db.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM search_docs WHERE repo = ? AND date = ? AND language = ?",
+                key,
+            ).fetchall()
+        }
+        for commit in report.commits:
+            fresh = _row(report, commit)
+            expected = tuple(scrub(fresh[c]) if isinstance(fresh[c], str) else fresh[c] for c in COLUMNS)
+            have = stored.get((report.repo, commit.sha, report.language))
+            if have is None:
+                absent += 1
+            else:
+                matched += 1
+                stale += have != expected
+    extra = int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0]) - matched
+    if absent:
+        found.append(f"{absent} reported commit(s) are missing from the search index")
+    if stale:
+        found.append(f"{stale} row(s) of the search index differ from their commit's report")
+    if extra > 0:
+        found.append(f"{extra} row(s) of the search index belong to no stored report")
+    return found
 
 
 def migrate(db: Any) -> None:

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from dailydiff.common.text import clean, output_tree
 from dailydiff.engine.site import Site, make_site, read_rows, stored_digests
+from dailydiff.errors import SearchIndexError
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
@@ -178,6 +179,9 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
     def _json(data: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(output_tree(data), status_code=status, headers=SECURITY_HEADERS)
 
+    def _text(text: str, status: int) -> Response:
+        return Response(text, status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
+
     def _not_found(what: str) -> JSONResponse:
         return _json({"error": f"{what} not found"}, 404)
 
@@ -295,8 +299,11 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
                     return _json(item)
         return _not_found("commit")
 
-    def _search(request: Request) -> tuple[SearchResult, list[dict[str, Any]]] | str:
-        """The ranked commits for ?q= (and the filters), each with its page on this site; or an error."""
+    def _search(request: Request) -> tuple[SearchResult, list[dict[str, Any]]] | Response:
+        """The ranked commits for ?q= (and the filters), each with its page on this site; or the answer that
+        says why not: 400 for a bad parameter, 503 while the search index is damaged (the rest of the site
+        is served from the reports)."""
+        api = request.url.path.startswith("/api/")
         q = request.query_params
         try:
             limit = max(1, min(int(q.get("limit", "20")), MAX_COMMITS))
@@ -306,8 +313,12 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
                 topics=tuple(q.getlist("topic")), path_glob=q.get("path", ""),
             )  # fmt: skip
         except ValueError as exc:
-            return str(exc)
-        result = cache.search(q.get("q", ""), filters, limit)
+            return _json({"error": str(exc)}, 400) if api else _text(str(exc), 400)
+        try:
+            result = cache.search(q.get("q", ""), filters, limit)
+        except SearchIndexError as exc:
+            unavailable = f"search unavailable: {exc.message}; rebuild it with `dailydiff store reindex`"
+            return _json({"error": unavailable}, 503) if api else _text(unavailable, 503)
         site, reports = cache.snapshot()
         pages = _day_index(site)
         by_day = {(r.repo, r.date.isoformat(), r.language): r for r in reports}
@@ -326,16 +337,16 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
 
     def api_search(request: Request) -> Response:
         found = _search(request)
-        if isinstance(found, str):
-            return _json({"error": found}, 400)
+        if isinstance(found, Response):
+            return found
         result, items = found
         return _json({"question": result.question, "terms": result.terms, "indexed": result.indexed,
                       "commits": items})  # fmt: skip
 
     def search_page(request: Request) -> Response:
         found = _search(request)
-        if isinstance(found, str):
-            return Response(found, status_code=400, media_type="text/plain", headers=SECURITY_HEADERS)
+        if isinstance(found, Response):
+            return found
         result, items = found
         body = cache.search_page(result.question, items)
         return Response(

@@ -1,0 +1,155 @@
+"""A store that stays away ends the run (issue 43, item 2): the real PostgreSQL of tests/pgserver.py (a server
+of its own: it is killed) SIGKILLed while a 3-repository run analyses, and left down. One deadline for the
+whole outage — `[store] reconnect_seconds` from the first lost connection, however many store calls wait
+on it — then exit 4 with one line; restarted, the next run delivers every message exactly once.
+
+Not covered (and not exactly once): a message the receiver accepts in the instant between the server's
+death and the run recording it — the ledger cannot record it, and the next run sends it again. The test's
+receiver refuses the messages it holds once the server is killed, so each message is either received and
+recorded, or neither."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from dailydiff.store import Store
+from dailyrepos import build_daily_repo
+from fake_llm import FakeLLM
+from opsfixtures import cli_env
+from pgserver import PASSWORD, PostgresServer, postgres_server
+from webhook_receiver import WebhookReceiver
+
+FIRST = dt.date(2026, 1, 5)
+RECONNECT = 15.0
+
+
+class HeldReceiver(WebhookReceiver):
+    """The receiver; every message after the first is held (``waiting``) until ``release``: then, with
+    ``refuse``, answered 503 (not accepted: a message is either received and recorded by the run, or
+    neither — a send accepted while the store was being killed would be recorded nowhere, see the module)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.passed = self.waiting = 0
+        self.refuse = False
+
+    def handle(self, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            first = not self.passed
+            self.passed += first
+            self.waiting += not first
+        if not first:
+            self.gate.wait(timeout=120)
+            if self.refuse:
+                return 503, {}, b"unavailable"
+        return super().handle(target, headers, raw)
+
+    def stop(self) -> None:
+        self.gate.set()
+        super().stop()
+
+
+def _kill_server(pg: PostgresServer) -> int:
+    """SIGKILL the postmaster and every process of it (an OOM kill, a host that lost the service)."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    children = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0").strip()) == postmaster:
+            children.append(int(status.parent.name))
+    for pid in [postmaster, *children]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(children)
+
+
+def _delivered(url: str) -> int:
+    with Store.connect(url) as store:
+        return sum(
+            row.state == "delivered"
+            for n in range(3)
+            for day in range(2)
+            for row in store.deliveries(f"repo{n}", FIRST + dt.timedelta(days=day), "en").values()
+        )
+
+
+def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_path: Path) -> None:
+    text = (
+        '[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[analysis]\nanalyzer = "llm"\n\n'
+        '[llm]\nconcurrency = 2\nescalation = false\nresponse_mode = "json_schema"\n\n'
+        f"[run]\nconcurrency = 2\n\n[store]\nreconnect_seconds = {RECONNECT}\n"
+    )
+    for n in range(3):
+        build_daily_repo(tmp_path / f"repo{n}", FIRST, 2, per_day=6)
+        text += f'\n[[repos]]\nsource = "{tmp_path / f"repo{n}"}"\nname = "repo{n}"\n'
+    text += '\n[[publish]]\ntype = "webhook"\nurl_env = "DAILYDIFF_TEST_HOOK"\nretries = 0\n'
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(FIRST),
+               "--to", str(FIRST + dt.timedelta(days=1))]  # fmt: skip
+    hooks = HeldReceiver()
+    hooks.start()
+    try:
+        with postgres_server() as pg, FakeLLM(latency=0.4) as fake:
+            url = pg.create_database()
+            env = cli_env(DAILYDIFF_STORE_URL=url, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
+                          DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
+            log = tmp_path / "run.log"
+            with log.open("w") as err:
+                run = subprocess.Popen([*command, "--summary-json", str(tmp_path / "summary.json")], cwd=tmp_path,
+                                       env=env, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+            try:
+                # Mid-run: one day delivered and recorded, the next one's message held, the rest analysing.
+                deadline = time.monotonic() + 120
+                while _delivered(url) < 1 or not hooks.waiting:
+                    assert run.poll() is None and time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.1)
+                killed_at = time.monotonic()
+                assert _kill_server(pg) >= 1
+                hooks.refuse = True
+                hooks.gate.set()
+                code = run.wait(timeout=RECONNECT + 120)
+                took = time.monotonic() - killed_at
+            finally:
+                if run.poll() is None:
+                    run.kill()
+                    run.wait()
+            stderr = log.read_text(errors="replace")
+            assert code == 4, stderr
+            summary = json.loads(
+                (tmp_path / "summary.json").read_text(encoding="utf-8")
+            )  # written all the same
+            assert summary["exit_code"] == 4 and "reconnect_seconds" in summary["error"]["message"], summary
+            assert took < RECONNECT + 10, (took, stderr)
+            errors = [line for line in stderr.splitlines() if "error:" in line]
+            assert len(errors) == 1 and "reconnect_seconds" in errors[0], stderr
+            assert stderr.count("lost the connection") == 1, stderr
+            assert "Traceback" not in stderr and PASSWORD not in stderr
+            sent = Counter((m["repo"], m["date"]) for m in hooks.received.get("generic", []))
+            assert len(sent) < 6  # the run ended before its last day
+
+            pg.start_again()
+            fake.latency = 0.0
+            hooks.refuse = False
+            again = subprocess.run(
+                command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
+            )
+            assert again.returncode == 0, again.stderr
+    finally:
+        hooks.stop()
+    sent = Counter((m["repo"], m["date"]) for m in hooks.received.get("generic", []))
+    assert len(sent) == 6 and set(sent.values()) == {1}, sent
