@@ -235,6 +235,7 @@ class LLMAnalyzer:
         self.settings = settings
         self.name = f"llm:{settings.model}"
         self.escalates = settings.escalation
+        self.is_model = True
         self.profile = settings.profile()
         self.prompts = PromptBook(settings.prompts_dir)
         self.stats = CallStats()

@@ -270,7 +270,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "totals": totals(reports),
         # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
         "deferred": [d.date.isoformat() for d in result.days if d.status == "deferred"],
-        "github": result.github,
+        **result.requests,
     }
 
 

@@ -72,7 +72,7 @@ def run_summary(results: list[Any], *, shard: str | None, duration: float, code:
             "days_built": sum(d.status not in {"up-to-date", "deferred"} for d in days),
             "days_up_to_date": sum(d.status == "up-to-date" for d in days),
             "days_deferred": sum(d.status == "deferred" for d in days),
-            "github_requests": sum((r.github or {}).get("spent", 0) for r in results),
+            "github_requests": sum(r.requests.get("github", {}).get("spent", 0) for r in results),
             "commits": figures["commits"],
             "analysed": figures["analysed"],
             "cached": figures["cached"],

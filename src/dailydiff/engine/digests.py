@@ -29,6 +29,7 @@ from dailydiff.render.digest import (
 )
 from dailydiff.render.edition import digest_edition
 from dailydiff.settings import DigestEntry, Settings
+from dailydiff.sources import forge_name
 from dailydiff.store import Store
 
 DIGEST_FORMATS = ("md", "json", "html")
@@ -63,22 +64,20 @@ def digest_entries(settings: Settings, name: str | None = None) -> list[DigestEn
 
 
 def _configured_ids(settings: Settings) -> list[str]:
-    """The repository ids of [[repos]] entries that are known without opening them: a name, or a GitHub
-    owner/name (a local clone's id is what its stored reports say)."""
+    """The repository ids of [[repos]] entries that are known without opening them: a name, or a forge's
+    own id (a local clone's id is what its stored reports say)."""
     ids = []
     for entry in settings.repos:
-        if entry.name:
-            ids.append(entry.name)
-        elif entry.source.count("/") == 1 and not entry.source.startswith((".", "/", "~")):
-            ids.append(entry.source.removeprefix("github:"))
+        named = entry.name or forge_name(entry.source)
+        if named:
+            ids.append(named)
     return ids
 
 
 def _fingerprint(analyzer: Any, digest: DayDigest, commits: Sequence[ReportCommit]) -> str:
     h = hashlib.sha256()
-    name = getattr(analyzer, "fingerprint", None)
     h.update(
-        (name(Level.HIGH, digest.language) if callable(name) else getattr(analyzer, "name", "rules")).encode()
+        (analyzer.fingerprint(Level.HIGH, digest.language) if analyzer is not None else "rules").encode()
     )
     for rc in commits:
         summary = rc.analysis.summary if rc.analysis else ""
@@ -135,7 +134,7 @@ def build_digest_day(
                               max_failure_ratio=settings.analysis.max_failure_ratio)  # fmt: skip
     source = "rules"
     commits = _overview_commits(digest, reports)
-    if analyzer is not None and getattr(analyzer, "name", "").startswith("llm:") and commits:
+    if analyzer is not None and analyzer.is_model and commits:
         fingerprint = _fingerprint(analyzer, digest, commits)
         cached = store.get_digest(entry.name, date, language)
         overview: Overview | None = None

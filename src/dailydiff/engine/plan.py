@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import ConfigError, DailyDiffError, UsageError
+from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
 from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
-from dailydiff.sources import SourceOptions, source_kind
+from dailydiff.sources import SourceOptions, forge_name, keeps_its_name
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -124,9 +124,9 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
                 topics=tuple(topics_for(settings.watch, entry.watch)),
                 source=resolve_source(entry.source, base_dir),
                 source_options=SourceOptions(
-                    # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
+                    # A GitHub repository is named owner/name; `name` renames clones, URLs and renamable forges.
                     name=None
-                    if _is_github(entry.source)
+                    if keeps_its_name(entry.source)
                     else (entry.name or _qualified_clone(entry, repo_id)),
                     branch=effective.git.branch,
                     all_branches=effective.git.all_branches,
@@ -138,10 +138,9 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
 
 
 def _short_source_name(entry: RepoEntry) -> str:
-    """The name a source gets without `name`: owner/name for GitHub, else the last part of its path/URL."""
-    if _is_github(entry.source):
-        return entry.source.removeprefix("github:")
-    return _last_parts(entry.source)[-1]
+    """The name a source gets without `name`: a forge's own id (owner/name, group/sub/project), else the
+    last part of its path/URL."""
+    return forge_name(entry.source) or _last_parts(entry.source)[-1]
 
 
 def _last_parts(source: str) -> list[str]:
@@ -153,16 +152,16 @@ def _last_parts(source: str) -> list[str]:
 
 
 def _qualified_clone(entry: RepoEntry, repo_id: str) -> str | None:
-    return repo_id if "/" in repo_id and not _is_github(entry.source) else None
+    return repo_id if "/" in repo_id and not keeps_its_name(entry.source) else None
 
 
 def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
     """Each configured repository's id, owner-qualified where a short name would clash: two clones (or
-    git URLs) both ending in ``repo`` become ``<parent>/repo`` each; GitHub ids are owner/name already."""
+    git URLs) both ending in ``repo`` become ``<parent>/repo`` each; a forge's ids are qualified already."""
     ids = [entry.name or _short_source_name(entry) for entry in entries]
     plain = list(ids)
     for index, entry in enumerate(entries):
-        if entry.name or _is_github(entry.source) or plain.count(plain[index]) < 2:
+        if entry.name or forge_name(entry.source) is not None or plain.count(plain[index]) < 2:
             continue
         parts = _last_parts(resolve_source(entry.source, base_dir))
         if len(parts) == 2:
@@ -216,13 +215,6 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
                     "give one of them a distinct `name`, or use {repo_slug} or {owner}/{repo_name} in the template",
                 )
             owners[path] = index
-
-
-def _is_github(source: str) -> bool:
-    try:
-        return source_kind(source) == "github"
-    except DailyDiffError:
-        return False
 
 
 def adhoc_job(

@@ -398,11 +398,11 @@ def merge_results(
             result = RepoResult(key=job.label, source=job.label, status=status,
                                 error=None if outcome.lost else outcome.detail)  # fmt: skip
         mine = merged.setdefault(
-            result.key, replace(result, days=[], status="ok", duration_seconds=0.0, github=None)
+            result.key, replace(result, days=[], status="ok", duration_seconds=0.0, requests={})
         )
         mine.days += result.days
-        if result.github is not None:  # each unit's GitHub requests, added up
-            mine.github = {k: (mine.github or {}).get(k, 0) + v for k, v in result.github.items()}
+        for api, spent in result.requests.items():  # each unit's requests to each API, added up
+            mine.requests[api] = {k: mine.requests.get(api, {}).get(k, 0) + v for k, v in spent.items()}
         mine.duration_seconds = round(mine.duration_seconds + result.duration_seconds, 3)
         mine.repo = mine.repo or result.repo
         if _RANK[result.status] > _RANK[mine.status]:

@@ -8,6 +8,7 @@ window ``[start, end)`` becomes ``since=start, until=end-1s``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -28,6 +29,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
+from dailydiff.sources.base import SourceBase
 
 log = logging.getLogger("dailydiff.git")
 
@@ -130,7 +132,7 @@ def name_from_url(url: str) -> str:
 
 
 @dataclass
-class GitSource:
+class GitSource(SourceBase):
     """A commit source over a git repository at ``path`` (a work tree or a bare repository)."""
 
     path: Path
@@ -150,6 +152,7 @@ class GitSource:
     _partial: bool = field(default=False, init=False, repr=False)
 
     kind = "git"
+    knows_history = True  # `landed` answers from the local history
 
     @classmethod
     def open(
@@ -252,7 +255,16 @@ class GitSource:
     def has_commit(self, sha: str) -> bool:
         return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
 
-    def list_shas(self, window: Window) -> list[tuple[str, dt.datetime]]:
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """The late-commit check: one `git log` of shas over the span of ``windows``."""
+        if not windows:
+            return []
+        span = Window(start=min(w.start for w in windows), end=max(w.end for w in windows))
+        return await asyncio.to_thread(self.shas_in, span)
+
+    def shas_in(self, window: Window) -> list[tuple[str, dt.datetime]]:
         """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
         listed = run_git(
             ["log", *self._revisions(), *_selection(window), "--format=%H %cI", "--"], cwd=self.path

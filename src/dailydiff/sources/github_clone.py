@@ -81,7 +81,7 @@ class GitHubCloneSource(GitHubSource):
     ) -> list[tuple[str, dt.datetime]]:
         """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
         git = await asyncio.to_thread(self._clone)
-        return [pair for window in windows for pair in await asyncio.to_thread(git.list_shas, window)]
+        return [pair for window in windows for pair in await asyncio.to_thread(git.shas_in, window)]
 
     async def stream(
         self,
