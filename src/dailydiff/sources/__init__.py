@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
 
 _GITHUB_RE = re.compile(r"^(?:github:)?[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+# gitlab:group/subgroup/…/project: GitLab's path characters, two parts or more, none empty, "." or "..".
+_GITLAB_RE = re.compile(r"^gitlab:(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/)+[A-Za-z0-9_][A-Za-z0-9_.-]*/?$")
 
 
 def _open_git(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
@@ -54,8 +56,19 @@ def _open_github(spec: str, settings: Settings, options: SourceOptions, store: o
     return GitHubSource(**made)
 
 
+def _open_gitlab(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
+    from dailydiff.sources.gitlab import GitLabSource, gitlab_options
+
+    return GitLabSource(**gitlab_options(gitlab_path(spec), settings, options, store))
+
+
+def gitlab_path(spec: str) -> str:
+    """``gitlab:group/sub/project`` → ``group/sub/project``: its id, and its path on the instance."""
+    return spec.removeprefix("gitlab:").strip("/").removesuffix(".git")
+
+
 # name -> opener
-SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github}
+SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github, "gitlab": _open_gitlab}
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class Forge:
 
 FORGES: dict[str, Forge] = {
     "github": Forge(lambda spec: bool(_GITHUB_RE.match(spec)), lambda spec: spec.removeprefix("github:")),
+    # A GitLab project may be renamed (`name`): a two-part path may be a followed GitHub owner/name too.
+    "gitlab": Forge(lambda spec: bool(_GITLAB_RE.match(spec)), gitlab_path, renamable=True),
 }
 
 
@@ -142,6 +157,7 @@ __all__ = [
     "SourceOptions",
     "check_repo_id",
     "forge_name",
+    "gitlab_path",
     "keeps_its_name",
     "open_source",
     "source_kind",

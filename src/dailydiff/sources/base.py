@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -167,3 +168,32 @@ def check_repo_id(repo: str) -> None:
             f"{repo!r} is not a usable repository name",
             "pass --name (or `name` in [[repos]]): owner/name or a plain name, without empty, '.' or '..' parts",
         )
+
+
+# What every forge's source shapes the same way ----------------------------------------------------------
+
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def clip_patch(patch: str | None, limit: int) -> tuple[str | None, bool]:
+    """A patch cut to ``limit`` bytes at a line boundary, and whether it was cut."""
+    if patch is None or len(patch.encode()) <= limit:
+        return patch, False
+    clipped = patch.encode()[:limit].decode("utf-8", errors="ignore")
+    return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+
+
+def request_body(text: str, limit: int) -> str:
+    """A pull or merge request's description for the prompt and the report: its template comments left
+    out, line ends made plain, cut to ``limit`` characters with an ellipsis."""
+    body = _HTML_COMMENT_RE.sub("", text).replace("\r\n", "\n").strip()
+    return body[:limit].rstrip() + "…" if len(body) > limit else body
+
+
+def utc_time(text: str) -> dt.datetime:
+    """An API's ISO 8601 moment (``Z`` or an offset) as an aware datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso_z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,7 +29,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
-from dailydiff.sources.base import SourceBase
+from dailydiff.sources.base import SourceBase, clip_patch
 
 log = logging.getLogger("dailydiff.git")
 
@@ -544,11 +544,7 @@ class GitSource(SourceBase):
         at = section.find("\n@@")
         if at < 0:
             return "", False
-        hunks = section[at + 1 :].rstrip("\n")
-        if len(hunks.encode()) <= self.max_patch_bytes:
-            return hunks, False
-        clipped = hunks.encode()[: self.max_patch_bytes].decode("utf-8", errors="ignore")
-        return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+        return clip_patch(section[at + 1 :].rstrip("\n"), self.max_patch_bytes)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -1,0 +1,261 @@
+"""The GitLab source against the fake GitLab (tests/fake_gitlab.py), which serves the same real git history
+that the GitHub tests use: the same commits and levels as the local clone, merge requests in the prompt
+and the report, a warm re-run that only revalidates its list pages, rate limits and 5xx through the one
+client, nested groups as names, and the token kept out of every output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dailydiff.analysis import HeuristicAnalyzer
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.prompting import PromptBook
+from dailydiff.common.timewindow import day_window
+from dailydiff.engine.stream import build_reports
+from dailydiff.errors import SourceError
+from dailydiff.models import Level
+from dailydiff.render.markdown import render_markdown
+from dailydiff.scoring.rules import score_commit
+from dailydiff.settings import Settings, load_settings
+from dailydiff.sources import SourceOptions, open_source
+from dailydiff.sources.git import GitSource
+from dailydiff.sources.gitlab import GitLabSource
+from dailydiff.store import Store
+from fake_github_git import GitData
+from fake_gitlab import FakeGitLab, FakeMergeRequest
+from gitrepo import git
+from test_github_source import DAYS, FIRST_DAY, TZ, _key, repo_path  # noqa: F401  (repo_path: a fixture)
+
+PROJECT = "acme/platform/demo"  # a nested group
+DATA = Path(__file__).parent / "data" / "gitlab_api"
+
+
+def _merge_requests(path: Path, shas: list[str]) -> list[FakeMergeRequest]:
+    found = []
+    for sha in shas:
+        title = git(path, "log", "-1", "--format=%s", sha).strip()
+        if title.startswith("feat(core): add feature"):
+            number = int(title.rsplit("#", 1)[1].rstrip(")"))
+            found.append(FakeMergeRequest(number, f"Add feature !{number}", [sha],
+                                          description="<!-- template -->\r\nWhy: x\r\n", labels=["enhancement", "core"]))  # fmt: skip
+        if title.startswith("fix: handle edge case 3"):
+            found.append(FakeMergeRequest(77, "Fix the edge case", [sha], labels=["bug", "backend"]))
+    return found
+
+
+@pytest.fixture
+def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitLab]:  # noqa: F811
+    path, shas = repo_path
+    with FakeGitLab({PROJECT: GitData(path)}) as server:
+        for mr in _merge_requests(path, shas):
+            server.add_merge_request(PROJECT, mr)
+        yield server
+
+
+def settings_for(fake: FakeGitLab, tmp_path: Path, **gitlab: Any) -> Settings:
+    return load_settings(
+        environ={"DAILYDIFF_GITLAB_API_URL": fake.url},
+        overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"retry_base_delay": 0.01, **gitlab}},
+        cwd=tmp_path,
+    )
+
+
+def source(fake: FakeGitLab, tmp_path: Path, store: Store | None = None, **gitlab: Any) -> GitLabSource:
+    opened = open_source(f"gitlab:{PROJECT}", settings_for(fake, tmp_path, **gitlab), SourceOptions(), store)
+    assert isinstance(opened, GitLabSource)
+    return opened
+
+
+def test_same_history_as_the_local_clone_for_every_day(
+    fake: FakeGitLab,
+    repo_path: tuple[Path, list[str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    path, shas = repo_path
+    fake.list_page_size = 2  # several list pages a day
+    fake.diff_page_size = 1  # several diff pages per commit
+    gitlab = source(fake, tmp_path)
+    local = GitSource.open(str(path), tmp_path)
+    seen: set[str] = set()
+    for day in [*DAYS, FIRST_DAY - dt.timedelta(days=1)]:
+        window = day_window(day, TZ)
+        expected = sorted(local.commits(window), key=lambda c: c.sha)
+        got = sorted(gitlab.commits(window), key=lambda c: c.sha)
+        assert [_key(c) for c in got] == [_key(c) for c in expected], day
+        # The same levels, from the same rules.
+        weights = load_settings(environ={}, cwd=tmp_path).scoring
+        assert [score_commit(c, weights) for c in got] == [score_commit(c, weights) for c in expected]
+        seen |= {c.sha for c in got}
+    assert seen == set(shas)
+    # Links go to the instance's pages of the nested project.
+    assert gitlab.repo == PROJECT and gitlab.repo_url == f"{fake.web_url}/{PROJECT}"
+    commit = gitlab.commits(day_window(DAYS[0], TZ))[0]
+    assert commit.url == f"{fake.web_url}/{PROJECT}/-/commit/{commit.sha}"
+    assert fake.count("list") > len(DAYS) and fake.count("diff") > len(shas)
+    # The project travels URL-encoded, nested groups included.
+    assert all(r.path.startswith("/api/v4/projects/acme%2Fplatform%2Fdemo/") for r in fake.requests)
+
+
+def test_merge_requests_reach_the_prompt_and_the_report(fake: FakeGitLab, tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    settings = settings_for(fake, tmp_path)
+    day = FIRST_DAY + dt.timedelta(days=3)
+    outcome = build_reports(source(fake, tmp_path, store), [day], settings, store, HeuristicAnalyzer())
+    report = outcome.reports[0]
+    with_mr = [rc for rc in report.commits if rc.pr is not None]
+    assert {rc.pr.number for rc in with_mr if rc.pr} == {103, 77}
+    fix = next(rc for rc in with_mr if rc.pr and rc.pr.number == 77)
+    assert fix.pr is not None and fix.pr.url == f"{fake.web_url}/{PROJECT}/-/merge_requests/77"
+    assert fix.pr.labels == ["bug", "backend"]
+    feat = next(rc for rc in with_mr if rc.pr and rc.pr.number == 103)
+    assert feat.pr is not None and feat.pr.body == "Why: x"  # the template comment left out
+    markdown = render_markdown(report)
+    assert "Fix the edge case" in markdown and "bug" in markdown and "backend" in markdown
+    assert f"({fake.web_url}/{PROJECT}/-/merge_requests/77)" in markdown
+    stored = next(c for c in source(fake, tmp_path).commits(day_window(day, TZ)) if c.sha == fix.sha)
+    prompt = PromptBook().analysis_prompt(
+        AnalysisRequest(commit=stored, score=score_commit(stored, settings.scoring), depth=Level.HIGH),
+        Level.HIGH, "en", "json_schema", 32_000, 2_000,
+    )  # fmt: skip
+    text = "\n".join(m["content"] for m in prompt.messages)
+    assert "Fix the edge case" in text and "Labels: bug, backend" in text
+    store.close()
+
+
+def test_a_warm_rerun_costs_one_conditional_request_per_list_page(fake: FakeGitLab, tmp_path: Path) -> None:
+    fake.list_page_size = 2
+    store = Store(tmp_path / "db.sqlite3")
+    settings = settings_for(fake, tmp_path)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    first = build_reports(source(fake, tmp_path, store), DAYS, settings, store, HeuristicAnalyzer(), now=now)
+    pages = fake.count("list")
+    assert fake.count("diff") > 0 and fake.count("merge_requests") > 0
+    fake.reset_requests()
+    second = build_reports(source(fake, tmp_path, store), DAYS, settings, store, HeuristicAnalyzer(), now=now)
+    assert {r.kind for r in fake.requests} == {"list"}
+    assert fake.count("list") == pages and fake.count("list", 304) == pages
+    assert all(r.headers.get("if-none-match") for r in fake.requests)
+    assert [r.model_dump(exclude={"run", "generated_at"}) for r in second.reports] == [
+        r.model_dump(exclude={"run", "generated_at"}) for r in first.reports
+    ]
+    store.close()
+
+
+def test_429_with_retry_after_and_5xx_go_through_the_one_client(fake: FakeGitLab, tmp_path: Path) -> None:
+    fake.limit_next(2, retry_after=0.3)
+    started = dt.datetime.now(dt.UTC)
+    commits = source(fake, tmp_path).commits(day_window(DAYS[1], TZ))
+    waited = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    assert commits and fake.count(status=429) == 2
+    assert waited >= 0.3  # Retry-After honoured before the next request went out
+    fake.fail_next(2, 503)
+    assert source(fake, tmp_path).commits(day_window(DAYS[1], TZ))
+    assert fake.count(status=503) == 2
+
+
+def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
+    settings = settings_for(fake, tmp_path)
+    missing = open_source("gitlab:acme/other/nothing", settings, SourceOptions(), None)
+    with pytest.raises(SourceError, match="acme/other/nothing not found"):
+        missing.commits(day_window(DAYS[0], TZ))
+    fake.token = "the-right-one"
+    with pytest.raises(SourceError, match="GitLab rejected the token"):
+        source(fake, tmp_path).commits(day_window(DAYS[0], TZ))
+
+
+def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> None:
+    """`gitlab:a/b/c` beside GitHub's `b/c`, and a two-part GitLab path renamed beside its GitHub
+    namesake: distinct ids, report paths and site pages."""
+    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.render.html import repo_slug
+
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        '[[repos]]\nsource = "gitlab:a/b/c"\n[[repos]]\nsource = "b/c"\n'
+        '[[repos]]\nsource = "gitlab:b/c"\nname = "gitlab-b/c"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={}, cwd=tmp_path)
+    jobs = plan_jobs(settings, base_dir=tmp_path)
+    ids = [open_source(j.source, settings, j.source_options, None).repo for j in jobs]
+    assert ids == ["a/b/c", "b/c", "gitlab-b/c"]
+    assert len({repo_slug(i) for i in ids}) == 3
+    assert len({j.qualified_name or i.rsplit("/", 1)[-1] for j, i in zip(jobs, ids, strict=True)}) == 3
+
+
+def test_documented_shapes_are_what_the_fake_serves(fake: FakeGitLab, tmp_path: Path) -> None:
+    """Every field of GitLab's documented example answers (tests/data/gitlab_api/) is in the fake's."""
+    import httpx2
+
+    gitlab = source(fake, tmp_path)
+    sha = next(c.sha for c in gitlab.commits(day_window(DAYS[3], TZ)) if c.pr is not None and c.files)
+    base = f"{fake.url}/projects/acme%2Fplatform%2Fdemo/repository/commits"
+    answers = {
+        "commits.json": httpx2.get(f"{base}?per_page=1").json(),
+        "commit_diff.json": httpx2.get(f"{base}/{sha}/diff").json(),
+        "commit_merge_requests.json": httpx2.get(f"{base}/{sha}/merge_requests").json(),
+    }
+    for name, served in answers.items():
+        documented = json.loads((DATA / name).read_text(encoding="utf-8"))
+        assert served, name
+        missing = set(documented[0]) - set(served[0])
+        assert not missing, (name, missing)
+        for key, value in documented[0].items():
+            if value is not None and served[0][key] is not None:
+                assert type(served[0][key]) is type(value), (name, key)
+    headers = httpx2.get(f"{base}?per_page=1").headers
+    for header in (
+        "link",
+        "x-next-page",
+        "x-page",
+        "x-per-page",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "etag",
+    ):
+        assert header in headers, header
+
+
+def test_the_token_is_in_no_output(
+    fake: FakeGitLab,
+    repo_path: tuple[Path, list[str]],  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    canary = "glpat-CANARY-0123456789abcdef"
+    fake.token = canary
+    data = tmp_path / "data"
+    env = {**os.environ, "DAILYDIFF_GITLAB_TOKEN": canary, "DAILYDIFF_GITLAB_API_URL": fake.url,
+           "DAILYDIFF_DATA_DIR": str(data), "DAILYDIFF_DEBUG": "1",
+           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}  # fmt: skip
+    fake.fail_next(1, 502)
+    done = subprocess.run(
+        [sys.executable, "-m", "dailydiff", "report", f"gitlab:{PROJECT}", "--date", str(DAYS[3]),
+         "--tz", TZ, "-v", "--analyzer", "heuristic", "--summary-json", str(tmp_path / "summary.json")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Fix the edge case" in done.stdout
+    assert fake.count() > 0 and all(r.headers.get("private-token") == canary for r in fake.requests)
+    assert canary not in done.stdout and canary not in done.stderr
+    summary = (tmp_path / "summary.json").read_text(encoding="utf-8")
+    assert canary not in summary and json.loads(summary)
+    for file in data.rglob("*"):
+        if file.is_file():
+            assert canary.encode() not in file.read_bytes(), file
+    # In-process, debug logging on: not in a log line either.
+    with caplog.at_level(logging.DEBUG):
+        GitLabSource(PROJECT, settings_for(fake, tmp_path).gitlab, token=canary).commits(
+            day_window(DAYS[3], TZ)
+        )
+    assert canary not in caplog.text
