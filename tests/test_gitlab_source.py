@@ -191,6 +191,11 @@ def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> No
     assert ids == ["a/b/c", "b/c", "gitlab-b/c"]
     assert len({repo_slug(i) for i in ids}) == 3
     assert len({j.qualified_name or i.rsplit("/", 1)[-1] for j, i in zip(jobs, ids, strict=True)}) == 3
+    # {owner} is the whole namespace: nested groups keep apart in a path template too.
+    from dailydiff.common.placeholders import repo_values
+
+    assert repo_values("a/b/c")["owner"] == "a/b" and repo_values("b/c")["owner"] == "b"
+    assert repo_values("a/x/c")["owner"] != repo_values("a/y/c")["owner"]
 
 
 def test_documented_shapes_are_what_the_fake_serves(fake: FakeGitLab, tmp_path: Path) -> None:
