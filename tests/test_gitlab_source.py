@@ -264,3 +264,16 @@ def test_the_token_is_in_no_output(
             day_window(DAYS[3], TZ)
         )
     assert canary not in caplog.text
+
+
+def test_doctor_says_whether_each_gitlab_project_is_reachable(fake: FakeGitLab, tmp_path: Path) -> None:
+    from dailydiff.doctor.base import DoctorContext
+    from dailydiff.doctor.checks import check_repos
+
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(f'[[repos]]\nsource = "gitlab:{PROJECT}"\n[[repos]]\nsource = "gitlab:acme/gone"\n',
+                      encoding="utf-8")  # fmt: skip
+    settings = load_settings(config, environ={"DAILYDIFF_GITLAB_API_URL": fake.url}, cwd=tmp_path)
+    found, gone = check_repos(DoctorContext(config_path=config, settings=settings, base_dir=tmp_path))
+    assert found.ok and f"{PROJECT} is reachable on GitLab (branch main)" in found.detail
+    assert not gone.ok and "HTTP 404" in gone.detail and "group/subgroup/project" in gone.fix
