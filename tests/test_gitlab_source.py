@@ -277,3 +277,44 @@ def test_doctor_says_whether_each_gitlab_project_is_reachable(fake: FakeGitLab, 
     found, gone = check_repos(DoctorContext(config_path=config, settings=settings, base_dir=tmp_path))
     assert found.ok and f"{PROJECT} is reachable on GitLab (branch main)" in found.detail
     assert not gone.ok and "HTTP 404" in gone.detail and "group/subgroup/project" in gone.fix
+
+
+def test_gitlab_and_github_followed_side_by_side_with_a_digest(
+    fake: FakeGitLab,
+    repo_path: tuple[Path, list[str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A nested GitLab project `a/b/c` and a GitHub `b/c` in one config with a [[digest]]: distinct ids,
+    report files and pages, both in the digest, each linking to its own forge."""
+    from fake_github import FakeGitHub
+    from opsfixtures import dailydiff
+
+    path, _ = repo_path
+    fake.repos["a/b/c"] = fake.repos[PROJECT]
+    fake.merge_requests["a/b/c"] = fake.merge_requests[PROJECT]
+    (tmp_path / "dailydiff.toml").write_text(
+        '[report]\ntimezone = "Asia/Shanghai"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        "[github]\npull_requests = false\n"
+        '[[repos]]\nsource = "gitlab:a/b/c"\n[[repos]]\nsource = "github:b/c"\n'
+        '[[digest]]\nname = "all"\n'
+        '[[publish]]\ntype = "files"\ndirectory = "out"\nformats = ["md", "json", "html"]\n',
+        encoding="utf-8",
+    )
+    day = DAYS[3]
+    with FakeGitHub({"b/c": path}) as github:
+        env = {"DAILYDIFF_GITHUB_API_URL": github.url, "DAILYDIFF_GITLAB_API_URL": fake.url,
+               "DAILYDIFF_DATA_DIR": str(tmp_path / "data"), "DAILYDIFF_LLM_MODEL": ""}  # fmt: skip
+        dailydiff("run", "--date", day.isoformat(), cwd=tmp_path, env=env)
+    out = tmp_path / "out"
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.*"))
+    # The short name `c` is shared, so each report is owner-qualified: the whole namespace for GitLab.
+    for ext in ("md", "json", "html"):
+        assert f"reports/2026/a_b_c/{day}.{ext}" in files and f"reports/2026/b_c/{day}.{ext}" in files, files
+    assert json.loads((out / f"reports/2026/a_b_c/{day}.json").read_text("utf-8"))["repo"] == "a/b/c"
+    assert json.loads((out / f"reports/2026/b_c/{day}.json").read_text("utf-8"))["repo"] == "b/c"
+    gitlab_md = (out / f"reports/2026/a_b_c/{day}.md").read_text("utf-8")
+    github_md = (out / f"reports/2026/b_c/{day}.md").read_text("utf-8")
+    assert f"{fake.web_url}/a/b/c/-/commit/" in gitlab_md and "/-/commit/" not in github_md
+    assert "Fix the edge case" in gitlab_md and "Fix the edge case" not in github_md  # GitLab's merge request
+    digest = json.loads((out / f"digests/2026/all/{day}.json").read_text("utf-8"))
+    assert sorted(line["repo"] for line in digest["repos"]) == ["a/b/c", "b/c"]
