@@ -11,7 +11,8 @@ Endpoints, under ``/api/v4``: ``/projects/:id`` (``:id`` the URL-encoded path, n
 a weak ETag; ``If-None-Match`` is answered 304. The token is the ``PRIVATE-TOKEN`` header.
 
 Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retry_after)`` (429 with
-``Retry-After``), ``list_page_size``, ``diff_page_size``, a required ``token``. Every request is recorded
+``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset),
+``list_page_size``, ``diff_page_size``, a required ``token``. Every request is recorded
 (kind, status, headers) for the tests to count.
 
     with FakeGitLab({"group/sub/project": repo_path}) as fake:
@@ -155,6 +156,16 @@ class FakeGitLab:
                 retry_after = self._limits.pop(0)
                 status, extra, body = self._json(429, {"message": "429 Too Many Requests"}, count=False)
                 return status, {**extra, "Retry-After": f"{retry_after:g}"}, body
+        with self._lock:
+            if time.time() >= self.reset_at:
+                self.remaining, self.reset_at = self.rate_limit, math.ceil(time.time()) + 60
+            if self.remaining <= 0:  # spent: 429 until the reset, saying when
+                status, extra, body = self._json(429, {"message": "429 Too Many Requests"}, count=False)
+                return (
+                    status,
+                    {**extra, "Retry-After": str(max(1, math.ceil(self.reset_at - time.time())))},
+                    body,
+                )
         if self.token is not None and headers.get("private-token") != self.token:
             return self._json(401, {"message": "401 Unauthorized"}, count=False)
         match = _PROJECT_RE.match(path)

@@ -163,6 +163,20 @@ def test_429_with_retry_after_and_5xx_go_through_the_one_client(fake: FakeGitLab
     assert fake.count(status=503) == 2
 
 
+def test_a_limit_spent_by_an_answer_closes_the_gate_until_its_reset(fake: FakeGitLab, tmp_path: Path) -> None:
+    """`RateLimit-Remaining: 0` on an answer holds the next requests until `RateLimit-Reset`: none of them
+    is refused, and the day is complete. (One request at a time: requests already in flight when the
+    answer came are refused 429 and retried after its Retry-After, the other test.)"""
+    import time
+
+    fake.remaining, fake.reset_at = 3, int(time.time()) + 2
+    started = time.monotonic()
+    commits = source(fake, tmp_path, concurrency=1).commits(day_window(DAYS[1], TZ))
+    assert len(commits) >= 3 and fake.count() > 3
+    assert fake.count(status=429) == 0  # the gate held them, GitLab never had to refuse one
+    assert time.monotonic() - started >= 0.9
+
+
 def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
     settings = settings_for(fake, tmp_path)
     missing = open_source("gitlab:acme/other/nothing", settings, SourceOptions(), None)
