@@ -21,6 +21,7 @@ Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retr
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -34,10 +35,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from fake_github_git import FileRow, GitData
+from fake_github_graphql import answer_git
 
 Answer = tuple[int, dict[str, str], bytes]
 PREFIX = "/api/v4"
 _PROJECT_RE = re.compile(r"^/projects/([^/]+)(/.*)?$")
+_GIT_RE = re.compile(r"^/(.+?)\.git(/.*)$")  # git over smart HTTP on the web host (clone mode)
 
 
 @dataclass(frozen=True)
@@ -136,17 +139,43 @@ class FakeGitLab:
 
     # answering -------------------------------------------------------------------------------------
 
-    def answer(self, method: str, target: str, headers: dict[str, str]) -> Answer:
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Answer:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
         path = parts.path[len(PREFIX) :] if parts.path.startswith(PREFIX) else parts.path
         kind = _kind(path)
         if self.latency:
             time.sleep(self.latency)
-        result = self._answer(method, path, query, headers)
+        git_match = _GIT_RE.match(parts.path)
+        if git_match and not parts.path.startswith(PREFIX):
+            kind = "git"
+            result = self._git(method, git_match.group(1), git_match.group(2), parts.query, headers, body)
+        else:
+            result = self._answer(method, path, query, headers)
         with self._lock:
             self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0]))
         return result
+
+    def _git(
+        self, method: str, name: str, rest: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
+        """A clone or fetch: GitLab takes the token as the password of Basic auth, any user name."""
+        repo = self.repos.get(name)
+        if repo is None:
+            return 404, {"Content-Type": "text/plain"}, b"Not Found"
+        if self.token is not None:
+            given = headers.get("authorization", "")
+            try:
+                password = (
+                    base64.b64decode(given[6:]).decode().partition(":")[2]
+                    if given[:6].lower() == "basic "
+                    else ""
+                )
+            except ValueError:
+                password = ""
+            if password != self.token:
+                return 401, {"WWW-Authenticate": 'Basic realm="GitLab"'}, b"HTTP Basic: Access denied"
+        return answer_git(self, method, repo.path, rest, query, headers, body)  # type: ignore[arg-type]
 
     def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
         with self._lock:
@@ -370,9 +399,11 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
         timeout = 10
         disable_nagle_algorithm = True
 
-        def do_GET(self) -> None:
+        def _serve(self, method: str) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, payload = fake.answer("GET", self.path, headers)
+            length = int(headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, extra, payload = fake.answer(method, self.path, headers, body)
             self.send_response(status)
             for key, value in extra.items():
                 self.send_header(key, value)
@@ -380,6 +411,12 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if payload:
                 self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
 
         def log_message(self, format: str, *args: Any) -> None:
             return None

@@ -5,6 +5,7 @@ client, nested groups as names, and the token kept out of every output."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -332,3 +333,27 @@ def test_gitlab_and_github_followed_side_by_side_with_a_digest(
     assert "Fix the edge case" in gitlab_md and "Fix the edge case" not in github_md  # GitLab's merge request
     digest = json.loads((out / f"digests/2026/all/{day}.json").read_text("utf-8"))
     assert sorted(line["repo"] for line in digest["repos"]) == ["a/b/c", "b/c"]
+
+
+def test_clone_mode_reads_a_partial_clone_and_asks_the_api_only_for_merge_requests(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    from dailydiff.sources.gitlab_clone import GitLabCloneSource
+
+    token = "glpat-clone-CANARY-0123456789"
+    fake.token = token
+    api = GitLabSource(PROJECT, settings_for(fake, tmp_path / "api").gitlab, token=token)
+    settings = settings_for(fake, tmp_path, mode="clone")
+    clone = GitLabCloneSource(PROJECT, settings.gitlab, token=token, data_dir=settings.data_path, environ={})
+    for day in DAYS[:4]:
+        window = day_window(day, TZ)
+        fake.reset_requests()
+        got = sorted(clone.commits(window), key=lambda c: c.sha)
+        assert {r.kind for r in fake.requests} <= {"git", "merge_requests"} and fake.count("git")
+        expected = sorted(api.commits(window), key=lambda c: c.sha)
+        assert [(_key(c), c.pr, c.url) for c in got] == [(_key(c), c.pr, c.url) for c in expected], day
+    listed = asyncio.run(clone.list_shas([day_window(d, TZ) for d in DAYS[:4]]))
+    assert sorted(listed) == sorted(asyncio.run(api.list_shas([day_window(d, TZ) for d in DAYS[:4]])))
+    for file in settings.data_path.rglob("*"):
+        if file.is_file() and file.stat().st_size < 1_000_000:
+            assert token.encode() not in file.read_bytes(), file  # not in the clone's config either

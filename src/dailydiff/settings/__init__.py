@@ -142,6 +142,7 @@ class GitLabSettings(_Section):
     merge_requests: bool
     mr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
+    mode: Literal["api", "clone"] = "api"
 
     @field_validator("api_url")
     @classmethod

@@ -59,7 +59,14 @@ def _open_github(spec: str, settings: Settings, options: SourceOptions, store: o
 def _open_gitlab(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
     from dailydiff.sources.gitlab import GitLabSource, gitlab_options
 
-    return GitLabSource(**gitlab_options(gitlab_path(spec), settings, options, store))
+    made = gitlab_options(gitlab_path(spec), settings, options, store)
+    if settings.gitlab.mode == "clone":
+        import os
+
+        from dailydiff.sources.gitlab_clone import GitLabCloneSource
+
+        return GitLabCloneSource(**made, data_dir=settings.data_path, git=settings.git, environ=os.environ)
+    return GitLabSource(**made)
 
 
 def gitlab_path(spec: str) -> str:

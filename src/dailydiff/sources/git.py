@@ -9,6 +9,7 @@ window ``[start, end)`` becomes ``since=start, until=end-1s``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
+from dailydiff.common.secrets import register as register_secret
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
@@ -697,6 +699,24 @@ def _once(key: tuple[str, ...], ask: Callable[[], T]) -> T:
         memo.answers[key] = ask()
     answer: T = memo.answers[key]
     return answer
+
+
+def git_auth_env(
+    url: str, token: str | None, environ: Mapping[str, str], user: str = "x-access-token"
+) -> dict[str, str]:
+    """Environment that gives git the token for ``url``'s origin only, after any GIT_CONFIG_n the user set:
+    Basic ``user``:token (GitHub takes ``x-access-token``, GitLab ``oauth2``), never on a command line."""
+    parts = urlsplit(url)
+    if not token or parts.scheme not in ("http", "https"):
+        return {}
+    count = int(environ.get("GIT_CONFIG_COUNT") or 0)
+    header = "Authorization: Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
+    register_secret(header.split(" ")[-1])  # the encoded form is as secret as the token
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
+        f"GIT_CONFIG_VALUE_{count}": header,
+    }
 
 
 def _mirror(
