@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -88,11 +88,13 @@ class GitSettings(_Section):
     forge: Literal["auto", "github", "gitlab", "gitea", "bitbucket"] = "auto"
 
 
-class GitHubSettings(_Section):
+class ForgeSettings(_Section):
+    """What every forge's section has: where its API is, the token's variable, and the one HTTP client's
+    limits (sources/forge_http.py)."""
+
     api_url: str
     token_env: EnvName
     branch: str
-    api_version: str
     per_page: int = Field(ge=1, le=100)
     concurrency: int = Field(ge=1, le=64)
     max_rate_limit_wait: float = Field(ge=0)
@@ -102,10 +104,24 @@ class GitHubSettings(_Section):
     read_timeout: float = Field(gt=0)
     request_deadline: float = Field(gt=0)
     breaker_threshold: int = Field(ge=1)
-    pull_requests: bool
-    pr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL such as {cls._API_EXAMPLE}")
+        return value.rstrip("/")
+
+    _API_EXAMPLE: ClassVar[str] = "https://HOST/api"
+
+
+class GitHubSettings(ForgeSettings):
+    _API_EXAMPLE: ClassVar[str] = "https://api.github.com or https://HOST/api/v3"
+    api_version: str
+    pull_requests: bool
+    pr_body_chars: int = Field(ge=0)
     git_url: str = ""
 
     @field_validator("git_url")
@@ -118,40 +134,11 @@ class GitHubSettings(_Section):
             raise ValueError("must not hold credentials: the token is read from the environment")
         return value
 
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL such as https://api.github.com or https://HOST/api/v3")
-        return value.rstrip("/")
 
-
-class GitLabSettings(_Section):
-    api_url: str
-    token_env: EnvName
-    branch: str
-    per_page: int = Field(ge=1, le=100)
-    concurrency: int = Field(ge=1, le=64)
-    max_rate_limit_wait: float = Field(ge=0)
-    max_retries: int = Field(ge=0, le=20)
-    retry_base_delay: float = Field(ge=0)
-    connect_timeout: float = Field(gt=0)
-    read_timeout: float = Field(gt=0)
-    request_deadline: float = Field(gt=0)
-    breaker_threshold: int = Field(ge=1)
+class GitLabSettings(ForgeSettings):
+    _API_EXAMPLE: ClassVar[str] = "https://gitlab.com/api/v4 or https://HOST/api/v4"
     merge_requests: bool
     mr_body_chars: int = Field(ge=0)
-    max_patch_bytes: int = Field(ge=1)
-    mode: Literal["api", "clone"] = "api"
-
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(
-                "must be an http(s) URL such as https://gitlab.com/api/v4 or https://HOST/api/v4"
-            )
-        return value.rstrip("/")
 
 
 class AnalysisSettings(_Section):

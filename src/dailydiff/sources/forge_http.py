@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -41,6 +41,8 @@ from dailydiff.common.http import (
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
+from dailydiff.settings import ForgeSettings
+from dailydiff.sources.base import SourceBase
 from dailydiff.store import CachedResponse, Store
 
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type", "x-next-page")
@@ -52,29 +54,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 Sleep = Callable[[float], Awaitable[None]]
 Check = Callable[["ApiResponse"], object]  # raises ValueError (or KeyError, TypeError) on a bad answer
-
-
-class ForgeSettings(Protocol):
-    """What the client reads of a forge's settings section ([github], [gitlab])."""
-
-    @property
-    def api_url(self) -> str: ...
-    @property
-    def concurrency(self) -> int: ...
-    @property
-    def max_rate_limit_wait(self) -> float: ...
-    @property
-    def max_retries(self) -> int: ...
-    @property
-    def retry_base_delay(self) -> float: ...
-    @property
-    def connect_timeout(self) -> float: ...
-    @property
-    def read_timeout(self) -> float: ...
-    @property
-    def request_deadline(self) -> float: ...
-    @property
-    def breaker_threshold(self) -> int: ...
 
 
 class RateLimitError(SourceError):
@@ -491,3 +470,25 @@ def problem_of(
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             return f"an answer of the wrong shape ({type(exc).__name__}: {str(exc)[:60]})"
     return None
+
+
+class ForgeSource(SourceBase):
+    """What a forge's source tells the engine from its settings section and its clients' counts: its API
+    host (the run's request slots for it), its concurrency, and what its fetches spent."""
+
+    settings: ForgeSettings
+    counts: list[RequestCounts]
+
+    @property
+    def host(self) -> str:
+        return self.settings.api_url
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
+
+    def spend(self) -> dict[str, dict[str, int]]:
+        total = RequestCounts()
+        for counts in self.counts:
+            total.add(counts)
+        return {self.kind: total.as_dict()}

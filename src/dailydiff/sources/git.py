@@ -719,6 +719,14 @@ def git_auth_env(
     }
 
 
+def partial_clone(url: str, data_dir: Path, env: Mapping[str, str], **source: Any) -> GitSource:
+    """The blobless partial clone of ``url`` in the data directory (a forge's clone mode), cloned or
+    fetched now, as a git source that fetches the file versions a window needs with ``env``'s credentials."""
+    git = GitSource(path=_mirror(url, data_dir, blobless=True, env=env), git_env=dict(env), **source)
+    git._check_revision()
+    return git
+
+
 def _mirror(
     url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
 ) -> Path:

@@ -28,8 +28,9 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import IncompleteFetch, SourceBase, clip_patch, iso_z, utc_time
+from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, utc_time
 from dailydiff.sources.budget import RequestBudget, day_costs
+from dailydiff.sources.forge_http import ForgeSource
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_http import (
     DIFF,
@@ -86,7 +87,7 @@ def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | No
 
 
 @dataclass
-class GitHubSource(SourceBase):
+class GitHubSource(ForgeSource):
     repo: str  # owner/name
     settings: GitHubSettings
     branch: str = ""
@@ -99,22 +100,7 @@ class GitHubSource(SourceBase):
     default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
     counts: list[RequestCounts] = field(default_factory=list, repr=False)  # one per fetch
 
-    def spend(self) -> dict[str, dict[str, int]]:
-        """What every fetch of this source asked GitHub."""
-        total = RequestCounts()
-        for counts in self.counts:
-            total.add(counts)
-        return {"github": total.as_dict()}
-
     kind = "github"
-
-    @property
-    def host(self) -> str:
-        return self.settings.api_url
-
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
 
     def __post_init__(self) -> None:
         self.default_branch = self.default_branch or self.branch

@@ -22,7 +22,7 @@ from pathlib import Path
 from dailydiff.models import Commit, Window
 from dailydiff.settings import GitSettings
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.sources.git import GitSource, _mirror, git_auth_env
+from dailydiff.sources.git import GitSource, git_auth_env, partial_clone
 from dailydiff.sources.github import GitHubSource, web_base
 
 log = logging.getLogger("dailydiff.github")
@@ -44,8 +44,10 @@ class GitHubCloneSource(GitHubSource):
         """The partial clone, cloned or fetched now, as a git source."""
         url = clone_url(self.settings.git_url, self.settings.api_url, self.repo)
         env = git_auth_env(url, self.token, self.environ)
-        git = GitSource(
-            path=_mirror(url, self.data_dir, blobless=True, env=env),
+        return partial_clone(
+            url,
+            self.data_dir,
+            env,
             repo=self.repo,
             repo_url=self.repo_url,
             branch=self.branch,
@@ -53,10 +55,7 @@ class GitHubCloneSource(GitHubSource):
             include_merges=self.git.include_merges if self.git is not None else True,
             max_patch_bytes=self.settings.max_patch_bytes,
             forge="github",
-            git_env=env,
         )
-        git._check_revision()
-        return git
 
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None

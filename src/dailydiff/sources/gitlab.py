@@ -27,8 +27,8 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GitLabSettings
-from dailydiff.sources.base import IncompleteFetch, SourceBase, clip_patch, iso_z, request_body, utc_time
-from dailydiff.sources.forge_http import ApiResponse, BadAnswer, RequestCounts
+from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, request_body, utc_time
+from dailydiff.sources.forge_http import ApiResponse, BadAnswer, ForgeSource, RequestCounts
 from dailydiff.sources.gitlab_http import GitLabHttp, find_gitlab_token
 from dailydiff.store import Store
 
@@ -51,7 +51,7 @@ def web_base(api_url: str) -> str:
 
 
 @dataclass
-class GitLabSource(SourceBase):
+class GitLabSource(ForgeSource):
     repo: str  # group/subgroup/project
     settings: GitLabSettings
     branch: str = ""
@@ -73,20 +73,6 @@ class GitLabSource(SourceBase):
         if self.breaker is None:
             host = urlsplit(self.settings.api_url).netloc
             self.breaker = CircuitBreaker(f"the GitLab API at {host}", self.settings.breaker_threshold)
-
-    @property
-    def host(self) -> str:
-        return self.settings.api_url
-
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
-
-    def spend(self) -> dict[str, dict[str, int]]:
-        total = RequestCounts()
-        for counts in self.counts:
-            total.add(counts)
-        return {"gitlab": total.as_dict()}
 
     def commits(self, window: Window) -> list[Commit]:
         return run_sync(self.stream(window))

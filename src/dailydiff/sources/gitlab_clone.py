@@ -18,7 +18,7 @@ from pathlib import Path
 from dailydiff.models import Commit, Window
 from dailydiff.settings import GitSettings
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.sources.git import GitSource, _mirror, git_auth_env
+from dailydiff.sources.git import GitSource, git_auth_env, partial_clone
 from dailydiff.sources.gitlab import GitLabSource, web_base
 
 log = logging.getLogger("dailydiff.gitlab")
@@ -34,18 +34,17 @@ class GitLabCloneSource(GitLabSource):
         """The partial clone, cloned or fetched now, as a git source."""
         url = f"{web_base(self.settings.api_url)}/{self.path}.git"
         env = git_auth_env(url, self.token, self.environ, user="oauth2")
-        git = GitSource(
-            path=_mirror(url, self.data_dir, blobless=True, env=env),
+        return partial_clone(
+            url,
+            self.data_dir,
+            env,
             repo=self.repo,
             repo_url=self.repo_url,
             branch=self.branch,
             include_merges=self.git.include_merges if self.git is not None else True,
             max_patch_bytes=self.settings.max_patch_bytes,
             forge="gitlab",
-            git_env=env,
         )
-        git._check_revision()
-        return git
 
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
