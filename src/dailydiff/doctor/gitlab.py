@@ -6,32 +6,12 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult
+from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, quick_get
 from dailydiff.errors import SourceError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import gitlab_path
-from dailydiff.sources.forge_http import ApiResponse, api_message
+from dailydiff.sources.forge_http import api_message
 from dailydiff.sources.gitlab_http import GitLabHttp, find_gitlab_token
-
-
-def _get(settings: Settings, path: str, token: str | None, deadline: float) -> ApiResponse:
-    """One GET through the GitLab client within doctor's deadline, any status returned as it came."""
-    from dailydiff.common.aio import run_sync
-
-    bounded = {key: min(getattr(settings.gitlab, key), deadline)
-               for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
-    quick = settings.gitlab.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
-
-    async def get() -> ApiResponse:
-        http = GitLabHttp(quick, repo="", token=token)
-        try:
-            return await http.get(
-                f"{settings.gitlab.api_url}{path}", allow=(401, 403, 404, 429, 500, 502, 503)
-            )
-        finally:
-            await http.aclose()
-
-    return run_sync(get())
 
 
 def probe_gitlab(
@@ -41,7 +21,9 @@ def probe_gitlab(
     label = f"repository {entry.key}"
     token = find_gitlab_token(settings.gitlab, os.environ)
     try:
-        response = _get(settings, f"/projects/{quote(path, safe='')}", token, deadline)
+        response = quick_get(
+            GitLabHttp, settings.gitlab, f"/projects/{quote(path, safe='')}", token, deadline
+        )
     except SourceError as exc:
         return CheckResult(False, label, exc.message, "check [gitlab] api_url and the network")
     if response.status == 200:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -188,6 +188,15 @@ def request_body(text: str, limit: int) -> str:
     out, line ends made plain, cut to ``limit`` characters with an ellipsis."""
     body = _HTML_COMMENT_RE.sub("", text).replace("\r\n", "\n").strip()
     return body[:limit].rstrip() + "…" if len(body) > limit else body
+
+
+def token_from(token_env: str, defaults: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    """A forge's token: from the variable ``token_env`` names, else the first of ``defaults`` that is set."""
+    for name in (token_env,) if token_env else defaults:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
 
 
 def utc_time(text: str) -> dt.datetime:

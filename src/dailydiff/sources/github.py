@@ -28,7 +28,7 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, utc_time
+from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, token_from, utc_time
 from dailydiff.sources.budget import RequestBudget, day_costs
 from dailydiff.sources.forge_http import ForgeSource
 from dailydiff.sources.github_diff import DiffSection, split_diff
@@ -78,12 +78,7 @@ def web_base(api_url: str) -> str:
 
 
 def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | None:
-    names = (settings.token_env,) if settings.token_env else TOKEN_ENV_DEFAULTS
-    for name in names:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
+    return token_from(settings.token_env, TOKEN_ENV_DEFAULTS, environ)
 
 
 @dataclass

@@ -18,18 +18,14 @@ import httpx2
 from dailydiff.common.http import retry_after_seconds
 from dailydiff.errors import SourceError
 from dailydiff.settings import GITLAB_TOKEN_ENVS, GitLabSettings
+from dailydiff.sources.base import token_from
 from dailydiff.sources.forge_http import ApiResponse, ForgeHttp, api_message, url_path
 
 log = logging.getLogger("dailydiff.gitlab")
 
 
 def find_gitlab_token(settings: GitLabSettings, environ: Mapping[str, str]) -> str | None:
-    names = (settings.token_env,) if settings.token_env else GITLAB_TOKEN_ENVS
-    for name in names:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
+    return token_from(settings.token_env, GITLAB_TOKEN_ENVS, environ)
 
 
 def ratelimit_reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
