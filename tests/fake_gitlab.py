@@ -11,7 +11,7 @@ Endpoints, under ``/api/v4``: ``/projects/:id`` (``:id`` the URL-encoded path, n
 a weak ETag; ``If-None-Match`` is answered 304. The token is the ``PRIVATE-TOKEN`` header.
 
 Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retry_after)`` (429 with
-``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset),
+``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset), ``garbled_diffs``,
 ``list_page_size``, ``diff_page_size``, a required ``token``. Every request is recorded
 (kind, status, headers) for the tests to count.
 
@@ -72,6 +72,7 @@ class FakeGitLab:
         self.latency = 0.0
         self.list_page_size: int | None = None
         self.diff_page_size: int | None = None
+        self.garbled_diffs: set[str] = set()  # shas whose diff is answered with objects of another shape
         self.merge_requests: dict[str, list[FakeMergeRequest]] = {}
         self.rate_limit = 2000
         self.remaining = 2000
@@ -318,7 +319,8 @@ class FakeGitLab:
         rows = repo.files(sha)
         path = f"/projects/{_encoded(name)}/repository/commits/{sha}/diff"
         chunk, paging = self._paged(path, query, rows, 20, self.diff_page_size)
-        status, extra, body = self._json(200, [_diff_json(row) for row in chunk])
+        items = [{"path": row.path} if sha in self.garbled_diffs else _diff_json(row) for row in chunk]
+        status, extra, body = self._json(200, items)
         return self._conditional(headers, (status, {**extra, **paging}, body))
 
     def _mr_json(self, name: str, mr: FakeMergeRequest) -> dict[str, Any]:

@@ -178,6 +178,23 @@ def test_a_limit_spent_by_an_answer_closes_the_gate_until_its_reset(fake: FakeGi
     assert time.monotonic() - started >= 0.9
 
 
+def test_a_garbled_diff_fails_that_commit_only_and_the_rest_is_stored(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    from dailydiff.sources.base import IncompleteFetch
+
+    window = day_window(DAYS[1], TZ)
+    every = [c.sha for c in source(fake, tmp_path).commits(window)]
+    garbled = next(c.sha for c in source(fake, tmp_path).commits(window) if not c.is_merge)
+    fake.garbled_diffs = {garbled}
+    store = Store(tmp_path / "db.sqlite3")
+    with pytest.raises(IncompleteFetch) as caught:
+        source(fake, tmp_path, store, max_retries=1).commits(window)
+    assert set(caught.value.failed) == {garbled} and "wrong shape" in caught.value.failed[garbled]
+    assert sorted(c.sha for c in caught.value.commits) == sorted(set(every) - {garbled})
+    store.close()
+
+
 def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
     settings = settings_for(fake, tmp_path)
     missing = open_source("gitlab:acme/other/nothing", settings, SourceOptions(), None)

@@ -113,7 +113,7 @@ class GitLabSource(ForgeSource):
         if errors:
             if self.store is not None and done:
                 self.store.save_commits(done)
-            if all(isinstance(e, BadAnswer | _MALFORMED) for e in errors):
+            if all(isinstance(e, (BadAnswer, *_MALFORMED)) for e in errors):
                 failed = {
                     item["id"]: (r.message if isinstance(r, BadAnswer) else self._malformed(http, r).message)
                     for item, r in zip(items, results, strict=True)
