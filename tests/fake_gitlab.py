@@ -78,7 +78,7 @@ class FakeGitLab:
         self.remaining = 2000
         self.reset_at = math.ceil(time.time()) + 60
         self.requests: list[Recorded] = []
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next answers
         self._limits: list[float] = []  # retry-after of the next 429s
         self._lock = threading.RLock()
         self._stopped = threading.Event()
@@ -114,9 +114,9 @@ class FakeGitLab:
 
     # knobs -----------------------------------------------------------------------------------------
 
-    def fail_next(self, count: int, status: int = 502) -> None:
+    def fail_next(self, count: int, status: int = 502, retry_after: float | None = None) -> None:
         with self._lock:
-            self._failures += [status] * count
+            self._failures += [(status, retry_after)] * count
 
     def limit_next(self, count: int, retry_after: float) -> None:
         with self._lock:
@@ -181,7 +181,15 @@ class FakeGitLab:
     def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
         with self._lock:
             if self._failures:
-                return self._json(self._failures.pop(0), {"message": "502 Bad Gateway"}, count=False)
+                status, retry_after = self._failures.pop(0)
+                code, extra, body = self._json(
+                    status, {"message": f"{status} Service Unavailable"}, count=False
+                )
+                return (
+                    code,
+                    extra | ({"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}),
+                    body,
+                )
             if self._limits:
                 retry_after = self._limits.pop(0)
                 status, extra, body = self._json(429, {"message": "429 Too Many Requests"}, count=False)

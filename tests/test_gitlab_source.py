@@ -162,6 +162,12 @@ def test_429_with_retry_after_and_5xx_go_through_the_one_client(fake: FakeGitLab
     fake.fail_next(2, 503)
     assert source(fake, tmp_path).commits(day_window(DAYS[1], TZ))
     assert fake.count(status=503) == 2
+    # A 503 that says when to come back is asked again then, not after the (0.01 s) back-off.
+    fake.fail_next(1, 503, retry_after=1)
+    started = dt.datetime.now(dt.UTC)
+    assert source(fake, tmp_path).commits(day_window(DAYS[2], TZ))
+    assert (dt.datetime.now(dt.UTC) - started).total_seconds() >= 1.0
+    assert fake.count(status=503) == 3
 
 
 def test_a_limit_spent_by_an_answer_closes_the_gate_until_its_reset(fake: FakeGitLab, tmp_path: Path) -> None:

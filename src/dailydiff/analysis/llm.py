@@ -51,7 +51,7 @@ from dailydiff.analysis.schema import (
 )
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
-from dailydiff.common.http import CircuitBreaker, backoff_delay
+from dailydiff.common.http import CircuitBreaker, backoff_delay, retry_wait
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
@@ -680,11 +680,7 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            await asyncio.sleep(
-                delay
-                if delay is not None
-                else backoff_delay(transient, self.settings.retry_backoff, cap=BACKOFF_CAP)
-            )
+            await asyncio.sleep(retry_wait(transient, self.settings.retry_backoff, delay, cap=BACKOFF_CAP))
 
     # one commit ------------------------------------------------------------------------------------
 

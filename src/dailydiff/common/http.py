@@ -88,6 +88,12 @@ def backoff_delay(
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+def retry_wait(attempt: int, base: float, asked: float | None = None, *, cap: float = math.inf) -> float:
+    """The one retry policy's wait before retry number ``attempt``: what the server asked
+    (``Retry-After``), else the jittered back-off."""
+    return asked if asked is not None else backoff_delay(attempt, base, cap=cap)
+
+
 def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
     """GitHub's ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
     ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""

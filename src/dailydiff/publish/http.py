@@ -14,10 +14,10 @@ import httpx2
 
 from dailydiff.common.http import (
     Deadline,
-    backoff_delay,
     github_rate_limited,
     rate_limit_reset_seconds,
     retry_after_seconds,
+    retry_wait,
     tls_context,
 )
 from dailydiff.errors import PublishError
@@ -79,7 +79,7 @@ class Http:
                 timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
                 problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                wait = backoff_delay(attempt, self.entry.backoff)
+                wait = retry_wait(attempt, self.entry.backoff)
             else:
                 rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
@@ -91,7 +91,7 @@ class Http:
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = asked if asked is not None else backoff_delay(attempt, self.entry.backoff)
+                wait = retry_wait(attempt, self.entry.backoff, asked)
             finally:
                 watchdog.cancel()
             if attempt == attempts or wait >= self.deadline.left():

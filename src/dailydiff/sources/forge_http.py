@@ -34,8 +34,8 @@ import httpx2
 from dailydiff import __version__
 from dailydiff.common.http import (
     CircuitBreaker,
-    backoff_delay,
     retry_after_seconds,
+    retry_wait,
     tls_context,
 )
 from dailydiff.common.jsonsafe import without_surrogates
@@ -351,12 +351,19 @@ class ForgeHttp:
                         f"{failures} times for {url_path(url)}",
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
-                await self._backoff(failures, f"{status} on {url_path(url)}")
+                asked = retry_after_seconds(raw.headers)
+                if asked is not None and asked > self.settings.max_rate_limit_wait:
+                    raise ServerError(
+                        f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks "
+                        f"to wait {asked:.0f}s, longer than [{self.section}] max_rate_limit_wait",
+                        f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
+                    )
+                await self._backoff(failures, f"{status} on {url_path(url)}", asked)
                 continue
             raise self._status_error(status, response, url)
 
-    async def _backoff(self, attempt: int, what: str) -> None:
-        delay = backoff_delay(attempt, self.settings.retry_base_delay)
+    async def _backoff(self, attempt: int, what: str, asked: float | None = None) -> None:
+        delay = retry_wait(attempt, self.settings.retry_base_delay, asked)
         self._log.info("retrying after %s in %.2fs", what, delay)
         self.counts.retries += 1
         await self.sleep(delay)
