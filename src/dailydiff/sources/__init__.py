@@ -95,11 +95,6 @@ FORGES: dict[str, Forge] = {
 }
 
 
-def is_github_spec(spec: str) -> bool:
-    """``owner/name`` as GitHub spells it (a path of that shape that exists locally is still a path)."""
-    return bool(_GITHUB_RE.match(spec))
-
-
 def source_kind(spec: str) -> str:
     """Which source a SOURCE argument names: an existing path or a git URL is git; else the forge whose
     spelling it has (owner/name is GitHub, gitlab:group/sub/project GitLab)."""
