@@ -83,6 +83,7 @@ def report_command(
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Publisher, Secrets
     from dailydiff.publish.files import output_dir_publisher
+    from dailydiff.sources import forge_name
     from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
@@ -127,7 +128,7 @@ def report_command(
     if clash and name:
         job = replace(job, qualified_name=name.replace("/", "_"))  # its own path too
     elif settings.repos:  # one of the config's repositories: the path `run` gives it
-        known = name or source.removeprefix("github:")
+        known = name or forge_name(source) or source
         job = replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
     if explain is not None:  # the rules for one commit: found in the store or the repository, nothing built
         from dailydiff.engine.explain import explain_commit, locate_commit
