@@ -11,7 +11,7 @@ Endpoints, under ``/api/v4``: ``/projects/:id`` (``:id`` the URL-encoded path, n
 a weak ETag; ``If-None-Match`` is answered 304. The token is the ``PRIVATE-TOKEN`` header.
 
 Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retry_after)`` (429 with
-``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset), ``garbled_diffs``,
+``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset), ``garbled_diffs``, ``drip``,
 ``list_page_size``, ``diff_page_size``, a required ``token``. Every request is recorded
 (kind, status, headers) for the tests to count.
 
@@ -72,6 +72,7 @@ class FakeGitLab:
         self.latency = 0.0
         self.list_page_size: int | None = None
         self.diff_page_size: int | None = None
+        self.drip: float | None = None  # send every answer one byte per `drip` seconds
         self.garbled_diffs: set[str] = set()  # shas whose diff is answered with objects of another shape
         self.merge_requests: dict[str, list[FakeMergeRequest]] = {}
         self.rate_limit = 2000
@@ -419,7 +420,13 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if payload:
+            if fake.drip is not None:
+                for i in range(len(payload)):
+                    if fake._stopped.wait(fake.drip):
+                        break
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
+            elif payload:
                 self.wfile.write(payload)
 
         def do_GET(self) -> None:

@@ -225,6 +225,20 @@ def test_a_garbled_diff_fails_that_commit_only_and_the_rest_is_stored(
     store.close()
 
 
+def test_a_dripping_gitlab_costs_one_request_deadline_per_attempt(fake: FakeGitLab, tmp_path: Path) -> None:
+    """The forge client's total deadline per request holds for GitLab as for GitHub: an API that drips
+    its answer a byte at a time (per-read timeouts never fire) ends in one line, in bounded time."""
+    import time
+
+    fake.drip = 0.05
+    started = time.monotonic()
+    with pytest.raises(SourceError, match="no complete answer within 1s") as caught:
+        source(fake, tmp_path, request_deadline=1, max_retries=1).commits(day_window(DAYS[1], TZ))
+    assert time.monotonic() - started < 5  # two attempts of 1 s, and a short back-off
+    assert "\n" not in caught.value.message
+    fake.drip = None
+
+
 def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
     settings = settings_for(fake, tmp_path)
     missing = open_source("gitlab:acme/other/nothing", settings, SourceOptions(), None)
