@@ -20,6 +20,7 @@ from PIL import Image
 from pydantic import TypeAdapter
 
 from dailydiff.engine.deliver import deliver
+from dailydiff.errors import PublishError
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.registry import build_publishers
 from dailydiff.settings.publishers import PublishEntry
@@ -667,3 +668,24 @@ def test_an_smtp_server_that_drips_is_cut_off_at_the_deadline(tmp_path: Path) ->
         server.close()
     assert took < 2.25, took
     assert result.status == "failed" and "deadline of 0.75s" in result.detail and "\n" not in result.detail
+
+
+def test_timeout_bounds_a_whole_request_against_a_dripping_receiver() -> None:
+    """`timeout = 5` means what its comment says: one request ends within about 5 s however slowly the
+    receiver drips (not only when a single read waits 5 s), well before the delivery's deadline."""
+    from dailydiff.publish.http import Http
+
+    server = DrippingServer()
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "slack", "url_env": "HOOK", "timeout": 5, "retries": 0}
+    )
+    try:
+        started = time.monotonic()
+        with Http(entry) as http, pytest.raises(PublishError) as caught:
+            http.request("POST", server.url, content=b"{}")
+        took = time.monotonic() - started
+        assert took < 6.0, took
+        assert entry.deadline == 120.0  # the delivery's own bound is far away: the timeout did it
+        assert "timed out after 5s" in caught.value.message
+    finally:
+        server.close()

@@ -66,13 +66,23 @@ def test_init_config_is_short_and_loads_into_the_default_settings_unchanged(tmp_
 
 def test_init_warns_about_a_local_path_in_a_config_meant_for_actions(tmp_path: Path) -> None:
     build_fixture_repo(tmp_path / "repos" / "alpha", 0, per_day=1)
-    result = dailydiff("init", "--repo", "repos/alpha", "--repo", "sgl-project/sglang", cwd=tmp_path)
+    result = dailydiff(
+        "init",
+        "--repo",
+        "repos/alpha",
+        "--repo",
+        "sgl-project/sglang",
+        "--repo",
+        "gitlab:acme/platform/api",
+        cwd=tmp_path,
+    )
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, result.stderr
     assert "repos[1].source = 'repos/alpha' is a local path" in warnings[0]
     assert [r.source for r in load_settings(tmp_path / "dailydiff.toml", environ={}).repos] == [
         "repos/alpha",
         "sgl-project/sglang",
+        "gitlab:acme/platform/api",
     ]
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer, LLMAnalyzer, llm_configured, make_analyzer
-from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
-from dailydiff.common.http import retry_after_seconds
+from dailydiff.analysis.limits import AdaptiveLimit
+from dailydiff.common.http import backoff_delay, retry_after_seconds
 from dailydiff.errors import ConfigError
 from dailydiff.settings import Settings, load_settings
 
@@ -99,7 +99,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     import random
 
     rng = random.Random(1)
-    delays = [backoff_delay(attempt, 0.5, cap=4.0, rng=rng) for attempt in range(6)]
+    delays = [backoff_delay(attempt, 0.5, cap=4.0, rng=rng) for attempt in range(1, 7)]
     assert 0.25 <= delays[0] <= 0.5 and 1.0 <= delays[2] <= 2.0
     assert all(2.0 <= d <= 4.0 for d in delays[3:])
 

@@ -51,6 +51,7 @@ class AnalysisSession(Protocol):
 class Analyzer(Protocol):
     name: str  # "heuristic" or "llm:<model>"
     escalates: bool  # a commit the analyser rates above its depth is analysed again, deeper
+    is_model: bool  # a language model answers (its overview is worth caching); False: rules
 
     def fingerprint(self, depth: Level, language: str) -> str:
         """Identifies everything that shapes an analysis; a stored analysis is reused only on a match."""

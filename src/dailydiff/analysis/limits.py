@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -209,9 +208,3 @@ class AdaptiveLimit:
             self.limit = max(float(self.minimum), self.limit * factor)
             self.generation += 1
             self.decreases += 1
-
-
-def backoff_delay(attempt: int, base: float, cap: float = 30.0, rng: random.Random | None = None) -> float:
-    """Full-jitter exponential backoff: uniform in [base·2^attempt / 2, base·2^attempt], capped."""
-    ceiling = min(cap, base * (2**attempt))
-    return (rng or random).uniform(ceiling / 2, ceiling)

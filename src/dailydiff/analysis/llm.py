@@ -31,7 +31,7 @@ from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.budget import estimate_messages
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.heuristic import heuristic_overview
-from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
+from dailydiff.analysis.limits import AdaptiveLimit
 from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
@@ -51,7 +51,7 @@ from dailydiff.analysis.schema import (
 )
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
-from dailydiff.common.http import CircuitBreaker
+from dailydiff.common.http import CircuitBreaker, backoff_delay, retry_wait
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
@@ -74,6 +74,7 @@ SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
+BACKOFF_CAP = 30.0  # seconds: the longest wait between retries the endpoint did not time itself
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 OVERLOAD_RETRIES = 6
 FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines  # a request timed out under load goes again this many times at most
@@ -235,6 +236,7 @@ class LLMAnalyzer:
         self.settings = settings
         self.name = f"llm:{settings.model}"
         self.escalates = settings.escalation
+        self.is_model = True
         self.profile = settings.profile()
         self.prompts = PromptBook(settings.prompts_dir)
         self.stats = CallStats()
@@ -615,7 +617,9 @@ class _Session:
                     rate_hits += 1
                     wait = error.retry_after
                     if wait is None:
-                        wait = backoff_delay(min(rate_hits, 6), self.settings.retry_backoff)
+                        wait = backoff_delay(
+                            min(rate_hits, 6) + 1, self.settings.retry_backoff, cap=BACKOFF_CAP
+                        )
                     self.limit.rate_limited(ticket, wait)
                     if rate_hits > self.settings.rate_limit_retries:
                         raise
@@ -676,9 +680,7 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            await asyncio.sleep(
-                delay if delay is not None else backoff_delay(transient - 1, self.settings.retry_backoff)
-            )
+            await asyncio.sleep(retry_wait(transient, self.settings.retry_backoff, delay, cap=BACKOFF_CAP))
 
     # one commit ------------------------------------------------------------------------------------
 

@@ -143,7 +143,9 @@ def _adhoc(source: str, settings: Any, store: Any, *, name: str | None, branch: 
     if clash and name:
         return replace(job, qualified_name=name.replace("/", "_"))  # its own path too
     if settings.repos:  # one of the config's repositories: the path `run` gives it
-        known = name or source.removeprefix("github:")
+        from dailydiff.sources import forge_name
+
+        known = name or forge_name(source) or source
         return replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
     return job
 
@@ -322,7 +324,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "totals": totals(reports),
         # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
         "deferred": [d.date.isoformat() for d in result.days if d.status == "deferred"],
-        "github": result.github,
+        **result.requests,
     }
 
 

@@ -71,11 +71,10 @@ def repositories(outcomes: Sequence[Any], sources: dict[str, str] | None = None)
     for o in (o for o in outcomes if o.kind == "day"):
         name = o.label.rsplit(" ", 1)[0]
         entry = grouped.setdefault(name, {"name": name, "source": (sources or {}).get(name, name), "repo": o.repo,
-                                          "status": "ok", "error": None, "github": None, "days": []})  # fmt: skip
+                                          "status": "ok", "error": None, "days": []})  # fmt: skip
         entry["days"].append(o.as_dict())
-        github = o.figures.get("github")
-        if github:
-            entry["github"] = {k: (entry["github"] or {}).get(k, 0) + v for k, v in github.items()}
+        for api, counts in o.figures.get("requests", {}).items():  # each API's requests, added up
+            entry[api] = {k: entry.get(api, {}).get(k, 0) + v for k, v in counts.items()}
         state = ("failed" if o.status == "failed" else "undelivered" if not o.delivered_ok
                  else "gated" if o.status in GATED else "ok")  # fmt: skip
         if _RANK[state] > _RANK[entry["status"]]:
@@ -112,7 +111,7 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
             "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
             "digests": sum(o.kind == "digest" for o in outcomes),
             "weeks": sum(o.kind == "week" for o in outcomes),
-            "github_requests": sum((r["github"] or {}).get("spent", 0) for r in repos),
+            "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
             **{k: v for k, v in totals.items() if k != "failed"},
             "failed_analyses": totals["failed"],
             "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),

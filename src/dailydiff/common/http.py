@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import functools
+import math
 import random
 import socket
 import threading
@@ -77,9 +78,20 @@ def jittered(delay: float) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
-def backoff_delay(attempt: int, base: float) -> float:
-    """The wait before retry number ``attempt`` (1-based): ``base`` doubled per retry, jittered."""
-    return jittered(base * 2 ** (attempt - 1))
+def backoff_delay(
+    attempt: int, base: float, *, cap: float = math.inf, rng: random.Random | None = None
+) -> float:
+    """The one back-off of every client (forges, the LLM endpoint, publishers): the wait before retry
+    number ``attempt`` (1-based) when the server did not say (``Retry-After`` wins where it did): ``base``
+    doubled per retry, at most ``cap``, with equal jitter (between half and all of it)."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def retry_wait(attempt: int, base: float, asked: float | None = None, *, cap: float = math.inf) -> float:
+    """The one retry policy's wait before retry number ``attempt``: what the server asked
+    (``Retry-After``), else the jittered back-off."""
+    return asked if asked is not None else backoff_delay(attempt, base, cap=cap)
 
 
 def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
@@ -105,8 +117,10 @@ class Deadline:
     def left(self) -> float:
         return self.end - self.clock()
 
-    def guard(self) -> tuple[dict[str, Any], threading.Timer]:
-        """Request extensions that record the request's sockets, and the started watchdog over them."""
+    def guard(self, limit: float = math.inf) -> tuple[dict[str, Any], Watchdog]:
+        """Request extensions that record the request's sockets, and the started watchdog over them: it
+        cuts them when the deadline runs out, or after ``limit`` seconds (one request's own timeout, the
+        whole request however slowly it drips) if that comes first."""
         sockets: list[socket.socket] = []
 
         def trace(event: str, info: dict[str, Any]) -> None:
@@ -115,15 +129,34 @@ class Deadline:
                 if sock is not None:
                     sockets.append(sock)
 
-        def cut() -> None:
-            for sock in sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(0.0, self.left()), cut)
-        watchdog.daemon = True
-        watchdog.start()
+        watchdog = Watchdog(sockets)
+        watchdog.start(max(0.0, min(limit, self.left())))
         return {"trace": trace}, watchdog
+
+
+class Watchdog:
+    """Shuts a request's sockets down after a time unless cancelled first; ``fired`` says whether it did
+    (the request failed for its time, not for the server)."""
+
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        self.sockets = sockets
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def start(self, seconds: float) -> None:
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        self.fired = True
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class CircuitBreaker:

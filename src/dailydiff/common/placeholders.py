@@ -80,7 +80,7 @@ def repo_values(repo: str) -> dict[str, str]:
         "repo": repo,
         "repo_slug": repo.replace("/", "_"),
         "repo_name": repo.rsplit("/", 1)[-1],
-        "owner": repo.split("/")[0] if "/" in repo else "",
+        "owner": repo.rsplit("/", 1)[0] if "/" in repo else "",  # a GitLab group/subgroup whole
     }
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dailydiff.errors import DailyDiffError
-from dailydiff.settings import RepoEntry, Settings, load_settings
+from dailydiff.settings import ForgeSettings, RepoEntry, Settings, load_settings
+
+if TYPE_CHECKING:
+    from dailydiff.sources.forge_http import ApiResponse, ForgeHttp
 
 # Each check has this long, whatever the settings allow a run (an LLM may be given 180 s an answer):
 # doctor is what a user runs to find out what is wrong, and a hung endpoint is one of those things.
@@ -53,3 +57,26 @@ class DoctorContext:
 
 Check = Callable[[DoctorContext], list[CheckResult]]
 RepoProbe = Callable[[str, RepoEntry, Settings, float], CheckResult]  # the last: the check's deadline
+
+
+def quick_get(
+    client: type[ForgeHttp], section: ForgeSettings, path: str, token: str | None, deadline: float
+) -> ApiResponse:
+    """One GET through a forge's client (its timeouts, bounded by doctor's deadline per check), any status
+    returned as it came: a check reports what the server said, it does not wait for a limit or retry."""
+    from dailydiff.common.aio import run_sync
+
+    bounded = {key: min(getattr(section, key), deadline)
+               for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
+    quick = section.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
+
+    async def get() -> ApiResponse:
+        http = client(quick, repo="", token=token)
+        try:
+            return await http.get(
+                f"{section.api_url}{path}", allow=(401, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504)
+            )
+        finally:
+            await http.aclose()
+
+    return run_sync(get())

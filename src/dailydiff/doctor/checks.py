@@ -169,6 +169,14 @@ def probe_github(
     return probe(spec, entry, settings, deadline)
 
 
+def probe_gitlab(
+    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
+) -> CheckResult:
+    from dailydiff.doctor.gitlab import probe_gitlab as probe
+
+    return probe(spec, entry, settings, deadline)
+
+
 def check_github(ctx: DoctorContext) -> list[CheckResult]:
     from dailydiff.doctor.github import check_github as check
 
@@ -182,7 +190,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
 
 
 # source kind -> reachability probe of one [[repos]] entry.
-REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": probe_github}
+REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": probe_github, "gitlab": probe_gitlab}
 
 
 def check_repos(ctx: DoctorContext) -> list[CheckResult]:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 
 from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
-from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext
+from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext, quick_get
 from dailydiff.errors import SourceError
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
@@ -29,26 +29,8 @@ def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, 
 
 
 def _get(settings: Settings, path: str, token: str | None, deadline: float) -> ApiResponse:
-    """One GET through the GitHub client (its timeouts and total deadline), any status returned as it
-    came: a check reports what the server said, it does not wait for a rate limit or retry a 5xx."""
-    from dailydiff.common.aio import run_sync
-
-    # doctor's own deadline per check, whatever a run allows GitHub
-    bounded = {key: min(getattr(settings.github, key), deadline)
-               for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
-    quick = settings.github.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
-
-    async def get() -> ApiResponse:
-        http = GitHubHttp(quick, repo="", token=token)
-        try:
-            return await http.get(
-                f"{settings.github.api_url}{path}",
-                allow=(401, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504),
-            )
-        finally:
-            await http.aclose()
-
-    return run_sync(get())
+    """One GET through the GitHub client within doctor's deadline, any status returned as it came."""
+    return quick_get(GitHubHttp, settings.github, path, token, deadline)
 
 
 def _message(response: ApiResponse) -> str:

@@ -48,9 +48,8 @@ def digest_entries(settings: Settings, name: str | None = None) -> list[DigestEn
 
 def _fingerprint(analyzer: Any, digest: DayDigest, commits: Sequence[ReportCommit]) -> str:
     h = hashlib.sha256()
-    name = getattr(analyzer, "fingerprint", None)
     h.update(
-        (name(Level.HIGH, digest.language) if callable(name) else getattr(analyzer, "name", "rules")).encode()
+        (analyzer.fingerprint(Level.HIGH, digest.language) if analyzer is not None else "rules").encode()
     )
     for rc in commits:
         summary = rc.analysis.summary if rc.analysis else ""
@@ -109,7 +108,7 @@ def build_digest_day(
                               max_failure_ratio=settings.analysis.max_failure_ratio)  # fmt: skip
     source = "rules"
     commits = _overview_commits(digest, reports)
-    if analyzer is not None and getattr(analyzer, "name", "").startswith("llm:") and commits:
+    if analyzer is not None and analyzer.is_model and commits:
         fingerprint = _fingerprint(analyzer, digest, commits)
         cached = store.get_digest(entry.name, date, language)
         overview: Overview | None = None

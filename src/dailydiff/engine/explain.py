@@ -47,11 +47,11 @@ def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: s
         commit = stored[0]
         day = local_date_of(commit.committed_at, tz)
     else:
-        landed = getattr(source, "landed", None)  # a git repository knows its commits; GitHub's are fetched
-        found = landed(wanted) if landed is not None else None
+        # A local history knows where its commits landed; a forge's are fetched by day.
+        found = source.landed(wanted) if source.knows_history else None
         if found is not None:
             day = local_date_of(found[1], tz)
-        elif landed is not None:
+        elif source.knows_history:
             raise UsageError(f"{flag} {sha}: no commit of {source.repo} starts with it",
                              "check the sha (a prefix of at least 4 hex digits, unique in the repository)")  # fmt: skip
         elif dates.date or dates.first:

@@ -13,7 +13,15 @@ from pathlib import Path
 from dailydiff.engine.plan import entry_name, resolve_source
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
-from dailydiff.sources import GitSource, SourceOptions, is_git_url, open_source, source_kind
+from dailydiff.sources import (
+    GitSource,
+    SourceOptions,
+    forge_name,
+    is_git_url,
+    keeps_its_name,
+    open_source,
+    source_kind,
+)
 from dailydiff.store import Store
 
 
@@ -39,25 +47,19 @@ def repo_name(
     """The repository id under which `run` and `report` store the days of ``source``."""
     if name:
         return name
-    try:
-        kind = source_kind(source)
-    except DailyDiffError:
-        kind = ""
-    if kind == "github":
-        return source.removeprefix("github:")  # GitHub repositories are always owner/name
+    fixed = forge_name(source) if keeps_its_name(source) else None
+    if fixed is not None:
+        return fixed  # GitHub repositories are always owner/name
     entry = config_entry(source, settings, base_dir)
     named = entry_name(entry, settings, base_dir) if entry is not None else None
     if named:
         return named
-    return open_source(source, settings, SourceOptions(), None).repo
+    return forge_name(source) or open_source(source, settings, SourceOptions(), None).repo
 
 
 def configured_name(source: str, settings: Settings, base_dir: Path | None) -> str | None:
     """The ``name`` that the config gives ``source`` (for `report SOURCE` to store under `run`'s name)."""
-    try:
-        if source_kind(source) == "github":
-            return None
-    except DailyDiffError:
+    if keeps_its_name(source):
         return None
     entry = config_entry(source, settings, base_dir)
     return entry_name(entry, settings, base_dir) if entry is not None else None

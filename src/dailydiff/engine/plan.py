@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import ConfigError, DailyDiffError, UsageError
+from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
 from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
-from dailydiff.sources import SourceOptions, source_kind
+from dailydiff.sources import SourceOptions, forge_name, keeps_its_name
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -127,8 +127,8 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
                 topics=tuple(topics_for(settings.watch, entry.watch)),
                 source=resolve_source(entry.source, base_dir),
                 source_options=SourceOptions(
-                    # GitHub repositories are named owner/name; `name` renames local clones and URLs only.
-                    name=None if _is_github(entry.source) else repo_id,
+                    # A GitHub repository is named owner/name; `name` renames clones, URLs and renamable forges.
+                    name=None if keeps_its_name(entry.source) else repo_id,
                     branch=effective.git.branch,
                     all_branches=effective.git.all_branches,
                 ),
@@ -148,7 +148,7 @@ def _last_parts(source: str) -> list[str]:
 
 
 def _qualified_clone(entry: RepoEntry, repo_id: str) -> str | None:
-    return repo_id if "/" in repo_id and not _is_github(entry.source) else None
+    return repo_id if "/" in repo_id and not keeps_its_name(entry.source) else None
 
 
 def repo_identity(entry: RepoEntry, base_dir: Path | None = None) -> str:
@@ -157,8 +157,9 @@ def repo_identity(entry: RepoEntry, base_dir: Path | None = None) -> str:
     part of its path or URL. Logs, plan units, digests and file paths all use it."""
     if entry.name:
         return entry.name
-    if _is_github(entry.source):
-        return entry.source.removeprefix("github:")
+    named = forge_name(entry.source)
+    if named is not None:
+        return named
     from dailydiff.sources.git import source_identity
 
     return source_identity(resolve_source(entry.source, base_dir))
@@ -166,11 +167,12 @@ def repo_identity(entry: RepoEntry, base_dir: Path | None = None) -> str:
 
 def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
     """Each configured repository's id (``repo_identity``), owner-qualified where two would be the same:
-    two clones (or git URLs) both named ``repo`` become ``<parent>/repo`` each."""
+    two clones (or git URLs) both named ``repo`` become ``<parent>/repo`` each; a forge's ids are qualified
+    already."""
     ids = [repo_identity(entry, base_dir) for entry in entries]
     plain = list(ids)
     for index, entry in enumerate(entries):
-        if entry.name or _is_github(entry.source) or plain.count(plain[index]) < 2:
+        if entry.name or forge_name(entry.source) is not None or plain.count(plain[index]) < 2:
             continue
         parts = _last_parts(resolve_source(entry.source, base_dir))
         if len(parts) == 2:
@@ -224,13 +226,6 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
                     "give one of them a distinct `name`, or use {repo_slug} or {owner}/{repo_name} in the template",
                 )
             owners[path] = index
-
-
-def _is_github(source: str) -> bool:
-    try:
-        return source_kind(source) == "github"
-    except DailyDiffError:
-        return False
 
 
 def adhoc_job(

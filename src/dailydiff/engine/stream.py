@@ -9,7 +9,7 @@ plan as a stream, with no barrier between phases:
     day: every first analysis landed ───┴─► overview ─────────┴─► gate ─► render ─► deliver
 
 Days and repositories overlap; what bounds them is ``[llm] concurrency`` (one adaptive limit shared by
-every analysis and overview of the run), ``[github] concurrency`` (one semaphore for every GitHub request)
+every analysis and overview of the run), each forge's ``concurrency`` (one semaphore per API host)
 and ``[run] concurrency`` (repositories at once). A day's overview starts the moment the day's last first
 analysis lands: it needs each commit's rating, change types and a one-line summary, which the first
 answer has, so the deeper re-analyses of escalated commits run beside it instead of before it (the day
@@ -74,7 +74,7 @@ from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
-from dailydiff.sources import CommitSource, list_commits, open_source, stream_commits
+from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
 from dailydiff.store import Store, open_store
@@ -100,7 +100,7 @@ class RepoResult:
     days: list[UnitOutcome] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
-    github: dict[str, int] | None = None  # what the repository's fetch asked the GitHub API
+    requests: dict[str, dict[str, int]] = field(default_factory=dict)  # what its fetch asked each API
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,7 +110,7 @@ class RepoResult:
             "status": self.status,
             "error": self.error,
             "duration_seconds": self.duration_seconds,
-            "github": self.github,
+            **self.requests,
             "days": [d.as_dict() for d in self.days],
         }
 
@@ -212,7 +212,7 @@ class Engine:
         self._sessions: dict[str, AnalysisSession] = {}
         self._session_lock = asyncio.Lock()
         self._owners: dict[str, str] = {}
-        self._github_slots: dict[str, asyncio.Semaphore] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._budgets: dict[str, RequestBudget] = {}
         self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
@@ -250,15 +250,17 @@ class Engine:
                 self._sessions[analyzer.name] = await self._stack.enter_async_context(analyzer.session())
             return self._sessions[analyzer.name]
 
-    def github_slots(self, settings: Settings) -> asyncio.Semaphore:
-        host = settings.github.api_url
-        if host not in self._github_slots:
-            self._github_slots[host] = asyncio.Semaphore(max(1, settings.github.concurrency))
-        return self._github_slots[host]
+    def slots(self, source: CommitSource) -> asyncio.Semaphore | None:
+        """One semaphore per API host for the whole run: the requests in flight of all its sources."""
+        if not source.host:
+            return None
+        if source.host not in self._slots:
+            self._slots[source.host] = asyncio.Semaphore(max(1, source.concurrency))
+        return self._slots[source.host]
 
-    def budget(self, settings: Settings) -> RequestBudget:
-        """One request budget per GitHub API host for the whole run."""
-        return self._budgets.setdefault(settings.github.api_url, RequestBudget())
+    def budget(self, source: CommitSource) -> RequestBudget:
+        """One request budget per API host for the whole run."""
+        return self._budgets.setdefault(source.host, RequestBudget())
 
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
@@ -382,9 +384,7 @@ class Engine:
                         outcome.report = outcome.report.model_copy(update={"commits": []})
                     result.days.append(outcome)
         finally:
-            spend = getattr(source, "spend", None)  # a GitHub source's requests (not imported for git)
-            if spend is not None:
-                result.github = spend.as_dict()
+            result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)
 
     async def _late_days(
@@ -397,7 +397,7 @@ class Engine:
     ) -> set[dt.date]:
         """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
         whose window now holds commits that their stored report does not have: commits that landed late.
-        One cheap listing: a single `git log` of shas, or one conditional list request per GitHub day."""
+        One cheap listing per source (``list_shas``: a `git log` of shas, or a conditional list per day)."""
         tz, language = settings.report.timezone, settings.report.language
         today = local_date_of(self.now, tz)
         back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
@@ -418,7 +418,7 @@ class Engine:
         if not stored:
             return set()
         windows = [day_window(date, tz) for date in stored]
-        listed = await list_commits(source, windows, github_slots=self.github_slots(settings))
+        listed = await source.list_shas(windows, slots=self.slots(source))
         late: dict[dt.date, list[str]] = defaultdict(list)
         for sha, committed_at in listed:
             date = local_date_of(committed_at, tz)
@@ -442,7 +442,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
 
-        budget = self.budget(repo.settings)
+        budget = self.budget(repo.source)
 
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
             repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
@@ -480,8 +480,8 @@ class Engine:
                 log.warning("%s: commit %s skipped: %s", date, sha, reason, extra={"repo": repo.job.label})
 
         try:
-            await stream_commits(
-                repo.source, window, on_listed, on_commit, github_slots=self.github_slots(repo.settings),
+            await repo.source.stream(
+                window, on_listed, on_commit, slots=self.slots(repo.source),
                 on_unreadable=on_unreadable, budget=budget, day_of=lambda moment: local_date_of(moment, tz),
             )  # fmt: skip
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on

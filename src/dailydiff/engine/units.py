@@ -199,8 +199,8 @@ def _day_outcomes(result: RepoResult, job: RepoJob, wanted: set[dt.date]) -> lis
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
     for day in outcomes:
         day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
-    if result.github and outcomes:
-        outcomes[0].figures["github"] = result.github
+    if result.requests and outcomes:  # what the repository's fetch asked each API, once
+        outcomes[0].figures["requests"] = result.requests
     return outcomes
 
 

@@ -15,9 +15,9 @@ import httpx2
 from dailydiff.common.http import (
     Deadline,
     github_rate_limited,
-    jittered,
     rate_limit_reset_seconds,
     retry_after_seconds,
+    retry_wait,
     tls_context,
 )
 from dailydiff.errors import PublishError
@@ -57,15 +57,17 @@ class Http:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         where = describe_url(url)
         attempts = self.entry.retries + 1
-        delay = self.entry.backoff
+        timeout = self.entry.timeout
         for attempt in range(1, attempts + 1):
             left = self.deadline.left()
             if left <= 0:
                 problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
                 break
-            extensions, watchdog = self.deadline.guard()
+            # `timeout` bounds the whole request (connect, send and every read), not each read: a
+            # receiver that drips a byte a second is cut off at it, and the delivery at its deadline.
+            extensions, watchdog = self.deadline.guard(timeout)
             try:
-                response = self.client.request(method, url, timeout=min(self.entry.timeout, left),
+                response = self.client.request(method, url, timeout=min(timeout, left),
                                                extensions=extensions, **kwargs)  # fmt: skip
             except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
                 raise PublishError(f"the URL for {where} is not a valid http(s) URL",
@@ -74,10 +76,10 @@ class Http:
                 if self.deadline.left() <= 0:
                     problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
                     break
-                timed_out = isinstance(exc, httpx2.TimeoutException)
-                problem = (f"{where} timed out after {min(self.entry.timeout, left):g}s" if timed_out
+                timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
+                problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                wait = jittered(delay)
+                wait = retry_wait(attempt, self.entry.backoff)
             else:
                 rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
                 if response.status_code not in RETRY_STATUSES and not rate_limited:
@@ -89,13 +91,12 @@ class Http:
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = asked if asked is not None else jittered(delay)
+                wait = retry_wait(attempt, self.entry.backoff, asked)
             finally:
                 watchdog.cancel()
             if attempt == attempts or wait >= self.deadline.left():
                 break
             self.sleep(wait)
-            delay *= 2
         raise PublishError(
             f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",

@@ -73,13 +73,13 @@ def config_text(repos: Sequence[str] = ()) -> str:
 def local_sources(repos: Sequence[str], base: Path) -> list[tuple[str, str]]:
     """The ``repos[N].source`` keys (as in the file, counted from 1) that name a local path (relative to
     ``base``, where the config lives): a workflow that runs on a fresh runner cannot read them."""
-    from dailydiff.sources import is_github_spec
+    from dailydiff.sources import forge_name
     from dailydiff.sources.git import is_git_url
 
     def local(spec: str) -> bool:
         if is_git_url(spec):
             return False
-        return (base / spec).expanduser().exists() or not is_github_spec(spec)
+        return (base / spec).expanduser().exists() or forge_name(spec) is None
 
     return [(f"repos[{n}].source", spec) for n, spec in enumerate(repos, 1) if local(spec)]
 

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,6 +36,7 @@ GITHUB_TOKEN_ENVS = (
     "DAILYDIFF_GITHUB_TOKEN",
     "GITHUB_TOKEN",
 )  # read in this order unless token_env names one
+GITLAB_TOKEN_ENVS = ("DAILYDIFF_GITLAB_TOKEN", "GITLAB_TOKEN")  # the same, for [gitlab]
 DEFAULT_CONFIG_NAME = "dailydiff.toml"
 # DAILYDIFF_* variables read outside the settings: CI mode of the tests (and of the release workflow's
 # installed wheel), tracebacks for bug reports, the tests' Chromium, golden files and screenshots to look at.
@@ -48,6 +49,7 @@ OTHER_ENVS = frozenset(
         "DAILYDIFF_REGENERATE_GOLDEN",
         "DAILYDIFF_ARTIFACTS",
         *GITHUB_TOKEN_ENVS,
+        *GITLAB_TOKEN_ENVS,
     }
 )
 
@@ -86,11 +88,13 @@ class GitSettings(_Section):
     forge: Literal["auto", "github", "gitlab", "gitea", "bitbucket"] = "auto"
 
 
-class GitHubSettings(_Section):
+class ForgeSettings(_Section):
+    """What every forge's section has: where its API is, the token's variable, and the one HTTP client's
+    limits (sources/forge_http.py)."""
+
     api_url: str
     token_env: EnvName
     branch: str
-    api_version: str
     per_page: int = Field(ge=1, le=100)
     concurrency: int = Field(ge=1, le=64)
     max_rate_limit_wait: float = Field(ge=0)
@@ -100,10 +104,24 @@ class GitHubSettings(_Section):
     read_timeout: float = Field(gt=0)
     request_deadline: float = Field(gt=0)
     breaker_threshold: int = Field(ge=1)
-    pull_requests: bool
-    pr_body_chars: int = Field(ge=0)
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL such as {cls._API_EXAMPLE}")
+        return value.rstrip("/")
+
+    _API_EXAMPLE: ClassVar[str] = "https://HOST/api"
+
+
+class GitHubSettings(ForgeSettings):
+    _API_EXAMPLE: ClassVar[str] = "https://api.github.com or https://HOST/api/v3"
+    api_version: str
+    pull_requests: bool
+    pr_body_chars: int = Field(ge=0)
     git_url: str = ""
 
     @field_validator("git_url")
@@ -116,12 +134,11 @@ class GitHubSettings(_Section):
             raise ValueError("must not hold credentials: the token is read from the environment")
         return value
 
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL such as https://api.github.com or https://HOST/api/v3")
-        return value.rstrip("/")
+
+class GitLabSettings(ForgeSettings):
+    _API_EXAMPLE: ClassVar[str] = "https://gitlab.com/api/v4 or https://HOST/api/v4"
+    merge_requests: bool
+    mr_body_chars: int = Field(ge=0)
 
 
 class AnalysisSettings(_Section):
@@ -251,6 +268,7 @@ class Settings(_Section):
     report: ReportSettings
     git: GitSettings
     github: GitHubSettings
+    gitlab: GitLabSettings
     analysis: AnalysisSettings
     scoring: ScoringSettings
     llm: LLMSettings
@@ -486,7 +504,8 @@ def load_settings(
 
 def _secret_envs(settings: Settings) -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
-    names = {settings.github.token_env: "github.token_env", settings.llm.api_key_env: "llm.api_key_env"}
+    names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
+             settings.llm.api_key_env: "llm.api_key_env"}  # fmt: skip
     for i, entry in enumerate(settings.publish, 1):
         for field in ("url_env", "secret_env", "token_env", "password_env"):
             names[getattr(entry, field, "")] = f"publish[{i}].{field}"
@@ -497,7 +516,7 @@ def named_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, s
     """Every secret these settings name, by where it comes from: the GitHub token, the LLM key, each
     publisher's webhook URL, signing secret, token and SMTP password (environment variables named by the
     ``*_env`` keys), and the password of a store URL or a repository URL."""
-    names = {name: "" for name in GITHUB_TOKEN_ENVS} | _secret_envs(settings)
+    names = {name: "" for name in (*GITHUB_TOKEN_ENVS, *GITLAB_TOKEN_ENVS)} | _secret_envs(settings)
     found = {
         f"{name} ({key})" if key else name: environ[name]
         for name, key in sorted(names.items())

@@ -129,7 +129,7 @@ class RepoEntry(_Section):
     timezone: str | None = None
     language: Literal["zh", "en"] | None = None
     analyzer: Literal["heuristic", "llm", "auto"] | None = None
-    mode: Literal["api", "clone"] | None = None  # GitHub repositories: [github] mode
+    mode: Literal["api", "clone"] | None = None  # GitHub repositories: [github] mode ([gitlab] mode: global)
     watch: list[str] | None = None  # names of [[watch]] topics; unset: every topic
     publishers: list[str] | None = None  # names of publishers; unset: every configured publisher
 
@@ -138,7 +138,9 @@ class RepoEntry(_Section):
     def _source(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("empty; use a GitHub owner/name, a local path or a git URL")
+            raise ValueError(
+                "empty; use a GitHub owner/name, gitlab:group/project, a local path or a git URL"
+            )
         if not is_printable_line(value):
             raise ValueError("contains a control or bidi character")
         return value

@@ -1,23 +1,23 @@
-"""Commit sources. A source has a ``repo`` id, an optional ``repo_url`` and one method,
-``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``.
+"""Commit sources: a registry from a kind to its opener, and what a SOURCE argument names.
 
-The GitHub source (an HTTP client and asyncio) is imported when a GitHub repository is opened, so a
+Every source speaks the ``CommitSource`` protocol (sources/base.py). A forge (GitHub, GitLab) also says,
+from the spec alone, the repository id it names (``owner/name``, ``group/sub/project``) and whether a
+config ``name`` may change it; the engine asks these two functions and never a forge's name.
+
+A forge's source (an HTTP client and asyncio) is imported when one of its repositories is opened, so a
 report of a local repository does not pay for it."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import SourceError
-from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings
 from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
-from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.git import GitSource, is_git_url
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
 
 _GITHUB_RE = re.compile(r"^(?:github:)?[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+# gitlab:group/subgroup/…/project: GitLab's path characters, two parts or more, none empty, "." or "..".
+_GITLAB_RE = re.compile(r"^gitlab:(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/)+[A-Za-z0-9_][A-Za-z0-9_.-]*/?$")
 
 
 def _open_git(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
@@ -54,25 +56,77 @@ def _open_github(spec: str, settings: Settings, options: SourceOptions, store: o
     return GitHubSource(**made)
 
 
+def _open_gitlab(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
+    from dailydiff.sources.gitlab import GitLabSource, gitlab_options
+
+    made = gitlab_options(gitlab_path(spec), settings, options, store)
+    if settings.gitlab.mode == "clone":
+        import os
+
+        from dailydiff.sources.gitlab_clone import GitLabCloneSource
+
+        return GitLabCloneSource(**made, data_dir=settings.data_path, git=settings.git, environ=os.environ)
+    return GitLabSource(**made)
+
+
+def gitlab_path(spec: str) -> str:
+    """``gitlab:group/sub/project`` → ``group/sub/project``: its id, and its path on the instance."""
+    return spec.removeprefix("gitlab:").strip("/").removesuffix(".git")
+
+
 # name -> opener
-SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github}
+SOURCES: dict[str, OpenSource] = {"git": _open_git, "github": _open_github, "gitlab": _open_gitlab}
 
 
-def is_github_spec(spec: str) -> bool:
-    """``owner/name`` as GitHub spells it (a path of that shape that exists locally is still a path)."""
-    return bool(_GITHUB_RE.match(spec))
+@dataclass(frozen=True)
+class Forge:
+    """How a forge's SOURCE spells a repository: ``matches`` the spec, the id it ``names``, and whether a
+    config ``name`` (or --name) may rename it."""
+
+    matches: Callable[[str], bool]
+    names: Callable[[str], str]
+    renamable: bool = False
+
+
+FORGES: dict[str, Forge] = {
+    "github": Forge(lambda spec: bool(_GITHUB_RE.match(spec)), lambda spec: spec.removeprefix("github:")),
+    # A GitLab project may be renamed (`name`): a two-part path may be a followed GitHub owner/name too.
+    "gitlab": Forge(lambda spec: bool(_GITLAB_RE.match(spec)), gitlab_path, renamable=True),
+}
 
 
 def source_kind(spec: str) -> str:
-    """Which source a SOURCE argument names: an existing path or a git URL is git; owner/name is GitHub."""
+    """Which source a SOURCE argument names: an existing path or a git URL is git; else the forge whose
+    spelling it has (owner/name is GitHub, gitlab:group/sub/project GitLab)."""
     if is_git_url(spec) or Path(spec).expanduser().exists():
         return "git"
-    if _GITHUB_RE.match(spec):
-        return "github"
+    for kind, forge in FORGES.items():
+        if forge.matches(spec):
+            return kind
     raise SourceError(
-        f"{spec} is neither an existing path, a git URL nor a GitHub owner/name",
+        f"{spec} is neither an existing path, a git URL, a GitHub owner/name nor gitlab:group/project",
         "check the spelling, or pass the path to a git clone",
     )
+
+
+def _forge(spec: str) -> Forge | None:
+    try:
+        return FORGES.get(source_kind(spec))
+    except SourceError:
+        return None
+
+
+def forge_name(spec: str) -> str | None:
+    """The repository id a forge's SOURCE names (None for a path or a git URL, named by the config or its
+    directory)."""
+    forge = _forge(spec)
+    return forge.names(spec) if forge is not None else None
+
+
+def keeps_its_name(spec: str) -> bool:
+    """Whether ``spec`` is a forge repository whose id no ``name`` changes (GitHub's owner/name)."""
+    forge = _forge(spec)
+    return forge is not None and not forge.renamable
 
 
 def open_source(
@@ -97,53 +151,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-async def stream_commits(
-    source: CommitSource,
-    window: Window,
-    on_listed: Callable[[list[tuple[str, dt.datetime]]], None],
-    on_commit: Callable[[Commit], None],
-    *,
-    github_slots: asyncio.Semaphore | None = None,
-    on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
-    budget: RequestBudget | None = None,
-    day_of: Callable[[dt.datetime], dt.date] | None = None,
-) -> None:
-    """Feed a window's commits to the caller as they arrive, in the caller's event loop: GitHub's are
-    streamed as each commit's details come in; git's come from one ``git log`` run on a worker thread.
-    ``on_unreadable`` gets each commit the source saw but could not read (sha, where it sits, why)."""
-    stream = getattr(source, "stream", None)  # GitHub's (imported only when a GitHub source is open)
-    if stream is not None:
-        await stream(
-            window, on_listed, on_commit, slots=github_slots, budget=budget, day_of=day_of,
-            on_unreadable=on_unreadable,
-        )  # fmt: skip
-        return
-    commits = await asyncio.to_thread(source.commits, window)
-    if isinstance(source, GitSource):
-        for sha, placed_at, reason in source.unreadable:
-            on_unreadable(sha, placed_at, reason)
-    on_listed([(c.sha, c.committed_at) for c in commits])
-    for commit in commits:
-        on_commit(commit)
-
-
-async def list_commits(
-    source: CommitSource, windows: list[Window], *, github_slots: asyncio.Semaphore | None = None
-) -> list[tuple[str, dt.datetime]]:
-    """(sha, committed_at) of every commit in ``windows`` (days), without details: the cheap check for
-    late commits. git: one `git log` over the span; GitHub: one conditional list request per day (the
-    same URL as the day's own listing, so an unchanged day is answered 304 from the store's cache)."""
-    if not windows:
-        return []
-    if isinstance(source, GitSource):
-        span = Window(start=min(w.start for w in windows), end=max(w.end for w in windows))
-        return await asyncio.to_thread(source.list_shas, span)
-    list_shas = getattr(source, "list_shas", None)  # GitHub's
-    if list_shas is not None:
-        return list(await list_shas(windows, slots=github_slots))
-    return [(c.sha, c.committed_at) for w in windows for c in await asyncio.to_thread(source.commits, w)]
-
-
 __all__ = [
     "SOURCES",
     "CommitSource",
@@ -151,8 +158,9 @@ __all__ = [
     "GitSource",
     "SourceOptions",
     "check_repo_id",
-    "list_commits",
+    "forge_name",
+    "gitlab_path",
+    "keeps_its_name",
     "open_source",
     "source_kind",
-    "stream_commits",
 ]

@@ -1,13 +1,32 @@
-"""The source seam: a source has a ``repo`` id, an optional ``repo_url`` and one method,
-``commits(window) -> list[Commit]`` returning the commits whose committer date is in ``[start, end)``."""
+"""The source seam: everything the engine may ask of a commit source, declared once.
+
+A source has a ``repo`` id, an optional ``repo_url`` and ``commits(window) -> list[Commit]`` returning the
+commits whose committer date is in ``[start, end)``. The rest of the protocol (streaming a window, the
+look-back listing, its request spend, where a commit landed, the host whose request slots it shares) has
+defaults in ``SourceBase``: a source overrides what it does better, and the engine asks every source the
+same way, without probing for methods or naming a forge.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, Window
+
+if TYPE_CHECKING:
+    from dailydiff.sources.budget import RequestBudget
+
+Listed = list[tuple[str, dt.datetime]]  # (sha, committed_at)
+
+
+def _nothing_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
+    return None
 
 
 class CommitSource(Protocol):
@@ -16,7 +35,103 @@ class CommitSource(Protocol):
     kind: str
     default_branch: str  # the branch read ("" when unknown); commits off it say which branch they are on
 
+    @property
+    def host(self) -> str:
+        """The API host whose request slots and budget this source shares with the run's other sources of
+        that host ("" for none: a local repository)."""
+        ...
+
+    @property
+    def concurrency(self) -> int:
+        """Requests this source's host may have in flight (the run's slots for ``host``)."""
+        ...
+
+    @property
+    def knows_history(self) -> bool:
+        """Whether ``landed`` tells where any commit landed without fetching a day (a local history)."""
+        ...
+
     def commits(self, window: Window) -> list[Commit]: ...
+
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[Listed], None],
+        on_commit: Callable[[Commit], None],
+        *,
+        slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = _nothing_unreadable,
+    ) -> object:
+        """Feed the window's commits to the caller as they arrive: ``on_listed`` once with every (sha,
+        committed_at), then ``on_commit`` per commit; ``on_unreadable`` for each commit seen but unreadable
+        (sha, where it sits, why). ``slots`` bound the requests in flight; with a ``budget`` (and ``day_of``)
+        only the whole days that fit are fetched."""
+        ...
+
+    async def list_shas(self, windows: list[Window], *, slots: asyncio.Semaphore | None = None) -> Listed:
+        """(sha, committed_at) of every commit in ``windows`` (days), without details: the cheap check
+        for late commits."""
+        ...
+
+    def spend(self) -> dict[str, dict[str, int]]:
+        """What this source's fetches asked of each API it uses, by API name (empty: no API)."""
+        ...
+
+    def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
+        """The full sha and committer date of the commit (a prefix of) ``sha`` names, or None (not in the
+        history; or unknown when ``knows_history`` is false)."""
+        ...
+
+
+class SourceBase:
+    """The defaults of the protocol for a source that only knows ``commits(window)``: the window is read
+    at once on a worker thread, the look-back lists each day, and no API is spent."""
+
+    kind: str = ""
+    knows_history: bool = False
+    # Commits of the last window the source saw but could not read: (sha, where it sits, why).
+    unreadable: list[tuple[str, dt.datetime, str]] = []  # noqa: RUF012 (replaced, never mutated, on the class)
+
+    @property
+    def host(self) -> str:
+        return ""
+
+    @property
+    def concurrency(self) -> int:
+        return 0
+
+    def commits(self, window: Window) -> list[Commit]:
+        raise NotImplementedError
+
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[Listed], None],
+        on_commit: Callable[[Commit], None],
+        *,
+        slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = _nothing_unreadable,
+    ) -> object:
+        commits = await asyncio.to_thread(self.commits, window)
+        for sha, placed_at, reason in self.unreadable:
+            on_unreadable(sha, placed_at, reason)
+        on_listed([(c.sha, c.committed_at) for c in commits])
+        for commit in commits:
+            on_commit(commit)
+        return commits
+
+    async def list_shas(self, windows: list[Window], *, slots: asyncio.Semaphore | None = None) -> Listed:
+        return [(c.sha, c.committed_at) for w in windows for c in await asyncio.to_thread(self.commits, w)]
+
+    def spend(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -53,3 +168,41 @@ def check_repo_id(repo: str) -> None:
             f"{repo!r} is not a usable repository name",
             "pass --name (or `name` in [[repos]]): owner/name or a plain name, without empty, '.' or '..' parts",
         )
+
+
+# What every forge's source shapes the same way ----------------------------------------------------------
+
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def clip_patch(patch: str | None, limit: int) -> tuple[str | None, bool]:
+    """A patch cut to ``limit`` bytes at a line boundary, and whether it was cut."""
+    if patch is None or len(patch.encode()) <= limit:
+        return patch, False
+    clipped = patch.encode()[:limit].decode("utf-8", errors="ignore")
+    return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+
+
+def request_body(text: str, limit: int) -> str:
+    """A pull or merge request's description for the prompt and the report: its template comments left
+    out, line ends made plain, cut to ``limit`` characters with an ellipsis."""
+    body = _HTML_COMMENT_RE.sub("", text).replace("\r\n", "\n").strip()
+    return body[:limit].rstrip() + "…" if len(body) > limit else body
+
+
+def token_from(token_env: str, defaults: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    """A forge's token: from the variable ``token_env`` names, else the first of ``defaults`` that is set."""
+    for name in (token_env,) if token_env else defaults:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def utc_time(text: str) -> dt.datetime:
+    """An API's ISO 8601 moment (``Z`` or an offset) as an aware datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso_z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

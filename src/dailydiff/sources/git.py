@@ -8,6 +8,8 @@ window ``[start, end)`` becomes ``since=start, until=end-1s``.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -24,10 +26,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
+from dailydiff.common.secrets import register as register_secret
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
+from dailydiff.sources.base import SourceBase, clip_patch
 
 log = logging.getLogger("dailydiff.git")
 
@@ -145,7 +149,7 @@ def name_from_url(url: str) -> str:
 
 
 @dataclass
-class GitSource:
+class GitSource(SourceBase):
     """A commit source over a git repository at ``path`` (a work tree or a bare repository)."""
 
     path: Path
@@ -165,6 +169,7 @@ class GitSource:
     _partial: bool = field(default=False, init=False, repr=False)
 
     kind = "git"
+    knows_history = True  # `landed` answers from the local history
 
     @classmethod
     def open(
@@ -267,7 +272,16 @@ class GitSource:
     def has_commit(self, sha: str) -> bool:
         return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
 
-    def list_shas(self, window: Window) -> list[tuple[str, dt.datetime]]:
+    async def list_shas(
+        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
+    ) -> list[tuple[str, dt.datetime]]:
+        """The late-commit check: one `git log` of shas over the span of ``windows``."""
+        if not windows:
+            return []
+        span = Window(start=min(w.start for w in windows), end=max(w.end for w in windows))
+        return await asyncio.to_thread(self.shas_in, span)
+
+    def shas_in(self, window: Window) -> list[tuple[str, dt.datetime]]:
         """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
         listed = run_git(
             ["log", *self._revisions(), *_selection(window), "--format=%H %cI", "--"], cwd=self.path
@@ -547,11 +561,7 @@ class GitSource:
         at = section.find("\n@@")
         if at < 0:
             return "", False
-        hunks = section[at + 1 :].rstrip("\n")
-        if len(hunks.encode()) <= self.max_patch_bytes:
-            return hunks, False
-        clipped = hunks.encode()[: self.max_patch_bytes].decode("utf-8", errors="ignore")
-        return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
+        return clip_patch(section[at + 1 :].rstrip("\n"), self.max_patch_bytes)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -704,6 +714,32 @@ def _once(key: tuple[str, ...], ask: Callable[[], T]) -> T:
         memo.answers[key] = ask()
     answer: T = memo.answers[key]
     return answer
+
+
+def git_auth_env(
+    url: str, token: str | None, environ: Mapping[str, str], user: str = "x-access-token"
+) -> dict[str, str]:
+    """Environment that gives git the token for ``url``'s origin only, after any GIT_CONFIG_n the user set:
+    Basic ``user``:token (GitHub takes ``x-access-token``, GitLab ``oauth2``), never on a command line."""
+    parts = urlsplit(url)
+    if not token or parts.scheme not in ("http", "https"):
+        return {}
+    count = int(environ.get("GIT_CONFIG_COUNT") or 0)
+    header = "Authorization: Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
+    register_secret(header.split(" ")[-1])  # the encoded form is as secret as the token
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
+        f"GIT_CONFIG_VALUE_{count}": header,
+    }
+
+
+def partial_clone(url: str, data_dir: Path, env: Mapping[str, str], **source: Any) -> GitSource:
+    """The blobless partial clone of ``url`` in the data directory (a forge's clone mode), cloned or
+    fetched now, as a git source that fetches the file versions a window needs with ``env``'s credentials."""
+    git = GitSource(path=_mirror(url, data_dir, blobless=True, env=env), git_env=dict(env), **source)
+    git._check_revision()
+    return git
 
 
 def _mirror(

@@ -28,8 +28,9 @@ from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import IncompleteFetch
+from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, token_from, utc_time
 from dailydiff.sources.budget import RequestBudget, day_costs
+from dailydiff.sources.forge_http import ForgeSource
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_http import (
     DIFF,
@@ -77,16 +78,11 @@ def web_base(api_url: str) -> str:
 
 
 def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | None:
-    names = (settings.token_env,) if settings.token_env else TOKEN_ENV_DEFAULTS
-    for name in names:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
+    return token_from(settings.token_env, TOKEN_ENV_DEFAULTS, environ)
 
 
 @dataclass
-class GitHubSource:
+class GitHubSource(ForgeSource):
     repo: str  # owner/name
     settings: GitHubSettings
     branch: str = ""
@@ -98,14 +94,6 @@ class GitHubSource:
     all_branches: bool = False
     default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
     counts: list[RequestCounts] = field(default_factory=list, repr=False)  # one per fetch
-
-    @property
-    def spend(self) -> RequestCounts:
-        """What every fetch of this source asked GitHub."""
-        total = RequestCounts()
-        for counts in self.counts:
-            total.add(counts)
-        return total
 
     kind = "github"
 
@@ -149,11 +137,11 @@ class GitHubSource:
             except _MALFORMED as exc:
                 raise _malformed(http, exc) from None
             if budget is not None and day_of is not None:
-                dated = [(i["sha"], _time(i["commit"]["committer"]["date"])) for i in items]
+                dated = [(i["sha"], utc_time(i["commit"]["committer"]["date"])) for i in items]
                 details = {i["sha"]: 0 if self._detail_cached(i["sha"]) else 1 for i in items}
                 kept, reserved = await self.admit(budget, http, dated, day_of, details)
                 items = [i for i in items if i["sha"] in kept]
-            on_listed([(item["sha"], _time(item["commit"]["committer"]["date"])) for item in items])
+            on_listed([(item["sha"], utc_time(item["commit"]["committer"]["date"])) for item in items])
             # GraphQL: the pull requests of every commit in one request per 100, beside the details (in a
             # slot of its own, not a commit's: [github] concurrency commits' details go out with it). REST
             # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
@@ -252,7 +240,9 @@ class GitHubSource:
     async def _pulls(self, http: GitHubHttp, items: list[dict[str, Any]]) -> dict[str, PullRequest | None]:
         if not self.settings.pull_requests:
             return {}
-        wanted = [(i["sha"], i["commit"]["message"], _time(i["commit"]["committer"]["date"])) for i in items]
+        wanted = [
+            (i["sha"], i["commit"]["message"], utc_time(i["commit"]["committer"]["date"])) for i in items
+        ]
         return await self._pull_finder().find(http, wanted)
 
     def _detail_cached(self, sha: str) -> bool:
@@ -276,7 +266,9 @@ class GitHubSource:
         log.info("github %s: late-commit check of %d day(s): %d requests (%d answered 304)",
                  self.repo, len(windows), http.counts.sent, http.counts.not_modified)  # fmt: skip
         return [
-            (item["sha"], _time(item["commit"]["committer"]["date"])) for items in listings for item in items
+            (item["sha"], utc_time(item["commit"]["committer"]["date"]))
+            for items in listings
+            for item in items
         ]
 
     def _api(self, path: str, **params: str) -> str:
@@ -350,8 +342,8 @@ class GitHubSource:
         """The window's commits of ``branch`` (the default branch when empty), newest first. ``gone_ok``:
         a branch deleted since the branches were listed has none."""
         params = {
-            "since": _iso(window.start),
-            "until": _iso(window.end),
+            "since": iso_z(window.start),
+            "until": iso_z(window.end),
             "per_page": str(self.settings.per_page),
         }
         if branch:
@@ -365,7 +357,7 @@ class GitHubSource:
                 log.debug("github %s: branch %s is gone (%d)", self.repo, branch, page.status)
                 return []
             for item in page.json():
-                committed = _time(item["commit"]["committer"]["date"])
+                committed = utc_time(item["commit"]["committer"]["date"])
                 # until is inclusive on GitHub; the window is [start, end).
                 if window.start <= committed < window.end and item["sha"] not in seen:
                     seen.add(item["sha"])
@@ -388,8 +380,8 @@ class GitHubSource:
             parents=[p["sha"] for p in detail.get("parents", [])],
             author=_person(data["author"], detail.get("author")),
             committer=_person(data["committer"], detail.get("committer")),
-            authored_at=_time(data["author"]["date"]),
-            committed_at=_time(data["committer"]["date"]),
+            authored_at=utc_time(data["author"]["date"]),
+            committed_at=utc_time(data["committer"]["date"]),
             message=data["message"],
             url=detail.get("html_url") or f"{self.repo_url}/commit/{sha}",
             branches=[branch],
@@ -454,7 +446,7 @@ class GitHubSource:
                     binary = True
                 else:
                     patch = section.hunks
-            patch, truncated = _clip(patch, limit)
+            patch, truncated = clip_patch(patch, limit)
             changes.append(
                 FileChange(
                     path=path,
@@ -481,7 +473,7 @@ def _check_list(response: ApiResponse) -> None:
     if not isinstance(items, list):
         raise TypeError("not a list")
     for item in items:
-        _time(item["commit"]["committer"]["date"])
+        utc_time(item["commit"]["committer"]["date"])
         if not isinstance(item["sha"], str):
             raise TypeError("sha")
 
@@ -508,7 +500,7 @@ def _check_detail(response: ApiResponse) -> None:
     data = response.json()
     if not isinstance(data, dict) or not isinstance(data["commit"], dict):
         raise TypeError("not a commit")
-    _time(data["commit"]["committer"]["date"])
+    utc_time(data["commit"]["committer"]["date"])
     if not isinstance(data.get("files", []), list):
         raise TypeError("files")
 
@@ -524,24 +516,9 @@ def _pure_rename(f: dict[str, Any]) -> bool:
     return f.get("status") in ("renamed", "copied") and not f.get("changes") and not f.get("additions")
 
 
-def _clip(patch: str | None, limit: int) -> tuple[str | None, bool]:
-    if patch is None or len(patch.encode()) <= limit:
-        return patch, False
-    clipped = patch.encode()[:limit].decode("utf-8", errors="ignore")
-    return clipped[: clipped.rfind("\n") + 1 or len(clipped)], True
-
-
 def _person(data: dict[str, Any], account: dict[str, Any] | None) -> Person:
     login = account.get("login") if isinstance(account, dict) else None
     return Person(name=data.get("name") or "", email=data.get("email") or "", login=login)
-
-
-def _time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def github_options(spec: str, settings: Settings, options: SourceOptions, store: object) -> dict[str, Any]:

@@ -13,19 +13,16 @@ command line (``ps`` shows those), in the clone's config or in a message.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from dailydiff.common import secrets
 from dailydiff.models import Commit, Window
 from dailydiff.settings import GitSettings
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.sources.git import GitSource, _mirror
+from dailydiff.sources.git import GitSource, git_auth_env, partial_clone
 from dailydiff.sources.github import GitHubSource, web_base
 
 log = logging.getLogger("dailydiff.github")
@@ -35,21 +32,6 @@ def clone_url(template: str, api_url: str, repo: str) -> str:
     """The clone URL of ``repo`` (owner/name): ``template`` filled, or the API's web host's."""
     owner, name = repo.split("/", 1)
     return (template or f"{web_base(api_url)}/{{owner}}/{{name}}.git").format(owner=owner, name=name)
-
-
-def git_auth_env(url: str, token: str | None, environ: Mapping[str, str]) -> dict[str, str]:
-    """Environment that gives git the token for ``url``'s origin only, after any GIT_CONFIG_n the user set."""
-    parts = urlsplit(url)
-    if not token or parts.scheme not in ("http", "https"):
-        return {}
-    count = int(environ.get("GIT_CONFIG_COUNT") or 0)
-    header = "Authorization: Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    secrets.register(header.split(" ")[-1])  # the encoded form is as secret as the token
-    return {
-        "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
-        f"GIT_CONFIG_VALUE_{count}": header,
-    }
 
 
 @dataclass
@@ -62,8 +44,10 @@ class GitHubCloneSource(GitHubSource):
         """The partial clone, cloned or fetched now, as a git source."""
         url = clone_url(self.settings.git_url, self.settings.api_url, self.repo)
         env = git_auth_env(url, self.token, self.environ)
-        git = GitSource(
-            path=_mirror(url, self.data_dir, blobless=True, env=env),
+        return partial_clone(
+            url,
+            self.data_dir,
+            env,
             repo=self.repo,
             repo_url=self.repo_url,
             branch=self.branch,
@@ -71,17 +55,14 @@ class GitHubCloneSource(GitHubSource):
             include_merges=self.git.include_merges if self.git is not None else True,
             max_patch_bytes=self.settings.max_patch_bytes,
             forge="github",
-            git_env=env,
         )
-        git._check_revision()
-        return git
 
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
     ) -> list[tuple[str, dt.datetime]]:
         """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
         git = await asyncio.to_thread(self._clone)
-        return [pair for window in windows for pair in await asyncio.to_thread(git.list_shas, window)]
+        return [pair for window in windows for pair in await asyncio.to_thread(git.shas_in, window)]
 
     async def stream(
         self,

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dailydiff.models import PullRequest
 from dailydiff.settings import GitHubSettings
+from dailydiff.sources.base import request_body
 from dailydiff.sources.budget import BATCH
 from dailydiff.sources.github_http import ApiResponse, BadAnswer, GitHubHttp, ServerError
 from dailydiff.store import CachedResponse, Store
@@ -33,7 +34,6 @@ log = logging.getLogger("dailydiff.github")
 PR_FIELDS = "number title body url state mergedAt baseRefName labels(first: 20) { nodes { name } }"
 _SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
 _MERGE_PR_RE = re.compile(r"^Merge pull request #(\d+)\b")
-_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _UNAVAILABLE: set[str] = set()  # GraphQL endpoints found unavailable in this process
 
 
@@ -227,9 +227,7 @@ class PullRequestFinder:
         return self._pull(data, labels, data.get("html_url"))
 
     def _pull(self, data: dict[str, Any], labels: list[str], url: object) -> PullRequest:
-        body = _HTML_COMMENT_RE.sub("", str(data.get("body") or "")).replace("\r\n", "\n").strip()
-        if len(body) > self.settings.pr_body_chars:
-            body = body[: self.settings.pr_body_chars].rstrip() + "…"
+        body = request_body(str(data.get("body") or ""), self.settings.pr_body_chars)
         number = int(data["number"])
         return PullRequest(
             number=number,

@@ -167,6 +167,7 @@ class HeuristicAnalyzer:
         return f"heuristic:{RULES_VERSION}:{language}:{depth.value}"
 
     escalates = False  # its importance is the score's level: never above the depth it was given
+    is_model = False
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[HeuristicSession]:
