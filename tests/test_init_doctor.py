@@ -279,6 +279,21 @@ def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> N
         assert canary not in result.stdout + result.stderr
 
 
+def test_doctor_says_a_server_ignores_stream_and_what_to_set(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "good", 0, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "good"\nanalyzer = "llm"\n', encoding="utf-8"
+    )
+    with FakeLLM(ignore_stream=True) as fake:  # a proxy that answers `stream: true` with one JSON body
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model}
+        result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False, env=env)
+        streamed = [bool(r.body.get("stream")) for r in fake.requests]
+    line = next(text for text in result.stdout.splitlines() if " llm: " in text)
+    assert result.returncode == 0 and line.startswith("✓ llm: "), result.stdout
+    assert "ignores `stream`" in line and "set llm.stream = false" in line, line
+    assert streamed and all(streamed)  # what a run asks by default was asked
+
+
 def test_init_workflow_only_passes_the_secrets_the_config_names(tmp_path: Path) -> None:
     body = '[[repos]]\nsource = "a/b"\n\n[[publish]]\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n'
     (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")

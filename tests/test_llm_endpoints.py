@@ -342,3 +342,28 @@ def test_the_endpoint_is_asked_what_it_is_while_the_commits_are_fetched(
     assert gate.asked_first == [True] * COMMITS
     report = outcome.reports[0]
     assert (report.stats.total, report.run.analysed, report.stats.fallback) == (COMMITS, COMMITS, 0)
+
+
+def test_a_server_that_ignores_stream_is_understood_remembered_and_asked_unstreamed(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.ignore_stream = True  # a proxy that buffers: `stream: true` answered with one application/json body
+    settings = newcomer(fake, tmp_path)
+    assert settings.llm.stream  # the default
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert (report.stats.failed, report.stats.fallback, report.run.analysed) == (0, 0, COMMITS)
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(fake.base_url, fake.model)
+    assert facts is not None and facts.streams is False
+    # Found on the first request (the format probe): every later one goes unstreamed.
+    assert [bool(r.body.get("stream")) for r in fake.requests].count(True) == 1
+    assert fake.requests[0].body.get("stream") is True
+
+    # The next run remembers it: not one request is sent streamed.
+    fake.reset()
+    # Another language is another cache key: every commit is asked again.
+    other = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})
+    again, _ = run_day(repo, other)
+    assert again.reports[0].run.analysed == COMMITS and again.reports[0].stats.fallback == 0
+    assert fake.count >= COMMITS and not any(r.body.get("stream") for r in fake.requests)

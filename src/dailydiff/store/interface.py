@@ -75,10 +75,12 @@ class Delivery:
 
 @dataclass(frozen=True)
 class EndpointFacts:
-    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context."""
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context, and
+    whether it streams (False: it answers a streamed request with one JSON body)."""
 
     response_mode: str | None = None
     context_window: int | None = None
+    streams: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -440,21 +442,26 @@ class Store:
 
     def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
         row = self._db.execute(
-            "SELECT response_mode, context_window FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            "SELECT response_mode, context_window, streams FROM llm_endpoints WHERE endpoint = ? AND model = ?",
             (endpoint, model),
         ).fetchone()
-        return None if row is None else EndpointFacts(response_mode=row[0], context_window=row[1])
+        if row is None:
+            return None
+        streams = None if row[2] is None else bool(row[2])
+        return EndpointFacts(response_mode=row[0], context_window=row[1], streams=streams)
 
     def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
         """Store what is known; a field left None keeps the value stored before."""
+        streams = None if facts.streams is None else int(facts.streams)
         with self._tx() as db:
             db.execute(
-                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, streams, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
                 "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
                 "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "streams = COALESCE(excluded.streams, llm_endpoints.streams), "
                 "updated_at = excluded.updated_at",
-                (endpoint, model, facts.response_mode, facts.context_window, now_text()),
+                (endpoint, model, facts.response_mode, facts.context_window, streams, now_text()),
             )
 
     # daily digests across repositories -----------------------------------------------------------
