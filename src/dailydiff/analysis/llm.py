@@ -53,6 +53,7 @@ from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
+from dailydiff.common.secrets import unlocated
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
     Analysis,
@@ -727,7 +728,7 @@ class _Session:
             depth=request.depth,
             usage=usage,
             raw=sanitise_raw(raw) if raw and raw.strip() else None,
-            error=error,
+            error=unlocated(error),  # it is published (the JSON report): never where the endpoint is
         )
 
     async def _analyse(self, request: AnalysisRequest, attempts: _Attempts) -> Analysis:

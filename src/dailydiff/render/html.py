@@ -28,6 +28,7 @@ from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     DayLink,
     commit_anchors,
+    failure_reason,
     gate_warning,
     generation_stamp,
     late_view,
@@ -84,9 +85,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
     a = rc.analysis
     note = ""
     if a is not None and a.status is AnalysisStatus.FALLBACK:
-        note = L["fallback_note"].format(error=shorten(a.error or "?", 160))
+        note = L["fallback_note"].format(error=failure_reason(a.error, report.language))
     elif a is not None and a.status is AnalysisStatus.FAILED:
-        note = L["failed_note"].format(error=shorten(a.error or "?", 160))
+        note = L["failed_note"].format(error=failure_reason(a.error, report.language))
     # A model's text goes through the sanitising path; the rules' text is made of commit text: text only.
     by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
     inline, block = (md.inline, md.block) if by_model else (md.text, md.text_block)
