@@ -19,6 +19,7 @@ from dailydiff.settings import ScoringSettings
 
 _CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
+_SERIES_STEP_RE = re.compile(r"^\s*\d+\s*/\s*(?:\d+|n)\s+(?=\w)", re.I)
 _REVERT_RE = re.compile(r'^\s*revert\b\s*"?', re.I)
 _PR_RE = re.compile(r"\(#(\d+)\)\s*$")
 
@@ -251,7 +252,8 @@ def parse_title(title: str) -> TitleInfo:
     for _ in range(6):  # leading tags and prefixes, in any mix: "[Bugfix][NPU] fix(x): …"
         bracket = _BRACKET_RE.match(rest)
         if bracket:
-            for raw in re.split(r"[,/|+&]", bracket.group("tag")):
+            # A step of a series ("[1/N Refactor]", "[2/3 Feature]") says its kind after the count.
+            for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracket.group("tag"))):
                 tag = raw.strip()
                 kind = _TAG_TYPES.get(tag.lower())
                 if kind and kind not in types:
