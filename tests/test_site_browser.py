@@ -171,6 +171,8 @@ def test_search_finds_a_commit_by_a_word_of_its_summary_and_opens_it(
     assert results.count() == 2  # the same commit exists in both fixture repositories
     hit = p.locator("#search-results li", has_text="demo/engine")
     assert "perf: vectorise the attention kernel" in hit.inner_text()
+    # The summary's `attn_N` shows as code, as on the day's page, not between raw backticks.
+    assert hit.locator("p.summary code", has_text=word).count() == 1 and "`" not in hit.inner_text()
     hit.get_by_role("link").click()
     anchor = article.get_attribute("id")
     p.wait_for_url(f"{base_url}{DAY_PAGE}#{anchor}")

@@ -146,7 +146,8 @@ class DaySummary:
         search = ",".join(
             _script_json([
                 report.repo, report.date.isoformat(), shorten(rc.title, 300) or "—", shorten(rc.author.name, 120),
-                shorten(plain_text(rc.analysis.summary) if rc.analysis else "", SEARCH_SUMMARY_CHARS),
+                shorten(plain_text(rc.analysis.summary, keep_code=True) if rc.analysis else "",
+                        SEARCH_SUMMARY_CHARS, code_spans=True),
                 rc.level.value, f"{path}#{anchors[rc.sha]}", rc.short_sha,
             ])
             for rc in report.commits

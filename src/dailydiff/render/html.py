@@ -231,5 +231,14 @@ def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any
 def render_search(ctx: PageContext, templates_dir: str = "", results: dict[str, Any] | None = None,
                   parts: Sequence[str] = ()) -> str:  # fmt: skip
     """The search page: ``results`` found by the server, or (None) the scripts of the static site's
-    index, ``parts`` (relative to the site's root, in order)."""
+    index, ``parts`` (relative to the site's root, in order). A hit's title and summary show their
+    `code` as code, as the day's page does."""
+    if results is not None:
+        md = SafeMarkdown()
+        hits = [
+            hit | {"title": md.text(hit.get("title") or "—"),
+                   "summary": md.text(shorten(hit.get("summary") or "", 240, code_spans=True))}
+            for hit in results.get("hits") or []
+        ]  # fmt: skip
+        results = {**results, "hits": hits}
     return render_page("search.html.j2", ctx, templates_dir, results=results, parts=parts)
