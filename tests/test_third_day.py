@@ -112,3 +112,41 @@ def test_serve_stopped_by_sigterm_says_so_without_a_resume_hint_and_quiet_says_n
     assert code == 143 and err.strip().splitlines()[-1] == "dailydiff: error: stopped by SIGTERM", err
     assert "resume" not in err and "analysed" not in err
     assert quiet_code == 143 and quiet_err.strip() == "dailydiff: error: stopped by SIGTERM", quiet_err
+
+
+@pytest.mark.parametrize(
+    ("origin", "messages", "links"),
+    [
+        ("https://github.com/flashinfer-ai/flashinfer.git",
+         ["perf: faster top-k sampling (#4305)", "Merge pull request #4310 from dev/branch\n\nbody"],
+         ["[#4305](https://github.com/flashinfer-ai/flashinfer/pull/4305)",
+          "[#4310](https://github.com/flashinfer-ai/flashinfer/pull/4310)"]),
+        ("git@gitlab.com:group/sub/project.git",
+         ["fix: handle empty batches (!123)", "Merge branch 'x' into 'main'\n\nSee merge request group/sub/project!124"],
+         ["[#123](https://gitlab.com/group/sub/project/-/merge_requests/123)",
+          "[#124](https://gitlab.com/group/sub/project/-/merge_requests/124)"]),
+    ],
+)  # fmt: skip
+def test_a_local_clone_links_the_pull_requests_its_commits_name(
+    tmp_path: Path, origin: str, messages: list[str], links: list[str]
+) -> None:
+    from fixtures import at
+    from gitrepo import CommitSpec, FileEdit, build_repo, git
+
+    repo = tmp_path / "clone"
+    specs = [
+        CommitSpec(m, at(6, 10 + i), edits=[FileEdit(f"src/m{i}.py", f"x = {i}\n")])
+        for i, m in enumerate(messages)
+    ]
+    specs.append(
+        CommitSpec("chore: no request named (#x)", at(6, 15), edits=[FileEdit("src/n.py", "y = 1\n")])
+    )
+    build_repo(repo, specs)
+    git(repo, "remote", "add", "origin", origin)
+    out = tmp_path / "out"
+    dailydiff("report", repo, "--date", DAY, "--lang", "en", "--data-dir", tmp_path / "data", "-o", out, "-q",
+              cwd=tmp_path)  # fmt: skip
+    markdown = next(out.rglob("*.md")).read_text(encoding="utf-8")
+    for link in links:
+        assert f"🔀 PR {link}" in markdown, (link, markdown)
+    assert markdown.count("🔀 PR") == len(links)  # a title that names none links none
