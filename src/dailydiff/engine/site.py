@@ -663,7 +663,8 @@ class Site:
     def render_index(self) -> str:
         repos = []
         for section in self.repos:
-            latest = section.days[0]
+            # The latest day with commits (an empty Sunday is no news), else the latest day.
+            latest = next((d for d in section.days if d.summary.counts.get("total")), section.days[0])
             repos.append({
                 "repo": section.repo, "href": section.path, "latest_date": latest.date.isoformat(),
                 "latest_href": latest.path, "latest": latest.summary.counts, "days": len(section.days),
