@@ -463,7 +463,9 @@ def test_the_index_names_each_repositorys_latest_day_with_commits(tmp_path: Path
     sunday = last.model_copy(update={"date": dt.date(2026, 1, 11), "commits": [], "stats": ReportStats()})
     build_site(Site.from_reports([*reports, sunday]), tmp_path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
-    row = re.search(r'<td(?: class="date")?><a href="([^"]+)">([\d-]+)</a></td>\s*<td class="n">(\d+)</td>', index)
+    row = re.search(
+        r'<td(?: class="date")?><a href="([^"]+)">([\d-]+)</a></td>\s*<td class="n">(\d+)</td>', index
+    )
     assert row, index
     assert row.group(2) == busy.date.isoformat() and row.group(1).endswith(f"{busy.date}.html"), row.groups()
     assert int(row.group(3)) == busy.stats.total > 0
