@@ -32,6 +32,7 @@ class RunSettings(_Section):
     settle: float = Field(ge=0)
     lookback_days: int = Field(ge=0, le=31)
     max_days: int = Field(ge=1)
+    alert_after: int = Field(ge=0)
     now: str = ""
 
     @field_validator("now")

@@ -84,6 +84,19 @@ class EndpointFacts:
 
 
 @dataclass(frozen=True)
+class FailingTarget:
+    """A delivery target that failed on every one of its newest ``days`` days (the ledger's rows)."""
+
+    repo: str
+    target: str
+    publisher: str
+    days: int
+    since: dt.date
+    last: dt.date
+    detail: str
+
+
+@dataclass(frozen=True)
 class StoredReport:
     repo: str
     date: dt.date
@@ -516,6 +529,31 @@ class Store:
             (repo, date.isoformat(), language),
         )
         return {row[3]: Delivery.from_row(row) for row in rows}
+
+    def failing_targets(self, days: int) -> list[FailingTarget]:
+        """The delivery targets whose newest ``days`` (or more) days all failed, per repository (a digest
+        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail."""
+        rows = self._db.execute(
+            "SELECT repo, target, publisher, date, state, detail FROM delivery_ledger "
+            "WHERE state IN ('delivered', 'failed') ORDER BY repo, target, date DESC"
+        )
+        found: list[FailingTarget] = []
+        streak: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        ended: set[tuple[str, str]] = set()
+        for repo, target, publisher, date, state, detail in rows:
+            key = (str(repo), str(target))
+            if key in ended:
+                continue
+            if state != "failed":
+                ended.add(key)
+                continue
+            streak.setdefault(key, []).append((str(publisher), str(date), str(detail)))
+        for (repo, target), failed in streak.items():
+            if days > 0 and len(failed) >= days:
+                publisher, newest, detail = failed[0]
+                found.append(FailingTarget(repo, target, publisher, len(failed), dt.date.fromisoformat(failed[-1][1]),
+                                           dt.date.fromisoformat(newest), detail))  # fmt: skip
+        return found
 
     def claim_delivery(
         self,
