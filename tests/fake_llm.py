@@ -88,6 +88,9 @@ class FakeLLM:
     prompt_rate: float | None = None  # prompt tokens a second: a longer prompt waits longer (a laptop)
     slow_above: int | None = None  # half speed while more than this many are in flight (see _work)
     token_delay: float = 0.0  # seconds between two streamed tokens
+    ignore_stream: bool = (
+        False  # `stream: true` is answered with one application/json body (a buffering proxy)
+    )
     # A streamed answer repeats itself after this share of its text, to max_tokens; loop_times answers.
     loop_after: float | None = None
     loop_times: int = 1 << 30
@@ -603,7 +606,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = 429  # until answered: no slot is held
         try:
             status, headers, answer = fake._handle(body, self.headers.get("Authorization", ""))
-            if status == 200 and body.get("stream"):
+            if status == 200 and body.get("stream") and not fake.ignore_stream:
                 self._stream(answer, body)
             else:
                 self._send(status, headers, answer)

@@ -67,6 +67,9 @@ def test_change_types_agree_with_the_seed_labels() -> None:
         ("[Refactor] Split out deepseek v2 weight loader", ChangeType.REFACTOR),
         ("feat!: drop python 3.8", ChangeType.FEATURE),
         ("chore(deps): bump torch to 2.9", ChangeType.DEPENDENCY),
+        # A step of a series names its kind after the count.
+        ("[RadixTree][3/N Refactor]: Support unified insert/evict params (#17401)", ChangeType.REFACTOR),
+        ("[2/3 Perf] add a fused rope kernel", ChangeType.PERFORMANCE),
     ],
 )
 def test_title_conventions(title: str, expected: ChangeType) -> None:

@@ -12,8 +12,9 @@ import pytest
 from markdown_it import MarkdownIt
 from tests.fixtures import build_day_reports, build_sample_repo
 from tests.gitrepo import CommitSpec, FileEdit, build_repo, git
+from tests.publish_reports import make_report
 
-from dailydiff.models import DayReport, Level
+from dailydiff.models import DayReport, Level, Overview
 from dailydiff.render.digest import (
     build_day_digest,
     load_digest,
@@ -177,3 +178,36 @@ def test_chat_fits_and_names_every_repository(service: str) -> None:
     assert listed == len(digest.high) or "more in the full report" in text  # nothing left out silently
     if listed < len(digest.high):
         assert len(payloads) == 3  # commits left out only once the three messages are used
+
+
+def test_html_shows_code_spans_as_code_never_raw_backticks() -> None:
+    report = make_report(2, high_every=1)
+    first = report.commits[0]
+    assert first.analysis is not None
+    coded = first.model_copy(update={
+        "message": "feat(moe): add `fused_topk` to the `moe_align` path (#17001)\n\nbody",
+        "analysis": first.analysis.model_copy(update={"summary": "Moves `topk` into `fused_moe`; faster."}),
+    })  # fmt: skip
+    report = report.model_copy(update={"commits": [coded, *report.commits[1:]]})
+    overview = Overview(highlights=["`fused_topk` lands"], themes=["`moe` kernels ×2"])
+    digest = build_day_digest("team", report.date, [report.repo], {report.repo: report}, language="zh",
+                              timezone="Asia/Shanghai", overview=overview, now=NOW)  # fmt: skip
+    html = render_digest_html(digest)
+    for shown in ("<code>fused_topk</code>", "<code>moe_align</code>", "<code>topk</code>",
+                  "<code>fused_moe</code>", "<code>moe</code> kernels"):  # fmt: skip
+        assert shown in html, shown
+    body = html.split("<article", 1)[1]
+    assert "`" not in body, re.findall(r".{40}`.{40}", body)[:3]
+
+
+def test_search_page_shows_code_spans_as_code() -> None:
+    from dailydiff.render.html import PageContext, render_search
+
+    hit = {"title": "fix `q|k` layout in <kernel>", "summary": "Uses `fused_topk` " + "and more " * 40,
+           "repo": "o/r", "date": "2026-01-19", "sha": "a" * 40, "page": "repos/o--r/2026-01-19.html"}  # fmt: skip
+    html = render_search(
+        PageContext(root="", site_title="t", language="en"), results={"q": "k", "hits": [hit]}
+    )
+    results = html.split('id="search-results"', 1)[1]
+    assert "<code>q|k</code>" in results and "&lt;kernel&gt;" in results
+    assert "<code>fused_topk</code>" in results and "`" not in results

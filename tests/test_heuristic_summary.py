@@ -151,3 +151,53 @@ def test_summary_reads_as_sentences() -> None:
     summary = analyser.analyse(_commit(row), Score(level=Level.LOW, score=1.0), Level.LOW, "en").summary
     assert summary.startswith("Add SiTU-GLU activation to the CUTLASS fused-MoE backend. Adds SiTU-GLU")
     assert summary.endswith("Changes 1 file(s) (+12/−3), mostly in `flashinfer/fused_moe`.")
+
+
+def _gemm_commit() -> Commit:
+    """flashinfer's kind of kernel commit: an English title and body, three new modules, public entry points."""
+    from dailydiff.models import FileStatus
+
+    added, modified = FileStatus.ADDED, FileStatus.MODIFIED
+    files = [
+        FileChange(path="flashinfer/gemm/cute_dsl/w4a16.py", additions=300, status=added),
+        FileChange(path="flashinfer/gemm/cute_dsl/kernels/w4a16_sm100.py", additions=500, status=added),
+        FileChange(path="flashinfer/gemm/cute_dsl/utils.py", additions=80, status=added),
+        FileChange(path="flashinfer/gemm/__init__.py", additions=3, status=modified),
+        FileChange(path="include/flashinfer/gemm/api.h", additions=20, deletions=2, status=modified),
+        FileChange(path="tests/gemm/test_w4a16.py", additions=120, status=added),
+    ]
+    message = (
+        "sm100 cute_dsl w4a16 gemm (#3001)\n\n"
+        "Add sm100 cute-dsl nvfp4 w4a16 gemm kernels with a faster epilogue for decode batches"
+    )
+    stats = Stats(additions=1023, deletions=2, files=len(files))
+    return Commit(repo="flashinfer-ai/flashinfer", sha="a" * 40, author=PERSON, committer=PERSON,
+                  authored_at=MOMENT, committed_at=MOMENT, message=message, files=files, stats=stats)  # fmt: skip
+
+
+def _width(text: str) -> int:
+    return sum(2 if "\u3000" <= ch <= "\uffef" else 1 for ch in text if ch.isalpha())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_are_not_path_lists(
+    lang: str,
+) -> None:
+    analysis = HeuristicAnalyzer().analyse(
+        _gemm_commit(), Score(level=Level.HIGH, score=9.0), Level.HIGH, lang
+    )
+    summary = analysis.summary
+    # An English sentence never ends with "。" nor is glued to the next one.
+    assert not re.search(r"[A-Za-z0-9)`]。|。[A-Za-z]", summary), summary
+    assert summary.startswith("sm100 cute_dsl w4a16 gemm. Add sm100 cute-dsl nvfp4"), summary
+    if lang == "zh":
+        assert summary.endswith("。") and "。" in summary.split("batches", 1)[1], summary
+    insights = analysis.insights
+    assert insights.architecture, "three new modules are worth a word"
+    sentences = insights.architecture.split("；" if lang == "zh" else "; ")  # its findings, joined
+    for sentence in filter(None, [*sentences, insights.performance, insights.security]):
+        spans = re.findall(r"`([^`]*)`", sentence)
+        prose = re.sub(r"`[^`]*`", "", sentence)
+        assert _width(prose) >= sum(len(s) for s in spans), sentence  # words, not a list of paths
+    # Public entry points that change are a risk (said there), not an insight that lists them again.
+    assert "api.h" not in insights.architecture and any("api.h" in risk for risk in analysis.risks)

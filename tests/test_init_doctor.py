@@ -289,6 +289,21 @@ def test_doctor_asks_the_llm_endpoint_a_structured_question(tmp_path: Path) -> N
         assert canary not in result.stdout + result.stderr
 
 
+def test_doctor_says_a_server_ignores_stream_and_what_to_set(tmp_path: Path) -> None:
+    build_fixture_repo(tmp_path / "good", 0, per_day=1)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "good"\nanalyzer = "llm"\n', encoding="utf-8"
+    )
+    with FakeLLM(ignore_stream=True) as fake:  # a proxy that answers `stream: true` with one JSON body
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model}
+        result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False, env=env)
+        streamed = [bool(r.body.get("stream")) for r in fake.requests]
+    line = next(text for text in result.stdout.splitlines() if " llm: " in text)
+    assert result.returncode == 0 and line.startswith("✓ llm: "), result.stdout
+    assert "ignores `stream`" in line and "set llm.stream = false" in line, line
+    assert streamed and all(streamed)  # what a run asks by default was asked
+
+
 def test_init_workflow_only_passes_the_secrets_the_config_names(tmp_path: Path) -> None:
     body = '[[repos]]\nsource = "a/b"\n\n[[publish]]\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n'
     (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
@@ -350,3 +365,41 @@ def test_doctor_says_which_version_runs_and_whether_the_workflow_pins_it(tmp_pat
         x for x in dailydiff("doctor", cwd=tmp_path, check=False).stdout.splitlines() if "version:" in x
     )
     assert line.startswith("! version:") and "unpinned" in line
+
+
+def test_doctor_names_a_target_that_failed_alert_after_days_in_a_row(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from dailydiff.store import Store
+
+    data = tmp_path / "data"
+    settings = load_settings(None, environ={}, overrides={"data_dir": str(data)})
+    outcomes = {  # (repo, target, publisher): the state of each day, oldest first
+        ("o/r", "slack:sha256:aaaa", "team-slack"): ["delivered", "failed", "failed", "failed"],
+        ("o/r", "email:sha256:bbbb", "mail"): ["failed", "failed", "failed", "delivered"],  # recovered
+        ("o/other", "slack:sha256:aaaa", "team-slack"): ["delivered", "delivered", "failed", "failed"],
+    }
+    with Store.connect(settings.data_path / "dailydiff.sqlite3") as store:
+        for (repo, target, publisher), states in outcomes.items():
+            for i, state in enumerate(states):
+                date = dt.date(2026, 1, 4) + dt.timedelta(days=i)
+                assert store.claim_delivery(repo, date, "zh", target, publisher=publisher, content_hash="h",
+                                            owner="me", seen=None)  # fmt: skip
+                store.finish_delivery(repo, date, "zh", target, owner="me", state=state, content_hash="h",
+                                      detail="HTTP 404: no such webhook" if state == "failed" else "ok")  # fmt: skip
+    result = dailydiff("doctor", "--data-dir", data, cwd=tmp_path, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("✗ deliveries: ")]
+    assert lines == [
+        "✗ deliveries: team-slack has failed for o/r on 3 days in a row (2026-01-05 to 2026-01-07; last: "
+        "HTTP 404: no such webhook) — fix: check the team-slack target; once it works, `dailydiff publish o/r "
+        "--from 2026-01-05 --to 2026-01-07 --only team-slack` sends what it missed"
+    ], result.stdout
+    assert result.returncode == 1
+    two = dailydiff(
+        "doctor", "--data-dir", data, cwd=tmp_path, check=False, env={"DAILYDIFF_RUN_ALERT_AFTER": "2"}
+    )
+    assert sum(line.startswith("✗ deliveries: ") for line in two.stdout.splitlines()) == 2, two.stdout
+    never = dailydiff(
+        "doctor", "--data-dir", data, cwd=tmp_path, check=False, env={"DAILYDIFF_RUN_ALERT_AFTER": "0"}
+    )
+    assert "deliveries" not in never.stdout

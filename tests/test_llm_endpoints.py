@@ -342,3 +342,69 @@ def test_the_endpoint_is_asked_what_it_is_while_the_commits_are_fetched(
     assert gate.asked_first == [True] * COMMITS
     report = outcome.reports[0]
     assert (report.stats.total, report.run.analysed, report.stats.fallback) == (COMMITS, COMMITS, 0)
+
+
+def test_a_server_that_ignores_stream_is_understood_remembered_and_asked_unstreamed(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    fake.ignore_stream = True  # a proxy that buffers: `stream: true` answered with one application/json body
+    settings = newcomer(fake, tmp_path)
+    assert settings.llm.stream  # the default
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert (report.stats.failed, report.stats.fallback, report.run.analysed) == (0, 0, COMMITS)
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(fake.base_url, fake.model)
+    assert facts is not None and facts.streams is False
+    # Found on the first request (the format probe): every later one goes unstreamed.
+    assert [bool(r.body.get("stream")) for r in fake.requests].count(True) == 1
+    assert fake.requests[0].body.get("stream") is True
+
+    # The next run remembers it: not one request is sent streamed.
+    fake.reset()
+    # Another language is another cache key: every commit is asked again.
+    other = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})
+    again, _ = run_day(repo, other)
+    assert again.reports[0].run.analysed == COMMITS and again.reports[0].stats.fallback == 0
+    assert fake.count >= COMMITS and not any(r.body.get("stream") for r in fake.requests)
+
+
+def test_fallback_reasons_are_in_the_reports_language_whole_and_never_say_where_the_endpoint_is(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    from dailydiff.render.html import render_day_html
+    from dailydiff.render.json import render_json
+    from dailydiff.render.markdown import failure_reason, render_markdown
+
+    fake.drip = 0.1  # a byte every 0.1 s, GET /models too: the breaker opens at first contact
+    settings = newcomer(fake, tmp_path, request_deadline=0.3, read_timeout=30.0, retry_backoff=0.01,
+                        response_mode="json_schema")  # fmt: skip
+    settings = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    assert report.stats.fallback == COMMITS
+    markdown, html, data = render_markdown(report), render_day_html(report), render_json(report)
+    notes = [line for line in markdown.splitlines() if "模型分析失败" in line]
+    assert len(notes) == COMMITS
+    for note in notes:
+        reason = note.split("（", 1)[1].rsplit("）", 1)[0]
+        assert not any("a" <= c.lower() <= "z" for c in reason), note  # Chinese, not the English error
+        assert note.endswith("），以下为规则分析。"), note  # whole, never cut
+    host = fake.base_url.split("//", 1)[1].split("/", 1)[0]  # 127.0.0.1:PORT
+    assert "left alone for the rest of the run" in one_line(report.run.failures)
+    for text in (markdown, html, data, one_line(report.run.failures)):
+        assert host not in text and fake.base_url not in text
+    # The English errors the analyser writes, each read as a whole reason in either language.
+    errors = {
+        "the answer was cut off at the 1024-token output limit; no depth gave a complete answer": "截断",
+        "the LLM endpoint <endpoint> was left alone for the rest of the run after 3 consecutive failures "
+        "(last: HTTP 502: bad gateway)": "不再请求",
+        "no answer in time after every retry: the endpoint did not answer in time": "时限",
+        "unparsed answer (Expecting value); re-ask failed: server error after every retry: HTTP 500": "格式",
+        "the first answer repeated itself (…); stopped after 3 requests": "重复",
+        "prompt too long for the model even after shrinking it: HTTP 400: maximum context length": "上下文",
+    }
+    for error, words in errors.items():
+        assert words in failure_reason(error, "zh"), error
+        english = failure_reason(error, "en")
+        assert english and "<endpoint>" not in english and "HTTP" not in english

@@ -166,3 +166,28 @@ def test_a_lone_backtick_in_a_commit_title_never_opens_code_in_slack() -> None:
     codes = [t.content for t in tokens if t.type == "code_inline"]
     assert "q_k" in codes and all(c in codes for c in (rc.sha[:7] for rc in commits))
     assert "a lone ' backtick before the sha" in text
+
+
+def test_dingtalk_and_wecom_leave_plain_words_plain_and_markup_in_code() -> None:
+    from dailydiff.render.chat import Message, Span
+
+    line = (Span("🔴 ", trusted=True),
+            Span("feat(cake_mamba): add fp8_e4m3 path for __init__ and ~~old~~ *x* 2026-01-19 ~ 2026-01-25"))  # fmt: skip
+    for style in (cf.DINGTALK, cf.WECOM):
+        text = cf.render_line(line, style)
+        # A word's inner underscore opens no emphasis and a lone "~" no strikethrough: no code span for them.
+        assert "feat(cake_mamba): add fp8_e4m3 path" in text and " 2026-01-19 ~ 2026-01-25" in text, text
+        assert "`__init__`" in text and "`~~old~~`" in text and "`*x*`" in text, text  # these would be markup
+        assert no_live_markup(text)
+    week = Message(title="flashinfer-ai/flashinfer 周报 2026-01-19 ~ 2026-01-25", counts="3 个提交",
+                   sections=[], report_url=None, language="zh")  # fmt: skip
+    text = cf.dingtalk_payloads(week, 1)[0]["markdown"]["text"]
+    assert text.splitlines()[0] == "### flashinfer-ai/flashinfer 周报 2026-01-19 ~ 2026-01-25", text
+
+
+def test_a_days_themes_take_the_reports_colon() -> None:
+    for language, label in (("zh", "主题："), ("en", "Themes: ")):
+        message = day_message(make_report(4, language=language), URL)
+        lines = [cf.render_line(line, cf.WECOM) for section in message.sections for line in section.lines]
+        themed = [line for line in lines if label.strip() in line]
+        assert themed and all(line.startswith(label) for line in themed), themed

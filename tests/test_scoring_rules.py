@@ -449,3 +449,38 @@ def test_a_revert_title_loses_one_revert_and_its_quotes() -> None:
 def test_a_bracket_tag_of_several_names_gives_each_its_meaning() -> None:
     reasons = score_commit(_commit("[Bugfix/NPU] fix the kernel", {"src/a.py": (1, 1)}), WEIGHTS).reasons
     assert reasons[0] == "type: bugfix (+2.5)" and reasons[-1] == "hardware/area tag [NPU]"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "[CI] Add NVIDIA Compute Sanitizer memcheck to the unit tests (#2210)",
+        "fix: IMA/sanitizer errors in the trtllm-gen MoE routing kernel (#2288)",
+        "ci: run both sanitize and racecheck jobs on the nightly runners",
+        "perf: prefix cache injection for the decode attention path (#2301)",
+        "test: fault injection for the allreduce fusion workspace (#2315)",
+    ],
+)
+def test_debugging_tools_and_kernel_words_are_not_security_words(title: str) -> None:
+    commit = _commit(title, {"csrc/fused_moe/routing.cu": (60, 20), "tests/moe/test_routing.py": (30, 4)})
+    score = score_commit(commit, WEIGHTS)
+    assert "security_words" not in score.signals, score.reasons
+    assert not any("security" in reason for reason in score.reasons)
+
+
+@pytest.mark.parametrize(
+    ("title", "word"),
+    [
+        ("Fix SQL injection in the history search", "sql injection"),
+        ("prevent prompt injection through commit messages", "prompt injection"),
+        ("sanitize HTML in the chat preview", "sanitize html"),
+        ("input sanitization for uploaded configs", "input sanitization"),
+        ("Sanitize user-supplied paths against path traversal", "path traversal"),
+    ],
+)
+def test_attacks_and_sanitising_what_an_attacker_sends_are_still_security_words(
+    title: str, word: str
+) -> None:
+    commit = _commit(title, {"src/io.py": (10, 2)})
+    score = score_commit(commit, WEIGHTS)
+    assert "security_words" in score.signals and word in ", ".join(score.reasons), score.reasons

@@ -171,6 +171,8 @@ def test_search_finds_a_commit_by_a_word_of_its_summary_and_opens_it(
     assert results.count() == 2  # the same commit exists in both fixture repositories
     hit = p.locator("#search-results li", has_text="demo/engine")
     assert "perf: vectorise the attention kernel" in hit.inner_text()
+    # The summary's `attn_N` shows as code, as on the day's page, not between raw backticks.
+    assert hit.locator("p.summary code", has_text=word).count() == 1 and "`" not in hit.inner_text()
     hit.get_by_role("link").click()
     anchor = article.get_attribute("id")
     p.wait_for_url(f"{base_url}{DAY_PAGE}#{anchor}")
@@ -402,5 +404,35 @@ def test_the_standalone_weekly_file_is_styled_without_script_or_requests(
         assert p.evaluate("getComputedStyle(document.body).maxWidth") == "992px"  # site.css applied
         assert p.evaluate("getComputedStyle(document.querySelector('th')).borderTopStyle") == "solid"
         assert watch.errors == [] and watch.external == []
+    finally:
+        context.close()
+
+
+def test_dates_stay_on_one_line_at_1280_pixels(browser: Any, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        p = context.new_page()
+        wrapped = []
+        for page in ("index.html", "repos/demo--engine/index.html"):
+            p.goto(base_url + page)
+            p.wait_for_load_state("load")
+            # A busy day's highlight (or a long repository name) takes what room the table has.
+            p.evaluate(
+                """() => Array.from(document.querySelectorAll('td.highlight, table.summary tbody td:first-child a'))
+                    .filter(el => !/\\d{4}-/.test(el.textContent))
+                    .forEach(el => { el.textContent = '调度器与内存池重构，'.repeat(30) + ' long'.repeat(40); })"""
+            )
+            wrapped += p.evaluate(
+                """() => Array.from(document.querySelectorAll('table.summary tbody td:first-child a, td.date a'))
+                    .filter(a => /\\d{4}-(\\d{2}-\\d{2}|W\\d{2})/.test(a.textContent))
+                    .filter(a => a.getClientRects().length > 1).map(a => a.textContent)"""
+            )
+        p.goto(base_url + DAY_PAGE)
+        wrapped += p.evaluate(
+            "() => Array.from(document.querySelectorAll('table.commits td.time'))"
+            ".filter(td => td.getClientRects()[0].height > 2 * parseFloat(getComputedStyle(td).lineHeight) + 12)"
+            ".map(td => td.textContent)"
+        )
+        assert wrapped == []
     finally:
         context.close()

@@ -443,7 +443,7 @@ def test_a_repository_page_lists_its_last_90_days_and_reaches_the_older_through_
     section = Site.from_reports(reports).repos[0]
     page = (out / section.path).read_text(encoding="utf-8")
     newest = max(r.date for r in reports)
-    listed = set(re.findall(r'<td><a href="(\d{4}-\d{2}-\d{2})\.html">', page))
+    listed = set(re.findall(r'<td(?: class="date")?><a href="(\d{4}-\d{2}-\d{2})\.html">', page))
     assert listed == {r.date.isoformat() for r in reports if (newest - r.date).days < 90}
     assert len(listed) < len(reports) and '<p class="note">' in page
     reached: set[str] = set()
@@ -451,3 +451,41 @@ def test_a_repository_page_lists_its_last_90_days_and_reaches_the_older_through_
         text = (out / "repos" / section.slug / week).read_text(encoding="utf-8")
         reached |= set(re.findall(r'href="\.\./(\d{4}-\d{2}-\d{2})\.html', text))
     assert reached == {r.date.isoformat() for r in reports}
+
+
+def test_the_index_names_each_repositorys_latest_day_with_commits(tmp_path: Path) -> None:
+    from dailydiff.models import ReportStats
+    from sitefixtures import many_reports
+
+    reports = many_reports(1, 6, 4)  # 2026-01-01 … 2026-01-06
+    last = max(reports, key=lambda r: r.date)
+    busy = max((r for r in reports if r.commits), key=lambda r: r.date)
+    sunday = last.model_copy(update={"date": dt.date(2026, 1, 11), "commits": [], "stats": ReportStats()})
+    build_site(Site.from_reports([*reports, sunday]), tmp_path)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    row = re.search(
+        r'<td(?: class="date")?><a href="([^"]+)">([\d-]+)</a></td>\s*<td class="n">(\d+)</td>', index
+    )
+    assert row, index
+    assert row.group(2) == busy.date.isoformat() and row.group(1).endswith(f"{busy.date}.html"), row.groups()
+    assert int(row.group(3)) == busy.stats.total > 0
+    assert (tmp_path / row.group(1)).is_file()
+
+
+def test_a_week_page_lists_every_watch_hit_past_the_first_ten(tmp_path: Path) -> None:
+    from sitefixtures import many_reports
+
+    reports = [with_watch(r, "", ["npu"]) for r in many_reports(1, 7, 4, start=dt.date(2026, 1, 5))]
+    hits = sum(len(r.commits) for r in reports)
+    assert hits > 10
+    build_site(Site.from_reports(reports), tmp_path)
+    (week,) = [p for p in tmp_path.rglob("weeks/2026-W02.html")]
+    html = week.read_text(encoding="utf-8")
+    watch = html.split('<section id="watch">', 1)[1].split("</section>", 1)[0]
+    assert "JSON" not in watch
+    listed = re.findall(r"\(<code>[0-9a-f]{7}</code>\)</li>", watch)
+    assert len(listed) == hits  # every hit listed: ten, then the rest folded
+    assert re.search(
+        rf"<details><summary>……另有 {hits - 10} 个</summary>|<details><summary>… and {hits - 10} more</summary>",
+        watch,
+    ), watch[:2000]

@@ -74,7 +74,7 @@ def test_sqlite_to_postgres_and_back_is_lossless_and_resumable(
             pg._db.execute("DELETE FROM reports WHERE date > ?", ("2026-01-15",))
             pg._db.execute("DELETE FROM analyses WHERE repo = ?", ("beta",))
     again = _copy(runner, str(sqlite_store), "env:PG", env)
-    assert "reports 90" in again
+    assert "reports 45" in again and "analyses " in again  # what was missing: days 16-30 of 3 repositories
     back = tmp_path / "back"
     _copy(runner, "env:PG", str(back), env)
     with Store.connect(sqlite_store / DB_NAME) as src, Store.connect(back / DB_NAME) as copy:
@@ -87,6 +87,21 @@ def test_sqlite_to_postgres_and_back_is_lossless_and_resumable(
 def _rows(store: Store, table: str) -> list[tuple[object, ...]]:
     return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
             for row in store._db.execute(f"SELECT * FROM {table}")]  # fmt: skip
+
+
+def test_copy_counts_the_rows_it_copied_not_the_rows_it_read(tmp_path: Path) -> None:
+    root = tmp_path / "small"
+    build_daily_repo(root / "alpha", FIRST, 2, per_day=2)
+    build_day_reports(root / "alpha", root / "data", [FIRST, FIRST + dt.timedelta(days=1)], "en",
+                      dt.datetime(2026, 2, 1, tzinfo=dt.UTC))  # fmt: skip
+    runner = CliRunner()
+    first = _copy(runner, str(root / "data"), str(tmp_path / "copy"), {})
+    assert re.search(r"^copied (\d+) new row\(s\) of \1 read \(.*reports 2\b", first, re.M), first
+    again = _copy(runner, str(root / "data"), str(tmp_path / "copy"), {})
+    assert re.search(r"^nothing new to copy \(\d+ row\(s\) read, every one already there\)", again, re.M), (
+        again
+    )
+    assert "copied" not in again
 
 
 def test_copy_errors_are_one_line(tmp_path: Path, pg_url: str) -> None:

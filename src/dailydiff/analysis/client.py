@@ -12,6 +12,9 @@ queues ours behind ours, and that is no stall), then no gap between tokens may e
 (repetition.py) is stopped in the stream: ``LLMCallError("loop")``. Unstreamed, one total deadline bounds
 the request (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte
 at a time would reset them forever).
+A server or proxy that ignores ``stream`` and answers a streamed request with one ``application/json``
+completion is understood, not failed: the answer is taken whole (its wait is the first token's), and
+``answers_whole`` says so (the analyser remembers it per endpoint and sends its requests unstreamed).
 ``get_json(path)`` reads what the server says about itself (``/models``, ``/props``) under a deadline. The API key is passed in by the caller, who reads it
 from the environment; it never appears in an error message.
 """
@@ -135,6 +138,30 @@ def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
     raise exc
 
 
+def _is_json(content_type: str) -> bool:
+    """A JSON body (``application/json``, ``application/json; charset=utf-8``), not an event stream."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _whole_reply(completion: Any, seconds: float) -> Reply:
+    """A chat completion sent whole (a raw JSON object) as a Reply."""
+    try:
+        choice = completion["choices"][0]
+        text = (choice.get("message") or {}).get("content") or ""
+        finish = str(choice.get("finish_reason") or "stop")
+        usage = completion.get("usage") or {}
+        return Reply(
+            text=str(text),
+            finish_reason=finish,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            first_token=seconds,
+        )
+    except (IndexError, KeyError, AttributeError, TypeError, ValueError):
+        raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
+
+
 class ChatClient:
     """An async client bound to one event loop; use ``async with`` (it owns an HTTP connection pool)."""
 
@@ -160,6 +187,8 @@ class ChatClient:
             http_client=self._http,
         )
         self._warm: asyncio.Future[None] | None = None
+        # The server answered a streamed request with one JSON body (it ignores ``stream``).
+        self.answers_whole = False
         # Our requests still waiting for their first token: their deadline timers and how long they wait.
         self._queued: dict[int, tuple[asyncio.Timeout, float]] = {}
 
@@ -289,6 +318,16 @@ class ChatClient:
                     "/chat/completions", cast_to=httpx2.Response, body=body, options=options, stream=True
                 )
                 assert isinstance(response, httpx2.Response)  # the raw response: ``cast_to`` says so
+                if _is_json(response.headers.get("content-type", "")):
+                    # A server or proxy that ignores ``stream``: one complete answer, taken as it is.
+                    try:
+                        whole = json.loads(await response.aread())
+                    finally:
+                        await response.aclose()
+                    self.answers_whole = True
+                    # Its work is done: our requests queued behind it count their wait from now (below).
+                    self._queued.pop(me, None)
+                    return _whole_reply(whole, loop.time() - began)
                 try:
                     async for line in response.aiter_lines():
                         if not line.startswith("data:"):

@@ -53,6 +53,7 @@ from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
 from dailydiff.common.http import CircuitBreaker, backoff_delay, retry_wait
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
+from dailydiff.common.secrets import unlocated
 from dailydiff.errors import AnalysisError
 from dailydiff.models import (
     Analysis,
@@ -250,6 +251,9 @@ class LLMAnalyzer:
         self.context_window: int = self.profile.context_window or 0
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
+        # False: the endpoint answers a streamed request with one JSON body (a server or proxy that ignores
+        # ``stream``); its requests go unstreamed then, under the one total deadline.
+        self.streams: bool | None = None
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
         self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
@@ -262,15 +266,24 @@ class LLMAnalyzer:
             f"{language}:{depth.value}"
         )
 
-    def learn(self, *, mode: str | None = None, context_window: int | None = None, source: str = "") -> None:
+    def learn(
+        self,
+        *,
+        mode: str | None = None,
+        context_window: int | None = None,
+        streams: bool | None = None,
+        source: str = "",
+    ) -> None:
         """Remember what the endpoint showed, for this run and (in the store) for the next ones."""
         if mode is not None:
             self.mode, self.mode_source = mode, source or "negotiated"
         if context_window is not None:
             self.context_window, self.context_source = context_window, source or "discovered"
+        if streams is not None:
+            self.streams = streams
         if self.store is not None:
             self.store.save_llm_endpoint(
-                self.endpoint, self.settings.model, EndpointFacts(mode, context_window)
+                self.endpoint, self.settings.model, EndpointFacts(mode, context_window, streams)
             )
 
     def saw_prompt(self, reply: Reply) -> None:
@@ -512,6 +525,8 @@ class _Session:
                     analyzer.mode, analyzer.mode_source = known.response_mode, "remembered"
                 if not analyzer.context_window and known.context_window:
                     analyzer.context_window, analyzer.context_source = known.context_window, "remembered"
+                if known.streams is False:
+                    analyzer.streams = False
         models = await self._first_contact()
         if models is _DEAD:
             return
@@ -598,10 +613,17 @@ class _Session:
                 stats.requests += 1
                 attempts.usage = attempts.usage + Usage(requests=1)
                 started = self.breaker.now()
+                if self.analyzer.streams is False:
+                    self.client.stream = False  # it answers whole anyway: one total deadline, not three
                 reply = await self.client.complete(
                     messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
                     first_token_within=self.analyzer.first_token_within(estimate),
                 )  # fmt: skip
+                if self.client.answers_whole and self.analyzer.streams is not False:
+                    log.warning("%s answers a streamed request with one JSON body (it ignores `stream`): "
+                                "taken as it is, and its requests go unstreamed from now on (remembered; "
+                                "[llm] stream = false says so in the config)", self.analyzer.endpoint)  # fmt: skip
+                    self.analyzer.learn(streams=False)
             except LLMCallError as error:
                 returned = False
                 if error.kind == "unavailable":
@@ -708,7 +730,7 @@ class _Session:
             depth=request.depth,
             usage=usage,
             raw=sanitise_raw(raw) if raw and raw.strip() else None,
-            error=error,
+            error=unlocated(error),  # it is published (the JSON report): never where the endpoint is
         )
 
     async def _analyse(self, request: AnalysisRequest, attempts: _Attempts) -> Analysis:

@@ -260,6 +260,12 @@ def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def stopped(hint: str = "") -> typer.Exit:
+    """Ctrl-C or SIGTERM: one line saying which, with what to do next where there is something to do
+    (a command that builds resumes; a server that was asked to stop has nothing to resume), exit 130/143."""
+    return fail("stopped by SIGTERM" if _STOPPED_BY else "interrupted", hint, interrupted_exit_code())
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Expected failures become one line on stderr and a non-zero exit; never a traceback."""
 
@@ -270,9 +276,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except DailyDiffError as exc:
             raise fail(exc.message, exc.hint, exc.exit_code) from None
         except KeyboardInterrupt:
-            what = "stopped by SIGTERM" if _STOPPED_BY else "interrupted"
-            raise fail(what, "everything analysed so far is stored; run the same command to resume",
-                       interrupted_exit_code()) from None  # fmt: skip
+            raise stopped("everything analysed so far is stored; run the same command to resume") from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None

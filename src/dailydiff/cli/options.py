@@ -38,7 +38,8 @@ Last = Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day
 Analyzer = Annotated[
     str | None, typer.Option("--analyzer", metavar="NAME", help="heuristic, llm or auto [default: auto].")
 ]
-Lang = Annotated[str | None, typer.Option("--lang", metavar="LANG", help="Report language: zh or en.")]
+LANG_HELP = "Report language: zh or en [default: {language}]."
+Lang = Annotated[str | None, typer.Option("--lang", metavar="LANG", help=LANG_HELP.format(language="zh"))]
 TZ_HELP = "IANA timezone that defines the day [default: {zone}]."
 Tz = Annotated[str | None, typer.Option("--tz", metavar="TZ", help=TZ_HELP.format(zone="Asia/Shanghai"))]
 Formats = Annotated[
@@ -48,10 +49,10 @@ Formats = Annotated[
 Yes = Annotated[
     bool, typer.Option("--yes", "-y", help="Build a range longer than [run] max_days (366) without asking.")
 ]
-Force = Annotated[bool, typer.Option("--force", help="Deliver again days that are already delivered.")]
-Quiet = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No progress, logs or summary on stderr (errors only).")
-]
+Force = Annotated[bool, typer.Option("--force", help="Build and deliver again what was already delivered.")]
+# One wording for -q in every command.
+QUIET_HELP = "Errors only on stderr: no progress, logs or summary."
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")]
 LogFormat = Annotated[
     str, typer.Option("--log-format", metavar="FORMAT", help="Logs on stderr as text or json.")
@@ -95,16 +96,20 @@ class Command(TyperCommand):
         return super().parse_args(ctx, args)
 
     def get_help(self, ctx: Any) -> str:
-        zone = _effective_timezone(ctx.meta.get("dailydiff.argv", []))
+        report = _effective_report(ctx.meta.get("dailydiff.argv", []))
         for param in self.params:
-            if isinstance(param, TyperOption) and param.name == "tz" and zone is not None:
-                param.help = TZ_HELP.format(zone=zone)
+            if isinstance(param, TyperOption) and report is not None:
+                if param.name == "tz":
+                    param.help = TZ_HELP.format(zone=report.timezone)
+                elif param.name == "lang":
+                    param.help = LANG_HELP.format(language=report.language)
         return super().get_help(ctx)
 
 
-def _effective_timezone(argv: list[str]) -> str | None:
-    """The timezone the settings (file named by -c/--config or ./dailydiff.toml, and the environment)
-    give, for help; None when they cannot be read (the help then shows the built-in default)."""
+def _effective_report(argv: list[str]) -> Any:
+    """The report settings (file named by -c/--config or ./dailydiff.toml, and the environment) give,
+    for help: their timezone and language; None when they cannot be read (the help then shows the
+    built-in defaults)."""
     config = None
     for i, arg in enumerate(argv):
         if arg in ("-c", "--config") and i + 1 < len(argv):
@@ -112,7 +117,7 @@ def _effective_timezone(argv: list[str]) -> str | None:
         elif arg.startswith("--config="):
             config = Path(arg.split("=", 1)[1])
     try:
-        return build_settings(config, None, {}).report.timezone
+        return build_settings(config, None, {}).report
     except DailyDiffError:  # a broken settings file is reported when the command runs, not in its help
         return None
 

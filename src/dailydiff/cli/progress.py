@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
+def figures(tally: Tally) -> str:
+    """Where the run stands: days, commits done (those whose analysis the store already had said apart: a
+    re-run analyses nothing), requests in flight."""
+    stored = f" ({tally.commits_stored} from the store)" if tally.commits_stored else ""
+    return (
+        f"days {tally.units_done}/{tally.units_total} · commits {tally.commits_done}/{tally.commits_total} "
+        f"done{stored} · requests in flight {tally.in_flight()}"
+    )
+
+
 def _bar(tally: Tally, console: Console) -> Progress:
     """The terminal's bar (rich's progress display is imported only when there is a terminal to draw on)."""
     from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
@@ -23,11 +33,7 @@ def _bar(tally: Tally, console: Console) -> Progress:
         """Read from the tally at every refresh, so requests in flight stay current between updates."""
 
         def render(self, task: Task) -> Text:
-            t = tally
-            return Text(
-                f"days {t.units_done}/{t.units_total} · commits analysed {t.commits_done}/{t.commits_total} · "
-                f"requests in flight {t.in_flight()}"
-            )
+            return Text(figures(tally))
 
     return Progress(
         TextColumn("dailydiff"), BarColumn(), Figures(), TimeRemainingColumn(),
@@ -65,10 +71,7 @@ class ProgressBar:
         if tally.units_done == self._days_shown:
             return
         self._days_shown = tally.units_done
-        self._say(
-            f"days {tally.units_done}/{tally.units_total} · commits analysed "
-            f"{tally.commits_done}/{tally.commits_total} · requests in flight {tally.in_flight()}"
-        )
+        self._say(figures(tally))
 
     def __enter__(self) -> Tally:
         self.tally.started = time.monotonic()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, stderr, stopped
 from dailydiff.engine.site import build_from_store, build_site, default_jobs, make_site
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
@@ -65,7 +65,7 @@ def build_command(
         None, "--base-url", metavar="URL", help="Public URL of the site (absolute feed links)."
     ),
     config: options.Config = None,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+    quiet: options.Quiet = False,
     jobs: int | None = typer.Option(
         None,
         "--jobs",
@@ -108,6 +108,7 @@ def serve_command(
     ),
     data_dir: options.DataDir = None,
     config: options.Config = None,
+    quiet: options.Quiet = False,
 ) -> None:
     """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
     import uvicorn
@@ -132,9 +133,14 @@ def serve_command(
         local = listen_host in LOOPBACK_HOSTS  # on a public address the user names the hosts; no check
         web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset())
         shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host
-        stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
-        server = uvicorn.Server(uvicorn.Config(web, log_level="warning", access_log=False, lifespan="off"))
+        if not quiet:
+            stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
+        level = "error" if quiet else "warning"
+        server = uvicorn.Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan="off"))
         with sock:
-            server.run(sockets=[sock])
+            try:
+                server.run(sockets=[sock])
+            except KeyboardInterrupt:
+                raise stopped() from None  # a server asked to stop: nothing to resume
     finally:
         store.close()

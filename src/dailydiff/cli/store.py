@@ -78,7 +78,9 @@ def copy_command(
             stderr.print(f"  {table}: {rows} row(s)", markup=False, highlight=False)
 
         conflicts: list[str] = []
+        before = dst.table_counts()
         counts = src.copy_to(dst, batch=batch, progress=progress, conflicts=conflicts)
+        after = dst.table_counts()
         for line in conflicts:
             stderr.print(f"  conflict: {line}", markup=False, highlight=False, soft_wrap=True)
         short = {table: n for table, n in dst.table_counts().items() if n < counts.get(table, 0)}
@@ -87,13 +89,18 @@ def copy_command(
                 f"{dst.location} has fewer rows than {src.location} in {', '.join(sorted(short))}",
                 "run the same command again",
             )
-    total = sum(counts.values())
-    details = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    # Rows read from SRC, and rows DST did not have before (the ones it had are kept, not copied again).
+    read = sum(counts.values())
+    added = {table: max(0, after.get(table, 0) - before.get(table, 0)) for table in counts}
+    details = ", ".join(f"{table} {n}" for table, n in added.items() if n)
     resolved = f"; {len(conflicts)} conflicting row(s) resolved as listed" if conflicts else ""
-    typer.echo(
-        f"copied {total} row(s) ({details or 'empty store'}); {dst.location} has every row of {src.location}"
-        + resolved
-    )
+    if not read:
+        what = "nothing to copy (empty store)"
+    elif not sum(added.values()):
+        what = f"nothing new to copy ({read} row(s) read, every one already there)"
+    else:
+        what = f"copied {sum(added.values())} new row(s) of {read} read ({details})"
+    typer.echo(f"{what}; {dst.location} has every row of {src.location}" + resolved)
 
 
 def _say(line: str) -> None:

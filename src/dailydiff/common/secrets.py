@@ -232,3 +232,20 @@ def register_url_password(url: str | None) -> None:
 def scrub(text: str) -> str:
     """The one scrub: registered secrets and credential-shaped text replaced by ``***``."""
     return REGISTRY.scrub(text)
+
+
+# Where a server is: a URL, an IP address (v4, or v6 in brackets) or localhost with or without a port, a
+# host name with a port, or a host name under a common top-level domain.
+_LOCATIONS = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.-]*://[^\s\"'<>()]+"
+    r"|\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9a-f:]+\](?::\d+)?|\blocalhost(?::\d+)?\b"
+    r"|\b(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*:\d+\b"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|ai|cn|dev|app|cloud|co|internal|local|lan)\b"
+)
+ENDPOINT = "<endpoint>"
+
+
+def unlocated(text: str) -> str:
+    """``text`` scrubbed and without any server's location (URL, host, address): an error that reaches a
+    published report (a failed analysis's reason) never says where our model server is."""
+    return _LOCATIONS.sub(ENDPOINT, scrub(text))

@@ -232,6 +232,36 @@ def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     return [CheckResult(True, "publishers", f"{names}: every named environment variable is set")]
 
 
+def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
+    """A delivery target that has failed ``[run] alert_after`` days in a row is said here, where people
+    look when something is off (the run's own lines scroll by in a CI log nobody opens)."""
+    if ctx.settings is None or ctx.settings.run.alert_after <= 0:
+        return []
+    days = ctx.settings.run.alert_after
+    try:
+        with open_store(ctx.settings) as store:
+            failing = store.failing_targets(days)
+    except DailyDiffError:
+        return []  # the data directory's check says what is wrong with the store
+    if not failing:
+        return []
+    results = []
+    for f in failing:
+        days_asked = f"--from {f.since} --to {f.last}"
+        again = (
+            f"dailydiff digest --name {f.repo.removeprefix('digest:')} {days_asked} --publish"
+            if f.repo.startswith("digest:")
+            else f"dailydiff publish {f.repo} {days_asked} --only {f.publisher}"
+        )
+        detail = " ".join(f.detail.split())[:160] or "no detail"
+        results.append(CheckResult(
+            False, "deliveries",
+            f"{f.publisher} has failed for {f.repo} on {f.days} days in a row ({f.since} to {f.last}; last: {detail})",
+            f"check the {f.publisher} target; once it works, `{again}` sends what it missed",
+        ))  # fmt: skip
+    return results
+
+
 def check_site(ctx: DoctorContext) -> list[CheckResult]:
     """Feeds read from a feed reader need absolute links: warn when a site is built without base_url."""
     if ctx.settings is None or ctx.settings.site.base_url:
@@ -305,6 +335,7 @@ CHECKS: dict[str, Check] = {
     "repos": check_repos,
     "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
+    "deliveries": check_deliveries,  # targets that failed [run] alert_after days in a row
     "site": check_site,
     "version": check_version,  # last: the installed version against the workflow's pin
 }

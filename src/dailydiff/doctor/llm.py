@@ -49,6 +49,7 @@ class Finding:
     slots: str  # "1 slot (stated by the server); concurrency found by measurement" …
     answer: str  # the text of the answer to the check in that mode
     tokens: int
+    whole: bool = False  # a streamed request was answered with one JSON body (the server ignores `stream`)
 
 
 def _uses_llm(settings: Settings) -> bool:
@@ -100,7 +101,10 @@ async def _examine(settings: Settings, key: str, deadline: float) -> Finding:
         # Then the question every analysis asks, in that mode: an answer in the schema.
         fmt = response_format(SCHEMA, "doctor_check", mode)
         reply = await client.complete(_request(mode), fmt, max_tokens=PROBE_TOKENS)
-    return Finding(mode, how, context, slots, reply.text, reply.prompt_tokens + reply.completion_tokens)
+        whole = client.answers_whole
+    return Finding(
+        mode, how, context, slots, reply.text, reply.prompt_tokens + reply.completion_tokens, whole
+    )
 
 
 def check_llm(ctx: DoctorContext) -> list[CheckResult]:
@@ -134,13 +138,20 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
         )
         return [CheckResult(False, "llm", f"{where} did not answer the JSON asked for in response mode "
                             f"{found.mode} ({found.how})", fix)]  # fmt: skip
+    streaming = ""
+    if found.whole:
+        # Understood either way; said, so the config says it too (and a proxy that buffers is no surprise).
+        streaming = (
+            "; it ignores `stream` and answers each request with one JSON body (taken as it is; "
+            "set llm.stream = false to ask for that)"
+        )
     if found.mode == "text":
         return [
             CheckResult(
                 True,
                 "llm",
                 f"{where}: no structured output at all; answers are parsed from plain text "
-                f"(response mode text; {found.how}); context {found.context}; {found.slots}",
+                f"(response mode text; {found.how}); context {found.context}; {found.slots}{streaming}",
             )
         ]
     return [
@@ -148,6 +159,6 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
             True,
             "llm",
             f"{where} answered a structured request in response mode {found.mode} ({found.how}); "
-            f"context {found.context}; {found.slots}",
+            f"context {found.context}; {found.slots}{streaming}",
         )
     ]

@@ -146,7 +146,8 @@ class DaySummary:
         search = ",".join(
             _script_json([
                 report.repo, report.date.isoformat(), shorten(rc.title, 300) or "—", shorten(rc.author.name, 120),
-                shorten(plain_text(rc.analysis.summary) if rc.analysis else "", SEARCH_SUMMARY_CHARS),
+                shorten(plain_text(rc.analysis.summary, keep_code=True) if rc.analysis else "",
+                        SEARCH_SUMMARY_CHARS, code_spans=True),
                 rc.level.value, f"{path}#{anchors[rc.sha]}", rc.short_sha,
             ])
             for rc in report.commits
@@ -662,7 +663,8 @@ class Site:
     def render_index(self) -> str:
         repos = []
         for section in self.repos:
-            latest = section.days[0]
+            # The latest day with commits (an empty Sunday is no news), else the latest day.
+            latest = next((d for d in section.days if d.summary.counts.get("total")), section.days[0])
             repos.append({
                 "repo": section.repo, "href": section.path, "latest_date": latest.date.isoformat(),
                 "latest_href": latest.path, "latest": latest.summary.counts, "days": len(section.days),

@@ -123,6 +123,7 @@ class Tally:
     units_done: int = 0
     commits_total: int = 0  # analysable commits listed so far
     commits_done: int = 0
+    commits_stored: int = 0  # of those done, the ones whose analysis was already in the store
     started: float = field(default_factory=time.monotonic)
     in_flight: Callable[[], int] = lambda: 0
     on_change: Callable[[Tally], None] = lambda tally: None
@@ -574,6 +575,7 @@ class Engine:
         found = self.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
         if found is not None and found.status is AnalysisStatus.OK:
             counts.cached += 0 if escalation else 1
+            self.tally.commits_stored += 0 if escalation else 1
             return found
         analysis = await repo.session.analyse(request, language)
         counts.usage = counts.usage + analysis.usage

@@ -42,7 +42,9 @@ def utf16_size(text: str) -> int:
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()<])")
 # Characters that open markup in DingTalk's and WeCom's Markdown (emphasis, links, HTML, tables, escapes).
-_MARKUP = re.compile(r"[*_\[\]<>\\~]|\|(?!$)|(?<!^)\|")
+# An underscore inside a word (`cake_mamba`, `fp8_e4m3`) opens no emphasis, and a lone tilde (a range's
+# `~`) no strikethrough: neither puts a word in a code span.
+_MARKUP = re.compile(r"[*\[\]<>\\]|~~|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\|(?!$)|(?<!^)\|")
 _TOKENS = re.compile(r"(\s+)")
 _CODE_SPANS = re.compile(r"(`[^`\n]+`)")
 
@@ -73,9 +75,9 @@ def escape_code_spans(text: str) -> str:
     """DingTalk's and WeCom's Markdown dialects document no escape syntax, and text must stay copyable
     and ASCII (`jax_tvm_ffi`, `#3082`, `[Bugfix]`; no full-width look-alikes), so: a code span the text
     already has stays one (nothing in it is markup); elsewhere a word with a character that opens markup
-    (``* _ [ ] < > \\ ~``, or ``|`` beside other characters: a table row) goes in a code span, a word with a
-    backtick in a double-backtick span. A lone ``|`` (a separator) and ``#`` (a heading needs it at the
-    start of a line, and a chat line starts with our own marker) stay as they are."""
+    (``* [ ] < > \\``, ``~~``, ``_`` at a word's edge, or ``|`` beside other characters: a table row) goes in
+    a code span, a word with a backtick in a double-backtick span. A lone ``|`` (a separator) and ``#`` (a
+    heading needs it at the start of a line, and a chat line starts with our own marker) stay as they are."""
     out = []
     for i, piece in enumerate(_CODE_SPANS.split(text)):
         if i % 2:  # a code span of the text

@@ -159,7 +159,7 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     warning = gate_warning(report).replace("**", "")
     if warning:
         sections.append(Section(warning))  # the stored gate: the same verdict and figures as the report
-    overview = _bullets(report.overview.highlights, report.overview.themes, f"{L['themes']}: ")
+    overview = _bullets(report.overview.highlights, report.overview.themes, f"{L['themes']}{L['colon']}")
     if overview:
         sections.append(Section(L["overview"], overview))
     watched = [rc for rc in report.commits if rc.watch]

@@ -243,7 +243,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
         report = report_link(c.repo)
         return {
             "repo": clean(c.repo),
-            "title": clean(shorten(c.title or "—", title_chars)),
+            "title": clean(shorten(c.title or "—", title_chars, code_spans=True)),
             "summary": clean(brief(c.summary, 240)) if c.summary else "",
             "url": safe_url(c.url),
             "short_sha": c.sha[:7],
@@ -301,6 +301,12 @@ def render_digest_html(digest: DayDigest, *, ctx: PageContext | None = None, rep
     css, css_hash = standalone_css() if standalone else (Markup(""), "")
     report_link = report_link or site_links(digest, root=page.root if not standalone else "../../")
     view = _view(digest, report_link=report_link, title_chars=title_chars)
-    view["highlights"] = [SafeMarkdown().inline(line) for line in view["highlights"]]
+    md = SafeMarkdown()
+    view["highlights"] = [md.inline(line) for line in view["highlights"]]
+    # Titles, summaries and themes show their `code` as code, as the day's page does, never raw backticks.
+    view["themes"] = [md.text(line) for line in view["themes"]]
+    for key in ("high", "watch"):
+        view[key] = [item | {"title": md.text(item["title"]), "summary": md.text(item["summary"])}
+                     for item in view[key]]  # fmt: skip
     return render_page("digest.html.j2", page, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
                        **view)  # fmt: skip

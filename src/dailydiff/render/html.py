@@ -28,6 +28,7 @@ from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     DayLink,
     commit_anchors,
+    failure_reason,
     gate_warning,
     generation_stamp,
     late_view,
@@ -84,9 +85,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
     a = rc.analysis
     note = ""
     if a is not None and a.status is AnalysisStatus.FALLBACK:
-        note = L["fallback_note"].format(error=shorten(a.error or "?", 160))
+        note = L["fallback_note"].format(error=failure_reason(a.error, report.language))
     elif a is not None and a.status is AnalysisStatus.FAILED:
-        note = L["failed_note"].format(error=shorten(a.error or "?", 160))
+        note = L["failed_note"].format(error=failure_reason(a.error, report.language))
     # A model's text goes through the sanitising path; the rules' text is made of commit text: text only.
     by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
     inline, block = (md.inline, md.block) if by_model else (md.text, md.text_block)
@@ -230,5 +231,14 @@ def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any
 def render_search(ctx: PageContext, templates_dir: str = "", results: dict[str, Any] | None = None,
                   parts: Sequence[str] = ()) -> str:  # fmt: skip
     """The search page: ``results`` found by the server, or (None) the scripts of the static site's
-    index, ``parts`` (relative to the site's root, in order)."""
+    index, ``parts`` (relative to the site's root, in order). A hit's title and summary show their
+    `code` as code, as the day's page does."""
+    if results is not None:
+        md = SafeMarkdown()
+        hits = [
+            hit | {"title": md.text(hit.get("title") or "—"),
+                   "summary": md.text(shorten(hit.get("summary") or "", 240, code_spans=True))}
+            for hit in results.get("hits") or []
+        ]  # fmt: skip
+        results = {**results, "hits": hits}
     return render_page("search.html.j2", ctx, templates_dir, results=results, parts=parts)

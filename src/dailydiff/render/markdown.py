@@ -20,6 +20,41 @@ from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
 
+# The analyser's error (English, with details) → the reason a report gives, in its language: the first
+# pattern that matches the error's first clause (what failed first), else anywhere in it.
+_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("unavailable", r"left alone for the rest of the run|^unavailable"),
+        ("unparsed", r"^unparsed answer|answer (?:is )?not (?:valid )?json|does not match the schema"),
+        ("loop", r"repeated (?:it|a )"),
+        ("cut_off", r"cut off"),
+        ("context", r"prompt too long|context|prompt tokens|does not fit"),
+        ("rate_limited", r"rate limited|\b429\b"),
+        ("timeout", r"in time|timed? ?out|stalled|did not end within"),
+        ("connection", r"unreachable|cannot reach|broke off|stream ended"),
+        ("format", r"response format"),
+        ("server", r"server error|http 5\d\d"),
+        ("request_cap", r"stopped after \d+ requests"),
+        ("rejected", r"request rejected|http 4\d\d"),
+        ("protocol", r"unexpected (?:streamed )?answer|no choices"),
+    )
+)
+
+
+def failure_reason(error: str | None, language: str) -> str:
+    """Why an analysis failed, as a report says it: one of a fixed set of reasons in the report's language,
+    whole (never a cut sentence), and never the endpoint's URL, host or key (the error text, which may
+    name them, stays out of the report's prose)."""
+    reasons = words("report", language)["reasons"]
+    text = error or ""
+    first = text.split("; ", 1)[0]
+    for where in (first, text):
+        for kind, pattern in _REASONS:
+            if pattern.search(where):
+                return str(reasons[kind])
+    return str(reasons["other"])
+
 
 def _fence(text: str) -> str:
     body = clean(text).strip("\n")
@@ -52,9 +87,9 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
     raw = None
     if analysis is not None:
         if analysis.status is AnalysisStatus.FALLBACK:
-            note = L["fallback_note"].format(error=shorten(analysis.error or "?", 160))
+            note = L["fallback_note"].format(error=failure_reason(analysis.error, report.language))
         elif analysis.status is AnalysisStatus.FAILED:
-            note = L["failed_note"].format(error=shorten(analysis.error or "?", 160))
+            note = L["failed_note"].format(error=failure_reason(analysis.error, report.language))
         if analysis.raw:
             raw = _fence(analysis.raw)
     insights = []

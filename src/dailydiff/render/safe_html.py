@@ -99,12 +99,19 @@ class SafeMarkdown:
         return result
 
 
-def plain_text(text: str | None) -> str:
-    """Untrusted Markdown as plain text (for search and feeds): markup characters dropped, one line."""
+def plain_text(text: str | None, *, keep_code: bool = False) -> str:
+    """Untrusted Markdown as plain text (for search and feeds): markup characters dropped, one line;
+    ``keep_code``: its `code` spans kept as they are (the search page shows them as code)."""
     if not text:
         return ""
     flat = clean(text).replace("\n", " ")
-    flat = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", flat)
-    flat = re.sub(r"(^|\s)(?:#{1,6}|>)\s", r"\1", flat)
-    flat = re.sub(r"[`*]+|(?<!\w)_+|_+(?!\w)", "", flat)
-    return re.sub(r"\s+", " ", flat).strip()
+    pieces = re.split(r"(`[^`\n]+`)", flat) if keep_code else [flat]
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out.append(piece)
+            continue
+        piece = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", piece)
+        piece = re.sub(r"(^|\s)(?:#{1,6}|>)\s", r"\1", piece)
+        out.append(re.sub(r"[`*]+|(?<!\w)_+|_+(?!\w)", "", piece))
+    return re.sub(r"\s+", " ", "".join(out)).strip()

@@ -98,9 +98,11 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
                 "topic": clean(w.topic),
                 "count": len(w.commits),
                 "commits": [view(c) for c in w.commits[:watch_limit]],
-                "more": W["more"].format(n=len(w.commits) - watch_limit)
+                # The rest, listed folded (a page has room; "see the JSON" sent readers nowhere useful).
+                "more": W["more_listed"].format(n=len(w.commits) - watch_limit)
                 if len(w.commits) > watch_limit
                 else "",
+                "rest": [view(c) for c in w.commits[watch_limit:]],
             }
             for w in digest.watch
         ],

@@ -19,6 +19,7 @@ from dailydiff.settings import ScoringSettings
 
 _CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
+_SERIES_STEP_RE = re.compile(r"^\s*\d+\s*/\s*(?:\d+|n)\s+(?=\w)", re.I)
 _REVERT_RE = re.compile(r'^\s*revert\b\s*"?', re.I)
 _PR_RE = re.compile(r"\(#(\d+)\)\s*$")
 
@@ -146,9 +147,15 @@ PERF_WORDS = re.compile(
     r"overlap|cache|memory|tflops|batch)\b",
     re.I,
 )
-# Security, not correctness: "overflow"/"underflow" are numeric bugs and stay out of this list.
+# Security, not correctness: "overflow"/"underflow" are numeric bugs and stay out of this list. An
+# injection is one of an attacker's (SQL, a command, a prompt…), not a fault, cache or dependency
+# injection; sanitizing is of what an attacker sends (input, HTML, paths…), not a sanitizer's run.
 SECURITY_WORDS = re.compile(
-    r"\b(cve-\d{4}-\d{4,}|cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|injection|xss|csrf|ssrf|rce|exploit\w*|sanitiz\w*|"
+    r"\b(cve-\d{4}-\d{4,}|cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|xss|csrf|ssrf|rce|exploit\w*|"
+    r"(?:sql|nosql|command|code|shell|prompt|script|html|header|ldap|xml|xpath|template|crlf|log|os) injection|"
+    r"(?:input|html|url|path|user[\w-]*) sanitiz\w*|"
+    r"sanitiz\w* (?:of )?(?:the )?(?:user[\w-]*|untrusted|external|input|html|urls?|paths?|file ?names?|"
+    r"headers?|quer(?:y|ies))|"
     r"escap(e|ing) (html|sql)|auth(entication|orization)? bypass|privilege escalation|secrets? leak\w*|"
     r"credentials? leak\w*|token leak\w*|dos attack|denial of service|path traversal)\b",
     re.I,
@@ -156,7 +163,7 @@ SECURITY_WORDS = re.compile(
 # Memory and undefined-behaviour checkers are debugging tools, not security news: NVIDIA's
 # compute-sanitizer, Clang's AddressSanitizer/UBSan/TSan… are taken out of the text before looking.
 _SANITIZER_TOOLS = re.compile(
-    r"\b[\w-]*-sanitizers?\b|\b(address|thread|memory|leak|undefined[ -]?behaviou?r|kernel|hwaddress|ub|"
+    r"\b[\w-]*-sanitizers?\b|\b(address|thread|memory|leak|undefined[ -]?behaviou?r|kernel|hwaddress|ub|compute|"
     r"numerical|type)[ -]?sanitizers?\b|\b\w+sanitizers?\b|\b(k|hwa|a|ub|t|m|l)san\b|-fsanitize=[\w,-]+",
     re.I,
 )
@@ -245,7 +252,8 @@ def parse_title(title: str) -> TitleInfo:
     for _ in range(6):  # leading tags and prefixes, in any mix: "[Bugfix][NPU] fix(x): …"
         bracket = _BRACKET_RE.match(rest)
         if bracket:
-            for raw in re.split(r"[,/|+&]", bracket.group("tag")):
+            # A step of a series ("[1/N Refactor]", "[2/3 Feature]") says its kind after the count.
+            for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracket.group("tag"))):
                 tag = raw.strip()
                 kind = _TAG_TYPES.get(tag.lower())
                 if kind and kind not in types:
@@ -616,7 +624,8 @@ RULES: tuple[Rule, ...] = (
          lambda e: bool(e.profile.files.get("dependency"))),
     Rule("many_files", "more than 20 files change", "many_files", "wide changes are hard to review",
          lambda e: sum(e.profile.files.values()) > 20, detail=lambda e: f"{sum(e.profile.files.values())} files"),
-    Rule("security_words", "CVE, vulnerability, injection, XSS, auth bypass… in the title or body "
+    Rule("security_words", "CVE, vulnerability, SQL/command/prompt injection, XSS, unsanitised input, auth "
+         "bypass… in the title or body "
          "(overflow/underflow are correctness, not security)", "security_words",
          "security changes need a careful read", lambda e: bool(e.security), detail=lambda e: ", ".join(e.security)),
     Rule("bot", "a bot wrote it (`dependabot[bot]`, `renovate[bot]`, `github-actions[bot]`…)", "bot",

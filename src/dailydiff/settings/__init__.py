@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
@@ -314,8 +315,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found", "check the --config path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}", "check its permissions") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"config file {path} is a directory", "pass the settings file, e.g. dailydiff.toml"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"config file {path} is not text (not UTF-8)", "pass the TOML settings file, e.g. dailydiff.toml"
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"cannot read config file {path}: permission denied", "check its permissions"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror or exc}", "check the --config path"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax") from None
 
@@ -390,8 +405,11 @@ def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> 
     key = _key_path(first["loc"])
     problem = first["msg"]
     if not key and first["type"] == "value_error":
-        # A check across entries: its message already starts with the key (repos[2].watch: …).
-        return f"invalid setting in {where(loc)}: {problem.removeprefix('Value error, ')}"
+        # A check across entries: its message already starts with the key (repos[2].watch: …), which says
+        # where it was set (the whole model's location, empty, would say nothing).
+        problem = problem.removeprefix("Value error, ")
+        named = re.match(r"[a-z_]+", problem)
+        return f"invalid setting in {where((named.group(0),) if named else loc)}: {problem}"
     if first["type"] == "value_error":
         problem = problem.removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -486,7 +504,7 @@ def load_settings(
     flags = _drop_none(overrides or {})
 
     def where(loc: tuple[str, ...]) -> str:
-        if _has(flags, loc):
+        if loc and _has(flags, loc):
             return "the command-line flags"
         if _has(env_layer, loc[:2]):
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"

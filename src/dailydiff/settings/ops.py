@@ -33,6 +33,7 @@ class RunSettings(_Section):
     lookback_days: int = Field(ge=0, le=31)
     catch_up_days: int = Field(default=7, ge=0, le=366)
     max_days: int = Field(ge=1)
+    alert_after: int = Field(ge=0)
     now: str = ""
 
     @field_validator("now")

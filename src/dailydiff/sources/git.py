@@ -29,7 +29,7 @@ from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, w
 from dailydiff.common.secrets import register as register_secret
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
-from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
+from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.sources.base import SourceBase, clip_patch
 
@@ -89,7 +89,31 @@ FORGE_COMMIT_URLS = {
     "gitea": "{base}/commit/{sha}",
     "bitbucket": "{base}/commits/{sha}",
 }
+# A pull (merge) request a commit names, per forge, and its page under the repository's web URL: a squash
+# commit's "(#4305)" or a merge commit's "Merge pull request #4305 from …" (GitHub, Gitea), "!123" or
+# "See merge request group/project!123" (GitLab), "(pull request #12)" (Bitbucket). API mode finds the same.
+FORGE_PULL_REFS = {
+    "github": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request #(\d+) "), "{base}/pull/{n}"),
+    "gitea": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request '.*' \(#(\d+)\)"), "{base}/pulls/{n}"),
+    "gitlab": (re.compile(r"(?:^|[\s(])!(\d+)\b"), "{base}/-/merge_requests/{n}"),
+    "bitbucket": (re.compile(r"\(pull request #(\d+)\)"), "{base}/pull-requests/{n}"),
+}
+_GITLAB_MERGE_LINE = re.compile(r"^See merge request [\w./-]*!(\d+)\s*$", re.M)
 _SCP_RE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
+
+
+def pull_request_named(message: str, forge: str, repo_url: str | None) -> PullRequest | None:
+    """The pull request a commit's title (GitLab: or its "See merge request" line) names, linked on the
+    forge of ``repo_url``; None without a web URL (a local repository has no page to link to)."""
+    if not repo_url or forge not in FORGE_PULL_REFS:
+        return None
+    pattern, page = FORGE_PULL_REFS[forge]
+    title, _, body = message.partition("\n")
+    match = pattern.search(title) or (_GITLAB_MERGE_LINE.search(body) if forge == "gitlab" else None)
+    if match is None:
+        return None
+    number = int(next(group for group in match.groups() if group))
+    return PullRequest(number=number, url=page.format(base=repo_url, n=number))
 
 
 def forge_of(host: str, configured: str = "auto") -> str:
@@ -492,6 +516,7 @@ class GitSource(SourceBase):
                     url=FORGE_COMMIT_URLS[self.forge].format(base=self.repo_url, sha=sha)
                     if self.repo_url
                     else None,
+                    pr=pull_request_named(message, self.forge, self.repo_url),
                     branches=branches,
                     stats=stats,
                     files=files,

@@ -78,10 +78,25 @@ class Delivery:
 
 @dataclass(frozen=True)
 class EndpointFacts:
-    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context."""
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context, and
+    whether it streams (False: it answers a streamed request with one JSON body)."""
 
     response_mode: str | None = None
     context_window: int | None = None
+    streams: bool | None = None
+
+
+@dataclass(frozen=True)
+class FailingTarget:
+    """A delivery target that failed on every one of its newest ``days`` days (the ledger's rows)."""
+
+    repo: str
+    target: str
+    publisher: str
+    days: int
+    since: dt.date
+    last: dt.date
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -499,21 +514,26 @@ class Store:
 
     def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
         row = self._db.execute(
-            "SELECT response_mode, context_window FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            "SELECT response_mode, context_window, streams FROM llm_endpoints WHERE endpoint = ? AND model = ?",
             (endpoint, model),
         ).fetchone()
-        return None if row is None else EndpointFacts(response_mode=row[0], context_window=row[1])
+        if row is None:
+            return None
+        streams = None if row[2] is None else bool(row[2])
+        return EndpointFacts(response_mode=row[0], context_window=row[1], streams=streams)
 
     def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
         """Store what is known; a field left None keeps the value stored before."""
+        streams = None if facts.streams is None else int(facts.streams)
         with self._tx() as db:
             db.execute(
-                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, streams, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, model) DO UPDATE SET "
                 "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
                 "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "streams = COALESCE(excluded.streams, llm_endpoints.streams), "
                 "updated_at = excluded.updated_at",
-                (endpoint, model, facts.response_mode, facts.context_window, now_text()),
+                (endpoint, model, facts.response_mode, facts.context_window, streams, now_text()),
             )
 
     # daily digests across repositories -----------------------------------------------------------
@@ -568,6 +588,31 @@ class Store:
             (repo, date.isoformat(), language),
         )
         return {row[3]: Delivery.from_row(row) for row in rows}
+
+    def failing_targets(self, days: int) -> list[FailingTarget]:
+        """The delivery targets whose newest ``days`` (or more) days all failed, per repository (a digest
+        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail."""
+        rows = self._db.execute(
+            "SELECT repo, target, publisher, date, state, detail FROM delivery_ledger "
+            "WHERE state IN ('delivered', 'failed') ORDER BY repo, target, date DESC"
+        )
+        found: list[FailingTarget] = []
+        streak: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        ended: set[tuple[str, str]] = set()
+        for repo, target, publisher, date, state, detail in rows:
+            key = (str(repo), str(target))
+            if key in ended:
+                continue
+            if state != "failed":
+                ended.add(key)
+                continue
+            streak.setdefault(key, []).append((str(publisher), str(date), str(detail)))
+        for (repo, target), failed in streak.items():
+            if days > 0 and len(failed) >= days:
+                publisher, newest, detail = failed[0]
+                found.append(FailingTarget(repo, target, publisher, len(failed), dt.date.fromisoformat(failed[-1][1]),
+                                           dt.date.fromisoformat(newest), detail))  # fmt: skip
+        return found
 
     def claim_delivery(
         self,

@@ -230,4 +230,7 @@ MIGRATIONS: list[Migration] = [
         "m009_report_stamps",
         "CREATE INDEX IF NOT EXISTS reports_stamps ON reports (repo, date, language, updated_at);",
     ),
+    # Whether an LLM endpoint streams: 0 for a server or proxy that answers a streamed request with one JSON
+    # body (remembered, so the next run asks it unstreamed); NULL while unknown.
+    ("m010_llm_endpoint_streams", "ALTER TABLE llm_endpoints ADD COLUMN streams INTEGER;"),
 ]

@@ -43,7 +43,7 @@ from dailydiff.scoring.rules import (
     security_words,
 )
 
-RULES_VERSION = "h7"
+RULES_VERSION = "h8"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
@@ -56,6 +56,43 @@ _SECURITYISH_PATH = re.compile(
 )
 
 TYPE_LABELS = CHANGE_TYPE_LABELS
+
+
+def _file_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _common_dir(paths: Sequence[str]) -> str:
+    """The deepest directory every path is under ("" when they share none)."""
+    parts = [p.split("/")[:-1] for p in paths]
+    common: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return "/".join(common)
+
+
+_CODE_SPAN = re.compile(r"`[^`]*`")
+
+
+def _says_something(sentence: str) -> bool:
+    """An insight is words about the change, not a list of paths and names: at least as many characters of
+    prose (letters; a CJK character, twice as wide, counts twice) as of code spans."""
+    prose = sum(1 + bool(_CJK.match(ch)) for ch in _CODE_SPAN.sub("", sentence) if ch.isalpha())
+    code = sum(len(m.group(0)) - 2 for m in _CODE_SPAN.finditer(sentence))
+    return prose >= code
+
+
+def _ends(sentence: str, lang: str) -> str:
+    """The end a sentence takes: its language's, so a Chinese summary ends an English sentence (a commit's
+    title or body) with "." and a Chinese one with "。", never "gemm。Add"."""
+    if lang == "zh" and not _CJK.search(_CODE_SPAN.sub("", sentence)):
+        return "."
+    return str(T[lang]["end"])
+
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _capitalised(subject: str) -> str:
@@ -249,12 +286,13 @@ class HeuristicAnalyzer:
             )
         else:
             subject = _capitalised(subject)
-        sentences = [subject + t["end"]]
+        sentences = [subject + _ends(subject, lang)]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
         body = facts.body(200 if short else 400)
         if body:
-            sentences.append(body)
+            # A body cut short or written without a full stop still ends as a sentence of its language.
+            sentences.append(body if body[-1] in ".!?。！？…" else body + _ends(body, lang))
         parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
         if facts.modules:
             parts[0] += t["in"].format(mods=_join(facts.top_modules(3 if not short else 2), lang))
@@ -305,20 +343,31 @@ class HeuristicAnalyzer:
             paths = list(dict.fromkeys(p for _, p in facts.public_symbols))
             arch.append(
                 t["arch_public"].format(
-                    syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 4),
-                    files=_join([_code(p) for p in paths], lang, 2),
+                    n=len(facts.public_symbols),
+                    syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 2),
+                    files=_join([_code(_file_name(p)) for p in paths], lang, 2),
                 )
             )
-        new_sources = facts.profile.added_modules
+        # New modules the public API above has not named already, by their file names: where they sit is
+        # said once (a list of full paths is no insight).
+        named = {p for _, p in facts.public_symbols}
+        new_sources = [p for p in facts.profile.added_modules if p not in named]
         if new_sources:
+            where = _common_dir(new_sources)
             arch.append(
                 t["arch_new"].format(
-                    files=_join([_code(p) for p in new_sources], lang), mod=facts.top_modules(1)[0]
+                    n=len(new_sources),
+                    files=_join([_code(_file_name(p)) for p in new_sources], lang, 2),
+                    mod=_code(where) if where else facts.top_modules(1)[0],
                 )
             )
         removed = facts.files_of(PathKind.SOURCE, status=FileStatus.REMOVED)
         if removed:
-            arch.append(t["arch_removed"].format(files=_join([_code(p) for p in removed], lang)))
+            arch.append(
+                t["arch_removed"].format(
+                    n=len(removed), files=_join([_code(_file_name(p)) for p in removed], lang, 2)
+                )
+            )
         renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
         if len(renamed) >= 2:
             example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
@@ -327,12 +376,12 @@ class HeuristicAnalyzer:
             paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
             arch.append(
                 t["arch_signature"].format(
-                    syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 4),
-                    files=_join([_code(p) for p in paths], lang, 2),
+                    syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 3),
+                    files=_join([_code(_file_name(p)) for p in paths], lang, 2),
                 )
             )
-        if facts.profile.public_api and not facts.public_symbols and not facts.changed_signatures:
-            arch.append(t["arch_api"].format(files=_join([_code(p) for p in facts.profile.public_api], lang)))
+        # (Public interface or configuration files that change are a risk, said there with its advice: an
+        # insight that only listed them again would say nothing.)
         if generic and not arch and ChangeType.REFACTOR in facts.types and facts.modules:
             arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
         perf = ""
@@ -359,6 +408,7 @@ class HeuristicAnalyzer:
             if sensitive:
                 security = t["sec_path"].format(files=_join([_code(p) for p in sensitive], lang))
         sep = t["sep"]
+        arch = [sentence for sentence in arch if _says_something(sentence)]
         return Insights(architecture=sep.join(arch), performance=perf, security=security)
 
     def _risk_items(self, facts: _Facts, lang: str) -> list[tuple[str, str]]:

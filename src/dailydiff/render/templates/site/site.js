@@ -78,7 +78,7 @@
         li.className = "level-" + e[5];
         var a = document.createElement("a");
         a.href = e[6];
-        a.textContent = e[2];
+        withCode(a, e[2]);
         var dot = document.createElement("span");
         dot.className = "dot";
         li.appendChild(dot);
@@ -90,7 +90,7 @@
         if (e[4]) {
           var p = document.createElement("p");
           p.className = "summary";
-          p.textContent = e[4];
+          withCode(p, e[4]);
           li.appendChild(p);
         }
         list.appendChild(li);
@@ -105,6 +105,21 @@
       try { history.replaceState(null, "", "?q=" + encodeURIComponent(input.value)); } catch (err) { /* file:// */ }
     });
     run();
+  }
+
+  // Text with `code` spans, as the pages show it: the spans become <code>, every piece set as textContent.
+  function withCode(el, text) {
+    var parts = String(text).split(/`([^`\n]+)`/);
+    for (var i = 0; i < parts.length; i++) {
+      if (!parts[i]) continue;
+      if (i % 2) {
+        var code = document.createElement("code");
+        code.textContent = parts[i];
+        el.appendChild(code);
+      } else {
+        el.appendChild(document.createTextNode(parts[i]));
+      }
+    }
   }
 
   function init() {
