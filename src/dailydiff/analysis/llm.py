@@ -20,6 +20,7 @@ model or endpoint) raise ``AnalysisError`` — once, for the run.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -53,7 +54,7 @@ from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
-from dailydiff.errors import AnalysisError
+from dailydiff.errors import AnalysisError, StoreError
 from dailydiff.models import (
     Analysis,
     AnalysisStatus,
@@ -74,6 +75,7 @@ SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
+REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 OVERLOAD_RETRIES = 6
 FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines  # a request timed out under load goes again this many times at most
@@ -271,6 +273,41 @@ class LLMAnalyzer:
                 self.endpoint, self.settings.model, EndpointFacts(mode, context_window)
             )
 
+    def remembered_limit(self) -> tuple[int | None, bool]:
+        """Where this run's concurrency limit starts, from what the last runs at this endpoint and model
+        measured (within ``REMEMBER_DAYS``): the most the server was found to admit at once, else where the
+        last run left the limit; and whether that is a found ceiling (the limit then grows past it only
+        gently). Nothing remembered: None (the configured concurrency, else ``DEFAULT_START``; a server
+        that states its slots starts there). The prompt speed is taken too: a long first prompt on a slow
+        server gets the time it needs."""
+        if self.store is None:
+            return None, False
+        try:
+            known = self.store.llm_endpoint(self.endpoint, self.settings.model)
+        except StoreError as exc:  # derived data: never a reason to stop
+            log.warning("the remembered facts of %s are unreadable (%s); measured again", self.endpoint, exc)
+            return None, False
+        if known is None or known.measured_at is None:
+            return None, False
+        if dt.datetime.now(dt.UTC) - known.measured_at > dt.timedelta(days=REMEMBER_DAYS):
+            return None, False
+        self.prompt_rate = max(self.prompt_rate, known.prompt_rate or 0.0)
+        if known.concurrency_ceiling:
+            return known.concurrency_ceiling, True
+        return known.concurrency_limit, False
+
+    def remember_limit(self, limit: AdaptiveLimit) -> None:
+        """At the end of the session: where it left the limit, the ceiling it found, the fastest first token
+        and the prompt speed, for the next run (only when the endpoint answered something)."""
+        if self.store is None or limit.fastest is None:
+            return
+        facts = EndpointFacts(concurrency_limit=limit.proven, concurrency_ceiling=limit.ceiling,
+                              latency=limit.fastest, prompt_rate=self.prompt_rate or None)  # fmt: skip
+        try:
+            self.store.save_llm_endpoint(self.endpoint, self.settings.model, facts)
+        except StoreError as exc:
+            log.warning("could not remember what %s showed (%s)", self.endpoint, exc)
+
     def saw_prompt(self, reply: Reply) -> None:
         """The prompt speed an answer shows (tokens to its first token, queue included: a cautious
         figure); the fastest seen is kept."""
@@ -296,10 +333,9 @@ class LLMAnalyzer:
     async def session(self) -> AsyncIterator[LLMSession]:
         """One client and one adaptive concurrency limit for the whole run: every analysis and overview
         of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
-        # A server on this machine or network that does not say how many requests it works on at once
-        # is most likely one GPU or a laptop: start at one and let the answers' speed tell.
-        start = 1 if not self.settings.concurrency and _nearby(self.settings.base_url) else None
+        start, found = self.remembered_limit()
         limit = AdaptiveLimit(self.settings.concurrency, start=start)
+        limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
         async with ChatClient(self.settings, self._api_key) as client:
             session = LLMSession(self, client, limit)
             try:
@@ -307,6 +343,7 @@ class LLMAnalyzer:
             finally:
                 if session.discovery is not None:
                     session.discovery.cancel()
+                self.remember_limit(limit)
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
                 self.stats.in_flight_seconds += limit.in_flight_seconds
@@ -616,11 +653,13 @@ class _Session:
                     wait = error.retry_after
                     if wait is None:
                         wait = backoff_delay(min(rate_hits, 6), self.settings.retry_backoff)
-                    self.limit.rate_limited(ticket, wait)
+                    crowd = self.limit.rate_limited(ticket, wait)
                     if rate_hits > self.settings.rate_limit_retries:
                         raise
                     stats.retried += 1
-                    continue
+                    if crowd:  # the others go on; only the refused request waits its Retry-After
+                        await asyncio.sleep(wait)
+                    continue  # (alone: every new request waits out the pause, this one with them)
                 if error.kind in ("interrupted", "timeout"):
                     # The server worked on it and the answer is lost: it counts against the commit's cap,
                     # and goes again only within it.

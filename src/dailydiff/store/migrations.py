@@ -230,4 +230,18 @@ MIGRATIONS: list[Migration] = [
         "m009_report_stamps",
         "CREATE INDEX IF NOT EXISTS reports_stamps ON reports (repo, date, language, updated_at);",
     ),
+    (
+        # What a run measured at an LLM endpoint and model, for the next run to start from: where it left the
+        # concurrency limit, the most the server was found to admit at once (its stated slots, or the crowd a
+        # 429 refused: NULL while never reached), the fastest first token and prompt speed seen there, and
+        # when (an old measurement is not trusted).
+        "m010_llm_endpoint_limits",
+        """
+        ALTER TABLE llm_endpoints ADD COLUMN concurrency_limit INTEGER;
+        ALTER TABLE llm_endpoints ADD COLUMN concurrency_ceiling INTEGER;
+        ALTER TABLE llm_endpoints ADD COLUMN latency DOUBLE PRECISION;
+        ALTER TABLE llm_endpoints ADD COLUMN prompt_rate DOUBLE PRECISION;
+        ALTER TABLE llm_endpoints ADD COLUMN measured_at TEXT;
+        """,
+    ),
 ]
