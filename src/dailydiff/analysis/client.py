@@ -14,6 +14,10 @@ the request (connect, send and every read: httpx's timeouts are per read, and a 
 at a time would reset them forever).
 ``get_json(path)`` reads what the server says about itself (``/models``, ``/props``) under a deadline. The API key is passed in by the caller, who reads it
 from the environment; it never appears in an error message.
+
+The streamed request is sent with the HTTP client itself (one POST, its events read here): the OpenAI SDK,
+a second or more to import, is loaded only for answers not streamed — on a worker thread beside the run's
+reading — so a run's first request does not wait for it.
 """
 
 from __future__ import annotations
@@ -21,17 +25,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-import openai
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import retry_after_seconds, tls_context
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
+
+if TYPE_CHECKING:
+    import openai
 
 STALL = 60.0  # seconds between two tokens of a streamed answer, at most
 
@@ -85,13 +92,13 @@ _FORMAT_WORDS = re.compile(
 )
 
 
-def _message_of(exc: openai.APIStatusError, secret: str) -> str:
-    body = exc.body
+def _message_of(body: Any, fallback: str, secret: str) -> str:
+    """The error's message in an error answer's JSON (``{"error": {"message": …}}``), scrubbed and cut."""
     text = ""
     if isinstance(body, dict):
         error = body.get("error", body)
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-    text = text or str(exc.message)
+    text = text or fallback
     register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
     return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
 
@@ -103,33 +110,46 @@ def context_limit_in(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def status_error(status: int, message: str, headers: Mapping[str, str]) -> LLMCallError:
+    """An error answer (HTTP ``status``, its scrubbed ``message``) as an LLMCallError kind."""
+    if status == 429:
+        return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
+                            retry_after=retry_after_seconds(headers))  # fmt: skip
+    if status in (401, 403):
+        # The server's text may quote part of the key; it is not repeated.
+        return LLMCallError("auth", f"HTTP {status}", status=status)
+    if status == 404:
+        return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
+    if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
+        return LLMCallError("context_length", f"HTTP {status}: {message}", status=status,
+                            context_limit=context_limit_in(message))  # fmt: skip
+    if status in (400, 422, 500, 501) and _FORMAT_WORDS.search(message):
+        return LLMCallError("unsupported_format", f"HTTP {status}: {message}", status=status)
+    if status >= 500 or status == 408:
+        return LLMCallError("server", f"HTTP {status}: {message}", status=status,
+                            retry_after=retry_after_seconds(headers))  # fmt: skip
+    return LLMCallError("bad_request", f"HTTP {status}: {message}", status=status)
+
+
+def transport_error(exc: httpx2.TransportError) -> LLMCallError:
+    """A request that got no answer: no connection, or none in time."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return LLMCallError("timeout", "the endpoint did not answer in time")
+    return LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})")
+
+
 def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
     """Map an SDK/transport exception to an LLMCallError kind."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return LLMCallError("timeout", "the endpoint did not answer in time")
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
         return LLMCallError("connection", f"cannot reach the endpoint ({type(cause).__name__})")
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        message = _message_of(exc, secret)
-        if status == 429:
-            return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
-                                retry_after=retry_after_seconds(exc.response.headers))  # fmt: skip
-        if status in (401, 403):
-            # The server's text may quote part of the key; it is not repeated.
-            return LLMCallError("auth", f"HTTP {status}", status=status)
-        if status == 404:
-            return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
-        if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
-            return LLMCallError("context_length", f"HTTP {status}: {message}", status=status,
-                                context_limit=context_limit_in(message))  # fmt: skip
-        if status in (400, 422, 500, 501) and _FORMAT_WORDS.search(message):
-            return LLMCallError("unsupported_format", f"HTTP {status}: {message}", status=status)
-        if status >= 500 or status == 408:
-            return LLMCallError("server", f"HTTP {status}: {message}", status=status,
-                                retry_after=retry_after_seconds(exc.response.headers))  # fmt: skip
-        return LLMCallError("bad_request", f"HTTP {status}: {message}", status=status)
+        message = _message_of(exc.body, str(exc.message), secret)
+        return status_error(exc.status_code, message, exc.response.headers)
     if isinstance(exc, openai.APIResponseValidationError | ValueError | KeyError | TypeError):
         return LLMCallError("protocol", f"unexpected answer from the endpoint ({type(exc).__name__})")
     raise exc
@@ -152,13 +172,13 @@ class ChatClient:
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
         self._http = httpx2.AsyncClient(timeout=timeout, limits=limits, verify=tls_context())
-        self._sdk = openai.AsyncOpenAI(
-            api_key=api_key or "not-needed",  # local servers accept any key; the SDK insists on one
-            base_url=settings.base_url or None,
-            max_retries=0,
-            timeout=timeout,
-            http_client=self._http,
-        )
+        self._timeout = timeout
+        self._base_setting = settings.base_url or None
+        self._sdk_client: openai.AsyncOpenAI | None = None
+        url = httpx2.URL(self.base_url)
+        self._chat_url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")
+        # Local servers accept any key; the OpenAI SDK insists on one, and so the same is sent here.
+        self._headers = {"Authorization": f"Bearer {api_key or 'not-needed'}", "Accept": "text/event-stream"}
         self._warm: asyncio.Future[None] | None = None
         # Our requests still waiting for their first token: their deadline timers and how long they wait.
         self._queued: dict[int, tuple[asyncio.Timeout, float]] = {}
@@ -170,6 +190,21 @@ class ChatClient:
             self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
         return self
 
+    @property
+    def _sdk(self) -> openai.AsyncOpenAI:
+        """The OpenAI SDK's client (answers not streamed), built on first use."""
+        if self._sdk_client is None:
+            import openai
+
+            self._sdk_client = openai.AsyncOpenAI(
+                api_key=self._secret or "not-needed",
+                base_url=self._base_setting,
+                max_retries=0,
+                timeout=self._timeout,
+                http_client=self._http,
+            )
+        return self._sdk_client
+
     def _load_chat(self) -> None:
         self._sdk.chat.completions  # noqa: B018
 
@@ -178,7 +213,8 @@ class ChatClient:
 
     async def close(self) -> None:
         await self._loaded()
-        await self._sdk.close()
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
         await self._http.aclose()
 
     async def _loaded(self) -> None:
@@ -209,13 +245,15 @@ class ChatClient:
             kwargs["temperature"] = warmth
             if penalty > 0:
                 kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        if self.stream:
+            # The first token: within the deadline and the read timeout (no byte comes before it), or the
+            # longer wait a long prompt's measured speed needs.
+            wait = first_token_within if first_token_within > self.deadline else self._first_byte
+            return await self._streamed(messages, kwargs, wait)
         await self._loaded()
+        import openai
+
         try:
-            if self.stream:
-                # The first token: within the deadline and the read timeout (no byte comes before it), or
-                # the longer wait a long prompt's measured speed needs.
-                wait = first_token_within if first_token_within > self.deadline else self._first_byte
-                return await self._streamed(messages, kwargs, wait)
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
@@ -272,23 +310,23 @@ class ChatClient:
         watch = LoopWatch()
         body = {"model": self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
-        # The API key as ``create`` sends it (the SDK's default for ``post`` allows an admin key's header too).
-        options: openai.RequestOptions = {"security": {"bearer_auth": True}}
         # The deadlines below bound every wait of the stream (the first token, a stall, the whole answer) and
-        # see progress; the SDK's read timeout would not: it is left to them.
-        options["timeout"] = httpx2.Timeout(None, connect=self._connect_timeout)
+        # see progress; the client's read timeout would not: it is left to them.
+        request = self._http.build_request("POST", self._chat_url, json=body, headers=self._headers,
+                                           timeout=httpx2.Timeout(None, connect=self._connect_timeout))  # fmt: skip
         me = id(body)
         try:
             async with asyncio.timeout(wait) as timer:
                 self._queued[me] = (timer, wait)
-                # The SDK sends the request (its documented ``post``, with the body as built here: the typed
-                # ``create`` walks every parameter's annotations, a millisecond and a half per request) and
-                # turns an error status into its exceptions; the events are read here (one small JSON
-                # each: the SDK's typed chunks cost a millisecond apiece).
-                response = await self._sdk.post(
-                    "/chat/completions", cast_to=httpx2.Response, body=body, options=options, stream=True
-                )
-                assert isinstance(response, httpx2.Response)  # the raw response: ``cast_to`` says so
+                # One POST (the SDK's typed ``create`` walks every parameter's annotations, a millisecond and
+                # a half per request), the events read here (one small JSON each: the SDK's typed chunks cost
+                # a millisecond apiece).
+                try:
+                    response = await self._http.send(request, stream=True)
+                except httpx2.TransportError as exc:
+                    raise transport_error(exc) from None
+                if response.status_code >= 400:
+                    await self._refused(response)
                 try:
                     async for line in response.aiter_lines():
                         if not line.startswith("data:"):
@@ -368,6 +406,22 @@ class ChatClient:
             first_token=first if first is not None else loop.time() - began,
             prompt_work=work,
         )
+
+    async def _refused(self, response: httpx2.Response) -> None:
+        """An error answer: read it (a little of it) and raise its LLMCallError kind."""
+        try:
+            content = await response.aread()
+        except httpx2.TransportError:
+            content = b""
+        finally:
+            await response.aclose()
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        fallback = content[:300].decode("utf-8", "replace") or f"HTTP {response.status_code}"
+        message = _message_of(body, fallback, self._secret)
+        raise status_error(response.status_code, message, response.headers)
 
     async def get_json(self, path: str, *, root: bool = False, deadline: float | None = None) -> Any:
         """GET ``path`` under the base URL (or under the server's root: llama.cpp's ``/props``) and return
