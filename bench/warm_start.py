@@ -1,0 +1,177 @@
+"""Benchmark: the day with the LLM as a user runs it — the whole command, defaults, cold and warm.
+
+`python -m dailydiff report REPO --date D --analyzer llm` runs as a subprocess, from process start to exit,
+with the defaults (no `[llm] concurrency`, no response mode set), against the fake endpoint
+(tests/fake_llm.py) that serves C = 8 requests at once after L seconds and answers 429 above. The same
+command with `--analyzer heuristic` (the rules, fresh store) is subtracted: what is left is what the model
+costs the user, held to the bound (⌈requests/C⌉ + 1)·L (requests: every answered model request, the mode
+probe included).
+
+- cold: a new store (nothing known about the endpoint);
+- warm: a store that built the week before (D − 7 … D − 1, one run) against the same endpoint, then D: a
+  night after the others.
+
+Each side prints the endpoint's timeline (requests in flight over time, from process start) and the targets
+of issue 42: warm ≤ 1.15×, cold ≤ 1.4× the bound. A real history: flashinfer's 18-commit 2026-04-24 (the
+`fetch`ed mirror cloned to /tmp/flashinfer; the default timezone, Asia/Shanghai).
+
+    python3 bench/warm_start.py [--repo /tmp/flashinfer] [--date 2026-04-24] [--latency 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fake_llm import FakeLLM, Recorded  # noqa: E402
+from verdict import verdict  # noqa: E402
+
+C = 8
+WARM_TARGET = 1.15
+COLD_TARGET = 1.4
+
+
+@dataclass
+class Run:
+    wall: float  # process start to exit
+    code: int
+    answered: int = 0  # model requests answered (not 429)
+    rejected: int = 0
+    timeline: str = ""
+    mean_in_flight: float = 0.0
+    first_request: float = math.inf  # seconds after process start
+    last_answer: float = math.inf
+
+
+def command(src: Path, args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env={**env, "PYTHONPATH": str(src)},
+                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+    return time.monotonic() - began, done.returncode, done.stderr
+
+
+def base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_"))}
+
+
+def report_args(repo: Path, dates: list[str], data: Path, analyzer: str) -> list[str]:
+    when = ["--date", dates[0]] if len(dates) == 1 else ["--from", dates[0], "--to", dates[1], "--yes"]
+    return ["report", str(repo), *when, "--analyzer", analyzer, "--data-dir", str(data),
+            "-o", str(data / "out"), "--quiet"]  # fmt: skip
+
+
+def timeline(records: list[Recorded], began: float) -> tuple[str, float, float, float]:
+    """When requests in flight at the endpoint reached each new height, and the last answer (seconds after
+    process start); the mean in flight from the first request to the last answer."""
+    events = sorted([(r.started, 1) for r in records] + [(r.ended, -1) for r in records])
+    if not events:
+        return "no request", 0.0, math.inf, math.inf
+    lines, active, peak = [], 0, 0
+    area, last = 0.0, events[0][0]
+    for moment, step in events:
+        area += active * (moment - last)
+        last = moment
+        active += step
+        if active > peak:
+            peak = active
+            lines.append(f"{moment - began:6.2f} s  {active} in flight")
+    first, end = events[0][0], events[-1][0]
+    lines.append(f"{end - began:6.2f} s  last answer")
+    return (
+        "\n".join("      " + line for line in lines),
+        area / max(end - first, 1e-9),
+        first - began,
+        end - began,
+    )
+
+
+def llm_run(src: Path, repo: Path, dates: list[str], data: Path, fake: FakeLLM, cwd: Path) -> Run:
+    env = base_env()
+    env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)
+    fake.reset()
+    began = time.monotonic()
+    wall, code, err = command(src, report_args(repo, dates, data, "llm"), cwd, env)
+    if code != 0:
+        print(f"    (exit {code}: {err.strip()[-400:]})")
+    answered = [r for r in fake.requests if r.status == 200]
+    text, mean, first, last = timeline([r for r in fake.requests if r.status != 429], began)
+    return Run(wall, code, len(answered), fake.rejected_429, text, mean, first, last)
+
+
+def rules_run(src: Path, repo: Path, date: str, tmp: Path, runs: int) -> float:
+    walls = []
+    for _ in range(runs):
+        data = Path(tempfile.mkdtemp(dir=tmp))
+        wall, code, err = command(src, report_args(repo, [date], data, "heuristic"), tmp, base_env())
+        if code != 0:
+            raise SystemExit(f"the rule-based run failed (exit {code}): {err.strip()[-400:]}")
+        walls.append(wall)
+    return statistics.median(walls)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--repo", type=Path, default=Path("/tmp/flashinfer"), help="a git repository (real history)"
+    )
+    parser.add_argument("--date", default="2026-04-24", help="the day (the default timezone's)")
+    parser.add_argument("--latency", type=float, default=1.0, help="L: seconds the endpoint takes per answer")
+    parser.add_argument(
+        "--rules-runs", type=int, default=3, help="rule-based runs (the median is subtracted)"
+    )
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the code to run (another checkout's src/)"
+    )
+    args = parser.parse_args()
+    if not (args.repo / ".git").exists() and not (args.repo / "HEAD").exists():
+        print(
+            f"no git repository at {args.repo}: clone one (e.g. flashinfer-ai/flashinfer) and pass --repo PATH"
+        )
+        return 1
+    L = args.latency
+    day = dt.date.fromisoformat(args.date)
+    week = [(day - dt.timedelta(days=n)).isoformat() for n in (7, 1)]
+    ok = fast = True
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        rules = rules_run(args.src, args.repo, args.date, tmp, max(1, args.rules_runs))
+        print(f"[warm start] {args.repo} {args.date}, defaults; endpoint: {C} at once, L = {L:g} s, 429 above "
+              f"{C}; the same command with the rules (median of {args.rules_runs}): {rules:.2f} s")  # fmt: skip
+        cold_data = tmp / "cold"
+        warm_data = tmp / "warm"
+        runs: dict[str, Run] = {}
+        with FakeLLM(latency=L, concurrency_limit=C) as fake:
+            runs["cold"] = llm_run(args.src, args.repo, [args.date], cold_data, fake, tmp)
+            warmup = llm_run(args.src, args.repo, week, warm_data, fake, tmp)  # the nights before
+            print(f"  (the week before, {week[0]} … {week[1]}, on the warm store: {warmup.answered} requests, "
+                  f"{warmup.wall:.2f} s)")  # fmt: skip
+            ok &= warmup.code == 0
+            runs["warm"] = llm_run(args.src, args.repo, [args.date], warm_data, fake, tmp)
+        for side, run in runs.items():
+            bound = (math.ceil(run.answered / C) + 1) * L
+            over = run.wall - rules
+            target = WARM_TARGET if side == "warm" else COLD_TARGET
+            print(f"  {side}: {run.wall:.2f} s end to end, {over:.2f} s over the rules for {run.answered} requests "
+                  f"({run.rejected} × 429); bound (⌈{run.answered}/{C}⌉+1)·{L:g} = {bound:.2f} s → "
+                  f"{over / bound:.2f}× the bound (target ≤ {target:g}); mean in flight {run.mean_in_flight:.2f}")  # fmt: skip
+            print(run.timeline)
+            ok &= run.code == 0 and run.answered > 0
+            fast &= over <= target * bound
+    return verdict(ok, fast)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
