@@ -16,6 +16,17 @@ of issue 42: warm ≤ 1.15×, cold ≤ 1.4× the bound. A real history: flashinf
 `fetch`ed mirror cloned to /tmp/flashinfer; the default timezone, Asia/Shanghai).
 
     python3 bench/warm_start.py [--repo /tmp/flashinfer] [--date 2026-04-24] [--latency 1]
+        [--tool /tmp/argus --tool-latency 2]
+
+The tool we replace is ykk648/argus (its reports are the ones in the seeds: "每日更新报告", "🎯 变更类型").
+With ``--tool`` (a clone of it, pinned at ``TOOL_COMMIT``) its own analysis code — ``analyze_commit`` in
+its ``src/llm.py``, unchanged: one request per commit, one after the other — runs against a fake endpoint
+at ``--tool-latency`` (the issue's L = 2 s) beside dailydiff's whole command with the defaults at the same
+latency, and the two are compared: wall time (the tool's is its analysis alone: it reads GitHub through
+PyGithub, which is not installed here, so the same day's commits are handed to it as PyGithub-shaped
+objects read from the repository beforehand — its fetch is left out, in its favour) and prompt characters.
+Its hard-coded DeepSeek URL is pointed at the fake (``requests.post`` given the fake's URL); nothing else
+of it is touched.
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -40,6 +53,7 @@ from fake_llm import FakeLLM, Recorded  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 C = 8
+TOOL_COMMIT = "ab8c9d4c3d0c8b9c715c05efdb4a2e57fa1327ae"  # ykk648/argus, 2025-09-17
 WARM_TARGET = 1.15
 COLD_TARGET = 1.4
 
@@ -122,6 +136,76 @@ def rules_run(src: Path, repo: Path, date: str, tmp: Path, runs: int) -> float:
     return statistics.median(walls)
 
 
+def tool_commits(repo: Path, date: str) -> list[Any]:
+    """The day's commits (the default timezone's day) as the PyGithub objects the tool reads: ``sha``,
+    ``html_url``, ``commit.message``, ``commit.author.name``, ``files`` (status, filename, additions,
+    deletions, patch), newest first as GitHub lists them."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from dailydiff.common.timewindow import day_window
+    from dailydiff.settings import load_settings
+    from dailydiff.sources import SourceOptions, open_source
+    from dailydiff.store import Store
+
+    with tempfile.TemporaryDirectory() as data:
+        settings = load_settings(environ={}, overrides={"data_dir": data}, cwd=Path(data))
+        with Store.open(Path(data)) as store:
+            source = open_source(str(repo), settings, SourceOptions(), store)
+            window = day_window(dt.date.fromisoformat(date), settings.report.timezone)
+            commits = source.commits(window)
+    shaped = []
+    for c in sorted(commits, key=lambda c: c.committed_at, reverse=True):
+        files = [SimpleNamespace(status=f.status.value, filename=f.path, additions=f.additions,
+                                 deletions=f.deletions, patch=f.patch) for f in c.files]  # fmt: skip
+        message = SimpleNamespace(message=c.message, author=SimpleNamespace(name=c.author.name))
+        shaped.append(SimpleNamespace(sha=c.sha, html_url=f"https://github.com/{c.repo}/commit/{c.sha}",
+                                      commit=message, files=files))  # fmt: skip
+    return shaped
+
+
+def run_tool(tool: Path, commits: list[Any], fake: FakeLLM) -> tuple[float, str]:
+    """The tool's own ``analyze_commit`` over the commits against ``fake``: its wall time and its text."""
+    import importlib.util
+
+    import requests
+
+    spec = importlib.util.spec_from_file_location("argus_llm", tool / "src" / "llm.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    url = fake.base_url + "/chat/completions"
+
+    def post(_: str, **kwargs: Any) -> Any:  # its DeepSeek URL, pointed at the fake
+        return requests.post(url, **kwargs)
+
+    module.requests = SimpleNamespace(post=post, exceptions=requests.exceptions)  # type: ignore[attr-defined]
+    began = time.monotonic()
+    text = module.analyze_commit(commits, api_key="sk-bench", model=fake.model)
+    return time.monotonic() - began, str(text)
+
+
+def compare_with_tool(args: argparse.Namespace, tmp: Path) -> bool:
+    """dailydiff's whole command (defaults, new store) and the tool's analysis, the same day and latency."""
+    head = subprocess.run(["git", "-C", str(args.tool), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.stdout.strip() != TOOL_COMMIT:
+        print(f"  (the tool at {args.tool} is not at {TOOL_COMMIT[:12]}: check it out there)")
+        return False
+    L = args.tool_latency
+    commits = tool_commits(args.repo, args.date)
+    with FakeLLM(latency=L, concurrency_limit=C) as fake:
+        ours = llm_run(args.src, args.repo, [args.date], tmp / "side", fake, tmp)
+        ours_chars = sum(len(r.prompt_text) for r in fake.requests if r.status == 200)
+        fake.reset()
+        wall, text = run_tool(args.tool, commits, fake)
+        answered = [r for r in fake.requests if r.status == 200]
+        tool_chars = sum(len(r.prompt_text) for r in answered)
+    print(f"[the tool we replace] ykk648/argus {TOOL_COMMIT[:12]}, {len(commits)} commits, L = {L:g} s: its analysis "
+          f"{wall:.2f} s for {len(answered)} requests (its fetch left out); dailydiff end to end (defaults, new "
+          f"store) {ours.wall:.2f} s for {ours.answered} requests → {wall / ours.wall:.1f}× faster (target ≥ 15)")  # fmt: skip
+    print(f"  prompt characters: dailydiff {ours_chars:,}, the tool {tool_chars:,} → {ours_chars / max(tool_chars, 1):.3f} "
+          f"(target ≤ 0.5; the tool escalates nothing: one request per commit)")  # fmt: skip
+    return ours.code == 0 and len(answered) == len(commits) and text.count("### ") >= len(commits)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -134,6 +218,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--src", type=Path, default=ROOT / "src", help="the code to run (another checkout's src/)"
+    )
+    parser.add_argument(
+        "--tool", type=Path, help="a clone of ykk648/argus (the tool we replace) at TOOL_COMMIT"
+    )
+    parser.add_argument(
+        "--tool-latency", type=float, default=2.0, help="L for the side-by-side with the tool"
     )
     args = parser.parse_args()
     if not (args.repo / ".git").exists() and not (args.repo / "HEAD").exists():
@@ -170,6 +260,8 @@ def main() -> int:
             print(run.timeline)
             ok &= run.code == 0 and run.answered > 0
             fast &= over <= target * bound
+        if args.tool is not None:
+            ok &= compare_with_tool(args, tmp)
     return verdict(ok, fast)
 
 
