@@ -171,7 +171,9 @@ class ChatClient:
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
-        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits, verify=tls_context())
+        self._limits = limits
+        self._http_client: httpx2.AsyncClient | None = None  # built on a worker thread (``_ready``)
+        self._building: asyncio.Future[None] | None = None
         self._timeout = timeout
         self._base_setting = settings.base_url or None
         self._sdk_client: openai.AsyncOpenAI | None = None
@@ -184,11 +186,34 @@ class ChatClient:
         self._queued: dict[int, tuple[asyncio.Timeout, float]] = {}
 
     async def __aenter__(self) -> ChatClient:
-        # The SDK's typed chat path (answers not streamed) imports and builds a few hundred milliseconds of
-        # models on first use: a worker thread loads it while the run lists and fetches its commits.
+        # The HTTP client's transport (httpcore, TLS) takes a few hundred milliseconds to import and build on
+        # a busy machine, and the SDK's typed chat path (answers not streamed) as much again: a worker thread
+        # does it while the run reads its commits.
+        self._building = asyncio.ensure_future(asyncio.to_thread(self._build))
         if not self.stream:
-            self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
+            self._warm = asyncio.ensure_future(self._after_build(self._load_chat))
         return self
+
+    def _build(self) -> None:
+        if self._http_client is None:
+            self._http_client = httpx2.AsyncClient(
+                timeout=self._timeout, limits=self._limits, verify=tls_context()
+            )
+
+    async def _after_build(self, load: Any) -> None:
+        await self._ready()
+        await asyncio.to_thread(load)
+
+    async def _ready(self) -> None:
+        """The HTTP client is built (on the worker thread ``__aenter__`` started, else here)."""
+        if self._building is not None:
+            await asyncio.shield(self._building)
+        self._build()
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        assert self._http_client is not None, "awaited _ready() first"
+        return self._http_client
 
     @property
     def _sdk(self) -> openai.AsyncOpenAI:
@@ -213,9 +238,12 @@ class ChatClient:
 
     async def close(self) -> None:
         await self._loaded()
+        if self._building is not None:
+            await asyncio.gather(asyncio.shield(self._building), return_exceptions=True)
         if self._sdk_client is not None:
             await self._sdk_client.close()
-        await self._http.aclose()
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     async def _loaded(self) -> None:
         """The typed chat path is loaded (never two threads at it at once)."""
@@ -245,6 +273,7 @@ class ChatClient:
             kwargs["temperature"] = warmth
             if penalty > 0:
                 kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        await self._ready()
         if self.stream:
             # The first token: within the deadline and the read timeout (no byte comes before it), or the
             # longer wait a long prompt's measured speed needs.
@@ -432,6 +461,7 @@ class ChatClient:
             base = re.sub(r"/v\d+$", "", base)
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         limit = min(deadline or self.deadline, self.deadline)
+        await self._ready()
         try:
             async with asyncio.timeout(limit):
                 response = await self._http.get(base + path, headers=headers)
