@@ -317,9 +317,9 @@ def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out()
 
 
 def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in_its_queue() -> None:
-    # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at one (a nearby server)
-    # and grows to two on a fast first answer; the third request then waits in the server's queue behind
-    # a long answer of ours (1.2 s of prompt, then 60 tokens at 20 ms: 2.4 s) for longer than the 2 s
+    # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at four (nothing is
+    # known of it), so all three go at once; the third then waits in the server's queue behind two long
+    # answers of ours (1.2 s of prompt, then 60 tokens at 20 ms: 2.4 s each) for far longer than the 2 s
     # deadline, while the prompt and the stream each take 1.2 s: 0.8 s of room under the deadline for a
     # loaded machine's scheduling (with 0.4 s and 0.6 s under 1 s, a loaded run timed one out).
     with FakeLLM(latency=1.2, slots=1, state_slots=False, token_delay=0.02) as fake:
