@@ -85,7 +85,19 @@ SMALL = {
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
     "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
     "stemming.py": ["--runs", "1"],
-    "warm_start.py": ["--repo", "{repo}", "--date", "2026-01-19", "--latency", "0.05", "--rules-runs", "1"],
+    "warm_start.py": [
+        "--repo",
+        "{repo}",
+        "--date",
+        "2026-01-19",
+        "--latency",
+        "0.05",
+        "--rules-runs",
+        "1",
+        "--backfill",
+        "2026-01-18",
+        "2026-01-20",
+    ],
 }
 
 
