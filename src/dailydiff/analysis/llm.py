@@ -250,6 +250,7 @@ class LLMAnalyzer:
         self.context_window: int = self.profile.context_window or 0
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
+        self.known_endpoint = False  # the store had something on this endpoint and model at the start
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
         self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
@@ -287,6 +288,7 @@ class LLMAnalyzer:
         except StoreError as exc:  # derived data: never a reason to stop
             log.warning("the remembered facts of %s are unreadable (%s); measured again", self.endpoint, exc)
             return None, False
+        self.known_endpoint = known is not None
         if known is None or known.measured_at is None:
             return None, False
         if dt.datetime.now(dt.UTC) - known.measured_at > dt.timedelta(days=REMEMBER_DAYS):
@@ -338,6 +340,11 @@ class LLMAnalyzer:
         limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
         async with ChatClient(self.settings, self._api_key) as client:
             session = LLMSession(self, client, limit)
+            if self.store is not None and self.mode is None and not self.known_endpoint:
+                # Nothing known of this endpoint and model yet: this run will most likely ask it, and first
+                # the mode probe, which goes now, beside the reading of the commits, not after it (the
+                # probe's session language is no matter).
+                session.expect("")
             try:
                 yield session
             finally:
