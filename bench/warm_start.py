@@ -272,6 +272,10 @@ def main() -> int:
             print(f"  {side}: {run.wall:.2f} s end to end, {over:.2f} s over the rules for {run.answered} requests "
                   f"({run.rejected} × 429); bound (⌈{run.answered}/{C}⌉+1)·{L:g} = {bound:.2f} s → "
                   f"{over / bound:.2f}× the bound (target ≤ {target:g}); mean in flight {run.mean_in_flight:.2f}")  # fmt: skip
+            phase = run.last_answer - run.first_request
+            print(f"      model phase (first request to last answer) {phase:.2f} s → {phase / bound:.2f}× the bound; "
+                  f"the first request {run.first_request:.2f} s after process start, exit {run.wall - run.last_answer:.2f} s "
+                  f"after the last answer (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
             print(run.timeline)
             ok &= run.code == 0 and run.answered > 0
             fast &= over <= target * bound
