@@ -503,3 +503,23 @@ def test_a_limit_remembered_at_eight_against_a_server_that_now_admits_one_comes_
         r.started - first for r in refused
     ]
     assert after is not None and after.concurrency_ceiling == 1 and after.concurrency_limit == 1
+
+
+def test_a_limit_remembered_at_eight_against_a_server_that_now_states_one_slot_sends_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    # llama.cpp restarted with --parallel 1: /props says so, and the run's limit is one before its first
+    # request, whatever the last run found; nothing waits in the server's queue long enough to time out.
+    import threading
+
+    with FakeLLM(latency=0.1, concurrency_limit=8, retry_after="0.1") as fake, Store.open(tmp_path) as store:
+        assert all(a.status is AnalysisStatus.OK for a in run_batch(analyser(fake, store), requests(30)))
+        before = store.llm_endpoint(analyser(fake).endpoint, fake.model)
+        assert before is not None and before.concurrency_ceiling == 8
+        fake.reset()
+        fake.concurrency_limit, fake.slots = None, 1
+        fake._slots = threading.Semaphore(1)  # the server now works on one at a time, and says so
+        now = analyser(fake, store, request_deadline=0.5)
+        results = run_batch(now, requests(8))
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert fake.peak_active == 1 and now.stats.errors == {}, (fake.peak_active, now.stats)
