@@ -523,3 +523,16 @@ def test_a_limit_remembered_at_eight_against_a_server_that_now_states_one_slot_s
         results = run_batch(now, requests(8))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active == 1 and now.stats.errors == {}, (fake.peak_active, now.stats)
+
+
+def test_a_ceiling_found_once_gives_way_when_a_later_run_had_more_in_flight(tmp_path: Path) -> None:
+    from dailydiff.store import EndpointFacts
+
+    with FakeLLM() as fake, Store.open(tmp_path) as store:
+        endpoint = analyser(fake).endpoint
+        store.save_llm_endpoint(
+            endpoint, fake.model, EndpointFacts(concurrency_limit=6, concurrency_ceiling=8)
+        )
+        assert analyser(fake, store).remembered_limit() == (8, True)  # the ceiling: start there, grow gently
+        store.save_llm_endpoint(endpoint, fake.model, EndpointFacts(concurrency_limit=12))  # the server grew
+        assert analyser(fake, store).remembered_limit() == (12, False)

@@ -296,9 +296,11 @@ class LLMAnalyzer:
         if dt.datetime.now(dt.UTC) - known.measured_at > dt.timedelta(days=REMEMBER_DAYS):
             return None, False
         self.prompt_rate = max(self.prompt_rate, known.prompt_rate or 0.0)
-        if known.concurrency_ceiling:
-            return known.concurrency_ceiling, True
-        return known.concurrency_limit, False
+        ceiling, limit = known.concurrency_ceiling, known.concurrency_limit
+        if ceiling and (limit is None or limit <= ceiling):
+            return ceiling, True
+        # (A later run had more in flight than the ceiling an earlier one found: the server grew.)
+        return limit, False
 
     def remember_limit(self, limit: AdaptiveLimit) -> None:
         """At the end of the session: where it left the limit, the ceiling it found, the fastest first token
