@@ -34,7 +34,7 @@ from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.budget import estimate_messages
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.heuristic import heuristic_overview
-from dailydiff.analysis.limits import AdaptiveLimit, backoff_delay
+from dailydiff.analysis.limits import AdaptiveLimit, Ticket, backoff_delay
 from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
@@ -621,6 +621,7 @@ class _Session:
         estimate: int = 0,
         temperature: float | None = None,
         penalty: float = 0.0,
+        slot: Ticket | None = None,
     ) -> Reply:
         """One completion with the retry policy: 429 → shrink and wait for Retry-After; a timeout while
         the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
@@ -628,14 +629,17 @@ class _Session:
         auth/not-found → fatal; anything else (a loop included) → raise. Every request is added to
         ``attempts``; one the server worked on (answered, timed out or cut off; not a transport fault, not
         a 429) is counted against the commit's cap, and none goes out past it; ``attempts.priority`` orders
-        the wait for a slot."""
+        the wait for a slot (``slot``: one the caller already holds, for the first attempt)."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
         transient = rate_hits = overloads = 0
         while True:
             if self.breaker.opened:
+                if slot is not None:
+                    self.limit.release(slot)
                 raise LLMCallError("unavailable", self.breaker.reason)
-            ticket = await self.limit.acquire(attempts.priority)
+            ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
+            slot = None
             delay: float | None = None
             try:
                 if self.breaker.opened:
@@ -777,17 +781,24 @@ class _Session:
                 if attempts.left <= 0:
                     spent = f"stopped after {MAX_REQUESTS_PER_COMMIT} requests"
                     return self._failed(request, f"{error}; {spent}" if error else spent, attempts.usage)
+                # The slot first, then the prompt: a day's commits do not all build theirs (milliseconds
+                # each) before the first request goes; each is built when its request can go.
+                slot = await self.limit.acquire(attempts.priority)
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
                         request, depth, self.language, prompt_mode(mode), context_window, allowance
                     )
                 except PromptTooLarge as exc:
+                    self.limit.release(slot)
                     error = error or str(exc)
                     break
+                except BaseException:
+                    self.limit.release(slot)
+                    raise
                 fmt = self._answer_format(depth, mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
-                                            temperature=temperature, penalty=penalty)  # fmt: skip
+                                            temperature=temperature, penalty=penalty, slot=slot)  # fmt: skip
                 except LLMCallError as exc:
                     if exc.kind == "loop" and not cooled:
                         # Once: smaller (the shallower depth, half the allowance), cooler, and penalised for
