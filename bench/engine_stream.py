@@ -23,8 +23,8 @@ characters it sent (all requests, overview included) and the commits it escalate
 Each case runs the code under test and, when given `--before SRC` (e.g. /work/main/src, the code before the
 engine), the same command with that code, side by side, and prints the ratios.
 
-Against the tool we replace (issue 23; its code is not available here, so its figures are the ones the
-issue recorded on its 18-commit day at L = 2 s: 126.9 s and 736,610 prompt characters in 18 requests, when
+Against the tool we replace (issue 23; its figures here are the ones the issue recorded on its 18-commit
+day at L = 2 s — its own code, ykk648/argus, runs side by side in bench/warm_start.py --tool: 126.9 s and 736,610 prompt characters in 18 requests, when
 the dailydiff of then, before prompts were sized by depth, took 11.2 s and sent 597,201): with
 ``--escalate``, at L = 2 s the day must be at least 15× faster than the tool's time for as many commits
 (taken as 126.9 s / 18 a commit: 7 s a commit at L = 2 s, so it worked one commit after the other); and with

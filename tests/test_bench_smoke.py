@@ -85,6 +85,19 @@ SMALL = {
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
     "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
     "stemming.py": ["--runs", "1"],
+    "warm_start.py": [
+        "--repo",
+        "{repo}",
+        "--date",
+        "2026-01-19",
+        "--latency",
+        "0.05",
+        "--rules-runs",
+        "1",
+        "--backfill",
+        "2026-01-18",
+        "2026-01-20",
+    ],
 }
 
 
@@ -106,6 +119,7 @@ RATIO_LINE = {
     "ask_eval.py": r"\d+ questions: recall@10 \d\.\d{3}, MRR \d\.\d{3}",
     "search_scale.py": r"ratio postgresql/sqlite \(median\): \d+\.\d\dx",
     "stemming.py": r"pure Python / C: start-up \d+\.\d\d×, stemming \d+\.\d×; 0 word\(s\) stemmed differently",
+    "warm_start.py": r"warm: \d+\.\d+ s end to end, .* → -?\d+\.\d+× the bound",
 }
 HELPERS = {"run.py", "verdict.py", "__init__.py"}
 

@@ -242,4 +242,5 @@ def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() 
             assert prompt.selection.blocks  # and the most relevant hunks are still shown
             assert "feat: a large change" in prompt.messages[1]["content"]
     assert sizes[Level.LOW] < sizes[Level.MEDIUM] < sizes[Level.HIGH]
-    assert prompt is not None and not prompt.selection.unseen_files  # high: the context holds it all
+    # High: its own budget, not whatever the context (131k tokens here) holds: the rest is named.
+    assert prompt is not None and prompt.selection.unseen_files and sizes[Level.HIGH] < 131072 // 4

@@ -60,18 +60,36 @@ def test_retry_after_reads_seconds_milliseconds_and_http_dates() -> None:
     assert retry_after_seconds({"retry-after": date}, now=1_000_000) == pytest.approx(10, abs=1)
 
 
-def test_a_429_halves_the_limit_once_per_round_then_answers_at_the_floor_grow_it_back() -> None:
+def test_a_429_in_a_crowd_brings_the_limit_to_the_others_at_once_and_keeps_it_at_those_answered() -> None:
+    async def scenario() -> list[float]:
+        limit = AdaptiveLimit(0, start=8)
+        tickets = [await limit.acquire() for _ in range(8)]
+        seen = [limit.limit]
+        assert limit.rate_limited(tickets[0], 1.0)  # a crowd: only the refused request waits
+        assert limit.rate_limited(tickets[1], 1.0)
+        seen.append(limit.limit)  # at once: the six still in flight
+        for ticket in tickets[2:]:
+            limit.release(ticket, first_token=1.0)
+        for _ in range(60):  # answers at the floor, the limit in use: it grows no further than six
+            batch = [await limit.acquire() for _ in range(int(limit.limit))]
+            for ticket in batch:
+                limit.release(ticket, first_token=1.0)
+        seen.append(limit.limit)
+        return seen
+
+    assert asyncio.run(scenario()) == [8.0, 6.0, 6.0]
+
+
+def test_429s_of_a_whole_crowd_are_a_rate_over_time_and_set_no_ceiling() -> None:
     async def scenario() -> list[float]:
         clock = [0.0]
         limit = AdaptiveLimit(8, clock=lambda: clock[0])
         tickets = [await limit.acquire() for _ in range(8)]
-        seen = [limit.limit]
-        for ticket in tickets:  # eight 429s of the same round: one decrease
+        for ticket in tickets:  # every one refused: the limit comes down, the last one alone halves it
             limit.rate_limited(ticket, None)
-        seen.append(limit.limit)
+        seen = [limit.limit]
         later = await limit.acquire()
-        limit.rate_limited(later, None)  # a request of the next round may decrease again
-        seen.append(limit.limit)
+        assert not limit.rate_limited(later, None)  # alone: a rate, every new request pauses
         for _ in range(40):
             ticket = await limit.acquire()
             limit.release(ticket, first_token=1.0)
@@ -79,8 +97,7 @@ def test_a_429_halves_the_limit_once_per_round_then_answers_at_the_floor_grow_it
         return seen
 
     seen = asyncio.run(scenario())
-    assert seen[:3] == [8.0, 4.0, 2.0]
-    assert 2.0 < seen[3] <= 8.0
+    assert seen[0] == 1.0 and 2.0 < seen[1] <= 8.0, seen
 
 
 def test_retry_after_pauses_new_requests() -> None:

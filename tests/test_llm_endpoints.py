@@ -408,3 +408,29 @@ def test_fallback_reasons_are_in_the_reports_language_whole_and_never_say_where_
         assert words in failure_reason(error, "zh"), error
         english = failure_reason(error, "en")
         assert english and "<endpoint>" not in english and "HTTP" not in english
+def test_an_endpoint_the_store_knows_nothing_of_is_probed_at_start_up_before_any_commit_is_read(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    # A first run against an endpoint and model: the mode probe goes out as the run's session opens, while
+    # the commits are still being read (nothing has asked the analyser anything yet); a store that knows the
+    # endpoint is not asked again until commits need it.
+    import asyncio
+
+    settings = newcomer(fake, tmp_path)
+
+    async def open_session(store: Store, wait: float) -> list[str]:
+        analyzer = make_analyzer("llm", settings, store)
+        async with analyzer.session():
+            deadline = time.monotonic() + wait
+            while not any(r.is_probe for r in fake.requests) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            return [("probe" if r.is_probe else "analysis") for r in fake.requests]
+
+    with Store.open(settings.data_path) as store:
+        first = asyncio.run(open_session(store, 10))
+        assert store.llm_endpoint(fake.base_url, fake.model) is not None  # the mode is remembered
+        fake.reset()
+        again = asyncio.run(open_session(store, 0.5))
+    assert first == ["probe"], first
+    assert again == [] and fake.gets == [], (again, fake.gets)

@@ -21,6 +21,7 @@ from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
 from dailydiff.analysis.repetition import LoopWatch, repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
+from dailydiff.store import Store
 from fake_llm import FakeLLM
 
 NOW = dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC)
@@ -39,14 +40,14 @@ def requests(count: int, *, level: Level = Level.LOW) -> list[AnalysisRequest]:
     return out
 
 
-def analyser(fake: FakeLLM, **llm: Any) -> LLMAnalyzer:
+def analyser(fake: FakeLLM, store: Store | None = None, **llm: Any) -> LLMAnalyzer:
     knobs = {"response_mode": "json_schema", "retry_backoff": 0.01, "read_timeout": 20.0, **llm}
     settings = load_settings(
         environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
         overrides={"llm": knobs},
         cwd=Path("/"),
     )
-    return LLMAnalyzer(settings.llm)
+    return LLMAnalyzer(settings.llm, store=store)
 
 
 def run_batch(analyzer: LLMAnalyzer, batch: list[AnalysisRequest], sample: list[tuple[int, int]] | None = None) -> list[Analysis]:  # fmt: skip
@@ -116,20 +117,26 @@ def test_an_idle_limit_does_not_grow() -> None:
     assert asyncio.run(scenario()) == 8.0
 
 
-def test_a_timeout_under_load_is_overload_and_alone_at_the_lowest_limit_a_failure() -> None:
-    async def scenario() -> tuple[bool, float, bool]:
+def test_a_timeout_under_load_is_overload_and_alone_at_the_lowest_limit_or_before_any_answer_a_failure() -> (
+    None
+):
+    async def scenario() -> tuple[bool, float, bool, bool]:
         limit = AdaptiveLimit(0, start=4)
+        limit.release(await limit.acquire(), first_token=0.5)  # the endpoint answers
         tickets = [await limit.acquire() for _ in range(4)]
         overload = limit.timed_out(tickets[0])
         for ticket in tickets[1:]:
             limit.release(ticket)
         halved = limit.limit
-        lowest = AdaptiveLimit(0, start=1)
-        return overload, halved, lowest.timed_out(await lowest.acquire())
+        lowest = AdaptiveLimit(1)  # configured to one at a time: it answers, and stays at one
+        lowest.release(await lowest.acquire(), first_token=0.5)
+        silent = AdaptiveLimit(0, start=4)  # four in flight, and not one answer yet: silence, not load
+        crowd = [await silent.acquire() for _ in range(4)]
+        return overload, halved, lowest.timed_out(await lowest.acquire()), silent.timed_out(crowd[0])
 
-    overload, halved, failure_is_overload = asyncio.run(scenario())
+    overload, halved, failure_is_overload, silence_is_overload = asyncio.run(scenario())
     assert overload and halved == 2.0
-    assert not failure_is_overload
+    assert not failure_is_overload and not silence_is_overload
 
 
 def test_how_busy_the_limit_was_kept_is_weighted_by_time_while_there_was_work() -> None:
@@ -264,8 +271,10 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
 
 
 def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> None:
+    # A first run starts at four, where every answer is already slow: the mode probe, made alone, shows the
+    # latency of an unloaded server (the floor the queue is measured against).
     with FakeLLM(latency=0.3, slow_above=2) as fake:
-        analyzer = analyser(fake, concurrency=0)
+        analyzer = analyser(fake, concurrency=0, response_mode="auto")
         samples: list[tuple[int, int]] = []
         results = run_batch(analyzer, requests(40), samples)
     assert all(a.status is AnalysisStatus.OK for a in results)
@@ -308,9 +317,9 @@ def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out()
 
 
 def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in_its_queue() -> None:
-    # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at one (a nearby server)
-    # and grows to two on a fast first answer; the third request then waits in the server's queue behind
-    # a long answer of ours (1.2 s of prompt, then 60 tokens at 20 ms: 2.4 s) for longer than the 2 s
+    # llama-cpp-python's server: one slot, no /props. The newcomer's limit starts at four (nothing is
+    # known of it), so all three go at once; the third then waits in the server's queue behind two long
+    # answers of ours (1.2 s of prompt, then 60 tokens at 20 ms: 2.4 s each) for far longer than the 2 s
     # deadline, while the prompt and the stream each take 1.2 s: 0.8 s of room under the deadline for a
     # loaded machine's scheduling (with 0.4 s and 0.6 s under 1 s, a loaded run timed one out).
     with FakeLLM(latency=1.2, slots=1, state_slots=False, token_delay=0.02) as fake:
@@ -336,7 +345,7 @@ def test_a_long_prompt_on_a_slow_server_gets_the_time_its_measured_prompt_speed_
 
 def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
     # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
-    # against its cap (the server worked on them), however many retries overload would allow.
+    # against its cap (the server worked on them), however many retries are allowed.
     with FakeLLM(latency=1.0) as fake:
         analyzer = analyser(fake, concurrency=4, request_deadline=0.2, breaker_threshold=100, max_retries=5)
         results = run_batch(analyzer, requests(4))
@@ -347,7 +356,7 @@ def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
     ]
     assert len(per_commit) == 4 and max(per_commit.values()) == MAX_REQUESTS_PER_COMMIT, per_commit
     assert all(a.usage.requests == MAX_REQUESTS_PER_COMMIT for a in results)
-    assert analyzer.stats.overloads >= 1
+    assert analyzer.stats.retried >= 8  # went again (five retries allowed), and the cap stopped each
 
 
 # loops ----------------------------------------------------------------------------------------------
@@ -450,3 +459,80 @@ def test_a_stream_dropped_for_the_next_request_caps_the_limit_below_it() -> None
     crowded, maximum, after, alone = asyncio.run(scenario())
     assert crowded and maximum == 1 and after == 1.0
     assert not alone  # alone in flight: the endpoint's failure, for the breaker
+
+
+# what the last run found, the next one knows -------------------------------------------------------
+
+
+def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) -> None:
+    # The server admits six at once and refuses more (429). The first run finds that; the second, with the
+    # same store, sends six at once from its first request: more than a first run's four, and no 429.
+    with FakeLLM(latency=0.3, concurrency_limit=6, retry_after="0.1") as fake, Store.open(tmp_path) as store:
+        first = analyser(fake, store)
+        assert all(a.status is AnalysisStatus.OK for a in run_batch(first, requests(30)))
+        assert fake.rejected_429 >= 1  # it found the six by going past them
+        facts = store.llm_endpoint(first.endpoint, fake.model)
+        assert facts is not None and facts.concurrency_ceiling == 6 and facts.measured_at is not None
+        fake.reset()
+        second = analyser(fake, store)
+        assert all(a.status is AnalysisStatus.OK for a in run_batch(second, requests(12)))
+        opening = min(r.ended for r in fake.requests)  # the first answer: one latency in
+        together = [r for r in fake.requests if r.started < opening]
+    assert len(together) == 6 and fake.rejected_429 == 0, (len(together), fake.rejected_429)
+
+
+def test_a_limit_remembered_at_eight_against_a_server_that_now_admits_one_comes_down_at_once(
+    tmp_path: Path,
+) -> None:
+    with FakeLLM(latency=0.2, concurrency_limit=8, retry_after="0.2") as fake, Store.open(tmp_path) as store:
+        assert all(a.status is AnalysisStatus.OK for a in run_batch(analyser(fake, store), requests(40)))
+        before = store.llm_endpoint(analyser(fake).endpoint, fake.model)
+        assert before is not None and before.concurrency_ceiling == 8
+        fake.reset()
+        fake.concurrency_limit = 1  # the server now works on one at a time and refuses the rest
+        now = analyser(fake, store)
+        results = run_batch(now, requests(8))
+        refused = [r for r in fake.requests if r.status == 429]
+        first = min(r.started for r in fake.requests)
+        after = store.llm_endpoint(now.endpoint, fake.model)
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert now.stats.errors.get("timeout", 0) == 0 and now.stats.overloads == 0
+    # The eight it started with: seven refused at once, the limit down to the one the server answered, and
+    # no 429 after the first latency.
+    assert len(refused) == 7 and max(r.started for r in refused) - first < 0.2, [
+        r.started - first for r in refused
+    ]
+    assert after is not None and after.concurrency_ceiling == 1 and after.concurrency_limit == 1
+
+
+def test_a_limit_remembered_at_eight_against_a_server_that_now_states_one_slot_sends_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    # llama.cpp restarted with --parallel 1: /props says so, and the run's limit is one before its first
+    # request, whatever the last run found; nothing waits in the server's queue long enough to time out.
+    import threading
+
+    with FakeLLM(latency=0.1, concurrency_limit=8, retry_after="0.1") as fake, Store.open(tmp_path) as store:
+        assert all(a.status is AnalysisStatus.OK for a in run_batch(analyser(fake, store), requests(30)))
+        before = store.llm_endpoint(analyser(fake).endpoint, fake.model)
+        assert before is not None and before.concurrency_ceiling == 8
+        fake.reset()
+        fake.concurrency_limit, fake.slots = None, 1
+        fake._slots = threading.Semaphore(1)  # the server now works on one at a time, and says so
+        now = analyser(fake, store, request_deadline=0.5)
+        results = run_batch(now, requests(8))
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert fake.peak_active == 1 and now.stats.errors == {}, (fake.peak_active, now.stats)
+
+
+def test_a_ceiling_found_once_gives_way_when_a_later_run_had_more_in_flight(tmp_path: Path) -> None:
+    from dailydiff.store import EndpointFacts
+
+    with FakeLLM() as fake, Store.open(tmp_path) as store:
+        endpoint = analyser(fake).endpoint
+        store.save_llm_endpoint(
+            endpoint, fake.model, EndpointFacts(concurrency_limit=6, concurrency_ceiling=8)
+        )
+        assert analyser(fake, store).remembered_limit() == (8, True)  # the ceiling: start there, grow gently
+        store.save_llm_endpoint(endpoint, fake.model, EndpointFacts(concurrency_limit=12))  # the server grew
+        assert analyser(fake, store).remembered_limit() == (12, False)

@@ -76,6 +76,13 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
     assert (row.state, row.claim_owner, row.detail) == ("delivered", "w1", "written")
     store.save_llm_endpoint("http://llm", "m", EndpointFacts("json_object", 4096))
     assert store.llm_endpoint("http://llm", "m") == EndpointFacts("json_object", 4096)
+    # What a run measured: kept beside the mode (a field not measured keeps the one stored), with when.
+    store.save_llm_endpoint("http://llm", "m", EndpointFacts(concurrency_limit=6, concurrency_ceiling=8,
+                                                             latency=1.25, prompt_rate=900.5))  # fmt: skip
+    facts = store.llm_endpoint("http://llm", "m")
+    assert facts is not None and facts.measured_at is not None
+    assert facts == EndpointFacts("json_object", 4096, 6, 8, 1.25, 900.5, facts.measured_at)
+    assert abs(facts.measured_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     first, second = store.start_run("run https://user:tok@example.com/x.git"), store.start_run("run")
     assert second == first + 1
     store.finish_run(first, "ok", {"n": 1})

@@ -45,6 +45,8 @@ _RELEVANCE = {
 def estimate_tokens(text: str) -> int:
     if not text:
         return 0
+    if text.isascii():  # most diffs: no CJK to count (str.isascii is a flag lookup, not a scan)
+        return math.ceil(len(text) / NON_CJK_CHARS_PER_TOKEN)
     cjk = len(_CJK.findall(text))
     return cjk + math.ceil((len(text) - cjk) / NON_CJK_CHARS_PER_TOKEN)
 

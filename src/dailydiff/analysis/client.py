@@ -17,6 +17,10 @@ completion is understood, not failed: the answer is taken whole (its wait is the
 ``answers_whole`` says so (the analyser remembers it per endpoint and sends its requests unstreamed).
 ``get_json(path)`` reads what the server says about itself (``/models``, ``/props``) under a deadline. The API key is passed in by the caller, who reads it
 from the environment; it never appears in an error message.
+
+The streamed request is sent with the HTTP client itself (one POST, its events read here): the OpenAI SDK,
+a second or more to import, is loaded only for answers not streamed — on a worker thread beside the run's
+reading — so a run's first request does not wait for it.
 """
 
 from __future__ import annotations
@@ -24,17 +28,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-import openai
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import retry_after_seconds, tls_context
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
+
+if TYPE_CHECKING:
+    import openai
 
 STALL = 60.0  # seconds between two tokens of a streamed answer, at most
 
@@ -88,13 +95,13 @@ _FORMAT_WORDS = re.compile(
 )
 
 
-def _message_of(exc: openai.APIStatusError, secret: str) -> str:
-    body = exc.body
+def _message_of(body: Any, fallback: str, secret: str) -> str:
+    """The error's message in an error answer's JSON (``{"error": {"message": …}}``), scrubbed and cut."""
     text = ""
     if isinstance(body, dict):
         error = body.get("error", body)
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-    text = text or str(exc.message)
+    text = text or fallback
     register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
     return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
 
@@ -106,33 +113,46 @@ def context_limit_in(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def status_error(status: int, message: str, headers: Mapping[str, str]) -> LLMCallError:
+    """An error answer (HTTP ``status``, its scrubbed ``message``) as an LLMCallError kind."""
+    if status == 429:
+        return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
+                            retry_after=retry_after_seconds(headers))  # fmt: skip
+    if status in (401, 403):
+        # The server's text may quote part of the key; it is not repeated.
+        return LLMCallError("auth", f"HTTP {status}", status=status)
+    if status == 404:
+        return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
+    if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
+        return LLMCallError("context_length", f"HTTP {status}: {message}", status=status,
+                            context_limit=context_limit_in(message))  # fmt: skip
+    if status in (400, 422, 500, 501) and _FORMAT_WORDS.search(message):
+        return LLMCallError("unsupported_format", f"HTTP {status}: {message}", status=status)
+    if status >= 500 or status == 408:
+        return LLMCallError("server", f"HTTP {status}: {message}", status=status,
+                            retry_after=retry_after_seconds(headers))  # fmt: skip
+    return LLMCallError("bad_request", f"HTTP {status}: {message}", status=status)
+
+
+def transport_error(exc: httpx2.TransportError) -> LLMCallError:
+    """A request that got no answer: no connection, or none in time."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return LLMCallError("timeout", "the endpoint did not answer in time")
+    return LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})")
+
+
 def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
     """Map an SDK/transport exception to an LLMCallError kind."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return LLMCallError("timeout", "the endpoint did not answer in time")
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
         return LLMCallError("connection", f"cannot reach the endpoint ({type(cause).__name__})")
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        message = _message_of(exc, secret)
-        if status == 429:
-            return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
-                                retry_after=retry_after_seconds(exc.response.headers))  # fmt: skip
-        if status in (401, 403):
-            # The server's text may quote part of the key; it is not repeated.
-            return LLMCallError("auth", f"HTTP {status}", status=status)
-        if status == 404:
-            return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
-        if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
-            return LLMCallError("context_length", f"HTTP {status}: {message}", status=status,
-                                context_limit=context_limit_in(message))  # fmt: skip
-        if status in (400, 422, 500, 501) and _FORMAT_WORDS.search(message):
-            return LLMCallError("unsupported_format", f"HTTP {status}: {message}", status=status)
-        if status >= 500 or status == 408:
-            return LLMCallError("server", f"HTTP {status}: {message}", status=status,
-                                retry_after=retry_after_seconds(exc.response.headers))  # fmt: skip
-        return LLMCallError("bad_request", f"HTTP {status}: {message}", status=status)
+        message = _message_of(exc.body, str(exc.message), secret)
+        return status_error(exc.status_code, message, exc.response.headers)
     if isinstance(exc, openai.APIResponseValidationError | ValueError | KeyError | TypeError):
         return LLMCallError("protocol", f"unexpected answer from the endpoint ({type(exc).__name__})")
     raise exc
@@ -178,14 +198,16 @@ class ChatClient:
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
-        self._http = httpx2.AsyncClient(timeout=timeout, limits=limits, verify=tls_context())
-        self._sdk = openai.AsyncOpenAI(
-            api_key=api_key or "not-needed",  # local servers accept any key; the SDK insists on one
-            base_url=settings.base_url or None,
-            max_retries=0,
-            timeout=timeout,
-            http_client=self._http,
-        )
+        self._limits = limits
+        self._http_client: httpx2.AsyncClient | None = None  # built on a worker thread (``_ready``)
+        self._building: asyncio.Future[None] | None = None
+        self._timeout = timeout
+        self._base_setting = settings.base_url or None
+        self._sdk_client: openai.AsyncOpenAI | None = None
+        url = httpx2.URL(self.base_url)
+        self._chat_url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")
+        # Local servers accept any key; the OpenAI SDK insists on one, and so the same is sent here.
+        self._headers = {"Authorization": f"Bearer {api_key or 'not-needed'}", "Accept": "text/event-stream"}
         self._warm: asyncio.Future[None] | None = None
         # The server answered a streamed request with one JSON body (it ignores ``stream``).
         self.answers_whole = False
@@ -193,11 +215,49 @@ class ChatClient:
         self._queued: dict[int, tuple[asyncio.Timeout, float]] = {}
 
     async def __aenter__(self) -> ChatClient:
-        # The SDK's typed chat path (answers not streamed) imports and builds a few hundred milliseconds of
-        # models on first use: a worker thread loads it while the run lists and fetches its commits.
+        # The HTTP client's transport (httpcore, TLS) takes a few hundred milliseconds to import and build on
+        # a busy machine, and the SDK's typed chat path (answers not streamed) as much again: a worker thread
+        # does it while the run reads its commits.
+        self._building = asyncio.ensure_future(asyncio.to_thread(self._build))
         if not self.stream:
-            self._warm = asyncio.ensure_future(asyncio.to_thread(self._load_chat))
+            self._warm = asyncio.ensure_future(self._after_build(self._load_chat))
         return self
+
+    def _build(self) -> None:
+        if self._http_client is None:
+            self._http_client = httpx2.AsyncClient(
+                timeout=self._timeout, limits=self._limits, verify=tls_context()
+            )
+
+    async def _after_build(self, load: Any) -> None:
+        await self._ready()
+        await asyncio.to_thread(load)
+
+    async def _ready(self) -> None:
+        """The HTTP client is built (on the worker thread ``__aenter__`` started, else here)."""
+        if self._building is not None:
+            await asyncio.shield(self._building)
+        self._build()
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        assert self._http_client is not None, "awaited _ready() first"
+        return self._http_client
+
+    @property
+    def _sdk(self) -> openai.AsyncOpenAI:
+        """The OpenAI SDK's client (answers not streamed), built on first use."""
+        if self._sdk_client is None:
+            import openai
+
+            self._sdk_client = openai.AsyncOpenAI(
+                api_key=self._secret or "not-needed",
+                base_url=self._base_setting,
+                max_retries=0,
+                timeout=self._timeout,
+                http_client=self._http,
+            )
+        return self._sdk_client
 
     def _load_chat(self) -> None:
         self._sdk.chat.completions  # noqa: B018
@@ -207,8 +267,12 @@ class ChatClient:
 
     async def close(self) -> None:
         await self._loaded()
-        await self._sdk.close()
-        await self._http.aclose()
+        if self._building is not None:
+            await asyncio.gather(asyncio.shield(self._building), return_exceptions=True)
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     async def _loaded(self) -> None:
         """The typed chat path is loaded (never two threads at it at once)."""
@@ -238,13 +302,16 @@ class ChatClient:
             kwargs["temperature"] = warmth
             if penalty > 0:
                 kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        await self._ready()
+        if self.stream:
+            # The first token: within the deadline and the read timeout (no byte comes before it), or the
+            # longer wait a long prompt's measured speed needs.
+            wait = first_token_within if first_token_within > self.deadline else self._first_byte
+            return await self._streamed(messages, kwargs, wait)
         await self._loaded()
+        import openai
+
         try:
-            if self.stream:
-                # The first token: within the deadline and the read timeout (no byte comes before it), or
-                # the longer wait a long prompt's measured speed needs.
-                wait = first_token_within if first_token_within > self.deadline else self._first_byte
-                return await self._streamed(messages, kwargs, wait)
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
@@ -301,23 +368,23 @@ class ChatClient:
         watch = LoopWatch()
         body = {"model": self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
-        # The API key as ``create`` sends it (the SDK's default for ``post`` allows an admin key's header too).
-        options: openai.RequestOptions = {"security": {"bearer_auth": True}}
         # The deadlines below bound every wait of the stream (the first token, a stall, the whole answer) and
-        # see progress; the SDK's read timeout would not: it is left to them.
-        options["timeout"] = httpx2.Timeout(None, connect=self._connect_timeout)
+        # see progress; the client's read timeout would not: it is left to them.
+        request = self._http.build_request("POST", self._chat_url, json=body, headers=self._headers,
+                                           timeout=httpx2.Timeout(None, connect=self._connect_timeout))  # fmt: skip
         me = id(body)
         try:
             async with asyncio.timeout(wait) as timer:
                 self._queued[me] = (timer, wait)
-                # The SDK sends the request (its documented ``post``, with the body as built here: the typed
-                # ``create`` walks every parameter's annotations, a millisecond and a half per request) and
-                # turns an error status into its exceptions; the events are read here (one small JSON
-                # each: the SDK's typed chunks cost a millisecond apiece).
-                response = await self._sdk.post(
-                    "/chat/completions", cast_to=httpx2.Response, body=body, options=options, stream=True
-                )
-                assert isinstance(response, httpx2.Response)  # the raw response: ``cast_to`` says so
+                # One POST (the SDK's typed ``create`` walks every parameter's annotations, a millisecond and
+                # a half per request), the events read here (one small JSON each: the SDK's typed chunks cost
+                # a millisecond apiece).
+                try:
+                    response = await self._http.send(request, stream=True)
+                except httpx2.TransportError as exc:
+                    raise transport_error(exc) from None
+                if response.status_code >= 400:
+                    await self._refused(response)
                 if _is_json(response.headers.get("content-type", "")):
                     # A server or proxy that ignores ``stream``: one complete answer, taken as it is.
                     try:
@@ -408,6 +475,22 @@ class ChatClient:
             prompt_work=work,
         )
 
+    async def _refused(self, response: httpx2.Response) -> None:
+        """An error answer: read it (a little of it) and raise its LLMCallError kind."""
+        try:
+            content = await response.aread()
+        except httpx2.TransportError:
+            content = b""
+        finally:
+            await response.aclose()
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        fallback = content[:300].decode("utf-8", "replace") or f"HTTP {response.status_code}"
+        message = _message_of(body, fallback, self._secret)
+        raise status_error(response.status_code, message, response.headers)
+
     async def get_json(self, path: str, *, root: bool = False, deadline: float | None = None) -> Any:
         """GET ``path`` under the base URL (or under the server's root: llama.cpp's ``/props``) and return
         its JSON, or None when the server answered but not with JSON (404, HTML…). Transport failures and
@@ -417,6 +500,7 @@ class ChatClient:
             base = re.sub(r"/v\d+$", "", base)
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         limit = min(deadline or self.deadline, self.deadline)
+        await self._ready()
         try:
             async with asyncio.timeout(limit):
                 response = await self._http.get(base + path, headers=headers)

@@ -12,14 +12,20 @@ limiter does (Netflix's concurrency-limits):
   first (a slow start that doubles it every round), by one per round after the first decrease.
 - A queue (first tokens well above the work or the floor, smoothed over the last few samples so one
   late answer is not taken for one): the limit comes down by a fifth, at most once per round (only a request started after the last decrease can decrease it again).
-- A 429 halves it and pauses new requests until the ``Retry-After`` moment; a request that timed out
-  while others were in flight is overload, not failure: it halves the limit too (the caller tries again).
-  Only a timeout at the lowest limit, alone in flight, is the endpoint's failure.
+- A 429 while others of ours are still in flight says how many the server admits: the limit comes down at
+  once to those still in flight (each further 429 of the crowd brings it lower), and once they are settled
+  it stays, for the run, at most at the number of them the server answered (none answered: a rate over
+  time, not a crowd); the refused request goes again after its ``Retry-After``. A 429 with nothing else of
+  ours in flight (a rate over time, not a crowd) halves the limit and pauses new requests until the
+  ``Retry-After`` moment. A request that timed out while others were in flight is overload, not failure:
+  it halves the limit too (the caller tries again). Only a timeout at the lowest limit, alone in flight,
+  is the endpoint's failure.
 
-The limit starts, and stays at most, where the server says how many requests it works on at once
-(llama.cpp ``/props`` ``total_slots``), else starts at the configured concurrency, else at ``DEFAULT_START``; it never exceeds the
-configured concurrency (``concurrency = 0``: ``CEILING``). Slots are granted by priority (lowest value
-first, in arrival order among equals): the engine's most likely escalations go first.
+The limit starts where the last run at this endpoint and model left it (the analyser remembers it in the
+store), else at the configured concurrency, else at ``DEFAULT_START``; where the server says how many
+requests it works on at once (llama.cpp ``/props`` ``total_slots``) it starts there and stays at most there.
+It never exceeds the configured concurrency (``concurrency = 0``: ``CEILING``). Slots are granted by priority
+(lowest value first, in arrival order among equals): the engine's most likely escalations go first.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Ticket:
     generation: int
     in_flight: int
     limit: int
+    serial: int = 0
 
 
 class AdaptiveLimit:
@@ -56,6 +63,7 @@ class AdaptiveLimit:
         self, maximum: int = 0, *, start: int | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.maximum = maximum if maximum > 0 else CEILING
+        self.configured = self.maximum  # what the user allows; ``maximum`` below it is the server's word
         first = start if start and start > 0 else (maximum if maximum > 0 else DEFAULT_START)
         self.limit = float(min(self.maximum, max(1, first)))
         self.minimum = 1
@@ -66,18 +74,38 @@ class AdaptiveLimit:
         self.increases = 0
         self.peak_active = 0
         self.peak_limit = int(self.limit)
+        self.initial = int(self.limit)  # where it started (the server's stated slots, once it says)
         self.slow_start = True
+        self._unsettled: set[int] = set()  # serials of the tickets in flight
+        self.fastest: float | None = None  # the least first-token time of the run (the endpoint's latency)
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
         self._ratio = 1.0  # first token / baseline, smoothed
         self._clock = clock
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
+        self._serials = itertools.count(1)
+        # Each crowd a 429 was refused above: the serials of ours in flight then, still unsettled, and how
+        # many of them the server answered. Settled, the answered ones are what it admits (none: a rate
+        # over time refused them all, and says nothing about a crowd).
+        self._crowds: list[tuple[set[int], list[int]]] = []
         self._timer: asyncio.TimerHandle | None = None
         # How busy the limit was kept: seconds × requests in flight, and seconds × the limit, over the time
         # there was work (requests in flight or waiting for a slot).
         self.in_flight_seconds = 0.0
         self.limit_seconds = 0.0
         self._accounted = clock()
+
+    @property
+    def ceiling(self) -> int | None:
+        """The most the server was found to admit at once this run (its stated slots, a crowd a 429 refused
+        above, a stream dropped for the next request), or None."""
+        return int(self.maximum) if self.maximum < self.configured else None
+
+    @property
+    def proven(self) -> int:
+        """The limit as far as this run bore it out: where it is, at most the most requests in flight at
+        once (or where it started): a limit grown on a few answers is not taken for the server's."""
+        return max(1, min(int(self.limit), max(self.initial, self.peak_active)))
 
     @property
     def kept_busy(self) -> float:
@@ -101,6 +129,8 @@ class AdaptiveLimit:
             self._account()
             self.maximum = min(self.maximum, slots)
             self.limit = float(min(self.maximum, slots))
+            if not self.peak_active:  # said before any request: the limit never was higher in use
+                self.peak_limit = self.initial = int(self.limit)
             self._dispatch()
 
     async def acquire(self, priority: float = 0.0) -> Ticket:
@@ -113,14 +143,16 @@ class AdaptiveLimit:
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self._give_back()  # granted just as the waiter was cancelled
+                self._give_back(future.result())  # granted just as the waiter was cancelled
             raise
 
     def _grant(self) -> Ticket:
         self._account()
         self.active += 1
         self.peak_active = max(self.peak_active, self.active)
-        return Ticket(self._clock(), self.generation, self.active, int(self.limit))
+        serial = next(self._serials)
+        self._unsettled.add(serial)
+        return Ticket(self._clock(), self.generation, self.active, int(self.limit), serial)
 
     def _dispatch(self) -> None:
         pause = self.paused_until - self._clock()
@@ -137,10 +169,25 @@ class AdaptiveLimit:
         self._timer = None
         self._dispatch()
 
-    def _give_back(self) -> None:
+    def _give_back(self, ticket: Ticket, *, answered: bool = False) -> None:
         self._account()
         self.active -= 1
+        self._unsettled.discard(ticket.serial)
+        self._settle(ticket.serial, answered)
         self._dispatch()
+
+    def _settle(self, serial: int, answered: bool) -> None:
+        for crowd in list(self._crowds):
+            pending, count = crowd
+            if serial not in pending:
+                continue
+            pending.discard(serial)
+            count[0] += answered
+            if not pending:
+                self._crowds.remove(crowd)
+                if count[0] > 0:  # the server admits this many of ours: no more for the rest of the run
+                    self.maximum = max(self.minimum, min(self.maximum, count[0]))
+                    self.limit = min(self.limit, float(self.maximum))
 
     # what the server did -----------------------------------------------------------------------
 
@@ -148,9 +195,10 @@ class AdaptiveLimit:
         """The request answered (``first_token``: seconds from the request to its first token; ``work``:
         the part of it the server says it spent working) — or did not (no sample)."""
         busy = max(ticket.in_flight, self.active)  # in flight when it started or when it ended
-        self._give_back()
+        self._give_back(ticket, answered=first_token is not None)
         if first_token is None:
             return
+        self.fastest = first_token if self.fastest is None else min(self.fastest, first_token)
         if work is not None and work > 0:
             baseline = work
         else:
@@ -171,21 +219,39 @@ class AdaptiveLimit:
             self.peak_limit = max(self.peak_limit, int(self.limit))
         self._dispatch()
 
-    def rate_limited(self, ticket: Ticket, retry_after: float | None) -> None:
-        """A 429: halve (once per round) and pause until Retry-After."""
+    def rate_limited(self, ticket: Ticket, retry_after: float | None) -> bool:
+        """A 429. With others of ours still in flight it is a crowd the server refuses: the limit comes down
+        at once to those others, and, once they are settled, stays for the run at most at those it answered
+        (True: only the refused request waits its Retry-After). Alone in flight, a rate over time: halve
+        (once per round), pause every new request until Retry-After, and False."""
+        self._account()
+        others = self._unsettled - {ticket.serial}
+        if others:
+            self.slow_start = False
+            self._crowds.append((set(others), [0]))
+            if len(others) < self.limit:
+                self.limit = float(max(self.minimum, len(others)))
+                self.generation += 1
+                self.decreases += 1
+            self._give_back(ticket)
+            return True
         self._decrease(ticket, 0.5)
         if retry_after is not None:
             self.paused_until = max(self.paused_until, self._clock() + min(retry_after, 120.0))
-        self._give_back()
+        self._give_back(ticket)
+        return False
 
     def timed_out(self, ticket: Ticket) -> bool:
-        """A request ran out of time. True when that is overload (others were in flight, or the limit can
-        still come down): the limit is halved and the caller tries again. False: a failure at the lowest
-        limit, alone in flight — the endpoint's, for the breaker."""
-        overload = ticket.in_flight > self.minimum or ticket.limit > self.minimum
+        """A request ran out of time. True when that is overload (the endpoint has answered this run, and
+        others were in flight or the limit can still come down): the limit is halved and the caller tries
+        again. False: a failure at the lowest limit, alone in flight, or before any answer — the endpoint's,
+        for the breaker."""
+        # (An endpoint that has not answered once this run shows no load, only silence: its failure.)
+        answered = self.fastest is not None
+        overload = answered and (ticket.in_flight > self.minimum or ticket.limit > self.minimum)
         if overload:
             self._decrease(ticket, 0.5)
-        self._give_back()
+        self._give_back(ticket)
         return overload
 
     def interrupted(self, ticket: Ticket) -> bool:
@@ -198,7 +264,7 @@ class AdaptiveLimit:
             self.maximum = max(self.minimum, min(self.maximum, max(ticket.in_flight, self.active) - 1))
             self.limit = min(self.limit, float(self.maximum))
             self.slow_start = False
-        self._give_back()
+        self._give_back(ticket)
         return crowded
 
     def _decrease(self, ticket: Ticket, factor: float) -> None:

@@ -1,9 +1,11 @@
 """The LLM analyser: structured, budgeted, concurrent, accounted — and never silently broken.
 
 Once per run, before the first request (as soon as the engine lists commits that will need one, beside
-their fetch), the endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's
-``/props``), and, with ``response_mode = "auto"``, the strongest way it has to hold an answer to a schema
-is negotiated with a tiny probe; both are remembered per endpoint and model in the store. An endpoint
+their fetch; for an endpoint the store knows nothing of, as the run starts, beside the reading), the
+endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's ``/props``), and, with
+``response_mode = "auto"``, the strongest way it has to hold an answer to a schema is negotiated with a tiny
+probe; both are remembered per endpoint and model in the store, and so is, at the end of the run, what
+the concurrency limit found there (analysis/limits.py): the next run starts from it. An endpoint
 that does not answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone
 for the rest of the run: every commit left fails at once with that reason.
 
@@ -20,6 +22,7 @@ model or endpoint) raise ``AnalysisError`` — once, for the run.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -31,7 +34,7 @@ from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.budget import estimate_messages
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.heuristic import heuristic_overview
-from dailydiff.analysis.limits import AdaptiveLimit
+from dailydiff.analysis.limits import AdaptiveLimit, Ticket
 from dailydiff.analysis.prompting import Prompt, PromptBook, PromptTooLarge, safety_margin
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
@@ -54,7 +57,7 @@ from dailydiff.common.holding import check_held
 from dailydiff.common.http import CircuitBreaker, backoff_delay, retry_wait
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.secrets import unlocated
-from dailydiff.errors import AnalysisError
+from dailydiff.errors import AnalysisError, StoreError
 from dailydiff.models import (
     Analysis,
     AnalysisStatus,
@@ -76,6 +79,7 @@ OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 MAX_REQUESTS_PER_COMMIT = 3
 BACKOFF_CAP = 30.0  # seconds: the longest wait between retries the endpoint did not time itself
+REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 OVERLOAD_RETRIES = 6
 FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines  # a request timed out under load goes again this many times at most
@@ -254,6 +258,7 @@ class LLMAnalyzer:
         # False: the endpoint answers a streamed request with one JSON body (a server or proxy that ignores
         # ``stream``); its requests go unstreamed then, under the one total deadline.
         self.streams: bool | None = None
+        self.known_endpoint = False  # the store had something on this endpoint and model at the start
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
         self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
@@ -286,6 +291,44 @@ class LLMAnalyzer:
                 self.endpoint, self.settings.model, EndpointFacts(mode, context_window, streams)
             )
 
+    def remembered_limit(self) -> tuple[int | None, bool]:
+        """Where this run's concurrency limit starts, from what the last runs at this endpoint and model
+        measured (within ``REMEMBER_DAYS``): the most the server was found to admit at once, else where the
+        last run left the limit; and whether that is a found ceiling (the limit then grows past it only
+        gently). Nothing remembered: None (the configured concurrency, else ``DEFAULT_START``; a server
+        that states its slots starts there). The prompt speed is taken too: a long first prompt on a slow
+        server gets the time it needs."""
+        if self.store is None:
+            return None, False
+        try:
+            known = self.store.llm_endpoint(self.endpoint, self.settings.model)
+        except StoreError as exc:  # derived data: never a reason to stop
+            log.warning("the remembered facts of %s are unreadable (%s); measured again", self.endpoint, exc)
+            return None, False
+        self.known_endpoint = known is not None
+        if known is None or known.measured_at is None:
+            return None, False
+        if dt.datetime.now(dt.UTC) - known.measured_at > dt.timedelta(days=REMEMBER_DAYS):
+            return None, False
+        self.prompt_rate = max(self.prompt_rate, known.prompt_rate or 0.0)
+        ceiling, limit = known.concurrency_ceiling, known.concurrency_limit
+        if ceiling and (limit is None or limit <= ceiling):
+            return ceiling, True
+        # (A later run had more in flight than the ceiling an earlier one found: the server grew.)
+        return limit, False
+
+    def remember_limit(self, limit: AdaptiveLimit) -> None:
+        """At the end of the session: where it left the limit, the ceiling it found, the fastest first token
+        and the prompt speed, for the next run (only when the endpoint answered something)."""
+        if self.store is None or limit.fastest is None:
+            return
+        facts = EndpointFacts(concurrency_limit=limit.proven, concurrency_ceiling=limit.ceiling,
+                              latency=limit.fastest, prompt_rate=self.prompt_rate or None)  # fmt: skip
+        try:
+            self.store.save_llm_endpoint(self.endpoint, self.settings.model, facts)
+        except StoreError as exc:
+            log.warning("could not remember what %s showed (%s)", self.endpoint, exc)
+
     def saw_prompt(self, reply: Reply) -> None:
         """The prompt speed an answer shows (tokens to its first token, queue included: a cautious
         figure); the fastest seen is kept."""
@@ -311,17 +354,22 @@ class LLMAnalyzer:
     async def session(self) -> AsyncIterator[LLMSession]:
         """One client and one adaptive concurrency limit for the whole run: every analysis and overview
         of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
-        # A server on this machine or network that does not say how many requests it works on at once
-        # is most likely one GPU or a laptop: start at one and let the answers' speed tell.
-        start = 1 if not self.settings.concurrency and _nearby(self.settings.base_url) else None
+        start, found = self.remembered_limit()
         limit = AdaptiveLimit(self.settings.concurrency, start=start)
+        limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
         async with ChatClient(self.settings, self._api_key) as client:
             session = LLMSession(self, client, limit)
+            if self.store is not None and self.mode is None and not self.known_endpoint:
+                # Nothing known of this endpoint and model yet: this run will most likely ask it, and first
+                # the mode probe, which goes now, beside the reading of the commits, not after it (the
+                # probe's session language is no matter).
+                session.expect("")
             try:
                 yield session
             finally:
                 if session.discovery is not None:
                     session.discovery.cancel()
+                self.remember_limit(limit)
                 self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
                 self.stats.in_flight_seconds += limit.in_flight_seconds
@@ -590,6 +638,7 @@ class _Session:
         estimate: int = 0,
         temperature: float | None = None,
         penalty: float = 0.0,
+        slot: Ticket | None = None,
     ) -> Reply:
         """One completion with the retry policy: 429 → shrink and wait for Retry-After; a timeout while
         the server is loaded → shrink and try again (overload, not failure); 5xx, lost connections and a
@@ -597,14 +646,17 @@ class _Session:
         auth/not-found → fatal; anything else (a loop included) → raise. Every request is added to
         ``attempts``; one the server worked on (answered, timed out or cut off; not a transport fault, not
         a 429) is counted against the commit's cap, and none goes out past it; ``attempts.priority`` orders
-        the wait for a slot."""
+        the wait for a slot (``slot``: one the caller already holds, for the first attempt)."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
         transient = rate_hits = overloads = 0
         while True:
             if self.breaker.opened:
+                if slot is not None:
+                    self.limit.release(slot)
                 raise LLMCallError("unavailable", self.breaker.reason)
-            ticket = await self.limit.acquire(attempts.priority)
+            ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
+            slot = None
             delay: float | None = None
             try:
                 if self.breaker.opened:
@@ -642,11 +694,13 @@ class _Session:
                         wait = backoff_delay(
                             min(rate_hits, 6) + 1, self.settings.retry_backoff, cap=BACKOFF_CAP
                         )
-                    self.limit.rate_limited(ticket, wait)
+                    crowd = self.limit.rate_limited(ticket, wait)
                     if rate_hits > self.settings.rate_limit_retries:
                         raise
                     stats.retried += 1
-                    continue
+                    if crowd:  # the others go on; only the refused request waits its Retry-After
+                        await asyncio.sleep(wait)
+                    continue  # (alone: every new request waits out the pause, this one with them)
                 if error.kind in ("interrupted", "timeout"):
                     # The server worked on it and the answer is lost: it counts against the commit's cap,
                     # and goes again only within it.
@@ -751,17 +805,24 @@ class _Session:
                 if attempts.left <= 0:
                     spent = f"stopped after {MAX_REQUESTS_PER_COMMIT} requests"
                     return self._failed(request, f"{error}; {spent}" if error else spent, attempts.usage)
+                # The slot first, then the prompt: a day's commits do not all build theirs (milliseconds
+                # each) before the first request goes; each is built when its request can go.
+                slot = await self.limit.acquire(attempts.priority)
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
                         request, depth, self.language, prompt_mode(mode), context_window, allowance
                     )
                 except PromptTooLarge as exc:
+                    self.limit.release(slot)
                     error = error or str(exc)
                     break
+                except BaseException:
+                    self.limit.release(slot)
+                    raise
                 fmt = self._answer_format(depth, mode)
                 try:
                     reply = await self.call(prompt.messages, fmt, allowance, attempts, estimate=prompt.tokens,
-                                            temperature=temperature, penalty=penalty)  # fmt: skip
+                                            temperature=temperature, penalty=penalty, slot=slot)  # fmt: skip
                 except LLMCallError as exc:
                     if exc.kind == "loop" and not cooled:
                         # Once: smaller (the shallower depth, half the allowance), cooler, and penalised for

@@ -7,9 +7,10 @@ and a prompt that still cannot fit is an error, not a request).
 Prompts are sized by depth, not by the context: on a laptop's server the prompt's evaluation is the cost
 (a 7.5k-token prompt is about a minute on two cores). A low-importance commit gets its title, PR text,
 file list and its most relevant hunks within ``DEPTH_COMMIT_TOKENS`` (the instructions come on top: about
-450 tokens, more in json_object mode where they carry the schema); a high one may fill the context. On the
-18-commit day of large commits (bench/engine_stream.py --mirror pytorch/ao) that is half the prompt
-characters of the tool dailydiff replaces.
+450 tokens, more in json_object mode where they carry the schema); a high one up to 16k tokens (about
+40k characters of its most relevant hunks: more is what the tool dailydiff replaces sent, whole patches,
+for no better answer). On flashinfer's 18-commit 2026-04-24 that is under half the prompt characters of
+that tool (bench/warm_start.py --tool).
 What the model did not see is listed in the analysis (``unseen_files``) either way.
 """
 
@@ -61,8 +62,8 @@ class Prompt:
 
 
 # The commit's part of the prompt (message, PR, diff, file list) in tokens at most, per depth (None: as much
-# as the context holds); the instructions come on top.
-DEPTH_COMMIT_TOKENS: dict[Level, int | None] = {Level.LOW: 500, Level.MEDIUM: 2000, Level.HIGH: None}
+# as the context holds; a smaller context holds less); the instructions come on top.
+DEPTH_COMMIT_TOKENS: dict[Level, int | None] = {Level.LOW: 500, Level.MEDIUM: 2000, Level.HIGH: 16000}
 
 
 def safety_margin(context_window: int) -> int:

@@ -233,4 +233,18 @@ MIGRATIONS: list[Migration] = [
     # Whether an LLM endpoint streams: 0 for a server or proxy that answers a streamed request with one JSON
     # body (remembered, so the next run asks it unstreamed); NULL while unknown.
     ("m010_llm_endpoint_streams", "ALTER TABLE llm_endpoints ADD COLUMN streams INTEGER;"),
+    (
+        # What a run measured at an LLM endpoint and model, for the next run to start from: where it left the
+        # concurrency limit, the most the server was found to admit at once (its stated slots, or the crowd a
+        # 429 refused: NULL while never reached), the fastest first token and prompt speed seen there, and
+        # when (an old measurement is not trusted).
+        "m011_llm_endpoint_limits",
+        """
+        ALTER TABLE llm_endpoints ADD COLUMN concurrency_limit INTEGER;
+        ALTER TABLE llm_endpoints ADD COLUMN concurrency_ceiling INTEGER;
+        ALTER TABLE llm_endpoints ADD COLUMN latency DOUBLE PRECISION;
+        ALTER TABLE llm_endpoints ADD COLUMN prompt_rate DOUBLE PRECISION;
+        ALTER TABLE llm_endpoints ADD COLUMN measured_at TEXT;
+        """,
+    ),
 ]
