@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "data" / "ask_questions_heldout.json"
 SEED = 44
+ASKED_ON = "2026-08-23"  # the day after the histories end: relative time words are read from it
 REPOS = {
     "fi": ("flashinfer-ai/flashinfer", "2026-01-01", "2026-08-22"),
     "va": ("vllm-project/vllm-ascend", "2026-03-01", "2026-08-22"),
@@ -39,6 +40,7 @@ REPOS = {
 
 # (id, repo key, question, since, until, match, exclude); since/until None = the repository's period.
 Q = tuple[str, str, str, str | None, str | None, str, str | None]
+# fmt: off
 QUESTIONS: list[Q] = [
     # flashinfer-ai/flashinfer
     ("fi01", "fi", "Which commits worked on the top-k kernels (filtered top-k, radix, multi-CTA)?",
@@ -171,6 +173,7 @@ QUESTIONS: list[Q] = [
     ("va32", "va", "5 月份量化相关的修复有哪些？",
      "2026-05-01", "2026-05-31", r"^(?=.*(quant|w8a8|w4a8|w4a16|c8\b))(?=.*(fix|bug))", None),
 ]
+# fmt: on
 
 
 def shell(since: str, until: str, match: str, exclude: str | None) -> str:
@@ -221,6 +224,7 @@ def main() -> int:
     data = {
         "about": __doc__.split("Procedure", 1)[1].split("This script", 1)[0].strip(" :\n"),
         "seed": SEED,
+        "asked_on": ASKED_ON,  # "in March", "上个月" are read as of this day
         "repositories": {name: {"from": first, "to": last} for name, first, last in REPOS.values()},
         "questions": items,
     }

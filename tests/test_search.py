@@ -228,3 +228,53 @@ def test_run_keeps_the_index_current(tmp_path: Path) -> None:
               cwd=tmp_path)  # fmt: skip
     with Store.open(data) as store:
         assert _shas(store, "sampling NaN") == [shas[1]] and _shas(store, "paged KV cache") == [shas[0]]
+
+
+def test_an_answer_that_cites_nothing_is_not_printed_as_an_answer(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """An LLM answer with no valid citation is not grounded: the ranked commits are printed instead, with
+    one line saying why, and --json carries no answer."""
+    _repo, data, shas = history
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": "FP8 GEMM got much faster on every GPU this spring."})
+
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
+        shown = dailydiff(*args, cwd=tmp_path, env=env)
+        assert fake.count >= 1
+        assert re.match(r"\d+ commits found:\n", shown.stdout), shown.stdout  # the ranked commits
+        assert f"[{shas[3][:7]}]" in shown.stdout and "much faster" not in shown.stdout
+        assert "Commits cited" not in shown.stdout
+        why = [line for line in shown.stderr.splitlines() if line.strip()]
+        assert len(why) == 1 and "cites no retrieved commit" in why[0], shown.stderr
+        out = json.loads(dailydiff(*args, "--json", cwd=tmp_path, env=env).stdout)
+        assert out["answer"] is None and out["llm"]["cited"] == [] and out["commits"]
+
+
+def test_ask_uses_a_configured_llm_whatever_the_analyser_setting(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """`[analysis] analyzer = "heuristic"` says how reports are analysed; `ask` still asks the LLM the
+    environment configures, and without one says in one line why it answers from the listing."""
+    _repo, data, shas = history
+    config = tmp_path / "heuristic.toml"
+    config.write_text('[analysis]\nanalyzer = "heuristic"\n', encoding="utf-8")
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}]."})
+
+    args = ("ask", "What changed in FP8 GEMM?", "--config", str(config), "--data-dir", str(data))
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        answered = dailydiff(*args, cwd=tmp_path, env=env)
+        assert fake.count >= 1
+        assert answered.stdout.startswith(f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}].")
+    offline = dailydiff(*args, cwd=tmp_path)
+    lines = [line for line in offline.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no LLM model is configured" in lines[0], offline.stderr
+    assert re.match(r"\d+ commits found:\n", offline.stdout)

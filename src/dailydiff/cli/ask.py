@@ -104,6 +104,18 @@ def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str
     return {**answer, "cached": False}
 
 
+def _ask_model(settings: Any, store: Store) -> tuple[Any, str]:
+    """The configured LLM, whatever ``[analysis] analyzer`` says (it chooses how reports are analysed, not
+    whether a question is answered); without one, why not in a few words."""
+    from dailydiff.analysis import llm_configured, make_analyzer
+
+    if not settings.llm.model:
+        return None, "no LLM model is configured: set llm.model or DAILYDIFF_LLM_MODEL"
+    if not llm_configured(settings):
+        return None, "the LLM has no endpoint: set llm.base_url or DAILYDIFF_LLM_API_KEY"
+    return make_analyzer("llm", settings, store), ""
+
+
 @app.command("ask", cls=options.Command)
 @handle_errors
 def ask_command(
@@ -130,28 +142,35 @@ def ask_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Answer QUESTION from the stored history, citing the commits it rests on."""
-    from dailydiff.engine.digests import llm_for_digests
-
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
     says = SAYS[language]
     with open_store(settings) as store:
         result = find(store, question, filters, limit)
-        analyzer = None if no_llm or not result.hits else llm_for_digests(settings, store)
+        analyzer, why_not = (None, "") if no_llm or not result.hits else _ask_model(settings, store)
         answer = _llm_answer(store, analyzer, result, language) if analyzer is not None else None
-    usable = answer is not None and answer["answer"] and answer["language_ok"]
+    # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
+    usable = bool(answer is not None and answer["answer"] and answer["cited"] and answer["language_ok"])
     if as_json:
         out = {**result_json(result), "language": language, "answer": answer if usable else None,
-               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"}}  # fmt: skip
+               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
+               "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return
+    if why_not:
+        stderr.print(f"dailydiff: {says['none']} ({why_not}); the retrieved commits follow", markup=False,
+                     highlight=False)  # fmt: skip
     if answer is not None and not usable:
         why = answer.get("unusable") or (
-            "not in the question's language" if answer["answer"] else "no line with valid citations"
+            "it cites no retrieved commit"
+            if answer["answer"] and not answer["cited"]
+            else "not in the question's language"
+            if answer["answer"]
+            else "no line with valid citations"
         )
         stderr.print(f"dailydiff: {says['none']} ({why}); the retrieved commits follow", markup=False,
                      highlight=False)  # fmt: skip
