@@ -62,7 +62,8 @@ def test_search_finds_by_title_path_and_language_with_filters(history: tuple[Pat
     with Store.open(data) as store:
         assert _shas(store, "attention backend")[0] == shas[0]
         assert set(_shas(store, "attention backend")[:2]) == {shas[0], shas[4]}  # the Chinese one by its path
-        assert _shas(store, "注意力后端") == [shas[4]]  # Chinese words, no dictionary
+        # Chinese words: their own characters first, then the English commit they name (glossary.toml)
+        assert _shas(store, "注意力后端") == [shas[4], shas[0]]
         assert _shas(store, "FP8 GEMM")[:2] == [shas[3], shas[2]]  # the change before the docs
         assert _shas(store, "FP8 GEMM", change_types=["docs"]) == [shas[2]]
         assert _shas(store, "FP8 GEMM", date_from=DAY2, date_to=DAY2, path_glob="flashinfer/gemm/*") == [
@@ -97,7 +98,7 @@ def test_the_index_follows_every_report_and_is_built_for_an_old_store(
     db.commit()
     db.close()
     with Store.open(data) as store:
-        assert _shas(store, "注意力后端") == [shas[4]] and _shas(store, "MoE routing") == [late_sha]
+        assert _shas(store, "注意力后端")[0] == shas[4] and _shas(store, "MoE routing") == [late_sha]
     # `store copy` into a new store: the copy answers the same.
     target = tmp_path / "copy.sqlite3"
     dailydiff("store", "copy", str(data / "dailydiff.sqlite3"), str(target), cwd=tmp_path)
@@ -147,7 +148,7 @@ def test_ask_offline_groups_the_commits_by_repository_and_month(
     assert lines.index("  2026-04") < lines.index("  2026-03")  # newest month first
     assert any(line.startswith(f"    [{shas[4][:7]}] {DAY3}") for line in lines)
     zh = dailydiff("ask", "注意力后端有哪些变化？", "--no-llm", "--data-dir", str(data), cwd=tmp_path).stdout
-    assert zh.startswith("1 个相关提交")
+    assert zh.startswith("2 个相关提交")  # the Chinese commit and the English one on the attention backend
 
 
 def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(
