@@ -29,6 +29,7 @@ LEVEL_BOOST: Mapping[str, float] = {"high": 0.12, "medium": 0.05, "low": 0.0}
 RECENCY_DAYS = 180.0  # the half-life of the recency boost
 RECENCY_BOOST = 0.08
 OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less than the question's words
+TITLE_BOOST = 0.5  # a title that names the question's ideas: what a commit is, not what it mentions
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
@@ -105,7 +106,12 @@ def rank(
         coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        said = sum(1 for p in phrases if f" {p} " in f" {doc.fields.get('f_title', '')} ")
+        title = f" {doc.fields.get('f_title', '')} "
+        in_title = sum(
+            w for c, w in zip(concepts, idf, strict=True) if any(f" {t} " in title for t in c.terms)
+        )
+        boost += TITLE_BOOST * in_title / best_possible
+        said = sum(1 for p in phrases if f" {p} " in title)
         boost += PHRASE_BOOST * min(said, 2)
         score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
         hits.append(Hit(doc, score, tuple(matched)))

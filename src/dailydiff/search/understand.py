@@ -233,7 +233,9 @@ def _phrase(word: str) -> str:
     return " ".join(terms(word))
 
 
-def _segment_concepts(text: str, groups: dict[int, str], singles: dict[str, str]) -> None:
+def _segment_concepts(
+    text: str, groups: dict[int, str], singles: dict[str, str], joins: dict[str, str]
+) -> None:
     g = glossary()
     lowered = text.lower()
 
@@ -245,7 +247,7 @@ def _segment_concepts(text: str, groups: dict[int, str], singles: dict[str, str]
         lowered = pattern.sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
     for stop in g.stop_zh:
         lowered = lowered.replace(stop, " ")
-    for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._][a-z0-9]+)*", lowered):
+    for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered):
         if re.match(f"[{_CJK}]", token):
             if len(token) > 1:
                 for term in terms(token):
@@ -253,8 +255,15 @@ def _segment_concepts(text: str, groups: dict[int, str], singles: dict[str, str]
             continue
         if is_stop_word(token):
             continue
-        if re.search(r"[._]", token):  # an identifier or a version: its terms in order
-            singles.setdefault(_phrase(token), token)
+        if re.search(r"[._\-]", token):  # an identifier, a version, "top-k": its terms in order, or joined
+            joined = "".join(re.split(r"[._\-]", token))
+            group = g.by_term.get(_phrase(joined))
+            if group is not None:
+                groups.setdefault(group, token)
+            else:
+                singles.setdefault(_phrase(token), token)
+                if "-" in token and joined.isalnum():
+                    joins.setdefault(_phrase(token), _phrase(joined))
             continue
         for term in terms(token):
             if is_stop_word(term):
@@ -270,10 +279,14 @@ def _segment(text: str) -> list[Concept]:
     g = glossary()
     groups: dict[int, str] = {}
     singles: dict[str, str] = {}
-    _segment_concepts(text, groups, singles)
+    joins: dict[str, str] = {}  # "top k" → "topk": a hyphenated word is written both ways
+    _segment_concepts(text, groups, singles, joins)
     concepts = [Concept(g.groups[i], 1.0, source, (_phrase(source),)) for i, source in groups.items()]
     covered = {t for c in concepts for t in c.terms}
-    concepts += [Concept((t,), 1.0, source, (t,)) for t, source in singles.items() if t not in covered]
+    for term, source in singles.items():
+        if term not in covered:
+            both = (term, joins[term]) if term in joins else (term,)
+            concepts.append(Concept(both, 1.0, source, both))
     return concepts
 
 
@@ -289,6 +302,23 @@ _PAREN_RE = re.compile(r"[(（]([^()（）]*)[)）]")
 _SLASH_RE = re.compile(r"[\w\-.㐀-鿿]+(?:\s*/\s*[\w\-.㐀-鿿]+)+")
 
 
+def _variants(text: str) -> list[Concept]:
+    """What parentheses name: each item (split at commas, slashes, "or") one more name of the thing before
+    them — a one-word item with its glossary names, several words as a phrase ("Kimi delta attention")."""
+    found: list[Concept] = []
+    for item in re.split(r"[,，、/;；]|\bor\b|或", text):
+        item = item.strip()
+        words = terms(item)
+        if not words:
+            continue
+        single = _segment(item)
+        if len(single) == 1 and (len(words) == 1 or len(single[0].terms) > 1):
+            found.append(single[0])  # one word, or a glossary phrase ("DGX Spark", "专家负载均衡" is not)
+        else:
+            found.append(Concept((" ".join(words),), 1.0, item, ()))
+    return found
+
+
 def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     """The question's concepts. What a question names in parentheses or with slashes are other names of
     the same thing or its variants ("上下文并行（PCP/DCP）", "top-k (filtered, radix)"): alternatives of
@@ -302,6 +332,11 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         position = found.end()
     pieces.append((text[position:], False))
     for piece, inside in pieces:
+        if inside and concepts:
+            variants = _variants(piece)
+            if variants:
+                concepts[-1] = _merge([concepts[-1], *variants])
+            continue
         found_here: list[Concept] = []
         rest = piece
         for run in _SLASH_RE.findall(piece):
