@@ -3,6 +3,10 @@ questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30
 
     python bench/ask_eval.py --repo /path/to/flashinfer-clone [--data-dir DIR]
     python bench/ask_eval.py --heldout --data-dir DIR [--split test]
+    python bench/ask_eval.py --pairs --data-dir DIR
+
+--pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
+by the rules: flashinfer, 2026-01-01 to 2026-03-31) and prints how many of their top 10 they share.
 
 --heldout scores bench/data/ask_questions_heldout.json (bench/ask_labels.py: 64 questions over flashinfer
 and vllm-ascend, written before tuning) over a store holding both repositories' reports, each question
@@ -58,7 +62,12 @@ def main() -> int:
     parser.add_argument("--heldout", action="store_true", help="score the held-out set (see above)")
     parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
+    parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
+    if args.pairs:
+        if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
+            parser.error("--pairs needs --data-dir with a store")
+        return pairs(args.data_dir)
     if args.heldout:
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
             parser.error("--heldout needs --data-dir with a store of both repositories' reports")
@@ -97,6 +106,21 @@ def evaluate(args: argparse.Namespace, labels: dict[str, Any], data_dir: Path) -
     print(f"\n{len(recalls)} questions: recall@10 {mean_recall:.3f}, MRR {mrr:.3f}; "
           f"retrieval median {sorted(took)[len(took) // 2] * 1000:.1f} ms, max {max(took) * 1000:.1f} ms")  # fmt: skip
     return 0 if mean_recall >= args.min_recall else 1
+
+
+PAIRS = [("注意力 内核", "attention kernel"), ("采样", "sampling"), ("量化", "quantization"),
+         ("路由 专家", "routing expert"), ("回滚", "revert")]  # fmt: skip
+
+
+def pairs(data_dir: Path) -> int:
+    worst = 10
+    with Store.open(data_dir) as store:
+        for zh, en in PAIRS:
+            tops = [[h.doc.sha for h in find(store, q, SearchFilters(), limit=10).hits] for q in (zh, en)]
+            shared = len(set(tops[0]) & set(tops[1]))
+            worst = min(worst, shared)
+            print(f"{zh} / {en}: {len(tops[0])} and {len(tops[1])} found, {shared} of the top 10 shared")
+    return 0 if worst >= 7 else 1
 
 
 def _score(ranked: list[str], relevant: list[str]) -> tuple[float, float, list[int]]:

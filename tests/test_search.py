@@ -279,3 +279,51 @@ def test_ask_uses_a_configured_llm_whatever_the_analyser_setting(
     lines = [line for line in offline.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no LLM model is configured" in lines[0], offline.stderr
     assert re.match(r"\d+ commits found:\n", offline.stdout)
+
+
+def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -> None:
+    """A time the question names narrows the days, a Chinese word finds the English commit it names (and
+    an English one the Chinese commit), a kind word asks for that kind of change."""
+    _repo, data, shas = history
+    may = dt.date(2026, 5, 1)
+
+    def found(question: str, today: dt.date = may) -> list[str]:
+        return [h.doc.sha for h in find(store, question, SearchFilters(), limit=10, today=today).hits]
+
+    with Store.open(data) as store:
+        assert found("what changed in attention since April?") == [shas[4]]
+        assert found("3 月份注意力有哪些改动？") == [shas[0]]  # March, the English attention commit
+        assert set(found("attention between March and May")) == {shas[0], shas[4]}
+        assert found("上个月注意力", today=dt.date(2026, 4, 20)) == [shas[0]]  # last month: March
+        assert found("采样有哪些修复？")[0] == shas[1]  # sampling + a fix
+        assert found("out-of-bounds access in the attention backend")[0] == shas[4]  # 越界 in a Chinese title
+        assert found("Which docs were written for the GEMM?")[0] == shas[2]
+        explicit = find(store, "attention since April", SearchFilters(date_from=DAY1, date_to=DAY2), today=may)
+        assert [h.doc.sha for h in explicit.hits] == [shas[0]]  # --from/--to win over the question's words
+
+
+@pytest.mark.parametrize(
+    ("question", "window"),
+    [
+        ("between March and May", ("2026-03-01", "2026-05-31")),
+        ("what landed since April", ("2026-04-01", None)),
+        ("fixes in the second half of July", ("2026-07-16", "2026-07-31")),
+        ("what may have changed in the kernel", (None, None)),  # "may" is not a month here
+        ("in May", ("2026-05-01", "2026-05-31")),
+        ("from November to February", ("2025-11-01", "2026-02-28")),
+        ("8 月份", ("2026-08-01", "2026-08-31")),
+        ("八月份的修复", ("2026-08-01", "2026-08-31")),
+        ("3 月到 5 月之间", ("2026-03-01", "2026-05-31")),
+        ("6 月以来", ("2026-06-01", None)),
+        ("上个月", ("2026-07-01", "2026-07-31")),
+        ("2025 年 12 月", ("2025-12-01", "2025-12-31")),
+        ("last 2 weeks", ("2026-08-09", "2026-08-23")),
+        ("Q1", ("2026-01-01", "2026-03-31")),
+    ],
+)
+def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
+    from dailydiff.search.understand import understand
+
+    understood = understand(question, dt.date(2026, 8, 23))
+    got = (understood.date_from, understood.date_to)
+    assert tuple(d.isoformat() if d else None for d in got) == window
