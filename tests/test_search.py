@@ -298,7 +298,9 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         assert found("采样有哪些修复？")[0] == shas[1]  # sampling + a fix
         assert found("out-of-bounds access in the attention backend")[0] == shas[4]  # 越界 in a Chinese title
         assert found("Which docs were written for the GEMM?")[0] == shas[2]
-        explicit = find(store, "attention since April", SearchFilters(date_from=DAY1, date_to=DAY2), today=may)
+        explicit = find(
+            store, "attention since April", SearchFilters(date_from=DAY1, date_to=DAY2), today=may
+        )
         assert [h.doc.sha for h in explicit.hits] == [shas[0]]  # --from/--to win over the question's words
 
 
