@@ -329,3 +329,18 @@ def test_time_words_become_a_window(question: str, window: tuple[str | None, str
     understood = understand(question, dt.date(2026, 8, 23))
     got = (understood.date_from, understood.date_to)
     assert tuple(d.isoformat() if d else None for d in got) == window
+
+
+def test_search_says_which_days_the_question_chose(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _repo, data, shas = history
+    shown = dailydiff("search", "attention since April 2026", "--data-dir", str(data), cwd=tmp_path)
+    assert f"[{shas[4][:7]}]" in shown.stdout and f"[{shas[0][:7]}]" not in shown.stdout
+    assert (
+        "searching 2026-04-01 to today (read from 'since April 2026'; --from/--to override)" in shown.stderr
+    )
+    given = dailydiff("search", "attention since April 2026", "--from", "2026-03-01", "--to", "2026-03-31",
+                      "--json", "--data-dir", str(data), cwd=tmp_path)  # fmt: skip
+    out = json.loads(given.stdout)
+    assert [c["sha"] for c in out["commits"]] == [shas[0]] and out["time_words"] == []

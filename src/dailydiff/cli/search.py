@@ -12,7 +12,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.text import clean
-from dailydiff.search import SearchResult, filters_from, find, result_json
+from dailydiff.search import SearchResult, filters_from, find, result_json, time_note
 from dailydiff.search.rank import Hit
 from dailydiff.store import open_store
 
@@ -73,6 +73,8 @@ def search_command(
     if as_json:
         sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
         return
+    if time_note(result):
+        stderr.print(f"dailydiff: {time_note(result)}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return

@@ -28,6 +28,7 @@ class SearchResult:
     hits: list[Hit]
     indexed: int  # documents in the index (commits × languages)
     unknown_terms: list[str] = field(default_factory=list)  # terms no stored commit holds
+    time_words: list[str] = field(default_factory=list)  # the question's words that chose the days searched
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
@@ -35,14 +36,19 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
     ("since April", "8 月份") narrows the days where ``filters`` leave them open."""
     understood = understand(question, today or dt.date.today())
-    filters = _with_time(filters, understood)
+    given, filters = filters, _with_time(filters, understood)
     terms = understood.terms
     total, counts = store.search_term_counts(terms)
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
-    return SearchResult(question, terms, filters, hits, total, unknown)
+    read = (
+        understood.time_words
+        if filters.date_from != given.date_from or filters.date_to != given.date_to
+        else []
+    )
+    return SearchResult(question, terms, filters, hits, total, unknown, read)
 
 
 def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:
@@ -98,7 +104,18 @@ def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
             "score": round(hit.score, 4), "matched": list(hit.matched)}  # fmt: skip
 
 
+def time_note(result: SearchResult) -> str:
+    """One line saying which days the question's own words chose ("" when they chose none)."""
+    if not result.time_words:
+        return ""
+    first, last = result.filters.date_from, result.filters.date_to
+    days = f"{first or 'the first day'} to {last or 'today'}"
+    return (
+        f"searching {days} (read from {', '.join(repr(w) for w in result.time_words)}; --from/--to override)"
+    )
+
+
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
-            "filters": json.loads(encode_filters(result.filters)), "indexed": result.indexed,
-            "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip
+            "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
+            "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip
