@@ -344,3 +344,29 @@ def test_search_says_which_days_the_question_chose(
                       "--json", "--data-dir", str(data), cwd=tmp_path)  # fmt: skip
     out = json.loads(given.stdout)
     assert [c["sha"] for c in out["commits"]] == [shas[0]] and out["time_words"] == []
+
+
+def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Path) -> None:
+    """'Rolled back and re-landed' is a structure: each revert is followed by the later commit that repeats
+    the reverted title, whatever that commit is called."""
+    day = dt.date(2026, 5, 4)
+    title = "feat(moe): fused routing kernel for many experts"
+    specs = [CommitSpec(title, _at(day, 8), edits=[FileEdit("moe/routing.py", "def route():\n    return 1\n")]),
+             CommitSpec("perf(gemm): FP8 GEMM tiles", _at(day, 9), edits=[FileEdit("gemm/fp8.py", "x = 2\n")]),
+             CommitSpec(f'Revert "{title}"', _at(day, 10), edits=[FileEdit("moe/routing.py", "")]),
+             CommitSpec("docs: the routing guide", _at(day, 11), edits=[FileEdit("docs/routing.md", "# R\n")]),
+             CommitSpec(f"{title}, fixed", _at(day, 12),
+                        edits=[FileEdit("moe/routing.py", "def route():\n    return 3\n")])]  # fmt: skip
+    repo = tmp_path / "moe"
+    shas = build_repo(repo, specs)
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        found = [
+            h.doc.sha
+            for h in find(store, "which changes were rolled back and re-landed?", SearchFilters()).hits
+        ]
+        assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
+        zh = [h.doc.sha for h in find(store, "回滚了哪些改动？", SearchFilters()).hits]
+        assert zh[:2] == [shas[2], shas[4]], zh

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dailydiff.common.searchterms import terms as index_terms
 from dailydiff.common.text import clean
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Level
@@ -42,6 +44,8 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
+    if "revert" in understood.kinds:
+        hits = _with_relands(store, hits, filters, limit)
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
     read = (
         understood.time_words
@@ -49,6 +53,35 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         else []
     )
     return SearchResult(question, terms, filters, hits, total, unknown, read)
+
+
+_REVERT_TITLE_RE = re.compile(r"^\s*revert\s+[\"“'](.+?)(?:[\"”']|…|\.\.\.)?(?:\s*\(#\d+\))*\s*$", re.I)
+RELAND_TERMS = 8  # the first words of a reverted title a re-land must repeat
+
+
+def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: int) -> list[Hit]:
+    """A question about reverts gets each revert's re-land beside it: the first later commit whose title
+    repeats the reverted one (the revert says what it undid: ``Revert "<title>"``), whatever it is called."""
+    out: list[Hit] = []
+    for hit in hits:
+        if (hit.doc.repo, hit.doc.sha) in {(h.doc.repo, h.doc.sha) for h in out}:
+            continue
+        out.append(hit)
+        found = _REVERT_TITLE_RE.match(hit.doc.title)
+        words = index_terms(found.group(1))[:RELAND_TERMS] if found else []
+        if len(words) < 3:
+            continue
+        phrase = " ".join(words)
+        later = replace(filters, repos=(hit.doc.repo,), date_from=hit.doc.date, date_to=None)
+        relands = sorted(
+            (d for d in store.search_candidates([phrase], later, 20)
+             if d.sha != hit.doc.sha and f" {phrase} " in f" {d.fields.get('f_title', '')} "
+             and not _REVERT_TITLE_RE.match(d.title) and d.committed_at > hit.doc.committed_at),
+            key=lambda d: d.committed_at,
+        )  # fmt: skip
+        if relands and (relands[0].repo, relands[0].sha) not in {(h.doc.repo, h.doc.sha) for h in out}:
+            out.append(Hit(relands[0], hit.score, ("reland",)))
+    return out[:limit]
 
 
 def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:
