@@ -207,7 +207,8 @@ def test_an_answer_that_loops_falls_back_to_the_listing_and_is_kept_like_any_ans
                "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
         args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
         looped = dailydiff(*args, cwd=tmp_path, env=env)
-        assert sum(1 for r in fake.requests if r.loop_from is not None) == 2  # stopped, retried, stopped
+        answering = [r for r in fake.requests if "search words" not in r.prompt_text]  # not the rewrite
+        assert sum(1 for r in answering if r.loop_from is not None) == 2  # stopped, retried, stopped
         assert re.match(r"\d+ commits found:\n", looped.stdout), looped.stdout  # the offline listing
         assert f"[{shas[3][:7]}]" in looped.stdout and "FP8 GEMM got faster" not in looped.stdout
         assert "repeated" in looped.stderr and "the retrieved commits follow" in looped.stderr
@@ -370,3 +371,36 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
         assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
         zh = [h.doc.sha for h in find(store, "回滚了哪些改动？", SearchFilters()).hits]
         assert zh[:2] == [shas[2], shas[4]], zh
+
+
+def test_ask_searches_by_the_models_words_for_the_question_once(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """With an LLM, `ask` has the question rewritten into search words in both languages (one request,
+    kept in the store): a question in other words than the commits' still finds them, and a re-ask sends
+    nothing."""
+    _repo, data, shas = history
+    question = "Which commits made matrix multiplication quicker?"
+
+    def canned(body: dict[str, object]) -> str:
+        prompt = json.dumps(body.get("messages"), ensure_ascii=False)
+        if "search words" in prompt:
+            return json.dumps({"en": ["GEMM", "FP8", "performance"], "zh": ["矩阵乘"]})
+        cited = shas[3][:7] if shas[3][:7] in prompt else "0000000"
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{cited}]."})
+
+    args = ("ask", question, "--json", "--data-dir", str(data))
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        first = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
+        asked = fake.count
+        assert any("search words" in r.prompt_text for r in fake.requests)
+        assert first["commits"][0]["sha"] == shas[3] and first["answer"]["cited"] == [shas[3][:7]]
+        again = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
+        assert fake.count == asked and again["commits"] == first["commits"]  # both kept: nothing sent
+    offline = json.loads(dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data),
+                                   cwd=tmp_path).stdout)  # fmt: skip
+    assert shas[3] not in [c["sha"] for c in offline["commits"][:1]]  # the question's own words miss it
+    with Store.open(data) as store:
+        assert [r["command"] for r in store.runs()].count("ask") == 1  # the rewrite is accounted with it

@@ -36,6 +36,7 @@ from dailydiff.search.answer import (
     ask_model,
     llm_answer,
     offline_listing,
+    rewrite_words,
     usable_answer,
     why_unusable,
 )
@@ -74,9 +75,14 @@ def ask_command(
     language = "zh" if is_chinese(question) else "en"
     says = SAYS[language]
     with open_store(settings) as store:
-        result = find(store, question, filters, limit)
-        analyzer, why_not = (None, "") if no_llm or not result.hits else ask_model(settings, store)
-        answer = llm_answer(store, analyzer, result, language) if analyzer is not None else None
+        analyzer, why_not = (
+            (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
+        )
+        words, spent = (
+            rewrite_words(store, analyzer, question, language) if analyzer is not None else ([], None)
+        )
+        result = find(store, question, filters, limit, extra_words=words)
+        answer = llm_answer(store, analyzer, result, language, spent) if analyzer and result.hits else None
     # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
     usable = usable_answer(answer)
     if as_json:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,11 +16,12 @@ from dailydiff.common.text import clean
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Level
 from dailydiff.search.rank import Hit, rank
-from dailydiff.search.understand import Understood, understand
+from dailydiff.search.understand import Understood, extra_concepts, understand
 from dailydiff.store import Store
 from dailydiff.store.search import SearchFilters, encode_filters
 
 CANDIDATES = 400  # what the backend hands to the ranking: enough that its own order does not decide
+EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,14 @@ class SearchResult:
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
-         today: dt.date | None = None) -> SearchResult:  # fmt: skip
+         today: dt.date | None = None, extra_words: Sequence[str] = ()) -> SearchResult:  # fmt: skip
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
-    ("since April", "8 月份") narrows the days where ``filters`` leave them open."""
+    ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
+    words a model wrote for the question (`ask`), which add to a commit's score and are never required."""
     understood = understand(question, today or dt.date.today())
+    if extra_words:
+        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
+        understood = replace(understood, concepts=[*understood.concepts, *extra])
     given, filters = filters, _with_time(filters, understood)
     terms = understood.terms
     total, counts = store.search_term_counts(terms)

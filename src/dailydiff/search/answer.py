@@ -58,35 +58,63 @@ def offline_listing(result: SearchResult, language: str) -> str:
     return "\n".join(lines)
 
 
-def llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str) -> dict[str, Any]:
-    """The model's checked answer, from the store when this exact prompt was answered before."""
-    lines = commit_lines(result.hits, ASK_PROMPT_CHARS)
-    messages = analyzer.prompts.ask_messages(result.question, lines, language, "json_schema")
-    key = (
-        "ask:"
-        + hashlib.sha256(
-            json.dumps([analyzer.endpoint, analyzer.settings.model, messages], ensure_ascii=False).encode()
-        ).hexdigest()
-    )
+def _key(kind: str, analyzer: Any, messages: list[dict[str, str]]) -> str:
+    what = json.dumps([analyzer.endpoint, analyzer.settings.model, messages], ensure_ascii=False)
+    return f"{kind}:" + hashlib.sha256(what.encode()).hexdigest()
+
+
+def rewrite_words(store: Store, analyzer: Any, question: str, language: str) -> tuple[list[str], Any]:
+    """The question as search words in English and Chinese, written by the model once and kept in the
+    store (a reply without words is kept as none). Returns the words and what asking cost (None: cached)."""
+    from dailydiff.analysis.llm import UnusableAnswer
+
+    key = _key("rewrite", analyzer, analyzer.prompts.rewrite_messages(question, language, "json_schema"))
     cached = store.answer(key)
     if cached is not None:
+        return list(json.loads(cached)["words"]), None
+    try:
+        words, usage = analyzer.rewrite(question, language)
+    except UnusableAnswer:
+        words, usage = [], None
+    store.save_answer(key, json.dumps({"words": words}, ensure_ascii=False))
+    return words, usage
+
+
+def _summary(started: float, *usages: Any) -> RunSummary:
+    spent = [u for u in usages if u is not None]
+    return RunSummary(prompt_tokens=sum(u.prompt_tokens for u in spent),
+                      completion_tokens=sum(u.completion_tokens for u in spent),
+                      cost=sum(u.cost for u in spent),
+                      duration_seconds=round(time.monotonic() - started, 3))  # fmt: skip
+
+
+def llm_answer(
+    store: Store, analyzer: Any, result: SearchResult, language: str, spent: Any = None
+) -> dict[str, Any]:
+    """The model's checked answer, from the store when this exact prompt was answered before. ``spent``:
+    what rewriting the question cost, accounted in the same run."""
+    lines = commit_lines(result.hits, ASK_PROMPT_CHARS)
+    messages = analyzer.prompts.ask_messages(result.question, lines, language, "json_schema")
+    key = _key("ask", analyzer, messages)
+    started = time.monotonic()
+    cached = store.answer(key)
+    if cached is not None:
+        if spent is not None:  # an answer kept from before the question was rewritten
+            store.finish_run(store.start_run("ask"), "ok", _summary(started, spent))
         return {**json.loads(cached), "cached": True}
     from dailydiff.analysis.llm import UnusableAnswer
 
-    started = time.monotonic()
     run_id = store.start_run("ask")
     try:
         text, usage = analyzer.ask(result.question, lines, language)
     except UnusableAnswer as exc:  # kept like any answer: asked again, the same prompt would cost the same
-        store.finish_run(run_id, "failed", RunSummary(duration_seconds=round(time.monotonic() - started, 3)))
+        store.finish_run(run_id, "failed", _summary(started, spent))
         unusable = {"answer": "", "cited": [], "dropped_lines": 0, "language_ok": False,
                     "model": analyzer.settings.model, "unusable": str(exc)}  # fmt: skip
         store.save_answer(key, json.dumps(unusable, ensure_ascii=False))
         return {**unusable, "cached": False}
     checked = check_answer(text, result.hits[: len(lines)], result.question)
-    store.finish_run(run_id, "ok", RunSummary(prompt_tokens=usage.prompt_tokens,
-                     completion_tokens=usage.completion_tokens, cost=usage.cost,
-                     duration_seconds=round(time.monotonic() - started, 3)))  # fmt: skip
+    store.finish_run(run_id, "ok", _summary(started, spent, usage))
     answer = {"answer": checked.text, "cited": checked.cited, "dropped_lines": checked.dropped_lines,
               "language_ok": checked.language_ok, "model": analyzer.settings.model,
               "usage": usage.model_dump()}  # fmt: skip

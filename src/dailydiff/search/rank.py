@@ -89,7 +89,7 @@ def rank(
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
     idf = [concept_idf(c, total, doc_counts) * c.weight for c in concepts]
-    best_possible = sum(idf) or 1.0
+    best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):
         text = 0.0
@@ -101,14 +101,16 @@ def rank(
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
-            held += weight
+            held += 0.0 if concept.optional else weight
             text += weight * f * (K1 + 1) / (f + norm)
         coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
         title = f" {doc.fields.get('f_title', '')} "
         in_title = sum(
-            w for c, w in zip(concepts, idf, strict=True) if any(f" {t} " in title for t in c.terms)
+            w
+            for c, w in zip(concepts, idf, strict=True)
+            if not c.optional and any(f" {t} " in title for t in c.terms)
         )
         boost += TITLE_BOOST * in_title / best_possible
         said = sum(1 for p in phrases if f" {p} " in title)

@@ -29,6 +29,7 @@ class Concept:
     weight: float = 1.0
     source: str = ""  # the question's words it came from
     own: tuple[str, ...] = ()  # the alternatives the question wrote itself (the rest are other names)
+    optional: bool = False  # a model's extra search word: it adds to a score, no commit is asked to hold it
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,22 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         if i in g.kinds and any(c.terms == group for c in unique.values())
     ]
     return list(unique.values()), kinds
+
+
+def extra_concepts(words: list[str], understood: Understood, weight: float) -> list[Concept]:
+    """Search words a model wrote for the question (``ask`` with an LLM): each one optional idea, its
+    glossary names included; words the question already holds add nothing."""
+    asked = set(understood.terms)
+    out: dict[tuple[str, ...], Concept] = {}
+    for word in words:
+        found = _segment(word)
+        if not found:
+            continue
+        merged = _merge(found)
+        fresh = tuple(t for t in merged.terms if t not in asked)
+        if fresh and len(fresh) == len(merged.terms):
+            out.setdefault(fresh, Concept(fresh, weight, word, merged.own, optional=True))
+    return list(out.values())
 
 
 def understand(question: str, today: dt.date) -> Understood:

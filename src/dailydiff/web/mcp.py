@@ -132,6 +132,7 @@ def build_server(settings: Settings) -> Any:
             ask_model,
             llm_answer,
             offline_listing,
+            rewrite_words,
             usable_answer,
             why_unusable,
         )
@@ -139,9 +140,12 @@ def build_server(settings: Settings) -> Any:
         chosen = filters(repo, since, until, change_type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
         with store() as opened:
-            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
-            analyzer, why_not = ask_model(settings, opened) if result.hits else (None, "")
-            answer = llm_answer(opened, analyzer, result, language) if analyzer is not None else None
+            analyzer, why_not = ask_model(settings, opened)
+            words, spent = rewrite_words(opened, analyzer, question, language) if analyzer else ([], None)
+            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words)
+            answer = (
+                llm_answer(opened, analyzer, result, language, spent) if analyzer and result.hits else None
+            )
         usable = usable_answer(answer)
         out = {**result_json(result), "language": language}
         if usable and answer is not None:
