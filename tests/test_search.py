@@ -404,3 +404,16 @@ def test_ask_searches_by_the_models_words_for_the_question_once(
     assert shas[3] not in [c["sha"] for c in offline["commits"][:1]]  # the question's own words miss it
     with Store.open(data) as store:
         assert [r["command"] for r in store.runs()].count("ask") == 1  # the rewrite is accounted with it
+
+
+def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
+    from dailydiff.search.understand import understand
+
+    def ideas(question: str) -> list[tuple[str, ...]]:
+        return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
+
+    gdn = ideas("GDN 解码（decode）内核有哪些改动？")
+    assert gdn[0] == ("gdn",) and "decod" in gdn[1] and "gdn" not in gdn[1]  # not "GDN or decode"
+    assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
+    kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
+    assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone

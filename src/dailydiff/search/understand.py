@@ -288,7 +288,9 @@ def _segment(text: str) -> list[Concept]:
         if term not in covered:
             both = (term, joins[term]) if term in joins else (term,)
             concepts.append(Concept(both, 1.0, source, both))
-    return concepts
+    # In the question's order: what parentheses name belongs to the word just before them.
+    lowered = text.lower()
+    return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
 
 
 def _merge(concepts: list[Concept]) -> Concept:
