@@ -19,6 +19,7 @@ from importlib import resources
 from dailydiff.common.searchterms import is_stop_word, terms
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+KIND_WEIGHT = 1.5  # a kind of change asked for ("fixes", "回滚") is common, so rare by idf alone it is not
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,8 @@ def _segment(text: str) -> list[Concept]:
     singles: dict[str, str] = {}
     joins: dict[str, str] = {}  # "top k" → "topk": a hyphenated word is written both ways
     _segment_concepts(text, groups, singles, joins)
-    concepts = [Concept(g.groups[i], 1.0, source, (_phrase(source),)) for i, source in groups.items()]
+    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source, (_phrase(source),))
+                for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
         if term not in covered:
