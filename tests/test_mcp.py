@@ -137,3 +137,18 @@ def test_a_postgres_password_reaches_no_tool_result_or_error(
     _session(tmp_path, {"DAILYDIFF_STORE_URL": unreachable}, body)
     assert all("error=True" in t for t in texts[7:]), texts[7:]  # the store cannot be reached: one line each
     assert all(PASSWORD not in t for t in texts), [t for t in texts if PASSWORD in t]
+
+
+def test_without_the_mcp_package_it_says_what_to_install(tmp_path: Path) -> None:
+    import subprocess
+
+    shadow = tmp_path / "shadow" / "mcp"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no mcp here')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{shadow.parent}{os.pathsep}{REPO_ROOT / 'src'}"}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "mcp"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "dailydiff: error: the MCP server needs the mcp package — install it: pip install 'dailydiff[mcp]'"
+    ], done.stderr
