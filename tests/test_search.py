@@ -417,3 +417,16 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
     kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
     assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone
+
+
+def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
+    from dailydiff.search.understand import understand
+
+    def kinds(question: str) -> list[str]:
+        return understand(question, dt.date(2026, 8, 23)).kinds
+
+    assert (
+        kinds("重构了哪些代码？") == kinds("which refactors landed?") == ["refactor"]
+    )  # 重构 = the zh label
+    assert kinds("6 月份回滚了哪些改动？") == kinds("what was reverted?") == ["revert"]
+    assert kinds("依赖更新有哪些") == ["dependency"]

@@ -68,14 +68,19 @@ def glossary() -> _Glossary:
     data = tomllib.loads(resources.files("dailydiff").joinpath("search/glossary.toml").read_text("utf-8"))
     raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
     raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
-    # The reports' own change-type labels ("回滚" is what a zh report calls a revert): a kind each, joined
-    # to a kind group that already names the type.
+    # The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):
+    # joined to the kind group that already names the type, or a kind of their own.
     labels = {lang: words("change_types", lang) for lang in LANGUAGES}
     for change_type in labels["en"]:
-        names = [change_type.replace("_", " ")] + [labels[lang][change_type] for lang in LANGUAGES]
+        if change_type in ("other", "chore"):
+            continue  # "other" names nothing a question asks for
+        names = [change_type.replace("_", " ")]
+        names += [part for lang in LANGUAGES for part in labels[lang][change_type].split("/")]
         home = next((g for _, g in raw if any(n.lower() in g for n in names)), None)
         if home is not None:
             home.extend(n for n in names if n not in home)
+        else:
+            raw.append(("kind", names))
     groups: list[tuple[str, ...]] = []
     by_term: dict[str, int] = {}
     phrases: list[tuple[str, int]] = []
