@@ -2,6 +2,18 @@
 questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30).
 
     python bench/ask_eval.py --repo /path/to/flashinfer-clone [--data-dir DIR]
+    python bench/ask_eval.py --heldout --data-dir DIR [--split test]
+    python bench/ask_eval.py --pairs --data-dir DIR
+
+--pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
+by the rules: flashinfer, 2026-01-01 to 2026-03-31) and prints how many of their top 10 they share.
+
+--heldout scores bench/data/ask_questions_heldout.json (bench/ask_labels.py: 64 questions over flashinfer
+and vllm-ascend, written before tuning) over a store holding both repositories' reports, each question
+limited to its repository (as `--repo` does) and asked as of the set's `asked_on` day. Its recall@10 is
+the share of the relevant commits in the top 10, out of at most 10 (a question with 20 relevant commits
+scores 1.0 when its top 10 are all relevant); build its store with the heuristic analyser, e.g.
+``dailydiff report CLONE --from … --to … --tz UTC --lang en|zh --analyzer heuristic --name owner/name``.
 
 Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
 directory that has them is reused), then asks every question. Prints one line per question and the means.
@@ -28,6 +40,7 @@ from dailydiff.store import Store  # noqa: E402
 from dailydiff.store.search import SearchFilters  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "ask_questions.json"
+HELDOUT = ROOT / "bench" / "data" / "ask_questions_heldout.json"
 
 
 def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
@@ -46,7 +59,19 @@ def main() -> int:
     parser.add_argument("--min-recall", type=float, default=0.8)
     parser.add_argument("--from", dest="first", help="build from this day instead of the labelled period's")
     parser.add_argument("--to", dest="last", help="build up to this day instead of the labelled period's")
+    parser.add_argument("--heldout", action="store_true", help="score the held-out set (see above)")
+    parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
+    parser.add_argument("--quiet", action="store_true", help="only the summary lines")
+    parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
+    if args.pairs:
+        if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
+            parser.error("--pairs needs --data-dir with a store")
+        return pairs(args.data_dir)
+    if args.heldout:
+        if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
+            parser.error("--heldout needs --data-dir with a store of both repositories' reports")
+        return heldout(args)
     labels = json.loads(QUESTIONS.read_text(encoding="utf-8"))
     if args.repo is None and not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
         parser.error("--repo is needed to build the store")
@@ -81,6 +106,65 @@ def evaluate(args: argparse.Namespace, labels: dict[str, Any], data_dir: Path) -
     print(f"\n{len(recalls)} questions: recall@10 {mean_recall:.3f}, MRR {mrr:.3f}; "
           f"retrieval median {sorted(took)[len(took) // 2] * 1000:.1f} ms, max {max(took) * 1000:.1f} ms")  # fmt: skip
     return 0 if mean_recall >= args.min_recall else 1
+
+
+PAIRS = [("注意力 内核", "attention kernel"), ("采样", "sampling"), ("量化", "quantization"),
+         ("路由 专家", "routing expert"), ("回滚", "revert")]  # fmt: skip
+
+
+def pairs(data_dir: Path) -> int:
+    worst = 10
+    with Store.open(data_dir) as store:
+        for zh, en in PAIRS:
+            tops = [[h.doc.sha for h in find(store, q, SearchFilters(), limit=10).hits] for q in (zh, en)]
+            shared = len(set(tops[0]) & set(tops[1]))
+            worst = min(worst, shared)
+            print(f"{zh} / {en}: {len(tops[0])} and {len(tops[1])} found, {shared} of the top 10 shared")
+    return 0 if worst >= 7 else 1
+
+
+def _score(ranked: list[str], relevant: list[str]) -> tuple[float, float, list[int]]:
+    positions = sorted(n for n, sha in enumerate(ranked, 1) if any(sha.startswith(r) for r in relevant))
+    found = sum(1 for p in positions if p <= 10)
+    return found / min(10, len(relevant)), (1 / positions[0] if positions else 0.0), positions
+
+
+def heldout(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    labels = json.loads(HELDOUT.read_text(encoding="utf-8"))
+    today = dt.date.fromisoformat(labels["asked_on"])
+    rows: list[tuple[dict[str, Any], float, float]] = []
+    took: list[float] = []
+    with Store.open(args.data_dir) as store:
+        for item in labels["questions"]:
+            if args.split != "all" and item["split"] != args.split:
+                continue
+            started = time.perf_counter()
+            result = find(store, item["q"], SearchFilters(repos=(item["repo"],)), limit=100, today=today)
+            took.append(time.perf_counter() - started)
+            recall, rr, positions = _score([h.doc.sha for h in result.hits], item["relevant"])
+            rows.append((item, recall, rr))
+            if not args.quiet:
+                print(f"{item['id']} {item['split']:<4} r@10 {recall:4.2f} rr {rr:4.2f} "
+                      f"n={len(item['relevant']):<2} ranks {positions[:6]!s:<24} {item['q'][:64]}")  # fmt: skip
+
+    def line(name: str, chosen: list[tuple[dict[str, Any], float, float]]) -> None:
+        if chosen:
+            recall = sum(r for _, r, _ in chosen) / len(chosen)
+            mrr = sum(rr for _, _, rr in chosen) / len(chosen)
+            print(f"{name:<22} {len(chosen):3d} questions  recall@10 {recall:.3f}  MRR {mrr:.3f}")
+
+    print()
+    for split in ("tune", "test"):
+        for language in ("en", "zh", None):
+            chosen = [r for r in rows if r[0]["split"] == split and language in (None, r[0]["language"])]
+            line(f"{split} {language or 'all'}", chosen)
+    for kind in ("broad", "time"):
+        line(f"all {kind}", [r for r in rows if kind in r[0]["kinds"]])
+    line("all", rows)
+    print(f"retrieval median {sorted(took)[len(took) // 2] * 1000:.1f} ms, max {max(took) * 1000:.1f} ms")
+    return 0
 
 
 if __name__ == "__main__":

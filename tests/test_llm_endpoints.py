@@ -408,6 +408,8 @@ def test_fallback_reasons_are_in_the_reports_language_whole_and_never_say_where_
         assert words in failure_reason(error, "zh"), error
         english = failure_reason(error, "en")
         assert english and "<endpoint>" not in english and "HTTP" not in english
+
+
 def test_an_endpoint_the_store_knows_nothing_of_is_probed_at_start_up_before_any_commit_is_read(
     fake: FakeLLM, tmp_path: Path
 ) -> None:

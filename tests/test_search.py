@@ -62,7 +62,8 @@ def test_search_finds_by_title_path_and_language_with_filters(history: tuple[Pat
     with Store.open(data) as store:
         assert _shas(store, "attention backend")[0] == shas[0]
         assert set(_shas(store, "attention backend")[:2]) == {shas[0], shas[4]}  # the Chinese one by its path
-        assert _shas(store, "注意力后端") == [shas[4]]  # Chinese words, no dictionary
+        # Chinese words: their own characters first, then the English commit they name (glossary.toml)
+        assert _shas(store, "注意力后端") == [shas[4], shas[0]]
         assert _shas(store, "FP8 GEMM")[:2] == [shas[3], shas[2]]  # the change before the docs
         assert _shas(store, "FP8 GEMM", change_types=["docs"]) == [shas[2]]
         assert _shas(store, "FP8 GEMM", date_from=DAY2, date_to=DAY2, path_glob="flashinfer/gemm/*") == [
@@ -97,7 +98,7 @@ def test_the_index_follows_every_report_and_is_built_for_an_old_store(
     db.commit()
     db.close()
     with Store.open(data) as store:
-        assert _shas(store, "注意力后端") == [shas[4]] and _shas(store, "MoE routing") == [late_sha]
+        assert _shas(store, "注意力后端")[0] == shas[4] and _shas(store, "MoE routing") == [late_sha]
     # `store copy` into a new store: the copy answers the same.
     target = tmp_path / "copy.sqlite3"
     dailydiff("store", "copy", str(data / "dailydiff.sqlite3"), str(target), cwd=tmp_path)
@@ -147,7 +148,7 @@ def test_ask_offline_groups_the_commits_by_repository_and_month(
     assert lines.index("  2026-04") < lines.index("  2026-03")  # newest month first
     assert any(line.startswith(f"    [{shas[4][:7]}] {DAY3}") for line in lines)
     zh = dailydiff("ask", "注意力后端有哪些变化？", "--no-llm", "--data-dir", str(data), cwd=tmp_path).stdout
-    assert zh.startswith("1 个相关提交")
+    assert zh.startswith("2 个相关提交")  # the Chinese commit and the English one on the attention backend
 
 
 def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(
@@ -206,7 +207,8 @@ def test_an_answer_that_loops_falls_back_to_the_listing_and_is_kept_like_any_ans
                "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
         args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
         looped = dailydiff(*args, cwd=tmp_path, env=env)
-        assert sum(1 for r in fake.requests if r.loop_from is not None) == 2  # stopped, retried, stopped
+        answering = [r for r in fake.requests if "search words" not in r.prompt_text]  # not the rewrite
+        assert sum(1 for r in answering if r.loop_from is not None) == 2  # stopped, retried, stopped
         assert re.match(r"\d+ commits found:\n", looped.stdout), looped.stdout  # the offline listing
         assert f"[{shas[3][:7]}]" in looped.stdout and "FP8 GEMM got faster" not in looped.stdout
         assert "repeated" in looped.stderr and "the retrieved commits follow" in looped.stderr
@@ -228,3 +230,203 @@ def test_run_keeps_the_index_current(tmp_path: Path) -> None:
               cwd=tmp_path)  # fmt: skip
     with Store.open(data) as store:
         assert _shas(store, "sampling NaN") == [shas[1]] and _shas(store, "paged KV cache") == [shas[0]]
+
+
+def test_an_answer_that_cites_nothing_is_not_printed_as_an_answer(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """An LLM answer with no valid citation is not grounded: the ranked commits are printed instead, with
+    one line saying why, and --json carries no answer."""
+    _repo, data, shas = history
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": "FP8 GEMM got much faster on every GPU this spring."})
+
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        args = ("ask", "What changed in FP8 GEMM?", "--data-dir", str(data))
+        shown = dailydiff(*args, cwd=tmp_path, env=env)
+        assert fake.count >= 1
+        assert re.match(r"\d+ commits found:\n", shown.stdout), shown.stdout  # the ranked commits
+        assert f"[{shas[3][:7]}]" in shown.stdout and "much faster" not in shown.stdout
+        assert "Commits cited" not in shown.stdout
+        why = [line for line in shown.stderr.splitlines() if line.strip()]
+        assert len(why) == 1 and "cites no retrieved commit" in why[0], shown.stderr
+        out = json.loads(dailydiff(*args, "--json", cwd=tmp_path, env=env).stdout)
+        assert out["answer"] is None and out["llm"]["cited"] == [] and out["commits"]
+
+
+def test_ask_uses_a_configured_llm_whatever_the_analyser_setting(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """`[analysis] analyzer = "heuristic"` says how reports are analysed; `ask` still asks the LLM the
+    environment configures, and without one says in one line why it answers from the listing."""
+    _repo, data, shas = history
+    config = tmp_path / "heuristic.toml"
+    config.write_text('[analysis]\nanalyzer = "heuristic"\n', encoding="utf-8")
+
+    def canned(body: dict[str, object]) -> str:
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}]."})
+
+    args = ("ask", "What changed in FP8 GEMM?", "--config", str(config), "--data-dir", str(data))
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        answered = dailydiff(*args, cwd=tmp_path, env=env)
+        assert fake.count >= 1
+        assert answered.stdout.startswith(f"- FP8 GEMM got faster on SM120 [{shas[3][:7]}].")
+    offline = dailydiff(*args, cwd=tmp_path)
+    lines = [line for line in offline.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no LLM model is configured" in lines[0], offline.stderr
+    assert re.match(r"\d+ commits found:\n", offline.stdout)
+
+
+def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -> None:
+    """A time the question names narrows the days, a Chinese word finds the English commit it names (and
+    an English one the Chinese commit), a kind word asks for that kind of change."""
+    _repo, data, shas = history
+    may = dt.date(2026, 5, 1)
+
+    def found(question: str, today: dt.date = may) -> list[str]:
+        return [h.doc.sha for h in find(store, question, SearchFilters(), limit=10, today=today).hits]
+
+    with Store.open(data) as store:
+        assert found("what changed in attention since April?") == [shas[4]]
+        assert found("3 月份注意力有哪些改动？") == [shas[0]]  # March, the English attention commit
+        assert set(found("attention between March and May")) == {shas[0], shas[4]}
+        assert found("上个月注意力", today=dt.date(2026, 4, 20)) == [shas[0]]  # last month: March
+        assert found("采样有哪些修复？")[0] == shas[1]  # sampling + a fix
+        assert found("out-of-bounds access in the attention backend")[0] == shas[4]  # 越界 in a Chinese title
+        assert found("Which docs were written for the GEMM?")[0] == shas[2]
+        explicit = find(
+            store, "attention since April", SearchFilters(date_from=DAY1, date_to=DAY2), today=may
+        )
+        assert [h.doc.sha for h in explicit.hits] == [shas[0]]  # --from/--to win over the question's words
+
+
+@pytest.mark.parametrize(
+    ("question", "window"),
+    [
+        ("between March and May", ("2026-03-01", "2026-05-31")),
+        ("what landed since April", ("2026-04-01", None)),
+        ("fixes in the second half of July", ("2026-07-16", "2026-07-31")),
+        ("what may have changed in the kernel", (None, None)),  # "may" is not a month here
+        ("in May", ("2026-05-01", "2026-05-31")),
+        ("from November to February", ("2025-11-01", "2026-02-28")),
+        ("8 月份", ("2026-08-01", "2026-08-31")),
+        ("八月份的修复", ("2026-08-01", "2026-08-31")),
+        ("3 月到 5 月之间", ("2026-03-01", "2026-05-31")),
+        ("6 月以来", ("2026-06-01", None)),
+        ("上个月", ("2026-07-01", "2026-07-31")),
+        ("2025 年 12 月", ("2025-12-01", "2025-12-31")),
+        ("last 2 weeks", ("2026-08-09", "2026-08-23")),
+        ("Q1", ("2026-01-01", "2026-03-31")),
+    ],
+)
+def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
+    from dailydiff.search.understand import understand
+
+    understood = understand(question, dt.date(2026, 8, 23))
+    got = (understood.date_from, understood.date_to)
+    assert tuple(d.isoformat() if d else None for d in got) == window
+
+
+def test_search_says_which_days_the_question_chose(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _repo, data, shas = history
+    shown = dailydiff("search", "attention since April 2026", "--data-dir", str(data), cwd=tmp_path)
+    assert f"[{shas[4][:7]}]" in shown.stdout and f"[{shas[0][:7]}]" not in shown.stdout
+    assert (
+        "searching 2026-04-01 to today (read from 'since April 2026'; --from/--to override)" in shown.stderr
+    )
+    given = dailydiff("search", "attention since April 2026", "--from", "2026-03-01", "--to", "2026-03-31",
+                      "--json", "--data-dir", str(data), cwd=tmp_path)  # fmt: skip
+    out = json.loads(given.stdout)
+    assert [c["sha"] for c in out["commits"]] == [shas[0]] and out["time_words"] == []
+
+
+def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Path) -> None:
+    """'Rolled back and re-landed' is a structure: each revert is followed by the later commit that repeats
+    the reverted title, whatever that commit is called."""
+    day = dt.date(2026, 5, 4)
+    title = "feat(moe): fused routing kernel for many experts"
+    specs = [CommitSpec(title, _at(day, 8), edits=[FileEdit("moe/routing.py", "def route():\n    return 1\n")]),
+             CommitSpec("perf(gemm): FP8 GEMM tiles", _at(day, 9), edits=[FileEdit("gemm/fp8.py", "x = 2\n")]),
+             CommitSpec(f'Revert "{title}"', _at(day, 10), edits=[FileEdit("moe/routing.py", "")]),
+             CommitSpec("docs: the routing guide", _at(day, 11), edits=[FileEdit("docs/routing.md", "# R\n")]),
+             CommitSpec(f"{title}, fixed", _at(day, 12),
+                        edits=[FileEdit("moe/routing.py", "def route():\n    return 3\n")])]  # fmt: skip
+    repo = tmp_path / "moe"
+    shas = build_repo(repo, specs)
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        found = [
+            h.doc.sha
+            for h in find(store, "which changes were rolled back and re-landed?", SearchFilters()).hits
+        ]
+        assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
+        zh = [h.doc.sha for h in find(store, "回滚了哪些改动？", SearchFilters()).hits]
+        assert zh[:2] == [shas[2], shas[4]], zh
+
+
+def test_ask_searches_by_the_models_words_for_the_question_once(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """With an LLM, `ask` has the question rewritten into search words in both languages (one request,
+    kept in the store): a question in other words than the commits' still finds them, and a re-ask sends
+    nothing."""
+    _repo, data, shas = history
+    question = "Which commits made matrix multiplication quicker?"
+
+    def canned(body: dict[str, object]) -> str:
+        prompt = json.dumps(body.get("messages"), ensure_ascii=False)
+        if "search words" in prompt:
+            return json.dumps({"en": ["GEMM", "FP8", "performance"], "zh": ["矩阵乘"]})
+        cited = shas[3][:7] if shas[3][:7] in prompt else "0000000"
+        return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{cited}]."})
+
+    args = ("ask", question, "--json", "--data-dir", str(data))
+    with FakeLLM(canned=canned) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        first = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
+        asked = fake.count
+        assert any("search words" in r.prompt_text for r in fake.requests)
+        assert first["commits"][0]["sha"] == shas[3] and first["answer"]["cited"] == [shas[3][:7]]
+        again = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
+        assert fake.count == asked and again["commits"] == first["commits"]  # both kept: nothing sent
+    offline = json.loads(dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data),
+                                   cwd=tmp_path).stdout)  # fmt: skip
+    assert shas[3] not in [c["sha"] for c in offline["commits"][:1]]  # the question's own words miss it
+    with Store.open(data) as store:
+        assert [r["command"] for r in store.runs()].count("ask") == 1  # the rewrite is accounted with it
+
+
+def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
+    from dailydiff.search.understand import understand
+
+    def ideas(question: str) -> list[tuple[str, ...]]:
+        return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
+
+    gdn = ideas("GDN 解码（decode）内核有哪些改动？")
+    assert gdn[0] == ("gdn",) and "decod" in gdn[1] and "gdn" not in gdn[1]  # not "GDN or decode"
+    assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
+    kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
+    assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone
+
+
+def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
+    from dailydiff.search.understand import understand
+
+    def kinds(question: str) -> list[str]:
+        return understand(question, dt.date(2026, 8, 23)).kinds
+
+    assert (
+        kinds("重构了哪些代码？") == kinds("which refactors landed?") == ["refactor"]
+    )  # 重构 = the zh label
+    assert kinds("6 月份回滚了哪些改动？") == kinds("what was reverted?") == ["revert"]
+    assert kinds("依赖更新有哪些") == ["dependency"]

@@ -40,6 +40,7 @@ from dailydiff.analysis.schema import (
     ASK_SCHEMA,
     OVERVIEW_SCHEMA,
     RESPONSE_MODES,
+    REWRITE_SCHEMA,
     SCHEMA_VERSION,
     AnswerError,
     answer_schema,
@@ -47,6 +48,7 @@ from dailydiff.analysis.schema import (
     parse_answer,
     parse_ask,
     parse_overview,
+    parse_rewrite,
     prompt_mode,
     response_format,
     sanitise_raw,
@@ -77,6 +79,7 @@ DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
+REWRITE_TOKENS = 256  # two short lists of search words
 MAX_REQUESTS_PER_COMMIT = 3
 BACKOFF_CAP = 30.0  # seconds: the longest wait between retries the endpoint did not time itself
 REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
@@ -414,6 +417,23 @@ class LLMAnalyzer:
                 f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
             ) from None
 
+    def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
+        """`dailydiff ask`: the question as search words in both languages; outside any event loop.
+        Raises UnusableAnswer when the reply has none, AnalysisError when the endpoint cannot answer."""
+
+        async def main() -> tuple[list[str], Usage]:
+            async with self.session() as session:
+                return await session.rewrite(question, language)
+
+        try:
+            return run_sync(main())
+        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
+                raise UnusableAnswer(str(exc)) from None
+            raise AnalysisError(
+                f"the LLM could not rewrite the question ({exc})", "try again, or ask with --no-llm"
+            ) from None
+
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
@@ -511,6 +531,24 @@ class LLMSession:
         if reply.finish_reason == "length":
             raise AnswerError("the answer was cut off")
         return parse_ask(reply.text), attempts.usage
+
+    async def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
+        analyzer = self.analyzer
+        allowance = min(REWRITE_TOKENS, analyzer.profile.output_tokens or REWRITE_TOKENS)
+        session = self._session(language)
+        try:
+            await session.prepare()
+            messages = analyzer.prompts.rewrite_messages(question, language, prompt_mode(session.mode))
+            fmt = response_format(REWRITE_SCHEMA, f"rewrite_v{SCHEMA_VERSION}", session.mode)
+            attempts = _Attempts()
+            reply = await session.call(
+                messages, fmt, allowance, attempts, estimate=estimate_messages(messages)
+            )
+        except _Fatal as fatal:
+            raise analyzer._fatal_error(fatal.error) from None
+        if reply.finish_reason == "length":
+            raise AnswerError("the search words were cut off")
+        return parse_rewrite(reply.text), attempts.usage
 
 
 class _Session:

@@ -32,7 +32,13 @@ from dailydiff.analysis.budget import (
     estimate_tokens,
     select_diff,
 )
-from dailydiff.analysis.schema import ASK_SCHEMA, OVERVIEW_SCHEMA, SCHEMA_VERSION, answer_schema
+from dailydiff.analysis.schema import (
+    ASK_SCHEMA,
+    OVERVIEW_SCHEMA,
+    REWRITE_SCHEMA,
+    SCHEMA_VERSION,
+    answer_schema,
+)
 from dailydiff.common.templates import environment
 from dailydiff.models import ChangeType, Level, ReportCommit
 
@@ -196,6 +202,14 @@ class PromptBook:
             "ask.system", language, mode=mode, schema_json=json.dumps(ASK_SCHEMA, ensure_ascii=False)
         )
         user = self._render("ask.user", language, question=question, commits=list(commit_lines))
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def rewrite_messages(self, question: str, language: str, mode: str) -> list[dict[str, str]]:
+        """`dailydiff ask`: the question as search words in English and in Chinese (one request, cached)."""
+        system = self._render(
+            "rewrite.system", language, mode=mode, schema_json=json.dumps(REWRITE_SCHEMA, ensure_ascii=False)
+        )
+        user = self._render("rewrite.user", language, question=question)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def overview_messages(

@@ -117,6 +117,33 @@ def parse_ask(text: str) -> str:
     return answer
 
 
+# `dailydiff ask`: the question as search words in both languages (the index holds English commit text
+# and analyses in each report language).
+REWRITE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "en": {"type": "array", "items": {"type": "string"}},
+        "zh": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["en", "zh"],
+    "additionalProperties": False,
+}
+REWRITE_WORDS = 12  # per language: more only dilutes the question
+
+
+def parse_rewrite(text: str) -> list[str]:
+    """The search words of a reply to REWRITE_SCHEMA, English first; AnswerError when there are none."""
+    data = load_json(text)
+    words: list[str] = []
+    for language in ("en", "zh"):
+        values = data.get(language) if isinstance(data, dict) else None
+        if isinstance(values, list):
+            words += [v.strip() for v in values[:REWRITE_WORDS] if isinstance(v, str) and v.strip()]
+    if not words:
+        raise AnswerError("the reply has no search words")
+    return words
+
+
 def response_format(schema: dict[str, Any], name: str, mode: str) -> dict[str, Any] | None:
     """The ``response_format`` of a request in ``mode`` (None: ask in the prompt only)."""
     if mode == "json_schema":

@@ -63,6 +63,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "ask": LazyCommand(
         "dailydiff.cli.ask", "Answer QUESTION from the stored history, citing the commits it rests on."
     ),
+    "mcp": LazyCommand(
+        "dailydiff.cli.mcp",
+        "Serve search, ask, reports, digests and repositories to an assistant (MCP over stdio; read-only).",
+    ),
     "digest": LazyCommand(
         "dailydiff.cli.digest", "Daily digest(s) across repositories from the stored reports of the day(s)."
     ),

@@ -6,11 +6,8 @@ again. Offline (or --no-llm): the retrieved commits by repository and month, wit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-import time
-from typing import Any
 
 import typer
 
@@ -32,80 +29,19 @@ from dailydiff.cli.search import (
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.models import RunSummary
-from dailydiff.search import SearchResult, find
-from dailydiff.search.ask import check_answer, commit_lines, grouped, kept_answer, short
-from dailydiff.store import Store, open_store
-
-ASK_COMMITS = 12  # retrieved commits an answer is written from
-ASK_PROMPT_CHARS = 6000  # their lines in the prompt (about 2,000 tokens: fits a small local model's context)
-SAYS = {
-    "en": {
-        "none": "No LLM answer",
-        "sources": "Commits cited",
-        "also": "Also found",
-        "found": "commits found",
-    },
-    "zh": {"none": "没有 LLM 回答", "sources": "引用的提交", "also": "其他相关提交", "found": "个相关提交"},
-}
-
-
-def _offline(result: SearchResult, language: str) -> str:
-    says = SAYS[language]
-    lines = [f"{len(result.hits)} {says['found']}:"]
-    for repo, months in grouped(result.hits):
-        lines.append("")
-        lines.append(repo)
-        for month, hits in months:
-            lines.append(f"  {month}")
-            for hit in hits:
-                doc = hit.doc
-                text = clean(doc.summary or doc.title).replace("\n", " ")[:160]
-                lines.append(f"    [{short(doc.sha)}] {doc.date} {clean(doc.title)}")
-                if text.strip() != clean(doc.title).strip():
-                    lines.append(f"      {text}")
-    return "\n".join(lines)
-
-
-def _llm_answer(store: Store, analyzer: Any, result: SearchResult, language: str) -> dict[str, Any]:
-    """The model's checked answer, from the store when this exact prompt was answered before."""
-    lines = commit_lines(result.hits, ASK_PROMPT_CHARS)
-    messages = analyzer.prompts.ask_messages(result.question, lines, language, "json_schema")
-    key = (
-        "ask:"
-        + hashlib.sha256(
-            json.dumps([analyzer.endpoint, analyzer.settings.model, messages], ensure_ascii=False).encode()
-        ).hexdigest()
-    )
-    cached = store.answer(key)
-    kept = kept_answer(cached) if cached is not None else None
-    if kept is not None:
-        return {**kept, "cached": True}
-    if cached is not None:  # derived data: asked again, once, and the answer replaced
-        stderr.print("dailydiff: warning: the kept answer to this question cannot be read (damaged, or written "
-                     "by another version): asking again", markup=False, highlight=False)  # fmt: skip
-    from dailydiff.analysis.llm import UnusableAnswer
-
-    started = time.monotonic()
-    run_id = store.start_run("ask")
-    try:
-        text, usage = analyzer.ask(result.question, lines, language)
-    except UnusableAnswer as exc:  # kept like any answer: asked again, the same prompt would cost the same
-        store.finish_run(run_id, "failed", RunSummary(duration_seconds=round(time.monotonic() - started, 3)))
-        unusable = {"answer": "", "cited": [], "dropped_lines": 0, "language_ok": False,
-                    "model": analyzer.settings.model, "unusable": str(exc)}  # fmt: skip
-        store.save_answer(key, json.dumps(unusable, ensure_ascii=False))
-        return {**unusable, "cached": False}
-    checked = check_answer(text, result.hits[: len(lines)], result.question)
-    store.finish_run(run_id, "ok", RunSummary(prompt_tokens=usage.prompt_tokens,
-                     completion_tokens=usage.completion_tokens, cost=usage.cost,
-                     duration_seconds=round(time.monotonic() - started, 3)))  # fmt: skip
-    answer = {"answer": checked.text, "cited": checked.cited, "dropped_lines": checked.dropped_lines,
-              "language_ok": checked.language_ok, "model": analyzer.settings.model,
-              "usage": usage.model_dump()}  # fmt: skip
-    # Kept whatever it is worth: the same prompt asked again would cost the same for the same kind of answer.
-    store.save_answer(key, json.dumps(answer, ensure_ascii=False))
-    return {**answer, "cached": False}
+from dailydiff.search import find, time_note
+from dailydiff.search.answer import (
+    ASK_COMMITS,
+    SAYS,
+    ask_model,
+    llm_answer,
+    offline_listing,
+    rewrite_words,
+    usable_answer,
+    why_unusable,
+)
+from dailydiff.search.ask import short
+from dailydiff.store import open_store
 
 
 @app.command("ask", cls=options.Command)
@@ -134,36 +70,47 @@ def ask_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Answer QUESTION from the stored history, citing the commits it rests on."""
-    from dailydiff.engine.digests import llm_for_digests
-
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
     says = SAYS[language]
     with open_store(settings) as store:
-        result = find(store, question, filters, limit)
-        analyzer = None if no_llm or not result.hits else llm_for_digests(settings, store)
-        answer = _llm_answer(store, analyzer, result, language) if analyzer is not None else None
-    usable = answer is not None and answer["answer"] and answer["language_ok"]
+        analyzer, why_not = (
+            (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
+        )
+        words, spent = (
+            rewrite_words(store, analyzer, question, language) if analyzer is not None else ([], None)
+        )
+        result = find(store, question, filters, limit, extra_words=words)
+        warn = lambda line: stderr.print(f"dailydiff: warning: {line}", markup=False, highlight=False)  # noqa: E731
+        answer = (
+            llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
+        )
+    # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
+    usable = usable_answer(answer)
     if as_json:
         out = {**result_json(result), "language": language, "answer": answer if usable else None,
-               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"}}  # fmt: skip
+               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
+               "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
+    if time_note(result):
+        stderr.print(f"dailydiff: {time_note(result)}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return
+    if why_not:
+        stderr.print(f"dailydiff: {says['none']} ({why_not}); the retrieved commits follow", markup=False,
+                     highlight=False)  # fmt: skip
     if answer is not None and not usable:
-        why = answer.get("unusable") or (
-            "not in the question's language" if answer["answer"] else "no line with valid citations"
-        )
+        why = why_unusable(answer)
         stderr.print(f"dailydiff: {says['none']} ({why}); the retrieved commits follow", markup=False,
                      highlight=False)  # fmt: skip
     if answer is not None and answer["dropped_lines"]:
         stderr.print(f"dailydiff: dropped {answer['dropped_lines']} line(s) of the answer that cited commits "
                      "that were not retrieved", markup=False, highlight=False)  # fmt: skip
     if not usable:
-        sys.stdout.write(_offline(result, language) + "\n")
+        sys.stdout.write(offline_listing(result, language) + "\n")
         return
     assert answer is not None
     cited = [h for c in answer["cited"] for h in result.hits if short(h.doc.sha) == c]

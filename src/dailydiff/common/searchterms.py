@@ -131,6 +131,39 @@ _STOP_EN = frozenset(
         "recently",
         "latest",
         "new",
+        # what a question says of a change that a commit does not: "what landed", "which work went in"
+        "happened",
+        "landed",
+        "went",
+        "go",
+        "done",
+        "work",
+        "worked",
+        "get",
+        "got",
+        "came",
+        "come",
+        "dealt",
+        "deal",
+        "touched",
+        "touch",
+        "specific",
+        "related",
+        "around",
+        "afterwards",
+        "later",
+        "month",
+        "months",
+        "year",
+        "week",
+        "half",
+        "second",
+        "improved",
+        "kind",
+        "area",
+        "areas",
+        "team",
+        "people",
     ]
 )
 _STOP_ZH = frozenset(
@@ -215,6 +248,11 @@ def query_terms(question: str) -> list[str]:
             for term in _latin(part):
                 seen.setdefault(term, None)
     return list(seen)
+
+
+def is_stop_word(word: str) -> bool:
+    """Whether an English word is one a question is made of but a commit is not found by."""
+    return word.lower() in _STOP_EN
 
 
 def is_chinese(text: str) -> bool:

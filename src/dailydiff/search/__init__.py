@@ -5,15 +5,23 @@ commits that were retrieved."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from dailydiff.common.searchterms import query_terms
-from dailydiff.errors import SearchIndexError
+from dailydiff.common.searchterms import terms as index_terms
+from dailydiff.common.text import clean
+from dailydiff.errors import SearchIndexError, UsageError
+from dailydiff.models import ChangeType, Level
 from dailydiff.search.rank import Hit, rank
+from dailydiff.search.understand import Understood, extra_concepts, understand
 from dailydiff.store import Store
-from dailydiff.store.search import SearchFilters
+from dailydiff.store.search import SearchFilters, encode_filters
 
 CANDIDATES = 400  # what the backend hands to the ranking: enough that its own order does not decide
+EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
 
 
 @dataclass(frozen=True)
@@ -24,14 +32,21 @@ class SearchResult:
     hits: list[Hit]
     indexed: int  # documents in the index (commits × languages)
     unknown_terms: list[str] = field(default_factory=list)  # terms no stored commit holds
+    time_words: list[str] = field(default_factory=list)  # the question's words that chose the days searched
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
-         today: dt.date | None = None) -> SearchResult:  # fmt: skip
-    """The ``limit`` best stored commits for ``question`` within ``filters``. An index that cannot be read,
-    or is empty while the store has reported commits, is a SearchIndexError naming `dailydiff store
-    reindex`."""
-    terms = query_terms(question)
+         today: dt.date | None = None, extra_words: Sequence[str] = ()) -> SearchResult:  # fmt: skip
+    """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
+    ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
+    words a model wrote for the question (`ask`), which add to a commit's score and are never required. An index that cannot be read, or is empty while the store has reported commits,
+    is a SearchIndexError naming `dailydiff store reindex`."""
+    understood = understand(question, today or dt.date.today())
+    if extra_words:
+        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
+        understood = replace(understood, concepts=[*understood.concepts, *extra])
+    given, filters = filters, _with_time(filters, understood)
+    terms = understood.terms
     total, counts = store.search_term_counts(terms)
     if not total:  # an empty index over stored commits is not "nothing reported yet"
         problem = store.search_health()
@@ -42,5 +57,112 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
             )
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
-    hits = rank(docs, known, total, counts, limit, today)
-    return SearchResult(question, terms, filters, hits, total, [t for t in terms if not counts.get(t)])
+    hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
+    if "revert" in understood.kinds:
+        hits = _with_relands(store, hits, filters, limit)
+    unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
+    read = (
+        understood.time_words
+        if filters.date_from != given.date_from or filters.date_to != given.date_to
+        else []
+    )
+    return SearchResult(question, terms, filters, hits, total, unknown, read)
+
+
+_REVERT_TITLE_RE = re.compile(r"^\s*revert\s+[\"“'](.+?)(?:[\"”']|…|\.\.\.)?(?:\s*\(#\d+\))*\s*$", re.I)
+RELAND_TERMS = 8  # the first words of a reverted title a re-land must repeat
+
+
+def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: int) -> list[Hit]:
+    """A question about reverts gets each revert's re-land beside it: the first later commit whose title
+    repeats the reverted one (the revert says what it undid: ``Revert "<title>"``), whatever it is called."""
+    out: list[Hit] = []
+    for hit in hits:
+        if (hit.doc.repo, hit.doc.sha) in {(h.doc.repo, h.doc.sha) for h in out}:
+            continue
+        out.append(hit)
+        found = _REVERT_TITLE_RE.match(hit.doc.title)
+        words = index_terms(found.group(1))[:RELAND_TERMS] if found else []
+        if len(words) < 3:
+            continue
+        phrase = " ".join(words)
+        later = replace(filters, repos=(hit.doc.repo,), date_from=hit.doc.date, date_to=None)
+        relands = sorted(
+            (d for d in store.search_candidates([phrase], later, 20)
+             if d.sha != hit.doc.sha and f" {phrase} " in f" {d.fields.get('f_title', '')} "
+             and not _REVERT_TITLE_RE.match(d.title) and d.committed_at > hit.doc.committed_at),
+            key=lambda d: d.committed_at,
+        )  # fmt: skip
+        if relands and (relands[0].repo, relands[0].sha) not in {(h.doc.repo, h.doc.sha) for h in out}:
+            out.append(Hit(relands[0], hit.score, ("reland",)))
+    return out[:limit]
+
+
+def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:
+    if filters.date_from or filters.date_to or not (understood.date_from or understood.date_to):
+        return filters
+    return replace(filters, date_from=understood.date_from, date_to=understood.date_to)
+
+
+# ---- the shared edges of `search`, `ask`, the web API and the MCP server --------------------------------
+
+
+def _date(text: str | None, flag: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def _choices(values: list[str] | None, allowed: list[str], flag: str) -> list[str]:
+    chosen = [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+    wrong = [v for v in chosen if v not in allowed]
+    if wrong:
+        raise UsageError(f"unknown {flag} {wrong[0]!r}", f"choose from: {', '.join(allowed)}")
+    return chosen
+
+
+def filters_from(
+    repo: list[str] | None, since: str | None, until: str | None, change_type: list[str] | None,
+    level: list[str] | None, topic: list[str] | None, path: str | None,
+) -> SearchFilters:  # fmt: skip
+    first, last = _date(since, "--from"), _date(until, "--to")
+    if first and last and first > last:
+        raise UsageError(f"--from {first} is after --to {last}", "swap them")
+    return SearchFilters(
+        repos=tuple(repo or ()),
+        date_from=first,
+        date_to=last,
+        change_types=tuple(_choices(change_type, [c.value for c in ChangeType], "--type")),
+        levels=tuple(_choices(level, [v.value for v in Level], "--level")),
+        topics=tuple(topic or ()),
+        path_glob=path or "",
+    )
+
+
+def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
+    doc = hit.doc
+    return {"rank": rank_no, "repo": doc.repo, "sha": doc.sha, "date": doc.date.isoformat(),
+            "language": doc.language, "level": doc.level, "change_types": doc.change_types,
+            "topics": doc.topics, "title": clean(doc.title), "summary": clean(doc.summary),
+            "url": doc.url or None, "pull_request": doc.pr_number, "paths": doc.paths,
+            "score": round(hit.score, 4), "matched": list(hit.matched)}  # fmt: skip
+
+
+def time_note(result: SearchResult) -> str:
+    """One line saying which days the question's own words chose ("" when they chose none)."""
+    if not result.time_words:
+        return ""
+    first, last = result.filters.date_from, result.filters.date_to
+    days = f"{first or 'the first day'} to {last or 'today'}"
+    return (
+        f"searching {days} (read from {', '.join(repr(w) for w in result.time_words)}; --from/--to override)"
+    )
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
+            "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
+            "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from dailydiff.search.understand import Concept
 from dailydiff.store.search import FIELDS, SearchDoc
 
 # How much a term counts in each field (BM25F): what a commit is called matters most, then where it
@@ -27,6 +28,12 @@ B = 0.6
 LEVEL_BOOST: Mapping[str, float] = {"high": 0.12, "medium": 0.05, "low": 0.0}
 RECENCY_DAYS = 180.0  # the half-life of the recency boost
 RECENCY_BOOST = 0.08
+OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less than the question's words
+TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, not what it mentions
+PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
+COVERAGE_BASE = (
+    0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,9 @@ class Hit:
 
 
 def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float], float]:
-    """Each query term's frequency in the document, weighted by field, and the weighted length. The
-    fields are the stored space-separated terms: counting ``" term "`` needs no split."""
+    """Each query term's (or phrase's) frequency in the document, weighted by field, and the weighted
+    length. The fields are the stored space-separated terms: counting ``" term "`` needs no split, and a
+    phrase ``" a b "`` is its terms in order."""
     counts = dict.fromkeys(query, 0.0)
     length = 0.0
     for name in FIELDS:
@@ -55,39 +63,59 @@ def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float]
     return counts, length
 
 
+def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
+    """How rare an idea is: its commonest alternative's count stands for how many documents hold any."""
+    held = max((doc_counts.get(t, 0) for t in concept.terms), default=0)
+    return math.log(1 + (max(total, 1) - held + 0.5) / (held + 0.5))
+
+
 def rank(
     docs: Sequence[SearchDoc],
-    query: Sequence[str],
+    concepts: Sequence[Concept],
     total: int,
     doc_counts: Mapping[str, int],
     limit: int,
     today: dt.date | None = None,
+    phrases: Sequence[str] = (),
 ) -> list[Hit]:
-    """The best ``limit`` of ``docs`` for ``query``; one hit per commit (the first language found wins)."""
+    """The best ``limit`` of ``docs`` for the question's ``concepts``; one hit per commit (its best
+    language wins). A concept's alternatives count together, once: a commit naming "SM90" and "Hopper"
+    holds one idea, not two."""
     if not docs:
         return []
-    weighted = [_weighted_tf(doc, query) for doc in docs]
+    concepts = [c for c in concepts if any(doc_counts.get(t) for t in c.terms)]
+    alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
+    weighted = [_weighted_tf(doc, alternatives) for doc in docs]
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
-    idf = {
-        t: math.log(1 + (max(total, 1) - doc_counts.get(t, 0) + 0.5) / (doc_counts.get(t, 0) + 0.5))
-        for t in query
-    }
-    best_possible = sum(idf.values()) or 1.0
+    idf = [concept_idf(c, total, doc_counts) * c.weight for c in concepts]
+    best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):
         text = 0.0
         matched: list[str] = []
-        for term in query:
-            f = tf.get(term, 0.0)
+        held = 0.0
+        norm = K1 * (1 - B + B * length / average)
+        for concept, weight in zip(concepts, idf, strict=True):
+            f = sum(tf.get(t, 0.0) * (1.0 if t in concept.own else OTHER_NAME) for t in concept.terms)
             if not f:
                 continue
-            matched.append(term)
-            text += idf[term] * f * (K1 + 1) / (f + K1 * (1 - B + B * length / average))
-        coverage = sum(idf[t] for t in matched) / best_possible if query else 1.0
+            matched.extend(t for t in concept.terms if tf.get(t))
+            held += 0.0 if concept.optional else weight
+            text += weight * f * (K1 + 1) / (f + norm)
+        coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        score = (text * (0.5 + coverage) if query else 1.0) * boost
+        title = f" {doc.fields.get('f_title', '')} "
+        in_title = sum(
+            w
+            for c, w in zip(concepts, idf, strict=True)
+            if not c.optional and any(f" {t} " in title for t in c.terms)
+        )
+        boost += TITLE_BOOST * in_title / best_possible
+        said = sum(1 for p in phrases if f" {p} " in title)
+        boost += PHRASE_BOOST * min(said, 2)
+        score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
         hits.append(Hit(doc, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -h.doc.date.toordinal(), h.doc.repo, h.doc.sha))
     seen: set[tuple[str, str]] = set()

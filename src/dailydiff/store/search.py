@@ -408,9 +408,16 @@ def _path_matches(doc: SearchDoc, glob: str) -> bool:
     return any(fnmatch.fnmatchcase(path, glob) for path in doc.paths)
 
 
+def _pg_query(term: str) -> str:
+    """A term, or a phrase of terms (space-separated, in order), as a PostgreSQL tsquery."""
+    words = term.split()
+    return words[0] if len(words) == 1 else "(" + " <-> ".join(words) + ")"
+
+
 def candidates(db: Any, query: Sequence[str], filters: SearchFilters, limit: int) -> list[SearchDoc]:
-    """Documents that hold any of the ``query`` terms (all documents when there are none), best first by
-    the backend's own ranking, within ``filters``; at most ``limit`` (path globs checked exactly here)."""
+    """Documents that hold any of the ``query`` terms or phrases (all documents when there are none), best
+    first by the backend's own ranking, within ``filters``; at most ``limit`` (path globs checked exactly
+    here)."""
     postgres = db.dialect.name == "postgresql"
     alias = "d."
     clauses, args = _where(filters, alias)
@@ -423,7 +430,7 @@ def candidates(db: Any, query: Sequence[str], filters: SearchFilters, limit: int
         sql = f"SELECT {columns} FROM search_docs d, to_tsquery('simple', ?) q"
         clauses.insert(0, "d.tsv @@ q")
         order = " ORDER BY ts_rank(d.tsv, q) DESC, d.date DESC"
-        match_args = [" | ".join(query)]
+        match_args = [" | ".join(_pg_query(t) for t in query)]
     else:
         sql = f"SELECT {columns} FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid"
         clauses.insert(0, "search_fts MATCH ?")
@@ -439,13 +446,14 @@ def candidates(db: Any, query: Sequence[str], filters: SearchFilters, limit: int
 
 
 def term_counts(db: Any, query: Sequence[str]) -> tuple[int, dict[str, int]]:
-    """How many documents there are, and how many hold each term (for inverse document frequency)."""
+    """How many documents there are, and how many hold each term or phrase (for inverse document
+    frequency)."""
     total = int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0])
     counts: dict[str, int] = {}
     for term in query:
         if db.dialect.name == "postgresql":
             sql = "SELECT COUNT(*) FROM search_docs WHERE tsv @@ to_tsquery('simple', ?)"
-            arg = term
+            arg = _pg_query(term)
         else:
             sql = "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH ?"
             arg = f'"{term}"'

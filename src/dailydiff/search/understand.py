@@ -1,0 +1,417 @@
+"""What a question says beyond its words: the time it is about ("between March and May", "8 月份",
+"since April", "上个月"), the kind of change ("fixes", "CI or packaging", "回滚"), the hardware ("SM90",
+"Hopper"), and its words as ideas in both languages (glossary.toml: 注意力 ↔ attention …).
+
+A question becomes a list of concepts, each a set of index terms any of which counts (a group of the
+glossary, a word's translations), and a time window. Pure: no I/O beyond reading the packaged glossary once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from dailydiff.common.searchterms import is_stop_word, terms
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+KIND_WEIGHT = 1.5  # a kind of change asked for ("fixes", "回滚") is common, so rare by idf alone it is not
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea of a question: any of ``terms`` counts for it (they are alternatives)."""
+
+    terms: tuple[str, ...]
+    weight: float = 1.0
+    source: str = ""  # the question's words it came from
+    own: tuple[str, ...] = ()  # the alternatives the question wrote itself (the rest are other names)
+    optional: bool = False  # a model's extra search word: it adds to a score, no commit is asked to hold it
+
+
+@dataclass(frozen=True)
+class Understood:
+    concepts: list[Concept]
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    time_words: list[str] = field(default_factory=list)  # the question's words read as a time window
+    kinds: list[str] = field(default_factory=list)  # the kinds of change asked for (their first word)
+    phrases: list[str] = field(default_factory=list)  # runs of the question's words, as written, in order
+
+    @property
+    def terms(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for concept in self.concepts:
+            for term in concept.terms:
+                seen.setdefault(term, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class _Glossary:
+    groups: list[tuple[str, ...]]  # each group's index terms
+    names: list[str]  # each group's first word
+    kinds: frozenset[int]  # which groups are kinds of change
+    by_term: dict[str, int]  # an index term → its group
+    phrases: list[tuple[re.Pattern[str], int]]  # multi-word and Chinese words, longest first
+    stop_zh: list[str]
+
+
+@functools.cache
+def glossary() -> _Glossary:
+    from dailydiff.common.i18n import LANGUAGES, words
+
+    data = tomllib.loads(resources.files("dailydiff").joinpath("search/glossary.toml").read_text("utf-8"))
+    raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
+    raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
+    # The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):
+    # joined to the kind group that already names the type, or a kind of their own.
+    labels = {lang: words("change_types", lang) for lang in LANGUAGES}
+    for change_type in labels["en"]:
+        if change_type in ("other", "chore"):
+            continue  # "other" names nothing a question asks for
+        names = [change_type.replace("_", " ")]
+        names += [part for lang in LANGUAGES for part in labels[lang][change_type].split("/")]
+        home = next((g for _, g in raw if any(n.lower() in g for n in names)), None)
+        if home is not None:
+            home.extend(n for n in names if n not in home)
+        else:
+            raw.append(("kind", names))
+    groups: list[tuple[str, ...]] = []
+    by_term: dict[str, int] = {}
+    phrases: list[tuple[str, int]] = []
+    kinds: set[int] = set()
+    for index, (what, words_) in enumerate(raw):
+        if what == "kind":
+            kinds.add(index)
+        found: dict[str, None] = {}
+        for word in words_:
+            if terms(word):
+                found.setdefault(_phrase(word), None)
+            single = terms(word)
+            if len(single) == 1 and not re.search(f"[{_CJK}]", word):
+                by_term.setdefault(single[0], index)
+            if re.search(f"[{_CJK}]", word) or re.search(r"[\s\-_/]", word.strip()):
+                phrases.append((word.lower(), index))
+        groups.append(tuple(found))
+    phrases.sort(key=lambda p: -len(p[0]))
+    compiled = [
+        (re.compile(re.escape(p) if re.search(f"[{_CJK}]", p) else rf"(?<![\w-]){re.escape(p)}(?![\w-])"), i)
+        for p, i in phrases
+    ]
+    return _Glossary(groups, [g[1][0] for g in raw], frozenset(kinds), by_term, compiled,
+                     sorted(data["stop_zh"], key=len, reverse=True))  # fmt: skip
+
+
+# ---- time -------------------------------------------------------------------------------------------
+
+_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name and name != "May"})
+_MONTHS["sept"] = 9
+_M = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
+_Y = r"(?:,?\s+(\d{4}))?"
+_ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+           "十一": 11, "十二": 12}  # fmt: skip
+_ZM = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
+
+
+def _month_start(month: int, year: int | None, today: dt.date) -> dt.date:
+    """A month named without a year is the latest such month that has begun by ``today``."""
+    if year is None:
+        year = today.year if month <= today.month else today.year - 1
+    return dt.date(year, month, 1)
+
+
+def _month_end(start: dt.date) -> dt.date:
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def _zh_month(text: str) -> int:
+    return int(text) if text.isdigit() else _ZH_NUM[text]
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+Window = tuple[dt.date | None, dt.date | None]
+
+
+def _time_rules(today: dt.date) -> list[tuple[re.Pattern[str], object]]:
+    def month(m: str, y: str | None) -> dt.date:
+        return _month_start(_MONTHS[m.lower()], int(y) if y else None, today)
+
+    def span(a: dt.date, b: dt.date) -> Window:
+        end = b if b >= a else b.replace(year=b.year + 1)
+        return a, _month_end(end)
+
+    this_month = today.replace(day=1)
+    last_month = _add_months(this_month, -1)
+    quarter = (today.month - 1) // 3
+    rules: list[tuple[str, object]] = [
+        # English
+        (rf"\b(?:between|from)\s+{_M}{_Y}\s+(?:and|to|through|until|till|-)\s+{_M}{_Y}",
+         lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
+        (rf"\b(?:since|after|from)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
+        (rf"\b(?:before|until|till|up to)\s+{_M}{_Y}", lambda g: (None, month(g[0], g[1]) - dt.timedelta(days=1))),
+        (rf"\b(?:in|during|of|for)\s+the\s+(first|second)\s+half\s+of\s+{_M}{_Y}",
+         lambda g: (month(g[1], g[2]), month(g[1], g[2]).replace(day=15)) if g[0] == "first"
+         else (month(g[1], g[2]).replace(day=16), _month_end(month(g[1], g[2])))),
+        (rf"\b(?:in|during|of|for|over|on)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}\b",
+         lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
+        (r"\b(?:last|previous|past)\s+month\b", lambda g: (last_month, _month_end(last_month))),
+        (r"\bthis\s+month\b", lambda g: (this_month, today)),
+        (r"\b(?:last|past|previous)\s+(\d+)\s+days?\b", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
+        (r"\b(?:last|past|previous)\s+(\d+)\s+weeks?\b", lambda g: (today - dt.timedelta(weeks=int(g[0])), today)),
+        (r"\b(?:last|past|previous)\s+(\d+)\s+months?\b", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (r"\b(?:last|past|previous)\s+week\b", lambda g: (today - dt.timedelta(days=7), today)),
+        (r"\bthis\s+year\b", lambda g: (dt.date(today.year, 1, 1), today)),
+        (r"\blast\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
+        (r"\b(?:in\s+)?q([1-4])(?:\s+(\d{4}))?\b", lambda g: _quarter(int(g[0]), g[1], today)),
+        (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (dt.date.fromisoformat(g[0]), None)),
+        (r"\bbefore\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (None, dt.date.fromisoformat(g[0]) - dt.timedelta(days=1))),
+        (r"\bin\s+(20\d{2})\b", lambda g: (dt.date(int(g[0]), 1, 1), dt.date(int(g[0]), 12, 31))),
+        # Chinese
+        (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
+         lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
+                        _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
+        (rf"(?:自|从)?\s*{_ZM}\s*(?:以来|起|之后|以后|开始)",
+         lambda g: (_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today), None)),
+        (rf"{_ZM}\s*(上|下)半月",
+         lambda g: (lambda s: (s, s.replace(day=15)) if g[2] == "上" else (s.replace(day=16), _month_end(s)))(
+             _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (rf"{_ZM}", lambda g: (lambda s: (s, _month_end(s)))(
+            _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (r"上个?月", lambda g: (last_month, _month_end(last_month))),
+        (r"(?:这个|本)月", lambda g: (this_month, today)),
+        (r"(?:最近|过去|近)\s*(\d+)\s*天", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
+        (r"(?:最近|过去|近)\s*(\d+)\s*(?:个)?月", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
+        (r"今年", lambda g: (dt.date(today.year, 1, 1), today)),
+        (r"去年", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
+        (r"(?:第)?([一二三四1-4])季度", lambda g: _quarter(_zh_month(g[0]), None, today)),
+        (r"上半年", lambda g: (dt.date(today.year, 1, 1), dt.date(today.year, 6, 30))),
+        (r"下半年", lambda g: (dt.date(today.year, 7, 1), dt.date(today.year, 12, 31))),
+        (r"本季度", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
+    ]  # fmt: skip
+    return [(re.compile(p, re.I), f) for p, f in rules]
+
+
+def _quarter(q: int, year: str | None, today: dt.date) -> Window:
+    first = dt.date(int(year) if year else today.year, 3 * q - 2, 1)
+    if not year and first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _month_end(_add_months(first, 2))
+
+
+def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
+    """The time window a question names (the first that reads as one), the words read, and the question
+    without them."""
+    for pattern, make in _time_rules(today):
+        found = pattern.search(question)
+        if not found:
+            continue
+        if (
+            pattern.pattern.startswith(r"\b(?:in|during")
+            and found.group(1).lower() in ("may", "mar")
+            and (not question[found.start(1)].isupper())
+        ):
+            continue  # "in may" is not a month
+        try:
+            window = make(found.groups())  # type: ignore[operator]
+        except (ValueError, KeyError):
+            continue
+        rest = question[: found.start()] + " " + question[found.end() :]
+        return window, [found.group(0).strip()], rest
+    return (None, None), [], question
+
+
+# ---- words ------------------------------------------------------------------------------------------
+
+
+def _phrase(word: str) -> str:
+    """A word as one alternative of a concept: its index terms, space-separated (a phrase when several:
+    the fields keep terms in order, so "context parallel" or "上下文并行" match only where they are written)."""
+    return " ".join(terms(word))
+
+
+def _segment_concepts(
+    text: str, groups: dict[int, str], singles: dict[str, str], joins: dict[str, str]
+) -> None:
+    g = glossary()
+    lowered = text.lower()
+
+    def take(found: re.Match[str], index: int) -> str:
+        groups.setdefault(index, found.group(0))
+        return " "
+
+    for pattern, index in g.phrases:
+        lowered = pattern.sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
+    for stop in g.stop_zh:
+        lowered = lowered.replace(stop, " ")
+    for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered):
+        if re.match(f"[{_CJK}]", token):
+            if len(token) > 1:
+                for term in terms(token):
+                    singles.setdefault(term, token)
+            continue
+        if is_stop_word(token):
+            continue
+        if re.search(r"[._\-]", token):  # an identifier, a version, "top-k": its terms in order, or joined
+            joined = "".join(re.split(r"[._\-]", token))
+            group = g.by_term.get(_phrase(joined))
+            if group is not None:
+                groups.setdefault(group, token)
+            else:
+                singles.setdefault(_phrase(token), token)
+                if "-" in token and joined.isalnum():
+                    joins.setdefault(_phrase(token), _phrase(joined))
+            continue
+        for term in terms(token):
+            if is_stop_word(term):
+                continue
+            group = g.by_term.get(term)
+            if group is not None:
+                groups.setdefault(group, token)
+            else:
+                singles.setdefault(term, token)
+
+
+def _segment(text: str) -> list[Concept]:
+    g = glossary()
+    groups: dict[int, str] = {}
+    singles: dict[str, str] = {}
+    joins: dict[str, str] = {}  # "top k" → "topk": a hyphenated word is written both ways
+    _segment_concepts(text, groups, singles, joins)
+    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source, (_phrase(source),))
+                for i, source in groups.items()]  # fmt: skip
+    covered = {t for c in concepts for t in c.terms}
+    for term, source in singles.items():
+        if term not in covered:
+            both = (term, joins[term]) if term in joins else (term,)
+            concepts.append(Concept(both, 1.0, source, both))
+    # In the question's order: what parentheses name belongs to the word just before them.
+    lowered = text.lower()
+    return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
+
+
+def _merge(concepts: list[Concept]) -> Concept:
+    alternatives: dict[str, None] = {}
+    for concept in concepts:
+        alternatives.update(dict.fromkeys(concept.terms))
+    own = tuple(dict.fromkeys(t for c in concepts for t in c.own))
+    return Concept(tuple(alternatives), 1.0, " / ".join(c.source for c in concepts), own)
+
+
+_PAREN_RE = re.compile(r"[(（]([^()（）]*)[)）]")
+_SLASH_RE = re.compile(r"[\w\-.㐀-鿿]+(?:\s*/\s*[\w\-.㐀-鿿]+)+")
+
+
+def _variants(text: str) -> list[Concept]:
+    """What parentheses name: each item (split at commas, slashes, "or") one more name of the thing before
+    them — a one-word item with its glossary names, several words as a phrase ("Kimi delta attention")."""
+    found: list[Concept] = []
+    for item in re.split(r"[,，、/;；]|\bor\b|或", text):
+        item = item.strip()
+        words = terms(item)
+        if not words:
+            continue
+        single = _segment(item)
+        if len(single) == 1 and (len(words) == 1 or len(single[0].terms) > 1):
+            found.append(single[0])  # one word, or a glossary phrase ("DGX Spark", "专家负载均衡" is not)
+        else:
+            found.append(Concept((" ".join(words),), 1.0, item, ()))
+    return found
+
+
+def _concepts(text: str) -> tuple[list[Concept], list[str]]:
+    """The question's concepts. What a question names in parentheses or with slashes are other names of
+    the same thing or its variants ("上下文并行（PCP/DCP）", "top-k (filtered, radix)"): alternatives of
+    the concept before them, not more ideas every commit must hold."""
+    concepts: list[Concept] = []
+    position = 0
+    pieces: list[tuple[str, bool]] = []
+    for found in _PAREN_RE.finditer(text):
+        pieces.append((text[position : found.start()], False))
+        pieces.append((found.group(1), True))
+        position = found.end()
+    pieces.append((text[position:], False))
+    for piece, inside in pieces:
+        if inside and concepts:
+            variants = _variants(piece)
+            if variants:
+                concepts[-1] = _merge([concepts[-1], *variants])
+            continue
+        found_here: list[Concept] = []
+        rest = piece
+        for run in _SLASH_RE.findall(piece):
+            if run.count("/") >= 2 or "*" in run:
+                found_here.append(Concept((_phrase(run),), 1.0, run, (_phrase(run),)))  # a path
+            else:
+                parts = [c for part in run.split("/") for c in _segment(part)]
+                if parts:
+                    found_here.append(_merge(parts))
+            rest = rest.replace(run, " ", 1)
+        found_here = _segment(rest) + found_here
+        if inside and concepts and found_here:
+            concepts[-1] = _merge([concepts[-1], *found_here])
+        else:
+            concepts.extend(found_here)
+    unique: dict[tuple[str, ...], Concept] = {}
+    for concept in concepts:
+        unique.setdefault(concept.terms, concept)
+    g = glossary()
+    kinds = [
+        g.names[i]
+        for i, group in enumerate(g.groups)
+        if i in g.kinds and any(c.terms == group for c in unique.values())
+    ]
+    return list(unique.values()), kinds
+
+
+def extra_concepts(words: list[str], understood: Understood, weight: float) -> list[Concept]:
+    """Search words a model wrote for the question (``ask`` with an LLM): each one optional idea, its
+    glossary names included; words the question already holds add nothing."""
+    asked = set(understood.terms)
+    out: dict[tuple[str, ...], Concept] = {}
+    for word in words:
+        found = _segment(word)
+        if not found:
+            continue
+        merged = _merge(found)
+        fresh = tuple(t for t in merged.terms if t not in asked)
+        if fresh and len(fresh) == len(merged.terms):
+            out.setdefault(fresh, Concept(fresh, weight, word, merged.own, optional=True))
+    return list(out.values())
+
+
+def understand(question: str, today: dt.date) -> Understood:
+    """The question's concepts and the time window it names."""
+    (first, last), time_words, rest = read_time(question, today)
+    concepts, kinds = _concepts(rest)
+    return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
+
+
+def _phrases(text: str) -> list[str]:
+    """The question's runs of two or more content words (a Chinese run as written, English words between
+    question words): a commit that says them in this order says what was asked."""
+    runs: list[str] = []
+    for chunk in re.split(r"[^\w\s\-.㐀-鿿]+|\s{2,}", text):
+        for cjk in re.findall(f"[{_CJK}]{{3,}}", chunk):
+            for stop in glossary().stop_zh:
+                cjk = cjk.replace(stop, " ")
+            runs.extend(" ".join(terms(part)) for part in cjk.split() if len(part) >= 3)
+        words: list[str] = []
+        for token in [*re.findall(r"[A-Za-z0-9][\w.\-]*", chunk), ""]:
+            if token and not is_stop_word(token) and terms(token):
+                words.extend(terms(token))
+                continue
+            if len(words) >= 2:
+                runs.append(" ".join(words))
+            words = []
+    return list(dict.fromkeys(runs))

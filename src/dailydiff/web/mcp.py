@@ -1,0 +1,236 @@
+"""`dailydiff mcp`: the stored history for an assistant in an editor or a chat client, as a Model Context
+Protocol server over stdio (the official ``mcp`` SDK, imported only here).
+
+Tools: ``search`` and ``ask`` (the same retrieval and filters as the commands), ``report`` (a day's report
+as Markdown), ``digest`` (a day across repositories) and ``repositories``. Read-only: nothing a tool does
+changes a report, a digest or a delivery (``ask`` keeps an LLM's answer in the answer cache, as the command
+does, so a re-ask costs nothing). Every result and every error goes through the one scrub, so no secret (a
+store URL's password, a key) reaches the client; a failure is one line with what to do next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from dailydiff import __version__
+from dailydiff.common.searchterms import is_chinese
+from dailydiff.common.secrets import scrub
+from dailydiff.common.text import clean
+from dailydiff.errors import DailyDiffError, UsageError
+from dailydiff.settings import Settings
+from dailydiff.store import Store, open_store
+
+T = TypeVar("T")
+MAX_LIMIT = 50
+INSTRUCTIONS = (
+    "dailydiff keeps daily reports of the commits of the repositories a team follows. Use `search` to find "
+    "commits (it understands time words like 'since April' or '8 月份' and questions in English or Chinese), "
+    "`ask` for an answer that cites commits, `report` for one repository's day, `digest` for a day across "
+    "repositories, `repositories` for what is stored. Dates are YYYY-MM-DD."
+)
+
+
+class ToolFailure(Exception):
+    """What a tool says went wrong: one scrubbed line."""
+
+
+def _date(text: str | None, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{name} {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def _json(data: Any) -> str:
+    return scrub(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def build_server(settings: Settings) -> Any:
+    """The MCP server over the store ``settings`` name; the store is opened for each call (a shared
+    PostgreSQL store may restart between them)."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import ToolAnnotations
+
+    server = MCPServer(name="dailydiff", version=__version__, instructions=INSTRUCTIONS)
+
+    @contextmanager
+    def store() -> Iterator[Store]:
+        with open_store(settings) as opened:
+            yield opened
+
+    def guarded(fn: Callable[..., str]) -> Callable[..., str]:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> str:
+            try:
+                return scrub(fn(*args, **kwargs))
+            except DailyDiffError as exc:
+                raise ToolError(scrub(clean(str(exc)).replace("\n", " "))) from None
+            except Exception as exc:  # an assistant gets one line, never a traceback or a secret
+                raise ToolError(
+                    scrub(f"dailydiff failed ({type(exc).__name__}: {exc})".replace("\n", " "))
+                ) from None
+
+        return call
+
+    def filters(repo: list[str] | None, since: str | None, until: str | None, change_type: list[str] | None,
+                level: list[str] | None, topic: list[str] | None, path: str | None) -> Any:  # fmt: skip
+        from dailydiff.search import filters_from
+
+        return filters_from(repo, since, until, change_type, level, topic, path)
+
+    read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def search(
+        question: str,
+        repo: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        change_type: list[str] | None = None,
+        level: list[str] | None = None,
+        topic: list[str] | None = None,
+        path: str | None = None,
+        limit: int = 10,
+    ) -> str:
+        """The stored commits that answer QUESTION best (titles, pull requests, paths, analyses), ranked,
+        as JSON. Filters: repo (owner/name), since/until (YYYY-MM-DD), change_type, level (high, medium,
+        low), topic, path (a glob like **/attention/*)."""
+        from dailydiff.search import find, result_json
+
+        chosen = filters(repo, since, until, change_type, level, topic, path)
+        with store() as opened:
+            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
+        return _json(result_json(result))
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def ask(
+        question: str,
+        repo: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        change_type: list[str] | None = None,
+        level: list[str] | None = None,
+        topic: list[str] | None = None,
+        path: str | None = None,
+        limit: int = 12,
+    ) -> str:
+        """An answer to QUESTION from the stored history, citing the commits it rests on ([abc1234]), in the
+        question's language, with the retrieved commits. Without a configured LLM, or when its answer cites
+        no retrieved commit, the retrieved commits grouped by repository and month, and why."""
+        from dailydiff.search import find, result_json
+        from dailydiff.search.answer import (
+            ask_model,
+            llm_answer,
+            offline_listing,
+            rewrite_words,
+            usable_answer,
+            why_unusable,
+        )
+
+        chosen = filters(repo, since, until, change_type, level, topic, path)
+        language = "zh" if is_chinese(question) else "en"
+        with store() as opened:
+            analyzer, why_not = ask_model(settings, opened)
+            words, spent = rewrite_words(opened, analyzer, question, language) if analyzer else ([], None)
+            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words)
+            answer = (
+                llm_answer(opened, analyzer, result, language, spent) if analyzer and result.hits else None
+            )
+        usable = usable_answer(answer)
+        out = {**result_json(result), "language": language}
+        if usable and answer is not None:
+            out["answer"] = answer["answer"]
+            out["cited"] = answer["cited"]
+        else:
+            out["answer"] = None
+            out["no_answer_because"] = why_not or (why_unusable(answer) if answer else "nothing was found")
+            out["listing"] = offline_listing(result, language) if result.hits else ""
+        return _json(out)
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def report(repo: str, date: str, language: str | None = None) -> str:
+        """One repository's report of one day (YYYY-MM-DD) as Markdown; language zh or en when both are
+        stored (the first stored otherwise)."""
+        from dailydiff.render.markdown import render_markdown
+
+        day = _date(date, "date")
+        assert day is not None
+        with store() as opened:
+            stored = [lang for r, d, lang in opened.list_reports(repo) if d == day]
+            if not stored:
+                days = [d for _, d, _ in opened.list_reports(repo)]
+                hint = (
+                    f"stored days of {repo}: {days[-1]} to {days[0]}"
+                    if days
+                    else "list them with `repositories`"
+                )
+                raise UsageError(f"no report of {repo} on {day}", hint)
+            chosen = language if language in stored else stored[0]
+            found = opened.get_report(repo, day, chosen)
+        if found is None:
+            raise UsageError(f"the report of {repo} on {day} cannot be read by this version", "rebuild it")
+        return render_markdown(found)
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def digest(date: str, name: str | None = None, language: str | None = None) -> str:
+        """A day (YYYY-MM-DD) across repositories as Markdown: the stored digest NAME when there is one,
+        else one written by the rules from that day's stored reports (nothing is stored)."""
+        from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
+
+        day = _date(date, "date")
+        assert day is not None
+        with store() as opened:
+            for stored_name, stored_day, stored_language in opened.list_digests():
+                if stored_day == day and name in (None, stored_name) and language in (None, stored_language):
+                    row = opened.get_digest(stored_name, day, stored_language)
+                    if row is not None:
+                        return render_digest_markdown(load_digest(row[1]))
+            rows = [(r, lang) for r, d, lang in opened.list_reports() if d == day]
+            wanted = language or (rows[0][1] if rows else settings.report.language)
+            reports = {}
+            for repo, lang in rows:
+                if lang == wanted and repo not in reports:
+                    found = opened.get_report(repo, day, lang)
+                    if found is not None:
+                        reports[repo] = found
+        if not reports:
+            raise UsageError(f"no report is stored for {day}", "list the stored days with `repositories`")
+        built = build_day_digest(name or "all", day, sorted(reports), reports, language=wanted,
+                                 timezone=next(iter(reports.values())).timezone)  # fmt: skip
+        return render_digest_markdown(built)
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def repositories() -> str:
+        """The repositories with stored reports: first and last day, how many days, in which languages."""
+        seen: dict[str, dict[str, Any]] = {}
+        with store() as opened:
+            for repo, day, language in opened.list_reports():
+                entry = seen.setdefault(repo, {"repo": repo, "first": day, "last": day, "days": set(),
+                                               "languages": set()})  # fmt: skip
+                entry["first"] = min(entry["first"], day)
+                entry["last"] = max(entry["last"], day)
+                entry["days"].add(day)
+                entry["languages"].add(language)
+        return _json([{"repo": e["repo"], "first": e["first"].isoformat(), "last": e["last"].isoformat(),
+                       "days": len(e["days"]), "languages": sorted(e["languages"])}
+                      for e in seen.values()])  # fmt: skip
+
+    return server
+
+
+def serve_stdio(settings: Settings) -> None:
+    """Run the server over stdin/stdout until the client closes them."""
+    build_server(settings).run("stdio")
