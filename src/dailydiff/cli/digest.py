@@ -102,7 +102,9 @@ def _run_units(settings: Any, dates: list[Any], name: str | None, outputs: list[
     from dailydiff.engine.stream import RunOptions
     from dailydiff.engine.units import DigestUnit
 
-    entries = digest_entries(settings, name)  # an unknown name first: it is the user's mistake, not the store's
+    entries = digest_entries(
+        settings, name
+    )  # an unknown name first: it is the user's mistake, not the store's
     ids = tuple(qualified_ids(settings.repos, options.config_dir(config)))
     with open_store(settings) as store:
         stored = {day for _repo, day, _lang in store.list_reports()}
