@@ -94,49 +94,42 @@ retries = 0
     hooks.stop()
 
 
-def test_partial_day_then_late_commits_get_one_addendum_per_target(world: World) -> None:
-    """Acceptance 1: D at 23:00 is partial; a commit dated D 23:30 and one dated D 22:00 pushed after the
-    run; at D+1 03:00 D is rebuilt with both and each target gets one addendum; a further run sends nothing."""
+def test_a_partial_day_waits_for_chat_and_email_then_goes_once_settled_with_its_later_commits(
+    world: World,
+) -> None:
+    """Issue 41, acceptance 4 (it replaces turn 9's "partial day then one addendum"): D at 23:00 is partial:
+    its files show it marked, chat and e-mail get nothing; a commit dated D 23:30 and one dated D 22:00 pushed
+    after the run; at D+1 03:00 D is settled and each target gets the whole day once, its later commits in it
+    and no addendum (they are the day's own, not late); a further run sends nothing."""
     code, err, summary = world.run(at(D, 23), "--date", str(D))
     assert code == 0, err
     first_md = world.report(D)
     assert "**Partial**" in first_md or "**未完结**" in first_md
     assert json.loads(world.report(D, "json"))["partial"] is True
     assert 'class="partial"' in world.report(D, "html")
-    assert len(world.chats()) == 1 and len(world.mails()) == 1
-    assert (
-        "⏳ 未完结" in world.chats()[0]
-        and "未完结" in world.smtp.received[0].message.get_body(("plain",)).get_content()
-    )
+    assert world.chats() == [] and world.mails() == []
+    held = [p for r in summary["repos"] for d in r["days"] for p in d["publish"] if p["status"] == "waiting"]
+    assert len(held) == 2 and all("not settled yet" in p["detail"] for p in held), held
     with Store.open(world.tmp / "data") as store:
         stored = store.get_report("proj", D, "zh")
         assert stored is not None and stored.partial and stored.stats.total == 2
 
     late_a = commit(world.repo, spec("feat: late night tweak", at(D, 23, 30)))
     late_b = commit(world.repo, spec("docs: pushed after the run", at(D, 22)))
-    next_morning = at(D + dt.timedelta(days=1), 3)
-    code, err, summary = world.run(next_morning)  # `run` = yesterday = D
+    code, err, summary = world.run(at(D + dt.timedelta(days=1), 3))  # `run` = yesterday = D
     assert code == 0, err
     md = world.report(D)
     assert "未完结" not in md and "Partial" not in md  # settled now: final
-    assert late_a[:7] in md and late_b[:7] in md and "⏰" in md
+    assert late_a[:7] in md and late_b[:7] in md and "⏰" not in md
     data = json.loads(world.report(D, "json"))
-    assert data["stats"]["total"] == 4 and "partial" not in data
-    assert {c["sha"]: c["first_seen"] for c in data["late"]} == {
-        late_a: "2026-04-24T03:00:00+08:00",
-        late_b: "2026-04-24T03:00:00+08:00",
-    }
+    assert data["stats"]["total"] == 4 and "partial" not in data and not data.get("late")
     chats, mails = world.chats(), world.mails()
-    assert len(chats) == 2 and len(mails) == 2  # one addendum each, the day's report not sent again
-    assert "2 个迟到的提交" in chats[1] and late_a[:7] in chats[1] and late_b[:7] in chats[1]
-    assert "2 个迟到的提交" in mails[1]
-    assert "feat: add parser" not in chats[1]  # nothing of D's first report again
-    publish = [p for r in summary["repos"] for d in r["days"] for p in d["publish"]]
-    assert sum("addendum (2 late commit(s))" in p["detail"] and p["status"] == "ok" for p in publish) == 2
+    assert len(chats) == 1 and len(mails) == 1  # the settled day, once, with all four commits
+    assert "迟到" not in chats[0] and "4 个提交" in chats[0]
 
     code, err, summary = world.run(at(D + dt.timedelta(days=1), 3, 30))
     assert code == 0, err
-    assert len(world.chats()) == 2 and len(world.mails()) == 2  # a further run sends nothing
+    assert len(world.chats()) == 1 and len(world.mails()) == 1  # a further run sends nothing
     assert summary["totals"]["days_up_to_date"] == 1
 
 

@@ -83,6 +83,21 @@ def _relative_links(path: Path) -> list[str]:
     return [h.split("#", 1)[0] for h in hrefs if "://" not in h and not h.startswith(("#", "mailto:")) and h]
 
 
+def _commit_at(repo: Path, moment: dt.datetime, title: str) -> None:
+    """One more commit, authored and committed at ``moment``."""
+    stamp = f"{int(moment.timestamp())} +0800"
+    (repo / f"{moment:%H%M}.txt").write_text(title + "\n", encoding="utf-8")
+    _git(repo, "add", ".")
+    env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "Late",
+           "GIT_AUTHOR_EMAIL": "l@example.com", "GIT_COMMITTER_NAME": "Late", "GIT_COMMITTER_EMAIL": "l@example.com"}  # fmt: skip
+    os.environ.update(env)
+    try:
+        _git(repo, "commit", "-q", "-m", title)
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+
+
 def _texts(payloads: list[dict[str, Any]]) -> list[str]:
     return [json.dumps(p, ensure_ascii=False) for p in payloads]
 
@@ -158,19 +173,8 @@ def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_la
         assert "waiting" in today.stderr or "…" in today.stderr
         assert (tmp_path / "archive" / "reports" / "2026" / "proj1" / f"{day}.md").is_file()  # files show it
         # A commit lands later that evening, then the next night's run.
-        repo = tmp_path / "repos" / "proj1"
         late = dt.datetime.combine(day, dt.time(22, 30), tzinfo=SHANGHAI)
-        stamp = f"{int(late.timestamp())} +0800"
-        (repo / "late.txt").write_text("late\n", encoding="utf-8")
-        _git(repo, "add", "late.txt")
-        env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "Late",
-               "GIT_AUTHOR_EMAIL": "l@example.com", "GIT_COMMITTER_NAME": "Late", "GIT_COMMITTER_EMAIL": "l@example.com"}  # fmt: skip
-        os.environ.update(env)
-        try:
-            _git(repo, "commit", "-q", "-m", "fix: the evening's last commit")
-        finally:
-            for key in env:
-                os.environ.pop(key, None)
+        _commit_at(tmp_path / "repos" / "proj1", late, "fix: the evening's last commit")
         morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(4, 0), tzinfo=SHANGHAI)
         dailydiff("run", cwd=tmp_path, env=_env(hooks, morning))
         dailydiff("run", cwd=tmp_path, env=_env(hooks, morning))
@@ -229,3 +233,29 @@ def test_stderr_and_the_summary_list_every_delivery_of_every_kind(tmp_path: Path
         assert f"publish {delivery['publisher']} {delivery['unit']}:" in result.stderr
     assert "[repos/proj0]" not in result.stderr and "acme/proj0" in result.stderr
     shutil.rmtree(tmp_path / "archive")
+
+
+def test_a_failed_addendum_is_a_ledger_row_the_next_run_sends_once(tmp_path: Path) -> None:
+    """An addendum whose target is down is owed, not lost: the next run sends it once, the one after nothing
+    (issue 43's first case; the day itself was delivered before, so it is not sent again)."""
+    _workspace(tmp_path, repo_publishers='["archive", "chat"]')
+    day = FIRST_DAY
+    hooks = WebhookReceiver().start()
+    try:
+        # Two nights later: the day is settled in Shanghai and in Los Angeles alike.
+        night = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(3, 0), tzinfo=SHANGHAI)
+        dailydiff("run", "--date", day.isoformat(), cwd=tmp_path, env=_env(hooks, night))
+        before = len(hooks.received.get("slack", []))
+        moment = dt.datetime.combine(day, dt.time(23, 50), tzinfo=SHANGHAI)
+        _commit_at(tmp_path / "repos" / "proj1", moment, "fix: made at 23:50, pushed at 02:30")
+        hooks.script["slack"] = [500]  # the addendum's only attempt fails
+        later = night + dt.timedelta(days=1)
+        down = dailydiff("run", "--date", day.isoformat(), cwd=tmp_path, env=_env(hooks, later), check=False)
+        assert down.returncode == 8, down.stderr
+        assert len(hooks.received.get("slack", [])) == before, down.stderr
+        dailydiff("run", "--date", day.isoformat(), cwd=tmp_path, env=_env(hooks, later))
+        dailydiff("run", "--date", day.isoformat(), cwd=tmp_path, env=_env(hooks, later))
+    finally:
+        hooks.stop()
+    sent = _texts(hooks.received.get("slack", []))[before:]
+    assert len(sent) == 1 and "made at 23:50" in sent[0], sent  # the addendum, once

@@ -86,6 +86,23 @@ def deliver_addendum(
     return results
 
 
+def owes_addendum(store: Store, report: DayReport, targets: Sequence[Publisher]) -> bool:
+    """A chat or e-mail target that had the day has not been told of one of its late commits yet (an
+    addendum that failed): the day is not up to date, and the next run sends the addendum."""
+    unit = (report.repo, report.date, report.language)
+    told = [p for p in targets if not p.updates_in_place]
+    if not report.late or not told:
+        return False
+    rows = store.deliveries(*unit)
+    return any(
+        rows.get(p.target) is not None
+        and rows[p.target].state == "delivered"
+        and not _announced(store, unit, p, late.sha)
+        for p in told
+        for late in report.late
+    )
+
+
 def _announced(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, sha: str) -> bool:
     row = store.delivery(*unit, f"{publisher.target}{_ANNOUNCED}{sha}")
     return row is not None and row.state == "delivered"

@@ -250,7 +250,12 @@ def run_plan(
                     return False, str(exc), [_failed(u, str(exc)) for u in units]
                 return not why, why or "ok", outcomes
 
-            return await claims.run(plan.units, build, max(1, options.concurrency), plan.needs)
+            async def build_one(unit: Any) -> tuple[bool, str, list[UnitOutcome]]:
+                return await build([unit])
+
+            # A shared plan hands out one unit at a time; this process's claims hand out a batch.
+            return await claims.run(plan.units, build_one if shared else build, max(1, options.concurrency),
+                                    plan.needs)  # fmt: skip
 
     try:
         claimed = run_sync(main())

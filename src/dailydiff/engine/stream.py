@@ -35,7 +35,7 @@ from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import run_sync
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
-from dailydiff.engine.addendum import deliver_addendum, late_commits
+from dailydiff.engine.addendum import deliver_addendum, late_commits, owes_addendum
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import (
     DeliveryResult,
@@ -787,6 +787,8 @@ def _delivered(
         return False  # incomplete, or not settled yet: never recorded as complete
     if not publishers:
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
+    if stored is not None and owes_addendum(store, stored, publishers):
+        return False  # an addendum that failed: the day is built again (from the store) and it is sent
     return is_delivered(store, UnitKey(repo, date, language), publishers)
 
 

@@ -211,6 +211,9 @@ def day_done(outcome: UnitOutcome, job: RepoJob, available: Sequence[Publisher],
         return outcome.detail or "failed"
     if outcome.status != BUILT or outcome.repo is None:
         return ""  # up to date, deferred, or kept back by the failure gate (not sent, by design)
+    if not outcome.delivered_ok:  # an addendum that failed too: the plan's next run sends it
+        failed = [f"{p.publisher} failed" for p in outcome.publish if p.status == "failed"]
+        return f"{outcome.date}: not delivered everywhere ({', '.join(failed)})"
     from dailydiff.engine.deliver import publishers_for
 
     publishers = [p for p in publishers_for(job.entry, job.index, available)
