@@ -376,9 +376,9 @@ def test_the_digest_copy_under_output_dir_links_the_report_files_beside_it(
 
 def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Path) -> None:
     from dailydiff.engine.digests import build_digest_day
+    from dailydiff.engine.outcome import day_outcome
     from dailydiff.engine.site import site_from_store
     from dailydiff.engine.stages import gate
-    from dailydiff.engine.units import day_outcome
     from dailydiff.models import AnalysisStatus, Level
     from dailydiff.publish import chat_formats
     from dailydiff.render.edition import digest_edition
