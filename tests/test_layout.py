@@ -24,6 +24,7 @@ LAYERS = [
     "render",
     "search",
     "publish",
+    "site",
     "engine",
     "scaffold",
     "doctor",
