@@ -82,9 +82,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dailydiff import __version__  # noqa: E402
 from dailydiff.common.timewindow import day_window  # noqa: E402
-from dailydiff.engine.site import BuildResult, Site, build_from_store, build_site, default_jobs  # noqa: E402
 from dailydiff.models import DayReport  # noqa: E402
 from dailydiff.settings import Settings, load_settings  # noqa: E402
+from dailydiff.site import BuildResult, Site, build_from_store, build_site, default_jobs  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from sitefixtures import many_reports  # noqa: E402
 from verdict import verdict  # noqa: E402

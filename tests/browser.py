@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dailydiff.engine.site import Site
+from dailydiff.site import Site
 from required import missing
 
 CHROMIUM = os.environ.get("DAILYDIFF_CHROMIUM", "/usr/bin/chromium")

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from browser import ARTIFACTS, EVERY_PICTURE, chromium, write_chart_pages
-from dailydiff.engine.site import Site
 from dailydiff.render.charts import render_svg, weekly_charts
 from dailydiff.render.week import IsoWeek, build_digest
+from dailydiff.site import Site
 from sitefixtures import many_reports
 
 # The text of a picture as boxes in the viewport: axis labels, legend names and legend swatches.

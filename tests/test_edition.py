@@ -292,11 +292,11 @@ def test_site_build_and_serve_give_one_page_set_and_every_digest_day_names_every
 
     import httpx2
 
-    from dailydiff.engine.site import MANIFEST
     from dailydiff.publish import chat_formats
     from dailydiff.render.digest import load_digest
     from dailydiff.render.edition import digest_edition
     from dailydiff.settings import load_settings
+    from dailydiff.site import MANIFEST
     from dailydiff.web import SiteCache, create_app
     from webserver import serving
 
@@ -377,13 +377,13 @@ def test_the_digest_copy_under_output_dir_links_the_report_files_beside_it(
 
 def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Path) -> None:
     from dailydiff.engine.digests import build_digest_day
-    from dailydiff.engine.site import site_from_store
+    from dailydiff.engine.outcome import day_outcome
     from dailydiff.engine.stages import gate
-    from dailydiff.engine.units import day_outcome
     from dailydiff.models import AnalysisStatus, Level
     from dailydiff.publish import chat_formats
     from dailydiff.render.edition import digest_edition
     from dailydiff.settings import load_settings
+    from dailydiff.site import site_from_store
 
     settings = load_settings(environ={}, cwd=Path("/"), overrides={"report": {"language": "en"}})
     report = make_report(5, language="en")
@@ -578,7 +578,7 @@ def test_every_target_type_sends_an_addendum_or_declares_it_gets_the_rebuilt_day
 def test_a_site_rebuild_writes_nothing_unchanged_and_a_new_day_rewrites_only_the_pages_it_changes(
     tmp_path: Path,
 ) -> None:
-    from dailydiff.engine.site import MANIFEST, Site, build_site
+    from dailydiff.site import MANIFEST, Site, build_site
     from sitefixtures import many_reports
 
     reports = many_reports(2, 45, 6, seed=3)
@@ -616,7 +616,7 @@ def test_pages_deleted_by_hand_are_written_again_by_the_next_build_and_nothing_e
     """The manifest says what the last build wrote; the files present say what is still there: a page
     deleted since (a repository's day, chart and week; a site-wide page; an asset) is written again, in
     this process or by the writers of its repository."""
-    from dailydiff.engine.site import Site, build_site
+    from dailydiff.site import Site, build_site
     from sitefixtures import many_reports
 
     reports = many_reports(2, 10, 4, seed=5)

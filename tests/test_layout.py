@@ -24,6 +24,7 @@ LAYERS = [
     "render",
     "search",
     "publish",
+    "site",
     "engine",
     "scaffold",
     "doctor",
@@ -192,3 +193,34 @@ def test_every_unit_kind_reaches_every_target_through_one_deliver() -> None:
         and GRAPH[m] & {"dailydiff.render.chat", "dailydiff.render.mail", "dailydiff.publish.chat_formats"}
     ]
     assert outside == [], f"rendering a unit outside its edition: {outside}"
+
+
+def _calls(path: Path, name: str) -> bool:
+    for node in ast.walk(parsed(path)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == name) or (
+                isinstance(func, ast.Attribute) and func.attr == name
+            ):
+                return True
+    return False
+
+
+def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> None:
+    """DESIGN: one deliver for every unit kind, called by the runner's unit builders (engine/units.py, and the
+    day's build in engine/stream.py with its addendum): no command sends anything itself."""
+    callers = {module for module, path in MODULES.items() if _calls(path, "deliver")}
+    assert callers == {"dailydiff.engine.units", "dailydiff.engine.stream", "dailydiff.engine.addendum"}, (
+        callers
+    )
+    commands = {m for m in callers if m.startswith("dailydiff.cli")}
+    assert not commands
+
+
+def test_commands_that_run_units_plan_them_and_hand_them_to_the_one_runner() -> None:
+    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each reaches the
+    runner (engine/runner.py `run_plan`, or the engine's `run_jobs` for `report`'s one repository)."""
+    for name in ("run", "digest", "weekly", "publish"):
+        path = MODULES[f"dailydiff.cli.{name}"]
+        assert _calls(path, "run_plan"), name
+        assert not _calls(path, "build_digest_day") and not _calls(path, "build_week"), name

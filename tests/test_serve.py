@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from clirun import dailydiff
-from dailydiff.engine.site import MANIFEST, build_site
 from dailydiff.models import Overview
 from dailydiff.render.json import load_report
 from dailydiff.settings import load_settings
+from dailydiff.site import MANIFEST, build_site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from netports import free_port

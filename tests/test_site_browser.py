@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from browser import ARTIFACTS, PageWatch, chromium, static_server
-from dailydiff.engine.site import Site, build_site
 from dailydiff.models import Overview
 from dailydiff.settings import load_settings
+from dailydiff.site import Site, build_site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import DAY2, Fixture, hostile_report, real_reports, with_watch

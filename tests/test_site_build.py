@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clirun import dailydiff
-from dailydiff.engine.site import MANIFEST, Site, build_site
 from dailydiff.models import DayReport
 from dailydiff.render.feed import entry_id
 from dailydiff.render.safe_html import SafeMarkdown
+from dailydiff.site import MANIFEST, Site, build_site
 from linkcheck import check_site
 from sitefixtures import DAY1, DAY2, Fixture, hostile_report, real_reports, with_watch
 

@@ -22,7 +22,6 @@ import pytest
 from PIL import Image, ImageChops
 from pydantic import TypeAdapter
 
-from dailydiff.engine.site import Site, build_site
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.email import EmailPublisher
@@ -37,6 +36,7 @@ from dailydiff.render.charts import (
 from dailydiff.render.edition import week_edition
 from dailydiff.render.week import IsoWeek, build_digest
 from dailydiff.settings.publishers import PublishEntry
+from dailydiff.site import Site, build_site
 from dailydiff.store import Store
 from publish_reports import SETTINGS, edition
 from sitefixtures import hostile_report, many_reports

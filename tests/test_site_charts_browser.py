@@ -14,8 +14,8 @@ import pytest
 from PIL import Image, ImageStat
 
 from browser import ARTIFACTS, EVERY_PICTURE, PageWatch, chromium, write_chart_pages
-from dailydiff.engine.site import Site
 from dailydiff.settings import load_settings
+from dailydiff.site import Site
 from dailydiff.store import Store
 from dailydiff.web import SiteCache, create_app
 from sitefixtures import many_reports

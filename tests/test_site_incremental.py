@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.engine.site import DAYS, MANIFEST, SOURCE, build_from_store
 from dailydiff.models import DayReport
 from dailydiff.publish.files import sync_filesystem
 from dailydiff.settings import Settings, load_settings
+from dailydiff.site import DAYS, MANIFEST, SOURCE, build_from_store
 from dailydiff.store import DB_NAME, Store
 from linkcheck import check_site
 from sitefixtures import many_reports

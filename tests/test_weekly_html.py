@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.engine.site import Site, build_site
 from dailydiff.render.week import IsoWeek, build_digest
 from dailydiff.render.weekly import WEEKLY_RENDERERS
+from dailydiff.site import Site, build_site
 from linkcheck import check_site
 from opsfixtures import build_workspace, dailydiff, run_args
 from sitefixtures import HOSTILE, hostile_report

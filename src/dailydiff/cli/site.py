@@ -10,11 +10,11 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr, stopped
-from dailydiff.engine.site import build_from_store, build_site, default_jobs, make_site
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
 from dailydiff.settings import Settings
+from dailydiff.site import build_from_store, build_site, default_jobs, make_site
 from dailydiff.store import DB_NAME, Store, open_store
 
 site_app = typer.Typer(

@@ -22,17 +22,9 @@ from dailydiff.common.aio import run_sync
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
+from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.plan import RepoJob, qualified_ids
-from dailydiff.engine.units import (
-    FAILED,
-    Context,
-    DayUnit,
-    DigestUnit,
-    StoredDayUnit,
-    UnitOutcome,
-    WeekUnit,
-    day_key,
-)
+from dailydiff.engine.units import Context, DayUnit, DigestUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import DailyDiffError
 from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings

@@ -45,6 +45,7 @@ from dailydiff.engine.deliver import (
     is_delivered,
     publishers_for,
 )
+from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.plan import RepoJob, adhoc_job, redact
 from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
@@ -55,7 +56,6 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.engine.units import UnitOutcome, day_outcome
 from dailydiff.errors import DailyDiffError, SourceError, StoreError
 from dailydiff.models import (
     Analysis,

@@ -23,11 +23,20 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import DeliveryResult, deliver, is_delivered, pick_publishers
+from dailydiff.engine.outcome import (
+    BUILT,
+    EMPTY,
+    FAILED,
+    NOTHING,
+    UP_TO_DATE,
+    UnitOutcome,
+    day_key,
+)
 from dailydiff.engine.plan import RepoJob
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, Secrets
@@ -35,84 +44,7 @@ from dailydiff.render.edition import Edition, UnitKey
 from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
-if TYPE_CHECKING:
-    from dailydiff.engine.stream import Engine, RepoResult, RunOptions
-
 log = logging.getLogger("dailydiff.run")
-
-# A unit's states, one word each. "partial" is reserved for a day whose window has not settled yet.
-BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (
-    "built",
-    "up-to-date",
-    "gated",
-    "kept-previous",
-    "deferred",
-    "failed",
-)
-EMPTY, NOTHING = "empty", "nothing-stored"
-
-
-@dataclass
-class UnitOutcome:
-    """How one unit ended, whatever its kind: its state, every delivery it made, its report (days)."""
-
-    kind: str  # "day", "digest", "week"
-    label: str  # "owner/name 2026-04-24", "digest team 2026-04-24", "week owner/name 2026-W17"
-    status: str
-    date: dt.date
-    repo: str | None = None
-    report: DayReport | None = None
-    publish: list[DeliveryResult] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
-    detail: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)  # kind-specific counts for the JSON summary
-    key: str = ""
-    edition: Edition | None = field(default=None, repr=False)  # for a command's own outputs (stdout, -o)
-
-    @property
-    def delivered_ok(self) -> bool:
-        return not any(p.status == "failed" for p in self.publish)
-
-    def as_dict(self) -> dict[str, Any]:
-        from dailydiff.engine.stages import day_figures
-
-        data: dict[str, Any] = {"kind": self.kind, "unit": self.label, "status": self.status}
-        data["date"] = self.date.isoformat()
-        if self.detail:
-            data["detail"] = self.detail
-        if self.report is not None:
-            r = self.report
-            data.update(
-                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
-                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
-                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
-                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
-            )  # fmt: skip
-            if r.partial:
-                data["partial"] = True
-            if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
-                data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
-                                "analysable": r.gate.analysable, "limit": r.gate.limit}  # fmt: skip
-        data.update(self.figures)
-        data["publish"] = [p.as_dict() for p in self.publish]
-        return data
-
-
-def day_outcome(
-    repo: str | None,
-    date: dt.date,
-    status: str,
-    report: DayReport | None = None,
-    publish: Sequence[DeliveryResult] = (),
-    written: Sequence[str] = (),
-) -> UnitOutcome:
-    return UnitOutcome("day", f"{repo or '?'} {date.isoformat()}", status, date=date, repo=repo, report=report,
-                       publish=list(publish), written=list(written), key=day_key(repo or "?", date))  # fmt: skip
-
-
-def day_key(repo: str, date: dt.date) -> str:
-    return f"day {repo} {date.isoformat()}"
 
 
 @dataclass
@@ -120,10 +52,10 @@ class Context:
     """What every unit of a run builds with: the store, the run's options, the publishers, one engine."""
 
     store: Store
-    options: RunOptions
+    options: Any  # the engine's RunOptions (engine/stream.py, which builds on this module)
     available: Sequence[Publisher]
     settings: Settings
-    engine: Engine
+    engine: Any  # the one Engine of the run
     secrets: Secrets | None = None
 
     def own_store(self) -> Store:
@@ -181,7 +113,7 @@ class DayUnit:
         )
 
 
-def _day_outcomes(result: RepoResult, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
+def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
     """The engine's days of one repository as unit outcomes (a look-back day it rebuilt included)."""
     if result.status == "failed":
         return [

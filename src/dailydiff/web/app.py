@@ -1,6 +1,6 @@
 """`dailydiff serve`: the static site's pages served from the store, plus a JSON API.
 
-The site is the one `site build` writes (engine/site.py ``make_site``: the same pages and feeds, the daily
+The site is the one `site build` writes (site/__init__.py ``make_site``: the same pages and feeds, the daily
 digests included; a row this version cannot read gets a page saying so). It is laid out again only when
 the store's reports or digests change (SQLite's ``data_version`` says when another connection wrote; a
 hash per row says which changed), and pages are rendered on first request and cached until then.
@@ -23,13 +23,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dailydiff.common.text import clean, output_tree
-from dailydiff.engine.site import Site, make_site, read_rows, stored_digests
 from dailydiff.errors import SearchIndexError
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
 from dailydiff.search import SearchResult, find
 from dailydiff.settings import Settings
+from dailydiff.site import Site, make_site, read_rows, stored_digests
 from dailydiff.store import Store
 from dailydiff.store.search import SearchFilters
 

@@ -1,0 +1,87 @@
+"""The one outcome of a unit, whatever its kind (engine/units.py): its state in one word, every delivery it
+made, its report (days), the files a command's own outputs wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dailydiff.engine.deliver import DeliveryResult
+from dailydiff.models import DayReport
+from dailydiff.render.edition import Edition
+
+# A unit's states, one word each. "partial" is reserved for a day whose window has not settled yet.
+BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (
+    "built",
+    "up-to-date",
+    "gated",
+    "kept-previous",
+    "deferred",
+    "failed",
+)
+EMPTY, NOTHING = "empty", "nothing-stored"
+
+
+@dataclass
+class UnitOutcome:
+    """How one unit ended, whatever its kind: its state, every delivery it made, its report (days)."""
+
+    kind: str  # "day", "digest", "week"
+    label: str  # "owner/name 2026-04-24", "digest team 2026-04-24", "week owner/name 2026-W17"
+    status: str
+    date: dt.date
+    repo: str | None = None
+    report: DayReport | None = None
+    publish: list[DeliveryResult] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files `report --output-dir` wrote
+    detail: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)  # kind-specific counts for the JSON summary
+    key: str = ""
+    edition: Edition | None = field(default=None, repr=False)  # for a command's own outputs (stdout, -o)
+
+    @property
+    def delivered_ok(self) -> bool:
+        return not any(p.status == "failed" for p in self.publish)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dailydiff.engine.stages import day_figures
+
+        data: dict[str, Any] = {"kind": self.kind, "unit": self.label, "status": self.status}
+        data["date"] = self.date.isoformat()
+        if self.detail:
+            data["detail"] = self.detail
+        if self.report is not None:
+            r = self.report
+            data.update(
+                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
+                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
+                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
+                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
+                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
+            )  # fmt: skip
+            if r.partial:
+                data["partial"] = True
+            if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows
+                data["gate"] = {"gated": r.gate.gated, "ratio": round(r.gate.ratio, 4), "failed": r.gate.failed,
+                                "analysable": r.gate.analysable, "limit": r.gate.limit}  # fmt: skip
+        data.update(self.figures)
+        data["publish"] = [p.as_dict() for p in self.publish]
+        return data
+
+
+def day_outcome(
+    repo: str | None,
+    date: dt.date,
+    status: str,
+    report: DayReport | None = None,
+    publish: Sequence[DeliveryResult] = (),
+    written: Sequence[str] = (),
+) -> UnitOutcome:
+    return UnitOutcome("day", f"{repo or '?'} {date.isoformat()}", status, date=date, repo=repo, report=report,
+                       publish=list(publish), written=list(written), key=day_key(repo or "?", date))  # fmt: skip
+
+
+def day_key(repo: str, date: dt.date) -> str:
+    return f"day {repo} {date.isoformat()}"
