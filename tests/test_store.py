@@ -81,7 +81,7 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
                                                              latency=1.25, prompt_rate=900.5))  # fmt: skip
     facts = store.llm_endpoint("http://llm", "m")
     assert facts is not None and facts.measured_at is not None
-    assert facts == EndpointFacts("json_object", 4096, 6, 8, 1.25, 900.5, facts.measured_at)
+    assert facts == EndpointFacts("json_object", 4096, None, 6, 8, 1.25, 900.5, facts.measured_at)
     assert abs(facts.measured_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     first, second = store.start_run("run https://user:tok@example.com/x.git"), store.start_run("run")
     assert second == first + 1
