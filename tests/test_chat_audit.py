@@ -63,10 +63,11 @@ def test_the_chat_audit_runs_clean_on_two_scripted_repositories(tmp_path: Path) 
     rows = {m.group(1): [int(x) for x in m.group(2).split()[:6]]
             for m in re.finditer(r"^(\w+)\s+((?:\d+\s+){6})", out, re.M)}  # fmt: skip
     assert set(rows) == set(chat_audit.SERVICES), out
-    # every service got the same 8 messages (the days with commits, the digest-days and the week of the
-    # Sunday, 2026-01-18), each checked against the message rendered whole
+    # every service got the same 5 messages (the days with commits and the digest-days with commits), each
+    # checked against the message rendered whole; the weeks of the Sunday 2026-01-18 are held back from
+    # chat (six of their days were never built: issue 41), an empty digest-day is not sent (skip_empty)
     for service, (payloads, messages, split, parts, _blocks, _summarised) in rows.items():
-        assert messages == 8 and payloads == parts > messages, (service, out)
+        assert messages == 5 and payloads == parts > messages, (service, out)
         assert split >= 2, (service, out)  # the busy day and its digest
     assert rows["discord"][5] >= 1, out  # beyond 10 parts: the rest counted in an "N more" line
     assert "violations: 0; dailydiff run exit code 0" in out

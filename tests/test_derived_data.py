@@ -226,7 +226,9 @@ def test_a_kept_answer_that_cannot_be_read_is_asked_again_once_and_replaced(
         assert first.returncode == 0 and first.stdout.startswith("- FP8 GEMM got faster"), first.stderr
         with sqlite3.connect(world.data / "dailydiff.sqlite3") as db:
             # the answer's row (the question's rewrite into search words is kept beside it)
-            assert db.execute("UPDATE search_answers SET data = ? WHERE key LIKE 'ask:%'", (kept,)).rowcount == 1
+            assert (
+                db.execute("UPDATE search_answers SET data = ? WHERE key LIKE 'ask:%'", (kept,)).rowcount == 1
+            )
         asked = fake.count
         again = world.cli("ask", "What changed in FP8 GEMM?", **env)
         assert again.returncode == 0, again.stderr

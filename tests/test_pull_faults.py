@@ -49,8 +49,11 @@ def test_a_graphql_batch_with_null_aliases_is_completed_by_rest_and_failures_are
         src = _source(fake, tmp_path / "p", store)
         got = {c.sha: c.pr for c in src.commits(window)}
         assert got == expected  # every commit has its pull request
-        assert src.spend.pr_rest_fallback == len(half) and src.spend.pr_lookup_failed == 0
-        assert src.spend.as_dict()["pr_rest_fallback"] == len(half)  # in the run summary's `github`
+        assert (
+            src.spend()["github"]["pr_rest_fallback"] == len(half)
+            and src.spend()["github"]["pr_lookup_failed"] == 0
+        )
+        assert src.spend()["github"]["pr_rest_fallback"] == len(half)  # in the run summary's `github`
         rest = fake.of("commit_pulls") + fake.of("pull")
         assert 0 < len(rest) <= 2 * len(half)  # REST for the lost aliases only
 
@@ -63,7 +66,7 @@ def test_a_graphql_batch_with_null_aliases_is_completed_by_rest_and_failures_are
             sha: pr for sha, pr in expected.items() if sha not in half
         }
         assert all(got[sha] is None for sha in half)
-        assert src.spend.pr_lookup_failed == len(half)
+        assert src.spend()["github"]["pr_lookup_failed"] == len(half)
         unknown = {c.sha for c in src.commits(window) if c.pr_unknown}  # the commit says so, for its day
         assert unknown == half
         fake.graphql_fail, fake.pulls_status = set(), None  # healthy again

@@ -376,6 +376,8 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
 def print_summary(
     result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
 ) -> None:
+    from dailydiff.cli.summary import delivery_lines
+
     for day in result.days:
         r = day.report
         if r is None:
@@ -394,9 +396,8 @@ def print_summary(
         say(line)
         for reason, count in _reasons(r.run.failures)[:3]:
             say(f"  {count} × {reason}")
-        for p in day.publish:
-            mark = {"ok": "✓", "skipped": "–", "failed": "✗"}.get(p.status, "?")
-            say(f"{mark} publish {p.publisher} {r.repo} {r.date}: {p.status} — {p.detail}")
+    for line in delivery_lines(result.days):
+        say(line)
     if written:
         say(f"wrote {len(written)} file(s) under {output_dir}")
 

@@ -37,7 +37,7 @@ class _Run:
     options: Any = None
 
 
-def _plan(shared: options.Shared, dates: Any, *, jobs: int | None, shard: str | None, plan: str | None,
+def _plan(shared: options.Shared, settings: Any, dates: Any, *, shard: str | None, plan: str | None,
           output_dir: Path | None, store: Any = None) -> _Run:  # fmt: skip
     """Settings layered once (config < [[repos]] entry < flags), each repository's identity, the units."""
     from dailydiff.analysis import preload_llm
@@ -47,7 +47,6 @@ def _plan(shared: options.Shared, dates: Any, *, jobs: int | None, shard: str | 
     from dailydiff.publish.files import output_dir_publisher
 
     chosen = parse_shard(shard)
-    settings = shared.settings({"run": {"concurrency": jobs}})
     base = options.config_dir(shared.config)
     planned = [
         replace(job, settings=shared.over(job.settings)) for job in plan_jobs(settings, chosen, base_dir=base)
@@ -193,9 +192,10 @@ def run_command(
     shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     say = _say(bar, quiet)
     started = time.monotonic()
-    store = open_store(shared.settings({"run": {"concurrency": jobs}}))
+    settings = shared.settings({"run": {"concurrency": jobs}})  # read once: its warnings are said once
+    store = open_store(settings)
     try:
-        run = _plan(shared, dates, jobs=jobs, shard=shard, plan=plan, output_dir=output_dir, store=store)
+        run = _plan(shared, settings, dates, shard=shard, plan=plan, output_dir=output_dir, store=store)
     except BaseException:
         store.close()
         raise

@@ -738,12 +738,8 @@ class Engine:
             results = await asyncio.to_thread(send_on_own_connection)
         else:
             results = send(self.store)
-        for outcome in results:
-            if outcome.recovered:
-                log.warning("%s: %s", report.date, outcome.recovered, extra=extra)
-            if outcome.status == "failed":
-                log.error("%s: publisher %s failed: %s", report.date, outcome.publisher, outcome.detail,
-                          extra=extra)  # fmt: skip
+        # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
+        # (cli/summary.py), with every other unit's.
         log.info(
             "%s: %d commit(s), %d watched; published to %s",
             report.date,
