@@ -63,14 +63,6 @@ def _plan(shared: options.Shared, settings: Any, dates: Any, *, shard: str | Non
     check_targets(
         settings, planned, available
     )  # unknown publisher names: configuration errors, before any work
-    if plan and not settings.store.url:
-        # Every worker would build every unit on a store of its own and send every message; an empty URL
-        # is what a missing CI secret expands to.
-        raise ConfigError(
-            "--plan needs a shared PostgreSQL store, but DAILYDIFF_STORE_URL (or [store] url) is empty "
-            "(a missing secret?)",
-            "set DAILYDIFF_STORE_URL to the postgresql:// URL every worker shares; nothing was built or sent",
-        )
     request = Request(dates, now, catch_up=shared.date is None and shared.first is None,
                       digests=chosen is None)  # fmt: skip
     units = plan_run(settings, planned, request, store, base)
@@ -193,6 +185,14 @@ def run_command(
     say = _say(bar, quiet)
     started = time.monotonic()
     settings = shared.settings({"run": {"concurrency": jobs}})  # read once: its warnings are said once
+    if plan and not settings.store.url:
+        # Every worker would build every unit on a store of its own and send every message; an empty URL
+        # is what a missing CI secret expands to. Said before the store is opened: nothing is written.
+        raise ConfigError(
+            "--plan needs a shared PostgreSQL store, but DAILYDIFF_STORE_URL (or [store] url) is empty "
+            "(a missing secret?)",
+            "set DAILYDIFF_STORE_URL to the postgresql:// URL every worker shares; nothing was built or sent",
+        )
     store = open_store(settings)
     try:
         run = _plan(shared, settings, dates, shard=shard, plan=plan, output_dir=output_dir, store=store)
