@@ -267,15 +267,15 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
                 if name in stages:
                     callers.setdefault(name, set()).add(str(path.relative_to(package)))
     assert callers and all(where == {"engine/stream.py"} for where in callers.values()), callers
-    # The one deliver is the engine's: called by the engine's units (days, digests, weeks) and by the
-    # commands that hand it editions (stdout, -o, publish), never by a stage below the engine.
+    # The one deliver is the engine's: called by the engine's units (days, digests, weeks, stored days, with
+    # the commands' own outputs), never by a command nor by a stage below the engine.
     delivering = {
         str(path.relative_to(package)).split("/")[0]
         for path in package.rglob("*.py")
         for node in ast.walk(parsed(path))
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "deliver"
     }
-    assert delivering == {"engine", "cli"}, delivering
+    assert delivering == {"engine"}, delivering
 
 
 def test_a_day_published_by_report_is_not_published_again_by_run_unless_forced(

@@ -652,15 +652,16 @@ class Store:
         self, plan: str, units: Sequence[str], needs: Mapping[str, Sequence[str]] | None = None
     ) -> int:
         """Add the units of ``plan`` that are not there yet (every worker of a plan calls this with the same
-        units; the first one creates them); ``needs``: unit → the units it waits for. When no unit of the
-        plan is running (its last run is over), its units that failed are pending again: running a plan
-        again retries them, while a worker joining a run under way leaves its failures alone. Returns how
-        many units the plan has."""
+        units; the first one creates them); ``needs``: unit → the units it waits for. When nothing of the
+        plan is pending or running (its last run is over: a unit waits only for units not settled yet, so
+        none waits for ever), its units that failed are pending again: running a plan again retries them,
+        while a worker joining a run under way leaves its failures alone. Returns how many units the plan
+        has."""
         now = now_text()
         with self._tx() as db:
             busy = db.execute(
                 "SELECT COUNT(*) FROM units u JOIN unit_claims c ON c.unit = u.unit WHERE u.plan = ? "
-                "AND c.state = 'running'",
+                "AND c.state IN ('pending', 'running')",
                 (plan,),
             ).fetchone()[0]
             if units:
