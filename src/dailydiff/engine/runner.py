@@ -25,7 +25,7 @@ from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.plan import RepoJob, qualified_ids
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, StoredDayUnit, WeekUnit
-from dailydiff.errors import DailyDiffError
+from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings
 from dailydiff.store import Store
@@ -236,6 +236,10 @@ def run_plan(
             async def build(units: Sequence[Any]) -> tuple[bool, str, list[UnitOutcome]]:
                 try:
                     outcomes, why = await type(units[0]).build(context, units)
+                except StoreError:
+                    # Not the unit's failure: the store cannot be written (a full disk: exit 74), or it is
+                    # gone (exit 4), or a shared plan's unit was taken over: the run stops, and says why.
+                    raise
                 except DailyDiffError as exc:
                     if options.raise_errors:
                         raise
