@@ -97,8 +97,8 @@ def test_a_shared_plan_builds_every_digest_and_week_retries_the_failed_target_an
     assert all(code != 0 for code in first), first
     with Store.connect(url) as store:
         states = {s.unit: s.state for s in store.unit_states("nightly")}
-    digests = {u for u in states if u.startswith("digest team ")}
-    weeks = {u for u in states if u.startswith("week ")}
+    digests = {u for u in states if u.startswith("digest:team ")}
+    weeks = {u for u in states if u.startswith("week:")}
     assert len(digests) == DAYS and len(weeks) == 3, states
     built = sorted((fleet / "archive" / "digests").rglob("*.md"))
     assert len(built) == DAYS  # every digest-day built and written although chat failed

@@ -84,4 +84,5 @@ def day_outcome(
 
 
 def day_key(repo: str, date: dt.date) -> str:
-    return f"day {repo} {date.isoformat()}"
+    """A repository-day's key in a plan (the same in every plan: two plans never build one unit twice)."""
+    return f"{repo} {date.isoformat()}"

@@ -97,7 +97,7 @@ class DayUnit:
 
     @property
     def batch(self) -> str:
-        return f"day {self.job.repo_id}"
+        return f"days of {self.job.repo_id}"
 
     @classmethod
     async def build(cls, context: Context, units: Sequence[DayUnit]) -> tuple[list[UnitOutcome], str]:
@@ -187,11 +187,11 @@ class DigestUnit:
 
     @property
     def key(self) -> str:
-        return f"digest {self.entry.name} {self.date.isoformat()}"
+        return f"{self.entry.ledger_repo} {self.date.isoformat()}"  # digest:<name>: never a repository's id
 
     @property
     def label(self) -> str:
-        return self.key
+        return f"digest {self.entry.name} {self.date.isoformat()}"
 
     @property
     def batch(self) -> str:
@@ -253,7 +253,7 @@ class WeekUnit:
 
     @property
     def key(self) -> str:
-        return f"week {self.repo} {self.week}"
+        return f"week:{self.repo} {self.week}"
 
     @property
     def label(self) -> str:
