@@ -210,3 +210,39 @@ def test_a_late_commit_reaches_webhook_slack_teams_and_email_as_an_addendum(worl
     code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
     assert code == 0, err
     assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2
+
+
+def test_an_addendum_whose_receivers_were_down_is_sent_once_by_the_next_run(world: World) -> None:
+    """Issue 43 acceptance 1: every receiver down when the addendum goes out (Slack, Teams, the webhook answer
+    500; the mail server refuses the password): the run says so and exits non-zero; receivers back, the
+    next run sends the addendum once to each, the one after nothing."""
+    config = world.tmp / "dailydiff.toml"
+    text = config.read_text(encoding="utf-8").replace('type = "dingtalk"\nurl_env = "DINGTALK_URL"', (
+        'type = "slack"\nurl_env = "SLACK_URL"\n\n[[publish]]\ntype = "teams"\nurl_env = "TEAMS_URL"\nretries = 0'
+        '\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"'))  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    urls = world.hooks.urls(HOOK)
+    world.env |= {"SLACK_URL": urls["slack"], "TEAMS_URL": urls["teams"], "HOOK_URL": urls["webhook"]}
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    services = ("slack", "teams", "generic")
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    world.hooks.script.update({service: [500] * 5 for service in services})
+    right = world.env["SMTP_PASSWORD"]
+    world.env["SMTP_PASSWORD"] = "not-the-password"
+    code, err, summary = world.run(at(D + dt.timedelta(days=2), 2))
+    assert code in (7, 8), err
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [1, 1, 1] and len(world.mails()) == 1
+    failed = [p for r in summary["repos"] for d in r["days"] for p in d["publish"] if p["status"] == "failed"]
+    assert len(failed) == 4 and all(p["detail"].startswith("addendum") for p in failed), failed
+    world.hooks.script.clear()
+    world.env["SMTP_PASSWORD"] = right
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2, 30))
+    assert code == 0, err
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2
+    for service in services:
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    assert "1 个迟到的提交" in world.mails()[1]
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2

@@ -358,7 +358,7 @@ class Engine:
                 plan.append(date)
         late_days: set[dt.date] = set()
         if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
-            late_days = await self._late_days(source, settings, dates, plan, extra)
+            late_days = await self._late_days(source, settings, dates, plan, extra, publishers)
         for date in up_to_date:
             if date not in late_days:
                 result.days.append(day_outcome(source.repo, date, "up-to-date"))
@@ -395,29 +395,34 @@ class Engine:
         dates: Sequence[dt.date],
         plan: Sequence[dt.date],
         extra: dict[str, str],
+        publishers: Sequence[Publisher] = (),
     ) -> set[dt.date]:
         """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
-        whose window now holds commits that their stored report does not have: commits that landed late.
-        One cheap listing per source (``list_shas``: a `git log` of shas, or a conditional list per day)."""
+        whose window now holds commits that their stored report does not have: commits that landed late;
+        and those that still owe a target an addendum (it failed). One cheap listing per source
+        (``list_shas``: a `git log` of shas, or a conditional list per day)."""
         tz, language = settings.report.timezone, settings.report.language
         today = local_date_of(self.now, tz)
         back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
         if not self.options.lookback:
             back = []
         stored: dict[dt.date, set[str]] = {}
+        owed: set[dt.date] = set()
         for date in sorted({*back, *dates} - set(plan)):
             if date > today:
                 continue
             report = self.store.get_report(source.repo, date, language)
             if report is None or not self.store.deliveries(source.repo, date, language):
                 continue  # never delivered: nothing can be late for it (it is built when asked for)
+            if owes_addendum(self.store, report, publishers):
+                owed.add(date)  # an addendum that failed: the day is built again and it is sent
             stored[date] = (
                 {c.sha for c in report.commits}
                 | set(report.run.unfetched)
                 | {s.split(" ", 1)[0] for s in report.skipped}
             )
         if not stored:
-            return set()
+            return owed
         windows = [day_window(date, tz) for date in stored]
         listed = await source.list_shas(windows, slots=self.slots(source))
         late: dict[dt.date, list[str]] = defaultdict(list)
@@ -428,7 +433,10 @@ class Engine:
         for date, shas in sorted(late.items()):
             log.warning("%s: %d late commit(s) (%s) not in its delivered report; building the day again",
                         date, len(shas), ", ".join(sha[:7] for sha in shas[:5]), extra=extra)  # fmt: skip
-        return set(late)
+        for date in sorted(owed - set(late)):
+            log.warning("%s: an addendum of late commits is still owed; building the day again", date,
+                        extra=extra)  # fmt: skip
+        return set(late) | owed
 
     @property
     def now(self) -> dt.datetime:
