@@ -49,6 +49,11 @@ _FULL_HINT = (
 )
 
 
+# The stores this process has reached once: a new connection to one that fails is an outage (waited out
+# under reconnect_seconds), not a wrong URL.
+_reached: set[str] = set()
+
+
 def _outage_started(url: str) -> float | None:
     with _pool_lock:
         return _outages.get(url)
@@ -97,9 +102,11 @@ class PostgresDatabase:
             try:
                 self._db = self._connect()
             except psycopg.Error as exc:
-                if _outage_started(url) is None:
+                if _outage_started(url) is None and url not in _reached:
                     raise self._error(exc, "cannot connect to") from None
-                self._reconnect()  # the server is away already: this connection waits out the same outage
+                # The server is away (already known, or found now by a new connection of a process that had
+                # reached it): this connection waits out the same outage.
+                self._reconnect()
             else:
                 self._came_back()
         try:
@@ -172,6 +179,7 @@ class PostgresDatabase:
     def _came_back(self) -> None:
         """A connection was made: the outage of this store, if there was one, is over."""
         with _pool_lock:
+            _reached.add(self._url)
             ended = _outages.pop(self._url, None) is not None
         if ended:
             log.warning("reconnected to the store at %s", self.location)
