@@ -187,7 +187,7 @@ def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_la
 
 
 def test_missed_nights_are_caught_up_and_an_older_gap_is_named_with_its_command(tmp_path: Path) -> None:
-    _workspace(tmp_path, "\n[run]\ncatch_up_days = 4\n")
+    _workspace(tmp_path)  # [run] catch_up_days: the default, 7
     hooks = WebhookReceiver().start()
     try:
 
@@ -199,8 +199,8 @@ def test_missed_nights_are_caught_up_and_an_older_gap_is_named_with_its_command(
             "run", "--summary-json", "s.json", cwd=tmp_path, env=_env(hooks, night(5))
         )  # 3 nights missed
         skipped = dailydiff(
-            "run", "--summary-json", "t.json", cwd=tmp_path, env=_env(hooks, night(13))
-        )  # 7 missed
+            "run", "--summary-json", "t.json", cwd=tmp_path, env=_env(hooks, night(16))
+        )  # 10 nights missed (days 5 … 14), more than catch_up_days
     finally:
         hooks.stop()
     lines = [line for line in caught.stderr.splitlines() if "catching up" in line]
@@ -214,7 +214,8 @@ def test_missed_nights_are_caught_up_and_an_older_gap_is_named_with_its_command(
     assert gap and f"dailydiff run --from {first} --to {last}" in gap[0], skipped.stderr
     later = {d["date"] for r in json.loads((tmp_path / "t.json").read_text())["repos"] for d in r["days"]
              if r["name"] == "proj1"}  # fmt: skip
-    assert later == {(FIRST_DAY + dt.timedelta(days=n)).isoformat() for n in range(8, 13)}
+    # the latest 7 missed days (8 … 14) and yesterday (15); days 5 … 7 named above, with their command
+    assert later == {(FIRST_DAY + dt.timedelta(days=n)).isoformat() for n in range(8, 16)}
 
 
 def test_stderr_and_the_summary_list_every_delivery_of_every_kind(tmp_path: Path) -> None:
