@@ -218,9 +218,10 @@ def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> N
 
 
 def test_commands_that_run_units_plan_them_and_hand_them_to_the_one_runner() -> None:
-    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each reaches the
-    runner (engine/runner.py `run_plan`, or the engine's `run_jobs` for `report`'s one repository)."""
-    for name in ("run", "digest", "weekly", "publish"):
+    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each plans units and
+    hands them to the one runner (engine/runner.py `run_plan`)."""
+    for name in ("report", "run", "digest", "weekly", "publish"):
         path = MODULES[f"dailydiff.cli.{name}"]
         assert _calls(path, "run_plan"), name
         assert not _calls(path, "build_digest_day") and not _calls(path, "build_week"), name
+        assert not _calls(path, "run_jobs"), name

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,7 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
            *, publish: bool, output_dir: Path | None, say: Callable[[str], None], keep_commits: bool) -> None:  # fmt: skip
     """The plan's days through the one runner, then the summary (stderr, --summary-json) and the exit."""
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.engine import configured_publishers, run_jobs
+    from dailydiff.engine import configured_publishers
     from dailydiff.engine.deliver import stored_history
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
@@ -196,7 +196,7 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
             run = RunOptions(dates=dates, force=shared.force, skip_delivered=False, outputs=outputs, tally=tally,
                              raise_errors=True, secrets=secrets, history=history, now=now,
                              keep_commits=keep_commits, open_store=lambda: open_store(settings))  # fmt: skip
-            [result] = run_jobs([job], run, available, store)
+            result = _run_days(job, dates, now, run, available, store, settings)
         summary = _summarise(result, publish, shared.summary_json)
         if not shared.quiet:
             print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
@@ -210,6 +210,30 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
         store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     store.finish_run(run_id, status, summary)
+
+
+@dataclass
+class _Days:
+    """The plan's one repository as its day outcomes say it: what `report` prints and summarises."""
+
+    repo: str | None
+    days: list[Any]
+    fetched: int = 0
+    requests: dict[str, Any] = field(default_factory=dict)
+
+
+def _run_days(job: Any, dates: Any, now: Any, run: Any, available: Any, store: Any, settings: Any) -> _Days:
+    """A plan of one repository's days, run by the one runner (the same as `run`'s, for one repository)."""
+    from dailydiff.engine.runner import Plan, run_plan
+    from dailydiff.engine.units import DayUnit
+
+    plan = Plan()
+    for date in dates.resolve(job.settings.report.timezone, now):
+        plan.add(DayUnit(job, date))
+    outcomes = run_plan(plan, run, available, store, settings)
+    first = outcomes[0].figures if outcomes else {}
+    repo = next((o.repo for o in outcomes if o.repo), None)
+    return _Days(repo, outcomes, int(first.get("fetched", 0)), dict(first.get("requests", {})))
 
 
 def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:

@@ -131,8 +131,10 @@ def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitO
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
     for day in outcomes:
         day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
-    if result.requests and outcomes:  # what the repository's fetch asked each API, once
-        outcomes[0].figures["requests"] = result.requests
+    if outcomes:  # what the repository's fetch read, and asked each API, once
+        outcomes[0].figures["fetched"] = result.fetched
+        if result.requests:
+            outcomes[0].figures["requests"] = result.requests
     return outcomes
 
 
