@@ -257,3 +257,24 @@ def test_a_failed_addendum_is_a_ledger_row_the_next_run_sends_once(tmp_path: Pat
         hooks.stop()
     sent = _texts(hooks.received.get("slack", []))[before:]
     assert len(sent) == 1 and "made at 23:50" in sent[0], sent  # the addendum, once
+
+
+def test_a_range_ends_with_one_total_line_and_digest_writes_its_summary(tmp_path: Path) -> None:
+    """Issue 46 items 7 and 8: `report` over a range ends with one total line; `digest` takes --summary-json
+    (and --verbose) like the other commands that run units."""
+    _workspace(tmp_path, '\n[[digest]]\nname = "team"\npublishers = ["archive"]\n')
+    env = {k: "" for k in os.environ if k.startswith("DAILYDIFF_LLM")}
+    first, last = DAYS14[0].isoformat(), DAYS14[2].isoformat()
+    ranged = dailydiff(
+        "report", "repos/proj1", "--from", first, "--to", last, "-o", "out", cwd=tmp_path, env=env
+    )
+    totals = [line for line in ranged.stderr.splitlines() if line.startswith("total:")]
+    assert totals == [totals[0]] and totals[0].startswith("total: 3 days, 6 commits; this run: analysed 6"), (
+        totals
+    )
+    dailydiff("run", "--from", first, "--to", last, cwd=tmp_path, env=env)
+    dailydiff("digest", "--from", first, "--to", last, "--publish", "--force", "--summary-json", "d.json", "-v",
+              cwd=tmp_path, env=env)  # fmt: skip
+    summary = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert summary["command"] == "digest" and len(summary["digests"]) == 3
+    assert {d["kind"] for d in summary["deliveries"]} == {"digest"} and len(summary["deliveries"]) == 3

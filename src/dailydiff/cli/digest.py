@@ -44,6 +44,8 @@ def digest_command(
     tz: options.Tz = None,
     force: options.Force = False,
     quiet: options.Quiet = False,
+    verbose: options.Verbose = False,
+    summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
 ) -> None:
@@ -57,7 +59,9 @@ def digest_command(
         if output_dir is None and not publish and len(chosen) > 1:
             raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
                              "pass one format, or -o DIR to write a file per format")  # fmt: skip
-    options.Shared(date, first, last, lang=lang, tz=tz).check()
+    shared = options.Shared(date, first, last, lang=lang, tz=tz, quiet=quiet, verbose=verbose)
+    shared.check()
+    shared.logging("WARNING")
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     if lang is not None:  # the flag beats a [[digest]] entry's own language too
         settings = settings.model_copy(
@@ -87,6 +91,14 @@ def digest_command(
         stderr.print(line, markup=False, highlight=False)
     if not quiet:
         stderr.print(f"dailydiff: {summary_line(outcomes)}", markup=False, highlight=False)
+    if summary_json is not None:
+        import json
+
+        from dailydiff.cli.summary import exit_code, summary
+        from dailydiff.publish.files import write_file
+
+        data = summary("digest", outcomes, code=exit_code(outcomes), duration=0.0)
+        write_file(summary_json, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     error = publish_error(outcomes)
     if error is not None:
         raise error

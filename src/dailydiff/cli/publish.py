@@ -118,7 +118,7 @@ def publish_command(
     data_dir: options.DataDir = None,
     config: options.Config = None,
     summary_json: options.SummaryJson = None,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+    quiet: options.Quiet = False,
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""
     if lang is not None and lang not in ("zh", "en"):

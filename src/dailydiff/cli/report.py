@@ -422,6 +422,10 @@ def print_summary(
             say(f"  {count} × {reason}")
     for line in delivery_lines(result.days):
         say(line)
+    built = [d.report for d in result.days if d.report is not None]
+    if len(built) > 1:  # a range ends with one total line (the same words as each day's)
+        figures = summary_dict(result)["totals"]
+        say(f"total: {len(built)} days, {figures['commits']} commits; " + figures_line(figures))
     if written:
         say(f"wrote {len(written)} file(s) under {output_dir}")
 

@@ -81,6 +81,7 @@ def weekly_command(
         False, "--publish", help="Deliver each week to [weekly] publishers (all when none is named), once."
     ),
     force: options.Force = False,
+    quiet: options.Quiet = False,
 ) -> None:
     """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""
     if lang is not None and lang not in ("zh", "en"):
@@ -117,9 +118,9 @@ def weekly_command(
     outcomes = _run_units(settings, targets, week, outputs, available, single=source is not None, force=force,
                           secrets=secrets)  # fmt: skip
     for outcome in outcomes:
-        for path in outcome.written:
+        for path in () if quiet else outcome.written:
             stderr.print(f"wrote {path}", markup=False, highlight=False)
-    for line in delivery_lines(outcomes):
+    for line in delivery_lines(outcomes, quiet=quiet):
         stderr.print(line, markup=False)
     if not outcomes:
         raise typer.Exit(1)
