@@ -106,6 +106,12 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
     try:
         with postgres_server() as pg, FakeLLM(latency=0.4) as fake:
             url = pg.create_database()
+            # The test server runs with synchronous_commit off (durability is not under test elsewhere): a row
+            # committed just before the SIGKILL could be lost with it, and its message sent again. Here it is.
+            import psycopg
+
+            with psycopg.connect(pg.url(), autocommit=True) as admin:
+                admin.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET synchronous_commit TO on')
             env = cli_env(DAILYDIFF_STORE_URL=url, DAILYDIFF_TEST_HOOK=hooks.urls()["webhook"],
                           DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
             log = tmp_path / "run.log"
