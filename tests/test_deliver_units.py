@@ -354,10 +354,15 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
     chat = Counting("chat", in_place=False)
     report = make_report(3)
     key = (report.repo, report.date, report.language, chat.target)
-    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored).
-    code = "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\ntime.sleep(120)"
-    live = subprocess.Popen([sys.executable, "-c", code])
+    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored), and says so before
+    # the claim is checked: a signal sent while Python starts could otherwise find SIGHUP still ignored.
+    code = (
+        "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\n"
+        "print('ready', flush=True)\ntime.sleep(120)"
+    )
+    live = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert live.stdout is not None and live.stdout.readline() == "ready\n"
         host = claim_owner().split(":", 1)[0]
         with Store.open(tmp_path) as store:
             store.claim_delivery(
@@ -367,8 +372,9 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
         assert skipped.status == "skipped" and skipped.detail.startswith("being delivered by another process")
         assert chat.sent == []
     finally:
-        live.terminate()
+        live.terminate()  # SIGTERM after whatever the check sent: a SIGHUP pending would be taken first
         live.wait()
+        live.stdout.close()
     assert live.returncode == -signal.SIGTERM  # the claim check only asked whether it lives
 
 
