@@ -131,8 +131,11 @@ def test_each_keyword_names_its_kind_and_only_strong_ones_lead(kind: str, word: 
 @pytest.mark.parametrize("kind", [k for k in PREFIXES if k != "chore"] + ["chore", "revert"])
 def test_each_declared_kind_earns_its_own_weight(kind: str) -> None:
     title = 'Revert "the cache change"' if kind == "revert" else f"{PREFIXES[kind][0]}: tidy the thing"
-    score = score_commit(_commit(title, {"src/a.py": (3, 1)}), WEIGHTS)
-    assert score.signals[f"type:{kind}"] == getattr(WEIGHTS, kind)
+    # Every kind its own non-zero weight (the defaults give config 0, as a kind without a weight gets).
+    kinds = [*PREFIXES, "revert"]
+    weights = WEIGHTS.model_copy(update={k: 1.0 + i for i, k in enumerate(kinds)})
+    score = score_commit(_commit(title, {"src/a.py": (3, 1)}), weights)
+    assert score.signals[f"type:{kind}"] == 1.0 + kinds.index(kind)
 
 
 HARDWARE = ["npu", "amd", "rocm", "cpu", "tpu", "xpu", "hpu", "gpu", "cuda", "intel", "nvidia", "ascend", "mlu",
