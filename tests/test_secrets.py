@@ -272,3 +272,36 @@ def test_a_credential_before_a_quote_in_json_is_masked_without_breaking_the_json
 )
 def test_a_token_is_told_from_a_variables_name(value: str, token: bool) -> None:
     assert looks_like_token(value) is token
+
+
+# Each needle of the scrub's pattern table alone in its text (a needle missing from the table skips its
+# pattern for such a text), and each well-known token shape.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer abcdefghij", "Authorization: Bearer ***"),  # no digit: the header's pattern
+        ("Api-Key: abcdefgh12", "Api-Key: ***"),
+        ("X-Auth-Token: abcdefgh12", "X-Auth-Token: ***"),
+        ("Private-Token: abcdefgh12", "Private-Token: ***"),
+        ("Cookie: abcdefgh12", "Cookie: ***"),
+        ("sent Bearer abcd1234efgh", "sent Bearer ***"),
+        ("sent Basic dXNlcjE6cGFzczE=", "sent Basic ***"),
+        ("sent token abcd1234efgh5678ijkl", "sent token ***"),
+        ("at https://user:pw@host/x", "at https://***@host/x"),
+        ("GET /x?sig=abc&y=1", "GET /x?sig=***&y=1"),
+        ("AUTH PLAIN dXNlcgBwYXNz", "AUTH PLAIN ***"),
+        *[(f"a {prefix}{'A1b2' * 6} b", "a *** b") for prefix in ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")],
+        ("a sk-" + "Ab1-" * 4 + " b", "a *** b"),
+        ("a xoxb-" + "123-abc-de" + " b", "a *** b"),
+        ("a glpat-" + "Ab1_" * 4 + " b", "a *** b"),
+    ],
+)  # fmt: skip
+def test_each_needle_and_token_shape_of_the_scrub_table(text: str, expected: str) -> None:
+    assert SecretRegistry().scrub(text) == expected
+
+
+def test_strong_starts_at_eight_characters() -> None:
+    assert not is_weak("k9#Lq2!v") and is_weak("k9#Lq2!")
+    reg = SecretRegistry()
+    reg.register("k9#Lq2!v")
+    assert reg.scrub("x k9#Lq2!v y") == "x *** y"
