@@ -78,7 +78,12 @@ MODULES: dict[str, Target] = {
     "timewindow": Target(("src/dailydiff/common/timewindow.py",), ("tests/test_timewindow.py",)),
     "rules": Target(
         ("src/dailydiff/scoring/rules.py",),
-        ("tests/test_scoring_rules.py", "tests/test_scoring_points.py", "tests/test_change_types.py"),
+        (
+            "tests/test_scoring_tables.py",
+            "tests/test_scoring_rules.py",
+            "tests/test_scoring_points.py",
+            "tests/test_change_types.py",
+        ),
         tables=(("src/dailydiff/scoring/rules.py", _RULES_TABLES),),
     ),
     "budget": Target(("src/dailydiff/analysis/budget.py",), ("tests/test_budget.py",)),
