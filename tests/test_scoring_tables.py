@@ -41,6 +41,11 @@ def test_each_conventional_prefix_declares_its_kind(prefix: str, kind: str) -> N
 
 def test_a_revert_prefix_is_a_revert_and_an_unknown_prefix_declares_nothing() -> None:
     assert parse_title("revert: the cache change").types == ["revert"]
+    # After a tag the prefix is read as a conventional one (a leading "revert" is read before any tag).
+    assert (parse_title("[Core] revert: the cache change").types, parse_title("[Core] revert: x").tags) == (
+        ["revert"],
+        ["Core"],
+    )
     assert parse_title("wip: tidy the thing").types == []
     assert parse_title("kernel: tidy the thing").types == []
 
