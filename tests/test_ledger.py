@@ -5,6 +5,7 @@ too (they import the same `dailydiff` as the test, and inherit the mutant's envi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pwd
@@ -195,3 +196,40 @@ def test_a_second_process_takes_over_a_claim_whose_process_is_gone(location: str
         assert verdict["recovered"].endswith(f"; its process ({host}:{gone.pid}) is gone)")
         row = store.delivery(*key)
         assert row is not None and (row.state, row.attempts) == ("delivered", 2)
+
+
+def test_a_finish_whose_session_the_server_ends_is_recorded_again_on_a_new_one(pg_url: str) -> None:
+    """What was sent must be recorded: the server ends the session in the middle of the finish (as a
+    restart does; here a trigger ends its own backend, once), and the record is made again, whole, on a new
+    connection."""
+    import psycopg
+
+    key = ("o/r", dt.date(2026, 1, 27), "en", "chat")
+    with Store.connect(pg_url) as store:
+        assert store.claim_delivery(*key, publisher="chat", content_hash="h0", owner="me:1:t", seen=None)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("CREATE SEQUENCE finish_cut")
+            admin.execute(
+                "CREATE FUNCTION cut_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF nextval('finish_cut') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+                "RETURN NEW; END $$"
+            )
+            admin.execute(
+                "CREATE TRIGGER cut_finish BEFORE UPDATE ON delivery_ledger FOR EACH ROW "
+                "WHEN (NEW.state <> 'sending') EXECUTE FUNCTION cut_once()"
+            )
+        assert store.finish_delivery(
+            *key, owner="me:1:t", state="delivered", content_hash="h1", detail="sent 1"
+        )
+        row = store.delivery(*key)
+        assert row is not None
+        assert (row.state, row.content_hash, row.detail, row.claim_owner) == (
+            "delivered",
+            "h1",
+            "sent 1",
+            "me:1:t",
+        )
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            assert (
+                admin.execute("SELECT last_value FROM finish_cut").fetchone()[0] == 2
+            )  # cut once, made again
