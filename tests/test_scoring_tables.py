@@ -161,3 +161,8 @@ def test_many_files_means_more_than_twenty() -> None:
 
     assert "many_files" not in signals(20)
     assert signals(21)["many_files"] == WEIGHTS.many_files
+
+
+def test_a_soft_first_word_is_left_out_before_the_keywords_are_read() -> None:
+    assert keyword_types("tiny fix of the cache") == ["bugfix"]
+    assert keyword_types("Minor: rename the option") == ["refactor"]
