@@ -70,6 +70,11 @@ def test_the_details_of_each_skip_are_exact(tmp_path: Path) -> None:
             frow is not None
             and same.detail == f"unchanged since delivered at {frow.updated_at:%Y-%m-%d %H:%M} UTC"
         )
+        assert (same.content_hash, same.target) == (
+            frow.content_hash,
+            files.target,
+        )  # what it holds, and where
+        assert (sent.target, skipped.target) == (chat.target, chat.target)
         assert is_delivered(store, edition(report).key, [chat, files])
         assert not is_delivered(store, edition(make_report(3, language="en")).key, [chat])
         later = Counting("later", in_place=False)
@@ -419,3 +424,32 @@ def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing
         assert (
             chat.sent == [] and store.delivery(report.repo, report.date, report.language, chat.target) is None
         )
+
+
+def test_a_claim_lost_after_a_stale_verdict_and_won_next_round_says_nothing_of_a_takeover(
+    tmp_path: Path,
+) -> None:
+    """Round one finds a stale claim and loses its own claim to another process, which records a failure
+    meanwhile; round two claims the failed delivery and sends it. What is sent is a retry of a failure, not
+    a takeover: the result names no interrupted delivery."""
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    key = (report.repo, report.date, report.language, chat.target)
+    with Store.open(tmp_path) as store, Store.open(tmp_path) as other:
+        store.claim_delivery(*key, publisher="chat", content_hash="h", owner="elsewhere:1:a", seen=None)
+
+        def now() -> dt.datetime:  # while this process judges the claim, another takes it and fails
+            seen = other.delivery(*key)
+            if seen is not None and seen.state == "sending" and seen.claim_owner == "elsewhere:1:a":
+                assert other.claim_delivery(
+                    *key, publisher="chat", content_hash="h", owner="elsewhere:2:b", seen=seen
+                )
+                assert other.finish_delivery(
+                    *key, owner="elsewhere:2:b", state="failed", content_hash="h", detail="x"
+                )
+            return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+        (sent,) = deliver(edition(report), [chat], store, claim_timeout=600, now=now)
+        assert (sent.status, sent.recovered, sent.target) == ("ok", "", chat.target) and len(chat.sent) == 1
+        row = store.delivery(*key)
+        assert row is not None and (row.state, row.attempts) == ("delivered", 3)
