@@ -166,3 +166,10 @@ def test_many_files_means_more_than_twenty() -> None:
 def test_a_soft_first_word_is_left_out_before_the_keywords_are_read() -> None:
     assert keyword_types("tiny fix of the cache") == ["bugfix"]
     assert keyword_types("Minor: rename the option") == ["refactor"]
+
+
+def test_explain_names_every_change_type_in_order() -> None:
+    from dailydiff.scoring.rules import explain
+
+    commit = _commit("[CI] fix flaky test_radix_cache", {"test/srt/test_radix_cache.py": (3, 1)})
+    assert explain(commit, WEIGHTS).splitlines()[-1] == "  change types: test, bugfix, ci_build"
