@@ -173,3 +173,23 @@ def test_explain_names_every_change_type_in_order() -> None:
 
     commit = _commit("[CI] fix flaky test_radix_cache", {"test/srt/test_radix_cache.py": (3, 1)})
     assert explain(commit, WEIGHTS).splitlines()[-1] == "  change types: test, bugfix, ci_build"
+
+
+def test_rule_details_name_at_most_three_paths_and_the_commits_own_file_count() -> None:
+    from dailydiff.models import FileStatus, Stats
+
+    added = {f"src/pkg/m{i}.py": (5, 0) for i in range(4)}
+    commit = _commit("feat: four modules", {**added, "src/pkg/__init__.py": (1, 0), "api/v1.py": (1, 0),
+                                             "api/v2.py": (1, 0), "api/v3.py": (1, 0)})  # fmt: skip
+    commit = commit.model_copy(update={
+        "files": [f.model_copy(update={"status": FileStatus.ADDED}) if f.path in added else f for f in commit.files],
+        "stats": Stats(additions=24, deletions=0, files=300),  # GitHub lists 300 files of a larger change
+    })  # fmt: skip
+    reasons = score_commit(commit, WEIGHTS).reasons
+    assert [r for r in reasons if r.startswith("new_module:")] == [
+        f"new_module: src/pkg/m0.py, src/pkg/m1.py, src/pkg/m2.py ({WEIGHTS.new_module:+g})"
+    ]
+    assert any(r.startswith("public_api: src/pkg/__init__.py, api/v1.py, api/v2.py (") for r in reasons), (
+        reasons
+    )
+    assert any(r.startswith("size: 24 lines in 300 files (") for r in reasons), reasons
