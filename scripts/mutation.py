@@ -32,7 +32,7 @@ from pathlib import Path
 from table_mutation import diff_hash, run_regions
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = 0.85
+TARGET = 0.90  # every module, its tables included (issue 47)
 
 
 @dataclass(frozen=True)
