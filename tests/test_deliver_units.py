@@ -42,6 +42,8 @@ def test_without_a_store_every_target_is_sent_and_nothing_recorded(tmp_path: Pat
     assert [(r.publisher, r.type, r.target, r.status) for r in first + again] == [
         ("chat", "counting", "counting:chat", "ok")] * 2  # fmt: skip
     assert len(chat.sent) == 2 and first[0].detail.startswith("sent")
+    # No ledger: no hash recorded, nothing taken over.
+    assert [(r.content_hash, r.recovered) for r in first + again] == [("", "")] * 2
 
 
 def test_the_details_of_each_skip_are_exact(tmp_path: Path) -> None:
