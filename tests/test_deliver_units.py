@@ -415,7 +415,11 @@ def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing
     # Every claim this process makes loses, as when other processes keep taking the row first: the
     # insert the ledger claims with is refused (a trigger, as a unique key refuses a second claim).
     db = sqlite3.connect(tmp_path / DB_NAME)
-    db.execute("CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger BEGIN SELECT RAISE(IGNORE); END")
+    db.execute("CREATE TABLE tries (n INTEGER)")
+    db.execute(
+        "CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger "
+        "BEGIN INSERT INTO tries VALUES (1); SELECT RAISE(IGNORE); END"
+    )
     db.commit()
     db.close()
     with Store.open(tmp_path) as store:
@@ -426,6 +430,9 @@ def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing
         assert (
             chat.sent == [] and store.delivery(report.repo, report.date, report.language, chat.target) is None
         )
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    assert db.execute("SELECT COUNT(*) FROM tries").fetchone()[0] == 3  # three rounds, then it gives up
+    db.close()
 
 
 def test_a_claim_lost_after_a_stale_verdict_and_won_next_round_says_nothing_of_a_takeover(
