@@ -27,7 +27,8 @@ golden:
 bench:
 	$(PYTHON) bench/run.py
 
-# Mutation testing of the core (mutmut), on demand and not in .ci/run: one module at a time with its own unit
-# tests, one process at the lowest priority. `make mutation MODULES="secrets budget"` for some of them.
+# Mutation testing of the core (mutmut, and scripts/table_mutation.py for module-level tables and properties),
+# on demand and not in .ci/run: one module at a time with its own unit tests, one process at the lowest
+# priority; below 90% killed fails. `make mutation MODULES="secrets budget"` for some of them.
 mutation:
 	$(PYTHON) scripts/mutation.py $(MODULES)

@@ -293,7 +293,9 @@ class FakeGitHub:
             return answer_git(
                 self, method, self.repos[name].path, git_match.group(2), query_string, headers, body
             )
-        if not headers.get("user-agent"):  # GitHub refuses a request without one
+        # GitHub refuses a request without one and asks for the application's name: this fake asks for
+        # dailydiff's own (an HTTP library's default, python-httpx/…, is refused like a missing one).
+        if not headers.get("user-agent", "").startswith("dailydiff/"):
             return self._json(403, {"message": NO_USER_AGENT}, count=False)
         # With a token set, any other token (or none) is refused: GitHub answers 401 to a wrong token even
         # for a public repository. Without one the fake cannot tell a valid token, and serves every request.

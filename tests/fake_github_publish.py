@@ -114,8 +114,10 @@ class FakeGitHubPublish:
                         {"message": f"scripted failure for {method} {target} with {headers}"},
                     )
                 return status, extra, {"message": "scripted failure"}
-            if not (headers.get("User-Agent") or headers.get("user-agent")):
-                return 403, {}, {"message": NO_USER_AGENT}  # as GitHub answers a request without one
+            # As GitHub answers a request without one; dailydiff's own name is asked for (an HTTP library's
+            # default User-Agent, python-httpx/…, is refused like a missing one).
+            if not (headers.get("User-Agent") or headers.get("user-agent") or "").startswith("dailydiff"):
+                return 403, {}, {"message": NO_USER_AGENT}
             auth = headers.get("Authorization") or headers.get("authorization") or ""
             if auth not in (f"Bearer {self.token}", f"token {self.token}"):
                 return (

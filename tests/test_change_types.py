@@ -77,6 +77,28 @@ def test_title_conventions(title: str, expected: ChangeType) -> None:
     assert commit_types(_commit(text, tuple(paths)))[0] is expected
 
 
+@pytest.mark.parametrize(
+    "title",
+    ["fix(deps): pin numpy below 2 to fix a crash", "feat(deps-dev): add pytest 8 for the tests",
+     "fix(Dependencies): lift the torch cap", "chore(dep): drop an unused extra",
+     "perf(DEPS): a lighter tokenizer wheel, faster"],
+)  # fmt: skip
+def test_a_dependency_scope_makes_any_prefix_a_dependency_change(title: str) -> None:
+    """The scope says what changed (fix(deps): is a dependency change, not a bug fix), whatever its case,
+    and a dependency update is that only, whatever words its title has besides ("fix a crash", "add")."""
+    assert parse_title(title).types == ["dependency"]
+    assert commit_types(_commit(title)) == [ChangeType.DEPENDENCY]
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("fix(depsx): handle a missing key", "bugfix"), ("fix: handle deps", "bugfix"), ("feat(api): deps view", "feature"),
+     ("fix(dep)x: not a prefix", None)],
+)  # fmt: skip
+def test_a_scope_that_is_not_a_dependency_one_keeps_the_prefix_kind(title: str, kind: str | None) -> None:
+    assert parse_title(title).types == ([kind] if kind else [])
+
+
 def test_a_revert_is_a_revert_only() -> None:
     assert commit_types(_commit('Revert "[Feature] Add MTP support for GLM-5" (#18000)')) == [
         ChangeType.REVERT

@@ -123,10 +123,10 @@ def test_errors_are_one_line_with_a_next_step(
     assert result.returncode == code, result.stderr
     assert words in result.stderr
     assert "Traceback" not in result.stderr
+    # Every refusal, argparse's own included: one line, "dailydiff: error: <what> — <next step>".
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    if "dailydiff: error:" in result.stderr:
-        assert len(lines) == 1, result.stderr
-        assert " — " in lines[0]  # the next step
+    assert len(lines) == 1 and lines[0].startswith("dailydiff: error: "), result.stderr
+    assert " — " in lines[0]  # the next step
 
 
 def test_env_overrides_config_and_flags_override_env(repo: Path, tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ def test_without_a_store_every_target_is_sent_and_nothing_recorded(tmp_path: Pat
     assert [(r.publisher, r.type, r.target, r.status) for r in first + again] == [
         ("chat", "counting", "counting:chat", "ok")] * 2  # fmt: skip
     assert len(chat.sent) == 2 and first[0].detail.startswith("sent")
+    # No ledger: no hash recorded, nothing taken over.
+    assert [(r.content_hash, r.recovered) for r in first + again] == [("", "")] * 2
 
 
 def test_the_details_of_each_skip_are_exact(tmp_path: Path) -> None:
@@ -70,6 +72,11 @@ def test_the_details_of_each_skip_are_exact(tmp_path: Path) -> None:
             frow is not None
             and same.detail == f"unchanged since delivered at {frow.updated_at:%Y-%m-%d %H:%M} UTC"
         )
+        assert (same.content_hash, same.target) == (
+            frow.content_hash,
+            files.target,
+        )  # what it holds, and where
+        assert (sent.target, skipped.target) == (chat.target, chat.target)
         assert is_delivered(store, edition(report).key, [chat, files])
         assert not is_delivered(store, edition(make_report(3, language="en")).key, [chat])
         later = Counting("later", in_place=False)
@@ -354,10 +361,15 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
     chat = Counting("chat", in_place=False)
     report = make_report(3)
     key = (report.repo, report.date, report.language, chat.target)
-    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored).
-    code = "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\ntime.sleep(120)"
-    live = subprocess.Popen([sys.executable, "-c", code])
+    # Its own default for every signal (a parent under nohup would leave SIGHUP ignored), and says so before
+    # the claim is checked: a signal sent while Python starts could otherwise find SIGHUP still ignored.
+    code = (
+        "import signal, time\nfor s in (signal.SIGHUP, signal.SIGINT): signal.signal(s, signal.SIG_DFL)\n"
+        "print('ready', flush=True)\ntime.sleep(120)"
+    )
+    live = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert live.stdout is not None and live.stdout.readline() == "ready\n"
         host = claim_owner().split(":", 1)[0]
         with Store.open(tmp_path) as store:
             store.claim_delivery(
@@ -367,8 +379,9 @@ def test_a_live_process_on_this_host_keeps_its_claim_and_is_sent_no_signal(tmp_p
         assert skipped.status == "skipped" and skipped.detail.startswith("being delivered by another process")
         assert chat.sent == []
     finally:
-        live.terminate()
+        live.terminate()  # SIGTERM after whatever the check sent: a SIGHUP pending would be taken first
         live.wait()
+        live.stdout.close()
     assert live.returncode == -signal.SIGTERM  # the claim check only asked whether it lives
 
 
@@ -402,7 +415,11 @@ def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing
     # Every claim this process makes loses, as when other processes keep taking the row first: the
     # insert the ledger claims with is refused (a trigger, as a unique key refuses a second claim).
     db = sqlite3.connect(tmp_path / DB_NAME)
-    db.execute("CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger BEGIN SELECT RAISE(IGNORE); END")
+    db.execute("CREATE TABLE tries (n INTEGER)")
+    db.execute(
+        "CREATE TRIGGER lose_claims BEFORE INSERT ON delivery_ledger "
+        "BEGIN INSERT INTO tries VALUES (1); SELECT RAISE(IGNORE); END"
+    )
     db.commit()
     db.close()
     with Store.open(tmp_path) as store:
@@ -413,3 +430,35 @@ def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing
         assert (
             chat.sent == [] and store.delivery(report.repo, report.date, report.language, chat.target) is None
         )
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    assert db.execute("SELECT COUNT(*) FROM tries").fetchone()[0] == 3  # three rounds, then it gives up
+    db.close()
+
+
+def test_a_claim_lost_after_a_stale_verdict_and_won_next_round_says_nothing_of_a_takeover(
+    tmp_path: Path,
+) -> None:
+    """Round one finds a stale claim and loses its own claim to another process, which records a failure
+    meanwhile; round two claims the failed delivery and sends it. What is sent is a retry of a failure, not
+    a takeover: the result names no interrupted delivery."""
+    chat = Counting("chat", in_place=False)
+    report = make_report(3)
+    key = (report.repo, report.date, report.language, chat.target)
+    with Store.open(tmp_path) as store, Store.open(tmp_path) as other:
+        store.claim_delivery(*key, publisher="chat", content_hash="h", owner="elsewhere:1:a", seen=None)
+
+        def now() -> dt.datetime:  # while this process judges the claim, another takes it and fails
+            seen = other.delivery(*key)
+            if seen is not None and seen.state == "sending" and seen.claim_owner == "elsewhere:1:a":
+                assert other.claim_delivery(
+                    *key, publisher="chat", content_hash="h", owner="elsewhere:2:b", seen=seen
+                )
+                assert other.finish_delivery(
+                    *key, owner="elsewhere:2:b", state="failed", content_hash="h", detail="x"
+                )
+            return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+        (sent,) = deliver(edition(report), [chat], store, claim_timeout=600, now=now)
+        assert (sent.status, sent.recovered, sent.target) == ("ok", "", chat.target) and len(chat.sent) == 1
+        row = store.delivery(*key)
+        assert row is not None and (row.state, row.attempts) == ("delivered", 3)

@@ -84,6 +84,22 @@ def test_a_day_over_the_limit_is_gated_and_saved_when_nothing_better_is_stored(s
     assert same.gated and not same.kept_previous and stored(store) == "as bad"
 
 
+def test_a_one_commit_day_whose_only_analysis_failed_is_gated_and_one_merge_alone_is_not(
+    store: Store,
+) -> None:
+    """The edge of the ratio's denominator: one analysable commit is a ratio (1/1), not the empty day's 0."""
+    assert failure_ratio(with_figures(1, 1)) == 1.0
+    assert failure_ratio(with_figures(0, 0, unfetched=1)) == 1.0  # the only commit could not be fetched
+    outcome = gate(with_figures(1, 1, marker="one failed"), SETTINGS, store)
+    assert outcome.gated and outcome.report.gate == Gate(failed=1, analysable=1, limit=0.5)
+    assert (
+        Gate(failed=0, analysable=0, limit=0.0).ratio == 0.0
+        and not Gate(failed=0, analysable=0, limit=0.0).gated
+    )
+    merge = gate(with_figures(0, 1, merges=1, marker="a merge"), SETTINGS, store)
+    assert not merge.gated and merge.report.gate == Gate(failed=0, analysable=0, limit=0.5)
+
+
 def test_a_better_day_replaces_a_gated_one(store: Store) -> None:
     gate(with_figures(4, 4, marker="bad"), SETTINGS, store)
     better = gate(with_figures(3, 4, marker="better"), SETTINGS, store)

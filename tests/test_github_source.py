@@ -571,21 +571,6 @@ def test_options_that_do_not_apply_to_github_are_refused(tmp_path: Path) -> None
     )
 
 
-def test_the_fake_serves_extra_routes_for_other_tests(fake: FakeGitHub) -> None:
-    import httpx2
-
-    def put_contents(
-        _: FakeGitHub, match: Any, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> Any:
-        return 201, {"content": {"path": match.group(2)}, "received": len(body)}
-
-    fake.route("PUT", r"^/repos/([^/]+/[^/]+)/contents/(.+)$", put_contents)
-    with httpx2.Client() as client:
-        answer = client.put(f"{fake.url}/repos/{REPO}/contents/reports/a.md", json={"message": "m"})
-    assert answer.status_code == 201 and answer.json()["content"]["path"] == "reports/a.md"
-    assert fake.of("unknown")[0].body == b'{"message":"m"}' and "x-ratelimit-remaining" in answer.headers
-
-
 def test_a_wrong_token_is_refused_even_for_a_public_repository(fake: FakeGitHub, tmp_path: Path) -> None:
     # A public repository asked with a wrong token: 401, not served, and not retried.
     fake.token = "ghp_the_right_token_0000"

@@ -139,14 +139,27 @@ def test_a_shortened_chat_line_never_leaves_a_code_span_open() -> None:
         update={"commits": [rc.model_copy(update={"message": "Initial import", "analysis": analysis})]}
     )
     parser = MarkdownIt("commonmark")
+    spans = re.findall(r"`([^`]+)`", summary)
     for limit in range(len(summary)):
         shortened = cut(summary, limit)
-        literal = [t.content for b in parser.parse(shortened) for t in b.children or [] if t.type == "text"]
-        assert not any("`" in text for text in literal), (limit, shortened)
-    for section in cf.slack_payloads(day_message(report, URL), 10)[0]["blocks"][1:]:
-        tokens = [t for b in parser.parse(section["text"]["text"]) for t in b.children or []]
-        assert not any("`" in t.content for t in tokens if t.type == "text"), section["text"]["text"]
-        assert "`helper_" in section["text"]["text"] or "helper_" not in section["text"]["text"]
+        tokens = [t for b in parser.parse(shortened) for t in b.children or []]
+        assert not any("`" in t.content for t in tokens if t.type == "text"), (limit, shortened)
+        # The spans kept are the summary's, in order, whole; the last one may be cut short and closed ("…").
+        code = [t.content for t in tokens if t.type == "code_inline"]
+        whole = code[:-1] if code and code[-1].endswith("…") else code
+        assert whole == spans[: len(whole)], (limit, shortened)
+        if whole != code:
+            assert spans[len(whole)].startswith(code[-1].removesuffix("…")), (limit, shortened)
+        inside = [m for m in re.finditer(r"`([^`]+)`", summary) if m.start(1) < limit < m.end(1)]
+        if inside:  # some of the span's text shows: kept, closed after the "…"
+            assert code[-1] == summary[inside[0].start(1) : limit] + "…", (limit, shortened)
+    (section,) = [
+        b for b in cf.slack_payloads(day_message(report, URL), 10)[0]["blocks"][1:] if "helper_" in str(b)
+    ]
+    tokens = [t for b in parser.parse(section["text"]["text"]) for t in b.children or []]
+    assert not any("`" in t.content for t in tokens if t.type == "text"), section["text"]["text"]
+    # Cut at 120 characters: the sha's span, then the summary's first four, whole.
+    assert [t.content for t in tokens if t.type == "code_inline"] == [rc.sha[:7], *spans[:4]]
 
 
 def test_a_lone_backtick_in_a_commit_title_never_opens_code_in_slack() -> None:

@@ -156,9 +156,9 @@ def test_digest_takes_lang_and_tz(tmp_path: Path, sample: Path) -> None:
     wrong = cli(
         "digest", "--date", "2026-01-19", "--tz", "Mars/Base", "--data-dir", data, cwd=tmp_path, check=False
     )
-    assert (
-        wrong.returncode != 0 and "Mars/Base" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
-    )
+    assert wrong.returncode == 2, wrong.stderr  # a usage error (README: exit codes)
+    assert wrong.stderr.startswith("dailydiff: error: unknown timezone 'Mars/Base' — ")
+    assert len(wrong.stderr.strip().splitlines()) == 1
 
 
 def test_titles_render_inline_code_in_table_and_contents(tmp_path: Path, sample: Path) -> None:
@@ -338,10 +338,10 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
     180 s configured for an answer: doctor gives each check its own deadline (10 s unless `--deadline` says
     otherwise), ends within it and every line passes or says what to do.
 
-    The two endpoints' doctors wait out a 2 s `--deadline` at the same time: the one whose endpoint answers
-    nothing in this process (timed), the other as a real process beside it (its time includes an
-    interpreter's start-up on a possibly loaded machine: it must still end far before doctor's default 10 s,
-    let alone the configured 180 s)."""
+    The two endpoints' doctors wait out their `--deadline` at the same time: the one whose endpoint answers
+    nothing in this process (2 s), the other as a real process beside it (5 s: its check imports the LLM
+    client first, on a possibly loaded machine, and must still reach its endpoint). Each says which deadline
+    cut its check off; neither waits for the configured 180 s."""
     import subprocess
     import sys
     import time
@@ -366,7 +366,7 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
                     "DAILYDIFF_LLM_API_KEY": "sk-test"}  # fmt: skip
 
         command = [sys.executable, "-m", "dailydiff", "doctor", "--data-dir", str(tmp_path / "data-beside"),
-                   "--deadline", "2"]  # fmt: skip
+                   "--deadline", "5"]  # fmt: skip
         started = time.monotonic()
         beside = subprocess.Popen(command, cwd=tmp_path, env=cli_env(**env(completions)), text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
@@ -376,16 +376,20 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
         stdout, _ = beside.communicate(timeout=120)
         took_beside = time.monotonic() - started
     print(f"doctor took {took_here:.1f} s here, {took_beside:.1f} s beside")
-    assert took_here < 7, f"doctor took {took_here:.1f} s"
-    assert took_beside < 10, f"doctor beside took {took_beside:.1f} s"  # not doctor's default 10 s, nor 180 s
+    # What was cut says which deadline held (the ✗ lines below: 2 s and 5 s, not doctor's default 10 s); the
+    # times only show that nothing waited for the configured 180 s, with room for a loaded machine.
+    assert took_here < 60, f"doctor took {took_here:.1f} s"
+    assert took_beside < 90, f"doctor beside took {took_beside:.1f} s"
     assert "[default: 10.0" in dailydiff("doctor", "--help", cwd=tmp_path).stdout  # short unless told
     assert everything.gets and completions.gets  # each doctor asked its own endpoint
-    for returncode, output in ((here.returncode, here.stdout), (beside.returncode, stdout)):
+    for returncode, output, deadline in ((here.returncode, here.stdout, 2), (beside.returncode, stdout, 5)):
         lines = [line for line in output.splitlines() if line[:2] in ("✓ ", "✗ ", "! ")]
         assert any(line.startswith("✓ github: no token") for line in lines), output
         assert any(line.startswith("✓ repository demo") for line in lines), output
         [llm] = [line for line in lines if line.startswith("✗ llm")]
-        assert "— fix: " in llm and ("timeout" in llm or "no answer within 2 s" in llm), llm
+        assert llm.startswith(
+            f"✗ llm: no answer within {deadline} s — fix: the endpoint accepts the connection"
+        ), llm
         assert all(line.startswith("✓") or "— fix: " in line for line in lines), lines
         assert returncode == 1
 

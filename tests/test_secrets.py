@@ -9,7 +9,14 @@ import logging
 
 import pytest
 
-from dailydiff.common.secrets import SecretRegistry, is_weak, register, register_url_password, scrub
+from dailydiff.common.secrets import (
+    SecretRegistry,
+    is_weak,
+    looks_like_token,
+    register,
+    register_url_password,
+    scrub,
+)
 from dailydiff.engine.logs import setup_logging
 from dailydiff.settings import load_settings
 
@@ -37,6 +44,12 @@ def test_registered_values_are_scrubbed_in_every_quoted_form() -> None:
         ("Authorization: Basic postgres", "Authorization: Basic ***"),
         ("GET /x?token=postgres&page=2", "GET /x?token=***&page=2"),
         ("Authorization: Bearer q1", "Authorization: Bearer ***"),  # 2 characters: still masked there
+        # In a header without a scheme (the header's own pattern wants a digit or 16 characters there), with
+        # the text after it kept.
+        ("Authorization: postgres\nAccept: */*", "Authorization: ***\nAccept: */*"),
+        ("Cookie: postgres; theme=dark", "Cookie: ***; theme=dark"),
+        ("{'Proxy-Authorization': 'postgres', 'x': 1}", "{'Proxy-Authorization': '***', 'x': 1}"),
+        ("Authorization: Basic postgres, then postgres", "Authorization: Basic ***, then postgres"),
     ],
 )  # fmt: skip
 def test_a_weak_secret_is_masked_only_where_it_stands_as_a_secret(text: str, expected: str) -> None:
@@ -151,9 +164,22 @@ def test_a_short_secret_of_the_minimum_length_is_registered_and_both_of_two_stay
 
 def test_the_longest_registered_value_goes_first_when_one_holds_another() -> None:
     reg = SecretRegistry()
-    reg.register("zzzz1234")
-    reg.register("aaaa-zzzz1234-bbbb")  # sorts before "zzzz1234" by text, after it by length
-    assert reg.scrub("x aaaa-zzzz1234-bbbb y") == "x *** y"
+    reg.register("Kx9-Qw12")  # both strong (not a word with a few digits): replaced wherever they stand
+    reg.register("Kx9-Qw12-tail7")  # the shorter one is its prefix: tried first, it would leave "-tail7"
+    assert not is_weak("Kx9-Qw12") and not is_weak("Kx9-Qw12-tail7")
+    assert reg.scrub("x [Kx9-Qw12-tail7] y Kx9-Qw12 z") == "x [***] y *** z"
+    assert reg.scrub("x aKx9-Qw12-tail7b y") == "x a***b y"
+
+
+def test_the_longest_weak_secret_goes_first_where_one_starts_another() -> None:
+    reg = SecretRegistry()
+    reg.register_all(["pw12", "pw12-34"])  # both weak (short): masked where they stand as a secret
+    assert is_weak("pw12") and is_weak("pw12-34")
+    # Tried first, "pw12" would match before the "-" (not a word character) and leave "-34" in the clear.
+    assert (
+        reg.scrub("password=pw12-34 and password=pw12, pw12-34") == "password=*** and password=***, pw12-34"
+    )
+    assert reg.scrub('{"token": "pw12-34"}') == '{"token": "***"}'
 
 
 @pytest.mark.parametrize(
@@ -175,14 +201,16 @@ def test_a_urls_short_password_is_registered_and_nothing_else_is_invented() -> N
     reg = SecretRegistry()
     reg.register("https://user:pw1x@git.example.com/x.git")
     assert "pw1x" in reg and reg.scrub("password=pw1x") == "password=***"
-    reg.register("https://git.example.com/x.git")
-    assert reg.scrub("XXXX user x.git") == "XXXX user x.git"
+    reg.register("https://git.example.com/x.git")  # no password: nothing is registered in its place
+    for word in ("XXXX", "user", "x.git", "git", "example"):  # not even where a secret would stand
+        assert reg.scrub(f"password={word} and {word}") == f"password={word} and {word}"
 
 
 def test_a_malformed_url_is_secret_after_its_scheme() -> None:
     reg = SecretRegistry()
     reg.register("https://[broken/hook://tail-0001")  # urlsplit refuses it (an unclosed IPv6 bracket)
     assert reg.scrub("<[broken/hook://tail-0001>") == "<***>"
+    assert reg.scrub("password=XXXX token=https") == "password=XXXX token=https"  # and no password invented
 
 
 def test_a_bare_token_in_a_url_is_registered_a_username_beside_a_password_is_not() -> None:
@@ -196,9 +224,9 @@ def test_a_bare_token_in_a_url_is_registered_a_username_beside_a_password_is_not
 
 def test_a_secret_that_starts_another_goes_second_and_json_keeps_non_ascii_as_is() -> None:
     reg = SecretRegistry()
-    reg.register("abcd1234")
-    reg.register("abcd1234efgh")  # the shorter one is its prefix: tried first, it would leave "efgh"
-    assert reg.scrub("[abcd1234efgh]") == "[***]"
+    reg.register("q7Z.abcd1234")  # strong, as the longer one
+    reg.register("q7Z.abcd1234efgh")  # the shorter one is its prefix: tried first, it would leave "efgh"
+    assert reg.scrub("[q7Z.abcd1234efgh]") == "[***]"
     reg.register('pä"ss-42')
     # JSON written without \\u escapes
     assert reg.scrub('{"password": "pä\\"ss-42"}') == '{"password": "***"}'
@@ -219,3 +247,61 @@ def test_a_credential_before_a_quote_in_json_is_masked_without_breaking_the_json
     assert "***" in stored
     assert "0a1b2c3d4e" not in stored and "1234abcd" not in stored
     assert json.loads(stored)["body"].count('"') == text.count('"')
+
+
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [
+        ("ghp_" + "a" * 20, True),  # a well-known shape, lower case only: by its shape
+        ("ghp_" + "a" * 19, False),  # one short of the shape, and one kind of letter
+        ("sk-" + "abcdefghijklmnop", True),
+        ("xoxb-" + "abcdefghij", True),
+        ("AbCdEfGh12345678", True),  # 16 characters mixing upper, lower and digits
+        ("AbCdEfGh1234567", False),  # 15
+        ("abcdefgh12345678", False),  # no upper case
+        ("ABCDEFGH12345678", False),  # no lower case
+        ("AbCdEfGhIjKlMnOp", False),  # no digit
+        ("Ab1", False),  # all three kinds, too short
+        ("GITHUB_TOKEN", False),
+        ("slack_hook_2", False),
+        (
+            "Webhook_Url_For_Team_2",
+            True,
+        ),  # a name that mixes all three is taken for a token: refused, kept secret
+    ],
+)
+def test_a_token_is_told_from_a_variables_name(value: str, token: bool) -> None:
+    assert looks_like_token(value) is token
+
+
+# Each needle of the scrub's pattern table alone in its text (a needle missing from the table skips its
+# pattern for such a text), and each well-known token shape.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer abcdefghij", "Authorization: Bearer ***"),  # no digit: the header's pattern
+        ("Api-Key: abcdefgh12", "Api-Key: ***"),
+        ("X-Auth-Token: abcdefgh12", "X-Auth-Token: ***"),
+        ("Private-Token: abcdefgh12", "Private-Token: ***"),
+        ("Cookie: abcdefgh12", "Cookie: ***"),
+        ("sent Bearer abcd1234efgh", "sent Bearer ***"),
+        ("sent Basic dXNlcjE6cGFzczE=", "sent Basic ***"),
+        ("sent token abcd1234efgh5678ijkl", "sent token ***"),
+        ("at https://user:pw@host/x", "at https://***@host/x"),
+        ("GET /x?sig=abc&y=1", "GET /x?sig=***&y=1"),
+        ("AUTH PLAIN dXNlcgBwYXNz", "AUTH PLAIN ***"),
+        *[(f"a {prefix}{'A1b2' * 6} b", "a *** b") for prefix in ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")],
+        ("a sk-" + "Ab1-" * 4 + " b", "a *** b"),
+        ("a xoxb-" + "123-abc-de" + " b", "a *** b"),
+        ("a glpat-" + "Ab1_" * 4 + " b", "a *** b"),
+    ],
+)  # fmt: skip
+def test_each_needle_and_token_shape_of_the_scrub_table(text: str, expected: str) -> None:
+    assert SecretRegistry().scrub(text) == expected
+
+
+def test_strong_starts_at_eight_characters() -> None:
+    assert not is_weak("k9#Lq2!v") and is_weak("k9#Lq2!")
+    reg = SecretRegistry()
+    reg.register("k9#Lq2!v")
+    assert reg.scrub("x k9#Lq2!v y") == "x *** y"

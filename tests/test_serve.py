@@ -224,16 +224,16 @@ def test_cli_serve_errors_are_one_line(fixture: Fixture, tmp_path: Path) -> None
 
 def test_item07_json_api_errors_are_json(served: tuple[str, SiteCache]) -> None:
     url, _ = served
-    for path in [
-        "/api/unknown",
-        "/api",
-        "/api/reports/demo/engine/2001-01-01",
-        "/api/commits/demo/engine/abc",
+    for path, code, error in [
+        ("/api/unknown", 404, "no API at /api/unknown"),
+        ("/api", 404, "no API at /api"),
+        ("/api/reports/demo/engine/2001-01-01", 404, "report not found"),
+        ("/api/commits/demo/engine/abc", 400, "give at least 7 characters of the sha"),  # a bad request
     ]:
         status, headers, body = get(url + path)
-        assert status in (400, 404), path
+        assert status == code, path
         assert headers["content-type"].startswith("application/json"), path
-        assert "error" in json.loads(body), path
+        assert json.loads(body)["error"] == error, path
     request = urllib.request.Request(url + "/api/reports", data=b"{}", method="POST")
     try:
         urllib.request.urlopen(request, timeout=10)

@@ -439,9 +439,27 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
 
 
 def test_svg_of_a_chart_is_deterministic() -> None:
+    """The same day draws the same bytes: from a report read back from its JSON (new objects), and in
+    processes with other string hashing (a set's order), as a site rebuilt elsewhere would."""
+    import subprocess
+    import sys
+
     report = many_reports(1, 3, 4, seed=3)[-1]
-    chart = day_against_median(report, [])
-    assert render_svg(chart) == render_svg(chart)
+    svg = render_svg(day_against_median(report, []))
+    again = DayReport.model_validate_json(report.model_dump_json())
+    assert render_svg(day_against_median(again, [])) == svg
+    here = Path(__file__).resolve().parent
+    code = (
+        "import sys; from sitefixtures import many_reports; "
+        "from dailydiff.render.charts import day_against_median, render_svg; "
+        "sys.stdout.write(render_svg(day_against_median(many_reports(1, 3, 4, seed=3)[-1], [])))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{here.parent / 'src'}{os.pathsep}{here}"}
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        assert done.stdout == svg, seed
+    assert svg.startswith("<svg ") and '<desc class="value">' in svg
 
 
 def test_kept_numbers_are_the_same_bytes_in_every_process() -> None:

@@ -310,9 +310,13 @@ def test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_s
                 (report.commits[0].sha, report.commits[0].analysis)]), store.check_fence):  # fmt: skip
             with pytest.raises(LeaseLostError):
                 write()
-        with pytest.raises(LeaseLostError):
+        with pytest.raises(LeaseLostError) as lost:
             store.claim_delivery(report.repo, report.date, report.language, "mail", publisher="mail",
                                  content_hash="h", owner="old-owner", seen=None)  # fmt: skip
+        assert str(lost.value) == (
+            "u: this worker's lease ran out and another worker took the unit over; nothing more is written for "
+            "it here — nothing to do: the other worker builds and delivers it"
+        )
     finally:
         FENCE.reset(held)
     assert store.delivery(report.repo, report.date, report.language, "mail") is None
