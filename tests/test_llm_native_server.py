@@ -64,3 +64,25 @@ def test_doctor_shows_the_servers_slots_and_context(server: tuple[str, int], tmp
     slots = f"{parallel} slot{'s' if parallel != 1 else ''} (stated by the server)"
     assert f"context {CONTEXT} tokens (stated by the server); {slots}" in result.detail, result.detail
     print(result.line())
+
+
+def test_a_one_slot_server_is_remembered_at_one_and_the_next_run_starts_there(
+    server: tuple[str, int], tmp_path: Path
+) -> None:
+    """Issue 42: against one slot the run remembers the limit it found (1) and the next run starts there; no
+    request times out. (test_llm_native_server_4.py does not import this test: its own day checks 4.)"""
+    from dailydiff.analysis import make_analyzer
+    from dailydiff.store import Store
+    from llama_server import MODEL
+    from llm_fixtures import run_day
+    from test_llm_real_server import small_day
+
+    base_url, parallel = server
+    settings = newcomer(base_url, tmp_path / "data", overview=False)
+    outcome, _ = run_day(small_day(tmp_path / "repo"), settings, analyzer_name="auto")
+    report = outcome.reports[0]
+    assert not any("in time" in f or "timeout" in f.lower() for f in report.run.failures), report.run.failures
+    with Store.open(settings.data_path) as store:
+        facts = store.llm_endpoint(base_url, MODEL)
+        assert facts is not None and facts.concurrency_ceiling == parallel == 1, facts
+        assert make_analyzer("llm", settings, store).remembered_limit() == (1, True)

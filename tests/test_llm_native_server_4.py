@@ -42,6 +42,16 @@ def test_every_commit_of_a_small_day_is_analysed_with_the_servers_slots(
         facts = store.llm_endpoint(base_url, MODEL)
     assert facts is not None and facts.response_mode == "json_schema"
     assert facts.context_window == CONTEXT
+    # Issue 42: what the run found is remembered, and the next run starts there (the server's four slots),
+    # not at one; no request of this one timed out.
+    assert facts.concurrency_ceiling == parallel, facts
+    with Store.open(settings.data_path) as store:
+        from dailydiff.analysis import make_analyzer
+
+        assert make_analyzer("llm", settings, store).remembered_limit() == (parallel, True)
+    assert not any("timeout" in (f or "").lower() or "in time" in (f or "") for f in report.run.failures), (
+        report.run.failures
+    )
     assert report.overview.producer == "heuristic"  # `overview = false`: not asked
     print(f"native --parallel {parallel}: {report.run.max_requests_per_commit} at most per commit, "
           f"{report.run.duration_seconds:.0f}s, overview by {report.overview.producer}")  # fmt: skip
