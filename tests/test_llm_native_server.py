@@ -86,3 +86,13 @@ def test_a_one_slot_server_is_remembered_at_one_and_the_next_run_starts_there(
         facts = store.llm_endpoint(base_url, MODEL)
         assert facts is not None and facts.concurrency_ceiling == parallel == 1, facts
         assert make_analyzer("llm", settings, store).remembered_limit() == (1, True)
+        # The server shrank from eight slots to one since the last run: a limit remembered at 8 comes down
+        # to the one slot it states, and nothing times out (the other language: every commit asked again).
+        from dailydiff.store.interface import EndpointFacts
+
+        store.save_llm_endpoint(base_url, MODEL, EndpointFacts(concurrency_limit=8, concurrency_ceiling=8))
+    other = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})
+    again, _ = run_day(small_day(tmp_path / "repo2"), other, analyzer_name="auto")
+    failures = again.reports[0].run.failures
+    assert not any("in time" in f or "timeout" in f.lower() for f in failures), failures
+    assert again.reports[0].run.analysed + again.reports[0].run.fallback >= 1
