@@ -513,33 +513,36 @@ class LLMSession:
         )
 
     async def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
-        analyzer = self.analyzer
-        allowance = min(ASK_TOKENS, analyzer.profile.output_tokens or ASK_TOKENS)
-        session = self._session(language)
-        try:
-            await session.prepare()
-            messages = analyzer.prompts.ask_messages(
-                question, commit_lines, language, prompt_mode(session.mode)
-            )
-            fmt = response_format(ASK_SCHEMA, f"ask_v{SCHEMA_VERSION}", session.mode)
-            attempts = _Attempts()
-            reply = await session.call(
-                messages, fmt, allowance, attempts, estimate=estimate_messages(messages)
-            )
-        except _Fatal as fatal:
-            raise analyzer._fatal_error(fatal.error) from None
-        if reply.finish_reason == "length":
-            raise AnswerError("the answer was cut off")
-        return parse_ask(reply.text), attempts.usage
+        text, usage = await self._one_answer(
+            language, ASK_TOKENS, ASK_SCHEMA, "ask", "the answer was cut off",
+            lambda mode: self.analyzer.prompts.ask_messages(question, commit_lines, language, mode),
+        )  # fmt: skip
+        return parse_ask(text), usage
 
     async def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
+        text, usage = await self._one_answer(
+            language, REWRITE_TOKENS, REWRITE_SCHEMA, "rewrite", "the search words were cut off",
+            lambda mode: self.analyzer.prompts.rewrite_messages(question, language, mode),
+        )  # fmt: skip
+        return parse_rewrite(text), usage
+
+    async def _one_answer(
+        self,
+        language: str,
+        tokens: int,
+        schema: dict[str, Any],
+        name: str,
+        cut_off: str,
+        messages_for: Callable[[str], list[dict[str, str]]],
+    ) -> tuple[str, Usage]:
+        """One structured request outside a day (`ask`, its question's rewrite): its text and what it cost."""
         analyzer = self.analyzer
-        allowance = min(REWRITE_TOKENS, analyzer.profile.output_tokens or REWRITE_TOKENS)
+        allowance = min(tokens, analyzer.profile.output_tokens or tokens)
         session = self._session(language)
         try:
             await session.prepare()
-            messages = analyzer.prompts.rewrite_messages(question, language, prompt_mode(session.mode))
-            fmt = response_format(REWRITE_SCHEMA, f"rewrite_v{SCHEMA_VERSION}", session.mode)
+            messages = messages_for(prompt_mode(session.mode))
+            fmt = response_format(schema, f"{name}_v{SCHEMA_VERSION}", session.mode)
             attempts = _Attempts()
             reply = await session.call(
                 messages, fmt, allowance, attempts, estimate=estimate_messages(messages)
@@ -547,8 +550,8 @@ class LLMSession:
         except _Fatal as fatal:
             raise analyzer._fatal_error(fatal.error) from None
         if reply.finish_reason == "length":
-            raise AnswerError("the search words were cut off")
-        return parse_rewrite(reply.text), attempts.usage
+            raise AnswerError(cut_off)
+        return reply.text, attempts.usage
 
 
 class _Session:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from dailydiff.common.aio import run_sync
-from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
@@ -293,10 +292,6 @@ def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequen
         publishers_for(job.entry, job.index, available)
         pick_publishers(job.settings.weekly.publishers or None, "weekly.publishers", available)
     check_digest_publishers(settings, available)
-
-
-def today_of(job: RepoJob, now: dt.datetime) -> dt.date:
-    return local_date_of(now, job.settings.report.timezone)
 
 
 __all__ = ["Claimed", "LocalClaims", "Plan", "Request", "check_targets", "day_key", "plan_run", "run_plan"]

@@ -1,8 +1,8 @@
 """The engine: the one place that wires the stages, for every command.
 
-A run is a set of units (repository × day). ``report SOURCE`` plans the days of one ad-hoc repository,
-``run`` those of every configured one; both hand their plan to ``run_jobs``. One event loop runs the whole
-plan as a stream, with no barrier between phases:
+Every command plans units (engine/units.py) and hands them to the one runner (engine/runner.py); a
+repository's days are built here, by ``Engine.run_job``, on the runner's one event loop, as a stream with no
+barrier between phases:
 
     fetch ─► store ─► score ─► analyse ─┬─► escalate ─────────┐   (one task per commit, started the
                                         │                     │    moment its details are stored)
@@ -807,10 +807,10 @@ def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str
 # entry points ---------------------------------------------------------------------------------------
 
 
-async def run_plan(
+async def _run_jobs(
     jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
 ) -> list[RepoResult]:
-    """Every job of the plan at once in this event loop; results in plan order."""
+    """Every job at once in this event loop; results in order."""
     async with Engine(store, options) as engine:
         engine.count_units(jobs)
         return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
@@ -819,14 +819,15 @@ async def run_plan(
 def run_jobs(
     jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
 ) -> list[RepoResult]:
-    """Run a plan on a fresh event loop (one per process). Ctrl-C cancels it at once: everything
-    analysed so far is stored; KeyboardInterrupt reaches the caller."""
+    """Whole repositories through the engine on a fresh event loop, without the runner (no digests, weeks or
+    claims): for scripts, benchmarks and tests of the engine itself; the commands go through
+    engine/runner.py. Ctrl-C cancels it at once: everything analysed so far is stored."""
     if not jobs:
         return []
     own = store is None
     store = store or open_store(jobs[0].settings)
     try:
-        return run_sync(run_plan(jobs, options, available, store))
+        return run_sync(_run_jobs(jobs, options, available, store))
     finally:
         if own:
             store.close()
