@@ -170,7 +170,10 @@ def run_command(
         help="Share the plan NAME with every `run` given it (any machine, one store): units claimed with leases.",
     ),
 ) -> None:
-    """Build (and publish) the daily reports of every repository in the config."""
+    """Build (and publish) the daily reports of every repository in the config.
+
+    Without --date: yesterday, and the nights a missed run left out ([run] catch_up_days); then the
+    [[digest]] days and [weekly] weeks they complete. Every delivery is one line on stderr."""
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import write_interrupted_summary
     from dailydiff.store import open_store
