@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from webhook_receiver import WebhookReceiver
 
 SH = ZoneInfo("Asia/Shanghai")
+SRC = Path(__file__).resolve().parents[1] / "src"
 D = dt.date(2026, 4, 23)
 HOOK = "tok3n-late"
 
@@ -42,6 +45,43 @@ class World:
     hooks: WebhookReceiver
     smtp: SmtpServer
     env: dict[str, str]
+
+    def workers(self, now: dt.datetime, plan: str, *args: str, count: int = 2) -> list[tuple[int, str, dict]]:
+        """``count`` `dailydiff run --plan` processes at once, sharing the plan ``plan``: each one's exit code,
+        stderr and JSON summary."""
+        env = {**self.env, "DAILYDIFF_RUN_NOW": now.isoformat(), "PYTHONPATH": str(SRC), "NO_COLOR": "1"}
+        started = []
+        for n in range(count):
+            summary, log = self.tmp / f"summary-{plan}-{n}.json", self.tmp / f"worker-{plan}-{n}.log"
+            command = [sys.executable, "-m", "dailydiff", "run", "--output-dir", "out", "--summary-json",
+                       str(summary), "--plan", plan, *args]  # fmt: skip
+            with log.open("w") as err:
+                started.append((subprocess.Popen(command, cwd=self.tmp, env=env, stdout=subprocess.DEVNULL,
+                                                 stderr=err), summary, log))  # fmt: skip
+        done = []
+        for process, summary, log in started:
+            try:
+                code = process.wait(timeout=240)
+            finally:
+                process.kill()
+            data = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+            summary.unlink(missing_ok=True)
+            done.append((code, log.read_text(errors="replace"), data))
+        return done
+
+    def message_targets(self) -> None:
+        """Slack, Teams and the JSON webhook instead of DingTalk, beside e-mail."""
+        config = self.tmp / "dailydiff.toml"
+        text = config.read_text(encoding="utf-8").replace('type = "dingtalk"\nurl_env = "DINGTALK_URL"', (
+            'type = "slack"\nurl_env = "SLACK_URL"\n\n[[publish]]\ntype = "teams"\nurl_env = "TEAMS_URL"\n'
+            'retries = 0\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"'))  # fmt: skip
+        config.write_text(text, encoding="utf-8")
+        urls = self.hooks.urls(HOOK)
+        self.env |= {"SLACK_URL": urls["slack"], "TEAMS_URL": urls["teams"], "HOOK_URL": urls["webhook"]}
+
+    def received(self) -> list[int]:
+        chats = [len(self.hooks.received.get(s, [])) for s in ("slack", "teams", "generic")]
+        return [*chats, len(self.mails())]
 
     def run(self, now: dt.datetime, *args: str) -> tuple[int, str, dict]:
         summary = self.tmp / "summary.json"
@@ -181,13 +221,7 @@ def test_a_late_commit_reaches_webhook_slack_teams_and_email_as_an_addendum(worl
     """Issue 43 acceptance 3: a config with `webhook`, Slack, Teams, e-mail and files. A late commit is one
     addendum to each message target (the JSON webhook's lists the late commit), the files get the rebuilt
     day; exit 0, and the next run sends nothing."""
-    config = world.tmp / "dailydiff.toml"
-    text = config.read_text(encoding="utf-8").replace('type = "dingtalk"\nurl_env = "DINGTALK_URL"', (
-        'type = "slack"\nurl_env = "SLACK_URL"\n\n[[publish]]\ntype = "teams"\nurl_env = "TEAMS_URL"\nretries = 0'
-        '\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"'))  # fmt: skip
-    config.write_text(text, encoding="utf-8")
-    urls = world.hooks.urls(HOOK)
-    world.env |= {"SLACK_URL": urls["slack"], "TEAMS_URL": urls["teams"], "HOOK_URL": urls["webhook"]}
+    world.message_targets()
     code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
     assert code == 0, err
     services = ("slack", "teams", "generic")
@@ -216,13 +250,7 @@ def test_an_addendum_whose_receivers_were_down_is_sent_once_by_the_next_run(worl
     """Issue 43 acceptance 1: every receiver down when the addendum goes out (Slack, Teams, the webhook answer
     500; the mail server refuses the password): the run says so and exits non-zero; receivers back, the
     next run sends the addendum once to each, the one after nothing."""
-    config = world.tmp / "dailydiff.toml"
-    text = config.read_text(encoding="utf-8").replace('type = "dingtalk"\nurl_env = "DINGTALK_URL"', (
-        'type = "slack"\nurl_env = "SLACK_URL"\n\n[[publish]]\ntype = "teams"\nurl_env = "TEAMS_URL"\nretries = 0'
-        '\n\n[[publish]]\ntype = "webhook"\nurl_env = "HOOK_URL"'))  # fmt: skip
-    config.write_text(text, encoding="utf-8")
-    urls = world.hooks.urls(HOOK)
-    world.env |= {"SLACK_URL": urls["slack"], "TEAMS_URL": urls["teams"], "HOOK_URL": urls["webhook"]}
+    world.message_targets()
     code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
     assert code == 0, err
     services = ("slack", "teams", "generic")
@@ -246,3 +274,46 @@ def test_an_addendum_whose_receivers_were_down_is_sent_once_by_the_next_run(worl
     code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
     assert code == 0, err
     assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2
+
+
+def test_an_addendum_whose_receivers_were_down_is_sent_once_by_running_the_plan_again(
+    world: World, pg_url: str
+) -> None:
+    """Issue 43 acceptance 1 under `--plan`, two worker processes on a real PostgreSQL: the day delivered by a
+    plan, a late commit, every receiver down when the next night's plan finds it (its look-back is a unit of
+    the plan): the plan fails; receivers back, the same plan run again sends the addendum once to each of
+    Slack, Teams, the webhook and e-mail; run again, and then a plain run, nothing more."""
+    world.message_targets()
+    world.env["DAILYDIFF_STORE_URL"] = pg_url
+    first = world.workers(at(D + dt.timedelta(days=1), 2), f"nightly-{D}", "--date", str(D))
+    assert [code for code, _, _ in first] == [0, 0], [err for _, err, _ in first]
+    assert world.received() == [1, 1, 1, 1]
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    world.hooks.script.update({service: [500] * 100 for service in ("slack", "teams", "generic")})
+    right = world.env["SMTP_PASSWORD"]
+    world.env["SMTP_PASSWORD"] = "not-the-password"
+    night = f"nightly-{D + dt.timedelta(days=1)}"  # yesterday's plan: its own day is empty
+    down = world.workers(at(D + dt.timedelta(days=2), 2), night)
+    codes = [code for code, _, _ in down]
+    assert set(codes) <= {0, 7, 8} and set(codes) & {7, 8}, [err for _, err, _ in down]
+    failed = [p for _, _, data in down for p in data.get("deliveries", []) if p["status"] == "failed"]
+    assert len(failed) >= 4 and all(p["detail"].startswith("addendum") for p in failed), failed
+    assert world.received() == [1, 1, 1, 1]
+    with Store.connect(pg_url) as store:
+        states = {s.unit: s.state for s in store.unit_states(night)}
+    assert states[f"look-back:proj {D + dt.timedelta(days=2)}"] == "failed", states
+    world.hooks.script.clear()
+    world.env["SMTP_PASSWORD"] = right
+    back = world.workers(at(D + dt.timedelta(days=2), 2, 30), night)
+    assert [code for code, _, _ in back] == [0, 0], [err for _, err, _ in back]
+    assert world.received() == [2, 2, 2, 2]
+    for service in ("slack", "teams", "generic"):
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    assert "1 个迟到的提交" in world.mails()[1]
+    sent = [p for _, _, data in back for p in data.get("deliveries", []) if p["detail"].startswith("adden")]
+    assert sorted(p["status"] for p in sent) == ["ok"] * 4, sent
+    again = world.workers(at(D + dt.timedelta(days=2), 3), night)
+    assert [code for code, _, _ in again] == [0, 0], [err for _, err, _ in again]
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3, 30))
+    assert code == 0, err
+    assert world.received() == [2, 2, 2, 2]

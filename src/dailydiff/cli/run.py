@@ -64,7 +64,7 @@ def _plan(shared: options.Shared, settings: Any, dates: Any, *, shard: str | Non
         settings, planned, available
     )  # unknown publisher names: configuration errors, before any work
     request = Request(dates, now, catch_up=shared.date is None and shared.first is None,
-                      digests=chosen is None)  # fmt: skip
+                      digests=chosen is None, look_back=plan is not None)  # fmt: skip
     units = plan_run(settings, planned, request, store, base)
     summary = shared.summary_json or (Path(settings.run.summary_json) if settings.run.summary_json else None)
     return _Run(settings, planned, units, available, summary, chosen, now)

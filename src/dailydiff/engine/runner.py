@@ -23,7 +23,7 @@ from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.plan import RepoJob, qualified_ids
-from dailydiff.engine.units import Context, DayUnit, DigestUnit, StoredDayUnit, WeekUnit
+from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings
@@ -31,7 +31,7 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit
+Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 
@@ -125,6 +125,7 @@ class Request:
     catch_up: bool = False  # a plain `run` (no date given): missed nights are built too
     digests: bool = True  # the configured [[digest]] entries, for the days of the plan
     weeks: bool = True  # each repository's week on its [weekly] weekday
+    look_back: bool = False  # a shared plan: each repository's look-back for late commits is a unit
 
 
 def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, store: Store | None,
@@ -145,6 +146,8 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, stor
             dates = sorted({*missed, *dates})
         for date in dates:
             plan.add(DayUnit(job, date))
+    if request.look_back and store is not None:
+        _plan_look_backs(plan, jobs, request.now, store)
     if caught:
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
@@ -176,6 +179,24 @@ def missed_days(store: Store, job: RepoJob, first: dt.date, limit: int) -> tuple
     note = (f"{job.label}: {len(left)} older missed day(s) not built ({left[0]} … {left[-1]}, over [run] "
             f"catch_up_days = {limit}): dailydiff run --from {left[0]} --to {left[-1]}")  # fmt: skip
     return built, note
+
+
+def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, store: Store) -> None:
+    """A shared plan's look-back unit per repository (engine/units.py), when a day it would look at (the
+    ``[run] lookback_days`` before today, besides the plan's days) has a stored report: a day never built
+    cannot be late."""
+    from dailydiff.common.timewindow import local_date_of
+
+    for job in jobs:
+        settings = job.settings
+        if not settings.run.lookback_days:
+            continue
+        today = local_date_of(now, settings.report.timezone)
+        own = tuple(sorted(u.date for u in plan.days() if u.job is job))
+        language = settings.report.language
+        stored = {day for _repo, day, lang in store.list_reports(job.repo_id) if lang == language}
+        if any(0 <= (today - day).days <= settings.run.lookback_days and day not in own for day in stored):
+            plan.add(LookBackUnit(job, today, own))
 
 
 def _plan_digests(

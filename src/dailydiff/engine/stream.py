@@ -282,15 +282,20 @@ class Engine:
         source: CommitSource | None = None,
         analyzer: Analyzer | None = None,
         dates: DateSpec | None = None,
+        look_back_besides: Sequence[dt.date] | None = None,
     ) -> RepoResult:
-        """One repository over the run's days (``dates``: other days, e.g. a shared plan's unit)."""
+        """One repository over the run's days (``dates``: other days, e.g. a shared plan's unit).
+        ``look_back_besides``: a shared plan's look-back unit (engine/units.py): no day is asked for; the
+        ``[run] lookback_days`` before today, besides these (the plan's own days), are looked at, and those
+        with late commits or an addendum still owed are built."""
         async with self._repo_slots:
             started = time.monotonic()
             result = RepoResult(key=job.label, source=redact(job.entry.source))
             extra = {"repo": job.label}
             log.info("start", extra=extra)
             try:
-                await self._run_job(job, available, source, analyzer, result, dates or self.options.dates)
+                await self._run_job(job, available, source, analyzer, result, dates or self.options.dates,
+                                    look_back_besides)  # fmt: skip
             except StoreError:
                 # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
                 # server went away, or a shared plan's unit was taken over by another worker.
@@ -327,15 +332,17 @@ class Engine:
         analyzer: Analyzer | None,
         result: RepoResult,
         days: DateSpec,
+        besides: Sequence[dt.date] | None = None,
     ) -> None:
         settings = job.settings
         extra = {"repo": job.label}
         publishers = publishers_for(job.entry, job.index, available)
         tz, language = settings.report.timezone, settings.report.language
-        dates = days.resolve(tz, self.options.now)
+        dates = days.resolve(tz, self.options.now) if besides is None else []
         log.debug(
-            "source %s; days %s … %s; timezone %s; language %s; analyser %s; publishers %s",
-            redact(job.source), dates[0], dates[-1], tz, language, settings.analysis.analyzer,
+            "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
+            redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back", tz, language,
+            settings.analysis.analyzer,
             ", ".join(p.name for p in publishers) or "none", extra=extra,
         )  # fmt: skip
         if source is None:
@@ -358,7 +365,8 @@ class Engine:
                 plan.append(date)
         late_days: set[dt.date] = set()
         if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
-            late_days = await self._late_days(source, settings, dates, plan, extra, publishers)
+            late_days = await self._late_days(source, settings, dates, [*plan, *(besides or ())], extra,
+                                              publishers, look_back=besides is not None)  # fmt: skip
         for date in up_to_date:
             if date not in late_days:
                 result.days.append(day_outcome(source.repo, date, "up-to-date"))
@@ -396,6 +404,7 @@ class Engine:
         plan: Sequence[dt.date],
         extra: dict[str, str],
         publishers: Sequence[Publisher] = (),
+        look_back: bool = False,
     ) -> set[dt.date]:
         """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
         whose window now holds commits that their stored report does not have: commits that landed late;
@@ -404,7 +413,7 @@ class Engine:
         tz, language = settings.report.timezone, settings.report.language
         today = local_date_of(self.now, tz)
         back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
-        if not self.options.lookback:
+        if not (self.options.lookback or look_back):
             back = []
         stored: dict[dt.date, set[str]] = {}
         owed: set[dt.date] = set()

@@ -1,9 +1,11 @@
-"""Units: what a plan is made of, for every kind — a repository's day, a digest-day, a repository's week.
+"""Units: what a plan is made of, for every kind — a repository's day, a digest-day, a repository's week,
+a shared plan's look-back for late commits.
 
 Every kind is one class with the same small surface:
 
 - ``key``: the unit's name in the plan (and in a shared plan's store): ``day <repo> <date>``,
-  ``digest <name> <date>``, ``week <repo> <YYYY-Www>``; ``label`` is how lines and logs name it;
+  ``digest <name> <date>``, ``week <repo> <YYYY-Www>``, ``look-back:<repo> <today>``; ``label`` is how lines
+  and logs name it;
 - ``needs``: the keys of the units it is built from (a digest-day: its repositories' days of that date;
   a week: its repository's days of the week in the plan). **One rule for every kind**: a unit starts once
   every need is *settled* (done or failed) and is built from what exists — what is missing is named in
@@ -169,6 +171,56 @@ def _undelivered(outcomes: Sequence[UnitOutcome]) -> str:
     (the plan's next run builds it again)."""
     failed = [f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
     return "; ".join([*failed, *(f"{o.label}: {o.detail}" for o in outcomes if o.detail)])
+
+
+# --- a repository's look-back, in a shared plan --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookBackUnit:
+    """A repository's look-back for late commits, as a unit of a shared plan (`run --plan`): the ``[run]
+    lookback_days`` before today, besides the plan's own days (units of their own), each built again when a
+    delivered report of it misses commits that landed late or still owes a target an addendum (it failed).
+    A plain run's days look back themselves, in the same pass; a shared plan's day is built once for every
+    plan, so without this unit a late commit in a day a plan delivered is never found by a plan, and an
+    addendum that failed is never retried by running the plan again. Keyed by today: one look-back a day
+    per repository, whatever plan names it; a failed one is retried by running the plan again."""
+
+    kind: ClassVar[str] = "look-back"
+    job: RepoJob
+    date: dt.date  # today, in the repository's timezone
+    besides: tuple[dt.date, ...] = ()
+    needs: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"look-back:{self.job.repo_id} {self.date.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return f"look-back {self.job.label} {self.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[LookBackUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes: list[UnitOutcome] = []
+        why: list[str] = []
+        for unit in units:
+            job = unit.job
+            result = await context.engine.run_job(job, context.available, look_back_besides=unit.besides)
+            if result.status == "failed":
+                detail = result.error or "failed"
+                outcomes.append(UnitOutcome(cls.kind, unit.label, FAILED, date=unit.date, key=unit.key,
+                                            repo=result.repo or job.repo_id, detail=detail))  # fmt: skip
+                why.append(detail)
+                continue
+            days = _day_outcomes(result, job, set())  # the days it found late (or owing) and built again
+            outcomes += days
+            why += filter(None, (day_done(o, job, context.available, context.store) for o in days))
+        return outcomes, "; ".join(why)
 
 
 # --- a digest-day --------------------------------------------------------------------------------------
