@@ -254,3 +254,32 @@ def test_a_success_status_whose_answer_is_not_json_says_what_came_back(receiver:
     assert results[0].status is Status.FAILED
     assert "an answer that is not JSON: HTTP 200 'scripted'" in results[0].detail, results[0].detail
     assert HOOK_TOKEN not in results[0].detail
+
+
+class KeyedReceiver(WebhookReceiver):
+    """The receiver, keeping each request's ``Idempotency-Key`` (None when it has none)."""
+
+    def __init__(self) -> None:
+        super().__init__(webhook_secret=WEBHOOK_SECRET)
+        self.keys: list[str | None] = []
+
+    def handle(self, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        self.keys.append({k.lower(): v for k, v in headers.items()}.get("idempotency-key"))
+        return super().handle(target, headers, raw)
+
+
+def test_the_generic_webhook_names_each_message_with_an_idempotency_key() -> None:
+    """The same message sent again (the store went away before its delivery was recorded) carries the same
+    key; another day, or the same day to another target (the whole report), another one."""
+    receiver = KeyedReceiver().start()
+    try:
+        env = environ(receiver)
+        for report, extra in ((make_report(3), {}), (make_report(3), {}), (make_report(4), {}),
+                              (make_report(3), {"payload": "report"})):  # fmt: skip
+            _, results = run(report, env, ("webhook",), **extra)
+            assert results[0].status is Status.OK, results[0].detail
+    finally:
+        receiver.stop()
+    first, again, other_day, other_target = receiver.keys
+    assert first and re.fullmatch(r"[0-9a-f]{32}", first), first
+    assert again == first and len({first, other_day, other_target}) == 3, receiver.keys

@@ -112,6 +112,10 @@ class ChatPublisher:
     def sign(self, url: str, payload: Any, secret: str) -> Signed:
         return url, _json_bytes(payload), {}
 
+    def delivery_headers(self, edition: Edition) -> dict[str, str]:
+        """Headers every request of this delivery carries (none but the generic webhook's)."""
+        return {}
+
     # A service that reports errors in a 200 response's JSON body (Feishu, DingTalk, WeCom): its reason.
     refused: Callable[[Any], str | None] | None = None
 
@@ -135,13 +139,12 @@ class ChatPublisher:
         payloads = self.payloads(edition)
         url = self.secrets.get(self.entry.url_env, "webhook URL")
         secret = self.secrets.optional(self.entry.secret_env, "signing secret")
+        common = {"Content-Type": "application/json", **self.delivery_headers(edition)}
         with Http(self.entry, sleep=self.sleep) as http:
             for index, payload in enumerate(payloads, 1):
                 target, body, headers = self.sign(url, payload, secret)
                 try:
-                    response = http.request(
-                        "POST", target, content=body, headers={"Content-Type": "application/json", **headers}
-                    )
+                    response = http.request("POST", target, content=body, headers={**common, **headers})
                 except PublishError as exc:
                     raise PublishError(self._progress(exc.message, index, len(payloads)), exc.hint) from None
                 problem = self.problem(response)
@@ -302,3 +305,13 @@ class WebhookPublisher(ChatPublisher):
         body = payload if isinstance(payload, bytes) else _json_bytes(payload)
         headers = {self.entry.signature_header: body_signature(secret, body)} if secret else {}
         return url, body, headers
+
+    def delivery_headers(self, edition: Edition) -> dict[str, str]:
+        """``Idempotency-Key``: the delivery as the ledger knows it — the unit, this target and the hash of
+        what it sends (the ledger's) — the same each time that message is sent. A message the receiver
+        accepted in the instant the store went away cannot be recorded, and the next run sends it again:
+        with the same key, so a receiver that keeps the keys it has seen can drop the second copy."""
+        unit = edition.key
+        what = edition.content_hash(self.parts, self.formats)
+        identity = f"{unit.repo}\0{unit.date.isoformat()}\0{unit.language}\0{self.target}\0{what}"
+        return {"Idempotency-Key": hashlib.sha256(identity.encode()).hexdigest()[:32]}
