@@ -1,12 +1,14 @@
 """A store that stays away ends the run (issue 43, item 2): the real PostgreSQL of tests/pgserver.py (a server
-of its own: it is killed) SIGKILLed while a 3-repository run analyses, and left down. One deadline for the
-whole outage — `[store] reconnect_seconds` from the first lost connection, however many store calls wait
-on it — then exit 4 with one line; restarted, the next run delivers every message exactly once.
+of its own: it is killed) SIGKILLed 15 s into a 3-repository run, while it analyses, and left down. One
+deadline for the whole outage — `[store] reconnect_seconds` from the first lost connection, however many store
+calls wait on it — then exit 4 with one line; restarted, the next run delivers every message exactly once.
 
-Not covered (and not exactly once): a message the receiver accepts in the instant between the server's
-death and the run recording it — the ledger cannot record it, and the next run sends it again. The test's
-receiver refuses the messages it holds once the server is killed, so each message is either received and
-recorded, or neither."""
+The window that remains: a message the receiver accepts in the instant between the server's death and the
+run recording it cannot be recorded, and the next run sends it again. The test's receiver accepts every
+message it held once the server is killed, so the window is open here: the `webhook` publisher sends the
+same `Idempotency-Key` (the ledger row's unit and target, and the hash of what it holds) each time, and the
+receiver, as one that honours the header does, drops the second copy. Chat services and e-mail take no such
+key: a message in flight at that instant can reach them twice."""
 
 from __future__ import annotations
 
@@ -31,28 +33,34 @@ from webhook_receiver import WebhookReceiver
 
 FIRST = dt.date(2026, 1, 5)
 RECONNECT = 15.0
+KILL_AFTER = 15.0
 
 
 class HeldReceiver(WebhookReceiver):
-    """The receiver; every message after the first is held (``waiting``) until ``release``: then, with
-    ``refuse``, answered 503 (not accepted: a message is either received and recorded by the run, or
-    neither — a send accepted while the store was being killed would be recorded nowhere, see the module)."""
+    """The receiver; every message after the first is held (``waiting``) until ``release``, then accepted.
+    Like a receiver that honours ``Idempotency-Key``, it keeps the keys it has seen: a message whose key it
+    has is answered 200 and counted in ``repeated``, not received again."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gate = threading.Event()
         self.passed = self.waiting = 0
-        self.refuse = False
+        self.keys: set[str] = set()
+        self.repeated: list[str] = []
 
     def handle(self, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        key = {k.lower(): v for k, v in headers.items()}.get("idempotency-key", "")
         with self._lock:
             first = not self.passed
             self.passed += first
             self.waiting += not first
         if not first:
             self.gate.wait(timeout=120)
-            if self.refuse:
-                return 503, {}, b"unavailable"
+        with self._lock:
+            if key and key in self.keys:
+                self.repeated.append(key)
+                return 200, {}, b"{}"
+            self.keys.add(key)
         return super().handle(target, headers, raw)
 
     def stop(self) -> None:
@@ -104,7 +112,7 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
     hooks = HeldReceiver()
     hooks.start()
     try:
-        with postgres_server() as pg, FakeLLM(latency=0.4) as fake:
+        with postgres_server() as pg, FakeLLM(latency=1.0) as fake:
             url = pg.create_database()
             # The test server runs with synchronous_commit off (durability is not under test elsewhere): a row
             # committed just before the SIGKILL could be lost with it, and its message sent again. Here it is.
@@ -116,18 +124,20 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
                           DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model)  # fmt: skip
             log = tmp_path / "run.log"
             with log.open("w") as err:
+                started = time.monotonic()
                 run = subprocess.Popen([*command, "--summary-json", str(tmp_path / "summary.json")], cwd=tmp_path,
                                        env=env, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
             try:
-                # Mid-run: one day delivered and recorded, the next one's message held, the rest analysing.
-                deadline = time.monotonic() + 120
-                while _delivered(url) < 1 or not hooks.waiting:
+                # 15 s in, mid-run: a day delivered and recorded, the next one's message held, the rest still
+                # analysing (36 commits at 1 s a request, two at a time, cannot all be done by then).
+                deadline = started + 120
+                while _delivered(url) < 1 or not hooks.waiting or time.monotonic() - started < KILL_AFTER:
                     assert run.poll() is None and time.monotonic() < deadline, log.read_text()
                     time.sleep(0.1)
                 killed_at = time.monotonic()
+                analysed = len(fake.per_commit())
                 assert _kill_server(pg) >= 1
-                hooks.refuse = True
-                hooks.gate.set()
+                hooks.gate.set()  # the held messages are accepted: the run cannot record them
                 code = run.wait(timeout=RECONNECT + 120)
                 took = time.monotonic() - killed_at
             finally:
@@ -140,7 +150,12 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
                 (tmp_path / "summary.json").read_text(encoding="utf-8")
             )  # written all the same
             assert summary["exit_code"] == 4 and "reconnect_seconds" in summary["error"]["message"], summary
+            assert killed_at - started < KILL_AFTER + 10 and analysed < 36, (killed_at - started, analysed)
             assert took < RECONNECT + 10, (took, stderr)
+            print(
+                f"killed {killed_at - started:.1f} s into the run ({analysed} of 36 commits analysed); "
+                f"exit 4 {took:.1f} s after the kill; {hooks.waiting} message(s) held"
+            )
             errors = [line for line in stderr.splitlines() if "error:" in line]
             assert len(errors) == 1 and "reconnect_seconds" in errors[0], stderr
             assert stderr.count("lost the connection") == 1, stderr
@@ -148,9 +163,9 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
             sent = Counter((m["repo"], m["date"]) for m in hooks.received.get("generic", []))
             assert len(sent) < 6  # the run ended before its last day
 
+            accepted = set(hooks.keys)  # what the receiver has: some of it the run could not record
             pg.start_again()
             fake.latency = 0.0
-            hooks.refuse = False
             again = subprocess.run(
                 command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
             )
@@ -159,3 +174,6 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
         hooks.stop()
     sent = Counter((m["repo"], m["date"]) for m in hooks.received.get("generic", []))
     assert len(sent) == 6 and set(sent.values()) == {1}, sent
+    # The window: what was accepted after the kill was sent again by the next run, under the same key.
+    assert hooks.repeated and set(hooks.repeated) <= accepted and len(hooks.keys) == 6, hooks.repeated
+    print(f"sent again after the restart: {len(hooks.repeated)} message(s), each with a key already received")
