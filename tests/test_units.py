@@ -160,6 +160,33 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     assert checked >= 14 * 2
 
 
+def test_a_digest_links_only_the_day_files_its_own_target_writes(tmp_path: Path) -> None:
+    # proj1's days go to chat only: the archive has no file of them, so the archive's digest names proj1
+    # (its line, its commits) without a link to a file that is not there; the others' links resolve.
+    _workspace(tmp_path, '\n[[digest]]\nname = "team"\npublishers = ["archive"]\n',
+               repo_publishers='["archive"]')  # fmt: skip
+    config = tmp_path / "dailydiff.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('name = "proj1"\npublishers = ["archive"]', 'name = "proj1"\npublishers = ["chat"]'),
+                      encoding="utf-8")  # fmt: skip
+    hooks = WebhookReceiver().start()
+    try:
+        dailydiff("run", "--date", DAYS14[0].isoformat(), cwd=tmp_path, env=_env(hooks))
+    finally:
+        hooks.stop()
+    assert not list((tmp_path / "archive" / "reports").rglob("proj1"))  # no day file of proj1 here
+    checked = []
+    for ext in ("md", "html"):
+        path = tmp_path / "archive" / "digests" / "2026" / "team" / f"{DAYS14[0]}.{ext}"
+        assert "proj1" in path.read_text(encoding="utf-8")
+        links = _relative_links(path)
+        assert links and not any("proj1" in href for href in links), links
+        for href in links:
+            assert Path(posixpath.normpath(str(path.parent / href))).is_file(), f"{path.name} links {href}"
+        checked += links
+    assert any("proj0" in href for href in checked) and any("proj2" in href for href in checked)
+
+
 def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_late_addendum(
     tmp_path: Path,
 ) -> None:

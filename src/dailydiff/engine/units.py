@@ -266,7 +266,9 @@ class DigestUnit:
         with context.own_store() as store:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
-            edition = digest_edition(digest, settings)
+            # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
+            day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
+            edition = digest_edition(digest, settings, day_targets)
             targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]

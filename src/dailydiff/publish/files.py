@@ -115,8 +115,12 @@ class FilesPublisher:
     updates_in_place = True
     skip_empty = False  # the files of every day are written, empty ones too
 
-    def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None) -> None:
+    def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None, *,
+                 every_repo: bool = False) -> None:  # fmt: skip
         self.entry, self.name = entry, name
+        # Whose day files it writes: a [[publish]] target, the repositories naming it (or not choosing);
+        # the command's --output-dir, every repository's (a digest links day files only where they are).
+        self.day_target: str | None = None if every_repo else name
         self.directory = Path(entry.directory).expanduser().resolve()
         self.formats = tuple(entry.formats)
         self.target = f"files:{self.directory / entry.path_template}"
@@ -124,7 +128,7 @@ class FilesPublisher:
     def paths(self, edition: Edition) -> list[tuple[str, Path]]:
         try:
             targets = [(fmt, self.directory / edition.path(fmt, self.entry.path_template))
-                       for fmt in self.formats if fmt in edition.files_for(self.entry.path_template)]  # fmt: skip
+                       for fmt in self.formats if fmt in edition.files_for(self.entry.path_template, self.day_target)]  # fmt: skip
         except placeholders.TemplateError as exc:
             raise PublishError(f"bad path template: {exc}", "fix path_template") from None
         if len({path for _, path in targets}) < len(targets):
@@ -137,13 +141,15 @@ class FilesPublisher:
 
     def preview(self, edition: Edition) -> str:
         return "\n".join(
-            f"write {path} ({len(edition.files_for(self.entry.path_template)[fmt].encode())} bytes)"
+            f"write {path} ({len(edition.files_for(self.entry.path_template, self.day_target)[fmt].encode())} bytes)"
             for fmt, path in self.paths(edition)
         )
 
     def send(self, edition: Edition) -> PublishResult:
         written, unchanged = [], []
-        files = edition.files_for(self.entry.path_template)  # a digest links the days where this writes them
+        files = edition.files_for(
+            self.entry.path_template, self.day_target
+        )  # a digest links the days where this writes them
         for fmt, path in self.paths(edition):
             text = files[fmt]
             try:
@@ -204,4 +210,4 @@ def output_dir_publisher(directory: Path, path_template: str, formats: Sequence[
     formats, named ``files``."""
     entry = FilesEntry(type="files", name="files", directory=str(directory), path_template=path_template,
                        formats=list(formats))  # fmt: skip
-    return FilesPublisher(entry, "files")
+    return FilesPublisher(entry, "files", every_repo=True)

@@ -248,7 +248,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
             "url": safe_url(c.url),
             "short_sha": c.sha[:7],
             "mark": LEVEL_MARKS[c.level.value],
-            "report": f"{report}#c-{c.sha[:7]}",
+            "report": f"{report}#c-{c.sha[:7]}" if report else "",
             "types": [names.get(t.value, t.value) for t in c.change_types],
             "watch": [clean(w) for w in c.watch],
         }

@@ -121,7 +121,7 @@ class Edition:
         report: DayReport | None = None,
         empty: str = "",
         held: str = "",
-        laid_out: Callable[[str], Mapping[str, Callable[[], str]]] | None = None,
+        laid_out: Callable[[str, str | None], Mapping[str, Callable[[], str]]] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -130,7 +130,7 @@ class Edition:
         self.empty, self.held = empty, held
         # The files of a target whose day files follow another path template (a digest links them).
         self._laid_out = laid_out
-        self._layouts: dict[str, Files] = {}
+        self._layouts: dict[tuple[str, str | None], Files] = {}
         self.subject = subject
         self._values, self._path, self._message, self._charts = values, path, message, charts
         self._messages: dict[tuple[str | None, int], Message] = {}
@@ -157,14 +157,15 @@ class Edition:
     def fill(self, template: str, allowed: frozenset[str] = placeholders.DAY_PLACEHOLDERS) -> str:
         return placeholders.fill(template, self.values(), allowed)
 
-    def files_for(self, day_template: str) -> Files:
-        """The files as a target lays them out: ``day_template`` is where it writes days (a digest's
-        links to its repositories' day files resolve there); the same as ``files`` for other kinds."""
+    def files_for(self, day_template: str, target: str | None = None) -> Files:
+        """The files as a target lays them out: ``day_template`` is where it writes days, ``target`` its
+        name (a digest links a repository's day file there only when that repository's days go to that
+        target: no link to a file nobody writes); the same as ``files`` for other kinds."""
         if self._laid_out is None:
             return self.files
-        if day_template not in self._layouts:
-            self._layouts[day_template] = Files(self._laid_out(day_template))
-        return self._layouts[day_template]
+        if (day_template, target) not in self._layouts:
+            self._layouts[day_template, target] = Files(self._laid_out(day_template, target))
+        return self._layouts[day_template, target]
 
     def path(self, fmt: str, template: str) -> PurePosixPath:
         """Where the ``fmt`` file goes below a target's directory; ``template`` is the target's path
@@ -327,10 +328,14 @@ def digest_path(name: str, date: dt.date, ext: str) -> PurePosixPath:
     return PurePosixPath("digests", f"{date.year:04d}", name, f"{date.isoformat()}.{ext}")
 
 
-def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
+def digest_edition(
+    digest: DayDigest, settings: Settings, day_targets: Mapping[str, Sequence[str] | None] | None = None
+) -> Edition:
     """A digest-day across repositories. Its files link each repository's report of the day: on the
     site when ``[site] base_url`` is set, else the report file that `run --output-dir` writes beside it
-    (``[report] path_template``), relative to the digest's own file."""
+    (``[report] path_template``), relative to the digest's own file. ``day_targets``: the targets each
+    repository's days go to (``[[repos]] publishers``; a repository not in it, or None: all of them) — a
+    files target links only the day files it writes itself."""
     from dailydiff.render.digest import (
         render_digest_html,
         render_digest_json,
@@ -341,21 +346,25 @@ def digest_edition(digest: DayDigest, settings: Settings) -> Edition:
     base_url = settings.site.base_url
     report_ext = "html" if "html" in settings.report.formats else "md"
 
-    def report_link(template: str, repo: str, ext: str) -> str:
+    def report_link(template: str, target: str | None, repo: str, ext: str) -> str:
         if base_url:
             return report_href(repo, digest.date, base_url=base_url)
+        names = (day_targets or {}).get(repo)
+        if target is not None and names is not None and target not in names:
+            return ""  # this target does not write that repository's days
         values = {**_date_values(digest.date), **placeholders.repo_values(repo), "lang": digest.language,
                   "ext": ext}  # fmt: skip
-        target = placeholders.fill_path(template, values, placeholders.DAY_PATH_PLACEHOLDERS)
+        day_file = placeholders.fill_path(template, values, placeholders.DAY_PATH_PLACEHOLDERS)
         depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
-        return "../" * depth + target.as_posix()
+        return "../" * depth + day_file.as_posix()
 
-    def laid_out(template: str) -> dict[str, Callable[[], str]]:
+    def laid_out(template: str, target: str | None = None) -> dict[str, Callable[[], str]]:
         return {
-            "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, template, ext="md"),
+            "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, template, target, ext="md"),
                                                  templates_dir=settings.report.templates_dir),
             "json": partial(render_digest_json, digest),
-            "html": lambda: render_digest_html(digest, report_link=partial(report_link, template, ext=report_ext),
+            "html": lambda: render_digest_html(digest, report_link=partial(report_link, template, target,
+                                                                           ext=report_ext),
                                                site_title=settings.site.title,
                                                templates_dir=settings.site.templates_dir),
         }  # fmt: skip
