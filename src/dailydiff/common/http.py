@@ -3,7 +3,7 @@ a server asks us to wait, how long we wait on our own between retries (jittered 
 GitHub says a rate limit is spent, a total deadline for blocking clients, and when to stop asking a server
 that keeps failing.
 
-No client here: the GitHub client (sources/github_http.py, also used by doctor) and the publishers'
+No client here: the GitHub client (forges/github.py, also used by doctor) and the publishers'
 (publish/http.py) are built on these; only the clock, and the deadline's watchdog thread, are outside.
 """
 

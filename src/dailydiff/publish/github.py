@@ -19,12 +19,12 @@ from urllib.parse import quote
 from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
+from dailydiff.forges.github import api_headers
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
-from dailydiff.sources.github_http import api_headers
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"

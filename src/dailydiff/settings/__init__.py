@@ -91,7 +91,7 @@ class GitSettings(_Section):
 
 class ForgeSettings(_Section):
     """What every forge's section has: where its API is, the token's variable, and the one HTTP client's
-    limits (sources/forge_http.py)."""
+    limits (forges/base.py)."""
 
     api_url: str
     token_env: EnvName

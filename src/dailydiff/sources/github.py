@@ -25,14 +25,8 @@ from urllib.parse import urlencode, urlsplit
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.errors import DailyDiffError, SourceError
-from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
-from dailydiff.scoring.paths import is_generated
-from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, token_from, utc_time
-from dailydiff.sources.budget import RequestBudget, day_costs
-from dailydiff.sources.forge_http import ForgeSource
-from dailydiff.sources.github_diff import DiffSection, split_diff
-from dailydiff.sources.github_http import (
+from dailydiff.forges.base import token_from
+from dailydiff.forges.github import (
     DIFF,
     JSON,
     ApiResponse,
@@ -41,6 +35,12 @@ from dailydiff.sources.github_http import (
     RequestCounts,
     ServerError,
 )
+from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
+from dailydiff.scoring.paths import is_generated
+from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
+from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, iso_z, utc_time
+from dailydiff.sources.budget import RequestBudget, day_costs
+from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_pulls import PullRequestFinder
 from dailydiff.store import Store
 

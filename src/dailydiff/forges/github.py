@@ -1,4 +1,4 @@
-"""GitHub's REST client: the one forge client (sources/forge_http.py) with GitHub's headers (the API
+"""GitHub's REST client: the one forge client (forges/base.py) with GitHub's headers (the API
 version, the token as a Bearer), its rate limits (``x-ratelimit-*`` primary, 403/429 secondary) and what
 its refusals mean. Used by the GitHub source, doctor and the GitHub publisher.
 
@@ -17,8 +17,7 @@ import httpx2
 from dailydiff import __version__
 from dailydiff.common.http import github_rate_limited, rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import SourceError
-from dailydiff.settings import GitHubSettings
-from dailydiff.sources.forge_http import (
+from dailydiff.forges.base import (
     ApiResponse,
     BadAnswer,
     ForgeHttp,
@@ -28,6 +27,7 @@ from dailydiff.sources.forge_http import (
     api_message,
     url_path,
 )
+from dailydiff.settings import GitHubSettings
 
 log = logging.getLogger("dailydiff.github")
 

@@ -1,7 +1,7 @@
 """The one REST client under every forge source (GitHub, GitLab): conditional requests against the store's
 HTTP cache, a rate-limit gate, retries with jittered backoff honouring ``Retry-After``, and one clear error
 per failure. A forge is a subclass that says its headers, how it tells a spent rate limit and what its
-errors mean (sources/github_http.py, sources/gitlab_http.py).
+errors mean (forges/github.py, forges/gitlab.py).
 
 Every request has a total deadline (connect, send and every read: a server that drips its answer a byte at
 a time resets httpx's per-read timeout forever), and a circuit breaker leaves an API that keeps failing
@@ -24,7 +24,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -42,7 +42,6 @@ from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.settings import ForgeSettings
-from dailydiff.sources.base import SourceBase
 from dailydiff.store import CachedResponse, Store
 
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type", "x-next-page")
@@ -486,23 +485,10 @@ def problem_of(
     return None
 
 
-class ForgeSource(SourceBase):
-    """What a forge's source tells the engine from its settings section and its clients' counts: its API
-    host (the run's request slots for it), its concurrency, and what its fetches spent."""
-
-    settings: ForgeSettings
-    counts: list[RequestCounts]
-
-    @property
-    def host(self) -> str:
-        return self.settings.api_url
-
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
-
-    def spend(self) -> dict[str, dict[str, int]]:
-        total = RequestCounts()
-        for counts in self.counts:
-            total.add(counts)
-        return {self.kind: total.as_dict()}
+def token_from(token_env: str, defaults: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    """A forge's token: from the variable ``token_env`` names, else the first of ``defaults`` that is set."""
+    for name in (token_env,) if token_env else defaults:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
