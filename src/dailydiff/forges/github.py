@@ -80,7 +80,7 @@ class GitHubHttp(ForgeHttp):
                 return None
         if counts.remaining is None:
             return None
-        soon = counts.reset_at and counts.reset_at - time.time() <= self.settings.max_rate_limit_wait
+        soon = counts.reset_at and counts.reset_at - time.time() <= self.policy.max_retry_after
         return counts.remaining + (counts.limit if soon else 0)
 
     # rate limits (GitHub's: primary and secondary) ----------------------------------------------

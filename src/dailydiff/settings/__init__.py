@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dailydiff.common import placeholders, secrets, storeurl
+from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import (
@@ -107,6 +108,12 @@ class ForgeSettings(_Section):
     breaker_threshold: int = Field(ge=1)
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
+
+    def policy(self) -> HttpPolicy:
+        """The one outbound policy, as this forge's section sets it."""
+        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_base_delay,
+                          max_retry_after=self.max_rate_limit_wait, breaker_threshold=self.breaker_threshold)  # fmt: skip
 
     @field_validator("api_url")
     @classmethod
@@ -213,6 +220,16 @@ class LLMSettings(_Section):
     input_price: float
     output_price: float
     models: dict[str, ModelProfile] = {}
+
+    # The longest back-off between retries the endpoint did not time itself, in seconds.
+    BACKOFF_CAP: ClassVar[float] = 30.0
+
+    def policy(self) -> HttpPolicy:
+        """The one outbound policy, as ``[llm]`` sets it (a Retry-After is waited whatever its length: the
+        adaptive limit pauses the run's requests for it)."""
+        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_backoff,
+                          backoff_cap=self.BACKOFF_CAP, breaker_threshold=self.breaker_threshold)  # fmt: skip
 
     def profile(self, model: str | None = None) -> ModelProfile:
         """The limits and prices of ``model`` (default: the configured model), defaults filled in."""

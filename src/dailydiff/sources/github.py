@@ -103,7 +103,7 @@ class GitHubSource(ForgeSource):
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
         if self.breaker is None:  # one per source: every window of the run shares it
             host = urlsplit(self.settings.api_url).netloc
-            self.breaker = CircuitBreaker(f"the GitHub API at {host}", self.settings.breaker_threshold)
+            self.breaker = self.settings.policy().breaker(f"the GitHub API at {host}")
 
     def commits(self, window: Window) -> list[Commit]:
         return run_sync(self.stream(window))

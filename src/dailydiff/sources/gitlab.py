@@ -72,7 +72,7 @@ class GitLabSource(ForgeSource):
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.path}"
         if self.breaker is None:
             host = urlsplit(self.settings.api_url).netloc
-            self.breaker = CircuitBreaker(f"the GitLab API at {host}", self.settings.breaker_threshold)
+            self.breaker = self.settings.policy().breaker(f"the GitLab API at {host}")
 
     def commits(self, window: Window) -> list[Commit]:
         return run_sync(self.stream(window))
