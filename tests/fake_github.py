@@ -116,7 +116,7 @@ class FakeGitHub:
         self.reset_at = math.ceil(time.time()) + 3600
         self.requests: list[Recorded] = []
         self._secondary: list[tuple[int, float]] = []  # (requests to let through first, retry-after)
-        self._failures: list[int] = []  # statuses for the next requests
+        self._failures: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next answers
         self._drops = 0
         self._spoils: list[tuple[str, str, str]] = []  # (kind, how, path part) of the next answers to spoil
         self.hang = False  # accept every request, never answer
@@ -190,9 +190,9 @@ class FakeGitHub:
         with self._lock:
             self._secondary += [(after, retry_after)] + [(0, retry_after)] * (count - 1)
 
-    def fail_next(self, count: int, status: int = 502) -> None:
+    def fail_next(self, count: int, status: int = 502, retry_after: float | None = None) -> None:
         with self._lock:
-            self._failures += [status] * count
+            self._failures += [(status, retry_after)] * count
 
     def drop_next(self, count: int) -> None:
         """Close the next ``count`` connections without an answer (a connection error for the client)."""
@@ -280,8 +280,9 @@ class FakeGitHub:
                 self._drops -= 1
                 return None
             if self._failures:
-                status = self._failures.pop(0)
-                return status, {}, json.dumps({"message": "Server Error"}).encode()
+                status, retry_after = self._failures.pop(0)
+                asked = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+                return status, asked, json.dumps({"message": "Server Error"}).encode()
         git_match = _GIT_RE.match(path)
         if git_match:  # git over smart HTTP, on the web host: not the API, not its rate limit
             name = git_match.group(1)

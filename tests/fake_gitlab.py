@@ -51,6 +51,7 @@ class Recorded:
     headers: dict[str, str]  # lower-case names
     kind: str  # project, list, diff, merge_requests, unknown
     status: int
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -142,6 +143,7 @@ class FakeGitLab:
     # answering -------------------------------------------------------------------------------------
 
     def answer(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        arrived = time.monotonic()
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
         path = parts.path[len(PREFIX) :] if parts.path.startswith(PREFIX) else parts.path
@@ -155,7 +157,7 @@ class FakeGitLab:
         else:
             result = self._answer(method, path, query, headers)
         with self._lock:
-            self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0]))
+            self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0], arrived))
         return result
 
     def _git(

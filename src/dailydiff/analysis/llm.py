@@ -342,11 +342,12 @@ class LLMAnalyzer:
             self.prompt_rate = max(self.prompt_rate, reply.prompt_tokens / reply.first_token)
 
     def first_token_within(self, prompt_tokens: int) -> float:
-        """How long a prompt of ``prompt_tokens`` may take to its first token: ``request_deadline``, or
+        """How long a prompt of ``prompt_tokens`` may take to its first token: the policy's request timeout
+        (``request_deadline``), or
         twice what the server's measured prompt speed needs for it (a laptop at 20 tokens/s takes
         minutes over a 5k-token prompt, and a timeout would throw that work away), at most
         ``FIRST_TOKEN_STRETCH`` times the deadline."""
-        deadline = self.settings.request_deadline
+        deadline = self.policy.timeout
         if self.prompt_rate <= 0 or prompt_tokens <= 0:
             return deadline
         return min(deadline * FIRST_TOKEN_STRETCH, max(deadline, 2 * prompt_tokens / self.prompt_rate))

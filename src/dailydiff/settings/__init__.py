@@ -204,6 +204,7 @@ class LLMSettings(_Section):
     stream: bool
     max_retries: int
     rate_limit_retries: int
+    max_retry_after: float = Field(ge=0)
     retry_backoff: float
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
@@ -225,11 +226,11 @@ class LLMSettings(_Section):
     BACKOFF_CAP: ClassVar[float] = 30.0
 
     def policy(self) -> HttpPolicy:
-        """The one outbound policy, as ``[llm]`` sets it (a Retry-After is waited whatever its length: the
-        adaptive limit pauses the run's requests for it)."""
+        """The one outbound policy, as ``[llm]`` sets it."""
         return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
                           read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_backoff,
-                          backoff_cap=self.BACKOFF_CAP, breaker_threshold=self.breaker_threshold)  # fmt: skip
+                          backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
+                          breaker_threshold=self.breaker_threshold)  # fmt: skip
 
     def profile(self, model: str | None = None) -> ModelProfile:
         """The limits and prices of ``model`` (default: the configured model), defaults filled in."""
