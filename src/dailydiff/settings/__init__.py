@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -281,6 +282,21 @@ class StoreSettings(_Section):
         return value
 
 
+def gitlab_project(spec: str, api_url: str) -> str | None:
+    """``gitlab:group/sub/project`` for a project's web address on the GitLab instance ``api_url`` is on
+    (``https://HOST[/prefix]/group/sub/project[.git]``, anything from ``/-/`` on left out: a page of it);
+    None for any other SOURCE, an address on another host included (a git URL, read from a clone)."""
+    url, api = urlsplit(spec), urlsplit(api_url)
+    if url.scheme not in ("http", "https") or not url.netloc or url.netloc.lower() != api.netloc.lower():
+        return None
+    prefix = api.path.rstrip("/").removesuffix("/api/v4")  # a GitLab under a path: https://HOST/gitlab/api/v4
+    path = url.path.split("/-/", 1)[0].rstrip("/").removesuffix(".git")
+    if not path.startswith(prefix + "/"):
+        return None
+    project = path[len(prefix) :].strip("/")
+    return f"gitlab:{project}" if "/" in project and not url.query and not url.fragment else None
+
+
 class Settings(_Section):
     data_dir: str
     store: StoreSettings
@@ -299,12 +315,38 @@ class Settings(_Section):
     watch: list[WatchTopic] = Field(default_factory=list)
     digest: list[DigestEntry] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gitlab_addresses(cls, data: Any) -> Any:
+        """A [[repos]] `source` that is a project's address on the configured GitLab (gitlab.com unless
+        ``[gitlab] api_url`` says another) is that GitLab project, as ``gitlab:group/project`` is."""
+        gitlab, repos = (data.get("gitlab"), data.get("repos")) if isinstance(data, dict) else (None, None)
+        api_url = gitlab.get("api_url") if isinstance(gitlab, dict) else None
+        if not isinstance(api_url, str) or not isinstance(repos, list):
+            return data
+        fixed = [entry | {"source": gitlab_project(entry["source"], api_url) or entry["source"]}
+                 if isinstance(entry, dict) and isinstance(entry.get("source"), str) else entry
+                 for entry in repos]  # fmt: skip
+        return {**data, "repos": fixed}
+
+    def forge_source(self, spec: str) -> str:
+        """A SOURCE as the sources read it: a project's address on the configured GitLab is
+        ``gitlab:group/project``; anything else is left as it is."""
+        return gitlab_project(spec, self.gitlab.api_url) or spec
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
         check_publisher_names(self.publish)
         return self
+
+    def in_forge_mode(self, mode: str) -> Settings:
+        """Every forge's section read in ``mode`` (``api`` or ``clone``): a ``[[repos]]`` entry's `mode`
+        applies to whichever forge its source is on."""
+        forges = {name: section.model_copy(update={"mode": mode}) for name in type(self).model_fields
+                  if isinstance(section := getattr(self, name), ForgeSettings)}  # fmt: skip
+        return self.model_copy(update=forges)
 
     @property
     def data_path(self) -> Path:
