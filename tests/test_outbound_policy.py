@@ -230,3 +230,28 @@ def test_the_llm_endpoint_like_the_forges_and_publishers_refuses_a_retry_after_o
             LLMAnalyzer(settings).ask("what changed?", ["abc1234 fix: a crash"], "en")
         assert time.monotonic() - started < 3.0
         assert len(fake.requests) == 1
+
+
+def test_every_outbound_transport_is_built_by_the_one_policy() -> None:
+    """No module builds an HTTP client of its own (its own timeouts, TLS settings): forges, the LLM endpoint,
+    publishers and doctor get theirs from ``HttpPolicy.client`` / ``HttpPolicy.async_client``."""
+    import ast
+
+    import dailydiff
+    from sourcetree import parsed
+
+    package = Path(dailydiff.__file__).parent
+    builders = sorted(
+        f"{path.relative_to(package)}:{node.lineno}"
+        for path in package.rglob("*.py")
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("Client", "AsyncClient")
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("httpx", "httpx2")
+    )
+    assert builders and all(b.startswith("common/http.py:") for b in builders), builders
+    used = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
+            if ".async_client(" in path.read_text() or ".client(" in path.read_text()}  # fmt: skip
+    assert {"forges/base.py", "analysis/client.py", "publish/http.py"} <= used, used
