@@ -1,6 +1,6 @@
 """The one outbound HTTP policy of dailydiff (``HttpPolicy``) and what it is made of: how long a server asks us
-to wait, how long we wait on our own between retries (jittered exponential backoff), when GitHub says a rate
-limit is spent, a total deadline for blocking clients, and when to stop asking a server that keeps failing.
+to wait, how long we wait on our own between retries (jittered exponential backoff), when a limit resets
+(``x-ratelimit-*``), a total deadline for blocking clients, and when to stop asking a server that keeps failing.
 
 Every outbound client takes one ``HttpPolicy`` (its settings section builds it: ``[github]``, ``[gitlab]``,
 ``[llm]``, a ``[[publish]]`` entry) and its HTTP transport from it (``HttpPolicy.async_client`` /
@@ -159,16 +159,6 @@ class HttpPolicy:
 
     def but(self, **changes: Any) -> HttpPolicy:
         return replace(self, **changes)
-
-
-def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
-    """GitHub's ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
-    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
-    if status not in (403, 429):
-        return False
-    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
-        return True
-    return "rate limit" in message.lower()
 
 
 class Deadline:

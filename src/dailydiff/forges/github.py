@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import github_rate_limited, rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import SourceError
 from dailydiff.forges.base import (
     ApiResponse,
@@ -44,6 +45,17 @@ def api_headers(token: str | None, api_version: str) -> dict[str, str]:
     return headers
 
 
+def rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
+    """GitHub's rate-limit rule, for every client that asks GitHub (the forge client's gate, the GitHub
+    publishers' client): its ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
+    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
+    if status not in (403, 429):
+        return False
+    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
+        return True
+    return "rate limit" in message.lower()
+
+
 @dataclass
 class GitHubHttp(ForgeHttp):
     """One client per fetch. ``repo`` and ``branch`` only shape error messages."""
@@ -59,7 +71,7 @@ class GitHubHttp(ForgeHttp):
         return api_headers(self.token, self.settings.api_version)
 
     def _rate_limited(self, status: int, headers: httpx2.Headers, message: str) -> bool:
-        return github_rate_limited(status, headers, message)
+        return rate_limited(status, headers, message)
 
     async def rate_remaining(self) -> int | None:
         """Requests the token can spend now: what it has left (from the last answer, else
@@ -157,4 +169,5 @@ __all__ = [
     "ServerError",
     "api_headers",
     "api_message",
+    "rate_limited",
 ]

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
-from dailydiff.forges.github import api_headers
+from dailydiff.forges.github import api_headers, rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
@@ -139,7 +139,7 @@ class GitHubContentsPublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         message = self._message(edition)
         files = self._files(edition)
-        with Http(self.entry, sleep=self.sleep) as http:
+        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
             branch = self.entry.branch or self._default_branch(api)
             for _attempt in range(2):
@@ -333,7 +333,7 @@ class GitHubIssuePublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         title = self._title(edition)
         bodies = self.bodies(edition)
-        with Http(self.entry, sleep=self.sleep) as http:
+        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
             issue = self._find(api, issue_marker(edition))
             if issue is None:

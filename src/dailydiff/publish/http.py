@@ -1,14 +1,15 @@
 """The publishers' HTTP client (blocking, httpx2) under the one outbound policy (common/http.py
 ``HttpPolicy``, from the entry: ``timeout``, ``retries``, ``backoff``, ``max_retry_after``, ``deadline``):
-retries on 429, 5xx and connection errors, after ``Retry-After`` (seconds or an HTTP date) or GitHub's
-exhausted-rate-limit reset where the service says, else the policy's jittered back-off, all within one total
+retries on 429, 5xx and connection errors, and on a spent rate limit where the service has its own way of
+saying one (a hook: GitHub's 403, forges/github.py ``rate_limited``), after ``Retry-After`` (seconds or an
+HTTP date) or the limit's reset where the service says, else the policy's jittered back-off, all within one total
 deadline per delivery (httpx's timeouts are per read, so a server that drips a byte a second would otherwise
 hold a delivery for ever). Errors name the host only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx2
@@ -17,7 +18,6 @@ from dailydiff.common.http import (
     RETRY_STATUSES,
     Deadline,
     HttpPolicy,
-    github_rate_limited,
     rate_limit_reset_seconds,
     retry_after_seconds,
 )
@@ -28,10 +28,18 @@ from dailydiff.settings.publishers import EntryBase
 USER_AGENT = "dailydiff"
 
 
-def wait_asked(response: httpx2.Response, now: float | None = None) -> float | None:
-    """How long the service asks us to wait: ``Retry-After``, or GitHub's reset of a spent rate limit."""
+RateLimited = Callable[[int, Mapping[str, str]], bool]  # whether an answer says a rate limit is spent
+
+
+def no_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
+    return False
+
+
+def wait_asked(response: httpx2.Response, now: float | None = None, *, limited: bool = False) -> float | None:
+    """How long the service asks us to wait: ``Retry-After``, or (``limited``: it said a rate limit is spent)
+    until the limit resets (``x-ratelimit-reset``)."""
     asked = retry_after_seconds(response.headers, now)
-    if asked is None and response.status_code == 403:
+    if asked is None and limited:
         asked = rate_limit_reset_seconds(response.headers, now)
     return asked
 
@@ -41,8 +49,9 @@ class Http:
     PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
 
     def __init__(self, entry: EntryBase, *, sleep: Callable[[float], None] = time.sleep,
-                 policy: HttpPolicy | None = None) -> None:  # fmt: skip
+                 policy: HttpPolicy | None = None, rate_limited: RateLimited = no_rate_limit) -> None:  # fmt: skip
         self.entry = entry
+        self.rate_limited = rate_limited  # the service's own way of saying a limit is spent, if any
         self.sleep = sleep
         self.policy = policy or entry.policy()
         self.deadline = Deadline(self.policy.deadline)
@@ -84,11 +93,11 @@ class Http:
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
                 wait = policy.wait(attempt)
             else:
-                rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
-                if response.status_code not in RETRY_STATUSES and not rate_limited:
+                limited = self.rate_limited(response.status_code, response.headers)
+                if response.status_code not in RETRY_STATUSES and not limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
-                asked = wait_asked(response)
+                asked = wait_asked(response, limited=limited)
                 if not policy.waits_for(asked):
                     raise PublishError(
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
