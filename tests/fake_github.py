@@ -24,11 +24,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from fake_forge import Answer, FakeForge
 from fake_github_git import FileRow, GitData
 from fake_github_graphql import answer_git, answer_graphql, git_token_ok
 
@@ -36,7 +36,6 @@ DIFF_MEDIA = "application/vnd.github.diff"
 DOCS = "https://docs.github.com/rest"
 
 
-Answer = tuple[int, dict[str, str], bytes]
 # A route handler gets the fake, the path's match (prefix removed), the query, the lower-case headers and
 # the request body, and returns (status, JSON-able body) or (status, JSON-able body, extra headers).
 RouteHandler = Callable[["FakeGitHub", re.Match[str], dict[str, str], dict[str, str], bytes], tuple[Any, ...]]
@@ -75,7 +74,9 @@ NO_USER_AGENT = (
 )
 
 
-class FakeGitHub:
+class FakeGitHub(FakeForge):
+    name = "fake-github"
+
     def __init__(
         self,
         repos: dict[str, Path] | None = None,
@@ -85,6 +86,7 @@ class FakeGitHub:
         prefix: str = "",
         web_url: str | None = None,
     ) -> None:
+        super().__init__()
         self.repos = {name: GitData(path) for name, path in (repos or {}).items()}
         self.token = token
         self.latency = latency
@@ -116,14 +118,9 @@ class FakeGitHub:
         self.reset_at = math.ceil(time.time()) + 3600
         self.requests: list[Recorded] = []
         self._secondary: list[tuple[int, float]] = []  # (requests to let through first, retry-after)
-        self._failures: list[int] = []  # statuses for the next requests
+        self._failures: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next answers
         self._drops = 0
         self._spoils: list[tuple[str, str, str]] = []  # (kind, how, path part) of the next answers to spoil
-        self.hang = False  # accept every request, never answer
-        self.hung = 0  # requests accepted and left unanswered while `hang` was set
-        self.drip: float | None = None  # send every answer one byte per `drip` seconds
-        self.die_mid_body = False  # every answer stops half-way through its body
-        self._stopped = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at the same time
         # Hold the first requests of a kind until this many are in flight together (a barrier): a test
@@ -131,22 +128,12 @@ class FakeGitHub:
         # the barrier broken after 10 s, and the overlap it did reach is in max_in_flight.
         self.hold: tuple[str, threading.Barrier] | None = None
         self._held = 0
-        self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-github", daemon=True
-        )
 
     # lifecycle -------------------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.prefix}"
+        return f"{self.origin}{self.prefix}"
 
     @property
     def graphql_path(self) -> str:
@@ -155,27 +142,11 @@ class FakeGitHub:
 
     def git_url(self, name: str) -> str:
         """The repository's clone URL over HTTP (git's smart protocol)."""
-        return f"http://127.0.0.1:{self.port}/{name}.git"
+        return f"{self.origin}/{name}.git"
 
     @property
     def web_url(self) -> str:
-        return self._web_url or f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeGitHub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self._web_url or self.origin
 
     # knobs -----------------------------------------------------------------------------------------
 
@@ -190,9 +161,9 @@ class FakeGitHub:
         with self._lock:
             self._secondary += [(after, retry_after)] + [(0, retry_after)] * (count - 1)
 
-    def fail_next(self, count: int, status: int = 502) -> None:
+    def fail_next(self, count: int, status: int = 502, retry_after: float | None = None) -> None:
         with self._lock:
-            self._failures += [status] * count
+            self._failures += [(status, retry_after)] * count
 
     def drop_next(self, count: int) -> None:
         """Close the next ``count`` connections without an answer (a connection error for the client)."""
@@ -280,8 +251,9 @@ class FakeGitHub:
                 self._drops -= 1
                 return None
             if self._failures:
-                status = self._failures.pop(0)
-                return status, {}, json.dumps({"message": "Server Error"}).encode()
+                status, retry_after = self._failures.pop(0)
+                asked = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+                return status, asked, json.dumps({"message": "Server Error"}).encode()
         git_match = _GIT_RE.match(path)
         if git_match:  # git over smart HTTP, on the web host: not the API, not its rate limit
             name = git_match.group(1)
@@ -636,64 +608,3 @@ def _utc(iso: str) -> str:
     import datetime as dt
 
     return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 10
-        # TCP_NODELAY: the body follows the headers at once, not after the client's delayed ACK (~40 ms a
-        # request); latency is the `latency` knob's alone.
-        disable_nagle_algorithm = True
-
-        def _serve(self, method: str) -> None:
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            length = int(headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if fake.hang:
-                with fake._lock:
-                    fake.hung += 1
-                fake._stopped.wait(60)
-                self.close_connection = True
-                return
-            result = fake.answer(method, self.path, headers, body)
-            if result is None:
-                self.close_connection = True
-                return
-            status, extra, payload = result
-            self.send_response(status)
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if fake.die_mid_body:
-                self.wfile.write(payload[: len(payload) // 2])
-                self.close_connection = True
-            elif fake.drip is not None:
-                for i in range(len(payload)):
-                    if fake._stopped.wait(fake.drip):
-                        break
-                    self.wfile.write(payload[i : i + 1])
-                    self.wfile.flush()
-            elif payload:
-                self.wfile.write(payload)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler

@@ -11,7 +11,8 @@ Endpoints, under ``/api/v4``: ``/projects/:id`` (``:id`` the URL-encoded path, n
 a weak ETag; ``If-None-Match`` is answered 304. The token is the ``PRIVATE-TOKEN`` header.
 
 Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retry_after)`` (429 with
-``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset), ``garbled_diffs``, ``drip``,
+``Retry-After``), ``remaining``/``reset_at`` (a spent limit answers 429 until the reset), ``garbled_diffs``,
+the transport faults every fake forge has (fake_forge.py: ``drip``, ``hang``, ``die_mid_body``),
 ``list_page_size``, ``diff_page_size``, a required ``token``. Every request is recorded
 (kind, status, headers) for the tests to count.
 
@@ -27,17 +28,15 @@ import hashlib
 import json
 import math
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from fake_forge import Answer, FakeForge
 from fake_github_git import FileRow, GitData
 from fake_github_graphql import answer_git
 
-Answer = tuple[int, dict[str, str], bytes]
 PREFIX = "/api/v4"
 _PROJECT_RE = re.compile(r"^/projects/([^/]+)(/.*)?$")
 _GIT_RE = re.compile(r"^/(.+?)\.git(/.*)$")  # git over smart HTTP on the web host (clone mode)
@@ -51,6 +50,7 @@ class Recorded:
     headers: dict[str, str]  # lower-case names
     kind: str  # project, list, diff, merge_requests, unknown
     status: int
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -65,14 +65,16 @@ class FakeMergeRequest:
     target_branch: str = "main"
 
 
-class FakeGitLab:
+class FakeGitLab(FakeForge):
+    name = "fake-gitlab"
+
     def __init__(self, repos: dict[str, GitData] | None = None, *, token: str | None = None) -> None:
+        super().__init__()
         self.repos: dict[str, GitData] = dict(repos or {})
         self.token = token
         self.latency = 0.0
         self.list_page_size: int | None = None
         self.diff_page_size: int | None = None
-        self.drip: float | None = None  # send every answer one byte per `drip` seconds
         self.garbled_diffs: set[str] = set()  # shas whose diff is answered with objects of another shape
         self.merge_requests: dict[str, list[FakeMergeRequest]] = {}
         self.rate_limit = 2000
@@ -81,37 +83,16 @@ class FakeGitLab:
         self.requests: list[Recorded] = []
         self._failures: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next answers
         self._limits: list[float] = []  # retry-after of the next 429s
-        self._lock = threading.RLock()
-        self._stopped = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gitlab", daemon=True
-        )
 
     # lifecycle -------------------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     @property
     def url(self) -> str:
         return self.web_url + PREFIX
-
-    def __enter__(self) -> FakeGitLab:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stopped.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
 
     # knobs -----------------------------------------------------------------------------------------
 
@@ -142,6 +123,7 @@ class FakeGitLab:
     # answering -------------------------------------------------------------------------------------
 
     def answer(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        arrived = time.monotonic()
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
         path = parts.path[len(PREFIX) :] if parts.path.startswith(PREFIX) else parts.path
@@ -155,7 +137,7 @@ class FakeGitLab:
         else:
             result = self._answer(method, path, query, headers)
         with self._lock:
-            self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0]))
+            self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0], arrived))
         return result
 
     def _git(
@@ -402,40 +384,3 @@ def _gitlab_time(iso: str) -> str:
 
 def _utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
-
-
-def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 10
-        disable_nagle_algorithm = True
-
-        def _serve(self, method: str) -> None:
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            length = int(headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, extra, payload = fake.answer(method, self.path, headers, body)
-            self.send_response(status)
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if fake.drip is not None:
-                for i in range(len(payload)):
-                    if fake._stopped.wait(fake.drip):
-                        break
-                    self.wfile.write(payload[i : i + 1])
-                    self.wfile.flush()
-            elif payload:
-                self.wfile.write(payload)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler

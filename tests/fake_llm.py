@@ -98,6 +98,7 @@ class FakeLLM:
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
+    fail_retry_after: str | None = None  # the Retry-After header of those answers (None: not sent)
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
     hang_after: int | None = None  # every request after the first N never answers (until stop)
@@ -322,7 +323,8 @@ class FakeLLM:
             return 500, {}, _error("server stopped", "stopped")
         if self.fail_always or index <= self.fail_first:
             record.status = self.fail_status
-            return self.fail_status, {}, _error("upstream exploded" + self._echo(record), "server_error")
+            asked = {"Retry-After": self.fail_retry_after} if self.fail_retry_after is not None else {}
+            return self.fail_status, asked, _error("upstream exploded" + self._echo(record), "server_error")
         prompt_tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096)
         if self.context_limit is not None and prompt_tokens + max_tokens > self.context_limit:

@@ -21,8 +21,9 @@ from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.sources import open_source
 from dailydiff.sources.base import SourceOptions
 from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.git import git_auth_env
 from dailydiff.sources.github import GitHubSource
-from dailydiff.sources.github_clone import GitHubCloneSource, clone_url, git_auth_env
+from dailydiff.sources.github_clone import GitHubCloneSource, clone_url
 from dailydiff.store import Store
 from fake_github import FakeGitHub
 from gitrepo import git

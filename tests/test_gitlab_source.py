@@ -418,3 +418,96 @@ def test_clone_mode_reads_a_partial_clone_and_asks_the_api_only_for_merge_reques
     for file in settings.data_path.rglob("*"):
         if file.is_file() and file.stat().st_size < 1_000_000:
             assert token.encode() not in file.read_bytes(), file  # not in the clone's config either
+
+
+def test_a_repos_entry_in_clone_mode_reads_its_gitlab_project_from_a_clone(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    """`mode` in a [[repos]] entry applies to a GitLab project as to a GitHub repository: with `[gitlab] mode`
+    left at "api", the entry's `mode = "clone"` reads the day from a partial clone (git, and the API for merge
+    requests only)."""
+    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.sources.gitlab_clone import GitLabCloneSource
+
+    settings = load_settings(
+        environ={"DAILYDIFF_GITLAB_API_URL": fake.url},
+        overrides={
+            "data_dir": str(tmp_path / "data"),
+            "repos": [{"source": f"gitlab:{PROJECT}", "mode": "clone"}],
+        },
+        cwd=tmp_path,
+    )
+    assert settings.gitlab.mode == "api"
+    (job,) = plan_jobs(settings)
+    opened = open_source(job.source, job.settings, job.source_options)
+    assert isinstance(opened, GitLabCloneSource)
+    commits = opened.commits(day_window(DAYS[0], TZ))
+    assert commits and {r.kind for r in fake.requests} <= {"git", "merge_requests"} and fake.count("git")
+
+
+def test_merge_requests_are_written_as_gitlab_writes_them(fake: FakeGitLab, tmp_path: Path) -> None:
+    """A merge request is `!77` (GitLab's reference), never `#77` (an issue's, on GitLab) in the Markdown, the
+    HTML page and the chat message; a GitHub pull request stays `#N` (the golden reports)."""
+    from dailydiff.render import render_day_html
+    from dailydiff.render.chat import day_message
+
+    store = Store(tmp_path / "db.sqlite3")
+    day = FIRST_DAY + dt.timedelta(days=3)
+    report = build_reports(source(fake, tmp_path, store), [day], settings_for(fake, tmp_path), store,
+                           HeuristicAnalyzer()).reports[0]  # fmt: skip
+    store.close()
+    link = f"{fake.web_url}/{PROJECT}/-/merge_requests/77"
+    markdown = render_markdown(report)
+    assert f"[!77]({link})" in markdown and "#77" not in markdown
+    html = render_day_html(report)
+    assert f'<a href="{link}" rel="noopener noreferrer">!77</a>' in html and "#77" not in html
+    # A chat message lists the day's high and watched commits: the merge request's commit, watched.
+    watched = [rc.model_copy(update={"watch": ["edge"]}) if rc.pr else rc for rc in report.commits]
+    chat = repr(day_message(report.model_copy(update={"commits": watched})))
+    assert "MR !77" in chat and "#77" not in chat
+
+
+def test_a_project_address_on_the_configured_gitlab_is_that_gitlab_project(
+    fake: FakeGitLab,
+    repo_path: tuple[Path, list[str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`https://HOST/group/sub/project` (a page of it, or its .git) as SOURCE or `[[repos]] source` is the GitLab
+    project when HOST is `[gitlab] api_url`'s (gitlab.com by default): read over the API with its merge
+    requests, under the same id as `gitlab:group/sub/project`. An address on another host stays a git URL."""
+    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.settings import gitlab_project
+
+    for spec in (
+        f"{fake.web_url}/{PROJECT}",
+        f"{fake.web_url}/{PROJECT}.git",
+        f"{fake.web_url}/{PROJECT}/-/tree/main",
+    ):
+        settings = load_settings(
+            environ={"DAILYDIFF_GITLAB_API_URL": fake.url},
+            overrides={"data_dir": str(tmp_path / "data"), "repos": [{"source": spec}]},
+            cwd=tmp_path,
+        )
+        (job,) = plan_jobs(settings)
+        assert (settings.repos[0].source, job.repo_id) == (f"gitlab:{PROJECT}", PROJECT), spec
+        assert isinstance(open_source(job.source, job.settings, job.source_options), GitLabSource)
+    default = "https://gitlab.com/api/v4"
+    assert gitlab_project("https://gitlab.com/group/sub/project", default) == "gitlab:group/sub/project"
+    assert gitlab_project("https://gitlab.example.com/group/sub/project", default) is None  # another instance
+    assert gitlab_project("https://github.com/owner/name", default) is None
+    assert gitlab_project("https://gitlab.com/project", default) is None  # not group/project
+    here = "https://code.example.com/gitlab/api/v4"  # an instance under a path
+    assert gitlab_project("https://code.example.com/gitlab/a/b.git", here) == "gitlab:a/b"
+    assert gitlab_project("https://code.example.com/a/b", here) is None
+
+    # `report SOURCE` with the address: the GitLab source, its merge requests in the report.
+    env = {**os.environ, "DAILYDIFF_GITLAB_API_URL": fake.url, "DAILYDIFF_DATA_DIR": str(tmp_path / "cli"),
+           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "dailydiff", "report", f"{fake.web_url}/{PROJECT}", "--date", str(DAYS[3]),
+         "--tz", TZ, "--analyzer", "heuristic"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"## {PROJECT}" in done.stdout and "Fix the edge case" in done.stdout
+    assert fake.count("merge_requests") > 0

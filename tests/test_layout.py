@@ -18,6 +18,7 @@ LAYERS = [
     "common",
     "settings",
     "store",
+    "forges",
     "scoring",
     "sources",
     "analysis",
@@ -93,6 +94,20 @@ def test_imports_point_down() -> None:
             if _layer(target) > _layer(module):
                 upward.append(f"{module} -> {target}")
     assert not upward, "upward imports:\n" + "\n".join(sorted(upward))
+
+
+def test_publishers_reach_a_forge_through_its_client_never_through_a_source() -> None:
+    """DESIGN: one client per forge in a forge-neutral home (forges/) that publish/ may import; a publisher
+    never imports the sources stage (its GitHub client once came from sources.github_http)."""
+    assert any(m.startswith("dailydiff.forges.") for m in GRAPH), "no forges package"
+    crossing = sorted(
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        if module.startswith("dailydiff.publish")
+        for target in targets
+        if target == "dailydiff.sources" or target.startswith("dailydiff.sources.")
+    )
+    assert not crossing, "publish imports sources:\n" + "\n".join(crossing)
 
 
 def test_no_import_cycles() -> None:

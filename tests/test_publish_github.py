@@ -139,6 +139,25 @@ def test_contents_retries_a_5xx(github: FakeGitHubPublish) -> None:
     assert result.status is Status.OK and len(github.commits) == 1
 
 
+def test_githubs_spent_rate_limit_is_waited_by_the_github_publishers_only(github: FakeGitHubPublish) -> None:
+    """GitHub's way of saying a limit is spent (a 403 with `Retry-After`: its secondary limit) is GitHub's rule,
+    plugged into the GitHub publishers' client: waited out there; any other service's 403 is an answer."""
+    import time
+
+    from dailydiff.publish.http import Http
+
+    github.script = [(403, {"Retry-After": "1"})]
+    started = time.monotonic()
+    result = publish(github, make_report(2), {"type": "github-contents"})
+    assert result.status is Status.OK and len(github.commits) == 1
+    assert time.monotonic() - started >= 0.98  # it waited what GitHub asked, not a 0.01 s back-off
+    github.script = [(403, {"Retry-After": "1"})]
+    hook = TypeAdapter(PublishEntry).validate_python({"type": "webhook", "url_env": "HOOK", "backoff": 0.01})
+    with Http(hook) as http:  # a webhook's client: GitHub's rule is not its own
+        assert http.request("POST", f"{github.url}/hook", json={}).status_code == 403
+    assert [target for _, target in github.requests].count("/hook") == 1  # not asked again
+
+
 def test_issue_created_once_then_updated_never_duplicated(github: FakeGitHubPublish) -> None:
     for i in range(130):  # other issues and a PR, so the day's issue must be found on a later page
         github.add_issue(TARGET, f"other {i}", "unrelated", pull_request=i == 5)

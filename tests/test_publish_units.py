@@ -24,7 +24,8 @@ def test_retry_after_seconds_date_and_github_reset() -> None:
     when = email.utils.formatdate(1_000_030, usegmt=True)
     assert wait_asked(response(503, {"Retry-After": when}), now=1_000_000) == pytest.approx(30)
     reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000050"}
-    assert wait_asked(response(403, reset), now=1_000_000) == 50
+    assert wait_asked(response(403, reset), now=1_000_000, limited=True) == 50
+    assert wait_asked(response(403, reset), now=1_000_000) is None  # a 403 that is no spent limit
     assert wait_asked(response(500, {})) is None
     assert wait_asked(response(429, {"Retry-After": "soon"})) is None
 

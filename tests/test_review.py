@@ -105,7 +105,7 @@ def test_a_model_reply_with_a_lone_surrogate_escape_is_stored_and_rendered(tmp_p
 
 
 def test_github_api_json_with_a_lone_surrogate_escape_decodes_to_storable_text() -> None:
-    from dailydiff.sources.github_http import ApiResponse
+    from dailydiff.forges.github import ApiResponse
 
     data = ApiResponse(
         200, {}, b'{"commit": {"message": "fix \\udc80 x"}, "files": [{"filename": "\\ud800"}]}'

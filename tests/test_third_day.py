@@ -123,8 +123,8 @@ def test_serve_stopped_by_sigterm_says_so_without_a_resume_hint_and_quiet_says_n
           "[#4310](https://github.com/flashinfer-ai/flashinfer/pull/4310)"]),
         ("git@gitlab.com:group/sub/project.git",
          ["fix: handle empty batches (!123)", "Merge branch 'x' into 'main'\n\nSee merge request group/sub/project!124"],
-         ["[#123](https://gitlab.com/group/sub/project/-/merge_requests/123)",
-          "[#124](https://gitlab.com/group/sub/project/-/merge_requests/124)"]),
+         ["[!123](https://gitlab.com/group/sub/project/-/merge_requests/123)",
+          "[!124](https://gitlab.com/group/sub/project/-/merge_requests/124)"]),
     ],
 )  # fmt: skip
 def test_a_local_clone_links_the_pull_requests_its_commits_name(

@@ -44,6 +44,8 @@ class WebhookReceiver:
     violations: list[str] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)  # statuses to answer first, per service
     retry_after: str = "1"
+    retry_after_statuses: tuple[int, ...] = (429,)  # the scripted statuses answered with Retry-After
+    drip: float | None = None  # send every answer one byte per `drip` seconds
     echo: bool = False  # scripted answers quote the request (URL with its key, headers, body) back
     hits: dict[str, list[float]] = field(default_factory=dict)
     # Seconds each POST to a service is held before it is answered (a slow receiver); the hit is
@@ -74,7 +76,13 @@ class WebhookReceiver:
                 self.send_header("Content-Length", str(len(body)))
                 try:
                     self.end_headers()
-                    self.wfile.write(body)
+                    if receiver.drip is None:
+                        self.wfile.write(body)
+                    else:
+                        for i in range(len(body)):
+                            time.sleep(receiver.drip)
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):  # the client went away (killed mid-send)
                     self.close_connection = True
 
@@ -120,7 +128,7 @@ class WebhookReceiver:
             scripted = self.script.get(service)
             if scripted:
                 status = scripted.pop(0)
-                extra = {"Retry-After": self.retry_after} if status == 429 else {}
+                extra = {"Retry-After": self.retry_after} if status in self.retry_after_statuses else {}
                 body = b"scripted"
                 if self.echo:
                     echoed = {"url": target, "headers": headers, "body": raw.decode("utf-8", "replace")}

@@ -100,6 +100,13 @@ class PullRequest(_Frozen):
     labels: list[str] = Field(default_factory=list)
     url: str | None = None
 
+    @property
+    def reference(self) -> str:
+        """How its forge writes it: ``!12`` for a GitLab merge request (whose page, on any instance, is under
+        ``/-/merge_requests/``), ``#12`` for a pull request."""
+        merge_request = self.url is not None and "/-/merge_requests/" in self.url
+        return f"{'!' if merge_request else '#'}{self.number}"
+
 
 class Stats(_Frozen):
     additions: int = 0

@@ -36,7 +36,7 @@ import httpx2
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
-from dailydiff.common.http import retry_after_seconds, tls_context
+from dailydiff.common.http import HttpPolicy, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
@@ -185,19 +185,23 @@ def _whole_reply(completion: Any, seconds: float) -> Reply:
 class ChatClient:
     """An async client bound to one event loop; use ``async with`` (it owns an HTTP connection pool)."""
 
-    def __init__(self, settings: LLMSettings, api_key: str, *, connections: int | None = None) -> None:
+    def __init__(self, settings: LLMSettings, api_key: str, *, connections: int | None = None,
+                 policy: HttpPolicy | None = None) -> None:  # fmt: skip
+        # The one outbound policy (``[llm]``'s unless given): timeouts and the request deadline here; its
+        # retries, back-off and Retry-After rule in the analyser's call (analysis/llm.py).
+        self.policy = policy = policy or settings.policy()
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
-        self.deadline = settings.request_deadline
+        self.deadline = policy.timeout
         self.stream = settings.stream
-        self.stall = min(STALL, settings.read_timeout)
-        self._connect_timeout = settings.connect_timeout
-        self._first_byte = min(settings.read_timeout, self.deadline)
+        self.stall = min(STALL, policy.read_timeout)
+        self._connect_timeout = policy.connect_timeout
+        self._first_byte = min(policy.read_timeout, self.deadline)
         self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
         limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
-        timeout = httpx2.Timeout(min(settings.read_timeout, self.deadline), connect=settings.connect_timeout)
+        timeout = policy.timeouts()
         self._limits = limits
         self._http_client: httpx2.AsyncClient | None = None  # built on a worker thread (``_ready``)
         self._building: asyncio.Future[None] | None = None
@@ -225,9 +229,7 @@ class ChatClient:
 
     def _build(self) -> None:
         if self._http_client is None:
-            self._http_client = httpx2.AsyncClient(
-                timeout=self._timeout, limits=self._limits, verify=tls_context()
-            )
+            self._http_client = self.policy.async_client(limits=self._limits)
 
     async def _after_build(self, load: Any) -> None:
         await self._ready()

@@ -56,7 +56,7 @@ from dailydiff.analysis.schema import (
 )
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
-from dailydiff.common.http import CircuitBreaker, backoff_delay, retry_wait
+from dailydiff.common.http import HttpPolicy
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.secrets import unlocated
 from dailydiff.errors import AnalysisError, StoreError
@@ -81,7 +81,6 @@ OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
 REWRITE_TOKENS = 256  # two short lists of search words
 MAX_REQUESTS_PER_COMMIT = 3
-BACKOFF_CAP = 30.0  # seconds: the longest wait between retries the endpoint did not time itself
 REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 OVERLOAD_RETRIES = 6
@@ -240,8 +239,12 @@ def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> 
 
 
 class LLMAnalyzer:
-    def __init__(self, settings: LLMSettings, api_key: str = "", store: Store | None = None) -> None:
+    def __init__(self, settings: LLMSettings, api_key: str = "", store: Store | None = None,
+                 *, policy: HttpPolicy | None = None) -> None:  # fmt: skip
         self.settings = settings
+        # The one outbound policy (``[llm]``'s unless given): the client's timeouts, and the retries,
+        # back-off and Retry-After rule of ``call``; the adaptive limit is this endpoint's hook in it.
+        self.policy = policy or settings.policy()
         self.name = f"llm:{settings.model}"
         self.escalates = settings.escalation
         self.is_model = True
@@ -252,7 +255,7 @@ class LLMAnalyzer:
         self.store = store
         self.endpoint = _display_url(settings.base_url) or "https://api.openai.com/v1"
         # Shared by every session of the run: a dead endpoint stays dead for the day after too.
-        self.breaker = CircuitBreaker(f"the LLM endpoint {self.endpoint}", settings.breaker_threshold)
+        self.breaker = self.policy.breaker(f"the LLM endpoint {self.endpoint}")
         self.mode: str | None = None if settings.response_mode == "auto" else settings.response_mode
         self.mode_source = "configured" if self.mode else ""
         self.context_window: int = self.profile.context_window or 0
@@ -339,11 +342,12 @@ class LLMAnalyzer:
             self.prompt_rate = max(self.prompt_rate, reply.prompt_tokens / reply.first_token)
 
     def first_token_within(self, prompt_tokens: int) -> float:
-        """How long a prompt of ``prompt_tokens`` may take to its first token: ``request_deadline``, or
+        """How long a prompt of ``prompt_tokens`` may take to its first token: the policy's request timeout
+        (``request_deadline``), or
         twice what the server's measured prompt speed needs for it (a laptop at 20 tokens/s takes
         minutes over a 5k-token prompt, and a timeout would throw that work away), at most
         ``FIRST_TOKEN_STRETCH`` times the deadline."""
-        deadline = self.settings.request_deadline
+        deadline = self.policy.timeout
         if self.prompt_rate <= 0 or prompt_tokens <= 0:
             return deadline
         return min(deadline * FIRST_TOKEN_STRETCH, max(deadline, 2 * prompt_tokens / self.prompt_rate))
@@ -360,7 +364,7 @@ class LLMAnalyzer:
         start, found = self.remembered_limit()
         limit = AdaptiveLimit(self.settings.concurrency, start=start)
         limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
-        async with ChatClient(self.settings, self._api_key) as client:
+        async with ChatClient(self.settings, self._api_key, policy=self.policy) as client:
             session = LLMSession(self, client, limit)
             if self.store is not None and self.mode is None and not self.known_endpoint:
                 # Nothing known of this endpoint and model yet: this run will most likely ask it, and first
@@ -562,6 +566,7 @@ class _Session:
         self.owner = owner
         self.analyzer = analyzer = owner.analyzer
         self.settings = analyzer.settings
+        self.policy = analyzer.policy
         self.profile = analyzer.profile
         self.client = owner.client
         self.limit = owner.limit
@@ -730,13 +735,9 @@ class _Session:
                     self.breaker.success()  # alive, only busy
                     stats.rate_limited += 1
                     rate_hits += 1
-                    wait = error.retry_after
-                    if wait is None:
-                        wait = backoff_delay(
-                            min(rate_hits, 6) + 1, self.settings.retry_backoff, cap=BACKOFF_CAP
-                        )
+                    wait = self.policy.wait(min(rate_hits, 6) + 1, error.retry_after)
                     crowd = self.limit.rate_limited(ticket, wait)
-                    if rate_hits > self.settings.rate_limit_retries:
+                    if rate_hits > self.settings.rate_limit_retries or not self.policy.waits_for(wait):
                         raise
                     stats.retried += 1
                     if crowd:  # the others go on; only the refused request waits its Retry-After
@@ -778,7 +779,9 @@ class _Session:
                     log.warning("%s", self.breaker.reason)
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason) from None
-                if transient >= self.settings.max_retries or attempts.left <= 0:
+                if transient >= self.policy.retries or attempts.left <= 0:
+                    raise
+                if not self.policy.waits_for(error.retry_after):
                     raise
                 delay = error.retry_after
                 transient += 1
@@ -797,7 +800,7 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            await asyncio.sleep(retry_wait(transient, self.settings.retry_backoff, delay, cap=BACKOFF_CAP))
+            await asyncio.sleep(self.policy.wait(transient, delay))
 
     # one commit ------------------------------------------------------------------------------------
 

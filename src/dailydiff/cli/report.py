@@ -90,7 +90,8 @@ def report_command(
     say = say_on_stderr(json_logs)
     store = open_store(settings)
     try:
-        job = _adhoc(source, settings, store, name=name, branch=branch, all_branches=all_branches,
+        spec = settings.forge_source(source)  # an address on the configured GitLab: gitlab:group/project
+        job = _adhoc(spec, settings, store, name=name, branch=branch, all_branches=all_branches,
                      config=config, say=None if quiet else say)  # fmt: skip
         if (
             explain is not None

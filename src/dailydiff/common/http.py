@@ -1,10 +1,14 @@
-"""What every HTTP client of dailydiff shares (the LLM client, the GitHub client, the publishers): how long
-a server asks us to wait, how long we wait on our own between retries (jittered exponential backoff), when
-GitHub says a rate limit is spent, a total deadline for blocking clients, and when to stop asking a server
-that keeps failing.
+"""The one outbound HTTP policy of dailydiff (``HttpPolicy``) and what it is made of: how long a server asks us
+to wait, how long we wait on our own between retries (jittered exponential backoff), when a limit resets
+(``x-ratelimit-*``), a total deadline for blocking clients, and when to stop asking a server that keeps failing.
 
-No client here: the GitHub client (sources/github_http.py, also used by doctor) and the publishers'
-(publish/http.py) are built on these; only the clock, and the deadline's watchdog thread, are outside.
+Every outbound client takes one ``HttpPolicy`` (its settings section builds it: ``[github]``, ``[gitlab]``,
+``[llm]``, a ``[[publish]]`` entry) and its HTTP transport from it (``HttpPolicy.async_client`` /
+``HttpPolicy.client``): the forges' client (forges/base.py, with GitHub's and GitLab's rate-limit gates as
+hooks; doctor's checks use it too), the LLM endpoint's (analysis/client.py, its retries in analysis/llm.py
+with the adaptive limit as the hook) and the publishers' (publish/http.py, blocking, under a delivery's
+deadline). The same policy gives each the same request timeout, retry count, back-off and ``Retry-After``
+rule.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import ssl
+
+    import httpx2
 
 
 @functools.cache
@@ -94,14 +101,64 @@ def retry_wait(attempt: int, base: float, asked: float | None = None, *, cap: fl
     return asked if asked is not None else backoff_delay(attempt, base, cap=cap)
 
 
-def github_rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
-    """GitHub's ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
-    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
-    if status not in (403, 429):
-        return False
-    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
-        return True
-    return "rate limit" in message.lower()
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How every outbound request of dailydiff is made, whoever makes it.
+
+    ``timeout`` bounds one request in all (connect, send and every read: a server that drips its answer a
+    byte at a time resets a per-read timeout for ever); ``connect_timeout`` and ``read_timeout`` bound each
+    step within it. A request that failed for the server's or the network's sake (a lost connection, a
+    timeout, 5xx) is retried ``retries`` times, each after what the server asked (``Retry-After``), else
+    after the jittered back-off (``backoff`` doubled per retry, at most ``backoff_cap``); a server asking to
+    wait longer than ``max_retry_after`` is not waited for. ``deadline`` bounds a whole piece of work
+    (a delivery: every request, retry and wait of it). ``breaker_threshold`` consecutive failures leave an
+    endpoint alone for the rest of the run."""
+
+    timeout: float
+    connect_timeout: float
+    read_timeout: float
+    retries: int
+    backoff: float
+    backoff_cap: float = math.inf
+    max_retry_after: float = math.inf
+    breaker_threshold: int = 5
+    deadline: float = math.inf
+
+    def wait(self, attempt: int, asked: float | None = None) -> float:
+        """The wait before retry number ``attempt`` (1-based): ``Retry-After`` when the server said, else
+        the back-off."""
+        return retry_wait(attempt, self.backoff, asked, cap=self.backoff_cap)
+
+    def waits_for(self, asked: float | None) -> bool:
+        """Whether a server's ``Retry-After`` is one this policy waits for."""
+        return asked is None or asked <= self.max_retry_after
+
+    def timeouts(self) -> httpx2.Timeout:
+        import httpx2
+
+        read = min(self.read_timeout, self.timeout)
+        return httpx2.Timeout(read, connect=min(self.connect_timeout, self.timeout))
+
+    def breaker(self, endpoint: str) -> CircuitBreaker:
+        return CircuitBreaker(endpoint, self.breaker_threshold)
+
+    def async_client(self, **kwargs: Any) -> httpx2.AsyncClient:
+        """The transport of an async client under this policy (TLS, timeouts)."""
+        import httpx2
+
+        return httpx2.AsyncClient(timeout=self.timeouts(), verify=tls_context(), **kwargs)
+
+    def client(self, **kwargs: Any) -> httpx2.Client:
+        """The transport of a blocking client under this policy (TLS, timeouts)."""
+        import httpx2
+
+        return httpx2.Client(timeout=self.timeouts(), verify=tls_context(), **kwargs)
+
+    def but(self, **changes: Any) -> HttpPolicy:
+        return replace(self, **changes)
 
 
 class Deadline:

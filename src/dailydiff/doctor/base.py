@@ -11,7 +11,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import ForgeSettings, RepoEntry, Settings, load_settings
 
 if TYPE_CHECKING:
-    from dailydiff.sources.forge_http import ApiResponse, ForgeHttp
+    from dailydiff.forges.base import ApiResponse, ForgeHttp
 
 # Each check has this long, whatever the settings allow a run (an LLM may be given 180 s an answer):
 # doctor is what a user runs to find out what is wrong, and a hung endpoint is one of those things.

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext, quick_get
 from dailydiff.errors import SourceError
+from dailydiff.forges.github import ApiResponse, GitHubHttp, api_message
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
 from dailydiff.sources.github import TOKEN_ENV_DEFAULTS
-from dailydiff.sources.github_http import ApiResponse, GitHubHttp, api_message
 
 LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
 

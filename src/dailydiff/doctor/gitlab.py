@@ -8,10 +8,10 @@ from urllib.parse import quote
 
 from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, quick_get
 from dailydiff.errors import SourceError
+from dailydiff.forges.base import api_message
+from dailydiff.forges.gitlab import GitLabHttp, find_gitlab_token
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import gitlab_path
-from dailydiff.sources.forge_http import api_message
-from dailydiff.sources.gitlab_http import GitLabHttp, find_gitlab_token
 
 
 def probe_gitlab(

@@ -91,8 +91,8 @@ def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
     elif entry.all_branches:
         git = git.model_copy(update={"branch": ""})
     analysis = settings.analysis.model_copy(update={"analyzer": entry.analyzer} if entry.analyzer else {})
-    github = settings.github.model_copy(update={"mode": entry.mode} if entry.mode else {})
-    return settings.model_copy(update={"report": report, "git": git, "analysis": analysis, "github": github})
+    forges = settings.in_forge_mode(entry.mode) if entry.mode else settings
+    return forges.model_copy(update={"report": report, "git": git, "analysis": analysis})
 
 
 def resolve_source(source: str, base_dir: Path | None) -> str:

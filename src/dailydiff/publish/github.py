@@ -19,12 +19,12 @@ from urllib.parse import quote
 from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
+from dailydiff.forges.github import api_headers, rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
 from dailydiff.publish.http import Http
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
-from dailydiff.sources.github_http import api_headers
 
 ISSUE_BODY_LIMIT = 65536
 _API_VERSION = "2022-11-28"
@@ -139,7 +139,7 @@ class GitHubContentsPublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         message = self._message(edition)
         files = self._files(edition)
-        with Http(self.entry, sleep=self.sleep) as http:
+        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
             branch = self.entry.branch or self._default_branch(api)
             for _attempt in range(2):
@@ -333,7 +333,7 @@ class GitHubIssuePublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         title = self._title(edition)
         bodies = self.bodies(edition)
-        with Http(self.entry, sleep=self.sleep) as http:
+        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
             issue = self._find(api, issue_marker(edition))
             if issue is None:

@@ -1,37 +1,45 @@
-"""HTTP for publishers (httpx2): retries with exponential back-off on 429, 5xx and connection errors,
-honouring ``Retry-After`` (seconds or an HTTP date) and GitHub's exhausted-rate-limit 403, all within
-one total deadline per delivery (``deadline``: httpx's timeouts are per read, so a server that drips a
-byte a second would otherwise hold a delivery for ever). Errors name the host only: webhook URLs carry
-their secret in the path or query."""
+"""The publishers' HTTP client (blocking, httpx2) under the one outbound policy (common/http.py
+``HttpPolicy``, from the entry: ``timeout``, ``retries``, ``backoff``, ``max_retry_after``, ``deadline``):
+retries on 429, 5xx and connection errors, and on a spent rate limit where the service has its own way of
+saying one (a hook: GitHub's 403, forges/github.py ``rate_limited``), after ``Retry-After`` (seconds or an
+HTTP date) or the limit's reset where the service says, else the policy's jittered back-off, all within one total
+deadline per delivery (httpx's timeouts are per read, so a server that drips a byte a second would otherwise
+hold a delivery for ever). Errors name the host only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx2
 
 from dailydiff.common.http import (
+    RETRY_STATUSES,
     Deadline,
-    github_rate_limited,
+    HttpPolicy,
     rate_limit_reset_seconds,
     retry_after_seconds,
-    retry_wait,
-    tls_context,
 )
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import describe_url
 from dailydiff.settings.publishers import EntryBase
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "dailydiff"
 
 
-def wait_asked(response: httpx2.Response, now: float | None = None) -> float | None:
-    """How long the service asks us to wait: ``Retry-After``, or GitHub's reset of a spent rate limit."""
+RateLimited = Callable[[int, Mapping[str, str]], bool]  # whether an answer says a rate limit is spent
+
+
+def no_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
+    return False
+
+
+def wait_asked(response: httpx2.Response, now: float | None = None, *, limited: bool = False) -> float | None:
+    """How long the service asks us to wait: ``Retry-After``, or (``limited``: it said a rate limit is spent)
+    until the limit resets (``x-ratelimit-reset``)."""
     asked = retry_after_seconds(response.headers, now)
-    if asked is None and response.status_code == 403:
+    if asked is None and limited:
         asked = rate_limit_reset_seconds(response.headers, now)
     return asked
 
@@ -40,13 +48,16 @@ class Http:
     """One client per delivery; ``request`` returns the final response (any status) or raises
     PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
 
-    def __init__(self, entry: EntryBase, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, entry: EntryBase, *, sleep: Callable[[float], None] = time.sleep,
+                 policy: HttpPolicy | None = None, rate_limited: RateLimited = no_rate_limit) -> None:  # fmt: skip
         self.entry = entry
+        self.rate_limited = rate_limited  # the service's own way of saying a limit is spent, if any
         self.sleep = sleep
-        self.deadline = Deadline(entry.deadline)
+        self.policy = policy or entry.policy()
+        self.deadline = Deadline(self.policy.deadline)
         # No keep-alive: each request's own connection is what the deadline's watchdog can cut.
-        self.client = httpx2.Client(timeout=entry.timeout, headers={"User-Agent": USER_AGENT},
-                                    limits=httpx2.Limits(max_keepalive_connections=0), verify=tls_context())  # fmt: skip
+        self.client = self.policy.client(headers={"User-Agent": USER_AGENT},
+                                         limits=httpx2.Limits(max_keepalive_connections=0))  # fmt: skip
 
     def __enter__(self) -> Http:
         return self
@@ -56,12 +67,13 @@ class Http:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         where = describe_url(url)
-        attempts = self.entry.retries + 1
-        timeout = self.entry.timeout
+        policy = self.policy
+        attempts = policy.retries + 1
+        timeout = policy.timeout
         for attempt in range(1, attempts + 1):
             left = self.deadline.left()
             if left <= 0:
-                problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
+                problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
                 break
             # `timeout` bounds the whole request (connect, send and every read), not each read: a
             # receiver that drips a byte a second is cut off at it, and the delivery at its deadline.
@@ -74,24 +86,24 @@ class Http:
                                    "check the URL in its environment variable") from None  # fmt: skip
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
                 if self.deadline.left() <= 0:
-                    problem = f"{where}: no answer within the deadline of {self.entry.deadline:g}s"
+                    problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
                     break
                 timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
                 problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                wait = retry_wait(attempt, self.entry.backoff)
+                wait = policy.wait(attempt)
             else:
-                rate_limited = response.status_code == 403 and github_rate_limited(403, response.headers)
-                if response.status_code not in RETRY_STATUSES and not rate_limited:
+                limited = self.rate_limited(response.status_code, response.headers)
+                if response.status_code not in RETRY_STATUSES and not limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
-                asked = wait_asked(response)
-                if asked is not None and asked > self.entry.max_retry_after:
+                asked = wait_asked(response, limited=limited)
+                if not policy.waits_for(asked):
                     raise PublishError(
                         f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = retry_wait(attempt, self.entry.backoff, asked)
+                wait = policy.wait(attempt, asked)
             finally:
                 watchdog.cancel()
             if attempt == attempts or wait >= self.deadline.left():

@@ -115,7 +115,8 @@ def _report_commit_line(rc: ReportCommit, report: DayReport) -> Line:
     pr = pr_context(rc)
     if pr is not None:
         extra.append(Span(" · ", trusted=True))
-        extra.append(Span(f"PR #{pr['number']}", url=pr["url"] or None, trusted=True))
+        kind = "MR" if pr["ref"].startswith("!") else "PR"
+        extra.append(Span(f"{kind} {pr['ref']}", url=pr["url"] or None, trusted=True))
         if pr["title"]:
             extra.append(Span(" " + cut(pr["title"], TITLE_CHARS)))
         if pr["labels"]:

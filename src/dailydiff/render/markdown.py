@@ -135,7 +135,8 @@ def _same_title(a: str, b: str) -> bool:
 
 
 def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
-    """The pull request of a commit as readers see it: its number, link (or ""), its title when it says
+    """The pull request of a commit as readers see it: its number and reference (``#12``, a GitLab merge
+    request's ``!12``), link (or ""), its title when it says
     more than the commit's title (a squash commit's title is usually the PR's, plus "(#N)") and its
     labels; ``line``: whether it gets a line of its own. The text is raw: each output escapes it."""
     if rc.pr is None:
@@ -143,6 +144,7 @@ def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
     title = " ".join(clean(rc.pr.title).split())
     view: dict[str, Any] = {
         "number": rc.pr.number,
+        "ref": rc.pr.reference,  # #12, or GitLab's !12
         "url": safe_url(rc.pr.url) or "",
         "title": "" if not title or _same_title(title, rc.title) else title,
         "labels": [" ".join(clean(label).split()) for label in rc.pr.labels if label.strip()],

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dailydiff.common import placeholders, secrets, storeurl
+from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings.ops import (
@@ -91,7 +93,7 @@ class GitSettings(_Section):
 
 class ForgeSettings(_Section):
     """What every forge's section has: where its API is, the token's variable, and the one HTTP client's
-    limits (sources/forge_http.py)."""
+    limits (forges/base.py)."""
 
     api_url: str
     token_env: EnvName
@@ -107,6 +109,12 @@ class ForgeSettings(_Section):
     breaker_threshold: int = Field(ge=1)
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
+
+    def policy(self) -> HttpPolicy:
+        """The one outbound policy, as this forge's section sets it."""
+        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_base_delay,
+                          max_retry_after=self.max_rate_limit_wait, breaker_threshold=self.breaker_threshold)  # fmt: skip
 
     @field_validator("api_url")
     @classmethod
@@ -197,6 +205,7 @@ class LLMSettings(_Section):
     stream: bool
     max_retries: int
     rate_limit_retries: int
+    max_retry_after: float = Field(ge=0)
     retry_backoff: float
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
@@ -213,6 +222,16 @@ class LLMSettings(_Section):
     input_price: float
     output_price: float
     models: dict[str, ModelProfile] = {}
+
+    # The longest back-off between retries the endpoint did not time itself, in seconds.
+    BACKOFF_CAP: ClassVar[float] = 30.0
+
+    def policy(self) -> HttpPolicy:
+        """The one outbound policy, as ``[llm]`` sets it."""
+        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_backoff,
+                          backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
+                          breaker_threshold=self.breaker_threshold)  # fmt: skip
 
     def profile(self, model: str | None = None) -> ModelProfile:
         """The limits and prices of ``model`` (default: the configured model), defaults filled in."""
@@ -263,6 +282,21 @@ class StoreSettings(_Section):
         return value
 
 
+def gitlab_project(spec: str, api_url: str) -> str | None:
+    """``gitlab:group/sub/project`` for a project's web address on the GitLab instance ``api_url`` is on
+    (``https://HOST[/prefix]/group/sub/project[.git]``, anything from ``/-/`` on left out: a page of it);
+    None for any other SOURCE, an address on another host included (a git URL, read from a clone)."""
+    url, api = urlsplit(spec), urlsplit(api_url)
+    if url.scheme not in ("http", "https") or not url.netloc or url.netloc.lower() != api.netloc.lower():
+        return None
+    prefix = api.path.rstrip("/").removesuffix("/api/v4")  # a GitLab under a path: https://HOST/gitlab/api/v4
+    path = url.path.split("/-/", 1)[0].rstrip("/").removesuffix(".git")
+    if not path.startswith(prefix + "/"):
+        return None
+    project = path[len(prefix) :].strip("/")
+    return f"gitlab:{project}" if "/" in project and not url.query and not url.fragment else None
+
+
 class Settings(_Section):
     data_dir: str
     store: StoreSettings
@@ -281,12 +315,38 @@ class Settings(_Section):
     watch: list[WatchTopic] = Field(default_factory=list)
     digest: list[DigestEntry] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gitlab_addresses(cls, data: Any) -> Any:
+        """A [[repos]] `source` that is a project's address on the configured GitLab (gitlab.com unless
+        ``[gitlab] api_url`` says another) is that GitLab project, as ``gitlab:group/project`` is."""
+        gitlab, repos = (data.get("gitlab"), data.get("repos")) if isinstance(data, dict) else (None, None)
+        api_url = gitlab.get("api_url") if isinstance(gitlab, dict) else None
+        if not isinstance(api_url, str) or not isinstance(repos, list):
+            return data
+        fixed = [entry | {"source": gitlab_project(entry["source"], api_url) or entry["source"]}
+                 if isinstance(entry, dict) and isinstance(entry.get("source"), str) else entry
+                 for entry in repos]  # fmt: skip
+        return {**data, "repos": fixed}
+
+    def forge_source(self, spec: str) -> str:
+        """A SOURCE as the sources read it: a project's address on the configured GitLab is
+        ``gitlab:group/project``; anything else is left as it is."""
+        return gitlab_project(spec, self.gitlab.api_url) or spec
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
         check_publisher_names(self.publish)
         return self
+
+    def in_forge_mode(self, mode: str) -> Settings:
+        """Every forge's section read in ``mode`` (``api`` or ``clone``): a ``[[repos]]`` entry's `mode`
+        applies to whichever forge its source is on."""
+        forges = {name: section.model_copy(update={"mode": mode}) for name in type(self).model_fields
+                  if isinstance(section := getattr(self, name), ForgeSettings)}  # fmt: skip
+        return self.model_copy(update=forges)
 
     @property
     def data_path(self) -> Path:

@@ -130,7 +130,7 @@ class RepoEntry(_Section):
     timezone: str | None = None
     language: Literal["zh", "en"] | None = None
     analyzer: Literal["heuristic", "llm", "auto"] | None = None
-    mode: Literal["api", "clone"] | None = None  # GitHub repositories: [github] mode ([gitlab] mode: global)
+    mode: Literal["api", "clone"] | None = None  # [github] / [gitlab] mode, for this repository's forge
     watch: list[str] | None = None  # names of [[watch]] topics; unset: every topic
     publishers: list[str] | None = None  # names of publishers; unset: every configured publisher
 

@@ -3,7 +3,7 @@
 Secrets and webhook URLs (which are secrets too: whoever has a Slack or WeCom hook URL can post) are
 never in the file, only the names of the environment variables that hold them (`url_env`,
 `secret_env`, `token_env`, `password_env`). This module imports nothing but pydantic, the
-template placeholders and the secret registry so that the settings can use it without pulling in the publishers.
+template placeholders, the outbound policy and the secret registry so that the settings can use it without pulling in the publishers.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from dailydiff.common import placeholders, secrets
+from dailydiff.common.http import HttpPolicy
 
 DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -53,6 +54,13 @@ class EntryBase(BaseModel):
     backoff: float = Field(default=1.0, ge=0)
     # Longest wait honoured for a Retry-After header; a longer one fails the publisher instead.
     max_retry_after: float = Field(default=120.0, ge=0)
+
+    def policy(self) -> HttpPolicy:
+        """The one outbound policy, as this entry sets it: ``timeout`` bounds each request (and each of its
+        steps), ``deadline`` the whole delivery."""
+        return HttpPolicy(timeout=self.timeout, connect_timeout=self.timeout, read_timeout=self.timeout,
+                          retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+                          deadline=self.deadline)  # fmt: skip
 
 
 class FilesEntry(EntryBase):

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from dailydiff.errors import SourceError
+from dailydiff.forges.base import RequestCounts
 from dailydiff.models import Commit, Window
+from dailydiff.settings import ForgeSettings
 
 if TYPE_CHECKING:
     from dailydiff.sources.budget import RequestBudget
@@ -190,15 +192,6 @@ def request_body(text: str, limit: int) -> str:
     return body[:limit].rstrip() + "…" if len(body) > limit else body
 
 
-def token_from(token_env: str, defaults: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
-    """A forge's token: from the variable ``token_env`` names, else the first of ``defaults`` that is set."""
-    for name in (token_env,) if token_env else defaults:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
 def utc_time(text: str) -> dt.datetime:
     """An API's ISO 8601 moment (``Z`` or an offset) as an aware datetime."""
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -206,3 +199,25 @@ def utc_time(text: str) -> dt.datetime:
 
 def iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ForgeSource(SourceBase):
+    """What a forge's source tells the engine from its settings section and its clients' counts: its API
+    host (the run's request slots for it), its concurrency, and what its fetches spent."""
+
+    settings: ForgeSettings
+    counts: list[RequestCounts]
+
+    @property
+    def host(self) -> str:
+        return self.settings.api_url
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
+
+    def spend(self) -> dict[str, dict[str, int]]:
+        total = RequestCounts()
+        for counts in self.counts:
+            total.add(counts)
+        return {self.kind: total.as_dict()}

@@ -25,14 +25,8 @@ from urllib.parse import urlencode, urlsplit
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.errors import DailyDiffError, SourceError
-from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
-from dailydiff.scoring.paths import is_generated
-from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, token_from, utc_time
-from dailydiff.sources.budget import RequestBudget, day_costs
-from dailydiff.sources.forge_http import ForgeSource
-from dailydiff.sources.github_diff import DiffSection, split_diff
-from dailydiff.sources.github_http import (
+from dailydiff.forges.base import token_from
+from dailydiff.forges.github import (
     DIFF,
     JSON,
     ApiResponse,
@@ -41,6 +35,12 @@ from dailydiff.sources.github_http import (
     RequestCounts,
     ServerError,
 )
+from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
+from dailydiff.scoring.paths import is_generated
+from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
+from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, iso_z, utc_time
+from dailydiff.sources.budget import RequestBudget, day_costs
+from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_pulls import PullRequestFinder
 from dailydiff.store import Store
 
@@ -103,7 +103,7 @@ class GitHubSource(ForgeSource):
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.repo}"
         if self.breaker is None:  # one per source: every window of the run shares it
             host = urlsplit(self.settings.api_url).netloc
-            self.breaker = CircuitBreaker(f"the GitHub API at {host}", self.settings.breaker_threshold)
+            self.breaker = self.settings.policy().breaker(f"the GitHub API at {host}")
 
     def commits(self, window: Window) -> list[Commit]:
         return run_sync(self.stream(window))

@@ -1,13 +1,9 @@
 """GitHub in clone mode: commits and patches from a blobless partial clone, pull requests from GraphQL.
 
-The clone (``git clone --bare --filter=blob:none``) lives in the data directory and is fetched at the
-start of each fetch; the git source reads the window from it, after fetching the file versions the
-window's diffs need in one batch. The API is asked only for the pull requests (a GraphQL request per 100
-commits, cached once settled), so a day costs the same few requests whatever its size.
-
-The token reaches git through the environment (``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n``: an
-``http.<origin>/.extraHeader`` scoped to the clone URL's origin, so no other host ever gets it): never on a
-command line (``ps`` shows those), in the clone's config or in a message.
+The clone (``git clone --bare --filter=blob:none``, sources/forge_clone.py) lives in the data directory and
+is fetched at the start of each fetch; the git source reads the window from it, after fetching the file
+versions the window's diffs need in one batch. The API is asked only for the pull requests (a GraphQL
+request per 100 commits, cached once settled), so a day costs the same few requests whatever its size.
 """
 
 from __future__ import annotations
@@ -15,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from dailydiff.models import Commit, Window
-from dailydiff.settings import GitSettings
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.sources.git import GitSource, git_auth_env, partial_clone
+from dailydiff.sources.forge_clone import CloneMode
 from dailydiff.sources.github import GitHubSource, web_base
 
 log = logging.getLogger("dailydiff.github")
@@ -35,34 +29,12 @@ def clone_url(template: str, api_url: str, repo: str) -> str:
 
 
 @dataclass
-class GitHubCloneSource(GitHubSource):
-    data_dir: Path = field(default_factory=Path)
-    git: GitSettings | None = None
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+class GitHubCloneSource(CloneMode, GitHubSource):
+    def clone_address(self) -> tuple[str, str]:
+        return clone_url(self.settings.git_url, self.settings.api_url, self.repo), "x-access-token"
 
-    def _clone(self) -> GitSource:
-        """The partial clone, cloned or fetched now, as a git source."""
-        url = clone_url(self.settings.git_url, self.settings.api_url, self.repo)
-        env = git_auth_env(url, self.token, self.environ)
-        return partial_clone(
-            url,
-            self.data_dir,
-            env,
-            repo=self.repo,
-            repo_url=self.repo_url,
-            branch=self.branch,
-            all_branches=self.all_branches,
-            include_merges=self.git.include_merges if self.git is not None else True,
-            max_patch_bytes=self.settings.max_patch_bytes,
-            forge="github",
-        )
-
-    async def list_shas(
-        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
-    ) -> list[tuple[str, dt.datetime]]:
-        """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
-        git = await asyncio.to_thread(self._clone)
-        return [pair for window in windows for pair in await asyncio.to_thread(git.shas_in, window)]
+    def all_branches_wanted(self) -> bool:
+        return self.all_branches
 
     async def stream(
         self,

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dailydiff.forges.github import ApiResponse, BadAnswer, GitHubHttp, ServerError
 from dailydiff.models import PullRequest
 from dailydiff.settings import GitHubSettings
 from dailydiff.sources.base import request_body
 from dailydiff.sources.budget import BATCH
-from dailydiff.sources.github_http import ApiResponse, BadAnswer, GitHubHttp, ServerError
 from dailydiff.store import CachedResponse, Store
 
 log = logging.getLogger("dailydiff.github")

@@ -24,12 +24,12 @@ from urllib.parse import quote, urlencode, urlsplit
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.errors import DailyDiffError, SourceError
+from dailydiff.forges.base import ApiResponse, BadAnswer, RequestCounts
+from dailydiff.forges.gitlab import GitLabHttp, find_gitlab_token
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GitLabSettings
-from dailydiff.sources.base import IncompleteFetch, clip_patch, iso_z, request_body, utc_time
-from dailydiff.sources.forge_http import ApiResponse, BadAnswer, ForgeSource, RequestCounts
-from dailydiff.sources.gitlab_http import GitLabHttp, find_gitlab_token
+from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, iso_z, request_body, utc_time
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class GitLabSource(ForgeSource):
             self.repo_url = f"{web_base(self.settings.api_url)}/{self.path}"
         if self.breaker is None:
             host = urlsplit(self.settings.api_url).netloc
-            self.breaker = CircuitBreaker(f"the GitLab API at {host}", self.settings.breaker_threshold)
+            self.breaker = self.settings.policy().breaker(f"the GitLab API at {host}")
 
     def commits(self, window: Window) -> list[Commit]:
         return run_sync(self.stream(window))

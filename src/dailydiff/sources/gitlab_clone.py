@@ -1,7 +1,7 @@
 """GitLab in clone mode: commits and patches from a blobless partial clone, merge requests from the API.
 
 The clone of ``https://HOST/group/subgroup/project.git`` lives in the data directory and is fetched at the
-start of each fetch, as for GitHub (sources/github_clone.py); the API is asked only for each commit's merge
+start of each fetch, as for GitHub (sources/forge_clone.py); the API is asked only for each commit's merge
 requests (kept for good once settled), so a day's cost does not grow with its diffs. The token reaches git
 through the environment (``oauth2``:token as Basic, scoped to the instance's origin), never a command line.
 """
@@ -11,47 +11,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from dailydiff.models import Commit, Window
-from dailydiff.settings import GitSettings
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.sources.git import GitSource, git_auth_env, partial_clone
+from dailydiff.sources.forge_clone import CloneMode
 from dailydiff.sources.gitlab import GitLabSource, web_base
 
 log = logging.getLogger("dailydiff.gitlab")
 
 
 @dataclass
-class GitLabCloneSource(GitLabSource):
-    data_dir: Path = field(default_factory=Path)
-    git: GitSettings | None = None
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-    def _clone(self) -> GitSource:
-        """The partial clone, cloned or fetched now, as a git source."""
-        url = f"{web_base(self.settings.api_url)}/{self.path}.git"
-        env = git_auth_env(url, self.token, self.environ, user="oauth2")
-        return partial_clone(
-            url,
-            self.data_dir,
-            env,
-            repo=self.repo,
-            repo_url=self.repo_url,
-            branch=self.branch,
-            include_merges=self.git.include_merges if self.git is not None else True,
-            max_patch_bytes=self.settings.max_patch_bytes,
-            forge="gitlab",
-        )
-
-    async def list_shas(
-        self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
-    ) -> list[tuple[str, dt.datetime]]:
-        """(sha, committed_at) of each window's commits, from the fetched clone: no API request."""
-        git = await asyncio.to_thread(self._clone)
-        return [pair for window in windows for pair in await asyncio.to_thread(git.shas_in, window)]
+class GitLabCloneSource(CloneMode, GitLabSource):
+    def clone_address(self) -> tuple[str, str]:
+        return f"{web_base(self.settings.api_url)}/{self.path}.git", "oauth2"
 
     async def stream(
         self,

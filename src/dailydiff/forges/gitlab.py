@@ -1,4 +1,4 @@
-"""GitLab's REST (v4) client: the one forge client (sources/forge_http.py) with GitLab's token header
+"""GitLab's REST (v4) client: the one forge client (forges/base.py) with GitLab's token header
 (``PRIVATE-TOKEN``), its rate limits (``RateLimit-Remaining``/``RateLimit-Reset`` on every answer, 429 with
 ``Retry-After``) and what its refusals mean.
 
@@ -17,9 +17,8 @@ import httpx2
 
 from dailydiff.common.http import retry_after_seconds
 from dailydiff.errors import SourceError
+from dailydiff.forges.base import ApiResponse, ForgeHttp, api_message, token_from, url_path
 from dailydiff.settings import GITLAB_TOKEN_ENVS, GitLabSettings
-from dailydiff.sources.base import token_from
-from dailydiff.sources.forge_http import ApiResponse, ForgeHttp, api_message, url_path
 
 log = logging.getLogger("dailydiff.gitlab")
 

@@ -1,4 +1,4 @@
-"""GitHub's REST client: the one forge client (sources/forge_http.py) with GitHub's headers (the API
+"""GitHub's REST client: the one forge client (forges/base.py) with GitHub's headers (the API
 version, the token as a Bearer), its rate limits (``x-ratelimit-*`` primary, 403/429 secondary) and what
 its refusals mean. Used by the GitHub source, doctor and the GitHub publisher.
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import github_rate_limited, rate_limit_reset_seconds, retry_after_seconds
+from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import SourceError
-from dailydiff.settings import GitHubSettings
-from dailydiff.sources.forge_http import (
+from dailydiff.forges.base import (
     ApiResponse,
     BadAnswer,
     ForgeHttp,
@@ -28,6 +28,7 @@ from dailydiff.sources.forge_http import (
     api_message,
     url_path,
 )
+from dailydiff.settings import GitHubSettings
 
 log = logging.getLogger("dailydiff.github")
 
@@ -42,6 +43,17 @@ def api_headers(token: str | None, api_version: str) -> dict[str, str]:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return headers
+
+
+def rate_limited(status: int, headers: Mapping[str, str], message: str = "") -> bool:
+    """GitHub's rate-limit rule, for every client that asks GitHub (the forge client's gate, the GitHub
+    publishers' client): its ways of saying a limit is spent: 403 or 429 with ``retry-after`` (secondary limits),
+    ``x-ratelimit-remaining: 0`` (the primary one), or a message that says so."""
+    if status not in (403, 429):
+        return False
+    if "retry-after" in headers or (headers.get("x-ratelimit-remaining") or "").strip() == "0":
+        return True
+    return "rate limit" in message.lower()
 
 
 @dataclass
@@ -59,7 +71,7 @@ class GitHubHttp(ForgeHttp):
         return api_headers(self.token, self.settings.api_version)
 
     def _rate_limited(self, status: int, headers: httpx2.Headers, message: str) -> bool:
-        return github_rate_limited(status, headers, message)
+        return rate_limited(status, headers, message)
 
     async def rate_remaining(self) -> int | None:
         """Requests the token can spend now: what it has left (from the last answer, else
@@ -80,7 +92,7 @@ class GitHubHttp(ForgeHttp):
                 return None
         if counts.remaining is None:
             return None
-        soon = counts.reset_at and counts.reset_at - time.time() <= self.settings.max_rate_limit_wait
+        soon = counts.reset_at and counts.reset_at - time.time() <= self.policy.max_retry_after
         return counts.remaining + (counts.limit if soon else 0)
 
     # rate limits (GitHub's: primary and secondary) ----------------------------------------------
@@ -157,4 +169,5 @@ __all__ = [
     "ServerError",
     "api_headers",
     "api_message",
+    "rate_limited",
 ]

@@ -1,7 +1,8 @@
-"""The one REST client under every forge source (GitHub, GitLab): conditional requests against the store's
-HTTP cache, a rate-limit gate, retries with jittered backoff honouring ``Retry-After``, and one clear error
-per failure. A forge is a subclass that says its headers, how it tells a spent rate limit and what its
-errors mean (sources/github_http.py, sources/gitlab_http.py).
+"""The one REST client of every forge (GitHub, GitLab), for the sources, doctor and whoever else asks a forge:
+conditional requests against the store's HTTP cache, a rate-limit gate, and one clear error per failure,
+under the one outbound policy (common/http.py ``HttpPolicy``, from the forge's settings section: request
+timeout, retries, jittered back-off honouring ``Retry-After``, the breaker). A forge is a subclass that says its headers, how it tells a spent rate limit and what its
+errors mean (forges/github.py, forges/gitlab.py).
 
 Every request has a total deadline (connect, send and every read: a server that drips its answer a byte at
 a time resets httpx's per-read timeout forever), and a circuit breaker leaves an API that keeps failing
@@ -24,7 +25,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -32,17 +33,11 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import (
-    CircuitBreaker,
-    retry_after_seconds,
-    retry_wait,
-    tls_context,
-)
+from dailydiff.common.http import CircuitBreaker, HttpPolicy, retry_after_seconds
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.settings import ForgeSettings
-from dailydiff.sources.base import SourceBase
 from dailydiff.store import CachedResponse, Store
 
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type", "x-next-page")
@@ -147,14 +142,14 @@ class ForgeHttp:
     counts: RequestCounts = field(default_factory=RequestCounts)
     slots: asyncio.Semaphore | None = None  # requests in flight; shared when the run passes one
     breaker: CircuitBreaker | None = None  # shared by the clients of one source, for the whole run
+    policy: HttpPolicy = None  # type: ignore[assignment]  # None: the settings section's (set below)
 
     def __post_init__(self) -> None:
-        headers = self.headers()
-        timeout = httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        if self.policy is None:
+            self.policy = self.settings.policy()
+        policy = self.policy
         limits = httpx2.Limits(max_connections=self.settings.concurrency + 2)
-        self._client = httpx2.AsyncClient(
-            headers=headers, timeout=timeout, limits=limits, verify=tls_context()
-        )
+        self._client = policy.async_client(headers=self.headers(), limits=limits)
         api = urlsplit(self.settings.api_url)
         self._origin = (api.scheme, api.netloc)
         self.host = api.netloc
@@ -163,9 +158,7 @@ class ForgeHttp:
         self._block_reason = ""
         self._slots = self.slots or asyncio.Semaphore(self.settings.concurrency)
         if self.breaker is None:
-            self.breaker = CircuitBreaker(
-                f"the {self.forge} API at {self.host}", self.settings.breaker_threshold
-            )
+            self.breaker = policy.breaker(f"the {self.forge} API at {self.host}")
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -210,7 +203,7 @@ class ForgeHttp:
             if problem is None:
                 break
             bad += 1
-            if bad > self.settings.max_retries:
+            if bad > self.policy.retries:
                 raise BadAnswer(
                     f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
                     f"a proxy or {self.forge} itself is misbehaving; run again later (nothing of it was stored, "
@@ -259,7 +252,7 @@ class ForgeHttp:
             if problem is None:
                 return response
             bad += 1
-            if bad > self.settings.max_retries:
+            if bad > self.policy.retries:
                 raise BadAnswer(
                     f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
                     f"a proxy or {self.forge} itself is misbehaving; run again later",
@@ -280,9 +273,9 @@ class ForgeHttp:
     ) -> ApiResponse:
         failures = 0  # 5xx and connection errors
         limited = 0  # rate-limit answers
-        breaker = self.breaker
+        breaker, policy = self.breaker, self.policy
         assert breaker is not None
-        deadline = self.settings.request_deadline
+        deadline = policy.timeout
         while True:
             started = time.monotonic()
             began = breaker.now()
@@ -312,7 +305,7 @@ class ForgeHttp:
                     raise ServerError(
                         breaker.reason, "check the network and run again later (fetched commits are kept)"
                     ) from None
-                if failures > self.settings.max_retries:
+                if failures > policy.retries:
                     raise ServerError(
                         f"cannot reach the {self.forge} API at {self.host} ({reason}) after {failures} attempts",
                         f"check the network and [{self.section}] api_url / DAILYDIFF_{self.section.upper()}_API_URL; "
@@ -336,7 +329,7 @@ class ForgeHttp:
                 return response
             if self._rate_limited(status, raw.headers, api_message(response)):
                 limited += 1
-                if limited > self.settings.max_retries + 2:
+                if limited > policy.retries + 2:
                     raise self._rate_limit_error(
                         f"{self.forge} kept answering that the rate limit is exceeded"
                     )
@@ -352,14 +345,14 @@ class ForgeHttp:
                         breaker.reason,
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
-                if failures > self.settings.max_retries:
+                if failures > policy.retries:
                     raise ServerError(
                         f"the {self.forge} API at {self.host} answered {status} {api_message(response)} "
                         f"{failures} times for {url_path(url)}",
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
                 asked = retry_after_seconds(raw.headers)
-                if asked is not None and asked > self.settings.max_rate_limit_wait:
+                if not policy.waits_for(asked):
                     raise ServerError(
                         f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks "
                         f"to wait {asked:.0f}s, longer than [{self.section}] max_rate_limit_wait",
@@ -370,7 +363,7 @@ class ForgeHttp:
             raise self._status_error(status, response, url)
 
     async def _backoff(self, attempt: int, what: str, asked: float | None = None) -> None:
-        delay = retry_wait(attempt, self.settings.retry_base_delay, asked)
+        delay = self.policy.wait(attempt, asked)
         self._log.info("retrying after %s in %.2fs", what, delay)
         self.counts.retries += 1
         await self.sleep(delay)
@@ -408,7 +401,7 @@ class ForgeHttp:
             wait = self._blocked_until - time.time()
             if wait <= 0:
                 return
-            if wait > self.settings.max_rate_limit_wait:
+            if not self.policy.waits_for(wait):
                 raise self._rate_limit_error("")
             self._log.warning("%s %s rate limit: waiting %.1fs", self.forge, self._block_reason, wait)
             self.counts.waited_seconds += wait
@@ -423,7 +416,7 @@ class ForgeHttp:
         return RateLimitError(
             detail
             or f"the {self.forge} API {kind} is spent until {until:%Y-%m-%d %H:%M} UTC (in about {minutes} min), "
-            f"longer than [{self.section}] max_rate_limit_wait ({self.settings.max_rate_limit_wait:.0f}s)",
+            f"longer than [{self.section}] max_rate_limit_wait ({self.policy.max_retry_after:.0f}s)",
             f"run the same command again after {until:%H:%M} UTC; what was fetched is stored and not requested "
             f"again{self._token_advice}",
         )
@@ -486,23 +479,10 @@ def problem_of(
     return None
 
 
-class ForgeSource(SourceBase):
-    """What a forge's source tells the engine from its settings section and its clients' counts: its API
-    host (the run's request slots for it), its concurrency, and what its fetches spent."""
-
-    settings: ForgeSettings
-    counts: list[RequestCounts]
-
-    @property
-    def host(self) -> str:
-        return self.settings.api_url
-
-    @property
-    def concurrency(self) -> int:
-        return self.settings.concurrency
-
-    def spend(self) -> dict[str, dict[str, int]]:
-        total = RequestCounts()
-        for counts in self.counts:
-            total.add(counts)
-        return {self.kind: total.as_dict()}
+def token_from(token_env: str, defaults: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    """A forge's token: from the variable ``token_env`` names, else the first of ``defaults`` that is set."""
+    for name in (token_env,) if token_env else defaults:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
