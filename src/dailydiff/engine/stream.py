@@ -635,7 +635,8 @@ class Engine:
         unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
         counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
-        stats = report_stats(commits, overview)
+        fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
+        stats = report_stats(commits, overview, self.store.spent_usage(repo.source.repo, shas, fingerprints))
         spent = counts.usage + overview.usage if fresh else counts.usage
         window = day_window(date, tz)
         now = self.now
