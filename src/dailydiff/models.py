@@ -362,6 +362,9 @@ class DayReport(_Frozen):
     # Commits the source saw in the day's window but could not read (e.g. a broken author line): sha and
     # reason, also said on stderr.
     skipped: list[str] = Field(default_factory=list)
+    # Delivery targets of this repository that have failed [run] alert_after days in a row, one line each:
+    # said in the messages this edition sends (every format and service), never stored with the day.
+    alerts: list[str] = Field(default_factory=list, exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
