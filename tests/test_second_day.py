@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -450,31 +451,44 @@ def test_explain_finds_the_commits_day_itself_and_builds_nothing(tmp_path: Path,
     assert "give more of the sha" not in unknown.stderr
 
 
-def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path) -> None:
-    from dailydiff.store import Store
-    from fake_llm import FakeLLM
+def _llm_day(tmp_path: Path) -> tuple[Path, str, Path]:
+    """A repository with a day of commits (llm_fixtures.DAY), its last commit of that day, a data directory."""
     from llm_fixtures import DAY, make_repo
-    from opsfixtures import cli_env
 
     repo = make_repo(tmp_path / "repo")
     sha = git(repo, "log", "-1", "--format=%H", f"--until={DAY.isoformat()}T23:59:59Z").strip()
-    data = tmp_path / "data"
+    return repo, sha, tmp_path / "data"
+
+
+def _llm_report(fake: Any, repo: Path, data: Path) -> tuple[dict[str, str], list[str]]:
+    """The environment and the `report` arguments that analyse ``repo`` with the fake LLM, in English."""
+    from opsfixtures import cli_env
+
+    env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
+    env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+               DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
+    return env, [
+        "report",
+        str(repo),
+        "--tz",
+        "UTC",
+        "--lang",
+        "en",
+        "--analyzer",
+        "llm",
+        "--data-dir",
+        str(data),
+    ]
+
+
+def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+    from fake_llm import FakeLLM
+    from llm_fixtures import DAY
+
+    repo, sha, data = _llm_day(tmp_path)
     with FakeLLM() as fake:
-        env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
-        env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-                   DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
-        common = [
-            "report",
-            str(repo),
-            "--tz",
-            "UTC",
-            "--lang",
-            "en",
-            "--analyzer",
-            "llm",
-            "--data-dir",
-            str(data),
-        ]
+        env, common = _llm_report(fake, repo, data)
         first = clirun.dailydiff(*common, "--date", DAY.isoformat(), "-q", cwd=tmp_path, env=env)
         assert first.returncode == 0, first.stderr
         with Store.open(data) as store:
@@ -494,28 +508,11 @@ def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path
 def test_a_reanalysis_never_lowers_the_days_tokens_and_shows_the_spent_part_apart(tmp_path: Path) -> None:
     from dailydiff.store import Store
     from fake_llm import FakeLLM
-    from llm_fixtures import DAY, make_repo
-    from opsfixtures import cli_env
+    from llm_fixtures import DAY
 
-    repo = make_repo(tmp_path / "repo")
-    sha = git(repo, "log", "-1", "--format=%H", f"--until={DAY.isoformat()}T23:59:59Z").strip()
-    data = tmp_path / "data"
+    repo, sha, data = _llm_day(tmp_path)
     with FakeLLM() as fake:
-        env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
-        env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-                   DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
-        common = [
-            "report",
-            str(repo),
-            "--tz",
-            "UTC",
-            "--lang",
-            "en",
-            "--analyzer",
-            "llm",
-            "--data-dir",
-            str(data),
-        ]
+        env, common = _llm_report(fake, repo, data)
         assert (
             clirun.dailydiff(*common, "--date", DAY.isoformat(), "-q", cwd=tmp_path, env=env).returncode == 0
         )
