@@ -55,8 +55,12 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_discord(text: str) -> str:
-    # A zero-width space after @ so no @everyone / @role ever pings.
-    return escape_markdown(text).replace("@", "@\u200b")
+    """Backslash escapes, except in the text's own code spans (nothing in one is markup: they stay code, as
+    in Slack, DingTalk and WeCom); a zero-width space after @ so no @everyone / @role ever pings."""
+    pieces = _CODE_SPANS.split(text)
+    return "".join(piece if i % 2 else escape_markdown(piece) for i, piece in enumerate(pieces)).replace(
+        "@", "@\u200b"
+    )
 
 
 def escape_slack(text: str) -> str:
