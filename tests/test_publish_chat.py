@@ -221,3 +221,14 @@ def test_a_titles_and_summarys_own_code_spans_stay_code_in_discord() -> None:
     tokens = [t for b in MarkdownIt("commonmark").parse(text) for t in b.children or []]
     assert [t.content for t in tokens if t.type == "code_inline"] == ["cake_kda", "head_dim > 256"], text
     assert "\\*x\\*" in text and "@\u200bhere" in text and no_live_markup(text)
+
+
+def test_a_teams_card_links_the_full_edition_once_as_its_action() -> None:
+    """Found by the new-user pass: the card ended with the "full report" link as a TextBlock and again as
+    its Action.OpenUrl button."""
+    message = day_message(make_report(4, language="en"), URL)
+    (payload,) = cf.teams_payloads(message, 3)
+    card = payload["attachments"][0]["content"]
+    assert [a["url"] for a in card["actions"]] == [URL]
+    assert not [b["text"] for b in card["body"] if URL in b["text"]]
+    assert len(card["body"]) > 3  # the rest is all there
