@@ -48,7 +48,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from dailydiff.common import i18n  # noqa: E402
 from dailydiff.publish import chat_formats as cf  # noqa: E402
-from dailydiff.render.chat import Line, Message, link_line  # noqa: E402
+from dailydiff.render.chat import Line, Message, Span, link_line  # noqa: E402
 from webhook_receiver import LIMITS, WebhookReceiver  # noqa: E402
 
 MIRRORS = [
@@ -250,6 +250,12 @@ def parse_payload(service: str, payload: dict[str, Any], raw: bytes, marker: re.
     index, total = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
     if found:
         title = title[: found.start()]
+    if service == "teams" and index == total:  # the card's button shows the message's last line, its link
+        actions = payload["attachments"][0]["content"].get("actions", [])
+        lines += [
+            cf.render_line((Span(a["title"], url=a["url"], bold=True, trusted=True),), cf.TEAMS)
+            for a in actions
+        ]
     return Part(service, title, index, total, lines, blocks, size, limit, links)
 
 

@@ -159,6 +159,7 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
         DROP TABLE digests;
         DROP TABLE unit_claims;
         DROP TABLE unit_needs;
+        DROP TABLE spent_usage;
         DROP TABLE search_answers;
         DROP TABLE search_fts;
         DROP TABLE search_docs;

@@ -229,6 +229,36 @@ def test_delivered_once_across_run_and_digest_publish_force_delivers_again(tmp_p
     assert body["name"] == "team" and body["date"] == DAY0.isoformat() and len(body["repos"]) == 2
 
 
+def test_a_repositorys_target_failing_for_days_is_named_in_the_digest(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+
+    build_workspace(tmp_path, repos=2, per_day=3, extra_toml=DELIVERY_TOML)
+    _unpublished(tmp_path)
+    hooks = WebhookReceiver().start()
+    try:
+        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"], HOOK_DISCORD=hooks.urls()["discord"])
+        day = ["--date", DAY0.isoformat()]
+        dailydiff("run", *day, cwd=tmp_path, env=env)
+        sent = len(hooks.received["discord"])
+        assert "推送告警" not in json.dumps(hooks.received["discord"], ensure_ascii=False)
+        with Store.open(tmp_path / "data") as store:
+            repo = sorted({r for r, _, _ in store.list_reports()})[1]
+            for back in (3, 2, 1):  # the repository's own mail failed on the three days before
+                date = DAY0 - dt.timedelta(days=back)
+                assert store.claim_delivery(repo, date, "zh", "email:x", publisher="mail", content_hash="h",
+                                            owner="me", seen=None)  # fmt: skip
+                store.finish_delivery(repo, date, "zh", "email:x", owner="me", state="failed", content_hash="h",
+                                      detail="535 authentication failed")  # fmt: skip
+        dailydiff("digest", *day, "--publish", "--force", cwd=tmp_path, env=env)
+    finally:
+        hooks.stop()
+    assert hooks.violations == []
+    since, last = DAY0 - dt.timedelta(days=3), DAY0 - dt.timedelta(days=1)
+    alert = f"mail 推送 {repo} 已连续 3 天失败（{since} 至 {last}）；请运行 dailydiff doctor 查看"
+    discord = json.dumps(hooks.received["discord"][sent:], ensure_ascii=False)
+    assert "⚠️ 推送告警" in discord and alert in discord, discord[:1500]
+
+
 def test_overview_one_llm_request_per_digest_day_cached_on_rerun_and_rules_offline(tmp_path: Path) -> None:
     build_workspace(
         tmp_path,

@@ -715,3 +715,41 @@ def test_timeout_bounds_a_whole_request_against_a_dripping_receiver() -> None:
         assert "timed out after 5s" in caught.value.message
     finally:
         server.close()
+
+
+# -- a delivery failing for days, said in every part of the next edition ------------------------------
+
+
+def test_a_delivery_alert_is_one_line_in_every_format_and_service_in_english_and_escaped() -> None:
+    from dailydiff.publish.chat_formats import (
+        dingtalk_payloads,
+        discord_payloads,
+        feishu_payloads,
+        slack_payloads,
+        teams_payloads,
+        wecom_payloads,
+    )
+
+    alert = "team*slack* has failed to deliver <o/r> on 3 days in a row (2026-01-24 to 2026-01-26); run dailydiff doctor"
+    made = edition(make_report(3, language="en").model_copy(update={"alerts": [alert]}))
+    md = made.files["md"]
+    assert md.count("> ⚠️ Delivery alert: team\\*slack\\* has failed to deliver") == 1, md[:600]
+    html = made.files["html"]
+    assert html.count('class="gate-warning delivery-alert" role="alert">⚠️ Delivery alert: team*slack* has failed to '
+                      "deliver &lt;o/r&gt; on 3 days") == 1  # fmt: skip
+    assert "Delivery alert" not in made.files["json"]
+    message = made.message()
+    for render in (
+        discord_payloads,
+        wecom_payloads,
+        dingtalk_payloads,
+        slack_payloads,
+        teams_payloads,
+        feishu_payloads,
+    ):
+        body = json.dumps(render(message, 3), ensure_ascii=False)
+        assert body.count("⚠️ Delivery alert") == 1 and "3 days in a row" in body and "2026-01-26" in body, (
+            body
+        )
+    assert "Delivery alert" in made.mail().text and "3 days in a row" in made.mail().html
+    assert "Delivery alert" not in edition(make_report(3, language="en")).files["md"]

@@ -201,10 +201,21 @@ def test_the_days_own_figures_for_the_summary() -> None:
     from dailydiff.engine.stages import day_figures
 
     report = make_report(1).model_copy(
-        update={"stats": ReportStats(total=1, prompt_tokens=120, completion_tokens=30, cost=0.12345678)}
+        update={
+            "stats": ReportStats(
+                total=1,
+                prompt_tokens=120,
+                completion_tokens=30,
+                cost=0.12345678,
+                replaced_prompt_tokens=50,
+                replaced_completion_tokens=10,
+            )
+        }
     )
     assert day_figures(report) == {
         "day_prompt_tokens": 120,
         "day_completion_tokens": 30,
         "day_cost": 0.123457,
+        "day_replaced_prompt_tokens": 50,
+        "day_replaced_completion_tokens": 10,
     }

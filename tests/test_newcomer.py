@@ -150,6 +150,11 @@ def test_item13_one_offset_per_report_in_json(tmp_path: Path) -> None:
         ("[llm]\nmodle = 'x'\n", "did you mean 'model'?"),
         ("[[repos]]\nsource = 'a/b'\nbrnach = 'main'\n", "did you mean 'branch'?"),
         ("[[publish]]\ntype = 'files'\ndirectroy = 'x'\n", "did you mean 'directory'?"),
+        # The misspelt key is named, not the required one it left missing (found by the new-user pass).
+        (
+            "[[repos]]\nsourc = 'a/b'\n",
+            "unknown setting; did you mean 'source'?",
+        ),
     ],
 )
 def test_item08_a_misspelt_key_gets_a_suggestion(tmp_path: Path, toml: str, suggestion: str) -> None:

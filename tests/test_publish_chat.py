@@ -204,3 +204,31 @@ def test_a_days_themes_take_the_reports_colon() -> None:
         lines = [cf.render_line(line, cf.WECOM) for section in message.sections for line in section.lines]
         themed = [line for line in lines if label.strip() in line]
         assert themed and all(line.startswith(label) for line in themed), themed
+
+
+def test_a_titles_and_summarys_own_code_spans_stay_code_in_discord() -> None:
+    """Found by the new-user pass: Discord showed a summary's `cake_kda` and the themes' paths as literal
+    backticks (every backtick escaped), where Slack, DingTalk and WeCom show code."""
+    from markdown_it import MarkdownIt
+
+    from dailydiff.render.chat import Span
+
+    line = (
+        Span("🔴 ", trusted=True),
+        Span("extends the public `cake_kda` path for `head_dim > 256` and *x* @here"),
+    )
+    text = cf.render_line(line, cf.DISCORD)
+    tokens = [t for b in MarkdownIt("commonmark").parse(text) for t in b.children or []]
+    assert [t.content for t in tokens if t.type == "code_inline"] == ["cake_kda", "head_dim > 256"], text
+    assert "\\*x\\*" in text and "@\u200bhere" in text and no_live_markup(text)
+
+
+def test_a_teams_card_links_the_full_edition_once_as_its_action() -> None:
+    """Found by the new-user pass: the card ended with the "full report" link as a TextBlock and again as
+    its Action.OpenUrl button."""
+    message = day_message(make_report(4, language="en"), URL)
+    (payload,) = cf.teams_payloads(message, 3)
+    card = payload["attachments"][0]["content"]
+    assert [a["url"] for a in card["actions"]] == [URL]
+    assert not [b["text"] for b in card["body"] if URL in b["text"]]
+    assert len(card["body"]) > 3  # the rest is all there

@@ -198,6 +198,45 @@ def test_everything_down_is_exit_7_and_secrets_stay_out(world: World) -> None:
     assert_no_canary(result.stdout, result.stderr)
 
 
+def test_a_target_failing_for_days_is_named_in_every_other_targets_message(world: World) -> None:
+    import datetime as dt
+
+    from dailydiff.store import Store
+
+    # Slack failed on the three days before (as `doctor` sees them in the ledger); today it works again.
+    with Store.open(world.data) as store:
+        for day in (16, 17, 18):
+            date = dt.date(2026, 1, day)
+            assert store.claim_delivery("sgl-project/sglang", date, "zh", "slack:old", publisher="slack",
+                                        content_hash="h", owner="me", seen=None)  # fmt: skip
+            store.finish_delivery("sgl-project/sglang", date, "zh", "slack:old", owner="me", state="failed",
+                                  content_hash="h", detail="HTTP 404: no such webhook")  # fmt: skip
+    result = run(*world.args("report", "--publish", "-q"), env=world.env)
+    assert result.returncode == 0, result.stderr
+    alert = "slack 推送 sgl-project/sglang 已连续 3 天失败（2026-01-16 至 2026-01-18）；请运行 dailydiff doctor 查看"
+    # Every chat service, as its receiver got it (each in its own markup), the mail, the files, GitHub.
+    for service in ("feishu", "dingtalk", "wecom", "discord", "slack"):
+        body = json.dumps(world.hooks.received[service], ensure_ascii=False)
+        assert "⚠️ 推送告警" in body and alert in body, (service, body[:2000])
+    assert world.hooks.received["generic"][0]["alerts"] == [alert]  # the summary's JSON: a list of its own
+    assert world.hooks.violations == []
+    mail = world.smtp.received[0].message
+    parts = [p.get_content() for p in mail.walk() if p.get_content_type() in ("text/plain", "text/html")]
+    assert len(parts) == 2 and all(alert in part for part in parts), parts
+    md = (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.md").read_text(encoding="utf-8")
+    assert f"> ⚠️ 推送告警：{alert}" in md
+    assert alert in world.github.issues["acme/reports"][0]["body"]
+    # The line is said where people look, not kept: the stored day and its JSON have no trace of it.
+    assert "推送告警" not in (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.json").read_text()
+    # Set to 0 (never), or a streak shorter than alert_after: no line.
+    quiet = run(*world.args("publish", "--force", "-q"), env=world.env | {"DAILYDIFF_RUN_ALERT_AFTER": "4"})
+    assert quiet.returncode == 0, quiet.stderr
+    assert all(
+        alert not in json.dumps(world.hooks.received[s][-1], ensure_ascii=False) for s in world.hooks.received
+    )
+    assert len(world.smtp.received) == 2 and "推送告警" not in world.smtp.received[1].message.as_string()
+
+
 def test_dry_run_prints_and_sends_nothing(world: World) -> None:
     result = run(*world.args("publish", "--dry-run"), env=world.env)
     assert result.returncode == 0, result.stderr

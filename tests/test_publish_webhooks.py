@@ -91,7 +91,7 @@ def test_every_service_receives_exactly_the_expected_payload_signed(receiver: We
             "**🧭 Day overview**\n• Scheduler \\<rework\\>\nThemes: perf\n**🔴 High importance \\(1\\)**\n"
             "🔴 **[\\[Feature\\] commit 0: \\<b\\>bold\\</b\\> & \\<!channel\\> @\u200beveryone \\(\\#17000\\)]"
             f"(<https://github.com/sgl-project/sglang/commit/{high}>)** `0000aaa` — 本次提交改进了调度器与内存池的交互，"
-            "\\[x\\]\\(javascript:alert\\(1\\)\\) \\*star\\* \\_u\\_ \\~s\\~ \\`tick\\` \\| pipe 本次提交改进了调度器与内存池的交互，"
+            "\\[x\\]\\(javascript:alert\\(1\\)\\) \\*star\\* \\_u\\_ \\~s\\~ `tick` \\| pipe 本次提交改进了调度器与内存池的交互，"
             "\\[x\\]\\(javascript:alert\\(1\\)\\) \\*star…\n"
             f"**[📄 Full report](<{link}>)**"
         ),

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -450,31 +451,44 @@ def test_explain_finds_the_commits_day_itself_and_builds_nothing(tmp_path: Path,
     assert "give more of the sha" not in unknown.stderr
 
 
-def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path) -> None:
-    from dailydiff.store import Store
-    from fake_llm import FakeLLM
+def _llm_day(tmp_path: Path) -> tuple[Path, str, Path]:
+    """A repository with a day of commits (llm_fixtures.DAY), its last commit of that day, a data directory."""
     from llm_fixtures import DAY, make_repo
-    from opsfixtures import cli_env
 
     repo = make_repo(tmp_path / "repo")
     sha = git(repo, "log", "-1", "--format=%H", f"--until={DAY.isoformat()}T23:59:59Z").strip()
-    data = tmp_path / "data"
+    return repo, sha, tmp_path / "data"
+
+
+def _llm_report(fake: Any, repo: Path, data: Path) -> tuple[dict[str, str], list[str]]:
+    """The environment and the `report` arguments that analyse ``repo`` with the fake LLM, in English."""
+    from opsfixtures import cli_env
+
+    env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
+    env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+               DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
+    return env, [
+        "report",
+        str(repo),
+        "--tz",
+        "UTC",
+        "--lang",
+        "en",
+        "--analyzer",
+        "llm",
+        "--data-dir",
+        str(data),
+    ]
+
+
+def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+    from fake_llm import FakeLLM
+    from llm_fixtures import DAY
+
+    repo, sha, data = _llm_day(tmp_path)
     with FakeLLM() as fake:
-        env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
-        env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-                   DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
-        common = [
-            "report",
-            str(repo),
-            "--tz",
-            "UTC",
-            "--lang",
-            "en",
-            "--analyzer",
-            "llm",
-            "--data-dir",
-            str(data),
-        ]
+        env, common = _llm_report(fake, repo, data)
         first = clirun.dailydiff(*common, "--date", DAY.isoformat(), "-q", cwd=tmp_path, env=env)
         assert first.returncode == 0, first.stderr
         with Store.open(data) as store:
@@ -489,6 +503,52 @@ def test_reanalyze_analyses_one_commit_again_and_rebuilds_its_day(tmp_path: Path
     assert again.stdout.startswith("# ") and DAY.isoformat() in again.stdout.splitlines()[0]
     both = clirun.dailydiff(*common, "--reanalyze", sha, "--explain", sha, cwd=tmp_path, env=env)
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+def test_a_reanalysis_never_lowers_the_days_tokens_and_shows_the_spent_part_apart(tmp_path: Path) -> None:
+    from dailydiff.store import Store
+    from fake_llm import FakeLLM
+    from llm_fixtures import DAY
+
+    repo, sha, data = _llm_day(tmp_path)
+    with FakeLLM() as fake:
+        env, common = _llm_report(fake, repo, data)
+        assert (
+            clirun.dailydiff(*common, "--date", DAY.isoformat(), "-q", cwd=tmp_path, env=env).returncode == 0
+        )
+        with Store.open(data) as store:
+            before = store.get_report(repo.name, DAY, "en")
+        assert before is not None
+        old = next(rc.analysis for rc in before.commits if rc.sha == sha)
+        assert old is not None and old.usage.prompt_tokens > 0 and before.stats.replaced_prompt_tokens == 0
+        again = clirun.dailydiff(*common, "--reanalyze", sha[:10], cwd=tmp_path, env=env)
+        assert again.returncode == 0, again.stderr
+        with Store.open(data) as store:
+            after = store.get_report(repo.name, DAY, "en")
+        assert after is not None
+        # The new answer's tokens come on top of what the dropped one cost: the figure never drops.
+        new = next(rc.analysis for rc in after.commits if rc.sha == sha)
+        assert new is not None and new.usage.prompt_tokens > 0
+        spent = (old.usage.prompt_tokens, old.usage.completion_tokens)
+        assert (after.stats.replaced_prompt_tokens, after.stats.replaced_completion_tokens) == spent
+        current = before.stats.prompt_tokens - old.usage.prompt_tokens + new.usage.prompt_tokens
+        assert after.stats.prompt_tokens == current + spent[0] > before.stats.prompt_tokens
+        assert f"(of them {spent[0]}+{spent[1]} spent on replaced analyses)" in again.stdout
+        assert f"(of them {spent[0]}+{spent[1]} spent on replaced analyses)" in again.stderr
+        # A second re-analysis adds the second answer's cost; a plain re-run changes nothing.
+        clirun.dailydiff(*common, "--reanalyze", sha[:10], "-q", cwd=tmp_path, env=env)
+        summary = tmp_path / "summary.json"
+        clirun.dailydiff(
+            *common, "--date", DAY.isoformat(), "--summary-json", str(summary), "-q", cwd=tmp_path, env=env
+        )
+        with Store.open(data) as store:
+            third = store.get_report(repo.name, DAY, "en")
+        assert third is not None
+        assert third.stats.replaced_prompt_tokens == spent[0] + new.usage.prompt_tokens
+        assert third.stats.prompt_tokens > after.stats.prompt_tokens
+        totals = json.loads(summary.read_text())["totals"]
+        assert totals["day_prompt_tokens"] == third.stats.prompt_tokens and totals["prompt_tokens"] == 0
+        assert totals["day_replaced_prompt_tokens"] == third.stats.replaced_prompt_tokens
 
 
 # branches ---------------------------------------------------------------------------------------------

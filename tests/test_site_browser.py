@@ -436,3 +436,29 @@ def test_dates_stay_on_one_line_at_1280_pixels(browser: Any, base_url: str) -> N
         assert wrapped == []
     finally:
         context.close()
+
+
+def test_on_a_phone_names_and_day_links_break_only_between_words(browser: Any, base_url: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+    )
+    try:
+        p = context.new_page()
+        p.goto(base_url + "index.html")
+        p.wait_for_load_state("load")
+        # The index's table keeps each repository's name whole (the table scrolls sideways instead).
+        lines = p.evaluate(
+            "() => Array.from(document.querySelectorAll('table.summary tbody td:first-child a'))"
+            ".map(a => [a.textContent, a.getClientRects().length])"
+        )
+        assert lines and all(n <= 2 for _, n in lines), lines
+        assert p.evaluate("document.documentElement.scrollWidth") <= 390
+        p.goto(base_url + DAY_PAGE)
+        # "← 前一天" / "后一天 →" and the week's link wrap as a whole, never inside.
+        split = p.evaluate(
+            "() => Array.from(document.querySelectorAll('p.repo-line a'))"
+            ".filter(a => a.getClientRects().length > 1).map(a => a.textContent)"
+        )
+        assert split == []
+    finally:
+        context.close()

@@ -46,6 +46,27 @@ def _report(repo: str = "o/r", day: int = 19) -> DayReport:
     raise AssertionError("no golden JSON report to start from")
 
 
+def test_an_analysis_replaced_or_dropped_keeps_what_it_cost(store: Store) -> None:
+    from dailydiff.models import AnalysisStatus, Usage
+
+    analysis = next(rc.analysis for rc in _report().commits if rc.analysis is not None)
+    sha, fp = "a" * 40, analysis.fingerprint
+    failed = analysis.model_copy(update={"status": AnalysisStatus.FAILED, "usage": Usage(prompt_tokens=700,
+                                                                                         completion_tokens=90, cost=0.25)})  # fmt: skip
+    store.save_analysis("o/r", sha, failed)
+    store.save_analysis("o/r", sha, failed)  # the same again: nothing was replaced
+    assert store.spent_usage("o/r", [sha], [fp]) == Usage()
+    ok = analysis.model_copy(update={"usage": Usage(prompt_tokens=650, completion_tokens=80, cost=0.2)})
+    store.save_analysis("o/r", sha, ok)  # the failed answer asked again: its tokens stay spent
+    assert store.spent_usage("o/r", [sha], [fp]) == Usage(prompt_tokens=700, completion_tokens=90, cost=0.25)
+    assert store.forget_analyses("o/r", sha) == 1  # --reanalyze
+    assert store.spent_usage("o/r", [sha, "b" * 40], [fp, "other"]) == Usage(
+        prompt_tokens=1350, completion_tokens=170, cost=0.45
+    )
+    assert store.spent_usage("o/r", [sha], ["another language"]) == Usage()
+    assert store.spent_usage("x/y", [sha], [fp]) == Usage()
+
+
 def test_every_table_round_trips(store: Store, location: str) -> None:
     report = _report()
     store.save_report(report)

@@ -252,11 +252,26 @@ class ReportStats(_Frozen):
     fallback: int = 0
     heuristic: int = 0
     unparsed: int = 0
+    # Tokens and cost of the day: its analyses and overview, and what analyses since replaced had cost
+    # (spent stays spent: the figure never drops after a re-analysis); that part also apart, below.
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     additions: int = 0
     deletions: int = 0
+    replaced_prompt_tokens: int = 0
+    replaced_completion_tokens: int = 0
+    replaced_cost: float = 0.0
+
+    @model_serializer(mode="wrap")
+    def _without_nothing_replaced(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not any(
+            data.get(f"replaced_{k}") for k in ("prompt_tokens", "completion_tokens", "cost")
+        ):
+            for k in ("prompt_tokens", "completion_tokens", "cost"):  # reports without one keep their shape
+                data.pop(f"replaced_{k}", None)
+        return data
 
 
 class Overview(_Frozen):
@@ -354,6 +369,9 @@ class DayReport(_Frozen):
     # Commits the source saw in the day's window but could not read (e.g. a broken author line): sha and
     # reason, also said on stderr.
     skipped: list[str] = Field(default_factory=list)
+    # Delivery targets of this repository that have failed [run] alert_after days in a row, one line each:
+    # said in the messages this edition sends (every format and service), never stored with the day.
+    alerts: list[str] = Field(default_factory=list, exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -357,7 +357,8 @@ def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's figures: what it analysed and what it spent (the same words as every report), and the
     days' own tokens and cost (``day_*``)."""
     keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
-            "completion_tokens", "day_prompt_tokens", "day_completion_tokens")  # fmt: skip
+            "completion_tokens", "day_prompt_tokens", "day_completion_tokens", "day_replaced_prompt_tokens",
+            "day_replaced_completion_tokens")  # fmt: skip
     out: dict[str, Any] = {key: sum(int(r.get(key) or 0) for r in reports) for key in keys}
     out["cost"] = round(sum(float(r["cost"]) for r in reports), 6)
     out["day_cost"] = round(sum(float(r.get("day_cost") or 0) for r in reports), 6)
@@ -386,6 +387,9 @@ def figures_line(figures: dict[str, Any]) -> str:
         line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
     if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
         line += f"; of the day: tokens {figures['day_prompt_tokens']}+{figures['day_completion_tokens']}"
+        if figures.get("day_replaced_prompt_tokens") or figures.get("day_replaced_completion_tokens"):
+            line += (f" (of them {figures['day_replaced_prompt_tokens']}+{figures['day_replaced_completion_tokens']}"
+                     " spent on replaced analyses)")  # fmt: skip
         if figures.get("day_cost", 0) > 0:
             line += f", ${figures['day_cost']:.4f}"
     return line

@@ -34,7 +34,7 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,6 +215,31 @@ def _deliver_one(
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+def delivery_alerts(store: Store, repos: Collection[str], days: int, language: str) -> list[str]:
+    """One line for each delivery target of these repositories (a digest's: ``digest:<name>``) that has failed
+    on ``days`` days in a row (``[run] alert_after``; 0: never): the next message the other targets send says
+    it, where people look (``doctor`` says it too)."""
+    if days <= 0 or not repos:
+        return []
+    from dailydiff.common.i18n import words
+    from dailydiff.common.text import clean
+
+    line = words("report", language)["delivery_failing"]
+    failing = [f for f in store.failing_targets(days) if f.repo in repos]
+    return [
+        clean(
+            line.format(
+                publisher=f.publisher,
+                repo=f.repo.replace("digest:", "digest ", 1),
+                days=f.days,
+                since=f.since,
+                last=f.last,
+            )
+        )
+        for f in failing
+    ]
 
 
 def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> bool:

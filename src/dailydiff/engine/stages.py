@@ -63,9 +63,13 @@ def report_commit(
     return ReportCommit.model_validate(data)
 
 
-def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = None) -> ReportStats:
-    """The statistics line of a report, from its commits (and the overview call's tokens)."""
-    usage = overview.usage if overview is not None else Usage()
+def report_stats(
+    commits: Sequence[ReportCommit], overview: Overview | None = None, replaced: Usage | None = None
+) -> ReportStats:
+    """The statistics line of a report, from its commits (and the overview call's tokens, and what analyses
+    of these commits since replaced had cost: counted in, and apart)."""
+    replaced = replaced or Usage()
+    usage = (overview.usage if overview is not None else Usage()) + replaced
     counts = {level: 0 for level in Level}
     failed = fallback = heuristic = unparsed = merges = 0
     for rc in commits:
@@ -93,14 +97,20 @@ def report_stats(commits: Sequence[ReportCommit], overview: Overview | None = No
         cost=usage.cost,
         additions=sum(rc.stats.additions for rc in commits if not rc.is_merge),
         deletions=sum(rc.stats.deletions for rc in commits if not rc.is_merge),
+        replaced_prompt_tokens=replaced.prompt_tokens,
+        replaced_completion_tokens=replaced.completion_tokens,
+        replaced_cost=replaced.cost,
     )
 
 
 def day_figures(report: DayReport) -> dict[str, Any]:
-    """Tokens and cost *of the day*: the sum over its stored analyses and overview (README, "Figures");
-    the same on every re-run. ``prompt_tokens``, ``completion_tokens`` and ``cost`` are *this run's*."""
-    return {"day_prompt_tokens": report.stats.prompt_tokens, "day_completion_tokens": report.stats.completion_tokens,
-            "day_cost": round(report.stats.cost, 6)}  # fmt: skip
+    """Tokens and cost *of the day*: the sum over its stored analyses and overview, and what replaced
+    analyses had cost (README, "Figures"; ``day_replaced_*`` that part apart): the same on every re-run, never
+    less after a re-analysis. ``prompt_tokens``, ``completion_tokens`` and ``cost`` are *this run's*."""
+    s = report.stats
+    return {"day_prompt_tokens": s.prompt_tokens, "day_completion_tokens": s.completion_tokens,
+            "day_cost": round(s.cost, 6), "day_replaced_prompt_tokens": s.replaced_prompt_tokens,
+            "day_replaced_completion_tokens": s.replaced_completion_tokens}  # fmt: skip
 
 
 def failure_ratio(report: DayReport) -> float:

@@ -42,6 +42,7 @@ from dailydiff.engine.deliver import (
     History,
     claim_owner,
     deliver,
+    delivery_alerts,
     is_delivered,
     publishers_for,
 )
@@ -644,7 +645,8 @@ class Engine:
         unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
         counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
-        stats = report_stats(commits, overview)
+        fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
+        stats = report_stats(commits, overview, self.store.spent_usage(repo.source.repo, shas, fingerprints))
         spent = counts.usage + overview.usage if fresh else counts.usage
         window = day_window(date, tz)
         now = self.now
@@ -717,7 +719,13 @@ class Engine:
     async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
         report = day.report
         extra = {"repo": repo.job.label}
-        # The render stage: the day's edition, each part rendered once on first use, for every target.
+        # The render stage: the day's edition, each part rendered once on first use, for every target; with
+        # a line for each of the repository's targets that has failed for days.
+        if repo.publishers:
+            alerts = delivery_alerts(
+                self.store, {report.repo}, repo.settings.run.alert_after, report.language
+            )
+            report = report.model_copy(update={"alerts": alerts}) if alerts else report
         edition = day_edition(report, repo.settings, self.options.history)
         shown = [
             o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, deliver, is_delivered, pick_publishers
+from dailydiff.engine.deliver import DeliveryResult, deliver, delivery_alerts, is_delivered, pick_publishers
 from dailydiff.engine.outcome import (
     BUILT,
     EMPTY,
@@ -266,10 +266,16 @@ class DigestUnit:
         with context.own_store() as store:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
+            targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
+            repos = {r.repo for r in digest.repos} | {self.entry.ledger_repo}
+            alerts = (
+                delivery_alerts(store, repos, settings.run.alert_after, digest.language) if targets else []
+            )
             # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
             day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
-            edition = digest_edition(digest, settings, day_targets)
-            targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
+            edition = digest_edition(
+                digest.model_copy(update={"alerts": alerts}) if alerts else digest, settings, day_targets
+            )
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
@@ -384,8 +390,11 @@ class StoredDayUnit:
     def _build(self, context: Context) -> UnitOutcome:
         from dailydiff.render.edition import day_edition
 
-        edition = day_edition(self.report, context.settings, context.options.history)
         with context.own_store() as store:
+            alerts = delivery_alerts(store, {self.report.repo}, context.settings.run.alert_after,
+                                     self.report.language) if self.targets else []  # fmt: skip
+            report = self.report.model_copy(update={"alerts": alerts}) if alerts else self.report
+            edition = day_edition(report, context.settings, context.options.history)
             results, written = send(edition, self.targets, store, context, context.settings.run.claim_timeout)
         return UnitOutcome("day", self.label, BUILT, self.report.date, repo=self.report.repo, report=self.report,
                            publish=results, written=written, key=self.key, edition=edition)  # fmt: skip

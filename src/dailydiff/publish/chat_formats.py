@@ -55,8 +55,12 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_discord(text: str) -> str:
-    # A zero-width space after @ so no @everyone / @role ever pings.
-    return escape_markdown(text).replace("@", "@\u200b")
+    """Backslash escapes, except in the text's own code spans (nothing in one is markup: they stay code, as
+    in Slack, DingTalk and WeCom); a zero-width space after @ so no @everyone / @role ever pings."""
+    pieces = _CODE_SPANS.split(text)
+    return "".join(piece if i % 2 else escape_markdown(piece) for i, piece in enumerate(pieces)).replace(
+        "@", "@\u200b"
+    )
 
 
 def escape_slack(text: str) -> str:
@@ -258,8 +262,11 @@ def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
     """Microsoft Teams: each part an Adaptive Card (1.4) in a ``message`` with one attachment, its title
     a heading TextBlock and every line a TextBlock of its own; the full edition as an OpenUrl action."""
     payloads = []
+    link = link_line(message)
+    linked = render_line(link, TEAMS) if link is not None else None  # the action opens it: not twice
     for text in text_messages(message, TEAMS, TEAMS_BODY_BYTES - 3000, max_messages):
         title, *lines = text.split("\n")
+        lines = [line for line in lines if line != linked]
         body = [{**_TEXT_BLOCK, "text": title, "size": "Medium", "weight": "Bolder"}]
         body += [{**_TEXT_BLOCK, "text": line} for line in lines]
         card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

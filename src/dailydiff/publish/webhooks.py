@@ -277,6 +277,8 @@ def summary_payload(report: DayReport, report_url: str | None, max_commits: int)
         ],
         "more_commits": max(0, len(listed) - max_commits),
         "report_url": report_url,
+        # targets of the repository failing for days ([run] alert_after): only when there are some
+        **({"alerts": report.alerts} if report.alerts else {}),
     }
 
 

@@ -150,6 +150,13 @@ def _listed(
     return Section(title, lines or [(Span(words["none"], trusted=True),)])
 
 
+def alert_sections(alerts: Sequence[str], language: str) -> list[Section]:
+    """Failing delivery targets ([run] alert_after), one line each under one heading, as untrusted text."""
+    if not alerts:
+        return []
+    return [Section(i18n.words("report", language)["delivery_alert"], [(Span(one_line(a)),) for a in alerts])]
+
+
 def day_message(report: DayReport, report_url: str | None = None, max_commits: int = 100) -> Message:
     L = i18n.words("report", report.language)
     words = i18n.words("chat", report.language)
@@ -160,6 +167,7 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     warning = gate_warning(report).replace("**", "")
     if warning:
         sections.append(Section(warning))  # the stored gate: the same verdict and figures as the report
+    sections += alert_sections(report.alerts, report.language)
     overview = _bullets(report.overview.highlights, report.overview.themes, f"{L['themes']}{L['colon']}")
     if overview:
         sections.append(Section(L["overview"], overview))
@@ -206,7 +214,7 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     D = i18n.words("digest", digest.language)
     words = i18n.words("chat", digest.language)
     links = repo_links or {}
-    sections: list[Section] = []
+    sections: list[Section] = alert_sections(digest.alerts, digest.language)
     overview = _bullets(digest.overview.highlights, digest.overview.themes, D["themes"])
     if overview:
         sections.append(Section(D["overview"], overview))

@@ -78,6 +78,8 @@ class DayDigest(_Frozen):
     overview: Overview = Field(default_factory=Overview)
     total: int = 0
     generated_at: dt.datetime | None = None
+    # Failing delivery targets of its repositories or of the digest itself (see DayReport.alerts): not stored.
+    alerts: list[str] = Field(default_factory=list, exclude=True)
 
     @property
     def gated(self) -> list[DigestRepo]:
@@ -254,12 +256,17 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
         }
 
     generated = generation_stamp(digest.generated_at, digest.timezone)
+    alert_heading = (
+        words("report", digest.language)["delivery_alert"] + words("report", digest.language)["colon"]
+    )
     return {
         "d": digest,
         "D": D,
         "title": D["title"].format(name=digest.name, date=digest.date),
         "highlights": [clean(line) for line in digest.overview.highlights],
         "themes": [clean(line) for line in digest.overview.themes],
+        # failing delivery targets, each under the one heading: "⚠️ Delivery alert: …"
+        "alerts": [alert_heading + clean(a) for a in digest.alerts],
         "high": [item(c) for c in digest.high],
         "watch": [item(c) for c in digest.watch],
         "repos": [

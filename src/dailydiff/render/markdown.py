@@ -240,7 +240,12 @@ def stats_line(report: DayReport) -> str:
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
     if s.prompt_tokens or s.completion_tokens:
-        parts.append(L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens))
+        tokens = L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens)
+        if s.replaced_prompt_tokens or s.replaced_completion_tokens:  # spent stays spent, shown apart
+            tokens += L["stats_tokens_replaced"].format(
+                prompt=s.replaced_prompt_tokens, completion=s.replaced_completion_tokens
+            )
+        parts.append(tokens)
         if s.cost > 0:  # no price configured for the model: tokens only, not a misleading $0
             parts.append(L["stats_cost"].format(cost=f"{s.cost:.4f}"))
     if s.total:

@@ -460,7 +460,13 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> str:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    first = errors[0]
+    if first["type"] == "missing":  # a misspelt key is why a required one is missing: name the misspelling
+        table = tuple(first["loc"][:-1])
+        first = next(
+            (e for e in errors if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == table), first
+        )
     loc = tuple(str(part) for part in first["loc"])
     key = _key_path(first["loc"])
     problem = first["msg"]

@@ -27,7 +27,7 @@ from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
-from dailydiff.models import Analysis, Commit, DayReport, RunSummary
+from dailydiff.models import Analysis, Commit, DayReport, RunSummary, Usage
 from dailydiff.settings import Settings
 from dailydiff.store import search
 from dailydiff.store.database import Database, now_precise, now_text
@@ -300,10 +300,49 @@ class Store:
         return [self._load(Commit, zlib.decompress(row[0]), "commit") for row in rows]
 
     def forget_analyses(self, repo: str, sha: str) -> int:
-        """Drop every stored analysis of one commit (``report --reanalyze``): the next build asks again."""
+        """Drop every stored analysis of one commit (``report --reanalyze``): the next build asks again. What
+        they cost stays spent (``spent_usage``)."""
         with self._tx():
+            rows = self._db.execute(
+                "SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha = ?", (repo, sha)
+            ).fetchall()
+            self._keep_spent(
+                repo, [(str(s), str(f), self._load(Analysis, d, "analysis")) for s, f, d in rows]
+            )
             cursor = self._db.execute("DELETE FROM analyses WHERE repo = ? AND sha = ?", (repo, sha))
         return int(getattr(cursor, "rowcount", 0) or 0)
+
+    def _keep_spent(self, repo: str, replaced: Iterable[tuple[str, str, Analysis]]) -> None:
+        """Record what analyses that are being replaced or dropped cost (inside the caller's transaction)."""
+        now = now_text()
+        for sha, fingerprint, analysis in replaced:
+            usage = analysis.usage
+            if usage.prompt_tokens or usage.completion_tokens or usage.cost:
+                self._db.execute(
+                    "INSERT INTO spent_usage (repo, sha, fingerprint, prompt_tokens, completion_tokens, cost, "
+                    "replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (repo, sha, fingerprint, usage.prompt_tokens, usage.completion_tokens, usage.cost, now),
+                )
+
+    def spent_usage(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> Usage:
+        """Tokens and cost of these commits' analyses (by these fingerprints) that were since replaced."""
+        shas, fingerprints = list(shas), list(fingerprints)
+        total = Usage()
+        if not shas or not fingerprints:
+            return total
+        fp_marks = ",".join("?" * len(fingerprints))
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+                f"COALESCE(SUM(cost), 0) FROM spent_usage WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))}) "
+                f"AND fingerprint IN ({fp_marks})",
+                (repo, *chunk, *fingerprints),
+            ).fetchone()
+            total = total + Usage(
+                prompt_tokens=int(row[0]), completion_tokens=int(row[1]), cost=float(row[2])
+            )
+        return total
 
     def count_commits(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
@@ -335,12 +374,38 @@ class Store:
         self.save_analyses(repo, [(sha, analysis)])
 
     def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
+        """Store analyses; one that replaces another under the same key (a failed answer asked again) keeps
+        what the replaced one cost in ``spent_usage``."""
         rows = [
             (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
             for sha, a in items
         ]
         columns = ("repo", "sha", "fingerprint", "analyzer", "status", "data", "created_at")
-        self._upsert("analyses", columns, 3, rows, fenced=True)
+        replaced = self._replaced(repo, rows)
+        if not replaced:
+            self._upsert("analyses", columns, 3, rows, fenced=True)
+            return
+        with self._tx(fenced=True):
+            for start in range(0, len(rows), _UPSERT_ROWS):
+                self._upsert("analyses", columns, 3, rows[start : start + _UPSERT_ROWS])
+            self._keep_spent(repo, replaced)
+
+    def _replaced(self, repo: str, rows: Sequence[tuple[str, ...]]) -> list[tuple[str, str, Analysis]]:
+        """The stored analyses that these rows would overwrite with something else."""
+        new = {(row[1], row[2]): row[5] for row in rows}
+        found: list[tuple[str, str, Analysis]] = []
+        shas = sorted({sha for sha, _ in new})
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            stored = self._db.execute(
+                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
+                (repo, *chunk),
+            )
+            for sha, fingerprint, data in stored:
+                key = (str(sha), str(fingerprint))
+                if key in new and new[key] != data:
+                    found.append((*key, self._load(Analysis, data, "analysis")))
+        return found
 
     def count_analyses(self, repo: str | None = None) -> int:
         if repo is None:

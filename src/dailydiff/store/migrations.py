@@ -247,4 +247,23 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE llm_endpoints ADD COLUMN measured_at TEXT;
         """,
     ),
+    (
+        # What analyses cost before they were replaced (a re-analysis, `report --reanalyze`, a failed answer
+        # asked again): spent tokens stay spent, so a day's figure never drops; counted apart, per commit and
+        # analyser fingerprint.
+        "m012_spent_usage",
+        """
+        CREATE TABLE spent_usage (
+            id {id},
+            repo TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            prompt_tokens BIGINT NOT NULL,
+            completion_tokens BIGINT NOT NULL,
+            cost DOUBLE PRECISION NOT NULL,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE INDEX spent_usage_by_commit ON spent_usage (repo, sha);
+        """,
+    ),
 ]
