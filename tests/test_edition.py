@@ -108,8 +108,8 @@ def test_a_dripping_receiver_is_cut_off_at_the_deadline_recorded_failed_and_deli
 ) -> None:
     server = DrippingServer()
     entry = TypeAdapter(PublishEntry).validate_python(
-        {"type": "slack", "url_env": "HOOK", "timeout": 0.5, "deadline": 0.75, "retries": 2, "backoff": 0.1}
-    )
+        {"type": "slack", "url_env": "HOOK", "timeout": 5, "deadline": 0.75, "retries": 2, "backoff": 0.1}
+    )  # the request's own timeout is longer than the delivery's deadline: the deadline is what cuts
     secrets = Secrets({"HOOK": server.url})
     (slack,) = build_publishers([entry], secrets)
     reports = [make_report(3), make_report(4).model_copy(update={"date": dt.date(2026, 1, 28)})]
