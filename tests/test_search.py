@@ -430,3 +430,24 @@ def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
     )  # 重构 = the zh label
     assert kinds("6 月份回滚了哪些改动？") == kinds("what was reverted?") == ["revert"]
     assert kinds("依赖更新有哪些") == ["dependency"]
+
+
+def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(tmp_path: Path) -> None:
+    """A name like "MiniMax" is indexed as "mini max" where a commit writes it so and as "minimax" where it
+    writes "Minimax": the question's word finds both."""
+    day = dt.date(2026, 5, 6)
+    repo = tmp_path / "ascend"
+    shas = build_repo(repo, [
+        CommitSpec("fix(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
+                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+        CommitSpec("fix: the Minimax wrapper accepts extra kwargs", _at(day, 10),
+                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+    ])  # fmt: skip
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert set(_shas(store, "MiniMax")) == set(shas[:2])
+        assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])

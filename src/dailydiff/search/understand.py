@@ -266,6 +266,13 @@ def _segment_concepts(
         groups.setdefault(index, found.group(0))
         return " "
 
+    # A name written in camel case ("MiniMax", "DeepSeek") is indexed as its parts where commits write it
+    # so and as one word where they write it "Minimax": the question's word stands for both.
+    camel: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", text):
+        parts, whole = terms(word), terms(word.lower())
+        if len(parts) > 1 and len(whole) == 1:
+            camel.setdefault(whole[0], " ".join(parts))
     for phrase, index in g.phrases:
         if phrase in lowered:
             lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
@@ -297,6 +304,8 @@ def _segment_concepts(
                 groups.setdefault(group, token)
             else:
                 singles.setdefault(term, token)
+                if term in camel:
+                    joins.setdefault(term, camel[term])
 
 
 def _segment(text: str) -> list[Concept]:
