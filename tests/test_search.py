@@ -451,3 +451,13 @@ def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(tmp_pat
     with Store.open(data) as store:
         assert set(_shas(store, "MiniMax")) == set(shas[:2])
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
+
+
+def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
+    """W8A8 and W4A8 are quantization schemes; "RoPE" is indexed as "ro pe" where a commit writes it so."""
+    from dailydiff.search.understand import understand
+
+    [quantization, _fix] = understand("5 月份量化相关的修复有哪些？", dt.date(2026, 8, 23)).concepts
+    assert {"quantiz", "w8a8", "w4a8", "dequant"} <= set(quantization.terms)
+    [rope] = understand("RoPE 相关的改动", dt.date(2026, 8, 23)).concepts
+    assert {"rope", "ro pe", "rotari"} <= set(rope.terms)
