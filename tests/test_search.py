@@ -461,3 +461,14 @@ def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
     assert {"quantiz", "w8a8", "w4a8", "dequant"} <= set(quantization.terms)
     [rope] = understand("RoPE 相关的改动", dt.date(2026, 8, 23)).concepts
     assert {"rope", "ro pe", "rotari"} <= set(rope.terms)
+
+
+def test_a_kind_of_change_is_one_idea_whatever_word_names_it() -> None:
+    """A question asking what was "rolled back" asks for the commits that say "Revert" as much as for those that say "rolled back": a
+    kind's words are all the question's own, where another thing's other names count for less."""
+    from dailydiff.search.understand import understand
+
+    [kind] = understand("Which changes were rolled back?", dt.date(2026, 8, 23)).concepts
+    assert {"revert", "roll back", "回滚"} <= set(kind.own)
+    [rope] = understand("RoPE changes", dt.date(2026, 8, 23)).concepts[:1]
+    assert "rotari" in rope.terms and "rotari" not in rope.own  # not a kind: "rotary" is another name

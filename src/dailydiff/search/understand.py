@@ -314,7 +314,9 @@ def _segment(text: str) -> list[Concept]:
     singles: dict[str, str] = {}
     joins: dict[str, str] = {}  # "top k" → "topk": a hyphenated word is written both ways
     _segment_concepts(text, groups, singles, joins)
-    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source, (_phrase(source),))
+    # A kind of change is one idea whatever word names it ("rolled back" asks for commits that say "Revert").
+    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source,
+                        g.groups[i] if i in g.kinds else (_phrase(source),))
                 for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
