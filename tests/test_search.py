@@ -464,8 +464,9 @@ def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
 
 
 def test_a_kind_of_change_is_one_idea_whatever_word_names_it() -> None:
-    """A question asking what was "rolled back" asks for the commits that say "Revert" as much as for those that say "rolled back": a
-    kind's words are all the question's own, where another thing's other names count for less."""
+    """A question asking what was "rolled back" asks for the commits that say "Revert" as much as for those
+    that say "rolled back": a kind's words are all the question's own (another thing's other names count
+    for less)."""
     from dailydiff.search.understand import understand
 
     [kind] = understand("Which changes were rolled back?", dt.date(2026, 8, 23)).concepts
