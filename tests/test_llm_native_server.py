@@ -96,3 +96,20 @@ def test_a_one_slot_server_is_remembered_at_one_and_the_next_run_starts_there(
     failures = again.reports[0].run.failures
     assert not any("in time" in f or "timeout" in f.lower() for f in failures), failures
     assert again.reports[0].run.analysed + again.reports[0].run.fallback >= 1
+
+
+def _last_task(base_url: str) -> int:
+    """The newest completion task llama-server's slots have taken (``/slots``): it grows with every chat
+    request the server answers, and stands still while none is made."""
+    slots = httpx2.get(base_url.removesuffix("/v1") + "/slots", timeout=30).json()
+    return max(int(slot.get("id_task", -1)) for slot in slots)  # none before the first task
+
+
+def test_ask_cites_only_retrieved_commits_in_the_question_language_and_asks_once(
+    server: tuple[str, int], tmp_path: Path
+) -> None:
+    """Issue 44: `ask` against llama.cpp's own server, as against llama-cpp-python's (test_llm_real_server)."""
+    from test_llm_real_server import ask_on_a_real_server
+
+    base_url, _ = server
+    ask_on_a_real_server(base_url, lambda: _last_task(base_url), tmp_path)

@@ -13,7 +13,9 @@ runaway answer minutes): two small commits, prompts of a few hundred tokens. Mar
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,22 +164,40 @@ def _history(tmp_path: Path) -> tuple[Path, list[str]]:
     return data, shas
 
 
-def test_answers_cite_only_retrieved_commits_in_the_question_language_and_are_asked_once(
-    real_server: tuple[str, Path], tmp_path: Path
-) -> None:
-    base_url, log = real_server
+def ask_on_a_real_server(base_url: str, requests: Callable[[], int], tmp_path: Path) -> None:
+    """`ask` against a real llama.cpp server, in English and in Chinese: every citation (in the answer's text
+    and in its list) is a commit this ask retrieved, what is printed first is in the question's language (the
+    model's answer, or the retrieved commits listed in that language when the model's is not usable), and
+    asking again sends nothing. ``requests``: how many chat requests the server has answered so far. What the
+    small model writes is not judged: only what the tool guarantees whatever it writes."""
     data, shas = _history(tmp_path)
     env = {"DAILYDIFF_LLM_BASE_URL": base_url, "DAILYDIFF_LLM_MODEL": MODEL}
     for question in ("What changed in the attention kernels?", "注意力 attention 内核有哪些变化？"):
-        before = len(POST.findall(log.read_text(errors="replace")))
-        result = dailydiff("ask", question, "--data-dir", str(data), cwd=tmp_path, env=env)
-        asked = len(POST.findall(log.read_text(errors="replace")))
+        before = requests()
+        found = json.loads(
+            dailydiff("ask", question, "--json", "--data-dir", str(data), cwd=tmp_path, env=env).stdout
+        )
+        asked = requests()
         assert asked > before  # the model was asked (negotiation included)
-        out = result.stdout
-        retrieved = {s[:7] for s in shas}
+        retrieved = {c["sha"][:7] for c in found["commits"]}
+        assert retrieved and retrieved <= {s[:7] for s in shas}, found
+        assert found["llm"] is not None, found  # the model answered something, usable or not
+        if found["answer"] is not None:  # a usable answer: it cites, only what was retrieved, in the language
+            assert found["llm"]["cited"] and set(found["llm"]["cited"]) <= retrieved, found
+            assert set(CITATION.findall(found["answer"])) <= retrieved, found
+            assert is_chinese(found["answer"]) == is_chinese(question), found
+        out = dailydiff("ask", question, "--data-dir", str(data), cwd=tmp_path, env=env).stdout
+        assert requests() == asked  # the same question over the same history: no request the second time
         assert set(CITATION.findall(out)) <= retrieved, out
         first_line = out.strip().splitlines()[0]
         assert is_chinese(first_line) == is_chinese(question), out
         again = dailydiff("ask", question, "--data-dir", str(data), cwd=tmp_path, env=env)
-        assert len(POST.findall(log.read_text(errors="replace"))) == asked  # no request the second time
+        assert requests() == asked
         assert again.stdout == out
+
+
+def test_answers_cite_only_retrieved_commits_in_the_question_language_and_are_asked_once(
+    real_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base_url, log = real_server
+    ask_on_a_real_server(base_url, lambda: len(posts(log)), tmp_path)

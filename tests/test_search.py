@@ -430,3 +430,46 @@ def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
     )  # 重构 = the zh label
     assert kinds("6 月份回滚了哪些改动？") == kinds("what was reverted?") == ["revert"]
     assert kinds("依赖更新有哪些") == ["dependency"]
+
+
+def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(tmp_path: Path) -> None:
+    """A name like "MiniMax" is indexed as "mini max" where a commit writes it so and as "minimax" where it
+    writes "Minimax": the question's word finds both."""
+    day = dt.date(2026, 5, 6)
+    repo = tmp_path / "ascend"
+    shas = build_repo(repo, [
+        CommitSpec("fix(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
+                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+        CommitSpec("fix: the Minimax wrapper accepts extra kwargs", _at(day, 10),
+                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+    ])  # fmt: skip
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert set(_shas(store, "MiniMax")) == set(shas[:2])
+        assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
+
+
+def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
+    """W8A8 and W4A8 are quantization schemes; "RoPE" is indexed as "ro pe" where a commit writes it so."""
+    from dailydiff.search.understand import understand
+
+    [quantization, _fix] = understand("5 月份量化相关的修复有哪些？", dt.date(2026, 8, 23)).concepts
+    assert {"quantiz", "w8a8", "w4a8", "dequant"} <= set(quantization.terms)
+    [rope] = understand("RoPE 相关的改动", dt.date(2026, 8, 23)).concepts
+    assert {"rope", "ro pe", "rotari"} <= set(rope.terms)
+
+
+def test_a_kind_of_change_is_one_idea_whatever_word_names_it() -> None:
+    """A question asking what was "rolled back" asks for the commits that say "Revert" as much as for those
+    that say "rolled back": a kind's words are all the question's own (another thing's other names count
+    for less)."""
+    from dailydiff.search.understand import understand
+
+    [kind] = understand("Which changes were rolled back?", dt.date(2026, 8, 23)).concepts
+    assert {"revert", "roll back", "回滚"} <= set(kind.own)
+    [rope] = understand("RoPE changes", dt.date(2026, 8, 23)).concepts[:1]
+    assert "rotari" in rope.terms and "rotari" not in rope.own  # not a kind: "rotary" is another name

@@ -57,7 +57,7 @@ class _Glossary:
     names: list[str]  # each group's first word
     kinds: frozenset[int]  # which groups are kinds of change
     by_term: dict[str, int]  # an index term → its group
-    phrases: list[tuple[re.Pattern[str], int]]  # multi-word and Chinese words, longest first
+    phrases: list[tuple[str, int]]  # multi-word and Chinese words (lower case), longest first
     stop_zh: list[str]
 
 
@@ -99,12 +99,17 @@ def glossary() -> _Glossary:
                 phrases.append((word.lower(), index))
         groups.append(tuple(found))
     phrases.sort(key=lambda p: -len(p[0]))
-    compiled = [
-        (re.compile(re.escape(p) if re.search(f"[{_CJK}]", p) else rf"(?<![\w-]){re.escape(p)}(?![\w-])"), i)
-        for p, i in phrases
-    ]
-    return _Glossary(groups, [g[1][0] for g in raw], frozenset(kinds), by_term, compiled,
+    return _Glossary(groups, [g[1][0] for g in raw], frozenset(kinds), by_term, phrases,
                      sorted(data["stop_zh"], key=len, reverse=True))  # fmt: skip
+
+
+@functools.cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A glossary phrase as it stands in a question (an English one as whole words). Compiled when a question
+    holds its text: a process asks one question, and compiling every phrase would cost more than the search."""
+    if re.search(f"[{_CJK}]", phrase):
+        return re.compile(re.escape(phrase))
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
 
 # ---- time -------------------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 Window = tuple[dt.date | None, dt.date | None]
 
 
-def _time_rules(today: dt.date) -> list[tuple[re.Pattern[str], object]]:
+def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     def month(m: str, y: str | None) -> dt.date:
         return _month_start(_MONTHS[m.lower()], int(y) if y else None, today)
 
@@ -199,7 +204,12 @@ def _time_rules(today: dt.date) -> list[tuple[re.Pattern[str], object]]:
         (r"下半年", lambda g: (dt.date(today.year, 7, 1), dt.date(today.year, 12, 31))),
         (r"本季度", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
     ]  # fmt: skip
-    return [(re.compile(p, re.I), f) for p, f in rules]
+    return rules
+
+
+@functools.cache
+def _time_pattern(rule: str) -> re.Pattern[str]:
+    return re.compile(rule, re.I)
 
 
 def _quarter(q: int, year: str | None, today: dt.date) -> Window:
@@ -212,12 +222,18 @@ def _quarter(q: int, year: str | None, today: dt.date) -> Window:
 def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     """The time window a question names (the first that reads as one), the words read, and the question
     without them."""
-    for pattern, make in _time_rules(today):
-        found = pattern.search(question)
+    lowered = question.lower()
+    month_named = any(name in lowered for name in _MONTHS)
+    for rule, make in _time_rules(today):
+        # A rule is compiled only when the question could hold it (a month's name, 月): most questions
+        # name no time, and compiling every rule would cost more than the search.
+        if (_M in rule and not month_named) or (_ZM in rule and "月" not in question):
+            continue
+        found = _time_pattern(rule).search(question)
         if not found:
             continue
         if (
-            pattern.pattern.startswith(r"\b(?:in|during")
+            rule.startswith(r"\b(?:in|during")
             and found.group(1).lower() in ("may", "mar")
             and (not question[found.start(1)].isupper())
         ):
@@ -250,8 +266,16 @@ def _segment_concepts(
         groups.setdefault(index, found.group(0))
         return " "
 
-    for pattern, index in g.phrases:
-        lowered = pattern.sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
+    # A name written in camel case ("MiniMax", "DeepSeek") is indexed as its parts where commits write it
+    # so and as one word where they write it "Minimax": the question's word stands for both.
+    camel: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", text):
+        parts, whole = terms(word), terms(word.lower())
+        if len(parts) > 1 and len(whole) == 1:
+            camel.setdefault(whole[0], " ".join(parts))
+    for phrase, index in g.phrases:
+        if phrase in lowered:
+            lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
     for stop in g.stop_zh:
         lowered = lowered.replace(stop, " ")
     for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered):
@@ -280,6 +304,8 @@ def _segment_concepts(
                 groups.setdefault(group, token)
             else:
                 singles.setdefault(term, token)
+                if term in camel:
+                    joins.setdefault(term, camel[term])
 
 
 def _segment(text: str) -> list[Concept]:
@@ -288,7 +314,9 @@ def _segment(text: str) -> list[Concept]:
     singles: dict[str, str] = {}
     joins: dict[str, str] = {}  # "top k" → "topk": a hyphenated word is written both ways
     _segment_concepts(text, groups, singles, joins)
-    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source, (_phrase(source),))
+    # A kind of change is one idea whatever word names it ("rolled back" asks for commits that say "Revert").
+    concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source,
+                        g.groups[i] if i in g.kinds else (_phrase(source),))
                 for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
