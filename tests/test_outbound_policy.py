@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -18,7 +19,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from dailydiff.analysis.llm import LLMAnalyzer
-from dailydiff.common.http import HttpPolicy
+from dailydiff.common.http import HttpPolicy, Retry
 from dailydiff.errors import AnalysisError, DailyDiffError, PublishError, SourceError
 from dailydiff.forges.base import ForgeHttp
 from dailydiff.forges.github import GitHubHttp
@@ -175,6 +176,35 @@ def kind(request: pytest.FixtureRequest, repo: Path, tmp_path: Path) -> Iterator
             yield WebhookKind(receiver)
         finally:
             receiver.stop()
+
+
+@dataclass(frozen=True)
+class OwnRule(HttpPolicy):
+    """A policy whose retry decision is not the settings': it lets a failed attempt go again after
+    ``steady`` seconds exactly, ``allowed`` times whatever ``retries`` says, and records every decision."""
+
+    allowed: int = 0
+    steady: float = 0.0
+    asked: list[int] = field(default_factory=list, compare=False)
+
+    def after(self, attempt: int, **context: object) -> Retry:
+        self.asked.append(attempt)
+        return Retry(attempt, self.steady, "" if attempt <= self.allowed else "attempts")
+
+
+def test_every_kind_retries_only_as_the_policy_decides(kind: Kind) -> None:
+    """The retry loops (the forges', the LLM's, the publishers') keep only their I/O: whether and when a
+    failed request goes again is ``HttpPolicy.after``'s. A policy with ``retries = 0`` whose decision
+    allows two retries 0.6 s apart gets three requests 0.6 s apart from every kind, each retry asked for."""
+    policy = OwnRule(**{**vars(POLICY.but(retries=0, backoff=30.0))}, allowed=2, steady=0.6)
+    kind.fail(100)
+    with pytest.raises(kind.error):
+        kind.call(policy)
+    arrivals = kind.arrivals()
+    assert len(arrivals) == 3, arrivals
+    for gap in (b - a for a, b in zip(arrivals, arrivals[1:], strict=False)):
+        assert 0.6 - 0.02 <= gap <= 0.6 + LOADED, gap
+    assert policy.asked == [1, 2, 3], policy.asked
 
 
 def test_a_server_that_keeps_failing_gets_the_policys_retries_after_its_jittered_back_off(kind: Kind) -> None:

@@ -703,7 +703,7 @@ class _Session:
                 raise LLMCallError("unavailable", self.breaker.reason)
             ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
             slot = None
-            delay: float | None = None
+            wait = 0.0
             try:
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason)
@@ -735,13 +735,17 @@ class _Session:
                     self.breaker.success()  # alive, only busy
                     stats.rate_limited += 1
                     rate_hits += 1
-                    wait = self.policy.wait(min(rate_hits, 6) + 1, error.retry_after)
-                    crowd = self.limit.rate_limited(ticket, wait)
-                    if rate_hits > self.settings.rate_limit_retries or not self.policy.waits_for(wait):
+                    # The policy decides (its own count for 429s, a back-off one step longer); the limiter,
+                    # this endpoint's hook, pauses the others for the wait.
+                    retry = self.policy.after(rate_hits, asked=error.retry_after,
+                                              retries=self.settings.rate_limit_retries,
+                                              step=min(rate_hits, 6) + 1)  # fmt: skip
+                    crowd = self.limit.rate_limited(ticket, retry.wait)
+                    if retry.give_up:
                         raise
                     stats.retried += 1
                     if crowd:  # the others go on; only the refused request waits its Retry-After
-                        await asyncio.sleep(wait)
+                        await asyncio.sleep(retry.wait)
                     continue  # (alone: every new request waits out the pause, this one with them)
                 if error.kind in ("interrupted", "timeout"):
                     # The server worked on it and the answer is lost: it counts against the commit's cap,
@@ -777,14 +781,13 @@ class _Session:
                     raise
                 if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
                     log.warning("%s", self.breaker.reason)
-                if self.breaker.opened:
-                    raise LLMCallError("unavailable", self.breaker.reason) from None
-                if transient >= self.policy.retries or attempts.left <= 0:
-                    raise
-                if not self.policy.waits_for(error.retry_after):
-                    raise
-                delay = error.retry_after
                 transient += 1
+                retry = self.policy.after(transient, asked=error.retry_after, breaker=self.breaker)
+                if retry.give_up == "breaker":
+                    raise LLMCallError("unavailable", self.breaker.reason) from None
+                if retry.give_up or attempts.left <= 0:  # (the commit's own cap of requests, besides)
+                    raise
+                wait = retry.wait
                 stats.retried += 1
             except BaseException:
                 self.limit.release(ticket)
@@ -800,7 +803,7 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            await asyncio.sleep(self.policy.wait(transient, delay))
+            await asyncio.sleep(wait)
 
     # one commit ------------------------------------------------------------------------------------
 

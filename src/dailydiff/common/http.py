@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import ssl
@@ -103,6 +103,22 @@ def retry_wait(attempt: int, base: float, asked: float | None = None, *, cap: fl
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
+GiveUp = Literal["", "breaker", "attempts", "retry_after", "deadline"]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The one policy's answer after a failed attempt (``HttpPolicy.after``): go again after ``wait``
+    seconds, or stop when ``give_up`` says why — ``breaker`` (the endpoint is left alone), ``attempts``
+    (every retry spent), ``retry_after`` (the server asks to wait longer than the policy waits for) or
+    ``deadline`` (the wait would outlast the work's deadline). ``asked`` is the server's ``Retry-After``.
+    The loops that send (forges/base.py, analysis/llm.py, publish/http.py) only word it."""
+
+    attempt: int
+    wait: float
+    give_up: GiveUp = ""
+    asked: float | None = None
+
 
 @dataclass(frozen=True)
 class HttpPolicy:
@@ -135,6 +151,34 @@ class HttpPolicy:
     def waits_for(self, asked: float | None) -> bool:
         """Whether a server's ``Retry-After`` is one this policy waits for."""
         return asked is None or asked <= self.max_retry_after
+
+    def after(
+        self,
+        attempt: int,
+        *,
+        asked: float | None = None,
+        left: float = math.inf,
+        breaker: CircuitBreaker | None = None,
+        retries: int | None = None,
+        step: int | None = None,
+    ) -> Retry:
+        """The one retry decision of every outbound loop, after failed attempt number ``attempt``
+        (1-based): give up when the endpoint's ``breaker`` is open, when ``attempt`` is past the retries
+        (``retries``: a kind's own count for one kind of failure, e.g. the LLM's 429s; else the policy's),
+        when the server asks (``asked``, its ``Retry-After``) longer than ``max_retry_after``, or when the
+        wait would outlast what is ``left`` of the deadline; else wait ``wait(step or attempt, asked)``.
+        The wait is given with a give-up too (the LLM's limiter pauses the others for it)."""
+        wait = self.wait(attempt if step is None else step, asked)
+        give_up: GiveUp = ""
+        if breaker is not None and breaker.opened:
+            give_up = "breaker"
+        elif attempt > (self.retries if retries is None else retries):
+            give_up = "attempts"
+        elif not self.waits_for(asked):
+            give_up = "retry_after"
+        elif wait >= left:
+            give_up = "deadline"
+        return Retry(attempt, wait, give_up, asked)
 
     def timeouts(self) -> httpx2.Timeout:
         import httpx2

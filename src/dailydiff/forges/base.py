@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import CircuitBreaker, HttpPolicy, retry_after_seconds
+from dailydiff.common.http import CircuitBreaker, HttpPolicy, Retry, retry_after_seconds
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
@@ -203,14 +203,15 @@ class ForgeHttp:
             if problem is None:
                 break
             bad += 1
-            if bad > self.policy.retries:
+            retry = self.policy.after(bad)
+            if retry.give_up:
                 raise BadAnswer(
                     f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
                     f"a proxy or {self.forge} itself is misbehaving; run again later (nothing of it was stored, "
                     "the next run asks again)",
                 )
             headers.pop("If-None-Match", None)
-            await self._backoff(bad, f"{problem} on {url_path(url)}")
+            await self._backoff(retry, f"{problem} on {url_path(url)}")
         if self.cache is not None:
             keep = immutable(response) if callable(immutable) else immutable
             etag = response.headers.get("etag")
@@ -252,12 +253,13 @@ class ForgeHttp:
             if problem is None:
                 return response
             bad += 1
-            if bad > self.policy.retries:
+            retry = self.policy.after(bad)
+            if retry.give_up:
                 raise BadAnswer(
                     f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
                     f"a proxy or {self.forge} itself is misbehaving; run again later",
                 )
-            await self._backoff(bad, f"{problem} on {url_path(url)}")
+            await self._backoff(retry, f"{problem} on {url_path(url)}")
 
     # sending ---------------------------------------------------------------------------------------
 
@@ -301,17 +303,18 @@ class ForgeHttp:
                 )
                 if breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out):
                     self._log.warning("%s", breaker.reason)
-                if breaker.opened:
+                retry = policy.after(failures, breaker=breaker)
+                if retry.give_up == "breaker":
                     raise ServerError(
                         breaker.reason, "check the network and run again later (fetched commits are kept)"
                     ) from None
-                if failures > policy.retries:
+                if retry.give_up:
                     raise ServerError(
                         f"cannot reach the {self.forge} API at {self.host} ({reason}) after {failures} attempts",
                         f"check the network and [{self.section}] api_url / DAILYDIFF_{self.section.upper()}_API_URL; "
                         "fetched commits are kept",
                     ) from None
-                await self._backoff(failures, f"{reason} on {url_path(url)}")
+                await self._backoff(retry, f"{reason} on {url_path(url)}")
                 continue
             self.counts.sent += 1
             self.counts.graphql += method == "POST"
@@ -329,7 +332,8 @@ class ForgeHttp:
                 return response
             if self._rate_limited(status, raw.headers, api_message(response)):
                 limited += 1
-                if limited > policy.retries + 2:
+                # The gate waits (the forge's hook); the policy says when to stop asking.
+                if policy.after(limited, retries=policy.retries + 2).give_up:
                     raise self._rate_limit_error(
                         f"{self.forge} kept answering that the rate limit is exceeded"
                     )
@@ -340,30 +344,31 @@ class ForgeHttp:
                 failures += 1
                 if breaker.failure(f"{status} on {url_path(url)}", began):
                     self._log.warning("%s", breaker.reason)
-                if breaker.opened:
+                retry = policy.after(failures, asked=retry_after_seconds(raw.headers), breaker=breaker)
+                if retry.give_up == "breaker":
                     raise ServerError(
                         breaker.reason,
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
-                if failures > policy.retries:
+                if retry.give_up == "attempts":
                     raise ServerError(
                         f"the {self.forge} API at {self.host} answered {status} {api_message(response)} "
                         f"{failures} times for {url_path(url)}",
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
-                asked = retry_after_seconds(raw.headers)
-                if not policy.waits_for(asked):
+                if retry.give_up:
                     raise ServerError(
                         f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks "
-                        f"to wait {asked:.0f}s, longer than [{self.section}] max_rate_limit_wait",
+                        f"to wait {retry.asked or 0:.0f}s, longer than [{self.section}] max_rate_limit_wait",
                         f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
                     )
-                await self._backoff(failures, f"{status} on {url_path(url)}", asked)
+                await self._backoff(retry, f"{status} on {url_path(url)}")
                 continue
             raise self._status_error(status, response, url)
 
-    async def _backoff(self, attempt: int, what: str, asked: float | None = None) -> None:
-        delay = self.policy.wait(attempt, asked)
+    async def _backoff(self, retry: Retry, what: str) -> None:
+        """Wait as the policy decided (``HttpPolicy.after``) before asking again."""
+        delay = retry.wait
         self._log.info("retrying after %s in %.2fs", what, delay)
         self.counts.retries += 1
         await self.sleep(delay)

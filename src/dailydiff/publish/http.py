@@ -68,9 +68,10 @@ class Http:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         where = describe_url(url)
         policy = self.policy
-        attempts = policy.retries + 1
         timeout = policy.timeout
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:  # until the policy gives up (HttpPolicy.after)
+            attempt += 1
             left = self.deadline.left()
             if left <= 0:
                 problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
@@ -91,24 +92,24 @@ class Http:
                 timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
                 problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
                            else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                wait = policy.wait(attempt)
+                retry = policy.after(attempt, left=self.deadline.left())
             else:
                 limited = self.rate_limited(response.status_code, response.headers)
                 if response.status_code not in RETRY_STATUSES and not limited:
                     return response
                 problem = f"{where} answered HTTP {response.status_code}"
-                asked = wait_asked(response, limited=limited)
-                if not policy.waits_for(asked):
+                retry = policy.after(attempt, asked=wait_asked(response, limited=limited),
+                                     left=self.deadline.left())  # fmt: skip
+                if retry.give_up == "retry_after":
                     raise PublishError(
-                        f"{problem} and asks to wait {asked:.0f}s (more than max_retry_after)",
+                        f"{problem} and asks to wait {retry.asked or 0:.0f}s (more than max_retry_after)",
                         "try again later",
                     )
-                wait = policy.wait(attempt, asked)
             finally:
                 watchdog.cancel()
-            if attempt == attempts or wait >= self.deadline.left():
+            if retry.give_up:  # every retry spent, or the wait would outlast the delivery's deadline
                 break
-            self.sleep(wait)
+            self.sleep(retry.wait)
         raise PublishError(
             f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
