@@ -19,7 +19,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from dailydiff.analysis.llm import LLMAnalyzer
-from dailydiff.common.http import HttpPolicy, Retry
+from dailydiff.common.http import CircuitBreaker, HttpPolicy, Retry
 from dailydiff.errors import AnalysisError, DailyDiffError, PublishError, SourceError
 from dailydiff.forges.base import ForgeHttp
 from dailydiff.forges.github import GitHubHttp
@@ -205,6 +205,23 @@ def test_every_kind_retries_only_as_the_policy_decides(kind: Kind) -> None:
     for gap in (b - a for a, b in zip(arrivals, arrivals[1:], strict=False)):
         assert 0.6 - 0.02 <= gap <= 0.6 + LOADED, gap
     assert policy.asked == [1, 2, 3], policy.asked
+
+
+def test_the_policy_gives_up_for_one_reason_in_one_order_whoever_asks() -> None:
+    """``HttpPolicy.after`` is the one give-up rule: an open breaker first, then the retries spent, then a
+    ``Retry-After`` over ``max_retry_after``, then a wait past the deadline; else the wait (``Retry-After``
+    where the server said, else the back-off; ``step`` is the back-off's, ``retries`` a kind's own count)."""
+    policy = POLICY  # retries 2, back-off 0.4 s, max_retry_after 3 s
+    opened = CircuitBreaker("an endpoint", 1)
+    opened.trip("down")
+    assert policy.after(3, asked=30, left=0, breaker=opened).give_up == "breaker"
+    assert policy.after(3, asked=30, left=0).give_up == "attempts"
+    assert policy.after(3, retries=3).give_up == ""
+    assert policy.after(2, asked=30, left=0).give_up == "retry_after"
+    assert policy.after(2, asked=2.0, left=1.0).give_up == "deadline"
+    assert policy.after(2, asked=2.0, left=2.5) == Retry(2, 2.0, "", 2.0)
+    assert 0.4 <= policy.after(2).wait <= 0.8  # the back-off's second step, jittered
+    assert 0.8 <= policy.after(1, step=3).wait <= 1.6
 
 
 def test_a_server_that_keeps_failing_gets_the_policys_retries_after_its_jittered_back_off(kind: Kind) -> None:

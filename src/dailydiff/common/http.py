@@ -8,7 +8,8 @@ Every outbound client takes one ``HttpPolicy`` (its settings section builds it: 
 hooks; doctor's checks use it too), the LLM endpoint's (analysis/client.py, its retries in analysis/llm.py
 with the adaptive limit as the hook) and the publishers' (publish/http.py, blocking, under a delivery's
 deadline). The same policy gives each the same request timeout, retry count, back-off and ``Retry-After``
-rule.
+rule, and makes every retry decision of their loops (``HttpPolicy.after``: go again after how long, or
+give up and why); the loops keep only their I/O, their kind's hooks and the wording of a failure.
 """
 
 from __future__ import annotations
