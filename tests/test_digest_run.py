@@ -8,6 +8,7 @@ import json
 import os
 import posixpath
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -402,3 +403,25 @@ def test_digest_output_dir_writes_each_format_and_a_shard_leaves_digests_alone(t
     assert "| [proj0]" in base.with_suffix(".md").read_text(encoding="utf-8")
     assert base.with_suffix(".html").read_text(encoding="utf-8").startswith("<!doctype html>")
     assert out.stderr.count("wrote ") == 3
+
+
+def test_a_clone_reported_ad_hoc_before_it_was_configured_is_in_the_digest_once(tmp_path: Path) -> None:
+    # `report ./clone` stored it under its origin's id; the config then names it: the store holds both ids of
+    # one clone, and the digest of the configured repositories names the configured one only.
+    build_workspace(tmp_path, repos=2, per_day=2, extra_toml='\n[[digest]]\nname = "team"\n')
+    clone = tmp_path / "repos" / "proj0"
+    subprocess.run(["git", "-C", str(clone), "remote", "add", "origin", "https://github.com/octo/proj0.git"],
+                   check=True)  # fmt: skip
+    elsewhere = tmp_path / "elsewhere"  # no dailydiff.toml here: an ad-hoc identity
+    elsewhere.mkdir()
+    dailydiff("report", clone, "--date", DAY0.isoformat(), "--data-dir", tmp_path / "data", "-o", "out",
+              cwd=elsewhere, env=_no_llm_env())  # fmt: skip
+    dailydiff("run", "--date", DAY0.isoformat(), cwd=tmp_path, env=_no_llm_env())
+    with Store.open(tmp_path / "data") as store:
+        assert {"octo/proj0", "proj0", "proj1"} <= {repo for repo, _day, _lang in store.list_reports()}
+    dailydiff("digest", "--date", DAY0.isoformat(), "-o", "out", "--format", "json", cwd=tmp_path,
+              env=_no_llm_env())  # fmt: skip
+    path = tmp_path / "out" / "digests" / f"{DAY0.year}" / "team" / f"{DAY0.isoformat()}.json"
+    digest = load_digest(path.read_text(encoding="utf-8"))
+    assert [r.repo for r in digest.repos] == ["proj0", "proj1"], [r.repo for r in digest.repos]
+    assert digest.total == 4  # each commit counted once

@@ -201,3 +201,17 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
         assert _width(prose) >= sum(len(s) for s in spans), sentence  # words, not a list of paths
     # Public entry points that change are a risk (said there), not an insight that lists them again.
     assert "api.h" not in insights.architecture and any("api.h" in risk for risk in analysis.risks)
+
+
+@pytest.mark.parametrize("depth", [Level.LOW, Level.HIGH])
+def test_a_cut_english_body_is_not_glued_to_the_chinese_files_sentence(depth: Level) -> None:
+    # The body is cut (at 200 or 400 characters) with "…": in a Chinese summary the files sentence that
+    # follows is a sentence of another language, set apart by a space as after an English full stop.
+    body = " ".join(
+        ["Add sm100 cute-dsl nvfp4 w4a16 gemm kernels with a faster epilogue for decode batches"] * 6
+    )
+    commit = _gemm_commit().model_copy(update={"message": f"sm100 cute_dsl w4a16 gemm (#3001)\n\n{body}"})
+    summary = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "zh").summary
+    assert "… 改动 6 个文件（+1023/−2）" in summary and "…改动" not in summary, summary
+    english = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "en").summary
+    assert "… Changes 6 file(s)" in english, english

@@ -279,6 +279,11 @@ def test_report_log_format_json_prints_json_logs(tmp_path: Path, sample: Path) -
     assert any(" commits (" in r["message"] for r in records) and any(
         "wrote" in r["message"] for r in records
     )
+    # A record names the repository by its id (the one the report and the store use), not by the path it
+    # was read from; the path is its own field.
+    named = [r for r in records if "repo" in r]
+    assert named and {r["repo"] for r in named} == {"sgl-project/sglang"}, named
+    assert {r.get("source") for r in named} == {str(sample)}, named
     refused = cli(*common, "--log-format", "json", "--tz", "Mars/Base", cwd=tmp_path, check=False)
     [error] = [json.loads(line) for line in refused.stderr.strip().splitlines()]
     assert refused.returncode == 2 and error["level"] == "error" and "Mars/Base" in error["message"]

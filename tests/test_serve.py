@@ -173,6 +173,8 @@ def test_cli_serve_starts_serves_and_stops(fixture: Fixture, tmp_path: Path) -> 
         _out, err = proc.communicate(timeout=20)
     assert f"serving http://127.0.0.1:{port}/" in err
     assert "Traceback" not in err
+    # Ctrl-C is how the line above says to stop it: a calm last line, not an error; exit 130 as documented
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "dailydiff: stopped by Ctrl-C", err
 
 
 @pytest.mark.slow

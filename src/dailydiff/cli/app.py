@@ -266,8 +266,23 @@ def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
 
 def stopped(hint: str = "") -> typer.Exit:
     """Ctrl-C or SIGTERM: one line saying which, with what to do next where there is something to do
-    (a command that builds resumes; a server that was asked to stop has nothing to resume), exit 130/143."""
+    (a command that builds resumes; a server has ``server_stopped``), exit 130/143."""
     return fail("stopped by SIGTERM" if _STOPPED_BY else "interrupted", hint, interrupted_exit_code())
+
+
+def server_stopped() -> typer.Exit:
+    """A server stopped the way it is meant to be (Ctrl-C, or SIGTERM from systemd or docker stop): one calm
+    line saying how, not an error, with the same exit code as any stopped command (130/143)."""
+    how = "stopped by SIGTERM" if _STOPPED_BY else "stopped by Ctrl-C"
+    from dailydiff.engine.logs import json_logs
+
+    if json_logs():
+        import logging
+
+        logging.getLogger("dailydiff").info("%s", how)
+    else:
+        _stderr_console().print(f"dailydiff: {how}", markup=False, highlight=False)
+    return typer.Exit(interrupted_exit_code())
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr, stopped
+from dailydiff.cli.app import app, build_settings, handle_errors, server_stopped, stderr
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
@@ -141,6 +141,6 @@ def serve_command(
             try:
                 server.run(sockets=[sock])
             except KeyboardInterrupt:
-                raise stopped() from None  # a server asked to stop: nothing to resume
+                raise server_stopped() from None  # the normal way to stop a server: nothing to resume
     finally:
         store.close()

@@ -101,7 +101,10 @@ def build_digest_day(
     language = entry.language or settings.report.language
     stored = _stored_reports(store, date, language)
     configured = list(configured) if configured is not None else qualified_ids(settings.repos)
-    repos = select_repos(entry.repos, list(dict.fromkeys([*configured, *stored])))
+    # With [[repos]], the digest covers the configured repositories: a clone once reported ad hoc under
+    # another id (`report ./clone`, then a `name` in the config) is not counted twice. Without, the stored.
+    known = configured if settings.repos else list(dict.fromkeys([*configured, *stored]))
+    repos = select_repos(entry.repos, known)
     reports = {repo: stored[repo] for repo in repos if repo in stored}
     digest = build_day_digest(entry.name, date, repos, reports, language=language,
                               timezone=settings.report.timezone,

@@ -46,6 +46,9 @@ class JsonFormatter(logging.Formatter):
         repo = getattr(record, "repo", None)
         if repo:
             data["repo"] = repo
+        source = getattr(record, "source", None)  # where the repository is read from (redacted)
+        if source:
+            data["source"] = source
         if record.exc_text and record.levelno <= logging.DEBUG:
             data["exception"] = record.exc_text
         return json.dumps(data, ensure_ascii=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
 from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
@@ -66,6 +66,19 @@ class RepoJob:
     @property
     def label(self) -> str:
         return redact(self.repo_id or self.entry.key)
+
+
+def log_extra(job: RepoJob) -> dict[str, str]:
+    """What a log record of a repository carries: ``repo``, its id (``repo_identity``: the one its report,
+    the store and the summary use; `report SOURCE` corrects it to the opened source's once known), and
+    ``source``, where it is read from (redacted)."""
+    repo = job.repo_id or job.source_options.name or ""
+    if not repo:
+        try:
+            repo = repo_identity(job.entry)
+        except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
+            repo = job.entry.key
+    return {"repo": redact(repo), "source": redact(job.entry.source)}
 
 
 def redact(text: str) -> str:

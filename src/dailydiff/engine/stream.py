@@ -47,7 +47,7 @@ from dailydiff.engine.deliver import (
     publishers_for,
 )
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
-from dailydiff.engine.plan import RepoJob, adhoc_job, redact
+from dailydiff.engine.plan import RepoJob, adhoc_job, log_extra, redact
 from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
     DayOutcome,
@@ -292,11 +292,11 @@ class Engine:
         async with self._repo_slots:
             started = time.monotonic()
             result = RepoResult(key=job.label, source=redact(job.entry.source))
-            extra = {"repo": job.label}
+            extra = log_extra(job)
             log.info("start", extra=extra)
             try:
                 await self._run_job(job, available, source, analyzer, result, dates or self.options.dates,
-                                    look_back_besides)  # fmt: skip
+                                    look_back_besides, extra)  # fmt: skip
             except StoreError:
                 # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
                 # server went away, or a shared plan's unit was taken over by another worker.
@@ -334,9 +334,10 @@ class Engine:
         result: RepoResult,
         days: DateSpec,
         besides: Sequence[dt.date] | None = None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         settings = job.settings
-        extra = {"repo": job.label}
+        extra = log_extra(job) if extra is None else extra
         publishers = publishers_for(job.entry, job.index, available)
         tz, language = settings.report.timezone, settings.report.language
         dates = days.resolve(tz, self.options.now) if besides is None else []
@@ -352,6 +353,7 @@ class Engine:
             )
         self.claim(source.repo, job.key)
         result.repo = source.repo
+        extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
         plan = []
         ratio = settings.analysis.max_failure_ratio
         up_to_date: list[dt.date] = []
@@ -496,7 +498,7 @@ class Engine:
             date = local_date_of(placed_at, tz)
             if date in wanted:
                 repo.skipped[date].append(f"{sha} {reason}")
-                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra={"repo": repo.job.label})
+                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra=_extra(repo))
 
         try:
             await repo.source.stream(
@@ -548,7 +550,7 @@ class Engine:
                 repo.rated[sha].set_result(None)
             log.warning(
                 "commit %s could not be fetched: %s; its day is reported without it and built again by the "
-                "next run", sha, reason, extra={"repo": repo.job.label},
+                "next run", sha, reason, extra=_extra(repo),
             )  # fmt: skip
 
     async def _commit(
@@ -718,7 +720,7 @@ class Engine:
 
     async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
         report = day.report
-        extra = {"repo": repo.job.label}
+        extra = _extra(repo)
         # The render stage: the day's edition, each part rendered once on first use, for every target; with
         # a line for each of the repository's targets that has failed for days.
         if repo.publishers:
@@ -811,6 +813,11 @@ def _delivered(
     if stored is not None and owes_addendum(store, stored, publishers):
         return False  # an addendum that failed: the day is built again (from the store) and it is sent
     return is_delivered(store, UnitKey(repo, date, language), publishers)
+
+
+def _extra(repo: _Repo) -> dict[str, str]:
+    """A log record's fields for a repository whose source is open: named by the id the source gives."""
+    return {"repo": redact(repo.source.repo), "source": redact(repo.job.entry.source)}
 
 
 def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str]) -> RepoResult:

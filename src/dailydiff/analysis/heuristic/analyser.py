@@ -324,8 +324,11 @@ class HeuristicAnalyzer:
         if lang == "en":
             return " ".join(sentences)
         text = sentences[0]
-        for sentence in sentences[1:]:
-            text += (" " if text[-1:].isascii() else "") + sentence
+        for previous, sentence in zip(sentences, sentences[1:], strict=False):
+            # A space after an English sentence, a full one or one cut with "…", as after an English
+            # full stop; none after a Chinese one.
+            english = text[-1:].isascii() or not _CJK.search(_CODE_SPAN.sub("", previous))
+            text += (" " if english else "") + sentence
         return text
 
     def _impact(self, facts: _Facts, lang: str) -> list[str]:
