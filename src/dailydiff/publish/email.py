@@ -54,7 +54,7 @@ class EmailPublisher:
     def preview(self, edition: Edition) -> str:
         message = self.message(edition)
         head = f"send via {self.entry.host}:{self._port()} ({self.entry.security}) to {', '.join(self.entry.recipients)}"
-        return f"{head}\nSubject: {message['Subject']}\n\n{edition.files['md']}"
+        return f"{head}\nSubject: {message['Subject']}\n\n{edition.markdown_now()}"
 
     def _port(self) -> int:
         return self.entry.port or {"ssl": 465, "starttls": 587, "none": 25}[self.entry.security]

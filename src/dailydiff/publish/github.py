@@ -306,7 +306,7 @@ class GitHubIssuePublisher:
     def bodies(self, edition: Edition) -> list[str]:
         """The issue body and, when it is over the limit, the comments that continue it."""
         marker = issue_marker(edition)
-        text = quiet_references(edition.files["md"])
+        text = quiet_references(edition.markdown_now())
         reserve = 200
         if utf16_len(marker) + 1 + utf16_len(text) <= self.limit:
             return [f"{marker}\n{text}"]

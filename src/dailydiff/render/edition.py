@@ -122,6 +122,7 @@ class Edition:
         empty: str = "",
         held: str = "",
         laid_out: Callable[[str, str | None], Mapping[str, Callable[[], str]]] | None = None,
+        read_now: Callable[[], str] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -130,6 +131,9 @@ class Edition:
         self.empty, self.held = empty, held
         # The files of a target whose day files follow another path template (a digest links them).
         self._laid_out = laid_out
+        # The Markdown a reader gets now (a mail, an issue): the files' own plus what is said only at send
+        # time (a target failing for days); files are the day's record and never carry it.
+        self._read_now = read_now
         self._layouts: dict[tuple[str, str | None], Files] = {}
         self.subject = subject
         self._values, self._path, self._message, self._charts = values, path, message, charts
@@ -172,6 +176,11 @@ class Edition:
         template for days (digests and weeks have their own layout)."""
         return self._path(fmt, template)
 
+    def markdown_now(self) -> str:
+        """The Markdown of a message read now (e-mail, a GitHub issue): the files' Markdown, with the
+        send-time notices (a target failing for days) that files do not keep."""
+        return self._read_now() if self._read_now is not None else self.files["md"]
+
     def message(self, link: str | None = None, max_commits: int = 100) -> Message:
         """The chat message model (link: the full edition online; default the edition's own)."""
         key = (link or self.link, max_commits)
@@ -185,7 +194,7 @@ class Edition:
 
         key = (link or self.link, subject or self.subject)
         if key not in self._mails:
-            self._mails[key] = build_mail(key[1], self.files["md"], self._charts(), key[0])
+            self._mails[key] = build_mail(key[1], self.markdown_now(), self._charts(), key[0])
         return self._mails[key]
 
     def content_hash(self, parts: Sequence[Part], formats: Sequence[str] = ()) -> str:
@@ -251,11 +260,14 @@ def day_edition(
                                       placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
 
     values = placeholders.day_values(report)
+    # The files are the day's record: the send-time notices (report.alerts) go to messages only.
+    record = report.model_copy(update={"alerts": []}) if report.alerts else report
     return Edition(
         "day",
         UnitKey(report.repo, report.date, report.language),
         f"{report.repo} {report.date.isoformat()}",
-        renderers={fmt: partial(render, report) for fmt, render in renderers.items()},
+        renderers={fmt: partial(render, record) for fmt, render in renderers.items()},
+        read_now=partial(renderers["md"], report) if report.alerts and "md" in renderers else None,
         values=partial(placeholders.day_values, report),
         path=path,
         message=lambda link, most: day_message(report, link, most),
@@ -358,12 +370,18 @@ def digest_edition(
         depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
         return "../" * depth + day_file.as_posix()
 
+    # The files are the digest's record: the send-time notices (digest.alerts) go to messages only.
+    record = digest.model_copy(update={"alerts": []}) if digest.alerts else digest
+
+    def markdown(of: DayDigest, template: str, target: str | None) -> str:
+        return render_digest_markdown(of, report_link=partial(report_link, template, target, ext="md"),
+                                      templates_dir=settings.report.templates_dir)  # fmt: skip
+
     def laid_out(template: str, target: str | None = None) -> dict[str, Callable[[], str]]:
         return {
-            "md": lambda: render_digest_markdown(digest, report_link=partial(report_link, template, target, ext="md"),
-                                                 templates_dir=settings.report.templates_dir),
-            "json": partial(render_digest_json, digest),
-            "html": lambda: render_digest_html(digest, report_link=partial(report_link, template, target,
+            "md": partial(markdown, record, template, target),
+            "json": partial(render_digest_json, record),
+            "html": lambda: render_digest_html(record, report_link=partial(report_link, template, target,
                                                                            ext=report_ext),
                                                site_title=settings.site.title,
                                                templates_dir=settings.site.templates_dir),
@@ -395,6 +413,7 @@ def digest_edition(
         empty="" if digest.total else "no commits in any repository that day",
         held="a day in it has not settled yet" if digest.unsettled else "",
         laid_out=laid_out,
+        read_now=partial(markdown, digest, settings.report.path_template, None) if digest.alerts else None,
     )
 
 
