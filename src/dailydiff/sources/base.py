@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from dailydiff.errors import SourceError
-from dailydiff.forges.base import RequestCounts
 from dailydiff.models import Commit, Window
 from dailydiff.settings import ForgeSettings
 
 if TYPE_CHECKING:
+    from dailydiff.forges.base import RequestCounts  # its module imports httpx2: a forge's source only
     from dailydiff.sources.budget import RequestBudget
 
 Listed = list[tuple[str, dt.datetime]]  # (sha, committed_at)
@@ -217,6 +217,8 @@ class ForgeSource(SourceBase):
         return self.settings.concurrency
 
     def spend(self) -> dict[str, dict[str, int]]:
+        from dailydiff.forges.base import RequestCounts
+
         total = RequestCounts()
         for counts in self.counts:
             total.add(counts)
