@@ -435,6 +435,19 @@ class Store:
         ).fetchone()
         return self._load(DayReport, row[0], "report") if row else None
 
+    def reports_between(
+        self, repo: str, language: str, first: dt.date, last: dt.date, *, text: re.Pattern[str] | None = None
+    ) -> list[DayReport]:
+        """The stored reports of ``repo`` in ``language`` from ``first`` to ``last``, oldest first; with
+        ``text``, only those whose stored text it matches (a cheap look that spares reading the others)."""
+        rows = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ? ORDER BY date",
+            (repo, language, first.isoformat(), last.isoformat()),
+        )
+        return [
+            self._load(DayReport, data, "report") for (data,) in rows if text is None or text.search(data)
+        ]
+
     def list_reports(self, repo: str | None = None) -> list[tuple[str, dt.date, str]]:
         sql = "SELECT repo, date, language FROM reports"
         args: tuple[str, ...] = ()
