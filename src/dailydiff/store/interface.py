@@ -274,15 +274,26 @@ class Store:
     # commits -------------------------------------------------------------------------------------
 
     def save_commits(self, commits: Iterable[Commit]) -> None:
-        rows = [
-            (
-                c.repo,
-                c.sha,
-                c.committed_at.astimezone(dt.UTC).isoformat(),
-                zlib.compress(c.model_dump_json().encode(), 1),
-            )
-            for c in commits
-        ]
+        """Insert or update commits; one stored as it is now is left as it is (a re-run reads the same history:
+        reading it back costs less than compressing it again)."""
+        commits = list(commits)
+        stored: dict[tuple[str, str], bytes] = {}
+        for repo in {c.repo for c in commits}:
+            shas = [c.sha for c in commits if c.repo == repo]
+            for start in range(0, len(shas), 500):
+                chunk = shas[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT sha, data FROM commits WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
+                    (repo, *chunk),
+                )
+                stored.update(((repo, sha), zlib.decompress(data)) for sha, data in rows)
+        rows = []
+        for c in commits:
+            data = c.model_dump_json().encode()
+            if stored.get((c.repo, c.sha)) != data:
+                rows.append(
+                    (c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), zlib.compress(data, 1))
+                )
         self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
