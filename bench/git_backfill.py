@@ -3,6 +3,7 @@ defaults on a new store and re-run, side by side with `git log -p` of the same w
 peak memory over a year against a month.
 
     python3 bench/git_backfill.py /path/to/clone [--days 30] [--end YYYY-MM-DD] [--long 365] [--rounds 3]
+                                  [--before REF]
 
 For example, April 2026 of flashinfer (a clone of flashinfer-ai/flashinfer at /tmp/flashinfer):
 
@@ -17,6 +18,8 @@ command again (the re-run: everything is stored). Each is a process of its own, 
 warm-up run), as after a pip install. The re-run's files must be byte-identical to the first run's (the
 clock is fixed for the whole benchmark). Then the same command over ``--long`` days ending on the same day
 (new store, once) gives the peak memory ratio year / month (target ≤ 1.5×; ``--long 0`` skips it).
+With ``--before REF`` (for example ``main``) the same commands from a temporary git worktree of REF run in
+the same rounds, so both share the load, and their files must be byte-identical to these.
 Without a path it reads this project's own repository (small). The timezone is the command's default
 unless ``--tz`` is given. On a machine shared with other work, the wall times include waiting for a core:
 the load average is printed with the figures.
@@ -81,8 +84,11 @@ class Bench:
         self.repo, self.work, self.tz = repo, work, tz
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env |= {"NO_COLOR": "1", "PYTHONPATH": str(ROOT / "src"), "PYTHONPYCACHEPREFIX": str(work / "pycache"),
-                "DAILYDIFF_RUN_NOW": now.isoformat()}  # fmt: skip
+        env |= {
+            "NO_COLOR": "1",
+            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+            "DAILYDIFF_RUN_NOW": now.isoformat(),
+        }
         self.env = env
         self.cwd = work / "cwd"  # no dailydiff.toml: the defaults
         self.cwd.mkdir()
@@ -93,6 +99,9 @@ class Bench:
                    "--to", str(last), "--analyzer", "heuristic", "--format", "md", "-o", str(out),
                    "--data-dir", str(data), "--quiet"]  # fmt: skip
         return command + (["--tz", self.tz] if self.tz else [])
+
+    def run(self, command: list[str], src: Path = ROOT / "src") -> Timed:
+        return timed(command, {**self.env, "PYTHONPATH": str(src)}, self.cwd)
 
     def new_store(self) -> tuple[Path, Path]:
         """A data directory never used and an output directory never written."""
@@ -117,6 +126,7 @@ def main() -> int:
     parser.add_argument("--tz", default=None, help="timezone of the days (default: the command's default)")
     parser.add_argument("--long", type=int, default=365, help="days of the memory run (0: none)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="REF", help="also run a git worktree of REF (e.g. main)")
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     if args.end:
@@ -136,18 +146,31 @@ def main() -> int:
         git_log = git_log_command(first, last, tz)
         listed = subprocess.run(git_log, cwd=repo, capture_output=True, check=True).stdout
         commits = _count(repo, git_log)
-        data, out = bench.new_store()
-        timed(bench.report(first, last, data, out), bench.env, bench.cwd)  # warm-up: bytecode cached
-        rows: dict[str, list[Timed]] = {"git log -p": [], "new store": [], "re-run": []}
+        sources = {"": ROOT / "src"}
+        if args.before:  # REF's src/, exported (no worktree of this repository is made)
+            archive = subprocess.run(
+                ["git", "archive", args.before, "src"], cwd=ROOT, capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            (Path(tmp) / "src").rename(Path(tmp) / "before")
+            sources[f"{args.before}: "] = Path(tmp) / "before"
+        rows: dict[str, list[Timed]] = {"git log -p": []}
         identical = True
+        for src in sources.values():
+            data, out = bench.new_store()
+            bench.run(bench.report(first, last, data, out), src)  # warm-up: bytecode cached
         for _ in range(args.rounds):
             rows["git log -p"].append(timed(git_log, dict(os.environ), repo))
-            data, out = bench.new_store()
-            command = bench.report(first, last, data, out)
-            rows["new store"].append(timed(command, bench.env, bench.cwd))
-            written = files_of(out)
-            rows["re-run"].append(timed(command, bench.env, bench.cwd))
-            identical = identical and files_of(out) == written
+            files = []
+            for label, src in sources.items():
+                data, out = bench.new_store()
+                command = bench.report(first, last, data, out)
+                rows.setdefault(f"{label}new store", []).append(bench.run(command, src))
+                written = files_of(out)
+                rows.setdefault(f"{label}re-run", []).append(bench.run(command, src))
+                identical = identical and files_of(out) == written
+                files.append(written)
+            identical = identical and all(f == files[0] for f in files)
         print(f"repository: {repo}: {commits} commits in {args.days} days ({first} … {last}, {tz}), "
               f"{len(listed) / 1e6:.1f} MB of git log -p")  # fmt: skip
         shown = [{str(out): "OUT", str(data): "DATA"}.get(a, a) for a in command[3:]]
@@ -157,20 +180,24 @@ def main() -> int:
         for name, runs in rows.items():
             medians[name] = Timed(*(statistics.median(getattr(r, f) for r in runs) for f in ("wall", "cpu", "rss_mb")))  # fmt: skip
             m = medians[name]
-            label = {"git log -p": "git log -p of the window", "new store": "report, new store",
-                     "re-run": "report, re-run"}[name]  # fmt: skip
+            label = "git log -p of the window" if name == "git log -p" else f"report, {name}"
             print(f"  {label:32} {m.wall:7.3f}  {m.cpu:7.3f}  {m.rss_mb:10.1f}")
-        cold, warm = (medians[k].wall / medians["git log -p"].wall for k in ("new store", "re-run"))
-        print(f"ratio dailydiff / raw git log: {cold:.2f}x new store, {warm:.2f}x re-run "
-              f"(targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x)")  # fmt: skip
-        print(f"re-run's files: {'byte-identical to' if identical else 'DIFFERENT from'} the new store's "
+        ratios = {}
+        for label in sources:
+            ratios[label] = [
+                medians[label + k].wall / medians["git log -p"].wall for k in ("new store", "re-run")
+            ]
+            print(f"{label}ratio dailydiff / raw git log: {ratios[label][0]:.2f}x new store, {ratios[label][1]:.2f}x "
+                  f"re-run (targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x)")  # fmt: skip
+        compared = f" and to {args.before}'s" if args.before else ""
+        print(f"re-run's files: {'byte-identical to' if identical else 'DIFFERENT from'} the new store's{compared} "
               f"({len(written)} files)")  # fmt: skip
         ok = identical and len(written) == args.days
-        fast = cold <= TARGETS["new store"] and warm <= TARGETS["re-run"]
+        fast = ratios[""][0] <= TARGETS["new store"] and ratios[""][1] <= TARGETS["re-run"]
         if args.long:
             long_first = last - dt.timedelta(days=args.long - 1)
             data, out = bench.new_store()
-            year = timed(bench.report(long_first, last, data, out), bench.env, bench.cwd)
+            year = bench.run(bench.report(long_first, last, data, out))
             year_log = timed(git_log_command(long_first, last, tz), dict(os.environ), repo)
             ratio = year.rss_mb / medians["new store"].rss_mb
             print(f"{args.long} days ({long_first} … {last}), new store: {year.wall:.3f} s wall, {year.cpu:.3f} s "
