@@ -397,13 +397,14 @@ class GitSource(SourceBase):
         commits are handed over as git prints them; None last, whatever happened."""
 
         def listing() -> _Listing:
-            made = self._listing(window, selection)
+            made = self._listing(window, selection, undated.result())
             hand(made)
             return made
 
         try:
             selection = self._prepare(window)
-            with ThreadPoolExecutor(1) as pool:
+            with ThreadPoolExecutor(2) as pool:  # the history's walk for 1970 beside the window's listing
+                undated = pool.submit(contextvars.copy_context().run, self._undated, window)
                 listed = pool.submit(contextvars.copy_context().run, listing)
                 for commit in self._log([*self._revisions(), *selection], stop):
                     if window.start <= commit.committed_at < window.end:
@@ -413,9 +414,9 @@ class GitSource(SourceBase):
         finally:
             hand(None)
 
-    def _listing(self, window: Window, selection: list[str]) -> _Listing:
-        """The window's commits as (sha, committed_at), dated as ``_log`` dates them, and the commits git
-        dates to 1970 that belong in the window (read whole: ``_undated``)."""
+    def _listing(self, window: Window, selection: list[str], undated: list[Commit]) -> _Listing:
+        """The window's commits as (sha, committed_at), dated as ``_log`` dates them, and those of them git
+        dates to 1970 (``undated``: read whole by ``_undated``)."""
         args = ["log", *self._revisions(), *selection, "--format=%H%x00%cI%x00%ct"]
         listed = run_git([*args, *([] if self.include_merges else ["--no-merges"]), "--"], cwd=self.path)
         commits = []
@@ -424,7 +425,6 @@ class GitSource(SourceBase):
             committed_at = _moment(iso, epoch, _EPOCH)
             if window.start <= committed_at < window.end:
                 commits.append((sha, committed_at))
-        undated = self._undated(window)
         return _Listing([*commits, *((c.sha, c.committed_at) for c in undated)], undated)
 
     def has_commit(self, sha: str) -> bool:
