@@ -1,6 +1,7 @@
 """Commits from a git repository: a local clone, or a URL mirrored into the data directory.
 
-One ``git log`` pass per window with raw status, numstat and patches. Selection is by committer date
+One ``git log`` pass per window with raw status, numstat and patches, each commit handed to the engine as
+git prints it (a cheap listing of the window's shas beside it comes first). Selection is by committer date
 with ``--since-as-filter`` (plain ``--since`` stops walking at the first older commit, which loses
 commits whose dates are out of order) and ``--until``; both filter on whole seconds, so the half-open
 window ``[start, end)`` becomes ``since=start, until=end-1s``.
