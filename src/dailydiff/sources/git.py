@@ -364,7 +364,10 @@ class GitSource(SourceBase):
         def hand(item: _Listing | Commit | None) -> None:
             loop.call_soon_threadsafe(handed.put_nowait, item)
 
-        reading = asyncio.ensure_future(asyncio.to_thread(self._read_window, window, hand, stop))
+        # The reader stays at most _AHEAD commits ahead of the engine: what a month holds in memory is the
+        # days under way, not every commit git printed while the engine was busy with the first ones.
+        room = threading.Semaphore(_AHEAD)
+        reading = asyncio.ensure_future(asyncio.to_thread(self._read_window, window, hand, stop, room))
         listed: set[str] | None = None  # the listing's shas not handed over yet (None: it has not come)
         early: list[Commit] = []  # read before the listing came
         try:
@@ -374,14 +377,17 @@ class GitSource(SourceBase):
                         on_unreadable(sha, placed_at, reason)
                     on_listed(item.commits)
                     listed = {sha for sha, _ in item.commits} - {c.sha for c in early}
-                    for commit in early:
-                        on_commit(commit)
-                    early.clear()
+                    taken, early = early, []
                 elif listed is None:
                     early.append(item)
+                    continue
                 else:
                     listed.discard(item.sha)
-                    on_commit(item)
+                    taken = [item]
+                for commit in taken:
+                    on_commit(commit)
+                    room.release()
+                    await asyncio.sleep(0)  # its work starts before the next commit is taken
             await reading
         except BaseException:
             stop.set()  # git is stopped; what it printed so far is handed over
@@ -392,7 +398,7 @@ class GitSource(SourceBase):
         return None
 
     def _read_window(self, window: Window, hand: Callable[[_Listing | Commit | None], None],
-                     stop: threading.Event) -> None:  # fmt: skip
+                     stop: threading.Event, room: threading.Semaphore) -> None:  # fmt: skip
         """``stream``'s reading, on worker threads: the listing (with the commits git dates to 1970, which
         git's filters never show in their day) handed over the moment it is made, beside the log, whose
         commits are handed over as git prints them; None last, whatever happened."""
@@ -408,10 +414,11 @@ class GitSource(SourceBase):
                 undated = pool.submit(contextvars.copy_context().run, self._undated, window)
                 listed = pool.submit(contextvars.copy_context().run, listing)
                 for commit in self._log([*self._revisions(), *selection], stop):
-                    if window.start <= commit.committed_at < window.end:
+                    if window.start <= commit.committed_at < window.end and _wait(room, stop):
                         hand(commit)
                 for commit in listed.result().undated:
-                    hand(commit)
+                    if _wait(room, stop):
+                        hand(commit)
         finally:
             hand(None)
 
@@ -725,6 +732,17 @@ class GitSource(SourceBase):
 class _Listing:
     commits: Listed  # (sha, committed_at) of every commit of the window
     undated: list[Commit]  # those of them git dates to 1970, read whole
+
+
+_AHEAD = 32  # commits read and not yet taken by the engine, at most
+
+
+def _wait(room: threading.Semaphore, stop: threading.Event) -> bool:
+    """Room for one more commit (False: the reading was stopped meanwhile)."""
+    while not room.acquire(timeout=0.05):
+        if stop.is_set():
+            return False
+    return True
 
 
 def _records(output: IO[bytes], marker: bytes, block: int = 1 << 16) -> Iterator[bytes]:
