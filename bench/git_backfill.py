@@ -1,96 +1,219 @@
-"""Benchmark: a 30-day backfill of a real repository with the git source and the heuristic analyser,
-side by side with the raw `git log` of the same window.
+"""Benchmark: a month of a real repository with the rules, the whole `dailydiff report` command with its
+defaults on a new store and re-run, side by side with `git log -p` of the same window; and the command's
+peak memory over a year against a month.
 
-    python3 bench/git_backfill.py /path/to/clone [--days 30] [--end YYYY-MM-DD] [--tz UTC]
+    python3 bench/git_backfill.py /path/to/clone [--days 30] [--end YYYY-MM-DD] [--long 365] [--rounds 3]
+                                  [--before REF]
 
-Without a path it uses this project's own repository (small). For a real measurement point it at a
-clone of a busy project (for example a local clone of astral-sh/uv or sgl-project/sglang).
-Prints seconds per day for dailydiff and for raw `git log`, and their ratio (target: ≤ 3×).
+For example, April 2026 of flashinfer (a clone of flashinfer-ai/flashinfer at /tmp/flashinfer):
+
+    python3 bench/git_backfill.py /tmp/flashinfer --end 2026-04-30
+
+Each round runs, one after the other so they share the machine's load and caches: `git log -p` of the
+window (with the source's flags), `dailydiff report REPO --from … --to … --analyzer heuristic --format md
+-o OUT --data-dir NEW` (a new store: every commit read, scored, analysed, stored and rendered) and the same
+command again (the re-run: everything is stored). Each is a process of its own, timed from start to exit
+(wall and CPU seconds, peak resident memory); the medians are printed with the ratios to `git log -p`
+(targets: ≤ 3× new store, ≤ 2× re-run). Python's bytecode is cached (PYTHONPYCACHEPREFIX, one untimed
+warm-up run), as after a pip install. The re-run's files must be byte-identical to the first run's (the
+clock is fixed for the whole benchmark). Then the same command over ``--long`` days ending on the same day
+(new store, once) gives the peak memory ratio year / month (target ≤ 1.5×; ``--long 0`` skips it).
+With ``--before REF`` (for example ``main``) the same commands from a temporary git worktree of REF run in
+the same rounds, so both share the load, and their files must be byte-identical to these.
+Without a path it reads this project's own repository (small). The timezone is the command's default
+unless ``--tz`` is given. On a machine shared with other work, the wall times include waiting for a core:
+the load average is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dailydiff.analysis import HeuristicAnalyzer  # noqa: E402
-from dailydiff.common.timewindow import days, range_window  # noqa: E402
-from dailydiff.engine.stream import build_reports  # noqa: E402
-from dailydiff.render import render_json, render_markdown  # noqa: E402
+from dailydiff.common.timewindow import range_window  # noqa: E402
 from dailydiff.settings import load_settings  # noqa: E402
-from dailydiff.sources.git import GitSource  # noqa: E402
-from dailydiff.store import Store  # noqa: E402
+from verdict import verdict  # noqa: E402
+
+TARGETS = {"new store": 3.0, "re-run": 2.0, "memory": 1.5}
 
 
-def raw_git_log(repo: Path, start: dt.datetime, end: dt.datetime) -> tuple[float, int]:
+@dataclass
+class Timed:
+    wall: float
+    cpu: float  # user + system, its children's (git) included
+    rss_mb: float  # the peak resident memory of the process (or of its largest child)
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timed:
     began = time.perf_counter()
-    result = subprocess.run(
-        ["git", "log", "HEAD", f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
-         f"--until={end:%Y-%m-%d %H:%M:%S} +0000", "--raw", "--numstat", "-p", "-M", "--format=%H%n%B"],
-        cwd=repo, capture_output=True, check=True,
-    )  # fmt: skip
-    return time.perf_counter() - began, len(result.stdout)
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{shlex.join(command)} exited {code}: {errors.decode(errors='replace')[-2000:]}")
+    return Timed(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def dailydiff_backfill(repo: Path, dates: list[dt.date], tz: str) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as data:
-        settings = load_settings(
-            environ={}, overrides={"data_dir": data, "report": {"timezone": tz}}, cwd=Path(data)
-        )
-        began = time.perf_counter()
-        with Store.open(Path(data)) as store:
-            outcome = build_reports(
-                GitSource.open(str(repo), Path(data)), dates, settings, store, HeuristicAnalyzer()
-            )
-            for report in outcome.reports:
-                render_markdown(report)
-                render_json(report)
-        return time.perf_counter() - began, outcome.fetched
+def git_log_command(first: dt.date, last: dt.date, tz: str) -> list[str]:
+    """What the git source runs for the window (its format aside): the commits with raw status, numstat
+    and patches."""
+    window = range_window(first, last, tz)
+    start = window.start.astimezone(dt.UTC)
+    end = (window.end - dt.timedelta(seconds=1)).astimezone(dt.UTC)
+    return ["git", "log", "HEAD", f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
+            f"--until={end:%Y-%m-%d %H:%M:%S} +0000", "--raw", "--numstat", "-p", "-M", "--format=%H%n%B"]  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+class Bench:
+    def __init__(self, repo: Path, work: Path, tz: str | None, now: dt.datetime) -> None:
+        self.repo, self.work, self.tz = repo, work, tz
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env |= {
+            "NO_COLOR": "1",
+            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+            "DAILYDIFF_RUN_NOW": now.isoformat(),
+        }
+        self.env = env
+        self.cwd = work / "cwd"  # no dailydiff.toml: the defaults
+        self.cwd.mkdir()
+        self.runs = 0
+
+    def report(self, first: dt.date, last: dt.date, data: Path, out: Path) -> list[str]:
+        command = [sys.executable, "-m", "dailydiff", "report", str(self.repo), "--from", str(first),
+                   "--to", str(last), "--analyzer", "heuristic", "--format", "md", "-o", str(out),
+                   "--data-dir", str(data), "--quiet"]  # fmt: skip
+        return command + (["--tz", self.tz] if self.tz else [])
+
+    def run(self, command: list[str], src: Path = ROOT / "src") -> Timed:
+        return timed(command, {**self.env, "PYTHONPATH": str(src)}, self.cwd)
+
+    def new_store(self) -> tuple[Path, Path]:
+        """A data directory never used and an output directory never written."""
+        self.runs += 1
+        return self.work / f"data{self.runs}", self.work / f"out{self.runs}"
+
+
+def files_of(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo", nargs="?", default=str(ROOT))
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--end", default=None, help="last day (default: the day of the newest commit)")
-    parser.add_argument("--tz", default="UTC")
+    parser.add_argument("--tz", default=None, help="timezone of the days (default: the command's default)")
+    parser.add_argument("--long", type=int, default=365, help="days of the memory run (0: none)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="REF", help="also run a git worktree of REF (e.g. main)")
     args = parser.parse_args()
-    repo = Path(args.repo)
+    repo = Path(args.repo).resolve()
     if args.end:
         last = dt.date.fromisoformat(args.end)
     else:
         newest = subprocess.run(
-            ["git", "log", "-1", "--format=%cI"], cwd=repo, capture_output=True, text=True
+            ["git", "log", "-1", "--format=%cI"], cwd=repo, capture_output=True, text=True, check=True
         )
         last = dt.datetime.fromisoformat(newest.stdout.strip()).astimezone(dt.UTC).date()
-    dates = days(last - dt.timedelta(days=args.days - 1), last)
-    window = range_window(dates[0], dates[-1], args.tz)
-    end_inclusive = window.end - dt.timedelta(seconds=1)
-    raw_times, ours_times = [], []
-    commits = size = 0
-    for _ in range(args.rounds):  # alternate the two so both see the same cache state
-        seconds, size = raw_git_log(repo, window.start, end_inclusive)
-        raw_times.append(seconds)
-        seconds, commits = dailydiff_backfill(repo, dates, args.tz)
-        ours_times.append(seconds)
-    raw, ours = statistics.median(raw_times), statistics.median(ours_times)
-    print(f"repository: {repo} — {commits} commits in {len(dates)} days ({dates[0]} … {dates[-1]}), "
-          f"{size / 1e6:.1f} MB of git log output")  # fmt: skip
-    print(f"raw git log      : {raw:7.3f} s  ({raw / len(dates) * 1000:7.1f} ms/day)")
-    print(f"dailydiff backfill: {ours:7.3f} s  ({ours / len(dates) * 1000:7.1f} ms/day)  "
-          "[git source + store + scoring + heuristic analysis + md/json rendering]")  # fmt: skip
-    print(f"ratio dailydiff / raw git log: {ours / raw:.2f}x (target ≤ 3x)")
+    first = last - dt.timedelta(days=args.days - 1)
+    tz = args.tz or load_settings(environ={}, cwd=Path(tempfile.gettempdir())).report.timezone
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    print(f"load average at start: {load()}")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = Bench(repo, Path(tmp), args.tz, now)
+        git_log = git_log_command(first, last, tz)
+        listed = subprocess.run(git_log, cwd=repo, capture_output=True, check=True).stdout
+        commits = _count(repo, git_log)
+        sources = {"": ROOT / "src"}
+        if args.before:  # REF's src/, exported (no worktree of this repository is made)
+            archive = subprocess.run(
+                ["git", "archive", args.before, "src"], cwd=ROOT, capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            (Path(tmp) / "src").rename(Path(tmp) / "before")
+            sources[f"{args.before}: "] = Path(tmp) / "before"
+        rows: dict[str, list[Timed]] = {"git log -p": []}
+        identical = True
+        for src in sources.values():
+            data, out = bench.new_store()
+            bench.run(bench.report(first, last, data, out), src)  # warm-up: bytecode cached
+        for _ in range(args.rounds):
+            rows["git log -p"].append(timed(git_log, dict(os.environ), repo))
+            files = []
+            for label, src in sources.items():
+                data, out = bench.new_store()
+                command = bench.report(first, last, data, out)
+                rows.setdefault(f"{label}new store", []).append(bench.run(command, src))
+                written = files_of(out)
+                rows.setdefault(f"{label}re-run", []).append(bench.run(command, src))
+                identical = identical and files_of(out) == written
+                files.append(written)
+            identical = identical and all(f == files[0] for f in files)
+        print(f"repository: {repo}: {commits} commits in {args.days} days ({first} … {last}, {tz}), "
+              f"{len(listed) / 1e6:.1f} MB of git log -p")  # fmt: skip
+        shown = [{str(out): "OUT", str(data): "DATA"}.get(a, a) for a in command[3:]]
+        print(f"command: PYTHONPATH={ROOT / 'src'} python3 -m dailydiff {shlex.join(shown)}")
+        print(f"median of {args.rounds} round(s)          wall s    CPU s   peak RSS MB")
+        medians = {}
+        for name, runs in rows.items():
+            medians[name] = Timed(*(statistics.median(getattr(r, f) for r in runs) for f in ("wall", "cpu", "rss_mb")))  # fmt: skip
+            m = medians[name]
+            label = "git log -p of the window" if name == "git log -p" else f"report, {name}"
+            print(f"  {label:32} {m.wall:7.3f}  {m.cpu:7.3f}  {m.rss_mb:10.1f}")
+        ratios = {}
+        for label in sources:
+            ratios[label] = [
+                medians[label + k].wall / medians["git log -p"].wall for k in ("new store", "re-run")
+            ]
+            print(f"{label}ratio dailydiff / raw git log: {ratios[label][0]:.2f}x new store, {ratios[label][1]:.2f}x "
+                  f"re-run (targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x)")  # fmt: skip
+        compared = f" and to {args.before}'s" if args.before else ""
+        print(f"re-run's files: {'byte-identical to' if identical else 'DIFFERENT from'} the new store's{compared} "
+              f"({len(written)} files)")  # fmt: skip
+        ok = identical and len(written) == args.days
+        fast = ratios[""][0] <= TARGETS["new store"] and ratios[""][1] <= TARGETS["re-run"]
+        if args.long:
+            long_first = last - dt.timedelta(days=args.long - 1)
+            data, out = bench.new_store()
+            year = bench.run(bench.report(long_first, last, data, out))
+            year_log = timed(git_log_command(long_first, last, tz), dict(os.environ), repo)
+            ratio = year.rss_mb / medians["new store"].rss_mb
+            print(f"{args.long} days ({long_first} … {last}), new store: {year.wall:.3f} s wall, {year.cpu:.3f} s "
+                  f"CPU (git log -p {year_log.wall:.3f} s), peak RSS {year.rss_mb:.1f} MB")  # fmt: skip
+            print(f"peak RSS {args.long} / {args.days} days: {year.rss_mb:.1f} / {medians['new store'].rss_mb:.1f} MB "
+                  f"= {ratio:.2f}x (target ≤ {TARGETS['memory']:g}x)")  # fmt: skip
+            fast = fast and ratio <= TARGETS["memory"]
+            ok = ok and len(files_of(out)) == args.long
+    print(f"load average at end: {load()}")
+    return verdict(ok, fast)
+
+
+def _count(repo: Path, git_log: list[str]) -> int:
+    shas = subprocess.run([*git_log[:5], "--format=%H"], cwd=repo, capture_output=True, check=True)
+    return len(shas.stdout.split())
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

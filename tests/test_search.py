@@ -106,6 +106,40 @@ def test_the_index_follows_every_report_and_is_built_for_an_old_store(
         assert _shas(copied, "FP8 GEMM")[:2] == [shas[3], shas[2]]
 
 
+def test_a_day_saved_again_unchanged_keeps_its_index_rows_and_a_changed_or_unindexed_day_gets_new_ones(
+    history: tuple[Path, Path, list[str]],
+) -> None:
+    _, data, shas = history
+
+    def titles() -> dict[str, str]:
+        with sqlite3.connect(data / "dailydiff.sqlite3") as db:
+            return dict(db.execute("SELECT sha, title FROM search_docs WHERE date = ?", (DAY1.isoformat(),)))
+
+    def mark(sql: str, *args: object) -> None:  # the index changed behind the store's back
+        with sqlite3.connect(data / "dailydiff.sqlite3") as db:
+            db.execute(sql, args)
+
+    with Store.open(data) as store:
+        report = store.get_report("flashinfer", DAY1, "en")
+        assert report is not None
+        later = report.generated_at + dt.timedelta(hours=1)
+        mark("UPDATE search_docs SET title = 'marked' WHERE sha = ?", shas[0])
+        # A re-run's report: the same commits, another run and time. Its rows are not built again.
+        store.save_report(report.model_copy(update={"generated_at": later}))
+        assert titles()[shas[0]] == "marked" and set(titles()) == {shas[0], shas[1]}
+        # A row gone: the day's rows are built again.
+        mark("DELETE FROM search_docs WHERE sha = ?", shas[1])
+        store.save_report(report.model_copy(update={"generated_at": later}))
+        assert titles()[shas[0]].startswith("feat(attention)") and set(titles()) == {shas[0], shas[1]}
+        # Commits that changed (an analysis, a title): built again.
+        mark("UPDATE search_docs SET title = 'marked' WHERE sha = ?", shas[0])
+        changed = [c.model_copy(update={"message": "fix(sampling): guard top-p against NaN"}) if c.sha == shas[1]
+                   else c for c in report.commits]  # fmt: skip
+        store.save_report(report.model_copy(update={"commits": changed}))
+        assert titles() == {shas[0]: SPECS[0].message, shas[1]: "fix(sampling): guard top-p against NaN"}
+        assert store.get_report("flashinfer", DAY1, "en").commits == changed  # type: ignore[union-attr]
+
+
 @pytest.mark.slow
 def test_postgres_ranks_exactly_like_sqlite(history: tuple[Path, Path, list[str]], pg_url: str) -> None:
     _repo, data, _ = history

@@ -77,6 +77,9 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
     store.save_commits([commit])
     store.save_commits([commit])  # an upsert, not a duplicate
     assert store.get_commit(commit.repo, commit.sha) == commit and store.count_commits() == 1
+    changed = commit.model_copy(update={"message": "fix: another message"})
+    store.save_commits([changed])  # the same sha read again, changed: written
+    assert store.get_commit(commit.repo, commit.sha) == changed and store.count_commits() == 1
     analysis = report.commits[0].analysis
     assert analysis is not None
     store.save_analysis("o/r", commit.sha, analysis)

@@ -6,6 +6,7 @@ renders them from the report alone."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.models import Commit, CommitRef, DayReport, ReportCommit
@@ -13,6 +14,9 @@ from dailydiff.scoring.rules import RevertTarget, find_reverted, revert_target
 from dailydiff.store import Store
 
 LOOKBACK_DAYS = 30  # a revert that names only a title or a pull request is looked for this far back
+# A stored report that may hold a revert (a commit's title, stripped, starts with it; a pull request's or a
+# link's title may too): only those are read whole when a day looks for reverts of its commits in later days.
+_REVERT_TITLE = re.compile(r'"title"\s*:\s*"revert', re.I)
 
 
 def _ref(rc: Commit, date: dt.date | None) -> CommitRef:
@@ -54,12 +58,10 @@ def link_reverts(report: DayReport, store: Store) -> DayReport:
             commits[index[rc.sha]] = commits[index[rc.sha]].model_copy(update={"reverts": ref})
     # Days built out of order (a range runs its days at once, an old day is rebuilt): reverts in stored
     # later days that undo this day's commits.
-    later = sorted(d for r, d, lang in store.list_reports(repo) if r == repo and lang == language
-                   and report.date < d <= report.date + dt.timedelta(days=LOOKBACK_DAYS))  # fmt: skip
-    for day in later:
-        other = changed.get(day) or store.get_report(repo, day, language)
-        if other is None:
-            continue
+    first, last = report.date + dt.timedelta(days=1), report.date + dt.timedelta(days=LOOKBACK_DAYS)
+    for stored in store.reports_between(repo, language, first, last, text=_REVERT_TITLE):
+        day = stored.date
+        other = changed.get(day) or stored
         updated = list(other.commits)
         for k, revert in enumerate(other.commits):
             undone = find_reverted(revert, commits) if revert_target(revert) is not None else None

@@ -34,6 +34,7 @@ from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, mak
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import run_sync
+from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.addendum import deliver_addendum, late_commits, owes_addendum
 from dailydiff.engine.dates import DateSpec
@@ -395,6 +396,8 @@ class Engine:
                     if not self.options.keep_commits and outcome.report is not None:
                         outcome.report = outcome.report.model_copy(update={"commits": []})
                     result.days.append(outcome)
+                del repo
+                release_free_memory()  # the stretch's commits, let go: the next stretch starts from the floor
         finally:
             result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)

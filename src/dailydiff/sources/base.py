@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Listed = list[tuple[str, dt.datetime]]  # (sha, committed_at)
 
 
-def _nothing_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
+def nothing_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
     return None
 
 
@@ -64,7 +64,7 @@ class CommitSource(Protocol):
         slots: asyncio.Semaphore | None = None,
         budget: RequestBudget | None = None,
         day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = _nothing_unreadable,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
     ) -> object:
         """Feed the window's commits to the caller as they arrive: ``on_listed`` once with every (sha,
         committed_at), then ``on_commit`` per commit; ``on_unreadable`` for each commit seen but unreadable
@@ -116,7 +116,7 @@ class SourceBase:
         slots: asyncio.Semaphore | None = None,
         budget: RequestBudget | None = None,
         day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = _nothing_unreadable,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
     ) -> object:
         commits = await asyncio.to_thread(self.commits, window)
         for sha, placed_at, reason in self.unreadable:

@@ -1,6 +1,7 @@
 """Commits from a git repository: a local clone, or a URL mirrored into the data directory.
 
-One ``git log`` pass per window with raw status, numstat and patches. Selection is by committer date
+One ``git log`` pass per window with raw status, numstat and patches, each commit handed to the engine as
+git prints it (a cheap listing of the window's shas beside it comes first). Selection is by committer date
 with ``--since-as-filter`` (plain ``--since`` stops walking at the first older commit, which loses
 commits whose dates are out of order) and ``--until``; both filter on whole seconds, so the half-open
 window ``[start, end)`` becomes ``since=start, until=end-1s``.
@@ -18,13 +19,15 @@ import os
 import re
 import secrets
 import subprocess
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
@@ -33,7 +36,10 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
-from dailydiff.sources.base import SourceBase, clip_patch
+from dailydiff.sources.base import IncompleteFetch, Listed, SourceBase, clip_patch, nothing_unreadable
+
+if TYPE_CHECKING:
+    from dailydiff.sources.budget import RequestBudget
 
 log = logging.getLogger("dailydiff.git")
 
@@ -65,23 +71,53 @@ def run_git(
 ) -> subprocess.CompletedProcess[bytes]:
     """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600.
     ``env`` adds to the environment (credentials go there, never into ``args``)."""
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
-    umask = PRIVATE_UMASK if private else -1
     try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input, check=False, umask=umask
-        )
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=_git_env(env), input=input,
+                                check=False, umask=PRIVATE_UMASK if private else -1)  # fmt: skip
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH", "install git and try again") from None
     if check and result.returncode != 0:
-        if b"--since-as-filter" in result.stderr:  # unknown before git 2.37 (Debian 11, Ubuntu 22.04 …)
-            raise SourceError("this git is too old for dailydiff: it needs git 2.37 or later",
-                              "upgrade git; `dailydiff doctor` shows the version found")  # fmt: skip
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise SourceError(
-            f"git {args[0]} failed: {message[-1] if message else result.returncode}", "check the repository"
-        )
+        raise _git_failed(args, result.returncode, result.stderr)
     return result
+
+
+@contextmanager
+def git_output(
+    args: list[str], cwd: Path | None = None, *, private: bool = False, env: Mapping[str, str] | None = None
+) -> Iterator[IO[bytes]]:
+    """git ``args`` with its output read as git writes it (``run_git`` waits for all of it). Leaving the
+    block before the end stops git; a git that fails raises as ``run_git`` does."""
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=errors,
+                                       env=_git_env(env), umask=PRIVATE_UMASK if private else -1)  # fmt: skip
+        except FileNotFoundError:
+            raise SourceError("git is not installed or not on PATH", "install git and try again") from None
+        assert process.stdout is not None
+        read = False
+        try:
+            yield process.stdout
+            read = True
+        finally:
+            if not read:
+                process.kill()
+            process.stdout.close()
+            code = process.wait()
+        if code != 0:
+            errors.seek(0)
+            raise _git_failed(args, code, errors.read())
+
+
+def _git_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+
+
+def _git_failed(args: list[str], code: int, stderr: bytes) -> SourceError:
+    if b"--since-as-filter" in stderr:  # unknown before git 2.37 (Debian 11, Ubuntu 22.04 …)
+        return SourceError("this git is too old for dailydiff: it needs git 2.37 or later",
+                           "upgrade git; `dailydiff doctor` shows the version found")  # fmt: skip
+    message = stderr.decode(errors="replace").strip().splitlines()
+    return SourceError(f"git {args[0]} failed: {message[-1] if message else code}", "check the repository")
 
 
 # The commit page under a repository's web URL, per forge. Gitea covers Forgejo and Codeberg.
@@ -280,11 +316,7 @@ class GitSource(SourceBase):
             )
 
     def commits(self, window: Window) -> list[Commit]:
-        if not self.default_branch:
-            self.default_branch = self.branch or _branch_name(self._default_branch())
-        selection = _selection(window)
-        self._check_history(window)
-        self._partial = self._prefetch(selection)
+        selection = self._prepare(window)
         # The commits git dates to 1970 are looked for beside the window's log (a walk of the whole
         # history: a quarter of a second on a large repository), not after it.
         with ThreadPoolExecutor(1) as pool:
@@ -298,6 +330,110 @@ class GitSource(SourceBase):
         if self.all_branches and commits:
             commits = self._attribute(commits, selection)
         return commits
+
+    def _prepare(self, window: Window) -> list[str]:
+        """What reading a window needs first: the branch, a history deep enough, a partial clone's file
+        versions; returns git's filters for the window."""
+        if not self.default_branch:
+            self.default_branch = self.branch or _branch_name(self._default_branch())
+        selection = _selection(window)
+        self._check_history(window)
+        self._partial = self._prefetch(selection)
+        return selection
+
+    async def stream(
+        self,
+        window: Window,
+        on_listed: Callable[[Listed], None],
+        on_commit: Callable[[Commit], None],
+        *,
+        slots: asyncio.Semaphore | None = None,
+        budget: RequestBudget | None = None,
+        day_of: Callable[[dt.datetime], dt.date] | None = None,
+        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
+    ) -> object:
+        """The window's commits handed over as ``git log -p`` prints them, while it goes on: its listing
+        (a `git log` of shas beside it) first. With every branch read, each commit's branch is decided once
+        all are read: then the window is read whole first."""
+        if self.all_branches:
+            return await super().stream(window, on_listed, on_commit, on_unreadable=on_unreadable)
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Queue[_Listing | Commit | None] = asyncio.Queue()
+        stop = threading.Event()
+
+        def hand(item: _Listing | Commit | None) -> None:
+            loop.call_soon_threadsafe(handed.put_nowait, item)
+
+        # The reader stays at most _AHEAD commits ahead of the engine: what a month holds in memory is the
+        # days under way, not every commit git printed while the engine was busy with the first ones.
+        room = threading.Semaphore(_AHEAD)
+        reading = asyncio.ensure_future(asyncio.to_thread(self._read_window, window, hand, stop, room))
+        listed: set[str] | None = None  # the listing's shas not handed over yet (None: it has not come)
+        early: list[Commit] = []  # read before the listing came
+        try:
+            while (item := await handed.get()) is not None:
+                if isinstance(item, _Listing):
+                    for sha, placed_at, reason in self.unreadable:
+                        on_unreadable(sha, placed_at, reason)
+                    on_listed(item.commits)
+                    listed = {sha for sha, _ in item.commits} - {c.sha for c in early}
+                    taken, early = early, []
+                elif listed is None:
+                    early.append(item)
+                    continue
+                else:
+                    listed.discard(item.sha)
+                    taken = [item]
+                for commit in taken:
+                    on_commit(commit)
+                    room.release()
+                    await asyncio.sleep(0)  # its work starts before the next commit is taken
+            await reading
+        except BaseException:
+            stop.set()  # git is stopped; what it printed so far is handed over
+            raise
+        if listed:  # the branch moved between the listing and the log: those are read by the next run
+            failed = dict.fromkeys(listed, "not in git log's output (the branch moved while it was read)")
+            raise IncompleteFetch([], failed, len(failed))
+        return None
+
+    def _read_window(self, window: Window, hand: Callable[[_Listing | Commit | None], None],
+                     stop: threading.Event, room: threading.Semaphore) -> None:  # fmt: skip
+        """``stream``'s reading, on worker threads: the listing (with the commits git dates to 1970, which
+        git's filters never show in their day) handed over the moment it is made, beside the log, whose
+        commits are handed over as git prints them; None last, whatever happened."""
+
+        def listing() -> _Listing:
+            made = self._listing(window, selection, undated.result())
+            hand(made)
+            return made
+
+        try:
+            selection = self._prepare(window)
+            with ThreadPoolExecutor(2) as pool:  # the history's walk for 1970 beside the window's listing
+                undated = pool.submit(contextvars.copy_context().run, self._undated, window)
+                listed = pool.submit(contextvars.copy_context().run, listing)
+                for commit in self._log([*self._revisions(), *selection], stop):
+                    if window.start <= commit.committed_at < window.end and _wait(room, stop):
+                        hand(commit)
+                for commit in listed.result().undated:
+                    if _wait(room, stop):
+                        hand(commit)
+        finally:
+            hand(None)
+
+    def _listing(self, window: Window, selection: list[str], undated: list[Commit]) -> _Listing:
+        """The window's commits as (sha, committed_at), dated as ``_log`` dates them, and those of them git
+        dates to 1970 (``undated``: read whole by ``_undated``)."""
+        args = ["log", *self._revisions(), *selection, "--format=%H%x00%cI%x00%ct"]
+        listed = run_git([*args, *([] if self.include_merges else ["--no-merges"]), "--"], cwd=self.path)
+        commits = []
+        for line in listed.stdout.decode("utf-8", errors="replace").splitlines():
+            sha, iso, epoch = line.split("\x00")
+            committed_at = _moment(iso, epoch, _EPOCH)
+            if window.start <= committed_at < window.end:
+                commits.append((sha, committed_at))
+        return _Listing([*commits, *((c.sha, c.committed_at) for c in undated)], undated)
 
     def has_commit(self, sha: str) -> bool:
         return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
@@ -321,8 +457,9 @@ class GitSource(SourceBase):
         ]
         return [(sha, moment) for sha, text in pairs if (moment := _iso_or_none(text)) is not None]
 
-    def _log(self, selection: list[str]) -> list[Commit]:
-        """``git log`` of ``selection`` (revisions and filters) with every field, the changes and patches."""
+    def _log(self, selection: list[str], stop: threading.Event | None = None) -> Iterator[Commit]:
+        """``git log`` of ``selection`` (revisions and filters) with every field, the changes and patches:
+        each commit as soon as git has printed it (until ``stop`` is set)."""
         token = secrets.token_hex(8)
         # Fields end with the random token too: a name or e-mail may hold any control character.
         sep = f"%x1f{token}"
@@ -340,8 +477,11 @@ class GitSource(SourceBase):
             args.append("--no-merges")
         args.append("--")
         # A partial clone may still fetch a missing file version itself: through the token's environment.
-        result = run_git(args, cwd=self.path, env=self.git_env, private=self._partial)
-        return self._parse(result.stdout.decode("utf-8", errors="replace"), token)
+        with git_output(args, cwd=self.path, env=self.git_env, private=self._partial) as output:
+            for record in _records(output, f"\x1e{token}\x1f".encode()):
+                yield self._parse(record.decode("utf-8", errors="replace"), token)
+                if stop is not None and stop.is_set():
+                    return
 
     def _undated(self, window: Window) -> list[Commit]:
         """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a
@@ -372,7 +512,7 @@ class GitSource(SourceBase):
                 continue
             if not window.start <= committed_at < window.end:
                 continue
-            logged = self._log(["--no-walk", sha])
+            logged = list(self._log(["--no-walk", sha]))
             if not logged:  # a merge, with merges left out
                 continue
             commit = logged[0]
@@ -494,41 +634,34 @@ class GitSource(SourceBase):
                 "or pass the repository's URL",
             )
 
-    def _parse(self, text: str, token: str) -> list[Commit]:
-        commits: list[Commit] = []
-        head_marker = f"\x1e{token}\x1f"
+    def _parse(self, record: str, token: str) -> Commit:
+        """One commit of ``git log``'s output (``_log``'s format), its head marker left out."""
         end_marker = f"\x1e{token}e\n"
-        for chunk in text.split(head_marker)[1:]:
-            header, _, rest = chunk.partition(end_marker)
-            fields = header.split(f"\x1f{token}", 11)
-            sha, parents, an, ae, ad, cn, ce, cd, source_ref, at, ct, message = fields
-            committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
-            files, stats = self._parse_changes(rest)
-            branches = (
-                [_branch_name(source_ref)]
-                if self.all_branches and source_ref
-                else [self.branch or self.default_branch or "HEAD"]
-            )
-            commits.append(
-                Commit(
-                    repo=self.repo,
-                    sha=sha,
-                    parents=parents.split(),
-                    author=Person(name=an, email=ae),
-                    committer=Person(name=cn, email=ce),
-                    authored_at=_moment(ad, at, committed_at),
-                    committed_at=committed_at,
-                    message=message.replace("\x00", "").rstrip("\n"),
-                    url=FORGE_COMMIT_URLS[self.forge].format(base=self.repo_url, sha=sha)
-                    if self.repo_url
-                    else None,
-                    pr=pull_request_named(message, self.forge, self.repo_url),
-                    branches=branches,
-                    stats=stats,
-                    files=files,
-                )
-            )
-        return commits
+        header, _, rest = record.partition(end_marker)
+        fields = header.split(f"\x1f{token}", 11)
+        sha, parents, an, ae, ad, cn, ce, cd, source_ref, at, ct, message = fields
+        committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
+        files, stats = self._parse_changes(rest)
+        branches = (
+            [_branch_name(source_ref)]
+            if self.all_branches and source_ref
+            else [self.branch or self.default_branch or "HEAD"]
+        )
+        return Commit(
+            repo=self.repo,
+            sha=sha,
+            parents=parents.split(),
+            author=Person(name=an, email=ae),
+            committer=Person(name=cn, email=ce),
+            authored_at=_moment(ad, at, committed_at),
+            committed_at=committed_at,
+            message=message.replace("\x00", "").rstrip("\n"),
+            url=FORGE_COMMIT_URLS[self.forge].format(base=self.repo_url, sha=sha) if self.repo_url else None,
+            pr=pull_request_named(message, self.forge, self.repo_url),
+            branches=branches,
+            stats=stats,
+            files=files,
+        )
 
     def _parse_changes(self, rest: str) -> tuple[list[FileChange], Stats]:
         raw: list[tuple[str, str, str | None]] = []
@@ -593,6 +726,39 @@ class GitSource(SourceBase):
         if at < 0:
             return "", False
         return clip_patch(section[at + 1 :].rstrip("\n"), self.max_patch_bytes)
+
+
+@dataclass(frozen=True)
+class _Listing:
+    commits: Listed  # (sha, committed_at) of every commit of the window
+    undated: list[Commit]  # those of them git dates to 1970, read whole
+
+
+_AHEAD = 32  # commits read and not yet taken by the engine, at most
+
+
+def _wait(room: threading.Semaphore, stop: threading.Event) -> bool:
+    """Room for one more commit (False: the reading was stopped meanwhile)."""
+    while not room.acquire(timeout=0.05):
+        if stop.is_set():
+            return False
+    return True
+
+
+def _records(output: IO[bytes], marker: bytes, block: int = 1 << 16) -> Iterator[bytes]:
+    """What follows each ``marker`` in ``output``, up to the next one: each as soon as the next begins."""
+    buffer = bytearray()
+    searched = 0  # where the next marker may start (the one at 0 began the record being read)
+    while chunk := output.read1(block):  # type: ignore[attr-defined]
+        buffer += chunk
+        while (at := buffer.find(marker, max(searched, 1))) >= 0:
+            if buffer.startswith(marker):
+                yield bytes(buffer[len(marker) : at])
+            del buffer[:at]
+            searched = 1
+        searched = max(1, len(buffer) - len(marker) + 1)
+    if buffer.startswith(marker):
+        yield bytes(buffer[len(marker) :])
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

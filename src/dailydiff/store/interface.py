@@ -274,15 +274,26 @@ class Store:
     # commits -------------------------------------------------------------------------------------
 
     def save_commits(self, commits: Iterable[Commit]) -> None:
-        rows = [
-            (
-                c.repo,
-                c.sha,
-                c.committed_at.astimezone(dt.UTC).isoformat(),
-                zlib.compress(c.model_dump_json().encode(), 1),
-            )
-            for c in commits
-        ]
+        """Insert or update commits; one stored as it is now is left as it is (a re-run reads the same history:
+        reading it back costs less than compressing it again)."""
+        commits = list(commits)
+        stored: dict[tuple[str, str], bytes] = {}
+        for repo in {c.repo for c in commits}:
+            shas = [c.sha for c in commits if c.repo == repo]
+            for start in range(0, len(shas), 500):
+                chunk = shas[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT sha, data FROM commits WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
+                    (repo, *chunk),
+                )
+                stored.update(((repo, sha), zlib.decompress(data)) for sha, data in rows)
+        rows = []
+        for c in commits:
+            data = c.model_dump_json().encode()
+            if stored.get((c.repo, c.sha)) != data:
+                rows.append(
+                    (c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), zlib.compress(data, 1))
+                )
         self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
@@ -424,8 +435,8 @@ class Store:
         try:
             with self._tx(fenced=True):
                 for report in reports:
-                    self._insert_report(report)
-                    self._index(report)  # the index is current whenever the report is (unless it is damaged)
+                    # the index is current whenever the report is (unless it is damaged)
+                    self._index(report, rebuilt=self._insert_report(report))
         except _IndexEndedTransaction as lost:  # SQLite undid the whole transaction: the reports, without it
             with self._tx(fenced=True):
                 for report in reports:
@@ -433,33 +444,35 @@ class Store:
             self._warn_index(f"it cannot be written ({lost.problem})")
         self._check_index_once()
 
-    def _insert_report(self, report: DayReport) -> None:
+    def _insert_report(self, report: DayReport) -> bool:
+        """The report's row; returns whether its commits (what its rows of the search index are made of)
+        differ from the stored report's, if any (a re-run's report differs in its run and its date only)."""
+        key = (report.repo, report.date.isoformat(), report.language)
+        data = scrub(report.model_dump_json())
+        stored = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key
+        ).fetchone()
         self._db.execute(
             "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
             "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
             "data = excluded.data, updated_at = excluded.updated_at",
-            (
-                report.repo,
-                report.date.isoformat(),
-                report.language,
-                report.timezone,
-                report.stats.failed + report.stats.fallback,
-                report.stats.total,
-                scrub(report.model_dump_json()),
-                now_text(),
-            ),
-        )
+            (*key, report.timezone, report.stats.failed + report.stats.fallback, report.stats.total, data,
+             now_text()),
+        )  # fmt: skip
+        return stored is None or json.loads(stored[0]).get("commits") != json.loads(data)["commits"]
 
-    def _index(self, report: DayReport) -> None:
+    def _index(self, report: DayReport, *, rebuilt: bool = True) -> None:
         """The report's rows of the search index, in the report's transaction under a savepoint: an index
         that cannot be written (damaged, a table dropped) is derived data, never a reason to lose the
         report — it is left as it is, with one warning per open store naming the command that rebuilds it.
         (A damaged FTS5 table can make SQLite undo the whole transaction: then the reports are saved again
-        without the index.)"""
+        without the index.) A report whose commits are the stored ones' (``rebuilt`` false) keeps its rows
+        while the index holds one for each of its commits."""
         self._db.execute("SAVEPOINT search_index")
         try:
-            search.index_report(self._db, report)
+            if rebuilt or not search.indexed(self._db, report):
+                search.index_report(self._db, report)
         except (StoreFullError, LeaseLostError):
             raise
         except Exception as exc:
@@ -499,6 +512,19 @@ class Store:
             (repo, date.isoformat(), language),
         ).fetchone()
         return self._load(DayReport, row[0], "report") if row else None
+
+    def reports_between(
+        self, repo: str, language: str, first: dt.date, last: dt.date, *, text: re.Pattern[str] | None = None
+    ) -> list[DayReport]:
+        """The stored reports of ``repo`` in ``language`` from ``first`` to ``last``, oldest first; with
+        ``text``, only those whose stored text it matches (a cheap look that spares reading the others)."""
+        rows = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ? ORDER BY date",
+            (repo, language, first.isoformat(), last.isoformat()),
+        )
+        return [
+            self._load(DayReport, data, "report") for (data,) in rows if text is None or text.search(data)
+        ]
 
     def list_reports(self, repo: str | None = None) -> list[tuple[str, dt.date, str]]:
         sql = "SELECT repo, date, language FROM reports"

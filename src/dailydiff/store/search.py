@@ -170,6 +170,15 @@ def create_index(db: Any) -> None:
         db.execute(statement)
 
 
+def indexed(db: Any, report: DayReport) -> bool:
+    """Whether the index holds a row for each of the report's commits under its day, and no other."""
+    rows = db.execute(
+        "SELECT sha FROM search_docs WHERE repo = ? AND date = ? AND language = ?",
+        (report.repo, report.date.isoformat(), report.language),
+    )
+    return sorted(sha for (sha,) in rows) == sorted(c.sha for c in report.commits)
+
+
 def index_report(db: Any, report: DayReport) -> None:
     """Replace the rows of the report's day with its commits (inside the caller's transaction)."""
     db.execute(

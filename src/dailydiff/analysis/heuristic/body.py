@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -83,8 +83,21 @@ _READ_CHARS = 6000
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt  # lazy: the CLI starts without it
 
-    # tables need no rule of their own: their rows read as paragraphs full of "|", which are dropped
-    return MarkdownIt("commonmark")
+    # tables need no rule of their own: their rows read as paragraphs full of "|", which are dropped.
+    # Inline content is parsed on use (``_inline``): most of a body is template sections, dropped unread.
+    return MarkdownIt("commonmark").disable(["inline", "text_join"])
+
+
+def _inline(token: Token, env: dict[str, Any]) -> list[Token]:
+    """An inline token's children, parsed on first use as markdown-it's own inline and text-join rules
+    would have (``env``: the block parse's, with the body's link references)."""
+    if not token.children and token.content:
+        from markdown_it.rules_core import StateCore, inline, text_join
+
+        state = StateCore("", _parser(), env, [token])
+        inline(state)
+        text_join(state)
+    return token.children or []
 
 
 @dataclass
@@ -238,7 +251,8 @@ def _blocks(body: str, title: str) -> tuple[_Block, ...]:
     """The paragraphs and lists that say something, in order; a bot's summary only when nothing else.
     Cached: the analyser reads the same body for the summary and for its evidence."""
     # The what and why come first; a long body's tail (logs, tables, benchmark dumps) is not read.
-    tokens = _parser().parse(_prepare(body[:_READ_CHARS]))
+    env: dict[str, Any] = {}
+    tokens = _parser().parse(_prepare(body[:_READ_CHARS]), env)
     blocks: list[_Block] = []
     fallback: list[_Block] = []
     section = ""
@@ -262,7 +276,7 @@ def _blocks(body: str, title: str) -> tuple[_Block, ...]:
         if token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
             if not skipping and not drop_list:
-                items = _list_items(tokens[i:end])
+                items = _list_items(tokens[i:end], env)
                 if items:
                     target.append(_Block(_join_items(items), is_list=True))
             drop_list = False
@@ -274,7 +288,7 @@ def _blocks(body: str, title: str) -> tuple[_Block, ...]:
             i += 3
             if skipping:
                 continue
-            children = inline.children or []
+            children = _inline(inline, env)
             label = _disguised_heading(inline.content, children)
             if label is not None:
                 if _skip_section(label) or _FALLBACK_SECTION_RE.search(label):
@@ -319,7 +333,7 @@ def _closing(tokens: list[Token], start: int) -> int:
     return len(tokens) - 1
 
 
-def _list_items(tokens: list[Token]) -> list[_Text]:
+def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[_Text]:
     """The top-level items of a list: each one's first paragraph, checkboxes and noise left out."""
     items: list[_Text] = []
     depth = 0
@@ -334,9 +348,9 @@ def _list_items(tokens: list[Token]) -> list[_Text]:
             taken = True
             if re.match(r"^\s*\[[ xX]\]", token.content):
                 continue  # a checklist item
-            if _disguised_heading(token.content, token.children or []) is not None:
+            if _disguised_heading(token.content, _inline(token, env)) is not None:
                 continue  # "* **New Features**" heads the items that follow
-            text = _plain(token.children or [])
+            text = _plain(_inline(token, env))
             plain = text.text.rstrip(".;,:")
             if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
                 continue
