@@ -270,9 +270,12 @@ def stopped(hint: str = "") -> typer.Exit:
     return fail("stopped by SIGTERM" if _STOPPED_BY else "interrupted", hint, interrupted_exit_code())
 
 
-def server_stopped() -> typer.Exit:
+def server_stopped(signum: int | None = None) -> typer.Exit:
     """A server stopped the way it is meant to be (Ctrl-C, or SIGTERM from systemd or docker stop): one calm
-    line saying how, not an error, with the same exit code as any stopped command (130/143)."""
+    line saying how, not an error, with the same exit code as any stopped command (130/143). ``signum``: the
+    signal the server itself caught (it stopped and returned, no KeyboardInterrupt reached us)."""
+    if signum == signal.SIGTERM and not _STOPPED_BY:
+        _STOPPED_BY.append(signum)
     how = "stopped by SIGTERM" if _STOPPED_BY else "stopped by Ctrl-C"
     from dailydiff.engine.logs import json_logs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -113,6 +114,17 @@ def serve_command(
     """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """uvicorn's server, remembering the signal that stopped it (it stops gracefully, then raises that
+        signal again, which asyncio's runner may take as its own: the process would end 0, saying nothing)."""
+
+        stopped_by: int | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.stopped_by is None:
+                self.stopped_by = sig
+            super().handle_exit(sig, frame)
+
     from dailydiff.web import SiteCache, create_app
     from dailydiff.web.app import LOOPBACK_HOSTS
 
@@ -136,11 +148,13 @@ def serve_command(
         if not quiet:
             stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
         level = "error" if quiet else "warning"
-        server = uvicorn.Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan="off"))
+        server = _Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan="off"))
         with sock:
             try:
                 server.run(sockets=[sock])
             except KeyboardInterrupt:
                 raise server_stopped() from None  # the normal way to stop a server: nothing to resume
+            if server.stopped_by is not None:  # uvicorn caught the signal, stopped, and its re-raise was lost
+                raise server_stopped(server.stopped_by)
     finally:
         store.close()
