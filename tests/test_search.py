@@ -155,6 +155,62 @@ def test_postgres_ranks_exactly_like_sqlite(history: tuple[Path, Path, list[str]
         }
 
 
+def _term_count_pages(url: str, term: str) -> tuple[int, int]:
+    """(pages a row-by-row count of ``term`` reads, pages of the table itself): the plan PostgreSQL picks
+    for a common term."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("SET enable_bitmapscan = off")
+        db.execute("SET enable_indexscan = off")
+        row = db.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT COUNT(*) FROM search_docs "
+            "WHERE tsv @@ to_tsquery('simple', %s)",
+            (term,),
+        ).fetchone()
+        plan = row[0][0]["Plan"]  # type: ignore[index]
+        heap = db.execute(
+            "SELECT pg_relation_size('search_docs') / current_setting('block_size')::int"
+        ).fetchone()[0]  # type: ignore[index]
+    return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"], int(heap)
+
+
+@pytest.mark.slow
+def test_postgres_keeps_the_term_vectors_in_their_rows_and_moves_an_old_stores_there(
+    history: tuple[Path, Path, list[str]], pg_url: str
+) -> None:
+    import psycopg
+
+    _repo, data, _ = history
+    with Store.open(data) as local, Store.connect(pg_url) as shared:
+        local.copy_to(shared)
+    # A store indexed before m013, with rows too long to keep whole (a commit message of many words): the
+    # vectors went to the TOAST table, and a count read them back one by one (pages of it per row).
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        assert db.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'search_docs'::regclass AND attname = 'tsv'"
+        ).fetchone() == ("m",)
+        db.execute("ALTER TABLE search_docs ALTER COLUMN tsv SET STORAGE EXTENDED")
+        db.execute(
+            "UPDATE search_docs SET tsv = tsv || to_tsvector('simple', (SELECT string_agg(md5(sha || g), ' ') "
+            "FROM generate_series(1, 150) AS g))"
+        )
+        db.execute("DELETE FROM migrations WHERE name = 'm013_search_terms_inline'")
+        db.execute("VACUUM search_docs")
+    pages, heap = _term_count_pages(pg_url, "flashinfer")
+    assert pages > 2 * heap  # the setting is as described: each row's vector is fetched from TOAST
+    with Store.connect(pg_url) as shared, Store.open(data) as local:
+        assert "m013_search_terms_inline" in shared.applied_migrations()
+        for question in ("attention backend", "FP8 GEMM"):  # the index answers as before
+            assert [h.doc.sha for h in find(shared, question, SearchFilters()).hits] == [
+                h.doc.sha for h in find(local, question, SearchFilters()).hits
+            ]
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("VACUUM search_docs")
+    pages, heap = _term_count_pages(pg_url, "flashinfer")
+    assert pages <= heap  # the table's own pages only
+
+
 def test_search_cli_prints_ranked_commits_and_json(
     history: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:

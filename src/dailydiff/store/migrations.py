@@ -36,6 +36,12 @@ def _search_migration(db: Any) -> None:
     migrate(db)
 
 
+def _search_terms_inline(db: Any) -> None:
+    from dailydiff.store.search import keep_terms_inline
+
+    keep_terms_inline(db)
+
+
 MIGRATIONS: list[Migration] = [
     (
         "m001_initial",
@@ -266,4 +272,7 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX spent_usage_by_commit ON spent_usage (repo, sha);
         """,
     ),
+    # PostgreSQL: the search index's term vectors stay in their rows (store/search.py keep_terms_inline), a
+    # search no longer fetches each one back from the TOAST table; nothing changes on SQLite.
+    ("m013_search_terms_inline", _search_terms_inline),
 ]
