@@ -149,6 +149,12 @@ def test_postgres_ranks_exactly_like_sqlite(history: tuple[Path, Path, list[str]
             mine = [(h.doc.sha, round(h.score, 9)) for h in find(local, question, SearchFilters()).hits]
             theirs = [(h.doc.sha, round(h.score, 9)) for h in find(shared, question, SearchFilters()).hits]
             assert mine == theirs and mine, question
+        # The counts behind the ranking: PostgreSQL's one pass over the rows gives FTS5's numbers, for a
+        # phrase, a word no commit holds and a word given twice alike.
+        words = ["attent", "fp8 gemm", "注意 意力", "nowher", "gemm", "attent"]  # index terms (stemmed)
+        assert shared.search_term_counts(words) == local.search_term_counts(words)
+        total, counts = local.search_term_counts(words)
+        assert total == 5 and counts["attent"] > 0 and counts["nowher"] == 0
         glob = SearchFilters(path_glob="flashinfer/attention/*")
         assert {h.doc.sha for h in find(shared, "attention", glob).hits} == {
             h.doc.sha for h in find(local, "attention", glob).hits
