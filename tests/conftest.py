@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,10 @@ import pytest
 from dailydiff.common import secrets, templates
 
 sys.path.insert(0, str(Path(__file__).parent))
+# No test reads or writes the user's own data directory (~/.local/share/dailydiff): a command a test runs
+# without --data-dir keeps its store in this test process's own directory (each xdist worker has one).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="dailydiff-tests-data-")
+atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], ignore_errors=True)
 # The real servers' fixtures: PostgreSQL (pg_server, pg_url) and SmolLM2 (real_server), one per test process.
 pytest_plugins = ["pgserver", "llama_server"]
 

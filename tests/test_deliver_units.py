@@ -462,3 +462,47 @@ def test_a_claim_lost_after_a_stale_verdict_and_won_next_round_says_nothing_of_a
         assert (sent.status, sent.recovered, sent.target) == ("ok", "", chat.target) and len(chat.sent) == 1
         row = store.delivery(*key)
         assert row is not None and (row.state, row.attempts) == ("delivered", 3)
+
+
+def _ledger_day(store: Store, repo: str, day: int, target: str, state: str, publisher: str = "slack") -> None:
+    """One day's delivery to ``target`` claimed and finished as ``state`` (the ledger's own calls)."""
+    date = dt.date(2026, 1, day)
+    seen = store.delivery(repo, date, "en", target)
+    assert store.claim_delivery(repo, date, "en", target, publisher=publisher, content_hash="h", owner="me",
+                                seen=seen)  # fmt: skip
+    assert store.finish_delivery(repo, date, "en", target, owner="me", state=state, content_hash="h",
+                                 detail=f"{state} on day {day}")  # fmt: skip
+
+
+def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_language(tmp_path: Path) -> None:
+    from dailydiff.engine.deliver import delivery_alerts
+
+    with Store.open(tmp_path) as store:
+        for day, state in ((14, "failed"), (15, "delivered"), (16, "failed"), (17, "failed"), (18, "failed")):
+            _ledger_day(store, "o/r", day, "slack:team", state)
+        for day in (16, 17):  # two days only
+            _ledger_day(store, "o/r", day, "discord:dev", "failed", "discord")
+        for day in (16, 17, 18):  # another repository's, and a digest's
+            _ledger_day(store, "o/other", day, "slack:team", "failed")
+            _ledger_day(store, "digest:weekly", day, "email:all", "failed", "email")
+        assert delivery_alerts(store, ["o/r"], 3, "en") == [
+            "slack has failed to deliver o/r on 3 days in a row (2026-01-16 to 2026-01-18); run dailydiff doctor"
+        ]  # the delivered day ended the older streak: 3 days, not 4; discord's 2 days are under the bar
+        assert delivery_alerts(store, ["o/r"], 2, "zh") == [
+            "discord 推送 o/r 已连续 2 天失败（2026-01-16 至 2026-01-17）；请运行 dailydiff doctor 查看",
+            "slack 推送 o/r 已连续 3 天失败（2026-01-16 至 2026-01-18）；请运行 dailydiff doctor 查看",
+        ]
+        assert delivery_alerts(store, ["digest:weekly"], 3, "en") == [
+            "email has failed to deliver digest weekly on 3 days in a row (2026-01-16 to 2026-01-18); "
+            "run dailydiff doctor"
+        ]
+        assert delivery_alerts(store, ["o/r"], 4, "en") == []  # the streak is shorter than alert_after
+        assert delivery_alerts(store, ["o/r"], 0, "en") == []  # 0: never
+        assert delivery_alerts(store, [], 1, "en") == []
+        _ledger_day(store, "o/x", 18, "hook:x", "failed", "hook\u202egnp.exe")  # a name is shown clean
+        assert delivery_alerts(store, ["o/x"], 1, "en") == [
+            "hookgnp.exe has failed to deliver o/x on 1 days in a row (2026-01-18 to 2026-01-18); "
+            "run dailydiff doctor"
+        ]
+        _ledger_day(store, "o/r", 19, "slack:team", "delivered")  # it works again: no line
+        assert delivery_alerts(store, ["o/r"], 3, "en") == []

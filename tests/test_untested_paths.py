@@ -72,6 +72,14 @@ def test_include_merges_false_leaves_merge_commits_out_and_keeps_the_rest(
     assert without == ["feat: base", "feat: side work", "fix: main work"]
 
 
+def test_the_late_commit_check_lists_what_the_day_lists_with_merges_left_out(merged: Path) -> None:
+    window = day_window(DAY, "UTC")
+    for include_merges in (False, True):
+        source = GitSource(path=merged, repo="merged", include_merges=include_merges)
+        day = {c.sha for c in source.commits(window)}
+        assert {sha for sha, _ in source.shas_in(window)} == day and len(day) == 3 + include_merges
+
+
 def test_a_patch_over_max_patch_bytes_is_cut_at_a_line_and_marked_truncated(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "big")
     body = "".join(f"line {n:04d} of a long file\n" for n in range(400))  # 25 bytes a line

@@ -449,8 +449,9 @@ class GitSource(SourceBase):
 
     def shas_in(self, window: Window) -> list[tuple[str, dt.datetime]]:
         """The window's commits as (sha, committed_at) only: one cheap `git log` (the late-commit check)."""
-        listed = run_git(
-            ["log", *self._revisions(), *_selection(window), "--format=%H %cI", "--"], cwd=self.path
+        merges = [] if self.include_merges else ["--no-merges"]  # as the day's own listing: else a merge
+        listed = run_git(  # left out of the report would look late on every run and rebuild its day
+            ["log", *self._revisions(), *_selection(window), "--format=%H %cI", *merges, "--"], cwd=self.path
         )
         pairs = [
             line.split(" ", 1) for line in listed.stdout.decode(errors="replace").splitlines() if " " in line
