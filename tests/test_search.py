@@ -356,6 +356,21 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("2025 年 12 月", ("2025-12-01", "2025-12-31")),
         ("last 2 weeks", ("2026-08-09", "2026-08-23")),
         ("Q1", ("2026-01-01", "2026-03-31")),
+        ("what changed in June and July?", ("2026-06-01", "2026-07-31")),
+        ("fixes June–August", ("2026-06-01", "2026-08-31")),
+        ("April fixes", ("2026-04-01", "2026-04-30")),
+        ("March and may be", ("2026-03-01", "2026-03-31")),  # "may" is not a month here either
+        ("over the last two months", ("2026-06-01", "2026-08-23")),
+        ("since the start of July", ("2026-07-01", None)),
+        ("what changed in H1?", ("2026-01-01", "2026-06-30")),
+        ("between 2026-03-05 and 2026-04-30", ("2026-03-05", "2026-04-30")),
+        ("7、8 月有哪些改动", ("2026-07-01", "2026-08-31")),
+        ("5-7 月", ("2026-05-01", "2026-07-31")),
+        ("Qwen3、8 月", ("2026-08-01", "2026-08-31")),  # a model's number is not a month
+        ("最近两个月", ("2026-06-01", "2026-08-23")),
+        ("上个季度", ("2026-04-01", "2026-06-30")),
+        ("4 月之前", (None, "2026-03-31")),
+        ("8 月下旬", ("2026-08-21", "2026-08-31")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:

@@ -122,6 +122,12 @@ _Y = r"(?:,?\s+(\d{4}))?"
 _ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
            "十一": 11, "十二": 12}  # fmt: skip
 _ZM = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
+_FULL_M = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+_N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few)"
+_ZN = r"(\d+|[一二两三四五六七八九十]+)"
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "few": 3, "两": 2}  # fmt: skip
+_ZM_BARE = r"(?<![A-Za-z0-9._])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*(?:月份?)?"
 
 
 def _month_start(month: int, year: int | None, today: dt.date) -> dt.date:
@@ -137,6 +143,14 @@ def _month_end(start: dt.date) -> dt.date:
 
 def _zh_month(text: str) -> int:
     return int(text) if text.isdigit() else _ZH_NUM[text]
+
+
+def _count(text: str) -> int:
+    """A number as a question writes it: 3, "three", "a couple of", 三, 两."""
+    text = re.sub(r"^a\s+|\s+of$", "", text.lower())
+    if text.isdigit():
+        return int(text)
+    return _WORD_NUM.get(text) or _ZH_NUM[text]
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -162,6 +176,13 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         # English
         (rf"\b(?:between|from)\s+{_M}{_Y}\s+(?:and|to|through|until|till|-)\s+{_M}{_Y}",
          lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
+        (rf"\b(?:in|during|over|for|of)?\s*{_FULL_M}{_Y}\s*(?:and|or|to|through|until|till|\u2013|\u2014|-)\s*{_FULL_M}{_Y}\b",
+         lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
+        (r"\b(?:between|from)\s+(\d{4}-\d{2}-\d{2})\s+(?:and|to|through|until|-)\s+(\d{4}-\d{2}-\d{2})\b",
+         lambda g: (dt.date.fromisoformat(g[0]), dt.date.fromisoformat(g[1]))),
+        (rf"\b(?:since|after|from)\s+the\s+(?:start|beginning)\s+of\s+{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
+        (rf"\b(?:since|after)\s+the\s+end\s+of\s+{_M}{_Y}",
+         lambda g: (_add_months(month(g[0], g[1]), 1), None)),
         (rf"\b(?:since|after|from)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
         (rf"\b(?:before|until|till|up to)\s+{_M}{_Y}", lambda g: (None, month(g[0], g[1]) - dt.timedelta(days=1))),
         (rf"\b(?:in|during|of|for)\s+the\s+(first|second)\s+half\s+of\s+{_M}{_Y}",
@@ -171,31 +192,46 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
         (r"\b(?:last|previous|past)\s+month\b", lambda g: (last_month, _month_end(last_month))),
         (r"\bthis\s+month\b", lambda g: (this_month, today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+days?\b", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+weeks?\b", lambda g: (today - dt.timedelta(weeks=int(g[0])), today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+months?\b", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+days?\b", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+weeks?\b", lambda g: (today - dt.timedelta(weeks=_count(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+months?\b", lambda g: (_add_months(this_month, -_count(g[0])), today)),
         (r"\b(?:last|past|previous)\s+week\b", lambda g: (today - dt.timedelta(days=7), today)),
         (r"\bthis\s+year\b", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"\blast\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
         (r"\b(?:in\s+)?q([1-4])(?:\s+(\d{4}))?\b", lambda g: _quarter(int(g[0]), g[1], today)),
+        (r"\b(?:in\s+)?h([12])(?:\s+(\d{4}))?\b", lambda g: _half(int(g[0]), g[1], today)),
+        (r"\b(first|second)\s+half\s+of\s+(?:the\s+year|this\s+year|(\d{4}))\b",
+         lambda g: _half(1 if g[0] == "first" else 2, g[1], today)),
+        (r"\blast\s+quarter\b", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
         (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (dt.date.fromisoformat(g[0]), None)),
         (r"\bbefore\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (None, dt.date.fromisoformat(g[0]) - dt.timedelta(days=1))),
         (r"\bin\s+(20\d{2})\b", lambda g: (dt.date(int(g[0]), 1, 1), dt.date(int(g[0]), 12, 31))),
+        (rf"\b{_FULL_M}{_Y}\b", lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
         # Chinese
         (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
          lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
                         _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
+        (rf"{_ZM_BARE}\s*(?:、|和|与|及|到|至|-|—|~|～)\s*{_ZM}",
+         lambda g: span(_month_start(_zh_month(g[0]), int(g[1]) if g[1] else None, today),
+                        _month_start(_zh_month(g[2]), int(g[1]) if g[1] else None, today))),
+        (rf"{_ZM}\s*(?:之前|以前)", lambda g: (
+            None, _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today) - dt.timedelta(days=1))),
         (rf"(?:自|从)?\s*{_ZM}\s*(?:以来|起|之后|以后|开始)",
          lambda g: (_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today), None)),
         (rf"{_ZM}\s*(上|下)半月",
          lambda g: (lambda s: (s, s.replace(day=15)) if g[2] == "上" else (s.replace(day=16), _month_end(s)))(
              _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (rf"{_ZM}\s*(上|中|下)旬",
+         lambda g: _ten_days("上中下".index(g[2]), _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
         (rf"{_ZM}", lambda g: (lambda s: (s, _month_end(s)))(
             _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
         (r"上个?月", lambda g: (last_month, _month_end(last_month))),
         (r"(?:这个|本)月", lambda g: (this_month, today)),
-        (r"(?:最近|过去|近)\s*(\d+)\s*天", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
-        (r"(?:最近|过去|近)\s*(\d+)\s*(?:个)?月", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*天", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?(?:星期|周|礼拜)", lambda g: (today - dt.timedelta(weeks=_count(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?月", lambda g: (_add_months(this_month, -_count(g[0])), today)),
+        (r"(?:最近|过去|近)\s*半年", lambda g: (_add_months(this_month, -6), today)),
+        (r"上(?:一)?个?季度", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
         (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
         (r"今年", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"去年", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
@@ -212,6 +248,19 @@ def _time_pattern(rule: str) -> re.Pattern[str]:
     return re.compile(rule, re.I)
 
 
+def _ten_days(third: int, month: dt.date) -> Window:
+    """上旬, 中旬, 下旬: a month's days 1–10, 11–20, 21 to its end."""
+    last = month.replace(day=10 * third + 10) if third < 2 else _month_end(month)
+    return month.replace(day=10 * third + 1), last
+
+
+def _half(h: int, year: str | None, today: dt.date) -> Window:
+    first = dt.date(int(year) if year else today.year, 6 * h - 5, 1)
+    if not year and first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _month_end(_add_months(first, 5))
+
+
 def _quarter(q: int, year: str | None, today: dt.date) -> Window:
     first = dt.date(int(year) if year else today.year, 3 * q - 2, 1)
     if not year and first > today:
@@ -224,20 +273,24 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     without them."""
     lowered = question.lower()
     month_named = any(name in lowered for name in _MONTHS)
+    ascii_only = question.isascii()
     for rule, make in _time_rules(today):
         # A rule is compiled only when the question could hold it (a month's name, 月): most questions
         # name no time, and compiling every rule would cost more than the search.
-        if (_M in rule and not month_named) or (_ZM in rule and "月" not in question):
+        if (
+            ((_M in rule or _FULL_M in rule) and not month_named)
+            or (_ZM in rule and "月" not in question)
+            or (ascii_only and not rule.isascii())
+        ):
             continue
         found = _time_pattern(rule).search(question)
         if not found:
             continue
-        if (
-            rule.startswith(r"\b(?:in|during")
-            and found.group(1).lower() in ("may", "mar")
-            and (not question[found.start(1)].isupper())
+        if (rule.startswith(r"\b(?:in|during") or _FULL_M in rule) and any(
+            found.group(n) and found.group(n).lower() in ("may", "mar") and not found.group(n)[0].isupper()
+            for n in range(1, (found.re.groups or 0) + 1)
         ):
-            continue  # "in may" is not a month
+            continue  # "in may", "may have" is not a month
         try:
             window = make(found.groups())  # type: ignore[operator]
         except (ValueError, KeyError):
