@@ -522,3 +522,22 @@ def test_a_kind_of_change_is_one_idea_whatever_word_names_it() -> None:
     assert {"revert", "roll back", "回滚"} <= set(kind.own)
     [rope] = understand("RoPE changes", dt.date(2026, 8, 23)).concepts[:1]
     assert "rotari" in rope.terms and "rotari" not in rope.own  # not a kind: "rotary" is another name
+
+
+def test_a_title_naming_the_idea_beats_one_naming_it_inside_an_identifier() -> None:
+    """A question asking for PDL: a commit titled "add PDL support" is about PDL; one fixing ``enable_pdl`` is
+    about a parameter of something else, even when it is the more important commit."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [], [], [], title, "", "",
+                         None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    docs = [doc("a" * 40, "chore: fix enable_pdl for the routing kernel", "high"),
+            doc("b" * 40, "feat: add PDL support to the norm kernels", "low")]  # fmt: skip
+    understood = understand("PDL", DAY1)
+    hits = rank(docs, understood.concepts, 100, {"pdl": 2}, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]

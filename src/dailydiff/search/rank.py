@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from dailydiff.common.searchterms import terms
 from dailydiff.search.understand import Concept
 from dailydiff.store.search import FIELDS, SearchDoc
 
@@ -31,6 +33,7 @@ RECENCY_BOOST = 0.08
 OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less than the question's words
 TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, not what it mentions
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
+IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable_pdl") says it less
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
 )
@@ -61,6 +64,16 @@ def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float]
             if found:
                 counts[term] += weight * found
     return counts, length
+
+
+def _identifier_only(title: str) -> frozenset[str]:
+    """The terms a raw title holds only as parts of snake_case identifiers ("pdl" of ``enable_pdl``), never
+    as a word of their own: the commit names something built on the idea, not the idea."""
+    inside: set[str] = set()
+    alone: set[str] = set()
+    for token in re.findall(r"[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)*", title):
+        (inside if "_" in token else alone).update(terms(token))
+    return frozenset(inside - alone)
 
 
 def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
@@ -107,8 +120,9 @@ def rank(
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
         title = f" {doc.fields.get('f_title', '')} "
+        parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         in_title = sum(
-            w
+            w * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
             for c, w in zip(concepts, idf, strict=True)
             if not c.optional and any(f" {t} " in title for t in c.terms)
         )
