@@ -541,3 +541,11 @@ def test_a_title_naming_the_idea_beats_one_naming_it_inside_an_identifier() -> N
     understood = understand("PDL", DAY1)
     hits = rank(docs, understood.concepts, 100, {"pdl": 2}, 10, DAY1, understood.phrases)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
+def test_what_followed_is_a_questions_words_not_a_commits() -> None:
+    """A question "… added and what followed?" asks for a thing's history: "follow" is no idea a commit must hold."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("When were the KDA kernels added and what followed?", DAY1).concepts
+    assert [c.source for c in concepts] == ["kda", "kernels", "added"]

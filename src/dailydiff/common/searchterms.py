@@ -164,6 +164,8 @@ _STOP_EN = frozenset(
         "areas",
         "team",
         "people",
+        "followed",
+        "follow",
     ]
 )
 _STOP_ZH = frozenset(
