@@ -549,3 +549,17 @@ def test_what_followed_is_a_questions_words_not_a_commits() -> None:
 
     concepts = understand("When were the KDA kernels added and what followed?", DAY1).concepts
     assert [c.source for c in concepts] == ["kda", "kernels", "added"]
+
+
+def test_the_glossary_knows_the_everyday_words_of_a_chinese_question() -> None:
+    """A Chinese question's everyday words (超时, 日志, 推理, 分块预填充) find the English commit text; an English
+    question is not searched for more than its words said."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    concepts = understand("推理超时和日志相关的修复", day).concepts
+    assert [c.terms[0] for c in concepts[:3]] == ["infer", "timeout", "log"]
+    [chunked] = understand("分块预填充", day).concepts
+    assert "chunk prefil" in chunked.terms
+    [timeout] = understand("timeouts", day).concepts
+    assert [t for t in timeout.terms if t.isascii()] == ["timeout"]
