@@ -563,3 +563,12 @@ def test_the_glossary_knows_the_everyday_words_of_a_chinese_question() -> None:
     assert "chunk prefil" in chunked.terms
     [timeout] = understand("timeouts", day).concepts
     assert [t for t in timeout.terms if t.isascii()] == ["timeout"]
+
+
+def test_a_question_for_features_finds_the_commits_titled_feat() -> None:
+    """Commits say "feat:" where a question says "features" or "新功能"."""
+    from dailydiff.search.understand import understand
+
+    for question in ("What features landed in June?", "6 月份有哪些新功能？"):
+        understood = understand(question, dt.date(2026, 8, 23))
+        assert understood.kinds == ["feature"] and "feat" in understood.concepts[0].terms
