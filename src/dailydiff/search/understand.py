@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from dailydiff.common.searchterms import is_stop_word, terms
@@ -381,6 +381,50 @@ def _segment(text: str) -> list[Concept]:
     return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
 
 
+_CONNECTOR_RE = r"[,，、]|\b(?:or|and)\b|或者|以及|或|和|与|及"
+
+
+def _listed(gap: str, before: Concept, after: Concept) -> bool:
+    """Whether the text between two ideas joins them in a list: a comma, "or", "and", 、, 或, 和 and nothing
+    else but other words for either ("测试、发布或打包": 发布 and 打包 are one idea)."""
+    if not re.search(_CONNECTOR_RE, gap):
+        return False
+    for piece in re.split(_CONNECTOR_RE, gap):
+        for stop in glossary().stop_zh if not piece.isascii() else ():
+            piece = piece.replace(stop, " ")
+        words = _phrase(piece)
+        if words and words not in before.terms and words not in after.terms:
+            return False
+    return True
+
+
+def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
+    """Ideas the question lists ("CI, test, release or packaging", "CANN and torch_npu", "测试、发布或打包")
+    are alternatives: a commit holding any of them is asked for, not one holding all."""
+    lowered = text.lower()
+    placed = sorted(
+        ((lowered.find(c.source), n, c) for n, c in enumerate(concepts) if c.source and c.source in lowered),
+        key=lambda p: p[:2],
+    )
+    if len(placed) < 2:
+        return concepts
+    runs: list[list[Concept]] = [[placed[0][2]]]
+    for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
+        if _listed(lowered[start + len(before.source) : next_start], before, after):
+            runs[-1].append(after)
+        else:
+            runs.append([after])
+    if all(len(run) == 1 for run in runs):
+        return concepts
+    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
+    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+
+
+def _union(concepts: list[Concept]) -> Concept:
+    merged = _merge(concepts)
+    return replace(merged, weight=max(c.weight for c in concepts))
+
+
 def _merge(concepts: list[Concept]) -> Concept:
     alternatives: dict[str, None] = {}
     for concept in concepts:
@@ -438,7 +482,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
                 if parts:
                     found_here.append(_merge(parts))
             rest = rest.replace(run, " ", 1)
-        found_here = _segment(rest) + found_here
+        found_here = _lists(rest, _segment(rest)) + found_here
         if inside and concepts and found_here:
             concepts[-1] = _merge([concepts[-1], *found_here])
         else:
@@ -450,7 +494,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     kinds = [
         g.names[i]
         for i, group in enumerate(g.groups)
-        if i in g.kinds and any(c.terms == group for c in unique.values())
+        if i in g.kinds and any(set(group) <= set(c.terms) for c in unique.values())
     ]
     return list(unique.values()), kinds
 
