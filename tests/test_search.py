@@ -592,3 +592,13 @@ def test_ideas_a_question_lists_are_alternatives() -> None:
     assert "hopper" in hopper and "fix" in fix and "fix" not in hopper
     either = understand("Which fixes or reverts touched attention?", dt.date(2026, 8, 23))
     assert either.kinds == ["fix", "revert"]
+
+
+def test_the_glossary_knows_more_hardware_names() -> None:
+    """Atlas A2 is the 910B, A3 the 910C; Ada is SM89, Thor SM110."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert {"a2", "910b"} <= set(understand("910B 上的修复", day).terms)
+    assert {"sm89", "ada"} <= set(understand("Ada support", day).terms)
+    assert {"sm110", "thor"} <= set(understand("SM110 changes", day).terms)
