@@ -561,6 +561,7 @@ def test_the_glossary_knows_the_everyday_words_of_a_chinese_question() -> None:
     assert {"infer", "timeout", "log"} <= held
     [chunked] = understand("分块预填充", day).concepts
     assert "chunk prefil" in chunked.terms
+    assert {"support", "integr", "unifi", "migrat"} <= set(understand("适配、接入、统一和迁移", day).terms)
     [timeout] = understand("timeouts", day).concepts
     assert [t for t in timeout.terms if t.isascii()] == ["timeout"]
 
