@@ -371,6 +371,9 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("上个季度", ("2026-04-01", "2026-06-30")),
         ("4 月之前", (None, "2026-03-31")),
         ("8 月下旬", ("2026-08-21", "2026-08-31")),
+        ("quant fixes in may 2026", ("2026-05-01", "2026-05-31")),  # a year makes "may" a month
+        ("sampling fixes Mar-Jun", ("2026-03-01", "2026-06-30")),
+        ("spec dec-mar", (None, None)),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:

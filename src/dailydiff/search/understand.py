@@ -178,6 +178,8 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
         (rf"\b(?:in|during|over|for|of)?\s*{_FULL_M}{_Y}\s*(?:and|or|to|through|until|till|\u2013|\u2014|-)\s*{_FULL_M}{_Y}\b",
          lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
+        (rf"\b{_M}{_Y}\s*(?:to|through|until|till|\u2013|\u2014|-)\s*{_M}{_Y}\b",
+         lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
         (r"\b(?:between|from)\s+(\d{4}-\d{2}-\d{2})\s+(?:and|to|through|until|-)\s+(\d{4}-\d{2}-\d{2})\b",
          lambda g: (dt.date.fromisoformat(g[0]), dt.date.fromisoformat(g[1]))),
         (rf"\b(?:since|after|from)\s+the\s+(?:start|beginning)\s+of\s+{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
@@ -268,6 +270,17 @@ def _quarter(q: int, year: str | None, today: dt.date) -> Window:
     return first, _month_end(_add_months(first, 2))
 
 
+def _not_a_month(found: re.Match[str], group: int) -> bool:
+    """Whether a month's name read is a word instead ("may have", "mar"): lower case, and no year after it."""
+    word = found.group(group)
+    return bool(
+        word
+        and word.lower() in ("may", "mar")
+        and not word[0].isupper()
+        and not re.match(r",?\s+\d{4}", found.string[found.end(group) :])
+    )
+
+
 def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     """The time window a question names (the first that reads as one), the words read, and the question
     without them."""
@@ -286,9 +299,8 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
         found = _time_pattern(rule).search(question)
         if not found:
             continue
-        if (rule.startswith(r"\b(?:in|during") or _FULL_M in rule) and any(
-            found.group(n) and found.group(n).lower() in ("may", "mar") and not found.group(n)[0].isupper()
-            for n in range(1, (found.re.groups or 0) + 1)
+        if (rule.startswith(r"\b(?:in|during") or _FULL_M in rule or rule.startswith(rf"\b{_M}")) and any(
+            _not_a_month(found, n) for n in range(1, (found.re.groups or 0) + 1)
         ):
             continue  # "in may", "may have" is not a month
         try:
