@@ -606,3 +606,15 @@ def test_the_glossary_knows_more_hardware_names() -> None:
     assert {"a2", "910b"} <= set(understand("910B 上的修复", day).terms)
     assert {"sm89", "ada"} <= set(understand("Ada support", day).terms)
     assert {"sm110", "thor"} <= set(understand("SM110 changes", day).terms)
+
+
+def test_updates_issues_and_made_are_a_questions_words() -> None:
+    """A question for "documentation updates" asks for documentation changes, not for commits that say "update"; "accuracy
+    issue fixes that were made" for accuracy fixes."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert understand("What documentation updates landed in July?", day).kinds == ["docs"]
+    assert len(understand("What documentation updates landed in July?", day).concepts) == 1
+    sources = [c.source for c in understand("Which Qwen3 accuracy issue fixes were made?", day).concepts]
+    assert sources == ["qwen3", "accuracy", "fixes"]

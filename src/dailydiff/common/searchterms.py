@@ -166,6 +166,13 @@ _STOP_EN = frozenset(
         "people",
         "followed",
         "follow",
+        "made",
+        "update",
+        "updates",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
     ]
 )
 _STOP_ZH = frozenset(
