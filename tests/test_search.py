@@ -465,7 +465,8 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
         return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
 
     gdn = ideas("GDN 解码（decode）内核有哪些改动？")
-    assert gdn[0] == ("gdn",) and "decod" in gdn[1] and "gdn" not in gdn[1]  # not "GDN or decode"
+    assert gdn[0][0] == "gdn" and "decod" not in gdn[0]  # not "GDN or decode"
+    assert "decod" in gdn[1] and "gdn" not in gdn[1]
     assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
     kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
     assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone
@@ -618,3 +619,14 @@ def test_updates_issues_and_made_are_a_questions_words() -> None:
     assert len(understand("What documentation updates landed in July?", day).concepts) == 1
     sources = [c.source for c in understand("Which Qwen3 accuracy issue fixes were made?", day).concepts]
     assert sources == ["qwen3", "accuracy", "fixes"]
+
+
+def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
+    """GDN is the gated delta net, MLA multi-head latent attention, EP expert parallelism, …"""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert "gdn" in understand("gated delta net decode kernels", day).concepts[0].terms
+    assert "mla" in understand("multi-head latent attention", day).concepts[0].terms
+    assert "expert parallel" in understand("EP changes", day).concepts[0].terms
+    assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
