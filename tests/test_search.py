@@ -630,3 +630,23 @@ def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
     assert "mla" in understand("multi-head latent attention", day).concepts[0].terms
     assert "expert parallel" in understand("EP changes", day).concepts[0].terms
     assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
+
+
+def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(tmp_path: Path) -> None:
+    """A question for "minimax": a commit writing "MiniMax" (indexed "mini max") is found too, once a commit that
+    writes the name both ways shows the parts belong together."""
+    day = dt.date(2026, 5, 6)
+    repo = tmp_path / "ascend"
+    shas = build_repo(repo, [
+        CommitSpec("feat(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
+                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+        CommitSpec("fix(minimax): the MiniMax wrapper accepts extra kwargs", _at(day, 10),
+                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+    ])  # fmt: skip
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert set(_shas(store, "minimax")) == set(shas[:2])
