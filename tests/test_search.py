@@ -650,3 +650,11 @@ def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_c
               "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
     with Store.open(data) as store:
         assert set(_shas(store, "minimax")) == set(shas[:2])
+
+
+def test_the_glossary_names_a_model_as_commits_write_it() -> None:
+    """Commits write "DeepSeek V4" (indexed "deep seek v4") as often as "dsv4" or "deepseek-v4"."""
+    from dailydiff.search.understand import understand
+
+    [model, _fix] = understand("8 月份 DeepSeek V4 有哪些修复？", dt.date(2026, 8, 23)).concepts
+    assert {"deep seek v4", "deepseek v4", "dsv4"} <= set(model.terms)
