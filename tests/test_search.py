@@ -658,3 +658,18 @@ def test_the_glossary_names_a_model_as_commits_write_it() -> None:
 
     [model, _fix] = understand("8 月份 DeepSeek V4 有哪些修复？", dt.date(2026, 8, 23)).concepts
     assert {"deep seek v4", "deepseek v4", "dsv4"} <= set(model.terms)
+
+
+def test_a_hyphenated_word_of_known_words_is_those_words() -> None:
+    """A question for "Hopper-specific" work asks for Hopper; "top-k" and "all-reduce" stay names of their own."""
+    from dailydiff.search.understand import understand
+
+    def ideas(question: str) -> list[tuple[str, ...]]:
+        return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
+
+    [hopper] = ideas("Hopper-specific work since June")
+    assert "hopper" in hopper and "sm90" in hopper
+    moe, _fix = ideas("MoE-related fixes")
+    assert "moe" in moe
+    assert ideas("top-k kernels")[0] == ("top k", "topk")
+    assert ideas("all-reduce fusions")[0] == ("all reduc", "allreduc")

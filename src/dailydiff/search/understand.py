@@ -343,7 +343,7 @@ def _segment_concepts(
             lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
     for stop in g.stop_zh:
         lowered = lowered.replace(stop, " ")
-    for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered):
+    for token in _hyphens_apart(re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered)):
         if re.match(f"[{_CJK}]", token):
             if len(token) > 1:
                 for term in terms(token):
@@ -371,6 +371,26 @@ def _segment_concepts(
                 singles.setdefault(term, token)
                 if term in camel:
                     joins.setdefault(term, camel[term])
+
+
+def _hyphens_apart(tokens: list[str]) -> list[str]:
+    """A hyphenated word made of the glossary's words and question words ("Hopper-specific", "MoE-related")
+    is those words; any other ("top-k", "all-reduce") stays one name."""
+    g = glossary()
+    out: list[str] = []
+    for token in tokens:
+        parts = token.split("-")
+        if (
+            len(parts) > 1
+            and not re.search(r"[._]", token)
+            and g.by_term.get(_phrase("".join(parts))) is None
+            and all(is_stop_word(p) or g.by_term.get(_phrase(p)) is not None for p in parts)
+            and not all(is_stop_word(p) for p in parts)
+        ):
+            out.extend(parts)
+        else:
+            out.append(token)
+    return out
 
 
 def _segment(text: str) -> list[Concept]:
