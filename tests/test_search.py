@@ -628,6 +628,7 @@ def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
     day = dt.date(2026, 8, 23)
     assert "gdn" in understand("gated delta net decode kernels", day).concepts[0].terms
     assert "mla" in understand("multi-head latent attention", day).concepts[0].terms
+    assert "pdl" in understand("programmatic dependent launch", day).concepts[0].terms
     assert "expert parallel" in understand("EP changes", day).concepts[0].terms
     assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
 
