@@ -90,12 +90,13 @@ def glossary() -> _Glossary:
             kinds.add(index)
         found: dict[str, None] = {}
         for word in words_:
-            if terms(word):
-                found.setdefault(_phrase(word), None)
             single = terms(word)
-            if len(single) == 1 and not re.search(f"[{_CJK}]", word):
+            if single:
+                found.setdefault(" ".join(single), None)
+            chinese = re.search(f"[{_CJK}]", word)
+            if len(single) == 1 and not chinese:
                 by_term.setdefault(single[0], index)
-            if re.search(f"[{_CJK}]", word) or re.search(r"[\s\-_/]", word.strip()):
+            if chinese or re.search(r"[\s\-_/]", word.strip()):
                 phrases.append((word.lower(), index))
         groups.append(tuple(found))
     phrases.sort(key=lambda p: -len(p[0]))
@@ -270,6 +271,22 @@ def _quarter(q: int, year: str | None, today: dt.date) -> Window:
     return first, _month_end(_add_months(first, 2))
 
 
+# A rule holding the first text is compiled only for a question holding one of the words after it.
+_GATES = (
+    ("half", ("half",)),
+    ("quarter", ("quarter",)),
+    ("h([12])", ("h1", "h2")),
+    ("(?:start|beginning)", ("start", "beginning")),
+    (r"the\s+end", ("end",)),
+    ("(?:last|past|previous)", ("last", "past", "previous")),
+    (r"\d{4}-\d{2}-\d{2}", ("-",)),
+    (r"\bthis\s+", ("this",)),
+    (r"\blast\s+", ("last",)),
+    ("q([1-4])", ("q1", "q2", "q3", "q4")),
+    (r"\bin\s+(20", ("20",)),
+)
+
+
 def _not_a_month(found: re.Match[str], group: int) -> bool:
     """Whether a month's name read is a word instead ("may have", "mar"): lower case, and no year after it."""
     word = found.group(group)
@@ -285,15 +302,17 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     """The time window a question names (the first that reads as one), the words read, and the question
     without them."""
     lowered = question.lower()
-    month_named = any(name in lowered for name in _MONTHS)
+    months = sum(1 for word in re.findall(r"[a-z]+", lowered) if word in _MONTHS)
     ascii_only = question.isascii()
     for rule, make in _time_rules(today):
-        # A rule is compiled only when the question could hold it (a month's name, 月): most questions
-        # name no time, and compiling every rule would cost more than the search.
+        # A rule is compiled only when the question could hold it (a month's name, 月, the rule's own
+        # words): most questions name no time, and compiling every rule would cost more than the search.
+        named = rule.count(_M) + rule.count(_FULL_M) + rule.count(_ZM) + rule.count(_ZM_BARE)
         if (
-            ((_M in rule or _FULL_M in rule) and not month_named)
+            ((_M in rule or _FULL_M in rule) and months < min(named, 2))
             or (_ZM in rule and "月" not in question)
             or (ascii_only and not rule.isascii())
+            or any(mark in rule and not any(w in lowered for w in words) for mark, words in _GATES)
         ):
             continue
         found = _time_pattern(rule).search(question)
