@@ -619,6 +619,10 @@ def test_updates_issues_and_made_are_a_questions_words() -> None:
     assert len(understand("What documentation updates landed in July?", day).concepts) == 1
     sources = [c.source for c in understand("Which Qwen3 accuracy issue fixes were made?", day).concepts]
     assert sources == ["qwen3", "accuracy", "fixes"]
+    arrive = understand("When did SM120 support arrive?", day)
+    assert [c.source for c in arrive.concepts] == ["sm120", "support"]
+    assert understand("Which PRs got reverted?", day).kinds == ["revert"]
+    assert len(understand("Which PRs got reverted?", day).concepts) == 1
 
 
 def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
