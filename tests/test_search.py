@@ -678,3 +678,23 @@ def test_a_hyphenated_word_of_known_words_is_those_words() -> None:
     assert "moe" in moe
     assert ideas("top-k kernels")[0] == ("top k", "topk")
     assert ideas("all-reduce fusions")[0] == ("all reduc", "allreduc")
+
+
+def test_a_kind_of_change_asked_for_on_the_side_does_not_outweigh_the_subject() -> None:
+    """A question "When did SM120 support arrive, and was it rolled back?" is about SM120: a rare kind (reverts) counts,
+    but a revert of something else does not come before the SM120 commits."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", [], [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    docs = [doc("a" * 40, 'Revert "Support lse in trtllm paged attn kernels"'),
+            doc("b" * 40, "feat: add MXFP8 GEMM support for SM120")]  # fmt: skip
+    understood = understand("When did SM120 support arrive, and was it rolled back?", DAY1)
+    counts = {"sm120": 250, "support": 900, "revert": 20, "rollback": 5}
+    hits = rank(docs, understood.concepts, 6000, counts, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]

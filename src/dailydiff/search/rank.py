@@ -33,6 +33,7 @@ RECENCY_BOOST = 0.08
 OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less than the question's words
 TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, not what it mentions
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
+KIND_FLOOR = 3.0  # a kind of change counts at most as much as the question's weightiest subject, or this
 IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable_pdl") says it less
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
@@ -102,6 +103,11 @@ def rank(
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
     idf = [concept_idf(c, total, doc_counts) * c.weight for c in concepts]
+    subjects = [w for c, w in zip(concepts, idf, strict=True) if not c.kind and not c.optional]
+    subject = max(subjects, default=0.0)
+    if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
+        cap = max(subject, KIND_FLOOR)
+        idf = [min(w, cap) if c.kind else w for c, w in zip(concepts, idf, strict=True)]
     best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):

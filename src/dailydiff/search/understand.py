@@ -31,6 +31,7 @@ class Concept:
     source: str = ""  # the question's words it came from
     own: tuple[str, ...] = ()  # the alternatives the question wrote itself (the rest are other names)
     optional: bool = False  # a model's extra search word: it adds to a score, no commit is asked to hold it
+    kind: bool = False  # a kind of change ("fixes", "回滚"), not what the change is about
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,7 @@ def _segment(text: str) -> list[Concept]:
     _segment_concepts(text, groups, singles, joins)
     # A kind of change is one idea whatever word names it ("rolled back" asks for commits that say "Revert").
     concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source,
-                        g.groups[i] if i in g.kinds else (_phrase(source),))
+                        g.groups[i] if i in g.kinds else (_phrase(source),), kind=i in g.kinds)
                 for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
@@ -473,7 +474,7 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
 
 def _union(concepts: list[Concept]) -> Concept:
     merged = _merge(concepts)
-    return replace(merged, weight=max(c.weight for c in concepts))
+    return replace(merged, weight=max(c.weight for c in concepts), kind=all(c.kind for c in concepts))
 
 
 def _merge(concepts: list[Concept]) -> Concept:
