@@ -622,6 +622,9 @@ def test_updates_issues_and_made_are_a_questions_words() -> None:
     arrive = understand("When did SM120 support arrive?", day)
     assert [c.source for c in arrive.concepts] == ["sm120", "support"]
     assert understand("Which PRs got reverted?", day).kinds == ["revert"]
+    status = understand("What's the status and the story of LoRA?", day)
+    assert [c.source for c in status.concepts] == ["lora"]
+    assert understand("MLA 的哪些问题被解决了？", day).kinds == ["fix"]
     assert len(understand("Which PRs got reverted?", day).concepts) == 1
 
 

@@ -570,6 +570,8 @@ def extra_concepts(words: list[str], understood: Understood, weight: float) -> l
 def understand(question: str, today: dt.date) -> Understood:
     """The question's concepts and the time window it names."""
     (first, last), time_words, rest = read_time(question, today)
+    if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
+        rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
