@@ -374,6 +374,12 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("quant fixes in may 2026", ("2026-05-01", "2026-05-31")),  # a year makes "may" a month
         ("sampling fixes Mar-Jun", ("2026-03-01", "2026-06-30")),
         ("spec dec-mar", (None, None)),
+        ("since June 15", ("2026-06-15", None)),
+        ("between June 1 and June 15", ("2026-06-01", "2026-06-15")),
+        ("before March 5", (None, "2026-03-04")),
+        ("6 月 15 日以来", ("2026-06-15", None)),
+        ("7 月 1 日到 15 日", ("2026-07-01", "2026-07-15")),
+        ("8 月 10 日之前", (None, "2026-08-09")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:

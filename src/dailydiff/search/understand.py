@@ -124,6 +124,8 @@ _Y = r"(?:,?\s+(\d{4}))?"
 _ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
            "十一": 11, "十二": 12}  # fmt: skip
 _ZM = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
+_D = r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b"  # a day after a month's name, and a year
+_ZD = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\s*(\d{1,2})\s*[日号]"
 _FULL_M = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
 _N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few)"
 _ZN = r"(\d+|[一二两三四五六七八九十]+)"
@@ -167,6 +169,12 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     def month(m: str, y: str | None) -> dt.date:
         return _month_start(_MONTHS[m.lower()], int(y) if y else None, today)
 
+    def day(m: str, d: str, y: str | None) -> dt.date:
+        return month(m, y).replace(day=int(d))
+
+    def zh_day(y: str | None, m: str, d: str) -> dt.date:
+        return _month_start(_zh_month(m), int(y) if y else None, today).replace(day=int(d))
+
     def span(a: dt.date, b: dt.date) -> Window:
         end = b if b >= a else b.replace(year=b.year + 1)
         return a, _month_end(end)
@@ -176,6 +184,12 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     quarter = (today.month - 1) // 3
     rules: list[tuple[str, object]] = [
         # English
+        (rf"\b(?:between|from)\s+{_M}{_D}\s*(?:and|to|through|until|till|\u2013|-)\s*{_M}{_D}",
+         lambda g: (day(g[0], g[1], g[2]), day(g[3], g[4], g[5] or g[2]))),
+        (rf"\b(?:since|after|from)\s+{_M}{_D}", lambda g: (day(g[0], g[1], g[2]), None)),
+        (rf"\b(?:before)\s+{_M}{_D}", lambda g: (None, day(g[0], g[1], g[2]) - dt.timedelta(days=1))),
+        (rf"\b(?:until|till|up\s+to)\s+{_M}{_D}", lambda g: (None, day(g[0], g[1], g[2]))),
+        (rf"\b(?:on)\s+{_M}{_D}", lambda g: (day(g[0], g[1], g[2]), day(g[0], g[1], g[2]))),
         (rf"\b(?:between|from)\s+{_M}{_Y}\s+(?:and|to|through|until|till|-)\s+{_M}{_Y}",
          lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
         (rf"\b(?:in|during|over|for|of)?\s*{_FULL_M}{_Y}\s*(?:and|or|to|through|until|till|\u2013|\u2014|-)\s*{_FULL_M}{_Y}\b",
@@ -212,6 +226,13 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (r"\bin\s+(20\d{2})\b", lambda g: (dt.date(int(g[0]), 1, 1), dt.date(int(g[0]), 12, 31))),
         (rf"\b{_FULL_M}{_Y}\b", lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
         # Chinese
+        (rf"{_ZD}\s*(?:到|至|-|—|~|～)\s*{_ZD}",
+         lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[3] or g[0], g[4], g[5]))),
+        (rf"{_ZD}\s*(?:到|至|-|—|~|～)\s*(\d{{1,2}})\s*[日号]",
+         lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[0], g[1], g[3]))),
+        (rf"(?:自|从)?\s*{_ZD}\s*(?:以来|起|之后|以后|开始)", lambda g: (zh_day(g[0], g[1], g[2]), None)),
+        (rf"{_ZD}\s*(?:之前|以前)", lambda g: (None, zh_day(g[0], g[1], g[2]) - dt.timedelta(days=1))),
+        (rf"{_ZD}", lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[0], g[1], g[2]))),
         (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
          lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
                         _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
@@ -284,6 +305,7 @@ _GATES = (
     (r"\bthis\s+", ("this",)),
     (r"\blast\s+", ("last",)),
     ("q([1-4])", ("q1", "q2", "q3", "q4")),
+    ("[日号]", ("日", "号")),
     (r"\bin\s+(20", ("20",)),
 )
 
@@ -303,7 +325,11 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     """The time window a question names (the first that reads as one), the words read, and the question
     without them."""
     lowered = question.lower()
-    months = sum(1 for word in re.findall(r"[a-z]+", lowered) if word in _MONTHS)
+    words = re.findall(r"[a-z]+|\d+", lowered)
+    months = sum(1 for word in words if word in _MONTHS)
+    month_day = any(
+        w in _MONTHS and n.isdigit() and len(n) <= 2 for w, n in zip(words, words[1:], strict=False)
+    )
     ascii_only = question.isascii()
     for rule, make in _time_rules(today):
         # A rule is compiled only when the question could hold it (a month's name, 月, the rule's own
@@ -312,6 +338,7 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
         if (
             ((_M in rule or _FULL_M in rule) and months < min(named, 2))
             or (_ZM in rule and "月" not in question)
+            or (_D in rule and not month_day)
             or (ascii_only and not rule.isascii())
             or any(mark in rule and not any(w in lowered for w in words) for mark, words in _GATES)
         ):
