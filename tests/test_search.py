@@ -601,6 +601,8 @@ def test_ideas_a_question_lists_are_alternatives() -> None:
     assert {"cann", "torch npu"} <= software and "upgrad" in upgrade
     hopper, fix = ideas("For Hopper, which fixes landed?")
     assert "hopper" in hopper and "fix" in fix and "fix" not in hopper
+    _fixed, moe, _reverted = ideas("What was fixed in MoE and reverted later?")
+    assert "moe" in moe and "revert" not in moe  # a kind and a subject are no list
     either = understand("Which fixes or reverts touched attention?", dt.date(2026, 8, 23))
     assert either.kinds == ["fix", "revert"]
 

@@ -489,7 +489,9 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
         return concepts
     runs: list[list[Concept]] = [[placed[0][2]]]
     for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
-        if _listed(lowered[start + len(before.source) : next_start], before, after):
+        if before.kind == after.kind and _listed(
+            lowered[start + len(before.source) : next_start], before, after
+        ):
             runs[-1].append(after)
         else:
             runs.append([after])
