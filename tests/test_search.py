@@ -380,6 +380,11 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("6 月 15 日以来", ("2026-06-15", None)),
         ("7 月 1 日到 15 日", ("2026-07-01", "2026-07-15")),
         ("8 月 10 日之前", (None, "2026-08-09")),
+        ("2026 年第二季度", ("2026-04-01", "2026-06-30")),
+        ("第三季度以来的修复", ("2026-07-01", None)),
+        ("since Q2", ("2026-04-01", None)),
+        ("Q2 以来", ("2026-04-01", None)),
+        ("this quarter", ("2026-07-01", "2026-08-23")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
@@ -666,6 +671,13 @@ def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_c
               "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
     with Store.open(data) as store:
         assert set(_shas(store, "minimax")) == set(shas[:2])
+
+
+def test_a_year_beside_the_time_read_is_no_idea_of_its_own() -> None:
+    from dailydiff.search.understand import understand
+
+    [gemm] = understand("2026 年第二季度 GEMM 有哪些改动", dt.date(2026, 8, 23)).concepts
+    assert "gemm" in gemm.terms
 
 
 def test_the_glossary_names_a_model_as_commits_write_it() -> None:

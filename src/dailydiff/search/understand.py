@@ -216,7 +216,10 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (r"\b(?:last|past|previous)\s+week\b", lambda g: (today - dt.timedelta(days=7), today)),
         (r"\bthis\s+year\b", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"\blast\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
+        (r"\bq([1-4])(?:\s+(\d{4}))?\s*(以来|起|之后|以后|开始)", lambda g: _since(_quarter(int(g[0]), g[1], today), g[2])),
+        (r"\b(?:since|after|from)\s+q([1-4])(?:\s+(\d{4}))?\b", lambda g: (_quarter(int(g[0]), g[1], today)[0], None)),
         (r"\b(?:in\s+)?q([1-4])(?:\s+(\d{4}))?\b", lambda g: _quarter(int(g[0]), g[1], today)),
+        (r"\bthis\s+quarter\b", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
         (r"\b(?:in\s+)?h([12])(?:\s+(\d{4}))?\b", lambda g: _half(int(g[0]), g[1], today)),
         (r"\b(first|second)\s+half\s+of\s+(?:the\s+year|this\s+year|(\d{4}))\b",
          lambda g: _half(1 if g[0] == "first" else 2, g[1], today)),
@@ -260,7 +263,8 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
         (r"今年", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"去年", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
-        (r"(?:第)?([一二三四1-4])季度", lambda g: _quarter(_zh_month(g[0]), None, today)),
+        (r"(?:(\d{4})\s*年\s*)?(?:第)?([一二三四1-4])\s*季度\s*(以来|起|之后|以后|开始)?",
+         lambda g: _since(_quarter(_zh_month(g[1]), g[0], today), g[2])),
         (r"上半年", lambda g: (dt.date(today.year, 1, 1), dt.date(today.year, 6, 30))),
         (r"下半年", lambda g: (dt.date(today.year, 7, 1), dt.date(today.year, 12, 31))),
         (r"本季度", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
@@ -271,6 +275,11 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
 @functools.cache
 def _time_pattern(rule: str) -> re.Pattern[str]:
     return re.compile(rule, re.I)
+
+
+def _since(window: Window, since: str | None) -> Window:
+    """A window, or from its first day on when the question says "以来" after it."""
+    return (window[0], None) if since else window
 
 
 def _ten_days(third: int, month: dt.date) -> Window:
@@ -599,6 +608,8 @@ def extra_concepts(words: list[str], understood: Understood, weight: float) -> l
 def understand(question: str, today: dt.date) -> Understood:
     """The question's concepts and the time window it names."""
     (first, last), time_words, rest = read_time(question, today)
+    if time_words:  # a year left beside the time read ("2026 年第二季度") is part of it, no idea of its own
+        rest = re.sub(r"(?<![\w.])(?:19|20)\d{2}(?:\s*年)?(?![\w.])", " ", rest)
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
