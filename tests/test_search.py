@@ -721,3 +721,10 @@ def test_a_kind_of_change_asked_for_on_the_side_does_not_outweigh_the_subject() 
     counts = {"sm120": 250, "support": 900, "revert": 20, "rollback": 5}
     hits = rank(docs, understood.concepts, 6000, counts, 10, DAY1, understood.phrases)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
+def test_a_version_upgrade_is_an_upgrade_not_a_release() -> None:
+    from dailydiff.search.understand import understand
+
+    for question in ("CANN or torch_npu version upgrades", "CANN、torch_npu 的版本升级记录"):
+        assert understand(question, dt.date(2026, 8, 23)).kinds == ["upgrade"]
