@@ -385,6 +385,12 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("since Q2", ("2026-04-01", None)),
         ("Q2 以来", ("2026-04-01", None)),
         ("this quarter", ("2026-07-01", "2026-08-23")),
+        ("since last month", ("2026-07-01", None)),
+        ("上个月以来", ("2026-07-01", None)),
+        ("since the beginning of the year", ("2026-01-01", None)),
+        ("over the summer", ("2026-06-01", "2026-08-31")),
+        ("during the winter", ("2025-12-01", "2026-02-28")),
+        ("今年夏天的修复", ("2026-06-01", "2026-08-31")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:

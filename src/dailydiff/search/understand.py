@@ -208,6 +208,13 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          else (month(g[1], g[2]).replace(day=16), _month_end(month(g[1], g[2])))),
         (rf"\b(?:in|during|of|for|over|on)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}\b",
          lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
+        (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+month\b", lambda g: (last_month, None)),
+        (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), None)),
+        (r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the|this)\s+year\b",
+         lambda g: (dt.date(today.year, 1, 1), None)),
+        (r"\byear\s+to\s+date\b|\bytd\b", lambda g: (dt.date(today.year, 1, 1), None)),
+        (r"\b(?:this|the|over\s+the|during\s+the|in(?:\s+the)?)\s+(spring|summer|autumn|winter)\b",
+         lambda g: _season(g[0], today)),
         (r"\b(?:last|previous|past)\s+month\b", lambda g: (last_month, _month_end(last_month))),
         (r"\bthis\s+month\b", lambda g: (this_month, today)),
         (rf"\b(?:last|past|previous)\s+{_N}\s+days?\b", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
@@ -253,6 +260,9 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          lambda g: _ten_days("上中下".index(g[2]), _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
         (rf"{_ZM}", lambda g: (lambda s: (s, _month_end(s)))(
             _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (r"上个?月\s*(?:以来|起|开始)", lambda g: (last_month, None)),
+        (r"去年\s*(?:以来|起|开始)", lambda g: (dt.date(today.year - 1, 1, 1), None)),
+        (r"(春季|春天|夏季|夏天|秋季|秋天|冬季|冬天)", lambda g: _season(g[0], today)),
         (r"上个?月", lambda g: (last_month, _month_end(last_month))),
         (r"(?:这个|本)月", lambda g: (this_month, today)),
         (rf"(?:最近|过去|近)\s*{_ZN}\s*天", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
@@ -282,6 +292,18 @@ def _since(window: Window, since: str | None) -> Window:
     return (window[0], None) if since else window
 
 
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12, "春": 3, "夏": 6, "秋": 9, "冬": 12}
+
+
+def _season(name: str, today: dt.date) -> Window:
+    """Spring is March to May, summer June to August, autumn September to November, winter December to
+    February: the latest that has begun by ``today``."""
+    first = _month_start(_SEASONS[name.lower()[:1] if not name.isascii() else name.lower()], None, today)
+    if first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _month_end(_add_months(first, 2))
+
+
 def _ten_days(third: int, month: dt.date) -> Window:
     """上旬, 中旬, 下旬: a month's days 1–10, 11–20, 21 to its end."""
     last = month.replace(day=10 * third + 10) if third < 2 else _month_end(month)
@@ -306,6 +328,9 @@ def _quarter(q: int, year: str | None, today: dt.date) -> Window:
 _GATES = (
     ("half", ("half",)),
     ("quarter", ("quarter",)),
+    ("(spring|summer", ("spring", "summer", "autumn", "winter")),
+    ("(春季|", ("春", "夏", "秋", "冬")),
+    (r"year\s+to", ("year", "ytd")),
     ("h([12])", ("h1", "h2")),
     ("(?:start|beginning)", ("start", "beginning")),
     (r"the\s+end", ("end",)),
