@@ -418,6 +418,41 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("2025 年 12 月", ("2025-12-01", "2025-12-31")),
         ("last 2 weeks", ("2026-08-09", "2026-08-23")),
         ("Q1", ("2026-01-01", "2026-03-31")),
+        ("what changed in June and July?", ("2026-06-01", "2026-07-31")),
+        ("fixes June–August", ("2026-06-01", "2026-08-31")),
+        ("April fixes", ("2026-04-01", "2026-04-30")),
+        ("March and may be", ("2026-03-01", "2026-03-31")),  # "may" is not a month here either
+        ("over the last two months", ("2026-06-01", "2026-08-23")),
+        ("since the start of July", ("2026-07-01", None)),
+        ("what changed in H1?", ("2026-01-01", "2026-06-30")),
+        ("between 2026-03-05 and 2026-04-30", ("2026-03-05", "2026-04-30")),
+        ("7、8 月有哪些改动", ("2026-07-01", "2026-08-31")),
+        ("5-7 月", ("2026-05-01", "2026-07-31")),
+        ("Qwen3、8 月", ("2026-08-01", "2026-08-31")),  # a model's number is not a month
+        ("最近两个月", ("2026-06-01", "2026-08-23")),
+        ("上个季度", ("2026-04-01", "2026-06-30")),
+        ("4 月之前", (None, "2026-03-31")),
+        ("8 月下旬", ("2026-08-21", "2026-08-31")),
+        ("quant fixes in may 2026", ("2026-05-01", "2026-05-31")),  # a year makes "may" a month
+        ("sampling fixes Mar-Jun", ("2026-03-01", "2026-06-30")),
+        ("spec dec-mar", (None, None)),
+        ("since June 15", ("2026-06-15", None)),
+        ("between June 1 and June 15", ("2026-06-01", "2026-06-15")),
+        ("before March 5", (None, "2026-03-04")),
+        ("6 月 15 日以来", ("2026-06-15", None)),
+        ("7 月 1 日到 15 日", ("2026-07-01", "2026-07-15")),
+        ("8 月 10 日之前", (None, "2026-08-09")),
+        ("2026 年第二季度", ("2026-04-01", "2026-06-30")),
+        ("第三季度以来的修复", ("2026-07-01", None)),
+        ("since Q2", ("2026-04-01", None)),
+        ("Q2 以来", ("2026-04-01", None)),
+        ("this quarter", ("2026-07-01", "2026-08-23")),
+        ("since last month", ("2026-07-01", None)),
+        ("上个月以来", ("2026-07-01", None)),
+        ("since the beginning of the year", ("2026-01-01", None)),
+        ("over the summer", ("2026-06-01", "2026-08-31")),
+        ("during the winter", ("2025-12-01", "2026-02-28")),
+        ("今年夏天的修复", ("2026-06-01", "2026-08-31")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
@@ -509,7 +544,8 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
         return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
 
     gdn = ideas("GDN 解码（decode）内核有哪些改动？")
-    assert gdn[0] == ("gdn",) and "decod" in gdn[1] and "gdn" not in gdn[1]  # not "GDN or decode"
+    assert gdn[0][0] == "gdn" and "decod" not in gdn[0]  # not "GDN or decode"
+    assert "decod" in gdn[1] and "gdn" not in gdn[1]
     assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
     kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
     assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone
@@ -569,3 +605,194 @@ def test_a_kind_of_change_is_one_idea_whatever_word_names_it() -> None:
     assert {"revert", "roll back", "回滚"} <= set(kind.own)
     [rope] = understand("RoPE changes", dt.date(2026, 8, 23)).concepts[:1]
     assert "rotari" in rope.terms and "rotari" not in rope.own  # not a kind: "rotary" is another name
+
+
+def test_a_title_naming_the_idea_beats_one_naming_it_inside_an_identifier() -> None:
+    """A question asking for PDL: a commit titled "add PDL support" is about PDL; one fixing ``enable_pdl`` is
+    about a parameter of something else, even when it is the more important commit."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [], [], [], title, "", "",
+                         None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    docs = [doc("a" * 40, "chore: fix enable_pdl for the routing kernel", "high"),
+            doc("b" * 40, "feat: add PDL support to the norm kernels", "low")]  # fmt: skip
+    understood = understand("PDL", DAY1)
+    hits = rank(docs, understood.concepts, 100, {"pdl": 2}, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
+def test_what_followed_is_a_questions_words_not_a_commits() -> None:
+    """A question "… added and what followed?" asks for a thing's history: "follow" is no idea a commit must hold."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("When were the KDA kernels added and what followed?", DAY1).concepts
+    assert [c.source for c in concepts] == ["kda", "kernels", "added"]
+
+
+def test_the_glossary_knows_the_everyday_words_of_a_chinese_question() -> None:
+    """A Chinese question's everyday words (超时, 日志, 推理, 分块预填充) find the English commit text; an English
+    question is not searched for more than its words said."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    held = set(understand("推理超时和日志相关的修复", day).terms)
+    assert {"infer", "timeout", "log"} <= held
+    [chunked] = understand("分块预填充", day).concepts
+    assert "chunk prefil" in chunked.terms
+    assert {"support", "integr", "unifi", "migrat"} <= set(understand("适配、接入、统一和迁移", day).terms)
+    [timeout] = understand("timeouts", day).concepts
+    assert [t for t in timeout.terms if t.isascii()] == ["timeout"]
+
+
+def test_a_question_for_features_finds_the_commits_titled_feat() -> None:
+    """Commits say "feat:" where a question says "features" or "新功能"."""
+    from dailydiff.search.understand import understand
+
+    for question in ("What features landed in June?", "6 月份有哪些新功能？"):
+        understood = understand(question, dt.date(2026, 8, 23))
+        assert understood.kinds == ["feature"] and "feat" in understood.concepts[0].terms
+
+
+def test_ideas_a_question_lists_are_alternatives() -> None:
+    """A question for "CI, test, release or packaging changes" asks for commits of any of those kinds, not for commits of all;
+    "CANN and torch_npu upgraded" for an upgrade of either. A comma that ends a clause joins nothing."""
+    from dailydiff.search.understand import understand
+
+    def ideas(question: str) -> list[set[str]]:
+        return [set(c.terms) for c in understand(question, dt.date(2026, 8, 23)).concepts]
+
+    [kinds] = ideas("What CI, test, release or packaging changes happened in July?")
+    assert {"ci", "test", "releas", "packag"} <= kinds
+    [kinds_zh] = ideas("7 月份 CI、测试、发布或打包方面有哪些改动？")
+    assert {"ci", "测试", "发布", "打包"} <= kinds_zh
+    software, upgrade = ideas("When were CANN and torch_npu upgraded?")
+    assert {"cann", "torch npu"} <= software and "upgrad" in upgrade
+    hopper, fix = ideas("For Hopper, which fixes landed?")
+    assert "hopper" in hopper and "fix" in fix and "fix" not in hopper
+    _fixed, moe, _reverted = ideas("What was fixed in MoE and reverted later?")
+    assert "moe" in moe and "revert" not in moe  # a kind and a subject are no list
+    either = understand("Which fixes or reverts touched attention?", dt.date(2026, 8, 23))
+    assert either.kinds == ["fix", "revert"]
+
+
+def test_the_glossary_knows_more_hardware_names() -> None:
+    """Atlas A2 is the 910B, A3 the 910C; Ada is SM89, Thor SM110."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert {"a2", "910b"} <= set(understand("910B 上的修复", day).terms)
+    assert {"sm89", "ada"} <= set(understand("Ada support", day).terms)
+    assert {"sm110", "thor"} <= set(understand("SM110 changes", day).terms)
+
+
+def test_updates_issues_and_made_are_a_questions_words() -> None:
+    """A question for "documentation updates" asks for documentation changes, not for commits that say "update"; "accuracy
+    issue fixes that were made" for accuracy fixes."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert understand("What documentation updates landed in July?", day).kinds == ["docs"]
+    assert len(understand("What documentation updates landed in July?", day).concepts) == 1
+    sources = [c.source for c in understand("Which Qwen3 accuracy issue fixes were made?", day).concepts]
+    assert sources == ["qwen3", "accuracy", "fixes"]
+    arrive = understand("When did SM120 support arrive?", day)
+    assert [c.source for c in arrive.concepts] == ["sm120", "support"]
+    assert understand("Which PRs got reverted?", day).kinds == ["revert"]
+    status = understand("What's the status and the story of LoRA?", day)
+    assert [c.source for c in status.concepts] == ["lora"]
+    assert understand("MLA 的哪些问题被解决了？", day).kinds == ["fix"]
+    assert len(understand("Which PRs got reverted?", day).concepts) == 1
+
+
+def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
+    """GDN is the gated delta net, MLA multi-head latent attention, EP expert parallelism, …"""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert "gdn" in understand("gated delta net decode kernels", day).concepts[0].terms
+    assert "mla" in understand("multi-head latent attention", day).concepts[0].terms
+    assert "pdl" in understand("programmatic dependent launch", day).concepts[0].terms
+    assert "expert parallel" in understand("EP changes", day).concepts[0].terms
+    assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
+
+
+def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(tmp_path: Path) -> None:
+    """A question for "minimax": a commit writing "MiniMax" (indexed "mini max") is found too, once a commit that
+    writes the name both ways shows the parts belong together."""
+    day = dt.date(2026, 5, 6)
+    repo = tmp_path / "ascend"
+    shas = build_repo(repo, [
+        CommitSpec("feat(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
+                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+        CommitSpec("fix(minimax): the MiniMax wrapper accepts extra kwargs", _at(day, 10),
+                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+    ])  # fmt: skip
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert set(_shas(store, "minimax")) == set(shas[:2])
+
+
+def test_a_year_beside_the_time_read_is_no_idea_of_its_own() -> None:
+    from dailydiff.search.understand import understand
+
+    [gemm] = understand("2026 年第二季度 GEMM 有哪些改动", dt.date(2026, 8, 23)).concepts
+    assert "gemm" in gemm.terms
+
+
+def test_the_glossary_names_a_model_as_commits_write_it() -> None:
+    """Commits write "DeepSeek V4" (indexed "deep seek v4") as often as "dsv4" or "deepseek-v4"."""
+    from dailydiff.search.understand import understand
+
+    [model, _fix] = understand("8 月份 DeepSeek V4 有哪些修复？", dt.date(2026, 8, 23)).concepts
+    assert {"deep seek v4", "deepseek v4", "dsv4"} <= set(model.terms)
+
+
+def test_a_hyphenated_word_of_known_words_is_those_words() -> None:
+    """A question for "Hopper-specific" work asks for Hopper; "top-k" and "all-reduce" stay names of their own."""
+    from dailydiff.search.understand import understand
+
+    def ideas(question: str) -> list[tuple[str, ...]]:
+        return [c.terms for c in understand(question, dt.date(2026, 8, 23)).concepts]
+
+    [hopper] = ideas("Hopper-specific work since June")
+    assert "hopper" in hopper and "sm90" in hopper
+    moe, _fix = ideas("MoE-related fixes")
+    assert "moe" in moe
+    assert ideas("top-k kernels")[0] == ("top k", "topk")
+    assert ideas("all-reduce fusions")[0] == ("all reduc", "allreduc")
+
+
+def test_a_kind_of_change_asked_for_on_the_side_does_not_outweigh_the_subject() -> None:
+    """A question "When did SM120 support arrive, and was it rolled back?" is about SM120: a rare kind (reverts) counts,
+    but a revert of something else does not come before the SM120 commits."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", [], [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    docs = [doc("a" * 40, 'Revert "Support lse in trtllm paged attn kernels"'),
+            doc("b" * 40, "feat: add MXFP8 GEMM support for SM120")]  # fmt: skip
+    understood = understand("When did SM120 support arrive, and was it rolled back?", DAY1)
+    counts = {"sm120": 250, "support": 900, "revert": 20, "rollback": 5}
+    hits = rank(docs, understood.concepts, 6000, counts, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
+def test_a_version_upgrade_is_an_upgrade_not_a_release() -> None:
+    from dailydiff.search.understand import understand
+
+    for question in ("CANN or torch_npu version upgrades", "CANN、torch_npu 的版本升级记录"):
+        assert understand(question, dt.date(2026, 8, 23)).kinds == ["upgrade"]

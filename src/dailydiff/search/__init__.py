@@ -16,11 +16,12 @@ from dailydiff.common.text import clean
 from dailydiff.errors import SearchIndexError, UsageError
 from dailydiff.models import ChangeType, Level
 from dailydiff.search.rank import Hit, rank
-from dailydiff.search.understand import Understood, extra_concepts, understand
+from dailydiff.search.understand import Concept, Understood, extra_concepts, understand
 from dailydiff.store import Store
-from dailydiff.store.search import SearchFilters, encode_filters
+from dailydiff.store.search import SearchDoc, SearchFilters, encode_filters
 
 CANDIDATES = 400  # what the backend hands to the ranking: enough that its own order does not decide
+APART_CANDIDATES = 100  # more candidates for the ways a question's word is also written apart
 EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
 
 
@@ -57,6 +58,14 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
             )
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
+    apart = _written_apart(docs, understood)
+    if apart:  # "moe" is also "MoE" (indexed "mo e"), "deepseek" "DeepSeek", "topk" "top-k"
+        understood = replace(understood, concepts=[_with_apart(c, apart) for c in understood.concepts])
+        more = sorted({v for vs in apart.values() for v in vs})
+        counts.update(store.search_term_counts(more)[1])
+        have = {(d.repo, d.sha, d.language) for d in docs}
+        docs += [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
+                 if (d.repo, d.sha, d.language) not in have]  # fmt: skip
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
     if "revert" in understood.kinds:
         hits = _with_relands(store, hits, filters, limit)
@@ -96,6 +105,31 @@ def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: 
         if relands and (relands[0].repo, relands[0].sha) not in {(h.doc.repo, h.doc.sha) for h in out}:
             out.append(Hit(relands[0], hit.score, ("reland",)))
     return out[:limit]
+
+
+def _written_apart(docs: Sequence[SearchDoc], understood: Understood) -> dict[str, set[str]]:
+    """The question's one-word terms that the candidates' titles also write as two or three words ("moe" as
+    "mo e": a title saying "MoE"), found where the parts stand side by side and join into the term."""
+    wanted = {t for t in understood.terms if " " not in t and len(t) >= 3 and t.isascii()}
+    starts = {t[:n] for t in wanted for n in range(1, len(t))}
+    found: dict[str, set[str]] = {}
+    for doc in docs:
+        words = doc.fields.get("f_title", "").split()
+        for i, word in enumerate(words[:-1]):
+            if word not in starts:
+                continue
+            for parts in (words[i : i + 2], words[i : i + 3]):
+                if "".join(parts) in wanted and len(parts) > 1:
+                    found.setdefault("".join(parts), set()).add(" ".join(parts))
+    return found
+
+
+def _with_apart(concept: Concept, apart: dict[str, set[str]]) -> Concept:
+    extra = [v for t in concept.terms for v in sorted(apart.get(t, ())) if v not in concept.terms]
+    if not extra:
+        return concept
+    own = [*concept.own, *(v for t in concept.own for v in sorted(apart.get(t, ())) if v not in concept.own)]
+    return replace(concept, terms=(*concept.terms, *extra), own=tuple(own))
 
 
 def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:

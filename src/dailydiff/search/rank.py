@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from dailydiff.common.searchterms import terms
 from dailydiff.search.understand import Concept
 from dailydiff.store.search import FIELDS, SearchDoc
 
@@ -31,6 +33,8 @@ RECENCY_BOOST = 0.08
 OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less than the question's words
 TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, not what it mentions
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
+KIND_FLOOR = 3.0  # a kind of change counts at most as much as the question's weightiest subject, or this
+IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable_pdl") says it less
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
 )
@@ -63,6 +67,16 @@ def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float]
     return counts, length
 
 
+def _identifier_only(title: str) -> frozenset[str]:
+    """The terms a raw title holds only as parts of snake_case identifiers ("pdl" of ``enable_pdl``), never
+    as a word of their own: the commit names something built on the idea, not the idea."""
+    inside: set[str] = set()
+    alone: set[str] = set()
+    for token in re.findall(r"[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)*", title):
+        (inside if "_" in token else alone).update(terms(token))
+    return frozenset(inside - alone)
+
+
 def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
     """How rare an idea is: its commonest alternative's count stands for how many documents hold any."""
     held = max((doc_counts.get(t, 0) for t in concept.terms), default=0)
@@ -89,6 +103,11 @@ def rank(
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
     idf = [concept_idf(c, total, doc_counts) * c.weight for c in concepts]
+    subjects = [w for c, w in zip(concepts, idf, strict=True) if not c.kind and not c.optional]
+    subject = max(subjects, default=0.0)
+    if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
+        cap = max(subject, KIND_FLOOR)
+        idf = [min(w, cap) if c.kind else w for c, w in zip(concepts, idf, strict=True)]
     best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):
@@ -107,8 +126,9 @@ def rank(
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
         title = f" {doc.fields.get('f_title', '')} "
+        parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         in_title = sum(
-            w
+            w * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
             for c, w in zip(concepts, idf, strict=True)
             if not c.optional and any(f" {t} " in title for t in c.terms)
         )

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from dailydiff.common.searchterms import is_stop_word, terms
@@ -31,6 +31,7 @@ class Concept:
     source: str = ""  # the question's words it came from
     own: tuple[str, ...] = ()  # the alternatives the question wrote itself (the rest are other names)
     optional: bool = False  # a model's extra search word: it adds to a score, no commit is asked to hold it
+    kind: bool = False  # a kind of change ("fixes", "回滚"), not what the change is about
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,13 @@ def glossary() -> _Glossary:
             kinds.add(index)
         found: dict[str, None] = {}
         for word in words_:
-            if terms(word):
-                found.setdefault(_phrase(word), None)
             single = terms(word)
-            if len(single) == 1 and not re.search(f"[{_CJK}]", word):
+            if single:
+                found.setdefault(" ".join(single), None)
+            chinese = re.search(f"[{_CJK}]", word)
+            if len(single) == 1 and not chinese:
                 by_term.setdefault(single[0], index)
-            if re.search(f"[{_CJK}]", word) or re.search(r"[\s\-_/]", word.strip()):
+            if chinese or re.search(r"[\s\-_/]", word.strip()):
                 phrases.append((word.lower(), index))
         groups.append(tuple(found))
     phrases.sort(key=lambda p: -len(p[0]))
@@ -122,6 +124,14 @@ _Y = r"(?:,?\s+(\d{4}))?"
 _ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
            "十一": 11, "十二": 12}  # fmt: skip
 _ZM = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
+_D = r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b"  # a day after a month's name, and a year
+_ZD = r"(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\s*(\d{1,2})\s*[日号]"
+_FULL_M = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+_N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?couple(?:\s+of)?|(?:a\s+)?few)"
+_ZN = r"(\d+|[一二两三四五六七八九十]+)"
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "few": 3, "两": 2}  # fmt: skip
+_ZM_BARE = r"(?<![A-Za-z0-9._])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*(?:月份?)?"
 
 
 def _month_start(month: int, year: int | None, today: dt.date) -> dt.date:
@@ -139,6 +149,14 @@ def _zh_month(text: str) -> int:
     return int(text) if text.isdigit() else _ZH_NUM[text]
 
 
+def _count(text: str) -> int:
+    """A number as a question writes it: 3, "three", "a couple of", 三, 两."""
+    text = re.sub(r"^a\s+|\s+of$", "", text.lower())
+    if text.isdigit():
+        return int(text)
+    return _WORD_NUM.get(text) or _ZH_NUM[text]
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     total = day.year * 12 + day.month - 1 + months
     return dt.date(total // 12, total % 12 + 1, 1)
@@ -151,6 +169,12 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     def month(m: str, y: str | None) -> dt.date:
         return _month_start(_MONTHS[m.lower()], int(y) if y else None, today)
 
+    def day(m: str, d: str, y: str | None) -> dt.date:
+        return month(m, y).replace(day=int(d))
+
+    def zh_day(y: str | None, m: str, d: str) -> dt.date:
+        return _month_start(_zh_month(m), int(y) if y else None, today).replace(day=int(d))
+
     def span(a: dt.date, b: dt.date) -> Window:
         end = b if b >= a else b.replace(year=b.year + 1)
         return a, _month_end(end)
@@ -160,8 +184,23 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     quarter = (today.month - 1) // 3
     rules: list[tuple[str, object]] = [
         # English
+        (rf"\b(?:between|from)\s+{_M}{_D}\s*(?:and|to|through|until|till|\u2013|-)\s*{_M}{_D}",
+         lambda g: (day(g[0], g[1], g[2]), day(g[3], g[4], g[5] or g[2]))),
+        (rf"\b(?:since|after|from)\s+{_M}{_D}", lambda g: (day(g[0], g[1], g[2]), None)),
+        (rf"\b(?:before)\s+{_M}{_D}", lambda g: (None, day(g[0], g[1], g[2]) - dt.timedelta(days=1))),
+        (rf"\b(?:until|till|up\s+to)\s+{_M}{_D}", lambda g: (None, day(g[0], g[1], g[2]))),
+        (rf"\b(?:on)\s+{_M}{_D}", lambda g: (day(g[0], g[1], g[2]), day(g[0], g[1], g[2]))),
         (rf"\b(?:between|from)\s+{_M}{_Y}\s+(?:and|to|through|until|till|-)\s+{_M}{_Y}",
          lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
+        (rf"\b(?:in|during|over|for|of)?\s*{_FULL_M}{_Y}\s*(?:and|or|to|through|until|till|\u2013|\u2014|-)\s*{_FULL_M}{_Y}\b",
+         lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
+        (rf"\b{_M}{_Y}\s*(?:to|through|until|till|\u2013|\u2014|-)\s*{_M}{_Y}\b",
+         lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
+        (r"\b(?:between|from)\s+(\d{4}-\d{2}-\d{2})\s+(?:and|to|through|until|-)\s+(\d{4}-\d{2}-\d{2})\b",
+         lambda g: (dt.date.fromisoformat(g[0]), dt.date.fromisoformat(g[1]))),
+        (rf"\b(?:since|after|from)\s+the\s+(?:start|beginning)\s+of\s+{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
+        (rf"\b(?:since|after)\s+the\s+end\s+of\s+{_M}{_Y}",
+         lambda g: (_add_months(month(g[0], g[1]), 1), None)),
         (rf"\b(?:since|after|from)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}", lambda g: (month(g[0], g[1]), None)),
         (rf"\b(?:before|until|till|up to)\s+{_M}{_Y}", lambda g: (None, month(g[0], g[1]) - dt.timedelta(days=1))),
         (rf"\b(?:in|during|of|for)\s+the\s+(first|second)\s+half\s+of\s+{_M}{_Y}",
@@ -169,37 +208,73 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          else (month(g[1], g[2]).replace(day=16), _month_end(month(g[1], g[2])))),
         (rf"\b(?:in|during|of|for|over|on)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}\b",
          lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
+        (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+month\b", lambda g: (last_month, None)),
+        (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), None)),
+        (r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the|this)\s+year\b",
+         lambda g: (dt.date(today.year, 1, 1), None)),
+        (r"\byear\s+to\s+date\b|\bytd\b", lambda g: (dt.date(today.year, 1, 1), None)),
+        (r"\b(?:this|the|over\s+the|during\s+the|in(?:\s+the)?)\s+(spring|summer|autumn|winter)\b",
+         lambda g: _season(g[0], today)),
         (r"\b(?:last|previous|past)\s+month\b", lambda g: (last_month, _month_end(last_month))),
         (r"\bthis\s+month\b", lambda g: (this_month, today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+days?\b", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+weeks?\b", lambda g: (today - dt.timedelta(weeks=int(g[0])), today)),
-        (r"\b(?:last|past|previous)\s+(\d+)\s+months?\b", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+days?\b", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+weeks?\b", lambda g: (today - dt.timedelta(weeks=_count(g[0])), today)),
+        (rf"\b(?:last|past|previous)\s+{_N}\s+months?\b", lambda g: (_add_months(this_month, -_count(g[0])), today)),
         (r"\b(?:last|past|previous)\s+week\b", lambda g: (today - dt.timedelta(days=7), today)),
         (r"\bthis\s+year\b", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"\blast\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
+        (r"\bq([1-4])(?:\s+(\d{4}))?\s*(以来|起|之后|以后|开始)", lambda g: _since(_quarter(int(g[0]), g[1], today), g[2])),
+        (r"\b(?:since|after|from)\s+q([1-4])(?:\s+(\d{4}))?\b", lambda g: (_quarter(int(g[0]), g[1], today)[0], None)),
         (r"\b(?:in\s+)?q([1-4])(?:\s+(\d{4}))?\b", lambda g: _quarter(int(g[0]), g[1], today)),
+        (r"\bthis\s+quarter\b", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
+        (r"\b(?:in\s+)?h([12])(?:\s+(\d{4}))?\b", lambda g: _half(int(g[0]), g[1], today)),
+        (r"\b(first|second)\s+half\s+of\s+(?:the\s+year|this\s+year|(\d{4}))\b",
+         lambda g: _half(1 if g[0] == "first" else 2, g[1], today)),
+        (r"\blast\s+quarter\b", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
         (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (dt.date.fromisoformat(g[0]), None)),
         (r"\bbefore\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (None, dt.date.fromisoformat(g[0]) - dt.timedelta(days=1))),
         (r"\bin\s+(20\d{2})\b", lambda g: (dt.date(int(g[0]), 1, 1), dt.date(int(g[0]), 12, 31))),
+        (rf"\b{_FULL_M}{_Y}\b", lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
         # Chinese
+        (rf"{_ZD}\s*(?:到|至|-|—|~|～)\s*{_ZD}",
+         lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[3] or g[0], g[4], g[5]))),
+        (rf"{_ZD}\s*(?:到|至|-|—|~|～)\s*(\d{{1,2}})\s*[日号]",
+         lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[0], g[1], g[3]))),
+        (rf"(?:自|从)?\s*{_ZD}\s*(?:以来|起|之后|以后|开始)", lambda g: (zh_day(g[0], g[1], g[2]), None)),
+        (rf"{_ZD}\s*(?:之前|以前)", lambda g: (None, zh_day(g[0], g[1], g[2]) - dt.timedelta(days=1))),
+        (rf"{_ZD}", lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[0], g[1], g[2]))),
         (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
          lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
                         _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
+        (rf"{_ZM_BARE}\s*(?:、|和|与|及|到|至|-|—|~|～)\s*{_ZM}",
+         lambda g: span(_month_start(_zh_month(g[0]), int(g[1]) if g[1] else None, today),
+                        _month_start(_zh_month(g[2]), int(g[1]) if g[1] else None, today))),
+        (rf"{_ZM}\s*(?:之前|以前)", lambda g: (
+            None, _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today) - dt.timedelta(days=1))),
         (rf"(?:自|从)?\s*{_ZM}\s*(?:以来|起|之后|以后|开始)",
          lambda g: (_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today), None)),
         (rf"{_ZM}\s*(上|下)半月",
          lambda g: (lambda s: (s, s.replace(day=15)) if g[2] == "上" else (s.replace(day=16), _month_end(s)))(
              _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (rf"{_ZM}\s*(上|中|下)旬",
+         lambda g: _ten_days("上中下".index(g[2]), _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
         (rf"{_ZM}", lambda g: (lambda s: (s, _month_end(s)))(
             _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+        (r"上个?月\s*(?:以来|起|开始)", lambda g: (last_month, None)),
+        (r"去年\s*(?:以来|起|开始)", lambda g: (dt.date(today.year - 1, 1, 1), None)),
+        (r"(春季|春天|夏季|夏天|秋季|秋天|冬季|冬天)", lambda g: _season(g[0], today)),
         (r"上个?月", lambda g: (last_month, _month_end(last_month))),
         (r"(?:这个|本)月", lambda g: (this_month, today)),
-        (r"(?:最近|过去|近)\s*(\d+)\s*天", lambda g: (today - dt.timedelta(days=int(g[0])), today)),
-        (r"(?:最近|过去|近)\s*(\d+)\s*(?:个)?月", lambda g: (_add_months(this_month, -int(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*天", lambda g: (today - dt.timedelta(days=_count(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?(?:星期|周|礼拜)", lambda g: (today - dt.timedelta(weeks=_count(g[0])), today)),
+        (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?月", lambda g: (_add_months(this_month, -_count(g[0])), today)),
+        (r"(?:最近|过去|近)\s*半年", lambda g: (_add_months(this_month, -6), today)),
+        (r"上(?:一)?个?季度", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
         (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
         (r"今年", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"去年", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
-        (r"(?:第)?([一二三四1-4])季度", lambda g: _quarter(_zh_month(g[0]), None, today)),
+        (r"(?:(\d{4})\s*年\s*)?(?:第)?([一二三四1-4])\s*季度\s*(以来|起|之后|以后|开始)?",
+         lambda g: _since(_quarter(_zh_month(g[1]), g[0], today), g[2])),
         (r"上半年", lambda g: (dt.date(today.year, 1, 1), dt.date(today.year, 6, 30))),
         (r"下半年", lambda g: (dt.date(today.year, 7, 1), dt.date(today.year, 12, 31))),
         (r"本季度", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
@@ -212,6 +287,36 @@ def _time_pattern(rule: str) -> re.Pattern[str]:
     return re.compile(rule, re.I)
 
 
+def _since(window: Window, since: str | None) -> Window:
+    """A window, or from its first day on when the question says "以来" after it."""
+    return (window[0], None) if since else window
+
+
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12, "春": 3, "夏": 6, "秋": 9, "冬": 12}
+
+
+def _season(name: str, today: dt.date) -> Window:
+    """Spring is March to May, summer June to August, autumn September to November, winter December to
+    February: the latest that has begun by ``today``."""
+    first = _month_start(_SEASONS[name.lower()[:1] if not name.isascii() else name.lower()], None, today)
+    if first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _month_end(_add_months(first, 2))
+
+
+def _ten_days(third: int, month: dt.date) -> Window:
+    """上旬, 中旬, 下旬: a month's days 1–10, 11–20, 21 to its end."""
+    last = month.replace(day=10 * third + 10) if third < 2 else _month_end(month)
+    return month.replace(day=10 * third + 1), last
+
+
+def _half(h: int, year: str | None, today: dt.date) -> Window:
+    first = dt.date(int(year) if year else today.year, 6 * h - 5, 1)
+    if not year and first > today:
+        first = first.replace(year=first.year - 1)
+    return first, _month_end(_add_months(first, 5))
+
+
 def _quarter(q: int, year: str | None, today: dt.date) -> Window:
     first = dt.date(int(year) if year else today.year, 3 * q - 2, 1)
     if not year and first > today:
@@ -219,25 +324,70 @@ def _quarter(q: int, year: str | None, today: dt.date) -> Window:
     return first, _month_end(_add_months(first, 2))
 
 
+# A rule holding the first text is compiled only for a question holding one of the words after it.
+_GATES = (
+    ("half", ("half",)),
+    ("quarter", ("quarter",)),
+    ("(spring|summer", ("spring", "summer", "autumn", "winter")),
+    ("(春季|", ("春", "夏", "秋", "冬")),
+    (r"year\s+to", ("year", "ytd")),
+    ("h([12])", ("h1", "h2")),
+    ("(?:start|beginning)", ("start", "beginning")),
+    (r"the\s+end", ("end",)),
+    ("(?:last|past|previous)", ("last", "past", "previous")),
+    (r"\d{4}-\d{2}-\d{2}", ("-",)),
+    (r"\bthis\s+", ("this",)),
+    (r"\blast\s+", ("last",)),
+    ("q([1-4])", ("q1", "q2", "q3", "q4")),
+    ("[日号]", ("日", "号")),
+    ("(?:之前|以前)", ("之前", "以前")),
+    ("旬", ("旬",)),
+    ("半月", ("半月",)),
+    ("(?:、|和|与|及|到|至|-|—|~|～)", ("、", "和", "与", "及", "到", "至", "-", "—", "~", "～")),
+    (r"\bin\s+(20", ("20",)),
+)
+
+
+def _not_a_month(found: re.Match[str], group: int) -> bool:
+    """Whether a month's name read is a word instead ("may have", "mar"): lower case, and no year after it."""
+    word = found.group(group)
+    return bool(
+        word
+        and word.lower() in ("may", "mar")
+        and not word[0].isupper()
+        and not re.match(r",?\s+\d{4}", found.string[found.end(group) :])
+    )
+
+
 def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
     """The time window a question names (the first that reads as one), the words read, and the question
     without them."""
     lowered = question.lower()
-    month_named = any(name in lowered for name in _MONTHS)
+    words = re.findall(r"[a-z]+|\d+", lowered)
+    months = sum(1 for word in words if word in _MONTHS)
+    month_day = any(
+        w in _MONTHS and n.isdigit() and len(n) <= 2 for w, n in zip(words, words[1:], strict=False)
+    )
+    ascii_only = question.isascii()
     for rule, make in _time_rules(today):
-        # A rule is compiled only when the question could hold it (a month's name, 月): most questions
-        # name no time, and compiling every rule would cost more than the search.
-        if (_M in rule and not month_named) or (_ZM in rule and "月" not in question):
+        # A rule is compiled only when the question could hold it (a month's name, 月, the rule's own
+        # words): most questions name no time, and compiling every rule would cost more than the search.
+        named = rule.count(_M) + rule.count(_FULL_M) + rule.count(_ZM) + rule.count(_ZM_BARE)
+        if (
+            ((_M in rule or _FULL_M in rule) and months < min(named, 2))
+            or (_ZM in rule and "月" not in question)
+            or (_D in rule and not month_day)
+            or (ascii_only and not rule.isascii())
+            or any(mark in rule and not any(w in lowered for w in words) for mark, words in _GATES)
+        ):
             continue
         found = _time_pattern(rule).search(question)
         if not found:
             continue
-        if (
-            rule.startswith(r"\b(?:in|during")
-            and found.group(1).lower() in ("may", "mar")
-            and (not question[found.start(1)].isupper())
+        if (rule.startswith(r"\b(?:in|during") or _FULL_M in rule or rule.startswith(rf"\b{_M}")) and any(
+            _not_a_month(found, n) for n in range(1, (found.re.groups or 0) + 1)
         ):
-            continue  # "in may" is not a month
+            continue  # "in may", "may have" is not a month
         try:
             window = make(found.groups())  # type: ignore[operator]
         except (ValueError, KeyError):
@@ -278,7 +428,7 @@ def _segment_concepts(
             lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
     for stop in g.stop_zh:
         lowered = lowered.replace(stop, " ")
-    for token in re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered):
+    for token in _hyphens_apart(re.findall(rf"[{_CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered)):
         if re.match(f"[{_CJK}]", token):
             if len(token) > 1:
                 for term in terms(token):
@@ -308,6 +458,26 @@ def _segment_concepts(
                     joins.setdefault(term, camel[term])
 
 
+def _hyphens_apart(tokens: list[str]) -> list[str]:
+    """A hyphenated word made of the glossary's words and question words ("Hopper-specific", "MoE-related")
+    is those words; any other ("top-k", "all-reduce") stays one name."""
+    g = glossary()
+    out: list[str] = []
+    for token in tokens:
+        parts = token.split("-")
+        if (
+            len(parts) > 1
+            and not re.search(r"[._]", token)
+            and g.by_term.get(_phrase("".join(parts))) is None
+            and all(is_stop_word(p) or g.by_term.get(_phrase(p)) is not None for p in parts)
+            and not all(is_stop_word(p) for p in parts)
+        ):
+            out.extend(parts)
+        else:
+            out.append(token)
+    return out
+
+
 def _segment(text: str) -> list[Concept]:
     g = glossary()
     groups: dict[int, str] = {}
@@ -316,7 +486,7 @@ def _segment(text: str) -> list[Concept]:
     _segment_concepts(text, groups, singles, joins)
     # A kind of change is one idea whatever word names it ("rolled back" asks for commits that say "Revert").
     concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source,
-                        g.groups[i] if i in g.kinds else (_phrase(source),))
+                        g.groups[i] if i in g.kinds else (_phrase(source),), kind=i in g.kinds)
                 for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
@@ -326,6 +496,52 @@ def _segment(text: str) -> list[Concept]:
     # In the question's order: what parentheses name belongs to the word just before them.
     lowered = text.lower()
     return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
+
+
+_CONNECTOR_RE = r"[,，、]|\b(?:or|and)\b|或者|以及|或|和|与|及"
+
+
+def _listed(gap: str, before: Concept, after: Concept) -> bool:
+    """Whether the text between two ideas joins them in a list: a comma, "or", "and", 、, 或, 和 and nothing
+    else but other words for either ("测试、发布或打包": 发布 and 打包 are one idea)."""
+    if not re.search(_CONNECTOR_RE, gap):
+        return False
+    for piece in re.split(_CONNECTOR_RE, gap):
+        for stop in glossary().stop_zh if not piece.isascii() else ():
+            piece = piece.replace(stop, " ")
+        words = _phrase(piece)
+        if words and words not in before.terms and words not in after.terms:
+            return False
+    return True
+
+
+def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
+    """Ideas the question lists ("CI, test, release or packaging", "CANN and torch_npu", "测试、发布或打包")
+    are alternatives: a commit holding any of them is asked for, not one holding all."""
+    lowered = text.lower()
+    placed = sorted(
+        ((lowered.find(c.source), n, c) for n, c in enumerate(concepts) if c.source and c.source in lowered),
+        key=lambda p: p[:2],
+    )
+    if len(placed) < 2:
+        return concepts
+    runs: list[list[Concept]] = [[placed[0][2]]]
+    for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
+        if before.kind == after.kind and _listed(
+            lowered[start + len(before.source) : next_start], before, after
+        ):
+            runs[-1].append(after)
+        else:
+            runs.append([after])
+    if all(len(run) == 1 for run in runs):
+        return concepts
+    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
+    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+
+
+def _union(concepts: list[Concept]) -> Concept:
+    merged = _merge(concepts)
+    return replace(merged, weight=max(c.weight for c in concepts), kind=all(c.kind for c in concepts))
 
 
 def _merge(concepts: list[Concept]) -> Concept:
@@ -385,7 +601,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
                 if parts:
                     found_here.append(_merge(parts))
             rest = rest.replace(run, " ", 1)
-        found_here = _segment(rest) + found_here
+        found_here = _lists(rest, _segment(rest)) + found_here
         if inside and concepts and found_here:
             concepts[-1] = _merge([concepts[-1], *found_here])
         else:
@@ -397,7 +613,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     kinds = [
         g.names[i]
         for i, group in enumerate(g.groups)
-        if i in g.kinds and any(c.terms == group for c in unique.values())
+        if i in g.kinds and any(set(group) <= set(c.terms) for c in unique.values())
     ]
     return list(unique.values()), kinds
 
@@ -421,6 +637,10 @@ def extra_concepts(words: list[str], understood: Understood, weight: float) -> l
 def understand(question: str, today: dt.date) -> Understood:
     """The question's concepts and the time window it names."""
     (first, last), time_words, rest = read_time(question, today)
+    if time_words:  # a year left beside the time read ("2026 年第二季度") is part of it, no idea of its own
+        rest = re.sub(r"(?<![\w.])(?:19|20)\d{2}(?:\s*年)?(?![\w.])", " ", rest)
+    if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
+        rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
