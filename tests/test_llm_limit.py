@@ -469,7 +469,12 @@ def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) ->
     # same store, sends six at once from its first request: more than a first run's four, and no 429.
     with FakeLLM(latency=0.3, concurrency_limit=6, retry_after="0.1") as fake, Store.open(tmp_path) as store:
         first = analyser(fake, store)
-        assert all(a.status is AnalysisStatus.OK for a in run_batch(first, requests(30)))
+        # Each batch starts where the last one left the limit: on a loaded machine a batch of thirty may end
+        # before the limit has grown past six, and the next goes on from there.
+        for _ in range(4):
+            assert all(a.status is AnalysisStatus.OK for a in run_batch(first, requests(30)))
+            if fake.rejected_429:
+                break
         assert fake.rejected_429 >= 1  # it found the six by going past them
         facts = store.llm_endpoint(first.endpoint, fake.model)
         assert facts is not None and facts.concurrency_ceiling == 6 and facts.measured_at is not None
