@@ -316,9 +316,14 @@ class PostgresDatabase:
         return int(self.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::TEXT::BIGINT").fetchone()[0])
 
     def tables(self) -> list[str]:
+        # The catalog, not information_schema.tables (the same tables: ordinary and partitioned ones the user
+        # owns or holds a privilege on): its view costs 2.5-3.5 ms in a new connection, this 0.4 ms, and
+        # `search` asks it every time.
         rows = self.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "AND table_type = 'BASE TABLE'"
+            "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace = "
+            "(SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = current_schema()) "
+            "AND c.relkind IN ('r', 'p') AND (pg_has_role(c.relowner, 'USAGE') OR has_table_privilege(c.oid, "
+            "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'))"
         )
         return sorted(row[0] for row in rows)
 
