@@ -180,3 +180,62 @@ def test_a_command_missing_from_the_table_still_runs() -> None:
         assert run("unlisted-prob").returncode == 2  # still no such command
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "unlisted-probe"]
+
+
+_COLLECTIONS = """
+import atexit, gc, runpy, sys
+full = []
+gc.callbacks.append(lambda phase, info: full.append(1) if phase == "start" and info["generation"] == 2 else None)
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+atexit.register(lambda: open(out, "w").write(str(len(full))))
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_search_on_postgresql_makes_no_full_collection(tmp_path: Path, pg_url: str) -> None:
+    """What a command imports to start lives as long as it does: the collector never walks it again. On
+    PostgreSQL, psycopg's and pydantic's objects made `search` spend about 20 ms in full collections."""
+    out = tmp_path / "full.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_STORE_URL": pg_url}
+    done = subprocess.run([sys.executable, "-c", _COLLECTIONS, str(out), "search", "fused moe kernel"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "no reported commits" in done.stdout + done.stderr  # it searched the (empty) store
+    assert out.read_text() == "0"
+
+
+def test_the_settings_load_no_pydantic_plugin(tmp_path: Path) -> None:
+    """A pydantic plugin installed beside dailydiff (an observability tool's) is not looked for or loaded
+    while the settings are read, as typer builds its options' adapters: the look scans every installed
+    package's entry points (about 10 ms of each start)."""
+    site = tmp_path / "site"
+    (site / "fakeplugin-1.0.dist-info").mkdir(parents=True)
+    (site / "fakeplugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fakeplugin\nVersion: 1.0\n"
+    )
+    (site / "fakeplugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nfake = fakeplugin:plugin\n"
+    )
+    marker = tmp_path / "loaded"
+    (site / "fakeplugin.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{site}",
+        "DAILYDIFF_DATA_DIR": str(tmp_path),
+    }
+    probe = "from importlib.metadata import entry_points; print(len(entry_points(group='pydantic')))"
+    installed = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert installed.stdout.strip() == "1"  # the plugin is there to be found
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "search", "attention"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=60, check=False)  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "no reported commits" in done.stdout + done.stderr
+    assert not marker.exists()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 from dailydiff.cli.app import EXIT_INTERRUPTED, app, interrupted_exit_code, stop_like_ctrl_c
 
 
 def main() -> None:
+    _collect_for_a_command()
     stop_like_ctrl_c()
     try:
         app()
@@ -13,6 +16,16 @@ def main() -> None:
         if done.code in (EXIT_INTERRUPTED, interrupted_exit_code()):
             _exit_now(int(done.code or 0))
         raise
+
+
+def _collect_for_a_command() -> None:
+    """The garbage collector set for a command, not a library: what the command line imported to start
+    lives as long as the process, so it is frozen (later collections never walk it again), and the young
+    generation is collected every 10,000 allocations instead of 700. On PostgreSQL, `search` spent about
+    20 ms of its 0.4-0.5 s in full collections over the objects psycopg and pydantic create as they load;
+    with this, none happen (bench/search_scale.py)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _exit_now(code: int) -> None:

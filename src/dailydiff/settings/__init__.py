@@ -6,12 +6,13 @@ environment variables < command-line flags. Unknown keys and wrong types are err
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
 import tomllib
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -545,6 +546,22 @@ def _has(layer: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _no_pydantic_plugins() -> Iterator[None]:
+    """The settings' validator is built (``defer_build``) without looking for pydantic plugins, as typer
+    builds its options' adapters: the look is a scan of every installed package's entry points (about 10 ms
+    of each command's start) for plugins dailydiff has no use for."""
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+
+
 def load_settings(
     config_path: Path | None = None,
     *,
@@ -577,7 +594,8 @@ def load_settings(
         return source
 
     try:
-        settings = Settings.model_validate(data)
+        with _no_pydantic_plugins():
+            settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             _describe(exc, where), "fix it; `dailydiff init --defaults` lists every setting with its comment"
