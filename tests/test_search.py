@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -564,22 +565,40 @@ def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
     assert kinds("依赖更新有哪些") == ["dependency"]
 
 
-def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(tmp_path: Path) -> None:
+MinimaxStore = Callable[[str, str], tuple[Path, list[str]]]
+
+
+@pytest.fixture
+def minimax_store(tmp_path: Path) -> MinimaxStore:
+    """A store of one day's report over three commits: the two titles given (each naming MiniMax one way)
+    and an unrelated one; returns its data directory and the commits' shas."""
+
+    def make(first: str, second: str) -> tuple[Path, list[str]]:
+        day = dt.date(2026, 5, 6)
+        repo = tmp_path / "ascend"
+        shas = build_repo(repo, [
+            CommitSpec(first, _at(day, 8),
+                       edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+            CommitSpec(second, _at(day, 10),
+                       edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+            CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                       edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+        ])  # fmt: skip
+        data = tmp_path / "data"
+        dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+                  "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+        return data, shas
+
+    return make
+
+
+def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(minimax_store: MinimaxStore) -> None:
     """A name like "MiniMax" is indexed as "mini max" where a commit writes it so and as "minimax" where it
     writes "Minimax": the question's word finds both."""
-    day = dt.date(2026, 5, 6)
-    repo = tmp_path / "ascend"
-    shas = build_repo(repo, [
-        CommitSpec("fix(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
-                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
-        CommitSpec("fix: the Minimax wrapper accepts extra kwargs", _at(day, 10),
-                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
-        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
-                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
-    ])  # fmt: skip
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = minimax_store(
+        "fix(parser): backport MiniMax-M2 tool call streaming",
+        "fix: the Minimax wrapper accepts extra kwargs",
+    )
     with Store.open(data) as store:
         assert set(_shas(store, "MiniMax")) == set(shas[:2])
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
@@ -721,22 +740,15 @@ def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
     assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
 
 
-def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(tmp_path: Path) -> None:
+def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(
+    minimax_store: MinimaxStore,
+) -> None:
     """A question for "minimax": a commit writing "MiniMax" (indexed "mini max") is found too, once a commit that
     writes the name both ways shows the parts belong together."""
-    day = dt.date(2026, 5, 6)
-    repo = tmp_path / "ascend"
-    shas = build_repo(repo, [
-        CommitSpec("feat(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
-                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
-        CommitSpec("fix(minimax): the MiniMax wrapper accepts extra kwargs", _at(day, 10),
-                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
-        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
-                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
-    ])  # fmt: skip
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = minimax_store(
+        "feat(parser): backport MiniMax-M2 tool call streaming",
+        "fix(minimax): the MiniMax wrapper accepts extra kwargs",
+    )
     with Store.open(data) as store:
         assert set(_shas(store, "minimax")) == set(shas[:2])
 
