@@ -454,6 +454,9 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("over the summer", ("2026-06-01", "2026-08-31")),
         ("during the winter", ("2025-12-01", "2026-02-28")),
         ("今年夏天的修复", ("2026-06-01", "2026-08-31")),
+        ("今年下半年有哪些提交被回滚了？", ("2026-07-01", "2026-12-31")),  # the year's half, not the year
+        ("去年上半年的修复", ("2025-01-01", "2025-06-30")),
+        ("今年以来的修复", ("2026-01-01", None)),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
@@ -462,6 +465,14 @@ def test_time_words_become_a_window(question: str, window: tuple[str | None, str
     understood = understand(question, dt.date(2026, 8, 23))
     got = (understood.date_from, understood.date_to)
     assert tuple(d.isoformat() if d else None for d in got) == window
+
+
+def test_the_words_of_a_time_read_are_no_ideas_of_their_own() -> None:
+    """The time "今年以来" (since the start of this year) is read all of it: no commit is asked to hold "以来"."""
+    from dailydiff.search.understand import understand
+
+    for question in ("今年以来 b12x 后端", "今年下半年 b12x 后端"):
+        assert [c.source for c in understand(question, dt.date(2026, 8, 23)).concepts] == ["b12x", "后端"]
 
 
 def test_search_says_which_days_the_question_chose(
