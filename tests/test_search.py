@@ -656,6 +656,35 @@ def test_a_title_naming_the_idea_beats_one_naming_it_inside_an_identifier() -> N
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
 
 
+def test_a_title_naming_the_idea_by_another_name_counts_less_than_one_naming_it_as_asked() -> None:
+    """A question for the "b12x" backend: a title saying "b12x" is what was asked; one saying "SM120" (the
+    glossary's other name for the hardware) is about something near it, however much it says so. A Chinese
+    question's word in an English title ("精度" as "precision") is the word as asked."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str, analysis: str = "") -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [], [], [], title, "", "",
+                         None, "", fields={"f_title": " ".join(terms(title)),
+                                           "f_analysis": " ".join(terms(analysis))})  # fmt: skip
+
+    docs = [doc("a" * 40, "feat: an SM120 backend for the MoE GEMM", "high",
+                "The SM120 backend is the backend of SM120: SM120 backend kernels, an SM120 backend"),
+            doc("b" * 40, "feat: a b12x backend for the MoE GEMM", "low")]  # fmt: skip
+    counts = {"b12x": 5, "sm120": 5, "backend": 20}
+    understood = understand("b12x backend", DAY1)
+    assert [h.doc.sha[0] for h in rank(docs, understood.concepts, 100, counts, 10, DAY1)] == ["b", "a"]
+    english, chinese = (understand(q, DAY1) for q in ("precision fixes", "精度修复"))
+    scores = [
+        rank([doc("c" * 40, "fix: precision loss in the GEMM", "low")], u.concepts, 100,
+             {"precis": 5, "fix": 30}, 10, DAY1)[0].score
+        for u in (english, chinese)
+    ]  # fmt: skip
+    assert scores[1] > 0.9 * scores[0]  # the translation's title counts whole (its text a little less)
+
+
 def test_what_followed_is_a_questions_words_not_a_commits() -> None:
     """A question "… added and what followed?" asks for a thing's history: "follow" is no idea a commit must hold."""
     from dailydiff.search.understand import understand

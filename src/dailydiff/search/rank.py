@@ -77,6 +77,16 @@ def _identifier_only(title: str) -> frozenset[str]:
     return frozenset(inside - alone)
 
 
+def _own_names(concept: Concept) -> tuple[str, ...]:
+    """The names of an idea a title says it by as the question does: the question's own words, and their
+    translations (a Chinese question's 精度 is "precision" in an English title); not the idea's other
+    names in the question's own language (a question for "b12x" is not one for "SM120")."""
+    if not concept.own:
+        return concept.terms
+    scripts = {t.isascii() for t in concept.own}
+    return tuple(t for t in concept.terms if t in concept.own or t.isascii() not in scripts)
+
+
 def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
     """How rare an idea is: its commonest alternative's count stands for how many documents hold any."""
     held = max((doc_counts.get(t, 0) for t in concept.terms), default=0)
@@ -128,7 +138,9 @@ def rank(
         title = f" {doc.fields.get('f_title', '')} "
         parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         in_title = sum(
-            w * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
+            w
+            * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
+            * (1.0 if any(f" {t} " in title for t in _own_names(c)) else OTHER_NAME)
             for c, w in zip(concepts, idf, strict=True)
             if not c.optional and any(f" {t} " in title for t in c.terms)
         )
