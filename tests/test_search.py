@@ -492,7 +492,8 @@ def test_search_says_which_days_the_question_chose(
 
 def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Path) -> None:
     """'Rolled back and re-landed' is a structure: each revert is followed by the later commit that repeats
-    the reverted title, whatever that commit is called."""
+    the reverted title, whatever that commit is called; a question asking only what was reverted gets the
+    reverts."""
     day = dt.date(2026, 5, 4)
     title = "feat(moe): fused routing kernel for many experts"
     specs = [CommitSpec(title, _at(day, 8), edits=[FileEdit("moe/routing.py", "def route():\n    return 1\n")]),
@@ -512,8 +513,12 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
             for h in find(store, "which changes were rolled back and re-landed?", SearchFilters()).hits
         ]
         assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
-        zh = [h.doc.sha for h in find(store, "回滚了哪些改动？", SearchFilters()).hits]
+        zh = [h.doc.sha for h in find(store, "哪些改动回滚后又重新合入了？", SearchFilters()).hits]
         assert zh[:2] == [shas[2], shas[4]], zh
+        # A question for what was reverted, and no more, is not given what came back.
+        for question in ("回滚了哪些改动？", "which changes were reverted?"):
+            reverts = [h.doc.sha for h in find(store, question, SearchFilters()).hits]
+            assert reverts[0] == shas[2] and shas[4] not in reverts[:2], (question, reverts)
 
 
 def test_ask_searches_by_the_models_words_for_the_question_once(
