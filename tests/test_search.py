@@ -690,6 +690,27 @@ def test_a_title_naming_the_idea_by_another_name_counts_less_than_one_naming_it_
     assert scores[1] > 0.9 * scores[0]  # the translation's title counts whole (its text a little less)
 
 
+def test_a_commit_is_of_the_kind_asked_when_its_report_or_its_title_says_so() -> None:
+    """ "Sampling fixes": a feature whose message says it "fixes the slow path" is no fix; a commit its report
+    types a bugfix is one, whatever its title says."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str, kind: str, body: str = "") -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [kind], [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title)), "f_body": " ".join(terms(body)),
+                                               "f_analysis": kind})  # fmt: skip
+
+    docs = [doc("a" * 40, "feat(sampling): a top-p sampling kernel", "high", "feature",
+                "It fixes the slow path of the old sampling kernel."),
+            doc("b" * 40, "sampling: handle NaN logits", "low", "bugfix")]  # fmt: skip
+    understood = understand("sampling fixes", DAY1)
+    hits = rank(docs, understood.concepts, 100, {"sampl": 5, "fix": 30, "bugfix": 20}, 10, DAY1)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
 def test_what_followed_is_a_questions_words_not_a_commits() -> None:
     """A question "… added and what followed?" asks for a thing's history: "follow" is no idea a commit must hold."""
     from dailydiff.search.understand import understand

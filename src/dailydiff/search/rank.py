@@ -125,8 +125,14 @@ def rank(
         matched: list[str] = []
         held = 0.0
         norm = K1 * (1 - B + B * length / average)
+        title = f" {doc.fields.get('f_title', '')} "
+        types = {" ".join(terms(t.replace("_", " "))) for t in doc.change_types}
         for concept, weight in zip(concepts, idf, strict=True):
             f = sum(tf.get(t, 0.0) * (1.0 if t in concept.own else OTHER_NAME) for t in concept.terms)
+            if concept.kind and not (
+                types & set(concept.terms) or any(f" {t} " in title for t in concept.terms)
+            ):  # of the kind asked when its report types it so or its title says so, not its message
+                f = 0.0
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
@@ -135,7 +141,6 @@ def rank(
         coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        title = f" {doc.fields.get('f_title', '')} "
         parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         in_title = sum(
             w
