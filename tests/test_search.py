@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -453,6 +454,9 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("over the summer", ("2026-06-01", "2026-08-31")),
         ("during the winter", ("2025-12-01", "2026-02-28")),
         ("今年夏天的修复", ("2026-06-01", "2026-08-31")),
+        ("今年下半年有哪些提交被回滚了？", ("2026-07-01", "2026-12-31")),  # the year's half, not the year
+        ("去年上半年的修复", ("2025-01-01", "2025-06-30")),
+        ("今年以来的修复", ("2026-01-01", None)),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
@@ -461,6 +465,14 @@ def test_time_words_become_a_window(question: str, window: tuple[str | None, str
     understood = understand(question, dt.date(2026, 8, 23))
     got = (understood.date_from, understood.date_to)
     assert tuple(d.isoformat() if d else None for d in got) == window
+
+
+def test_the_words_of_a_time_read_are_no_ideas_of_their_own() -> None:
+    """The time "今年以来" (since the start of this year) is read all of it: no commit is asked to hold "以来"."""
+    from dailydiff.search.understand import understand
+
+    for question in ("今年以来 b12x 后端", "今年下半年 b12x 后端"):
+        assert [c.source for c in understand(question, dt.date(2026, 8, 23)).concepts] == ["b12x", "后端"]
 
 
 def test_search_says_which_days_the_question_chose(
@@ -480,7 +492,8 @@ def test_search_says_which_days_the_question_chose(
 
 def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Path) -> None:
     """'Rolled back and re-landed' is a structure: each revert is followed by the later commit that repeats
-    the reverted title, whatever that commit is called."""
+    the reverted title, whatever that commit is called; a question asking only what was reverted gets the
+    reverts."""
     day = dt.date(2026, 5, 4)
     title = "feat(moe): fused routing kernel for many experts"
     specs = [CommitSpec(title, _at(day, 8), edits=[FileEdit("moe/routing.py", "def route():\n    return 1\n")]),
@@ -500,8 +513,12 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
             for h in find(store, "which changes were rolled back and re-landed?", SearchFilters()).hits
         ]
         assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
-        zh = [h.doc.sha for h in find(store, "回滚了哪些改动？", SearchFilters()).hits]
+        zh = [h.doc.sha for h in find(store, "哪些改动回滚后又重新合入了？", SearchFilters()).hits]
         assert zh[:2] == [shas[2], shas[4]], zh
+        # A question for what was reverted, and no more, is not given what came back.
+        for question in ("回滚了哪些改动？", "which changes were reverted?"):
+            reverts = [h.doc.sha for h in find(store, question, SearchFilters()).hits]
+            assert reverts[0] == shas[2] and shas[4] not in reverts[:2], (question, reverts)
 
 
 def test_ask_searches_by_the_models_words_for_the_question_once(
@@ -564,22 +581,40 @@ def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
     assert kinds("依赖更新有哪些") == ["dependency"]
 
 
-def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(tmp_path: Path) -> None:
+MinimaxStore = Callable[[str, str], tuple[Path, list[str]]]
+
+
+@pytest.fixture
+def minimax_store(tmp_path: Path) -> MinimaxStore:
+    """A store of one day's report over three commits: the two titles given (each naming MiniMax one way)
+    and an unrelated one; returns its data directory and the commits' shas."""
+
+    def make(first: str, second: str) -> tuple[Path, list[str]]:
+        day = dt.date(2026, 5, 6)
+        repo = tmp_path / "ascend"
+        shas = build_repo(repo, [
+            CommitSpec(first, _at(day, 8),
+                       edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
+            CommitSpec(second, _at(day, 10),
+                       edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
+            CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
+                       edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
+        ])  # fmt: skip
+        data = tmp_path / "data"
+        dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+                  "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+        return data, shas
+
+    return make
+
+
+def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(minimax_store: MinimaxStore) -> None:
     """A name like "MiniMax" is indexed as "mini max" where a commit writes it so and as "minimax" where it
     writes "Minimax": the question's word finds both."""
-    day = dt.date(2026, 5, 6)
-    repo = tmp_path / "ascend"
-    shas = build_repo(repo, [
-        CommitSpec("fix(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
-                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
-        CommitSpec("fix: the Minimax wrapper accepts extra kwargs", _at(day, 10),
-                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
-        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
-                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
-    ])  # fmt: skip
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = minimax_store(
+        "fix(parser): backport MiniMax-M2 tool call streaming",
+        "fix: the Minimax wrapper accepts extra kwargs",
+    )
     with Store.open(data) as store:
         assert set(_shas(store, "MiniMax")) == set(shas[:2])
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
@@ -623,6 +658,56 @@ def test_a_title_naming_the_idea_beats_one_naming_it_inside_an_identifier() -> N
             doc("b" * 40, "feat: add PDL support to the norm kernels", "low")]  # fmt: skip
     understood = understand("PDL", DAY1)
     hits = rank(docs, understood.concepts, 100, {"pdl": 2}, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
+def test_a_title_naming_the_idea_by_another_name_counts_less_than_one_naming_it_as_asked() -> None:
+    """A question for the "b12x" backend: a title saying "b12x" is what was asked; one saying "SM120" (the
+    glossary's other name for the hardware) is about something near it, however much it says so. A Chinese
+    question's word in an English title ("精度" as "precision") is the word as asked."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str, analysis: str = "") -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [], [], [], title, "", "",
+                         None, "", fields={"f_title": " ".join(terms(title)),
+                                           "f_analysis": " ".join(terms(analysis))})  # fmt: skip
+
+    docs = [doc("a" * 40, "feat: an SM120 backend for the MoE GEMM", "high",
+                "The SM120 backend is the backend of SM120: SM120 backend kernels, an SM120 backend"),
+            doc("b" * 40, "feat: a b12x backend for the MoE GEMM", "low")]  # fmt: skip
+    counts = {"b12x": 5, "sm120": 5, "backend": 20}
+    understood = understand("b12x backend", DAY1)
+    assert [h.doc.sha[0] for h in rank(docs, understood.concepts, 100, counts, 10, DAY1)] == ["b", "a"]
+    english, chinese = (understand(q, DAY1) for q in ("precision fixes", "精度修复"))
+    scores = [
+        rank([doc("c" * 40, "fix: precision loss in the GEMM", "low")], u.concepts, 100,
+             {"precis": 5, "fix": 30}, 10, DAY1)[0].score
+        for u in (english, chinese)
+    ]  # fmt: skip
+    assert scores[1] > 0.9 * scores[0]  # the translation's title counts whole (its text a little less)
+
+
+def test_a_commit_is_of_the_kind_asked_when_its_report_or_its_title_says_so() -> None:
+    """ "Sampling fixes": a feature whose message says it "fixes the slow path" is no fix; a commit its report
+    types a bugfix is one, whatever its title says."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, level: str, kind: str, body: str = "") -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [kind], [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title)), "f_body": " ".join(terms(body)),
+                                               "f_analysis": kind})  # fmt: skip
+
+    docs = [doc("a" * 40, "feat(sampling): a top-p sampling kernel", "high", "feature",
+                "It fixes the slow path of the old sampling kernel."),
+            doc("b" * 40, "sampling: handle NaN logits", "low", "bugfix")]  # fmt: skip
+    understood = understand("sampling fixes", DAY1)
+    hits = rank(docs, understood.concepts, 100, {"sampl": 5, "fix": 30, "bugfix": 20}, 10, DAY1)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
 
 
@@ -721,22 +806,15 @@ def test_the_glossary_knows_the_names_the_domain_abbreviates() -> None:
     assert {"pcp", "dcp"} <= set(understand("CP fixes", day).concepts[0].terms)
 
 
-def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(tmp_path: Path) -> None:
+def test_a_word_written_in_lower_case_finds_the_commits_that_write_it_in_camel_case(
+    minimax_store: MinimaxStore,
+) -> None:
     """A question for "minimax": a commit writing "MiniMax" (indexed "mini max") is found too, once a commit that
     writes the name both ways shows the parts belong together."""
-    day = dt.date(2026, 5, 6)
-    repo = tmp_path / "ascend"
-    shas = build_repo(repo, [
-        CommitSpec("feat(parser): backport MiniMax-M2 tool call streaming", _at(day, 8),
-                   edits=[FileEdit("vllm_ascend/parser.py", "def parse():\n    return 1\n")]),
-        CommitSpec("fix(minimax): the MiniMax wrapper accepts extra kwargs", _at(day, 10),
-                   edits=[FileEdit("vllm_ascend/models/wrapper.py", "def wrap():\n    return 2\n")]),
-        CommitSpec("fix: Qwen3 rope scaling", _at(day, 12),
-                   edits=[FileEdit("vllm_ascend/rope.py", "def rope():\n    return 3\n")]),
-    ])  # fmt: skip
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = minimax_store(
+        "feat(parser): backport MiniMax-M2 tool call streaming",
+        "fix(minimax): the MiniMax wrapper accepts extra kwargs",
+    )
     with Store.open(data) as store:
         assert set(_shas(store, "minimax")) == set(shas[:2])
 

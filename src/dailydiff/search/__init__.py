@@ -67,7 +67,7 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         docs += [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
                  if (d.repo, d.sha, d.language) not in have]  # fmt: skip
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
-    if "revert" in understood.kinds:
+    if "revert" in understood.kinds and _RELAND_RE.search(question):
         hits = _with_relands(store, hits, filters, limit)
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
     read = (
@@ -79,6 +79,9 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
 
 
 _REVERT_TITLE_RE = re.compile(r"^\s*revert\s+[\"“'](.+?)(?:[\"”']|…|\.\.\.)?(?:\s*\(#\d+\))*\s*$", re.I)
+# A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
+# was reverted.
+_RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合入|再次合入|重新提交|重新引入", re.I)
 RELAND_TERMS = 8  # the first words of a reverted title a re-land must repeat
 
 

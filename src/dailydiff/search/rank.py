@@ -77,6 +77,16 @@ def _identifier_only(title: str) -> frozenset[str]:
     return frozenset(inside - alone)
 
 
+def _own_names(concept: Concept) -> tuple[str, ...]:
+    """The names of an idea a title says it by as the question does: the question's own words, and their
+    translations (a Chinese question's 精度 is "precision" in an English title); not the idea's other
+    names in the question's own language (a question for "b12x" is not one for "SM120")."""
+    if not concept.own:
+        return concept.terms
+    scripts = {t.isascii() for t in concept.own}
+    return tuple(t for t in concept.terms if t in concept.own or t.isascii() not in scripts)
+
+
 def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
     """How rare an idea is: its commonest alternative's count stands for how many documents hold any."""
     held = max((doc_counts.get(t, 0) for t in concept.terms), default=0)
@@ -115,8 +125,14 @@ def rank(
         matched: list[str] = []
         held = 0.0
         norm = K1 * (1 - B + B * length / average)
+        title = f" {doc.fields.get('f_title', '')} "
+        types = {" ".join(terms(t.replace("_", " "))) for t in doc.change_types}
         for concept, weight in zip(concepts, idf, strict=True):
             f = sum(tf.get(t, 0.0) * (1.0 if t in concept.own else OTHER_NAME) for t in concept.terms)
+            if concept.kind and not (
+                types & set(concept.terms) or any(f" {t} " in title for t in concept.terms)
+            ):  # of the kind asked when its report types it so or its title says so, not its message
+                f = 0.0
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
@@ -125,10 +141,11 @@ def rank(
         coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        title = f" {doc.fields.get('f_title', '')} "
         parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         in_title = sum(
-            w * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
+            w
+            * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
+            * (1.0 if any(f" {t} " in title for t in _own_names(c)) else OTHER_NAME)
             for c, w in zip(concepts, idf, strict=True)
             if not c.optional and any(f" {t} " in title for t in c.terms)
         )

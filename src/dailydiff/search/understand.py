@@ -271,12 +271,14 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (r"(?:最近|过去|近)\s*半年", lambda g: (_add_months(this_month, -6), today)),
         (r"上(?:一)?个?季度", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
         (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
+        (r"(今年|去年)?\s*(上|下)半年",
+         lambda g: (lambda y: (dt.date(y, 1, 1), dt.date(y, 6, 30)) if g[1] == "上"
+                    else (dt.date(y, 7, 1), dt.date(y, 12, 31)))(today.year - (g[0] == "去年"))),
+        (r"今年\s*(?:以来|起|开始)", lambda g: (dt.date(today.year, 1, 1), None)),
         (r"今年", lambda g: (dt.date(today.year, 1, 1), today)),
         (r"去年", lambda g: (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))),
         (r"(?:(\d{4})\s*年\s*)?(?:第)?([一二三四1-4])\s*季度\s*(以来|起|之后|以后|开始)?",
          lambda g: _since(_quarter(_zh_month(g[1]), g[0], today), g[2])),
-        (r"上半年", lambda g: (dt.date(today.year, 1, 1), dt.date(today.year, 6, 30))),
-        (r"下半年", lambda g: (dt.date(today.year, 7, 1), dt.date(today.year, 12, 31))),
         (r"本季度", lambda g: (dt.date(today.year, quarter * 3 + 1, 1), today)),
     ]  # fmt: skip
     return rules
