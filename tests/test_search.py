@@ -233,6 +233,26 @@ def test_search_cli_prints_ranked_commits_and_json(
     assert "no reported commits yet" in none.stderr
 
 
+def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """ "上个月" over a history that ended months ago finds nothing because of the days, not the words: the
+    line says which days were searched and which days the index holds, and what to try."""
+    _repo, data, _shas = history
+    late = dailydiff("search", "attention kernels in 2027", "--data-dir", str(data), cwd=tmp_path)
+    assert late.stdout == "" and late.stderr.strip().splitlines()[-1] == (
+        "dailydiff: no stored commit from 2027-01-01 to 2027-12-31 matches 'attention kernels in 2027': the "
+        f"index holds 5 commits from {DAY1} to {DAY3}, none of them in those days; choose days with --from/--to"
+    )
+    words = dailydiff("search", "xyzzy", "--from", str(DAY1), "--data-dir", str(data), cwd=tmp_path)
+    assert words.stderr.strip() == (
+        f"dailydiff: no stored commit since {DAY1} matches 'xyzzy': the index holds 5 commits from {DAY1} to "
+        f"{DAY3}; other words, or wider days with --from/--to, may find some"
+    )
+    anywhere = dailydiff("ask", "xyzzy", "--no-llm", "--data-dir", str(data), cwd=tmp_path)
+    assert "no stored commit matches 'xyzzy' (searched 5 indexed commits)" in anywhere.stderr
+
+
 def test_ask_offline_groups_the_commits_by_repository_and_month(
     history: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:

@@ -24,12 +24,11 @@ from dailydiff.cli.search import (
     Until,
     filters_from,
     hit_lines,
-    nothing_found,
     result_json,
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.search import find, time_note
+from dailydiff.search import find, nothing_found, time_note
 from dailydiff.search.answer import (
     ASK_COMMITS,
     SAYS,

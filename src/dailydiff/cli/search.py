@@ -12,7 +12,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, stderr
 from dailydiff.common.text import clean
-from dailydiff.search import SearchResult, filters_from, find, result_json, time_note
+from dailydiff.search import filters_from, find, nothing_found, result_json, time_note
 from dailydiff.search.rank import Hit
 from dailydiff.store import open_store
 
@@ -41,12 +41,6 @@ def hit_lines(rank_no: int, hit: Hit) -> list[str]:
     if doc.url:
         lines.append("    " + doc.url)
     return lines
-
-
-def nothing_found(result: SearchResult) -> str:
-    if not result.indexed:
-        return "the store has no reported commits yet: build some first (dailydiff report / run)"
-    return f"no stored commit matches {result.question!r} (searched {result.indexed} indexed commits)"
 
 
 @app.command("search", cls=options.Command)

@@ -34,6 +34,8 @@ class SearchResult:
     indexed: int  # documents in the index (commits × languages)
     unknown_terms: list[str] = field(default_factory=list)  # terms no stored commit holds
     time_words: list[str] = field(default_factory=list)  # the question's words that chose the days searched
+    # The first and last day the index holds, looked up when days were chosen and nothing was found.
+    span: tuple[dt.date, dt.date] | None = None
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
@@ -75,7 +77,8 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         if filters.date_from != given.date_from or filters.date_to != given.date_to
         else []
     )
-    return SearchResult(question, terms, filters, hits, total, unknown, read)
+    span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
+    return SearchResult(question, terms, filters, hits, total, unknown, read, span)
 
 
 _REVERT_TITLE_RE = re.compile(r"^\s*revert\s+[\"“'](.+?)(?:[\"”']|…|\.\.\.)?(?:\s*\(#\d+\))*\s*$", re.I)
@@ -197,6 +200,32 @@ def time_note(result: SearchResult) -> str:
     return (
         f"searching {days} (read from {', '.join(repr(w) for w in result.time_words)}; --from/--to override)"
     )
+
+
+def nothing_found(result: SearchResult) -> str:
+    """Why a search found nothing, in one line with what to try next: an empty store, days chosen that the
+    index does not hold ("上个月" over a history that ended before it), or words no commit of those days
+    holds."""
+    if not result.indexed:
+        return "the store has no reported commits yet: build some first (dailydiff report / run)"
+    first, last = result.filters.date_from, result.filters.date_to
+    days = (
+        f" from {first} to {last}"
+        if first and last
+        else f" since {first}"
+        if first
+        else f" up to {last}"
+        if last
+        else ""
+    )
+    found = f"no stored commit{days} matches {result.question!r}"
+    if result.span is None:
+        return f"{found} (searched {result.indexed} indexed commits)"
+    held = f"the index holds {result.indexed} commits from {result.span[0]} to {result.span[1]}"
+    outside = (first and first > result.span[1]) or (last and last < result.span[0])
+    if outside:
+        return f"{found}: {held}, none of them in those days; choose days with --from/--to"
+    return f"{found}: {held}; other words, or wider days with --from/--to, may find some"
 
 
 def result_json(result: SearchResult) -> dict[str, Any]:

@@ -1021,6 +1021,11 @@ class Store:
         with self._reading_index():
             return search.term_counts(self._db, query)
 
+    def search_span(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last day the search index holds a commit of (None when it holds none)."""
+        with self._reading_index():
+            return search.span(self._db)
+
     def search_health(self) -> str:
         """What is known to be wrong with the search index ('' for nothing), cheaply: a table missing, or
         stored days with commits it does not hold."""

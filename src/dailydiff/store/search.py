@@ -471,6 +471,12 @@ def candidates(db: Any, query: Sequence[str], filters: SearchFilters, limit: int
     return docs[:limit]
 
 
+def span(db: Any) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the index's commits."""
+    first, last = db.execute("SELECT MIN(date), MAX(date) FROM search_docs").fetchone()
+    return (dt.date.fromisoformat(str(first)), dt.date.fromisoformat(str(last))) if first else None
+
+
 def term_counts(db: Any, query: Sequence[str]) -> tuple[int, dict[str, int]]:
     """How many documents there are, and how many hold each term or phrase (for inverse document
     frequency)."""
