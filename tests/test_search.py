@@ -160,6 +160,15 @@ def test_postgres_ranks_exactly_like_sqlite(history: tuple[Path, Path, list[str]
         assert {h.doc.sha for h in find(shared, "attention", glob).hits} == {
             h.doc.sha for h in find(local, "attention", glob).hits
         }
+        # Filters narrow the backend's own ranking before the text is fetched: the same commits either way.
+        repo = find(local, "attention", SearchFilters()).hits[0].doc.repo
+        for narrowed in (SearchFilters(date_from=DAY2), SearchFilters(repos=(repo,), date_to=DAY2),
+                         SearchFilters(levels=("high", "medium"), change_types=("perf", "feature"))):  # fmt: skip
+            mine = [h.doc.sha for h in find(local, "attention gemm backend", narrowed).hits]
+            assert [h.doc.sha for h in find(shared, "attention gemm backend", narrowed).hits] == mine, (
+                narrowed
+            )
+            assert mine or narrowed.levels, narrowed
 
 
 def _term_count_pages(url: str, term: str) -> tuple[int, int]:
