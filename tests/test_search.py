@@ -262,6 +262,24 @@ def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
     assert "no stored commit matches 'xyzzy' (searched 5 indexed commits)" in anywhere.stderr
 
 
+def test_a_commit_the_store_holds_under_two_repositories_is_listed_once(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """One clone reported under two names (or a fork followed beside its upstream): the commit is one hit,
+    under the repository where it ranks best, the other one named beside it."""
+    repo, data, shas = history
+    dailydiff("report", str(repo), "--date", DAY2.isoformat(), "--tz", "UTC", "--lang", "en", "--name",
+              "flashinfer-ai/flashinfer", "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    out = json.loads(dailydiff("search", "FP8 GEMM", "--json", "--data-dir", str(data), cwd=tmp_path).stdout)
+    found = [c["sha"] for c in out["commits"]]
+    assert len(found) == len(set(found)) and found[0] == shas[3]
+    first = out["commits"][0]
+    assert {first["repo"], *first["also_in"]} == {"flashinfer", "flashinfer-ai/flashinfer"}
+    assert len(first["also_in"]) == 1
+    text = dailydiff("search", "FP8 GEMM", "--data-dir", str(data), cwd=tmp_path).stdout
+    assert text.count(f"[{shas[3][:7]}]") == 1 and f"(also {first['also_in'][0]})" in text.splitlines()[0]
+
+
 def test_ask_offline_groups_the_commits_by_repository_and_month(
     history: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:

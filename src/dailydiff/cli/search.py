@@ -34,7 +34,8 @@ AsJson = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 def hit_lines(rank_no: int, hit: Hit) -> list[str]:
     doc = hit.doc
-    head = f"{rank_no:>2}. [{doc.sha[:7]}] {doc.date} {doc.repo} {LEVEL_MARK.get(doc.level, '')} {clean(doc.title)}"
+    repo = doc.repo + (f" (also {', '.join(hit.also_in)})" if hit.also_in else "")
+    head = f"{rank_no:>2}. [{doc.sha[:7]}] {doc.date} {clean(repo)} {LEVEL_MARK.get(doc.level, '')} {clean(doc.title)}"
     lines = [head]
     if doc.summary and doc.summary.strip() != doc.title.strip():
         lines.append("    " + clean(doc.summary).replace("\n", " ")[:200])

@@ -188,7 +188,7 @@ def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
             "language": doc.language, "level": doc.level, "change_types": doc.change_types,
             "topics": doc.topics, "title": clean(doc.title), "summary": clean(doc.summary),
             "url": doc.url or None, "pull_request": doc.pr_number, "paths": doc.paths,
-            "score": round(hit.score, 4), "matched": list(hit.matched)}  # fmt: skip
+            "score": round(hit.score, 4), "matched": list(hit.matched), "also_in": list(hit.also_in)}  # fmt: skip
 
 
 def time_note(result: SearchResult) -> str:

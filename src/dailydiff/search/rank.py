@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dailydiff.common.searchterms import terms
 from dailydiff.search.understand import Concept
@@ -45,6 +45,7 @@ class Hit:
     doc: SearchDoc
     score: float
     matched: tuple[str, ...]  # the question's terms this commit holds
+    also_in: tuple[str, ...] = ()  # the other repositories the store holds this commit under
 
 
 def _weighted_tf(doc: SearchDoc, query: Sequence[str]) -> tuple[dict[str, float], float]:
@@ -155,11 +156,13 @@ def rank(
         score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
         hits.append(Hit(doc, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -h.doc.date.toordinal(), h.doc.repo, h.doc.sha))
-    seen: set[tuple[str, str]] = set()
-    unique: list[Hit] = []
+    # One hit per commit: its best language, and its best repository when the store holds it under two (a
+    # fork followed beside its upstream, one clone reported under two names); the others are named.
+    best: dict[str, Hit] = {}
+    others: dict[str, list[str]] = {}
     for hit in hits:
-        key = (hit.doc.repo, hit.doc.sha)
-        if key not in seen:
-            seen.add(key)
-            unique.append(hit)
+        first = best.setdefault(hit.doc.sha, hit)
+        if hit.doc.repo != first.doc.repo and hit.doc.repo not in others.setdefault(hit.doc.sha, []):
+            others[hit.doc.sha].append(hit.doc.repo)
+    unique = [replace(h, also_in=tuple(sorted(others.get(sha, ())))) for sha, h in best.items()]
     return unique[:limit]
