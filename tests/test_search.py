@@ -620,6 +620,38 @@ def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(minimax
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
 
 
+def test_an_acronyms_plural_or_version_is_one_term() -> None:
+    """An acronym's plural or version is one word: "APIs" is "api", "DSv4" "dsv4" (not "ap is", "d sv4");
+    and "v0.25" is the "0.25" of a title's "0.25.0"."""
+    from dailydiff.common.searchterms import query_terms, terms
+
+    assert terms("APIs GPUs IDs DSv4 FMHAv2 HTTPServer fusedMoe") == [
+        "api", "gpu", "id", "dsv4", "fmhav2", "http", "server", "fuse", "moe"]  # fmt: skip
+    assert terms("support DSv4 MTP") == terms("Support dsv4 mtp")
+    assert terms("bump vLLM to 0.25.0")[-3:] == ["0", "25", "0"]
+    assert {"0", "25"} <= set(query_terms("When did main move to vLLM v0.25?"))
+    assert query_terms("Which APIs were added?") == ["api", "add"]
+
+
+def test_a_store_indexed_by_the_old_term_rules_is_reported_stale_and_reindexed_by_m014(
+    minimax_store: MinimaxStore, tmp_path: Path
+) -> None:
+    data, shas = minimax_store("feat: added DSv4 APIs", "fix: MiniMax wrapper")
+    db = sqlite3.connect(data / "dailydiff.sqlite3")
+    # What the rules before m014 wrote for the title: "added" -> "ad", "DSv4" -> "d sv4", "APIs" -> "ap is".
+    db.execute("UPDATE search_docs SET f_title = 'feat ad d sv4 ap is' WHERE sha = ?", (shas[0],))
+    db.commit()
+    check = dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert check.returncode != 0 and "1 row(s) of the search index differ" in check.stdout + check.stderr
+    db.execute("DELETE FROM migrations WHERE name = 'm014_search_terms_reindex'")
+    db.commit()
+    db.close()
+    with Store.open(data) as store:  # the migration makes the index anew
+        assert "m014_search_terms_reindex" in store.applied_migrations()
+        assert _shas(store, "add the DSv4 API")[0] == shas[0]
+    assert dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path).returncode == 0
+
+
 def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
     """W8A8 and W4A8 are quantization schemes; "RoPE" is indexed as "ro pe" where a commit writes it so."""
     from dailydiff.search.understand import understand

@@ -18,7 +18,14 @@ from collections.abc import Iterable
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
-_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer"); not inside an
+# upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are one word each).
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])")
+_ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
+# Written forms that are one word: single letters joined by a slash ("P/D", "I/O"), and a version's "v"
+# before its dotted number ("v0.25" is the "0.25.0" a title writes).
+_SLASHED_RE = re.compile(r"(?<![A-Za-z0-9/])([A-Za-z])/([A-Za-z])(?![A-Za-z0-9/])")
+_VERSION_V_RE = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
 # Words a question is made of but a commit is not found by. Kept short: a word that could name a change
@@ -231,9 +238,13 @@ def _stem(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
+def _written_words(text: str) -> str:
+    return _VERSION_V_RE.sub("", text)
+
+
 def _latin(token: str) -> Iterable[str]:
     for part in _CAMEL_RE.split(token):
-        word = part.lower()
+        word = (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower()
         if word:
             yield _stem(word) if word.isalpha() and len(word) > 3 else word
 
@@ -249,7 +260,7 @@ def _cjk(run: str) -> Iterable[str]:
 def terms(text: str) -> list[str]:
     """The index terms of ``text``, in order, repeats kept (they count as term frequency)."""
     out: list[str] = []
-    for token in _TOKEN_RE.findall(text):
+    for token in _TOKEN_RE.findall(_written_words(text)):
         if _CJK_RE.match(token):
             out.extend(_cjk(token))
         else:
@@ -260,7 +271,7 @@ def terms(text: str) -> list[str]:
 def query_terms(question: str) -> list[str]:
     """The distinct terms a question is searched by, question words left out, in the question's order."""
     seen: dict[str, None] = {}
-    for token in _TOKEN_RE.findall(question):
+    for token in _TOKEN_RE.findall(_written_words(question)):
         if _CJK_RE.match(token):
             for gram in _cjk(token):
                 if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):

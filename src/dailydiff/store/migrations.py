@@ -36,6 +36,12 @@ def _search_migration(db: Any) -> None:
     migrate(db)
 
 
+def _search_reindex(db: Any) -> None:
+    from dailydiff.store.search import rebuild_index
+
+    rebuild_index(db)
+
+
 def _search_terms_inline(db: Any) -> None:
     from dailydiff.store.search import keep_terms_inline
 
@@ -275,4 +281,7 @@ MIGRATIONS: list[Migration] = [
     # PostgreSQL: the search index's term vectors stay in their rows (store/search.py keep_terms_inline), a
     # search no longer fetches each one back from the TOAST table; nothing changes on SQLite.
     ("m013_search_terms_inline", _search_terms_inline),
+    # The index's terms follow new rules (common/searchterms.py: "added" is "add", "APIs" one word "api",
+    # "DSv4" one word, "P/D" is "pd", "v0.25" is "0.25"): every row made again from the stored reports.
+    ("m014_search_terms_reindex", _search_reindex),
 ]
