@@ -633,6 +633,18 @@ def test_an_acronyms_plural_or_version_is_one_term() -> None:
     assert query_terms("Which APIs were added?") == ["api", "add"]
 
 
+def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> None:
+    """ "MoE", "NaN", "TopK" are one name each (not "mo e", "na n", "top k"): a question for "moe" finds the
+    commits that write "MoE", alone or inside an identifier."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("MoE NaN ViT TopK CuteDslMoEWrapper numHeadsQPerKv") == [
+        "moe", "nan", "vit", "topk", "cute", "dsl", "moe", "wrapper", "num", "head", "q", "per", "kv"]  # fmt: skip
+    data, shas = minimax_store("fix: MoE routing overflow", "feat: BailingMoELayer on NPU")
+    with Store.open(data) as store:
+        assert set(_shas(store, "moe")) == set(shas[:2])
+
+
 def test_a_store_indexed_by_the_old_term_rules_is_reported_stale_and_reindexed_by_m014(
     minimax_store: MinimaxStore, tmp_path: Path
 ) -> None:

@@ -21,6 +21,8 @@ _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
 # camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer"); not inside an
 # upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are one word each).
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])")
+_SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
+_SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
 # Written forms that are one word: single letters joined by a slash ("P/D", "I/O"), and a version's "v"
 # before its dotted number ("v0.25" is the "0.25.0" a title writes).
@@ -242,8 +244,20 @@ def _written_words(text: str) -> str:
     return _VERSION_V_RE.sub("", text)
 
 
-def _latin(token: str) -> Iterable[str]:
+def _camel_parts(token: str) -> list[str]:
+    """The words of a camelCase token; a capital, up to two small letters and a capital ("MoE", "NaN",
+    "ViT", "TopK") is one name, not "Mo" and "E"."""
+    parts: list[str] = []
     for part in _CAMEL_RE.split(token):
+        if parts and _SINGLE_CAPITAL_RE.fullmatch(part) and _SHORT_WORD_RE.fullmatch(parts[-1]):
+            parts[-1] += part
+        else:
+            parts.append(part)
+    return parts
+
+
+def _latin(token: str) -> Iterable[str]:
+    for part in _camel_parts(token):
         word = (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower()
         if word:
             yield _stem(word) if word.isalpha() and len(word) > 3 else word
@@ -277,7 +291,7 @@ def query_terms(question: str) -> list[str]:
                 if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):
                     seen.setdefault(gram, None)
             continue
-        for part in _CAMEL_RE.split(token):
+        for part in _camel_parts(token):
             if part.lower() in _STOP_EN:
                 continue
             for term in _latin(part):
