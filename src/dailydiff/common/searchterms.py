@@ -24,9 +24,7 @@ _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!
 _SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
 _SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
-# Written forms that are one word: single letters joined by a slash ("P/D", "I/O"), and a version's "v"
-# before its dotted number ("v0.25" is the "0.25.0" a title writes).
-_SLASHED_RE = re.compile(r"(?<![A-Za-z0-9/])([A-Za-z])/([A-Za-z])(?![A-Za-z0-9/])")
+# A version's "v" before its dotted number is no part of it ("v0.25" is the "0.25.0" a title writes).
 _VERSION_V_RE = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
