@@ -633,6 +633,15 @@ def test_an_acronyms_plural_or_version_is_one_term() -> None:
     assert query_terms("Which APIs were added?") == ["api", "add"]
 
 
+def test_a_three_letter_plural_is_its_word() -> None:
+    """Words of three letters are stemmed too: "ops" is "op", "ids" is "id" (a question for a custom op finds the
+    commits adding custom ops); shorter words are kept as written."""
+    from dailydiff.common.searchterms import query_terms, terms
+
+    assert terms("custom ops by ids") == ["custom", "op", "by", "id"]
+    assert query_terms("Which custom op was added?") == terms("custom ops add")
+
+
 def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> None:
     """ "MoE", "NaN", "TopK" are one name each (not "mo e", "na n", "top k"): a question for "moe" finds the
     commits that write "MoE", alone or inside an identifier."""

@@ -1,8 +1,10 @@
 """The words of the search index: one function turns any text (a title, a path, an analysis, a question) into
 index terms, so the store's index (SQLite FTS5, PostgreSQL tsvector) and the ranking see the same terms.
 
-- Latin words are lowercased and stemmed (Snowball's English stemmer: "backends" and "backend" meet);
-  identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so ``fused_moe.py`` gives ``fuse moe py``.
+- Latin words are lowercased and stemmed from three letters on (Snowball's English stemmer: "backends" and
+  "backend" meet, so do "ops" and "op"); identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so
+  ``fused_moe.py`` gives ``fuse moe py``; an upper-case name's plural or version ("APIs", "DSv4") and a short
+  mixed-case name ("MoE") stay one word.
 - Chinese (and Japanese, Korean) runs become overlapping character bigrams — the usual way to index text
   without spaces — so "注意力后端" matches "注意力" and "后端": no dictionary, nothing downloaded.
 - Questions lose their question words ("what", "which", "changed", "哪些") before they become terms.
@@ -258,7 +260,7 @@ def _latin(token: str) -> Iterable[str]:
     for part in _camel_parts(token):
         word = (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower()
         if word:
-            yield _stem(word) if word.isalpha() and len(word) > 3 else word
+            yield _stem(word) if word.isalpha() and len(word) > 2 else word
 
 
 def _cjk(run: str) -> Iterable[str]:
