@@ -654,6 +654,20 @@ def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> 
         assert set(_shas(store, "moe")) == set(shas[:2])
 
 
+def test_a_question_naming_an_acronyms_plural_finds_the_commits_that_write_it(
+    minimax_store: MinimaxStore,
+) -> None:
+    """A question is read lowercased, where "gpus" and "llms" no longer show they are plurals: "GPUs" is "GPU"
+    first, as the index has it."""
+    from dailydiff.search.understand import understand
+
+    assert [c.terms for c in understand("NPUs", dt.date(2026, 5, 6)).concepts] == [("npu",)]
+    data, shas = minimax_store("feat: the sampler runs on more GPUs", "fix: LLMs wrapper")
+    with Store.open(data) as store:
+        assert _shas(store, "Which GPUs does the sampler run on?")[:1] == [shas[0]]
+        assert _shas(store, "LLMs")[:1] == [shas[1]]
+
+
 def test_a_store_indexed_by_the_old_term_rules_is_reported_stale_and_reindexed_by_m014(
     minimax_store: MinimaxStore, tmp_path: Path
 ) -> None:

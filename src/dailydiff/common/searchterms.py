@@ -26,6 +26,7 @@ _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!
 _SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
 _SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
+_ACRONYM_PLURAL_WORD_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,})s(?![A-Za-z0-9])")
 # A version's "v" before its dotted number is no part of it ("v0.25" is the "0.25.0" a title writes).
 _VERSION_V_RE = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
@@ -238,6 +239,12 @@ def _stemmer() -> object:
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
+
+
+def singular_acronyms(text: str) -> str:
+    """An upper-case name's plural written as its name ("GPUs" -> "GPU"), for text about to be lowercased
+    (a lowercased "gpus" no longer shows it is one: the stemmer keeps it)."""
+    return _ACRONYM_PLURAL_WORD_RE.sub(r"\1", text)
 
 
 def _written_words(text: str) -> str:
