@@ -642,6 +642,13 @@ def test_a_three_letter_plural_is_its_word() -> None:
     assert query_terms("Which custom op was added?") == terms("custom ops add")
 
 
+def test_an_irregular_plural_or_past_is_its_word() -> None:
+    """ "indices" is "index" (the stemmer makes it "indic"), "built" is "build", "broken" is "break"."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("pool indices matrices built broken ran") == terms("pool index matrix build break run")
+
+
 def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> None:
     """ "MoE", "NaN", "TopK" are one name each (not "mo e", "na n", "top k"): a question for "moe" finds the
     commits that write "MoE", alone or inside an identifier."""

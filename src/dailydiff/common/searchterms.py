@@ -236,9 +236,22 @@ def _stemmer() -> object:
     return snowballstemmer.stemmer("english")
 
 
+# Irregular forms the stemmer cannot bring to their word ("indices" is "indic" to it, "index" "index").
+_IRREGULAR = {
+    "indices": "index",
+    "matrices": "matrix",
+    "vertices": "vertex",
+    "built": "build",
+    "rebuilt": "rebuild",
+    "broke": "break",
+    "broken": "break",
+    "ran": "run",
+}
+
+
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
+    return str(_stemmer().stemWord(_IRREGULAR.get(word, word)))  # type: ignore[attr-defined]
 
 
 def singular_acronyms(text: str) -> str:

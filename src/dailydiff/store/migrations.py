@@ -282,6 +282,7 @@ MIGRATIONS: list[Migration] = [
     # search no longer fetches each one back from the TOAST table; nothing changes on SQLite.
     ("m013_search_terms_inline", _search_terms_inline),
     # The index's terms follow new rules (common/searchterms.py: "APIs" is one word "api", "DSv4" and
-    # "MoE" one word each, "ops" is "op", "v0.25" is "0.25"): every row made again from the stored reports.
+    # "MoE" one word each, "ops" is "op", "indices" is "index", "v0.25" is "0.25"): every row made again
+    # from the stored reports.
     ("m014_search_terms_reindex", _search_reindex),
 ]
