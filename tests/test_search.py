@@ -649,6 +649,18 @@ def test_an_irregular_plural_or_past_is_its_word() -> None:
     assert terms("pool indices matrices built broken ran") == terms("pool index matrix build break run")
 
 
+def test_full_width_letters_and_digits_are_read_as_ascii() -> None:
+    """Some Chinese input methods write "ＦＰ８" and "７月": the question means what "FP8" and "7月" mean."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.understand import understand
+
+    assert terms("ＦＰ８ ＧＥＭＭ") == ["fp8", "gemm"]
+    today = dt.date(2026, 8, 1)
+    wide, ascii_ = understand("７月 ＦＰ８ ＧＥＭＭ 修复", today), understand("7月 FP8 GEMM 修复", today)
+    assert (wide.date_from, wide.date_to) == (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
+    assert [c.terms for c in wide.concepts] == [c.terms for c in ascii_.concepts]
+
+
 def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> None:
     """ "MoE", "NaN", "TopK" are one name each (not "mo e", "na n", "top k"): a question for "moe" finds the
     commits that write "MoE", alone or inside an identifier."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -254,6 +255,12 @@ def _stem(word: str) -> str:
     return str(_stemmer().stemWord(_IRREGULAR.get(word, word)))  # type: ignore[attr-defined]
 
 
+def plain_width(text: str) -> str:
+    """Full-width letters and digits as ASCII ("ＦＰ８", "７月" as "FP8", "7月": some Chinese input methods
+    write them so), by Unicode's compatibility normalisation (NFKC)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def singular_acronyms(text: str) -> str:
     """An upper-case name's plural written as its name ("GPUs" -> "GPU"), for text about to be lowercased
     (a lowercased "gpus" no longer shows it is one: the stemmer keeps it)."""
@@ -261,7 +268,7 @@ def singular_acronyms(text: str) -> str:
 
 
 def _written_words(text: str) -> str:
-    return _VERSION_V_RE.sub("", text)
+    return _VERSION_V_RE.sub("", plain_width(text))
 
 
 def _camel_parts(token: str) -> list[str]:
