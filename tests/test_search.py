@@ -673,6 +673,18 @@ def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> 
         assert set(_shas(store, "moe")) == set(shas[:2])
 
 
+def test_a_small_prefix_of_an_upper_case_name_is_part_of_it(minimax_store: MinimaxStore) -> None:
+    """ "vLLM", "cuDNN", "nvFP4" are one word each, as "vllm", "cudnn", "nvfp4" are: a question written in
+    lower case finds the commits that write them so (no commit writes them both ways here)."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("vLLM cuDNN nvFP4") == terms("vllm cudnn nvfp4") == ["vllm", "cudnn", "nvfp4"]
+    data, shas = minimax_store("[Misc] Upgrade vLLM to 0.25.0", "fix: cuDNN prefill on NPU")
+    with Store.open(data) as store:
+        assert _shas(store, "vllm upgrade")[:1] == [shas[0]]
+        assert _shas(store, "cudnn")[:1] == [shas[1]]
+
+
 def test_a_question_naming_an_acronyms_plural_finds_the_commits_that_write_it(
     minimax_store: MinimaxStore,
 ) -> None:

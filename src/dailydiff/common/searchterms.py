@@ -24,6 +24,8 @@ _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
 # camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer"); not inside an
 # upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are one word each).
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])")
+_PREFIX_RE = re.compile(r"[a-z]{1,2}")
+_ACRONYM_RE = re.compile(r"[A-Z]{2,}[0-9]*")
 _SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
 _SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
@@ -273,11 +275,14 @@ def _written_words(text: str) -> str:
 
 def _camel_parts(token: str) -> list[str]:
     """The words of a camelCase token; a capital, up to two small letters and a capital ("MoE", "NaN",
-    "ViT", "TopK") is one name, not "Mo" and "E"."""
+    "ViT", "TopK") is one name, not "Mo" and "E", and so is an upper-case name after a small prefix
+    ("vLLM", "cuDNN")."""
     parts: list[str] = []
     for part in _CAMEL_RE.split(token):
         if parts and _SINGLE_CAPITAL_RE.fullmatch(part) and _SHORT_WORD_RE.fullmatch(parts[-1]):
             parts[-1] += part
+        elif len(parts) == 1 and _PREFIX_RE.fullmatch(parts[0]) and _ACRONYM_RE.fullmatch(part):
+            parts[0] += part  # "vLLM", "cuDNN", "nvFP4": a small prefix of an upper-case name is part of it
         else:
             parts.append(part)
     return parts
