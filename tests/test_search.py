@@ -667,6 +667,104 @@ def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(minimax
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
 
 
+def test_an_acronyms_plural_or_version_is_one_term() -> None:
+    """An acronym's plural or version is one word: "APIs" is "api", "DSv4" "dsv4" (not "ap is", "d sv4");
+    and "v0.25" is the "0.25" of a title's "0.25.0"."""
+    from dailydiff.common.searchterms import query_terms, terms
+
+    assert terms("APIs GPUs IDs DSv4 FMHAv2 HTTPServer fusedMoe") == [
+        "api", "gpu", "id", "dsv4", "fmhav2", "http", "server", "fuse", "moe"]  # fmt: skip
+    assert terms("support DSv4 MTP") == terms("Support dsv4 mtp")
+    assert terms("bump vLLM to 0.25.0")[-3:] == ["0", "25", "0"]
+    assert {"0", "25"} <= set(query_terms("When did main move to vLLM v0.25?"))
+    assert query_terms("Which APIs were added?") == ["api", "add"]
+
+
+def test_a_three_letter_plural_is_its_word() -> None:
+    """Words of three letters are stemmed too: "ops" is "op", "ids" is "id" (a question for a custom op finds the
+    commits adding custom ops); shorter words are kept as written."""
+    from dailydiff.common.searchterms import query_terms, terms
+
+    assert terms("custom ops by ids") == ["custom", "op", "by", "id"]
+    assert query_terms("Which custom op was added?") == terms("custom ops add")
+
+
+def test_an_irregular_plural_or_past_is_its_word() -> None:
+    """ "indices" is "index" (the stemmer makes it "indic"), "built" is "build", "broken" is "break"."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("pool indices matrices built broken ran") == terms("pool index matrix build break run")
+
+
+def test_full_width_letters_and_digits_are_read_as_ascii() -> None:
+    """Some Chinese input methods write "ＦＰ８" and "７月": the question means what "FP8" and "7月" mean."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.understand import understand
+
+    assert terms("ＦＰ８ ＧＥＭＭ") == ["fp8", "gemm"]
+    today = dt.date(2026, 8, 1)
+    wide, ascii_ = understand("７月 ＦＰ８ ＧＥＭＭ 修复", today), understand("7月 FP8 GEMM 修复", today)
+    assert (wide.date_from, wide.date_to) == (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
+    assert [c.terms for c in wide.concepts] == [c.terms for c in ascii_.concepts]
+
+
+def test_a_short_name_in_mixed_case_is_one_word(minimax_store: MinimaxStore) -> None:
+    """ "MoE", "NaN", "TopK" are one name each (not "mo e", "na n", "top k"): a question for "moe" finds the
+    commits that write "MoE", alone or inside an identifier."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("MoE NaN ViT TopK CuteDslMoEWrapper numHeadsQPerKv") == [
+        "moe", "nan", "vit", "topk", "cute", "dsl", "moe", "wrapper", "num", "head", "q", "per", "kv"]  # fmt: skip
+    data, shas = minimax_store("fix: MoE routing overflow", "feat: BailingMoELayer on NPU")
+    with Store.open(data) as store:
+        assert set(_shas(store, "moe")) == set(shas[:2])
+
+
+def test_a_small_prefix_of_an_upper_case_name_is_part_of_it(minimax_store: MinimaxStore) -> None:
+    """ "vLLM", "cuDNN", "nvFP4" are one word each, as "vllm", "cudnn", "nvfp4" are: a question written in
+    lower case finds the commits that write them so (no commit writes them both ways here)."""
+    from dailydiff.common.searchterms import terms
+
+    assert terms("vLLM cuDNN nvFP4") == terms("vllm cudnn nvfp4") == ["vllm", "cudnn", "nvfp4"]
+    data, shas = minimax_store("[Misc] Upgrade vLLM to 0.25.0", "fix: cuDNN prefill on NPU")
+    with Store.open(data) as store:
+        assert _shas(store, "vllm upgrade")[:1] == [shas[0]]
+        assert _shas(store, "cudnn")[:1] == [shas[1]]
+
+
+def test_a_question_naming_an_acronyms_plural_finds_the_commits_that_write_it(
+    minimax_store: MinimaxStore,
+) -> None:
+    """A question is read lowercased, where "gpus" and "llms" no longer show they are plurals: "GPUs" is "GPU"
+    first, as the index has it."""
+    from dailydiff.search.understand import understand
+
+    assert [c.terms for c in understand("NPUs", dt.date(2026, 5, 6)).concepts] == [("npu",)]
+    data, shas = minimax_store("feat: the sampler runs on more GPUs", "fix: LLMs wrapper")
+    with Store.open(data) as store:
+        assert _shas(store, "Which GPUs does the sampler run on?")[:1] == [shas[0]]
+        assert _shas(store, "LLMs")[:1] == [shas[1]]
+
+
+def test_a_store_indexed_by_the_old_term_rules_is_reported_stale_and_reindexed_by_m014(
+    minimax_store: MinimaxStore, tmp_path: Path
+) -> None:
+    data, shas = minimax_store("feat: added DSv4 APIs", "fix: MiniMax wrapper")
+    db = sqlite3.connect(data / "dailydiff.sqlite3")
+    # What the rules before m014 wrote for the title: "added" -> "ad", "DSv4" -> "d sv4", "APIs" -> "ap is".
+    db.execute("UPDATE search_docs SET f_title = 'feat ad d sv4 ap is' WHERE sha = ?", (shas[0],))
+    db.commit()
+    check = dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert check.returncode != 0 and "1 row(s) of the search index differ" in check.stdout + check.stderr
+    db.execute("DELETE FROM migrations WHERE name = 'm014_search_terms_reindex'")
+    db.commit()
+    db.close()
+    with Store.open(data) as store:  # the migration makes the index anew
+        assert "m014_search_terms_reindex" in store.applied_migrations()
+        assert _shas(store, "add the DSv4 API")[0] == shas[0]
+    assert dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path).returncode == 0
+
+
 def test_the_glossary_knows_the_names_quantization_and_rope_go_by() -> None:
     """W8A8 and W4A8 are quantization schemes; "RoPE" is indexed as "ro pe" where a commit writes it so."""
     from dailydiff.search.understand import understand

@@ -1,8 +1,10 @@
 """The words of the search index: one function turns any text (a title, a path, an analysis, a question) into
 index terms, so the store's index (SQLite FTS5, PostgreSQL tsvector) and the ranking see the same terms.
 
-- Latin words are lowercased and stemmed (Snowball's English stemmer: "backends" and "backend" meet);
-  identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so ``fused_moe.py`` gives ``fuse moe py``.
+- Latin words are lowercased and stemmed from three letters on (Snowball's English stemmer: "backends" and
+  "backend" meet, so do "ops" and "op"); identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so
+  ``fused_moe.py`` gives ``fuse moe py``; an upper-case name's plural or version ("APIs", "DSv4") and a short
+  mixed-case name ("MoE") stay one word.
 - Chinese (and Japanese, Korean) runs become overlapping character bigrams — the usual way to index text
   without spaces — so "注意力后端" matches "注意力" and "后端": no dictionary, nothing downloaded.
 - Questions lose their question words ("what", "which", "changed", "哪些") before they become terms.
@@ -14,11 +16,22 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
-_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer"); not inside an
+# upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are one word each).
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])")
+_PREFIX_RE = re.compile(r"[a-z]{1,2}")
+_ACRONYM_RE = re.compile(r"[A-Z]{2,}[0-9]*")
+_SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
+_SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
+_ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
+_ACRONYM_PLURAL_WORD_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,})s(?![A-Za-z0-9])")
+# A version's "v" before its dotted number is no part of it ("v0.25" is the "0.25.0" a title writes).
+_VERSION_V_RE = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
 # Words a question is made of but a commit is not found by. Kept short: a word that could name a change
@@ -226,16 +239,60 @@ def _stemmer() -> object:
     return snowballstemmer.stemmer("english")
 
 
+# Irregular forms the stemmer cannot bring to their word ("indices" is "indic" to it, "index" "index").
+_IRREGULAR = {
+    "indices": "index",
+    "matrices": "matrix",
+    "vertices": "vertex",
+    "built": "build",
+    "rebuilt": "rebuild",
+    "broke": "break",
+    "broken": "break",
+    "ran": "run",
+}
+
+
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
+    return str(_stemmer().stemWord(_IRREGULAR.get(word, word)))  # type: ignore[attr-defined]
+
+
+def plain_width(text: str) -> str:
+    """Full-width letters and digits as ASCII ("ＦＰ８", "７月" as "FP8", "7月": some Chinese input methods
+    write them so), by Unicode's compatibility normalisation (NFKC)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def singular_acronyms(text: str) -> str:
+    """An upper-case name's plural written as its name ("GPUs" -> "GPU"), for text about to be lowercased
+    (a lowercased "gpus" no longer shows it is one: the stemmer keeps it)."""
+    return _ACRONYM_PLURAL_WORD_RE.sub(r"\1", text)
+
+
+def _written_words(text: str) -> str:
+    return _VERSION_V_RE.sub("", plain_width(text))
+
+
+def _camel_parts(token: str) -> list[str]:
+    """The words of a camelCase token; a capital, up to two small letters and a capital ("MoE", "NaN",
+    "ViT", "TopK") is one name, not "Mo" and "E", and so is an upper-case name after a small prefix
+    ("vLLM", "cuDNN")."""
+    parts: list[str] = []
+    for part in _CAMEL_RE.split(token):
+        if parts and _SINGLE_CAPITAL_RE.fullmatch(part) and _SHORT_WORD_RE.fullmatch(parts[-1]):
+            parts[-1] += part
+        elif len(parts) == 1 and _PREFIX_RE.fullmatch(parts[0]) and _ACRONYM_RE.fullmatch(part):
+            parts[0] += part  # "vLLM", "cuDNN", "nvFP4": a small prefix of an upper-case name is part of it
+        else:
+            parts.append(part)
+    return parts
 
 
 def _latin(token: str) -> Iterable[str]:
-    for part in _CAMEL_RE.split(token):
-        word = part.lower()
+    for part in _camel_parts(token):
+        word = (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower()
         if word:
-            yield _stem(word) if word.isalpha() and len(word) > 3 else word
+            yield _stem(word) if word.isalpha() and len(word) > 2 else word
 
 
 def _cjk(run: str) -> Iterable[str]:
@@ -249,7 +306,7 @@ def _cjk(run: str) -> Iterable[str]:
 def terms(text: str) -> list[str]:
     """The index terms of ``text``, in order, repeats kept (they count as term frequency)."""
     out: list[str] = []
-    for token in _TOKEN_RE.findall(text):
+    for token in _TOKEN_RE.findall(_written_words(text)):
         if _CJK_RE.match(token):
             out.extend(_cjk(token))
         else:
@@ -260,13 +317,13 @@ def terms(text: str) -> list[str]:
 def query_terms(question: str) -> list[str]:
     """The distinct terms a question is searched by, question words left out, in the question's order."""
     seen: dict[str, None] = {}
-    for token in _TOKEN_RE.findall(question):
+    for token in _TOKEN_RE.findall(_written_words(question)):
         if _CJK_RE.match(token):
             for gram in _cjk(token):
                 if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):
                     seen.setdefault(gram, None)
             continue
-        for part in _CAMEL_RE.split(token):
+        for part in _camel_parts(token):
             if part.lower() in _STOP_EN:
                 continue
             for term in _latin(part):

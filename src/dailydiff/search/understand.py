@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-from dailydiff.common.searchterms import is_stop_word, terms
+from dailydiff.common.searchterms import is_stop_word, plain_width, singular_acronyms, terms
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 KIND_WEIGHT = 1.5  # a kind of change asked for ("fixes", "回滚") is common, so rare by idf alone it is not
@@ -638,6 +638,7 @@ def extra_concepts(words: list[str], understood: Understood, weight: float) -> l
 
 def understand(question: str, today: dt.date) -> Understood:
     """The question's concepts and the time window it names."""
+    question = singular_acronyms(plain_width(question))
     (first, last), time_words, rest = read_time(question, today)
     if time_words:  # a year left beside the time read ("2026 年第二季度") is part of it, no idea of its own
         rest = re.sub(r"(?<![\w.])(?:19|20)\d{2}(?:\s*年)?(?![\w.])", " ", rest)

@@ -36,6 +36,12 @@ def _search_migration(db: Any) -> None:
     migrate(db)
 
 
+def _search_reindex(db: Any) -> None:
+    from dailydiff.store.search import rebuild_index
+
+    rebuild_index(db)
+
+
 def _search_terms_inline(db: Any) -> None:
     from dailydiff.store.search import keep_terms_inline
 
@@ -275,4 +281,8 @@ MIGRATIONS: list[Migration] = [
     # PostgreSQL: the search index's term vectors stay in their rows (store/search.py keep_terms_inline), a
     # search no longer fetches each one back from the TOAST table; nothing changes on SQLite.
     ("m013_search_terms_inline", _search_terms_inline),
+    # The index's terms follow new rules (common/searchterms.py: "APIs" is one word "api", "DSv4", "MoE"
+    # and "vLLM" one word each, "ops" is "op", "indices" is "index", full-width "ＦＰ８" is "fp8", "v0.25"
+    # is "0.25"): every row made again from the stored reports.
+    ("m014_search_terms_reindex", _search_reindex),
 ]
