@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,13 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from dailydiff.engine.deliver import deliver
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.render.mail import markdown_to_html
 from dailydiff.settings.publishers import PublishEntry
+from dailydiff.store import Store
 from publish_reports import edition, make_report
 from smtp_server import SmtpServer, make_certificate
 
@@ -127,3 +130,26 @@ def test_security_none_sends_in_plain_text_without_tls_or_login(certificate: tup
     assert result.status is Status.OK, result
     assert [e.recipients for e in server.received] == [["a@example.com", "b@example.com"]]
     assert server.logins == []
+
+
+def test_a_mail_sent_again_is_the_same_message_unless_forced(
+    smtp: SmtpServer, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A mail whose sending could not be recorded is sent again by the next run under the same Message-ID, so
+    the recipients' servers and clients keep one; `--force` sends another message, with an id of its own."""
+    assert send(smtp, certificate[0]).status is Status.OK
+    assert send(smtp, certificate[0]).status is Status.OK  # the same day, its first sending not recorded
+    entry = TypeAdapter(PublishEntry).validate_python({
+        "type": "email", "host": "127.0.0.1", "port": smtp.port, "ca_file": str(certificate[0]),
+        "username": "reports", "password_env": "SMTP_PASSWORD", "sender": "bot@example.com",
+        "recipients": ["a@example.com", "b@example.com"], "timeout": 5,
+        "report_url": "https://r.example.com/{date}.html",
+    })  # fmt: skip
+    secrets = Secrets({"SMTP_PASSWORD": PASSWORD})
+    (mail,) = build_publishers([entry], secrets)
+    with Store.open(tmp_path) as store:
+        for force in (False, False, True):  # sent, then skipped (delivered), then sent again on purpose
+            deliver(edition(make_report(4, high_every=2)), [mail], store, secrets=secrets, force=force)
+    ids = [envelope.message["Message-ID"] for envelope in smtp.received]
+    assert len(ids) == 4 and re.fullmatch(r"<[0-9a-f]{32}@dailydiff>", ids[0]), ids
+    assert ids[0] == ids[1] == ids[2] != ids[3], ids

@@ -6,16 +6,19 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
 
+from dailydiff.engine.deliver import deliver
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render import RENDERERS
 from dailydiff.settings.publishers import PublishEntry
+from dailydiff.store import Store
 from netports import free_port
 from publish_reports import edition, make_report, no_live_markup
 from webhook_receiver import WebhookReceiver
@@ -283,3 +286,30 @@ def test_the_generic_webhook_names_each_message_with_an_idempotency_key() -> Non
     first, again, other_day, other_target = receiver.keys
     assert first and re.fullmatch(r"[0-9a-f]{32}", first), first
     assert again == first and len({first, other_day, other_target}) == 3, receiver.keys
+
+
+def test_a_message_sent_again_by_force_has_a_key_of_its_own_and_a_retried_one_keeps_its_key(
+    tmp_path: Path,
+) -> None:
+    """`--force` sends a delivered day again on purpose: a receiver that drops the keys it has seen must not
+    drop it. A sending that failed and is tried again by the next run is the same message: the same key."""
+    receiver = KeyedReceiver().start()
+    try:
+        secrets = Secrets(environ(receiver))
+        (hook,) = build_publishers(entries(("webhook",), retries=0), secrets)
+        report = make_report(3)
+        with Store.open(tmp_path) as store:
+
+            def send(**kwargs: Any) -> list[str]:
+                return [r.status for r in deliver(edition(report), [hook], store, secrets=secrets, **kwargs)]
+
+            assert send() == ["ok"]
+            assert send() == ["skipped"]  # delivered: nothing sent, no key
+            assert send(force=True) == ["ok"]
+            receiver.script = {"generic": [500]}
+            assert send(force=True) == ["failed"]  # the third sending fails …
+            assert send() == ["ok"]  # … and the next run sends it
+    finally:
+        receiver.stop()
+    first, forced, failed, retried = receiver.keys
+    assert len({first, forced, failed}) == 3 and retried == failed, receiver.keys

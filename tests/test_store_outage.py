@@ -7,8 +7,9 @@ The window that remains: a message the receiver accepts in the instant between t
 run recording it cannot be recorded, and the next run sends it again. The test's receiver accepts every
 message it held once the server is killed, so the window is open here: the `webhook` publisher sends the
 same `Idempotency-Key` (the ledger row's unit and target, and the hash of what it holds) each time, and the
-receiver, as one that honours the header does, drops the second copy. Chat services and e-mail take no such
-key: a message in flight at that instant can reach them twice."""
+receiver, as one that honours the header does, drops the second copy. E-mail keeps its Message-ID the same
+way (clients show one); chat services take no such key: a message in flight at that instant can reach them
+twice."""
 
 from __future__ import annotations
 

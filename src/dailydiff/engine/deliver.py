@@ -46,7 +46,7 @@ from dailydiff.errors import (
     UserTemplateError,
 )
 from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
+from dailydiff.publish.base import RESENDS, Publisher, PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render.edition import Edition, UnitKey
 from dailydiff.settings import RepoEntry
@@ -197,8 +197,11 @@ def _deliver_one(
                 if seen.content_hash == digest:
                     return result("skipped", f"unchanged since delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC",
                                   digest)  # fmt: skip
+        # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
+        # failed or interrupted sending tried again keeps the id it had.
+        resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
         won = store.claim_delivery(
-            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen
+            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen, resends=resends
         )
         if won:
             break
@@ -211,7 +214,11 @@ def _deliver_one(
         outcome = PublishResult(publisher.name, publisher.type, Status.SKIPPED,
                                 f"{edition.empty}, nothing sent (skip_empty)")  # fmt: skip
     else:
-        outcome = attempt(publisher, edition, secrets)
+        sending = RESENDS.set(resends)
+        try:
+            outcome = attempt(publisher, edition, secrets)
+        finally:
+            RESENDS.reset(sending)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)

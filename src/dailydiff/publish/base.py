@@ -4,8 +4,10 @@ from an edition's placeholders."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -96,6 +98,26 @@ class Secrets:
 
     def redact(self, text: str) -> str:
         return secrets.scrub(text)
+
+
+# How many times the delivery being sent has been sent again by ``--force`` after it was delivered (the ledger's
+# count, set by engine/deliver.py around the sending): part of the delivery's id.
+RESENDS: ContextVar[int] = ContextVar("resends", default=0)
+
+
+def delivery_id(edition: Edition, target: str, parts: Sequence[Part], formats: Sequence[str] = ()) -> str:
+    """The delivery as the ledger knows it — the unit, the target, the hash of what it sends (the ledger's)
+    and how many times ``--force`` sent it again — as 32 hex digits, the same each time that message is sent.
+    A message the receiver accepted in the instant the store went away cannot be recorded, and the next run
+    sends it again: under the same id (a webhook's ``Idempotency-Key``, a mail's ``Message-ID``), so a
+    receiver that keeps the ids it has seen drops the copy; a message sent again on purpose is a new one."""
+    unit = edition.key
+    what = edition.content_hash(parts, formats)
+    identity = f"{unit.repo}\0{unit.date.isoformat()}\0{unit.language}\0{target}\0{what}"
+    resends = RESENDS.get()
+    if resends:  # the first sending's id is the one of a ledger without the count
+        identity += f"\0{resends}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 def describe_url(url: str) -> str:

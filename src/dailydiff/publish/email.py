@@ -11,10 +11,10 @@ import ssl
 import threading
 import time
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from dailydiff.errors import PublishError
-from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
+from dailydiff.publish.base import PublishResult, Secrets, Status, delivery_id, fill, link
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import EmailEntry
 
@@ -48,7 +48,9 @@ class EmailPublisher:
         message["From"] = self.entry.sender
         message["To"] = ", ".join(self.entry.recipients)
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain="dailydiff")
+        # The delivery's id: a mail sent again because its sending could not be recorded is the same message
+        # to the recipients' servers and clients, which keep one; one sent again by --force is another.
+        message["Message-ID"] = f"<{delivery_id(edition, self.target, self.parts, self.formats)}@dailydiff>"
         return message
 
     def preview(self, edition: Edition) -> str:

@@ -23,7 +23,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.common.text import output_tree
 from dailydiff.errors import PublishError
 from dailydiff.models import DayReport, Level
-from dailydiff.publish.base import PublishResult, Secrets, Status, link
+from dailydiff.publish.base import PublishResult, Secrets, Status, delivery_id, link
 from dailydiff.publish.chat_formats import (
     dingtalk_payloads,
     discord_payloads,
@@ -309,11 +309,6 @@ class WebhookPublisher(ChatPublisher):
         return url, body, headers
 
     def delivery_headers(self, edition: Edition) -> dict[str, str]:
-        """``Idempotency-Key``: the delivery as the ledger knows it — the unit, this target and the hash of
-        what it sends (the ledger's) — the same each time that message is sent. A message the receiver
-        accepted in the instant the store went away cannot be recorded, and the next run sends it again:
-        with the same key, so a receiver that keeps the keys it has seen can drop the second copy."""
-        unit = edition.key
-        what = edition.content_hash(self.parts, self.formats)
-        identity = f"{unit.repo}\0{unit.date.isoformat()}\0{unit.language}\0{self.target}\0{what}"
-        return {"Idempotency-Key": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+        """``Idempotency-Key``: the delivery's id (publish/base.py ``delivery_id``), the same each time that
+        message is sent, so a receiver that keeps the keys it has seen drops a second copy."""
+        return {"Idempotency-Key": delivery_id(edition, self.target, self.parts, self.formats)}

@@ -66,14 +66,16 @@ class Delivery:
     attempts: int
     version: int
     updated_at: dt.datetime
+    resends: int = 0  # how many times --force sent it again after it was delivered
 
     @classmethod
     def from_row(cls, row: tuple[object, ...]) -> Delivery:
         repo, date, language, target, publisher, state, content_hash, owner, claimed, detail, *rest = row
-        attempts, version, updated = rest
+        attempts, version, updated, resends = rest
         return cls(str(repo), dt.date.fromisoformat(str(date)), str(language), str(target), str(publisher),
                    str(state), str(content_hash), str(owner), dt.datetime.fromisoformat(str(claimed)),
-                   str(detail), int(str(attempts)), int(str(version)), dt.datetime.fromisoformat(str(updated)))  # fmt: skip
+                   str(detail), int(str(attempts)), int(str(version)), dt.datetime.fromisoformat(str(updated)),
+                   int(str(resends)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -697,7 +699,7 @@ class Store:
 
     _LEDGER_COLUMNS = (
         "repo, date, language, target, publisher, state, content_hash, claim_owner, claimed_at, detail, "
-        "attempts, version, updated_at"
+        "attempts, version, updated_at, resends"
     )
     _LEDGER_CLAIM_COLUMNS = _LEDGER_COLUMNS + ", fence"
 
@@ -753,13 +755,15 @@ class Store:
         content_hash: str,
         owner: str,
         seen: Delivery | None,
+        resends: int = 0,
     ) -> bool:
         """Take the delivery for ``owner`` (state ``sending``); True when this call won it. ``seen`` is the
         row the caller decided on (None: there was none). The claim is one atomic statement — an insert
         that a unique key refuses, or an update conditional on the row's version — so of two processes
         deciding on the same row, one wins and the other gets False. Under a unit claim (``FENCE``) the
         delivery is claimed only while the unit's claim holds, and records its token: taking the unit over
-        makes this delivery claim stale at once. Times are the store's clock."""
+        makes this delivery claim stale at once. ``resends``: how many times it has been sent again by
+        ``--force`` after it was delivered, this sending included. Times are the store's clock."""
         claim = FENCE.get()
         fence = claim.fence if claim is not None else ""
         with self._tx(fenced=True) as db:
@@ -767,7 +771,7 @@ class Store:
             if seen is None:
                 cursor = db.execute(
                     f"INSERT INTO delivery_ledger ({self._LEDGER_CLAIM_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?, ?) "
+                    "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, '', 1, 1, ?, ?, ?) "
                     "ON CONFLICT (repo, date, language, target) DO NOTHING",
                     (
                         repo,
@@ -779,6 +783,7 @@ class Store:
                         owner,
                         now,
                         now,
+                        resends,
                         fence,
                     ),
                 )
@@ -786,10 +791,10 @@ class Store:
                 cursor = db.execute(
                     "UPDATE delivery_ledger SET state = 'sending', publisher = ?, content_hash = ?, "
                     "claim_owner = ?, claimed_at = ?, attempts = attempts + 1, version = version + 1, "
-                    "updated_at = ?, fence = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
-                    "AND version = ?",
-                    (publisher, content_hash, owner, now, now, fence, repo, date.isoformat(), language, target,
-                     seen.version),
+                    "updated_at = ?, resends = ?, fence = ? WHERE repo = ? AND date = ? AND language = ? "
+                    "AND target = ? AND version = ?",
+                    (publisher, content_hash, owner, now, now, resends, fence, repo, date.isoformat(), language,
+                     target, seen.version),
                 )  # fmt: skip
             return cursor.rowcount == 1
 

@@ -285,4 +285,7 @@ MIGRATIONS: list[Migration] = [
     # and "vLLM" one word each, "ops" is "op", "indices" is "index", full-width "ＦＰ８" is "fp8", "v0.25"
     # is "0.25"): every row made again from the stored reports.
     ("m014_search_terms_reindex", _search_reindex),
+    # How many times a delivery was sent again by `--force` after it was delivered: part of the delivery's id
+    # (a webhook's Idempotency-Key, a mail's Message-ID), so a forced second message is not taken for a copy.
+    ("m015_delivery_resends", "ALTER TABLE delivery_ledger ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;"),
 ]
