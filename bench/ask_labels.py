@@ -210,7 +210,7 @@ def main() -> int:
     items = []
     for qid, key, question, since, until, match, exclude in QUESTIONS:
         name, first, last = REPOS[key]
-        window = (since or first, until if until and until < last else last)
+        window = (since if since and since > first else first, until if until and until < last else last)
         found = relevant(clones[key], window[0], window[1], match, exclude)
         kinds = (["broad"] if len(found) >= 8 else []) + (["time"] if since or until else [])
         items.append({"id": qid, "repo": name, "language": "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en",
