@@ -506,3 +506,26 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
         ]
         _ledger_day(store, "o/r", 19, "slack:team", "delivered")  # it works again: no line
         assert delivery_alerts(store, ["o/r"], 3, "en") == []
+
+
+def test_a_day_not_settled_waits_for_messages_and_is_shown_where_it_updates_in_place(tmp_path: Path) -> None:
+    """A message target gets a day once it is final (no ledger row meanwhile: the run that finds it settled
+    sends it, once); a target that updates in place shows it now; --force sends it anyway."""
+    chat, files = Counting("chat", in_place=False), Counting("files", in_place=True)
+    unsettled = make_report(3).model_copy(update={"partial": True})
+    with Store.open(tmp_path) as store:
+        waiting, shown = deliver(edition(unsettled), [chat, files], store)
+        assert (waiting.status, waiting.detail) == (
+            "waiting",
+            "the day has not settled yet; sent once it is final",
+        )
+        assert (waiting.target, waiting.recovered, len(waiting.content_hash)) == (chat.target, "", 64)
+        assert store.delivery(unsettled.repo, unsettled.date, unsettled.language, chat.target) is None
+        assert (shown.status, chat.sent, len(files.sent)) == ("ok", [], 1)
+        (again,) = deliver(edition(unsettled), [chat], store)
+        assert again.status == "waiting" and chat.sent == []
+        (forced,) = deliver(edition(unsettled), [chat], store, force=True)
+        assert forced.status == "ok" and len(chat.sent) == 1
+        other = Counting("other", in_place=False)
+        (settled,) = deliver(edition(make_report(3)), [other], store)
+        assert settled.status == "ok" and len(other.sent) == 1
