@@ -75,7 +75,12 @@ def test_a_delivery_is_claimed_once_between_two_connections(tmp_path: Path) -> N
         assert one.claim_delivery(*key, publisher="slack", content_hash="h", owner="a", seen=None)
         assert not two.claim_delivery(*key, publisher="slack", content_hash="h", owner="b", seen=None)
         row = two.delivery(*key)
-        assert row is not None and (row.state, row.claim_owner, row.version) == ("sending", "a", 1)
+        assert row is not None and (row.state, row.claim_owner, row.version, row.resends) == (
+            "sending",
+            "a",
+            1,
+            0,
+        )
         # Both decide on the same row: the conditional update lets one of them win.
         assert two.claim_delivery(*key, publisher="slack", content_hash="h", owner="b", seen=row)
         assert not one.claim_delivery(*key, publisher="slack", content_hash="h", owner="a", seen=row)

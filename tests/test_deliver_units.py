@@ -24,8 +24,8 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.errors import ConfigError, OutputFullError, PartialPublishError, PublishError
 from dailydiff.models import DayReport
-from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.render.edition import day_edition
+from dailydiff.publish.base import RESENDS, PublishResult, Secrets, Status
+from dailydiff.render.edition import Edition, day_edition
 from dailydiff.settings import load_settings
 from dailydiff.store import Store
 from publish_reports import make_report
@@ -529,3 +529,41 @@ def test_a_day_not_settled_waits_for_messages_and_is_shown_where_it_updates_in_p
         other = Counting("other", in_place=False)
         (settled,) = deliver(edition(make_report(3)), [other], store)
         assert settled.status == "ok" and len(other.sent) == 1
+
+
+class Resending(Counting):
+    """A message target that notes, for each sending, how many times --force had sent it again (the count its
+    id is made from) and can be made to fail."""
+
+    def __init__(self) -> None:
+        super().__init__("hook", in_place=False)
+        self.counts: list[int] = []
+
+    def send(self, edition: Edition) -> PublishResult:
+        self.counts.append(RESENDS.get())
+        return super().send(edition)
+
+
+def test_force_over_a_delivered_day_counts_a_resend_and_a_retry_does_not(tmp_path: Path) -> None:
+    hook = Resending()
+    report = make_report(3)
+    key = (report.repo, report.date, report.language, hook.target)
+    with Store.open(tmp_path) as store:
+
+        def resends() -> int:
+            row = store.delivery(*key)
+            assert row is not None
+            return row.resends
+
+        assert [r.status for r in deliver(edition(report), [hook], store)] == ["ok"] and resends() == 0
+        assert [r.status for r in deliver(edition(report), [hook], store)] == ["skipped"] and resends() == 0
+        assert [r.status for r in deliver(edition(report), [hook], store, force=True)] == ["ok"]
+        assert resends() == 1
+        hook.fail = True
+        assert [r.status for r in deliver(edition(report), [hook], store, force=True)] == ["failed"]
+        assert resends() == 2
+        assert [r.status for r in deliver(edition(report), [hook], store, force=True)] == ["failed"]
+        assert resends() == 2  # forced over a failed sending: the same message tried again
+        hook.fail = False
+        assert [r.status for r in deliver(edition(report), [hook], store)] == ["ok"] and resends() == 2
+    assert hook.counts == [0, 1, 2, 2, 2] and RESENDS.get() == 0
