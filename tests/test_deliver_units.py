@@ -183,6 +183,8 @@ def test_history_is_the_stored_days_before_a_report(tmp_path: Path) -> None:
         )
     history = stored_history(lambda: Store.open(tmp_path), days=30)
     assert [r.date for r in history(report)] == [report.date - dt.timedelta(days=n) for n in (1, 3)]
+    by_default = stored_history(lambda: Store.open(tmp_path))(report)  # the 30 days a chart's median reads
+    assert [r.date for r in by_default] == [report.date - dt.timedelta(days=n) for n in (1, 3)]
     assert [r.date for r in stored_history(lambda: Store.open(tmp_path), days=31)(report)][
         -1
     ] == report.date - dt.timedelta(days=31)
