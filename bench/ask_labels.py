@@ -27,6 +27,7 @@ import json
 import random
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,25 +197,25 @@ def relevant(clone: Path, since: str, until: str, match: str, exclude: str | Non
     return found
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def derive(
+    questions: list[Q], split_of: Callable[[str], str], about: str, seed: int | None, out: Path
+) -> int:
+    """Each question's relevant commits re-derived from the clones named on the command line, written to
+    ``out`` with its split (``split_of(id)``); the command line of this script and of ask_validation.py."""
+    parser = argparse.ArgumentParser(description=f"re-derive {out.name} from clones of the two repositories")
     parser.add_argument("--flashinfer", type=Path, required=True)
     parser.add_argument("--vllm-ascend", type=Path, required=True)
     parser.add_argument("--show", action="store_true", help="print each question's commits")
     args = parser.parse_args()
     clones = {"fi": args.flashinfer, "va": args.vllm_ascend}
-    ids = [q[0] for q in QUESTIONS]
-    order = list(ids)
-    random.Random(SEED).shuffle(order)
-    tune = set(order[: len(order) // 2])
     items = []
-    for qid, key, question, since, until, match, exclude in QUESTIONS:
+    for qid, key, question, since, until, match, exclude in questions:
         name, first, last = REPOS[key]
         window = (since if since and since > first else first, until if until and until < last else last)
         found = relevant(clones[key], window[0], window[1], match, exclude)
         kinds = (["broad"] if len(found) >= 8 else []) + (["time"] if since or until else [])
         items.append({"id": qid, "repo": name, "language": "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en",
-                      "q": question, "kinds": kinds, "split": "tune" if qid in tune else "test",
+                      "q": question, "kinds": kinds, "split": split_of(qid),
                       "git_log": shell(window[0], window[1], match, exclude),
                       "relevant": [sha for sha, _ in found]})  # fmt: skip
         if args.show:
@@ -222,18 +223,26 @@ def main() -> int:
             for sha, subject in found:
                 print(f"      {sha} {subject[:100]}")
     data = {
-        "about": __doc__.split("Procedure", 1)[1].split("This script", 1)[0].strip(" :\n"),
-        "seed": SEED,
+        "about": about,
+        "seed": seed,
         "asked_on": ASKED_ON,  # "in March", "上个月" are read as of this day
         "repositories": {name: {"from": first, "to": last} for name, first, last in REPOS.values()},
         "questions": items,
     }
-    OUT.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     zh = sum(1 for i in items if i["language"] == "zh")
     broad = sum(1 for i in items if "broad" in i["kinds"])
     timed = sum(1 for i in items if "time" in i["kinds"])
-    print(f"{len(items)} questions ({zh} Chinese, {broad} broad, {timed} time-scoped) -> {OUT}")
+    print(f"{len(items)} questions ({zh} Chinese, {broad} broad, {timed} time-scoped) -> {out}")
     return 0
+
+
+def main() -> int:
+    order = [q[0] for q in QUESTIONS]
+    random.Random(SEED).shuffle(order)
+    tune = set(order[: len(order) // 2])
+    about = __doc__.split("Procedure", 1)[1].split("This script", 1)[0].strip(" :\n")
+    return derive(QUESTIONS, lambda qid: "tune" if qid in tune else "test", about, SEED, OUT)
 
 
 if __name__ == "__main__":

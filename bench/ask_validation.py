@@ -13,15 +13,12 @@ window. Relative time words are read as of ``ASKED_ON``. Every question is in th
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ask_labels import ASKED_ON, REPOS, relevant, shell
+from ask_labels import derive
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "data" / "ask_questions_validation.json"
@@ -130,39 +127,8 @@ VALIDATION: list[Q] = [
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flashinfer", type=Path, required=True)
-    parser.add_argument("--vllm-ascend", type=Path, required=True)
-    parser.add_argument("--show", action="store_true", help="print each question's commits")
-    args = parser.parse_args()
-    clones = {"fi": args.flashinfer, "va": args.vllm_ascend}
-    items = []
-    for qid, key, question, since, until, match, exclude in VALIDATION:
-        name, first, last = REPOS[key]
-        window = (since if since and since > first else first, until if until and until < last else last)
-        found = relevant(clones[key], window[0], window[1], match, exclude)
-        kinds = (["broad"] if len(found) >= 8 else []) + (["time"] if since or until else [])
-        items.append({"id": qid, "repo": name, "language": "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en",
-                      "q": question, "kinds": kinds, "split": "validation",
-                      "git_log": shell(window[0], window[1], match, exclude),
-                      "relevant": [sha for sha, _ in found]})  # fmt: skip
-        if args.show:
-            print(f"{qid} {len(found):3d} {question}")
-            for sha, subject in found:
-                print(f"      {sha} {subject[:100]}")
-    data = {
-        "about": __doc__.split("\n\n", 2)[2].strip(),
-        "seed": None,
-        "asked_on": ASKED_ON,  # "last month", "上个月" are read as of this day
-        "repositories": {name: {"from": first, "to": last} for name, first, last in REPOS.values()},
-        "questions": items,
-    }
-    OUT.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    zh = sum(1 for i in items if i["language"] == "zh")
-    broad = sum(1 for i in items if "broad" in i["kinds"])
-    timed = sum(1 for i in items if "time" in i["kinds"])
-    print(f"{len(items)} questions ({zh} Chinese, {broad} broad, {timed} time-scoped) -> {OUT}")
-    return 0
+    about = __doc__.split("\n\n", 2)[2].strip()
+    return derive(VALIDATION, lambda _qid: "validation", about, None, OUT)
 
 
 if __name__ == "__main__":
