@@ -47,7 +47,11 @@ def hit_lines(rank_no: int, hit: Hit) -> list[str]:
 @app.command("search", cls=options.Command)
 @handle_errors
 def search_command(
-    question: str = typer.Argument(..., metavar="QUESTION", help="Words to look for (any language)."),
+    question: str = typer.Argument(
+        ...,
+        metavar="QUESTION",
+        help="Words to look for (any language); a time it names ('since April', '上个月') limits the days.",
+    ),
     repo: list[str] | None = Repo,
     since: str | None = Since,
     until: str | None = Until,
