@@ -224,8 +224,11 @@ def _stored_reports(db: Any) -> Iterator[tuple[Sequence[Any], DayReport]]:
 
 
 def rebuild_index(db: Any) -> int:
-    """Index every stored report from scratch, one report in memory at a time; returns the rows indexed."""
-    db.execute("DELETE FROM search_docs")
+    """Index every stored report from scratch, one report in memory at a time; returns the rows indexed.
+    PostgreSQL empties the table with TRUNCATE (in the same transaction): DELETE left every old row behind
+    dead, a table twice its size after m014 (39 MB for 20 MB on 10,000 commits) that VACUUM does not give
+    back, and every search that reads it row by row read both."""
+    db.execute("TRUNCATE search_docs" if db.dialect.name == "postgresql" else "DELETE FROM search_docs")
     count = 0
     for _key, report in _stored_reports(db):
         index_report(db, report)
