@@ -1046,3 +1046,71 @@ def test_a_version_upgrade_is_an_upgrade_not_a_release() -> None:
 
     for question in ("CANN or torch_npu version upgrades", "CANN、torch_npu 的版本升级记录"):
         assert understand(question, dt.date(2026, 8, 23)).kinds == ["upgrade"]
+
+
+def test_a_name_finds_its_numbered_versions_and_a_version_still_finds_its_own(
+    minimax_store: MinimaxStore,
+) -> None:
+    """ "GLM5.2" and "Qwen3" are indexed with the name alone beside them: "GLM" finds "GLM5.2", "qwen" finds
+    "Qwen3"; "Qwen3.5" is still the phrase "qwen3 5"; two letters are no name ("SM120", "FP8" stay whole)."""
+    from dailydiff.common.searchterms import index_terms, terms
+
+    assert index_terms("Fix GLM5.2 on SM120 FP8 Qwen3.5") == [
+        "fix", "glm", "glm5", "2", "on", "sm120", "fp8", "qwen", "qwen3", "5"]  # fmt: skip
+    assert terms("GLM5.2") == ["glm5", "2"]  # a question's own terms are not widened
+    data, shas = minimax_store("fix: GLM5.2 tool-call streaming", "feat: Qwen3.5 MTP on NPU")
+    with Store.open(data) as store:
+        assert _shas(store, "GLM fixes")[:1] == [shas[0]]
+        assert _shas(store, "glm5")[:1] == [shas[0]]
+        assert set(_shas(store, "qwen")) == {shas[1], shas[2]}  # "Qwen3.5" and the third commit's "Qwen3"
+        assert _shas(store, "Qwen3.5")[:1] == [shas[1]]
+
+
+def test_a_store_indexed_before_numbered_names_is_reindexed_by_m016(
+    minimax_store: MinimaxStore, tmp_path: Path
+) -> None:
+    data, shas = minimax_store("fix: GLM5 tool parser", "fix: MiniMax wrapper")
+    db = sqlite3.connect(data / "dailydiff.sqlite3")
+    db.execute("UPDATE search_docs SET f_title = 'fix glm5 tool parser' WHERE sha = ?", (shas[0],))
+    db.execute("DELETE FROM migrations WHERE name = 'm016_search_numbered_names'")
+    db.commit()
+    db.close()
+    with Store.open(data) as store:
+        assert _shas(store, "GLM")[:1] == [shas[0]]  # the migration made the row anew
+    assert dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path).returncode == 0
+
+
+def test_one_name_written_with_a_slash_is_one_idea() -> None:
+    """ "P/D" is the disaggregation the glossary knows as "PD" (and titles write "[P/D]"), one idea with the
+    "分离" beside it, not two ideas "P" and "D"; "I/O" is "io" or "i o"."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    pd, fix = understand("7 月 P/D 分离修了哪些问题？", today).concepts
+    assert {"pd", "p d", "disaggreg", "分离"} <= set(pd.terms) and fix.kind and "fix" in fix.terms
+    assert [c.terms for c in understand("I/O errors", today).concepts] == [
+        ("error", "错误", "报错"),
+        ("io", "i o"),
+    ]
+
+
+def test_a_lower_case_plural_the_stemmer_keeps_is_also_its_name() -> None:
+    """ "gpus" is also "gpu" (the index holds "GPUs" so); a word the index does not hold adds nothing."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    assert [c.terms for c in understand("npus", today).concepts] == [("npus", "npu")]
+    assert [c.terms for c in understand("ops", today).concepts] == [("op",)]  # the stemmer's own
+
+
+def test_side_is_a_questions_word_and_deepseek_is_also_dsv4() -> None:
+    """ "on the CI side" asks for CI; "DeepSeek" is also what titles abbreviate it to ("DSv4", "DSv3")."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    assert [c.source for c in understand("what happened on the CI side this month?", today).concepts] == [
+        "ci"
+    ]
+    deepseek, fix = understand("上个月 DeepSeek 相关的修复有哪些？", today).concepts
+    assert {"deepseek", "dsv4", "dsv3"} <= set(deepseek.terms) and fix.kind
+    assert understand("DSv4 bugs", today).concepts[0].terms == ("deepseek v4", "deep seek v4", "dsv4")

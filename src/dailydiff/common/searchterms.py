@@ -4,7 +4,8 @@ index terms, so the store's index (SQLite FTS5, PostgreSQL tsvector) and the ran
 - Latin words are lowercased and stemmed from three letters on (Snowball's English stemmer: "backends" and
   "backend" meet, so do "ops" and "op"); identifiers split at ``_``, ``-``, ``.``, ``/`` and camelCase, so
   ``fused_moe.py`` gives ``fuse moe py``; an upper-case name's plural or version ("APIs", "DSv4") and a short
-  mixed-case name ("MoE") stay one word.
+  mixed-case name ("MoE") stay one word. The index also holds a numbered name's name ("GLM5" is "glm glm5"),
+  so a question for "GLM" finds every version of it (``index_terms``).
 - Chinese (and Japanese, Korean) runs become overlapping character bigrams — the usual way to index text
   without spaces — so "注意力后端" matches "注意力" and "后端": no dictionary, nothing downloaded.
 - Questions lose their question words ("what", "which", "changed", "哪些") before they become terms.
@@ -130,6 +131,7 @@ _STOP_EN = frozenset(
         "happen",
         "did",
         "show",
+        "side",
         "tell",
         "list",
         "give",
@@ -311,6 +313,24 @@ def terms(text: str) -> list[str]:
             out.extend(_cjk(token))
         else:
             out.extend(_latin(token))
+    return out
+
+
+# A name with its version or size run together ("GLM5", "Qwen3", "Llama3", "int32"): the index also holds the
+# name alone, so a question for "GLM" or "Qwen" finds every version of it. Two letters are too few to be a
+# name ("sm120", "fp8", "h100" stay whole).
+_NUMBERED_NAME_RE = re.compile(r"([a-z]{3,})[0-9]{1,4}")
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms the index holds for ``text``: its ``terms``, each numbered name after the name alone (so the
+    number still follows it: "qwen qwen3 5" is a phrase "qwen3 5")."""
+    out: list[str] = []
+    for term in terms(text):
+        named = _NUMBERED_NAME_RE.fullmatch(term)
+        if named:
+            out.append(_stem(named.group(1)))
+        out.append(term)
     return out
 
 

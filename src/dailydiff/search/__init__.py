@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dailydiff.common.searchterms import terms as index_terms
+from dailydiff.common.searchterms import index_terms
 from dailydiff.common.text import clean
 from dailydiff.errors import SearchIndexError, UsageError
 from dailydiff.models import ChangeType, Level

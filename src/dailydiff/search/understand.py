@@ -458,6 +458,13 @@ def _segment_concepts(
                 singles.setdefault(term, token)
                 if term in camel:
                     joins.setdefault(term, camel[term])
+                elif _PLURAL_NAME_RE.fullmatch(term):  # "gpus": the stemmer keeps it, titles say "GPUs" (gpu)
+                    joins.setdefault(term, term[:-1])
+
+
+# A lower-case plural the stemmer leaves whole ("gpus", "llms", "npus"): an upper-case name's plural, which
+# the index holds as the name ("GPUs" is "gpu").
+_PLURAL_NAME_RE = re.compile(r"[a-z]{2,}[a-rt-z]s")
 
 
 def _hyphens_apart(tokens: list[str]) -> list[str]:
@@ -596,7 +603,13 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         found_here: list[Concept] = []
         rest = piece
         for run in _SLASH_RE.findall(piece):
-            if run.count("/") >= 2 or "*" in run:
+            letters = [part.strip() for part in run.split("/")]
+            if all(len(part) == 1 and part.isalpha() for part in letters):  # "P/D", "I/O": one name
+                joined = "".join(letters).lower()
+                found_here.append(
+                    _merge([*_segment(joined), Concept((_phrase(run),), 1.0, run, (_phrase(run),))])
+                )
+            elif run.count("/") >= 2 or "*" in run:
                 found_here.append(Concept((_phrase(run),), 1.0, run, (_phrase(run),)))  # a path
             else:
                 parts = [c for part in run.split("/") for c in _segment(part)]
@@ -610,7 +623,13 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             concepts.extend(found_here)
     unique: dict[tuple[str, ...], Concept] = {}
     for concept in concepts:
-        unique.setdefault(concept.terms, concept)
+        # one idea named twice ("P/D 分离": "pd" and "分离" are one glossary group) is one concept
+        same = next((k for k, c in unique.items() if not c.kind and not concept.kind
+                     and (set(k) <= set(concept.terms) or set(concept.terms) <= set(k))), None)  # fmt: skip
+        if same is None:
+            unique.setdefault(concept.terms, concept)
+        else:
+            unique[same] = _merge([unique[same], concept])
     g = glossary()
     kinds = [
         g.names[i]

@@ -288,4 +288,7 @@ MIGRATIONS: list[Migration] = [
     # How many times a delivery was sent again by `--force` after it was delivered: part of the delivery's id
     # (a webhook's Idempotency-Key, a mail's Message-ID), so a forced second message is not taken for a copy.
     ("m015_delivery_resends", "ALTER TABLE delivery_ledger ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;"),
+    # The index also holds a numbered name's name alone (common/searchterms.py index_terms: "GLM5" is "glm
+    # glm5", "Qwen3.5" "qwen qwen3 5"), so "GLM" finds every GLM: every row made again from the stored reports.
+    ("m016_search_numbered_names", _search_reindex),
 ]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dailydiff.common.searchterms import terms
+from dailydiff.common.searchterms import index_terms
 from dailydiff.common.secrets import scrub
 from dailydiff.models import DayReport, ReportCommit
 
@@ -137,11 +137,11 @@ def _commit_fields(commit: ReportCommit) -> dict[str, str]:
     title, _, body = commit.message.partition("\n")
     pr_text = f"{pr.title}\n{' '.join(pr.labels)}\n{pr.body[:PR_BODY_CHARS]}" if pr else ""
     return {
-        "f_title": " ".join(terms(title)),
-        "f_pr": " ".join(terms(pr_text)),
-        "f_paths": " ".join(terms(" ".join(paths))),
-        "f_analysis": " ".join(terms(analysis_text)),
-        "f_body": " ".join(terms(body[:PR_BODY_CHARS])),
+        "f_title": " ".join(index_terms(title)),
+        "f_pr": " ".join(index_terms(pr_text)),
+        "f_paths": " ".join(index_terms(" ".join(paths))),
+        "f_analysis": " ".join(index_terms(analysis_text)),
+        "f_body": " ".join(index_terms(body[:PR_BODY_CHARS])),
     }
 
 
