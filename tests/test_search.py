@@ -1114,3 +1114,25 @@ def test_side_is_a_questions_word_and_deepseek_is_also_dsv4() -> None:
     deepseek, fix = understand("上个月 DeepSeek 相关的修复有哪些？", today).concepts
     assert {"deepseek", "dsv4", "dsv3"} <= set(deepseek.terms) and fix.kind
     assert understand("DSv4 bugs", today).concepts[0].terms == ("deepseek v4", "deep seek v4", "dsv4")
+
+
+def test_what_a_name_is_of_adds_to_a_score_and_is_not_asked_of_every_commit() -> None:
+    """ "b12x 后端": a commit about b12x kernels that does not say "backend" is as much about the b12x backend
+    as one that does, and comes before another SM120 backend's; alone, "backends" is the subject."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", [], [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    b12x, head = understand("今年以来 b12x 后端都做了哪些事？", DAY1).concepts
+    assert "b12x" in b12x.terms and not b12x.optional and head.optional and "backend" in head.terms
+    docs = [doc("a" * 40, "Add MXFP8 MoE GEMM entry (cute SM120 backend)"),
+            doc("b" * 40, "feat(moe): add SM120 W4A16 b12x kernels")]  # fmt: skip
+    counts = {"b12x": 78, "sm120": 246, "backend": 940}
+    hits = rank(docs, [b12x, head], 6000, counts, 10, DAY1)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+    assert [c.optional for c in understand("which backends changed?", DAY1).concepts] == [False]

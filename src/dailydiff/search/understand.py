@@ -664,7 +664,27 @@ def understand(question: str, today: dt.date) -> Understood:
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
+    concepts = _generic_heads(concepts)
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
+
+
+# What a name is of ("the b12x backend", "GLM 模型", "sampling kernels", "MXFP8 GEMM 的支持"): beside a name
+# of its own, such a word says what kind of thing the name is, and a commit about the name that does not
+# repeat it ("feat(moe): add SM120 W4A16 b12x kernels") is as much about it. It adds to a commit's score,
+# no commit is asked to hold it; alone ("which backends changed?") it is the subject.
+_GENERIC_HEADS = frozenset({"kernel", "backend", "model", "support"})
+GENERIC_WEIGHT = 0.7
+
+
+def _generic_heads(concepts: list[Concept]) -> list[Concept]:
+    def generic(c: Concept) -> bool:
+        return not c.kind and not c.optional and bool(_GENERIC_HEADS & set(c.terms))
+
+    if not any(generic(c) for c in concepts) or all(generic(c) or c.kind for c in concepts):
+        return concepts
+    return [
+        replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if generic(c) else c for c in concepts
+    ]
 
 
 def _phrases(text: str) -> list[str]:
