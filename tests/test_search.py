@@ -1058,6 +1058,8 @@ def test_a_name_finds_its_numbered_versions_and_a_version_still_finds_its_own(
     assert index_terms("Fix GLM5.2 on SM120 FP8 Qwen3.5") == [
         "fix", "glm", "glm5", "2", "on", "sm120", "fp8", "qwen", "qwen3", "5"]  # fmt: skip
     assert terms("GLM5.2") == ["glm5", "2"]  # a question's own terms are not widened
+    # a word after a number in camel case is a word of its own
+    assert terms("RMSNorm+FP4Quant Qwen3MoE W4A16") == ["rms", "norm", "fp4", "quant", "qwen3", "moe", "w4a16"]
     data, shas = minimax_store("fix: GLM5.2 tool-call streaming", "feat: Qwen3.5 MTP on NPU")
     with Store.open(data) as store:
         assert _shas(store, "GLM fixes")[:1] == [shas[0]]

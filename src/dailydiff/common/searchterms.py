@@ -22,9 +22,10 @@ from collections.abc import Iterable
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
-# camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer"); not inside an
-# upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are one word each).
-_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])")
+# camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer", "FP4Quant",
+# "Qwen3MoE"); not inside an upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are
+# one word each).
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])|(?<=[0-9])(?=[A-Z][a-z])")
 _PREFIX_RE = re.compile(r"[a-z]{1,2}")
 _ACRONYM_RE = re.compile(r"[A-Z]{2,}[0-9]*")
 _SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")

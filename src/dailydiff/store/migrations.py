@@ -289,6 +289,7 @@ MIGRATIONS: list[Migration] = [
     # (a webhook's Idempotency-Key, a mail's Message-ID), so a forced second message is not taken for a copy.
     ("m015_delivery_resends", "ALTER TABLE delivery_ledger ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;"),
     # The index also holds a numbered name's name alone (common/searchterms.py index_terms: "GLM5" is "glm
-    # glm5", "Qwen3.5" "qwen qwen3 5"), so "GLM" finds every GLM: every row made again from the stored reports.
+    # glm5", "Qwen3.5" "qwen qwen3 5"), so "GLM" finds every GLM, and a word after a number in camel case is
+    # a word ("FP4Quant" is "fp4 quant"): every row made again from the stored reports.
     ("m016_search_numbered_names", _search_reindex),
 ]
