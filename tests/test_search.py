@@ -1059,7 +1059,15 @@ def test_a_name_finds_its_numbered_versions_and_a_version_still_finds_its_own(
         "fix", "glm", "glm5", "2", "on", "sm120", "fp8", "qwen", "qwen3", "5"]  # fmt: skip
     assert terms("GLM5.2") == ["glm5", "2"]  # a question's own terms are not widened
     # a word after a number in camel case is a word of its own
-    assert terms("RMSNorm+FP4Quant Qwen3MoE W4A16") == ["rms", "norm", "fp4", "quant", "qwen3", "moe", "w4a16"]
+    assert terms("RMSNorm+FP4Quant Qwen3MoE W4A16") == [
+        "rms",
+        "norm",
+        "fp4",
+        "quant",
+        "qwen3",
+        "moe",
+        "w4a16",
+    ]
     data, shas = minimax_store("fix: GLM5.2 tool-call streaming", "feat: Qwen3.5 MTP on NPU")
     with Store.open(data) as store:
         assert _shas(store, "GLM fixes")[:1] == [shas[0]]

@@ -25,7 +25,9 @@ _TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
 # camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer", "FP4Quant",
 # "Qwen3MoE"); not inside an upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are
 # one word each).
-_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])|(?<=[0-9])(?=[A-Z][a-z])")
+_CAMEL_RE = re.compile(
+    r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z](?!s(?![a-z]))(?!v\d)[a-z])|(?<=[0-9])(?=[A-Z][a-z])"
+)
 _PREFIX_RE = re.compile(r"[a-z]{1,2}")
 _ACRONYM_RE = re.compile(r"[A-Z]{2,}[0-9]*")
 _SINGLE_CAPITAL_RE = re.compile(r"[A-Z]")
