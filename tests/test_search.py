@@ -1146,3 +1146,41 @@ def test_what_a_name_is_of_adds_to_a_score_and_is_not_asked_of_every_commit() ->
     hits = rank(docs, [b12x, head], 6000, counts, 10, DAY1)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
     assert [c.optional for c in understand("which backends changed?", DAY1).concepts] == [False]
+
+
+def test_a_question_for_a_kind_only_finds_first_the_titles_that_start_with_it() -> None:
+    """ "What CI, test or release changes happened?": "ci: …" and "test(moe): …" are such changes before a
+    feature that also adds tests, however much its analysis speaks of CI and releases."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, types: list[str], analysis: str = "") -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", types, [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title)),
+                                               "f_analysis": " ".join(terms(analysis))})  # fmt: skip
+
+    docs = [doc("a" * 40, "feat(moe): add B12x backends to the MoE API and add corresponding tests",
+                ["feature", "test"], "New tests in CI; the release wheel packages the backend"),
+            doc("b" * 40, "feat: E2E MoE LoRA integration with the bgmv backend", ["feature", "test"],
+                "E2E tests run in CI before the release"),
+            doc("c" * 40, "test(moe): add tests for the fused MoE with GeGLU activation", ["test"]),
+            doc("d" * 40, "ci: derive long-running test buckets from pytest markers", ["ci_build", "test"])]  # fmt: skip
+    understood = understand("What CI, test, release or packaging changes happened in July?", DAY1)
+    counts = {
+        "ci": 300,
+        "test": 900,
+        "e2e": 40,
+        "releas": 200,
+        "bump": 100,
+        "version": 400,
+        "wheel": 50,
+        "packag": 80,
+    }
+    assert [h.doc.sha[0] for h in rank(docs, understood.concepts, 6000, counts, 10, DAY1)] == [
+        "d",
+        "c",
+        "b",
+        "a",
+    ]

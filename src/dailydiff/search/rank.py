@@ -35,6 +35,10 @@ TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, 
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
 KIND_FLOOR = 3.0  # a kind of change counts at most as much as the question's weightiest subject, or this
 IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable_pdl") says it less
+# A question asking only for a kind of change ("CI, test or release changes in July"): a title that starts
+# with the kind ("ci: …", "test(moe): …", "[Revert] …", "bump version …") is of that kind before one that
+# mentions it further on ("feat: … and add tests").
+KIND_PREFIX = 0.5
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
 )
@@ -125,8 +129,10 @@ def rank(
         text = 0.0
         matched: list[str] = []
         held = 0.0
+        prefixed = False  # the title starts with a kind of change asked for
         norm = K1 * (1 - B + B * length / average)
         title = f" {doc.fields.get('f_title', '')} "
+        first_word = title.split(maxsplit=1)[0] if title.strip() else ""
         types = {" ".join(terms(t.replace("_", " "))) for t in doc.change_types}
         for concept, weight in zip(concepts, idf, strict=True):
             f = sum(tf.get(t, 0.0) * (1.0 if t in concept.own else OTHER_NAME) for t in concept.terms)
@@ -134,6 +140,7 @@ def rank(
                 types & set(concept.terms) or any(f" {t} " in title for t in concept.terms)
             ):  # of the kind asked when its report types it so or its title says so, not its message
                 f = 0.0
+            prefixed = prefixed or bool(concept.kind and f and first_word in concept.terms)
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
@@ -151,6 +158,7 @@ def rank(
             if not c.optional and any(f" {t} " in title for t in c.terms)
         )
         boost += TITLE_BOOST * in_title / best_possible
+        boost += KIND_PREFIX if prefixed and not subject else 0.0  # (subject: the question's weightiest idea)
         said = sum(1 for p in phrases if f" {p} " in title)
         boost += PHRASE_BOOST * min(said, 2)
         score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
