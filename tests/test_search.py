@@ -1044,7 +1044,8 @@ def test_a_kind_of_change_asked_for_on_the_side_does_not_outweigh_the_subject() 
 def test_a_version_upgrade_is_an_upgrade_not_a_release() -> None:
     from dailydiff.search.understand import understand
 
-    for question in ("CANN or torch_npu version upgrades", "CANN、torch_npu 的版本升级记录"):
+    for question in ("CANN or torch_npu version upgrades", "CANN、torch_npu 的版本升级记录",
+                     "When did main move to vLLM v0.25?"):  # fmt: skip
         assert understand(question, dt.date(2026, 8, 23)).kinds == ["upgrade"]
 
 
