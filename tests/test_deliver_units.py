@@ -477,7 +477,10 @@ def _ledger_day(store: Store, repo: str, day: int, target: str, state: str, publ
 
 
 def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_language(tmp_path: Path) -> None:
-    from dailydiff.engine.deliver import delivery_alerts
+    from dailydiff.engine.deliver import delivery_alerts as alerts_of
+
+    def delivery_alerts(store: Store, repos: list[str], days: int, language: str) -> list[str]:
+        return [a.line for a in alerts_of(store, repos, days, language)]
 
     with Store.open(tmp_path) as store:
         for day, state in ((14, "failed"), (15, "delivered"), (16, "failed"), (17, "failed"), (18, "failed")):
@@ -498,6 +501,9 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
             "email has failed to deliver digest weekly on 3 days in a row (2026-01-16 to 2026-01-18); "
             "run dailydiff doctor"
         ]
+        # Each says which target of which ledger unit it is about: that target is never told it.
+        assert [(a.repo, a.target) for a in alerts_of(store, ["o/r", "digest:weekly"], 3, "en")] == [
+            ("digest:weekly", "email:all"), ("o/r", "slack:team")]  # fmt: skip
         assert delivery_alerts(store, ["o/r"], 4, "en") == []  # the streak is shorter than alert_after
         assert delivery_alerts(store, ["o/r"], 0, "en") == []  # 0: never
         assert delivery_alerts(store, [], 1, "en") == []
