@@ -516,6 +516,25 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
         assert delivery_alerts(store, ["o/r"], 3, "en") == []
 
 
+def test_a_target_replaced_by_its_publisher_at_a_new_address_that_works_is_not_failing(
+    tmp_path: Path,
+) -> None:
+    from dailydiff.engine.deliver import delivery_alerts
+
+    with Store.open(tmp_path) as store:
+        for day in (16, 17, 18):  # the old webhook of `slack` (a revoked URL)
+            _ledger_day(store, "o/r", day, "slack:old", "failed")
+            _ledger_day(store, "o/other", day, "slack:old", "failed")
+        _ledger_day(store, "o/r", 17, "slack:new", "delivered")  # before the old one's last failure: no sign
+        _ledger_day(store, "o/other", 18, "slack:new", "delivered", "slack-2")  # another publisher: no sign
+        assert [(a.repo, a.target, a.publisher) for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == [
+            ("o/other", "slack:old", "slack"), ("o/r", "slack:old", "slack")]  # fmt: skip
+        # `slack` delivered at its new address on (or after) the old one's last failure: it works again.
+        _ledger_day(store, "o/r", 18, "slack:new", "delivered")
+        assert [a.repo for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == ["o/other"]
+        assert [f.repo for f in store.failing_targets(3)] == ["o/other"]  # what `doctor` names
+
+
 def test_a_day_not_settled_waits_for_messages_and_is_shown_where_it_updates_in_place(tmp_path: Path) -> None:
     """A message target gets a day once it is final (no ledger row meanwhile: the run that finds it settled
     sends it, once); a target that updates in place shows it now; --force sends it anyway."""

@@ -762,8 +762,8 @@ def test_each_target_is_sent_the_alerts_about_the_others_and_the_delivery_keeps_
     from publish_reports import SETTINGS
 
     report = make_report(3, language="en")
-    slack, mail = (Alert(report.repo, "slack:a", "slack has failed on 3 days"),
-                   Alert(report.repo, "email:b", "mail has failed on 4 days"))  # fmt: skip
+    slack, mail = (Alert(report.repo, "slack:a", "slack", "slack has failed on 3 days"),
+                   Alert(report.repo, "email:b", "mail", "mail has failed on 4 days"))  # fmt: skip
     made = day_edition(report, SETTINGS, alerts=[slack, mail])
     plain = day_edition(report, SETTINGS)
 

@@ -19,9 +19,10 @@ Interface (small on purpose; later kinds and fleet claims build on it):
   out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
   older than ``[run] claim_timeout``) is taken over and sent again; the result says so in one line.
-- A target is sent the edition without the alerts about itself (``Edition.for_target``), nor about a
-  target that delivered this unit meanwhile; the targets alerts are about are sent first, so a target
-  that works again is not said to fail in the same run's other messages.
+- A target is sent the edition without the alerts about itself (``Edition.for_target``; also at the
+  address its publisher had before), nor about a target that delivered this unit meanwhile; the targets
+  alerts are about are sent first, so one that works again is not said to fail in the same run's other
+  messages.
 - A report already delivered to a target is not delivered again unless ``force``. A *changed* report
   (another content hash) is delivered again only to targets that update in place (files, GitHub
   contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
@@ -145,8 +146,10 @@ def deliver(
     owner = owner or claim_owner()
     now = now or store.clock
     # The targets an alert is about first: one that works again is then not said to fail to the others.
-    about = {a.target for a in edition.alerts}
-    order = sorted(range(len(targets)), key=lambda i: targets[i].target not in about)
+    about, named = {a.target for a in edition.alerts}, {a.publisher for a in edition.alerts}
+    order = sorted(
+        range(len(targets)), key=lambda i: targets[i].target not in about and targets[i].name not in named
+    )
     results = {i: _deliver_one(edition, targets[i], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                                owner=owner, now=now) for i in order}  # fmt: skip
     return [results[i] for i in range(len(targets))]
@@ -173,7 +176,7 @@ def _deliver_one(
         )
 
     try:
-        edition = edition.for_target(publisher.target, _delivered_since(store, edition))
+        edition = edition.for_target(publisher.target, _not_told(store, edition, publisher))
         digest = edition.content_hash(publisher.parts, publisher.formats)
     except UserTemplateError:  # every target would fail alike: the command stops and says it once
         raise
@@ -232,15 +235,16 @@ def _deliver_one(
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
 
 
-def _delivered_since(store: Store, edition: Edition) -> set[str]:
-    """The targets an alert of the edition is about that have delivered this very unit since (earlier in
-    this run, or in another process): they work again."""
+def _not_told(store: Store, edition: Edition, publisher: Publisher) -> set[str]:
+    """The targets of the edition's alerts that ``publisher`` is not told about, besides its own: its own at
+    the address it had before (the same publisher), and those that delivered this very unit since the
+    alerts were made (earlier in this run, or in another process; at a new address too): they work again."""
     unit = edition.key
-    if not any(a.repo == unit.repo for a in edition.alerts):
-        return set()
-    rows = store.deliveries(unit.repo, unit.date, unit.language)
-    return {a.target for a in edition.alerts
-            if a.repo == unit.repo and a.target in rows and rows[a.target].state == "delivered"}  # fmt: skip
+    rows = store.deliveries(unit.repo, unit.date, unit.language) if edition.alerts else {}
+    delivered = [row for row in rows.values() if row.state == "delivered"]
+    targets, names = {row.target for row in delivered}, {row.publisher for row in delivered}
+    return {a.target for a in edition.alerts if a.publisher == publisher.name
+            or (a.repo == unit.repo and (a.target in targets or a.publisher in names))}  # fmt: skip
 
 
 def delivery_alerts(store: Store, repos: Collection[str], days: int, language: str) -> list[Alert]:
@@ -258,6 +262,7 @@ def delivery_alerts(store: Store, repos: Collection[str], days: int, language: s
         Alert(
             f.repo,
             f.target,
+            f.publisher,
             clean(
                 line.format(
                     publisher=f.publisher,

@@ -60,11 +60,13 @@ class UnitKey:
 
 @dataclasses.dataclass(frozen=True)
 class Alert:
-    """A send-time notice ([run] alert_after): delivery ``target`` of the ledger's ``repo`` has failed for
-    days, as ``line`` says. Told to every other target, never to the one it is about (engine/deliver.py)."""
+    """A send-time notice ([run] alert_after): delivery ``target`` (of the publisher named ``publisher``) of
+    the ledger's ``repo`` has failed for days, as ``line`` says. Told to every other target, never to the one
+    it is about (engine/deliver.py)."""
 
     repo: str
     target: str
+    publisher: str
     line: str
 
 
