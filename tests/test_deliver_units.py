@@ -477,7 +477,10 @@ def _ledger_day(store: Store, repo: str, day: int, target: str, state: str, publ
 
 
 def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_language(tmp_path: Path) -> None:
-    from dailydiff.engine.deliver import delivery_alerts
+    from dailydiff.engine.deliver import delivery_alerts as alerts_of
+
+    def delivery_alerts(store: Store, repos: list[str], days: int, language: str) -> list[str]:
+        return [a.line for a in alerts_of(store, repos, days, language)]
 
     with Store.open(tmp_path) as store:
         for day, state in ((14, "failed"), (15, "delivered"), (16, "failed"), (17, "failed"), (18, "failed")):
@@ -498,6 +501,9 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
             "email has failed to deliver digest weekly on 3 days in a row (2026-01-16 to 2026-01-18); "
             "run dailydiff doctor"
         ]
+        # Each says which target of which ledger unit it is about: that target is never told it.
+        assert [(a.repo, a.target) for a in alerts_of(store, ["o/r", "digest:weekly"], 3, "en")] == [
+            ("digest:weekly", "email:all"), ("o/r", "slack:team")]  # fmt: skip
         assert delivery_alerts(store, ["o/r"], 4, "en") == []  # the streak is shorter than alert_after
         assert delivery_alerts(store, ["o/r"], 0, "en") == []  # 0: never
         assert delivery_alerts(store, [], 1, "en") == []
@@ -508,6 +514,25 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
         ]
         _ledger_day(store, "o/r", 19, "slack:team", "delivered")  # it works again: no line
         assert delivery_alerts(store, ["o/r"], 3, "en") == []
+
+
+def test_a_target_replaced_by_its_publisher_at_a_new_address_that_works_is_not_failing(
+    tmp_path: Path,
+) -> None:
+    from dailydiff.engine.deliver import delivery_alerts
+
+    with Store.open(tmp_path) as store:
+        for day in (16, 17, 18):  # the old webhook of `slack` (a revoked URL)
+            _ledger_day(store, "o/r", day, "slack:old", "failed")
+            _ledger_day(store, "o/other", day, "slack:old", "failed")
+        _ledger_day(store, "o/r", 17, "slack:new", "delivered")  # before the old one's last failure: no sign
+        _ledger_day(store, "o/other", 18, "slack:new", "delivered", "slack-2")  # another publisher: no sign
+        assert [(a.repo, a.target, a.publisher) for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == [
+            ("o/other", "slack:old", "slack"), ("o/r", "slack:old", "slack")]  # fmt: skip
+        # `slack` delivered at its new address on (or after) the old one's last failure: it works again.
+        _ledger_day(store, "o/r", 18, "slack:new", "delivered")
+        assert [a.repo for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == ["o/other"]
+        assert [f.repo for f in store.failing_targets(3)] == ["o/other"]  # what `doctor` names
 
 
 def test_a_day_not_settled_waits_for_messages_and_is_shown_where_it_updates_in_place(tmp_path: Path) -> None:

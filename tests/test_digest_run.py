@@ -260,6 +260,49 @@ def test_a_repositorys_target_failing_for_days_is_named_in_the_digest(tmp_path: 
     assert "⚠️ 推送告警" in discord and alert in discord, discord[:1500]
 
 
+def test_a_digest_target_failing_for_days_is_told_to_the_digests_other_targets_never_to_itself(
+    tmp_path: Path,
+) -> None:
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
+    from dailydiff.settings import load_settings
+
+    slack = '\n[[publish]]\ntype = "slack"\nurl_env = "HOOK_SLACK"\nretries = 0\n'
+    build_workspace(tmp_path, repos=2, per_day=3, extra_toml=DELIVERY_TOML + slack)
+    _unpublished(tmp_path)
+    hooks = WebhookReceiver().start()
+    try:
+        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"], HOOK_DISCORD=hooks.urls()["discord"],
+                          HOOK_SLACK=hooks.urls()["slack"])  # fmt: skip
+        day = ["--date", DAY0.isoformat()]
+        hooks.script["discord"] = [503]  # the digest's own Discord fails on the day
+        assert dailydiff("run", *day, cwd=tmp_path, env=env, check=False).returncode == 8
+        settings = load_settings(tmp_path / "dailydiff.toml", environ=env, cwd=tmp_path)
+        [discord] = [
+            p.target for p in build_publishers(settings.publish, Secrets(env)) if p.type == "discord"
+        ]
+        with Store.open(tmp_path / "data") as store:
+            for back in (3, 2, 1):  # and on the three days before
+                date = DAY0 - dt.timedelta(days=back)
+                assert store.claim_delivery("digest:team", date, "zh", discord, publisher="discord",
+                                            content_hash="h", owner="me", seen=None)  # fmt: skip
+                store.finish_delivery("digest:team", date, "zh", discord, owner="me", state="failed",
+                                      content_hash="h", detail="HTTP 404")  # fmt: skip
+        sent = {s: len(hooks.arrived[s]) for s in ("discord", "slack")}
+        hooks.script["discord"] = [503]  # and fails again when the digest is sent again
+        again = dailydiff("digest", *day, "--publish", "--force", cwd=tmp_path, env=env, check=False)
+    finally:
+        hooks.stop()
+    assert again.returncode == 8, again.stderr
+    assert hooks.violations == []
+    since = DAY0 - dt.timedelta(days=3)
+    alert = f"discord 推送 digest team 已连续 4 天失败（{since} 至 {DAY0}）；请运行 dailydiff doctor 查看"
+    told = json.dumps(hooks.received["slack"][-1], ensure_ascii=False)
+    assert "⚠️ 推送告警" in told and alert in told, told[:1500]
+    tried = [raw.decode() for raw in hooks.arrived["discord"][sent["discord"] :]]
+    assert len(tried) == 1 and "推送告警" not in tried[0] and "已连续" not in tried[0], tried[0][:1500]
+
+
 def test_overview_one_llm_request_per_digest_day_cached_on_rerun_and_rules_offline(tmp_path: Path) -> None:
     build_workspace(
         tmp_path,

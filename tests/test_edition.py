@@ -755,3 +755,33 @@ def test_a_delivery_alert_is_one_line_in_every_format_and_service_in_english_and
         mail.html
     )
     assert "Delivery alert" not in edition(make_report(3, language="en")).markdown_now()
+
+
+def test_each_target_is_sent_the_alerts_about_the_others_and_the_delivery_keeps_its_identity() -> None:
+    from dailydiff.render.edition import Alert, day_edition
+    from publish_reports import SETTINGS
+
+    report = make_report(3, language="en")
+    slack, mail = (Alert(report.repo, "slack:a", "slack", "slack has failed on 3 days"),
+                   Alert(report.repo, "email:b", "mail", "mail has failed on 4 days"))  # fmt: skip
+    made = day_edition(report, SETTINGS, alerts=[slack, mail])
+    plain = day_edition(report, SETTINGS)
+
+    def said(of: Any) -> list[str]:
+        told = [of.markdown_now(), of.mail().text, of.mail().html, repr(of.message())]
+        return [a.line for a in (slack, mail) if any(a.line in part for part in told)]
+
+    told = [made.markdown_now(), made.mail().text, made.mail().html, repr(made.message())]
+    assert all(a.line in part for a in (slack, mail) for part in told)  # a target of neither: both lines
+    assert said(made.for_target("slack:a")) == ["mail has failed on 4 days"]  # never about itself
+    assert said(made.for_target("email:b")) == ["slack has failed on 3 days"]
+    assert said(made.for_target("files:x", recovered={"email:b"})) == ["slack has failed on 3 days"]
+    assert made.for_target("email:b").report is not None and made.for_target("email:b").report.alerts == [
+        "slack has failed on 3 days"
+    ]  # what a JSON summary lists
+    assert made.for_target("slack:a") is made.for_target("slack:a")  # rendered once per variant
+    assert made.for_target("files:x").files is made.files  # files never carry alerts: shared
+    # The delivery's identity (the ledger's hash, a message's id) is the same whatever the alerts say.
+    for parts in (("chat",), ("mail",), ("files",), ("data",)):
+        hashes = {e.content_hash(parts, ("md",)) for e in (made, made.for_target("slack:a"), plain)}
+        assert len(hashes) == 1, parts

@@ -198,26 +198,56 @@ def test_everything_down_is_exit_7_and_secrets_stay_out(world: World) -> None:
     assert_no_canary(result.stdout, result.stderr)
 
 
-def test_a_target_failing_for_days_is_named_in_every_other_targets_message(world: World) -> None:
+def _failed_before(world: World, name: str, target: str = "") -> str:
+    """The ledger (of a store of its own: no other test's deliveries) says the publisher ``name`` failed on
+    the three days before (as `doctor` sees them) at its target (or ``target``); the alert line the other
+    targets are told."""
     import datetime as dt
 
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
+    from dailydiff.settings import load_settings
     from dailydiff.store import Store
 
-    # Slack failed on the three days before (as `doctor` sees them in the ledger); today it works again.
+    world.data = world.tmp / "data"
+    built = run("report", str(world.repo), "--date", DATE, "--data-dir", str(world.data), "--quiet", env={})
+    assert built.returncode == 0, built.stderr
+    settings = load_settings(world.config, environ=world.env)
+    [now] = [p.target for p in build_publishers(settings.publish, Secrets(world.env)) if p.name == name]
+    target = target or now
     with Store.open(world.data) as store:
         for day in (16, 17, 18):
             date = dt.date(2026, 1, day)
-            assert store.claim_delivery("sgl-project/sglang", date, "zh", "slack:old", publisher="slack",
+            assert store.claim_delivery("sgl-project/sglang", date, "zh", target, publisher=name,
                                         content_hash="h", owner="me", seen=None)  # fmt: skip
-            store.finish_delivery("sgl-project/sglang", date, "zh", "slack:old", owner="me", state="failed",
+            store.finish_delivery("sgl-project/sglang", date, "zh", target, owner="me", state="failed",
                                   content_hash="h", detail="HTTP 404: no such webhook")  # fmt: skip
+    return f"{name} 推送 sgl-project/sglang 已连续 3 天失败（2026-01-16 至 2026-01-18）；请运行 dailydiff doctor 查看"
+
+
+def _mail_text(world: World, index: int) -> str:
+    """A received mail's text and HTML parts, decoded (its transfer encoding would hide any word)."""
+    mail = world.smtp.received[index].message
+    return "\n".join(
+        p.get_content() for p in mail.walk() if p.get_content_type() in ("text/plain", "text/html")
+    )
+
+
+def test_a_target_failing_for_days_is_told_to_every_other_target_never_to_itself(world: World) -> None:
+    # Slack failed on the three days before, and fails today too (every attempt answered 503).
+    alert = _failed_before(world, "slack")
+    world.hooks.script["slack"] = [503] * 5
     result = run(*world.args("report", "--publish", "-q"), env=world.env)
-    assert result.returncode == 0, result.stderr
-    alert = "slack 推送 sgl-project/sglang 已连续 3 天失败（2026-01-16 至 2026-01-18）；请运行 dailydiff doctor 查看"
-    # Every chat service, as its receiver got it (each in its own markup), the mail, the files, GitHub.
-    for service in ("feishu", "dingtalk", "wecom", "discord", "slack"):
+    assert result.returncode == 8, result.stderr
+    world.hooks.script.clear()
+    # Every other chat service, as its receiver got it (each in its own markup), the mail, the files, GitHub.
+    for service in ("feishu", "dingtalk", "wecom", "discord"):
         body = json.dumps(world.hooks.received[service], ensure_ascii=False)
         assert "⚠️ 推送告警" in body and alert in body, (service, body[:2000])
+    # Slack itself was never told about itself: what arrived there (and was refused) has no alert.
+    tried = world.hooks.arrived["slack"]
+    assert len(tried) == 2 and "slack" not in world.hooks.received
+    assert not any("推送告警" in raw.decode() or "已连续" in raw.decode() for raw in tried), tried[0][:2000]
     assert world.hooks.received["generic"][0]["alerts"] == [alert]  # the summary's JSON: a list of its own
     assert world.hooks.violations == []
     mail = world.smtp.received[0].message
@@ -232,13 +262,44 @@ def test_a_target_failing_for_days_is_named_in_every_other_targets_message(world
             "推送告警"
             not in (world.tmp / "site" / "reports" / "2026" / "sglang" / f"{DATE}.{ext}").read_text()
         )
-    # Set to 0 (never), or a streak shorter than alert_after: no line.
-    quiet = run(*world.args("publish", "--force", "-q"), env=world.env | {"DAILYDIFF_RUN_ALERT_AFTER": "4"})
+    # A streak shorter than alert_after (today's failure made it 4 days): no line.
+    quiet = run(*world.args("publish", "--force", "-q"), env=world.env | {"DAILYDIFF_RUN_ALERT_AFTER": "5"})
     assert quiet.returncode == 0, quiet.stderr
     assert all(
-        alert not in json.dumps(world.hooks.received[s][-1], ensure_ascii=False) for s in world.hooks.received
+        "已连续" not in json.dumps(world.hooks.received[s][-1], ensure_ascii=False)
+        for s in world.hooks.received
     )
-    assert len(world.smtp.received) == 2 and "推送告警" not in world.smtp.received[1].message.as_string()
+    assert len(world.smtp.received) == 2 and "推送告警" not in _mail_text(world, 1)
+
+
+def test_a_failing_target_that_works_again_on_its_retry_is_a_normal_message_everywhere(world: World) -> None:
+    # Slack failed on the three days before; today its first attempt is refused (503) and its retry in the
+    # same run gets through: Slack works again. Its own message is a normal one, and the others are not told
+    # it fails (it is sent first, so no target hears of a failure that ended in this very run).
+    _failed_before(world, "slack")
+    world.hooks.script["slack"] = [503]
+    result = run(*world.args("report", "--publish", "-q"), env=world.env)
+    assert result.returncode == 0, result.stderr
+    assert len(world.hooks.arrived["slack"]) == 2 and len(world.hooks.received["slack"]) == 1
+    for service in ("slack", "feishu", "dingtalk", "wecom", "discord", "generic"):
+        body = json.dumps(world.hooks.received[service], ensure_ascii=False)
+        assert "推送告警" not in body and "已连续" not in body, (service, body[:2000])
+    assert "alerts" not in world.hooks.received["generic"][0]
+    assert len(world.smtp.received) == 1 and "推送告警" not in _mail_text(world, 0)
+    assert "推送告警" not in world.github.issues["acme/reports"][0]["body"]
+    assert world.hooks.violations == []
+
+
+def test_a_target_given_a_new_address_that_works_is_not_said_to_fail(world: World) -> None:
+    # Slack's old webhook failed on the three days before (a revoked URL); SLACK_URL now names a new one that
+    # works: the same publisher at another target. No message says Slack fails, Slack's own least of all.
+    _failed_before(world, "slack", target="slack:sha256:0123456789abcdef")
+    result = run(*world.args("report", "--publish", "-q"), env=world.env)
+    assert result.returncode == 0, result.stderr
+    for service in ("slack", "feishu", "dingtalk", "wecom", "discord", "generic"):
+        body = json.dumps(world.hooks.received[service], ensure_ascii=False)
+        assert "推送告警" not in body and "已连续" not in body, (service, body[:2000])
+    assert len(world.smtp.received) == 1 and "推送告警" not in _mail_text(world, 0)
 
 
 def test_dry_run_prints_and_sends_nothing(world: World) -> None:

@@ -19,6 +19,10 @@ Interface (small on purpose; later kinds and fleet claims build on it):
   out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
   older than ``[run] claim_timeout``) is taken over and sent again; the result says so in one line.
+- A target is sent the edition without the alerts about itself (``Edition.for_target``; also at the
+  address its publisher had before), nor about a target that delivered this unit meanwhile; the targets
+  alerts are about are sent first, so one that works again is not said to fail in the same run's other
+  messages.
 - A report already delivered to a target is not delivered again unless ``force``. A *changed* report
   (another content hash) is delivered again only to targets that update in place (files, GitHub
   contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
@@ -48,7 +52,7 @@ from dailydiff.errors import (
 from dailydiff.models import DayReport
 from dailydiff.publish.base import RESENDS, Publisher, PublishResult, Secrets, Status
 from dailydiff.publish.registry import attempt, build_publishers
-from dailydiff.render.edition import Edition, UnitKey
+from dailydiff.render.edition import Alert, Edition, UnitKey
 from dailydiff.settings import RepoEntry
 from dailydiff.store import Delivery, Store
 
@@ -138,11 +142,17 @@ def deliver(
     ``now``, the store's clock unless given (machines' clocks differ)."""
     secrets = secrets if secrets is not None else Secrets({})
     if store is None:
-        return [DeliveryResult.of(p.send(edition), p.target) for p in targets]
+        return [DeliveryResult.of(p.send(edition.for_target(p.target)), p.target) for p in targets]
     owner = owner or claim_owner()
     now = now or store.clock
-    return [_deliver_one(edition, publisher, store, force=force, secrets=secrets, claim_timeout=claim_timeout,
-                         owner=owner, now=now) for publisher in targets]  # fmt: skip
+    # The targets an alert is about first: one that works again is then not said to fail to the others.
+    about, named = {a.target for a in edition.alerts}, {a.publisher for a in edition.alerts}
+    order = sorted(
+        range(len(targets)), key=lambda i: targets[i].target not in about and targets[i].name not in named
+    )
+    results = {i: _deliver_one(edition, targets[i], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+                               owner=owner, now=now) for i in order}  # fmt: skip
+    return [results[i] for i in range(len(targets))]
 
 
 def _deliver_one(
@@ -166,6 +176,7 @@ def _deliver_one(
         )
 
     try:
+        edition = edition.for_target(publisher.target, _not_told(store, edition, publisher))
         digest = edition.content_hash(publisher.parts, publisher.formats)
     except UserTemplateError:  # every target would fail alike: the command stops and says it once
         raise
@@ -224,10 +235,22 @@ def _deliver_one(
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
 
 
-def delivery_alerts(store: Store, repos: Collection[str], days: int, language: str) -> list[str]:
+def _not_told(store: Store, edition: Edition, publisher: Publisher) -> set[str]:
+    """The targets of the edition's alerts that ``publisher`` is not told about, besides its own: its own at
+    the address it had before (the same publisher), and those that delivered this very unit since the
+    alerts were made (earlier in this run, or in another process; at a new address too): they work again."""
+    unit = edition.key
+    rows = store.deliveries(unit.repo, unit.date, unit.language) if edition.alerts else {}
+    delivered = [row for row in rows.values() if row.state == "delivered"]
+    targets, names = {row.target for row in delivered}, {row.publisher for row in delivered}
+    return {a.target for a in edition.alerts if a.publisher == publisher.name
+            or (a.repo == unit.repo and (a.target in targets or a.publisher in names))}  # fmt: skip
+
+
+def delivery_alerts(store: Store, repos: Collection[str], days: int, language: str) -> list[Alert]:
     """One line for each delivery target of these repositories (a digest's: ``digest:<name>``) that has failed
     on ``days`` days in a row (``[run] alert_after``; 0: never): the next message the other targets send says
-    it, where people look (``doctor`` says it too)."""
+    it, where people look (``doctor`` says it too); the target it is about is not told (``deliver``)."""
     if days <= 0 or not repos:
         return []
     from dailydiff.common.i18n import words
@@ -236,14 +259,19 @@ def delivery_alerts(store: Store, repos: Collection[str], days: int, language: s
     line = words("report", language)["delivery_failing"]
     failing = [f for f in store.failing_targets(days) if f.repo in repos]
     return [
-        clean(
-            line.format(
-                publisher=f.publisher,
-                repo=f.repo.replace("digest:", "digest ", 1),
-                days=f.days,
-                since=f.since,
-                last=f.last,
-            )
+        Alert(
+            f.repo,
+            f.target,
+            f.publisher,
+            clean(
+                line.format(
+                    publisher=f.publisher,
+                    repo=f.repo.replace("digest:", "digest ", 1),
+                    days=f.days,
+                    since=f.since,
+                    last=f.last,
+                )
+            ),
         )
         for f in failing
     ]

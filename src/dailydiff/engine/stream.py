@@ -726,12 +726,12 @@ class Engine:
         extra = _extra(repo)
         # The render stage: the day's edition, each part rendered once on first use, for every target; with
         # a line for each of the repository's targets that has failed for days.
-        if repo.publishers:
-            alerts = delivery_alerts(
-                self.store, {report.repo}, repo.settings.run.alert_after, report.language
-            )
-            report = report.model_copy(update={"alerts": alerts}) if alerts else report
-        edition = day_edition(report, repo.settings, self.options.history)
+        alerts = (
+            delivery_alerts(self.store, {report.repo}, repo.settings.run.alert_after, report.language)
+            if repo.publishers
+            else []
+        )
+        edition = day_edition(report, repo.settings, self.options.history, alerts=alerts)
         shown = [
             o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)
         ]

@@ -273,9 +273,7 @@ class DigestUnit:
             )
             # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
             day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
-            edition = digest_edition(
-                digest.model_copy(update={"alerts": alerts}) if alerts else digest, settings, day_targets
-            )
+            edition = digest_edition(digest, settings, day_targets, alerts)
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
@@ -393,8 +391,7 @@ class StoredDayUnit:
         with context.own_store() as store:
             alerts = delivery_alerts(store, {self.report.repo}, context.settings.run.alert_after,
                                      self.report.language) if self.targets else []  # fmt: skip
-            report = self.report.model_copy(update={"alerts": alerts}) if alerts else self.report
-            edition = day_edition(report, context.settings, context.options.history)
+            edition = day_edition(self.report, context.settings, context.options.history, alerts=alerts)
             results, written = send(edition, self.targets, store, context, context.settings.run.claim_timeout)
         return UnitOutcome("day", self.label, BUILT, self.report.date, repo=self.report.repo, report=self.report,
                            publish=results, written=written, key=self.key, edition=edition)  # fmt: skip

@@ -13,8 +13,10 @@ Its **edition** holds everything a target can be sent, each part rendered on fir
 
 A publisher declares the parts it sends (``parts``: ``files``, ``chat``, ``mail``, ``data``) and sends
 an edition through its one method; ``content_hash(parts, formats)`` is what the delivery ledger records:
-a hash of those parts as sent, the generation line left out (so a rebuild of an unchanged unit is not a
-change). To add a unit kind, write a builder that returns an ``Edition``; no target changes.
+a hash of those parts as sent, the generation line and the alerts left out (so a rebuild of an unchanged
+unit is not a change, and a delivery has one identity whatever the alerts say). Each target is sent
+``for_target(target)``: the edition without the alerts about itself. To add a unit kind, write a builder
+that returns an ``Edition``; no target changes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -54,6 +56,18 @@ class UnitKey:
     repo: str
     date: dt.date
     language: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """A send-time notice ([run] alert_after): delivery ``target`` (of the publisher named ``publisher``) of
+    the ledger's ``repo`` has failed for days, as ``line`` says. Told to every other target, never to the one
+    it is about (engine/deliver.py)."""
+
+    repo: str
+    target: str
+    publisher: str
+    line: str
 
 
 # The generation line: the footer that names the dailydiff version and the time the edition was built.
@@ -123,6 +137,8 @@ class Edition:
         held: str = "",
         laid_out: Callable[[str, str | None], Mapping[str, Callable[[], str]]] | None = None,
         read_now: Callable[[], str] | None = None,
+        alerts: Sequence[Alert] = (),
+        retold: Callable[[tuple[Alert, ...]], Edition] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -139,6 +155,10 @@ class Edition:
         self._values, self._path, self._message, self._charts = values, path, message, charts
         self._messages: dict[tuple[str | None, int], Message] = {}
         self._mails: dict[tuple[str | None, str], Mail] = {}
+        # The alerts this edition's messages say, and the builder of the same edition saying only some of them
+        # (each target is sent the edition without the alerts about itself: ``for_target``).
+        self.alerts, self._retold = tuple(alerts), retold
+        self._variants: dict[tuple[Alert, ...], Edition] = {}
 
     @property
     def language(self) -> str:
@@ -197,8 +217,29 @@ class Edition:
             self._mails[key] = build_mail(key[1], self.markdown_now(), self._charts(), key[0])
         return self._mails[key]
 
+    def for_target(self, target: str, recovered: Collection[str] = ()) -> Edition:
+        """The edition as ``target`` is sent it: without the alerts about itself, nor about the targets in
+        ``recovered`` (delivered since the alert was made). The same unit: its key, files and content hash."""
+        gone = {target, *recovered}
+        return self._telling(tuple(a for a in self.alerts if a.target not in gone))
+
+    def _telling(self, kept: tuple[Alert, ...]) -> Edition:
+        """The same edition saying only the alerts ``kept``."""
+        if len(kept) == len(self.alerts) or self._retold is None:
+            return self
+        if kept not in self._variants:
+            variant = self._retold(kept)
+            # The files never carry alerts: rendered once for every variant.
+            variant.files, variant._layouts, variant._variants = self.files, self._layouts, self._variants
+            self._variants[kept] = variant
+        return self._variants[kept]
+
     def content_hash(self, parts: Sequence[Part], formats: Sequence[str] = ()) -> str:
-        """What a target sends of this edition, as one hash (the delivery ledger records it)."""
+        """What a target sends of this edition, as one hash (the delivery ledger records it): the alerts
+        left out, like the generation line (send-time notices that differ by target and by run), so a
+        delivery keeps its identity (the ledger's hash, a message's id) whatever the alerts say."""
+        if self.alerts and self._retold is not None:
+            return self._telling(()).content_hash(parts, formats)
         digest = hashlib.sha256()
         for part in sorted(set(parts)):
             if part == "files":
@@ -241,10 +282,18 @@ def day_edition(
     history: Callable[[DayReport], Sequence[DayReport]] | None = None,
     *,
     gated: bool = False,
+    alerts: Sequence[Alert] = (),
 ) -> Edition:
     """A repository's day. ``history`` (the stored days before it) gives the mail its chart of the day
-    against the median of those days."""
+    against the median of those days; ``alerts``, its messages (each target's without those about itself)."""
     from dailydiff.render import renderers_for
+
+    def retold(kept: tuple[Alert, ...]) -> Edition:
+        return day_edition(plain, settings, history, gated=gated, alerts=kept)
+
+    plain = report
+    if alerts:
+        report = report.model_copy(update={"alerts": [*report.alerts, *(a.line for a in alerts)]})
 
     renderers = renderers_for(settings)
 
@@ -277,6 +326,8 @@ def day_edition(
         report=report,
         empty="" if report.stats.total else "no commits that day",
         held="the day has not settled yet" if report.partial else "",
+        alerts=alerts,
+        retold=retold,
     )
 
 
@@ -341,13 +392,16 @@ def digest_path(name: str, date: dt.date, ext: str) -> PurePosixPath:
 
 
 def digest_edition(
-    digest: DayDigest, settings: Settings, day_targets: Mapping[str, Sequence[str] | None] | None = None
+    digest: DayDigest,
+    settings: Settings,
+    day_targets: Mapping[str, Sequence[str] | None] | None = None,
+    alerts: Sequence[Alert] = (),
 ) -> Edition:
     """A digest-day across repositories. Its files link each repository's report of the day: on the
     site when ``[site] base_url`` is set, else the report file that `run --output-dir` writes beside it
     (``[report] path_template``), relative to the digest's own file. ``day_targets``: the targets each
     repository's days go to (``[[repos]] publishers``; a repository not in it, or None: all of them) — a
-    files target links only the day files it writes itself."""
+    files target links only the day files it writes itself. ``alerts``: as a day's."""
     from dailydiff.render.digest import (
         render_digest_html,
         render_digest_json,
@@ -355,6 +409,12 @@ def digest_edition(
         report_href,
     )
 
+    def retold(kept: tuple[Alert, ...]) -> Edition:
+        return digest_edition(plain, settings, day_targets, kept)
+
+    plain = digest
+    if alerts:
+        digest = digest.model_copy(update={"alerts": [*digest.alerts, *(a.line for a in alerts)]})
     base_url = settings.site.base_url
     report_ext = "html" if "html" in settings.report.formats else "md"
 
@@ -414,6 +474,8 @@ def digest_edition(
         held="a day in it has not settled yet" if digest.unsettled else "",
         laid_out=laid_out,
         read_now=partial(markdown, digest, settings.report.path_template, None) if digest.alerts else None,
+        alerts=alerts,
+        retold=retold,
     )
 
 

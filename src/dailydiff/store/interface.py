@@ -721,7 +721,9 @@ class Store:
 
     def failing_targets(self, days: int) -> list[FailingTarget]:
         """The delivery targets whose newest ``days`` (or more) days all failed, per repository (a digest
-        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail."""
+        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail. A target
+        whose publisher has delivered that repository at another target (a new address) on its last failure's
+        day or later was replaced by one that works: it is not failing."""
         rows = self._db.execute(
             "SELECT repo, target, publisher, date, state, detail FROM delivery_ledger "
             "WHERE state IN ('delivered', 'failed') ORDER BY repo, target, date DESC"
@@ -729,8 +731,12 @@ class Store:
         found: list[FailingTarget] = []
         streak: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         ended: set[tuple[str, str]] = set()
+        delivered: dict[tuple[str, str], str] = {}  # (repo, publisher): the newest day it delivered
         for repo, target, publisher, date, state, detail in rows:
             key = (str(repo), str(target))
+            if state != "failed":
+                newest = delivered.get((str(repo), str(publisher)), "")
+                delivered[str(repo), str(publisher)] = max(newest, str(date))
             if key in ended:
                 continue
             if state != "failed":
@@ -738,7 +744,7 @@ class Store:
                 continue
             streak.setdefault(key, []).append((str(publisher), str(date), str(detail)))
         for (repo, target), failed in streak.items():
-            if days > 0 and len(failed) >= days:
+            if days > 0 and len(failed) >= days and delivered.get((repo, failed[0][0]), "") < failed[0][1]:
                 publisher, newest, detail = failed[0]
                 found.append(FailingTarget(repo, target, publisher, len(failed), dt.date.fromisoformat(failed[-1][1]),
                                            dt.date.fromisoformat(newest), detail))  # fmt: skip
