@@ -124,6 +124,10 @@ class SQLiteDatabase:
                     )
                 else:
                     with self.transaction():
+                        # Another process may have applied it while this one waited for the lock: a rebuild
+                        # of the search index is not made again (only to be rolled back) while everyone waits.
+                        if self._db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                            continue
                         step(self)
                         self._db.execute(record)
             except sqlite3.Error:
