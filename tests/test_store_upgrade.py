@@ -223,3 +223,30 @@ def test_a_command_that_waited_while_another_rebuilt_the_index_does_not_rebuild_
                                        stderr=subprocess.PIPE))  # fmt: skip
     assert rebuild > 1.0  # the store is large enough for a second rebuild to show
     assert waited - plain < rebuild / 2, (waited, plain, rebuild)
+
+
+@pytest.mark.slow
+def test_a_command_waits_past_lock_timeout_for_another_upgrading_a_postgres_store(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A command that opens a PostgreSQL store while another command upgrades it waits for that upgrade (a
+    rebuild of the index: 15 s on 6,582 commits) as long as a statement may, not [store] lock_timeout (10 s,
+    meant for a row another session holds): it ended in "locked by another session" with exit 4."""
+    import psycopg
+
+    from dailydiff.store.postgres import _MIGRATION_LOCK
+
+    _stored(pg_url)
+    _as_before(pg_url)
+    with psycopg.connect(pg_url) as other:  # the other command, in the middle of its upgrade
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        env = cli_env(DAILYDIFF_STORE_URL=pg_url, DAILYDIFF_STORE_LOCK_TIMEOUT="1")
+        waiting = subprocess.Popen([sys.executable, "-m", "dailydiff", "search", "heading"], cwd=tmp_path, env=env,
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        assert waiting.stderr is not None and NOTICE in waiting.stderr.readline()  # said, then it waits
+        time.sleep(3)  # three times lock_timeout
+        other.commit()
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0 and out.startswith(" 1. ["), err
+    with Store.connect(pg_url) as store:
+        assert REINDEX in store.applied_migrations()

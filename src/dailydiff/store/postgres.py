@@ -228,7 +228,11 @@ class PostgresDatabase:
 
     def _migrate(self) -> None:
         with self.transaction():
+            # Another command may be upgrading the store, and a rebuild of the search index outlasts lock_timeout
+            # (meant for a row another session holds): it is waited for as long as a statement may take.
+            self.execute("SET LOCAL lock_timeout = 0")
             self.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            self.execute(f"SET LOCAL lock_timeout = {int(self.limits.lock_timeout * 1000)}")
             has_table = self.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]
             if has_table:  # refuse a newer store before anything is written
                 check_not_newer(
