@@ -1,8 +1,10 @@
 """The first command after an upgrade whose migration rebuilds the search index says so on stderr, once,
 before the wait, with the store's location scrubbed: `search` (text and --json), `report` (--quiet: nothing;
---log-format json: a log line), `mcp` (stdout is its protocol) and a PostgreSQL store whose URL has a
-password. A new store, an up-to-date one, or one with only quick migrations pending says nothing. Real
-commands in subprocesses, as a user runs them after `pip install -U dailydiff`."""
+--log-format json: a log line), `ask`, `weekly`, `site build` and `publish` (--quiet: nothing), `mcp` (stdout
+is its protocol) and a PostgreSQL store whose URL has a password. A new store, an up-to-date one, or one with
+only quick migrations pending says nothing. Two commands opening a store being upgraded: the index is rebuilt
+once, and the second waits for it (PostgreSQL: past lock_timeout). Real commands in subprocesses, as a user
+runs them after `pip install -U dailydiff`."""
 
 from __future__ import annotations
 
@@ -93,6 +95,45 @@ def test_search_after_an_upgrade_says_once_before_its_results_that_it_rebuilds_t
     as_json = _cli("search", "heading", "--json", "--data-dir", str(data), cwd=tmp_path)
     assert json.loads(as_json.stdout)["commits"] and NOTICE not in as_json.stdout  # stdout stays JSON
     assert len(_notices(as_json.stderr)) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ask", "heading", "--no-llm"],
+        ["weekly", "sgl-project/sglang", "--week", "2026-W05"],
+        ["site", "build"],
+    ],
+    ids=["ask", "weekly", "site-build"],
+)
+def test_the_other_commands_that_read_the_store_say_it_too(tmp_path: Path, command: list[str]) -> None:
+    data = tmp_path / "data"
+    location = str(data / "dailydiff.sqlite3")
+    _stored(location)
+    _as_before(location)
+    said = _cli(*command, "--data-dir", str(data), cwd=tmp_path)
+    assert _notices(said.stderr) == [
+        f"dailydiff: upgrading the store at {location}: rebuilding the search index (once, 3 reports)…"
+    ]
+    assert NOTICE not in said.stdout
+
+
+def test_site_build_and_publish_keep_it_back_with_quiet(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    location = str(data / "dailydiff.sqlite3")
+    _stored(location)
+    _as_before(location)
+    assert _cli("site", "build", "--quiet", "--data-dir", str(data), cwd=tmp_path).stderr == ""
+    _as_before(location)
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[publish]]\ntype = "files"\ndirectory = "out"\nformats = ["md"]\n', encoding="utf-8"
+    )
+    publish = ["publish", "sgl-project/sglang", "--date", "2026-01-27", "--data-dir", str(data)]
+    assert _cli(*publish, "--quiet", cwd=tmp_path).stderr == ""
+    with Store.connect(location) as store:
+        assert REINDEX in store.applied_migrations()  # it ran, without a word
+    _as_before(location)
+    assert len(_notices(_cli(*publish, cwd=tmp_path).stderr)) == 1  # without --quiet: said
 
 
 def test_report_says_it_unless_quiet_as_a_log_line_in_json_and_not_for_a_new_store_or_a_quick_migration(
