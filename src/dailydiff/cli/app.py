@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typer._click import Command, Context, HelpFormatter
 
     from dailydiff.settings import Settings
+    from dailydiff.store import Store
 
 
 class LazyCommand:
@@ -333,6 +334,31 @@ def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[s
     if warning:
         _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
     return settings
+
+
+def say_store_upgrade(text: str) -> None:
+    """A store's slow upgrade (a migration that rebuilds the search index), said on stderr before the wait,
+    scrubbed like every line there: as a log line with --log-format json, nothing with --quiet (errors only).
+    stdout is left alone (JSON output, `mcp`'s protocol)."""
+    import logging
+
+    from dailydiff.engine.logs import json_logs
+
+    logger = logging.getLogger("dailydiff")
+    if logger.level >= logging.ERROR:  # --quiet
+        return
+    if json_logs():
+        logger.warning("%s", text)
+    else:
+        _stderr_console().print(f"dailydiff: {text}", markup=False, highlight=False)
+
+
+def open_store(settings: Settings, quiet: bool = False) -> Store:
+    """The store a command works with (``dailydiff.store.open_store``), its slow upgrade said first (not with
+    ``quiet``: a command whose --quiet does not already keep logs to errors passes it)."""
+    from dailydiff.store import open_store as open_settings_store
+
+    return open_settings_store(settings, on_slow=None if quiet else say_store_upgrade)
 
 
 def version_callback(value: bool) -> None:

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.search import (
     AsJson,
     LevelOpt,
@@ -40,7 +40,6 @@ from dailydiff.search.answer import (
     why_unusable,
 )
 from dailydiff.search.ask import short
-from dailydiff.store import open_store
 
 
 @app.command("ask", cls=options.Command)

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.engine.dates import resolve_dates
 from dailydiff.engine.deliver import configured_publishers
@@ -18,7 +18,6 @@ from dailydiff.engine.digests import DIGEST_FORMATS, summary_line
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
-from dailydiff.store import open_store
 
 
 @app.command("digest", cls=options.Command)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors
+from dailydiff.cli.app import app, handle_errors, say_store_upgrade
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import terminal_text
 from dailydiff.doctor.base import CHECK_DEADLINE
@@ -31,7 +31,7 @@ def doctor_command(
     ] = CHECK_DEADLINE,
 ) -> None:
     """Check the configuration, git, the data directory and every repository."""
-    context = DoctorContext.load(config, data_dir, deadline)
+    context = DoctorContext.load(config, data_dir, deadline, on_slow=say_store_upgrade)
     results = run_checks(context, deadline=context.deadline)
     for result in results:
         typer.echo(terminal_text(scrub(result.line())))

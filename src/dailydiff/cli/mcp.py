@@ -4,7 +4,7 @@ an editor or a chat client (web/mcp.py). It needs the optional ``mcp`` package (
 from __future__ import annotations
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors
+from dailydiff.cli.app import app, build_settings, handle_errors, say_store_upgrade
 from dailydiff.errors import UsageError
 
 
@@ -20,4 +20,4 @@ def mcp_command(config: options.Config = None, data_dir: options.DataDir = None)
         ) from None
     from dailydiff.web.mcp import serve_stdio
 
-    serve_stdio(build_settings(config, data_dir, {}))
+    serve_stdio(build_settings(config, data_dir, {}), on_slow=say_store_upgrade)  # stderr: stdout is MCP

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.common.timewindow import check_timezone
@@ -27,7 +27,7 @@ from dailydiff.publish.files import write_file
 from dailydiff.publish.registry import build_publishers, select
 from dailydiff.render.edition import day_edition
 from dailydiff.settings import Settings
-from dailydiff.store import Store, open_store
+from dailydiff.store import Store
 
 
 def publish_reports(
@@ -128,7 +128,7 @@ def publish_command(
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     dates = resolve_dates(date, first, last, settings.report.timezone)
     repo_id = resolve_repo(source, repo, name, settings, config)
-    with open_store(settings) as store:
+    with open_store(settings, quiet) as store:
         reports = [store.get_report(repo_id, d, settings.report.language) for d in dates]
         found = [r for r in reports if r is not None]
         missing = [d.isoformat() for d, r in zip(dates, reports, strict=True) if r is None]

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.engine.stages import day_figures
 from dailydiff.errors import DailyDiffError, GateError, UsageError
 
@@ -75,8 +75,6 @@ def report_command(
     ),
 ) -> None:
     """Build the daily report(s) of one repository."""
-    from dailydiff.store import open_store
-
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir, yes)  # fmt: skip
     json_logs = log_format == "json"  # then everything said on stderr is a JSON log line, errors too
@@ -181,7 +179,6 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
     from dailydiff.engine.deliver import stored_history
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
-    from dailydiff.store import open_store
 
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None

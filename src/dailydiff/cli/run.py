@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, stderr
+from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.summary import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code  # noqa: F401  (re-exported)
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
@@ -88,7 +88,6 @@ def _execute(run: _Run, store: Any, progress: Any, plan_name: str | None, force:
     from dailydiff.engine.runner import run_plan
     from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
-    from dailydiff.store import open_store
 
     settings = run.settings
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
@@ -176,7 +175,6 @@ def run_command(
     [[digest]] days and [weekly] weeks they complete. Every delivery is one line on stderr."""
     from dailydiff.cli.progress import ProgressBar
     from dailydiff.cli.report import write_interrupted_summary
-    from dailydiff.store import open_store
 
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir, yes)  # fmt: skip

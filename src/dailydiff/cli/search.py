@@ -10,11 +10,10 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.common.text import clean
 from dailydiff.search import filters_from, find, nothing_found, result_json, time_note
 from dailydiff.search.rank import Hit
-from dailydiff.store import open_store
 
 LEVEL_MARK = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 

@@ -10,13 +10,13 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, server_stopped, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, server_stopped, stderr
 from dailydiff.errors import PublishError, StoreError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.render.json import load_report
 from dailydiff.settings import Settings
 from dailydiff.site import build_from_store, build_site, default_jobs, make_site
-from dailydiff.store import DB_NAME, Store, open_store
+from dailydiff.store import DB_NAME, Store
 
 site_app = typer.Typer(
     help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
@@ -39,13 +39,13 @@ def reports_from_json(directory: Path) -> Iterator[DayReport]:
             ) from None
 
 
-def open_existing_store(settings: Settings) -> Store:
+def open_existing_store(settings: Settings, quiet: bool = False) -> Store:
     path = settings.data_path / DB_NAME
     if not settings.store.url and not path.is_file():
         raise StoreError(
             f"no store at {path}", "run `dailydiff report` first, or pass --data-dir (or --from-json DIR)"
         )
-    return open_store(settings)
+    return open_store(settings, quiet)
 
 
 @site_app.command("build")
@@ -88,7 +88,7 @@ def build_command(
     if from_json is not None:
         result = build_site(make_site(settings, list(reports_from_json(from_json))), target, jobs)
     else:
-        with open_existing_store(settings) as store:
+        with open_existing_store(settings, quiet) as store:
             result = build_from_store(store, settings, target, jobs=jobs)
     if not quiet:
         stderr.print(

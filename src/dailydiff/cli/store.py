@@ -10,11 +10,11 @@ from pathlib import Path
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, say_store_upgrade, stderr
 from dailydiff.common import storeurl
 from dailydiff.common.storeurl import is_postgres
 from dailydiff.errors import StoreError, UsageError
-from dailydiff.store import DB_NAME, Store, open_store, store_location
+from dailydiff.store import DB_NAME, Store, store_location
 
 store_app = typer.Typer(
     help="Look after the store: check it, rebuild its search index, copy it between SQLite and PostgreSQL.",
@@ -71,7 +71,10 @@ def copy_command(
         raise StoreError(
             f"no store at {src_location}", "check SRC: a dailydiff.sqlite3 file or its data directory"
         )
-    with Store.connect(src_location) as src, Store.connect(dst_location) as dst:
+    with (
+        Store.connect(src_location, on_slow=say_store_upgrade) as src,
+        Store.connect(dst_location, on_slow=say_store_upgrade) as dst,
+    ):
         stderr.print(f"copying {src.location} → {dst.location}", markup=False, highlight=False)
 
         def progress(table: str, rows: int) -> None:

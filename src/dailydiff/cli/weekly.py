@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.cli.summary import delivery_lines, publish_error
 from dailydiff.common.timewindow import check_timezone
@@ -25,7 +25,7 @@ from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
 from dailydiff.render.week import IsoWeek, parse_week
 from dailydiff.render.weekly import WEEKLY_RENDERERS
 from dailydiff.settings import Settings
-from dailydiff.store import Store, open_store
+from dailydiff.store import Store
 
 
 def _targets(

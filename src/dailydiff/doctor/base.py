@@ -40,13 +40,18 @@ class DoctorContext:
     config_error: str | None = None
     config_hint: str = ""
     deadline: float = CHECK_DEADLINE  # per check: `doctor --deadline` (a slow local model server needs more)
+    on_slow: Callable[[str], None] | None = None  # told before a slow upgrade of the store a check opens
 
     @classmethod
     def load(
-        cls, config_path: Path | None, data_dir: Path | None = None, deadline: float = CHECK_DEADLINE
+        cls,
+        config_path: Path | None,
+        data_dir: Path | None = None,
+        deadline: float = CHECK_DEADLINE,
+        on_slow: Callable[[str], None] | None = None,
     ) -> DoctorContext:
         base_dir = (config_path.parent if config_path else Path.cwd()).resolve()
-        context = cls(config_path=config_path, base_dir=base_dir, deadline=deadline)
+        context = cls(config_path=config_path, base_dir=base_dir, deadline=deadline, on_slow=on_slow)
         try:
             overrides = {"data_dir": str(data_dir)} if data_dir else None
             context.settings = load_settings(config_path, overrides=overrides)

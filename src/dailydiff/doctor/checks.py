@@ -99,7 +99,7 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
         if not shared:
-            open_store(ctx.settings).close()
+            open_store(ctx.settings, ctx.on_slow).close()
     except (OSError, DailyDiffError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
@@ -114,7 +114,7 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
     if not shared:
         return results
     try:
-        with open_store(ctx.settings) as store:
+        with open_store(ctx.settings, ctx.on_slow) as store:
             results.append(CheckResult(True, "store", f"{store.location} opens (PostgreSQL)"))
     except DailyDiffError as exc:
         results.append(CheckResult(False, "store", exc.message, exc.hint))
@@ -239,7 +239,7 @@ def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
         return []
     days = ctx.settings.run.alert_after
     try:
-        with open_store(ctx.settings) as store:
+        with open_store(ctx.settings, ctx.on_slow) as store:
             failing = store.failing_targets(days)
     except DailyDiffError:
         return []  # the data directory's check says what is wrong with the store

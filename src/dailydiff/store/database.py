@@ -4,13 +4,17 @@ the SQL of the backends (``Dialect``), and what every backend does the same way 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dailydiff.errors import StoreError
-from dailydiff.store.migrations import MIGRATIONS
+from dailydiff.store.migrations import MIGRATIONS, SlowStep
+
+# Told, before a slow migration starts, what it does (one line: the store's location, what is done and for how
+# many reports); supplied by whoever talks to the user (the CLI), which may print it or not (--quiet).
+OnSlow = Callable[[str], None]
 
 
 def now_text() -> str:
@@ -70,3 +74,19 @@ def check_not_newer(applied: Iterable[str], location: str) -> None:
             f"this store ({location}) was written by a newer dailydiff (migration {unknown[-1]})",
             "upgrade, or use another --data-dir",
         )
+
+
+def announce_slow(db: Database, applied: Collection[str], on_slow: OnSlow | None) -> None:
+    """Before the pending migrations of an existing store run: when one of them is slow (a ``SlowStep``) and
+    there are reports for it to go through, tell ``on_slow`` in one line. A new store, an empty one, or one
+    with only quick migrations pending: nothing is said."""
+    if on_slow is None or not applied:  # no migration recorded yet: a new store, built empty
+        return
+    doing = [step.does for name, step in MIGRATIONS if name not in applied and isinstance(step, SlowStep)]
+    if not doing:
+        return
+    reports = int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+    if reports:
+        what = " and ".join(dict.fromkeys(doing))  # two rebuilds pending: said once
+        count = f"{reports} report{'s' if reports > 1 else ''}"
+        on_slow(f"upgrading the store at {db.location}: {what} (once, {count})…")

@@ -30,7 +30,7 @@ from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, Store
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary, Usage
 from dailydiff.settings import Settings
 from dailydiff.store import search
-from dailydiff.store.database import Database, now_precise, now_text
+from dailydiff.store.database import Database, OnSlow, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
 
@@ -161,18 +161,22 @@ class Store:
         self._index_warned = self._index_checked = False
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        """The SQLite store of a data directory."""
-        return cls(SQLiteDatabase(data_dir / DB_NAME))
+    def open(cls, data_dir: Path, on_slow: OnSlow | None = None) -> Store:
+        """The SQLite store of a data directory. ``on_slow``: told in one line before a slow migration of
+        it starts (a rebuild of the search index after an upgrade), as for ``connect``."""
+        return cls(SQLiteDatabase(data_dir / DB_NAME, on_slow))
 
     @classmethod
-    def connect(cls, location: str | Path, limits: Limits | None = None) -> Store:
+    def connect(
+        cls, location: str | Path, limits: Limits | None = None, on_slow: OnSlow | None = None
+    ) -> Store:
         """A store by location: a ``postgresql://`` URL or keyword DSN (waiting at most as ``limits``
-        say), or the path of a SQLite file."""
+        say), or the path of a SQLite file. ``on_slow``: told in one line (the location without a password)
+        before a slow migration starts; nothing when none is pending."""
         text = str(location)
         if isinstance(location, str) and is_postgres(text):
-            return cls(PostgresDatabase(text, limits))
-        return cls(SQLiteDatabase(Path(text)))
+            return cls(PostgresDatabase(text, limits, on_slow))
+        return cls(SQLiteDatabase(Path(text), on_slow))
 
     @property
     def location(self) -> str:
@@ -1292,7 +1296,7 @@ def store_location(settings: Settings) -> str | Path:
     return settings.data_path / DB_NAME
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, on_slow: OnSlow | None = None) -> Store:
     store = settings.store
     limits = Limits(store.lock_timeout, store.statement_timeout, store.reconnect_seconds)
-    return Store.connect(store_location(settings), limits)
+    return Store.connect(store_location(settings), limits, on_slow)

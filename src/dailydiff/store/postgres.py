@@ -21,7 +21,7 @@ from typing import Any
 from dailydiff.common import storeurl
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import StoreError, StoreFullError
-from dailydiff.store.database import Dialect, check_not_newer, now_text
+from dailydiff.store.database import Dialect, OnSlow, announce_slow, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
 
 POSTGRES = Dialect(
@@ -79,7 +79,7 @@ class Limits:
 class PostgresDatabase:
     dialect = POSTGRES
 
-    def __init__(self, url: str, limits: Limits | None = None) -> None:
+    def __init__(self, url: str, limits: Limits | None = None, on_slow: OnSlow | None = None) -> None:
         try:
             address = storeurl.parse(url)
         except storeurl.StoreURLError as exc:
@@ -110,7 +110,7 @@ class PostgresDatabase:
             else:
                 self._came_back()
         try:
-            self._check_schema()
+            self._check_schema(on_slow)
         except BaseException:
             self._db.close()
             raise
@@ -126,15 +126,17 @@ class PostgresDatabase:
                 connection.close()
         return None
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, on_slow: OnSlow | None) -> None:
         """Refuse a store a newer version has written to; migrate one that lacks a migration (under the
-        migration lock). A store that is up to date costs one query."""
+        migration lock; a slow one is announced before the lock is waited for). A store that is up to date
+        costs one query."""
         try:
             applied = [row[0] for row in self.execute("SELECT name FROM migrations")]
         except self._psycopg.errors.UndefinedTable:  # a new store
             applied = []
         check_not_newer(applied, self.location)
         if {name for name, _ in MIGRATIONS} - set(applied):
+            announce_slow(self, applied, on_slow)
             self._migrate()
 
     def _connect(self, timeout: float = 30.0) -> Any:
@@ -226,7 +228,11 @@ class PostgresDatabase:
 
     def _migrate(self) -> None:
         with self.transaction():
+            # Another command may be upgrading the store, and a rebuild of the search index outlasts lock_timeout
+            # (meant for a row another session holds): it is waited for as long as a statement may take.
+            self.execute("SET LOCAL lock_timeout = 0")
             self.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            self.execute(f"SET LOCAL lock_timeout = {int(self.limits.lock_timeout * 1000)}")
             has_table = self.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]
             if has_table:  # refuse a newer store before anything is written
                 check_not_newer(

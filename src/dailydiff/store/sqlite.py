@@ -14,7 +14,7 @@ from typing import Any
 
 from dailydiff.common.private import create_private_file, private_dir
 from dailydiff.errors import IO_ERRNOS, StoreError, StoreFullError
-from dailydiff.store.database import Dialect, check_not_newer, now_text
+from dailydiff.store.database import Dialect, OnSlow, announce_slow, check_not_newer, now_text
 from dailydiff.store.migrations import MIGRATIONS, script_for
 
 DB_NAME = "dailydiff.sqlite3"
@@ -25,9 +25,10 @@ _FULL_HINT = "free some space and run the same command again; what was analysed 
 class SQLiteDatabase:
     dialect = SQLITE
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_slow: OnSlow | None = None) -> None:
         self.path = path
         self.location = str(path)
+        self._on_slow = on_slow  # told once, before a slow migration starts
         # One connection, used by the engine's loop and by delivery threads: a transaction must not
         # interleave with another thread's statements ("cannot start a transaction within a transaction").
         self._lock = threading.RLock()
@@ -110,6 +111,8 @@ class SQLiteDatabase:
             pending = [(name, step) for name, step in MIGRATIONS if name not in applied]
             if not pending:
                 return
+            announce_slow(self, applied, self._on_slow)
+            self._on_slow = None  # said once, however many steps follow (or retries after a busy lock)
             name, step = pending[0]
             record = f"INSERT INTO migrations (name, applied_at) VALUES ('{name}', '{now_text()}');"
             try:
@@ -121,6 +124,10 @@ class SQLiteDatabase:
                     )
                 else:
                     with self.transaction():
+                        # Another process may have applied it while this one waited for the lock: a rebuild
+                        # of the search index is not made again (only to be rolled back) while everyone waits.
+                        if self._db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                            continue
                         step(self)
                         self._db.execute(record)
             except sqlite3.Error:

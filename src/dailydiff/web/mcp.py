@@ -52,9 +52,10 @@ def _json(data: Any) -> str:
     return scrub(json.dumps(data, ensure_ascii=False, indent=1))
 
 
-def build_server(settings: Settings) -> Any:
+def build_server(settings: Settings, on_slow: Callable[[str], None] | None = None) -> Any:
     """The MCP server over the store ``settings`` name; the store is opened for each call (a shared
-    PostgreSQL store may restart between them)."""
+    PostgreSQL store may restart between them). ``on_slow``: told before a slow upgrade of the store (never
+    on stdout: it is the protocol)."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
@@ -63,7 +64,7 @@ def build_server(settings: Settings) -> Any:
 
     @contextmanager
     def store() -> Iterator[Store]:
-        with open_store(settings) as opened:
+        with open_store(settings, on_slow) as opened:
             yield opened
 
     def guarded(fn: Callable[..., str]) -> Callable[..., str]:
@@ -231,6 +232,6 @@ def build_server(settings: Settings) -> Any:
     return server
 
 
-def serve_stdio(settings: Settings) -> None:
+def serve_stdio(settings: Settings, on_slow: Callable[[str], None] | None = None) -> None:
     """Run the server over stdin/stdout until the client closes them."""
-    build_server(settings).run("stdio")
+    build_server(settings, on_slow).run("stdio")
