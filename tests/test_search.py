@@ -1185,3 +1185,60 @@ def test_a_question_for_a_kind_only_finds_first_the_titles_that_start_with_it() 
         "b",
         "a",
     ]
+
+
+def test_words_apart_around_slashes_are_alternatives_and_a_path_has_none() -> None:
+    """ "norm / rope / activation kernels" names three things, any of which counts; "csrc/fused_moe/*.cu" is
+    a path: the directories its glob names, in order."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    ideas = {
+        c.source: c
+        for c in understand("norm / rope / activation kernels - any fixes this year?", today).concepts
+    }
+    assert {"norm", "rope", "activ"} <= set(ideas["norm / rope / activation"].terms)
+    assert [c.terms for c in understand("changes to csrc/fused_moe/*.cu", today).concepts] == [
+        ("csrc fuse moe",)
+    ]
+
+
+def test_what_parentheses_name_belongs_to_the_thing_they_are_names_or_variants_of() -> None:
+    """Variants in parentheses are the thing's, not a verb's ("got added (FP8 / FP4)"), and names a concept
+    already knows go to that concept ("Blackwell FMHA (SM100 / SM103)": SM100 is Blackwell, not FMHA)."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    gemm = understand(
+        "which new gemm variants got added in july (fp8 / fp4 / bf16 / grouped)?", today
+    ).concepts
+    assert [c.terms for c in gemm if "fp8" in c.terms] == [("variant", "fp8", "fp4", "bf16", "group")]
+    assert [c.terms for c in gemm if "add" in c.terms] == [("add",)]
+    fmha = understand("blackwell fmha (sm100 / sm103) - what went in?", today).concepts
+    assert [c.terms for c in fmha if "fmha" in c.terms] == [("fmha",)]
+    assert [c.source for c in fmha if "sm103" in c.terms] == ["blackwell / sm100 / sm103"]
+
+
+def test_a_kind_asked_on_the_side_counts_for_less_than_the_subject() -> None:
+    """ "Blackwell FMHA: what went in, and was any of it rolled back?": an FMHA commit comes before a
+    revert of something else; asked for itself ("norm kernels - any fixes?") a kind counts as before."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, types: list[str]) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", types, [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    today = dt.date(2026, 8, 23)
+    question = "blackwell fmha (sm100 / sm103) - what went in and was any of it rolled back?"
+    understood = understand(question, today)
+    assert [c.aside for c in understood.concepts if c.kind] == [True]
+    assert [c.aside for c in understand("norm kernels - any fixes this year?", today).concepts if c.kind] == [
+        False
+    ]
+    docs = [doc("a" * 40, 'Revert "Support lse in trtllm paged attn kernels"', ["revert"]),
+            doc("b" * 40, "feat: Grouped-token MLA support for the TRTLLM-Gen FMHA backend", ["feature"])]  # fmt: skip
+    counts = {"sm100": 320, "blackwel": 310, "fmha": 160, "revert": 150}
+    assert [h.doc.sha[0] for h in rank(docs, understood.concepts, 6600, counts, 10, today)] == ["b", "a"]

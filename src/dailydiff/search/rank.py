@@ -34,6 +34,7 @@ OTHER_NAME = 0.7  # a concept's other names (synonyms, translations) count less 
 TITLE_BOOST = 2.0  # a title that names the question's ideas: what a commit is, not what it mentions
 PHRASE_BOOST = 0.25  # a title that says a run of the question's words as written
 KIND_FLOOR = 3.0  # a kind of change counts at most as much as the question's weightiest subject, or this
+ASIDE = 0.3  # a kind asked on the side ("… and was any of it rolled back?") counts this much of that cap
 IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable_pdl") says it less
 # A question asking only for a kind of change ("CI, test or release changes in July"): a title that starts
 # with the kind ("ci: …", "test(moe): …", "[Revert] …", "bump version …") is of that kind before one that
@@ -122,7 +123,10 @@ def rank(
     subject = max(subjects, default=0.0)
     if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
         cap = max(subject, KIND_FLOOR)
-        idf = [min(w, cap) if c.kind else w for c, w in zip(concepts, idf, strict=True)]
+        idf = [
+            min(w, cap * (ASIDE if c.aside else 1.0)) if c.kind else w
+            for c, w in zip(concepts, idf, strict=True)
+        ]
     best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):

@@ -32,6 +32,9 @@ class Concept:
     own: tuple[str, ...] = ()  # the alternatives the question wrote itself (the rest are other names)
     optional: bool = False  # a model's extra search word: it adds to a score, no commit is asked to hold it
     kind: bool = False  # a kind of change ("fixes", "回滚"), not what the change is about
+    # A kind asked in a clause of its own after the subject ("… and was any of it rolled back?"): a side
+    # question, which counts for less than the subject it asks about.
+    aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -562,7 +565,7 @@ def _merge(concepts: list[Concept]) -> Concept:
 
 
 _PAREN_RE = re.compile(r"[(（]([^()（）]*)[)）]")
-_SLASH_RE = re.compile(r"[\w\-.㐀-鿿]+(?:\s*/\s*[\w\-.㐀-鿿]+)+")
+_SLASH_RE = re.compile(r"[\w\-.*㐀-鿿]+(?:\s*/\s*[\w\-.*㐀-鿿]+)+")
 
 
 def _variants(text: str) -> list[Concept]:
@@ -582,6 +585,25 @@ def _variants(text: str) -> list[Concept]:
     return found
 
 
+# Words that say what happened to a thing, not what it is: what parentheses name is never theirs.
+_CHANGE_VERBS = frozenset({"add", "remov", "delet", "drop", "introduc", "land", "enabl", "disabl", "implement",
+                           "got", "went"})  # fmt: skip
+
+
+def _named_before(concepts: list[Concept], variants: list[Concept]) -> int:
+    """The concept a parenthesis names variants of: the one that already knows some of them as its names
+    ("Blackwell FMHA (SM100 / SM103)": Blackwell's), else the last one before it that is a thing, not a
+    kind of change or what happened to it ("which GEMM variants got added in July (FP8 / FP4 / BF16)?")."""
+    named = {t for v in variants for t in v.terms}
+    for at in range(len(concepts) - 1, -1, -1):
+        if not concepts[at].kind and named & set(concepts[at].terms):
+            return at
+    for at in range(len(concepts) - 1, -1, -1):
+        if not concepts[at].kind and not set(concepts[at].terms) <= _CHANGE_VERBS:
+            return at
+    return len(concepts) - 1
+
+
 def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     """The question's concepts. What a question names in parentheses or with slashes are other names of
     the same thing or its variants ("上下文并行（PCP/DCP）", "top-k (filtered, radix)"): alternatives of
@@ -598,7 +620,8 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         if inside and concepts:
             variants = _variants(piece)
             if variants:
-                concepts[-1] = _merge([concepts[-1], *variants])
+                at = _named_before(concepts, variants)
+                concepts[at] = _merge([concepts[at], *variants])
             continue
         found_here: list[Concept] = []
         rest = piece
@@ -609,8 +632,10 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
                 found_here.append(
                     _merge([*_segment(joined), Concept((_phrase(run),), 1.0, run, (_phrase(run),))])
                 )
-            elif run.count("/") >= 2 or "*" in run:
-                found_here.append(Concept((_phrase(run),), 1.0, run, (_phrase(run),)))  # a path
+            elif (run.count("/") >= 2 or "*" in run) and not re.search(r"\s/|/\s", run):
+                # a path ("csrc/fused_moe/*.cu"): the directories its glob names, in order
+                path = _phrase(run.split("*", 1)[0])
+                found_here.append(Concept((path,), 1.0, run, (path,)))
             else:
                 parts = [c for part in run.split("/") for c in _segment(part)]
                 if parts:
@@ -664,7 +689,7 @@ def understand(question: str, today: dt.date) -> Understood:
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
-    concepts = _generic_heads(concepts)
+    concepts = _asides(rest, _generic_heads(concepts))
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
 
@@ -685,6 +710,40 @@ def _generic_heads(concepts: list[Concept]) -> list[Concept]:
     return [
         replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if generic(c) else c for c in concepts
     ]
+
+
+# Where a question's clauses part: a comma, a question mark, a dash between words, "and was/did/were …".
+_CLAUSE_BREAK_RE = re.compile(
+    r"[,，;；?？]|\s[-–—]\s|\band\s+(?=(?:was|were|did|is|are|has|have|any|anything)\b)"
+)
+
+
+# A question asked before (about the subject): "what went in", "when did it land", "是什么时候支持的？".
+_ASKED_RE = re.compile(r"[?？]|\b(?:what|when|which|how|where)\b|什么|哪些|哪个|何时|几时")
+
+
+def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
+    """The kinds of change asked in a clause after a question about the subject: "blackwell fmha - what went
+    in and was any of it rolled back?", "SM120 上 nvfp4 MoE 是什么时候支持的？有没有回滚过？" (not "norm
+    kernels - any fixes?": there the fixes are what is asked)."""
+    lowered = text.lower()
+
+    def at(concept: Concept) -> int:
+        spots = [lowered.find(part.strip().lower()) for part in concept.source.split(" / ")]
+        return min((p for p in spots if p >= 0), default=-1)
+
+    subjects = [at(c) for c in concepts if not c.kind and not c.optional]
+    first = min((p for p in subjects if p >= 0), default=-1)
+    if first < 0:
+        return concepts
+    out: list[Concept] = []
+    for concept in concepts:
+        where = at(concept)
+        if (concept.kind and where > first and _CLAUSE_BREAK_RE.search(lowered, first, where)
+                and _ASKED_RE.search(lowered, 0, where)):  # fmt: skip
+            concept = replace(concept, aside=True)
+        out.append(concept)
+    return out
 
 
 def _phrases(text: str) -> list[str]:
