@@ -1242,3 +1242,17 @@ def test_a_kind_asked_on_the_side_counts_for_less_than_the_subject() -> None:
             doc("b" * 40, "feat: Grouped-token MLA support for the TRTLLM-Gen FMHA backend", ["feature"])]  # fmt: skip
     counts = {"sm100": 320, "blackwel": 310, "fmha": 160, "revert": 150}
     assert [h.doc.sha[0] for h in rank(docs, understood.concepts, 6600, counts, 10, today)] == ["b", "a"]
+
+
+def test_ci_release_and_packaging_are_three_kinds() -> None:
+    """ "release related commits" asks for releases, not for CI workflows; "CI, release or packaging" asks
+    for any of the three."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+    (release,) = understand("release related commits this month?", today).concepts
+    assert "releas" in release.terms and "ci" not in release.terms and "wheel" not in release.terms
+    (ci,) = understand("what ci changes happened in july?", today).concepts
+    assert "ci" in ci.terms and "releas" not in ci.terms
+    (listed,) = understand("What CI, release or packaging changes happened in July?", today).concepts
+    assert {"ci", "releas", "wheel"} <= set(listed.terms) and listed.kind
