@@ -1256,3 +1256,32 @@ def test_ci_release_and_packaging_are_three_kinds() -> None:
     assert "ci" in ci.terms and "releas" not in ci.terms
     (listed,) = understand("What CI, release or packaging changes happened in July?", today).concepts
     assert {"ci", "releas", "wheel"} <= set(listed.terms) and listed.kind
+
+
+def test_a_revert_that_came_back_comes_first_with_its_reland_however_both_are_titled(tmp_path: Path) -> None:
+    """vllm-ascend writes reverts as '[Revert] Revert "…"' and re-lands as "Reapply …": the revert is still
+    paired with its re-land, and that pair comes before a revert nothing brought back."""
+    from dailydiff.search import reverted_title
+
+    assert reverted_title('[Revert] "[Bugfix] Fix main2main eplb" (#12619)') == "[Bugfix] Fix main2main eplb"
+    assert reverted_title('[BugFix] Revert "Bump Mooncake" (#11366)') == "Bump Mooncake"
+    assert reverted_title("Revert PR 4122 (#4171)") is None and reverted_title("fix: revert a flag") is None
+    day = dt.date(2026, 7, 3)
+    title = "[Refactor][Test] Simplify MC2 capacity and MoE comm selection"
+    specs = [CommitSpec(f"{title} (#11000)", _at(day, 7), edits=[FileEdit("mc2.py", "x = 1\n")]),
+             CommitSpec('[Misc] Revert "Bump Mooncake to v0.3.11 in the Dockerfiles"', _at(day, 8),
+                        edits=[FileEdit("Dockerfile", "FROM a\n")]),
+             CommitSpec(f'[Revert] Revert "{title}" (#11415)', _at(day, 9), edits=[FileEdit("mc2.py", "")]),
+             CommitSpec("docs: the MC2 guide", _at(day, 10), edits=[FileEdit("docs/mc2.md", "# M\n")]),
+             CommitSpec("[Refactor][Test] Reapply MC2 capacity and MoE comm selection (#11429)", _at(day, 11),
+                        edits=[FileEdit("mc2.py", "x = 2\n")])]  # fmt: skip
+    repo = tmp_path / "ascend"
+    shas = build_repo(repo, specs)
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        found = [
+            h.doc.sha for h in find(store, "what got reverted and then re-landed?", SearchFilters()).hits
+        ]
+    assert found[:3] == [shas[2], shas[4], shas[1]], found

@@ -81,36 +81,77 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     return SearchResult(question, terms, filters, hits, total, unknown, read, span)
 
 
-_REVERT_TITLE_RE = re.compile(r"^\s*revert\s+[\"“'](.+?)(?:[\"”']|…|\.\.\.)?(?:\s*\(#\d+\))*\s*$", re.I)
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
 # was reverted.
 _RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合入|再次合入|重新提交|重新引入", re.I)
-RELAND_TERMS = 8  # the first words of a reverted title a re-land must repeat
+# A title's tags and conventional prefix ("[Revert][BugFix] ", "fix(moe): "), and a quoted title after them.
+_TAGS_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
+_PREFIX_RE = re.compile(r"^\s*[a-z]+(?:\([^)]*\))?!?:\s*", re.I)
+_QUOTED_RE = re.compile(r"^\s*[\"“'](.+?)(?:[\"”']|…|\.\.\.|$)")
+# The share of a reverted title's words a commit repeats to be that change (or its re-land).
+SAME_CHANGE = 0.75
+
+
+def reverted_title(title: str) -> str | None:
+    """What a revert undid, as its title quotes it: ``Revert "<title>"``, ``[Revert] Revert "<title>"``,
+    ``[BugFix] Revert "<title>" (#1)``, ``[Revert] "<title>"``; None for any other title."""
+    tags = _TAGS_RE.match(title)
+    rest = title[tags.end() :] if tags else title
+    said = re.match(r"\s*revert\b:?", rest, re.I)
+    if said:
+        rest = rest[said.end() :]
+    elif not (tags and "revert" in tags.group(0).lower()):
+        return None
+    quoted = _QUOTED_RE.match(rest)
+    return quoted.group(1) if quoted else None
+
+
+def _words(title: str) -> set[str]:
+    """A title's words without its tags and conventional prefix ("[BugFix] fix(moe): …")."""
+    title = re.sub(r"\(#\d+\)", " ", _TAGS_RE.sub("", title, count=1))  # and its pull request's number
+    return set(index_terms(_PREFIX_RE.sub("", title, count=1)))
+
+
+def _same_change(reverted: set[str], title: str) -> bool:
+    words = _words(title)
+    return len(reverted & words) >= SAME_CHANGE * len(reverted) and len(
+        reverted & words
+    ) >= SAME_CHANGE * len(words)
 
 
 def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: int) -> list[Hit]:
-    """A question about reverts gets each revert's re-land beside it: the first later commit whose title
-    repeats the reverted one (the revert says what it undid: ``Revert "<title>"``), whatever it is called."""
-    out: list[Hit] = []
+    """A question about what was rolled back and re-landed gets each revert with its re-land beside it (the
+    first later commit that says the reverted title again, however it is called: "…, fixed", "Reapply …");
+    the reverts that came back come first, the others follow. (The change a revert undid is not shown: the
+    revert's own title quotes it.)"""
+    pairs: list[Hit] = []
+    lone: list[Hit] = []
     for hit in hits:
-        if (hit.doc.repo, hit.doc.sha) in {(h.doc.repo, h.doc.sha) for h in out}:
-            continue
-        out.append(hit)
-        found = _REVERT_TITLE_RE.match(hit.doc.title)
-        words = index_terms(found.group(1))[:RELAND_TERMS] if found else []
-        if len(words) < 3:
-            continue
-        phrase = " ".join(words)
-        later = replace(filters, repos=(hit.doc.repo,), date_from=hit.doc.date, date_to=None)
-        relands = sorted(
-            (d for d in store.search_candidates([phrase], later, 20)
-             if d.sha != hit.doc.sha and f" {phrase} " in f" {d.fields.get('f_title', '')} "
-             and not _REVERT_TITLE_RE.match(d.title) and d.committed_at > hit.doc.committed_at),
-            key=lambda d: d.committed_at,
-        )  # fmt: skip
-        if relands and (relands[0].repo, relands[0].sha) not in {(h.doc.repo, h.doc.sha) for h in out}:
-            out.append(Hit(relands[0], hit.score, ("reland",)))
+        quoted = reverted_title(hit.doc.title)
+        reverted = _words(quoted) if quoted else set()
+        reland = _reland(store, hit, reverted, filters) if len(reverted) >= 3 else None
+        if reland is None:
+            lone.append(hit)
+        else:
+            pairs += [hit, Hit(reland, hit.score, ("reland",))]
+    shown: set[tuple[str, str]] = set()
+    out: list[Hit] = []
+    for hit in (*pairs, *lone):
+        if (hit.doc.repo, hit.doc.sha) not in shown:
+            shown.add((hit.doc.repo, hit.doc.sha))
+            out.append(hit)
     return out[:limit]
+
+
+def _reland(store: Store, revert: Hit, reverted: set[str], filters: SearchFilters) -> SearchDoc | None:
+    """The first commit after ``revert`` that says the reverted title again and is no revert itself."""
+    later = replace(filters, repos=(revert.doc.repo,), date_from=revert.doc.date, date_to=None)
+    found = [
+        d for d in store.search_candidates(sorted(reverted), later, 40)
+        if d.sha != revert.doc.sha and d.committed_at > revert.doc.committed_at
+        and reverted_title(d.title) is None and _same_change(reverted, d.title)
+    ]  # fmt: skip
+    return min(found, key=lambda d: d.committed_at) if found else None
 
 
 def _written_apart(docs: Sequence[SearchDoc], understood: Understood) -> dict[str, set[str]]:
