@@ -122,7 +122,8 @@ RATIO_LINE = {
     "stemming.py": r"pure Python / C: start-up \d+\.\d\d×, stemming \d+\.\d×; 0 word\(s\) stemmed differently",
     "warm_start.py": r"warm: \d+\.\d+ s end to end, .* → -?\d+\.\d+× the bound",
 }
-HELPERS = {"run.py", "verdict.py", "__init__.py", "ask_labels.py", "ask_validation.py"}  # labelled sets
+# labelled sets and their runners
+HELPERS = {"run.py", "verdict.py", "__init__.py", "ask_labels.py", "ask_validation.py", "ask_validation2.py"}
 
 
 def test_every_benchmark_has_a_smoke_configuration() -> None:
