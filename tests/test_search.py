@@ -1212,7 +1212,7 @@ def test_what_parentheses_name_belongs_to_the_thing_they_are_names_or_variants_o
     gemm = understand(
         "which new gemm variants got added in july (fp8 / fp4 / bf16 / grouped)?", today
     ).concepts
-    assert [c.terms for c in gemm if "fp8" in c.terms] == [("variant", "fp8", "fp4", "bf16", "group")]
+    assert [c.source for c in gemm if "fp8" in c.terms] == ["variants / fp8 / fp4 / bf16 / grouped"]
     assert [c.terms for c in gemm if "add" in c.terms] == [("add",)]
     fmha = understand("blackwell fmha (sm100 / sm103) - what went in?", today).concepts
     assert [c.terms for c in fmha if "fmha" in c.terms] == [("fmha",)]
@@ -1285,3 +1285,20 @@ def test_a_revert_that_came_back_comes_first_with_its_reland_however_both_are_ti
             h.doc.sha for h in find(store, "what got reverted and then re-landed?", SearchFilters()).hits
         ]
     assert found[:3] == [shas[2], shas[4], shas[1]], found
+
+
+def test_a_word_finds_the_kinds_of_it_and_not_the_other_way_round() -> None:
+    """The glossary's narrower names: "norm" is also RMSNorm and LayerNorm, "fp4" NVFP4 and MXFP4; a question
+    for RMSNorm is not one for LayerNorm, nor one for NVFP4 for MXFP4."""
+    from dailydiff.search.understand import understand
+
+    today = dt.date(2026, 8, 23)
+
+    def alternatives(question: str) -> set[str]:
+        return {t for c in understand(question, today).concepts for t in c.terms}
+
+    assert {"rmsnorm", "rms norm", "layernorm"} <= alternatives("norm kernel fixes")
+    assert {"rmsnorm", "layernorm"} <= alternatives("归一化的修复")
+    assert "layernorm" not in alternatives("RMSNorm 相关的内核有哪些更新？")
+    assert {"nvfp4", "mxfp4"} <= alternatives("fp4 gemm") and "mxfp4" not in alternatives("nvfp4 gemm")
+    assert {"top p", "gumbel"} <= alternatives("sampling perf") and "sampl" not in alternatives("top-p fixes")

@@ -63,6 +63,7 @@ class _Glossary:
     by_term: dict[str, int]  # an index term → its group
     phrases: list[tuple[str, int]]  # multi-word and Chinese words (lower case), longest first
     stop_zh: list[str]
+    narrower: dict[str, tuple[str, ...]]  # a word's index terms → the index terms of the kinds of it
 
 
 @functools.cache
@@ -104,8 +105,10 @@ def glossary() -> _Glossary:
                 phrases.append((word.lower(), index))
         groups.append(tuple(found))
     phrases.sort(key=lambda p: -len(p[0]))
+    narrower = {" ".join(terms(word)): tuple(dict.fromkeys(" ".join(terms(n)) for n in names))
+                for word, names in data["narrower"].items()}  # fmt: skip
     return _Glossary(groups, [g[1][0] for g in raw], frozenset(kinds), by_term, phrases,
-                     sorted(data["stop_zh"], key=len, reverse=True))  # fmt: skip
+                     sorted(data["stop_zh"], key=len, reverse=True), narrower)  # fmt: skip
 
 
 @functools.cache
@@ -457,6 +460,8 @@ def _segment_concepts(
             group = g.by_term.get(term)
             if group is not None:
                 groups.setdefault(group, token)
+                if term in camel:  # "RMSNorm" is its group's "rmsnorm" and the titles' "rms norm"
+                    joins.setdefault(term, camel[term])
             else:
                 singles.setdefault(term, token)
                 if term in camel:
@@ -490,6 +495,18 @@ def _hyphens_apart(tokens: list[str]) -> list[str]:
     return out
 
 
+def _with_narrower(concept: Concept, narrower: dict[str, tuple[str, ...]]) -> Concept:
+    more = [n for t in concept.terms for n in narrower.get(t, ()) if n not in concept.terms]
+    return replace(concept, terms=(*concept.terms, *dict.fromkeys(more))) if more else concept
+
+
+def _own(source: str, joins: dict[str, str]) -> tuple[str, ...]:
+    """The names a question wrote for a glossary idea: its words, and their camel-case parts as titles write
+    them ("RMSNorm": "rmsnorm" and "rms norm")."""
+    word = _phrase(source)
+    return (word, joins[word]) if word in joins else (word,)
+
+
 def _segment(text: str) -> list[Concept]:
     g = glossary()
     groups: dict[int, str] = {}
@@ -498,13 +515,15 @@ def _segment(text: str) -> list[Concept]:
     _segment_concepts(text, groups, singles, joins)
     # A kind of change is one idea whatever word names it ("rolled back" asks for commits that say "Revert").
     concepts = [Concept(g.groups[i], KIND_WEIGHT if i in g.kinds else 1.0, source,
-                        g.groups[i] if i in g.kinds else (_phrase(source),), kind=i in g.kinds)
+                        g.groups[i] if i in g.kinds else _own(source, joins), kind=i in g.kinds)
                 for i, source in groups.items()]  # fmt: skip
     covered = {t for c in concepts for t in c.terms}
     for term, source in singles.items():
         if term not in covered:
             both = (term, joins[term]) if term in joins else (term,)
             concepts.append(Concept(both, 1.0, source, both))
+    # A word's narrower names are more names of it (not the other way round): "norm" finds "RMSNorm".
+    concepts = [_with_narrower(c, g.narrower) for c in concepts]
     # In the question's order: what parentheses name belongs to the word just before them.
     lowered = text.lower()
     return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
