@@ -291,3 +291,19 @@ def test_a_command_waits_past_lock_timeout_for_another_upgrading_a_postgres_stor
     assert waiting.returncode == 0 and out.startswith(" 1. ["), err
     with Store.connect(pg_url) as store:
         assert REINDEX in store.applied_migrations()
+
+
+def test_a_store_from_before_two_rebuilding_migrations_is_rebuilt_once(tmp_path: Path) -> None:
+    """m014 and m016 both rebuild the index by today's rules: a store missing both is rebuilt once (each row
+    written once, counted by a trigger of the test's own), both recorded, and its index complete."""
+    location = str(tmp_path / "dailydiff.sqlite3")
+    _stored(location)
+    rows = sqlite3.connect(location).execute("SELECT COUNT(*) FROM search_docs").fetchone()[0]
+    counter = ("CREATE TABLE written (n INTEGER)",
+               "CREATE TRIGGER count_written AFTER INSERT ON search_docs BEGIN INSERT INTO written VALUES (1); END")  # fmt: skip
+    _as_before(location, *counter, forget=(REINDEX, "m016_search_numbered_names"))
+    with Store.connect(location) as store:
+        assert {REINDEX, "m016_search_numbered_names"} <= set(store.applied_migrations())
+        assert store.search_term_counts([])[0] == rows
+    db = sqlite3.connect(location)
+    assert db.execute("SELECT COUNT(*) FROM written").fetchone()[0] == rows > 0

@@ -51,9 +51,14 @@ def _build_search_index(db: Any) -> None:
 
 
 def _rebuild_search_index(db: Any) -> None:
+    """The index made again from every stored report, by today's rules: once per opening, however many
+    pending migrations ask for it (a store from before m014 and m016 is rebuilt once, not twice)."""
     from dailydiff.store.search import rebuild_index
 
+    if getattr(db, "search_index_rebuilt", False):
+        return
     rebuild_index(db)
+    db.search_index_rebuilt = True
 
 
 _search_migration = SlowStep("building the search index", _build_search_index)
