@@ -7,6 +7,7 @@ Pure: it reads the index terms the store kept for each candidate, so SQLite and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -83,6 +84,12 @@ def _identifier_only(title: str) -> frozenset[str]:
     return frozenset(inside - alone)
 
 
+@functools.lru_cache(maxsize=256)
+def _type_terms(change_type: str) -> str:
+    """A change type as the index writes it ("ci_build" is "ci build")."""
+    return " ".join(terms(change_type.replace("_", " ")))
+
+
 def _own_names(concept: Concept) -> tuple[str, ...]:
     """The names of an idea a title says it by as the question does: the question's own words, and their
     translations (a Chinese question's 精度 is "precision" in an English title); not the idea's other
@@ -128,23 +135,33 @@ def rank(
             for c, w in zip(concepts, idf, strict=True)
         ]
     best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
+    # What each concept needs per document, worked out once: its names as weights, its own names.
+    names = [{t: (1.0 if t in c.own else OTHER_NAME) for t in c.terms} for c in concepts]
+    own_names = [_own_names(c) for c in concepts]
     hits: list[Hit] = []
     for doc, (tf, length) in zip(docs, weighted, strict=True):
         text = 0.0
         matched: list[str] = []
         held = 0.0
         prefixed = False  # the title starts with a kind of change asked for
+        in_title = 0.0
         norm = K1 * (1 - B + B * length / average)
         title = f" {doc.fields.get('f_title', '')} "
         first_word = title.split(maxsplit=1)[0] if title.strip() else ""
-        types = {" ".join(terms(t.replace("_", " "))) for t in doc.change_types}
-        for concept, weight in zip(concepts, idf, strict=True):
-            f = sum(tf.get(t, 0.0) * (1.0 if t in concept.own else OTHER_NAME) for t in concept.terms)
-            if concept.kind and not (
-                types & set(concept.terms) or any(f" {t} " in title for t in concept.terms)
-            ):  # of the kind asked when its report types it so or its title says so, not its message
-                f = 0.0
-            prefixed = prefixed or bool(concept.kind and f and first_word in concept.terms)
+        types = {_type_terms(t) for t in doc.change_types}
+        parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
+        for concept, weight, named, own in zip(concepts, idf, names, own_names, strict=True):
+            titled = [t for t in concept.terms if f" {t} " in title]
+            if titled and not concept.optional:  # a title that names the idea: how, and by which name
+                in_title += (
+                    weight
+                    * (1.0 if any(t not in parts for t in titled) else IN_IDENTIFIER)
+                    * (1.0 if any(t in own for t in titled) else OTHER_NAME)
+                )
+            f = sum(tf.get(t, 0.0) * w for t, w in named.items())
+            if concept.kind and not (types.intersection(concept.terms) or titled):
+                f = 0.0  # of the kind asked when its report types it so or its title says so, not its message
+            prefixed = prefixed or bool(concept.kind and f and first_word in named)
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
@@ -153,14 +170,6 @@ def rank(
         coverage = held / best_possible if concepts else 1.0
         age = max((newest - doc.date).days, 0)
         boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
-        in_title = sum(
-            w
-            * (1.0 if any(f" {t} " in title and t not in parts for t in c.terms) else IN_IDENTIFIER)
-            * (1.0 if any(f" {t} " in title for t in _own_names(c)) else OTHER_NAME)
-            for c, w in zip(concepts, idf, strict=True)
-            if not c.optional and any(f" {t} " in title for t in c.terms)
-        )
         boost += TITLE_BOOST * in_title / best_possible
         boost += KIND_PREFIX if prefixed and not subject else 0.0  # (subject: the question's weightiest idea)
         said = sum(1 for p in phrases if f" {p} " in title)
@@ -176,5 +185,5 @@ def rank(
         first = best.setdefault(hit.doc.sha, hit)
         if hit.doc.repo != first.doc.repo and hit.doc.repo not in others.setdefault(hit.doc.sha, []):
             others[hit.doc.sha].append(hit.doc.repo)
-    unique = [replace(h, also_in=tuple(sorted(others.get(sha, ())))) for sha, h in best.items()]
-    return unique[:limit]
+    shown = list(best.items())[:limit]
+    return [replace(h, also_in=tuple(sorted(others[sha]))) if others.get(sha) else h for sha, h in shown]
