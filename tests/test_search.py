@@ -773,22 +773,30 @@ def test_a_question_naming_an_acronyms_plural_finds_the_commits_that_write_it(
         assert _shas(store, "LLMs")[:1] == [shas[1]]
 
 
-def test_a_store_indexed_by_the_old_term_rules_is_reported_stale_and_reindexed_by_m014(
-    minimax_store: MinimaxStore, tmp_path: Path
+@pytest.mark.parametrize(
+    ("migration", "title", "stale", "question"),
+    [
+        # What the rules before m014 wrote: "added" -> "ad", "DSv4" -> "d sv4", "APIs" -> "ap is".
+        ("m014_search_terms_reindex", "feat: added DSv4 APIs", "feat ad d sv4 ap is", "add the DSv4 API"),
+        # Before m016 a numbered name was not also its name: "GLM5" was "glm5" alone.
+        ("m016_search_numbered_names", "fix: GLM5 tool parser", "fix glm5 tool parser", "GLM"),
+    ],
+)
+def test_a_store_indexed_by_older_term_rules_is_reported_stale_and_reindexed_by_its_migration(
+    minimax_store: MinimaxStore, tmp_path: Path, migration: str, title: str, stale: str, question: str
 ) -> None:
-    data, shas = minimax_store("feat: added DSv4 APIs", "fix: MiniMax wrapper")
+    data, shas = minimax_store(title, "fix: MiniMax wrapper")
     db = sqlite3.connect(data / "dailydiff.sqlite3")
-    # What the rules before m014 wrote for the title: "added" -> "ad", "DSv4" -> "d sv4", "APIs" -> "ap is".
-    db.execute("UPDATE search_docs SET f_title = 'feat ad d sv4 ap is' WHERE sha = ?", (shas[0],))
+    db.execute("UPDATE search_docs SET f_title = ? WHERE sha = ?", (stale, shas[0]))
     db.commit()
     check = dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path, check=False)
     assert check.returncode != 0 and "1 row(s) of the search index differ" in check.stdout + check.stderr
-    db.execute("DELETE FROM migrations WHERE name = 'm014_search_terms_reindex'")
+    db.execute("DELETE FROM migrations WHERE name = ?", (migration,))
     db.commit()
     db.close()
     with Store.open(data) as store:  # the migration makes the index anew
-        assert "m014_search_terms_reindex" in store.applied_migrations()
-        assert _shas(store, "add the DSv4 API")[0] == shas[0]
+        assert migration in store.applied_migrations()
+        assert _shas(store, question)[0] == shas[0]
     assert dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path).returncode == 0
 
 
@@ -1061,34 +1069,13 @@ def test_a_name_finds_its_numbered_versions_and_a_version_still_finds_its_own(
     assert terms("GLM5.2") == ["glm5", "2"]  # a question's own terms are not widened
     # a word after a number in camel case is a word of its own
     assert terms("RMSNorm+FP4Quant Qwen3MoE W4A16") == [
-        "rms",
-        "norm",
-        "fp4",
-        "quant",
-        "qwen3",
-        "moe",
-        "w4a16",
-    ]
+        "rms", "norm", "fp4", "quant", "qwen3", "moe", "w4a16"]  # fmt: skip
     data, shas = minimax_store("fix: GLM5.2 tool-call streaming", "feat: Qwen3.5 MTP on NPU")
     with Store.open(data) as store:
         assert _shas(store, "GLM fixes")[:1] == [shas[0]]
         assert _shas(store, "glm5")[:1] == [shas[0]]
         assert set(_shas(store, "qwen")) == {shas[1], shas[2]}  # "Qwen3.5" and the third commit's "Qwen3"
         assert _shas(store, "Qwen3.5")[:1] == [shas[1]]
-
-
-def test_a_store_indexed_before_numbered_names_is_reindexed_by_m016(
-    minimax_store: MinimaxStore, tmp_path: Path
-) -> None:
-    data, shas = minimax_store("fix: GLM5 tool parser", "fix: MiniMax wrapper")
-    db = sqlite3.connect(data / "dailydiff.sqlite3")
-    db.execute("UPDATE search_docs SET f_title = 'fix glm5 tool parser' WHERE sha = ?", (shas[0],))
-    db.execute("DELETE FROM migrations WHERE name = 'm016_search_numbered_names'")
-    db.commit()
-    db.close()
-    with Store.open(data) as store:
-        assert _shas(store, "GLM")[:1] == [shas[0]]  # the migration made the row anew
-    assert dailydiff("store", "check", "--data-dir", str(data), cwd=tmp_path).returncode == 0
 
 
 def test_one_name_written_with_a_slash_is_one_idea() -> None:

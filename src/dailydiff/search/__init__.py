@@ -84,9 +84,8 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
 # was reverted.
 _RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合入|再次合入|重新提交|重新引入", re.I)
-# A title's tags and conventional prefix ("[Revert][BugFix] ", "fix(moe): "), and a quoted title after them.
+# A title's leading tags ("[Revert][BugFix] "), and a quoted title after them.
 _TAGS_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
-_PREFIX_RE = re.compile(r"^\s*[a-z]+(?:\([^)]*\))?!?:\s*", re.I)
 _QUOTED_RE = re.compile(r"^\s*[\"“'](.+?)(?:[\"”']|…|\.\.\.|$)")
 # The share of a reverted title's words a commit repeats to be that change (or its re-land).
 SAME_CHANGE = 0.75
@@ -107,16 +106,17 @@ def reverted_title(title: str) -> str | None:
 
 
 def _words(title: str) -> set[str]:
-    """A title's words without its tags and conventional prefix ("[BugFix] fix(moe): …")."""
-    title = re.sub(r"\(#\d+\)", " ", _TAGS_RE.sub("", title, count=1))  # and its pull request's number
-    return set(index_terms(_PREFIX_RE.sub("", title, count=1)))
+    """A title's words without its tags, conventional prefix and pull request ("[BugFix] fix(moe): … (#1)"),
+    as the rule-based analyser reads a title."""
+    from dailydiff.scoring.rules import parse_title
+
+    return set(index_terms(parse_title(title).subject))
 
 
 def _same_change(reverted: set[str], title: str) -> bool:
     words = _words(title)
-    return len(reverted & words) >= SAME_CHANGE * len(reverted) and len(
-        reverted & words
-    ) >= SAME_CHANGE * len(words)
+    shared = len(reverted & words)
+    return shared >= SAME_CHANGE * len(reverted) and shared >= SAME_CHANGE * len(words)
 
 
 def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: int) -> list[Hit]:
