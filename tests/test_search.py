@@ -16,7 +16,7 @@ import pytest
 from dailydiff.search import find
 from dailydiff.search.ask import check_answer
 from dailydiff.store import Store
-from dailydiff.store.search import SearchFilters
+from dailydiff.store.search import SearchDoc, SearchFilters
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 from opsfixtures import dailydiff
@@ -870,22 +870,24 @@ def test_a_title_naming_the_idea_by_another_name_counts_less_than_one_naming_it_
     assert scores[1] > 0.9 * scores[0]  # the translation's title counts whole (its text a little less)
 
 
+def _typed_doc(sha: str, title: str, level: str, kind: str, body: str = "") -> SearchDoc:
+    """A stored commit as the ranking reads it, of one change type (its analysis text is the type)."""
+    from dailydiff.common.searchterms import terms
+
+    return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [kind], [], [], title, "", "",
+                     None, "", fields={"f_title": " ".join(terms(title)), "f_body": " ".join(terms(body)),
+                                       "f_analysis": kind})  # fmt: skip
+
+
 def test_a_commit_is_of_the_kind_asked_when_its_report_or_its_title_says_so() -> None:
     """ "Sampling fixes": a feature whose message says it "fixes the slow path" is no fix; a commit its report
     types a bugfix is one, whatever its title says."""
-    from dailydiff.common.searchterms import terms
     from dailydiff.search.rank import rank
     from dailydiff.search.understand import understand
-    from dailydiff.store.search import SearchDoc
 
-    def doc(sha: str, title: str, level: str, kind: str, body: str = "") -> SearchDoc:
-        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", level, [kind], [], [], title, "",
-                         "", None, "", fields={"f_title": " ".join(terms(title)), "f_body": " ".join(terms(body)),
-                                               "f_analysis": kind})  # fmt: skip
-
-    docs = [doc("a" * 40, "feat(sampling): a top-p sampling kernel", "high", "feature",
+    docs = [_typed_doc("a" * 40, "feat(sampling): a top-p sampling kernel", "high", "feature",
                 "It fixes the slow path of the old sampling kernel."),
-            doc("b" * 40, "sampling: handle NaN logits", "low", "bugfix")]  # fmt: skip
+            _typed_doc("b" * 40, "sampling: handle NaN logits", "low", "bugfix")]  # fmt: skip
     understood = understand("sampling fixes", DAY1)
     hits = rank(docs, understood.concepts, 100, {"sampl": 5, "fix": 30, "bugfix": 20}, 10, DAY1)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
@@ -1289,3 +1291,58 @@ def test_a_word_finds_the_kinds_of_it_and_not_the_other_way_round() -> None:
     assert "layernorm" not in alternatives("RMSNorm 相关的内核有哪些更新？")
     assert {"nvfp4", "mxfp4"} <= alternatives("fp4 gemm") and "mxfp4" not in alternatives("nvfp4 gemm")
     assert {"top p", "gumbel"} <= alternatives("sampling perf") and "sampl" not in alternatives("top-p fixes")
+    assert {"top k", "topk"} <= alternatives("sampling perf") and "sampl" not in alternatives("faster topk")
+    assert {"fmha", "xqa", "mla"} <= alternatives("attention fixes") and "attent" not in alternatives(
+        "xqa fixes"
+    )
+
+
+def test_what_parentheses_name_belongs_to_the_word_before_them_not_to_a_broader_word() -> None:
+    """ "attention backend changes (fa2 / trtllm-gen / xqa)": the parentheses name backends. That "attention"
+    is also XQA (a kind of it) does not make them attention's names, so a commit naming only "trtllm-gen"
+    (an MoE one) is not an attention commit; the question is still one for attention's kinds."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand(
+        "attention backend changes in june? (fa2 / trtllm-gen / xqa)", dt.date(2026, 8, 23)
+    ).concepts
+    attention = next(c for c in concepts if c.source == "attention")
+    backend = next(c for c in concepts if "backend" in c.terms)
+    assert {"fa2", "trtllm gen"} <= set(backend.terms) and "trtllm gen" not in attention.terms
+    assert {"fmha", "xqa"} <= set(attention.terms)
+    assert [c.source for c in understand("faster ones, comm stuff", DAY1).concepts] == ["faster", "comm"]
+
+
+def test_a_kind_of_change_is_as_rare_as_the_commits_typed_so(tmp_path: Path) -> None:
+    """ "Routing test changes": every commit of a kernel library names tests somewhere, so the word "test" is
+    in nearly all of them and rare by no count; a test change is what the analysis typed so, and that is
+    rare. The test change comes before an important fix whose message only names a test; the store counts
+    the commits each kind is typed by."""
+    from dailydiff.models import ChangeType
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+
+    docs = [_typed_doc("a" * 40, "fix(moe): routing overflow in the routing kernel", "high", "bugfix",
+                "Found by the routing test; the test passes now."),
+            _typed_doc("b" * 40, "test: cover the routing kernel", "low", "test")]  # fmt: skip
+    understood = understand("routing test changes", DAY1)
+    counts = {"rout": 10, "test": 95, "bugfix": 30}
+    hits = rank(docs, understood.concepts, 100, counts, 10, DAY1, understood.phrases, {"test": 10})
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+    fixes = [
+        f"fix(moe): routing tail {n}\n\nThe nightly test run found it; its test passes now." for n in range(3)
+    ]
+    commits = [CommitSpec(fix, _at(DAY1, 8 + n), edits=[FileEdit(f"src/k{n}.cu", "int x;\n")])
+               for n, fix in enumerate(fixes)]  # fmt: skip
+    commits.append(
+        CommitSpec("test: cover the routing kernel", _at(DAY1, 16), edits=[FileEdit("tests/t.py", "x = 1\n")])
+    )
+    repo = tmp_path / "repo"
+    build_repo(repo, commits)
+    data = tmp_path / "data"
+    dailydiff("report", str(repo), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        assert store.search_type_counts([ChangeType.TEST, ChangeType.BUGFIX]) == {"test": 1, "bugfix": 3}
+        assert find(store, "routing test changes", SearchFilters()).hits[0].doc.title.startswith("test:")

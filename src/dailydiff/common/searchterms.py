@@ -206,6 +206,10 @@ _STOP_EN = frozenset(
         "issues",
         "problem",
         "problems",
+        # what stands for the things a question names ("the flaky ones", "comm stuff")
+        "one",
+        "ones",
+        "stuff",
     ]
 )
 _STOP_ZH = frozenset(

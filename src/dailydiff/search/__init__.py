@@ -15,7 +15,7 @@ from dailydiff.common.searchterms import index_terms
 from dailydiff.common.text import clean
 from dailydiff.errors import SearchIndexError, UsageError
 from dailydiff.models import ChangeType, Level
-from dailydiff.search.rank import Hit, rank
+from dailydiff.search.rank import Hit, rank, type_terms
 from dailydiff.search.understand import Concept, Understood, extra_concepts, understand
 from dailydiff.store import Store
 from dailydiff.store.search import SearchDoc, SearchFilters, encode_filters
@@ -68,7 +68,9 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         have = {(d.repo, d.sha, d.language) for d in docs}
         docs += [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
                  if (d.repo, d.sha, d.language) not in have]  # fmt: skip
-    hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases)
+    asked = [t for t in ChangeType if any(c.kind and type_terms(t) in c.terms for c in understood.concepts)]
+    typed = {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked and docs else {}
+    hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases, typed)
     if "revert" in understood.kinds and _RELAND_RE.search(question):
         hits = _with_relands(store, hits, filters, limit)
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]

@@ -85,7 +85,7 @@ def _identifier_only(title: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _type_terms(change_type: str) -> str:
+def type_terms(change_type: str) -> str:
     """A change type as the index writes it ("ci_build" is "ci build")."""
     return " ".join(terms(change_type.replace("_", " ")))
 
@@ -100,9 +100,16 @@ def _own_names(concept: Concept) -> tuple[str, ...]:
     return tuple(t for t in concept.terms if t in concept.own or t.isascii() not in scripts)
 
 
-def concept_idf(concept: Concept, total: int, doc_counts: Mapping[str, int]) -> float:
-    """How rare an idea is: its commonest alternative's count stands for how many documents hold any."""
+def concept_idf(
+    concept: Concept, total: int, doc_counts: Mapping[str, int], typed: Mapping[str, int] | None = None
+) -> float:
+    """How rare an idea is: its commonest alternative's count stands for how many documents hold any. A
+    kind of change counts where it is found, in what the analyses typed (``typed``: a change type as the
+    index writes it → its documents): "test" is in most commits' paths, a test change in few."""
     held = max((doc_counts.get(t, 0) for t in concept.terms), default=0)
+    typed_so = max((typed.get(t, 0) for t in concept.terms), default=0) if concept.kind and typed else 0
+    if typed_so:
+        held = min(held, typed_so)
     return math.log(1 + (max(total, 1) - held + 0.5) / (held + 0.5))
 
 
@@ -114,6 +121,7 @@ def rank(
     limit: int,
     today: dt.date | None = None,
     phrases: Sequence[str] = (),
+    typed: Mapping[str, int] | None = None,
 ) -> list[Hit]:
     """The best ``limit`` of ``docs`` for the question's ``concepts``; one hit per commit (its best
     language wins). A concept's alternatives count together, once: a commit naming "SM90" and "Hopper"
@@ -125,7 +133,7 @@ def rank(
     weighted = [_weighted_tf(doc, alternatives) for doc in docs]
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
-    idf = [concept_idf(c, total, doc_counts) * c.weight for c in concepts]
+    idf = [concept_idf(c, total, doc_counts, typed) * c.weight for c in concepts]
     subjects = [w for c, w in zip(concepts, idf, strict=True) if not c.kind and not c.optional]
     subject = max(subjects, default=0.0)
     if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
@@ -148,7 +156,7 @@ def rank(
         norm = K1 * (1 - B + B * length / average)
         title = f" {doc.fields.get('f_title', '')} "
         first_word = title.split(maxsplit=1)[0] if title.strip() else ""
-        types = {_type_terms(t) for t in doc.change_types}
+        types = {type_terms(t) for t in doc.change_types}
         parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         for concept, weight, named, own in zip(concepts, idf, names, own_names, strict=True):
             titled = [t for t in concept.terms if f" {t} " in title]

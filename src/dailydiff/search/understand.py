@@ -522,8 +522,6 @@ def _segment(text: str) -> list[Concept]:
         if term not in covered:
             both = (term, joins[term]) if term in joins else (term,)
             concepts.append(Concept(both, 1.0, source, both))
-    # A word's narrower names are more names of it (not the other way round): "norm" finds "RMSNorm".
-    concepts = [_with_narrower(c, g.narrower) for c in concepts]
     # In the question's order: what parentheses name belongs to the word just before them.
     lowered = text.lower()
     return sorted(concepts, key=lambda c: lowered.find(c.source) % (len(lowered) + 1))
@@ -665,6 +663,10 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             concepts[-1] = _merge([concepts[-1], *found_here])
         else:
             concepts.extend(found_here)
+    # A word's narrower names are more names of it (not the other way round): "norm" finds "RMSNorm". Added
+    # once the parentheses have found their word: "attention backends (FA2 / XQA)" are backends' names.
+    g = glossary()
+    concepts = [_with_narrower(c, g.narrower) for c in concepts]
     unique: dict[tuple[str, ...], Concept] = {}
     for concept in concepts:
         # one idea named twice ("P/D 分离": "pd" and "分离" are one glossary group) is one concept
@@ -674,7 +676,6 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             unique.setdefault(concept.terms, concept)
         else:
             unique[same] = _merge([unique[same], concept])
-    g = glossary()
     kinds = [
         g.names[i]
         for i, group in enumerate(g.groups)
@@ -692,7 +693,7 @@ def extra_concepts(words: list[str], understood: Understood, weight: float) -> l
         found = _segment(word)
         if not found:
             continue
-        merged = _merge(found)
+        merged = _with_narrower(_merge(found), glossary().narrower)
         fresh = tuple(t for t in merged.terms if t not in asked)
         if fresh and len(fresh) == len(merged.terms):
             out.setdefault(fresh, Concept(fresh, weight, word, merged.own, optional=True))

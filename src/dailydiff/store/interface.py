@@ -1036,6 +1036,10 @@ class Store:
         with self._reading_index():
             return search.term_counts(self._db, query)
 
+    def search_type_counts(self, change_types: Sequence[str]) -> dict[str, int]:
+        with self._reading_index():
+            return search.type_counts(self._db, change_types)
+
     def search_span(self) -> tuple[dt.date, dt.date] | None:
         """The first and last day the search index holds a commit of (None when it holds none)."""
         with self._reading_index():

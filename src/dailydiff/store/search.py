@@ -503,6 +503,19 @@ def term_counts(db: Any, query: Sequence[str]) -> tuple[int, dict[str, int]]:
     return total, counts
 
 
+def type_counts(db: Any, change_types: Sequence[str]) -> dict[str, int]:
+    """How many documents the analyses typed each of ``change_types`` (how rare a kind of change asked for
+    is: "test" is in most commits' paths, a test change is one commit in eight)."""
+    return {
+        kind: int(
+            db.execute(
+                "SELECT COUNT(*) FROM search_docs WHERE change_types LIKE ?", (f"%|{kind}|%",)
+            ).fetchone()[0]
+        )
+        for kind in dict.fromkeys(change_types)
+    }
+
+
 def encode_filters(filters: SearchFilters) -> str:
     """The filters as canonical JSON (a cache key's part)."""
     data = {k: (v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, (list, tuple)) else v)
