@@ -123,7 +123,15 @@ RATIO_LINE = {
     "warm_start.py": r"warm: \d+\.\d+ s end to end, .* → -?\d+\.\d+× the bound",
 }
 # labelled sets and their runners
-HELPERS = {"run.py", "verdict.py", "__init__.py", "ask_labels.py", "ask_validation.py", "ask_validation2.py"}
+HELPERS = {
+    "run.py",
+    "verdict.py",
+    "__init__.py",
+    "ask_labels.py",
+    "ask_validation.py",
+    "ask_validation2.py",
+    "ask_validation3.py",
+}
 
 
 def test_every_benchmark_has_a_smoke_configuration() -> None:
