@@ -483,6 +483,9 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("what landed since April", ("2026-04-01", None)),
         ("fixes in the second half of July", ("2026-07-16", "2026-07-31")),
         ("what may have changed in the kernel", (None, None)),  # "may" is not a month here
+        ("what changed in comm / allreduce in may?", ("2026-05-01", "2026-05-31")),  # by its place it is
+        ("fixes in may and june", ("2026-05-01", "2026-06-30")),
+        ("what changed in may break the build", (None, None)),
         ("in May", ("2026-05-01", "2026-05-31")),
         ("from November to February", ("2025-11-01", "2026-02-28")),
         ("8 月份", ("2026-08-01", "2026-08-31")),
@@ -1346,3 +1349,42 @@ def test_a_kind_of_change_is_as_rare_as_the_commits_typed_so(tmp_path: Path) -> 
     with Store.open(data) as store:
         assert store.search_type_counts([ChangeType.TEST, ChangeType.BUGFIX]) == {"test": 1, "bugfix": 3}
         assert find(store, "routing test changes", SearchFilters()).hits[0].doc.title.startswith("test:")
+
+
+def test_examples_after_the_question_add_to_a_score_and_are_asked_of_no_commit() -> None:
+    """ "ci changes in august? workflows, runners, sccache etc", "moe 的 refactor？比如 routing 重构、runner /
+    config 拆分": the question proper asks; the examples after it add to a commit's score, and none of them
+    is required. A list that is the whole question ("what changed? attention, moe") is what it asks."""
+    from dailydiff.search.understand import understand
+
+    def required(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if not c.optional]
+
+    assert required("ci changes in august? workflows, runners, ci images, sccache etc") == ["ci"]
+    assert required("moe 这边做过哪些 refactor？比如 routing 重构、runner / config 拆分之类的") == [
+        "moe",
+        "重构",
+    ]
+    assert required("anything deprecated? deprecation policy, deprecated params/apis") == ["deprecated"]
+    assert required("blackwell fmha (sm100 / sm103) - what went in and was any of it rolled back?")[:2] == [
+        "blackwell / sm100 / sm103",
+        "fmha",
+    ]
+    assert "attention" in required("attention - what changed? fixes, perf")
+    assert len(required("what changed? attention, moe")) >= 1
+
+
+def test_a_kind_the_question_asks_not_to_see_comes_after_the_others() -> None:
+    """ "mrv2 new feature support in august? not bugfix", "只看新功能，不要 bugfix": a commit that is only a fix, or
+    titled one, comes after the features however much it says the question's words."""
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+
+    for question in ("mrv2 new features? not bugfix", "mrv2 有哪些新功能？不要 bugfix"):
+        understood = understand(question, DAY1)
+        assert [c.source for c in understood.concepts if c.excluded] == ["bugfix"], understood.concepts
+        assert understood.kinds == ["feature"] and "bugfix" not in understood.terms
+        docs = [_typed_doc("a" * 40, "[BugFix] mrv2: fix the mrv2 feature flag for mrv2 graphs", "high", "bugfix"),
+                _typed_doc("b" * 40, "[Feature] mrv2: pipeline parallel", "low", "feature")]  # fmt: skip
+        hits = rank(docs, understood.concepts, 100, {"mrv2": 5, "featur": 40}, 10, DAY1, understood.phrases)
+        assert [h.doc.sha[0] for h in hits] == ["b", "a"], question

@@ -210,6 +210,8 @@ _STOP_EN = frozenset(
         "one",
         "ones",
         "stuff",
+        "please",
+        "built",  # "what was built for X": made, not a build change
     ]
 )
 _STOP_ZH = frozenset(

@@ -41,6 +41,9 @@ IN_IDENTIFIER = 0.5  # a title naming an idea only inside an identifier ("enable
 # with the kind ("ci: …", "test(moe): …", "[Revert] …", "bump version …") is of that kind before one that
 # mentions it further on ("feat: … and add tests").
 KIND_PREFIX = 0.5
+EXCLUDED = (
+    0.2  # a commit of a kind the question asks not to see ("new features, not bugfixes") counts this much
+)
 COVERAGE_BASE = (
     0.5  # a commit holding every idea of the question scores (0.5 + 1) / 0.5 = 3 times one holding none
 )
@@ -128,7 +131,9 @@ def rank(
     holds one idea, not two."""
     if not docs:
         return []
-    concepts = [c for c in concepts if any(doc_counts.get(t) for t in c.terms)]
+    excluded = [frozenset(c.terms) for c in concepts if c.excluded]
+    concepts = [c for c in concepts if not c.excluded and any(doc_counts.get(t) for t in c.terms)]
+    asked_kinds = frozenset(t for c in concepts if c.kind for t in c.terms)
     alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
     weighted = [_weighted_tf(doc, alternatives) for doc in docs]
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
@@ -183,6 +188,8 @@ def rank(
         said = sum(1 for p in phrases if f" {p} " in title)
         boost += PHRASE_BOOST * min(said, 2)
         score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
+        if any(first_word in names or (types & names and not types & asked_kinds) for names in excluded):
+            score *= EXCLUDED  # of a kind the question asks not to see: by its title, or its only kind
         hits.append(Hit(doc, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -h.doc.date.toordinal(), h.doc.repo, h.doc.sha))
     # One hit per commit: its best language, and its best repository when the store holds it under two (a

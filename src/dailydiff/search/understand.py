@@ -35,6 +35,9 @@ class Concept:
     # A kind asked in a clause of its own after the subject ("… and was any of it rolled back?"): a side
     # question, which counts for less than the subject it asks about.
     aside: bool = False
+    # A kind the question asks not to see ("new features, not bugfixes", "不要 bugfix"): the commits of that
+    # kind come after the others.
+    excluded: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Understood:
     def terms(self) -> list[str]:
         seen: dict[str, None] = {}
         for concept in self.concepts:
-            for term in concept.terms:
+            for term in () if concept.excluded else concept.terms:
                 seen.setdefault(term, None)
         return list(seen)
 
@@ -357,13 +360,18 @@ _GATES = (
 
 
 def _not_a_month(found: re.Match[str], group: int) -> bool:
-    """Whether a month's name read is a word instead ("may have", "mar"): lower case, and no year after it."""
+    """Whether a month's name read is a word instead ("may have", "mar"): lower case, no year after it, and
+    not a month by its place ("… in may?", "fixes during may and june": after "in" and before the end)."""
     word = found.group(group)
+    after = found.string[found.end(group) :]
+    placed = re.search(r"\b(?:in|during|of|since|until|till|before|after|through|from)\s+$",
+                       found.string[: found.start(group)].lower()) and re.match(r"\s*(?:$|[?.!,;:)]|(?:and|or|to)\b)", after)  # fmt: skip
     return bool(
         word
         and word.lower() in ("may", "mar")
         and not word[0].isupper()
-        and not re.match(r",?\s+\d{4}", found.string[found.end(group) :])
+        and not re.match(r",?\s+\d{4}", after)
+        and not placed
     )
 
 
@@ -709,7 +717,8 @@ def understand(question: str, today: dt.date) -> Understood:
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
-    concepts = _asides(rest, _generic_heads(concepts))
+    concepts = _excluded(rest, _examples(rest, _asides(rest, _generic_heads(concepts))))
+    kinds = [k for k in kinds if not any(c.excluded and k in c.terms for c in concepts)]
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
 
@@ -764,6 +773,69 @@ def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
             concept = replace(concept, aside=True)
         out.append(concept)
     return out
+
+
+# Words that ask not to see a kind of change, just before its name: "not bugfix", "no fixes", "不要 bugfix".
+_NOT_RE = re.compile(
+    r"(?:\b(?:not|no|non|without|excluding|except|exclude|minus)\s+(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看|不是|非)\s*)$"
+)
+
+
+def _excluded(text: str, concepts: list[Concept]) -> list[Concept]:
+    """The kinds of change a question asks not to see ("only new features, no bugfix")."""
+    lowered = text.lower()
+    out: list[Concept] = []
+    for concept in concepts:
+        if concept.kind:
+            for part in concept.source.split(" / "):
+                where = lowered.find(part.strip().lower())
+                if where > 0 and _NOT_RE.search(lowered[max(0, where - 16) : where]):
+                    concept = replace(concept, excluded=True, optional=True)
+                    break
+        out.append(concept)
+    if not any(c.excluded for c in out):
+        return out
+    return [c for c in out if c.kind or not _NOT_RE.fullmatch(c.source.lower() + " ")]
+
+
+# Where a question's examples start: "e.g.", "such as", "比如", "包括"; or, after the question proper ("…?",
+# "…:", "… - "), a list ("ci changes in august? workflows, runners, ci images, sccache etc").
+_EXAMPLE_RE = re.compile(
+    r"\b(?:e\.?g\.?|such as|for example|for instance|including|incl\.)(?!\w)|比如|例如|譬如|诸如|包括"
+)
+_HEAD_END_RE = re.compile(r"[?？:：]|\s[-–—]\s|[—–]")
+_LISTED_RE = re.compile(r"[,，、/]|\betc\b|之类|这种|这类|等")
+EXAMPLE_WEIGHT = 0.7
+
+
+def _examples(text: str, concepts: list[Concept]) -> list[Concept]:
+    """What a question gives as examples of what it asks ("moe refactors? e.g. routing, runner / config
+    split", "deprecations? deprecation policy, deprecated params/apis"): each adds to a commit's score, none
+    is asked of every commit, when the question proper names what it asks."""
+    lowered = text.lower()
+    start = -1
+    marker = _EXAMPLE_RE.search(lowered)
+    for end in _HEAD_END_RE.finditer(lowered):
+        if _LISTED_RE.search(lowered, end.end()) and re.search(r"\w", lowered[end.end() :]):
+            start = end.start()
+            break
+    if marker and (start < 0 or marker.start() < start):
+        start = marker.start()
+    if start <= 0:
+        return concepts
+
+    def at(concept: Concept) -> int:  # where the question first names it, by any of its names
+        names = [part.strip().lower() for part in concept.source.split(" / ")] + list(concept.own)
+        return min((p for p in (lowered.find(n) for n in names if n) if p >= 0), default=-1)
+
+    if not any(0 <= at(c) < start and not c.optional for c in concepts):
+        return concepts  # "what changed? attention, moe, gemm": the list is what is asked
+    return [
+        replace(c, weight=c.weight * EXAMPLE_WEIGHT, optional=True)
+        if at(c) >= start and not c.optional
+        else c
+        for c in concepts
+    ]
 
 
 def _phrases(text: str) -> list[str]:
