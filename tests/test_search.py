@@ -1380,11 +1380,35 @@ def test_a_kind_the_question_asks_not_to_see_comes_after_the_others() -> None:
     from dailydiff.search.rank import rank
     from dailydiff.search.understand import understand
 
-    for question in ("mrv2 new features? not bugfix", "mrv2 有哪些新功能？不要 bugfix"):
+    for question in (
+        "mrv2 new features? not bugfix",
+        "mrv2 有哪些新功能？不要 bugfix",
+        "mrv2 features (no bugfixes pls)",
+    ):
         understood = understand(question, DAY1)
-        assert [c.source for c in understood.concepts if c.excluded] == ["bugfix"], understood.concepts
-        assert understood.kinds == ["feature"] and "bugfix" not in understood.terms
+        assert [c.source for c in understood.concepts if c.excluded] in (["bugfix"], ["bugfixes"]), question
+        assert (
+            understood.kinds == ["feature"]
+            and "bugfix" not in understood.terms
+            and "pls" not in understood.terms
+        )
         docs = [_typed_doc("a" * 40, "[BugFix] mrv2: fix the mrv2 feature flag for mrv2 graphs", "high", "bugfix"),
                 _typed_doc("b" * 40, "[Feature] mrv2: pipeline parallel", "low", "feature")]  # fmt: skip
         hits = rank(docs, understood.concepts, 100, {"mrv2": 5, "featur": 40}, 10, DAY1, understood.phrases)
         assert [h.doc.sha[0] for h in hits] == ["b", "a"], question
+
+
+def test_a_kinds_bumps_are_that_kind() -> None:
+    """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
+    change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
+    from dailydiff.search.understand import understand
+
+    def kinds(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if c.kind]
+
+    assert kinds("dependency bumps for cutlass / cudnn?") == ["dependency / bumps"]
+    assert kinds("test fixes in july") == ["test", "fixes"]
+    assert [c.source for c in understand("when did sm121 enablement land?", DAY1).concepts] == [
+        "sm121",
+        "enablement",
+    ]

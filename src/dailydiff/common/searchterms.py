@@ -211,6 +211,9 @@ _STOP_EN = frozenset(
         "ones",
         "stuff",
         "please",
+        "pls",
+        "land",
+        "lands",
         "built",  # "what was built for X": made, not a build change
     ]
 )

@@ -552,6 +552,16 @@ def _listed(gap: str, before: Concept, after: Concept) -> bool:
     return True
 
 
+# Words that name a version change of whatever they follow: "dependency bumps" are dependency changes.
+_BUMPS = frozenset({"bump", "bumps", "update", "updates", "upgrade", "upgrades"})
+
+
+def _bumps(gap: str, before: Concept, after: Concept) -> bool:
+    """Two kinds one after the other, the second a version change of the first ("dependency bumps", "CI
+    upgrades"): one kind."""
+    return before.kind and after.kind and not gap.strip() and after.source.lower() in _BUMPS
+
+
 def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
     """Ideas the question lists ("CI, test, release or packaging", "CANN and torch_npu", "测试、发布或打包")
     are alternatives: a commit holding any of them is asked for, not one holding all."""
@@ -564,9 +574,8 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
         return concepts
     runs: list[list[Concept]] = [[placed[0][2]]]
     for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
-        if before.kind == after.kind and _listed(
-            lowered[start + len(before.source) : next_start], before, after
-        ):
+        gap = lowered[start + len(before.source) : next_start]
+        if before.kind == after.kind and (_listed(gap, before, after) or _bumps(gap, before, after)):
             runs[-1].append(after)
         else:
             runs.append([after])
@@ -642,6 +651,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         position = found.end()
     pieces.append((text[position:], False))
     for piece, inside in pieces:
+        inside = inside and not _NOT_FIRST_RE.match(piece)  # "(no bugfixes pls)" names no variants
         if inside and concepts:
             variants = _variants(piece)
             if variants:
@@ -778,6 +788,11 @@ def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
 # Words that ask not to see a kind of change, just before its name: "not bugfix", "no fixes", "不要 bugfix".
 _NOT_RE = re.compile(
     r"(?:\b(?:not|no|non|without|excluding|except|exclude|minus)\s+(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看|不是|非)\s*)$"
+)
+
+
+_NOT_FIRST_RE = re.compile(
+    r"\s*(?:(?:not|no|non|without|excluding|except)\b|不要|不含|不包括|除了|排除)", re.I
 )
 
 
