@@ -1307,7 +1307,7 @@ def test_what_parentheses_name_belongs_to_the_word_before_them_not_to_a_broader_
     from dailydiff.search.understand import understand
 
     concepts = understand(
-        "attention backend changes in june? (fa2 / trtllm-gen / xqa)", dt.date(2026, 8, 23)
+        "attention backend changes in june (fa2 / trtllm-gen / xqa)", dt.date(2026, 8, 23)
     ).concepts
     attention = next(c for c in concepts if c.source == "attention")
     backend = next(c for c in concepts if "backend" in c.terms)
@@ -1370,6 +1370,7 @@ def test_examples_after_the_question_add_to_a_score_and_are_asked_of_no_commit()
         "blackwell / sm100 / sm103",
         "fmha",
     ]
+    assert required("310p 上做过哪些性能优化？（算子、moe routing、attention 之类）") == ["310p", "性能优化"]
     assert "attention" in required("attention - what changed? fixes, perf")
     assert len(required("what changed? attention, moe")) >= 1
 

@@ -647,11 +647,13 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     pieces: list[tuple[str, bool]] = []
     for found in _PAREN_RE.finditer(text):
         pieces.append((text[position : found.start()], False))
-        pieces.append((found.group(1), True))
+        # "(no bugfixes pls)", "…？（算子、attention 之类）", "(e.g. routing)": no other names of the word before
+        aside = (_NOT_FIRST_RE.match(found.group(1)) or _EXAMPLE_RE.search(found.group(1).lower())
+                 or re.search(r"[?？]\s*$", text[: found.start()]) or re.search(r"(?:\betc\.?|之类|这种|这类|等)\s*$", found.group(1)))  # fmt: skip
+        pieces.append((found.group(1), not aside))
         position = found.end()
     pieces.append((text[position:], False))
     for piece, inside in pieces:
-        inside = inside and not _NOT_FIRST_RE.match(piece)  # "(no bugfixes pls)" names no variants
         if inside and concepts:
             variants = _variants(piece)
             if variants:
