@@ -1413,3 +1413,22 @@ def test_a_kinds_bumps_are_that_kind() -> None:
         "sm121",
         "enablement",
     ]
+
+
+def test_a_repository_the_question_names_is_where_it_searches(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """ "flashinfer sampling fixes": flashinfer's commits never say "flashinfer"; another repository's commit
+    that calls flashinfer is not one of them. Without the name, both repositories are searched."""
+    _repo, data, shas = history
+    other = tmp_path / "sglang"
+    build_repo(other, [CommitSpec("fix(sampling): call flashinfer top-p sampling with a NaN guard", _at(DAY1, 12),
+                                  edits=[FileEdit("python/sglang/sampling.py", "x = 1\n")])])  # fmt: skip
+    dailydiff("report", str(other), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        named = find(store, "flashinfer sampling fixes", SearchFilters())
+        unnamed = find(store, "sampling fixes", SearchFilters())
+    assert {h.doc.repo for h in named.hits} == {"flashinfer"} and named.hits[0].doc.sha == shas[1]
+    assert named.filters.repos == ("flashinfer",)
+    assert {h.doc.repo for h in unnamed.hits} == {"flashinfer", "sglang"}

@@ -49,6 +49,7 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
         understood = replace(understood, concepts=[*understood.concepts, *extra])
     given, filters = filters, _with_time(filters, understood)
+    understood, filters = _named_repos(store, understood, filters)
     terms = understood.terms
     total, counts = store.search_term_counts(terms)
     if not total:  # an empty index over stored commits is not "nothing reported yet"
@@ -81,6 +82,32 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     )
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
     return SearchResult(question, terms, filters, hits, total, unknown, read, span)
+
+
+def _named_repos(
+    store: Store, understood: Understood, filters: SearchFilters
+) -> tuple[Understood, SearchFilters]:
+    """A repository the question names by its name ("what did flashinfer release this year?") is where to
+    search (unless the filters say where), not a word its commits must hold: most of its commits never say
+    their own name."""
+    names: dict[str, list[str]] = {}
+    for concept in understood.concepts:
+        if not concept.kind and len(concept.terms) <= 2:
+            names.setdefault(concept.terms[0], [])
+    if not names:
+        return understood, filters
+    for repo in store.search_repos():
+        for name in {repo, repo.rpartition("/")[2]}:
+            said = " ".join(index_terms(name))
+            if said in names:
+                names[said].append(repo)
+    named = {term: repos for term, repos in names.items() if repos}
+    if not named:
+        return understood, filters
+    concepts = [c for c in understood.concepts if c.kind or c.terms[0] not in named]
+    if not filters.repos:
+        filters = replace(filters, repos=tuple(sorted({r for repos in named.values() for r in repos})))
+    return replace(understood, concepts=concepts), filters
 
 
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what

@@ -1036,6 +1036,10 @@ class Store:
         with self._reading_index():
             return search.term_counts(self._db, query)
 
+    def search_repos(self) -> list[str]:
+        with self._reading_index():
+            return search.repos(self._db)
+
     def search_type_counts(self, change_types: Sequence[str]) -> dict[str, int]:
         with self._reading_index():
             return search.type_counts(self._db, change_types)

@@ -503,6 +503,13 @@ def term_counts(db: Any, query: Sequence[str]) -> tuple[int, dict[str, int]]:
     return total, counts
 
 
+def repos(db: Any) -> list[str]:
+    """The repositories the index holds commits of."""
+    return [
+        str(row[0]) for row in db.execute("SELECT DISTINCT repo FROM search_docs ORDER BY repo").fetchall()
+    ]
+
+
 def type_counts(db: Any, change_types: Sequence[str]) -> dict[str, int]:
     """How many documents the analyses typed each of ``change_types`` (how rare a kind of change asked for
     is: "test" is in most commits' paths, a test change is one commit in eight)."""
