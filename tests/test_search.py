@@ -592,6 +592,13 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
         assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
         zh = [h.doc.sha for h in find(store, "哪些改动回滚后又重新合入了？", SearchFilters()).hits]
         assert zh[:2] == [shas[2], shas[4]], zh
+        # Asked for the original change too: the change, its revert, its re-land.
+        for question in (
+            "reverted and re-landed? (the original pr, the revert, the reland)",
+            "哪些改动回滚后又重新合入了？要原始 PR",
+        ):
+            trio = [h.doc.sha for h in find(store, question, SearchFilters()).hits]
+            assert trio[:3] == [shas[0], shas[2], shas[4]], (question, trio)
         # A question for what was reverted, and no more, is not given what came back.
         for question in ("回滚了哪些改动？", "which changes were reverted?"):
             reverts = [h.doc.sha for h in find(store, question, SearchFilters()).hits]

@@ -73,7 +73,7 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     typed = {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked and docs else {}
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases, typed)
     if "revert" in understood.kinds and _RELAND_RE.search(question):
-        hits = _with_relands(store, hits, filters, limit)
+        hits = _with_relands(store, hits, filters, limit, originals=bool(_ORIGINAL_RE.search(question)))
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
     read = (
         understood.time_words
@@ -113,6 +113,8 @@ def _named_repos(
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
 # was reverted.
 _RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合入|再次合入|重新提交|重新引入", re.I)
+# A question that also asks for the change a revert undid ("the original PR, the revert, the reland").
+_ORIGINAL_RE = re.compile(r"\boriginals?\b|原始|最初|原来的|原先的|原 ?pr", re.I)
 # A title's leading tags ("[Revert][BugFix] "), and a quoted title after them.
 _TAGS_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
 _QUOTED_RE = re.compile(r"^\s*[\"“'](.+?)(?:[\"”']|…|\.\.\.|$)")
@@ -148,11 +150,14 @@ def _same_change(reverted: set[str], title: str) -> bool:
     return shared >= SAME_CHANGE * len(reverted) and shared >= SAME_CHANGE * len(words)
 
 
-def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: int) -> list[Hit]:
+def _with_relands(
+    store: Store, hits: list[Hit], filters: SearchFilters, limit: int, originals: bool = False
+) -> list[Hit]:
     """A question about what was rolled back and re-landed gets each revert with its re-land beside it (the
     first later commit that says the reverted title again, however it is called: "…, fixed", "Reapply …");
-    the reverts that came back come first, the others follow. (The change a revert undid is not shown: the
-    revert's own title quotes it.)"""
+    the reverts that came back come first, the others follow. The change a revert undid (the last earlier
+    commit that says its title) is shown before it when the question asks for the ``originals``; otherwise
+    the revert's own title quotes it."""
     pairs: list[Hit] = []
     lone: list[Hit] = []
     for hit in hits:
@@ -161,8 +166,10 @@ def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: 
         reland = _reland(store, hit, reverted, filters) if len(reverted) >= 3 else None
         if reland is None:
             lone.append(hit)
-        else:
-            pairs += [hit, Hit(reland, hit.score, ("reland",))]
+            continue
+        original = _reland(store, hit, reverted, filters, before=True) if originals else None
+        pairs += [Hit(original, hit.score, ("original",))] if original else []
+        pairs += [hit, Hit(reland, hit.score, ("reland",))]
     shown: set[tuple[str, str]] = set()
     out: list[Hit] = []
     for hit in (*pairs, *lone):
@@ -172,15 +179,22 @@ def _with_relands(store: Store, hits: list[Hit], filters: SearchFilters, limit: 
     return out[:limit]
 
 
-def _reland(store: Store, revert: Hit, reverted: set[str], filters: SearchFilters) -> SearchDoc | None:
-    """The first commit after ``revert`` that says the reverted title again and is no revert itself."""
-    later = replace(filters, repos=(revert.doc.repo,), date_from=revert.doc.date, date_to=None)
+def _reland(
+    store: Store, revert: Hit, reverted: set[str], filters: SearchFilters, before: bool = False
+) -> SearchDoc | None:
+    """The first commit after ``revert`` that says the reverted title again and is no revert itself (with
+    ``before``: the last such commit before it, the change it undid)."""
+    days = (None, revert.doc.date) if before else (revert.doc.date, None)
+    near = replace(filters, repos=(revert.doc.repo,), date_from=days[0], date_to=days[1])
     found = [
-        d for d in store.search_candidates(sorted(reverted), later, 40)
-        if d.sha != revert.doc.sha and d.committed_at > revert.doc.committed_at
+        d for d in store.search_candidates(sorted(reverted), near, 40)
+        if d.sha != revert.doc.sha and (d.committed_at < revert.doc.committed_at) == before
+        and d.committed_at != revert.doc.committed_at
         and reverted_title(d.title) is None and _same_change(reverted, d.title)
     ]  # fmt: skip
-    return min(found, key=lambda d: d.committed_at) if found else None
+    if not found:
+        return None
+    return (max if before else min)(found, key=lambda d: d.committed_at)
 
 
 def _written_apart(docs: Sequence[SearchDoc], understood: Understood) -> dict[str, set[str]]:
