@@ -386,7 +386,11 @@ def test_two_machines_with_their_own_slack_address_keep_a_streak_each(world: Wor
     [line] = _doctor(world, world.config, dead)
     assert line.startswith("✗ deliveries: slack has failed for sgl-project/sglang on 4 days in a row "
                            "(2026-01-16 to 2026-01-19; last: cannot reach http://127.0.0.1"), line  # fmt: skip
-    assert_no_canary(result.stdout, result.stderr, everything_written(world))
+    # Sent again to the mail alone (--only): slack is still configured, so the mail still names it.
+    again = run(*world.args("publish", "--only", "email", "--force", "-q"), env=dead)
+    assert again.returncode == 0 and len(world.smtp.received) == 2, again.stderr
+    assert "slack 推送 sgl-project/sglang 已连续 4 天失败" in _mail_text(world, -1)
+    assert_no_canary(result.stdout, result.stderr, again.stdout, again.stderr, everything_written(world))
 
 
 def test_a_day_skipped_as_empty_neither_ends_nor_continues_a_failing_streak(world: World) -> None:
