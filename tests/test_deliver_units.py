@@ -476,11 +476,21 @@ def _ledger_day(store: Store, repo: str, day: int, target: str, state: str, publ
                                  detail=f"{state} on day {day}")  # fmt: skip
 
 
+def _at(name: str, target: str) -> Counting:
+    """A configured publisher ``name`` whose ledger target (its address's fingerprint) is ``target``."""
+    publisher = Counting(name, in_place=False)
+    publisher.target = target
+    return publisher
+
+
 def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_language(tmp_path: Path) -> None:
     from dailydiff.engine.deliver import delivery_alerts as alerts_of
 
+    configured = [_at("slack", "slack:team"), _at("discord", "discord:dev"), _at("email", "email:all"),
+                  _at("hook\u202egnp.exe", "hook:x")]  # fmt: skip
+
     def delivery_alerts(store: Store, repos: list[str], days: int, language: str) -> list[str]:
-        return [a.line for a in alerts_of(store, repos, days, language)]
+        return [a.line for a in alerts_of(store, dict.fromkeys(repos, configured), days, language)]
 
     with Store.open(tmp_path) as store:
         for day, state in ((14, "failed"), (15, "delivered"), (16, "failed"), (17, "failed"), (18, "failed")):
@@ -502,7 +512,8 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
             "run dailydiff doctor"
         ]
         # Each says which target of which ledger unit it is about: that target is never told it.
-        assert [(a.repo, a.target) for a in alerts_of(store, ["o/r", "digest:weekly"], 3, "en")] == [
+        both = dict.fromkeys(["o/r", "digest:weekly"], configured)
+        assert [(a.repo, a.target) for a in alerts_of(store, both, 3, "en")] == [
             ("digest:weekly", "email:all"), ("o/r", "slack:team")]  # fmt: skip
         assert delivery_alerts(store, ["o/r"], 4, "en") == []  # the streak is shorter than alert_after
         assert delivery_alerts(store, ["o/r"], 0, "en") == []  # 0: never
@@ -516,23 +527,45 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
         assert delivery_alerts(store, ["o/r"], 3, "en") == []
 
 
-def test_a_target_replaced_by_its_publisher_at_a_new_address_that_works_is_not_failing(
-    tmp_path: Path,
-) -> None:
+def test_a_streak_is_its_targets_own_and_only_a_target_configured_now_is_alerted_on(tmp_path: Path) -> None:
+    """A streak belongs to a publisher's name at one address (the ledger's target, a fingerprint of it): the
+    same name at another address (a replaced webhook, another machine's) neither ends it nor is told it."""
     from dailydiff.engine.deliver import delivery_alerts
 
+    def alerts(store: Store, *configured: Counting) -> list[tuple[str, str, str]]:
+        return [(a.repo, a.target, a.publisher) for a in delivery_alerts(store, {"o/r": configured}, 3, "en")]
+
+    old, new = _at("slack", "slack:old"), _at("slack", "slack:new")
     with Store.open(tmp_path) as store:
-        for day in (16, 17, 18):  # the old webhook of `slack` (a revoked URL)
-            _ledger_day(store, "o/r", day, "slack:old", "failed")
-            _ledger_day(store, "o/other", day, "slack:old", "failed")
-        _ledger_day(store, "o/r", 17, "slack:new", "delivered")  # before the old one's last failure: no sign
-        _ledger_day(store, "o/other", 18, "slack:new", "delivered", "slack-2")  # another publisher: no sign
-        assert [(a.repo, a.target, a.publisher) for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == [
-            ("o/other", "slack:old", "slack"), ("o/r", "slack:old", "slack")]  # fmt: skip
-        # `slack` delivered at its new address on (or after) the old one's last failure: it works again.
-        _ledger_day(store, "o/r", 18, "slack:new", "delivered")
-        assert [a.repo for a in delivery_alerts(store, ["o/r", "o/other"], 3, "en")] == ["o/other"]
-        assert [f.repo for f in store.failing_targets(3)] == ["o/other"]  # what `doctor` names
+        for day in (16, 17, 18):
+            _ledger_day(store, "o/r", day, old.target, "failed")
+        _ledger_day(store, "o/r", 18, new.target, "delivered")  # the same name at another address: it works
+        assert alerts(store, old, _at("email", "email:all")) == [("o/r", "slack:old", "slack")]
+        assert alerts(store, new) == []  # the old address is not configured here: not alerted on
+        assert alerts(store) == [] and alerts(store, _at("email", "email:all")) == []  # slack removed
+        assert alerts(store, _at("slack-2", old.target)) == []  # the address under another name: its own
+        assert [(f.target, f.days) for f in store.failing_targets(3)] == [("slack:old", 3)]  # every streak
+        _ledger_day(store, "o/r", 20, old.target, "failed")  # put back: the 19th (no row) left it alone
+        assert [(f.target, f.days, f.since, f.last) for f in store.failing_targets(3)] == [
+            ("slack:old", 4, dt.date(2026, 1, 16), dt.date(2026, 1, 20))]  # fmt: skip
+
+
+def test_a_day_skipped_as_empty_is_not_sent_and_neither_ends_nor_continues_a_streak(tmp_path: Path) -> None:
+    quiet = Counting("quiet", in_place=False)
+    quiet.skip_empty = True
+    empty = make_report(0)  # 2026-01-27
+    with Store.open(tmp_path) as store:
+        for day in (24, 25, 26):
+            _ledger_day(store, empty.repo, day, quiet.target, "failed", "quiet")
+        (skipped,) = deliver(edition(empty), [quiet], store)
+        assert skipped.status == "skipped" and quiet.sent == []
+        [failing] = store.failing_targets(3)
+        assert (failing.days, failing.since, failing.last) == (3, dt.date(2026, 1, 24), dt.date(2026, 1, 26))
+        quiet.skip_empty = False  # a day it was sent to and worked: the streak ends
+        (sent,) = deliver(
+            edition(make_report(0).model_copy(update={"date": dt.date(2026, 1, 28)})), [quiet], store
+        )
+        assert sent.status == "ok" and store.failing_targets(1) == []
 
 
 def test_a_day_not_settled_waits_for_messages_and_is_shown_where_it_updates_in_place(tmp_path: Path) -> None:

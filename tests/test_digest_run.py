@@ -4,6 +4,7 @@ the site, chat services' limits, the delivery ledger, and the cross-repository o
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import posixpath
@@ -231,33 +232,51 @@ def test_delivered_once_across_run_and_digest_publish_force_delivers_again(tmp_p
 
 
 def test_a_repositorys_target_failing_for_days_is_named_in_the_digest(tmp_path: Path) -> None:
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
+    from dailydiff.settings import load_settings
     from dailydiff.store import Store
 
-    build_workspace(tmp_path, repos=2, per_day=3, extra_toml=DELIVERY_TOML)
+    slack = '\n[[publish]]\ntype = "slack"\nurl_env = "HOOK_SLACK"\nretries = 0\n'
+    build_workspace(tmp_path, repos=2, per_day=3, extra_toml=DELIVERY_TOML + slack)
     _unpublished(tmp_path)
+    config = tmp_path / "dailydiff.toml"  # proj1's days go to Slack (a target of its own), and only there
+    config.write_text(
+        config.read_text().replace(
+            'name = "proj1"\npublishers = []', 'name = "proj1"\npublishers = ["slack"]'
+        )
+    )
     hooks = WebhookReceiver().start()
     try:
-        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"], HOOK_DISCORD=hooks.urls()["discord"])
+        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"], HOOK_DISCORD=hooks.urls()["discord"],
+                          HOOK_SLACK=hooks.urls()["slack"])  # fmt: skip
         day = ["--date", DAY0.isoformat()]
-        dailydiff("run", *day, cwd=tmp_path, env=env)
+        hooks.script["slack"] = [503] * 2  # Slack fails on the day (proj1's and the digest's)
+        assert dailydiff("run", *day, cwd=tmp_path, env=env, check=False).returncode == 8
+        hooks.script.clear()
         sent = len(hooks.received["discord"])
         assert "推送告警" not in json.dumps(hooks.received["discord"], ensure_ascii=False)
+        settings = load_settings(tmp_path / "dailydiff.toml", environ=env, cwd=tmp_path)
+        [target] = [p.target for p in build_publishers(settings.publish, Secrets(env)) if p.type == "slack"]
         with Store.open(tmp_path / "data") as store:
-            repo = sorted({r for r, _, _ in store.list_reports()})[1]
-            for back in (3, 2, 1):  # the repository's own mail failed on the three days before
+            old, repo = sorted({r for r, _, _ in store.list_reports()})
+            assert (old, repo) == ("proj0", "proj1")
+            # proj1's Slack failed on the three days before; so did proj0's, which no longer publishes there.
+            for back, name in itertools.product((3, 2, 1), (old, repo)):
                 date = DAY0 - dt.timedelta(days=back)
-                assert store.claim_delivery(repo, date, "zh", "email:x", publisher="mail", content_hash="h",
+                assert store.claim_delivery(name, date, "zh", target, publisher="slack", content_hash="h",
                                             owner="me", seen=None)  # fmt: skip
-                store.finish_delivery(repo, date, "zh", "email:x", owner="me", state="failed", content_hash="h",
-                                      detail="535 authentication failed")  # fmt: skip
+                store.finish_delivery(name, date, "zh", target, owner="me", state="failed", content_hash="h",
+                                      detail="HTTP 404")  # fmt: skip
         dailydiff("digest", *day, "--publish", "--force", cwd=tmp_path, env=env)
     finally:
         hooks.stop()
     assert hooks.violations == []
-    since, last = DAY0 - dt.timedelta(days=3), DAY0 - dt.timedelta(days=1)
-    alert = f"mail 推送 {repo} 已连续 3 天失败（{since} 至 {last}）；请运行 dailydiff doctor 查看"
+    since = DAY0 - dt.timedelta(days=3)
+    alert = f"slack 推送 {repo} 已连续 4 天失败（{since} 至 {DAY0}）；请运行 dailydiff doctor 查看"
     discord = json.dumps(hooks.received["discord"][sent:], ensure_ascii=False)
     assert "⚠️ 推送告警" in discord and alert in discord, discord[:1500]
+    assert "proj0 已连续" not in discord  # a target the repository no longer has is not named
 
 
 def test_a_digest_target_failing_for_days_is_told_to_the_digests_other_targets_never_to_itself(

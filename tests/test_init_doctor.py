@@ -370,14 +370,25 @@ def test_doctor_says_which_version_runs_and_whether_the_workflow_pins_it(tmp_pat
 def test_doctor_names_a_target_that_failed_alert_after_days_in_a_row(tmp_path: Path) -> None:
     import datetime as dt
 
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
     from dailydiff.store import Store
 
     data = tmp_path / "data"
-    settings = load_settings(None, environ={}, overrides={"data_dir": str(data)})
+    (tmp_path / "dailydiff.toml").write_text(
+        '[[publish]]\nname = "team-slack"\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n\n'
+        '[[publish]]\nname = "mail"\ntype = "email"\nhost = "127.0.0.1"\nsender = "a@example.com"\n'
+        'recipients = ["b@example.com"]\n'
+    )
+    env = {"TEAM_SLACK_URL": "http://127.0.0.1:1/services/T/B/CANARY-doctor-hook"}
+    settings = load_settings(tmp_path / "dailydiff.toml", environ=env, overrides={"data_dir": str(data)})
+    slack, mail = (p.target for p in build_publishers(settings.publish, Secrets(env)))
     outcomes = {  # (repo, target, publisher): the state of each day, oldest first
-        ("o/r", "slack:sha256:aaaa", "team-slack"): ["delivered", "failed", "failed", "failed"],
-        ("o/r", "email:sha256:bbbb", "mail"): ["failed", "failed", "failed", "delivered"],  # recovered
-        ("o/other", "slack:sha256:aaaa", "team-slack"): ["delivered", "delivered", "failed", "failed"],
+        ("o/r", slack, "team-slack"): ["delivered", "failed", "failed", "failed"],
+        ("o/r", mail, "mail"): ["failed", "failed", "failed", "delivered"],  # recovered
+        ("o/other", slack, "team-slack"): ["delivered", "delivered", "failed", "failed"],
+        ("o/r", "slack:sha256:0123456789abcdef", "team-slack"): ["failed"] * 4,  # its replaced address
+        ("o/r", "discord:sha256:0123456789abcdef", "old-discord"): ["failed"] * 4,  # removed from the config
     }
     with Store.connect(settings.data_path / "dailydiff.sqlite3") as store:
         for (repo, target, publisher), states in outcomes.items():
@@ -387,7 +398,8 @@ def test_doctor_names_a_target_that_failed_alert_after_days_in_a_row(tmp_path: P
                                             owner="me", seen=None)  # fmt: skip
                 store.finish_delivery(repo, date, "zh", target, owner="me", state=state, content_hash="h",
                                       detail="HTTP 404: no such webhook" if state == "failed" else "ok")  # fmt: skip
-    result = dailydiff("doctor", "--data-dir", data, cwd=tmp_path, check=False)
+    result = dailydiff("doctor", "--data-dir", data, cwd=tmp_path, check=False, env=env)
+    assert "CANARY" not in result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("✗ deliveries: ")]
     assert lines == [
         "✗ deliveries: team-slack has failed for o/r on 3 days in a row (2026-01-05 to 2026-01-07; last: "
@@ -396,9 +408,16 @@ def test_doctor_names_a_target_that_failed_alert_after_days_in_a_row(tmp_path: P
     ], result.stdout
     assert result.returncode == 1
     two = dailydiff(
-        "doctor", "--data-dir", data, cwd=tmp_path, check=False, env={"DAILYDIFF_RUN_ALERT_AFTER": "2"}
+        "doctor", "--data-dir", data, cwd=tmp_path, check=False, env=env | {"DAILYDIFF_RUN_ALERT_AFTER": "2"}
     )
     assert sum(line.startswith("✗ deliveries: ") for line in two.stdout.splitlines()) == 2, two.stdout
+    # Where TEAM_SLACK_URL is not set (its address unknown), team-slack's streaks are named by its name alone.
+    unset = dailydiff("doctor", "--data-dir", data, cwd=tmp_path, check=False)
+    named = [line for line in unset.stdout.splitlines() if line.startswith("✗ deliveries: ")]
+    assert [line.split(" (")[0] for line in named] == [
+        "✗ deliveries: team-slack has failed for o/r on 4 days in a row",
+        "✗ deliveries: team-slack has failed for o/r on 3 days in a row",
+    ], unset.stdout
     never = dailydiff(
         "doctor", "--data-dir", data, cwd=tmp_path, check=False, env={"DAILYDIFF_RUN_ALERT_AFTER": "0"}
     )

@@ -3,6 +3,7 @@ local server, idempotent GitHub publishing, partial failure, dry runs and secret
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -198,10 +199,10 @@ def test_everything_down_is_exit_7_and_secrets_stay_out(world: World) -> None:
     assert_no_canary(result.stdout, result.stderr)
 
 
-def _failed_before(world: World, name: str, target: str = "") -> str:
+def _failed_before(world: World, name: str, target: str = "", days: tuple[int, ...] = (16, 17, 18)) -> str:
     """The ledger (of a store of its own: no other test's deliveries) says the publisher ``name`` failed on
-    the three days before (as `doctor` sees them) at its target (or ``target``); the alert line the other
-    targets are told."""
+    the three days before (or ``days``, as `doctor` sees them) at its target (or ``target``); the alert line
+    the other targets are told."""
     import datetime as dt
 
     from dailydiff.publish.base import Secrets
@@ -216,13 +217,16 @@ def _failed_before(world: World, name: str, target: str = "") -> str:
     [now] = [p.target for p in build_publishers(settings.publish, Secrets(world.env)) if p.name == name]
     target = target or now
     with Store.open(world.data) as store:
-        for day in (16, 17, 18):
+        for day in days:
             date = dt.date(2026, 1, day)
             assert store.claim_delivery("sgl-project/sglang", date, "zh", target, publisher=name,
                                         content_hash="h", owner="me", seen=None)  # fmt: skip
             store.finish_delivery("sgl-project/sglang", date, "zh", target, owner="me", state="failed",
                                   content_hash="h", detail="HTTP 404: no such webhook")  # fmt: skip
-    return f"{name} 推送 sgl-project/sglang 已连续 3 天失败（2026-01-16 至 2026-01-18）；请运行 dailydiff doctor 查看"
+    return (
+        f"{name} 推送 sgl-project/sglang 已连续 {len(days)} 天失败（2026-01-{days[0]} 至 2026-01-{days[-1]}）；"
+        "请运行 dailydiff doctor 查看"
+    )
 
 
 def _mail_text(world: World, index: int) -> str:
@@ -300,6 +304,108 @@ def test_a_target_given_a_new_address_that_works_is_not_said_to_fail(world: Worl
         body = json.dumps(world.hooks.received[service], ensure_ascii=False)
         assert "推送告警" not in body and "已连续" not in body, (service, body[:2000])
     assert len(world.smtp.received) == 1 and "推送告警" not in _mail_text(world, 0)
+
+
+def _target_of(world: World, name: str, env: dict[str, str]) -> str:
+    """The ledger target of the publisher ``name`` under ``env`` (its address's fingerprint)."""
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
+    from dailydiff.settings import load_settings
+
+    settings = load_settings(world.config, environ=env)
+    [target] = [p.target for p in build_publishers(settings.publish, Secrets(env)) if p.name == name]
+    return target
+
+
+def _alerted(world: World, alert: str) -> list[str]:
+    """The receivers whose newest message carries ``alert`` (chat services, the mail, the GitHub issue)."""
+    told = [s for s, got in world.hooks.received.items() if alert in json.dumps(got[-1], ensure_ascii=False)]
+    told += ["email"] if world.smtp.received and alert in _mail_text(world, -1) else []
+    issues = world.github.issues.get("acme/reports", [])
+    told += ["github-issue"] if issues and alert in issues[-1]["body"] else []
+    return sorted(told)
+
+
+def _doctor(world: World, config: Path, env: dict[str, str]) -> list[str]:
+    result = run("doctor", "--config", str(config), "--data-dir", str(world.data), env=env)
+    assert_no_canary(result.stdout, result.stderr)
+    return [line for line in result.stdout.splitlines() if "deliveries" in line]
+
+
+OTHERS = ["dingtalk", "discord", "email", "feishu", "generic", "github-issue", "wecom"]  # all but slack
+
+
+def test_a_target_removed_from_the_config_is_not_alerted_on_and_put_back_its_streak_goes_on(
+    world: World,
+) -> None:
+    alert = _failed_before(world, "slack")
+    text = world.config.read_text()
+    [entry] = [block for block in text.split("[[publish]]") if 'type = "slack"' in block]
+    without = world.tmp / "without-slack.toml"
+    without.write_text(text.replace("[[publish]]" + entry, ""))
+    # Slack is no longer configured: no message names it, nor does doctor.
+    gone = run(*dataclasses.replace(world, config=without).args("report", "--publish", "-q"), env=world.env)
+    assert gone.returncode == 0, gone.stderr
+    assert "slack" not in world.hooks.arrived and len(world.smtp.received) == 1
+    assert _alerted(world, alert) == []
+    assert _doctor(world, without, world.env) == []
+    # Put back at the same address, and still failing: its streak goes on (the day it was not configured
+    # was not attempted: neither a failure nor a success), so the others are told at once.
+    assert _doctor(world, world.config, world.env) == [
+        "✗ deliveries: slack has failed for sgl-project/sglang on 3 days in a row (2026-01-16 to 2026-01-18; "
+        "last: HTTP 404: no such webhook) — fix: check the slack target; once it works, `dailydiff publish "
+        "sgl-project/sglang --from 2026-01-16 --to 2026-01-18 --only slack` sends what it missed"
+    ]
+    world.hooks.script["slack"] = [503] * 5
+    back = run(*world.args("publish", "--force", "-q"), env=world.env)
+    assert back.returncode == 8, back.stderr
+    assert _alerted(world, alert) == OTHERS
+    assert_no_canary(gone.stdout, gone.stderr, back.stdout, back.stderr, everything_written(world))
+
+
+def test_two_machines_with_their_own_slack_address_keep_a_streak_each(world: World) -> None:
+    # A fleet sharing one store: machine A's SLACK_URL works, machine B's names a dead webhook. The same
+    # publisher name at two addresses: B's failures are B's slack's, whatever A's slack delivered.
+    dead = world.env | {"SLACK_URL": f"http://127.0.0.1:{free_port()}/services/T/B/{HOOK}"}
+    mine, theirs = _target_of(world, "slack", dead), _target_of(world, "slack", world.env)
+    assert mine != theirs and HOOK not in mine
+    alert = _failed_before(world, "slack", target=mine)
+    import datetime as dt
+
+    from dailydiff.store import Store
+
+    with Store.open(world.data) as store:  # machine A's slack delivered the day of B's last failure
+        day = dt.date(2026, 1, 18)
+        assert store.claim_delivery("sgl-project/sglang", day, "zh", theirs, publisher="slack", content_hash="h",
+                                    owner="a", seen=None)  # fmt: skip
+        store.finish_delivery("sgl-project/sglang", day, "zh", theirs, owner="a", state="delivered",
+                              content_hash="h", detail="sent")  # fmt: skip
+    result = run(*world.args("report", "--publish", "-q"), env=dead)  # machine B
+    assert result.returncode == 8, result.stderr
+    assert _alerted(world, alert) == OTHERS
+    [line] = _doctor(world, world.config, dead)
+    assert line.startswith("✗ deliveries: slack has failed for sgl-project/sglang on 4 days in a row "
+                           "(2026-01-16 to 2026-01-19; last: cannot reach http://127.0.0.1"), line  # fmt: skip
+    # Sent again to the mail alone (--only): slack is still configured, so the mail still names it.
+    again = run(*world.args("publish", "--only", "email", "--force", "-q"), env=dead)
+    assert again.returncode == 0 and len(world.smtp.received) == 2, again.stderr
+    assert "slack 推送 sgl-project/sglang 已连续 4 天失败" in _mail_text(world, -1)
+    assert_no_canary(result.stdout, result.stderr, again.stdout, again.stderr, everything_written(world))
+
+
+def test_a_day_skipped_as_empty_neither_ends_nor_continues_a_failing_streak(world: World) -> None:
+    alert = _failed_before(world, "slack", days=(14, 15, 16))
+    # The 17th has no commits: slack (skip_empty, as chat is by default) is sent nothing that day.
+    empty = run("report", str(world.repo), "--date", "2026-01-17", "--data-dir", str(world.data), "--config",
+                str(world.config), "--publish", "-q", env=world.env)  # fmt: skip
+    assert empty.returncode == 0, empty.stderr
+    assert "slack" not in world.hooks.arrived
+    world.hooks.script["slack"] = [503] * 5  # and on the 19th it fails again
+    result = run(*world.args("report", "--publish", "-q"), env=world.env)
+    assert result.returncode == 8, result.stderr
+    assert _alerted(world, alert) == OTHERS
+    [line] = _doctor(world, world.config, world.env)
+    assert "slack has failed for sgl-project/sglang on 4 days in a row (2026-01-14 to 2026-01-19;" in line
 
 
 def test_dry_run_prints_and_sends_nothing(world: World) -> None:

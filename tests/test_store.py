@@ -152,6 +152,47 @@ def _first_version_store(location: str) -> None:
     db.close()
 
 
+def _ledger_day(store: Store, day: int, target: str, state: str, detail: str = "", sent: bool = True) -> None:
+    date = dt.date(2026, 1, day)
+    assert store.claim_delivery("o/r", date, "en", target, publisher="slack", content_hash="h", owner="me",
+                                seen=store.delivery("o/r", date, "en", target))  # fmt: skip
+    assert store.finish_delivery("o/r", date, "en", target, owner="me", state=state, content_hash="h",
+                                 detail=detail or state, sent=sent)  # fmt: skip
+
+
+def test_a_failing_streak_is_its_targets_and_a_day_skipped_as_empty_leaves_it_alone(location: str) -> None:
+    with Store.connect(location) as store:
+        for day in (14, 15, 16):
+            _ledger_day(store, day, "slack:a", "failed")
+        _ledger_day(
+            store, 17, "slack:a", "delivered", "no commits that day, nothing sent (skip_empty)", sent=False
+        )
+        _ledger_day(store, 17, "slack:b", "delivered")  # the same publisher name at another address
+        _ledger_day(store, 18, "slack:a", "failed")
+        streaks = [(f.target, f.publisher, f.days, f.since.day, f.last.day) for f in store.failing_targets(3)]
+        assert streaks == [("slack:a", "slack", 4, 14, 18)]
+        _ledger_day(store, 19, "slack:a", "delivered")  # sent, and it worked: the streak ends
+        assert store.failing_targets(1) == []
+    # A store from before m017: its days skipped as empty (recorded as delivered; told by their detail) are
+    # days nothing was sent on once upgraded.
+    undo = ["ALTER TABLE delivery_ledger DROP COLUMN sent", "DELETE FROM migrations WHERE name = 'm017_delivery_sent'",
+            "UPDATE delivery_ledger SET state = 'failed' WHERE date = '2026-01-19'"]  # fmt: skip
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as pg:
+            for statement in undo:
+                pg.execute(statement.encode())
+    else:
+        with sqlite3.connect(location) as db:
+            for statement in undo:
+                db.execute(statement)
+        db.close()
+    with Store.connect(location) as store:
+        assert "m017_delivery_sent" in store.applied_migrations()
+        assert [(f.target, f.days, f.since.day) for f in store.failing_targets(3)] == [("slack:a", 5, 14)]
+
+
 def test_a_store_made_by_the_first_migration_is_upgraded(location: str) -> None:
     _first_version_store(location)
     with Store.connect(location) as store:

@@ -54,7 +54,8 @@ def publish_reports(
         )
     secrets = Secrets(os.environ)
     history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    publishers = select(build_publishers(settings.publish, secrets), only)
+    configured = build_publishers(settings.publish, secrets)
+    publishers = select(configured, only)
     if dry_run:
         for report in reports:
             edition = day_edition(report, settings, history)
@@ -68,7 +69,7 @@ def publish_reports(
     days = sorted(r.date for r in reports)
     run = RunOptions(dates=DateSpec(first=days[0].isoformat(), last=days[-1].isoformat()), force=force,
                      secrets=secrets, history=history, open_store=lambda: open_store(settings))  # fmt: skip
-    outcomes = run_plan(plan, run, publishers, store, settings)
+    outcomes = run_plan(plan, run, configured, store, settings)  # --only: the others are still alerted on
     for line in delivery_lines(outcomes, quiet=quiet):
         stderr.print(line, markup=False)
     return outcomes

@@ -23,7 +23,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
-from dailydiff.store import open_store
+from dailydiff.store import FailingTarget, open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
@@ -240,9 +240,9 @@ def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
     days = ctx.settings.run.alert_after
     try:
         with open_store(ctx.settings, ctx.on_slow) as store:
-            failing = store.failing_targets(days)
+            failing = _configured(ctx.settings, store.failing_targets(days))
     except DailyDiffError:
-        return []  # the data directory's check says what is wrong with the store
+        return []  # the data directory's check says what is wrong with the store (or the config's)
     if not failing:
         return []
     results = []
@@ -260,6 +260,28 @@ def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
             f"check the {f.publisher} target; once it works, `{again}` sends what it missed",
         ))  # fmt: skip
     return results
+
+
+def _configured(settings: Settings, failing: list[FailingTarget]) -> list[FailingTarget]:
+    """The streaks of the targets configured here (engine/deliver.py configured_streaks): a publisher whose
+    URL variable is unset here is matched by its name (the publishers check names the variable)."""
+    from dailydiff.engine.deliver import configured_streaks
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.files import output_dir_publisher
+    from dailydiff.publish.registry import build_publishers, entry_names
+
+    publishers = build_publishers(settings.publish, Secrets(os.environ))
+    if settings.run.output_dir:  # the built-in files output of `run`
+        report = settings.report
+        publishers.append(
+            output_dir_publisher(Path(settings.run.output_dir), report.path_template, report.formats)
+        )
+    urls = {
+        name: str(getattr(entry, "url_env", ""))
+        for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True)
+    }
+    unknown = [name for name, variable in urls.items() if variable and not os.environ.get(variable)]
+    return configured_streaks(failing, {f.repo: publishers for f in failing}, unknown)
 
 
 def check_site(ctx: DoctorContext) -> list[CheckResult]:

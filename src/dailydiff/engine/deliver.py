@@ -19,10 +19,9 @@ Interface (small on purpose; later kinds and fleet claims build on it):
   out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
   older than ``[run] claim_timeout``) is taken over and sent again; the result says so in one line.
-- A target is sent the edition without the alerts about itself (``Edition.for_target``; also at the
-  address its publisher had before), nor about a target that delivered this unit meanwhile; the targets
-  alerts are about are sent first, so one that works again is not said to fail in the same run's other
-  messages.
+- A target is sent the edition without the alerts about itself (``Edition.for_target``), nor about a
+  target that delivered this unit meanwhile; the targets alerts are about are sent first, so one that works
+  again is not said to fail in the same run's other messages.
 - A report already delivered to a target is not delivered again unless ``force``. A *changed* report
   (another content hash) is delivered again only to targets that update in place (files, GitHub
   contents and issues: the new version replaces the old); chat and e-mail targets sent it once, and a
@@ -38,7 +37,7 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,7 @@ from dailydiff.publish.base import RESENDS, Publisher, PublishResult, Secrets, S
 from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render.edition import Alert, Edition, UnitKey
 from dailydiff.settings import RepoEntry
-from dailydiff.store import Delivery, Store
+from dailydiff.store import Delivery, FailingTarget, Store
 
 DEFAULT_CLAIM_TIMEOUT = 900.0
 # Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
@@ -146,10 +145,8 @@ def deliver(
     owner = owner or claim_owner()
     now = now or store.clock
     # The targets an alert is about first: one that works again is then not said to fail to the others.
-    about, named = {a.target for a in edition.alerts}, {a.publisher for a in edition.alerts}
-    order = sorted(
-        range(len(targets)), key=lambda i: targets[i].target not in about and targets[i].name not in named
-    )
+    about = {a.target for a in edition.alerts}
+    order = sorted(range(len(targets)), key=lambda i: targets[i].target not in about)
     results = {i: _deliver_one(edition, targets[i], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                                owner=owner, now=now) for i in order}  # fmt: skip
     return [results[i] for i in range(len(targets))]
@@ -176,7 +173,7 @@ def _deliver_one(
         )
 
     try:
-        edition = edition.for_target(publisher.target, _not_told(store, edition, publisher))
+        edition = edition.for_target(publisher.target, _delivered_since(store, edition))
         digest = edition.content_hash(publisher.parts, publisher.formats)
     except UserTemplateError:  # every target would fail alike: the command stops and says it once
         raise
@@ -219,9 +216,10 @@ def _deliver_one(
         recovered = ""
     else:
         return result("skipped", "claimed by another process meanwhile", digest)
-    if publisher.skip_empty and edition.empty:
+    tried = not (publisher.skip_empty and edition.empty)
+    if not tried:
         # Recorded as delivered: the unit is done for this target, and a commit that lands in a day later
-        # is announced by an addendum.
+        # is announced by an addendum. Nothing was tried: a failing streak neither goes on nor ends.
         outcome = PublishResult(publisher.name, publisher.type, Status.SKIPPED,
                                 f"{edition.empty}, nothing sent (skip_empty)")  # fmt: skip
     else:
@@ -231,33 +229,48 @@ def _deliver_one(
         finally:
             RESENDS.reset(sending)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
-    store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail)
+    store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
+                          sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
 
 
-def _not_told(store: Store, edition: Edition, publisher: Publisher) -> set[str]:
-    """The targets of the edition's alerts that ``publisher`` is not told about, besides its own: its own at
-    the address it had before (the same publisher), and those that delivered this very unit since the
-    alerts were made (earlier in this run, or in another process; at a new address too): they work again."""
+def _delivered_since(store: Store, edition: Edition) -> set[str]:
+    """The targets an alert of the edition is about that have delivered this very unit since the alerts were
+    made (earlier in this run, or in another process): they work again."""
     unit = edition.key
     rows = store.deliveries(unit.repo, unit.date, unit.language) if edition.alerts else {}
-    delivered = [row for row in rows.values() if row.state == "delivered"]
-    targets, names = {row.target for row in delivered}, {row.publisher for row in delivered}
-    return {a.target for a in edition.alerts if a.publisher == publisher.name
-            or (a.repo == unit.repo and (a.target in targets or a.publisher in names))}  # fmt: skip
+    return {a.target for a in edition.alerts
+            if a.repo == unit.repo and a.target in rows and rows[a.target].state == "delivered"}  # fmt: skip
 
 
-def delivery_alerts(store: Store, repos: Collection[str], days: int, language: str) -> list[Alert]:
-    """One line for each delivery target of these repositories (a digest's: ``digest:<name>``) that has failed
-    on ``days`` days in a row (``[run] alert_after``; 0: never): the next message the other targets send says
-    it, where people look (``doctor`` says it too); the target it is about is not told (``deliver``)."""
-    if days <= 0 or not repos:
+def configured_streaks(
+    failing: Sequence[FailingTarget],
+    targets: Mapping[str, Collection[Publisher]],
+    unknown: Collection[str] = (),
+) -> list[FailingTarget]:
+    """The failing streaks of the targets configured now: ``targets`` maps a ledger repository (a digest's:
+    ``digest:<name>``) to its publishers, and a streak is one of theirs by name and address (the ledger's
+    target). A target removed from the config, or at an address it no longer has (a replaced webhook; another
+    machine's), is not alerted on here. ``unknown``: names whose address cannot be read here (its variable is
+    unset: `doctor` on a laptop), matched by name alone."""
+    mine = {(repo, p.name, p.target) for repo, publishers in targets.items() for p in publishers}
+    return [f for f in failing if (f.repo, f.publisher, f.target) in mine or f.publisher in unknown]
+
+
+def delivery_alerts(
+    store: Store, targets: Mapping[str, Collection[Publisher]], days: int, language: str
+) -> list[Alert]:
+    """One line for each configured delivery target of these repositories (``targets``: each one's publishers;
+    a digest's: ``digest:<name>``) that has failed on ``days`` days in a row (``[run] alert_after``; 0: never):
+    the next message the other targets send says it, where people look (``doctor`` says it too); the target
+    it is about is not told (``deliver``)."""
+    if days <= 0 or not targets:
         return []
     from dailydiff.common.i18n import words
     from dailydiff.common.text import clean
 
     line = words("report", language)["delivery_failing"]
-    failing = [f for f in store.failing_targets(days) if f.repo in repos]
+    failing = configured_streaks(store.failing_targets(days), targets)
     return [
         Alert(
             f.repo,

@@ -727,7 +727,9 @@ class Engine:
         # The render stage: the day's edition, each part rendered once on first use, for every target; with
         # a line for each of the repository's targets that has failed for days.
         alerts = (
-            delivery_alerts(self.store, {report.repo}, repo.settings.run.alert_after, report.language)
+            delivery_alerts(
+                self.store, {report.repo: repo.publishers}, repo.settings.run.alert_after, report.language
+            )
             if repo.publishers
             else []
         )

@@ -267,12 +267,18 @@ class DigestUnit:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
             targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
-            repos = {r.repo for r in digest.repos} | {self.entry.ledger_repo}
-            alerts = (
-                delivery_alerts(store, repos, settings.run.alert_after, digest.language) if targets else []
-            )
             # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
             day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
+            names = {r.repo: day_targets.get(r.repo) for r in digest.repos}
+            configured = {
+                repo: [p for p in context.available if n is None or p.name in n] for repo, n in names.items()
+            }
+            configured[self.entry.ledger_repo] = targets
+            alerts = (
+                delivery_alerts(store, configured, settings.run.alert_after, digest.language)
+                if targets
+                else []
+            )
             edition = digest_edition(digest, settings, day_targets, alerts)
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
         missing = [r.repo for r in digest.repos if not r.stored]
@@ -389,7 +395,7 @@ class StoredDayUnit:
         from dailydiff.render.edition import day_edition
 
         with context.own_store() as store:
-            alerts = delivery_alerts(store, {self.report.repo}, context.settings.run.alert_after,
+            alerts = delivery_alerts(store, {self.report.repo: context.available}, context.settings.run.alert_after,
                                      self.report.language) if self.targets else []  # fmt: skip
             edition = day_edition(self.report, context.settings, context.options.history, alerts=alerts)
             results, written = send(edition, self.targets, store, context, context.settings.run.claim_timeout)

@@ -725,32 +725,30 @@ class Store:
 
     def failing_targets(self, days: int) -> list[FailingTarget]:
         """The delivery targets whose newest ``days`` (or more) days all failed, per repository (a digest
-        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail. A target
-        whose publisher has delivered that repository at another target (a new address) on its last failure's
-        day or later was replaced by one that works: it is not failing."""
+        is ``digest:<name>``): how many days in a row, since when, and the last failure's detail. A streak
+        is its target's: the publisher's name at one address (the ledger's target, a fingerprint of it);
+        another address has a streak of its own. A day on which nothing was tried for the target (no row:
+        not configured, or built by a machine with another address; a day skipped as empty) neither
+        continues nor ends it."""
         rows = self._db.execute(
             "SELECT repo, target, publisher, date, state, detail FROM delivery_ledger "
-            "WHERE state IN ('delivered', 'failed') ORDER BY repo, target, date DESC"
+            "WHERE state IN ('delivered', 'failed') AND sent = 1 ORDER BY repo, target, date DESC"
         )
         found: list[FailingTarget] = []
-        streak: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-        ended: set[tuple[str, str]] = set()
-        delivered: dict[tuple[str, str], str] = {}  # (repo, publisher): the newest day it delivered
+        streak: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        ended: set[tuple[str, str, str]] = set()
         for repo, target, publisher, date, state, detail in rows:
-            key = (str(repo), str(target))
-            if state != "failed":
-                newest = delivered.get((str(repo), str(publisher)), "")
-                delivered[str(repo), str(publisher)] = max(newest, str(date))
+            key = (str(repo), str(target), str(publisher))
             if key in ended:
                 continue
             if state != "failed":
                 ended.add(key)
                 continue
-            streak.setdefault(key, []).append((str(publisher), str(date), str(detail)))
-        for (repo, target), failed in streak.items():
-            if days > 0 and len(failed) >= days and delivered.get((repo, failed[0][0]), "") < failed[0][1]:
-                publisher, newest, detail = failed[0]
-                found.append(FailingTarget(repo, target, publisher, len(failed), dt.date.fromisoformat(failed[-1][1]),
+            streak.setdefault(key, []).append((str(date), str(detail)))
+        for (repo, target, publisher), failed in streak.items():
+            if days > 0 and len(failed) >= days:
+                (newest, detail), since = failed[0], failed[-1][0]
+                found.append(FailingTarget(repo, target, publisher, len(failed), dt.date.fromisoformat(since),
                                            dt.date.fromisoformat(newest), detail))  # fmt: skip
         return found
 
@@ -819,17 +817,20 @@ class Store:
         state: str,
         content_hash: str,
         detail: str,
+        sent: bool = True,
     ) -> bool:
         """Record the outcome of a claimed delivery (``delivered`` or ``failed``); False when the claim
-        was no longer ours (another process took it over as stale). What was sent must be recorded: a
-        connection lost meanwhile (a server restart) is made again and the record tried once more (it is
-        conditional on the claim, so doing it twice is harmless)."""
+        was no longer ours (another process took it over as stale). ``sent``: False when nothing was tried
+        (``delivered`` under skip_empty). What was sent must be recorded: a connection lost meanwhile (a
+        server restart) is made again and the record tried once more (it is conditional on the claim, so
+        doing it twice is harmless)."""
+        args = (repo, date, language, target, owner, state, content_hash, detail, sent)
         try:
-            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+            return self._finish_delivery(*args)
         except StoreFullError:
             raise
         except StoreError:
-            return self._finish_delivery(repo, date, language, target, owner, state, content_hash, detail)
+            return self._finish_delivery(*args)
 
     def _finish_delivery(
         self,
@@ -841,16 +842,18 @@ class Store:
         state: str,
         content_hash: str,
         detail: str,
+        sent: bool,
     ) -> bool:
         with self._tx() as db:
             cursor = db.execute(
-                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, version = version + 1, "
-                "updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, sent = ?, "
+                "version = version + 1, updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
                 "AND claim_owner = ? AND state = 'sending'",
                 (
                     state,
                     content_hash,
                     scrub(detail),
+                    int(sent),
                     self.clock().isoformat(timespec="microseconds"),
                     repo,
                     date.isoformat(),

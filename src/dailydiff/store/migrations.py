@@ -316,4 +316,13 @@ MIGRATIONS: list[Migration] = [
     # glm5", "Qwen3.5" "qwen qwen3 5"), so "GLM" finds every GLM, and a word after a number in camel case is
     # a word ("FP4Quant" is "fp4 quant"): every row made again from the stored reports.
     ("m016_search_numbered_names", _search_reindex),
+    # Whether a delivery sent anything: 0 for a day skipped as empty (skip_empty; recorded as delivered so
+    # it is not tried again), which neither continues nor ends a target's failing streak ([run] alert_after).
+    (
+        "m017_delivery_sent",
+        """
+        ALTER TABLE delivery_ledger ADD COLUMN sent INTEGER NOT NULL DEFAULT 1;
+        UPDATE delivery_ledger SET sent = 0 WHERE state = 'delivered' AND detail LIKE '%nothing sent (skip_empty)';
+        """,
+    ),
 ]
