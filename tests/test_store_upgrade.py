@@ -199,6 +199,47 @@ def test_mcp_says_it_on_stderr_and_keeps_stdout_for_the_protocol(tmp_path: Path)
     ]
 
 
+def test_mcp_upgrades_the_store_as_it_starts_not_at_the_first_call(tmp_path: Path) -> None:
+    """An assistant starts `dailydiff mcp` with the editor and asks later: the upgrade a new version needs is
+    done beside the handshake, so the first call does not carry it (and may not time out)."""
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    data = tmp_path / "data"
+    location = str(data / "dailydiff.sqlite3")
+    _stored(location, days=2)
+    _as_before(location)
+    server = StdioServerParameters(command=sys.executable, args=["-m", "dailydiff", "mcp"], cwd=str(tmp_path),
+                                   env={"PYTHONPATH": str(REPO_ROOT / "src"), "HOME": str(tmp_path),
+                                        "PATH": os.environ["PATH"], "DAILYDIFF_DATA_DIR": str(data)})  # fmt: skip
+    applied: list[bool] = []
+
+    def upgraded() -> bool:
+        db = sqlite3.connect(location, timeout=30)
+        try:
+            return bool(db.execute("SELECT 1 FROM migrations WHERE name = ?", (REINDEX,)).fetchone())
+        finally:
+            db.close()
+
+    async def main() -> None:
+        with (tmp_path / "stderr.txt").open("w") as errlog:
+            async with (
+                stdio_client(server, errlog=errlog) as (read, write),
+                ClientSession(read, write) as client,
+            ):
+                await client.initialize()
+                await client.list_tools()
+                for _ in range(600):  # no tool called: the server upgrades the store on its own
+                    if upgraded():
+                        break
+                    await anyio.sleep(0.05)
+                applied.append(upgraded())
+
+    anyio.run(main)
+    assert applied == [True]
+    assert len(_notices((tmp_path / "stderr.txt").read_text())) == 1
+
+
 @pytest.mark.slow
 def test_a_postgres_store_is_named_without_its_password(tmp_path: Path, pg_url: str) -> None:
     from pgserver import PASSWORD

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -52,18 +53,27 @@ def _json(data: Any) -> str:
     return scrub(json.dumps(data, ensure_ascii=False, indent=1))
 
 
-def build_server(settings: Settings, on_slow: Callable[[str], None] | None = None) -> Any:
+def build_server(
+    settings: Settings, on_slow: Callable[[str], None] | None = None, upgrade_first: bool = False
+) -> Any:
     """The MCP server over the store ``settings`` name; the store is opened for each call (a shared
     PostgreSQL store may restart between them). ``on_slow``: told before a slow upgrade of the store (never
-    on stdout: it is the protocol)."""
+    on stdout: it is the protocol). ``upgrade_first``: the store is opened (and upgraded, after a new
+    version) at once, beside the handshake, so that an assistant's first call does not wait for it; a call
+    made before it is done waits for it, and an error of it is the call's own."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
     server = MCPServer(name="dailydiff", version=__version__, instructions=INSTRUCTIONS)
+    upgrade = threading.Thread(target=_open_once, args=(settings, on_slow), name="store-upgrade", daemon=True)
+    if upgrade_first:
+        upgrade.start()
 
     @contextmanager
     def store() -> Iterator[Store]:
+        if upgrade.is_alive():
+            upgrade.join()
         with open_store(settings, on_slow) as opened:
             yield opened
 
@@ -232,6 +242,14 @@ def build_server(settings: Settings, on_slow: Callable[[str], None] | None = Non
     return server
 
 
+def _open_once(settings: Settings, on_slow: Callable[[str], None] | None) -> None:
+    try:
+        with open_store(settings, on_slow):
+            pass
+    except Exception:  # the first call opens the store again and says what is wrong, in one line
+        pass
+
+
 def serve_stdio(settings: Settings, on_slow: Callable[[str], None] | None = None) -> None:
-    """Run the server over stdin/stdout until the client closes them."""
-    build_server(settings, on_slow).run("stdio")
+    """Run the server over stdin/stdout until the client closes them; the store is upgraded at once."""
+    build_server(settings, on_slow, upgrade_first=True).run("stdio")
