@@ -241,6 +241,26 @@ def test_mcp_upgrades_the_store_as_it_starts_not_at_the_first_call(tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_doctor_waits_for_an_upgrade_it_began_instead_of_cutting_it_off(tmp_path: Path) -> None:
+    """`doctor --deadline 1` on a store whose index a new version rebuilds (some 3 s here): the data
+    directory's check began the upgrade and said so; it is waited for, not cut off at the deadline (which
+    rolled it back, and the next command began it again)."""
+    data = tmp_path / "data"
+    location = str(data / "dailydiff.sqlite3")
+    _stored(location, days=1000)
+    _as_before(location)
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "doctor", "--deadline", "1", "--data-dir", str(data)],
+                          cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert len(_notices(done.stderr)) == 1, done.stderr
+    assert "data directory" in done.stdout and "no answer within" not in done.stdout, done.stdout
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT 1 FROM migrations WHERE name = ?", (REINDEX,)).fetchone()
+    again = subprocess.run([sys.executable, "-m", "dailydiff", "search", "heading", "--data-dir", str(data)],
+                           cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert _notices(again.stderr) == []
+
+
+@pytest.mark.slow
 def test_a_postgres_store_is_named_without_its_password(tmp_path: Path, pg_url: str) -> None:
     from pgserver import PASSWORD
 

@@ -7,6 +7,7 @@ maps a source kind (see sources.source_kind) to a reachability probe for one [[r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -375,20 +376,33 @@ SLOW_FIXES = {
 def run_checks(ctx: DoctorContext, checks: dict[str, Check] | None = None,
                deadline: float = CHECK_DEADLINE) -> list[CheckResult]:  # fmt: skip
     """Every check in order, each given ``deadline`` seconds: one that does not answer in time is a ✗
-    line saying so, and doctor goes on (it is left running in a daemon thread, which exit does not wait for)."""
+    line saying so, and doctor goes on (it is left running in a daemon thread, which exit does not wait for).
+    A check that is upgrading the store (it said so through ``ctx.on_slow``) is waited for to the end: cut
+    off, the upgrade would be rolled back and begun again by the next command."""
     results: list[CheckResult] = []
+    upgrading = threading.Event()
+
+    def told(message: str) -> None:
+        upgrading.set()
+        if ctx.on_slow is not None:
+            ctx.on_slow(message)
+
+    checked = dataclasses.replace(ctx, on_slow=told)
     for name, check in (checks or CHECKS).items():
         box: list[list[CheckResult] | BaseException] = []
 
         def call(check: Check = check, box: list[list[CheckResult] | BaseException] = box) -> None:
             try:
-                box.append(check(ctx))
+                box.append(check(checked))
             except BaseException as exc:  # handed to the caller's thread below
                 box.append(exc)
 
+        upgrading.clear()
         worker = threading.Thread(target=call, name=f"doctor-{name}", daemon=True)
         worker.start()
         worker.join(deadline)
+        if not box and upgrading.is_set():
+            worker.join()
         if not box:
             fix = SLOW_FIXES.get(name, "check it by hand: it may be waiting on the network")
             results.append(CheckResult(False, name, f"no answer within {deadline:g} s", fix))
