@@ -322,6 +322,44 @@ def test_ask_offline_groups_the_commits_by_repository_and_month(
     assert zh.startswith("2 个相关提交")  # the Chinese commit and the English one on the attention backend
 
 
+def test_search_reads_only_where_the_store_is_and_leaves_the_rest_of_the_config_to_its_commands(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A question over the history is not stopped by a slip in a section `search` and `ask --no-llm` never
+    read (an LLM setting, a publisher half set up with its webhook's address where its variable's name
+    belongs): `doctor`, `run` and `ask` name it, the address left out. A bad value in what they do read
+    (data_dir, [store]) stops them with the line every command prints. A variable an ``*_env`` key names
+    is no typo; a misspelt one is."""
+    _repo, data, shas = history
+    config = tmp_path / "dailydiff.toml"
+    hook = "https://hooks.slack.com/services/T0000/B0000/" + "x" * 24
+    config.write_text(f'[llm]\nconcurrency = -3\n\n[[publish]]\ntype = "slack"\nurl_env = "{hook}"\n')
+    read = ["--config", str(config), "--data-dir", str(data)]
+    found = dailydiff("search", "FP8 GEMM", *read, cwd=tmp_path, env={"DAILYDIFF_LLM_API_KEY": "k"})
+    assert found.stdout.startswith(f" 1. [{shas[3][:7]}]") and found.stderr == ""
+    assert f"[{shas[3][:7]}]" in dailydiff("ask", "FP8 GEMM", "--no-llm", *read, cwd=tmp_path).stdout
+    for command in (["doctor"], ["run"], ["ask", "FP8 GEMM"]):
+        refused = dailydiff(*command, *read, cwd=tmp_path, check=False)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0 and "invalid setting 'llm.concurrency'" in said and hook not in said
+    for text, key in (
+        ("data_dir = 5\n", "data_dir"),
+        ("[store]\nlock_timeout = 0\n", "store.lock_timeout"),
+        ('[store]\nurll = ""\n', "store.urll"),
+    ):
+        config.write_text(text)
+        bad = dailydiff("search", "FP8 GEMM", "--config", str(config), cwd=tmp_path, check=False)
+        assert (
+            bad.returncode == 2 and f"invalid setting '{key}' in {config}" in bad.stderr and bad.stdout == ""
+        )
+        assert bad.stderr == dailydiff("run", "--config", str(config), cwd=tmp_path, check=False).stderr
+    config.write_text("")
+    typo = dailydiff("search", "FP8 GEMM", *read, cwd=tmp_path, env={"DAILYDIFF_STORE_URLL": "x"})
+    assert (
+        "unknown environment variable DAILYDIFF_STORE_URLL (did you mean DAILYDIFF_STORE_URL?)" in typo.stderr
+    )
+
+
 def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(
     history: tuple[Path, Path, list[str]],
 ) -> None:

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, build_settings, handle_errors, open_store, read_settings, stderr
 from dailydiff.cli.search import (
     AsJson,
     LevelOpt,
@@ -69,7 +69,7 @@ def ask_command(
 ) -> None:
     """Answer QUESTION from the stored history, citing the commits it rests on."""
     filters = filters_from(repo, since, until, change_type, level, topic, path)
-    settings = build_settings(config, data_dir, {})
+    settings = read_settings(config, data_dir) if no_llm else build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
     says = SAYS[language]
     with open_store(settings) as store:
