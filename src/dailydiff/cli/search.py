@@ -10,7 +10,7 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, open_store, read_settings, stderr
+from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
 from dailydiff.search import filters_from, find, nothing_found, result_json, time_note
 from dailydiff.search.rank import Hit
@@ -69,6 +69,7 @@ def search_command(
     with open_store(settings) as store:
         result = find(store, question, filters, limit)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
+    nothing_to_tear_down()
     if health:
         stderr.print(f"dailydiff: warning: the search index is incomplete ({health}): results may be missing; "
                      "rebuild it with dailydiff store reindex", markup=False, highlight=False)  # fmt: skip
