@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from dailydiff.store import Store
 from dailydiff.store.search import SearchDoc, SearchFilters
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
-from opsfixtures import dailydiff
+from opsfixtures import cli_env, dailydiff
 
 UTC = dt.UTC
 DAY1, DAY2, DAY3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 4, 14)
@@ -320,6 +322,77 @@ def test_ask_offline_groups_the_commits_by_repository_and_month(
     assert any(line.startswith(f"    [{shas[4][:7]}] {DAY3}") for line in lines)
     zh = dailydiff("ask", "注意力后端有哪些变化？", "--no-llm", "--data-dir", str(data), cwd=tmp_path).stdout
     assert zh.startswith("2 个相关提交")  # the Chinese commit and the English one on the attention backend
+
+
+def test_search_reads_only_where_the_store_is_and_leaves_the_rest_of_the_config_to_its_commands(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A question over the history is not stopped by a slip in a section `search` and `ask --no-llm` never
+    read (an LLM setting, a publisher half set up with its webhook's address where its variable's name
+    belongs): `doctor`, `run` and `ask` name it, the address left out. A bad value in what they do read
+    (data_dir, [store]) stops them with the line every command prints. A variable an ``*_env`` key names
+    is no typo; a misspelt one is."""
+    _repo, data, shas = history
+    config = tmp_path / "dailydiff.toml"
+    hook = "https://hooks.slack.com/services/T0000/B0000/" + "x" * 24
+    config.write_text(f'[llm]\nconcurrency = -3\n\n[[publish]]\ntype = "slack"\nurl_env = "{hook}"\n')
+    read = ["--config", str(config), "--data-dir", str(data)]
+    found = dailydiff("search", "FP8 GEMM", *read, cwd=tmp_path, env={"DAILYDIFF_LLM_API_KEY": "k"})
+    assert found.stdout.startswith(f" 1. [{shas[3][:7]}]") and found.stderr == ""
+    assert f"[{shas[3][:7]}]" in dailydiff("ask", "FP8 GEMM", "--no-llm", *read, cwd=tmp_path).stdout
+    for command in (["doctor"], ["run"], ["ask", "FP8 GEMM"]):
+        refused = dailydiff(*command, *read, cwd=tmp_path, check=False)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0 and "invalid setting 'llm.concurrency'" in said and hook not in said
+    for text, key in (
+        ("data_dir = 5\n", "data_dir"),
+        ("[store]\nlock_timeout = 0\n", "store.lock_timeout"),
+        ('[store]\nurll = ""\n', "store.urll"),
+    ):
+        config.write_text(text)
+        bad = dailydiff("search", "FP8 GEMM", "--config", str(config), cwd=tmp_path, check=False)
+        assert (
+            bad.returncode == 2 and f"invalid setting '{key}' in {config}" in bad.stderr and bad.stdout == ""
+        )
+        assert bad.stderr == dailydiff("run", "--config", str(config), cwd=tmp_path, check=False).stderr
+    config.write_text("")
+    typo = dailydiff("search", "FP8 GEMM", *read, cwd=tmp_path, env={"DAILYDIFF_STORE_URLL": "x"})
+    assert (
+        "unknown environment variable DAILYDIFF_STORE_URLL (did you mean DAILYDIFF_STORE_URL?)" in typo.stderr
+    )
+
+
+def test_a_search_process_ends_once_its_output_is_out_without_tearing_its_modules_down(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A real interpreter: `search` and `ask --no-llm` end once their whole output is written and the exit
+    handlers have run (a coverage run's, logging's), with their exit code; the objects the process still
+    holds are not freed one by one (a module's object that says when it is torn down never says so). A
+    command that failed ends the normal way."""
+    _repo, data, shas = history
+    run = (
+        "import atexit, os, runpy, sys, types\n"
+        "class Held:\n    def __del__(self, write=os.write): write(2, b'torn down\\n')\n"
+        "sys.modules['held'] = types.ModuleType('held')\n"
+        "sys.modules['held'].held = Held()\n"
+        "atexit.register(lambda: sys.stderr.write('exit handlers ran\\n'))\n"
+        "sys.argv = ['dailydiff', *sys.argv[1:]]\n"
+        "runpy.run_module('dailydiff', run_name='__main__')\n"
+    )
+    env = cli_env()
+
+    def process(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-c", run, *args, "--data-dir", str(data)]
+        return subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    found = process("search", "FP8 GEMM", "--json", "-n", "200")
+    assert found.returncode == 0 and found.stderr == "exit handlers ran\n"
+    assert json.loads(found.stdout)["commits"][0]["sha"] == shas[3]  # the whole JSON, parsed
+    listed = process("ask", "FP8 GEMM", "--no-llm")
+    assert listed.returncode == 0 and listed.stderr == "exit handlers ran\n"
+    assert listed.stdout.startswith("2 commits found:") and f"[{shas[3][:7]}]" in listed.stdout
+    failed = process("search", "x", "--type", "nonsense")
+    assert failed.returncode == 2 and failed.stderr.endswith("exit handlers ran\ntorn down\n")
 
 
 def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(

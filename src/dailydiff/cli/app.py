@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from typer._click import Command, Context, HelpFormatter
 
-    from dailydiff.settings import Settings
+    from dailydiff.settings import HasStore, L, ReadSettings, Settings
     from dailydiff.store import Store
 
 
@@ -248,6 +248,20 @@ def interrupted_exit_code() -> int:
     return 128 + _STOPPED_BY[0] if _STOPPED_BY else EXIT_INTERRUPTED
 
 
+_NOTHING_OPEN: list[bool] = []  # said by the command that ran (``nothing_to_tear_down``)
+
+
+def nothing_to_tear_down() -> None:
+    """Said by a command whose store is closed and which has only its output left to write (`search`, `ask`):
+    the process may end as soon as that output is flushed and the exit handlers have run, without tearing
+    the interpreter's modules down (cli/__init__.py)."""
+    _NOTHING_OPEN.append(True)
+
+
+def has_nothing_to_tear_down() -> bool:
+    return bool(_NOTHING_OPEN)
+
+
 EXIT_IO = 74  # sysexits EX_IOERR
 
 
@@ -324,12 +338,26 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
     """The settings of a command, and a warning on stderr about ``DAILYDIFF_*`` variables that nothing
     reads (typos)."""
-    from dailydiff.settings import load_settings, unknown_environment
+    from dailydiff.settings import Settings
+
+    return _built(Settings, config, data_dir, overrides)
+
+
+def read_settings(config: Path | None, data_dir: Path | None) -> ReadSettings:
+    """The settings of a command that only reads the store (``ReadSettings``), as ``build_settings`` builds
+    them."""
+    from dailydiff.settings import ReadSettings
+
+    return _built(ReadSettings, config, data_dir, {})
+
+
+def _built(model: type[L], config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> L:
+    from dailydiff.settings import load_model, unknown_environment
 
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)
-    settings = load_settings(config, overrides=merged)
+    settings = load_model(model, config, overrides=merged)
     warning = unknown_environment(settings, os.environ)
     if warning:
         _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
@@ -353,7 +381,7 @@ def say_store_upgrade(text: str) -> None:
         _stderr_console().print(f"dailydiff: {text}", markup=False, highlight=False)
 
 
-def open_store(settings: Settings, quiet: bool = False) -> Store:
+def open_store(settings: HasStore, quiet: bool = False) -> Store:
     """The store a command works with (``dailydiff.store.open_store``), its slow upgrade said first (not with
     ``quiet``: a command whose --quiet does not already keep logs to errors passes it)."""
     from dailydiff.store import open_store as open_settings_store

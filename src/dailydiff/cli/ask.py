@@ -12,7 +12,15 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
+from dailydiff.cli.app import (
+    app,
+    build_settings,
+    handle_errors,
+    nothing_to_tear_down,
+    open_store,
+    read_settings,
+    stderr,
+)
 from dailydiff.cli.search import (
     AsJson,
     LevelOpt,
@@ -69,7 +77,7 @@ def ask_command(
 ) -> None:
     """Answer QUESTION from the stored history, citing the commits it rests on."""
     filters = filters_from(repo, since, until, change_type, level, topic, path)
-    settings = build_settings(config, data_dir, {})
+    settings = read_settings(config, data_dir) if no_llm else build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
     says = SAYS[language]
     with open_store(settings) as store:
@@ -84,6 +92,7 @@ def ask_command(
         answer = (
             llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
         )
+    nothing_to_tear_down()
     # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
     usable = usable_answer(answer)
     if as_json:

@@ -10,7 +10,7 @@ import sys
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
 from dailydiff.search import filters_from, find, nothing_found, result_json, time_note
 from dailydiff.search.rank import Hit
@@ -65,10 +65,11 @@ def search_command(
 ) -> None:
     """The stored commits that match QUESTION best: titles, pull requests, paths and analyses."""
     filters = filters_from(repo, since, until, change_type, level, topic, path)
-    settings = build_settings(config, data_dir, {})
+    settings = read_settings(config, data_dir)  # the store's settings: nothing else is read
     with open_store(settings) as store:
         result = find(store, question, filters, limit)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
+    nothing_to_tear_down()
     if health:
         stderr.print(f"dailydiff: warning: the search index is incomplete ({health}): results may be missing; "
                      "rebuild it with dailydiff store reindex", markup=False, highlight=False)  # fmt: skip

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -298,9 +298,70 @@ def gitlab_project(spec: str, api_url: str) -> str | None:
     return f"gitlab:{project}" if "/" in project and not url.query and not url.fragment else None
 
 
-class Settings(_Section):
+class HasStore(_Section):
+    """What every command's settings say: where the store is (``[store] url``, else the SQLite file in
+    ``data_dir``)."""
+
     data_dir: str
     store: StoreSettings
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "dailydiff"
+
+
+class _NamesOnly(_Section):
+    """Names read from a section a command does not otherwise read: a value that is no text (or a table that
+    is none) reads as no name; the commands that read the section report it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts(cls, data: Any) -> dict[str, str]:
+        return (
+            {key: value for key, value in data.items() if isinstance(value, str)}
+            if isinstance(data, dict)
+            else {}
+        )
+
+
+class _SecretNames(_NamesOnly):
+    token_env: str = ""
+    api_key_env: str = ""
+    url_env: str = ""
+    secret_env: str = ""
+    password_env: str = ""
+
+
+class _RepoSource(_NamesOnly):
+    source: str = ""
+
+
+class ReadSettings(HasStore):
+    """The settings of a command that only reads the store (`search`, `ask --no-llm`): where the store is,
+    checked from the same layers as :class:`Settings` with the same one-line errors, and the variables the
+    other sections name (their secrets are scrubbed from every line, and they are not taken for typos).
+    Nothing else is checked: a bad value there is reported by the commands that read it (`doctor`, `run`),
+    and the whole model's validator, about 20 ms of each search to build, is not built."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+    github: _SecretNames = Field(default_factory=_SecretNames)
+    gitlab: _SecretNames = Field(default_factory=_SecretNames)
+    llm: _SecretNames = Field(default_factory=_SecretNames)
+    publish: list[_SecretNames] = Field(default_factory=list)
+    repos: list[_RepoSource] = Field(default_factory=list)
+
+    @field_validator("publish", "repos", mode="before")
+    @classmethod
+    def _entries(cls, value: Any) -> list[Any]:
+        return value if isinstance(value, list) else []
+
+
+class Settings(HasStore):
     report: ReportSettings
     git: GitSettings
     github: GitHubSettings
@@ -349,12 +410,8 @@ class Settings(_Section):
                   if isinstance(section := getattr(self, name), ForgeSettings)}  # fmt: skip
         return self.model_copy(update=forges)
 
-    @property
-    def data_path(self) -> Path:
-        if self.data_dir:
-            return Path(self.data_dir).expanduser()
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        return Path(base) / "dailydiff"
+
+L = TypeVar("L", Settings, ReadSettings)
 
 
 def defaults_text() -> str:
@@ -422,7 +479,7 @@ def _env_names(defaults: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def unknown_environment(settings: Settings, environ: Mapping[str, str]) -> str | None:
+def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> str | None:
     """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
     ignored, where the same typo in the file is an error), with the closest known name."""
     known = {*_env_names(tomllib.loads(defaults_text())), *OTHER_ENVS}
@@ -570,6 +627,19 @@ def load_settings(
     cwd: Path | None = None,
 ) -> Settings:
     """Build the settings. ``overrides`` is a nested dict from flags (None values are ignored)."""
+    return load_model(Settings, config_path, environ=environ, overrides=overrides, cwd=cwd)
+
+
+def load_model(
+    model: type[L],
+    config_path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> L:
+    """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store) from
+    the layers, as :func:`load_settings` builds it."""
     environ = os.environ if environ is None else environ
     defaults = tomllib.loads(defaults_text())
     data = defaults
@@ -595,7 +665,7 @@ def load_settings(
 
     try:
         with _no_pydantic_plugins():
-            settings = Settings.model_validate(data)
+            settings = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             _describe(exc, where), "fix it; `dailydiff init --defaults` lists every setting with its comment"
@@ -604,7 +674,7 @@ def load_settings(
     return settings
 
 
-def _secret_envs(settings: Settings) -> dict[str, str]:
+def _secret_envs(settings: Settings | ReadSettings) -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
     names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
              settings.llm.api_key_env: "llm.api_key_env"}  # fmt: skip
@@ -614,7 +684,7 @@ def _secret_envs(settings: Settings) -> dict[str, str]:
     return {name: key for name, key in names.items() if name}
 
 
-def named_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+def named_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> dict[str, str]:
     """Every secret these settings name, by where it comes from: the GitHub token, the LLM key, each
     publisher's webhook URL, signing secret, token and SMTP password (environment variables named by the
     ``*_env`` keys), and the password of a store URL or a repository URL."""
@@ -624,9 +694,8 @@ def named_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, s
         for name, key in sorted(names.items())
         if name and environ.get(name, "").strip()
     }
-    urls = {"store.url": settings.store.url} | {
-        f"repos[{i}].source": r.source for i, r in enumerate(settings.repos, 1)
-    }
+    sources = [r.source for r in settings.repos]
+    urls = {"store.url": settings.store.url} | {f"repos[{i}].source": s for i, s in enumerate(sources, 1)}
     for where, url in urls.items():
         password = storeurl.written_password(url)
         if password:
@@ -634,7 +703,7 @@ def named_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, s
     return found
 
 
-def register_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
+def register_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> None:
     """Every secret these settings name (:func:`named_secrets`), registered for the one scrub
     (common/secrets.py)."""
     secrets.register(*named_secrets(settings, environ).values())

@@ -28,7 +28,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary, Usage
-from dailydiff.settings import Settings
+from dailydiff.settings import HasStore
 from dailydiff.store import search
 from dailydiff.store.database import Database, OnSlow, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
@@ -1298,7 +1298,7 @@ def _plain(value: object) -> object:
     return bytes(value) if isinstance(value, memoryview) else value
 
 
-def store_location(settings: Settings) -> str | Path:
+def store_location(settings: HasStore) -> str | Path:
     """Where the settings keep the store: ``[store] url`` (env DAILYDIFF_STORE_URL), else the SQLite file of
     the data directory."""
     if settings.store.url:
@@ -1307,7 +1307,7 @@ def store_location(settings: Settings) -> str | Path:
     return settings.data_path / DB_NAME
 
 
-def open_store(settings: Settings, on_slow: OnSlow | None = None) -> Store:
+def open_store(settings: HasStore, on_slow: OnSlow | None = None) -> Store:
     store = settings.store
     limits = Limits(store.lock_timeout, store.statement_timeout, store.reconnect_seconds)
     return Store.connect(store_location(settings), limits, on_slow)
