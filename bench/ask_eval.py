@@ -6,6 +6,7 @@ questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30
     python bench/ask_eval.py --heldout --validation --data-dir DIR
     python bench/ask_eval.py --heldout --validation2 --data-dir DIR
     python bench/ask_eval.py --heldout --validation3 --data-dir DIR
+    python bench/ask_eval.py --heldout --validation4 --data-dir DIR
     python bench/ask_eval.py --pairs --data-dir DIR
 
 --pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
@@ -21,7 +22,8 @@ With --validation it scores bench/data/ask_questions_validation.json instead (be
 third set, written from the git history only, for checking a ranking change before the test half; --split
 does not apply), the same way, over the same store; --validation2 scores bench/data/ask_questions_validation2.json
 (bench/ask_validation2.py: a fourth set, written the same way) likewise, and --validation3
-bench/data/ask_questions_validation3.json (bench/ask_validation3.py: a fifth set, by a fresh hand).
+bench/data/ask_questions_validation3.json (bench/ask_validation3.py: a fifth set, by a fresh hand), and
+--validation4 bench/data/ask_questions_validation4.json (bench/ask_validation4.py: a sixth set, by another).
 
 Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
 directory that has them is reused), then asks every question. Prints one line per question and the means.
@@ -52,6 +54,7 @@ HELDOUT = ROOT / "bench" / "data" / "ask_questions_heldout.json"
 VALIDATION = ROOT / "bench" / "data" / "ask_questions_validation.json"
 VALIDATION2 = ROOT / "bench" / "data" / "ask_questions_validation2.json"
 VALIDATION3 = ROOT / "bench" / "data" / "ask_questions_validation3.json"
+VALIDATION4 = ROOT / "bench" / "data" / "ask_questions_validation4.json"
 
 
 def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
@@ -75,6 +78,7 @@ def main() -> int:
     parser.add_argument("--validation", action="store_true", help="score the validation set (see above)")
     parser.add_argument("--validation2", action="store_true", help="score the second validation set")
     parser.add_argument("--validation3", action="store_true", help="score the third validation set")
+    parser.add_argument("--validation4", action="store_true", help="score the fourth validation set")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
@@ -82,7 +86,7 @@ def main() -> int:
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
             parser.error("--pairs needs --data-dir with a store")
         return pairs(args.data_dir)
-    if args.heldout or args.validation or args.validation2 or args.validation3:
+    if args.heldout or args.validation or args.validation2 or args.validation3 or args.validation4:
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
             parser.error("--heldout needs --data-dir with a store of both repositories' reports")
         return heldout(args)
@@ -146,7 +150,12 @@ def _score(ranked: list[str], relevant: list[str]) -> tuple[float, float, list[i
 def heldout(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    sets = {"validation3": VALIDATION3, "validation2": VALIDATION2, "validation": VALIDATION}
+    sets = {
+        "validation4": VALIDATION4,
+        "validation3": VALIDATION3,
+        "validation2": VALIDATION2,
+        "validation": VALIDATION,
+    }
     chosen_set = next((name for name in sets if getattr(args, name)), None)
     path = sets.get(chosen_set or "", HELDOUT)
     labels = json.loads(path.read_text(encoding="utf-8"))

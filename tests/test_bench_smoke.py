@@ -131,6 +131,7 @@ HELPERS = {
     "ask_validation.py",
     "ask_validation2.py",
     "ask_validation3.py",
+    "ask_validation4.py",
 }
 
 
