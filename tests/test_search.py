@@ -558,6 +558,7 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("what may have changed in the kernel", (None, None)),  # "may" is not a month here
         ("what changed in comm / allreduce in may?", ("2026-05-01", "2026-05-31")),  # by its place it is
         ("fixes in may and june", ("2026-05-01", "2026-06-30")),
+        ("dense gemm side in july/aug", ("2026-07-01", "2026-08-31")),
         ("what changed in may break the build", (None, None)),
         ("in May", ("2026-05-01", "2026-05-31")),
         ("from November to February", ("2025-11-01", "2026-02-28")),
@@ -1477,6 +1478,9 @@ def test_a_kind_the_question_asks_not_to_see_comes_after_the_others() -> None:
                 _typed_doc("b" * 40, "[Feature] mrv2: pipeline parallel", "low", "feature")]  # fmt: skip
         hits = rank(docs, understood.concepts, 100, {"mrv2": 5, "featur": 40}, 10, DAY1, understood.phrases)
         assert [h.doc.sha[0] for h in hits] == ["b", "a"], question
+    # "是不是回退过" asks whether it was reverted: a question, not "not reverted".
+    asked = understand("Mooncake 版本升级之后是不是回退过？", DAY1)
+    assert not any(c.excluded for c in asked.concepts) and "revert" in asked.kinds
 
 
 def test_a_kinds_bumps_are_that_kind() -> None:

@@ -203,7 +203,7 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
          lambda g: span(month(g[0], g[1]), month(g[2], g[3] or g[1]))),
         (rf"\b(?:in|during|over|for|of)?\s*{_FULL_M}{_Y}\s*(?:and|or|to|through|until|till|\u2013|\u2014|-)\s*{_FULL_M}{_Y}\b",
          lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
-        (rf"\b{_M}{_Y}\s*(?:to|through|until|till|\u2013|\u2014|-)\s*{_M}{_Y}\b",
+        (rf"\b{_M}{_Y}\s*(?:to|through|until|till|\u2013|\u2014|-|/)\s*{_M}{_Y}\b",
          lambda g: span(month(g[0], g[1] or g[3]), month(g[2], g[3] or g[1]))),
         (r"\b(?:between|from)\s+(\d{4}-\d{2}-\d{2})\s+(?:and|to|through|until|-)\s+(\d{4}-\d{2}-\d{2})\b",
          lambda g: (dt.date.fromisoformat(g[0]), dt.date.fromisoformat(g[1]))),
@@ -789,7 +789,7 @@ def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
 
 # Words that ask not to see a kind of change, just before its name: "not bugfix", "no fixes", "不要 bugfix".
 _NOT_RE = re.compile(
-    r"(?:\b(?:not|no|non|without|excluding|except|exclude|minus)\s+(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看|不是|非)\s*)$"
+    r"(?:\b(?:not|no|non|without|excluding|except|exclude|minus)\s+(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看)\s*)$"
 )
 
 
