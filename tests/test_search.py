@@ -664,8 +664,13 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
             for h in find(store, "which changes were rolled back and re-landed?", SearchFilters()).hits
         ]
         assert found[:2] == [shas[2], shas[4]], found  # the revert, then its re-land
-        zh = [h.doc.sha for h in find(store, "哪些改动回滚后又重新合入了？", SearchFilters()).hits]
-        assert zh[:2] == [shas[2], shas[4]], zh
+        for question in (
+            "哪些改动回滚后又重新合入了？",
+            "有哪些先 revert 又重新合回来的改动？",
+            "有哪些 PR 被 revert 之后又重新提了一遍？",
+        ):
+            zh = [h.doc.sha for h in find(store, question, SearchFilters()).hits]
+            assert zh[:2] == [shas[2], shas[4]], (question, zh)
         # Asked for the original change too: the change, its revert, its re-land.
         for question in (
             "reverted and re-landed? (the original pr, the revert, the reland)",

@@ -112,7 +112,7 @@ def _named_repos(
 
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
 # was reverted.
-_RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合入|再次合入|重新提交|重新引入", re.I)
+_RELAND_RE = re.compile(r"re-?land|re-?appl|landed again|重新合|合回来|再次合入|重新提|重新引入|加回来", re.I)
 # A question that also asks for the change a revert undid ("the original PR, the revert, the reland").
 _ORIGINAL_RE = re.compile(r"\boriginals?\b|原始|最初|原来的|原先的|原 ?pr", re.I)
 # A title's leading tags ("[Revert][BugFix] "), and a quoted title after them.
