@@ -729,6 +729,10 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     assert {"pcp", "dcp", "context parallel"} <= set(ideas("上下文并行（PCP/DCP）")[0])
     kda = ideas("When were the KDA (Kimi delta attention) kernels added?")
     assert kda[0] == ("kda", "kimi delta attent")  # an expansion is a phrase, not "attention" alone
+    # the question's own words for one glossary group are one idea; a word and a kind of another are two
+    pcp = ideas("PCP/DCP context-parallel fixes last month?")
+    assert len(pcp) == 2 and {"pcp", "dcp", "context parallel"} <= set(pcp[0])
+    assert len(ideas("MLA attention kernels")) == 3
 
 
 def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:

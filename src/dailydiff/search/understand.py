@@ -683,19 +683,22 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             concepts[-1] = _merge([concepts[-1], *found_here])
         else:
             concepts.extend(found_here)
-    # A word's narrower names are more names of it (not the other way round): "norm" finds "RMSNorm". Added
-    # once the parentheses have found their word: "attention backends (FA2 / XQA)" are backends' names.
-    g = glossary()
-    concepts = [_with_narrower(c, g.narrower) for c in concepts]
     unique: dict[tuple[str, ...], Concept] = {}
     for concept in concepts:
-        # one idea named twice ("P/D 分离": "pd" and "分离" are one glossary group) is one concept
+        # one idea named twice ("P/D 分离": "pd" and "分离" are one glossary group; "PCP/DCP context-parallel":
+        # the question's own words for one group) is one concept
         same = next((k for k, c in unique.items() if not c.kind and not concept.kind
-                     and (set(k) <= set(concept.terms) or set(concept.terms) <= set(k))), None)  # fmt: skip
+                     and (set(k) <= set(concept.terms) or set(concept.terms) <= set(k)
+                          or set(c.own) & set(concept.terms) or set(concept.own) & set(k))), None)  # fmt: skip
         if same is None:
             unique.setdefault(concept.terms, concept)
         else:
             unique[same] = _merge([unique[same], concept])
+    # A word's narrower names are more names of it (not the other way round): "norm" finds "RMSNorm". Added
+    # once the parentheses have found their word ("attention backends (FA2 / XQA)" are backends' names) and
+    # the ideas are told apart ("MLA attention" asks for both).
+    g = glossary()
+    unique = {k: _with_narrower(c, g.narrower) for k, c in unique.items()}
     kinds = [
         g.names[i]
         for i, group in enumerate(g.groups)
