@@ -607,7 +607,9 @@ def _variants(text: str) -> list[Concept]:
     them — a one-word item with its glossary names, several words as a phrase ("Kimi delta attention")."""
     found: list[Concept] = []
     for item in re.split(r"[,，、/;；]|\bor\b|或", text):
-        item = item.strip()
+        for stop in glossary().stop_zh if not item.isascii() else ():  # "dependabot 那些 bump": "那些" says nothing
+            item = item.replace(stop, " ")
+        item = " ".join(item.split())
         words = terms(item)
         if not words:
             continue
