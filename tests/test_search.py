@@ -1503,6 +1503,9 @@ def test_a_kinds_bumps_are_that_kind() -> None:
 
     assert kinds("dependency bumps for cutlass / cudnn?") == ["dependency / bumps"]
     assert kinds("test fixes in july") == ["test", "fixes"]
+    # a version upgrade is what a "Bump actions/checkout from 4 to 7" commit says; a release is its own kind
+    upgrade = understand("github actions 版本升级从六月开始有哪些？", DAY1).concepts[-1]
+    assert upgrade.kind and "bump" in upgrade.terms and "releas" not in upgrade.terms
     assert [c.source for c in understand("when did sm121 enablement land?", DAY1).concepts] == [
         "sm121",
         "enablement",
