@@ -733,7 +733,9 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     pcp = ideas("PCP/DCP context-parallel fixes last month?")
     assert len(pcp) == 2 and {"pcp", "dcp", "context parallel"} <= set(pcp[0])
     assert len(ideas("MLA attention kernels")) == 3
-    assert "dependabot bump" in ideas("github actions 版本升级（dependabot 那些 bump）")[1]  # "那些" says nothing
+    assert (
+        "dependabot bump" in ideas("github actions 版本升级（dependabot 那些 bump）")[1]
+    )  # "那些" says nothing
 
 
 def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:
@@ -1382,6 +1384,9 @@ def test_a_word_finds_the_kinds_of_it_and_not_the_other_way_round() -> None:
 
     assert {"rmsnorm", "rms norm", "layernorm"} <= alternatives("norm kernel fixes")
     assert {"rmsnorm", "layernorm"} <= alternatives("归一化的修复")
+    assert "sm120" in alternatives("SM120 desktop blackwell moe") and "blackwel" not in alternatives(
+        "desktop blackwell moe"
+    )
     assert "layernorm" not in alternatives("RMSNorm 相关的内核有哪些更新？")
     assert {"nvfp4", "mxfp4"} <= alternatives("fp4 gemm") and "mxfp4" not in alternatives("nvfp4 gemm")
     assert {"top p", "gumbel"} <= alternatives("sampling perf") and "sampl" not in alternatives("top-p fixes")

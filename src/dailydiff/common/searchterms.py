@@ -212,6 +212,7 @@ _STOP_EN = frozenset(
         "stuff",
         "please",
         "pls",
+        "across",
         "land",
         "lands",
         "built",  # "what was built for X": made, not a build change
