@@ -1515,6 +1515,8 @@ def test_a_kinds_bumps_are_that_kind() -> None:
         "sm121",
         "enablement",
     ]
+    came = understand("anything reverted in july? did it come back?", DAY1).concepts
+    assert [c.source for c in came] == ["come back"]  # one kind, no word "back" every commit must hold
 
 
 def test_a_repository_the_question_names_is_where_it_searches(
