@@ -733,9 +733,9 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     pcp = ideas("PCP/DCP context-parallel fixes last month?")
     assert len(pcp) == 2 and {"pcp", "dcp", "context parallel"} <= set(pcp[0])
     assert len(ideas("MLA attention kernels")) == 3
-    assert (
-        "dependabot bump" in ideas("github actions 版本升级（dependabot 那些 bump）")[1]
-    )  # "那些" says nothing
+    assert "dependabot bump" in ideas("github actions 版本升级（dependabot 那些 bump）")[1]  # no "那些"
+    options = ideas("which config options / env vars got removed?")  # two-word names, either one
+    assert len(options) == 2 and {"config", "option", "env"} <= set(options[1])
 
 
 def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:

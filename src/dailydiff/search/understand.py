@@ -607,7 +607,9 @@ def _variants(text: str) -> list[Concept]:
     them — a one-word item with its glossary names, several words as a phrase ("Kimi delta attention")."""
     found: list[Concept] = []
     for item in re.split(r"[,，、/;；]|\bor\b|或", text):
-        for stop in glossary().stop_zh if not item.isascii() else ():  # "dependabot 那些 bump": "那些" says nothing
+        for stop in (
+            glossary().stop_zh if not item.isascii() else ()
+        ):  # "dependabot 那些 bump": "那些" says nothing
             item = item.replace(stop, " ")
         item = " ".join(item.split())
         words = terms(item)
@@ -640,6 +642,18 @@ def _named_before(concepts: list[Concept], variants: list[Concept]) -> int:
     return len(concepts) - 1
 
 
+# Two words, a slash with spaces, two words: "config options / env vars".
+_PAIRS_RE = re.compile(
+    r"\b([A-Za-z][\w\-.]*\s+[A-Za-z][\w\-.]*)\s+/\s+([A-Za-z][\w\-.]*\s+[A-Za-z][\w\-.]*)\b"
+)
+
+
+def _is_phrase(words: str) -> bool:
+    """Whether two words are one of the glossary's names ("env vars" is "environment variable")."""
+    said = _phrase(words)
+    return any(said == _phrase(phrase) for phrase, _ in glossary().phrases if " " in phrase)
+
+
 def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     """The question's concepts. What a question names in parentheses or with slashes are other names of
     the same thing or its variants ("上下文并行（PCP/DCP）", "top-k (filtered, radix)"): alternatives of
@@ -664,7 +678,12 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             continue
         found_here: list[Concept] = []
         rest = piece
-        for run in _SLASH_RE.findall(piece):
+        for pair in _PAIRS_RE.finditer(piece):  # "config options / env vars": two-word names, either one
+            sides = [pair.group(1), pair.group(2)]
+            if any(_is_phrase(side) for side in sides):
+                found_here.append(_merge([c for side in sides for c in _segment(side)]))
+                rest = rest.replace(pair.group(0), " ", 1)
+        for run in _SLASH_RE.findall(rest):
             letters = [part.strip() for part in run.split("/")]
             if all(len(part) == 1 and part.isalpha() for part in letters):  # "P/D", "I/O": one name
                 joined = "".join(letters).lower()
