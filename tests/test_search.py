@@ -734,6 +734,15 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     assert len(pcp) == 2 and {"pcp", "dcp", "context parallel"} <= set(pcp[0])
     assert len(ideas("MLA attention kernels")) == 3
     assert "dependabot bump" in ideas("github actions 版本升级（dependabot 那些 bump）")[1]  # no "那些"
+    # parentheses name what most of them are kinds of ("nvfp4 attention", "sparse mla" are attention), else
+    # the generic word before them ("backends"), which the hardware they run on is not
+    sm120 = understand(
+        "new attention support for sm120 (fmha_v2, nvfp4 attention, sparse mla)", DAY1
+    ).concepts
+    assert {"fmha v2", "spars mla"} <= set(sm120[0].terms) and "fmha v2" not in sm120[-1].terms
+    moe = understand("which MoE backends got work for SM120 (b12x, cutlass, cute-dsl)?", DAY1).concepts
+    backends = next(c for c in moe if "backend" in c.terms)
+    assert "cutlass" in backends.terms and any("sm120" in c.terms and not c.optional for c in moe)
     options = ideas("which config options / env vars got removed?")  # two-word names, either one
     assert len(options) == 2 and {"config", "option", "env"} <= set(options[1])
 

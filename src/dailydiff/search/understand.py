@@ -632,14 +632,20 @@ def _named_before(concepts: list[Concept], variants: list[Concept]) -> int:
     """The concept a parenthesis names variants of: the one that already knows some of them as its names
     ("Blackwell FMHA (SM100 / SM103)": Blackwell's), else the last one before it that is a thing, not a
     kind of change or what happened to it ("which GEMM variants got added in July (FP8 / FP4 / BF16)?")."""
-    named = {t for v in variants for t in v.terms}
-    for at in range(len(concepts) - 1, -1, -1):
-        if not concepts[at].kind and named & set(concepts[at].terms):
-            return at
-    for at in range(len(concepts) - 1, -1, -1):
-        if not concepts[at].kind and not set(concepts[at].terms) <= _CHANGE_VERBS:
-            return at
-    return len(concepts) - 1
+    narrower = glossary().narrower
+
+    def knows(concept: Concept, variant: Concept) -> bool:  # by a name of it, or of a kind of it
+        names = set(_with_narrower(concept, narrower).terms)
+        return any(t in names or any(word in names for word in t.split()) for t in variant.terms)
+
+    best = max(range(len(concepts)), key=lambda at: (sum(knows(concepts[at], v) for v in variants), at))
+    known = sum(knows(concepts[best], v) for v in variants)
+    if not concepts[best].kind and known and 2 * known >= len(variants):
+        return best
+    things = [at for at, c in enumerate(concepts) if not c.kind and not set(c.terms) <= _CHANGE_VERBS]
+    heads = [at for at in things if _GENERIC_HEADS & set(concepts[at].terms)]
+    # what a generic word before them names ("MoE backends for SM120 (b12x, cutlass)": backends)
+    return (heads or things or [len(concepts) - 1])[-1]
 
 
 # Two words, a slash with spaces, two words: "config options / env vars".
@@ -652,6 +658,16 @@ def _is_phrase(words: str) -> bool:
     """Whether two words are one of the glossary's names ("env vars" is "environment variable")."""
     said = _phrase(words)
     return any(said == _phrase(phrase) for phrase, _ in glossary().phrases if " " in phrase)
+
+
+def _generic(concept: Concept) -> bool:
+    return bool(_GENERIC_HEADS & set(concept.terms))
+
+
+def _named_mostly(concept: Concept, other: Concept) -> bool:
+    """Whether ``other`` knows at least half the names the question wrote for ``concept``."""
+    shared = len(set(concept.own) & set(other.terms))
+    return bool(shared) and 2 * shared >= len(set(concept.own))
 
 
 def _concepts(text: str) -> tuple[list[Concept], list[str]]:
@@ -709,8 +725,9 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         # one idea named twice ("P/D 分离": "pd" and "分离" are one glossary group; "PCP/DCP context-parallel":
         # the question's own words for one group) is one concept
         same = next((k for k, c in unique.items() if not c.kind and not concept.kind
+                     and _generic(c) == _generic(concept)  # "backends (b12x …)" are not "SM120"
                      and (set(k) <= set(concept.terms) or set(concept.terms) <= set(k)
-                          or set(c.own) & set(concept.terms) or set(concept.own) & set(k))), None)  # fmt: skip
+                          or _named_mostly(c, concept) or _named_mostly(concept, c))), None)  # fmt: skip
         if same is None:
             unique.setdefault(concept.terms, concept)
         else:
