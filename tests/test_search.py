@@ -1403,6 +1403,7 @@ def test_a_word_finds_the_kinds_of_it_and_not_the_other_way_round() -> None:
     assert {"fmha", "xqa", "mla"} <= alternatives("attention fixes") and "attent" not in alternatives(
         "xqa fixes"
     )
+    assert {"mm", "bmm"} <= alternatives("gemm bugfixes") and "gemm" not in alternatives("bmm fixes")
 
 
 def test_what_parentheses_name_belongs_to_the_word_before_them_not_to_a_broader_word() -> None:
