@@ -1404,6 +1404,9 @@ def test_a_word_finds_the_kinds_of_it_and_not_the_other_way_round() -> None:
         "xqa fixes"
     )
     assert {"mm", "bmm"} <= alternatives("gemm bugfixes") and "gemm" not in alternatives("bmm fixes")
+    assert "main2main" in alternatives(
+        "7 月份 vllm 版本对齐的 pr"
+    )  # vllm-ascend's word for following vLLM main
 
 
 def test_what_parentheses_name_belongs_to_the_word_before_them_not_to_a_broader_word() -> None:
