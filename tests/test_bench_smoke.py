@@ -132,6 +132,7 @@ HELPERS = {
     "ask_validation2.py",
     "ask_validation3.py",
     "ask_validation4.py",
+    "ask_validation5.py",
 }
 
 
