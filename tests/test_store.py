@@ -152,12 +152,29 @@ def _first_version_store(location: str) -> None:
     db.close()
 
 
-def _ledger_day(store: Store, day: int, target: str, state: str, detail: str = "", sent: bool = True) -> None:
+def _ledger_day(
+    store: Store, day: int, target: str, state: str, detail: str = "", sent: bool = True, language: str = "en"
+) -> None:
     date = dt.date(2026, 1, day)
-    assert store.claim_delivery("o/r", date, "en", target, publisher="slack", content_hash="h", owner="me",
-                                seen=store.delivery("o/r", date, "en", target))  # fmt: skip
-    assert store.finish_delivery("o/r", date, "en", target, owner="me", state=state, content_hash="h",
+    assert store.claim_delivery("o/r", date, language, target, publisher="slack", content_hash="h", owner="me",
+                                seen=store.delivery("o/r", date, language, target))  # fmt: skip
+    assert store.finish_delivery("o/r", date, language, target, owner="me", state=state, content_hash="h",
                                  detail=detail or state, sent=sent)  # fmt: skip
+
+
+def test_a_day_reported_in_two_languages_is_one_day_of_a_streak(location: str) -> None:
+    """A repository reported in Chinese and English sends two messages a day: two failures on one day are
+    one failing day (alert_after = 3 waits for three days, not a day and a half); a day one of them got
+    through is a day the target worked."""
+    with Store.connect(location) as store:
+        for day in (14, 15):
+            for language in ("zh", "en"):
+                _ledger_day(store, day, "slack:a", "failed", language=language)
+        assert store.failing_targets(3) == []
+        assert [(f.days, f.since.day, f.last.day) for f in store.failing_targets(2)] == [(2, 14, 15)]
+        _ledger_day(store, 16, "slack:a", "failed", language="zh")
+        _ledger_day(store, 16, "slack:a", "delivered", language="en")
+        assert store.failing_targets(1) == []
 
 
 def test_a_failing_streak_is_its_targets_and_a_day_skipped_as_empty_leaves_it_alone(location: str) -> None:

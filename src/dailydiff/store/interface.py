@@ -735,16 +735,21 @@ class Store:
             "WHERE state IN ('delivered', 'failed') AND sent = 1 ORDER BY repo, target, date DESC"
         )
         found: list[FailingTarget] = []
-        streak: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-        ended: set[tuple[str, str, str]] = set()
+        # Per target, its days newest first: whether anything was delivered that day, else a failure's detail
+        # (a day reported in two languages is one day; one delivered is a day the target worked).
+        days_of: dict[tuple[str, str, str], dict[str, str | None]] = {}
         for repo, target, publisher, date, state, detail in rows:
-            key = (str(repo), str(target), str(publisher))
-            if key in ended:
-                continue
+            day = days_of.setdefault((str(repo), str(target), str(publisher)), {})
             if state != "failed":
-                ended.add(key)
-                continue
-            streak.setdefault(key, []).append((str(date), str(detail)))
+                day[str(date)] = None
+            else:
+                day.setdefault(str(date), str(detail))
+        streak: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        for key, outcomes in days_of.items():
+            for date, detail in outcomes.items():  # in the order the rows came: newest first
+                if detail is None:
+                    break
+                streak.setdefault(key, []).append((date, detail))
         for (repo, target, publisher), failed in streak.items():
             if days > 0 and len(failed) >= days:
                 (newest, detail), since = failed[0], failed[-1][0]
