@@ -504,9 +504,17 @@ def test_store_copy_names_conflicts_and_the_next_run_sends_nothing_twice(
     failing = dailydiff("run", *days, cwd=tmp_path, env=environment(url, hooks), check=False)
     assert failing.returncode == 7, failing.stderr  # the target: failed (README: 7, every delivery failed)
     hooks.script.clear()
+    # The source's report is written an hour later (its clock): it differs from the target's however fast the
+    # two runs are (in the same second, with the same duration to the millisecond, they did not).
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     local = {"DAILYDIFF_STORE_URL": "", "DAILYDIFF_DATA_DIR": str(sqlite_dir),
-             "DAILYDIFF_TEST_HOOK": hooks.urls()["webhook"]}  # fmt: skip
+             "DAILYDIFF_TEST_HOOK": hooks.urls()["webhook"], "DAILYDIFF_RUN_NOW": later}  # fmt: skip
     dailydiff("run", *days, "--lang", "en", cwd=tmp_path, env=local)  # the source: delivered
+    with Store.connect(sqlite_dir / "dailydiff.sqlite3") as source:
+        written = source.get_report("repo0", FIRST, "en")
+    assert written is not None and written.generated_at == dt.datetime.fromisoformat(later).replace(
+        microsecond=0
+    )
     sent = sum(delivered_days(hooks).values())
     assert sent == 2
     copied = dailydiff("store", "copy", str(sqlite_dir), "env:DAILYDIFF_STORE_URL", cwd=tmp_path,
