@@ -639,6 +639,14 @@ def test_search_says_which_days_the_question_chose(
                       "--json", "--data-dir", str(data), cwd=tmp_path)  # fmt: skip
     out = json.loads(given.stdout)
     assert [c["sha"] for c in out["commits"]] == [shas[0]] and out["time_words"] == []
+    # The repository the question names and a kind it asks not to see are said the same way.
+    read = dailydiff("search", "flashinfer sampling, not fixes", "--data-dir", str(data), cwd=tmp_path)
+    assert "searching flashinfer only (read from 'flashinfer'; --repo overrides)" in read.stderr, read.stderr
+    assert "listing 'fixes' commits after the others (as the question asks)" in read.stderr
+    chosen = dailydiff("search", "flashinfer sampling, not fixes", "--repo", "flashinfer", "--json",
+                       "--data-dir", str(data), cwd=tmp_path)  # fmt: skip
+    said = json.loads(chosen.stdout)
+    assert said["repo_words"] == [] and said["put_last"] == ["fixes"] and "searching" not in chosen.stderr
 
 
 def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Path) -> None:

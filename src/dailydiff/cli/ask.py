@@ -36,7 +36,7 @@ from dailydiff.cli.search import (
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.search import find, nothing_found, time_note
+from dailydiff.search import find, nothing_found, reading_notes
 from dailydiff.search.answer import (
     ASK_COMMITS,
     SAYS,
@@ -101,8 +101,8 @@ def ask_command(
                "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
-    if time_note(result):
-        stderr.print(f"dailydiff: {time_note(result)}", markup=False, highlight=False)
+    for note in reading_notes(result):
+        stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return

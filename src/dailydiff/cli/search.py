@@ -12,7 +12,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
-from dailydiff.search import filters_from, find, nothing_found, result_json, time_note
+from dailydiff.search import filters_from, find, nothing_found, reading_notes, result_json
 from dailydiff.search.rank import Hit
 
 LEVEL_MARK = {"high": "🔴", "medium": "🟡", "low": "🟢"}
@@ -76,8 +76,8 @@ def search_command(
     if as_json:
         sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
         return
-    if time_note(result):
-        stderr.print(f"dailydiff: {time_note(result)}", markup=False, highlight=False)
+    for note in reading_notes(result):
+        stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
         return

@@ -34,6 +34,8 @@ class SearchResult:
     indexed: int  # documents in the index (commits × languages)
     unknown_terms: list[str] = field(default_factory=list)  # terms no stored commit holds
     time_words: list[str] = field(default_factory=list)  # the question's words that chose the days searched
+    repo_words: list[str] = field(default_factory=list)  # the question's words that chose the repositories
+    put_last: list[str] = field(default_factory=list)  # the kinds of change the question asked not to see
     # The first and last day the index holds, looked up when days were chosen and nothing was found.
     span: tuple[dt.date, dt.date] | None = None
 
@@ -49,7 +51,9 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
         understood = replace(understood, concepts=[*understood.concepts, *extra])
     given, filters = filters, _with_time(filters, understood)
-    understood, filters = _named_repos(store, understood, filters)
+    before = filters
+    understood, filters, repo_words = _named_repos(store, understood, filters)
+    repo_words = repo_words if filters.repos != before.repos else []
     terms = understood.terms
     total, counts = store.search_term_counts(terms)
     if not total:  # an empty index over stored commits is not "nothing reported yet"
@@ -81,12 +85,14 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
         else []
     )
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
-    return SearchResult(question, terms, filters, hits, total, unknown, read, span)
+    put_last = [c.source for c in understood.concepts if c.excluded]
+    return SearchResult(question, terms, filters, hits, total, unknown, read, span=span, repo_words=repo_words,
+                        put_last=put_last)  # fmt: skip
 
 
 def _named_repos(
     store: Store, understood: Understood, filters: SearchFilters
-) -> tuple[Understood, SearchFilters]:
+) -> tuple[Understood, SearchFilters, list[str]]:
     """A repository the question names by its name ("what did flashinfer release this year?") is where to
     search (unless the filters say where), not a word its commits must hold: most of its commits never say
     their own name."""
@@ -95,7 +101,7 @@ def _named_repos(
         if not concept.kind and len(concept.terms) <= 2:
             names.setdefault(concept.terms[0], [])
     if not names:
-        return understood, filters
+        return understood, filters, []
     for repo in store.search_repos():
         for name in {repo, repo.rpartition("/")[2]}:
             said = " ".join(index_terms(name))
@@ -103,11 +109,12 @@ def _named_repos(
                 names[said].append(repo)
     named = {term: repos for term, repos in names.items() if repos}
     if not named:
-        return understood, filters
+        return understood, filters, []
     concepts = [c for c in understood.concepts if c.kind or c.terms[0] not in named]
+    words = [c.source for c in understood.concepts if not c.kind and c.terms[0] in named]
     if not filters.repos:
         filters = replace(filters, repos=tuple(sorted({r for repos in named.values() for r in repos})))
-    return replace(understood, concepts=concepts), filters
+    return replace(understood, concepts=concepts), filters, words
 
 
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what
@@ -275,15 +282,24 @@ def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
             "score": round(hit.score, 4), "matched": list(hit.matched), "also_in": list(hit.also_in)}  # fmt: skip
 
 
-def time_note(result: SearchResult) -> str:
-    """One line saying which days the question's own words chose ("" when they chose none)."""
-    if not result.time_words:
-        return ""
-    first, last = result.filters.date_from, result.filters.date_to
-    days = f"{first or 'the first day'} to {last or 'today'}"
-    return (
-        f"searching {days} (read from {', '.join(repr(w) for w in result.time_words)}; --from/--to override)"
-    )
+def reading_notes(result: SearchResult) -> list[str]:
+    """A line each for what the question's own words chose beyond its ideas: the days, the repositories, the
+    kinds of change to put last (none when they chose nothing)."""
+    notes: list[str] = []
+    if result.time_words:
+        first, last = result.filters.date_from, result.filters.date_to
+        days = f"{first or 'the first day'} to {last or 'today'}"
+        notes.append(f"searching {days} (read from {_said(result.time_words)}; --from/--to override)")
+    if result.repo_words:
+        notes.append(f"searching {', '.join(result.filters.repos)} only (read from {_said(result.repo_words)}; "
+                     "--repo overrides)")  # fmt: skip
+    if result.put_last:
+        notes.append(f"listing {_said(result.put_last)} commits after the others (as the question asks)")
+    return notes
+
+
+def _said(words: Sequence[str]) -> str:
+    return ", ".join(repr(clean(w)) for w in words)
 
 
 def nothing_found(result: SearchResult) -> str:
@@ -315,4 +331,5 @@ def nothing_found(result: SearchResult) -> str:
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
             "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
+            "repo_words": result.repo_words, "put_last": result.put_last,
             "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip
