@@ -1557,3 +1557,15 @@ def test_a_repository_the_question_names_is_where_it_searches(
     assert {h.doc.repo for h in named.hits} == {"flashinfer"} and named.hits[0].doc.sha == shas[1]
     assert named.filters.repos == ("flashinfer",)
     assert {h.doc.repo for h in unnamed.hits} == {"flashinfer", "sglang"}
+    # Two names, one inside the other: the longer is where; the shorter stays a word its commits hold.
+    bench = tmp_path / "flashinfer-bench"
+    build_repo(bench, [CommitSpec("feat: trace flashinfer sampling kernels", _at(DAY1, 13),
+                                  edits=[FileEdit("traces/sampling.json", "{}\n")]),
+                       CommitSpec("feat: trace the gemm kernels", _at(DAY1, 14),
+                                  edits=[FileEdit("traces/gemm.json", "{}\n")])])  # fmt: skip
+    dailydiff("report", str(bench), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    with Store.open(data) as store:
+        both = find(store, "flashinfer-bench traces of flashinfer sampling", SearchFilters())
+    assert both.filters.repos == ("flashinfer-bench",) and both.repo_words == ["flashinfer-bench"]
+    assert [h.doc.title for h in both.hits][:1] == ["feat: trace flashinfer sampling kernels"]

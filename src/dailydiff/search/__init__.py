@@ -108,6 +108,9 @@ def _named_repos(
             if said in names:
                 names[said].append(repo)
     named = {term: repos for term, repos in names.items() if repos}
+    # "vllm-ascend PRs that upgraded vllm", both followed: the longer name is where; "vllm" stays an idea
+    named = {term: repos for term, repos in named.items()
+             if not any(other != term and f" {term} " in f" {other} " for other in named)}  # fmt: skip
     if not named:
         return understood, filters, []
     concepts = [c for c in understood.concepts if c.kind or c.terms[0] not in named]
