@@ -56,6 +56,19 @@ def history(tmp_path: Path) -> tuple[Path, Path, list[str]]:
     return repo, data, shas
 
 
+def _reported(
+    tmp_path: Path, name: str, specs: list[CommitSpec], day: dt.date, data: Path | None = None
+) -> tuple[Path, list[str]]:
+    """A repository ``name`` of ``specs`` under ``tmp_path``, its ``day`` reported in English into ``data``
+    (``tmp_path/data`` unless given): the data directory and the commits' shas."""
+    repo = tmp_path / name
+    shas = build_repo(repo, specs)
+    data = data or tmp_path / "data"
+    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
+              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    return data, shas
+
+
 def _shas(store: Store, question: str, **filters: object) -> list[str]:
     return [h.doc.sha for h in find(store, question, SearchFilters(**filters), limit=10).hits]  # type: ignore[arg-type]
 
@@ -661,11 +674,7 @@ def test_a_question_about_reverts_gets_each_revert_with_its_reland(tmp_path: Pat
              CommitSpec("docs: the routing guide", _at(day, 11), edits=[FileEdit("docs/routing.md", "# R\n")]),
              CommitSpec(f"{title}, fixed", _at(day, 12),
                         edits=[FileEdit("moe/routing.py", "def route():\n    return 3\n")])]  # fmt: skip
-    repo = tmp_path / "moe"
-    shas = build_repo(repo, specs)
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = _reported(tmp_path, "moe", specs, day)
     with Store.open(data) as store:
         found = [
             h.doc.sha
@@ -1377,11 +1386,7 @@ def test_a_revert_that_came_back_comes_first_with_its_reland_however_both_are_ti
              CommitSpec("docs: the MC2 guide", _at(day, 10), edits=[FileEdit("docs/mc2.md", "# M\n")]),
              CommitSpec("[Refactor][Test] Reapply MC2 capacity and MoE comm selection (#11429)", _at(day, 11),
                         edits=[FileEdit("mc2.py", "x = 2\n")])]  # fmt: skip
-    repo = tmp_path / "ascend"
-    shas = build_repo(repo, specs)
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", day.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, shas = _reported(tmp_path, "ascend", specs, day)
     with Store.open(data) as store:
         found = [
             h.doc.sha for h in find(store, "what got reverted and then re-landed?", SearchFilters()).hits
@@ -1458,11 +1463,7 @@ def test_a_kind_of_change_is_as_rare_as_the_commits_typed_so(tmp_path: Path) -> 
     commits.append(
         CommitSpec("test: cover the routing kernel", _at(DAY1, 16), edits=[FileEdit("tests/t.py", "x = 1\n")])
     )
-    repo = tmp_path / "repo"
-    build_repo(repo, commits)
-    data = tmp_path / "data"
-    dailydiff("report", str(repo), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    data, _ = _reported(tmp_path, "repo", commits, DAY1)
     with Store.open(data) as store:
         assert store.search_type_counts([ChangeType.TEST, ChangeType.BUGFIX]) == {"test": 1, "bugfix": 3}
         assert find(store, "routing test changes", SearchFilters()).hits[0].doc.title.startswith("test:")
@@ -1546,11 +1547,9 @@ def test_a_repository_the_question_names_is_where_it_searches(
     """ "flashinfer sampling fixes": flashinfer's commits never say "flashinfer"; another repository's commit
     that calls flashinfer is not one of them. Without the name, both repositories are searched."""
     _repo, data, shas = history
-    other = tmp_path / "sglang"
-    build_repo(other, [CommitSpec("fix(sampling): call flashinfer top-p sampling with a NaN guard", _at(DAY1, 12),
-                                  edits=[FileEdit("python/sglang/sampling.py", "x = 1\n")])])  # fmt: skip
-    dailydiff("report", str(other), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    calls = CommitSpec("fix(sampling): call flashinfer top-p sampling with a NaN guard", _at(DAY1, 12),
+                       edits=[FileEdit("python/sglang/sampling.py", "x = 1\n")])  # fmt: skip
+    _reported(tmp_path, "sglang", [calls], DAY1, data)
     with Store.open(data) as store:
         named = find(store, "flashinfer sampling fixes", SearchFilters())
         unnamed = find(store, "sampling fixes", SearchFilters())
@@ -1558,13 +1557,11 @@ def test_a_repository_the_question_names_is_where_it_searches(
     assert named.filters.repos == ("flashinfer",)
     assert {h.doc.repo for h in unnamed.hits} == {"flashinfer", "sglang"}
     # Two names, one inside the other: the longer is where; the shorter stays a word its commits hold.
-    bench = tmp_path / "flashinfer-bench"
-    build_repo(bench, [CommitSpec("feat: trace flashinfer sampling kernels", _at(DAY1, 13),
-                                  edits=[FileEdit("traces/sampling.json", "{}\n")]),
-                       CommitSpec("feat: trace the gemm kernels", _at(DAY1, 14),
-                                  edits=[FileEdit("traces/gemm.json", "{}\n")])])  # fmt: skip
-    dailydiff("report", str(bench), "--date", DAY1.isoformat(), "--tz", "UTC", "--lang", "en",
-              "--data-dir", str(data), "--quiet", cwd=tmp_path)  # fmt: skip
+    traces = [CommitSpec("feat: trace flashinfer sampling kernels", _at(DAY1, 13),
+                         edits=[FileEdit("traces/sampling.json", "{}\n")]),
+              CommitSpec("feat: trace the gemm kernels", _at(DAY1, 14),
+                         edits=[FileEdit("traces/gemm.json", "{}\n")])]  # fmt: skip
+    _reported(tmp_path, "flashinfer-bench", traces, DAY1, data)
     with Store.open(data) as store:
         both = find(store, "flashinfer-bench traces of flashinfer sampling", SearchFilters())
     assert both.filters.repos == ("flashinfer-bench",) and both.repo_words == ["flashinfer-bench"]

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,18 +168,15 @@ def test_report_says_it_unless_quiet_as_a_log_line_in_json_and_not_for_a_new_sto
         assert "m015_delivery_resends" in store.applied_migrations()
 
 
-def test_mcp_says_it_on_stderr_and_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
+def _mcp_session(tmp_path: Path, data: Path, body: Callable[[Any], Awaitable[None]]) -> str:
+    """Run ``body`` with an SDK client of `dailydiff mcp` over ``data`` (started as an assistant starts it);
+    what the server wrote on stderr."""
     from mcp import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    data = tmp_path / "data"
-    location = str(data / "dailydiff.sqlite3")
-    _stored(location, days=2)
-    _as_before(location)
     server = StdioServerParameters(command=sys.executable, args=["-m", "dailydiff", "mcp"], cwd=str(tmp_path),
                                    env={"PYTHONPATH": str(REPO_ROOT / "src"), "HOME": str(tmp_path),
                                         "PATH": os.environ["PATH"], "DAILYDIFF_DATA_DIR": str(data)})  # fmt: skip
-    found: dict[str, Any] = {}
 
     async def main() -> None:
         with (tmp_path / "stderr.txt").open("w") as errlog:
@@ -188,12 +185,25 @@ def test_mcp_says_it_on_stderr_and_keeps_stdout_for_the_protocol(tmp_path: Path)
                 ClientSession(read, write) as client,
             ):
                 await client.initialize()
-                result = await client.call_tool("search", {"question": "heading"})
-                found["search"] = json.loads("\n".join(getattr(p, "text", "") for p in result.content))
+                await body(client)
 
     anyio.run(main)
+    return (tmp_path / "stderr.txt").read_text()
+
+
+def test_mcp_says_it_on_stderr_and_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    location = str(data / "dailydiff.sqlite3")
+    _stored(location, days=2)
+    _as_before(location)
+    found: dict[str, Any] = {}
+
+    async def search(client: Any) -> None:
+        result = await client.call_tool("search", {"question": "heading"})
+        found["search"] = json.loads("\n".join(getattr(p, "text", "") for p in result.content))
+
+    stderr = _mcp_session(tmp_path, data, search)
     assert found["search"]["commits"]  # the protocol on stdout went through the upgrade untouched
-    stderr = (tmp_path / "stderr.txt").read_text()
     assert _notices(stderr) == [
         f"dailydiff: upgrading the store at {location}: rebuilding the search index (once, 2 reports)…"
     ]
@@ -202,16 +212,10 @@ def test_mcp_says_it_on_stderr_and_keeps_stdout_for_the_protocol(tmp_path: Path)
 def test_mcp_upgrades_the_store_as_it_starts_not_at_the_first_call(tmp_path: Path) -> None:
     """An assistant starts `dailydiff mcp` with the editor and asks later: the upgrade a new version needs is
     done beside the handshake, so the first call does not carry it (and may not time out)."""
-    from mcp import ClientSession
-    from mcp.client.stdio import StdioServerParameters, stdio_client
-
     data = tmp_path / "data"
     location = str(data / "dailydiff.sqlite3")
     _stored(location, days=2)
     _as_before(location)
-    server = StdioServerParameters(command=sys.executable, args=["-m", "dailydiff", "mcp"], cwd=str(tmp_path),
-                                   env={"PYTHONPATH": str(REPO_ROOT / "src"), "HOME": str(tmp_path),
-                                        "PATH": os.environ["PATH"], "DAILYDIFF_DATA_DIR": str(data)})  # fmt: skip
     applied: list[bool] = []
 
     def upgraded() -> bool:
@@ -221,23 +225,17 @@ def test_mcp_upgrades_the_store_as_it_starts_not_at_the_first_call(tmp_path: Pat
         finally:
             db.close()
 
-    async def main() -> None:
-        with (tmp_path / "stderr.txt").open("w") as errlog:
-            async with (
-                stdio_client(server, errlog=errlog) as (read, write),
-                ClientSession(read, write) as client,
-            ):
-                await client.initialize()
-                await client.list_tools()
-                for _ in range(600):  # no tool called: the server upgrades the store on its own
-                    if upgraded():
-                        break
-                    await anyio.sleep(0.05)
-                applied.append(upgraded())
+    async def wait(client: Any) -> None:
+        await client.list_tools()
+        for _ in range(600):  # no tool called: the server upgrades the store on its own
+            if upgraded():
+                break
+            await anyio.sleep(0.05)
+        applied.append(upgraded())
 
-    anyio.run(main)
+    stderr = _mcp_session(tmp_path, data, wait)
     assert applied == [True]
-    assert len(_notices((tmp_path / "stderr.txt").read_text())) == 1
+    assert len(_notices(stderr)) == 1
 
 
 @pytest.mark.slow

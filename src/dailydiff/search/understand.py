@@ -804,6 +804,15 @@ _CLAUSE_BREAK_RE = re.compile(
 _ASKED_RE = re.compile(r"[?？]|\b(?:what|when|which|how|where)\b|什么|哪些|哪个|何时|几时")
 
 
+def _where(lowered: str, concept: Concept, by_own: bool = False) -> int:
+    """Where the question (lower case) first says a concept: by the words it came from (and ``by_own``, by
+    the names the question wrote for it); -1 when nowhere."""
+    names = [part.strip().lower() for part in concept.source.split(" / ")] + (
+        list(concept.own) if by_own else []
+    )
+    return min((p for p in (lowered.find(n) for n in names if n) if p >= 0), default=-1)
+
+
 def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
     """The kinds of change asked in a clause after a question about the subject: "blackwell fmha - what went
     in and was any of it rolled back?", "SM120 上 nvfp4 MoE 是什么时候支持的？有没有回滚过？" (not "norm
@@ -811,8 +820,7 @@ def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
     lowered = text.lower()
 
     def at(concept: Concept) -> int:
-        spots = [lowered.find(part.strip().lower()) for part in concept.source.split(" / ")]
-        return min((p for p in spots if p >= 0), default=-1)
+        return _where(lowered, concept)
 
     subjects = [at(c) for c in concepts if not c.kind and not c.optional]
     first = min((p for p in subjects if p >= 0), default=-1)
@@ -882,9 +890,8 @@ def _examples(text: str, concepts: list[Concept]) -> list[Concept]:
     if start <= 0:
         return concepts
 
-    def at(concept: Concept) -> int:  # where the question first names it, by any of its names
-        names = [part.strip().lower() for part in concept.source.split(" / ")] + list(concept.own)
-        return min((p for p in (lowered.find(n) for n in names if n) if p >= 0), default=-1)
+    def at(concept: Concept) -> int:  # by any of its names: "refactor" may be said before "重构"
+        return _where(lowered, concept, by_own=True)
 
     if not any(0 <= at(c) < start and not c.optional for c in concepts):
         return concepts  # "what changed? attention, moe, gemm": the list is what is asked
