@@ -49,7 +49,9 @@ def search_command(
     question: str = typer.Argument(
         ...,
         metavar="QUESTION",
-        help="Words to look for (any language); a time it names ('since April', '上个月') limits the days.",
+        help="Words to look for (any language); a time it names ('since April', '上个月') limits the days, "
+        "a followed repository it names the repositories; 'not bugfix' lists those commits last (each said on "
+        "stderr; the options override).",
     ),
     repo: list[str] | None = Repo,
     since: str | None = Since,
