@@ -621,6 +621,14 @@ def test_questions_as_people_write_them(history: tuple[Path, Path, list[str]]) -
         ("今年下半年有哪些提交被回滚了？", ("2026-07-01", "2026-12-31")),  # the year's half, not the year
         ("去年上半年的修复", ("2025-01-01", "2025-06-30")),
         ("今年以来的修复", ("2026-01-01", None)),
+        ("GDN 这块六七月份做了哪些？", ("2026-06-01", "2026-07-31")),  # two months in a row, as one word
+        ("三四月份的修复", ("2026-03-01", "2026-04-30")),
+        ("十一月的修复", ("2025-11-01", "2025-11-30")),  # eleven, not ten and one
+        ("moe fixes in early july", ("2026-07-01", "2026-07-31")),
+        ("what landed at the end of may?", ("2026-05-01", "2026-05-31")),
+        ("mid-june fixes", ("2026-06-01", "2026-06-30")),
+        ("what had landed by the end of june?", (None, "2026-06-30")),
+        ("what shipped by July?", (None, "2026-07-31")),
     ],
 )
 def test_time_words_become_a_window(question: str, window: tuple[str | None, str | None]) -> None:
@@ -635,7 +643,7 @@ def test_the_words_of_a_time_read_are_no_ideas_of_their_own() -> None:
     """The time "今年以来" (since the start of this year) is read all of it: no commit is asked to hold "以来"."""
     from dailydiff.search.understand import understand
 
-    for question in ("今年以来 b12x 后端", "今年下半年 b12x 后端"):
+    for question in ("今年以来 b12x 后端", "今年下半年 b12x 后端", "late june b12x 后端"):
         assert [c.source for c in understand(question, dt.date(2026, 8, 23)).concepts] == ["b12x", "后端"]
 
 

@@ -215,7 +215,11 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (rf"\b(?:in|during|of|for)\s+the\s+(first|second)\s+half\s+of\s+{_M}{_Y}",
          lambda g: (month(g[1], g[2]), month(g[1], g[2]).replace(day=15)) if g[0] == "first"
          else (month(g[1], g[2]).replace(day=16), _month_end(month(g[1], g[2])))),
-        (rf"\b(?:in|during|of|for|over|on)\s+(?:early\s+|mid-?\s*|late\s+)?{_M}{_Y}\b",
+        (rf"\bby\s+the\s+end\s+of\s+{_M}{_Y}\b", lambda g: (None, _month_end(month(g[0], g[1])))),
+        (rf"\bby\s+{_FULL_M}{_Y}\b", lambda g: (None, _month_end(month(g[0], g[1])))),
+        (rf"\b(?:(?:in|during|of|for|over|on)\s+)?(?:(?:the\s+)?(?:end|start|beginning|middle)\s+of\s+|early\s+|mid-?\s*|late\s+)"
+         rf"{_M}{_Y}\b", lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
+        (rf"\b(?:in|during|of|for|over|on)\s+{_M}{_Y}\b",
          lambda g: (month(g[0], g[1]), _month_end(month(g[0], g[1])))),
         (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+month\b", lambda g: (last_month, None)),
         (r"\b(?:since|after)\s+(?:the\s+)?(?:last|previous)\s+year\b", lambda g: (dt.date(today.year - 1, 1, 1), None)),
@@ -255,6 +259,9 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
          lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
                         _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
+        # "六七月份", "三四月": two months in a row, written as one word
+        (r"(?<![一二三四五六七八九十])(一二|二三|三四|四五|五六|六七|七八|八九|九十)\s*月(?:份)?",
+         lambda g: span(_month_start(_ZH_NUM[g[0][0]], None, today), _month_start(_ZH_NUM[g[0][1]], None, today))),
         (rf"{_ZM_BARE}\s*(?:、|和|与|及|到|至|-|—|~|～)\s*{_ZM}",
          lambda g: span(_month_start(_zh_month(g[0]), int(g[1]) if g[1] else None, today),
                         _month_start(_zh_month(g[2]), int(g[1]) if g[1] else None, today))),
