@@ -8,6 +8,7 @@ questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30
     python bench/ask_eval.py --heldout --validation3 --data-dir DIR
     python bench/ask_eval.py --heldout --validation4 --data-dir DIR
     python bench/ask_eval.py --heldout --validation5 --data-dir DIR
+    python bench/ask_eval.py --heldout --validation6 --data-dir DIR
     python bench/ask_eval.py --pairs --data-dir DIR
 
 --pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
@@ -24,8 +25,9 @@ third set, written from the git history only, for checking a ranking change befo
 does not apply), the same way, over the same store; --validation2 scores bench/data/ask_questions_validation2.json
 (bench/ask_validation2.py: a fourth set, written the same way) likewise, and --validation3
 bench/data/ask_questions_validation3.json (bench/ask_validation3.py: a fifth set, by a fresh hand),
---validation4 bench/data/ask_questions_validation4.json (bench/ask_validation4.py: a sixth set, by another), and
---validation5 bench/data/ask_questions_validation5.json (bench/ask_validation5.py: a seventh, written after tuning).
+--validation4 bench/data/ask_questions_validation4.json (bench/ask_validation4.py: a sixth set, by another),
+--validation5 bench/data/ask_questions_validation5.json (bench/ask_validation5.py: a seventh, written after tuning),
+and --validation6 bench/data/ask_questions_validation6.json (bench/ask_validation6.py: an eighth, in the tune style).
 
 Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
 directory that has them is reused), then asks every question. Prints one line per question and the means.
@@ -58,6 +60,7 @@ VALIDATION2 = ROOT / "bench" / "data" / "ask_questions_validation2.json"
 VALIDATION3 = ROOT / "bench" / "data" / "ask_questions_validation3.json"
 VALIDATION4 = ROOT / "bench" / "data" / "ask_questions_validation4.json"
 VALIDATION5 = ROOT / "bench" / "data" / "ask_questions_validation5.json"
+VALIDATION6 = ROOT / "bench" / "data" / "ask_questions_validation6.json"
 
 
 def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
@@ -83,6 +86,7 @@ def main() -> int:
     parser.add_argument("--validation3", action="store_true", help="score the third validation set")
     parser.add_argument("--validation4", action="store_true", help="score the fourth validation set")
     parser.add_argument("--validation5", action="store_true", help="score the fifth validation set")
+    parser.add_argument("--validation6", action="store_true", help="score the sixth validation set")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
@@ -90,7 +94,14 @@ def main() -> int:
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
             parser.error("--pairs needs --data-dir with a store")
         return pairs(args.data_dir)
-    validations = (args.validation, args.validation2, args.validation3, args.validation4, args.validation5)
+    validations = (
+        args.validation,
+        args.validation2,
+        args.validation3,
+        args.validation4,
+        args.validation5,
+        args.validation6,
+    )
     if args.heldout or any(validations):
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
             parser.error("--heldout needs --data-dir with a store of both repositories' reports")
@@ -156,6 +167,7 @@ def heldout(args: argparse.Namespace) -> int:
     import datetime as dt
 
     sets = {
+        "validation6": VALIDATION6,
         "validation5": VALIDATION5,
         "validation4": VALIDATION4,
         "validation3": VALIDATION3,
