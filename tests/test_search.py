@@ -1087,6 +1087,18 @@ def test_the_glossary_knows_more_hardware_names() -> None:
     assert {"sm110", "thor"} <= set(understand("SM110 changes", day).terms)
 
 
+def test_a_word_made_of_a_question_word_is_an_idea() -> None:
+    """ "week" says when ("last week"); "weekly tests" are tests that run every week, and a commit says so."""
+    from dailydiff.search.understand import understand
+
+    day = dt.date(2026, 8, 23)
+    assert [c.source for c in understand("What changed in the weekly tests since July?", day).concepts] == [
+        "weekly",
+        "tests",
+    ]
+    assert next(c.source for c in understand("monthly release notes", day).concepts) == "monthly"
+
+
 def test_updates_issues_and_made_are_a_questions_words() -> None:
     """A question for "documentation updates" asks for documentation changes, not for commits that say "update"; "accuracy
     issue fixes that were made" for accuracy fixes."""
