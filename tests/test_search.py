@@ -770,6 +770,12 @@ def test_names_in_parentheses_belong_to_the_word_before_them() -> None:
     assert "cutlass" in backends.terms and any("sm120" in c.terms and not c.optional for c in moe)
     options = ideas("which config options / env vars got removed?")  # two-word names, either one
     assert len(options) == 2 and {"config", "option", "env"} <= set(options[1])
+    # names after a generic word are what is asked, the word is not: a commit about WAN need not say "model";
+    # examples of what a thing got ("new ops, paged prefill") are no names of it, and stay aside
+    diffusion = understand("What changed for diffusion models (WAN / DiT)?", DAY1).concepts
+    assert [(c.terms, c.optional) for c in diffusion][1] == (("wan", "dit"), False)
+    cudnn = understand("what got added on the cudnn backend side (new ops, paged prefill)?", DAY1).concepts
+    assert next(c for c in cudnn if "page prefil" in c.terms).optional
 
 
 def test_the_reports_change_type_labels_are_kinds_in_both_languages() -> None:

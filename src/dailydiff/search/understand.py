@@ -796,9 +796,18 @@ def _generic_heads(concepts: list[Concept]) -> list[Concept]:
 
     if not any(generic(c) for c in concepts) or all(generic(c) or c.kind for c in concepts):
         return concepts
-    return [
-        replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if generic(c) else c for c in concepts
-    ]
+    g = glossary()
+    heads = {t for head in _GENERIC_HEADS for t in g.groups[g.by_term[head]]}
+    out: list[Concept] = []
+    for c in concepts:
+        named = tuple(t for t in c.terms if t not in heads)
+        # "diffusion models (WAN / DiT)": the names are asked, the word is not; "the cudnn backend side (new
+        # ops, paged prefill)" are examples of what it got, no names of it
+        if generic(c) and named and all(" " not in t for t in named):
+            out.append(replace(c, terms=named, own=tuple(t for t in c.own if t not in heads)))
+        else:
+            out.append(replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if generic(c) else c)
+    return out
 
 
 # Where a question's clauses part: a comma, a question mark, a dash between words, "and was/did/were …".
