@@ -1324,6 +1324,26 @@ def test_a_question_for_a_kind_only_finds_first_the_titles_that_start_with_it() 
     ]
 
 
+def test_a_title_starts_with_a_kind_after_its_tags() -> None:
+    """ "[BugFix] Revert all2all quantization" starts with a revert as much as "Revert …" does: before a
+    title that names "/revert" further on."""
+    from dailydiff.common.searchterms import terms
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+    from dailydiff.store.search import SearchDoc
+
+    def doc(sha: str, title: str, types: list[str]) -> SearchDoc:
+        return SearchDoc("o/r", sha, "en", DAY1, "2026-03-02T09:00:00+00:00", "medium", types, [], [], title, "",
+                         "", None, "", fields={"f_title": " ".join(terms(title))})  # fmt: skip
+
+    docs = [doc("a" * 40, "[CI] add /revert slash command and fix cherry-pick PR refresh bug",
+                ["feature", "revert", "ci_build"]),
+            doc("b" * 40, "[BugFix] Revert pre-KV ACL graph profiling to fix lmhead TP hang", ["bugfix", "revert"])]  # fmt: skip
+    understood = understand("Which commits were reverted in July?", DAY1)
+    hits = rank(docs, understood.concepts, 6000, {"revert": 300}, 10, DAY1)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+
+
 def test_words_apart_around_slashes_are_alternatives_and_a_path_has_none() -> None:
     """ "norm / rope / activation kernels" names three things, any of which counts; "csrc/fused_moe/*.cu" is
     a path: the directories its glob names, in order."""

@@ -87,6 +87,18 @@ def _identifier_only(title: str) -> frozenset[str]:
     return frozenset(inside - alone)
 
 
+_TAGS_RE = re.compile(r"^\s*((?:\[[^\]]*\]\s*)+)(\S*)")
+
+
+def _leading(title: str, first_word: str) -> frozenset[str]:
+    """The words a title starts with: its first, or, after leading tags ("[BugFix][Ops] Revert …"), the
+    tags' words and the first word after them."""
+    tags = _TAGS_RE.match(title)
+    if not tags:
+        return frozenset((first_word,))
+    return frozenset((*terms(tags.group(1)), *terms(tags.group(2))[:1]))
+
+
 @functools.lru_cache(maxsize=256)
 def type_terms(change_type: str) -> str:
     """A change type as the index writes it ("ci_build" is "ci build")."""
@@ -161,6 +173,7 @@ def rank(
         norm = K1 * (1 - B + B * length / average)
         title = f" {doc.fields.get('f_title', '')} "
         first_word = title.split(maxsplit=1)[0] if title.strip() else ""
+        leading = _leading(doc.title, first_word) if asked_kinds else frozenset()
         types = {type_terms(t) for t in doc.change_types}
         parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
         for concept, weight, named, own in zip(concepts, idf, names, own_names, strict=True):
@@ -174,7 +187,7 @@ def rank(
             f = sum(tf.get(t, 0.0) * w for t, w in named.items())
             if concept.kind and not (types.intersection(concept.terms) or titled):
                 f = 0.0  # of the kind asked when its report types it so or its title says so, not its message
-            prefixed = prefixed or bool(concept.kind and f and first_word in named)
+            prefixed = prefixed or bool(concept.kind and f and leading.intersection(named))
             if not f:
                 continue
             matched.extend(t for t in concept.terms if tf.get(t))
