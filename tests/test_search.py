@@ -830,6 +830,17 @@ def test_a_name_in_camel_case_finds_the_commits_that_write_it_either_way(minimax
         assert set(_shas(store, "Which MiniMax fixes landed?")[:2]) == set(shas[:2])
 
 
+def test_two_words_a_commit_writes_as_one_are_both_in_it(minimax_store: MinimaxStore) -> None:
+    """ "ACL graph fixes": a commit fixing the "aclgraph" holds the ACL and the graph asked, before one that
+    fixes another graph."""
+    data, shas = minimax_store(
+        "fix: the CUDA graph capture hangs with large batch sizes",
+        "fix: aclgraph capture hangs with large batch sizes",
+    )
+    with Store.open(data) as store:
+        assert _shas(store, "ACL graph fixes")[:2] == [shas[1], shas[0]]
+
+
 def test_an_acronyms_plural_or_version_is_one_term() -> None:
     """An acronym's plural or version is one word: "APIs" is "api", "DSv4" "dsv4" (not "ap is", "d sv4");
     and "v0.25" is the "0.25" of a title's "0.25.0"."""

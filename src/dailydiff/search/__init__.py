@@ -54,8 +54,10 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     before = filters
     understood, filters, repo_words = _named_repos(store, understood, filters)
     repo_words = repo_words if filters.repos != before.repos else []
+    together = _side_by_side(understood, question)
+    total, counts = store.search_term_counts([*understood.terms, *(t for _, t in together)])
+    understood = _written_together(understood, together, counts)
     terms = understood.terms
-    total, counts = store.search_term_counts(terms)
     if not total:  # an empty index over stored commits is not "nothing reported yet"
         problem = store.search_health()
         if problem:
@@ -222,6 +224,36 @@ def _written_apart(docs: Sequence[SearchDoc], understood: Understood) -> dict[st
                 if "".join(parts) in wanted and len(parts) > 1:
                     found.setdefault("".join(parts), set()).add(" ".join(parts))
     return found
+
+
+def _side_by_side(understood: Understood, question: str) -> list[tuple[int, str]]:
+    """Two one-word ideas the question writes side by side ("ACL graph"), by where the first stands, with
+    the one word a commit may write them as ("aclgraph")."""
+    lowered = " ".join(re.findall(r"[a-z0-9]+", question.lower()))
+    concepts = understood.concepts
+    out: list[tuple[int, str]] = []
+    for at, (a, b) in enumerate(zip(concepts, concepts[1:], strict=False)):
+        if a.kind or b.kind or a.optional or b.optional:
+            continue
+        first, second = a.source.lower(), b.source.lower()
+        if first.isalnum() and second.isalnum() and first.isascii() and second.isascii():
+            joined = index_terms(first + second)
+            if f" {first} {second} " in f" {lowered} " and len(joined) == 1:
+                out.append((at, joined[0]))
+    return out
+
+
+def _written_together(
+    understood: Understood, together: list[tuple[int, str]], counts: dict[str, int]
+) -> Understood:
+    """ "ACL graph": a commit writing it as one word ("aclgraph") holds both ideas."""
+    concepts = list(understood.concepts)
+    for at, joined in together:
+        if counts.get(joined):
+            for i in (at, at + 1):
+                if joined not in concepts[i].terms:
+                    concepts[i] = replace(concepts[i], terms=(*concepts[i].terms, joined))
+    return replace(understood, concepts=concepts)
 
 
 def _with_apart(concept: Concept, apart: dict[str, set[str]]) -> Concept:
