@@ -133,6 +133,7 @@ HELPERS = {
     "ask_validation3.py",
     "ask_validation4.py",
     "ask_validation5.py",
+    "ask_validation6.py",
 }
 
 
