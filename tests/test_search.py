@@ -1577,6 +1577,42 @@ def test_a_kind_the_question_asks_not_to_see_comes_after_the_others() -> None:
     assert not any(c.excluded for c in asked.concepts) and "revert" in asked.kinds
 
 
+def test_a_subject_the_question_asks_not_to_see_comes_after_the_others() -> None:
+    """ "top-k kernels (not MoE routing)": the MoE routing commits that also say top-k come after the top-k
+    kernels' own; no commit is asked to say "not", "moe" or "routing"."""
+    from dailydiff.search.rank import rank
+    from dailydiff.search.understand import understand
+
+    understood = understand("What changed in the top-k kernels (not MoE routing)?", DAY1)
+    assert [c.source for c in understood.concepts if c.excluded] == ["moe", "routing"]
+    assert "not" not in understood.terms and "moe" not in understood.terms
+    docs = [_typed_doc("a" * 40, "Optimize MoE routing top-k reduction for top-k kernels", "high", "performance"),
+            _typed_doc("b" * 40, "fix(topk): radix top-k hang", "low", "bugfix")]  # fmt: skip
+    counts = {"top k": 30, "topk": 20, "kernel": 400, "moe": 300, "rout": 100}
+    hits = rank(docs, understood.concepts, 1000, counts, 10, DAY1, understood.phrases)
+    assert [h.doc.sha[0] for h in hits] == ["b", "a"]
+    # "MoE routing fixes, not the top-k kernels": only what follows the "not" is put last
+    other = understand("MoE routing fixes, not the top-k kernels", DAY1)
+    assert [c.source for c in other.concepts if c.excluded] == ["top-k", "kernels"]
+    assert [c.source for c in other.concepts if not c.excluded and not c.kind] == ["moe", "routing"]
+
+
+def test_what_a_subject_is_used_for_and_its_compatibility_are_asked_of_no_commit() -> None:
+    """ "top-k kernels used for sparse attention": a top-k commit that does not say what it serves is about
+    them; "CUDA graph compatibility" is asked by a commit that says "CUDA graph support" as well."""
+    from dailydiff.search.understand import understand
+
+    def required(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if not c.optional and not c.kind]
+
+    assert required("What changed in the top-k kernels used for sparse attention?") == ["top-k"]
+    assert required("which top-k kernels that are used by sparse attention got fixes?") == ["top-k"]
+    assert required("用于稀疏注意力的 top-k 内核有哪些改动？") == ["top-k"]
+    assert required("What work went into CUDA graph compatibility?") == ["cuda graph"]
+    assert "sampling" in required("which kernels are used for sampling?")  # nothing else is asked
+    assert required("which compatibility fixes went in?") == ["compatibility"]  # alone, it is the subject
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

@@ -143,7 +143,8 @@ def rank(
     holds one idea, not two."""
     if not docs:
         return []
-    excluded = [frozenset(c.terms) for c in concepts if c.excluded]
+    excluded = [frozenset(c.terms) for c in concepts if c.excluded and c.kind]
+    excluded_subjects = [c.terms for c in concepts if c.excluded and not c.kind]
     concepts = [c for c in concepts if not c.excluded and any(doc_counts.get(t) for t in c.terms)]
     asked_kinds = frozenset(t for c in concepts if c.kind for t in c.terms)
     alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
@@ -201,8 +202,12 @@ def rank(
         said = sum(1 for p in phrases if f" {p} " in title)
         boost += PHRASE_BOOST * min(said, 2)
         score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
-        if any(first_word in names or (types & names and not types & asked_kinds) for names in excluded):
-            score *= EXCLUDED  # of a kind the question asks not to see: by its title, or its only kind
+        unwanted = any(
+            first_word in names or (types & names and not types & asked_kinds) for names in excluded
+        )
+        if unwanted or any(f" {t} " in title for names in excluded_subjects for t in names):
+            score *= EXCLUDED  # of a kind the question asks not to see (by its title, or its only kind), or
+            # titled with a subject it asks not to see
         hits.append(Hit(doc, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -h.doc.date.toordinal(), h.doc.repo, h.doc.sha))
     # One hit per commit: its best language, and its best repository when the store holds it under two (a

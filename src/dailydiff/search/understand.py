@@ -35,8 +35,8 @@ class Concept:
     # A kind asked in a clause of its own after the subject ("… and was any of it rolled back?"): a side
     # question, which counts for less than the subject it asks about.
     aside: bool = False
-    # A kind the question asks not to see ("new features, not bugfixes", "不要 bugfix"): the commits of that
-    # kind come after the others.
+    # A kind the question asks not to see ("new features, not bugfixes", "不要 bugfix"), or a subject ("not MoE
+    # routing"): the commits of that kind, or titled with that subject, come after the others.
     excluded: bool = False
 
 
@@ -777,7 +777,7 @@ def understand(question: str, today: dt.date) -> Understood:
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
-    concepts = _excluded(rest, _examples(rest, _asides(rest, _generic_heads(concepts))))
+    concepts = _excluded(rest, _examples(rest, _asides(rest, _described(rest, _generic_heads(concepts)))))
     kinds = [k for k in kinds if not any(c.excluded and k in c.terms for c in concepts)]
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
@@ -786,7 +786,7 @@ def understand(question: str, today: dt.date) -> Understood:
 # of its own, such a word says what kind of thing the name is, and a commit about the name that does not
 # repeat it ("feat(moe): add SM120 W4A16 b12x kernels") is as much about it. It adds to a commit's score,
 # no commit is asked to hold it; alone ("which backends changed?") it is the subject.
-_GENERIC_HEADS = frozenset({"kernel", "backend", "model", "support"})
+_GENERIC_HEADS = frozenset({"kernel", "backend", "model", "support", "compat"})
 GENERIC_WEIGHT = 0.7
 
 
@@ -807,6 +807,45 @@ def _generic_heads(concepts: list[Concept]) -> list[Concept]:
             out.append(replace(c, terms=named, own=tuple(t for t in c.own if t not in heads)))
         else:
             out.append(replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if generic(c) else c)
+    return out
+
+
+# A description of what the question asks about, after it: "the top-k kernels used for sparse attention",
+# "用于稀疏注意力的 top-k 内核" (before it, in Chinese). It ends where the clause or a parenthesis does.
+_DESCRIBED_RE = re.compile(r"\b(?:that\s+(?:are|is|were|was)\s+)?used\s+(?:for|in|by)\b|用于|用在")
+_DESCRIPTION_END_RE = re.compile(r"[,，;；?？()（）]|\s[-–—]\s")
+
+
+def _described(text: str, concepts: list[Concept]) -> list[Concept]:
+    """What a question says its subject is used for adds to a commit's score; no commit is asked to hold it
+    (a commit to the top-k kernels seldom says what they serve). The word "used" is no idea of its own."""
+    lowered = text.lower()
+    marker = _DESCRIBED_RE.search(lowered)
+    if not marker:
+        return concepts
+    chinese = not marker.group().isascii()
+    if chinese:  # "用于稀疏注意力的 top-k 内核": from the marker to "的"
+        start, end = marker.end(), lowered.find("的", marker.end())
+    else:
+        start = marker.end()
+        found = _DESCRIPTION_END_RE.search(lowered, start)
+        end = found.start() if found else len(lowered)
+    if end <= start:
+        return concepts
+
+    def at(concept: Concept) -> int:
+        return _where(lowered, concept)
+
+    said = [at(c) for c in concepts if not c.kind and not c.optional and not marker.start() <= at(c) < end]
+    if not any((p > end) if chinese else (0 <= p < marker.start()) for p in said):
+        return concepts  # nothing is said beside the description: it is what is asked
+    out: list[Concept] = []
+    for c in concepts:
+        if marker.start() <= at(c) < start:  # "used", "用于"
+            continue
+        if start <= at(c) < end and not c.kind and not c.optional:
+            c = replace(c, weight=c.weight * EXAMPLE_WEIGHT, optional=True)
+        out.append(c)
     return out
 
 
@@ -864,16 +903,22 @@ _NOT_FIRST_RE = re.compile(
 
 
 def _excluded(text: str, concepts: list[Concept]) -> list[Concept]:
-    """The kinds of change a question asks not to see ("only new features, no bugfix")."""
+    """The kinds of change a question asks not to see ("only new features, no bugfix"), and the subjects:
+    "top-k kernels (not MoE routing)" asks for no commit about MoE routing, whose ideas follow one another
+    after the "not" with nothing but spaces between."""
     lowered = text.lower()
     out: list[Concept] = []
+    end = -1  # where the last excluded subject's words end: a subject said right after it is excluded too
     for concept in concepts:
-        if concept.kind:
-            for part in concept.source.split(" / "):
-                where = lowered.find(part.strip().lower())
-                if where > 0 and _NOT_RE.search(lowered[max(0, where - 16) : where]):
-                    concept = replace(concept, excluded=True, optional=True)
-                    break
+        for part in concept.source.split(" / "):
+            where = lowered.find(part.strip().lower())
+            if where <= 0:
+                continue
+            follows = not concept.kind and 0 <= end <= where and not lowered[end:where].strip()
+            if follows or _NOT_RE.search(lowered[max(0, where - 16) : where]):
+                concept = replace(concept, excluded=True, optional=True)
+                end = -1 if concept.kind else where + len(part.strip())
+                break
         out.append(concept)
     if not any(c.excluded for c in out):
         return out
