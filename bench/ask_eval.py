@@ -9,6 +9,7 @@ questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30
     python bench/ask_eval.py --heldout --validation4 --data-dir DIR
     python bench/ask_eval.py --heldout --validation5 --data-dir DIR
     python bench/ask_eval.py --heldout --validation6 --data-dir DIR
+    python bench/ask_eval.py --heldout --validation7 --data-dir DIR
     python bench/ask_eval.py --pairs --data-dir DIR
 
 --pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
@@ -27,7 +28,8 @@ does not apply), the same way, over the same store; --validation2 scores bench/d
 bench/data/ask_questions_validation3.json (bench/ask_validation3.py: a fifth set, by a fresh hand),
 --validation4 bench/data/ask_questions_validation4.json (bench/ask_validation4.py: a sixth set, by another),
 --validation5 bench/data/ask_questions_validation5.json (bench/ask_validation5.py: a seventh, written after tuning),
-and --validation6 bench/data/ask_questions_validation6.json (bench/ask_validation6.py: an eighth, in the tune style).
+--validation6 bench/data/ask_questions_validation6.json (bench/ask_validation6.py: an eighth, in the tune style)
+and --validation7 bench/data/ask_questions_validation7.json (bench/ask_validation7.py: a ninth, English-heavy).
 
 Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
 directory that has them is reused), then asks every question. Prints one line per question and the means.
@@ -61,6 +63,7 @@ VALIDATION3 = ROOT / "bench" / "data" / "ask_questions_validation3.json"
 VALIDATION4 = ROOT / "bench" / "data" / "ask_questions_validation4.json"
 VALIDATION5 = ROOT / "bench" / "data" / "ask_questions_validation5.json"
 VALIDATION6 = ROOT / "bench" / "data" / "ask_questions_validation6.json"
+VALIDATION7 = ROOT / "bench" / "data" / "ask_questions_validation7.json"
 
 
 def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
@@ -87,6 +90,7 @@ def main() -> int:
     parser.add_argument("--validation4", action="store_true", help="score the fourth validation set")
     parser.add_argument("--validation5", action="store_true", help="score the fifth validation set")
     parser.add_argument("--validation6", action="store_true", help="score the sixth validation set")
+    parser.add_argument("--validation7", action="store_true", help="score the seventh validation set")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
@@ -101,6 +105,7 @@ def main() -> int:
         args.validation4,
         args.validation5,
         args.validation6,
+        args.validation7,
     )
     if args.heldout or any(validations):
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
@@ -167,6 +172,7 @@ def heldout(args: argparse.Namespace) -> int:
     import datetime as dt
 
     sets = {
+        "validation7": VALIDATION7,
         "validation6": VALIDATION6,
         "validation5": VALIDATION5,
         "validation4": VALIDATION4,

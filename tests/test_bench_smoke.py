@@ -134,6 +134,7 @@ HELPERS = {
     "ask_validation4.py",
     "ask_validation5.py",
     "ask_validation6.py",
+    "ask_validation7.py",
 }
 
 
