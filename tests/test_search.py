@@ -1613,6 +1613,21 @@ def test_what_a_subject_is_used_for_and_its_compatibility_are_asked_of_no_commit
     assert required("which compatibility fixes went in?") == ["compatibility"]  # alone, it is the subject
 
 
+def test_the_word_that_sets_apart_a_thing_whose_kinds_are_named_is_asked_of_no_commit() -> None:
+    """ "custom schedulers (recompute, balance)": a commit to the recompute scheduler that never says "custom"
+    is what is asked; "top-k kernels (radix, filtered)" still asks for top-k (the kinds are the kernels')."""
+    from dailydiff.search.understand import understand
+
+    def required(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if not c.optional and not c.kind]
+
+    assert required("What changed in the custom schedulers (recompute, balance, short-request-first)?") == [
+        "schedulers / recompute / balance / short-request-first"
+    ]
+    assert required("Which commits worked on the top-k kernels (filtered top-k, radix)?")[0] == "top-k"
+    assert required("custom schedulers (recompute) fixes?")[0] == "custom"  # one kind named: a name of it
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

@@ -697,6 +697,14 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
             variants = _variants(piece)
             if variants:
                 at = _named_before(concepts, variants)
+                before = concepts[at - 1] if at else None
+                if (len(variants) >= 2 and before and not before.kind and not concepts[at].kind
+                        and not _generic(concepts[at]) and not _generic(before)
+                        and re.search(rf"{re.escape(before.source)}\s+{re.escape(concepts[at].source)}\s*[(（]$",
+                                      text[: text.find(piece)], re.I)):  # fmt: skip
+                    # "custom schedulers (recompute, balance)": the kinds named are what is asked, whatever
+                    # word tells them apart from others
+                    concepts[at - 1] = replace(before, weight=before.weight * EXAMPLE_WEIGHT, optional=True)
                 concepts[at] = _merge([concepts[at], *variants])
             continue
         found_here: list[Concept] = []
