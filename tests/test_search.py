@@ -1628,6 +1628,17 @@ def test_the_word_that_sets_apart_a_thing_whose_kinds_are_named_is_asked_of_no_c
     assert required("custom schedulers (recompute) fixes?")[0] == "custom"  # one kind named: a name of it
 
 
+def test_a_general_word_after_two_names_with_a_slash_is_no_name_of_them() -> None:
+    """ "speculative decoding / MTP support": "support" is what both got, not a third name of them (a commit
+    that says "support" would be about speculative decoding)."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("What speculative decoding / MTP support went into the kernels?", DAY1).concepts
+    named = next(c for c in concepts if "mtp" in c.terms)
+    assert "support" not in named.terms and "specul decod" in named.terms
+    assert [c.source for c in concepts if not c.optional] == ["speculative decoding / mtp"]
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

@@ -712,7 +712,11 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
         for pair in _PAIRS_RE.finditer(piece):  # "config options / env vars": two-word names, either one
             sides = [pair.group(1), pair.group(2)]
             if any(_is_phrase(side) for side in sides):
-                found_here.append(_merge([c for side in sides for c in _segment(side)]))
+                named = [c for side in sides for c in _segment(side)]
+                # "speculative decoding / MTP support": what both are, said after the second, is no name
+                heads = [c for c in named[1:] if _generic(c)]
+                found_here.append(_merge([c for c in named if not any(c is h for h in heads)]))
+                found_here.extend(heads)
                 rest = rest.replace(pair.group(0), " ", 1)
         for run in _SLASH_RE.findall(rest):
             letters = [part.strip() for part in run.split("/")]
