@@ -23,8 +23,8 @@ FIELD_WEIGHTS: Mapping[str, float] = {
     "f_title": 3.0,
     "f_pr": 1.2,
     "f_paths": 2.0,
-    "f_analysis": 1.0,
-    "f_body": 0.6,
+    "f_analysis": 0.5,
+    "f_body": 0.3,
 }
 K1 = 1.2
 B = 0.6
