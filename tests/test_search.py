@@ -1639,6 +1639,16 @@ def test_a_general_word_after_two_names_with_a_slash_is_no_name_of_them() -> Non
     assert [c.source for c in concepts if not c.optional] == ["speculative decoding / mtp"]
 
 
+def test_dropped_removed_and_deleted_are_one_idea_in_both_languages() -> None:
+    """ "Which custom ops were dropped?" is answered by "Remove unused custom operators"; "删除了哪些算子" too."""
+    from dailydiff.search.understand import understand
+
+    for question in ("Which custom ops were dropped since June?", "6 月以来删除了哪些自定义算子？"):
+        concepts = understand(question, DAY1).concepts
+        gone = next(c for c in concepts if "drop" in c.terms)
+        assert {"remov", "delet", "drop"} <= set(gone.terms), question
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
