@@ -1649,6 +1649,17 @@ def test_dropped_removed_and_deleted_are_one_idea_in_both_languages() -> None:
         assert {"remov", "delet", "drop"} <= set(gone.terms), question
 
 
+def test_a_backport_is_a_kind_of_change() -> None:
+    """ "parser fixes or backports": a fix or a backport is asked for, not a commit that is both; "cherry-picked"
+    and 回合 say the same."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("Which reasoning parser fixes or backports went in?", DAY1).concepts
+    asked = [c for c in concepts if c.kind]
+    assert len(asked) == 1 and {"fix", "backport"} <= set(asked[0].terms)
+    assert "backport" in understand("哪些修复被回合到了 release 分支？", DAY1).kinds
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
