@@ -1660,6 +1660,14 @@ def test_a_backport_is_a_kind_of_change() -> None:
     assert "backport" in understand("哪些修复被回合到了 release 分支？", DAY1).kinds
 
 
+def test_a_vllm_upgrade_is_a_main2main() -> None:
+    """vllm-ascend upgrades to upstream vLLM in "main2main" commits: "vLLM upgrades" asks for them."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("Which upstream vLLM upgrades happened between March and June?", DAY1).concepts
+    assert any("main2main" in c.terms and not c.optional for c in concepts)
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
