@@ -1668,6 +1668,19 @@ def test_a_vllm_upgrade_is_a_main2main() -> None:
     assert any("main2main" in c.terms and not c.optional for c in concepts)
 
 
+def test_that_a_thing_was_added_is_asked_of_no_commit() -> None:
+    """ "Which GDN ops were added?": "feat: GDN chunked prefill op" never says "add"; "what was added?" alone
+    still asks for it."""
+    from dailydiff.search.understand import understand
+
+    def required(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if not c.optional and not c.kind]
+
+    assert required("Which GDN ops were added in July?") == ["gdn", "ops"]
+    assert required("什么时候 introduced 的 GDN？") == ["gdn"]
+    assert required("what was added?") == ["added"]
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

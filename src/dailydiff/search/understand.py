@@ -789,7 +789,9 @@ def understand(question: str, today: dt.date) -> Understood:
     if "'" in rest or "’" in rest:  # "what's", "didn't": the word, not a word "s" every commit must hold
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
-    concepts = _excluded(rest, _examples(rest, _asides(rest, _described(rest, _generic_heads(concepts)))))
+    concepts = _excluded(
+        rest, _examples(rest, _asides(rest, _described(rest, _generic_heads(_added(concepts)))))
+    )
     kinds = [k for k in kinds if not any(c.excluded and k in c.terms for c in concepts)]
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
@@ -859,6 +861,20 @@ def _described(text: str, concepts: list[Concept]) -> list[Concept]:
             c = replace(c, weight=c.weight * EXAMPLE_WEIGHT, optional=True)
         out.append(c)
     return out
+
+
+# Words that say a thing is new ("which activation functions were added?"): many a commit that adds one says
+# "support X", "feat: X" or only its name.
+_ADDED = frozenset({"add", "introduc", "implement"})
+
+
+def _added(concepts: list[Concept]) -> list[Concept]:
+    """That a thing was added adds to a commit's score; no commit is asked to say so, when the question
+    names the thing."""
+    if not any(not c.kind and not set(c.terms) <= _ADDED for c in concepts):
+        return concepts
+    return [replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True) if not c.kind and set(c.terms) <= _ADDED
+            else c for c in concepts]  # fmt: skip
 
 
 # Where a question's clauses part: a comma, a question mark, a dash between words, "and was/did/were …".
