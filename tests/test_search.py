@@ -1681,6 +1681,19 @@ def test_that_a_thing_was_added_is_asked_of_no_commit() -> None:
     assert required("what was added?") == ["added"]
 
 
+def test_what_a_kind_of_change_is_made_of_is_asked_of_no_commit() -> None:
+    """ "CI or test infra changes": a "ci: …" commit is asked for, whether or not it says "infra"; "infra" alone
+    after no kind ("infra for the A3 cluster") is asked."""
+    from dailydiff.search.understand import understand
+
+    def required(question: str) -> list[str]:
+        return [c.source for c in understand(question, DAY1).concepts if not c.optional]
+
+    assert required("what CI or test infra changes happened in july?") == ["ci / test"]
+    assert required("What changed in CI and the test infrastructure in August?") == ["ci", "test"]
+    assert "infra" in required("which infra changes went in for the A3 cluster?")
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

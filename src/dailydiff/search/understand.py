@@ -790,7 +790,8 @@ def understand(question: str, today: dt.date) -> Understood:
         rest = re.sub(r"(?<=[A-Za-z])['’](?:s|t|re|ve|ll|d)\b", "", rest)
     concepts, kinds = _concepts(rest)
     concepts = _excluded(
-        rest, _examples(rest, _asides(rest, _described(rest, _generic_heads(_added(concepts)))))
+        rest,
+        _examples(rest, _asides(rest, _described(rest, _generic_heads(_added(_of_a_kind(rest, concepts)))))),
     )
     kinds = [k for k in kinds if not any(c.excluded and k in c.terms for c in concepts)]
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
@@ -859,6 +860,25 @@ def _described(text: str, concepts: list[Concept]) -> list[Concept]:
             continue
         if start <= at(c) < end and not c.kind and not c.optional:
             c = replace(c, weight=c.weight * EXAMPLE_WEIGHT, optional=True)
+        out.append(c)
+    return out
+
+
+# What a kind of change is made of, said after it: "test infra", "CI infrastructure", "test suites".
+_KIND_HEADS = frozenset({"infra", "infrastructur", "suit", "har"})  # "har": "harness"
+
+
+def _of_a_kind(text: str, concepts: list[Concept]) -> list[Concept]:
+    """ "CI or test infra changes": a commit of the kind is what is asked, whether or not it says "infra"."""
+    lowered = text.lower()
+    kinds = [c for c in concepts if c.kind]
+    out: list[Concept] = []
+    for c in concepts:
+        if not c.kind and set(c.terms) <= _KIND_HEADS:
+            where = _where(lowered, c)
+            if any(re.search(rf"{re.escape(part.strip().lower())}\s*$", lowered[:where])
+                   for k in kinds for part in k.source.split(" / ")):  # fmt: skip
+                c = replace(c, weight=c.weight * GENERIC_WEIGHT, optional=True)
         out.append(c)
     return out
 
