@@ -10,6 +10,7 @@ questions of bench/data/ask_questions.json (flashinfer, 2026-01-01 to 2026-06-30
     python bench/ask_eval.py --heldout --validation5 --data-dir DIR
     python bench/ask_eval.py --heldout --validation6 --data-dir DIR
     python bench/ask_eval.py --heldout --validation7 --data-dir DIR
+    python bench/ask_eval.py --heldout --validation8 --data-dir DIR
     python bench/ask_eval.py --pairs --data-dir DIR
 
 --pairs asks each Chinese query of PAIRS and its English counterpart over the same store (built in Chinese
@@ -28,8 +29,9 @@ does not apply), the same way, over the same store; --validation2 scores bench/d
 bench/data/ask_questions_validation3.json (bench/ask_validation3.py: a fifth set, by a fresh hand),
 --validation4 bench/data/ask_questions_validation4.json (bench/ask_validation4.py: a sixth set, by another),
 --validation5 bench/data/ask_questions_validation5.json (bench/ask_validation5.py: a seventh, written after tuning),
---validation6 bench/data/ask_questions_validation6.json (bench/ask_validation6.py: an eighth, in the tune style)
-and --validation7 bench/data/ask_questions_validation7.json (bench/ask_validation7.py: a ninth, English-heavy).
+--validation6 bench/data/ask_questions_validation6.json (bench/ask_validation6.py: an eighth, in the tune style),
+--validation7 bench/data/ask_questions_validation7.json (bench/ask_validation7.py: a ninth, English-heavy)
+and --validation8 bench/data/ask_questions_validation8.json (bench/ask_validation8.py: a tenth, two thirds English).
 
 Builds the reports of the period with the heuristic analyser, in English and in Chinese (once; a data
 directory that has them is reused), then asks every question. Prints one line per question and the means.
@@ -64,6 +66,7 @@ VALIDATION4 = ROOT / "bench" / "data" / "ask_questions_validation4.json"
 VALIDATION5 = ROOT / "bench" / "data" / "ask_questions_validation5.json"
 VALIDATION6 = ROOT / "bench" / "data" / "ask_questions_validation6.json"
 VALIDATION7 = ROOT / "bench" / "data" / "ask_questions_validation7.json"
+VALIDATION8 = ROOT / "bench" / "data" / "ask_questions_validation8.json"
 
 
 def build(repo: Path, data_dir: Path, first: str, last: str) -> None:
@@ -91,6 +94,7 @@ def main() -> int:
     parser.add_argument("--validation5", action="store_true", help="score the fifth validation set")
     parser.add_argument("--validation6", action="store_true", help="score the sixth validation set")
     parser.add_argument("--validation7", action="store_true", help="score the seventh validation set")
+    parser.add_argument("--validation8", action="store_true", help="score the eighth validation set")
     parser.add_argument("--quiet", action="store_true", help="only the summary lines")
     parser.add_argument("--pairs", action="store_true", help="top-10 overlap of Chinese/English queries")
     args = parser.parse_args()
@@ -106,6 +110,7 @@ def main() -> int:
         args.validation5,
         args.validation6,
         args.validation7,
+        args.validation8,
     )
     if args.heldout or any(validations):
         if not (args.data_dir and (args.data_dir / "dailydiff.sqlite3").exists()):
@@ -172,6 +177,7 @@ def heldout(args: argparse.Namespace) -> int:
     import datetime as dt
 
     sets = {
+        "validation8": VALIDATION8,
         "validation7": VALIDATION7,
         "validation6": VALIDATION6,
         "validation5": VALIDATION5,

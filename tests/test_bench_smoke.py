@@ -135,6 +135,7 @@ HELPERS = {
     "ask_validation5.py",
     "ask_validation6.py",
     "ask_validation7.py",
+    "ask_validation8.py",
 }
 
 
