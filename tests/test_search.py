@@ -1694,6 +1694,18 @@ def test_what_a_kind_of_change_is_made_of_is_asked_of_no_commit() -> None:
     assert "infra" in required("which infra changes went in for the A3 cluster?")
 
 
+def test_a_quantization_scheme_is_a_kind_of_quantization_not_another_name_of_it() -> None:
+    """ "W8A8 quantization fixes" asks for W8A8, not for any quantization fix (a W4A8 one); "quantization
+    fixes" still finds the W8A8 ones."""
+    from dailydiff.search.understand import understand
+
+    concepts = understand("Which W8A8 quantization fixes went in since June?", DAY1).concepts
+    subjects = [c for c in concepts if not c.kind and not c.optional]
+    assert [c.terms for c in subjects][0] == ("w8a8",)
+    assert "w8a8" in understand("quantization fixes", DAY1).concepts[0].terms
+    assert "quantiz" not in understand("w4a16 kernels", DAY1).concepts[0].terms
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
