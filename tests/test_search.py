@@ -1706,6 +1706,19 @@ def test_a_quantization_scheme_is_a_kind_of_quantization_not_another_name_of_it(
     assert "quantiz" not in understand("w4a16 kernels", DAY1).concepts[0].terms
 
 
+def test_sm120_and_sm121_are_two_gpus_of_the_sm12x_family() -> None:
+    """ "DGX Spark (SM121 / GB10)" is not a question for SM120 (RTX Pro) commits; both are SM12x, and a commit
+    for "SM12x" is one for either."""
+    from dailydiff.search.understand import understand
+
+    spark = understand("What was done for DGX Spark (SM121 / GB10) in March?", DAY1).concepts[0]
+    assert {"sm121", "gb10", "sm12x"} <= set(spark.terms) and "sm120" not in spark.terms
+    rtx = understand("SM120 nvfp4 MoE fixes", DAY1).concepts[0]
+    assert "sm12x" in rtx.terms and "sm121" not in rtx.terms
+    family = understand("SM12x changes", DAY1).concepts[0]
+    assert {"sm120", "sm121", "b12x"} <= set(family.terms)
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""
