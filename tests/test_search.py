@@ -1719,6 +1719,16 @@ def test_sm120_and_sm121_are_two_gpus_of_the_sm12x_family() -> None:
     assert {"sm120", "sm121", "b12x"} <= set(family.terms)
 
 
+def test_the_history_of_a_thing_asks_for_the_thing() -> None:
+    """ "What's the history of the MNNVL code?" asks for MNNVL commits; none of them says "history"."""
+    from dailydiff.search.understand import understand
+
+    assert [c.source for c in understand("What is the history of the MNNVL all-reduce?", DAY1).concepts] == [
+        "mnnvl",
+        "all-reduce",
+    ]
+
+
 def test_a_kinds_bumps_are_that_kind() -> None:
     """ "Dependency bumps for cutlass / cudnn": one kind of change (a dependency's version), not a dependency
     change that is also a release; "test fixes" are still both; "when did X land" asks no commit for "land"."""

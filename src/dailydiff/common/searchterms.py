@@ -151,6 +151,7 @@ _STOP_EN = frozenset(
         "new",
         # what a question says of a change that a commit does not: "what landed", "which work went in"
         "happened",
+        "history",
         "landed",
         "went",
         "go",
