@@ -1701,7 +1701,7 @@ def test_a_quantization_scheme_is_a_kind_of_quantization_not_another_name_of_it(
 
     concepts = understand("Which W8A8 quantization fixes went in since June?", DAY1).concepts
     subjects = [c for c in concepts if not c.kind and not c.optional]
-    assert [c.terms for c in subjects][0] == ("w8a8",)
+    assert subjects[0].terms == ("w8a8",)
     assert "w8a8" in understand("quantization fixes", DAY1).concepts[0].terms
     assert "quantiz" not in understand("w4a16 kernels", DAY1).concepts[0].terms
 
