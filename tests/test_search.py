@@ -1592,6 +1592,9 @@ def test_a_subject_the_question_asks_not_to_see_comes_after_the_others() -> None
     hits = rank(docs, understood.concepts, 1000, counts, 10, DAY1, understood.phrases)
     assert [h.doc.sha[0] for h in hits] == ["b", "a"]
     # "MoE routing fixes, not the top-k kernels": only what follows the "not" is put last
+    # a "not" inside the question is no list of what not to see: "not deterministic" asks about determinism
+    asked = understand("Why is sampling not deterministic?", DAY1)
+    assert not any(c.excluded for c in asked.concepts)
     other = understand("MoE routing fixes, not the top-k kernels", DAY1)
     assert [c.source for c in other.concepts if c.excluded] == ["top-k", "kernels"]
     assert [c.source for c in other.concepts if not c.excluded and not c.kind] == ["moe", "routing"]

@@ -945,6 +945,14 @@ _NOT_RE = re.compile(
 )
 
 
+# A subject asked not to see, after a break: "top-k kernels (not MoE routing)", "attention, but not MLA",
+# "除了 MoE" ("why is sampling not deterministic?" asks about determinism).
+_NOT_SUBJECT_RE = re.compile(
+    r"(?:(?:^|[(（,，;；:：—–]|\bbut)\s*(?:not|no|non|without|excluding|except|exclude|minus|other than)\s+"
+    r"(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看)\s*)$"
+)
+
+
 _NOT_FIRST_RE = re.compile(
     r"\s*(?:(?:not|no|non|without|excluding|except)\b|不要|不含|不包括|除了|排除)", re.I
 )
@@ -963,7 +971,8 @@ def _excluded(text: str, concepts: list[Concept]) -> list[Concept]:
             if where <= 0:
                 continue
             follows = not concept.kind and 0 <= end <= where and not lowered[end:where].strip()
-            if follows or _NOT_RE.search(lowered[max(0, where - 16) : where]):
+            before = lowered[max(0, where - 24) : where]
+            if follows or (_NOT_RE if concept.kind else _NOT_SUBJECT_RE).search(before):
                 concept = replace(concept, excluded=True, optional=True)
                 end = -1 if concept.kind else where + len(part.strip())
                 break
