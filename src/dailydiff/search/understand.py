@@ -683,16 +683,16 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
     the concept before them, not more ideas every commit must hold."""
     concepts: list[Concept] = []
     position = 0
-    pieces: list[tuple[str, bool]] = []
+    pieces: list[tuple[str, bool, int]] = []  # a piece, whether parentheses hold it, where it starts
     for found in _PAREN_RE.finditer(text):
-        pieces.append((text[position : found.start()], False))
+        pieces.append((text[position : found.start()], False, position))
         # "(no bugfixes pls)", "…？（算子、attention 之类）", "(e.g. routing)": no other names of the word before
         aside = (_NOT_FIRST_RE.match(found.group(1)) or _EXAMPLE_RE.search(found.group(1).lower())
                  or re.search(r"[?？]\s*$", text[: found.start()]) or re.search(r"(?:\betc\.?|之类|这种|这类|等)\s*$", found.group(1)))  # fmt: skip
-        pieces.append((found.group(1), not aside))
+        pieces.append((found.group(1), not aside, found.start(1)))
         position = found.end()
-    pieces.append((text[position:], False))
-    for piece, inside in pieces:
+    pieces.append((text[position:], False, position))
+    for piece, inside, start in pieces:
         if inside and concepts:
             variants = _variants(piece)
             if variants:
@@ -701,7 +701,7 @@ def _concepts(text: str) -> tuple[list[Concept], list[str]]:
                 if (len(variants) >= 2 and before and not before.kind and not concepts[at].kind
                         and not _generic(concepts[at]) and not _generic(before)
                         and re.search(rf"{re.escape(before.source)}\s+{re.escape(concepts[at].source)}\s*[(（]$",
-                                      text[: text.find(piece)], re.I)):  # fmt: skip
+                                      text[:start], re.I)):  # fmt: skip
                     # "custom schedulers (recompute, balance)": the kinds named are what is asked, whatever
                     # word tells them apart from others
                     concepts[at - 1] = replace(before, weight=before.weight * EXAMPLE_WEIGHT, optional=True)
@@ -940,22 +940,19 @@ def _asides(text: str, concepts: list[Concept]) -> list[Concept]:
 
 
 # Words that ask not to see a kind of change, just before its name: "not bugfix", "no fixes", "不要 bugfix".
-_NOT_RE = re.compile(
-    r"(?:\b(?:not|no|non|without|excluding|except|exclude|minus)\s+(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看)\s*)$"
-)
+_NOT_WORDS = r"not|no|non|without|excluding|except|exclude|minus"
+_NOT_ZH = r"不要|不含|不包括|除了|排除|别看|不看"
+_NOT_RE = re.compile(rf"(?:\b(?:{_NOT_WORDS})\s+(?:the\s+|any\s+)?|(?:{_NOT_ZH})\s*)$")
 
 
 # A subject asked not to see, after a break: "top-k kernels (not MoE routing)", "attention, but not MLA",
 # "除了 MoE" ("why is sampling not deterministic?" asks about determinism).
 _NOT_SUBJECT_RE = re.compile(
-    r"(?:(?:^|[(（,，;；:：—–]|\bbut)\s*(?:not|no|non|without|excluding|except|exclude|minus|other than)\s+"
-    r"(?:the\s+|any\s+)?|(?:不要|不含|不包括|除了|排除|别看|不看)\s*)$"
+    rf"(?:(?:^|[(（,，;；:：—–]|\bbut)\s*(?:{_NOT_WORDS}|other than)\s+(?:the\s+|any\s+)?|(?:{_NOT_ZH})\s*)$"
 )
 
 
-_NOT_FIRST_RE = re.compile(
-    r"\s*(?:(?:not|no|non|without|excluding|except)\b|不要|不含|不包括|除了|排除)", re.I
-)
+_NOT_FIRST_RE = re.compile(rf"\s*(?:(?:{_NOT_WORDS})\b|{_NOT_ZH})", re.I)
 
 
 def _excluded(text: str, concepts: list[Concept]) -> list[Concept]:
