@@ -50,8 +50,8 @@ def search_command(
         ...,
         metavar="QUESTION",
         help="Words to look for (any language); a time it names ('since April', '上个月') limits the days, "
-        "a followed repository it names the repositories; 'not bugfix' lists those commits last (each said on "
-        "stderr; the options override).",
+        "a followed repository it names the repositories; 'not bugfix' or '(not MoE routing)' lists those "
+        "commits last (each said on stderr; the options override).",
     ),
     repo: list[str] | None = Repo,
     since: str | None = Since,
