@@ -363,6 +363,14 @@ class WebhookReceiver:
             ):  # fmt: skip
                 return "addendum payload needs its repository, date and late commits"
             return None
+        if payload.get("kind") in ("alert", "alerts"):  # one alert, or several folded (README "Alerts")
+            alerts = [payload] if payload["kind"] == "alert" else payload.get("alerts")
+            fields = {"repo": str, "sha": str, "topic": str, "why": list, "title": str, "level": str, "types": list}
+            if not (isinstance(alerts, list) and alerts and all(
+                isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in fields.items()) for a in alerts
+            )):  # fmt: skip
+                return "alert payload needs the repository, sha, topic, reasons, title, level and types"
+            return None
         if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
             if (
                 not isinstance(payload.get("name"), str)

@@ -75,6 +75,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.site",
         "Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api.",
     ),
+    "watch": LazyCommand(
+        "dailydiff.cli.watch",
+        "Alert new commits as they land ([[watch]] alert), every --every; `watch test` tries a topic first.",
+    ),
     "init": LazyCommand(
         "dailydiff.cli.init",
         "Write a short dailydiff.toml and .github/workflows/dailydiff.yml (pinned to this version).",

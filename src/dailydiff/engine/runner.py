@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from dailydiff.common.aio import run_sync
+from dailydiff.engine.alerts import AlertUnit, add_alerts
 from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
@@ -31,7 +32,7 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit
+Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | AlertUnit
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 
@@ -148,6 +149,7 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, stor
             plan.add(DayUnit(job, date))
     if request.look_back and store is not None:
         _plan_look_backs(plan, jobs, request.now, store)
+    add_alerts(plan, jobs, request.now)  # after the days: the commits they store that fire an alert
     if caught:
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "

@@ -8,7 +8,8 @@ A commit matches a topic when any of its criteria matches:
 - a **path glob** matches a changed file (its new or previous path): ``*`` stays within a directory,
   ``**`` crosses directories, ``?`` is one character; a glob without ``/`` matches the file name in any
   directory; a glob ending in ``/`` matches everything below that directory;
-- an **author** equals (any case, globs allowed) the author's name, email or login.
+- an **author** equals (any case, globs allowed) the author's name, email or login;
+- a **diff** regex matches an added or removed line of the commit's patches.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def author_pattern(author: str) -> re.Pattern[str]:
     return re.compile(f"^{body}$", re.IGNORECASE)
 
 
-def _text_fields(commit: Commit) -> list[str]:
+def text_fields(commit: Commit) -> list[str]:
     fields = [commit.message]
     if commit.pr is not None:
         fields.append(commit.pr.title)
@@ -93,9 +94,20 @@ def _identities(commit: Commit) -> list[str]:
     return [value for value in (person.name, person.email, person.login or "") if value]
 
 
+def diff_lines(commit: Commit) -> list[tuple[str, str]]:
+    """(path, line) for every added or removed line of the commit's patches (the ``+++``/``---`` headers
+    left out)."""
+    lines: list[tuple[str, str]] = []
+    for change in commit.files:
+        for line in (change.patch or "").splitlines():
+            if line[:1] in "+-" and not line.startswith(("+++", "---")):
+                lines.append((change.path, line))
+    return lines
+
+
 def matches(commit: Commit, topic: WatchTopic) -> bool:
     if topic.keywords:
-        texts = _text_fields(commit)
+        texts = text_fields(commit)
         if any(keyword_pattern(k).search(text) for k in topic.keywords for text in texts):
             return True
     if topic.paths:
@@ -105,6 +117,10 @@ def matches(commit: Commit, topic: WatchTopic) -> bool:
     if topic.authors:
         identities = _identities(commit)
         if any(author_pattern(a).match(identity) for a in topic.authors for identity in identities):
+            return True
+    if topic.diff:
+        lines = [line for _path, line in diff_lines(commit)]
+        if any(re.search(pattern, line) for pattern in topic.diff for line in lines):
             return True
     return False
 

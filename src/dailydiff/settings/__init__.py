@@ -265,6 +265,13 @@ class SiteSettings(_Section):
         return value
 
 
+class ServeSettings(_Section):
+    """`dailydiff serve`'s push hooks (web/hooks.py)."""
+
+    webhook_secret_env: EnvName = ""
+    max_body: int = Field(default=1_048_576, ge=1024)
+
+
 class StoreSettings(_Section):
     url: str
     lease_seconds: float = Field(gt=0)
@@ -371,6 +378,7 @@ class Settings(HasStore):
     llm: LLMSettings
     publish: list[PublishEntry] = Field(default_factory=list)
     site: SiteSettings
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     run: RunSettings
     weekly: WeeklySettings
     repos: list[RepoEntry] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dailydiff.common import placeholders
 from dailydiff.common.text import is_printable_line
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
+from dailydiff.models import ChangeType
 
 
 class _Section(BaseModel):
@@ -73,6 +74,37 @@ class WeeklySettings(_Section):
         return placeholders.check(value, placeholders.WEEK_PATH_PLACEHOLDERS, path=True)
 
 
+# What `types` may name: every change type, "breaking", and the short names people write for them.
+TYPE_ALIASES = {"perf": "performance", "fix": "bugfix", "feat": "feature", "deps": "dependency",
+                "dependencies": "dependency", "ci": "ci_build", "build": "ci_build", "doc": "docs",
+                "tests": "test", "sec": "security"}  # fmt: skip
+TYPES = frozenset({*(t.value for t in ChangeType), "breaking"})
+# A breaking change, as Conventional Commits mark it: "feat!:" / "fix(api)!:", or a BREAKING CHANGE footer.
+_QUIET_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def check_types(types: Sequence[str]) -> list[str]:
+    """The types as change types (aliases resolved); ValueError naming the valid ones for an unknown name."""
+    resolved = [TYPE_ALIASES.get(t.lower(), t.lower()) for t in types]
+    unknown = [t for t, r in zip(types, resolved, strict=True) if r not in TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown type {unknown[0]!r}; use one of {', '.join(sorted({*TYPES, *TYPE_ALIASES}))}"
+        )
+    return resolved
+
+
+def quiet_hours(text: str) -> tuple[dt.time, dt.time]:
+    """``"22:00-07:00"`` as (start, end); ValueError saying the form otherwise."""
+    found = _QUIET_RE.match(text.strip())
+    if not found:
+        raise ValueError(f"quiet {text!r}: write the hours as HH:MM-HH:MM, e.g. 22:00-07:00")
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+        raise ValueError(f"quiet {text!r}: two different times of day, HH:MM-HH:MM, e.g. 22:00-07:00")
+    return dt.time(h1, m1), dt.time(h2, m2)
+
+
 def _text_list(values: list[str], what: str) -> list[str]:
     cleaned = [v.strip() for v in values]
     if any(not v for v in cleaned):
@@ -89,6 +121,16 @@ class WatchTopic(_Section):
     keywords: list[str] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
+    # Alerts (scoring/alerting.py, engine/alerts.py): regexes over a commit's added/removed lines; the
+    # [[publish]] names told at once; the least level and the change types an alert needs; quiet hours
+    # ("22:00-07:00", in the report's timezone) that hold alerts until they end; at most this many single
+    # alerts an hour per target (the rest folded into one message).
+    diff: list[str] = Field(default_factory=list)
+    alert: list[str] = Field(default_factory=list)
+    min_level: Literal["high", "medium", "low"] = "low"
+    types: list[str] = Field(default_factory=list)
+    quiet: str = ""
+    max_per_hour: int = Field(default=10, ge=1, le=1000)
 
     @field_validator("name")
     @classmethod
@@ -97,6 +139,28 @@ class WatchTopic(_Section):
         if not value or not is_printable_line(value):
             raise ValueError("a watch topic needs a printable, non-empty name")
         return value
+
+    @field_validator("diff")
+    @classmethod
+    def _diff(cls, value: list[str]) -> list[str]:
+        for pattern in _text_list(value, "diff regex"):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"diff regex {pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        return check_types(_text_list(value, "type"))
+
+    @field_validator("quiet")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value.strip():
+            quiet_hours(value)  # raises ValueError with what is wrong
+        return value.strip()
 
     @field_validator("keywords")
     @classmethod
@@ -115,8 +179,8 @@ class WatchTopic(_Section):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> WatchTopic:
-        if not (self.keywords or self.paths or self.authors):
-            raise ValueError("a watch topic needs at least one of keywords, paths or authors")
+        if not (self.keywords or self.paths or self.authors or self.diff or self.types):
+            raise ValueError("a watch topic needs at least one of keywords, paths, authors, diff or types")
         return self
 
 

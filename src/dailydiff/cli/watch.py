@@ -1,0 +1,139 @@
+"""`dailydiff watch`: alert new commits as they land, for servers without cron — every ``--every`` it
+builds today's day of each repository with an alerting ``[[watch]]`` topic (stored, its report sent
+nowhere; conditional requests make an unchanged branch cost one 304) and sends what fires
+(engine/alerts.py). `dailydiff watch test TOPIC SHA…` says, for real commits, whether a topic fires and
+why, without sending anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from typing import Any
+
+import typer
+
+from dailydiff.cli import options
+from dailydiff.cli.app import (
+    app,
+    build_settings,
+    handle_errors,
+    open_store,
+    stderr,
+    stop_like_ctrl_c,
+    stopped,
+)
+from dailydiff.errors import UsageError
+
+watch_app = typer.Typer(
+    help="Alert new commits as they land ([[watch]] alert), every --every; `watch test` tries a topic first.",
+    invoke_without_command=True,
+)
+app.add_typer(watch_app, name="watch")
+
+_EVERY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)?$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, None: 1}
+
+
+def parse_every(text: str) -> float:
+    """``30s``, ``5m``, ``1h`` or seconds, as seconds (at least one)."""
+    found = _EVERY_RE.match(text.strip().lower())
+    if not found or float(found.group(1)) * _UNITS[found.group(2)] < 1:
+        raise UsageError(f"--every {text!r} is not an interval", "give one such as 30s, 5m or 1h")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def _setup(config: Any, data_dir: Any) -> tuple[Any, list[Any], Any]:
+    from dailydiff.engine.deliver import configured_publishers
+    from dailydiff.engine.watching import alerting_jobs
+    from dailydiff.publish.base import Secrets
+
+    settings = build_settings(config, data_dir, {})
+    jobs = alerting_jobs(settings, options.config_dir(config))
+    if not jobs:
+        raise UsageError(
+            "no [[watch]] topic alerts anyone",
+            'add alert = ["<name of a [[publish]] entry>"] to a [[watch]] topic that a [[repos]] entry uses',
+        )
+    return settings, jobs, configured_publishers(settings.publish, Secrets(os.environ))
+
+
+@watch_app.callback()
+@handle_errors
+def watch_command(
+    ctx: typer.Context,
+    every: str = typer.Option("5m", "--every", metavar="INTERVAL", help="How often to look (30s, 5m, 1h)."),
+    once: bool = typer.Option(False, "--once", help="Look once and exit (for cron)."),
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
+    quiet: options.Quiet = False,
+) -> None:
+    """Alert new commits as they land ([[watch]] alert), every --every; `watch test` tries a topic first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dailydiff.engine.dates import clock
+    from dailydiff.engine.watching import alert_pass
+
+    seconds = parse_every(every)
+    settings, jobs, available = _setup(config, data_dir)
+    stop_like_ctrl_c()
+    store = open_store(settings)
+    try:
+        while True:
+            started = time.monotonic()
+            outcomes = alert_pass(
+                settings, jobs, store, available, clock(settings.run.now), lambda: open_store(settings)
+            )
+            if not quiet:
+                stderr.print(_line(outcomes, seconds, once), markup=False)
+            if once:
+                return
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        raise stopped("what was found and not yet sent is sent by the next start") from None
+    finally:
+        store.close()
+
+
+def _line(outcomes: list[Any], seconds: float, once: bool) -> str:
+    alerts = [o for o in outcomes if o.kind == "alert"]
+    failed = [o.label for o in outcomes if o.status == "failed"]
+    figures: dict[str, int] = {}
+    for outcome in alerts:
+        for name, value in outcome.figures.items():
+            figures[name] = figures.get(name, 0) + value
+    sent_failed = sum(p.status == "failed" for o in alerts for p in o.publish)
+    when = dt.datetime.now().strftime("%H:%M:%S")
+    line = (f"{when} watch: {figures.get('messages', 0)} message(s) sent ({figures.get('single', 0)} alert(s), "
+            f"{figures.get('folded', 0)} folded, {figures.get('held', 0)} held)")  # fmt: skip
+    if sent_failed:
+        line += f"; {sent_failed} delivery(ies) failed (retried next time)"
+    if failed:
+        line += f"; failed: {', '.join(failed)}"
+    return line if once else f"{line}; next look in {seconds:g}s"
+
+
+@watch_app.command("test", cls=options.Command)
+@handle_errors
+def test_command(
+    topic: str = typer.Argument(..., metavar="TOPIC", help="The [[watch]] topic (its name)."),
+    shas: list[str] = typer.Argument(..., metavar="SHA...", help="Commits of the configured repositories."),
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
+) -> None:
+    """Whether TOPIC fires for each commit, and why — judged as an alert would be; nothing is sent."""
+    from dailydiff.engine.watching import judge_commits
+
+    settings = build_settings(config, data_dir, {})
+    store = open_store(settings)
+    try:
+        lines, missing = judge_commits(settings, options.config_dir(config), store, topic, shas,
+                                       lambda: open_store(settings))  # fmt: skip
+    finally:
+        store.close()
+    for line in lines:
+        typer.echo(line)
+    if missing:
+        raise UsageError(f"not found in any configured repository: {', '.join(missing)}",
+                         "give a commit of a [[repos]] entry (a full sha or a prefix of it)")  # fmt: skip

@@ -1,0 +1,308 @@
+"""Alerts: the commits a ``[[watch]]`` topic with ``alert = [...]`` fires for, sent at once to those targets.
+
+**One unit kind, three triggers.** ``AlertUnit`` reads the stored days of its repositories (today and
+yesterday in each one's timezone: what the day units of the same plan just built), finds every commit ×
+topic that fires (scoring/alerting.py; commits of the last ``WINDOW`` only, so turning alerts on never
+floods a channel with history), and delivers each to each target through the one ``deliver`` and the
+delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
+`run` (a plan's days, then this unit), `dailydiff watch` (cli/watch.py: today's days built without their
+report being sent, then this unit) or `serve`'s push hooks (web/hooks.py, the same plan).
+
+Per target, in one pass:
+
+- alerts of a topic in its quiet hours (``quiet``, in the repository's ``[report] timezone``) wait; once the
+  hours end, those committed during them go out as **one** message;
+- at most ``max_per_hour`` single alerts an hour go to a target (the least of its topics'); more become one
+  folded message listing them (one fold an hour; later ones wait for the next hour);
+- a folded message has a ledger row of its own (``alerts:<publisher>#<hash>``); each alert it carries is
+  recorded delivered with the hash ``folded:…`` (nothing more is sent for it).
+
+Time is the store's clock, or ``[run] now`` when set (tests and replays), never the machine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers
+from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
+from dailydiff.engine.plan import RepoJob
+from dailydiff.engine.units import Context, DayUnit
+from dailydiff.models import DayReport, ReportCommit
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.alert import AlertItem, alert_edition, folded_edition
+from dailydiff.scoring.alerting import commit_types, last_quiet_window, quiet_window, verdict
+from dailydiff.settings import WatchTopic
+from dailydiff.store import Delivery, Store
+
+log = logging.getLogger("dailydiff.alerts")
+
+WINDOW = dt.timedelta(hours=24)  # commits older than this (by commit time) are never alerted
+HOUR = dt.timedelta(hours=1)
+FOLDED = "folded:"  # the ledger hash of an alert sent inside a folded message
+
+
+def alert_topics(job: RepoJob) -> list[WatchTopic]:
+    return [t for t in job.topics if t.alert]
+
+
+@dataclass(frozen=True)
+class AlertUnit:
+    """The alerts of some repositories' stored days, as one unit (see the module's docstring)."""
+
+    kind: ClassVar[str] = "alert"
+    jobs: tuple[RepoJob, ...]
+    date: dt.date  # the day of the plan (its key)
+    needs: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"alerts {self.date.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return f"alerts {self.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[AlertUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        failed = [f"{p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
+        return outcomes, "; ".join(failed)
+
+    def _build(self, context: Context) -> UnitOutcome:
+        with context.own_store() as store:
+            now = context.options.now or store.clock()
+            items = find_alerts(store, self.jobs, now)
+            sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now,
+                                  secrets=context.options.secrets,
+                                  claim_timeout=context.settings.run.claim_timeout)  # fmt: skip
+        figures = {"alerts": len(items), **sent.figures()}
+        status = BUILT if items else NOTHING
+        return UnitOutcome(self.kind, self.label, status, self.date, publish=sent.results, figures=figures,
+                           key=self.key)  # fmt: skip
+
+
+def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
+    """The plan's alert unit (the one registration in ``plan_run``): after every day of the plan, over the
+    repositories with a topic that alerts; nothing when none does."""
+    alerting = tuple(job for job in jobs if alert_topics(job))
+    if not alerting:
+        return
+    ids = {job.repo_id for job in alerting}
+    needs = tuple(unit.key for unit in plan.days() if unit.job.repo_id in ids)
+    plan.add(AlertUnit(alerting, now.astimezone(dt.UTC).date(), needs))
+
+
+def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.date | None = None) -> None:
+    """Yesterday and today (or ``date``) of each repository (in its timezone), built and stored but sent
+    nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send)."""
+    from dataclasses import replace
+
+    from dailydiff.common.timewindow import local_date_of
+
+    for job in jobs:
+        quiet = replace(job, entry=job.entry.model_copy(update={"publishers": []}))
+        today = local_date_of(now, job.settings.report.timezone)
+        # Yesterday too (one listing with today's): a commit made before midnight and pushed after it.
+        for day in [date] if date else [today - dt.timedelta(days=1), today]:
+            plan.add(DayUnit(quiet, day))
+
+
+# --- finding -----------------------------------------------------------------------------------------------
+
+
+def _types(rc: ReportCommit) -> list[str]:
+    return [t.value for t in rc.analysis.change_types] if rc.analysis is not None else []
+
+
+def find_alerts(store: Store, jobs: Sequence[RepoJob], now: dt.datetime) -> list[AlertItem]:
+    """Every commit × alerting topic that fires, in the stored days (today and yesterday) of ``jobs``,
+    committed within ``WINDOW`` of ``now``; oldest first."""
+    from dailydiff.common.timewindow import local_date_of
+
+    items: list[AlertItem] = []
+    for job in jobs:
+        topics = alert_topics(job)
+        if not topics:
+            continue
+        report_settings = job.settings.report
+        today = local_date_of(now, report_settings.timezone)
+        for date in (today - dt.timedelta(days=1), today):
+            report = store.get_report(job.repo_id, date, report_settings.language)
+            if report is not None:
+                items += _fired(store, report, topics, now)
+    return sorted(items, key=lambda i: (i.committed_at, i.repo, i.sha, i.topic))
+
+
+def _fired(
+    store: Store, report: DayReport, topics: Sequence[WatchTopic], now: dt.datetime
+) -> list[AlertItem]:
+    found = []
+    for rc in report.commits:
+        if not (now - WINDOW <= rc.committed_at <= now + HOUR):
+            continue
+        commit = store.get_commit(report.repo, rc.sha) or rc  # the stored commit has its patches (diff rules)
+        for topic in topics:
+            judged = verdict(commit, topic, rc.level, _types(rc))
+            if judged.fires:
+                found.append(item_of(rc, report, topic.name, judged.reasons))
+    return found
+
+
+def item_of(rc: ReportCommit, report: DayReport, topic: str, why: Sequence[str]) -> AlertItem:
+    return AlertItem(repo=report.repo, sha=rc.sha, topic=topic, why=tuple(why), title=rc.title, level=rc.level,
+                     types=tuple(commit_types(rc, _types(rc))),
+                     summary=rc.analysis.summary if rc.analysis is not None else "", url=rc.url,
+                     committed_at=rc.committed_at, date=report.date, language=report.language,
+                     timezone=report.timezone)  # fmt: skip
+
+
+# --- sending -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    results: list[DeliveryResult] = field(default_factory=list)
+    single: int = 0
+    folded: int = 0
+    held: int = 0
+    messages: int = 0
+
+    def figures(self) -> dict[str, int]:
+        return {"single": self.single, "folded": self.folded, "held": self.held, "messages": self.messages}
+
+
+def topic_index(jobs: Sequence[RepoJob]) -> dict[str, WatchTopic]:
+    return {t.name: t for job in jobs for t in job.topics}
+
+
+class _Target:
+    """One target's pass: its ledger rows for the alerts it is owed, and what it may be sent this hour."""
+
+    def __init__(self, store: Store, publisher: Publisher, items: Sequence[AlertItem]) -> None:
+        # The ledger's times are the store's clock: the hour is judged by it too.
+        now = store.clock()
+        self.rows: dict[str, Delivery | None] = {
+            i.ledger_repo: store.delivery(i.ledger_repo, i.date, i.language, publisher.target) for i in items
+        }
+        recent = [
+            r for r in self.rows.values() if r and r.state == "delivered" and r.updated_at >= now - HOUR
+        ]
+        self.singles_this_hour = sum(not r.content_hash.startswith(FOLDED) for r in recent)
+        self.folded_this_hour = any(r.content_hash.startswith(FOLDED) for r in recent)
+
+    def owed(self, item: AlertItem) -> bool:
+        row = self.rows[item.ledger_repo]
+        return row is None or row.state != "delivered"
+
+
+def deliver_alerts(
+    store: Store,
+    items: Sequence[AlertItem],
+    topics: Mapping[str, WatchTopic],
+    available: Sequence[Publisher],
+    now: dt.datetime,
+    *,
+    secrets: Secrets | None = None,
+    claim_timeout: float = 900.0,
+) -> Sent:
+    """Deliver ``items`` (each of a topic in ``topics``) to the targets their topics name; ``now`` judges
+    quiet hours (the hour of bursts is the ledger's: the store's clock)."""
+    sent = Sent()
+    by_target: dict[str, list[AlertItem]] = {}
+    for item in items:
+        topic = topics[item.topic]
+        for publisher in pick_publishers(topic.alert, f"watch {topic.name!r} alert", available):
+            by_target.setdefault(publisher.name, []).append(item)
+    publishers = {p.name: p for p in available}
+    for name, owed_items in by_target.items():
+        publisher = publishers[name]
+        target = _Target(store, publisher, owed_items)
+        owed = [i for i in owed_items if target.owed(i)]
+        quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
+        ended: dict[str, list[AlertItem]] = {}
+        for item in owed:
+            if item in quiet_now:
+                continue
+            window = last_quiet_window(topics[item.topic].quiet, now, item.timezone)
+            if window is not None and window[0] <= item.committed_at < window[1]:
+                ended.setdefault(topics[item.topic].quiet, []).append(item)
+        for quiet, held in ended.items():  # what the quiet hours held: one message
+            _fold(store, publisher, held, sent, quiet=quiet, secrets=secrets, claim_timeout=claim_timeout)
+        folded_now = {id(i) for held in ended.values() for i in held}
+        rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
+        sent.held += len(quiet_now)
+        most = min(topics[i.topic].max_per_hour for i in owed_items)
+        budget = max(0, most - target.singles_this_hour)
+        for item in rest[:budget]:
+            results = deliver(
+                alert_edition(item), [publisher], store, secrets=secrets, claim_timeout=claim_timeout
+            )
+            sent.results += results
+            sent.single += results[0].status == "ok"
+            sent.messages += results[0].status == "ok"
+        overflow = rest[budget:]
+        if overflow and not target.folded_this_hour:
+            _fold(store, publisher, overflow, sent, most=most, secrets=secrets, claim_timeout=claim_timeout)
+        elif overflow:
+            sent.held += len(overflow)  # one folded message an hour: the rest waits for the next
+    return sent
+
+
+def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: Sent, *, quiet: str = "",
+          most: int = 0, secrets: Secrets | None, claim_timeout: float) -> None:  # fmt: skip
+    """Several alerts as one message to ``publisher``; once it is delivered, each alert is recorded
+    delivered in it (a failed one is folded again by the next pass)."""
+    first = items[0]
+    edition = folded_edition(publisher.name, items, quiet=quiet, most=most, date=first.date,
+                             language=first.language)  # fmt: skip
+    results = deliver(edition, [publisher], store, secrets=secrets, claim_timeout=claim_timeout)
+    sent.results += results
+    row = store.delivery(*_ledger_key(edition.key), publisher.target)
+    if row is None or row.state != "delivered":
+        return
+    sent.folded += len(items)
+    sent.messages += results[0].status == "ok"
+    owner = claim_owner()
+    marker = FOLDED + edition.key.repo
+    for item in items:
+        seen = store.delivery(item.ledger_repo, item.date, item.language, publisher.target)
+        if seen is not None and seen.state in ("delivered", "sending"):
+            continue
+        if store.claim_delivery(item.ledger_repo, item.date, item.language, publisher.target,
+                                publisher=publisher.name, content_hash=marker, owner=owner, seen=seen):  # fmt: skip
+            store.finish_delivery(item.ledger_repo, item.date, item.language, publisher.target, owner=owner,
+                                  state="delivered", content_hash=marker, detail=f"folded into {edition.title}",
+                                  sent=False)  # fmt: skip
+
+
+def _ledger_key(key: Any) -> tuple[str, dt.date, str]:
+    return key.repo, key.date, key.language
+
+
+def alerted_at(store: Store, report: DayReport, targets: Sequence[Publisher],
+               topics: Sequence[WatchTopic]) -> dict[str, dt.datetime]:  # fmt: skip
+    """sha -> when it was first alerted (to any of ``targets``, for any of ``topics``): what a day's report
+    says beside the commit's 👀."""
+    found: dict[str, dt.datetime] = {}
+    names = {p.name: p for p in targets}
+    for rc in report.commits:
+        for topic in topics:
+            for name in topic.alert:
+                publisher = names.get(name)
+                if publisher is None:
+                    continue
+                row = store.delivery(f"alert:{report.repo}@{rc.sha}#{topic.name}", report.date, report.language,
+                                     publisher.target)  # fmt: skip
+                if row is not None and row.state == "delivered":
+                    found[rc.sha] = min(found.get(rc.sha, row.updated_at), row.updated_at)
+    return found
