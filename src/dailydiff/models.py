@@ -228,6 +228,7 @@ class ReportCommit(Commit):
     watch: list[str] = Field(default_factory=list)
     reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
     reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
+    alerted_at: dt.datetime | None = None  # when a [[watch]] alert first told someone of it (engine/alerts.py)
 
     @model_serializer(mode="wrap")
     def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -239,6 +240,8 @@ class ReportCommit(Commit):
                 del data["reverts"]
             if data.get("reverted_by", None) == []:
                 del data["reverted_by"]
+            if data.get("alerted_at", 0) is None:
+                del data["alerted_at"]
         return data
 
 

@@ -289,20 +289,19 @@ def _ledger_key(key: Any) -> tuple[str, dt.date, str]:
     return key.repo, key.date, key.language
 
 
-def alerted_at(store: Store, report: DayReport, targets: Sequence[Publisher],
-               topics: Sequence[WatchTopic]) -> dict[str, dt.datetime]:  # fmt: skip
-    """sha -> when it was first alerted (to any of ``targets``, for any of ``topics``): what a day's report
-    says beside the commit's 👀."""
-    found: dict[str, dt.datetime] = {}
-    names = {p.name: p for p in targets}
+def mark_alerted(report: DayReport, settings: Any, store: Store) -> DayReport:
+    """The report with each commit's first alert's time (``alerted_at``, from the ledger: any target of any
+    topic that alerts), so the day's report says which commits were alerted, and when."""
+    topics = [t for t in settings.watch if t.alert]
+    if not topics or not report.commits:
+        return report
+    criteria = {t.name for t in topics if t.keywords or t.paths or t.authors or t.diff}
+    commits = []
     for rc in report.commits:
-        for topic in topics:
-            for name in topic.alert:
-                publisher = names.get(name)
-                if publisher is None:
-                    continue
-                row = store.delivery(f"alert:{report.repo}@{rc.sha}#{topic.name}", report.date, report.language,
-                                     publisher.target)  # fmt: skip
-                if row is not None and row.state == "delivered":
-                    found[rc.sha] = min(found.get(rc.sha, row.updated_at), row.updated_at)
-    return found
+        names = [t.name for t in topics if t.name in rc.watch or t.name not in criteria]
+        times = [row.updated_at for name in names
+                 for row in store.deliveries(f"alert:{report.repo}@{rc.sha}#{name}", report.date,
+                                             report.language).values()
+                 if row.state == "delivered"]  # fmt: skip
+        commits.append(rc.model_copy(update={"alerted_at": min(times)}) if times else rc)
+    return report.model_copy(update={"commits": commits})

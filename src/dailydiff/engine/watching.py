@@ -48,12 +48,16 @@ def alert_pass(
     available: Sequence[Publisher],
     now: dt.datetime,
     open_store: Callable[[], Store],
+    *,
+    build: bool = True,
 ) -> list[UnitOutcome]:
-    """Build today's day of each of ``jobs`` (stored, sent nowhere), then alert what fires."""
+    """Build yesterday and today of each of ``jobs`` (stored, sent nowhere), then alert what fires;
+    ``build=False``: alert from what is stored (held alerts whose quiet hours ended)."""
     from dailydiff.engine.runner import Plan
 
     plan = Plan()
-    silent_days(plan, jobs, now)
+    if build:
+        silent_days(plan, jobs, now)
     add_alerts(plan, jobs, now)
     return _run(plan, settings, store, available, now, open_store)
 

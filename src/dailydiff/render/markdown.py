@@ -121,7 +121,12 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "note": note,
         "raw": raw,
         "watch": rc.watch,
-        "watch_mark": " 👀" if rc.watch else "",
+        "watch_mark": " 👀" if rc.watch or rc.alerted_at else "",
+        "alerted": str(words("alert", report.language)["alerted"]).format(
+            when=rc.alerted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        )
+        if rc.alerted_at
+        else "",
         "branch": clean(report.branch_of(rc)),
     }
 

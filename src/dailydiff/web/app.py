@@ -363,7 +363,11 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
             return _json({"error": str(detail)}, status)
         return Response(f"{status}\n", status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
 
+    from dailydiff.store import open_store
+    from dailydiff.web.hooks import hook_routes
+
     routes = [
+        *hook_routes(cache.settings, lambda: open_store(cache.settings)),  # POST /hooks/github, /hooks/gitlab
         Route("/api/reports", api_reports),
         Route("/api/reports/{repo:path}/{date}", api_report),
         Route("/api/commits", api_commits),

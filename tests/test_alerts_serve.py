@@ -1,0 +1,173 @@
+"""`serve`'s push hooks, end to end: a real `dailydiff serve` process, a real git repository, the local
+webhook receiver. A signed push of 3 commits alerts the 2 that fire within 5 s; a replay, a bad signature,
+an unknown repository and a 10 MB body send nothing; the next `run` sends no alert again and its report
+marks both commits alerted (👀 and when)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alertkit import (
+    REPO,
+    SECRET,
+    add_three,
+    alert_messages,
+    alerts_received,
+    config_text,
+    env_for,
+    github_push,
+    gitlab_push,
+    make_repo,
+    post,
+    python,
+    signed,
+)
+from clirun import dailydiff
+from dailydiff.store import Store
+from gitrepo import CommitSpec, FileEdit, commit
+from netports import free_port
+from webhook_receiver import WebhookReceiver
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(check: object, seconds: float) -> float:
+    """Seconds until ``check()`` is true (fails after ``seconds``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if check():  # type: ignore[operator]
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds}s")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, WebhookReceiver, dict[str, str]]]:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    repo = make_repo(tmp_path, now)
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(config_text(repo), encoding="utf-8")
+    data = tmp_path / "data"
+    Store.open(data).close()  # serve serves an existing store
+    hooks = WebhookReceiver().start()
+    env = env_for(hooks)
+    port = free_port()
+    proc = subprocess.Popen(
+        [python(), "-m", "dailydiff", "serve", "--port", str(port), "-c", str(config), "--data-dir", str(data)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    try:
+        _wait_for(up, 30)
+        yield url, repo, config, hooks, env
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        hooks.stop()
+        assert "Traceback" not in err, err
+
+
+def test_a_signed_push_alerts_the_two_commits_that_fire_once(
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]], tmp_path: Path
+) -> None:
+    url, repo, config, hooks, env = served
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    path_hit, diff_hit, nothing = add_three(repo, now)
+    body = github_push(REPO, [path_hit, diff_hit, nothing])
+    headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": signed(body)}
+
+    # A wrong signature: 401, and nothing happens.
+    bad = {**headers, "X-GitHub-Delivery": "d-0", "X-Hub-Signature-256": signed(body, "not-the-secret")}
+    assert post(f"{url}/hooks/github", body, bad)[0] == 401
+    assert (
+        post(f"{url}/hooks/github", body, {k: v for k, v in headers.items() if "Signature" not in k})[0]
+        == 401
+    )
+
+    started = time.monotonic()
+    status, answer = post(f"{url}/hooks/github", body, headers)
+    assert (status, answer["status"], answer["repo"]) == (202, "accepted", REPO)
+    took = _wait_for(lambda: len(alerts_received(hooks)) >= 2, 5.0)
+    print(
+        f"2 alerts at the receiver {took:.2f}s after the push ({time.monotonic() - started:.2f}s with the ack)"
+    )
+    time.sleep(1.0)  # nothing more comes for the third commit
+    got = alerts_received(hooks)
+    assert sorted((a["sha"], a["topic"]) for a in got) == sorted([(path_hit, "auth"), (diff_hit, "secrets")])
+    assert all(a["message"] == "alert" and a["why"] for a in got)
+    assert any("src/auth/token.py" in w for a in got for w in a["why"])
+    assert nothing not in {a["sha"] for a in got}
+    assert hooks.violations == []
+
+    # The same delivery again: acknowledged, nothing sent. A new delivery of the same push: the ledger.
+    assert post(f"{url}/hooks/github", body, headers) == (200, {"status": "duplicate",
+                                                              "reason": "this delivery was received before"})  # fmt: skip
+    again = {**headers, "X-GitHub-Delivery": "d-2"}
+    assert post(f"{url}/hooks/github", body, again)[0] == 202
+    # An unknown repository: acknowledged and ignored.
+    other = github_push("someone/else", [nothing])
+    ignored = post(f"{url}/hooks/github", other, {**headers, "X-GitHub-Delivery": "d-3",
+                                                  "X-Hub-Signature-256": signed(other)})  # fmt: skip
+    assert ignored[0] == 202 and ignored[1]["status"] == "ignored"
+    time.sleep(2.0)
+    assert len(alerts_received(hooks)) == 2
+
+    # GitLab: the token, then a push with one more commit that fires.
+    later = commit(repo, CommitSpec("fix: session cookie", now - dt.timedelta(minutes=5),
+                                    edits=[FileEdit("lib/auth/session.py", "x = 1\n")]))  # fmt: skip
+    lab = gitlab_push(REPO, [later])
+    lab_headers = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "g-1"}
+    assert post(f"{url}/hooks/gitlab", lab, {**lab_headers, "X-Gitlab-Token": "wrong"})[0] == 401
+    assert post(f"{url}/hooks/gitlab", lab, {**lab_headers, "X-Gitlab-Token": SECRET})[0] == 202
+    _wait_for(lambda: len(alerts_received(hooks)) >= 3, 5.0)
+    assert alerts_received(hooks)[-1]["sha"] == later
+
+    # The next `run` sends no alert again; its report marks the alerted commits, with when.
+    before = len(alert_messages(hooks))
+    days = ["--from", str((now - dt.timedelta(days=1)).date()), "--to", str(now.date())]  # midnight-proof
+    result = dailydiff("run", "-c", config, "--data-dir", tmp_path / "data", *days, "-o", tmp_path / "out",
+                       cwd=tmp_path, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(alert_messages(hooks)) == before
+    markdown = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*.md"))
+    marked = [line for line in markdown.splitlines() if "👀 alerted " in line]
+    assert len(marked) == 3, markdown
+    with Store.open(tmp_path / "data") as store:
+        reports = [store.get_report(REPO, dt.date.fromisoformat(d), "en") for d in days[1::2]]
+    alerted = {c.sha: c.alerted_at for r in reports if r is not None for c in r.commits}
+    assert alerted[path_hit] and alerted[diff_hit] and alerted[later] and alerted[nothing] is None
+    assert all(now - dt.timedelta(minutes=5) < alerted[sha] < now + dt.timedelta(minutes=5)  # type: ignore[operator]
+               for sha in (path_hit, diff_hit, later))  # fmt: skip
+
+
+def test_a_ten_megabyte_push_is_refused_unread(
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]],
+) -> None:
+    url, _repo, _config, hooks, _env = served
+    port = int(url.rsplit(":", 1)[1])
+    size = 10 * 1024 * 1024
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        # Only the headers and a few bytes are sent: the answer comes without the rest being read.
+        sock.sendall(
+            f"POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: {size}\r\n\r\n{{".encode()
+        )
+        answer = sock.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert alert_messages(hooks) == []
