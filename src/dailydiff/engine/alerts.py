@@ -104,13 +104,17 @@ def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
 
 def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.date | None = None) -> None:
     """Yesterday and today (or ``date``) of each repository (in its timezone), built and stored but sent
-    nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send)."""
+    nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send, with each
+    commit's pull request: a keyword in a pull request's title or labels alerts from `run`)."""
     from dataclasses import replace
 
     from dailydiff.common.timewindow import local_date_of
 
     for job in jobs:
-        quiet = replace(job, entry=job.entry.model_copy(update={"publishers": []}))
+        # No pull-request lookups: an unchanged branch then costs one request (a 304) a look; `run` adds them.
+        github = job.settings.github.model_copy(update={"pull_requests": False})
+        quiet = replace(job, entry=job.entry.model_copy(update={"publishers": []}),
+                        settings=job.settings.model_copy(update={"github": github}))  # fmt: skip
         today = local_date_of(now, job.settings.report.timezone)
         # Yesterday too (one listing with today's): a commit made before midnight and pushed after it.
         for day in [date] if date else [today - dt.timedelta(days=1), today]:
