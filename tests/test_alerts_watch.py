@@ -62,7 +62,9 @@ def test_watch_polls_with_304s_and_alerts_a_new_commit_within_one_interval(tmp_p
     repo = make_repo(tmp_path, now)
     hooks = WebhookReceiver().start()
     with FakeGitHub({"acme/widgets": repo}) as fake:
-        (tmp_path / "dailydiff.toml").write_text(config_text(repo, source='source = "acme/widgets"'), encoding="utf-8")
+        (tmp_path / "dailydiff.toml").write_text(
+            config_text(repo, source='source = "acme/widgets"'), encoding="utf-8"
+        )
         env = env_for(hooks, DAILYDIFF_GITHUB_API_URL=fake.url, GITHUB_TOKEN="test-token")
         proc = _watch(tmp_path, env, "--every", f"{EVERY:g}s")
         lines = Lines(proc)
@@ -94,7 +96,10 @@ def test_watch_polls_with_304s_and_alerts_a_new_commit_within_one_interval(tmp_p
             lines.join()
         hooks.stop()
     assert proc.returncode == 143
-    assert lines.lines[-1] == "dailydiff: error: stopped by SIGTERM — what was found and not yet sent is sent by the next start"
+    assert (
+        lines.lines[-1]
+        == "dailydiff: error: stopped by SIGTERM — what was found and not yet sent is sent by the next start"
+    )
 
 
 def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
@@ -102,7 +107,9 @@ def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tm
     repo = make_repo(tmp_path, now)
     hooks = WebhookReceiver().start()
     with FakeGitHub({"acme/widgets": repo}) as fake:
-        (tmp_path / "dailydiff.toml").write_text(config_text(repo, source='source = "acme/widgets"'), encoding="utf-8")
+        (tmp_path / "dailydiff.toml").write_text(
+            config_text(repo, source='source = "acme/widgets"'), encoding="utf-8"
+        )
         env = env_for(hooks, DAILYDIFF_GITHUB_API_URL=fake.url, GITHUB_TOKEN="test-token")
         assert _watch(tmp_path, env, "--once").communicate(timeout=60)[1].count(" watch: ") == 1
         sha = commit(repo, CommitSpec("chore: rotate the db password", now - dt.timedelta(minutes=1),
