@@ -233,6 +233,23 @@ def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     return [CheckResult(True, "publishers", f"{names}: every named environment variable is set")]
 
 
+def check_alerts(ctx: DoctorContext) -> list[CheckResult]:
+    """Every ``[[watch]] alert`` names a ``[[publish]]`` entry (an alert to a name nobody has is lost)."""
+    topics = [t for t in ctx.settings.watch if t.alert] if ctx.settings is not None else []
+    if ctx.settings is None or not topics:
+        return []
+    from dailydiff.publish.registry import entry_names
+
+    names = set(entry_names(ctx.settings.publish))
+    missing = [(t.name, target) for t in topics for target in t.alert if target not in names]
+    if missing:
+        return [CheckResult(False, "alerts", f"watch topic {topic!r} alerts {target!r}, which no [[publish]] entry is",
+                            f"name a [[publish]] entry ({', '.join(sorted(names)) or 'none yet'}) or add one")
+                for topic, target in missing]  # fmt: skip
+    told = sorted({target for t in topics for target in t.alert})
+    return [CheckResult(True, "alerts", f"{len(topics)} watch topic(s) alert {', '.join(told)}")]
+
+
 def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
     """A delivery target that has failed ``[run] alert_after`` days in a row is said here, where people
     look when something is off (the run's own lines scroll by in a CI log nobody opens)."""
@@ -358,6 +375,7 @@ CHECKS: dict[str, Check] = {
     "repos": check_repos,
     "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
+    "alerts": check_alerts,  # every [[watch]] alert target is a [[publish]] entry
     "deliveries": check_deliveries,  # targets that failed [run] alert_after days in a row
     "site": check_site,
     "version": check_version,  # last: the installed version against the workflow's pin
