@@ -223,11 +223,11 @@ def _calls(path: Path, name: str) -> bool:
 
 def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> None:
     """DESIGN: one deliver for every unit kind, called by the runner's unit builders (engine/units.py, and the
-    day's build in engine/stream.py with its addendum): no command sends anything itself."""
+    day's build in engine/stream.py with its addendum, the alert unit in engine/alerts.py): no command sends
+    anything itself."""
     callers = {module for module, path in MODULES.items() if _calls(path, "deliver")}
-    assert callers == {"dailydiff.engine.units", "dailydiff.engine.stream", "dailydiff.engine.addendum"}, (
-        callers
-    )
+    assert callers == {"dailydiff.engine.units", "dailydiff.engine.stream", "dailydiff.engine.addendum",
+                       "dailydiff.engine.alerts"}, callers  # fmt: skip
     commands = {m for m in callers if m.startswith("dailydiff.cli")}
     assert not commands
 

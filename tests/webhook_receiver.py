@@ -365,7 +365,15 @@ class WebhookReceiver:
             return None
         if payload.get("kind") in ("alert", "alerts"):  # one alert, or several folded (README "Alerts")
             alerts = [payload] if payload["kind"] == "alert" else payload.get("alerts")
-            fields = {"repo": str, "sha": str, "topic": str, "why": list, "title": str, "level": str, "types": list}
+            fields = {
+                "repo": str,
+                "sha": str,
+                "topic": str,
+                "why": list,
+                "title": str,
+                "level": str,
+                "types": list,
+            }
             if not (isinstance(alerts, list) and alerts and all(
                 isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in fields.items()) for a in alerts
             )):  # fmt: skip

@@ -228,7 +228,9 @@ class ReportCommit(Commit):
     watch: list[str] = Field(default_factory=list)
     reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
     reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
-    alerted_at: dt.datetime | None = None  # when a [[watch]] alert first told someone of it (engine/alerts.py)
+    alerted_at: dt.datetime | None = (
+        None  # when a [[watch]] alert first told someone of it (engine/alerts.py)
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -291,21 +291,3 @@ def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: 
 
 def _ledger_key(key: Any) -> tuple[str, dt.date, str]:
     return key.repo, key.date, key.language
-
-
-def mark_alerted(report: DayReport, settings: Any, store: Store) -> DayReport:
-    """The report with each commit's first alert's time (``alerted_at``, from the ledger: any target of any
-    topic that alerts), so the day's report says which commits were alerted, and when."""
-    topics = [t for t in settings.watch if t.alert]
-    if not topics or not report.commits:
-        return report
-    criteria = {t.name for t in topics if t.keywords or t.paths or t.authors or t.diff}
-    commits = []
-    for rc in report.commits:
-        names = [t.name for t in topics if t.name in rc.watch or t.name not in criteria]
-        times = [row.updated_at for name in names
-                 for row in store.deliveries(f"alert:{report.repo}@{rc.sha}#{name}", report.date,
-                                             report.language).values()
-                 if row.state == "delivered"]  # fmt: skip
-        commits.append(rc.model_copy(update={"alerted_at": min(times)}) if times else rc)
-    return report.model_copy(update={"commits": commits})

@@ -121,7 +121,7 @@ def failure_ratio(report: DayReport) -> float:
 def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
     """The day's failure gate, computed here once and stored with the report (every reader shows this
     verdict); then save the report, unless it is gated and the stored one is better (then keep that)."""
-    from dailydiff.engine.alerts import mark_alerted
+    from dailydiff.engine.alerted import mark_alerted
 
     report = mark_alerted(report, settings, store)  # 👀 and when, for the commits alerted before this build
     limit = settings.analysis.max_failure_ratio
