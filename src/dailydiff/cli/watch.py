@@ -118,7 +118,9 @@ def _line(outcomes: list[Any], seconds: float, once: bool) -> str:
 @handle_errors
 def test_command(
     topic: str = typer.Argument(..., metavar="TOPIC", help="The [[watch]] topic (its name)."),
-    shas: list[str] = typer.Argument(..., metavar="SHA", help="Commits of the configured repositories (one or more)."),
+    shas: list[str] = typer.Argument(
+        ..., metavar="SHA", help="Commits of the configured repositories (one or more)."
+    ),
     config: options.Config = None,
     data_dir: options.DataDir = None,
 ) -> None:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from dailydiff.common import i18n
 from dailydiff.common.text import md_inline, output_tree, safe_url
 from dailydiff.models import Level
-from dailydiff.render.chat import MARKS, Message, Section, Span, commit_line, cut, one_line
+from dailydiff.render.chat import MARKS, Line, Message, Section, Span, commit_line, cut, one_line
 from dailydiff.render.edition import Edition, UnitKey
 
 WHY_CHARS = 300  # a reason quoted in a message (a diff line can be long)
@@ -82,7 +82,9 @@ def _facts(item: AlertItem) -> str:
 
 def _message(item: AlertItem) -> Message:
     W = _words(item.language)
-    why = [(Span("• ", trusted=True), Span(cut(one_line(reason), WHY_CHARS))) for reason in item.why]
+    why: list[Line] = [
+        (Span("• ", trusted=True), Span(cut(one_line(reason), WHY_CHARS))) for reason in item.why
+    ]
     sections = [Section(str(W["why"]).format(rule=one_line(item.topic)), why)]
     if item.summary.strip():
         sections.append(Section(str(W["summary"]), [(Span(cut(one_line(item.summary), 600)),)]))
