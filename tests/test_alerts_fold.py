@@ -84,3 +84,29 @@ def test_quiet_hours_hold_alerts_and_send_them_as_one_message_when_they_end(tmp_
     assert [a["title"] for a in messages[0]["alerts"]] == [f"fix(auth): night fix {n}" for n in range(1, 4)]
     assert "22:00-07:00" in messages[0]["title"]
     assert "0 message(s) sent" in later and hooks.violations == []
+
+
+def test_quiet_hours_and_words_are_the_targets_own(tmp_path: Path) -> None:
+    # The target is in Shanghai and reads Chinese; the repository's report is in UTC and English.
+    night = DAY.replace(hour=15)  # 23:00 in Shanghai
+    specs = [CommitSpec("chore: start", DAY.replace(hour=9), edits=[FileEdit("README.md", "hi\n")])]
+    specs += [CommitSpec(f"fix(auth): night fix {n}", night.replace(minute=10 * n),
+                         edits=[FileEdit(f"src/auth/n{n}.py", f"N = {n}\n")]) for n in range(1, 3)]  # fmt: skip
+    topic = '[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\nalert = ["hook"]\nquiet = "22:00-07:00"\n'
+    hooks = WebhookReceiver().start()
+    try:
+        env = _setup(tmp_path, specs, topic, hooks)
+        config = tmp_path / "dailydiff.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            'name = "hook"\n', 'name = "hook"\nlanguage = "zh"\ntimezone = "Asia/Shanghai"\n'), encoding="utf-8")  # fmt: skip
+        during = _look(
+            tmp_path, env, night.replace(minute=45)
+        )  # 23:45 in Shanghai, 15:45 UTC: not quiet in UTC
+        after = _look(tmp_path, env, night + dt.timedelta(hours=8, minutes=5))  # 07:05 in Shanghai
+    finally:
+        hooks.stop()
+    assert "2 held" in during
+    messages = alert_messages(hooks)
+    assert len(messages) == 1 and messages[0]["reason"] == "quiet", after
+    assert messages[0]["title"] == "👀 免打扰时段（22:00-07:00）内的 2 条提醒"
+    assert hooks.violations == []

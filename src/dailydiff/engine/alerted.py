@@ -8,6 +8,8 @@ from typing import Any
 from dailydiff.models import DayReport
 from dailydiff.store import Store
 
+LANGUAGES = ("zh", "en")  # the languages an alert may be sent in ([[publish]] language)
+
 
 def mark_alerted(report: DayReport, settings: Any, store: Store) -> DayReport:
     """The report with each commit's first alert's time (``alerted_at``, from the ledger: any target of any
@@ -19,9 +21,8 @@ def mark_alerted(report: DayReport, settings: Any, store: Store) -> DayReport:
     commits = []
     for rc in report.commits:
         names = [t.name for t in topics if t.name in rc.watch or t.name not in criteria]
-        times = [row.updated_at for name in names
-                 for row in store.deliveries(f"alert:{report.repo}@{rc.sha}#{name}", report.date,
-                                             report.language).values()
+        times = [row.updated_at for name in names for language in LANGUAGES  # a target may have its own
+                 for row in store.deliveries(f"alert:{report.repo}@{rc.sha}#{name}", report.date, language).values()
                  if row.state == "delivered"]  # fmt: skip
         commits.append(rc.model_copy(update={"alerted_at": min(times)}) if times else rc)
     return report.model_copy(update={"commits": commits})

@@ -26,7 +26,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers
@@ -83,6 +83,7 @@ class AlertUnit:
             now = context.options.now or store.clock()
             items = find_alerts(store, self.jobs, now)
             sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now,
+                                  targets=target_preferences(context.settings),
                                   secrets=context.options.secrets,
                                   claim_timeout=context.settings.run.claim_timeout)  # fmt: skip
         figures = {"alerts": len(items), **sent.figures()}
@@ -106,8 +107,6 @@ def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.d
     """Yesterday and today (or ``date``) of each repository (in its timezone), built and stored but sent
     nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send, with each
     commit's pull request: a keyword in a pull request's title or labels alerts from `run`)."""
-    from dataclasses import replace
-
     from dailydiff.common.timewindow import local_date_of
 
     for job in jobs:
@@ -185,6 +184,14 @@ class Sent:
         return {"single": self.single, "folded": self.folded, "held": self.held, "messages": self.messages}
 
 
+def target_preferences(settings: Any) -> dict[str, tuple[str, str]]:
+    """Each [[publish]] entry's alert language and timezone, by its name ('' where it keeps the repository's)."""
+    from dailydiff.settings.publishers import entry_names
+
+    return {name: (entry.language, entry.timezone)
+            for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True)}  # fmt: skip
+
+
 def topic_index(jobs: Sequence[RepoJob]) -> dict[str, WatchTopic]:
     return {t.name: t for job in jobs for t in job.topics}
 
@@ -216,17 +223,21 @@ def deliver_alerts(
     available: Sequence[Publisher],
     now: dt.datetime,
     *,
+    targets: Mapping[str, tuple[str, str]] | None = None,
     secrets: Secrets | None = None,
     claim_timeout: float = 900.0,
 ) -> Sent:
-    """Deliver ``items`` (each of a topic in ``topics``) to the targets their topics name; ``now`` judges
-    quiet hours (the hour of bursts is the ledger's: the store's clock)."""
+    """Deliver ``items`` (each of a topic in ``topics``) to the targets their topics name, each in the
+    target's language and judged by its timezone (``targets``: name -> (language, timezone), '' for the
+    repository's); ``now`` judges quiet hours (the hour of bursts is the ledger's: the store's clock)."""
     sent = Sent()
     by_target: dict[str, list[AlertItem]] = {}
     for item in items:
         topic = topics[item.topic]
         for publisher in pick_publishers(topic.alert, f"watch {topic.name!r} alert", available):
-            by_target.setdefault(publisher.name, []).append(item)
+            language, timezone = (targets or {}).get(publisher.name, ("", ""))
+            own = replace(item, language=language or item.language, timezone=timezone or item.timezone)
+            by_target.setdefault(publisher.name, []).append(own)
     publishers = {p.name: p for p in available}
     for name, owed_items in by_target.items():
         publisher = publishers[name]

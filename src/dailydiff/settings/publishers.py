@@ -54,6 +54,19 @@ class EntryBase(BaseModel):
     backoff: float = Field(default=1.0, ge=0)
     # Longest wait honoured for a Retry-After header; a longer one fails the publisher instead.
     max_retry_after: float = Field(default=120.0, ge=0)
+    # Alerts ([[watch]] alert) to this target: their language and the timezone of quiet hours; empty: the
+    # repository's [report] language and timezone.
+    language: Literal["", "zh", "en"] = ""
+    timezone: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
+
+        if value and not is_timezone(value):
+            raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
+        return value
 
     def policy(self) -> HttpPolicy:
         """The one outbound policy, as this entry sets it: ``timeout`` bounds each request (and each of its
