@@ -171,3 +171,32 @@ def test_a_ten_megabyte_push_is_refused_unread(
         answer = sock.recv(4096).decode("latin-1")
     assert answer.startswith("HTTP/1.1 413"), answer
     assert alert_messages(hooks) == []
+
+
+def test_a_chunked_body_is_cut_off_once_it_grows_past_the_limit(
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]],
+) -> None:
+    import select
+
+    url, _repo, _config, hooks, _env = served
+    port = int(url.rsplit(":", 1)[1])
+    chunk = b"x" * 65536
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nTransfer-Encoding: chunked\r\n"
+            "X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\n\r\n".encode()
+        )
+        while sent < 10 * 1024 * 1024:
+            if select.select([sock], [], [], 0)[0]:
+                break  # the answer came: the server stopped reading
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                break
+            sent += len(chunk)
+        answer = sock.recv(4096).decode("latin-1")
+    print(f"chunked push: answered after {sent / 1048576:.2f} MB of 10 MB were sent (limit 1 MB)")
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert sent < 4 * 1024 * 1024  # the limit plus what the sockets' buffers took
+    assert alert_messages(hooks) == []
