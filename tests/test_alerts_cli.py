@@ -121,10 +121,16 @@ HOSTILE = (
 
 def test_hostile_commit_text_is_inert_in_every_alert(tmp_path: Path) -> None:
     body = "TOKEN = 1  # \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 password = 'x' <!here>\n"
-    _repo(tmp_path, [CommitSpec(HOSTILE, DAY.replace(hour=11), edits=[FileEdit("src/auth/evil.py", body)])])
+    # One alone (the oldest), one folded with the others (max_per_hour = 1): both messages carry it.
+    evil = [
+        CommitSpec(HOSTILE, DAY.replace(hour=h), edits=[FileEdit(f"src/auth/evil{h}.py", body)])
+        for h in (9, 11)
+    ]
+    _repo(tmp_path, evil)
     extra = '[[publish]]\ntype = "slack"\nname = "chat"\nurl_env = "DD_TEST_SLACK_URL"\nretries = 0\n'
     topics = (
         '[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\ndiff = ["password"]\nalert = ["hook", "chat"]\n'
+        "max_per_hour = 1\n"
     )
     (tmp_path / "dailydiff.toml").write_text(config_text(tmp_path / "repo", extra, topics), encoding="utf-8")
     hooks = WebhookReceiver().start()
@@ -136,9 +142,8 @@ def test_hostile_commit_text_is_inert_in_every_alert(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert hooks.violations == []
     evil = [a for a in alerts_received(hooks) if "evil" in a["title"]]
-    assert (
-        len(evil) == 1 and len(hooks.received["slack"]) == 3
-    )  # the evil one, and the two of THREE that fire
+    assert sorted(a["message"] for a in evil) == ["alert", "alerts"]  # alone, and folded with the others
+    assert len(hooks.received["slack"]) == 2
     raw = b"".join(b for bodies in hooks.raw.values() for b in bodies).decode()
     for control in ("\x1b", "\u202e", "\x07"):
         assert control not in raw and control not in json.dumps(evil, ensure_ascii=False)

@@ -156,8 +156,9 @@ def test_a_signed_push_alerts_the_two_commits_that_fire_once(
                for sha in (path_hit, diff_hit, later))  # fmt: skip
 
 
+@pytest.mark.parametrize("hook", ["github", "gitlab"])
 def test_a_ten_megabyte_push_is_refused_unread(
-    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]],
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]], hook: str
 ) -> None:
     url, _repo, _config, hooks, _env = served
     port = int(url.rsplit(":", 1)[1])
@@ -165,7 +166,7 @@ def test_a_ten_megabyte_push_is_refused_unread(
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         # Only the headers and a few bytes are sent: the answer comes without the rest being read.
         sock.sendall(
-            f"POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"POST /hooks/{hook} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
             f"X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: {size}\r\n\r\n{{".encode()
         )
         answer = sock.recv(4096).decode("latin-1")
