@@ -92,3 +92,20 @@ def test_types_take_their_short_names() -> None:
     assert WatchTopic(name="t", types=["perf", "fix", "deps", "Security"]).types == [
         "performance", "bugfix", "dependency", "security"
     ]  # fmt: skip
+
+
+def test_a_push_is_matched_to_its_repository_by_id_whatever_the_source(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from dailydiff.engine.watching import alerting_jobs, job_of_push
+    from dailydiff.settings import load_settings
+
+    watch = [{"name": "t", "paths": ["a"], "alert": ["x"]}]
+    repos = [{"source": "Acme/Widgets"}, {"source": str(tmp_path), "name": "team/tool"},
+             {"source": "https://github.com/octo/cat.git", "name": "cat"}]  # fmt: skip
+    settings = load_settings(environ={}, cwd=Path("/"), overrides={"repos": repos, "watch": watch})
+    jobs = alerting_jobs(settings)
+    names = ("acme/widgets", "team/tool", "cat", "octo/cat", "someone/else")
+    found = {name: (job.repo_id if (job := job_of_push(jobs, name)) else None) for name in names}
+    assert found == {"acme/widgets": "Acme/Widgets", "team/tool": "team/tool", "cat": "cat", "octo/cat": "cat",
+                     "someone/else": None}  # fmt: skip

@@ -29,13 +29,15 @@ def alerting_jobs(settings: Settings, base_dir: Path | None = None) -> list[Repo
 
 def job_of_push(jobs: Sequence[RepoJob], repository: str) -> RepoJob | None:
     """The configured repository a push names (GitHub's ``repository.full_name``, GitLab's
-    ``project.path_with_namespace``), whatever its source: its id, its ``name``, or the forge name of its
-    source — compared without case, as forges do."""
+    ``project.path_with_namespace``), whatever its source: its id, its ``name``, the forge name of its
+    source or the repository its clone URL names — compared without case, as forges do."""
     from dailydiff.sources import forge_name
+    from dailydiff.sources.git import web_base_from_remote
 
     wanted = repository.strip().lower()
     for job in jobs:
-        names = {job.repo_id, job.entry.name or "", forge_name(job.source) or ""}
+        remote = web_base_from_remote(job.source)  # a clone's URL names its repository (a `name` or not)
+        names = {job.repo_id, job.entry.name or "", forge_name(job.source) or "", remote[0] if remote else ""}
         if wanted in {n.lower() for n in names if n}:
             return job
     return None
