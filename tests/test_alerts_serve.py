@@ -32,7 +32,7 @@ from alertkit import (
 )
 from clirun import dailydiff
 from dailydiff.store import Store
-from gitrepo import CommitSpec, FileEdit, commit
+from gitrepo import CommitSpec, FileEdit, commit, git
 from netports import free_port
 from webhook_receiver import WebhookReceiver
 
@@ -52,9 +52,11 @@ def _wait_for(check: object, seconds: float) -> float:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, WebhookReceiver, dict[str, str]]]:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    repo = make_repo(tmp_path, now)
+    work = make_repo(tmp_path, now)
+    bare = tmp_path / "widgets.git"  # what the config follows: a local bare repository that is pushed to
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
     config = tmp_path / "dailydiff.toml"
-    config.write_text(config_text(repo), encoding="utf-8")
+    config.write_text(config_text(bare), encoding="utf-8")
     data = tmp_path / "data"
     Store.open(data).close()  # serve serves an existing store
     hooks = WebhookReceiver().start()
@@ -75,7 +77,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, WebhookReceiver, d
 
     try:
         _wait_for(up, 30)
-        yield url, repo, config, hooks, env
+        yield url, work, config, hooks, env
     finally:
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
@@ -89,6 +91,7 @@ def test_a_signed_push_alerts_the_two_commits_that_fire_once(
     url, repo, config, hooks, env = served
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     path_hit, diff_hit, nothing = add_three(repo, now)
+    git(repo, "push", "-q", str(tmp_path / "widgets.git"), "HEAD:main")
     body = github_push(REPO, [path_hit, diff_hit, nothing])
     headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": signed(body)}
 
@@ -131,6 +134,7 @@ def test_a_signed_push_alerts_the_two_commits_that_fire_once(
     # GitLab: the token, then a push with one more commit that fires.
     later = commit(repo, CommitSpec("fix: session cookie", now - dt.timedelta(minutes=5),
                                     edits=[FileEdit("lib/auth/session.py", "x = 1\n")]))  # fmt: skip
+    git(repo, "push", "-q", str(tmp_path / "widgets.git"), "HEAD:main")
     lab = gitlab_push(REPO, [later])
     lab_headers = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "g-1"}
     assert post(f"{url}/hooks/gitlab", lab, {**lab_headers, "X-Gitlab-Token": "wrong"})[0] == 401
