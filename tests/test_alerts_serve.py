@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def _wait_for(check: object, seconds: float) -> float:
             return time.monotonic() - started
         time.sleep(0.05)
     raise AssertionError(f"not within {seconds}s")
+
+
+def _page(address: str) -> str:
+    with urllib.request.urlopen(address, timeout=20) as page:
+        return str(page.read().decode())
 
 
 @pytest.fixture
@@ -157,6 +163,11 @@ def test_a_signed_push_alerts_the_two_commits_that_fire_once(
         reports = [store.get_report(REPO, dt.date.fromisoformat(d), "en") for d in days[1::2]]
     alerted = {c.sha: c.alerted_at for r in reports if r is not None for c in r.commits}
     assert alerted[path_hit] and alerted[diff_hit] and alerted[later] and alerted[nothing] is None
+    pages = [f"{url}/repos/acme--widgets/{r.date}.html" for r in reports if r is not None]  # the live site
+    assert (
+        sum(urllib.request.urlopen(page, timeout=20).read().decode().count("👀 alerted ") for page in pages)
+        == 3
+    )
     assert all(now - dt.timedelta(minutes=5) < alerted[sha] < now + dt.timedelta(minutes=5)  # type: ignore[operator]
                for sha in (path_hit, diff_hit, later))  # fmt: skip
 

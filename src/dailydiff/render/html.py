@@ -24,6 +24,7 @@ from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.render.alerted import alerted_text
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
     DayLink,
@@ -119,6 +120,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "types_attr": " ".join(change_types),
         "branch": clean(report.branch_of(rc)),
         "watch": [clean(w) for w in rc.watch],
+        "alerted": alerted_text(rc.alerted_at, report.language, zone),
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,
         "summary": block(a.summary) if a is not None else "",

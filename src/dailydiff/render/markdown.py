@@ -16,6 +16,7 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
+from dailydiff.render.alerted import alerted_text
 from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
@@ -122,11 +123,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "raw": raw,
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch or rc.alerted_at else "",
-        "alerted": str(words("alert", report.language)["alerted"]).format(
-            when=rc.alerted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        )
-        if rc.alerted_at
-        else "",
+        "alerted": alerted_text(rc.alerted_at, report.language, zone),
         "branch": clean(report.branch_of(rc)),
     }
 
