@@ -5,13 +5,16 @@ yesterday in each one's timezone: what the day units of the same plan just built
 topic that fires (scoring/alerting.py; commits of the last ``WINDOW`` only, so turning alerts on never
 floods a channel with history), and delivers each to each target through the one ``deliver`` and the
 delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
-`run` (a plan's days, then this unit), `dailydiff watch` (cli/watch.py: today's days built without their
-report being sent, then this unit) or `serve`'s push hooks (web/hooks.py, the same plan).
+`run` (a plan's days, then this unit: after the day's report, which marks commits alerted by an earlier
+trigger), `dailydiff watch` (cli/watch.py: yesterday and today built without their report being sent, then
+this unit) or `serve`'s push hooks (web/hooks.py, the same plan; engine/watching.py).
 
 Per target, in one pass:
 
-- alerts of a topic in its quiet hours (``quiet``, in the repository's ``[report] timezone``) wait; once the
-  hours end, those committed during them go out as **one** message;
+- each target is sent its alerts in its own language, and judges quiet hours in its own timezone (``[[publish]]
+  language``/``timezone``; else the repository's ``[report]`` ones);
+- alerts of a topic in its quiet hours (``quiet``) wait; once the hours end, those committed during them go
+  out as **one** message;
 - at most ``max_per_hour`` single alerts an hour go to a target (the least of its topics'); more become one
   folded message listing them (one fold an hour; later ones wait for the next hour);
 - a folded message has a ledger row of its own (``alerts:<publisher>#<hash>``); each alert it carries is
