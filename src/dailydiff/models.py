@@ -228,6 +228,9 @@ class ReportCommit(Commit):
     watch: list[str] = Field(default_factory=list)
     reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
     reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
+    # The coding agent that wrote it (its trailers or committer name one: scoring/agents.toml), else None;
+    # set where a report is rendered, so every stored report gets it.
+    agent: str | None = None
 
     @model_serializer(mode="wrap")
     def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -12,7 +12,10 @@ from dailydiff.engine.deliver import pick_publishers
 from dailydiff.publish.base import Publisher
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
-from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
+from dailydiff.render.stakeholder import rule_themes
+from dailydiff.render.week import IsoWeek, WeekDigest, WeekUsage, build_digest
+from dailydiff.render.week_compare import HISTORY_WEEKS, compare
+from dailydiff.render.week_words import week_one_line
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -22,14 +25,36 @@ def iso_week(date: dt.date) -> IsoWeek:
     return IsoWeek(year=year, week=week)
 
 
-def build_week(store: Store, repo: str, iso: IsoWeek, settings: Settings) -> WeekDigest | None:
-    """The week of ``repo`` in its report language, or None when no day of it is stored."""
+LOOK_BACK_WEEKS = HISTORY_WEEKS + 1  # the week before needs its own eight-week look-back
+
+
+def build_week(store: Store, repo: str, iso: IsoWeek, settings: Settings, audience: str | None = None) -> WeekDigest | None:
+    """The week of ``repo`` in its report language, or None when no day of it is stored; with its figures
+    against the weeks before (read from the store: no request to anyone), its risk signals, its one-line
+    summary and, for ``audience`` "stakeholder" (default: [weekly] audience), its themes."""
     language = settings.report.language
     reports = {day: store.get_report(repo, day, language) for day in iso.days}
     if not any(reports.values()):
         return None
-    return build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
-                        top_n=settings.weekly.top_commits)  # fmt: skip
+    digest = build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
+                          top_n=settings.weekly.top_commits)  # fmt: skip
+    first = iso.monday - dt.timedelta(days=7 * LOOK_BACK_WEEKS)
+    history = {first + dt.timedelta(days=i): store.get_report(repo, first + dt.timedelta(days=i), language)
+               for i in range(7 * LOOK_BACK_WEEKS)}  # fmt: skip
+    figures, comparison, signals = compare(iso.monday, {**history, **reports})
+    own = [r for r in reports.values() if r is not None]
+    usage = WeekUsage(
+        prompt_tokens=sum(r.stats.prompt_tokens for r in own),
+        completion_tokens=sum(r.stats.completion_tokens for r in own),
+        cost=round(sum(r.stats.cost for r in own), 6),
+        priced=settings.llm.priced,
+    )
+    audience = audience or settings.weekly.audience
+    digest = digest.model_copy(update={"figures": figures, "comparison": comparison, "signals": signals,
+                                       "audience": audience, "usage": usage})  # fmt: skip
+    stakeholder = audience == "stakeholder"
+    themes = rule_themes(own, language) if stakeholder else []
+    return digest.model_copy(update={"themes": themes, "summary": week_one_line(digest, stakeholder=stakeholder)})
 
 
 def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str = "dailydiff run") -> Edition:

@@ -20,6 +20,7 @@ from dailydiff.common import i18n
 from dailydiff.common.text import clean, code_span_at, safe_url
 from dailydiff.models import DayReport, Level, ReportCommit
 from dailydiff.render.markdown import gate_warning, pr_context, stats_line
+from dailydiff.scoring.agents import agent_of
 
 if TYPE_CHECKING:
     from dailydiff.render.digest import DayDigest
@@ -87,7 +88,8 @@ MARKS = {Level.HIGH: "🔴", Level.MEDIUM: "🟡", Level.LOW: "🟢"}
 
 
 def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: Sequence[str] = (),
-                summary: str = "", repo: str = "", extra: Sequence[Span] = (), language: str = "en") -> Line:  # fmt: skip
+                summary: str = "", repo: str = "", extra: Sequence[Span] = (), language: str = "en",
+                agent: str | None = None) -> Line:  # fmt: skip
     """One commit as a line: its mark, the repository (in a digest across repositories), watch topics,
     the title linked to the commit, the short sha, ``extra`` spans (a pull request) and a summary."""
     spans: list[Span] = [Span(f"{MARKS[level]} ", trusted=True)]
@@ -98,6 +100,8 @@ def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: S
     spans.append(Span(cut(one_line(title) or "—", TITLE_CHARS), url=safe_url(url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(sha[:7], code=True, trusted=True))
+    if agent:
+        spans.append(Span(f" 🤖 {agent}", trusted=True))
     spans.extend(extra)
     summary = one_line(summary)
     if summary:
@@ -131,6 +135,7 @@ def _report_commit_line(rc: ReportCommit, report: DayReport) -> Line:
         summary=summary,
         extra=extra,
         language=report.language,
+        agent=agent_of(rc),
     )
 
 
@@ -177,6 +182,11 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     heading = words["high"] if not watched else f"{words['watch']} / {words['high']}"
     total = len(watched) + len(high)
     sections.append(_listed(f"{heading} ({total})", listed, total, report_url, words))
+    shown = {rc.sha for rc in (watched + high)[:max_commits]}
+    by_agents = [rc for rc in report.commits if rc.sha not in shown and agent_of(rc)]
+    if by_agents:  # the rest of the commits agents wrote: marked wherever a commit is listed
+        lines = [_report_commit_line(rc, report) for rc in by_agents[:max_commits]]
+        sections.append(_listed(f"{L['agent']} ({len(by_agents)})", lines, len(by_agents), report_url, words))
     return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
                   language=report.language)  # fmt: skip
 

@@ -16,6 +16,7 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
+from dailydiff.scoring.agents import agent_of
 from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
@@ -122,6 +123,8 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "raw": raw,
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch else "",
+        "agent": agent_of(rc) or "",
+        "agent_mark": f" 🤖 {agent}" if (agent := agent_of(rc)) else "",
         "branch": clean(report.branch_of(rc)),
     }
 
