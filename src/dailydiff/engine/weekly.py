@@ -28,7 +28,9 @@ def iso_week(date: dt.date) -> IsoWeek:
 LOOK_BACK_WEEKS = HISTORY_WEEKS + 1  # the week before needs its own eight-week look-back
 
 
-def build_week(store: Store, repo: str, iso: IsoWeek, settings: Settings, audience: str | None = None) -> WeekDigest | None:
+def build_week(
+    store: Store, repo: str, iso: IsoWeek, settings: Settings, audience: str | None = None
+) -> WeekDigest | None:
     """The week of ``repo`` in its report language, or None when no day of it is stored; with its figures
     against the weeks before (read from the store: no request to anyone), its risk signals, its one-line
     summary and, for ``audience`` "stakeholder" (default: [weekly] audience), its themes."""
@@ -54,7 +56,9 @@ def build_week(store: Store, repo: str, iso: IsoWeek, settings: Settings, audien
                                        "audience": audience, "usage": usage})  # fmt: skip
     stakeholder = audience == "stakeholder"
     themes = rule_themes(own, language) if stakeholder else []
-    return digest.model_copy(update={"themes": themes, "summary": week_one_line(digest, stakeholder=stakeholder)})
+    return digest.model_copy(
+        update={"themes": themes, "summary": week_one_line(digest, stakeholder=stakeholder)}
+    )
 
 
 def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str = "dailydiff run") -> Edition:

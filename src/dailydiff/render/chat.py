@@ -262,9 +262,25 @@ def week_message(
 ) -> Message:
     """A repository's week: its highlights, its most important commits and the watch-topic hits;
     ``builder`` is the command that builds its missing days."""
+    from dailydiff.render.week_words import comparison_lines, signal_text  # on use: charts
+
     W = i18n.words("weekly", week.language)
+    C = i18n.words("week_compare", week.language)
     words = i18n.words("chat", week.language)
-    sections: list[Section] = []
+    sections: list[Section] = [Section(one_line(week.summary))] if week.summary else []
+    signals = [
+        (Span("⚠️ " + one_line(signal_text(s, week.language)) + " ", trusted=True),
+         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(s.commits[:5], 1)))
+        for s in week.signals
+    ]  # fmt: skip
+    if week.audience == "stakeholder":
+        from dailydiff.render.stakeholder import stakeholder_message
+
+        return stakeholder_message(week, sections, signals, report_url)
+    compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in comparison_lines(week)]
+    if compared:
+        sections.append(Section(C["heading"], compared))
+        sections.append(Section(C["signals"], signals or [(Span(C["no_signals"], trusted=True),)]))
     highlights = _bullets(week.highlights, [], "")
     if week.missing_days:
         missing = W["missing"].format(n=len(week.missing_days), builder=builder,
@@ -273,7 +289,8 @@ def week_message(
         highlights.append((Span(one_line(missing), trusted=True),))
     if highlights:
         sections.append(Section(W["highlights"], highlights))
-    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language)
+    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language,
+                       agent=c.agent)
            for c in week.top_commits[:max_commits]]  # fmt: skip
     sections.append(
         _listed(f"{W['top']} ({len(week.top_commits)})", top, len(week.top_commits), report_url, words)

@@ -139,6 +139,7 @@ class Edition:
         read_now: Callable[[], str] | None = None,
         alerts: Sequence[Alert] = (),
         retold: Callable[[tuple[Alert, ...]], Edition] | None = None,
+        mail: Callable[[str | None, str], Mail] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -158,6 +159,7 @@ class Edition:
         # The alerts this edition's messages say, and the builder of the same edition saying only some of them
         # (each target is sent the edition without the alerts about itself: ``for_target``).
         self.alerts, self._retold = tuple(alerts), retold
+        self._mail = mail  # a unit kind's own mail (the week's); else the Markdown as a mail
         self._variants: dict[tuple[Alert, ...], Edition] = {}
 
     @property
@@ -214,7 +216,11 @@ class Edition:
 
         key = (link or self.link, subject or self.subject)
         if key not in self._mails:
-            self._mails[key] = build_mail(key[1], self.markdown_now(), self._charts(), key[0])
+            self._mails[key] = (
+                self._mail(key[0], key[1])
+                if self._mail is not None
+                else build_mail(key[1], self.markdown_now(), self._charts(), key[0])
+            )
         return self._mails[key]
 
     def for_target(self, target: str, recovered: Collection[str] = ()) -> Edition:
@@ -489,11 +495,15 @@ def week_edition(
     the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
     command that builds its missing days (``dailydiff report SOURCE`` for a repository not configured)."""
     from dailydiff.render.charts import weekly_charts
+    from dailydiff.render.week_words import weeks_chart
     from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
     from dailydiff.render.weekly_html import render_weekly_html
 
     def charts() -> list[Chart]:
-        return weekly_charts(week, previous_types) if settings.site.charts else []
+        if not settings.site.charts:
+            return []
+        eight = weeks_chart(week)
+        return [*([eight] if eight is not None else []), *weekly_charts(week, previous_types)]
 
     renderers: dict[str, Callable[[], str]] = {
         "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir, builder=builder),
@@ -502,6 +512,18 @@ def week_edition(
                                            previous_types=previous_types, builder=builder,
                                            charts=None if settings.site.charts else []),
     }  # fmt: skip
+    if week.audience == "stakeholder":
+        from dailydiff.render.mail import markdown_to_html
+        from dailydiff.render.stakeholder import render_stakeholder_markdown
+
+        renderers["md"] = partial(render_stakeholder_markdown, week)
+        renderers["html"] = lambda: markdown_to_html(render_stakeholder_markdown(week))
+
+    def mail(link: str | None, subject: str) -> Mail:
+        from dailydiff.render.weekly_mail import build_weekly_mail
+
+        return build_weekly_mail(week, subject, renderers["md"](), charts()[:1], link,
+                                 settings.report.templates_dir)  # fmt: skip
 
     def values(ext: str) -> dict[str, Any]:
         t = week.totals
@@ -523,10 +545,11 @@ def week_edition(
         values=values,
         path=path,
         message=lambda link, most: week_message(week, link, most, builder),
-        subject=W["subject"].format(
-            repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
-        ),
+        subject=f"[dailydiff] {week.summary}"
+        if week.summary
+        else W["subject"].format(repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high),
         charts=charts,
+        mail=mail,
         link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),
         empty="" if week.totals.total else "no commits that week",
         held=_week_held(week, builder),

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dailydiff import __version__
-from dailydiff.common.i18n import change_type_labels, words
+from dailydiff.common.i18n import change_type_labels, join_list, words
 from dailydiff.common.text import md_inline, safe_url
+
+if TYPE_CHECKING:
+    from dailydiff.render.chat import Line, Message, Section
 from dailydiff.models import ChangeType, DayReport, ReportCommit
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
@@ -46,26 +50,30 @@ def _primary_area(rc: ReportCommit) -> str:
     return min(counts, key=lambda a: (-counts[a], a)) if counts else "/"
 
 
+AREAS_PER_THEME = 3
+
+
 def rule_themes(reports: Sequence[DayReport], language: str) -> list[Theme]:
-    """The week's commits grouped by their main area and kind of change, largest first."""
-    groups: dict[tuple[str, str], list[tuple[DayReport, ReportCommit]]] = {}
+    """The week's commits grouped by their main kind of change, largest first, each titled with the areas
+    where most of them went (said as words, not paths)."""
+    groups: dict[str, list[tuple[DayReport, ReportCommit]]] = {}
     for report in sorted(reports, key=lambda r: r.date):
         for rc in report.commits:
-            if rc.is_merge:
-                continue
-            groups.setdefault((_primary_area(rc), _primary_type(rc)), []).append((report, rc))
+            if not rc.is_merge:
+                groups.setdefault(_primary_type(rc), []).append((report, rc))
     S = words("stakeholder", language)
     types = change_type_labels(language)
-    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [
-        Theme(
-            title=S["theme"].format(type=types.get(kind, kind), area=human_area(area, language)),
+    themes = []
+    for kind, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        areas = Counter(human_area(_primary_area(rc), language) for _, rc in members)
+        top = [a for a, _ in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:AREAS_PER_THEME]]
+        themes.append(Theme(
+            title=S["theme"].format(type=types.get(kind, kind), area=join_list(top, language)),
             meaning=S["meaning"].get(kind, S["meaning"]["other"]),
             count=len(members),
             commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=r.date) for r, rc in members],
-        )
-        for (area, kind), members in ranked
-    ]
+        ))  # fmt: skip
+    return themes
 
 
 def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:
@@ -76,14 +84,36 @@ def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:
     return " ".join(shown) + more
 
 
+def _bare(text: str) -> str:
+    """Model or rule text with anything technical taken out."""
+    return " ".join(TECHNICAL_RE.sub("", text).split())
+
+
 def _plain(text: str) -> str:
-    """Model or rule text with anything technical taken out, as Markdown text."""
-    return md_inline(" ".join(TECHNICAL_RE.sub("", text).split()))
+    return md_inline(_bare(text))
+
+
+def stakeholder_compare_lines(week: WeekDigest) -> list[str]:
+    """The week against the last in the few figures a stakeholder reads: commits, fix share, people."""
+    f, comparison = week.figures, week.comparison
+    if f is None or comparison is None:
+        return []
+    C = words("week_compare", week.language)
+    before = comparison.previous_week
+    if before is None:
+        return [C["no_previous"]]
+    same = C["same"]
+    return [
+        C["commits"].format(now=f.total, delta=delta(f.total, before.total, same)),
+        C["fix_share"].format(pct=round(100 * f.fix_share), fixes=f.fixes, total=f.total,
+                              delta_pct=delta(round(100 * f.fix_share), round(100 * before.fix_share), same)),
+        C["contributors"].format(n=f.contributors, delta=delta(f.contributors, before.contributors, same),
+                                 new=len(f.new_contributors), returning=len(f.returning_contributors)),
+    ]  # fmt: skip
 
 
 def render_stakeholder_markdown(week: WeekDigest) -> str:
     """The stakeholder edition as Markdown, cut to ``MAX_CHARS`` by dropping the smallest themes."""
-    S = words("stakeholder", week.language)
     themes = list(week.themes[:MAX_THEMES])
     while True:
         text = _markdown(week, themes)
@@ -94,7 +124,6 @@ def render_stakeholder_markdown(week: WeekDigest) -> str:
 
 def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
     S = words("stakeholder", week.language)
-    C = words("week_compare", week.language)
     lang = week.language
     lines = [
         "# " + S["title"].format(name=md_inline(week.repo_name), week=week.week, start=week.start, end=week.end),
@@ -102,25 +131,14 @@ def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
         f"**{_plain(week.summary)}**",
         "",
     ]  # fmt: skip
-    f, comparison = week.figures, week.comparison
-    if f is not None and comparison is not None:
-        before = comparison.previous_week
-        lines += [f"### {S['compared']}", ""]
-        if before is None:
-            lines += [C["no_previous"], ""]
-        else:
-            same = C["same"]
-            lines += [
-                "- " + C["commits"].format(now=f.total, delta=delta(f.total, before.total, same)),
-                "- " + C["fix_share"].format(pct=round(100 * f.fix_share), fixes=f.fixes, total=f.total,
-                                             delta_pct=delta(round(100 * f.fix_share), round(100 * before.fix_share), same)),
-                "- " + C["contributors"].format(n=f.contributors, delta=delta(f.contributors, before.contributors, same),
-                                                new=len(f.new_contributors), returning=len(f.returning_contributors)),
-                "",
-            ]  # fmt: skip
+    compared = stakeholder_compare_lines(week)
+    if compared:
+        lines += [f"### {S['compared']}", "", *(f"- {md_inline(line)}" for line in compared), ""]
     if week.signals:
         lines += [f"### {S['risks']}", ""]
-        lines += [f"- {signal_text(s, lang)} {_links(s.commits, LINKS_PER_THEME, lang)}" for s in week.signals]
+        lines += [
+            f"- {signal_text(s, lang)} {_links(s.commits, LINKS_PER_THEME, lang)}" for s in week.signals
+        ]
         lines.append("")
     if themes:
         lines += [f"### {S['themes']}", ""]
@@ -134,3 +152,28 @@ def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
     cost = cost_line(week.usage, lang)
     lines.append("*" + S["footer"].format(version=__version__, cost=f" · {cost}" if cost else "") + "*")
     return "\n".join(lines) + "\n"
+
+
+def stakeholder_message(
+    week: WeekDigest, sections: list[Section], signals: list[Line], report_url: str | None
+) -> Message:
+    """The stakeholder edition as the chat message model: the summary (in ``sections``), the week against
+    the last, the risk signals (``signals``), the themes with numbered links to their commits."""
+    from dailydiff.render.chat import Message, Section, Span, one_line
+
+    S = words("stakeholder", week.language)
+    compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in stakeholder_compare_lines(week)]
+    if compared:
+        sections.append(Section(S["compared"], compared))
+    if signals:
+        sections.append(Section(S["risks"], signals))
+    themes: list[Line] = [
+        (Span(f"• {_bare(t.title)} ({t.count}): ", bold=True, trusted=True), Span(_bare(t.meaning) + " "),
+         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(t.commits[:LINKS_PER_THEME], 1)))
+        for t in week.themes[:MAX_THEMES]
+    ]  # fmt: skip
+    if themes:
+        sections.append(Section(S["themes"], themes))
+    title = S["title"].format(name=week.repo_name, week=week.week, start=week.start, end=week.end)
+    return Message(title=title, counts=one_line(week.summary), sections=sections, report_url=report_url,
+                   language=week.language)  # fmt: skip

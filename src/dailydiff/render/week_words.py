@@ -57,13 +57,15 @@ def comparison_lines(week: WeekDigest) -> list[str]:
     levels = {"high": R["levels"]["high"], "medium": R["levels"]["medium"], "low": R["levels"]["low"]}
     top_areas = list(figures.areas)[:AREAS_SHOWN]
     if b is not None:
-        top_areas += [a for a in list(b.areas)[:AREAS_SHOWN] if a not in top_areas and a not in figures.areas][:2]
+        top_areas += [
+            a for a in list(b.areas)[:AREAS_SHOWN] if a not in top_areas and a not in figures.areas
+        ][:2]
     lines += [
         C["commits"].format(now=figures.total, delta=d(figures.total, lambda f: f.total)),
         C["levels"].format(parts=_parts(figures.levels, b.levels if b else None, levels, same,
-                                        ["high", "medium", "low"])),  # fmt: skip
+                                        ["high", "medium", "low"])),
         C["types"].format(parts=_parts(figures.types, b.types if b else None,
-                                       change_type_labels(week.language), same)),  # fmt: skip
+                                       change_type_labels(week.language), same)),
         C["areas"].format(parts=_parts(figures.areas, b.areas if b else None,
                                        {ROOT_AREA: chart_labels(week.language)["root"]}, same, top_areas)),
         C["fix_share"].format(pct=round(100 * figures.fix_share), fixes=figures.fixes, total=figures.total,
@@ -123,30 +125,30 @@ def human_area(area: str, language: str) -> str:
 def week_one_line(week: WeekDigest, *, stakeholder: bool = False) -> str:
     """The rule-built one-line summary of a week: its commits against the week before, its fixes and
     reverts, where most work went, its risk signals. Fit for a chat preview and an e-mail subject."""
-    O = words("one_line", week.language)
+    words_ = words("one_line", week.language)
     f = week.figures
     name = week.repo_name
     if f is None or not f.total:
-        return str(O["empty_week"]).format(name=name, week=week.week)
+        return str(words_["empty_week"]).format(name=name, week=week.week)
     before = week.comparison.previous_week if week.comparison else None
     change = delta(f.total, before.total if before else None)
     top = next(iter(f.areas), "")
     area = human_area(top, week.language) if stakeholder else (top if top != ROOT_AREA else "/")
-    return str(O["week"]).format(
+    return str(words_["week"]).format(
         name=name, week=week.week, total=f.total,
-        delta=O["delta"].format(delta=change) if before else O["first"],
+        delta=words_["delta"].format(delta=change) if before else words_["first"],
         fixes=f.fixes, pct=round(100 * f.fix_share), reverts=f.reverts,
-        focus=O["focus"].format(area=area) if top else "",
-        signals=O["signals"].format(n=len(week.signals)) if week.signals else O["quiet"],
+        focus=words_["focus"].format(area=area) if top else "",
+        signals=words_["signals"].format(n=len(week.signals)) if week.signals else words_["quiet"],
     )  # fmt: skip
 
 
 def digest_one_line(digest: DayDigest) -> str:
     """The rule-built one-line summary of a digest-day across repositories."""
-    O = words("one_line", digest.language)
+    words_ = words("one_line", digest.language)
     busiest = max((r for r in digest.repos if r.total), key=lambda r: (r.total, r.repo), default=None)
-    return str(O["digest"]).format(
+    return str(words_["digest"]).format(
         name=digest.name, date=digest.date.isoformat(), total=digest.total,
         active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos), high=len(digest.high),
-        focus=O["digest_focus"].format(repo=busiest.repo, n=busiest.total) if busiest else "",
+        focus=words_["digest_focus"].format(repo=busiest.repo, n=busiest.total) if busiest else "",
     )  # fmt: skip
