@@ -250,3 +250,37 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     assert counted == len(week_shas)
     assert text.splitlines()[2].startswith("**proj 2026-W29: 11 commits (↑9 vs last week)")
     assert "More than half of this week's commits were fixes" in text
+
+
+def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_are_shown(
+    weeks: dict[str, Any], tmp_path: Path
+) -> None:
+    from fake_llm import FakeLLM
+
+    with FakeLLM() as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_PRICE": "2.0", "DAILYDIFF_LLM_MAX_RETRIES": "1"}  # fmt: skip
+        args = ("weekly", weeks["repo"], "--week", "2026-W29", *weeks["common"])
+        text = dailydiff(*args, "--audience", "stakeholder", cwd=weeks["root"], env=env).stdout
+        week_requests = [r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))]
+        assert len(week_requests) == 1
+        again = dailydiff(*args, "--audience", "stakeholder", cwd=weeks["root"], env=env).stdout
+        assert [r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))] == week_requests
+        assert again == text or again.split("*Generated")[0] == text.split("*Generated")[0]
+        data = json.loads(dailydiff(*args, "--audience", "stakeholder", "--format", "json", cwd=weeks["root"],
+                                    env=env).stdout)  # fmt: skip
+    prompt = week_requests[0].prompt_text
+    assert "[11] feature · src/gpu · feat(gpu): a new kernel" in prompt and "More than half" in prompt
+    # The fake answers every string field with `<field> of “the day”` and every commit list with [1, 1].
+    assert data["summary"] == "summary of “the day”" and text.splitlines()[2] == "**summary of “the day”**"
+    assert [t["title"] for t in data["themes"]] == ["title of “the day”"] * 2
+    first = _week_days(weeks["days"], WEEKS["2026-W29"])[0]["commits"][-1]["sha"]  # [1]: the week's oldest
+    assert all([c["sha"] for c in t["commits"]] == [first] for t in data["themes"])
+    assert len(text) <= 2500 and not TECHNICAL_RE.findall(outside_links(text))
+    themes = [x for x in text.splitlines() if x.startswith("- **")]
+    assert len(themes) == 2 and all(f"[1](https://github.com/example/proj/commit/{first})" in x for x in themes)
+    usage = data["usage"]
+    tokens = usage["edition_prompt_tokens"] + usage["edition_completion_tokens"]
+    assert tokens > 0 and usage["priced"] and usage["edition_cost"] == pytest.approx(tokens * 2.0 / 1e6)
+    assert usage["prompt_tokens"] + usage["completion_tokens"] == tokens  # the days were analysed by the rules
+    assert f"Cost of the week: {tokens:,} tokens, ${usage['cost']:.4f}" in text

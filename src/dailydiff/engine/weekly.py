@@ -6,9 +6,14 @@ of each week to ``[weekly] publishers``, and by `weekly --publish`."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import logging
 from collections.abc import Sequence
 
 from dailydiff.engine.deliver import pick_publishers
+from dailydiff.errors import DailyDiffError
+from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
@@ -25,6 +30,7 @@ def iso_week(date: dt.date) -> IsoWeek:
     return IsoWeek(year=year, week=week)
 
 
+log = logging.getLogger(__name__)
 LOOK_BACK_WEEKS = HISTORY_WEEKS + 1  # the week before needs its own eight-week look-back
 
 
@@ -56,9 +62,63 @@ def build_week(
                                        "audience": audience, "usage": usage})  # fmt: skip
     stakeholder = audience == "stakeholder"
     themes = rule_themes(own, language) if stakeholder else []
-    return digest.model_copy(
+    digest = digest.model_copy(
         update={"themes": themes, "summary": week_one_line(digest, stakeholder=stakeholder)}
     )
+    return _written_by_llm(store, settings, digest, own)
+
+
+def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: list[DayReport]) -> WeekDigest:
+    """The week with the LLM's one-line summary (and, for stakeholders, its themes) when an LLM is
+    configured: one request per edition, its answer kept in the store (the same week asked again costs
+    nothing), its tokens and cost in the week's figures. Any failure keeps the rules' text, with a warning."""
+    from dailydiff.analysis import analyzer_name, make_analyzer
+
+    if analyzer_name(settings.analysis.analyzer, settings) != "llm" or not week.totals.total:
+        return week
+    from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
+    from dailydiff.analysis.schema import AnswerError
+    from dailydiff.analysis.week import parse_week_answer
+    from dailydiff.models import Usage
+    from dailydiff.render.stakeholder import llm_themes, prompt_commits
+    from dailydiff.render.week_words import comparison_lines, signal_text
+
+    analyzer = make_analyzer("llm", settings, store)
+    assert isinstance(analyzer, LLMAnalyzer)
+    commits = prompt_commits(own)
+    figures = comparison_lines(week)
+    signals = [signal_text(s, week.language) for s in week.signals]
+
+    def messages(mode: str) -> list[dict[str, str]]:
+        return analyzer.prompts.week_messages(week.repo_name, week.week, figures, signals,
+                                              [line for _, line in commits], week.language, mode)  # fmt: skip
+
+    what = json.dumps([analyzer.endpoint, settings.llm.model, messages("json_schema")], ensure_ascii=False)
+    key = "week:" + hashlib.sha256(what.encode()).hexdigest()
+    cached = store.answer(key)
+    try:
+        if cached is not None:
+            kept = json.loads(cached)
+            text, usage = kept["text"], Usage.model_validate(kept["usage"])
+        else:
+            text, usage = analyzer.week(messages, week.language)
+            store.save_answer(key, json.dumps({"text": text, "usage": usage.model_dump()}, ensure_ascii=False))
+        answer = parse_week_answer(text, len(commits))
+    except (UnusableAnswer, AnswerError, DailyDiffError, ValueError, KeyError) as exc:
+        log.warning("the LLM did not write the week %s of %s (%s): the rules' summary is used", week.week,
+                    week.repo, exc)  # fmt: skip
+        return week
+    update: dict[str, object] = {"summary": answer.summary}
+    if week.audience == "stakeholder":
+        update["themes"] = llm_themes(answer, commits, own) or week.themes
+    u = week.usage
+    update["usage"] = u.model_copy(update={
+        "prompt_tokens": u.prompt_tokens + usage.prompt_tokens,
+        "completion_tokens": u.completion_tokens + usage.completion_tokens,
+        "cost": round(u.cost + usage.cost, 6), "edition_prompt_tokens": usage.prompt_tokens,
+        "edition_completion_tokens": usage.completion_tokens, "edition_cost": usage.cost,
+    })  # fmt: skip
+    return week.model_copy(update=update)
 
 
 def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str = "dailydiff run") -> Edition:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, join_list, words
@@ -177,3 +177,26 @@ def stakeholder_message(
     title = S["title"].format(name=week.repo_name, week=week.week, start=week.start, end=week.end)
     return Message(title=title, counts=one_line(week.summary), sections=sections, report_url=report_url,
                    language=week.language)  # fmt: skip
+
+
+def prompt_commits(reports: Sequence[DayReport]) -> list[tuple[ReportCommit, str]]:
+    """The week's commits (merges left out), oldest first, each with its line in the LLM's prompt."""
+    pairs = [(rc, r) for r in sorted(reports, key=lambda r: r.date) for rc in reversed(r.commits) if not rc.is_merge]
+    return [
+        (rc, f"[{n}] {_primary_type(rc)} · {_primary_area(rc)} · {rc.title}")
+        for n, (rc, _) in enumerate(pairs, 1)
+    ]
+
+
+def llm_themes(answer: Any, commits: Sequence[tuple[ReportCommit, str]], reports: Sequence[DayReport]) -> list[Theme]:
+    """The model's themes (analysis/week.py ``WeekAnswer``) with their commits linked, technical words out."""
+    dates = {rc.sha: r.date for r in reports for rc in r.commits}
+    themes = []
+    for theme in answer.themes:
+        members = [commits[n - 1][0] for n in theme.commits]
+        title = _bare(theme.title)
+        if title:
+            themes.append(Theme(title=title, meaning=_bare(theme.meaning), count=len(members),
+                                commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=dates[rc.sha])
+                                         for rc in members]))  # fmt: skip
+    return themes
