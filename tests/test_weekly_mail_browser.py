@@ -43,7 +43,8 @@ def test_the_weekly_mail_fits_600_px_with_its_chart_and_summary_in_light_and_dar
         assert "<style" not in mail.html.split("</head>")[1]  # the body: inline styles only
         assert "<div" in mail.html and "<table" in mail.html and "class=\"dd-card\"" in mail.html
         assert mail.subject.startswith("[dailydiff] proj 2026-W29: 11 commits (↑9 vs last week)")
-        assert len(mail.images) == 1 and mail.images[0].filename == "weeks-8.png"
+        names = [image.filename for image in mail.images]
+        assert names == ["weeks-8.png", "weekdays.png", "type-mix.png"]
         page = _page(mail)
         with chromium() as browser:
             for scheme in ("light", "dark"):
@@ -54,10 +55,10 @@ def test_the_weekly_mail_fits_600_px_with_its_chart_and_summary_in_light_and_dar
                     "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
                 )
                 assert sizes[0] <= sizes[1], (audience, scheme, sizes)
-                chart = tab.locator("img").first
-                assert chart.is_visible() and tab.evaluate("() => document.images[0].naturalWidth") > 0
-                box = chart.bounding_box()
-                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 600
+                for index, chart in enumerate(tab.locator("img").all()):
+                    assert chart.is_visible() and tab.evaluate(f"() => document.images[{index}].naturalWidth") > 0
+                    box = chart.bounding_box()
+                    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 600
                 summary = tab.get_by_text("proj 2026-W29: 11 commits", exact=False).first
                 assert summary.is_visible() and summary.bounding_box()["y"] < 200  # type: ignore[index]
                 card = tab.evaluate(

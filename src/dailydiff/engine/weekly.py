@@ -17,10 +17,9 @@ from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
-from dailydiff.render.stakeholder import rule_themes
-from dailydiff.render.week import IsoWeek, WeekDigest, WeekUsage, build_digest
-from dailydiff.render.week_compare import HISTORY_WEEKS, compare
-from dailydiff.render.week_words import week_one_line
+from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
+from dailydiff.render.week_compare import HISTORY_WEEKS
+from dailydiff.render.week_words import with_comparison
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -49,23 +48,9 @@ def build_week(
     first = iso.monday - dt.timedelta(days=7 * LOOK_BACK_WEEKS)
     history = {first + dt.timedelta(days=i): store.get_report(repo, first + dt.timedelta(days=i), language)
                for i in range(7 * LOOK_BACK_WEEKS)}  # fmt: skip
-    figures, comparison, signals = compare(iso.monday, {**history, **reports})
-    own = [r for r in reports.values() if r is not None]
-    usage = WeekUsage(
-        prompt_tokens=sum(r.stats.prompt_tokens for r in own),
-        completion_tokens=sum(r.stats.completion_tokens for r in own),
-        cost=round(sum(r.stats.cost for r in own), 6),
-        priced=settings.llm.priced,
-    )
-    audience = audience or settings.weekly.audience
-    digest = digest.model_copy(update={"figures": figures, "comparison": comparison, "signals": signals,
-                                       "audience": audience, "usage": usage})  # fmt: skip
-    stakeholder = audience == "stakeholder"
-    themes = rule_themes(own, language) if stakeholder else []
-    digest = digest.model_copy(
-        update={"themes": themes, "summary": week_one_line(digest, stakeholder=stakeholder)}
-    )
-    return _written_by_llm(store, settings, digest, own)
+    digest = with_comparison(digest, {**history, **reports}, audience=audience or settings.weekly.audience,
+                             priced=settings.llm.priced)  # fmt: skip
+    return _written_by_llm(store, settings, digest, [r for r in reports.values() if r is not None])
 
 
 def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: list[DayReport]) -> WeekDigest:

@@ -224,7 +224,7 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     D = i18n.words("digest", digest.language)
     words = i18n.words("chat", digest.language)
     links = repo_links or {}
-    sections: list[Section] = alert_sections(digest.alerts, digest.language)
+    sections: list[Section] = [Section(one_line(digest.summary)), *alert_sections(digest.alerts, digest.language)]
     overview = _bullets(digest.overview.highlights, digest.overview.themes, D["themes"])
     if overview:
         sections.append(Section(D["overview"], overview))

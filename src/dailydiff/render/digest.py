@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
@@ -80,6 +80,15 @@ class DayDigest(_Frozen):
     generated_at: dt.datetime | None = None
     # Failing delivery targets of its repositories or of the digest itself (see DayReport.alerts): not stored.
     alerts: list[str] = Field(default_factory=list, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        """One line for a chat preview and an e-mail subject: the model's first highlight when it wrote
+        the overview, else the rules' line (render/week_words.py)."""
+        from dailydiff.render.week_words import digest_one_line
+
+        return digest_one_line(self)
 
     @property
     def gated(self) -> list[DigestRepo]:
@@ -263,6 +272,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
         "d": digest,
         "D": D,
         "title": D["title"].format(name=digest.name, date=digest.date),
+        "summary": clean(digest.summary),
         "highlights": [clean(line) for line in digest.overview.highlights],
         "themes": [clean(line) for line in digest.overview.themes],
         # failing delivery targets, each under the one heading: "⚠️ Delivery alert: …"

@@ -454,6 +454,13 @@ def digest_edition(
         }  # fmt: skip
 
     renderers = laid_out(settings.report.path_template)
+    if any(e.name == digest.name and e.audience == "stakeholder" for e in settings.digest):
+        from dailydiff.render.mail import markdown_to_html
+        from dailydiff.render.stakeholder import render_stakeholder_digest_markdown
+
+        renderers["md"] = partial(render_stakeholder_digest_markdown, record)
+        renderers["html"] = lambda: markdown_to_html(render_stakeholder_digest_markdown(record))
+        laid_out = None  # type: ignore[assignment]  # no day files are linked: one layout
     repo_links = {
         r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
     }
@@ -472,9 +479,7 @@ def digest_edition(
         values=values,
         path=lambda fmt, _template: digest_path(digest.name, digest.date, fmt),
         message=lambda link, most: digest_message(digest, link, most, repo_links if base_url else None),
-        subject=D["subject"].format(
-            name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
-        ),
+        subject=f"[dailydiff] {digest.summary}",
         link=_site_url(base_url, f"digests/{digest.name}/{digest.date.isoformat()}.html"),
         empty="" if digest.total else "no commits in any repository that day",
         held="a day in it has not settled yet" if digest.unsettled else "",
@@ -522,7 +527,7 @@ def week_edition(
     def mail(link: str | None, subject: str) -> Mail:
         from dailydiff.render.weekly_mail import build_weekly_mail
 
-        return build_weekly_mail(week, subject, renderers["md"](), charts()[:1], link,
+        return build_weekly_mail(week, subject, renderers["md"](), charts(), link,
                                  settings.report.templates_dir)  # fmt: skip
 
     def values(ext: str) -> dict[str, Any]:

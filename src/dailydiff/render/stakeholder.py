@@ -17,6 +17,7 @@ from dailydiff.common.text import md_inline, safe_url
 
 if TYPE_CHECKING:
     from dailydiff.render.chat import Line, Message, Section
+    from dailydiff.render.digest import DayDigest
 from dailydiff.models import ChangeType, DayReport, ReportCommit
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
@@ -200,3 +201,23 @@ def llm_themes(answer: Any, commits: Sequence[tuple[ReportCommit, str]], reports
                                 commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=dates[rc.sha])
                                          for rc in members]))  # fmt: skip
     return themes
+
+
+def render_stakeholder_digest_markdown(digest: DayDigest) -> str:
+    """A digest-day for stakeholders: its one line, each repository's counts, the overview's highlights, with
+    anything technical taken out (no commit lists)."""
+    D = words("digest", digest.language)
+    S = words("stakeholder", digest.language)
+    R = words("report", digest.language)
+    lines = [f"# {D['title'].format(name=md_inline(digest.name), date=digest.date)}", "",
+             f"**{_plain(digest.summary)}**", "", f"### {D['repos']}", ""]  # fmt: skip
+    for r in digest.repos:
+        name = md_inline(r.repo.rsplit("/", 1)[-1])
+        counts = (f"{r.total} · {R['levels']['high']} {r.high} · {R['levels']['medium']} {r.medium} · "
+                  f"{R['levels']['low']} {r.low}")  # fmt: skip
+        lines.append(f"- **{name}**: {D['state_missing'] if not r.stored else counts}")
+    highlights = [h for h in (_plain(x) for x in digest.overview.highlights) if h]
+    if highlights:
+        lines += ["", f"### {D['overview']}", "", *(f"- {h}" for h in highlights)]
+    lines += ["", "*" + S["footer"].format(version=__version__, cost="") + "*"]
+    return "\n".join(lines) + "\n"
