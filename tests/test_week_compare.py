@@ -194,7 +194,7 @@ def test_a_revert_burst_and_a_fix_share_over_half_show_both_signals_and_a_quiet_
     median = statistics.median(_recount(days, WEEKS["2026-W29"])["revert_counts"])
     assert kinds["reverts"]["figures"]["median"] == median == 0
     md = weeks["2026-W29", "md"]
-    line = next(x for x in md.splitlines() if x.startswith("- 3 reverts this week"))
+    line = next(x for x in md.splitlines() if x.startswith("- Reverts this week: 3, above the usual 0 a week"))
     assert all(sha[:7] in line for sha in reverts)
     assert "More than half of this week's commits were fixes: 6 of 11 (55%)." in md
     quiet = json.loads(weeks["2026-W28", "json"])
