@@ -17,7 +17,7 @@ from dailydiff.render.digest import build_day_digest
 from dailydiff.render.edition import Edition, day_edition, digest_edition, week_edition
 from dailydiff.render.week import IsoWeek
 from dailydiff.render.week import build_digest as build_week
-from dailydiff.render.week_words import with_comparison
+from dailydiff.render.week_build import with_comparison
 from dailydiff.settings import load_settings
 
 GOLDEN = Path(__file__).parent / "golden"

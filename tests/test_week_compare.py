@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dailydiff.models import DayReport
+from dailydiff.models import ChangeType, DayReport
 from dailydiff.render.chat import day_message
 from dailydiff.render.stakeholder import LINKS_PER_THEME, TECHNICAL_RE, outside_links
 from gitrepo import CommitSpec, FileEdit, build_repo, git
@@ -75,7 +75,9 @@ def weeks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out: dict[str, Any] = {"root": root, "repo": repo, "data": data, "common": common, "shas": shas}
     for week in WEEKS:
         for fmt in ("json", "md"):
-            out[week, fmt] = dailydiff("weekly", repo, "--week", week, "--format", fmt, *common, cwd=root).stdout
+            out[week, fmt] = dailydiff(
+                "weekly", repo, "--week", week, "--format", fmt, *common, cwd=root
+            ).stdout
     out["stakeholder"] = dailydiff("weekly", repo, "--week", "2026-W29", "--audience", "stakeholder",
                                    *common, cwd=root).stdout  # fmt: skip
     out["days"] = {
@@ -147,7 +149,9 @@ def test_each_week_over_week_figure_equals_a_recount_from_the_day_json(weeks: di
         assert figures["levels"] == mine["levels"]
         assert figures["types"] == mine["types"]
         assert figures["areas"] == mine["areas"]
-        assert figures["fixes"] == mine["fixes"] and figures["fix_share"] == round(mine["fixes"] / mine["total"], 4)
+        assert figures["fixes"] == mine["fixes"] and figures["fix_share"] == round(
+            mine["fixes"] / mine["total"], 4
+        )
         assert (figures["reverts"], figures["relands"]) == (mine["reverts"], mine["relands"])
         assert figures["contributors"] == mine["contributors"]
         assert sorted(figures["new_contributors"]) == mine["new"]
@@ -194,7 +198,9 @@ def test_a_revert_burst_and_a_fix_share_over_half_show_both_signals_and_a_quiet_
     median = statistics.median(_recount(days, WEEKS["2026-W29"])["revert_counts"])
     assert kinds["reverts"]["figures"]["median"] == median == 0
     md = weeks["2026-W29", "md"]
-    line = next(x for x in md.splitlines() if x.startswith("- Reverts this week: 3, above the usual 0 a week"))
+    line = next(
+        x for x in md.splitlines() if x.startswith("- Reverts this week: 3, above the usual 0 a week")
+    )
     assert all(sha[:7] in line for sha in reverts)
     assert "More than half of this week's commits were fixes: 6 of 11 (55%)." in md
     quiet = json.loads(weeks["2026-W28", "json"])
@@ -262,10 +268,14 @@ def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_ar
                "DAILYDIFF_LLM_PRICE": "2.0", "DAILYDIFF_LLM_MAX_RETRIES": "1"}  # fmt: skip
         args = ("weekly", weeks["repo"], "--week", "2026-W29", *weeks["common"])
         text = dailydiff(*args, "--audience", "stakeholder", cwd=weeks["root"], env=env).stdout
-        week_requests = [r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))]
+        week_requests = [
+            r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))
+        ]
         assert len(week_requests) == 1
         again = dailydiff(*args, "--audience", "stakeholder", cwd=weeks["root"], env=env).stdout
-        assert [r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))] == week_requests
+        assert [
+            r for r in fake.requests if "themes" in json.dumps(r.body.get("response_format", {}))
+        ] == week_requests
         assert again == text or again.split("*Generated")[0] == text.split("*Generated")[0]
         data = json.loads(dailydiff(*args, "--audience", "stakeholder", "--format", "json", cwd=weeks["root"],
                                     env=env).stdout)  # fmt: skip
@@ -278,9 +288,66 @@ def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_ar
     assert all([c["sha"] for c in t["commits"]] == [first] for t in data["themes"])
     assert len(text) <= 2500 and not TECHNICAL_RE.findall(outside_links(text))
     themes = [x for x in text.splitlines() if x.startswith("- **")]
-    assert len(themes) == 2 and all(f"[1](https://github.com/example/proj/commit/{first})" in x for x in themes)
+    assert len(themes) == 2 and all(
+        f"[1](https://github.com/example/proj/commit/{first})" in x for x in themes
+    )
     usage = data["usage"]
     tokens = usage["edition_prompt_tokens"] + usage["edition_completion_tokens"]
     assert tokens > 0 and usage["priced"] and usage["edition_cost"] == pytest.approx(tokens * 2.0 / 1e6)
-    assert usage["prompt_tokens"] + usage["completion_tokens"] == tokens  # the days were analysed by the rules
+    assert (
+        usage["prompt_tokens"] + usage["completion_tokens"] == tokens
+    )  # the days were analysed by the rules
     assert f"Cost of the week: {tokens:,} tokens, ${usage['cost']:.4f}" in text
+
+
+def test_the_mcp_search_tool_keeps_agent_written_commits_for_agent_yes(
+    weeks: dict[str, Any], tmp_path: Path
+) -> None:
+    from test_mcp import _session, _text
+
+    found: dict[str, list[str]] = {}
+
+    async def body(client: Any) -> None:
+        for question in ("planner OR reads OR prompts agent:yes", "planner OR reads OR prompts"):
+            result = await client.call_tool("search", {"question": question, "limit": 20})
+            found[question] = [c["title"] for c in json.loads(_text(result))["commits"]]
+
+    _session(tmp_path, {"DAILYDIFF_DATA_DIR": str(weeks["data"])}, body)
+    assert set(found["planner OR reads OR prompts agent:yes"]) == {
+        "fix(io): retry short reads",
+        "fix(core): stop the planner leaking",
+    }
+    assert "fix: ask Claude-style prompts politely" in found["planner OR reads OR prompts"]
+
+
+def test_a_breaking_change_a_security_fix_and_a_day_that_failed_are_each_a_signal_with_its_commits() -> None:
+    from dailydiff.models import Gate
+    from dailydiff.render.week_compare import compare
+    from dailydiff.render.week_words import signal_text
+
+    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.en.json"
+    report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
+    first, second, *rest = report.commits
+    assert first.analysis is not None and second.analysis is not None
+    breaking = first.model_copy(update={"message": first.message + "\n\nBREAKING CHANGE: the flag is gone"})
+    security = second.model_copy(
+        update={"analysis": second.analysis.model_copy(update={"change_types": [ChangeType.SECURITY]})}
+    )
+    day = report.model_copy(update={"commits": [breaking, security, *rest]})
+    failed = report.model_copy(update={"date": report.date + dt.timedelta(days=1), "commits": [],
+                                       "gate": Gate(failed=3, analysable=4, limit=0.5)})  # fmt: skip
+    monday = report.date - dt.timedelta(days=report.date.weekday())
+    _, _, signals = compare(monday, {day.date: day, failed.date: failed})
+    by_kind = {s.kind: s for s in signals}
+    assert set(by_kind) == {"breaking", "security", "failed_day"}
+    assert [c.sha for c in by_kind["breaking"].commits] == [first.sha]
+    assert [c.sha for c in by_kind["security"].commits] == [second.sha]
+    assert by_kind["failed_day"].figures == {"date": failed.date.isoformat(), "failed": 3, "analysable": 4}
+    assert signal_text(by_kind["breaking"], "en").startswith("1 breaking change(s)")
+    assert (
+        signal_text(by_kind["failed_day"], "zh")
+        == f"{failed.date.isoformat()} 的报告未能正常生成：4 个分析中 3 个失败。"
+    )
+    # The same week without them is quiet.
+    _, _, none = compare(monday, {report.date: report.model_copy(update={"commits": rest})})
+    assert none == []

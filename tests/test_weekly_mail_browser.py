@@ -20,7 +20,9 @@ NOTES = Path("/work/notes")
 
 
 def _mail(weeks: dict[str, Any], audience: str) -> Any:  # noqa: F811
-    settings = load_settings(environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}})
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
+    )
     iso = parse_week("2026-W29", parse_week("this", __import__("datetime").date(2026, 7, 20)).monday)
     with Store.open(weeks["data"]) as store:
         week = build_week(store, "example/proj", iso, settings, audience=audience)
@@ -31,7 +33,9 @@ def _mail(weeks: dict[str, Any], audience: str) -> Any:  # noqa: F811
 def _page(mail: Any) -> str:
     page = mail.html
     for image in mail.images:
-        page = page.replace(f"cid:{image.cid}", "data:image/png;base64," + base64.b64encode(image.png).decode())
+        page = page.replace(
+            f"cid:{image.cid}", "data:image/png;base64," + base64.b64encode(image.png).decode()
+        )
     return page
 
 
@@ -41,7 +45,7 @@ def test_the_weekly_mail_fits_600_px_with_its_chart_and_summary_in_light_and_dar
     for audience in ("engineer", "stakeholder"):
         mail = _mail(weeks, audience)
         assert "<style" not in mail.html.split("</head>")[1]  # the body: inline styles only
-        assert "<div" in mail.html and "<table" in mail.html and "class=\"dd-card\"" in mail.html
+        assert "<div" in mail.html and "<table" in mail.html and 'class="dd-card"' in mail.html
         assert mail.subject.startswith("[dailydiff] proj 2026-W29: 11 commits (↑9 vs last week)")
         names = [image.filename for image in mail.images]
         assert names == ["weeks-8.png", "weekdays.png", "type-mix.png"]
@@ -56,7 +60,10 @@ def test_the_weekly_mail_fits_600_px_with_its_chart_and_summary_in_light_and_dar
                 )
                 assert sizes[0] <= sizes[1], (audience, scheme, sizes)
                 for index, chart in enumerate(tab.locator("img").all()):
-                    assert chart.is_visible() and tab.evaluate(f"() => document.images[{index}].naturalWidth") > 0
+                    assert (
+                        chart.is_visible()
+                        and tab.evaluate(f"() => document.images[{index}].naturalWidth") > 0
+                    )
                     box = chart.bounding_box()
                     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 600
                 summary = tab.get_by_text("proj 2026-W29: 11 commits", exact=False).first

@@ -70,10 +70,10 @@ def search_command(
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir)  # the store's settings: nothing else is read
     with open_store(settings) as store:
-        if agent:
-            from dailydiff.search.agents import find_by_agents
+        if agent or "agent:" in question.lower():
+            from dailydiff.search.agents import find_matching
 
-            result = find_by_agents(store, question, filters, limit)
+            result = find_matching(store, question, filters, limit, agents_only=agent)
         else:
             result = find(store, question, filters, limit)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history

@@ -18,8 +18,8 @@ from dailydiff.publish.base import Publisher
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
+from dailydiff.render.week_build import with_comparison
 from dailydiff.render.week_compare import HISTORY_WEEKS
-from dailydiff.render.week_words import with_comparison
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -87,7 +87,9 @@ def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: lis
             text, usage = kept["text"], Usage.model_validate(kept["usage"])
         else:
             text, usage = analyzer.week(messages, week.language)
-            store.save_answer(key, json.dumps({"text": text, "usage": usage.model_dump()}, ensure_ascii=False))
+            store.save_answer(
+                key, json.dumps({"text": text, "usage": usage.model_dump()}, ensure_ascii=False)
+            )
         answer = parse_week_answer(text, len(commits))
     except (UnusableAnswer, AnswerError, DailyDiffError, ValueError, KeyError) as exc:
         log.warning("the LLM did not write the week %s of %s (%s): the rules' summary is used", week.week,

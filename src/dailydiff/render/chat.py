@@ -224,7 +224,10 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     D = i18n.words("digest", digest.language)
     words = i18n.words("chat", digest.language)
     links = repo_links or {}
-    sections: list[Section] = [Section(one_line(digest.summary)), *alert_sections(digest.alerts, digest.language)]
+    sections: list[Section] = [
+        Section(one_line(digest.summary)),
+        *alert_sections(digest.alerts, digest.language),
+    ]
     overview = _bullets(digest.overview.highlights, digest.overview.themes, D["themes"])
     if overview:
         sections.append(Section(D["overview"], overview))
@@ -262,21 +265,13 @@ def week_message(
 ) -> Message:
     """A repository's week: its highlights, its most important commits and the watch-topic hits;
     ``builder`` is the command that builds its missing days."""
-    from dailydiff.render.week_words import comparison_lines, signal_text  # on use: charts
+    from dailydiff.render.week_words import comparison_lines  # on use: charts
 
     W = i18n.words("weekly", week.language)
     C = i18n.words("week_compare", week.language)
     words = i18n.words("chat", week.language)
     sections: list[Section] = [Section(one_line(week.summary))] if week.summary else []
-    signals = [
-        (Span("⚠️ " + one_line(signal_text(s, week.language)) + " ", trusted=True),
-         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(s.commits[:5], 1)))
-        for s in week.signals
-    ]  # fmt: skip
-    if week.audience == "stakeholder":
-        from dailydiff.render.stakeholder import stakeholder_message
-
-        return stakeholder_message(week, sections, signals, report_url)
+    signals = signal_lines(week)
     compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in comparison_lines(week)]
     if compared:
         sections.append(Section(C["heading"], compared))
@@ -307,6 +302,17 @@ def week_message(
     return Message(
         title=title, counts=counts, sections=sections, report_url=report_url, language=week.language
     )
+
+
+def signal_lines(week: WeekDigest) -> list[Line]:
+    """A week's risk signals, a line each, with numbered links to their commits."""
+    from dailydiff.render.week_words import signal_text  # on use: charts
+
+    return [
+        (Span("⚠️ " + one_line(signal_text(s, week.language)) + " ", trusted=True),
+         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(s.commits[:5], 1)))
+        for s in week.signals
+    ]  # fmt: skip
 
 
 def link_line(digest: Message) -> Line | None:

@@ -86,8 +86,6 @@ class DayDigest(_Frozen):
     def summary(self) -> str:
         """One line for a chat preview and an e-mail subject: the model's first highlight when it wrote
         the overview, else the rules' line (render/week_words.py)."""
-        from dailydiff.render.week_words import digest_one_line
-
         return digest_one_line(self)
 
     @property
@@ -101,6 +99,25 @@ class DayDigest(_Frozen):
     @property
     def unsettled(self) -> bool:
         return any(r.partial for r in self.repos)
+
+
+SUMMARY_CHARS = 160  # a model's line, cut to fit a chat preview and a subject
+
+
+def digest_one_line(digest: DayDigest) -> str:
+    """The one-line summary of a digest-day across repositories: the model's first highlight when the
+    model wrote its overview, else built by the rules."""
+    if digest.overview.producer.startswith("llm") and digest.overview.highlights:
+        return " ".join(digest.overview.highlights[0].split())[:SUMMARY_CHARS]
+    words_ = words("one_line", digest.language)
+    busiest = max((r for r in digest.repos if r.total), key=lambda r: (r.total, r.repo), default=None)
+    return str(words_["digest"]).format(
+        name=digest.name, date=digest.date.isoformat(), total=digest.total,
+        active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos), high=len(digest.high),
+        focus=words_["digest_focus"].format(repo=busiest.repo.rsplit("/", 1)[-1], n=busiest.total)
+        if busiest
+        else "",
+    )  # fmt: skip
 
 
 def select_repos(patterns: Sequence[str], available: Sequence[str]) -> list[str]:

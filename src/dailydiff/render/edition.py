@@ -520,6 +520,7 @@ def week_edition(
     if week.audience == "stakeholder":
         from dailydiff.render.mail import markdown_to_html
         from dailydiff.render.stakeholder import render_stakeholder_markdown
+        from dailydiff.render.stakeholder_chat import stakeholder_message
 
         renderers["md"] = partial(render_stakeholder_markdown, week)
         renderers["html"] = lambda: markdown_to_html(render_stakeholder_markdown(week))
@@ -549,10 +550,14 @@ def week_edition(
         renderers=renderers,
         values=values,
         path=path,
-        message=lambda link, most: week_message(week, link, most, builder),
+        message=(lambda link, _most: stakeholder_message(week, link))
+        if week.audience == "stakeholder"
+        else (lambda link, most: week_message(week, link, most, builder)),
         subject=f"[dailydiff] {week.summary}"
         if week.summary
-        else W["subject"].format(repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high),
+        else W["subject"].format(
+            repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
+        ),
         charts=charts,
         mail=mail,
         link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),

@@ -16,7 +16,6 @@ from dailydiff.common.i18n import change_type_labels, join_list, words
 from dailydiff.common.text import md_inline, safe_url
 
 if TYPE_CHECKING:
-    from dailydiff.render.chat import Line, Message, Section
     from dailydiff.render.digest import DayDigest
 from dailydiff.models import ChangeType, DayReport, ReportCommit
 from dailydiff.render.week import Theme, WeekDigest
@@ -85,13 +84,13 @@ def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:
     return " ".join(shown) + more
 
 
-def _bare(text: str) -> str:
+def bare(text: str) -> str:
     """Model or rule text with anything technical taken out."""
     return " ".join(TECHNICAL_RE.sub("", text).split())
 
 
 def _plain(text: str) -> str:
-    return md_inline(_bare(text))
+    return md_inline(bare(text))
 
 
 def stakeholder_compare_lines(week: WeekDigest) -> list[str]:
@@ -155,49 +154,31 @@ def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stakeholder_message(
-    week: WeekDigest, sections: list[Section], signals: list[Line], report_url: str | None
-) -> Message:
-    """The stakeholder edition as the chat message model: the summary (in ``sections``), the week against
-    the last, the risk signals (``signals``), the themes with numbered links to their commits."""
-    from dailydiff.render.chat import Message, Section, Span, one_line
-
-    S = words("stakeholder", week.language)
-    compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in stakeholder_compare_lines(week)]
-    if compared:
-        sections.append(Section(S["compared"], compared))
-    if signals:
-        sections.append(Section(S["risks"], signals))
-    themes: list[Line] = [
-        (Span(f"• {_bare(t.title)} ({t.count}): ", bold=True, trusted=True), Span(_bare(t.meaning) + " "),
-         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(t.commits[:LINKS_PER_THEME], 1)))
-        for t in week.themes[:MAX_THEMES]
-    ]  # fmt: skip
-    if themes:
-        sections.append(Section(S["themes"], themes))
-    title = S["title"].format(name=week.repo_name, week=week.week, start=week.start, end=week.end)
-    return Message(title=title, counts=one_line(week.summary), sections=sections, report_url=report_url,
-                   language=week.language)  # fmt: skip
-
-
 def prompt_commits(reports: Sequence[DayReport]) -> list[tuple[ReportCommit, str]]:
     """The week's commits (merges left out), oldest first, each with its line in the LLM's prompt."""
-    pairs = [(rc, r) for r in sorted(reports, key=lambda r: r.date) for rc in reversed(r.commits) if not rc.is_merge]
+    pairs = [
+        (rc, r)
+        for r in sorted(reports, key=lambda r: r.date)
+        for rc in reversed(r.commits)
+        if not rc.is_merge
+    ]
     return [
         (rc, f"[{n}] {_primary_type(rc)} · {_primary_area(rc)} · {rc.title}")
         for n, (rc, _) in enumerate(pairs, 1)
     ]
 
 
-def llm_themes(answer: Any, commits: Sequence[tuple[ReportCommit, str]], reports: Sequence[DayReport]) -> list[Theme]:
+def llm_themes(
+    answer: Any, commits: Sequence[tuple[ReportCommit, str]], reports: Sequence[DayReport]
+) -> list[Theme]:
     """The model's themes (analysis/week.py ``WeekAnswer``) with their commits linked, technical words out."""
     dates = {rc.sha: r.date for r in reports for rc in r.commits}
     themes = []
     for theme in answer.themes:
         members = [commits[n - 1][0] for n in theme.commits]
-        title = _bare(theme.title)
+        title = bare(theme.title)
         if title:
-            themes.append(Theme(title=title, meaning=_bare(theme.meaning), count=len(members),
+            themes.append(Theme(title=title, meaning=bare(theme.meaning), count=len(members),
                                 commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=dates[rc.sha])
                                          for rc in members]))  # fmt: skip
     return themes

@@ -4,21 +4,17 @@ locale files: ``[week_compare]``, ``[signals]``, ``[one_line]``). Every figure a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from dailydiff.common.i18n import change_type_labels, join_list, words
-from dailydiff.models import DayReport
 from dailydiff.render.charts import Chart, Series, chart_labels
-from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures, compare
+from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures
 
 if TYPE_CHECKING:
-    from dailydiff.render.digest import DayDigest
     from dailydiff.render.week import WeekDigest, WeekUsage
 
 AREAS_SHOWN = 6
-SUMMARY_CHARS = 160  # a model's line, cut to fit a chat preview and a subject
 
 
 def delta(now: float, before: float | None, same: str = "=") -> str:
@@ -144,37 +140,3 @@ def week_one_line(week: WeekDigest, *, stakeholder: bool = False) -> str:
         focus=words_["focus"].format(area=area) if top else "",
         signals=words_["signals"].format(n=len(week.signals)) if week.signals else words_["quiet"],
     )  # fmt: skip
-
-
-def digest_one_line(digest: DayDigest) -> str:
-    """The one-line summary of a digest-day across repositories: the model's first highlight when the
-    model wrote its overview, else built by the rules."""
-    if digest.overview.producer.startswith("llm") and digest.overview.highlights:
-        return " ".join(digest.overview.highlights[0].split())[:SUMMARY_CHARS]
-    words_ = words("one_line", digest.language)
-    busiest = max((r for r in digest.repos if r.total), key=lambda r: (r.total, r.repo), default=None)
-    return str(words_["digest"]).format(
-        name=digest.name, date=digest.date.isoformat(), total=digest.total,
-        active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos), high=len(digest.high),
-        focus=words_["digest_focus"].format(repo=busiest.repo.rsplit("/", 1)[-1], n=busiest.total) if busiest else "",
-    )  # fmt: skip
-
-
-def with_comparison(week: WeekDigest, reports: Mapping[dt.date, DayReport | None], *, audience: str = "engineer",
-                    priced: bool = False) -> WeekDigest:  # fmt: skip
-    """The week with its figures against the weeks before (``reports``: its days and the nine weeks' before
-    them, None where not stored), its risk signals, its cost (``priced``: a price is set), its audience, its
-    rules' one-line summary and, for stakeholders, its rules' themes."""
-    from dailydiff.render.stakeholder import rule_themes
-    from dailydiff.render.week import WeekUsage
-
-    figures, comparison, signals = compare(week.start, reports)
-    own = [r for day in (week.start + dt.timedelta(days=i) for i in range(7)) if (r := reports.get(day))]
-    usage = WeekUsage(prompt_tokens=sum(r.stats.prompt_tokens for r in own),
-                      completion_tokens=sum(r.stats.completion_tokens for r in own),
-                      cost=round(sum(r.stats.cost for r in own), 6), priced=priced)  # fmt: skip
-    week = week.model_copy(update={"figures": figures, "comparison": comparison, "signals": signals,
-                                   "audience": audience, "usage": usage})  # fmt: skip
-    stakeholder = audience == "stakeholder"
-    return week.model_copy(update={"themes": rule_themes(own, week.language) if stakeholder else [],
-                                   "summary": week_one_line(week, stakeholder=stakeholder)})  # fmt: skip
