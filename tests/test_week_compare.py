@@ -256,6 +256,26 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     assert counted == len(week_shas)
     assert text.splitlines()[2].startswith("**proj 2026-W29: 11 commits (↑9 vs last week)")
     assert "More than half of this week's commits were fixes" in text
+    # Its chat message: the summary, the signals and the themes, each theme's commits linked by number.
+    from dailydiff.engine.weekly import build_week, edition_of
+    from dailydiff.render.week import parse_week
+    from dailydiff.settings import load_settings
+    from dailydiff.store import Store
+
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
+    )
+    with Store.open(weeks["data"]) as store:
+        week = build_week(store, "example/proj", parse_week("2026-W29", dt.date(2026, 7, 20)), settings,
+                          audience="stakeholder")  # fmt: skip
+        assert week is not None
+        message = edition_of(store, week, settings).message()
+    spans = [s for section in message.sections for line in section.lines for s in line]
+    words = " ".join([message.title, message.counts, *(s.title for s in message.sections),
+                      *(s.text for s in spans)])  # fmt: skip
+    assert not TECHNICAL_RE.findall(words) and message.counts == week.summary
+    theme_lines = [line for line in message.sections[-1].lines]
+    assert len(theme_lines) == len(week.themes) and all(any(s.url for s in line) for line in theme_lines)
 
 
 def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_are_shown(
@@ -351,3 +371,21 @@ def test_a_breaking_change_a_security_fix_and_a_day_that_failed_are_each_a_signa
     # The same week without them is quiet.
     _, _, none = compare(monday, {report.date: report.model_copy(update={"commits": rest})})
     assert none == []
+
+
+def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_names_no_code(
+    weeks: dict[str, Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "dailydiff.toml"
+    config.write_text('[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[[digest]]\nname = "team"\n', encoding="utf-8")
+    args = ("digest", "--date", "2026-07-14", "--config", config, "--data-dir", weeks["data"], "-q")
+    engineer = dailydiff(*args, cwd=tmp_path).stdout
+    line = "**team 2026-07-14: 2 commits in 1 of 1 repositories, 0 high-importance; busiest: proj (2).**"
+    assert engineer.splitlines()[2] == line
+    stakeholder = dailydiff(*args, "--audience", "stakeholder", cwd=tmp_path).stdout
+    assert stakeholder.splitlines()[2] == line and "- **proj**: 2 ·" in stakeholder
+    assert not TECHNICAL_RE.findall(outside_links(stakeholder)) and len(stakeholder) <= 2500
+    bad = dailydiff(*args, "--audience", "managers", cwd=tmp_path, check=False)
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+        "dailydiff: error: unknown audience 'managers' — use --audience engineer or --audience stakeholder"
+    ]

@@ -272,7 +272,9 @@ def week_message(
     words = i18n.words("chat", week.language)
     sections: list[Section] = [Section(one_line(week.summary))] if week.summary else []
     signals = signal_lines(week)
-    compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in comparison_lines(week)]
+    compared: list[Line] = [
+        (Span("• ", trusted=True), Span(one_line(line))) for line in comparison_lines(week)
+    ]
     if compared:
         sections.append(Section(C["heading"], compared))
         sections.append(Section(C["signals"], signals or [(Span(C["no_signals"], trusted=True),)]))

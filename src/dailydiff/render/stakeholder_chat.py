@@ -9,15 +9,15 @@ from dailydiff.render.stakeholder import LINKS_PER_THEME, MAX_THEMES, bare, stak
 from dailydiff.render.week import WeekDigest
 
 
-def stakeholder_message(
-    week: WeekDigest, sections: list[Section], signals: list[Line], report_url: str | None
-) -> Message:
+def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Message:
     """The stakeholder edition as the chat message model: the summary, the week against the last, the risk
     signals, the themes with numbered links to their commits (no commit titles: they name code)."""
     S = words("stakeholder", week.language)
     sections = [Section(one_line(week.summary))] if week.summary else []
     signals = signal_lines(week)
-    compared = [(Span("• ", trusted=True), Span(one_line(line))) for line in stakeholder_compare_lines(week)]
+    compared: list[Line] = [
+        (Span("• ", trusted=True), Span(one_line(line))) for line in stakeholder_compare_lines(week)
+    ]
     if compared:
         sections.append(Section(S["compared"], compared))
     if signals:
