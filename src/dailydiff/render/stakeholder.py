@@ -23,7 +23,7 @@ from dailydiff.render.week_compare import SignalCommit, areas_of
 from dailydiff.render.week_words import cost_line, delta, human_area, signal_text
 
 MAX_THEMES = 6
-LINKS_PER_THEME = 5
+LINKS_PER_THEME = 3
 MAX_CHARS = 2500
 # What no stakeholder text may hold outside a link: a path, a file name, an identifier (snake_case,
 # camelCase, a call), a code span or a commit hash. Tests check editions against it too.
