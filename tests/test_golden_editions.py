@@ -45,7 +45,9 @@ def _editions() -> dict[str, Edition]:
     weekly = build_week(report.repo, IsoWeek(year=year, week=week), {report.date: report}, timezone="UTC",
                         language="en", now=NOW)  # fmt: skip
     # The week before holds the same day a week earlier: the edition states its week over week.
-    before = report.model_copy(update={"date": report.date - dt.timedelta(days=7), "commits": report.commits[:3]})
+    before = report.model_copy(
+        update={"date": report.date - dt.timedelta(days=7), "commits": report.commits[:3]}
+    )
     weekly = with_comparison(weekly, {report.date: report, before.date: before})
     return {
         "day": day_edition(report, SETTINGS),

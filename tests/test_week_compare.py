@@ -377,7 +377,9 @@ def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_n
     weeks: dict[str, Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "dailydiff.toml"
-    config.write_text('[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[[digest]]\nname = "team"\n', encoding="utf-8")
+    config.write_text(
+        '[report]\ntimezone = "UTC"\nlanguage = "en"\n\n[[digest]]\nname = "team"\n', encoding="utf-8"
+    )
     args = ("digest", "--date", "2026-07-14", "--config", config, "--data-dir", weeks["data"], "-q")
     engineer = dailydiff(*args, cwd=tmp_path).stdout
     line = "**team 2026-07-14: 2 commits in 1 of 1 repositories, 0 high-importance; busiest: proj (2).**"

@@ -59,5 +59,7 @@ def parse_week_answer(text: str, commits: int) -> WeekAnswer:
             continue
         numbers = [n for n in item.get("commits") or [] if isinstance(n, int) and 1 <= n <= commits]
         if numbers and item["title"].strip():
-            themes.append(WeekTheme(item["title"], str(item.get("meaning") or ""), list(dict.fromkeys(numbers))))
+            themes.append(
+                WeekTheme(item["title"], str(item.get("meaning") or ""), list(dict.fromkeys(numbers)))
+            )
     return WeekAnswer(" ".join(data["summary"].split()), themes[:MAX_THEMES])

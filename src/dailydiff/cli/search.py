@@ -64,7 +64,9 @@ def search_command(
     as_json: bool = AsJson,
     config: options.Config = None,
     data_dir: options.DataDir = None,
-    agent: bool = typer.Option(False, "--agent", help="Only commits a coding agent wrote (trailers, committer)."),
+    agent: bool = typer.Option(
+        False, "--agent", help="Only commits a coding agent wrote (trailers, committer)."
+    ),
 ) -> None:
     """The stored commits that match QUESTION best: titles, pull requests, paths and analyses."""
     filters = filters_from(repo, since, until, change_type, level, topic, path)
