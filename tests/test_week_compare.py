@@ -219,7 +219,7 @@ def test_agent_written_commits_are_marked_in_every_format_and_a_mention_is_not(w
     root = weeks["root"] / "days"
     md = (next(root.rglob("2026-07-13.md"))).read_text(encoding="utf-8")
     row = next(x for x in md.splitlines() if "retry short reads" in x and x.startswith("|"))
-    assert "🤖 Claude" in row and "**🤖 Written with**: Claude" in md
+    assert "🤖 Claude" in row and "**🤖 Written with**: Claude" in md and "| 🤖 by coding agents 1 |" in md
     md2 = (next(root.rglob("2026-07-14.md"))).read_text(encoding="utf-8")
     assert "🤖 Copilot" in md2
     assert not any("🤖" in x for x in md2.splitlines() if "Claude-style" in x and x.startswith("|"))

@@ -242,6 +242,9 @@ def stats_line(report: DayReport) -> str:
         parts.append(L["stats_failed"].format(n=s.failed))
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
+    agents = sum(1 for rc in report.commits if agent_of(rc))
+    if agents:  # commits a coding agent wrote (its trailers or committer say so)
+        parts.append(L["stats_agents"].format(n=agents))
     if s.prompt_tokens or s.completion_tokens:
         tokens = L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens)
         if s.replaced_prompt_tokens or s.replaced_completion_tokens:  # spent stays spent, shown apart
