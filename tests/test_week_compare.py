@@ -391,3 +391,30 @@ def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_n
     assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
         "dailydiff: error: unknown audience 'managers' — use --audience engineer or --audience stakeholder"
     ]
+
+
+def test_one_week_goes_to_engineers_as_today_and_to_a_managers_mail_as_the_stakeholder_edition(
+    weeks: dict[str, Any], tmp_path: Path
+) -> None:
+    from smtp_server import SmtpServer, email_publish_toml, make_certificate
+
+    (tmp_path / "tls").mkdir()
+    cert, key = make_certificate(tmp_path / "tls")
+    server = SmtpServer(cert, key, password="pw-week-3").start()
+    try:
+        team = email_publish_toml(server, "SMTP_PASSWORD") + 'name = "team"\n'
+        managers = (email_publish_toml(server, "SMTP_PASSWORD").replace("team@example.com", "boss@example.com")
+                    + 'name = "managers"\naudience = "stakeholder"\n')  # fmt: skip
+        config = tmp_path / "dailydiff.toml"
+        config.write_text('[report]\ntimezone = "UTC"\nlanguage = "en"\n' + team + managers, encoding="utf-8")
+        dailydiff("weekly", weeks["repo"], "--week", "2026-W29", "--publish", "--config", config,
+                  "--data-dir", weeks["data"], "-q", cwd=tmp_path, env={"SMTP_PASSWORD": "pw-week-3"})  # fmt: skip
+    finally:
+        server.stop()
+    by_rcpt = {e.recipients[0]: e.message for e in server.received}
+    assert set(by_rcpt) == {"team@example.com", "boss@example.com"}
+    engineer = by_rcpt["team@example.com"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    stakeholder = by_rcpt["boss@example.com"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "### 📈 Week over week" in engineer and "### ⭐ Most important commits" in engineer
+    assert "### 🧭 What changed" in stakeholder and "Most important commits" not in stakeholder
+    assert not TECHNICAL_RE.findall(outside_links(stakeholder))

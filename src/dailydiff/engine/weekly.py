@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 
 from dailydiff.engine.deliver import pick_publishers
@@ -115,7 +116,29 @@ def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str 
         store.get_report(week.repo, week.start - dt.timedelta(days=7 - i), week.language) for i in range(7)
     )
     stored = [r for r in before if r is not None]
-    return week_edition(week, settings, type_counts(stored) if stored else None, builder)
+    previous = type_counts(stored) if stored else None
+    wanted = _other_audience_targets(settings, week.audience)
+    if wanted is None:
+        return week_edition(week, settings, previous, builder)
+    # [[publish]] entries that want the week for the other audience are sent that edition.
+    audience, targets = wanted
+    other = build_week(store, week.repo, iso_week(week.start), settings, audience=audience)
+    variant = week_edition(other, settings, previous, builder) if other is not None else None
+    return week_edition(week, settings, previous, builder,
+                        audience_of=lambda target: variant if target in targets else None)  # fmt: skip
+
+
+def _other_audience_targets(settings: Settings, audience: str) -> tuple[str, frozenset[str]] | None:
+    """The other audience, and the delivery targets of the ``[[publish]]`` entries that ask for it."""
+    wanting = [e for e in settings.publish if e.audience is not None and e.audience != audience]
+    if not wanting:
+        return None
+    from dailydiff.publish.base import Secrets
+    from dailydiff.publish.registry import build_publishers
+
+    # A publisher's target (its ledger identity) may come from a secret (a webhook's URL): read as for sending.
+    targets = frozenset(p.target for p in build_publishers(wanting, Secrets(os.environ)))
+    return str(wanting[0].audience), targets
 
 
 def weekly_publishers(settings: Settings, available: Sequence[Publisher]) -> list[Publisher]:

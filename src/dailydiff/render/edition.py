@@ -140,6 +140,7 @@ class Edition:
         alerts: Sequence[Alert] = (),
         retold: Callable[[tuple[Alert, ...]], Edition] | None = None,
         mail: Callable[[str | None, str], Mail] | None = None,
+        audience_of: Callable[[str], Edition | None] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -160,6 +161,8 @@ class Edition:
         # (each target is sent the edition without the alerts about itself: ``for_target``).
         self.alerts, self._retold = tuple(alerts), retold
         self._mail = mail  # a unit kind's own mail (the week's); else the Markdown as a mail
+        # The same unit for a target that wants another audience ([[publish]] audience), else None.
+        self._audience_of = audience_of
         self._variants: dict[tuple[Alert, ...], Edition] = {}
 
     @property
@@ -226,6 +229,9 @@ class Edition:
     def for_target(self, target: str, recovered: Collection[str] = ()) -> Edition:
         """The edition as ``target`` is sent it: without the alerts about itself, nor about the targets in
         ``recovered`` (delivered since the alert was made). The same unit: its key, files and content hash."""
+        other = self._audience_of(target) if self._audience_of is not None else None
+        if other is not None:
+            return other.for_target(target, recovered)
         gone = {target, *recovered}
         return self._telling(tuple(a for a in self.alerts if a.target not in gone))
 
@@ -495,6 +501,7 @@ def week_edition(
     settings: Settings,
     previous_types: Mapping[str, int] | None = None,
     builder: str = "dailydiff run",
+    audience_of: Callable[[str], Edition | None] | None = None,
 ) -> Edition:
     """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
     the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
@@ -560,6 +567,7 @@ def week_edition(
         ),
         charts=charts,
         mail=mail,
+        audience_of=audience_of,
         link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),
         empty="" if week.totals.total else "no commits that week",
         held=_week_held(week, builder),

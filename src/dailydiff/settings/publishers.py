@@ -54,6 +54,8 @@ class EntryBase(BaseModel):
     backoff: float = Field(default=1.0, ge=0)
     # Longest wait honoured for a Retry-After header; a longer one fails the publisher instead.
     max_retry_after: float = Field(default=120.0, ge=0)
+    # Who this target's weekly editions are written for ("engineer" or "stakeholder"); unset: [weekly] audience.
+    audience: Literal["engineer", "stakeholder"] | None = None
 
     def policy(self) -> HttpPolicy:
         """The one outbound policy, as this entry sets it: ``timeout`` bounds each request (and each of its
