@@ -52,7 +52,10 @@ def _items(week: WeekDigest) -> tuple[str, list[dict[str, Any]]]:
 
 def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequence[Chart], link: str | None = None,
                       templates_dir: str = "") -> Mail:  # fmt: skip
-    """The week's mail: ``text`` (its Markdown) as the plain part, the HTML drawn here, ``charts`` inline."""
+    """The week's mail: ``text`` (its Markdown) as the plain part, the HTML drawn here, ``charts`` inline (for
+    stakeholders the first, the last eight weeks, without its table: one screen)."""
+    stakeholder = week.audience == "stakeholder"
+    charts = charts[:1] if stakeholder else charts
     images, views = [], []
     for chart in charts:
         png = render_png(chart, width=PNG_WIDTH)
@@ -68,7 +71,6 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
     ]  # fmt: skip
     heading, items = _items(week)
     W = words("weekly", week.language)
-    stakeholder = week.audience == "stakeholder"
     cost = cost_line(week.usage, week.language)
     footer = W["footer"].format(version=__version__, timezone=week.timezone,
                                 generated=generation_stamp(week.generated_at, week.timezone))  # fmt: skip
@@ -82,6 +84,8 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
             summary=week.summary,
             C=words("week_compare", week.language),
             compare=stakeholder_compare_lines(week) if stakeholder else comparison_lines(week),
+        compare_heading=words("stakeholder", week.language)["compared"] if stakeholder else None,
+        tables=not stakeholder,
             charts=views,
             signals=signals,
             items_heading=heading,
