@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 from dailydiff.models import ChangeType, DayReport, ReportCommit
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
-from dailydiff.render.week_words import cost_line, delta, human_area, signal_text
+from dailydiff.render.week_words import changed, cost_line, human_area, signal_text
 
 MAX_THEMES = 6
 LINKS_PER_THEME = 3
@@ -102,12 +102,11 @@ def stakeholder_compare_lines(week: WeekDigest) -> list[str]:
     before = comparison.previous_week
     if before is None:
         return [C["no_previous"]]
-    same = C["same"]
     return [
-        C["commits"].format(now=f.total, delta=delta(f.total, before.total, same)),
+        C["commits"].format(now=f.total, delta=changed(C, "change", f.total, before.total)),
         C["fix_share"].format(pct=round(100 * f.fix_share), fixes=f.fixes, total=f.total,
-                              delta_pct=delta(round(100 * f.fix_share), round(100 * before.fix_share), same)),
-        C["contributors"].format(n=f.contributors, delta=delta(f.contributors, before.contributors, same),
+                              delta_pct=changed(C, "points", round(100 * f.fix_share), round(100 * before.fix_share))),
+        C["contributors"].format(n=f.contributors, delta=changed(C, "change", f.contributors, before.contributors),
                                  new=len(f.new_contributors), returning=len(f.returning_contributors)),
     ]  # fmt: skip
 

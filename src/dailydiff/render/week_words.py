@@ -38,6 +38,11 @@ def _parts(now: Mapping[str, int], before: Mapping[str, int] | None, names: Mapp
     return " · ".join(out)
 
 
+def changed(C: Mapping[str, str], key: str, now: float, before: float | None) -> str:
+    """A figure's change as the sentence says it (``C[key]``: " (↑3)", "; ↑6 points"); '' without a week before."""
+    return C[key].format(delta=delta(now, before, C["same"])) if before is not None else ""
+
+
 def comparison_lines(week: WeekDigest) -> list[str]:
     """Each week-over-week figure as a line (the first says which week it is compared with)."""
     figures, comparison = week.figures, week.comparison
@@ -50,8 +55,8 @@ def comparison_lines(week: WeekDigest) -> list[str]:
     lines = [C["previous"].format(week=before.week) if before else C["no_previous"]]
     b: WeekFigures | None = before
 
-    def d(now: float, then: Callable[[WeekFigures], float]) -> str:
-        return delta(now, then(b) if b is not None else None, same) or "—"
+    def d(now: float, then: Callable[[WeekFigures], float], words_key: str = "change") -> str:
+        return changed(C, words_key, now, then(b) if b is not None else None)
 
     levels = {"high": R["levels"]["high"], "medium": R["levels"]["medium"], "low": R["levels"]["low"]}
     top_areas = list(figures.areas)[:AREAS_SHOWN]
@@ -68,7 +73,7 @@ def comparison_lines(week: WeekDigest) -> list[str]:
         C["areas"].format(parts=_parts(figures.areas, b.areas if b else None,
                                        {ROOT_AREA: chart_labels(week.language)["root"]}, same, top_areas)),
         C["fix_share"].format(pct=round(100 * figures.fix_share), fixes=figures.fixes, total=figures.total,
-                              delta_pct=d(round(100 * figures.fix_share), lambda f: round(100 * f.fix_share))),
+                              delta_pct=d(round(100 * figures.fix_share), lambda f: round(100 * f.fix_share), "points")),
         C["reverts"].format(reverts=figures.reverts, delta=d(figures.reverts, lambda f: f.reverts),
                             relands=figures.relands, delta_relands=d(figures.relands, lambda f: f.relands)),
         C["contributors"].format(n=figures.contributors, delta=d(figures.contributors, lambda f: f.contributors),
