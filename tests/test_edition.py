@@ -284,7 +284,7 @@ def test_run_delivers_each_week_once_per_target_and_days_digests_and_weeks_reach
     message = week_run.mails[0].message
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
-    assert len(images) == 2
+    assert len(images) == 3  # the last eight weeks, the week by weekday, its change types
     for part in images:
         assert f'src="cid:{part["Content-ID"].strip("<>")}"' in html
         picture = Image.open(io.BytesIO(part.get_content()))

@@ -17,6 +17,7 @@ from dailydiff.render.digest import build_day_digest
 from dailydiff.render.edition import Edition, day_edition, digest_edition, week_edition
 from dailydiff.render.week import IsoWeek
 from dailydiff.render.week import build_digest as build_week
+from dailydiff.render.week_build import with_comparison
 from dailydiff.settings import load_settings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -43,6 +44,11 @@ def _editions() -> dict[str, Edition]:
     year, week, _ = report.date.isocalendar()
     weekly = build_week(report.repo, IsoWeek(year=year, week=week), {report.date: report}, timezone="UTC",
                         language="en", now=NOW)  # fmt: skip
+    # The week before holds the same day a week earlier: the edition states its week over week.
+    before = report.model_copy(
+        update={"date": report.date - dt.timedelta(days=7), "commits": report.commits[:3]}
+    )
+    weekly = with_comparison(weekly, {report.date: report, before.date: before})
     return {
         "day": day_edition(report, SETTINGS),
         "digest": digest_edition(digest, SETTINGS),

@@ -231,6 +231,9 @@ class ReportCommit(Commit):
     alerted_at: dt.datetime | None = (
         None  # when a [[watch]] alert first told someone of it (engine/alerts.py)
     )
+    # The coding agent that wrote it (its trailers or committer name one: scoring/agents.toml), else None;
+    # set where a report is rendered, so every stored report gets it.
+    agent: str | None = None
 
     @model_serializer(mode="wrap")
     def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -438,6 +438,23 @@ class LLMAnalyzer:
                 f"the LLM could not rewrite the question ({exc})", "try again, or ask with --no-llm"
             ) from None
 
+    def week(self, messages_for: Callable[[str], list[dict[str, str]]], language: str) -> tuple[str, Usage]:
+        """A week's summary and themes (analysis/week.py): the reply's text and what it cost, outside any
+        event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
+        from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
+
+        async def main() -> tuple[str, Usage]:
+            async with self.session() as session:
+                return await session._one_answer(language, WEEK_TOKENS, WEEK_SCHEMA, "week",
+                                                 "the week's summary was cut off", messages_for)  # fmt: skip
+
+        try:
+            return run_sync(main())
+        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
+                raise UnusableAnswer(str(exc)) from None
+            raise AnalysisError(f"the LLM could not write the week ({exc})", "try again later") from None
+
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = _display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":

@@ -204,6 +204,19 @@ class PromptBook:
         user = self._render("ask.user", language, question=question, commits=list(commit_lines))
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
+    def week_messages(self, name: str, week: str, figures: Sequence[str], signals: Sequence[str],
+                      commits: Sequence[str], language: str, mode: str) -> list[dict[str, str]]:  # fmt: skip
+        """A week's one-line summary and stakeholder themes (analysis/week.py): its figures, its signals and its
+        commits, numbered."""
+        from dailydiff.analysis.week import WEEK_SCHEMA
+
+        system = self._render(
+            "week.system", language, mode=mode, schema_json=json.dumps(WEEK_SCHEMA, ensure_ascii=False)
+        )
+        user = self._render("week.user", language, project=name, week=week, figures=list(figures),
+                            signals=list(signals), commits=list(commits))  # fmt: skip
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
     def rewrite_messages(self, question: str, language: str, mode: str) -> list[dict[str, str]]:
         """`dailydiff ask`: the question as search words in English and in Chinese (one request, cached)."""
         system = self._render(

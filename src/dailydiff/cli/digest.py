@@ -47,6 +47,12 @@ def digest_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    audience: str | None = typer.Option(
+        None,
+        "--audience",
+        metavar="AUDIENCE",
+        help="engineer (commits) or stakeholder (counts and highlights, no paths); default: each [[digest]]'s.",
+    ),
 ) -> None:
     """Daily digest(s) across repositories from the stored reports of the day(s)."""
     chosen = ["md"]
@@ -65,6 +71,14 @@ def digest_command(
     if lang is not None:  # the flag beats a [[digest]] entry's own language too
         settings = settings.model_copy(
             update={"digest": [entry.model_copy(update={"language": lang}) for entry in settings.digest]}
+        )
+    if audience is not None:  # the flag beats each [[digest]] entry's own audience
+        if audience not in ("engineer", "stakeholder"):
+            raise UsageError(
+                f"unknown audience {audience!r}", "use --audience engineer or --audience stakeholder"
+            )
+        settings = settings.model_copy(
+            update={"digest": [entry.model_copy(update={"audience": audience}) for entry in settings.digest]}
         )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",

@@ -64,12 +64,20 @@ def search_command(
     as_json: bool = AsJson,
     config: options.Config = None,
     data_dir: options.DataDir = None,
+    agent: bool = typer.Option(
+        False, "--agent", help="Only commits a coding agent wrote (trailers, committer)."
+    ),
 ) -> None:
     """The stored commits that match QUESTION best: titles, pull requests, paths and analyses."""
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir)  # the store's settings: nothing else is read
     with open_store(settings) as store:
-        result = find(store, question, filters, limit)
+        if agent or "agent:" in question.lower():
+            from dailydiff.search.agents import find_matching
+
+            result = find_matching(store, question, filters, limit, agents_only=agent)
+        else:
+            result = find(store, question, filters, limit)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
     nothing_to_tear_down()
     if health:

@@ -82,6 +82,12 @@ def weekly_command(
     ),
     force: options.Force = False,
     quiet: options.Quiet = False,
+    audience: str | None = typer.Option(
+        None,
+        "--audience",
+        metavar="AUDIENCE",
+        help="engineer (commits, paths) or stakeholder (themes, no paths); default: [weekly] audience.",
+    ),
 ) -> None:
     """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""
     if lang is not None and lang not in ("zh", "en"):
@@ -97,8 +103,12 @@ def weekly_command(
         if output_dir is None and not publish and len(chosen) > 1:
             raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
                              "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    if audience is not None and audience not in ("engineer", "stakeholder"):
+        raise UsageError(
+            f"unknown audience {audience!r}", "use --audience engineer or --audience stakeholder"
+        )
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang},
-                                                "weekly": {"formats": chosen}})  # fmt: skip
+                                                "weekly": {"formats": chosen, "audience": audience}})  # fmt: skip
     targets = _targets(source, name, settings, config)
     secrets = Secrets(os.environ)
     outputs: list[Publisher] = []

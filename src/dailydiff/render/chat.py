@@ -20,6 +20,7 @@ from dailydiff.common import i18n
 from dailydiff.common.text import clean, code_span_at, safe_url
 from dailydiff.models import DayReport, Level, ReportCommit
 from dailydiff.render.markdown import gate_warning, pr_context, stats_line
+from dailydiff.scoring.agents import agent_of
 
 if TYPE_CHECKING:
     from dailydiff.render.digest import DayDigest
@@ -87,7 +88,8 @@ MARKS = {Level.HIGH: "🔴", Level.MEDIUM: "🟡", Level.LOW: "🟢"}
 
 
 def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: Sequence[str] = (),
-                summary: str = "", repo: str = "", extra: Sequence[Span] = (), language: str = "en") -> Line:  # fmt: skip
+                summary: str = "", repo: str = "", extra: Sequence[Span] = (), language: str = "en",
+                agent: str | None = None) -> Line:  # fmt: skip
     """One commit as a line: its mark, the repository (in a digest across repositories), watch topics,
     the title linked to the commit, the short sha, ``extra`` spans (a pull request) and a summary."""
     spans: list[Span] = [Span(f"{MARKS[level]} ", trusted=True)]
@@ -98,6 +100,8 @@ def commit_line(level: Level, title: str, url: str | None, sha: str, *, watch: S
     spans.append(Span(cut(one_line(title) or "—", TITLE_CHARS), url=safe_url(url), bold=True))
     spans.append(Span(" ", trusted=True))
     spans.append(Span(sha[:7], code=True, trusted=True))
+    if agent:
+        spans.append(Span(f" 🤖 {agent}", trusted=True))
     spans.extend(extra)
     summary = one_line(summary)
     if summary:
@@ -131,6 +135,7 @@ def _report_commit_line(rc: ReportCommit, report: DayReport) -> Line:
         summary=summary,
         extra=extra,
         language=report.language,
+        agent=agent_of(rc),
     )
 
 
@@ -177,6 +182,11 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     heading = words["high"] if not watched else f"{words['watch']} / {words['high']}"
     total = len(watched) + len(high)
     sections.append(_listed(f"{heading} ({total})", listed, total, report_url, words))
+    shown = {rc.sha for rc in (watched + high)[:max_commits]}
+    by_agents = [rc for rc in report.commits if rc.sha not in shown and agent_of(rc)]
+    if by_agents:  # the rest of the commits agents wrote: marked wherever a commit is listed
+        lines = [_report_commit_line(rc, report) for rc in by_agents[:max_commits]]
+        sections.append(_listed(f"{L['agent']} ({len(by_agents)})", lines, len(by_agents), report_url, words))
     return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
                   language=report.language)  # fmt: skip
 
@@ -214,7 +224,10 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     D = i18n.words("digest", digest.language)
     words = i18n.words("chat", digest.language)
     links = repo_links or {}
-    sections: list[Section] = alert_sections(digest.alerts, digest.language)
+    sections: list[Section] = [
+        Section(one_line(digest.summary)),
+        *alert_sections(digest.alerts, digest.language),
+    ]
     overview = _bullets(digest.overview.highlights, digest.overview.themes, D["themes"])
     if overview:
         sections.append(Section(D["overview"], overview))
@@ -252,9 +265,19 @@ def week_message(
 ) -> Message:
     """A repository's week: its highlights, its most important commits and the watch-topic hits;
     ``builder`` is the command that builds its missing days."""
+    from dailydiff.render.week_words import comparison_lines  # on use: charts
+
     W = i18n.words("weekly", week.language)
+    C = i18n.words("week_compare", week.language)
     words = i18n.words("chat", week.language)
-    sections: list[Section] = []
+    sections: list[Section] = [Section(one_line(week.summary))] if week.summary else []
+    signals = signal_lines(week)
+    compared: list[Line] = [
+        (Span("• ", trusted=True), Span(one_line(line))) for line in comparison_lines(week)
+    ]
+    if compared:
+        sections.append(Section(C["heading"], compared))
+        sections.append(Section(C["signals"], signals or [(Span(C["no_signals"], trusted=True),)]))
     highlights = _bullets(week.highlights, [], "")
     if week.missing_days:
         missing = W["missing"].format(n=len(week.missing_days), builder=builder,
@@ -263,7 +286,8 @@ def week_message(
         highlights.append((Span(one_line(missing), trusted=True),))
     if highlights:
         sections.append(Section(W["highlights"], highlights))
-    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language)
+    top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language,
+                       agent=c.agent)
            for c in week.top_commits[:max_commits]]  # fmt: skip
     sections.append(
         _listed(f"{W['top']} ({len(week.top_commits)})", top, len(week.top_commits), report_url, words)
@@ -280,6 +304,17 @@ def week_message(
     return Message(
         title=title, counts=counts, sections=sections, report_url=report_url, language=week.language
     )
+
+
+def signal_lines(week: WeekDigest) -> list[Line]:
+    """A week's risk signals, a line each, with numbered links to their commits."""
+    from dailydiff.render.week_words import signal_text  # on use: charts
+
+    return [
+        (Span("⚠️ " + one_line(signal_text(s, week.language)) + " ", trusted=True),
+         *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(s.commits[:5], 1)))
+        for s in week.signals
+    ]  # fmt: skip
 
 
 def link_line(digest: Message) -> Line | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
@@ -81,6 +81,13 @@ class DayDigest(_Frozen):
     # Failing delivery targets of its repositories or of the digest itself (see DayReport.alerts): not stored.
     alerts: list[str] = Field(default_factory=list, exclude=True)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        """One line for a chat preview and an e-mail subject: the model's first highlight when it wrote
+        the overview, else the rules' line (render/week_words.py)."""
+        return digest_one_line(self)
+
     @property
     def gated(self) -> list[DigestRepo]:
         return [r for r in self.repos if r.gated]
@@ -92,6 +99,25 @@ class DayDigest(_Frozen):
     @property
     def unsettled(self) -> bool:
         return any(r.partial for r in self.repos)
+
+
+SUMMARY_CHARS = 160  # a model's line, cut to fit a chat preview and a subject
+
+
+def digest_one_line(digest: DayDigest) -> str:
+    """The one-line summary of a digest-day across repositories: the model's first highlight when the
+    model wrote its overview, else built by the rules."""
+    if digest.overview.producer.startswith("llm") and digest.overview.highlights:
+        return " ".join(digest.overview.highlights[0].split())[:SUMMARY_CHARS]
+    words_ = words("one_line", digest.language)
+    busiest = max((r for r in digest.repos if r.total), key=lambda r: (r.total, r.repo), default=None)
+    return str(words_["digest"]).format(
+        name=digest.name, date=digest.date.isoformat(), total=digest.total,
+        active=sum(1 for r in digest.repos if r.total), repos=len(digest.repos), high=len(digest.high),
+        focus=words_["digest_focus"].format(repo=busiest.repo.rsplit("/", 1)[-1], n=busiest.total)
+        if busiest
+        else "",
+    )  # fmt: skip
 
 
 def select_repos(patterns: Sequence[str], available: Sequence[str]) -> list[str]:
@@ -263,6 +289,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
         "d": digest,
         "D": D,
         "title": D["title"].format(name=digest.name, date=digest.date),
+        "summary": clean(digest.summary),
         "highlights": [clean(line) for line in digest.overview.highlights],
         "themes": [clean(line) for line in digest.overview.themes],
         # failing delivery targets, each under the one heading: "⚠️ Delivery alert: …"

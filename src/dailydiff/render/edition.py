@@ -139,6 +139,8 @@ class Edition:
         read_now: Callable[[], str] | None = None,
         alerts: Sequence[Alert] = (),
         retold: Callable[[tuple[Alert, ...]], Edition] | None = None,
+        mail: Callable[[str | None, str], Mail] | None = None,
+        audience_of: Callable[[str], Edition | None] | None = None,
     ) -> None:
         self.kind, self.key, self.title, self.link, self.report = kind, key, title, link, report
         self.files = Files(renderers)
@@ -158,6 +160,9 @@ class Edition:
         # The alerts this edition's messages say, and the builder of the same edition saying only some of them
         # (each target is sent the edition without the alerts about itself: ``for_target``).
         self.alerts, self._retold = tuple(alerts), retold
+        self._mail = mail  # a unit kind's own mail (the week's); else the Markdown as a mail
+        # The same unit for a target that wants another audience ([[publish]] audience), else None.
+        self._audience_of = audience_of
         self._variants: dict[tuple[Alert, ...], Edition] = {}
 
     @property
@@ -214,12 +219,19 @@ class Edition:
 
         key = (link or self.link, subject or self.subject)
         if key not in self._mails:
-            self._mails[key] = build_mail(key[1], self.markdown_now(), self._charts(), key[0])
+            self._mails[key] = (
+                self._mail(key[0], key[1])
+                if self._mail is not None
+                else build_mail(key[1], self.markdown_now(), self._charts(), key[0])
+            )
         return self._mails[key]
 
     def for_target(self, target: str, recovered: Collection[str] = ()) -> Edition:
         """The edition as ``target`` is sent it: without the alerts about itself, nor about the targets in
         ``recovered`` (delivered since the alert was made). The same unit: its key, files and content hash."""
+        other = self._audience_of(target) if self._audience_of is not None else None
+        if other is not None:
+            return other.for_target(target, recovered)
         gone = {target, *recovered}
         return self._telling(tuple(a for a in self.alerts if a.target not in gone))
 
@@ -448,6 +460,13 @@ def digest_edition(
         }  # fmt: skip
 
     renderers = laid_out(settings.report.path_template)
+    if any(e.name == digest.name and e.audience == "stakeholder" for e in settings.digest):
+        from dailydiff.render.mail import markdown_to_html
+        from dailydiff.render.stakeholder import render_stakeholder_digest_markdown
+
+        renderers["md"] = partial(render_stakeholder_digest_markdown, record)
+        renderers["html"] = lambda: markdown_to_html(render_stakeholder_digest_markdown(record))
+        laid_out = None  # type: ignore[assignment]  # no day files are linked: one layout
     repo_links = {
         r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
     }
@@ -466,9 +485,7 @@ def digest_edition(
         values=values,
         path=lambda fmt, _template: digest_path(digest.name, digest.date, fmt),
         message=lambda link, most: digest_message(digest, link, most, repo_links if base_url else None),
-        subject=D["subject"].format(
-            name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)
-        ),
+        subject=f"[dailydiff] {digest.summary}",
         link=_site_url(base_url, f"digests/{digest.name}/{digest.date.isoformat()}.html"),
         empty="" if digest.total else "no commits in any repository that day",
         held="a day in it has not settled yet" if digest.unsettled else "",
@@ -484,16 +501,21 @@ def week_edition(
     settings: Settings,
     previous_types: Mapping[str, int] | None = None,
     builder: str = "dailydiff run",
+    audience_of: Callable[[str], Edition | None] | None = None,
 ) -> Edition:
     """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
     the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
     command that builds its missing days (``dailydiff report SOURCE`` for a repository not configured)."""
     from dailydiff.render.charts import weekly_charts
+    from dailydiff.render.week_words import weeks_chart
     from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
     from dailydiff.render.weekly_html import render_weekly_html
 
     def charts() -> list[Chart]:
-        return weekly_charts(week, previous_types) if settings.site.charts else []
+        if not settings.site.charts:
+            return []
+        eight = weeks_chart(week)
+        return [*([eight] if eight is not None else []), *weekly_charts(week, previous_types)]
 
     renderers: dict[str, Callable[[], str]] = {
         "md": lambda: render_weekly_markdown(week, templates_dir=settings.report.templates_dir, builder=builder),
@@ -502,6 +524,19 @@ def week_edition(
                                            previous_types=previous_types, builder=builder,
                                            charts=None if settings.site.charts else []),
     }  # fmt: skip
+    if week.audience == "stakeholder":
+        from dailydiff.render.mail import markdown_to_html
+        from dailydiff.render.stakeholder import render_stakeholder_markdown
+        from dailydiff.render.stakeholder_chat import stakeholder_message
+
+        renderers["md"] = partial(render_stakeholder_markdown, week)
+        renderers["html"] = lambda: markdown_to_html(render_stakeholder_markdown(week))
+
+    def mail(link: str | None, subject: str) -> Mail:
+        from dailydiff.render.weekly_mail import build_weekly_mail
+
+        return build_weekly_mail(week, subject, renderers["md"](), charts(), link,
+                                 settings.report.templates_dir)  # fmt: skip
 
     def values(ext: str) -> dict[str, Any]:
         t = week.totals
@@ -522,11 +557,17 @@ def week_edition(
         renderers=renderers,
         values=values,
         path=path,
-        message=lambda link, most: week_message(week, link, most, builder),
-        subject=W["subject"].format(
+        message=(lambda link, _most: stakeholder_message(week, link))
+        if week.audience == "stakeholder"
+        else (lambda link, most: week_message(week, link, most, builder)),
+        subject=f"[dailydiff] {week.summary}"
+        if week.summary
+        else W["subject"].format(
             repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
         ),
         charts=charts,
+        mail=mail,
+        audience_of=audience_of,
         link=_repo_page(settings.site.base_url, week.repo, f"weeks/{week.week}.html"),
         empty="" if week.totals.total else "no commits that week",
         held=_week_held(week, builder),

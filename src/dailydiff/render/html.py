@@ -39,6 +39,7 @@ from dailydiff.render.markdown import (
     stats_line,
 )
 from dailydiff.render.safe_html import SafeMarkdown
+from dailydiff.scoring.agents import agent_of
 
 
 def repo_slug(repo: str) -> str:
@@ -121,6 +122,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "branch": clean(report.branch_of(rc)),
         "watch": [clean(w) for w in rc.watch],
         "alerted": alerted_text(rc.alerted_at, report.language, zone),
+        "agent": agent_of(rc) or "",
         "analysis": a,
         "short": a is not None and a.depth is Level.LOW,
         "summary": block(a.summary) if a is not None else "",

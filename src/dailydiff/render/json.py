@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dailydiff.common.text import output_tree
 from dailydiff.models import DayReport
+from dailydiff.scoring.agents import agent_of
 
 
 def in_report_timezone(report: DayReport) -> DayReport:
@@ -40,8 +41,14 @@ def under_policy(report: DayReport) -> DayReport:
     return DayReport.model_validate(output_tree(report.model_dump()))
 
 
+def with_agents(report: DayReport) -> DayReport:
+    """The report with each commit's coding agent (``agent``: its name, or None) filled in."""
+    commits = [rc.model_copy(update={"agent": agent_of(rc)}) for rc in report.commits]
+    return report.model_copy(update={"commits": commits})
+
+
 def render_json(report: DayReport) -> str:
-    return under_policy(in_report_timezone(report)).model_dump_json(indent=2) + "\n"
+    return under_policy(in_report_timezone(with_agents(report))).model_dump_json(indent=2) + "\n"
 
 
 def load_report(text: str | bytes) -> DayReport:

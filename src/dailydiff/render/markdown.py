@@ -17,6 +17,7 @@ from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
 from dailydiff.render.alerted import alerted_text
+from dailydiff.scoring.agents import agent_of
 from dailydiff.scoring.rules import find_reverted, revert_target
 
 TEMPLATE = "report.md.j2"
@@ -124,6 +125,8 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch or rc.alerted_at else "",
         "alerted": alerted_text(rc.alerted_at, report.language, zone),
+        "agent": agent_of(rc) or "",
+        "agent_mark": f" 🤖 {agent}" if (agent := agent_of(rc)) else "",
         "branch": clean(report.branch_of(rc)),
     }
 
@@ -241,6 +244,9 @@ def stats_line(report: DayReport) -> str:
         parts.append(L["stats_failed"].format(n=s.failed))
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
+    agents = sum(1 for rc in report.commits if agent_of(rc))
+    if agents:  # commits a coding agent wrote (its trailers or committer say so)
+        parts.append(L["stats_agents"].format(n=agents))
     if s.prompt_tokens or s.completion_tokens:
         tokens = L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens)
         if s.replaced_prompt_tokens or s.replaced_completion_tokens:  # spent stays spent, shown apart

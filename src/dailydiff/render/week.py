@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
+from dailydiff.render.week_compare import Signal, SignalCommit, WeekComparison, WeekFigures
+from dailydiff.scoring.agents import agent_of
 
 WEEKLY_SCHEMA_VERSION = 1
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -77,6 +79,30 @@ class DigestCommit(_Frozen):
     change_types: list[ChangeType] = Field(default_factory=list)
     summary: str = ""
     watch: list[str] = Field(default_factory=list)
+    agent: str | None = None  # the coding agent that wrote it (scoring/agents.toml), else None
+
+
+class Theme(_Frozen):
+    """What a group of the week's commits (an area and a kind of change) means for users; its commits are
+    linked, never named by path or hash."""
+
+    title: str
+    meaning: str
+    count: int
+    commits: list[SignalCommit] = Field(default_factory=list)
+
+
+class WeekUsage(_Frozen):
+    """Tokens and cost of a week: its stored days' and this edition's own (``edition_*``); ``priced``: a
+    price is set ([llm] price or input/output prices), so ``cost`` means something."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    edition_prompt_tokens: int = 0
+    edition_completion_tokens: int = 0
+    edition_cost: float = 0.0
+    priced: bool = False
 
 
 class DigestDay(_Frozen):
@@ -131,6 +157,17 @@ class WeekDigest(_Frozen):
     watch: list[WatchHits] = Field(default_factory=list)
     contributors: list[Contributor] = Field(default_factory=list)
     generated_at: dt.datetime | None = None
+    # Who it is written for: "engineer" (commits, paths) or "stakeholder" (themes, no paths or identifiers).
+    audience: str = "engineer"
+    # One line for a chat preview and an e-mail subject (the LLM's when configured, else the rules').
+    summary: str = ""
+    # The week's own figures, the same for the week before and the last eight weeks (render/week_compare.py).
+    figures: WeekFigures | None = None
+    comparison: WeekComparison | None = None
+    signals: list[Signal] = Field(default_factory=list)
+    themes: list[Theme] = Field(default_factory=list)  # the stakeholder edition's (empty for engineers)
+    # What the week cost: its days' analyses and overviews, and this edition's own request.
+    usage: WeekUsage = Field(default_factory=lambda: WeekUsage())
 
     @property
     def repo_name(self) -> str:
@@ -151,6 +188,7 @@ def _digest_commit(rc: ReportCommit, date: dt.date) -> DigestCommit:
         change_types=list(analysis.change_types) if analysis else [],
         summary=analysis.summary if analysis else "",
         watch=list(rc.watch),
+        agent=agent_of(rc),
     )
 
 

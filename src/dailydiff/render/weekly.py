@@ -7,9 +7,10 @@ from typing import Any
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
-from dailydiff.common.text import output_tree, safe_url, shorten
+from dailydiff.common.text import md_inline, output_tree, safe_url, shorten
 from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.week import DigestCommit, WeekDigest
+from dailydiff.render.week_words import comparison_lines, cost_line, signal_text
 from dailydiff.render.weekly_html import render_weekly_html
 
 TEMPLATE = "weekly.md.j2"
@@ -26,6 +27,7 @@ def _link(commit: DigestCommit, chars: int) -> dict[str, Any]:
         "mark": LEVEL_MARKS[commit.level.value],
         "summary": shorten(commit.summary, 200) if commit.summary else "",
         "watch": commit.watch,
+        "agent": commit.agent or "",
     }
 
 
@@ -75,7 +77,30 @@ def render_weekly_markdown(
         ],
         missing=missing,
         footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
+        **week_words_view(digest),
     )
+
+
+def week_words_view(digest: WeekDigest) -> dict[str, Any]:
+    """The one-line summary, the week-over-week lines, the risk signals and the cost, as the weekly
+    templates show them (text under the output policy, escaped for Markdown)."""
+    signals = [
+        {
+            "text": md_inline(signal_text(s, digest.language)),
+            "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits],
+            "more": words("week_compare", digest.language)["more"].format(n=s.count - len(s.commits))
+            if s.count > len(s.commits)
+            else "",
+        }
+        for s in digest.signals
+    ]
+    return {
+        "C": words("week_compare", digest.language),
+        "summary": md_inline(digest.summary),
+        "compare": [md_inline(line) for line in comparison_lines(digest)],
+        "signals": signals,
+        "cost": cost_line(digest.usage, digest.language),
+    }
 
 
 def render_weekly_json(digest: WeekDigest) -> str:

@@ -22,6 +22,7 @@ from dailydiff.render.html import PageContext, render_page, standalone_css
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
+from dailydiff.render.week_words import comparison_lines, cost_line, signal_text, weeks_chart
 
 TEMPLATE = "weekly.html.j2"
 
@@ -47,7 +48,7 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
         "url": safe_url(c.url),
         "short_sha": c.sha[:7],
         "date": c.date.isoformat(),
-        "author": clean(c.author),
+        "author": clean(c.author) + (f" · 🤖 {c.agent}" if c.agent else ""),
         "level": c.level.value,
         "level_label": L["levels"][c.level.value],
         "types": [type_names.get(t.value, t.value) for t in c.change_types],
@@ -115,7 +116,21 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
             }
             for p in digest.contributors
         ],
-        "footer": W["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
+        "footer": W["footer"].format(version=__version__, timezone=digest.timezone, generated=generated)
+        + (f" · {cost}" if (cost := cost_line(digest.usage, digest.language)) else ""),
+        "C": words("week_compare", digest.language),
+        "summary": clean(digest.summary),
+        "compare": [clean(line) for line in comparison_lines(digest)],
+        "signals": [
+            {
+                "text": clean(signal_text(s, digest.language)),
+                "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits],
+                "more": words("week_compare", digest.language)["more"].format(n=s.count - len(s.commits))
+                if s.count > len(s.commits)
+                else "",
+            }
+            for s in digest.signals
+        ],
     }
 
 
@@ -144,7 +159,7 @@ def render_weekly_html(
     if charts is None:
         charts = [
             figure_view(chart, svg_data_uri(render_svg(chart)))
-            for chart in weekly_charts(digest, previous_types)
+            for chart in [*filter(None, [weeks_chart(digest)]), *weekly_charts(digest, previous_types)]
         ]
     return render_page(TEMPLATE, ctx, templates_dir, standalone=standalone, css=css, css_hash=css_hash,
                        nav=nav, charts=charts, **weekly_view(digest, links, title_chars=title_chars, builder=builder))  # fmt: skip

@@ -222,6 +222,7 @@ class LLMSettings(_Section):
     max_output_tokens: int
     input_price: float
     output_price: float
+    price: float = Field(default=0.0, ge=0)  # per million tokens, input and output alike
     models: dict[str, ModelProfile] = {}
 
     # The longest back-off between retries the endpoint did not time itself, in seconds.
@@ -234,6 +235,12 @@ class LLMSettings(_Section):
                           backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
                           breaker_threshold=self.breaker_threshold)  # fmt: skip
 
+    @property
+    def priced(self) -> bool:
+        """A price is set (``price``, or input/output prices): costs mean something."""
+        profile = self.profile()
+        return bool(profile.input_price or profile.output_price)
+
     def profile(self, model: str | None = None) -> ModelProfile:
         """The limits and prices of ``model`` (default: the configured model), defaults filled in."""
         own = self.models.get(model or self.model, ModelProfile())
@@ -241,8 +248,8 @@ class LLMSettings(_Section):
             context_window=own.context_window or self.context_window,
             output_tokens=own.output_tokens or self.output_tokens,
             max_output_tokens=own.max_output_tokens or self.max_output_tokens,
-            input_price=self.input_price if own.input_price is None else own.input_price,
-            output_price=self.output_price if own.output_price is None else own.output_price,
+            input_price=(self.input_price or self.price) if own.input_price is None else own.input_price,
+            output_price=(self.output_price or self.price) if own.output_price is None else own.output_price,
         )
 
 

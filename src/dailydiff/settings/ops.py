@@ -63,6 +63,7 @@ class WeeklySettings(_Section):
     formats: list[Literal["md", "json", "html"]]
     publishers: list[str] = Field(default_factory=list)  # names of publishers `run` delivers each week to
     weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "sunday"
+    audience: Literal["engineer", "stakeholder"] = "engineer"
 
     def delivers_on(self, date: dt.date) -> bool:
         """A run that builds ``date`` delivers the week of ``date`` (``weekday`` = sunday: the whole week)."""
@@ -243,6 +244,7 @@ class DigestEntry(_Section):
     repos: list[str] = Field(default_factory=lambda: ["*"])
     publishers: list[str] | None = None  # names of publishers; unset: every configured publisher
     language: Literal["zh", "en"] | None = None
+    audience: Literal["engineer", "stakeholder"] = "engineer"
 
     @field_validator("name")
     @classmethod

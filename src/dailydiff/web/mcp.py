@@ -114,12 +114,13 @@ def build_server(
     ) -> str:
         """The stored commits that answer QUESTION best (titles, pull requests, paths, analyses), ranked,
         as JSON. Filters: repo (owner/name), since/until (YYYY-MM-DD), change_type, level (high, medium,
-        low), topic, path (a glob like **/attention/*)."""
-        from dailydiff.search import find, result_json
+        low), topic, path (a glob like **/attention/*); `agent:yes` in the question: commits a coding agent wrote."""
+        from dailydiff.search import result_json
+        from dailydiff.search.agents import find_matching
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
         with store() as opened:
-            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
+            result = find_matching(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
         return _json(result_json(result))
 
     @server.tool(annotations=read_only)
