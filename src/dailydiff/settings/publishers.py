@@ -67,6 +67,7 @@ class EntryBase(BaseModel):
         if value and not is_timezone(value):
             raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
+
     # Who this target's weekly editions are written for ("engineer" or "stakeholder"); unset: [weekly] audience.
     audience: Literal["engineer", "stakeholder"] | None = None
 
