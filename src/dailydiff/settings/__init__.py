@@ -33,6 +33,7 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
+from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry, check_publisher_names
 
 ENV_PREFIX = "DAILYDIFF_"
@@ -373,6 +374,7 @@ class Settings(HasStore):
     site: SiteSettings
     run: RunSettings
     weekly: WeeklySettings
+    notes: NotesSettings = Field(default_factory=NotesSettings)
     repos: list[RepoEntry] = Field(default_factory=list)
     watch: list[WatchTopic] = Field(default_factory=list)
     digest: list[DigestEntry] = Field(default_factory=list)

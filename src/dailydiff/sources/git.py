@@ -21,7 +21,7 @@ import secrets
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -483,6 +483,14 @@ class GitSource(SourceBase):
                 yield self._parse(record.decode("utf-8", errors="replace"), token)
                 if stop is not None and stop.is_set():
                     return
+
+    def named(self, shas: Sequence[str]) -> list[Commit]:
+        """The commits named by ``shas`` (full shas), each with its changes and patches, in git's order
+        (`dailydiff notes`: the commits of a range the store does not hold)."""
+        found: list[Commit] = []
+        for start in range(0, len(shas), 200):
+            found += self._log(["--no-walk=unsorted", *shas[start : start + 200]])
+        return found
 
     def _undated(self, window: Window) -> list[Commit]:
         """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a

@@ -1,0 +1,139 @@
+"""A release's notes as an edition (pure): its files (``md`` — a Keep a Changelog section —, ``json``,
+``html``, and ``release``, the forge's release body), its chat message and its mail, keyed in the delivery
+ledger by repository and tag (``release:<repo>@<tag>``)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from dailydiff.common import placeholders
+from dailydiff.common.text import safe_url
+from dailydiff.render.chat import Message, Section, Span, one_line
+from dailydiff.render.edition import Edition, UnitKey, _repo_page
+from dailydiff.render.notes import (
+    NoteEntry,
+    ReleaseNotes,
+    notes_json,
+    notes_markdown,
+    notes_release_body,
+    words,
+)
+from dailydiff.settings.notes import NOTES_PATH_PLACEHOLDERS
+
+if TYPE_CHECKING:
+    from dailydiff.settings import Settings
+
+LEDGER_PREFIX = "release:"
+
+
+def tag_slug(tag: str) -> str:
+    """A tag as a file name: what is not a word character, ``.``, ``+`` or ``-`` becomes ``_``."""
+    return re.sub(r"[^\w.+-]", "_", tag).strip(".") or "_"
+
+
+def ledger_repo(repo: str, tag: str) -> str:
+    """The ledger's id of a release: no repository has it (a repository id never starts so)."""
+    return f"{LEDGER_PREFIX}{repo}@{tag}"
+
+
+def notes_values(notes: ReleaseNotes, ext: str = "md") -> dict[str, Any]:
+    return {**placeholders.repo_values(notes.repo), "tag": tag_slug(notes.tag), "year": f"{notes.date.year:04d}",
+            "lang": notes.language, "ext": ext, "date": notes.date.isoformat(), "tag_name": notes.tag,
+            "total": notes.figures.commits}  # fmt: skip
+
+
+def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
+    def a(url: str | None, text: str) -> str:
+        url = safe_url(url)
+        return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
+
+    links = [a(entry.pr_url, entry.pr_reference)] if entry.pr_reference else []
+    for c in entry.commits:
+        label = (
+            c.sha[:7]
+            if c.role == "change"
+            else f"{w['reverted' if c.role == 'revert' else 'relanded']} {c.sha[:7]}"
+        )
+        links.append(a(c.url, label))
+    who = f"@{entry.author.login}" if entry.author.login else entry.author.name
+    return (f"<li>{html.escape(one_line(entry.text))} <span class=\"refs\">({', '.join(links)})</span> "
+            f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
+
+
+def notes_html(notes: ReleaseNotes) -> str:
+    """One self-contained page (the site's stylesheet inlined, no script)."""
+    from dailydiff.render.html import standalone_css
+
+    css, digest = standalone_css()
+    w = words(notes.language)
+    title = w["title"].format(repo=notes.repo, tag=notes.tag)
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=\"meta\">{html.escape(notes.base)}..{html.escape(notes.head)}"
+            f" · {notes.date.isoformat()}</p>"]  # fmt: skip
+    if notes.overview:
+        body.append(f"<p>{html.escape(notes.overview)}</p>")
+    for group, found in notes.grouped():
+        body.append(f"<h2>{html.escape(w[group])}</h2>")
+        body.append("<ul>" + "".join(_entry_html(e, w) for e in found) + "</ul>")
+    if notes.figures.left_out:
+        body.append(f"<p>{html.escape(w['internal'].format(n=notes.figures.left_out))}</p>")
+    if notes.first_timers:
+        names = "".join(
+            f"<li>{html.escape('@' + a.login if a.login else a.name)}</li>" for a in notes.first_timers
+        )
+        body.append(f"<h2>{html.escape(w['first_timers'])}</h2><ul>{names}</ul>")
+    lang = "zh-CN" if notes.language == "zh" else "en"
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'sha256-{digest}\'">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
+
+
+def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message:
+    """The chat message: the overview, then each group's lines (at most ``most`` in all)."""
+    w = words(notes.language)
+    sections = [Section(w["overview"], [(Span(one_line(notes.overview)),)])] if notes.overview else []
+    left = most
+    for group, found in notes.grouped():
+        shown = found[: max(0, left)]
+        left -= len(shown)
+        lines = [(Span(one_line(e.text), url=e.pr_url or e.commits[0].url, bold=True), Span(" ", trusted=True),
+                  Span(e.commits[0].sha[:7], code=True, trusted=True)) for e in shown]  # fmt: skip
+        sections.append(Section(f"{w[group]} ({len(found)})", lines, omitted=len(found) - len(shown)))
+    counts = f"{notes.figures.commits} commits · {notes.base}..{notes.head}"
+    return Message(title=w["title"].format(repo=notes.repo, tag=notes.tag), counts=counts, sections=sections,
+                   report_url=link, language=notes.language)  # fmt: skip
+
+
+def release_edition(notes: ReleaseNotes, settings: Settings) -> Edition:
+    """A release's notes, for every target: files below ``[notes] path_template``, the message, the mail."""
+    renderers: dict[str, Callable[[], str]] = {
+        "md": lambda: notes_markdown(notes),
+        "json": lambda: notes_json(notes),
+        "html": lambda: notes_html(notes),
+        "release": lambda: notes_release_body(notes),
+    }
+
+    def path(fmt: str, _template: str) -> PurePosixPath:
+        return placeholders.fill_path(settings.notes.path_template, notes_values(notes, fmt),
+                                      NOTES_PATH_PLACEHOLDERS)  # fmt: skip
+
+    title = words(notes.language)["title"].format(repo=notes.repo, tag=notes.tag)
+    return Edition(
+        "release",
+        UnitKey(ledger_repo(notes.repo, notes.tag), notes.date, notes.language),
+        title,
+        renderers=renderers,
+        values=lambda ext: notes_values(notes, ext),
+        path=path,
+        message=lambda link, most: release_message(notes, link, most),
+        subject=title,
+        link=_repo_page(settings.site.base_url, notes.repo, f"releases/{tag_slug(notes.tag)}.html"),
+        empty="" if notes.entries else "no commits in the release",
+    )
+
+
+__all__ = ["LEDGER_PREFIX", "ledger_repo", "notes_html", "release_edition", "tag_slug"]
