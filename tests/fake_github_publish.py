@@ -154,7 +154,9 @@ class FakeGitHubPublish:
             match = re.fullmatch(r"/repos/([^/]+/[^/]+)/releases(?:/(\d+)|/tags/(.+))?", parts.path)
             if match:
                 release_id = int(match.group(2)) if match.group(2) else None
-                return self._releases(method, match.group(1), release_id, unquote(match.group(3) or ""), query, body)
+                return self._releases(
+                    method, match.group(1), release_id, unquote(match.group(3) or ""), query, body
+                )
             return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
     def _contents(

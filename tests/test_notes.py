@@ -43,19 +43,40 @@ def build_tagged_repo(path: Path) -> Path:
 
     c("Initial import", 0, files={"src/widget/core.py": "def run():\n    return 1\n"})
     git(path, "tag", "v1.0")
-    c("feat: add a streaming API (#10)", 1, "Bob Byte", "12+bobbyte@users.noreply.github.com",
-      {"src/widget/stream.py": "def stream():\n    yield 1\n"})
+    c(
+        "feat: add a streaming API (#10)",
+        1,
+        "Bob Byte",
+        "12+bobbyte@users.noreply.github.com",
+        {"src/widget/stream.py": "def stream():\n    yield 1\n"},
+    )
     c("fix(parser): handle empty input in `parse_line` (#11)", 2, files={"src/widget/parser.py": "x = 1\n"})
-    c("feat!: drop Python 3.8 support (#12)\n\nBREAKING CHANGE: Python 3.9 or later is required.", 3,
-      files={"pyproject.toml": "requires-python = '>=3.9'\n"})
+    c(
+        "feat!: drop Python 3.8 support (#12)\n\nBREAKING CHANGE: Python 3.9 or later is required.",
+        3,
+        files={"pyproject.toml": "requires-python = '>=3.9'\n"},
+    )
     c("docs: explain streaming in README.md (#13)", 4, files={"README.md": "# widget\n"})
     c("ci: run the tests on Python 3.13", 5, files={".github/workflows/ci.yml": "on: push\n"})
     c("refactor: split parse_line into a tokenizer", 6, files={"src/widget/tokenizer.py": "y = 2\n"})
-    c("perf: cache compiled regexes in src/widget/rules.py (#14)", 7, files={"src/widget/rules.py": "z = 3\n"})
+    c(
+        "perf: cache compiled regexes in src/widget/rules.py (#14)",
+        7,
+        files={"src/widget/rules.py": "z = 3\n"},
+    )
     retry = c("Add retry on timeout (#15)", 8, "Cy Coder", "cy@example.org", {"src/widget/net.py": "r = 1\n"})
-    c(f'Revert "Add retry on timeout (#15)"\n\nThis reverts commit {retry}.', 9,
-      files={"src/widget/net.py": "r = 0\n"})
-    c("Reland: add retry on timeout (#16)", 10, "Cy Coder", "cy@example.org", {"src/widget/net.py": "r = 2\n"})
+    c(
+        f'Revert "Add retry on timeout (#15)"\n\nThis reverts commit {retry}.',
+        9,
+        files={"src/widget/net.py": "r = 0\n"},
+    )
+    c(
+        "Reland: add retry on timeout (#16)",
+        10,
+        "Cy Coder",
+        "cy@example.org",
+        {"src/widget/net.py": "r = 2\n"},
+    )
     c("Update the changelog for 1.1", 11, files={"CHANGELOG.md": "## 1.1\n"})
     git(path, "tag", "v1.1")
     c("feat: add a progress bar (#17)", 12, files={"src/widget/progress.py": "p = 1\n"})
@@ -72,7 +93,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "NO_COLOR": "1", **extra}
 
 
-def notes(repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def notes(
+    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return dailydiff("notes", str(repo), *args, "--lang", "en", "--data-dir", str(tmp / "data"), cwd=tmp,
                      env=env or _env())  # fmt: skip
 
@@ -112,7 +135,9 @@ def test_every_commit_of_the_range_once_breaking_first_reverts_folded_newcomers_
     assert "11 analysis(es) reused from the store, 0 made now" in again.stderr
 
 
-def test_the_changelog_section_links_each_commit_once_and_passes_markdownlint(repo: Path, tmp_path: Path) -> None:
+def test_the_changelog_section_links_each_commit_once_and_passes_markdownlint(
+    repo: Path, tmp_path: Path
+) -> None:
     done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic")
     assert done.returncode == 0, done.stderr
     md = done.stdout
@@ -183,7 +208,9 @@ def test_with_the_fake_llm_the_notes_are_told_once_and_asked_nothing_again(
 def test_user_audience_with_rules_lists_user_visible_changes_without_paths_or_identifiers(
     repo: Path, tmp_path: Path
 ) -> None:
-    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--audience", "user", "--format", "json")
+    done = notes(
+        repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--audience", "user", "--format", "json"
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert {e["group"] for e in data["entries"]} <= {"breaking", "features", "performance", "fixes"}
@@ -221,7 +248,11 @@ def test_publish_makes_one_draft_release_and_updates_it_in_place(
     assert done.returncode == 0, done.stderr
     [release] = github.releases["acme/widget"]
     assert release["draft"] is True and release["tag_name"] == "v1.1"
-    assert "@bobbyte" in release["body"] and "#16" in release["body"] and "## Breaking changes" in release["body"]
+    assert (
+        "@bobbyte" in release["body"]
+        and "#16" in release["body"]
+        and "## Breaking changes" in release["body"]
+    )
     assert "created a draft release v1.1" in done.stderr
     # Unchanged: nothing sent; the user audience changes the body: the same release is updated.
     same = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)

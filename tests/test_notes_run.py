@@ -45,7 +45,7 @@ def _world(root: Path, github: FakeGitHubPublish) -> Path:
     config.write_text(
         'data_dir = "data"\n\n[report]\ntimezone = "UTC"\nlanguage = "en"\nformats = ["md"]\n\n'
         f'[analysis]\nanalyzer = "heuristic"\n\n[github]\napi_url = "{github.url}"\n\n'
-        '[store]\nlease_seconds = 5\n\n[notes]\non_tag = true\nrelease = true\nlookback_days = 30\n\n'
+        "[store]\nlease_seconds = 5\n\n[notes]\non_tag = true\nrelease = true\nlookback_days = 30\n\n"
         f'[[repos]]\nsource = "{repo}"\nname = "widget"\n\n'
         '[[publish]]\ntype = "files"\nname = "archive"\ndirectory = "archive"\nformats = ["md"]\n\n'
         '[[publish]]\ntype = "slack"\nname = "chat"\nurl_env = "HOOK"\nretries = 0\n',
@@ -54,13 +54,17 @@ def _world(root: Path, github: FakeGitHubPublish) -> Path:
     return config
 
 
-def _run(root: Path, config: Path, env: dict[str, str], name: str, workers: int, plan: str | None) -> list[int]:
+def _run(
+    root: Path, config: Path, env: dict[str, str], name: str, workers: int, plan: str | None
+) -> list[int]:
     procs = []
     for i in range(workers):
         command = [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--date", "2026-03-02",
                    "--summary-json", str(root / f"{name}-{i}.json"), *(["--plan", plan] if plan else [])]  # fmt: skip
         log = (root / f"{name}-{i}.log").open("w")
-        procs.append((subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log), log))
+        procs.append(
+            (subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log), log)
+        )
     codes = []
     for proc, log in procs:
         codes.append(proc.wait(timeout=300))
@@ -101,7 +105,9 @@ def test_run_on_tag_delivers_each_new_tag_once_across_re_runs(
     again = json.loads((tmp_path / "again-0.json").read_text())
     assert {d["status"] for d in again["deliveries"] if d["kind"] == "release"} == {"skipped"}
     # Notes told otherwise (for users): the drafts and files are updated in place; chat was told already.
-    config.write_text(config.read_text().replace("lookback_days = 30", 'lookback_days = 30\naudience = "user"'))
+    config.write_text(
+        config.read_text().replace("lookback_days = 30", 'lookback_days = 30\naudience = "user"')
+    )
     assert _run(tmp_path, config, env, "user", 1, None) == [0], (tmp_path / "user-0.log").read_text()
     _check(tmp_path, github, hooks)
     # v1.0 (its first commit only) has nothing a user notices: an empty edition, not sent (skip_empty).

@@ -18,11 +18,13 @@ from dailydiff.errors import UsageError
 if TYPE_CHECKING:
     from dailydiff.engine.plan import RepoJob
     from dailydiff.render.edition import Edition
+    from dailydiff.render.notes import Audience
     from dailydiff.settings import Settings
     from dailydiff.sources.git import GitSource
     from dailydiff.store import Store
 
 FORMATS = ("md", "json", "html", "release")
+AUDIENCES: dict[str, Audience] = {"engineer": "engineer", "user": "user"}
 
 
 @app.command("notes", cls=options.Command)
@@ -64,7 +66,7 @@ def notes_command(
     """Release notes of a range of commits, from the stored analyses."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", f"choose from: {', '.join(FORMATS)}")
-    if audience not in ("engineer", "user"):
+    if audience not in AUDIENCES:
         raise UsageError(f"unknown --audience {audience!r}", "use engineer or user")
     shared = options.Shared(
         analyzer=analyzer, lang=lang, force=force, quiet=quiet, config=config, data_dir=data_dir
@@ -90,7 +92,7 @@ def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt
     if publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
     now = clock(settings.run.now)
-    notes = notes_of(store, settings, git, wanted, audience=audience, now=now)
+    notes = notes_of(store, settings, git, wanted, audience=AUDIENCES[audience], now=now)
     edition = release_edition(notes, settings)
     text = edition.files[fmt]
     if output is not None:

@@ -446,12 +446,12 @@ def notes_release_body(notes: ReleaseNotes) -> str:
         lines += [w["internal"].format(n=notes.figures.left_out), ""]
     if notes.first_timers:
         lines += [f"## {w['first_timers']}", ""]
-        firsts = {}
+        firsts: dict[str, str] = {}
         for e in reversed(notes.entries):
             firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha
         for a in notes.first_timers:
-            where = firsts.get(a.login or a.name, "")
-            lines.append("- " + w["first_made"].format(who=_who_md(a, notes.forge), where=where))
+            first = firsts.get(a.login or a.name, "")
+            lines.append("- " + w["first_made"].format(who=_who_md(a, notes.forge), where=first))
         lines.append("")
     if notes.repo_url and notes.tag != "Unreleased":
         compare = f"{notes.repo_url}/compare/{notes.base}...{notes.head}"

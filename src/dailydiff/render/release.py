@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from dailydiff.common import placeholders
 from dailydiff.common.text import safe_url
-from dailydiff.render.chat import Message, Section, Span, one_line
-from dailydiff.render.edition import Edition, UnitKey, _repo_page
+from dailydiff.render.chat import Line, Message, Section, Span, one_line
+from dailydiff.render.edition import Edition, UnitKey
 from dailydiff.render.notes import (
     NoteEntry,
     ReleaseNotes,
@@ -100,7 +100,7 @@ def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message
     for group, found in notes.grouped():
         shown = found[: max(0, left)]
         left -= len(shown)
-        lines = [(Span(one_line(e.text), url=e.pr_url or e.commits[0].url, bold=True), Span(" ", trusted=True),
+        lines: list[Line] = [(Span(one_line(e.text), url=e.pr_url or e.commits[0].url, bold=True), Span(" ", trusted=True),
                   Span(e.commits[0].sha[:7], code=True, trusted=True)) for e in shown]  # fmt: skip
         sections.append(Section(f"{w[group]} ({len(found)})", lines, omitted=len(found) - len(shown)))
     counts = f"{notes.figures.commits} commits · {notes.base}..{notes.head}"
@@ -131,7 +131,7 @@ def release_edition(notes: ReleaseNotes, settings: Settings) -> Edition:
         path=path,
         message=lambda link, most: release_message(notes, link, most),
         subject=title,
-        link=_repo_page(settings.site.base_url, notes.repo, f"releases/{tag_slug(notes.tag)}.html"),
+        link=None,  # the site has no page per release yet: no link to a page nobody writes
         empty="" if notes.entries else "no commits in the release",
     )
 

@@ -24,6 +24,7 @@ from dailydiff.common import placeholders, secrets, storeurl
 from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
+from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
     RepoEntry,
@@ -33,7 +34,6 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry, check_publisher_names
 
 ENV_PREFIX = "DAILYDIFF_"
