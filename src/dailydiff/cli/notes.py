@@ -4,6 +4,7 @@ updates the tag's draft GitHub release."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -17,8 +18,7 @@ from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
     from dailydiff.engine.plan import RepoJob
-    from dailydiff.render.edition import Edition
-    from dailydiff.render.notes import Audience
+    from dailydiff.render.notes import Audience, ReleaseNotes
     from dailydiff.settings import Settings
     from dailydiff.sources.git import GitSource
     from dailydiff.store import Store
@@ -84,7 +84,7 @@ def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt
            publish: bool, output: Path | None, shared: options.Shared, settings: Settings, store: Store) -> None:  # fmt: skip
     from dailydiff.engine.dates import clock
     from dailydiff.engine.release import UNRELEASED, notes_of, open_git, resolve_range
-    from dailydiff.render.release import release_edition
+    from dailydiff.render.notes import render_notes
 
     job = _job(source, settings, store, shared.config)
     git = open_git(job, settings, store)
@@ -93,8 +93,7 @@ def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
     now = clock(settings.run.now)
     notes = notes_of(store, settings, git, wanted, audience=AUDIENCES[audience], now=now)
-    edition = release_edition(notes, settings)
-    text = edition.files[fmt]
+    text = render_notes(notes, fmt)
     if output is not None:
         from dailydiff.publish.files import write_file
 
@@ -107,7 +106,7 @@ def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt
                      f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
                      f"{f.llm_requests} LLM request(s)", markup=False, highlight=False)  # fmt: skip
     if publish:
-        _publish(git, settings, store, edition, shared.force)
+        _publish(git, settings, store, notes, shared.force, now)
 
 
 def _job(source: str, settings: Settings, store: Store, config: Path | None) -> RepoJob:
@@ -122,14 +121,23 @@ def _job(source: str, settings: Settings, store: Store, config: Path | None) -> 
     return adhoc_job(spec, settings, name=name)
 
 
-def _publish(git: GitSource, settings: Settings, store: Store, edition: Edition, force: bool) -> None:
-    from dailydiff.engine.deliver import deliver, failure_error
+def _publish(git: GitSource, settings: Settings, store: Store, notes: ReleaseNotes, force: bool,
+             now: dt.datetime) -> None:  # fmt: skip
+    """The tag's GitHub release, through the one runner (a plan of one release unit) and the ledger."""
+    from dailydiff.engine.dates import DateSpec
+    from dailydiff.engine.deliver import failure_error
+    from dailydiff.engine.release import NotesUnit
+    from dailydiff.engine.runner import Plan, run_plan
+    from dailydiff.engine.stream import RunOptions
     from dailydiff.publish.base import Secrets
     from dailydiff.publish.release import release_publisher
 
     secrets = Secrets(os.environ)
-    target = release_publisher(git, settings, secrets)
-    results = deliver(edition, [target], store, force=force, secrets=secrets)
+    plan = Plan()
+    plan.add(NotesUnit(notes, (release_publisher(git, settings, secrets),)))
+    options = RunOptions(dates=DateSpec(), force=force, secrets=secrets, now=now, raise_errors=True,
+                         open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
+    results = [p for o in run_plan(plan, options, [], store, settings) for p in o.publish]
     for r in results:
         stderr.print(f"{r.publisher}: {r.status} {r.detail}".rstrip(), markup=False, highlight=False)
     error = failure_error(results)

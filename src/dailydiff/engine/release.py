@@ -18,11 +18,9 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, UnitOutcome
-from dailydiff.engine.plan import RepoJob
 from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
@@ -36,6 +34,10 @@ from dailydiff.render.notes import (
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource, run_git
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.engine.outcome import UnitOutcome
+    from dailydiff.engine.plan import RepoJob
 
 log = logging.getLogger("dailydiff.notes")
 
@@ -145,11 +147,7 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
 
     repo, language = source.repo, settings.report.language
     out = Gathered()
-    stored = {sha: c for sha in shas if (c := store.get_commit(repo, sha)) is not None}
-    fresh = source.named([sha for sha in shas if sha not in stored]) if len(stored) < len(shas) else []
-    if fresh:
-        store.save_commits(fresh)
-    commits: dict[str, Commit] = {**stored, **{c.sha: c for c in fresh}}
+    commits = {c.sha: c for c in source.named(shas, changes=False)}  # one `git log`, no patches
     fingerprints = {analyzer.fingerprint(level, language): level for level in Level}
     found = store.get_analyses(repo, list(shas), list(fingerprints))
     analyses: dict[str, Analysis | None] = {}
@@ -168,6 +166,9 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
             out.reused += 1
         else:
             todo.append(commit)
+    if todo:  # what the analyser reads: the changes and patches, read now and stored
+        todo = source.named([c.sha for c in todo])
+        store.save_commits(todo)
 
     async def analyse_all() -> None:
         async with analyzer.session() as session:
@@ -231,8 +232,7 @@ def rewrite_for(
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
              audience: Audience, now: dt.datetime) -> ReleaseNotes:  # fmt: skip
     """The notes of ``span``: gathered, built, told by the LLM when one is configured."""
-    from dailydiff.analysis import make_analyzer
-    from dailydiff.engine.digests import llm_for_digests
+    from dailydiff.analysis import llm_configured, make_analyzer
 
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
     shas = range_shas(source, span.revs)
@@ -246,7 +246,9 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
                         base=span.base, head=span.head, tag=span.tag, date=date,
                         language=settings.report.language, audience=audience, figures=figures,
                         analyzer=analyzer.name, generated_at=now.replace(microsecond=0))  # fmt: skip
-    llm = llm_for_digests(settings, store) if notes.entries else None
+    # The model tells the notes when one is configured (as it writes digests' overviews), else the rules do.
+    told = notes.entries and settings.analysis.analyzer != "heuristic" and llm_configured(settings)
+    llm = make_analyzer("llm", settings, store) if told else None
     if llm is not None:
         notes, asked = rewrite_for(notes, got.commits, llm, store)
         notes = notes.model_copy(update={"figures": notes.figures.model_copy(
@@ -316,6 +318,8 @@ class ReleaseUnit:
 
     @classmethod
     async def build(cls, context: Any, units: Sequence[ReleaseUnit]) -> tuple[list[UnitOutcome], str]:
+        from dailydiff.engine.outcome import FAILED
+
         outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
         failed = [
             f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
@@ -326,6 +330,7 @@ class ReleaseUnit:
 
     def _build(self, context: Any) -> list[UnitOutcome]:
         from dailydiff.engine.deliver import publishers_for
+        from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, UnitOutcome
         from dailydiff.engine.units import send
         from dailydiff.render.release import ledger_repo, release_edition
 
@@ -358,6 +363,53 @@ class ReleaseUnit:
         return outcomes
 
 
+@dataclass(frozen=True)
+class NotesUnit:
+    """The notes a command built (`notes --publish`), delivered to its ``targets`` through the ledger."""
+
+    kind: ClassVar[str] = "release"
+    notes: ReleaseNotes
+    targets: tuple[Any, ...]
+    needs: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> dt.date:
+        return self.notes.date
+
+    @property
+    def key(self) -> str:
+        return f"release:{self.notes.repo} {self.notes.tag}"
+
+    @property
+    def label(self) -> str:
+        return f"release {self.notes.repo} {self.notes.tag}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Any, units: Sequence[NotesUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        failed = [
+            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
+        ]
+        return outcomes, "; ".join(failed)
+
+    def _build(self, context: Any) -> UnitOutcome:
+        from dailydiff.engine.outcome import BUILT, EMPTY, UnitOutcome
+        from dailydiff.engine.units import send
+        from dailydiff.render.release import ledger_repo, release_edition
+
+        settings = context.settings
+        edition = release_edition(self.notes, settings)
+        with context.own_store() as store:
+            results, written = send(edition, self.targets, store, context, settings.run.claim_timeout)
+        return UnitOutcome("release", self.label, BUILT if self.notes.entries else EMPTY, self.date, key=self.key,
+                           repo=ledger_repo(self.notes.repo, self.notes.tag), publish=results, written=written,
+                           figures=self.notes.figures.model_dump(), edition=edition)  # fmt: skip
+
+
 def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
     """One release unit per repository with ``[notes] on_tag``: it needs the repository's days of the plan."""
     for job in jobs:
@@ -368,4 +420,13 @@ def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
         plan.add(ReleaseUnit(job, today, needs))
 
 
-__all__ = ["NotesRange", "ReleaseUnit", "gather", "notes_of", "plan_releases", "range_shas", "resolve_range"]
+__all__ = [
+    "NotesRange",
+    "NotesUnit",
+    "ReleaseUnit",
+    "gather",
+    "notes_of",
+    "plan_releases",
+    "range_shas",
+    "resolve_range",
+]

@@ -23,7 +23,7 @@ from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.plan import RepoJob, qualified_ids
-from dailydiff.engine.release import ReleaseUnit, plan_releases
+from dailydiff.engine.release import NotesUnit, ReleaseUnit, plan_releases
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher
@@ -32,7 +32,7 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | ReleaseUnit
+Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | ReleaseUnit | NotesUnit
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 

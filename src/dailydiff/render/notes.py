@@ -12,6 +12,7 @@ re-land) are one entry that links all of them.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,15 +47,16 @@ GROUPS: dict[str, tuple[ChangeType, ...]] = {
 # What someone who uses the library notices (`--audience user` without an LLM lists only these).
 USER_GROUPS = ("breaking", "features", "performance", "fixes")
 
-# What marks a commit as a breaking change: its message (Conventional Commits' `!` and footer, a tag) or a
-# risk its analysis names.
-BREAKING_SIGNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"(?m)^BREAKING[ -]CHANGE:"),
-    re.compile(r"(?i)^\s*(?:\[[^\]]*\]\s*)*\[(?:breaking|break|api[ -]?break)\]"),
-    re.compile(r"(?i)\b(?:backward|backwards)[ -]incompatible\b"),
-    re.compile(r"(?i)\bbreaking change\b"),
-    re.compile(r"不兼容|破坏性变更"),
-)
+# What marks a commit as a breaking change: in its message, Conventional Commits' footer; in its title, a
+# tag or words saying so (a title's `type!:` is read by the rules' title parser); in its analysis, a risk
+# that says so. (A pull request template's "breaking change" checkbox in a body is not a sign.)
+BREAKING_SIGNS: dict[str, re.Pattern[str]] = {
+    "message": re.compile(r"(?m)^BREAKING[ -]CHANGE:"),
+    "title": re.compile(
+        r"(?i)\[(?:breaking|break|api[ -]?break)\]|\bbreaking\b|\bbackwards?[ -]incompatible\b"
+    ),
+    "risk": re.compile(r"(?i)\bbreaking change|\bbackwards?[ -]incompatible\b|不兼容|破坏性变更"),
+}
 
 # What a line for users leaves out: code spans, paths, calls and identifiers (snake_case, CamelCase
 # with an inner capital, dotted names).
@@ -106,7 +108,7 @@ def words(language: str) -> dict[str, str]:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class NoteCommit(_Frozen):
@@ -203,10 +205,11 @@ def author_of(commit: Commit) -> NoteAuthor:
 
 
 def is_breaking(commit: Commit, analysis: Analysis | None) -> bool:
-    if parse_title(commit.title).breaking:
+    if parse_title(commit.title).breaking or BREAKING_SIGNS["title"].search(commit.title):
         return True
-    texts = [commit.message, *(analysis.risks if analysis is not None else [])]
-    return any(sign.search(text) for sign in BREAKING_SIGNS for text in texts)
+    if "BREAKING" in commit.message and BREAKING_SIGNS["message"].search(commit.message):
+        return True
+    return analysis is not None and any(BREAKING_SIGNS["risk"].search(risk) for risk in analysis.risks)
 
 
 def _types(rc: RangeCommit) -> list[ChangeType]:
@@ -465,8 +468,68 @@ def notes_json(notes: ReleaseNotes) -> str:
     return notes.model_dump_json(indent=2) + "\n"
 
 
+def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
+    def a(url: str | None, text: str) -> str:
+        url = safe_url(url)
+        return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
+
+    links = [a(entry.pr_url, entry.pr_reference)] if entry.pr_reference else []
+    for c in entry.commits:
+        label = (
+            c.sha[:7]
+            if c.role == "change"
+            else f"{w['reverted' if c.role == 'revert' else 'relanded']} {c.sha[:7]}"
+        )
+        links.append(a(c.url, label))
+    who = f"@{entry.author.login}" if entry.author.login else entry.author.name
+    return (f"<li>{html.escape(_one_line(entry.text))} <span class=\"refs\">({', '.join(links)})</span> "
+            f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
+
+
+def notes_html(notes: ReleaseNotes) -> str:
+    """One self-contained page (the site's stylesheet inlined, no script)."""
+    from dailydiff.render.html import standalone_css
+
+    css, digest = standalone_css()
+    w = words(notes.language)
+    title = w["title"].format(repo=notes.repo, tag=notes.tag)
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=\"meta\">{html.escape(notes.base)}..{html.escape(notes.head)}"
+            f" · {notes.date.isoformat()}</p>"]  # fmt: skip
+    if notes.overview:
+        body.append(f"<p>{html.escape(notes.overview)}</p>")
+    for group, found in notes.grouped():
+        body.append(f"<h2>{html.escape(w[group])}</h2>")
+        body.append("<ul>" + "".join(_entry_html(e, w) for e in found) + "</ul>")
+    if notes.figures.left_out:
+        body.append(f"<p>{html.escape(w['internal'].format(n=notes.figures.left_out))}</p>")
+    if notes.first_timers:
+        names = "".join(
+            f"<li>{html.escape('@' + a.login if a.login else a.name)}</li>" for a in notes.first_timers
+        )
+        body.append(f"<h2>{html.escape(w['first_timers'])}</h2><ul>{names}</ul>")
+    lang = "zh-CN" if notes.language == "zh" else "en"
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'sha256-{digest}\'">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
+
+
+NOTES_FORMATS = ("md", "json", "html", "release")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+def render_notes(notes: ReleaseNotes, fmt: str) -> str:
+    """The notes in one format: ``md``, ``json``, ``html`` or ``release`` (the forge's release body)."""
+    writers = {"md": notes_markdown, "json": notes_json, "html": notes_html, "release": notes_release_body}
+    return writers[fmt](notes)
+
+
 __all__ = [
     "GROUPS",
+    "NOTES_FORMATS",
     "USER_GROUPS",
     "NoteEntry",
     "NotesFigures",
@@ -476,5 +539,6 @@ __all__ = [
     "notes_json",
     "notes_markdown",
     "notes_release_body",
+    "render_notes",
     "with_rewrite",
 ]

@@ -4,24 +4,16 @@ ledger by repository and tag (``release:<repo>@<tag>``)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common import placeholders
-from dailydiff.common.text import safe_url
 from dailydiff.render.chat import Line, Message, Section, Span, one_line
 from dailydiff.render.edition import Edition, UnitKey
-from dailydiff.render.notes import (
-    NoteEntry,
-    ReleaseNotes,
-    notes_json,
-    notes_markdown,
-    notes_release_body,
-    words,
-)
+from dailydiff.render.notes import NOTES_FORMATS, ReleaseNotes, render_notes, words
 from dailydiff.settings.notes import NOTES_PATH_PLACEHOLDERS
 
 if TYPE_CHECKING:
@@ -46,52 +38,6 @@ def notes_values(notes: ReleaseNotes, ext: str = "md") -> dict[str, Any]:
             "total": notes.figures.commits}  # fmt: skip
 
 
-def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
-    def a(url: str | None, text: str) -> str:
-        url = safe_url(url)
-        return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
-
-    links = [a(entry.pr_url, entry.pr_reference)] if entry.pr_reference else []
-    for c in entry.commits:
-        label = (
-            c.sha[:7]
-            if c.role == "change"
-            else f"{w['reverted' if c.role == 'revert' else 'relanded']} {c.sha[:7]}"
-        )
-        links.append(a(c.url, label))
-    who = f"@{entry.author.login}" if entry.author.login else entry.author.name
-    return (f"<li>{html.escape(one_line(entry.text))} <span class=\"refs\">({', '.join(links)})</span> "
-            f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
-
-
-def notes_html(notes: ReleaseNotes) -> str:
-    """One self-contained page (the site's stylesheet inlined, no script)."""
-    from dailydiff.render.html import standalone_css
-
-    css, digest = standalone_css()
-    w = words(notes.language)
-    title = w["title"].format(repo=notes.repo, tag=notes.tag)
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=\"meta\">{html.escape(notes.base)}..{html.escape(notes.head)}"
-            f" · {notes.date.isoformat()}</p>"]  # fmt: skip
-    if notes.overview:
-        body.append(f"<p>{html.escape(notes.overview)}</p>")
-    for group, found in notes.grouped():
-        body.append(f"<h2>{html.escape(w[group])}</h2>")
-        body.append("<ul>" + "".join(_entry_html(e, w) for e in found) + "</ul>")
-    if notes.figures.left_out:
-        body.append(f"<p>{html.escape(w['internal'].format(n=notes.figures.left_out))}</p>")
-    if notes.first_timers:
-        names = "".join(
-            f"<li>{html.escape('@' + a.login if a.login else a.name)}</li>" for a in notes.first_timers
-        )
-        body.append(f"<h2>{html.escape(w['first_timers'])}</h2><ul>{names}</ul>")
-    lang = "zh-CN" if notes.language == "zh" else "en"
-    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'sha256-{digest}\'">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
-
-
 def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message:
     """The chat message: the overview, then each group's lines (at most ``most`` in all)."""
     w = words(notes.language)
@@ -111,10 +57,7 @@ def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message
 def release_edition(notes: ReleaseNotes, settings: Settings) -> Edition:
     """A release's notes, for every target: files below ``[notes] path_template``, the message, the mail."""
     renderers: dict[str, Callable[[], str]] = {
-        "md": lambda: notes_markdown(notes),
-        "json": lambda: notes_json(notes),
-        "html": lambda: notes_html(notes),
-        "release": lambda: notes_release_body(notes),
+        fmt: partial(render_notes, notes, fmt) for fmt in NOTES_FORMATS
     }
 
     def path(fmt: str, _template: str) -> PurePosixPath:
@@ -136,4 +79,4 @@ def release_edition(notes: ReleaseNotes, settings: Settings) -> Edition:
     )
 
 
-__all__ = ["LEDGER_PREFIX", "ledger_repo", "notes_html", "release_edition", "tag_slug"]
+__all__ = ["LEDGER_PREFIX", "ledger_repo", "release_edition", "tag_slug"]
