@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from clirun import dailydiff
+from dailydiff.render.notes import ReleaseNotes, notes_release_body
 from fake_github_publish import FakeGitHubPublish
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, git, init_repo
@@ -96,7 +97,7 @@ def _env(**extra: str) -> dict[str, str]:
 def notes(
     repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return dailydiff("notes", str(repo), *args, "--lang", "en", "--data-dir", str(tmp / "data"), cwd=tmp,
+    return dailydiff("notes", str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"), cwd=tmp,
                      env=env or _env())  # fmt: skip
 
 
@@ -264,3 +265,22 @@ def test_publish_makes_one_draft_release_and_updates_it_in_place(
     assert "updated a draft release" in other.stderr and release["draft"] is True
     assert "## Docs, tests and CI" not in release["body"]
     assert [m for m, _ in github.requests].count("POST") == 1
+
+
+def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    assert "### 不兼容变更" in done.stdout and "### 新贡献者" in done.stdout
+    body = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "release").stdout
+    assert "@bobbyte" in body and " #16, " in body and f"{ORIGIN}/compare/v1.0...v1.1" in body
+    # A GitLab project's merge requests are !N, its compare page under /-/.
+    data = json.loads(
+        notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json").stdout
+    )
+    gitlab = ReleaseNotes.model_validate(data).model_copy(
+        update={"forge": "gitlab", "repo_url": "https://gitlab.com/acme/widget"}
+    )
+    gitlab = gitlab.model_copy(update={"entries": [e.model_copy(update={"pr_reference": f"!{e.pr_number}"})
+                                                   if e.pr_number else e for e in gitlab.entries]})  # fmt: skip
+    text = notes_release_body(gitlab)
+    assert " !16, " in text and "https://gitlab.com/acme/widget/-/compare/v1.0...v1.1" in text
