@@ -274,22 +274,33 @@ def new_tags(source: GitSource, settings: Settings, now: dt.datetime) -> list[tu
     """The release tags made in the last ``[notes] lookback_days``, oldest first, each with the tag before
     it (a release tag its commit descends from; '' for the first release): (tag, previous, made)."""
     pattern = re.compile(settings.notes.tag_pattern)
-    listed = _git(source, "for-each-ref", "--sort=creatordate", "--format=%(refname:short)%00%(creatordate:iso-strict)",
-                  "refs/tags")  # fmt: skip
-    tags = [(name, dt.datetime.fromisoformat(when)) for line in listed.splitlines()
-            for name, _, when in [line.partition("\0")] if pattern.search(name) and when]  # fmt: skip
+    fmt = "--format=%(refname:short)%00%(creatordate:iso-strict)%00%(objectname)%00%(*objectname)"
+    listed = _git(source, "for-each-ref", "--sort=creatordate", fmt, "refs/tags")
+    tags, commit_of = [], {}
+    for line in listed.splitlines():
+        name, when, obj, peeled = [*line.split("\0"), "", "", ""][:4]
+        if pattern.search(name) and when:
+            tags.append((name, dt.datetime.fromisoformat(when)))
+            commit_of[name] = peeled or obj  # an annotated tag's commit, or the commit a light tag names
     since = now - dt.timedelta(days=settings.notes.lookback_days)
     found = []
     for name, made in tags:
         if made < since:
             continue
-        merged = _git(
-            source, "tag", "--merged", f"{name}^{{commit}}", "--sort=-creatordate", check=False
-        ).split()
-        earlier = [t for t in merged if t != name and pattern.search(t)
-                   and _git(source, "rev-parse", f"{t}^{{commit}}") != _git(source, "rev-parse", f"{name}^{{commit}}")]  # fmt: skip
-        found.append((name, earlier[0] if earlier else "", made))
+        found.append((name, _previous(source, name, commit_of), made))
     return found
+
+
+def _previous(source: GitSource, tag: str, commit_of: dict[str, str]) -> str:
+    """The release tag nearest before ``tag`` in its history (the first release tag, on another commit, that
+    git meets walking back from it in topological order); '' for the first release."""
+    walked = _git(source, "log", "--topo-order", "--simplify-by-decoration", "--decorate-refs=refs/tags",
+                  "--format=%D", f"{tag}^{{commit}}", "--", check=False)  # fmt: skip
+    for line in walked.splitlines():
+        for name in (part.strip().removeprefix("tag: ") for part in line.split(",")):
+            if name in commit_of and commit_of[name] != commit_of[tag]:
+                return name
+    return ""
 
 
 @dataclass(frozen=True)
