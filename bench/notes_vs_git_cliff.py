@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -81,12 +82,19 @@ def env_for(fake: FakeLLM | None = None) -> dict[str, str]:
     return env
 
 
+CPU: list[float] = []  # the CPU seconds (user + system, its children's included) of the last `wall`
+
+
 def wall(
     command: list[str], cwd: Path, env: dict[str, str]
 ) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """The wall time of ``command`` from start to exit (process start included); its CPU time in ``CPU``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     took = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[:] = [after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime]
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return took, done
@@ -178,13 +186,18 @@ def main() -> None:
             row["ours_link_problems"] = check_links(repo, md, shas)
             row["ours_first_call"] = first_call.stderr.strip().splitlines()[-1]
             # wall time, process start included
-            cliff_times, our_times = [], []
+            cliff_times, our_times, cliff_cpu, our_cpu = [], [], [], []
             for _ in range(args.rounds):
                 cliff_times.append(wall([binary, "-c", str(config), span], repo, env_for())[0])
+                cliff_cpu += CPU
                 our_times.append(wall(notes_command(repo, span, rules, "heuristic"), repo, env_for())[0])
+                our_cpu += CPU
             row["git_cliff_s"] = round(statistics.median(cliff_times), 3)
             row["ours_s"] = round(statistics.median(our_times), 3)
             row["ratio"] = round(row["ours_s"] / row["git_cliff_s"], 2)  # type: ignore[operator]
+            row["git_cliff_cpu_s"] = round(statistics.median(cliff_cpu), 3)
+            row["ours_cpu_s"] = round(statistics.median(our_cpu), 3)
+            row["cpu_ratio"] = round(row["ours_cpu_s"] / row["git_cliff_cpu_s"], 2)  # type: ignore[operator]
             # LLM requests on the store the fake LLM built the days with
             fake.reset()
             _, llm_first = wall(notes_command(repo, span, llm, "llm"), repo, env_for(fake))
@@ -197,10 +210,11 @@ def main() -> None:
     print(json.dumps(results, indent=2, ensure_ascii=False))
     print(f"\nload average {os.getloadavg()[0]:.1f}")
     print(f"{'range':<20} {'commits':>7} {'git-cliff shows':>15} {'ours shows':>10} {'git-cliff s':>11} "
-          f"{'ours s':>7} {'ratio':>6} {'LLM req (1st/again)':>20}")  # fmt: skip
+          f"{'ours s':>7} {'ratio':>6} {'cpu s (cliff/ours)':>18} {'cpu ratio':>9} {'LLM req (1st/again)':>20}")  # fmt: skip
     for r in results:
         print(f"{r['range']:<20} {r['commits']:>7} {r['git_cliff_shows']:>15} {r['ours_shows']:>10} "
               f"{r['git_cliff_s']:>11} {r['ours_s']:>7} {r['ratio']:>6} "
+              f"{str(r['git_cliff_cpu_s']) + '/' + str(r['ours_cpu_s']):>18} {r['cpu_ratio']:>9} "
               f"{str(r['llm_requests_first']) + '/' + str(r['llm_requests_again']):>20}")  # fmt: skip
     ok = all(r["ours_exactly_once"] and not r["ours_link_problems"] and r["ratio"] <= TARGET  # type: ignore[operator]
              and r["llm_requests_again"] == 0 for r in results)  # fmt: skip
