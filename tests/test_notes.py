@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from clirun import dailydiff
 from dailydiff.render.notes import ReleaseNotes, notes_release_body
@@ -284,3 +285,24 @@ def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: P
                                                    if e.pr_number else e for e in gitlab.entries]})  # fmt: skip
     text = notes_release_body(gitlab)
     assert " !16, " in text and "https://gitlab.com/acme/widget/-/compare/v1.0...v1.1" in text
+
+
+def test_commit_text_stays_inert_in_every_format(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "hostile")
+    git(repo, "remote", "add", "origin", f"{ORIGIN}.git")
+    commit(repo, CommitSpec("Initial import", _at(0), edits=[FileEdit("a.txt", "a\n")]))
+    git(repo, "tag", "v0.1")
+    title = "feat: <script>alert(1)</script> [click](javascript:alert(1)) <img src=x onerror=alert(2)> @everyone #99"
+    commit(repo, CommitSpec(title, _at(1), edits=[FileEdit("b.txt", "b\n")]))
+    git(repo, "tag", "v0.2")
+    out = {fmt: notes(repo, tmp_path, "v0.1..v0.2", "--analyzer", "heuristic", "--format", fmt).stdout
+           for fmt in ("md", "html", "release", "json")}  # fmt: skip
+    for fmt in ("md", "release"):  # as a Markdown reader shows them: text, no tag or link of theirs
+        shown = MarkdownIt("commonmark").render(out[fmt])
+        assert "<script" not in shown and "<img" not in shown and 'href="javascript' not in shown, shown
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert (
+        "<script" not in out["html"] and "<img" not in out["html"] and 'href="javascript' not in out["html"]
+    )
+    assert "@\u200beveryone" in out["release"] and "#\u200b99" in out["release"]
+    assert json.loads(out["json"])["entries"][0]["commits"][0]["title"] == title  # the data keeps the text

@@ -388,6 +388,15 @@ def with_rewrite(notes: ReleaseNotes, overview: str, texts: Mapping[int, str], p
 # --- writing them ---------------------------------------------------------------------------------------
 
 
+# A forge turns these into mentions and references wherever they stand: in commit text (untrusted) they
+# are kept from pinging anyone or linking anything (a zero-width space after the sign).
+_PINGS = re.compile(r"([@#!])(?=[\w-])")
+
+
+def _quiet(text: str) -> str:
+    return _PINGS.sub("\\1\u200b", text)
+
+
 def _who_md(author: NoteAuthor, forge: str) -> str:
     if author.login:
         return f"@{author.login}" if forge in ("github", "gitlab") else md_inline(author.login)
@@ -436,13 +445,13 @@ def notes_release_body(notes: ReleaseNotes) -> str:
     w = words(notes.language)
     lines: list[str] = []
     if notes.overview:
-        lines += [md_inline(notes.overview), ""]
+        lines += [_quiet(md_inline(notes.overview)), ""]
     for group, found in notes.grouped():
         lines += [f"## {w[group]}", ""]
         for e in found:
             where = [e.pr_reference] if e.pr_reference else []
             where += [c.sha for c in e.commits]
-            lines.append(f"- {md_inline(e.text)} {w['by']} {_who_md(e.author, notes.forge)} {w['in']} "
+            lines.append(f"- {_quiet(md_inline(e.text))} {w['by']} {_who_md(e.author, notes.forge)} {w['in']} "
                          f"{', '.join(where)}")  # fmt: skip
         lines.append("")
     if notes.figures.left_out:
