@@ -306,3 +306,29 @@ def test_commit_text_stays_inert_in_every_format(tmp_path: Path) -> None:
     )
     assert "@\u200beveryone" in out["release"] and "#\u200b99" in out["release"]
     assert json.loads(out["json"])["entries"][0]["commits"][0]["title"] == title  # the data keeps the text
+
+
+def test_merges_are_in_the_range_as_git_include_merges_says(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "merged")
+    commit(repo, CommitSpec("Initial import", _at(0), edits=[FileEdit("a.txt", "a\n")]))
+    git(repo, "tag", "v1")
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit(repo, CommitSpec("feat: a topic change", _at(1), edits=[FileEdit("b.txt", "b\n")]))
+    git(repo, "checkout", "-q", "main")
+    commit(repo, CommitSpec("fix: a main change", _at(2), edits=[FileEdit("c.txt", "c\n")]))
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge branch 'topic'", "topic",
+        env={"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada",
+             "GIT_COMMITTER_EMAIL": "ada@example.com", "GIT_AUTHOR_DATE": _at(3).isoformat(),
+             "GIT_COMMITTER_DATE": _at(3).isoformat()})  # fmt: skip
+    git(repo, "tag", "v2")
+    for merges, expected in (("true", 3), ("false", 2)):
+        env = _env(DAILYDIFF_GIT_INCLUDE_MERGES=merges)
+        done = notes(repo, tmp_path, "v1..v2", "--analyzer", "heuristic", "--format", "json", env=env)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        listed = [c["sha"] for e in data["entries"] for c in e["commits"]]
+        wanted = git(
+            repo, "log", "--format=%H", *([] if merges == "true" else ["--no-merges"]), "v1..v2"
+        ).split()
+        assert sorted(listed) == sorted(wanted) and len(listed) == expected
+        assert data["figures"]["merges"] == (1 if merges == "true" else 0)

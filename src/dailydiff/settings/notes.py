@@ -10,8 +10,6 @@ from pydantic import Field, field_validator
 from dailydiff.common import placeholders
 from dailydiff.settings.ops import _Section
 
-NotesFormat = Literal["md", "json", "html"]
-_MD_ONLY: list[NotesFormat] = ["md"]
 NOTES_PATH_PLACEHOLDERS = frozenset({"tag", "year", "repo_slug", "repo_name", "owner", "lang", "ext"})
 
 
@@ -22,7 +20,6 @@ class NotesSettings(_Section):
     tag_pattern: str = r"^v?\d"  # the tags that are releases (a regular expression)
     lookback_days: int = Field(default=7, ge=1, le=3650)  # a tag made this long ago or later is new
     audience: Literal["engineer", "user"] = "engineer"
-    formats: list[NotesFormat] = Field(default_factory=lambda: _MD_ONLY.copy())
     path_template: str = "{repo_name}/releases/{tag}.{ext}"
 
     @field_validator("tag_pattern")
