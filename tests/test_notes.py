@@ -266,6 +266,15 @@ def test_publish_makes_one_draft_release_and_updates_it_in_place(
     assert "updated a draft release" in other.stderr and release["draft"] is True
     assert "## Docs, tests and CI" not in release["body"]
     assert [m for m, _ in github.requests].count("POST") == 1
+    # A person publishes it: a draft-making run leaves it alone; `[notes] draft = false` updates it.
+    release["draft"], release["body"] = False, "edited by a person"
+    kept = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--force", env=env)
+    assert "published already: left alone" in kept.stderr and release["body"] == "edited by a person"
+    published = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--force",
+                      env={**env, "DAILYDIFF_NOTES_DRAFT": "false"})  # fmt: skip
+    assert published.returncode == 0 and "updated the published release" in published.stderr, published.stderr
+    assert release["draft"] is False and release["body"] != "edited by a person"
+    assert len(github.releases["acme/widget"]) == 1
 
 
 def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:
