@@ -16,7 +16,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -137,9 +138,10 @@ def _best(
     return max(good, key=lambda pair: pair[0].rank)[1] if good else None
 
 
-def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[str], known: set[str],
-           analyzer: Any) -> Gathered:  # fmt: skip
-    """Every commit of ``shas`` with its analysis: the store's first, the missing ones analysed (and stored)."""
+def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[str],
+           authors_before: Callable[[], set[str]], analyzer: Any) -> Gathered:  # fmt: skip
+    """Every commit of ``shas`` with its analysis: the store's first, the missing ones analysed (and stored);
+    ``authors_before`` (asked last) says who wrote the history before them: the others are new."""
     from dailydiff.analysis import AnalysisRequest
     from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
     from dailydiff.common.aio import run_sync
@@ -191,6 +193,7 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
 
     if todo:
         run_sync(analyse_all())
+    known = authors_before()
     for sha in shas:
         commit = commits[sha]
         new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
@@ -235,8 +238,10 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
     from dailydiff.analysis import llm_configured, make_analyzer
 
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
-    shas = range_shas(source, span.revs)
-    got = gather(store, settings, source, shas, known_authors(source, span.known), analyzer)
+    with ThreadPoolExecutor(1) as pool:  # who wrote the history before: a walk of it, beside the range's read
+        known = pool.submit(known_authors, source, span.known)
+        shas = range_shas(source, span.revs)
+        got = gather(store, settings, source, shas, known.result, analyzer)
     figures = NotesFigures(
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
     )
