@@ -427,9 +427,12 @@ class NotesUnit:
 
 
 def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
-    """One release unit per repository with ``[notes] on_tag``: it needs the repository's days of the plan."""
+    """One release unit per git repository (a path or a git URL) with ``[notes] on_tag``: it needs the
+    repository's days of the plan."""
+    from dailydiff.sources import source_kind
+
     for job in jobs:
-        if not job.settings.notes.on_tag:
+        if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
             continue
         today = local_date_of(now, job.settings.report.timezone)
         needs = tuple(u.key for u in plan.days() if u.job is job)
