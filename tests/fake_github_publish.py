@@ -38,6 +38,7 @@ class FakeGitHubPublish:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> blob, tree or commit
     issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # repo -> releases, oldest first
     requests: list[tuple[str, str]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
     echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
@@ -150,6 +151,12 @@ class FakeGitHubPublish:
             match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", parts.path)
             if match:
                 return self._comment(method, match.group(1), int(match.group(2)), body)
+            match = re.fullmatch(r"/repos/([^/]+/[^/]+)/releases(?:/(\d+)|/tags/(.+))?", parts.path)
+            if match:
+                release_id = int(match.group(2)) if match.group(2) else None
+                return self._releases(
+                    method, match.group(1), release_id, unquote(match.group(3) or ""), query, body
+                )
             return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
     def _contents(
@@ -352,6 +359,53 @@ class FakeGitHubPublish:
             issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
         issues.append(issue)
         return issue
+
+    def _releases(self, method: str, repo: str, release_id: int | None, tag: str, query: dict[str, str],
+                  body: Any) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+        """GitHub's releases (docs.github.com/rest/releases/releases): list (newest first, drafts included for
+        a token that can push), get by id, get by tag (published releases only: a draft answers 404), create
+        (201; 422 ``already_exists`` when the tag has a release) and update (PATCH)."""
+        releases = self.releases.setdefault(repo, [])
+        not_found = (404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+        if tag:
+            found = [r for r in releases if r["tag_name"] == tag and not r["draft"]]
+            return (200, {}, found[0]) if method == "GET" and found else not_found
+        if release_id is None and method == "GET":
+            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+            newest = releases[::-1]
+            return 200, {}, newest[(page - 1) * per_page : page * per_page]
+        if release_id is None and method == "POST":
+            if not isinstance(body, dict) or not body.get("tag_name"):
+                return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Release", "code": "missing_field", "field": "tag_name"}]}  # fmt: skip
+            if any(r["tag_name"] == body["tag_name"] for r in releases):
+                return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]}  # fmt: skip
+            now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            number = self._new_id()
+            draft = bool(body.get("draft", False))
+            release = {
+                "url": f"https://api.github.com/repos/{repo}/releases/{number}", "id": number,
+                "html_url": f"https://github.com/{repo}/releases/tag/{body['tag_name']}",
+                "tag_name": body["tag_name"], "target_commitish": body.get("target_commitish", self.default_branch),
+                "name": body.get("name") or body["tag_name"], "body": body.get("body", ""), "draft": draft,
+                "prerelease": bool(body.get("prerelease", False)), "created_at": now,
+                "published_at": None if draft else now, "author": {"login": "bot"}, "assets": [],
+            }  # fmt: skip
+            releases.append(release)
+            return 201, {}, release
+        found = [r for r in releases if r["id"] == release_id]
+        if not found:
+            return not_found
+        if method == "GET":
+            return 200, {}, found[0]
+        if method == "PATCH" and isinstance(body, dict):
+            release = found[0]
+            for key in ("tag_name", "name", "body", "draft", "prerelease", "target_commitish"):
+                if key in body:
+                    release[key] = body[key]
+            if not release["draft"] and release["published_at"] is None:
+                release["published_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return 200, {}, release
+        return 404, {}, {"message": "Not Found"}
 
     def _new_id(self) -> int:
         self._next_id += 1

@@ -16,7 +16,7 @@ PYTHON_TYPE = re.compile(
     r"<(?:str|int|float|bool|path|file|dir|datetime|uuid|(?:list|tuple)\[[^>]*\]|[a-z]+ range)>"
     r"|\b(?:TEXT|INTEGER|FLOAT|BOOLEAN|PATH|FILENAME|DIRECTORY)\b"
 )
-VALUE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(?:[|./-][A-Z0-9_]+)*$")  # DATE, I/N, NAME|ALL
+VALUE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(?:(?:\.\.|[|./-])[A-Z0-9_]+)*$")  # DATE, I/N, NAME|ALL, REF1..REF2
 
 
 def commands(group: TyperGroup, ctx: Context, prefix: str = "") -> Iterator[tuple[str, Command]]:

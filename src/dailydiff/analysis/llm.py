@@ -79,6 +79,7 @@ DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 SHALLOWER = {Level.HIGH: Level.MEDIUM, Level.MEDIUM: Level.LOW}
 OVERVIEW_TOKENS = 1024
 ASK_TOKENS = 768
+NOTES_TOKENS = 4096  # a release's overview and a short line per entry
 REWRITE_TOKENS = 256  # two short lists of search words
 MAX_REQUESTS_PER_COMMIT = 3
 REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
@@ -421,6 +422,23 @@ class LLMAnalyzer:
                 f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
             ) from None
 
+    def notes(self, entries: Sequence[Any], audience: str, language: str, repo: str,
+              tag: str) -> tuple[tuple[str, dict[int, str]], Usage]:  # fmt: skip
+        """`dailydiff notes`: a release's overview and entry lines for ``audience``, in one request; outside
+        any event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
+
+        async def main() -> tuple[tuple[str, dict[int, str]], Usage]:
+            async with self.session() as session:
+                return await session.notes(entries, audience, language, repo, tag)
+
+        try:
+            return run_sync(main())
+        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
+                raise UnusableAnswer(str(exc)) from None
+            raise AnalysisError(f"the LLM could not write the notes ({exc})",
+                                "try again, or use --analyzer heuristic") from None  # fmt: skip
+
     def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
         """`dailydiff ask`: the question as search words in both languages; outside any event loop.
         Raises UnusableAnswer when the reply has none, AnalysisError when the endpoint cannot answer."""
@@ -539,6 +557,16 @@ class LLMSession:
             lambda mode: self.analyzer.prompts.ask_messages(question, commit_lines, language, mode),
         )  # fmt: skip
         return parse_ask(text), usage
+
+    async def notes(self, entries: Sequence[Any], audience: str, language: str, repo: str,
+                    tag: str) -> tuple[tuple[str, dict[int, str]], Usage]:  # fmt: skip
+        from dailydiff.analysis.schema import NOTES_SCHEMA, parse_notes
+
+        text, usage = await self._one_answer(
+            language, NOTES_TOKENS, NOTES_SCHEMA, "release_notes", "the release notes were cut off",
+            lambda mode: self.analyzer.prompts.notes_messages(entries, audience, language, mode, repo, tag),
+        )  # fmt: skip
+        return parse_notes(text), usage
 
     async def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
         text, usage = await self._one_answer(

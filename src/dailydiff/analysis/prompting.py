@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,6 +223,16 @@ class PromptBook:
             "rewrite.system", language, mode=mode, schema_json=json.dumps(REWRITE_SCHEMA, ensure_ascii=False)
         )
         user = self._render("rewrite.user", language, question=question)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def notes_messages(self, entries: Sequence[Mapping[str, Any]], audience: str, language: str, mode: str,
+                       repo: str, tag: str) -> list[dict[str, str]]:  # fmt: skip
+        """`dailydiff notes`: a release's entries (id, group, title, summary) to be told to ``audience``."""
+        from dailydiff.analysis.schema import NOTES_SCHEMA
+
+        system = self._render("notes.system", language, repo=repo, tag=tag, audience=audience, mode=mode,
+                              schema_json=json.dumps(NOTES_SCHEMA, ensure_ascii=False))  # fmt: skip
+        user = self._render("notes.user", language, audience=audience, entries=list(entries))
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def overview_messages(

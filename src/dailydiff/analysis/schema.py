@@ -117,6 +117,39 @@ def parse_ask(text: str) -> str:
     return answer
 
 
+# `dailydiff notes`: a release's overview paragraph and its entries' lines, for the audience asked for.
+NOTES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "overview": {"type": "string"},
+        "entries": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "text": {"type": "string"}},
+                "required": ["id", "text"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["overview", "entries"],
+    "additionalProperties": False,
+}
+
+
+def parse_notes(text: str) -> tuple[str, dict[int, str]]:
+    """The overview and the entries' lines (by id) of a reply to NOTES_SCHEMA; AnswerError without them."""
+    data = load_json(text)
+    overview = data.get("overview") if isinstance(data, dict) else None
+    if not isinstance(overview, str) or not overview.strip():
+        raise AnswerError("the reply has no overview")
+    lines: dict[int, str] = {}
+    for item in data.get("entries") or []:
+        if isinstance(item, dict) and isinstance(item.get("id"), int) and isinstance(item.get("text"), str):
+            lines[item["id"]] = item["text"]
+    return overview, lines
+
+
 # `dailydiff ask`: the question as search words in both languages (the index holds English commit text
 # and analyses in each report language).
 REWRITE_SCHEMA: dict[str, Any] = {

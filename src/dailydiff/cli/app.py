@@ -57,6 +57,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.weekly",
         "Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits.",
     ),
+    "notes": LazyCommand(
+        "dailydiff.cli.notes", "Release notes of a range of commits, from the stored analyses."
+    ),
     "search": LazyCommand(
         "dailydiff.cli.search",
         "The stored commits that match QUESTION best: titles, pull requests, paths and analyses.",

@@ -24,6 +24,7 @@ from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.plan import RepoJob, qualified_ids
+from dailydiff.engine.release import NotesUnit, ReleaseUnit, plan_releases
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher
@@ -32,7 +33,7 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | AlertUnit
+Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | AlertUnit | ReleaseUnit | NotesUnit
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 
@@ -158,6 +159,7 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, stor
         _plan_digests(plan, settings, jobs, request, base_dir)
     if request.weeks:
         _plan_weeks(plan, jobs)
+    plan_releases(plan, jobs, request.now)  # [notes] on_tag: each repository's new tags (engine/release.py)
     return plan
 
 

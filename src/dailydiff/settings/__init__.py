@@ -24,6 +24,7 @@ from dailydiff.common import placeholders, secrets, storeurl
 from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
+from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
     RepoEntry,
@@ -388,6 +389,7 @@ class Settings(HasStore):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     run: RunSettings
     weekly: WeeklySettings
+    notes: NotesSettings = Field(default_factory=NotesSettings)
     repos: list[RepoEntry] = Field(default_factory=list)
     watch: list[WatchTopic] = Field(default_factory=list)
     digest: list[DigestEntry] = Field(default_factory=list)

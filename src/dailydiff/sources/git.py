@@ -21,7 +21,7 @@ import secrets
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -458,7 +458,9 @@ class GitSource(SourceBase):
         ]
         return [(sha, moment) for sha, text in pairs if (moment := _iso_or_none(text)) is not None]
 
-    def _log(self, selection: list[str], stop: threading.Event | None = None) -> Iterator[Commit]:
+    def _log(
+        self, selection: list[str], stop: threading.Event | None = None, changes: bool = True
+    ) -> Iterator[Commit]:
         """``git log`` of ``selection`` (revisions and filters) with every field, the changes and patches:
         each commit as soon as git has printed it (until ``stop`` is set)."""
         token = secrets.token_hex(8)
@@ -469,8 +471,8 @@ class GitSource(SourceBase):
         args = [
             "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
             "log", *selection,
-            f"--format={fmt}", "--raw", "--numstat", "-p", "-M", "--no-color", "--no-ext-diff",
-            "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
+            f"--format={fmt}", *(["--raw", "--numstat", "-p", "-M"] if changes else []), "--no-color",
+            "--no-ext-diff", "--no-textconv", "--no-abbrev", "--encoding=UTF-8",
         ]  # fmt: skip
         if self.all_branches:
             args.append("--source")
@@ -483,6 +485,14 @@ class GitSource(SourceBase):
                 yield self._parse(record.decode("utf-8", errors="replace"), token)
                 if stop is not None and stop.is_set():
                     return
+
+    def named(self, shas: Sequence[str], changes: bool = True) -> list[Commit]:
+        """The commits named by ``shas`` (full shas), in git's order, each with its changes and patches
+        (``changes``) or without (`dailydiff notes`: a range's commits, the ones to analyse with them)."""
+        found: list[Commit] = []
+        for start in range(0, len(shas), 200):
+            found += self._log(["--no-walk=unsorted", *shas[start : start + 200]], changes=changes)
+        return found
 
     def _undated(self, window: Window) -> list[Commit]:
         """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a

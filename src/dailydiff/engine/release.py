@@ -1,0 +1,451 @@
+"""Release notes: a range's commits as git defines it, each analysed once (the store's analyses reused, the
+missing ones analysed now with the configured analyser), written as a release's notes — and the release
+as a unit kind of `run` (``[notes] on_tag``): every new tag's notes delivered once per target.
+
+A range is ``REF1..REF2`` (git's meaning: reachable from REF2, not from REF1; merges per ``[git]
+include_merges``), ``--since-tag`` (the newest tag reachable from HEAD to HEAD) or ``--unreleased`` (what no
+tag holds). The notes' overview comes from the LLM when one is configured (one request, its answer kept in
+the store: the same notes ask again never), else from the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dailydiff.common.timewindow import local_date_of
+from dailydiff.errors import DailyDiffError, SourceError, UsageError
+from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
+from dailydiff.render.notes import (
+    Audience,
+    NotesFigures,
+    RangeCommit,
+    ReleaseNotes,
+    build_notes,
+    with_rewrite,
+)
+from dailydiff.settings import Settings
+from dailydiff.sources.git import GitSource, run_git
+from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.engine.outcome import UnitOutcome
+    from dailydiff.engine.plan import RepoJob
+
+log = logging.getLogger("dailydiff.notes")
+
+UNRELEASED = "Unreleased"
+
+
+@dataclass(frozen=True)
+class NotesRange:
+    """What the notes cover: ``revs`` for `git rev-list`, ``known`` the revisions whose authors are not new."""
+
+    base: str
+    head: str
+    tag: str
+    revs: tuple[str, ...]
+    known: tuple[str, ...]
+
+
+def _git(source: GitSource, *args: str, check: bool = True) -> str:
+    return run_git(list(args), cwd=source.path, check=check).stdout.decode("utf-8", "replace").strip()
+
+
+def _verify(source: GitSource, ref: str) -> None:
+    if ref.startswith("-") or not _git(
+        source, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False
+    ):
+        raise UsageError(f"{ref!r} names no commit of {source.repo}",
+                         "give a tag, branch or sha of the repository (git tag --list shows its tags)")  # fmt: skip
+
+
+def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = False,
+                  unreleased: bool = False) -> NotesRange:  # fmt: skip
+    """The range a command asks for (exactly one of ``spec``, ``since_tag``, ``unreleased``)."""
+    if sum((spec is not None, since_tag, unreleased)) != 1:
+        raise UsageError(
+            "give one of REF1..REF2, --since-tag and --unreleased", "e.g. dailydiff notes . v1.0..v1.1"
+        )
+    if unreleased:
+        return NotesRange("tags", "HEAD", UNRELEASED, ("HEAD", "--not", "--tags"), ("--tags",))
+    if since_tag:
+        newest = _git(source, "describe", "--tags", "--abbrev=0", "HEAD", check=False)
+        if not newest:
+            raise UsageError(
+                f"{source.repo} has no tag reachable from HEAD", "use --unreleased, or REF1..REF2"
+            )
+        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,))
+    assert spec is not None
+    base, dots, head = spec.partition("..")
+    if not dots or head.startswith(".") or not base or not head:
+        raise UsageError(f"{spec!r} is not a range REF1..REF2", "e.g. v0.6.16..v0.6.17")
+    _verify(source, base)
+    _verify(source, head)
+    return NotesRange(base, head, head, (f"{base}..{head}",), (base,))
+
+
+def range_shas(source: GitSource, revs: Sequence[str]) -> list[str]:
+    """The range's commits as git lists them (newest first), merges per ``[git] include_merges``."""
+    merges = [] if source.include_merges else ["--no-merges"]
+    return _git(source, "rev-list", *merges, *revs, "--").split()
+
+
+def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
+    """The e-mails and names of everyone with a commit in ``known`` (the history before the range)."""
+    listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
+    return {part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()}
+
+
+def release_date(source: GitSource, head: str, tz: str) -> dt.date:
+    """The day of the release: its tag's date (an annotated tag's own), else its commit's, in ``tz``."""
+    text = _git(
+        source, "for-each-ref", "--format=%(creatordate:iso-strict)", f"refs/tags/{head}", check=False
+    )
+    if not text:
+        text = _git(source, "show", "-s", "--format=%cI", f"{head}^{{commit}}", "--")
+    return local_date_of(dt.datetime.fromisoformat(text.splitlines()[0]), tz)
+
+
+# --- the commits and their analyses ----------------------------------------------------------------------
+
+
+@dataclass
+class Gathered:
+    commits: list[RangeCommit] = field(default_factory=list)
+    reused: int = 0
+    analysed: int = 0
+    requests: int = 0
+    merges: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def _best(
+    found: dict[tuple[str, str], Analysis], sha: str, fingerprints: dict[str, Level]
+) -> Analysis | None:
+    """The deepest good stored analysis of ``sha`` under the analyser's fingerprints."""
+    good = [
+        (fingerprints[fp], a) for (s, fp), a in found.items() if s == sha and a.status is AnalysisStatus.OK
+    ]
+    return max(good, key=lambda pair: pair[0].rank)[1] if good else None
+
+
+def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[str],
+           authors_before: Callable[[], set[str]], analyzer: Any) -> Gathered:  # fmt: skip
+    """Every commit of ``shas`` with its analysis: the store's first, the missing ones analysed (and stored);
+    ``authors_before`` (asked last) says who wrote the history before them: the others are new."""
+    from dailydiff.analysis import AnalysisRequest
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
+    from dailydiff.common.aio import run_sync
+    from dailydiff.scoring.rules import score_commit
+
+    repo, language = source.repo, settings.report.language
+    out = Gathered()
+    commits = {c.sha: c for c in source.named(shas, changes=False)}  # one `git log`, no patches
+    fingerprints = {analyzer.fingerprint(level, language): level for level in Level}
+    found = store.get_analyses(repo, list(shas), list(fingerprints))
+    analyses: dict[str, Analysis | None] = {}
+    todo: list[Commit] = []
+    for sha in shas:
+        commit = commits.get(sha)
+        if commit is None:
+            raise SourceError(
+                f"commit {sha[:12]} of {repo} could not be read", "run `git fsck` in the repository"
+            )
+        if commit.is_merge:
+            analyses[sha] = None
+            out.merges += 1
+        elif (best := _best(found, sha, fingerprints)) is not None:
+            analyses[sha] = best
+            out.reused += 1
+        else:
+            todo.append(commit)
+    if todo:  # what the analyser reads: the changes and patches, read now and stored
+        todo = source.named([c.sha for c in todo])
+        store.save_commits(todo)
+
+    async def analyse_all() -> None:
+        async with analyzer.session() as session:
+
+            async def one(commit: Commit) -> None:
+                score = score_commit(commit, settings.scoring)
+                analysis = await session.analyse(AnalysisRequest(commit=commit, score=score, depth=score.level),
+                                                 language)  # fmt: skip
+                out.requests += analysis.usage.requests
+                store.save_analysis(repo, commit.sha, analysis)
+                if analysis.status is not AnalysisStatus.OK:
+                    out.failures.append(f"{commit.short_sha}: {analysis.error or 'failed'}")
+                    analysis = fallback_analysis(HeuristicAnalyzer(), commit, score, score.level, language,
+                                                 analysis.error or "failed")  # fmt: skip
+                else:
+                    out.analysed += 1
+                analyses[commit.sha] = analysis
+
+            await asyncio.gather(*(one(c) for c in todo))
+
+    if todo:
+        run_sync(analyse_all())
+    known = authors_before()
+    for sha in shas:
+        commit = commits[sha]
+        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
+        out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
+    return out
+
+
+def rewrite_for(
+    notes: ReleaseNotes, commits: Sequence[RangeCommit], llm: Any, store: Store
+) -> tuple[ReleaseNotes, int]:
+    """The notes with the LLM's overview and lines for their audience (one request; its answer kept in
+    the store, so the same notes never ask twice). Returns the notes and the requests made."""
+    from dailydiff.analysis.llm import UnusableAnswer
+
+    analyses = {rc.commit.sha: rc.analysis for rc in commits}
+    entries = [{"id": i, "group": e.group, "title": e.commits[0].title,
+                "summary": (a.summary if (a := analyses.get(e.commits[0].sha)) is not None else "")}
+               for i, e in enumerate(notes.entries, 1)]  # fmt: skip
+    key = "notes:" + hashlib.sha256(json.dumps(
+        [llm.name, notes.repo, notes.tag, notes.audience, notes.language, entries], ensure_ascii=False
+    ).encode()).hexdigest()  # fmt: skip
+    cached = store.answer(key)
+    if cached is not None:
+        try:
+            data = json.loads(cached)
+            return with_rewrite(notes, data["overview"], {int(k): v for k, v in data["lines"].items()},
+                                llm.name), 0  # fmt: skip
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("a cached answer of the notes is not readable: asking again")
+    try:
+        (overview, lines), usage = llm.notes(entries, notes.audience, notes.language, notes.repo, notes.tag)
+    except (UnusableAnswer, DailyDiffError) as exc:
+        log.warning("the LLM could not write the notes (%s): the rules' overview stands", exc)
+        return notes, 1
+    store.save_answer(key, json.dumps({"overview": overview, "lines": lines}, ensure_ascii=False))
+    return with_rewrite(notes, overview, lines, llm.name), max(1, usage.requests)
+
+
+def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
+             audience: Audience, now: dt.datetime) -> ReleaseNotes:  # fmt: skip
+    """The notes of ``span``: gathered, built, told by the LLM when one is configured."""
+    from dailydiff.analysis import llm_configured, make_analyzer
+
+    analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
+    with ThreadPoolExecutor(1) as pool:  # who wrote the history before: a walk of it, beside the range's read
+        known = pool.submit(known_authors, source, span.known)
+        shas = range_shas(source, span.revs)
+        got = gather(store, settings, source, shas, known.result, analyzer)
+    figures = NotesFigures(
+        merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
+    )
+    tz = settings.report.timezone
+    date = release_date(source, span.head, tz) if span.tag != UNRELEASED else local_date_of(now, tz)
+    notes = build_notes(got.commits, repo=source.repo, repo_url=source.repo_url, forge=source.forge,
+                        base=span.base, head=span.head, tag=span.tag, date=date,
+                        language=settings.report.language, audience=audience, figures=figures,
+                        analyzer=analyzer.name, generated_at=now.replace(microsecond=0))  # fmt: skip
+    # The model tells the notes when one is configured (as it writes digests' overviews), else the rules do.
+    told = notes.entries and settings.analysis.analyzer != "heuristic" and llm_configured(settings)
+    llm = make_analyzer("llm", settings, store) if told else None
+    if llm is not None:
+        notes, asked = rewrite_for(notes, got.commits, llm, store)
+        notes = notes.model_copy(update={"figures": notes.figures.model_copy(
+            update={"llm_requests": notes.figures.llm_requests + asked})})  # fmt: skip
+    return notes
+
+
+def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
+    """The job's repository as a git history (notes read tags and ranges from git)."""
+    from dailydiff.sources import open_source
+
+    source = open_source(job.source, settings, job.source_options, store)
+    if not isinstance(source, GitSource):
+        raise UsageError(f"release notes read a git history; {job.label} is read through the forge's API",
+                         "pass the path of a clone or its git URL")  # fmt: skip
+    return source
+
+
+# --- new tags, as units of `run` ---------------------------------------------------------------------------
+
+
+def new_tags(source: GitSource, settings: Settings, now: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+    """The release tags made in the last ``[notes] lookback_days``, oldest first, each with the tag before
+    it (a release tag its commit descends from; '' for the first release): (tag, previous, made)."""
+    pattern = re.compile(settings.notes.tag_pattern)
+    fmt = "--format=%(refname:short)%00%(creatordate:iso-strict)%00%(objectname)%00%(*objectname)"
+    listed = _git(source, "for-each-ref", "--sort=creatordate", fmt, "refs/tags")
+    tags, commit_of = [], {}
+    for line in listed.splitlines():
+        name, when, obj, peeled = [*line.split("\0"), "", "", ""][:4]
+        if pattern.search(name) and when:
+            tags.append((name, dt.datetime.fromisoformat(when)))
+            commit_of[name] = peeled or obj  # an annotated tag's commit, or the commit a light tag names
+    since = now - dt.timedelta(days=settings.notes.lookback_days)
+    found = []
+    for name, made in tags:
+        if made < since:
+            continue
+        found.append((name, _previous(source, name, commit_of), made))
+    return found
+
+
+def _previous(source: GitSource, tag: str, commit_of: dict[str, str]) -> str:
+    """The release tag nearest before ``tag`` in its history (the first release tag, on another commit, that
+    git meets walking back from it in topological order); '' for the first release."""
+    walked = _git(source, "log", "--topo-order", "--simplify-by-decoration", "--decorate-refs=refs/tags",
+                  "--format=%D", f"{tag}^{{commit}}", "--", check=False)  # fmt: skip
+    for line in walked.splitlines():
+        for name in (part.strip().removeprefix("tag: ") for part in line.split(",")):
+            if name in commit_of and commit_of[name] != commit_of[tag]:
+                return name
+    return ""
+
+
+@dataclass(frozen=True)
+class ReleaseUnit:
+    """A repository's new tags (``[notes] on_tag``), for one day's run: each tag's notes built and delivered
+    to the repository's targets (and its forge release with ``[notes] release``) through the ledger, keyed
+    by repository and tag — so a tag reaches each target once, whatever runs or workers see it. It needs the
+    repository's days of the plan: their analyses are stored first and reused."""
+
+    kind: ClassVar[str] = "release"
+    job: RepoJob
+    date: dt.date  # today, in the repository's timezone
+    needs: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"releases:{self.job.repo_id} {self.date.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return f"releases {self.job.label} {self.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Any, units: Sequence[ReleaseUnit]) -> tuple[list[UnitOutcome], str]:
+        from dailydiff.engine.outcome import FAILED
+
+        outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
+        failed = [
+            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
+        ]
+        return outcomes, "; ".join(
+            [*failed, *(f"{o.label}: {o.detail}" for o in outcomes if o.status == FAILED)]
+        )
+
+    def _build(self, context: Any) -> list[UnitOutcome]:
+        from dailydiff.engine.deliver import publishers_for
+        from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, UnitOutcome
+        from dailydiff.engine.units import send
+        from dailydiff.render.release import ledger_repo, release_edition
+
+        settings = self.job.settings
+        now = context.options.now or dt.datetime.now(dt.UTC)
+        outcomes = []
+        with context.own_store() as store:
+            source = open_git(self.job, settings, store)
+            targets = publishers_for(self.job.entry, self.job.index, context.available)
+            if settings.notes.release:
+                from dailydiff.publish.release import release_publisher
+
+                targets.append(release_publisher(source, settings, context.secrets))
+            for tag, previous, _made in new_tags(source, settings, now):
+                label = f"release {self.job.label} {tag}"
+                span = (NotesRange(previous, tag, tag, (f"{previous}..{tag}",), (previous,)) if previous
+                        else NotesRange("", tag, tag, (tag,), ()))  # fmt: skip
+                try:
+                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now)
+                except DailyDiffError as exc:
+                    outcomes.append(UnitOutcome("release", label, FAILED, self.date, key=self.key, detail=str(exc),
+                                                repo=ledger_repo(source.repo, tag)))  # fmt: skip
+                    continue
+                edition = release_edition(notes, settings)
+                results, written = send(edition, targets, store, context, settings.run.claim_timeout)
+                figures = {"tag": tag, "previous": previous, **notes.figures.model_dump()}
+                outcomes.append(UnitOutcome("release", label, BUILT if notes.entries else EMPTY, notes.date,
+                                            repo=ledger_repo(source.repo, tag), publish=results, written=written,
+                                            figures=figures, key=self.key, edition=edition))  # fmt: skip
+        return outcomes
+
+
+@dataclass(frozen=True)
+class NotesUnit:
+    """The notes a command built (`notes --publish`), delivered to its ``targets`` through the ledger."""
+
+    kind: ClassVar[str] = "release"
+    notes: ReleaseNotes
+    targets: tuple[Any, ...]
+    needs: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> dt.date:
+        return self.notes.date
+
+    @property
+    def key(self) -> str:
+        return f"release:{self.notes.repo} {self.notes.tag}"
+
+    @property
+    def label(self) -> str:
+        return f"release {self.notes.repo} {self.notes.tag}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Any, units: Sequence[NotesUnit]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        failed = [
+            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
+        ]
+        return outcomes, "; ".join(failed)
+
+    def _build(self, context: Any) -> UnitOutcome:
+        from dailydiff.engine.outcome import BUILT, EMPTY, UnitOutcome
+        from dailydiff.engine.units import send
+        from dailydiff.render.release import ledger_repo, release_edition
+
+        settings = context.settings
+        edition = release_edition(self.notes, settings)
+        with context.own_store() as store:
+            results, written = send(edition, self.targets, store, context, settings.run.claim_timeout)
+        return UnitOutcome("release", self.label, BUILT if self.notes.entries else EMPTY, self.date, key=self.key,
+                           repo=ledger_repo(self.notes.repo, self.notes.tag), publish=results, written=written,
+                           figures=self.notes.figures.model_dump(), edition=edition)  # fmt: skip
+
+
+def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
+    """One release unit per git repository (a path or a git URL) with ``[notes] on_tag``: it needs the
+    repository's days of the plan."""
+    from dailydiff.sources import source_kind
+
+    for job in jobs:
+        if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
+            continue
+        today = local_date_of(now, job.settings.report.timezone)
+        needs = tuple(u.key for u in plan.days() if u.job is job)
+        plan.add(ReleaseUnit(job, today, needs))
+
+
+__all__ = [
+    "NotesRange",
+    "NotesUnit",
+    "ReleaseUnit",
+    "gather",
+    "notes_of",
+    "plan_releases",
+    "range_shas",
+    "resolve_range",
+]

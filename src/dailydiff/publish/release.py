@@ -1,0 +1,115 @@
+"""A release's notes as the forge's release of its tag: a GitHub release created, or updated in place —
+found again by its tag among the repository's releases (drafts included), never made twice. A draft unless
+``[notes] draft = false``; a release a person has published is left alone unless that is set."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from dailydiff.errors import PublishError, UsageError
+from dailydiff.forges.github import rate_limited
+from dailydiff.publish.base import PublishResult, Secrets, Status
+from dailydiff.publish.github import GitHubApi
+from dailydiff.publish.http import Http
+from dailydiff.render.edition import Edition, Part
+from dailydiff.settings import GITHUB_TOKEN_ENVS, Settings
+from dailydiff.settings.publishers import GitHubEntry
+
+
+@dataclass(frozen=True)
+class GitHubReleasePublisher:
+    """The forge release of an edition's tag (the ``release`` file of a release edition: its body)."""
+
+    repository: str  # owner/name
+    api_url: str
+    token_env: str
+    secrets: Secrets
+    draft: bool = True
+    name: str = "github-release"
+    type: str = "github-release"
+    parts: tuple[Part, ...] = ("files",)
+    formats: tuple[str, ...] = ("release",)
+    updates_in_place: bool = True
+    skip_empty: bool = True
+
+    @property
+    def target(self) -> str:
+        return f"github-release:{self.api_url}/{self.repository}"
+
+    def preview(self, edition: Edition) -> str:
+        verb = "draft" if self.draft else "published"
+        return f"{self.name}: the {verb} release {edition.values()['tag_name']} of {self.repository}"
+
+    def send(self, edition: Edition) -> PublishResult:
+        tag = str(edition.values()["tag_name"])
+        body = edition.files["release"]
+        entry = GitHubEntry(repository=self.repository, api_url=self.api_url, token_env=self.token_env)
+        with Http(entry, rate_limited=rate_limited) as http:
+            api = GitHubApi(entry, self.secrets.get(self.token_env, "GitHub token"), http)
+            existing = self._find(api, tag)
+            if existing is None:
+                _, made = api.call("POST", "/releases", body={"tag_name": tag, "name": tag, "body": body,
+                                                              "draft": self.draft})  # fmt: skip
+                return PublishResult(self.name, self.type, Status.OK, f"created {_kind(made)} release {tag}: "
+                                                                      f"{_url(made)}")  # fmt: skip
+            if not existing.get("draft") and self.draft:
+                return PublishResult(self.name, self.type, Status.SKIPPED,
+                                     f"release {tag} is published already: left alone ([notes] draft = false "
+                                     "updates it)")  # fmt: skip
+            _, made = api.call("PATCH", f"/releases/{int(existing['id'])}",
+                               body={"name": existing.get("name") or tag, "body": body, "draft": self.draft})  # fmt: skip
+            return PublishResult(
+                self.name, self.type, Status.OK, f"updated {_kind(made)} release {tag}: {_url(made)}"
+            )
+
+    @staticmethod
+    def _find(api: GitHubApi, tag: str) -> dict[str, Any] | None:
+        """The release of ``tag``: drafts are only in the list (GitHub's /releases/tags/ does not show them)."""
+        for page in range(1, 11):
+            _, listed = api.call("GET", "/releases", params={"per_page": 100, "page": page})
+            if not isinstance(listed, list):
+                raise PublishError(
+                    "GitHub answered the list of releases with something else", "check api_url"
+                )
+            for release in listed:
+                if isinstance(release, dict) and release.get("tag_name") == tag:
+                    return release
+            if len(listed) < 100:
+                return None
+        return None
+
+
+def _kind(release: Any) -> str:
+    return "a draft" if isinstance(release, dict) and release.get("draft") else "the published"
+
+
+def _url(release: Any) -> str:
+    return str(release.get("html_url", "")) if isinstance(release, dict) else ""
+
+
+def github_repository(repo_url: str | None) -> str:
+    """owner/name of a repository's GitHub page."""
+    parts = [p for p in urlsplit(repo_url or "").path.split("/") if p]
+    if len(parts) != 2:
+        raise UsageError("the repository's GitHub address is not known (its origin is not on GitHub)",
+                         "set its remote origin to the GitHub repository")  # fmt: skip
+    return "/".join(parts)
+
+
+def release_publisher(source: Any, settings: Settings, secrets: Secrets | None) -> GitHubReleasePublisher:
+    """The forge release of ``source``'s repository (a git source whose origin is on GitHub)."""
+    if source.forge != "github":
+        raise UsageError(f"forge releases are made on GitHub; {source.repo} is on {source.forge}",
+                         "drop --publish / [notes] release")  # fmt: skip
+    env = settings.github.token_env or next(
+        (n for n in GITHUB_TOKEN_ENVS if os.environ.get(n)), GITHUB_TOKEN_ENVS[-1]
+    )
+    return GitHubReleasePublisher(repository=github_repository(source.repo_url), api_url=settings.github.api_url,
+                                  token_env=env, secrets=secrets or Secrets(os.environ),
+                                  draft=settings.notes.draft)  # fmt: skip
+
+
+__all__ = ["GitHubReleasePublisher", "github_repository", "release_publisher"]

@@ -1,0 +1,343 @@
+"""Issue 59: `dailydiff notes SOURCE REF1..REF2` — every commit of the range once and none from outside it,
+breaking changes first, a revert and its re-land one entry, first-time contributors named, links that
+name the range's commits, a Keep a Changelog section markdownlint accepts; offline (rules) and with the fake
+LLM (whose answers the store keeps: asked again, it is asked nothing); the user audience; a draft GitHub
+release made once and updated in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from clirun import dailydiff
+from dailydiff.render.notes import ReleaseNotes, notes_release_body
+from fake_github_publish import FakeGitHubPublish
+from fake_llm import FakeLLM
+from gitrepo import CommitSpec, FileEdit, commit, git, init_repo
+from required import ROOT, markdownlint
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+ORIGIN = "https://github.com/acme/widget"
+
+
+def _at(hours: int) -> dt.datetime:
+    return T0 + dt.timedelta(hours=hours)
+
+
+def build_tagged_repo(path: Path) -> Path:
+    """v1.0, then eleven commits of every kind (a breaking one, a revert and its re-land, two newcomers),
+    tagged v1.1, then one unreleased commit."""
+    init_repo(path)
+    git(path, "remote", "add", "origin", f"{ORIGIN}.git")
+
+    def c(message: str, hours: int, who: str = "Ada Lovelace", email: str = "ada@example.com",
+          files: dict[str, str] | None = None) -> str:  # fmt: skip
+        edits = [FileEdit(p, text) for p, text in (files or {f"notes/{hours}.txt": message}).items()]
+        return commit(path, CommitSpec(message, _at(hours), author=who, email=email, edits=edits))
+
+    c("Initial import", 0, files={"src/widget/core.py": "def run():\n    return 1\n"})
+    git(path, "tag", "v1.0")
+    c(
+        "feat: add a streaming API (#10)",
+        1,
+        "Bob Byte",
+        "12+bobbyte@users.noreply.github.com",
+        {"src/widget/stream.py": "def stream():\n    yield 1\n"},
+    )
+    c("fix(parser): handle empty input in `parse_line` (#11)", 2, files={"src/widget/parser.py": "x = 1\n"})
+    c(
+        "feat!: drop Python 3.8 support (#12)\n\nBREAKING CHANGE: Python 3.9 or later is required.",
+        3,
+        files={"pyproject.toml": "requires-python = '>=3.9'\n"},
+    )
+    c("docs: explain streaming in README.md (#13)", 4, files={"README.md": "# widget\n"})
+    c("ci: run the tests on Python 3.13", 5, files={".github/workflows/ci.yml": "on: push\n"})
+    c("refactor: split parse_line into a tokenizer", 6, files={"src/widget/tokenizer.py": "y = 2\n"})
+    c(
+        "perf: cache compiled regexes in src/widget/rules.py (#14)",
+        7,
+        files={"src/widget/rules.py": "z = 3\n"},
+    )
+    retry = c("Add retry on timeout (#15)", 8, "Cy Coder", "cy@example.org", {"src/widget/net.py": "r = 1\n"})
+    c(
+        f'Revert "Add retry on timeout (#15)"\n\nThis reverts commit {retry}.',
+        9,
+        files={"src/widget/net.py": "r = 0\n"},
+    )
+    c(
+        "Reland: add retry on timeout (#16)",
+        10,
+        "Cy Coder",
+        "cy@example.org",
+        {"src/widget/net.py": "r = 2\n"},
+    )
+    c("Update the changelog for 1.1", 11, files={"CHANGELOG.md": "## 1.1\n"})
+    git(path, "tag", "v1.1")
+    c("feat: add a progress bar (#17)", 12, files={"src/widget/progress.py": "p = 1\n"})
+    return path
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tagged_repo(tmp_path_factory.mktemp("notes") / "widget")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYDIFF_", "GITHUB_TOKEN"))}
+    return {**env, "NO_COLOR": "1", **extra}
+
+
+def notes(
+    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return dailydiff("notes", str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"), cwd=tmp,
+                     env=env or _env())  # fmt: skip
+
+
+def range_shas(repo: Path, span: str) -> list[str]:
+    return git(repo, "log", "--format=%H", span).split()
+
+
+def linked_shas(text: str) -> list[str]:
+    """Every commit the notes link, each time it is linked."""
+    return re.findall(r"/commit/([0-9a-f]{40})\)", text)
+
+
+def test_every_commit_of_the_range_once_breaking_first_reverts_folded_newcomers_named(
+    repo: Path, tmp_path: Path
+) -> None:
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    wanted = range_shas(repo, "v1.0..v1.1")
+    listed = [c["sha"] for e in data["entries"] for c in e["commits"]]
+    assert sorted(listed) == sorted(wanted) and len(listed) == len(set(listed)) == 11
+    assert data["schema_version"] == 1 and data["kind"] == "release" and data["tag"] == "v1.1"
+    groups = [e["group"] for e in data["entries"]]
+    assert groups[0] == "breaking" and groups.count("breaking") == 1
+    assert data["entries"][0]["text"].startswith("Drop Python 3.8")
+    order = ["breaking", "features", "performance", "fixes", "refactors", "other", "docs_ci"]
+    assert groups == sorted(groups, key=order.index)
+    retry = [e for e in data["entries"] if "retry" in e["text"].lower()]
+    assert len(retry) == 1 and [c["role"] for c in retry[0]["commits"]] == ["reland", "change", "revert"]
+    assert retry[0]["pr_number"] == 16  # told by its re-land
+    assert {a["name"] for a in data["first_timers"]} == {"Bob Byte", "Cy Coder"}
+    assert next(a for a in data["first_timers"] if a["name"] == "Bob Byte")["login"] == "bobbyte"
+    assert "11 made now" in done.stderr and "0 analysis(es) reused" in done.stderr
+    # The second time, every analysis comes from the store.
+    again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json")
+    assert "11 analysis(es) reused from the store, 0 made now" in again.stderr
+
+
+def test_the_changelog_section_links_each_commit_once_and_passes_markdownlint(
+    repo: Path, tmp_path: Path
+) -> None:
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic")
+    assert done.returncode == 0, done.stderr
+    md = done.stdout
+    assert md.startswith("## [v1.1] - 2026-03-03\n")  # the tag's day in [report] timezone (Asia/Shanghai)
+    headings = re.findall(r"^### (.+)$", md, re.M)
+    assert headings[0] == "Breaking changes" and headings[-1] == "New contributors"
+    assert sorted(linked_shas(md)) == sorted(range_shas(repo, "v1.0..v1.1"))
+    for number in re.findall(r"\[#(\d+)\]\(([^)]+)\)", md):
+        assert number[1] == f"{ORIGIN}/pull/{number[0]}"
+    for sha in linked_shas(md):  # every link names a commit of the repository, at its page
+        assert git(repo, "cat-file", "-t", sha).strip() == "commit"
+    target = tmp_path / "CHANGELOG.md"
+    target.write_text(f"# Changelog\n\n{md}", encoding="utf-8")
+    lint = subprocess.run([markdownlint(), "--config", str(ROOT / ".markdownlint.json"), str(target)],
+                          capture_output=True, text=True)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_since_tag_and_unreleased_take_what_follows_the_last_tag(repo: Path, tmp_path: Path) -> None:
+    for flag in ("--since-tag", "--unreleased"):
+        done = notes(repo, tmp_path, flag, "--analyzer", "heuristic", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert [c["sha"] for e in data["entries"] for c in e["commits"]] == range_shas(repo, "v1.1..HEAD")
+        assert data["tag"] == "Unreleased"
+
+
+def test_a_bad_range_is_one_line_and_a_nonzero_exit(repo: Path, tmp_path: Path) -> None:
+    for args in (["v1.0..nope"], ["v1.0"], [], ["v1.0..v1.1", "--since-tag"]):
+        done = notes(repo, tmp_path, *args, "--analyzer", "heuristic")
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+        assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 2, done.stderr
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def _llm_env(fake: FakeLLM) -> dict[str, str]:
+    return _env(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+                DAILYDIFF_LLM_RETRY_BACKOFF="0.01")  # fmt: skip
+
+
+def _notes_requests(fake: FakeLLM) -> list[str]:
+    return [r.prompt_text for r in fake.requests if "release_notes" in json.dumps(r.body.get("response_format"))
+            or "release notes" in r.prompt_text]  # fmt: skip
+
+
+def test_with_the_fake_llm_the_notes_are_told_once_and_asked_nothing_again(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    first = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert first.returncode == 0, first.stderr
+    assert "11 made now" in first.stderr
+    assert len(_notes_requests(fake)) == 1
+    md = first.stdout
+    assert "overview of" in md  # the model's overview paragraph
+    assert sorted(linked_shas(md)) == sorted(range_shas(repo, "v1.0..v1.1"))
+    fake.reset()
+    again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert again.returncode == 0 and fake.count == 0, again.stderr
+    assert "11 analysis(es) reused from the store, 0 made now; 0 LLM request(s)" in again.stderr
+    assert again.stdout == md
+
+
+def test_user_audience_with_rules_lists_user_visible_changes_without_paths_or_identifiers(
+    repo: Path, tmp_path: Path
+) -> None:
+    done = notes(
+        repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--audience", "user", "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert {e["group"] for e in data["entries"]} <= {"breaking", "features", "performance", "fixes"}
+    assert data["figures"]["left_out"] > 0 and data["audience"] == "user"
+    texts = [e["text"] for e in data["entries"]]
+    assert any("empty input" in t for t in texts) and any("regexes" in t for t in texts)
+    for text in texts:
+        assert not re.search(r"/|\.py\b|\.md\b|parse_line|`", text), text
+
+
+def test_user_audience_with_the_llm_asks_for_users_and_keeps_every_commit_link(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", "--audience", "user", env=_llm_env(fake))
+    assert done.returncode == 0, done.stderr
+    asked = _notes_requests(fake)
+    assert len(asked) == 1 and "users of the software" in asked[0] and "Audience: user" in asked[0]
+    assert sorted(linked_shas(done.stdout)) == sorted(range_shas(repo, "v1.0..v1.1"))
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHubPublish]:
+    server = FakeGitHubPublish().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_publish_makes_one_draft_release_and_updates_it_in_place(
+    repo: Path, tmp_path: Path, github: FakeGitHubPublish
+) -> None:
+    env = _env(GITHUB_TOKEN=github.token, DAILYDIFF_GITHUB_API_URL=github.url)
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+    assert done.returncode == 0, done.stderr
+    [release] = github.releases["acme/widget"]
+    assert release["draft"] is True and release["tag_name"] == "v1.1"
+    assert (
+        "@bobbyte" in release["body"]
+        and "#16" in release["body"]
+        and "## Breaking changes" in release["body"]
+    )
+    assert "created a draft release v1.1" in done.stderr
+    # Unchanged: nothing sent; the user audience changes the body: the same release is updated.
+    same = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+    assert "unchanged" in same.stderr and len(github.releases["acme/widget"]) == 1
+    other = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--audience", "user",
+                  env=env)  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    [release] = github.releases["acme/widget"]
+    assert "updated a draft release" in other.stderr and release["draft"] is True
+    assert "## Docs, tests and CI" not in release["body"]
+    assert [m for m, _ in github.requests].count("POST") == 1
+    # A person publishes it: a draft-making run leaves it alone; `[notes] draft = false` updates it.
+    release["draft"], release["body"] = False, "edited by a person"
+    kept = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--force", env=env)
+    assert "published already: left alone" in kept.stderr and release["body"] == "edited by a person"
+    published = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--force",
+                      env={**env, "DAILYDIFF_NOTES_DRAFT": "false"})  # fmt: skip
+    assert published.returncode == 0 and "updated the published release" in published.stderr, published.stderr
+    assert release["draft"] is False and release["body"] != "edited by a person"
+    assert len(github.releases["acme/widget"]) == 1
+
+
+def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    assert "### 不兼容变更" in done.stdout and "### 新贡献者" in done.stdout
+    body = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "release").stdout
+    assert "@bobbyte" in body and " #16, " in body and f"{ORIGIN}/compare/v1.0...v1.1" in body
+    # A GitLab project's merge requests are !N, its compare page under /-/.
+    data = json.loads(
+        notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json").stdout
+    )
+    gitlab = ReleaseNotes.model_validate(data).model_copy(
+        update={"forge": "gitlab", "repo_url": "https://gitlab.com/acme/widget"}
+    )
+    gitlab = gitlab.model_copy(update={"entries": [e.model_copy(update={"pr_reference": f"!{e.pr_number}"})
+                                                   if e.pr_number else e for e in gitlab.entries]})  # fmt: skip
+    text = notes_release_body(gitlab)
+    assert " !16, " in text and "https://gitlab.com/acme/widget/-/compare/v1.0...v1.1" in text
+
+
+def test_commit_text_stays_inert_in_every_format(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "hostile")
+    git(repo, "remote", "add", "origin", f"{ORIGIN}.git")
+    commit(repo, CommitSpec("Initial import", _at(0), edits=[FileEdit("a.txt", "a\n")]))
+    git(repo, "tag", "v0.1")
+    title = "feat: <script>alert(1)</script> [click](javascript:alert(1)) <img src=x onerror=alert(2)> @everyone #99"
+    commit(repo, CommitSpec(title, _at(1), edits=[FileEdit("b.txt", "b\n")]))
+    git(repo, "tag", "v0.2")
+    out = {fmt: notes(repo, tmp_path, "v0.1..v0.2", "--analyzer", "heuristic", "--format", fmt).stdout
+           for fmt in ("md", "html", "release", "json")}  # fmt: skip
+    for fmt in ("md", "release"):  # as a Markdown reader shows them: text, no tag or link of theirs
+        shown = MarkdownIt("commonmark").render(out[fmt])
+        assert "<script" not in shown and "<img" not in shown and 'href="javascript' not in shown, shown
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert (
+        "<script" not in out["html"] and "<img" not in out["html"] and 'href="javascript' not in out["html"]
+    )
+    assert "@\u200beveryone" in out["release"] and "#\u200b99" in out["release"]
+    assert json.loads(out["json"])["entries"][0]["commits"][0]["title"] == title  # the data keeps the text
+
+
+def test_merges_are_in_the_range_as_git_include_merges_says(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "merged")
+    commit(repo, CommitSpec("Initial import", _at(0), edits=[FileEdit("a.txt", "a\n")]))
+    git(repo, "tag", "v1")
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit(repo, CommitSpec("feat: a topic change", _at(1), edits=[FileEdit("b.txt", "b\n")]))
+    git(repo, "checkout", "-q", "main")
+    commit(repo, CommitSpec("fix: a main change", _at(2), edits=[FileEdit("c.txt", "c\n")]))
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge branch 'topic'", "topic",
+        env={"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada",
+             "GIT_COMMITTER_EMAIL": "ada@example.com", "GIT_AUTHOR_DATE": _at(3).isoformat(),
+             "GIT_COMMITTER_DATE": _at(3).isoformat()})  # fmt: skip
+    git(repo, "tag", "v2")
+    for merges, expected in (("true", 3), ("false", 2)):
+        env = _env(DAILYDIFF_GIT_INCLUDE_MERGES=merges)
+        done = notes(repo, tmp_path, "v1..v2", "--analyzer", "heuristic", "--format", "json", env=env)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        listed = [c["sha"] for e in data["entries"] for c in e["commits"]]
+        wanted = git(
+            repo, "log", "--format=%H", *([] if merges == "true" else ["--no-merges"]), "v1..v2"
+        ).split()
+        assert sorted(listed) == sorted(wanted) and len(listed) == expected
+        assert data["figures"]["merges"] == (1 if merges == "true" else 0)
