@@ -4,7 +4,10 @@ retries on 429, 5xx and connection errors, and on a spent rate limit where the s
 saying one (a hook: GitHub's 403, forges/github.py ``rate_limited``), after ``Retry-After`` (seconds or an
 HTTP date) or the limit's reset where the service says, else the policy's jittered back-off, all within one total
 deadline per delivery (httpx's timeouts are per read, so a server that drips a byte a second would otherwise
-hold a delivery for ever). Errors name the host only: webhook URLs carry their secret in the path or query."""
+hold a delivery for ever). A status line that says the receiver accepted the request (2xx) ends its retries,
+whatever its body does next: a receiver that sends ``200`` and then drips or drops the body has the message,
+and sending it again would be a second message (the answer carries a note, ``cut_off``). Errors name the host
+only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from dailydiff.common.http import (
     RETRY_STATUSES,
     Deadline,
     HttpPolicy,
+    Watchdog,
     rate_limit_reset_seconds,
     retry_after_seconds,
 )
@@ -42,6 +46,15 @@ def wait_asked(response: httpx2.Response, now: float | None = None, *, limited: 
     if asked is None and limited:
         asked = rate_limit_reset_seconds(response.headers, now)
     return asked
+
+
+CUT_OFF = "dailydiff_cut_off"  # the response extension that says why an accepted answer's body is missing
+
+
+def cut_off(response: httpx2.Response) -> str:
+    """Why the body of an accepted answer did not arrive ('' when it did): the receiver's status line said
+    it accepted the request, so it is not sent again; only what its body would have said is unknown."""
+    return str(response.extensions.get(CUT_OFF, ""))
 
 
 class Http:
@@ -80,8 +93,9 @@ class Http:
             # receiver that drips a byte a second is cut off at it, and the delivery at its deadline.
             extensions, watchdog = self.deadline.guard(timeout)
             try:
-                response = self.client.request(method, url, timeout=min(timeout, left),
-                                               extensions=extensions, **kwargs)  # fmt: skip
+                request = self.client.build_request(method, url, timeout=min(timeout, left),
+                                                    extensions=extensions, **kwargs)  # fmt: skip
+                response = self._exchange(request, watchdog, where)
             except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
                 raise PublishError(f"the URL for {where} is not a valid http(s) URL",
                                    "check the URL in its environment variable") from None  # fmt: skip
@@ -114,3 +128,21 @@ class Http:
             f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
             "check that the service is up and the URL is right; the other publishers were not affected",
         )
+
+    def _exchange(self, request: httpx2.Request, watchdog: Watchdog, where: str) -> httpx2.Response:
+        """Send ``request`` and read its answer. An answer whose status line says the request was accepted
+        (2xx) is the request's outcome even when its body then stalls or breaks off: it comes back without
+        its body, with the reason (``cut_off``), and is not tried again."""
+        response = self.client.send(request, stream=True)
+        try:
+            response.read()
+        except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+            if not response.is_success:
+                raise
+            timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
+            why = "stalled" if timed_out else f"broke off ({type(exc).__name__})"
+            note = f"{where} accepted it (HTTP {response.status_code}) but its answer's body {why}"
+            return httpx2.Response(response.status_code, request=request, extensions={CUT_OFF: note})
+        finally:
+            response.close()
+        return response
