@@ -128,6 +128,7 @@ class Claim:
     attempt: int  # 1 for a first claim; more when taken over from a worker whose lease ran out
     previous_worker: str | None  # whose lease ran out, on a takeover
     token: int = 0  # the fencing token: grows on every claim of the unit, whatever the plan
+    lease: float = 0.0  # seconds a claim or a renewal holds the unit for
 
     @property
     def fence(self) -> str:
@@ -972,7 +973,7 @@ class Store:
             if state == "running":
                 self._give_back_deliveries(f"{unit}#{token}", f"interrupted: {previous} lost the unit")
         return Claim(
-            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1
+            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1, lease
         )
 
     def _give_back_deliveries(self, fence: str, why: str) -> None:
