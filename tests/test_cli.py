@@ -151,7 +151,17 @@ def test_git_url_is_cloned_then_fetched(repo: Path, tmp_path: Path) -> None:
     shutil.copytree(repo, origin)
     url = f"file://{origin}"
     data = tmp_path / "data"
-    args = ["report", url, "--date", "2026-01-19", "--data-dir", str(data), "-q", "--name", "sgl-project/sglang"]
+    args = [
+        "report",
+        url,
+        "--date",
+        "2026-01-19",
+        "--data-dir",
+        str(data),
+        "-q",
+        "--name",
+        "sgl-project/sglang",
+    ]
     first = run(*args)
     assert first.returncode == 0, first.stderr
     assert "sgl-project/sglang" in first.stdout

@@ -237,6 +237,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         return
     _STOPPED_BY.append(signum)
+    import logging
+
+    # Said as it lands: what a supervisor (and a test) sees between the signal and the exit.
+    logging.getLogger("dailydiff").warning("SIGTERM: stopping once what is in flight is sent and recorded")
     on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
     if callable(on_ctrl_c):
         on_ctrl_c(signal.SIGINT, frame)
