@@ -19,8 +19,11 @@ import httpx2
 
 from dailydiff.common.http import (
     RETRY_STATUSES,
+    Again,
     Deadline,
+    GaveUp,
     HttpPolicy,
+    Try,
     Watchdog,
     rate_limit_reset_seconds,
     retry_after_seconds,
@@ -81,53 +84,44 @@ class Http:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         where = describe_url(url)
         policy = self.policy
-        timeout = policy.timeout
-        attempt = 0
-        while True:  # until the policy gives up (HttpPolicy.after)
-            attempt += 1
-            left = self.deadline.left()
-            if left <= 0:
-                problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
-                break
-            # `timeout` bounds the whole request (connect, send and every read), not each read: a
-            # receiver that drips a byte a second is cut off at it, and the delivery at its deadline.
-            extensions, watchdog = self.deadline.guard(timeout)
+
+        def once(attempt: Try) -> httpx2.Response:
+            # `timeout` bounds the whole request (connect, send and every read), not each read: a receiver
+            # that drips a byte a second is cut off at it, and the delivery at its deadline.
             try:
-                request = self.client.build_request(method, url, timeout=min(timeout, left),
-                                                    extensions=extensions, **kwargs)  # fmt: skip
-                response = self._exchange(request, watchdog, where)
+                request = self.client.build_request(method, url, timeout=attempt.seconds,
+                                                    extensions=attempt.extensions, **kwargs)  # fmt: skip
+                response = self._exchange(request, attempt.watchdog, where)
             except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
                 raise PublishError(f"the URL for {where} is not a valid http(s) URL",
                                    "check the URL in its environment variable") from None  # fmt: skip
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                if self.deadline.left() <= 0:
-                    problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
-                    break
-                timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
-                problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
-                           else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                retry = policy.after(attempt, left=self.deadline.left())
+                timed_out = isinstance(exc, httpx2.TimeoutException) or attempt.watchdog.fired
+                raise Again(f"{where} timed out after {attempt.seconds:g}s" if timed_out
+                            else f"cannot reach {where} ({type(exc).__name__})") from None  # fmt: skip
+            limited = self.rate_limited(response.status_code, response.headers)
+            if response.status_code in RETRY_STATUSES or limited:
+                raise Again(f"{where} answered HTTP {response.status_code}",
+                            asked=wait_asked(response, limited=limited))  # fmt: skip
+            return response
+
+        try:
+            return policy.send(once, self.deadline, sleep=self.sleep)
+        except GaveUp as stop:
+            if stop.why == "spent":
+                problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
+            elif stop.why == "retry_after":
+                raise PublishError(
+                    f"{stop.problem} and asks to wait {stop.asked or 0:.0f}s (more than max_retry_after)",
+                    "try again later",
+                ) from None
             else:
-                limited = self.rate_limited(response.status_code, response.headers)
-                if response.status_code not in RETRY_STATUSES and not limited:
-                    return response
-                problem = f"{where} answered HTTP {response.status_code}"
-                retry = policy.after(attempt, asked=wait_asked(response, limited=limited),
-                                     left=self.deadline.left())  # fmt: skip
-                if retry.give_up == "retry_after":
-                    raise PublishError(
-                        f"{problem} and asks to wait {retry.asked or 0:.0f}s (more than max_retry_after)",
-                        "try again later",
-                    )
-            finally:
-                watchdog.cancel()
-            if retry.give_up:  # every retry spent, or the wait would outlast the delivery's deadline
-                break
-            self.sleep(retry.wait)
-        raise PublishError(
-            f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
-            "check that the service is up and the URL is right; the other publishers were not affected",
-        )
+                problem = stop.problem
+            attempts = max(1, stop.attempts)
+            raise PublishError(
+                f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                "check that the service is up and the URL is right; the other publishers were not affected",
+            ) from None
 
     def _exchange(self, request: httpx2.Request, watchdog: Watchdog, where: str) -> httpx2.Response:
         """Send ``request`` and read its answer. An answer whose status line says the request was accepted
