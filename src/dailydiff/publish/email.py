@@ -124,7 +124,9 @@ class EmailPublisher:
                 raise PublishError(f"SMTP error from {where}: SMTPNotSupportedError",
                                    "check security and port") from None  # fmt: skip
             except OSError as exc:  # SMTPServerDisconnected and SSLError are OSErrors too
-                timed_out = isinstance(exc, TimeoutError) or attempt.watchdog.fired
+                # (smtplib turns a read's timeout into SMTPServerDisconnected: the timeout is its context)
+                timed_out = isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+                timed_out = timed_out or attempt.watchdog.fired
                 if isinstance(exc, ssl.SSLError) and not timed_out:
                     raise PublishError(f"TLS with {where} failed: {exc.reason}",
                                        "check security, port and ca_file") from None  # fmt: skip
@@ -133,17 +135,17 @@ class EmailPublisher:
             finally:
                 if not sent:
                     smtp.close()
+            why = ""
             try:
                 smtp.quit()
             except OSError as exc:  # accepted already: what follows does not send it again
-                why = (
-                    "stalled"
-                    if isinstance(exc, TimeoutError) or attempt.watchdog.fired
-                    else type(exc).__name__
-                )
-                notes.append(f"{where} accepted it but did not end the exchange ({why}); not sent again")
+                why = type(exc).__name__
             finally:
                 smtp.close()
+            if attempt.watchdog.fired:  # cut while it ended the exchange (a reply cut short may still parse)
+                why = "stalled"
+            if why:
+                notes.append(f"{where} accepted it but did not end the exchange ({why}); not sent again")
             return refused
 
         try:
