@@ -592,9 +592,12 @@ class Store:
         if row is None:
             return None
         status, headers, body, etag, last_modified, immutable = row
-        return CachedResponse(
-            status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
-        )
+        try:
+            return CachedResponse(
+                status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+            )
+        except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
+            return None
 
     def http_put(self, key: str, response: CachedResponse) -> None:
         with self._tx():
