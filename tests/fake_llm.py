@@ -106,6 +106,10 @@ class FakeLLM:
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
     faults_on_gets: bool = True  # drip and die_mid_body apply to GET /models and /props too
+    # A stream that ends early: after this many tokens it is over (connection closed, no finish reason, no
+    # [DONE]), as llama-cpp-python's server ends one now and then; for the first `end_early_times` streams.
+    end_early_after: int | None = None
+    end_early_times: int = 1 << 30
     reject_formats: dict[str, int] = field(default_factory=dict)  # response mode -> status rejecting it
     honour_schema_member: bool = False  # json_object + `schema` is held to that schema (llama-cpp-python)
     max_model_len: int | None = None  # stated in GET /v1/models (vLLM, SGLang)
@@ -656,6 +660,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                 return
+            with fake._lock:
+                ends_early = fake.end_early_after is not None and fake.end_early_times > 0
+                fake.end_early_times -= ends_early
             # Tokens are due on a fixed schedule from the first (a server generates at its own pace): a
             # late wake-up on a loaded machine delays one token, not every token after it.
             first_at = 0.0
@@ -671,6 +678,8 @@ class _Handler(BaseHTTPRequestHandler):
                     delta["role"] = "assistant"
                 event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
                 sent += 1
+                if ends_early and sent >= (fake.end_early_after or 0):
+                    return  # over: the connection closes without a finish reason
             event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
             if (body.get("stream_options") or {}).get("include_usage"):
                 event({**base, "choices": [], "usage": answer["usage"]})

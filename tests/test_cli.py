@@ -143,19 +143,45 @@ def test_env_overrides_config_and_flags_override_env(repo: Path, tmp_path: Path)
 
 
 def test_git_url_is_cloned_then_fetched(repo: Path, tmp_path: Path) -> None:
-    url = f"file://{repo}"
+    """A git URL is cloned into the data directory once; the next command fetches into that same mirror, so a
+    commit pushed in between is in its report."""
+    import shutil
+
+    origin = tmp_path / "origin"
+    shutil.copytree(repo, origin)
+    url = f"file://{origin}"
     data = tmp_path / "data"
-    first = run(
-        "report", url, "--date", "2026-01-19", "--data-dir", str(data), "-q", "--name", "sgl-project/sglang"
-    )
+    args = [
+        "report",
+        url,
+        "--date",
+        "2026-01-19",
+        "--data-dir",
+        str(data),
+        "-q",
+        "--name",
+        "sgl-project/sglang",
+    ]
+    first = run(*args)
     assert first.returncode == 0, first.stderr
     assert "sgl-project/sglang" in first.stdout
-    mirrors = list((data / "repos").iterdir())
-    assert len(mirrors) == 1 and mirrors[0].name.endswith(".git")
-    again = run(
-        "report", url, "--date", "2026-01-19", "--data-dir", str(data), "-q", "--name", "sgl-project/sglang"
-    )
-    assert again.returncode == 0 and again.stdout.count("####") == first.stdout.count("####")
+    (mirror,) = list((data / "repos").iterdir())
+    assert mirror.name.endswith(".git")
+    (mirror / "kept-by-a-fetch").write_text("a clone would not have it")
+    late = "fix: a commit pushed after the first report"
+    assert late not in first.stdout
+    when = "2026-01-19T12:00:00+08:00"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Late", "GIT_AUTHOR_EMAIL": "late@example.com",
+           "GIT_COMMITTER_NAME": "Late", "GIT_COMMITTER_EMAIL": "late@example.com", "GIT_AUTHOR_DATE": when,
+           "GIT_COMMITTER_DATE": when, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
+    (origin / "late.py").write_text("LATE = 1\n")
+    subprocess.run(["git", "-C", str(origin), "add", "late.py"], check=True, env=env)
+    subprocess.run(["git", "-C", str(origin), "commit", "-q", "-m", late], check=True, env=env)
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    assert list((data / "repos").iterdir()) == [mirror] and (mirror / "kept-by-a-fetch").is_file()  # fetched
+    assert late in again.stdout  # what was fetched is in the report
+    assert again.stdout.count("####") == first.stdout.count("####") + 1
 
 
 def test_version_and_help() -> None:

@@ -200,7 +200,10 @@ def test_sigterm_while_sending_lets_the_sends_finish_and_a_rerun_sends_each_mess
         wait_for(lambda: hooks.waiting["generic"] >= 2, "both sends ([run] concurrency = 2) to be held")
         in_flight = hooks.waiting["generic"]
         first.process.send_signal(signal.SIGTERM)
-        time.sleep(1.0)  # the signal lands (no output says so) while the receiver holds both requests
+        # The signal has landed (the worker says so) while the receiver holds both requests.
+        wait_for(
+            lambda: "SIGTERM: stopping once what is in flight" in first.log.read_text(), "the signal to land"
+        )
         gate.set()
         assert first.wait() == 143, first.stderr
     finally:

@@ -274,37 +274,55 @@ def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> No
     assert repo_values("a/x/c")["owner"] != repo_values("a/y/c")["owner"]
 
 
-def test_documented_shapes_are_what_the_fake_serves(fake: FakeGitLab, tmp_path: Path) -> None:
-    """Every field of GitLab's documented example answers (tests/data/gitlab_api/) is in the fake's."""
-    import httpx2
+def test_the_source_reads_gitlabs_documented_answers(tmp_path: Path) -> None:
+    """The product, not the fake: a server that answers the three endpoints with exactly GitLab's documented
+    example answers (tests/data/gitlab_api/), and the commit the source makes of them, field by field."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
 
-    gitlab = source(fake, tmp_path)
-    sha = next(c.sha for c in gitlab.commits(day_window(DAYS[3], TZ)) if c.pr is not None and c.files)
-    base = f"{fake.url}/projects/acme%2Fplatform%2Fdemo/repository/commits"
-    answers = {
-        "commits.json": httpx2.get(f"{base}?per_page=1").json(),
-        "commit_diff.json": httpx2.get(f"{base}/{sha}/diff").json(),
-        "commit_merge_requests.json": httpx2.get(f"{base}/{sha}/merge_requests").json(),
-    }
-    for name, served in answers.items():
-        documented = json.loads((DATA / name).read_text(encoding="utf-8"))
-        assert served, name
-        missing = set(documented[0]) - set(served[0])
-        assert not missing, (name, missing)
-        for key, value in documented[0].items():
-            if value is not None and served[0][key] is not None:
-                assert type(served[0][key]) is type(value), (name, key)
-    headers = httpx2.get(f"{base}?per_page=1").headers
-    for header in (
-        "link",
-        "x-next-page",
-        "x-page",
-        "x-per-page",
-        "ratelimit-remaining",
-        "ratelimit-reset",
-        "etag",
-    ):
-        assert header in headers, header
+    documented = {name: (DATA / f"{name}.json").read_bytes()
+                  for name in ("commits", "commit_diff", "commit_merge_requests")}  # fmt: skip
+    sha = json.loads(documented["commits"])[0]["id"]
+    base = "/projects/group%2Fproject/repository/commits"
+    routes = {base: "commits", f"{base}/{sha}/diff": "commit_diff", f"{base}/{sha}/merge_requests":
+              "commit_merge_requests"}  # fmt: skip
+    asked: list[str] = []
+
+    class Documented(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            asked.append(path)
+            body = documented[routes[path]] if path in routes else b'{"message":"404 Not Found"}'
+            self.send_response(200 if path in routes else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Documented)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = load_settings(
+            environ={"DAILYDIFF_GITLAB_API_URL": f"http://127.0.0.1:{server.server_address[1]}"},
+            overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"retry_base_delay": 0.01}}, cwd=tmp_path,
+        )  # fmt: skip
+        gitlab = open_source("gitlab:group/project", settings, SourceOptions(), None)
+        (commit,) = gitlab.commits(day_window(dt.date(2021, 9, 20), "Europe/Moscow"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(set(asked)) == sorted(routes), asked  # the three endpoints, nothing else
+    assert commit.sha == sha and commit.title == "Replace sanitize with escape once"
+    assert commit.author.name == "Example User" and commit.author.email == "user@example.com"
+    assert commit.committed_at == dt.datetime(2021, 9, 20, 8, 50, 22, 1000, tzinfo=dt.UTC)
+    assert commit.parents == ["6104942438c14ec7bd21c6cd5bd995272b3faff6"]
+    (change,) = commit.files
+    assert change.path == "doc/update/5.4-to-6.0.md" and (change.additions, change.deletions) == (2, 0)
+    assert commit.pr is not None and commit.pr.number == 1 and commit.pr.title == "Add new file"
 
 
 def test_the_token_is_in_no_output(

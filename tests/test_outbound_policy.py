@@ -279,12 +279,22 @@ def test_the_llm_endpoint_like_the_forges_and_publishers_refuses_a_retry_after_o
         assert len(fake.requests) == 1
 
 
-def test_every_outbound_transport_is_built_by_the_one_policy() -> None:
-    """No module builds an HTTP client of its own (its own timeouts, TLS settings): forges, the LLM endpoint,
-    publishers and doctor get theirs from ``HttpPolicy.client`` / ``HttpPolicy.async_client``."""
+def test_every_outbound_transport_is_built_by_the_one_policy(tmp_path: Path) -> None:
+    """No module builds an HTTP client of its own (its own timeouts, TLS settings): the forges' clients, the
+    LLM endpoint's and the publishers' are built from their settings' ``HttpPolicy`` — each one's transport
+    has the timeouts its own section sets (all different here, so a client built from another policy, or
+    from a default, shows). E-mail's exchanges go through ``HttpPolicy.send`` (tests/test_one_send_loop.py)."""
     import ast
 
+    from pydantic import TypeAdapter
+
     import dailydiff
+    from dailydiff.analysis.client import ChatClient
+    from dailydiff.forges.github import GitHubHttp
+    from dailydiff.forges.gitlab import GitLabHttp
+    from dailydiff.publish.http import Http
+    from dailydiff.settings import load_settings
+    from dailydiff.settings.publishers import PublishEntry
     from sourcetree import parsed
 
     package = Path(dailydiff.__file__).parent
@@ -299,6 +309,23 @@ def test_every_outbound_transport_is_built_by_the_one_policy() -> None:
         and node.func.value.id in ("httpx", "httpx2")
     )
     assert builders and all(b.startswith("common/http.py:") for b in builders), builders
-    used = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
-            if ".async_client(" in path.read_text() or ".client(" in path.read_text()}  # fmt: skip
-    assert {"forges/base.py", "analysis/client.py", "publish/http.py"} <= used, used
+    sections = {
+        "github": {"connect_timeout": 1.25, "read_timeout": 7.5},
+        "gitlab": {"connect_timeout": 1.5, "read_timeout": 8.5},
+        "llm": {"connect_timeout": 1.75, "read_timeout": 9.5},
+    }
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path), **sections}, cwd=tmp_path)
+    entry = TypeAdapter(PublishEntry).validate_python({"type": "slack", "url_env": "HOOK", "timeout": 4.25})
+    llm = ChatClient(settings.llm, "key")
+    llm._build()
+    built = {
+        "github": (GitHubHttp(settings.github, "o/r")._client, settings.github.policy()),
+        "gitlab": (GitLabHttp(settings.gitlab, "g/p")._client, settings.gitlab.policy()),
+        "llm": (llm._http_client, settings.llm.policy()),
+        "publish": (Http(entry).client, entry.policy()),
+    }
+    seen = {kind: client.timeout for kind, (client, _) in built.items()}  # type: ignore[union-attr]
+    assert seen == {kind: policy.timeouts() for kind, (_, policy) in built.items()}, seen
+    assert len({(t.connect, t.read) for t in seen.values()}) == len(seen), (
+        seen
+    )  # four policies, four transports

@@ -5,16 +5,15 @@ added). The forge here serves a real local history under a nested forge id."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dailydiff.engine.dates import DateSpec
+from clirun import dailydiff
 from dailydiff.engine.names import repo_name
-from dailydiff.engine.plan import plan_jobs
-from dailydiff.engine.stream import RunOptions, run_jobs
 from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import FORGES, SOURCES, Forge, SourceOptions
@@ -73,12 +72,17 @@ def test_a_forge_added_to_the_registry_runs_through_the_engine_unchanged(
                       encoding="utf-8")  # fmt: skip
     settings = load_settings(config, environ={}, cwd=tmp_path, overrides={"data_dir": str(tmp_path / "data")})
     assert repo_name("shelf:team/sub/proj", settings) == "team/sub/proj"
-    jobs = plan_jobs(settings, base_dir=tmp_path)
-    options = RunOptions(dates=DateSpec(date=DAYS[1].isoformat()), now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
-    results = run_jobs(jobs, options, [])
-    assert [r.repo for r in results] == ["team/sub/proj", "other/proj"]
-    assert all(r.status == "ok" and r.days[0].report and r.days[0].report.stats.total for r in results)
-    assert [r.as_dict()["shelf"] for r in results] == [{"requests": 1}, {"requests": 1}]
+    # What a user runs: the command, in this process (the registry entries above are this process's).
+    done = dailydiff("run", "--config", str(config), "--date", DAYS[1].isoformat(), "--data-dir",
+                     str(tmp_path / "data"), "--summary-json", "summary.json", cwd=tmp_path,
+                     env={**os.environ, "NO_COLOR": "1"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    repos = summary["repos"]
+    assert [r["repo"] for r in repos] == ["team/sub/proj", "other/proj"]
+    assert all(r["status"] == "ok" and r["days"][0]["status"] == "built" and r["days"][0]["commits"] == 5
+               for r in repos), repos  # fmt: skip
+    assert [r["shelf"] for r in repos] == [{"requests": 1}, {"requests": 1}]  # the source's own accounts
     # One semaphore per API host for the run, sized by the source: both repositories share it.
     first, second = (source.slots[0] for source in opened)
     assert first is not None and first is second and first._value == 3

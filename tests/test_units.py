@@ -197,7 +197,11 @@ def test_an_unfinished_day_goes_to_no_chat_and_the_settled_day_once_without_a_la
         evening = dt.datetime.combine(day, dt.time(20, 0), tzinfo=SHANGHAI)
         today = dailydiff("run", "--date", "today", cwd=tmp_path, env=_env(hooks, evening))
         assert hooks.received.get("slack", []) == [], "an unfinished day was posted"
-        assert "waiting" in today.stderr or "…" in today.stderr
+        # Each repository's chat delivery is held, said so on its own line, and counted in the summary.
+        held = re.findall(r"… publish chat (\S+) (\S+): waiting — the day has not settled yet; sent once it "
+                          r"is final", today.stderr)  # fmt: skip
+        assert sorted(held) == [(repo, str(day)) for repo in ("acme/proj0", "proj1", "proj2")], today.stderr
+        assert "3 day(s) built, 0 up to date, 3 not settled yet" in today.stderr, today.stderr
         assert (tmp_path / "archive" / "reports" / "2026" / "proj1" / f"{day}.md").is_file()  # files show it
         # A commit lands later that evening, then the next night's run.
         late = dt.datetime.combine(day, dt.time(22, 30), tzinfo=SHANGHAI)

@@ -46,6 +46,10 @@ class WebhookReceiver:
     retry_after: str = "1"
     retry_after_statuses: tuple[int, ...] = (429,)  # the scripted statuses answered with Retry-After
     drip: float | None = None  # send every answer one byte per `drip` seconds
+    # The status line and headers at once, then the body one byte per `body_drip` seconds: a receiver that
+    # has taken the message (its status says so) and is slow to say more.
+    body_drip: float | None = None
+    teams_classic: bool = False  # Teams answers as a classic incoming webhook does: 200 with the body "1"
     echo: bool = False  # scripted answers quote the request (URL with its key, headers, body) back
     hits: dict[str, list[float]] = field(default_factory=dict)
     # Seconds each POST to a service is held before it is answered (a slow receiver); the hit is
@@ -56,6 +60,7 @@ class WebhookReceiver:
     # a receiver held for as long as the test needs, without guessing a duration.
     hold_first: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -76,7 +81,14 @@ class WebhookReceiver:
                 self.send_header("Content-Length", str(len(body)))
                 try:
                     self.end_headers()
-                    if receiver.drip is None:
+                    if receiver.body_drip is not None:
+                        self.wfile.flush()  # the status line is out: the receiver has said it took it
+                        for i in range(len(body)):
+                            if receiver._stopped.wait(receiver.body_drip):
+                                break
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                    elif receiver.drip is None:
                         self.wfile.write(body)
                     else:
                         for i in range(len(body)):
@@ -95,6 +107,7 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         for held in self.hold_first.values():
             held.set()
         self.server.shutdown()
@@ -166,6 +179,8 @@ class WebhookReceiver:
         if service == "discord":
             return 204, {}, b""
         if service == "teams":
+            if self.teams_classic:
+                return 200, {}, b"1"  # a classic incoming webhook
             return 202, {}, b""  # a Workflows trigger accepts and runs the flow later
         return 200, {}, b'{"ok":true}'
 

@@ -59,7 +59,8 @@ class Reply:
 class LLMCallError(Exception):
     """A failed call. ``kind`` is one of: rate_limited, server, timeout, connection, auth, not_found,
     context_length, unsupported_format (the endpoint rejects the response_format: a capability answer,
-    not a fault), bad_request, protocol, interrupted (a streamed answer ended unfinished), loop (the streamed answer repeated itself and was stopped;
+    not a fault), bad_request, protocol, interrupted (a streamed answer ended before a finish reason: a partial answer,
+    ``tokens`` it had streamed), loop (the streamed answer repeated itself and was stopped;
     ``tokens`` it had streamed by then)."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
@@ -156,6 +157,14 @@ def classify_error(exc: Exception, secret: str = "") -> LLMCallError:
     if isinstance(exc, openai.APIResponseValidationError | ValueError | KeyError | TypeError):
         return LLMCallError("protocol", f"unexpected answer from the endpoint ({type(exc).__name__})")
     raise exc
+
+
+def _ended_early(tokens: int, how: str = "") -> str:
+    """What an answer whose stream ended before a finish reason is said to be: the endpoint answered."""
+    closed = f", the connection closed ({how})" if how else ""
+    return (
+        f"the endpoint answered, but its stream ended after {tokens} token(s) without a finish reason{closed}"
+    )
 
 
 def _is_json(content_type: str) -> bool:
@@ -456,15 +465,21 @@ class ChatClient:
         except (AttributeError, TypeError, ValueError):
             raise LLMCallError("protocol", "unexpected streamed answer from the endpoint") from None
         except httpx2.TransportError as exc:
+            if first is None:
+                raise LLMCallError(
+                    "connection", f"the answer's stream broke off ({type(exc).__name__})"
+                ) from None
+            # The endpoint answered: its stream ended early (a partial answer, not an outage).
             raise LLMCallError(
-                "connection", f"the answer's stream broke off ({type(exc).__name__})"
+                "interrupted", _ended_early(chunks, type(exc).__name__), tokens=chunks
             ) from None
         finally:
             if self._queued.pop(me, None) is None:  # it had its first token: the server moved on from it
                 self._progress(me)
         if not finish:
-            # llama-cpp-python's server drops a stream when another request comes in: "interrupted"
-            raise LLMCallError("interrupted", "the answer's stream ended before it finished")
+            # llama-cpp-python's server drops a stream when another request comes in (and ends one now and
+            # then): "interrupted", a partial answer
+            raise LLMCallError("interrupted", _ended_early(chunks), tokens=chunks)
         work = None
         if isinstance(timings, dict) and isinstance(timings.get("prompt_ms"), int | float):
             work = float(timings["prompt_ms"]) / 1000

@@ -816,6 +816,13 @@ class _Session:
                         if overloads <= OVERLOAD_RETRIES:
                             stats.retried += 1
                             continue
+                    if error.kind == "interrupted":
+                        # The endpoint answered, in part: the caller's "cut off" path, not an outage (no
+                        # transport retry, nothing counted against the endpoint).
+                        self.breaker.success()
+                        if error.tokens:
+                            attempts.usage = attempts.usage + price(self.profile, 0, error.tokens)
+                        raise
                 if not returned:
                     self.limit.release(ticket)
                 if not error.retryable:
@@ -936,15 +943,21 @@ class _Session:
                     if exc.kind == "unsupported_format" and await self._renegotiate(mode):
                         mode = self.mode  # the endpoint changed since the mode was remembered
                         continue
-                    return self._failed(request, _describe(exc), attempts.usage)
-                if reply.finish_reason == "length":
+                    if exc.kind != "interrupted":
+                        return self._failed(request, _describe(exc), attempts.usage)
+                    # A stream that ended early is a partial answer: the cut-off path below.
+                    error = _describe(exc)
+                else:
+                    if reply.finish_reason != "length":
+                        return await self._validated(request, depth, prompt, reply, attempts, context_window,
+                                                     mode)  # fmt: skip
                     error = f"the answer was cut off at the {allowance}-token output limit"
-                    if allowance < cap:
-                        # One retry, not a ladder: straight to the largest allowance the context affords.
-                        allowance = min(cap, max(allowance * 2, context_window // 2))
-                        continue
-                    break
-                return await self._validated(request, depth, prompt, reply, attempts, context_window, mode)
+                # A partial answer: once more with the largest allowance, then shallower.
+                if allowance < cap:
+                    # One retry, not a ladder: straight to the largest allowance the context affords.
+                    allowance = min(cap, max(allowance * 2, context_window // 2))
+                    continue
+                break
             depth = SHALLOWER.get(depth)
         return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
 
@@ -1067,7 +1080,7 @@ def _describe(error: LLMCallError) -> str:
         "server": "server error after every retry",
         "timeout": "no answer in time after every retry",
         "connection": "endpoint unreachable after every retry",
-        "interrupted": "endpoint unreachable after every retry (the stream broke off)",
+        "interrupted": "the answer was cut off (its stream ended early)",
         "context_length": "prompt too long for the model even after shrinking it",
         "unsupported_format": "the endpoint rejects the response format",
         "bad_request": "request rejected",

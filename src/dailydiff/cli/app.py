@@ -244,6 +244,13 @@ def _on_sigterm(signum: int, frame: Any) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         return
     _STOPPED_BY.append(signum)
+    import logging
+
+    # Said as it lands (a command's logs, where it has set them up: not --quiet, not a server's own): what a
+    # supervisor (and a test) sees between the signal and the exit.
+    logger = logging.getLogger("dailydiff")
+    if logger.handlers:
+        logger.warning("SIGTERM: stopping once what is in flight is sent and recorded")
     on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
     if callable(on_ctrl_c):
         on_ctrl_c(signal.SIGINT, frame)

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     import ssl
@@ -105,6 +105,7 @@ def retry_wait(attempt: int, base: float, asked: float | None = None, *, cap: fl
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 GiveUp = Literal["", "breaker", "attempts", "retry_after", "deadline"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,66 @@ class HttpPolicy:
 
     def but(self, **changes: Any) -> HttpPolicy:
         return replace(self, **changes)
+
+    def send(self, once: Callable[[Try], T], deadline: Deadline | None = None, *,
+             sleep: Callable[[float], None] = time.sleep) -> T:  # fmt: skip
+        """The one send loop of every blocking client (publishers over HTTP, e-mail over SMTP): ``once`` makes
+        one attempt within its ``Try`` (its time, its watchdog) and returns the outcome, or raises ``Again``
+        for a failure the policy may retry (anything else ends the loop as it is). Attempts go on as
+        ``after`` says, each after its wait, all within ``deadline`` (this policy's own, by default); when
+        the policy stops, ``GaveUp`` says why, with the last problem."""
+        deadline = deadline or Deadline(self.deadline)
+        number, problem = 0, ""
+        while True:
+            number += 1
+            left = deadline.left()
+            if left <= 0:
+                raise GaveUp(problem, "spent", number - 1)
+            extensions, watchdog = deadline.guard(self.timeout)
+            try:
+                return once(Try(number, min(self.timeout, left), extensions, watchdog))
+            except Again as again:
+                problem = again.problem
+                if deadline.left() <= 0:
+                    raise GaveUp(problem, "spent", number, again.asked) from None
+                retry = self.after(number, asked=again.asked, left=deadline.left())
+                if retry.give_up:
+                    raise GaveUp(problem, retry.give_up, number, again.asked) from None
+            finally:
+                watchdog.cancel()
+            sleep(retry.wait)
+
+
+class Again(Exception):
+    """An attempt that failed for the server's or the network's sake (a lost connection, a timeout, a 5xx or
+    429, an SMTP 4xx): the one send loop (``HttpPolicy.send``) decides whether it goes again. ``problem``
+    says what happened (its host only: no secret), ``asked`` is the server's ``Retry-After``."""
+
+    def __init__(self, problem: str, *, asked: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.asked = problem, asked
+
+
+class GaveUp(Exception):
+    """The one send loop stopped trying: ``why`` is the policy's reason (``Retry.give_up``) or ``spent``
+    (the deadline passed); ``problem`` is the last attempt's, after ``attempts`` of them."""
+
+    def __init__(self, problem: str, why: str, attempts: int, asked: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.why, self.attempts, self.asked = problem, why, attempts, asked
+
+
+@dataclass(frozen=True)
+class Try:
+    """One attempt of the send loop: its number (1-based), its own time (the request's ``timeout``, or
+    what is left of the deadline if less), and the watchdog that cuts its sockets at that time (a request
+    records them through ``extensions``; a client of another protocol adds its socket to
+    ``watchdog.sockets``)."""
+
+    number: int
+    seconds: float
+    extensions: dict[str, Any]
+    watchdog: Watchdog
 
 
 class Deadline:

@@ -15,6 +15,9 @@ Interface (small on purpose; later kinds and fleet claims build on it):
 - Each delivery is **claimed** before it is sent: a ledger row in state ``sending`` with the claim's
   owner (host, process, a random tag) and time, taken atomically (a unique row, or an update conditional
   on the row's version). A second process deciding on the same delivery loses the claim and skips it.
+- A message goes out only on a claim the store confirms right before it (``confirm_claim``): the row is
+  still this claim's and, in a shared plan, the unit still this worker's, its lease renewed for the send. A
+  worker that cannot confirm it (the store is away, the unit was taken over) sends nothing.
 - After sending, the row says ``delivered`` (with the hash of what was sent, the generation line left
   out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
@@ -43,9 +46,11 @@ from typing import Any
 
 from dailydiff.errors import (
     ConfigError,
+    LeaseLostError,
     OutputFullError,
     PartialPublishError,
     PublishError,
+    StoreError,
     UserTemplateError,
 )
 from dailydiff.models import DayReport
@@ -54,6 +59,7 @@ from dailydiff.publish.registry import attempt, build_publishers
 from dailydiff.render.edition import Alert, Edition, UnitKey
 from dailydiff.settings import RepoEntry
 from dailydiff.store import Delivery, FailingTarget, Store
+from dailydiff.store.interface import FENCE
 
 DEFAULT_CLAIM_TIMEOUT = 900.0
 # Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
@@ -223,6 +229,9 @@ def _deliver_one(
         outcome = PublishResult(publisher.name, publisher.type, Status.SKIPPED,
                                 f"{edition.empty}, nothing sent (skip_empty)")  # fmt: skip
     else:
+        not_ours = confirm_claim(store, key, owner)
+        if not_ours:  # another process has it now: it sends it, and records it
+            return result("skipped", not_ours, digest, recovered)
         sending = RESENDS.set(resends)
         try:
             outcome = attempt(publisher, edition, secrets)
@@ -232,6 +241,31 @@ def _deliver_one(
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
                           sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) -> str:
+    """A message goes out only on a claim the store confirms at that moment: under a shared plan's unit
+    claim (``FENCE``), the unit is still this worker's — its lease renewed, so nobody can take it over while
+    the message goes — and the delivery's row is still this claim's. '' when confirmed, else why not (the row
+    was taken over). A unit taken over raises LeaseLostError; a store that does not answer raises StoreError:
+    nothing is sent that could not be confirmed."""
+    unit = FENCE.get()
+    try:
+        if unit is not None and not store.renew_unit(unit, unit.lease):
+            raise LeaseLostError(
+                f"{unit.unit}: this worker's lease ran out and another worker took the unit over; "
+                "nothing more is sent or written for it here",
+                "nothing to do: the other worker builds and delivers it",
+            )
+        row = store.delivery(*key)
+    except LeaseLostError:
+        raise
+    except StoreError as exc:
+        raise StoreError(f"{exc.message}; nothing was sent to {key[3]} (its claim could not be confirmed)",
+                         exc.hint) from None  # fmt: skip
+    if row is None or row.state != "sending" or row.claim_owner != owner:
+        return "claimed by another process meanwhile (not sent here)"
+    return ""
 
 
 def _delivered_since(store: Store, edition: Edition) -> set[str]:

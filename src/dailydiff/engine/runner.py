@@ -301,10 +301,13 @@ def _unbuilt(claimed: Claimed, units: Mapping[str, Unit]) -> UnitOutcome:
 
 
 def summarize(claimed: Sequence[Claimed]) -> str:
-    done = sum(c.ok for c in claimed)
-    taken = sum(c.taken_over_from is not None for c in claimed)
+    """One line of counts, each unit counted once: lost (to another worker, whatever it got to), else ok or
+    failed — never a negative count (a unit lost after it was built was counted ok and lost)."""
     lost = sum(c.lost for c in claimed)
-    return (f"{len(claimed)} unit(s) built by this worker: {done} ok, {len(claimed) - done - lost} failed, "
+    done = sum(c.ok and not c.lost for c in claimed)
+    failed = len(claimed) - done - lost
+    taken = sum(c.taken_over_from is not None for c in claimed)
+    return (f"{len(claimed)} unit(s) built by this worker: {done} ok, {failed} failed, "
             f"{taken} taken over, {lost} lost to another worker")  # fmt: skip
 
 

@@ -4,26 +4,42 @@ sent."""
 
 from __future__ import annotations
 
-import contextlib
 import smtplib
 import socket
 import ssl
-import threading
-import time
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
+from dailydiff.common.http import Again, GaveUp, Try, Watchdog
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status, delivery_id, fill, link
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import EmailEntry
 
 
-def _shut_down(smtp: smtplib.SMTP) -> None:
-    """Stop an SMTP exchange that is still running: a blocked read ends with an OSError."""
-    if smtp.sock is not None:
-        with contextlib.suppress(OSError):
-            smtp.sock.shutdown(socket.SHUT_RDWR)
+class _Watched(smtplib.SMTP):
+    """An SMTP client whose sockets an attempt's watchdog can cut (common/http.py ``Watchdog``): smtplib's
+    timeout is per read, so a server that drips its replies would hold it for ever otherwise."""
+
+    def __init__(self, watchdog: Watchdog, **options: Any) -> None:
+        self.watchdog = watchdog
+        super().__init__(**options)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.watchdog.sockets.append(sock)
+        return sock
+
+    def starttls(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        reply = super().starttls(*args, **kwargs)
+        if self.sock is not None:  # the TLS socket took the plain one's place
+            self.watchdog.sockets.append(self.sock)
+        return reply
+
+
+class _WatchedSSL(_Watched, smtplib.SMTP_SSL):
+    pass
 
 
 class EmailPublisher:
@@ -65,52 +81,82 @@ class EmailPublisher:
         return ssl.create_default_context(cafile=self.entry.ca_file or None)
 
     def send(self, edition: Edition) -> PublishResult:
+        """The mail through the one send loop (common/http.py ``HttpPolicy.send``): each attempt — connect,
+        TLS, login, the message — within the entry's ``timeout`` in all, tried again after a lost connection,
+        a timeout or a transient (4xx) reply, all within its ``deadline``. Once the server has accepted the
+        message, nothing that follows sends it again."""
         message = self.message(edition)
         password = self.secrets.optional(self.entry.password_env, "SMTP password")
         where = f"{self.entry.host}:{self._port()}"
-        started = time.monotonic()
-        try:
-            smtp: smtplib.SMTP
+        policy = self.entry.policy()
+        notes: list[str] = []
+
+        def once(attempt: Try) -> dict[str, tuple[int, bytes]]:
+            kind = _WatchedSSL if self.entry.security == "ssl" else _Watched
+            options: dict[str, Any] = {"timeout": attempt.seconds}
             if self.entry.security == "ssl":
-                smtp = smtplib.SMTP_SSL(timeout=self.entry.timeout, context=self._context())
-            else:
-                smtp = smtplib.SMTP(timeout=self.entry.timeout)
+                options["context"] = self._context()
+            smtp = kind(attempt.watchdog, **options)
             smtp._host = self.entry.host  # type: ignore[attr-defined]  # what TLS checks the certificate against
-            # The whole exchange, greeting included, ends by the entry's deadline (smtplib's timeout is
-            # per read): connected only once the watchdog runs.
-            watchdog = threading.Timer(self.entry.deadline, _shut_down, (smtp,))
-            watchdog.daemon = True
-            watchdog.start()
+            sent = False
             try:
                 smtp.connect(self.entry.host, self._port())
-                with smtp:
-                    if self.entry.security == "starttls":
-                        smtp.starttls(context=self._context())
-                    if self.entry.username:
-                        smtp.login(self.entry.username, password)
-                    refused = smtp.send_message(message)
+                if self.entry.security == "starttls":
+                    smtp.starttls(context=self._context())
+                if self.entry.username:
+                    smtp.login(self.entry.username, password)
+                refused = smtp.send_message(message)
+                sent = True
+            except smtplib.SMTPAuthenticationError as exc:
+                raise PublishError(f"the SMTP server {where} refused the login (code {exc.smtp_code})",
+                                   f"check username and ${self.entry.password_env}") from None  # fmt: skip
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise PublishError(f"{where} refused every recipient ({', '.join(exc.recipients)})",
+                                   "check the recipients") from None  # fmt: skip
+            except smtplib.SMTPResponseException as exc:
+                if 400 <= exc.smtp_code < 500:  # transient: the server asks to try again later
+                    raise Again(
+                        f"the SMTP server {where} answered {exc.smtp_code} (try again later)"
+                    ) from None
+                raise PublishError(f"SMTP error from {where}: {type(exc).__name__}",
+                                   "check the mail settings") from None  # fmt: skip
+            except smtplib.SMTPNotSupportedError:
+                raise PublishError(f"SMTP error from {where}: SMTPNotSupportedError",
+                                   "check security and port") from None  # fmt: skip
+            except OSError as exc:  # SMTPServerDisconnected and SSLError are OSErrors too
+                # (smtplib turns a read's timeout into SMTPServerDisconnected: the timeout is its context)
+                timed_out = isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+                timed_out = timed_out or attempt.watchdog.fired
+                if isinstance(exc, ssl.SSLError) and not timed_out:
+                    raise PublishError(f"TLS with {where} failed: {exc.reason}",
+                                       "check security, port and ca_file") from None  # fmt: skip
+                raise Again(f"the SMTP server {where} timed out after {attempt.seconds:g}s" if timed_out else
+                            f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}") from None  # fmt: skip
             finally:
-                watchdog.cancel()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise PublishError(f"the SMTP server {where} refused the login (code {exc.smtp_code})",
-                               f"check username and ${self.entry.password_env}") from None  # fmt: skip
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise PublishError(f"{where} refused every recipient ({', '.join(exc.recipients)})",
-                               "check the recipients") from None  # fmt: skip
-        except OSError as exc:  # SMTPException and SSLError are OSErrors too
-            if time.monotonic() - started >= self.entry.deadline:
+                if not sent:
+                    smtp.close()
+            why = ""
+            try:
+                smtp.quit()
+            except OSError as exc:  # accepted already: what follows does not send it again
+                why = type(exc).__name__
+            finally:
+                smtp.close()
+            if attempt.watchdog.fired:  # cut while it ended the exchange (a reply cut short may still parse)
+                why = "stalled"
+            if why:
+                notes.append(f"{where} accepted it but did not end the exchange ({why}); not sent again")
+            return refused
+
+        try:
+            refused = policy.send(once)
+        except GaveUp as stop:
+            if stop.why == "spent":
                 raise PublishError(f"the SMTP server {where} did not finish within the deadline of "
                                    f"{self.entry.deadline:g}s", "check the server; the next run sends it") from None  # fmt: skip
-            if isinstance(exc, smtplib.SMTPException):
-                raise PublishError(
-                    f"SMTP error from {where}: {type(exc).__name__}", "check the mail settings"
-                ) from None
-            if isinstance(exc, ssl.SSLError):
-                raise PublishError(
-                    f"TLS with {where} failed: {exc.reason}", "check security, port and ca_file"
-                ) from None
-            raise PublishError(f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}",
-                               "check host and port") from None  # fmt: skip
+            attempts = max(1, stop.attempts)
+            raise PublishError(f"{stop.problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                               "check host and port; the next run sends it") from None  # fmt: skip
         sent = len(self.entry.recipients) - len(refused)
         detail = f"sent to {sent} recipient(s)" + (f"; refused: {', '.join(refused)}" if refused else "")
-        return PublishResult(self.name, self.type, Status.OK, detail)
+        return PublishResult(self.name, self.type, Status.OK, "; ".join([detail, *notes]))

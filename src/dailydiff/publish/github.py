@@ -21,7 +21,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.forges.github import api_headers, rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
-from dailydiff.publish.http import Http
+from dailydiff.publish.http import Http, cut_off
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
@@ -48,6 +48,9 @@ class GitHubApi:
         url = f"{self.base}/repos/{self.repository}{path}"
         response = self.http.request(method, url, headers=self.headers, json=body, params=params)
         status = response.status_code
+        if cut_off(response):  # accepted, but what GitHub answered (the thing it made) never came
+            raise PublishError(f"{cut_off(response)}, but GitHub's answer to {method} {path} is needed to go on",
+                               "run the same command again later")  # fmt: skip
         if status in allow or 200 <= status < 300:
             try:
                 return status, response.json() if response.content else None

@@ -4,7 +4,10 @@ retries on 429, 5xx and connection errors, and on a spent rate limit where the s
 saying one (a hook: GitHub's 403, forges/github.py ``rate_limited``), after ``Retry-After`` (seconds or an
 HTTP date) or the limit's reset where the service says, else the policy's jittered back-off, all within one total
 deadline per delivery (httpx's timeouts are per read, so a server that drips a byte a second would otherwise
-hold a delivery for ever). Errors name the host only: webhook URLs carry their secret in the path or query."""
+hold a delivery for ever). A status line that says the receiver accepted the request (2xx) ends its retries,
+whatever its body does next: a receiver that sends ``200`` and then drips or drops the body has the message,
+and sending it again would be a second message (the answer carries a note, ``cut_off``). Errors name the host
+only: webhook URLs carry their secret in the path or query."""
 
 from __future__ import annotations
 
@@ -16,8 +19,12 @@ import httpx2
 
 from dailydiff.common.http import (
     RETRY_STATUSES,
+    Again,
     Deadline,
+    GaveUp,
     HttpPolicy,
+    Try,
+    Watchdog,
     rate_limit_reset_seconds,
     retry_after_seconds,
 )
@@ -44,6 +51,15 @@ def wait_asked(response: httpx2.Response, now: float | None = None, *, limited: 
     return asked
 
 
+CUT_OFF = "dailydiff_cut_off"  # the response extension that says why an accepted answer's body is missing
+
+
+def cut_off(response: httpx2.Response) -> str:
+    """Why the body of an accepted answer did not arrive ('' when it did): the receiver's status line said
+    it accepted the request, so it is not sent again; only what its body would have said is unknown."""
+    return str(response.extensions.get(CUT_OFF, ""))
+
+
 class Http:
     """One client per delivery; ``request`` returns the final response (any status) or raises
     PublishError when the server could not be reached, kept failing or the delivery's deadline passed."""
@@ -68,49 +84,59 @@ class Http:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         where = describe_url(url)
         policy = self.policy
-        timeout = policy.timeout
-        attempt = 0
-        while True:  # until the policy gives up (HttpPolicy.after)
-            attempt += 1
-            left = self.deadline.left()
-            if left <= 0:
-                problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
-                break
-            # `timeout` bounds the whole request (connect, send and every read), not each read: a
-            # receiver that drips a byte a second is cut off at it, and the delivery at its deadline.
-            extensions, watchdog = self.deadline.guard(timeout)
+
+        def once(attempt: Try) -> httpx2.Response:
+            # `timeout` bounds the whole request (connect, send and every read), not each read: a receiver
+            # that drips a byte a second is cut off at it, and the delivery at its deadline.
             try:
-                response = self.client.request(method, url, timeout=min(timeout, left),
-                                               extensions=extensions, **kwargs)  # fmt: skip
+                request = self.client.build_request(method, url, timeout=attempt.seconds,
+                                                    extensions=attempt.extensions, **kwargs)  # fmt: skip
+                response = self._exchange(request, attempt.watchdog, where)
             except (httpx2.InvalidURL, ValueError):  # the message would quote the URL, and its secret
                 raise PublishError(f"the URL for {where} is not a valid http(s) URL",
                                    "check the URL in its environment variable") from None  # fmt: skip
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                if self.deadline.left() <= 0:
-                    problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
-                    break
-                timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
-                problem = (f"{where} timed out after {min(timeout, left):g}s" if timed_out
-                           else f"cannot reach {where} ({type(exc).__name__})")  # fmt: skip
-                retry = policy.after(attempt, left=self.deadline.left())
+                timed_out = isinstance(exc, httpx2.TimeoutException) or attempt.watchdog.fired
+                raise Again(f"{where} timed out after {attempt.seconds:g}s" if timed_out
+                            else f"cannot reach {where} ({type(exc).__name__})") from None  # fmt: skip
+            limited = self.rate_limited(response.status_code, response.headers)
+            if response.status_code in RETRY_STATUSES or limited:
+                raise Again(f"{where} answered HTTP {response.status_code}",
+                            asked=wait_asked(response, limited=limited))  # fmt: skip
+            return response
+
+        try:
+            return policy.send(once, self.deadline, sleep=self.sleep)
+        except GaveUp as stop:
+            if stop.why == "spent":
+                problem = f"{where}: no answer within the deadline of {policy.deadline:g}s"
+            elif stop.why == "retry_after":
+                raise PublishError(
+                    f"{stop.problem} and asks to wait {stop.asked or 0:.0f}s (more than max_retry_after)",
+                    "try again later",
+                ) from None
             else:
-                limited = self.rate_limited(response.status_code, response.headers)
-                if response.status_code not in RETRY_STATUSES and not limited:
-                    return response
-                problem = f"{where} answered HTTP {response.status_code}"
-                retry = policy.after(attempt, asked=wait_asked(response, limited=limited),
-                                     left=self.deadline.left())  # fmt: skip
-                if retry.give_up == "retry_after":
-                    raise PublishError(
-                        f"{problem} and asks to wait {retry.asked or 0:.0f}s (more than max_retry_after)",
-                        "try again later",
-                    )
-            finally:
-                watchdog.cancel()
-            if retry.give_up:  # every retry spent, or the wait would outlast the delivery's deadline
-                break
-            self.sleep(retry.wait)
-        raise PublishError(
-            f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})",
-            "check that the service is up and the URL is right; the other publishers were not affected",
-        )
+                problem = stop.problem
+            attempts = max(1, stop.attempts)
+            raise PublishError(
+                f"{problem} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                "check that the service is up and the URL is right; the other publishers were not affected",
+            ) from None
+
+    def _exchange(self, request: httpx2.Request, watchdog: Watchdog, where: str) -> httpx2.Response:
+        """Send ``request`` and read its answer. An answer whose status line says the request was accepted
+        (2xx) is the request's outcome even when its body then stalls or breaks off: it comes back without
+        its body, with the reason (``cut_off``), and is not tried again."""
+        response = self.client.send(request, stream=True)
+        try:
+            response.read()
+        except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+            if not response.is_success:
+                raise
+            timed_out = isinstance(exc, httpx2.TimeoutException) or watchdog.fired
+            why = "stalled" if timed_out else f"broke off ({type(exc).__name__})"
+            note = f"{where} accepted it (HTTP {response.status_code}) but its answer's body {why}"
+            return httpx2.Response(response.status_code, request=request, extensions={CUT_OFF: note})
+        finally:
+            response.close()
+        return response

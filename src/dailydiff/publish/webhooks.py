@@ -32,7 +32,7 @@ from dailydiff.publish.chat_formats import (
     teams_payloads,
     wecom_payloads,
 )
-from dailydiff.publish.http import Http
+from dailydiff.publish.http import Http, cut_off
 from dailydiff.render.chat import Message, one_line
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import (
@@ -140,6 +140,7 @@ class ChatPublisher:
         url = self.secrets.get(self.entry.url_env, "webhook URL")
         secret = self.secrets.optional(self.entry.secret_env, "signing secret")
         common = {"Content-Type": "application/json", **self.delivery_headers(edition)}
+        notes: list[str] = []
         with Http(self.entry, sleep=self.sleep) as http:
             for index, payload in enumerate(payloads, 1):
                 target, body, headers = self.sign(url, payload, secret)
@@ -147,13 +148,19 @@ class ChatPublisher:
                     response = http.request("POST", target, content=body, headers={**common, **headers})
                 except PublishError as exc:
                     raise PublishError(self._progress(exc.message, index, len(payloads)), exc.hint) from None
+                if cut_off(response):  # accepted by its status line: what its body would say is unknown
+                    notes.append(
+                        f"part {index}: " * (len(payloads) > 1) + cut_off(response) + " (not sent again)"
+                    )
+                    continue
                 problem = self.problem(response)
                 if problem is not None:
                     raise PublishError(
                         self._progress(f"the service rejected the message: {problem}", index, len(payloads)),
                         "check the webhook's URL, secret and the bot's settings",
                     )
-        return PublishResult(self.name, self.type, Status.OK, f"sent {len(payloads)} message(s)")
+        detail = "; ".join([f"sent {len(payloads)} message(s)", *notes])
+        return PublishResult(self.name, self.type, Status.OK, detail)
 
     @staticmethod
     def _progress(message: str, index: int, total: int) -> str:

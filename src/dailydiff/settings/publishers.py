@@ -44,7 +44,8 @@ class EntryBase(BaseModel):
     # A label for the run summary and --only; default: the type (numbered when a type repeats).
     name: str = ""
     # Seconds one HTTP request may take in all (connect, send and every read of the answer, however slowly
-    # it comes), or one SMTP exchange; a request past it counts as a timeout and is retried.
+    # it comes), or one SMTP exchange (connect, TLS, login and the message); one past it counts as a timeout
+    # and is retried, as a lost connection, a 429/5xx answer or a transient (4xx) SMTP reply are.
     timeout: float = Field(default=20.0, gt=0)
     # Seconds one delivery may take in all (every request, retry and wait of it): a receiver that answers
     # a byte at a time is cut off here and the delivery is recorded failed (the next run tries again).

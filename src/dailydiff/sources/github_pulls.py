@@ -81,9 +81,13 @@ class PullRequestFinder:
         for sha, message, committed_at in commits:
             cached = self.store.http_get(self._key(sha)) if self.store is not None else None
             if cached is not None and cached.immutable:
+                try:
+                    node = json.loads(cached.body)
+                    found[sha] = self._from_node(node) if node else None
+                except (ValueError, TypeError, AttributeError, KeyError):  # a damaged row: asked again
+                    todo.append((sha, message, committed_at))
+                    continue
                 http.counts.cache_hits += 1
-                node = json.loads(cached.body)
-                found[sha] = self._from_node(node) if node else None
             else:
                 todo.append((sha, message, committed_at))
         url = graphql_url(self.settings.api_url)

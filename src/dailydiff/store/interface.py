@@ -128,6 +128,7 @@ class Claim:
     attempt: int  # 1 for a first claim; more when taken over from a worker whose lease ran out
     previous_worker: str | None  # whose lease ran out, on a takeover
     token: int = 0  # the fencing token: grows on every claim of the unit, whatever the plan
+    lease: float = 0.0  # seconds a claim or a renewal holds the unit for
 
     @property
     def fence(self) -> str:
@@ -591,9 +592,12 @@ class Store:
         if row is None:
             return None
         status, headers, body, etag, last_modified, immutable = row
-        return CachedResponse(
-            status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
-        )
+        try:
+            return CachedResponse(
+                status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+            )
+        except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
+            return None
 
     def http_put(self, key: str, response: CachedResponse) -> None:
         with self._tx():
@@ -972,7 +976,7 @@ class Store:
             if state == "running":
                 self._give_back_deliveries(f"{unit}#{token}", f"interrupted: {previous} lost the unit")
         return Claim(
-            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1
+            plan, unit, worker, int(attempts) + 1, previous if state == "running" else None, token + 1, lease
         )
 
     def _give_back_deliveries(self, fence: str, why: str) -> None:
