@@ -23,6 +23,14 @@ from dailydiff.store.search import SearchDoc, SearchFilters, encode_filters
 CANDIDATES = 400  # what the backend hands to the ranking: enough that its own order does not decide
 APART_CANDIDATES = 100  # more candidates for the ways a question's word is also written apart
 EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
+# A question is read up to MAX_QUESTION_CHARS characters, and each of its words (a run of letters, digits and
+# marks; a Chinese run is many words) up to MAX_WORD_CHARS: what is read is bounded, so a question pasted
+# whole (a log, a file) is answered as quickly as any other and never holds a server.
+MAX_QUESTION_CHARS = 1000
+MAX_WORD_CHARS = 100
+_LONG_WORD_RE = re.compile(
+    rf"[^\s\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{{{MAX_WORD_CHARS + 1},}}"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,24 @@ class SearchResult:
     put_last: list[str] = field(default_factory=list)  # the kinds of change the question asked not to see
     # The first and last day the index holds, looked up when days were chosen and nothing was found.
     span: tuple[dt.date, dt.date] | None = None
+    capped: str = (
+        ""  # what of the question was not read (its length, its words), in one line; "" when all was
+    )
+
+
+def bounded(question: str) -> tuple[str, str]:
+    """The question as it is read (its first MAX_QUESTION_CHARS characters, each word cut to MAX_WORD_CHARS),
+    and one line saying what was cut ("" when nothing was). Linear in the question's length."""
+    said: list[str] = []
+    total = len(question)
+    longest = max((len(m.group()) for m in _LONG_WORD_RE.finditer(question)), default=0)
+    if longest:
+        said.append(f"a word of {longest:,} characters is read as its first {MAX_WORD_CHARS}")
+        question = _LONG_WORD_RE.sub(lambda m: m.group()[:MAX_WORD_CHARS], question)
+    if len(question) > MAX_QUESTION_CHARS:
+        said.append(f"only the first {MAX_QUESTION_CHARS:,} of the question's {total:,} characters are read")
+        question = question[:MAX_QUESTION_CHARS]
+    return question, "; ".join(said)
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
@@ -45,7 +71,9 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
     ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
     words a model wrote for the question (`ask`), which add to a commit's score and are never required. An index that cannot be read, or is empty while the store has reported commits,
-    is a SearchIndexError naming `dailydiff store reindex`."""
+    is a SearchIndexError naming `dailydiff store reindex`. A question longer than the bounds is read cut
+    (``capped`` says how)."""
+    question, capped = bounded(question)
     understood = understand(question, today or dt.date.today())
     if extra_words:
         extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
@@ -89,7 +117,7 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
     put_last = [c.source for c in understood.concepts if c.excluded]
     return SearchResult(question, terms, filters, hits, total, unknown, read, span=span, repo_words=repo_words,
-                        put_last=put_last)  # fmt: skip
+                        put_last=put_last, capped=capped)  # fmt: skip
 
 
 def _named_repos(
@@ -320,7 +348,7 @@ def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
 def reading_notes(result: SearchResult) -> list[str]:
     """A line each for what the question's own words chose beyond its ideas: the days, the repositories, the
     kinds of change to put last (none when they chose nothing)."""
-    notes: list[str] = []
+    notes: list[str] = [result.capped] if result.capped else []
     if result.time_words:
         first, last = result.filters.date_from, result.filters.date_to
         days = f"{first or 'the first day'} to {last or 'today'}"
@@ -366,5 +394,5 @@ def nothing_found(result: SearchResult) -> str:
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
             "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
-            "repo_words": result.repo_words, "put_last": result.put_last,
+            "repo_words": result.repo_words, "put_last": result.put_last, "capped": result.capped or None,
             "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip

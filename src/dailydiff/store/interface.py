@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
-from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
+from dailydiff.errors import LeaseLostError, SearchIndexError, StoreBusyError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, RunSummary, Usage
 from dailydiff.settings import HasStore
 from dailydiff.store import search
@@ -148,6 +148,9 @@ class UnitState:
     worker: str | None
     attempts: int
     detail: str
+
+
+CHECK_TRIES = 3  # reads of the whole store by `store check` while another process writes it
 
 
 class Store:
@@ -1084,7 +1087,23 @@ class Store:
     def check(self) -> list[str]:
         """`dailydiff store check`: what is damaged — the store itself (SQLite's integrity check), reports
         this version cannot read, and what is derived: the search index against a fresh one, cached answers
-        that are not JSON. Empty when all is well."""
+        that are not JSON. Empty when all is well.
+
+        The reports and the index are read by many queries: a finding is one only when no other process
+        wrote the store meanwhile (a report saved between two reads is no damage). Read again while it
+        is written; a store written all along is a StoreBusyError saying to run the check again."""
+        for _ in range(CHECK_TRIES):
+            before = self._db.data_version()
+            found = self._check_once()
+            if not found or self._db.data_version() == before:
+                return found
+        raise StoreBusyError(
+            f"the store at {self.location} was written by another process while it was checked, "
+            f"{CHECK_TRIES} times: what was read is no one moment of it",
+            "run dailydiff store check again when nothing else writes it",
+        )
+
+    def _check_once(self) -> list[str]:
         found: list[str] = []
         if self._db.dialect.name == "sqlite":
             verdict = [str(row[0]) for row in self._db.execute("PRAGMA quick_check").fetchall()]
