@@ -74,10 +74,7 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     is a SearchIndexError naming `dailydiff store reindex`. A question longer than the bounds is read cut
     (``capped`` says how)."""
     question, capped = bounded(question)
-    understood = understand(question, today or dt.date.today())
-    if extra_words:
-        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
-        understood = replace(understood, concepts=[*understood.concepts, *extra])
+    understood = _understood(question, today, extra_words)
     given, filters = filters, _with_time(filters, understood)
     before = filters
     understood, filters, repo_words = _named_repos(store, understood, filters)
@@ -87,37 +84,66 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     understood = _written_together(understood, together, counts)
     terms = understood.terms
     if not total:  # an empty index over stored commits is not "nothing reported yet"
-        problem = store.search_health()
-        if problem:
-            raise SearchIndexError(
-                f"the search index of the store at {store.location} is empty: {problem}",
-                "rebuild it from the stored reports: dailydiff store reindex",
-            )
+        _not_emptied(store)
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
-    apart = _written_apart(docs, understood)
-    if apart:  # "moe" is also "MoE" (indexed "mo e"), "deepseek" "DeepSeek", "topk" "top-k"
-        understood = replace(understood, concepts=[_with_apart(c, apart) for c in understood.concepts])
-        more = sorted({v for vs in apart.values() for v in vs})
-        counts.update(store.search_term_counts(more)[1])
-        have = {(d.repo, d.sha, d.language) for d in docs}
-        docs += [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
-                 if (d.repo, d.sha, d.language) not in have]  # fmt: skip
-    asked = [t for t in ChangeType if any(c.kind and type_terms(t) in c.terms for c in understood.concepts)]
-    typed = {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked and docs else {}
+    understood, docs = _with_written_apart(store, understood, filters, docs, counts)
+    typed = _typed(store, understood) if docs else {}
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases, typed)
     if "revert" in understood.kinds and _RELAND_RE.search(question):
         hits = _with_relands(store, hits, filters, limit, originals=bool(_ORIGINAL_RE.search(question)))
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
-    read = (
-        understood.time_words
-        if filters.date_from != given.date_from or filters.date_to != given.date_to
-        else []
-    )
+    chose_days = filters.date_from != given.date_from or filters.date_to != given.date_to
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
     put_last = [c.source for c in understood.concepts if c.excluded]
-    return SearchResult(question, terms, filters, hits, total, unknown, read, span=span, repo_words=repo_words,
-                        put_last=put_last, capped=capped)  # fmt: skip
+    return SearchResult(question, terms, filters, hits, total, unknown, understood.time_words if chose_days else [],
+                        span=span, repo_words=repo_words, put_last=put_last, capped=capped)  # fmt: skip
+
+
+def _understood(question: str, today: dt.date | None, extra_words: Sequence[str]) -> Understood:
+    understood = understand(question, today or dt.date.today())
+    if extra_words:
+        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
+        understood = replace(understood, concepts=[*understood.concepts, *extra])
+    return understood
+
+
+def _not_emptied(store: Store) -> None:
+    """An index found empty: a SearchIndexError when the store has reported commits it lacks."""
+    problem = store.search_health()
+    if problem:
+        raise SearchIndexError(
+            f"the search index of the store at {store.location} is empty: {problem}",
+            "rebuild it from the stored reports: dailydiff store reindex",
+        )
+
+
+def _typed(store: Store, understood: Understood) -> dict[str, int]:
+    """The kinds of change the question asks for, as the index writes them → the documents typed so."""
+    asked = [t for t in ChangeType if any(c.kind and type_terms(t) in c.terms for c in understood.concepts)]
+    return {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked else {}
+
+
+def _with_written_apart(
+    store: Store,
+    understood: Understood,
+    filters: SearchFilters,
+    docs: list[SearchDoc],
+    counts: dict[str, int],
+) -> tuple[Understood, list[SearchDoc]]:
+    """The question's words as the candidates' titles also write them apart, and the candidates those find
+    (``counts`` gains their counts): "moe" is also "MoE" (indexed "mo e"), "deepseek" "DeepSeek", "topk"
+    "top-k"."""
+    apart = _written_apart(docs, understood)
+    if not apart:
+        return understood, docs
+    understood = replace(understood, concepts=[_with_apart(c, apart) for c in understood.concepts])
+    more = sorted({v for vs in apart.values() for v in vs})
+    counts.update(store.search_term_counts(more)[1])
+    have = {(d.repo, d.sha, d.language) for d in docs}
+    docs = docs + [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
+                   if (d.repo, d.sha, d.language) not in have]  # fmt: skip
+    return understood, docs
 
 
 def _named_repos(

@@ -8,6 +8,7 @@ import calendar
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 
 _MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name and name != "May"})
@@ -65,8 +66,11 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     def day(m: str, d: str, y: str | None) -> dt.date:
         return month(m, y).replace(day=int(d))
 
+    def zh_month(y: str | None, m: str) -> dt.date:
+        return _month_start(_zh_month(m), int(y) if y else None, today)
+
     def zh_day(y: str | None, m: str, d: str) -> dt.date:
-        return _month_start(_zh_month(m), int(y) if y else None, today).replace(day=int(d))
+        return zh_month(y, m).replace(day=int(d))
 
     def span(a: dt.date, b: dt.date) -> Window:
         end = b if b >= a else b.replace(year=b.year + 1)
@@ -75,6 +79,7 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
     this_month = today.replace(day=1)
     last_month = _add_months(this_month, -1)
     quarter = (today.month - 1) // 3
+    previous_quarter = _quarter(quarter or 4, None if quarter else str(today.year - 1), today)
     rules: list[tuple[str, object]] = [
         # English
         (rf"\b(?:between|from)\s+{_M}{_D}\s*(?:and|to|through|until|till|\u2013|-)\s*{_M}{_D}",
@@ -127,7 +132,7 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (r"\b(?:in\s+)?h([12])(?:\s+(\d{4}))?\b", lambda g: _half(int(g[0]), g[1], today)),
         (r"\b(first|second)\s+half\s+of\s+(?:the\s+year|this\s+year|(\d{4}))\b",
          lambda g: _half(1 if g[0] == "first" else 2, g[1], today)),
-        (r"\blast\s+quarter\b", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
+        (r"\blast\s+quarter\b", lambda g: previous_quarter),
         (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (dt.date.fromisoformat(g[0]), None)),
         (r"\bbefore\s+(\d{4}-\d{2}-\d{2})\b", lambda g: (None, dt.date.fromisoformat(g[0]) - dt.timedelta(days=1))),
         (r"\bin\s+(20\d{2})\b", lambda g: (dt.date(int(g[0]), 1, 1), dt.date(int(g[0]), 12, 31))),
@@ -141,25 +146,25 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (rf"{_ZD}\s*(?:之前|以前)", lambda g: (None, zh_day(g[0], g[1], g[2]) - dt.timedelta(days=1))),
         (rf"{_ZD}", lambda g: (zh_day(g[0], g[1], g[2]), zh_day(g[0], g[1], g[2]))),
         (rf"{_ZM}\s*(?:到|至|-|—|~|～)\s*{_ZM}(?:之间|期间)?",
-         lambda g: span(_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today),
-                        _month_start(_zh_month(g[3]), int(g[2] or g[0]) if (g[2] or g[0]) else None, today))),
+         lambda g: span(zh_month(g[0], g[1]),
+                        zh_month(g[2] or g[0], g[3]))),
         # "六七月份", "三四月": two months in a row, written as one word
         (r"(?<![一二三四五六七八九十])(一二|二三|三四|四五|五六|六七|七八|八九|九十)\s*月(?:份)?",
          lambda g: span(_month_start(_ZH_NUM[g[0][0]], None, today), _month_start(_ZH_NUM[g[0][1]], None, today))),
         (rf"{_ZM_BARE}\s*(?:、|和|与|及|到|至|-|—|~|～)\s*{_ZM}",
-         lambda g: span(_month_start(_zh_month(g[0]), int(g[1]) if g[1] else None, today),
-                        _month_start(_zh_month(g[2]), int(g[1]) if g[1] else None, today))),
+         lambda g: span(zh_month(g[1], g[0]),
+                        zh_month(g[1], g[2]))),
         (rf"{_ZM}\s*(?:之前|以前)", lambda g: (
-            None, _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today) - dt.timedelta(days=1))),
+            None, zh_month(g[0], g[1]) - dt.timedelta(days=1))),
         (rf"(?:自|从)?\s*{_ZM}\s*(?:以来|起|之后|以后|开始)",
-         lambda g: (_month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today), None)),
+         lambda g: (zh_month(g[0], g[1]), None)),
         (rf"{_ZM}\s*(上|下)半月",
          lambda g: (lambda s: (s, s.replace(day=15)) if g[2] == "上" else (s.replace(day=16), _month_end(s)))(
-             _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+             zh_month(g[0], g[1]))),
         (rf"{_ZM}\s*(上|中|下)旬",
-         lambda g: _ten_days("上中下".index(g[2]), _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+         lambda g: _ten_days("上中下".index(g[2]), zh_month(g[0], g[1]))),
         (rf"{_ZM}", lambda g: (lambda s: (s, _month_end(s)))(
-            _month_start(_zh_month(g[1]), int(g[0]) if g[0] else None, today))),
+            zh_month(g[0], g[1]))),
         (r"上个?月\s*(?:以来|起|开始)", lambda g: (last_month, None)),
         (r"去年\s*(?:以来|起|开始)", lambda g: (dt.date(today.year - 1, 1, 1), None)),
         (r"(春季|春天|夏季|夏天|秋季|秋天|冬季|冬天)", lambda g: _season(g[0], today)),
@@ -169,7 +174,7 @@ def _time_rules(today: dt.date) -> list[tuple[str, object]]:
         (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?(?:星期|周|礼拜)", lambda g: (today - dt.timedelta(weeks=_count(g[0])), today)),
         (rf"(?:最近|过去|近)\s*{_ZN}\s*(?:个)?月", lambda g: (_add_months(this_month, -_count(g[0])), today)),
         (r"(?:最近|过去|近)\s*半年", lambda g: (_add_months(this_month, -6), today)),
-        (r"上(?:一)?个?季度", lambda g: _quarter(quarter or 4, None if quarter else str(today.year - 1), today)),
+        (r"上(?:一)?个?季度", lambda g: previous_quarter),
         (r"(?:上周|上个星期|最近一周)", lambda g: (today - dt.timedelta(days=7), today)),
         (r"(今年|去年)?\s*(上|下)半年",
          lambda g: (lambda y: (dt.date(y, 1, 1), dt.date(y, 6, 30)) if g[1] == "上"
@@ -266,9 +271,9 @@ def _not_a_month(found: re.Match[str], group: int) -> bool:
     )
 
 
-def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
-    """The time window a question names (the first that reads as one), the words read, and the question
-    without them."""
+def _could_hold(question: str) -> Callable[[str], bool]:
+    """Whether ``question`` could hold a time rule: the month's names, 月, a day after a month, the rule's
+    own words it needs are there."""
     lowered = question.lower()
     words = re.findall(r"[a-z]+|\d+", lowered)
     months = sum(1 for word in words if word in _MONTHS)
@@ -276,17 +281,28 @@ def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
         w in _MONTHS and n.isdigit() and len(n) <= 2 for w, n in zip(words, words[1:], strict=False)
     )
     ascii_only = question.isascii()
-    for rule, make in _time_rules(today):
-        # A rule is compiled only when the question could hold it (a month's name, 月, the rule's own
-        # words): most questions name no time, and compiling every rule would cost more than the search.
+
+    def could(rule: str) -> bool:
         named = rule.count(_M) + rule.count(_FULL_M) + rule.count(_ZM) + rule.count(_ZM_BARE)
-        if (
+        return not (
             ((_M in rule or _FULL_M in rule) and months < min(named, 2))
             or (_ZM in rule and "月" not in question)
             or (_D in rule and not month_day)
             or (ascii_only and not rule.isascii())
             or any(mark in rule and not any(w in lowered for w in words) for mark, words in _GATES)
-        ):
+        )
+
+    return could
+
+
+def read_time(question: str, today: dt.date) -> tuple[Window, list[str], str]:
+    """The time window a question names (the first that reads as one), the words read, and the question
+    without them."""
+    could_hold = _could_hold(question)
+    for rule, make in _time_rules(today):
+        # A rule is compiled only when the question could hold it (a month's name, 月, the rule's own
+        # words): most questions name no time, and compiling every rule would cost more than the search.
+        if not could_hold(rule):
             continue
         found = _time_pattern(rule).search(question)
         if not found:
