@@ -56,10 +56,10 @@ _LEDGER_TESTS = (
     "tests/test_ledger.py",
     "tests/test_store.py::test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale",
 )
-_LEDGER_FUNCTIONS = tuple(
-    f"dailydiff.store.interface.xǁStoreǁ{name}__mutmut_*"
-    for name in ("claim_delivery", "finish_delivery", "_finish_delivery", "_tx", "_check_fence", "delivery",
-                 "deliveries")
+_LEDGER_FUNCTIONS = (
+    *(f"dailydiff.store.ledger.xǁLedgerStoreǁ{name}__mutmut_*"
+      for name in ("claim_delivery", "finish_delivery", "_finish_delivery", "delivery", "deliveries")),
+    *(f"dailydiff.store.base.xǁStoreBaseǁ{name}__mutmut_*" for name in ("_tx", "_check_fence")),
 )  # fmt: skip
 # RULES: its operators only (its strings are the descriptions `report --explain` prints).
 _RULES_TABLES = ("CONVENTIONAL_TYPES", "_TAG_TYPES", "_KEYWORDS", "HARDWARE_TAGS", "_LABEL_TYPES", "_TYPE_WEIGHTS",
@@ -89,7 +89,7 @@ MODULES: dict[str, Target] = {
     "budget": Target(("src/dailydiff/analysis/budget.py",), ("tests/test_budget.py",)),
     # The delivery path with the store's ledger (claims, finishes, fences) it stands on.
     "deliver": Target(
-        ("src/dailydiff/engine/deliver.py", "src/dailydiff/store/interface.py"),
+        ("src/dailydiff/engine/deliver.py", "src/dailydiff/store/ledger.py", "src/dailydiff/store/base.py"),
         ("tests/test_deliver_units.py", "tests/test_deliver.py", *_LEDGER_TESTS, "-m", "not slow"),
         only=("dailydiff.engine.deliver.*", *_LEDGER_FUNCTIONS),
     ),

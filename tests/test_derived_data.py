@@ -198,46 +198,120 @@ def test_store_check_finds_index_rows_that_differ_from_their_reports(tmp_path: P
         assert world.cli("store", "check").returncode == 0
 
 
-@pytest.mark.parametrize(
-    "kept",
-    [
-        "{not json",
-        '{"text": "an answer in the shape of another version", "sources": ["abc1234"]}',
-        '["a", "list"]',
-        '{"answer": "- a [abc1234]", "cited": "abc1234", "dropped_lines": 0, "language_ok": true, "model": "m"}',
-    ],
-    ids=["not-json", "other-version", "a-list", "wrong-member"],
-)
-def test_a_kept_answer_that_cannot_be_read_is_asked_again_once_and_replaced(
-    tmp_path: Path, kept: str
-) -> None:
+def _two_days(tmp_path: Path) -> tuple[World, list[str]]:
     repo = tmp_path / "kernels"
     shas = build_repo(repo, SPECS)
     world = World(tmp_path, repo)
     world.build(DAY1, DAY2)
+    return world, shas
+
+
+def _llm_env(fake: FakeLLM) -> dict[str, str]:
+    return {
+        "DAILYDIFF_LLM_BASE_URL": fake.base_url,
+        "DAILYDIFF_LLM_MODEL": fake.model,
+        "DAILYDIFF_LLM_API_KEY": "k",
+    }
+
+
+KEPT_LINE = {  # the answer's row is said to be asked again; the search words are asked again quietly
+    "ask": ["dailydiff: warning: the kept answer to this question cannot be read (damaged, or written by another "
+            "version): asking again"],
+    "rewrite": [],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "kept"),
+    [
+        ("ask", "{not json"),
+        ("ask", '{"text": "an answer in the shape of another version", "sources": ["abc1234"]}'),
+        ("ask", '["a", "list"]'),
+        (
+            "ask",
+            '{"answer": "- a [abc1234]", "cited": "abc1234", "dropped_lines": 0, "language_ok": true, "model": "m"}',
+        ),
+        ("rewrite", "{not json"),  # these two crashed `ask` (exit 70: JSONDecodeError, KeyError 'words')
+        ("rewrite", '{"text": "search words in the shape of another version"}'),
+    ],
+    ids=["not-json", "other-version", "a-list", "wrong-member", "words-not-json", "words-other-version"],
+)
+def test_a_kept_answer_that_cannot_be_read_is_asked_again_once_and_replaced(
+    tmp_path: Path, row: str, kept: str
+) -> None:
+    """The answer and the question's rewrite into search words are derived data: a row that cannot be read
+    is asked again, once (one warning), and replaced; it never stops `ask`."""
+    world, shas = _two_days(tmp_path)
 
     def canned(body: dict[str, object]) -> str:
+        if "words" in json.dumps(body.get("response_format", "")):
+            return json.dumps({"words": ["FP8 GEMM", "SM120"]})
         return json.dumps({"answer": f"- FP8 GEMM got faster on SM120 [{shas[2][:7]}]."})
 
     with FakeLLM(canned=canned) as fake:
-        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_API_KEY": "k"}  # fmt: skip
+        env = _llm_env(fake)
         first = world.cli("ask", "What changed in FP8 GEMM?", **env)
         assert first.returncode == 0 and first.stdout.startswith("- FP8 GEMM got faster"), first.stderr
         with sqlite3.connect(world.data / "dailydiff.sqlite3") as db:
-            # the answer's row (the question's rewrite into search words is kept beside it)
-            assert (
-                db.execute("UPDATE search_answers SET data = ? WHERE key LIKE 'ask:%'", (kept,)).rowcount == 1
-            )
+            damaged = db.execute("UPDATE search_answers SET data = ? WHERE key LIKE ?", (kept, f"{row}:%"))
+            assert damaged.rowcount == 1
         asked = fake.count
         again = world.cli("ask", "What changed in FP8 GEMM?", **env)
         assert again.returncode == 0, again.stderr
         assert fake.count == asked + 1 and again.stdout == first.stdout
-        assert [line for line in again.stderr.splitlines() if "kept answer" in line] == [
-            "dailydiff: warning: the kept answer to this question cannot be read (damaged, or written by "
-            "another version): asking again"
-        ]
+        assert [line for line in again.stderr.splitlines() if "cannot be read" in line] == KEPT_LINE[row]
         third = world.cli("ask", "What changed in FP8 GEMM?", "--json", **env)
         assert fake.count == asked + 1 and json.loads(third.stdout)["llm"]["cached"] is True
     with world.open() as store:
-        assert store.check() == []  # replaced: every kept answer readable again
+        assert store.check() == []  # replaced: every kept row readable again
+
+
+_WRITER = """
+import datetime as dt, hashlib, sys, time
+from pathlib import Path
+from dailydiff.store import Store
+
+with Store.open(Path(sys.argv[1])) as store:
+    report = store.get_report("kernels", dt.date(2026, 3, 2), "en")
+    day = dt.date(2027, 1, 1)
+    print("writing", flush=True)
+    deadline = time.monotonic() + float(sys.argv[2])
+    while time.monotonic() < deadline:  # a new day of new commits each time, as a run writes them
+        commits = [c.model_copy(update={"sha": hashlib.sha1(f"{day}{c.sha}".encode()).hexdigest()})
+                   for c in report.commits]
+        store.save_report(report.model_copy(update={"date": day, "commits": commits}))
+        day += dt.timedelta(days=1)
+        time.sleep(0.01)
+"""
+
+
+def test_store_check_while_another_process_writes_reports_no_damage(tmp_path: Path) -> None:
+    """`store check` reads the reports and the index by many queries; another process saving reports
+    meanwhile is no damage (it said "… row(s) of the search index belong to no stored report", exit 4): the
+    check finds nothing, or says the store was being written and to run it again (exit 75)."""
+    import os
+    import subprocess
+    import sys
+
+    repo = tmp_path / "kernels"
+    build_repo(repo, SPECS)
+    world = World(tmp_path, repo)
+    world.build(DAY1, DAY2, DAY3)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(world.data), "20"], env=env,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        checks = [world.cli("store", "check") for _ in range(4)]
+    finally:
+        writer.kill()
+        writer.wait()
+        if writer.stdout is not None:
+            writer.stdout.close()
+    for check in checks:
+        assert "damaged" not in check.stderr, check.stderr
+        assert check.returncode in (0, 75), check.stderr
+        if check.returncode == 75:
+            assert "written by another process while it was checked" in check.stderr
+            assert "run dailydiff store check again" in check.stderr
+    assert world.cli("store", "check").returncode == 0  # written no more: sound

@@ -152,3 +152,97 @@ def test_without_the_mcp_package_it_says_what_to_install(tmp_path: Path) -> None
     assert done.stderr.strip().splitlines() == [
         "dailydiff: error: the MCP server needs the mcp package — install it: pip install 'dailydiff[mcp]'"
     ], done.stderr
+
+
+class _Wire:
+    """`dailydiff mcp` as a subprocess, spoken to in the protocol's own JSON-RPC lines (the SDK's client hides
+    the process, and this test signals it and watches it end)."""
+
+    def __init__(self, tmp_path: Path, data: Path) -> None:
+        import subprocess
+
+        from mcp.types import LATEST_PROTOCOL_VERSION
+
+        env = {"PYTHONPATH": str(REPO_ROOT / "src"), "HOME": str(tmp_path), "PATH": os.environ["PATH"],
+               "DAILYDIFF_DATA_DIR": str(data)}  # fmt: skip
+        self.process = subprocess.Popen([sys.executable, "-m", "dailydiff", "mcp"], cwd=tmp_path, env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        self.ids = 0
+        self.call("initialize", {"protocolVersion": LATEST_PROTOCOL_VERSION, "capabilities": {},
+                                 "clientInfo": {"name": "test", "version": "1"}})  # fmt: skip
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def call(self, method: str, params: dict[str, Any], within: float = 30.0) -> tuple[dict[str, Any], float]:
+        """The answer to one request and how long it took; the test fails when none comes ``within``."""
+        import selectors
+        import time
+
+        self.ids += 1
+        started = time.monotonic()
+        self.send({"jsonrpc": "2.0", "id": self.ids, "method": method, "params": params})
+        assert self.process.stdout is not None
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(self.process.stdout, selectors.EVENT_READ)
+            while True:
+                left = started + within - time.monotonic()
+                assert left > 0 and waiting.select(left), f"no answer to {method} within {within} s"
+                answer = json.loads(self.process.stdout.readline())
+                if answer.get("id") == self.ids:
+                    return answer, time.monotonic() - started
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def test_a_huge_question_never_holds_the_server_and_sigterm_or_a_gone_client_stops_it(
+    stored: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """A 200 KB question is answered (read within its bounds, said in the result) and the next call too; then
+    SIGTERM ends the server, and a server whose client closed its end ends by itself (issue 64: a 200 KB
+    question got no answer in 120 s, every later call timed out, and SIGTERM was ignored)."""
+    import signal
+    import subprocess
+    import time
+
+    data, shas = stored
+    wire = _Wire(tmp_path, data)
+    try:
+        huge = "guard top-p search against NaN logits " + "x" * 200_000
+        answer, took = wire.call("tools/call", {"name": "search", "arguments": {"question": huge}}, within=20)
+        found = json.loads(answer["result"]["content"][0]["text"])
+        assert found["capped"] == "a word of 200,000 characters is read as its first 100"
+        assert found["commits"][0]["sha"] == shas[1]
+        answer, next_took = wire.call("tools/call", {"name": "repositories", "arguments": {}}, within=20)
+        assert "flashinfer-ai/flashinfer" in answer["result"]["content"][0]["text"]
+        wire.process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        wire.process.wait(timeout=20)
+        stopped = time.monotonic() - started
+        assert wire.process.returncode == 143 and wire.process.stderr is not None
+        assert wire.process.stderr.read().decode().strip().splitlines()[-1] == "dailydiff: stopped by SIGTERM"
+        print(
+            f"200 KB question answered in {took:.2f} s, the next call in {next_took:.2f} s; SIGTERM stopped it in {stopped:.2f} s"
+        )
+    finally:
+        wire.close()
+    gone = _Wire(tmp_path, data)
+    try:
+        assert gone.process.stdin is not None
+        started = time.monotonic()
+        gone.process.stdin.close()  # the assistant went away
+        gone.process.wait(timeout=20)
+        print(f"a server whose client went away ended in {time.monotonic() - started:.2f} s")
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the server outlived its client") from None
+    finally:
+        gone.close()

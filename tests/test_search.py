@@ -1778,3 +1778,31 @@ def test_a_repository_the_question_names_is_where_it_searches(
         both = find(store, "flashinfer-bench traces of flashinfer sampling", SearchFilters())
     assert both.filters.repos == ("flashinfer-bench",) and both.repo_words == ["flashinfer-bench"]
     assert [h.doc.title for h in both.hits][:1] == ["feat: trace flashinfer sampling kernels"]
+
+
+def test_a_question_is_read_within_its_bounds_and_says_what_was_cut(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A question's length and its words are capped, with one line that says so: a 20,000-character word
+    (which took 9-11 s, read whole by regular expressions that back off on every start) is read as its first
+    100 characters, a 200 KB question as its first 1,000; the words before the cut still find their commit."""
+    from dailydiff.search import MAX_QUESTION_CHARS, MAX_WORD_CHARS, bounded
+
+    _repo, data, shas = history
+    long_word = "FP8 GEMM " + "x" * 20_000
+    text = dailydiff("search", long_word, "--data-dir", str(data), cwd=tmp_path)
+    assert text.stdout.splitlines()[0].startswith(f" 1. [{shas[3][:7]}]")
+    notes = [line for line in text.stderr.splitlines() if "characters" in line]
+    assert notes == ["dailydiff: a word of 20,000 characters is read as its first 100"]
+    pasted = "FP8 GEMM " + "attention decode " * 12_000  # 204 KB
+    out = json.loads(dailydiff("search", pasted, "--json", "--data-dir", str(data), cwd=tmp_path).stdout)
+    assert out["capped"] == f"only the first 1,000 of the question's {len(pasted):,} characters are read"
+    assert len(out["question"]) == MAX_QUESTION_CHARS and {shas[3], shas[0]} <= {
+        c["sha"] for c in out["commits"]
+    }
+    both, said = bounded("a" * 5000 + " 注意力" * 1000)
+    assert len(both) == MAX_QUESTION_CHARS and max(len(w) for w in both.split()) == MAX_WORD_CHARS
+    assert said == ("a word of 5,000 characters is read as its first 100; "
+                    "only the first 1,000 of the question's 9,000 characters are read")  # fmt: skip
+    chinese = "注意力后端在长序列下的越界访问" * 20  # 300 characters: a Chinese run is many words, none cut
+    assert bounded(chinese) == (chinese, "")

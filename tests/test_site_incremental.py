@@ -101,7 +101,7 @@ def test_a_build_flushes_the_sites_filesystem_once_and_never_every_disk(
 ) -> None:
     """``os.sync`` waits for every disk of the machine (a busy CI host's image builds included): the build
     flushes the filesystem of its output directory (syncfs), once, and only when it wrote pages."""
-    from dailydiff import site as site_module
+    from dailydiff.site import write as site_module
 
     def whole_machine() -> None:
         raise AssertionError("os.sync: every disk of the machine flushed")

@@ -59,6 +59,13 @@ class LeaseLostError(StoreError):
     unit over): it stops before writing anything for the unit."""
 
 
+class StoreBusyError(StoreError):
+    """The store was written by another process while it was being read as a whole (`dailydiff store
+    check`): what was read is no one moment of it, so nothing is concluded; running it again later is."""
+
+    exit_code = 75  # sysexits EX_TEMPFAIL: try again
+
+
 class SearchIndexError(StoreError):
     """The store's search index (derived from the reports) cannot be read: damaged, dropped or emptied.
     Only searching stops on it; `dailydiff store reindex` rebuilds it."""

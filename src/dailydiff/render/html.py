@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,7 +23,7 @@ from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
-from dailydiff.models import AnalysisStatus, DayReport, Level, ReportCommit
+from dailydiff.models import Analysis, AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.alerted import alerted_text
 from dailydiff.render.charts import level_counts
 from dailydiff.render.markdown import (
@@ -85,20 +85,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
     L = words("report", report.language)
     types = change_type_labels(report.language)
     a = rc.analysis
-    note = ""
-    if a is not None and a.status is AnalysisStatus.FALLBACK:
-        note = L["fallback_note"].format(error=failure_reason(a.error, report.language))
-    elif a is not None and a.status is AnalysisStatus.FAILED:
-        note = L["failed_note"].format(error=failure_reason(a.error, report.language))
-    # A model's text goes through the sanitising path; the rules' text is made of commit text: text only.
-    by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
-    inline, block = (md.inline, md.block) if by_model else (md.text, md.text_block)
-    insights = []
-    if a is not None:
-        for name in ("architecture", "performance", "security"):
-            text = getattr(a.insights, name)
-            if text:
-                insights.append((L[name], inline(text)))
+    inline, block = _writers(a, md)
     pr = pr_context(rc)
     change_types = [t.value for t in a.change_types] if a is not None else []
     return {
@@ -124,17 +111,45 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor: st
         "alerted": alerted_text(rc.alerted_at, report.language, zone),
         "agent": agent_of(rc) or "",
         "analysis": a,
-        "short": a is not None and a.depth is Level.LOW,
-        "summary": block(a.summary) if a is not None else "",
-        "summary_inline": inline(a.summary) if a is not None else "",
-        "reason": inline(a.importance_reason) if a is not None else "",
-        "impact": [inline(x) for x in a.impact] if a is not None else [],
+        **_analysis_view(a, L, report.language, inline, block),
+    }
+
+
+def _writers(a: Analysis | None, md: SafeMarkdown) -> tuple[Callable[[str], Any], Callable[[str], Any]]:
+    """How an analysis's text is shown: a model's goes through the sanitising path; the rules' text is made
+    of commit text: text only."""
+    by_model = a is not None and a.analyzer.startswith("llm") and a.status is AnalysisStatus.OK
+    return (md.inline, md.block) if by_model else (md.text, md.text_block)
+
+
+def _analysis_view(a: Analysis | None, L: Mapping[str, Any], language: str, inline: Callable[[str], Any],
+                   block: Callable[[str], Any]) -> dict[str, Any]:  # fmt: skip
+    """What a commit's analysis shows (nothing when it has none)."""
+    if a is None:
+        return {"short": False, "summary": "", "summary_inline": "", "reason": "", "impact": [], "insights": [],
+                "risks": [], "recommendations": [], "unseen": [], "note": "", "raw": ""}  # fmt: skip
+    note = ""
+    if a.status is AnalysisStatus.FALLBACK:
+        note = L["fallback_note"].format(error=failure_reason(a.error, language))
+    elif a.status is AnalysisStatus.FAILED:
+        note = L["failed_note"].format(error=failure_reason(a.error, language))
+    insights = []
+    for name in ("architecture", "performance", "security"):
+        text = getattr(a.insights, name)
+        if text:
+            insights.append((L[name], inline(text)))
+    return {
+        "short": a.depth is Level.LOW,
+        "summary": block(a.summary),
+        "summary_inline": inline(a.summary),
+        "reason": inline(a.importance_reason),
+        "impact": [inline(x) for x in a.impact],
         "insights": insights,
-        "risks": [inline(x) for x in a.risks] if a is not None else [],
-        "recommendations": [inline(x) for x in a.recommendations] if a is not None else [],
-        "unseen": [clean(f) for f in a.unseen_files] if a is not None else [],
+        "risks": [inline(x) for x in a.risks],
+        "recommendations": [inline(x) for x in a.recommendations],
+        "unseen": [clean(f) for f in a.unseen_files],
         "note": note,
-        "raw": clean(a.raw) if a is not None and a.raw else "",
+        "raw": clean(a.raw) if a.raw else "",
     }
 
 

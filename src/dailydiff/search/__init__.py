@@ -23,6 +23,14 @@ from dailydiff.store.search import SearchDoc, SearchFilters, encode_filters
 CANDIDATES = 400  # what the backend hands to the ranking: enough that its own order does not decide
 APART_CANDIDATES = 100  # more candidates for the ways a question's word is also written apart
 EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
+# A question is read up to MAX_QUESTION_CHARS characters, and each of its words (a run of letters, digits and
+# marks; a Chinese run is many words) up to MAX_WORD_CHARS: what is read is bounded, so a question pasted
+# whole (a log, a file) is answered as quickly as any other and never holds a server.
+MAX_QUESTION_CHARS = 1000
+MAX_WORD_CHARS = 100
+_LONG_WORD_RE = re.compile(
+    rf"[^\s\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{{{MAX_WORD_CHARS + 1},}}"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,24 @@ class SearchResult:
     put_last: list[str] = field(default_factory=list)  # the kinds of change the question asked not to see
     # The first and last day the index holds, looked up when days were chosen and nothing was found.
     span: tuple[dt.date, dt.date] | None = None
+    capped: str = (
+        ""  # what of the question was not read (its length, its words), in one line; "" when all was
+    )
+
+
+def bounded(question: str) -> tuple[str, str]:
+    """The question as it is read (its first MAX_QUESTION_CHARS characters, each word cut to MAX_WORD_CHARS),
+    and one line saying what was cut ("" when nothing was). Linear in the question's length."""
+    said: list[str] = []
+    total = len(question)
+    longest = max((len(m.group()) for m in _LONG_WORD_RE.finditer(question)), default=0)
+    if longest:
+        said.append(f"a word of {longest:,} characters is read as its first {MAX_WORD_CHARS}")
+        question = _LONG_WORD_RE.sub(lambda m: m.group()[:MAX_WORD_CHARS], question)
+    if len(question) > MAX_QUESTION_CHARS:
+        said.append(f"only the first {MAX_QUESTION_CHARS:,} of the question's {total:,} characters are read")
+        question = question[:MAX_QUESTION_CHARS]
+    return question, "; ".join(said)
 
 
 def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
@@ -45,11 +71,10 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
     ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
     words a model wrote for the question (`ask`), which add to a commit's score and are never required. An index that cannot be read, or is empty while the store has reported commits,
-    is a SearchIndexError naming `dailydiff store reindex`."""
-    understood = understand(question, today or dt.date.today())
-    if extra_words:
-        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
-        understood = replace(understood, concepts=[*understood.concepts, *extra])
+    is a SearchIndexError naming `dailydiff store reindex`. A question longer than the bounds is read cut
+    (``capped`` says how)."""
+    question, capped = bounded(question)
+    understood = _understood(question, today, extra_words)
     given, filters = filters, _with_time(filters, understood)
     before = filters
     understood, filters, repo_words = _named_repos(store, understood, filters)
@@ -59,37 +84,66 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     understood = _written_together(understood, together, counts)
     terms = understood.terms
     if not total:  # an empty index over stored commits is not "nothing reported yet"
-        problem = store.search_health()
-        if problem:
-            raise SearchIndexError(
-                f"the search index of the store at {store.location} is empty: {problem}",
-                "rebuild it from the stored reports: dailydiff store reindex",
-            )
+        _not_emptied(store)
     known = [t for t in terms if counts.get(t)]
     docs = store.search_candidates(known, filters, CANDIDATES) if (known or not terms) else []
-    apart = _written_apart(docs, understood)
-    if apart:  # "moe" is also "MoE" (indexed "mo e"), "deepseek" "DeepSeek", "topk" "top-k"
-        understood = replace(understood, concepts=[_with_apart(c, apart) for c in understood.concepts])
-        more = sorted({v for vs in apart.values() for v in vs})
-        counts.update(store.search_term_counts(more)[1])
-        have = {(d.repo, d.sha, d.language) for d in docs}
-        docs += [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
-                 if (d.repo, d.sha, d.language) not in have]  # fmt: skip
-    asked = [t for t in ChangeType if any(c.kind and type_terms(t) in c.terms for c in understood.concepts)]
-    typed = {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked and docs else {}
+    understood, docs = _with_written_apart(store, understood, filters, docs, counts)
+    typed = _typed(store, understood) if docs else {}
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases, typed)
     if "revert" in understood.kinds and _RELAND_RE.search(question):
         hits = _with_relands(store, hits, filters, limit, originals=bool(_ORIGINAL_RE.search(question)))
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
-    read = (
-        understood.time_words
-        if filters.date_from != given.date_from or filters.date_to != given.date_to
-        else []
-    )
+    chose_days = filters.date_from != given.date_from or filters.date_to != given.date_to
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
     put_last = [c.source for c in understood.concepts if c.excluded]
-    return SearchResult(question, terms, filters, hits, total, unknown, read, span=span, repo_words=repo_words,
-                        put_last=put_last)  # fmt: skip
+    return SearchResult(question, terms, filters, hits, total, unknown, understood.time_words if chose_days else [],
+                        span=span, repo_words=repo_words, put_last=put_last, capped=capped)  # fmt: skip
+
+
+def _understood(question: str, today: dt.date | None, extra_words: Sequence[str]) -> Understood:
+    understood = understand(question, today or dt.date.today())
+    if extra_words:
+        extra = extra_concepts(list(extra_words), understood, EXTRA_WEIGHT)
+        understood = replace(understood, concepts=[*understood.concepts, *extra])
+    return understood
+
+
+def _not_emptied(store: Store) -> None:
+    """An index found empty: a SearchIndexError when the store has reported commits it lacks."""
+    problem = store.search_health()
+    if problem:
+        raise SearchIndexError(
+            f"the search index of the store at {store.location} is empty: {problem}",
+            "rebuild it from the stored reports: dailydiff store reindex",
+        )
+
+
+def _typed(store: Store, understood: Understood) -> dict[str, int]:
+    """The kinds of change the question asks for, as the index writes them → the documents typed so."""
+    asked = [t for t in ChangeType if any(c.kind and type_terms(t) in c.terms for c in understood.concepts)]
+    return {type_terms(t): n for t, n in store.search_type_counts(asked).items()} if asked else {}
+
+
+def _with_written_apart(
+    store: Store,
+    understood: Understood,
+    filters: SearchFilters,
+    docs: list[SearchDoc],
+    counts: dict[str, int],
+) -> tuple[Understood, list[SearchDoc]]:
+    """The question's words as the candidates' titles also write them apart, and the candidates those find
+    (``counts`` gains their counts): "moe" is also "MoE" (indexed "mo e"), "deepseek" "DeepSeek", "topk"
+    "top-k"."""
+    apart = _written_apart(docs, understood)
+    if not apart:
+        return understood, docs
+    understood = replace(understood, concepts=[_with_apart(c, apart) for c in understood.concepts])
+    more = sorted({v for vs in apart.values() for v in vs})
+    counts.update(store.search_term_counts(more)[1])
+    have = {(d.repo, d.sha, d.language) for d in docs}
+    docs = docs + [d for d in store.search_candidates(more, filters, APART_CANDIDATES)
+                   if (d.repo, d.sha, d.language) not in have]  # fmt: skip
+    return understood, docs
 
 
 def _named_repos(
@@ -320,7 +374,7 @@ def hit_json(rank_no: int, hit: Hit) -> dict[str, Any]:
 def reading_notes(result: SearchResult) -> list[str]:
     """A line each for what the question's own words chose beyond its ideas: the days, the repositories, the
     kinds of change to put last (none when they chose nothing)."""
-    notes: list[str] = []
+    notes: list[str] = [result.capped] if result.capped else []
     if result.time_words:
         first, last = result.filters.date_from, result.filters.date_to
         days = f"{first or 'the first day'} to {last or 'today'}"
@@ -366,5 +420,5 @@ def nothing_found(result: SearchResult) -> str:
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
             "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
-            "repo_words": result.repo_words, "put_last": result.put_last,
+            "repo_words": result.repo_words, "put_last": result.put_last, "capped": result.capped or None,
             "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 
 from dailydiff.common.text import clean
 from dailydiff.models import RunSummary
-from dailydiff.search import SearchResult
+from dailydiff.search import SearchResult, bounded
 from dailydiff.search.ask import check_answer, commit_lines, grouped, kept_answer, short
 from dailydiff.store import Store
 
@@ -67,15 +67,33 @@ def _key(kind: str, analyzer: Any, messages: list[dict[str, str]]) -> str:
     return f"{kind}:" + hashlib.sha256(what.encode()).hexdigest()
 
 
+def kept_words(text: str) -> list[str] | None:
+    """Kept search words read back, or None when they cannot be (damaged, not JSON, another shape): derived
+    data, written again rather than trusted or failed on."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    words = data.get("words") if isinstance(data, dict) else None
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        return None
+    return words
+
+
 def rewrite_words(store: Store, analyzer: Any, question: str, language: str) -> tuple[list[str], Any]:
     """The question as search words in English and Chinese, written by the model once and kept in the
-    store (a reply without words is kept as none). Returns the words and what asking cost (None: cached)."""
+    store (a reply without words is kept as none). Returns the words and what asking cost (None: cached).
+    The question is read within the search's bounds (a longer one is sent cut, as it is searched)."""
     from dailydiff.analysis.llm import UnusableAnswer
 
+    question = bounded(question)[0]
     key = _key("rewrite", analyzer, analyzer.prompts.rewrite_messages(question, language, "json_schema"))
     cached = store.answer(key)
-    if cached is not None:
-        return list(json.loads(cached)["words"]), None
+    kept = kept_words(cached) if cached is not None else None
+    if kept is not None:
+        return kept, None
+    if cached is not None:  # derived data: asked again, once, and the words replaced
+        log.info("the kept search words of this question cannot be read: asking again")
     try:
         words, usage = analyzer.rewrite(question, language)
     except UnusableAnswer:

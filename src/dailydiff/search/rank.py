@@ -11,7 +11,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from dailydiff.common.searchterms import terms
 from dailydiff.search.understand import Concept
@@ -128,6 +128,56 @@ def concept_idf(
     return math.log(1 + (max(total, 1) - held + 0.5) / (held + 0.5))
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What a question asks, worked out once for all its candidates: its ideas as weights, the kinds and
+    subjects it asks not to see, and the best score a commit can reach."""
+
+    concepts: list[Concept]
+    idf: list[float]  # each idea's weight: its rarity, a kind capped by the question's subject
+    names: list[dict[str, float]]  # each idea's names as weights (the question's own count most)
+    own_names: list[tuple[str, ...]]
+    alternatives: list[str]  # every name of every idea some document holds
+    asked_kinds: frozenset[str]
+    excluded: list[frozenset[str]]  # kinds asked not to see
+    excluded_subjects: list[tuple[str, ...]]  # subjects asked not to see
+    subject: float  # the weightiest subject's weight (0: the question asks only for kinds of change)
+    best_possible: float
+
+    @classmethod
+    def of(cls, concepts: Sequence[Concept], total: int, doc_counts: Mapping[str, int],
+           typed: Mapping[str, int] | None) -> _Asked:  # fmt: skip
+        excluded = [frozenset(c.terms) for c in concepts if c.excluded and c.kind]
+        excluded_subjects = [c.terms for c in concepts if c.excluded and not c.kind]
+        concepts = [c for c in concepts if not c.excluded and any(doc_counts.get(t) for t in c.terms)]
+        asked_kinds = frozenset(t for c in concepts if c.kind for t in c.terms)
+        alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
+        idf, subject = _weights(concepts, total, doc_counts, typed)
+        best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
+        # What each concept needs per document, worked out once: its names as weights, its own names.
+        names = [{t: (1.0 if t in c.own else OTHER_NAME) for t in c.terms} for c in concepts]
+        own_names = [_own_names(c) for c in concepts]
+        return cls(concepts, idf, names, own_names, alternatives, asked_kinds, excluded, excluded_subjects,
+                   subject, best_possible)  # fmt: skip
+
+
+def _weights(
+    concepts: Sequence[Concept], total: int, doc_counts: Mapping[str, int], typed: Mapping[str, int] | None
+) -> tuple[list[float], float]:
+    """Each idea's weight (its rarity; a kind capped by the question's subject), and the weightiest
+    subject's (0 when the question asks only for kinds of change)."""
+    idf = [concept_idf(c, total, doc_counts, typed) * c.weight for c in concepts]
+    subjects = [w for c, w in zip(concepts, idf, strict=True) if not c.kind and not c.optional]
+    subject = max(subjects, default=0.0)
+    if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
+        cap = max(subject, KIND_FLOOR)
+        idf = [
+            min(w, cap * (ASIDE if c.aside else 1.0)) if c.kind else w
+            for c, w in zip(concepts, idf, strict=True)
+        ]
+    return idf, subject
+
+
 def rank(
     docs: Sequence[SearchDoc],
     concepts: Sequence[Concept],
@@ -143,75 +193,82 @@ def rank(
     holds one idea, not two."""
     if not docs:
         return []
-    excluded = [frozenset(c.terms) for c in concepts if c.excluded and c.kind]
-    excluded_subjects = [c.terms for c in concepts if c.excluded and not c.kind]
-    concepts = [c for c in concepts if not c.excluded and any(doc_counts.get(t) for t in c.terms)]
-    asked_kinds = frozenset(t for c in concepts if c.kind for t in c.terms)
-    alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
-    weighted = [_weighted_tf(doc, alternatives) for doc in docs]
+    asked = _Asked.of(concepts, total, doc_counts, typed)
+    weighted = [_weighted_tf(doc, asked.alternatives) for doc in docs]
     average = sum(length for _, length in weighted) / len(weighted) or 1.0
     newest = today or max(doc.date for doc in docs)
-    idf = [concept_idf(c, total, doc_counts, typed) * c.weight for c in concepts]
-    subjects = [w for c, w in zip(concepts, idf, strict=True) if not c.kind and not c.optional]
-    subject = max(subjects, default=0.0)
-    if subject:  # a kind of change asked for ("and was it rolled back?") never outweighs what it is about
-        cap = max(subject, KIND_FLOOR)
-        idf = [
-            min(w, cap * (ASIDE if c.aside else 1.0)) if c.kind else w
-            for c, w in zip(concepts, idf, strict=True)
-        ]
-    best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
-    # What each concept needs per document, worked out once: its names as weights, its own names.
-    names = [{t: (1.0 if t in c.own else OTHER_NAME) for t in c.terms} for c in concepts]
-    own_names = [_own_names(c) for c in concepts]
-    hits: list[Hit] = []
-    for doc, (tf, length) in zip(docs, weighted, strict=True):
-        text = 0.0
-        matched: list[str] = []
-        held = 0.0
-        prefixed = False  # the title starts with a kind of change asked for
-        in_title = 0.0
-        norm = K1 * (1 - B + B * length / average)
-        title = f" {doc.fields.get('f_title', '')} "
-        first_word = title.split(maxsplit=1)[0] if title.strip() else ""
-        leading = _leading(doc.title, first_word) if asked_kinds else frozenset()
-        types = {type_terms(t) for t in doc.change_types}
-        parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
-        for concept, weight, named, own in zip(concepts, idf, names, own_names, strict=True):
-            titled = [t for t in concept.terms if f" {t} " in title]
-            if titled and not concept.optional:  # a title that names the idea: how, and by which name
-                in_title += (
-                    weight
-                    * (1.0 if any(t not in parts for t in titled) else IN_IDENTIFIER)
-                    * (1.0 if any(t in own for t in titled) else OTHER_NAME)
-                )
-            f = sum(tf.get(t, 0.0) * w for t, w in named.items())
-            if concept.kind and not (types.intersection(concept.terms) or titled):
-                f = 0.0  # of the kind asked when its report types it so or its title says so, not its message
-            prefixed = prefixed or bool(concept.kind and f and leading.intersection(named))
-            if not f:
-                continue
-            matched.extend(t for t in concept.terms if tf.get(t))
-            held += 0.0 if concept.optional else weight
-            text += weight * f * (K1 + 1) / (f + norm)
-        coverage = held / best_possible if concepts else 1.0
-        age = max((newest - doc.date).days, 0)
-        boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
-        boost += TITLE_BOOST * in_title / best_possible
-        boost += KIND_PREFIX if prefixed and not subject else 0.0  # (subject: the question's weightiest idea)
-        said = sum(1 for p in phrases if f" {p} " in title)
-        boost += PHRASE_BOOST * min(said, 2)
-        score = (text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
-        unwanted = any(
-            first_word in names or (types & names and not types & asked_kinds) for names in excluded
-        )
-        if unwanted or any(f" {t} " in title for names in excluded_subjects for t in names):
-            score *= EXCLUDED  # of a kind the question asks not to see (by its title, or its only kind), or
-            # titled with a subject it asks not to see
-        hits.append(Hit(doc, score, tuple(matched)))
+    hits = [_hit(doc, tf, K1 * (1 - B + B * length / average), newest, asked, phrases)
+            for doc, (tf, length) in zip(docs, weighted, strict=True)]  # fmt: skip
     hits.sort(key=lambda h: (-h.score, -h.doc.date.toordinal(), h.doc.repo, h.doc.sha))
-    # One hit per commit: its best language, and its best repository when the store holds it under two (a
-    # fork followed beside its upstream, one clone reported under two names); the others are named.
+    return _one_per_commit(hits, limit)
+
+
+@dataclass
+class _Held:
+    """What one document holds of a question's ideas, added up idea by idea."""
+
+    text: float = 0.0
+    matched: list[str] = field(default_factory=list)
+    held: float = 0.0
+    prefixed: bool = False  # the title starts with a kind of change asked for
+    in_title: float = 0.0
+
+
+def _held(doc: SearchDoc, tf: Mapping[str, float], norm: float, title: str, first_word: str,
+          asked: _Asked) -> _Held:  # fmt: skip
+    out = _Held()
+    leading = _leading(doc.title, first_word) if asked.asked_kinds else frozenset()
+    types = {type_terms(t) for t in doc.change_types}
+    parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
+    for concept, weight, named, own in zip(
+        asked.concepts, asked.idf, asked.names, asked.own_names, strict=True
+    ):
+        titled = [t for t in concept.terms if f" {t} " in title]
+        if titled and not concept.optional:  # a title that names the idea: how, and by which name
+            out.in_title += (
+                weight
+                * (1.0 if any(t not in parts for t in titled) else IN_IDENTIFIER)
+                * (1.0 if any(t in own for t in titled) else OTHER_NAME)
+            )
+        f = sum(tf.get(t, 0.0) * w for t, w in named.items())
+        if concept.kind and not (types.intersection(concept.terms) or titled):
+            f = 0.0  # of the kind asked when its report types it so or its title says so, not its message
+        out.prefixed = out.prefixed or bool(concept.kind and f and leading.intersection(named))
+        if not f:
+            continue
+        out.matched.extend(t for t in concept.terms if tf.get(t))
+        out.held += 0.0 if concept.optional else weight
+        out.text += weight * f * (K1 + 1) / (f + norm)
+    return out
+
+
+def _hit(doc: SearchDoc, tf: Mapping[str, float], norm: float, newest: dt.date, asked: _Asked,
+         phrases: Sequence[str]) -> Hit:  # fmt: skip
+    title = f" {doc.fields.get('f_title', '')} "
+    first_word = title.split(maxsplit=1)[0] if title.strip() else ""
+    held = _held(doc, tf, norm, title, first_word, asked)
+    concepts = asked.concepts
+    coverage = held.held / asked.best_possible if concepts else 1.0
+    age = max((newest - doc.date).days, 0)
+    boost = 1 + LEVEL_BOOST.get(doc.level, 0.0) + RECENCY_BOOST * 0.5 ** (age / RECENCY_DAYS)
+    boost += TITLE_BOOST * held.in_title / asked.best_possible
+    boost += KIND_PREFIX if held.prefixed and not asked.subject else 0.0  # (subject: the weightiest idea)
+    said = sum(1 for p in phrases if f" {p} " in title)
+    boost += PHRASE_BOOST * min(said, 2)
+    score = (held.text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
+    types = {type_terms(t) for t in doc.change_types}
+    unwanted = any(
+        first_word in names or (types & names and not types & asked.asked_kinds) for names in asked.excluded
+    )
+    if unwanted or any(f" {t} " in title for names in asked.excluded_subjects for t in names):
+        score *= EXCLUDED  # of a kind the question asks not to see (by its title, or its only kind), or
+        # titled with a subject it asks not to see
+    return Hit(doc, score, tuple(held.matched))
+
+
+def _one_per_commit(hits: list[Hit], limit: int) -> list[Hit]:
+    """One hit per commit: its best language, and its best repository when the store holds it under two (a
+    fork followed beside its upstream, one clone reported under two names); the others are named."""
     best: dict[str, Hit] = {}
     others: dict[str, list[str]] = {}
     for hit in hits:

@@ -10,38 +10,61 @@ window ``[start, end)`` becomes ``since=start, until=end-1s``.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextvars
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
 import secrets
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from dailydiff.common.private import PRIVATE_UMASK, open_private, private_dir, warn_if_exposed
-from dailydiff.common.secrets import register as register_secret
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
-from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
+from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.sources.base import IncompleteFetch, Listed, SourceBase, clip_patch, nothing_unreadable
 
 if TYPE_CHECKING:
     from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.gitclone import fetch_once, git_auth_env, mirror, once
+from dailydiff.sources.gitremote import (
+    FORGE_COMMIT_URLS,
+    FORGE_PULL_REFS,
+    forge_of,
+    is_git_url,
+    local_path,
+    name_from_url,
+    pull_request_named,
+    source_identity,
+    web_base_from_remote,
+)
+from dailydiff.sources.gitrun import branch_name, git_output, run_git
+
+__all__ = [
+    "FORGE_COMMIT_URLS",
+    "FORGE_PULL_REFS",
+    "GitSource",
+    "fetch_once",
+    "forge_of",
+    "git_auth_env",
+    "git_output",
+    "is_git_url",
+    "name_from_url",
+    "partial_clone",
+    "pull_request_named",
+    "run_git",
+    "source_identity",
+    "web_base_from_remote",
+]
 
 log = logging.getLogger("dailydiff.git")
+
 
 _STATUS = {
     "A": FileStatus.ADDED,
@@ -51,163 +74,9 @@ _STATUS = {
     "C": FileStatus.COPIED,
     "T": FileStatus.CHANGED,
 }
-_URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
-_WEB_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)([^/:]+)[:/](.+?)(?:\.git)?/?$")
+
+
 _NUMSTAT_RE = re.compile(r"^(\d+|-)\t(\d+|-)\t")
-
-
-def is_git_url(spec: str) -> bool:
-    return bool(_URL_RE.match(spec))
-
-
-def run_git(
-    args: list[str],
-    cwd: Path | None = None,
-    *,
-    check: bool = True,
-    private: bool = False,
-    env: Mapping[str, str] | None = None,
-    input: bytes | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    """git ``args``; ``private``: it writes into the data directory, so what it creates is 0700/0600.
-    ``env`` adds to the environment (credentials go there, never into ``args``)."""
-    try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=_git_env(env), input=input,
-                                check=False, umask=PRIVATE_UMASK if private else -1)  # fmt: skip
-    except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH", "install git and try again") from None
-    if check and result.returncode != 0:
-        raise _git_failed(args, result.returncode, result.stderr)
-    return result
-
-
-@contextmanager
-def git_output(
-    args: list[str], cwd: Path | None = None, *, private: bool = False, env: Mapping[str, str] | None = None
-) -> Iterator[IO[bytes]]:
-    """git ``args`` with its output read as git writes it (``run_git`` waits for all of it). Leaving the
-    block before the end stops git; a git that fails raises as ``run_git`` does."""
-    with tempfile.TemporaryFile() as errors:
-        try:
-            process = subprocess.Popen(["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=errors,
-                                       env=_git_env(env), umask=PRIVATE_UMASK if private else -1)  # fmt: skip
-        except FileNotFoundError:
-            raise SourceError("git is not installed or not on PATH", "install git and try again") from None
-        assert process.stdout is not None
-        read = False
-        try:
-            yield process.stdout
-            read = True
-        finally:
-            if not read:
-                process.kill()
-            process.stdout.close()
-            code = process.wait()
-        if code != 0:
-            errors.seek(0)
-            raise _git_failed(args, code, errors.read())
-
-
-def _git_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
-
-
-def _git_failed(args: list[str], code: int, stderr: bytes) -> SourceError:
-    if b"--since-as-filter" in stderr:  # unknown before git 2.37 (Debian 11, Ubuntu 22.04 …)
-        return SourceError("this git is too old for dailydiff: it needs git 2.37 or later",
-                           "upgrade git; `dailydiff doctor` shows the version found")  # fmt: skip
-    message = stderr.decode(errors="replace").strip().splitlines()
-    return SourceError(f"git {args[0]} failed: {message[-1] if message else code}", "check the repository")
-
-
-# The commit page under a repository's web URL, per forge. Gitea covers Forgejo and Codeberg.
-FORGE_COMMIT_URLS = {
-    "github": "{base}/commit/{sha}",
-    "gitlab": "{base}/-/commit/{sha}",
-    "gitea": "{base}/commit/{sha}",
-    "bitbucket": "{base}/commits/{sha}",
-}
-# A pull (merge) request a commit names, per forge, and its page under the repository's web URL: a squash
-# commit's "(#4305)" or a merge commit's "Merge pull request #4305 from …" (GitHub, Gitea), "!123" or
-# "See merge request group/project!123" (GitLab), "(pull request #12)" (Bitbucket). API mode finds the same.
-FORGE_PULL_REFS = {
-    "github": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request #(\d+) "), "{base}/pull/{n}"),
-    "gitea": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request '.*' \(#(\d+)\)"), "{base}/pulls/{n}"),
-    "gitlab": (re.compile(r"(?:^|[\s(])!(\d+)\b"), "{base}/-/merge_requests/{n}"),
-    "bitbucket": (re.compile(r"\(pull request #(\d+)\)"), "{base}/pull-requests/{n}"),
-}
-_GITLAB_MERGE_LINE = re.compile(r"^See merge request [\w./-]*!(\d+)\s*$", re.M)
-_SCP_RE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
-
-
-def pull_request_named(message: str, forge: str, repo_url: str | None) -> PullRequest | None:
-    """The pull request a commit's title (GitLab: or its "See merge request" line) names, linked on the
-    forge of ``repo_url``; None without a web URL (a local repository has no page to link to)."""
-    if not repo_url or forge not in FORGE_PULL_REFS:
-        return None
-    pattern, page = FORGE_PULL_REFS[forge]
-    title, _, body = message.partition("\n")
-    match = pattern.search(title) or (_GITLAB_MERGE_LINE.search(body) if forge == "gitlab" else None)
-    if match is None:
-        return None
-    number = int(next(group for group in match.groups() if group))
-    return PullRequest(number=number, url=page.format(base=repo_url, n=number))
-
-
-def forge_of(host: str, configured: str = "auto") -> str:
-    """Which forge serves ``host``: named in config for a self-hosted one, else guessed from the name."""
-    if configured != "auto":
-        return configured
-    host = host.lower()
-    if "bitbucket" in host:
-        return "bitbucket"
-    if "gitlab" in host:
-        return "gitlab"
-    if any(word in host for word in ("gitea", "forgejo", "codeberg")):
-        return "gitea"
-    return "github"  # github.com, GitHub Enterprise and forges that copy its URLs
-
-
-def web_base_from_remote(remote: str) -> tuple[str, str] | None:
-    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git, git@host:o/n or
-    ssh://git@host:2222/o/n; None for local paths and file:// URLs (no web page to link to)."""
-    remote = remote.strip()
-    scp = _SCP_RE.match(remote) if "://" not in remote else None
-    if scp:
-        host, path, scheme, port = scp.group(1), scp.group(2), "https", None
-    else:
-        parts = urlsplit(remote)
-        if parts.scheme not in {"http", "https", "ssh", "git"} or not parts.hostname:
-            return None
-        host, path = parts.hostname, parts.path
-        scheme = "http" if parts.scheme == "http" else "https"
-        port = parts.port if parts.scheme in {"http", "https"} else None  # an ssh port is not the web's
-    path = path.strip("/").removesuffix(".git").strip("/")
-    if path.count("/") < 1 or host in {"localhost", "127.0.0.1", "::1"}:
-        return None
-    netloc = f"{host}:{port}" if port else host
-    return path, f"{scheme}://{netloc}/{path}"
-
-
-def source_identity(spec: str) -> str:
-    """The id a git source gets without a configured name, decided without reading its history: the
-    ``owner/name`` its remote (a URL, or a clone's ``origin``) says, else the last part of its URL or
-    directory. A path that is not (yet) a repository is named by its directory: opening it says why."""
-    if is_git_url(spec):
-        derived = web_base_from_remote(spec)
-        return derived[0] if derived else name_from_url(spec)
-    try:
-        path, remote = _local(spec)
-    except SourceError:
-        return Path(spec).expanduser().resolve().name.removesuffix(".git") or "repository"
-    derived = web_base_from_remote(remote) if remote else None
-    return derived[0] if derived else path.resolve().name.removesuffix(".git")
-
-
-def name_from_url(url: str) -> str:
-    """A readable repository name for a git URL without a web page: its last path part."""
-    path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]
-    return path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or "repository"
 
 
 @dataclass
@@ -247,10 +116,10 @@ class GitSource(SourceBase):
         forge: str = "auto",
     ) -> GitSource:
         if is_git_url(spec):
-            path = _mirror(spec, data_dir)
+            path = mirror(spec, data_dir)
             remote = spec
         else:
-            path, remote = _once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: _local(spec))
+            path, remote = once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: local_path(spec))
         derived = web_base_from_remote(remote) if remote else None
         if derived:
             fallback = derived[0]
@@ -268,7 +137,7 @@ class GitSource(SourceBase):
             include_merges=include_merges,
             max_patch_bytes=max_patch_bytes,
         )
-        _once(("revision", str(source.path), source.branch, str(all_branches)), source._check_revision)
+        once(("revision", str(source.path), source.branch, str(all_branches)), source._check_revision)
         return source
 
     def landed(self, sha: str) -> tuple[str, dt.datetime] | None:
@@ -290,7 +159,7 @@ class GitSource(SourceBase):
         return [self.branch or "HEAD"]
 
     def _is_bare(self) -> bool:
-        return _once(("bare", str(self.path)), lambda: run_git(["rev-parse", "--is-bare-repository"],
+        return once(("bare", str(self.path)), lambda: run_git(["rev-parse", "--is-bare-repository"],
                                                                  cwd=self.path).stdout.strip() == b"true")  # fmt: skip
 
     def _check_revision(self) -> None:
@@ -335,7 +204,7 @@ class GitSource(SourceBase):
         """What reading a window needs first: the branch, a history deep enough, a partial clone's file
         versions; returns git's filters for the window."""
         if not self.default_branch:
-            self.default_branch = self.branch or _branch_name(self._default_branch())
+            self.default_branch = self.branch or branch_name(self._default_branch())
         selection = _selection(window)
         self._check_history(window)
         self._partial = self._prefetch(selection)
@@ -500,7 +369,7 @@ class GitSource(SourceBase):
         the raw object; one that has none is placed at its parent's moment and named in ``unreadable``."""
         self.unreadable = []
         args = ["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"]
-        listed = _once(("undated", str(self.path), *args),
+        listed = once(("undated", str(self.path), *args),
                        lambda: run_git(args, cwd=self.path, check=False).stdout.decode().split())  # fmt: skip
         found = []
         for sha in listed:
@@ -540,7 +409,7 @@ class GitSource(SourceBase):
         (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
         which the clone has. Objects already here cost nothing (git makes no connection). True when the
         repository is a partial clone."""
-        promisor = _once(("promisor", str(self.path)), lambda: run_git(
+        promisor = once(("promisor", str(self.path)), lambda: run_git(
             ["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False).stdout.strip())  # fmt: skip
         if promisor != b"true":
             return False
@@ -595,7 +464,7 @@ class GitSource(SourceBase):
                 branch = re.split(r"[~^]", name, maxsplit=1)[0].removeprefix("remotes/")
                 if branch and branch != "undefined":
                     nearest[sha] = branch
-        label = _branch_name(default) if default else self.default_branch
+        label = branch_name(default) if default else self.default_branch
         return [
             c.model_copy(
                 update={"branches": [label if c.sha in on_default else nearest.get(c.sha, c.branches[0])]}
@@ -606,7 +475,7 @@ class GitSource(SourceBase):
     def _default_branch(self) -> str:
         """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
         else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
-        return _once(("default branch", str(self.path)), self._find_default_branch)
+        return once(("default branch", str(self.path)), self._find_default_branch)
 
     def _find_default_branch(self) -> str:
         for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
@@ -619,14 +488,14 @@ class GitSource(SourceBase):
         at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes"],
                           cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
         at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
-        preferred = [ref for ref in at_head if _branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
+        preferred = [ref for ref in at_head if branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
         return (preferred or at_head or [""])[0]
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
         window would silently lose that window's older commits and show its cut commit as adding every
         file: refuse it."""
-        shallow_file = _once(("shallow", str(self.path)), lambda: run_git(
+        shallow_file = once(("shallow", str(self.path)), lambda: run_git(
             ["rev-parse", "--git-path", "shallow"], cwd=self.path).stdout.decode().strip())  # fmt: skip
         shallow = self.path / shallow_file
         if not shallow.is_file():
@@ -654,7 +523,7 @@ class GitSource(SourceBase):
         committed_at = _moment(cd, ct, _EPOCH)  # unreadable: outside every window, like git's own filter
         files, stats = self._parse_changes(rest)
         branches = (
-            [_branch_name(source_ref)]
+            [branch_name(source_ref)]
             if self.all_branches and source_ref
             else [self.branch or self.default_branch or "HEAD"]
         )
@@ -773,30 +642,13 @@ def _records(output: IO[bytes], marker: bytes, block: int = 1 << 16) -> Iterator
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 log = logging.getLogger("dailydiff.source")
+
+
 # "author Name <e-mail> 1745400000 +0800"; [^>]* spans a newline that broke the line in two.
 _IDENT_RE = r"(?m)^{role} ([^<>]*)<([^>]*)> (\d+) ([+-])(\d\d)(\d\d)"
-
-
-def _local(spec: str) -> tuple[Path, str]:
-    """A local repository's top directory and its origin's URL (empty when it has none)."""
-    path = Path(spec).expanduser()
-    if not path.exists():
-        raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
-    probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
-    if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
-        where = path.resolve()
-        raise SourceError(
-            f"git refuses {spec}: it is owned by another user (dubious ownership)",
-            f"if you trust it: git config --global --add safe.directory '{where}'",
-        )
-    if probe.returncode != 0 or not path.is_dir():
-        raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
-    top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
-    if top.returncode == 0 and top.stdout.strip():
-        path = Path(top.stdout.decode().strip())
-    remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
-    return path, remote
 
 
 def _selection(window: Window) -> list[str]:
@@ -841,13 +693,6 @@ def _moment(iso: str, epoch: str, fallback: dt.datetime) -> dt.datetime:
         return fallback
 
 
-def _branch_name(ref: str) -> str:
-    for prefix in ("refs/heads/", "refs/remotes/"):
-        if ref.startswith(prefix):
-            return ref[len(prefix) :]
-    return ref
-
-
 _ESCAPES = {"n": 10, "t": 9, '"': 34, "\\": 92, "a": 7, "b": 8, "f": 12, "r": 13, "v": 11}
 
 
@@ -872,186 +717,9 @@ def _unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _follow_default_branch(url: str, mirror: Path, safe_url: str) -> None:
-    """The origin renamed its default branch (master → main): the mirror's HEAD follows it, in one line,
-    instead of pointing at a branch the fetch pruned."""
-    remote = run_git(["ls-remote", "--symref", "--", url, "HEAD"], cwd=mirror, check=False)
-    match = re.search(r"(?m)^ref: (refs/heads/\S+)\tHEAD$", remote.stdout.decode(errors="replace"))
-    if remote.returncode != 0 or match is None:
-        return
-    head = run_git(["symbolic-ref", "-q", "HEAD"], cwd=mirror, check=False).stdout.decode().strip()
-    if head != match.group(1):
-        run_git(["symbolic-ref", "HEAD", match.group(1)], cwd=mirror)
-        log.warning("%s: the default branch is now %s (was %s); following it", safe_url,
-                    _branch_name(match.group(1)), _branch_name(head) or "none")  # fmt: skip
-
-
-@dataclass
-class _RunMemo:
-    """What git told the run under way (``fetch_once``). A shared plan's worker opens a repository for each
-    of its days and would ask git the same questions each time (a process apiece, most of a unit's git
-    time): the mirrors it fetched, and answers that do not change while a run lasts — where a repository
-    is, its default branch, whether it is shallow or a partial clone, its commits dated 1970."""
-
-    fetched: set[str] = field(default_factory=set)
-    answers: dict[tuple[str, ...], Any] = field(default_factory=dict)
-
-
-_RUN: ContextVar[_RunMemo | None] = ContextVar("dailydiff_git_run", default=None)
-T = TypeVar("T")
-
-
-@contextmanager
-def fetch_once() -> Iterator[None]:
-    """Within this block (a run; its tasks and threads inherit it), each mirror is fetched at most once and
-    git is asked each of the questions above once per repository."""
-    token = _RUN.set(_RunMemo())
-    try:
-        yield
-    finally:
-        _RUN.reset(token)
-
-
-def _once(key: tuple[str, ...], ask: Callable[[], T]) -> T:
-    """``ask()``, remembered for the run under way (outside one, asked every time). A failure is not
-    remembered: it raises each time."""
-    memo = _RUN.get()
-    if memo is None:
-        return ask()
-    if key not in memo.answers:
-        memo.answers[key] = ask()
-    answer: T = memo.answers[key]
-    return answer
-
-
-def git_auth_env(
-    url: str, token: str | None, environ: Mapping[str, str], user: str = "x-access-token"
-) -> dict[str, str]:
-    """Environment that gives git the token for ``url``'s origin only, after any GIT_CONFIG_n the user set:
-    Basic ``user``:token (GitHub takes ``x-access-token``, GitLab ``oauth2``), never on a command line."""
-    parts = urlsplit(url)
-    if not token or parts.scheme not in ("http", "https"):
-        return {}
-    count = int(environ.get("GIT_CONFIG_COUNT") or 0)
-    header = "Authorization: Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
-    register_secret(header.split(" ")[-1])  # the encoded form is as secret as the token
-    return {
-        "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
-        f"GIT_CONFIG_VALUE_{count}": header,
-    }
-
-
 def partial_clone(url: str, data_dir: Path, env: Mapping[str, str], **source: Any) -> GitSource:
     """The blobless partial clone of ``url`` in the data directory (a forge's clone mode), cloned or
     fetched now, as a git source that fetches the file versions a window needs with ``env``'s credentials."""
-    git = GitSource(path=_mirror(url, data_dir, blobless=True, env=env), git_env=dict(env), **source)
+    git = GitSource(path=mirror(url, data_dir, blobless=True, env=env), git_env=dict(env), **source)
     git._check_revision()
     return git
-
-
-def _mirror(
-    url: str, data_dir: Path, *, blobless: bool = False, env: Mapping[str, str] | None = None
-) -> Path:
-    """Clone ``url`` as a mirror into the data directory the first time, fetch it on later runs — one
-    process or thread at a time per mirror, since several runs may share a data directory. ``blobless``:
-    a partial clone of the branches without file contents (fetched when a day needs them), with the
-    remote kept as ``origin`` so later fetches keep the filter; ``env`` carries its credentials."""
-    import fcntl
-
-    key = f"blobless {url}" if blobless else url
-    warn_if_exposed(data_dir)
-    lock_dir = private_dir(data_dir / "locks")
-    memo = _RUN.get()
-    fetched = memo.fetched if memo is not None else None
-    target = _mirror_path(url, data_dir, "-blobless" if blobless else "")
-    if fetched is not None and f"{key} {target}" in fetched:
-        return target
-    with open_private(lock_dir / f"mirror-{hashlib.sha256(key.encode()).hexdigest()[:12]}.lock") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        path = _blobless_unlocked(url, data_dir, env or {}) if blobless else _mirror_unlocked(url, data_dir)
-    if fetched is not None:
-        fetched.add(f"{key} {target}")
-    return path
-
-
-def _mirror_path(url: str, data_dir: Path, suffix: str = "") -> Path:
-    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    readable = re.sub(r"[^\w.-]+", "_", url.split("://")[-1].split("@")[-1])[-60:]
-    return data_dir / "repos" / f"{readable}-{digest}{suffix}.git"
-
-
-def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path:
-    target = _mirror_path(url, data_dir, "-blobless")
-    safe_url = scrub(url)
-    if (target / "HEAD").exists():
-        result = run_git(
-            ["fetch", "--prune", "--quiet", "--no-tags", "origin"],
-            cwd=target,
-            check=False,
-            private=True,
-            env=env,
-        )
-        if result.returncode != 0:
-            raise SourceError(
-                f"could not fetch {safe_url}: {_last_line(result)}",
-                "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
-            )
-        return target
-    private_dir(target.parent)
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        import shutil
-
-        shutil.rmtree(partial)
-    result = run_git(
-        ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--template=", "--", url, str(partial)],
-        check=False, private=True, env=env,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise SourceError(
-            f"could not clone {safe_url}: {_last_line(result)}",
-            "check the URL ([github] git_url), the token and that you can reach it",
-        )
-    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial, private=True)
-    partial.rename(target)
-    return target
-
-
-def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    lines = result.stderr.decode(errors="replace").strip().splitlines()
-    return scrub(lines[-1]) if lines else f"exit {result.returncode}"
-
-
-def _mirror_unlocked(url: str, data_dir: Path) -> Path:
-    target = _mirror_path(url, data_dir)
-    safe_url = scrub(url)
-    if (target / "HEAD").exists():
-        # The URL is given on each fetch: the mirror's config keeps it without its user:password.
-        result = run_git(
-            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
-            cwd=target,
-            check=False,
-            private=True,
-        )
-        if result.returncode != 0:
-            raise SourceError(
-                f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
-            )
-        _follow_default_branch(url, target, safe_url)
-        return target
-    private_dir(target.parent)
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        import shutil
-
-        shutil.rmtree(partial)
-    # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
-    result = run_git(
-        ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True
-    )
-    if result.returncode != 0:
-        raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
-    run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
-    partial.rename(target)
-    return target

@@ -1,6 +1,6 @@
 """`dailydiff serve`: the static site's pages served from the store, plus a JSON API.
 
-The site is the one `site build` writes (site/__init__.py ``make_site``: the same pages and feeds, the daily
+The site is the one `site build` writes (site/build.py ``make_site``: the same pages and feeds, the daily
 digests included; a row this version cannot read gets a page saying so). It is laid out again only when
 the store's reports or digests change (SQLite's ``data_version`` says when another connection wrote; a
 hash per row says which changed), and pages are rendered on first request and cached until then.

@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -28,6 +28,10 @@ from dailydiff.store import Store, open_store
 
 T = TypeVar("T")
 MAX_LIMIT = 50
+# How long a tool call may take before it is given up (seconds): an answer by a model (``ask``: the rewrite
+# and the answer, each with its own retries) takes longer than a read of the store.
+DEFAULT_CALL_SECONDS = 60.0
+CALL_SECONDS = {"ask": 600.0}
 INSTRUCTIONS = (
     "dailydiff keeps daily reports of the commits of the repositories a team follows. Use `search` to find "
     "commits (it understands time words like 'since April' or '8 月份' and questions in English or Chinese), "
@@ -77,11 +81,25 @@ def build_server(
         with open_store(settings, on_slow) as opened:
             yield opened
 
-    def guarded(fn: Callable[..., str]) -> Callable[..., str]:
+    def guarded(fn: Callable[..., str]) -> Callable[..., Awaitable[str]]:
+        """A tool call in a thread of its own, bounded in time: one that runs over is answered with one line
+        and left behind (the server answers the next call, and stops on SIGTERM or when its client goes)."""
+        seconds = CALL_SECONDS.get(fn.__name__, DEFAULT_CALL_SECONDS)
+
         @functools.wraps(fn)
-        def call(*args: Any, **kwargs: Any) -> str:
+        async def call(*args: Any, **kwargs: Any) -> str:
+            import anyio
+
             try:
-                return scrub(fn(*args, **kwargs))
+                with anyio.fail_after(seconds):
+                    done = await anyio.to_thread.run_sync(
+                        functools.partial(fn, *args, **kwargs), abandon_on_cancel=True
+                    )
+                return scrub(done)
+            except TimeoutError:
+                raise ToolError(
+                    f"{fn.__name__} took longer than {seconds:g} s and was given up: ask something narrower"
+                ) from None
             except DailyDiffError as exc:
                 raise ToolError(scrub(clean(str(exc)).replace("\n", " "))) from None
             except Exception as exc:  # an assistant gets one line, never a traceback or a secret
@@ -252,5 +270,23 @@ def _open_once(settings: Settings, on_slow: Callable[[str], None] | None) -> Non
 
 
 def serve_stdio(settings: Settings, on_slow: Callable[[str], None] | None = None) -> None:
-    """Run the server over stdin/stdout until the client closes them; the store is upgraded at once."""
-    build_server(settings, on_slow, upgrade_first=True).run("stdio")
+    """Run the server over stdin/stdout until the client closes them; the store is upgraded at once.
+    SIGTERM stops it at once: the SDK reads stdin in a thread that no cancellation reaches (a stop waited
+    for the client's next line), and a read-only server has nothing in flight to finish (an answer being
+    kept is one transaction, rolled back)."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _stop_now)
+    try:
+        build_server(settings, on_slow, upgrade_first=True).run("stdio")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_now(signum: int, frame: Any) -> None:
+    import os
+    import sys
+
+    sys.stderr.write("dailydiff: stopped by SIGTERM\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)

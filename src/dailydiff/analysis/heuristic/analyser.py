@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
@@ -339,162 +339,11 @@ class HeuristicAnalyzer:
     def _insights(self, facts: _Facts, lang: str, *, generic: bool = True) -> Insights:
         """What the diff shows about architecture, performance and security; `generic=False` keeps only
         what names a concrete piece of evidence (a new public API, new modules, words in the message)."""
-        t = T[lang]
-        commit = facts.commit
-        arch: list[str] = []
-        if facts.public_symbols:
-            paths = list(dict.fromkeys(p for _, p in facts.public_symbols))
-            arch.append(
-                t["arch_public"].format(
-                    n=len(facts.public_symbols),
-                    syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 2),
-                    files=_join([_code(_file_name(p)) for p in paths], lang, 2),
-                )
-            )
-        # New modules the public API above has not named already, by their file names: where they sit is
-        # said once (a list of full paths is no insight).
-        named = {p for _, p in facts.public_symbols}
-        new_sources = [p for p in facts.profile.added_modules if p not in named]
-        if new_sources:
-            where = _common_dir(new_sources)
-            arch.append(
-                t["arch_new"].format(
-                    n=len(new_sources),
-                    files=_join([_code(_file_name(p)) for p in new_sources], lang, 2),
-                    mod=_code(where) if where else facts.top_modules(1)[0],
-                )
-            )
-        removed = facts.files_of(PathKind.SOURCE, status=FileStatus.REMOVED)
-        if removed:
-            arch.append(
-                t["arch_removed"].format(
-                    n=len(removed), files=_join([_code(_file_name(p)) for p in removed], lang, 2)
-                )
-            )
-        renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
-        if len(renamed) >= 2:
-            example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
-            arch.append(t["arch_renamed"].format(n=len(renamed), example=example))
-        if facts.changed_signatures:
-            paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
-            arch.append(
-                t["arch_signature"].format(
-                    syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 3),
-                    files=_join([_code(_file_name(p)) for p in paths], lang, 2),
-                )
-            )
-        # (Public interface or configuration files that change are a risk, said there with its advice: an
-        # insight that only listed them again would say nothing.)
-        if generic and not arch and ChangeType.REFACTOR in facts.types and facts.modules:
-            arch.append(t["arch_refactor"].format(mods=_join(facts.top_modules(3), lang)))
-        perf = ""
-        # Evidence is what the title and the body's content say, never the template around it; words such
-        # as "kernel" or "cache" only count for a change typed as performance.
-        words = sorted(
-            {
-                w.lower()
-                for w in PERF_WORDS.findall(f"{commit.title}\n{facts.content}")
-                for w in [w if isinstance(w, str) else w[0]]
-            }
-        )
-        if ChangeType.PERFORMANCE not in facts.types:
-            words = [w for w in words if w not in _GENERIC_PERF_WORDS]
-        if (ChangeType.PERFORMANCE in facts.types or words) and facts.modules and not facts.release:
-            shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
-            perf = t["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
-        security = ""
-        matched = security_words(f"{commit.title}\n{facts.content}")
-        if matched:
-            security = t["sec"].format(what=_join([_code(w) for w in matched], lang))
-        else:
-            sensitive = [f.path for f in commit.files if _SECURITYISH_PATH.search(f.path) and not f.generated]
-            if sensitive:
-                security = t["sec_path"].format(files=_join([_code(p) for p in sensitive], lang))
-        sep = t["sep"]
-        arch = [sentence for sentence in arch if _says_something(sentence)]
-        return Insights(architecture=sep.join(arch), performance=perf, security=security)
+        return insights(facts, lang, generic=generic)
 
     def _risk_items(self, facts: _Facts, lang: str) -> list[tuple[str, str]]:
         """(risk, recommendation) pairs, most important first."""
-        t = T[lang]
-        commit = facts.commit
-        items: list[tuple[str, str]] = []
-        code_list = lambda paths: _join([_code(p) for p in paths], lang, 2)  # noqa: E731
-        if ChangeType.REVERT in facts.types:
-            items.append((t["risk_revert"], t["rec_revert"]))
-        if facts.info.breaking:
-            items.append(
-                (
-                    t["risk_breaking"],
-                    t["rec_api"].format(
-                        files=code_list(
-                            facts.profile.public_api or [commit.files[0].path] if commit.files else ["?"]
-                        )
-                    ),
-                )
-            )
-        deps = facts.files_of(PathKind.DEPENDENCY)
-        if deps:
-            items.append(
-                (t["risk_deps"].format(files=code_list(deps)), t["rec_deps"].format(files=code_list(deps)))
-            )
-        if facts.profile.public_api:
-            api = facts.profile.public_api
-            items.append(
-                (t["risk_api"].format(files=code_list(api)), t["rec_api"].format(files=code_list(api)))
-            )
-        source_lines = facts.profile.lines.get("source", 0)
-        kernels = [f.path for f in commit.files if _KERNEL_RE.search(f.path) and not f.generated]
-        kernels = [p for p in kernels if classify(p) is PathKind.SOURCE]
-        if kernels and not facts.profile.files.get("test"):
-            items.append(
-                (
-                    t["risk_kernel_notest"].format(files=code_list(kernels)),
-                    t["rec_kernel"].format(files=code_list(kernels)),
-                )
-            )
-        elif source_lines > 30 and not facts.profile.files.get("test"):
-            items.append(
-                (
-                    t["risk_notest"].format(n=source_lines),
-                    t["rec_notest"].format(mods=_join(facts.top_modules(2), lang)),
-                )
-            )
-        removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED and not f.generated]
-        if commit.stats.deletions > 200 or removed_files:
-            part = t["risk_delete_files"].format(n=len(removed_files)) if removed_files else ""
-            rec = (
-                t["rec_delete"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
-                if facts.removed_symbols
-                else t["rec_delete_generic"].format(
-                    files=code_list(removed_files or [m for m, *_ in facts.modules[:2]])
-                )
-            )
-            items.append((t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec))
-        if facts.release:
-            items.insert(0, ("", t["rec_release"].format(version=facts.release)))
-        ci = [
-            p
-            for p in facts.files_of(PathKind.CI, PathKind.BUILD)
-            if not (facts.release and _VERSION_FILE_RE.search(p))
-        ]
-        if ci:
-            items.append((t["risk_ci"].format(files=code_list(ci)), t["rec_ci"].format(files=code_list(ci))))
-        config = facts.files_of(PathKind.CONFIG)
-        if config:
-            items.append(
-                (
-                    t["risk_config"].format(files=code_list(config)),
-                    t["rec_api"].format(files=code_list(config)),
-                )
-            )
-        binary = sum(1 for f in commit.files if f.binary)
-        if binary:
-            items.append((t["risk_binary"].format(n=binary), ""))
-        truncated = [f.path for f in commit.files if f.patch_truncated]
-        if truncated:
-            items.append((t["risk_truncated"].format(files=code_list(truncated)), ""))
-        return items
+        return risk_items(facts, lang)
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
         return [risk for risk, _ in self._risk_items(facts, lang) if risk][:4]
@@ -625,3 +474,241 @@ def fallback_analysis(
     """The heuristic analysis standing in for a failed one, marked as a fallback with the error kept."""
     analysis = heuristic.analyse(commit, score, depth, language)
     return analysis.model_copy(update={"status": AnalysisStatus.FALLBACK, "error": error})
+
+
+# ---- insights and risks: each a table of rules, read in order --------------------------------------------
+# A rule reads the commit's facts and says one sentence (an insight) or one (risk, recommendation) pair, or
+# None. A new finding is a row: a rule function and its place in the table.
+
+Rule = Callable[["_Facts", str], "str | None"]
+
+
+def _arch_public(facts: _Facts, lang: str) -> str | None:
+    if not facts.public_symbols:
+        return None
+    paths = list(dict.fromkeys(p for _, p in facts.public_symbols))
+    return T[lang]["arch_public"].format(
+        n=len(facts.public_symbols),
+        syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 2),
+        files=_join([_code(_file_name(p)) for p in paths], lang, 2),
+    )
+
+
+def _arch_new(facts: _Facts, lang: str) -> str | None:
+    """New modules the public API has not named already, by their file names: where they sit is said once
+    (a list of full paths is no insight)."""
+    named = {p for _, p in facts.public_symbols}
+    new_sources = [p for p in facts.profile.added_modules if p not in named]
+    if not new_sources:
+        return None
+    where = _common_dir(new_sources)
+    return T[lang]["arch_new"].format(
+        n=len(new_sources),
+        files=_join([_code(_file_name(p)) for p in new_sources], lang, 2),
+        mod=_code(where) if where else facts.top_modules(1)[0],
+    )
+
+
+def _arch_removed(facts: _Facts, lang: str) -> str | None:
+    removed = facts.files_of(PathKind.SOURCE, status=FileStatus.REMOVED)
+    if not removed:
+        return None
+    return T[lang]["arch_removed"].format(
+        n=len(removed), files=_join([_code(_file_name(p)) for p in removed], lang, 2)
+    )
+
+
+def _arch_renamed(facts: _Facts, lang: str) -> str | None:
+    renamed = [f for f in facts.commit.files if f.status is FileStatus.RENAMED]
+    if len(renamed) < 2:
+        return None
+    example = f"{_code(renamed[0].previous_path or '')} → {_code(renamed[0].path)}"
+    return T[lang]["arch_renamed"].format(n=len(renamed), example=example)
+
+
+def _arch_signature(facts: _Facts, lang: str) -> str | None:
+    if not facts.changed_signatures:
+        return None
+    paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
+    return T[lang]["arch_signature"].format(
+        syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 3),
+        files=_join([_code(_file_name(p)) for p in paths], lang, 2),
+    )
+
+
+# (Public interface or configuration files that change are a risk, said there with its advice: an insight
+# that only listed them again would say nothing.)
+ARCHITECTURE: tuple[Rule, ...] = (_arch_public, _arch_new, _arch_removed, _arch_renamed, _arch_signature)
+
+
+def _arch_refactor(facts: _Facts, lang: str) -> str | None:
+    """A refactor that showed nothing above: the modules it moved (a generic insight)."""
+    if ChangeType.REFACTOR not in facts.types or not facts.modules:
+        return None
+    return T[lang]["arch_refactor"].format(mods=_join(facts.top_modules(3), lang))
+
+
+def _performance(facts: _Facts, lang: str) -> str | None:
+    """Evidence is what the title and the body's content say, never the template around it; words such as
+    "kernel" or "cache" only count for a change typed as performance."""
+    commit = facts.commit
+    words = sorted(
+        {
+            w.lower()
+            for w in PERF_WORDS.findall(f"{commit.title}\n{facts.content}")
+            for w in [w if isinstance(w, str) else w[0]]
+        }
+    )
+    if ChangeType.PERFORMANCE not in facts.types:
+        words = [w for w in words if w not in _GENERIC_PERF_WORDS]
+    if not ((ChangeType.PERFORMANCE in facts.types or words) and facts.modules and not facts.release):
+        return None
+    shown = _join([_code(w) for w in words], lang, 4) if words else TYPE_LABELS[lang]["performance"]
+    return T[lang]["perf"].format(words=shown, mods=_join(facts.top_modules(2), lang))
+
+
+def _security(facts: _Facts, lang: str) -> str | None:
+    commit = facts.commit
+    matched = security_words(f"{commit.title}\n{facts.content}")
+    if matched:
+        return T[lang]["sec"].format(what=_join([_code(w) for w in matched], lang))
+    sensitive = [f.path for f in commit.files if _SECURITYISH_PATH.search(f.path) and not f.generated]
+    return T[lang]["sec_path"].format(files=_join([_code(p) for p in sensitive], lang)) if sensitive else None
+
+
+def insights(facts: _Facts, lang: str, *, generic: bool = True) -> Insights:
+    """The architecture rules' sentences (or, with ``generic``, a refactor's modules when none spoke), the
+    performance and the security rule's."""
+    arch = [said for rule in ARCHITECTURE if (said := rule(facts, lang)) is not None]
+    if generic and not arch:
+        refactor = _arch_refactor(facts, lang)
+        arch += [refactor] if refactor is not None else []
+    arch = [sentence for sentence in arch if _says_something(sentence)]
+    return Insights(
+        architecture=T[lang]["sep"].join(arch),
+        performance=_performance(facts, lang) or "",
+        security=_security(facts, lang) or "",
+    )
+
+
+RiskRule = Callable[["_Facts", str], "tuple[str, str] | None"]
+
+
+def _files(paths: Sequence[str], lang: str) -> str:
+    return _join([_code(p) for p in paths], lang, 2)
+
+
+def _risk_release(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    return ("", T[lang]["rec_release"].format(version=facts.release)) if facts.release else None
+
+
+def _risk_revert(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    return (T[lang]["risk_revert"], T[lang]["rec_revert"]) if ChangeType.REVERT in facts.types else None
+
+
+def _risk_breaking(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    if not facts.info.breaking:
+        return None
+    commit = facts.commit
+    files = facts.profile.public_api or [commit.files[0].path] if commit.files else ["?"]
+    return T[lang]["risk_breaking"], T[lang]["rec_api"].format(files=_files(files, lang))
+
+
+def _risk_of_kind(kinds: tuple[PathKind, ...], risk: str, rec: str) -> RiskRule:
+    """Files of these kinds changed (dependencies, configuration): the risk and the advice name them."""
+
+    def rule(facts: _Facts, lang: str) -> tuple[str, str] | None:
+        files = facts.files_of(*kinds)
+        if not files:
+            return None
+        return T[lang][risk].format(files=_files(files, lang)), T[lang][rec].format(files=_files(files, lang))
+
+    return rule
+
+
+def _risk_api(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    api = facts.profile.public_api
+    if not api:
+        return None
+    return T[lang]["risk_api"].format(files=_files(api, lang)), T[lang]["rec_api"].format(
+        files=_files(api, lang)
+    )
+
+
+def _risk_untested(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    """Kernels changed without a test (or, without kernels, more than 30 source lines)."""
+    t = T[lang]
+    if facts.profile.files.get("test"):
+        return None
+    kernels = [f.path for f in facts.commit.files if _KERNEL_RE.search(f.path) and not f.generated]
+    kernels = [p for p in kernels if classify(p) is PathKind.SOURCE]
+    if kernels:
+        return t["risk_kernel_notest"].format(files=_files(kernels, lang)), t["rec_kernel"].format(
+            files=_files(kernels, lang)
+        )
+    source_lines = facts.profile.lines.get("source", 0)
+    if source_lines > 30:
+        return t["risk_notest"].format(n=source_lines), t["rec_notest"].format(
+            mods=_join(facts.top_modules(2), lang)
+        )
+    return None
+
+
+def _risk_deleted(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    t = T[lang]
+    commit = facts.commit
+    removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED and not f.generated]
+    if not (commit.stats.deletions > 200 or removed_files):
+        return None
+    part = t["risk_delete_files"].format(n=len(removed_files)) if removed_files else ""
+    rec = (
+        t["rec_delete"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
+        if facts.removed_symbols
+        else t["rec_delete_generic"].format(
+            files=_files(removed_files or [m for m, *_ in facts.modules[:2]], lang)
+        )
+    )
+    return t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec
+
+
+def _risk_ci(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    """CI and build files (a release's version file is the release, not a CI risk)."""
+    ci = [
+        p
+        for p in facts.files_of(PathKind.CI, PathKind.BUILD)
+        if not (facts.release and _VERSION_FILE_RE.search(p))
+    ]
+    if not ci:
+        return None
+    return T[lang]["risk_ci"].format(files=_files(ci, lang)), T[lang]["rec_ci"].format(files=_files(ci, lang))
+
+
+def _risk_binary(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    binary = sum(1 for f in facts.commit.files if f.binary)
+    return (T[lang]["risk_binary"].format(n=binary), "") if binary else None
+
+
+def _risk_truncated(facts: _Facts, lang: str) -> tuple[str, str] | None:
+    truncated = [f.path for f in facts.commit.files if f.patch_truncated]
+    return (T[lang]["risk_truncated"].format(files=_files(truncated, lang)), "") if truncated else None
+
+
+# The risks, most important first (a release's advice leads).
+RISKS: tuple[RiskRule, ...] = (
+    _risk_release,
+    _risk_revert,
+    _risk_breaking,
+    _risk_of_kind((PathKind.DEPENDENCY,), "risk_deps", "rec_deps"),
+    _risk_api,
+    _risk_untested,
+    _risk_deleted,
+    _risk_ci,
+    _risk_of_kind((PathKind.CONFIG,), "risk_config", "rec_api"),
+    _risk_binary,
+    _risk_truncated,
+)
+
+
+def risk_items(facts: _Facts, lang: str) -> list[tuple[str, str]]:
+    """(risk, recommendation) pairs, most important first: every rule of ``RISKS`` that finds one."""
+    return [found for rule in RISKS if (found := rule(facts, lang)) is not None]

@@ -1,0 +1,142 @@
+"""Where a repository is and how its forge names things: a source's identity and name, its web address from a
+remote, the forge of a host, and the pull request a commit's message names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from dailydiff.errors import SourceError
+from dailydiff.models import PullRequest
+
+if TYPE_CHECKING:
+    pass
+from dailydiff.sources.gitrun import run_git
+
+_URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
+
+
+_WEB_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?|ssh://git@|git@)([^/:]+)[:/](.+?)(?:\.git)?/?$")
+
+
+def is_git_url(spec: str) -> bool:
+    return bool(_URL_RE.match(spec))
+
+
+# The commit page under a repository's web URL, per forge. Gitea covers Forgejo and Codeberg.
+FORGE_COMMIT_URLS = {
+    "github": "{base}/commit/{sha}",
+    "gitlab": "{base}/-/commit/{sha}",
+    "gitea": "{base}/commit/{sha}",
+    "bitbucket": "{base}/commits/{sha}",
+}
+
+
+# A pull (merge) request a commit names, per forge, and its page under the repository's web URL: a squash
+# commit's "(#4305)" or a merge commit's "Merge pull request #4305 from …" (GitHub, Gitea), "!123" or
+# "See merge request group/project!123" (GitLab), "(pull request #12)" (Bitbucket). API mode finds the same.
+FORGE_PULL_REFS = {
+    "github": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request #(\d+) "), "{base}/pull/{n}"),
+    "gitea": (re.compile(r"\(#(\d+)\)\s*$|^Merge pull request '.*' \(#(\d+)\)"), "{base}/pulls/{n}"),
+    "gitlab": (re.compile(r"(?:^|[\s(])!(\d+)\b"), "{base}/-/merge_requests/{n}"),
+    "bitbucket": (re.compile(r"\(pull request #(\d+)\)"), "{base}/pull-requests/{n}"),
+}
+
+
+_GITLAB_MERGE_LINE = re.compile(r"^See merge request [\w./-]*!(\d+)\s*$", re.M)
+
+
+_SCP_RE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
+
+
+def pull_request_named(message: str, forge: str, repo_url: str | None) -> PullRequest | None:
+    """The pull request a commit's title (GitLab: or its "See merge request" line) names, linked on the
+    forge of ``repo_url``; None without a web URL (a local repository has no page to link to)."""
+    if not repo_url or forge not in FORGE_PULL_REFS:
+        return None
+    pattern, page = FORGE_PULL_REFS[forge]
+    title, _, body = message.partition("\n")
+    match = pattern.search(title) or (_GITLAB_MERGE_LINE.search(body) if forge == "gitlab" else None)
+    if match is None:
+        return None
+    number = int(next(group for group in match.groups() if group))
+    return PullRequest(number=number, url=page.format(base=repo_url, n=number))
+
+
+def forge_of(host: str, configured: str = "auto") -> str:
+    """Which forge serves ``host``: named in config for a self-hosted one, else guessed from the name."""
+    if configured != "auto":
+        return configured
+    host = host.lower()
+    if "bitbucket" in host:
+        return "bitbucket"
+    if "gitlab" in host:
+        return "gitlab"
+    if any(word in host for word in ("gitea", "forgejo", "codeberg")):
+        return "gitea"
+    return "github"  # github.com, GitHub Enterprise and forges that copy its URLs
+
+
+def web_base_from_remote(remote: str) -> tuple[str, str] | None:
+    """(repo id, web base URL) from a remote URL like https://github.com/owner/name.git, git@host:o/n or
+    ssh://git@host:2222/o/n; None for local paths and file:// URLs (no web page to link to)."""
+    remote = remote.strip()
+    scp = _SCP_RE.match(remote) if "://" not in remote else None
+    if scp:
+        host, path, scheme, port = scp.group(1), scp.group(2), "https", None
+    else:
+        parts = urlsplit(remote)
+        if parts.scheme not in {"http", "https", "ssh", "git"} or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+        scheme = "http" if parts.scheme == "http" else "https"
+        port = parts.port if parts.scheme in {"http", "https"} else None  # an ssh port is not the web's
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if path.count("/") < 1 or host in {"localhost", "127.0.0.1", "::1"}:
+        return None
+    netloc = f"{host}:{port}" if port else host
+    return path, f"{scheme}://{netloc}/{path}"
+
+
+def source_identity(spec: str) -> str:
+    """The id a git source gets without a configured name, decided without reading its history: the
+    ``owner/name`` its remote (a URL, or a clone's ``origin``) says, else the last part of its URL or
+    directory. A path that is not (yet) a repository is named by its directory: opening it says why."""
+    if is_git_url(spec):
+        derived = web_base_from_remote(spec)
+        return derived[0] if derived else name_from_url(spec)
+    try:
+        path, remote = local_path(spec)
+    except SourceError:
+        return Path(spec).expanduser().resolve().name.removesuffix(".git") or "repository"
+    derived = web_base_from_remote(remote) if remote else None
+    return derived[0] if derived else path.resolve().name.removesuffix(".git")
+
+
+def name_from_url(url: str) -> str:
+    """A readable repository name for a git URL without a web page: its last path part."""
+    path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]
+    return path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or "repository"
+
+
+def local_path(spec: str) -> tuple[Path, str]:
+    """A local repository's top directory and its origin's URL (empty when it has none)."""
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
+    probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
+    if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
+        where = path.resolve()
+        raise SourceError(
+            f"git refuses {spec}: it is owned by another user (dubious ownership)",
+            f"if you trust it: git config --global --add safe.directory '{where}'",
+        )
+    if probe.returncode != 0 or not path.is_dir():
+        raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
+    top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
+    if top.returncode == 0 and top.stdout.strip():
+        path = Path(top.stdout.decode().strip())
+    remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
+    return path, remote

@@ -1,0 +1,134 @@
+"""What is kept to ask less: the HTTP cache of the forges' answers and what an LLM endpoint can do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from dataclasses import dataclass
+
+from dailydiff.store.base import StoreBase
+from dailydiff.store.database import now_text
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    immutable: bool
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    """What was learnt about an LLM endpoint and model: how it holds answers to a schema, its context,
+    whether it streams (False: it answers a streamed request with one JSON body); and what a run measured
+    there (the concurrency limit it found, the fastest first token and prompt tokens a second it saw), with
+    when (``measured_at``, aware UTC; set by the store when a limit is saved)."""
+
+    response_mode: str | None = None
+    context_window: int | None = None
+    streams: bool | None = None
+    concurrency_limit: int | None = None
+    concurrency_ceiling: int | None = None  # the most the server admits at once, where a run found it
+    latency: float | None = None
+    prompt_rate: float | None = None
+    measured_at: dt.datetime | None = None
+
+
+class CacheStore(StoreBase):
+    """What is kept to ask less: the HTTP cache of the forges' answers and what an LLM endpoint can do."""
+
+    # http cache ----------------------------------------------------------------------------------
+
+    def http_get(self, key: str) -> CachedResponse | None:
+        row = self._db.execute(
+            "SELECT status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        status, headers, body, etag, last_modified, immutable = row
+        try:
+            return CachedResponse(
+                status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+            )
+        except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
+            return None
+
+    def http_put(self, key: str, response: CachedResponse) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO http_cache (key, etag, last_modified, status, headers, body, immutable, stored_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, status = excluded.status, headers = excluded.headers, "
+                "body = excluded.body, immutable = excluded.immutable, stored_at = excluded.stored_at",
+                (
+                    key,
+                    response.etag,
+                    response.last_modified,
+                    response.status,
+                    json.dumps(response.headers),
+                    zlib.compress(response.body, 1),
+                    int(response.immutable),
+                    now_text(),
+                ),
+            )
+
+    # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
+
+    def llm_endpoint(self, endpoint: str, model: str) -> EndpointFacts | None:
+        row = self._db.execute(
+            "SELECT response_mode, context_window, streams, concurrency_limit, concurrency_ceiling, latency, "
+            "prompt_rate, measured_at "
+            "FROM llm_endpoints WHERE endpoint = ? AND model = ?",
+            (endpoint, model),
+        ).fetchone()
+        if row is None:
+            return None
+        mode, window, streams, limit, ceiling, latency, rate, measured = row
+
+        def number(value: object) -> float | None:  # derived data: a damaged field is no fact, not an error
+            return float(value) if isinstance(value, int | float) and value > 0 else None
+
+        when: dt.datetime | None = None
+        try:
+            when = dt.datetime.fromisoformat(str(measured)) if measured else None
+        except ValueError:
+            when = None
+        return EndpointFacts(
+            response_mode=mode if isinstance(mode, str) else None,
+            context_window=int(window) if isinstance(window, int) and window > 0 else None,
+            streams=None if streams is None else bool(streams),
+            concurrency_limit=int(limit) if isinstance(limit, int) and limit > 0 else None,
+            concurrency_ceiling=int(ceiling) if isinstance(ceiling, int) and ceiling > 0 else None,
+            latency=number(latency),
+            prompt_rate=number(rate),
+            measured_at=when if when is not None and when.tzinfo is not None else None,
+        )
+
+    def save_llm_endpoint(self, endpoint: str, model: str, facts: EndpointFacts) -> None:
+        """Store what is known; a field left None keeps the value stored before. A concurrency limit is
+        stamped with the store's time (``measured_at``)."""
+        measured = now_text() if facts.concurrency_limit else None
+        streams = None if facts.streams is None else int(facts.streams)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO llm_endpoints (endpoint, model, response_mode, context_window, streams, "
+                "concurrency_limit, concurrency_ceiling, latency, prompt_rate, measured_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (endpoint, model) DO UPDATE SET "
+                "response_mode = COALESCE(excluded.response_mode, llm_endpoints.response_mode), "
+                "context_window = COALESCE(excluded.context_window, llm_endpoints.context_window), "
+                "streams = COALESCE(excluded.streams, llm_endpoints.streams), "
+                "concurrency_limit = COALESCE(excluded.concurrency_limit, llm_endpoints.concurrency_limit), "
+                "concurrency_ceiling = COALESCE(excluded.concurrency_ceiling, llm_endpoints.concurrency_ceiling), "
+                "latency = COALESCE(excluded.latency, llm_endpoints.latency), "
+                "prompt_rate = COALESCE(excluded.prompt_rate, llm_endpoints.prompt_rate), "
+                "measured_at = COALESCE(excluded.measured_at, llm_endpoints.measured_at), "
+                "updated_at = excluded.updated_at",
+                (endpoint, model, facts.response_mode, facts.context_window, streams, facts.concurrency_limit,
+                 facts.concurrency_ceiling, facts.latency, facts.prompt_rate, measured, now_text()),
+            )  # fmt: skip

@@ -1,0 +1,373 @@
+"""Commits, their analyses, the day reports and the digests: what the store keeps of each day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from dailydiff.common.secrets import scrub
+from dailydiff.errors import LeaseLostError, StoreFullError
+from dailydiff.models import Analysis, Commit, DayReport, Usage
+from dailydiff.store import search
+from dailydiff.store.base import UPSERT_ROWS, StoreBase, problem_in
+from dailydiff.store.database import now_text
+
+log = logging.getLogger("dailydiff.store")
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    repo: str
+    date: dt.date
+    language: str
+    failed: int
+    total: int
+    report: DayReport
+
+
+class ReportStore(StoreBase):
+    """Commits, their analyses, the day reports and the digests: what the store keeps of each day."""
+
+    # commits -------------------------------------------------------------------------------------
+
+    def save_commits(self, commits: Iterable[Commit]) -> None:
+        """Insert or update commits; one stored as it is now is left as it is (a re-run reads the same history:
+        reading it back costs less than compressing it again)."""
+        commits = list(commits)
+        stored: dict[tuple[str, str], bytes] = {}
+        for repo in {c.repo for c in commits}:
+            shas = [c.sha for c in commits if c.repo == repo]
+            for start in range(0, len(shas), 500):
+                chunk = shas[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT sha, data FROM commits WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
+                    (repo, *chunk),
+                )
+                stored.update(((repo, sha), zlib.decompress(data)) for sha, data in rows)
+        rows = []
+        for c in commits:
+            data = c.model_dump_json().encode()
+            if stored.get((c.repo, c.sha)) != data:
+                rows.append(
+                    (c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), zlib.compress(data, 1))
+                )
+        self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
+
+    def get_commit(self, repo: str, sha: str) -> Commit | None:
+        row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
+        return self._load(Commit, zlib.decompress(row[0]), "commit") if row else None
+
+    def find_commits(self, repo: str, prefix: str, limit: int = 2) -> list[Commit]:
+        """The stored commits of ``repo`` whose sha starts with ``prefix`` (hex, lower case), at most ``limit``."""
+        if not re.fullmatch(r"[0-9a-f]{4,40}", prefix):
+            return []
+        rows = self._db.execute(
+            "SELECT data FROM commits WHERE repo = ? AND sha >= ? AND sha < ? ORDER BY sha LIMIT ?",
+            (repo, prefix, prefix + "g", limit),
+        ).fetchall()
+        return [self._load(Commit, zlib.decompress(row[0]), "commit") for row in rows]
+
+    def forget_analyses(self, repo: str, sha: str) -> int:
+        """Drop every stored analysis of one commit (``report --reanalyze``): the next build asks again. What
+        they cost stays spent (``spent_usage``)."""
+        with self._tx():
+            rows = self._db.execute(
+                "SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha = ?", (repo, sha)
+            ).fetchall()
+            self._keep_spent(
+                repo, [(str(s), str(f), self._load(Analysis, d, "analysis")) for s, f, d in rows]
+            )
+            cursor = self._db.execute("DELETE FROM analyses WHERE repo = ? AND sha = ?", (repo, sha))
+        return int(getattr(cursor, "rowcount", 0) or 0)
+
+    def _keep_spent(self, repo: str, replaced: Iterable[tuple[str, str, Analysis]]) -> None:
+        """Record what analyses that are being replaced or dropped cost (inside the caller's transaction)."""
+        now = now_text()
+        for sha, fingerprint, analysis in replaced:
+            usage = analysis.usage
+            if usage.prompt_tokens or usage.completion_tokens or usage.cost:
+                self._db.execute(
+                    "INSERT INTO spent_usage (repo, sha, fingerprint, prompt_tokens, completion_tokens, cost, "
+                    "replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (repo, sha, fingerprint, usage.prompt_tokens, usage.completion_tokens, usage.cost, now),
+                )
+
+    def spent_usage(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> Usage:
+        """Tokens and cost of these commits' analyses (by these fingerprints) that were since replaced."""
+        shas, fingerprints = list(shas), list(fingerprints)
+        total = Usage()
+        if not shas or not fingerprints:
+            return total
+        fp_marks = ",".join("?" * len(fingerprints))
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+                f"COALESCE(SUM(cost), 0) FROM spent_usage WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))}) "
+                f"AND fingerprint IN ({fp_marks})",
+                (repo, *chunk, *fingerprints),
+            ).fetchone()
+            total = total + Usage(
+                prompt_tokens=int(row[0]), completion_tokens=int(row[1]), cost=float(row[2])
+            )
+        return total
+
+    def count_commits(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
+
+    # analyses ------------------------------------------------------------------------------------
+
+    def get_analyses(
+        self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]
+    ) -> dict[tuple[str, str], Analysis]:
+        """Stored analyses of these commits under any of these fingerprints, keyed (sha, fingerprint)."""
+        shas, fingerprints = list(shas), list(fingerprints)
+        found: dict[tuple[str, str], Analysis] = {}
+        if not shas or not fingerprints:
+            return found
+        fp_marks = ",".join("?" * len(fingerprints))
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({marks}) "
+                f"AND fingerprint IN ({fp_marks})",
+                (repo, *chunk, *fingerprints),
+            )
+            for sha, fingerprint, data in rows:
+                found[(sha, fingerprint)] = self._load(Analysis, data, "analysis")
+        return found
+
+    def save_analysis(self, repo: str, sha: str, analysis: Analysis) -> None:
+        self.save_analyses(repo, [(sha, analysis)])
+
+    def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
+        """Store analyses; one that replaces another under the same key (a failed answer asked again) keeps
+        what the replaced one cost in ``spent_usage``."""
+        rows = [
+            (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
+            for sha, a in items
+        ]
+        columns = ("repo", "sha", "fingerprint", "analyzer", "status", "data", "created_at")
+        replaced = self._replaced(repo, rows)
+        if not replaced:
+            self._upsert("analyses", columns, 3, rows, fenced=True)
+            return
+        with self._tx(fenced=True):
+            for start in range(0, len(rows), UPSERT_ROWS):
+                self._upsert("analyses", columns, 3, rows[start : start + UPSERT_ROWS])
+            self._keep_spent(repo, replaced)
+
+    def _replaced(self, repo: str, rows: Sequence[tuple[str, ...]]) -> list[tuple[str, str, Analysis]]:
+        """The stored analyses that these rows would overwrite with something else."""
+        new = {(row[1], row[2]): row[5] for row in rows}
+        found: list[tuple[str, str, Analysis]] = []
+        shas = sorted({sha for sha, _ in new})
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            stored = self._db.execute(
+                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
+                (repo, *chunk),
+            )
+            for sha, fingerprint, data in stored:
+                key = (str(sha), str(fingerprint))
+                if key in new and new[key] != data:
+                    found.append((*key, self._load(Analysis, data, "analysis")))
+        return found
+
+    def count_analyses(self, repo: str | None = None) -> int:
+        if repo is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) FROM analyses WHERE repo = ?", (repo,)).fetchone()[0])
+
+    # reports -------------------------------------------------------------------------------------
+
+    def save_report(self, report: DayReport) -> None:
+        self.save_reports([report])
+
+    def save_reports(self, reports: Iterable[DayReport]) -> None:
+        """Save reports in ONE transaction (a bulk import pays one commit, not one a report), each with its
+        rows of the search index — unless the index cannot be written: see ``_index``."""
+        reports = list(reports)
+        try:
+            with self._tx(fenced=True):
+                for report in reports:
+                    # the index is current whenever the report is (unless it is damaged)
+                    self._index(report, rebuilt=self._insert_report(report))
+        except _IndexEndedTransaction as lost:  # SQLite undid the whole transaction: the reports, without it
+            with self._tx(fenced=True):
+                for report in reports:
+                    self._insert_report(report)
+            self._warn_index(f"it cannot be written ({lost.problem})")
+        self._check_index_once()
+
+    def _insert_report(self, report: DayReport) -> bool:
+        """The report's row; returns whether its commits (what its rows of the search index are made of)
+        differ from the stored report's, if any (a re-run's report differs in its run and its date only)."""
+        key = (report.repo, report.date.isoformat(), report.language)
+        data = scrub(report.model_dump_json())
+        stored = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key
+        ).fetchone()
+        self._db.execute(
+            "INSERT INTO reports (repo, date, language, timezone, failed, total, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, date, language) DO UPDATE SET "
+            "timezone = excluded.timezone, failed = excluded.failed, total = excluded.total, "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            (*key, report.timezone, report.stats.failed + report.stats.fallback, report.stats.total, data,
+             now_text()),
+        )  # fmt: skip
+        return stored is None or json.loads(stored[0]).get("commits") != json.loads(data)["commits"]
+
+    def _index(self, report: DayReport, *, rebuilt: bool = True) -> None:
+        """The report's rows of the search index, in the report's transaction under a savepoint: an index
+        that cannot be written (damaged, a table dropped) is derived data, never a reason to lose the
+        report — it is left as it is, with one warning per open store naming the command that rebuilds it.
+        (A damaged FTS5 table can make SQLite undo the whole transaction: then the reports are saved again
+        without the index.) A report whose commits are the stored ones' (``rebuilt`` false) keeps its rows
+        while the index holds one for each of its commits."""
+        self._db.execute("SAVEPOINT search_index")
+        try:
+            if rebuilt or not search.indexed(self._db, report):
+                search.index_report(self._db, report)
+        except (StoreFullError, LeaseLostError):
+            raise
+        except Exception as exc:
+            try:
+                self._db.execute("ROLLBACK TO SAVEPOINT search_index")
+            except Exception:
+                if self._db.dialect.name == "sqlite":
+                    raise _IndexEndedTransaction(problem_in(exc)) from None
+                raise exc from None  # not the index: the connection to the server
+            self._warn_index(f"it cannot be written ({problem_in(exc)})")
+        self._db.execute("RELEASE SAVEPOINT search_index")
+
+    def _check_index_once(self) -> None:
+        """Once per open store (a command's), after its first stored report: days the index lacks (its rows
+        were deleted) are said in one warning, not found out by a search that silently misses them."""
+        if self._index_checked or self._index_warned:
+            return
+        self._index_checked = True
+        try:
+            problem = search.health(self._db)
+        except (StoreFullError, LeaseLostError):
+            raise
+        except Exception as exc:
+            problem = f"it cannot be read ({problem_in(exc)})"
+        if problem:
+            self._warn_index(problem)
+
+    def _warn_index(self, problem: str) -> None:
+        if not self._index_warned:
+            self._index_warned = True
+            log.warning("the search index of the store at %s: %s; the reports are stored, search is not up to "
+                        "date: `dailydiff store reindex` rebuilds it", self.location, problem)  # fmt: skip
+
+    def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
+        row = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
+        ).fetchone()
+        return self._load(DayReport, row[0], "report") if row else None
+
+    def reports_between(
+        self, repo: str, language: str, first: dt.date, last: dt.date, *, text: re.Pattern[str] | None = None
+    ) -> list[DayReport]:
+        """The stored reports of ``repo`` in ``language`` from ``first`` to ``last``, oldest first; with
+        ``text``, only those whose stored text it matches (a cheap look that spares reading the others)."""
+        rows = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ? ORDER BY date",
+            (repo, language, first.isoformat(), last.isoformat()),
+        )
+        return [
+            self._load(DayReport, data, "report") for (data,) in rows if text is None or text.search(data)
+        ]
+
+    def list_reports(self, repo: str | None = None) -> list[tuple[str, dt.date, str]]:
+        sql = "SELECT repo, date, language FROM reports"
+        args: tuple[str, ...] = ()
+        if repo is not None:
+            sql += " WHERE repo = ?"
+            args = (repo,)
+        rows = self._db.execute(sql + " ORDER BY repo, date DESC, language", args)
+        return sorted(
+            ((r, dt.date.fromisoformat(d), lang) for r, d, lang in rows),
+            key=lambda row: (row[0], -row[1].toordinal(), row[2]),
+        )
+
+    def iter_reports(self, repo: str | None = None) -> Iterator[DayReport]:
+        for r, d, lang in self.list_reports(repo):
+            report = self.get_report(r, d, lang)
+            if report is not None:
+                yield report
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process, or another Store) commits a write."""
+        return self._db.data_version()
+
+    def report_rows(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, JSON text) of every stored report, unparsed (callers hash and reuse)."""
+        rows = self._db.execute("SELECT repo, date, language, data FROM reports")
+        # Sorted here, not by the database: PostgreSQL may collate text differently from SQLite.
+        return sorted(
+            ((r, dt.date.fromisoformat(d), lang, data) for r, d, lang, data in rows),
+            key=lambda row: (row[0], -row[1].toordinal(), row[2]),
+        )
+
+    def report_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(repo, date, language, updated_at) of every stored report, without its data: a cheap watermark
+        (the static site compares it with the one its last build saw)."""
+        rows = self._db.execute("SELECT repo, date, language, updated_at FROM reports")
+        return [(r, dt.date.fromisoformat(d), lang, str(at)) for r, d, lang, at in rows]
+
+    def report_rows_of(self, keys: Iterable[tuple[str, dt.date, str]]) -> list[tuple[str, dt.date, str, str]]:
+        """``report_rows`` for the given (repo, date, language) keys only (those still stored)."""
+        out = []
+        for repo, date, language in keys:
+            row = self._db.execute(
+                "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+                (repo, date.isoformat(), language),
+            ).fetchone()
+            if row is not None:
+                out.append((repo, date, language, str(row[0])))
+        return out
+
+    # daily digests across repositories -----------------------------------------------------------
+
+    def save_digest(self, name: str, date: dt.date, language: str, fingerprint: str, data: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO digests (name, date, language, fingerprint, data, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name, date, language) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "data = excluded.data, updated_at = excluded.updated_at",
+                (name, date.isoformat(), language, fingerprint, scrub(data), now_text()),
+            )
+
+    def get_digest(self, name: str, date: dt.date, language: str) -> tuple[str, str] | None:
+        """(fingerprint, JSON) of a stored digest."""
+        row = self._db.execute(
+            "SELECT fingerprint, data FROM digests WHERE name = ? AND date = ? AND language = ?",
+            (name, date.isoformat(), language),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def list_digests(self) -> list[tuple[str, dt.date, str]]:
+        rows = self._db.execute("SELECT name, date, language FROM digests")
+        return sorted(((n, dt.date.fromisoformat(d), lang) for n, d, lang in rows),
+                      key=lambda row: (row[0], -row[1].toordinal(), row[2]))  # fmt: skip
+
+    def digest_stamps(self) -> list[tuple[str, dt.date, str, str]]:
+        """(name, date, language, updated_at) of every stored digest, without its data."""
+        rows = self._db.execute("SELECT name, date, language, updated_at FROM digests")
+        return [(n, dt.date.fromisoformat(d), lang, str(at)) for n, d, lang, at in rows]
+
+
+class _IndexEndedTransaction(Exception):  # a signal to save the reports again, without the index
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
