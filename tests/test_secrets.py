@@ -17,7 +17,7 @@ from dailydiff.common.secrets import (
     register_url_password,
     scrub,
 )
-from dailydiff.engine.logs import setup_logging
+from dailydiff.common.logs import setup_logging
 from dailydiff.settings import load_settings
 
 

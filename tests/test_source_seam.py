@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.names import repo_name
-from dailydiff.engine.plan import plan_jobs
-from dailydiff.engine.stream import RunOptions, run_jobs
+from dailydiff.common.dates import DateSpec
+from dailydiff.engine.identity import repo_ref
+from dailydiff.engine.jobs import plan_jobs
+from dailydiff.engine.runner import run_jobs
+from dailydiff.engine.stream import RunOptions
 from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import FORGES, SOURCES, Forge, SourceOptions
@@ -72,7 +73,7 @@ def test_a_forge_added_to_the_registry_runs_through_the_engine_unchanged(
     config.write_text('[[repos]]\nsource = "shelf:team/sub/proj"\n[[repos]]\nsource = "shelf:other/proj"\n',
                       encoding="utf-8")  # fmt: skip
     settings = load_settings(config, environ={}, cwd=tmp_path, overrides={"data_dir": str(tmp_path / "data")})
-    assert repo_name("shelf:team/sub/proj", settings) == "team/sub/proj"
+    assert repo_ref(settings, "shelf:team/sub/proj", opened=True).id == "team/sub/proj"
     jobs = plan_jobs(settings, base_dir=tmp_path)
     options = RunOptions(dates=DateSpec(date=DAYS[1].isoformat()), now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
     results = run_jobs(jobs, options, [])

@@ -16,9 +16,9 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
+from dailydiff.common.dates import DateSpec, checked_days, clock
+from dailydiff.common.logs import setup_logging
 from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.dates import DateSpec, checked_days, clock
-from dailydiff.engine.logs import setup_logging
 from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.settings import Settings
 
@@ -194,19 +194,9 @@ class Shared:
             checked_days(dates, tz, now, max_days=settings.run.max_days, yes=self.yes)
         return now
 
-    def over(self, settings: Settings) -> Settings:
-        """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""
-        report = {"timezone": self.tz, "language": self.lang, "formats": self.format_list()}
-        return settings.model_copy(
-            update={
-                "report": settings.report.model_copy(
-                    update={k: v for k, v in report.items() if v is not None}
-                ),
-                "analysis": settings.analysis.model_copy(
-                    update={"analyzer": self.analyzer} if self.analyzer else {}
-                ),
-            }
-        )
+    def flags(self) -> dict[str, Any]:
+        """The flags that beat the settings file and a [[repos]] entry's keys (the plan layers them)."""
+        return {"tz": self.tz, "lang": self.lang, "formats": self.format_list(), "analyzer": self.analyzer}
 
     def defaults_note(self, settings: Settings, first_run: Callable[[], bool]) -> str | None:
         """The one line a first run on a terminal prints when the day and language are the defaults, not

@@ -12,9 +12,9 @@ The ledger also keeps, per target, one row per announced commit (under the day's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from dailydiff.engine.deliver import DeliveryResult, deliver
+from dailydiff.engine.deliver import DeliveryResult
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import addendum_edition
@@ -56,6 +56,7 @@ def deliver_addendum(
     secrets: Secrets | None,
     claim_timeout: float,
     owner: str,
+    send: Callable[..., tuple[list[DeliveryResult], list[str]]],
 ) -> list[DeliveryResult]:
     """After the day's own deliveries (``delivered``, one per target): each chat and e-mail target that
     already had the day (its delivery was skipped as done) gets one addendum of the late commits it was not
@@ -76,7 +77,7 @@ def deliver_addendum(
             _record(store, unit, publisher, untold, owner, "in the day's report")
             continue
         edition = addendum_edition(report, untold, settings)
-        [result] = deliver(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+        [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                            owner=owner)  # fmt: skip
         if result.status != "failed":
             _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")

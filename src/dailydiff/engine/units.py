@@ -15,7 +15,7 @@ Every kind is one class with the same small surface:
   one unit at a time);
 - ``build(context, units) → [UnitOutcome]``: builds and delivers them through the one deliver.
 
-Each unit ends in one ``UnitOutcome``; cli/summary.py turns outcomes into the ✓/–/✗ lines, the JSON
+Each unit ends in one ``UnitOutcome``; engine/printer.py turns outcomes into the ✓/–/✗ lines, the JSON
 summary and the exit code, whatever the kind.
 """
 
@@ -28,8 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, deliver, delivery_alerts, is_delivered, pick_publishers
+from dailydiff.common.dates import DateSpec
+from dailydiff.common.secrets import scrub
+from dailydiff.engine.deliver import DeliveryResult, delivery_alerts, is_delivered
+from dailydiff.engine.identity import RepoRef
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import (
     BUILT,
     EMPTY,
@@ -39,7 +42,6 @@ from dailydiff.engine.outcome import (
     UnitOutcome,
     day_key,
 )
-from dailydiff.engine.plan import RepoJob
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition, UnitKey
@@ -68,13 +70,12 @@ class Context:
 
 def send(edition: Edition, targets: Sequence[Publisher], store: Store, context: Context,
          claim_timeout: float) -> tuple[list[DeliveryResult], list[str]]:  # fmt: skip
-    """The one call that sends a unit's edition: to the command's own outputs (stdout, -o: no ledger), then
-    to its targets (the ledger decides what is sent). Returns the deliveries and the files written."""
-    written = [path for out in deliver(edition, context.options.outputs, None, secrets=context.options.secrets)
-               for path in out.paths]  # fmt: skip
-    results = deliver(edition, targets, store, force=context.options.force, secrets=context.options.secrets,
-                      claim_timeout=claim_timeout)  # fmt: skip
-    return results, written
+    """A unit hands its edition to the runner (engine/runner.py ``hand_over``): to the command's own outputs
+    (stdout, -o: no ledger), then to its targets (the ledger decides what is sent). Returns the deliveries
+    and the files written."""
+    return context.options.handed()(edition, targets, store, outputs=context.options.outputs,
+                                    force=context.options.force, secrets=context.options.secrets,
+                                    claim_timeout=claim_timeout)  # fmt: skip
 
 
 # --- a repository's day ------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class DigestUnit:
     date: dt.date
     repos: tuple[str, ...]  # every configured repository id (the digest's patterns pick among them)
     needs: tuple[str, ...] = ()
-    publish: bool = True
+    targets: tuple[Publisher, ...] = ()  # chosen by the plan: its publishers (none: the command's outputs)
     builder: str = "dailydiff run"
 
     @property
@@ -259,14 +260,14 @@ class DigestUnit:
         return outcomes, _undelivered(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
-        from dailydiff.engine.digests import build_digest_day, digest_publishers, llm_for_digests
+        from dailydiff.engine.digests import build_digest_day, llm_for_digests
         from dailydiff.render.edition import digest_edition
 
         settings = context.settings
         with context.own_store() as store:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
-            targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
+            targets = list(self.targets)
             # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
             day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
             names = {r.repo: day_targets.get(r.repo) for r in digest.repos}
@@ -302,13 +303,16 @@ class WeekUnit:
     whose days are not all stored and settled is held back from chat and e-mail (files show it marked)."""
 
     kind: ClassVar[str] = "week"
-    repo: str
-    label_repo: str
+    ref: RepoRef
     settings: Settings
     monday: dt.date
     needs: tuple[str, ...] = ()
     builder: str = "dailydiff run"
-    targets: tuple[str, ...] | None = None  # publisher names; None: [weekly] publishers
+    targets: tuple[Publisher, ...] = ()  # chosen by the plan ([weekly] publishers; none: the outputs only)
+
+    @property
+    def repo(self) -> str:
+        return self.ref.id
 
     @property
     def date(self) -> dt.date:
@@ -325,7 +329,7 @@ class WeekUnit:
 
     @property
     def label(self) -> str:
-        return f"week {self.label_repo} {self.week}"
+        return f"week {scrub(self.ref.id)} {self.week}"
 
     @property
     def batch(self) -> str:
@@ -337,7 +341,7 @@ class WeekUnit:
         return outcomes, _undelivered(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
-        from dailydiff.engine.weekly import build_week, edition_of, iso_week, weekly_publishers
+        from dailydiff.engine.weekly import build_week, edition_of, iso_week
 
         with context.own_store() as store:
             week = build_week(store, self.repo, iso_week(self.monday), self.settings)
@@ -345,11 +349,7 @@ class WeekUnit:
                 return UnitOutcome("week", self.label, NOTHING, date=self.monday, repo=self.repo, key=self.key,
                                    detail=f"no stored day of {self.repo} in {self.week}")  # fmt: skip
             edition = edition_of(store, week, self.settings, self.builder)
-            available = weekly_publishers(self.settings, context.available)
-            targets = (
-                pick_publishers(self.targets, "weekly.publishers", available) if self.targets else available
-            )
-            results, written = send(edition, targets, store, context, self.settings.run.claim_timeout)
+            results, written = send(edition, self.targets, store, context, self.settings.run.claim_timeout)
         figures = {"week": week.week, "language": week.language, "commits": week.totals.total,
                    "missing_days": [d.isoformat() for d in week.missing_days]}  # fmt: skip
         status = EMPTY if not week.totals.total else BUILT

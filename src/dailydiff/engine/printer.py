@@ -3,8 +3,39 @@ delivery, the summary line, the JSON summary and the exit code."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+# What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
+_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "failure_error": "deliver", "redact": "jobs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"dailydiff.engine.{_LAZY[name]}"), name)
+
+
+@dataclass
+class Tally:
+    """Where the run stands, for the progress bar and the plain progress lines."""
+
+    units_total: int = 0
+    units_done: int = 0
+    commits_total: int = 0  # analysable commits listed so far
+    commits_done: int = 0
+    commits_stored: int = 0  # of those done, the ones whose analysis was already in the store
+    started: float = field(default_factory=time.monotonic)
+    in_flight: Callable[[], int] = lambda: 0
+    on_change: Callable[[Tally], None] = lambda tally: None
+
+    def changed(self) -> None:
+        self.on_change(self)
+
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_GATED = 0, 1, 6
 MARKS = {"ok": "✓", "skipped": "–", "waiting": "…", "failed": "✗"}
@@ -29,10 +60,10 @@ def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False) -> list[str]
 def exit_code(outcomes: Sequence[Any]) -> int:
     """1 when a unit failed; else the publishers' exit (7 every delivery failed, 8 some did, 74 a full disk);
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
-    from dailydiff.engine.deliver import failure_error
-
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
+    from dailydiff.engine.deliver import failure_error
+
     error = failure_error(deliveries(outcomes))
     if error is not None:
         return error.exit_code
@@ -48,6 +79,28 @@ def publish_error(outcomes: Sequence[Any]) -> Any:
     from dailydiff.engine.deliver import failure_error
 
     return failure_error(deliveries(outcomes))
+
+
+def failed_unit(outcomes: Sequence[Any]) -> Any:
+    """The error of the first unit that failed (its one line, exit 1), or None: a command whose unit
+    failed never ends silently."""
+    from dailydiff.errors import DailyDiffError
+
+    failed = next((o for o in outcomes if o.status == "failed"), None)
+    if failed is None:
+        return None
+    return DailyDiffError(
+        f"{failed.label}: {failed.detail or 'failed'}", "fix what it says and run the command again"
+    )
+
+
+def digest_line(outcomes: Sequence[Any]) -> str:
+    """The digests' one line: how many, where their overviews came from, what was delivered."""
+    sent = sum(p.status == "ok" for o in outcomes for p in o.publish)
+    failed = sum(p.status == "failed" for o in outcomes for p in o.publish)
+    sources = [o.figures.get("overview") for o in outcomes]
+    return (f"{len(outcomes)} digest(s) built ({sources.count('llm')} overview(s) asked of the LLM, "
+            f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip
 
 
 def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:
