@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import functools
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,10 +61,16 @@ def cli_engine_imports(trees: dict[str, ast.Module]) -> list[str]:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dailydiff.engine"):
                 if node.module == "dailydiff.engine.printer":
                     continue
-                bad = [a.name for a in node.names if node.module != "dailydiff.engine" or a.name not in CLI_MAY_IMPORT]
+                bad = [
+                    a.name
+                    for a in node.names
+                    if node.module != "dailydiff.engine" or a.name not in CLI_MAY_IMPORT
+                ]
                 found += [f"{module}: from {node.module} import {name}" for name in bad]
             elif isinstance(node, ast.Import):
-                found += [f"{module}: import {a.name}" for a in node.names if a.name.startswith("dailydiff.engine")]
+                found += [
+                    f"{module}: import {a.name}" for a in node.names if a.name.startswith("dailydiff.engine")
+                ]
     return found
 
 
@@ -82,7 +88,9 @@ def repo_refs_outside_repo_ref(trees: dict[str, ast.Module]) -> list[str]:
     helpers, which only it calls), and where another engine or cli module names a repository itself."""
     found = built_outside(trees, "RepoRef", lambda m: m == "dailydiff.engine.identity")
     for module, tree in trees.items():
-        if module == "dailydiff.engine.identity" or not module.startswith(("dailydiff.engine", "dailydiff.cli")):
+        if module == "dailydiff.engine.identity" or not module.startswith(
+            ("dailydiff.engine", "dailydiff.cli")
+        ):
             continue
         found += [f"{module} calls {_called(n)}" for n in ast.walk(tree) if _called(n) in NAMERS]
     identity = trees["dailydiff.engine.identity"]
@@ -137,7 +145,9 @@ def test_every_unit_kind_of_a_repository_keys_itself_from_its_repo_ref(tmp_path:
     from dailydiff.settings import load_settings
 
     config = tmp_path / "dailydiff.toml"
-    config.write_text('[[repos]]\nsource = "octo/one"\n\n[[repos]]\nsource = "/nowhere/clone"\nname = "team/two"\n')
+    config.write_text(
+        '[[repos]]\nsource = "octo/one"\n\n[[repos]]\nsource = "/nowhere/clone"\nname = "team/two"\n'
+    )
     settings = load_settings(config, environ={}, cwd=tmp_path, overrides={"data_dir": str(tmp_path / "data")})
     jobs = plan_jobs(settings)
     day = dt.date(2026, 1, 5)
@@ -171,8 +181,12 @@ def test_the_guards_fail_on_mutants() -> None:
                      "from dailydiff.engine import Request, plan, run\n    from dailydiff.engine.runner import Plan")  # fmt: skip
     assert cli_engine_imports(mutant) == ["dailydiff.cli.weekly: from dailydiff.engine.runner import Plan"]
     # A command that builds its own plan.
-    mutant = _mutant("dailydiff.cli.weekly", "        return run(plan(request))", "        return run(Plan())")
-    assert built_outside(mutant, "Plan", lambda m: m.startswith("dailydiff.engine")) == ["dailydiff.cli.weekly"]
+    mutant = _mutant(
+        "dailydiff.cli.weekly", "        return run(plan(request))", "        return run(Plan())"
+    )
+    assert built_outside(mutant, "Plan", lambda m: m.startswith("dailydiff.engine")) == [
+        "dailydiff.cli.weekly"
+    ]
     # A unit module that guesses a repository's name itself.
     mutant = _mutant("dailydiff.engine.commands", "ref = repo_ref(settings, source, base_dir=base, name=name, opened=True)",
                      "ref = repo_ref(settings, forge_name(source), base_dir=base, name=name, opened=True)")  # fmt: skip

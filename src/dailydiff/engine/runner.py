@@ -177,7 +177,7 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
                              f"{', '.join(sorted(caught))}")  # fmt: skip
     if request.digests:
-        _plan_digests(plan, settings, jobs, request, base_dir, available)
+        _plan_digests(plan, settings, jobs, request, base_dir, available, store)
     if request.weeks:
         _plan_weeks(plan, jobs, available)
     return plan
@@ -224,7 +224,7 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
 
 
 def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], request: Span, base_dir: Any,
-                  available: Sequence[Publisher]) -> None:  # fmt: skip
+                  available: Sequence[Publisher], store: Store | None) -> None:  # fmt: skip
     """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
     if not settings.digest:
@@ -232,6 +232,9 @@ def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], reque
     tz = settings.report.timezone
     dates = set(request.dates.resolve(tz, request.now))
     dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    # A day of a repository in another timezone arrives after the digest-day of its date was sent: a need
+    # that became ready. That digest-day is built again (and its addendum sent once, engine/addendum.py).
+    later = {u.date for u in plan.days() if u.job.settings.report.timezone != tz} - dates
     ids = (
         tuple(r.id for r in configured_refs(settings, base_dir))
         if settings.repos
@@ -239,7 +242,9 @@ def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], reque
     )
     for index, entry in enumerate(settings.digest, 1):
         targets = tuple(digest_publishers(entry, index, available))
-        for date in sorted(dates):
+        language = entry.language or settings.report.language
+        sent = {d for d in later if store is not None and store.deliveries(entry.ledger_repo, d, language)}
+        for date in sorted(dates | sent):
             needs = tuple(u.key for u in plan.days() if u.date == date)
             plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
 

@@ -260,6 +260,7 @@ class DigestUnit:
         return outcomes, _undelivered(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
+        from dailydiff.engine.addendum import deliver_digest_addendum
         from dailydiff.engine.digests import build_digest_day, llm_for_digests
         from dailydiff.render.edition import digest_edition
 
@@ -282,6 +283,11 @@ class DigestUnit:
             )
             edition = digest_edition(digest, settings, day_targets, alerts)
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
+            # A repository's day that arrived after the digest was sent (a later timezone): its addendum.
+            results += deliver_digest_addendum(digest, settings, targets, results, store, force=context.options.force,
+                                               secrets=context.options.secrets,
+                                               claim_timeout=settings.run.claim_timeout,
+                                               send=context.options.handed())  # fmt: skip
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
                    "commits": digest.total, "high": len(digest.high), "overview": source,
