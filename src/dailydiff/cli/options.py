@@ -127,6 +127,14 @@ SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force",
           "log_format", "summary_json", "config", "data_dir", "yes")  # fmt: skip
 
 
+def check_language_and_zone(lang: str | None, tz: str | None) -> None:
+    """--lang and --tz of the commands that read stored days: checked before any work."""
+    if lang is not None and lang not in LANGUAGES:
+        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
+    if tz is not None:
+        check_timezone(tz)
+
+
 def config_dir(config: Path | None) -> Path:
     """Where relative paths in the settings file start: its directory (the current one without -c)."""
     return (config.parent if config is not None else Path.cwd()).resolve()

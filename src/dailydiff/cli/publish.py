@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,8 +14,6 @@ from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.common.dates import DateSpec
-from dailydiff.common.timewindow import check_timezone
-from dailydiff.errors import UsageError
 from dailydiff.publish.files import write_file
 
 
@@ -50,32 +50,31 @@ def publish_command(
     from dailydiff.engine import Request, plan, run
     from dailydiff.engine.printer import delivery_lines, publish_error
 
-    if lang is not None and lang not in ("zh", "en"):
-        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
-    if tz is not None:
-        check_timezone(tz)
+    options.check_language_and_zone(lang, tz)
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
-    dates = DateSpec(date, first, last)
     with open_store(settings, quiet) as store:
-        request = Request("publish", settings, store, dates, config_dir=config_dir(config), source=source,
-                          name=name, repo=repo, only=tuple(only), dry_run=dry_run, force=force,
+        request = Request("publish", settings, store, DateSpec(date, first, last), config_dir=config_dir(config),
+                          source=source, name=name, repo=repo, only=tuple(only), dry_run=dry_run, force=force,
                           open_store=lambda: open_store(settings))  # fmt: skip
         planned = plan(request)
         sys.stdout.write(planned.text)
         outcomes = run(planned)
     for line in delivery_lines(outcomes, quiet=quiet):
         stderr.print(line, markup=False)
-    rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]
-    summary = {
-        "repo": planned.repo,
-        "dry_run": dry_run,
-        "missing": planned.missing,
-        "publish": rows + planned.rows,
-    }
-    if summary_json is not None:
-        write_file(summary_json, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    _summarise(planned, outcomes, summary_json)
     if planned.missing and not quiet:
         stderr.print(f"no stored report for {', '.join(planned.missing)}", markup=False)
     error = publish_error(outcomes)
     if error is not None:
         raise error
+
+
+def _summarise(planned: Any, outcomes: list[Any], path: Path | None) -> None:
+    """--summary-json: one row per delivery (or, with --dry-run, per preview)."""
+    if path is None:
+        return
+    rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]
+    request = planned.request
+    summary = {"repo": planned.repo, "dry_run": request.dry_run, "missing": planned.missing,
+               "publish": rows + planned.rows}  # fmt: skip
+    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

@@ -100,12 +100,18 @@ def report_command(
             sys.stdout.write(plan(replace(request, command="explain")).text)
             return
         planned = plan(request)
-        note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
-        for line in [*planned.notes, *([note] if note else [])]:
-            say(line)
+        _say_notes(shared, planned, say)
         _build(shared, planned, output_dir, say)
     finally:
         store.close()
+
+
+def _say_notes(shared: options.Shared, planned: Any, say: Callable[[str], None]) -> None:
+    """What the plan said (a --reanalyze), then the first run's note on the defaults."""
+    store, settings = planned.request.store, planned.request.settings
+    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
+    for line in [*planned.notes, *([note] if note else [])]:
+        say(line)
 
 
 def _check_flags(branch: str | None, all_branches: bool, explain: str | None, reanalyze: str | None,

@@ -10,7 +10,6 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
-from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.printer import delivery_lines, failed_unit, publish_error
 from dailydiff.errors import UsageError
 from dailydiff.publish.base import Publisher
@@ -71,10 +70,7 @@ def weekly_command(
 def _check(formats: str | None, output_dir: Path | None, publish: bool, tz: str | None,
            lang: str | None) -> list[str] | None:  # fmt: skip
     """The flags checked before any work; returns the formats asked for."""
-    if lang is not None and lang not in ("zh", "en"):
-        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
-    if tz is not None:
-        check_timezone(tz)
+    options.check_language_and_zone(lang, tz)
     if formats is None:
         return None
     chosen = [part.strip().lower() for part in formats.split(",") if part.strip()]
