@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from dailydiff.engine.deliver import DeliveryResult
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.digest import DayDigest
 from dailydiff.render.edition import Edition, addendum_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.render.digest import DayDigest
 
 _ANNOUNCED = "#late:"
 

@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dailydiff.common.aio import run_sync
 from dailydiff.common.dates import DateSpec
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
-from dailydiff.engine.digests import digest_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
-from dailydiff.engine.weekly import weekly_publishers
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition
@@ -229,6 +227,8 @@ def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], reque
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
     if not settings.digest:
         return
+    from dailydiff.engine.digests import digest_publishers
+
     tz = settings.report.timezone
     dates = set(request.dates.resolve(tz, request.now))
     dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
@@ -251,6 +251,8 @@ def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], reque
 
 def _plan_weeks(plan: Plan, jobs: Sequence[RepoJob], available: Sequence[Publisher]) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
+    from dailydiff.engine.weekly import weekly_publishers
+
     for job in jobs:
         targets = tuple(weekly_publishers(job.settings, available))
         for unit in [u for u in plan.days() if u.job is job]:
