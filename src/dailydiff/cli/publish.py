@@ -71,10 +71,12 @@ def publish_command(
 
 def _summarise(planned: Any, outcomes: list[Any], path: Path | None) -> None:
     """--summary-json: one row per delivery (or, with --dry-run, per preview)."""
+    from dailydiff.engine.printer import envelope, exit_code
+
     if path is None:
         return
     rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]
     request = planned.request
-    summary = {"repo": planned.repo, "dry_run": request.dry_run, "missing": planned.missing,
-               "publish": rows + planned.rows}  # fmt: skip
+    summary = {**envelope("publish", outcomes, exit_code(outcomes)), "repo": planned.repo,
+               "dry_run": request.dry_run, "missing": planned.missing, "publish": rows + planned.rows}  # fmt: skip
     write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

@@ -189,7 +189,9 @@ def _days(outcomes: list[Any]) -> _Days:
 
 
 def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
-    summary = summary_dict(result)
+    from dailydiff.engine.printer import envelope, exit_code
+
+    summary = {**envelope("report", result.days, exit_code(result.days)), **summary_dict(result)}
     summary["written"] = [p for d in result.days for p in d.written]
     if publish:
         summary["publish"] = [
@@ -243,16 +245,17 @@ def write_interrupted_summary(
 
     from dailydiff.cli.app import EXIT_INTERRUPTED
     from dailydiff.common.secrets import scrub
+    from dailydiff.engine.printer import SUMMARY_VERSION
     from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
-        "command": command, "status": "interrupted" if error is None else "failed",
+        "summary_version": SUMMARY_VERSION, "command": command, "status": "interrupted" if error is None else "failed",
         "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
         "duration_seconds": round(time.monotonic() - tally.started, 3),
         "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
                      "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
-        "resume": "run the same command again: everything analysed so far is stored",
+        "resume": "run the same command again: everything analysed so far is stored", "units": [],
     }  # fmt: skip
     if error is not None:
         summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}

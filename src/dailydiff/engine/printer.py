@@ -150,9 +150,11 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
     repos = repositories(outcomes, sources)
     totals = figures(reports)
     states = [r["status"] for r in repos]
+    head = envelope(command, outcomes, code)
     return {
+        "summary_version": head["summary_version"],
         "command": command,
-        "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"),
+        "status": head["status"],
         "exit_code": code,
         **extra,
         "duration_seconds": round(duration, 3),
@@ -175,7 +177,32 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
         "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
         "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
         "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
+        "units": head["units"],
     }
+
+
+# The JSON summary's version: 2 adds ``summary_version`` and ``units`` (the keys below, the same for every
+# kind of unit and every command) beside each command's own keys of version 1, kept as they were.
+SUMMARY_VERSION = 2
+UNIT_KEYS = ("kind", "key", "unit", "repo", "date", "status", "detail", "deliveries")
+
+
+def unit_rows(outcomes: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every unit of a command, one row each with the same keys (``UNIT_KEYS``) whatever its kind."""
+    return [
+        {"kind": o.kind, "key": o.key, "unit": o.label, "repo": o.repo,
+         "date": o.date.isoformat() if o.date else None, "status": o.status, "detail": o.detail or None,
+         "deliveries": [p.as_dict() for p in o.publish]}
+        for o in outcomes
+    ]  # fmt: skip
+
+
+def envelope(command: str, outcomes: Sequence[Any], code: int) -> dict[str, Any]:
+    """What every command's JSON summary starts with: the command, its status and exit code, the version
+    and its units (``unit_rows``)."""
+    return {"summary_version": SUMMARY_VERSION, "command": command,
+            "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"), "exit_code": code,
+            "units": unit_rows(outcomes)}  # fmt: skip
 
 
 def _estimate_error(reports: list[Any]) -> float | None:
