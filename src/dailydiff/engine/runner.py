@@ -24,7 +24,7 @@ from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deli
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
-from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
+from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit
+Unit = Any  # any class with the Unit surface (engine/units.py's ``Unit`` protocol)
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 
@@ -174,11 +174,22 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
                              f"{', '.join(sorted(caught))}")  # fmt: skip
-    if request.digests:
-        _plan_digests(plan, settings, jobs, request, base_dir, available, store)
-    if request.weeks:
-        _plan_weeks(plan, jobs, available)
+    for add_units in RUN_UNITS:
+        add_units(PlanContext(plan, settings, jobs, request, store, base_dir, available))
     return plan
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a unit kind planned beside a run's days is planned from."""
+
+    plan: Plan
+    settings: Settings
+    jobs: Sequence[RepoJob]
+    span: Span
+    store: Store | None
+    base_dir: Any
+    available: Sequence[Publisher]
 
 
 def _span(days: Sequence[dt.date]) -> str:
@@ -221,11 +232,12 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
             plan.add(LookBackUnit(job, today, own))
 
 
-def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], request: Span, base_dir: Any,
-                  available: Sequence[Publisher], store: Store | None) -> None:  # fmt: skip
+def _plan_digests(at: PlanContext) -> None:
     """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
-    if not settings.digest:
+    plan, settings, jobs, request, base_dir, available, store = (at.plan, at.settings, at.jobs, at.span,
+                                                                 at.base_dir, at.available, at.store)  # fmt: skip
+    if not settings.digest or not request.digests:
         return
     from dailydiff.engine.digests import digest_publishers
 
@@ -249,10 +261,13 @@ def _plan_digests(plan: Plan, settings: Settings, jobs: Sequence[RepoJob], reque
             plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
 
 
-def _plan_weeks(plan: Plan, jobs: Sequence[RepoJob], available: Sequence[Publisher]) -> None:
+def _plan_weeks(at: PlanContext) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
     from dailydiff.engine.weekly import weekly_publishers
 
+    plan, jobs, available = at.plan, at.jobs, at.available
+    if not at.span.weeks:
+        return
     for job in jobs:
         targets = tuple(weekly_publishers(job.settings, available))
         for unit in [u for u in plan.days() if u.job is job]:
@@ -261,6 +276,11 @@ def _plan_weeks(plan: Plan, jobs: Sequence[RepoJob], available: Sequence[Publish
             monday = unit.date - dt.timedelta(days=unit.date.weekday())
             needs = tuple(u.key for u in plan.days() if u.job is job and 0 <= (u.date - monday).days < 7)
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
+
+
+# The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
+# one function that adds its units to the plan (with their needs and targets). A new kind registers here.
+RUN_UNITS: list[Callable[[PlanContext], None]] = [_plan_digests, _plan_weeks]
 
 
 # --- running it --------------------------------------------------------------------------------------------

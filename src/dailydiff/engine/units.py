@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.secrets import scrub
@@ -49,6 +49,35 @@ from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
+
+
+class Unit(Protocol):
+    """What every unit kind is (the runner needs nothing else): a key, the keys it needs, a batch, how lines
+    name it, its date, and ``build`` — which makes its edition and hands it to the runner
+    (``context.options.handed()``, through ``send`` below), returning one outcome per unit.
+
+    A new kind touches three places: this class (its own module beside this one), its edition builder
+    (render/edition.py, or its own render module), and one registration line: ``RUN_UNITS`` in
+    engine/runner.py for the units a `run` plans, or ``PLANNERS`` in engine/commands.py for a command of its
+    own."""
+
+    kind: ClassVar[str]
+    needs: tuple[str, ...]
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def batch(self) -> str: ...
+
+    @property
+    def date(self) -> dt.date: ...
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]: ...
 
 
 @dataclass
