@@ -145,11 +145,7 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
             sources: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
     """The JSON summary of any command that runs units: its repositories' days, digests and weeks, and
     every delivery of every unit."""
-    days = [o for o in outcomes if o.kind == "day"]
-    reports = [o.as_dict() for o in days if o.report is not None]
     repos = repositories(outcomes, sources)
-    totals = figures(reports)
-    states = [r["status"] for r in repos]
     head = envelope(command, outcomes, code)
     return {
         "summary_version": head["summary_version"],
@@ -158,26 +154,34 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
         "exit_code": code,
         **extra,
         "duration_seconds": round(duration, 3),
-        "totals": {
-            "repos": len(repos),
-            **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
-            "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
-            "days_up_to_date": sum(o.status == "up-to-date" for o in days),
-            "days_deferred": sum(o.status == "deferred" for o in days),
-            "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
-            "digests": sum(o.kind == "digest" for o in outcomes),
-            "weeks": sum(o.kind == "week" for o in outcomes),
-            "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
-            **{k: v for k, v in totals.items() if k != "failed"},
-            "failed_analyses": totals["failed"],
-            "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
-            "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
-        },
+        "totals": _totals(outcomes, repos),
         "repos": repos,
         "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
         "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
         "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
         "units": head["units"],
+    }
+
+
+def _totals(outcomes: Sequence[Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary's totals: repositories by state, days by state, units and what they analysed and sent."""
+    days = [o for o in outcomes if o.kind == "day"]
+    totals = figures([o.as_dict() for o in days if o.report is not None])
+    states = [r["status"] for r in repos]
+    return {
+        "repos": len(repos),
+        **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
+        "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
+        "days_up_to_date": sum(o.status == "up-to-date" for o in days),
+        "days_deferred": sum(o.status == "deferred" for o in days),
+        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
+        "digests": sum(o.kind == "digest" for o in outcomes),
+        "weeks": sum(o.kind == "week" for o in outcomes),
+        "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
+        **{k: v for k, v in totals.items() if k != "failed"},
+        "failed_analyses": totals["failed"],
+        "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
+        "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
     }
 
 
