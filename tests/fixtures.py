@@ -85,7 +85,7 @@ def add_merge(path: Path) -> str:
 def build_day_reports(repo: Path, data: Path, dates: list[dt.date], language: str, now: dt.datetime) -> list:  # type: ignore[type-arg]
     """Run the real pipeline (git source, heuristic analyser, SQLite store) over a fixture repository."""
     from dailydiff.analysis import HeuristicAnalyzer
-    from dailydiff.engine.stream import build_reports
+    from dailydiff.engine.runner import build_reports
     from dailydiff.settings import load_settings
     from dailydiff.sources.git import GitSource
     from dailydiff.store import Store

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis import make_analyzer
+from dailydiff.engine.runner import build_reports
 from dailydiff.engine.stages import RangeOutcome
-from dailydiff.engine.stream import build_reports
 from dailydiff.render import render_markdown
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source

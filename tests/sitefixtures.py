@@ -10,8 +10,8 @@ from pathlib import Path
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window
+from dailydiff.engine.runner import build_reports
 from dailydiff.engine.stages import report_commit, report_stats
-from dailydiff.engine.stream import build_reports
 from dailydiff.models import (
     Analysis,
     ChangeType,

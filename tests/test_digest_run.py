@@ -487,3 +487,40 @@ def test_a_clone_reported_ad_hoc_before_it_was_configured_is_in_the_digest_once(
     digest = load_digest(path.read_text(encoding="utf-8"))
     assert [r.repo for r in digest.repos] == ["proj0", "proj1"], [r.repo for r in digest.repos]
     assert digest.total == 4  # each commit counted once
+
+
+def test_a_repository_in_a_later_timezone_reaches_the_digest_once_its_day_arrives(tmp_path: Path) -> None:
+    """Issue 63 item 2: with one `timezone = "UTC"` repository among Asia/Shanghai ones, the nightly run at
+    07:30 in Shanghai (23:30 UTC the day before) builds digest-day D before that repository's day D exists.
+    The next night its day D arrives: a need that became ready. The digest-day D is built again (its file
+    lists it) and each chat target that had D gets one addendum naming it — once, never on a re-run."""
+    build_workspace(tmp_path, repos=2, per_day=2, extra_toml='\n[[digest]]\nname = "team"\n\n[[publish]]\n'
+                    'type = "webhook"\nurl_env = "HOOK_GENERIC"\nretries = 0\n\n[[publish]]\ntype = "files"\n'
+                    'name = "archive"\ndirectory = "archive"\nformats = ["json"]\n')  # fmt: skip
+    _unpublished(tmp_path)
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('name = "proj1"\n', 'name = "proj1"\ntimezone = "UTC"\n')
+    )
+    day = FIRST_DAY + dt.timedelta(days=1)  # D
+    night = [
+        dt.datetime.combine(day + dt.timedelta(days=n), dt.time(7, 30)).isoformat() + "+08:00" for n in (1, 2)
+    ]
+    hooks = WebhookReceiver().start()
+    try:
+        env = _no_llm_env(HOOK_GENERIC=hooks.urls()["webhook"])
+        dailydiff("run", cwd=tmp_path, env={**env, "DAILYDIFF_RUN_NOW": night[0]})
+        first = [(b["name"], b["date"], sorted(r["repo"] for r in b["repos"] if r.get("stored", True)))
+                 for b in hooks.received["generic"]]  # fmt: skip
+        dailydiff("run", cwd=tmp_path, env={**env, "DAILYDIFF_RUN_NOW": night[1]})
+        dailydiff("run", cwd=tmp_path, env={**env, "DAILYDIFF_RUN_NOW": night[1]})  # the same night again
+    finally:
+        hooks.stop()
+    assert hooks.violations == []
+    assert first == [("team", day.isoformat(), ["proj0"])]  # proj1's day D did not exist yet
+    bodies = hooks.received["generic"]
+    of_d = [b for b in bodies if b["date"] == day.isoformat()]
+    assert len(of_d) == 2, [(b["date"], [r["repo"] for r in b["repos"]]) for b in bodies]
+    assert [r["repo"] for r in of_d[1]["repos"]] == ["proj1"] and of_d[1]["total"] == 2  # the addendum, once
+    stored = json.loads((tmp_path / "archive" / "digests" / "2026" / "team" / f"{day}.json").read_text())
+    assert {r["repo"]: r["stored"] for r in stored["repos"]} == {"proj0": True, "proj1": True}

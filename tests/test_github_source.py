@@ -14,7 +14,7 @@ import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window, range_window
-from dailydiff.engine.stream import build_reports
+from dailydiff.engine.runner import build_reports
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, DayReport
 from dailydiff.settings import Settings, load_settings

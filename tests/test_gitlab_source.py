@@ -22,7 +22,7 @@ from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.prompting import PromptBook
 from dailydiff.common.timewindow import day_window
-from dailydiff.engine.stream import build_reports
+from dailydiff.engine.runner import build_reports
 from dailydiff.errors import SourceError
 from dailydiff.models import Level
 from dailydiff.render.markdown import render_markdown
@@ -252,7 +252,7 @@ def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
 def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> None:
     """`gitlab:a/b/c` beside GitHub's `b/c`, and a two-part GitLab path renamed beside its GitHub
     namesake: distinct ids, report paths and site pages."""
-    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.engine.jobs import plan_jobs
     from dailydiff.render.html import repo_slug
 
     config = tmp_path / "dailydiff.toml"
@@ -444,7 +444,7 @@ def test_a_repos_entry_in_clone_mode_reads_its_gitlab_project_from_a_clone(
     """`mode` in a [[repos]] entry applies to a GitLab project as to a GitHub repository: with `[gitlab] mode`
     left at "api", the entry's `mode = "clone"` reads the day from a partial clone (git, and the API for merge
     requests only)."""
-    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.engine.jobs import plan_jobs
     from dailydiff.sources.gitlab_clone import GitLabCloneSource
 
     settings = load_settings(
@@ -493,7 +493,7 @@ def test_a_project_address_on_the_configured_gitlab_is_that_gitlab_project(
     """`https://HOST/group/sub/project` (a page of it, or its .git) as SOURCE or `[[repos]] source` is the GitLab
     project when HOST is `[gitlab] api_url`'s (gitlab.com by default): read over the API with its merge
     requests, under the same id as `gitlab:group/sub/project`. An address on another host stays a git URL."""
-    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.engine.jobs import plan_jobs
     from dailydiff.settings import gitlab_project
 
     for spec in (

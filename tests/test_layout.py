@@ -222,21 +222,21 @@ def _calls(path: Path, name: str) -> bool:
 
 
 def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> None:
-    """DESIGN: one deliver for every unit kind, called by the runner's unit builders (engine/units.py, and the
-    day's build in engine/stream.py with its addendum, the alert unit in engine/alerts.py): no command sends
-    anything itself."""
+    """DESIGN: one deliver for every unit kind, called by the runner alone (``hand_over``, which the units,
+    the day's stream and its addendum hand their editions to): no command sends anything itself."""
     callers = {module for module, path in MODULES.items() if _calls(path, "deliver")}
-    assert callers == {"dailydiff.engine.units", "dailydiff.engine.stream", "dailydiff.engine.addendum",
-                       "dailydiff.engine.alerts"}, callers  # fmt: skip
+    assert callers == {"dailydiff.engine.runner"}, callers
     commands = {m for m in callers if m.startswith("dailydiff.cli")}
     assert not commands
 
 
 def test_commands_that_run_units_plan_them_and_hand_them_to_the_one_runner() -> None:
-    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each plans units and
-    hands them to the one runner (engine/runner.py `run_plan`)."""
+    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each asks the engine
+    for a plan (``plan(request)``) and runs it (``run(plan)``, the one runner); tests/test_plan_guard.py
+    states what else a command may see of the engine."""
     for name in ("report", "run", "digest", "weekly", "publish"):
         path = MODULES[f"dailydiff.cli.{name}"]
-        assert _calls(path, "run_plan"), name
+        assert _calls(path, "plan") or _calls(path, "engine_plan"), name
+        assert _calls(path, "run") or _calls(path, "engine_run"), name
         assert not _calls(path, "build_digest_day") and not _calls(path, "build_week"), name
         assert not _calls(path, "run_jobs"), name

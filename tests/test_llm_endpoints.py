@@ -21,7 +21,7 @@ from dailydiff.analysis.client import context_limit_in
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, PROBE_DEADLINE, context_from
 from dailydiff.analysis.schema import SUMMARY_MIN
 from dailydiff.common.http import CircuitBreaker
-from dailydiff.engine.stream import build_reports
+from dailydiff.engine.runner import build_reports
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources.github import GitHubSource
 from dailydiff.store import EndpointFacts, Store

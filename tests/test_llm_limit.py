@@ -229,7 +229,7 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
     # requests in flight together span days. (How busy the limit is kept, time-weighted, is a figure of
     # bench/engine_stream.py's backfill, target 0.8: a loaded machine's scheduling moves it.)
     from dailydiff.analysis import make_analyzer
-    from dailydiff.engine.stream import build_reports
+    from dailydiff.engine.runner import build_reports
     from dailydiff.sources import SourceOptions, open_source
     from dailydiff.store import Store
     from gitrepo import CommitSpec, FileEdit, build_repo

@@ -50,7 +50,7 @@ def test_day_costs_group_commits_by_their_day() -> None:
 
 
 def test_mode_is_set_per_repository(tmp_path: object) -> None:
-    from dailydiff.engine.plan import plan_jobs
+    from dailydiff.engine.jobs import plan_jobs
     from dailydiff.settings import load_settings
 
     settings = load_settings(

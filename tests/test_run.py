@@ -19,7 +19,7 @@ from dailydiff.engine import (
     publishers_for,
     run_jobs,
 )
-from dailydiff.engine.plan import shard_of
+from dailydiff.engine.jobs import shard_of
 from dailydiff.errors import ConfigError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Status

@@ -9,6 +9,7 @@ import logging
 
 import pytest
 
+from dailydiff.common.logs import setup_logging
 from dailydiff.common.secrets import (
     SecretRegistry,
     is_weak,
@@ -17,7 +18,6 @@ from dailydiff.common.secrets import (
     register_url_password,
     scrub,
 )
-from dailydiff.engine.logs import setup_logging
 from dailydiff.settings import load_settings
 
 

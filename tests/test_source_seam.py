@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from clirun import dailydiff
-from dailydiff.engine.names import repo_name
+from dailydiff.engine.identity import repo_ref
 from dailydiff.models import Commit, Window
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import FORGES, SOURCES, Forge, SourceOptions
@@ -71,7 +71,7 @@ def test_a_forge_added_to_the_registry_runs_through_the_engine_unchanged(
     config.write_text('[[repos]]\nsource = "shelf:team/sub/proj"\n[[repos]]\nsource = "shelf:other/proj"\n',
                       encoding="utf-8")  # fmt: skip
     settings = load_settings(config, environ={}, cwd=tmp_path, overrides={"data_dir": str(tmp_path / "data")})
-    assert repo_name("shelf:team/sub/proj", settings) == "team/sub/proj"
+    assert repo_ref(settings, "shelf:team/sub/proj", opened=True).id == "team/sub/proj"
     # What a user runs: the command, in this process (the registry entries above are this process's).
     done = dailydiff("run", "--config", str(config), "--date", DAYS[1].isoformat(), "--data-dir",
                      str(tmp_path / "data"), "--summary-json", "summary.json", cwd=tmp_path,

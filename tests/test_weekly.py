@@ -111,3 +111,23 @@ def test_weekly_markdown_passes_markdownlint(workspace: tuple[Path, dict], tmp_p
     args = [tool, "--config", config, "full.md", "partial.md"]
     result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_weekly_with_weekly_publishers_set_still_prints_writes_and_publishes(tmp_path: Path) -> None:
+    """Issue 63 item 1: once `[weekly] publishers` names a target, `weekly` printed nothing, wrote nothing
+    with -o and exited 0: the week's targets were chosen by the unit from the command's (empty) publishers,
+    and the unit's failure was said nowhere. The plan chooses them now: the outputs without --publish."""
+    build_workspace(tmp_path, repos=1, per_day=2, extra_toml=(
+        '\n[weekly]\npublishers = ["files"]\n\n[[publish]]\ntype = "files"\nname = "files"\ndirectory = "pub"\n'
+    ))  # fmt: skip
+    last = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+    dailydiff("report", "repos/proj0", "--from", FIRST_DAY.isoformat(), "--to", last.isoformat(), "-o", "days",
+              cwd=tmp_path)  # fmt: skip
+    printed = dailydiff("weekly", "--week", "2026-W02", cwd=tmp_path)
+    assert printed.stdout.startswith("# 每周摘要（2026-W02"), printed.stdout[:200]
+    dailydiff("weekly", "--week", "2026-W02", "-o", "weeks", "--force", cwd=tmp_path)
+    assert (tmp_path / "weeks" / "2026" / "proj0" / "weekly-2026-W02.md").is_file()
+    assert not (tmp_path / "pub").exists()  # without --publish nothing is delivered
+    published = dailydiff("weekly", "--week", "2026-W02", "--publish", cwd=tmp_path)
+    assert "✓ publish files week proj0 2026-W02: ok" in published.stderr
+    assert (tmp_path / "pub" / "2026" / "proj0" / "weekly-2026-W02.md").is_file()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window, days
-from dailydiff.engine.stream import build_reports
+from dailydiff.engine.runner import build_reports
 from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store

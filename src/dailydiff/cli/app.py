@@ -280,7 +280,7 @@ EXIT_IO = 74  # sysexits EX_IOERR
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
-    from dailydiff.engine.logs import json_logs
+    from dailydiff.common.logs import json_logs
 
     if json_logs():  # --log-format json: the error is a log line like every other
         import logging
@@ -306,7 +306,7 @@ def server_stopped(signum: int | None = None) -> typer.Exit:
     if signum == signal.SIGTERM and not _STOPPED_BY:
         _STOPPED_BY.append(signum)
     how = "stopped by SIGTERM" if _STOPPED_BY else "stopped by Ctrl-C"
-    from dailydiff.engine.logs import json_logs
+    from dailydiff.common.logs import json_logs
 
     if json_logs():
         import logging
@@ -384,7 +384,7 @@ def say_store_upgrade(text: str) -> None:
     stdout is left alone (JSON output, `mcp`'s protocol)."""
     import logging
 
-    from dailydiff.engine.logs import json_logs
+    from dailydiff.common.logs import json_logs
 
     logger = logging.getLogger("dailydiff")
     if logger.level >= logging.ERROR:  # --quiet

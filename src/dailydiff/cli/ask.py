@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import typer
 
@@ -79,7 +80,23 @@ def ask_command(
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir) if no_llm else build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
-    says = SAYS[language]
+    result, answer, why_not = _retrieve(settings, question, filters, limit, language, no_llm=no_llm)
+    nothing_to_tear_down()
+    # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
+    usable = usable_answer(answer)
+    if as_json:
+        out = {**result_json(result), "language": language, "answer": answer if usable else None,
+               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
+               "no_llm_because": why_not or None}  # fmt: skip
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        return
+    _print(result, answer, why_not, usable, language)
+
+
+def _retrieve(settings: Any, question: str, filters: Any, limit: int, language: str, *,
+              no_llm: bool) -> tuple[Any, dict[str, Any] | None, str]:  # fmt: skip
+    """The retrieved commits, the model's answer (None: none asked or none given) and why no model was
+    asked ('' when one was)."""
     with open_store(settings) as store:
         analyzer, why_not = (
             (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
@@ -92,34 +109,32 @@ def ask_command(
         answer = (
             llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
         )
-    nothing_to_tear_down()
-    # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
-    usable = usable_answer(answer)
-    if as_json:
-        out = {**result_json(result), "language": language, "answer": answer if usable else None,
-               "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
-               "no_llm_because": why_not or None}  # fmt: skip
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
-        return
+    return result, answer, why_not
+
+
+def _say(line: str) -> None:
+    stderr.print(f"dailydiff: {line}", markup=False, highlight=False)
+
+
+def _print(result: Any, answer: dict[str, Any] | None, why_not: str, usable: bool, language: str) -> None:
+    """The answer and its sources on stdout (or the retrieved commits), what to know about it on stderr."""
+    says = SAYS[language]
     for note in reading_notes(result):
-        stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
+        _say(note)
     if not result.hits:
-        stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
+        _say(nothing_found(result))
         return
     if why_not:
-        stderr.print(f"dailydiff: {says['none']} ({why_not}); the retrieved commits follow", markup=False,
-                     highlight=False)  # fmt: skip
+        _say(f"{says['none']} ({why_not}); the retrieved commits follow")
     if answer is not None and not usable:
-        why = why_unusable(answer)
-        stderr.print(f"dailydiff: {says['none']} ({why}); the retrieved commits follow", markup=False,
-                     highlight=False)  # fmt: skip
+        _say(f"{says['none']} ({why_unusable(answer)}); the retrieved commits follow")
     if answer is not None and answer["dropped_lines"]:
-        stderr.print(f"dailydiff: dropped {answer['dropped_lines']} line(s) of the answer that cited commits "
-                     "that were not retrieved", markup=False, highlight=False)  # fmt: skip
-    if not usable:
+        _say(
+            f"dropped {answer['dropped_lines']} line(s) of the answer that cited commits that were not retrieved"
+        )
+    if not usable or answer is None:
         sys.stdout.write(offline_listing(result, language) + "\n")
         return
-    assert answer is not None
     cited = [h for c in answer["cited"] for h in result.hits if short(h.doc.sha) == c]
     rest = [h for h in result.hits if h not in cited]
     out_lines = [answer["answer"], "", f"{says['sources']}:"]

@@ -63,6 +63,28 @@ def init_command(
     if defaults:
         typer.echo(defaults_text(), nl=False)
         return
+    files = _files(directory, repos or [], install, workers, kubernetes, workflow_only=workflow_only)
+    if not force:
+        _refuse_to_overwrite(files)
+    for path, text in files.items():
+        write_file(path, text)
+        stderr.print(f"wrote {path}", markup=False, highlight=False)
+    _next_steps(directory, repos or [], install, workers > 1 or kubernetes)
+
+
+def _refuse_to_overwrite(files: dict[Path, str]) -> None:
+    existing = [path for path in files if path.exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing)
+        raise UsageError(
+            f"{names} already exist(s)", "pass --force to overwrite, or edit the file(s) by hand"
+        )
+
+
+def _files(directory: Path, repos: list[str], install: str | None, workers: int, kubernetes: bool, *,
+           workflow_only: bool) -> dict[Path, str]:  # fmt: skip
+    """The files to write, by path: the config and the workflow (only the workflow, for the config that
+    exists, with --workflow-only), and the Kubernetes CronJob with --kubernetes."""
     if workflow_only:
         existing_config = directory / CONFIG_NAME
         if not existing_config.is_file():
@@ -74,7 +96,7 @@ def init_command(
         settings = loaded.model_dump(mode="json")
         files = {directory / WORKFLOW_PATH: workflow_text(config, install, settings, workers)}
     else:
-        config = config_text(repos or [])
+        config = config_text(repos)
         settings = None
         files = {
             directory / CONFIG_NAME: config,
@@ -82,21 +104,16 @@ def init_command(
         }
     if kubernetes:
         files[directory / KUBERNETES_PATH] = kubernetes_text(config, max(workers, 2), settings, install)
-    existing = [path for path in files if path.exists()]
-    if existing and not force:
-        names = ", ".join(str(p) for p in existing)
-        raise UsageError(
-            f"{names} already exist(s)", "pass --force to overwrite, or edit the file(s) by hand"
-        )
-    for path, text in files.items():
-        write_file(path, text)
-        stderr.print(f"wrote {path}", markup=False, highlight=False)
+    return files
+
+
+def _next_steps(directory: Path, repos: list[str], install: str | None, postgres: bool) -> None:
     say = stderr.print
     if install is None:
-        pin = pinned_install("[postgres]" if workers > 1 or kubernetes else "")
+        pin = pinned_install("[postgres]" if postgres else "")
         say(f"the workflow installs the version that ran init: {pin} (--install to change it)", markup=False,
             highlight=False)  # fmt: skip
-    for key, source in local_sources(repos or [], directory):
+    for key, source in local_sources(repos, directory):
         say(f"warning: {key} = {source!r} is a local path: the workflow runs on a fresh checkout on GitHub's "
             "runners, where it does not exist; follow OWNER/NAME or a git URL there", markup=False,
             highlight=False)  # fmt: skip

@@ -16,9 +16,9 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
+from dailydiff.common.dates import DateSpec, checked_days, clock
+from dailydiff.common.logs import setup_logging
 from dailydiff.common.timewindow import check_timezone
-from dailydiff.engine.dates import DateSpec, checked_days, clock
-from dailydiff.engine.logs import setup_logging
 from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.settings import Settings
 
@@ -127,6 +127,20 @@ SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force",
           "log_format", "summary_json", "config", "data_dir", "yes")  # fmt: skip
 
 
+def check_language_and_zone(lang: str | None, tz: str | None) -> None:
+    """--lang and --tz of the commands that read stored days: checked before any work."""
+    if lang is not None and lang not in LANGUAGES:
+        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
+    if tz is not None:
+        check_timezone(tz)
+
+
+def check_audience(audience: str | None) -> None:
+    """--audience of `weekly` and `digest`: checked before any work."""
+    if audience is not None and audience not in ("engineer", "stakeholder"):
+        raise UsageError(f"unknown audience {audience!r}", "use --audience engineer or --audience stakeholder")
+
+
 def config_dir(config: Path | None) -> Path:
     """Where relative paths in the settings file start: its directory (the current one without -c)."""
     return (config.parent if config is not None else Path.cwd()).resolve()
@@ -194,19 +208,9 @@ class Shared:
             checked_days(dates, tz, now, max_days=settings.run.max_days, yes=self.yes)
         return now
 
-    def over(self, settings: Settings) -> Settings:
-        """A repository's effective settings with these flags on top: a flag beats a [[repos]] key too."""
-        report = {"timezone": self.tz, "language": self.lang, "formats": self.format_list()}
-        return settings.model_copy(
-            update={
-                "report": settings.report.model_copy(
-                    update={k: v for k, v in report.items() if v is not None}
-                ),
-                "analysis": settings.analysis.model_copy(
-                    update={"analyzer": self.analyzer} if self.analyzer else {}
-                ),
-            }
-        )
+    def flags(self) -> dict[str, Any]:
+        """The flags that beat the settings file and a [[repos]] entry's keys (the plan layers them)."""
+        return {"tz": self.tz, "lang": self.lang, "formats": self.format_list(), "analyzer": self.analyzer}
 
     def defaults_note(self, settings: Settings, first_run: Callable[[], bool]) -> str | None:
         """The one line a first run on a terminal prints when the day and language are the defaults, not

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dailydiff.engine.stream import Tally
+from dailydiff.engine.printer import Tally
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,7 +14,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
-from dailydiff.engine.stages import day_figures
+from dailydiff.engine.printer import day_figures
 from dailydiff.errors import DailyDiffError, GateError, UsageError
 
 log = logging.getLogger("dailydiff.report")
@@ -86,28 +85,33 @@ def report_command(
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     say = say_on_stderr(json_logs)
+    from dailydiff.engine import Request, plan
+
     store = open_store(settings)
     try:
-        spec = settings.forge_source(source)  # an address on the configured GitLab: gitlab:group/project
-        job = _adhoc(spec, settings, store, name=name, branch=branch, all_branches=all_branches,
-                     config=config, say=None if quiet else say)  # fmt: skip
+        request = Request("report", settings, store, dates, **shared.flags(), now=now,
+                          config_dir=options.config_dir(config), source=source, name=name, branch=branch or "",
+                          all_branches=all_branches, publish=publish, force=force, explain=explain,
+                          reanalyze=reanalyze, say=None if quiet else say,
+                          open_store=lambda: open_store(settings))  # fmt: skip
         if (
             explain is not None
         ):  # the rules for one commit: found in the store or the repository, nothing built
-            from dailydiff.engine.explain import explain_commit, locate_commit
-
-            sys.stdout.write(explain_commit(locate_commit(job, store, explain, dates, "--explain"), job))
+            sys.stdout.write(plan(replace(request, command="explain")).text)
             return
-        if reanalyze is not None:
-            dates = _reanalyze(job, store, reanalyze, dates, say)
-        note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
-        if note:
-            say(note)
-        outputs = _outputs(shared, settings, dates, output_dir, publish, now)
-        _build(shared, settings, store, job, dates, now, outputs, publish=publish, output_dir=output_dir, say=say,
-               keep_commits=explain is not None)  # fmt: skip
+        planned = plan(request)
+        _say_notes(shared, planned, say)
+        _build(shared, planned, output_dir, say)
     finally:
         store.close()
+
+
+def _say_notes(shared: options.Shared, planned: Any, say: Callable[[str], None]) -> None:
+    """What the plan said (a --reanalyze), then the first run's note on the defaults."""
+    store, settings = planned.request.store, planned.request.settings
+    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
+    for line in [*planned.notes, *([note] if note else [])]:
+        say(line)
 
 
 def _check_flags(branch: str | None, all_branches: bool, explain: str | None, reanalyze: str | None,
@@ -124,43 +128,6 @@ def _check_flags(branch: str | None, all_branches: bool, explain: str | None, re
                          "drop --from/--to (its day is found), or give --date")  # fmt: skip
 
 
-def _adhoc(source: str, settings: Any, store: Any, *, name: str | None, branch: str | None, all_branches: bool,
-           config: Path | None, say: Callable[[str], None] | None) -> Any:  # fmt: skip
-    """The plan's one repository: stored under the name `run` gives it when SOURCE is one of the config's
-    repositories; a second clone with the name of another stored repository gets its own name."""
-    from dailydiff.engine import adhoc_job
-    from dailydiff.engine.names import adhoc_name, configured_name
-    from dailydiff.engine.plan import clash_name
-
-    name = name or configured_name(source, settings, options.config_dir(config))
-    clash = ""
-    if name is None:
-        name, clash = adhoc_name(source, settings, store)
-        if clash and say is not None:
-            say(clash)
-    job = adhoc_job(source, settings, name=name, branch=branch or "", all_branches=all_branches)
-    if clash and name:
-        return replace(job, qualified_name=name.replace("/", "_"))  # its own path too
-    if settings.repos:  # one of the config's repositories: the path `run` gives it
-        from dailydiff.sources import forge_name
-
-        known = name or forge_name(source) or source
-        return replace(job, qualified_name=clash_name(known, settings, options.config_dir(config)))
-    return job
-
-
-def _reanalyze(job: Any, store: Any, sha: str, dates: Any, say: Callable[[str], None]) -> Any:
-    """--reanalyze SHA: its stored analyses dropped; the plan is its day."""
-    from dailydiff.engine.dates import DateSpec
-    from dailydiff.engine.explain import locate_commit
-
-    found = locate_commit(job, store, sha, dates, "--reanalyze")
-    dropped = store.forget_analyses(found.source.repo, found.commit.sha)
-    say(f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
-        f"dropped): building {found.day} again")  # fmt: skip
-    return DateSpec(date=found.day.isoformat())
-
-
 def _outputs(shared: options.Shared, settings: Any, dates: Any, output_dir: Path | None, publish: bool,
              now: Any) -> list[Any]:  # fmt: skip
     """The command's own targets: the files under -o, else stdout."""
@@ -171,18 +138,14 @@ def _outputs(shared: options.Shared, settings: Any, dates: Any, output_dir: Path
     return [stdout_output(shared, dates, settings.report.timezone, publish, now)]
 
 
-def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: Any, now: Any, outputs: list[Any],
-           *, publish: bool, output_dir: Path | None, say: Callable[[str], None], keep_commits: bool) -> None:  # fmt: skip
+def _build(shared: options.Shared, planned: Any, output_dir: Path | None, say: Callable[[str], None]) -> None:
     """The plan's days through the one runner, then the summary (stderr, --summary-json) and the exit."""
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.engine import configured_publishers
-    from dailydiff.engine.deliver import stored_history
-    from dailydiff.engine.stream import RunOptions
-    from dailydiff.publish.base import Secrets
+    from dailydiff.engine import run
 
-    secrets = Secrets(os.environ)
-    history = stored_history(lambda: open_store(settings)) if settings.site.charts else None
-    available = configured_publishers(settings.publish, secrets) if publish else []
+    request = planned.request
+    store, settings = request.store, request.settings
+    outputs = _outputs(shared, settings, request.dates, output_dir, request.publish, planned.now)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     summary: dict[str, Any] | None = None
@@ -191,11 +154,9 @@ def _build(shared: options.Shared, settings: Any, store: Any, job: Any, dates: A
     progress = ProgressBar(stderr, enabled=bar, lines=not shared.quiet, say=say if json_logs else None)
     try:
         with progress as tally:
-            run = RunOptions(dates=dates, force=shared.force, skip_delivered=False, outputs=outputs, tally=tally,
-                             raise_errors=True, secrets=secrets, history=history, now=now,
-                             keep_commits=keep_commits, open_store=lambda: open_store(settings))  # fmt: skip
-            result = _run_days(job, dates, now, run, available, store, settings)
-        summary = _summarise(result, publish, shared.summary_json)
+            planned.request = replace(request, outputs=outputs, tally=tally)
+            result = _days(run(planned))
+        summary = _summarise(result, request.publish, shared.summary_json)
         if not shared.quiet:
             print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
         status = "ok"
@@ -220,22 +181,17 @@ class _Days:
     requests: dict[str, Any] = field(default_factory=dict)
 
 
-def _run_days(job: Any, dates: Any, now: Any, run: Any, available: Any, store: Any, settings: Any) -> _Days:
-    """A plan of one repository's days, run by the one runner (the same as `run`'s, for one repository)."""
-    from dailydiff.engine.runner import Plan, run_plan
-    from dailydiff.engine.units import DayUnit
-
-    plan = Plan()
-    for date in dates.resolve(job.settings.report.timezone, now):
-        plan.add(DayUnit(job, date))
-    outcomes = run_plan(plan, run, available, store, settings)
+def _days(outcomes: list[Any]) -> _Days:
+    """The plan's one repository as its day outcomes say it."""
     first = outcomes[0].figures if outcomes else {}
     repo = next((o.repo for o in outcomes if o.repo), None)
     return _Days(repo, outcomes, int(first.get("fetched", 0)), dict(first.get("requests", {})))
 
 
 def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
-    summary = summary_dict(result)
+    from dailydiff.engine.printer import envelope, exit_code
+
+    summary = {**envelope("report", result.days, exit_code(result.days)), **summary_dict(result)}
     summary["written"] = [p for d in result.days for p in d.written]
     if publish:
         summary["publish"] = [
@@ -250,7 +206,7 @@ def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
 
 def _raise_for(result: Any, settings: Any) -> None:
     """A gated day exits 6; failed deliveries 7/8/74 (the same rule as every command)."""
-    from dailydiff.engine.deliver import failure_error
+    from dailydiff.engine.printer import failure_error
 
     gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
     if gated:
@@ -289,16 +245,17 @@ def write_interrupted_summary(
 
     from dailydiff.cli.app import EXIT_INTERRUPTED
     from dailydiff.common.secrets import scrub
+    from dailydiff.engine.printer import SUMMARY_VERSION
     from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
-        "command": command, "status": "interrupted" if error is None else "failed",
+        "summary_version": SUMMARY_VERSION, "command": command, "status": "interrupted" if error is None else "failed",
         "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
         "duration_seconds": round(time.monotonic() - tally.started, 3),
         "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
                      "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
-        "resume": "run the same command again: everything analysed so far is stored",
+        "resume": "run the same command again: everything analysed so far is stored", "units": [],
     }  # fmt: skip
     if error is not None:
         summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}
@@ -402,7 +359,7 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
 def print_summary(
     result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
 ) -> None:
-    from dailydiff.cli.summary import delivery_lines
+    from dailydiff.engine.printer import delivery_lines
 
     for day in result.days:
         r = day.report
@@ -433,7 +390,7 @@ def print_summary(
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
-    from dailydiff.engine.stages import failure_ratio
+    from dailydiff.engine.printer import failure_ratio
 
     worst = max(gated, key=lambda d: failure_ratio(d.report))
     kept = sum(d.status == "kept-previous" for d in gated)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -64,13 +65,7 @@ def copy_command(
 ) -> None:
     """Copy every row of SRC into DST (SQLite → PostgreSQL or back). Rows DST already has are kept, so an
     interrupted copy resumes when run again; nothing is deleted from either store."""
-    src_location, dst_location = resolve_location(source, config), resolve_location(target, config)
-    if str(src_location) == str(dst_location):
-        raise UsageError("SRC and DST are the same store", "name two different stores")
-    if isinstance(src_location, Path) and not src_location.is_file():
-        raise StoreError(
-            f"no store at {src_location}", "check SRC: a dailydiff.sqlite3 file or its data directory"
-        )
+    src_location, dst_location = _locations(source, target, config)
     with (
         Store.connect(src_location, on_slow=say_store_upgrade) as src,
         Store.connect(dst_location, on_slow=say_store_upgrade) as dst,
@@ -92,18 +87,31 @@ def copy_command(
                 f"{dst.location} has fewer rows than {src.location} in {', '.join(sorted(short))}",
                 "run the same command again",
             )
-    # Rows read from SRC, and rows DST did not have before (the ones it had are kept, not copied again).
+    resolved = f"; {len(conflicts)} conflicting row(s) resolved as listed" if conflicts else ""
+    typer.echo(f"{_copied(counts, before, after)}; {dst.location} has every row of {src.location}" + resolved)
+
+
+def _locations(source: str, target: str, config: Path | None) -> tuple[Any, Any]:
+    src_location, dst_location = resolve_location(source, config), resolve_location(target, config)
+    if str(src_location) == str(dst_location):
+        raise UsageError("SRC and DST are the same store", "name two different stores")
+    if isinstance(src_location, Path) and not src_location.is_file():
+        raise StoreError(
+            f"no store at {src_location}", "check SRC: a dailydiff.sqlite3 file or its data directory"
+        )
+    return src_location, dst_location
+
+
+def _copied(counts: dict[str, int], before: dict[str, int], after: dict[str, int]) -> str:
+    """Rows read from SRC, and rows DST did not have before (the ones it had are kept, not copied again)."""
     read = sum(counts.values())
     added = {table: max(0, after.get(table, 0) - before.get(table, 0)) for table in counts}
     details = ", ".join(f"{table} {n}" for table, n in added.items() if n)
-    resolved = f"; {len(conflicts)} conflicting row(s) resolved as listed" if conflicts else ""
     if not read:
-        what = "nothing to copy (empty store)"
-    elif not sum(added.values()):
-        what = f"nothing new to copy ({read} row(s) read, every one already there)"
-    else:
-        what = f"copied {sum(added.values())} new row(s) of {read} read ({details})"
-    typer.echo(f"{what}; {dst.location} has every row of {src.location}" + resolved)
+        return "nothing to copy (empty store)"
+    if not sum(added.values()):
+        return f"nothing new to copy ({read} row(s) read, every one already there)"
+    return f"copied {sum(added.values())} new row(s) of {read} read ({details})"
 
 
 def _say(line: str) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from dailydiff.common.private import exposure, private_dir
 from dailydiff.common.secrets import is_weak
 from dailydiff.doctor.base import CHECK_DEADLINE, Check, CheckResult, DoctorContext, RepoProbe
-from dailydiff.engine.plan import redact, resolve_source
+from dailydiff.engine.identity import resolve_source
+from dailydiff.engine.jobs import redact
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind

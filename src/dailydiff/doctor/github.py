@@ -153,7 +153,7 @@ def probe_github(
 
 
 def _is_github(source: str, ctx: DoctorContext) -> bool:
-    from dailydiff.engine.plan import resolve_source
+    from dailydiff.engine.identity import resolve_source
 
     try:
         return source_kind(resolve_source(source, ctx.base_dir)) == "github"

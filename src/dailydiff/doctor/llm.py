@@ -22,7 +22,7 @@ from dailydiff.analysis.llm import (
 )
 from dailydiff.analysis.schema import AnswerError, load_json, response_format
 from dailydiff.doctor.base import CheckResult, DoctorContext
-from dailydiff.engine.plan import effective_settings
+from dailydiff.engine.jobs import effective_settings
 from dailydiff.settings import Settings
 
 SCHEMA: dict[str, Any] = {

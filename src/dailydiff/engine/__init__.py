@@ -1,6 +1,9 @@
 """The engine: plans units (repository × day) and streams them through the stages — the one place that
 wires fetch → store → score → analyse → overview → render → deliver, for every command.
 
+A command sees only ``Request``, ``plan``, ``run`` and the ``printer``: it parses its flags into one
+``Request``, calls ``plan(request)`` then ``run(plan)``, and prints the outcomes with the printer.
+
 The names below are imported on first use, so that importing one engine module does not import the
 streaming engine, the analysers and the publishers with it.
 """
@@ -11,35 +14,45 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dailydiff.engine.dates import DateSpec
+    from dailydiff.common.dates import DateSpec
     from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver, publishers_for
-    from dailydiff.engine.plan import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
-    from dailydiff.engine.stream import RepoResult, RunOptions, Tally, build_reports, run_jobs
+    from dailydiff.engine.jobs import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
+    from dailydiff.engine.printer import Tally
+    from dailydiff.engine.runner import build_reports, run_jobs
+    from dailydiff.engine.stream import RepoResult, RunOptions
 
 _WHERE = {
-    "DateSpec": "dates",
+    "Request": "request",
+    "plan": "commands",
+    "run": "commands",
     "DeliveryResult": "deliver",
     "configured_publishers": "deliver",
     "deliver": "deliver",
     "publishers_for": "deliver",
-    "RepoJob": "plan",
-    "Shard": "plan",
-    "adhoc_job": "plan",
-    "parse_shard": "plan",
-    "plan_jobs": "plan",
-    "redact": "plan",
-    "shard_of": "plan",
+    "RepoJob": "jobs",
+    "Shard": "jobs",
+    "adhoc_job": "jobs",
+    "parse_shard": "jobs",
+    "plan_jobs": "jobs",
+    "redact": "jobs",
+    "shard_of": "jobs",
     "RepoResult": "stream",
     "RunOptions": "stream",
-    "Tally": "stream",
-    "build_reports": "stream",
-    "run_jobs": "stream",
+    "Tally": "printer",
+    "build_reports": "runner",
+    "run_jobs": "runner",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
+    if name not in _WHERE and name not in ("printer", "DateSpec"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "printer":
+        return importlib.import_module(f"{__name__}.printer")
+    if name == "DateSpec":
+        from dailydiff.common.dates import DateSpec
+
+        return DateSpec
     value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
     globals()[name] = value
     return value
@@ -50,6 +63,7 @@ __all__ = [
     "DeliveryResult",
     "RepoJob",
     "RepoResult",
+    "Request",
     "RunOptions",
     "Shard",
     "Tally",
@@ -58,9 +72,12 @@ __all__ = [
     "configured_publishers",
     "deliver",
     "parse_shard",
+    "plan",
     "plan_jobs",
+    "printer",
     "publishers_for",
     "redact",
+    "run",
     "run_jobs",
     "shard_of",
 ]

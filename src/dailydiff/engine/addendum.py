@@ -12,14 +12,18 @@ The ledger also keeps, per target, one row per announced commit (under the day's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from dailydiff.engine.deliver import DeliveryResult, deliver
+from dailydiff.engine.deliver import DeliveryResult
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import addendum_edition
+from dailydiff.render.edition import Edition, addendum_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.render.digest import DayDigest
 
 _ANNOUNCED = "#late:"
 
@@ -56,6 +60,7 @@ def deliver_addendum(
     secrets: Secrets | None,
     claim_timeout: float,
     owner: str,
+    send: Callable[..., tuple[list[DeliveryResult], list[str]]],
 ) -> list[DeliveryResult]:
     """After the day's own deliveries (``delivered``, one per target): each chat and e-mail target that
     already had the day (its delivery was skipped as done) gets one addendum of the late commits it was not
@@ -76,7 +81,7 @@ def deliver_addendum(
             _record(store, unit, publisher, untold, owner, "in the day's report")
             continue
         edition = addendum_edition(report, untold, settings)
-        [result] = deliver(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
+        [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                            owner=owner)  # fmt: skip
         if result.status != "failed":
             _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
@@ -123,4 +128,92 @@ def _record(
                                 seen=seen):  # fmt: skip
             store.finish_delivery(
                 *unit, target, owner=owner, state="delivered", content_hash=commit.sha, detail=how
+            )
+
+
+# --- a digest-day's addendum: a repository whose day arrived after the digest was sent ------------------
+
+_TOLD = "#day:"
+
+
+def deliver_digest_addendum(
+    digest: DayDigest,
+    settings: Settings,
+    targets: Sequence[Publisher],
+    delivered: Sequence[DeliveryResult],
+    store: Store,
+    *,
+    force: bool,
+    secrets: Secrets | None,
+    claim_timeout: float,
+    send: Callable[..., tuple[list[DeliveryResult], list[str]]],
+) -> list[DeliveryResult]:
+    """A digest-day built again because a day it lacked arrived later (a repository in a later timezone):
+    each chat and e-mail target that had the digest gets one addendum of the repositories it was sent
+    without. The ledger keeps, per target, one row per repository told (under the digest's key, target
+    ``<target>#day:<repo>``): the whole digest sent just now tells every stored one; an addendum never
+    repeats one."""
+    unit = (f"digest:{digest.name}", digest.date, digest.language)
+    stored = [r.repo for r in digest.repos if r.stored]
+    rows = store.deliveries(*unit)
+    results = []
+    for publisher, outcome in zip(targets, delivered, strict=True):
+        if publisher.updates_in_place or outcome.status in ("failed", "waiting") or not stored:
+            continue
+        told = {t.split(_TOLD, 1)[1] for t in rows if t.startswith(publisher.target + _TOLD)}
+        untold = [repo for repo in stored if repo not in told]
+        if not untold:
+            continue
+        if outcome.status == "ok" or not told:  # the whole digest went out now (or before rows were kept)
+            _record_told(store, unit, publisher, untold, "in the digest")
+            continue
+        edition = digest_addendum_edition(digest, untold, settings)
+        [result], _ = send(
+            edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout
+        )
+        if result.status != "failed":
+            _record_told(store, unit, publisher, untold, f"addendum {edition.key.repo}")
+        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
+                                      f"addendum ({', '.join(untold)}): {result.detail}", result.content_hash,
+                                      result.recovered))  # fmt: skip
+    return results
+
+
+def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: Settings) -> Edition:
+    """The digest of ``repos`` alone, for that day: its own ledger key (``digest:<name>#late:<hash>``) and
+    a title that names what it adds."""
+    import hashlib
+
+    from dailydiff.render.edition import UnitKey, digest_edition
+
+    chosen = set(repos)
+    part = digest.model_copy(
+        update={
+            "repos": [r for r in digest.repos if r.repo in chosen],
+            "high": [c for c in digest.high if c.repo in chosen],
+            "watch": [c for c in digest.watch if c.repo in chosen],
+            "total": sum(r.total for r in digest.repos if r.repo in chosen),
+        }
+    )
+    edition = digest_edition(part, settings)
+    tag = hashlib.sha256(",".join(sorted(chosen)).encode()).hexdigest()[:16]
+    edition.key = UnitKey(f"digest:{digest.name}#late:{tag}", digest.date, digest.language)
+    edition.title = f"{edition.title} + {', '.join(repos)}"
+    edition.subject = f"{edition.subject} + {', '.join(repos)}"
+    return edition
+
+
+def _record_told(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, repos: Sequence[str],
+                 how: str) -> None:  # fmt: skip
+    from dailydiff.engine.deliver import claim_owner
+
+    owner = claim_owner()
+    for repo in repos:
+        target = f"{publisher.target}{_TOLD}{repo}"
+        seen = store.delivery(*unit, target)
+        if store.claim_delivery(
+            *unit, target, publisher=publisher.name, content_hash=repo, owner=owner, seen=seen
+        ):
+            store.finish_delivery(
+                *unit, target, owner=owner, state="delivered", content_hash=repo, detail=how
             )

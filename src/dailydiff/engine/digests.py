@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dailydiff.engine.deliver import pick_publishers
-from dailydiff.engine.plan import qualified_ids
+from dailydiff.engine.identity import configured_refs
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
-from dailydiff.publish.base import Publisher, Status
+from dailydiff.publish.base import Publisher
 from dailydiff.render.digest import (
     DayDigest,
     build_day_digest,
@@ -30,7 +30,6 @@ from dailydiff.render.digest import (
 from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
-DIGEST_FORMATS = ("md", "json", "html")
 OVERVIEW_COMMITS = 40  # the most high / watched commits one overview request is written from
 
 
@@ -100,7 +99,7 @@ def build_digest_day(
     repository's id (the plan's); each one the digest covers is named, with "no report" where it has none."""
     language = entry.language or settings.report.language
     stored = _stored_reports(store, date, language)
-    configured = list(configured) if configured is not None else qualified_ids(settings.repos)
+    configured = list(configured) if configured is not None else [r.id for r in configured_refs(settings)]
     # With [[repos]], the digest covers the configured repositories: a clone once reported ad hoc under
     # another id (`report ./clone`, then a `name` in the config) is not counted twice. Without, the stored.
     known = configured if settings.repos else list(dict.fromkeys([*configured, *stored]))
@@ -150,12 +149,3 @@ def llm_for_digests(settings: Settings, store: Store) -> Any:
     if settings.analysis.analyzer == "heuristic" or not llm_configured(settings):
         return None
     return make_analyzer("llm", settings, store)
-
-
-def summary_line(outcomes: Sequence[Any]) -> str:
-    """The digests' one line: how many, where their overviews came from, what was delivered."""
-    sent = sum(p.status == Status.OK.value for o in outcomes for p in o.publish)
-    failed = sum(p.status == "failed" for o in outcomes for p in o.publish)
-    sources = [o.figures.get("overview") for o in outcomes]
-    return (f"{len(outcomes)} digest(s) built ({sources.count('llm')} overview(s) asked of the LLM, "
-            f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip

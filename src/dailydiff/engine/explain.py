@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from dailydiff.common.dates import DateSpec
 from dailydiff.common.timewindow import day_window, local_date_of
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.plan import RepoJob
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.errors import UsageError
 from dailydiff.models import Commit, Level
 from dailydiff.scoring.rules import explain

@@ -16,24 +16,35 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import run_sync
-from dailydiff.engine.alerts import AlertUnit, add_alerts
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import pick_publishers
+from dailydiff.common.dates import DateSpec
+from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
+from dailydiff.engine.identity import configured_refs
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
-from dailydiff.engine.plan import RepoJob, qualified_ids
-from dailydiff.engine.release import NotesUnit, ReleaseUnit, plan_releases
-from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, StoredDayUnit, WeekUnit
+from dailydiff.engine.alerts import add_alerts
+from dailydiff.engine.release import plan_releases
+from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
-from dailydiff.publish.base import Publisher
-from dailydiff.settings import Settings
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.render.edition import Edition
+from dailydiff.settings import Settings, WatchTopic
+from dailydiff.sources import CommitSource
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.analysis import Analyzer
+    from dailydiff.engine.stages import RangeOutcome
+    from dailydiff.engine.stream import RepoResult, RunOptions
+    from dailydiff.render.edition import Edition
+    from dailydiff.settings import WatchTopic
+    from dailydiff.sources import CommitSource
 
 log = logging.getLogger("dailydiff.run")
 
-Unit = DayUnit | DigestUnit | WeekUnit | StoredDayUnit | LookBackUnit | AlertUnit | ReleaseUnit | NotesUnit
+Unit = Any  # any class with the Unit surface (engine/units.py's ``Unit`` protocol)
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
 BuildBatch = Callable[[Sequence[Any]], Awaitable[tuple[bool, str, list[UnitOutcome]]]]
 
@@ -102,10 +113,21 @@ class LocalClaims:
 
 @dataclass
 class Plan:
-    """Every unit of a command, keyed, in order (days, then digests, then weeks), with their needs."""
+    """Every unit of a command, keyed, in order (days, then digests, then weeks), with their needs; and
+    what running them takes (engine/commands.py builds it from the command's ``Request``)."""
 
     units: dict[str, Unit] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # lines the command prints before it starts (catch-up)
+    request: Any = None  # the command's Request
+    available: list[Publisher] = field(default_factory=list)  # every configured target
+    jobs: list[RepoJob] = field(default_factory=list)  # the repositories (after sharding)
+    shard: Any = None
+    now: dt.datetime | None = None
+    text: str = ""  # what a command that builds nothing prints (`report --explain`, `publish --dry-run`)
+    missing: list[str] = field(default_factory=list)  # the days asked for that the store has none of
+    repo: str = ""  # the one repository a `publish` plan sends the days of
+    rows: list[dict[str, Any]] = field(default_factory=list)  # `publish --dry-run`: what would be sent
+    options: Any = None  # the RunOptions it ran with (set by `run`)
 
     def add(self, unit: Unit) -> None:
         self.units.setdefault(unit.key, unit)
@@ -119,8 +141,8 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Request:
-    """What a command asks of the plan."""
+class Span:
+    """Which days a plan of repositories covers, and what it builds of them."""
 
     dates: DateSpec
     now: dt.datetime
@@ -130,11 +152,11 @@ class Request:
     look_back: bool = False  # a shared plan: each repository's look-back for late commits is a unit
 
 
-def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, store: Store | None,
-             base_dir: Any = None) -> Plan:  # fmt: skip
+def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: Store | None,
+             base_dir: Any = None, available: Sequence[Publisher] = ()) -> Plan:  # fmt: skip
     """The units of a run: each repository's days (and its missed nights), then the digest-days of those
-    days, then the weeks they complete."""
-    plan = Plan()
+    days, then the weeks they complete; the targets of each chosen here."""
+    plan = Plan(available=list(available), jobs=list(jobs), now=request.now)
     caught: dict[str, list[dt.date]] = {}
     for job in jobs:
         tz = job.settings.report.timezone
@@ -155,12 +177,22 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Request, stor
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
                              f"{', '.join(sorted(caught))}")  # fmt: skip
-    if request.digests:
-        _plan_digests(plan, settings, jobs, request, base_dir)
-    if request.weeks:
-        _plan_weeks(plan, jobs)
-    plan_releases(plan, jobs, request.now)  # [notes] on_tag: each repository's new tags (engine/release.py)
+    for add_units in RUN_UNITS:
+        add_units(PlanContext(plan, settings, jobs, request, store, base_dir, available))
     return plan
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a unit kind planned beside a run's days is planned from."""
+
+    plan: Plan
+    settings: Settings
+    jobs: Sequence[RepoJob]
+    span: Span
+    store: Store | None
+    base_dir: Any
+    available: Sequence[Publisher]
 
 
 def _span(days: Sequence[dt.date]) -> str:
@@ -203,32 +235,59 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
             plan.add(LookBackUnit(job, today, own))
 
 
-def _plan_digests(
-    plan: Plan, settings: Settings, jobs: Sequence[RepoJob], request: Request, base_dir: Any
-) -> None:
+def _plan_digests(at: PlanContext) -> None:
     """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
-    if not settings.digest:
+    plan, settings, jobs, request, base_dir, available, store = (at.plan, at.settings, at.jobs, at.span,
+                                                                 at.base_dir, at.available, at.store)  # fmt: skip
+    if not settings.digest or not request.digests:
         return
+    from dailydiff.engine.digests import digest_publishers
+
     tz = settings.report.timezone
     dates = set(request.dates.resolve(tz, request.now))
     dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
-    ids = tuple(qualified_ids(settings.repos, base_dir)) if settings.repos else tuple(j.repo_id for j in jobs)
+    # A day of a repository in another timezone arrives after the digest-day of its date was sent: a need
+    # that became ready. That digest-day is built again (and its addendum sent once, engine/addendum.py).
+    later = {u.date for u in plan.days() if u.job.settings.report.timezone != tz} - dates
+    ids = (
+        tuple(r.id for r in configured_refs(settings, base_dir))
+        if settings.repos
+        else tuple(j.repo_id for j in jobs)
+    )
     for index, entry in enumerate(settings.digest, 1):
-        for date in sorted(dates):
+        targets = tuple(digest_publishers(entry, index, available))
+        language = entry.language or settings.report.language
+        sent = {d for d in later if store is not None and store.deliveries(entry.ledger_repo, d, language)}
+        for date in sorted(dates | sent):
             needs = tuple(u.key for u in plan.days() if u.date == date)
-            plan.add(DigestUnit(entry, index, date, ids, needs))
+            plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
 
 
-def _plan_weeks(plan: Plan, jobs: Sequence[RepoJob]) -> None:
+def _plan_weeks(at: PlanContext) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
+    from dailydiff.engine.weekly import weekly_publishers
+
+    plan, jobs, available = at.plan, at.jobs, at.available
+    if not at.span.weeks:
+        return
     for job in jobs:
+        targets = tuple(weekly_publishers(job.settings, available))
         for unit in [u for u in plan.days() if u.job is job]:
             if not job.settings.weekly.delivers_on(unit.date):
                 continue
             monday = unit.date - dt.timedelta(days=unit.date.weekday())
             needs = tuple(u.key for u in plan.days() if u.job is job and 0 <= (u.date - monday).days < 7)
-            plan.add(WeekUnit(job.repo_id, job.label, job.settings, monday, needs))
+            plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
+
+
+# The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
+# one function that adds its units to the plan (with their needs and targets). A new kind registers here.
+def _plan_releases(context: PlanContext) -> None:
+    plan_releases(context.plan, context.jobs, context.span.now)  # [notes] on_tag: new tags (engine/release.py)
+
+
+RUN_UNITS: list[Callable[[PlanContext], None]] = [_plan_digests, _plan_weeks, _plan_releases]
 
 
 # --- running it --------------------------------------------------------------------------------------------
@@ -249,6 +308,7 @@ def run_plan(
 
     claims = claims or LocalClaims()
     shared = claims.shared
+    options = replace(options, hand_over=hand_over)  # every edition of the run reaches its targets here
     if shared:  # a unit checks its own day for late commits; the look-back before today is a whole run's
         options = replace(options, lookback=False)
 
@@ -322,4 +382,108 @@ def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequen
     check_digest_publishers(settings, available)
 
 
-__all__ = ["Claimed", "LocalClaims", "Plan", "Request", "check_targets", "day_key", "plan_run", "run_plan"]
+# --- the one way to a target -------------------------------------------------------------------------------
+
+
+def hand_over(
+    edition: Edition,
+    targets: Sequence[Publisher],
+    store: Store | None,
+    *,
+    outputs: Sequence[Publisher] = (),
+    force: bool = False,
+    secrets: Secrets | None = None,
+    claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
+    owner: str | None = None,
+) -> tuple[list[DeliveryResult], list[str]]:
+    """Where every unit's edition reaches a target — the one call of ``deliver`` (engine/deliver.py): the
+    command's own ``outputs`` first (stdout, -o: no ledger), then ``targets`` through the ledger of
+    ``store``. Returns the targets' deliveries and the files the outputs wrote."""
+    sent: list[list[DeliveryResult]] = []
+    for group, ledger in ((outputs, None), (targets, store)):
+        sent.append(deliver(edition, group, ledger, force=force, secrets=secrets, claim_timeout=claim_timeout,
+                            owner=owner) if group else [])  # fmt: skip
+    return sent[1], [path for out in sent[0] for path in out.paths]
+
+
+# --- whole repositories without a plan (scripts, benchmarks, tests of the engine itself) ------------------
+
+
+async def _run_jobs(
+    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
+) -> list[RepoResult]:
+    """Every job at once in this event loop; results in order."""
+    from dailydiff.engine.stream import Engine
+
+    async with Engine(store, replace(options, hand_over=hand_over)) as engine:
+        engine.count_units(jobs)
+        return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
+
+
+def run_jobs(
+    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
+) -> list[RepoResult]:
+    """Whole repositories through the engine on a fresh event loop, without the runner (no digests, weeks or
+    claims): for scripts, benchmarks and tests of the engine itself; the commands go through
+    engine/runner.py. Ctrl-C cancels it at once: everything analysed so far is stored."""
+    if not jobs:
+        return []
+    from dailydiff.store import open_store
+
+    own = store is None
+    store = store or open_store(jobs[0].settings)
+    try:
+        return run_sync(_run_jobs(jobs, options, available, store))
+    finally:
+        if own:
+            store.close()
+
+
+def build_reports(
+    source: CommitSource,
+    dates: Sequence[dt.date],
+    settings: Settings,
+    store: Store,
+    analyzer: Analyzer,
+    *,
+    now: dt.datetime | None = None,
+    watch: Sequence[WatchTopic] = (),
+) -> RangeOutcome:
+    """The reports of an already opened source, through the engine (no publishers, no outputs): a plan
+    of one repository for scripts, benchmarks and tests."""
+    from dailydiff.engine.identity import repo_ref
+    from dailydiff.engine.jobs import adhoc_job
+    from dailydiff.engine.stages import DayOutcome, RangeOutcome
+    from dailydiff.engine.stream import Engine, RunOptions
+
+    job = adhoc_job(repo_ref(settings, source.repo, name=source.repo), settings, watch=watch)
+    options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()), now=now,
+                         skip_delivered=False, raise_errors=True, hand_over=hand_over)  # fmt: skip
+
+    async def main() -> RepoResult:
+        async with Engine(store, options) as engine:
+            return await engine.run_job(job, [], source=source, analyzer=analyzer)
+
+    result = run_sync(main())
+    wanted = set(dates)
+    days = [
+        DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
+        for d in result.days
+        if d.report is not None and d.date in wanted
+    ]  # fmt: skip
+    return RangeOutcome(days=days, fetched=result.fetched)
+
+
+__all__ = [
+    "Claimed",
+    "LocalClaims",
+    "Plan",
+    "Span",
+    "build_reports",
+    "check_targets",
+    "day_key",
+    "hand_over",
+    "plan_run",
+    "run_jobs",
+    "run_plan",
+]

@@ -33,26 +33,24 @@ from typing import Any
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
-from dailydiff.common.aio import run_sync
+from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.addendum import deliver_addendum, late_commits, owes_addendum
-from dailydiff.engine.dates import DateSpec
 from dailydiff.engine.deliver import (
     DeliveryResult,
     History,
     claim_owner,
-    deliver,
     delivery_alerts,
     is_delivered,
     publishers_for,
 )
+from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
-from dailydiff.engine.plan import RepoJob, adhoc_job, log_extra, redact
+from dailydiff.engine.printer import Tally
 from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.stages import (
     DayOutcome,
-    RangeOutcome,
     gate,
     report_commit,
     report_stats,
@@ -79,7 +77,7 @@ from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
-from dailydiff.store import Store, open_store
+from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
@@ -118,23 +116,6 @@ class RepoResult:
 
 
 @dataclass
-class Tally:
-    """Where the run stands, for the progress bar and the plain progress lines."""
-
-    units_total: int = 0
-    units_done: int = 0
-    commits_total: int = 0  # analysable commits listed so far
-    commits_done: int = 0
-    commits_stored: int = 0  # of those done, the ones whose analysis was already in the store
-    started: float = field(default_factory=time.monotonic)
-    in_flight: Callable[[], int] = lambda: 0
-    on_change: Callable[[Tally], None] = lambda tally: None
-
-    def changed(self) -> None:
-        self.on_change(self)
-
-
-@dataclass
 class RunOptions:
     dates: DateSpec
     force: bool = False  # rebuild and re-deliver days already delivered
@@ -156,6 +137,16 @@ class RunOptions:
     keep_commits: bool = True
     # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
     lookback: bool = True
+    # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
+    # through it — the command's outputs and the ledger's targets.
+    hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
+
+    def handed(self) -> Callable[..., tuple[list[DeliveryResult], list[str]]]:
+        if self.hand_over is None:
+            raise RuntimeError(
+                "the engine runs under the runner (engine/runner.py), which hands editions over"
+            )
+        return self.hand_over
 
 
 # the engine ---------------------------------------------------------------------------------------
@@ -737,9 +728,8 @@ class Engine:
         shown = [
             o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)
         ]
-        written: list[str] = []
-        for output in deliver(edition, shown, None, secrets=self.options.secrets):
-            written += output.paths
+        hand = self.options.handed()
+        _, written = hand(edition, (), None, outputs=shown, secrets=self.options.secrets)
         if day.kept_previous or day.gated:
             status = "kept-previous" if day.kept_previous else "gated"
             log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
@@ -753,10 +743,11 @@ class Engine:
         # each delivery before it is sent, so another process never sends it too.
         def send(store: Store) -> list[DeliveryResult]:
             owner, timeout = claim_owner(), repo.settings.run.claim_timeout
-            done = deliver(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
+            done, _ = hand(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
                            claim_timeout=timeout, owner=owner)  # fmt: skip
             return done + deliver_addendum(report, repo.settings, repo.publishers, done, store, force=self.options.force,
-                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner)  # fmt: skip
+                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner,
+                                           send=hand)  # fmt: skip
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
@@ -771,7 +762,7 @@ class Engine:
         else:
             results = send(self.store)
         # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
-        # (cli/summary.py), with every other unit's.
+        # (engine/printer.py), with every other unit's.
         log.info(
             "%s: %d commit(s), %d watched; published to %s",
             report.date,
@@ -834,59 +825,3 @@ def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str
 
 
 # entry points ---------------------------------------------------------------------------------------
-
-
-async def _run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
-) -> list[RepoResult]:
-    """Every job at once in this event loop; results in order."""
-    async with Engine(store, options) as engine:
-        engine.count_units(jobs)
-        return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
-
-
-def run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
-) -> list[RepoResult]:
-    """Whole repositories through the engine on a fresh event loop, without the runner (no digests, weeks or
-    claims): for scripts, benchmarks and tests of the engine itself; the commands go through
-    engine/runner.py. Ctrl-C cancels it at once: everything analysed so far is stored."""
-    if not jobs:
-        return []
-    own = store is None
-    store = store or open_store(jobs[0].settings)
-    try:
-        return run_sync(_run_jobs(jobs, options, available, store))
-    finally:
-        if own:
-            store.close()
-
-
-def build_reports(
-    source: CommitSource,
-    dates: Sequence[dt.date],
-    settings: Settings,
-    store: Store,
-    analyzer: Analyzer,
-    *,
-    now: dt.datetime | None = None,
-    watch: Sequence[WatchTopic] = (),
-) -> RangeOutcome:
-    """The reports of an already opened source, through the engine (no publishers, no outputs): a plan
-    of one repository for scripts, benchmarks and tests."""
-    job = adhoc_job(source.repo, settings, watch=watch)
-    options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()),
-                         now=now, skip_delivered=False, raise_errors=True)  # fmt: skip
-
-    async def main() -> RepoResult:
-        async with Engine(store, options) as engine:
-            return await engine.run_job(job, [], source=source, analyzer=analyzer)
-
-    result = run_sync(main())
-    wanted = set(dates)
-    days = [
-        DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
-        for d in result.days
-        if d.report is not None and d.date in wanted
-    ]  # fmt: skip
-    return RangeOutcome(days=days, fetched=result.fetched)

@@ -15,7 +15,7 @@ Every kind is one class with the same small surface:
   one unit at a time);
 - ``build(context, units) → [UnitOutcome]``: builds and delivers them through the one deliver.
 
-Each unit ends in one ``UnitOutcome``; cli/summary.py turns outcomes into the ✓/–/✗ lines, the JSON
+Each unit ends in one ``UnitOutcome``; engine/printer.py turns outcomes into the ✓/–/✗ lines, the JSON
 summary and the exit code, whatever the kind.
 """
 
@@ -26,10 +26,13 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from dailydiff.engine.dates import DateSpec
-from dailydiff.engine.deliver import DeliveryResult, deliver, delivery_alerts, is_delivered, pick_publishers
+from dailydiff.common.dates import DateSpec
+from dailydiff.common.secrets import scrub
+from dailydiff.engine.deliver import DeliveryResult, delivery_alerts, is_delivered
+from dailydiff.engine.identity import RepoRef
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import (
     BUILT,
     EMPTY,
@@ -39,7 +42,6 @@ from dailydiff.engine.outcome import (
     UnitOutcome,
     day_key,
 )
-from dailydiff.engine.plan import RepoJob
 from dailydiff.models import DayReport
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition, UnitKey
@@ -47,6 +49,35 @@ from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
+
+
+class Unit(Protocol):
+    """What every unit kind is (the runner needs nothing else): a key, the keys it needs, a batch, how lines
+    name it, its date, and ``build`` — which makes its edition and hands it to the runner
+    (``context.options.handed()``, through ``send`` below), returning one outcome per unit.
+
+    A new kind touches three places: this class (its own module beside this one), its edition builder
+    (render/edition.py, or its own render module), and one registration line: ``RUN_UNITS`` in
+    engine/runner.py for the units a `run` plans, or ``PLANNERS`` in engine/commands.py for a command of its
+    own."""
+
+    kind: ClassVar[str]
+    needs: tuple[str, ...]
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def batch(self) -> str: ...
+
+    @property
+    def date(self) -> dt.date: ...
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]: ...
 
 
 @dataclass
@@ -68,13 +99,12 @@ class Context:
 
 def send(edition: Edition, targets: Sequence[Publisher], store: Store, context: Context,
          claim_timeout: float) -> tuple[list[DeliveryResult], list[str]]:  # fmt: skip
-    """The one call that sends a unit's edition: to the command's own outputs (stdout, -o: no ledger), then
-    to its targets (the ledger decides what is sent). Returns the deliveries and the files written."""
-    written = [path for out in deliver(edition, context.options.outputs, None, secrets=context.options.secrets)
-               for path in out.paths]  # fmt: skip
-    results = deliver(edition, targets, store, force=context.options.force, secrets=context.options.secrets,
-                      claim_timeout=claim_timeout)  # fmt: skip
-    return results, written
+    """A unit hands its edition to the runner (engine/runner.py ``hand_over``): to the command's own outputs
+    (stdout, -o: no ledger), then to its targets (the ledger decides what is sent). Returns the deliveries
+    and the files written."""
+    return context.options.handed()(edition, targets, store, outputs=context.options.outputs,
+                                    force=context.options.force, secrets=context.options.secrets,
+                                    claim_timeout=claim_timeout)  # fmt: skip
 
 
 # --- a repository's day ------------------------------------------------------------------------------
@@ -238,7 +268,7 @@ class DigestUnit:
     date: dt.date
     repos: tuple[str, ...]  # every configured repository id (the digest's patterns pick among them)
     needs: tuple[str, ...] = ()
-    publish: bool = True
+    targets: tuple[Publisher, ...] = ()  # chosen by the plan: its publishers (none: the command's outputs)
     builder: str = "dailydiff run"
 
     @property
@@ -259,14 +289,15 @@ class DigestUnit:
         return outcomes, _undelivered(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
-        from dailydiff.engine.digests import build_digest_day, digest_publishers, llm_for_digests
+        from dailydiff.engine.addendum import deliver_digest_addendum
+        from dailydiff.engine.digests import build_digest_day, llm_for_digests
         from dailydiff.render.edition import digest_edition
 
         settings = context.settings
         with context.own_store() as store:
             digest, source = build_digest_day(store, settings, self.entry, self.date,
                                               llm_for_digests(settings, store), self.repos)  # fmt: skip
-            targets = digest_publishers(self.entry, self.index, context.available) if self.publish else []
+            targets = list(self.targets)
             # The targets each repository's days go to ([[repos]] publishers), parallel to the configured ids.
             day_targets = dict(zip(self.repos, (e.publishers for e in settings.repos), strict=False))
             names = {r.repo: day_targets.get(r.repo) for r in digest.repos}
@@ -281,6 +312,11 @@ class DigestUnit:
             )
             edition = digest_edition(digest, settings, day_targets, alerts)
             results, written = send(edition, targets, store, context, settings.run.claim_timeout)
+            # A repository's day that arrived after the digest was sent (a later timezone): its addendum.
+            results += deliver_digest_addendum(digest, settings, targets, results, store, force=context.options.force,
+                                               secrets=context.options.secrets,
+                                               claim_timeout=settings.run.claim_timeout,
+                                               send=context.options.handed())  # fmt: skip
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
                    "commits": digest.total, "high": len(digest.high), "overview": source,
@@ -302,13 +338,16 @@ class WeekUnit:
     whose days are not all stored and settled is held back from chat and e-mail (files show it marked)."""
 
     kind: ClassVar[str] = "week"
-    repo: str
-    label_repo: str
+    ref: RepoRef
     settings: Settings
     monday: dt.date
     needs: tuple[str, ...] = ()
     builder: str = "dailydiff run"
-    targets: tuple[str, ...] | None = None  # publisher names; None: [weekly] publishers
+    targets: tuple[Publisher, ...] = ()  # chosen by the plan ([weekly] publishers; none: the outputs only)
+
+    @property
+    def repo(self) -> str:
+        return self.ref.id
 
     @property
     def date(self) -> dt.date:
@@ -325,7 +364,7 @@ class WeekUnit:
 
     @property
     def label(self) -> str:
-        return f"week {self.label_repo} {self.week}"
+        return f"week {scrub(self.ref.id)} {self.week}"
 
     @property
     def batch(self) -> str:
@@ -337,7 +376,7 @@ class WeekUnit:
         return outcomes, _undelivered(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
-        from dailydiff.engine.weekly import build_week, edition_of, iso_week, weekly_publishers
+        from dailydiff.engine.weekly import build_week, edition_of, iso_week
 
         with context.own_store() as store:
             week = build_week(store, self.repo, iso_week(self.monday), self.settings)
@@ -345,11 +384,7 @@ class WeekUnit:
                 return UnitOutcome("week", self.label, NOTHING, date=self.monday, repo=self.repo, key=self.key,
                                    detail=f"no stored day of {self.repo} in {self.week}")  # fmt: skip
             edition = edition_of(store, week, self.settings, self.builder)
-            available = weekly_publishers(self.settings, context.available)
-            targets = (
-                pick_publishers(self.targets, "weekly.publishers", available) if self.targets else available
-            )
-            results, written = send(edition, targets, store, context, self.settings.run.claim_timeout)
+            results, written = send(edition, self.targets, store, context, self.settings.run.claim_timeout)
         figures = {"week": week.week, "language": week.language, "commits": week.totals.total,
                    "missing_days": [d.isoformat() for d in week.missing_days]}  # fmt: skip
         status = EMPTY if not week.totals.total else BUILT

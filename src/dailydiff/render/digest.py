@@ -28,6 +28,7 @@ from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.safe_html import SafeMarkdown
 
 DIGEST_SCHEMA_VERSION = 1
+DIGEST_FORMATS = ("md", "json", "html")  # what a digest is written as
 LEVEL_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 
 

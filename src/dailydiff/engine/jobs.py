@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailydiff.common.secrets import scrub
-from dailydiff.errors import ConfigError, DailyDiffError, UsageError
+from dailydiff.engine.identity import RepoRef, configured_refs
+from dailydiff.engine.request import Flags
+from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
 from dailydiff.settings import RepoEntry, Settings, WatchTopic
 from dailydiff.settings.publishers import FilesEntry, GitHubContentsEntry
-from dailydiff.sources import SourceOptions, forge_name, keeps_its_name
+from dailydiff.sources import SourceOptions
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -49,15 +51,22 @@ def shard_of(key: str, count: int) -> int:
 class RepoJob:
     index: int  # position in [[repos]], 1-based (for messages naming the key)
     entry: RepoEntry
-    settings: Settings  # the global settings with this entry's overrides applied
+    settings: Settings  # defaults < config < this entry's keys < the command's flags, layered once
     topics: tuple[WatchTopic, ...]
-    source: str  # entry.source, with a relative local path resolved against the config file's directory
+    ref: RepoRef  # its identity (engine/identity.py): every key, path, log record and row derives from it
     source_options: SourceOptions = field(default_factory=SourceOptions)
-    # owner_name in paths and messages when another configured repository has the same short name
-    qualified_name: str = ""
-    # The repository's id, decided once in the plan (``repo_identity``): the store, logs, units, paths and
-    # digests name it so. Empty for `report SOURCE` without a name until its source is opened.
-    repo_id: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.ref.source
+
+    @property
+    def repo_id(self) -> str:
+        return self.ref.id
+
+    @property
+    def qualified_name(self) -> str:
+        return self.ref.path_name
 
     @property
     def key(self) -> str:
@@ -65,20 +74,14 @@ class RepoJob:
 
     @property
     def label(self) -> str:
-        return redact(self.repo_id or self.entry.key)
+        return self.ref.label
 
 
 def log_extra(job: RepoJob) -> dict[str, str]:
-    """What a log record of a repository carries: ``repo``, its id (``repo_identity``: the one its report,
-    the store and the summary use; `report SOURCE` corrects it to the opened source's once known), and
-    ``source``, where it is read from (redacted)."""
-    repo = job.repo_id or job.source_options.name or ""
-    if not repo:
-        try:
-            repo = repo_identity(job.entry)
-        except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
-            repo = job.entry.key
-    return {"repo": redact(repo), "source": redact(job.entry.source)}
+    """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
+    summary use; `report SOURCE` corrects it to the opened source's once known), and ``source``, where it
+    is read from (redacted)."""
+    return {"repo": job.ref.log_name(), "source": redact(job.entry.source)}
 
 
 def redact(text: str) -> str:
@@ -86,7 +89,27 @@ def redact(text: str) -> str:
     return scrub(text)
 
 
-def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
+def effective_settings(settings: Settings, entry: RepoEntry, flags: Flags | None = None) -> Settings:
+    """defaults < config < this ``[[repos]]`` entry < the command's flags: layered here, once."""
+    return with_flags(_entry_over(settings, entry), flags)
+
+
+def with_flags(settings: Settings, flags: Flags | None) -> Settings:
+    """``settings`` with the command's flags on top: a flag beats a [[repos]] key too."""
+    if flags is None:
+        return settings
+    report = {"timezone": flags.timezone, "language": flags.language, "formats": flags.formats}
+    return settings.model_copy(
+        update={
+            "report": settings.report.model_copy(update={k: v for k, v in report.items() if v is not None}),
+            "analysis": settings.analysis.model_copy(
+                update={"analyzer": flags.analyzer} if flags.analyzer else {}
+            ),
+        }
+    )
+
+
+def _entry_over(settings: Settings, entry: RepoEntry) -> Settings:
     report = settings.report.model_copy(
         update={
             k: v for k, v in {"timezone": entry.timezone, "language": entry.language}.items() if v is not None
@@ -108,108 +131,33 @@ def effective_settings(settings: Settings, entry: RepoEntry) -> Settings:
     return forges.model_copy(update={"report": report, "git": git, "analysis": analysis})
 
 
-def resolve_source(source: str, base_dir: Path | None) -> str:
-    """A relative path in the config means relative to the config file, wherever `run` starts from."""
-    if base_dir is None or "://" in source or Path(source).expanduser().is_absolute():
-        return source
-    candidate = base_dir / source
-    return str(candidate) if candidate.exists() else source
-
-
-def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | None = None) -> list[RepoJob]:
+def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | None = None,
+              flags: Flags | None = None) -> list[RepoJob]:  # fmt: skip
     if not settings.repos:
         raise ConfigError(
             "no repositories configured",
             "add [[repos]] entries to dailydiff.toml (`dailydiff init` writes an example)",
         )
-    ids = qualified_ids(settings.repos, base_dir)
-    check_paths(settings, ids)
-    short = [repo_id.rsplit("/", 1)[-1] for repo_id in ids]
+    refs = configured_refs(settings, base_dir)
+    check_paths(settings, [ref.id for ref in refs])
     jobs = []
-    for index, entry in enumerate(settings.repos, 1):
+    for index, (entry, ref) in enumerate(zip(settings.repos, refs, strict=True), 1):
         if shard is not None and shard_of(entry.key, shard.count) != shard.index:
             continue
-        effective = effective_settings(settings, entry)
-        repo_id = ids[index - 1]
-        clash = short.count(repo_id.rsplit("/", 1)[-1]) > 1
+        effective = effective_settings(settings, entry, flags)
         jobs.append(
             RepoJob(
                 index=index,
                 entry=entry,
                 settings=effective,
                 topics=tuple(topics_for(settings.watch, entry.watch)),
-                source=resolve_source(entry.source, base_dir),
+                ref=ref,
                 source_options=SourceOptions(
-                    # A GitHub repository is named owner/name; `name` renames clones, URLs and renamable forges.
-                    name=None if keeps_its_name(entry.source) else repo_id,
-                    branch=effective.git.branch,
-                    all_branches=effective.git.all_branches,
+                    name=ref.source_name, branch=effective.git.branch, all_branches=effective.git.all_branches
                 ),
-                qualified_name=repo_id.replace("/", "_") if clash and "/" in repo_id else "",
-                repo_id=repo_id,
             )
         )
     return jobs
-
-
-def _last_parts(source: str) -> list[str]:
-    path = source.split("://", 1)[-1].rsplit(":", 1)[-1] if "://" in source or "@" in source else source
-    parts = [
-        p for p in path.replace("\\", "/").rstrip("/").removesuffix(".git").split("/") if p not in {"", "."}
-    ]
-    return parts[-2:] if parts else ["repository"]
-
-
-def _qualified_clone(entry: RepoEntry, repo_id: str) -> str | None:
-    return repo_id if "/" in repo_id and not keeps_its_name(entry.source) else None
-
-
-def repo_identity(entry: RepoEntry, base_dir: Path | None = None) -> str:
-    """The one rule for a configured repository's id: its ``name``; else ``owner/name`` for GitHub, and
-    for a clone or URL whatever its remote says (``owner/name`` where the origin is a forge), else the last
-    part of its path or URL. Logs, plan units, digests and file paths all use it."""
-    if entry.name:
-        return entry.name
-    named = forge_name(entry.source)
-    if named is not None:
-        return named
-    from dailydiff.sources.git import source_identity
-
-    return source_identity(resolve_source(entry.source, base_dir))
-
-
-def qualified_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
-    """Each configured repository's id (``repo_identity``), owner-qualified where two would be the same:
-    two clones (or git URLs) both named ``repo`` become ``<parent>/repo`` each; a forge's ids are qualified
-    already."""
-    ids = [repo_identity(entry, base_dir) for entry in entries]
-    plain = list(ids)
-    for index, entry in enumerate(entries):
-        if entry.name or forge_name(entry.source) is not None or plain.count(plain[index]) < 2:
-            continue
-        parts = _last_parts(resolve_source(entry.source, base_dir))
-        if len(parts) == 2:
-            ids[index] = "/".join(parts)
-    return ids
-
-
-def entry_name(entry: RepoEntry, settings: Settings, base_dir: Path | None = None) -> str | None:
-    """The name `run` stores a non-GitHub [[repos]] entry under when it decides it: its ``name``, or the
-    owner-qualified id of a clone whose short name another entry shares (None: the source's own name)."""
-    if entry.name:
-        return entry.name
-    index = next(i for i, e in enumerate(settings.repos) if e is entry)
-    return _qualified_clone(entry, qualified_ids(settings.repos, base_dir)[index])
-
-
-def clash_name(repo_id: str, settings: Settings, base_dir: Path | None = None) -> str:
-    """``owner_name`` for a configured repository whose short name another configured one shares (its
-    name in paths and messages), else ''."""
-    ids = qualified_ids(settings.repos, base_dir)
-    short = repo_id.rsplit("/", 1)[-1]
-    if repo_id not in ids or "/" not in repo_id or [i.rsplit("/", 1)[-1] for i in ids].count(short) < 2:
-        return ""
-    return repo_id.replace("/", "_")
 
 
 def check_paths(settings: Settings, ids: Sequence[str]) -> None:
@@ -242,10 +190,9 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
 
 
 def adhoc_job(
-    source: str,
+    ref: RepoRef,
     settings: Settings,
     *,
-    name: str | None = None,
     branch: str = "",
     all_branches: bool = False,
     watch: Sequence[WatchTopic] | None = None,
@@ -253,12 +200,12 @@ def adhoc_job(
     """`report SOURCE`: a plan of one repository that is not in the config, with the global settings."""
     # Not validated as a [[repos]] entry: SOURCE and --name are checked where they are used (the source
     # opener and check_repo_id), with their own messages.
-    entry = RepoEntry.model_construct(source=source)
+    entry = RepoEntry.model_construct(source=ref.source)
     return RepoJob(
         index=0,
         entry=entry,
         settings=settings,
         topics=tuple(settings.watch if watch is None else watch),
-        source=source,
-        source_options=SourceOptions(name=name, branch=branch, all_branches=all_branches),
+        ref=ref,
+        source_options=SourceOptions(name=ref.source_name, branch=branch, all_branches=all_branches),
     )

@@ -3,8 +3,39 @@ delivery, the summary line, the JSON summary and the exit code."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+# What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
+_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "failure_error": "deliver", "redact": "jobs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"dailydiff.engine.{_LAZY[name]}"), name)
+
+
+@dataclass
+class Tally:
+    """Where the run stands, for the progress bar and the plain progress lines."""
+
+    units_total: int = 0
+    units_done: int = 0
+    commits_total: int = 0  # analysable commits listed so far
+    commits_done: int = 0
+    commits_stored: int = 0  # of those done, the ones whose analysis was already in the store
+    started: float = field(default_factory=time.monotonic)
+    in_flight: Callable[[], int] = lambda: 0
+    on_change: Callable[[Tally], None] = lambda tally: None
+
+    def changed(self) -> None:
+        self.on_change(self)
+
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_GATED = 0, 1, 6
 MARKS = {"ok": "✓", "skipped": "–", "waiting": "…", "failed": "✗"}
@@ -29,10 +60,10 @@ def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False) -> list[str]
 def exit_code(outcomes: Sequence[Any]) -> int:
     """1 when a unit failed; else the publishers' exit (7 every delivery failed, 8 some did, 74 a full disk);
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
-    from dailydiff.engine.deliver import failure_error
-
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
+    from dailydiff.engine.deliver import failure_error
+
     error = failure_error(deliveries(outcomes))
     if error is not None:
         return error.exit_code
@@ -48,6 +79,28 @@ def publish_error(outcomes: Sequence[Any]) -> Any:
     from dailydiff.engine.deliver import failure_error
 
     return failure_error(deliveries(outcomes))
+
+
+def failed_unit(outcomes: Sequence[Any]) -> Any:
+    """The error of the first unit that failed (its one line, exit 1), or None: a command whose unit
+    failed never ends silently."""
+    from dailydiff.errors import DailyDiffError
+
+    failed = next((o for o in outcomes if o.status == "failed"), None)
+    if failed is None:
+        return None
+    return DailyDiffError(
+        f"{failed.label}: {failed.detail or 'failed'}", "fix what it says and run the command again"
+    )
+
+
+def digest_line(outcomes: Sequence[Any]) -> str:
+    """The digests' one line: how many, where their overviews came from, what was delivered."""
+    sent = sum(p.status == "ok" for o in outcomes for p in o.publish)
+    failed = sum(p.status == "failed" for o in outcomes for p in o.publish)
+    sources = [o.figures.get("overview") for o in outcomes]
+    return (f"{len(outcomes)} digest(s) built ({sources.count('llm')} overview(s) asked of the LLM, "
+            f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip
 
 
 def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -92,37 +145,68 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
             sources: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
     """The JSON summary of any command that runs units: its repositories' days, digests and weeks, and
     every delivery of every unit."""
-    days = [o for o in outcomes if o.kind == "day"]
-    reports = [o.as_dict() for o in days if o.report is not None]
     repos = repositories(outcomes, sources)
-    totals = figures(reports)
-    states = [r["status"] for r in repos]
+    head = envelope(command, outcomes, code)
     return {
+        "summary_version": head["summary_version"],
         "command": command,
-        "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"),
+        "status": head["status"],
         "exit_code": code,
         **extra,
         "duration_seconds": round(duration, 3),
-        "totals": {
-            "repos": len(repos),
-            **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
-            "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
-            "days_up_to_date": sum(o.status == "up-to-date" for o in days),
-            "days_deferred": sum(o.status == "deferred" for o in days),
-            "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
-            "digests": sum(o.kind == "digest" for o in outcomes),
-            "weeks": sum(o.kind == "week" for o in outcomes),
-            "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
-            **{k: v for k, v in totals.items() if k != "failed"},
-            "failed_analyses": totals["failed"],
-            "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
-            "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
-        },
+        "totals": _totals(outcomes, repos),
         "repos": repos,
         "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
         "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
         "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
+        "units": head["units"],
     }
+
+
+def _totals(outcomes: Sequence[Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary's totals: repositories by state, days by state, units and what they analysed and sent."""
+    days = [o for o in outcomes if o.kind == "day"]
+    totals = figures([o.as_dict() for o in days if o.report is not None])
+    states = [r["status"] for r in repos]
+    return {
+        "repos": len(repos),
+        **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
+        "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
+        "days_up_to_date": sum(o.status == "up-to-date" for o in days),
+        "days_deferred": sum(o.status == "deferred" for o in days),
+        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
+        "digests": sum(o.kind == "digest" for o in outcomes),
+        "weeks": sum(o.kind == "week" for o in outcomes),
+        "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
+        **{k: v for k, v in totals.items() if k != "failed"},
+        "failed_analyses": totals["failed"],
+        "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
+        "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
+    }
+
+
+# The JSON summary's version: 2 adds ``summary_version`` and ``units`` (the keys below, the same for every
+# kind of unit and every command) beside each command's own keys of version 1, kept as they were.
+SUMMARY_VERSION = 2
+UNIT_KEYS = ("kind", "key", "unit", "repo", "date", "status", "detail", "deliveries")
+
+
+def unit_rows(outcomes: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every unit of a command, one row each with the same keys (``UNIT_KEYS``) whatever its kind."""
+    return [
+        {"kind": o.kind, "key": o.key, "unit": o.label, "repo": o.repo,
+         "date": o.date.isoformat() if o.date else None, "status": o.status, "detail": o.detail or None,
+         "deliveries": [p.as_dict() for p in o.publish]}
+        for o in outcomes
+    ]  # fmt: skip
+
+
+def envelope(command: str, outcomes: Sequence[Any], code: int) -> dict[str, Any]:
+    """What every command's JSON summary starts with: the command, its status and exit code, the version
+    and its units (``unit_rows``)."""
+    return {"summary_version": SUMMARY_VERSION, "command": command,
+            "status": {EXIT_OK: "ok", EXIT_GATED: "gated"}.get(code, "failed"), "exit_code": code,
+            "units": unit_rows(outcomes)}  # fmt: skip
 
 
 def _estimate_error(reports: list[Any]) -> float | None:

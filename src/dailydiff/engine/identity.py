@@ -1,0 +1,219 @@
+"""A repository's identity, decided once: ``repo_ref`` is the one function that names a repository — from a
+``[[repos]]`` entry or from a ``SOURCE`` (with the store, for an ad-hoc clone whose name the store already
+gives another repository). Every unit key, log record, file path, digest row and ledger key is derived
+from the ``RepoRef`` it returns, never guessed again.
+
+The rule: a ``[[repos]]`` entry is named by its ``name``; else ``owner/name`` for a forge (GitHub is always
+owner/name); a clone or git URL by whatever its remote says (``owner/name`` where the origin is a forge),
+else the last part of its path or URL — owner-qualified (``<parent>/<name>``) where two configured ones
+would share it. `report SOURCE` takes ``--name``, else the name `run` gives SOURCE when it is one of the
+config's repositories, else what the source says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dailydiff.common.secrets import scrub
+from dailydiff.errors import DailyDiffError
+from dailydiff.settings import RepoEntry, Settings
+from dailydiff.sources import SourceOptions as _Options
+from dailydiff.sources import forge_name, is_git_url, keeps_its_name, open_source, source_kind
+
+CONFIGURED = "configured"  # a [[repos]] entry
+ADHOC = "adhoc"  # `report SOURCE`, `publish SOURCE`, `weekly SOURCE`
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """Who a repository is, for every unit, log, path, digest row and ledger key of it."""
+
+    id: str  # the store's name of it ('' : `report SOURCE` named by its source, once opened)
+    kind: str  # CONFIGURED or ADHOC
+    source: str  # where it is read from (a relative path resolved against the config's directory)
+    path_name: str = ""  # its name in file paths when another repository shares its short name ('' : short)
+    index: int = 0  # its position in [[repos]], 1-based (0: not configured)
+    source_name: str | None = None  # the name handed to the source opener (None: the source's own)
+    note: str = ""  # a line to say (an ad-hoc clone renamed because the store holds another repository)
+
+    @property
+    def label(self) -> str:
+        """How lines and logs name it (credentials in a URL hidden): a configured one by its id, an ad-hoc
+        one by its SOURCE as given."""
+        return scrub(self.id) if self.kind == CONFIGURED and self.id else scrub(self.source)
+
+    def log_name(self) -> str:
+        """The ``repo`` of its log records: its id; an ad-hoc SOURCE not named yet by what its location
+        says (opening it corrects it)."""
+        if self.id or self.source_name:
+            return scrub(self.id or self.source_name or "")
+        try:
+            return scrub(forge_name(self.source) or _source_id(self.source))
+        except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
+            return scrub(self.source)
+
+    @property
+    def short(self) -> str:
+        return self.path_name or self.id.rsplit("/", 1)[-1]
+
+
+def repo_ref(
+    settings: Settings,
+    which: RepoEntry | str,
+    *,
+    base_dir: Path | None = None,
+    name: str | None = None,
+    store: Any = None,
+    opened: bool = False,
+    ids: Sequence[str] | None = None,
+) -> RepoRef:
+    """The one identity function. ``which``: a ``[[repos]]`` entry of ``settings``, or a SOURCE.
+    ``store``: `report SOURCE`'s clash check (a clone whose name the store gives another repository gets
+    its own, owner-qualified); ``opened``: a SOURCE whose id only its opened source says is opened now
+    (`publish` and `weekly`, which read the store by it). ``ids``: the configured ids, when the caller has
+    them already (the plan names every entry at once)."""
+    configured = list(ids) if ids is not None else _configured_ids(settings.repos, base_dir)
+    if isinstance(which, RepoEntry):
+        index = next(i for i, e in enumerate(settings.repos) if e is which)
+        return _configured(which, index, configured, base_dir)
+    return _adhoc(settings, which, configured, base_dir=base_dir, name=name, store=store, opened=opened)
+
+
+def _configured(entry: RepoEntry, index: int, ids: Sequence[str], base_dir: Path | None) -> RepoRef:
+    repo_id = ids[index]
+    short = [i.rsplit("/", 1)[-1] for i in ids]
+    clash = short.count(repo_id.rsplit("/", 1)[-1]) > 1 and "/" in repo_id
+    return RepoRef(
+        repo_id,
+        CONFIGURED,
+        resolve_source(entry.source, base_dir),
+        path_name=repo_id.replace("/", "_") if clash else "",
+        index=index + 1,
+        # A GitHub repository is named owner/name; `name` renames clones, URLs and renamable forges.
+        source_name=None if keeps_its_name(entry.source) else repo_id,
+    )
+
+
+def _adhoc(settings: Settings, source: str, ids: Sequence[str], *, base_dir: Path | None, name: str | None,
+           store: Any, opened: bool) -> RepoRef:  # fmt: skip
+    entry = config_entry(source, settings, base_dir) if not keeps_its_name(source) else None
+    index = next((i for i, e in enumerate(settings.repos) if e is entry), None)
+    chosen = name or (_entry_name(settings.repos[index], ids[index]) if index is not None else None)
+    if chosen is None and store is not None:
+        chosen, note = _store_clash(source, settings, store)
+        if chosen:  # its own name, and its own path too
+            return RepoRef(chosen, ADHOC, source, chosen.replace("/", "_"), source_name=chosen, note=note)
+    repo_id = (
+        chosen
+        or forge_name(source)
+        or (open_source(source, settings, _Options(), None).repo if opened else "")
+    )
+    known = chosen or forge_name(source) or source
+    short = [i.rsplit("/", 1)[-1] for i in ids]
+    clash = known in ids and "/" in known and short.count(known.rsplit("/", 1)[-1]) > 1
+    return RepoRef(repo_id, ADHOC, source, known.replace("/", "_") if clash else "", source_name=chosen)
+
+
+def _entry_name(entry: RepoEntry, repo_id: str) -> str | None:
+    """The name `run` stores a non-GitHub entry under when it decides it: its ``name``, or the
+    owner-qualified id of a clone whose short name another entry shares (None: the source's own name)."""
+    if entry.name:
+        return entry.name
+    return repo_id if "/" in repo_id and not keeps_its_name(entry.source) else None
+
+
+def resolve_source(source: str, base_dir: Path | None) -> str:
+    """A relative path in the config means relative to the config file, wherever `run` starts from."""
+    if base_dir is None or "://" in source or Path(source).expanduser().is_absolute():
+        return source
+    candidate = base_dir / source
+    return str(candidate) if candidate.exists() else source
+
+
+def _source_id(source: str) -> str:
+    from dailydiff.sources.git import source_identity
+
+    return source_identity(source)
+
+
+def _entry_id(entry: RepoEntry, base_dir: Path | None = None) -> str:
+    if entry.name:
+        return entry.name
+    named = forge_name(entry.source)
+    if named is not None:
+        return named
+    return _source_id(resolve_source(entry.source, base_dir))
+
+
+def _last_parts(source: str) -> list[str]:
+    path = source.split("://", 1)[-1].rsplit(":", 1)[-1] if "://" in source or "@" in source else source
+    parts = [
+        p for p in path.replace("\\", "/").rstrip("/").removesuffix(".git").split("/") if p not in {"", "."}
+    ]
+    return parts[-2:] if parts else ["repository"]
+
+
+def _configured_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) -> list[str]:
+    """Each configured repository's id, owner-qualified where two would be the same: two clones (or git
+    URLs) both named ``repo`` become ``<parent>/repo`` each; a forge's ids are qualified already."""
+    ids = [_entry_id(entry, base_dir) for entry in entries]
+    plain = list(ids)
+    for index, entry in enumerate(entries):
+        if entry.name or forge_name(entry.source) is not None or plain.count(plain[index]) < 2:
+            continue
+        parts = _last_parts(resolve_source(entry.source, base_dir))
+        if len(parts) == 2:
+            ids[index] = "/".join(parts)
+    return ids
+
+
+def configured_refs(settings: Settings, base_dir: Path | None = None) -> list[RepoRef]:
+    """Every ``[[repos]]`` entry's ``repo_ref``, in order (the configured ids named at once)."""
+    ids = _configured_ids(settings.repos, base_dir)
+    return [repo_ref(settings, entry, base_dir=base_dir, ids=ids) for entry in settings.repos]
+
+
+def _same_source(a: str, b: str) -> bool:
+    if is_git_url(a) or is_git_url(b):
+        norm = lambda s: s.rstrip("/").removesuffix(".git").rstrip("/")  # noqa: E731
+        return norm(a) == norm(b)
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def config_entry(source: str, settings: Settings, base_dir: Path | None) -> RepoEntry | None:
+    """The [[repos]] entry whose source is ``source`` (a path compared after resolving, relative paths in
+    the config being relative to the config file), if any."""
+    for entry in settings.repos:
+        if entry.source == source or _same_source(resolve_source(entry.source, base_dir), source):
+            return entry
+    return None
+
+
+def _store_clash(source: str, settings: Settings, store: Any) -> tuple[str | None, str]:
+    """`report SOURCE` of a clone not in the config, without --name: when the store already holds another
+    repository under the same name (its stored commits are not in this clone), this one gets its own,
+    owner-qualified name (``<parent directory>/<name>``) and a line saying which."""
+    from dailydiff.sources import GitSource
+
+    try:
+        if source_kind(source) != "git":
+            return None, ""
+        opened = open_source(source, settings, _Options(), None)
+    except DailyDiffError:
+        return None, ""  # the engine opens it again and reports the problem in its own words
+    rows = store.list_reports(opened.repo)
+    stored = store.get_report(*rows[0]) if rows else None
+    shas = [c.sha for c in stored.commits[:5]] if stored is not None else []
+    if not shas or any(opened.has_commit(sha) for sha in shas if isinstance(opened, GitSource)):
+        return None, ""
+    parent = Path(opened.path).resolve().parent.name if isinstance(opened, GitSource) else ""
+    if not parent or "/" in opened.repo:
+        return None, ""
+    qualified = f"{parent}/{opened.repo}"
+    return qualified, (
+        f"note: the store's {opened.repo!r} is another repository (none of its commits are in {source}); "
+        f"this one is stored as {qualified!r} (pass --name to choose another)"
+    )
