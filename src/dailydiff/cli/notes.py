@@ -4,8 +4,6 @@ updates the tag's draft GitHub release."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +15,7 @@ from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
-    from dailydiff.engine.plan import RepoJob
-    from dailydiff.render.notes import Audience, ReleaseNotes
-    from dailydiff.settings import Settings
-    from dailydiff.sources.git import GitSource
-    from dailydiff.store import Store
+    from dailydiff.render.notes import Audience
 
 FORMATS = ("md", "json", "html", "release")
 AUDIENCES: dict[str, Audience] = {"engineer": "engineer", "user": "user"}
@@ -73,73 +67,29 @@ def notes_command(
     )
     shared.check()
     settings = shared.settings()
+    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine.printer import publish_error
+
     store = open_store(settings)
     try:
-        _notes(source, span, since_tag, unreleased, fmt, audience, publish, output, shared, settings, store)
+        request = Request("notes", settings, store, lang=lang, analyzer=analyzer, force=force,
+                          config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
+                          unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience], publish=publish,
+                          open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
+        planned = plan(request)
+        if output is not None:
+            from dailydiff.publish.files import write_file
+
+            write_file(output, planned.text)
+        else:
+            sys.stdout.write(planned.text)
+        for line in [] if quiet else planned.notes:
+            stderr.print(line, markup=False, highlight=False)
+        outcomes = run(planned) if publish else []
     finally:
         store.close()
-
-
-def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt: str, audience: str,
-           publish: bool, output: Path | None, shared: options.Shared, settings: Settings, store: Store) -> None:  # fmt: skip
-    from dailydiff.engine.dates import clock
-    from dailydiff.engine.release import UNRELEASED, notes_of, open_git, resolve_range
-    from dailydiff.render.notes import render_notes
-
-    job = _job(source, settings, store, shared.config)
-    git = open_git(job, settings, store)
-    wanted = resolve_range(git, span, since_tag=since_tag, unreleased=unreleased)
-    if publish and wanted.tag == UNRELEASED:
-        raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
-    now = clock(settings.run.now)
-    notes = notes_of(store, settings, git, wanted, audience=AUDIENCES[audience], now=now)
-    text = render_notes(notes, fmt)
-    if output is not None:
-        from dailydiff.publish.files import write_file
-
-        write_file(output, text)
-    else:
-        sys.stdout.write(text)
-    f = notes.figures
-    if not shared.quiet:
-        stderr.print(f"{notes.repo} {wanted.base}..{wanted.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
-                     f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
-                     f"{f.llm_requests} LLM request(s)", markup=False, highlight=False)  # fmt: skip
-    if publish:
-        _publish(git, settings, store, notes, shared.force, now)
-
-
-def _job(source: str, settings: Settings, store: Store, config: Path | None) -> RepoJob:
-    """The repository under the name `report` and `run` store it by (its analyses are found so)."""
-    from dailydiff.engine import adhoc_job
-    from dailydiff.engine.names import adhoc_name, configured_name
-
-    spec = settings.forge_source(source)
-    name = configured_name(spec, settings, options.config_dir(config))
-    if name is None:
-        name, _ = adhoc_name(spec, settings, store)
-    return adhoc_job(spec, settings, name=name)
-
-
-def _publish(git: GitSource, settings: Settings, store: Store, notes: ReleaseNotes, force: bool,
-             now: dt.datetime) -> None:  # fmt: skip
-    """The tag's GitHub release, through the one runner (a plan of one release unit) and the ledger."""
-    from dailydiff.engine.dates import DateSpec
-    from dailydiff.engine.deliver import failure_error
-    from dailydiff.engine.release import NotesUnit
-    from dailydiff.engine.runner import Plan, run_plan
-    from dailydiff.engine.stream import RunOptions
-    from dailydiff.publish.base import Secrets
-    from dailydiff.publish.release import release_publisher
-
-    secrets = Secrets(os.environ)
-    plan = Plan()
-    plan.add(NotesUnit(notes, (release_publisher(git, settings, secrets),)))
-    options = RunOptions(dates=DateSpec(), force=force, secrets=secrets, now=now, raise_errors=True,
-                         open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
-    results = [p for o in run_plan(plan, options, [], store, settings) for p in o.publish]
-    for r in results:
+    for r in (p for o in outcomes for p in o.publish):
         stderr.print(f"{r.publisher}: {r.status} {r.detail}".rstrip(), markup=False, highlight=False)
-    error = failure_error(results)
+    error = publish_error(outcomes)
     if error is not None:
         raise error

@@ -7,7 +7,6 @@ why, without sending anything."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from typing import Any
@@ -44,21 +43,6 @@ def parse_every(text: str) -> float:
     return float(found.group(1)) * _UNITS[found.group(2)]
 
 
-def _setup(config: Any, data_dir: Any) -> tuple[Any, list[Any], Any]:
-    from dailydiff.engine.deliver import configured_publishers
-    from dailydiff.engine.watching import alerting_jobs
-    from dailydiff.publish.base import Secrets
-
-    settings = build_settings(config, data_dir, {})
-    jobs = alerting_jobs(settings, options.config_dir(config))
-    if not jobs:
-        raise UsageError(
-            "no [[watch]] topic alerts anyone",
-            'add alert = ["<name of a [[publish]] entry>"] to a [[watch]] topic that a [[repos]] entry uses',
-        )
-    return settings, jobs, configured_publishers(settings.publish, Secrets(os.environ))
-
-
 @watch_app.callback()
 @handle_errors
 def watch_command(
@@ -72,24 +56,25 @@ def watch_command(
     """Alert new commits as they land ([[watch]] alert), every --every; `watch test` tries a topic first."""
     if ctx.invoked_subcommand is not None:
         return
-    from dailydiff.engine.dates import clock
-    from dailydiff.engine.watching import alert_pass
+    from dailydiff.engine import Request, plan, run
 
     seconds = parse_every(every)
-    settings, jobs, available = _setup(config, data_dir)
-    stop_like_ctrl_c()
+    settings = build_settings(config, data_dir, {})
     store = open_store(settings)
     try:
+        request = Request("watch", settings, store, config_dir=options.config_dir(config),
+                          open_store=lambda: open_store(settings))  # fmt: skip
+        planned = plan(request)  # no topic that alerts: said before the first look
+        stop_like_ctrl_c()
         while True:
             started = time.monotonic()
-            outcomes = alert_pass(
-                settings, jobs, store, available, clock(settings.run.now), lambda: open_store(settings)
-            )
+            outcomes = run(planned)
             if not quiet:
                 stderr.print(_line(outcomes, seconds, once), markup=False)
             if once:
                 return
             time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+            planned = plan(request)  # today by the clock of this look
     except KeyboardInterrupt:
         raise stopped("what was found and not yet sent is sent by the next start") from None
     finally:
@@ -125,17 +110,16 @@ def test_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Whether TOPIC fires for each commit, and why — judged as an alert would be; nothing is sent."""
-    from dailydiff.engine.watching import judge_commits
+    from dailydiff.engine import Request, plan
 
     settings = build_settings(config, data_dir, {})
     store = open_store(settings)
     try:
-        lines, missing = judge_commits(settings, options.config_dir(config), store, topic, shas,
-                                       lambda: open_store(settings))  # fmt: skip
+        planned = plan(Request("watch-test", settings, store, config_dir=options.config_dir(config), topic=topic,
+                               shas=shas, open_store=lambda: open_store(settings)))  # fmt: skip
     finally:
         store.close()
-    for line in lines:
-        typer.echo(line)
-    if missing:
-        raise UsageError(f"not found in any configured repository: {', '.join(missing)}",
+    typer.echo(planned.text, nl=False)
+    if planned.missing:
+        raise UsageError(f"not found in any configured repository: {', '.join(planned.missing)}",
                          "give a commit of a [[repos]] entry (a full sha or a prefix of it)")  # fmt: skip

@@ -3,8 +3,8 @@
 **One unit kind, three triggers.** ``AlertUnit`` reads the stored days of its repositories (today and
 yesterday in each one's timezone: what the day units of the same plan just built), finds every commit ×
 topic that fires (scoring/alerting.py; commits of the last ``WINDOW`` only, so turning alerts on never
-floods a channel with history), and delivers each to each target through the one ``deliver`` and the
-delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
+floods a channel with history), and hands each to the runner for each target (``units.send``: the one
+``deliver``, in engine/runner.py ``hand_over``) and the delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
 `run` (a plan's days, then this unit: after the day's report, which marks commits alerted by an earlier
 trigger), `dailydiff watch` (cli/watch.py: yesterday and today built without their report being sent, then
 this unit) or `serve`'s push hooks (web/hooks.py, the same plan; engine/watching.py).
@@ -28,17 +28,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers
+from dailydiff.engine.deliver import DeliveryResult, claim_owner, pick_publishers
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
-from dailydiff.engine.plan import RepoJob
-from dailydiff.engine.units import Context, DayUnit
+from dailydiff.engine.units import Context, DayUnit, send
 from dailydiff.models import DayReport, ReportCommit
-from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.base import Publisher
 from dailydiff.render.alert import AlertItem, alert_edition, folded_edition
+from dailydiff.render.edition import Edition
 from dailydiff.scoring.alerting import commit_types, last_quiet_window, quiet_window, verdict
 from dailydiff.settings import WatchTopic
 from dailydiff.store import Delivery, Store
@@ -48,6 +49,8 @@ log = logging.getLogger("dailydiff.alerts")
 WINDOW = dt.timedelta(hours=24)  # commits older than this (by commit time) are never alerted
 HOUR = dt.timedelta(hours=1)
 FOLDED = "folded:"  # the ledger hash of an alert sent inside a folded message
+# How an edition reaches targets: handed to the runner (``units.send``), the deliveries to the targets.
+Send = Callable[[Edition, Sequence[Publisher], Store], list[DeliveryResult]]
 
 
 def alert_topics(job: RepoJob) -> list[WatchTopic]:
@@ -85,10 +88,13 @@ class AlertUnit:
         with context.own_store() as store:
             now = context.options.now or store.clock()
             items = find_alerts(store, self.jobs, now)
-            sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now,
-                                  targets=target_preferences(context.settings),
-                                  secrets=context.options.secrets,
-                                  claim_timeout=context.settings.run.claim_timeout)  # fmt: skip
+            timeout = context.settings.run.claim_timeout
+
+            def handed(edition: Edition, targets: Sequence[Publisher], ledger: Store) -> list[DeliveryResult]:
+                return send(edition, targets, ledger, context, timeout)[0]
+
+            sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now, handed,
+                                  targets=target_preferences(context.settings))  # fmt: skip
         figures = {"alerts": len(items), **sent.figures()}
         status = BUILT if items else NOTHING
         return UnitOutcome(self.kind, self.label, status, self.date, publish=sent.results, figures=figures,
@@ -225,14 +231,13 @@ def deliver_alerts(
     topics: Mapping[str, WatchTopic],
     available: Sequence[Publisher],
     now: dt.datetime,
+    send: Send,
     *,
     targets: Mapping[str, tuple[str, str]] | None = None,
-    secrets: Secrets | None = None,
-    claim_timeout: float = 900.0,
 ) -> Sent:
     """Deliver ``items`` (each of a topic in ``topics``) to the targets their topics name, each in the
     target's language and judged by its timezone (``targets``: name -> (language, timezone), '' for the
-    repository's); ``now`` judges quiet hours (the hour of bursts is the ledger's: the store's clock)."""
+    repository's), each handed to the runner by ``send``; ``now`` judges quiet hours (the hour of bursts is the ledger's: the store's clock)."""
     sent = Sent()
     by_target: dict[str, list[AlertItem]] = {}
     for item in items:
@@ -255,35 +260,33 @@ def deliver_alerts(
             if window is not None and window[0] <= item.committed_at < window[1]:
                 ended.setdefault(topics[item.topic].quiet, []).append(item)
         for quiet, held in ended.items():  # what the quiet hours held: one message
-            _fold(store, publisher, held, sent, quiet=quiet, secrets=secrets, claim_timeout=claim_timeout)
+            _fold(store, publisher, held, sent, send, quiet=quiet)
         folded_now = {id(i) for held in ended.values() for i in held}
         rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
         sent.held += len(quiet_now)
         most = min(topics[i.topic].max_per_hour for i in owed_items)
         budget = max(0, most - target.singles_this_hour)
         for item in rest[:budget]:
-            results = deliver(
-                alert_edition(item), [publisher], store, secrets=secrets, claim_timeout=claim_timeout
-            )
+            results = send(alert_edition(item), [publisher], store)
             sent.results += results
             sent.single += results[0].status == "ok"
             sent.messages += results[0].status == "ok"
         overflow = rest[budget:]
         if overflow and not target.folded_this_hour:
-            _fold(store, publisher, overflow, sent, most=most, secrets=secrets, claim_timeout=claim_timeout)
+            _fold(store, publisher, overflow, sent, send, most=most)
         elif overflow:
             sent.held += len(overflow)  # one folded message an hour: the rest waits for the next
     return sent
 
 
-def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: Sent, *, quiet: str = "",
-          most: int = 0, secrets: Secrets | None, claim_timeout: float) -> None:  # fmt: skip
+def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: Sent, send: Send, *,
+          quiet: str = "", most: int = 0) -> None:  # fmt: skip
     """Several alerts as one message to ``publisher``; once it is delivered, each alert is recorded
     delivered in it (a failed one is folded again by the next pass)."""
     first = items[0]
     edition = folded_edition(publisher.name, items, quiet=quiet, most=most, date=first.date,
                              language=first.language)  # fmt: skip
-    results = deliver(edition, [publisher], store, secrets=secrets, claim_timeout=claim_timeout)
+    results = send(edition, [publisher], store)
     sent.results += results
     row = store.delivery(*_ledger_key(edition.key), publisher.target)
     if row is None or row.state != "delivered":

@@ -53,8 +53,8 @@ def run(plan: Plan) -> list[Any]:
     options = RunOptions(dates=request.dates if request.command == "report" else dates, force=request.force,
                          now=plan.now, concurrency=settings.run.concurrency, tally=request.tally,
                          secrets=Secrets(os.environ), outputs=request.outputs, history=history,
-                         skip_delivered=request.command != "report", raise_errors=request.command == "report",
-                         keep_commits=request.keep_commits, open_store=reopen)  # fmt: skip
+                         keep_commits=request.keep_commits, open_store=reopen,
+                         **_RUNS.get(request.command, {}))  # fmt: skip
     plan.options = options
     claims = None
     if request.plan_name:
@@ -65,6 +65,13 @@ def run(plan: Plan) -> list[Any]:
 
 
 _CHARTED = ("run", "report", "publish")  # the commands whose days' mails carry the history chart
+# How a command's units run where it differs from `run` (a day delivered everywhere is up to date, a failed
+# repository is recorded and the run goes on, the days before today are looked at for late commits).
+_RUNS: dict[str, dict[str, bool]] = {
+    "report": {"skip_delivered": False, "raise_errors": True},
+    "notes": {"raise_errors": True},
+    "watch": {"skip_delivered": False, "lookback": False},  # today's days again, sent nowhere
+}
 
 
 def _opener(settings: Settings) -> Callable[[], Any]:
@@ -344,6 +351,70 @@ def _stored(request: Request, repo: str, iso: Any, settings: Settings, builder: 
     return False
 
 
+# --- watch (engine/watching.py, engine/alerts.py) ---------------------------------------------------------
+
+
+def _plan_watch(request: Request) -> Plan:
+    """`watch`: yesterday and today of every repository with a ``[[watch]]`` topic that alerts (stored, sent
+    nowhere), then the alert unit after them, to the configured targets."""
+    from dailydiff.engine.deliver import configured_publishers
+    from dailydiff.engine.watching import alert_plan, alerting_jobs
+    from dailydiff.errors import UsageError
+
+    settings = request.settings
+    jobs = alerting_jobs(settings, request.config_dir)
+    if not jobs:
+        raise UsageError("no [[watch]] topic alerts anyone",
+                         'add alert = ["<name of a [[publish]] entry>"] to a [[watch]] topic that a [[repos]] entry uses')  # fmt: skip
+    planned: Plan = alert_plan(jobs, request.now or clock(settings.run.now))
+    planned.available = configured_publishers(settings.publish, Secrets(os.environ))
+    return planned
+
+
+def _plan_watch_test(request: Request) -> Plan:
+    """`watch test TOPIC SHA…`: whether the topic fires for each commit, and why (a day not stored yet is
+    built first, stored and sent nowhere); nothing is sent. The lines are the plan's text, the shas no
+    configured repository has its ``missing``."""
+    from dailydiff.engine.watching import judge_commits
+
+    settings = request.settings
+    lines, missing = judge_commits(settings, request.config_dir, request.store, request.topic or "", request.shas,
+                                   request.open_store or _opener(settings))  # fmt: skip
+    return Plan(text="".join(f"{line}\n" for line in lines), missing=missing)
+
+
+# --- notes (engine/release.py) ---------------------------------------------------------------------------
+
+
+def _plan_notes(request: Request) -> Plan:
+    """`notes SOURCE [REF1..REF2]`: the release notes of a range, from the stored analyses (what is missing
+    analysed now), rendered as the plan's text; with --publish, one release unit that delivers them to the
+    tag's forge release through the ledger."""
+    from dailydiff.engine.release import UNRELEASED, NotesUnit, notes_of, open_git, resolve_range
+    from dailydiff.errors import UsageError
+    from dailydiff.render.notes import render_notes
+
+    job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
+    settings, store = job.settings, request.store
+    git = open_git(job, settings, store)
+    wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
+    if request.publish and wanted.tag == UNRELEASED:
+        raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
+    now = request.now or clock(settings.run.now)
+    notes = notes_of(store, settings, git, wanted, audience=request.audience or "engineer", now=now)  # type: ignore[arg-type]
+    f = notes.figures
+    line = (f"{notes.repo} {wanted.base}..{wanted.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
+            f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
+            f"{f.llm_requests} LLM request(s)")  # fmt: skip
+    planned = Plan(jobs=[job], now=now, text=render_notes(notes, request.notes_format), notes=[line])
+    if request.publish:
+        from dailydiff.publish.release import release_publisher
+
+        planned.add(NotesUnit(notes, (release_publisher(git, settings, Secrets(os.environ)),)))
+    planned.request = replace(request, settings=settings)
+    return planned
+
+
 # Every command's planner: a new command (or a new kind of plan) is one function and one line here.
 PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "run": _plan_run,
@@ -352,4 +423,7 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "publish": _plan_publish,
     "digest": _plan_digest,
     "weekly": _plan_weekly,
+    "watch": _plan_watch,
+    "watch-test": _plan_watch_test,
+    "notes": _plan_notes,
 }

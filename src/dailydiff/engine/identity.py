@@ -59,6 +59,15 @@ class RepoRef:
     def short(self) -> str:
         return self.path_name or self.id.rsplit("/", 1)[-1]
 
+    def aliases(self, entry_name: str | None = None) -> set[str]:
+        """Every name a forge may call it by (a push's repository), lower-cased as forges compare them: its
+        id, its entry's ``name``, its source's forge name and the repository its clone URL names."""
+        from dailydiff.sources.git import web_base_from_remote
+
+        remote = web_base_from_remote(self.source)
+        names = {self.id, entry_name or "", forge_name(self.source) or "", remote[0] if remote else ""}
+        return {n.lower() for n in names if n}
+
 
 def repo_ref(
     settings: Settings,

@@ -27,7 +27,7 @@ class Flags:
 
 
 # The commands the engine plans for, each with its own planner (engine/commands.py).
-COMMANDS = ("run", "report", "explain", "publish", "digest", "weekly")
+COMMANDS = ("run", "report", "explain", "publish", "digest", "weekly", "watch", "watch-test", "notes")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,13 @@ class Request:
     catch_up: bool = False  # a plain `run`: the nights missed before are built too
     week: str | None = None  # `weekly --week`
     digest: str | None = None  # `digest --name`
-    audience: str | None = None  # `digest --audience`: beats each [[digest]] entry's own
+    audience: str | None = None  # `digest --audience`: beats each [[digest]] entry's own; `notes --audience`
+    topic: str | None = None  # `watch test TOPIC`
+    shas: Sequence[str] = ()  # `watch test TOPIC SHA…`
+    span: str | None = None  # `notes SOURCE REF1..REF2`
+    since_tag: bool = False  # `notes --since-tag`
+    unreleased: bool = False  # `notes --unreleased`
+    notes_format: str = "md"  # `notes --format`
     explain: str | None = None  # `report --explain SHA`
     reanalyze: str | None = None  # `report --reanalyze SHA`
     keep_commits: bool = False

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.dates import DateSpec
+from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
-from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.release import plan_releases
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from dailydiff.analysis import Analyzer
     from dailydiff.engine.stages import RangeOutcome
     from dailydiff.engine.stream import RepoResult, RunOptions
-    from dailydiff.render.edition import Edition
-    from dailydiff.settings import WatchTopic
-    from dailydiff.sources import CommitSource
 
 log = logging.getLogger("dailydiff.run")
 
@@ -172,7 +169,6 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
             plan.add(DayUnit(job, date))
     if request.look_back and store is not None:
         _plan_look_backs(plan, jobs, request.now, store)
-    add_alerts(plan, jobs, request.now)  # after the days: the commits they store that fire an alert
     if caught:
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
@@ -283,11 +279,14 @@ def _plan_weeks(at: PlanContext) -> None:
 
 # The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
 # one function that adds its units to the plan (with their needs and targets). A new kind registers here.
-def _plan_releases(context: PlanContext) -> None:
-    plan_releases(context.plan, context.jobs, context.span.now)  # [notes] on_tag: new tags (engine/release.py)
-
-
-RUN_UNITS: list[Callable[[PlanContext], None]] = [_plan_digests, _plan_weeks, _plan_releases]
+RUN_UNITS: list[Callable[[PlanContext], None]] = [
+    lambda at: add_alerts(
+        at.plan, at.jobs, at.span.now
+    ),  # [[watch]] alert: after the days (engine/alerts.py)
+    _plan_digests,
+    _plan_weeks,
+    lambda at: plan_releases(at.plan, at.jobs, at.span.now),  # [notes] on_tag: new tags (engine/release.py)
+]
 
 
 # --- running it --------------------------------------------------------------------------------------------

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dailydiff.common.dates import DateSpec
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
-from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
-from dailydiff.engine.plan import RepoJob, plan_jobs
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.settings import Settings
 from dailydiff.store import Store
@@ -31,16 +31,8 @@ def job_of_push(jobs: Sequence[RepoJob], repository: str) -> RepoJob | None:
     """The configured repository a push names (GitHub's ``repository.full_name``, GitLab's
     ``project.path_with_namespace``), whatever its source: its id, its ``name``, the forge name of its
     source or the repository its clone URL names — compared without case, as forges do."""
-    from dailydiff.sources import forge_name
-    from dailydiff.sources.git import web_base_from_remote
-
     wanted = repository.strip().lower()
-    for job in jobs:
-        remote = web_base_from_remote(job.source)  # a clone's URL names its repository (a `name` or not)
-        names = {job.repo_id, job.entry.name or "", forge_name(job.source) or "", remote[0] if remote else ""}
-        if wanted in {n.lower() for n in names if n}:
-            return job
-    return None
+    return next((job for job in jobs if wanted in job.ref.aliases(job.entry.name)), None)
 
 
 def alert_pass(
@@ -55,13 +47,19 @@ def alert_pass(
 ) -> list[UnitOutcome]:
     """Build yesterday and today of each of ``jobs`` (stored, sent nowhere), then alert what fires;
     ``build=False``: alert from what is stored (held alerts whose quiet hours ended)."""
+    return _run(alert_plan(jobs, now, build=build), settings, store, available, now, open_store)
+
+
+def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True) -> Any:
+    """Yesterday and today of each of ``jobs`` (stored, sent nowhere; ``build=False``: none), then the alert
+    unit after them: what `watch` (engine/commands.py) and the push hooks run."""
     from dailydiff.engine.runner import Plan
 
-    plan = Plan()
+    plan = Plan(jobs=list(jobs), now=now)
     if build:
         silent_days(plan, jobs, now)
     add_alerts(plan, jobs, now)
-    return _run(plan, settings, store, available, now, open_store)
+    return plan
 
 
 def build_days(
@@ -103,8 +101,8 @@ def judge_commits(
     """`watch test`: one line per commit — whether ``topic_name`` fires and why — judged the way the alert
     pass judges it (the stored day's level and types, the stored commit's patches); a day not stored yet is
     built first (stored, sent nowhere). Returns the lines and the shas no configured repository has."""
+    from dailydiff.common.dates import clock
     from dailydiff.common.text import clean
-    from dailydiff.engine.dates import clock
     from dailydiff.errors import UsageError
     from dailydiff.scoring.alerting import verdict
     from dailydiff.sources import open_source
