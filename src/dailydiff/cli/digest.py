@@ -63,8 +63,9 @@ def digest_command(
         outputs.append(output_dir_publisher(output_dir, settings.report.path_template, chosen))
     elif not publish:
         outputs.append(StdoutPublisher(fmt=chosen[0]))
-    outcomes = _run(settings, dates, lang, name, outputs, publish=publish, force=force, config=config,
-                    audience=audience)
+    outcomes = _run(
+        settings, dates, lang, name, outputs, publish=publish, force=force, config=config, audience=audience
+    )
     for outcome in outcomes:
         for path in () if quiet else outcome.written:
             stderr.print(f"wrote {path}", markup=False, highlight=False)

@@ -138,7 +138,9 @@ def check_language_and_zone(lang: str | None, tz: str | None) -> None:
 def check_audience(audience: str | None) -> None:
     """--audience of `weekly` and `digest`: checked before any work."""
     if audience is not None and audience not in ("engineer", "stakeholder"):
-        raise UsageError(f"unknown audience {audience!r}", "use --audience engineer or --audience stakeholder")
+        raise UsageError(
+            f"unknown audience {audience!r}", "use --audience engineer or --audience stakeholder"
+        )
 
 
 def config_dir(config: Path | None) -> Path:

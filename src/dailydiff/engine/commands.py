@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from shlex import quote
-from typing import Any
+from typing import Any, NamedTuple
 
 from dailydiff.common.dates import DateSpec, checked_days, clock, resolve_dates
 from dailydiff.engine.identity import configured_refs, repo_ref
@@ -45,7 +45,7 @@ def run(plan: Plan) -> list[Any]:
     from dailydiff.engine.deliver import stored_history
     from dailydiff.engine.stream import RunOptions
 
-    settings = request.settings
+    settings, runs = request.settings, _RUNS.get(request.command, _Runs())
     reopen = request.open_store or _opener(settings)
     history = stored_history(reopen) if settings.site.charts and request.command in _CHARTED else None
     days = sorted({u.date for u in plan.days()} or {u.date for u in plan.units.values()})
@@ -53,8 +53,8 @@ def run(plan: Plan) -> list[Any]:
     options = RunOptions(dates=request.dates if request.command == "report" else dates, force=request.force,
                          now=plan.now, concurrency=settings.run.concurrency, tally=request.tally,
                          secrets=Secrets(os.environ), outputs=request.outputs, history=history,
-                         keep_commits=request.keep_commits, open_store=reopen,
-                         **_RUNS.get(request.command, {}))  # fmt: skip
+                         keep_commits=request.keep_commits, open_store=reopen, skip_delivered=runs.skip_delivered,
+                         raise_errors=runs.raise_errors, lookback=runs.lookback)  # fmt: skip
     plan.options = options
     claims = None
     if request.plan_name:
@@ -65,12 +65,20 @@ def run(plan: Plan) -> list[Any]:
 
 
 _CHARTED = ("run", "report", "publish")  # the commands whose days' mails carry the history chart
+
+
 # How a command's units run where it differs from `run` (a day delivered everywhere is up to date, a failed
 # repository is recorded and the run goes on, the days before today are looked at for late commits).
-_RUNS: dict[str, dict[str, bool]] = {
-    "report": {"skip_delivered": False, "raise_errors": True},
-    "notes": {"raise_errors": True},
-    "watch": {"skip_delivered": False, "lookback": False},  # today's days again, sent nowhere
+class _Runs(NamedTuple):
+    skip_delivered: bool = True
+    raise_errors: bool = False
+    lookback: bool = True
+
+
+_RUNS: dict[str, _Runs] = {
+    "report": _Runs(skip_delivered=False, raise_errors=True),
+    "notes": _Runs(raise_errors=True),
+    "watch": _Runs(skip_delivered=False, lookback=False),  # today's days again, sent nowhere
 }
 
 
