@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -77,14 +77,7 @@ def notes_command(
                           unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience], publish=publish,
                           open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
         planned = plan(request)
-        if output is not None:
-            from dailydiff.publish.files import write_file
-
-            write_file(output, planned.text)
-        else:
-            sys.stdout.write(planned.text)
-        for line in [] if quiet else planned.notes:
-            stderr.print(line, markup=False, highlight=False)
+        _show(planned, output, quiet)
         outcomes = run(planned) if publish else []
     finally:
         store.close()
@@ -93,3 +86,15 @@ def notes_command(
     error = publish_error(outcomes)
     if error is not None:
         raise error
+
+
+def _show(planned: Any, output: Path | None, quiet: bool) -> None:
+    """The notes to FILE or stdout; what they were made from to stderr (not with --quiet)."""
+    if output is not None:
+        from dailydiff.publish.files import write_file
+
+        write_file(output, planned.text)
+    else:
+        sys.stdout.write(planned.text)
+    for line in [] if quiet else planned.notes:
+        stderr.print(line, markup=False, highlight=False)
