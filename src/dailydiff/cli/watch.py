@@ -110,16 +110,18 @@ def test_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Whether TOPIC fires for each commit, and why — judged as an alert would be; nothing is sent."""
-    from dailydiff.engine import Request, plan
+    from dailydiff.engine import Request, plan, run
 
     settings = build_settings(config, data_dir, {})
     store = open_store(settings)
     try:
         planned = plan(Request("watch-test", settings, store, config_dir=options.config_dir(config), topic=topic,
                                shas=shas, open_store=lambda: open_store(settings)))  # fmt: skip
+        outcomes = run(planned)
     finally:
         store.close()
-    typer.echo(planned.text, nl=False)
+    for line in (line for o in outcomes if o.kind == "watch-test" for line in o.figures["lines"]):
+        typer.echo(line)
     if planned.missing:
         raise UsageError(f"not found in any configured repository: {', '.join(planned.missing)}",
                          "give a commit of a [[repos]] entry (a full sha or a prefix of it)")  # fmt: skip

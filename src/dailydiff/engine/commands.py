@@ -79,6 +79,7 @@ _RUNS: dict[str, _Runs] = {
     "report": _Runs(skip_delivered=False, raise_errors=True),
     "notes": _Runs(raise_errors=True),
     "watch": _Runs(skip_delivered=False, lookback=False),  # today's days again, sent nowhere
+    "watch-test": _Runs(skip_delivered=False, lookback=False),
 }
 
 
@@ -380,15 +381,14 @@ def _plan_watch(request: Request) -> Plan:
 
 
 def _plan_watch_test(request: Request) -> Plan:
-    """`watch test TOPIC SHA…`: whether the topic fires for each commit, and why (a day not stored yet is
-    built first, stored and sent nowhere); nothing is sent. The lines are the plan's text, the shas no
-    configured repository has its ``missing``."""
-    from dailydiff.engine.watching import judge_commits
+    """`watch test TOPIC SHA…`: the days of the commits not stored yet (built, stored, sent nowhere), then the
+    unit that judges whether the topic fires for each and why (engine/watching.py); nothing is sent."""
+    from dailydiff.engine.watching import test_plan
 
     settings = request.settings
-    lines, missing = judge_commits(settings, request.config_dir, request.store, request.topic or "", request.shas,
-                                   request.open_store or _opener(settings))  # fmt: skip
-    return Plan(text="".join(f"{line}\n" for line in lines), missing=missing)
+    planned: Plan = test_plan(settings, request.config_dir, request.store, request.topic or "", request.shas,
+                              request.now or clock(settings.run.now))  # fmt: skip
+    return planned
 
 
 # --- notes (engine/release.py) ---------------------------------------------------------------------------

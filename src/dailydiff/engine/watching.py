@@ -6,11 +6,13 @@ an unchanged branch costs one 304), the same analysis and the same ledger as `ru
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.timewindow import local_date_of
@@ -18,7 +20,7 @@ from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.settings import Settings
+from dailydiff.settings import Settings, WatchTopic
 from dailydiff.store import Store
 
 
@@ -62,22 +64,6 @@ def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True)
     return plan
 
 
-def build_days(
-    settings: Settings,
-    days: Sequence[tuple[RepoJob, dt.date]],
-    store: Store,
-    now: dt.datetime,
-    open_store: Callable[[], Store],
-) -> list[UnitOutcome]:
-    """Build and store these days (sent nowhere, nothing alerted): what `watch test` judges commits in."""
-    from dailydiff.engine.runner import Plan
-
-    plan = Plan()
-    for job, date in days:
-        silent_days(plan, [job], now, date)
-    return _run(plan, settings, store, [], now, open_store)
-
-
 def _run(plan: Any, settings: Settings, store: Store, available: Sequence[Publisher], now: dt.datetime,
          open_store: Callable[[], Store]) -> list[UnitOutcome]:  # fmt: skip
     from dailydiff.engine.runner import run_plan
@@ -90,21 +76,16 @@ def _run(plan: Any, settings: Settings, store: Store, available: Sequence[Publis
     return run_plan(plan, options, available, store, settings)
 
 
-def judge_commits(
-    settings: Settings,
-    base_dir: Path | None,
-    store: Store,
-    topic_name: str,
-    shas: Sequence[str],
-    open_store: Callable[[], Store],
-) -> tuple[list[str], list[str]]:
-    """`watch test`: one line per commit — whether ``topic_name`` fires and why — judged the way the alert
-    pass judges it (the stored day's level and types, the stored commit's patches); a day not stored yet is
-    built first (stored, sent nowhere). Returns the lines and the shas no configured repository has."""
-    from dailydiff.common.dates import clock
-    from dailydiff.common.text import clean
+Found = tuple[RepoJob, str, dt.date]  # a commit of `watch test`: its repository, full sha and day there
+
+
+def test_plan(settings: Settings, base_dir: Path | None, store: Store, topic_name: str, shas: Sequence[str],
+              now: dt.datetime) -> Any:  # fmt: skip
+    """`watch test`: the days of the commits not stored yet (built and stored, sent nowhere), then one unit
+    that judges every commit found (``TestUnit``); the plan's ``missing``: the shas no configured
+    repository has."""
+    from dailydiff.engine.runner import Plan
     from dailydiff.errors import UsageError
-    from dailydiff.scoring.alerting import verdict
     from dailydiff.sources import open_source
 
     topics = {t.name: t for t in settings.watch}
@@ -113,8 +94,8 @@ def judge_commits(
     topic = topics[topic_name]
     jobs = [job for job in plan_jobs(settings, base_dir=base_dir) if topic in job.topics]
     sources: dict[str, Any] = {}
-    found: list[tuple[RepoJob, str, dt.date]] = []
-    missing: list[str] = []
+    found: list[Found] = []
+    plan = Plan(jobs=jobs, now=now)
     for sha in shas:
         for job in jobs:
             if job.repo_id not in sources:
@@ -124,29 +105,68 @@ def judge_commits(
                 found.append((job, landed[0], local_date_of(landed[1], job.settings.report.timezone)))
                 break
         else:
-            missing.append(sha)
-
-    def stored(job: RepoJob, full: str, date: dt.date) -> Any:
-        report = store.get_report(job.repo_id, date, job.settings.report.language)
-        hit = [rc for rc in report.commits if rc.sha == full] if report is not None else []
-        return (report, hit[0]) if hit else None
-
-    unbuilt = sorted({(job.index, date) for job, full, date in found if stored(job, full, date) is None})
-    if unbuilt:
-        by_index = {job.index: job for job, _full, _date in found}
-        build_days(
-            settings, [(by_index[i], d) for i, d in unbuilt], store, clock(settings.run.now), open_store
-        )
-    lines = []
+            plan.missing.append(sha)
     for job, full, date in found:
-        hit = stored(job, full, date)
-        if hit is None:
-            lines.append(f"{full[:12]}  {job.label}  ?      {topic.name}: the day {date} could not be built")
-            continue
-        report, rc = hit
-        commit = store.get_commit(report.repo, full) or rc
-        types = [t.value for t in rc.analysis.change_types] if rc.analysis is not None else []
-        judged = verdict(commit, topic, rc.level, types)
-        mark = "fires" if judged.fires else "no   "
-        lines.append(clean(f"{full[:12]}  {job.label}  {mark}  {topic.name}: {judged.line()}"))
-    return lines, missing
+        if _stored(store, job, full, date) is None:
+            silent_days(plan, [job], now, date)
+    if found:
+        plan.add(TestUnit(topic, tuple(found), now.date(), tuple(u.key for u in plan.days())))
+    return plan
+
+
+def _stored(store: Store, job: RepoJob, full: str, date: dt.date) -> Any:
+    report = store.get_report(job.repo_id, date, job.settings.report.language)
+    hit = [rc for rc in report.commits if rc.sha == full] if report is not None else []
+    return (report, hit[0]) if hit else None
+
+
+@dataclass(frozen=True)
+class TestUnit:
+    """`watch test`: whether ``topic`` fires for each commit found, and why — judged the way the alert unit
+    judges it (the stored day's level and types, the stored commit's patches); nothing is sent. Its lines
+    are its outcome's ``figures["lines"]``."""
+
+    __test__ = False  # not a pytest class
+    kind: ClassVar[str] = "watch-test"
+    topic: WatchTopic
+    found: tuple[Found, ...]
+    date: dt.date
+    needs: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"watch-test {self.topic.name}"
+
+    @property
+    def label(self) -> str:
+        return self.key
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @classmethod
+    async def build(cls, context: Any, units: Sequence[TestUnit]) -> tuple[list[UnitOutcome], str]:
+        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
+
+    def _build(self, context: Any) -> UnitOutcome:
+        from dailydiff.common.text import clean
+        from dailydiff.engine.outcome import BUILT
+        from dailydiff.scoring.alerting import verdict
+
+        lines, topic = [], self.topic
+        with context.own_store() as store:
+            for job, full, date in self.found:
+                hit = _stored(store, job, full, date)
+                if hit is None:
+                    lines.append(
+                        f"{full[:12]}  {job.label}  ?      {topic.name}: the day {date} could not be built"
+                    )
+                    continue
+                report, rc = hit
+                commit = store.get_commit(report.repo, full) or rc
+                types = [t.value for t in rc.analysis.change_types] if rc.analysis is not None else []
+                judged = verdict(commit, topic, rc.level, types)
+                mark = "fires" if judged.fires else "no   "
+                lines.append(clean(f"{full[:12]}  {job.label}  {mark}  {topic.name}: {judged.line()}"))
+        return UnitOutcome(self.kind, self.label, BUILT, self.date, key=self.key, figures={"lines": lines})
