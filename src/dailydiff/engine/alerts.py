@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 from dailydiff.engine.deliver import DeliveryResult, claim_owner, pick_publishers
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
-from dailydiff.engine.units import Context, DayUnit, send
+from dailydiff.engine.units import Alone, Context, DayUnit, send
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.publish.base import Publisher
 from dailydiff.render.alert import AlertItem, alert_edition, folded_edition
@@ -58,7 +58,7 @@ def alert_topics(job: RepoJob) -> list[WatchTopic]:
 
 
 @dataclass(frozen=True)
-class AlertUnit:
+class AlertUnit(Alone):
     """The alerts of some repositories' stored days, as one unit (see the module's docstring)."""
 
     kind: ClassVar[str] = "alert"
@@ -69,14 +69,6 @@ class AlertUnit:
     @property
     def key(self) -> str:
         return f"alerts {self.date.isoformat()}"
-
-    @property
-    def label(self) -> str:
-        return f"alerts {self.date.isoformat()}"
-
-    @property
-    def batch(self) -> str:
-        return self.key
 
     @classmethod
     async def build(cls, context: Context, units: Sequence[AlertUnit]) -> tuple[list[UnitOutcome], str]:

@@ -80,6 +80,22 @@ class Unit(Protocol):
     async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]: ...
 
 
+class Alone:
+    """A unit named by its key and built alone: its label and its batch are its key."""
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        return self.key
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+
 @dataclass
 class Context:
     """What every unit of a run builds with: the store, the run's options, the publishers, one engine."""

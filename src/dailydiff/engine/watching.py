@@ -19,6 +19,7 @@ from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
+from dailydiff.engine.units import Alone
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.store import Store
@@ -121,7 +122,7 @@ def _stored(store: Store, job: RepoJob, full: str, date: dt.date) -> Any:
 
 
 @dataclass(frozen=True)
-class TestUnit:
+class TestUnit(Alone):
     """`watch test`: whether ``topic`` fires for each commit found, and why — judged the way the alert unit
     judges it (the stored day's level and types, the stored commit's patches); nothing is sent. Its lines
     are its outcome's ``figures["lines"]``."""
@@ -136,14 +137,6 @@ class TestUnit:
     @property
     def key(self) -> str:
         return f"watch-test {self.topic.name}"
-
-    @property
-    def label(self) -> str:
-        return self.key
-
-    @property
-    def batch(self) -> str:
-        return self.key
 
     @classmethod
     async def build(cls, context: Any, units: Sequence[TestUnit]) -> tuple[list[UnitOutcome], str]:
