@@ -76,11 +76,10 @@ def notes_command(
                           config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
                           unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience], publish=publish,
                           open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
-        planned = plan(request)
-        _show(planned, output, quiet)
-        outcomes = run(planned) if publish else []
+        outcomes = run(plan(request))
     finally:
         store.close()
+    _show(outcomes, output, quiet)
     for r in (p for o in outcomes for p in o.publish):
         stderr.print(f"{r.publisher}: {r.status} {r.detail}".rstrip(), markup=False, highlight=False)
     error = publish_error(outcomes)
@@ -88,13 +87,14 @@ def notes_command(
         raise error
 
 
-def _show(planned: Any, output: Path | None, quiet: bool) -> None:
+def _show(outcomes: list[Any], output: Path | None, quiet: bool) -> None:
     """The notes to FILE or stdout; what they were made from to stderr (not with --quiet)."""
+    notes = outcomes[0].figures
     if output is not None:
         from dailydiff.publish.files import write_file
 
-        write_file(output, planned.text)
+        write_file(output, notes["text"])
     else:
-        sys.stdout.write(planned.text)
-    for line in [] if quiet else planned.notes:
-        stderr.print(line, markup=False, highlight=False)
+        sys.stdout.write(notes["text"])
+    if not quiet:
+        stderr.print(notes["line"], markup=False, highlight=False)

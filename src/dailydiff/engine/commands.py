@@ -395,30 +395,28 @@ def _plan_watch_test(request: Request) -> Plan:
 
 
 def _plan_notes(request: Request) -> Plan:
-    """`notes SOURCE [REF1..REF2]`: the release notes of a range, from the stored analyses (what is missing
-    analysed now), rendered as the plan's text; with --publish, one release unit that delivers them to the
-    tag's forge release through the ledger."""
-    from dailydiff.engine.release import UNRELEASED, NotesUnit, notes_of, open_git, resolve_range
+    """`notes SOURCE [REF1..REF2]`: the range, resolved in the repository's git history, and one notes unit
+    that builds them from the stored analyses (what is missing analysed now) and renders them; with
+    --publish its target is the tag's forge release (through the ledger)."""
+    from dailydiff.engine.release import UNRELEASED, NotesUnit, open_git, resolve_range
     from dailydiff.errors import UsageError
-    from dailydiff.render.notes import render_notes
+    from dailydiff.render.notes import Audience
 
     job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
-    settings, store = job.settings, request.store
-    git = open_git(job, settings, store)
+    settings = job.settings
+    git = open_git(job, settings, request.store)
     wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
     if request.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
     now = request.now or clock(settings.run.now)
-    notes = notes_of(store, settings, git, wanted, audience=request.audience or "engineer", now=now)  # type: ignore[arg-type]
-    f = notes.figures
-    line = (f"{notes.repo} {wanted.base}..{wanted.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
-            f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
-            f"{f.llm_requests} LLM request(s)")  # fmt: skip
-    planned = Plan(jobs=[job], now=now, text=render_notes(notes, request.notes_format), notes=[line])
+    targets: tuple[Publisher, ...] = ()
     if request.publish:
         from dailydiff.publish.release import release_publisher
 
-        planned.add(NotesUnit(notes, (release_publisher(git, settings, Secrets(os.environ)),)))
+        targets = (release_publisher(git, settings, Secrets(os.environ)),)
+    planned = Plan(jobs=[job], now=now)
+    audience: Audience = "user" if request.audience == "user" else "engineer"
+    planned.add(NotesUnit(git, wanted, audience, request.notes_format, now, targets))
     planned.request = replace(request, settings=settings)
     return planned
 

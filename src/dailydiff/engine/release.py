@@ -30,6 +30,7 @@ from dailydiff.render.notes import (
     RangeCommit,
     ReleaseNotes,
     build_notes,
+    render_notes,
     with_rewrite,
 )
 from dailydiff.settings import Settings
@@ -381,24 +382,30 @@ class ReleaseUnit:
 
 @dataclass(frozen=True)
 class NotesUnit:
-    """The notes a command built (`notes --publish`), delivered to its ``targets`` through the ledger."""
+    """`notes`: the notes of one range, built from the stored analyses (the missing ones made now) and
+    rendered in ``fmt`` (its outcome's ``figures["text"]``); with ``targets`` (`notes --publish`: the tag's
+    forge release) delivered to them through the ledger."""
 
     kind: ClassVar[str] = "release"
-    notes: ReleaseNotes
-    targets: tuple[Any, ...]
+    source: GitSource
+    span: NotesRange
+    audience: Audience
+    fmt: str
+    now: dt.datetime
+    targets: tuple[Any, ...] = ()
     needs: tuple[str, ...] = ()
 
     @property
     def date(self) -> dt.date:
-        return self.notes.date
+        return self.now.date()
 
     @property
     def key(self) -> str:
-        return f"release:{self.notes.repo} {self.notes.tag}"
+        return f"release:{self.source.repo} {self.span.tag}"
 
     @property
     def label(self) -> str:
-        return f"release {self.notes.repo} {self.notes.tag}"
+        return f"release {self.source.repo} {self.span.tag}"
 
     @property
     def batch(self) -> str:
@@ -418,12 +425,20 @@ class NotesUnit:
         from dailydiff.render.release import ledger_repo, release_edition
 
         settings = context.settings
-        edition = release_edition(self.notes, settings)
         with context.own_store() as store:
-            results, written = send(edition, self.targets, store, context, settings.run.claim_timeout)
-        return UnitOutcome("release", self.label, BUILT if self.notes.entries else EMPTY, self.date, key=self.key,
-                           repo=ledger_repo(self.notes.repo, self.notes.tag), publish=results, written=written,
-                           figures=self.notes.figures.model_dump(), edition=edition)  # fmt: skip
+            notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now)
+            edition, results, written = None, list[Any](), list[str]()
+            if self.targets:  # stdout and -o need no edition: the command writes the text
+                edition = release_edition(notes, settings)
+                results, written = send(edition, self.targets, store, context, settings.run.claim_timeout)
+        f = notes.figures
+        line = (f"{notes.repo} {self.span.base}..{self.span.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
+                f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
+                f"{f.llm_requests} LLM request(s)")  # fmt: skip
+        figures = {**f.model_dump(), "text": render_notes(notes, self.fmt), "line": line}
+        return UnitOutcome("release", self.label, BUILT if notes.entries else EMPTY, notes.date, key=self.key,
+                           repo=ledger_repo(notes.repo, notes.tag), publish=results, written=written,
+                           figures=figures, edition=edition)  # fmt: skip
 
 
 def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
