@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
+from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.phrases import T
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.models import (
@@ -43,7 +44,7 @@ from dailydiff.scoring.rules import (
     security_words,
 )
 
-RULES_VERSION = "h8"
+RULES_VERSION = "h9"
 _DEF_RE = re.compile(
     r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
     re.M,
@@ -284,12 +285,24 @@ class HeuristicAnalyzer:
             subject = t["release_only" if plain_bump else "release"].format(
                 version=facts.release, subject=subject
             )
+        elif lang == "zh":
+            # Said in Chinese: the title's action and what it names; the English title quoted as a name.
+            subject = zh.whole_title(subject, commit.body)
+            subject = zh.lead(subject, self._type_label(facts, lang))
         else:
             subject = _capitalised(subject)
+        body = facts.body(200 if short else 400)
+        if lang == "zh":
+            # What the title names, else what the body's content does (a body names many things in passing)
+            named = zh.topics(facts.info.scope, facts.info.subject) or zh.topics(body, limit=3)
+            if named:
+                shown = t["list_sep"].join(named)
+                subject += t["topics"].format(topics=(" " if shown[0].isascii() else "") + shown)
+            if not zh.mostly_chinese(body):
+                body = ""  # an English body is the English summary's; the Chinese one says its topics
         sentences = [subject + _ends(subject, lang)]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
-        body = facts.body(200 if short else 400)
         if body:
             # A body cut short or written without a full stop still ends as a sentence of its language.
             sentences.append(body if body[-1] in ".!?。！？…" else body + _ends(body, lang))
@@ -330,6 +343,12 @@ class HeuristicAnalyzer:
             english = text[-1:].isascii() or not _CJK.search(_CODE_SPAN.sub("", previous))
             text += (" " if english else "") + sentence
         return text
+
+    @staticmethod
+    def _type_label(facts: _Facts, lang: str) -> str:
+        """The label of the commit's first change type other than "other" ("" when it has none)."""
+        kinds = [ct.value for ct in facts.types if ct is not ChangeType.OTHER]
+        return TYPE_LABELS[lang].get(kinds[0], "") if kinds else ""
 
     def _impact(self, facts: _Facts, lang: str) -> list[str]:
         return [
