@@ -100,12 +100,14 @@ def ask_command(
                "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
                "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        if not result.hits:
+            raise typer.Exit(1)  # as grep: nothing matched
         return
     for note in reading_notes(result):
         stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
-        return
+        raise typer.Exit(1)  # as grep: nothing matched
     if why_not:
         stderr.print(f"dailydiff: {says['none']} ({why_not}); the retrieved commits follow", markup=False,
                      highlight=False)  # fmt: skip
