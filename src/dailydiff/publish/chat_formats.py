@@ -284,8 +284,10 @@ def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
 def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for span in line:
-        element: dict[str, Any] = {"tag": "a", "text": span.text, "href": span.url} if span.url else {
-            "tag": "text", "text": span.text}  # fmt: skip
+        # A post's text has no inline code: a code span in a text (an overview's `path`) shows its backticks
+        text = span.text if span.code else _CODE_SPANS.sub(lambda m: m.group(0).strip("`").strip(), span.text)
+        element: dict[str, Any] = {"tag": "a", "text": text, "href": span.url} if span.url else {
+            "tag": "text", "text": text}  # fmt: skip
         if span.bold:
             element["style"] = ["bold"]
         elements.append(element)

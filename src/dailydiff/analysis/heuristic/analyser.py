@@ -614,12 +614,8 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
                 module_lines[module_of(change.path)] += change.additions + change.deletions
         for tag in parse_title(rc.title).tags:
             tags[tag] += 1
+    # (The day's counts by importance are the statistics line every edition shows: not a theme again.)
     themes = []
-    level_counts = Counter(rc.level.value for rc in commits)
-    levels = t["list_sep"].join(
-        f"{marks[lv]}{t['level'][lv]} {level_counts[lv]}" for lv in ("high", "medium", "low")
-    )
-    themes.append(t["ov_counts"].format(n=len(commits), levels=levels))
     if type_counts:
         themes.append(
             t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5)))
