@@ -392,7 +392,7 @@ def test_gitlab_and_github_followed_side_by_side_with_a_digest(
     github_md = (out / f"reports/2026/b_c/{day}.md").read_text("utf-8")
     assert f"{fake.web_url}/a/b/c/-/commit/" in gitlab_md and "/-/commit/" not in github_md
     assert "Fix the edge case" in gitlab_md and "Fix the edge case" not in github_md  # GitLab's merge request
-    digest = json.loads((out / f"digests/2026/all/{day}.json").read_text("utf-8"))
+    digest = json.loads((out / f"reports/digests/2026/all/{day}.json").read_text("utf-8"))
     assert sorted(line["repo"] for line in digest["repos"]) == ["a/b/c", "b/c"]
 
 
