@@ -245,8 +245,9 @@ def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="acme/other/nothing not found"):
         missing.commits(day_window(DAYS[0], TZ))
     fake.token = "the-right-one"
-    with pytest.raises(SourceError, match="GitLab rejected the token"):
+    with pytest.raises(SourceError, match="GitLab rejected the token") as caught:
         source(fake, tmp_path).commits(day_window(DAYS[0], TZ))
+    assert caught.value.message == "GitLab rejected the token (401 Unauthorized)"  # issue 63: not "401 401 …"
 
 
 def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> None:
@@ -459,8 +460,11 @@ def test_merge_requests_are_written_as_gitlab_writes_them(fake: FakeGitLab, tmp_
     link = f"{fake.web_url}/{PROJECT}/-/merge_requests/77"
     markdown = render_markdown(report)
     assert f"[!77]({link})" in markdown and "#77" not in markdown
+    # named as GitLab names it (issue 63: labelled "🔀 PR [!3889]")
+    assert "🔀 MR" in markdown and "🔀 PR" not in markdown, markdown
     html = render_day_html(report)
     assert f'<a href="{link}" rel="noopener noreferrer">!77</a>' in html and "#77" not in html
+    assert "🔀 MR" in html and "🔀 PR" not in html
     # A chat message lists the day's high and watched commits: the merge request's commit, watched.
     watched = [rc.model_copy(update={"watch": ["edge"]}) if rc.pr else rc for rc in report.commits]
     chat = repr(day_message(report.model_copy(update={"commits": watched})))
