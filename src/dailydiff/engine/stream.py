@@ -772,12 +772,12 @@ class Engine:
             results = send(self.store)
         # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
         # (cli/summary.py), with every other unit's.
+        # (issue 63: this line named every delivery too, which the printer then said again.)
         log.info(
-            "%s: %d commit(s), %d watched; published to %s",
+            "%s: %d commit(s), %d watched",
             report.date,
             report.stats.total,
             sum(1 for c in report.commits if c.watch),
-            ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
             extra=extra,
         )
         return day_outcome(report.repo, report.date, "built", report, results, written)

@@ -138,7 +138,8 @@ SLACK = Style(escape=escape_slack_mrkdwn, link=lambda t, u: f"<{u.replace('|', '
 
 def _units(digest: Message, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
            size: Callable[[str], int], line_limit: int) -> list[Unit]:  # fmt: skip
-    units = [Unit(counts)]
+    # the counts line under the title, unless it would only say the title again (an addendum's is its title)
+    units = [Unit(counts)] if digest.counts and digest.counts != digest.title else []
     for section in digest.sections:
         units.append(Unit(heading(section.title), keep_with_next=True))
         for i, line in enumerate(section.lines, 1):
@@ -233,7 +234,8 @@ def slack_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
         for section in sections:
             body = "\n".join(u.text for u in section)
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
-        payloads.append({"text": escape_slack(f"{header}: {digest.counts}"), "blocks": blocks})
+        said = f"{header}: {digest.counts}" if digest.counts and digest.counts != digest.title else header
+        payloads.append({"text": escape_slack(said), "blocks": blocks})
     return payloads
 
 
