@@ -82,9 +82,7 @@ def main() -> int:
     if not zh:
         print(f"no JSON day reports with summaries under {args.directory}", file=sys.stderr)
         return 1
-    counts: dict[str, list[str]] = {
-        k: [] for k in ("english", "mention", "heading", "cut", "lone_backtick")
-    }
+    counts: dict[str, list[str]] = {k: [] for k in ("english", "mention", "heading", "cut", "lone_backtick")}
     for sha, (_day, _title, summary) in zh.items():
         for problem in problems(summary):
             counts[problem].append(sha)

@@ -11,7 +11,9 @@ from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from webhook_receiver import WebhookReceiver
 
 
-def test_doctor_tries_each_chat_target_without_sending_and_fails_one_nothing_listens_on(tmp_path: Path) -> None:
+def test_doctor_tries_each_chat_target_without_sending_and_fails_one_nothing_listens_on(
+    tmp_path: Path,
+) -> None:
     build_fixture_repo(tmp_path / "good", 0, per_day=1)
     closed = free_port()
     body = (
@@ -29,7 +31,10 @@ def test_doctor_tries_each_chat_target_without_sending_and_fails_one_nothing_lis
         receiver.stop()
     lines = {line.split(":")[0]: line for line in result.stdout.splitlines()}
     assert result.returncode == 1, result.stdout
-    assert f"{receiver.base} answers" in lines["✓ publisher team"] and "nothing was sent" in lines["✓ publisher team"]
+    assert (
+        f"{receiver.base} answers" in lines["✓ publisher team"]
+        and "nothing was sent" in lines["✓ publisher team"]
+    )
     gone = lines["✗ publisher gone"]
     assert f"cannot reach http://127.0.0.1:{closed}" in gone and "— fix: " in gone, gone
     assert "s3cret" not in result.stdout + result.stderr

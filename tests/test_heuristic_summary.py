@@ -190,7 +190,9 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
     # An English sentence never ends with "。" nor is glued to the next one.
     assert not re.search(r"[A-Za-z0-9)`]。|。[A-Za-z]", summary), summary
     if lang == "zh":  # said in Chinese, the English title quoted as a name
-        assert summary.startswith("功能增强：「sm100 cute_dsl w4a16 gemm」，涉及矩阵乘。改动 6 个文件"), summary
+        assert summary.startswith("功能增强：「sm100 cute_dsl w4a16 gemm」，涉及矩阵乘。改动 6 个文件"), (
+            summary
+        )
         assert summary.endswith("。"), summary
     else:
         assert summary.startswith("sm100 cute_dsl w4a16 gemm. Add sm100 cute-dsl nvfp4"), summary
@@ -214,6 +216,8 @@ def test_a_long_english_body_is_cut_in_english_and_left_out_of_chinese(depth: Le
     )
     commit = _gemm_commit().model_copy(update={"message": f"sm100 cute_dsl w4a16 gemm (#3001)\n\n{body}"})
     summary = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "zh").summary
-    assert "…" not in summary and "epilogue" not in summary and "改动 6 个文件（+1023/−2）" in summary, summary
+    assert "…" not in summary and "epilogue" not in summary and "改动 6 个文件（+1023/−2）" in summary, (
+        summary
+    )
     english = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "en").summary
     assert "… Changes 6 file(s)" in english, english

@@ -169,4 +169,7 @@ def test_an_empty_question_is_an_error_and_one_matching_nothing_an_empty_result_
     assert seen["empty"].is_error and "the question is empty" in _text(seen["empty"])
     nothing = json.loads(_text(seen["nothing"]))
     assert not seen["nothing"].is_error and nothing["commits"] == []
-    assert nothing["nothing_found"] == "no stored commit matches 'quantum teleportation' (searched 3 indexed commits)"
+    assert (
+        nothing["nothing_found"]
+        == "no stored commit matches 'quantum teleportation' (searched 3 indexed commits)"
+    )

@@ -60,8 +60,12 @@ def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     report = make_report(4, high_every=2)
-    assert plain.startswith("每日更新报告（2026-01-27）\n\nsgl-project/sglang\n\n🧭 今日概览\n\n- 调度器重构 <script>")
-    assert "https://r.example.com/2026-01-27.html" in plain and "\\<" not in plain  # text, not Markdown source
+    assert plain.startswith(
+        "每日更新报告（2026-01-27）\n\nsgl-project/sglang\n\n🧭 今日概览\n\n- 调度器重构 <script>"
+    )
+    assert (
+        "https://r.example.com/2026-01-27.html" in plain and "\\<" not in plain
+    )  # text, not Markdown source
     assert RENDERERS["md"](report).startswith("# 每日更新报告（2026-01-27）")
     assert "<table style=" in html and '<h1 style="' in html and "<style" not in html
     assert "<script" not in html and "<b>bold</b>" not in html and "&lt;b&gt;bold" in html

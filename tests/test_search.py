@@ -290,12 +290,21 @@ def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
     """ "上个月" over a history that ended months ago finds nothing because of the days, not the words: the
     line says which days were searched and which days the index holds, and what to try."""
     _repo, data, _shas = history
-    late = dailydiff("search", "attention kernels in 2027", "--data-dir", str(data), cwd=tmp_path, check=False)
-    assert late.returncode == 1 and late.stdout == "" and late.stderr.strip().splitlines()[-1] == (
-        "dailydiff: no stored commit from 2027-01-01 to 2027-12-31 matches 'attention kernels in 2027': the "
-        f"index holds 5 commits from {DAY1} to {DAY3}, none of them in those days; choose days with --from/--to"
+    late = dailydiff(
+        "search", "attention kernels in 2027", "--data-dir", str(data), cwd=tmp_path, check=False
     )
-    words = dailydiff("search", "xyzzy", "--from", str(DAY1), "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert (
+        late.returncode == 1
+        and late.stdout == ""
+        and late.stderr.strip().splitlines()[-1]
+        == (
+            "dailydiff: no stored commit from 2027-01-01 to 2027-12-31 matches 'attention kernels in 2027': the "
+            f"index holds 5 commits from {DAY1} to {DAY3}, none of them in those days; choose days with --from/--to"
+        )
+    )
+    words = dailydiff(
+        "search", "xyzzy", "--from", str(DAY1), "--data-dir", str(data), cwd=tmp_path, check=False
+    )
     assert words.returncode == 1 and words.stderr.strip() == (
         f"dailydiff: no stored commit since {DAY1} matches 'xyzzy': the index holds 5 commits from {DAY1} to "
         f"{DAY3}; other words, or wider days with --from/--to, may find some"
@@ -305,7 +314,9 @@ def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
     assert "no stored commit matches 'xyzzy' (searched 5 indexed commits)" in anywhere.stderr
 
 
-@pytest.mark.parametrize("command", [["search"], ["search", "--json"], ["ask", "--no-llm"], ["ask", "--no-llm", "--json"]])
+@pytest.mark.parametrize(
+    "command", [["search"], ["search", "--json"], ["ask", "--no-llm"], ["ask", "--no-llm", "--json"]]
+)
 def test_an_empty_question_is_a_usage_error_and_one_that_matches_nothing_exits_1(
     history: tuple[Path, Path, list[str]], tmp_path: Path, command: list[str]
 ) -> None:

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_heuristic_summary import BODIES, MOMENT, PERSON
 
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.models import Commit, FileChange, Level, PullRequest, Score, Stats
+from test_heuristic_summary import BODIES, MOMENT, PERSON
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from zh_summaries import problems  # noqa: E402
+from zh_summaries import problems
 
 
 def _commit(title: str, body: str, *, in_pr: bool = False) -> Commit:
@@ -40,14 +40,18 @@ def test_every_real_body_gives_a_chinese_summary_without_residue(depth: Level, i
 
 def test_the_title_action_and_topics_are_said_in_chinese() -> None:
     summary = _zh(_commit("[moe] Fix fused MoE autotuning hangs on SM120 (#3227)", "Long English body."))
-    assert summary.startswith("修复「fused MoE autotuning hangs on SM120」，涉及融合、混合专家、自动调优、卡死。"), summary
+    assert summary.startswith(
+        "修复「fused MoE autotuning hangs on SM120」，涉及融合、混合专家、自动调优、卡死。"
+    ), summary
     assert "Long English body" not in summary
     # a title without an action the table knows is named by its change type
     summary = _zh(_commit("fix(moe): fused MoE autotuning hangs on SM120 (#3227)", ""))
     assert summary.startswith("Bug修复：「fused MoE autotuning hangs on SM120」"), summary
     # a title without an action the table knows is named by its change type
     summary = _zh(_commit("feat: offline tactics blocklist for GPU-aware autotuner pruning (#2997)", ""))
-    assert summary.startswith("功能增强：「offline tactics blocklist for GPU-aware autotuner pruning」"), summary
+    assert summary.startswith("功能增强：「offline tactics blocklist for GPU-aware autotuner pruning」"), (
+        summary
+    )
 
 
 def test_mentions_cc_lines_and_template_labels_never_reach_a_chinese_summary() -> None:
@@ -62,7 +66,9 @@ def test_a_title_github_cut_is_made_whole_from_the_body_else_cut_before_the_cut_
                         "… this option as it is never beneficial\n\nMore words.")  # fmt: skip
     summary = _zh(continued)
     assert "disable this option as it is never beneficial」" in summary and "…" not in summary, summary
-    glued = _commit("docs: document MAX_JOBS env var and its interaction with FLASHINFER_N… (#3060)", "…VCC_THREADS")
+    glued = _commit(
+        "docs: document MAX_JOBS env var and its interaction with FLASHINFER_N… (#3060)", "…VCC_THREADS"
+    )
     assert "「MAX_JOBS env var and its interaction with FLASHINFER_NVCC_THREADS」" in _zh(glued)
     cut = _commit("feat: BF16 state recovery/decode kernel with per-request K and f… (#3720)", "Body.")
     summary = _zh(cut)

@@ -99,7 +99,9 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         parent = next((p for p in path.absolute().parents if p.exists()), None)
         if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
             return [CheckResult(False, "data directory", f"{path} cannot be created (under {parent})", fix)]
-        results = [CheckResult(True, "data directory", f"{path} does not exist yet: the first run creates it")]
+        results = [
+            CheckResult(True, "data directory", f"{path} does not exist yet: the first run creates it")
+        ]
         return results + (_shared_store(ctx) if shared else [])
     exposed = exposure(path)
     try:

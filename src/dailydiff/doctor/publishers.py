@@ -95,4 +95,3 @@ def probe_targets(entries: list[Any], names: list[str], deadline: float) -> list
     """One line per target a probe exists for, each tried without sending."""
     return [PROBES[entry.type](name, entry, deadline)
             for name, entry in zip(names, entries, strict=True) if entry.type in PROBES]  # fmt: skip
-

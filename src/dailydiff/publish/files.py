@@ -86,7 +86,9 @@ def write_file(path: Path, text: str) -> None:
             atomic_write(path, text)
     except OSError as exc:
         error = OutputFullError if exc.errno in IO_ERRNOS else OutputError
-        raise error(f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions") from None
+        raise error(
+            f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions"
+        ) from None
 
 
 STALE_AFTER_SECONDS = 3600
@@ -159,7 +161,9 @@ class FilesPublisher:
             except OSError as exc:
                 if exc.errno in IO_ERRNOS:
                     raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
-                raise OutputError(f"cannot write {path}: {exc.strerror}", "check the directory and its permissions") from None
+                raise OutputError(
+                    f"cannot write {path}: {exc.strerror}", "check the directory and its permissions"
+                ) from None
             remove_stale_temporaries(path)
             written.append(str(path))
         paths = tuple(written + unchanged)

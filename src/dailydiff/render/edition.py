@@ -465,7 +465,9 @@ def digest_edition(
         renderers=renderers,
         values=values,
         # under the target's root, beside its days (reports/digests/… when days are reports/{year}/…)
-        path=lambda fmt, template: placeholders.template_root(template) / digest_path(digest.name, digest.date, fmt),
+        path=lambda fmt, template: (
+            placeholders.template_root(template) / digest_path(digest.name, digest.date, fmt)
+        ),
         message=lambda link, most: digest_message(digest, link, most, repo_links if base_url else None),
         subject=D["subject"].format(
             name=digest.name, date=digest.date, total=digest.total, high=len(digest.high)

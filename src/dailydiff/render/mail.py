@@ -167,7 +167,9 @@ def markdown_to_text(markdown: str) -> str:
             else:
                 blocks.append((text, False))
         elif kind in ("fence", "code_block"):
-            blocks.append(("\n".join("    " + line for line in token.content.rstrip("\n").split("\n")), False))
+            blocks.append(
+                ("\n".join("    " + line for line in token.content.rstrip("\n").split("\n")), False)
+            )
         elif kind == "hr":
             blocks.append(("—" * 24, False))
     out: list[str] = []

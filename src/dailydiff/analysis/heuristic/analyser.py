@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
-from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.phrases import T
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.models import (
