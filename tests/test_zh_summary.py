@@ -78,3 +78,20 @@ def test_a_title_github_cut_is_made_whole_from_the_body_else_cut_before_the_cut_
 def test_a_chinese_body_is_kept() -> None:
     summary = _zh(_commit("Fix the scheduler", "修复调度器在空批次时的崩溃问题。"))
     assert "修复调度器在空批次时的崩溃问题。" in summary, summary
+
+
+def test_no_stray_space_after_a_list_that_ends_in_chinese() -> None:
+    """Issue 63: "等 7 项 了解新能力的用法" (59 times in 122 days): a phrase's space after {files} is for a
+    code span, not for a list ending in "项"."""
+    import re
+
+    from dailydiff.models import FileStatus
+
+    files = [FileChange(path=f"csrc/kernels/k{i}.cu", additions=40, status=FileStatus.ADDED) for i in range(4)]
+    commit = Commit(repo="o/r", sha="c" * 40, author=PERSON, committer=PERSON, authored_at=MOMENT,
+                    committed_at=MOMENT, message="feat: add four kernels", files=files,
+                    stats=Stats(additions=160, deletions=0, files=4))  # fmt: skip
+    analysis = HeuristicAnalyzer().analyse(commit, Score(level=Level.HIGH, score=9.0), Level.HIGH, "zh")
+    said = [*analysis.recommendations, *analysis.risks]
+    assert any("等 4 项" in line for line in said), said
+    assert not [line for line in said if re.search(r"项 [\u4e00-\u9fff]", line)], said

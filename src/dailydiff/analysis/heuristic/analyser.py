@@ -96,6 +96,12 @@ def _ends(sentence: str, lang: str) -> str:
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
+def _spaced(sentence: str, lang: str) -> str:
+    """A Chinese sentence without the space a phrase puts after a list ("{files} 相关…") when the list ends in
+    Chinese ("等 7 项 了解" → "等 7 项了解"); beside a code span the space stays."""
+    return re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", sentence) if lang == "zh" else sentence
+
+
 def _capitalised(subject: str) -> str:
     """ "replace power-of-2 buckets" starts a sentence; "mm_fp4: …" or "topk.py …" stay as written."""
     if re.match(r"[a-z]+\b(?![_./(:])", subject):
@@ -516,7 +522,7 @@ class HeuristicAnalyzer:
         return items
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
-        return [risk for risk, _ in self._risk_items(facts, lang) if risk][:4]
+        return [_spaced(risk, lang) for risk, _ in self._risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
         t = T[lang]
@@ -539,7 +545,7 @@ class HeuristicAnalyzer:
             recs.append(
                 t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3))
             )
-        return list(dict.fromkeys(recs))[:4]
+        return list(dict.fromkeys(_spaced(rec, lang) for rec in recs))[:4]
 
     # overview ----------------------------------------------------------------------------------
 
