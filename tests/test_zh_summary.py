@@ -87,7 +87,9 @@ def test_no_stray_space_after_a_list_that_ends_in_chinese() -> None:
 
     from dailydiff.models import FileStatus
 
-    files = [FileChange(path=f"csrc/kernels/k{i}.cu", additions=40, status=FileStatus.ADDED) for i in range(4)]
+    files = [
+        FileChange(path=f"csrc/kernels/k{i}.cu", additions=40, status=FileStatus.ADDED) for i in range(4)
+    ]
     commit = Commit(repo="o/r", sha="c" * 40, author=PERSON, committer=PERSON, authored_at=MOMENT,
                     committed_at=MOMENT, message="feat: add four kernels", files=files,
                     stats=Stats(additions=160, deletions=0, files=4))  # fmt: skip
