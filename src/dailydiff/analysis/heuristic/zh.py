@@ -65,7 +65,8 @@ def _words() -> _Words:
     actions = {str(k).lower(): str(v) for k, v in own["actions"].items()}
     return _Words(
         actions=actions,
-        action_re=re.compile(rf"^({_alternation(actions)})(?![\w-])[\s:,]*", re.I),
+        # an action is a word of its own ("bench(moe): …" is a prefix, not the verb "bench")
+        action_re=re.compile(rf"^({_alternation(actions)})\s+", re.I),
         terms=terms,
         term_re=re.compile(rf"(?<![\w-])({_alternation(terms)})(?![\w-])", re.I),
     )
