@@ -37,6 +37,7 @@ def test_doctor_tries_each_chat_target_without_sending_and_fails_one_nothing_lis
     )
     gone = lines["✗ publisher gone"]
     assert f"cannot reach http://127.0.0.1:{closed}" in gone and "— fix: " in gone, gone
+    assert "; nothing was sent — fix: " in gone and "attempt" not in gone, gone  # tried once, by design
     assert "s3cret" not in result.stdout + result.stderr
     assert receiver.received == {} and receiver.hits == {}  # tried, not sent to
 
