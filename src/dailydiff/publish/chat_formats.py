@@ -283,11 +283,16 @@ def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
     return payloads
 
 
+def feishu_text(span: Span) -> str:
+    """A span's text as a Feishu post shows it: a post's text has no inline code, so a code span written in
+    a text (an overview's `path`) is its content, without the backticks it would show."""
+    return span.text if span.code else _CODE_SPANS.sub(lambda m: m.group(0).strip("`").strip(), span.text)
+
+
 def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for span in line:
-        # A post's text has no inline code: a code span in a text (an overview's `path`) shows its backticks
-        text = span.text if span.code else _CODE_SPANS.sub(lambda m: m.group(0).strip("`").strip(), span.text)
+        text = feishu_text(span)
         element: dict[str, Any] = {"tag": "a", "text": text, "href": span.url} if span.url else {
             "tag": "text", "text": text}  # fmt: skip
         if span.bold:
