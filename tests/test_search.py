@@ -775,8 +775,10 @@ def test_ask_searches_by_the_models_words_for_the_question_once(
         assert first["commits"][0]["sha"] == shas[3] and first["answer"]["cited"] == [shas[3][:7]]
         again = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
         assert fake.count == asked and again["commits"] == first["commits"]  # both kept: nothing sent
-    offline = json.loads(dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data),
-                                   cwd=tmp_path).stdout)  # fmt: skip
+    asked_offline = dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data), cwd=tmp_path,
+                              check=False)  # fmt: skip
+    offline = json.loads(asked_offline.stdout)
+    assert asked_offline.returncode == (0 if offline["commits"] else 1)  # nothing matched: 1, as grep
     assert shas[3] not in [c["sha"] for c in offline["commits"][:1]]  # the question's own words miss it
     with Store.open(data) as store:
         assert [r["command"] for r in store.runs()].count("ask") == 1  # the rewrite is accounted with it
