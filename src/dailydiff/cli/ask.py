@@ -89,6 +89,8 @@ def ask_command(
                "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
                "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        if not result.hits:
+            raise typer.Exit(1)  # as grep: nothing matched
         return
     _print(result, answer, why_not, usable, language)
 
@@ -123,7 +125,7 @@ def _print(result: Any, answer: dict[str, Any] | None, why_not: str, usable: boo
         _say(note)
     if not result.hits:
         _say(nothing_found(result))
-        return
+        raise typer.Exit(1)  # as grep: nothing matched
     if why_not:
         _say(f"{says['none']} ({why_not}); the retrieved commits follow")
     if answer is not None and not usable:

@@ -85,11 +85,13 @@ def search_command(
                      "rebuild it with dailydiff store reindex", markup=False, highlight=False)  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
+        if not result.hits:
+            raise typer.Exit(1)  # as grep: nothing matched
         return
     for note in reading_notes(result):
         stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
-        return
+        raise typer.Exit(1)  # as grep: nothing matched
     for n, hit in enumerate(result.hits, 1):
         sys.stdout.write("\n".join(hit_lines(n, hit)) + "\n")

@@ -764,11 +764,10 @@ class Engine:
         # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
         # (engine/printer.py), with every other unit's.
         log.info(
-            "%s: %d commit(s), %d watched; published to %s",
+            "%s: %d commit(s), %d watched",
             report.date,
             report.stats.total,
             sum(1 for c in report.commits if c.watch),
-            ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
             extra=extra,
         )
         return day_outcome(report.repo, report.date, "built", report, results, written)
