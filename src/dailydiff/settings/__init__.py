@@ -265,6 +265,26 @@ class SiteSettings(_Section):
         return value
 
 
+class ServeSettings(_Section):
+    mcp_token_env: EnvName
+
+
+class SearchSettings(_Section):
+    embedding_model: str
+    embedding_base_url: str
+    embedding_batch: int = Field(ge=1, le=2048)
+    fuse_languages: list[Literal["en", "zh"]]
+
+    @field_validator("embedding_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(
+                "must be empty ([llm] base_url) or an http(s) URL such as http://127.0.0.1:8080/v1"
+            )
+        return value.rstrip("/")
+
+
 class StoreSettings(_Section):
     url: str
     lease_seconds: float = Field(gt=0)
@@ -337,6 +357,14 @@ class _SecretNames(_NamesOnly):
     password_env: str = ""
 
 
+class _ServeNames(_NamesOnly):
+    mcp_token_env: str = ""
+
+
+class _LLMNames(_SecretNames):
+    base_url: str = ""
+
+
 class _RepoSource(_NamesOnly):
     source: str = ""
 
@@ -351,7 +379,9 @@ class ReadSettings(HasStore):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     github: _SecretNames = Field(default_factory=_SecretNames)
     gitlab: _SecretNames = Field(default_factory=_SecretNames)
-    llm: _SecretNames = Field(default_factory=_SecretNames)
+    llm: _LLMNames = Field(default_factory=_LLMNames)
+    serve: _ServeNames = Field(default_factory=_ServeNames)
+    search: SearchSettings | None = None
     publish: list[_SecretNames] = Field(default_factory=list)
     repos: list[_RepoSource] = Field(default_factory=list)
 
@@ -371,6 +401,8 @@ class Settings(HasStore):
     llm: LLMSettings
     publish: list[PublishEntry] = Field(default_factory=list)
     site: SiteSettings
+    serve: ServeSettings
+    search: SearchSettings
     run: RunSettings
     weekly: WeeklySettings
     repos: list[RepoEntry] = Field(default_factory=list)
@@ -677,7 +709,7 @@ def load_model(
 def _secret_envs(settings: Settings | ReadSettings) -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
     names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
-             settings.llm.api_key_env: "llm.api_key_env"}  # fmt: skip
+             settings.llm.api_key_env: "llm.api_key_env", settings.serve.mcp_token_env: "serve.mcp_token_env"}  # fmt: skip
     for i, entry in enumerate(settings.publish, 1):
         for field in ("url_env", "secret_env", "token_env", "password_env"):
             names[getattr(entry, field, "")] = f"publish[{i}].{field}"

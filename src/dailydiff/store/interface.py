@@ -27,9 +27,9 @@ from dailydiff.common.private import warn_if_exposed
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
-from dailydiff.models import Analysis, Commit, DayReport, RunSummary, Usage
+from dailydiff.models import Analysis, Commit, DayReport, ReportCommit, RunSummary, Usage
 from dailydiff.settings import HasStore
-from dailydiff.store import search
+from dailydiff.store import changes, search
 from dailydiff.store.database import Database, OnSlow, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
@@ -1062,6 +1062,14 @@ class Store:
         stored days with commits it does not hold."""
         with self._reading_index():
             return search.health(self._db)
+
+    def list_changes(self, filters: search.SearchFilters, prefer: str, cursor: Sequence[str] | None = None,
+                     keep: Callable[[ReportCommit], bool] | None = None) -> Iterator[changes.Change]:  # fmt: skip
+        """The analysed commits within ``filters``, newest first, after ``cursor`` (store/changes.py)."""
+        return changes.iter_changes(self._db, filters, prefer, cursor, keep)
+
+    def find_change(self, sha: str, repo: str | None, prefer: str) -> list[changes.Change]:
+        return changes.find_change(self._db, sha, repo, prefer)
 
     @contextmanager
     def _reading_index(self) -> Iterator[None]:
