@@ -29,7 +29,7 @@ from dailydiff.common.storeurl import USERINFO_RE, is_postgres
 from dailydiff.errors import LeaseLostError, SearchIndexError, StoreError, StoreFullError
 from dailydiff.models import Analysis, Commit, DayReport, ReportCommit, RunSummary, Usage
 from dailydiff.settings import HasStore
-from dailydiff.store import changes, search
+from dailydiff.store import changes, search, vectors
 from dailydiff.store.database import Database, OnSlow, now_precise, now_text
 from dailydiff.store.postgres import Limits, PostgresDatabase
 from dailydiff.store.sqlite import DB_NAME, SQLiteDatabase
@@ -1071,6 +1071,32 @@ class Store:
     def find_change(self, sha: str, repo: str | None, prefer: str) -> list[changes.Change]:
         return changes.find_change(self._db, sha, repo, prefer)
 
+    # vectors beside the index (store/vectors.py, search/hybrid.py) ------------------------------------
+
+    def vector_rows(self) -> list[tuple[str, str, str, str, str, str, str | None]]:
+        with self._tx() as db:
+            vectors.ensure(db)
+        return vectors.rows(self._db)
+
+    def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
+        return vectors.stored_keys(self._db, keys)
+
+    def save_vectors(self, model: str, items: Sequence[tuple[str, Sequence[float]]],
+                     links: Sequence[tuple[str, str, str, str]]) -> None:  # fmt: skip
+        """Vectors and which rows have them, in one transaction (a batch: an interrupted run resumes)."""
+        with self._tx() as db:
+            vectors.put(db, model, items)
+            vectors.link(db, links)
+
+    def nearest_vectors(self, query: Sequence[float], model: str, filters: search.SearchFilters,
+                        limit: int) -> list[tuple[str, str, str, float]]:  # fmt: skip
+        return vectors.nearest(self._db, query, model, filters, limit)
+
+    def search_docs(
+        self, keys: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], search.SearchDoc]:
+        return vectors.docs(self._db, keys)
+
     @contextmanager
     def _reading_index(self) -> Iterator[None]:
         """A read of the search index: an error of the index itself (damaged, dropped) is a
@@ -1138,6 +1164,9 @@ class Store:
         anew), and drop cached answers that are not readable; returns the rows indexed."""
         with self._tx():
             count = search.recreate_index(self._db)
+            vectors.clear(
+                self._db
+            )  # which row has which vector is found again; the vectors stay, by their text
             for key, data in self._db.execute("SELECT key, data FROM search_answers").fetchall():
                 if not _is_json(data):
                     self._db.execute("DELETE FROM search_answers WHERE key = ?", (key,))

@@ -27,7 +27,8 @@ from dailydiff.errors import SearchIndexError
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
-from dailydiff.search import SearchResult, find
+from dailydiff.search import SearchResult
+from dailydiff.search.hybrid import find_hybrid
 from dailydiff.settings import Settings
 from dailydiff.site import Site, make_site, read_rows, stored_digests
 from dailydiff.store import Store
@@ -114,7 +115,7 @@ class SiteCache:
     def search(self, question: str, filters: SearchFilters, limit: int) -> SearchResult:
         """The index's answer (store/search.py), on the store's one connection."""
         with self._lock:
-            return find(self.store, question, filters, limit)
+            return find_hybrid(self.store, self.settings, question, filters, limit)
 
     def search_page(self, question: str, items: list[dict[str, Any]]) -> str:
         """The site's search page with the server's results in it (it works without JavaScript)."""

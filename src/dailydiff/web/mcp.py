@@ -117,11 +117,12 @@ def build_server(
         """The stored commits that answer QUESTION best (titles, pull requests, paths, analyses), ranked,
         as JSON. Filters: repo (owner/name), since/until (YYYY-MM-DD), change_type, level (high, medium,
         low), topic, path (a glob like **/attention/*)."""
-        from dailydiff.search import find, result_json
+        from dailydiff.search import result_json
+        from dailydiff.search.hybrid import find_hybrid
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
         with store() as opened:
-            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
+            result = find_hybrid(opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)))
         return _json(result_json(result))
 
     @server.tool(annotations=read_only)
@@ -140,7 +141,7 @@ def build_server(
         """An answer to QUESTION from the stored history, citing the commits it rests on ([abc1234]), in the
         question's language, with the retrieved commits. Without a configured LLM, or when its answer cites
         no retrieved commit, the retrieved commits grouped by repository and month, and why."""
-        from dailydiff.search import find, result_json
+        from dailydiff.search import result_json
         from dailydiff.search.answer import (
             ask_model,
             llm_answer,
@@ -149,13 +150,16 @@ def build_server(
             usable_answer,
             why_unusable,
         )
+        from dailydiff.search.hybrid import find_hybrid
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
         with store() as opened:
             analyzer, why_not = ask_model(settings, opened)
             words, spent = rewrite_words(opened, analyzer, question, language) if analyzer else ([], None)
-            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words)
+            result = find_hybrid(
+                opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words
+            )
             answer = (
                 llm_answer(opened, analyzer, result, language, spent) if analyzer and result.hits else None
             )
