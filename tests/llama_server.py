@@ -145,6 +145,21 @@ def native_server(
 
 
 @contextmanager
+def native_embedding_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
+    """llama.cpp's llama-server with ``--embeddings`` (mean pooling) over the same GGUF: an OpenAI-compatible
+    ``/v1/embeddings`` endpoint, as a team runs one beside its chat model."""
+    command = [
+        native_binary(), "--model", str(model_file()), "--alias", MODEL, "--ctx-size", "2048", "--embeddings",
+        "--pooling", "mean", "--host", "127.0.0.1", "--port", str(port := free_port()), "--threads", THREADS,
+        "--no-webui",
+    ]  # fmt: skip
+    with _serving(
+        command, port, log_dir / "llama_server_embeddings.log", "llama-server --embeddings", startup
+    ) as url:
+        yield url
+
+
+@contextmanager
 def _serving(command: list[str], port: int, log_path: Path, name: str, startup: float) -> Iterator[str]:
     log_dir = log_path.parent
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}

@@ -176,3 +176,41 @@ def test_search_and_reindex_use_the_configured_model(reported: Path, tmp_path: P
     before = served.inputs
     out = dailydiff("store", "reindex", "--data-dir", str(data), "--config", str(config), cwd=tmp_path).stdout
     assert "vectors: 4 row(s), 0 text(s) embedded, 4 reused" in out and served.inputs == before
+
+
+@pytest.mark.llm_server
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_embedded_by_llama_cpp_server_end_to_end(
+    kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from llama_server import MODEL, native_embedding_server
+
+    with native_embedding_server(tmp_path) as url, _stored(kind, reported, tmp_path, request) as store:
+        embedder = EndpointEmbedder(url, MODEL)
+        first = sync(store, embedder, batch=3)
+        assert (first.rows, first.embedded) == (4, 4)
+        assert sync(store, embedder, batch=3).embedded == 0  # a re-run embeds nothing
+        probe = embedder.embed(["guard top-p sampling against NaN logits"])[0]
+        near = store.nearest_vectors(probe, MODEL, SearchFilters(), 4)
+        assert len(near) == 4 and len({round(r[3], 6) for r in near}) > 1  # real vectors, scored apart
+        # the fused ranking holds the words' best hit and every row the vectors found
+        words = _ids(store, "sampling NaN", None)
+        fused = _ids(store, "sampling NaN", embedder)
+        assert words[0] == fused[0] == "fix: guard top-p sampling against NaN logits"
+        assert len(fused) == 4 > len(words)
+
+
+def test_commits_are_embedded_when_their_report_is_stored(
+    tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    url, served = embeddings
+    build_repo(tmp_path / "repo", SPECS[:2])
+    config = tmp_path / "conf" / "hybrid.toml"
+    config.parent.mkdir()
+    config.write_text(f'[search]\nembedding_model = "trigrams"\nembedding_base_url = "{url}"\n')
+    before = served.inputs
+    dailydiff("report", str(tmp_path / "repo"), "--date", "2026-04-02", "--tz", "UTC", "--lang", "en", "--name", REPO,
+              "--data-dir", str(tmp_path / "data"), "--config", str(config), "--quiet", cwd=tmp_path)  # fmt: skip
+    assert served.inputs - before == 2
+    with Store.connect(tmp_path / "data" / DB_NAME) as store:
+        assert [row[6] is not None for row in store.vector_rows()] == [True, True]

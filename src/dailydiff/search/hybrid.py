@@ -156,6 +156,25 @@ def sync(
     return Synced(len(rows), len(missing), len(reused), time.monotonic() - started)
 
 
+_WARNED: set[str] = set()
+
+
+def embed_stored(store: Store, settings: Any) -> Synced | None:
+    """After a report is stored: embed what the index holds without a vector, when a model is configured.
+    An endpoint that fails costs the report nothing: it is said once per process, and the next store or
+    search embeds what is missing."""
+    embedder = embedder_from(settings)
+    if embedder is None:
+        return None
+    try:
+        return sync(store, embedder, settings.search.embedding_batch)
+    except DailyDiffError as exc:
+        if embedder.url not in _WARNED:
+            _WARNED.add(embedder.url)
+            log.warning("commits not embedded (search finds them by their words): %s", exc)
+        return None
+
+
 def fuse(
     *rankings: Sequence[tuple[str, str, str]], k: int = RRF_K
 ) -> list[tuple[tuple[str, str, str], float]]:
@@ -189,8 +208,16 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     except DailyDiffError as exc:
         log.warning("search by words only: %s", exc)
         return replace(lexical, hits=lexical.hits[:limit])
-    near = store.nearest_vectors(probe, embedder.model, lexical.filters, POOL)
-    return replace(lexical, hits=fused_hits(store, lexical.hits, near, limit))
+    return fused_result(store, lexical, probe, embedder.model, limit)
+
+
+def fused_result(
+    store: Store, lexical: SearchResult, probe: Sequence[float], model: str, limit: int
+) -> SearchResult:
+    """The words' result (read POOL deep) with its hits fused with the rows nearest ``probe`` within the
+    same filters (the days and repositories the question chose included)."""
+    near = store.nearest_vectors(probe, model, lexical.filters, POOL)
+    return replace(lexical, hits=fused_hits(store, lexical.hits[:POOL], near, limit))
 
 
 def fused_hits(

