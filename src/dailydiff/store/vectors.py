@@ -15,6 +15,7 @@ import array
 import math
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from operator import mul
 from typing import Any
 
 from dailydiff.store.search import SearchFilters, _where
@@ -126,20 +127,12 @@ def nearest(
             (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
         ]
     else:
-        scored = []
-        for repo, sha, language, paths, vec in db.execute(
-            f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args
-        ):
-            values = _unpack(vec)
-            scored.append(
-                (
-                    str(repo),
-                    str(sha),
-                    str(language),
-                    str(paths),
-                    sum(a * b for a, b in zip(values, probe, strict=False)),
-                )
+        scored = [
+            (str(repo), str(sha), str(language), str(paths), sum(map(mul, _unpack(vec), probe)))
+            for repo, sha, language, paths, vec in db.execute(
+                f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args
             )
+        ]
         scored.sort(key=lambda r: (-r[4], r[0], r[1]))
         found = scored[:scan]
     if filters.path_glob:
