@@ -3,9 +3,10 @@
 ``search_vectors`` holds each embedded text's vector once, keyed by a hash of the model and the text (a
 commit whose text did not change is never embedded again, whichever row or language holds it);
 ``search_embedded`` says which vector each row of ``search_docs`` has. Vectors are unit length, so a dot
-product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads; its
-``vec_distance_cosine`` scores them in the query when this Python's sqlite3 can load extensions, else they
-are scored here); PostgreSQL keeps a ``real[]`` column scored in the query (Debian 12 has no pgvector).
+product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads), scored here:
+sqlite-vec installs, but this Python's sqlite3 (pyenv's build) cannot load extensions, and a scan of a few
+thousand vectors in Python takes milliseconds. PostgreSQL keeps a ``real[]`` column scored in the query
+(Debian 12 has no pgvector).
 The tables are made on first use: a store without an embedding model never has them.
 """
 
