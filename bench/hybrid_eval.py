@@ -62,17 +62,17 @@ TIMING_QUESTIONS = ["attention kernel bugs", "what changed in sampling in March"
 
 
 class Rows:
-    """The store with only the rows of ``language`` to embed (MiniLM is an English model; the Chinese rows
-    of the same commits are found by their words and by their English rows' vectors)."""
+    """The store with only the rows of ``language`` (and ``repo``) to embed (MiniLM is an English model; the
+    Chinese rows of the same commits are found by their words and by their English rows' vectors)."""
 
-    def __init__(self, store: Store, language: str) -> None:
-        self.store, self.language = store, language
+    def __init__(self, store: Store, language: str, repo: str | None = None) -> None:
+        self.store, self.language, self.repo = store, language, repo
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
     def vector_rows(self) -> list[Any]:
-        return [row for row in self.store.vector_rows() if row[2] == self.language]
+        return [r for r in self.store.vector_rows() if r[2] == self.language and self.repo in (None, r[0])]
 
 
 class MiniLM:
@@ -106,10 +106,15 @@ class MiniLM:
 
 def quality(store: Store, model: MiniLM) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
+    english = Rows(store, "en").vector_rows()
+    embedded = {r[0] for r in english} - {r[0] for r in english if not r[6]}
+    print(f"repositories whose English rows all have vectors: {sorted(embedded)}", flush=True)
     for name, path in SETS.items():
         labels = json.loads(path.read_text(encoding="utf-8"))
         today = dt.date.fromisoformat(labels["asked_on"])
         for n, item in enumerate(labels["questions"]):
+            if item["repo"] not in embedded:
+                continue
             split = item.get("split") or (
                 "tune" if n % 2 == 0 else "test"
             )  # validation sets: odd tuned, even kept
@@ -208,19 +213,27 @@ def main() -> int:
     parser.add_argument(
         "--timing", action="store_true", help="embed the store twice and time `dailydiff search`"
     )
+    parser.add_argument(
+        "--embed-only", metavar="REPO", help="embed this repository's English rows, then stop"
+    )
+    parser.add_argument(
+        "--no-embed", action="store_true", help="score with the vectors stored (their repositories)"
+    )
     args = parser.parse_args()
     model = MiniLM(args.data_dir)
     if args.timing:
         timing(args.data_dir, model)
         return 0
     with Store.open(args.data_dir) as store:
-        started = time.perf_counter()
-        synced = sync(store, model, batch=64)
-        print(
-            f"embedded {synced.embedded} of {synced.rows} rows in {time.perf_counter() - started:.0f} s",
-            flush=True,
-        )
-        quality(store, model)
+        if not args.no_embed:
+            started = time.perf_counter()
+            synced = sync(Rows(store, "en", args.embed_only), model, batch=64)  # type: ignore[arg-type]
+            print(
+                f"embedded {synced.embedded} of {synced.rows} rows in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+        if not args.embed_only:
+            quality(store, model)
     return 0
 
 

@@ -1074,8 +1074,9 @@ class Store:
     # vectors beside the index (store/vectors.py, search/hybrid.py) ------------------------------------
 
     def vector_rows(self) -> list[tuple[str, str, str, str, str, str, str | None]]:
-        with self._tx() as db:
-            vectors.ensure(db)
+        if not {"search_vectors", "search_embedded"} <= set(self._db.tables()):
+            with self._tx() as db:
+                vectors.ensure(db)
         return vectors.rows(self._db)
 
     def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
