@@ -213,3 +213,18 @@ def test_without_the_token_the_endpoint_is_off(stored: Path, tmp_path: Path) -> 
 
     err = _serve(stored, tmp_path, {}, body)
     assert codes == [404, 405, 200] and "MCP" not in err
+
+
+def test_list_changes_reads_a_postgresql_store_alike(stored: Path, pg_url: str) -> None:
+    from dailydiff.store import DB_NAME, Store
+    from dailydiff.web.changes import get_commit, list_changes
+
+    with Store.connect(stored / DB_NAME) as lite, Store.connect(pg_url) as pg:
+        pg.save_reports(list(lite.iter_reports()))
+        for args in (FILTERED, APRIL, {**APRIL, "limit": 2}):
+            assert list_changes(pg, "en", **args) == list_changes(lite, "en", **args)  # type: ignore[arg-type]
+        page = list_changes(pg, "en", **APRIL, limit=2)
+        rest = list_changes(pg, "en", **APRIL, cursor=page["next_cursor"])
+        shas = [c["sha"] for c in page["commits"] + rest["commits"]]
+        assert shas == direct(stored, "2026-04-01", "2026-04-30")
+        assert get_commit(pg, "en", shas[0][:8]) == get_commit(lite, "en", shas[0][:8])
