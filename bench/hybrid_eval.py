@@ -200,6 +200,24 @@ def timing(data_dir: Path, model: MiniLM) -> dict[str, Any]:
                 subprocess.run([sys.executable, "-m", "dailydiff", "search", question, "--data-dir", str(data_dir),
                                 "--json", *extra], check=True, capture_output=True, env=env, cwd=tmp)  # fmt: skip
                 took[way].append(time.perf_counter() - started)
+    # the same searches in this process: what the command spends past Python's start-up
+    from dailydiff.search.hybrid import EndpointEmbedder, find_hybrid
+
+    class _Search:
+        fuse_languages = ("en", "zh")
+        embedding_batch = 64
+
+    class _Settings:
+        search = _Search()
+
+    inside: dict[str, list[float]] = {"words": [], "vectors": []}
+    with Store.open(data_dir) as store:
+        for question in TIMING_QUESTIONS:
+            for way, embedder in (("words", None), ("vectors", EndpointEmbedder(url, MODEL))):
+                started = time.perf_counter()
+                find_hybrid(store, _Settings(), question, SearchFilters(), 10, embedder=embedder)
+                inside[way].append(time.perf_counter() - started)
+    out["in_process_median_s"] = {way: round(statistics.median(v), 3) for way, v in inside.items()}
     server.should_exit = True
     out["search_median_s"] = {way: round(statistics.median(v), 3) for way, v in took.items()}
     out["search_max_s"] = {way: round(max(v), 3) for way, v in took.items()}

@@ -214,3 +214,19 @@ def test_commits_are_embedded_when_their_report_is_stored(
     assert served.inputs - before == 2
     with Store.connect(tmp_path / "data" / DB_NAME) as store:
         assert [row[6] is not None for row in store.vector_rows()] == [True, True]
+
+
+@pytest.mark.parametrize("numpy", [True, False])
+def test_vectors_are_scored_alike_with_and_without_numpy(
+    numpy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import array
+    import sys
+
+    from dailydiff.store.vectors import _dots
+
+    if not numpy:
+        monkeypatch.setitem(sys.modules, "numpy", None)  # an import of it fails: the Python path
+    rows = [[0.5, -1.0, 2.0], [1.0, 0.0, 0.25]]
+    scores = _dots([array.array("f", r).tobytes() for r in rows], [2.0, 1.0, -4.0])
+    assert [round(s, 5) for s in scores] == [-8.0, 1.0]

@@ -203,7 +203,8 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     lexical = find(store, question, filters, max(limit, POOL), extra_words=extra_words)
     try:
         batch = getattr(getattr(settings, "search", None), "embedding_batch", 32)
-        sync(store, embedder, batch)
+        if store.vectors_missing():  # rows stored since (a report saved without the model, an import)
+            sync(store, embedder, batch)
         probe = embedder.embed([question])[0]
     except DailyDiffError as exc:
         log.warning("search by words only: %s", exc)

@@ -1079,6 +1079,9 @@ class Store:
                 vectors.ensure(db)
         return vectors.rows(self._db)
 
+    def vectors_missing(self) -> int:
+        return vectors.missing(self._db)
+
     def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
         return vectors.stored_keys(self._db, keys)
 

@@ -103,6 +103,31 @@ def clear(db: Any) -> None:
         db.execute("DELETE FROM search_embedded")
 
 
+def _dots(blobs: list[bytes], probe: Sequence[float]) -> list[float]:
+    """Each float32 vector's dot product with ``probe``: by numpy when it is installed (1,000 vectors in
+    a few milliseconds), else in Python (some 100 ms on a loaded 2-core machine)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return [sum(map(mul, array.array("f", blob), probe)) for blob in blobs]
+    if not blobs:
+        return []
+    matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+    return [float(v) for v in matrix @ np.asarray(probe, dtype=np.float32)]
+
+
+def missing(db: Any) -> int:
+    """Rows of the index with no vector yet (a cheap look before a search embeds what is new)."""
+    if "search_embedded" not in db.tables():
+        return int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0])
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM search_docs d LEFT JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha "
+            "AND e.language = d.language WHERE e.key IS NULL"
+        ).fetchone()[0]
+    )
+
+
 def nearest(
     db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int
 ) -> list[tuple[str, str, str, float]]:
@@ -128,13 +153,10 @@ def nearest(
             (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
         ]
     else:
-        scored = [
-            (str(repo), str(sha), str(language), str(paths), sum(map(mul, _unpack(vec), probe)))
-            for repo, sha, language, paths, vec in db.execute(
-                f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args
-            )
-        ]
-        scored.sort(key=lambda r: (-r[4], r[0], r[1]))
+        got = db.execute(f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args).fetchall()
+        scores = _dots([bytes(r[4]) for r in got], probe)
+        scored = sorted(((str(r[0]), str(r[1]), str(r[2]), str(r[3]), score) for r, score in zip(got, scores, strict=True)),
+                        key=lambda r: (-r[4], r[0], r[1]))  # fmt: skip
         found = scored[:scan]
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
