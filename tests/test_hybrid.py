@@ -183,9 +183,9 @@ def test_search_and_reindex_use_the_configured_model(reported: Path, tmp_path: P
 def test_embedded_by_llama_cpp_server_end_to_end(
     kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from llama_server import MODEL, native_embedding_server
+    from llama_server import MODEL, embedding_server
 
-    with native_embedding_server(tmp_path) as url, _stored(kind, reported, tmp_path, request) as store:
+    with embedding_server(tmp_path) as url, _stored(kind, reported, tmp_path, request) as store:
         embedder = EndpointEmbedder(url, MODEL)
         first = sync(store, embedder, batch=3)
         assert (first.rows, first.embedded) == (4, 4)

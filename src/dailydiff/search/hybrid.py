@@ -88,7 +88,7 @@ class EndpointEmbedder:
             )
         try:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
-            vectors = [[float(v) for v in item["embedding"]] for item in data]
+            vectors = [_pooled(item["embedding"]) for item in data]
         except (ValueError, KeyError, TypeError):
             raise EmbeddingError(
                 f"the embedding endpoint {self.url} answered no vectors", "is it an /embeddings endpoint?"
@@ -98,6 +98,13 @@ class EndpointEmbedder:
                 f"the embedding endpoint {self.url} answered {len(vectors)} vector(s) for {count} text(s)"
             )
         return vectors
+
+
+def _pooled(embedding: Any) -> list[float]:
+    """A vector; a server that answers one per token (llama-cpp-python's without pooling) is averaged."""
+    if embedding and isinstance(embedding[0], list):
+        return [sum(column) / len(embedding) for column in zip(*embedding, strict=True)]
+    return [float(v) for v in embedding]
 
 
 def embedder_from(settings: Any) -> EndpointEmbedder | None:
