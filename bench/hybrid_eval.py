@@ -46,7 +46,7 @@ from ask_eval import (  # noqa: E402  # noqa: E402
     _score,
 )
 from dailydiff.search import find  # noqa: E402
-from dailydiff.search.hybrid import POOL, fused_result, sync  # noqa: E402
+from dailydiff.search.hybrid import POOL, fused_hits, sync  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from dailydiff.store.search import SearchFilters  # noqa: E402
 
@@ -109,25 +109,27 @@ def quality(store: Store, model: MiniLM) -> dict[str, Any]:
     english = Rows(store, "en").vector_rows()
     embedded = {r[0] for r in english} - {r[0] for r in english if not r[6]}
     print(f"repositories whose English rows all have vectors: {sorted(embedded)}", flush=True)
+    asked = []
     for name, path in SETS.items():
         labels = json.loads(path.read_text(encoding="utf-8"))
         today = dt.date.fromisoformat(labels["asked_on"])
         for n, item in enumerate(labels["questions"]):
-            if item["repo"] not in embedded:
-                continue
-            split = item.get("split") or (
-                "tune" if n % 2 == 0 else "test"
-            )  # validation sets: odd tuned, even kept
-            lexical = find(store, item["q"], SearchFilters(repos=(item["repo"],)), limit=POOL, today=today)
-            probe = model.embed([item["q"]])[0]
-            near = store.nearest_vectors(probe, model.model, lexical.filters, 100)
-            fused = fused_result(store, lexical, probe, model.model, 100)
-            scores = {}
-            for way, ranked in (("words", [h.doc.sha for h in lexical.hits]), ("vectors", [r[1] for r in near]),
-                                ("fused", [h.doc.sha for h in fused.hits])):  # fmt: skip
-                recall, rr, _ = _score(ranked, item["relevant"])
-                scores[way] = (recall, rr)
-            rows.append({"set": name, "split": split, "language": item["language"], **scores})
+            if item["repo"] in embedded:
+                asked.append((name, today, n, item))
+    probes = model.embed([item["q"] for *_, item in asked])  # one batched call: the questions' vectors
+    for (name, today, n, item), probe in zip(asked, probes, strict=True):
+        split = item.get("split") or (
+            "tune" if n % 2 == 0 else "test"
+        )  # validation sets: odd tuned, even kept
+        lexical = find(store, item["q"], SearchFilters(repos=(item["repo"],)), limit=POOL, today=today)
+        near = store.nearest_vectors(probe, model.model, lexical.filters, 100)
+        fused = fused_hits(store, lexical.hits[:POOL], near[:POOL], 100)
+        scores = {}
+        for way, ranked in (("words", [h.doc.sha for h in lexical.hits]), ("vectors", [r[1] for r in near]),
+                            ("fused", [h.doc.sha for h in fused])):  # fmt: skip
+            recall, rr, _ = _score(ranked, item["relevant"])
+            scores[way] = (recall, rr)
+        rows.append({"set": name, "split": split, "language": item["language"], **scores})
     summary: dict[str, Any] = {}
     for group in ("heldout", "validation*"):
         for split in ("tune", "test"):
