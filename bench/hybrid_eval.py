@@ -131,19 +131,19 @@ def quality(store: Store, model: MiniLM) -> dict[str, Any]:
             scores[way] = (recall, rr)
         rows.append({"set": name, "split": split, "language": item["language"], **scores})
     summary: dict[str, Any] = {}
-    for group in ("heldout", "validation*"):
-        for split in ("tune", "test"):
-            for language in ("en", "zh"):
-                chosen = [r for r in rows if (r["set"] == "heldout") == (group == "heldout")
-                          and r["split"] == split and r["language"] == language]  # fmt: skip
-                if not chosen:
-                    continue
-                line = {way: (round(statistics.mean(r[way][0] for r in chosen), 3),
-                              round(statistics.mean(r[way][1] for r in chosen), 3))
-                        for way in ("words", "vectors", "fused")}  # fmt: skip
-                summary[f"{group} {split} {language} ({len(chosen)})"] = line
-                print(f"{group:<12} {split:<4} {language} {len(chosen):3d}q  recall@10/MRR  words {line['words']}  "
-                      f"vectors {line['vectors']}  fused {line['fused']}", flush=True)  # fmt: skip
+    groups = [("heldout", split) for split in ("tune", "test")] + [("validation*", "all")]
+    for group, split in groups:
+        for language in ("en", "zh"):
+            chosen = [r for r in rows if (r["set"] == "heldout") == (group == "heldout")
+                      and split in ("all", r["split"]) and r["language"] == language]  # fmt: skip
+            if not chosen:
+                continue
+            line = {way: (round(statistics.mean(r[way][0] for r in chosen), 3),
+                          round(statistics.mean(r[way][1] for r in chosen), 3))
+                    for way in ("words", "vectors", "fused")}  # fmt: skip
+            summary[f"{group} {split} {language} ({len(chosen)})"] = line
+            print(f"{group:<12} {split:<4} {language} {len(chosen):3d}q  recall@10/MRR  words {line['words']}  "
+                  f"vectors {line['vectors']}  fused {line['fused']}", flush=True)  # fmt: skip
     return summary
 
 

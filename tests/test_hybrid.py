@@ -165,7 +165,9 @@ def test_search_and_reindex_use_the_configured_model(reported: Path, tmp_path: P
     (data / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
     config = tmp_path / "conf" / "hybrid.toml"  # not in the working directory, where it would be read anyway
     config.parent.mkdir()
-    config.write_text(f'[search]\nembedding_model = "trigrams"\nembedding_base_url = "{url}"\n')
+    config.write_text(
+        f'[search]\nembedding_model = "trigrams"\nembedding_base_url = "{url}"\nfuse_languages = ["en"]\n'
+    )
     words_only = dailydiff("search", "attn kernls", "--json", "--data-dir", str(data), cwd=tmp_path)
     assert json.loads(words_only.stdout)["commits"] == []
     found = dailydiff(
