@@ -30,7 +30,7 @@ SPECS = [
     CommitSpec("修复注意力后端在长序列下的越界访问", dt.datetime(2026, 4, 14, 8, tzinfo=UTC),
                edits=[FileEdit("flashinfer/attention/prefill.py", "def prefill():\n    return 4\n" * 25)]),
 ]  # fmt: skip
-TOOLS = {"search", "ask", "report", "digest", "repositories"}
+TOOLS = {"search", "ask", "report", "digest", "repositories", "list_changes", "get_commit"}
 
 
 @pytest.fixture
