@@ -45,9 +45,11 @@ from dailydiff.scoring.rules import (
 
 RULES_VERSION = "h8"
 # A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
-# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine).
+# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
+# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
 _DEF_RE = re.compile(
-    r"\n([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
+    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
+    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
 )
 _KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
