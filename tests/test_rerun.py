@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import clirun
+from dailydiff.store import Store
 from fixtures import at
 from gitrepo import CommitSpec, FileEdit, build_repo, commit
 
@@ -69,6 +70,14 @@ def test_a_rerun_of_unchanged_days_writes_nothing_and_a_late_commit_rebuilds_its
     changed = {name for name in now if now[name] != written[name]}
     assert [name.rsplit("/", 1)[-1] for name in changed] == ["2026-01-12.md"]
     assert b"fix: late" in next(iter(now[name][0] for name in changed))
+
+    # A day whose analyses this run would make otherwise (here: dropped, as another rules version leaves
+    # them unfound) is built again.
+    with Store.open(tmp_path / "data") as store:
+        name = store.list_reports()[0][0]
+        assert store.forget_analyses(name, shas[2]) > 0
+    reanalysed, _ = _report(tmp_path, repo)
+    assert reanalysed == ["2026-01-12"]
 
     # A deleted file is written again; --force builds every day.
     removed = next(p for p in (tmp_path / "out").rglob("2026-01-10.md"))

@@ -384,7 +384,7 @@ class Engine:
         plan = sorted(set(plan) | late_days)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         if not self.options.skip_delivered and not self.options.force:
-            unchanged = await self._unchanged(source, settings, analyzer.name, plan)
+            unchanged = await self._unchanged(source, settings, analyzer, plan)
             plan = [date for date in plan if date not in unchanged]
             result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(unchanged)]
             self.tally.units_done += len(unchanged)
@@ -461,24 +461,26 @@ class Engine:
         return set(late) | owed
 
     async def _unchanged(
-        self, source: CommitSource, settings: Settings, analyzer: str, plan: Sequence[dt.date]
+        self, source: CommitSource, settings: Settings, analyzer: Analyzer, plan: Sequence[dt.date]
     ) -> set[dt.date]:
         """Days of a command that builds every day asked for (`report`) that nothing would change: the
         stored report is complete (settled, every commit fetched and analysed by this analyser, not gated),
-        one cheap listing (``list_shas``: commit ids) gives the day the very commits it has, and every
-        output is files already written. Those are neither fetched nor analysed, rendered or written
-        (``--force`` builds them again)."""
+        its analyses are stored under this analyser's fingerprints (its rules, model and prompts are those
+        of this run), one cheap listing (``list_shas``: commit ids) gives the day the very commits it has,
+        and every output is files already written. Those are neither fetched nor analysed, rendered or
+        written (``--force`` builds them again)."""
         outputs = [o for o in self.options.outputs if isinstance(o, FilesPublisher)]
         if not outputs or len(outputs) != len(self.options.outputs):
             return set()  # stdout shows every day: it is rendered
         tz, language = settings.report.timezone, settings.report.language
         limit = settings.analysis.max_failure_ratio
+        fingerprints = {analyzer.fingerprint(level, language) for level in Level}
         stored: dict[dt.date, set[str]] = {}
         for date in plan:
             report = self.store.get_report(source.repo, date, language)
             if (
                 report is None
-                or report.analyzer != analyzer
+                or report.analyzer != analyzer.name
                 or report.partial
                 or report.run.unfetched
                 or report.stats.failed
@@ -487,6 +489,11 @@ class Engine:
                 or report.failure_gate(limit).gated
             ):
                 continue
+            analysed = [c.sha for c in report.commits if c.analysis is not None]
+            if len({sha for sha, _ in self.store.get_analyses(source.repo, analysed, fingerprints)}) < len(
+                analysed
+            ):
+                continue  # analysed otherwise than this run would (other rules, model or prompts)
             edition = day_edition(report, settings, self.options.history)
             if all(path.is_file() for o in outputs for _, path in o.paths(edition)):
                 stored[date] = {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
