@@ -156,7 +156,7 @@ def main() -> int:
             (Path(tmp) / "src").rename(Path(tmp) / "before")
             sources[f"{args.before}: "] = Path(tmp) / "before"
         rows: dict[str, list[Timed]] = {"git log -p": []}
-        identical = True  # each tree's re-run wrote what its new store wrote
+        identical = dict.fromkeys(sources, True)  # each tree's re-run left what its new store wrote
         same = True  # every tree wrote the same files
         for src in sources.values():
             data, out = bench.new_store()
@@ -170,7 +170,7 @@ def main() -> int:
                 rows.setdefault(f"{label}new store", []).append(bench.run(command, src))
                 written = files_of(out)
                 rows.setdefault(f"{label}re-run", []).append(bench.run(command, src))
-                identical = identical and files_of(out) == written
+                identical[label] = identical[label] and files_of(out) == written
                 files.append(written)
             same = same and all(f == files[0] for f in files)
         print(f"repository: {repo}: {commits} commits in {args.days} days ({first} … {last}, {tz}), "
@@ -193,11 +193,12 @@ def main() -> int:
             print(f"{label}ratio dailydiff / raw git log: {ratios[label][0]:.2f}x new store, {ratios[label][1]:.2f}x "
                   f"re-run (targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x); CPU seconds: "
                   f"{cpu[0]:.2f}x, {cpu[1]:.2f}x")  # fmt: skip
-        print(f"re-run's files: {'byte-identical to' if identical else 'DIFFERENT from'} the new store's "
-              f"({len(written)} files)")  # fmt: skip
+        for label in sources:
+            print(f"{label}re-run's files: {'byte-identical to' if identical[label] else 'DIFFERENT from'} the new "
+                  f"store's ({len(written)} files)")  # fmt: skip
         if args.before:
             print(f"files of {args.before}: {'byte-identical to' if same else 'DIFFERENT from'} these")
-        ok = identical and len(written) == args.days
+        ok = identical[""] and len(written) == args.days
         fast = ratios[""][0] <= TARGETS["new store"] and ratios[""][1] <= TARGETS["re-run"]
         if args.long:
             long_first = last - dt.timedelta(days=args.long - 1)
