@@ -79,6 +79,12 @@ def test_a_rerun_of_unchanged_days_writes_nothing_and_a_late_commit_rebuilds_its
     reanalysed, _ = _report(tmp_path, repo)
     assert reanalysed == ["2026-01-12"]
 
+    # `--publish` of days already built: the ledger decides, and the publisher gets them all.
+    (tmp_path / "dailydiff.toml").write_text('[[publish]]\ntype = "files"\ndirectory = "published"\n')
+    published, _ = _report(tmp_path, repo, "--publish")
+    assert len(published) == 4 and len(list((tmp_path / "published").rglob("*.md"))) == 4
+    (tmp_path / "dailydiff.toml").unlink()
+
     # A deleted file is written again; --force builds every day.
     removed = next(p for p in (tmp_path / "out").rglob("2026-01-10.md"))
     removed.unlink()

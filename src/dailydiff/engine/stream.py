@@ -383,7 +383,8 @@ class Engine:
         self.tally.changed()
         plan = sorted(set(plan) | late_days)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
-        if not self.options.skip_delivered and not self.options.force:
+        if not self.options.skip_delivered and not self.options.force and not publishers:
+            # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
             unchanged = await self._unchanged(source, settings, analyzer, plan)
             plan = [date for date in plan if date not in unchanged]
             result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(unchanged)]
