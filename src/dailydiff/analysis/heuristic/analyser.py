@@ -45,9 +45,12 @@ from dailydiff.scoring.rules import (
 )
 
 RULES_VERSION = "h9"
+# A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
+# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
+# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
 _DEF_RE = re.compile(
-    r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
-    re.M,
+    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
+    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
 )
 _KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
@@ -166,7 +169,7 @@ class _Facts:
             if not change.patch or change.generated:
                 continue
             signs: dict[str, set[str]] = {}
-            for sign, name in _DEF_RE.findall(change.patch):
+            for sign, name in _DEF_RE.findall("\n" + change.patch):
                 (added if sign == "+" else removed).append(name)
                 signs.setdefault(name, set()).add(sign)
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
