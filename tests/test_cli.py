@@ -43,16 +43,21 @@ def test_second_run_recomputes_nothing_and_is_identical(repo: Path, tmp_path: Pa
     analyses_before = db.execute("SELECT COUNT(*), MAX(created_at) FROM analyses").fetchone()
     second = run(*args, "--summary-json", str(tmp_path / "s2.json"))
     assert second.returncode == 0, second.stderr
+    # Nothing changed: the day is up to date, its files as they were (nothing read, built or written).
+    assert json.loads((tmp_path / "s2.json").read_text())["reports"] == []
+    assert "1 day(s) up to date" in second.stderr and md.read_text(encoding="utf-8") == first_md
+    third = run(*args, "--force", "--summary-json", str(tmp_path / "s3.json"))  # built again, from the store
+    assert third.returncode == 0, third.stderr
     analyses_after = db.execute("SELECT COUNT(*), MAX(created_at) FROM analyses").fetchone()
     assert analyses_before == analyses_after and analyses_before[0] == 7
     s1 = json.loads((tmp_path / "s1.json").read_text())["reports"][0]
-    s2 = json.loads((tmp_path / "s2.json").read_text())["reports"][0]
+    s3 = json.loads((tmp_path / "s3.json").read_text())["reports"][0]
     assert (s1["analysed"], s1["cached"]) == (7, 0)
-    assert (s2["analysed"], s2["cached"]) == (0, 7)
+    assert (s3["analysed"], s3["cached"]) == (0, 7)
     assert _without_footer(md.read_text(encoding="utf-8")) == _without_footer(first_md)
     assert json.loads((out / "2026" / "sglang" / "2026-01-19.json").read_text())["stats"]["total"] == 7
     runs = db.execute("SELECT status FROM runs").fetchall()
-    assert runs == [("ok",), ("ok",)]
+    assert runs == [("ok",), ("ok",), ("ok",)]
 
 
 def test_markdown_to_stdout_and_range(repo: Path, tmp_path: Path) -> None:

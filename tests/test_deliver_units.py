@@ -218,14 +218,14 @@ def test_a_full_disk_exits_74_and_names_only_the_outputs_whose_disk_is_full() ->
     full = DeliveryResult("files", "files", "files:/out", "failed", "no space left on device", full=True)
     error = failure_error([full, result("chat", "failed"), result("mail", "ok")])
     assert isinstance(error, OutputFullError) and error.exit_code == 74
-    assert error.message == "2 of 3 publish step(s) failed; the disk of files is full"
+    assert error.message == "2 of 3 publish step(s) failed; files could not be written"
     assert error.hint == (
-        "free some space and run the same command again (what was delivered is not sent twice)")  # fmt: skip
+        "free some space or fix the permissions (the summary says which), then run the same command again (what was delivered is not sent twice)")  # fmt: skip
     two = failure_error(
         [full, DeliveryResult("mirror", "files", "files:/m", "failed", "no space", full=True)]
     )
     assert (
-        two is not None and two.message == "2 of 2 publish step(s) failed; the disk of files, mirror is full"
+        two is not None and two.message == "2 of 2 publish step(s) failed; files, mirror could not be written"
     )
     # A full disk is said only where a failure came from it.
     error = failure_error([result("chat", "failed"), result("mail", "ok")])
@@ -401,7 +401,7 @@ def test_a_target_on_a_full_disk_is_recorded_failed_and_the_command_exits_74(tmp
         )
     error = failure_error(results)
     assert isinstance(error, OutputFullError) and error.exit_code == 74
-    assert error.message == "1 of 2 publish step(s) failed; the disk of files is full"
+    assert error.message == "1 of 2 publish step(s) failed; files could not be written"
 
 
 def test_a_claim_lost_in_every_round_is_skipped_as_claimed_elsewhere_and_nothing_is_sent(

@@ -79,7 +79,8 @@ def test_six_repositories_two_digests_three_days_files_counts_links_and_site(tmp
             ("first-three", ["proj0", "proj1", "proj2"]),
         ):
             for day in DAYS3:
-                base = tmp_path / "archive" / "digests" / f"{day.year}" / name / day.isoformat()
+                # under the target's root, beside its days (archive/reports/…)
+                base = tmp_path / "archive" / "reports" / "digests" / f"{day.year}" / name / day.isoformat()
                 md, js, html = (
                     base.with_suffix(f".{ext}").read_text(encoding="utf-8") for ext in ("md", "json", "html")
                 )
@@ -122,7 +123,7 @@ def test_six_repositories_two_digests_three_days_files_counts_links_and_site(tmp
         store.close()
     assert checked_links > 100
     high_total = sum(len(load_digest(p.read_text(encoding="utf-8")).high)
-                     for p in (tmp_path / "archive" / "digests").rglob("*.json"))  # fmt: skip
+                     for p in (tmp_path / "archive" / "reports" / "digests").rglob("*.json"))  # fmt: skip
     assert high_total > 0  # the check above ranked something
 
 

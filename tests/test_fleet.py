@@ -637,7 +637,7 @@ def test_a_full_output_disk_exits_74_and_still_writes_the_summary(
     finally:
         subprocess.run(["umount", str(out)], check=False)
     assert code == 74, worker.stderr
-    assert "disk of files is full" in worker.stderr and "Traceback" not in worker.stderr
+    assert "files could not be written" in worker.stderr and "Traceback" not in worker.stderr
     summary = json.loads(summary.read_text())
     assert summary["exit_code"] == 74 and summary["totals"]["days_built"] == 1
     with Store.connect(tmp_path / "data" / "dailydiff.sqlite3") as store:

@@ -245,8 +245,9 @@ def test_client_errors_read_clearly(fake: FakeGitLab, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="acme/other/nothing not found"):
         missing.commits(day_window(DAYS[0], TZ))
     fake.token = "the-right-one"
-    with pytest.raises(SourceError, match="GitLab rejected the token"):
+    with pytest.raises(SourceError, match="GitLab rejected the token") as caught:
         source(fake, tmp_path).commits(day_window(DAYS[0], TZ))
+    assert caught.value.message == "GitLab rejected the token (401 Unauthorized)"  # issue 63: not "401 401 …"
 
 
 def test_nested_project_and_github_namesake_do_not_collide(tmp_path: Path) -> None:
@@ -410,7 +411,7 @@ def test_gitlab_and_github_followed_side_by_side_with_a_digest(
     github_md = (out / f"reports/2026/b_c/{day}.md").read_text("utf-8")
     assert f"{fake.web_url}/a/b/c/-/commit/" in gitlab_md and "/-/commit/" not in github_md
     assert "Fix the edge case" in gitlab_md and "Fix the edge case" not in github_md  # GitLab's merge request
-    digest = json.loads((out / f"digests/2026/all/{day}.json").read_text("utf-8"))
+    digest = json.loads((out / f"reports/digests/2026/all/{day}.json").read_text("utf-8"))
     assert sorted(line["repo"] for line in digest["repos"]) == ["a/b/c", "b/c"]
 
 
@@ -477,8 +478,11 @@ def test_merge_requests_are_written_as_gitlab_writes_them(fake: FakeGitLab, tmp_
     link = f"{fake.web_url}/{PROJECT}/-/merge_requests/77"
     markdown = render_markdown(report)
     assert f"[!77]({link})" in markdown and "#77" not in markdown
+    # named as GitLab names it (issue 63: labelled "🔀 PR [!3889]")
+    assert "🔀 MR" in markdown and "🔀 PR" not in markdown, markdown
     html = render_day_html(report)
     assert f'<a href="{link}" rel="noopener noreferrer">!77</a>' in html and "#77" not in html
+    assert "🔀 MR" in html and "🔀 PR" not in html
     # A chat message lists the day's high and watched commits: the merge request's commit, watched.
     watched = [rc.model_copy(update={"watch": ["edge"]}) if rc.pr else rc for rc in report.commits]
     chat = repr(day_message(report.model_copy(update={"commits": watched})))

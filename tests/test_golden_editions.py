@@ -88,3 +88,29 @@ def test_edition_matches_golden(outputs: dict[str, str], name: str) -> None:
     assert outputs[name] == path.read_text(encoding="utf-8"), (
         f"{name} changed; if intended, run `make golden`"
     )
+
+
+def test_a_files_target_writes_days_weeks_and_digests_under_one_root(tmp_path: Path) -> None:
+    """Issue 63: a `files` publisher wrote days under out/reports/2026/<repo>/ and weeks under out/2026/<repo>/.
+    Its weeks and digests now go under the root its day template starts with; a digest's links reach the days."""
+    from dailydiff.publish.files import FilesPublisher
+    from dailydiff.settings.publishers import FilesEntry
+
+    files = FilesPublisher(FilesEntry(type="files", directory=str(tmp_path), formats=["md"]), "files")
+    local = SETTINGS.model_copy(update={"site": SETTINGS.site.model_copy(update={"base_url": ""})})
+    editions = _editions()
+    report = DayReport.model_validate_json((GOLDEN / "sample-2026-01-19.en.json").read_text(encoding="utf-8"))
+    digest = build_day_digest("team", report.date, [report.repo], {report.repo: report}, language="en",
+                              timezone="UTC", now=NOW)  # fmt: skip
+    editions["digest"] = digest_edition(digest, local)
+    paths = {kind: files.paths(edition)[0][1].relative_to(tmp_path) for kind, edition in editions.items()}
+    assert paths["day"].as_posix() == "reports/2026/sglang/2026-01-19.md"
+    assert paths["week"].as_posix() == "reports/2026/sglang/weekly-2026-W04.md"
+    assert paths["digest"].as_posix() == "reports/digests/2026/team/2026-01-19.md"
+    for result in (files.send(editions["day"]), files.send(editions["digest"])):
+        assert result.status.value == "ok", result
+    text = (tmp_path / paths["digest"]).read_text(encoding="utf-8")
+    link = next(part.split(")")[0] for part in text.split("](") if part.startswith("../"))
+    assert link == "../../../2026/sglang/2026-01-19.md#c-e3e425f"
+    link = link.split("#")[0]
+    assert (tmp_path / paths["digest"]).parent.joinpath(link).resolve() == (tmp_path / paths["day"]).resolve()

@@ -189,9 +189,13 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
     summary = analysis.summary
     # An English sentence never ends with "。" nor is glued to the next one.
     assert not re.search(r"[A-Za-z0-9)`]。|。[A-Za-z]", summary), summary
-    assert summary.startswith("sm100 cute_dsl w4a16 gemm. Add sm100 cute-dsl nvfp4"), summary
-    if lang == "zh":
-        assert summary.endswith("。") and "。" in summary.split("batches", 1)[1], summary
+    if lang == "zh":  # said in Chinese, the English title quoted as a name
+        assert summary.startswith("功能增强：「sm100 cute_dsl w4a16 gemm」，涉及矩阵乘。改动 6 个文件"), (
+            summary
+        )
+        assert summary.endswith("。"), summary
+    else:
+        assert summary.startswith("sm100 cute_dsl w4a16 gemm. Add sm100 cute-dsl nvfp4"), summary
     insights = analysis.insights
     assert insights.architecture, "three new modules are worth a word"
     sentences = insights.architecture.split("；" if lang == "zh" else "; ")  # its findings, joined
@@ -204,14 +208,16 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
 
 
 @pytest.mark.parametrize("depth", [Level.LOW, Level.HIGH])
-def test_a_cut_english_body_is_not_glued_to_the_chinese_files_sentence(depth: Level) -> None:
-    # The body is cut (at 200 or 400 characters) with "…": in a Chinese summary the files sentence that
-    # follows is a sentence of another language, set apart by a space as after an English full stop.
+def test_a_long_english_body_is_cut_in_english_and_left_out_of_chinese(depth: Level) -> None:
+    # The body is cut (at 200 or 400 characters) with "…" in English; a Chinese summary does not carry it
+    # (it says the title's topics in Chinese instead), so nothing in it is cut.
     body = " ".join(
         ["Add sm100 cute-dsl nvfp4 w4a16 gemm kernels with a faster epilogue for decode batches"] * 6
     )
     commit = _gemm_commit().model_copy(update={"message": f"sm100 cute_dsl w4a16 gemm (#3001)\n\n{body}"})
     summary = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "zh").summary
-    assert "… 改动 6 个文件（+1023/−2）" in summary and "…改动" not in summary, summary
+    assert "…" not in summary and "epilogue" not in summary and "改动 6 个文件（+1023/−2）" in summary, (
+        summary
+    )
     english = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "en").summary
     assert "… Changes 6 file(s)" in english, english

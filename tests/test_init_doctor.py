@@ -19,6 +19,7 @@ from fake_github import FakeGitHub
 from fake_llm import FakeLLM
 from netports import free_port
 from opsfixtures import FIRST_DAY, REPO_ROOT, build_fixture_repo, build_workspace, cli_env, dailydiff
+from webhook_receiver import WebhookReceiver
 
 
 def test_init_writes_both_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -221,8 +222,12 @@ def test_doctor_names_unset_publisher_secrets(tmp_path: Path) -> None:
         "✗ publishers: publisher slack: environment variable DAILYDIFF_TEST_UNSET_URL (url_env) is not set"
         in (result.stdout)
     )
-    ok = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path,
-                   env={"DAILYDIFF_TEST_UNSET_URL": "https://hooks.example.com/x"})  # fmt: skip
+    receiver = WebhookReceiver().start()  # doctor also tries the target (tests/test_doctor_targets.py)
+    try:
+        ok = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path,
+                       env={"DAILYDIFF_TEST_UNSET_URL": receiver.urls()["slack"]})  # fmt: skip
+    finally:
+        receiver.stop()
     assert "✓ publishers: slack: every named environment variable is set" in ok.stdout
 
 

@@ -233,6 +233,12 @@ def test_a_late_commit_reaches_webhook_slack_teams_and_email_as_an_addendum(worl
     assert [len(world.hooks.received.get(s, [])) for s in services] == [2, 2, 2] and len(world.mails()) == 2
     for service in ("slack", "teams"):
         assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    # Said once (issue 63): Slack's fallback text is the title, not "TITLE: TITLE"; each delivery is one
+    # line of the printer, which names its publisher once
+    fallback = world.hooks.received["slack"][1]["text"]
+    assert fallback.count("迟到的提交") == 1, fallback
+    slack_lines = [line for line in err.splitlines() if "slack" in line]
+    assert slack_lines and all(line.count("slack") == 1 for line in slack_lines), err
     addendum = world.hooks.received["generic"][1]
     assert addendum["kind"] == "addendum" and [c["sha"] for c in addendum["late"]] == [late]
     assert "1 个迟到的提交" in world.mails()[1] and late[:7] in world.report(D)

@@ -66,7 +66,7 @@ def test_auto_uses_the_configured_endpoint_and_reports_tokens_cost_and_a_summary
     assert "analysed 5, cached 0, fallback 0, failed 0; tokens" in done.stderr
 
     fake.reset()
-    again = report(repo, tmp_path, fake, "--analyzer", "auto")
+    again = report(repo, tmp_path, fake, "--analyzer", "auto", "--force")  # built again, from the store
     assert again.returncode == 0 and fake.count == 0
     assert "analysed 0, cached 5, fallback 0, failed 0" in again.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())["reports"][0]

@@ -30,7 +30,7 @@ SPECS = [
     CommitSpec("修复注意力后端在长序列下的越界访问", dt.datetime(2026, 4, 14, 8, tzinfo=UTC),
                edits=[FileEdit("flashinfer/attention/prefill.py", "def prefill():\n    return 4\n" * 25)]),
 ]  # fmt: skip
-TOOLS = {"search", "ask", "report", "digest", "repositories"}
+TOOLS = {"search", "ask", "report", "digest", "repositories", "list_changes", "get_commit"}
 
 
 @pytest.fixture
@@ -246,3 +246,22 @@ def test_a_huge_question_never_holds_the_server_and_sigterm_or_a_gone_client_sto
         raise AssertionError("the server outlived its client") from None
     finally:
         gone.close()
+def test_an_empty_question_is_an_error_and_one_matching_nothing_an_empty_result_that_says_so(
+    stored: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """Issue 63: `search {"question": ""}` answered with every newest commit (18 KB)."""
+    data, _shas = stored
+    seen: dict[str, Any] = {}
+
+    async def body(client: Any) -> None:
+        seen["empty"] = await client.call_tool("search", {"question": ""})
+        seen["nothing"] = await client.call_tool("search", {"question": "quantum teleportation"})
+
+    _session(tmp_path, {"DAILYDIFF_DATA_DIR": str(data)}, body)
+    assert seen["empty"].is_error and "the question is empty" in _text(seen["empty"])
+    nothing = json.loads(_text(seen["nothing"]))
+    assert not seen["nothing"].is_error and nothing["commits"] == []
+    assert (
+        nothing["nothing_found"]
+        == "no stored commit matches 'quantum teleportation' (searched 3 indexed commits)"
+    )

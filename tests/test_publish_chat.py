@@ -232,3 +232,21 @@ def test_a_teams_card_links_the_full_edition_once_as_its_action() -> None:
     assert [a["url"] for a in card["actions"]] == [URL]
     assert not [b["text"] for b in card["body"] if URL in b["text"]]
     assert len(card["body"]) > 3  # the rest is all there
+
+
+def test_feishu_themes_show_no_backticks_and_do_not_repeat_the_counts_line() -> None:
+    """Issue 63: the 主题 line of a rule-based day showed `paths` with their backticks in Feishu (a post's
+    text has no inline code) and began with the counts the message's first line already gives."""
+    from pathlib import Path
+
+    from dailydiff.analysis.heuristic import heuristic_overview
+    from dailydiff.models import DayReport
+
+    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.zh.json"
+    report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
+    report = report.model_copy(update={"overview": heuristic_overview(report.commits, "zh")})
+    post = cf.feishu_payloads(day_message(report, URL), 1)[0]["content"]["post"]["zh_cn"]["content"]
+    lines = ["".join(element["text"] for element in paragraph) for paragraph in post]
+    themes = next(line for line in lines if line.startswith("主题"))
+    assert "`" not in themes and "sglang/srt/lora" in themes, themes
+    assert "个提交" not in themes and "个提交" in lines[0], (lines[0], themes)

@@ -60,9 +60,13 @@ def test_starttls_auth_multipart(smtp: SmtpServer, certificate: tuple[Path, Path
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     report = make_report(4, high_every=2)
-    assert (
-        plain.startswith(RENDERERS["md"](report)[:200]) and "https://r.example.com/2026-01-27.html" in plain
+    assert plain.startswith(
+        "每日更新报告（2026-01-27）\n\nsgl-project/sglang\n\n🧭 今日概览\n\n- 调度器重构 <script>"
     )
+    assert (
+        "https://r.example.com/2026-01-27.html" in plain and "\\<" not in plain
+    )  # text, not Markdown source
+    assert RENDERERS["md"](report).startswith("# 每日更新报告（2026-01-27）")
     assert "<table style=" in html and '<h1 style="' in html and "<style" not in html
     assert "<script" not in html and "<b>bold</b>" not in html and "&lt;b&gt;bold" in html
     assert 'href="javascript' not in html
@@ -153,3 +157,26 @@ def test_a_mail_sent_again_is_the_same_message_unless_forced(
     ids = [envelope.message["Message-ID"] for envelope in smtp.received]
     assert len(ids) == 4 and re.fullmatch(r"<[0-9a-f]{32}@dailydiff>", ids[0]), ids
     assert ids[0] == ids[1] == ids[2] != ids[3], ids
+
+
+def test_a_folded_chinese_subject_keeps_its_spaces_and_the_text_part_is_text_not_markdown() -> None:
+    """Issue 63: a long subject folded as "8个提交" (beside "11 个提交"); the text part was Markdown source
+    with backslash escapes (LEFT\\_SLIDING\\_WINDOW, (\\#3578))."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from dailydiff.render.mail import build_mail
+
+    subject = "[dailydiff] flashinfer-ai/flashinfer 2026-07-06：8 个提交，高重要度 2 个"
+    markdown = ("# 每日更新报告\n\n<a id=\"c-1\"></a>\n\n#### Add LEFT\\_SLIDING\\_WINDOW mode (\\#3578)\n\n"
+                "**📋 变更摘要**：新增「`LEFT_SLIDING_WINDOW` mode」。\n\n- [查看提交](https://example.com/c/1)\n")  # fmt: skip
+    mail = build_mail(subject, markdown)
+    raw = mail.message().as_bytes()
+    assert max(len(line) for line in raw.splitlines()) <= 78
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert parsed["Subject"] == subject
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text == (
+        "每日更新报告\n\nAdd LEFT_SLIDING_WINDOW mode (#3578)\n\n📋 变更摘要：新增「LEFT_SLIDING_WINDOW mode」。\n\n"
+        "- 查看提交 <https://example.com/c/1>\n"
+    )

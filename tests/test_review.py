@@ -46,12 +46,23 @@ def test_unwritable_data_dir_and_summary_are_one_line_errors(tmp_path: Path) -> 
     data = tmp_path / "data dir"
     no_summary = run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data),
                      "--summary-json", str(blocker / "summary.json"))  # fmt: skip
-    assert "cannot write" in assert_one_line_error(no_summary, 7)
+    assert "cannot write" in assert_one_line_error(no_summary, 74)  # an output that cannot be written
     assert "feat: one" in no_summary.stdout  # the report itself was delivered…
     again = run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(data), "--summary-json",
                 str(tmp_path / "summary.json"))  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert '"cached": 1' in (tmp_path / "summary.json").read_text()  # …and its analysis kept in the store
+
+
+def test_an_output_directory_that_cannot_be_written_exits_74(tmp_path: Path) -> None:
+    # The README's exit codes: 74, the output could not be written (7 is a delivery that failed).
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory\n")
+    result = run("report", str(repo), "-d", "2026-03-03", "-q", "--data-dir", str(tmp_path / "data"),
+                 "-o", str(blocker / "out"))  # fmt: skip
+    assert "cannot write" in assert_one_line_error(result, 74)
 
 
 def test_feed_and_markdown_survive_noncharacters_and_lone_surrogates() -> None:

@@ -280,8 +280,8 @@ def test_search_cli_prints_ranked_commits_and_json(
     assert [c["sha"] for c in out["commits"]] == [shas[3]] and out["indexed"] == 5
     bad = dailydiff("search", "x", "--type", "nonsense", "--data-dir", str(data), cwd=tmp_path, check=False)
     assert bad.returncode == 2 and "choose from" in bad.stderr.strip().splitlines()[-1]
-    none = dailydiff("search", "x", "--data-dir", str(tmp_path / "empty"), cwd=tmp_path)
-    assert "no reported commits yet" in none.stderr
+    none = dailydiff("search", "x", "--data-dir", str(tmp_path / "empty"), cwd=tmp_path, check=False)
+    assert none.returncode == 1 and "no reported commits yet" in none.stderr
 
 
 def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
@@ -290,18 +290,54 @@ def test_search_that_finds_nothing_says_whether_the_days_or_the_words_missed(
     """ "上个月" over a history that ended months ago finds nothing because of the days, not the words: the
     line says which days were searched and which days the index holds, and what to try."""
     _repo, data, _shas = history
-    late = dailydiff("search", "attention kernels in 2027", "--data-dir", str(data), cwd=tmp_path)
-    assert late.stdout == "" and late.stderr.strip().splitlines()[-1] == (
-        "dailydiff: no stored commit from 2027-01-01 to 2027-12-31 matches 'attention kernels in 2027': the "
-        f"index holds 5 commits from {DAY1} to {DAY3}, none of them in those days; choose days with --from/--to"
+    late = dailydiff(
+        "search", "attention kernels in 2027", "--data-dir", str(data), cwd=tmp_path, check=False
     )
-    words = dailydiff("search", "xyzzy", "--from", str(DAY1), "--data-dir", str(data), cwd=tmp_path)
-    assert words.stderr.strip() == (
+    assert (
+        late.returncode == 1
+        and late.stdout == ""
+        and late.stderr.strip().splitlines()[-1]
+        == (
+            "dailydiff: no stored commit from 2027-01-01 to 2027-12-31 matches 'attention kernels in 2027': the "
+            f"index holds 5 commits from {DAY1} to {DAY3}, none of them in those days; choose days with --from/--to"
+        )
+    )
+    words = dailydiff(
+        "search", "xyzzy", "--from", str(DAY1), "--data-dir", str(data), cwd=tmp_path, check=False
+    )
+    assert words.returncode == 1 and words.stderr.strip() == (
         f"dailydiff: no stored commit since {DAY1} matches 'xyzzy': the index holds 5 commits from {DAY1} to "
         f"{DAY3}; other words, or wider days with --from/--to, may find some"
     )
-    anywhere = dailydiff("ask", "xyzzy", "--no-llm", "--data-dir", str(data), cwd=tmp_path)
+    anywhere = dailydiff("ask", "xyzzy", "--no-llm", "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert anywhere.returncode == 1
     assert "no stored commit matches 'xyzzy' (searched 5 indexed commits)" in anywhere.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["search"], ["search", "--json"], ["ask", "--no-llm"], ["ask", "--no-llm", "--json"]]
+)
+def test_an_empty_question_is_a_usage_error_and_one_that_matches_nothing_exits_1(
+    history: tuple[Path, Path, list[str]], tmp_path: Path, command: list[str]
+) -> None:
+    """Issue 63: `search ""` listed the newest commits and "quantum teleportation" printed commits with no
+    word of it, both exit 0, as if they answered. Now: as grep, 2 for a usage error, 1 for nothing matched,
+    said in one line (JSON: no commits and that line)."""
+    _repo, data, _shas = history
+    empty = dailydiff(command[0], " ", *command[1:], "--data-dir", str(data), cwd=tmp_path, check=False)
+    assert empty.returncode == 2 and empty.stdout == "", empty.stdout
+    assert empty.stderr.strip().splitlines() == [
+        'dailydiff: error: the question is empty — ask something, e.g. dailydiff search "attention kernels"'
+    ]
+    nonsense = dailydiff(command[0], "quantum teleportation", *command[1:], "--data-dir", str(data),
+                         cwd=tmp_path, check=False)  # fmt: skip
+    assert nonsense.returncode == 1, nonsense.stderr
+    line = "no stored commit matches 'quantum teleportation' (searched 5 indexed commits)"
+    if "--json" in command:
+        out = json.loads(nonsense.stdout)
+        assert out["commits"] == [] and out["nothing_found"] == line
+    else:
+        assert nonsense.stdout == "" and nonsense.stderr.strip().splitlines() == [f"dailydiff: {line}"]
 
 
 def test_a_commit_the_store_holds_under_two_repositories_is_listed_once(
@@ -331,7 +367,11 @@ def test_ask_offline_groups_the_commits_by_repository_and_month(
     ).stdout
     lines = text.splitlines()
     assert lines[0] == "2 commits found:" and "flashinfer" in lines[2]
-    assert lines.index("  2026-04") < lines.index("  2026-03")  # newest month first
+    # by relevance (issue 63: the best match was listed fourth, by date): the search's first commit first
+    best = json.loads(dailydiff("search", "what changed in attention?", "--json", "--data-dir", str(data),
+                                cwd=tmp_path).stdout)["commits"]  # fmt: skip
+    listed = [line.strip()[1:8] for line in lines if line.startswith("    [")]
+    assert listed == [c["sha"][:7] for c in best], (listed, best)
     assert any(line.startswith(f"    [{shas[4][:7]}] {DAY3}") for line in lines)
     zh = dailydiff("ask", "注意力后端有哪些变化？", "--no-llm", "--data-dir", str(data), cwd=tmp_path).stdout
     assert zh.startswith("2 个相关提交")  # the Chinese commit and the English one on the attention backend
@@ -735,8 +775,10 @@ def test_ask_searches_by_the_models_words_for_the_question_once(
         assert first["commits"][0]["sha"] == shas[3] and first["answer"]["cited"] == [shas[3][:7]]
         again = json.loads(dailydiff(*args, cwd=tmp_path, env=env).stdout)
         assert fake.count == asked and again["commits"] == first["commits"]  # both kept: nothing sent
-    offline = json.loads(dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data),
-                                   cwd=tmp_path).stdout)  # fmt: skip
+    asked_offline = dailydiff("ask", question, "--no-llm", "--json", "--data-dir", str(data), cwd=tmp_path,
+                              check=False)  # fmt: skip
+    offline = json.loads(asked_offline.stdout)
+    assert asked_offline.returncode == (0 if offline["commits"] else 1)  # nothing matched: 1, as grep
     assert shas[3] not in [c["sha"] for c in offline["commits"][:1]]  # the question's own words miss it
     with Store.open(data) as store:
         assert [r["command"] for r in store.runs()].count("ask") == 1  # the rewrite is accounted with it
@@ -1806,3 +1848,21 @@ def test_a_question_is_read_within_its_bounds_and_says_what_was_cut(
                     "only the first 1,000 of the question's 9,000 characters are read")  # fmt: skip
     chinese = "注意力后端在长序列下的越界访问" * 20  # 300 characters: a Chinese run is many words, none cut
     assert bounded(chinese) == (chinese, "")
+def test_the_offline_listing_puts_the_best_match_first_whatever_its_month() -> None:
+    """Issue 63: `ask --no-llm` listed by date, its best match fourth. Months and commits follow relevance."""
+    from dailydiff.search import SearchResult, filters_from
+    from dailydiff.search.answer import offline_listing
+    from dailydiff.search.rank import Hit
+    from dailydiff.store.search import SearchDoc
+
+    def hit(sha: str, day: dt.date, score: float) -> Hit:
+        doc = SearchDoc(repo="o/r", sha=sha * 40, language="en", date=day, committed_at=f"{day}T09:00:00Z",
+                        level="low", change_types=[], topics=[], paths=[], title=f"title {sha}", summary="",
+                        url="", pr_number=None, pr_url="")  # fmt: skip
+        return Hit(doc, score, ())
+
+    hits = [hit("a", dt.date(2026, 3, 2), 9.0), hit("c", dt.date(2026, 4, 1), 7.0),  # the search's order
+            hit("b", dt.date(2026, 4, 20), 5.0), hit("d", dt.date(2026, 3, 30), 1.0)]  # fmt: skip
+    result = SearchResult("q", ["q"], filters_from(None, None, None, None, None, None, None), hits, 4)
+    listed = [line.strip()[1:2] for line in offline_listing(result, "en").splitlines() if "[" in line]
+    assert listed == ["a", "d", "c", "b"]  # March holds the best match; in April, c outranks b

@@ -72,6 +72,16 @@ def test_the_version_and_the_help_import_no_command(tmp_path: Path, args: list[s
     assert not [m for m in modules if m.startswith("dailydiff.cli.") and m != "dailydiff.cli.app"]
 
 
+def test_the_version_imports_neither_the_command_line_nor_the_metadata_reader(tmp_path: Path) -> None:
+    # `dailydiff --version` is measured (bench/startup.py, target 0.1 s): the parser, the commands and
+    # importlib.metadata (and the e-mail parser it loads) stay out; the version is the installed one's.
+    from importlib import metadata
+
+    done, modules = imported_by(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout == f"dailydiff {metadata.version('dailydiff')}\n", done.stderr
+    assert loaded(modules, ["typer", "dailydiff.cli", "email.parser"]) == []
+
+
 def test_a_heuristic_report_of_a_quiet_day_imports_no_llm_web_or_publisher(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)

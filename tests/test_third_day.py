@@ -67,7 +67,7 @@ def test_the_progress_line_says_when_the_store_had_every_analysis(tmp_path: Path
     args = ("report", tmp_path / "repo", "--date", DAY, "--lang", "en", "--data-dir", tmp_path / "data",
             "-o", tmp_path / "out")  # fmt: skip
     first = dailydiff(*args, cwd=tmp_path).stderr
-    again = dailydiff(*args, cwd=tmp_path).stderr
+    again = dailydiff(*args, "--force", cwd=tmp_path).stderr  # built again (else: up to date, unread)
     assert "dailydiff: days 1/1 · commits 3/3 done · requests in flight 0" in first, first
     assert "dailydiff: days 1/1 · commits 3/3 done (3 from the store) · requests in flight 0" in again, again
     assert "commits analysed" not in first + again

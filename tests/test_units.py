@@ -129,12 +129,12 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     assert hooks.violations == []
     # One digest per day (the Los Angeles repository's days do not make a second one), every repository
     # named every day, by its identity (the clone by what its origin says).
-    files = sorted((tmp_path / "archive" / "digests").rglob("*.md"))
+    files = sorted((tmp_path / "archive" / "reports" / "digests").rglob("*.md"))
     assert [f.stem for f in files] == [d.isoformat() for d in DAYS14]
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert all(repo in text for repo in ("acme/proj0", "proj1", "proj2")), path
-    third = (tmp_path / "archive" / "digests" / "2026" / "team" / f"{DAYS14[2]}.md").read_text(
+    third = (tmp_path / "archive" / "reports" / "digests" / "2026" / "team" / f"{DAYS14[2]}.md").read_text(
         encoding="utf-8"
     )
     assert "dailydiff run --date 2026-01-07" in third  # the missing day, with the command that fills it
@@ -151,7 +151,7 @@ def test_a_digest_names_every_repository_every_day_sends_nothing_empty_and_every
     for path in [
         *files,
         *(tmp_path / "archive").rglob("weekly-*.md"),
-        *(tmp_path / "archive" / "digests").rglob("*.html"),
+        *(tmp_path / "archive" / "reports" / "digests").rglob("*.html"),
     ]:
         for href in _relative_links(path):
             target = Path(posixpath.normpath(str(path.parent / href)))
@@ -177,7 +177,7 @@ def test_a_digest_links_only_the_day_files_its_own_target_writes(tmp_path: Path)
     assert not list((tmp_path / "archive" / "reports").rglob("proj1"))  # no day file of proj1 here
     checked = []
     for ext in ("md", "html"):
-        path = tmp_path / "archive" / "digests" / "2026" / "team" / f"{DAYS14[0]}.{ext}"
+        path = tmp_path / "archive" / "reports" / "digests" / "2026" / "team" / f"{DAYS14[0]}.{ext}"
         assert "proj1" in path.read_text(encoding="utf-8")
         links = _relative_links(path)
         assert links and not any("proj1" in href for href in links), links

@@ -101,7 +101,7 @@ def test_a_shared_plan_builds_every_digest_and_week_retries_the_failed_target_an
     digests = {u for u in states if u.startswith("digest:team ")}
     weeks = {u for u in states if u.startswith("week:")}
     assert len(digests) == DAYS and len(weeks) == 3, states
-    built = sorted((fleet / "archive" / "digests").rglob("*.md"))
+    built = sorted((fleet / "archive" / "reports" / "digests").rglob("*.md"))
     assert len(built) == DAYS  # every digest-day built and written although chat failed
     assert len(list((fleet / "archive").rglob("weekly-*.md"))) == 3
     hooks = WebhookReceiver().start()

@@ -1,3 +1,3 @@
-from dailydiff.cli import main
+from dailydiff.launch import main
 
 main()

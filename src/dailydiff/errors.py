@@ -87,10 +87,14 @@ class PublishError(DailyDiffError):
     exit_code = 7
 
 
-class OutputFullError(PublishError):
-    """An output directory (or its disk) is full: reports cannot be written there."""
+class OutputError(PublishError):
+    """An output (a directory, a file the user named) cannot be written: no permission, not a directory."""
 
-    exit_code = 74  # sysexits EX_IOERR, as for a full store
+    exit_code = 74  # sysexits EX_IOERR, as for a full store (the README's exit codes)
+
+
+class OutputFullError(OutputError):
+    """An output directory (or its disk) is full: reports cannot be written there."""
 
 
 class PartialPublishError(PublishError):

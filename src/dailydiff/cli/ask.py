@@ -37,7 +37,7 @@ from dailydiff.cli.search import (
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.search import find, nothing_found, reading_notes
+from dailydiff.search import nothing_found, reading_notes
 from dailydiff.search.answer import (
     ASK_COMMITS,
     SAYS,
@@ -49,6 +49,7 @@ from dailydiff.search.answer import (
     why_unusable,
 )
 from dailydiff.search.ask import short
+from dailydiff.search.hybrid import find_hybrid
 
 
 @app.command("ask", cls=options.Command)
@@ -89,6 +90,8 @@ def ask_command(
                "llm": None if answer is None else {k: v for k, v in answer.items() if k != "answer"},
                "no_llm_because": why_not or None}  # fmt: skip
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        if not result.hits:
+            raise typer.Exit(1)  # as grep: nothing matched
         return
     _print(result, answer, why_not, usable, language)
 
@@ -104,7 +107,7 @@ def _retrieve(settings: Any, question: str, filters: Any, limit: int, language: 
         words, spent = (
             rewrite_words(store, analyzer, question, language) if analyzer is not None else ([], None)
         )
-        result = find(store, question, filters, limit, extra_words=words)
+        result = find_hybrid(store, settings, question, filters, limit, extra_words=words)
         warn = lambda line: stderr.print(f"dailydiff: warning: {line}", markup=False, highlight=False)  # noqa: E731
         answer = (
             llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
@@ -123,7 +126,7 @@ def _print(result: Any, answer: dict[str, Any] | None, why_not: str, usable: boo
         _say(note)
     if not result.hits:
         _say(nothing_found(result))
-        return
+        raise typer.Exit(1)  # as grep: nothing matched
     if why_not:
         _say(f"{says['none']} ({why_not}); the retrieved commits follow")
     if answer is not None and not usable:

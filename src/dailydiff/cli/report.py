@@ -387,6 +387,11 @@ def print_summary(
         say(f"total: {len(built)} days, {figures['commits']} commits; " + figures_line(figures))
     if written:
         say(f"wrote {len(written)} file(s) under {output_dir}")
+    unchanged = sum(d.status == "up-to-date" for d in result.days)
+    if unchanged:  # decided from the listing of commit ids: neither fetched, rendered nor written
+        say(
+            f"{unchanged} day(s) up to date: nothing changed, the files are as they were (--force builds them again)"
+        )
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:

@@ -12,7 +12,8 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
-from dailydiff.search import filters_from, find, nothing_found, reading_notes, result_json
+from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
+from dailydiff.search.hybrid import find_hybrid
 from dailydiff.search.rank import Hit
 
 LEVEL_MARK = {"high": "🔴", "medium": "🟡", "low": "🟢"}
@@ -77,7 +78,7 @@ def search_command(
 
             result = find_matching(store, question, filters, limit, agents_only=agent)
         else:
-            result = find(store, question, filters, limit)
+            result = find_hybrid(store, settings, question, filters, limit)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
     nothing_to_tear_down()
     if health:
@@ -85,11 +86,13 @@ def search_command(
                      "rebuild it with dailydiff store reindex", markup=False, highlight=False)  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
+        if not result.hits:
+            raise typer.Exit(1)  # as grep: nothing matched
         return
     for note in reading_notes(result):
         stderr.print(f"dailydiff: {note}", markup=False, highlight=False)
     if not result.hits:
         stderr.print(f"dailydiff: {nothing_found(result)}", markup=False, highlight=False)
-        return
+        raise typer.Exit(1)  # as grep: nothing matched
     for n, hit in enumerate(result.hits, 1):
         sys.stdout.write("\n".join(hit_lines(n, hit)) + "\n")

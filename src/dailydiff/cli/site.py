@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -143,12 +144,19 @@ def serve_command(
                              "choose another --port or --host") from None  # fmt: skip
         cache = SiteCache(store, settings)
         local = listen_host in LOOPBACK_HOSTS  # on a public address the user names the hosts; no check
-        web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset())
+        token = os.environ.get(settings.serve.mcp_token_env, "").strip()  # none set: /mcp is off
+        endpoint = _mcp_endpoint(settings, token) if token else None
+        web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset(), mcp=endpoint)
         shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host
         if not quiet:
-            stderr.print(f"serving http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C to stop)", markup=False)
+            mcp_line = f"; MCP at /mcp (bearer token from {settings.serve.mcp_token_env})" if endpoint else ""
+            stderr.print(
+                f"serving http://{shown}:{sock.getsockname()[1]}/{mcp_line} (Ctrl-C to stop)", markup=False
+            )
         level = "error" if quiet else "warning"
-        server = _Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan="off"))
+        # the MCP endpoint's session manager runs for the server's life
+        lifespan: Literal["on", "off"] = "on" if endpoint else "off"
+        server = _Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan=lifespan))
         with sock:
             try:
                 server.run(sockets=[sock])
@@ -158,3 +166,17 @@ def serve_command(
                 raise server_stopped(server.stopped_by)
     finally:
         store.close()
+
+
+def _mcp_endpoint(settings: Any, token: str) -> tuple[Any, Any]:
+    """`serve`'s /mcp (web/mcp.py), which needs the optional ``mcp`` package."""
+    from dailydiff.web.mcp import http_endpoint
+
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            f"{settings.serve.mcp_token_env} is set but the MCP endpoint needs the mcp package",
+            "install it: pip install 'dailydiff[mcp]', or unset the variable",
+        ) from None
+    return http_endpoint(settings, token)

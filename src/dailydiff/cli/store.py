@@ -144,10 +144,18 @@ def check_command(config: options.Config = None, data_dir: options.DataDir = Non
 def reindex_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
     """Rebuild what is derived from the stored reports: the search index (whatever state it is in) and the
     cached answers that cannot be read. Searches then find what a fresh index finds."""
-    with open_store(build_settings(config, data_dir, {})) as store:
+    from dailydiff.search.hybrid import embedder_from, sync
+
+    settings = build_settings(config, data_dir, {})
+    with open_store(settings) as store:
         rows = store.reindex_search()
         reports = store.table_counts().get("reports", 0)
         location = store.location
+        embedder = embedder_from(settings)
+        synced = sync(store, embedder, settings.search.embedding_batch) if embedder else None
     typer.echo(
         f"rebuilt the search index of the store at {location}: {rows} commit(s) from {reports} report(s)"
     )
+    if synced is not None:
+        typer.echo(f"vectors: {synced.rows} row(s), {synced.embedded} text(s) embedded, {synced.reused} reused "
+                   f"({synced.seconds:.1f} s)")  # fmt: skip

@@ -107,6 +107,17 @@ def fill(template: str, values: Mapping[str, Any], allowed: frozenset[str] = DAY
     return template.format_map(values)
 
 
+def template_root(template: str) -> PurePosixPath:
+    """The fixed directories a day path template starts with ("reports" of "reports/{year}/{repo_name}/…",
+    nothing of "{year}/…"): the root of a target's files, under which its weeks and digests go too."""
+    root: list[str] = []
+    for part in PurePosixPath(template).parts[:-1]:
+        if "{" in part or part in (".", ".."):
+            break
+        root.append(part)
+    return PurePosixPath(*root)
+
+
 def fill_path(template: str, values: Mapping[str, Any], allowed: frozenset[str]) -> PurePosixPath:
     """A relative path inside the output directory; refuses ``..`` and absolute results (a repository
     name cannot smuggle one in: names never hold ``/`` except owner/name, and ``{repo}`` is refused)."""

@@ -304,11 +304,13 @@ def _camel_parts(token: str) -> list[str]:
     return parts
 
 
-def _latin(token: str) -> Iterable[str]:
-    for part in _camel_parts(token):
-        word = (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower()
-        if word:
-            yield _stem(word) if word.isalpha() and len(word) > 2 else word
+@functools.lru_cache(maxsize=65536)
+def _latin(token: str) -> tuple[str, ...]:
+    """A Latin-script token's terms (a token recurs: remembered, as the stems are)."""
+    words = (
+        (part[:-1] if _ACRONYM_PLURAL_RE.fullmatch(part) else part).lower() for part in _camel_parts(token)
+    )
+    return tuple(_stem(word) if word.isalpha() and len(word) > 2 else word for word in words if word)
 
 
 def _cjk(run: str) -> Iterable[str]:

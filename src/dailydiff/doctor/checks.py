@@ -16,7 +16,7 @@ import threading
 import tomllib
 from pathlib import Path
 
-from dailydiff.common.private import exposure, private_dir
+from dailydiff.common.private import exposure
 from dailydiff.common.secrets import is_weak
 from dailydiff.doctor.base import CHECK_DEADLINE, Check, CheckResult, DoctorContext, RepoProbe
 from dailydiff.engine.identity import resolve_source
@@ -25,7 +25,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
-from dailydiff.store import FailingTarget, open_store
+from dailydiff.store import DB_NAME, FailingTarget, open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
 
@@ -95,32 +95,47 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         return []
     path = ctx.settings.data_path
     shared = bool(ctx.settings.store.url)
+    fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
+    if not path.exists():  # doctor looks, it does not create: the first run makes the directory and store
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            return [CheckResult(False, "data directory", f"{path} cannot be created (under {parent})", fix)]
+        results = [
+            CheckResult(True, "data directory", f"{path} does not exist yet: the first run creates it")
+        ]
+        return results + (_shared_store(ctx) if shared else [])
     exposed = exposure(path)
     try:
-        private_dir(path)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
-        if not shared:
+        if not shared and _has_store(ctx.settings):
             open_store(ctx.settings, ctx.on_slow).close()
     except (OSError, DailyDiffError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        fix = "set data_dir (or DAILYDIFF_DATA_DIR / --data-dir) to a writable directory"
         return [CheckResult(False, "data directory", f"{path} is not writable ({reason})", fix)]
     if exposed:
         fix = f"chmod 700 {path} (dailydiff creates it 0700 and its files 0600)"
         results = [CheckResult(True, "data directory", exposed, fix, warning=True)]
     elif not shared:
-        return [CheckResult(True, "data directory", f"{path} is writable and the store opens")]
+        store = "the store opens" if _has_store(ctx.settings) else "the first run creates the store"
+        return [CheckResult(True, "data directory", f"{path} is writable and {store}")]
     else:
         results = [CheckResult(True, "data directory", f"{path} is writable")]
-    if not shared:
-        return results
+    return results + (_shared_store(ctx) if shared else [])
+
+
+def _has_store(settings: Settings) -> bool:
+    """Whether a store exists to be opened: a shared one always, a SQLite file when it was written."""
+    return bool(settings.store.url) or (settings.data_path / DB_NAME).exists()
+
+
+def _shared_store(ctx: DoctorContext) -> list[CheckResult]:
+    assert ctx.settings is not None
     try:
         with open_store(ctx.settings, ctx.on_slow) as store:
-            results.append(CheckResult(True, "store", f"{store.location} opens (PostgreSQL)"))
+            return [CheckResult(True, "store", f"{store.location} opens (PostgreSQL)")]
     except DailyDiffError as exc:
-        results.append(CheckResult(False, "store", exc.message, exc.hint))
-    return results
+        return [CheckResult(False, "store", exc.message, exc.hint)]
 
 
 def probe_git(
@@ -230,8 +245,13 @@ def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     if problems:
         return [CheckResult(False, "publishers", problem, "export it (in CI: a secret passed as env)")
                 for problem in problems]  # fmt: skip
-    names = ", ".join(entry_names(ctx.settings.publish))
-    return [CheckResult(True, "publishers", f"{names}: every named environment variable is set")]
+    from dailydiff.doctor.publishers import probe_targets
+
+    names = entry_names(ctx.settings.publish)
+    found = [CheckResult(True, "publishers", f"{', '.join(names)}: every named environment variable is set")]
+    # each target tried without sending, within the check's deadline shared among them
+    each = ctx.deadline / (len(names) + 1)
+    return found + probe_targets(list(ctx.settings.publish), names, each)
 
 
 def check_alerts(ctx: DoctorContext) -> list[CheckResult]:
@@ -257,6 +277,8 @@ def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None or ctx.settings.run.alert_after <= 0:
         return []
     days = ctx.settings.run.alert_after
+    if not _has_store(ctx.settings):
+        return []  # nothing was ever delivered, and doctor does not create the store to find that out
     try:
         with open_store(ctx.settings, ctx.on_slow) as store:
             failing = _configured(ctx.settings, store.failing_targets(days))

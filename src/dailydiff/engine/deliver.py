@@ -338,8 +338,8 @@ def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> b
 
 
 def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:
-    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when a disk
-    written to is full, 8 (PartialPublishError) when some deliveries failed and others did not, 7
+    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
+    could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
     (PublishError) when every one failed."""
     statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
     failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
@@ -349,8 +349,9 @@ def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishE
     full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
     if full:
         return OutputFullError(
-            f"{count} of {len(results)} publish step(s) failed; the disk of {', '.join(full)} is full",
-            "free some space and run the same command again (what was delivered is not sent twice)",
+            f"{count} of {len(results)} publish step(s) failed; {', '.join(full)} could not be written",
+            "free some space or fix the permissions (the summary says which), then run the same command "
+            "again (what was delivered is not sent twice)",
         )
     error_class = PartialPublishError if count < len(results) else PublishError
     return error_class(

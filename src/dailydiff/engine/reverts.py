@@ -29,9 +29,10 @@ def _with_reverted_by(rc: ReportCommit, by: CommitRef) -> ReportCommit:
     return rc.model_copy(update={"reverted_by": [*rc.reverted_by, by]})
 
 
-def link_reverts(report: DayReport, store: Store) -> DayReport:
+def link_reverts(report: DayReport, store: Store, saved: list[DayReport] | None = None) -> DayReport:
     """The day's report with its revert links, and the stored reports of the days whose commits its
-    reverts undo updated with "reverted by" (saved here)."""
+    reverts undo updated with "reverted by" (saved here, and appended to ``saved``: a run that already
+    wrote those days' files writes them again)."""
     repo, language = report.repo, report.language
     commits = list(report.commits)
     index = {rc.sha: i for i, rc in enumerate(commits)}
@@ -73,6 +74,8 @@ def link_reverts(report: DayReport, store: Store) -> DayReport:
             changed[day] = other.model_copy(update={"commits": updated})
     for updated_report in changed.values():
         store.save_report(updated_report)
+    if saved is not None:
+        saved.extend(changed.values())
     return report.model_copy(update={"commits": commits})
 
 

@@ -132,6 +132,17 @@ def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
         if previous is not None and previous.failure_gate(limit).ratio < verdict.ratio:
             return DayOutcome(report=previous, gated=True, kept_previous=True)
         store.save_report(report)
+        _embed(store, settings)
         return DayOutcome(report=report, gated=True)
     store.save_report(report)
+    _embed(store, settings)
     return DayOutcome(report=report)
+
+
+def _embed(store: Store, settings: Settings) -> None:
+    """Hybrid retrieval: the day's commits embedded once, as they are stored (search/hybrid.py, imported only
+    when a model is configured)."""
+    if settings.search.embedding_model:
+        from dailydiff.search.hybrid import embed_stored
+
+        embed_stored(store, settings)

@@ -70,6 +70,7 @@ from dailydiff.models import (
     Usage,
 )
 from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.files import FilesPublisher
 from dailydiff.render.edition import UnitKey, day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
@@ -194,6 +195,7 @@ class _Repo:
     counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
+    written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
 
 
 class Engine:
@@ -371,11 +373,17 @@ class Engine:
         self.tally.units_done += len(up_to_date) - len(late_days & set(up_to_date))
         self.tally.changed()
         plan = sorted(set(plan) | late_days)
+        analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
+        if not self.options.skip_delivered and not self.options.force and not publishers:
+            # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
+            unchanged = await self._unchanged(source, settings, analyzer, plan)
+            plan = [date for date in plan if date not in unchanged]
+            result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(unchanged)]
+            self.tally.units_done += len(unchanged)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
         log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
-        analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         session = await self.session_for(analyzer)
         # A long range streams a stretch of days at a time: what a stretch fetched and analysed is
         # delivered and let go before the next one starts, so memory stays flat in the number of days.
@@ -443,6 +451,50 @@ class Engine:
             log.warning("%s: an addendum of late commits is still owed; building the day again", date,
                         extra=extra)  # fmt: skip
         return set(late) | owed
+
+    async def _unchanged(
+        self, source: CommitSource, settings: Settings, analyzer: Analyzer, plan: Sequence[dt.date]
+    ) -> set[dt.date]:
+        """Days of a command that builds every day asked for (`report`) that nothing would change: the
+        stored report is complete (settled, every commit fetched and analysed by this analyser, not gated),
+        its analyses are stored under this analyser's fingerprints (its rules, model and prompts are those
+        of this run), one cheap listing (``list_shas``: commit ids) gives the day the very commits it has,
+        and every output is files already written. Those are neither fetched nor analysed, rendered or
+        written (``--force`` builds them again)."""
+        outputs = [o for o in self.options.outputs if isinstance(o, FilesPublisher)]
+        if not outputs or len(outputs) != len(self.options.outputs):
+            return set()  # stdout shows every day: it is rendered
+        tz, language = settings.report.timezone, settings.report.language
+        limit = settings.analysis.max_failure_ratio
+        fingerprints = {analyzer.fingerprint(level, language) for level in Level}
+        stored: dict[dt.date, set[str]] = {}
+        for date in plan:
+            report = self.store.get_report(source.repo, date, language)
+            if (
+                report is None
+                or report.analyzer != analyzer.name
+                or report.partial
+                or report.run.unfetched
+                or report.stats.failed
+                or report.stats.fallback
+                or any(c.pr_unknown for c in report.commits)
+                or report.failure_gate(limit).gated
+            ):
+                continue
+            analysed = [c.sha for c in report.commits if c.analysis is not None]
+            if len({sha for sha, _ in self.store.get_analyses(source.repo, analysed, fingerprints)}) < len(
+                analysed
+            ):
+                continue  # analysed otherwise than this run would (other rules, model or prompts)
+            edition = day_edition(report, settings, self.options.history)
+            if all(path.is_file() for o in outputs for _, path in o.paths(edition)):
+                stored[date] = {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
+        if not stored:
+            return set()
+        listed: dict[dt.date, set[str]] = defaultdict(set)
+        for sha, committed_at in await source.list_shas([day_window(d, tz) for d in stored]):
+            listed[local_date_of(committed_at, tz)].add(sha)
+        return {date for date, shas in stored.items() if listed.get(date, set()) == shas}
 
     @property
     def now(self) -> dt.datetime:
@@ -682,12 +734,26 @@ class Engine:
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
             ),
         )
-        report = link_reverts(report, self.store)
+        relinked: list[DayReport] = []
+        report = link_reverts(report, self.store, relinked)
         outcome = gate(report, settings, self.store)
         day = await self._deliver(repo, outcome)
+        self._rewrite(repo, relinked)
+        if not (outcome.gated or outcome.kept_previous):
+            repo.written.add(date)
         self.tally.units_done += 1
         self.tally.changed()
         return day
+
+    def _rewrite(self, repo: _Repo, relinked: Sequence[DayReport]) -> None:
+        """The files of days this pass already wrote whose stored report a later-built day's revert links
+        changed (a range builds its days at once): written again, so they say what the store says. Only
+        targets that update in place (files): nothing is sent twice."""
+        outputs = [o for o in self.options.outputs if o.updates_in_place]
+        for report in relinked:
+            if report.date in repo.written and outputs:
+                edition = day_edition(report, repo.settings, self.options.history)
+                deliver(edition, outputs, None, secrets=self.options.secrets)
 
     async def _overview(
         self, repo: _Repo, rated: list[ReportCommit], final: Awaitable[list[ReportCommit]], date: dt.date
@@ -764,11 +830,10 @@ class Engine:
         # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
         # (engine/printer.py), with every other unit's.
         log.info(
-            "%s: %d commit(s), %d watched; published to %s",
+            "%s: %d commit(s), %d watched",
             report.date,
             report.stats.total,
             sum(1 for c in report.commits if c.watch),
-            ", ".join(f"{r.publisher} {r.status}" for r in results) or "nobody",
             extra=extra,
         )
         return day_outcome(report.repo, report.date, "built", report, results, written)

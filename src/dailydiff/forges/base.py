@@ -301,8 +301,8 @@ class ForgeHttp:
                     if isinstance(exc, TimeoutError)
                     else type(exc).__name__
                 )
-                if breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out):
-                    self._log.warning("%s", breaker.reason)
+                # The breaker opening is said once, by the error that follows (a warning too said it twice).
+                breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out)
                 retry = policy.after(failures, breaker=breaker)
                 if retry.give_up == "breaker":
                     raise ServerError(
@@ -342,8 +342,7 @@ class ForgeHttp:
                 continue
             if status >= 500:
                 failures += 1
-                if breaker.failure(f"{status} on {url_path(url)}", began):
-                    self._log.warning("%s", breaker.reason)
+                breaker.failure(f"{status} on {url_path(url)}", began)  # said by the error that follows
                 retry = policy.after(failures, asked=retry_after_seconds(raw.headers), breaker=breaker)
                 if retry.give_up == "breaker":
                     raise ServerError(

@@ -8,6 +8,7 @@ The token lives in one header of the client and is never logged or put in a mess
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from dailydiff.forges.base import ApiResponse, ForgeHttp, api_message, token_fro
 from dailydiff.settings import GITLAB_TOKEN_ENVS, GitLabSettings
 
 log = logging.getLogger("dailydiff.gitlab")
+
+
+def _without_status(message: str) -> str:
+    """GitLab's message without the status it repeats ("401 Unauthorized" → "Unauthorized")."""
+    return re.sub(r"^\s*\d{3}\s*:?\s*", "", message)
 
 
 def find_gitlab_token(settings: GitLabSettings, environ: Mapping[str, str]) -> str | None:
@@ -85,7 +91,7 @@ class GitLabHttp(ForgeHttp):
         message = api_message(response)
         if status == 401:
             return SourceError(
-                f"GitLab rejected the token (401 {message or 'Unauthorized'})",
+                f"GitLab rejected the token (401 {_without_status(message) or 'Unauthorized'})",
                 "check the token in GITLAB_TOKEN / DAILYDIFF_GITLAB_TOKEN (or the variable named by "
                 "[gitlab] token_env); public projects need no token",
             )

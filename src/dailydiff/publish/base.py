@@ -31,7 +31,9 @@ class PublishResult:
     status: Status
     detail: str = ""
     paths: tuple[str, ...] = ()  # files written (the files publisher)
-    full: bool = False  # failed because its disk is full (the command exits 74, not 7)
+    full: bool = (
+        False  # failed because its output cannot be written: a full disk, no permission (exit 74, not 7)
+    )
 
 
 class Publisher(Protocol):

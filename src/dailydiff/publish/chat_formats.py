@@ -138,7 +138,8 @@ SLACK = Style(escape=escape_slack_mrkdwn, link=lambda t, u: f"<{u.replace('|', '
 
 def _units(digest: Message, render: Callable[[Line], str], heading: Callable[[str], str], counts: str,
            size: Callable[[str], int], line_limit: int) -> list[Unit]:  # fmt: skip
-    units = [Unit(counts)]
+    # the counts line under the title, unless it would only say the title again (an addendum's is its title)
+    units = [Unit(counts)] if digest.counts and digest.counts != digest.title else []
     for section in digest.sections:
         units.append(Unit(heading(section.title), keep_with_next=True))
         for i, line in enumerate(section.lines, 1):
@@ -233,7 +234,8 @@ def slack_payloads(digest: Message, max_messages: int) -> list[dict[str, Any]]:
         for section in sections:
             body = "\n".join(u.text for u in section)
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
-        payloads.append({"text": escape_slack(f"{header}: {digest.counts}"), "blocks": blocks})
+        said = f"{header}: {digest.counts}" if digest.counts and digest.counts != digest.title else header
+        payloads.append({"text": escape_slack(said), "blocks": blocks})
     return payloads
 
 
@@ -281,11 +283,18 @@ def teams_payloads(message: Message, max_messages: int) -> list[dict[str, Any]]:
     return payloads
 
 
+def feishu_text(span: Span) -> str:
+    """A span's text as a Feishu post shows it: a post's text has no inline code, so a code span written in
+    a text (an overview's `path`) is its content, without the backticks it would show."""
+    return span.text if span.code else _CODE_SPANS.sub(lambda m: m.group(0).strip("`").strip(), span.text)
+
+
 def _feishu_paragraph(line: Line) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     for span in line:
-        element: dict[str, Any] = {"tag": "a", "text": span.text, "href": span.url} if span.url else {
-            "tag": "text", "text": span.text}  # fmt: skip
+        text = feishu_text(span)
+        element: dict[str, Any] = {"tag": "a", "text": text, "href": span.url} if span.url else {
+            "tag": "text", "text": text}  # fmt: skip
         if span.bold:
             element["style"] = ["bold"]
         elements.append(element)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dailydiff.common import placeholders
-from dailydiff.errors import IO_ERRNOS, OutputFullError, PublishError
+from dailydiff.errors import IO_ERRNOS, OutputError, OutputFullError, PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
@@ -85,7 +85,8 @@ def write_file(path: Path, text: str) -> None:
         else:
             atomic_write(path, text)
     except OSError as exc:
-        raise PublishError(
+        error = OutputFullError if exc.errno in IO_ERRNOS else OutputError
+        raise error(
             f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions"
         ) from None
 
@@ -160,7 +161,9 @@ class FilesPublisher:
             except OSError as exc:
                 if exc.errno in IO_ERRNOS:
                     raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
-                raise PublishError(f"cannot write {path}: {exc.strerror}", "check the directory") from None
+                raise OutputError(
+                    f"cannot write {path}: {exc.strerror}", "check the directory and its permissions"
+                ) from None
             remove_stale_temporaries(path)
             written.append(str(path))
         paths = tuple(written + unchanged)

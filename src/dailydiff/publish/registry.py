@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, OutputFullError, PublishError, UserTemplateError
+from dailydiff.errors import DailyDiffError, OutputError, PublishError, UserTemplateError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
 from dailydiff.render.edition import Edition
 from dailydiff.settings.publishers import entry_names
@@ -70,7 +70,7 @@ def attempt(publisher: Publisher, edition: Edition, secrets: Secrets) -> Publish
     except UserTemplateError:  # the user's own template: every publisher would fail alike
         raise
     except DailyDiffError as exc:
-        full = isinstance(exc, OutputFullError)
+        full = isinstance(exc, OutputError)  # a full disk, or an output that cannot be written at all
         result = PublishResult(publisher.name, publisher.type, Status.FAILED, str(exc), full=full)
     except Exception as exc:  # a bug in one publisher must not stop the others
         result = PublishResult(publisher.name, publisher.type, Status.FAILED,

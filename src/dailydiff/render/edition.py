@@ -439,8 +439,8 @@ def digest_edition(
         values = {**_date_values(digest.date), **placeholders.repo_values(repo), "lang": digest.language,
                   "ext": ext}  # fmt: skip
         day_file = placeholders.fill_path(template, values, placeholders.DAY_PATH_PLACEHOLDERS)
-        depth = len(digest_path(digest.name, digest.date, ext).parts) - 1
-        return "../" * depth + day_file.as_posix()
+        depth = len(digest_path(digest.name, digest.date, ext).parts) - 1  # below the target's root
+        return "../" * depth + day_file.relative_to(placeholders.template_root(template)).as_posix()
 
     # The files are the digest's record: the send-time notices (digest.alerts) go to messages only.
     record = digest.model_copy(update={"alerts": []}) if digest.alerts else digest
@@ -483,7 +483,10 @@ def digest_edition(
         D["title"].format(name=digest.name, date=digest.date),
         renderers=renderers,
         values=values,
-        path=lambda fmt, _template: digest_path(digest.name, digest.date, fmt),
+        # under the target's root, beside its days (reports/digests/… when days are reports/{year}/…)
+        path=lambda fmt, template: (
+            placeholders.template_root(template) / digest_path(digest.name, digest.date, fmt)
+        ),
         message=lambda link, most: digest_message(digest, link, most, repo_links if base_url else None),
         subject=f"[dailydiff] {digest.summary}",
         link=_site_url(base_url, f"digests/{digest.name}/{digest.date.isoformat()}.html"),
@@ -544,8 +547,9 @@ def week_edition(
                 **placeholders.repo_values(week.repo), "lang": week.language, "ext": ext, "total": t.total,
                 "high": t.high, "medium": t.medium, "low": t.low}  # fmt: skip
 
-    def path(fmt: str, _template: str) -> PurePosixPath:
-        return placeholders.fill_path(
+    def path(fmt: str, template: str) -> PurePosixPath:
+        # under the target's root, beside its days: one output, one root (reports/2026/… for days and weeks)
+        return placeholders.template_root(template) / placeholders.fill_path(
             settings.weekly.path_template, values(fmt), placeholders.WEEK_PATH_PLACEHOLDERS
         )
 

@@ -1,4 +1,5 @@
-"""The mail of an edition (pure): a subject, the Markdown as plain text, the same as HTML with inline
+"""The mail of an edition (pure): a subject, the Markdown as plain text (its markers and escapes read away:
+``__init__``, not ``\\_\\_init\\_\\_``), the same as HTML with inline
 styles (mail clients drop <style>), and charts as PNG images the HTML shows by ``cid:`` (many clients
 strip inline SVG), their numbers as tables in the HTML and as aligned text in the plain part. The
 e-mail publisher only addresses and sends it."""
@@ -34,7 +35,16 @@ class Mail:
         """A multipart/alternative message (plain text, HTML with its related images) without addresses:
         the publisher adds From, To, Date and Message-ID."""
         message = EmailMessage()
-        message["Subject"] = " ".join(self.subject.split())
+        subject = " ".join(self.subject.split())
+        if subject.isascii():
+            message["Subject"] = subject
+        else:
+            # Encoded whole, its spaces inside the encoded words: the default folding puts a fold between
+            # "8" and "个提交" where the space was, and a reader drops whitespace between encoded words
+            # ("8个提交" beside "11 个提交"). One line of the subject has no line break to inject.
+            from email.header import Header
+
+            message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(linesep="\n"))
         message.set_content(self.text, subtype="plain", charset="utf-8")
         message.add_alternative(self.html, subtype="html", charset="utf-8")
         html_part = message.get_body(("html",))
@@ -55,8 +65,9 @@ def build_mail(subject: str, markdown: str, charts: Sequence[Chart] = (), link: 
                width: int = PNG_WIDTH) -> Mail:  # fmt: skip
     """``markdown`` (our rendered report, digest or week; untrusted parts already escaped) as a mail,
     ``link`` (the full edition online) under it, and ``charts`` as PNG images shown by ``cid:``."""
-    text = markdown + (f"\n\n{link}\n" if link else "")
-    page = markdown_to_html(text)
+    source = markdown + (f"\n\n{link}\n" if link else "")
+    page = markdown_to_html(source)
+    text = markdown_to_text(source)
     if not charts:
         return Mail(subject, text, page)
     heading = words("site", charts[0].language)["trends"]
@@ -112,6 +123,83 @@ def markdown_to_html(text: str) -> str:
     tokens = _anchors_to_ids(tokens)
     body = md.renderer.render(tokens, md.options, {})
     return f'<!DOCTYPE html>\n<html><body style="{_BODY_STYLE}">\n{body}</body></html>\n'
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Our Markdown as the plain text a mail reader shows: headings, paragraphs, lists (indented by depth),
+    tables as `a | b` rows, code blocks indented; emphasis markers, backslash escapes and the report's own
+    anchors gone; a link as its text, with its address after it when it leads outside the report."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark", {"html": False}).enable("table").parse(markdown)
+    blocks: list[tuple[str, bool]] = []  # (text, whether it closes up to the block before: items, rows)
+    lists: list[list[int]] = []  # each open list's next number (0: a bullet list)
+    marker = ""  # the marker the next paragraph of a list item starts with
+    first_item = False
+    row: list[str] | None = None
+    for token in tokens:
+        kind = token.type
+        indent = "  " * max(len(lists) - 1, 0)
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists.append([int(token.attrGet("start") or 1) if kind == "ordered_list_open" else 0])
+            first_item = len(lists) == 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            number = lists[-1][0]
+            marker = f"{number}. " if number else "- "
+            lists[-1][0] += 1 if number else 0
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            blocks.append((" | ".join(row), bool(blocks) and " | " in blocks[-1][0]))
+            row = None
+        elif kind == "inline" and row is not None:
+            row.append(_inline_text(token.children or []))
+        elif kind == "inline":
+            text = _inline_text(token.children or [])
+            if _ANCHOR_LINE.fullmatch(text.strip()):
+                continue
+            if lists:
+                lead, marker = (marker or "  "), ""
+                blocks.append((indent + lead + text.replace("\n", "\n" + indent + "  "), not first_item))
+                first_item = False
+            else:
+                blocks.append((text, False))
+        elif kind in ("fence", "code_block"):
+            blocks.append(
+                ("\n".join("    " + line for line in token.content.rstrip("\n").split("\n")), False)
+            )
+        elif kind == "hr":
+            blocks.append(("—" * 24, False))
+    out: list[str] = []
+    for text, attached in blocks:
+        if attached and out:
+            out[-1] += "\n" + text
+        else:
+            out.append(text)
+    return "\n\n".join(out).rstrip() + "\n"
+
+
+def _inline_text(children: list) -> str:  # type: ignore[type-arg]
+    parts: list[str] = []
+    href = ""
+    start = 0
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(child.content)
+        elif child.type == "link_open":
+            href, start = str(child.attrGet("href") or ""), len(parts)
+        elif child.type == "link_close":
+            shown = "".join(parts[start:])
+            if href and not href.startswith("#") and href != shown:
+                parts.append(f" <{href}>")
+            href = ""
+    return "".join(parts)
 
 
 _ANCHOR_LINE = re.compile(r'<a id="([a-z0-9-]+)"></a>')

@@ -153,6 +153,8 @@ def pr_context(rc: ReportCommit) -> dict[str, Any] | None:
         "url": safe_url(rc.pr.url) or "",
         "title": "" if not title or _same_title(title, rc.title) else title,
         "labels": [" ".join(clean(label).split()) for label in rc.pr.labels if label.strip()],
+        # what the forge calls it: the locale's word ("🔀 PR", a GitLab merge request's "🔀 MR")
+        "label": "mr" if rc.pr.reference.startswith("!") else "pr",
     }
     # A line of its own when there is more to say than a link (else the link sits in the meta line).
     view["line"] = bool(view["title"] or view["labels"] or not view["url"])

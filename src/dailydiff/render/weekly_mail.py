@@ -95,4 +95,6 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
             footer=footer + (f" · {cost}" if cost else ""),
         )
     )
-    return Mail(subject, text + (f"\n\n{link}\n" if link else ""), html, tuple(images))
+    from dailydiff.render.mail import markdown_to_text  # the plain part: text, not Markdown source (issue 63)
+
+    return Mail(subject, markdown_to_text(text) + (f"\n\n{link}\n" if link else ""), html, tuple(images))

@@ -71,8 +71,11 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
     ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
     words a model wrote for the question (`ask`), which add to a commit's score and are never required. An index that cannot be read, or is empty while the store has reported commits,
-    is a SearchIndexError naming `dailydiff store reindex`. A question longer than the bounds is read cut
+    is a SearchIndexError naming `dailydiff store reindex`; an empty question is a UsageError (it would list
+    the newest commits as if they answered something). A question longer than the bounds is read cut
     (``capped`` says how)."""
+    if not question.strip():
+        raise UsageError("the question is empty", 'ask something, e.g. dailydiff search "attention kernels"')
     question, capped = bounded(question)
     understood = _understood(question, today, extra_words)
     given, filters = filters, _with_time(filters, understood)
@@ -421,4 +424,5 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     return {"question": result.question, "terms": result.terms, "unknown_terms": result.unknown_terms,
             "filters": json.loads(encode_filters(result.filters)), "time_words": result.time_words,
             "repo_words": result.repo_words, "put_last": result.put_last, "capped": result.capped or None,
-            "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)]}  # fmt: skip
+            "indexed": result.indexed, "commits": [hit_json(n, h) for n, h in enumerate(result.hits, 1)],
+            "nothing_found": None if result.hits else nothing_found(result)}  # fmt: skip

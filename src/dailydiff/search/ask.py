@@ -100,15 +100,17 @@ def kept_answer(text: str) -> dict[str, Any] | None:
 
 
 def grouped(hits: Sequence[Hit]) -> list[tuple[str, list[tuple[str, list[Hit]]]]]:
-    """The hits by repository, then by month (newest first), each month's commits newest first."""
+    """The hits by repository, then by month, in the order of relevance: the repository and the month
+    holding the best match first, each month's commits best first (the newest first among equals), so
+    the listing's first commit is the search's."""
+    order = {id(hit): n for n, hit in enumerate(hits)}  # the rank the search gave
     repos: dict[str, dict[str, list[Hit]]] = {}
     for hit in hits:
         month = hit.doc.date.strftime("%Y-%m")
         repos.setdefault(hit.doc.repo, {}).setdefault(month, []).append(hit)
     out: list[tuple[str, list[tuple[str, list[Hit]]]]] = []
-    for repo in sorted(repos, key=lambda r: -max(h.score for m in repos[r].values() for h in m)):
-        months = sorted(repos[repo].items(), reverse=True)
-        out.append(
-            (repo, [(m, sorted(hs, key=lambda h: h.doc.committed_at, reverse=True)) for m, hs in months])
-        )
+    best = lambda group: min(order[id(h)] for h in group)  # noqa: E731
+    for repo in sorted(repos, key=lambda r: min(best(m) for m in repos[r].values())):
+        months = sorted(repos[repo].items(), key=lambda item: best(item[1]))
+        out.append((repo, [(m, sorted(hs, key=lambda h: order[id(h)])) for m, hs in months]))
     return out

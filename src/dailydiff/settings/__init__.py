@@ -274,10 +274,27 @@ class SiteSettings(_Section):
 
 
 class ServeSettings(_Section):
-    """`dailydiff serve`'s push hooks (web/hooks.py)."""
+    """`dailydiff serve`'s push hooks (web/hooks.py) and its MCP endpoint (/mcp)."""
 
     webhook_secret_env: EnvName = ""
     max_body: int = Field(default=1_048_576, ge=1024)
+    mcp_token_env: EnvName = "DAILYDIFF_MCP_TOKEN"
+
+
+class SearchSettings(_Section):
+    embedding_model: str
+    embedding_base_url: str
+    embedding_batch: int = Field(ge=1, le=2048)
+    fuse_languages: list[Literal["en", "zh"]]
+
+    @field_validator("embedding_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(
+                "must be empty ([llm] base_url) or an http(s) URL such as http://127.0.0.1:8080/v1"
+            )
+        return value.rstrip("/")
 
 
 class StoreSettings(_Section):
@@ -352,6 +369,14 @@ class _SecretNames(_NamesOnly):
     password_env: str = ""
 
 
+class _ServeNames(_NamesOnly):
+    mcp_token_env: str = ""
+
+
+class _LLMNames(_SecretNames):
+    base_url: str = ""
+
+
 class _RepoSource(_NamesOnly):
     source: str = ""
 
@@ -366,7 +391,9 @@ class ReadSettings(HasStore):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     github: _SecretNames = Field(default_factory=_SecretNames)
     gitlab: _SecretNames = Field(default_factory=_SecretNames)
-    llm: _SecretNames = Field(default_factory=_SecretNames)
+    llm: _LLMNames = Field(default_factory=_LLMNames)
+    serve: _ServeNames = Field(default_factory=_ServeNames)
+    search: SearchSettings | None = None
     publish: list[_SecretNames] = Field(default_factory=list)
     repos: list[_RepoSource] = Field(default_factory=list)
 
@@ -387,6 +414,7 @@ class Settings(HasStore):
     publish: list[PublishEntry] = Field(default_factory=list)
     site: SiteSettings
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    search: SearchSettings
     run: RunSettings
     weekly: WeeklySettings
     notes: NotesSettings = Field(default_factory=NotesSettings)
@@ -694,7 +722,7 @@ def load_model(
 def _secret_envs(settings: Settings | ReadSettings) -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
     names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
-             settings.llm.api_key_env: "llm.api_key_env"}  # fmt: skip
+             settings.llm.api_key_env: "llm.api_key_env", settings.serve.mcp_token_env: "serve.mcp_token_env"}  # fmt: skip
     for i, entry in enumerate(settings.publish, 1):
         for field in ("url_env", "secret_env", "token_env", "password_env"):
             names[getattr(entry, field, "")] = f"publish[{i}].{field}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SearchIndexError, StoreFullError
-from dailydiff.store import search
+from dailydiff.models import ReportCommit
+from dailydiff.store import changes, search, vectors
 from dailydiff.store.base import StoreBase, is_json, problem_in
 from dailydiff.store.database import now_text
 
@@ -47,6 +48,44 @@ class SearchStore(StoreBase):
         with self._reading_index():
             return search.health(self._db)
 
+    def list_changes(self, filters: search.SearchFilters, prefer: str, cursor: Sequence[str] | None = None,
+                     keep: Callable[[ReportCommit], bool] | None = None) -> Iterator[changes.Change]:  # fmt: skip
+        """The analysed commits within ``filters``, newest first, after ``cursor`` (store/changes.py)."""
+        return changes.iter_changes(self._db, filters, prefer, cursor, keep)
+
+    def find_change(self, sha: str, repo: str | None, prefer: str) -> list[changes.Change]:
+        return changes.find_change(self._db, sha, repo, prefer)
+
+    # vectors beside the index (store/vectors.py, search/hybrid.py) ------------------------------------
+
+    def vector_rows(self) -> list[tuple[str, str, str, str, str, str, str | None]]:
+        if not {"search_vectors", "search_embedded"} <= set(self._db.tables()):
+            with self._tx() as db:
+                vectors.ensure(db)
+        return vectors.rows(self._db)
+
+    def vectors_missing(self) -> int:
+        return vectors.missing(self._db)
+
+    def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
+        return vectors.stored_keys(self._db, keys)
+
+    def save_vectors(self, model: str, items: Sequence[tuple[str, Sequence[float]]],
+                     links: Sequence[tuple[str, str, str, str]]) -> None:  # fmt: skip
+        """Vectors and which rows have them, in one transaction (a batch: an interrupted run resumes)."""
+        with self._tx() as db:
+            vectors.put(db, model, items)
+            vectors.link(db, links)
+
+    def nearest_vectors(self, query: Sequence[float], model: str, filters: search.SearchFilters,
+                        limit: int) -> list[tuple[str, str, str, float]]:  # fmt: skip
+        return vectors.nearest(self._db, query, model, filters, limit)
+
+    def search_docs(
+        self, keys: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], search.SearchDoc]:
+        return vectors.docs(self._db, keys)
+
     @contextmanager
     def _reading_index(self) -> Iterator[None]:
         """A read of the search index: an error of the index itself (damaged, dropped) is a
@@ -82,6 +121,7 @@ class SearchStore(StoreBase):
         anew), and drop cached answers that are not readable; returns the rows indexed."""
         with self._tx():
             count = search.recreate_index(self._db)
+            vectors.clear(self._db)  # which row has which vector is found again; the vectors stay, by their text
             for key, data in self._db.execute("SELECT key, data FROM search_answers").fetchall():
                 if not is_json(data):
                     self._db.execute("DELETE FROM search_answers WHERE key = ?", (key,))

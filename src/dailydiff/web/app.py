@@ -27,7 +27,8 @@ from dailydiff.errors import SearchIndexError
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.render.json import under_policy
 from dailydiff.render.markdown import commit_anchors
-from dailydiff.search import SearchResult, find
+from dailydiff.search import SearchResult
+from dailydiff.search.hybrid import find_hybrid
 from dailydiff.settings import Settings
 from dailydiff.site import Site, make_site, read_rows, stored_digests
 from dailydiff.store import Store
@@ -114,7 +115,7 @@ class SiteCache:
     def search(self, question: str, filters: SearchFilters, limit: int) -> SearchResult:
         """The index's answer (store/search.py), on the store's one connection."""
         with self._lock:
-            return find(self.store, question, filters, limit)
+            return find_hybrid(self.store, self.settings, question, filters, limit)
 
     def search_page(self, question: str, items: list[dict[str, Any]]) -> str:
         """The site's search page with the server's results in it (it works without JavaScript)."""
@@ -172,9 +173,15 @@ API_PATHS = [
 ]
 
 
-def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset()) -> Starlette:
+def create_app(
+    cache: SiteCache,
+    *,
+    allowed_hosts: frozenset[str] = frozenset(),
+    mcp: tuple[Any, Callable[[], Any]] | None = None,
+) -> Starlette:
     """``allowed_hosts``: when given, other Host headers get 421 — a page of another site whose name was
-    re-pointed at 127.0.0.1 (DNS rebinding) cannot read a local server's reports."""
+    re-pointed at 127.0.0.1 (DNS rebinding) cannot read a local server's reports. ``mcp``: the MCP endpoint
+    served at ``/mcp`` and the lifespan it needs (web/mcp.py ``http_endpoint``); None: ``/mcp`` is 404."""
 
     def _json(data: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(output_tree(data), status_code=status, headers=SECURITY_HEADERS)
@@ -376,9 +383,22 @@ def create_app(cache: SiteCache, *, allowed_hosts: frozenset[str] = frozenset())
         Route("/search", search_page),
         Route("/api", api_unknown),
         Route("/api/{rest:path}", api_unknown),
+        *([Route("/mcp", mcp[0])] if mcp else []),
         Route("/", page),
         Route("/{path:path}", page),
     ]
     middleware = [Middleware(_HostCheck, hosts=allowed_hosts)] if allowed_hosts else []
     handlers = {HTTPException: http_error, Exception: http_error}
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]
+    lifespan = _lifespan(mcp[1]) if mcp else None
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=lifespan)  # type: ignore[arg-type]
+
+
+def _lifespan(run: Callable[[], Any]) -> Callable[[Any], Any]:
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> Any:
+        async with run():
+            yield
+
+    return lifespan

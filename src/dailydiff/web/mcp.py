@@ -36,7 +36,9 @@ INSTRUCTIONS = (
     "dailydiff keeps daily reports of the commits of the repositories a team follows. Use `search` to find "
     "commits (it understands time words like 'since April' or '8 月份' and questions in English or Chinese), "
     "`ask` for an answer that cites commits, `report` for one repository's day, `digest` for a day across "
-    "repositories, `repositories` for what is stored. Dates are YYYY-MM-DD."
+    "repositories, `repositories` for what is stored, `list_changes` for the analysed commits of a window of "
+    "days (filtered by repository, path, level, type, author, agent; paginated) and `get_commit` for one "
+    "commit. Dates are YYYY-MM-DD."
 )
 
 
@@ -134,11 +136,17 @@ def build_server(
         as JSON. Filters: repo (owner/name), since/until (YYYY-MM-DD), change_type, level (high, medium,
         low), topic, path (a glob like **/attention/*); `agent:yes` in the question: commits a coding agent wrote."""
         from dailydiff.search import result_json
-        from dailydiff.search.agents import find_matching
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
         with store() as opened:
-            result = find_matching(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
+            if "agent:" in question.lower():
+                from dailydiff.search.agents import find_matching
+
+                result = find_matching(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
+            else:
+                from dailydiff.search.hybrid import find_hybrid
+
+                result = find_hybrid(opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)))
         return _json(result_json(result))
 
     @server.tool(annotations=read_only)
@@ -157,7 +165,7 @@ def build_server(
         """An answer to QUESTION from the stored history, citing the commits it rests on ([abc1234]), in the
         question's language, with the retrieved commits. Without a configured LLM, or when its answer cites
         no retrieved commit, the retrieved commits grouped by repository and month, and why."""
-        from dailydiff.search import find, result_json
+        from dailydiff.search import result_json
         from dailydiff.search.answer import (
             ask_model,
             llm_answer,
@@ -166,13 +174,16 @@ def build_server(
             usable_answer,
             why_unusable,
         )
+        from dailydiff.search.hybrid import find_hybrid
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
         with store() as opened:
             analyzer, why_not = ask_model(settings, opened)
             words, spent = rewrite_words(opened, analyzer, question, language) if analyzer else ([], None)
-            result = find(opened, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words)
+            result = find_hybrid(
+                opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words
+            )
             answer = (
                 llm_answer(opened, analyzer, result, language, spent) if analyzer and result.hits else None
             )
@@ -258,6 +269,47 @@ def build_server(
                        "days": len(e["days"]), "languages": sorted(e["languages"])}
                       for e in seen.values()])  # fmt: skip
 
+    @server.tool(annotations=read_only)
+    @guarded
+    def list_changes(
+        since: str | None = None,
+        until: str | None = None,
+        repository: list[str] | str | None = None,
+        path: str | None = None,
+        level: list[str] | str | None = None,
+        type: list[str] | str | None = None,
+        author: str | None = None,
+        agent: str | None = None,
+        fields: list[str] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> str:
+        """The analysed commits from SINCE to UNTIL (YYYY-MM-DD, the days of their reports, both included),
+        newest first, as JSON in one shape whatever the filters (schema dailydiff.changes/1): each commit's
+        repository, sha, date, title, level, type, summary, risks and links; FIELDS adds any of author,
+        agent, committed_at, language, importance, impact, pull_request, watch, paths, stats. Filters:
+        repository (owner/name), path (a glob like csrc/**), level (high, medium, low), type (feature,
+        fix, ...), author (part of a name, e-mail or login), agent (yes, no, or a name such as claude).
+        LIMIT per page (at most 100: a larger one is capped and the answer says so); pass next_cursor as
+        CURSOR for the next page."""
+        from dailydiff.web.changes import list_changes as listing
+
+        with store() as opened:
+            return _json(listing(opened, settings.report.language, repository=repository, since=since,
+                                 until=until, path=path, level=level, type=type, author=author, agent=agent,
+                                 fields=fields, limit=limit, cursor=cursor))  # fmt: skip
+
+    @server.tool(annotations=read_only)
+    @guarded
+    def get_commit(sha: str, repository: str | None = None, detail: str = "summary") -> str:
+        """One stored commit by its sha (7 characters or more) as JSON (schema dailydiff.commit/1): the
+        fields of list_changes with author, time and pull request; DETAIL analysis adds the whole analysis
+        (impact, insights, recommendations), diffstat the files changed with their line counts."""
+        from dailydiff.web.changes import get_commit as one
+
+        with store() as opened:
+            return _json(one(opened, settings.report.language, sha, repository, detail))
+
     return server
 
 
@@ -290,3 +342,43 @@ def _stop_now(signum: int, frame: Any) -> None:
     sys.stderr.write("dailydiff: stopped by SIGTERM\n")
     sys.stderr.flush()
     os._exit(128 + signum)
+
+
+class BearerGate:
+    """ASGI in front of the MCP endpoint: a request passes only with ``Authorization: Bearer TOKEN``
+    (compared in constant time); any other gets 401 and says how to authenticate, never the token."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import hmac
+
+        from starlette.responses import JSONResponse
+
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            scheme, _, credential = given.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(credential.strip(), self.token):
+                why = (
+                    "a bearer token is needed" if not given else "the bearer token is not the one configured"
+                )
+                response = JSONResponse({"error": why}, status_code=401,
+                                        headers={"WWW-Authenticate": 'Bearer realm="dailydiff"'})  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def http_endpoint(settings: Settings, token: str) -> tuple[Any, Callable[[], Any]]:
+    """`dailydiff serve`'s ``/mcp``: the same tools over streamable HTTP (stateless, JSON answers) behind
+    the bearer ``token``; returns the ASGI app to route ``/mcp`` to and the lifespan it needs running (the
+    SDK's session manager). The Host header is checked by the site's own check (web/app.py)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    server = build_server(settings)
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp", stateless_http=True, json_response=True,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )  # fmt: skip
+    return BearerGate(app, token), server.session_manager.run

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
@@ -43,10 +44,13 @@ from dailydiff.scoring.rules import (
     security_words,
 )
 
-RULES_VERSION = "h8"
+RULES_VERSION = "h9"
+# A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
+# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
+# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
 _DEF_RE = re.compile(
-    r"^([+-])\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
-    re.M,
+    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
+    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
 )
 _KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
@@ -93,6 +97,12 @@ def _ends(sentence: str, lang: str) -> str:
 
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _spaced(sentence: str, lang: str) -> str:
+    """A Chinese sentence without the space a phrase puts after a list ("{files} 相关…") when the list ends in
+    Chinese ("等 7 项 了解" → "等 7 项了解"); beside a code span the space stays."""
+    return re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", sentence) if lang == "zh" else sentence
 
 
 def _capitalised(subject: str) -> str:
@@ -159,7 +169,7 @@ class _Facts:
             if not change.patch or change.generated:
                 continue
             signs: dict[str, set[str]] = {}
-            for sign, name in _DEF_RE.findall(change.patch):
+            for sign, name in _DEF_RE.findall("\n" + change.patch):
                 (added if sign == "+" else removed).append(name)
                 signs.setdefault(name, set()).add(sign)
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
@@ -284,12 +294,24 @@ class HeuristicAnalyzer:
             subject = t["release_only" if plain_bump else "release"].format(
                 version=facts.release, subject=subject
             )
+        elif lang == "zh":
+            # Said in Chinese: the title's action and what it names; the English title quoted as a name.
+            subject = zh.whole_title(subject, commit.body)
+            subject = zh.lead(subject, self._type_label(facts, lang))
         else:
             subject = _capitalised(subject)
+        body = facts.body(200 if short else 400)
+        if lang == "zh":
+            # What the title names, else what the body's content does (a body names many things in passing)
+            named = zh.topics(facts.info.scope, facts.info.subject) or zh.topics(body, limit=3)
+            if named:
+                shown = t["list_sep"].join(named)
+                subject += t["topics"].format(topics=(" " if shown[0].isascii() else "") + shown)
+            if not zh.mostly_chinese(body):
+                body = ""  # an English body is the English summary's; the Chinese one says its topics
         sentences = [subject + _ends(subject, lang)]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
-        body = facts.body(200 if short else 400)
         if body:
             # A body cut short or written without a full stop still ends as a sentence of its language.
             sentences.append(body if body[-1] in ".!?。！？…" else body + _ends(body, lang))
@@ -331,6 +353,12 @@ class HeuristicAnalyzer:
             text += (" " if english else "") + sentence
         return text
 
+    @staticmethod
+    def _type_label(facts: _Facts, lang: str) -> str:
+        """The label of the commit's first change type other than "other" ("" when it has none)."""
+        kinds = [ct.value for ct in facts.types if ct is not ChangeType.OTHER]
+        return TYPE_LABELS[lang].get(kinds[0], "") if kinds else ""
+
     def _impact(self, facts: _Facts, lang: str) -> list[str]:
         return [
             T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
@@ -346,7 +374,7 @@ class HeuristicAnalyzer:
         return risk_items(facts, lang)
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
-        return [risk for risk, _ in self._risk_items(facts, lang) if risk][:4]
+        return [_spaced(risk, lang) for risk, _ in self._risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
         t = T[lang]
@@ -369,7 +397,7 @@ class HeuristicAnalyzer:
             recs.append(
                 t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3))
             )
-        return list(dict.fromkeys(recs))[:4]
+        return list(dict.fromkeys(_spaced(rec, lang) for rec in recs))[:4]
 
     # overview ----------------------------------------------------------------------------------
 
@@ -444,12 +472,8 @@ def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overvi
                 module_lines[module_of(change.path)] += change.additions + change.deletions
         for tag in parse_title(rc.title).tags:
             tags[tag] += 1
+    # (The day's counts by importance are the statistics line every edition shows: not a theme again.)
     themes = []
-    level_counts = Counter(rc.level.value for rc in commits)
-    levels = t["list_sep"].join(
-        f"{marks[lv]}{t['level'][lv]} {level_counts[lv]}" for lv in ("high", "medium", "low")
-    )
-    themes.append(t["ov_counts"].format(n=len(commits), levels=levels))
     if type_counts:
         themes.append(
             t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5)))

@@ -7,7 +7,8 @@ from typing import Any
 T: dict[str, dict[str, Any]] = {
     "zh": {
         "revert": "回滚「{subject}」",
-        "release": "发布 {version} 版本：{subject}",
+        "release": "发布 {version} 版本：「{subject}」",
+        "topics": "，涉及{topics}",
         "release_only": "发布 {version} 版本",
         "rec_release": "升级到 {version} 前，先阅读自上一版本以来的变更",
         "bot": "由 {bot} 自动提交。",
@@ -72,11 +73,10 @@ T: dict[str, dict[str, Any]] = {
         "rec_api": "检查 {files} 的调用方与文档是否同步更新",
         "rec_revert": "阅读被回滚的提交及其讨论，确认后续的修复计划",
         "rec_perf": "用基准对比合入前后 {mods} 的性能",
-        "rec_feature": "阅读 {files} 了解新能力的用法与开关",
+        "rec_feature": "阅读 {files}，了解新能力的用法与开关",
         "rec_bugfix": "若依赖 {mods}，升级后验证此前的问题是否消失",
         "rec_docs": "可浏览更新后的 {files}",
         "rec_refactor": "若有代码引用 {syms}，同步到新的结构",
-        "ov_counts": "共 {n} 个提交：{levels}",
         "ov_types": "变更类型：{types}",
         "ov_areas": "主要改动区域：{mods}",
         "ov_tags": "标签：{tags}",
@@ -86,6 +86,7 @@ T: dict[str, dict[str, Any]] = {
     },
     "en": {
         "revert": 'Reverts "{subject}"',
+        "topics": "",
         "release": "Release {version}: {subject}",
         "release_only": "Release {version}",
         "rec_release": "Before upgrading to {version}, read what changed since the previous release",
@@ -155,7 +156,6 @@ T: dict[str, dict[str, Any]] = {
         "rec_bugfix": "If you rely on {mods}, verify after upgrading that the issue is gone",
         "rec_docs": "Skim the updated {files}",
         "rec_refactor": "Update any code that references {syms} to the new structure",
-        "ov_counts": "{n} commits: {levels}",
         "ov_types": "Change types: {types}",
         "ov_areas": "Most changed areas: {mods}",
         "ov_tags": "Tags: {tags}",

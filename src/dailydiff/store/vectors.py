@@ -1,0 +1,178 @@
+"""Commit vectors beside the search index, for hybrid retrieval (search/hybrid.py).
+
+``search_vectors`` holds each embedded text's vector once, keyed by a hash of the model and the text (a
+commit whose text did not change is never embedded again, whichever row or language holds it);
+``search_embedded`` says which vector each row of ``search_docs`` has. Vectors are unit length, so a dot
+product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads), scored here:
+sqlite-vec installs, but this Python's sqlite3 (pyenv's build) cannot load extensions, and a scan of a few
+thousand vectors in Python takes milliseconds. PostgreSQL keeps a ``real[]`` column scored in the query
+(Debian 12 has no pgvector).
+The tables are made on first use: a store without an embedding model never has them.
+"""
+
+from __future__ import annotations
+
+import array
+import math
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from operator import mul
+from typing import Any
+
+from dailydiff.store.search import SearchFilters, _where
+
+_TABLES = {
+    "sqlite": [
+        "CREATE TABLE IF NOT EXISTS search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec BLOB NOT NULL)",
+    ],
+    "postgresql": [
+        "CREATE TABLE IF NOT EXISTS search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec real[] NOT NULL)",
+    ],
+}
+_EMBEDDED = (
+    "CREATE TABLE IF NOT EXISTS search_embedded (repo TEXT NOT NULL, sha TEXT NOT NULL, language TEXT NOT NULL, "
+    "key TEXT NOT NULL, PRIMARY KEY (repo, sha, language))"
+)
+
+
+def ensure(db: Any) -> None:
+    """The two tables, made if missing (inside the caller's transaction)."""
+    postgres = db.dialect.name == "postgresql"
+    for statement in [*_TABLES["postgresql" if postgres else "sqlite"], _EMBEDDED]:
+        db.execute(statement)
+
+
+def unit(vector: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def _pack(db: Any, vector: Sequence[float]) -> Any:
+    return list(vector) if db.dialect.name == "postgresql" else array.array("f", vector).tobytes()
+
+
+def _unpack(value: Any) -> list[float]:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return array.array("f", bytes(value)).tolist()
+    return [float(v) for v in value]
+
+
+def rows(db: Any) -> list[tuple[str, str, str, str, str, str, str | None]]:
+    """Every row of the index with what its text is made of and the key of the vector it has (or None)."""
+    return [
+        tuple(r)
+        for r in db.execute(
+            "SELECT d.repo, d.sha, d.language, d.title, d.summary, d.paths, e.key FROM search_docs d "
+            "LEFT JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = d.language"
+        ).fetchall()
+    ]
+
+
+def stored_keys(db: Any, keys: Iterable[str]) -> set[str]:
+    wanted = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        found |= {
+            str(r[0]) for r in db.execute(f"SELECT key FROM search_vectors WHERE key IN ({marks})", chunk)
+        }
+    return found
+
+
+def put(db: Any, model: str, items: Sequence[tuple[str, Sequence[float]]]) -> None:
+    """Store vectors (made unit length) under their keys."""
+    db.executemany(
+        "INSERT INTO search_vectors (key, model, vec) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [(key, model, _pack(db, unit(vec))) for key, vec in items],
+    )
+
+
+def link(db: Any, links: Sequence[tuple[str, str, str, str]]) -> None:
+    """(repo, sha, language, key): which vector each row has."""
+    db.executemany(
+        "INSERT INTO search_embedded (repo, sha, language, key) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (repo, sha, language) DO UPDATE SET key = excluded.key",
+        list(links),
+    )
+
+
+def clear(db: Any) -> None:
+    """Forget which row has which vector (``store reindex``); the vectors stay, keyed by their text."""
+    if "search_embedded" in db.tables():
+        db.execute("DELETE FROM search_embedded")
+
+
+def _dots(blobs: list[bytes], probe: Sequence[float]) -> list[float]:
+    """Each float32 vector's dot product with ``probe``: by numpy when it is installed (1,000 vectors in
+    a few milliseconds), else in Python (some 100 ms on a loaded 2-core machine)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return [sum(map(mul, array.array("f", blob), probe)) for blob in blobs]
+    if not blobs:
+        return []
+    matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+    return [float(v) for v in matrix @ np.asarray(probe, dtype=np.float32)]
+
+
+def missing(db: Any) -> int:
+    """Rows of the index with no vector yet (a cheap look before a search embeds what is new)."""
+    if "search_embedded" not in db.tables():
+        return int(db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0])
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM search_docs d LEFT JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha "
+            "AND e.language = d.language WHERE e.key IS NULL"
+        ).fetchone()[0]
+    )
+
+
+def nearest(
+    db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int
+) -> list[tuple[str, str, str, float]]:
+    """The ``limit`` rows within ``filters`` whose vectors are nearest ``query`` (repo, sha, language,
+    cosine), best first."""
+    if "search_embedded" not in db.tables():
+        return []
+    clauses, args = _where(filters, "d.")
+    clauses.append("v.model = ?")
+    args.append(model)
+    joins = (
+        "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND "
+        "e.language = d.language JOIN search_vectors v ON v.key = e.key WHERE " + " AND ".join(clauses)
+    )
+    probe = unit(query)
+    scan = limit * 20 if filters.path_glob else limit
+    if db.dialect.name == "postgresql":
+        sql = (
+            "SELECT d.repo, d.sha, d.language, d.paths, (SELECT SUM(a * b) FROM unnest(v.vec, ?::real[]) AS t(a, b)) "
+            f"AS score {joins} ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}"
+        )
+        found = [
+            (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
+        ]
+    else:
+        got = db.execute(f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args).fetchall()
+        scores = _dots([bytes(r[4]) for r in got], probe)
+        scored = sorted(((str(r[0]), str(r[1]), str(r[2]), str(r[3]), score) for r, score in zip(got, scores, strict=True)),
+                        key=lambda r: (-r[4], r[0], r[1]))  # fmt: skip
+        found = scored[:scan]
+    if filters.path_glob:
+        found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
+    return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
+
+
+def docs(db: Any, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
+    """The index's documents of the rows ``keys`` (repo, sha, language)."""
+    from dailydiff.store.search import COLUMNS, _doc
+
+    found: dict[tuple[str, str, str], Any] = {}
+    for repo, sha, language in keys:
+        row = db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM search_docs WHERE repo = ? AND sha = ? AND language = ?",
+            (repo, sha, language),
+        ).fetchone()
+        if row is not None:
+            found[(repo, sha, language)] = _doc(row)
+    return found

@@ -1,0 +1,234 @@
+"""Hybrid retrieval (search/hybrid.py, store/vectors.py): commits embedded once by an OpenAI-compatible
+/v1/embeddings endpoint, their vectors kept beside the index in SQLite and PostgreSQL, and `search`'s words
+fused with the nearest vectors. The storage and fusion tests use a local embeddings server that hashes
+character trigrams (so "attn" is near "attention" while no word matches); the end-to-end test uses
+llama.cpp's own server with --embeddings and the SmolLM2 GGUF the suite ships."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from dailydiff.search.hybrid import EndpointEmbedder, find_hybrid, fuse, sync
+from dailydiff.store import DB_NAME, Store
+from dailydiff.store.search import SearchFilters
+from gitrepo import CommitSpec, FileEdit, build_repo
+from opsfixtures import dailydiff
+from webserver import serving
+
+UTC = dt.UTC
+REPO = "demo/kernels"
+SPECS = [
+    CommitSpec("feat: add a paged attention kernel for decoding", dt.datetime(2026, 4, 2, 9, tzinfo=UTC),
+               edits=[FileEdit("csrc/attention/decode.cu", "__global__ void k(){}\n" * 40)]),
+    CommitSpec("fix: guard top-p sampling against NaN logits", dt.datetime(2026, 4, 2, 11, tzinfo=UTC),
+               edits=[FileEdit("python/sampling.py", "def top_p():\n    return 2\n" * 20)]),
+    CommitSpec("docs: explain how to build the wheels", dt.datetime(2026, 4, 3, 9, tzinfo=UTC),
+               edits=[FileEdit("docs/build.md", "pip wheel .\n" * 10)]),
+    CommitSpec("perf: faster grouped GEMM for mixture of experts", dt.datetime(2026, 4, 3, 12, tzinfo=UTC),
+               edits=[FileEdit("csrc/gemm/grouped.cu", "__global__ void g(){}\n" * 60)]),
+]  # fmt: skip
+DIMS = 256
+
+
+def trigram_vector(text: str) -> list[float]:
+    """A text's character trigrams hashed into DIMS buckets (what the local server answers)."""
+    vec = [0.0] * DIMS
+    for word in text.lower().split():
+        padded = f"#{word}#"
+        for i in range(len(padded) - 2):
+            vec[int(hashlib.md5(padded[i : i + 3].encode()).hexdigest(), 16) % DIMS] += 1.0
+    return vec
+
+
+class Served:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.inputs = 0
+
+
+@pytest.fixture(scope="module")
+def embeddings() -> Iterator[tuple[str, Served]]:
+    seen = Served()
+
+    async def embed(request: Request) -> JSONResponse:
+        body = await request.json()
+        seen.requests += 1
+        seen.inputs += len(body["input"])
+        data = [
+            {"object": "embedding", "index": i, "embedding": trigram_vector(t)}
+            for i, t in enumerate(body["input"])
+        ]
+        return JSONResponse({"object": "list", "model": body["model"], "data": data})
+
+    with serving(Starlette(routes=[Route("/v1/embeddings", embed, methods=["POST"])])) as url:
+        yield url + "/v1", seen
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("hybrid")
+    build_repo(tmp / "repo", SPECS)
+    dailydiff("report", str(tmp / "repo"), "--from", "2026-04-02", "--to", "2026-04-03", "--tz", "UTC", "--lang",
+              "en", "--name", REPO, "--data-dir", str(tmp / "data"), "--quiet", cwd=tmp)  # fmt: skip
+    return tmp / "data"
+
+
+def _stored(kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    if kind == "sqlite":
+        copy = tmp_path / "data"
+        copy.mkdir()
+        (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+        return Store.connect(copy / DB_NAME)
+    store = Store.connect(request.getfixturevalue("pg_url"))
+    with Store.connect(reported / DB_NAME) as source:
+        store.save_reports(list(source.iter_reports()))
+    return store
+
+
+def _ids(store: Store, question: str, embedder: Any, limit: int = 4) -> list[str]:
+    settings = _Settings()
+    result = find_hybrid(store, settings, question, SearchFilters(), limit, embedder=embedder)
+    return [h.doc.title for h in result.hits]
+
+
+class _Search:
+    fuse_languages = ("en", "zh")
+    embedding_batch = 2
+
+
+class _Settings:
+    search = _Search()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_vectors_are_stored_once_and_fused_with_the_words(
+    kind: str, reported: Path, tmp_path: Path, embeddings: tuple[str, Served], request: pytest.FixtureRequest
+) -> None:
+    url, served = embeddings
+    embedder = EndpointEmbedder(url, "trigrams")
+    with _stored(kind, reported, tmp_path, request) as store:
+        before = served.inputs
+        first = sync(store, embedder, batch=3)
+        assert (first.rows, first.embedded, first.reused) == (4, 4, 0)
+        assert served.inputs - before == 4 and embedder.requests == 2  # batches of 3: 3 + 1
+        again = sync(store, embedder, batch=3)
+        assert (again.embedded, again.reused) == (0, 0) and embedder.requests == 2  # a re-run embeds nothing
+        # the nearest row to a commit's own text is that commit
+        near = store.nearest_vectors(trigram_vector("guard top-p sampling against NaN logits"), "trigrams",
+                                     SearchFilters(), 2)  # fmt: skip
+        assert near[0][1] and store.search_docs([near[0][:3]])[near[0][:3]].title.startswith(
+            "fix: guard top-p"
+        )
+        assert near[0][3] > near[1][3]
+        # filters hold for the vectors too
+        only_docs = store.nearest_vectors(
+            trigram_vector("attention"), "trigrams", SearchFilters(path_glob="docs/*"), 4
+        )
+        assert [store.search_docs([r[:3]])[r[:3]].paths for r in only_docs] == [["docs/build.md"]]
+        # "attn kernels": no stored word matches it; the vectors find the attention kernel first
+        assert _ids(store, "attn kernls", None) == []  # no embedder: words only (nothing configured)
+        fused = _ids(store, "attn kernls", embedder)
+        assert fused[0] == "feat: add a paged attention kernel for decoding"
+        # a word match and a vector match both count: the GEMM commit is first by words and by vectors
+        assert _ids(store, "grouped GEMM experts", embedder)[0].startswith("perf: faster grouped GEMM")
+        # a changed report re-embeds only the commits whose text changed
+        rebuilt = store.reindex_search()
+        assert rebuilt == 4
+        after = sync(store, embedder, batch=3)
+        assert (after.embedded, after.reused) == (0, 4)
+
+
+def test_fusion_is_reciprocal_rank_fusion() -> None:
+    a, b, c = ("r", "a", "en"), ("r", "b", "en"), ("r", "c", "en")
+    fused = fuse([a, b], [c, b])
+    assert [key for key, _ in fused] == [b, a, c]
+    assert math.isclose(fused[0][1], 1 / 62 + 1 / 62) and math.isclose(fused[1][1], 1 / 61)
+
+
+def test_search_and_reindex_use_the_configured_model(reported: Path, tmp_path: Path,
+                                                     embeddings: tuple[str, Served]) -> None:  # fmt: skip
+    url, served = embeddings
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    config = tmp_path / "conf" / "hybrid.toml"  # not in the working directory, where it would be read anyway
+    config.parent.mkdir()
+    config.write_text(
+        f'[search]\nembedding_model = "trigrams"\nembedding_base_url = "{url}"\nfuse_languages = ["en"]\n'
+    )
+    words_only = dailydiff("search", "attn kernls", "--json", "--data-dir", str(data), cwd=tmp_path)
+    assert json.loads(words_only.stdout)["commits"] == []
+    found = dailydiff(
+        "search", "attn kernls", "--json", "--data-dir", str(data), "--config", str(config), cwd=tmp_path
+    )
+    titles = [c["title"] for c in json.loads(found.stdout)["commits"]]
+    assert titles[0] == "feat: add a paged attention kernel for decoding"
+    before = served.inputs
+    out = dailydiff("store", "reindex", "--data-dir", str(data), "--config", str(config), cwd=tmp_path).stdout
+    assert "vectors: 4 row(s), 0 text(s) embedded, 4 reused" in out and served.inputs == before
+
+
+@pytest.mark.llm_server
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_embedded_by_llama_cpp_server_end_to_end(
+    kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from llama_server import MODEL, embedding_server
+
+    with embedding_server(tmp_path) as url, _stored(kind, reported, tmp_path, request) as store:
+        embedder = EndpointEmbedder(url, MODEL)
+        first = sync(store, embedder, batch=3)
+        assert (first.rows, first.embedded) == (4, 4)
+        assert sync(store, embedder, batch=3).embedded == 0  # a re-run embeds nothing
+        probe = embedder.embed(["guard top-p sampling against NaN logits"])[0]
+        near = store.nearest_vectors(probe, MODEL, SearchFilters(), 4)
+        assert len(near) == 4 and len({round(r[3], 6) for r in near}) > 1  # real vectors, scored apart
+        # the fused ranking holds the words' best hit and every row the vectors found
+        words = _ids(store, "sampling NaN", None)
+        fused = _ids(store, "sampling NaN", embedder)
+        assert words[0] == fused[0] == "fix: guard top-p sampling against NaN logits"
+        assert len(fused) == 4 > len(words)
+
+
+def test_commits_are_embedded_when_their_report_is_stored(
+    tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    url, served = embeddings
+    build_repo(tmp_path / "repo", SPECS[:2])
+    config = tmp_path / "conf" / "hybrid.toml"
+    config.parent.mkdir()
+    config.write_text(f'[search]\nembedding_model = "trigrams"\nembedding_base_url = "{url}"\n')
+    before = served.inputs
+    dailydiff("report", str(tmp_path / "repo"), "--date", "2026-04-02", "--tz", "UTC", "--lang", "en", "--name", REPO,
+              "--data-dir", str(tmp_path / "data"), "--config", str(config), "--quiet", cwd=tmp_path)  # fmt: skip
+    assert served.inputs - before == 2
+    with Store.connect(tmp_path / "data" / DB_NAME) as store:
+        assert [row[6] is not None for row in store.vector_rows()] == [True, True]
+
+
+@pytest.mark.parametrize("numpy", [True, False])
+def test_vectors_are_scored_alike_with_and_without_numpy(
+    numpy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import array
+    import sys
+
+    from dailydiff.store.vectors import _dots
+
+    if not numpy:
+        monkeypatch.setitem(sys.modules, "numpy", None)  # an import of it fails: the Python path
+    rows = [[0.5, -1.0, 2.0], [1.0, 0.0, 0.25]]
+    scores = _dots([array.array("f", r).tobytes() for r in rows], [2.0, 1.0, -4.0])
+    assert [round(s, 5) for s in scores] == [-8.0, 1.0]

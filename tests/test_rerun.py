@@ -1,0 +1,95 @@
+"""`report` of a range again: a day that nothing changed is decided from one listing of commit ids against
+the store (neither fetched, analysed, rendered nor written), and the files of the first run already say
+what the store says (a revert built before the day of the commit it undoes links both ways)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import clirun
+from dailydiff.store import Store
+from fixtures import at
+from gitrepo import CommitSpec, FileEdit, build_repo, commit
+
+NOW = "2026-02-01T00:00:00+00:00"
+
+
+def _repo(path: Path) -> list[str]:
+    shas = build_repo(path, [
+        CommitSpec("Initial import", at(10, 10), edits=[FileEdit("pkg/a.py", "x = 1\n")]),
+        CommitSpec("[Perf] fuse q, k norm (#17241)", at(11, 10), edits=[FileEdit("pkg/a.py", "x = 2\n")]),
+        CommitSpec("docs: note", at(12, 10), edits=[FileEdit("README.md", "hello\n")]),
+    ])  # fmt: skip
+    body = f'Revert "[Perf] fuse q, k norm (#17241)"\n\nThis reverts commit {shas[1]}.'
+    shas.append(commit(path, CommitSpec(body, at(13, 9), edits=[FileEdit("pkg/a.py", "x = 1\n")])))
+    return shas
+
+
+def _report(tmp_path: Path, repo: Path, *more: str) -> tuple[list[str], str]:
+    """The days whose files the command wrote, and what it said."""
+    summary = tmp_path / "summary.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")} | {"DAILYDIFF_RUN_NOW": NOW}
+    done = clirun.dailydiff("report", repo, "--from", "2026-01-10", "--to", "2026-01-13", "--analyzer",
+                            "heuristic", "--lang", "en", "-o", tmp_path / "out", "--data-dir", tmp_path / "data",
+                            "--summary-json", summary, *more, cwd=tmp_path, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    days = json.loads(summary.read_text())["reports"]
+    return [d["date"] for d in days], done.stderr
+
+
+def _files(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(out)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*.md"))
+    }
+
+
+def test_a_rerun_of_unchanged_days_writes_nothing_and_a_late_commit_rebuilds_its_day(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shas = _repo(repo)
+    first, _ = _report(tmp_path, repo)
+    assert first == ["2026-01-10", "2026-01-11", "2026-01-12", "2026-01-13"]
+    written = _files(tmp_path / "out")
+    assert len(written) == 4
+    # The first run's files say both ends of the revert, whichever day was built first.
+    day11 = next(text for name, (text, _) in written.items() if name.endswith("2026-01-11.md")).decode()
+    day13 = next(text for name, (text, _) in written.items() if name.endswith("2026-01-13.md")).decode()
+    assert f"Reverted by [`{shas[3][:7]}`](2026-01-13.md#c-{shas[3][:7]})" in day11
+    assert f"Reverts [`{shas[1][:7]}`](2026-01-11.md#c-{shas[1][:7]})" in day13
+
+    again, said = _report(tmp_path, repo)
+    assert again == [] and "4 day(s) up to date: nothing changed" in said
+    assert _files(tmp_path / "out") == written  # byte for byte, and not even rewritten (same mtime)
+
+    # A commit that landed late on the 12th: that day is built again, the others stay as they are.
+    commit(repo, CommitSpec("fix: late", at(12, 20), edits=[FileEdit("pkg/b.py", "y = 1\n")]))
+    late, said = _report(tmp_path, repo)
+    assert late == ["2026-01-12"] and "3 day(s) up to date" in said
+    now = _files(tmp_path / "out")
+    changed = {name for name in now if now[name] != written[name]}
+    assert [name.rsplit("/", 1)[-1] for name in changed] == ["2026-01-12.md"]
+    assert b"fix: late" in next(iter(now[name][0] for name in changed))
+
+    # A day whose analyses this run would make otherwise (here: dropped, as another rules version leaves
+    # them unfound) is built again.
+    with Store.open(tmp_path / "data") as store:
+        name = store.list_reports()[0][0]
+        assert store.forget_analyses(name, shas[2]) > 0
+    reanalysed, _ = _report(tmp_path, repo)
+    assert reanalysed == ["2026-01-12"]
+
+    # `--publish` of days already built: the ledger decides, and the publisher gets them all.
+    (tmp_path / "dailydiff.toml").write_text('[[publish]]\ntype = "files"\ndirectory = "published"\n')
+    published, _ = _report(tmp_path, repo, "--publish")
+    assert len(published) == 4 and len(list((tmp_path / "published").rglob("*.md"))) == 4
+    (tmp_path / "dailydiff.toml").unlink()
+
+    # A deleted file is written again; --force builds every day.
+    removed = next(p for p in (tmp_path / "out").rglob("2026-01-10.md"))
+    removed.unlink()
+    rebuilt, _ = _report(tmp_path, repo)
+    assert rebuilt == ["2026-01-10"]
+    assert removed.read_bytes() == written[str(removed.relative_to(tmp_path / "out"))][0]
+    forced, _ = _report(tmp_path, repo, "--force")
+    assert len(forced) == 4
