@@ -17,7 +17,7 @@ from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
-    from dailydiff.engine.plan import RepoJob
+    from dailydiff.engine.jobs import RepoJob
     from dailydiff.render.notes import Audience, ReleaseNotes
     from dailydiff.settings import Settings
     from dailydiff.sources.git import GitSource
@@ -82,7 +82,7 @@ def notes_command(
 
 def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt: str, audience: str,
            publish: bool, output: Path | None, shared: options.Shared, settings: Settings, store: Store) -> None:  # fmt: skip
-    from dailydiff.engine.dates import clock
+    from dailydiff.common.dates import clock
     from dailydiff.engine.release import UNRELEASED, notes_of, open_git, resolve_range
     from dailydiff.render.notes import render_notes
 
@@ -112,19 +112,15 @@ def _notes(source: str, span: str | None, since_tag: bool, unreleased: bool, fmt
 def _job(source: str, settings: Settings, store: Store, config: Path | None) -> RepoJob:
     """The repository under the name `report` and `run` store it by (its analyses are found so)."""
     from dailydiff.engine import adhoc_job
-    from dailydiff.engine.names import adhoc_name, configured_name
+    from dailydiff.engine.identity import repo_ref
 
-    spec = settings.forge_source(source)
-    name = configured_name(spec, settings, options.config_dir(config))
-    if name is None:
-        name, _ = adhoc_name(spec, settings, store)
-    return adhoc_job(spec, settings, name=name)
+    return adhoc_job(repo_ref(settings, source, base_dir=options.config_dir(config), store=store), settings)
 
 
 def _publish(git: GitSource, settings: Settings, store: Store, notes: ReleaseNotes, force: bool,
              now: dt.datetime) -> None:  # fmt: skip
     """The tag's GitHub release, through the one runner (a plan of one release unit) and the ledger."""
-    from dailydiff.engine.dates import DateSpec
+    from dailydiff.common.dates import DateSpec
     from dailydiff.engine.deliver import failure_error
     from dailydiff.engine.release import NotesUnit
     from dailydiff.engine.runner import Plan, run_plan

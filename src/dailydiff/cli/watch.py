@@ -72,7 +72,7 @@ def watch_command(
     """Alert new commits as they land ([[watch]] alert), every --every; `watch test` tries a topic first."""
     if ctx.invoked_subcommand is not None:
         return
-    from dailydiff.engine.dates import clock
+    from dailydiff.common.dates import clock
     from dailydiff.engine.watching import alert_pass
 
     seconds = parse_every(every)

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
-from dailydiff.engine.plan import RepoJob
 from dailydiff.engine.units import Context, DayUnit
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets

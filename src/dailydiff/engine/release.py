@@ -37,8 +37,8 @@ from dailydiff.sources.git import GitSource, run_git
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
+    from dailydiff.engine.jobs import RepoJob
     from dailydiff.engine.outcome import UnitOutcome
-    from dailydiff.engine.plan import RepoJob
 
 log = logging.getLogger("dailydiff.notes")
 

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.dates import DateSpec
+from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
-from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.release import plan_releases
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dailydiff.common.dates import DateSpec
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
-from dailydiff.engine.dates import DateSpec
+from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
-from dailydiff.engine.plan import RepoJob, plan_jobs
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.settings import Settings
 from dailydiff.store import Store
@@ -103,8 +103,8 @@ def judge_commits(
     """`watch test`: one line per commit — whether ``topic_name`` fires and why — judged the way the alert
     pass judges it (the stored day's level and types, the stored commit's patches); a day not stored yet is
     built first (stored, sent nowhere). Returns the lines and the shas no configured repository has."""
+    from dailydiff.common.dates import clock
     from dailydiff.common.text import clean
-    from dailydiff.engine.dates import clock
     from dailydiff.errors import UsageError
     from dailydiff.scoring.alerting import verdict
     from dailydiff.sources import open_source

@@ -177,7 +177,7 @@ class Hooks:
     def _work(self) -> None:
         """Build and alert each pushed repository (pushes that queue up meanwhile are one pass); between
         pushes, look at held alerts every ``QUIET_TICK`` seconds when a topic has quiet hours."""
-        from dailydiff.engine.dates import clock
+        from dailydiff.common.dates import clock
         from dailydiff.engine.deliver import configured_publishers
         from dailydiff.engine.watching import alert_pass
         from dailydiff.publish.base import Secrets
