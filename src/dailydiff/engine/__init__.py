@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dailydiff.common.dates import DateSpec
+    from dailydiff.engine.commands import plan, run
     from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver, publishers_for
     from dailydiff.engine.jobs import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
     from dailydiff.engine.printer import Tally
