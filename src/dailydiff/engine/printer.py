@@ -46,7 +46,8 @@ def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False, fold: bool =
     """The deliveries of every unit: a failed one (even when ``quiet``) and a recovered claim one line each;
     with ``fold`` the others one line per target and status when it had several (2 repositories × 7 days
     to Slack: one ``✓ publish slack: 14 delivered (…; 2026-07-06..07-12)``), else one line each."""
-    lines, groups = [], {}
+    lines: list[str] = []
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for outcome in outcomes:
         for p in outcome.publish:
             if p.recovered and not quiet:
