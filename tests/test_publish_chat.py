@@ -250,3 +250,32 @@ def test_feishu_themes_show_no_backticks_and_do_not_repeat_the_counts_line() -> 
     themes = next(line for line in lines if line.startswith("主题"))
     assert "`" not in themes and "sglang/srt/lora" in themes, themes
     assert "个提交" not in themes and "个提交" in lines[0], (lines[0], themes)
+
+
+def _rule_based_zh_day() -> object:
+    from pathlib import Path
+
+    from dailydiff.analysis.heuristic import heuristic_overview
+    from dailydiff.models import DayReport
+
+    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.zh.json"
+    report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
+    return report.model_copy(update={"overview": heuristic_overview(report.commits, "zh")})
+
+
+def test_dingtalk_themes_show_no_backticks_and_wecom_keeps_its_code_spans() -> None:
+    """Issue 63 item 7: DingTalk's Markdown subset (headings, quotes, emphasis, links, images, lists) has no
+    code spans, so the 主题 line showed `paths` with their backticks; WeCom's does render `code`, so its
+    paths stay code spans. Neither repeats the counts of the message's first line."""
+    message = day_message(_rule_based_zh_day(), URL)  # type: ignore[arg-type]
+    ding = cf.dingtalk_payloads(message, 1)[0]["markdown"]["text"].split("\n\n")
+    themes = next(line for line in ding if "主题" in line)
+    areas = themes.split("主要改动区域：")[1].split(" · ")[0]  # the paths the overview writes as `code`
+    assert "`" not in areas and "sglang/srt/lora、sglang/srt/layers" in areas, themes
+    assert "个提交" not in themes and "个提交" in "".join(ding[: ding.index(themes)]), ding
+    wecom = cf.wecom_payloads(message, 1)[0]["markdown"]["content"].split("\n")
+    themes = next(line for line in wecom if "主题" in line)
+    assert "`sglang/srt/lora`" in themes and "个提交" not in themes, themes
+    assert "个提交" in "".join(wecom[: wecom.index(themes)]), wecom
+    # a code span with markup in it stays one in DingTalk too: nothing in it becomes emphasis
+    assert cf.escape_dingtalk("see `a*b*c` and `x/y`") == "see `a*b*c` and x/y"

@@ -398,3 +398,55 @@ def test_llm_requests_in_flight_are_shared_between_repositories(tmp_path: Path) 
         overlapped, peak = fake.overlapped, fake.peak_active
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["totals"]["analysed"] == 3 * 2 * 4
     assert overlapped and peak == 3  # requests at once, and never more than [llm] concurrency
+
+
+FOLD_TOML = """
+[[publish]]
+type = "slack"
+url_env = "FOLD_SLACK"
+
+[[publish]]
+type = "webhook"
+url_env = "FOLD_HOOK"
+
+[[publish]]
+type = "webhook"
+name = "down"
+url_env = "FOLD_DOWN"
+retries = 0
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_targets_deliveries_are_one_line_and_each_failure_its_own(tmp_path: Path, verbose: bool) -> None:
+    """Issue 63 item 8: 2 repositories × 7 days × 2 chat targets printed one `✓ publish` line per delivery
+    (28 here, 49 with the report files); now each target's deliveries are one line, a failed delivery
+    keeps its own line with its reason, and --verbose shows every delivery again."""
+    build_workspace(tmp_path, repos=2, per_day=1, extra_toml=FOLD_TOML)
+    hooks = WebhookReceiver().start()
+    try:
+        urls = hooks.urls()
+        env = {
+            "FOLD_SLACK": urls["slack"],
+            "FOLD_HOOK": urls["webhook"],
+            "FOLD_DOWN": "http://127.0.0.1:9/none",
+        }
+        extra = ["--verbose"] if verbose else []
+        result = dailydiff(*run_args(), *extra, cwd=tmp_path, env=env, check=False)
+    finally:
+        hooks.stop()
+    assert result.returncode == 8, result.stderr  # one target of three failed every delivery
+    assert len(hooks.received["slack"]) == 2 * DAYS and len(hooks.received["generic"]) == 2 * DAYS
+    lines = [line.removeprefix("dailydiff: ").removeprefix("error: ") for line in result.stderr.splitlines()]
+    ok = [line for line in lines if line.startswith("✓ publish")]
+    failed = [line for line in lines if line.startswith("✗ publish down")]
+    assert len(failed) == 2 * DAYS and all(": failed — " in line for line in failed), failed
+    if verbose:
+        assert len(ok) == 3 * 2 * DAYS, ok  # the report files, Slack and the webhook: every delivery
+        return
+    span = f"{FIRST_DAY}..{LAST_DAY.isoformat()[5:]}"
+    assert sorted(ok) == sorted(
+        f"✓ publish {target}: {2 * DAYS} delivered (proj0, proj1; {span})"
+        for target in ("files", "slack", "webhook")
+    ), result.stderr
+    print(f"stderr: {len(lines)} lines, {len(ok)} ✓ publish lines")

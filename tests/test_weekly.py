@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -131,3 +132,27 @@ def test_weekly_with_weekly_publishers_set_still_prints_writes_and_publishes(tmp
     published = dailydiff("weekly", "--week", "2026-W02", "--publish", cwd=tmp_path)
     assert "✓ publish files week proj0 2026-W02: ok" in published.stderr
     assert (tmp_path / "pub" / "2026" / "proj0" / "weekly-2026-W02.md").is_file()
+
+
+def test_a_week_page_never_cuts_a_summary_inside_a_code_span() -> None:
+    """Issue 63 item 11: a week page cut a long summary inside `code`, leaving a lone backtick that opens
+    code up to the next one. The cut moves before the span (or closes it when little would be left)."""
+    from dailydiff.common.text import shorten
+    from dailydiff.models import Level
+    from dailydiff.render.week import DigestCommit
+    from dailydiff.render.weekly import _link
+
+    words = "Fixes the paged allocator so that appending to a long sequence never overflows its pages " * 2
+    summary = words + "when `paged_kv_cache_append_with_a_long_name` is called twice in one step."
+    assert len(words) < 200 < len(words) + 30  # the page's 200 columns end inside the span
+    commit = DigestCommit(date=dt.date(2026, 7, 6), sha="a" * 40, committed_at=dt.datetime(2026, 7, 6, 9, tzinfo=dt.UTC),
+                          title="fix: allocator", author="A", level=Level.HIGH, score=1.0, summary=summary)  # fmt: skip
+    shown = _link(commit, 80)["summary"]
+    assert shown.count("`") % 2 == 0 and shown.endswith("...") and shown.startswith(words.strip()), shown
+    # a span from the start is closed after the dots instead: still code, no lone backtick
+    assert shorten("`a_very_long_identifier_name` rest", 12) == "`a_very_long...`"
+    # every cut of a text with spans keeps its backticks paired
+    text = "use `x_y` then `paged_kv` and ``a`b`` done " * 3
+    spans = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+    lone = {n: cut for n in range(4, len(text)) if "`" in spans.sub("", cut := shorten(text, n))}
+    assert not lone, lone

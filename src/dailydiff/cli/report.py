@@ -322,6 +322,10 @@ def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# How the offline prompt-token estimate (what budgets and context checks use) compared with the endpoint's count.
+_OVER_UNDER = {True: "over", False: "under"}
+
+
 def figures_line(figures: dict[str, Any]) -> str:
     """One line of figures for stderr, worded as in the reports' statistics line and the JSON: what *this
     run* did and spent, then (when given) the tokens and cost *of the day(s)* the reports show."""
@@ -336,7 +340,8 @@ def figures_line(figures: dict[str, Any]) -> str:
         if figures["cost"] > 0:
             line += f", ${figures['cost']:.4f}"
         if figures.get("estimate_error") is not None:
-            line += f" (offline estimate {figures['estimate_error']:+.0f}%)"
+            error = figures["estimate_error"]
+            line += f" (the offline token estimate was {abs(error):.0f}% {_OVER_UNDER[error >= 0]} the endpoint's count)"
     if figures.get("max_requests_per_commit"):
         line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
     if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):

@@ -34,16 +34,17 @@ def _say(bar: bool, quiet: bool) -> Any:
 
 
 def _report(
-    plan: Any, outcomes: list[Any], *, code: int, started: float, say: Any, quiet: bool
+    plan: Any, outcomes: list[Any], *, code: int, started: float, say: Any, quiet: bool, verbose: bool
 ) -> dict[str, Any]:
-    """The outcomes on stderr (every delivery of every unit, one line each) and as the JSON summary."""
+    """The outcomes on stderr (a target's deliveries folded into one line, every one with --verbose; a
+    failed one always its own line) and as the JSON summary."""
     from dailydiff.cli.report import figures_line
     from dailydiff.engine.printer import MARKS, delivery_lines, redact, summary, summary_line
 
     data = summary("run", outcomes, code=code, duration=time.monotonic() - started,
                    sources={job.label: redact(job.entry.source) for job in plan.jobs},
                    shard=str(plan.shard) if plan.shard else None)  # fmt: skip
-    for line in delivery_lines(outcomes, quiet=quiet):
+    for line in delivery_lines(outcomes, quiet=quiet, fold=not verbose):
         if line.startswith(MARKS["failed"]):
             log.error("%s", line)  # said with --quiet too
         else:
@@ -93,7 +94,8 @@ def run_command(
     """Build (and publish) the daily reports of every repository in the config.
 
     Without --date: yesterday, and the nights a missed run left out ([run] catch_up_days); then the
-    [[digest]] days and [weekly] weeks they complete. Every delivery is one line on stderr."""
+    [[digest]] days and [weekly] weeks they complete. Each target's deliveries are one line on stderr
+    (every delivery with --verbose), a failed delivery always its own."""
     shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
                             summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
@@ -155,7 +157,7 @@ def _execute(planned: Any, store: Any, shared: options.Shared, bar: bool, starte
         store.close()
         raise
     _finish(planned, outcomes, store, run_id, summary_path, started=started, say=_say(bar, shared.quiet),
-            quiet=shared.quiet)  # fmt: skip
+            quiet=shared.quiet, verbose=shared.verbose)  # fmt: skip
 
 
 def _summary_path(shared: options.Shared, settings: Any) -> Path | None:
@@ -179,13 +181,13 @@ def _start_notes(shared: options.Shared, run: Any, store: Any, say: Any) -> None
 
 
 def _finish(run: Any, outcomes: list[Any], store: Any, run_id: Any, summary_path: Path | None, *, started: float,
-            say: Any, quiet: bool) -> None:  # fmt: skip
+            say: Any, quiet: bool, verbose: bool) -> None:  # fmt: skip
     from dailydiff.engine.printer import publish_error
     from dailydiff.publish.files import write_file
 
     code = exit_code(outcomes)
     try:
-        data = _report(run, outcomes, code=code, started=started, say=say, quiet=quiet)
+        data = _report(run, outcomes, code=code, started=started, say=say, quiet=quiet, verbose=verbose)
         store.finish_run(run_id, data["status"], data)
     finally:
         store.close()

@@ -181,8 +181,9 @@ def _item_text(text: str) -> str:
 
 
 def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
-    """``text`` cut to ``limit`` columns with "..."; with ``code_spans`` a cut inside `code` closes the
-    span after the dots, so that the shortened title still shows code, not stray backticks."""
+    """``text`` cut to ``limit`` columns with "...", never inside a code span (a lone backtick would open
+    code up to the next one): a cut inside `code` is moved before the span, or, with ``code_spans`` or when
+    that would keep less than half, closes the span after the dots (the shortened title still shows code)."""
     text = clean(text).replace("\n", " ").strip()
     if 2 * len(text) <= limit or _display_width(text) <= limit:  # no character is wider than 2 columns
         return text
@@ -192,8 +193,10 @@ def shorten(text: str, limit: int, *, code_spans: bool = False) -> str:
         if width > limit:
             break
         out.append(char)
+    span = code_span_at(text, len(out))
+    if span and not code_spans and 2 * span.start() >= len(out):
+        return text[: span.start()].rstrip() + "..."
     short = "".join(out).rstrip() + "..."
-    span = code_span_at(text, len(out)) if code_spans else None
     return short + span.group(1) if span else short
 
 

@@ -42,19 +42,43 @@ MARKS = {"ok": "✓", "skipped": "–", "waiting": "…", "failed": "✗"}
 GATED = ("gated", "kept-previous")
 
 
-def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False) -> list[str]:
-    """One line per delivery of every unit (a failed one even when ``quiet``), and per recovered claim."""
-    lines = []
+def delivery_lines(outcomes: Sequence[Any], *, quiet: bool = False, fold: bool = True) -> list[str]:
+    """The deliveries of every unit: a failed one (even when ``quiet``) and a recovered claim one line each;
+    with ``fold`` the others one line per target and status when it had several (2 repositories × 7 days
+    to Slack: one ``✓ publish slack: 14 delivered (…; 2026-07-06..07-12)``), else one line each."""
+    lines: list[str] = []
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for outcome in outcomes:
         for p in outcome.publish:
             if p.recovered and not quiet:
                 lines.append(f"! {outcome.label}: {p.recovered}")
             if quiet and p.status != "failed":
                 continue
-            lines.append(
+            line = (
                 f"{MARKS.get(p.status, '?')} publish {p.publisher} {outcome.label}: {p.status} — {p.detail}"
             )
+            if fold and p.status in FOLDED:
+                groups.setdefault((p.publisher, p.status), []).append((outcome.label, line))
+            else:
+                lines.append(line)
+    for (publisher, status), rows in groups.items():
+        lines.append(
+            rows[0][1] if len(rows) == 1 else _folded(publisher, status, [label for label, _ in rows])
+        )
     return lines
+
+
+# The deliveries said as one line per target when there are several, and that line's verb.
+FOLDED = {"ok": "delivered", "skipped": "skipped"}
+
+
+def _folded(publisher: str, status: str, labels: list[str]) -> str:
+    """One line for a target's deliveries of the same status: how many, of what and over which days."""
+    units = list(dict.fromkeys(label.rsplit(" ", 1)[0] for label in labels))
+    whens = sorted({label.rsplit(" ", 1)[-1] for label in labels})
+    first, last = whens[0], whens[-1]
+    span = first if first == last else f"{first}..{last[5:] if last[:5] == first[:5] else last}"
+    return f"{MARKS[status]} publish {publisher}: {len(labels)} {FOLDED[status]} ({', '.join(units)}; {span})"
 
 
 def exit_code(outcomes: Sequence[Any]) -> int:

@@ -96,6 +96,14 @@ def escape_code_spans(text: str) -> str:
     return "".join(out)
 
 
+def escape_dingtalk(text: str) -> str:
+    """DingTalk's Markdown subset has headings, quotes, emphasis, links, images and lists, but no code
+    spans: a code span the text writes (an overview's `path`) would show its backticks, so one with nothing
+    that opens markup is its content; the rest is escaped as WeCom's (which does render code spans)."""
+    plain = _CODE_SPANS.sub(lambda m: m.group(0) if _MARKUP.search(m.group(0)) else m.group(0)[1:-1], text)
+    return escape_code_spans(plain)
+
+
 @dataclass(frozen=True)
 class Style:
     escape: Callable[[str], str]
@@ -129,7 +137,7 @@ DISCORD = Style(escape=escape_discord, link=lambda t, u: f"[{t}](<{u}>)", headin
                 title=lambda t: f"## {t}", size=utf16_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
 WECOM = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"**{t}**",
               title=lambda t: f"### {t}", size=utf8_size, **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
-DINGTALK = Style(escape=escape_code_spans, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
+DINGTALK = Style(escape=escape_dingtalk, link=lambda t, u: f"[{t}]({u})", heading=lambda t: f"#### {t}",
                  title=lambda t: f"### {t}", size=utf8_size, joiner="\n\n", **_MD_STYLE)  # type: ignore[arg-type]  # fmt: skip
 SLACK = Style(escape=escape_slack_mrkdwn, link=lambda t, u: f"<{u.replace('|', '%7C')}|{t.replace('|', '∣')}>",
               bold=lambda t: f"*{t}*", code=lambda t: f"`{t}`", heading=lambda t: f"*{t}*",
