@@ -246,6 +246,8 @@ def test_a_huge_question_never_holds_the_server_and_sigterm_or_a_gone_client_sto
         raise AssertionError("the server outlived its client") from None
     finally:
         gone.close()
+
+
 def test_an_empty_question_is_an_error_and_one_matching_nothing_an_empty_result_that_says_so(
     stored: tuple[Path, list[str]], tmp_path: Path
 ) -> None:

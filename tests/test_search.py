@@ -1848,6 +1848,8 @@ def test_a_question_is_read_within_its_bounds_and_says_what_was_cut(
                     "only the first 1,000 of the question's 9,000 characters are read")  # fmt: skip
     chinese = "注意力后端在长序列下的越界访问" * 20  # 300 characters: a Chinese run is many words, none cut
     assert bounded(chinese) == (chinese, "")
+
+
 def test_the_offline_listing_puts_the_best_match_first_whatever_its_month() -> None:
     """Issue 63: `ask --no-llm` listed by date, its best match fourth. Months and commits follow relevance."""
     from dailydiff.search import SearchResult, filters_from

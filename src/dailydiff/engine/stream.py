@@ -753,7 +753,7 @@ class Engine:
         for report in relinked:
             if report.date in repo.written and outputs:
                 edition = day_edition(report, repo.settings, self.options.history)
-                deliver(edition, outputs, None, secrets=self.options.secrets)
+                self.options.handed()(edition, (), None, outputs=outputs, secrets=self.options.secrets)
 
     async def _overview(
         self, repo: _Repo, rated: list[ReportCommit], final: Awaitable[list[ReportCommit]], date: dt.date

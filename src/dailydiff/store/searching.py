@@ -121,7 +121,9 @@ class SearchStore(StoreBase):
         anew), and drop cached answers that are not readable; returns the rows indexed."""
         with self._tx():
             count = search.recreate_index(self._db)
-            vectors.clear(self._db)  # which row has which vector is found again; the vectors stay, by their text
+            vectors.clear(
+                self._db
+            )  # which row has which vector is found again; the vectors stay, by their text
             for key, data in self._db.execute("SELECT key, data FROM search_answers").fetchall():
                 if not is_json(data):
                     self._db.execute("DELETE FROM search_answers WHERE key = ?", (key,))

@@ -46,6 +46,8 @@ EXTRA_FIELDS = ("author", "agent", "committed_at", "language", "importance", "im
                 "paths", "stats")  # fmt: skip
 MAX_PATHS = 50  # a commit's paths listed at most (a vendored tree touches thousands)
 DETAILS = ("summary", "analysis", "diffstat")
+
+
 def agent_of(commit: ReportCommit) -> str | None:
     """The coding agent that wrote ``commit`` (the one table, scoring/agents.toml), lower-cased, or None."""
     from dailydiff.scoring.agents import agent_of as named
