@@ -523,5 +523,7 @@ def test_a_repository_in_a_later_timezone_reaches_the_digest_once_its_day_arrive
     of_d = [b for b in bodies if b["date"] == day.isoformat()]
     assert len(of_d) == 2, [(b["date"], [r["repo"] for r in b["repos"]]) for b in bodies]
     assert [r["repo"] for r in of_d[1]["repos"]] == ["proj1"] and of_d[1]["total"] == 2  # the addendum, once
-    stored = json.loads((tmp_path / "archive" / "digests" / "2026" / "team" / f"{day}.json").read_text())
+    stored = json.loads(
+        (tmp_path / "archive" / "reports" / "digests" / "2026" / "team" / f"{day}.json").read_text()
+    )  # under the target's one root, beside its days (archive/reports/…)
     assert {r["repo"]: r["stored"] for r in stored["repos"]} == {"proj0": True, "proj1": True}

@@ -155,6 +155,19 @@ def test_list_changes_over_stdio_match_the_store(stored: Path, tmp_path: Path) -
     assert str(stored) not in seen["texts"]  # never where the store is
 
 
+def _until_answering(base: str, seconds: float = 30.0) -> None:
+    """The server named its address once its socket was bound; wait until it answers there (a loaded
+    machine may take a moment between the two)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{base}/", timeout=5)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, f"nothing answers at {base}"
+            time.sleep(0.05)
+
+
 def _serve(data: Path, cwd: Path, env: dict[str, str], body: Callable[[str], Awaitable[None] | None]) -> str:
     """`dailydiff serve` (a real process) on a free port while ``body(url)`` runs; returns its stderr."""
     proc = subprocess.Popen([sys.executable, "-m", "dailydiff", "serve", "--port", "0"], cwd=cwd,
@@ -164,6 +177,7 @@ def _serve(data: Path, cwd: Path, env: dict[str, str], body: Callable[[str], Awa
         line = proc.stderr.readline()
         url = line.split("serving ", 1)[1].split("/", 3)[:3]
         base = "/".join(url)
+        _until_answering(base)
         result = body(base)
         if result is not None:
             anyio.run(lambda: result)

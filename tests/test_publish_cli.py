@@ -257,7 +257,7 @@ def test_a_target_failing_for_days_is_told_to_every_other_target_never_to_itself
     mail = world.smtp.received[0].message
     parts = [p.get_content() for p in mail.walk() if p.get_content_type() in ("text/plain", "text/html")]
     assert len(parts) == 2 and all(alert in part for part in parts), parts
-    assert f"> ⚠️ 推送告警：{alert}" in parts[0]  # the mail's text: its Markdown
+    assert f"⚠️ 推送告警：{alert}" in parts[0] and "> ⚠️" not in parts[0]  # the mail's text: text, not Markdown
     assert alert in world.github.issues["acme/reports"][0]["body"]
     # The line is said where people look, not kept: the day's files (its record, rewritten by no later run
     # for the alert's sake) and the stored day have no trace of it.

@@ -253,7 +253,8 @@ def test_stderr_and_the_summary_list_every_delivery_of_every_kind(tmp_path: Path
     _workspace(tmp_path, '\n[[digest]]\nname = "team"\npublishers = ["archive"]\n\n[weekly]\npublishers = ["archive"]\n',
                repo_publishers='["archive"]')  # fmt: skip
     sunday = FIRST_DAY + dt.timedelta(days=6)
-    result = dailydiff("run", "--date", sunday.isoformat(), "--summary-json", "s.json", cwd=tmp_path,
+    # --verbose: a line per delivery (without it a target's deliveries are one folded line, issue 63 item 8)
+    result = dailydiff("run", "--date", sunday.isoformat(), "--summary-json", "s.json", "--verbose", cwd=tmp_path,
                        env={k: "" for k in os.environ if k.startswith("DAILYDIFF_LLM")})  # fmt: skip
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     kinds = {d["kind"] for d in summary["deliveries"]}

@@ -131,7 +131,8 @@ def test_weekly_with_weekly_publishers_set_still_prints_writes_and_publishes(tmp
     assert not (tmp_path / "pub").exists()  # without --publish nothing is delivered
     published = dailydiff("weekly", "--week", "2026-W02", "--publish", cwd=tmp_path)
     assert "✓ publish files week proj0 2026-W02: ok" in published.stderr
-    assert (tmp_path / "pub" / "2026" / "proj0" / "weekly-2026-W02.md").is_file()
+    weeks = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "pub").rglob("weekly-*.md"))
+    assert weeks == ["pub/reports/2026/proj0/weekly-2026-W02.md"]  # under the target's one root, by its days
 
 
 def test_a_week_page_never_cuts_a_summary_inside_a_code_span() -> None:

@@ -4,7 +4,7 @@ pull-request syntax), JSON (versioned, like a day's) and HTML.
 
 What goes where is data: ``GROUPS`` (a change type to its group, in the order readers meet them),
 ``USER_GROUPS`` (what a user of the library notices), ``BREAKING_SIGNS`` (what marks a breaking change),
-``INTERNALS`` (what a user-audience line leaves out: paths and identifiers) and ``WORDS`` (our phrases in each
+``INTERNALS`` (what a user-audience line leaves out: paths and identifiers) and the locale files' ``[notes]`` (our phrases in each
 language). Every commit of the range is in exactly one entry: a revert and the change it undid (and its
 re-land) are one entry that links all of them.
 """
@@ -71,40 +71,14 @@ INTERNALS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b\w+(?:\.\w+){2,}\b"),
 )
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "breaking": "Breaking changes", "features": "Features", "performance": "Performance",
-        "fixes": "Fixes", "refactors": "Refactors", "other": "Other changes", "docs_ci": "Docs, tests and CI",
-        "overview": "Overview", "first_timers": "New contributors", "unreleased": "Unreleased",
-        "by": "by", "in": "in", "reverted": "reverted in", "relanded": "re-landed in",
-        "first_made": "{who} made their first contribution in {where}",
-        "internal": "{n} internal change(s) (refactors, docs, tests, CI) are not listed.",
-        "summary": "{tag} has {commits} commit(s) by {authors} author(s){new}: {counts}.",
-        "new": ", {n} of them new",
-        "breaking_note": " It has {n} breaking change(s): {titles}.",
-        "highlights": " Highlights: {titles}.",
-        "full": "Full changelog",
-        "title": "Release notes: {repo} {tag}",
-    },
-    "zh": {
-        "breaking": "不兼容变更", "features": "新功能", "performance": "性能", "fixes": "修复",
-        "refactors": "重构", "other": "其他变更", "docs_ci": "文档、测试与 CI",
-        "overview": "概览", "first_timers": "新贡献者", "unreleased": "未发布",
-        "by": "作者", "in": "见", "reverted": "回滚于", "relanded": "重新合入于",
-        "first_made": "{who} 在 {where} 中首次贡献",
-        "internal": "另有 {n} 项内部变更（重构、文档、测试、CI）未列出。",
-        "summary": "{tag} 包含 {authors} 位作者的 {commits} 个提交{new}：{counts}。",
-        "new": "（其中 {n} 位为新贡献者）",
-        "breaking_note": "含 {n} 项不兼容变更：{titles}。",
-        "highlights": "要点：{titles}。",
-        "full": "完整变更",
-        "title": "发布说明：{repo} {tag}",
-    },
-}  # fmt: skip
-
 
 def words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
+    """Our phrases for release notes in ``language`` (the locale files' ``[notes]``)."""
+    from dailydiff.common.i18n import words as locale_words
+
+    return {
+        k: str(v) for k, v in locale_words("notes", language if language in ("zh", "en") else "en").items()
+    }
 
 
 class _Frozen(BaseModel):

@@ -32,11 +32,13 @@ TECHNICAL_RE = re.compile(
     r"|\b[A-Za-z]+_[A-Za-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\w\(\)"
 )
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_BARE_URL_RE = re.compile(r"<?https?://[^\s)>]+>?")
 
 
 def outside_links(markdown: str) -> str:
-    """The text of a Markdown edition without its link targets (what a reader reads)."""
-    return _LINK_RE.sub(r"\1", markdown)
+    """The text of an edition without its link targets (what a reader reads): Markdown links' targets, and
+    the bare addresses a mail's text part shows (``title (https://…)``, ``<https://…>``)."""
+    return _BARE_URL_RE.sub("", _LINK_RE.sub(r"\1", markdown))
 
 
 def _primary_type(rc: ReportCommit) -> str:

@@ -97,4 +97,9 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
     )
     from dailydiff.render.mail import markdown_to_text  # the plain part: text, not Markdown source (issue 63)
 
-    return Mail(subject, markdown_to_text(text) + (f"\n\n{link}\n" if link else ""), html, tuple(images))
+    # The pictures' numbers in the text part too (a reader without images, a screen reader).
+    tables = [part for chart in charts for part in (chart.title, chart.alt, "", chart.text_table(), "")]
+    plain = (
+        markdown_to_text(text).rstrip("\n") + ("\n\n" + "\n".join(tables).rstrip() if tables else "") + "\n"
+    )
+    return Mail(subject, plain + (f"\n{link}\n" if link else ""), html, tuple(images))

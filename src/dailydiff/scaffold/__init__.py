@@ -86,7 +86,7 @@ def local_sources(repos: Sequence[str], base: Path) -> list[tuple[str, str]]:
 
 def secret_env_names(data: Any) -> list[str]:
     """Environment variables the settings read secrets from: every ``*_env`` key's value (e.g.
-    ``api_key_env = "DEEPSEEK_API_KEY"``), plus GITHUB_TOKEN."""
+    ``api_key_env = "DEEPSEEK_API_KEY"``), plus GITHUB_TOKEN; not [serve]'s."""
     names: list[str] = list(ALWAYS_SECRETS)
 
     def walk(node: Any) -> Iterable[str]:
@@ -100,7 +100,9 @@ def secret_env_names(data: Any) -> list[str]:
             for item in node:
                 yield from walk(item)
 
-    for name in walk(data):
+    # [serve]'s secrets (its push hooks', its /mcp token) are the web server's, not a worker's
+    workers = {k: v for k, v in data.items() if k != "serve"} if isinstance(data, dict) else data
+    for name in walk(workers):
         if name not in names and name.replace("_", "").isalnum():
             names.append(name)
     return names

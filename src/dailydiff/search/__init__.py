@@ -330,8 +330,9 @@ def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:
 # ---- the shared edges of `search`, `ask`, the web API and the MCP server --------------------------------
 
 
-def _date(text: str | None, flag: str) -> dt.date | None:
-    if text is None:
+def parse_date(text: str | None, flag: str) -> dt.date | None:
+    """A YYYY-MM-DD argument (None when not given), or one UsageError naming ``flag``."""
+    if not text:
         return None
     try:
         return dt.date.fromisoformat(text)
@@ -351,7 +352,7 @@ def filters_from(
     repo: list[str] | None, since: str | None, until: str | None, change_type: list[str] | None,
     level: list[str] | None, topic: list[str] | None, path: str | None,
 ) -> SearchFilters:  # fmt: skip
-    first, last = _date(since, "--from"), _date(until, "--to")
+    first, last = parse_date(since, "--from"), parse_date(until, "--to")
     if first and last and first > last:
         raise UsageError(f"--from {first} is after --to {last}", "swap them")
     return SearchFilters(

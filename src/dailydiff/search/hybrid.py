@@ -60,22 +60,26 @@ class EndpointEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         import httpx2
 
-        from dailydiff.common.http import tls_context
+        from dailydiff.common.http import HttpPolicy
 
+        # The one outbound policy builds the transport (TLS, timeouts), as for every request we make.
+        policy = HttpPolicy(timeout=self.timeout, connect_timeout=min(10.0, self.timeout),
+                            read_timeout=self.timeout, retries=self.retries, backoff=1.0, backoff_cap=8.0)  # fmt: skip
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         body = {"model": self.model, "input": list(texts), "encoding_format": "float"}
         problem = ""
         for attempt in range(self.retries + 1):
             self.requests += 1
             try:
-                with httpx2.Client(timeout=self.timeout, verify=tls_context()) as client:
+                with policy.client() as client:
                     response = client.post(self.url, json=body, headers=headers)
                 if response.status_code < 500:
                     return self._vectors(response, len(texts))
                 problem = f"HTTP {response.status_code}"
             except httpx2.HTTPError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
-            time.sleep(min(2.0**attempt, 8.0))
+            if attempt < self.retries:
+                time.sleep(policy.wait(attempt + 1))
         raise EmbeddingError(
             f"the embedding endpoint {self.url} failed ({problem})", "check [search] embedding_base_url"
         )

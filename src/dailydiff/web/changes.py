@@ -32,10 +32,10 @@ from typing import Any
 from dailydiff.common.text import clean
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Level, ReportCommit
+from dailydiff.search import parse_date
 from dailydiff.store import Store
 from dailydiff.store.changes import Change
 from dailydiff.store.search import SearchFilters
-from dailydiff.web.mcp import _date
 
 SCHEMA = "dailydiff.changes/1"
 COMMIT_SCHEMA = "dailydiff.commit/1"
@@ -160,7 +160,7 @@ def list_changes(store: Store, prefer: str, *, repository: str | Sequence[str] |
                  limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> dict[str, Any]:  # fmt: skip
     """One page of ``list_changes`` (shape SCHEMA); ``prefer``: the language listed where a commit has
     several."""
-    first, last = _date(since, "since"), _date(until, "until")
+    first, last = parse_date(since, "since"), parse_date(until, "until")
     if first and last and first > last:
         raise UsageError(f"since {first} is after until {last}", "give since before until")
     if limit < 1:

@@ -10,7 +10,6 @@ store URL's password, a key) reaches the client; a failure is one line with what
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import threading
@@ -23,6 +22,7 @@ from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.errors import DailyDiffError, UsageError
+from dailydiff.search import parse_date
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
 
@@ -44,15 +44,6 @@ INSTRUCTIONS = (
 
 class ToolFailure(Exception):
     """What a tool says went wrong: one scrubbed line."""
-
-
-def _date(text: str | None, name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{name} {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
 def _json(data: Any) -> str:
@@ -205,7 +196,7 @@ def build_server(
         stored (the first stored otherwise)."""
         from dailydiff.render.markdown import render_markdown
 
-        day = _date(date, "date")
+        day = parse_date(date, "date")
         assert day is not None
         with store() as opened:
             stored = [lang for r, d, lang in opened.list_reports(repo) if d == day]
@@ -230,7 +221,7 @@ def build_server(
         else one written by the rules from that day's stored reports (nothing is stored)."""
         from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
 
-        day = _date(date, "date")
+        day = parse_date(date, "date")
         assert day is not None
         with store() as opened:
             for stored_name, stored_day, stored_language in opened.list_digests():
