@@ -118,15 +118,20 @@ def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tm
         fake.hold = ("detail", gate)  # the commit's details are held: the watcher has listed it, not sent it
         fake.reset_requests()
         proc = _watch(tmp_path, env, "--every", "60s")
+        lines = Lines(proc)
         deadline = time.monotonic() + 30
         while not fake.count("detail"):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
+        while not any("SIGTERM: stopping" in line for line in lines.lines):  # taken, not only sent
+            assert time.monotonic() < deadline + 30, lines.lines
+            time.sleep(0.02)
         fake.hold = None
-        gate.abort()  # the held answer comes now: after the stop was asked
-        _out, err = proc.communicate(timeout=60)
+        gate.abort()  # the held answer comes now: after the stop was taken
+        proc.wait(timeout=60)
+        lines.join()
+        err = "\n".join(lines.lines)
         assert proc.returncode == 143, err
         assert alert_messages(hooks) == []  # stopped before anything was sent
         for _ in range(2):  # the next start sends it once; the one after sends nothing

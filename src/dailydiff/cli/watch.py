@@ -59,6 +59,10 @@ def watch_command(
     from dailydiff.engine import Request, plan, run
 
     seconds = parse_every(every)
+    if not quiet:  # warnings on stderr, as they come: a SIGTERM taken is said when it lands
+        from dailydiff.common.logs import setup_logging
+
+        setup_logging().setLevel("WARNING")
     settings = build_settings(config, data_dir, {})
     store = open_store(settings)
     try:

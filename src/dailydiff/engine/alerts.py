@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -48,6 +49,7 @@ log = logging.getLogger("dailydiff.alerts")
 
 WINDOW = dt.timedelta(hours=24)  # commits older than this (by commit time) are never alerted
 HOUR = dt.timedelta(hours=1)
+STOPPED = "stopping: sent by the next start"  # a message not yet claimed when the command was stopped
 FOLDED = "folded:"  # the ledger hash of an alert sent inside a folded message
 # How an edition reaches targets: handed to the runner (``units.send``), the deliveries to the targets.
 Send = Callable[[Edition, Sequence[Publisher], Store], list[DeliveryResult]]
@@ -72,17 +74,29 @@ class AlertUnit(Alone):
 
     @classmethod
     async def build(cls, context: Context, units: Sequence[AlertUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
+        outcomes = []
+        for unit in units:
+            # The pass runs in a thread, which a stop (Ctrl-C, SIGTERM: the unit's task cancelled) does not end:
+            # it is told, and sends nothing more — a message in flight finishes and is recorded, one not yet
+            # claimed is left to the next start.
+            stopping = threading.Event()
+            try:
+                outcomes.append(await asyncio.to_thread(unit._build, context, stopping))
+            except asyncio.CancelledError:
+                stopping.set()
+                raise
         failed = [f"{p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
         return outcomes, "; ".join(failed)
 
-    def _build(self, context: Context) -> UnitOutcome:
+    def _build(self, context: Context, stopping: threading.Event) -> UnitOutcome:
         with context.own_store() as store:
             now = context.options.now or store.clock()
             items = find_alerts(store, self.jobs, now)
             timeout = context.settings.run.claim_timeout
 
             def handed(edition: Edition, targets: Sequence[Publisher], ledger: Store) -> list[DeliveryResult]:
+                if stopping.is_set():  # not claimed: the next start sends it, once
+                    return [DeliveryResult(p.name, p.type, p.target, "skipped", STOPPED) for p in targets]
                 return send(edition, targets, ledger, context, timeout)[0]
 
             sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now, handed,
