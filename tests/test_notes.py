@@ -207,6 +207,31 @@ def test_with_the_fake_llm_the_notes_are_told_once_and_asked_nothing_again(
     assert again.stdout == md
 
 
+def test_on_a_store_that_has_the_days_the_notes_ask_the_llm_nothing_unless_told_to(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    """Acceptance 2: the days analysed by `report` first, `notes` makes 0 LLM requests (the rules compose
+    the overview from the stored analyses); ``[notes] llm = "always"`` asks once, and its kept answer then
+    serves the notes with no request."""
+    days = dailydiff("report", str(repo), "--all-branches", "--from", "2026-03-02", "--to", "2026-03-03",
+                     "--analyzer", "llm", "--lang", "en", "--data-dir", str(tmp_path / "data"), "--yes",
+                     "--quiet", "-o", str(tmp_path / "out"), cwd=tmp_path, env=_llm_env(fake))  # fmt: skip
+    assert days.returncode == 0 and fake.count > 0, days.stderr
+    fake.reset()
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert done.returncode == 0 and fake.count == 0, done.stderr
+    assert "11 analysis(es) reused from the store, 0 made now; 0 LLM request(s)" in done.stderr
+    assert done.stdout.splitlines()[2].startswith("v1.1 has 11 commit(s) by 3 author(s)")  # the rules'
+    assert sorted(linked_shas(done.stdout)) == sorted(range_shas(repo, "v1.0..v1.1"))
+    always = _llm_env(fake) | {"DAILYDIFF_NOTES_LLM": "always"}
+    told = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=always)
+    assert told.returncode == 0 and len(_notes_requests(fake)) == fake.count == 1, told.stderr
+    assert "; 1 LLM request(s)" in told.stderr and told.stdout.splitlines()[2] != done.stdout.splitlines()[2]
+    fake.reset()
+    kept = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert kept.returncode == 0 and fake.count == 0 and kept.stdout == told.stdout, kept.stderr
+
+
 def test_user_audience_with_rules_lists_user_visible_changes_without_paths_or_identifiers(
     repo: Path, tmp_path: Path
 ) -> None:

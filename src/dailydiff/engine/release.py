@@ -4,8 +4,10 @@ as a unit kind of `run` (``[notes] on_tag``): every new tag's notes delivered on
 
 A range is ``REF1..REF2`` (git's meaning: reachable from REF2, not from REF1; merges per ``[git]
 include_merges``), ``--since-tag`` (the newest tag reachable from HEAD to HEAD) or ``--unreleased`` (what no
-tag holds). The notes' overview comes from the LLM when one is configured (one request, its answer kept in
-the store: the same notes ask again never), else from the rules.
+tag holds). The notes' overview comes from the LLM when one is configured and this call asked it for
+analyses anyway, or ``[notes] llm = "always"`` (one request, its answer kept in the store: the same notes
+ask again never); else the rules compose it from the stored analyses — a store that has the days asks
+nothing.
 """
 
 from __future__ import annotations
@@ -203,10 +205,11 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
 
 
 def rewrite_for(
-    notes: ReleaseNotes, commits: Sequence[RangeCommit], llm: Any, store: Store
+    notes: ReleaseNotes, commits: Sequence[RangeCommit], llm: Any, store: Store, *, ask: bool = True
 ) -> tuple[ReleaseNotes, int]:
     """The notes with the LLM's overview and lines for their audience (one request; its answer kept in
-    the store, so the same notes never ask twice). Returns the notes and the requests made."""
+    the store, so the same notes never ask twice); with ``ask`` false only a kept answer is used. Returns
+    the notes and the requests made."""
     from dailydiff.analysis.llm import UnusableAnswer
 
     analyses = {rc.commit.sha: rc.analysis for rc in commits}
@@ -224,6 +227,8 @@ def rewrite_for(
                                 llm.name), 0  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("a cached answer of the notes is not readable: asking again")
+    if not ask:
+        return notes, 0
     try:
         (overview, lines), usage = llm.notes(entries, notes.audience, notes.language, notes.repo, notes.tag)
     except (UnusableAnswer, DailyDiffError) as exc:
@@ -252,11 +257,16 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
                         base=span.base, head=span.head, tag=span.tag, date=date,
                         language=settings.report.language, audience=audience, figures=figures,
                         analyzer=analyzer.name, generated_at=now.replace(microsecond=0))  # fmt: skip
-    # The model tells the notes when one is configured (as it writes digests' overviews), else the rules do.
-    told = notes.entries and settings.analysis.analyzer != "heuristic" and llm_configured(settings)
-    llm = make_analyzer("llm", settings, store) if told else None
+    # The model tells the notes when one is configured and ``[notes] llm`` lets it: "auto" asks it only when
+    # this call analysed commits with it anyway (on a store that has the days, the rules compose the overview
+    # from the stored analyses: no request), "always" asks it (once: its answer is kept), "never" does not.
+    # A kept answer for the same notes is used whenever the model may tell them.
+    mode = settings.notes.llm
+    told = notes.entries and mode != "never" and settings.analysis.analyzer != "heuristic"
+    llm = make_analyzer("llm", settings, store) if told and llm_configured(settings) else None
     if llm is not None:
-        notes, asked = rewrite_for(notes, got.commits, llm, store)
+        ask = mode == "always" or got.requests > 0
+        notes, asked = rewrite_for(notes, got.commits, llm, store, ask=ask)
         notes = notes.model_copy(update={"figures": notes.figures.model_copy(
             update={"llm_requests": notes.figures.llm_requests + asked})})  # fmt: skip
     return notes
