@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.errors import DailyDiffError, SourceError, UsageError
+from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
     Audience,
@@ -96,12 +96,6 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     return NotesRange(base, head, head, (f"{base}..{head}",), (base,))
 
 
-def range_shas(source: GitSource, revs: Sequence[str]) -> list[str]:
-    """The range's commits as git lists them (newest first), merges per ``[git] include_merges``."""
-    merges = [] if source.include_merges else ["--no-merges"]
-    return _git(source, "rev-list", *merges, *revs, "--").split()
-
-
 def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
     """The e-mails and names of everyone with a commit in ``known`` (the history before the range)."""
     listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
@@ -141,28 +135,20 @@ def _best(
     return max(good, key=lambda pair: pair[0].rank)[1] if good else None
 
 
-def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[str],
+def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence[Commit],
            authors_before: Callable[[], set[str]], analyzer: Any) -> Gathered:  # fmt: skip
-    """Every commit of ``shas`` with its analysis: the store's first, the missing ones analysed (and stored);
-    ``authors_before`` (asked last) says who wrote the history before them: the others are new."""
-    from dailydiff.analysis import AnalysisRequest
-    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
-    from dailydiff.common.aio import run_sync
-    from dailydiff.scoring.rules import score_commit
-
+    """Every commit of ``listed`` (the range, as git lists it) with its analysis: the store's first, the
+    missing ones analysed (and stored); ``authors_before`` (asked last) says who wrote the history before
+    them: the others are new."""
     repo, language = source.repo, settings.report.language
     out = Gathered()
-    commits = {c.sha: c for c in source.named(shas, changes=False)}  # one `git log`, no patches
+    commits = {c.sha: c for c in listed}
+    shas = list(commits)
     fingerprints = {analyzer.fingerprint(level, language): level for level in Level}
-    found = store.get_analyses(repo, list(shas), list(fingerprints))
+    found = store.get_analyses(repo, shas, list(fingerprints))
     analyses: dict[str, Analysis | None] = {}
     todo: list[Commit] = []
-    for sha in shas:
-        commit = commits.get(sha)
-        if commit is None:
-            raise SourceError(
-                f"commit {sha[:12]} of {repo} could not be read", "run `git fsck` in the repository"
-            )
+    for sha, commit in commits.items():
         if commit.is_merge:
             analyses[sha] = None
             out.merges += 1
@@ -174,6 +160,23 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
     if todo:  # what the analyser reads: the changes and patches, read now and stored
         todo = source.named([c.sha for c in todo])
         store.save_commits(todo)
+        _analyse(store, settings, repo, todo, analyzer, analyses, out)
+    known = authors_before()
+    for sha, commit in commits.items():
+        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
+        out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
+    return out
+
+
+def _analyse(store: Store, settings: Settings, repo: str, todo: Sequence[Commit], analyzer: Any,
+             analyses: dict[str, Analysis | None], out: Gathered) -> None:  # fmt: skip
+    """The commits no stored analysis covers, analysed now (and stored)."""
+    from dailydiff.analysis import AnalysisRequest
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
+    from dailydiff.common.aio import run_sync
+    from dailydiff.scoring.rules import score_commit
+
+    language = settings.report.language
 
     async def analyse_all() -> None:
         async with analyzer.session() as session:
@@ -194,14 +197,7 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
 
             await asyncio.gather(*(one(c) for c in todo))
 
-    if todo:
-        run_sync(analyse_all())
-    known = authors_before()
-    for sha in shas:
-        commit = commits[sha]
-        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
-        out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
-    return out
+    run_sync(analyse_all())
 
 
 def rewrite_for(
@@ -246,8 +242,7 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
     with ThreadPoolExecutor(1) as pool:  # who wrote the history before: a walk of it, beside the range's read
         known = pool.submit(known_authors, source, span.known)
-        shas = range_shas(source, span.revs)
-        got = gather(store, settings, source, shas, known.result, analyzer)
+        got = gather(store, settings, source, source.listed(span.revs), known.result, analyzer)
     figures = NotesFigures(
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
     )
@@ -471,6 +466,5 @@ __all__ = [
     "gather",
     "notes_of",
     "plan_releases",
-    "range_shas",
     "resolve_range",
 ]
