@@ -102,14 +102,16 @@ def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
     return {part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()}
 
 
-def release_date(source: GitSource, head: str, tz: str) -> dt.date:
-    """The day of the release: its tag's date (an annotated tag's own), else its commit's, in ``tz``."""
+def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:
+    """The day of the release: its tag's date (an annotated tag's own), else its commit's, in ``tz``; and
+    whether ``head`` is a tag."""
     text = _git(
         source, "for-each-ref", "--format=%(creatordate:iso-strict)", f"refs/tags/{head}", check=False
     )
-    if not text:
+    tagged = bool(text)
+    if not tagged:
         text = _git(source, "show", "-s", "--format=%cI", f"{head}^{{commit}}", "--")
-    return local_date_of(dt.datetime.fromisoformat(text.splitlines()[0]), tz)
+    return local_date_of(dt.datetime.fromisoformat(text.splitlines()[0]), tz), tagged
 
 
 # --- the commits and their analyses ----------------------------------------------------------------------
@@ -247,7 +249,9 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
     )
     tz = settings.report.timezone
-    date = release_date(source, span.head, tz) if span.tag != UNRELEASED else local_date_of(now, tz)
+    date, tagged = (
+        release_date(source, span.head, tz) if span.tag != UNRELEASED else (local_date_of(now, tz), False)
+    )
     notes = build_notes(got.commits, repo=source.repo, repo_url=source.repo_url, forge=source.forge,
                         base=span.base, head=span.head, tag=span.tag, date=date,
                         language=settings.report.language, audience=audience, figures=figures,
@@ -264,6 +268,9 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
         notes, asked = rewrite_for(notes, got.commits, llm, store, ask=ask)
         notes = notes.model_copy(update={"figures": notes.figures.model_copy(
             update={"llm_requests": notes.figures.llm_requests + asked})})  # fmt: skip
+    if tagged:  # a tag's notes are kept: the site's release pages
+        store.save_release(notes.repo, notes.tag, notes.language, notes.audience, notes.date,
+                           render_notes(notes, "json"))  # fmt: skip
     return notes
 
 

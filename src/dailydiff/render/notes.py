@@ -469,15 +469,17 @@ def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
             f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
 
 
-def notes_html(notes: ReleaseNotes) -> str:
-    """One self-contained page (the site's stylesheet inlined, no script)."""
-    from dailydiff.render.html import standalone_css
+def notes_title(notes: ReleaseNotes) -> str:
+    return words(notes.language)["title"].format(repo=notes.repo, tag=notes.tag)
 
-    css, digest = standalone_css()
+
+def notes_body(notes: ReleaseNotes) -> str:
+    """The notes as HTML, every text escaped and every link a safe one: a page's body (``notes_html``, the
+    site's release page) or a feed entry's content."""
     w = words(notes.language)
-    title = w["title"].format(repo=notes.repo, tag=notes.tag)
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=\"meta\">{html.escape(notes.base)}..{html.escape(notes.head)}"
-            f" · {notes.date.isoformat()}</p>"]  # fmt: skip
+    body = [
+        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
+    ]
     if notes.overview:
         body.append(f"<p>{html.escape(notes.overview)}</p>")
     for group, found in notes.grouped():
@@ -490,11 +492,20 @@ def notes_html(notes: ReleaseNotes) -> str:
             f"<li>{html.escape('@' + a.login if a.login else a.name)}</li>" for a in notes.first_timers
         )
         body.append(f"<h2>{html.escape(w['first_timers'])}</h2><ul>{names}</ul>")
+    return "\n".join(body)
+
+
+def notes_html(notes: ReleaseNotes) -> str:
+    """One self-contained page (the site's stylesheet inlined, no script)."""
+    from dailydiff.render.html import standalone_css
+
+    css, digest = standalone_css()
+    title = html.escape(notes_title(notes))
     lang = "zh-CN" if notes.language == "zh" else "en"
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'sha256-{digest}\'">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
+            f"<title>{title}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+            + notes_body(notes) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
 
 
 NOTES_FORMATS = ("md", "json", "html", "release")
