@@ -19,7 +19,9 @@ from markdown_it import MarkdownIt
 
 from clirun import dailydiff
 from dailydiff.render.notes import ReleaseNotes, notes_release_body
+from fake_github_git import GitData
 from fake_github_publish import FakeGitHubPublish
+from fake_gitlab import FakeGitLab
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, git, init_repo
 from required import ROOT, markdownlint
@@ -300,6 +302,38 @@ def test_publish_makes_one_draft_release_and_updates_it_in_place(
     assert published.returncode == 0 and "updated the published release" in published.stderr, published.stderr
     assert release["draft"] is False and release["body"] != "edited by a person"
     assert len(github.releases["acme/widget"]) == 1
+
+
+def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_without_drafts(
+    tmp_path: Path,
+) -> None:
+    """GitLab has no draft releases: with ``[notes] draft`` (the default) `--publish` refuses in one line and
+    sends nothing; with ``draft = false`` the tag's release is created on the fake GitLab, then updated in
+    place (PUT of /projects/:id/releases/:tag_name), never made twice."""
+    repo = build_tagged_repo(tmp_path / "widget")
+    with FakeGitLab({"acme/widget": GitData(repo)}) as gitlab:
+        git(repo, "remote", "set-url", "origin", "https://gitlab.example.com/acme/widget.git")  # links' host
+        env = _env(DAILYDIFF_GITLAB_API_URL=gitlab.url, GITLAB_TOKEN="glpat-secret")
+        refused = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+        assert refused.returncode != 0 and "GitLab has no draft releases" in refused.stderr
+        assert "Traceback" not in refused.stderr and gitlab.count("releases") == 0
+        public = {**env, "DAILYDIFF_NOTES_DRAFT": "false"}
+        made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=public)
+        assert made.returncode == 0, made.stderr
+        [release] = gitlab.releases["acme/widget"].values()
+        assert (
+            release["tag_name"] == "v1.1"
+            and "https://gitlab.example.com/acme/widget/-/compare" in release["description"]
+        )
+        assert "## Breaking changes" in release["description"] and "created the release v1.1" in made.stderr
+        assert "glpat-secret" not in made.stderr + made.stdout
+        again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--audience", "user",
+                      env=public)  # fmt: skip
+        assert again.returncode == 0 and "updated the release v1.1" in again.stderr, again.stderr
+        assert len(gitlab.releases["acme/widget"]) == 1
+        assert "## Docs, tests and CI" not in gitlab.releases["acme/widget"]["v1.1"]["description"]
+        methods = [r.method for r in gitlab.requests if r.kind == "releases"]
+        assert methods.count("POST") == 1 and methods.count("PUT") == 1
 
 
 def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:
