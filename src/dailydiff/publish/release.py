@@ -27,16 +27,15 @@ from dailydiff.settings.publishers import EntryBase, GitHubEntry
 
 
 @dataclass(frozen=True)
-class GitHubReleasePublisher:
+class _ForgeRelease:
     """The forge release of an edition's tag (the ``release`` file of a release edition: its body)."""
 
-    repository: str  # owner/name
+    repository: str  # owner/name on GitHub, group/…/name on GitLab
     api_url: str
     token_env: str
     secrets: Secrets
-    draft: bool = True
-    name: str = "github-release"
-    type: str = "github-release"
+    name: str = "release"
+    type: str = "release"
     parts: tuple[Part, ...] = ("files",)
     formats: tuple[str, ...] = ("release",)
     updates_in_place: bool = True
@@ -44,7 +43,14 @@ class GitHubReleasePublisher:
 
     @property
     def target(self) -> str:
-        return f"github-release:{self.api_url}/{self.repository}"
+        return f"{self.type}:{self.api_url}/{self.repository}"
+
+
+@dataclass(frozen=True)
+class GitHubReleasePublisher(_ForgeRelease):
+    draft: bool = True
+    name: str = "github-release"
+    type: str = "github-release"
 
     def preview(self, edition: Edition) -> str:
         verb = "draft" if self.draft else "published"
@@ -90,26 +96,14 @@ class GitHubReleasePublisher:
 
 
 @dataclass(frozen=True)
-class GitLabReleasePublisher:
+class GitLabReleasePublisher(_ForgeRelease):
     """A GitLab project's release of an edition's tag (never a draft: GitLab has none), made or updated."""
 
-    project: str  # group/…/name
-    api_url: str
-    token_env: str
-    secrets: Secrets
     name: str = "gitlab-release"
     type: str = "gitlab-release"
-    parts: tuple[Part, ...] = ("files",)
-    formats: tuple[str, ...] = ("release",)
-    updates_in_place: bool = True
-    skip_empty: bool = True
-
-    @property
-    def target(self) -> str:
-        return f"gitlab-release:{self.api_url}/{self.project}"
 
     def preview(self, edition: Edition) -> str:
-        return f"{self.name}: the release {edition.values()['tag_name']} of {self.project} (public)"
+        return f"{self.name}: the release {edition.values()['tag_name']} of {self.repository} (public)"
 
     def send(self, edition: Edition) -> PublishResult:
         tag = str(edition.values()["tag_name"])
@@ -118,7 +112,7 @@ class GitLabReleasePublisher:
             "PRIVATE-TOKEN": self.secrets.get(self.token_env, "GitLab token"),
             "Accept": "application/json",
         }
-        base = f"{self.api_url.rstrip('/')}/projects/{quote(self.project, safe='')}/releases"
+        base = f"{self.api_url.rstrip('/')}/projects/{quote(self.repository, safe='')}/releases"
         mine = f"{base}/{quote(tag, safe='')}"
         with Http(EntryBase(name=self.name)) as http:
 
@@ -127,7 +121,7 @@ class GitLabReleasePublisher:
                 if response.status_code == 404 and method == "GET":
                     return 404, None
                 if not 200 <= response.status_code < 300:
-                    raise PublishError(f"GitLab answered {method} of release {tag} of {self.project} with HTTP "
+                    raise PublishError(f"GitLab answered {method} of release {tag} of {self.repository} with HTTP "
                                        f"{response.status_code}: {scrub(response.text)[:200]}",
                                        f"check the token in ${self.token_env} (scope api) and [gitlab] api_url")  # fmt: skip
                 try:
@@ -181,7 +175,7 @@ def gitlab_release_publisher(
     env = settings.gitlab.token_env or next(
         (n for n in GITLAB_TOKEN_ENVS if os.environ.get(n)), GITLAB_TOKEN_ENVS[-1]
     )
-    return GitLabReleasePublisher(project=project, api_url=settings.gitlab.api_url, token_env=env,
+    return GitLabReleasePublisher(repository=project, api_url=settings.gitlab.api_url, token_env=env,
                                   secrets=secrets or Secrets(os.environ))  # fmt: skip
 
 
