@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from clirun import dailydiff
 from dailydiff.render.notes import ReleaseNotes, notes_release_body
+from fake_github import FakeGitHub
 from fake_github_git import GitData
 from fake_github_publish import FakeGitHubPublish
 from fake_gitlab import FakeGitLab
@@ -98,10 +99,10 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def notes(
-    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None
+    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None, source: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return dailydiff("notes", str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"), cwd=tmp,
-                     env=env or _env())  # fmt: skip
+    return dailydiff("notes", source or str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"),
+                     cwd=tmp, env=env or _env())  # fmt: skip
 
 
 def range_shas(repo: Path, span: str) -> list[str]:
@@ -334,6 +335,24 @@ def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_witho
         assert "## Docs, tests and CI" not in gitlab.releases["acme/widget"]["v1.1"]["description"]
         methods = [r.method for r in gitlab.requests if r.kind == "releases"]
         assert methods.count("POST") == 1 and methods.count("PUT") == 1
+
+
+def test_a_github_owner_name_is_read_from_its_clone_with_its_tags(repo: Path, tmp_path: Path) -> None:
+    """`notes owner/name REF1..REF2`: the repository's blobless clone (clone mode's, in the data directory)
+    with its tags fetched; the same commits as the local clone's notes, linked at the forge."""
+    with FakeGitHub({"acme/widget": repo}) as github:
+        env = _env(DAILYDIFF_GITHUB_API_URL=github.url)  # API mode configured: the notes clone all the same
+        done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json", env=env,
+                     source="acme/widget")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert data["repo"] == "acme/widget" and data["tag"] == "v1.1"
+        listed = sorted(c["sha"] for e in data["entries"] for c in e["commits"])
+        assert listed == sorted(range_shas(repo, "v1.0..v1.1"))
+        assert all(c["url"].startswith(github.web_url) for e in data["entries"] for c in e["commits"])
+        assert list((tmp_path / "data" / "repos").glob("*-blobless.git"))
+        again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", env=env, source="acme/widget")
+        assert again.returncode == 0 and "11 analysis(es) reused from the store" in again.stderr, again.stderr
 
 
 def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.errors import DailyDiffError, UsageError
+from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
     Audience,
@@ -275,14 +275,30 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
 
 
 def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
-    """The job's repository as a git history (notes read tags and ranges from git)."""
+    """The job's repository as a git history (notes read tags and ranges from git): a path or a git URL as
+    it is; a forge's repository (``owner/name``, ``gitlab:group/project``) through its clone mode — the
+    blobless partial clone its days use in the data directory, cloned or fetched now, with its tags."""
     from dailydiff.sources import open_source
+    from dailydiff.sources.forge_clone import CloneMode
 
     source = open_source(job.source, settings, job.source_options, store)
-    if not isinstance(source, GitSource):
-        raise UsageError(f"release notes read a git history; {job.label} is read through the forge's API",
+    if isinstance(source, GitSource):
+        return source
+    if not isinstance(source, CloneMode):  # its forge's API mode: the same repository in clone mode
+        cloning = {forge: getattr(settings, forge).model_copy(update={"mode": "clone"})
+                   for forge in ("github", "gitlab")}  # fmt: skip
+        source = open_source(job.source, settings.model_copy(update=cloning), job.source_options, store)
+    if not isinstance(source, CloneMode):
+        raise UsageError(f"release notes read a git history; {job.label} has none to clone",
                          "pass the path of a clone or its git URL")  # fmt: skip
-    return source
+    cloned: Any = source  # a forge's source with clone mode mixed in
+    git: GitSource = cloned._clone()
+    # The clone is made and fetched without tags (a day needs none): they are fetched now.
+    fetched = run_git(["fetch", "--quiet", "--prune", "origin", "+refs/tags/*:refs/tags/*"], cwd=git.path,
+                      check=False, private=True, env=git.git_env)  # fmt: skip
+    if fetched.returncode != 0:
+        raise SourceError(f"could not fetch the tags of {job.label}", "check the network and the token")
+    return git
 
 
 # --- new tags, as units of `run` ---------------------------------------------------------------------------
