@@ -12,6 +12,7 @@ re-land) are one entry that links all of them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -178,8 +179,12 @@ def author_of(commit: Commit) -> NoteAuthor:
     return NoteAuthor(name=clean(commit.author.name) or "?", login=login)
 
 
+# A title's reading (the rules' many patterns) is asked for several times per commit: read once.
+_title = functools.lru_cache(maxsize=4096)(parse_title)
+
+
 def is_breaking(commit: Commit, analysis: Analysis | None) -> bool:
-    if parse_title(commit.title).breaking or BREAKING_SIGNS["title"].search(commit.title):
+    if _title(commit.title).breaking or BREAKING_SIGNS["title"].search(commit.title):
         return True
     if "BREAKING" in commit.message and BREAKING_SIGNS["message"].search(commit.message):
         return True
@@ -190,7 +195,7 @@ def _types(rc: RangeCommit) -> list[ChangeType]:
     a = rc.analysis
     if a is not None and a.status is AnalysisStatus.OK and a.change_types:
         return list(a.change_types)
-    return commit_types(rc.commit)
+    return commit_types(rc.commit, _title(rc.commit.title))
 
 
 def group_of(rc: RangeCommit) -> str:
@@ -213,7 +218,7 @@ def for_users(text: str) -> str:
 
 
 def _line(commit: Commit, audience: Audience) -> str:
-    subject = parse_title(commit.title).subject or commit.title
+    subject = _title(commit.title).subject or commit.title
     subject = clean(subject).strip()
     if audience == "user":
         subject = for_users(subject)
@@ -222,7 +227,7 @@ def _line(commit: Commit, audience: Audience) -> str:
 
 def _same_subject(a: str, b: str) -> bool:
     def key(title: str) -> set[str]:
-        return set(re.findall(r"\w+", (parse_title(title).subject or title).lower())) - {"reland", "reapply"}
+        return set(re.findall(r"\w+", (_title(title).subject or title).lower())) - {"reland", "reapply"}
 
     left, right = key(a), key(b)
     return bool(left) and len(left & right) >= 0.75 * max(len(left), len(right))
