@@ -237,8 +237,9 @@ def rewrite_for(
 
 
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
-             audience: Audience, now: dt.datetime) -> ReleaseNotes:  # fmt: skip
-    """The notes of ``span``: gathered, built, told by the LLM when one is configured."""
+             audience: Audience, now: dt.datetime, tell: bool = False) -> ReleaseNotes:  # fmt: skip
+    """The notes of ``span``: gathered, built, told by the LLM when one is configured and ``[notes] llm``
+    lets it (``tell``: a new tag's notes in `run`, which "auto" has the model tell)."""
     from dailydiff.analysis import llm_configured, make_analyzer
 
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
@@ -256,15 +257,16 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
                         base=span.base, head=span.head, tag=span.tag, date=date,
                         language=settings.report.language, audience=audience, figures=figures,
                         analyzer=analyzer.name, generated_at=now.replace(microsecond=0))  # fmt: skip
-    # The model tells the notes when one is configured and ``[notes] llm`` lets it: "auto" asks it only when
-    # this call analysed commits with it anyway (on a store that has the days, the rules compose the overview
-    # from the stored analyses: no request), "always" asks it (once: its answer is kept), "never" does not.
-    # A kept answer for the same notes is used whenever the model may tell them.
+    # The model tells the notes when one is configured and ``[notes] llm`` lets it: "auto" asks it when this
+    # call analysed commits with it anyway, or for a new tag of `run` (``tell``: once per tag) — `notes` on a
+    # store that has the days asks nothing (the rules compose the overview from the stored analyses);
+    # "always" asks it (once: its answer is kept), "never" does not. A kept answer for the same notes is
+    # used whenever the model may tell them.
     mode = settings.notes.llm
     told = notes.entries and mode != "never" and settings.analysis.analyzer != "heuristic"
     llm = make_analyzer("llm", settings, store) if told and llm_configured(settings) else None
     if llm is not None:
-        ask = mode == "always" or got.requests > 0
+        ask = mode == "always" or tell or got.requests > 0
         notes, asked = rewrite_for(notes, got.commits, llm, store, ask=ask)
         notes = notes.model_copy(update={"figures": notes.figures.model_copy(
             update={"llm_requests": notes.figures.llm_requests + asked})})  # fmt: skip
@@ -394,7 +396,8 @@ class ReleaseUnit:
                 span = (NotesRange(previous, tag, tag, (f"{previous}..{tag}",), (previous,)) if previous
                         else NotesRange("", tag, tag, (tag,), ()))  # fmt: skip
                 try:
-                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now)
+                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now,
+                                     tell=True)  # fmt: skip
                 except DailyDiffError as exc:
                     outcomes.append(UnitOutcome("release", label, FAILED, self.date, key=self.key, detail=str(exc),
                                                 repo=ledger_repo(source.repo, tag)))  # fmt: skip
