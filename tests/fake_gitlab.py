@@ -7,7 +7,10 @@ Endpoints, under ``/api/v4``: ``/projects/:id`` (``:id`` the URL-encoded path, n
 ``/projects/:id/repository/commits`` (ref_name/since/until/per_page/page; ``Link`` with next and first,
 ``X-Next-Page``/``X-Page``/``X-Per-Page``/``X-Prev-Page``; no ``X-Total`` for commits, as on GitLab),
 ``/projects/:id/repository/commits/:sha/diff`` (paginated, 20 a page unless asked) and
-``/projects/:id/repository/commits/:sha/merge_requests``. Every answer carries ``RateLimit-*`` headers and
+``/projects/:id/repository/commits/:sha/merge_requests``, and a project's releases
+(docs.gitlab.com/api/releases: ``GET``/``PUT /projects/:id/releases/:tag_name``, ``POST
+/projects/:id/releases`` with ``tag_name``, ``name``, ``description``; a write needs the token; a second
+``POST`` of a tag is 409, as on GitLab; ``releases`` holds them). Every answer carries ``RateLimit-*`` headers and
 a weak ETag; ``If-None-Match`` is answered 304. The token is the ``PRIVATE-TOKEN`` header.
 
 Knobs: ``latency``, ``fail_next(count, status)`` (5xx), ``limit_next(count, retry_after)`` (429 with
@@ -31,7 +34,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from fake_forge import Answer, FakeForge
 from fake_github_git import FileRow, GitData
@@ -77,6 +80,7 @@ class FakeGitLab(FakeForge):
         self.diff_page_size: int | None = None
         self.garbled_diffs: set[str] = set()  # shas whose diff is answered with objects of another shape
         self.merge_requests: dict[str, list[FakeMergeRequest]] = {}
+        self.releases: dict[str, dict[str, dict[str, Any]]] = {}  # project → tag → release
         self.rate_limit = 2000
         self.remaining = 2000
         self.reset_at = math.ceil(time.time()) + 60
@@ -135,7 +139,7 @@ class FakeGitLab(FakeForge):
             kind = "git"
             result = self._git(method, git_match.group(1), git_match.group(2), parts.query, headers, body)
         else:
-            result = self._answer(method, path, query, headers)
+            result = self._answer(method, path, query, headers, body)
         with self._lock:
             self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0], arrived))
         return result
@@ -161,7 +165,9 @@ class FakeGitLab(FakeForge):
                 return 401, {"WWW-Authenticate": 'Basic realm="GitLab"'}, b"HTTP Basic: Access denied"
         return answer_git(self, method, repo.path, rest, query, headers, body)  # type: ignore[arg-type]
 
-    def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes = b""
+    ) -> Answer:
         with self._lock:
             if self._failures:
                 status, retry_after = self._failures.pop(0)
@@ -190,6 +196,10 @@ class FakeGitLab(FakeForge):
         if self.token is not None and headers.get("private-token") != self.token:
             return self._json(401, {"message": "401 Unauthorized"}, count=False)
         match = _PROJECT_RE.match(path)
+        if match is not None and re.match(r"^/releases(/|$)", match.group(2) or ""):
+            return self._release(
+                method, unquote(match.group(1)), match.group(2)[len("/releases") :], headers, body
+            )
         if method != "GET" or match is None:
             return self._json(404, {"error": "404 Not Found"})
         name = unquote(match.group(1))
@@ -209,6 +219,39 @@ class FakeGitLab(FakeForge):
             return self._diff(name, repo, sha, query, headers)
         mrs = [self._mr_json(name, mr) for mr in self.merge_requests.get(name, []) if sha in mr.commits]
         return self._conditional(headers, self._json(200, mrs))
+
+    def _release(self, method: str, name: str, rest: str, headers: dict[str, str], body: bytes) -> Answer:
+        """A project's releases: GET or PUT one by its tag, POST a new one."""
+        if name not in self.repos:
+            return self._json(404, {"message": "404 Project Not Found"})
+        if method != "GET" and not headers.get("private-token"):
+            return self._json(401, {"message": "401 Unauthorized"})
+        releases = self.releases.setdefault(name, {})
+        tag = unquote(rest.lstrip("/"))
+        try:
+            sent = json.loads(body or b"{}")
+        except ValueError:
+            return self._json(400, {"message": "400 Bad request - body is not JSON"})
+        if method == "POST" and not tag:
+            tag = str(sent.get("tag_name") or "")
+            if not tag:
+                return self._json(400, {"error": "tag_name is missing"})
+            if tag in releases:
+                return self._json(409, {"message": "Release already exists"})
+            link = f"{self.web_url}/{name}/-/releases/{quote(tag)}"
+            releases[tag] = {"tag_name": tag, "name": sent.get("name") or tag, "description": sent.get("description", ""),
+                             "released_at": sent.get("released_at") or "2026-03-03T00:00:00.000Z",
+                             "upcoming_release": False, "_links": {"self": link}}  # fmt: skip
+            return self._json(201, releases[tag])
+        if not tag or tag not in releases:
+            return self._json(404, {"message": "404 Not Found"})
+        if method == "PUT":
+            releases[tag].update(
+                {k: v for k, v in sent.items() if k in ("name", "description", "released_at")}
+            )
+        elif method != "GET":
+            return self._json(405, {"message": "405 Method Not Allowed"})
+        return self._json(200, releases[tag])
 
     def _json(self, status: int, body: Any, *, count: bool = True) -> Answer:
         with self._lock:
@@ -357,6 +400,8 @@ def _diff_json(row: FileRow) -> dict[str, Any]:
 
 
 def _kind(path: str) -> str:
+    if "/releases" in path:
+        return "releases"
     if path.endswith("/repository/commits"):
         return "list"
     if path.endswith("/diff"):

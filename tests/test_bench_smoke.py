@@ -85,6 +85,7 @@ SMALL = {
     "ask_eval.py": ["--repo", "{repo}", "--from", "2026-01-18", "--to", "2026-01-20", "--min-recall", "0"],
     "search_scale.py": ["--commits", "200", "--queries", "4", "--pg-url", "{pg}"],
     "stemming.py": ["--runs", "1"],
+    "notes_vs_git_cliff.py": ["--synthetic", "6", "4", "--rounds", "1"],
     "warm_start.py": [
         "--repo",
         "{repo}",
@@ -120,6 +121,7 @@ RATIO_LINE = {
     "ask_eval.py": r"\d+ questions: recall@10 \d\.\d{3}, MRR \d\.\d{3}",
     "search_scale.py": r"ratio postgresql/sqlite \(median\): \d+\.\d\dx",
     "stemming.py": r"pure Python / C: start-up \d+\.\d\d×, stemming \d+\.\d×; 0 word\(s\) stemmed differently",
+    "notes_vs_git_cliff.py": r"ours / git-cliff wall time: \d+\.\d\d× at most .*; LLM requests on a store with the days: 0",
     "warm_start.py": r"warm: \d+\.\d+ s end to end, .* → -?\d+\.\d+× the bound",
 }
 # labelled sets and their runners

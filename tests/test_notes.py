@@ -19,7 +19,10 @@ from markdown_it import MarkdownIt
 
 from clirun import dailydiff
 from dailydiff.render.notes import ReleaseNotes, notes_release_body
+from fake_github import FakeGitHub
+from fake_github_git import GitData
 from fake_github_publish import FakeGitHubPublish
+from fake_gitlab import FakeGitLab
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, git, init_repo
 from required import ROOT, markdownlint
@@ -96,10 +99,10 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def notes(
-    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None
+    repo: Path, tmp: Path, *args: str, env: dict[str, str] | None = None, source: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return dailydiff("notes", str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"), cwd=tmp,
-                     env=env or _env())  # fmt: skip
+    return dailydiff("notes", source or str(repo), "--lang", "en", *args, "--data-dir", str(tmp / "data"),
+                     cwd=tmp, env=env or _env())  # fmt: skip
 
 
 def range_shas(repo: Path, span: str) -> list[str]:
@@ -207,6 +210,31 @@ def test_with_the_fake_llm_the_notes_are_told_once_and_asked_nothing_again(
     assert again.stdout == md
 
 
+def test_on_a_store_that_has_the_days_the_notes_ask_the_llm_nothing_unless_told_to(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    """Acceptance 2: the days analysed by `report` first, `notes` makes 0 LLM requests (the rules compose
+    the overview from the stored analyses); ``[notes] llm = "always"`` asks once, and its kept answer then
+    serves the notes with no request."""
+    days = dailydiff("report", str(repo), "--all-branches", "--from", "2026-03-02", "--to", "2026-03-03",
+                     "--analyzer", "llm", "--lang", "en", "--data-dir", str(tmp_path / "data"), "--yes",
+                     "--quiet", "-o", str(tmp_path / "out"), cwd=tmp_path, env=_llm_env(fake))  # fmt: skip
+    assert days.returncode == 0 and fake.count > 0, days.stderr
+    fake.reset()
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert done.returncode == 0 and fake.count == 0, done.stderr
+    assert "11 analysis(es) reused from the store, 0 made now; 0 LLM request(s)" in done.stderr
+    assert done.stdout.splitlines()[2].startswith("v1.1 has 11 commit(s) by 3 author(s)")  # the rules'
+    assert sorted(linked_shas(done.stdout)) == sorted(range_shas(repo, "v1.0..v1.1"))
+    always = _llm_env(fake) | {"DAILYDIFF_NOTES_LLM": "always"}
+    told = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=always)
+    assert told.returncode == 0 and len(_notes_requests(fake)) == fake.count == 1, told.stderr
+    assert "; 1 LLM request(s)" in told.stderr and told.stdout.splitlines()[2] != done.stdout.splitlines()[2]
+    fake.reset()
+    kept = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert kept.returncode == 0 and fake.count == 0 and kept.stdout == told.stdout, kept.stderr
+
+
 def test_user_audience_with_rules_lists_user_visible_changes_without_paths_or_identifiers(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -275,6 +303,56 @@ def test_publish_makes_one_draft_release_and_updates_it_in_place(
     assert published.returncode == 0 and "updated the published release" in published.stderr, published.stderr
     assert release["draft"] is False and release["body"] != "edited by a person"
     assert len(github.releases["acme/widget"]) == 1
+
+
+def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_without_drafts(
+    tmp_path: Path,
+) -> None:
+    """GitLab has no draft releases: with ``[notes] draft`` (the default) `--publish` refuses in one line and
+    sends nothing; with ``draft = false`` the tag's release is created on the fake GitLab, then updated in
+    place (PUT of /projects/:id/releases/:tag_name), never made twice."""
+    repo = build_tagged_repo(tmp_path / "widget")
+    with FakeGitLab({"acme/widget": GitData(repo)}) as gitlab:
+        git(repo, "remote", "set-url", "origin", "https://gitlab.example.com/acme/widget.git")  # links' host
+        env = _env(DAILYDIFF_GITLAB_API_URL=gitlab.url, GITLAB_TOKEN="glpat-secret")
+        refused = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+        assert refused.returncode != 0 and "GitLab has no draft releases" in refused.stderr
+        assert "Traceback" not in refused.stderr and gitlab.count("releases") == 0
+        public = {**env, "DAILYDIFF_NOTES_DRAFT": "false"}
+        made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=public)
+        assert made.returncode == 0, made.stderr
+        [release] = gitlab.releases["acme/widget"].values()
+        assert (
+            release["tag_name"] == "v1.1"
+            and "https://gitlab.example.com/acme/widget/-/compare" in release["description"]
+        )
+        assert "## Breaking changes" in release["description"] and "created the release v1.1" in made.stderr
+        assert "glpat-secret" not in made.stderr + made.stdout
+        again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--audience", "user",
+                      env=public)  # fmt: skip
+        assert again.returncode == 0 and "updated the release v1.1" in again.stderr, again.stderr
+        assert len(gitlab.releases["acme/widget"]) == 1
+        assert "## Docs, tests and CI" not in gitlab.releases["acme/widget"]["v1.1"]["description"]
+        methods = [r.method for r in gitlab.requests if r.kind == "releases"]
+        assert methods.count("POST") == 1 and methods.count("PUT") == 1
+
+
+def test_a_github_owner_name_is_read_from_its_clone_with_its_tags(repo: Path, tmp_path: Path) -> None:
+    """`notes owner/name REF1..REF2`: the repository's blobless clone (clone mode's, in the data directory)
+    with its tags fetched; the same commits as the local clone's notes, linked at the forge."""
+    with FakeGitHub({"acme/widget": repo}) as github:
+        env = _env(DAILYDIFF_GITHUB_API_URL=github.url)  # API mode configured: the notes clone all the same
+        done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json", env=env,
+                     source="acme/widget")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert data["repo"] == "acme/widget" and data["tag"] == "v1.1"
+        listed = sorted(c["sha"] for e in data["entries"] for c in e["commits"])
+        assert listed == sorted(range_shas(repo, "v1.0..v1.1"))
+        assert all(c["url"].startswith(github.web_url) for e in data["entries"] for c in e["commits"])
+        assert list((tmp_path / "data" / "repos").glob("*-blobless.git"))
+        again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", env=env, source="acme/widget")
+        assert again.returncode == 0 and "11 analysis(es) reused from the store" in again.stderr, again.stderr
 
 
 def test_the_notes_speak_chinese_and_each_forge_s_syntax(repo: Path, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Issue 59, acceptance 3: `run` with ``[notes] on_tag = true`` sees a new tag once — its notes reach each
 target (files, chat, the tag's draft GitHub release) exactly once across re-runs, on SQLite and with two
-workers of a shared plan on PostgreSQL; the draft release is updated in place, never made twice."""
+workers of a shared plan on PostgreSQL; the draft release is updated in place, never made twice; with the LLM,
+each new tag is told once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from fake_github_publish import FakeGitHubPublish
+from fake_llm import FakeLLM
 from opsfixtures import cli_env
 from pgserver import PostgresServer, postgres_server
-from test_notes import build_tagged_repo
+from test_notes import _notes_requests, build_tagged_repo
 from webhook_receiver import WebhookReceiver
 
 NOW = "2026-03-03T12:00:00+00:00"
@@ -129,3 +131,24 @@ def test_two_workers_of_a_shared_plan_deliver_each_new_tag_once(
     assert _run(tmp_path, config, env, "again", 2, "nightly") == [0, 0]
     assert _run(tmp_path, config, env, "third", 2, "tomorrow") == [0, 0]  # another plan sees the same tags
     _check(tmp_path, github, hooks)
+
+
+def test_run_with_the_llm_has_each_new_tag_told_once(
+    tmp_path: Path, services: tuple[FakeGitHubPublish, WebhookReceiver]
+) -> None:
+    """``[notes] llm = "auto"``: `run` asks the model for each new tag's notes once (the days' analyses are
+    the day units'; the notes' own request is one per tag, its answer kept), and a re-run asks nothing."""
+    github, hooks = services
+    config = _world(tmp_path, github)
+    config.write_text(config.read_text().replace('analyzer = "heuristic"', 'analyzer = "llm"'))
+    with FakeLLM() as fake:
+        env = cli_env(HOOK=hooks.urls()["slack"], GITHUB_TOKEN=github.token, DAILYDIFF_RUN_NOW=NOW,
+                      DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
+                      DAILYDIFF_LLM_RETRY_BACKOFF="0.01")  # fmt: skip
+        assert _run(tmp_path, config, env, "first", 1, None) == [0], (tmp_path / "first-0.log").read_text()
+        assert len(_notes_requests(fake)) == len(TAGS)
+        told = (tmp_path / "archive" / "widget" / "releases" / "v1.1.md").read_text().splitlines()[2]
+        assert not told.startswith("v1.1 has")  # the model's overview, not the rules'
+        fake.reset()
+        assert _run(tmp_path, config, env, "again", 1, None) == [0], (tmp_path / "again-0.log").read_text()
+        assert _notes_requests(fake) == []

@@ -4,8 +4,10 @@ as a unit kind of `run` (``[notes] on_tag``): every new tag's notes delivered on
 
 A range is ``REF1..REF2`` (git's meaning: reachable from REF2, not from REF1; merges per ``[git]
 include_merges``), ``--since-tag`` (the newest tag reachable from HEAD to HEAD) or ``--unreleased`` (what no
-tag holds). The notes' overview comes from the LLM when one is configured (one request, its answer kept in
-the store: the same notes ask again never), else from the rules.
+tag holds). The notes' overview comes from the LLM when one is configured and this call asked it for
+analyses anyway, or ``[notes] llm = "always"`` (one request, its answer kept in the store: the same notes
+ask again never); else the rules compose it from the stored analyses — a store that has the days asks
+nothing.
 """
 
 from __future__ import annotations
@@ -94,26 +96,22 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     return NotesRange(base, head, head, (f"{base}..{head}",), (base,))
 
 
-def range_shas(source: GitSource, revs: Sequence[str]) -> list[str]:
-    """The range's commits as git lists them (newest first), merges per ``[git] include_merges``."""
-    merges = [] if source.include_merges else ["--no-merges"]
-    return _git(source, "rev-list", *merges, *revs, "--").split()
-
-
 def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
     """The e-mails and names of everyone with a commit in ``known`` (the history before the range)."""
     listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
     return {part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()}
 
 
-def release_date(source: GitSource, head: str, tz: str) -> dt.date:
-    """The day of the release: its tag's date (an annotated tag's own), else its commit's, in ``tz``."""
+def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:
+    """The day of the release: its tag's date (an annotated tag's own), else its commit's, in ``tz``; and
+    whether ``head`` is a tag."""
     text = _git(
         source, "for-each-ref", "--format=%(creatordate:iso-strict)", f"refs/tags/{head}", check=False
     )
-    if not text:
+    tagged = bool(text)
+    if not tagged:
         text = _git(source, "show", "-s", "--format=%cI", f"{head}^{{commit}}", "--")
-    return local_date_of(dt.datetime.fromisoformat(text.splitlines()[0]), tz)
+    return local_date_of(dt.datetime.fromisoformat(text.splitlines()[0]), tz), tagged
 
 
 # --- the commits and their analyses ----------------------------------------------------------------------
@@ -139,28 +137,20 @@ def _best(
     return max(good, key=lambda pair: pair[0].rank)[1] if good else None
 
 
-def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[str],
+def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence[Commit],
            authors_before: Callable[[], set[str]], analyzer: Any) -> Gathered:  # fmt: skip
-    """Every commit of ``shas`` with its analysis: the store's first, the missing ones analysed (and stored);
-    ``authors_before`` (asked last) says who wrote the history before them: the others are new."""
-    from dailydiff.analysis import AnalysisRequest
-    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
-    from dailydiff.common.aio import run_sync
-    from dailydiff.scoring.rules import score_commit
-
+    """Every commit of ``listed`` (the range, as git lists it) with its analysis: the store's first, the
+    missing ones analysed (and stored); ``authors_before`` (asked last) says who wrote the history before
+    them: the others are new."""
     repo, language = source.repo, settings.report.language
     out = Gathered()
-    commits = {c.sha: c for c in source.named(shas, changes=False)}  # one `git log`, no patches
+    commits = {c.sha: c for c in listed}
+    shas = list(commits)
     fingerprints = {analyzer.fingerprint(level, language): level for level in Level}
-    found = store.get_analyses(repo, list(shas), list(fingerprints))
+    found = store.get_analyses(repo, shas, list(fingerprints))
     analyses: dict[str, Analysis | None] = {}
     todo: list[Commit] = []
-    for sha in shas:
-        commit = commits.get(sha)
-        if commit is None:
-            raise SourceError(
-                f"commit {sha[:12]} of {repo} could not be read", "run `git fsck` in the repository"
-            )
+    for sha, commit in commits.items():
         if commit.is_merge:
             analyses[sha] = None
             out.merges += 1
@@ -172,6 +162,23 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
     if todo:  # what the analyser reads: the changes and patches, read now and stored
         todo = source.named([c.sha for c in todo])
         store.save_commits(todo)
+        _analyse(store, settings, repo, todo, analyzer, analyses, out)
+    known = authors_before()
+    for sha, commit in commits.items():
+        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
+        out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
+    return out
+
+
+def _analyse(store: Store, settings: Settings, repo: str, todo: Sequence[Commit], analyzer: Any,
+             analyses: dict[str, Analysis | None], out: Gathered) -> None:  # fmt: skip
+    """The commits no stored analysis covers, analysed now (and stored)."""
+    from dailydiff.analysis import AnalysisRequest
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
+    from dailydiff.common.aio import run_sync
+    from dailydiff.scoring.rules import score_commit
+
+    language = settings.report.language
 
     async def analyse_all() -> None:
         async with analyzer.session() as session:
@@ -192,21 +199,15 @@ def gather(store: Store, settings: Settings, source: GitSource, shas: Sequence[s
 
             await asyncio.gather(*(one(c) for c in todo))
 
-    if todo:
-        run_sync(analyse_all())
-    known = authors_before()
-    for sha in shas:
-        commit = commits[sha]
-        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
-        out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
-    return out
+    run_sync(analyse_all())
 
 
 def rewrite_for(
-    notes: ReleaseNotes, commits: Sequence[RangeCommit], llm: Any, store: Store
+    notes: ReleaseNotes, commits: Sequence[RangeCommit], llm: Any, store: Store, *, ask: bool = True
 ) -> tuple[ReleaseNotes, int]:
     """The notes with the LLM's overview and lines for their audience (one request; its answer kept in
-    the store, so the same notes never ask twice). Returns the notes and the requests made."""
+    the store, so the same notes never ask twice); with ``ask`` false only a kept answer is used. Returns
+    the notes and the requests made."""
     from dailydiff.analysis.llm import UnusableAnswer
 
     analyses = {rc.commit.sha: rc.analysis for rc in commits}
@@ -224,6 +225,8 @@ def rewrite_for(
                                 llm.name), 0  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("a cached answer of the notes is not readable: asking again")
+    if not ask:
+        return notes, 0
     try:
         (overview, lines), usage = llm.notes(entries, notes.audience, notes.language, notes.repo, notes.tag)
     except (UnusableAnswer, DailyDiffError) as exc:
@@ -234,43 +237,70 @@ def rewrite_for(
 
 
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
-             audience: Audience, now: dt.datetime) -> ReleaseNotes:  # fmt: skip
-    """The notes of ``span``: gathered, built, told by the LLM when one is configured."""
+             audience: Audience, now: dt.datetime, tell: bool = False) -> ReleaseNotes:  # fmt: skip
+    """The notes of ``span``: gathered, built, told by the LLM when one is configured and ``[notes] llm``
+    lets it (``tell``: a new tag's notes in `run`, which "auto" has the model tell)."""
     from dailydiff.analysis import llm_configured, make_analyzer
 
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
     with ThreadPoolExecutor(1) as pool:  # who wrote the history before: a walk of it, beside the range's read
         known = pool.submit(known_authors, source, span.known)
-        shas = range_shas(source, span.revs)
-        got = gather(store, settings, source, shas, known.result, analyzer)
+        got = gather(store, settings, source, source.listed(span.revs), known.result, analyzer)
     figures = NotesFigures(
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
     )
     tz = settings.report.timezone
-    date = release_date(source, span.head, tz) if span.tag != UNRELEASED else local_date_of(now, tz)
+    date, tagged = (
+        release_date(source, span.head, tz) if span.tag != UNRELEASED else (local_date_of(now, tz), False)
+    )
     notes = build_notes(got.commits, repo=source.repo, repo_url=source.repo_url, forge=source.forge,
                         base=span.base, head=span.head, tag=span.tag, date=date,
                         language=settings.report.language, audience=audience, figures=figures,
                         analyzer=analyzer.name, generated_at=now.replace(microsecond=0))  # fmt: skip
-    # The model tells the notes when one is configured (as it writes digests' overviews), else the rules do.
-    told = notes.entries and settings.analysis.analyzer != "heuristic" and llm_configured(settings)
-    llm = make_analyzer("llm", settings, store) if told else None
+    # The model tells the notes when one is configured and ``[notes] llm`` lets it: "auto" asks it when this
+    # call analysed commits with it anyway, or for a new tag of `run` (``tell``: once per tag) — `notes` on a
+    # store that has the days asks nothing (the rules compose the overview from the stored analyses);
+    # "always" asks it (once: its answer is kept), "never" does not. A kept answer for the same notes is
+    # used whenever the model may tell them.
+    mode = settings.notes.llm
+    told = notes.entries and mode != "never" and settings.analysis.analyzer != "heuristic"
+    llm = make_analyzer("llm", settings, store) if told and llm_configured(settings) else None
     if llm is not None:
-        notes, asked = rewrite_for(notes, got.commits, llm, store)
+        ask = mode == "always" or tell or got.requests > 0
+        notes, asked = rewrite_for(notes, got.commits, llm, store, ask=ask)
         notes = notes.model_copy(update={"figures": notes.figures.model_copy(
             update={"llm_requests": notes.figures.llm_requests + asked})})  # fmt: skip
+    if tagged:  # a tag's notes are kept: the site's release pages
+        store.save_release(notes.repo, notes.tag, notes.language, notes.audience, notes.date,
+                           render_notes(notes, "json"))  # fmt: skip
     return notes
 
 
 def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
-    """The job's repository as a git history (notes read tags and ranges from git)."""
+    """The job's repository as a git history (notes read tags and ranges from git): a path or a git URL as
+    it is; a forge's repository (``owner/name``, ``gitlab:group/project``) through its clone mode — the
+    blobless partial clone its days use in the data directory, cloned or fetched now, with its tags."""
     from dailydiff.sources import open_source
+    from dailydiff.sources.forge_clone import CloneMode
 
     source = open_source(job.source, settings, job.source_options, store)
-    if not isinstance(source, GitSource):
-        raise UsageError(f"release notes read a git history; {job.label} is read through the forge's API",
+    if isinstance(source, GitSource):
+        return source
+    if not isinstance(source, CloneMode):  # its forge's API mode: the same repository in clone mode
+        cloning = {forge: getattr(settings, forge).model_copy(update={"mode": "clone"})
+                   for forge in ("github", "gitlab")}  # fmt: skip
+        source = open_source(job.source, settings.model_copy(update=cloning), job.source_options, store)
+    if not isinstance(source, CloneMode):
+        raise UsageError(f"release notes read a git history; {job.label} has none to clone",
                          "pass the path of a clone or its git URL")  # fmt: skip
-    return source
+    cloned: Any = source  # a forge's source with clone mode mixed in
+    git: GitSource = cloned._clone()
+    # The clone is made and fetched without tags (a day needs none): they are fetched now.
+    fetched = run_git(["fetch", "--quiet", "--prune", "origin", "+refs/tags/*:refs/tags/*"], cwd=git.path,
+                      check=False, private=True, env=git.git_env)  # fmt: skip
+    if fetched.returncode != 0:
+        raise SourceError(f"could not fetch the tags of {job.label}", "check the network and the token")
+    return git
 
 
 # --- new tags, as units of `run` ---------------------------------------------------------------------------
@@ -366,7 +396,8 @@ class ReleaseUnit:
                 span = (NotesRange(previous, tag, tag, (f"{previous}..{tag}",), (previous,)) if previous
                         else NotesRange("", tag, tag, (tag,), ()))  # fmt: skip
                 try:
-                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now)
+                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now,
+                                     tell=True)  # fmt: skip
                 except DailyDiffError as exc:
                     outcomes.append(UnitOutcome("release", label, FAILED, self.date, key=self.key, detail=str(exc),
                                                 repo=ledger_repo(source.repo, tag)))  # fmt: skip
@@ -461,6 +492,5 @@ __all__ = [
     "gather",
     "notes_of",
     "plan_releases",
-    "range_shas",
     "resolve_range",
 ]

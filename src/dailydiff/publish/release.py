@@ -1,35 +1,41 @@
 """A release's notes as the forge's release of its tag: a GitHub release created, or updated in place —
 found again by its tag among the repository's releases (drafts included), never made twice. A draft unless
-``[notes] draft = false``; a release a person has published is left alone unless that is set."""
+``[notes] draft = false``; a release a person has published is left alone unless that is set.
+
+GitLab has no draft releases (a release is public once made; an "upcoming" one, released_at in the future,
+is public too): a GitLab project's release is created or updated (``/projects/:id/releases[/:tag_name]``,
+found again by its tag) only with ``[notes] draft = false``; with drafts asked for, it is refused, in one
+line, before anything is sent."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError, UsageError
+from dailydiff.forges.base import url_path
 from dailydiff.forges.github import rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.publish.github import GitHubApi
 from dailydiff.publish.http import Http
 from dailydiff.render.edition import Edition, Part
-from dailydiff.settings import GITHUB_TOKEN_ENVS, Settings
-from dailydiff.settings.publishers import GitHubEntry
+from dailydiff.settings import GITHUB_TOKEN_ENVS, GITLAB_TOKEN_ENVS, Settings
+from dailydiff.settings.publishers import EntryBase, GitHubEntry
 
 
 @dataclass(frozen=True)
-class GitHubReleasePublisher:
+class _ForgeRelease:
     """The forge release of an edition's tag (the ``release`` file of a release edition: its body)."""
 
-    repository: str  # owner/name
+    repository: str  # owner/name on GitHub, group/…/name on GitLab
     api_url: str
     token_env: str
     secrets: Secrets
-    draft: bool = True
-    name: str = "github-release"
-    type: str = "github-release"
+    name: str = "release"
+    type: str = "release"
     parts: tuple[Part, ...] = ("files",)
     formats: tuple[str, ...] = ("release",)
     updates_in_place: bool = True
@@ -37,7 +43,14 @@ class GitHubReleasePublisher:
 
     @property
     def target(self) -> str:
-        return f"github-release:{self.api_url}/{self.repository}"
+        return f"{self.type}:{self.api_url}/{self.repository}"
+
+
+@dataclass(frozen=True)
+class GitHubReleasePublisher(_ForgeRelease):
+    draft: bool = True
+    name: str = "github-release"
+    type: str = "github-release"
 
     def preview(self, edition: Edition) -> str:
         verb = "draft" if self.draft else "published"
@@ -82,6 +95,54 @@ class GitHubReleasePublisher:
         return None
 
 
+@dataclass(frozen=True)
+class GitLabReleasePublisher(_ForgeRelease):
+    """A GitLab project's release of an edition's tag (never a draft: GitLab has none), made or updated."""
+
+    name: str = "gitlab-release"
+    type: str = "gitlab-release"
+
+    def preview(self, edition: Edition) -> str:
+        return f"{self.name}: the release {edition.values()['tag_name']} of {self.repository} (public)"
+
+    def send(self, edition: Edition) -> PublishResult:
+        tag = str(edition.values()["tag_name"])
+        body = edition.files["release"]
+        headers = {
+            "PRIVATE-TOKEN": self.secrets.get(self.token_env, "GitLab token"),
+            "Accept": "application/json",
+        }
+        base = f"{self.api_url.rstrip('/')}/projects/{quote(self.repository, safe='')}/releases"
+        mine = f"{base}/{quote(tag, safe='')}"
+        with Http(EntryBase(name=self.name)) as http:
+
+            def call(method: str, url: str, payload: Any = None) -> tuple[int, Any]:
+                response = http.request(method, url, headers=headers, json=payload)
+                if response.status_code == 404 and method == "GET":
+                    return 404, None
+                if not 200 <= response.status_code < 300:
+                    raise PublishError(f"GitLab answered {method} of release {tag} of {self.repository} with HTTP "
+                                       f"{response.status_code}: {scrub(response.text)[:200]}",
+                                       f"check the token in ${self.token_env} (scope api) and [gitlab] api_url")  # fmt: skip
+                try:
+                    return response.status_code, response.json()
+                except ValueError:
+                    raise PublishError(f"GitLab answered {method} {url_path(url)} with something that is not JSON",
+                                       "check [gitlab] api_url") from None  # fmt: skip
+
+            found, _ = call("GET", mine)
+            if found == 404:
+                _, made = call("POST", base, {"tag_name": tag, "name": tag, "description": body})
+                verb = "created"
+            else:
+                _, made = call("PUT", mine, {"description": body})
+                verb = "updated"
+        link = made.get("_links", {}).get("self", "") if isinstance(made, dict) else ""
+        return PublishResult(
+            self.name, self.type, Status.OK, f"{verb} the release {tag}: {link}".rstrip(": ")
+        )
+
+
 def _kind(release: Any) -> str:
     return "a draft" if isinstance(release, dict) and release.get("draft") else "the published"
 
@@ -99,10 +160,33 @@ def github_repository(repo_url: str | None) -> str:
     return "/".join(parts)
 
 
-def release_publisher(source: Any, settings: Settings, secrets: Secrets | None) -> GitHubReleasePublisher:
-    """The forge release of ``source``'s repository (a git source whose origin is on GitHub)."""
+def gitlab_release_publisher(
+    source: Any, settings: Settings, secrets: Secrets | None
+) -> GitLabReleasePublisher:
+    """The release of ``source``'s GitLab project (its origin's path, on the GitLab of ``[gitlab] api_url``):
+    refused unless ``[notes] draft = false`` (GitLab has no drafts)."""
+    if settings.notes.draft:
+        raise UsageError(f"GitLab has no draft releases: {source.repo}'s release would be public at once",
+                         "set [notes] draft = false to create or update it, or drop --publish / [notes] release")  # fmt: skip
+    project = urlsplit(source.repo_url or "").path.strip("/").removesuffix(".git")
+    if not project:
+        raise UsageError(f"{source.repo}'s GitLab project is not known (its origin has no web address)",
+                         "set its remote origin to the GitLab project")  # fmt: skip
+    env = settings.gitlab.token_env or next(
+        (n for n in GITLAB_TOKEN_ENVS if os.environ.get(n)), GITLAB_TOKEN_ENVS[-1]
+    )
+    return GitLabReleasePublisher(repository=project, api_url=settings.gitlab.api_url, token_env=env,
+                                  secrets=secrets or Secrets(os.environ))  # fmt: skip
+
+
+def release_publisher(
+    source: Any, settings: Settings, secrets: Secrets | None
+) -> GitHubReleasePublisher | GitLabReleasePublisher:
+    """The forge release of ``source``'s repository (a git source whose origin is on GitHub or GitLab)."""
+    if source.forge == "gitlab":
+        return gitlab_release_publisher(source, settings, secrets)
     if source.forge != "github":
-        raise UsageError(f"forge releases are made on GitHub; {source.repo} is on {source.forge}",
+        raise UsageError(f"forge releases are made on GitHub and GitLab; {source.repo} is on {source.forge}",
                          "drop --publish / [notes] release")  # fmt: skip
     env = settings.github.token_env or next(
         (n for n in GITHUB_TOKEN_ENVS if os.environ.get(n)), GITHUB_TOKEN_ENVS[-1]
@@ -112,4 +196,4 @@ def release_publisher(source: Any, settings: Settings, secrets: Secrets | None) 
                                   draft=settings.notes.draft)  # fmt: skip
 
 
-__all__ = ["GitHubReleasePublisher", "github_repository", "release_publisher"]
+__all__ = ["GitHubReleasePublisher", "GitLabReleasePublisher", "github_repository", "release_publisher"]

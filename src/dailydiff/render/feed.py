@@ -11,6 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 from dailydiff import __version__
@@ -140,13 +141,36 @@ def atom_entry(report: DayReport) -> AtomEntry | None:
     _sub(entry, "summary", summary)
     _sub(entry, "content", _entry_html(report), type="html")
     _sub(entry, "category", term=report.repo)
+    return _entry_of(feed, report.repo, report.date, _stamp(_updated(report)))
+
+
+def _entry_of(feed: ET.Element, repo: str, date: dt.date, updated: str) -> AtomEntry:
     ET.indent(feed)
     text = ET.tostring(feed, encoding="unicode")
     # The entry's own text, as it reads inside a feed: element text escapes "<", so the first "<entry>"
     # and the one link of the entry are the elements themselves.
     body = text[text.index("<entry>") : text.rindex("</entry>") + len("</entry>")]
     cut = body.index(_LINK) + len(_LINK)
-    return AtomEntry(report.repo, report.date, _stamp(_updated(report)), body[:cut], body[cut:])
+    return AtomEntry(repo, date, updated, body[:cut], body[cut:])
+
+
+def release_entry(notes: Any) -> AtomEntry:
+    """A release's entry (``notes``: render.notes.ReleaseNotes): its id from the repository and the tag."""
+    from dailydiff.render.notes import notes_body, notes_title
+
+    feed = _feed("", "", EPOCH, "", "", "")
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'release/{notes.repo}/{notes.tag}')}")
+    _sub(entry, "title", notes_title(notes))
+    made = notes.generated_at or dt.datetime.combine(notes.date, dt.time(), dt.UTC)
+    updated = _stamp(made if made.tzinfo else made.replace(tzinfo=dt.UTC))
+    _sub(entry, "updated", updated)
+    _sub(entry, "link", rel="alternate", href="", type="text/html")
+    if notes.overview:
+        _sub(entry, "summary", notes.overview)
+    _sub(entry, "content", notes_body(notes), type="html")
+    _sub(entry, "category", term=notes.repo)
+    return _entry_of(feed, notes.repo, notes.date, updated)
 
 
 def _attribute(value: str) -> str:

@@ -232,11 +232,12 @@ def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_cha
 
 def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
                 templates_dir: str = "", weeks: Sequence[dict[str, Any]] = (), charts: Sequence[dict[str, Any]] = (),
-                recent_days: int, older: bool = False) -> str:  # fmt: skip
-    """A repository's page: its charts, every week, and ``days`` (the reports of its last ``recent_days``
-    days; ``older``: it has older ones, in their weeks)."""
+                recent_days: int, older: bool = False, releases: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
+    """A repository's page: its releases, charts, every week, and ``days`` (the reports of its last
+    ``recent_days`` days; ``older``: it has older ones, in their weeks)."""
     return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url),
-                       weeks=weeks, charts=charts, recent_days=recent_days, older=older)  # fmt: skip
+                       weeks=weeks, charts=charts, recent_days=recent_days, older=older,
+                       releases=releases)  # fmt: skip
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,

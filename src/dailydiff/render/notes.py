@@ -12,6 +12,7 @@ re-land) are one entry that links all of them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -178,8 +179,12 @@ def author_of(commit: Commit) -> NoteAuthor:
     return NoteAuthor(name=clean(commit.author.name) or "?", login=login)
 
 
+# A title's reading (the rules' many patterns) is asked for several times per commit: read once.
+_title = functools.lru_cache(maxsize=4096)(parse_title)
+
+
 def is_breaking(commit: Commit, analysis: Analysis | None) -> bool:
-    if parse_title(commit.title).breaking or BREAKING_SIGNS["title"].search(commit.title):
+    if _title(commit.title).breaking or BREAKING_SIGNS["title"].search(commit.title):
         return True
     if "BREAKING" in commit.message and BREAKING_SIGNS["message"].search(commit.message):
         return True
@@ -190,7 +195,7 @@ def _types(rc: RangeCommit) -> list[ChangeType]:
     a = rc.analysis
     if a is not None and a.status is AnalysisStatus.OK and a.change_types:
         return list(a.change_types)
-    return commit_types(rc.commit)
+    return commit_types(rc.commit, _title(rc.commit.title))
 
 
 def group_of(rc: RangeCommit) -> str:
@@ -213,7 +218,7 @@ def for_users(text: str) -> str:
 
 
 def _line(commit: Commit, audience: Audience) -> str:
-    subject = parse_title(commit.title).subject or commit.title
+    subject = _title(commit.title).subject or commit.title
     subject = clean(subject).strip()
     if audience == "user":
         subject = for_users(subject)
@@ -222,7 +227,7 @@ def _line(commit: Commit, audience: Audience) -> str:
 
 def _same_subject(a: str, b: str) -> bool:
     def key(title: str) -> set[str]:
-        return set(re.findall(r"\w+", (parse_title(title).subject or title).lower())) - {"reland", "reapply"}
+        return set(re.findall(r"\w+", (_title(title).subject or title).lower())) - {"reland", "reapply"}
 
     left, right = key(a), key(b)
     return bool(left) and len(left & right) >= 0.75 * max(len(left), len(right))
@@ -469,15 +474,17 @@ def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
             f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
 
 
-def notes_html(notes: ReleaseNotes) -> str:
-    """One self-contained page (the site's stylesheet inlined, no script)."""
-    from dailydiff.render.html import standalone_css
+def notes_title(notes: ReleaseNotes) -> str:
+    return words(notes.language)["title"].format(repo=notes.repo, tag=notes.tag)
 
-    css, digest = standalone_css()
+
+def notes_body(notes: ReleaseNotes) -> str:
+    """The notes as HTML, every text escaped and every link a safe one: a page's body (``notes_html``, the
+    site's release page) or a feed entry's content."""
     w = words(notes.language)
-    title = w["title"].format(repo=notes.repo, tag=notes.tag)
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=\"meta\">{html.escape(notes.base)}..{html.escape(notes.head)}"
-            f" · {notes.date.isoformat()}</p>"]  # fmt: skip
+    body = [
+        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
+    ]
     if notes.overview:
         body.append(f"<p>{html.escape(notes.overview)}</p>")
     for group, found in notes.grouped():
@@ -490,11 +497,20 @@ def notes_html(notes: ReleaseNotes) -> str:
             f"<li>{html.escape('@' + a.login if a.login else a.name)}</li>" for a in notes.first_timers
         )
         body.append(f"<h2>{html.escape(w['first_timers'])}</h2><ul>{names}</ul>")
+    return "\n".join(body)
+
+
+def notes_html(notes: ReleaseNotes) -> str:
+    """One self-contained page (the site's stylesheet inlined, no script)."""
+    from dailydiff.render.html import standalone_css
+
+    css, digest = standalone_css()
+    title = html.escape(notes_title(notes))
     lang = "zh-CN" if notes.language == "zh" else "en"
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'sha256-{digest}\'">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
+            f"<title>{title}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+            + notes_body(notes) + "\n</main>\n</body>\n</html>\n")  # fmt: skip
 
 
 NOTES_FORMATS = ("md", "json", "html", "release")

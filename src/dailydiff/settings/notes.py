@@ -20,6 +20,7 @@ class NotesSettings(_Section):
     tag_pattern: str = r"^v?\d"  # the tags that are releases (a regular expression)
     lookback_days: int = Field(default=7, ge=1, le=3650)  # a tag made this long ago or later is new
     audience: Literal["engineer", "user"] = "engineer"
+    llm: Literal["auto", "always", "never"] = "auto"  # when the LLM writes the notes' overview and lines
     path_template: str = "{repo_name}/releases/{tag}.{ext}"
 
     @field_validator("tag_pattern")

@@ -112,7 +112,9 @@ def site_from_store(store: Store, settings: Settings, title: str | None = None) 
     for each row this version cannot read."""
     days, unreadable = _parsed(store.report_rows())
     prefer = settings.site.language or settings.report.language
-    return _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
+    site = _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
+    site.add_releases(store.release_rows(), prefer)
+    return site
 
 
 def build_from_store(
@@ -130,7 +132,8 @@ def build_from_store(
     and the reports stored since, and only the pages whose inputs changed are rendered (``build_site``):
     a report is read again only when one of its own pages is. ``jobs``: ``build_site``'s; ``keep_parsed``:
     ``_fresh``'s."""
-    watermark = Watermark.of(store, _settings_key(settings, title))
+    releases = store.release_rows()  # a few rows: what the release pages are made of, read whole
+    watermark = Watermark.of(store, _settings_key(settings, title) + sha_of(repr(releases)))
     source = output_dir / SOURCE
     if watermark.holds(read_json(source)) and (output_dir / "index.html").is_file():
         return BuildResult(output_dir, watermark.pages, 0, 0, len(watermark.reports))
@@ -157,6 +160,7 @@ def build_from_store(
         site = _site_of(
             settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title
         )
+        site.add_releases(releases, prefer)
         try:
             source.unlink(missing_ok=True)  # an interrupted build must not leave the old watermark behind
         except OSError as exc:

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -208,6 +209,22 @@ class WeekPage:
     days: list[DayPage]  # the stored days of the week, oldest first
 
 
+@dataclass(frozen=True)
+class ReleasePage:
+    """A tag's stored release notes (`dailydiff notes`, `run` with ``[notes] on_tag``) as a page."""
+
+    notes: Any  # render.notes.ReleaseNotes
+    path: str  # e.g. repos/owner--name/releases/v1.2.html
+    fingerprint: str  # of the stored notes
+
+    @classmethod
+    def of(cls, notes: Any, slug: str, fingerprint: str) -> ReleasePage:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", notes.tag).strip(".-") or "release"
+        if name != notes.tag:  # two tags never share a page
+            name = f"{name}-{hashlib.sha1(notes.tag.encode(), usedforsecurity=False).hexdigest()[:8]}"
+        return cls(notes, f"{REPOS}/{slug}/releases/{name}.html", fingerprint)
+
+
 @dataclass
 class RepoSection:
     repo: str
@@ -215,6 +232,7 @@ class RepoSection:
     repo_url: str | None
     days: list[DayPage] = field(default_factory=list)  # newest first
     weeks: list[WeekPage] = field(default_factory=list)  # newest first
+    releases: list[ReleasePage] = field(default_factory=list)  # newest first
 
     def week_of(self, day: DayPage) -> WeekPage:
         year, week, _ = day.date.isocalendar()

@@ -20,7 +20,7 @@ from dailydiff.models import DayReport
 from dailydiff.render import charts as chart_data
 from dailydiff.render.charts import Chart, figure_view, render_svg
 from dailydiff.render.digest import DayDigest, render_digest_html
-from dailydiff.render.feed import AtomEntry, assemble_atom, render_digest_atom
+from dailydiff.render.feed import AtomEntry, assemble_atom, release_entry, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
     render_day,
@@ -40,12 +40,14 @@ from dailydiff.site.model import (
     REPO_PAGE_DAYS,
     DayPage,
     DaySummary,
+    ReleasePage,
     Renderer,
     RepoSection,
     StoredDay,
     Unreadable,
     WeekPage,
     relative,
+    sha_of,
     templates_fingerprint,
 )
 
@@ -111,6 +113,30 @@ class Site:
                    templates_dir=templates_dir, toc_title_chars=toc_title_chars,
                    weekly_top_commits=weekly_top_commits, charts=charts)  # fmt: skip
 
+    def add_releases(self, rows: Iterable[tuple[str, str, str, str, str]], prefer_language: str = "") -> None:
+        """The stored release notes (rows of (repo, tag, language, audience, JSON)) as pages of their
+        repositories' sections (a repository without a day on the site has none): per tag, the engineer's
+        notes before the users', ``prefer_language`` (else the site's) before another; newest first. Notes
+        this version cannot read are left out."""
+        from dailydiff.render.notes import ReleaseNotes
+
+        prefer = prefer_language or self.language
+        sections = {section.repo: section for section in self.repos}
+        chosen: dict[tuple[str, str], tuple[tuple[bool, bool], str]] = {}
+        for repo, tag, language, audience, data in rows:
+            rank = (audience == "engineer", language == prefer)
+            if repo in sections and ((repo, tag) not in chosen or rank > chosen[(repo, tag)][0]):
+                chosen[(repo, tag)] = (rank, data)
+        for (repo, _tag), (_rank, data) in chosen.items():
+            try:
+                notes = ReleaseNotes.model_validate_json(data)
+            except ValueError:
+                continue
+            section = sections[repo]
+            section.releases.append(ReleasePage.of(notes, section.slug, sha_of(data)))
+        for section in self.repos:
+            section.releases.sort(key=lambda r: (r.notes.date, r.notes.tag), reverse=True)
+
     def summaries(self) -> dict[tuple[str, dt.date, str], DaySummary]:
         """The summaries this site has made or kept so far, by (repository, date, language)."""
         return {(s.repo, s.date, s.language): s for s in (d.kept or d.made for d in self.days) if s}
@@ -161,6 +187,8 @@ class Site:
             pages.update(self.section_chart_pages(section))
         pages[section.path] = _bind(self.render_repo, section)
         pages[section.feed_path] = _bind(self.render_feed_repo, section)
+        for release in section.releases:
+            pages[release.path] = _bind(self.render_release, section, release)
         for i, day in enumerate(section.days):
             newer = section.days[i - 1] if i > 0 else None
             older = section.days[i + 1] if i + 1 < len(section.days) else None
@@ -196,7 +224,8 @@ class Site:
         but a search part from its month's days, a digest page from its digest, an asset from itself."""
         key = self._key
         every = sorted(d.summary.fingerprint for d in self.days)
-        everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable)
+        releases = [f"{r.path} {r.fingerprint}" for section in self.repos for r in section.releases]
+        everything = key(every, [d.model_dump_json() for d in self.digests], self.unreadable, releases)
         inputs = dict.fromkeys(pages, everything)
         parts = self.search_parts()
         inputs["search.html"] = key("search.html", parts)
@@ -217,8 +246,11 @@ class Site:
         key = self._key
         inputs: dict[str, str] = {}
         days = section.days
-        mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days))
+        releases = [f"{r.path} {r.fingerprint}" for r in section.releases]
+        mine = key(section.path, "\x1e".join(f"{d.path} {d.summary.fingerprint}" for d in days), releases)
         inputs[section.path] = inputs[section.feed_path] = mine
+        for release in section.releases:
+            inputs[release.path] = key(release.path, release.fingerprint, section.repo, section.language)
         if self.charts:
             for key_name in chart_data.REPO_CHART_KEYS:
                 inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
@@ -373,9 +405,23 @@ class Site:
                           "counts": dict(counts)})  # fmt: skip
         ctx = self._ctx(section.path, section.language, section.feed_path)
         charts = self._figures(section.path, self.repo_charts(section)) if self.charts else []
+        releases = [{"tag": r.notes.tag, "date": r.notes.date.isoformat(), "href": relative(section.path, r.path),
+                     "commits": r.notes.figures.commits} for r in section.releases]  # fmt: skip
         return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
                            templates_dir=self.templates_dir, charts=charts, recent_days=REPO_PAGE_DAYS,
-                           older=len(recent) < len(section.days))  # fmt: skip
+                           older=len(recent) < len(section.days), releases=releases)  # fmt: skip
+
+    def render_release(self, section: RepoSection, release: ReleasePage) -> str:
+        """A tag's release notes, in the site's frame, linked back to its repository's page."""
+        from markupsafe import Markup
+
+        from dailydiff.render.notes import notes_body, notes_title
+
+        notes = release.notes
+        ctx = self._ctx(release.path, notes.language, section.feed_path)
+        return render_page("release.html.j2", ctx, self.templates_dir, title=notes_title(notes), repo=section.repo,
+                           tag=notes.tag, repo_href=relative(release.path, section.path),
+                           body=Markup(notes_body(notes)))  # fmt: skip
 
     def render_week(
         self, section: RepoSection, week: WeekPage, newer: WeekPage | None, older: WeekPage | None
@@ -494,6 +540,7 @@ class Site:
         limit = self.feed_entries
         days = self._newest(limit, feed=True) if limit > 0 else self.days
         entries = [(entry, d.path) for entry, d in self._feed_days(days)]
+        entries += [(release_entry(r.notes), r.path) for section in self.repos for r in section.releases]
         return assemble_atom(entries, title=self.title, key="all", self_href="feed.xml", home_href="index.html",
                              language=self.language, base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
@@ -518,6 +565,7 @@ class Site:
     def render_feed_repo(self, section: RepoSection) -> str:
         base = self.base_url and self.base_url.rstrip("/") + "/"
         entries = [(entry, relative(section.feed_path, d.path)) for entry, d in self._feed_days(section.days)]
+        entries += [(release_entry(r.notes), relative(section.feed_path, r.path)) for r in section.releases]
         return assemble_atom(entries, title=f"{section.repo} · {self.title}", key=f"repo/{section.repo}",
                              self_href="feed.xml", home_href="index.html", language=section.language,
                              base_url=base + posixpath.dirname(section.feed_path) + "/" if base else "",

@@ -363,6 +363,11 @@ class GitSource(SourceBase):
             found += self._log(["--no-walk=unsorted", *shas[start : start + 200]], changes=changes)
         return found
 
+    def listed(self, revs: Sequence[str]) -> list[Commit]:
+        """The commits of ``revs`` (a `git rev-list` selection: ``A..B``, ``B --not --tags``), in git's
+        order, without their changes: one `git log` (`dailydiff notes`: a range's commits)."""
+        return list(self._log(list(revs), changes=False))
+
     def _undated(self, window: Window) -> list[Commit]:
         """Commits git dates to 1970 because a header line is broken (an author or committer e-mail with a
         newline in it): git's own date filter never shows them in their day. Their real moment is read from

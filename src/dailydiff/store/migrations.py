@@ -325,4 +325,20 @@ MIGRATIONS: list[Migration] = [
         UPDATE delivery_ledger SET sent = 0 WHERE state = 'delivered' AND detail LIKE '%nothing sent (skip_empty)';
         """,
     ),
+    # A tag's release notes (`dailydiff notes`, `run` with [notes] on_tag), as JSON: the site's release pages.
+    (
+        "m018_releases",
+        """
+        CREATE TABLE releases (
+            repo TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            language TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            date TEXT NOT NULL,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (repo, tag, language, audience)
+        );
+        """,
+    ),
 ]

@@ -366,6 +366,25 @@ class ReportStore(StoreBase):
         rows = self._db.execute("SELECT name, date, language, updated_at FROM digests")
         return [(n, dt.date.fromisoformat(d), lang, str(at)) for n, d, lang, at in rows]
 
+    # release notes of tags -----------------------------------------------------------------------------
+
+    def save_release(
+        self, repo: str, tag: str, language: str, audience: str, date: dt.date, data: str
+    ) -> None:
+        """A tag's release notes (their JSON), the newest kept."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO releases (repo, tag, language, audience, date, data, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo, tag, language, audience) DO UPDATE SET "
+                "date = excluded.date, data = excluded.data, updated_at = excluded.updated_at",
+                (repo, tag, language, audience, date.isoformat(), scrub(data), now_text()),
+            )
+
+    def release_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(repo, tag, language, audience, JSON) of every stored release's notes."""
+        rows = self._db.execute("SELECT repo, tag, language, audience, data FROM releases ORDER BY repo, tag")
+        return [(str(r), str(t), str(lang), str(a), str(d)) for r, t, lang, a, d in rows]
+
 
 class _IndexEndedTransaction(Exception):  # a signal to save the reports again, without the index
     def __init__(self, problem: str) -> None:
