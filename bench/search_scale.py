@@ -10,11 +10,20 @@ then vacuumed and analysed, as autovacuum leaves it the day after. Prints the me
 the slowest retrieval per backend (the target: under 200 ms on 2 cores) and the ratio PostgreSQL/SQLite,
 then what a user waits for: the whole `dailydiff search QUESTION` command (process start included, the
 defaults) on each backend, beside `dailydiff --version` (the target: a median under 0.5 s).
+
+With --vectors, the same command is timed again with hybrid retrieval on ([search] embedding_model, its
+fuse_languages "en" and "zh"): the question is embedded by a real /v1/embeddings server (llama.cpp's
+llama-server with the SmolLM2 GGUF the suite ships, started as tests/llama_server.py does; one HTTP call a
+search), and the store's 10,000 commits hold vectors of the model's dimension. Those stored vectors are
+pseudo-random unit vectors keyed by each commit's text (labelled so in the output): embedding 10,000 texts
+with a 135M model on one thread of a shared 2-core machine takes hours, and what a search costs does not
+depend on the vectors' values (every stored vector is scored either way).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -106,6 +115,28 @@ def measure(store: Store, queries: int) -> list[float]:
     return took
 
 
+def stand_in_vectors(store: Store, model: str, dimension: int) -> int:
+    """Every row of the index given a vector as `sync` stores one (keyed by the model and the row's text), its
+    values pseudo-random from that key: the store as a real model leaves it, at the model's dimension."""
+    import hashlib
+
+    from dailydiff.search.hybrid import commit_text, text_key
+
+    items: dict[str, list[float]] = {}
+    links = []
+    for repo, sha, language, title, summary, paths, _ in store.vector_rows():
+        key = text_key(model, commit_text(title, summary, paths))
+        if key not in items:
+            rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+            items[key] = [rng.gauss(0.0, 1.0) for _ in range(dimension)]
+        links.append((repo, sha, language, key))
+    keys = list(items)
+    for start in range(0, len(keys), 500):  # one transaction a batch, as sync stores them
+        chunk = keys[start : start + 500]
+        store.save_vectors(model, [(k, items[k]) for k in chunk], [lk for lk in links if lk[3] in set(chunk)])
+    return len(links)
+
+
 def settle(url: str) -> None:
     """What autovacuum does to a store within a minute of a night's writes: the planner's statistics. Timed
     straight after the bulk load, PostgreSQL plans with none (a bitmap scan whatever the term), so the
@@ -124,7 +155,9 @@ def command_seconds(
 ) -> list[float]:
     """Wall time of the whole command, each run a new process (as a user or an assistant starts it); its
     CPU seconds (user + system) are added to ``CPU`` under the same arguments."""
-    took, cpu = [], CPU.setdefault(" ".join(args) + " " + env.get("DAILYDIFF_STORE_URL", "")[:10], [])
+    took, cpu = [], CPU.setdefault(
+        " ".join([*args, env.get("DAILYDIFF_STORE_URL", "")[:10], env.get("DAILYDIFF_SEARCH_EMBEDDING_MODEL", "")]), []
+    )
     for n in range(runs):
         argv = [
             sys.executable,
@@ -152,14 +185,26 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=36)
     parser.add_argument("--pg-url", help="an existing PostgreSQL server's URL (default: start one here)")
     parser.add_argument("--runs", type=int, default=10, help="whole-command runs per backend")
+    parser.add_argument("--vectors", action="store_true",
+                        help="also time `search` with hybrid retrieval on (a real /v1/embeddings server)")  # fmt: skip
     args = parser.parse_args()
     reports = synthetic_reports(args.commits)
     total = sum(len(r.commits) for r in reports)
     results: dict[str, list[float]] = {}
     commands: dict[str, list[float]] = {}
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src"), "HOME": os.environ.get("HOME", "/")}
-    with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg:
+    with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg, contextlib.ExitStack() as stack:
         pg_url = pg.create_database()
+        hybrid: dict[str, str] = {}
+        if args.vectors:
+            from llama_server import MODEL, embedding_server
+
+            from dailydiff.search.hybrid import EndpointEmbedder
+
+            url = stack.enter_context(embedding_server(Path(tmp)))
+            dimension = len(EndpointEmbedder(url, MODEL).embed(["attention kernels"])[0])
+            hybrid = {"DAILYDIFF_SEARCH_EMBEDDING_MODEL": MODEL, "DAILYDIFF_SEARCH_EMBEDDING_BASE_URL": url,
+                      "DAILYDIFF_SEARCH_FUSE_LANGUAGES": '["en", "zh"]'}  # fmt: skip
         for name, store, env in (
             ("sqlite", Store.open(Path(tmp)), {**base, "DAILYDIFF_DATA_DIR": tmp}),
             ("postgresql", Store.connect(pg_url), {**base, "DAILYDIFF_STORE_URL": pg_url}),
@@ -176,6 +221,14 @@ def main() -> int:
                 measure(store, 3)  # warm the caches
                 results[name] = measure(store, args.queries)
             commands[f"search ({name})"] = command_seconds(["search"], env, args.runs, QUERIES)
+            if hybrid:
+                with Store.open(Path(tmp)) if name == "sqlite" else Store.connect(pg_url) as reopened:
+                    linked = stand_in_vectors(reopened, hybrid["DAILYDIFF_SEARCH_EMBEDDING_MODEL"], dimension)
+                print(f"{name:>10}: {linked} rows given stand-in vectors of {dimension} dimensions "
+                      "(pseudo-random, keyed by their text); questions embedded by the real server")  # fmt: skip
+                commands[f"search+vectors ({name})"] = command_seconds(
+                    ["search"], {**env, **hybrid}, args.runs, QUERIES
+                )
         commands["--version"] = command_seconds(["--version"], base, args.runs)
     for name, took in results.items():
         print(f"{name:>10}: retrieval median {statistics.median(took) * 1000:.1f} ms, "

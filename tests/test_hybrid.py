@@ -150,6 +150,45 @@ def test_vectors_are_stored_once_and_fused_with_the_words(
         assert (after.embedded, after.reused) == (0, 4)
 
 
+@pytest.mark.parametrize(
+    "question, filters",
+    [("attention kernels", SearchFilters()), ("sampling NaN", SearchFilters()), ("wheels docs", SearchFilters()),
+     ("grouped GEMM", SearchFilters(path_glob="csrc/**")), ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3)))],
+)  # fmt: skip
+def test_sqlite_vec_ranks_as_the_python_scoring(
+    question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """With pysqlite3 and sqlite-vec installed (the hybrid extra), a SQLite store's vectors are scored by
+    sqlite-vec in the query; without them, read and scored in Python: the same rows in the same order."""
+    import sys
+
+    from dailydiff.store import vectors
+
+    url, _ = embeddings
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    with Store.connect(copy / DB_NAME) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = trigram_vector(question)
+        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is not None  # sqlite-vec ran
+        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
+        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
+        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is None
+        by_python = store.nearest_vectors(probe, "trigrams", filters, 4)
+    assert by_python and [r[:3] for r in by_vec] == [r[:3] for r in by_python]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_python, strict=True))
+
+
+def _joins() -> tuple[str, list[str]]:
+    return (
+        "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "
+        "d.language JOIN search_vectors v ON v.key = e.key WHERE v.model = ?",
+        ["trigrams"],
+    )
+
+
 def test_fusion_is_reciprocal_rank_fusion() -> None:
     a, b, c = ("r", "a", "en"), ("r", "b", "en"), ("r", "c", "en")
     fused = fuse([a, b], [c, b])

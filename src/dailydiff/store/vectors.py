@@ -3,10 +3,13 @@
 ``search_vectors`` holds each embedded text's vector once, keyed by a hash of the model and the text (a
 commit whose text did not change is never embedded again, whichever row or language holds it);
 ``search_embedded`` says which vector each row of ``search_docs`` has. Vectors are unit length, so a dot
-product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads), scored here:
-sqlite-vec installs, but this Python's sqlite3 (pyenv's build) cannot load extensions, and a scan of a few
-thousand vectors in Python takes milliseconds. PostgreSQL keeps a ``real[]`` column scored in the query
-(Debian 12 has no pgvector).
+product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads). They are scored
+in the query by sqlite-vec when it and pysqlite3 are installed (the ``hybrid`` extra): many Pythons' sqlite3
+(pyenv's build, this project's CI) cannot load extensions, pysqlite3's can, so a read-only connection of it
+to the store's file runs the one query (10,000 vectors: about 50 ms of CPU, against some 250 ms to import
+numpy and read every vector into Python). Without them, or when the extension cannot load, the vectors are
+read and scored here (numpy, else Python), in the same order. PostgreSQL keeps a ``real[]`` column scored in
+the query (Debian 12 has no pgvector).
 The tables are made on first use: a store without an embedding model never has them.
 """
 
@@ -17,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from operator import mul
+from pathlib import Path
 from typing import Any
 
 from dailydiff.store.search import SearchFilters, _where
@@ -153,14 +157,71 @@ def nearest(
             (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
         ]
     else:
-        got = db.execute(f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args).fetchall()
-        scores = _dots([bytes(r[4]) for r in got], probe)
-        scored = sorted(((str(r[0]), str(r[1]), str(r[2]), str(r[3]), score) for r, score in zip(got, scores, strict=True)),
-                        key=lambda r: (-r[4], r[0], r[1]))  # fmt: skip
-        found = scored[:scan]
+        found = _vec_scan(db, joins, args, probe, scan)
+        if found is None:
+            found = _python_scan(db, joins, args, probe, scan)
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
     return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
+
+
+def _python_scan(
+    db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int
+) -> list[tuple[str, str, str, str, float]]:
+    """The ``scan`` best rows of a SQLite store, every vector read and scored here (``_dots``)."""
+    got = db.execute(f"SELECT d.repo, d.sha, d.language, d.paths, v.vec {joins}", args).fetchall()
+    scores = _dots([bytes(r[4]) for r in got], probe)
+    scored = sorted(((str(r[0]), str(r[1]), str(r[2]), str(r[3]), score) for r, score in zip(got, scores, strict=True)),
+                    key=lambda r: (-r[4], r[0], r[1]))  # fmt: skip
+    return scored[:scan]
+
+
+def _sqlite_vec_file() -> str | None:
+    """Where sqlite-vec's loadable extension is installed (its package's ``vec0``), found without importing
+    the package (its ``__init__`` imports numpy: some 130 ms of a search); None when it is not installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("sqlite_vec")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if any((Path(location) / f"vec0{suffix}").is_file() for suffix in (".so", ".dylib", ".dll")):
+            return str(Path(location) / "vec0")  # SQLite adds the platform's suffix
+    return None
+
+
+def _vec_scan(
+    db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int
+) -> list[tuple[str, str, str, str, float]] | None:
+    """The ``scan`` best rows of a SQLite store scored by sqlite-vec in the query, through a read-only
+    pysqlite3 connection to the store's file (what is committed: a search reads outside any transaction of
+    its own); None when pysqlite3 or sqlite-vec is not installed, or the extension cannot load or run (the
+    caller scores in Python). The cosine distance of unit vectors orders as their dot product does."""
+    path = getattr(db, "path", None)
+    extension = _sqlite_vec_file()
+    if path is None or extension is None:
+        return None
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        return None
+    sql = (f"SELECT d.repo, d.sha, d.language, d.paths, 1.0 - vec_distance_cosine(v.vec, ?) AS score {joins} "
+           f"ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}")  # fmt: skip
+    try:
+        conn = dbapi2.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+    except dbapi2.Error:
+        return None
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(extension)
+        conn.enable_load_extension(False)
+        rows = conn.execute(sql, [array.array("f", probe).tobytes(), *args]).fetchall()
+    except (dbapi2.Error, AttributeError, OSError):
+        return None
+    finally:
+        conn.close()
+    return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in rows]
 
 
 def docs(db: Any, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
