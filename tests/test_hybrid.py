@@ -181,6 +181,41 @@ def test_sqlite_vec_ranks_as_the_python_scoring(
     assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_python, strict=True))
 
 
+def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served], request: pytest.FixtureRequest
+) -> None:
+    """A store made when PostgreSQL kept vectors as real[] (scored in the query) answers alike, and `store
+    reindex` rewrites them as bytea (scored here) without embedding anything again."""
+    import psycopg
+
+    url, _ = embeddings
+    embedder = EndpointEmbedder(url, "trigrams")
+    pg_url = request.getfixturevalue("pg_url")
+    with psycopg.connect(pg_url, autocommit=True) as db:  # the table as the earlier release made it
+        db.execute("CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec real[] NOT NULL)")
+    probes = [trigram_vector(q) for q in ("attention kernels", "sampling NaN", "grouped GEMM", "wheels")]
+
+    def column() -> str:
+        with psycopg.connect(pg_url) as db:
+            row = db.execute("SELECT data_type FROM information_schema.columns WHERE table_name = "
+                             "'search_vectors' AND column_name = 'vec'").fetchone()  # fmt: skip
+            return str(row[0]) if row else ""
+
+    _stored("postgresql", reported, tmp_path, request).close()
+    with Store.connect(pg_url) as store:
+        assert sync(store, embedder, batch=4).embedded == 4
+        assert column() == "ARRAY"
+        before = [store.nearest_vectors(p, "trigrams", SearchFilters(), 4) for p in probes]
+        store.reindex_search()
+        assert column() == "bytea"
+        again = sync(store, embedder, batch=4)
+        assert (again.embedded, again.reused) == (0, 4) and embedder.requests == 1
+        after = [store.nearest_vectors(p, "trigrams", SearchFilters(), 4) for p in probes]
+    assert [[r[:3] for r in near] for near in after] == [[r[:3] for r in near] for near in before]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for x, y in zip(after, before, strict=True)
+               for a, b in zip(x, y, strict=True))  # fmt: skip
+
+
 def _joins() -> tuple[str, list[str]]:
     return (
         "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "
