@@ -192,7 +192,9 @@ def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
     embedder = EndpointEmbedder(url, "trigrams")
     pg_url = request.getfixturevalue("pg_url")
     with psycopg.connect(pg_url, autocommit=True) as db:  # the table as the earlier release made it
-        db.execute("CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec real[] NOT NULL)")
+        db.execute(
+            "CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec real[] NOT NULL)"
+        )
     probes = [trigram_vector(q) for q in ("attention kernels", "sampling NaN", "grouped GEMM", "wheels")]
 
     def column() -> str:

@@ -208,9 +208,7 @@ def nearest(
     elif db.dialect.name == "postgresql":
         found = _python_scan(db, joins, args, probe, scan, little=True)
     else:
-        found = _vec_scan(db, joins, args, probe, scan)
-        if found is None:
-            found = _python_scan(db, joins, args, probe, scan)
+        found = _vec_scan(db, joins, args, probe, scan) or _python_scan(db, joins, args, probe, scan)
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
     return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
