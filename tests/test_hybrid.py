@@ -226,6 +226,38 @@ def _joins() -> tuple[str, list[str]]:
     )
 
 
+def test_retrieve_chooses_the_agents_filter_or_hybrid_retrieval(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    """The one choice `search` and the MCP search tool make (search/hybrid.py ``retrieve``): `--agent` or
+    `agent:yes` keeps only commits a coding agent wrote (none here); anything else, a mere mention of
+    "agent:" included, is hybrid retrieval, which finds the attention kernel by its vector alone."""
+    from types import SimpleNamespace
+
+    from dailydiff.search.hybrid import retrieve
+
+    url, _ = embeddings
+    settings = SimpleNamespace(
+        search=SimpleNamespace(embedding_model="trigrams", embedding_base_url=url, embedding_batch=4,
+                               fuse_languages=["en"]),
+        llm=SimpleNamespace(base_url="", api_key_env=""),
+    )  # fmt: skip
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    attention = "feat: add a paged attention kernel for decoding"
+    with Store.connect(copy / DB_NAME) as store:
+
+        def titles(question: str, agents_only: bool = False) -> list[str]:
+            result = retrieve(store, settings, question, SearchFilters(), 4, agents_only=agents_only)
+            return [h.doc.title for h in result.hits]
+
+        assert titles("attn kernls")[0] == attention  # no stored word matches: the vectors found it
+        assert titles("attn kernls agent:maybe")[0] == attention
+        assert titles("attention kernel")[0] == attention
+        assert titles("attention kernel agent:yes") == titles("attention kernel", agents_only=True) == []
+
+
 def test_fusion_is_reciprocal_rank_fusion() -> None:
     a, b, c = ("r", "a", "en"), ("r", "b", "en"), ("r", "c", "en")
     fused = fuse([a, b], [c, b])
