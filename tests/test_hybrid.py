@@ -153,7 +153,8 @@ def test_vectors_are_stored_once_and_fused_with_the_words(
 @pytest.mark.parametrize(
     "question, filters",
     [("attention kernels", SearchFilters()), ("sampling NaN", SearchFilters()), ("wheels docs", SearchFilters()),
-     ("grouped GEMM", SearchFilters(path_glob="csrc/**")), ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3)))],
+     ("grouped GEMM", SearchFilters(path_glob="csrc/**")), ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3))),
+     ("", SearchFilters())],  # a zero vector: no cosine, every row scores 0
 )  # fmt: skip
 def test_sqlite_vec_ranks_as_the_python_scoring(
     question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],

@@ -255,8 +255,9 @@ def _vec_scan(
         from pysqlite3 import dbapi2
     except ImportError:
         return None
-    sql = (f"SELECT d.repo, d.sha, d.language, d.paths, 1.0 - vec_distance_cosine(v.vec, ?) AS score {joins} "
-           f"ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}")  # fmt: skip
+    # A zero vector has no cosine (sqlite-vec answers NULL): 0, as its dot product is in Python.
+    sql = (f"SELECT d.repo, d.sha, d.language, d.paths, COALESCE(1.0 - vec_distance_cosine(v.vec, ?), 0.0) "
+           f"AS score {joins} ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}")  # fmt: skip
     try:
         conn = dbapi2.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
     except dbapi2.Error:
