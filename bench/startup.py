@@ -119,6 +119,25 @@ class Suite:
                     (float(moment) - began, (int(user) + int(system)) / int(ticks))
                 )
 
+    def imports(self) -> dict[str, float]:
+        """What the quiet-day report imports, by package (``dailydiff.<package>`` apart, third parties by
+        their top-level name): seconds of each module's own import time (``python -X importtime``, which
+        adds its own overhead), summed; one run."""
+        command, env, cwd = self.commands["report"]
+        proc = subprocess.run([command[0], "-X", "importtime", *command[1:]], env=env, cwd=cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)  # fmt: skip
+        spent: dict[str, float] = {}
+        for line in proc.stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            own, _, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+            if not own.isdigit():
+                continue
+            parts = name.split(".")
+            package = ".".join(parts[:2]) if parts[0] == "dailydiff" and len(parts) > 1 else parts[0]
+            spent[package] = spent.get(package, 0.0) + int(own) / 1e6
+        return spent
+
     def median(self, name: str) -> tuple[float, float]:
         walls, cpus = zip(*self.times[name], strict=True)
         return statistics.median(walls), statistics.median(cpus)
@@ -137,6 +156,8 @@ def main() -> int:
                         help="no untimed first run (a smoke run: the times then include compiling)")  # fmt: skip
     parser.add_argument("--commits", type=int, default=40, help="commits in the generated repository")
     parser.add_argument("--before", metavar="REF", help="also time a git worktree of REF (e.g. main)")
+    parser.add_argument("--imports", type=int, default=0, metavar="N",
+                        help="also print the N packages the report spends most import time in (one run)")  # fmt: skip
     args = parser.parse_args()
     suites: dict[str, Suite] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +174,7 @@ def main() -> int:
             for _ in range(args.runs):
                 for suite in suites.values():
                     suite.run()
+            spent = suites["now"].imports() if args.imports else {}
         finally:
             if remove:
                 remove()
@@ -176,6 +198,10 @@ def main() -> int:
         before = next(iter(suites.values()))
         gains = ", ".join(f"{key} {before.median(key)[0] / now.median(key)[0]:.1f}×" for key in TARGETS)
         print(f"{'faster than before (wall)':36}{gains}")
+    if spent:
+        top = sorted(spent.items(), key=lambda item: -item[1])[: args.imports]
+        print(f"the report's imports, {sum(spent.values()):.3f} s in all (python -X importtime, one run), "
+              "most first: " + ", ".join(f"{name} {seconds:.3f}" for name, seconds in top))  # fmt: skip
     missed = [key for key, target in TARGETS.items() if now.median(key)[0] > target]
     if missed:
         print(

@@ -150,6 +150,115 @@ def test_vectors_are_stored_once_and_fused_with_the_words(
         assert (after.embedded, after.reused) == (0, 4)
 
 
+@pytest.mark.parametrize(
+    "question, filters",
+    [("attention kernels", SearchFilters()), ("sampling NaN", SearchFilters()), ("wheels docs", SearchFilters()),
+     ("grouped GEMM", SearchFilters(path_glob="csrc/**")), ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3))),
+     ("", SearchFilters())],  # a zero vector: no cosine, every row scores 0
+)  # fmt: skip
+def test_sqlite_vec_ranks_as_the_python_scoring(
+    question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """With pysqlite3 and sqlite-vec installed (the hybrid extra), a SQLite store's vectors are scored by
+    sqlite-vec in the query; without them, read and scored in Python: the same rows in the same order."""
+    import sys
+
+    from dailydiff.store import vectors
+
+    url, _ = embeddings
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    with Store.connect(copy / DB_NAME) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = trigram_vector(question)
+        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is not None  # sqlite-vec ran
+        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
+        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
+        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is None
+        by_python = store.nearest_vectors(probe, "trigrams", filters, 4)
+    assert by_python and [r[:3] for r in by_vec] == [r[:3] for r in by_python]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_python, strict=True))
+
+
+def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served], request: pytest.FixtureRequest
+) -> None:
+    """A store made when PostgreSQL kept vectors as real[] (scored in the query) answers alike, and `store
+    reindex` rewrites them as bytea (scored here) without embedding anything again."""
+    import psycopg
+
+    url, _ = embeddings
+    embedder = EndpointEmbedder(url, "trigrams")
+    pg_url = request.getfixturevalue("pg_url")
+    with psycopg.connect(pg_url, autocommit=True) as db:  # the table as the earlier release made it
+        db.execute(
+            "CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec real[] NOT NULL)"
+        )
+    probes = [trigram_vector(q) for q in ("attention kernels", "sampling NaN", "grouped GEMM", "wheels")]
+
+    def column() -> str:
+        with psycopg.connect(pg_url) as db:
+            row = db.execute("SELECT data_type FROM information_schema.columns WHERE table_name = "
+                             "'search_vectors' AND column_name = 'vec'").fetchone()  # fmt: skip
+            return str(row[0]) if row else ""
+
+    _stored("postgresql", reported, tmp_path, request).close()
+    with Store.connect(pg_url) as store:
+        assert sync(store, embedder, batch=4).embedded == 4
+        assert column() == "ARRAY"
+        before = [store.nearest_vectors(p, "trigrams", SearchFilters(), 4) for p in probes]
+        store.reindex_search()
+        assert column() == "bytea"
+        again = sync(store, embedder, batch=4)
+        assert (again.embedded, again.reused) == (0, 4) and embedder.requests == 1
+        after = [store.nearest_vectors(p, "trigrams", SearchFilters(), 4) for p in probes]
+    assert [[r[:3] for r in near] for near in after] == [[r[:3] for r in near] for near in before]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for x, y in zip(after, before, strict=True)
+               for a, b in zip(x, y, strict=True))  # fmt: skip
+
+
+def _joins() -> tuple[str, list[str]]:
+    return (
+        "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "
+        "d.language JOIN search_vectors v ON v.key = e.key WHERE v.model = ?",
+        ["trigrams"],
+    )
+
+
+def test_retrieve_chooses_the_agents_filter_or_hybrid_retrieval(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    """The one choice `search` and the MCP search tool make (search/hybrid.py ``retrieve``): `--agent` or
+    `agent:yes` keeps only commits a coding agent wrote (none here); anything else, a mere mention of
+    "agent:" included, is hybrid retrieval, which finds the attention kernel by its vector alone."""
+    from types import SimpleNamespace
+
+    from dailydiff.search.hybrid import retrieve
+
+    url, _ = embeddings
+    settings = SimpleNamespace(
+        search=SimpleNamespace(embedding_model="trigrams", embedding_base_url=url, embedding_batch=4,
+                               fuse_languages=["en"]),
+        llm=SimpleNamespace(base_url="", api_key_env=""),
+    )  # fmt: skip
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    attention = "feat: add a paged attention kernel for decoding"
+    with Store.connect(copy / DB_NAME) as store:
+
+        def titles(question: str, agents_only: bool = False) -> list[str]:
+            result = retrieve(store, settings, question, SearchFilters(), 4, agents_only=agents_only)
+            return [h.doc.title for h in result.hits]
+
+        assert titles("attn kernls")[0] == attention  # no stored word matches: the vectors found it
+        assert titles("attn kernls agent:maybe")[0] == attention
+        assert titles("attention kernel")[0] == attention
+        assert titles("attention kernel agent:yes") == titles("attention kernel", agents_only=True) == []
+
+
 def test_fusion_is_reciprocal_rank_fusion() -> None:
     a, b, c = ("r", "a", "en"), ("r", "b", "en"), ("r", "c", "en")
     fused = fuse([a, b], [c, b])

@@ -13,7 +13,7 @@ from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
 from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
-from dailydiff.search.hybrid import find_hybrid
+from dailydiff.search.hybrid import retrieve
 from dailydiff.search.rank import Hit
 
 LEVEL_MARK = {"high": "🔴", "medium": "🟡", "low": "🟢"}
@@ -73,12 +73,7 @@ def search_command(
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir)  # the store's settings: nothing else is read
     with open_store(settings) as store:
-        if agent or "agent:" in question.lower():
-            from dailydiff.search.agents import find_matching
-
-            result = find_matching(store, question, filters, limit, agents_only=agent)
-        else:
-            result = find_hybrid(store, settings, question, filters, limit)
+        result = retrieve(store, settings, question, filters, limit, agents_only=agent)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
     nothing_to_tear_down()
     if health:

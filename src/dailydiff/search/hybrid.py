@@ -71,7 +71,7 @@ class EndpointEmbedder:
         for attempt in range(self.retries + 1):
             self.requests += 1
             try:
-                with policy.client() as client:
+                with policy.client(tls=not self.url.startswith("http://")) as client:
                     response = client.post(self.url, json=body, headers=headers)
                 if response.status_code < 500:
                     return self._vectors(response, len(texts))
@@ -221,6 +221,19 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
         log.warning("search by words only: %s", exc)
         return replace(lexical, hits=lexical.hits[:limit])
     return fused_result(store, lexical, probe, embedder.model, limit)
+
+
+def retrieve(store: Store, settings: Any, question: str, filters: SearchFilters, limit: int = 10, *,
+             agents_only: bool = False, extra_words: Sequence[str] = ()) -> SearchResult:  # fmt: skip
+    """What `search` and the MCP search tool retrieve: only commits a coding agent wrote when ``agents_only``
+    (``--agent``) or the question says ``agent:yes`` (search/agents.py, the words' ranking), else
+    ``find_hybrid`` (the words' ranking, fused with the vectors' when a model is configured)."""
+    if agents_only or "agent:" in question.lower():
+        from dailydiff.search.agents import AGENT_TOKEN_RE, find_matching
+
+        if agents_only or AGENT_TOKEN_RE.search(question):
+            return find_matching(store, question, filters, limit, agents_only=agents_only)
+    return find_hybrid(store, settings, question, filters, limit, extra_words=extra_words)
 
 
 def fused_result(

@@ -129,15 +129,10 @@ def build_server(
         from dailydiff.search import result_json
 
         chosen = filters(repo, since, until, change_type, level, topic, path)
+        from dailydiff.search.hybrid import retrieve
+
         with store() as opened:
-            if "agent:" in question.lower():
-                from dailydiff.search.agents import find_matching
-
-                result = find_matching(opened, question, chosen, max(1, min(limit, MAX_LIMIT)))
-            else:
-                from dailydiff.search.hybrid import find_hybrid
-
-                result = find_hybrid(opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)))
+            result = retrieve(opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)))
         return _json(result_json(result))
 
     @server.tool(annotations=read_only)
