@@ -131,7 +131,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", metavar="REF", help="also run a git worktree of REF (e.g. main)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="then one more new store under cProfile: its N costliest functions (own time)")  # fmt: skip
+                        help="then one more new store under cProfile: its N costliest functions")  # fmt: skip
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     if args.end:
@@ -225,8 +225,7 @@ def main() -> int:
 
 def _profile(bench: Bench, command: list[str], path: Path, top: int) -> None:
     """The command's main thread under cProfile (it slows Python code, not git or SQLite, so read the
-    shares, not the seconds): the ``top`` functions by own time, and by time with what they call among
-    this project's functions."""
+    shares, not the seconds): the ``top`` functions by own time, then this project's by own time."""
     import pstats
 
     bench.run([command[0], "-m", "cProfile", "-o", str(path), *command[1:]])
@@ -234,9 +233,9 @@ def _profile(bench: Bench, command: list[str], path: Path, top: int) -> None:
     total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
     rows = stats.stats.items()  # type: ignore[attr-defined]
     print(f"profile of a new store (cProfile, main thread, {total:.2f} s own time in all):")
-    for title, key, ours in (("own time", 2, False), ("with callees, this project's", 3, True)):
+    for title, ours in (("own time", False), ("own time, this project's functions", True)):
         print(f"  top {top} by {title}:")
-        ranked = sorted(((v[key], f) for f, v in rows if not ours or "/dailydiff/" in f[0]), reverse=True)
+        ranked = sorted(((v[2], f) for f, v in rows if not ours or "/dailydiff/" in f[0]), reverse=True)
         for seconds, (file, line, name) in ranked[:top]:
             where = file.split("/src/")[-1].split("site-packages/")[-1]
             print(f"    {seconds / total * 100:5.1f}%  {seconds:6.3f} s  {name} ({where}:{line})")
