@@ -23,6 +23,10 @@ EDGES = [
     + "\n\n[d]: https://x.y/z",
     "",
     "\r\nWindows\r\nlines\r\n\r\n- item\r\n",
+    # a list longer than any gist, its items with code spans and sentence ends where a cut may fall
+    "Changes:\n\n"
+    + "".join(f"- Item {n} moves `fused_moe_{n}.cu` to the new path. Done\n" for n in range(60)),
+    "Intro paragraph that says a little.\n\n" + "".join(f"* `k{n}` tuned, e.g. tiles\n" for n in range(120)),
 ]
 
 

@@ -388,7 +388,9 @@ class _Walk:
     def _list(self, i: int) -> int:
         end = _closing(self.tokens, i)
         if not self._skipping and not self.drop_list:
-            items = _list_items(self.tokens[i:end], self.env)
+            # Items past what the longest gist can hold are not read (the first of them shows it is cut).
+            room = None if self.enough is None or self._target is not self.blocks else self.enough - self.kept
+            items = _list_items(self.tokens[i:end], self.env, room)
             if items:
                 self._keep(_Block(_join_items(items), is_list=True))
         self.drop_list = False
@@ -439,9 +441,12 @@ def _closing(tokens: list[Token], start: int) -> int:
     return len(tokens) - 1
 
 
-def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[_Text]:
-    """The top-level items of a list: each one's first paragraph, checkboxes and noise left out."""
+def _list_items(tokens: list[Token], env: dict[str, Any], room: int | None = None) -> list[_Text]:
+    """The top-level items of a list: each one's first paragraph, checkboxes and noise left out; with
+    ``room``, only the first items, once they fill more than ``room`` characters joined (the text up to
+    there is the whole list's, and it is cut there or before)."""
     items: list[_Text] = []
+    joined = -2  # the items' length joined with "; "
     depth = 0
     taken = False
     for token in tokens:
@@ -461,6 +466,9 @@ def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[_Text]:
             if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
                 continue
             items.append(_Text(plain, [(a, b) for a, b in text.atoms if b <= len(plain)]))
+            joined += len(plain) + 2
+            if room is not None and joined > room:
+                break
     return items
 
 
