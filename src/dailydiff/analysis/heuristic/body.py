@@ -137,7 +137,9 @@ class _Text:
 def code_span(content: str) -> str:
     """Text as one inline code span, even when it holds newlines, tabs or backticks (all legal in git)."""
     content = " ".join(content.split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    if "`" not in content:  # (most names): one backtick each side
+        return f"`{content}`"
+    fence = "`" * (max(len(run) for run in re.findall(r"`+", content)) + 1)
     pad = " " if content.startswith("`") or content.endswith("`") else ""
     return f"{fence}{pad}{content}{pad}{fence}"
 
