@@ -3,7 +3,7 @@ defaults on a new store and re-run, side by side with `git log -p` of the same w
 peak memory over a year against a month.
 
     python3 bench/git_backfill.py /path/to/clone [--days 30] [--end YYYY-MM-DD] [--long 365] [--rounds 3]
-                                  [--before REF]
+                                  [--before REF] [--profile N]
 
 For example, April 2026 of flashinfer (a clone of flashinfer-ai/flashinfer at /tmp/flashinfer):
 
@@ -21,6 +21,8 @@ clock is fixed for the whole benchmark). Then the same command over ``--long`` d
 With ``--before REF`` (for example ``main``) the same commands from a temporary git worktree of REF run in
 the same rounds, so both share the load; whether their files are byte-identical to these is printed (a fix
 may change them). The ratios are given in wall and in CPU seconds (these hold on a loaded machine).
+With ``--profile N`` one more new store runs under cProfile and its N costliest functions are printed
+(own time, and with their callees among this project's functions).
 Without a path it reads this project's own repository (small). The timezone is the command's default
 unless ``--tz`` is given. On a machine shared with other work, the wall times include waiting for a core:
 the load average is printed with the figures.
@@ -128,6 +130,8 @@ def main() -> int:
     parser.add_argument("--long", type=int, default=365, help="days of the memory run (0: none)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", metavar="REF", help="also run a git worktree of REF (e.g. main)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="then one more new store under cProfile: its N costliest functions")  # fmt: skip
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     if args.end:
@@ -212,8 +216,29 @@ def main() -> int:
                   f"= {ratio:.2f}x (target ≤ {TARGETS['memory']:g}x)")  # fmt: skip
             fast = fast and ratio <= TARGETS["memory"]
             ok = ok and len(files_of(out)) == args.long
+        if args.profile:
+            data, out = bench.new_store()
+            _profile(bench, bench.report(first, last, data, out), Path(tmp) / "report.prof", args.profile)
     print(f"load average at end: {load()}")
     return verdict(ok, fast)
+
+
+def _profile(bench: Bench, command: list[str], path: Path, top: int) -> None:
+    """The command's main thread under cProfile (it slows Python code, not git or SQLite, so read the
+    shares, not the seconds): the ``top`` functions by own time, then this project's by own time."""
+    import pstats
+
+    bench.run([command[0], "-m", "cProfile", "-o", str(path), *command[1:]])
+    stats = pstats.Stats(str(path))
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = stats.stats.items()  # type: ignore[attr-defined]
+    print(f"profile of a new store (cProfile, main thread, {total:.2f} s own time in all):")
+    for title, ours in (("own time", False), ("own time, this project's functions", True)):
+        print(f"  top {top} by {title}:")
+        ranked = sorted(((v[2], f) for f, v in rows if not ours or "/dailydiff/" in f[0]), reverse=True)
+        for seconds, (file, line, name) in ranked[:top]:
+            where = file.split("/src/")[-1].split("site-packages/")[-1]
+            print(f"    {seconds / total * 100:5.1f}%  {seconds:6.3f} s  {name} ({where}:{line})")
 
 
 def _count(repo: Path, git_log: list[str]) -> int:

@@ -33,7 +33,19 @@ SMALL = {
         "0.01",
         "--skip-backfill",
     ],
-    "git_backfill.py": ["{repo}", "--days", "3", "--end", "2026-01-20", "--rounds", "1", "--long", "5"],
+    "git_backfill.py": [
+        "{repo}",
+        "--days",
+        "3",
+        "--end",
+        "2026-01-20",
+        "--rounds",
+        "1",
+        "--long",
+        "5",
+        "--profile",
+        "3",
+    ],
     "range_memory.py": ["--short", "1", "--long", "2", "--per-day", "1"],
     "change_types.py": [],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
@@ -106,7 +118,8 @@ SMALL = {
 RATIO_LINE = {
     "engine_stream.py": r"wall \d+\.\d+ s for \d+ requests .* → \d+\.\d+× the bound",
     "git_backfill.py": r"ratio dailydiff / raw git log: \d+\.\d+x new store, \d+\.\d+x re-run(.|\n)*"
-    r"re-run's files: byte-identical(.|\n)*peak RSS 5 / 3 days: .* = \d+\.\d\dx",
+    r"re-run's files: byte-identical(.|\n)*peak RSS 5 / 3 days: .* = \d+\.\d\dx"
+    r"(.|\n)*top 3 by own time:\n +\d+\.\d%",
     "change_types.py": r"title \+ paths\s+n=\s*\d+\s+primary\s+\d+\.\d%",
     "github_source.py": r"warm/cold: requests \d+\.\d{3}, wall time \d+\.\d{3}",
     "llm_concurrency.py": r"\[ratio\] concurrency 1 / concurrency 8 wall time: \d+\.\d+×",

@@ -54,7 +54,9 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # Well-known token shapes.
     (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"), _TOKEN_SHAPES, MASK),
     # user:password@ (or a bare token@) in a URL.
-    (("//",), re.compile(r"(?<=//)[^/@\s\"'<>]+@"), f"{MASK}@"),
+    # (The "//" is matched, not looked behind for: a literal start is searched for, not tried at every
+    # character; a match holds no "/", so the next one's "//" is never inside it.)
+    (("//",), re.compile(r"//[^/@\s\"'<>]+@"), f"//{MASK}@"),
     # Credential query parameters (webhook keys and tokens, signatures). A value ends at a backslash too,
     # here and in the headers above: the store scrubs JSON text, where `\"` closes a quoted URL.
     (
@@ -72,6 +74,15 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
         rf"\1 {MASK}",
     ),
 )
+# A closer look, in the lower-cased text, before the patterns whose needles ordinary text holds ("author"
+# in every report, "token" in ML commits): a match of the pattern has these there (the letters of "auth"
+# and "token" are their own lower case, and a lower-cased space is a space), so text without them is left
+# unread by the pattern, which tries every word start.
+_ANY = re.compile("")
+_GATES: dict[re.Pattern[str], re.Pattern[str]] = {
+    _PATTERNS[2][1]: re.compile(r"token\s"),
+    _PATTERNS[-1][1]: re.compile(r"auth\s"),
+}
 _TRIGGER = re.compile("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n in needles))
 
 
@@ -131,7 +142,7 @@ class SecretRegistry:
         if not _TRIGGER.search(lower):
             return text
         for needles, pattern, replacement in _PATTERNS:
-            if any(needle in lower for needle in needles):
+            if any(needle in lower for needle in needles) and _GATES.get(pattern, _ANY).search(lower):
                 text = pattern.sub(replacement, text)
         return text
 

@@ -101,7 +101,7 @@ def _code_span(content: str, *, in_table: bool = False) -> str:
     content = content.replace("\n", " ")
     if in_table:
         content = content.replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0) if "`" in content else 0
     fence = "`" * (longest + 1)
     pad = " " if content.startswith("`") or content.endswith("`") or not content.strip() else ""
     return f"{fence}{pad}{content}{pad}{fence}"

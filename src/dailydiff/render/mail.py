@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from dailydiff.common.i18n import words
 from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
@@ -131,54 +132,90 @@ def markdown_to_text(markdown: str) -> str:
     anchors gone; a link as its text, with its address after it when it leads outside the report."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark", {"html": False}).enable("table").parse(markdown)
-    blocks: list[tuple[str, bool]] = []  # (text, whether it closes up to the block before: items, rows)
-    lists: list[list[int]] = []  # each open list's next number (0: a bullet list)
-    marker = ""  # the marker the next paragraph of a list item starts with
-    first_item = False
-    row: list[str] | None = None
-    for token in tokens:
-        kind = token.type
-        indent = "  " * max(len(lists) - 1, 0)
-        if kind in ("bullet_list_open", "ordered_list_open"):
-            lists.append([int(token.attrGet("start") or 1) if kind == "ordered_list_open" else 0])
-            first_item = len(lists) == 1
-        elif kind in ("bullet_list_close", "ordered_list_close"):
-            lists.pop()
-        elif kind == "list_item_open":
-            number = lists[-1][0]
-            marker = f"{number}. " if number else "- "
-            lists[-1][0] += 1 if number else 0
-        elif kind == "tr_open":
-            row = []
-        elif kind == "tr_close" and row is not None:
-            blocks.append((" | ".join(row), bool(blocks) and " | " in blocks[-1][0]))
-            row = None
-        elif kind == "inline" and row is not None:
-            row.append(_inline_text(token.children or []))
-        elif kind == "inline":
-            text = _inline_text(token.children or [])
-            if _ANCHOR_LINE.fullmatch(text.strip()):
-                continue
-            if lists:
-                lead, marker = (marker or "  "), ""
-                blocks.append((indent + lead + text.replace("\n", "\n" + indent + "  "), not first_item))
-                first_item = False
-            else:
-                blocks.append((text, False))
-        elif kind in ("fence", "code_block"):
-            blocks.append(
-                ("\n".join("    " + line for line in token.content.rstrip("\n").split("\n")), False)
-            )
-        elif kind == "hr":
-            blocks.append(("—" * 24, False))
+    walk = _TextWalk()
+    for token in MarkdownIt("commonmark", {"html": False}).enable("table").parse(markdown):
+        handler = _TEXT_HANDLERS.get(token.type)
+        if handler is not None:
+            handler(walk, token)
     out: list[str] = []
-    for text, attached in blocks:
+    for text, attached in walk.blocks:
         if attached and out:
             out[-1] += "\n" + text
         else:
             out.append(text)
     return "\n\n".join(out).rstrip() + "\n"
+
+
+@dataclass
+class _TextWalk:
+    """What ``markdown_to_text`` knows while it reads the tokens."""
+
+    blocks: list[tuple[str, bool]] = field(default_factory=list)  # (text, whether it closes up to the block
+    # before: items, rows)
+    lists: list[list[int]] = field(default_factory=list)  # each open list's next number (0: a bullet list)
+    marker: str = ""  # the marker the next paragraph of a list item starts with
+    first_item: bool = False
+    row: list[str] | None = None
+
+    def list_open(self, token: Any) -> None:
+        ordered = token.type == "ordered_list_open"
+        self.lists.append([int(token.attrGet("start") or 1) if ordered else 0])
+        self.first_item = len(self.lists) == 1
+
+    def list_close(self, token: Any) -> None:
+        self.lists.pop()
+
+    def item_open(self, token: Any) -> None:
+        number = self.lists[-1][0]
+        self.marker = f"{number}. " if number else "- "
+        self.lists[-1][0] += 1 if number else 0
+
+    def row_open(self, token: Any) -> None:
+        self.row = []
+
+    def row_close(self, token: Any) -> None:
+        if self.row is not None:
+            self.blocks.append((" | ".join(self.row), bool(self.blocks) and " | " in self.blocks[-1][0]))
+            self.row = None
+
+    def inline(self, token: Any) -> None:
+        text = _inline_text(token.children or [])
+        if self.row is not None:
+            self.row.append(text)
+        elif _ANCHOR_LINE.fullmatch(text.strip()):
+            return
+        elif self.lists:
+            indent = "  " * (len(self.lists) - 1)
+            lead, self.marker = (self.marker or "  "), ""
+            self.blocks.append(
+                (indent + lead + text.replace("\n", "\n" + indent + "  "), not self.first_item)
+            )
+            self.first_item = False
+        else:
+            self.blocks.append((text, False))
+
+    def code(self, token: Any) -> None:
+        self.blocks.append(
+            ("\n".join("    " + line for line in token.content.rstrip("\n").split("\n")), False)
+        )
+
+    def rule(self, token: Any) -> None:
+        self.blocks.append(("—" * 24, False))
+
+
+_TEXT_HANDLERS: dict[str, Callable[[_TextWalk, Any], None]] = {
+    "bullet_list_open": _TextWalk.list_open,
+    "ordered_list_open": _TextWalk.list_open,
+    "bullet_list_close": _TextWalk.list_close,
+    "ordered_list_close": _TextWalk.list_close,
+    "list_item_open": _TextWalk.item_open,
+    "tr_open": _TextWalk.row_open,
+    "tr_close": _TextWalk.row_close,
+    "inline": _TextWalk.inline,
+    "fence": _TextWalk.code,
+    "code_block": _TextWalk.code,
+    "hr": _TextWalk.rule,
+}
 
 
 def _inline_text(children: list) -> str:  # type: ignore[type-arg]

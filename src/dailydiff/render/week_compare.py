@@ -22,6 +22,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -147,33 +148,47 @@ def week_figures(monday: dt.date, reports: Sequence[DayReport], seen_before: set
     """The figures of the week starting ``monday`` from its stored days; ``seen_before``: the contributors
     of the eight weeks before it."""
     commits = [rc for report in reports for rc in report.commits]
-    levels = Counter(rc.level.value for rc in commits)
-    types = Counter(t.value for rc in commits if rc.analysis for t in set(rc.analysis.change_types))
-    areas = Counter(a for rc in commits for a in areas_of(rc))
-    people: dict[str, str] = {}
-    for rc in commits:
-        if not rc.is_merge:
-            people.setdefault(person_key(rc), output_text(rc.author.name))
-    agents = Counter(name for rc in commits if (name := agent_of(rc)))
     fixes = sum(1 for rc in commits if _fix(rc))
     return WeekFigures(
         week=week_label(monday),
         start=monday,
         stored_days=len(reports),
         total=len(commits),
-        levels=_ordered(levels, (lv.value for lv in LEVELS_HIGH_FIRST)),
-        types=_ordered(types, (t.value for t in ChangeType)),
-        areas=dict(sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))),
+        **_kinds(commits),
         fixes=fixes,
         fix_share=round(fixes / len(commits), 4) if commits else 0.0,
         reverts=sum(1 for rc in commits if _revert(rc)),
         relands=sum(1 for rc in commits if _reland(rc)),
-        contributors=len(people),
-        new_contributors=sorted((n for k, n in people.items() if k not in seen_before), key=str.lower),
-        returning_contributors=sorted((n for k, n in people.items() if k in seen_before), key=str.lower),
-        agent_commits=sum(agents.values()),
-        agents=dict(sorted(agents.items(), key=lambda kv: (-kv[1], kv[0]))),
+        **_contributors(commits, seen_before),
     )
+
+
+def _kinds(commits: Sequence[ReportCommit]) -> dict[str, Any]:
+    """The week's commits by level, change type and area."""
+    levels = Counter(rc.level.value for rc in commits)
+    types = Counter(t.value for rc in commits if rc.analysis for t in set(rc.analysis.change_types))
+    areas = Counter(a for rc in commits for a in areas_of(rc))
+    return {
+        "levels": _ordered(levels, (lv.value for lv in LEVELS_HIGH_FIRST)),
+        "types": _ordered(types, (t.value for t in ChangeType)),
+        "areas": dict(sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def _contributors(commits: Sequence[ReportCommit], seen_before: set[str]) -> dict[str, Any]:
+    """Who wrote the week's commits (merges aside): new ones, returning ones, and the coding agents."""
+    people: dict[str, str] = {}
+    for rc in commits:
+        if not rc.is_merge:
+            people.setdefault(person_key(rc), output_text(rc.author.name))
+    agents = Counter(name for rc in commits if (name := agent_of(rc)))
+    return {
+        "contributors": len(people),
+        "new_contributors": sorted((n for k, n in people.items() if k not in seen_before), key=str.lower),
+        "returning_contributors": sorted((n for k, n in people.items() if k in seen_before), key=str.lower),
+        "agent_commits": sum(agents.values()),
+        "agents": dict(sorted(agents.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def _weeks(reports: Mapping[dt.date, DayReport | None], monday: dt.date, n: int) -> list[list[DayReport]]:

@@ -7,10 +7,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
-from dailydiff.models import Commit, Person
+from dailydiff.models import Commit
 
 _TRAILER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*)\s*:\s*(.*?)\s*(?:<([^<>\s]*)>)?\s*$")
 
@@ -69,10 +69,17 @@ def _trailers(message: str, keys: frozenset[str]) -> list[tuple[str, str]]:
 
 def agent_of(commit: Commit) -> str | None:
     """The coding agent a commit's trailers, committer or author name, else None."""
+    people = (commit.committer, commit.author)
+    return _agent_of(commit.message, tuple((p.name, p.email, p.login) for p in people))
+
+
+@lru_cache(maxsize=4096)
+def _agent_of(message: str, people: tuple[tuple[str, str, str | None], ...]) -> str | None:
+    """Remembered: a report's renderings ask it several times for each commit (its row, its mark, the
+    count)."""
     table = agent_table()
-    people: list[Person] = [commit.committer, commit.author]
-    credits = [(p.name, p.email, p.login) for p in people]
-    credits += [(name, email, None) for name, email in _trailers(commit.message, table.trailer_keys)]
+    credits = list(people)
+    credits += [(name, email, None) for name, email in _trailers(message, table.trailer_keys)]
     for agent in table.agents:
         if any(agent.matches(*credit) for credit in credits):
             return agent.name

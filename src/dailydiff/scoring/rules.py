@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
@@ -246,7 +247,10 @@ class TitleInfo:
     pr_number: int | None = None
 
 
+@lru_cache(maxsize=4096)
 def parse_title(title: str) -> TitleInfo:
+    """What ``title`` says. Remembered: a commit's title is read by the score, the analyser, the overview and
+    the revert links; the answer is shared, read-only (a frozen record whose lists no caller changes)."""
     rest = title.strip()
     types: list[str] = []
     tags: list[str] = []

@@ -121,6 +121,19 @@ def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
     return text
 
 
+_PLAIN_BUMP = re.compile(r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+")
+
+
+def _zh_sentences(sentences: Sequence[str]) -> str:
+    """Chinese sentences joined: a space after an English sentence, a full one or one cut with "…", as
+    after an English full stop; none after a Chinese one."""
+    text = sentences[0]
+    for previous, sentence in zip(sentences, sentences[1:], strict=False):
+        english = text[-1:].isascii() or not _CJK.search(_CODE_SPAN.sub("", previous))
+        text += (" " if english else "") + sentence
+    return text
+
+
 @dataclass(frozen=True)
 class _Facts:
     """What the rules know about one commit, computed once."""
@@ -284,22 +297,7 @@ class HeuristicAnalyzer:
     def _summary(self, facts: _Facts, lang: str, *, short: bool) -> str:
         t = T[lang]
         commit = facts.commit
-        subject = facts.info.subject.rstrip(".。")
-        if ChangeType.REVERT in facts.types:
-            subject = t["revert"].format(subject=subject)
-        elif facts.release:
-            plain_bump = re.fullmatch(
-                r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+", subject
-            )
-            subject = t["release_only" if plain_bump else "release"].format(
-                version=facts.release, subject=subject
-            )
-        elif lang == "zh":
-            # Said in Chinese: the title's action and what it names; the English title quoted as a name.
-            subject = zh.whole_title(subject, commit.body)
-            subject = zh.lead(subject, self._type_label(facts, lang))
-        else:
-            subject = _capitalised(subject)
+        subject = self._subject(facts, lang)
         body = facts.body(200 if short else 400)
         if lang == "zh":
             # What the title names, else what the body's content does (a body names many things in passing)
@@ -318,40 +316,29 @@ class HeuristicAnalyzer:
         parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
         if facts.modules:
             parts[0] += t["in"].format(mods=_join(facts.top_modules(3 if not short else 2), lang))
-        if not short:
-            new_files = [f.path for f in commit.files if f.status is FileStatus.ADDED and not f.generated]
-            removed_files = [f.path for f in commit.files if f.status is FileStatus.REMOVED]
-            renamed = [f for f in commit.files if f.status is FileStatus.RENAMED]
-            if facts.added_symbols:
-                parts.append(
-                    t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 4))
-                )
-            if facts.removed_symbols:
-                parts.append(
-                    t["removed_syms"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 4))
-                )
-            if new_files and not facts.added_symbols:
-                parts.append(t["new_files"].format(files=_join([_code(p) for p in new_files], lang)))
-            if removed_files:
-                parts.append(t["removed_files"].format(files=_join([_code(p) for p in removed_files], lang)))
-            if len(renamed) >= 2:
-                parts.append(t["renamed"].format(n=len(renamed)))
-            binary = sum(1 for f in commit.files if f.binary)
-            if binary:
-                parts.append(t["binary"].format(n=binary))
-        elif facts.added_symbols:
-            parts.append(t["added_syms"].format(syms=_join([_code(s) for s in facts.added_symbols], lang, 2)))
+        parts += [
+            said for part in (SHORT_PARTS if short else PARTS) if (said := part(facts, lang)) is not None
+        ]
         if commit.stats.files:
             sentences.append(t["sep"].join(parts) + t["end"])
-        if lang == "en":
-            return " ".join(sentences)
-        text = sentences[0]
-        for previous, sentence in zip(sentences, sentences[1:], strict=False):
-            # A space after an English sentence, a full one or one cut with "…", as after an English
-            # full stop; none after a Chinese one.
-            english = text[-1:].isascii() or not _CJK.search(_CODE_SPAN.sub("", previous))
-            text += (" " if english else "") + sentence
-        return text
+        return " ".join(sentences) if lang == "en" else _zh_sentences(sentences)
+
+    def _subject(self, facts: _Facts, lang: str) -> str:
+        """The title as the summary's first sentence: a revert's or a release's phrase, in Chinese the
+        title's action and what it names, in English the title capitalised."""
+        t = T[lang]
+        subject = facts.info.subject.rstrip(".。")
+        if ChangeType.REVERT in facts.types:
+            return str(t["revert"].format(subject=subject))
+        if facts.release:
+            plain_bump = _PLAIN_BUMP.fullmatch(subject)
+            return str(
+                t["release_only" if plain_bump else "release"].format(version=facts.release, subject=subject)
+            )
+        if lang == "zh":
+            # Said in Chinese: the title's action and what it names; the English title quoted as a name.
+            return zh.lead(zh.whole_title(subject, facts.commit.body), self._type_label(facts, lang))
+        return _capitalised(subject)
 
     @staticmethod
     def _type_label(facts: _Facts, lang: str) -> str:
@@ -423,73 +410,90 @@ class HeuristicSession:
         return None
 
 
+_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
+
+
 def heuristic_overview(commits: Sequence[ReportCommit], language: str) -> Overview:
     lang = language if language in T else "en"
-    t = T[lang]
     if not commits:
-        return Overview(highlights=[], themes=[t["ov_empty"]], producer="heuristic")
+        return Overview(highlights=[], themes=[T[lang]["ov_empty"]], producer="heuristic")
+    return Overview(
+        highlights=_highlights(commits, lang), themes=_themes(commits, lang), producer="heuristic"
+    )
+
+
+def _revert_pairs(commits: Sequence[ReportCommit]) -> dict[str, Commit]:
+    """Either sha of a change and its revert on the same day -> the commit that was reverted."""
+    pairs: dict[str, Commit] = {}
+    for rc in commits:
+        reverted = find_reverted(rc, commits)
+        if reverted is not None:
+            pairs[rc.sha] = pairs[reverted.sha] = reverted
+    return pairs
+
+
+def _highlights(commits: Sequence[ReportCommit], lang: str) -> list[str]:
+    """The day's most important commits (five at most, three when they are low); a change added and
+    reverted the same day is one highlight (at the rank of its better half), not two."""
     ranked = sorted(
         (rc for rc in commits if not rc.is_merge),
         key=lambda rc: (-rc.level.rank, -rc.score.score, rc.committed_at),
     )
     highlights: list[str] = []
-    marks = {"high": "🔴", "medium": "🟡", "low": "🟢"}
-    # A change added and reverted the same day is one highlight (at the rank of its better half), not two.
-    pairs: dict[str, Commit] = {}  # either sha of a pair -> the commit that was reverted
-    for rc in commits:
-        reverted = find_reverted(rc, commits)
-        if reverted is not None:
-            pairs[rc.sha] = pairs[reverted.sha] = reverted
+    pairs = _revert_pairs(commits)
     shown: set[str] = set()
     for rc in ranked:
         if len(highlights) >= 5 or (rc.level is Level.LOW and len(highlights) >= 3):
             break
         undone = pairs.get(rc.sha)
-        if undone is not None:
-            if undone.sha in shown:
-                continue
+        if undone is None:
+            highlights.append(_highlight(rc, lang))
+        elif undone.sha not in shown:
             shown.add(undone.sha)
             title = _capitalised(parse_title(undone.title).subject)
-            highlights.append(f"{marks[rc.level.value]} ↩️ {t['ov_reverted'].format(title=title)}")
-            continue
-        types = rc.analysis.change_types if rc.analysis else []
-        label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
-        highlights.append(
-            f"{marks[rc.level.value]} {label + ' · ' if label else ''}{_capitalised(parse_title(rc.title).subject)}"
-        )
+            highlights.append(f"{_MARKS[rc.level.value]} ↩️ {T[lang]['ov_reverted'].format(title=title)}")
+    return highlights
+
+
+def _highlight(rc: ReportCommit, lang: str) -> str:
+    types = rc.analysis.change_types if rc.analysis else []
+    label = "/".join(TYPE_LABELS[lang][ct.value] for ct in types[:2])
+    return f"{_MARKS[rc.level.value]} {label + ' · ' if label else ''}{_capitalised(parse_title(rc.title).subject)}"
+
+
+def _themes(commits: Sequence[ReportCommit], lang: str) -> list[str]:
+    """The change types, areas, title tags and authors of the day, each counted. (The day's counts by
+    importance are the statistics line every edition shows: not a theme again.)"""
+    t = T[lang]
     type_counts: Counter[str] = Counter()
     module_lines: Counter[str] = Counter()
     tags: Counter[str] = Counter()
-    authors: Counter[str] = Counter()
+    authors: Counter[str] = Counter(rc.author.name for rc in commits)
     for rc in commits:
-        authors[rc.author.name] += 1
         if rc.is_merge:
             continue
-        for ct in rc.analysis.change_types if rc.analysis else []:
-            type_counts[TYPE_LABELS[lang][ct.value]] += 1
+        type_counts.update(
+            TYPE_LABELS[lang][ct.value] for ct in (rc.analysis.change_types if rc.analysis else [])
+        )
         for change in rc.files:
             if not change.generated:
                 module_lines[module_of(change.path)] += change.additions + change.deletions
-        for tag in parse_title(rc.title).tags:
-            tags[tag] += 1
-    # (The day's counts by importance are the statistics line every edition shows: not a theme again.)
-    themes = []
-    if type_counts:
-        themes.append(
-            t["ov_types"].format(types=t["list_sep"].join(f"{k} ×{v}" for k, v in type_counts.most_common(5)))
-        )
-    if module_lines:
-        themes.append(
-            t["ov_areas"].format(mods=t["list_sep"].join(_code(m) for m, _ in module_lines.most_common(4)))
-        )
-    if tags:
-        themes.append(
-            t["ov_tags"].format(tags=t["list_sep"].join(f"[{k}] ×{v}" for k, v in tags.most_common(5)))
-        )
-    if authors:
-        names = t["list_sep"].join(f"{name} ({n})" for name, n in authors.most_common(3))
-        themes.append(t["ov_contributors"].format(n=len(authors), names=names))
-    return Overview(highlights=highlights, themes=themes, producer="heuristic")
+        tags.update(parse_title(rc.title).tags)
+    sep = t["list_sep"]
+    shown = {
+        "ov_types": sep.join(f"{k} ×{v}" for k, v in type_counts.most_common(5)),
+        "ov_areas": sep.join(_code(m) for m, _ in module_lines.most_common(4)),
+        "ov_tags": sep.join(f"[{k}] ×{v}" for k, v in tags.most_common(5)),
+    }
+    counted = (
+        ("ov_types", "types", type_counts),
+        ("ov_areas", "mods", module_lines),
+        ("ov_tags", "tags", tags),
+    )
+    themes = [t[key].format(**{field: shown[key]}) for key, field, counts in counted if counts]
+    names = sep.join(f"{name} ({n})" for name, n in authors.most_common(3))
+    themes.append(t["ov_contributors"].format(n=len(authors), names=names))
+    return themes
 
 
 def fallback_analysis(
@@ -498,6 +502,64 @@ def fallback_analysis(
     """The heuristic analysis standing in for a failed one, marked as a fallback with the error kept."""
     analysis = heuristic.analyse(commit, score, depth, language)
     return analysis.model_copy(update={"status": AnalysisStatus.FALLBACK, "error": error})
+
+
+# ---- the summary's parts after the file counts: a table of rules, read in order ----------------------------
+
+Part = Callable[["_Facts", str], "str | None"]
+
+
+def _symbols_part(key: str, field: str, limit: int) -> Part:
+    """Definitions added or removed (``field`` of the facts), at most ``limit`` named."""
+
+    def part(facts: _Facts, lang: str) -> str | None:
+        symbols: list[str] = getattr(facts, field)
+        return (
+            str(T[lang][key].format(syms=_join([_code(s) for s in symbols], lang, limit)))
+            if symbols
+            else None
+        )
+
+    return part
+
+
+def _part_new_files(facts: _Facts, lang: str) -> str | None:
+    """New files, when no definition was named (the definitions say more)."""
+    new_files = [f.path for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated]
+    if not new_files or facts.added_symbols:
+        return None
+    return str(T[lang]["new_files"].format(files=_join([_code(p) for p in new_files], lang)))
+
+
+def _part_removed_files(facts: _Facts, lang: str) -> str | None:
+    removed = [f.path for f in facts.commit.files if f.status is FileStatus.REMOVED]
+    return (
+        str(T[lang]["removed_files"].format(files=_join([_code(p) for p in removed], lang)))
+        if removed
+        else None
+    )
+
+
+def _part_renamed(facts: _Facts, lang: str) -> str | None:
+    renamed = sum(1 for f in facts.commit.files if f.status is FileStatus.RENAMED)
+    return str(T[lang]["renamed"].format(n=renamed)) if renamed >= 2 else None
+
+
+def _part_binary(facts: _Facts, lang: str) -> str | None:
+    binary = sum(1 for f in facts.commit.files if f.binary)
+    return str(T[lang]["binary"].format(n=binary)) if binary else None
+
+
+# A medium or high commit's summary names what it added, removed, renamed; a low one its new definitions.
+PARTS: tuple[Part, ...] = (
+    _symbols_part("added_syms", "added_symbols", 4),
+    _symbols_part("removed_syms", "removed_symbols", 4),
+    _part_new_files,
+    _part_removed_files,
+    _part_renamed,
+    _part_binary,
+)
+SHORT_PARTS: tuple[Part, ...] = (_symbols_part("added_syms", "added_symbols", 2),)
 
 
 # ---- insights and risks: each a table of rules, read in order --------------------------------------------

@@ -13,6 +13,7 @@ link's text; links keep their text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,8 @@ _BARE_URL_RE = re.compile(r"https?://\S+")
 _EMOJI_RE = re.compile(r"[^\w\s/&'-]+", re.U)
 _SENTENCE_END = ".!?。！？…:"
 _READ_CHARS = 6000
+# The longest gist the analyser asks for: its shorter ones share the blocks read for it.
+_GIST_READ = 1000
 
 
 @lru_cache(maxsize=1)
@@ -134,7 +137,9 @@ class _Text:
 def code_span(content: str) -> str:
     """Text as one inline code span, even when it holds newlines, tabs or backticks (all legal in git)."""
     content = " ".join(content.split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    if "`" not in content:  # (most names): one backtick each side
+        return f"`{content}`"
+    fence = "`" * (max(len(run) for run in re.findall(r"`+", content)) + 1)
     pad = " " if content.startswith("`") or content.endswith("`") else ""
     return f"{fence}{pad}{content}{pad}{fence}"
 
@@ -201,13 +206,27 @@ def _skip_section(name: str) -> bool:
     return bool(name) and bool(_SKIP_SECTION_RE.search(name))
 
 
+_FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
+_CHECKBOX_LINE_RE = re.compile(r"^\s*\[[ xX]\]\s")
+_BELOW_RE = re.compile(r"anything written below this line will be removed", re.I)
+# Whether any line of a body may be a trailer or a "Label:" line (a line's match is one in the whole text,
+# where ``^`` is a line start): a body with none needs no look at each line for them.
+_TRAILER_ANY_RE = re.compile(_TRAILER_RE.pattern, re.I | re.M)
+_LABEL_ANY_RE = re.compile(_LABEL_LINE_RE.pattern, re.I | re.M)
+
+
 def _prepare(body: str) -> str:
     """Trailers out, "Label: text" lines turned into headings (outside code fences)."""
+    body = body.replace("\r\n", "\n")
+    # Each line is looked at only for what the whole body may hold (most lines are plain text).
+    trailers = _TRAILER_ANY_RE.search(body) is not None
+    labels = _LABEL_ANY_RE.search(body) is not None
+    below = _BELOW_RE.search(body) is not None
     lines: list[str] = []
     fence = ""
-    for line in body.replace("\r\n", "\n").split("\n"):
+    for line in body.split("\n"):
         stripped = line.strip()
-        marker = re.match(r"^(`{3,}|~{3,})", stripped)
+        marker = _FENCE_RE.match(stripped) if stripped[:3] in ("```", "~~~") else None
         if marker:
             if not fence:
                 fence = marker.group(1)
@@ -218,11 +237,11 @@ def _prepare(body: str) -> str:
         if fence:
             lines.append(line)
             continue
-        if _TRAILER_RE.match(line) or re.match(r"^\s*\[[ xX]\]\s", line):
+        if (trailers and _TRAILER_RE.match(line)) or ("[" in line and _CHECKBOX_LINE_RE.match(line)):
             continue  # trailers, and checkboxes written without a list marker (PyTorch's template)
-        if re.search(r"anything written below this line will be removed", line, re.I):
+        if below and _BELOW_RE.search(line):
             break  # vLLM's template: GitHub Actions removes the rest
-        label = _LABEL_LINE_RE.match(line)
+        label = _LABEL_LINE_RE.match(line) if labels and ":" in line else None
         if label:
             lines += ["", f"## {label.group('label')}", ""]
             if label.group("rest").strip():
@@ -247,69 +266,160 @@ def _echoes(text: str, title: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _blocks(body: str, title: str) -> tuple[_Block, ...]:
+def _blocks(body: str, title: str, enough: int | None = None) -> tuple[_Block, ...]:
     """The paragraphs and lists that say something, in order; a bot's summary only when nothing else.
-    Cached: the analyser reads the same body for the summary and for its evidence."""
+    With ``enough``, only the first blocks, once they hold more than ``enough`` characters: a gist of at
+    most that many is made of them, and the rest of the body is not parsed. Cached: the analyser reads the
+    same body for the summary and for its evidence."""
     # The what and why come first; a long body's tail (logs, tables, benchmark dumps) is not read.
     env: dict[str, Any] = {}
-    tokens = _parser().parse(_prepare(body[:_READ_CHARS]), env)
-    blocks: list[_Block] = []
-    fallback: list[_Block] = []
-    section = ""
-    details = 0
-    drop_list = False  # the list after a dropped "Stack from ghstack:" line belongs to it
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        target = fallback if _FALLBACK_SECTION_RE.search(section) else blocks
-        skipping = bool(details) or _skip_section(section)
-        if token.type == "html_block":
-            details += len(re.findall(r"<details\b", token.content, re.I))
-            details -= len(re.findall(r"</details>", token.content, re.I))
-            details = max(details, 0)
-            i += 1
-            continue
-        if token.type == "heading_open":
-            section = _normalise_label(tokens[i + 1].content)
-            i += 3
-            continue
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            end = _closing(tokens, i)
-            if not skipping and not drop_list:
-                items = _list_items(tokens[i:end], env)
-                if items:
-                    target.append(_Block(_join_items(items), is_list=True))
-            drop_list = False
-            i = end + 1
-            continue
-        drop_list = False
-        if token.type == "paragraph_open" and token.level == 0:
-            inline = tokens[i + 1]
-            i += 3
-            if skipping:
+    text = _prepare(body[:_READ_CHARS])
+    if "]:" in text:  # a link reference defined further down changes how the text above it reads
+        enough = None
+    walk = _Walk([], env, title, enough=enough)
+    walk.more = _top_blocks(text, env, walk.tokens)
+    return walk.read()
+
+
+def _top_blocks(text: str, env: dict[str, Any], tokens: list[Token]) -> Iterator[None]:
+    """markdown-it's block parse of ``text`` (its core rules: normalize, then the block tokenizer), one
+    top-level block at a time: each step appends one block's tokens to ``tokens``. The loop is
+    ``ParserBlock.tokenize``'s at the top level, so the tokens are the ones ``parse`` gives, as far as read
+    (tests/test_heuristic_body_parse.py compares them)."""
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_core.normalize import normalize
+
+    md = _parser()
+    core = StateCore(text, md, env, tokens)
+    normalize(core)
+    if not core.src:
+        return
+    state = StateBlock(core.src, md, env, tokens)
+    rules = md.block.ruler.getRules("")
+    line, end = state.line, state.lineMax
+    has_empty_lines = False
+    while line < end:
+        state.line = line = state.skipEmptyLines(line)
+        if line >= end:
+            break
+        if not any(rule(state, line, end, False) for rule in rules):
+            raise RuntimeError("none of the block rules matched")
+        state.tight = not has_empty_lines
+        line = state.line
+        if (line - 1) < end and state.isEmpty(line - 1):
+            has_empty_lines = True
+        if line < end and state.isEmpty(line):
+            has_empty_lines = True
+            line += 1
+            state.line = line
+        yield
+
+
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
+
+
+@dataclass
+class _Walk:
+    """One reading of a body's block tokens: the section it is in, how deep in ``<details>``, the blocks
+    kept so far (and a bot's summary's, kept apart)."""
+
+    tokens: list[Token]
+    env: dict[str, Any]
+    title: str
+    blocks: list[_Block] = field(default_factory=list)
+    fallback: list[_Block] = field(default_factory=list)
+    section: str = ""
+    details: int = 0
+    drop_list: bool = False  # the list after a dropped "Stack from ghstack:" line belongs to it
+    enough: int | None = None  # stop once the blocks kept hold more characters than this
+    more: Iterator[None] = field(default_factory=lambda: iter(()))  # parses one more top-level block
+    kept: int = 0  # characters in ``blocks``
+
+    def read(self) -> tuple[_Block, ...]:
+        handlers = {"html_block": self._html, "heading_open": self._heading}
+        handlers |= dict.fromkeys(_LIST_OPEN, self._list)
+        i = 0
+        while (self.enough is None or self.kept <= self.enough) and self._fill(i + 1):
+            token = self.tokens[i]
+            handler = handlers.get(token.type)
+            if handler is not None:
+                i = handler(i)
                 continue
-            children = _inline(inline, env)
-            label = _disguised_heading(inline.content, children)
-            if label is not None:
-                if _skip_section(label) or _FALLBACK_SECTION_RE.search(label):
-                    section = label
-                continue
-            text = _plain(children)
-            if not text.text or _BOILERPLATE_RE.search(text.text) or text.text.count("|") >= 2:
-                drop_list = text.text.endswith(":")
-                continue
-            if not blocks and _echoes(text.text, title):
-                continue
-            next_is_list = i < len(tokens) and tokens[i].type in ("bullet_list_open", "ordered_list_open")
-            if text.text.endswith(":") and not next_is_list:
-                continue  # "Reproducer output before this PR:" introduces a code block or table, dropped
-            target.append(_Block(text, opens_list=next_is_list and text.text.endswith(":")))
-            continue
-        if token.nesting == 1:
-            i = _closing(tokens, i) + 1  # blockquotes, tables: quoted logs and template notes
-            continue
-        i += 1  # fences, code blocks, rules
-    return tuple(blocks or fallback)
+            self.drop_list = False
+            if token.type == "paragraph_open" and token.level == 0:
+                i = self._paragraph(i)
+            elif token.nesting == 1:
+                i = _closing(self.tokens, i) + 1  # blockquotes, tables: quoted logs and template notes
+            else:
+                i += 1  # fences, code blocks, rules
+        return tuple(self.blocks or self.fallback)
+
+    def _fill(self, count: int) -> bool:
+        """Whether the body has ``count`` tokens (parsed as far as that)."""
+        while len(self.tokens) < count:
+            if next(self.more, self) is self:
+                return False
+        return True
+
+    def _keep(self, block: _Block) -> None:
+        target = self._target
+        target.append(block)
+        if target is self.blocks:
+            self.kept += len(block.text.text)
+
+    @property
+    def _target(self) -> list[_Block]:
+        return self.fallback if _FALLBACK_SECTION_RE.search(self.section) else self.blocks
+
+    @property
+    def _skipping(self) -> bool:
+        return bool(self.details) or _skip_section(self.section)
+
+    def _html(self, i: int) -> int:
+        content = self.tokens[i].content
+        self.details += len(re.findall(r"<details\b", content, re.I))
+        self.details -= len(re.findall(r"</details>", content, re.I))
+        self.details = max(self.details, 0)
+        return i + 1
+
+    def _heading(self, i: int) -> int:
+        self.section = _normalise_label(self.tokens[i + 1].content)
+        return i + 3
+
+    def _list(self, i: int) -> int:
+        end = _closing(self.tokens, i)
+        if not self._skipping and not self.drop_list:
+            # Items past what the longest gist can hold are not read (the first of them shows it is cut).
+            room = None if self.enough is None or self._target is not self.blocks else self.enough - self.kept
+            items = _list_items(self.tokens[i:end], self.env, room)
+            if items:
+                self._keep(_Block(_join_items(items), is_list=True))
+        self.drop_list = False
+        return end + 1
+
+    def _paragraph(self, i: int) -> int:
+        inline = self.tokens[i + 1]
+        i += 3
+        if self._skipping:
+            return i
+        children = _inline(inline, self.env)
+        label = _disguised_heading(inline.content, children)
+        if label is not None:
+            if _skip_section(label) or _FALLBACK_SECTION_RE.search(label):
+                self.section = label
+            return i
+        text = _plain(children)
+        if not text.text or _BOILERPLATE_RE.search(text.text) or text.text.count("|") >= 2:
+            self.drop_list = text.text.endswith(":")
+            return i
+        if not self.blocks and _echoes(text.text, self.title):
+            return i
+        next_is_list = self._fill(i + 1) and self.tokens[i].type in _LIST_OPEN
+        if text.text.endswith(":") and not next_is_list:
+            return i  # "Reproducer output before this PR:" introduces a code block or table, dropped
+        self._keep(_Block(text, opens_list=next_is_list and text.text.endswith(":")))
+        return i
 
 
 def _disguised_heading(content: str, children: list[Token]) -> str | None:
@@ -333,9 +443,12 @@ def _closing(tokens: list[Token], start: int) -> int:
     return len(tokens) - 1
 
 
-def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[_Text]:
-    """The top-level items of a list: each one's first paragraph, checkboxes and noise left out."""
+def _list_items(tokens: list[Token], env: dict[str, Any], room: int | None = None) -> list[_Text]:
+    """The top-level items of a list: each one's first paragraph, checkboxes and noise left out; with
+    ``room``, only the first items, once they fill more than ``room`` characters joined (the text up to
+    there is the whole list's, and it is cut there or before)."""
     items: list[_Text] = []
+    joined = -2  # the items' length joined with "; "
     depth = 0
     taken = False
     for token in tokens:
@@ -355,6 +468,9 @@ def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[_Text]:
             if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
                 continue
             items.append(_Text(plain, [(a, b) for a, b in text.atoms if b <= len(plain)]))
+            joined += len(plain) + 2
+            if room is not None and joined > room:
+                break
     return items
 
 
@@ -398,7 +514,7 @@ def body_gist(body: str, limit: int, *, title: str = "") -> str:
         return ""
     out: list[str] = []
     used = 0
-    blocks = _blocks(body, title)
+    blocks = _blocks(body, title, max(limit, _GIST_READ))
     for block in blocks:
         text = block.text if block.is_list or block.opens_list else _end(block.text)
         room = limit - used - (1 if out else 0)

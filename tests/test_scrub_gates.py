@@ -1,0 +1,57 @@
+"""The scrub looks closer before its slow patterns ("token", SMTP "AUTH") and finds a URL's credentials from
+its "//": the same text comes out as from the patterns alone."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+
+from dailydiff.common import secrets
+from dailydiff.common.secrets import MASK, scrub
+
+CASES = [
+    "AUTH PLAIN dGVzdDp0ZXN0",
+    "auth\tlogin dGVzdDp0ZXN0 then AUTH\nXOAUTH2 dXNlcj1h",
+    "Token abcdefgh1234567890xyz",
+    "token\nabc1234567890123456789",
+    "TO\u212aEN 1234567890abcdefghij",  # a Kelvin sign is a "k" to a case-blind match
+    "https://user:pass@host/x, ///x@y, //a//b@c, //a@//b@, s3://k@bucket",
+    "the author of the tokenizer, with authentication tokens",
+]
+
+
+def _by_the_patterns_alone(text: str) -> str:
+    lower = text.lower()
+    for needles, pattern, replacement in secrets._PATTERNS:
+        if any(n in lower for n in needles):
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def _looked_behind(text: str) -> str:
+    """The URL rule as it was written before: the credentials after a "//" looked behind for."""
+    return re.sub(r"(?<=//)[^/@\s\"'<>]+@", f"{MASK}@", text)
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_the_gates_change_nothing(text: str) -> None:
+    assert scrub(text) == _by_the_patterns_alone(text)
+    assert MASK in scrub(text) or "author" in text
+
+
+@pytest.mark.parametrize("text", [c for c in CASES if "//" in c])
+def test_the_url_rule_masks_what_the_look_behind_did(text: str) -> None:
+    url_rule = next(p for needles, p, _ in secrets._PATTERNS if needles == ("//",))
+    assert url_rule.sub(f"//{MASK}@", text) == _looked_behind(text)
+
+
+def test_what_the_gates_rely_on_holds_for_every_character() -> None:
+    """A character a case-blind match takes for a letter of "token" or "auth" lower-cases to that letter,
+    and a space's lower case is a space: the gates read the lower-cased text."""
+    space = re.compile(r"\s")
+    for letter in "tokenauh":
+        blind = re.compile(f"(?i){letter}")
+        assert all(chr(c).lower() == letter for c in range(sys.maxunicode + 1) if blind.fullmatch(chr(c)))
+    assert all(space.fullmatch(chr(c).lower()) for c in range(sys.maxunicode + 1) if space.fullmatch(chr(c)))
