@@ -36,7 +36,7 @@ import httpx2
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
-from dailydiff.common.http import HttpPolicy, retry_after_seconds
+from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
@@ -518,15 +518,25 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         limit = min(deadline or self.deadline, self.deadline)
         await self._ready()
+
+        async def once(attempt: Try) -> httpx2.Response:
+            try:
+                async with attempt.within():
+                    return await self._http.get(base + path, headers=headers)
+            except TimeoutError:
+                error = LLMCallError("timeout", f"GET {path} got no complete answer within {limit:g}s")
+            except httpx2.TimeoutException:
+                error = LLMCallError("timeout", f"GET {path} got no answer in time")
+            except httpx2.TransportError as exc:
+                error = LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})")
+            raise Again(str(error), cause=error)
+
         try:
-            async with asyncio.timeout(limit):
-                response = await self._http.get(base + path, headers=headers)
-        except TimeoutError:
-            raise LLMCallError("timeout", f"GET {path} got no complete answer within {limit:g}s") from None
-        except httpx2.TimeoutException:
-            raise LLMCallError("timeout", f"GET {path} got no answer in time") from None
-        except httpx2.TransportError as exc:
-            raise LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})") from None
+            # One attempt through the one send loop: the caller (the analyser's first contact) decides more.
+            response = await self.policy.but(timeout=limit, retries=0).asend(once)
+        except GaveUp as stop:
+            assert stop.again is not None
+            raise stop.again.cause from None
         if response.status_code >= 500:
             raise LLMCallError(
                 "server", f"GET {path}: HTTP {response.status_code}", status=response.status_code

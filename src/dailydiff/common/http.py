@@ -132,8 +132,9 @@ class HttpPolicy:
     step within it. A request that failed for the server's or the network's sake (a lost connection, a
     timeout, 5xx) is retried ``retries`` times, each after what the server asked (``Retry-After``), else
     after the jittered back-off (``backoff`` doubled per retry, at most ``backoff_cap``); a server asking to
-    wait longer than ``max_retry_after`` is not waited for. ``deadline`` bounds a whole piece of work
-    (a delivery: every request, retry and wait of it). ``breaker_threshold`` consecutive failures leave an
+    wait longer than ``max_retry_after`` is not waited for; a client that counts "busy" answers (429) apart
+    asks again ``rate_limit_retries`` times after them. ``deadline`` bounds a whole piece of work (a
+    delivery: every request, retry and wait of it). ``breaker_threshold`` consecutive failures leave an
     endpoint alone for the rest of the run."""
 
     timeout: float
@@ -145,6 +146,12 @@ class HttpPolicy:
     max_retry_after: float = math.inf
     breaker_threshold: int = 5
     deadline: float = math.inf
+    rate_limit_retries: int | None = None  # retries of a "busy" answer (429) a kind counts apart; None: ``retries``
+
+    @property
+    def busy_retries(self) -> int:
+        """How often a kind that counts "busy" answers (429) apart asks again after one."""
+        return self.retries if self.rate_limit_retries is None else self.rate_limit_retries
 
     def wait(self, attempt: int, asked: float | None = None) -> float:
         """The wait before retry number ``attempt`` (1-based): ``Retry-After`` when the server said, else

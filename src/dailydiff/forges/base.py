@@ -256,6 +256,10 @@ class ForgeHttp:
             assert stop.again is not None and callable(stop.again.cause)
             raise stop.again.cause(stop) from None
 
+    async def _send(self, method: str, url: str, headers: dict[str, str], allow: tuple[int, ...] = ()) -> ApiResponse:
+        """One request, unchecked and never cached (GitHub's ``/rate_limit``), through the one send loop."""
+        return await self._sending(lambda attempt: self._attempt(attempt, method, url, headers, allow))
+
     def _checked(self, response: ApiResponse, accept: str, check: Check | None, url: str,
                  again: Callable[[], object] = lambda: None) -> None:  # fmt: skip
         """A 200 answer that is not what was asked for is asked again (``again``: what to change first), at
@@ -365,7 +369,7 @@ class ForgeHttp:
 
     def _limited(self, headers: httpx2.Headers) -> Again:
         """A refusal for a spent limit: the gate closes (the forge's hook: it waits, not the loop), and the
-        policy says when to stop asking (a count of its own, two more than the retries)."""
+        policy says when to stop asking (a count of its own: the policy's ``busy_retries``)."""
 
         def wait_at_gate(retry: Retry) -> float:
             if not retry.give_up:
@@ -376,7 +380,7 @@ class ForgeHttp:
         def spent(_stop: GaveUp) -> SourceError:
             return self._rate_limit_error(f"{self.forge} kept answering that the rate limit is exceeded")
 
-        return Again("rate limited", kind="limited", retries=self.policy.retries + 2, then=wait_at_gate,
+        return Again("rate limited", kind="limited", retries=self.policy.busy_retries, then=wait_at_gate,
                      cause=spent)  # fmt: skip
 
     def _breaker_reason(self) -> str:

@@ -116,7 +116,8 @@ class ForgeSettings(_Section):
         """The one outbound policy, as this forge's section sets it."""
         return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
                           read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_base_delay,
-                          max_retry_after=self.max_rate_limit_wait, breaker_threshold=self.breaker_threshold)  # fmt: skip
+                          max_retry_after=self.max_rate_limit_wait, breaker_threshold=self.breaker_threshold,
+                          rate_limit_retries=self.max_retries + 2)  # fmt: skip
 
     @field_validator("api_url")
     @classmethod
@@ -234,7 +235,8 @@ class LLMSettings(_Section):
         return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
                           read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_backoff,
                           backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
-                          breaker_threshold=self.breaker_threshold)  # fmt: skip
+                          breaker_threshold=self.breaker_threshold,
+                          rate_limit_retries=self.rate_limit_retries)  # fmt: skip
 
     @property
     def priced(self) -> bool:
