@@ -817,7 +817,7 @@ class _Session:
                                  "again", self.analyzer.endpoint, error, int(self.limit.limit))  # fmt: skip
                         if attempts.left <= 0:
                             raise  # overload, not the endpoint's failure: the breaker is left alone
-                        if overloads <= OVERLOAD_RETRIES:  # again at once: overload, not the endpoint's failure
+                        if overloads <= OVERLOAD_RETRIES:  # again at once: the server's load, not a failure
                             raise Again(str(error), asked=0.0, kind="overload", retries=OVERLOAD_RETRIES,
                                         then=retried, cause=error) from None  # fmt: skip
                     if error.kind == "interrupted":

@@ -146,7 +146,9 @@ class HttpPolicy:
     max_retry_after: float = math.inf
     breaker_threshold: int = 5
     deadline: float = math.inf
-    rate_limit_retries: int | None = None  # retries of a "busy" answer (429) a kind counts apart; None: ``retries``
+    rate_limit_retries: int | None = (
+        None  # retries of a "busy" answer (429) a kind counts apart; None: ``retries``
+    )
 
     @property
     def busy_retries(self) -> int:

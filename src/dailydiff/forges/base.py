@@ -256,7 +256,9 @@ class ForgeHttp:
             assert stop.again is not None and callable(stop.again.cause)
             raise stop.again.cause(stop) from None
 
-    async def _send(self, method: str, url: str, headers: dict[str, str], allow: tuple[int, ...] = ()) -> ApiResponse:
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], allow: tuple[int, ...] = ()
+    ) -> ApiResponse:
         """One request, unchecked and never cached (GitHub's ``/rate_limit``), through the one send loop."""
         return await self._sending(lambda attempt: self._attempt(attempt, method, url, headers, allow))
 
@@ -315,7 +317,9 @@ class ForgeHttp:
         response = ApiResponse(raw.status_code, {k: raw.headers[k] for k in names if k in raw.headers}, body)
         if raw.status_code < 500:
             breaker.success()
-        self._log.debug("%s %s -> %d (%.0f ms)", method, url, raw.status_code, (time.monotonic() - started) * 1000)
+        self._log.debug(
+            "%s %s -> %d (%.0f ms)", method, url, raw.status_code, (time.monotonic() - started) * 1000
+        )
         self._note_rate_limit(raw.headers)
         status = raw.status_code
         if status in (200, 304) or status in allow:
@@ -331,7 +335,9 @@ class ForgeHttp:
         """A request that got no (complete) answer: counted by the breaker, and a failure to retry."""
         assert self.breaker is not None
         timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
-        reason = f"no complete answer within {seconds:g}s" if isinstance(exc, TimeoutError) else type(exc).__name__
+        reason = (
+            f"no complete answer within {seconds:g}s" if isinstance(exc, TimeoutError) else type(exc).__name__
+        )
         # The breaker opening is said once, by the error that follows (a warning too said it twice).
         self.breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out)
 
