@@ -5,10 +5,10 @@ own retries are off: retrying, backoff and concurrency are the analyser's policy
 into one of the ``LLMCallError`` kinds below.
 
 The answer is streamed (``stream: true``, unless ``[llm] stream = false``), so its deadlines see progress:
-the first token must come within ``request_deadline`` (the wait in the server's queue and the prompt's
+the first token must come within ``timeout`` (the wait in the server's queue and the prompt's
 evaluation; while another answer of ours moves, the wait is counted from its last move: a one-slot server
 queues ours behind ours, and that is no stall), then no gap between tokens may exceed ``STALL`` seconds
-(``read_timeout`` if lower), and the whole answer must end within ``request_deadline`` of its first token. An answer that falls into a loop
+(``read_timeout`` if lower), and the whole answer must end within ``timeout`` of its first token. An answer that falls into a loop
 (repetition.py) is stopped in the stream: ``LLMCallError("loop")``. Unstreamed, one total deadline bounds
 the request (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte
 at a time would reset them forever).
@@ -194,7 +194,7 @@ def _whole_reply(completion: Any, seconds: float) -> Reply:
 @dataclass
 class _Stream:
     """A streamed answer as it comes: its text, tokens, finish reason and the server's figures, and the end
-    of its deadline (``request_deadline`` after the first token)."""
+    of its deadline (``timeout`` after the first token)."""
 
     began: float
     end: float
@@ -365,7 +365,7 @@ class ChatClient:
         """One answer; ``temperature`` overrides the configured one, ``penalty`` (OpenAI's frequency and
         presence penalties) discourages repeating what the answer already said: a retry after a loop.
         Neither is sent where the temperature is left to the server (reasoning models reject both).
-        ``first_token_within``: a longer wait for the first token than ``request_deadline`` (a long prompt
+        ``first_token_within``: a longer wait for the first token than ``timeout`` (a long prompt
         on a slow server), streamed only."""
         kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:

@@ -366,7 +366,7 @@ class ForgeHttp:
                                    f"{api_message(response)} {stop.count} times for {url_path(url)}", advice)  # fmt: skip
             return ServerError(
                 f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks to wait "
-                f"{stop.asked or 0:.0f}s, longer than [{self.section}] max_rate_limit_wait",
+                f"{stop.asked or 0:.0f}s, longer than [{self.section}] max_retry_after",
                 advice,
             )
 
@@ -452,7 +452,7 @@ class ForgeHttp:
         return RateLimitError(
             detail
             or f"the {self.forge} API {kind} is spent until {until:%Y-%m-%d %H:%M} UTC (in about {minutes} min), "
-            f"longer than [{self.section}] max_rate_limit_wait ({self.policy.max_retry_after:.0f}s)",
+            f"longer than [{self.section}] max_retry_after ({self.policy.max_retry_after:.0f}s)",
             f"run the same command again after {until:%H:%M} UTC; what was fetched is stored and not requested "
             f"again{self._token_advice}",
         )
