@@ -1,9 +1,9 @@
-"""Issue 64 item 6: one send loop. A forge request (GitHub's API), an LLM request, a webhook (HTTP) and
+"""Issue 64 item 6: one send loop. A forge request (GitHub's API, GitLab's), an LLM request, a webhook (HTTP) and
 e-mail (SMTP) go through the one policy's send loop (common/http.py ``HttpPolicy.send`` / ``asend``, one
 ``Sending`` deciding between attempts), so the same fault gives the same outcome whichever of them meets
 it: a server that hangs, drips, says it is busy (429 with Retry-After / SMTP 421), fails (500 / SMTP 451),
 resets the connection, or accepts (a 200 status line) and then drips the rest. Each fault is served by a
-raw local server in front of the project's fakes (fake GitHub, fake LLM; it answers a webhook and SMTP
+raw local server in front of the project's fakes (fake GitHub, fake GitLab, fake LLM; it answers a webhook and SMTP
 itself): the faults go to the requests under test, every other request is passed to the fake, and it
 counts them all: attempts (requests it could fault), requests, and answers given whole.
 
@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import pytest
@@ -33,21 +34,24 @@ from dailydiff.common.http import HttpPolicy, Sending
 from dailydiff.engine.deliver import deliver
 from dailydiff.errors import AnalysisError, SourceError
 from dailydiff.forges.github import GitHubHttp
+from dailydiff.forges.gitlab import GitLabHttp
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.registry import build_publishers
 from dailydiff.settings import load_settings
 from dailydiff.settings.publishers import PublishEntry
 from dailydiff.store import Store
 from fake_github import FakeGitHub
+from fake_github_git import GitData
+from fake_gitlab import FakeGitLab
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, build_repo
 from publish_reports import edition, make_report
 
 FAULTS = ("hang", "drip", "busy", "error", "reset", "accepted_then_drip")
-KINDS = ("forge", "llm", "webhook", "email")
+KINDS = ("github", "gitlab", "llm", "webhook", "email")
 SENDS = ("webhook", "email")  # a message: once accepted, never sent again
 POLICY = {"timeout": 1, "retries": 1, "backoff": 0.05, "deadline": 30}
-REPO = "octo/loop"
+REPO = "octo/loop"  # a GitHub repository, a GitLab project
 
 
 @dataclass
@@ -227,24 +231,30 @@ def _send_outcome(kind: str, script: list[str], tmp_path: Path) -> tuple[str, Fa
 
 def _policy() -> HttpPolicy:
     """The policy the publishers' entry above sets (one ``[[publish]]`` entry's), given to the forge and the
-    LLM clients too: one policy, four clients."""
+    LLM clients too: one policy, five clients."""
     return (
         TypeAdapter(PublishEntry).validate_python({"type": "webhook", "url_env": "HOOK", **POLICY}).policy()
     )
 
 
-def _forge_outcome(script: list[str], tmp_path: Path, repo: Path) -> tuple[str, FaultServer, str]:
-    """GET a repository from the fake GitHub through the fault server, with GitHub's own client."""
-    with FakeGitHub({REPO: repo}) as fake:
+def _forge_outcome(forge: str, script: list[str], tmp_path: Path, repo: Path) -> tuple[str, FaultServer, str]:
+    """GET a repository (a project) from the fake GitHub (GitLab) through the fault server, with the forge's
+    own client."""
+    fake = FakeGitHub({REPO: repo}) if forge == "github" else FakeGitLab({REPO: GitData(repo)})
+    with fake:
         server = FaultServer("http", list(script), upstream=fake.port).start()
-        settings = load_settings(environ={"DAILYDIFF_GITHUB_API_URL": f"http://127.0.0.1:{server.port}"},
-                                 overrides={"data_dir": str(tmp_path / "forge")}, cwd=tmp_path)  # fmt: skip
+        api = f"http://127.0.0.1:{server.port}" + ("" if forge == "github" else "/api/v4")
+        settings = load_settings(environ={f"DAILYDIFF_{forge.upper()}_API_URL": api},
+                                 overrides={"data_dir": str(tmp_path / forge)}, cwd=tmp_path)  # fmt: skip
+        section = settings.github if forge == "github" else settings.gitlab
+        path = f"/repos/{REPO}" if forge == "github" else f"/projects/{quote(REPO, safe='')}"
 
-        async def get() -> int:
-            http = GitHubHttp(settings.github, REPO, policy=_policy())
+        async def get() -> bool:
+            client = GitHubHttp if forge == "github" else GitLabHttp
+            http = client(section, REPO, policy=_policy())  # type: ignore[arg-type]
             try:
-                response = await http.get(f"{settings.github.api_url}/repos/{REPO}")
-                return int(response.json()["full_name"] == REPO)
+                data = (await http.get(section.api_url + path)).json()
+                return REPO in (data.get("full_name"), data.get("path_with_namespace"))
             finally:
                 await http.aclose()
 
@@ -280,8 +290,8 @@ def _llm_outcome(script: list[str], tmp_path: Path) -> tuple[str, FaultServer, s
 
 def _outcome(kind: str, script: list[str], tmp_path: Path, repo: Path) -> tuple[str, int, int, str]:
     """(status, attempts, answers given whole, detail) of one exchange of ``kind`` against ``script``."""
-    if kind == "forge":
-        status, server, detail = _forge_outcome(script, tmp_path, repo)
+    if kind in ("github", "gitlab"):
+        status, server, detail = _forge_outcome(kind, script, tmp_path, repo)
     elif kind == "llm":
         status, server, detail = _llm_outcome(script, tmp_path)
     else:
@@ -297,7 +307,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_fault_once_gives_the_same_outcome_to_a_forge_the_llm_a_webhook_and_email(
+def test_a_fault_once_gives_the_same_outcome_to_the_forges_the_llm_a_webhook_and_email(
     fault: str, tmp_path: Path, repo: Path
 ) -> None:
     """The fault at the first attempt, then a healthy server: done, on the second attempt — or, when a
@@ -314,7 +324,7 @@ def test_a_fault_once_gives_the_same_outcome_to_a_forge_the_llm_a_webhook_and_em
 
 
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f != "accepted_then_drip"])
-def test_a_fault_that_lasts_fails_all_four_alike_after_the_policys_attempts(
+def test_a_fault_that_lasts_fails_them_all_alike_after_the_policys_attempts(
     fault: str, tmp_path: Path, repo: Path
 ) -> None:
     outcomes = {kind: _outcome(kind, [fault, fault], tmp_path, repo) for kind in KINDS}
@@ -327,10 +337,10 @@ def test_a_fault_that_lasts_fails_all_four_alike_after_the_policys_attempts(
     assert all(("timed out after 1s" in outcomes[kind][3]) is timed_out for kind in SENDS), outcomes
 
 
-def test_every_request_of_the_four_goes_through_the_one_send_loop(
+def test_every_request_of_them_all_goes_through_the_one_send_loop(
     tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The property of issue 64's "one send loop": each request a server of the four kinds received (an LLM's
+    """The property of issue 64's "one send loop": each request a server of the five kinds received (an LLM's
     GETs of what it is included; SMTP: each connection) was an attempt of the one send loop. The attempts are
     counted where the loop makes them (``Sending.attempt``, the one place ``send`` and ``asend`` both begin
     an attempt), the requests by the server; a client sending one request outside the loop makes more
@@ -346,8 +356,8 @@ def test_every_request_of_the_four_goes_through_the_one_send_loop(
     seen = {}
     for kind in KINDS:
         made.clear()
-        if kind == "forge":
-            status, server, _ = _forge_outcome([], tmp_path, repo)
+        if kind in ("github", "gitlab"):
+            status, server, _ = _forge_outcome(kind, [], tmp_path, repo)
         elif kind == "llm":
             status, server, _ = _llm_outcome([], tmp_path)
         else:
