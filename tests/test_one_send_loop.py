@@ -31,6 +31,7 @@ from pydantic import TypeAdapter
 
 from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.common.http import HttpPolicy, Sending
+from dailydiff.doctor.publishers import probe_http, probe_smtp
 from dailydiff.engine.deliver import deliver
 from dailydiff.errors import AnalysisError, SourceError
 from dailydiff.forges.github import GitHubHttp
@@ -205,16 +206,20 @@ class FaultServer:
                 return
 
 
-def _publisher(kind: str, server: FaultServer) -> tuple[object, Secrets]:
-    policy = {"timeout": 1, "retries": 1, "backoff": 0.05, "deadline": 30}
+def _entry(kind: str, server: FaultServer) -> tuple[PublishEntry, Secrets]:
     if kind == "webhook":
-        entry = {"type": "webhook", "url_env": "HOOK", **policy}
+        entry = {"type": "webhook", "url_env": "HOOK", **POLICY}
         secrets = Secrets({"HOOK": f"http://127.0.0.1:{server.port}/hook/s3cret"})
     else:
         entry = {"type": "email", "host": "127.0.0.1", "port": server.port, "security": "none",
-                 "sender": "a@example.com", "recipients": ["b@example.com"], "skip_empty": False, **policy}  # fmt: skip
-    secrets = secrets if kind == "webhook" else Secrets({})
-    (publisher,) = build_publishers([TypeAdapter(PublishEntry).validate_python(entry)], secrets)
+                 "sender": "a@example.com", "recipients": ["b@example.com"], "skip_empty": False, **POLICY}  # fmt: skip
+        secrets = Secrets({})
+    return TypeAdapter(PublishEntry).validate_python(entry), secrets
+
+
+def _publisher(kind: str, server: FaultServer) -> tuple[object, Secrets]:
+    entry, secrets = _entry(kind, server)
+    (publisher,) = build_publishers([entry], secrets)
     return publisher, secrets
 
 
@@ -353,7 +358,7 @@ def test_every_request_of_them_all_goes_through_the_one_send_loop(
         return attempt(self, watch=watch)
 
     monkeypatch.setattr(Sending, "attempt", counted)
-    seen = {}
+    seen: dict[str, tuple[str, int, int]] = {}
     for kind in KINDS:
         made.clear()
         if kind in ("github", "gitlab"):
@@ -363,5 +368,17 @@ def test_every_request_of_them_all_goes_through_the_one_send_loop(
         else:
             status, server, _ = _send_outcome(kind, [], tmp_path)
         seen[kind] = (status, server.requests, len(made))
+    for kind in SENDS:  # doctor's look at a target (a HEAD, an SMTP greeting): nothing sent, through it too
+        made.clear()
+        server = FaultServer("http" if kind == "webhook" else "smtp").start()
+        try:
+            entry, secrets = _entry(kind, server)
+            if kind == "webhook":
+                monkeypatch.setenv("HOOK", secrets.environ["HOOK"])
+            probe = probe_http if kind == "webhook" else probe_smtp
+            found = probe(kind, entry, 5.0)
+        finally:
+            server.stop()
+        seen[f"doctor {kind}"] = ("ok" if found.ok else found.detail, server.requests, len(made))
     assert seen["llm"][1] >= 2  # its first contact (GET /models) besides the question
     assert all(status == "ok" and requests == attempts for status, requests, attempts in seen.values()), seen
