@@ -56,7 +56,7 @@ def make_repo(path: Path) -> Path:
 def settings_for(fake: FakeLLM, data_dir: Path, *, language: str = "en", **llm: Any) -> Settings:
     # json_schema unless a test says otherwise: request counts below leave out the negotiation probe.
     knobs = {
-        "retry_backoff": 0.01,
+        "backoff": 0.01,
         "read_timeout": 5.0,
         "connect_timeout": 2.0,
         "response_mode": "json_schema",

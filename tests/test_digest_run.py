@@ -333,7 +333,7 @@ def test_overview_one_llm_request_per_digest_day_cached_on_rerun_and_rules_offli
     args = ["run", "--from", DAY0.isoformat(), "--to", (DAY0 + dt.timedelta(days=1)).isoformat()]
     with FakeLLM() as fake:
         env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0",
+               "DAILYDIFF_LLM_RETRIES": "0", "DAILYDIFF_LLM_BACKOFF": "0",
                "DAILYDIFF_LLM_RESPONSE_MODE": "json_schema"}  # fmt: skip
         first = dailydiff(*args, "--summary-json", "s.json", cwd=tmp_path, env=env)
         digest_overviews = [r for r in fake.requests if r.is_overview and "[proj" in r.prompt_text]

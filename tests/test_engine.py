@@ -62,7 +62,7 @@ def test_report_and_run_take_the_same_shared_flags_and_name_their_values() -> No
 def _env(fake: FakeLLM, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
     env.update(PYTHONPATH=str(SRC), DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-               DAILYDIFF_LLM_RETRY_BACKOFF="0.01", DAILYDIFF_LLM_MAX_RETRIES="0",
+               DAILYDIFF_LLM_BACKOFF="0.01", DAILYDIFF_LLM_RETRIES="0",
                DAILYDIFF_LLM_RESPONSE_MODE="json_schema", **extra)  # fmt: skip
     return env
 
@@ -235,7 +235,7 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
     args = [command, *([str(repo)] if command == "report" else []), "--date", DAY.isoformat(), "--tz", "UTC",
             "--analyzer", "llm", "--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
     with FakeLLM() as fake:
-        env = _env(fake, DAILYDIFF_LLM_REQUEST_DEADLINE="300", DAILYDIFF_LLM_READ_TIMEOUT="300")
+        env = _env(fake, DAILYDIFF_LLM_TIMEOUT="300", DAILYDIFF_LLM_READ_TIMEOUT="300")
         _interrupt(args, tmp_path, env, fake, answered=2)
         with Store.open(tmp_path / "data") as store:
             finished = store.count_analyses()

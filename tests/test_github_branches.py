@@ -54,7 +54,7 @@ def test_item14_all_branches_on_github_default_branch_first_then_nearest_tip(
     shas = repo[1]
     settings = load_settings(
         environ={"DAILYDIFF_GITHUB_API_URL": fake.url},
-        overrides={"data_dir": str(tmp_path), "github": {"pull_requests": False, "retry_base_delay": 0.01}},
+        overrides={"data_dir": str(tmp_path), "github": {"pull_requests": False, "backoff": 0.01}},
         cwd=tmp_path,
     )
     with Store.open(settings.data_path) as store:

@@ -56,7 +56,7 @@ def fetch(fake: FakeGitHub, data: Path, **github: Any) -> list[Any]:
         environ={"DAILYDIFF_GITHUB_API_URL": fake.url},
         overrides={
             "data_dir": str(data),
-            "github": {"retry_base_delay": 0.01, "pull_requests": False, **github},
+            "github": {"backoff": 0.01, "pull_requests": False, **github},
         },
         cwd=data,
     )
@@ -72,13 +72,13 @@ def test_a_bad_detail_fails_that_commit_only_and_the_next_run_has_the_full_day(
     bad = repo[1][1]
     fake.spoil_next("detail", how, count=2, path_part=bad)  # the answer and its one retry
     with pytest.raises(IncompleteFetch) as caught:
-        fetch(fake, tmp_path, max_retries=1)
+        fetch(fake, tmp_path, retries=1)
     assert list(caught.value.failed) == [bad] and len(caught.value.commits) == COMMITS - 1
     assert f"1 of {COMMITS} commits could not be fetched ({bad[:7]}: " in str(caught.value)
     assert "\n" not in str(caught.value)
 
     fake.reset_requests()
-    again = fetch(fake, tmp_path, max_retries=1)
+    again = fetch(fake, tmp_path, retries=1)
     assert len(again) == COMMITS and bad in {c.sha for c in again}
     assert [r.path.rsplit("/", 1)[1] for r in fake.of("detail")] == [bad]  # the others came from the cache
 
@@ -99,8 +99,8 @@ def test_a_bad_list_page_fails_the_day_and_the_next_run_has_it_all(
 ) -> None:
     fake.spoil_next("list", how, count=2)
     with pytest.raises(SourceError, match=r"answered /repos/octo/faults/commits with .*, 2 times"):
-        fetch(fake, tmp_path, max_retries=1)
-    assert len(fetch(fake, tmp_path, max_retries=1)) == COMMITS
+        fetch(fake, tmp_path, retries=1)
+    assert len(fetch(fake, tmp_path, retries=1)) == COMMITS
 
 
 def test_a_bad_answer_cached_by_an_older_version_is_asked_again(
@@ -120,8 +120,8 @@ def test_a_bad_answer_cached_by_an_older_version_is_asked_again(
 
 def cli_env(fake: FakeGitHub) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
-    env.update(DAILYDIFF_GITHUB_API_URL=fake.url, DAILYDIFF_GITHUB_MAX_RETRIES="1",
-               DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01", DAILYDIFF_GITHUB_PULL_REQUESTS="false")  # fmt: skip
+    env.update(DAILYDIFF_GITHUB_API_URL=fake.url, DAILYDIFF_GITHUB_RETRIES="1",
+               DAILYDIFF_GITHUB_BACKOFF="0.01", DAILYDIFF_GITHUB_PULL_REQUESTS="false")  # fmt: skip
     return env
 
 
@@ -198,7 +198,7 @@ def test_a_server_that_hangs_drips_or_dies_costs_a_bounded_time_and_one_line(
     deadline = 0.25
     started = time.monotonic()
     with pytest.raises(SourceError) as caught:
-        fetch(fake, tmp_path, request_deadline=deadline, read_timeout=30, max_retries=1)
+        fetch(fake, tmp_path, timeout=deadline, read_timeout=30, retries=1)
     elapsed = time.monotonic() - started
     # Two attempts of at most one deadline each (0.5 s); without the deadline the 30 s read timeout (or the
     # dripping body) would run far past 20 s, so the margin holds on a loaded machine.
@@ -214,8 +214,8 @@ def test_the_breaker_leaves_an_api_alone_after_consecutive_timeouts(
 ) -> None:
     fake.hang = True
     with pytest.raises(SourceError, match="left alone for the rest of the run after 2 consecutive failures"):
-        fetch(fake, tmp_path, request_deadline=0.2, max_retries=5, breaker_threshold=2)
-    assert fake.hung == 2  # two attempts, each to its deadline; not the six max_retries allows
+        fetch(fake, tmp_path, timeout=0.2, retries=5, breaker_threshold=2)
+    assert fake.hung == 2  # two attempts, each to its deadline; not the six retries allow
     # said once, by the error (issue 63: the same sentence came first as a warning, then as the error)
     assert not [r for r in caplog.records if "left alone" in r.getMessage()], caplog.records
 
@@ -228,9 +228,9 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
     env.update(
         PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
         DAILYDIFF_GITHUB_API_URL=fake.url,
-        DAILYDIFF_GITHUB_REQUEST_DEADLINE="0.25",
-        DAILYDIFF_GITHUB_MAX_RETRIES="1",
-        DAILYDIFF_GITHUB_RETRY_BASE_DELAY="0.01",
+        DAILYDIFF_GITHUB_TIMEOUT="0.25",
+        DAILYDIFF_GITHUB_RETRIES="1",
+        DAILYDIFF_GITHUB_BACKOFF="0.01",
     )
     # A process of its own: stderr is the command's alone (the fake's threads write there in-process).
     started = time.monotonic()

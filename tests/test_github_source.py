@@ -135,7 +135,7 @@ def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitHub]:
 def settings_for(fake: FakeGitHub, tmp_path: Path, **github: Any) -> Settings:
     return load_settings(
         environ={"DAILYDIFF_GITHUB_API_URL": fake.url},
-        overrides={"data_dir": str(tmp_path / "data"), "github": {"retry_base_delay": 0.01, **github}},
+        overrides={"data_dir": str(tmp_path / "data"), "github": {"backoff": 0.01, **github}},
         cwd=tmp_path,
     )
 
@@ -381,7 +381,7 @@ def test_rate_limit_far_reset_stops_clearly_and_keeps_what_was_fetched(
     window = range_window(DAYS[0], DAYS[-1], TZ)
     store = Store(tmp_path / "db.sqlite3")
     fake.exhaust(remaining=12, reset_in=3600)
-    src = source(fake, tmp_path, store=store, concurrency=2, max_rate_limit_wait=5)
+    src = source(fake, tmp_path, store=store, concurrency=2, max_retry_after=5)
     with pytest.raises(SourceError) as caught:
         src.commits(window)
     text = str(caught.value)
@@ -419,7 +419,7 @@ def test_server_errors_and_dropped_connections_are_retried(fake: FakeGitHub, tmp
     assert src.last_counts is not None and src.last_counts.retries == 4
     fake.fail_next(50, 503)
     with pytest.raises(SourceError, match=r"answered 503 .* 5 times"):
-        source(fake, tmp_path, max_retries=4).commits(day_window(dt.date(2026, 1, 9), TZ))
+        source(fake, tmp_path, retries=4).commits(day_window(dt.date(2026, 1, 9), TZ))
 
 
 @pytest.mark.parametrize(
@@ -513,7 +513,7 @@ def test_pagination_links_to_another_host_are_not_followed(fake: FakeGitHub, tmp
     fake.link_base = "http://203.0.113.9:8080"  # the token must never be sent there
     fake.token = "secret"
     with pytest.raises(SourceError, match=r"with a link to another host \(203\.0\.113\.9:8080\), 2 times"):
-        source(fake, tmp_path, token="secret", max_retries=1).commits(day_window(FIRST_DAY, TZ))
+        source(fake, tmp_path, token="secret", retries=1).commits(day_window(FIRST_DAY, TZ))
     assert len(fake.requests) == 2  # asked again once, never followed
 
 
@@ -522,7 +522,7 @@ def test_a_diff_that_keeps_failing_leaves_the_file_unseen_and_the_run_goes_on(
 ) -> None:
     fake.patch_limit_bytes = 20_000
     fake.diff_status = 504
-    got = source(fake, tmp_path, max_retries=1).commits(day_window(dt.date(2026, 1, 6), TZ))
+    got = source(fake, tmp_path, retries=1).commits(day_window(dt.date(2026, 1, 6), TZ))
     chore = next(c for c in got if c.title.startswith("chore"))
     assert [f.path for f in chore.files if f.patch_missing] == ["data/big_table.txt"]
     assert fake.count("diff") == 2  # one retry
@@ -535,7 +535,7 @@ def test_an_answer_that_is_not_the_github_api_is_one_clear_line(fake: FakeGitHub
         match=r"^the GitHub API at 127\.0\.0\.1:\d+ answered /repos/\S+/commits with an answer "
         r"of the wrong shape \(TypeError: not a list\), 2 times",
     ):
-        source(fake, tmp_path, max_retries=1).commits(day_window(FIRST_DAY, TZ))
+        source(fake, tmp_path, retries=1).commits(day_window(FIRST_DAY, TZ))
 
 
 def test_commits_can_be_read_from_code_already_running_an_event_loop(
@@ -575,5 +575,5 @@ def test_a_wrong_token_is_refused_even_for_a_public_repository(fake: FakeGitHub,
     # A public repository asked with a wrong token: 401, not served, and not retried.
     fake.token = "ghp_the_right_token_0000"
     with pytest.raises(SourceError, match=r"rejected the token \(401 Bad credentials\)"):
-        source(fake, tmp_path, token="ghp_wrong_token_0000", max_retries=1).commits(day_window(FIRST_DAY, TZ))
+        source(fake, tmp_path, token="ghp_wrong_token_0000", retries=1).commits(day_window(FIRST_DAY, TZ))
     assert [r.status for r in fake.requests] == [401]  # not retried

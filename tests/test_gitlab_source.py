@@ -66,7 +66,7 @@ def fake(repo_path: tuple[Path, list[str]]) -> Iterator[FakeGitLab]:  # noqa: F8
 def settings_for(fake: FakeGitLab, tmp_path: Path, **gitlab: Any) -> Settings:
     return load_settings(
         environ={"DAILYDIFF_GITLAB_API_URL": fake.url},
-        overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"retry_base_delay": 0.01, **gitlab}},
+        overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"backoff": 0.01, **gitlab}},
         cwd=tmp_path,
     )
 
@@ -219,7 +219,7 @@ def test_a_garbled_diff_fails_that_commit_only_and_the_rest_is_stored(
     fake.garbled_diffs = {garbled}
     store = Store(tmp_path / "db.sqlite3")
     with pytest.raises(IncompleteFetch) as caught:
-        source(fake, tmp_path, store, max_retries=1).commits(window)
+        source(fake, tmp_path, store, retries=1).commits(window)
     assert set(caught.value.failed) == {garbled} and "wrong shape" in caught.value.failed[garbled]
     assert sorted(c.sha for c in caught.value.commits) == sorted(set(every) - {garbled})
     store.close()
@@ -233,7 +233,7 @@ def test_a_dripping_gitlab_costs_one_request_deadline_per_attempt(fake: FakeGitL
     fake.drip = 0.05
     started = time.monotonic()
     with pytest.raises(SourceError, match="no complete answer within 1s") as caught:
-        source(fake, tmp_path, request_deadline=1, max_retries=1).commits(day_window(DAYS[1], TZ))
+        source(fake, tmp_path, timeout=1, retries=1).commits(day_window(DAYS[1], TZ))
     assert time.monotonic() - started < 5  # two attempts of 1 s, and a short back-off
     assert "\n" not in caught.value.message
     fake.drip = None
@@ -309,7 +309,7 @@ def test_the_source_reads_gitlabs_documented_answers(tmp_path: Path) -> None:
     try:
         settings = load_settings(
             environ={"DAILYDIFF_GITLAB_API_URL": f"http://127.0.0.1:{server.server_address[1]}"},
-            overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"retry_base_delay": 0.01}}, cwd=tmp_path,
+            overrides={"data_dir": str(tmp_path / "data"), "gitlab": {"backoff": 0.01}}, cwd=tmp_path,
         )  # fmt: skip
         gitlab = open_source("gitlab:group/project", settings, SourceOptions(), None)
         (commit,) = gitlab.commits(day_window(dt.date(2021, 9, 20), "Europe/Moscow"))

@@ -97,7 +97,7 @@ def test_transient_5xx_is_retried(repo: Path, fake: FakeLLM, tmp_path: Path) -> 
 
 def test_persistent_5xx_falls_back_counts_and_gates(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
     fake.fail_always = True
-    outcome, md = run_day(repo, settings_for(fake, tmp_path, max_retries=1))
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, retries=1))
     report = outcome.reports[0]
     assert_complete(report, md, failed=COMMITS)
     assert outcome.days[0].gated
@@ -118,7 +118,7 @@ def test_an_endpoint_that_always_hangs_fails_every_analysis_in_bounded_time(
 ) -> None:
     fake.hang_first = 1000
     started = time.monotonic()
-    outcome, md = run_day(repo, settings_for(fake, tmp_path, read_timeout=0.4, max_retries=1))
+    outcome, md = run_day(repo, settings_for(fake, tmp_path, read_timeout=0.4, retries=1))
     # Bounded by the read timeout: a hung request is held 60 s, so a client without one takes minutes
     # (the margin is wide for a loaded machine; the request count below is the exact bound).
     assert time.monotonic() - started < 30
@@ -414,7 +414,7 @@ def test_a_failing_run_does_not_replace_a_better_report(repo: Path, fake: FakeLL
     run_day(repo, settings_for(fake, tmp_path))
     with FakeLLM(model="fake-model-2") as broken:
         broken.fail_always = True
-        outcome, _ = run_day(repo, settings_for(broken, tmp_path, max_retries=0))
+        outcome, _ = run_day(repo, settings_for(broken, tmp_path, retries=0))
     day = outcome.days[0]
     assert day.gated and day.kept_previous
     assert day.report.analyzer == "llm:fake-model" and day.report.stats.fallback == 0

@@ -33,8 +33,8 @@ def report(
     env.update(
         DAILYDIFF_LLM_BASE_URL=fake.base_url,
         DAILYDIFF_LLM_MODEL=fake.model,
-        DAILYDIFF_LLM_RETRY_BACKOFF="0.01",
-        DAILYDIFF_LLM_MAX_RETRIES="1",
+        DAILYDIFF_LLM_BACKOFF="0.01",
+        DAILYDIFF_LLM_RETRIES="1",
     )
     if key:
         env["DAILYDIFF_LLM_API_KEY"] = key

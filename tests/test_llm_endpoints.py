@@ -140,7 +140,7 @@ def test_a_model_that_always_answers_invalid_json_costs_three_requests_and_no_ov
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.malformed = "always"
-    settings = newcomer(fake, tmp_path, retry_backoff=0.01)
+    settings = newcomer(fake, tmp_path, backoff=0.01)
     outcome, _ = run_day(repo, settings)
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS
@@ -183,7 +183,7 @@ def test_an_endpoint_that_drips_a_byte_at_a_time_is_cut_by_the_deadline(
 ) -> None:
     fake.drip = 0.1  # every answer, a byte every 0.1 s: a per-read timeout (0.3 s at most) never fires
     deadline = 0.3
-    settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
+    settings = newcomer(fake, tmp_path, timeout=deadline, read_timeout=30.0, backoff=0.01,
                         response_mode="json_schema")  # fmt: skip
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)
@@ -201,7 +201,7 @@ def test_an_endpoint_that_drips_only_its_answers_is_left_alone_after_a_few_deadl
 ) -> None:
     fake.drip, fake.faults_on_gets = 0.1, False  # a byte every 0.1 s: a per-read timeout never fires
     deadline = 0.3
-    settings = newcomer(fake, tmp_path, request_deadline=deadline, read_timeout=30.0, retry_backoff=0.01,
+    settings = newcomer(fake, tmp_path, timeout=deadline, read_timeout=30.0, backoff=0.01,
                         response_mode="json_schema")  # fmt: skip
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)
@@ -218,7 +218,7 @@ def test_an_endpoint_that_dies_mid_body_fails_the_day_quickly_saying_its_streams
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.die_mid_body, fake.faults_on_gets = True, False
-    settings = newcomer(fake, tmp_path, retry_backoff=0.01, response_mode="json_schema")
+    settings = newcomer(fake, tmp_path, backoff=0.01, response_mode="json_schema")
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)
     report = outcome.reports[0]
@@ -246,15 +246,15 @@ def eighteen_commits(path: Path) -> Path:
 def test_a_dead_endpoint_costs_an_18_commit_day_two_first_contact_deadlines_under_two_minutes_by_default(
     fake: FakeLLM, tmp_path: Path
 ) -> None:
-    """Every [llm] setting at its default but ``request_deadline`` (0.5 s instead of 180 s, which bounds the
+    """Every [llm] setting at its default but ``timeout`` (0.5 s instead of 180 s, which bounds the
     first GET /models below its 15 s): the day costs two first-contact waits and a second between them, no
     analysis request — by default 2 × 15 + 1 = 31 s, under two minutes."""
-    default = newcomer(fake, tmp_path / "defaults").llm.request_deadline
+    default = newcomer(fake, tmp_path / "defaults").llm.timeout
     assert 2 * min(PROBE_DEADLINE, default) + 1 < 120  # the defaults' bound
     repo = eighteen_commits(tmp_path / "repo18")
     fake.hang_all = True  # accepts connections, never answers anything
     deadline = 0.5
-    settings = newcomer(fake, tmp_path / "data", request_deadline=deadline)
+    settings = newcomer(fake, tmp_path / "data", timeout=deadline)
     started = time.monotonic()
     outcome, _ = run_day(repo, settings)
     elapsed = time.monotonic() - started
@@ -309,7 +309,7 @@ def test_a_400_that_is_not_about_the_format_is_not_remembered_as_a_mode(
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.fail_always, fake.fail_status = True, 400  # e.g. a parameter the model refuses, on every request
-    settings = newcomer(fake, tmp_path, retry_backoff=0.01)
+    settings = newcomer(fake, tmp_path, backoff=0.01)
     outcome, _ = run_day(repo, settings)
     assert outcome.reports[0].stats.fallback == COMMITS
     with Store.open(settings.data_path) as store:
@@ -388,7 +388,7 @@ def test_fallback_reasons_are_in_the_reports_language_whole_and_never_say_where_
     from dailydiff.render.markdown import failure_reason, render_markdown
 
     fake.drip = 0.1  # a byte every 0.1 s, GET /models too: the breaker opens at first contact
-    settings = newcomer(fake, tmp_path, request_deadline=0.3, read_timeout=30.0, retry_backoff=0.01,
+    settings = newcomer(fake, tmp_path, timeout=0.3, read_timeout=30.0, backoff=0.01,
                         response_mode="json_schema")  # fmt: skip
     settings = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})
     outcome, _ = run_day(repo, settings)

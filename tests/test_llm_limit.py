@@ -41,7 +41,7 @@ def requests(count: int, *, level: Level = Level.LOW) -> list[AnalysisRequest]:
 
 
 def analyser(fake: FakeLLM, store: Store | None = None, **llm: Any) -> LLMAnalyzer:
-    knobs = {"response_mode": "json_schema", "retry_backoff": 0.01, "read_timeout": 20.0, **llm}
+    knobs = {"response_mode": "json_schema", "backoff": 0.01, "read_timeout": 20.0, **llm}
     settings = load_settings(
         environ={"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url},
         overrides={"llm": knobs},
@@ -309,7 +309,7 @@ def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out()
     # ours meanwhile, so the wait is its queue, not a stall. The queue brings the limit down; nothing times
     # out or goes again.
     with FakeLLM(latency=0.3, slots=1, state_slots=False) as fake:
-        analyzer = analyser(fake, concurrency=4, request_deadline=0.8, breaker_threshold=2)
+        analyzer = analyser(fake, concurrency=4, timeout=0.8, breaker_threshold=2)
         results = run_batch(analyzer, requests(6))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active == 4 and analyzer.stats.limit_decreases >= 1, analyzer.stats
@@ -323,7 +323,7 @@ def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in
     # deadline, while the prompt and the stream each take 1.2 s: 0.8 s of room under the deadline for a
     # loaded machine's scheduling (with 0.4 s and 0.6 s under 1 s, a loaded run timed one out).
     with FakeLLM(latency=1.2, slots=1, state_slots=False, token_delay=0.02) as fake:
-        analyzer = analyser(fake, concurrency=0, request_deadline=2.0)
+        analyzer = analyser(fake, concurrency=0, timeout=2.0)
         results = run_batch(analyzer, requests(3))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active >= 2 and analyzer.stats.peak_limit >= 2, analyzer.stats  # it did queue
@@ -335,7 +335,7 @@ def test_a_long_prompt_on_a_slow_server_gets_the_time_its_measured_prompt_speed_
     # 1,000 prompt tokens a second: the format probe shows it; the analysis prompt needs more than the
     # request deadline to its first token, and is given twice what the measured speed needs.
     with FakeLLM(prompt_rate=1000) as fake:
-        analyzer = analyser(fake, response_mode="auto", request_deadline=0.5)
+        analyzer = analyser(fake, response_mode="auto", timeout=0.5)
         (result,) = run_batch(analyzer, requests(1))
         [analysis] = fake.analysis_requests()
     assert result.status is AnalysisStatus.OK, result.error
@@ -347,7 +347,7 @@ def test_a_commit_that_keeps_timing_out_stops_at_three_requests() -> None:
     # Every answer outlasts the deadline, with others in flight or alone: each commit's timeouts count
     # against its cap (the server worked on them), however many retries are allowed.
     with FakeLLM(latency=1.0) as fake:
-        analyzer = analyser(fake, concurrency=4, request_deadline=0.2, breaker_threshold=100, max_retries=5)
+        analyzer = analyser(fake, concurrency=4, timeout=0.2, breaker_threshold=100, retries=5)
         results = run_batch(analyzer, requests(4))
         per_commit = fake.per_commit()
     assert all(a.status is AnalysisStatus.FAILED for a in results)
@@ -531,7 +531,7 @@ def test_a_limit_remembered_at_eight_against_a_server_that_now_states_one_slot_s
             analyser(fake).endpoint, fake.model, EndpointFacts(concurrency_limit=8, concurrency_ceiling=8)
         )
         assert analyser(fake, store).remembered_limit() == (8, True)
-        now = analyser(fake, store, request_deadline=0.5)
+        now = analyser(fake, store, timeout=0.5)
         results = run_batch(now, requests(8))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active == 1 and now.stats.errors == {}, (fake.peak_active, now.stats)

@@ -31,7 +31,7 @@ def test_a_stream_that_ends_early_once_is_asked_again_and_the_commit_is_analysed
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.end_early_after, fake.end_early_times = 4, 1  # the first analysis stream ends after 4 tokens
-    settings = settings_for(fake, tmp_path, retry_backoff=0.01, response_mode="json_schema", concurrency=1)
+    settings = settings_for(fake, tmp_path, backoff=0.01, response_mode="json_schema", concurrency=1)
     outcome, _ = run_day(repo, settings)
     report = outcome.reports[0]
     assert (report.stats.failed, report.stats.fallback, report.run.analysed) == (0, 0, COMMITS)
@@ -50,7 +50,7 @@ def test_streams_that_always_end_early_say_so_and_leave_the_endpoint_in_use(
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     fake.end_early_after = 4  # every stream ends after 4 tokens
-    settings = settings_for(fake, tmp_path, retry_backoff=0.01, response_mode="json_schema", concurrency=1)
+    settings = settings_for(fake, tmp_path, backoff=0.01, response_mode="json_schema", concurrency=1)
     outcome, _ = run_day(repo, settings)
     report = outcome.reports[0]
     assert report.stats.fallback == COMMITS

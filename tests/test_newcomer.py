@@ -344,7 +344,7 @@ def test_item04_a_gated_day_is_written_by_neither_report_nor_run(tmp_path: Path)
     source = next(p for p in (tmp_path / "repos").iterdir() if p.is_dir())
     with FakeLLM(fail_always=True) as fake:
         env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0"}  # fmt: skip
+               "DAILYDIFF_LLM_RETRIES": "0", "DAILYDIFF_LLM_BACKOFF": "0"}  # fmt: skip
         day = ["--date", "2026-01-05"]
         ran = dailydiff("run", *day, "-o", "run-out", cwd=tmp_path, env=env, check=False)
         made = dailydiff("report", source, *day, "-o", "report-out", "--format", "md,json,html",

@@ -185,7 +185,7 @@ def fake() -> Iterator[FakeLLM]:
 
 def _llm_env(fake: FakeLLM) -> dict[str, str]:
     return _env(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-                DAILYDIFF_LLM_RETRY_BACKOFF="0.01")  # fmt: skip
+                DAILYDIFF_LLM_BACKOFF="0.01")  # fmt: skip
 
 
 def _notes_requests(fake: FakeLLM) -> list[str]:

@@ -267,7 +267,7 @@ def test_the_llm_endpoint_like_the_forges_and_publishers_refuses_a_retry_after_o
     tmp_path: Path,
 ) -> None:
     """``[llm] max_retry_after`` is the LLM's side of the policy's Retry-After rule (``[github]
-    max_rate_limit_wait``, a publisher's ``max_retry_after``): a 503 asking for 30 s is not waited for."""
+    max_retry_after``, a publisher's ``max_retry_after``): a 503 asking for 30 s is not waited for."""
     with FakeLLM() as fake:
         settings = settings_for(fake, tmp_path, max_retry_after=3.0).llm
         assert settings.policy().max_retry_after == 3.0

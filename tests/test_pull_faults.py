@@ -90,7 +90,7 @@ def test_a_day_whose_pull_requests_could_not_be_looked_up_is_built_again_by_a_he
     day = DAYS[1]
     config = tmp_path / "dailydiff.toml"
     config.write_text(
-        f'[report]\ntimezone = "{TZ}"\nlanguage = "en"\n\n[github]\nmode = "clone"\nretry_base_delay = 0.01\n\n'
+        f'[report]\ntimezone = "{TZ}"\nlanguage = "en"\n\n[github]\nmode = "clone"\nbackoff = 0.01\n\n'
         f'[[repos]]\nsource = "github:{REPO}"\n',
         encoding="utf-8",
     )

@@ -132,7 +132,7 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal(tmp_path: Path)
     with FakeLLM() as fake:  # its 404 quotes the model name we sent: text from a server, on our stderr
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
         env |= {"DAILYDIFF_LLM_BASE_URL": fake.base_url,
-                "DAILYDIFF_LLM_MODEL": "m\x1b]0;pwned\x07\x1b[2J\x9b31m", "DAILYDIFF_LLM_MAX_RETRIES": "0"}  # fmt: skip
+                "DAILYDIFF_LLM_MODEL": "m\x1b]0;pwned\x07\x1b[2J\x9b31m", "DAILYDIFF_LLM_RETRIES": "0"}  # fmt: skip
         result = run("report", str(repo), "--date", "2026-01-27", "--tz", "UTC", "--analyzer", "llm",
                      "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "out"), env=env)  # fmt: skip
     assert "HTTP 404" in result.stderr, result.stderr

@@ -371,7 +371,7 @@ def test_a_day_with_failed_llm_analyses_is_not_published_and_is_retried(tmp_path
     ]
     with FakeLLM(fail_always=True) as fake:
         env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_MAX_RETRIES": "0", "DAILYDIFF_LLM_RETRY_BACKOFF": "0"}  # fmt: skip
+               "DAILYDIFF_LLM_RETRIES": "0", "DAILYDIFF_LLM_BACKOFF": "0"}  # fmt: skip
         down = dailydiff(*args, cwd=tmp_path, env=env, check=False)
         summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
         published_while_down = list((tmp_path / "out").rglob("*.*"))

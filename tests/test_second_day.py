@@ -313,7 +313,7 @@ def test_summary_json_is_written_when_a_run_is_interrupted(tmp_path: Path, comma
     with FakeLLM(latency=0.6) as fake:
         env = {k: v for k, v in cli_env().items() if not k.startswith("DAILYDIFF_")}
         env.update(DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=fake.model,
-                   DAILYDIFF_LLM_MAX_RETRIES="0", DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
+                   DAILYDIFF_LLM_RETRIES="0", DAILYDIFF_LLM_RESPONSE_MODE="json_schema")  # fmt: skip
         with default_sigint():
             proc = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -358,7 +358,7 @@ def test_doctor_gives_each_check_a_short_deadline_and_a_hanging_llm_does_not_blo
 
     build_fixture_repo(tmp_path / "demo", 0, per_day=1)
     (tmp_path / "dailydiff.toml").write_text(
-        '[llm]\nrequest_deadline = 180\nread_timeout = 180\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'
+        '[llm]\ntimeout = 180\nread_timeout = 180\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'
         'analyzer = "llm"\n', encoding="utf-8")  # fmt: skip
     with (
         FakeGitHub({"octo/demo": tmp_path / "demo"}) as github,

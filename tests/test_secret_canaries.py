@@ -121,8 +121,8 @@ max_failure_ratio = 1.0
 base_url = "{world.llm.base_url}"
 model = "{world.llm.model}"
 api_key_env = "LLM_KEY"
-max_retries = 1
-retry_backoff = 0.01
+retries = 1
+backoff = 0.01
 
 [[repos]]
 source = "{repo}"
@@ -249,7 +249,7 @@ def test_github_api_echoing_the_token(github_repo: Path, tmp_path: Path, status:
     with FakeGitHub({"octo/demo": github_repo}, token=CANARIES["GITHUB_TOKEN"]) as fake:
         fake.route("GET", r"^/repos/", echo)
         config = tmp_path / "dailydiff.toml"
-        config.write_text(f'[github]\napi_url = "{fake.url}"\nmax_retries = 1\nretry_base_delay = 0.01\n'
+        config.write_text(f'[github]\napi_url = "{fake.url}"\nretries = 1\nbackoff = 0.01\n'
                           '[[repos]]\nsource = "octo/demo"\n')  # fmt: skip
         data = tmp_path / "data"
         result = run(["run", "--date", DATE, "--config", str(config), "--data-dir", str(data), "--verbose",

@@ -285,7 +285,7 @@ def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_ar
 
     with FakeLLM() as fake:
         env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_PRICE": "2.0", "DAILYDIFF_LLM_MAX_RETRIES": "1"}  # fmt: skip
+               "DAILYDIFF_LLM_PRICE": "2.0", "DAILYDIFF_LLM_RETRIES": "1"}  # fmt: skip
         args = ("weekly", weeks["repo"], "--week", "2026-W29", *weeks["common"])
         text = dailydiff(*args, "--audience", "stakeholder", cwd=weeks["root"], env=env).stdout
         week_requests = [

@@ -5,10 +5,10 @@ own retries are off: retrying, backoff and concurrency are the analyser's policy
 into one of the ``LLMCallError`` kinds below.
 
 The answer is streamed (``stream: true``, unless ``[llm] stream = false``), so its deadlines see progress:
-the first token must come within ``request_deadline`` (the wait in the server's queue and the prompt's
+the first token must come within ``timeout`` (the wait in the server's queue and the prompt's
 evaluation; while another answer of ours moves, the wait is counted from its last move: a one-slot server
 queues ours behind ours, and that is no stall), then no gap between tokens may exceed ``STALL`` seconds
-(``read_timeout`` if lower), and the whole answer must end within ``request_deadline`` of its first token. An answer that falls into a loop
+(``read_timeout`` if lower), and the whole answer must end within ``timeout`` of its first token. An answer that falls into a loop
 (repetition.py) is stopped in the stream: ``LLMCallError("loop")``. Unstreamed, one total deadline bounds
 the request (connect, send and every read: httpx's timeouts are per read, and a server that drips a byte
 at a time would reset them forever).
@@ -29,14 +29,14 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from dailydiff.analysis.limits import CEILING
 from dailydiff.analysis.repetition import LoopWatch
-from dailydiff.common.http import HttpPolicy, retry_after_seconds
+from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
 from dailydiff.settings import LLMSettings
 
@@ -191,6 +191,68 @@ def _whole_reply(completion: Any, seconds: float) -> Reply:
         raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
 
 
+@dataclass
+class _Stream:
+    """A streamed answer as it comes: its text, tokens, finish reason and the server's figures, and the end
+    of its deadline (``timeout`` after the first token)."""
+
+    began: float
+    end: float
+    text: str = ""
+    chunks: int = 0
+    first: float | None = None  # seconds from the request to the first token
+    finish: str = ""
+    usage: Any = None
+    timings: Any = None
+    watch: LoopWatch = field(default_factory=LoopWatch)
+
+    def take(self, chunk: dict[str, Any], now: float, deadline: float) -> bool | None:
+        """One event: None when it has no choice (usage only), True when it brought the first token. An
+        answer that repeats itself is stopped here (``loop``)."""
+        self.usage = chunk.get("usage") or self.usage
+        self.timings = chunk.get("timings") or self.timings
+        choices = chunk.get("choices") or []
+        if not choices:
+            return None
+        choice = choices[0]
+        delta = (choice.get("delta") or {}).get("content")
+        self.finish = str(choice.get("finish_reason") or self.finish)
+        if not delta:
+            return False
+        self.chunks += 1
+        first = self.first is None
+        if first:
+            self.first, self.end = now - self.began, now + deadline
+        self.text += delta
+        if self.watch.seen(self.text):
+            raise LLMCallError("loop", f"the answer repeated a {self.watch.unit}-character unit and was stopped "
+                               f"after {self.chunks} tokens", tokens=self.chunks)  # fmt: skip
+        return first
+
+    def broke_off(self, exc: Exception) -> LLMCallError:
+        if self.first is None:
+            return LLMCallError("connection", f"the answer's stream broke off ({type(exc).__name__})")
+        # The endpoint answered: its stream ended early (a partial answer, not an outage).
+        return LLMCallError("interrupted", _ended_early(self.chunks, type(exc).__name__), tokens=self.chunks)
+
+    def reply(self, now: float) -> Reply:
+        if not self.finish:
+            # llama-cpp-python's server drops a stream when another request comes in (and ends one now and
+            # then): "interrupted", a partial answer
+            raise LLMCallError("interrupted", _ended_early(self.chunks), tokens=self.chunks)
+        work = None
+        if isinstance(self.timings, dict) and isinstance(self.timings.get("prompt_ms"), int | float):
+            work = float(self.timings["prompt_ms"]) / 1000
+        return Reply(
+            text=self.text,
+            finish_reason=self.finish,
+            prompt_tokens=int((self.usage or {}).get("prompt_tokens") or 0),
+            completion_tokens=int((self.usage or {}).get("completion_tokens") or 0) or self.chunks,
+            first_token=self.first if self.first is not None else now - self.began,
+            prompt_work=work,
+        )
+
+
 class ChatClient:
     """An async client bound to one event loop; use ``async with`` (it owns an HTTP connection pool)."""
 
@@ -303,7 +365,7 @@ class ChatClient:
         """One answer; ``temperature`` overrides the configured one, ``penalty`` (OpenAI's frequency and
         presence penalties) discourages repeating what the answer already said: a retry after a loop.
         Neither is sent where the temperature is left to the server (reasoning models reject both).
-        ``first_token_within``: a longer wait for the first token than ``request_deadline`` (a long prompt
+        ``first_token_within``: a longer wait for the first token than ``timeout`` (a long prompt
         on a slow server), streamed only."""
         kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
         if response_format is not None:
@@ -368,15 +430,7 @@ class ChatClient:
 
     async def _streamed(self, messages: list[dict[str, str]], kwargs: dict[str, Any], wait: float) -> Reply:
         loop = asyncio.get_running_loop()
-        began = loop.time()
-        text = ""
-        chunks = 0
-        first: float | None = None
-        end = began + self.deadline
-        finish = ""
-        usage: Any = None
-        timings: Any = None
-        watch = LoopWatch()
+        state = _Stream(began=loop.time(), end=loop.time() + self.deadline)
         body = {"model": self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, **kwargs}  # fmt: skip
         # The deadlines below bound every wait of the stream (the first token, a stall, the whole answer) and
@@ -387,110 +441,87 @@ class ChatClient:
         try:
             async with asyncio.timeout(wait) as timer:
                 self._queued[me] = (timer, wait)
-                # One POST (the SDK's typed ``create`` walks every parameter's annotations, a millisecond and
-                # a half per request), the events read here (one small JSON each: the SDK's typed chunks cost
-                # a millisecond apiece).
-                try:
-                    response = await self._http.send(request, stream=True)
-                except httpx2.TransportError as exc:
-                    raise transport_error(exc) from None
-                if response.status_code >= 400:
-                    await self._refused(response)
+                response = await self._opened(request)
                 if _is_json(response.headers.get("content-type", "")):
                     # A server or proxy that ignores ``stream``: one complete answer, taken as it is.
-                    try:
-                        whole = json.loads(await response.aread())
-                    finally:
-                        await response.aclose()
-                    self.answers_whole = True
-                    # Its work is done: our requests queued behind it count their wait from now (below).
-                    self._queued.pop(me, None)
-                    return _whole_reply(whole, loop.time() - began)
+                    return await self._taken_whole(response, me, state.began)
                 try:
-                    async for line in response.aiter_lines():
-                        if not line.startswith("data:"):
-                            continue
-                        data = line[5:].strip()
-                        if data == "[DONE]":
-                            break
-                        try:
-                            chunk = json.loads(data)
-                        except ValueError:
-                            continue  # a cut-off event: the stream ends unfinished (below) or goes on
-                        if "error" in chunk and not chunk.get("choices"):
-                            raise LLMCallError(
-                                "server", f"the stream ended in an error: {str(chunk['error'])[:200]}"
-                            )
-                        usage = chunk.get("usage") or usage
-                        timings = chunk.get("timings") or timings
-                        choices = chunk.get("choices") or []
-                        if not choices:
-                            continue
-                        choice = choices[0]
-                        delta = (choice.get("delta") or {}).get("content")
-                        finish = str(choice.get("finish_reason") or finish)
-                        if delta:
-                            chunks += 1
-                            if first is None:
-                                first = loop.time() - began
-                                end = loop.time() + self.deadline
-                                del self._queued[me]
-                            text += delta
-                            if watch.seen(text):
-                                raise LLMCallError(
-                                    "loop", f"the answer repeated a {watch.unit}-character unit and was "
-                                    f"stopped after {chunks} tokens", tokens=chunks,
-                                )  # fmt: skip
-                        if first is not None:
-                            # Moved on once it lags by a hundredth of the stall allowed: once per burst of
-                            # tokens, not per token (a timer handle and a heap push apiece).
-                            due, when = min(loop.time() + self.stall, end), timer.when()
-                            if when is None or due < when or due - when > self.stall / 100:
-                                timer.reschedule(due)
-                                self._progress(me)
+                    await self._read_events(response, state, timer, me)
                 finally:
                     await response.aclose()
         except TimeoutError:
-            if first is None:
-                raise LLMCallError(
-                    "timeout", f"the endpoint did not answer in time (no first token within {wait:g}s)"
-                ) from None
-            if loop.time() >= end:
-                raise LLMCallError(
-                    "timeout", f"the answer did not end within {self.deadline:g}s of its first token"
-                ) from None
-            raise LLMCallError(
-                "timeout", f"the answer stalled for {self.stall:g}s after {chunks} tokens"
-            ) from None
+            raise self._timed_out(state, wait) from None
         except (AttributeError, TypeError, ValueError):
             raise LLMCallError("protocol", "unexpected streamed answer from the endpoint") from None
         except httpx2.TransportError as exc:
-            if first is None:
-                raise LLMCallError(
-                    "connection", f"the answer's stream broke off ({type(exc).__name__})"
-                ) from None
-            # The endpoint answered: its stream ended early (a partial answer, not an outage).
-            raise LLMCallError(
-                "interrupted", _ended_early(chunks, type(exc).__name__), tokens=chunks
-            ) from None
+            raise state.broke_off(exc) from None
         finally:
             if self._queued.pop(me, None) is None:  # it had its first token: the server moved on from it
                 self._progress(me)
-        if not finish:
-            # llama-cpp-python's server drops a stream when another request comes in (and ends one now and
-            # then): "interrupted", a partial answer
-            raise LLMCallError("interrupted", _ended_early(chunks), tokens=chunks)
-        work = None
-        if isinstance(timings, dict) and isinstance(timings.get("prompt_ms"), int | float):
-            work = float(timings["prompt_ms"]) / 1000
-        return Reply(
-            text=text,
-            finish_reason=finish or "stop",
-            prompt_tokens=int((usage or {}).get("prompt_tokens") or 0),
-            completion_tokens=int((usage or {}).get("completion_tokens") or 0) or chunks,
-            first_token=first if first is not None else loop.time() - began,
-            prompt_work=work,
-        )
+        return state.reply(loop.time())
+
+    async def _opened(self, request: httpx2.Request) -> httpx2.Response:
+        """One POST (the SDK's typed ``create`` walks every parameter's annotations, a millisecond and a half
+        per request), its events read here (one small JSON each: the SDK's typed chunks cost a millisecond
+        apiece); an error answer raised as its kind."""
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx2.TransportError as exc:
+            raise transport_error(exc) from None
+        if response.status_code >= 400:
+            await self._refused(response)
+        return response
+
+    async def _taken_whole(self, response: httpx2.Response, me: int, began: float) -> Reply:
+        try:
+            whole = json.loads(await response.aread())
+        finally:
+            await response.aclose()
+        self.answers_whole = True
+        # Its work is done: our requests queued behind it count their wait from now (``_progress``).
+        self._queued.pop(me, None)
+        return _whole_reply(whole, asyncio.get_running_loop().time() - began)
+
+    async def _read_events(
+        self, response: httpx2.Response, state: _Stream, timer: asyncio.Timeout, me: int
+    ) -> None:
+        """The stream's events into ``state``; each burst of tokens moves the stall deadline on."""
+        loop = asyncio.get_running_loop()
+        async for line in response.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                continue  # a cut-off event: the stream ends unfinished (``reply``) or goes on
+            if "error" in chunk and not chunk.get("choices"):
+                raise LLMCallError("server", f"the stream ended in an error: {str(chunk['error'])[:200]}")
+            moved = state.take(chunk, loop.time(), self.deadline)
+            if moved is None:
+                continue
+            if moved:
+                del self._queued[me]
+            if state.first is not None:
+                # Moved on once it lags by a hundredth of the stall allowed: once per burst of tokens, not
+                # per token (a timer handle and a heap push apiece).
+                due, when = min(loop.time() + self.stall, state.end), timer.when()
+                if when is None or due < when or due - when > self.stall / 100:
+                    timer.reschedule(due)
+                    self._progress(me)
+
+    def _timed_out(self, state: _Stream, wait: float) -> LLMCallError:
+        if state.first is None:
+            return LLMCallError(
+                "timeout", f"the endpoint did not answer in time (no first token within {wait:g}s)"
+            )
+        if asyncio.get_running_loop().time() >= state.end:
+            return LLMCallError(
+                "timeout", f"the answer did not end within {self.deadline:g}s of its first token"
+            )
+        return LLMCallError("timeout", f"the answer stalled for {self.stall:g}s after {state.chunks} tokens")
 
     async def _refused(self, response: httpx2.Response) -> None:
         """An error answer: read it (a little of it) and raise its LLMCallError kind."""
@@ -518,15 +549,25 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         limit = min(deadline or self.deadline, self.deadline)
         await self._ready()
+
+        async def once(attempt: Try) -> httpx2.Response:
+            try:
+                async with attempt.within():
+                    return await self._http.get(base + path, headers=headers)
+            except TimeoutError:
+                error = LLMCallError("timeout", f"GET {path} got no complete answer within {limit:g}s")
+            except httpx2.TimeoutException:
+                error = LLMCallError("timeout", f"GET {path} got no answer in time")
+            except httpx2.TransportError as exc:
+                error = LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})")
+            raise Again(str(error), cause=error)
+
         try:
-            async with asyncio.timeout(limit):
-                response = await self._http.get(base + path, headers=headers)
-        except TimeoutError:
-            raise LLMCallError("timeout", f"GET {path} got no complete answer within {limit:g}s") from None
-        except httpx2.TimeoutException:
-            raise LLMCallError("timeout", f"GET {path} got no answer in time") from None
-        except httpx2.TransportError as exc:
-            raise LLMCallError("connection", f"cannot reach the endpoint ({type(exc).__name__})") from None
+            # One attempt through the one send loop: the caller (the analyser's first contact) decides more.
+            response = await self.policy.but(timeout=limit, retries=0).asend(once)
+        except GaveUp as stop:
+            assert stop.again is not None
+            raise stop.again.cause from None
         if response.status_code >= 500:
             raise LLMCallError(
                 "server", f"GET {path}: HTTP {response.status_code}", status=response.status_code

@@ -56,7 +56,7 @@ from dailydiff.analysis.schema import (
 )
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import check_held
-from dailydiff.common.http import HttpPolicy
+from dailydiff.common.http import Again, GaveUp, HttpPolicy, Retry, Try
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.secrets import unlocated
 from dailydiff.errors import AnalysisError, StoreError
@@ -740,15 +740,20 @@ class _Session:
         the wait for a slot (``slot``: one the caller already holds, for the first attempt)."""
         stats = self.analyzer.stats
         attempts = attempts if attempts is not None else _Attempts()
-        transient = rate_hits = overloads = 0
-        while True:
+        held, overloads = [slot], 0
+
+        def retried(retry: Retry) -> float:
+            stats.retried += not retry.give_up
+            return retry.wait
+
+        async def once(_attempt: Try) -> Reply:  # one attempt of the one send loop (HttpPolicy.asend)
+            nonlocal overloads
+            slot, held[0] = held[0], None
             if self.breaker.opened:
                 if slot is not None:
                     self.limit.release(slot)
                 raise LLMCallError("unavailable", self.breaker.reason)
             ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
-            slot = None
-            wait = 0.0
             try:
                 if self.breaker.opened:
                     raise LLMCallError("unavailable", self.breaker.reason)
@@ -779,19 +784,18 @@ class _Session:
                 if error.kind == "rate_limited":
                     self.breaker.success()  # alive, only busy
                     stats.rate_limited += 1
-                    rate_hits += 1
-                    # The policy decides (its own count for 429s, a back-off one step longer); the limiter,
-                    # this endpoint's hook, pauses the others for the wait.
-                    retry = self.policy.after(rate_hits, asked=error.retry_after,
-                                              retries=self.settings.rate_limit_retries,
-                                              step=min(rate_hits, 6) + 1)  # fmt: skip
-                    crowd = self.limit.rate_limited(ticket, retry.wait)
-                    if retry.give_up:
-                        raise
-                    stats.retried += 1
-                    if crowd:  # the others go on; only the refused request waits its Retry-After
-                        await asyncio.sleep(retry.wait)
-                    continue  # (alone: every new request waits out the pause, this one with them)
+
+                    def pause_others(retry: Retry) -> float:
+                        # The limiter, this endpoint's hook, pauses the others for the wait; alone, every new
+                        # request waits out the pause (this one with them), else only this one waits.
+                        crowd = self.limit.rate_limited(ticket, retry.wait)
+                        wait = retried(retry)
+                        return wait if crowd else 0.0
+
+                    # The policy decides (its own count for 429s, a back-off one step longer).
+                    raise Again(str(error), asked=error.retry_after, kind="rate_limited", cause=error,
+                                retries=self.policy.busy_retries, step=lambda hits: min(hits, 6) + 1,
+                                then=pause_others) from None  # fmt: skip
                 if error.kind in ("interrupted", "timeout"):
                     # The server worked on it and the answer is lost: it counts against the commit's cap,
                     # and goes again only within it.
@@ -813,9 +817,9 @@ class _Session:
                                  "again", self.analyzer.endpoint, error, int(self.limit.limit))  # fmt: skip
                         if attempts.left <= 0:
                             raise  # overload, not the endpoint's failure: the breaker is left alone
-                        if overloads <= OVERLOAD_RETRIES:
-                            stats.retried += 1
-                            continue
+                        if overloads <= OVERLOAD_RETRIES:  # again at once: the server's load, not a failure
+                            raise Again(str(error), asked=0.0, kind="overload", retries=OVERLOAD_RETRIES,
+                                        then=retried, cause=error) from None  # fmt: skip
                     if error.kind == "interrupted":
                         # The endpoint answered, in part: the caller's "cut off" path, not an outage (no
                         # transport retry, nothing counted against the endpoint).
@@ -833,14 +837,10 @@ class _Session:
                     raise
                 if self.breaker.failure(f"{error.kind}: {error}", started, timed_out=error.kind == "timeout"):
                     log.warning("%s", self.breaker.reason)
-                transient += 1
-                retry = self.policy.after(transient, asked=error.retry_after, breaker=self.breaker)
-                if retry.give_up == "breaker":
-                    raise LLMCallError("unavailable", self.breaker.reason) from None
-                if retry.give_up or attempts.left <= 0:  # (the commit's own cap of requests, besides)
+                if attempts.left <= 0 and not self.breaker.opened:  # (the commit's own cap of requests)
                     raise
-                wait = retry.wait
-                stats.retried += 1
+                raise Again(str(error), asked=error.retry_after, breaker=self.breaker, then=retried,
+                            cause=error) from None  # fmt: skip
             except BaseException:
                 self.limit.release(ticket)
                 raise
@@ -855,7 +855,14 @@ class _Session:
                 if reply.prompt_tokens and estimate:
                     attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
                 return reply
-            await asyncio.sleep(wait)
+
+        try:
+            return await self.policy.asend(once)
+        except GaveUp as stop:
+            if stop.why == "breaker":
+                raise LLMCallError("unavailable", self.breaker.reason) from None
+            assert stop.again is not None
+            raise stop.again.cause from None
 
     # one commit ------------------------------------------------------------------------------------
 

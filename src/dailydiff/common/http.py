@@ -23,11 +23,12 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
+    import asyncio
     import ssl
 
     import httpx2
@@ -131,8 +132,9 @@ class HttpPolicy:
     step within it. A request that failed for the server's or the network's sake (a lost connection, a
     timeout, 5xx) is retried ``retries`` times, each after what the server asked (``Retry-After``), else
     after the jittered back-off (``backoff`` doubled per retry, at most ``backoff_cap``); a server asking to
-    wait longer than ``max_retry_after`` is not waited for. ``deadline`` bounds a whole piece of work
-    (a delivery: every request, retry and wait of it). ``breaker_threshold`` consecutive failures leave an
+    wait longer than ``max_retry_after`` is not waited for; a client that counts "busy" answers (429) apart
+    asks again ``rate_limit_retries`` times after them. ``deadline`` bounds a whole piece of work (a
+    delivery: every request, retry and wait of it). ``breaker_threshold`` consecutive failures leave an
     endpoint alone for the rest of the run."""
 
     timeout: float
@@ -144,6 +146,14 @@ class HttpPolicy:
     max_retry_after: float = math.inf
     breaker_threshold: int = 5
     deadline: float = math.inf
+    rate_limit_retries: int | None = (
+        None  # retries of a "busy" answer (429) a kind counts apart; None: ``retries``
+    )
+
+    @property
+    def busy_retries(self) -> int:
+        """How often a kind that counts "busy" answers (429) apart asks again after one."""
+        return self.retries if self.rate_limit_retries is None else self.rate_limit_retries
 
     def wait(self, attempt: int, asked: float | None = None) -> float:
         """The wait before retry number ``attempt`` (1-based): ``Retry-After`` when the server said, else
@@ -210,50 +220,117 @@ class HttpPolicy:
 
     def send(self, once: Callable[[Try], T], deadline: Deadline | None = None, *,
              sleep: Callable[[float], None] = time.sleep) -> T:  # fmt: skip
-        """The one send loop of every blocking client (publishers over HTTP, e-mail over SMTP): ``once`` makes
+        """The one send loop, for blocking clients (publishers over HTTP, e-mail over SMTP): ``once`` makes
         one attempt within its ``Try`` (its time, its watchdog) and returns the outcome, or raises ``Again``
         for a failure the policy may retry (anything else ends the loop as it is). Attempts go on as
-        ``after`` says, each after its wait, all within ``deadline`` (this policy's own, by default); when
-        the policy stops, ``GaveUp`` says why, with the last problem."""
-        deadline = deadline or Deadline(self.deadline)
-        number, problem = 0, ""
+        ``after`` says (``Sending``: the same decisions as ``asend``'s), each after its wait, all within
+        ``deadline`` (this policy's own, by default); when the policy stops, ``GaveUp`` says why."""
+        sending = Sending(self, deadline)
         while True:
-            number += 1
-            left = deadline.left()
-            if left <= 0:
-                raise GaveUp(problem, "spent", number - 1)
-            extensions, watchdog = deadline.guard(self.timeout)
+            attempt = sending.attempt(watch=True)
             try:
-                return once(Try(number, min(self.timeout, left), extensions, watchdog))
+                return once(attempt)
             except Again as again:
-                problem = again.problem
-                if deadline.left() <= 0:
-                    raise GaveUp(problem, "spent", number, again.asked) from None
-                retry = self.after(number, asked=again.asked, left=deadline.left())
-                if retry.give_up:
-                    raise GaveUp(problem, retry.give_up, number, again.asked) from None
+                wait = sending.failed(again)
             finally:
-                watchdog.cancel()
-            sleep(retry.wait)
+                attempt.watchdog.cancel()
+            if wait > 0:
+                sleep(wait)
+
+    async def asend(self, once: Callable[[Try], Awaitable[T]], deadline: Deadline | None = None, *,
+                    sleep: Callable[[float], Awaitable[None]] | None = None) -> T:  # fmt: skip
+        """The one send loop, for async clients (the forges, the LLM endpoint): ``send`` with ``await``, the
+        same ``Sending`` deciding between attempts. An attempt bounds its I/O with ``Try.within()`` (what is
+        left of its time when the I/O starts: it may first wait for a slot or a rate-limit gate)."""
+        import asyncio
+
+        pause = sleep or asyncio.sleep
+        sending = Sending(self, deadline)
+        while True:
+            attempt = sending.attempt(watch=False)
+            try:
+                return await once(attempt)
+            except Again as again:
+                wait = sending.failed(again)
+            if wait > 0:
+                await pause(wait)
 
 
 class Again(Exception):
     """An attempt that failed for the server's or the network's sake (a lost connection, a timeout, a 5xx or
-    429, an SMTP 4xx): the one send loop (``HttpPolicy.send``) decides whether it goes again. ``problem``
-    says what happened (its host only: no secret), ``asked`` is the server's ``Retry-After``."""
+    429, an SMTP 4xx): the one send loop decides whether it goes again. ``problem`` says what happened (its
+    host only: no secret), ``asked`` is the server's ``Retry-After``. What the policy's decision
+    (``HttpPolicy.after``) is given besides: ``kind``, the count this failure adds to (a forge's rate-limit
+    refusals are counted apart from its failures), ``retries``, that count's own limit (else the policy's),
+    ``step``, the back-off step for a count (else the count), and ``breaker``, the endpoint's. ``then`` is
+    told the decision and returns the wait the loop sleeps (an LLM limiter that pauses the others instead
+    returns 0); ``cause`` is for the caller, to word the failure when the policy gives up."""
 
-    def __init__(self, problem: str, *, asked: float | None = None) -> None:
+    def __init__(self, problem: str, *, asked: float | None = None, kind: str = "failure",
+                 retries: int | None = None, step: Callable[[int], int] | None = None,
+                 breaker: CircuitBreaker | None = None, then: Callable[[Retry], float] | None = None,
+                 cause: Any = None) -> None:  # fmt: skip
         super().__init__(problem)
-        self.problem, self.asked = problem, asked
+        self.problem, self.asked, self.kind, self.retries = problem, asked, kind, retries
+        self.step, self.breaker, self.then, self.cause = step, breaker, then, cause
 
 
 class GaveUp(Exception):
     """The one send loop stopped trying: ``why`` is the policy's reason (``Retry.give_up``) or ``spent``
-    (the deadline passed); ``problem`` is the last attempt's, after ``attempts`` of them."""
+    (the deadline passed); ``problem`` is the last attempt's, after ``attempts`` of them; ``again`` the last
+    failure itself and ``count`` its kind's count."""
 
-    def __init__(self, problem: str, why: str, attempts: int, asked: float | None = None) -> None:
+    def __init__(self, problem: str, why: str, attempts: int, asked: float | None = None, *,
+                 again: Again | None = None, count: int = 0) -> None:  # fmt: skip
         super().__init__(problem)
         self.problem, self.why, self.attempts, self.asked = problem, why, attempts, asked
+        self.again, self.count = again, count
+
+
+class Sending:
+    """One run of the one send loop (``HttpPolicy.send`` and ``asend`` alike): its deadline, its attempts
+    and each kind's count of failures, and every decision between two attempts."""
+
+    def __init__(self, policy: HttpPolicy, deadline: Deadline | None = None) -> None:
+        self.policy = policy
+        self.deadline = deadline or Deadline(policy.deadline)
+        self.number = 0
+        self.counts: dict[str, int] = {}
+        self.last: Again | None = None
+
+    def attempt(self, *, watch: bool) -> Try:
+        """The next attempt, if the deadline leaves time for one; ``watch``: with a watchdog over its
+        sockets (a blocking client's only way to stop a dripping read)."""
+        left = self.deadline.left()
+        if left <= 0:
+            raise self._stop("spent", with_asked=False)
+        self.number += 1
+        extensions, watchdog = self.deadline.guard(self.policy.timeout) if watch else ({}, Watchdog([]))
+        return Try(self.number, min(self.policy.timeout, left), extensions, watchdog, self.deadline,
+                   self.policy.timeout)  # fmt: skip
+
+    def failed(self, again: Again) -> float:
+        """The policy's decision after a failed attempt: the wait before the next one, or ``GaveUp``."""
+        self.last = again
+        count = self.counts[again.kind] = self.counts.get(again.kind, 0) + 1
+        left = self.deadline.left()
+        if left <= 0:
+            raise self._stop("spent")
+        step = again.step(count) if again.step is not None else None
+        retry = self.policy.after(count, asked=again.asked, left=left, breaker=again.breaker,
+                                  retries=again.retries, step=step)  # fmt: skip
+        wait = again.then(retry) if again.then is not None else retry.wait
+        if retry.give_up:
+            raise self._stop(retry.give_up)
+        return wait
+
+    def _stop(self, why: str, *, with_asked: bool = True) -> GaveUp:
+        again = self.last
+        stop = GaveUp(again.problem if again else "", why, self.number,
+                      again.asked if again and with_asked else None, again=again,
+                      count=self.counts.get(again.kind, 0) if again else 0)  # fmt: skip
+        stop.__suppress_context__ = True  # the Again it follows is in ``again``, not in a traceback
+        return stop
 
 
 @dataclass(frozen=True)
@@ -261,12 +338,22 @@ class Try:
     """One attempt of the send loop: its number (1-based), its own time (the request's ``timeout``, or
     what is left of the deadline if less), and the watchdog that cuts its sockets at that time (a request
     records them through ``extensions``; a client of another protocol adds its socket to
-    ``watchdog.sockets``)."""
+    ``watchdog.sockets``). An async attempt bounds its I/O with ``within()`` instead."""
 
     number: int
     seconds: float
     extensions: dict[str, Any]
     watchdog: Watchdog
+    deadline: Deadline | None = None
+    limit: float = math.inf  # one request's own time (the policy's timeout)
+
+    def within(self) -> asyncio.Timeout:
+        """An async attempt's I/O bound, from the moment it starts: one request's time, or what is left of the
+        deadline if less."""
+        import asyncio
+
+        left = self.deadline.left() if self.deadline is not None else math.inf
+        return asyncio.timeout(max(0.0, min(self.limit, left)))
 
 
 class Deadline:

@@ -72,8 +72,8 @@ def quick_get(
     from dailydiff.common.aio import run_sync
 
     bounded = {key: min(getattr(section, key), deadline)
-               for key in ("read_timeout", "connect_timeout", "request_deadline")}  # fmt: skip
-    quick = section.model_copy(update={"max_rate_limit_wait": 0.0, "max_retries": 1, **bounded})
+               for key in ("read_timeout", "connect_timeout", "timeout")}  # fmt: skip
+    quick = section.model_copy(update={"max_retry_after": 0.0, "retries": 1, **bounded})
 
     async def get() -> ApiResponse:
         http = client(quick, repo="", token=token)

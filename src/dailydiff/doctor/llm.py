@@ -35,7 +35,7 @@ FIXES = {
     "auth": "the key was rejected: export a valid one as {env}",
     "not_found": "check llm.model (and llm.base_url): the endpoint does not know this model",
     "connection": "check llm.base_url and that the server is running",
-    "timeout": "the endpoint is slow or down: check it, or raise llm.request_deadline",
+    "timeout": "the endpoint is slow or down: check it, or raise llm.timeout",
     "rate_limited": "the endpoint is rate-limiting: wait, or lower llm.concurrency",
     "unsupported_format": 'the endpoint rejects this response mode: set llm.response_mode = "auto"',
 }
@@ -118,7 +118,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
     where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
     # doctor's own deadline, not a run's (which may give an answer minutes): a hung endpoint is a finding.
     bounded = llm.model_copy(update={key: min(getattr(llm, key), ctx.deadline)
-                                     for key in ("request_deadline", "read_timeout", "connect_timeout")})  # fmt: skip
+                                     for key in ("timeout", "read_timeout", "connect_timeout")})  # fmt: skip
     try:
         found = asyncio.run(
             _examine(settings.model_copy(update={"llm": bounded}), api_key(settings), ctx.deadline)

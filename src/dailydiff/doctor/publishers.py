@@ -10,6 +10,7 @@ are the GitHub check's (its token and rate limit). One probe per publisher type:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import smtplib
@@ -51,21 +52,43 @@ def probe_http(name: str, entry: Any, deadline: float) -> CheckResult:
 
 
 def probe_smtp(name: str, entry: Any, deadline: float) -> CheckResult:
+    """One attempt through the one send loop (common/http.py ``HttpPolicy.send``, no retry), its sockets
+    under the attempt's watchdog as a delivery's are: a server that drips its greeting is cut at the
+    deadline."""
+    from dailydiff.common.http import Again, GaveUp, Try
+    from dailydiff.publish.email import _Watched, _WatchedSSL
+
     port = entry.port or {"ssl": 465, "starttls": 587, "none": 25}[entry.security]
     where = f"{entry.host}:{port}"
     context = ssl.create_default_context(cafile=entry.ca_file or None)
-    smtp_class = smtplib.SMTP_SSL if entry.security == "ssl" else smtplib.SMTP
-    kwargs: dict[str, Any] = {"context": context} if entry.security == "ssl" else {}
-    try:
-        with smtp_class(entry.host, port, timeout=deadline, **kwargs) as smtp:
+    policy = entry.policy()
+    quick = policy.but(retries=0, timeout=min(policy.timeout, deadline), deadline=deadline)
+
+    def once(attempt: Try) -> int:
+        kind = _WatchedSSL if entry.security == "ssl" else _Watched
+        kwargs: dict[str, Any] = {"context": context} if entry.security == "ssl" else {}
+        smtp = kind(attempt.watchdog, timeout=attempt.seconds, **kwargs)
+        smtp._host = entry.host  # type: ignore[attr-defined]  # what TLS checks the certificate against
+        try:
+            smtp.connect(entry.host, port)
             smtp.ehlo()
             if entry.security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
             code, _ = smtp.noop()
-    except (OSError, smtplib.SMTPException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        return CheckResult(False, _label(name), f"cannot talk to the SMTP server {where} ({reason})",
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
+            return int(code)
+        except (OSError, smtplib.SMTPException) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise Again(reason) from None
+        finally:
+            smtp.close()
+
+    try:
+        code = quick.send(once)
+    except GaveUp as stop:
+        return CheckResult(False, _label(name), f"cannot talk to the SMTP server {where} ({stop.problem or 'no time left'})",
                            "check host, port and security (ssl, starttls or none)")  # fmt: skip
     return CheckResult(True, _label(name), f"the SMTP server {where} answers (NOOP {code}; nothing was sent)")
 

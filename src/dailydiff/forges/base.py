@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from dailydiff import __version__
-from dailydiff.common.http import CircuitBreaker, HttpPolicy, Retry, retry_after_seconds
+from dailydiff.common.http import Again, CircuitBreaker, GaveUp, HttpPolicy, Retry, Try, retry_after_seconds
 from dailydiff.common.jsonsafe import without_surrogates
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
@@ -191,27 +191,19 @@ class ForgeHttp:
         headers = {"Accept": accept}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
-        bad = 0
-        while True:
-            response = await self._send("GET", url, headers, allow)
-            if response.status == 304 and cached is not None:
-                self.counts.not_modified += 1
-                return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
-            if response.status != 200:
-                return response
-            problem = self._problem(response, accept, check)
-            if problem is None:
-                break
-            bad += 1
-            retry = self.policy.after(bad)
-            if retry.give_up:
-                raise BadAnswer(
-                    f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
-                    f"a proxy or {self.forge} itself is misbehaving; run again later (nothing of it was stored, "
-                    "the next run asks again)",
-                )
-            headers.pop("If-None-Match", None)
-            await self._backoff(retry, f"{problem} on {url_path(url)}")
+
+        async def once(attempt: Try) -> ApiResponse:
+            response = await self._attempt(attempt, "GET", url, headers, allow)
+            if response.status == 200:
+                self._checked(response, accept, check, url, again=lambda: headers.pop("If-None-Match", None))
+            return response
+
+        response = await self._sending(once)
+        if response.status == 304 and cached is not None:
+            self.counts.not_modified += 1
+            return ApiResponse(cached.status, cached.headers, cached.body, from_cache=True)
+        if response.status != 200:
+            return response
         if self.cache is not None:
             keep = immutable(response) if callable(immutable) else immutable
             etag = response.headers.get("etag")
@@ -244,27 +236,54 @@ class ForgeHttp:
         self._check_origin(url)
         body = json.dumps(payload).encode()
         headers = {"Accept": self.json_media, "Content-Type": "application/json"}
-        bad = 0
-        while True:
-            response = await self._send("POST", url, headers, allow, body, own_slot=own_slot)
-            if response.status != 200:
-                return response
-            problem = self._problem(response, self.json_media, check)
-            if problem is None:
-                return response
-            bad += 1
-            retry = self.policy.after(bad)
-            if retry.give_up:
-                raise BadAnswer(
-                    f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {bad} times",
-                    f"a proxy or {self.forge} itself is misbehaving; run again later",
-                )
-            await self._backoff(retry, f"{problem} on {url_path(url)}")
 
-    # sending ---------------------------------------------------------------------------------------
+        async def once(attempt: Try) -> ApiResponse:
+            response = await self._attempt(attempt, "POST", url, headers, allow, body, own_slot=own_slot)
+            if response.status == 200:
+                self._checked(response, self.json_media, check, url)
+            return response
+
+        return await self._sending(once)
+
+    # sending: every request through the one send loop (common/http.py ``HttpPolicy.asend``) ----------
+
+    async def _sending(self, once: Callable[[Try], Awaitable[ApiResponse]]) -> ApiResponse:
+        """One request and its retries: the policy decides each (``Again``: its kind, count and hooks), and
+        its give-up is worded by the failure's ``cause``."""
+        try:
+            return await self.policy.asend(once, sleep=self.sleep)
+        except GaveUp as stop:
+            assert stop.again is not None and callable(stop.again.cause)
+            raise stop.again.cause(stop) from None
 
     async def _send(
+        self, method: str, url: str, headers: dict[str, str], allow: tuple[int, ...] = ()
+    ) -> ApiResponse:
+        """One request, unchecked and never cached (GitHub's ``/rate_limit``), through the one send loop."""
+        return await self._sending(lambda attempt: self._attempt(attempt, method, url, headers, allow))
+
+    def _checked(self, response: ApiResponse, accept: str, check: Check | None, url: str,
+                 again: Callable[[], object] = lambda: None) -> None:  # fmt: skip
+        """A 200 answer that is not what was asked for is asked again (``again``: what to change first), at
+        most as often as the policy retries; nothing of it is stored."""
+        problem = self._problem(response, accept, check)
+        if problem is None:
+            return
+        again()
+        what = f"{problem} on {url_path(url)}"
+
+        def bad(stop: GaveUp) -> SourceError:
+            return BadAnswer(
+                f"the {self.forge} API at {self.host} answered {url_path(url)} with {problem}, {stop.count} times",
+                f"a proxy or {self.forge} itself is misbehaving; run again later (nothing of it was stored, the "
+                "next run asks again)",
+            )
+
+        raise Again(what, kind="bad", then=self._retrying(what), cause=bad)
+
+    async def _attempt(
         self,
+        attempt: Try,
         method: str,
         url: str,
         headers: dict[str, str],
@@ -273,104 +292,117 @@ class ForgeHttp:
         *,
         own_slot: bool = False,
     ) -> ApiResponse:
-        failures = 0  # 5xx and connection errors
-        limited = 0  # rate-limit answers
-        breaker, policy = self.breaker, self.policy
+        """One request of the send loop: a slot, the rate-limit gate, then the request within the attempt's
+        time. Returns an answer to take; raises ``Again`` for one the policy may retry (a lost connection,
+        a timeout, a 5xx, a spent limit), or the forge's error."""
+        breaker = self.breaker
         assert breaker is not None
-        deadline = policy.timeout
-        while True:
+        async with contextlib.nullcontext() if own_slot else self._slots:
+            # The gate is checked with a slot held: a request queued for a slot while another one hit a limit
+            # must not go out before the wait.
+            await self._wait_for_gate()
+            if breaker.opened:
+                raise ServerError(breaker.reason, "run again later (fetched commits are kept)")
             started = time.monotonic()
             began = breaker.now()
             try:
-                async with contextlib.nullcontext() if own_slot else self._slots:
-                    # The gate is checked with a slot held: a request queued for a slot while another one
-                    # hit a limit must not go out before the wait.
-                    await self._wait_for_gate()
-                    if breaker.opened:
-                        raise ServerError(breaker.reason, "run again later (fetched commits are kept)")
-                    started = time.monotonic()
-                    began = breaker.now()
-                    async with asyncio.timeout(deadline):
-                        raw = await self._client.request(method, url, headers=headers, content=content)
-                        body = raw.content
+                async with attempt.within():
+                    raw = await self._client.request(method, url, headers=headers, content=content)
+                    body = raw.content
             except (httpx2.TransportError, TimeoutError) as exc:
-                failures += 1
-                timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
-                reason = (
-                    f"no complete answer within {deadline:g}s"
-                    if isinstance(exc, TimeoutError)
-                    else type(exc).__name__
-                )
-                # The breaker opening is said once, by the error that follows (a warning too said it twice).
-                breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out)
-                retry = policy.after(failures, breaker=breaker)
-                if retry.give_up == "breaker":
-                    raise ServerError(
-                        breaker.reason, "check the network and run again later (fetched commits are kept)"
-                    ) from None
-                if retry.give_up:
-                    raise ServerError(
-                        f"cannot reach the {self.forge} API at {self.host} ({reason}) after {failures} attempts",
-                        f"check the network and [{self.section}] api_url / DAILYDIFF_{self.section.upper()}_API_URL; "
-                        "fetched commits are kept",
-                    ) from None
-                await self._backoff(retry, f"{reason} on {url_path(url)}")
-                continue
-            self.counts.sent += 1
-            self.counts.graphql += method == "POST"
-            names = _KEPT_HEADERS + (_REFUSAL_HEADERS if raw.status_code >= 400 else ())
-            kept = {k: raw.headers[k] for k in names if k in raw.headers}
-            response = ApiResponse(raw.status_code, kept, body)
-            if raw.status_code < 500:
-                breaker.success()
-            self._log.debug(
-                "GET %s -> %d (%.0f ms)", url, raw.status_code, (time.monotonic() - started) * 1000
-            )
-            self._note_rate_limit(raw.headers)
-            status = raw.status_code
-            if status in (200, 304) or status in allow:
-                return response
-            if self._rate_limited(status, raw.headers, api_message(response)):
-                limited += 1
-                # The gate waits (the forge's hook); the policy says when to stop asking.
-                if policy.after(limited, retries=policy.retries + 2).give_up:
-                    raise self._rate_limit_error(
-                        f"{self.forge} kept answering that the rate limit is exceeded"
-                    )
-                self._block_for_limit(raw.headers, limited)
-                self.counts.retries += 1
-                continue
-            if status >= 500:
-                failures += 1
-                breaker.failure(f"{status} on {url_path(url)}", began)  # said by the error that follows
-                retry = policy.after(failures, asked=retry_after_seconds(raw.headers), breaker=breaker)
-                if retry.give_up == "breaker":
-                    raise ServerError(
-                        breaker.reason,
-                        f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
-                    )
-                if retry.give_up == "attempts":
-                    raise ServerError(
-                        f"the {self.forge} API at {self.host} answered {status} {api_message(response)} "
-                        f"{failures} times for {url_path(url)}",
-                        f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
-                    )
-                if retry.give_up:
-                    raise ServerError(
-                        f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks "
-                        f"to wait {retry.asked or 0:.0f}s, longer than [{self.section}] max_rate_limit_wait",
-                        f"{self.forge} may be having trouble; run again later (fetched commits are kept)",
-                    )
-                await self._backoff(retry, f"{status} on {url_path(url)}")
-                continue
-            raise self._status_error(status, response, url)
+                raise self._unreachable(exc, url, began, attempt.limit) from None
+        self.counts.sent += 1
+        self.counts.graphql += method == "POST"
+        names = _KEPT_HEADERS + (_REFUSAL_HEADERS if raw.status_code >= 400 else ())
+        response = ApiResponse(raw.status_code, {k: raw.headers[k] for k in names if k in raw.headers}, body)
+        if raw.status_code < 500:
+            breaker.success()
+        self._log.debug(
+            "%s %s -> %d (%.0f ms)", method, url, raw.status_code, (time.monotonic() - started) * 1000
+        )
+        self._note_rate_limit(raw.headers)
+        status = raw.status_code
+        if status in (200, 304) or status in allow:
+            return response
+        if self._rate_limited(status, raw.headers, api_message(response)):
+            raise self._limited(raw.headers)
+        if status >= 500:
+            breaker.failure(f"{status} on {url_path(url)}", began)  # said by the error that follows
+            raise self._failing(status, response, url, retry_after_seconds(raw.headers))
+        raise self._status_error(status, response, url)
 
-    async def _backoff(self, retry: Retry, what: str) -> None:
-        """Wait as the policy decided (``HttpPolicy.after``) before asking again."""
-        delay = retry.wait
-        self._log.info("retrying after %s in %.2fs", what, delay)
-        self.counts.retries += 1
-        await self.sleep(delay)
+    def _unreachable(self, exc: Exception, url: str, began: float, seconds: float) -> Again:
+        """A request that got no (complete) answer: counted by the breaker, and a failure to retry."""
+        assert self.breaker is not None
+        timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
+        reason = (
+            f"no complete answer within {seconds:g}s" if isinstance(exc, TimeoutError) else type(exc).__name__
+        )
+        # The breaker opening is said once, by the error that follows (a warning too said it twice).
+        self.breaker.failure(f"{reason} on {url_path(url)}", began, timed_out=timed_out)
+
+        def unreachable(stop: GaveUp) -> SourceError:
+            if stop.why == "breaker":
+                return ServerError(self._breaker_reason(), "check the network and run again later (fetched "
+                                   "commits are kept)")  # fmt: skip
+            return ServerError(
+                f"cannot reach the {self.forge} API at {self.host} ({reason}) after {stop.count} attempts",
+                f"check the network and [{self.section}] api_url / DAILYDIFF_{self.section.upper()}_API_URL; "
+                "fetched commits are kept",
+            )
+
+        what = f"{reason} on {url_path(url)}"
+        return Again(what, breaker=self.breaker, then=self._retrying(what), cause=unreachable)
+
+    def _failing(self, status: int, response: ApiResponse, url: str, asked: float | None) -> Again:
+        """A 5xx answer: a failure to retry (after the server's ``Retry-After``, if it says)."""
+        advice = f"{self.forge} may be having trouble; run again later (fetched commits are kept)"
+
+        def failing(stop: GaveUp) -> SourceError:
+            if stop.why == "breaker":
+                return ServerError(self._breaker_reason(), advice)
+            if stop.why == "attempts":
+                return ServerError(f"the {self.forge} API at {self.host} answered {status} "
+                                   f"{api_message(response)} {stop.count} times for {url_path(url)}", advice)  # fmt: skip
+            return ServerError(
+                f"the {self.forge} API at {self.host} answered {status} for {url_path(url)} and asks to wait "
+                f"{stop.asked or 0:.0f}s, longer than [{self.section}] max_retry_after",
+                advice,
+            )
+
+        what = f"{status} on {url_path(url)}"
+        return Again(what, asked=asked, breaker=self.breaker, then=self._retrying(what), cause=failing)
+
+    def _limited(self, headers: httpx2.Headers) -> Again:
+        """A refusal for a spent limit: the gate closes (the forge's hook: it waits, not the loop), and the
+        policy says when to stop asking (a count of its own: the policy's ``busy_retries``)."""
+
+        def wait_at_gate(retry: Retry) -> float:
+            if not retry.give_up:
+                self._block_for_limit(headers, retry.attempt)
+                self.counts.retries += 1
+            return 0.0
+
+        def spent(_stop: GaveUp) -> SourceError:
+            return self._rate_limit_error(f"{self.forge} kept answering that the rate limit is exceeded")
+
+        return Again("rate limited", kind="limited", retries=self.policy.busy_retries, then=wait_at_gate,
+                     cause=spent)  # fmt: skip
+
+    def _breaker_reason(self) -> str:
+        assert self.breaker is not None
+        return self.breaker.reason
+
+    def _retrying(self, what: str) -> Callable[[Retry], float]:
+        """The hook of a retried failure: it says so, counts it, and the loop waits what the policy decided."""
+
+        def retrying(retry: Retry) -> float:
+            if not retry.give_up:
+                self._log.info("retrying after %s in %.2fs", what, retry.wait)
+                self.counts.retries += 1
+            return retry.wait
+
+        return retrying
 
     # rate limits (hooks: a forge says how it tells a spent limit) ------------------------------------
 
@@ -420,7 +452,7 @@ class ForgeHttp:
         return RateLimitError(
             detail
             or f"the {self.forge} API {kind} is spent until {until:%Y-%m-%d %H:%M} UTC (in about {minutes} min), "
-            f"longer than [{self.section}] max_rate_limit_wait ({self.policy.max_retry_after:.0f}s)",
+            f"longer than [{self.section}] max_retry_after ({self.policy.max_retry_after:.0f}s)",
             f"run the same command again after {until:%H:%M} UTC; what was fetched is stored and not requested "
             f"again{self._token_advice}",
         )

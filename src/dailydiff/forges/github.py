@@ -76,7 +76,7 @@ class GitHubHttp(ForgeHttp):
     async def rate_remaining(self) -> int | None:
         """Requests the token can spend now: what it has left (from the last answer, else
         ``/rate_limit``, which GitHub does not count), and a whole new window when the limit resets
-        within ``[github] max_rate_limit_wait`` (the client waits for it). None when the API has no rate
+        within ``[github] max_retry_after`` (the client waits for it). None when the API has no rate
         limit (GitHub Enterprise with it turned off answers 404)."""
         counts = self.counts
         if counts.remaining is None:

@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import os
 import re
+import sys
 import tomllib
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -102,21 +103,22 @@ class ForgeSettings(_Section):
     branch: str
     per_page: int = Field(ge=1, le=100)
     concurrency: int = Field(ge=1, le=64)
-    max_rate_limit_wait: float = Field(ge=0)
-    max_retries: int = Field(ge=0, le=20)
-    retry_base_delay: float = Field(ge=0)
+    max_retry_after: float = Field(ge=0)
+    retries: int = Field(ge=0, le=20)
+    backoff: float = Field(ge=0)
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
-    request_deadline: float = Field(gt=0)
+    timeout: float = Field(gt=0)
     breaker_threshold: int = Field(ge=1)
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
 
     def policy(self) -> HttpPolicy:
-        """The one outbound policy, as this forge's section sets it."""
-        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
-                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_base_delay,
-                          max_retry_after=self.max_rate_limit_wait, breaker_threshold=self.breaker_threshold)  # fmt: skip
+        """The one outbound policy, as this forge's section sets it (a spent rate limit is asked again two
+        times more than a failure)."""
+        return HttpPolicy(timeout=self.timeout, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+                          retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+                          breaker_threshold=self.breaker_threshold, rate_limit_retries=self.retries + 2)  # fmt: skip
 
     @field_validator("api_url")
     @classmethod
@@ -205,13 +207,13 @@ class LLMSettings(_Section):
     response_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
     concurrency: int = Field(ge=0)  # 0: found by measurement
     stream: bool
-    max_retries: int
+    retries: int
     rate_limit_retries: int
     max_retry_after: float = Field(ge=0)
-    retry_backoff: float
+    backoff: float
     connect_timeout: float = Field(gt=0)
     read_timeout: float = Field(gt=0)
-    request_deadline: float = Field(gt=0)
+    timeout: float = Field(gt=0)
     breaker_threshold: int = Field(ge=1)
     temperature: float
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"]
@@ -231,10 +233,11 @@ class LLMSettings(_Section):
 
     def policy(self) -> HttpPolicy:
         """The one outbound policy, as ``[llm]`` sets it."""
-        return HttpPolicy(timeout=self.request_deadline, connect_timeout=self.connect_timeout,
-                          read_timeout=self.read_timeout, retries=self.max_retries, backoff=self.retry_backoff,
+        return HttpPolicy(timeout=self.timeout, connect_timeout=self.connect_timeout,
+                          read_timeout=self.read_timeout, retries=self.retries, backoff=self.backoff,
                           backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
-                          breaker_threshold=self.breaker_threshold)  # fmt: skip
+                          breaker_threshold=self.breaker_threshold,
+                          rate_limit_retries=self.rate_limit_retries)  # fmt: skip
 
     @property
     def priced(self) -> bool:
@@ -498,6 +501,57 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax") from None
 
 
+# One spelling per setting: the outbound policy's settings are spelt as in a [[publish]] entry (and as
+# common/http.py's HttpPolicy) in every section. The spellings before it, by section: still read (users'
+# configs and DAILYDIFF_* variables), each said once as deprecated.
+_FORGE_SPELLINGS = {"request_deadline": "timeout", "max_retries": "retries", "retry_base_delay": "backoff",
+                    "max_rate_limit_wait": "max_retry_after"}  # fmt: skip
+RESPELT: dict[str, dict[str, str]] = {
+    "github": _FORGE_SPELLINGS,
+    "gitlab": _FORGE_SPELLINGS,
+    "llm": {"request_deadline": "timeout", "max_retries": "retries", "retry_backoff": "backoff"},
+}
+_said_respelt: set[str] = set()
+
+
+def _respelt(layer: Mapping[str, Any], where: str, said: list[str]) -> dict[str, Any]:
+    """``layer`` (a config file's, the flags') with the old spellings of ``RESPELT`` under today's (the new
+    one wins where both are given); each old one found is added to ``said``."""
+    out = dict(layer)
+    for section, names in RESPELT.items():
+        values = layer.get(section)
+        if not isinstance(values, Mapping) or not names.keys() & values.keys():
+            continue
+        values = dict(values)
+        for old, new in names.items():
+            if old in values:
+                values.setdefault(new, values.pop(old))
+                said.append(f"[{section}] {old} (in {where}) is deprecated: spell it {new}")
+        out[section] = values
+    return out
+
+
+def _respelt_env(layer: dict[str, Any], defaults: Mapping[str, Any], environ: Mapping[str, str],
+                 said: list[str]) -> dict[str, Any]:  # fmt: skip
+    """The environment layer with the old spellings' variables (DAILYDIFF_GITHUB_MAX_RETRIES) read too."""
+    for section, names in RESPELT.items():
+        for old, new in names.items():
+            env = f"{ENV_PREFIX}{section}_{old}".upper()
+            if env in environ:
+                values = layer.setdefault(section, {})
+                values.setdefault(new, _parse_env_value(environ[env], defaults[section][new]))
+                said.append(f"{env} is deprecated: spell it {ENV_PREFIX}{section.upper()}_{new.upper()}")
+    return layer
+
+
+def _say_respelt(said: list[str]) -> None:
+    """Each deprecated spelling in one line on stderr, once per process."""
+    for line in said:
+        if line not in _said_respelt:
+            _said_respelt.add(line)
+            sys.stderr.write(f"dailydiff: warning: {line}\n")
+
+
 def _env_layer(defaults: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """DAILYDIFF_<SECTION>_<KEY> for keys of the defaults' sections, DAILYDIFF_<KEY> for top-level keys.
     Values are parsed as TOML literals when they parse (numbers, booleans, lists), else taken as text."""
@@ -528,6 +582,7 @@ def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str,
     """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
     ignored, where the same typo in the file is an error), with the closest known name."""
     known = {*_env_names(tomllib.loads(defaults_text())), *OTHER_ENVS}
+    known |= {f"{ENV_PREFIX}{section}_{old}".upper() for section, names in RESPELT.items() for old in names}
     known |= set(_secret_envs(settings))  # what the *_env keys name, DAILYDIFF_ or not
     unknown = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n not in known)
     if not unknown:
@@ -692,14 +747,16 @@ def load_model(
     if config_path is None:
         candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
         config_path = candidate if candidate.is_file() else None
+    said: list[str] = []
     if config_path is not None:
-        data = _merge(data, _read_toml(config_path))
+        data = _merge(data, _respelt(_read_toml(config_path), str(config_path), said))
         source = str(config_path)
-    env_layer = _env_layer(defaults, environ)
+    env_layer = _respelt_env(_env_layer(defaults, environ), defaults, environ, said)
     data = _merge(data, env_layer)
-    if overrides:
-        data = _merge(data, _drop_none(overrides))
-    flags = _drop_none(overrides or {})
+    flags = _respelt(_drop_none(overrides or {}), "the command-line flags", said)
+    if flags:
+        data = _merge(data, flags)
+    _say_respelt(said)
 
     def where(loc: tuple[str, ...]) -> str:
         if loc and _has(flags, loc):

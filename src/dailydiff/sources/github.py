@@ -129,83 +129,114 @@ class GitHubSource(ForgeSource):
         http = self._http(slots)
         reserved = 0
         try:
-            try:
-                if self.all_branches:
-                    items, branch_of = await self._list_all_branches(http, window)
-                else:
-                    items, branch_of = await self._list(http, window, self.branch), {}
-            except _MALFORMED as exc:
-                raise _malformed(http, exc) from None
+            items, branch_of = await self._listed(http, window)
             if budget is not None and day_of is not None:
-                dated = [(i["sha"], utc_time(i["commit"]["committer"]["date"])) for i in items]
-                details = {i["sha"]: 0 if self._detail_cached(i["sha"]) else 1 for i in items}
-                kept, reserved = await self.admit(budget, http, dated, day_of, details)
-                items = [i for i in items if i["sha"] in kept]
+                items, reserved = await self._within(budget, http, items, day_of)
             on_listed([(item["sha"], utc_time(item["commit"]["committer"]["date"])) for item in items])
-            # GraphQL: the pull requests of every commit in one request per 100, beside the details (in a
-            # slot of its own, not a commit's: [github] concurrency commits' details go out with it). REST
-            # lookups (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
-            per_commit = self._pull_finder().rest_only(self.token)
-            pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))
-            # A commit's requests (its detail, its pull request) go out together and fit the request slots
-            # together: the first commits land after one round trip (their analyses start while the rest
-            # is fetched), and each commit lands whole even when the limit runs out.
-            each = 2 if self.settings.pull_requests else 1  # a detail, and a pull request lookup
-            whole = asyncio.Semaphore(max(1, self.settings.concurrency // each))
-
-            async def one(item: dict[str, Any]) -> Commit:
-                branch = branch_of.get(item["sha"], self.default_branch or "HEAD")
-                if per_commit:
-                    async with whole:
-                        commit, found = await asyncio.gather(
-                            self._commit(http, item, branch), self._pulls(http, [item])
-                        )
-                else:
-                    commit, found = await self._commit(http, item, branch), await asyncio.shield(pulls)
-                unknown = self.settings.pull_requests and item["sha"] not in found
-                commit = commit.model_copy(update={"pr": found.get(item["sha"]), "pr_unknown": unknown})
-                on_commit(commit)
-                return commit
-
-            # Every commit at once: the client bounds the requests in flight ([github] concurrency).
-            results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
-            if not pulls.done():
-                pulls.cancel()
-            await asyncio.gather(pulls, return_exceptions=True)
+            results = await self._fetch_all(http, items, branch_of, on_commit)
         finally:
             await http.aclose()
             if budget is not None:
                 budget.release(reserved)
-        done = [r for r in results if isinstance(r, Commit)]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
-            if self.store is not None and done:
-                self.store.save_commits(done)
-            if all(
-                isinstance(e, BadAnswer | ValueError | KeyError | TypeError | AttributeError) for e in errors
-            ):
-                # Bad answers for some commits: those commits fail, listed; the rest is fetched and stored.
-                failed = {
-                    item["sha"]: (r.message if isinstance(r, BadAnswer) else _malformed(http, r).message)
-                    for item, r in zip(items, results, strict=True)
-                    if isinstance(r, BaseException)
-                }
-                raise IncompleteFetch(done, failed, len(items))
-            first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
-            if isinstance(first, _MALFORMED):
-                first = _malformed(http, first)
-            if isinstance(first, DailyDiffError):
-                raise type(first)(
-                    f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
-                ) from None
-            raise first
+        done = self._fetched(http, items, results)
         log.info(
             "github %s: %d commits, %d requests (%d answered 304, %d GraphQL), %d from cache",
             self.repo, len(done), http.counts.sent, http.counts.not_modified, http.counts.graphql,
             http.counts.cache_hits,
         )  # fmt: skip
         return done
+
+    async def _listed(self, http: GitHubHttp, window: Window) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The window's commits as listed (of every branch, or of the one), and the branch of each."""
+        try:
+            if self.all_branches:
+                return await self._list_all_branches(http, window)
+            return await self._list(http, window, self.branch), {}
+        except _MALFORMED as exc:
+            raise _malformed(http, exc) from None
+
+    async def _within(
+        self,
+        budget: RequestBudget,
+        http: GitHubHttp,
+        items: list[dict[str, Any]],
+        day_of: Callable[[dt.datetime], dt.date],
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The listed commits of the whole days the budget admits, and the requests reserved for them."""
+        dated = [(i["sha"], utc_time(i["commit"]["committer"]["date"])) for i in items]
+        details = {i["sha"]: 0 if self._detail_cached(i["sha"]) else 1 for i in items}
+        kept, reserved = await self.admit(budget, http, dated, day_of, details)
+        return [i for i in items if i["sha"] in kept], reserved
+
+    async def _fetch_all(
+        self,
+        http: GitHubHttp,
+        items: list[dict[str, Any]],
+        branch_of: dict[str, str],
+        on_commit: Callable[[Commit], None],
+    ) -> list[Commit | BaseException]:
+        """Every listed commit's details and pull request, each handed to ``on_commit`` as it lands; a
+        commit that failed is its exception in the list."""
+        # GraphQL: the pull requests of every commit in one request per 100, beside the details (in a slot
+        # of its own, not a commit's: [github] concurrency commits' details go out with it). REST lookups
+        # (no GraphQL): each commit's own, beside its detail, so each commit lands on its own.
+        per_commit = self._pull_finder().rest_only(self.token)
+        pulls = asyncio.ensure_future(self._pulls(http, [] if per_commit else items))
+        # A commit's requests (its detail, its pull request) go out together and fit the request slots
+        # together: the first commits land after one round trip (their analyses start while the rest is
+        # fetched), and each commit lands whole even when the limit runs out.
+        each = 2 if self.settings.pull_requests else 1  # a detail, and a pull request lookup
+        whole = asyncio.Semaphore(max(1, self.settings.concurrency // each))
+
+        async def one(item: dict[str, Any]) -> Commit:
+            branch = branch_of.get(item["sha"], self.default_branch or "HEAD")
+            if per_commit:
+                async with whole:
+                    commit, found = await asyncio.gather(
+                        self._commit(http, item, branch), self._pulls(http, [item])
+                    )
+            else:
+                commit, found = await self._commit(http, item, branch), await asyncio.shield(pulls)
+            unknown = self.settings.pull_requests and item["sha"] not in found
+            commit = commit.model_copy(update={"pr": found.get(item["sha"]), "pr_unknown": unknown})
+            on_commit(commit)
+            return commit
+
+        try:
+            # Every commit at once: the client bounds the requests in flight ([github] concurrency).
+            return await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+        finally:
+            if not pulls.done():
+                pulls.cancel()
+            await asyncio.gather(pulls, return_exceptions=True)
+
+    def _fetched(
+        self, http: GitHubHttp, items: list[dict[str, Any]], results: list[Commit | BaseException]
+    ) -> list[Commit]:
+        """The commits fetched, or the error that says which failed (what was fetched is stored first)."""
+        done = [r for r in results if isinstance(r, Commit)]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if not errors:
+            return done
+        # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
+        if self.store is not None and done:
+            self.store.save_commits(done)
+        if all(isinstance(e, BadAnswer | ValueError | KeyError | TypeError | AttributeError) for e in errors):
+            # Bad answers for some commits: those commits fail, listed; the rest is fetched and stored.
+            failed = {
+                item["sha"]: (r.message if isinstance(r, BadAnswer) else _malformed(http, r).message)
+                for item, r in zip(items, results, strict=True)
+                if isinstance(r, BaseException)
+            }
+            raise IncompleteFetch(done, failed, len(items))
+        first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
+        if isinstance(first, _MALFORMED):
+            first = _malformed(http, first)
+        if isinstance(first, DailyDiffError):
+            raise type(first)(
+                f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
+            ) from None
+        raise first
 
     def _http(self, slots: asyncio.Semaphore | None) -> GitHubHttp:
         """A client for one fetch; its counts add up in ``last_counts`` over the source's life."""

@@ -146,35 +146,37 @@ class PullRequestFinder:
             nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
             node = next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
             found[sha] = self._from_node(node) if node else None
-            if self.store is not None:
-                # GitHub links a pushed commit to its pull request asynchronously: an answer is final once
-                # the commit is a day old and its pull request (if any) no longer open.
-                settled = now - committed_at > dt.timedelta(days=1) and (
-                    node is None or node.get("state") != "OPEN"
-                )
-                self.store.http_put(
-                    self._key(sha),
-                    CachedResponse(
-                        status=200,
-                        headers={},
-                        body=json.dumps(node).encode(),
-                        etag=None,
-                        last_modified=None,
-                        immutable=settled,
-                    ),
-                )
+            self._keep(sha, node, now - committed_at)
         if missing:
-            http.counts.pr_rest_fallback += len(missing)
-            log.debug(
-                "GraphQL left %d of %d commit(s) unresolved; looking them up by REST",
-                len(missing),
-                len(chunk),
-            )
-            results = await asyncio.gather(*(self._rest_or_unknown(http, *c) for c in missing))
-            found.update(
-                (c[0], pr) for c, pr in zip(missing, results, strict=True) if not isinstance(pr, _Unknown)
-            )
+            found.update(await self._by_rest(http, missing, len(chunk)))
         return found
+
+    def _keep(self, sha: str, node: dict[str, Any] | None, age: dt.timedelta) -> None:
+        """A commit's answer in the store. GitHub links a pushed commit to its pull request asynchronously:
+        an answer is final once the commit is a day old and its pull request (if any) no longer open."""
+        if self.store is None:
+            return
+        settled = age > dt.timedelta(days=1) and (node is None or node.get("state") != "OPEN")
+        self.store.http_put(
+            self._key(sha),
+            CachedResponse(
+                status=200,
+                headers={},
+                body=json.dumps(node).encode(),
+                etag=None,
+                last_modified=None,
+                immutable=settled,
+            ),
+        )
+
+    async def _by_rest(
+        self, http: GitHubHttp, missing: list[tuple[str, str, dt.datetime]], asked: int
+    ) -> dict[str, PullRequest | None]:
+        """The commits GraphQL left unresolved, looked up by REST (those that fail there too left out)."""
+        http.counts.pr_rest_fallback += len(missing)
+        log.debug("GraphQL left %d of %d commit(s) unresolved; looking them up by REST", len(missing), asked)
+        results = await asyncio.gather(*(self._rest_or_unknown(http, *c) for c in missing))
+        return {c[0]: pr for c, pr in zip(missing, results, strict=True) if not isinstance(pr, _Unknown)}
 
     async def _rest_or_unknown(
         self, http: GitHubHttp, sha: str, message: str, committed_at: dt.datetime
