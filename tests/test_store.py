@@ -119,6 +119,15 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
     assert [d for _, d, _ in store.list_reports()] == [dt.date(2026, 1, 20), dt.date(2026, 1, 19)]
 
 
+def test_an_http_answer_cached_again_replaces_the_first_in_one_statement(store: Store) -> None:
+    """http_put is one upsert (no transaction around it: one round trip to a server): a key put again holds
+    the second answer, whole."""
+    store.http_put("k", CachedResponse(200, {"etag": '"1"'}, b"first", '"1"', None, False))
+    second = CachedResponse(200, {"etag": '"2"'}, b"\x00second", '"2"', "Tue, 06 Jan 2026 00:00:00 GMT", True)
+    store.http_put("k", second)
+    assert store.http_get("k") == second and store.table_counts()["http_cache"] == 1
+
+
 def test_migrations_are_recorded_by_name(store: Store) -> None:
     assert store.applied_migrations() == ALL_MIGRATIONS
 
