@@ -107,6 +107,7 @@ class Case:
     data_bytes: int = 0
     peaks: list[tuple[int, int]] = field(default_factory=list)  # (own kB, tree kB) per worker
     spent: Spent = field(default_factory=Spent)
+    postgres: float | None = None  # CPU seconds of the PostgreSQL server (a server started here)
     units: int = 0
     twice_units: int = 0
     twice_asked: int = 0
@@ -122,6 +123,20 @@ def dailydiff(args: list[str], env: dict[str, str], cwd: Path) -> float:
     if done.returncode:
         raise SystemExit(f"dailydiff {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     return time.perf_counter() - began
+
+
+def postgres_cpu(server: Any) -> float | None:
+    """CPU seconds of a PostgreSQL server started here: its postmaster's and its ended backends' (a backend
+    is counted once its connection is closed). None for a server given by --pg-url."""
+    data = getattr(server, "data", None)
+    if data is None:
+        return None
+    try:
+        pid = int((Path(data) / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def commits_on(repo: Path, day: dt.date) -> int:
@@ -154,17 +169,19 @@ def store_figures(url: str, plan: str) -> tuple[int, int, int, int]:
 
 
 def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, llm: FakeLLM,
-          hooks: KeyedReceiver, url: str) -> None:  # fmt: skip
+          hooks: KeyedReceiver, url: str, server: Any) -> None:  # fmt: skip
     """The night measured: counters reset, the workers run, the site built, the figures read."""
     plan = f"night-{case.mode}-{case.workers}-{case.store}"
     fake.reset_requests()
     fake.exhaust(1_000_000, 3600)
     llm.reset()
     hooks.clear()
-    began = time.monotonic()
+    began, pg = time.monotonic(), postgres_cpu(server)
     case.wall, case.peaks, case.spent = run_workers(
         config, 1, case.workers, env, root, plan, first=NIGHT, keyed=True
     )
+    after = postgres_cpu(server)
+    case.postgres = after - pg if after is not None and pg is not None else None
     site = root / f"site-{plan}"
     case.site = dailydiff(["site", "build", "--config", str(config), "-o", str(site)], env, root)
     ok = [r for r in llm.requests if r.status == 200]
@@ -221,14 +238,19 @@ def report(cases: list[Case], repos: int, commits: int, latency: float, concurre
               f"{beyond:14.0f} {c.twice_units:8d} {c.twice_asked:8d} {c.messages:5d} {c.twice_sent:7d}  {peaks}")  # fmt: skip
         if c.workers in (2, 4):
             within &= c.wall <= TARGET * b
-    print("\nwhere the time goes, per unit (CPU ms: the workers' Python, their git, the fakes in this process, "
-          "git http-backend; the first model request after the night's start; the model phase / the bound)")  # fmt: skip
+    cores = os.cpu_count() or 1
+    print("\nwhere the time goes, per unit (CPU ms: the workers' Python, their git, PostgreSQL, the fakes in this "
+          "process, git http-backend; all of it over this machine's cores: the least wall time its CPU allows; "
+          "the first model request after the night's start; the model phase / the bound)")  # fmt: skip
     for c in cases:
         n = max(1, c.units)
         s = c.spent
+        pg = c.postgres or 0.0
+        floor = (s.workers + s.git + pg + s.fakes + s.backend) / cores
         print(f"  {c.mode:5} {c.store:6} {c.workers} worker(s): Python {1000 * s.workers / n:5.0f}, git "
-              f"{1000 * s.git / n:4.0f}, fakes {1000 * s.fakes / n:4.0f}, http-backend {1000 * s.backend / n:4.0f}; "
-              f"first model request at {c.first_request:5.2f} s; model phase {c.phase:6.1f} s = "
+              f"{1000 * s.git / n:4.0f}, PostgreSQL {'?' if c.postgres is None else f'{1000 * pg / n:4.0f}'}, "
+              f"fakes {1000 * s.fakes / n:4.0f}, http-backend {1000 * s.backend / n:4.0f}; CPU over {cores} cores "
+              f"{floor:6.1f} s; first model request at {c.first_request:5.2f} s; model phase {c.phase:6.1f} s = "
               f"{c.phase / bound(c.answered, latency, concurrency):.2f}× the bound")  # fmt: skip
     print(f"\nextrapolation to {FLEET:,} repositories (at this night's requests and CPU per repository; "
           "GitHub: one token, 5,000 requests an hour; us: each worker on a core of its own)")  # fmt: skip
@@ -304,7 +326,7 @@ def main() -> int:
                         print(
                             f"  {mode}, {workers} worker(s): the night before took {took:.1f} s", flush=True
                         )
-                    night(case, config, env, root, fake, llm, hooks, url)
+                    night(case, config, env, root, fake, llm, hooks, url, server)
                     cases.append(case)
                     print(f"  {mode}, {workers} worker(s), {store} store: {case.wall:.1f} s "
                           f"({case.answered} model requests, bound {bound(case.answered, latency, concurrency):.1f} s)",
