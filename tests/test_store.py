@@ -334,6 +334,49 @@ def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
     assert store.claim_unit("other-plan", "w0", lease=60) is None
 
 
+def test_the_worker_that_plans_a_night_gives_the_claims_query_fresh_statistics(
+    pg_server: PostgresServer,
+) -> None:
+    """A night's units planned on the statistics of before them (none, in a new store) made each claim a
+    nested loop over every unit × every claim (40-50 ms a claim at 500 units; bench/fleet_scale.py): the
+    worker that plans them analyses the tables at once, a worker joining the run under way does not; a role
+    that does not own the tables still plans (PostgreSQL skips them with a warning)."""
+    import psycopg
+
+    url = pg_server.create_database()
+    units = [f"r{n}|2026-01-06" for n in range(300)]
+
+    def analysed() -> dict[str, int]:
+        with psycopg.connect(url, autocommit=True) as db:
+            rows = db.execute("SELECT relname, analyze_count + autoanalyze_count FROM pg_stat_user_tables "
+                              "WHERE relname IN ('units', 'unit_claims', 'unit_needs')").fetchall()  # fmt: skip
+        return {name: int(count) for name, count in rows}
+
+    with Store.connect(url) as store:
+        before = analysed()
+        assert store.plan_units("night", [*units, "digest"], {"digest": units}) == 301
+        first = analysed()
+        assert all(first[t] > before.get(t, 0) for t in ("units", "unit_claims", "unit_needs")), first
+        assert store.plan_units("night", [*units, "digest"], {"digest": units}) == 301  # a worker joining
+        assert analysed() == first
+    role = "fleet_" + url.rsplit("/", 1)[1]  # roles are the server's: one per database made here
+    with psycopg.connect(url, autocommit=True) as db:  # a role that may write the tables but owns none
+        db.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'".encode())
+        db.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}".encode())
+        db.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}".encode())
+    with Store.connect(_as_role(url, role)) as store:
+        assert store.plan_units("another", ["r0|2026-01-07"]) == 1
+        assert store.claim_unit("another", "w", lease=60) is not None
+
+
+def _as_role(url: str, role: str) -> str:
+    """``url`` with ``role`` (password PASSWORD) in place of its user."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}:{PASSWORD}@{parts.hostname}:{parts.port}"))
+
+
 def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None:
     store.plan_units("plan", ["a", "b"])
     # Held for long enough that a loaded machine's stall cannot end it before "both held" is checked; the
