@@ -210,10 +210,12 @@ def bound(answered: int, latency: float, concurrency: int) -> float:
 
 def extrapolate(case: Case, repos: int, latency: float, concurrency: int) -> tuple[float, float, float]:
     """Seconds for 5,000 repositories on the case's workers, by what bounds them: the endpoint (the LLM
-    bound at the same requests per repository), GitHub (API requests per repository at 5,000 an hour, one
-    token) and us (our CPU per repository, the workers' Python and git, each worker on a core of its own)."""
+    bound at the same requests per repository), GitHub (its primary limit is a budget of 5,000 requests an
+    hour per token: a night that needs more waits for the budget's reset once per 5,000 beyond the first,
+    starting from a full budget) and us (our CPU per repository, the workers' Python and git, each worker
+    on a core of its own)."""
     llm = bound(round(case.answered / repos * FLEET), latency, concurrency)
-    github = case.api / repos * FLEET / GITHUB_PER_HOUR * 3600
+    github = max(0, math.ceil(case.api / repos * FLEET / GITHUB_PER_HOUR) - 1) * 3600.0
     ours = (case.spent.workers + case.spent.git) / repos * FLEET / case.workers
     return llm, github, ours
 
@@ -253,13 +255,15 @@ def report(cases: list[Case], repos: int, commits: int, latency: float, concurre
               f"{floor:6.1f} s; first model request at {c.first_request:5.2f} s; model phase {c.phase:6.1f} s = "
               f"{c.phase / bound(c.answered, latency, concurrency):.2f}× the bound")  # fmt: skip
     print(f"\nextrapolation to {FLEET:,} repositories (at this night's requests and CPU per repository; "
-          "GitHub: one token, 5,000 requests an hour; us: each worker on a core of its own)")  # fmt: skip
+          "GitHub: one token, a budget of 5,000 requests an hour, waits for its resets; us: each worker on a core of "
+          "its own)")  # fmt: skip
     for c in cases:
         llm, github, ours = extrapolate(c, repos, latency, concurrency)
         bounds = {"the endpoint": llm, "GitHub's rate limit": github, "us": ours}
         binding = max(bounds, key=lambda k: bounds[k])
+        requests = round(c.api / repos * FLEET)
         print(f"  {c.mode:5} {c.store:6} {c.workers} worker(s): endpoint {llm / 60:6.1f} min, GitHub "
-              f"{github / 60:6.1f} min, us {ours / 60:6.1f} min → {max(bounds.values()) / 60:.1f} min, "
+              f"{github / 60:6.1f} min ({requests:,} API requests), us {ours / 60:6.1f} min → {max(bounds.values()) / 60:.1f} min, "
               f"bound by {binding}")  # fmt: skip
     return within
 
