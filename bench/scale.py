@@ -72,13 +72,40 @@ def build(root: Path, name: str, days: int, rng: random.Random) -> tuple[int, li
     return len([s for s in specs if s.committed_at.date() >= FIRST]), shas
 
 
-# A worker as `python -m dailydiff`, writing its own CPU seconds (its threads, not its git processes) at exit.
+def build_fleet(
+    root: Path, count: int, days: int, rng: random.Random
+) -> tuple[dict[str, Path], int, list[tuple[str, FakePull]]]:
+    """``count`` distinct repositories bench/r000… (``build``), their paths by name, the commits of the
+    days, and a merged pull request for every other commit."""
+    repos: dict[str, Path] = {}
+    commits = 0
+    pulls: list[tuple[str, FakePull]] = []
+    for i in range(count):
+        name = f"bench/r{i:03d}"
+        made, shas = build(root, name, days, rng)
+        commits += made
+        repos[name] = root / name.replace("/", "__")
+        pulls += [(name, FakePull(1000 + n, f"Change {n}", sha, body="why", labels=["x"]))
+                  for n, sha in enumerate(shas) if n % 2 == 0]  # fmt: skip
+    return repos, commits, pulls
+
+
+def serve(repos: dict[str, Path], pulls: list[tuple[str, FakePull]]) -> FakeGitHub:
+    """The fake GitHub serving ``repos`` and their pull requests (a context manager: `with serve(...)`)."""
+    fake = FakeGitHub(repos, token=TOKEN)
+    for name, pull in pulls:
+        fake.add_pull(name, pull)
+    return fake
+
+
+# A worker as `python -m dailydiff`, writing at exit its own CPU seconds (its threads, not its git processes)
+# and its own peak RSS in kB (the Python process alone, not the git processes it ran).
 _WORKER = """
 import atexit, resource, runpy, sys
 out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
 def _own() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    open(out, "w").write(str(usage.ru_utime + usage.ru_stime))
+    open(out, "w").write(f"{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
 atexit.register(_own)
 runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
 """
@@ -102,36 +129,48 @@ def _cpu(who: int) -> float:
 
 
 def run_workers(
-    config: Path, days: int, workers: int, env: dict[str, str], cwd: Path, plan: str | None
-) -> tuple[float, int, Spent]:
-    """Wall time, the peak RSS (kB) of the largest process of any worker's tree, and where the CPU went
-    (CPU seconds: what a loaded machine does not inflate)."""
-    args = ["run", "--config", str(config), "--from", str(FIRST),
-            "--to", str(FIRST + dt.timedelta(days=days - 1)), "-q"]  # fmt: skip
+    config: Path,
+    days: int,
+    workers: int,
+    env: dict[str, str],
+    cwd: Path,
+    plan: str | None,
+    *,
+    first: dt.date = FIRST,
+    keyed: bool = False,
+) -> tuple[float, list[tuple[int, int]], Spent]:
+    """Wall time, each worker's peak RSS in kB (its own Python process, and the largest process of its tree,
+    git's included), and where the CPU went (CPU seconds: what a loaded machine does not inflate).
+    ``keyed``: each worker has an LLM API key of its own (the endpoint tells their requests apart)."""
+    args = ["run", "--config", str(config), "--from", str(first),
+            "--to", str(first + dt.timedelta(days=days - 1)), "-q"]  # fmt: skip
     if plan:
         args += ["--plan", plan]
     spent = Spent()
     fakes, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     own = [cwd / f"worker-cpu-{i}.txt" for i in range(workers)]
-    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(out), *args], cwd=cwd, env=env,
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(out), *args], cwd=cwd,
+                              env={**env, "DAILYDIFF_LLM_API_KEY": f"{plan}-worker-{i}"} if keyed else env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for out in own]  # fmt: skip
-    peak, tree = 0, 0.0
+             for i, out in enumerate(own)]  # fmt: skip
+    trees, tree = [], 0.0
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.returncode not in (0,):
             raise SystemExit(f"a worker failed ({proc.returncode}): {err[-2000:]}")
-        peak = max(peak, usage.ru_maxrss)
+        trees.append(usage.ru_maxrss)
         tree += usage.ru_utime + usage.ru_stime  # the worker and the git processes it waited for
     took = time.perf_counter() - began
-    spent.workers = sum(float(out.read_text()) for out in own)
+    figures = [out.read_text().split() for out in own]
+    spent.workers = sum(float(cpu) for cpu, _ in figures)
+    peaks = [(int(rss), whole) for (_, rss), whole in zip(figures, trees, strict=True)]
     spent.git = tree - spent.workers
     spent.fakes = _cpu(resource.RUSAGE_SELF) - fakes
     spent.backend = _cpu(resource.RUSAGE_CHILDREN) - children - tree
-    return took, peak, spent
+    return took, peaks, spent
 
 
 def main() -> int:
@@ -149,21 +188,10 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ddscale-")))
         began = time.perf_counter()
-        repos: dict[str, Path] = {}
-        commits = 0
-        pulls: list[tuple[str, FakePull]] = []
-        for i in range(args.repos):
-            name = f"bench/r{i:03d}"
-            count, shas = build(root / "repos", name, args.days, rng)
-            commits += count
-            repos[name] = root / "repos" / name.replace("/", "__")
-            pulls += [(name, FakePull(1000 + n, f"Change {n}", sha, body="why", labels=["x"]))
-                      for n, sha in enumerate(shas) if n % 2 == 0]  # fmt: skip
+        repos, commits, pulls = build_fleet(root / "repos", args.repos, args.days, rng)
         print(f"{args.repos} repositories × {args.days} days, {commits} commits "
               f"(built in {time.perf_counter() - began:.1f} s); GitHub {args.mode} mode")  # fmt: skip
-        fake = stack.enter_context(FakeGitHub(repos, token=TOKEN))
-        for name, pull in pulls:
-            fake.add_pull(name, pull)
+        fake = stack.enter_context(serve(repos, pulls))
         server = None
         if any(c.startswith("pg") for c in cases):
             from pgserver import postgres_server
@@ -194,7 +222,8 @@ def main() -> int:
                     assert server is not None
                     workers, plan = int(case[2:]), f"scale-{analyser}-{case}"
                     env["DAILYDIFF_STORE_URL"] = server.create_database()
-                took, peak, spent = run_workers(config, args.days, workers, env, root, plan)
+                took, peaks, spent = run_workers(config, args.days, workers, env, root, plan)
+                peak = max(whole for _, whole in peaks)
                 cpu = spent.workers + spent.git
                 api = [r for r in fake.requests if r.kind not in ("git", "rate_limit") and r.status != 304]
                 gits = fake.count("git")

@@ -119,6 +119,15 @@ def test_every_table_round_trips(store: Store, location: str) -> None:
     assert [d for _, d, _ in store.list_reports()] == [dt.date(2026, 1, 20), dt.date(2026, 1, 19)]
 
 
+def test_an_http_answer_cached_again_replaces_the_first_in_one_statement(store: Store) -> None:
+    """http_put is one upsert (no transaction around it: one round trip to a server): a key put again holds
+    the second answer, whole."""
+    store.http_put("k", CachedResponse(200, {"etag": '"1"'}, b"first", '"1"', None, False))
+    second = CachedResponse(200, {"etag": '"2"'}, b"\x00second", '"2"', "Tue, 06 Jan 2026 00:00:00 GMT", True)
+    store.http_put("k", second)
+    assert store.http_get("k") == second and store.table_counts()["http_cache"] == 1
+
+
 def test_migrations_are_recorded_by_name(store: Store) -> None:
     assert store.applied_migrations() == ALL_MIGRATIONS
 
@@ -323,6 +332,49 @@ def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
     states = {s.unit: s.state for s in store.unit_states("plan")}
     assert Counter(states.values()) == {"running": 4, "done": 1, "failed": 1}
     assert store.claim_unit("other-plan", "w0", lease=60) is None
+
+
+def test_the_worker_that_plans_a_night_gives_the_claims_query_fresh_statistics(
+    pg_server: PostgresServer,
+) -> None:
+    """A night's units planned on the statistics of before them (none, in a new store) made each claim a
+    nested loop over every unit × every claim (40-50 ms a claim at 500 units; bench/fleet_scale.py): the
+    worker that plans them analyses the tables at once, a worker joining the run under way does not; a role
+    that does not own the tables still plans (PostgreSQL skips them with a warning)."""
+    import psycopg
+
+    url = pg_server.create_database()
+    units = [f"r{n}|2026-01-06" for n in range(300)]
+
+    def analysed() -> dict[str, int]:
+        with psycopg.connect(url, autocommit=True) as db:
+            rows = db.execute("SELECT relname, analyze_count + autoanalyze_count FROM pg_stat_user_tables "
+                              "WHERE relname IN ('units', 'unit_claims', 'unit_needs')").fetchall()  # fmt: skip
+        return {name: int(count) for name, count in rows}
+
+    with Store.connect(url) as store:
+        before = analysed()
+        assert store.plan_units("night", [*units, "digest"], {"digest": units}) == 301
+        first = analysed()
+        assert all(first[t] > before.get(t, 0) for t in ("units", "unit_claims", "unit_needs")), first
+        assert store.plan_units("night", [*units, "digest"], {"digest": units}) == 301  # a worker joining
+        assert analysed() == first
+    role = "fleet_" + url.rsplit("/", 1)[1]  # roles are the server's: one per database made here
+    with psycopg.connect(url, autocommit=True) as db:  # a role that may write the tables but owns none
+        db.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'".encode())
+        db.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}".encode())
+        db.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}".encode())
+    with Store.connect(_as_role(url, role)) as store:
+        assert store.plan_units("another", ["r0|2026-01-07"]) == 1
+        assert store.claim_unit("another", "w", lease=60) is not None
+
+
+def _as_role(url: str, role: str) -> str:
+    """``url`` with ``role`` (password PASSWORD) in place of its user."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}:{PASSWORD}@{parts.hostname}:{parts.port}"))
 
 
 def test_a_dead_workers_unit_is_taken_over_after_its_lease(store: Store) -> None:

@@ -38,6 +38,9 @@ class EndpointFacts:
     measured_at: dt.datetime | None = None
 
 
+_HTTP_COLUMNS = ("key", "etag", "last_modified", "status", "headers", "body", "immutable", "stored_at")
+
+
 class CacheStore(StoreBase):
     """What is kept to ask less: the HTTP cache of the forges' answers and what an LLM endpoint can do."""
 
@@ -59,23 +62,11 @@ class CacheStore(StoreBase):
             return None
 
     def http_put(self, key: str, response: CachedResponse) -> None:
-        with self._tx():
-            self._db.execute(
-                "INSERT INTO http_cache (key, etag, last_modified, status, headers, body, immutable, stored_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, "
-                "last_modified = excluded.last_modified, status = excluded.status, headers = excluded.headers, "
-                "body = excluded.body, immutable = excluded.immutable, stored_at = excluded.stored_at",
-                (
-                    key,
-                    response.etag,
-                    response.last_modified,
-                    response.status,
-                    json.dumps(response.headers),
-                    zlib.compress(response.body, 1),
-                    int(response.immutable),
-                    now_text(),
-                ),
-            )
+        """One statement, atomic without a transaction: one round trip to a server (BEGIN and COMMIT around it
+        were two more, on every forge answer cached)."""
+        row = (key, response.etag, response.last_modified, response.status, json.dumps(response.headers),
+               zlib.compress(response.body, 1), int(response.immutable), now_text())  # fmt: skip
+        self._upsert("http_cache", _HTTP_COLUMNS, 1, [row])
 
     # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
 

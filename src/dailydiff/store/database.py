@@ -34,6 +34,9 @@ class Dialect:
     now: str  # an SQL expression: seconds since the epoch by the store's clock (a lease's clock)
     lock_row: str  # appended to the SELECT that picks a unit to claim (its table is ``c``)
     share_row: str = ""  # appended to the SELECT that checks a fencing token: holds the row until commit
+    # Run by the worker that plans a shared plan's units (nothing of it pending or running yet): fresh table
+    # statistics, so that each claim's query is planned for the rows there are now (see ledger.plan_units).
+    analyse_units: str = ""
 
 
 class Database(Protocol):

@@ -279,6 +279,8 @@ class LedgerStore(StoreBase):
                     "WHERE state = 'failed' AND unit IN (SELECT unit FROM units WHERE plan = ?)",
                     (now, plan),
                 )
+                if units and db.dialect.analyse_units:
+                    db.execute(db.dialect.analyse_units)
             return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
     def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
