@@ -36,7 +36,7 @@ from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
-from dailydiff.engine.addendum import deliver_addendum, late_commits, owes_addendum
+from dailydiff.engine.addendum import late_commits, owes_addendum, record_told
 from dailydiff.engine.deliver import (
     DeliveryResult,
     History,
@@ -136,8 +136,6 @@ class RunOptions:
     # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
     # delivered, so a run's memory does not grow with the number of days.
     keep_commits: bool = True
-    # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
-    lookback: bool = True
     # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
     # through it — the command's outputs and the ledger's targets.
     hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
@@ -258,6 +256,10 @@ class Engine:
         """One request budget per API host for the whole run."""
         return self._budgets.setdefault(source.host, RequestBudget())
 
+    def repo_of(self, job: RepoJob) -> str:
+        """The id the source of ``job`` gave when it opened in this run ('' before)."""
+        return next((repo for repo, key in self._owners.items() if key == job.key), "")
+
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
         owner = self._owners.setdefault(repo, key)
@@ -279,18 +281,18 @@ class Engine:
         dates: DateSpec | None = None,
         look_back_besides: Sequence[dt.date] | None = None,
     ) -> RepoResult:
-        """One repository over the run's days (``dates``: other days, e.g. a shared plan's unit).
-        ``look_back_besides``: a shared plan's look-back unit (engine/units.py): no day is asked for; the
-        ``[run] lookback_days`` before today, besides these (the plan's own days), are looked at, and those
-        with late commits or an addendum still owed are built."""
+        """One repository over the run's days (``dates``: other days, e.g. a plan's day units).
+        ``look_back_besides``: with the repository's look-back unit (engine/units.py): the ``[run]
+        lookback_days`` before today, besides these (the plan's own days), are looked at too, and those with
+        late commits or an addendum still owed are built (without ``dates``: no day is asked for)."""
         async with self._repo_slots:
             started = time.monotonic()
             result = RepoResult(key=job.label, source=redact(job.entry.source))
             extra = log_extra(job)
             log.info("start", extra=extra)
             try:
-                await self._run_job(job, available, source, analyzer, result, dates or self.options.dates,
-                                    look_back_besides, extra)  # fmt: skip
+                own = dates if dates is not None or look_back_besides is not None else self.options.dates
+                await self._run_job(job, available, source, analyzer, result, own, look_back_besides, extra)
             except StoreError:
                 # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
                 # server went away, or a shared plan's unit was taken over by another worker.
@@ -326,7 +328,7 @@ class Engine:
         source: CommitSource | None,
         analyzer: Analyzer | None,
         result: RepoResult,
-        days: DateSpec,
+        days: DateSpec | None,
         besides: Sequence[dt.date] | None = None,
         extra: dict[str, str] | None = None,
     ) -> None:
@@ -334,7 +336,7 @@ class Engine:
         extra = log_extra(job) if extra is None else extra
         publishers = publishers_for(job.entry, job.index, available)
         tz, language = settings.report.timezone, settings.report.language
-        dates = days.resolve(tz, self.options.now) if besides is None else []
+        dates = days.resolve(tz, self.options.now) if days is not None else []
         log.debug(
             "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
             redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back", tz, language,
@@ -362,8 +364,7 @@ class Engine:
                 plan.append(date)
         late_days: set[dt.date] = set()
         if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
-            late_days = await self._late_days(source, settings, dates, [*plan, *(besides or ())], extra,
-                                              publishers, look_back=besides is not None)  # fmt: skip
+            late_days = await self._late_days(source, settings, dates, plan, extra, publishers, besides)
         for date in up_to_date:
             if date not in late_days:
                 result.days.append(day_outcome(source.repo, date, "up-to-date"))
@@ -409,20 +410,20 @@ class Engine:
         plan: Sequence[dt.date],
         extra: dict[str, str],
         publishers: Sequence[Publisher] = (),
-        look_back: bool = False,
+        besides: Sequence[dt.date] | None = None,
     ) -> set[dt.date]:
-        """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
+        """Days already delivered (among the days asked for and, with the repository's look-back unit,
+        the ``[run] lookback_days`` before today besides the plan's own ``besides``)
         whose window now holds commits that their stored report does not have: commits that landed late;
         and those that still owe a target an addendum (it failed). One cheap listing per source
         (``list_shas``: a `git log` of shas, or a conditional list per day)."""
         tz, language = settings.report.timezone, settings.report.language
         today = local_date_of(self.now, tz)
         back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
-        if not (self.options.lookback or look_back):
-            back = []
+        looked = (set(back) - set(besides)) if besides is not None else set()
         stored: dict[dt.date, set[str]] = {}
         owed: set[dt.date] = set()
-        for date in sorted({*back, *dates} - set(plan)):
+        for date in sorted((looked | set(dates)) - set(plan)):
             if date > today:
                 continue
             report = self.store.get_report(source.repo, date, language)
@@ -811,9 +812,8 @@ class Engine:
             owner, timeout = claim_owner(), repo.settings.run.claim_timeout
             done, _ = hand(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
                            claim_timeout=timeout, owner=owner)  # fmt: skip
-            return done + deliver_addendum(report, repo.settings, repo.publishers, done, store, force=self.options.force,
-                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner,
-                                           send=hand)  # fmt: skip
+            record_told(report, repo.publishers, done, store, owner)  # its addendum unit sends the rest
+            return done
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
