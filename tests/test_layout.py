@@ -239,4 +239,3 @@ def test_commands_that_run_units_plan_them_and_hand_them_to_the_one_runner() -> 
         assert _calls(path, "plan") or _calls(path, "engine_plan"), name
         assert _calls(path, "run") or _calls(path, "engine_run"), name
         assert not _calls(path, "build_digest_day") and not _calls(path, "build_week"), name
-        assert not _calls(path, "run_jobs"), name

@@ -8,7 +8,8 @@
 - ``deliver`` has one call site, in the runner;
 - an addendum of late commits is sent only by its own unit (``AddendumUnit``, which needs its day), never by
   the day's engine;
-- the look-back for late commits has one path, plain or shared: one call site asks the engine for it.
+- the look-back for late commits has one path, plain or shared: one call site asks the engine for it;
+- the runner is the one way into the day's engine: ``Engine.run_job`` is called only by the day units.
 
 Each check reads every module's syntax tree (function-level imports and calls included); each is shown to
 fail on a mutant of the source (``test_the_guards_fail_on_mutants``).
@@ -152,6 +153,16 @@ def look_back_call_sites(trees: dict[str, ast.Module]) -> list[str]:
     )
 
 
+def engine_entries(trees: dict[str, ast.Module]) -> list[str]:
+    """Where a repository's days are asked of the engine other than by the day units (engine/units.py)."""
+    return sorted(
+        f"{module}:{node.lineno}"
+        for module, tree in trees.items()
+        for node in ast.walk(tree)
+        if _called(node) == "run_job" and module != "dailydiff.engine.units"
+    )
+
+
 def test_cli_sees_the_engine_only_through_request_plan_run_and_the_printer() -> None:
     assert cli_engine_imports(_trees()) == []
 
@@ -185,6 +196,15 @@ def test_the_look_back_has_one_path_for_plain_and_shared_runs() -> None:
     from dailydiff.engine.stream import RunOptions
 
     assert "lookback" not in {f.name for f in dataclasses.fields(RunOptions)}  # no second switch
+
+
+def test_the_runner_is_the_one_way_into_the_days_engine() -> None:
+    """No second entry beside the runner (the former ``run_jobs`` / ``build_reports``): only a unit asks
+    the engine for a repository's days, so every test and script that builds days goes through a plan."""
+    trees = _trees()
+    assert engine_entries(trees) == []
+    defined = {n.name for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert not defined & {"run_jobs", "build_reports", "_run_jobs"}
 
 
 def test_every_unit_kind_of_a_repository_keys_itself_from_its_repo_ref(tmp_path: Path) -> None:
@@ -261,3 +281,7 @@ def test_the_guards_fail_on_mutants() -> None:
     mutant = _mutant("dailydiff.engine.stream", "own = dates if dates is not None",
                      "self.run_job(job, available, look_back_besides=())\n                own = dates if dates is not None")  # fmt: skip
     assert len(look_back_call_sites(mutant)) == 2
+    # A second entry into the engine beside the runner.
+    mutant = _mutant("dailydiff.engine.runner", "def hand_over(",
+                     "async def run_jobs(engine, jobs):\n    return [await engine.run_job(j, []) for j in jobs]\n\n\ndef hand_over(")  # fmt: skip
+    assert len(engine_entries(mutant)) == 1

@@ -28,7 +28,6 @@ from dailydiff.settings import Settings
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
-    from dailydiff.engine.units import Context
     from dailydiff.render.digest import DayDigest
 
 _ANNOUNCED = "#late:"
@@ -288,7 +287,7 @@ class AddendumUnit:
         return [day for day in window if day not in self.besides]
 
     @classmethod
-    async def build(cls, context: Context, units: Sequence[AddendumUnit]) -> tuple[list[UnitOutcome], str]:
+    async def build(cls, context: Any, units: Sequence[AddendumUnit]) -> tuple[list[UnitOutcome], str]:
         import asyncio
 
         outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
@@ -297,7 +296,7 @@ class AddendumUnit:
         ]
         return outcomes, "; ".join(failed)
 
-    def _build(self, context: Context) -> list[UnitOutcome]:
+    def _build(self, context: Any) -> list[UnitOutcome]:  # context: engine/units.py's Context
         from dailydiff.engine.deliver import claim_owner, publishers_for
         from dailydiff.engine.outcome import BUILT, day_key
 

@@ -31,14 +31,11 @@ from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, W
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition
-from dailydiff.settings import Settings, WatchTopic
-from dailydiff.sources import CommitSource
+from dailydiff.settings import Settings
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
-    from dailydiff.analysis import Analyzer
-    from dailydiff.engine.stages import RangeOutcome
-    from dailydiff.engine.stream import RepoResult, RunOptions
+    pass
 
 log = logging.getLogger("dailydiff.run")
 
@@ -421,84 +418,14 @@ def hand_over(
     return sent[1], [path for out in sent[0] for path in out.paths]
 
 
-# --- whole repositories without a plan (scripts, benchmarks, tests of the engine itself) ------------------
-
-
-async def _run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
-) -> list[RepoResult]:
-    """Every job at once in this event loop; results in order."""
-    from dailydiff.engine.stream import Engine
-
-    async with Engine(store, replace(options, hand_over=hand_over)) as engine:
-        engine.count_units(jobs)
-        return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
-
-
-def run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
-) -> list[RepoResult]:
-    """Whole repositories through the engine on a fresh event loop, without the runner (no digests, weeks or
-    claims): for scripts, benchmarks and tests of the engine itself; the commands go through
-    engine/runner.py. Ctrl-C cancels it at once: everything analysed so far is stored."""
-    if not jobs:
-        return []
-    from dailydiff.store import open_store
-
-    own = store is None
-    store = store or open_store(jobs[0].settings)
-    try:
-        return run_sync(_run_jobs(jobs, options, available, store))
-    finally:
-        if own:
-            store.close()
-
-
-def build_reports(
-    source: CommitSource,
-    dates: Sequence[dt.date],
-    settings: Settings,
-    store: Store,
-    analyzer: Analyzer,
-    *,
-    now: dt.datetime | None = None,
-    watch: Sequence[WatchTopic] = (),
-) -> RangeOutcome:
-    """The reports of an already opened source, through the engine (no publishers, no outputs): a plan
-    of one repository for scripts, benchmarks and tests."""
-    from dailydiff.engine.identity import repo_ref
-    from dailydiff.engine.jobs import adhoc_job
-    from dailydiff.engine.stages import DayOutcome, RangeOutcome
-    from dailydiff.engine.stream import Engine, RunOptions
-
-    job = adhoc_job(repo_ref(settings, source.repo, name=source.repo), settings, watch=watch)
-    options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()), now=now,
-                         skip_delivered=False, raise_errors=True, hand_over=hand_over)  # fmt: skip
-
-    async def main() -> RepoResult:
-        async with Engine(store, options) as engine:
-            return await engine.run_job(job, [], source=source, analyzer=analyzer)
-
-    result = run_sync(main())
-    wanted = set(dates)
-    days = [
-        DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
-        for d in result.days
-        if d.report is not None and d.date in wanted
-    ]  # fmt: skip
-    return RangeOutcome(days=days, fetched=result.fetched)
-
-
 __all__ = [
     "Claimed",
     "LocalClaims",
     "Plan",
     "Span",
-    "build_reports",
     "check_targets",
     "day_key",
     "hand_over",
     "plan_run",
-    "run_jobs",
     "run_plan",
 ]

@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +139,9 @@ class RunOptions:
     # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
     # through it — the command's outputs and the ledger's targets.
     hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
+    # Sources (and analysers) already opened by the caller, by job key: a script, benchmark or test that
+    # brings its own (a source on a fake forge, an analyser it counts the requests of).
+    opened: Mapping[str, tuple[CommitSource, Analyzer | None]] = field(default_factory=dict)
 
     def handed(self) -> Callable[..., tuple[list[DeliveryResult], list[str]]]:
         if self.hand_over is None:
@@ -276,8 +279,6 @@ class Engine:
         job: RepoJob,
         available: Sequence[Publisher],
         *,
-        source: CommitSource | None = None,
-        analyzer: Analyzer | None = None,
         dates: DateSpec | None = None,
         look_back_besides: Sequence[dt.date] | None = None,
     ) -> RepoResult:
@@ -292,7 +293,7 @@ class Engine:
             log.info("start", extra=extra)
             try:
                 own = dates if dates is not None or look_back_besides is not None else self.options.dates
-                await self._run_job(job, available, source, analyzer, result, own, look_back_besides, extra)
+                await self._run_job(job, available, result, own, look_back_besides, extra)
             except StoreError:
                 # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
                 # server went away, or a shared plan's unit was taken over by another worker.
@@ -325,8 +326,6 @@ class Engine:
         self,
         job: RepoJob,
         available: Sequence[Publisher],
-        source: CommitSource | None,
-        analyzer: Analyzer | None,
         result: RepoResult,
         days: DateSpec | None,
         besides: Sequence[dt.date] | None = None,
@@ -343,6 +342,7 @@ class Engine:
             settings.analysis.analyzer,
             ", ".join(p.name for p in publishers) or "none", extra=extra,
         )  # fmt: skip
+        source, analyzer = self.options.opened.get(job.key, (None, None))
         if source is None:
             source = await asyncio.to_thread(
                 open_source, job.source, settings, job.source_options, self.store
