@@ -80,6 +80,7 @@ _RUNS: dict[str, _Runs] = {
     "notes": _Runs(raise_errors=True),
     "watch": _Runs(skip_delivered=False),  # today's days again, sent nowhere
     "watch-test": _Runs(skip_delivered=False),
+    "site": _Runs(raise_errors=True),  # `site build`: its error is the command's, said once
 }
 
 
@@ -422,6 +423,12 @@ def _plan_notes(request: Request) -> Plan:
     return planned
 
 
+def _plan_site(request: Request) -> Plan:
+    from dailydiff.engine.site import plan_site  # (the site's modules only for `site build`)
+
+    return plan_site(request)
+
+
 # Every command's planner: a new command (or a new kind of plan) is one function and one line here.
 PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "run": _plan_run,
@@ -433,4 +440,5 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "watch": _plan_watch,
     "watch-test": _plan_watch_test,
     "notes": _plan_notes,
+    "site": _plan_site,
 }
