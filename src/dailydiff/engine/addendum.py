@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult
+from dailydiff.engine.deliver import DeliveryResult, is_delivered
 from dailydiff.engine.jobs import RepoJob
-from dailydiff.engine.outcome import UnitOutcome
+from dailydiff.engine.outcome import BUILT, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import Edition, addendum_edition
+from dailydiff.render.edition import Edition, UnitKey, addendum_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -290,24 +290,29 @@ class AddendumUnit:
     async def build(cls, context: Any, units: Sequence[AddendumUnit]) -> tuple[list[UnitOutcome], str]:
         import asyncio
 
-        outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
+        outcomes: list[UnitOutcome] = []
+        why: list[str] = []
+        for unit in units:
+            built, undone = await asyncio.to_thread(unit._build, context)
+            outcomes += built
+            why += undone
         failed = [
             f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
         ]
-        return outcomes, "; ".join(failed)
+        return outcomes, "; ".join([*failed, *why])
 
-    def _build(self, context: Any) -> list[UnitOutcome]:  # context: engine/units.py's Context
+    def _build(self, context: Any) -> tuple[list[UnitOutcome], list[str]]:  # context: engine/units.py's
+        """The addenda owed for its days, and why it is not done: a day of it not delivered everywhere yet
+        (a shared plan builds that day again, and this unit after it, whatever plan names them)."""
         from dailydiff.engine.deliver import claim_owner, publishers_for
-        from dailydiff.engine.outcome import BUILT, day_key
 
         job, settings = self.job, self.job.settings
-        targets = [
-            p for p in publishers_for(job.entry, job.index, context.available) if not p.updates_in_place
-        ]
+        everywhere = publishers_for(job.entry, job.index, context.available)
+        targets = [p for p in everywhere if not p.updates_in_place]
         repo = job.repo_id or context.engine.repo_of(job)  # `report SOURCE`: the id its source gave
         if not targets or not repo:
-            return []
-        outcomes = []
+            return [], []
+        outcomes, undone = [], []
         limit, language = settings.analysis.max_failure_ratio, settings.report.language
         with context.own_store() as store:
             for day in self.days:
@@ -320,7 +325,11 @@ class AddendumUnit:
                 if results:
                     outcomes.append(UnitOutcome(self.kind, f"{job.label} {day.isoformat()}", BUILT, date=day,
                                                 repo=repo, publish=results, key=day_key(repo, day)))  # fmt: skip
-        return outcomes
+                if (report.late or not self.look_back) and not is_delivered(
+                    store, UnitKey(repo, day, language), everywhere
+                ):
+                    undone.append(f"{job.label} {day.isoformat()}: not delivered everywhere yet")
+        return outcomes, undone
 
 
 def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
