@@ -1,5 +1,6 @@
 """Units: what a plan is made of, for every kind — a repository's day, a digest-day, a repository's week,
-a shared plan's look-back for late commits.
+a run's look-back for late commits (and, in their own modules, a day's addendum: engine/addendum.py; the
+static site: engine/site.py; alerts, release notes).
 
 Every kind is one class with the same small surface:
 
@@ -239,13 +240,14 @@ def _undelivered(outcomes: Sequence[UnitOutcome]) -> str:
 
 @dataclass(frozen=True)
 class LookBackUnit:
-    """A repository's look-back for late commits, as a unit of a shared plan (`run --plan`): the ``[run]
-    lookback_days`` before today, besides the plan's own days (units of their own), each built again when a
-    delivered report of it misses commits that landed late or still owes a target an addendum (it failed).
-    A plain run's days look back themselves, in the same pass; a shared plan's day is built once for every
-    plan, so without this unit a late commit in a day a plan delivered is never found by a plan, and an
-    addendum that failed is never retried by running the plan again. Keyed by today: one look-back a day
-    per repository, whatever plan names it; a failed one is retried by running the plan again."""
+    """A repository's look-back for late commits, a unit of every `run` (plain or shared: the one path):
+    the ``[run] lookback_days`` before today, besides the plan's own days (units of their own), each built
+    again when a delivered report of it misses commits that landed late or still owes a target an addendum
+    (it failed); its addendum unit (engine/addendum.py) needs it. A plain run builds it with the
+    repository's days (one batch: one pass, one listing); a shared plan hands it out alone — a shared
+    plan's day is built once for every plan, so without this unit a late commit in a day a plan delivered
+    is never found by a plan. Keyed by today: one look-back a day per repository, whatever plan names it;
+    a failed one is retried by running the plan again."""
 
     kind: ClassVar[str] = "look-back"
     job: RepoJob
