@@ -85,15 +85,15 @@ def add_merge(path: Path) -> str:
 def build_day_reports(repo: Path, data: Path, dates: list[dt.date], language: str, now: dt.datetime) -> list:  # type: ignore[type-arg]
     """Run the real pipeline (git source, heuristic analyser, SQLite store) over a fixture repository."""
     from dailydiff.analysis import HeuristicAnalyzer
-    from dailydiff.engine.runner import build_reports
     from dailydiff.settings import load_settings
     from dailydiff.sources.git import GitSource
     from dailydiff.store import Store
+    from engine_run import run_days
 
     settings = load_settings(
         environ={}, overrides={"data_dir": str(data), "report": {"language": language}}, cwd=data.parent
     )
     with Store.open(data) as store:
-        return build_reports(
+        return run_days(
             GitSource.open(str(repo), data), dates, settings, store, HeuristicAnalyzer(), now=now
         ).reports

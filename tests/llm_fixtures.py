@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis import make_analyzer
-from dailydiff.engine.runner import build_reports
 from dailydiff.engine.stages import RangeOutcome
 from dailydiff.render import render_markdown
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
+from engine_run import run_days
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 
@@ -78,5 +78,5 @@ def run_day(repo: Path, settings: Settings, analyzer_name: str = "llm") -> tuple
     with Store.open(settings.data_path) as store:
         source = open_source(str(repo), settings, SourceOptions(name="demo/engine"), store)
         analyzer = make_analyzer(analyzer_name, settings, store)
-        outcome = build_reports(source, [DAY], settings, store, analyzer)
+        outcome = run_days(source, [DAY], settings, store, analyzer)
     return outcome, render_markdown(outcome.reports[0])

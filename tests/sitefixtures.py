@@ -10,7 +10,6 @@ from pathlib import Path
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window
-from dailydiff.engine.runner import build_reports
 from dailydiff.engine.stages import report_commit, report_stats
 from dailydiff.models import (
     Analysis,
@@ -31,6 +30,7 @@ from dailydiff.scoring.rules import score_commit
 from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store
+from engine_run import run_days
 from gitrepo import CommitSpec, FileEdit, build_repo
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -85,7 +85,7 @@ def real_reports(tmp: Path, *, language: str = "zh", name: str = "demo/engine") 
     )
     source = GitSource.open(str(repo), settings.data_path, name=name)
     with Store.open(settings.data_path) as store:
-        outcome = build_reports(source, [DAY1, DAY2], settings, store, HeuristicAnalyzer(),
+        outcome = run_days(source, [DAY1, DAY2], settings, store, HeuristicAnalyzer(),
                                 now=dt.datetime(2026, 1, 28, 2, 0, tzinfo=dt.UTC))  # fmt: skip
     return Fixture(repo, data_dir, outcome.reports)
 

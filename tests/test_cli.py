@@ -203,3 +203,28 @@ def test_written_reports_are_readable_by_others(repo: Path, tmp_path: Path) -> N
     umask = os.umask(0)
     os.umask(umask)
     assert written.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user creates, not 0600
+
+
+def test_audience_is_one_option_whose_help_says_what_each_command_gives() -> None:
+    """`digest` and `weekly` take the one --audience of cli/options.py; each one's help says what an
+    audience gets there (a table), and an unknown audience is refused before any work."""
+    import ast
+
+    import dailydiff.cli as cli
+
+    defined = [
+        path.name
+        for path in Path(cli.__file__).parent.glob("*.py")
+        if path.name not in ("options.py", "notes.py")
+        and any(
+            isinstance(n, ast.Constant) and n.value == "--audience"
+            for n in ast.walk(ast.parse(path.read_text()))
+        )
+    ]
+    assert defined == []
+    digest = run("digest", "--help").stdout
+    weekly = run("weekly", "--help").stdout
+    assert "counts and highlights, no paths" in " ".join(digest.split())
+    assert "themes, no paths" in " ".join(weekly.split())
+    refused = run("weekly", "--audience", "boss")
+    assert refused.returncode != 0 and "boss" in refused.stderr and "Traceback" not in refused.stderr

@@ -14,7 +14,6 @@ import pytest
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window, range_window
-from dailydiff.engine.runner import build_reports
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, DayReport
 from dailydiff.settings import Settings, load_settings
@@ -22,6 +21,7 @@ from dailydiff.sources import SourceOptions, open_source
 from dailydiff.sources.git import GitSource
 from dailydiff.sources.github import GitHubSource, find_token, web_base
 from dailydiff.store import Store
+from engine_run import run_days
 from fake_github import FakeGitHub, FakePull
 from fake_github_git import GitData
 from gitrepo import CommitSpec, FileEdit, build_repo, commit, git, init_repo
@@ -282,7 +282,7 @@ def test_a_file_without_patch_or_diff_is_listed_as_unseen(fake: FakeGitHub, tmp_
     store = Store(tmp_path / "db.sqlite3")
     settings = settings_for(fake, tmp_path)
     src = GitHubSource(REPO, settings.github, store=store)
-    outcome = build_reports(src, [dt.date(2026, 1, 6)], settings, store, HeuristicAnalyzer())
+    outcome = run_days(src, [dt.date(2026, 1, 6)], settings, store, HeuristicAnalyzer())
     chore = next(rc for rc in outcome.reports[0].commits if rc.title.startswith("chore"))
     assert [f.path for f in chore.files] == ["assets/logo.png", "data/big_table.txt", "data/empty.txt"]
     missing = [f.path for f in chore.files if f.patch_missing]
@@ -334,7 +334,7 @@ def _report(fake: FakeGitHub, tmp_path: Path, name: str, **github: Any) -> DayRe
     settings = settings_for(fake, tmp_path / name, **github)
     src = GitHubSource(REPO, settings.github, store=store)
     now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    outcome = build_reports(src, [dt.date(2026, 1, 7)], settings, store, HeuristicAnalyzer(), now=now)
+    outcome = run_days(src, [dt.date(2026, 1, 7)], settings, store, HeuristicAnalyzer(), now=now)
     store.close()
     return outcome.reports[0]
 
@@ -454,13 +454,13 @@ def test_second_run_makes_no_detail_request_and_lists_answer_304(fake: FakeGitHu
     fake.patch_limit_bytes = 20_000  # one diff request too
     store = Store(tmp_path / "db.sqlite3")
     settings = settings_for(fake, tmp_path)
-    first = build_reports(
+    first = run_days(
         GitHubSource(REPO, settings.github, store=store, token="t0ken_any_0123"), DAYS, settings, store,
         HeuristicAnalyzer(),
     )  # fmt: skip
     assert fake.count("detail") > 0 and fake.count("diff") == 1 and fake.count("graphql") > 0
     fake.reset_requests()
-    second = build_reports(
+    second = run_days(
         GitHubSource(REPO, settings.github, store=store, token="t0ken_any_0123"), DAYS, settings, store,
         HeuristicAnalyzer(),
     )  # fmt: skip

@@ -287,7 +287,7 @@ def test_an_addendum_whose_receivers_were_down_is_sent_once_by_running_the_plan_
 ) -> None:
     """Issue 43 acceptance 1 under `--plan`, two worker processes on a real PostgreSQL: the day delivered by a
     plan, a late commit, every receiver down when the next night's plan finds it (its look-back is a unit of
-    the plan): the plan fails; receivers back, the same plan run again sends the addendum once to each of
+    the plan, its addendum a unit that needs the look-back): the plan fails; receivers back, the same plan run again sends the addendum once to each of
     Slack, Teams, the webhook and e-mail; run again, and then a plain run, nothing more."""
     world.message_targets()
     world.env["DAILYDIFF_STORE_URL"] = pg_url
@@ -307,7 +307,9 @@ def test_an_addendum_whose_receivers_were_down_is_sent_once_by_running_the_plan_
     assert world.received() == [1, 1, 1, 1]
     with Store.connect(pg_url) as store:
         states = {s.unit: s.state for s in store.unit_states(night)}
-    assert states[f"look-back:proj {D + dt.timedelta(days=2)}"] == "failed", states
+    # The look-back built the day again; the addendum is a unit of its own that needs it: that one failed.
+    assert states[f"look-back:proj {D + dt.timedelta(days=2)}"] == "done", states
+    assert states[f"addendum:look-back:proj {D + dt.timedelta(days=2)}"] == "failed", states
     world.hooks.script.clear()
     world.env["SMTP_PASSWORD"] = right
     back = world.workers(at(D + dt.timedelta(days=2), 2, 30), night)
@@ -323,3 +325,27 @@ def test_an_addendum_whose_receivers_were_down_is_sent_once_by_running_the_plan_
     code, err, _ = world.run(at(D + dt.timedelta(days=2), 3, 30))
     assert code == 0, err
     assert world.received() == [2, 2, 2, 2]
+
+
+def test_a_day_another_plan_builds_again_sends_its_addendum(world: World, pg_url: str) -> None:
+    """The addendum is a unit that needs its day, whatever plan names them: plan "a" delivers the day but
+    Teams is down (the day unit fails, and its addendum unit with it); a late commit lands; plan "b" asks
+    for the same day: the day is built again (Teams gets the whole day, late commit in it) and its
+    addendum unit after it sends the late commit once to Slack, the webhook and e-mail, which had the day."""
+    world.message_targets()
+    world.env["DAILYDIFF_STORE_URL"] = pg_url
+    world.hooks.script["teams"] = [500] * 100
+    first = world.workers(at(D + dt.timedelta(days=1), 2), "a", "--date", str(D))
+    assert sorted(code for code, _, _ in first)[-1] in (7, 8), [err for _, err, _ in first]
+    assert world.received() == [1, 0, 1, 1]
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    world.hooks.script.clear()
+    second = world.workers(at(D + dt.timedelta(days=1), 3), "b", "--date", str(D))
+    assert [code for code, _, _ in second] == [0, 0], [err for _, err, _ in second]
+    assert world.received() == [2, 1, 2, 2]
+    for service in ("slack", "generic"):
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    assert "1 个迟到的提交" in world.mails()[1]
+    with Store.connect(pg_url) as store:
+        states = {s.unit: s.state for s in store.unit_states("b")}
+    assert states == {f"proj {D}": "done", f"addendum:proj {D}": "done"}, states

@@ -231,12 +231,14 @@ def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> N
 
 
 def test_commands_that_run_units_plan_them_and_hand_them_to_the_one_runner() -> None:
-    """`report`, `run`, `digest`, `weekly` and `publish` never build a unit themselves: each asks the engine
-    for a plan (``plan(request)``) and runs it (``run(plan)``, the one runner); tests/test_plan_guard.py
-    states what else a command may see of the engine."""
-    for name in ("report", "run", "digest", "weekly", "publish"):
+    """`report`, `run`, `digest`, `weekly`, `publish` and `site build` never build a unit themselves: each
+    asks the engine for a plan (``plan(request)``) and runs it (``run(plan)``, the one runner);
+    tests/test_plan_guard.py states what else a command may see of the engine."""
+    for name in ("report", "run", "digest", "weekly", "publish", "site"):
         path = MODULES[f"dailydiff.cli.{name}"]
         assert _calls(path, "plan") or _calls(path, "engine_plan"), name
         assert _calls(path, "run") or _calls(path, "engine_run"), name
         assert not _calls(path, "build_digest_day") and not _calls(path, "build_week"), name
-        assert not _calls(path, "run_jobs"), name
+    # `site build` lays out no site itself: the engine's site unit does (engine/site.py).
+    site = MODULES["dailydiff.cli.site"]
+    assert not any(_calls(site, name) for name in ("build_site", "build_from_store", "make_site"))

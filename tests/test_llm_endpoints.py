@@ -21,10 +21,10 @@ from dailydiff.analysis.client import context_limit_in
 from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, PROBE_DEADLINE, context_from
 from dailydiff.analysis.schema import SUMMARY_MIN
 from dailydiff.common.http import CircuitBreaker
-from dailydiff.engine.runner import build_reports
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources.github import GitHubSource
 from dailydiff.store import EndpointFacts, Store
+from engine_run import run_days
 from fake_github import FakeGitHub
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
@@ -349,7 +349,7 @@ def test_the_endpoint_is_asked_what_it_is_while_the_commits_are_fetched(
         )
         with Store.open(settings.data_path) as store:
             source = GitHubSource("octo/day", settings.github, store=store)
-            outcome = build_reports(source, [DAY], settings, store, make_analyzer("llm", settings, store))
+            outcome = run_days(source, [DAY], settings, store, make_analyzer("llm", settings, store))
     assert gate.asked_first == [True] * COMMITS
     report = outcome.reports[0]
     assert (report.stats.total, report.run.analysed, report.stats.fallback) == (COMMITS, COMMITS, 0)

@@ -229,9 +229,9 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
     # requests in flight together span days. (How busy the limit is kept, time-weighted, is a figure of
     # bench/engine_stream.py's backfill, target 0.8: a loaded machine's scheduling moves it.)
     from dailydiff.analysis import make_analyzer
-    from dailydiff.engine.runner import build_reports
     from dailydiff.sources import SourceOptions, open_source
     from dailydiff.store import Store
+    from engine_run import run_days
     from gitrepo import CommitSpec, FileEdit, build_repo
 
     first = dt.date(2026, 1, 1)
@@ -252,7 +252,7 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
         with Store.open(settings.data_path) as store:
             source = open_source(str(tmp_path / "repo"), settings, SourceOptions(name="t/backfill"), store)
             analyzer = make_analyzer("llm", settings, store)
-            outcome = build_reports(source, days, settings, store, analyzer)
+            outcome = run_days(source, days, settings, store, analyzer)
         stats = analyzer.stats  # type: ignore[attr-defined]
         statuses = [r.status for r in fake.requests]
         # Each analysis request's span at the server and its commit's day ("feat: change DAY.N").

@@ -5,7 +5,11 @@
 - a repository's identity is decided by one function (``repo_ref``): ``RepoRef(...)`` is built only there,
   and no other module of the engine or the commands calls what names a repository;
 - every unit kind of a repository keys itself from its ``RepoRef``;
-- ``deliver`` has one call site, in the runner.
+- ``deliver`` has one call site, in the runner;
+- an addendum of late commits is sent only by its own unit (``AddendumUnit``, which needs its day), never by
+  the day's engine;
+- the look-back for late commits has one path, plain or shared: one call site asks the engine for it;
+- the runner is the one way into the day's engine: ``Engine.run_job`` is called only by the day units.
 
 Each check reads every module's syntax tree (function-level imports and calls included); each is shown to
 fail on a mutant of the source (``test_the_guards_fail_on_mutants``).
@@ -117,6 +121,48 @@ def deliver_call_sites(trees: dict[str, ast.Module]) -> list[str]:
     )
 
 
+def addendum_senders(trees: dict[str, ast.Module]) -> list[str]:
+    """Where an addendum is sent from, other than the ``AddendumUnit`` class of engine/addendum.py."""
+    unit = next(
+        n
+        for n in trees["dailydiff.engine.addendum"].body
+        if isinstance(n, ast.ClassDef) and n.name == "AddendumUnit"
+    )
+    inside = {id(node) for node in ast.walk(unit)}
+    return sorted(
+        f"{module}:{node.lineno}"
+        for module, tree in trees.items()
+        for node in ast.walk(tree)
+        if _called(node) in ("send_addendum", "addendum_edition")
+        and id(node) not in inside
+        and not (module == "dailydiff.engine.addendum" and _in_function(tree, node, "send_addendum"))
+    )
+
+
+def _in_function(tree: ast.Module, node: ast.AST, name: str) -> bool:
+    return any(isinstance(f, ast.FunctionDef) and f.name == name and node in ast.walk(f) for f in tree.body)
+
+
+def look_back_call_sites(trees: dict[str, ast.Module]) -> list[str]:
+    """The calls that ask the engine to look back for late commits (``look_back_besides=``)."""
+    return sorted(
+        f"{module}:{node.lineno}"
+        for module, tree in trees.items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg == "look_back_besides" for k in node.keywords)
+    )
+
+
+def engine_entries(trees: dict[str, ast.Module]) -> list[str]:
+    """Where a repository's days are asked of the engine other than by the day units (engine/units.py)."""
+    return sorted(
+        f"{module}:{node.lineno}"
+        for module, tree in trees.items()
+        for node in ast.walk(tree)
+        if _called(node) == "run_job" and module != "dailydiff.engine.units"
+    )
+
+
 def test_cli_sees_the_engine_only_through_request_plan_run_and_the_printer() -> None:
     assert cli_engine_imports(_trees()) == []
 
@@ -134,6 +180,31 @@ def test_one_function_decides_a_repositorys_identity() -> None:
 def test_deliver_has_one_call_site_in_the_runner() -> None:
     sites = deliver_call_sites(_trees())
     assert len(sites) == 1 and sites[0].startswith("dailydiff.engine.runner:"), sites
+
+
+def test_an_addendum_is_sent_only_by_its_unit() -> None:
+    assert addendum_senders(_trees()) == []
+    stream = _trees()["dailydiff.engine.stream"]
+    assert "addendum" not in {_called(n) for n in ast.walk(stream)} - {None}
+
+
+def test_the_look_back_has_one_path_for_plain_and_shared_runs() -> None:
+    """One call site asks the engine to look back (the day units' builder: a plan's look-back unit with the
+    repository's days, or alone in a shared plan), and the engine has no switch of its own for it."""
+    sites = look_back_call_sites(_trees())
+    assert len(sites) == 1 and sites[0].startswith("dailydiff.engine.units:"), sites
+    from dailydiff.engine.stream import RunOptions
+
+    assert "lookback" not in {f.name for f in dataclasses.fields(RunOptions)}  # no second switch
+
+
+def test_the_runner_is_the_one_way_into_the_days_engine() -> None:
+    """No second entry beside the runner (the former ``run_jobs`` / ``build_reports``): only a unit asks
+    the engine for a repository's days, so every test and script that builds days goes through a plan."""
+    trees = _trees()
+    assert engine_entries(trees) == []
+    defined = {n.name for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert not defined & {"run_jobs", "build_reports", "_run_jobs"}
 
 
 def test_every_unit_kind_of_a_repository_keys_itself_from_its_repo_ref(tmp_path: Path) -> None:
@@ -175,6 +246,11 @@ def _mutant(module: str, old: str, new: str) -> dict[str, ast.Module]:
     return _trees({module: text.replace(old, new, 1)})
 
 
+def _line(module: str, text: str) -> int:
+    path = PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
 def test_the_guards_fail_on_mutants() -> None:
     # A command that reaches into the engine for one more name.
     mutant = _mutant("dailydiff.cli.weekly", "from dailydiff.engine import Request, plan, run",
@@ -195,3 +271,17 @@ def test_the_guards_fail_on_mutants() -> None:
     mutant = _mutant("dailydiff.engine.units", "    return context.options.handed()(",
                      "    deliver(edition, targets, store)\n    return context.options.handed()(")  # fmt: skip
     assert len(deliver_call_sites(mutant)) == 2
+    # The day's engine sending the addendum itself again.
+    mutant = _mutant("dailydiff.engine.stream", "            record_told(report, repo.publishers, done, store, owner)",
+                     "            send_addendum(report, repo.settings, repo.publishers, store)")  # fmt: skip
+    assert addendum_senders(mutant) == [
+        f"dailydiff.engine.stream:{_line('dailydiff.engine.stream', 'record_told(report')}"
+    ]
+    # A second look-back path (the engine's own, for plain runs).
+    mutant = _mutant("dailydiff.engine.stream", "own = dates if dates is not None",
+                     "self.run_job(job, available, look_back_besides=())\n                own = dates if dates is not None")  # fmt: skip
+    assert len(look_back_call_sites(mutant)) == 2
+    # A second entry into the engine beside the runner.
+    mutant = _mutant("dailydiff.engine.runner", "def hand_over(",
+                     "async def run_jobs(engine, jobs):\n    return [await engine.run_job(j, []) for j in jobs]\n\n\ndef hand_over(")  # fmt: skip
+    assert len(engine_entries(mutant)) == 1

@@ -7,6 +7,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,6 @@ from dailydiff.engine import (
     parse_shard,
     plan_jobs,
     publishers_for,
-    run_jobs,
 )
 from dailydiff.engine.jobs import shard_of
 from dailydiff.errors import ConfigError, UsageError
@@ -241,6 +241,17 @@ class Recorder:
         return PublishResult(self.name, self.type, Status.OK, "sent")
 
 
+def _through_the_runner(settings: Any, base: Path, options: RunOptions, available: list[Any]) -> list[Any]:
+    """Every configured repository's days, as a plan of units run by the one runner (no digests or weeks)."""
+    from dailydiff.engine.runner import Span, plan_run, run_plan
+
+    jobs = plan_jobs(settings, base_dir=base)
+    span = Span(options.dates, dt.datetime.now(dt.UTC), digests=False, weeks=False)
+    with Store.open(Path(settings.data_dir)) as store:
+        plan = plan_run(settings, jobs, span, store, base, available)
+        return run_plan(plan, options, available, store, settings)
+
+
 def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path) -> None:
     build_workspace(tmp_path, repos=2, per_day=2)
     settings = load_settings(tmp_path / "dailydiff.toml", environ={})
@@ -250,29 +261,27 @@ def test_publisher_hook_every_result_in_the_summary_and_no_resend(tmp_path: Path
     options = RunOptions(
         dates=DateSpec(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()), concurrency=2
     )
-    results = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
-    assert [r.status for r in results] == [
-        "undelivered",
-        "undelivered",
-    ]  # one publisher down: the others delivered
-    for repo in results:
-        for day in repo.days:
-            assert [(p.publisher, p.status) for p in day.publish] == [
-                ("files", "ok"),
-                ("chat", "ok"),
-                ("mail", "failed"),
-            ]
-            assert "receiver down" in day.publish[2].detail
+    results = _through_the_runner(settings, tmp_path, options, [files, chat, down])
+    assert len(results) == 2 * DAYS and {d.repo for d in results} == {"proj0", "proj1"}
+    # one publisher down: the others delivered (every repository's days undelivered, none failed)
+    assert {d.status for d in results} == {"built"} and not any(d.delivered_ok for d in results)
+    for day in results:
+        assert [(p.publisher, p.status) for p in day.publish] == [
+            ("files", "ok"),
+            ("chat", "ok"),
+            ("mail", "failed"),
+        ]
+        assert "receiver down" in day.publish[2].detail
     assert len(chat.received) == 2 * DAYS
     # A re-run sends nothing twice: only the failed publisher is tried again.
     down.fail = False
-    again = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
+    again = _through_the_runner(settings, tmp_path, options, [files, chat, down])
     assert len(chat.received) == 2 * DAYS and len(down.received) == 2 * DAYS
-    assert {(p.publisher, p.status) for r in again for d in r.days for p in d.publish} == {
+    assert {(p.publisher, p.status) for d in again for p in d.publish} == {
         ("files", "skipped"), ("chat", "skipped"), ("mail", "ok")
     }  # fmt: skip
-    third = run_jobs(plan_jobs(settings, base_dir=tmp_path), options, [files, chat, down])
-    assert {d.status for r in third for d in r.days} == {"up-to-date"}
+    third = _through_the_runner(settings, tmp_path, options, [files, chat, down])
+    assert len(third) == 2 * DAYS and {d.status for d in third} == {"up-to-date"}
     with Store.open(tmp_path / "data") as store:
         rows = store.deliveries("proj0", FIRST_DAY, "zh")
     assert {(row.publisher, row.state, row.attempts) for row in rows.values()} == {

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from dailydiff.analysis import HeuristicAnalyzer
 from dailydiff.common.timewindow import day_window, days
-from dailydiff.engine.runner import build_reports
 from dailydiff.settings import load_settings
 from dailydiff.sources.git import GitSource
 from dailydiff.store import Store
+from engine_run import run_days
 from gitrepo import CommitSpec, FileEdit, build_repo, git
 
 ZONES = [
@@ -109,7 +109,7 @@ def test_range_buckets_equal_ground_truth(
     )
     dates = days(start, start + dt.timedelta(days=length - 1))
     with Store.open(data) as store:
-        outcome = build_reports(GitSource.open(str(path), data), dates, settings_, store, HeuristicAnalyzer())
+        outcome = run_days(GitSource.open(str(path), data), dates, settings_, store, HeuristicAnalyzer())
     for day_outcome in outcome.days:
         report = day_outcome.report
         assert {rc.sha for rc in report.commits} == _truth(truth, report.date, zone), report.date

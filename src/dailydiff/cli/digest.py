@@ -44,12 +44,7 @@ def digest_command(
     summary_json: options.SummaryJson = None,
     config: options.Config = None,
     data_dir: options.DataDir = None,
-    audience: str | None = typer.Option(
-        None,
-        "--audience",
-        metavar="AUDIENCE",
-        help="engineer (commits) or stakeholder (counts and highlights, no paths); default: each [[digest]]'s.",
-    ),
+    audience: options.Audience = None,
 ) -> None:
     """Daily digest(s) across repositories from the stored reports of the day(s)."""
     chosen = _formats(formats, output_dir, publish)

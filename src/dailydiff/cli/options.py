@@ -50,6 +50,14 @@ Yes = Annotated[
     bool, typer.Option("--yes", "-y", help="Build a range longer than [run] max_days (366) without asking.")
 ]
 Force = Annotated[bool, typer.Option("--force", help="Build and deliver again what was already delivered.")]
+# --audience of `digest` and `weekly`: one option; what each audience gets differs by command (a table).
+AUDIENCE_HELP = {
+    "digest": "engineer (commits) or stakeholder (counts and highlights, no paths); default: each [[digest]]'s.",
+    "weekly": "engineer (commits, paths) or stakeholder (themes, no paths); default: [weekly] audience.",
+}
+Audience = Annotated[
+    str | None, typer.Option("--audience", metavar="AUDIENCE", help="engineer or stakeholder.")
+]
 # One wording for -q in every command.
 QUIET_HELP = "Errors only on stderr: no progress, logs or summary."
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)]
@@ -98,6 +106,8 @@ class Command(TyperCommand):
     def get_help(self, ctx: Any) -> str:
         report = _effective_report(ctx.meta.get("dailydiff.argv", []))
         for param in self.params:
+            if isinstance(param, TyperOption) and param.name == "audience":
+                param.help = AUDIENCE_HELP.get(ctx.info_name or "", param.help)
             if isinstance(param, TyperOption) and report is not None:
                 if param.name == "tz":
                     param.help = TZ_HELP.format(zone=report.timezone)

@@ -1,10 +1,10 @@
-"""`dailydiff site build` (the static site) and `dailydiff serve` (the same pages, live from the store)."""
+"""`dailydiff site build` (the static site: planned by the engine, engine/site.py) and `dailydiff serve` (the
+same pages, live from the store)."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,32 +12,14 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, server_stopped, stderr
-from dailydiff.errors import PublishError, StoreError, UsageError
-from dailydiff.models import DayReport
-from dailydiff.render.json import load_report
+from dailydiff.errors import StoreError, UsageError
 from dailydiff.settings import Settings
-from dailydiff.site import build_from_store, build_site, default_jobs, make_site
 from dailydiff.store import DB_NAME, Store
 
 site_app = typer.Typer(
     help="The reports as a static website (HTML pages, Atom feeds, search).", no_args_is_help=True
 )
 app.add_typer(site_app, name="site")
-
-
-def reports_from_json(directory: Path) -> Iterator[DayReport]:
-    if not directory.is_dir():
-        raise UsageError(f"{directory} is not a directory", "pass the directory holding report .json files")
-    for path in sorted(directory.rglob("*.json")):
-        if any(part.startswith(".") for part in path.relative_to(directory).parts):
-            continue
-        try:
-            yield load_report(path.read_bytes())
-        except ValueError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise UsageError(
-                f"{path} is not a dailydiff report: {first}", "pass a directory of `--format json` reports"
-            ) from None
 
 
 def open_existing_store(settings: Settings, quiet: bool = False) -> Store:
@@ -78,25 +60,15 @@ def build_command(
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
+    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine.printer import site_line
+
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
-    target = output_dir or Path(settings.site.output_dir)
-    if target.exists() and not target.is_dir():
-        raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
-    if jobs is None:
-        jobs = default_jobs()
-    if jobs < 1:
-        raise UsageError("--jobs must be at least 1", "e.g. --jobs 2")
-    if from_json is not None:
-        result = build_site(make_site(settings, list(reports_from_json(from_json))), target, jobs)
-    else:
-        with open_existing_store(settings, quiet) as store:
-            result = build_from_store(store, settings, target, jobs=jobs)
+    request = Request("site", settings, None, output_dir=output_dir, jobs=jobs, from_json=from_json,
+                      open_store=lambda: open_existing_store(settings, quiet))  # fmt: skip
+    outcomes = run(plan(request))
     if not quiet:
-        stderr.print(
-            f"site: {result.reports} report(s), {result.pages} file(s) in {result.output_dir} "
-            f"({result.written} written, {result.removed} removed); open {result.output_dir / 'index.html'}",
-            markup=False,
-        )
+        stderr.print(site_line(outcomes), markup=False)
 
 
 @app.command("serve")

@@ -48,12 +48,7 @@ def weekly_command(
     ),
     force: options.Force = False,
     quiet: options.Quiet = False,
-    audience: str | None = typer.Option(
-        None,
-        "--audience",
-        metavar="AUDIENCE",
-        help="engineer (commits, paths) or stakeholder (themes, no paths); default: [weekly] audience.",
-    ),
+    audience: options.Audience = None,
 ) -> None:
     """Weekly digest(s) from the stored daily reports: highlights, counts, top commits, watch hits."""
     chosen = _check(formats, output_dir, publish, tz, lang)

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from dailydiff.engine.jobs import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
     from dailydiff.engine.printer import Tally
     from dailydiff.engine.request import Request
-    from dailydiff.engine.runner import build_reports, run_jobs
     from dailydiff.engine.stream import RepoResult, RunOptions
 
 _WHERE = {
@@ -41,8 +40,6 @@ _WHERE = {
     "RepoResult": "stream",
     "RunOptions": "stream",
     "Tally": "printer",
-    "build_reports": "runner",
-    "run_jobs": "runner",
 }
 
 
@@ -70,7 +67,6 @@ __all__ = [
     "Shard",
     "Tally",
     "adhoc_job",
-    "build_reports",
     "configured_publishers",
     "deliver",
     "parse_shard",
@@ -80,6 +76,5 @@ __all__ = [
     "publishers_for",
     "redact",
     "run",
-    "run_jobs",
     "shard_of",
 ]

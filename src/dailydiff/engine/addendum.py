@@ -4,7 +4,9 @@ A commit is **late** when it lands in a day whose report was already delivered w
 made at 23:50 and pushed at 02:30, after the 02:00 run). The day is built again — targets that update in
 place (files, GitHub) get the new report — and every chat and e-mail target that had the day gets one
 addendum, "2 late commit(s) for 2026-04-23", listing them: an edition of kind ``addendum``
-(render/edition.py) sent by ``deliver`` like every unit, keyed ``late:<repo>#<hash of its commits>``.
+(render/edition.py) sent by ``deliver`` like every unit, keyed ``late:<repo>#<hash of its commits>``, by
+its own unit (``AddendumUnit``, below), which needs its day: the day's engine only records the targets that
+got the late commits in the day's own report (``record_told``).
 The ledger also keeps, per target, one row per announced commit (under the day's key, target
 ``<target>#late:<sha>``), so an addendum never repeats a commit and a commit is never announced twice.
 """
@@ -13,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult
+from dailydiff.engine.deliver import DeliveryResult, is_delivered
+from dailydiff.engine.jobs import RepoJob
+from dailydiff.engine.outcome import BUILT, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import Edition, addendum_edition
+from dailydiff.render.edition import Edition, UnitKey, addendum_edition
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -49,11 +54,32 @@ def late_commits(
     ]
 
 
-def deliver_addendum(
+def record_told(
+    report: DayReport,
+    targets: Sequence[Publisher],
+    delivered: Sequence[DeliveryResult],
+    store: Store,
+    owner: str,
+) -> None:
+    """After the day's own deliveries (``delivered``, one per target): a chat or e-mail target that got the
+    whole report just now has its late commits in it, recorded as announced (its addendum unit then owes it
+    none)."""
+    if not report.late:
+        return
+    unit = (report.repo, report.date, report.language)
+    late = _late(report)
+    for publisher, outcome in zip(targets, delivered, strict=True):
+        if publisher.updates_in_place or outcome.status != "ok":
+            continue
+        untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
+        if untold:
+            _record(store, unit, publisher, untold, owner, "in the day's report")
+
+
+def send_addendum(
     report: DayReport,
     settings: Settings,
     targets: Sequence[Publisher],
-    delivered: Sequence[DeliveryResult],
     store: Store,
     *,
     force: bool,
@@ -62,23 +88,20 @@ def deliver_addendum(
     owner: str,
     send: Callable[..., tuple[list[DeliveryResult], list[str]]],
 ) -> list[DeliveryResult]:
-    """After the day's own deliveries (``delivered``, one per target): each chat and e-mail target that
-    already had the day (its delivery was skipped as done) gets one addendum of the late commits it was not
-    told about; a target that got the whole report just now has them in it (recorded as announced)."""
-    if not report.late:
+    """Each chat and e-mail target that has the day in the ledger as delivered gets one addendum of the late
+    commits it was not told about (a target that got the whole report with them was told then:
+    ``record_told``); a target whose delivery of the day failed, or that waits for the day to settle, none."""
+    if not report.late or report.partial:
         return []
     unit = (report.repo, report.date, report.language)
-    late_shas = {lc.sha for lc in report.late}
-    late = [c for c in report.commits if c.sha in late_shas]
+    late = _late(report)
     results = []
-    for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place or outcome.status in ("failed", "waiting"):
+    for publisher in targets:
+        row = None if publisher.updates_in_place else store.delivery(*unit, publisher.target)
+        if row is None or row.state != "delivered":
             continue
         untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
         if not untold:
-            continue
-        if outcome.status == "ok":  # the whole report went out just now, late commits included
-            _record(store, unit, publisher, untold, owner, "in the day's report")
             continue
         edition = addendum_edition(report, untold, settings)
         [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
@@ -89,6 +112,11 @@ def deliver_addendum(
                                       f"addendum ({len(untold)} late commit(s)): {result.detail}",
                                       result.content_hash, result.recovered))  # fmt: skip
     return results
+
+
+def _late(report: DayReport) -> list[ReportCommit]:
+    late_shas = {lc.sha for lc in report.late}
+    return [c for c in report.commits if c.sha in late_shas]
 
 
 def owes_addendum(store: Store, report: DayReport, targets: Sequence[Publisher]) -> bool:
@@ -217,3 +245,105 @@ def _record_told(store: Store, unit: tuple[str, dt.date, str], publisher: Publis
             store.finish_delivery(
                 *unit, target, owner=owner, state="delivered", content_hash=repo, detail=how
             )
+
+
+# --- the addendum as a unit: after its day ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddendumUnit:
+    """The addendum of a repository's day: it needs its day (``needs``: the day's unit key, or the
+    repository's look-back unit for the days a look-back built again) and is built from what the store and
+    the ledger then hold: each chat and e-mail target that had the day gets the late commits it was not told
+    about (``send_addendum``), handed to the runner like every edition. Keyed like what it needs: one per
+    day unit (``addendum:<repo> <date>``), one per look-back (``addendum:look-back:<repo> <today>``), whose
+    days are the ``[run] lookback_days`` before today besides the plan's own."""
+
+    kind: ClassVar[str] = "addendum"
+    job: RepoJob
+    date: dt.date  # the day (a look-back's: today, in the repository's timezone)
+    needs: tuple[str, ...] = ()
+    look_back: bool = False
+    besides: tuple[dt.date, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"addendum:{'look-back:' if self.look_back else ''}{self.job.repo_id} {self.date.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return f"addendum {self.job.label} {self.date.isoformat()}"
+
+    @property
+    def batch(self) -> str:
+        return self.key
+
+    @property
+    def days(self) -> list[dt.date]:
+        if not self.look_back:
+            return [self.date]
+        back = self.job.settings.run.lookback_days
+        window = [self.date - dt.timedelta(days=n) for n in range(back, -1, -1)]
+        return [day for day in window if day not in self.besides]
+
+    @classmethod
+    async def build(cls, context: Any, units: Sequence[AddendumUnit]) -> tuple[list[UnitOutcome], str]:
+        import asyncio
+
+        outcomes: list[UnitOutcome] = []
+        why: list[str] = []
+        for unit in units:
+            built, undone = await asyncio.to_thread(unit._build, context)
+            outcomes += built
+            why += undone
+        failed = [
+            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
+        ]
+        return outcomes, "; ".join([*failed, *why])
+
+    def _build(self, context: Any) -> tuple[list[UnitOutcome], list[str]]:  # context: engine/units.py's
+        """The addenda owed for its days, and why it is not done: a day of it not delivered everywhere yet
+        (a shared plan builds that day again, and this unit after it, whatever plan names them)."""
+        from dailydiff.engine.deliver import claim_owner, publishers_for
+
+        job, settings = self.job, self.job.settings
+        everywhere = publishers_for(job.entry, job.index, context.available)
+        targets = [p for p in everywhere if not p.updates_in_place]
+        repo = job.repo_id or context.engine.repo_of(job)  # `report SOURCE`: the id its source gave
+        if not targets or not repo:
+            return [], []
+        outcomes, undone = [], []
+        limit, language = settings.analysis.max_failure_ratio, settings.report.language
+        with context.own_store() as store:
+            for day in self.days:
+                report = store.get_report(repo, day, language)
+                if report is None or report.failure_gate(limit).gated:
+                    continue  # a gated day is not published: nor is its addendum
+                results = send_addendum(report, settings, targets, store, force=context.options.force,
+                                        secrets=context.options.secrets, claim_timeout=settings.run.claim_timeout,
+                                        owner=claim_owner(), send=context.options.handed())  # fmt: skip
+                if results:
+                    outcomes.append(UnitOutcome(self.kind, f"{job.label} {day.isoformat()}", BUILT, date=day,
+                                                repo=repo, publish=results, key=day_key(repo, day)))  # fmt: skip
+                if (report.late or not self.look_back) and not is_delivered(
+                    store, UnitKey(repo, day, language), everywhere
+                ):
+                    undone.append(f"{job.label} {day.isoformat()}: not delivered everywhere yet")
+        return outcomes, undone
+
+
+def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
+    """An addendum unit after each day unit and each look-back unit of a repository that has a chat or
+    e-mail target (files and GitHub update in place: the rebuilt day is their addendum)."""
+    from dailydiff.engine.deliver import publishers_for
+
+    for unit in list(plan.units.values()):
+        if unit.kind not in ("day", "look-back") or not hasattr(unit, "job"):
+            continue
+        job = unit.job
+        if all(p.updates_in_place for p in publishers_for(job.entry, job.index, available)):
+            continue
+        if unit.kind == "day":
+            plan.add(AddendumUnit(job, unit.date, (unit.key,)))
+        else:
+            plan.add(AddendumUnit(job, unit.date, (unit.key,), look_back=True, besides=unit.besides))

@@ -245,44 +245,63 @@ def deliver_alerts(
     target's language and judged by its timezone (``targets``: name -> (language, timezone), '' for the
     repository's), each handed to the runner by ``send``; ``now`` judges quiet hours (the hour of bursts is the ledger's: the store's clock)."""
     sent = Sent()
+    publishers = {p.name: p for p in available}
+    for name, owed_items in _by_target(items, topics, available, targets or {}).items():
+        _deliver_to(store, publishers[name], owed_items, topics, now, send, sent)
+    return sent
+
+
+def _by_target(items: Sequence[AlertItem], topics: Mapping[str, WatchTopic], available: Sequence[Publisher],
+               targets: Mapping[str, tuple[str, str]]) -> dict[str, list[AlertItem]]:  # fmt: skip
+    """Each alert once per target its topic names, in the target's language and timezone."""
     by_target: dict[str, list[AlertItem]] = {}
     for item in items:
         topic = topics[item.topic]
         for publisher in pick_publishers(topic.alert, f"watch {topic.name!r} alert", available):
-            language, timezone = (targets or {}).get(publisher.name, ("", ""))
+            language, timezone = targets.get(publisher.name, ("", ""))
             own = replace(item, language=language or item.language, timezone=timezone or item.timezone)
             by_target.setdefault(publisher.name, []).append(own)
-    publishers = {p.name: p for p in available}
-    for name, owed_items in by_target.items():
-        publisher = publishers[name]
-        target = _Target(store, publisher, owed_items)
-        owed = [i for i in owed_items if target.owed(i)]
-        quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
-        ended: dict[str, list[AlertItem]] = {}
-        for item in owed:
-            if item in quiet_now:
-                continue
-            window = last_quiet_window(topics[item.topic].quiet, now, item.timezone)
-            if window is not None and window[0] <= item.committed_at < window[1]:
-                ended.setdefault(topics[item.topic].quiet, []).append(item)
-        for quiet, held in ended.items():  # what the quiet hours held: one message
-            _fold(store, publisher, held, sent, send, quiet=quiet)
-        folded_now = {id(i) for held in ended.values() for i in held}
-        rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
-        sent.held += len(quiet_now)
-        most = min(topics[i.topic].max_per_hour for i in owed_items)
-        budget = max(0, most - target.singles_this_hour)
-        for item in rest[:budget]:
-            results = send(alert_edition(item), [publisher], store)
-            sent.results += results
-            sent.single += results[0].status == "ok"
-            sent.messages += results[0].status == "ok"
-        overflow = rest[budget:]
-        if overflow and not target.folded_this_hour:
-            _fold(store, publisher, overflow, sent, send, most=most)
-        elif overflow:
-            sent.held += len(overflow)  # one folded message an hour: the rest waits for the next
-    return sent
+    return by_target
+
+
+def _deliver_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], topics: Mapping[str, WatchTopic],
+                now: dt.datetime, send: Send, sent: Sent) -> None:  # fmt: skip
+    """One target's alerts: those quiet hours hold now wait; those quiet hours held, one message; the rest
+    one message each up to the topic's hourly most, the overflow folded into one (one an hour)."""
+    target = _Target(store, publisher, owed_items)
+    owed = [i for i in owed_items if target.owed(i)]
+    quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
+    ended = _quiet_ended(owed, quiet_now, topics, now)
+    for quiet, held in ended.items():  # what the quiet hours held: one message
+        _fold(store, publisher, held, sent, send, quiet=quiet)
+    folded_now = {id(i) for held in ended.values() for i in held}
+    rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
+    sent.held += len(quiet_now)
+    most = min(topics[i.topic].max_per_hour for i in owed_items)
+    budget = max(0, most - target.singles_this_hour)
+    for item in rest[:budget]:
+        results = send(alert_edition(item), [publisher], store)
+        sent.results += results
+        sent.single += results[0].status == "ok"
+        sent.messages += results[0].status == "ok"
+    overflow = rest[budget:]
+    if overflow and not target.folded_this_hour:
+        _fold(store, publisher, overflow, sent, send, most=most)
+    elif overflow:
+        sent.held += len(overflow)  # one folded message an hour: the rest waits for the next
+
+
+def _quiet_ended(owed: Sequence[AlertItem], quiet_now: Sequence[AlertItem], topics: Mapping[str, WatchTopic],
+                 now: dt.datetime) -> dict[str, list[AlertItem]]:  # fmt: skip
+    """The alerts whose commit landed in quiet hours that have ended, by quiet window."""
+    ended: dict[str, list[AlertItem]] = {}
+    for item in owed:
+        if item in quiet_now:
+            continue
+        window = last_quiet_window(topics[item.topic].quiet, now, item.timezone)
+        if window is not None and window[0] <= item.committed_at < window[1]:
+            ended.setdefault(topics[item.topic].quiet, []).append(item)
+    return ended
 
 
 def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: Sent, send: Send, *,

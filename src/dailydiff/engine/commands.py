@@ -18,6 +18,7 @@ from shlex import quote
 from typing import Any, NamedTuple
 
 from dailydiff.common.dates import DateSpec, checked_days, clock, resolve_dates
+from dailydiff.engine.addendum import plan_addenda
 from dailydiff.engine.identity import configured_refs, repo_ref
 from dailydiff.engine.jobs import plan_jobs, with_flags
 from dailydiff.engine.request import Request
@@ -54,7 +55,7 @@ def run(plan: Plan) -> list[Any]:
                          now=plan.now, concurrency=settings.run.concurrency, tally=request.tally,
                          secrets=Secrets(os.environ), outputs=request.outputs, history=history,
                          keep_commits=request.keep_commits, open_store=reopen, skip_delivered=runs.skip_delivered,
-                         raise_errors=runs.raise_errors, lookback=runs.lookback)  # fmt: skip
+                         raise_errors=runs.raise_errors)  # fmt: skip
     plan.options = options
     claims = None
     if request.plan_name:
@@ -72,14 +73,14 @@ _CHARTED = ("run", "report", "publish")  # the commands whose days' mails carry 
 class _Runs(NamedTuple):
     skip_delivered: bool = True
     raise_errors: bool = False
-    lookback: bool = True
 
 
 _RUNS: dict[str, _Runs] = {
     "report": _Runs(skip_delivered=False, raise_errors=True),
     "notes": _Runs(raise_errors=True),
-    "watch": _Runs(skip_delivered=False, lookback=False),  # today's days again, sent nowhere
-    "watch-test": _Runs(skip_delivered=False, lookback=False),
+    "watch": _Runs(skip_delivered=False),  # today's days again, sent nowhere
+    "watch-test": _Runs(skip_delivered=False),
+    "site": _Runs(raise_errors=True),  # `site build`: its error is the command's, said once
 }
 
 
@@ -125,8 +126,7 @@ def _plan_run(request: Request) -> Plan:
     )
     available = configured_publishers(settings.publish, Secrets(os.environ), files)
     check_targets(settings, jobs, available)  # unknown publisher names: configuration errors, before any work
-    span = Span(request.dates, now, catch_up=request.catch_up, digests=shard is None,
-                look_back=request.plan_name is not None)  # fmt: skip
+    span = Span(request.dates, now, catch_up=request.catch_up, digests=shard is None, look_back=True)
     planned = plan_run(settings, jobs, span, request.store, request.config_dir, available)
     planned.shard = shard
     return planned
@@ -161,6 +161,8 @@ def _plan_report(request: Request) -> Plan:
         planned.available = configured_publishers(request.settings.publish, Secrets(os.environ))
     for date in dates.resolve(job.settings.report.timezone, now):
         planned.add(DayUnit(job, date))
+    if request.publish:
+        plan_addenda(planned, planned.available)
     planned.request = request
     return planned
 
@@ -421,6 +423,12 @@ def _plan_notes(request: Request) -> Plan:
     return planned
 
 
+def _plan_site(request: Request) -> Plan:
+    from dailydiff.engine.site import plan_site  # (the site's modules only for `site build`)
+
+    return plan_site(request)
+
+
 # Every command's planner: a new command (or a new kind of plan) is one function and one line here.
 PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "run": _plan_run,
@@ -432,4 +440,5 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "watch": _plan_watch,
     "watch-test": _plan_watch_test,
     "notes": _plan_notes,
+    "site": _plan_site,
 }

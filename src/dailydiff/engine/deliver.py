@@ -185,32 +185,16 @@ def _deliver_one(
         raise
     except Exception as exc:  # a part that cannot be rendered: this target fails, the others go on
         return result("failed", secrets.redact(f"cannot render the {edition.kind}: {exc}"))
-    if edition.held and not publisher.updates_in_place and not force:
-        # Not final yet: no ledger row, so the next run that finds it settled sends it, once.
-        return result("waiting", f"{edition.held}; sent once it is final", digest)
-    if not force and not publisher.updates_in_place and store.delivery(*key) is None:
-        legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
-        if legacy is not None and legacy.state == "delivered":
-            return result("skipped", f"already delivered at {legacy.updated_at:%Y-%m-%d %H:%M} UTC "
-                                     "(recorded before the delivery ledger; --force sends it again)")  # fmt: skip
+    early = _not_now(edition, publisher, store, key, force)
+    if early is not None:
+        return result(*early, digest if early[0] == "waiting" else "")
     recovered = ""
     for _round in range(3):  # a lost claim is decided again on the row that won it
         seen = store.delivery(*key)
         if seen is not None:
-            if seen.state == "sending":
-                why = _stale(seen, now(), claim_timeout)
-                if not why:
-                    return result("skipped", f"being delivered by another process (claimed at "
-                                             f"{seen.claimed_at:%H:%M:%S} UTC)", seen.content_hash)  # fmt: skip
-                recovered = (f"retrying an interrupted delivery to {publisher.name} (claimed at "
-                             f"{seen.claimed_at:%Y-%m-%d %H:%M:%S} UTC; {why})")  # fmt: skip
-            elif seen.state == "delivered" and not force:
-                if not publisher.updates_in_place:
-                    return result("skipped", f"already delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC "
-                                             "(--force sends it again)", seen.content_hash)  # fmt: skip
-                if seen.content_hash == digest:
-                    return result("skipped", f"unchanged since delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC",
-                                  digest)  # fmt: skip
+            done, recovered = _on_row(seen, publisher, digest, force, now, claim_timeout, recovered)
+            if done is not None:
+                return result(*done)
         # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
         # failed or interrupted sending tried again keeps the id it had.
         resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
@@ -241,6 +225,42 @@ def _deliver_one(
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
                           sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+def _not_now(edition: Edition, publisher: Publisher, store: Store, key: tuple[str, dt.date, str, str],
+             force: bool) -> tuple[str, str] | None:  # fmt: skip
+    """Why the edition is not sent to ``publisher`` before any claim: not final yet (no ledger row, so the
+    next run that finds it settled sends it, once), or delivered before the ledger kept rows per target."""
+    if edition.held and not publisher.updates_in_place and not force:
+        return "waiting", f"{edition.held}; sent once it is final"
+    if not force and not publisher.updates_in_place and store.delivery(*key) is None:
+        legacy = store.delivery(*key[:3], LEGACY_TARGET + publisher.name)
+        if legacy is not None and legacy.state == "delivered":
+            return "skipped", (f"already delivered at {legacy.updated_at:%Y-%m-%d %H:%M} UTC "
+                               "(recorded before the delivery ledger; --force sends it again)")  # fmt: skip
+    return None
+
+
+def _on_row(seen: Any, publisher: Publisher, digest: str, force: bool, now: Callable[[], dt.datetime],
+            claim_timeout: float, recovered: str) -> tuple[tuple[str, str, str] | None, str]:  # fmt: skip
+    """What the ledger's row of the delivery decides before a claim: another process is sending it, or it
+    is delivered (and unchanged, for a target that updates in place): skipped; an interrupted sending is
+    recovered (said so). Returns the skip (status, detail, hash) or None, and the recovery note."""
+    if seen.state == "sending":
+        why = _stale(seen, now(), claim_timeout)
+        if not why:
+            return ("skipped", f"being delivered by another process (claimed at "
+                               f"{seen.claimed_at:%H:%M:%S} UTC)", seen.content_hash), recovered  # fmt: skip
+        return None, (f"retrying an interrupted delivery to {publisher.name} (claimed at "
+                      f"{seen.claimed_at:%Y-%m-%d %H:%M:%S} UTC; {why})")  # fmt: skip
+    if seen.state == "delivered" and not force:
+        if not publisher.updates_in_place:
+            return ("skipped", f"already delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC "
+                               "(--force sends it again)", seen.content_hash), recovered  # fmt: skip
+        if seen.content_hash == digest:
+            return ("skipped", f"unchanged since delivered at {seen.updated_at:%Y-%m-%d %H:%M} UTC",
+                    digest), recovered  # fmt: skip
+    return None, recovered
 
 
 def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) -> str:

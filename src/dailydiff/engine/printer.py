@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
@@ -125,6 +126,14 @@ def digest_line(outcomes: Sequence[Any]) -> str:
     sources = [o.figures.get("overview") for o in outcomes]
     return (f"{len(outcomes)} digest(s) built ({sources.count('llm')} overview(s) asked of the LLM, "
             f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip
+
+
+def site_line(outcomes: Sequence[Any]) -> str:
+    """`site build`'s one line: what its unit laid out and wrote, and where to open it."""
+    f = next(o.figures for o in outcomes if o.kind == "site")
+    out = Path(f["output_dir"])
+    return (f"site: {f['reports']} report(s), {f['pages']} file(s) in {out} ({f['written']} written, "
+            f"{f['removed']} removed); open {out / 'index.html'}")  # fmt: skip
 
 
 def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:

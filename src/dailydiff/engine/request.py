@@ -27,7 +27,7 @@ class Flags:
 
 
 # The commands the engine plans for, each with its own planner (engine/commands.py).
-COMMANDS = ("run", "report", "explain", "publish", "digest", "weekly", "watch", "watch-test", "notes")
+COMMANDS = ("run", "report", "explain", "publish", "digest", "weekly", "watch", "watch-test", "notes", "site")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class Request:
     explain: str | None = None  # `report --explain SHA`
     reanalyze: str | None = None  # `report --reanalyze SHA`
     keep_commits: bool = False
+    jobs: int | None = (
+        None  # `site build --jobs`: processes writing the pages (None: one per core, at most 8)
+    )
+    from_json: Path | None = None  # `site build --from-json DIR`: the reports to build from, not the store
     tally: Any = None  # the progress the command shows
     say: Callable[[str], None] | None = None  # where the plan's notes go as it plans (None: nowhere)
     open_store: Callable[[], Any] | None = None  # a new connection to the store (worker threads)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.dates import DateSpec
+from dailydiff.engine.addendum import plan_addenda
 from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
 from dailydiff.engine.identity import configured_refs
@@ -30,14 +31,11 @@ from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, W
 from dailydiff.errors import DailyDiffError, StoreError
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import Edition
-from dailydiff.settings import Settings, WatchTopic
-from dailydiff.sources import CommitSource
+from dailydiff.settings import Settings
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
-    from dailydiff.analysis import Analyzer
-    from dailydiff.engine.stages import RangeOutcome
-    from dailydiff.engine.stream import RepoResult, RunOptions
+    pass
 
 log = logging.getLogger("dailydiff.run")
 
@@ -146,7 +144,7 @@ class Span:
     catch_up: bool = False  # a plain `run` (no date given): missed nights are built too
     digests: bool = True  # the configured [[digest]] entries, for the days of the plan
     weeks: bool = True  # each repository's week on its [weekly] weekday
-    look_back: bool = False  # a shared plan: each repository's look-back for late commits is a unit
+    look_back: bool = False  # `run`: each repository's look-back for late commits is a unit
 
 
 def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: Store | None,
@@ -214,9 +212,9 @@ def missed_days(store: Store, job: RepoJob, first: dt.date, limit: int) -> tuple
 
 
 def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, store: Store) -> None:
-    """A shared plan's look-back unit per repository (engine/units.py), when a day it would look at (the
-    ``[run] lookback_days`` before today, besides the plan's days) has a stored report: a day never built
-    cannot be late."""
+    """A run's look-back unit per repository (engine/units.py; plain or shared, the one path), when a day
+    it would look at (the ``[run] lookback_days`` before today, besides the plan's days) has a stored report:
+    a day never built cannot be late."""
     from dailydiff.common.timewindow import local_date_of
 
     for job in jobs:
@@ -280,6 +278,9 @@ def _plan_weeks(at: PlanContext) -> None:
 # The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
 # one function that adds its units to the plan (with their needs and targets). A new kind registers here.
 RUN_UNITS: list[Callable[[PlanContext], None]] = [
+    lambda at: plan_addenda(
+        at.plan, at.available
+    ),  # late commits: after each day and look-back (addendum.py)
     lambda at: add_alerts(
         at.plan, at.jobs, at.span.now
     ),  # [[watch]] alert: after the days (engine/alerts.py)
@@ -308,8 +309,6 @@ def run_plan(
     claims = claims or LocalClaims()
     shared = claims.shared
     options = replace(options, hand_over=hand_over)  # every edition of the run reaches its targets here
-    if shared:  # a unit checks its own day for late commits; the look-back before today is a whole run's
-        options = replace(options, lookback=False)
 
     async def main() -> list[Claimed]:
         async with Engine(store, options) as engine:
@@ -340,11 +339,25 @@ def run_plan(
         claimed = run_sync(main())
     finally:
         claims.finish()  # after the loop: sends in flight have finished and are recorded
-    outcomes = [o for c in claimed for o in (c.result or [])]
+    outcomes = fold_addenda([o for c in claimed for o in (c.result or [])])
     if shared:
         outcomes += [_unbuilt(c, plan.units) for c in claimed if c.result is None]
         log.info("plan: %s", summarize(claimed))
     return outcomes
+
+
+def fold_addenda(outcomes: list[UnitOutcome]) -> list[UnitOutcome]:
+    """A day's addendum deliveries said with the day (one line, one row, after its own deliveries); an
+    addendum whose day this process did not build (another worker's) stands alone."""
+    days = {(o.repo, o.date): o for o in outcomes if o.kind == "day"}
+    kept = []
+    for outcome in outcomes:
+        day = days.get((outcome.repo, outcome.date)) if outcome.kind == "addendum" else None
+        if day is None:
+            kept.append(outcome)
+        else:
+            day.publish = [*day.publish, *outcome.publish]
+    return kept
 
 
 def _failed(unit: Unit, detail: str) -> UnitOutcome:
@@ -405,84 +418,14 @@ def hand_over(
     return sent[1], [path for out in sent[0] for path in out.paths]
 
 
-# --- whole repositories without a plan (scripts, benchmarks, tests of the engine itself) ------------------
-
-
-async def _run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store
-) -> list[RepoResult]:
-    """Every job at once in this event loop; results in order."""
-    from dailydiff.engine.stream import Engine
-
-    async with Engine(store, replace(options, hand_over=hand_over)) as engine:
-        engine.count_units(jobs)
-        return list(await asyncio.gather(*(engine.run_job(job, available) for job in jobs)))
-
-
-def run_jobs(
-    jobs: Sequence[RepoJob], options: RunOptions, available: Sequence[Publisher], store: Store | None = None
-) -> list[RepoResult]:
-    """Whole repositories through the engine on a fresh event loop, without the runner (no digests, weeks or
-    claims): for scripts, benchmarks and tests of the engine itself; the commands go through
-    engine/runner.py. Ctrl-C cancels it at once: everything analysed so far is stored."""
-    if not jobs:
-        return []
-    from dailydiff.store import open_store
-
-    own = store is None
-    store = store or open_store(jobs[0].settings)
-    try:
-        return run_sync(_run_jobs(jobs, options, available, store))
-    finally:
-        if own:
-            store.close()
-
-
-def build_reports(
-    source: CommitSource,
-    dates: Sequence[dt.date],
-    settings: Settings,
-    store: Store,
-    analyzer: Analyzer,
-    *,
-    now: dt.datetime | None = None,
-    watch: Sequence[WatchTopic] = (),
-) -> RangeOutcome:
-    """The reports of an already opened source, through the engine (no publishers, no outputs): a plan
-    of one repository for scripts, benchmarks and tests."""
-    from dailydiff.engine.identity import repo_ref
-    from dailydiff.engine.jobs import adhoc_job
-    from dailydiff.engine.stages import DayOutcome, RangeOutcome
-    from dailydiff.engine.stream import Engine, RunOptions
-
-    job = adhoc_job(repo_ref(settings, source.repo, name=source.repo), settings, watch=watch)
-    options = RunOptions(dates=DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()), now=now,
-                         skip_delivered=False, raise_errors=True, hand_over=hand_over)  # fmt: skip
-
-    async def main() -> RepoResult:
-        async with Engine(store, options) as engine:
-            return await engine.run_job(job, [], source=source, analyzer=analyzer)
-
-    result = run_sync(main())
-    wanted = set(dates)
-    days = [
-        DayOutcome(d.report, gated=d.status in {"gated", "kept-previous"}, kept_previous=d.status == "kept-previous")
-        for d in result.days
-        if d.report is not None and d.date in wanted
-    ]  # fmt: skip
-    return RangeOutcome(days=days, fetched=result.fetched)
-
-
 __all__ = [
     "Claimed",
     "LocalClaims",
     "Plan",
     "Span",
-    "build_reports",
     "check_targets",
     "day_key",
     "hand_over",
     "plan_run",
-    "run_jobs",
     "run_plan",
 ]

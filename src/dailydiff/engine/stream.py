@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,15 +36,15 @@ from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
-from dailydiff.engine.addendum import deliver_addendum, late_commits, owes_addendum
+from dailydiff.engine.addendum import late_commits, record_told
 from dailydiff.engine.deliver import (
     DeliveryResult,
     History,
     claim_owner,
     delivery_alerts,
-    is_delivered,
     publishers_for,
 )
+from dailydiff.engine.freshness import delivered, late_days, unchanged
 from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
@@ -70,8 +70,7 @@ from dailydiff.models import (
     Usage,
 )
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.publish.files import FilesPublisher
-from dailydiff.render.edition import UnitKey, day_edition
+from dailydiff.render.edition import day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
@@ -136,11 +135,12 @@ class RunOptions:
     # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
     # delivered, so a run's memory does not grow with the number of days.
     keep_commits: bool = True
-    # Look [run] lookback_days back before today for late commits (a unit of a shared plan does not).
-    lookback: bool = True
     # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
     # through it — the command's outputs and the ledger's targets.
     hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
+    # Sources (and analysers) already opened by the caller, by job key: a script, benchmark or test that
+    # brings its own (a source on a fake forge, an analyser it counts the requests of).
+    opened: Mapping[str, tuple[CommitSource, Analyzer | None]] = field(default_factory=dict)
 
     def handed(self) -> Callable[..., tuple[list[DeliveryResult], list[str]]]:
         if self.hand_over is None:
@@ -258,6 +258,10 @@ class Engine:
         """One request budget per API host for the whole run."""
         return self._budgets.setdefault(source.host, RequestBudget())
 
+    def repo_of(self, job: RepoJob) -> str:
+        """The id the source of ``job`` gave when it opened in this run ('' before)."""
+        return next((repo for repo, key in self._owners.items() if key == job.key), "")
+
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
         owner = self._owners.setdefault(repo, key)
@@ -274,23 +278,21 @@ class Engine:
         job: RepoJob,
         available: Sequence[Publisher],
         *,
-        source: CommitSource | None = None,
-        analyzer: Analyzer | None = None,
         dates: DateSpec | None = None,
         look_back_besides: Sequence[dt.date] | None = None,
     ) -> RepoResult:
-        """One repository over the run's days (``dates``: other days, e.g. a shared plan's unit).
-        ``look_back_besides``: a shared plan's look-back unit (engine/units.py): no day is asked for; the
-        ``[run] lookback_days`` before today, besides these (the plan's own days), are looked at, and those
-        with late commits or an addendum still owed are built."""
+        """One repository over the run's days (``dates``: other days, e.g. a plan's day units).
+        ``look_back_besides``: with the repository's look-back unit (engine/units.py): the ``[run]
+        lookback_days`` before today, besides these (the plan's own days), are looked at too, and those with
+        late commits or an addendum still owed are built (without ``dates``: no day is asked for)."""
         async with self._repo_slots:
             started = time.monotonic()
             result = RepoResult(key=job.label, source=redact(job.entry.source))
             extra = log_extra(job)
             log.info("start", extra=extra)
             try:
-                await self._run_job(job, available, source, analyzer, result, dates or self.options.dates,
-                                    look_back_besides, extra)  # fmt: skip
+                own = dates if dates is not None or look_back_besides is not None else self.options.dates
+                await self._run_job(job, available, result, own, look_back_besides, extra)
             except StoreError:
                 # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
                 # server went away, or a shared plan's unit was taken over by another worker.
@@ -323,10 +325,8 @@ class Engine:
         self,
         job: RepoJob,
         available: Sequence[Publisher],
-        source: CommitSource | None,
-        analyzer: Analyzer | None,
         result: RepoResult,
-        days: DateSpec,
+        days: DateSpec | None,
         besides: Sequence[dt.date] | None = None,
         extra: dict[str, str] | None = None,
     ) -> None:
@@ -334,13 +334,14 @@ class Engine:
         extra = log_extra(job) if extra is None else extra
         publishers = publishers_for(job.entry, job.index, available)
         tz, language = settings.report.timezone, settings.report.language
-        dates = days.resolve(tz, self.options.now) if besides is None else []
+        dates = days.resolve(tz, self.options.now) if days is not None else []
         log.debug(
             "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
             redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back", tz, language,
             settings.analysis.analyzer,
             ", ".join(p.name for p in publishers) or "none", extra=extra,
         )  # fmt: skip
+        source, analyzer = self.options.opened.get(job.key, (None, None))
         if source is None:
             source = await asyncio.to_thread(
                 open_source, job.source, settings, job.source_options, self.store
@@ -348,153 +349,69 @@ class Engine:
         self.claim(source.repo, job.key)
         result.repo = source.repo
         extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
-        plan = []
-        ratio = settings.analysis.max_failure_ratio
-        up_to_date: list[dt.date] = []
-        for date in dates:
-            if (
-                self.options.skip_delivered
-                and not self.options.force
-                and _delivered(self.store, publishers, source.repo, date, language, ratio)
-            ):
-                up_to_date.append(date)
-            else:
-                plan.append(date)
-        late_days: set[dt.date] = set()
-        if self.options.skip_delivered and not self.options.force and settings.run.lookback_days:
-            late_days = await self._late_days(source, settings, dates, [*plan, *(besides or ())], extra,
-                                              publishers, look_back=besides is not None)  # fmt: skip
-        for date in up_to_date:
-            if date not in late_days:
-                result.days.append(day_outcome(source.repo, date, "up-to-date"))
-        if not self._counted:
-            self.tally.units_total += len(dates)
-        self.tally.units_total += len(late_days - set(dates))
-        self.tally.units_done += len(up_to_date) - len(late_days & set(up_to_date))
-        self.tally.changed()
-        plan = sorted(set(plan) | late_days)
+        plan = await self._days_to_build(source, settings, publishers, dates, besides, result, extra)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         if not self.options.skip_delivered and not self.options.force and not publishers:
             # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
-            unchanged = await self._unchanged(source, settings, analyzer, plan)
-            plan = [date for date in plan if date not in unchanged]
-            result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(unchanged)]
-            self.tally.units_done += len(unchanged)
+            same = await unchanged(self.store, source, settings, analyzer, plan, self.options.outputs,
+                                   self.options.history)  # fmt: skip
+            plan = [date for date in plan if date not in same]
+            result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(same)]
+            self.tally.units_done += len(same)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
         log.info("building %d day(s): %s … %s", len(plan), plan[0], plan[-1], extra=extra)
-        session = await self.session_for(analyzer)
-        # A long range streams a stretch of days at a time: what a stretch fetched and analysed is
-        # delivered and let go before the next one starts, so memory stays flat in the number of days.
         try:
-            for first in range(0, len(plan), STRETCH_DAYS):
-                stretch = plan[first : first + STRETCH_DAYS]
-                repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
-                for outcome in await self.stream(repo, result):
-                    if not self.options.keep_commits and outcome.report is not None:
-                        outcome.report = outcome.report.model_copy(update={"commits": []})
-                    result.days.append(outcome)
-                del repo
-                release_free_memory()  # the stretch's commits, let go: the next stretch starts from the floor
+            await self._stretches(job, source, settings, analyzer, publishers, plan, result)
         finally:
             result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)
 
-    async def _late_days(
+    async def _days_to_build(
         self,
         source: CommitSource,
         settings: Settings,
+        publishers: Sequence[Publisher],
         dates: Sequence[dt.date],
-        plan: Sequence[dt.date],
+        besides: Sequence[dt.date] | None,
+        result: RepoResult,
         extra: dict[str, str],
-        publishers: Sequence[Publisher] = (),
-        look_back: bool = False,
-    ) -> set[dt.date]:
-        """Days already delivered (among the days asked for and the ``[run] lookback_days`` before today)
-        whose window now holds commits that their stored report does not have: commits that landed late;
-        and those that still owe a target an addendum (it failed). One cheap listing per source
-        (``list_shas``: a `git log` of shas, or a conditional list per day)."""
-        tz, language = settings.report.timezone, settings.report.language
-        today = local_date_of(self.now, tz)
-        back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
-        if not (self.options.lookback or look_back):
-            back = []
-        stored: dict[dt.date, set[str]] = {}
-        owed: set[dt.date] = set()
-        for date in sorted({*back, *dates} - set(plan)):
-            if date > today:
-                continue
-            report = self.store.get_report(source.repo, date, language)
-            if report is None or not self.store.deliveries(source.repo, date, language):
-                continue  # never delivered: nothing can be late for it (it is built when asked for)
-            if owes_addendum(self.store, report, publishers):
-                owed.add(date)  # an addendum that failed: the day is built again and it is sent
-            stored[date] = (
-                {c.sha for c in report.commits}
-                | set(report.run.unfetched)
-                | {s.split(" ", 1)[0] for s in report.skipped}
-            )
-        if not stored:
-            return owed
-        windows = [day_window(date, tz) for date in stored]
-        listed = await source.list_shas(windows, slots=self.slots(source))
-        late: dict[dt.date, list[str]] = defaultdict(list)
-        for sha, committed_at in listed:
-            date = local_date_of(committed_at, tz)
-            if date in stored and sha not in stored[date]:
-                late[date].append(sha)
-        for date, shas in sorted(late.items()):
-            log.warning("%s: %d late commit(s) (%s) not in its delivered report; building the day again",
-                        date, len(shas), ", ".join(sha[:7] for sha in shas[:5]), extra=extra)  # fmt: skip
-        for date in sorted(owed - set(late)):
-            log.warning("%s: an addendum of late commits is still owed; building the day again", date,
-                        extra=extra)  # fmt: skip
-        return set(late) | owed
+    ) -> list[dt.date]:
+        """The days to build (engine/freshness.py): those asked for that are not up to date, and the late
+        ones (of those asked for, and of the look-back); the up-to-date ones are said in ``result``."""
+        checked = self.options.skip_delivered and not self.options.force
+        language, ratio = settings.report.language, settings.analysis.max_failure_ratio
+        up_to_date = [
+            d for d in dates if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
+        ]
+        plan = [d for d in dates if d not in up_to_date]
+        late: set[dt.date] = set()
+        if checked and settings.run.lookback_days:
+            late = await late_days(self.store, source, settings, self.now, dates, plan, publishers=publishers,
+                                   besides=besides, slots=self.slots(source), extra=extra)  # fmt: skip
+        result.days += [day_outcome(source.repo, d, "up-to-date") for d in up_to_date if d not in late]
+        if not self._counted:
+            self.tally.units_total += len(dates)
+        self.tally.units_total += len(late - set(dates))
+        self.tally.units_done += len(up_to_date) - len(late & set(up_to_date))
+        self.tally.changed()
+        return sorted(set(plan) | late)
 
-    async def _unchanged(
-        self, source: CommitSource, settings: Settings, analyzer: Analyzer, plan: Sequence[dt.date]
-    ) -> set[dt.date]:
-        """Days of a command that builds every day asked for (`report`) that nothing would change: the
-        stored report is complete (settled, every commit fetched and analysed by this analyser, not gated),
-        its analyses are stored under this analyser's fingerprints (its rules, model and prompts are those
-        of this run), one cheap listing (``list_shas``: commit ids) gives the day the very commits it has,
-        and every output is files already written. Those are neither fetched nor analysed, rendered or
-        written (``--force`` builds them again)."""
-        outputs = [o for o in self.options.outputs if isinstance(o, FilesPublisher)]
-        if not outputs or len(outputs) != len(self.options.outputs):
-            return set()  # stdout shows every day: it is rendered
-        tz, language = settings.report.timezone, settings.report.language
-        limit = settings.analysis.max_failure_ratio
-        fingerprints = {analyzer.fingerprint(level, language) for level in Level}
-        stored: dict[dt.date, set[str]] = {}
-        for date in plan:
-            report = self.store.get_report(source.repo, date, language)
-            if (
-                report is None
-                or report.analyzer != analyzer.name
-                or report.partial
-                or report.run.unfetched
-                or report.stats.failed
-                or report.stats.fallback
-                or any(c.pr_unknown for c in report.commits)
-                or report.failure_gate(limit).gated
-            ):
-                continue
-            analysed = [c.sha for c in report.commits if c.analysis is not None]
-            if len({sha for sha, _ in self.store.get_analyses(source.repo, analysed, fingerprints)}) < len(
-                analysed
-            ):
-                continue  # analysed otherwise than this run would (other rules, model or prompts)
-            edition = day_edition(report, settings, self.options.history)
-            if all(path.is_file() for o in outputs for _, path in o.paths(edition)):
-                stored[date] = {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
-        if not stored:
-            return set()
-        listed: dict[dt.date, set[str]] = defaultdict(set)
-        for sha, committed_at in await source.list_shas([day_window(d, tz) for d in stored]):
-            listed[local_date_of(committed_at, tz)].add(sha)
-        return {date for date, shas in stored.items() if listed.get(date, set()) == shas}
+    async def _stretches(self, job: RepoJob, source: CommitSource, settings: Settings, analyzer: Analyzer,
+                         publishers: list[Publisher], plan: Sequence[dt.date], result: RepoResult) -> None:  # fmt: skip
+        """A long range streams a stretch of days at a time: what a stretch fetched and analysed is
+        delivered and let go before the next one starts, so memory stays flat in the number of days."""
+        session = await self.session_for(analyzer)
+        for first in range(0, len(plan), STRETCH_DAYS):
+            stretch = list(plan[first : first + STRETCH_DAYS])
+            repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
+            for outcome in await self.stream(repo, result):
+                if not self.options.keep_commits and outcome.report is not None:
+                    outcome.report = outcome.report.model_copy(update={"commits": []})
+                result.days.append(outcome)
+            del repo
+            release_free_memory()  # the stretch's commits, let go: the next stretch starts from the floor
 
     @property
     def now(self) -> dt.datetime:
@@ -811,9 +728,8 @@ class Engine:
             owner, timeout = claim_owner(), repo.settings.run.claim_timeout
             done, _ = hand(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
                            claim_timeout=timeout, owner=owner)  # fmt: skip
-            return done + deliver_addendum(report, repo.settings, repo.publishers, done, store, force=self.options.force,
-                                           secrets=self.options.secrets, claim_timeout=timeout, owner=owner,
-                                           send=hand)  # fmt: skip
+            record_told(report, repo.publishers, done, store, owner)  # its addendum unit sends the rest
+            return done
 
         if not repo.publishers:
             results: list[DeliveryResult] = []
@@ -851,29 +767,6 @@ def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
         future.add_done_callback(lambda f: f.exception())
     else:
         future.set_result(task.result())
-
-
-def _delivered(
-    store: Store,
-    publishers: list[Publisher],
-    repo: str,
-    date: dt.date,
-    language: str,
-    max_failure_ratio: float,
-) -> bool:
-    """A day is up to date when every target it goes to has it in the ledger (with none: once a report
-    is stored that passed the failure gate). A day reported without commits the source could not fetch,
-    or with pull requests it could not look up, never is: the next run builds it again, whole."""
-    stored = store.get_report(repo, date, language)
-    if stored is not None and (
-        stored.run.unfetched or stored.partial or any(c.pr_unknown for c in stored.commits)
-    ):
-        return False  # incomplete, or not settled yet: never recorded as complete
-    if not publishers:
-        return stored is not None and not stored.failure_gate(max_failure_ratio).gated
-    if stored is not None and owes_addendum(store, stored, publishers):
-        return False  # an addendum that failed: the day is built again (from the store) and it is sent
-    return is_delivered(store, UnitKey(repo, date, language), publishers)
 
 
 def _extra(repo: _Repo) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Units: what a plan is made of, for every kind — a repository's day, a digest-day, a repository's week,
-a shared plan's look-back for late commits.
+a run's look-back for late commits (and, in their own modules, a day's addendum: engine/addendum.py; the
+static site: engine/site.py; alerts, release notes).
 
 Every kind is one class with the same small surface:
 
@@ -148,17 +149,32 @@ class DayUnit:
         return f"days of {self.job.repo_id}"
 
     @classmethod
-    async def build(cls, context: Context, units: Sequence[DayUnit]) -> tuple[list[UnitOutcome], str]:
-        """The days of one repository in one pass (one listing of its history)."""
-        job = units[0].job
-        dates = sorted(u.date for u in units)
+    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
+        return await build_days(context, units)
+
+
+async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
+    """A repository's day units and its look-back unit (one batch: one pass over its history, one listing),
+    or any of them alone (a shared plan hands out one unit at a time). The one path of the look-back for
+    late commits, plain or shared."""
+    job = units[0].job
+    dates = sorted(u.date for u in units if u.kind == "day")
+    back = [u for u in units if u.kind == LookBackUnit.kind]
+    spec = None
+    if dates:
         spec = (DateSpec(date=dates[0].isoformat()) if len(dates) == 1
                 else DateSpec(first=dates[0].isoformat(), last=dates[-1].isoformat()))  # fmt: skip
-        result = await context.engine.run_job(job, context.available, dates=spec)
-        outcomes = _day_outcomes(result, job, set(dates))
-        return outcomes, "; ".join(
-            filter(None, (day_done(o, job, context.available, context.store) for o in outcomes))
-        )
+    besides = back[0].besides if back else None
+    result = await context.engine.run_job(job, context.available, dates=spec, look_back_besides=besides)
+    if result.status == "failed" and not dates:
+        detail = result.error or "failed"
+        unit = back[0]
+        return [UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, key=unit.key,
+                            repo=result.repo or job.repo_id, detail=detail)], detail  # fmt: skip
+    outcomes = _day_outcomes(result, job, set(dates))
+    return outcomes, "; ".join(
+        filter(None, (day_done(o, job, context.available, context.store) for o in outcomes))
+    )
 
 
 def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
@@ -224,13 +240,14 @@ def _undelivered(outcomes: Sequence[UnitOutcome]) -> str:
 
 @dataclass(frozen=True)
 class LookBackUnit:
-    """A repository's look-back for late commits, as a unit of a shared plan (`run --plan`): the ``[run]
-    lookback_days`` before today, besides the plan's own days (units of their own), each built again when a
-    delivered report of it misses commits that landed late or still owes a target an addendum (it failed).
-    A plain run's days look back themselves, in the same pass; a shared plan's day is built once for every
-    plan, so without this unit a late commit in a day a plan delivered is never found by a plan, and an
-    addendum that failed is never retried by running the plan again. Keyed by today: one look-back a day
-    per repository, whatever plan names it; a failed one is retried by running the plan again."""
+    """A repository's look-back for late commits, a unit of every `run` (plain or shared: the one path):
+    the ``[run] lookback_days`` before today, besides the plan's own days (units of their own), each built
+    again when a delivered report of it misses commits that landed late or still owes a target an addendum
+    (it failed); its addendum unit (engine/addendum.py) needs it. A plain run builds it with the
+    repository's days (one batch: one pass, one listing); a shared plan hands it out alone — a shared
+    plan's day is built once for every plan, so without this unit a late commit in a day a plan delivered
+    is never found by a plan. Keyed by today: one look-back a day per repository, whatever plan names it;
+    a failed one is retried by running the plan again."""
 
     kind: ClassVar[str] = "look-back"
     job: RepoJob
@@ -248,25 +265,11 @@ class LookBackUnit:
 
     @property
     def batch(self) -> str:
-        return self.key
+        return f"days of {self.job.repo_id}"  # with the repository's days: one pass, one listing
 
     @classmethod
-    async def build(cls, context: Context, units: Sequence[LookBackUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes: list[UnitOutcome] = []
-        why: list[str] = []
-        for unit in units:
-            job = unit.job
-            result = await context.engine.run_job(job, context.available, look_back_besides=unit.besides)
-            if result.status == "failed":
-                detail = result.error or "failed"
-                outcomes.append(UnitOutcome(cls.kind, unit.label, FAILED, date=unit.date, key=unit.key,
-                                            repo=result.repo or job.repo_id, detail=detail))  # fmt: skip
-                why.append(detail)
-                continue
-            days = _day_outcomes(result, job, set())  # the days it found late (or owing) and built again
-            outcomes += days
-            why += filter(None, (day_done(o, job, context.available, context.store) for o in days))
-        return outcomes, "; ".join(why)
+    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
+        return await build_days(context, units)  # the days it finds late (or owing) are built again
 
 
 # --- a digest-day --------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def _run(plan: Any, settings: Settings, store: Store, available: Sequence[Publis
     today = local_date_of(now, settings.report.timezone)
     options = RunOptions(dates=DateSpec(date=today.isoformat()), now=now, skip_delivered=False,
                          concurrency=settings.run.concurrency, secrets=Secrets(os.environ), keep_commits=False,
-                         open_store=open_store, lookback=False)  # fmt: skip
+                         open_store=open_store)  # fmt: skip
     return run_plan(plan, options, available, store, settings)
 
 
