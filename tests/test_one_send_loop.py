@@ -347,17 +347,17 @@ def test_every_request_of_them_all_goes_through_the_one_send_loop(
 ) -> None:
     """The property of issue 64's "one send loop": each request a server of the five kinds received (an LLM's
     GETs of what it is included; SMTP: each connection) was an attempt of the one send loop. The attempts are
-    counted where the loop makes them (``Sending.attempt``, the one place ``send`` and ``asend`` both begin
+    counted where the loop makes them (``Sending.begin``, the one place ``send`` and ``asend`` both begin
     an attempt), the requests by the server; a client sending one request outside the loop makes more
     requests than attempts."""
     made: list[int] = []
-    attempt = Sending.attempt
+    attempt = Sending.begin
 
     def counted(self: Sending, *, watch: bool) -> Any:
         made.append(1)
         return attempt(self, watch=watch)
 
-    monkeypatch.setattr(Sending, "attempt", counted)
+    monkeypatch.setattr(Sending, "begin", counted)
     seen: dict[str, tuple[str, int, int]] = {}
     for kind in KINDS:
         made.clear()

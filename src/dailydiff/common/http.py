@@ -227,7 +227,7 @@ class HttpPolicy:
         ``deadline`` (this policy's own, by default); when the policy stops, ``GaveUp`` says why."""
         sending = Sending(self, deadline)
         while True:
-            attempt = sending.attempt(watch=True)
+            attempt = sending.begin(watch=True)
             try:
                 return once(attempt)
             except Again as again:
@@ -247,7 +247,7 @@ class HttpPolicy:
         pause = sleep or asyncio.sleep
         sending = Sending(self, deadline)
         while True:
-            attempt = sending.attempt(watch=False)
+            attempt = sending.begin(watch=False)
             try:
                 return await once(attempt)
             except Again as again:
@@ -298,7 +298,7 @@ class Sending:
         self.counts: dict[str, int] = {}
         self.last: Again | None = None
 
-    def attempt(self, *, watch: bool) -> Try:
+    def begin(self, *, watch: bool) -> Try:
         """The next attempt, if the deadline leaves time for one; ``watch``: with a watchdog over its
         sockets (a blocking client's only way to stop a dripping read)."""
         left = self.deadline.left()

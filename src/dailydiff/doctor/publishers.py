@@ -56,7 +56,7 @@ def probe_smtp(name: str, entry: Any, deadline: float) -> CheckResult:
     under the attempt's watchdog as a delivery's are: a server that drips its greeting is cut at the
     deadline."""
     from dailydiff.common.http import Again, GaveUp, Try
-    from dailydiff.publish.email import _Watched, _WatchedSSL
+    from dailydiff.publish.email import Watched, WatchedSSL
 
     port = entry.port or {"ssl": 465, "starttls": 587, "none": 25}[entry.security]
     where = f"{entry.host}:{port}"
@@ -65,7 +65,7 @@ def probe_smtp(name: str, entry: Any, deadline: float) -> CheckResult:
     quick = policy.but(retries=0, timeout=min(policy.timeout, deadline), deadline=deadline)
 
     def once(attempt: Try) -> int:
-        kind = _WatchedSSL if entry.security == "ssl" else _Watched
+        kind = WatchedSSL if entry.security == "ssl" else Watched
         kwargs: dict[str, Any] = {"context": context} if entry.security == "ssl" else {}
         smtp = kind(attempt.watchdog, timeout=attempt.seconds, **kwargs)
         smtp._host = entry.host  # type: ignore[attr-defined]  # what TLS checks the certificate against

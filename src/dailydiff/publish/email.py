@@ -18,7 +18,7 @@ from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import EmailEntry
 
 
-class _Watched(smtplib.SMTP):
+class Watched(smtplib.SMTP):
     """An SMTP client whose sockets an attempt's watchdog can cut (common/http.py ``Watchdog``): smtplib's
     timeout is per read, so a server that drips its replies would hold it for ever otherwise."""
 
@@ -38,7 +38,7 @@ class _Watched(smtplib.SMTP):
         return reply
 
 
-class _WatchedSSL(_Watched, smtplib.SMTP_SSL):
+class WatchedSSL(Watched, smtplib.SMTP_SSL):
     pass
 
 
@@ -92,7 +92,7 @@ class EmailPublisher:
         notes: list[str] = []
 
         def once(attempt: Try) -> dict[str, tuple[int, bytes]]:
-            kind = _WatchedSSL if self.entry.security == "ssl" else _Watched
+            kind = WatchedSSL if self.entry.security == "ssl" else Watched
             options: dict[str, Any] = {"timeout": attempt.seconds}
             if self.entry.security == "ssl":
                 options["context"] = self._context()
