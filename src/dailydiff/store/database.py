@@ -34,6 +34,7 @@ class Dialect:
     now: str  # an SQL expression: seconds since the epoch by the store's clock (a lease's clock)
     lock_row: str  # appended to the SELECT that picks a unit to claim (its table is ``c``)
     share_row: str = ""  # appended to the SELECT that checks a fencing token: holds the row until commit
+    like_any_case: str = "LIKE"  # a LIKE that takes ASCII letters in any case (SQLite's LIKE does)
 
 
 class Database(Protocol):

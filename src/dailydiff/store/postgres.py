@@ -29,6 +29,7 @@ POSTGRES = Dialect(
     now="EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
     lock_row=" FOR UPDATE OF c SKIP LOCKED",
     share_row=" FOR SHARE",
+    like_any_case="ILIKE",
 )
 # One pool per process: a closed Store gives its connection back, the next one opened on the same URL (a
 # delivery's worker thread, the lease heartbeat, a digest) takes it instead of connecting and authenticating

@@ -289,14 +289,14 @@ class ReportStore(StoreBase):
     ) -> list[DayReport]:
         """The stored reports of ``repo`` in ``language`` from ``first`` to ``last``, oldest first; with
         ``text``, only those whose stored text it matches (a cheap look that spares reading the others); with
-        ``word`` (letters), only those whose stored text holds it in any case (the database looks: the
+        ``word`` (ASCII letters), only those whose stored text holds it in any case (the database looks: the
         others are not even read). A text read before is not parsed again: the reports returned are shared,
         to be copied (``model_copy``), never changed."""
         sql = "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ?"
         args = [repo, language, first.isoformat(), last.isoformat()]
         if word is not None:
-            sql += " AND lower(data) LIKE ?"
-            args.append(f"%{word.lower()}%")
+            sql += f" AND data {self._db.dialect.like_any_case} ?"
+            args.append(f"%{word}%")
         rows = self._db.execute(sql + " ORDER BY date", args)
         return [self._parsed_report(data) for (data,) in rows if text is None or text.search(data)]
 
