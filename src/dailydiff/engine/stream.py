@@ -86,8 +86,6 @@ log = logging.getLogger("dailydiff.run")
 STRETCH_DAYS = 31
 # Listed commits looked up in the store to tell whether the analyser will be asked anything.
 EXPECT_SAMPLE = 64
-# Fetched commits saved in one batch at most this many (and before each day is built, and at the end).
-SAVE_BATCH = 64
 
 
 # what a run reports -------------------------------------------------------------------------------
@@ -198,7 +196,6 @@ class _Repo:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
-    unsaved: list[Commit] = field(default_factory=list)  # fetched, saved in one batch (_save_fetched)
 
 
 class Engine:
@@ -533,9 +530,7 @@ class Engine:
             future = repo.pending.get(commit.sha)
             if future is None:
                 return
-            repo.unsaved.append(commit)
-            if len(repo.unsaved) >= SAVE_BATCH:
-                self._save_fetched(repo)
+            self.store.save_commits([commit])
             rated = repo.rated[commit.sha]
             task = asyncio.create_task(self._commit(repo, commit, rated))
             task.add_done_callback(lambda t: _settle(rated, t))
@@ -562,11 +557,9 @@ class Engine:
             for task in day_tasks.values():
                 task.cancel()
             # What was fetched is analysed and stored before the repository fails.
-            self._save_fetched(repo)
             await asyncio.gather(*repo.tasks, return_exceptions=True)
             await asyncio.gather(*day_tasks.values(), return_exceptions=True)
             raise
-        self._save_fetched(repo)
         if not repo.listed.is_set():  # a source that listed nothing
             repo.listed.set()
         try:
@@ -576,12 +569,6 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
-
-    def _save_fetched(self, repo: _Repo) -> None:
-        """The commits fetched since the last save, saved in one batch."""
-        if repo.unsaved:
-            batch, repo.unsaved = repo.unsaved, []
-            self.store.save_commits(batch)
 
     def _unanalysed(self, repo: _Repo, shas: list[str]) -> bool:
         """Whether any of these commits has no stored analysis from the analyser (at any depth). The first
@@ -703,7 +690,6 @@ class Engine:
             commits = await final
         finally:
             final.cancel()  # (a no-op once it is done; a cancelled day leaves nothing behind)
-        self._save_fetched(repo)  # the commits fetched so far are in the store before the day reads it
         unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
         counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
