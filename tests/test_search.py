@@ -1868,3 +1868,38 @@ def test_the_offline_listing_puts_the_best_match_first_whatever_its_month() -> N
     result = SearchResult("q", ["q"], filters_from(None, None, None, None, None, None, None), hits, 4)
     listed = [line.strip()[1:2] for line in offline_listing(result, "en").splitlines() if "[" in line]
     assert listed == ["a", "d", "c", "b"]  # March holds the best match; in April, c outranks b
+
+
+def test_the_remembered_terms_of_a_token_are_the_terms_made_word_by_word() -> None:
+    """``terms``/``index_terms`` remember each token's terms: over real commit texts (titles, bodies, paths,
+    Chinese labels) and full-width, versioned and numbered names, they are the terms made the plain way,
+    token by token, with a "v" dropped only before a dotted number that no letter or digit precedes."""
+    from dailydiff.common import searchterms as st
+
+    seeds = json.loads(
+        (Path(__file__).parent / "data" / "seed_change_types.json").read_text(encoding="utf-8")
+    )
+    bodies = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+        "bodies"
+    ]
+    texts = [t for b in bodies for t in (b["title"], b["body"])] + [
+        t for s in seeds for t in (s["title"], s["label"])
+    ]
+    texts += [
+        "v0.25 Av0.25 v1 V2.0.1 xv3.1 (v4.2) ＦＰ８ 7月 GLM5 Qwen3MoE vLLM cuDNN GPUs int32 sm120 修复 GLM5 的问题 v"
+    ]
+    version = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
+
+    def plain(text: str, index: bool) -> list[str]:
+        out: list[str] = []
+        for token in st._TOKEN_RE.findall(version.sub("", st.plain_width(text))):
+            for term in st._cjk(token) if st._CJK_RE.match(token) else st._latin(token):
+                named = st._NUMBERED_NAME_RE.fullmatch(term) if index else None
+                out += [st._stem(named.group(1)), term] if named else [term]
+        return out
+
+    for _ in range(2):  # the second time from what was remembered
+        for text in texts:
+            assert st.terms(text) == plain(text, index=False)
+            assert st.index_terms(text) == plain(text, index=True)
+    assert st.index_terms("Qwen3 v0.25 修复")[:4] == ["qwen", "qwen3", "0", "25"]

@@ -561,3 +561,46 @@ def test_the_url_password_never_shows(pg_server: PostgresServer) -> None:
     with pytest.raises(StoreError) as refused:
         Store.connect(stopped)
     assert PASSWORD not in str(refused.value) and refused.value.exit_code == 4
+
+
+def test_reports_between_leaves_a_report_without_the_word_unread_and_parses_a_stored_text_once(
+    store: Store,
+) -> None:
+    import re
+
+    rollback = re.compile(r'"message"\s*:\s*"rollback', re.I)
+    first, second, third = _report(day=19), _report(day=20), _report(day=21)
+    undo = second.commits[0].model_copy(
+        update={"message": 'Rollback "an earlier change"\n\nIt broke the rollback.'}
+    )
+    second = second.model_copy(update={"commits": [undo, *second.commits[1:]]})
+    third = third.model_copy(
+        update={"commits": [third.commits[0].model_copy(update={"message": "fix: no rollback"})]}
+    )
+    for report in (first, second, third):
+        store.save_report(report)
+    lang, start, end = first.language, first.date, third.date
+    assert [r.date for r in store.reports_between("o/r", lang, start, end)] == [start, second.date, end]
+    assert store.reports_between("o/r", lang, start, end, word="ROLLBACK") == [second, third]  # any case
+    assert store.reports_between("o/r", lang, start, end, word="no-such-word") == []
+    found = store.reports_between("o/r", lang, start, end, text=rollback, word="rollback")
+    assert found == [second]  # a message starting with it
+    again = store.reports_between("o/r", lang, start, end, text=rollback, word="rollback")
+    assert again == found and again[0] is found[0]  # the same text: parsed once
+    relanded = second.model_copy(
+        update={"commits": [undo.model_copy(update={"message": "Rollback the rollback"})]}
+    )
+    store.save_report(relanded)  # a new text: read anew, not the one parsed before
+    assert store.reports_between("o/r", lang, start, end, text=rollback, word="rollback") == [relanded]
+
+
+def test_a_batch_of_commits_of_several_repositories_is_saved_by_one_call(store: Store) -> None:
+    commit = Commit.model_validate(_report().commits[0].model_dump(include=set(Commit.model_fields)))
+    batch = [
+        commit.model_copy(update={"repo": repo, "sha": f"{n:040x}", "title": f"change {n}"})
+        for n, repo in enumerate(["o/r", "o/r", "x/y", "x/y", "x/y"], start=1)
+    ]
+    store.save_commits(batch[:2])
+    store.save_commits(batch)  # two stored as they are, three new
+    assert store.count_commits() == 5
+    assert [store.get_commit(c.repo, c.sha) for c in batch] == batch

@@ -16,6 +16,7 @@ Pure: no I/O; the stemmer is imported on first use.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -35,7 +36,8 @@ _SHORT_WORD_RE = re.compile(r"[A-Z][a-z]{1,2}")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")  # "GPUs", "IDs": the plural of an upper-case name
 _ACRONYM_PLURAL_WORD_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,})s(?![A-Za-z0-9])")
 # A version's "v" before its dotted number is no part of it ("v0.25" is the "0.25.0" a title writes).
-_VERSION_V_RE = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+\.\d)")
+# (The "v" is matched before what precedes it is looked at: most characters are no "v".)
+_VERSION_V_RE = re.compile(r"[vV](?<![A-Za-z0-9][vV])(?=\d+\.\d)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
 # Words a question is made of but a commit is not found by. Kept short: a word that could name a change
@@ -321,15 +323,15 @@ def _cjk(run: str) -> Iterable[str]:
         yield run[i : i + 2]
 
 
+@functools.lru_cache(maxsize=65536)
+def _token_terms(token: str) -> tuple[str, ...]:
+    """A token's terms: a CJK run's characters two by two, a Latin-script token's ``_latin`` terms."""
+    return tuple(_cjk(token)) if _CJK_RE.match(token) else _latin(token)
+
+
 def terms(text: str) -> list[str]:
     """The index terms of ``text``, in order, repeats kept (they count as term frequency)."""
-    out: list[str] = []
-    for token in _TOKEN_RE.findall(_written_words(text)):
-        if _CJK_RE.match(token):
-            out.extend(_cjk(token))
-        else:
-            out.extend(_latin(token))
-    return out
+    return list(itertools.chain.from_iterable(map(_token_terms, _TOKEN_RE.findall(_written_words(text)))))
 
 
 # A name with its version or size run together ("GLM5", "Qwen3", "Llama3", "int32"): the index also holds the
@@ -338,16 +340,24 @@ def terms(text: str) -> list[str]:
 _NUMBERED_NAME_RE = re.compile(r"([a-z]{3,})[0-9]{1,4}")
 
 
-def index_terms(text: str) -> list[str]:
-    """The terms the index holds for ``text``: its ``terms``, each numbered name after the name alone (so the
-    number still follows it: "qwen qwen3 5" is a phrase "qwen3 5")."""
+@functools.lru_cache(maxsize=65536)
+def _index_token_terms(token: str) -> tuple[str, ...]:
+    """A token's ``index_terms`` (a token recurs: remembered)."""
     out: list[str] = []
-    for term in terms(text):
+    for term in _token_terms(token):
         named = _NUMBERED_NAME_RE.fullmatch(term)
         if named:
             out.append(_stem(named.group(1)))
         out.append(term)
-    return out
+    return tuple(out)
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms the index holds for ``text``: its ``terms``, each numbered name after the name alone (so the
+    number still follows it: "qwen qwen3 5" is a phrase "qwen3 5")."""
+    return list(
+        itertools.chain.from_iterable(map(_index_token_terms, _TOKEN_RE.findall(_written_words(text))))
+    )
 
 
 def query_terms(question: str) -> list[str]:

@@ -60,7 +60,7 @@ def link_reverts(report: DayReport, store: Store, saved: list[DayReport] | None 
     # Days built out of order (a range runs its days at once, an old day is rebuilt): reverts in stored
     # later days that undo this day's commits.
     first, last = report.date + dt.timedelta(days=1), report.date + dt.timedelta(days=LOOKBACK_DAYS)
-    for stored in store.reports_between(repo, language, first, last, text=_REVERT_TITLE):
+    for stored in store.reports_between(repo, language, first, last, text=_REVERT_TITLE, word="revert"):
         day = stored.date
         other = changed.get(day) or stored
         updated = list(other.commits)

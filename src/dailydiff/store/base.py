@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,6 +55,8 @@ class StoreBase:
         self._db: Database = SQLiteDatabase(db) if isinstance(db, Path) else db
         # The search index was found wanting (said once), or checked after the first stored report.
         self._index_warned = self._index_checked = False
+        # Stored report texts parsed, by their text (ReportStore.reports_between).
+        self._parsed_reports: dict[str, Any] = {}
 
     @classmethod
     def open(cls, data_dir: Path, on_slow: OnSlow | None = None) -> Self:

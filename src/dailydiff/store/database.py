@@ -37,6 +37,7 @@ class Dialect:
     # Run by the worker that plans a shared plan's units (nothing of it pending or running yet): fresh table
     # statistics, so that each claim's query is planned for the rows there are now (see ledger.plan_units).
     analyse_units: str = ""
+    like_any_case: str = "LIKE"  # a LIKE that takes ASCII letters in any case (SQLite's LIKE does)
 
 
 class Database(Protocol):

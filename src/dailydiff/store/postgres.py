@@ -33,6 +33,7 @@ POSTGRES = Dialect(
     # every claim a nested loop over all units × all claims: 40-50 ms a claim at 500 units, O(n²) (a
     # role that does not own the tables is skipped with a warning, not an error).
     analyse_units="ANALYZE units, unit_claims, unit_needs",
+    like_any_case="ILIKE",
 )
 # One pool per process: a closed Store gives its connection back, the next one opened on the same URL (a
 # delivery's worker thread, the lease heartbeat, a digest) takes it instead of connecting and authenticating

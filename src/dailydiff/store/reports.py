@@ -18,6 +18,8 @@ from dailydiff.store.base import UPSERT_ROWS, StoreBase, problem_in
 from dailydiff.store.database import now_text
 
 log = logging.getLogger("dailydiff.store")
+# Stored reports whose parsed form reports_between remembers (a range's days each look at the next month).
+PARSED_REPORTS = 64
 
 
 @dataclass(frozen=True)
@@ -276,17 +278,37 @@ class ReportStore(StoreBase):
         return self._load(DayReport, row[0], "report") if row else None
 
     def reports_between(
-        self, repo: str, language: str, first: dt.date, last: dt.date, *, text: re.Pattern[str] | None = None
+        self,
+        repo: str,
+        language: str,
+        first: dt.date,
+        last: dt.date,
+        *,
+        text: re.Pattern[str] | None = None,
+        word: str | None = None,
     ) -> list[DayReport]:
         """The stored reports of ``repo`` in ``language`` from ``first`` to ``last``, oldest first; with
-        ``text``, only those whose stored text it matches (a cheap look that spares reading the others)."""
-        rows = self._db.execute(
-            "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ? ORDER BY date",
-            (repo, language, first.isoformat(), last.isoformat()),
-        )
-        return [
-            self._load(DayReport, data, "report") for (data,) in rows if text is None or text.search(data)
-        ]
+        ``text``, only those whose stored text it matches (a cheap look that spares reading the others); with
+        ``word`` (ASCII letters), only those whose stored text holds it in any case (the database looks: the
+        others are not even read). A text read before is not parsed again: the reports returned are shared,
+        to be copied (``model_copy``), never changed."""
+        sql = "SELECT data FROM reports WHERE repo = ? AND language = ? AND date >= ? AND date <= ?"
+        args = [repo, language, first.isoformat(), last.isoformat()]
+        if word is not None:
+            sql += f" AND data {self._db.dialect.like_any_case} ?"
+            args.append(f"%{word}%")
+        rows = self._db.execute(sql + " ORDER BY date", args)
+        return [self._parsed_report(data) for (data,) in rows if text is None or text.search(data)]
+
+    def _parsed_report(self, data: str) -> DayReport:
+        """A stored report's text parsed, remembered by its text (the last ``PARSED_REPORTS``)."""
+        parsed = self._parsed_reports
+        report: DayReport | None = parsed.get(data)
+        if report is None:
+            report = parsed[data] = self._load(DayReport, data, "report")
+            if len(parsed) > PARSED_REPORTS:
+                del parsed[next(iter(parsed))]
+        return report
 
     def list_reports(self, repo: str | None = None) -> list[tuple[str, dt.date, str]]:
         sql = "SELECT repo, date, language FROM reports"
