@@ -1,0 +1,70 @@
+"""Benchmark: the time of one unit claim as a shared plan grows, on PostgreSQL and SQLite.
+
+A night's plan as `run --plan` makes it: N repository-days, then one digest-day that waits for all of them.
+One worker claims and completes every unit in order (the done part of the plan grows as in a night); the
+claims are timed (the claim's transaction, from call to return) and their mean and 95th percentile printed
+for each N.
+
+    python3 bench/claims.py [--units 500,2000] [--stores postgresql,sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dailydiff.store import Store  # noqa: E402
+from pgserver import postgres_server  # noqa: E402
+
+
+def claim_times(store: Store, units: int) -> list[float]:
+    """Each claim's seconds, planning ``units`` repository-days and a digest-day that needs them all."""
+    days = [f"owner/repo{n}|2026-01-06" for n in range(units)]
+    digest = "digest:all|2026-01-06"
+    store.plan_units("night", [*days, digest], {digest: days})
+    times = []
+    while True:
+        began = time.perf_counter()
+        claim = store.claim_unit("night", "w0", lease=600)
+        times.append(time.perf_counter() - began)
+        if claim is None:
+            return times
+        store.complete_unit(claim)
+
+
+def report(label: str, units: int, times: list[float]) -> None:
+    ms = sorted(t * 1000 for t in times)
+    p95 = ms[int(len(ms) * 0.95)]
+    print(
+        f"{label:<10} {units:>6} units: {len(ms)} claims, mean {statistics.fmean(ms):.2f} ms, p95 {p95:.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", default="500,2000")
+    parser.add_argument("--stores", default="postgresql,sqlite")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.units.split(",")]
+    stores = args.stores.split(",")
+    if "postgresql" in stores:
+        with postgres_server() as server:
+            for units in sizes:
+                with Store.connect(server.create_database()) as store:
+                    report("postgresql", units, claim_times(store, units))
+    if "sqlite" in stores:
+        for units in sizes:
+            with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp)) as store:
+                report("sqlite", units, claim_times(store, units))
+
+
+if __name__ == "__main__":
+    main()
