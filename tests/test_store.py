@@ -336,7 +336,7 @@ def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
 
 def test_reports_are_read_by_key_and_by_day_in_one_query_each(store: Store) -> None:
     """report_rows_of reads a batch of keys in one query (it was one a key), in the keys' order, skipping
-    those not stored; report_rows_on, every report of one day (a digest-day's), and no other day's."""
+    those not stored; reports_on, each repository's report of one day (a digest-day's), no other day's."""
     reports = [_report(f"o/r{n}", day) for n in range(3) for day in (19, 20)]
     store.save_reports(reports)
     lang = reports[0].language
@@ -346,10 +346,17 @@ def test_reports_are_read_by_key_and_by_day_in_one_query_each(store: Store) -> N
     assert [row[:3] for row in rows] == [keys[0], keys[2]]
     assert [DayReport.model_validate_json(row[3]) for row in rows] == [reports[5], reports[0]]
     assert store.report_rows_of([]) == []
-    on = store.report_rows_on(dt.date(2026, 1, 20))
-    assert [(repo, language) for repo, language, _ in on] == [(f"o/r{n}", lang) for n in range(3)]
-    assert [DayReport.model_validate_json(data) for _, _, data in on] == reports[1::2]
-    assert store.report_rows_on(dt.date(2026, 1, 21)) == []
+    other = [_report("o/r1", 20).model_copy(update={"language": "aa"}),
+             _report("o/only", 20).model_copy(update={"language": "zz"}),
+             _report("o/only", 20).model_copy(update={"language": "yy"})]  # fmt: skip
+    store.save_reports(other)
+    assert store.reports_on(dt.date(2026, 1, 20), lang) == {
+        "o/only": other[2],
+        **{f"o/r{n}": reports[2 * n + 1] for n in range(3)},
+    }  # its own language when it has it, else its first
+    assert list(store.reports_on(dt.date(2026, 1, 20), lang)) == ["o/only", "o/r0", "o/r1", "o/r2"]
+    assert store.reports_on(dt.date(2026, 1, 20), "aa")["o/r1"] == other[0]
+    assert store.reports_on(dt.date(2026, 1, 21), lang) == {}
 
 
 def test_which_answers_are_cached_for_good_is_one_query_without_their_bodies(store: Store) -> None:

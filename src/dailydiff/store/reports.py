@@ -346,14 +346,19 @@ class ReportStore(StoreBase):
             if (repo, date, language) in found
         ]
 
-    def report_rows_on(self, date: dt.date) -> list[tuple[str, str, str]]:
-        """(repo, language, JSON text) of every report of ``date``, in one query (a digest-day's reports;
-        not every stored report's key, then one query per repository)."""
+    def reports_on(self, date: dt.date, language: str) -> dict[str, DayReport]:
+        """Every repository's report of ``date``: in ``language`` when it has one, else its first language
+        (a repository configured with another language is in a digest all the same). One query, and only the
+        report chosen is parsed (a digest-day read the key of every stored report, then one a repository)."""
         rows = self._db.execute(
-            "SELECT repo, language, data FROM reports WHERE date = ? ORDER BY repo, language",
-            (date.isoformat(),),
+            "SELECT repo, language, data FROM reports WHERE date = ?", (date.isoformat(),)
         )
-        return [(str(repo), str(language), str(data)) for repo, language, data in rows]
+        chosen: dict[str, tuple[str, str]] = {}
+        for repo, lang, data in rows:
+            held = chosen.get(repo)
+            if held is None or (held[0] != language and (lang == language or lang < held[0])):
+                chosen[repo] = (str(lang), str(data))
+        return {repo: self._load(DayReport, data, "report") for repo, (_, data) in sorted(chosen.items())}
 
     # daily digests across repositories -----------------------------------------------------------
 
