@@ -400,6 +400,29 @@ def test_rate_limit_far_reset_stops_clearly_and_keeps_what_was_fetched(
     store.close()
 
 
+def test_details_cached_for_good_cost_nothing_in_the_request_budget(fake: FakeGitHub, tmp_path: Path) -> None:
+    """The budget asks the store once which listed commits' details are cached for good: those cost no
+    request, so a run again with few requests left keeps every day (uncached, most days would not fit)."""
+    import asyncio
+
+    from dailydiff.common.timewindow import local_date_of
+    from dailydiff.sources.budget import RequestBudget
+
+    window = range_window(DAYS[0], DAYS[-1], TZ)
+    day_of = lambda moment: local_date_of(moment, TZ)  # noqa: E731
+    store = Store(tmp_path / "db.sqlite3")
+    src = source(fake, tmp_path, store=store, pull_requests=False)  # a commit's pull request: a request too
+    first = asyncio.run(src.stream(window, budget=RequestBudget(), day_of=day_of))
+    assert len(first) > 12
+    fake.exhaust(remaining=12, reset_in=3600)  # fewer than the window's details
+    fake.reset_requests()
+    budget = RequestBudget()
+    again = asyncio.run(src.stream(window, budget=budget, day_of=day_of))
+    assert not budget.deferred and len(again) == len(first)
+    assert fake.count("detail") == 0
+    store.close()
+
+
 def test_secondary_limit_retry_after_is_honoured(fake: FakeGitHub, tmp_path: Path) -> None:
     fake.secondary_limit(retry_after=1, after=3)
     got = source(fake, tmp_path, concurrency=1).commits(day_window(dt.date(2026, 1, 9), TZ))

@@ -334,6 +334,54 @@ def test_units_are_claimed_in_plan_order_once_each(store: Store) -> None:
     assert store.claim_unit("other-plan", "w0", lease=60) is None
 
 
+def test_reports_are_read_by_key_and_by_day_in_one_query_each(store: Store) -> None:
+    """report_rows_of reads a batch of keys in one query (it was one a key), in the keys' order, skipping
+    those not stored; reports_on, each repository's report of one day (a digest-day's), no other day's."""
+    reports = [_report(f"o/r{n}", day) for n in range(3) for day in (19, 20)]
+    store.save_reports(reports)
+    lang = reports[0].language
+    keys = [("o/r2", dt.date(2026, 1, 20), lang), ("o/gone", dt.date(2026, 1, 20), lang),
+            ("o/r0", dt.date(2026, 1, 19), lang), ("o/r1", dt.date(2026, 1, 19), "xx")]  # fmt: skip
+    rows = store.report_rows_of(keys)
+    assert [row[:3] for row in rows] == [keys[0], keys[2]]
+    assert [DayReport.model_validate_json(row[3]) for row in rows] == [reports[5], reports[0]]
+    assert store.report_rows_of([]) == []
+    other = [_report("o/r1", 20).model_copy(update={"language": "aa"}),
+             _report("o/only", 20).model_copy(update={"language": "zz"}),
+             _report("o/only", 20).model_copy(update={"language": "yy"})]  # fmt: skip
+    store.save_reports(other)
+    assert store.reports_on(dt.date(2026, 1, 20), lang) == {
+        "o/only": other[2],
+        **{f"o/r{n}": reports[2 * n + 1] for n in range(3)},
+    }  # its own language when it has it, else its first
+    assert list(store.reports_on(dt.date(2026, 1, 20), lang)) == ["o/only", "o/r0", "o/r1", "o/r2"]
+    assert store.reports_on(dt.date(2026, 1, 20), "aa")["o/r1"] == other[0]
+    assert store.reports_on(dt.date(2026, 1, 21), lang) == {}
+
+
+def test_which_answers_are_cached_for_good_is_one_query_without_their_bodies(store: Store) -> None:
+    store.http_put("for good", CachedResponse(200, {}, b"detail", None, None, True))
+    store.http_put("revalidated", CachedResponse(200, {}, b"list", '"e"', None, False))
+    keys = ["for good", "revalidated", "never asked", *(f"k{n}" for n in range(1200))]  # several batches
+    store.http_put("k1100", CachedResponse(200, {}, b"late", None, None, True))
+    assert store.http_immutable(keys) == {"for good", "k1100"}
+    assert store.http_immutable([]) == set()
+
+
+def test_a_claim_walks_the_plans_units_in_order_on_sqlite(tmp_path: Path) -> None:
+    """m019: SQLite reads a plan's units from units_by_position and stops at the first claimable one; it
+    sorted every unit of the plan on each claim (bench/claims.py: 8.1 ms a claim at 2,000 units, 3.1)."""
+    with Store.open(tmp_path) as store:
+        store.plan_units("night", ["b", "a", "c"])
+        db = store._db
+        plans = [row[-1] for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT c.unit FROM units u JOIN unit_claims c ON c.unit = u.unit "
+            "WHERE u.plan = ? AND c.state = 'pending' ORDER BY u.position LIMIT 1", ("night",))]  # fmt: skip
+        assert any("units_by_position" in plan for plan in plans), plans
+        assert not any("TEMP B-TREE" in plan for plan in plans), plans
+        assert [store.claim_unit("night", "w", 60).unit for _ in range(3)] == ["b", "a", "c"]  # type: ignore[union-attr]
+
+
 def test_the_worker_that_plans_a_night_gives_the_claims_query_fresh_statistics(
     pg_server: PostgresServer,
 ) -> None:

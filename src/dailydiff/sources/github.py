@@ -164,7 +164,8 @@ class GitHubSource(ForgeSource):
     ) -> tuple[list[dict[str, Any]], int]:
         """The listed commits of the whole days the budget admits, and the requests reserved for them."""
         dated = [(i["sha"], utc_time(i["commit"]["committer"]["date"])) for i in items]
-        details = {i["sha"]: 0 if self._detail_cached(i["sha"]) else 1 for i in items}
+        cached = self._details_cached([i["sha"] for i in items])
+        details = {i["sha"]: 0 if i["sha"] in cached else 1 for i in items}
         kept, reserved = await self.admit(budget, http, dated, day_of, details)
         return [i for i in items if i["sha"] in kept], reserved
 
@@ -276,11 +277,12 @@ class GitHubSource(ForgeSource):
         ]
         return await self._pull_finder().find(http, wanted)
 
-    def _detail_cached(self, sha: str) -> bool:
+    def _details_cached(self, shas: list[str]) -> set[str]:
+        """Those of ``shas`` whose detail is cached for good: one look at the store, not one a commit."""
         if self.store is None:
-            return False
-        cached = self.store.http_get(f"GET {JSON} {self._api(f'/commits/{sha}')}")
-        return cached is not None and cached.immutable
+            return set()
+        keys = {f"GET {JSON} {self._api(f'/commits/{sha}')}": sha for sha in shas}
+        return {keys[key] for key in self.store.http_immutable(list(keys))}
 
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None

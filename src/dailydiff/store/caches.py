@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dailydiff.store.base import StoreBase
+from dailydiff.store.base import UPSERT_ROWS, StoreBase
 from dailydiff.store.database import now_text
 
 
@@ -60,6 +61,19 @@ class CacheStore(StoreBase):
             )
         except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
             return None
+
+    def http_immutable(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` whose answer is cached for good, in one query per UPSERT_ROWS keys, without
+        reading the answers (a fetch's budget asks this of every listed commit's detail)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), UPSERT_ROWS):
+            batch = keys[start : start + UPSERT_ROWS]
+            marks = ", ".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key FROM http_cache WHERE immutable = 1 AND key IN ({marks})", list(batch)
+            )
+            found.update(str(key) for (key,) in rows)
+        return found
 
     def http_put(self, key: str, response: CachedResponse) -> None:
         """One statement, atomic without a transaction: one round trip to a server (BEGIN and COMMIT around it

@@ -72,6 +72,16 @@ def _search_terms_inline(db: Any) -> None:
     keep_terms_inline(db)
 
 
+def _units_by_position(db: Any) -> None:
+    """SQLite: an index on a plan's units in order, so a claim walks them from the first and stops at the
+    first claimable one instead of sorting every unit of the plan on each claim (bench/claims.py: 8.1 ms a
+    claim at 2,000 units, 3.1 with it). Not in PostgreSQL: given it, its planner walks the index and checks
+    every unit's needs in one materialised anti-join, 22 ms a claim at 2,000 units where its hash joins
+    over the analysed tables (ledger.plan_units) take 12."""
+    if db.dialect.name == "sqlite":
+        db.execute("CREATE INDEX units_by_position ON units (plan, position)")
+
+
 MIGRATIONS: list[Migration] = [
     (
         "m001_initial",
@@ -341,4 +351,6 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    # A claim takes a plan's first claimable unit by position (store/ledger.py claim_unit).
+    ("m019_units_by_position", _units_by_position),
 ]

@@ -348,16 +348,39 @@ class ReportStore(StoreBase):
         return [(r, dt.date.fromisoformat(d), lang, str(at)) for r, d, lang, at in rows]
 
     def report_rows_of(self, keys: Iterable[tuple[str, dt.date, str]]) -> list[tuple[str, dt.date, str, str]]:
-        """``report_rows`` for the given (repo, date, language) keys only (those still stored)."""
-        out = []
-        for repo, date, language in keys:
-            row = self._db.execute(
-                "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
-                (repo, date.isoformat(), language),
-            ).fetchone()
-            if row is not None:
-                out.append((repo, date, language, str(row[0])))
-        return out
+        """``report_rows`` for the given (repo, date, language) keys only (those still stored), in their order:
+        one query per UPSERT_ROWS keys, not one per key (a site build reads its reports in batches)."""
+        wanted = [(repo, date.isoformat(), language) for repo, date, language in keys]
+        found: dict[tuple[str, str, str], str] = {}
+        for start in range(0, len(wanted), UPSERT_ROWS):
+            batch = wanted[start : start + UPSERT_ROWS]
+            values = ", ".join(["(?, ?, ?)"] * len(batch))
+            rows = self._db.execute(
+                "SELECT r.repo, r.date, r.language, r.data FROM reports r "
+                f"JOIN (VALUES {values}) AS k ON r.repo = k.column1 AND r.date = k.column2 "
+                "AND r.language = k.column3",
+                [value for key in batch for value in key],
+            )
+            found.update({(repo, date, language): str(data) for repo, date, language, data in rows})
+        return [
+            (repo, dt.date.fromisoformat(date), language, found[repo, date, language])
+            for repo, date, language in wanted
+            if (repo, date, language) in found
+        ]
+
+    def reports_on(self, date: dt.date, language: str) -> dict[str, DayReport]:
+        """Every repository's report of ``date``: in ``language`` when it has one, else its first language
+        (a repository configured with another language is in a digest all the same). One query, and only the
+        report chosen is parsed (a digest-day read the key of every stored report, then one a repository)."""
+        rows = self._db.execute(
+            "SELECT repo, language, data FROM reports WHERE date = ?", (date.isoformat(),)
+        )
+        chosen: dict[str, tuple[str, str]] = {}
+        for repo, lang, data in rows:
+            held = chosen.get(repo)
+            if held is None or (held[0] != language and (lang == language or lang < held[0])):
+                chosen[repo] = (str(lang), str(data))
+        return {repo: self._load(DayReport, data, "report") for repo, (_, data) in sorted(chosen.items())}
 
     # daily digests across repositories -----------------------------------------------------------
 
