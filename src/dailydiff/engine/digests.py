@@ -73,17 +73,8 @@ def _overview_commits(digest: DayDigest, reports: Mapping[str, DayReport]) -> li
 
 def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, DayReport]:
     """Every repository's report of ``date``: in ``language`` when it has one, else as stored (a
-    repository configured with another language is in the digest all the same)."""
-    languages: dict[str, list[str]] = {}
-    for repo, day, lang in store.list_reports():
-        if day == date:
-            languages.setdefault(repo, []).append(lang)
-    reports = {}
-    for repo, langs in languages.items():
-        report = store.get_report(repo, date, language if language in langs else sorted(langs)[0])
-        if report is not None:
-            reports[repo] = report
-    return reports
+    repository configured with another language is in the digest all the same); one query."""
+    return store.reports_on(date, language)
 
 
 def build_digest_day(
