@@ -22,13 +22,13 @@ from dailydiff.engine.deliver import DeliveryResult, is_delivered
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
-from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import Edition, UnitKey, addendum_edition
-from dailydiff.settings import Settings
-from dailydiff.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the editions are imported where an addendum is sent (start-up is measured)
+    from dailydiff.publish.base import Publisher, Secrets
     from dailydiff.render.digest import DayDigest
+    from dailydiff.render.edition import Edition
+    from dailydiff.settings import Settings
+    from dailydiff.store import Store
 
 _ANNOUNCED = "#late:"
 
@@ -91,6 +91,8 @@ def send_addendum(
     """Each chat and e-mail target that has the day in the ledger as delivered gets one addendum of the late
     commits it was not told about (a target that got the whole report with them was told then:
     ``record_told``); a target whose delivery of the day failed, or that waits for the day to settle, none."""
+    from dailydiff.render.edition import addendum_edition
+
     if not report.late or report.partial:
         return []
     unit = (report.repo, report.date, report.language)
@@ -305,6 +307,7 @@ class AddendumUnit:
         """The addenda owed for its days, and why it is not done: a day of it not delivered everywhere yet
         (a shared plan builds that day again, and this unit after it, whatever plan names them)."""
         from dailydiff.engine.deliver import claim_owner, publishers_for
+        from dailydiff.render.edition import UnitKey
 
         job, settings = self.job, self.job.settings
         everywhere = publishers_for(job.entry, job.index, context.available)

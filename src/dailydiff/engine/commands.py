@@ -15,19 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from shlex import quote
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dailydiff.common.dates import DateSpec, checked_days, clock, resolve_dates
-from dailydiff.engine.addendum import plan_addenda
 from dailydiff.engine.identity import configured_refs, repo_ref
 from dailydiff.engine.jobs import plan_jobs, with_flags
 from dailydiff.engine.request import Request
 from dailydiff.engine.runner import Plan, Span, check_targets, plan_run, run_plan
 from dailydiff.engine.units import DayUnit, DigestUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import ConfigError, DailyDiffError, PublishError
-from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.settings import Settings
+
+if TYPE_CHECKING:  # publish/ and render/ are imported where a command sends or renders (start-up is measured)
+    from dailydiff.models import DayReport
+    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.settings import Settings
 
 
 def plan(request: Request) -> Plan:
@@ -53,7 +54,7 @@ def run(plan: Plan) -> list[Any]:
     dates = DateSpec(first=days[0].isoformat(), last=days[-1].isoformat())
     options = RunOptions(dates=request.dates if request.command == "report" else dates, force=request.force,
                          now=plan.now, concurrency=settings.run.concurrency, tally=request.tally,
-                         secrets=Secrets(os.environ), outputs=request.outputs, history=history,
+                         secrets=_secrets(), outputs=request.outputs, history=history,
                          keep_commits=request.keep_commits, open_store=reopen, skip_delivered=runs.skip_delivered,
                          raise_errors=runs.raise_errors)  # fmt: skip
     plan.options = options
@@ -82,6 +83,13 @@ _RUNS: dict[str, _Runs] = {
     "watch-test": _Runs(skip_delivered=False),
     "site": _Runs(raise_errors=True),  # `site build`: its error is the command's, said once
 }
+
+
+def _secrets() -> Secrets:
+    """The publishers' secrets, from the environment."""
+    from dailydiff.publish.base import Secrets
+
+    return Secrets(os.environ)
 
 
 def _opener(settings: Settings) -> Callable[[], Any]:
@@ -124,7 +132,7 @@ def _plan_run(request: Request) -> Plan:
         if target
         else None
     )
-    available = configured_publishers(settings.publish, Secrets(os.environ), files)
+    available = configured_publishers(settings.publish, _secrets(), files)
     check_targets(settings, jobs, available)  # unknown publisher names: configuration errors, before any work
     span = Span(request.dates, now, catch_up=request.catch_up, digests=shard is None, look_back=True)
     planned = plan_run(settings, jobs, span, request.store, request.config_dir, available)
@@ -158,10 +166,12 @@ def _plan_report(request: Request) -> Plan:
     if request.publish:
         from dailydiff.engine.deliver import configured_publishers
 
-        planned.available = configured_publishers(request.settings.publish, Secrets(os.environ))
+        planned.available = configured_publishers(request.settings.publish, _secrets())
     for date in dates.resolve(job.settings.report.timezone, now):
         planned.add(DayUnit(job, date))
     if request.publish:
+        from dailydiff.engine.addendum import plan_addenda
+
         plan_addenda(planned, planned.available)
     planned.request = request
     return planned
@@ -215,7 +225,7 @@ def _plan_publish(request: Request) -> Plan:
         raise PublishError(
             "no [[publish]] entries are configured", "add some to dailydiff.toml (see the README)"
         )
-    secrets = Secrets(os.environ)
+    secrets = _secrets()
     configured = build_publishers(settings.publish, secrets)
     targets = tuple(select(configured, request.only))
     planned = Plan(
@@ -268,7 +278,7 @@ def _plan_digest(request: Request) -> Plan:
     dates = resolve_dates(
         request.dates.date, request.dates.first, request.dates.last, settings.report.timezone
     )
-    available = configured_publishers(settings.publish, Secrets(os.environ)) if request.publish else []
+    available = configured_publishers(settings.publish, _secrets()) if request.publish else []
     if request.publish and not available:
         raise ConfigError(
             "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
@@ -302,7 +312,7 @@ def _plan_weekly(request: Request) -> Plan:
     from dailydiff.render.week import parse_week
 
     settings = with_flags(request.settings, request.flags)
-    configured = configured_publishers(settings.publish, Secrets(os.environ)) if request.publish else []
+    configured = configured_publishers(settings.publish, _secrets()) if request.publish else []
     available = weekly_publishers(settings, configured) if request.publish else []
     if request.publish and not available:
         raise ConfigError(
@@ -378,7 +388,7 @@ def _plan_watch(request: Request) -> Plan:
         raise UsageError("no [[watch]] topic alerts anyone",
                          'add alert = ["<name of a [[publish]] entry>"] to a [[watch]] topic that a [[repos]] entry uses')  # fmt: skip
     planned: Plan = alert_plan(jobs, request.now or clock(settings.run.now))
-    planned.available = configured_publishers(settings.publish, Secrets(os.environ))
+    planned.available = configured_publishers(settings.publish, _secrets())
     return planned
 
 
@@ -415,7 +425,7 @@ def _plan_notes(request: Request) -> Plan:
     if request.publish:
         from dailydiff.publish.release import release_publisher
 
-        targets = (release_publisher(git, settings, Secrets(os.environ)),)
+        targets = (release_publisher(git, settings, _secrets()),)
     planned = Plan(jobs=[job], now=now)
     audience: Audience = "user" if request.audience == "user" else "engineer"
     planned.add(NotesUnit(git, wanted, audience, request.notes_format, now, targets))

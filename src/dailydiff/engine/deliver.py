@@ -42,7 +42,7 @@ import socket
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import (
     ConfigError,
@@ -54,12 +54,12 @@ from dailydiff.errors import (
     UserTemplateError,
 )
 from dailydiff.models import DayReport
-from dailydiff.publish.base import RESENDS, Publisher, PublishResult, Secrets, Status
-from dailydiff.publish.registry import attempt, build_publishers
-from dailydiff.render.edition import Alert, Edition, UnitKey
-from dailydiff.settings import RepoEntry
-from dailydiff.store import Delivery, FailingTarget, Store
-from dailydiff.store.interface import FENCE
+
+if TYPE_CHECKING:  # the publishers and editions are imported where a delivery is made (start-up is measured)
+    from dailydiff.publish.base import Publisher, PublishResult, Secrets
+    from dailydiff.render.edition import Alert, Edition, UnitKey
+    from dailydiff.settings import RepoEntry
+    from dailydiff.store import Delivery, FailingTarget, Store
 
 DEFAULT_CLAIM_TIMEOUT = 900.0
 # Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
@@ -145,6 +145,8 @@ def deliver(
     Without a ``store`` there is no ledger: the targets are the command's own outputs (stdout, -o), each
     sent to, and a failure is the command's (a full disk under stdout exits as such). Claims are judged by
     ``now``, the store's clock unless given (machines' clocks differ)."""
+    from dailydiff.publish.base import Secrets
+
     secrets = secrets if secrets is not None else Secrets({})
     if store is None:
         return [DeliveryResult.of(p.send(edition.for_target(p.target)), p.target) for p in targets]
@@ -170,6 +172,9 @@ def _deliver_one(
     now: Callable[[], dt.datetime],
 ) -> DeliveryResult:
     """One delivery through the ledger: claimed, sent once claimed, recorded."""
+    from dailydiff.publish.base import RESENDS, PublishResult, Status
+    from dailydiff.publish.registry import attempt
+
     unit = edition.key
     key = (unit.repo, unit.date, unit.language, publisher.target)
 
@@ -269,6 +274,8 @@ def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) 
     the message goes — and the delivery's row is still this claim's. '' when confirmed, else why not (the row
     was taken over). A unit taken over raises LeaseLostError; a store that does not answer raises StoreError:
     nothing is sent that could not be confirmed."""
+    from dailydiff.store.interface import FENCE
+
     unit = FENCE.get()
     try:
         if unit is not None and not store.renew_unit(unit, unit.lease):
@@ -322,6 +329,7 @@ def delivery_alerts(
         return []
     from dailydiff.common.i18n import words
     from dailydiff.common.text import clean
+    from dailydiff.render.edition import Alert
 
     line = words("report", language)["delivery_failing"]
     failing = configured_streaks(store.failing_targets(days), targets)
@@ -361,6 +369,8 @@ def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishE
     """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
     could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
     (PublishError) when every one failed."""
+    from dailydiff.publish.base import Status
+
     statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
     failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
     count = statuses.count("failed")
@@ -405,6 +415,8 @@ def configured_publishers(
 ) -> list[Publisher]:
     """The built-in files output (``--output-dir``, named ``files``) when there is one, then every
     ``[[publish]]`` entry; names must be distinct (they pick publishers in ``repos[].publishers``)."""
+    from dailydiff.publish.registry import build_publishers
+
     publishers: list[Publisher] = [files] if files is not None else []
     publishers += build_publishers(entries, secrets)
     names = [p.name for p in publishers]

@@ -11,18 +11,18 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.timewindow import day_window, local_date_of
 from dailydiff.engine.addendum import owes_addendum
 from dailydiff.engine.deliver import is_delivered
 from dailydiff.models import DayReport, Level
-from dailydiff.publish.base import Publisher
-from dailydiff.publish.files import FilesPublisher
-from dailydiff.render.edition import UnitKey, day_edition
-from dailydiff.settings import Settings
-from dailydiff.sources import CommitSource
-from dailydiff.store import Store
+
+if TYPE_CHECKING:  # publish/ and render/ are imported where a day is judged by its outputs (start-up)
+    from dailydiff.publish.base import Publisher
+    from dailydiff.settings import Settings
+    from dailydiff.sources import CommitSource
+    from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
@@ -47,6 +47,8 @@ def delivered(
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
     if stored is not None and owes_addendum(store, stored, publishers):
         return False  # an addendum that failed: the day is built again (from the store) and it is sent
+    from dailydiff.render.edition import UnitKey
+
     return is_delivered(store, UnitKey(repo, date, language), list(publishers))
 
 
@@ -138,6 +140,9 @@ async def unchanged(
     (its rules, model and prompts are those of this run), one cheap listing gives the day the very
     commits it has, and every output is files already written. Those are neither fetched nor analysed,
     rendered or written (``--force`` builds them again)."""
+    from dailydiff.publish.files import FilesPublisher
+    from dailydiff.render.edition import day_edition
+
     files = [o for o in outputs if isinstance(o, FilesPublisher)]
     if not files or len(files) != len(outputs):
         return set()  # stdout shows every day: it is rendered

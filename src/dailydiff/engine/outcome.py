@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dailydiff.engine.deliver import DeliveryResult
-from dailydiff.models import DayReport
-from dailydiff.render.edition import Edition
+if TYPE_CHECKING:  # an outcome names them; the renderers are imported where a unit is built
+    from dailydiff.engine.deliver import DeliveryResult
+    from dailydiff.models import DayReport
+    from dailydiff.render.edition import Edition
 
 # A unit's states, one word each. "partial" is reserved for a day whose window has not settled yet.
 BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (

@@ -19,23 +19,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import run_sync
-from dailydiff.common.dates import DateSpec
-from dailydiff.engine.addendum import plan_addenda
-from dailydiff.engine.alerts import add_alerts
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
 from dailydiff.engine.identity import configured_refs
-from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
-from dailydiff.engine.release import plan_releases
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
-from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import Edition
-from dailydiff.settings import Settings
-from dailydiff.store import Store
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (RUN_UNITS)
+    from dailydiff.common.dates import DateSpec
+    from dailydiff.engine.jobs import RepoJob
+    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.render.edition import Edition
+    from dailydiff.settings import Settings
+    from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
@@ -277,16 +273,30 @@ def _plan_weeks(at: PlanContext) -> None:
 
 # The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
 # one function that adds its units to the plan (with their needs and targets). A new kind registers here.
+def _plan_addenda(at: PlanContext) -> None:
+    from dailydiff.engine.addendum import plan_addenda
+
+    plan_addenda(at.plan, at.available)
+
+
+def _add_alerts(at: PlanContext) -> None:
+    from dailydiff.engine.alerts import add_alerts
+
+    add_alerts(at.plan, at.jobs, at.span.now)
+
+
+def _plan_releases(at: PlanContext) -> None:
+    from dailydiff.engine.release import plan_releases
+
+    plan_releases(at.plan, at.jobs, at.span.now)
+
+
 RUN_UNITS: list[Callable[[PlanContext], None]] = [
-    lambda at: plan_addenda(
-        at.plan, at.available
-    ),  # late commits: after each day and look-back (addendum.py)
-    lambda at: add_alerts(
-        at.plan, at.jobs, at.span.now
-    ),  # [[watch]] alert: after the days (engine/alerts.py)
+    _plan_addenda,  # late commits: after each day and look-back (addendum.py)
+    _add_alerts,  # [[watch]] alert: after the days (engine/alerts.py)
     _plan_digests,
     _plan_weeks,
-    lambda at: plan_releases(at.plan, at.jobs, at.span.now),  # [notes] on_tag: new tags (engine/release.py)
+    _plan_releases,  # [notes] on_tag: new tags (engine/release.py)
 ]
 
 

@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
@@ -69,8 +69,6 @@ from dailydiff.models import (
     Score,
     Usage,
 )
-from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import day_edition
 from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
@@ -78,6 +76,9 @@ from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
 from dailydiff.store import Store
+
+if TYPE_CHECKING:  # publish/ and render/ are imported where a day is rendered (`notes` renders no day)
+    from dailydiff.publish.base import Publisher, Secrets
 
 log = logging.getLogger("dailydiff.run")
 
@@ -666,6 +667,8 @@ class Engine:
         """The files of days this pass already wrote whose stored report a later-built day's revert links
         changed (a range builds its days at once): written again, so they say what the store says. Only
         targets that update in place (files): nothing is sent twice."""
+        from dailydiff.render.edition import day_edition
+
         outputs = [o for o in self.options.outputs if o.updates_in_place]
         for report in relinked:
             if report.date in repo.written and outputs:
@@ -696,6 +699,8 @@ class Engine:
         return await repo.session.overview(rated, language), True
 
     async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
+        from dailydiff.render.edition import day_edition
+
         report = day.report
         extra = _extra(repo)
         # The render stage: the day's edition, each part rendered once on first use, for every target; with

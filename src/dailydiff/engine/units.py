@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.secrets import scrub
@@ -43,11 +43,13 @@ from dailydiff.engine.outcome import (
     UnitOutcome,
     day_key,
 )
-from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.edition import Edition, UnitKey
-from dailydiff.settings import DigestEntry, Settings
-from dailydiff.store import Store
+
+if TYPE_CHECKING:  # the editions and publishers are imported where a unit is built or sent
+    from dailydiff.models import DayReport
+    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.render.edition import Edition
+    from dailydiff.settings import DigestEntry, Settings
+    from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
@@ -215,6 +217,7 @@ def day_done(outcome: UnitOutcome, job: RepoJob, available: Sequence[Publisher],
         failed = [f"{p.publisher} failed" for p in outcome.publish if p.status == "failed"]
         return f"{outcome.date}: not delivered everywhere ({', '.join(failed)})"
     from dailydiff.engine.deliver import publishers_for
+    from dailydiff.render.edition import UnitKey
 
     publishers = [p for p in publishers_for(job.entry, job.index, available)
                   if not _held(outcome, p)]  # fmt: skip

@@ -1,0 +1,68 @@
+"""What a command imports before its work starts: `report` reaches its first git call without the
+renderers, the publishers or the unit kinds it does not plan; `notes` never loads the template engine.
+Real `python -m dailydiff` processes on real repositories (bench/startup.py times the same moment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gitrepo import CommitSpec, FileEdit, build_repo
+from test_notes import build_tagged_repo
+from test_startup import imported_by, loaded
+
+ROOT = Path(__file__).resolve().parents[1]
+# Needed to render or send a day, or to plan what only `run` plans: never before the first git call.
+NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edition", "dailydiff.render.chat",
+                  "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
+                  "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
+                  "dailydiff.engine.stream"]  # fmt: skip
+
+# The modules loaded when the command first starts git (subprocess.Popen of a `git` command), and at exit.
+_FIRST_GIT = """
+import atexit, json, runpy, subprocess, sys
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+seen = {}
+started = subprocess.Popen.__init__
+
+def noted(self, args, *rest, **kwargs):
+    program = args[0] if isinstance(args, (list, tuple)) else args
+    if "first git" not in seen and str(program).rsplit("/", 1)[-1] == "git":
+        seen["first git"] = sorted(sys.modules)
+    return started(self, args, *rest, **kwargs)
+
+subprocess.Popen.__init__ = noted
+atexit.register(lambda: open(out, "w").write(json.dumps({**seen, "exit": sorted(sys.modules)})))
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_report_reaches_its_first_git_call_without_renderers_or_publishers(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")])])
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", _FIRST_GIT, str(out), "report", str(repo), "--date", "2026-01-05",
+                           "--tz", "UTC", "--analyzer", "heuristic", "--data-dir", str(tmp_path / "data"), "-o",
+                           str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(out.read_text())
+    assert loaded(set(modules["first git"]), NOT_BEFORE_GIT) == []
+    # ... and then the day is built and rendered: the same modules, loaded where they are used.
+    assert "feat: one" in next((tmp_path / "out").rglob("2026-01-05.md")).read_text()
+    assert {"dailydiff.render.edition", "dailydiff.engine.stream", "jinja2"} <= set(modules["exit"])
+
+
+def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
+    repo = build_tagged_repo(tmp_path / "widget")
+    done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
+                                "en", "--data-dir", str(tmp_path / "data"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "streaming API" in done.stdout
+    assert loaded(modules, ["jinja2", "dailydiff.common.templates", "dailydiff.engine.alerts"]) == []
