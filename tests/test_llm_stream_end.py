@@ -64,3 +64,59 @@ def test_streams_that_always_end_early_say_so_and_leave_the_endpoint_in_use(
     for commit in report.commits:
         assert commit.analysis is not None and commit.analysis.error is not None
         assert "stream ended" in commit.analysis.error and "unreachable" not in commit.analysis.error
+
+
+def test_a_stream_that_breaks_after_its_status_line_before_any_token_is_a_partial_answer(
+    tmp_path: Path,
+) -> None:
+    """The endpoint sent ``200`` and its event-stream headers, then the connection broke (a chunked body
+    cut off before its first event): it answered, so this is the "cut off" path's partial answer
+    (``interrupted``), not "cannot reach the endpoint" (a failure before the status line)."""
+    import asyncio
+    import socket
+    import threading
+
+    from dailydiff.analysis.client import ChatClient, LLMCallError
+    from dailydiff.settings import load_settings
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    posts: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                head = conn.recv(65536)
+                if head.startswith(b"POST"):
+                    posts.append(head)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n5\r\nda")  # fmt: skip
+                else:  # GET /models: one model
+                    body = b'{"object": "list", "data": [{"id": "m", "object": "model"}]}'
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
+
+    threading.Thread(target=serve, daemon=True).start()
+    environ = {"DAILYDIFF_LLM_MODEL": "m", "DAILYDIFF_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1"}
+    settings = load_settings(environ=environ, cwd=tmp_path).llm
+
+    async def ask() -> LLMCallError:
+        async with ChatClient(settings, "") as client:
+            try:
+                await client.complete([{"role": "user", "content": "hi"}], None, 64)
+            except LLMCallError as exc:
+                return exc
+        raise AssertionError("a broken stream was taken as an answer")
+
+    try:
+        error = asyncio.run(ask())
+    finally:
+        listener.close()
+    assert posts, "the request never reached the server"
+    assert error.kind == "interrupted", (error.kind, str(error))
+    assert str(error).startswith("the endpoint answered, but its stream ended after 0 token(s)"), str(error)
+    assert "cannot reach" not in str(error)

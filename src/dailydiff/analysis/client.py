@@ -230,9 +230,8 @@ class _Stream:
         return first
 
     def broke_off(self, exc: Exception) -> LLMCallError:
-        if self.first is None:
-            return LLMCallError("connection", f"the answer's stream broke off ({type(exc).__name__})")
-        # The endpoint answered: its stream ended early (a partial answer, not an outage).
+        # The status line came (a failure before it is ``transport_error``): the endpoint answered, and its
+        # stream ended early, with or without a token: a partial answer, not an outage.
         return LLMCallError("interrupted", _ended_early(self.chunks, type(exc).__name__), tokens=self.chunks)
 
     def reply(self, now: float) -> Reply:
