@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from dailydiff.common import placeholders, secrets
 from dailydiff.errors import PublishError
-from dailydiff.render.edition import Edition, Part
+
+if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
+    from dailydiff.render.edition import Edition, Part
 
 
 class Status(StrEnum):

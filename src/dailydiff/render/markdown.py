@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from dailydiff import __version__
 from dailydiff.common import placeholders
 from dailydiff.common.i18n import change_type_labels, words
-from dailydiff.common.templates import environment
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
 from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
@@ -270,6 +269,8 @@ def generation_stamp(when: dt.datetime | None, timezone: str) -> str:
 
 def render_template(template: str, templates_dir: str = "", **values: Any) -> str:
     """One of our Markdown templates (or the user's, from ``templates_dir``), ending in one newline."""
+    from dailydiff.common.templates import environment  # jinja2 when a template is rendered (start-up time)
+
     text = environment("md", "render/templates", templates_dir).get_template(template).render(**values)
     return text.rstrip("\n") + "\n"
 
