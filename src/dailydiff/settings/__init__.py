@@ -24,6 +24,7 @@ from dailydiff.common import placeholders, secrets, storeurl
 from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
+from dailydiff.settings import kept
 from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
@@ -708,13 +709,19 @@ def load_model(
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
         return source
 
-    try:
-        with _no_pydantic_plugins():
-            settings = model.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(
-            _describe(exc, where), "fix it; `dailydiff init --defaults` lists every setting with its comment"
-        ) from None
+    key = kept.digest(model, data)
+    settings = kept.load(model, key) if key else None  # the last run's, validated from the same data
+    if settings is None:
+        try:
+            with _no_pydantic_plugins():
+                settings = model.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(
+                _describe(exc, where),
+                "fix it; `dailydiff init --defaults` lists every setting with its comment",
+            ) from None
+        if key:
+            kept.keep(settings, key)
     register_secrets(settings, environ)
     return settings
 
