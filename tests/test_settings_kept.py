@@ -50,7 +50,8 @@ def test_the_same_layers_read_the_kept_settings(kept_dir: Path) -> None:
     assert load_settings(environ={}, cwd=cwd).report.timezone == "America/Chicago"
     # A model is kept apart from another's.
     read = load_model(ReadSettings, environ={}, cwd=cwd)
-    assert load_model(ReadSettings, environ={}, cwd=cwd) == read and kept_file(kept_dir, ReadSettings).is_file()
+    assert load_model(ReadSettings, environ={}, cwd=cwd) == read
+    assert kept_file(kept_dir, ReadSettings).is_file()
 
 
 def test_errors_are_worded_as_before_after_settings_were_kept(kept_dir: Path) -> None:
