@@ -74,3 +74,18 @@ def test_a_damaged_file_or_a_shared_directory_is_not_read(kept_dir: Path) -> Non
     tamper(path, data_dir="/kept")
     path.parent.chmod(0o755)  # readable by others: not ours alone, so neither read nor written
     assert load_settings(environ={}, cwd=cwd).data_dir == fresh.data_dir
+
+
+def test_settings_holding_a_password_are_not_kept(kept_dir: Path) -> None:
+    cwd = kept_dir.parent / "cwd"
+    settings = load_settings(
+        environ={"DAILYDIFF_STORE_URL": "postgresql://dd:s3cret-pw@127.0.0.1:5432/dd"}, cwd=cwd
+    )
+    assert settings.store.url.startswith("postgresql://dd:")
+    (cwd / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "https://x-token:ghp_0123456789abcdefghij@github.com/o/r"\n'
+    )
+    assert load_settings(environ={}, cwd=cwd).repos
+    assert not list(kept_dir.glob("_dailydiff-*/settings-*"))
+    (cwd / "dailydiff.toml").write_text('[[repos]]\nsource = "https://github.com/o/r"\n')
+    assert load_settings(environ={}, cwd=cwd).repos and kept_file(kept_dir).is_file()

@@ -720,7 +720,7 @@ def load_model(
                 _describe(exc, where),
                 "fix it; `dailydiff init --defaults` lists every setting with its comment",
             ) from None
-        if key:
+        if key and not _holds_secret(settings):
             kept.keep(settings, key)
     register_secrets(settings, environ)
     return settings
@@ -753,6 +753,12 @@ def named_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str])
         if password:
             found[f"the password in {where}"] = password
     return found
+
+
+def _holds_secret(settings: Settings | ReadSettings) -> bool:
+    """Whether a password or token is written in the settings themselves (a store URL's, a repository URL's
+    user): such settings are never kept on disk (settings/kept.py)."""
+    return bool(named_secrets(settings, {})) or any("@" in urlsplit(r.source).netloc for r in settings.repos)
 
 
 def register_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> None:

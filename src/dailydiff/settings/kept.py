@@ -4,7 +4,7 @@ Building the validators of every settings section costs more CPU than the rest o
 (about 0.09 s; bench/startup.py). A command whose layers (the defaults, the user's file, the environment,
 the flags) merge to the same data as the last run's, with the same settings code, reads that run's
 validated settings back instead. Only settings that validated are kept, so every error is found and
-worded as without this. One file per settings model, holding the last data's digest: a run with other
+worded as without this, and settings that hold a password (a store URL's) are never kept. One file per settings model, holding the last data's digest: a run with other
 data validates as before and keeps its own.
 
 The file is in a private per-user directory under the temporary directory (like Jinja's compiled
