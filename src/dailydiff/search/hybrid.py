@@ -76,6 +76,11 @@ class EndpointEmbedder:
                 if response.status_code < 500:
                     return self._vectors(response, len(texts))
                 problem = f"HTTP {response.status_code}"
+            except httpx2.TimeoutException as exc:
+                if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
+                    half = len(texts) // 2  # time out again, after as much work; halves answer in time
+                    return self.embed(texts[:half]) + self.embed(texts[half:])
+                problem = f"{type(exc).__name__}: {exc}"
             except httpx2.HTTPError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if attempt < self.retries:
