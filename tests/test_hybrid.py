@@ -347,7 +347,8 @@ def test_vectors_are_scored_alike_with_and_without_numpy(
 
 def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
     """A server that takes 0.15 s a text, and an embedder that waits 0.5 s: a batch of eight times out and is
-    sent again as halves until they answer in time; no batch is sent twice; one text too slow still fails."""
+    sent again as halves until they answer in time, and later batches are no bigger; no batch is sent
+    twice; one text too slow still fails."""
     import asyncio
 
     from dailydiff.search.hybrid import EmbeddingError
@@ -368,5 +369,10 @@ def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
         assert embedder.embed(texts) == [trigram_vector(t) for t in texts]
         assert sent[0] == texts and sent[1] == texts[:4] and all(len(batch) <= 4 for batch in sent[1:])
         assert len({tuple(batch) for batch in sent}) == len(sent)  # none sent twice
+        learned, before = embedder.most, len(sent)
+        assert embedder.embed(texts[::-1]) == [trigram_vector(t) for t in texts[::-1]]
+        assert learned <= 2 and all(
+            len(batch) <= learned for batch in sent[before:]
+        )  # no batch too big again
         with pytest.raises(EmbeddingError, match="ReadTimeout"):
             embedder.embed(["a very slow text"])
