@@ -3,7 +3,8 @@
     python3 bench/startup.py [--runs 10] [--before REF] [--commits 40]
 
 Times real processes (median of --runs, after one untimed warm-up each, with Python's bytecode cached
-in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip install):
+in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip install; the
+warm-up also leaves each command's validated settings kept, settings/kept.py, as a command run again finds them):
 `python3 -c pass` (the interpreter alone), `dailydiff --version`, and a heuristic `dailydiff report` of a
 quiet day (no commits) in a small generated repository with a store that already exists, beside the
 `git log` that the git source runs for that day's window; and how long that report takes to its first git

@@ -343,3 +343,36 @@ def test_vectors_are_scored_alike_with_and_without_numpy(
     rows = [[0.5, -1.0, 2.0], [1.0, 0.0, 0.25]]
     scores = _dots([array.array("f", r).tobytes() for r in rows], [2.0, 1.0, -4.0])
     assert [round(s, 5) for s in scores] == [-8.0, 1.0]
+
+
+def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
+    """A server that takes 0.15 s a text, and an embedder that waits 0.5 s: a batch of eight times out and is
+    sent again as halves until they answer in time, and later batches are no bigger; no batch is sent
+    twice; one text too slow still fails."""
+    import asyncio
+
+    from dailydiff.search.hybrid import EmbeddingError
+
+    sent: list[list[str]] = []
+
+    async def slow(request: Request) -> JSONResponse:
+        texts = (await request.json())["input"]
+        sent.append(texts)
+        await asyncio.sleep(0.15 * len(texts) if texts != ["a very slow text"] else 1.5)
+        return JSONResponse(
+            {"data": [{"index": i, "embedding": trigram_vector(t)} for i, t in enumerate(texts)]}
+        )
+
+    texts = [f"commit {i}: fix the lock in module {i}" for i in range(8)]
+    with serving(Starlette(routes=[Route("/v1/embeddings", slow, methods=["POST"])])) as url:
+        embedder = EndpointEmbedder(url + "/v1", "m", timeout=0.5, retries=1)
+        assert embedder.embed(texts) == [trigram_vector(t) for t in texts]
+        assert sent[0] == texts and sent[1] == texts[:4] and all(len(batch) <= 4 for batch in sent[1:])
+        assert len({tuple(batch) for batch in sent}) == len(sent)  # none sent twice
+        learned, before = embedder.most, len(sent)
+        assert embedder.embed(texts[::-1]) == [trigram_vector(t) for t in texts[::-1]]
+        assert learned <= 2 and all(
+            len(batch) <= learned for batch in sent[before:]
+        )  # no batch too big again
+        with pytest.raises(EmbeddingError, match="ReadTimeout"):
+            embedder.embed(["a very slow text"])

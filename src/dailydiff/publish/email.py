@@ -9,13 +9,15 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.http import Again, GaveUp, Try, Watchdog
 from dailydiff.errors import PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status, delivery_id, fill, link
-from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import EmailEntry
+
+if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
+    from dailydiff.render.edition import Edition, Part
 
 
 class Watched(smtplib.SMTP):

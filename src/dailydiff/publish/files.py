@@ -10,13 +10,15 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dailydiff.common import placeholders
 from dailydiff.errors import IO_ERRNOS, OutputError, OutputFullError, PublishError
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import FilesEntry
+
+if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
+    from dailydiff.render.edition import Edition, Part
 
 FULL_HINT = "free some space and run the same command again; what was analysed is stored"
 

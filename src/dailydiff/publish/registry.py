@@ -7,12 +7,14 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import DailyDiffError, OutputError, PublishError, UserTemplateError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
-from dailydiff.render.edition import Edition
 from dailydiff.settings.publishers import entry_names
+
+if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
+    from dailydiff.render.edition import Edition
 
 Factory = Callable[[Any, str, Secrets], Publisher]
 

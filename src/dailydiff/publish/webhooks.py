@@ -14,7 +14,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import httpx2
@@ -34,7 +34,6 @@ from dailydiff.publish.chat_formats import (
 )
 from dailydiff.publish.http import Http, cut_off
 from dailydiff.render.chat import Message, one_line
-from dailydiff.render.edition import Edition, Part
 from dailydiff.settings.publishers import (
     ChatEntry,
     DingTalkEntry,
@@ -45,6 +44,9 @@ from dailydiff.settings.publishers import (
     WebhookEntry,
     WeComEntry,
 )
+
+if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
+    from dailydiff.render.edition import Edition, Part
 
 Signed = tuple[str, bytes, dict[str, str]]
 

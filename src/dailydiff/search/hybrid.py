@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -56,8 +57,13 @@ class EndpointEmbedder:
         self.url = base_url.rstrip("/") + "/embeddings"
         self.model, self.api_key, self.timeout, self.retries = model, api_key, timeout, retries
         self.requests = 0
+        self.most = sys.maxsize  # texts a request: lowered when the server did not answer a batch in time
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if len(texts) > self.most:
+            return [
+                v for at in range(0, len(texts), self.most) for v in self.embed(texts[at : at + self.most])
+            ]
         import httpx2
 
         from dailydiff.common.http import HttpPolicy
@@ -76,6 +82,12 @@ class EndpointEmbedder:
                 if response.status_code < 500:
                     return self._vectors(response, len(texts))
                 problem = f"HTTP {response.status_code}"
+            except httpx2.TimeoutException as exc:
+                if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
+                    half = len(texts) // 2  # time out again, after as much work; halves answer in time,
+                    self.most = min(self.most, half)  # and so do the batches after this one
+                    return self.embed(texts[:half]) + self.embed(texts[half:])
+                problem = f"{type(exc).__name__}: {exc}"
             except httpx2.HTTPError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if attempt < self.retries:

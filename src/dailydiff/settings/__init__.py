@@ -25,6 +25,7 @@ from dailydiff.common import placeholders, secrets, storeurl
 from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
+from dailydiff.settings import kept
 from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
@@ -765,13 +766,19 @@ def load_model(
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
         return source
 
-    try:
-        with _no_pydantic_plugins():
-            settings = model.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(
-            _describe(exc, where), "fix it; `dailydiff init --defaults` lists every setting with its comment"
-        ) from None
+    key = kept.digest(model, data)
+    settings = kept.load(model, key) if key else None  # the last run's, validated from the same data
+    if settings is None:
+        try:
+            with _no_pydantic_plugins():
+                settings = model.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(
+                _describe(exc, where),
+                "fix it; `dailydiff init --defaults` lists every setting with its comment",
+            ) from None
+        if key and not _holds_secret(settings):
+            kept.keep(settings, key)
     register_secrets(settings, environ)
     return settings
 
@@ -803,6 +810,12 @@ def named_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str])
         if password:
             found[f"the password in {where}"] = password
     return found
+
+
+def _holds_secret(settings: Settings | ReadSettings) -> bool:
+    """Whether a password or token is written in the settings themselves (a store URL's, a repository URL's
+    user): such settings are never kept on disk (settings/kept.py)."""
+    return bool(named_secrets(settings, {})) or any("@" in urlsplit(r.source).netloc for r in settings.repos)
 
 
 def register_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> None:

@@ -1,0 +1,91 @@
+"""Validated settings kept between runs (settings/kept.py): the same layers read the last run's settings back;
+other data, an error, a damaged file or a directory that is not private are validated as without them."""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from dailydiff.errors import ConfigError
+from dailydiff.settings import ReadSettings, Settings, load_model, load_settings
+
+
+@pytest.fixture
+def kept_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary directory of this test's own, where the kept settings go."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "cwd").mkdir()
+    return tmp_path / "tmp"
+
+
+def kept_file(kept_dir: Path, model: type[object] = Settings) -> Path:
+    return next(kept_dir.glob("_dailydiff-*")) / f"settings-{model.__name__}.pickle"
+
+
+def tamper(path: Path, **update: object) -> None:
+    """Rewrite the kept settings with ``update`` under the same digest: what a load then returns shows
+    whether it read the file."""
+    key, _, blob = path.read_bytes().partition(b"\n")
+    path.write_bytes(key + b"\n" + pickle.dumps(pickle.loads(blob).model_copy(update=update)))
+
+
+def test_the_same_layers_read_the_kept_settings(kept_dir: Path) -> None:
+    cwd = kept_dir.parent / "cwd"
+    first = load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "UTC"}, cwd=cwd)
+    path = kept_file(kept_dir)
+    assert path.is_file() and path.parent.stat().st_mode & 0o777 == 0o700
+    assert load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "UTC"}, cwd=cwd) == first
+    tamper(path, data_dir="/kept")
+    assert load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "UTC"}, cwd=cwd).data_dir == "/kept"
+    # Other data (an environment variable, a flag, the file) is validated: nothing stale.
+    other = load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "Europe/Paris"}, cwd=cwd)
+    assert (other.report.timezone, other.data_dir) == ("Europe/Paris", first.data_dir)
+    flagged = load_settings(environ={}, cwd=cwd, overrides={"report": {"timezone": "Asia/Tokyo"}})
+    assert flagged.report.timezone == "Asia/Tokyo"
+    (cwd / "dailydiff.toml").write_text('[report]\ntimezone = "America/Chicago"\n')
+    assert load_settings(environ={}, cwd=cwd).report.timezone == "America/Chicago"
+    # A model is kept apart from another's.
+    read = load_model(ReadSettings, environ={}, cwd=cwd)
+    assert load_model(ReadSettings, environ={}, cwd=cwd) == read
+    assert kept_file(kept_dir, ReadSettings).is_file()
+
+
+def test_errors_are_worded_as_before_after_settings_were_kept(kept_dir: Path) -> None:
+    cwd = kept_dir.parent / "cwd"
+    load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "UTC"}, cwd=cwd)
+    for _ in range(2):  # an error is never kept
+        with pytest.raises(ConfigError) as caught:
+            load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": "Mars/Base"}, cwd=cwd)
+        assert "DAILYDIFF_REPORT_TIMEZONE" in str(caught.value) and "unknown timezone" in str(caught.value)
+
+
+def test_a_damaged_file_or_a_shared_directory_is_not_read(kept_dir: Path) -> None:
+    cwd = kept_dir.parent / "cwd"
+    fresh = load_settings(environ={}, cwd=cwd)
+    path = kept_file(kept_dir)
+    key = path.read_bytes().partition(b"\n")[0]
+    for damaged in (key + b"\nnot a pickle", key + b"\n" + pickle.dumps({"report": "x"}), b""):
+        path.write_bytes(damaged)
+        assert load_settings(environ={}, cwd=cwd) == fresh
+    tamper(path, data_dir="/kept")
+    path.parent.chmod(0o755)  # readable by others: not ours alone, so neither read nor written
+    assert load_settings(environ={}, cwd=cwd).data_dir == fresh.data_dir
+
+
+def test_settings_holding_a_password_are_not_kept(kept_dir: Path) -> None:
+    cwd = kept_dir.parent / "cwd"
+    settings = load_settings(
+        environ={"DAILYDIFF_STORE_URL": "postgresql://dd:s3cret-pw@127.0.0.1:5432/dd"}, cwd=cwd
+    )
+    assert settings.store.url.startswith("postgresql://dd:")
+    (cwd / "dailydiff.toml").write_text(
+        '[[repos]]\nsource = "https://x-token:ghp_0123456789abcdefghij@github.com/o/r"\n'
+    )
+    assert load_settings(environ={}, cwd=cwd).repos
+    assert not list(kept_dir.glob("_dailydiff-*/settings-*"))
+    (cwd / "dailydiff.toml").write_text('[[repos]]\nsource = "https://github.com/o/r"\n')
+    assert load_settings(environ={}, cwd=cwd).repos and kept_file(kept_dir).is_file()
