@@ -29,15 +29,18 @@ from typing import Any, TypeVar
 import pydantic
 
 M = TypeVar("M")
-_CODE = Path(__file__).parent  # the settings models: a changed module is another digest
+# The package: a settings model holds types of other modules (models, publishers), so any changed module
+# (an upgrade, an edit) is another digest, never an old object read back into new classes.
+_CODE = Path(__file__).parent.parent
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError)
 
 
 def digest(model: type[Any], data: Mapping[str, Any]) -> str | None:
-    """What identifies ``model`` validated from ``data``: the data, the settings code and the versions
+    """What identifies ``model`` validated from ``data``: the data, the package's code and the versions
     of Python and pydantic. None when the data is not plain (then nothing is kept)."""
     try:
-        code = [(p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(_CODE.glob("*.py"))]
+        code = [(str(p.relative_to(_CODE)), p.stat().st_mtime_ns, p.stat().st_size)
+                for p in sorted(_CODE.rglob("*.py"))]  # fmt: skip
         text = json.dumps([model.__module__, model.__qualname__, sys.version, pydantic.VERSION, code, data],
                           sort_keys=True, allow_nan=False, default=_typed)  # fmt: skip
     except (OSError, TypeError, ValueError):
