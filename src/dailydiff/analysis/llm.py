@@ -4,7 +4,8 @@ Once per run, before the first request (as soon as the engine lists commits that
 their fetch; for an endpoint the store knows nothing of, as the run starts, beside the reading), the
 endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's ``/props``), and, with
 ``response_mode = "auto"``, the strongest way it has to hold an answer to a schema is negotiated with a tiny
-probe; both are remembered per endpoint and model in the store, and so is, at the end of the run, what
+probe (it goes out with the first commits, first in line; those ask in json_object, the schema in the
+prompt, until its answer is in); both are remembered per endpoint and model in the store, and so is, at the end of the run, what
 the concurrency limit found there (analysis/limits.py): the next run starts from it. An endpoint
 that does not answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone
 for the rest of the run: every commit left fails at once with that reason.
@@ -268,6 +269,8 @@ class LLMAnalyzer:
         self.known_endpoint = False  # the store had something on this endpoint and model at the start
         self.slots: int | None = None  # what the server says it works on at once (llama.cpp)
         self.prompt_rate = 0.0  # prompt tokens a second, the fastest an answer showed this run
+        # The fastest first token a remembered run saw: the unloaded latency a queue is measured against.
+        self.latency: float | None = None
         # Answered requests per commit this run: a deeper re-analysis spends what the first one left.
         self.answered: dict[tuple[str, str], int] = {}
 
@@ -318,6 +321,7 @@ class LLMAnalyzer:
         if dt.datetime.now(dt.UTC) - known.measured_at > dt.timedelta(days=REMEMBER_DAYS):
             return None, False
         self.prompt_rate = max(self.prompt_rate, known.prompt_rate or 0.0)
+        self.latency = known.latency or None
         ceiling, limit = known.concurrency_ceiling, known.concurrency_limit
         if ceiling and (limit is None or limit <= ceiling):
             return ceiling, True
@@ -342,13 +346,16 @@ class LLMAnalyzer:
         if reply.prompt_tokens > 0 and reply.first_token:
             self.prompt_rate = max(self.prompt_rate, reply.prompt_tokens / reply.first_token)
 
-    def first_token_within(self, prompt_tokens: int) -> float:
+    def first_token_within(self, prompt_tokens: int, *, unmeasured: bool = False) -> float:
         """How long a prompt of ``prompt_tokens`` may take to its first token: the policy's request timeout
-        (``request_deadline``), or
+        (``request_deadline``); ``FIRST_TOKEN_STRETCH`` times it while the endpoint's speed is being measured
+        (``unmeasured``: the first wave goes beside the mode probe, before any answer shows the speed); or
         twice what the server's measured prompt speed needs for it (a laptop at 20 tokens/s takes
         minutes over a 5k-token prompt, and a timeout would throw that work away), at most
         ``FIRST_TOKEN_STRETCH`` times the deadline."""
         deadline = self.policy.timeout
+        if self.prompt_rate <= 0 and unmeasured and prompt_tokens > 0:
+            return deadline * FIRST_TOKEN_STRETCH
         if self.prompt_rate <= 0 or prompt_tokens <= 0:
             return deadline
         return min(deadline * FIRST_TOKEN_STRETCH, max(deadline, 2 * prompt_tokens / self.prompt_rate))
@@ -363,7 +370,7 @@ class LLMAnalyzer:
         """One client and one adaptive concurrency limit for the whole run: every analysis and overview
         of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
         start, found = self.remembered_limit()
-        limit = AdaptiveLimit(self.settings.concurrency, start=start)
+        limit = AdaptiveLimit(self.settings.concurrency, start=start, latency=self.latency)
         limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
         async with ChatClient(self.settings, self._api_key, policy=self.policy) as client:
             session = LLMSession(self, client, limit)
@@ -495,6 +502,7 @@ class LLMSession:
         self.limit = limit
         self._by_language: dict[str, _Session] = {}
         self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
+        self.contact: asyncio.Future[None] | None = None  # its first part: alive? its context and slots
 
     @property
     def in_flight(self) -> int:
@@ -629,21 +637,44 @@ class _Session:
 
     # what the endpoint is --------------------------------------------------------------------------
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, mode: bool = True) -> None:
         """Once per run, before the first request: is the endpoint alive, how large is its context, which
         response mode does it honour. Remembered facts (store) and configured values are not asked again.
-        Every request waits for the one discovery (its error, e.g. a refused key, reaches each)."""
+        Every request waits for the one discovery (its error, e.g. a refused key, reaches each); a commit's
+        analysis (``mode=False``) only for its first part: the mode probe goes out with the first wave of
+        commits, not a round before it (they ask in json_object, the schema in the prompt, until it is
+        known)."""
         if self.analyzer.prepared and self.owner.discovery is None:
             return
-        await asyncio.shield(self.discover())
+        discovery = self.discover()
+        contact = self.owner.contact
+        await asyncio.shield(discovery if mode or contact is None else contact)
+
+    def negotiating(self) -> bool:
+        """The mode probe is still out (the endpoint's speed is not measured yet)."""
+        discovery = self.owner.discovery
+        return discovery is not None and not discovery.done()
 
     def discover(self) -> asyncio.Future[None]:
         """The run's discovery, started on first use (``LLMSession.expect`` starts it early)."""
         if self.owner.discovery is None:
-            self.owner.discovery = asyncio.ensure_future(self._discover_once())
-            # Awaited by the requests that follow; when none does (every analysis was stored), its error
-            # is not one to report.
-            self.owner.discovery.add_done_callback(lambda f: f.cancelled() or f.exception())
+            contact = self.owner.contact = asyncio.get_running_loop().create_future()
+            discovery = self.owner.discovery = asyncio.ensure_future(self._discover_once())
+
+            def settled(done: asyncio.Future[None]) -> None:
+                # Awaited by the requests that follow; when none does (every analysis was stored), its error
+                # is not one to report.
+                failed = None if done.cancelled() else done.exception()
+                if not contact.done():
+                    if done.cancelled():
+                        contact.cancel()
+                    elif failed is not None:
+                        contact.set_exception(failed)
+                    else:
+                        contact.set_result(None)
+                contact.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+            discovery.add_done_callback(settled)
         return self.owner.discovery
 
     async def _discover_once(self) -> None:
@@ -685,9 +716,13 @@ class _Session:
             found = context_from(models, props, model)
             if found:
                 analyzer.learn(context_window=found, source="stated by the server")
+        if self.owner.contact is not None and not self.owner.contact.done():
+            self.owner.contact.set_result(None)  # the commits go now; the probe with them, first in line
         if analyzer.mode is None:
             try:
-                found_mode = await negotiate_mode(lambda m, f, t: self.call(m, f, t, _Attempts()))
+                found_mode = await negotiate_mode(
+                    lambda m, f, t: self.call(m, f, t, _Attempts(priority=FIRST))
+                )
             except LLMCallError as exc:
                 log.warning("could not negotiate a response mode with %s (%s); using json_object",
                             analyzer.endpoint, exc)  # fmt: skip
@@ -760,7 +795,7 @@ class _Session:
                     self.client.stream = False  # it answers whole anyway: one total deadline, not three
                 reply = await self.client.complete(
                     messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
-                    first_token_within=self.analyzer.first_token_within(estimate),
+                    first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
                 )  # fmt: skip
                 if self.client.answers_whole and self.analyzer.streams is not False:
                     log.warning("%s answers a streamed request with one JSON body (it ignores `stream`): "
@@ -887,10 +922,11 @@ class _Session:
         )
 
     async def _analyse(self, request: AnalysisRequest, attempts: _Attempts) -> Analysis:
-        await self.prepare()
+        await self.prepare(mode=False)
         if self.breaker.opened:
             return self._failed(request, _describe(LLMCallError("unavailable", self.breaker.reason)), Usage())
         mode = self.mode
+        known_mode = self.analyzer.mode is not None
         context_window = self.context_window
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = cooled = False
@@ -907,6 +943,8 @@ class _Session:
                 # The slot first, then the prompt: a day's commits do not all build theirs (milliseconds
                 # each) before the first request goes; each is built when its request can go.
                 slot = await self.limit.acquire(attempts.priority)
+                if not known_mode:  # the probe may have answered while this waited for its slot
+                    mode, known_mode = self.mode, self.analyzer.mode is not None
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
                         request, depth, self.language, prompt_mode(mode), context_window, allowance
@@ -967,8 +1005,9 @@ class _Session:
         analyzer = self.analyzer
         if analyzer.mode_source == "configured" or rejected not in RESPONSE_MODES:
             return False
+        await self.prepare()  # a probe still out (this request went before the mode was known) first
         async with self._negotiating:
-            if analyzer.mode != rejected:  # another commit has found it meanwhile
+            if analyzer.mode is not None and analyzer.mode != rejected:  # found meanwhile
                 return True
             weaker = RESPONSE_MODES[RESPONSE_MODES.index(rejected) + 1 :]
             if not weaker:
