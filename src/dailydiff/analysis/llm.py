@@ -1,14 +1,18 @@
 """The LLM analyser: structured, budgeted, concurrent, accounted — and never silently broken.
 
-Once per run, before the first request (as soon as the engine lists commits that will need one, beside
-their fetch; for an endpoint the store knows nothing of, as the run starts, beside the reading), the
-endpoint is asked what it is (``GET /models``: alive? its context size; llama.cpp's ``/props``), and, with
-``response_mode = "auto"``, the strongest way it has to hold an answer to a schema is negotiated with a tiny
-probe (it goes out with the first commits, first in line; those ask in json_object, the schema in the
-prompt, until its answer is in); both are remembered per endpoint and model in the store, and so is, at the end of the run, what
-the concurrency limit found there (analysis/limits.py): the next run starts from it. An endpoint
-that does not answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone
-for the rest of the run: every commit left fails at once with that reason.
+Once per run (as soon as the engine lists commits that will need a request, beside their fetch; for an
+endpoint the store knows nothing of, as the run starts, beside the reading), the endpoint is asked what it
+is (``GET /models``: alive? its context size; llama.cpp's ``/props``), and, with ``response_mode = "auto"``,
+the strongest way it has to hold an answer to a schema is negotiated with a tiny probe. The probe goes out
+with the first commits, first in line (they ask in json_object, the schema in the prompt, until its answer
+is in). Both are remembered per endpoint and model in the store, and so is, at the end of the run, what the
+concurrency limit found there (analysis/limits.py): the next run starts from it. An endpoint that does not
+answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone for the rest
+of the run: every commit left fails at once with that reason.
+
+The code: analysis/endpoint.py (what an endpoint states, the mode probe), analysis/llm_call.py (one
+request with the retry policy), analysis/llm_session.py (the run's sessions, the discovery, one commit's
+analysis); this module the analyser, what it keeps between runs, and the calls outside a day.
 
 Per commit: build a prompt that fits the context (budget.py, prompting.py), ask for JSON in the schema of
 the commit's depth, validate (schema.py) and re-ask once with the validation error. A reply cut off at
