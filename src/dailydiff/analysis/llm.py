@@ -4,8 +4,8 @@ Once per run (as soon as the engine lists commits that will need a request, besi
 endpoint the store knows nothing of, as the run starts, beside the reading), the endpoint is asked what it
 is (``GET /models``: alive? its context size; llama.cpp's ``/props``), and, with ``response_mode = "auto"``,
 the strongest way it has to hold an answer to a schema is negotiated with a tiny probe. The probe goes out
-with the first commits, first in line (they ask in json_object, the schema in the prompt, until its answer
-is in). Both are remembered per endpoint and model in the store, and so is, at the end of the run, what the
+with the first commits, first in line (they ask in json_object holding the schema, the schema in the prompt
+too, until its answer is in). Both are remembered per endpoint and model in the store, and so is, at the end of the run, what the
 concurrency limit found there (analysis/limits.py): the next run starts from it. An endpoint that does not
 answer that first GET, or that keeps timing out or failing (a circuit breaker), is left alone for the rest
 of the run: every commit left fails at once with that reason.

@@ -64,6 +64,14 @@ REWRITE_TOKENS = 256  # two short lists of search words
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
 HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 _DEAD = object()
+# While the mode probe is out, the first commits ask in json_object holding the schema (the `schema` member:
+# a grammar where the server has one, llama-cpp-python and llama.cpp) with the schema written into the prompt
+# too (a server that ignores the member still gets it in words); one that rejects it waits for the probe.
+FIRST_WAVE = "first_wave"
+
+
+def _prompt_mode(mode: str) -> str:
+    return "json_object" if mode == FIRST_WAVE else prompt_mode(mode)
 
 
 def escalation_order(request: AnalysisRequest) -> float:
@@ -366,8 +374,8 @@ class _Session(Caller):
         await self.prepare(mode=False)
         if self.breaker.opened:
             return self._failed(request, describe(LLMCallError("unavailable", self.breaker.reason)), Usage())
-        mode = self.mode
         known_mode = self.analyzer.mode is not None
+        mode = self.mode if known_mode or not self.negotiating() else FIRST_WAVE
         context_window = self.context_window
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = cooled = False
@@ -385,10 +393,11 @@ class _Session(Caller):
                 # each) before the first request goes; each is built when its request can go.
                 slot = await self.limit.acquire(attempts.priority)
                 if not known_mode:  # the probe may have answered while this waited for its slot
-                    mode, known_mode = self.mode, self.analyzer.mode is not None
+                    known_mode = self.analyzer.mode is not None
+                    mode = self.mode if known_mode or not self.negotiating() else FIRST_WAVE
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
-                        request, depth, self.language, prompt_mode(mode), context_window, allowance
+                        request, depth, self.language, _prompt_mode(mode), context_window, allowance
                     )
                 except PromptTooLarge as exc:
                     self.limit.release(slot)
@@ -444,9 +453,11 @@ class _Session(Caller):
         """A remembered or negotiated mode was rejected: find the next one the endpoint honours (once per
         mode and run; a configured mode is the user's word and stays)."""
         analyzer = self.analyzer
+        if rejected == FIRST_WAVE:  # it went before the mode was known: in the mode the probe finds
+            await self.prepare()
+            return True
         if analyzer.mode_source == "configured" or rejected not in RESPONSE_MODES:
             return False
-        await self.prepare()  # a probe still out (this request went before the mode was known) first
         async with self._negotiating:
             if analyzer.mode is not None and analyzer.mode != rejected:  # found meanwhile
                 return True
@@ -477,7 +488,9 @@ class _Session(Caller):
         """The response format of an answer at ``depth``: a server on this machine or network (llama.cpp,
         vLLM: grammars that honour ``minLength``) is held to a summary that is not empty."""
         schema = answer_schema(depth, held_summary=nearby(self.settings.base_url))
-        return response_format(schema, schema_name(depth), mode)
+        return response_format(
+            schema, schema_name(depth), "json_object_schema" if mode == FIRST_WAVE else mode
+        )
 
     async def _validated(
         self,
@@ -497,7 +510,7 @@ class _Session(Caller):
                 return self._failed(request, f"unparsed answer ({first}); stopped after "
                                     f"{MAX_REQUESTS_PER_COMMIT} requests", attempts.usage, raw=reply.text)  # fmt: skip
             messages = self.analyzer.prompts.repair_messages(prompt, reply.text, str(first), self.language,
-                                                             prompt_mode(mode), window)  # fmt: skip
+                                                             _prompt_mode(mode), window)  # fmt: skip
             try:
                 again = await self.call(messages, fmt, prompt.max_tokens, attempts,
                                         estimate=estimate_messages(messages))  # fmt: skip
