@@ -14,7 +14,8 @@ limiter does (Netflix's concurrency-limits):
   late answer is not taken for one): the limit comes down, at most once per round (only a request started
   after the last decrease can decrease it again), at once to what the queue says the server works on: the
   requests in flight over how late the recent answers came (the median of the last three: eight in flight
-  answered at twice their work make four), by a fifth at least and a half at most.
+  answered at twice their work make four), by a fifth at least and a half at most (a fifth while the
+  queue is under ``DEEP_QUEUE``: a loaded client's hiccups on a fast server say nothing more).
 - A 429 while others of ours are still in flight says how many the server admits: the limit comes down at
   once to those still in flight (each further 429 of the crowd brings it lower), and once they are settled
   it stays, for the run, at most at the number of them the server answered (none answered: a rate over
@@ -56,6 +57,7 @@ QUEUED_RATIO = 1.5  # a first token this many times the work (or the floor) is a
 QUEUED_SLACK = 0.05  # …and at least this many seconds above it (scheduling noise is no queue)
 DECREASE = 0.8  # a queue brings the limit down by a fifth at least…
 HALVE = 0.5  # …and by a half at most, a round
+DEEP_QUEUE = 0.2  # seconds of queue (median of the last three) before it is taken at its word, not a fifth
 SMOOTHING = 0.3  # weight of the newest sample in the smoothed first-token ratio
 REFERENCE_ROUNDS = 3  # a first run with this many rounds of work waiting sends its first request alone
 
@@ -104,6 +106,7 @@ class AdaptiveLimit:
             self._floor.append(float(latency or 0.0))
         self._ratio = 1.0  # first token / baseline, smoothed
         self._ratios: deque[float] = deque(maxlen=3)  # the last few, unsmoothed
+        self._queues: deque[float] = deque(maxlen=3)  # their seconds over the baseline
         self._clock = clock
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
@@ -252,11 +255,14 @@ class AdaptiveLimit:
         self._ratio += SMOOTHING * (ratio - self._ratio)
         queued = self._ratio > QUEUED_RATIO and first_token - baseline > QUEUED_SLACK
         self._ratios.append(ratio)
+        self._queues.append(first_token - baseline)
         if queued:
             # At once to what the queue says the server works on: those in flight over how late the recent
-            # answers came (their median: one late answer is noise), by a fifth to a half a round.
+            # answers came (their median: one late answer is noise), by a fifth to a half a round; a queue
+            # of a few scheduling hiccups (a loaded client, milliseconds of work) by a fifth only.
             late = statistics.median(self._ratios)
-            self._decrease(ticket, min(DECREASE, max(HALVE, busy / late / self.limit)))
+            real = statistics.median(self._queues) >= DEEP_QUEUE
+            self._decrease(ticket, min(DECREASE, max(HALVE, busy / late / self.limit)) if real else DECREASE)
         elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self.limit < self.maximum:
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit

@@ -374,8 +374,7 @@ class _Session(Caller):
         await self.prepare(mode=False)
         if self.breaker.opened:
             return self._failed(request, describe(LLMCallError("unavailable", self.breaker.reason)), Usage())
-        known_mode = self.analyzer.mode is not None
-        mode = self.mode if known_mode or not self.negotiating() else FIRST_WAVE
+        mode = self._asking_mode()
         context_window = self.context_window
         cap = max(self.profile.max_output_tokens or 0, self.analyzer.allowance(Level.HIGH))
         shrunk = cooled = False
@@ -392,9 +391,8 @@ class _Session(Caller):
                 # The slot first, then the prompt: a day's commits do not all build theirs (milliseconds
                 # each) before the first request goes; each is built when its request can go.
                 slot = await self.limit.acquire(attempts.priority)
-                if not known_mode:  # the probe may have answered while this waited for its slot
-                    known_mode = self.analyzer.mode is not None
-                    mode = self.mode if known_mode or not self.negotiating() else FIRST_WAVE
+                if mode == FIRST_WAVE:  # the probe may have answered while this waited for its slot
+                    mode = self._asking_mode()
                 try:
                     prompt = self.analyzer.prompts.analysis_prompt(
                         request, depth, self.language, _prompt_mode(mode), context_window, allowance
@@ -448,6 +446,10 @@ class _Session(Caller):
                 break
             depth = SHALLOWER.get(depth)
         return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
+
+    def _asking_mode(self) -> str:
+        """The mode a commit's request goes in: the endpoint's, or the first wave's while the probe is out."""
+        return FIRST_WAVE if self.analyzer.mode is None and self.negotiating() else self.mode
 
     async def _renegotiate(self, rejected: str) -> bool:
         """A remembered or negotiated mode was rejected: find the next one the endpoint honours (once per
