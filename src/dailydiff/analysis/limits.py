@@ -11,7 +11,11 @@ limiter does (Netflix's concurrency-limits):
 - No queue (a sample near its floor) while the limit is in use: the limit grows, by one per sample at
   first (a slow start that doubles it every round), by one per round after the first decrease.
 - A queue (first tokens well above the work or the floor, smoothed over the last few samples so one
-  late answer is not taken for one): the limit comes down by a fifth, at most once per round (only a request started after the last decrease can decrease it again).
+  late answer is not taken for one): the limit comes down, at most once per round (only a request started
+  after the last decrease can decrease it again), at once to what the queue says the server works on: the
+  requests in flight over how late the recent answers came (the median of the last three: eight in flight
+  answered at twice their work make four), by a fifth at least and a half at most (a fifth while the
+  queue is under ``DEEP_QUEUE``: a loaded client's hiccups on a fast server say nothing more).
 - A 429 while others of ours are still in flight says how many the server admits: the limit comes down at
   once to those still in flight (each further 429 of the crowd brings it lower), and once they are settled
   it stays, for the run, at most at the number of them the server answered (none answered: a rate over
@@ -20,9 +24,16 @@ limiter does (Netflix's concurrency-limits):
   ``Retry-After`` moment. A request that timed out while others were in flight is overload, not failure:
   it halves the limit too (the caller tries again). Only a timeout at the lowest limit, alone in flight,
   is the endpoint's failure.
+- A run that starts knowing nothing of the endpoint's speed (no answer yet, none remembered) with at least
+  ``REFERENCE_ROUNDS`` rounds of work waiting sends its first request alone: its answer is the unloaded
+  latency the queue is measured against (a server slower under load answers every request of a full
+  first wave equally late, and nothing else would show it). A shorter run does not pay that round: its
+  first wave goes at once, the server's stated slots or ``DEFAULT_START`` wide.
 
 The limit starts where the last run at this endpoint and model left it (the analyser remembers it in the
-store), else at the configured concurrency, else at ``DEFAULT_START``; where the server says how many
+store), else at the configured concurrency, else at ``DEFAULT_START`` (8: a provider's usual concurrency;
+a one-slot laptop server queues the others, 200 only later, and the first-token deadline sees the queue —
+no request of ours is lost to it); where the server says how many
 requests it works on at once (llama.cpp ``/props`` ``total_slots``) it starts there and stays at most there.
 It never exceeds the configured concurrency (``concurrency = 0``: ``CEILING``). Slots are granted by priority
 (lowest value first, in arrival order among equals): the engine's most likely escalations go first.
@@ -33,18 +44,22 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-DEFAULT_START = 4
+DEFAULT_START = 8  # nothing known of the endpoint: a provider's usual concurrency (see above)
 CEILING = 64
 FLOOR_SAMPLES = 24  # the floor is the least first-token time of this many recent samples
 QUEUED_RATIO = 1.5  # a first token this many times the work (or the floor) is a queue…
 QUEUED_SLACK = 0.05  # …and at least this many seconds above it (scheduling noise is no queue)
-DECREASE = 0.8
+DECREASE = 0.8  # a queue brings the limit down by a fifth at least…
+HALVE = 0.5  # …and by a half at most, a round
+DEEP_QUEUE = 0.2  # seconds of queue (median of the last three) before it is taken at its word, not a fifth
 SMOOTHING = 0.3  # weight of the newest sample in the smoothed first-token ratio
+REFERENCE_ROUNDS = 3  # a first run with this many rounds of work waiting sends its first request alone
 
 
 @dataclass
@@ -60,7 +75,12 @@ class Ticket:
 
 class AdaptiveLimit:
     def __init__(
-        self, maximum: int = 0, *, start: int | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        maximum: int = 0,
+        *,
+        start: int | None = None,
+        latency: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.maximum = maximum if maximum > 0 else CEILING
         self.configured = self.maximum  # what the user allows; ``maximum`` below it is the server's word
@@ -79,7 +99,14 @@ class AdaptiveLimit:
         self._unsettled: set[int] = set()  # serials of the tickets in flight
         self.fastest: float | None = None  # the least first-token time of the run (the endpoint's latency)
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
+        # The unloaded latency is known (a remembered run's fastest first token) or has been measured: no
+        # request need go alone for it.
+        self.referenced = latency is not None and latency > 0
+        if self.referenced:
+            self._floor.append(float(latency or 0.0))
         self._ratio = 1.0  # first token / baseline, smoothed
+        self._ratios: deque[float] = deque(maxlen=3)  # the last few, unsmoothed
+        self._queues: deque[float] = deque(maxlen=3)  # their seconds over the baseline
         self._clock = clock
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
@@ -89,6 +116,7 @@ class AdaptiveLimit:
         # over time refused them all, and says nothing about a crowd).
         self._crowds: list[tuple[set[int], list[int]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._soon: asyncio.Handle | None = None
         # How busy the limit was kept: seconds × requests in flight, and seconds × the limit, over the time
         # there was work (requests in flight or waiting for a slot).
         self.in_flight_seconds = 0.0
@@ -138,7 +166,12 @@ class AdaptiveLimit:
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         self._account()
         heapq.heappush(self._waiting, (priority, next(self._order), future))
-        self._dispatch()
+        if self.referenced or not self.active:
+            self._dispatch()
+        elif self._soon is None:
+            # The first request is out and nothing is measured yet: the requests that arrive together are
+            # counted together (the backlog that decides whether the first goes alone), a tick later.
+            self._soon = asyncio.get_running_loop().call_soon(self._dispatch_soon)
         try:
             return await future
         except asyncio.CancelledError:
@@ -160,10 +193,21 @@ class AdaptiveLimit:
             if self._timer is None and self._waiting:
                 self._timer = asyncio.get_running_loop().call_later(pause, self._wake)
             return
-        while self._waiting and self.active < int(self.limit):
+        while self._waiting and self.active < int(self.limit) and not self._alone():
             _, _, future = heapq.heappop(self._waiting)
             if not future.done():
                 future.set_result(self._grant())
+
+    def _alone(self) -> bool:
+        """The first request of a run that knows nothing of the endpoint's speed goes alone while at least
+        ``REFERENCE_ROUNDS`` rounds of work wait (its answer is the reference the queue is measured against)."""
+        if self.referenced or not self.active:
+            return False
+        return self.active + len(self._waiting) >= REFERENCE_ROUNDS * int(self.limit)
+
+    def _dispatch_soon(self) -> None:
+        self._soon = None
+        self._dispatch()
 
     def _wake(self) -> None:
         self._timer = None
@@ -171,6 +215,7 @@ class AdaptiveLimit:
 
     def _give_back(self, ticket: Ticket, *, answered: bool = False) -> None:
         self._account()
+        self.referenced = True  # (one settled request, answered or not, ends the wait for a reference)
         self.active -= 1
         self._unsettled.discard(ticket.serial)
         self._settle(ticket.serial, answered)
@@ -209,8 +254,15 @@ class AdaptiveLimit:
         # another: the decision is on the smoothed ratio.
         self._ratio += SMOOTHING * (ratio - self._ratio)
         queued = self._ratio > QUEUED_RATIO and first_token - baseline > QUEUED_SLACK
+        self._ratios.append(ratio)
+        self._queues.append(first_token - baseline)
         if queued:
-            self._decrease(ticket, DECREASE)
+            # At once to what the queue says the server works on: those in flight over how late the recent
+            # answers came (their median: one late answer is noise), by a fifth to a half a round; a queue
+            # of a few scheduling hiccups (a loaded client, milliseconds of work) by a fifth only.
+            late = statistics.median(self._ratios)
+            real = statistics.median(self._queues) >= DEEP_QUEUE
+            self._decrease(ticket, min(DECREASE, max(HALVE, busy / late / self.limit)) if real else DECREASE)
         elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self.limit < self.maximum:
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit

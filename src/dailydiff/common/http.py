@@ -5,7 +5,7 @@ to wait, how long we wait on our own between retries (jittered exponential backo
 Every outbound client takes one ``HttpPolicy`` (its settings section builds it: ``[github]``, ``[gitlab]``,
 ``[llm]``, a ``[[publish]]`` entry) and its HTTP transport from it (``HttpPolicy.async_client`` /
 ``HttpPolicy.client``): the forges' client (forges/base.py, with GitHub's and GitLab's rate-limit gates as
-hooks; doctor's checks use it too), the LLM endpoint's (analysis/client.py, its retries in analysis/llm.py
+hooks; doctor's checks use it too), the LLM endpoint's (analysis/client.py, its retries in analysis/llm_call.py
 with the adaptive limit as the hook) and the publishers' (publish/http.py, blocking, under a delivery's
 deadline). The same policy gives each the same request timeout, retry count, back-off and ``Retry-After``
 rule, and makes every retry decision of their loops (``HttpPolicy.after``: go again after how long, or
@@ -115,7 +115,7 @@ class Retry:
     seconds, or stop when ``give_up`` says why — ``breaker`` (the endpoint is left alone), ``attempts``
     (every retry spent), ``retry_after`` (the server asks to wait longer than the policy waits for) or
     ``deadline`` (the wait would outlast the work's deadline). ``asked`` is the server's ``Retry-After``.
-    The loops that send (forges/base.py, analysis/llm.py, publish/http.py) only word it."""
+    The loops that send (forges/base.py, analysis/llm_call.py, publish/http.py) only word it."""
 
     attempt: int
     wait: float
