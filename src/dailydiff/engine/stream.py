@@ -30,13 +30,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
+from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
-from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.addendum import late_commits, record_told
+from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 from dailydiff.engine.deliver import (
     DeliveryResult,
     History,
@@ -67,11 +67,9 @@ from dailydiff.models import (
     ReportCommit,
     RunSummary,
     Score,
-    Usage,
 )
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.edition import day_edition
-from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, open_source
@@ -154,20 +152,6 @@ class RunOptions:
 
 
 @dataclass
-class _Counts:
-    analysed: int = 0  # commits analysed this run (each counted once)
-    cached: int = 0  # commits whose analysis came from the store
-    escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
-    failures: list[str] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)  # what this run spent on the day
-    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
-
-    @property
-    def max_requests(self) -> int:
-        return max(self.requests.values(), default=0)
-
-
-@dataclass
 class _Repo:
     """One repository of the run while it streams."""
 
@@ -192,7 +176,7 @@ class _Repo:
     )
     unfetched: dict[str, str] = field(default_factory=dict)
     skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    counts: dict[dt.date, Counts] = field(default_factory=lambda: defaultdict(Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
@@ -519,71 +503,16 @@ class Engine:
     async def _commit(
         self, repo: _Repo, commit: Commit, rated: asyncio.Future[tuple[Commit, Score, Analysis | None] | None]
     ) -> tuple[Commit, Score, Analysis | None]:
-        """Score, analyse, and analyse again deeper when the model rates the commit above its depth;
-        ``rated`` gets the first analysis the moment it lands (the overview starts from it)."""
-        settings = repo.settings
-        score = score_commit(commit, settings.scoring)
-        if commit.is_merge:
-            return commit, score, None
-        counts = repo.counts[local_date_of(commit.committed_at, settings.report.timezone)]
-        request = AnalysisRequest(commit=commit, score=score, depth=score.level)
-        first = await self._analyse(repo, request, counts)
-        if not rated.done():
-            rated.set_result((commit, score, first))
-        final = first
-        importance = first.importance
-        if (
-            repo.analyzer.escalates
-            and first.status is AnalysisStatus.OK
-            and importance is not None
-            and importance.rank > request.depth.rank
-        ):
-            deeper = await self._analyse(
-                repo, AnalysisRequest(commit=commit, score=score, depth=importance), counts, escalation=True
-            )
-            # The report's analysis costs what every request for it cost; a failed deeper attempt keeps
-            # the good shallower analysis.
-            chosen = deeper if deeper.status is AnalysisStatus.OK else first
-            final = chosen.model_copy(update={"usage": first.usage + deeper.usage})
-        self.tally.commits_done += 1
-        self.tally.changed()
-        return commit, score, final
+        """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
+        the moment it lands (the overview starts from it)."""
+        stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally)
+        counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
-    async def _analyse(
-        self, repo: _Repo, request: AnalysisRequest, counts: _Counts, *, escalation: bool = False
-    ) -> Analysis:
-        language = repo.settings.report.language
-        sha, name = request.commit.sha, request.commit.repo
-        fingerprint = repo.analyzer.fingerprint(request.depth, language)
-        found = self.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
-        if found is not None and found.status is AnalysisStatus.OK:
-            counts.cached += 0 if escalation else 1
-            self.tally.commits_stored += 0 if escalation else 1
-            return found
-        analysis = await repo.session.analyse(request, language)
-        counts.usage = counts.usage + analysis.usage
-        counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
-        # Kept whatever its status (a failed attempt keeps its raw text for inspection).
-        self.store.save_analysis(name, sha, analysis)
-        if analysis.status is AnalysisStatus.OK:
-            if escalation:
-                counts.escalated += 1
-            else:
-                counts.analysed += 1
-            return analysis
-        reason = analysis.error or "unknown error"
-        if escalation:
-            log.debug(
-                "%s: deeper analysis failed (%s); the first one stands", request.commit.short_sha, reason
-            )
-            return analysis
-        counts.failures.append(f"{request.commit.short_sha}: {reason}")
-        # The rules stand in; the tokens the failed attempt cost still count, and an unparsed answer is
-        # shown, marked, under the fallback analysis.
-        stand_in = fallback_analysis(
-            self.heuristic, request.commit, request.score, request.depth, language, reason
-        )
-        return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})
+        def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:
+            if not rated.done():
+                rated.set_result(analysed)
+
+        return await analyse_commit(stage, commit, counts, first)
 
     # one day ---------------------------------------------------------------------------------------
 
