@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -44,7 +45,7 @@ from dailydiff.engine.deliver import (
     delivery_alerts,
     publishers_for,
 )
-from dailydiff.engine.freshness import delivered, late_days, unchanged
+from dailydiff.engine.freshness import delivered, late_days, settings_digest, unchanged
 from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
@@ -180,6 +181,11 @@ class _Repo:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
+
+    @functools.cached_property
+    def settings_digest(self) -> str:
+        """What shapes the days' files besides their commits (engine/freshness.py)."""
+        return settings_digest(self.settings)
 
 
 class Engine:
@@ -587,6 +593,7 @@ class Engine:
         self._rewrite(repo, relinked)
         if not (outcome.gated or outcome.kept_previous):
             repo.written.add(date)
+            self.store.record_day_settings(repo.source.repo, date, language, repo.settings_digest)
         self.tally.units_done += 1
         self.tally.changed()
         return day

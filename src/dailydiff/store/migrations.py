@@ -341,4 +341,7 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    # The digest of the settings and templates a day's files were written with (engine/freshness.py
+    # settings_digest): a re-run whose settings shape the files otherwise builds the day again.
+    ("m020_day_settings", "ALTER TABLE reports ADD COLUMN settings_digest TEXT;"),
 ]
