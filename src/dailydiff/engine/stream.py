@@ -417,6 +417,17 @@ class Engine:
         day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
 
         budget = self.budget(repo.source)
+        # A day's commits are stored together, in one transaction, once the last of them is fetched (what
+        # a day is built from is stored before the day finishes); what is left is stored as the fetch ends.
+        placed: dict[str, dt.date] = {}
+        arrived: dict[dt.date, list[Commit]] = defaultdict(list)
+        landed: dict[dt.date, int] = defaultdict(int)  # the day's commits fetched so far
+
+        def store_arrived(date: dt.date | None = None) -> None:
+            for day in [date] if date is not None else list(arrived):
+                commits = arrived.pop(day, [])
+                if commits:
+                    self.store.save_commits(commits)
 
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
             repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
@@ -425,6 +436,7 @@ class Engine:
                 date = local_date_of(committed_at, tz)
                 if date in wanted and sha not in repo.pending:
                     repo.shas[date].append(sha)
+                    placed[sha] = date
                     repo.pending[sha] = loop.create_future()
                     repo.rated[sha] = loop.create_future()
                     new.append(sha)
@@ -437,7 +449,11 @@ class Engine:
             future = repo.pending.get(commit.sha)
             if future is None:
                 return
-            self.store.save_commits([commit])
+            date = placed[commit.sha]
+            arrived[date].append(commit)
+            landed[date] += 1
+            if landed[date] == len(repo.shas[date]):  # the day's last commit: the day's, in one go
+                store_arrived(date)
             rated = repo.rated[commit.sha]
             task = asyncio.create_task(self._commit(repo, commit, rated))
             task.add_done_callback(lambda t: _settle(rated, t))
@@ -458,9 +474,13 @@ class Engine:
                 window, on_listed, on_commit, slots=self.slots(repo.source),
                 on_unreadable=on_unreadable, budget=budget, day_of=lambda moment: local_date_of(moment, tz),
             )  # fmt: skip
+            store_arrived()
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
+            store_arrived()
             self._unfetched(repo, exc.failed)
         except BaseException:
+            with contextlib.suppress(Exception):  # the failure told is the first one
+                store_arrived()
             for task in day_tasks.values():
                 task.cancel()
             # What was fetched is analysed and stored before the repository fails.
