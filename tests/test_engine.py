@@ -253,8 +253,9 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
 
 def test_the_stages_are_wired_in_the_engine_only() -> None:
     """Fetching, scoring, analysing, gating and delivering are called from the engine's day pipeline
-    (engine/stream.py) and, for a release's commits that no day holds, the release unit (engine/release.py);
-    nowhere else in the package (the analysers' own convenience wrappers aside)."""
+    (engine/stream.py and its per-commit analysis stage, engine/analysing.py), nowhere else in the package
+    (the analysers' own convenience wrappers aside); a release's commits that no day holds go through the
+    day's analysis stage, not a copy of it."""
     import ast
 
     import dailydiff
@@ -269,10 +270,15 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in stages:
                     callers.setdefault(name, set()).add(str(path.relative_to(package)))
-    pipelines = {"engine/stream.py", "engine/release.py"}
-    assert callers and all(
-        where <= pipelines and "engine/stream.py" in where for where in callers.values()
-    ), callers
+    pipelines = {"engine/stream.py", "engine/analysing.py"}
+    assert callers and all(where <= pipelines for where in callers.values()), callers
+    stage_callers = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "analyse_commit"
+    }
+    assert stage_callers == {"engine/stream.py", "engine/release.py"}, stage_callers
     # The one deliver is the engine's: called by the engine's units (days, digests, weeks, stored days, with
     # the commands' own outputs), never by a command nor by a stage below the engine.
     delivering = {

@@ -210,6 +210,25 @@ def test_with_the_fake_llm_the_notes_are_told_once_and_asked_nothing_again(
     assert again.stdout == md
 
 
+def test_a_commit_the_model_rates_above_its_depth_is_analysed_again_deeper_as_in_a_day(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    """The notes analyse a commit no day holds through the day's analysis stage: one the model rates above
+    the depth it was scored at is analysed again, deeper, and a day built afterwards finds it stored."""
+    title = "docs: explain streaming in README.md (#13)"
+    fake.escalate = lambda asked: asked == title
+    told = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert told.returncode == 0 and "11 made now" in told.stderr, told.stderr
+    asked = [r.depth for r in fake.requests if f"<commit_message>\n{title}" in r.prompt_text]
+    assert len(asked) == 2 and asked[0] != "high" and asked[1] == "high", asked
+    fake.reset()
+    days = dailydiff("report", str(repo), "--all-branches", "--from", "2026-03-02", "--to", "2026-03-03",
+                     "--analyzer", "llm", "--lang", "en", "--data-dir", str(tmp_path / "data"), "--yes",
+                     "--quiet", "-o", str(tmp_path / "out"), cwd=tmp_path, env=_llm_env(fake))  # fmt: skip
+    assert days.returncode == 0 and fake.count > 0, days.stderr  # the commit past the tag, the overview
+    assert not [r for r in fake.requests if title in r.prompt_text and not r.is_overview]
+
+
 def test_on_a_store_that_has_the_days_the_notes_ask_the_llm_nothing_unless_told_to(
     repo: Path, tmp_path: Path, fake: FakeLLM
 ) -> None:

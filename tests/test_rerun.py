@@ -8,10 +8,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 import clirun
 from dailydiff.store import Store
 from fixtures import at
 from gitrepo import CommitSpec, FileEdit, build_repo, commit
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 NOW = "2026-02-01T00:00:00+00:00"
 
@@ -27,10 +31,11 @@ def _repo(path: Path) -> list[str]:
     return shas
 
 
-def _report(tmp_path: Path, repo: Path, *more: str) -> tuple[list[str], str]:
-    """The days whose files the command wrote, and what it said."""
+def _report(tmp_path: Path, repo: Path, *more: str, store: str = "") -> tuple[list[str], str]:
+    """The days whose files the command wrote, and what it said (``store``: a PostgreSQL store's URL)."""
     summary = tmp_path / "summary.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")} | {"DAILYDIFF_RUN_NOW": NOW}
+    env |= {"DAILYDIFF_STORE_URL": store} if store else {}
     done = clirun.dailydiff("report", repo, "--from", "2026-01-10", "--to", "2026-01-13", "--analyzer",
                             "heuristic", "--lang", "en", "-o", tmp_path / "out", "--data-dir", tmp_path / "data",
                             "--summary-json", summary, *more, cwd=tmp_path, env=env)  # fmt: skip
@@ -93,3 +98,37 @@ def test_a_rerun_of_unchanged_days_writes_nothing_and_a_late_commit_rebuilds_its
     assert removed.read_bytes() == written[str(removed.relative_to(tmp_path / "out"))][0]
     forced, _ = _report(tmp_path, repo, "--force")
     assert len(forced) == 4
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_changed_setting_or_template_rebuilds_the_days_and_the_same_ones_write_nothing(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Each day keeps the digest of the settings and templates its files were written with: a setting that
+    shapes them (a watch topic) or a template's content, changed, builds the days again without --force;
+    the same ones again write nothing."""
+    store = request.getfixturevalue("pg_url") if backend == "postgresql" else ""
+    repo, out, config = tmp_path / "repo", tmp_path / "out", tmp_path / "dailydiff.toml"
+    _repo(repo)
+    assert len(_report(tmp_path, repo, store=store)[0]) == 4
+
+    config.write_text('[[watch]]\nname = "norms"\nkeywords = ["norm"]\n', encoding="utf-8")
+    watched, _ = _report(tmp_path, repo, store=store)
+    assert len(watched) == 4
+    written = _files(out)
+    watching = sorted(name.rsplit("/", 1)[-1] for name, (text, _) in written.items() if b"norms" in text)
+    assert watching == ["2026-01-11.md", "2026-01-13.md"]  # the fused norm, and its revert
+    same, said = _report(tmp_path, repo, store=store)
+    assert same == [] and "4 day(s) up to date" in said and _files(out) == written
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    builtin = (SRC / "dailydiff" / "render" / "templates" / "report.md.j2").read_text(encoding="utf-8")
+    (templates / "report.md.j2").write_text(builtin + "\n<!-- ours, first -->\n", encoding="utf-8")
+    config.write_text(config.read_text() + f'\n[report]\ntemplates_dir = "{templates}"\n', encoding="utf-8")
+    ours, _ = _report(tmp_path, repo, store=store)
+    assert len(ours) == 4 and all(b"ours, first" in text for text, _ in _files(out).values())
+    assert _report(tmp_path, repo, store=store)[0] == []
+    (templates / "report.md.j2").write_text(builtin + "\n<!-- ours, second -->\n", encoding="utf-8")
+    edited, _ = _report(tmp_path, repo, store=store)  # the same settings, another template
+    assert len(edited) == 4 and all(b"ours, second" in text for text, _ in _files(out).values())

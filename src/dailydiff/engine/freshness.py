@@ -1,16 +1,20 @@
 """Which of a repository's days a run builds, decided before anything is fetched: a day delivered everywhere
 is up to date (`run`); a delivered day whose window now holds commits its report lacks is late, and one
 that still owes a target an addendum is owed — both built again; a day of `report` that nothing would
-change (``unchanged``) is neither fetched nor analysed. Each check is one store read per day and at most
-one cheap listing per source (``list_shas``: commit ids).
+change (``unchanged``: the same commits, analyses, files, and settings and templates that shape them) is
+neither fetched nor analysed. Each check is one store read per day and at most one cheap listing per
+source (``list_shas``: commit ids).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.timewindow import day_window, local_date_of
@@ -25,6 +29,37 @@ if TYPE_CHECKING:  # publish/ and render/ are imported where a day is judged by 
     from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
+
+# The settings that shape a day's files besides its commits and analyses (how the analyser analyses is its
+# fingerprint): what is rendered and how, how commits are scored, the topics watched, what is listed, the
+# failure gate. A change to any of them, or to a template, builds the day again.
+SHAPING_SECTIONS = ("report", "scoring", "watch", "git", "analysis")
+BUILT_IN_TEMPLATES = Path(__file__).resolve().parents[1] / "render" / "templates"
+
+
+def _files_digest(root: Path) -> str:
+    """Every file under ``root``, by relative path and content (none: the empty digest)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _built_in_templates() -> str:
+    return _files_digest(BUILT_IN_TEMPLATES)
+
+
+def settings_digest(settings: Settings) -> str:
+    """The digest of the effective settings and the templates (built-in and ``templates_dir``) that shape
+    a day's files: kept beside the day's report when its files are written (``record_day_settings``)."""
+    # A section's repr names every field and value (nested sections too) and, unlike a dump, needs no
+    # serializer: the settings' models build theirs on first use, which costs a re-run 0.1 s.
+    text = "\0".join(f"{name}={getattr(settings, name)!r}" for name in SHAPING_SECTIONS)
+    templates = settings.report.templates_dir
+    mine = _files_digest(Path(templates).expanduser()) if templates else ""
+    return hashlib.sha256(f"{text}\0{_built_in_templates()}\0{mine}".encode()).hexdigest()
 
 
 def delivered(
@@ -137,9 +172,10 @@ async def unchanged(
 ) -> set[dt.date]:
     """Days of a command that builds every day asked for (`report`) that nothing would change: the
     stored report is complete (``_complete``), its analyses are stored under this analyser's fingerprints
-    (its rules, model and prompts are those of this run), one cheap listing gives the day the very
-    commits it has, and every output is files already written. Those are neither fetched nor analysed,
-    rendered or written (``--force`` builds them again)."""
+    (its rules, model and prompts are those of this run), its files were written with the settings and
+    templates of this run (``settings_digest``), one cheap listing gives the day the very commits it has,
+    and every output is files already written. Those are neither fetched nor analysed, rendered or written
+    (``--force`` builds them again)."""
     from dailydiff.publish.files import FilesPublisher
     from dailydiff.render.edition import day_edition
 
@@ -150,7 +186,11 @@ async def unchanged(
     limit = settings.analysis.max_failure_ratio
     fingerprints = {analyzer.fingerprint(level, language) for level in Level}
     stored: dict[dt.date, set[str]] = {}
+    digest = settings_digest(settings)
+    kept = store.day_settings(source.repo, language, plan)
     for date in plan:
+        if kept.get(date) != digest:
+            continue  # written with other settings or templates (or before they were kept)
         report = store.get_report(source.repo, date, language)
         if report is None or not _complete(report, analyzer.name, limit):
             continue

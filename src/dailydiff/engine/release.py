@@ -162,7 +162,7 @@ def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence
     if todo:  # what the analyser reads: the changes and patches, read now and stored
         todo = source.named([c.sha for c in todo])
         store.save_commits(todo)
-        _analyse(store, settings, repo, todo, analyzer, analyses, out)
+        _analyse(store, settings, todo, analyzer, analyses, out)
     known = authors_before()
     for sha, commit in commits.items():
         new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
@@ -170,36 +170,28 @@ def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence
     return out
 
 
-def _analyse(store: Store, settings: Settings, repo: str, todo: Sequence[Commit], analyzer: Any,
+def _analyse(store: Store, settings: Settings, todo: Sequence[Commit], analyzer: Any,
              analyses: dict[str, Analysis | None], out: Gathered) -> None:  # fmt: skip
-    """The commits no stored analysis covers, analysed now (and stored)."""
-    from dailydiff.analysis import AnalysisRequest
-    from dailydiff.analysis.heuristic import HeuristicAnalyzer, fallback_analysis
+    """The commits no stored analysis covers, analysed now (and stored) by the day's analysis stage:
+    scored, analysed, analysed again deeper when the model rates them above their depth, the rules
+    standing in for a failed one."""
     from dailydiff.common.aio import run_sync
-    from dailydiff.scoring.rules import score_commit
+    from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 
-    language = settings.report.language
+    counts = Counts()
 
     async def analyse_all() -> None:
         async with analyzer.session() as session:
-
-            async def one(commit: Commit) -> None:
-                score = score_commit(commit, settings.scoring)
-                analysis = await session.analyse(AnalysisRequest(commit=commit, score=score, depth=score.level),
-                                                 language)  # fmt: skip
-                out.requests += analysis.usage.requests
-                store.save_analysis(repo, commit.sha, analysis)
-                if analysis.status is not AnalysisStatus.OK:
-                    out.failures.append(f"{commit.short_sha}: {analysis.error or 'failed'}")
-                    analysis = fallback_analysis(HeuristicAnalyzer(), commit, score, score.level, language,
-                                                 analysis.error or "failed")  # fmt: skip
-                else:
-                    out.analysed += 1
+            stage = Stage(store, settings, analyzer, session)
+            for commit, _, analysis in await asyncio.gather(
+                *(analyse_commit(stage, c, counts) for c in todo)
+            ):
                 analyses[commit.sha] = analysis
 
-            await asyncio.gather(*(one(c) for c in todo))
-
     run_sync(analyse_all())
+    out.analysed += counts.analysed
+    out.requests += counts.usage.requests
+    out.failures += counts.failures
 
 
 def rewrite_for(

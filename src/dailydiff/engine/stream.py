@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -30,13 +31,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
+from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
-from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
 from dailydiff.engine.addendum import late_commits, record_told
+from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 from dailydiff.engine.deliver import (
     DeliveryResult,
     History,
@@ -44,7 +45,7 @@ from dailydiff.engine.deliver import (
     delivery_alerts,
     publishers_for,
 )
-from dailydiff.engine.freshness import delivered, late_days, unchanged
+from dailydiff.engine.freshness import delivered, late_days, settings_digest, unchanged
 from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
@@ -67,9 +68,7 @@ from dailydiff.models import (
     ReportCommit,
     RunSummary,
     Score,
-    Usage,
 )
-from dailydiff.scoring.rules import score_commit
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource, open_source
@@ -155,20 +154,6 @@ class RunOptions:
 
 
 @dataclass
-class _Counts:
-    analysed: int = 0  # commits analysed this run (each counted once)
-    cached: int = 0  # commits whose analysis came from the store
-    escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
-    failures: list[str] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)  # what this run spent on the day
-    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
-
-    @property
-    def max_requests(self) -> int:
-        return max(self.requests.values(), default=0)
-
-
-@dataclass
 class _Repo:
     """One repository of the run while it streams."""
 
@@ -193,10 +178,15 @@ class _Repo:
     )
     unfetched: dict[str, str] = field(default_factory=dict)
     skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[dt.date, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    counts: dict[dt.date, Counts] = field(default_factory=lambda: defaultdict(Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
+
+    @functools.cached_property
+    def settings_digest(self) -> str:
+        """What shapes the days' files besides their commits (engine/freshness.py)."""
+        return settings_digest(self.settings)
 
 
 class Engine:
@@ -428,6 +418,17 @@ class Engine:
         day_tasks = {d: asyncio.create_task(self._day(repo, d)) for d in repo.plan}
 
         budget = self.budget(repo.source)
+        # A day's commits are stored together, in one transaction, once the last of them is fetched (what
+        # a day is built from is stored before the day finishes); what is left is stored as the fetch ends.
+        placed: dict[str, dt.date] = {}
+        arrived: dict[dt.date, list[Commit]] = defaultdict(list)
+        landed: dict[dt.date, int] = defaultdict(int)  # the day's commits fetched so far
+
+        def store_arrived(date: dt.date | None = None) -> None:
+            for day in [date] if date is not None else list(arrived):
+                commits = arrived.pop(day, [])
+                if commits:
+                    self.store.save_commits(commits)
 
         def on_listed(listed: list[tuple[str, dt.datetime]]) -> None:
             repo.deferred.update(d for d in budget.deferred.get(repo.source.repo, []) if d in wanted)
@@ -436,6 +437,7 @@ class Engine:
                 date = local_date_of(committed_at, tz)
                 if date in wanted and sha not in repo.pending:
                     repo.shas[date].append(sha)
+                    placed[sha] = date
                     repo.pending[sha] = loop.create_future()
                     repo.rated[sha] = loop.create_future()
                     new.append(sha)
@@ -448,7 +450,11 @@ class Engine:
             future = repo.pending.get(commit.sha)
             if future is None:
                 return
-            self.store.save_commits([commit])
+            date = placed[commit.sha]
+            arrived[date].append(commit)
+            landed[date] += 1
+            if landed[date] == len(repo.shas[date]):  # the day's last commit: the day's, in one go
+                store_arrived(date)
             rated = repo.rated[commit.sha]
             task = asyncio.create_task(self._commit(repo, commit, rated))
             task.add_done_callback(lambda t: _settle(rated, t))
@@ -469,9 +475,13 @@ class Engine:
                 window, on_listed, on_commit, slots=self.slots(repo.source),
                 on_unreadable=on_unreadable, budget=budget, day_of=lambda moment: local_date_of(moment, tz),
             )  # fmt: skip
+            store_arrived()
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
+            store_arrived()
             self._unfetched(repo, exc.failed)
         except BaseException:
+            with contextlib.suppress(Exception):  # the failure told is the first one
+                store_arrived()
             for task in day_tasks.values():
                 task.cancel()
             # What was fetched is analysed and stored before the repository fails.
@@ -520,71 +530,16 @@ class Engine:
     async def _commit(
         self, repo: _Repo, commit: Commit, rated: asyncio.Future[tuple[Commit, Score, Analysis | None] | None]
     ) -> tuple[Commit, Score, Analysis | None]:
-        """Score, analyse, and analyse again deeper when the model rates the commit above its depth;
-        ``rated`` gets the first analysis the moment it lands (the overview starts from it)."""
-        settings = repo.settings
-        score = score_commit(commit, settings.scoring)
-        if commit.is_merge:
-            return commit, score, None
-        counts = repo.counts[local_date_of(commit.committed_at, settings.report.timezone)]
-        request = AnalysisRequest(commit=commit, score=score, depth=score.level)
-        first = await self._analyse(repo, request, counts)
-        if not rated.done():
-            rated.set_result((commit, score, first))
-        final = first
-        importance = first.importance
-        if (
-            repo.analyzer.escalates
-            and first.status is AnalysisStatus.OK
-            and importance is not None
-            and importance.rank > request.depth.rank
-        ):
-            deeper = await self._analyse(
-                repo, AnalysisRequest(commit=commit, score=score, depth=importance), counts, escalation=True
-            )
-            # The report's analysis costs what every request for it cost; a failed deeper attempt keeps
-            # the good shallower analysis.
-            chosen = deeper if deeper.status is AnalysisStatus.OK else first
-            final = chosen.model_copy(update={"usage": first.usage + deeper.usage})
-        self.tally.commits_done += 1
-        self.tally.changed()
-        return commit, score, final
+        """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
+        the moment it lands (the overview starts from it)."""
+        stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally)
+        counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
-    async def _analyse(
-        self, repo: _Repo, request: AnalysisRequest, counts: _Counts, *, escalation: bool = False
-    ) -> Analysis:
-        language = repo.settings.report.language
-        sha, name = request.commit.sha, request.commit.repo
-        fingerprint = repo.analyzer.fingerprint(request.depth, language)
-        found = self.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
-        if found is not None and found.status is AnalysisStatus.OK:
-            counts.cached += 0 if escalation else 1
-            self.tally.commits_stored += 0 if escalation else 1
-            return found
-        analysis = await repo.session.analyse(request, language)
-        counts.usage = counts.usage + analysis.usage
-        counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
-        # Kept whatever its status (a failed attempt keeps its raw text for inspection).
-        self.store.save_analysis(name, sha, analysis)
-        if analysis.status is AnalysisStatus.OK:
-            if escalation:
-                counts.escalated += 1
-            else:
-                counts.analysed += 1
-            return analysis
-        reason = analysis.error or "unknown error"
-        if escalation:
-            log.debug(
-                "%s: deeper analysis failed (%s); the first one stands", request.commit.short_sha, reason
-            )
-            return analysis
-        counts.failures.append(f"{request.commit.short_sha}: {reason}")
-        # The rules stand in; the tokens the failed attempt cost still count, and an unparsed answer is
-        # shown, marked, under the fallback analysis.
-        stand_in = fallback_analysis(
-            self.heuristic, request.commit, request.score, request.depth, language, reason
-        )
-        return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})
+        def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:
+            if not rated.done():
+                rated.set_result(analysed)
+
+        return await analyse_commit(stage, commit, counts, first)
 
     # one day ---------------------------------------------------------------------------------------
 
@@ -659,6 +614,7 @@ class Engine:
         self._rewrite(repo, relinked)
         if not (outcome.gated or outcome.kept_previous):
             repo.written.add(date)
+            self.store.record_day_settings(repo.source.repo, date, language, repo.settings_digest)
         self.tally.units_done += 1
         self.tally.changed()
         return day

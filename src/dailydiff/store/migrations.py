@@ -353,4 +353,7 @@ MIGRATIONS: list[Migration] = [
     ),
     # A claim takes a plan's first claimable unit by position (store/ledger.py claim_unit).
     ("m019_units_by_position", _units_by_position),
+    # The digest of the settings and templates a day's files were written with (engine/freshness.py
+    # settings_digest): a re-run whose settings shape the files otherwise builds the day again.
+    ("m020_day_settings", "ALTER TABLE reports ADD COLUMN settings_digest TEXT;"),
 ]

@@ -277,6 +277,27 @@ class ReportStore(StoreBase):
         ).fetchone()
         return self._load(DayReport, row[0], "report") if row else None
 
+    def day_settings(self, repo: str, language: str, dates: Sequence[dt.date]) -> dict[dt.date, str]:
+        """The digest of the settings and templates each of these days' files were last written with
+        (``record_day_settings``); a day without one (stored before it was kept) is left out."""
+        if not dates:
+            return {}
+        marks = ", ".join("?" for _ in dates)
+        rows = self._db.execute(
+            f"SELECT date, settings_digest FROM reports WHERE repo = ? AND language = ? AND date IN ({marks}) "
+            "AND settings_digest IS NOT NULL",
+            (repo, language, *(d.isoformat() for d in dates)),
+        )
+        return {dt.date.fromisoformat(d): digest for d, digest in rows}
+
+    def record_day_settings(self, repo: str, date: dt.date, language: str, digest: str) -> None:
+        """The digest of the settings and templates the day's files were written with, beside its report."""
+        with self._tx(fenced=True):
+            self._db.execute(
+                "UPDATE reports SET settings_digest = ? WHERE repo = ? AND date = ? AND language = ?",
+                (digest, repo, date.isoformat(), language),
+            )
+
     def reports_between(
         self,
         repo: str,

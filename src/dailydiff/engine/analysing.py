@@ -1,0 +1,126 @@
+"""The per-commit analysis stage, one for every caller: a day's commits (engine/stream.py) and a release's
+commits that no day holds (engine/release.py) are scored, analysed, analysed again deeper when the model
+rates them above their depth, and stood in for by the rules when the analyser fails, the same way.
+
+Every analysis is stored the moment it lands (a failed attempt too, with its raw text), so an interrupted
+caller loses nothing finished; an analysis the store already has at the asked depth is reused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
+from dailydiff.analysis.base import AnalysisSession
+from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.engine.printer import Tally
+from dailydiff.models import Analysis, AnalysisStatus, Commit, Score, Usage
+from dailydiff.scoring.rules import score_commit
+from dailydiff.settings import Settings
+from dailydiff.store import Store
+
+log = logging.getLogger("dailydiff.run")
+
+Analysed = tuple[Commit, Score, Analysis | None]
+
+
+@dataclass
+class Counts:
+    """What the stage did for a set of commits (a day's, a release's)."""
+
+    analysed: int = 0  # commits analysed this run (each counted once)
+    cached: int = 0  # commits whose analysis came from the store
+    escalated: int = 0  # commits analysed again, deeper, because the model rated them higher
+    failures: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # what this run spent on them
+    requests: dict[str, int] = field(default_factory=dict)  # LLM requests per commit (sha), this run
+
+    @property
+    def max_requests(self) -> int:
+        return max(self.requests.values(), default=0)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What analysing a commit needs: where analyses are kept, the settings that score it, the analyser
+    and its session (the run's, shared), the rules that stand in, and the progress to tell."""
+
+    store: Store
+    settings: Settings
+    analyzer: Analyzer
+    session: AnalysisSession
+    heuristic: HeuristicAnalyzer = field(default_factory=HeuristicAnalyzer)
+    tally: Tally = field(default_factory=Tally)
+
+
+def _nothing(_: Analysed) -> None:
+    return None
+
+
+async def analyse_commit(
+    stage: Stage, commit: Commit, counts: Counts, rated: Callable[[Analysed], None] = _nothing
+) -> Analysed:
+    """Score, analyse, and analyse again deeper when the model rates the commit above its depth;
+    ``rated`` gets the first analysis the moment it lands (a day's overview starts from it). A merge is
+    scored, not analysed."""
+    score = score_commit(commit, stage.settings.scoring)
+    if commit.is_merge:
+        return commit, score, None
+    request = AnalysisRequest(commit=commit, score=score, depth=score.level)
+    first = await _analyse(stage, request, counts)
+    rated((commit, score, first))
+    final = first
+    importance = first.importance
+    if (
+        stage.analyzer.escalates
+        and first.status is AnalysisStatus.OK
+        and importance is not None
+        and importance.rank > request.depth.rank
+    ):
+        deeper = await _analyse(
+            stage, AnalysisRequest(commit=commit, score=score, depth=importance), counts, escalation=True
+        )
+        # The report's analysis costs what every request for it cost; a failed deeper attempt keeps
+        # the good shallower analysis.
+        chosen = deeper if deeper.status is AnalysisStatus.OK else first
+        final = chosen.model_copy(update={"usage": first.usage + deeper.usage})
+    stage.tally.commits_done += 1
+    stage.tally.changed()
+    return commit, score, final
+
+
+async def _analyse(
+    stage: Stage, request: AnalysisRequest, counts: Counts, *, escalation: bool = False
+) -> Analysis:
+    language = stage.settings.report.language
+    sha, name = request.commit.sha, request.commit.repo
+    fingerprint = stage.analyzer.fingerprint(request.depth, language)
+    found = stage.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
+    if found is not None and found.status is AnalysisStatus.OK:
+        counts.cached += 0 if escalation else 1
+        stage.tally.commits_stored += 0 if escalation else 1
+        return found
+    analysis = await stage.session.analyse(request, language)
+    counts.usage = counts.usage + analysis.usage
+    counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
+    # Kept whatever its status (a failed attempt keeps its raw text for inspection).
+    stage.store.save_analysis(name, sha, analysis)
+    if analysis.status is AnalysisStatus.OK:
+        if escalation:
+            counts.escalated += 1
+        else:
+            counts.analysed += 1
+        return analysis
+    reason = analysis.error or "unknown error"
+    if escalation:
+        log.debug("%s: deeper analysis failed (%s); the first one stands", request.commit.short_sha, reason)
+        return analysis
+    counts.failures.append(f"{request.commit.short_sha}: {reason}")
+    # The rules stand in; the tokens the failed attempt cost still count, and an unparsed answer is
+    # shown, marked, under the fallback analysis.
+    stand_in = fallback_analysis(
+        stage.heuristic, request.commit, request.score, request.depth, language, reason
+    )
+    return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})
