@@ -169,6 +169,9 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
         DROP TABLE search_fts;
         DROP TABLE search_docs;
         DROP INDEX IF EXISTS reports_stamps;
+        DROP TABLE releases;
+        DROP INDEX IF EXISTS units_by_position;
+        ALTER TABLE reports DROP COLUMN settings_digest;
         DELETE FROM migrations WHERE name >= 'm004';
         CREATE TABLE deliveries (repo TEXT NOT NULL, date TEXT NOT NULL, language TEXT NOT NULL,
             publisher TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, delivered_at TEXT NOT NULL,

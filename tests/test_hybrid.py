@@ -376,3 +376,37 @@ def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
         )  # no batch too big again
         with pytest.raises(EmbeddingError, match="ReadTimeout"):
             embedder.embed(["a very slow text"])
+
+
+def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 64's one send loop: each request the embedding server receives is an attempt the one policy's
+    ``send`` began (a 503 asked again by the loop, then answered), and a server that keeps failing ends
+    the loop with the policy's last problem."""
+    from dailydiff.common.http import Sending
+    from dailydiff.search.hybrid import EmbeddingError
+
+    made: list[int] = []
+    begin = Sending.begin
+
+    def counted(self: Sending, *, watch: bool) -> Any:
+        made.append(1)
+        return begin(self, watch=watch)
+
+    monkeypatch.setattr(Sending, "begin", counted)
+    answers: list[int] = [503, 200, 500, 500]
+    received: list[int] = []
+
+    async def embed(request: Request) -> JSONResponse:
+        texts = (await request.json())["input"]
+        status = answers.pop(0)
+        received.append(status)
+        data = [{"index": i, "embedding": trigram_vector(t)} for i, t in enumerate(texts)]
+        return JSONResponse({"data": data} if status == 200 else {"error": "busy"}, status_code=status)
+
+    with serving(Starlette(routes=[Route("/v1/embeddings", embed, methods=["POST"])])) as url:
+        embedder = EndpointEmbedder(url + "/v1", "m", timeout=5.0, retries=1)
+        assert embedder.embed(["lock fix"]) == [trigram_vector("lock fix")]
+        assert (received, len(made), embedder.requests) == ([503, 200], 2, 2)
+        with pytest.raises(EmbeddingError, match="HTTP 500"):
+            embedder.embed(["lock fix"])
+    assert (received, len(made)) == ([503, 200, 500, 500], 4)

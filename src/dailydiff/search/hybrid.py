@@ -49,6 +49,10 @@ def text_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
 
 
+class _TooSlow(Exception):
+    """A batch the embedding server did not answer in time: it is split, not sent again whole."""
+
+
 class EndpointEmbedder:
     """Texts to vectors by an OpenAI-compatible ``POST {base_url}/embeddings``."""
 
@@ -66,35 +70,42 @@ class EndpointEmbedder:
             ]
         import httpx2
 
-        from dailydiff.common.http import HttpPolicy
+        from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try
 
-        # The one outbound policy builds the transport (TLS, timeouts), as for every request we make.
+        # The one outbound policy builds the transport (TLS, timeouts) and runs the one send loop, as for every
+        # request we make.
         policy = HttpPolicy(timeout=self.timeout, connect_timeout=min(10.0, self.timeout),
                             read_timeout=self.timeout, retries=self.retries, backoff=1.0, backoff_cap=8.0)  # fmt: skip
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         body = {"model": self.model, "input": list(texts), "encoding_format": "float"}
-        problem = ""
-        for attempt in range(self.retries + 1):
+
+        def once(attempt: Try) -> Any:
             self.requests += 1
             try:
                 with policy.client(tls=not self.url.startswith("http://")) as client:
                     response = client.post(self.url, json=body, headers=headers)
-                if response.status_code < 500:
-                    return self._vectors(response, len(texts))
-                problem = f"HTTP {response.status_code}"
             except httpx2.TimeoutException as exc:
                 if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
-                    half = len(texts) // 2  # time out again, after as much work; halves answer in time,
-                    self.most = min(self.most, half)  # and so do the batches after this one
-                    return self.embed(texts[:half]) + self.embed(texts[half:])
-                problem = f"{type(exc).__name__}: {exc}"
+                    raise _TooSlow from None  # time out again, after as much work; halves answer in time
+                raise Again(f"{type(exc).__name__}: {exc}") from None
             except httpx2.HTTPError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if attempt < self.retries:
-                time.sleep(policy.wait(attempt + 1))
-        raise EmbeddingError(
-            f"the embedding endpoint {self.url} failed ({problem})", "check [search] embedding_base_url"
-        )
+                raise Again(f"{type(exc).__name__}: {exc}") from None
+            if response.status_code >= 500:
+                raise Again(f"HTTP {response.status_code}")
+            return response
+
+        try:
+            response = policy.send(once)
+        except _TooSlow:
+            half = len(texts) // 2
+            self.most = min(self.most, half)  # and so do the batches after this one
+            return self.embed(texts[:half]) + self.embed(texts[half:])
+        except GaveUp as stop:
+            raise EmbeddingError(
+                f"the embedding endpoint {self.url} failed ({stop.problem})",
+                "check [search] embedding_base_url",
+            ) from None
+        return self._vectors(response, len(texts))
 
     def _vectors(self, response: Any, count: int) -> list[list[float]]:
         if response.status_code != 200:

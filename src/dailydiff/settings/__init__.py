@@ -9,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
-import re
 import sys
 import tomllib
-import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
@@ -26,6 +24,7 @@ from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings import kept
+from dailydiff.settings.described import describe
 from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
@@ -36,7 +35,7 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import PUBLISH_TYPES, EnvName, PublishEntry, check_publisher_names
+from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names
 
 ENV_PREFIX = "DAILYDIFF_"
 GITHUB_TOKEN_ENVS = (
@@ -610,88 +609,6 @@ def _parse_env_value(raw: str, default: Any) -> Any:
         return raw
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    """('repos', 1, 'source') -> 'repos[2].source': list positions count from 1, like entries in a file."""
-    key = ""
-    for part in loc:
-        key += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    return key
-
-
-def _describe(exc: ValidationError, where: Callable[[tuple[str, ...]], str]) -> str:
-    errors = exc.errors()
-    first = errors[0]
-    if first["type"] == "missing":  # a misspelt key is why a required one is missing: name the misspelling
-        table = tuple(first["loc"][:-1])
-        first = next(
-            (e for e in errors if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == table), first
-        )
-    loc = tuple(str(part) for part in first["loc"])
-    key = _key_path(first["loc"])
-    problem = first["msg"]
-    if not key and first["type"] == "value_error":
-        # A check across entries: its message already starts with the key (repos[2].watch: …), which says
-        # where it was set (the whole model's location, empty, would say nothing).
-        problem = problem.removeprefix("Value error, ")
-        named = re.match(r"[a-z_]+", problem)
-        return f"invalid setting in {where((named.group(0),) if named else loc)}: {problem}"
-    if first["type"] == "value_error":
-        problem = problem.removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        problem = "unknown setting"
-        close = difflib.get_close_matches(loc[-1], _known_keys(loc[:-1]), n=1, cutoff=0.6)
-        if close:
-            problem += f"; did you mean {close[0]!r}?"
-    elif first["type"] == "missing":
-        problem = "missing"
-    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        got = f"unknown type {first['ctx']['tag']!r}" if first["type"] == "union_tag_invalid" else "no type"
-        problem = f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
-    elif "input" in first and not isinstance(first["input"], dict | list) and not _secret_setting(loc):
-        problem = f"{problem} (got {first['input']!r})"
-    return f"invalid setting {key!r} in {where(loc)}: {problem}"
-
-
-def _secret_setting(loc: tuple[str, ...]) -> bool:
-    """A setting whose value may be a secret, so is never quoted: a store URL (its password), an ``*_env``
-    key that holds a value instead of a name."""
-    return loc[:2] == ("store", "url") or (bool(loc) and loc[-1].endswith("_env"))
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """Every settings model an annotation holds: ``list[Entry]``, ``A | B``, ``Annotated[...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def _known_keys(loc: tuple[str, ...]) -> list[str]:
-    """The setting names valid at ``loc`` (a table of the settings), for "did you mean" hints."""
-    models: list[type[BaseModel]] = [Settings]
-    for part in loc:
-        if part.isdigit():
-            continue  # an entry of a list: its type was taken with the list
-        tagged = [
-            m
-            for m in models
-            if part in typing.get_args(m.model_fields.get("type") and m.model_fields["type"].annotation)
-        ]
-        if tagged:  # a publisher entry is reported under its type: publish[1].slack.<key>
-            models = tagged
-            continue
-        holders = [m for m in models if part in m.model_fields]
-        if not holders:
-            break
-        found = _models_in(holders[0].model_fields[part].annotation)
-        if not found:  # a table of names to values (weights, prices): the defaults list them
-            node: Any = tomllib.loads(defaults_text())
-            for key in loc:
-                node = node.get(key, {}) if isinstance(node, Mapping) else {}
-            return list(node) if isinstance(node, Mapping) else []
-        models = found
-    return sorted({field.alias or name for m in models for name, field in m.model_fields.items()})
-
-
 def _has(layer: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
     node: Any = layer
     for part in loc:
@@ -774,7 +691,7 @@ def load_model(
                 settings = model.model_validate(data)
         except ValidationError as exc:
             raise ConfigError(
-                _describe(exc, where),
+                describe(exc, where, Settings, defaults_text),
                 "fix it; `dailydiff init --defaults` lists every setting with its comment",
             ) from None
         if key and not _holds_secret(settings):

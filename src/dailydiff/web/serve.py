@@ -1,0 +1,85 @@
+"""`dailydiff serve`'s server: the socket, the app over the store (with /mcp when its token is set), uvicorn
+until it is stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from typing import Any, Literal
+
+import uvicorn
+
+from dailydiff.errors import UsageError
+from dailydiff.settings import Settings
+from dailydiff.store import Store
+from dailydiff.web.app import LOOPBACK_HOSTS, SiteCache, create_app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, remembering the signal that stopped it (it stops gracefully, then raises that
+    signal again, which asyncio's runner may take as its own: the process would end 0, saying nothing)."""
+
+    stopped_by: int | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = sig
+        super().handle_exit(sig, frame)
+
+
+def serve(
+    settings: Settings,
+    store: Store,
+    quiet: bool,
+    *,
+    say: Callable[[str], None],
+    stopped: Callable[[int | None], BaseException],
+) -> None:
+    """Serve ``store`` on ``settings.site.host``/``port`` until stopped. ``say``: the one line saying where
+    (not with ``quiet``); ``stopped``: the exception to end with once the server has stopped (Ctrl-C, or the
+    signal uvicorn caught)."""
+    listen_host, listen_port = settings.site.host, settings.site.port
+    family = socket.AF_INET6 if ":" in listen_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((listen_host, listen_port))
+    except (OSError, OverflowError) as exc:  # OverflowError: a port above 65535
+        sock.close()
+        raise UsageError(f"cannot listen on {listen_host}:{listen_port}: {getattr(exc, 'strerror', None) or exc}",
+                         "choose another --port or --host") from None  # fmt: skip
+    cache = SiteCache(store, settings)
+    local = listen_host in LOOPBACK_HOSTS  # on a public address the user names the hosts; no check
+    token = os.environ.get(settings.serve.mcp_token_env, "").strip()  # none set: /mcp is off
+    endpoint = _mcp_endpoint(settings, token) if token else None
+    web = create_app(cache, allowed_hosts=LOOPBACK_HOSTS if local else frozenset(), mcp=endpoint)
+    shown = f"[{listen_host}]" if family == socket.AF_INET6 else listen_host
+    if not quiet:
+        mcp_line = f"; MCP at /mcp (bearer token from {settings.serve.mcp_token_env})" if endpoint else ""
+        say(f"serving http://{shown}:{sock.getsockname()[1]}/{mcp_line} (Ctrl-C to stop)")
+    level = "error" if quiet else "warning"
+    # the MCP endpoint's session manager runs for the server's life
+    lifespan: Literal["on", "off"] = "on" if endpoint else "off"
+    server = _Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan=lifespan))
+    with sock:
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            raise stopped(None) from None  # the normal way to stop a server: nothing to resume
+        if server.stopped_by is not None:  # uvicorn caught the signal, stopped, and its re-raise was lost
+            raise stopped(server.stopped_by)
+
+
+def _mcp_endpoint(settings: Settings, token: str) -> tuple[Any, Any]:
+    """`serve`'s /mcp (web/mcp.py), which needs the optional ``mcp`` package."""
+    from dailydiff.web.mcp import http_endpoint
+
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            f"{settings.serve.mcp_token_env} is set but the MCP endpoint needs the mcp package",
+            "install it: pip install 'dailydiff[mcp]', or unset the variable",
+        ) from None
+    return http_endpoint(settings, token)
