@@ -45,7 +45,8 @@ def notes_command(
     publish: bool = typer.Option(
         False,
         "--publish",
-        help="Create or update REF2's GitHub release: a draft unless [notes] draft = false.",
+        help="Create or update REF2's release on the forge: on GitHub a draft unless [notes] draft = false; "
+        "on GitLab (no drafts) only with [notes] draft = false.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write the notes to FILE."
