@@ -38,6 +38,7 @@ SECOND = r"""
 import datetime as dt, json, os, sys
 from pathlib import Path
 from dailydiff.engine.deliver import deliver
+import dailydiff.publish.registry, dailydiff.store.interface  # deliver imports them where it delivers
 from dailydiff.publish.base import PublishResult, Status
 from dailydiff.render.edition import day_edition
 from dailydiff.settings import load_settings
