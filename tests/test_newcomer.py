@@ -175,7 +175,8 @@ def test_item08_doctor_says_each_fix_once(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[report]\nlanguag = 'en'\n", encoding="utf-8")
     (line,) = [r.line() for r in check_config(DoctorContext.load(bad))]
-    assert line.count("fix") == 2 and "correct the setting named above" not in line  # "— fix: fix it; …"
+    said = line.replace(str(bad), "<config>")  # the path may hold the word (a --basetemp named "fix")
+    assert said.count("fix") == 2 and "correct the setting named above" not in said  # "— fix: fix it; …"
     (missing,) = [r.line() for r in check_config(DoctorContext.load(tmp_path / "nope.toml"))]
     assert "not found" in missing and "correct the setting named above" not in missing
     assert missing.count(" — ") == 1
