@@ -183,6 +183,9 @@ def compare_with_tool(args: argparse.Namespace, tmp: Path) -> tuple[bool, bool]:
         store = "store of the night before" if side == "warm" else "new store"
         print(f"  {side}: dailydiff end to end (defaults, {store}) {run.wall:.2f} s for {run.answered} requests → "
               f"the tool takes {ratio:.1f}× as long (target ≥ {target:g}){'' if met else ' — NOT MET'}")  # fmt: skip
+    bound = (math.ceil(cold.answered / C) + 1) * L
+    print(f"  (the ratio's ceiling at C = {C}: were dailydiff at its LLM bound, (⌈{cold.answered}/{C}⌉+1)·{L:g} = "
+          f"{bound:.2f} s, the tool's {tool.wall:.2f} s would be {tool.wall / bound:.1f}× as long)")  # fmt: skip
     print(f"  prompt characters: dailydiff {ours_chars:,}, the tool {tool.prompt_chars:,} → "
           f"{ours_chars / max(tool.prompt_chars, 1):.3f} (target ≤ 0.5; the tool escalates nothing: one request per "
           f"commit) (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
