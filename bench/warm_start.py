@@ -21,7 +21,7 @@ of issue 62: warm ≤ 1.15×, cold ≤ 1.3× the bound. A real history: flashinf
 `fetch`ed mirror cloned to /tmp/flashinfer; the default timezone, Asia/Shanghai).
 
     python3 bench/warm_start.py [--repo /tmp/flashinfer] [--date 2026-04-24] [--latency 1]
-        [--tool /tmp/perf-argus --tool-latency 2]
+        [--tool /tmp/perf-argus --tool-latency 2 [--tool-github-latency 0]]
 
 The tool we replace is ykk648/argus (its reports are the ones in the seeds: "每日更新报告", "🎯 变更类型").
 With ``--tool`` (a clone of it, pinned at ``TOOL_COMMIT``, e.g. /tmp/perf-argus) its whole command runs
