@@ -21,19 +21,18 @@ of issue 62: warm ≤ 1.15×, cold ≤ 1.3× the bound. A real history: flashinf
 `fetch`ed mirror cloned to /tmp/flashinfer; the default timezone, Asia/Shanghai).
 
     python3 bench/warm_start.py [--repo /tmp/flashinfer] [--date 2026-04-24] [--latency 1]
-        [--tool /tmp/perf-argus --tool-latency 2]
+        [--tool /tmp/perf-argus --tool-latency 2 [--tool-github-latency 0]]
 
 The tool we replace is ykk648/argus (its reports are the ones in the seeds: "每日更新报告", "🎯 变更类型").
-With ``--tool`` (a clone of it, pinned at ``TOOL_COMMIT``, e.g. /tmp/perf-argus) its own
-analysis code — ``analyze_commit`` in its ``src/llm.py``, unchanged: one request per commit, one after the
-other, whatever it does between two calls included (its pauses: the gaps at the endpoint are printed) —
-runs against a fake endpoint at ``--tool-latency`` (the issue's L = 2 s) beside dailydiff's whole command
-with the defaults at the same latency, on a new store and on a store of the night before (issue 62: ≥ 14×
-faster warm, ≥ 12× cold), and the two are compared: wall time (the tool's is its analysis alone: it reads GitHub through
-PyGithub, which is not installed here, so the same day's commits are handed to it as PyGithub-shaped
-objects read from the repository beforehand — its fetch is left out, in its favour) and prompt characters.
-Its hard-coded DeepSeek URL is pointed at the fake (``requests.post`` given the fake's URL); nothing else
-of it is touched.
+With ``--tool`` (a clone of it, pinned at ``TOOL_COMMIT``, e.g. /tmp/perf-argus) its whole command runs
+(bench/replaced_tool.py: its ``src/monitor.py``, unmodified, as its GitHub Action runs it, in its own
+virtualenv with its pinned requirements.txt — made once from the package registry, the benchmark's set-up —
+against the fake GitHub, served the same day, and a fake endpoint at ``--tool-latency``, the issue's
+L = 2 s; its hard-coded hosts and its clock are redirected from outside its files, and the output says so)
+beside dailydiff's whole command with the defaults at the same latency, on a new store and on a store of the
+night before (issue 62: the tool ≥ 14× slower than ours warm, ≥ 12× cold). Both are timed from process
+start to exit; the tool's requests to each fake are printed with the gaps between them, and where its
+time went (the LLM, GitHub, PyGithub's pauses, its own work, retries). Prompt characters are compared too.
 """
 
 from __future__ import annotations
@@ -50,18 +49,17 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import replaced_tool  # noqa: E402
 from fake_llm import FakeLLM, Recorded  # noqa: E402
+from replaced_tool import TOOL_COMMIT  # noqa: E402
 from verdict import verdict  # noqa: E402
 
 C = 8
-TOOL_COMMIT = "ab8c9d4c3d0c8b9c715c05efdb4a2e57fa1327ae"  # ykk648/argus, 2025-09-17
 WARM_TARGET = 1.15
 COLD_TARGET = 1.3
 TOOL_WARM_TARGET = 14.0  # the tool's wall time over ours, at least (issue 62)
@@ -151,95 +149,48 @@ def rules_run(src: Path, repo: Path, date: str, tmp: Path, runs: int) -> float:
     return statistics.median(walls)
 
 
-def tool_commits(repo: Path, date: str) -> list[Any]:
-    """The day's commits (the default timezone's day) as the PyGithub objects the tool reads: ``sha``,
-    ``html_url``, ``commit.message``, ``commit.author.name``, ``files`` (status, filename, additions,
-    deletions, patch), newest first as GitHub lists them."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from dailydiff.common.timewindow import day_window
-    from dailydiff.settings import load_settings
-    from dailydiff.sources import SourceOptions, open_source
-    from dailydiff.store import Store
-
-    with tempfile.TemporaryDirectory() as data:
-        settings = load_settings(environ={}, overrides={"data_dir": data}, cwd=Path(data))
-        with Store.open(Path(data)) as store:
-            source = open_source(str(repo), settings, SourceOptions(), store)
-            window = day_window(dt.date.fromisoformat(date), settings.report.timezone)
-            commits = source.commits(window)
-    shaped = []
-    for c in sorted(commits, key=lambda c: c.committed_at, reverse=True):
-        files = [SimpleNamespace(status=f.status.value, filename=f.path, additions=f.additions,
-                                 deletions=f.deletions, patch=f.patch) for f in c.files]  # fmt: skip
-        message = SimpleNamespace(message=c.message, author=SimpleNamespace(name=c.author.name))
-        shaped.append(SimpleNamespace(sha=c.sha, html_url=f"https://github.com/{c.repo}/commit/{c.sha}",
-                                      commit=message, files=files))  # fmt: skip
-    return shaped
-
-
-def run_tool(tool: Path, commits: list[Any], fake: FakeLLM) -> tuple[float, str]:
-    """The tool's own ``analyze_commit`` over the commits against ``fake``: its wall time and its text."""
-    import importlib.util
-
-    import requests
-
-    spec = importlib.util.spec_from_file_location("argus_llm", tool / "src" / "llm.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    url = fake.base_url + "/chat/completions"
-
-    def post(_: str, **kwargs: Any) -> Any:  # its DeepSeek URL, pointed at the fake
-        return requests.post(url, **kwargs)
-
-    module.requests = SimpleNamespace(post=post, exceptions=requests.exceptions)  # type: ignore[attr-defined]
-    began = time.monotonic()
-    text = module.analyze_commit(commits, api_key="sk-bench", model=fake.model)
-    return time.monotonic() - began, str(text)
-
-
 def compare_with_tool(args: argparse.Namespace, tmp: Path) -> tuple[bool, bool]:
-    """dailydiff's whole command (defaults; a new store and a store of the night before) and the tool's
-    analysis, the same day and latency: (results right, targets met)."""
-    head = subprocess.run(["git", "-C", str(args.tool), "rev-parse", "HEAD"], capture_output=True, text=True)
-    if head.stdout.strip() != TOOL_COMMIT:
-        print(f"  (the tool at {args.tool} is not at {TOOL_COMMIT[:12]}: check it out there)")
-        return False, False
+    """dailydiff's whole command (defaults; a new store and a store of the night before) and the tool's whole
+    command (bench/replaced_tool.py), the same day and latency: (results right, targets met)."""
     L = args.tool_latency
-    commits = tool_commits(args.repo, args.date)
     day = dt.date.fromisoformat(args.date)
     week = [(day - dt.timedelta(days=n)).isoformat() for n in (7, 1)]
+    try:
+        replaced_tool.ready(args.tool)
+    except replaced_tool.Unavailable as missing:
+        print(f"  (the tool we replace was not run: {missing})")
+        return False, False
     with FakeLLM(latency=L, concurrency_limit=C, escalate=escalates if args.escalate else None) as fake:
         cold = llm_run(args.src, args.repo, [args.date], tmp / "side-cold", fake, tmp)
         ours_chars = sum(len(r.prompt_text) for r in fake.requests if r.status == 200)
         before = llm_run(args.src, args.repo, week, tmp / "side-warm", fake, tmp)  # the nights before
         warm = llm_run(args.src, args.repo, [args.date], tmp / "side-warm", fake, tmp)
-        fake.reset()
-        wall, text = run_tool(args.tool, commits, fake)
-        answered = sorted((r for r in fake.requests if r.status == 200), key=lambda r: r.started)
-        tool_chars = sum(len(r.prompt_text) for r in answered)
-    gaps = [b.started - a.ended for a, b in zip(answered, answered[1:], strict=False)]
-    pauses = (
-        f"{1000 * statistics.median(gaps):.0f} ms median, {1000 * max(gaps):.0f} ms at most"
-        if gaps
-        else "none"
-    )
-    print(f"[the tool we replace] ykk648/argus {TOOL_COMMIT[:12]} (unmodified), {len(commits)} commits, L = {L:g} s: "
-          f"its analysis {wall:.2f} s for {len(answered)} requests, one after the other (its fetch left out; its "
-          f"pauses between calls, as the endpoint saw them: {pauses})")  # fmt: skip
+        tool = replaced_tool.run(args.tool, args.repo, day, fake, github_latency=args.tool_github_latency)
+    wrong = replaced_tool.problems(tool, day)
+    print(f"[the tool we replace] ykk648/argus {TOOL_COMMIT[:12]}: its src/monitor.py, unmodified, as its Action runs "
+          f"it, in its own virtualenv (its requirements.txt: PyGithub 2.1.1, its pauses and retries at their defaults); "
+          f"{replaced_tool.REDIRECTED}; the fake GitHub answers in {args.tool_github_latency:g} s; L = {L:g} s")  # fmt: skip
+    print(f"  the tool: {tool.wall:.2f} s end to end (process start to exit, exit {tool.code}) for "
+          f"{len(tool.commits)} commits, {sum(1 for e in tool.events if e.where == 'LLM')} model requests one after "
+          f"the other, {sum(1 for e in tool.events if e.where == 'GitHub')} GitHub requests, "
+          f"{len(tool.issues)} issue filed{'; WRONG: ' + '; '.join(wrong) if wrong else ''}")  # fmt: skip
+    print("\n".join(replaced_tool.describe(tool)))
     fast = True
     for side, run, target in (("warm", warm, TOOL_WARM_TARGET), ("cold", cold, TOOL_COLD_TARGET)):
-        ratio = wall / run.wall
+        ratio = tool.wall / run.wall
         met = ratio >= target
         fast &= met
         store = "store of the night before" if side == "warm" else "new store"
         print(f"  {side}: dailydiff end to end (defaults, {store}) {run.wall:.2f} s for {run.answered} requests → "
               f"the tool takes {ratio:.1f}× as long (target ≥ {target:g}){'' if met else ' — NOT MET'}")  # fmt: skip
-    print(f"  prompt characters: dailydiff {ours_chars:,}, the tool {tool_chars:,} → {ours_chars / max(tool_chars, 1):.3f} "
-          f"(target ≤ 0.5; the tool escalates nothing: one request per commit) (load average "
-          f"{os.getloadavg()[0]:.1f})")  # fmt: skip
+    bound = (math.ceil(cold.answered / C) + 1) * L
+    print(f"  (the ratio's ceiling at C = {C}: were dailydiff at its LLM bound, (⌈{cold.answered}/{C}⌉+1)·{L:g} = "
+          f"{bound:.2f} s, the tool's {tool.wall:.2f} s would be {tool.wall / bound:.1f}× as long)")  # fmt: skip
+    print(f"  prompt characters: dailydiff {ours_chars:,}, the tool {tool.prompt_chars:,} → "
+          f"{ours_chars / max(tool.prompt_chars, 1):.3f} (target ≤ 0.5; the tool escalates nothing: one request per "
+          f"commit) (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     ok = all(r.code == 0 for r in (cold, before, warm))
-    return ok and len(answered) == len(commits) and text.count("### ") >= len(commits), fast
+    return ok and not wrong, fast
 
 
 def main() -> int:
@@ -263,6 +214,8 @@ def main() -> int:
     parser.add_argument(
         "--tool-latency", type=float, default=2.0, help="L for the side-by-side with the tool"
     )
+    parser.add_argument("--tool-github-latency", type=float, default=0.0,
+                        help="seconds the fake GitHub takes per answer for the tool (0: at once, in its favour)")  # fmt: skip
     parser.add_argument("--escalate", action="store_true", help="the fake rates about 1 in 6 commits high")
     parser.add_argument("--backfill", nargs=2, metavar=("FIRST", "LAST"), default=["2026-04-01", "2026-04-30"],
                         help="the backfill's days (a new store, the defaults)")  # fmt: skip

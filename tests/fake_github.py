@@ -52,6 +52,7 @@ class Recorded:
     status: int
     at: float  # time.monotonic() when the request arrived
     wall: float  # time.time() when the request arrived
+    done: float = 0.0  # time.monotonic() when its answer was ready
 
 
 @dataclass
@@ -95,6 +96,8 @@ class FakeGitHub(FakeForge):
         # a list takes it ~85 ms and a GraphQL batch of 18 commits ~110 ms that GitHub does not add).
         self.latency_covers_work = False
         self.prefix = prefix.rstrip("/")  # e.g. "/api/v3" to look like GitHub Enterprise
+        # The User-Agent prefixes served (GitHub serves any named application; the tests ask for dailydiff's).
+        self.user_agents: tuple[str, ...] = ("dailydiff/",)
         self._web_url = web_url
         self.list_page_size: int | None = None  # caps per_page of commit lists
         self.files_page_size = 300
@@ -240,7 +243,10 @@ class FakeGitHub(FakeForge):
             if spoil is not None and result is not None and result[0] == 200:
                 result = _spoiled(result, self._spoils.pop(spoil)[1])
             status = result[0] if result else 0
-            self.requests.append(Recorded(method, path, query, headers, body, kind, status, arrived, wall))
+            done = time.monotonic()
+            self.requests.append(
+                Recorded(method, path, query, headers, body, kind, status, arrived, wall, done)
+            )
         return result
 
     def _answer(
@@ -267,7 +273,7 @@ class FakeGitHub(FakeForge):
             )
         # GitHub refuses a request without one and asks for the application's name: this fake asks for
         # dailydiff's own (an HTTP library's default, python-httpx/…, is refused like a missing one).
-        if not headers.get("user-agent", "").startswith("dailydiff/"):
+        if not headers.get("user-agent", "").startswith(self.user_agents):
             return self._json(403, {"message": NO_USER_AGENT}, count=False)
         # With a token set, any other token (or none) is refused: GitHub answers 401 to a wrong token even
         # for a public repository. Without one the fake cannot tell a valid token, and serves every request.

@@ -158,6 +158,8 @@ RATIO_LINE = {
 HELPERS = {
     "run.py",
     "verdict.py",
+    "replaced_tool.py",  # warm_start.py --tool's (tests/test_bench_replaced_tool.py)
+    "replaced_tool_run.py",
     "__init__.py",
     "ask_labels.py",
     "ask_validation.py",
