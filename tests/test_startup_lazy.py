@@ -66,3 +66,16 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "streaming API" in done.stdout
     assert loaded(modules, ["jinja2", "dailydiff.common.templates", "dailydiff.engine.alerts"]) == []
+
+
+def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
+    # `notes` prints one summary line (written as it is, cli/app.py's `say`) and takes text, path and flag
+    # values (converted without typer's pydantic adapters, cli/coercion.py): rich's console and typer's
+    # adapters stay out of the process, and the line still says what the notes were made from.
+    repo = build_tagged_repo(tmp_path / "widget")
+    done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
+                                "en", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "notes.md"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "streaming API" in (tmp_path / "notes.md").read_text()
+    assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
+    assert loaded(modules, ["rich", "typer._adapters"]) == []

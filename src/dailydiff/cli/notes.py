@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, handle_errors, open_store, say
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def notes_command(
         store.close()
     _show(outcomes, output, quiet)
     for r in (p for o in outcomes for p in o.publish):
-        stderr.print(f"{r.publisher}: {r.status} {r.detail}".rstrip(), markup=False, highlight=False)
+        say(f"{r.publisher}: {r.status} {r.detail}".rstrip())
     error = publish_error(outcomes)
     if error is not None:
         raise error
@@ -98,4 +98,4 @@ def _show(outcomes: list[Any], output: Path | None, quiet: bool) -> None:
     else:
         sys.stdout.write(notes["text"])
     if not quiet:
-        stderr.print(notes["line"], markup=False, highlight=False)
+        say(notes["line"])
