@@ -79,3 +79,8 @@ def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Pat
     assert "streaming API" in (tmp_path / "notes.md").read_text()
     assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
     assert loaded(modules, ["rich", "typer._adapters"]) == []
+    # Written to a file, the notes need no edition: no chat message, no edition, no day's Markdown.
+    assert (
+        loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
+        == []
+    )
