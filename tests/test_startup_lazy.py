@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edition", "dailydiff.render.chat",
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
                   "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
-                  "dailydiff.engine.stream"]  # fmt: skip
+                  "dailydiff.engine.stream",
+                  # typer's pydantic adapters (flags convert without them), rich's console (nothing printed
+                  # yet), the search index's word lists (what a day indexes, after it is built)
+                  "typer._adapters", "rich", "dailydiff.common.searchterms"]  # fmt: skip
 
 # The modules loaded when the command first starts git (subprocess.Popen of a `git` command), and at exit.
 _FIRST_GIT = """
