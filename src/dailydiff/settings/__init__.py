@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import os
 import sys
 import tomllib
@@ -466,6 +467,13 @@ def defaults_text() -> str:
     return resources.files("dailydiff").joinpath("settings/defaults.toml").read_text(encoding="utf-8")
 
 
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """The packaged defaults, parsed once per process (a command reads them for its settings and again to
+    check its ``DAILYDIFF_*`` variables). Never changed: the layers are merged into new dicts."""
+    return tomllib.loads(defaults_text())
+
+
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
@@ -581,7 +589,9 @@ def _env_names(defaults: Mapping[str, Any]) -> list[str]:
 def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> str | None:
     """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
     ignored, where the same typo in the file is an error), with the closest known name."""
-    known = {*_env_names(tomllib.loads(defaults_text())), *OTHER_ENVS}
+    if not any(n.upper().startswith(ENV_PREFIX) for n in environ):
+        return None  # (most commands: nothing to look up)
+    known = {*_env_names(_defaults()), *OTHER_ENVS}
     known |= {f"{ENV_PREFIX}{section}_{old}".upper() for section, names in RESPELT.items() for old in names}
     known |= set(_secret_envs(settings))  # what the *_env keys name, DAILYDIFF_ or not
     unknown = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n not in known)
@@ -659,7 +669,7 @@ def load_model(
     """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store) from
     the layers, as :func:`load_settings` builds it."""
     environ = os.environ if environ is None else environ
-    defaults = tomllib.loads(defaults_text())
+    defaults = _defaults()
     data = defaults
     source = "the defaults"
     if config_path is None:
