@@ -87,3 +87,26 @@ def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Pat
         loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
         == []
     )
+
+
+def test_release_notes_ask_git_each_question_once(tmp_path: Path) -> None:
+    # The plan opens the repository twice (its identity, then its history): git is asked once (sources'
+    # fetch_once memo), and the notes are the same.
+    repo = build_tagged_repo(tmp_path / "widget")
+    shims, log = tmp_path / "bin", tmp_path / "git.log"
+    shims.mkdir()
+    real = subprocess.run(
+        ["sh", "-c", "command -v git"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (shims / "git").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec {real} "$@"\n')
+    (shims / "git").chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic",
+                           "--lang", "en", "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "streaming API" in done.stdout
+    asked = log.read_text().splitlines()
+    assert (
+        asked.count("rev-parse --show-toplevel") == 1 and asked.count("config --get remote.origin.url") == 1
+    )
