@@ -4,10 +4,15 @@ and the same placeholders in both, and no zh/en table left in the Python modules
 from __future__ import annotations
 
 import ast
+import os
 import string
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import dailydiff
 from dailydiff.common.i18n import LANGUAGES, change_type_labels, locale, weekdays, words
@@ -65,3 +70,17 @@ def test_no_zh_en_table_is_left_in_the_modules_the_words_came_from() -> None:
                 if {"zh", "en"} <= keys:
                     tables.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert tables == []
+
+
+def test_the_vocabulary_is_each_languages_labels_read_when_first_asked_for() -> None:
+    from dailydiff.common.i18n import CHANGE_TYPE_LABELS
+
+    assert dict(CHANGE_TYPE_LABELS) == {lang: change_type_labels(lang) for lang in LANGUAGES}
+    with pytest.raises(KeyError):
+        CHANGE_TYPE_LABELS["fr"]
+    # Importing it (as the analysers do) reads no locale file; English labels read the English one only.
+    probe = ("import dailydiff.common.i18n as i; before = i.locale.cache_info().currsize; "
+             "i.CHANGE_TYPE_LABELS['en']; print(before, i.locale.cache_info().currsize)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})  # fmt: skip
+    assert done.stdout.split() == ["0", "1"]

@@ -3,8 +3,11 @@ its "//": the same text comes out as from the patterns alone."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +58,14 @@ def test_what_the_gates_rely_on_holds_for_every_character() -> None:
         blind = re.compile(f"(?i){letter}")
         assert all(chr(c).lower() == letter for c in range(sys.maxunicode + 1) if blind.fullmatch(chr(c)))
     assert all(space.fullmatch(chr(c).lower()) for c in range(sys.maxunicode + 1) if space.fullmatch(chr(c)))
+
+
+def test_the_patterns_are_compiled_when_a_text_needs_them() -> None:
+    # Start-up: importing the scrub and scrubbing a plain line compile none of the credential patterns; a
+    # text with a needle compiles what it needs, and scrubs as before.
+    probe = ("import dailydiff.common.secrets as s; s.scrub('64 commits, 3 reused'); "
+             "print(sum(p._compiled is not None for _, p, _ in s._PATTERNS)); "
+             "print(s.scrub('Authorization: Bearer abc123def456'))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(secrets.__file__).parents[2])})  # fmt: skip
+    assert done.stdout.splitlines() == ["0", f"Authorization: Bearer {MASK}"]

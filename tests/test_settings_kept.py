@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dailydiff.errors import ConfigError
-from dailydiff.settings import ReadSettings, Settings, load_model, load_settings
+from dailydiff.settings import ReadSettings, Settings, kept, load_model, load_settings
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def kept_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def kept_file(kept_dir: Path, model: type[object] = Settings) -> Path:
-    return next(kept_dir.glob("_dailydiff-*")) / f"settings-{model.__name__}.pickle"
+    """The file ``model`` was last kept in."""
+    kept = next(kept_dir.glob("_dailydiff-*")).glob(f"settings-{model.__name__}-*.pickle")
+    return max(kept, key=lambda path: path.stat().st_mtime_ns)
 
 
 def tamper(path: Path, **update: object) -> None:
@@ -89,3 +91,25 @@ def test_settings_holding_a_password_are_not_kept(kept_dir: Path) -> None:
     assert not list(kept_dir.glob("_dailydiff-*/settings-*"))
     (cwd / "dailydiff.toml").write_text('[[repos]]\nsource = "https://github.com/o/r"\n')
     assert load_settings(environ={}, cwd=cwd).repos and kept_file(kept_dir).is_file()
+
+
+def test_configurations_used_in_turn_each_read_their_own(
+    kept_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two data directories (or `run` beside `notes`, or another checkout's runs) used in turn: each finds the
+    # settings it kept, not only the last run's; the oldest beyond KEPT go.
+    cwd = kept_dir.parent / "cwd"
+    zones = {"a": "UTC", "b": "Europe/Paris"}
+    load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": zones["a"]}, cwd=cwd)
+    first = kept_file(kept_dir)
+    load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": zones["b"]}, cwd=cwd)
+    assert kept_file(kept_dir) != first
+    tamper(first, data_dir="/kept-a")
+    assert load_settings(environ={"DAILYDIFF_REPORT_TIMEZONE": zones["a"]}, cwd=cwd).data_dir == "/kept-a"
+    monkeypatch.setattr(kept, "KEPT", 3)
+    for day in range(1, 6):
+        load_settings(
+            environ={"DAILYDIFF_REPORT_TIMEZONE": "UTC", "DAILYDIFF_RUN_MAX_DAYS": str(day)}, cwd=cwd
+        )
+    assert len(list(first.parent.glob("settings-Settings-*.pickle"))) == 3
+    assert not first.exists()  # the oldest went first

@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edition", "dailydiff.render.chat",
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
                   "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
-                  "dailydiff.engine.stream"]  # fmt: skip
+                  "dailydiff.engine.stream",
+                  # typer's pydantic adapters (flags convert without them), rich's console (nothing printed
+                  # yet), the search index's word lists (what a day indexes, after it is built)
+                  "typer._adapters", "rich", "dailydiff.common.searchterms"]  # fmt: skip
 
 # The modules loaded when the command first starts git (subprocess.Popen of a `git` command), and at exit.
 _FIRST_GIT = """
@@ -66,3 +69,44 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "streaming API" in done.stdout
     assert loaded(modules, ["jinja2", "dailydiff.common.templates", "dailydiff.engine.alerts"]) == []
+
+
+def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
+    # `notes` prints one summary line (written as it is, cli/app.py's `say`) and takes text, path and flag
+    # values (converted without typer's pydantic adapters, cli/coercion.py): rich's console and typer's
+    # adapters stay out of the process, and the line still says what the notes were made from.
+    repo = build_tagged_repo(tmp_path / "widget")
+    done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
+                                "en", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "notes.md"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "streaming API" in (tmp_path / "notes.md").read_text()
+    assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
+    assert loaded(modules, ["rich", "typer._adapters"]) == []
+    # Written to a file, the notes need no edition: no chat message, no edition, no day's Markdown.
+    assert (
+        loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
+        == []
+    )
+
+
+def test_release_notes_ask_git_each_question_once(tmp_path: Path) -> None:
+    # The plan opens the repository twice (its identity, then its history): git is asked once (sources'
+    # fetch_once memo), and the notes are the same.
+    repo = build_tagged_repo(tmp_path / "widget")
+    shims, log = tmp_path / "bin", tmp_path / "git.log"
+    shims.mkdir()
+    real = subprocess.run(
+        ["sh", "-c", "command -v git"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (shims / "git").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec {real} "$@"\n')
+    (shims / "git").chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic",
+                           "--lang", "en", "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "streaming API" in done.stdout
+    asked = log.read_text().splitlines()
+    assert (
+        asked.count("rev-parse --show-toplevel") == 1 and asked.count("config --get remote.origin.url") == 1
+    )

@@ -314,6 +314,21 @@ def test_a_row_this_version_cannot_read_is_a_store_error(store: Store) -> None:
         list(store.iter_reports())
 
 
+def test_a_days_first_shas_are_read_without_building_the_day(store: Store) -> None:
+    # What `report SOURCE` and `notes` ask before their work (is the stored repository of this name this
+    # one?): the day's first commits, as get_report has them; a row that is no day at all is get_report's error.
+    report = _report()
+    store.save_report(report)
+    key = ("o/r", report.date, report.language)
+    assert store.report_shas(*key, limit=2) == [c.sha for c in report.commits[:2]]
+    assert store.report_shas("o/other", report.date, report.language, limit=2) == []
+    with store._tx():
+        store._db.execute("UPDATE reports SET data = ?", (json.dumps({"repo": "o/r", "commits": "none"}),))
+    with pytest.raises(StoreError) as caught:
+        store.report_shas(*key, limit=2)
+    assert "cannot read" in caught.value.message
+
+
 # units of a shared plan --------------------------------------------------------------------------------
 
 

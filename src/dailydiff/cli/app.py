@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -133,6 +134,16 @@ class LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _Commands(self, self.commands)  # type: ignore[assignment]
+        from dailydiff.cli.coercion import plain_values
+
+        plain_values(self.params)
+
+    def get_help_option(self, ctx: Context) -> Any:
+        from dailydiff.cli.coercion import plain_values
+
+        option = super().get_help_option(ctx)
+        plain_values([option])
+        return option
 
     def load(self, name: str) -> Command | None:
         if name in COMMANDS:
@@ -221,6 +232,22 @@ class _LazyConsole:
 
 stderr: Console = _LazyConsole()  # type: ignore[assignment]
 
+# What rich's console would turn into an emoji (``:name:``): a line holding it goes through the console.
+_EMOJI_LIKE = re.compile(r":\S*?:")
+
+
+def say(line: str) -> None:
+    """One line on stderr, as the stderr console prints it (escape sequences dropped, secrets scrubbed).
+    A line of printable text with nothing rich's console would change (no ``:name:`` it would make an
+    emoji) is written as it is, without starting the console: about 40 ms of a command that prints one
+    summary line (`notes`, an error)."""
+    text = terminal_text(scrub(line))
+    if not text.isprintable() or _EMOJI_LIKE.search(text):
+        _stderr_console().print(text, markup=False, highlight=False)
+        return
+    sys.stderr.write(f"{text}\n")
+    sys.stderr.flush()
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -288,8 +315,7 @@ def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
         logging.getLogger("dailydiff").error("%s", f"{message}" + (f" — {hint}" if hint else ""))
         return typer.Exit(code)
     line = f"dailydiff: error: {message}" + (f" — {hint}" if hint else "")
-    line = " ".join(line.split("\n"))  # one line, whatever the message quotes
-    _stderr_console().print(line, markup=False, highlight=False)
+    say(" ".join(line.split("\n")))  # one line, whatever the message quotes
     return typer.Exit(code)
 
 
@@ -374,7 +400,7 @@ def _built(model: type[L], config: Path | None, data_dir: Path | None, overrides
     settings = load_model(model, config, overrides=merged)
     warning = unknown_environment(settings, os.environ)
     if warning:
-        _stderr_console().print(f"dailydiff: warning: {warning}", markup=False, highlight=False)
+        say(f"dailydiff: warning: {warning}")
     return settings
 
 

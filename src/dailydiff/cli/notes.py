@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, say
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,9 +80,10 @@ def notes_command(
         outcomes = run(plan(request))
     finally:
         store.close()
+    nothing_to_tear_down()  # the store is closed and what was sent is recorded: only the output is left
     _show(outcomes, output, quiet)
     for r in (p for o in outcomes for p in o.publish):
-        stderr.print(f"{r.publisher}: {r.status} {r.detail}".rstrip(), markup=False, highlight=False)
+        say(f"{r.publisher}: {r.status} {r.detail}".rstrip())
     error = publish_error(outcomes)
     if error is not None:
         raise error
@@ -98,4 +99,4 @@ def _show(outcomes: list[Any], output: Path | None, quiet: bool) -> None:
     else:
         sys.stdout.write(notes["text"])
     if not quiet:
-        stderr.print(notes["line"], markup=False, highlight=False)
+        say(notes["line"])

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
+from dailydiff.cli.coercion import plain_values
 from dailydiff.common.dates import DateSpec, checked_days, clock
 from dailydiff.common.logs import setup_logging
 from dailydiff.common.timewindow import check_timezone
@@ -98,6 +99,12 @@ class Command(TyperCommand):
         for param in self.params:
             if type(param) is TyperArgument:
                 param.__class__ = _NamedArgument
+        plain_values(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        plain_values([option])
+        return option
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["dailydiff.argv"] = list(args)  # --help runs while parsing: it reads -c from here

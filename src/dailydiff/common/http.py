@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import functools
 import math
 import random
@@ -62,6 +61,8 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
         return max(0.0, float(raw))
     except ValueError:
         pass
+    import email.utils  # an HTTP date (rare): the e-mail package is not loaded for every command's settings
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):

@@ -5,7 +5,7 @@ read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -43,6 +43,27 @@ def change_type_labels(language: str) -> dict[str, str]:
     return words("change_types", language)
 
 
+class _Vocabulary(Mapping[str, dict[str, str]]):
+    """The change-type labels by language, each language's file read when its labels are first asked for
+    (a command in English never parses the Chinese file)."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, language: str) -> dict[str, str]:
+        if language not in LANGUAGES:
+            raise KeyError(language)
+        if language not in self._read:
+            self._read[language] = change_type_labels(language)
+        return self._read[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
 # The vocabulary in every language, for code that maps labels back to types (answer parsing) or looks
 # them up often (the heuristic analyser, the LLM prompts).
-CHANGE_TYPE_LABELS: dict[str, dict[str, str]] = {lang: change_type_labels(lang) for lang in LANGUAGES}
+CHANGE_TYPE_LABELS: Mapping[str, dict[str, str]] = _Vocabulary()

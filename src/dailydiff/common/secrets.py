@@ -18,25 +18,51 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, urlsplit
 
 MASK = "***"
 
-_TOKEN_SHAPES = re.compile(
+
+class _Pattern:
+    """A regular expression compiled when first used: a command scrubs a few lines and most of the patterns
+    below never run (compiling them all at import cost several milliseconds of every command's start)."""
+
+    __slots__ = ("_compiled", "_source")
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source)  # two threads may both compile it: the same pattern
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._get().search(text)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self._get().fullmatch(text)
+
+    def sub(self, replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
+        return self._get().sub(replacement, text)
+
+
+_TOKEN_SHAPES = _Pattern(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{16,}"
     r"|xox[abposr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{16,})"
 )
 # (needles, pattern, replacement), applied after the registered values, in this order. A pattern runs
 # only when one of its needles is in the lower-cased text: most text (titles, labels) has none, and the
 # scrub runs on every value an output template writes.
-_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+_PATTERNS: tuple[tuple[tuple[str, ...], _Pattern, str], ...] = (
     # An echoed header, as text, JSON or a Python repr: the value goes, the header's name stays. After an
     # auth scheme any value goes; without one, a value that looks like a credential (a digit, or 16
     # characters), so that a commit titled "Authorization: header parsing" keeps its words.
     (
         ("authoriz", "api-key", "auth-token", "private-token", "cookie"),
-        re.compile(
+        _Pattern(
             r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token|set-cookie|cookie)"
             r"([\"']?\s*[:=]\s*[\"']?)"
             r"(?:((?:bearer|token|basic|digest)\s+)[^\s\"',;}\\]+|(?=[^\s\"',;}\\]*\d|[^\s\"',;}\\]{16})[^\s\"',;}\\]+)"
@@ -47,21 +73,21 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # ("Bearer authentication") are prose, not credentials.
     (
         ("bearer", "basic"),
-        re.compile(r"(?i)\b(bearer|basic)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{8,}"),
+        _Pattern(r"(?i)\b(bearer|basic)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{8,}"),
         rf"\1 {MASK}",
     ),
-    (("token",), re.compile(r"(?i)\b(token)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {MASK}"),
+    (("token",), _Pattern(r"(?i)\b(token)\s+(?=[^\s\"',;]*\d)[A-Za-z0-9._~+/=-]{16,}"), rf"\1 {MASK}"),
     # Well-known token shapes.
     (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk-", "xox", "glpat-"), _TOKEN_SHAPES, MASK),
     # user:password@ (or a bare token@) in a URL.
     # (The "//" is matched, not looked behind for: a literal start is searched for, not tried at every
     # character; a match holds no "/", so the next one's "//" is never inside it.)
-    (("//",), re.compile(r"//[^/@\s\"'<>]+@"), f"//{MASK}@"),
+    (("//",), _Pattern(r"//[^/@\s\"'<>]+@"), f"//{MASK}@"),
     # Credential query parameters (webhook keys and tokens, signatures). A value ends at a backslash too,
     # here and in the headers above: the store scrubs JSON text, where `\"` closes a quoted URL.
     (
         ("=",),
-        re.compile(
+        _Pattern(
             r"(?i)([?&](?:access_token|token|key|api_key|apikey|api-key|sig|sign|signature|secret|password"
             r"|passwd|auth)=)[^&#\s\"'<>\\]+"
         ),
@@ -70,7 +96,7 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # SMTP AUTH lines carry base64 of the login and password.
     (
         ("auth",),
-        re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5))\s+[A-Za-z0-9+/=]{4,}"),
+        _Pattern(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5))\s+[A-Za-z0-9+/=]{4,}"),
         rf"\1 {MASK}",
     ),
 )
@@ -78,12 +104,12 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
 # in every report, "token" in ML commits): a match of the pattern has these there (the letters of "auth"
 # and "token" are their own lower case, and a lower-cased space is a space), so text without them is left
 # unread by the pattern, which tries every word start.
-_ANY = re.compile("")
-_GATES: dict[re.Pattern[str], re.Pattern[str]] = {
-    _PATTERNS[2][1]: re.compile(r"token\s"),
-    _PATTERNS[-1][1]: re.compile(r"auth\s"),
+_ANY = _Pattern("")
+_GATES: dict[_Pattern, _Pattern] = {
+    _PATTERNS[2][1]: _Pattern(r"token\s"),
+    _PATTERNS[-1][1]: _Pattern(r"auth\s"),
 }
-_TRIGGER = re.compile("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n in needles))
+_TRIGGER = _Pattern("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n in needles))
 
 
 class SecretRegistry:
@@ -167,7 +193,7 @@ def is_weak(value: str) -> bool:
 
 
 _STRONG_LENGTH = 8
-_WORDLIKE = re.compile(r"(?:[a-z]{1,12}|[A-Z][a-z]{0,11}|[A-Z]{1,12})[0-9!._-]{0,4}")
+_WORDLIKE = _Pattern(r"(?:[a-z]{1,12}|[A-Z][a-z]{0,11}|[A-Z]{1,12})[0-9!._-]{0,4}")
 
 
 def _in_secret_places(values: list[str]) -> re.Pattern[str]:
@@ -247,7 +273,7 @@ def scrub(text: str) -> str:
 
 # Where a server is: a URL, an IP address (v4, or v6 in brackets) or localhost with or without a port, a
 # host name with a port, or a host name under a common top-level domain.
-_LOCATIONS = re.compile(
+_LOCATIONS = _Pattern(
     r"(?i)\b[a-z][a-z0-9+.-]*://[^\s\"'<>()]+"
     r"|\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9a-f:]+\](?::\d+)?|\blocalhost(?::\d+)?\b"
     r"|\b(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*:\d+\b"

@@ -413,10 +413,12 @@ def _plan_notes(request: Request) -> Plan:
     from dailydiff.engine.release import UNRELEASED, NotesUnit, open_git, resolve_range
     from dailydiff.errors import UsageError
     from dailydiff.render.notes import Audience
+    from dailydiff.sources.git import fetch_once
 
-    job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
-    settings = job.settings
-    git = open_git(job, settings, request.store)
+    with fetch_once():  # the repository is opened twice (its identity, its history): git is asked once
+        job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
+        settings = job.settings
+        git = open_git(job, settings, request.store)
     wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
     if request.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")

@@ -214,8 +214,7 @@ def _store_clash(source: str, settings: Settings, store: Any) -> tuple[str | Non
     except DailyDiffError:
         return None, ""  # the engine opens it again and reports the problem in its own words
     rows = store.list_reports(opened.repo)
-    stored = store.get_report(*rows[0]) if rows else None
-    shas = [c.sha for c in stored.commits[:5]] if stored is not None else []
+    shas = store.report_shas(*rows[0], limit=5) if rows else []
     if not shas or any(opened.has_commit(sha) for sha in shas if isinstance(opened, GitSource)):
         return None, ""
     parent = Path(opened.path).resolve().parent.name if isinstance(opened, GitSource) else ""

@@ -11,12 +11,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common import placeholders
-from dailydiff.render.chat import Line, Message, Section, Span, one_line
-from dailydiff.render.edition import Edition, UnitKey
 from dailydiff.render.notes import NOTES_FORMATS, ReleaseNotes, render_notes, words
 from dailydiff.settings.notes import NOTES_PATH_PLACEHOLDERS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the chat message and the edition where they are made: `notes` to stdout needs neither
+    from dailydiff.render.chat import Message
+    from dailydiff.render.edition import Edition
     from dailydiff.settings import Settings
 
 LEDGER_PREFIX = "release:"
@@ -40,6 +40,8 @@ def notes_values(notes: ReleaseNotes, ext: str = "md") -> dict[str, Any]:
 
 def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message:
     """The chat message: the overview, then each group's lines (at most ``most`` in all)."""
+    from dailydiff.render.chat import Line, Message, Section, Span, one_line
+
     w = words(notes.language)
     sections = [Section(w["overview"], [(Span(one_line(notes.overview)),)])] if notes.overview else []
     left = most
@@ -56,6 +58,8 @@ def release_message(notes: ReleaseNotes, link: str | None, most: int) -> Message
 
 def release_edition(notes: ReleaseNotes, settings: Settings) -> Edition:
     """A release's notes, for every target: files below ``[notes] path_template``, the message, the mail."""
+    from dailydiff.render.edition import Edition, UnitKey
+
     renderers: dict[str, Callable[[], str]] = {
         fmt: partial(render_notes, notes, fmt) for fmt in NOTES_FORMATS
     }

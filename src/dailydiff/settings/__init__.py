@@ -4,10 +4,12 @@ Layers, lowest first: the packaged ``defaults.toml`` < the user's TOML file < ``
 environment variables < command-line flags. Unknown keys and wrong types are errors that name the key.
 """
 
-from __future__ import annotations
+# Annotations are evaluated as Python evaluates them, not from text (no `from __future__ import annotations`):
+# pydantic would compile each field's annotation at import, about 0.3 ms a model of every command's start.
 
 import contextlib
 import difflib
+import functools
 import os
 import sys
 import tomllib
@@ -445,13 +447,13 @@ class Settings(HasStore):
         return gitlab_project(spec, self.gitlab.api_url) or spec
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> Settings:
+    def _cross_checks(self) -> "Settings":
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
         check_publisher_names(self.publish)
         return self
 
-    def in_forge_mode(self, mode: str) -> Settings:
+    def in_forge_mode(self, mode: str) -> "Settings":
         """Every forge's section read in ``mode`` (``api`` or ``clone``): a ``[[repos]]`` entry's `mode`
         applies to whichever forge its source is on."""
         forges = {name: section.model_copy(update={"mode": mode}) for name in type(self).model_fields
@@ -464,6 +466,13 @@ L = TypeVar("L", Settings, ReadSettings)
 
 def defaults_text() -> str:
     return resources.files("dailydiff").joinpath("settings/defaults.toml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """The packaged defaults, parsed once per process (a command reads them for its settings and again to
+    check its ``DAILYDIFF_*`` variables). Never changed: the layers are merged into new dicts."""
+    return tomllib.loads(defaults_text())
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -581,7 +590,9 @@ def _env_names(defaults: Mapping[str, Any]) -> list[str]:
 def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> str | None:
     """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
     ignored, where the same typo in the file is an error), with the closest known name."""
-    known = {*_env_names(tomllib.loads(defaults_text())), *OTHER_ENVS}
+    if not any(n.upper().startswith(ENV_PREFIX) for n in environ):
+        return None  # (most commands: nothing to look up)
+    known = {*_env_names(_defaults()), *OTHER_ENVS}
     known |= {f"{ENV_PREFIX}{section}_{old}".upper() for section, names in RESPELT.items() for old in names}
     known |= set(_secret_envs(settings))  # what the *_env keys name, DAILYDIFF_ or not
     unknown = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n not in known)
@@ -659,7 +670,7 @@ def load_model(
     """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store) from
     the layers, as :func:`load_settings` builds it."""
     environ = os.environ if environ is None else environ
-    defaults = tomllib.loads(defaults_text())
+    defaults = _defaults()
     data = defaults
     source = "the defaults"
     if config_path is None:

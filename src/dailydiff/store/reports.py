@@ -277,6 +277,24 @@ class ReportStore(StoreBase):
         ).fetchone()
         return self._load(DayReport, row[0], "report") if row else None
 
+    def report_shas(self, repo: str, date: dt.date, language: str, limit: int) -> list[str]:
+        """The shas of a stored day's first ``limit`` commits, read from its JSON without building the day
+        (a command asks before its work starts; a row that is not a day's JSON is read as ``get_report``
+        reads it, and its error is the same)."""
+        row = self._db.execute(
+            "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
+            (repo, date.isoformat(), language),
+        ).fetchone()
+        if row is None:
+            return []
+        try:
+            shas = [commit["sha"] for commit in json.loads(row[0])["commits"][:limit]]
+        except (ValueError, TypeError, KeyError, IndexError):
+            shas = []
+        if all(isinstance(sha, str) for sha in shas) and shas:
+            return shas
+        return [c.sha for c in self._load(DayReport, row[0], "report").commits[:limit]]
+
     def day_settings(self, repo: str, language: str, dates: Sequence[dt.date]) -> dict[dt.date, str]:
         """The digest of the settings and templates each of these days' files were last written with
         (``record_day_settings``); a day without one (stored before it was kept) is left out."""

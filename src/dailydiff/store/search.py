@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dailydiff.common.searchterms import index_terms
 from dailydiff.common.secrets import scrub
 from dailydiff.models import DayReport, ReportCommit
 
@@ -125,6 +124,8 @@ def _bar(values: Iterable[str]) -> str:
 
 
 def _commit_fields(commit: ReportCommit) -> dict[str, str]:
+    from dailydiff.common.searchterms import index_terms  # what a day indexes: not loaded to open the store
+
     analysis = commit.analysis
     pr = commit.pr
     paths = [f.path for f in commit.files] + [f.previous_path for f in commit.files if f.previous_path]
