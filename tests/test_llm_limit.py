@@ -235,6 +235,46 @@ def test_real_answers_stream_past_the_watch() -> None:
         assert not any(watch.seen(answer[:end]) for end in range(1, len(answer) + 1)), watch.unit
 
 
+def _tail_by_definition(text: str) -> int:
+    """repetition.py's definition, unit by unit: the shortest unit whose last copies are equal and cover
+    at least MIN_SPAN (REPEATS copies at least), looking no further than the first unit the text is too
+    short for."""
+    from dailydiff.analysis.repetition import MAX_UNIT, MIN_SPAN, MIN_UNIT, REPEATS
+
+    for unit in range(MIN_UNIT, MAX_UNIT + 1):
+        span = unit * max(REPEATS, -(-MIN_SPAN // unit))
+        if span > len(text):
+            break
+        if text[len(text) - span :] == text[len(text) - unit :] * (span // unit):
+            return unit
+    return 0
+
+
+def test_the_loop_watch_finds_the_unit_the_definition_does() -> None:
+    # Random units of two letters (units within units) copied a random number of times after a random
+    # prefix, some ending in a part of a copy, some in a stray letter; loops of units about the bounds, cut
+    # at many lengths; the real answers; texts holding their last characters again a unit before, that do
+    # not repeat.
+    import random
+
+    rng = random.Random(62)
+    texts = []
+    for _ in range(600):
+        word = "".join(rng.choice("ab") for _ in range(rng.randrange(1, 320)))
+        end = rng.choice(["", word[: rng.randrange(len(word))], "c"])
+        prefix = "".join(rng.choice("abc") for _ in range(rng.randrange(0, 200)))
+        texts.append(prefix + word * rng.randrange(1, 1300 // len(word) + 3) + end)
+    assert len({_tail_by_definition(text) for text in texts}) > 20  # (zero and many units)
+    for unit in (1, 2, 3, 7, 8, 9, 26, 39, 40, 41, 53, 160, 299, 300, 301):
+        word = "".join(rng.choice("abcdefgh, ") for _ in range(unit))
+        loop = '{"summary": "' + word * (1300 // unit + 2)
+        texts += [loop[:end] for end in range(150, len(loop), 17)]
+    texts += [answer * 3 for answer in REAL_ANSWERS]
+    texts += ["x" * 200 + "abcdefgh" + "y" * n + "abcdefgh" for n in range(0, 400, 13)]
+    for text in texts:
+        assert repeated_tail(text) == _tail_by_definition(text), text[-80:]
+
+
 # against servers that queue ------------------------------------------------------------------------
 
 
