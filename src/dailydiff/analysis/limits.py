@@ -271,7 +271,7 @@ class AdaptiveLimit:
             late = statistics.median(self._ratios)
             real = statistics.median(self._queues) >= DEEP_QUEUE
             self._decrease(ticket, min(DECREASE, max(HALVE, busy / late / self.limit)) if real else DECREASE)
-        elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self.limit < self.maximum and self._worth():
+        elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self._may_grow():
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit
             self.limit = min(float(self.maximum), self.limit + step)
@@ -279,9 +279,11 @@ class AdaptiveLimit:
             self.peak_limit = max(self.peak_limit, int(self.limit))
         self._dispatch()
 
-    def _worth(self) -> bool:
-        """Whether one more is worth trying: below a ceiling an earlier run found, always; at or past it, only
-        while the limit's worth of work waits for a slot besides what is in flight (see above)."""
+    def _may_grow(self) -> bool:
+        """Whether one more is worth trying: below the maximum, and, at or past a ceiling an earlier run
+        found, only while the limit's worth of work waits for a slot besides what is in flight (see above)."""
+        if self.limit >= self.maximum:
+            return False
         if self.known_ceiling is None or self.limit < self.known_ceiling:
             return True
         return len(self._waiting) >= int(self.limit)
