@@ -155,3 +155,29 @@ def test_endpoint_credentials_never_appear_in_messages() -> None:
 
     assert _display_url("https://user:s3cret@llm.example.com/v1?key=abc") == "https://llm.example.com/v1"
     assert _display_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+
+
+def test_a_plain_http_endpoint_is_answered_without_reading_the_ca_bundle() -> None:
+    # A local server (http://) is asked with a client that builds no TLS context (the CA bundle is most of
+    # what a first request waits for on a busy machine); an https:// endpoint's client verifies as always.
+    from dailydiff.analysis.client import ChatClient
+    from dailydiff.common.http import tls_context
+    from fake_llm import FakeLLM
+
+    async def ask(settings: Settings) -> str:
+        async with ChatClient(settings.llm, "k") as client:
+            reply = await client.complete([{"role": "user", "content": 'Answer {"ok": true}'}], None, 16)
+            return reply.text
+
+    async def build(settings: Settings) -> None:
+        async with ChatClient(settings.llm, "k") as client:
+            await client._ready()
+
+    tls_context.cache_clear()
+    with FakeLLM() as fake:
+        local = _settings({"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url})
+        assert asyncio.run(ask(local)) == '{"ok": true}'
+    assert tls_context.cache_info().currsize == 0
+    remote = _settings({"DAILYDIFF_LLM_MODEL": "m", "DAILYDIFF_LLM_BASE_URL": "https://127.0.0.1:9/v1"})
+    asyncio.run(build(remote))
+    assert tls_context.cache_info().currsize == 1

@@ -120,6 +120,32 @@ def test_an_idle_limit_does_not_grow() -> None:
     assert asyncio.run(scenario()) == 8.0
 
 
+def test_past_a_ceiling_found_before_one_more_is_tried_only_with_a_round_of_work_waiting() -> None:
+    # A night before found that the server admits eight (a 429 refused the ninth): tonight starts there.
+    # Every answer comes at the unloaded latency. One more is worth a try only while the limit's worth of work
+    # waits besides what is in flight: a day of eighteen never goes past eight (a refusal on its last
+    # rounds would end the day a Retry-After late), a backfill of sixty still looks for more.
+    async def scenario(work: int) -> tuple[float, int]:
+        limit = AdaptiveLimit(0, start=8, latency=1.0, known_ceiling=8)
+        granted: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def one() -> None:
+            granted.put_nowait(await limit.acquire())
+
+        tasks = [asyncio.create_task(one()) for _ in range(work)]
+        highest = limit.limit
+        for _ in range(work):  # answered in the order they went, each at the floor
+            limit.release(await granted.get(), first_token=1.0)
+            highest = max(highest, limit.limit)
+        await asyncio.gather(*tasks)
+        return highest, limit.peak_limit
+
+    day, peak = asyncio.run(scenario(18))
+    assert int(day) == 8 and peak == 8, (day, peak)
+    backfill, peak = asyncio.run(scenario(60))
+    assert backfill >= 9 and peak >= 9, (backfill, peak)
+
+
 def test_a_timeout_under_load_is_overload_and_alone_at_the_lowest_limit_or_before_any_answer_a_failure() -> (
     None
 ):
@@ -207,6 +233,46 @@ def test_real_answers_stream_past_the_watch() -> None:
     for answer in REAL_ANSWERS:
         watch = LoopWatch()
         assert not any(watch.seen(answer[:end]) for end in range(1, len(answer) + 1)), watch.unit
+
+
+def _tail_by_definition(text: str) -> int:
+    """repetition.py's definition, unit by unit: the shortest unit whose last copies are equal and cover
+    at least MIN_SPAN (REPEATS copies at least), looking no further than the first unit the text is too
+    short for."""
+    from dailydiff.analysis.repetition import MAX_UNIT, MIN_SPAN, MIN_UNIT, REPEATS
+
+    for unit in range(MIN_UNIT, MAX_UNIT + 1):
+        span = unit * max(REPEATS, -(-MIN_SPAN // unit))
+        if span > len(text):
+            break
+        if text[len(text) - span :] == text[len(text) - unit :] * (span // unit):
+            return unit
+    return 0
+
+
+def test_the_loop_watch_finds_the_unit_the_definition_does() -> None:
+    # Random units of two letters (units within units) copied a random number of times after a random
+    # prefix, some ending in a part of a copy, some in a stray letter; loops of units about the bounds, cut
+    # at many lengths; the real answers; texts holding their last characters again a unit before, that do
+    # not repeat.
+    import random
+
+    rng = random.Random(62)
+    texts = []
+    for _ in range(600):
+        word = "".join(rng.choice("ab") for _ in range(rng.randrange(1, 320)))
+        end = rng.choice(["", word[: rng.randrange(len(word))], "c"])
+        prefix = "".join(rng.choice("abc") for _ in range(rng.randrange(0, 200)))
+        texts.append(prefix + word * rng.randrange(1, 1300 // len(word) + 3) + end)
+    assert len({_tail_by_definition(text) for text in texts}) > 20  # (zero and many units)
+    for unit in (1, 2, 3, 7, 8, 9, 26, 39, 40, 41, 53, 160, 299, 300, 301):
+        word = "".join(rng.choice("abcdefgh, ") for _ in range(unit))
+        loop = '{"summary": "' + word * (1300 // unit + 2)
+        texts += [loop[:end] for end in range(150, len(loop), 17)]
+    texts += [answer * 3 for answer in REAL_ANSWERS]
+    texts += ["x" * 200 + "abcdefgh" + "y" * n + "abcdefgh" for n in range(0, 400, 13)]
+    for text in texts:
+        assert repeated_tail(text) == _tail_by_definition(text), text[-80:]
 
 
 # against servers that queue ------------------------------------------------------------------------
@@ -488,6 +554,31 @@ def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) ->
         opening = min(r.ended for r in fake.requests)  # the first answer: one latency in
         together = [r for r in fake.requests if r.started < opening]
     assert len(together) == 6 and fake.rejected_429 == 0, (len(together), fake.rejected_429)
+
+
+def test_a_day_on_a_store_of_the_night_before_stays_at_the_ceiling_it_found_and_is_refused_nothing(
+    tmp_path: Path,
+) -> None:
+    # The night before found that the server admits eight (a 429 refused the ninth) and answers in L: the
+    # store holds what such a run leaves (finding it is test_a_second_run_starts_at_the_limit_the_first_one_found).
+    # Tonight's day, eighteen commits, goes eight, eight and two at once: it never asks a ninth at once (a
+    # refusal there would send its request again a Retry-After later, after the day's other answers).
+    from dailydiff.store import EndpointFacts
+
+    latency = 0.5
+    with (
+        FakeLLM(latency=latency, concurrency_limit=8, retry_after=str(2 * latency)) as fake,
+        Store.open(tmp_path) as store,
+    ):
+        store.save_llm_endpoint(analyser(fake).endpoint, fake.model,
+                                EndpointFacts(concurrency_limit=8, concurrency_ceiling=8, latency=latency))  # fmt: skip
+        tonight = analyser(fake, store)
+        assert tonight.remembered_limit() == (8, True)
+        samples: list[tuple[int, int]] = []
+        results = run_batch(tonight, requests(18), samples)
+    assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
+    assert fake.rejected_429 == 0 and fake.peak_active == 8, (fake.rejected_429, fake.peak_active)
+    assert tonight.stats.peak_limit == 8 and max(lim for _, lim in samples) == 8, (tonight.stats, samples)
 
 
 def test_a_limit_remembered_at_eight_against_a_server_that_now_admits_one_comes_down_at_once(

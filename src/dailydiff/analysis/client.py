@@ -299,7 +299,10 @@ class ChatClient:
 
     def _build(self) -> None:
         if self._http_client is None:
-            self._http_client = self.policy.async_client(limits=self._limits)
+            # A plain http:// endpoint (a local server) reads no CA bundle: on a busy machine that is most of
+            # what the first request would wait for.
+            plain = self._chat_url.scheme == "http"
+            self._http_client = self.policy.async_client(limits=self._limits, tls=not plain)
 
     async def _after_build(self, load: Any) -> None:
         await self._ready()

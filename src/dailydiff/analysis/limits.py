@@ -9,7 +9,11 @@ limiter does (Netflix's concurrency-limits):
   work. The server's queue is what is left: the first token minus the work, or, where the server does not
   say, minus the floor (the least first-token time of the recent samples).
 - No queue (a sample near its floor) while the limit is in use: the limit grows, by one per sample at
-  first (a slow start that doubles it every round), by one per round after the first decrease.
+  first (a slow start that doubles it every round), by one per round after the first decrease. Past a
+  ceiling an earlier run found (``known_ceiling``: a 429 refused more), it grows only while a round of work
+  (the limit's worth) waits besides what is in flight: only then can one more shorten the run, and a
+  refusal costs the refused request's ``Retry-After`` while the others keep the slots busy; on a run's last
+  rounds the refused request would go again after everything else, and the run end a ``Retry-After`` late.
 - A queue (first tokens well above the work or the floor, smoothed over the last few samples so one
   late answer is not taken for one): the limit comes down, at most once per round (only a request started
   after the last decrease can decrease it again), at once to what the queue says the server works on: the
@@ -80,6 +84,7 @@ class AdaptiveLimit:
         *,
         start: int | None = None,
         latency: float | None = None,
+        known_ceiling: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.maximum = maximum if maximum > 0 else CEILING
@@ -95,7 +100,10 @@ class AdaptiveLimit:
         self.peak_active = 0
         self.peak_limit = int(self.limit)
         self.initial = int(self.limit)  # where it started (the server's stated slots, once it says)
-        self.slow_start = True
+        # The most the server admitted at once where an earlier run found it (the limit starts there): more is
+        # tried one a round, and only with a round of work waiting (see above).
+        self.known_ceiling = known_ceiling if known_ceiling and known_ceiling > 0 else None
+        self.slow_start = self.known_ceiling is None
         self._unsettled: set[int] = set()  # serials of the tickets in flight
         self.fastest: float | None = None  # the least first-token time of the run (the endpoint's latency)
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
@@ -263,13 +271,22 @@ class AdaptiveLimit:
             late = statistics.median(self._ratios)
             real = statistics.median(self._queues) >= DEEP_QUEUE
             self._decrease(ticket, min(DECREASE, max(HALVE, busy / late / self.limit)) if real else DECREASE)
-        elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self.limit < self.maximum:
+        elif ratio <= QUEUED_RATIO and busy * 2 >= int(self.limit) and self._may_grow():
             # Grow only while the limit is in use: an idle limit proves nothing about the server.
             step = 1.0 if self.slow_start else 1.0 / self.limit
             self.limit = min(float(self.maximum), self.limit + step)
             self.increases += 1
             self.peak_limit = max(self.peak_limit, int(self.limit))
         self._dispatch()
+
+    def _may_grow(self) -> bool:
+        """Whether one more is worth trying: below the maximum, and, at or past a ceiling an earlier run
+        found, only while the limit's worth of work waits for a slot besides what is in flight (see above)."""
+        if self.limit >= self.maximum:
+            return False
+        if self.known_ceiling is None or self.limit < self.known_ceiling:
+            return True
+        return len(self._waiting) >= int(self.limit)
 
     def rate_limited(self, ticket: Ticket, retry_after: float | None) -> bool:
         """A 429. With others of ours still in flight it is a crowd the server refuses: the limit comes down

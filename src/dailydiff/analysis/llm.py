@@ -198,8 +198,9 @@ class LLMAnalyzer:
         """One client and one adaptive concurrency limit for the whole run: every analysis and overview
         of every repository and day at once shares them, so ``[llm] concurrency`` bounds the run."""
         start, found = self.remembered_limit()
-        limit = AdaptiveLimit(self.settings.concurrency, start=start, latency=self.latency)
-        limit.slow_start = not found  # at a ceiling found before, more is only tried one at a time
+        # At a ceiling found before, more is only tried one a round, and only with a round of work waiting.
+        limit = AdaptiveLimit(self.settings.concurrency, start=start, latency=self.latency,
+                              known_ceiling=start if found else None)  # fmt: skip
         async with ChatClient(self.settings, self._api_key, policy=self.policy) as client:
             session = LLMSession(self, client, limit)
             if self.store is not None and self.mode is None and not self.known_endpoint:

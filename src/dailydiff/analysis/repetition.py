@@ -19,16 +19,32 @@ MIN_SPAN = 160
 CHECK_EVERY = 48
 
 
+# Each unit looked at, with the span its copies must cover; units are looked at in order up to the first
+# whose span the text does not hold (``_REACH``: the longest span up to each unit).
+_SPANS = [unit * max(REPEATS, -(-MIN_SPAN // unit)) for unit in range(MIN_UNIT, MAX_UNIT + 1)]
+_REACH = [max(_SPANS[: i + 1]) for i in range(len(_SPANS))]
+PROBE = 8  # a unit repeats only where the text's last characters appear that unit earlier too
+
+
 def repeated_tail(text: str) -> int:
-    """The length of the repeated unit at the end of ``text`` (0: none)."""
+    """The length of the repeated unit at the end of ``text`` (0: none): the shortest unit whose last copies
+    are equal and cover what they must. Only the units at which the last ``PROBE`` characters appear again
+    (``str.find``) are compared: a few for ordinary text, not each of ``MAX_UNIT`` every time."""
     size = len(text)
-    for unit in range(MIN_UNIT, MAX_UNIT + 1):
-        repeats = max(REPEATS, -(-MIN_SPAN // unit))
-        span = unit * repeats
-        if span > size:
+    if size < _REACH[0]:
+        return 0
+    key, end = text[size - PROBE :], size - 1
+    units: list[int] = []  # found from the farthest: the longest unit first
+    at = text.find(key, max(0, size - PROBE - MAX_UNIT), end)
+    while at >= 0:
+        units.append(size - PROBE - at)
+        at = text.find(key, at + 1, end)
+    for unit in reversed(units):
+        index = unit - MIN_UNIT
+        if _REACH[index] > size:
             break
-        tail = text[size - unit :]
-        if text[size - span :] == tail * repeats:
+        span = _SPANS[index]
+        if text[size - span + unit :] == text[size - span : size - unit]:  # its copies, all equal
             return unit
     return 0
 

@@ -202,11 +202,11 @@ class HttpPolicy:
     def breaker(self, endpoint: str) -> CircuitBreaker:
         return CircuitBreaker(endpoint, self.breaker_threshold)
 
-    def async_client(self, **kwargs: Any) -> httpx2.AsyncClient:
-        """The transport of an async client under this policy (TLS, timeouts)."""
+    def async_client(self, *, tls: bool = True, **kwargs: Any) -> httpx2.AsyncClient:
+        """The transport of an async client under this policy (TLS, timeouts); ``tls=False`` as ``client``'s."""
         import httpx2
 
-        return httpx2.AsyncClient(timeout=self.timeouts(), verify=tls_context(), **kwargs)
+        return httpx2.AsyncClient(timeout=self.timeouts(), verify=tls_context() if tls else False, **kwargs)
 
     def client(self, *, tls: bool = True, **kwargs: Any) -> httpx2.Client:
         """The transport of a blocking client under this policy (TLS, timeouts). ``tls=False``: a client of a
