@@ -22,6 +22,8 @@ CASES = [
     "TO\u212aEN 1234567890abcdefghij",  # a Kelvin sign is a "k" to a case-blind match
     "https://user:pass@host/x, ///x@y, //a//b@c, //a@//b@, s3://k@bucket",
     "the author of the tokenizer, with authentication tokens",
+    "per-token 8-bit scales; token abcdefghijklmnop1; token ab;cdefghijklmnop12; token 1234567890abcde",
+    "Token \u0130abcdefghijklmnop9 and token \u0661bcdefghijklmnopq",  # lower() lengthens İ; an Arabic digit
 ]
 
 
@@ -58,6 +60,13 @@ def test_what_the_gates_rely_on_holds_for_every_character() -> None:
         blind = re.compile(f"(?i){letter}")
         assert all(chr(c).lower() == letter for c in range(sys.maxunicode + 1) if blind.fullmatch(chr(c)))
     assert all(space.fullmatch(chr(c).lower()) for c in range(sys.maxunicode + 1) if space.fullmatch(chr(c)))
+    # the "token" gate's credential: a character that does not end it does not lower-case to one that does,
+    # a digit stays a digit, and nothing lower-cases to nothing
+    ends = re.compile(r"[\s\"',;]")
+    for c in map(chr, range(sys.maxunicode + 1)):
+        lower = c.lower()
+        assert lower and (bool(ends.search(lower)) == bool(ends.fullmatch(c)))
+        assert not re.fullmatch(r"\d", c) or lower == c
 
 
 def test_the_patterns_are_compiled_when_a_text_needs_them() -> None:

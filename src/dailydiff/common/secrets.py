@@ -106,7 +106,9 @@ _PATTERNS: tuple[tuple[tuple[str, ...], _Pattern, str], ...] = (
 # unread by the pattern, which tries every word start.
 _ANY = _Pattern("")
 _GATES: dict[_Pattern, _Pattern] = {
-    _PATTERNS[2][1]: _Pattern(r"token\s"),
+    # (a credential after "token ": 16 characters with no space, a digit among them; the gate starts with a
+    # literal, which the regex engine skips to, where the pattern is tried at every word start)
+    _PATTERNS[2][1]: _Pattern(r"token\s+(?=[^\s\"',;]*\d)\S{16}"),
     _PATTERNS[-1][1]: _Pattern(r"auth\s"),
 }
 _TRIGGER = _Pattern("|".join(re.escape(n) for needles, _, _ in _PATTERNS for n in needles))
