@@ -180,13 +180,22 @@ def _count(number: int, noun: str) -> str:
 
 
 _SAN = re.compile("san", re.I)  # in every sanitizer tool's name: a text without it has none to take out
+# The security words looked for in the lower-cased text, case-sensitively: the same matches, twice as fast
+# (a case-blind alternative is tried whole at every word start; a case-sensitive one is left at its first
+# letter). It holds unless the text has a character that lower-cases to more than one, or that a case-blind
+# match takes for an ASCII letter (the Kelvin sign, the long s, the dotted and dotless i): then the
+# case-blind pattern reads the text itself (tests/test_scoring_security_words.py).
+_SECURITY_WORDS_LOWER = re.compile(SECURITY_WORDS.pattern)
+_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def security_words(text: str) -> list[str]:
     """The security words of a commit's text (lower case, sorted), sanitizer tool names left out."""
     if _SAN.search(text):  # (the tools' pattern tries a word at every word start: milliseconds a commit)
         text = _SANITIZER_TOOLS.sub(" ", text)
-    return sorted({m.group(0).lower() for m in SECURITY_WORDS.finditer(text)})
+    if _FOLDS.search(text):
+        return sorted({m.group(0).lower() for m in SECURITY_WORDS.finditer(text)})
+    return sorted({m.group(0) for m in _SECURITY_WORDS_LOWER.finditer(text.lower())})
 
 
 _BREAKING_FOOTER_RE = re.compile(r"^BREAKING[ -]CHANGE:", re.M)
