@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -410,3 +411,29 @@ def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.Monkey
         with pytest.raises(EmbeddingError, match="HTTP 500"):
             embedder.embed(["lock fix"])
     assert (received, len(made)) == ([503, 200, 500, 500], 4)
+
+
+def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Served], tmp_path: Path) -> None:
+    """A question embedded by a plain http:// endpoint (a local model server) goes over the standard library:
+    the process that embeds it never imports httpx2/httpcore2 (some 0.25 s of a search), and gets the same
+    vector; a proxy in the environment, or https, is left to the policy's client (direct() is False)."""
+    import subprocess
+    import sys
+
+    from dailydiff.common.localhttp import PROXY_VARIABLES, direct
+
+    url, _ = embeddings
+    code = ("import json, sys; from dailydiff.search.hybrid import EndpointEmbedder; "
+            f"v = EndpointEmbedder({url!r}, 'm').embed(['paged attention']); "
+            "print(json.dumps([v, sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore')))]))")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    vectors, imported = json.loads(out.stdout)
+    assert vectors == [trigram_vector("paged attention")] and imported == []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in PROXY_VARIABLES:
+            patch.delenv(name, raising=False)
+        assert direct("http://127.0.0.1:8080/v1/embeddings")
+        assert not direct("https://api.example.com/v1/embeddings")
+        patch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
+        assert not direct("http://10.0.0.5:8080/v1/embeddings")
