@@ -81,11 +81,11 @@ def main() -> int:
 
         first = sync(store, embedder, args.batch, progress)
         wall, used = time.perf_counter() - began, cpu_of() - cpu
-        requests = getattr(embedder, "requests", 0)
+        requests = f"{embedder.requests} requests" if args.model == "smollm2" else "in-process batches"
         again = sync(store, embedder, args.batch)
         load = os.getloadavg()[0]
     print(f"{first.rows} commits ({args.model}): {first.embedded} texts embedded in {wall:.1f} s wall, {used:.1f} s "
-          f"of {whose} CPU ({requests} requests of up to {args.batch}); load average {load:.1f} on "
+          f"of {whose} CPU ({requests} of up to {args.batch}); load average {load:.1f} on "
           f"{os.cpu_count()} cores")  # fmt: skip
     print(f"re-run: {again.embedded} embedded, {again.reused} reused, {again.seconds:.2f} s")
     return verdict(True, again.embedded == 0)
