@@ -220,6 +220,37 @@ def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
                for a, b in zip(x, y, strict=True))  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "question, filters",
+    [("attention kernels", SearchFilters()), ("grouped GEMM", SearchFilters(path_glob="csrc/**")),
+     ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3))), ("", SearchFilters())],
+)  # fmt: skip
+def test_postgresql_vectors_score_alike_by_sqlite_vec_and_numpy(
+    question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """PostgreSQL's vectors, read here, are scored by sqlite-vec in memory when it is installed (no numpy to
+    import), else by numpy: the same rows in the same order, the same scores."""
+    import sys
+
+    from dailydiff.store import vectors
+
+    url, _ = embeddings
+    with _stored("postgresql", reported, tmp_path, request) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = vectors.unit(trigram_vector(question))
+        blobs = [
+            bytes(r[0]) for r in store._db.execute("SELECT vec FROM search_vectors", binary=True).fetchall()
+        ]
+        assert vectors._vec_scores(blobs, probe) is not None  # sqlite-vec ran
+        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
+        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
+        assert vectors._vec_scores(blobs, probe) is None
+        by_numpy = store.nearest_vectors(probe, "trigrams", filters, 4)
+    assert by_numpy and [r[:3] for r in by_vec] == [r[:3] for r in by_numpy]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_numpy, strict=True))
+
+
 def _joins() -> tuple[str, list[str]]:
     return (
         "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "

@@ -223,7 +223,8 @@ def _python_scan(
     got = (
         db.execute(sql, args, binary=True) if db.dialect.name == "postgresql" else db.execute(sql, args)
     ).fetchall()
-    scores = _dots([bytes(r[4]) for r in got], probe, little)
+    blobs = [bytes(r[4]) for r in got]
+    scores = (_vec_scores(blobs, probe) if little else None) or _dots(blobs, probe, little)
     scored = sorted(((str(r[0]), str(r[1]), str(r[2]), str(r[3]), score) for r, score in zip(got, scores, strict=True)),
                     key=lambda r: (-r[4], r[0], r[1]))  # fmt: skip
     return scored[:scan]
@@ -242,6 +243,40 @@ def _sqlite_vec_file() -> str | None:
         if any((Path(location) / f"vec0{suffix}").is_file() for suffix in (".so", ".dylib", ".dll")):
             return str(Path(location) / "vec0")  # SQLite adds the platform's suffix
     return None
+
+
+_VALUES = 5000  # vectors scored a statement by ``_vec_scores`` (SQLite takes 32,766 parameters at most)
+
+
+def _vec_scores(blobs: list[bytes], probe: Sequence[float]) -> list[float] | None:
+    """Each little-endian float32 unit vector's cosine with ``probe`` (its dot product), by sqlite-vec in an
+    in-memory pysqlite3 database, the vectors given as parameters: on 10,000 vectors of 576 dimensions some
+    70 ms of CPU, where importing numpy alone took 110 (PostgreSQL's vectors, read here). None when
+    sqlite-vec cannot run here (not installed, a big-endian machine): the caller scores with ``_dots``."""
+    extension = _sqlite_vec_file() if blobs and sys.byteorder == "little" else None
+    if extension is None:
+        return None
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        return None
+    query = array.array("f", probe).tobytes()
+    scores: list[float] = []
+    try:
+        conn = dbapi2.connect(":memory:")
+        try:
+            conn.enable_load_extension(True)
+            conn.load_extension(extension)
+            for start in range(0, len(blobs), _VALUES):
+                chunk = blobs[start : start + _VALUES]
+                sql = ("SELECT COALESCE(1.0 - vec_distance_cosine(column1, ?), 0.0) FROM (VALUES "
+                       + ", ".join(["(?)"] * len(chunk)) + ")")  # fmt: skip
+                scores += [float(r[0]) for r in conn.execute(sql, [query, *chunk])]
+        finally:
+            conn.close()
+    except (dbapi2.Error, AttributeError, OSError):
+        return None
+    return scores
 
 
 def _vec_scan(
