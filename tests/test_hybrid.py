@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,48 @@ def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
     assert [[r[:3] for r in near] for near in after] == [[r[:3] for r in near] for near in before]
     assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for x, y in zip(after, before, strict=True)
                for a, b in zip(x, y, strict=True))  # fmt: skip
+
+
+def test_a_postgresql_store_keeps_each_vector_in_its_row(
+    reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A vector of 600 dimensions (2.4 kB, past the 2 kB where PostgreSQL moves a value to the TOAST table)
+    stays in its row, where a search reads every vector at once; a store made before, its vectors out of
+    line, has them moved in by `store reindex`, unchanged; a new store's table is made so."""
+    import psycopg
+
+    from dailydiff.store import vectors
+
+    pg_url = request.getfixturevalue("pg_url")
+    with psycopg.connect(pg_url, autocommit=True) as db:  # the table as the earlier release made it
+        db.execute(
+            "CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec bytea NOT NULL)"
+        )
+        db.execute(vectors._EMBEDDED)
+
+    def out_of_line() -> int:
+        with psycopg.connect(pg_url) as db:
+            toast = db.execute("SELECT reltoastrelid::regclass::text FROM pg_class "
+                               "WHERE relname = 'search_vectors'").fetchone()[0]  # fmt: skip
+            return int(db.execute(f"SELECT COUNT(DISTINCT chunk_id) FROM {toast}").fetchone()[0])
+
+    rng = random.Random(7)
+    vector = [rng.gauss(0.0, 1.0) for _ in range(600)]  # random: nothing for PostgreSQL to compress
+    _stored("postgresql", reported, tmp_path, request).close()
+    with Store.connect(pg_url) as store:
+        row = store.vector_rows()[0][:3]
+        store.save_vectors("m", [("k1", vector)], [(*row, "k1")])
+        before = store.nearest_vectors(vector, "m", SearchFilters(), 1)
+        assert out_of_line() == 1 and not vectors._inline(store._db)
+        store.reindex_search()
+        assert out_of_line() == 0 and vectors._inline(store._db)
+        store.save_vectors("m", [("k2", vector[::-1])], [(*row, "k1")])
+        assert out_of_line() == 0 and store.nearest_vectors(vector, "m", SearchFilters(), 1) == before
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("DROP TABLE search_vectors, search_embedded")
+    with Store.connect(pg_url) as store:
+        store.vector_rows()  # the tables made on first use
+        assert vectors._inline(store._db)
 
 
 @pytest.mark.parametrize(

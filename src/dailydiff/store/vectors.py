@@ -29,12 +29,18 @@ from typing import Any
 
 from dailydiff.store.search import SearchFilters, _where
 
+# Each vector kept in its row, not in the TOAST table (a vector of 576 float32 is 2.3 kB, past the
+# 2 kB where PostgreSQL moves a value out of line): a search reads them all, and fetching 10,000 back
+# from the TOAST table cost some 80 ms of the server's time. A vector too large for a page still goes
+# out of line.
+_VEC_INLINE = "ALTER TABLE search_vectors ALTER COLUMN vec SET STORAGE MAIN"
 _TABLES = {
     "sqlite": [
         "CREATE TABLE IF NOT EXISTS search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec BLOB NOT NULL)",
     ],
     "postgresql": [
         "CREATE TABLE IF NOT EXISTS search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec bytea NOT NULL)",
+        _VEC_INLINE,
     ],
 }
 _EMBEDDED = (
@@ -89,6 +95,7 @@ def _to_bytea(db: Any) -> None:
     if not _arrays(db):  # another process converted it first
         return
     db.execute("ALTER TABLE search_vectors ADD COLUMN vec_bytes bytea")
+    db.execute("ALTER TABLE search_vectors ALTER COLUMN vec_bytes SET STORAGE MAIN")
     rows = db.execute("SELECT key, vec FROM search_vectors").fetchall()
     db.executemany("UPDATE search_vectors SET vec_bytes = ? WHERE key = ?",
                    [(_little_endian([float(v) for v in vec]), key) for key, vec in rows])  # fmt: skip
@@ -140,12 +147,26 @@ def link(db: Any, links: Sequence[tuple[str, str, str, str]]) -> None:
 
 def clear(db: Any) -> None:
     """Forget which row has which vector (``store reindex``); the vectors stay, keyed by their text (a
-    PostgreSQL store's ``real[]`` vectors rewritten as ``bytea``)."""
+    PostgreSQL store's ``real[]`` vectors rewritten as ``bytea``, and ones kept out of line moved into their
+    rows)."""
     tables = db.tables()
     if "search_embedded" in tables:
         db.execute("DELETE FROM search_embedded")
     if "search_vectors" in tables and _arrays(db):
         _to_bytea(db)
+    elif "search_vectors" in tables and db.dialect.name == "postgresql" and not _inline(db):
+        db.execute(_VEC_INLINE)
+        db.execute(
+            "UPDATE search_vectors SET vec = vec || ''::bytea"
+        )  # a new value: stored as the column says
+
+
+def _inline(db: Any) -> bool:
+    """Whether a PostgreSQL store keeps its vectors in their rows (``STORAGE MAIN``)."""
+    row = db.execute(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'search_vectors'::regclass AND attname = 'vec'"
+    ).fetchone()
+    return row is not None and str(row[0]) == "m"
 
 
 def _dots(blobs: list[bytes], probe: Sequence[float], little: bool = False) -> list[float]:
