@@ -84,8 +84,8 @@ def main() -> int:
         requests = f"{embedder.requests} requests" if args.model == "smollm2" else "in-process batches"
         again = sync(store, embedder, args.batch)
         load = os.getloadavg()[0]
-    print(f"{first.rows} commits ({args.model}): {first.embedded} texts embedded in {wall:.1f} s wall, {used:.1f} s "
-          f"of {whose} CPU ({requests} of up to {args.batch}); load average {load:.1f} on "
+    print(f"{first.rows} commits: {first.embedded} texts embedded in {wall:.1f} s wall, {used:.1f} s of {whose} "
+          f"CPU ({args.model}, {requests} of up to {args.batch}); load average {load:.1f} on "
           f"{os.cpu_count()} cores")  # fmt: skip
     print(f"re-run: {again.embedded} embedded, {again.reused} reused, {again.seconds:.2f} s")
     return verdict(True, again.embedded == 0)
