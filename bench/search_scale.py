@@ -269,10 +269,9 @@ def main() -> int:
                     linked = stand_in_vectors(reopened, hybrid["DAILYDIFF_SEARCH_EMBEDDING_MODEL"], dimension)
                 print(f"{name:>10}: {linked} rows given stand-in vectors of {dimension} dimensions "
                       "(pseudo-random, keyed by their text); questions embedded by the real server")  # fmt: skip
-                # Before, PostgreSQL kept vectors as a real[] column scored in the query: its code cannot read
-                # these (bytea), so only SQLite's (the same BLOBs) are timed side by side.
-                variants = {t: {**env, **paths, **hybrid} for t, paths in trees.items()
-                            if name == "sqlite" or t == "now"}  # fmt: skip
+                # Both backends side by side (a REF whose PostgreSQL kept vectors as real[], before they were
+                # bytea, cannot read these: compare with one that reads bytea, as main does since issue 61).
+                variants = {t: {**env, **paths, **hybrid} for t, paths in trees.items()}
                 for tree, times in command_times(["search"], variants, args.runs, QUERIES).items():
                     commands[f"search+vectors ({name}) {tree}"] = times
         commands["--version now"] = command_times(["--version"], {"now": base}, args.runs)["now"]

@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,79 @@ def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(
                for a, b in zip(x, y, strict=True))  # fmt: skip
 
 
+def test_a_postgresql_store_keeps_each_vector_in_its_row(
+    reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A vector of 600 dimensions (2.4 kB, past the 2 kB where PostgreSQL moves a value to the TOAST table)
+    stays in its row, where a search reads every vector at once; a store made before, its vectors out of
+    line, has them moved in by `store reindex`, unchanged; a new store's table is made so."""
+    import psycopg
+
+    from dailydiff.store import vectors
+
+    pg_url = request.getfixturevalue("pg_url")
+    with psycopg.connect(pg_url, autocommit=True) as db:  # the table as the earlier release made it
+        db.execute(
+            "CREATE TABLE search_vectors (key TEXT PRIMARY KEY, model TEXT NOT NULL, vec bytea NOT NULL)"
+        )
+        db.execute(vectors._EMBEDDED)
+
+    def out_of_line() -> int:
+        with psycopg.connect(pg_url) as db:
+            toast = db.execute("SELECT reltoastrelid::regclass::text FROM pg_class "
+                               "WHERE relname = 'search_vectors'").fetchone()[0]  # fmt: skip
+            return int(db.execute(f"SELECT COUNT(DISTINCT chunk_id) FROM {toast}").fetchone()[0])
+
+    rng = random.Random(7)
+    vector = [rng.gauss(0.0, 1.0) for _ in range(600)]  # random: nothing for PostgreSQL to compress
+    _stored("postgresql", reported, tmp_path, request).close()
+    with Store.connect(pg_url) as store:
+        row = store.vector_rows()[0][:3]
+        store.save_vectors("m", [("k1", vector)], [(*row, "k1")])
+        before = store.nearest_vectors(vector, "m", SearchFilters(), 1)
+        assert out_of_line() == 1 and not vectors._inline(store._db)
+        store.reindex_search()
+        assert out_of_line() == 0 and vectors._inline(store._db)
+        store.save_vectors("m", [("k2", vector[::-1])], [(*row, "k1")])
+        assert out_of_line() == 0 and store.nearest_vectors(vector, "m", SearchFilters(), 1) == before
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("DROP TABLE search_vectors, search_embedded")
+    with Store.connect(pg_url) as store:
+        store.vector_rows()  # the tables made on first use
+        assert vectors._inline(store._db)
+
+
+@pytest.mark.parametrize(
+    "question, filters",
+    [("attention kernels", SearchFilters()), ("grouped GEMM", SearchFilters(path_glob="csrc/**")),
+     ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3))), ("", SearchFilters())],
+)  # fmt: skip
+def test_postgresql_vectors_score_alike_by_sqlite_vec_and_numpy(
+    question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """PostgreSQL's vectors, read here, are scored by sqlite-vec in memory when it is installed (no numpy to
+    import), else by numpy: the same rows in the same order, the same scores."""
+    import sys
+
+    from dailydiff.store import vectors
+
+    url, _ = embeddings
+    with _stored("postgresql", reported, tmp_path, request) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = vectors.unit(trigram_vector(question))
+        blobs = [
+            bytes(r[0]) for r in store._db.execute("SELECT vec FROM search_vectors", binary=True).fetchall()
+        ]
+        assert vectors._vec_scores(blobs, probe) is not None  # sqlite-vec ran
+        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
+        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
+        assert vectors._vec_scores(blobs, probe) is None
+        by_numpy = store.nearest_vectors(probe, "trigrams", filters, 4)
+    assert by_numpy and [r[:3] for r in by_vec] == [r[:3] for r in by_numpy]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_numpy, strict=True))
+
+
 def _joins() -> tuple[str, list[str]]:
     return (
         "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "
@@ -410,3 +485,29 @@ def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.Monkey
         with pytest.raises(EmbeddingError, match="HTTP 500"):
             embedder.embed(["lock fix"])
     assert (received, len(made)) == ([503, 200, 500, 500], 4)
+
+
+def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Served], tmp_path: Path) -> None:
+    """A question embedded by a plain http:// endpoint (a local model server) goes over the standard library:
+    the process that embeds it never imports httpx2/httpcore2 (some 0.25 s of a search), and gets the same
+    vector; a proxy in the environment, or https, is left to the policy's client (direct() is False)."""
+    import subprocess
+    import sys
+
+    from dailydiff.common.localhttp import PROXY_VARIABLES, direct
+
+    url, _ = embeddings
+    code = ("import json, sys; from dailydiff.search.hybrid import EndpointEmbedder; "
+            f"v = EndpointEmbedder({url!r}, 'm').embed(['paged attention']); "
+            "print(json.dumps([v, sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore')))]))")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    vectors, imported = json.loads(out.stdout)
+    assert vectors == [trigram_vector("paged attention")] and imported == []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in PROXY_VARIABLES:
+            patch.delenv(name, raising=False)
+        assert direct("http://127.0.0.1:8080/v1/embeddings")
+        assert not direct("https://api.example.com/v1/embeddings")
+        patch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
+        assert not direct("http://10.0.0.5:8080/v1/embeddings")

@@ -68,12 +68,10 @@ class EndpointEmbedder:
             return [
                 v for at in range(0, len(texts), self.most) for v in self.embed(texts[at : at + self.most])
             ]
-        import httpx2
-
         from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try
 
-        # The one outbound policy builds the transport (TLS, timeouts) and runs the one send loop, as for every
-        # request we make.
+        # The one outbound policy runs the one send loop and sets the transport's timeouts (and TLS), as for
+        # every request we make.
         policy = HttpPolicy(timeout=self.timeout, connect_timeout=min(10.0, self.timeout),
                             read_timeout=self.timeout, retries=self.retries, backoff=1.0, backoff_cap=8.0)  # fmt: skip
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -82,14 +80,13 @@ class EndpointEmbedder:
         def once(attempt: Try) -> Any:
             self.requests += 1
             try:
-                with policy.client(tls=not self.url.startswith("http://")) as client:
-                    response = client.post(self.url, json=body, headers=headers)
-            except httpx2.TimeoutException as exc:
+                response = self._post(policy, attempt, body, headers)
+            except TimeoutError as exc:
                 if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
                     raise _TooSlow from None  # time out again, after as much work; halves answer in time
-                raise Again(f"{type(exc).__name__}: {exc}") from None
-            except httpx2.HTTPError as exc:
-                raise Again(f"{type(exc).__name__}: {exc}") from None
+                raise Again(str(exc)) from None
+            except OSError as exc:
+                raise Again(str(exc)) from None
             if response.status_code >= 500:
                 raise Again(f"HTTP {response.status_code}")
             return response
@@ -106,6 +103,24 @@ class EndpointEmbedder:
                 "check [search] embedding_base_url",
             ) from None
         return self._vectors(response, len(texts))
+
+    def _post(self, policy: Any, attempt: Any, body: Any, headers: dict[str, str]) -> Any:
+        """One request: over the standard library to a plain ``http://`` endpoint (common/localhttp.py: no
+        httpx2 to import for it), else by the policy's client (TLS verified as for every request). A timeout
+        is a ``TimeoutError``, any other failure to get an answer an ``OSError``."""
+        from dailydiff.common import localhttp
+
+        if localhttp.direct(self.url):
+            return localhttp.post_json(self.url, body, headers, policy, attempt)
+        import httpx2
+
+        try:
+            with policy.client(tls=not self.url.startswith("http://")) as client:
+                return client.post(self.url, json=body, headers=headers)
+        except httpx2.TimeoutException as exc:
+            raise TimeoutError(f"{type(exc).__name__}: {exc}") from None
+        except httpx2.HTTPError as exc:
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
 
     def _vectors(self, response: Any, count: int) -> list[list[float]]:
         if response.status_code != 200:

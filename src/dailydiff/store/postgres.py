@@ -265,9 +265,13 @@ class PostgresDatabase:
 
     # the Database protocol ------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def execute(self, sql: str, params: Sequence[Any] = (), *, binary: bool = False) -> Any:
+        """``binary``: the rows in PostgreSQL's binary format (a ``bytea`` column is sent as its bytes, not
+        as hex text twice their size that the client decodes: store/vectors.py reads 10,000 vectors so)."""
         with self._lock:
-            return self._retrying(lambda: self._db.execute(_placeholders(sql), tuple(params), prepare=True))
+            return self._retrying(
+                lambda: self._db.execute(_placeholders(sql), tuple(params), prepare=True, binary=binary)
+            )
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         def run() -> None:
