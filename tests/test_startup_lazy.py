@@ -69,6 +69,8 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "streaming API" in done.stdout
     assert loaded(modules, ["jinja2", "dailydiff.common.templates", "dailydiff.engine.alerts"]) == []
+    # Its one unit builds from the store and git: the runner runs it without the engine of the days.
+    assert loaded(modules, ["dailydiff.engine.stream", "dailydiff.engine.addendum"]) == []
 
 
 def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:

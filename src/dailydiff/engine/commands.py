@@ -45,7 +45,7 @@ def run(plan: Plan) -> list[Any]:
     if not plan.units:
         return []
     from dailydiff.engine.deliver import stored_history
-    from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.runoptions import RunOptions
 
     settings, runs = request.settings, _RUNS.get(request.command, _Runs())
     reopen = request.open_store or _opener(settings)

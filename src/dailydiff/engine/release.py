@@ -429,6 +429,7 @@ class NotesUnit:
     forge release) delivered to them through the ledger."""
 
     kind: ClassVar[str] = "release"
+    uses_engine: ClassVar[bool] = False  # the store, git and the outputs only (engine/runner.py)
     source: GitSource
     span: NotesRange
     audience: Audience
