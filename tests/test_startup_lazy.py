@@ -69,6 +69,8 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "streaming API" in done.stdout
     assert loaded(modules, ["jinja2", "dailydiff.common.templates", "dailydiff.engine.alerts"]) == []
+    # Its one unit builds from the store and git: the runner runs it without the engine of the days.
+    assert loaded(modules, ["dailydiff.engine.stream", "dailydiff.engine.addendum"]) == []
 
 
 def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
@@ -110,3 +112,61 @@ def test_release_notes_ask_git_each_question_once(tmp_path: Path) -> None:
     assert (
         asked.count("rev-parse --show-toplevel") == 1 and asked.count("config --get remote.origin.url") == 1
     )
+
+
+def test_a_lazy_pattern_compiles_at_its_first_use_and_acts_as_the_compiled_one() -> None:
+    import re
+
+    from dailydiff.common.lazyre import lazy_compile
+
+    lazy, real = (
+        lazy_compile(r"(?P<kind>fix|feat)\((\w+)\)", re.I),
+        re.compile(r"(?P<kind>fix|feat)\((\w+)\)", re.I),
+    )
+    assert lazy.pattern == real.pattern and "search" not in vars(lazy)  # the text only: nothing compiled yet
+    found = lazy.search("a FEAT(api) here")
+    assert found is not None and found.group("kind", 2) == ("FEAT", "api") and "search" in vars(lazy)
+    assert (lazy.flags, lazy.groups, lazy.groupindex) == (real.flags, real.groups, real.groupindex)
+    assert lazy.sub("x", "fix(a) feat(b)") == real.sub("x", "fix(a) feat(b)")
+    assert [m.span() for m in lazy.finditer("fix(a) feat(b)")] == [
+        m.span() for m in real.finditer("fix(a) feat(b)")
+    ]
+    assert lazy.match("nope") is None and lazy.fullmatch("fix(a)") is not None
+
+
+# At exit: which of the rules' patterns were compiled (a lazy one has its methods once compiled).
+_COMPILED = """
+import atexit, json, runpy, sys
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+
+def compiled():
+    found = {}
+    for name in ("dailydiff.analysis.heuristic.body", "dailydiff.analysis.heuristic.analyser"):
+        module = sys.modules.get(name)
+        for attr, value in vars(module).items() if module else ():
+            if type(value).__name__ == "_LazyPattern":
+                found[f"{name}.{attr}"] = "search" in vars(value)
+    return found
+
+atexit.register(lambda: open(out, "w").write(json.dumps(compiled())))
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patterns(tmp_path: Path) -> None:
+    # The first call analyses the range (and stores it); the second reads the stored analyses: the rules
+    # analyser's body reader and its own patterns are never compiled, and the notes are the same.
+    repo = build_tagged_repo(tmp_path / "widget")
+    args = ["notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang", "en", "--data-dir",
+            str(tmp_path / "data")]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    runs = []
+    for out in (tmp_path / "first.json", tmp_path / "again.json"):
+        done = subprocess.run([sys.executable, "-c", _COMPILED, str(out), *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs.append((done.stdout, json.loads(out.read_text())))
+    (first, analysing), (again, reading) = runs
+    assert first == again and "streaming API" in again
+    assert any(analysing.values())  # analysing the range compiles some of them ...
+    assert reading and not any(reading.values())  # ... reading stored analyses none

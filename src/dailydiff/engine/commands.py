@@ -45,7 +45,7 @@ def run(plan: Plan) -> list[Any]:
     if not plan.units:
         return []
     from dailydiff.engine.deliver import stored_history
-    from dailydiff.engine.stream import RunOptions
+    from dailydiff.engine.runoptions import RunOptions
 
     settings, runs = request.settings, _RUNS.get(request.command, _Runs())
     reopen = request.open_store or _opener(settings)
@@ -410,7 +410,7 @@ def _plan_notes(request: Request) -> Plan:
     """`notes SOURCE [REF1..REF2]`: the range, resolved in the repository's git history, and one notes unit
     that builds them from the stored analyses (what is missing analysed now) and renders them; with
     --publish its target is the tag's forge release (through the ledger)."""
-    from dailydiff.engine.release import UNRELEASED, NotesUnit, open_git, resolve_range
+    from dailydiff.engine.release import UNRELEASED, NotesUnit, authors_walk, open_git, resolve_range
     from dailydiff.errors import UsageError
     from dailydiff.render.notes import Audience
     from dailydiff.sources.git import fetch_once
@@ -422,6 +422,7 @@ def _plan_notes(request: Request) -> Plan:
     wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
     if request.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
+    authors = authors_walk(git, wanted.known)  # the history before the range, walked while the rest goes on
     now = request.now or clock(settings.run.now)
     targets: tuple[Publisher, ...] = ()
     if request.publish:
@@ -430,7 +431,7 @@ def _plan_notes(request: Request) -> Plan:
         targets = (release_publisher(git, settings, _secrets()),)
     planned = Plan(jobs=[job], now=now)
     audience: Audience = "user" if request.audience == "user" else "engineer"
-    planned.add(NotesUnit(git, wanted, audience, request.notes_format, now, targets))
+    planned.add(NotesUnit(git, wanted, audience, request.notes_format, now, targets, authors=authors))
     planned.request = replace(request, settings=settings)
     return planned
 

@@ -18,8 +18,9 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -100,6 +101,22 @@ def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
     """The e-mails and names of everyone with a commit in ``known`` (the history before the range)."""
     listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
     return {part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()}
+
+
+def authors_walk(source: GitSource, known: Sequence[str]) -> Callable[[], set[str]]:
+    """``known_authors`` started now on a thread of its own (git walks the history while the caller goes
+    on: `notes` starts it when it plans, before the analyses are looked up); the call returned waits for
+    it and gives its answer (or raises what it raised)."""
+    future: Future[set[str]] = Future()
+
+    def walk() -> None:
+        try:
+            future.set_result(known_authors(source, known))
+        except BaseException as exc:  # given to the reader, which raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=walk, name="dailydiff-authors", daemon=True).start()
+    return future.result
 
 
 def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:
@@ -229,15 +246,17 @@ def rewrite_for(
 
 
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
-             audience: Audience, now: dt.datetime, tell: bool = False) -> ReleaseNotes:  # fmt: skip
+             audience: Audience, now: dt.datetime, tell: bool = False,
+             authors: Callable[[], set[str]] | None = None) -> ReleaseNotes:  # fmt: skip
     """The notes of ``span``: gathered, built, told by the LLM when one is configured and ``[notes] llm``
-    lets it (``tell``: a new tag's notes in `run`, which "auto" has the model tell)."""
+    lets it (``tell``: a new tag's notes in `run`, which "auto" has the model tell). ``authors``: the walk
+    of the history before the range (``authors_walk``) when the caller started it; else it starts here,
+    beside the range's read."""
+    known = authors or authors_walk(source, span.known)
     from dailydiff.analysis import llm_configured, make_analyzer
 
     analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
-    with ThreadPoolExecutor(1) as pool:  # who wrote the history before: a walk of it, beside the range's read
-        known = pool.submit(known_authors, source, span.known)
-        got = gather(store, settings, source, source.listed(span.revs), known.result, analyzer)
+    got = gather(store, settings, source, source.listed(span.revs), known, analyzer)
     figures = NotesFigures(
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
     )
@@ -410,6 +429,7 @@ class NotesUnit:
     forge release) delivered to them through the ledger."""
 
     kind: ClassVar[str] = "release"
+    uses_engine: ClassVar[bool] = False  # the store, git and the outputs only (engine/runner.py)
     source: GitSource
     span: NotesRange
     audience: Audience
@@ -417,6 +437,7 @@ class NotesUnit:
     now: dt.datetime
     targets: tuple[Any, ...] = ()
     needs: tuple[str, ...] = ()
+    authors: Callable[[], set[str]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def date(self) -> dt.date:
@@ -449,7 +470,8 @@ class NotesUnit:
 
         settings = context.settings
         with context.own_store() as store:
-            notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now)
+            notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now,
+                             authors=self.authors)  # fmt: skip
             edition, results, written = None, list[Any](), list[str]()
             if self.targets:  # stdout and -o need no edition: the command writes the text
                 edition = release_edition(notes, settings)

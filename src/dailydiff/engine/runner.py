@@ -12,6 +12,7 @@ shared limits) builds them all. Every unit ends in one ``UnitOutcome``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -314,14 +315,12 @@ def run_plan(
     """Run every unit of ``plan`` through ``claims`` (this process's by default) on one event loop, one
     engine. Ctrl-C cancels it at once: everything analysed so far is stored; KeyboardInterrupt reaches the
     caller."""
-    from dailydiff.engine.stream import Engine
-
     claims = claims or LocalClaims()
     shared = claims.shared
     options = replace(options, hand_over=hand_over)  # every edition of the run reaches its targets here
 
     async def main() -> list[Claimed]:
-        async with Engine(store, options) as engine:
+        async with _engine_for(plan, store, options) as engine:
             engine.count(len(plan.days()))
             context = Context(store, options, available, settings, engine, options.secrets)
 
@@ -354,6 +353,40 @@ def run_plan(
         outcomes += [_unbuilt(c, plan.units) for c in claimed if c.result is None]
         log.info("plan: %s", summarize(claimed))
     return outcomes
+
+
+def _engine_for(plan: Plan, store: Store, options: Any) -> Any:
+    """The run's one engine (engine/stream.py); a plan whose every unit says it builds without one
+    (``uses_engine = False``: `notes`) runs on what the engine does for all units only, without loading it."""
+    if plan.units and all(getattr(unit, "uses_engine", True) is False for unit in plan.units.values()):
+        return _NoEngine(options)
+    from dailydiff.engine.stream import Engine
+
+    return Engine(store, options)
+
+
+class _NoEngine:
+    """What the engine does for every unit of a run: one fetch per repository for the whole run, the
+    progress bar's total."""
+
+    def __init__(self, options: Any) -> None:
+        from dailydiff.engine.printer import Tally
+
+        self.tally = options.tally or Tally()
+        self._stack = contextlib.ExitStack()
+
+    async def __aenter__(self) -> _NoEngine:
+        from dailydiff.sources.git import fetch_once
+
+        self._stack.enter_context(fetch_once())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+    def count(self, days: int) -> None:
+        self.tally.units_total += days
+        self.tally.changed()
 
 
 def fold_addenda(outcomes: list[UnitOutcome]) -> list[UnitOutcome]:

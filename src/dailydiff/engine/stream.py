@@ -27,7 +27,7 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,6 @@ from dailydiff.engine.addendum import late_commits, record_told
 from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 from dailydiff.engine.deliver import (
     DeliveryResult,
-    History,
     claim_owner,
     delivery_alerts,
     publishers_for,
@@ -50,6 +49,7 @@ from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.reverts import link_reverts
+from dailydiff.engine.runoptions import RunOptions
 from dailydiff.engine.stages import (
     DayOutcome,
     gate,
@@ -77,7 +77,7 @@ from dailydiff.sources.budget import RequestBudget
 from dailydiff.store import Store
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a day is rendered (`notes` renders no day)
-    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.publish.base import Publisher
 
 log = logging.getLogger("dailydiff.run")
 
@@ -113,41 +113,6 @@ class RepoResult:
             **self.requests,
             "days": [d.as_dict() for d in self.days],
         }
-
-
-@dataclass
-class RunOptions:
-    dates: DateSpec
-    force: bool = False  # rebuild and re-deliver days already delivered
-    concurrency: int = 4  # repositories at once ([run] concurrency)
-    now: dt.datetime | None = None
-    skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
-    # `report`'s stdout and --output-dir: targets without the ledger, sent every built day (a gated day is
-    # no report: only targets that do not keep it, such as stdout, show it, under its gate warning)
-    outputs: Sequence[Publisher] = ()
-    history: History | None = None  # the stored days before a day, for its mail's chart
-    raise_errors: bool = False  # `report`: a repository that fails raises (`run` records it and goes on)
-    tally: Tally | None = None
-    secrets: Secrets | None = None  # the environment publishers read their secrets from
-    # A new connection to the run's store, for deliveries sent from a worker thread (a connection is never
-    # shared between threads). Without it deliveries are sent from the event loop itself.
-    open_store: Callable[[], Store] | None = None
-    # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
-    # delivered, so a run's memory does not grow with the number of days.
-    keep_commits: bool = True
-    # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
-    # through it — the command's outputs and the ledger's targets.
-    hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
-    # Sources (and analysers) already opened by the caller, by job key: a script, benchmark or test that
-    # brings its own (a source on a fake forge, an analyser it counts the requests of).
-    opened: Mapping[str, tuple[CommitSource, Analyzer | None]] = field(default_factory=dict)
-
-    def handed(self) -> Callable[..., tuple[list[DeliveryResult], list[str]]]:
-        if self.hand_over is None:
-            raise RuntimeError(
-                "the engine runs under the runner (engine/runner.py), which hands editions over"
-            )
-        return self.hand_over
 
 
 # the engine ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from dailydiff.common.lazyre import lazy_compile
+
 
 class PathKind(StrEnum):
     SOURCE = "source"
@@ -48,25 +50,25 @@ ASSET_EXTENSIONS = {
     ".mp4", ".mp3", ".wav", ".zip", ".gz", ".tar", ".bin", ".pt", ".safetensors", ".onnx", ".so",
 }  # fmt: skip
 
-_VENDOR_RE = re.compile(
+_VENDOR_RE = lazy_compile(
     r"(^|/)(vendor|vendored|third_party|thirdparty|3rdparty|node_modules|external/[^/]+)/"
 )
-_GENERATED_RE = re.compile(
+_GENERATED_RE = lazy_compile(
     r"(\.min\.(js|css)$|\.pb\.go$|_pb2(_grpc)?\.pyi?$|\.pb\.(h|cc)$|\.generated\.|(^|/)generated/|\.g\.dart$|"
     r"\.snap$|(^|/)dist/|\.map$)"
 )
-_TEST_RE = re.compile(
+_TEST_RE = lazy_compile(
     r"(^|/)(tests?|testing|spec|__tests__|benchmarks?|e2e)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.test\.[jt]sx?$|\.spec\.[jt]sx?$|(^|/)conftest\.py$"
 )
-_DOCS_RE = re.compile(
+_DOCS_RE = lazy_compile(
     r"(^|/)(docs?|documentation|examples?)(/|$)|(^|/)(readme|changelog|contributing|license|codeowners|authors|notice)(\.[a-z]+)?$",
     re.I,
 )
-_CI_RE = re.compile(
+_CI_RE = lazy_compile(
     r"(^|/)(\.github|\.gitlab|\.circleci|\.buildkite|\.ci|ci|\.jenkins)(/|$)|(^|/)(\.gitlab-ci\.yml|jenkinsfile|\.travis\.yml|azure-pipelines\.yml|\.pre-commit-config\.yaml|codecov\.yml)$",
     re.I,
 )
-_BUILD_DIR_RE = re.compile(r"(^|/)(docker|scripts|tools|hack|cmake|packaging)(/|$)", re.I)
+_BUILD_DIR_RE = lazy_compile(r"(^|/)(docker|scripts|tools|hack|cmake|packaging)(/|$)", re.I)
 
 
 @lru_cache(maxsize=65536)

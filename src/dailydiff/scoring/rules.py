@@ -14,15 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
 from dailydiff.settings import ScoringSettings
 
-_CONVENTIONAL_RE = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
-_BRACKET_RE = re.compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
-_SERIES_STEP_RE = re.compile(r"^\s*\d+\s*/\s*(?:\d+|n)\s+(?=\w)", re.I)
-_REVERT_RE = re.compile(r'^\s*revert\b\s*"?', re.I)
-_PR_RE = re.compile(r"\(#(\d+)\)\s*$")
+_CONVENTIONAL_RE = lazy_compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
+_BRACKET_RE = lazy_compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
+_SERIES_STEP_RE = lazy_compile(r"^\s*\d+\s*/\s*(?:\d+|n)\s+(?=\w)", re.I)
+_REVERT_RE = lazy_compile(r'^\s*revert\b\s*"?', re.I)
+_PR_RE = lazy_compile(r"\(#(\d+)\)\s*$")
 
 CONVENTIONAL_TYPES: dict[str, str] = {
     "feat": "feature", "feature": "feature", "add": "feature", "new": "feature",
@@ -54,7 +55,7 @@ _TAG_TYPES: dict[str, str] = {
 # type; "weak" ones only add a secondary type: on the sglang dev set a model calls "Use X for Y",
 # "Migrate …", "Fuse …" or "[CI] …" a feature far more often than a refactor, performance or CI change.
 _KEYWORDS: list[tuple[str, bool, re.Pattern[str]]] = [
-    (kind, strong, re.compile(pattern, re.I))
+    (kind, strong, lazy_compile(pattern, re.I))
     for kind, strong, pattern in [
         ("revert", True, r"\b(revert(s|ed)?|roll ?back)\b"),
         (
@@ -114,7 +115,7 @@ _KEYWORDS: list[tuple[str, bool, re.Pattern[str]]] = [
         ("docs", False, r"\b(typos?|comments?)\b"),
     ]
 ]
-_SOFT_PREFIX_RE = re.compile(r"^(tiny|minor|small|quick|trivial|wip|misc)\b[\s:,-]*", re.I)
+_SOFT_PREFIX_RE = lazy_compile(r"^(tiny|minor|small|quick|trivial|wip|misc)\b[\s:,-]*", re.I)
 
 
 def _keyword_hits(subject: str) -> list[tuple[int, bool, str]]:
@@ -143,7 +144,7 @@ def has_strong_keyword(subject: str) -> bool:
     return any(strong for _, strong, _ in _keyword_hits(subject))
 
 
-PERF_WORDS = re.compile(
+PERF_WORDS = lazy_compile(
     r"\b(perf|performance|optimi[sz]\w*|speed\s?up|faster|latency|throughput|fused?|fusion|kernel|cuda graph|"
     r"overlap|cache|memory|tflops|batch)\b",
     re.I,
@@ -154,7 +155,7 @@ PERF_WORDS = re.compile(
 # (The look-ahead names every first letter of the words below — a word with another one must add it: re
 # then skips the other positions at once instead of trying each word there; twice as fast on long
 # pull-request bodies, the same matches.)
-SECURITY_WORDS = re.compile(
+SECURITY_WORDS = lazy_compile(
     r"(?=[cgvsxrenphltoiuad])"
     r"\b(cve-\d{4}-\d{4,}|cve-\d+|ghsa-[\w-]+|vulnerab\w*|security|xss|csrf|ssrf|rce|exploit\w*|"
     r"(?:sql|nosql|command|code|shell|prompt|script|html|header|ldap|xml|xpath|template|crlf|log|os) injection|"
@@ -167,7 +168,7 @@ SECURITY_WORDS = re.compile(
 )
 # Memory and undefined-behaviour checkers are debugging tools, not security news: NVIDIA's
 # compute-sanitizer, Clang's AddressSanitizer/UBSan/TSan… are taken out of the text before looking.
-_SANITIZER_TOOLS = re.compile(
+_SANITIZER_TOOLS = lazy_compile(
     r"\b[\w-]*-sanitizers?\b|\b(address|thread|memory|leak|undefined[ -]?behaviou?r|kernel|hwaddress|ub|compute|"
     r"numerical|type)[ -]?sanitizers?\b|\b\w+sanitizers?\b|\b(k|hwa|a|ub|t|m|l)san\b|-fsanitize=[\w,-]+",
     re.I,
@@ -179,14 +180,14 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-_SAN = re.compile("san", re.I)  # in every sanitizer tool's name: a text without it has none to take out
+_SAN = lazy_compile("san", re.I)  # in every sanitizer tool's name: a text without it has none to take out
 # The security words looked for in the lower-cased text, case-sensitively: the same matches, twice as fast
 # (a case-blind alternative is tried whole at every word start; a case-sensitive one is left at its first
 # letter). It holds unless the text has a character that lower-cases to more than one, or that a case-blind
 # match takes for an ASCII letter (the Kelvin sign, the long s, the dotted and dotless i): then the
 # case-blind pattern reads the text itself (tests/test_scoring_security_words.py).
-_SECURITY_WORDS_LOWER = re.compile(SECURITY_WORDS.pattern)
-_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
+_SECURITY_WORDS_LOWER = lazy_compile(SECURITY_WORDS.pattern)
+_FOLDS = lazy_compile("[\u0130\u0131\u017f\u212a]")
 
 
 def security_words(text: str) -> list[str]:
@@ -198,8 +199,8 @@ def security_words(text: str) -> list[str]:
     return sorted({m.group(0) for m in _SECURITY_WORDS_LOWER.finditer(text.lower())})
 
 
-_BREAKING_FOOTER_RE = re.compile(r"^BREAKING[ -]CHANGE:", re.M)
-_PUBLIC_API_RE = re.compile(
+_BREAKING_FOOTER_RE = lazy_compile(r"^BREAKING[ -]CHANGE:", re.M)
+_PUBLIC_API_RE = lazy_compile(
     r"(^|/)(__init__\.py|api/|apis/|public/|include/|cli\.py|cli/|entrypoints?/|server_args\.py|openai_api|"
     r"protocol\.py|config\.py|configs?/|schema)|\.proto$|\.pyi$|\.h$|\.hpp$",
     re.I,
@@ -210,7 +211,7 @@ HARDWARE_TAGS = {
 }  # fmt: skip
 _VERSION = r"v?(?P<version>\d+(?:\.\d+){1,3}(?:[-.+]?(?:post|rc|dev|alpha|beta|a|b)\d*)?(?:\.post\d+)?)"
 _RELEASE_RES = [
-    re.compile(p, re.I)
+    lazy_compile(p, re.I)
     for p in [
         rf"^(?:chore(?:\([\w-]*\))?:\s*)?(?:bump|update|set|increase|upgrade)\s+(?:the\s+)?(?:package\s+|project\s+)?"
         rf"version(?:\s+number)?\s*(?:to|=|->|→)?\s*{_VERSION}\b",
@@ -222,23 +223,23 @@ _RELEASE_RES = [
 ]
 # "bump sgl-kernel version to 0.3.21": a named package's version — the project's own when the name is
 # the repository's (or starts with it), a dependency otherwise.
-_NAMED_VERSION_RE = re.compile(
+_NAMED_VERSION_RE = lazy_compile(
     rf"^(?:chore(?:\([\w-]*\))?:\s*)?(?:bump|update|upgrade|set)\s+(?P<name>[\w.-]+)\s+(?:version\s+)?"
     rf"(?:to|=|->|→)\s*{_VERSION}\b",
     re.I,
 )
-_DEPENDENCY_UPDATE_RE = re.compile(
+_DEPENDENCY_UPDATE_RE = lazy_compile(
     r"^(?:chore|build|fix)?(?:\((?:deps|deps-dev|dependencies)\))?:?\s*(?:bump|update|upgrade)\s+(?:dependency\s+)?"
     r"[@\w./-]+\s+(?:version\s+)?(?:from\s+\S+\s+)?to\s+v?\d|^\[pre-commit\.ci\]|pre-commit autoupdate|"
     r"^update dependency\b|^lock file maintenance",
     re.I,
 )
-_BOT_RE = re.compile(
+_BOT_RE = lazy_compile(
     r"\[bot\]$|^(dependabot|renovate|pre-commit-ci|github-actions|mergify|copybara|allcontributors)(-bot)?$",
     re.I,
 )
-_REVERTS_SHA_RE = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.I)
-_REVERTS_PR_RE = re.compile(
+_REVERTS_SHA_RE = lazy_compile(r"This reverts commit ([0-9a-f]{7,40})", re.I)
+_REVERTS_PR_RE = lazy_compile(
     r"(?:^|\s)Reverts? (?:[\w.-]+/[\w.-]+)?#(\d+)|^Revert (?:PR|pull request) #?(\d+)", re.I
 )
 
@@ -353,7 +354,7 @@ def profile_paths(commit: Commit) -> PathProfile:
     )
 
 
-_LABEL_PREFIX_RE = re.compile(r"^(kind|type|category|area|topic)\s*[:/]\s*", re.I)
+_LABEL_PREFIX_RE = lazy_compile(r"^(kind|type|category|area|topic)\s*[:/]\s*", re.I)
 _LABEL_TYPES: dict[str, str] = {
     **_TAG_TYPES,
     "enhancement": "feature", "new feature": "feature", "documentation": "docs", "dependencies": "dependency",

@@ -18,6 +18,7 @@ from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
+from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import (
     Analysis,
     AnalysisStatus,
@@ -48,14 +49,14 @@ RULES_VERSION = "h9"
 # A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
 # "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
 # line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
-_DEF_RE = re.compile(
+_DEF_RE = lazy_compile(
     r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
     r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
 )
-_KERNEL_RE = re.compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
-_VERSION_FILE_RE = re.compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
+_KERNEL_RE = lazy_compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
+_VERSION_FILE_RE = lazy_compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
 _GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
-_SECURITYISH_PATH = re.compile(
+_SECURITYISH_PATH = lazy_compile(
     r"(auth|crypto|secret|token|permission|sandbox|security|ssl|tls|password|login)", re.I
 )
 
@@ -77,7 +78,7 @@ def _common_dir(paths: Sequence[str]) -> str:
     return "/".join(common)
 
 
-_CODE_SPAN = re.compile(r"`[^`]*`")
+_CODE_SPAN = lazy_compile(r"`[^`]*`")
 
 
 def _says_something(sentence: str) -> bool:
@@ -96,7 +97,7 @@ def _ends(sentence: str, lang: str) -> str:
     return str(T[lang]["end"])
 
 
-_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK = lazy_compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _spaced(sentence: str, lang: str) -> str:
@@ -121,7 +122,7 @@ def _join(items: Sequence[str], lang: str, limit: int = 3) -> str:
     return text
 
 
-_PLAIN_BUMP = re.compile(r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+")
+_PLAIN_BUMP = lazy_compile(r"(?i)(bump|update|set)\s+(the\s+)?version\s+(to\s+)?v?[\w.+-]+")
 
 
 def _zh_sentences(sentences: Sequence[str]) -> str:

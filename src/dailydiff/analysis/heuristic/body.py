@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.common.lazyre import lazy_compile
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-_TRAILER_RE = re.compile(
+_TRAILER_RE = lazy_compile(
     r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|tested-by|reported-by|suggested-by|"
     r"helped-by|change-id|ghstack-source-id|pull request resolved|differential revision|approved by|"
     r"reviewed by|cc)\s*:?\s.*$|^\s*cc\s+@.*$",
@@ -31,7 +33,7 @@ _TRAILER_RE = re.compile(
 # Section names whose content is not "what and why" (compared after lower-casing and stripping emoji and
 # punctuation). Anything else — Description, Motivation, Modifications, Purpose, Summary, What this PR
 # does / why we need it — is content.
-_SKIP_SECTION_RE = re.compile(
+_SKIP_SECTION_RE = lazy_compile(
     r"checklist|pre-?commit|^tests?\b|^testing\b|test plan|test results?|tests? (done|performed)|"
     r"^accuracy|benchmark|profiling|^reviewer|notes? for (the )?reviewers?|special notes|related (issues?|prs?|"
     r"pull requests?)|^issues?$|which issues?|user-facing change|release[- ]notes?|additional documentation|"
@@ -42,8 +44,8 @@ _SKIP_SECTION_RE = re.compile(
 # A line that names a section ("Motivation:", "**Test Plan**: …", "Summary:"), turned into a heading so
 # the Markdown parser sees the structure the author meant.
 # A bot's summary (CodeRabbit's "Summary by CodeRabbit") stands in only when the author wrote nothing.
-_FALLBACK_SECTION_RE = re.compile(r"coderabbit|copilot|summary by")
-_LABEL_LINE_RE = re.compile(
+_FALLBACK_SECTION_RE = lazy_compile(r"coderabbit|copilot|summary by")
+_LABEL_LINE_RE = lazy_compile(
     r"^\s*(?:\*\*|__)?(?P<label>summary|description|motivation|modifications?|purpose|background|context|"
     r"changes|what|why|test plan|test results?|testing|tests|benchmark(?:s| results)?|checklist|"
     r"release notes?|related issues?|reviewer notes|what this pr does / why we need it|"
@@ -53,7 +55,7 @@ _LABEL_LINE_RE = re.compile(
     re.I,
 )
 # Paragraphs and list items that are template or chatter, not content.
-_BOILERPLATE_RE = re.compile(
+_BOILERPLATE_RE = lazy_compile(
     r"thanks? (you )?for (your |the )?(contribut|sending|submitting|the pull request|the pr\b)|"
     r"^please\b|^if you(')?d? (want|like),? i can\b|before (submitting|we review)|if you are unsure|fill in the pr description|link existing issues|"
     r"anything written below this line|^(none|n/?a|tbd|todo|-+|wip)\.?$|generated with \S*\s*claude|"
@@ -64,18 +66,18 @@ _BOILERPLATE_RE = re.compile(
     re.I,
 )
 # A squash merge lists the PR's own commits as bullets; these carry no meaning on their own.
-_NOISE_ITEM_RE = re.compile(
+_NOISE_ITEM_RE = lazy_compile(
     r"^(merge (branch|remote-tracking branch|pull request)\b.*|update [\w./-]+|fix(es)? (lint|format\w*|typo|"
     r"ci|test|tests|conflicts?|style|pre-?commit)|lint|format\w*|style|wip|typo|update|updates|fix|fixes|"
     r"address (review )?(comments?|feedback)|apply suggestions? from code review|cleanup|clean up|minor|"
     r"nit|nits|tmp|temp|revert|rebase|upd|[.\w-]+\.(py|md|cu|cc|h|yml|yaml)|(->\s*)?#\d+)\.?$",
     re.I,
 )
-_GITHUB_REF_RE = re.compile(
+_GITHUB_REF_RE = lazy_compile(
     r"https?://github\.com/([\w.-]+/[\w.-]+)/(?:pull|issues)/(\d+)(?:[/#?]\S*)?", re.I
 )
-_BARE_URL_RE = re.compile(r"https?://\S+")
-_EMOJI_RE = re.compile(r"[^\w\s/&'-]+", re.U)
+_BARE_URL_RE = lazy_compile(r"https?://\S+")
+_EMOJI_RE = lazy_compile(r"[^\w\s/&'-]+", re.U)
 _SENTENCE_END = ".!?。！？…:"
 _READ_CHARS = 6000
 # The longest gist the analyser asks for: its shorter ones share the blocks read for it.
@@ -206,13 +208,13 @@ def _skip_section(name: str) -> bool:
     return bool(name) and bool(_SKIP_SECTION_RE.search(name))
 
 
-_FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
-_CHECKBOX_LINE_RE = re.compile(r"^\s*\[[ xX]\]\s")
-_BELOW_RE = re.compile(r"anything written below this line will be removed", re.I)
+_FENCE_RE = lazy_compile(r"^(`{3,}|~{3,})")
+_CHECKBOX_LINE_RE = lazy_compile(r"^\s*\[[ xX]\]\s")
+_BELOW_RE = lazy_compile(r"anything written below this line will be removed", re.I)
 # Whether any line of a body may be a trailer or a "Label:" line (a line's match is one in the whole text,
 # where ``^`` is a line start): a body with none needs no look at each line for them.
-_TRAILER_ANY_RE = re.compile(_TRAILER_RE.pattern, re.I | re.M)
-_LABEL_ANY_RE = re.compile(_LABEL_LINE_RE.pattern, re.I | re.M)
+_TRAILER_ANY_RE = lazy_compile(_TRAILER_RE.pattern, re.I | re.M)
+_LABEL_ANY_RE = lazy_compile(_LABEL_LINE_RE.pattern, re.I | re.M)
 
 
 def _prepare(body: str) -> str:

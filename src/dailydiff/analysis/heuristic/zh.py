@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+from dailydiff.common.lazyre import lazy_compile
+
+_CJK = lazy_compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = lazy_compile(r"[A-Za-z]")
+_CODE_SPAN = lazy_compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 # "@name" pings a person wherever the summary is posted; a summary names them without the at-sign.
-_MENTION = re.compile(r"(?<![\w.`/])@(?=[A-Za-z0-9][\w-]*)")
+_MENTION = lazy_compile(r"(?<![\w.`/])@(?=[A-Za-z0-9][\w-]*)")
 # A template's section label left at a title's end ("… routed_moe  Description:").
-_TRAILING_LABEL = re.compile(r"\s+(description|motivation|summary|modifications?|purpose)\s*:?\s*$", re.I)
+_TRAILING_LABEL = lazy_compile(r"\s+(description|motivation|summary|modifications?|purpose)\s*:?\s*$", re.I)
 # Words a title cut short may end on; the cut drops them with the cut word.
-_DANGLING = re.compile(
+_DANGLING = lazy_compile(
     r"(?:[\s,;:/+&(-]+|\s+(?:and|or|with|for|to|of|in|on|the|a|an|by|from|via|as))+$", re.I
 )
 
