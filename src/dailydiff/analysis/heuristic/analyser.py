@@ -78,9 +78,6 @@ def _common_dir(paths: Sequence[str]) -> str:
     return "/".join(common)
 
 
-_CODE_SPAN = lazy_compile(r"`[^`]*`")
-
-
 def _says_something(sentence: str) -> bool:
     """An insight is words about the change, not a list of paths and names: at least as many characters of
     prose (letters; a CJK character, twice as wide, counts twice) as of code spans."""
@@ -98,6 +95,7 @@ def _ends(sentence: str, lang: str) -> str:
 
 
 _CJK = lazy_compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CODE_SPAN = lazy_compile(r"`[^`]*`")
 
 
 def _spaced(sentence: str, lang: str) -> str:
