@@ -17,6 +17,10 @@ from dailydiff.cli.coercion import Plain
 from dailydiff.cli.options import Command
 
 VALUES = ["", "-", "md", " spaced out ", "~/x", "a/../b", "ünïcode", "2026-01-05", "true", "0"]
+# A number option's values: plain digits, at and beyond the bounds, and the spellings only pydantic takes.
+NUMBERS = ["1", "007", "10", "200", "201", "99999", "+5", " 5", "1_000", "-1", "²", "1.5", 7, 0, 500, True, 2.0]
+# A repeated option's values: as the parser hands them (a tuple), a list, and what is not a list of text.
+LISTS = [("a",), ("a", "b c", ""), ["x", "y"], (), ("a", 1), "ab", [b"raw"]]
 
 
 def _params() -> list[Any]:
@@ -33,12 +37,20 @@ def _params() -> list[Any]:
 def test_every_text_path_and_flag_value_converts_as_typer_converts_it() -> None:
     params = _params()
     plain = [p for p in params if isinstance(p._runtime_param, Plain)]
-    assert {p.name for p in plain} >= {"source", "data_dir", "config", "quiet", "help", "version"}
+    assert {p.name for p in plain} >= {"source", "data_dir", "config", "quiet", "help", "version", "limit",
+                                       "repo", "change_type"}  # fmt: skip
     for param in plain:
         context = typer.Context(typer.main.get_command(app))
         typers = build_runtime_param(param.type_descriptor)
+        annotation = param.type_descriptor.annotation
         values: list[Any] = (
-            [*VALUES, True, False, None] if param.type_descriptor.annotation is bool else VALUES
+            [*VALUES, True, False, None]
+            if annotation is bool
+            else [*VALUES, *NUMBERS, None]
+            if annotation is int
+            else [*LISTS, *VALUES, None]
+            if param.multiple
+            else VALUES
         )
         for value in values:
             try:
