@@ -4,11 +4,11 @@ read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from dailydiff.common.packaged import toml
 
 LANGUAGES = ("zh", "en")
 FALLBACK = "en"
@@ -18,8 +18,7 @@ FALLBACK = "en"
 def locale(language: str) -> dict[str, Any]:
     """The whole locale file of ``language`` (or English), parsed once per process."""
     name = language if language in LANGUAGES else FALLBACK
-    text = resources.files("dailydiff").joinpath(f"common/locale/{name}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return toml(f"common/locale/{name}.toml")
 
 
 def words(section: str, language: str) -> dict[str, Any]:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 
 from dailydiff.common.searchterms import terms
 
@@ -66,8 +64,9 @@ class Glossary:
 @functools.cache
 def glossary() -> Glossary:
     from dailydiff.common.i18n import LANGUAGES, words
+    from dailydiff.common.packaged import toml
 
-    data = tomllib.loads(resources.files("dailydiff").joinpath("search/glossary.toml").read_text("utf-8"))
+    data = toml("search/glossary.toml")
     raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
     raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
     # The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):

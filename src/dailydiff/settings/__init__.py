@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from dailydiff.common import placeholders, secrets, storeurl
+from dailydiff.common import packaged, placeholders, secrets, storeurl
 from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
@@ -472,7 +472,7 @@ def defaults_text() -> str:
 def _defaults() -> dict[str, Any]:
     """The packaged defaults, parsed once per process (a command reads them for its settings and again to
     check its ``DAILYDIFF_*`` variables). Never changed: the layers are merged into new dicts."""
-    return tomllib.loads(defaults_text())
+    return packaged.toml("settings/defaults.toml")
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,14 +21,14 @@ import hashlib
 import json
 import os
 import pickle
-import stat
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
+
+from dailydiff.common.packaged import private_directory
 
 M = TypeVar("M")
 # The package: a settings model holds types of other modules (models, publishers), so any changed module
@@ -73,25 +73,11 @@ def _typed(value: object) -> dict[str, str]:
     return {"\0type": type(value).__qualname__, "repr": repr(value)}
 
 
-def _directory() -> Path | None:
-    """This user's private directory for kept settings, or None."""
-    if not hasattr(os, "getuid"):
-        return None
-    path = Path(tempfile.gettempdir()) / f"_dailydiff-{os.getuid()}"
-    try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        info = path.lstat()
-    except OSError:
-        return None
-    ours = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
-    return path if ours else None
-
-
 KEPT = 16  # kept settings per model; the oldest go first
 
 
 def _file(model: type[Any], key: str) -> Path | None:
-    directory = _directory()
+    directory = private_directory()
     return directory / f"settings-{model.__name__}-{key[:16]}.pickle" if directory else None
 
 
