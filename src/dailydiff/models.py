@@ -9,7 +9,6 @@ described in REPORT_FORMAT.md.
 # pydantic would compile each field's annotation at import, about 0.3 ms a model of every command's start.
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from pydantic import (
@@ -21,56 +20,15 @@ from pydantic import (
     model_serializer,
 )
 
+from dailydiff.kinds import LEVELS_HIGH_FIRST as LEVELS_HIGH_FIRST
+from dailydiff.kinds import AnalysisStatus, ChangeType, FileStatus, Level
+
 SCHEMA_VERSION = 1
 
 
 class _Frozen(BaseModel):
     # defer_build: a model's validator is built when first used, not at import (start-up time).
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
-
-
-class Level(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def rank(self) -> int:
-        return {"high": 3, "medium": 2, "low": 1}[self.value]
-
-
-LEVELS_HIGH_FIRST: tuple[Level, ...] = (Level.HIGH, Level.MEDIUM, Level.LOW)
-
-
-class ChangeType(StrEnum):
-    FEATURE = "feature"
-    BUGFIX = "bugfix"
-    PERFORMANCE = "performance"
-    REFACTOR = "refactor"
-    DOCS = "docs"
-    TEST = "test"
-    CI_BUILD = "ci_build"
-    DEPENDENCY = "dependency"
-    CONFIG = "config"
-    SECURITY = "security"
-    REVERT = "revert"
-    RELEASE = "release"
-    OTHER = "other"
-
-
-class FileStatus(StrEnum):
-    ADDED = "added"
-    MODIFIED = "modified"
-    REMOVED = "removed"
-    RENAMED = "renamed"
-    COPIED = "copied"
-    CHANGED = "changed"  # type or mode change only
-
-
-class AnalysisStatus(StrEnum):
-    OK = "ok"
-    FALLBACK = "fallback"  # the preferred analyser failed; another (heuristic) produced this record
-    FAILED = "failed"
 
 
 class Person(_Frozen):

@@ -32,7 +32,8 @@ if RuntimeParam is not None:
 
     @dataclass(frozen=True)
     class Plain(RuntimeParam):
-        """A ``str``, ``Path`` or ``bool`` parameter's conversion: what typer's adapter returns, without the adapter."""
+        """A ``str``, ``Path``, ``bool``, ``int`` or ``list[str]`` parameter's conversion: what typer's adapter
+        returns, without the adapter."""
 
         descriptor: TypeDescriptor
         path_type: Any
@@ -45,7 +46,7 @@ if RuntimeParam is not None:
                 if number is not None and self._within(number):
                     return number
                 return build_runtime_param(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
-            if self.annotation is not str and self.annotation is not bool and self.path_type is None:  # list[str]
+            if get_origin(self.annotation) is list:  # list[str]
                 if isinstance(value, (list, tuple)) and all(type(item) is str for item in value):
                     return list(value)
                 return build_runtime_param(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
@@ -59,6 +60,10 @@ if RuntimeParam is not None:
         def _within(self, number: int) -> bool:
             low, high = self.parameter_info.min, self.parameter_info.max
             return (low is None or number >= low) and (high is None or number <= high)
+
+
+def _is_text_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list and get_args(annotation) == (str,)
 
 
 def _plain_int(value: Any) -> int | None:
@@ -87,7 +92,7 @@ def plain_values(params: list[Any]) -> None:
             or descriptor.choices is not None
         ):
             continue
-        if annotation in (str, bool, int) or (get_origin(annotation) is list and get_args(annotation) == (str,)):
+        if annotation in (str, bool, int) or _is_text_list(annotation):
             path_type = None
         elif lenient_issubclass(annotation, Path):
             path_type = info.path_type if info.path_type is not None else annotation

@@ -13,9 +13,10 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dailydiff.models import DayReport
+if TYPE_CHECKING:
+    from dailydiff.models import DayReport
 
 # name -> what it stands for (the README and settings/defaults.toml say the same).
 PLACEHOLDERS: dict[str, str] = {

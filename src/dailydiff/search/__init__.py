@@ -14,7 +14,7 @@ from typing import Any
 from dailydiff.common.searchterms import index_terms
 from dailydiff.common.text import clean
 from dailydiff.errors import SearchIndexError, UsageError
-from dailydiff.models import ChangeType, Level
+from dailydiff.kinds import ChangeType, Level
 from dailydiff.search.rank import Hit, rank, type_terms
 from dailydiff.search.understand import Concept, Understood, extra_concepts, understand
 from dailydiff.store import Store

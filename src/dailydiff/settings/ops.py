@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dailydiff.common import placeholders
 from dailydiff.common.text import is_printable_line
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
-from dailydiff.models import ChangeType
+from dailydiff.kinds import ChangeType
 
 
 class _Section(BaseModel):

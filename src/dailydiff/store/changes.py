@@ -17,10 +17,12 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase  # the search's own glob: a path matches as store/search.py matches it
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dailydiff.models import DayReport, ReportCommit
 from dailydiff.store.search import SearchFilters, _where
+
+if TYPE_CHECKING:  # the data model (pydantic): where a stored report is read
+    from dailydiff.models import DayReport, ReportCommit
 
 KEY = ("date", "committed_at", "repo", "sha")
 BATCH = 200  # rows read at a time while a check only the report can make (author, agent) skips some
@@ -84,6 +86,8 @@ def _rows(
 def _report(
     db: Any, key: tuple[str, str, str], cache: dict[tuple[str, str, str], DayReport | None]
 ) -> DayReport | None:
+    from dailydiff.models import DayReport
+
     if key not in cache:
         row = db.execute(
             "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key

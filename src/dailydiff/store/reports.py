@@ -9,13 +9,16 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import LeaseLostError, StoreFullError
-from dailydiff.models import Analysis, Commit, DayReport, Usage
 from dailydiff.store import search
 from dailydiff.store.base import UPSERT_ROWS, StoreBase, problem_in
 from dailydiff.store.database import now_text
+
+if TYPE_CHECKING:  # the data model (pydantic) is imported where a record is read, not to open the store
+    from dailydiff.models import Analysis, Commit, DayReport, Usage
 
 log = logging.getLogger("dailydiff.store")
 # Stored reports whose parsed form reports_between remembers (a range's days each look at the next month).
@@ -61,11 +64,15 @@ class ReportStore(StoreBase):
         self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
+        from dailydiff.models import Commit
+
         row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
         return self._load(Commit, zlib.decompress(row[0]), "commit") if row else None
 
     def find_commits(self, repo: str, prefix: str, limit: int = 2) -> list[Commit]:
         """The stored commits of ``repo`` whose sha starts with ``prefix`` (hex, lower case), at most ``limit``."""
+        from dailydiff.models import Commit
+
         if not re.fullmatch(r"[0-9a-f]{4,40}", prefix):
             return []
         rows = self._db.execute(
@@ -77,6 +84,8 @@ class ReportStore(StoreBase):
     def forget_analyses(self, repo: str, sha: str) -> int:
         """Drop every stored analysis of one commit (``report --reanalyze``): the next build asks again. What
         they cost stays spent (``spent_usage``)."""
+        from dailydiff.models import Analysis
+
         with self._tx():
             rows = self._db.execute(
                 "SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha = ?", (repo, sha)
@@ -101,6 +110,8 @@ class ReportStore(StoreBase):
 
     def spent_usage(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> Usage:
         """Tokens and cost of these commits' analyses (by these fingerprints) that were since replaced."""
+        from dailydiff.models import Usage
+
         shas, fingerprints = list(shas), list(fingerprints)
         total = Usage()
         if not shas or not fingerprints:
@@ -128,6 +139,8 @@ class ReportStore(StoreBase):
         self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]
     ) -> dict[tuple[str, str], Analysis]:
         """Stored analyses of these commits under any of these fingerprints, keyed (sha, fingerprint)."""
+        from dailydiff.models import Analysis
+
         shas, fingerprints = list(shas), list(fingerprints)
         found: dict[tuple[str, str], Analysis] = {}
         if not shas or not fingerprints:
@@ -167,6 +180,8 @@ class ReportStore(StoreBase):
 
     def _replaced(self, repo: str, rows: Sequence[tuple[str, ...]]) -> list[tuple[str, str, Analysis]]:
         """The stored analyses that these rows would overwrite with something else."""
+        from dailydiff.models import Analysis
+
         new = {(row[1], row[2]): row[5] for row in rows}
         found: list[tuple[str, str, Analysis]] = []
         shas = sorted({sha for sha, _ in new})
@@ -271,6 +286,8 @@ class ReportStore(StoreBase):
                         "date: `dailydiff store reindex` rebuilds it", self.location, problem)  # fmt: skip
 
     def get_report(self, repo: str, date: dt.date, language: str) -> DayReport | None:
+        from dailydiff.models import DayReport
+
         row = self._db.execute(
             "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?",
             (repo, date.isoformat(), language),
@@ -293,6 +310,8 @@ class ReportStore(StoreBase):
             shas = []
         if all(isinstance(sha, str) for sha in shas) and shas:
             return shas
+        from dailydiff.models import DayReport
+
         return [c.sha for c in self._load(DayReport, row[0], "report").commits[:limit]]
 
     def day_settings(self, repo: str, language: str, dates: Sequence[dt.date]) -> dict[dt.date, str]:
@@ -341,6 +360,8 @@ class ReportStore(StoreBase):
 
     def _parsed_report(self, data: str) -> DayReport:
         """A stored report's text parsed, remembered by its text (the last ``PARSED_REPORTS``)."""
+        from dailydiff.models import DayReport
+
         parsed = self._parsed_reports
         report: DayReport | None = parsed.get(data)
         if report is None:
@@ -419,6 +440,8 @@ class ReportStore(StoreBase):
             held = chosen.get(repo)
             if held is None or (held[0] != language and (lang == language or lang < held[0])):
                 chosen[repo] = (str(lang), str(data))
+        from dailydiff.models import DayReport
+
         return {repo: self._load(DayReport, data, "report") for repo, (_, data) in sorted(chosen.items())}
 
     # daily digests across repositories -----------------------------------------------------------

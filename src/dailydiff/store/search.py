@@ -20,10 +20,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.secrets import scrub
-from dailydiff.models import DayReport, ReportCommit
+
+if TYPE_CHECKING:  # the data model (pydantic): where a stored report is read, not to search
+    from dailydiff.models import DayReport, ReportCommit
 
 TABLE_PREFIX = "search_"  # every table of the index (SQLite's FTS5 keeps shadow tables search_fts_*)
 FIELDS = ("f_title", "f_pr", "f_paths", "f_analysis", "f_body")
@@ -214,6 +216,8 @@ def index_report(db: Any, report: DayReport) -> None:
 def _stored_reports(db: Any) -> Iterator[tuple[Sequence[Any], DayReport]]:
     """Every stored report with its key, one in memory at a time; a report this version cannot read is
     left out of the index, as the site leaves it out."""
+    from dailydiff.models import DayReport
+
     for key in db.execute("SELECT repo, date, language FROM reports").fetchall():
         row = db.execute(
             "SELECT data FROM reports WHERE repo = ? AND date = ? AND language = ?", key

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SearchIndexError, StoreFullError
-from dailydiff.models import ReportCommit
 from dailydiff.store import changes, search, vectors
 from dailydiff.store.base import StoreBase, is_json, problem_in
 from dailydiff.store.database import now_text
+
+if TYPE_CHECKING:
+    from dailydiff.models import ReportCommit
 
 
 class SearchStore(StoreBase):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import USERINFO_RE
 from dailydiff.errors import LeaseLostError, StoreBusyError, StoreError, StoreFullError
-from dailydiff.models import DayReport, RunSummary
 from dailydiff.store import search
 from dailydiff.store.base import is_json, problem_in
 from dailydiff.store.database import now_text
+
+if TYPE_CHECKING:
+    from dailydiff.models import RunSummary
 from dailydiff.store.searching import SearchStore
 
 CHECK_TRIES = 3  # reads of the whole store by `store check` while another process writes it
@@ -36,7 +38,7 @@ class UpkeepStore(SearchStore):
 
     def finish_run(self, run_id: int, status: str, summary: RunSummary | dict[str, object]) -> None:
         text = scrub(
-            summary.model_dump_json() if isinstance(summary, RunSummary) else json.dumps(summary, default=str)
+            json.dumps(summary, default=str) if isinstance(summary, dict) else summary.model_dump_json()
         )
         with self._tx():
             self._db.execute(
@@ -78,6 +80,8 @@ class UpkeepStore(SearchStore):
                 found.append(
                     f"the store file is damaged ({'; '.join(verdict[:3])}): restore it from a backup"
                 )
+        from dailydiff.models import DayReport
+
         unreadable = 0
         for (data,) in self._db.execute("SELECT data FROM reports").fetchall():
             try:
