@@ -170,3 +170,34 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
     assert first == again and "streaming API" in again
     assert any(analysing.values())  # analysing the range compiles some of them ...
     assert reading and not any(reading.values())  # ... reading stored analyses none
+
+
+# What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
+# number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
+# nor importlib.metadata, which the adapters' first use imports.
+NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
+                  "dailydiff.engine", "dailydiff.render", "rich.progress"]  # fmt: skip
+
+
+def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: fused moe kernel for the router", day,
+                                 edits=[FileEdit("csrc/moe.cu", "int x = 1;\n")])])  # fmt: skip
+    data = str(tmp_path / "data")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    built = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-05", "--tz",
+                            "UTC", "--analyzer", "heuristic", "--data-dir", data, "-o", str(tmp_path / "out"),
+                            "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+                           check=False)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    # The first search validates (and keeps) its settings; the next reads them back, as every search after it.
+    for _ in range(2):
+        done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
+                                    "--data-dir", data)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "fused moe kernel for the router" in done.stdout
+    assert loaded(modules, NOT_FOR_SEARCH) == []
+    # A number out of bounds is still refused as typer refuses it (its adapter, built then).
+    done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)
+    assert done.returncode == 2 and "--limit" in done.stderr, done.stderr
