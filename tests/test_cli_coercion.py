@@ -18,7 +18,7 @@ from dailydiff.cli.options import Command
 
 VALUES = ["", "-", "md", " spaced out ", "~/x", "a/../b", "ünïcode", "2026-01-05", "true", "0"]
 # A number option's values: plain digits, at and beyond the bounds, and the spellings only pydantic takes.
-NUMBERS = ["1", "007", "10", "200", "201", "99999", "+5", " 5", "1_000", "-1", "²", "1.5", 7, 0, 500, True, 2.0]
+NUMBERS = ["1", "007", "10", "200", "201", "99999", "+5", " 5", "1_000", "-1", "²", "1.5", 7, 0, 500, True, 2.0]  # fmt: skip
 # A repeated option's values: as the parser hands them (a tuple), a list, and what is not a list of text.
 LISTS = [("a",), ("a", "b c", ""), ["x", "y"], (), ("a", 1), "ab", [b"raw"]]
 
