@@ -16,7 +16,6 @@ import os
 import stat
 import sys
 import tempfile
-import tomllib
 import zlib
 from functools import cache
 from pathlib import Path
@@ -55,6 +54,8 @@ def toml(name: str) -> dict[str, Any]:
         kept = _read(kept_path, key)
         if kept is not None:
             return kept
+        import tomllib  # only when no kept copy is there
+
         data = tomllib.loads(file.read().decode("utf-8"))
     _keep(kept_path, key, data)
     return data

@@ -12,7 +12,6 @@ import difflib
 import functools
 import os
 import sys
-import tomllib
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -486,6 +485,8 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # a settings file's: the packaged defaults are read back parsed (common/packaged.py)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -612,6 +613,8 @@ def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str,
 def _parse_env_value(raw: str, default: Any) -> Any:
     if isinstance(default, str):
         return raw
+    import tomllib
+
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -98,6 +97,8 @@ def _known_keys(loc: tuple[str, ...], root: type[BaseModel], defaults_text: Call
             break
         found = _models_in(holders[0].model_fields[part].annotation)
         if not found:  # a table of names to values (weights, prices): the defaults list them
+            import tomllib  # an error's hint only
+
             node: Any = tomllib.loads(defaults_text())
             for key in loc:
                 node = node.get(key, {}) if isinstance(node, Mapping) else {}
