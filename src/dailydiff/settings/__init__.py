@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dailydiff.common import packaged, placeholders, secrets, storeurl
-from dailydiff.common.http import HttpPolicy
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings import kept
 from dailydiff.settings.envname import EnvName
 
 if TYPE_CHECKING:
+    from dailydiff.common.http import HttpPolicy  # the sections' policies: built where a request goes out
     from dailydiff.settings.notes import NotesSettings as NotesSettings
     from dailydiff.settings.ops import DigestEntry as DigestEntry
     from dailydiff.settings.ops import RepoEntry as RepoEntry
@@ -117,9 +117,11 @@ class ForgeSettings(_Section):
     max_patch_bytes: int = Field(ge=1)
     mode: Literal["api", "clone"] = "api"
 
-    def policy(self) -> HttpPolicy:
+    def policy(self) -> "HttpPolicy":
         """The one outbound policy, as this forge's section sets it (a spent rate limit is asked again two
         times more than a failure)."""
+        from dailydiff.common.http import HttpPolicy
+
         return HttpPolicy(timeout=self.timeout, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
                           retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
                           breaker_threshold=self.breaker_threshold, rate_limit_retries=self.retries + 2)  # fmt: skip
@@ -235,8 +237,10 @@ class LLMSettings(_Section):
     # The longest back-off between retries the endpoint did not time itself, in seconds.
     BACKOFF_CAP: ClassVar[float] = 30.0
 
-    def policy(self) -> HttpPolicy:
+    def policy(self) -> "HttpPolicy":
         """The one outbound policy, as ``[llm]`` sets it."""
+        from dailydiff.common.http import HttpPolicy
+
         return HttpPolicy(timeout=self.timeout, connect_timeout=self.connect_timeout,
                           read_timeout=self.read_timeout, retries=self.retries, backoff=self.backoff,
                           backoff_cap=self.BACKOFF_CAP, max_retry_after=self.max_retry_after,
