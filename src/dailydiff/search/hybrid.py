@@ -11,7 +11,6 @@ are stored one transaction each, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
@@ -46,6 +45,8 @@ def commit_text(title: str, summary: str, paths: str) -> str:
 
 
 def text_key(model: str, text: str) -> str:
+    import hashlib  # what embeds needs it, not a search: OpenSSL's library loads with it (about 4 ms)
+
     return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
 
 
