@@ -174,13 +174,10 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
 
 # What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
 # number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
-# nor importlib.metadata, which the adapters' first use imports; the whole settings' models (it reads
-# ReadSettings, settings/whole.py holds the rest); a TOML parser (the packaged data is read back parsed,
-# common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
+# nor importlib.metadata, which the adapters' first use imports; a TOML parser (the packaged data is read back
+# parsed, common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
 NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
-                  "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.settings.whole",
-                  "dailydiff.settings.publishers", "dailydiff.settings.ops", "dailydiff.settings.notes",
-                  "dailydiff.settings.described", "tomllib", "dailydiff.common.http"]  # fmt: skip
+                  "dailydiff.engine", "dailydiff.render", "rich.progress", "tomllib", "dailydiff.common.http"]  # fmt: skip
 
 
 def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Path) -> None:

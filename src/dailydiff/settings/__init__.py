@@ -24,22 +24,21 @@ from dailydiff.common import packaged, placeholders, secrets, storeurl
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.errors import ConfigError
 from dailydiff.settings import kept
-from dailydiff.settings.envname import EnvName
+from dailydiff.settings.described import describe
+from dailydiff.settings.notes import NotesSettings
+from dailydiff.settings.ops import (
+    DigestEntry,
+    RepoEntry,
+    RunSettings,
+    WatchTopic,
+    WeeklySettings,
+    check_digests,
+    check_repos_and_topics,
+)
+from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names
 
 if TYPE_CHECKING:
     from dailydiff.common.http import HttpPolicy  # the sections' policies: built where a request goes out
-    from dailydiff.settings.notes import NotesSettings as NotesSettings
-    from dailydiff.settings.ops import DigestEntry as DigestEntry
-    from dailydiff.settings.ops import RepoEntry as RepoEntry
-    from dailydiff.settings.ops import RunSettings as RunSettings
-    from dailydiff.settings.ops import WatchTopic as WatchTopic
-    from dailydiff.settings.ops import WeeklySettings as WeeklySettings
-    from dailydiff.settings.publishers import PublishEntry as PublishEntry
-    from dailydiff.settings.whole import Settings
-
-# What settings/whole.py holds (``Settings`` and the models of its own modules' sections), imported at first use.
-_WHOLE = frozenset({"Settings", "NotesSettings", "DigestEntry", "RepoEntry", "RunSettings", "WatchTopic",
-                    "WeeklySettings", "PublishEntry"})  # fmt: skip
 
 ENV_PREFIX = "DAILYDIFF_"
 GITHUB_TOKEN_ENVS = (
@@ -414,17 +413,60 @@ class ReadSettings(HasStore):
         return value if isinstance(value, list) else []
 
 
-def __getattr__(name: str) -> Any:
-    """``Settings`` (settings/whole.py) and its sections' models, imported at their first use: the commands that only read the store
-    (`search`, `ask --no-llm`) never build the publishers', runs' and watches' models it holds (about 30 ms)."""
-    if name in _WHOLE:
-        from dailydiff.settings import whole
+class Settings(HasStore):
+    report: ReportSettings
+    git: GitSettings
+    github: GitHubSettings
+    gitlab: GitLabSettings
+    analysis: AnalysisSettings
+    scoring: ScoringSettings
+    llm: LLMSettings
+    publish: list[PublishEntry] = Field(default_factory=list)
+    site: SiteSettings
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    search: SearchSettings
+    run: RunSettings
+    weekly: WeeklySettings
+    notes: NotesSettings = Field(default_factory=NotesSettings)
+    repos: list[RepoEntry] = Field(default_factory=list)
+    watch: list[WatchTopic] = Field(default_factory=list)
+    digest: list[DigestEntry] = Field(default_factory=list)
 
-        return getattr(whole, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    @model_validator(mode="before")
+    @classmethod
+    def _gitlab_addresses(cls, data: Any) -> Any:
+        """A [[repos]] `source` that is a project's address on the configured GitLab (gitlab.com unless
+        ``[gitlab] api_url`` says another) is that GitLab project, as ``gitlab:group/project`` is."""
+        gitlab, repos = (data.get("gitlab"), data.get("repos")) if isinstance(data, dict) else (None, None)
+        api_url = gitlab.get("api_url") if isinstance(gitlab, dict) else None
+        if not isinstance(api_url, str) or not isinstance(repos, list):
+            return data
+        fixed = [entry | {"source": gitlab_project(entry["source"], api_url) or entry["source"]}
+                 if isinstance(entry, dict) and isinstance(entry.get("source"), str) else entry
+                 for entry in repos]  # fmt: skip
+        return {**data, "repos": fixed}
+
+    def forge_source(self, spec: str) -> str:
+        """A SOURCE as the sources read it: a project's address on the configured GitLab is
+        ``gitlab:group/project``; anything else is left as it is."""
+        return gitlab_project(spec, self.gitlab.api_url) or spec
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Settings":
+        check_repos_and_topics(self.repos, self.watch)
+        check_digests(self.digest)
+        check_publisher_names(self.publish)
+        return self
+
+    def in_forge_mode(self, mode: str) -> "Settings":
+        """Every forge's section read in ``mode`` (``api`` or ``clone``): a ``[[repos]]`` entry's `mode`
+        applies to whichever forge its source is on."""
+        forges = {name: section.model_copy(update={"mode": mode}) for name in type(self).model_fields
+                  if isinstance(section := getattr(self, name), ForgeSettings)}  # fmt: skip
+        return self.model_copy(update=forges)
 
 
-L = TypeVar("L", "Settings", ReadSettings)
+L = TypeVar("L", Settings, ReadSettings)
 
 
 def defaults_text() -> str:
@@ -552,7 +594,7 @@ def _env_names(defaults: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def unknown_environment(settings: "Settings | ReadSettings", environ: Mapping[str, str]) -> str | None:
+def unknown_environment(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> str | None:
     """One warning naming every ``DAILYDIFF_*`` variable that nothing reads (a typo is otherwise silently
     ignored, where the same typo in the file is an error), with the closest known name."""
     if not any(n.upper().startswith(ENV_PREFIX) for n in environ):
@@ -621,10 +663,8 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     cwd: Path | None = None,
-) -> "Settings":
+) -> Settings:
     """Build the settings. ``overrides`` is a nested dict from flags (None values are ignored)."""
-    from dailydiff.settings.whole import Settings
-
     return load_model(Settings, config_path, environ=environ, overrides=overrides, cwd=cwd)
 
 
@@ -670,9 +710,6 @@ def load_model(
             with _no_pydantic_plugins():
                 settings = model.model_validate(data)
         except ValidationError as exc:
-            from dailydiff.settings.described import describe
-            from dailydiff.settings.whole import Settings
-
             raise ConfigError(
                 describe(exc, where, Settings, defaults_text),
                 "fix it; `dailydiff init --defaults` lists every setting with its comment",
@@ -683,7 +720,7 @@ def load_model(
     return settings
 
 
-def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:
+def _secret_envs(settings: Settings | ReadSettings) -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
     names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
              settings.llm.api_key_env: "llm.api_key_env", settings.serve.mcp_token_env: "serve.mcp_token_env"}  # fmt: skip
@@ -693,7 +730,7 @@ def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:
     return {name: key for name, key in names.items() if name}
 
 
-def named_secrets(settings: "Settings | ReadSettings", environ: Mapping[str, str]) -> dict[str, str]:
+def named_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> dict[str, str]:
     """Every secret these settings name, by where it comes from: the GitHub token, the LLM key, each
     publisher's webhook URL, signing secret, token and SMTP password (environment variables named by the
     ``*_env`` keys), and the password of a store URL or a repository URL."""
@@ -712,13 +749,13 @@ def named_secrets(settings: "Settings | ReadSettings", environ: Mapping[str, str
     return found
 
 
-def _holds_secret(settings: "Settings | ReadSettings") -> bool:
+def _holds_secret(settings: Settings | ReadSettings) -> bool:
     """Whether a password or token is written in the settings themselves (a store URL's, a repository URL's
     user): such settings are never kept on disk (settings/kept.py)."""
     return bool(named_secrets(settings, {})) or any("@" in urlsplit(r.source).netloc for r in settings.repos)
 
 
-def register_secrets(settings: "Settings | ReadSettings", environ: Mapping[str, str]) -> None:
+def register_secrets(settings: Settings | ReadSettings, environ: Mapping[str, str]) -> None:
     """Every secret these settings name (:func:`named_secrets`), registered for the one scrub
     (common/secrets.py)."""
     secrets.register(*named_secrets(settings, environ).values())

@@ -9,16 +9,35 @@ template placeholders, the outbound policy and the secret registry so that the s
 # Annotations are evaluated as Python evaluates them, not from text (no `from __future__ import annotations`):
 # pydantic would compile each field's annotation at import, about 0.3 ms a model of every command's start.
 
+import re
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from dailydiff.common import placeholders
-from dailydiff.common.http import HttpPolicy
-from dailydiff.settings.envname import EnvName
+from dailydiff.common import placeholders, secrets
+
+if TYPE_CHECKING:
+    from dailydiff.common.http import HttpPolicy  # built where a delivery goes out
 
 DEFAULT_PATH_TEMPLATE = "reports/{year}/{repo_name}/{date}.{ext}"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str) -> str:
+    """An ``*_env`` setting names a variable. A value that cannot be a name (a webhook URL, a token) was
+    put where its name belongs: refused, and kept a secret — the message names the key, never the value."""
+    if value and (not _ENV_NAME.fullmatch(value) or secrets.looks_like_token(value)):
+        secrets.register(value)
+        raise ValueError(
+            "must be the name of an environment variable (letters, digits, _), not its value: "
+            "export the value as, e.g., MY_SECRET and write that name here"
+        )
+    return value
+
+
+# The name of an environment variable that holds a secret ("" for none).
+EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class EntryBase(BaseModel):
@@ -56,9 +75,11 @@ class EntryBase(BaseModel):
     # Who this target's weekly editions are written for ("engineer" or "stakeholder"); unset: [weekly] audience.
     audience: Literal["engineer", "stakeholder"] | None = None
 
-    def policy(self) -> HttpPolicy:
+    def policy(self) -> "HttpPolicy":
         """The one outbound policy, as this entry sets it: ``timeout`` bounds each request (and each of its
         steps), ``deadline`` the whole delivery."""
+        from dailydiff.common.http import HttpPolicy
+
         return HttpPolicy(timeout=self.timeout, connect_timeout=self.timeout, read_timeout=self.timeout,
                           retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
                           deadline=self.deadline)  # fmt: skip
