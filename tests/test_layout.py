@@ -12,7 +12,8 @@ import dailydiff
 from sourcetree import parsed
 
 PACKAGE = Path(dailydiff.__file__).parent
-ROOT_MODULES = {"__init__", "__main__", "models", "errors"}
+# kinds: the data model's enums, importable without pydantic (the settings' checks, the search filters).
+ROOT_MODULES = {"__init__", "__main__", "models", "kinds", "errors"}
 # Lowest first. A module may import its own package and anything in a lower layer, never a higher one.
 LAYERS = [
     "common",
