@@ -257,6 +257,13 @@ class TitleInfo:
     pr_number: int | None = None
 
 
+def title_pr(title: str) -> int | None:
+    """The pull request a title names at its end ("… (#123)"): ``parse_title``'s, without reading the rest
+    (and compiling the patterns that takes)."""
+    found = _PR_RE.search(title.strip())
+    return int(found.group(1)) if found else None
+
+
 @lru_cache(maxsize=4096)
 def parse_title(title: str) -> TitleInfo:
     """What ``title`` says. Remembered: a commit's title is read by the score, the analyser, the overview and
@@ -266,8 +273,7 @@ def parse_title(title: str) -> TitleInfo:
     tags: list[str] = []
     scope = ""
     breaking = False
-    pr_match = _PR_RE.search(rest)
-    pr_number = int(pr_match.group(1)) if pr_match else None
+    pr_number = title_pr(rest)
     if _REVERT_RE.match(rest):
         types.append("revert")
         rest = _REVERT_RE.sub("", rest, count=1)
@@ -453,7 +459,7 @@ def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None
             target.pr_number is not None
             and (
                 (other.pr is not None and other.pr.number == target.pr_number)
-                or parse_title(other.title).pr_number == target.pr_number
+                or title_pr(other.title) == target.pr_number
             )
             and not _REVERT_RE.match(other.title)
         ):
