@@ -376,11 +376,12 @@ def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
     it is; a forge's repository (``owner/name``, ``gitlab:group/project``) through its clone mode — the
     blobless partial clone its days use in the data directory, cloned or fetched now, with its tags."""
     from dailydiff.sources import open_source
-    from dailydiff.sources.forge_clone import CloneMode
 
     source = open_source(job.source, settings, job.source_options, store)
     if isinstance(source, GitSource):
         return source
+    from dailydiff.sources.forge_clone import CloneMode  # a forge's repository only
+
     if not isinstance(source, CloneMode):  # its forge's API mode: the same repository in clone mode
         cloning = {forge: getattr(settings, forge).model_copy(update={"mode": "clone"})
                    for forge in ("github", "gitlab")}  # fmt: skip
