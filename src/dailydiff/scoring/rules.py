@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import ChangeType, Commit, Level, Score
@@ -249,12 +249,17 @@ class TitleInfo:
     """What a title says: its kinds of change, the area tags and the title without its prefixes."""
 
     types: list[str] = field(default_factory=list)  # from prefixes and tags: ChangeType values or "chore"
-    keywords: list[str] = field(default_factory=list)  # from words in the subject, first-mentioned first
     tags: list[str] = field(default_factory=list)  # area / hardware tags such as NPU, Diffusion
     scope: str = ""
     breaking: bool = False
     subject: str = ""
     pr_number: int | None = None
+
+    @cached_property
+    def keywords(self) -> list[str]:
+        """From words in the subject, first-mentioned first: read when asked (the notes, which read a title's
+        subject and breaking mark, never compile the keyword patterns)."""
+        return keyword_types(self.subject)
 
 
 def title_pr(title: str) -> int | None:
@@ -306,7 +311,6 @@ def parse_title(title: str) -> TitleInfo:
     subject = _PR_RE.sub("", rest).strip() or title.strip()
     return TitleInfo(
         types=types,
-        keywords=keyword_types(subject),
         tags=tags,
         scope=scope,
         breaking=breaking,
