@@ -461,6 +461,10 @@ def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
         assert kept == {"seen": sorted({_ident("ada lovelace"), _ident("ada@example.com")})}
         store.save_answer(key, json.dumps({"seen": [*kept["seen"], _ident("bob byte")]}))
     assert newcomers(tmp_path, repo) == {"Cy Coder"}  # the store's answer, not git's
+    since = notes(repo, tmp_path, "--since-tag", "--analyzer", "heuristic", "--format", "json")  # from v1.1
+    assert since.returncode == 0 and json.loads(since.stdout)["first_timers"] == []
+    with Store.open(tmp_path / "data") as store:
+        assert store.answer(AUTHORS_KEY + git(repo, "rev-parse", "v1.1^{commit}").strip()) is not None
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "3", "--no-single-branch", repo.as_uri(), str(shallow))
     git(shallow, "fetch", "-q", "--depth", "3", "origin", "tag", "v1.0", "tag", "v1.1")

@@ -91,7 +91,9 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
             raise UsageError(
                 f"{source.repo} has no tag reachable from HEAD", "use --unreleased, or REF1..REF2"
             )
-        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,))
+        resolved = _commits(source, newest)
+        known_commit = resolved[0][0] if resolved and not resolved[1] else ""
+        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
     assert spec is not None
     base, dots, head = spec.partition("..")
     if not dots or head.startswith(".") or not base or not head:
@@ -106,14 +108,22 @@ def _base_commit(source: GitSource, base: str, head: str) -> str:
     """Both ends verified, in one git call: the commit ``base`` names, or '' in a shallow clone (its history
     before the range may grow). When that call does not name two commits, each end is verified alone, for
     the message of the one that names none."""
-    if not base.startswith("-") and not head.startswith("-"):
-        said = _git(source, "rev-parse", "--is-shallow-repository", f"{base}^{{commit}}", f"{head}^{{commit}}",
-                    "--", check=False).splitlines()  # fmt: skip
-        if len(said) == 4 and said[3] == "--" and all(_SHA.fullmatch(sha) for sha in said[1:3]):
-            return said[1] if said[0] == "false" else ""
+    resolved = _commits(source, base, head) if not base.startswith("-") and not head.startswith("-") else None
+    if resolved is not None:
+        return "" if resolved[1] else resolved[0][0]
     _verify(source, base)
     _verify(source, head)
     return ""
+
+
+def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
+    """The commits ``refs`` name and whether the clone is shallow, in one git call; None when it does not
+    name one commit for each."""
+    said = _git(source, "rev-parse", "--is-shallow-repository", *(f"{ref}^{{commit}}" for ref in refs), "--",
+                check=False).splitlines()  # fmt: skip
+    if len(said) == len(refs) + 2 and said[-1] == "--" and all(_SHA.fullmatch(sha) for sha in said[1:-1]):
+        return said[1:-1], said[0] == "true"
+    return None
 
 
 def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
