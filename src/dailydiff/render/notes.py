@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -458,6 +457,8 @@ def notes_json(notes: ReleaseNotes) -> str:
 
 
 def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
+    import html  # (the HTML formats only: the Markdown of `notes` loads no entity table)
+
     def a(url: str | None, text: str) -> str:
         url = safe_url(url)
         return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
@@ -482,6 +483,8 @@ def notes_title(notes: ReleaseNotes) -> str:
 def notes_body(notes: ReleaseNotes) -> str:
     """The notes as HTML, every text escaped and every link a safe one: a page's body (``notes_html``, the
     site's release page) or a feed entry's content."""
+    import html
+
     w = words(notes.language)
     body = [
         f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
@@ -503,6 +506,8 @@ def notes_body(notes: ReleaseNotes) -> str:
 
 def notes_html(notes: ReleaseNotes) -> str:
     """One self-contained page (the site's stylesheet inlined, no script)."""
+    import html
+
     from dailydiff.render.html import standalone_css
 
     css, digest = standalone_css()
