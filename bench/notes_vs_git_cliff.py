@@ -109,12 +109,12 @@ def synthetic(repo: Path, first: int, second: int) -> None:
 
 
 def cliff_binary() -> str:
-    found = shutil.which("git-cliff")
-    if found is None or subprocess.run([found, "--version"], capture_output=True).returncode != 0:
-        import sysconfig
+    """pip's git-cliff beside this Python when it is there (itself: a version manager's shim on PATH would
+    add its own start to git-cliff's time, or pick another Python's in the repository), else PATH's."""
+    import sysconfig
 
-        found = str(Path(sysconfig.get_path("scripts")) / "git-cliff")  # pip's, beside this Python
-    return found
+    beside = Path(sysconfig.get_path("scripts")) / "git-cliff"
+    return str(beside) if beside.is_file() else (shutil.which("git-cliff") or "git-cliff")
 
 
 def cliff_config(work: Path, binary: str) -> Path:

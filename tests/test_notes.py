@@ -438,3 +438,37 @@ def test_merges_are_in_the_range_as_git_include_merges_says(tmp_path: Path) -> N
         ).split()
         assert sorted(listed) == sorted(wanted) and len(listed) == expected
         assert data["figures"]["merges"] == (1 if merges == "true" else 0)
+
+
+def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The walk of the history before the range (who is a newcomer) is made once per base commit: the store
+    keeps its answer, and the next call reads it instead of asking git (an answer changed in the store
+    changes who is new); a shallow clone, whose history may still grow, keeps none."""
+    from dailydiff.engine.release import AUTHORS_KEY, _ident
+    from dailydiff.store import Store
+
+    def newcomers(where: Path, source: Path) -> set[str]:
+        done = notes(source, where, "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        return {a["name"] for a in json.loads(done.stdout)["first_timers"]}
+
+    assert newcomers(tmp_path, repo) == {"Bob Byte", "Cy Coder"}
+    key = AUTHORS_KEY + git(repo, "rev-parse", "v1.0^{commit}").strip()
+    with Store.open(tmp_path / "data") as store:
+        kept = json.loads(store.answer(key) or "{}")
+        assert kept == {"seen": sorted({_ident("ada lovelace"), _ident("ada@example.com")})}
+        store.save_answer(key, json.dumps({"seen": [*kept["seen"], _ident("bob byte")]}))
+    assert newcomers(tmp_path, repo) == {"Cy Coder"}  # the store's answer, not git's
+    since = notes(repo, tmp_path, "--since-tag", "--analyzer", "heuristic", "--format", "json")  # from v1.1
+    assert since.returncode == 0 and json.loads(since.stdout)["first_timers"] == []
+    with Store.open(tmp_path / "data") as store:
+        assert store.answer(AUTHORS_KEY + git(repo, "rev-parse", "v1.1^{commit}").strip()) is not None
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "3", "--no-single-branch", repo.as_uri(), str(shallow))
+    git(shallow, "fetch", "-q", "--depth", "3", "origin", "tag", "v1.0", "tag", "v1.1")
+    (tmp_path / "s").mkdir()
+    newcomers(tmp_path / "s", shallow)
+    with Store.open(tmp_path / "s" / "data") as store:
+        assert store.answer(key) is None

@@ -70,6 +70,7 @@ def notes_command(
     settings = shared.settings()
     from dailydiff.engine import Request, plan, run
     from dailydiff.engine.printer import publish_error
+    from dailydiff.settings import _no_pydantic_plugins
 
     store = open_store(settings)
     try:
@@ -77,7 +78,8 @@ def notes_command(
                           config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
                           unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience], publish=publish,
                           open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
-        outcomes = run(plan(request))
+        with _no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
+            outcomes = run(plan(request))
     finally:
         store.close()
     nothing_to_tear_down()  # the store is closed and what was sent is recorded: only the output is left

@@ -422,7 +422,7 @@ def _plan_notes(request: Request) -> Plan:
     wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
     if request.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
-    authors = authors_walk(git, wanted.known)  # the history before the range, walked while the rest goes on
+    authors = authors_walk(git, wanted, request.store)  # kept, or walked while the rest goes on
     now = request.now or clock(settings.run.now)
     targets: tuple[Publisher, ...] = ()
     if request.publish:

@@ -36,6 +36,7 @@ from dailydiff.render.notes import (
     render_notes,
     with_rewrite,
 )
+from dailydiff.scoring.rules_version import heuristic_fingerprint
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource, run_git
 from dailydiff.store import Store
@@ -51,13 +52,16 @@ UNRELEASED = "Unreleased"
 
 @dataclass(frozen=True)
 class NotesRange:
-    """What the notes cover: ``revs`` for `git rev-list`, ``known`` the revisions whose authors are not new."""
+    """What the notes cover: ``revs`` for `git rev-list`, ``known`` the revisions whose authors are not new;
+    ``known_commit`` the commit ``known`` is when it is one commit of a full (not shallow) history: who
+    wrote that history never changes, so the store keeps it ('' : walked each time)."""
 
     base: str
     head: str
     tag: str
     revs: tuple[str, ...]
     known: tuple[str, ...]
+    known_commit: str = ""
 
 
 def _git(source: GitSource, *args: str, check: bool = True) -> str:
@@ -87,36 +91,102 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
             raise UsageError(
                 f"{source.repo} has no tag reachable from HEAD", "use --unreleased, or REF1..REF2"
             )
-        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,))
+        resolved = _commits(source, newest)
+        known_commit = resolved[0][0] if resolved and not resolved[1] else ""
+        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
     assert spec is not None
     base, dots, head = spec.partition("..")
     if not dots or head.startswith(".") or not base or not head:
         raise UsageError(f"{spec!r} is not a range REF1..REF2", "e.g. v0.6.16..v0.6.17")
+    return NotesRange(base, head, head, (f"{base}..{head}",), (base,), _base_commit(source, base, head))
+
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def _base_commit(source: GitSource, base: str, head: str) -> str:
+    """Both ends verified, in one git call: the commit ``base`` names, or '' in a shallow clone (its history
+    before the range may grow). When that call does not name two commits, each end is verified alone, for
+    the message of the one that names none."""
+    resolved = _commits(source, base, head) if not base.startswith("-") and not head.startswith("-") else None
+    if resolved is not None:
+        return "" if resolved[1] else resolved[0][0]
     _verify(source, base)
     _verify(source, head)
-    return NotesRange(base, head, head, (f"{base}..{head}",), (base,))
+    return ""
+
+
+def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
+    """The commits ``refs`` name and whether the clone is shallow, in one git call; None when it does not
+    name one commit for each."""
+    said = _git(source, "rev-parse", "--is-shallow-repository", *(f"{ref}^{{commit}}" for ref in refs), "--",
+                check=False).splitlines()  # fmt: skip
+    if len(said) == len(refs) + 2 and said[-1] == "--" and all(_SHA.fullmatch(sha) for sha in said[1:-1]):
+        return said[1:-1], said[0] == "true"
+    return None
 
 
 def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
-    """The e-mails and names of everyone with a commit in ``known`` (the history before the range)."""
+    """The e-mails and names of everyone with a commit in ``known`` (the history before the range), as
+    ``_ident`` gives them."""
     listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
-    return {part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()}
+    plain = {
+        part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()
+    }
+    return {_ident(part) for part in plain}
 
 
-def authors_walk(source: GitSource, known: Sequence[str]) -> Callable[[], set[str]]:
-    """``known_authors`` started now on a thread of its own (git walks the history while the caller goes
-    on: `notes` starts it when it plans, before the analyses are looked up); the call returned waits for
-    it and gives its answer (or raises what it raised)."""
+def _ident(text: str) -> str:
+    """A lowercased e-mail or name as the known authors hold it: a digest (the store keeps hex, which the
+    secret scrub leaves as it is, and no address)."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+AUTHORS_KEY = "notes-authors:v1:"  # + the commit whose history's authors the store keeps
+
+
+@dataclass(frozen=True)
+class KnownAuthors:
+    """Who wrote the history before a range: kept in the store by the commit that history ends at, else
+    walked by git on a thread of its own (`notes` starts it when it plans, so git walks while the rest goes
+    on) and kept for the next call. ``get`` waits for it and gives its answer (or raises what it raised)."""
+
+    key: str  # the store's key ('' : not kept)
+    result: Callable[[], set[str]]
+    kept: bool = False  # read from the store
+
+    def get(self, store: Store) -> set[str]:
+        known = self.result()
+        if self.key and not self.kept and known:
+            store.save_answer(self.key, json.dumps({"seen": sorted(known)}))
+        return known
+
+
+def authors_walk(source: GitSource, span: NotesRange, store: Store) -> KnownAuthors:
+    """The authors of ``span.known``: the store's when it kept them for ``span.known_commit``, else
+    ``known_authors`` started now on a thread."""
+    key = f"{AUTHORS_KEY}{span.known_commit}" if span.known_commit else ""
+    kept = _kept_authors(store.answer(key)) if key else None
+    if kept is not None:
+        return KnownAuthors(key, lambda: kept, kept=True)
     future: Future[set[str]] = Future()
 
     def walk() -> None:
         try:
-            future.set_result(known_authors(source, known))
+            future.set_result(known_authors(source, span.known))
         except BaseException as exc:  # given to the reader, which raises it
             future.set_exception(exc)
 
     threading.Thread(target=walk, name="dailydiff-authors", daemon=True).start()
-    return future.result
+    return KnownAuthors(key, future.result)
+
+
+def _kept_authors(text: str | None) -> set[str] | None:
+    try:
+        seen = json.loads(text)["seen"] if text else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return {str(s) for s in seen} if isinstance(seen, list) and seen else None
 
 
 def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:
@@ -155,7 +225,7 @@ def _best(
 
 
 def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence[Commit],
-           authors_before: Callable[[], set[str]], analyzer: Any) -> Gathered:  # fmt: skip
+           authors_before: KnownAuthors, analyzer: Any) -> Gathered:  # fmt: skip
     """Every commit of ``listed`` (the range, as git lists it) with its analysis: the store's first, the
     missing ones analysed (and stored); ``authors_before`` (asked last) says who wrote the history before
     them: the others are new."""
@@ -180,11 +250,30 @@ def gather(store: Store, settings: Settings, source: GitSource, listed: Sequence
         todo = source.named([c.sha for c in todo])
         store.save_commits(todo)
         _analyse(store, settings, todo, analyzer, analyses, out)
-    known = authors_before()
+    known = authors_before.get(store)
     for sha, commit in commits.items():
-        new = bool(known) and not ({commit.author.email.lower(), commit.author.name.lower()} & known)
+        new = bool(known) and not (
+            {_ident(commit.author.email.lower()), _ident(commit.author.name.lower())} & known
+        )
         out.commits.append(RangeCommit(commit, analyses[sha], first_time=new))
     return out
+
+
+class StoredRules:
+    """The rules analyser as far as its stored analyses go (its name and fingerprints), without importing
+    it: `notes` on a store that has the days analyses nothing (``_analyse`` makes the analyser itself)."""
+
+    name = "heuristic"
+    fingerprint = staticmethod(heuristic_fingerprint)
+
+
+def _analyzer(settings: Settings, store: Store) -> Any:
+    """The configured analyser (``StoredRules`` for the rules, until a commit is to be analysed)."""
+    if settings.analysis.analyzer == "heuristic":
+        return StoredRules()
+    from dailydiff.analysis import make_analyzer
+
+    return make_analyzer(settings.analysis.analyzer, settings, store)
 
 
 def _analyse(store: Store, settings: Settings, todo: Sequence[Commit], analyzer: Any,
@@ -192,9 +281,12 @@ def _analyse(store: Store, settings: Settings, todo: Sequence[Commit], analyzer:
     """The commits no stored analysis covers, analysed now (and stored) by the day's analysis stage:
     scored, analysed, analysed again deeper when the model rates them above their depth, the rules
     standing in for a failed one."""
+    from dailydiff.analysis import make_analyzer
     from dailydiff.common.aio import run_sync
     from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 
+    if isinstance(analyzer, StoredRules):
+        analyzer = make_analyzer("heuristic", settings, store)
     counts = Counts()
 
     async def analyse_all() -> None:
@@ -247,15 +339,13 @@ def rewrite_for(
 
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,
              audience: Audience, now: dt.datetime, tell: bool = False,
-             authors: Callable[[], set[str]] | None = None) -> ReleaseNotes:  # fmt: skip
+             authors: KnownAuthors | None = None) -> ReleaseNotes:  # fmt: skip
     """The notes of ``span``: gathered, built, told by the LLM when one is configured and ``[notes] llm``
     lets it (``tell``: a new tag's notes in `run`, which "auto" has the model tell). ``authors``: the walk
     of the history before the range (``authors_walk``) when the caller started it; else it starts here,
     beside the range's read."""
-    known = authors or authors_walk(source, span.known)
-    from dailydiff.analysis import llm_configured, make_analyzer
-
-    analyzer = make_analyzer(settings.analysis.analyzer, settings, store)
+    known = authors or authors_walk(source, span, store)
+    analyzer = _analyzer(settings, store)
     got = gather(store, settings, source, source.listed(span.revs), known, analyzer)
     figures = NotesFigures(
         merges=got.merges, reused=got.reused, analysed=got.analysed, llm_requests=got.requests
@@ -275,7 +365,11 @@ def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRan
     # used whenever the model may tell them.
     mode = settings.notes.llm
     told = notes.entries and mode != "never" and settings.analysis.analyzer != "heuristic"
-    llm = make_analyzer("llm", settings, store) if told and llm_configured(settings) else None
+    llm = None
+    if told:
+        from dailydiff.analysis import llm_configured, make_analyzer
+
+        llm = make_analyzer("llm", settings, store) if llm_configured(settings) else None
     if llm is not None:
         ask = mode == "always" or tell or got.requests > 0
         notes, asked = rewrite_for(notes, got.commits, llm, store, ask=ask)
@@ -292,11 +386,12 @@ def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
     it is; a forge's repository (``owner/name``, ``gitlab:group/project``) through its clone mode — the
     blobless partial clone its days use in the data directory, cloned or fetched now, with its tags."""
     from dailydiff.sources import open_source
-    from dailydiff.sources.forge_clone import CloneMode
 
     source = open_source(job.source, settings, job.source_options, store)
     if isinstance(source, GitSource):
         return source
+    from dailydiff.sources.forge_clone import CloneMode  # a forge's repository only
+
     if not isinstance(source, CloneMode):  # its forge's API mode: the same repository in clone mode
         cloning = {forge: getattr(settings, forge).model_copy(update={"mode": "clone"})
                    for forge in ("github", "gitlab")}  # fmt: skip
@@ -437,7 +532,7 @@ class NotesUnit:
     now: dt.datetime
     targets: tuple[Any, ...] = ()
     needs: tuple[str, ...] = ()
-    authors: Callable[[], set[str]] | None = field(default=None, compare=False, repr=False)
+    authors: KnownAuthors | None = field(default=None, compare=False, repr=False)
 
     @property
     def date(self) -> dt.date:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.text import clean, md_inline, safe_url
 from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit
 from dailydiff.scoring.rules import commit_types, find_reverted, parse_title, revert_target
@@ -62,14 +62,14 @@ BREAKING_SIGNS: dict[str, re.Pattern[str]] = {
 # What a line for users leaves out: code spans, paths, calls and identifiers (snake_case, CamelCase
 # with an inner capital, dotted names).
 INTERNALS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"`[^`]*`"),
-    re.compile(r"\S*/\S+"),
-    re.compile(r"\b\w+\.(?:py|cu|cuh|cc|cpp|h|hpp|rs|go|ts|js|md|toml|ya?ml|json|txt|sh|cfg)\b"),
-    re.compile(r"\b\w+\(\)"),
-    re.compile(r"\b[A-Za-z]+(?:_[A-Za-z0-9]+)+\b"),
-    re.compile(r"\b[a-z]+[A-Z]\w*\b"),
-    re.compile(r"\b[A-Z][a-z0-9]+[A-Z]\w*\b"),
-    re.compile(r"\b\w+(?:\.\w+){2,}\b"),
+    lazy_compile(r"`[^`]*`"),
+    lazy_compile(r"\S*/\S+"),
+    lazy_compile(r"\b\w+\.(?:py|cu|cuh|cc|cpp|h|hpp|rs|go|ts|js|md|toml|ya?ml|json|txt|sh|cfg)\b"),
+    lazy_compile(r"\b\w+\(\)"),
+    lazy_compile(r"\b[A-Za-z]+(?:_[A-Za-z0-9]+)+\b"),
+    lazy_compile(r"\b[a-z]+[A-Z]\w*\b"),
+    lazy_compile(r"\b[A-Z][a-z0-9]+[A-Z]\w*\b"),
+    lazy_compile(r"\b\w+(?:\.\w+){2,}\b"),
 )
 
 
@@ -369,7 +369,7 @@ def with_rewrite(notes: ReleaseNotes, overview: str, texts: Mapping[int, str], p
 
 # A forge turns these into mentions and references wherever they stand: in commit text (untrusted) they
 # are kept from pinging anyone or linking anything (a zero-width space after the sign).
-_PINGS = re.compile(r"([@#!])(?=[\w-])")
+_PINGS = lazy_compile(r"([@#!])(?=[\w-])")
 
 
 def _quiet(text: str) -> str:
@@ -457,6 +457,8 @@ def notes_json(notes: ReleaseNotes) -> str:
 
 
 def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
+    import html  # (the HTML formats only: the Markdown of `notes` loads no entity table)
+
     def a(url: str | None, text: str) -> str:
         url = safe_url(url)
         return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
@@ -481,6 +483,8 @@ def notes_title(notes: ReleaseNotes) -> str:
 def notes_body(notes: ReleaseNotes) -> str:
     """The notes as HTML, every text escaped and every link a safe one: a page's body (``notes_html``, the
     site's release page) or a feed entry's content."""
+    import html
+
     w = words(notes.language)
     body = [
         f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
@@ -502,6 +506,8 @@ def notes_body(notes: ReleaseNotes) -> str:
 
 def notes_html(notes: ReleaseNotes) -> str:
     """One self-contained page (the site's stylesheet inlined, no script)."""
+    import html
+
     from dailydiff.render.html import standalone_css
 
     css, digest = standalone_css()

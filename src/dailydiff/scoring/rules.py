@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import ChangeType, Commit, Level, Score
@@ -249,12 +249,24 @@ class TitleInfo:
     """What a title says: its kinds of change, the area tags and the title without its prefixes."""
 
     types: list[str] = field(default_factory=list)  # from prefixes and tags: ChangeType values or "chore"
-    keywords: list[str] = field(default_factory=list)  # from words in the subject, first-mentioned first
     tags: list[str] = field(default_factory=list)  # area / hardware tags such as NPU, Diffusion
     scope: str = ""
     breaking: bool = False
     subject: str = ""
     pr_number: int | None = None
+
+    @cached_property
+    def keywords(self) -> list[str]:
+        """From words in the subject, first-mentioned first: read when asked (the notes, which read a title's
+        subject and breaking mark, never compile the keyword patterns)."""
+        return keyword_types(self.subject)
+
+
+def title_pr(title: str) -> int | None:
+    """The pull request a title names at its end ("… (#123)"): ``parse_title``'s, without reading the rest
+    (and compiling the patterns that takes)."""
+    found = _PR_RE.search(title.strip())
+    return int(found.group(1)) if found else None
 
 
 @lru_cache(maxsize=4096)
@@ -266,8 +278,7 @@ def parse_title(title: str) -> TitleInfo:
     tags: list[str] = []
     scope = ""
     breaking = False
-    pr_match = _PR_RE.search(rest)
-    pr_number = int(pr_match.group(1)) if pr_match else None
+    pr_number = title_pr(rest)
     if _REVERT_RE.match(rest):
         types.append("revert")
         rest = _REVERT_RE.sub("", rest, count=1)
@@ -300,7 +311,6 @@ def parse_title(title: str) -> TitleInfo:
     subject = _PR_RE.sub("", rest).strip() or title.strip()
     return TitleInfo(
         types=types,
-        keywords=keyword_types(subject),
         tags=tags,
         scope=scope,
         breaking=breaking,
@@ -453,7 +463,7 @@ def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None
             target.pr_number is not None
             and (
                 (other.pr is not None and other.pr.number == target.pr_number)
-                or parse_title(other.title).pr_number == target.pr_number
+                or title_pr(other.title) == target.pr_number
             )
             and not _REVERT_RE.match(other.title)
         ):

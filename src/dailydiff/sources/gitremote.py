@@ -126,17 +126,20 @@ def local_path(spec: str) -> tuple[Path, str]:
     path = Path(spec).expanduser()
     if not path.exists():
         raise SourceError(f"{spec} does not exist", "pass a path to a git clone, a git URL or owner/name")
-    probe = run_git(["rev-parse", "--git-dir"], cwd=path if path.is_dir() else path.parent, check=False)
+    # One git call: the repository's directory (none: not a repository), then its work tree's top (none
+    # in a bare repository, where git stops with an error after the first line).
+    probe = run_git(["rev-parse", "--git-dir", "--show-toplevel"], cwd=path if path.is_dir() else path.parent,
+                    check=False)  # fmt: skip
     if b"dubious ownership" in probe.stderr:  # CI containers: a checkout owned by another user
         where = path.resolve()
         raise SourceError(
             f"git refuses {spec}: it is owned by another user (dubious ownership)",
             f"if you trust it: git config --global --add safe.directory '{where}'",
         )
-    if probe.returncode != 0 or not path.is_dir():
+    said = probe.stdout.decode().strip().splitlines()
+    if not said or not path.is_dir():
         raise SourceError(f"{spec} is not a git repository", "pass a path inside a git clone or a git URL")
-    top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False)
-    if top.returncode == 0 and top.stdout.strip():
-        path = Path(top.stdout.decode().strip())
+    if len(said) == 2 and said[1].strip():
+        path = Path(said[1].strip())
     remote = run_git(["config", "--get", "remote.origin.url"], cwd=path, check=False).stdout.decode().strip()
     return path, remote

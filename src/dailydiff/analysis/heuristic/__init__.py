@@ -5,10 +5,10 @@ says (not its template), ``phrases`` holds the sentences in both languages.
 """
 
 from dailydiff.analysis.heuristic.analyser import (
-    RULES_VERSION,
     HeuristicAnalyzer,
     fallback_analysis,
     heuristic_overview,
 )
+from dailydiff.scoring.rules_version import RULES_VERSION
 
 __all__ = ["RULES_VERSION", "HeuristicAnalyzer", "fallback_analysis", "heuristic_overview"]

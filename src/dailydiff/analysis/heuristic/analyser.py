@@ -44,8 +44,8 @@ from dailydiff.scoring.rules import (
     release_version,
     security_words,
 )
+from dailydiff.scoring.rules_version import heuristic_fingerprint
 
-RULES_VERSION = "h9"
 # A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
 # "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
 # line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
@@ -223,7 +223,7 @@ class HeuristicAnalyzer:
     name = "heuristic"
 
     def fingerprint(self, depth: Level, language: str) -> str:
-        return f"heuristic:{RULES_VERSION}:{language}:{depth.value}"
+        return heuristic_fingerprint(depth, language)
 
     escalates = False  # its importance is the score's level: never above the depth it was given
     is_model = False
