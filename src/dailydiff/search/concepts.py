@@ -74,7 +74,9 @@ def glossary() -> Glossary:
     package = Path(__file__).parent.parent
     sources = [package / "search" / "glossary.toml", *sorted((package / "common" / "locale").glob("*.toml"))]
     try:
-        key = kept.digest(Glossary, {"sources": [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources]})
+        key = kept.digest(
+            Glossary, {"sources": [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources]}
+        )
     except OSError:
         key = None
     built = kept.load(Glossary, key) if key else None
