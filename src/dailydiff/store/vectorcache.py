@@ -29,13 +29,14 @@ FEW = 1000
 
 
 def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int, model: str,
-            paths: bool) -> list[tuple[str, str, str, str, float]] | None:  # fmt: skip
+            paths: bool, extension: str | None) -> list[tuple[str, str, str, str, float]] | None:  # fmt: skip
     """The ``scan`` best rows (repo, sha, language, paths, cosine) of a PostgreSQL store's ``joins`` (the
     search's filters, ``args`` their values), best first, ties by repository and commit; ``paths`` only
-    when ``paths`` is asked for (a path glob), else "". None when the kept vectors cannot be used."""
+    when ``paths`` is asked for (a path glob), else "". ``extension``: sqlite-vec's loadable extension (None
+    when it is not installed). None when the kept vectors cannot be used."""
     column = "d.paths" if paths else "''"
     rows = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins}", args).fetchall()
-    conn = _open(model) if len(rows) > FEW else None
+    conn = _open(model, extension) if len(rows) > FEW else None
     if conn is None:
         return None
     try:
@@ -71,13 +72,11 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
     return found[:scan]
 
 
-def _open(model: str) -> Any:
+def _open(model: str, extension: str | None) -> Any:
     """The kept file of ``model``'s vectors, opened with sqlite-vec loaded; None when it cannot be."""
     from dailydiff.settings import kept
-    from dailydiff.store.vectors import _sqlite_vec_file
 
-    extension = _sqlite_vec_file() if sys.byteorder == "little" else None
-    directory = kept._directory() if extension else None
+    directory = kept._directory() if extension and sys.byteorder == "little" else None
     if directory is None:
         return None
     try:

@@ -230,7 +230,9 @@ def nearest(
     elif db.dialect.name == "postgresql":
         from dailydiff.store import vectorcache
 
-        kept = vectorcache.nearest(db, joins, args, probe, scan, model, paths=bool(filters.path_glob))
+        kept = vectorcache.nearest(
+            db, joins, args, probe, scan, model, bool(filters.path_glob), _sqlite_vec_file()
+        )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
         found = _vec_scan(db, joins, args, probe, scan) or _python_scan(db, joins, args, probe, scan)
