@@ -9,7 +9,10 @@ report goes in through Store.save_report, so the index is built as `run` builds 
 then vacuumed and analysed, as autovacuum leaves it the day after. Prints the median and
 the slowest retrieval per backend (the target: under 200 ms on 2 cores) and the ratio PostgreSQL/SQLite,
 then what a user waits for: the whole `dailydiff search QUESTION` command (process start included, the
-defaults) on each backend, beside `dailydiff --version` (the target: a median under 0.5 s).
+defaults) on each backend, beside `dailydiff --version` (the target: a median under 0.5 s). The commands
+run compiled, as an installed package does: their bytecode is cached in a temporary PYTHONPYCACHEPREFIX
+(PYTHONDONTWRITEBYTECODE is not passed on) by one untimed run of each tree first. With --before, each
+question's output from the older tree must be the same as from this one (the same hits, in order).
 
 With --vectors, the same command is timed again with hybrid retrieval on ([search] embedding_model, its
 fuse_languages "en" and "zh"): the question is embedded by a real /v1/embeddings server (llama.cpp's
@@ -18,6 +21,9 @@ search), and the store's 10,000 commits hold vectors of the model's dimension. T
 pseudo-random unit vectors keyed by each commit's text (labelled so in the output): embedding 10,000 texts
 with a 135M model on one thread of a shared 2-core machine takes hours, and what a search costs does not
 depend on the vectors' values (every stored vector is scored either way).
+On PostgreSQL the vectors a search was sent are kept on this machine by their key (store/vectorcache.py):
+the untimed first run of each tree sends them, and the timed runs find them kept, as every search after a
+user's first does.
 """
 
 from __future__ import annotations
@@ -175,7 +181,8 @@ def command_times(
 ) -> dict[str, tuple[list[float], list[float]]]:
     """Wall and CPU seconds (user + system) of the whole command under each labelled environment, each run
     a new process (as a user or an assistant starts it); the environments take turns, so they share the
-    machine's load."""
+    machine's load. Each run's output is compared across the environments (the same question, the same
+    hits, in the same order): a tree that answers otherwise is an error, not a figure."""
     times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in envs}
     for n in range(-1, runs):  # run -1: untimed, each tree's bytecode compiled and cached
         argv = [
@@ -185,15 +192,22 @@ def command_times(
             *args,
             *([questions[n % len(questions)]] if questions else []),
         ]
+        said: dict[str, bytes] = {}
         for label, env in envs.items():
-            started = time.perf_counter()
-            proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(proc.pid, 0)
+            with tempfile.TemporaryFile() as out:
+                started = time.perf_counter()
+                proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                took = time.perf_counter() - started
+                out.seek(0)
+                said[label] = out.read()
             if os.waitstatus_to_exitcode(status) != 0:
                 raise SystemExit(f"{label}: {argv} failed")
             if n >= 0:
-                times[label][0].append(time.perf_counter() - started)
+                times[label][0].append(took)
                 times[label][1].append(usage.ru_utime + usage.ru_stime)
+        if len(set(said.values())) > 1:
+            raise SystemExit(f"{argv[3:]}: the trees answered differently ({', '.join(said)})")
     return times
 
 
@@ -229,8 +243,12 @@ def main() -> int:
     total = sum(len(r.commits) for r in reports)
     results: dict[str, list[float]] = {}
     commands: dict[str, tuple[list[float], list[float]]] = {}
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src"), "HOME": os.environ.get("HOME", "/")}
     with tempfile.TemporaryDirectory() as tmp, postgres(args.pg_url) as pg, contextlib.ExitStack() as stack:
+        # Our code run compiled, as an installed package is (its bytecode written at install): cached in a
+        # PYTHONPYCACHEPREFIX of its own whatever PYTHONDONTWRITEBYTECODE says (not passed on), by the untimed
+        # first run of each tree (as bench/startup.py does).
+        base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "src"), "HOME": os.environ.get("HOME", "/"),
+                "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}  # fmt: skip
         pg_url = pg.create_database()
         trees = {"now": base}
         if args.before:

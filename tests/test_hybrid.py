@@ -294,6 +294,38 @@ def test_postgresql_vectors_score_alike_by_sqlite_vec_and_numpy(
     assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_numpy, strict=True))
 
 
+@pytest.mark.parametrize(
+    "question, filters",
+    [("attention kernels", SearchFilters()), ("grouped GEMM", SearchFilters(path_glob="csrc/**")),
+     ("kernel", SearchFilters(date_from=dt.date(2026, 4, 3)))],
+)  # fmt: skip
+def test_postgresql_vectors_kept_here_rank_as_the_vectors_read_each_time(
+    question: str, filters: SearchFilters, reported: Path, tmp_path: Path, embeddings: tuple[str, Served],
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """PostgreSQL's vectors are sent once and kept on this machine (store/vectorcache.py, in the private
+    directory of kept settings), then scored there: the same rows in the same order, the same scores, as
+    when every vector is read from the store; a vector stored since is fetched and kept too."""
+    import tempfile
+
+    from dailydiff.store import vectorcache, vectors
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the private directory made here
+    url, _ = embeddings
+    with _stored("postgresql", reported, tmp_path, request) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = vectors.unit(trigram_vector(question))
+        read = store.nearest_vectors(probe, "trigrams", filters, 4)  # a handful of rows: read from the store
+        monkeypatch.setattr(vectorcache, "FEW", 0)  # as for a store of thousands of commits
+        kept = store.nearest_vectors(probe, "trigrams", filters, 4)
+        files = list(tmp_path.glob("_dailydiff-*/vectors-*.sqlite3"))
+        assert read and kept == read and len(files) == 1
+        row = store.vector_rows()[0]
+        store.save_vectors("trigrams", [("new-text", probe)], [(*row[:3], "new-text")])
+        first = store.nearest_vectors(probe, "trigrams", SearchFilters(), 1)
+        assert first[0][:3] == tuple(row[:3]) and math.isclose(first[0][3], 1.0, abs_tol=1e-5)
+
+
 def _joins() -> tuple[str, list[str]]:
     return (
         "FROM search_docs d JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = "

@@ -1903,3 +1903,26 @@ def test_the_remembered_terms_of_a_token_are_the_terms_made_word_by_word() -> No
             assert st.terms(text) == plain(text, index=False)
             assert st.index_terms(text) == plain(text, index=True)
     assert st.index_terms("Qwen3 v0.25 修复")[:4] == ["qwen", "qwen3", "0", "25"]
+
+
+def test_sqlite_ranks_without_filters_as_the_query_joined_with_each_day(tmp_path: Path) -> None:
+    """Without filters SQLite's index ranks the candidates alone, and reads the days only of rows ranked
+    alike (store/search.py ``_ranked_ids``): the same rows in the same order as the query that joins every
+    matching row's day, ties by the newest day included: here each commit is stored in three repositories on
+    three days, ranked alike, so every cut falls in ties."""
+    from dailydiff.store import search as index
+    from publish_reports import make_report
+
+    report = make_report(40)
+    with Store.open(tmp_path) as store:
+        for n in range(3):
+            repo = f"org/lib{n}"
+            store.save_report(report.model_copy(update={
+                "repo": repo, "date": report.date + dt.timedelta(days=n),
+                "commits": [c.model_copy(update={"repo": repo}) for c in report.commits]}))  # fmt: skip
+        everything = SearchFilters(levels=("high", "medium", "low"))  # a filter: the joined query
+        terms = [t for t in report.commits[0].message.lower().split()[:3] if t.isalpha()][:2] or ["fix"]
+        for scan in (1, 2, 3, 7, 40, 59, 60, 61, 120, 400):
+            alone = index.candidates(store._db, terms, SearchFilters(), scan)
+            joined = index.candidates(store._db, terms, everything, scan)
+            assert alone and [(d.repo, d.sha) for d in alone] == [(d.repo, d.sha) for d in joined]

@@ -228,7 +228,12 @@ def nearest(
             (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
         ]
     elif db.dialect.name == "postgresql":
-        found = _python_scan(db, joins, args, probe, scan, little=True)
+        from dailydiff.store import vectorcache
+
+        kept = vectorcache.nearest(
+            db, joins, args, probe, scan, model, bool(filters.path_glob), _sqlite_vec_file()
+        )
+        found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
         found = _vec_scan(db, joins, args, probe, scan) or _python_scan(db, joins, args, probe, scan)
     if filters.path_glob:

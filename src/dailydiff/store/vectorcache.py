@@ -1,0 +1,115 @@
+"""A PostgreSQL store's commit vectors kept on this machine, for `search` with vectors (store/vectors.py).
+
+Every search scored all the store's vectors, and PostgreSQL sent them all each time: 10,000 vectors of 576
+dimensions, 23 MB, about 0.2 s of a search's CPU to receive and score (bench/search_scale.py). A vector's
+key is a hash of its model and its text (search/hybrid.py), so the vector under a key never changes: this
+file keeps each one sent once, and a search asks PostgreSQL only for the rows within its filters and their
+keys, the vectors of keys not kept yet, and scores here, with sqlite-vec over the kept file (the function
+the vectors sent each time were scored with, so the order is the same).
+
+The file is SQLite, one per model, in the private per-user directory that keeps validated settings
+(settings/kept.py). Derived data is never a reason to stop: without pysqlite3 and sqlite-vec, on a
+big-endian machine, or with a directory or file that cannot be used, ``nearest`` answers None and the
+caller reads the vectors as before.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import hashlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+BATCH = 500  # keys asked of PostgreSQL a statement
+# Filters that leave this many rows or fewer: their vectors are read from the store (a few milliseconds),
+# not all the kept ones scored.
+FEW = 1000
+
+
+def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int, model: str,
+            paths: bool, extension: str | None) -> list[tuple[str, str, str, str, float]] | None:  # fmt: skip
+    """The ``scan`` best rows (repo, sha, language, paths, cosine) of a PostgreSQL store's ``joins`` (the
+    search's filters, ``args`` their values), best first, ties by repository and commit; ``paths`` only
+    when ``paths`` is asked for (a path glob), else "". ``extension``: sqlite-vec's loadable extension (None
+    when it is not installed). None when the kept vectors cannot be used."""
+    column = "d.paths" if paths else "''"
+    rows = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins}", args).fetchall()
+    conn = _open(model, extension) if len(rows) > FEW else None
+    if conn is None:
+        return None
+    try:
+        by_key: dict[str, list[tuple[str, str, str, str]]] = {}
+        for row in rows:
+            by_key.setdefault(str(row[4]), []).append((str(row[0]), str(row[1]), str(row[2]), str(row[3])))
+        kept = {str(r[0]) for r in conn.execute("SELECT key FROM vectors")}
+        missing = set(by_key) - kept
+        if missing:
+            _keep(db, conn, sorted(missing))
+        return _best(conn, probe, by_key, scan)
+    except Exception as exc:  # the kept file's errors (pysqlite3's own classes): read the vectors as before
+        if type(exc).__module__.startswith(("pysqlite3", "sqlite3")):
+            return None
+        raise
+    finally:
+        conn.close()
+
+
+def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, str, str, str]]],
+          scan: int) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
+    """The ``scan`` best rows of ``by_key``: every kept vector scored and sorted by sqlite-vec, read best first
+    until ``scan`` rows and every row as good as the last of them are found."""
+    query = array.array("f", probe).tobytes()
+    # A zero vector has no cosine (sqlite-vec answers NULL): 0, as its dot product is.
+    score = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"
+    found: list[tuple[str, str, str, str, float]] = []
+    for key, s in conn.execute(f"SELECT key, {score} FROM vectors ORDER BY score DESC", [query]):
+        if len(found) >= scan and s < found[-1][4]:
+            break
+        found += [(*row, float(s)) for row in by_key.get(str(key), ())]
+    found.sort(key=lambda r: (-r[4], r[0], r[1]))
+    return found[:scan]
+
+
+def _open(model: str, extension: str | None) -> Any:
+    """The kept file of ``model``'s vectors, opened with sqlite-vec loaded; None when it cannot be."""
+    from dailydiff.settings import kept
+
+    directory = kept._directory() if extension and sys.byteorder == "little" else None
+    if directory is None:
+        return None
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        return None
+    name = hashlib.sha256(model.encode()).hexdigest()[:16]
+    try:
+        conn = dbapi2.connect(str(directory / f"vectors-{name}.sqlite3"), timeout=30)
+    except dbapi2.Error:
+        return None
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(extension)
+        conn.enable_load_extension(False)
+        conn.execute(
+            "PRAGMA page_size = 16384"
+        )  # a new file's: six vectors of 576 dimensions a page, not one
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+    except (dbapi2.Error, AttributeError, OSError):
+        conn.close()
+        return None
+    return conn
+
+
+def _keep(db: Any, conn: Any, keys: Sequence[str]) -> None:
+    """The vectors of ``keys`` read from the store (little-endian float32, as sqlite-vec reads them) and
+    kept."""
+    for start in range(0, len(keys), BATCH):
+        chunk = list(keys[start : start + BATCH])
+        marks = ", ".join("?" * len(chunk))
+        got = db.execute(f"SELECT key, vec FROM search_vectors WHERE key IN ({marks})", chunk, binary=True)
+        with contextlib.closing(conn.cursor()) as cursor:
+            cursor.executemany("INSERT OR IGNORE INTO vectors (key, vec) VALUES (?, ?)",
+                               [(str(k), bytes(v)) for k, v in got.fetchall()])  # fmt: skip
+        conn.commit()
