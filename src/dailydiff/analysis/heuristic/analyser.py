@@ -17,6 +17,8 @@ from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
+from dailydiff.analysis.heuristic.reader import BodyReader
+from dailydiff.analysis.heuristic.symbols import definitions
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import (
@@ -46,13 +48,6 @@ from dailydiff.scoring.rules import (
 )
 
 RULES_VERSION = "h9"
-# A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
-# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
-# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
-_DEF_RE = lazy_compile(
-    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
-    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
-)
 _KERNEL_RE = lazy_compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = lazy_compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
 _GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
@@ -181,7 +176,7 @@ class _Facts:
             if not change.patch or change.generated:
                 continue
             signs: dict[str, set[str]] = {}
-            for sign, name in _DEF_RE.findall("\n" + change.patch):
+            for sign, name in definitions(change.patch):
                 (added if sign == "+" else removed).append(name)
                 signs.setdefault(name, set()).add(sign)
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
@@ -230,7 +225,11 @@ class HeuristicAnalyzer:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[HeuristicSession]:
-        yield HeuristicSession(self)
+        session = HeuristicSession(self)
+        try:
+            yield session
+        finally:
+            await session.reader.close()
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -398,9 +397,13 @@ class HeuristicSession:
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
         self.analyzer = analyzer
+        self.reader = BodyReader()  # a long run's bodies read by a worker process (reader.py)
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
-        return self.analyzer.analyse(request.commit, request.score, request.depth, language)
+        commit = request.commit
+        read = await self.reader.read(commit)
+        with self.reader.primed(commit, read):
+            return self.analyzer.analyse(commit, request.score, request.depth, language)
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)
