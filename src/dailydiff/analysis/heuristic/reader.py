@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dailydiff.analysis")
 
-START_AT = 24  # the request that starts the worker (the ones before are read here)
+START_AT = 8  # the request that starts the worker (the ones before are read here)
 
 
 def _bodies(commit: Commit) -> list[str]:
