@@ -17,8 +17,7 @@ from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
-from dailydiff.analysis.heuristic.reader import BodyReader
-from dailydiff.analysis.heuristic.symbols import definitions
+from dailydiff.analysis.heuristic.worker import RulesWorker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import (
@@ -48,6 +47,13 @@ from dailydiff.scoring.rules import (
 )
 
 RULES_VERSION = "h9"
+# A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
+# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
+# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
+_DEF_RE = lazy_compile(
+    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
+    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
+)
 _KERNEL_RE = lazy_compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = lazy_compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
 _GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
@@ -176,7 +182,7 @@ class _Facts:
             if not change.patch or change.generated:
                 continue
             signs: dict[str, set[str]] = {}
-            for sign, name in definitions(change.patch):
+            for sign, name in _DEF_RE.findall("\n" + change.patch):
                 (added if sign == "+" else removed).append(name)
                 signs.setdefault(name, set()).add(sign)
                 if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
@@ -229,7 +235,7 @@ class HeuristicAnalyzer:
         try:
             yield session
         finally:
-            await session.reader.close()
+            await session.worker.close()
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -397,13 +403,12 @@ class HeuristicSession:
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
         self.analyzer = analyzer
-        self.reader = BodyReader()  # a long run's bodies read by a worker process (reader.py)
+        self.worker = RulesWorker()  # a long run's commits analysed by a worker process (worker.py)
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
-        commit = request.commit
-        read = await self.reader.read(commit)
-        with self.reader.primed(commit, read):
-            return self.analyzer.analyse(commit, request.score, request.depth, language)
+        args = (request.commit, request.score, request.depth, language)
+        there = await self.worker.analyse(*args)
+        return there if there is not None else self.analyzer.analyse(*args)
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)

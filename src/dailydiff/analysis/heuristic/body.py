@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -284,29 +283,6 @@ def _blocks(body: str, title: str, enough: int | None = None) -> tuple[_Block, .
     return walk.read()
 
 
-Blocks = tuple[_Block, ...]
-# Blocks read elsewhere (analysis/heuristic/reader.py: a worker process), by (body, title), while an
-# analysis uses them.
-_PRIMED: dict[tuple[str, str], Blocks] = {}
-
-
-def read_blocks(body: str, title: str) -> Blocks:
-    """What ``body_gist`` reads of ``body`` for any limit up to the longest gist the analyser asks for."""
-    return _blocks(body, title, _GIST_READ)
-
-
-@contextmanager
-def prime_blocks(title: str, read: list[tuple[str, Blocks]]) -> Iterator[None]:
-    """While in it, ``body_gist`` takes the blocks of these bodies (``read_blocks``'s, read elsewhere)."""
-    keys = [(body, title) for body, _ in read]
-    _PRIMED.update(((body, title), blocks) for body, blocks in read)
-    try:
-        yield
-    finally:
-        for key in keys:
-            _PRIMED.pop(key, None)
-
-
 def _top_blocks(text: str, env: dict[str, Any], tokens: list[Token]) -> Iterator[None]:
     """markdown-it's block parse of ``text`` (its core rules: normalize, then the block tokenizer), one
     top-level block at a time: each step appends one block's tokens to ``tokens``. The loop is
@@ -540,9 +516,7 @@ def body_gist(body: str, limit: int, *, title: str = "") -> str:
         return ""
     out: list[str] = []
     used = 0
-    enough = max(limit, _GIST_READ)
-    primed = _PRIMED.get((body, title)) if enough == _GIST_READ else None
-    blocks = primed if primed is not None else _blocks(body, title, enough)
+    blocks = _blocks(body, title, max(limit, _GIST_READ))
     for block in blocks:
         text = block.text if block.is_list or block.opens_list else _end(block.text)
         room = limit - used - (1 if out else 0)

@@ -1,5 +1,5 @@
-"""A long run's bodies and patches are read by a worker process (analysis/heuristic/reader.py): the
-analyses are the ones the rules make reading them in this process, and a short run starts no worker."""
+"""A long run's commits are analysed by a worker process (analysis/heuristic/worker.py): the analyses are
+the ones the rules make in this process, and a short run starts no worker."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
-from dailydiff.analysis.heuristic import reader as reader_module
+from dailydiff.analysis.heuristic import worker as worker_module
 from dailydiff.models import Analysis, Commit, FileChange, Level, Person, PullRequest, Score, Stats
 
 BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
@@ -49,22 +49,24 @@ async def _through_session(commits: list[Commit], score: Score) -> tuple[list[An
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
         # at once, as the engine asks: each commit a task of its own
         analyses = await asyncio.gather(*(session.analyse(r, "en") for r in requests))
-        return list(analyses), session.reader.read_there
+        return list(analyses), session.worker.analysed_there
 
 
 def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
     commits = _commits()
-    assert len(commits) > reader_module.START_AT + 20
+    assert len(commits) > worker_module.START_AT + 20
     score = Score(level=Level.MEDIUM, score=6.0)
     here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
-    there, read_there = asyncio.run(_through_session(commits, score))
-    assert read_there == len(commits) - reader_module.START_AT + 1  # the worker read all the later ones
+    there, analysed_there = asyncio.run(_through_session(commits, score))
+    assert (
+        analysed_there == len(commits) - worker_module.START_AT + 1
+    )  # the worker analysed all the later ones
     assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
     assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
 
 
 def test_a_short_run_starts_no_worker() -> None:
     score = Score(level=Level.LOW, score=1.0)
-    commits = _commits()[: reader_module.START_AT - 1]
-    _, read_there = asyncio.run(_through_session(commits, score))
-    assert read_there == 0
+    commits = _commits()[: worker_module.START_AT - 1]
+    _, analysed_there = asyncio.run(_through_session(commits, score))
+    assert analysed_there == 0

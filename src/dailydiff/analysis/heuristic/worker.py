@@ -1,14 +1,16 @@
-"""Bodies and patches read on the machine's other core while the rules work on this one.
+"""A long run's rules applied on the machine's other core while this one reads git, stores and renders.
 
-Reading a body as Markdown (``body.py``) is the rules' largest cost, about 4 ms a commit; scanning the
-patches for definitions (``symbols.py``) the second. A session asked for many commits (a backfill, a first
-run) starts one worker process at its ``START_AT``-th request and sends it each later commit's bodies and
-patches; the commit's analysis waits for what was read there, while the event loop goes on reading git,
-storing and building days. The worker runs ``body.read_blocks`` and ``symbols.scan``, the functions the rules
-run here, so the analyses are the same; a worker that fails or cannot start leaves the reading to this
+The rules cost about 7 ms a commit (reading a body as Markdown most of it, then scanning the patches for
+definitions): 1.4 s of a month of a busy repository, in the process that also parses git's output, stores
+the commits and the reports and renders the days. A session asked for many commits (a backfill, a first
+run) starts one worker process at its ``START_AT``-th request and sends it each later commit (pickled:
+a few milliseconds for a month's patches); the commit's analysis waits for the worker's answer, while the
+event loop goes on reading git, storing and building days. The worker runs the same analyser on the same
+commit, so the analyses are the same; a worker that fails or cannot start leaves the analyses to this
 process. A short run (a nightly day) never starts it: a process costs more than the few commits it would
-read. The worker is ``python -m dailydiff.analysis.heuristic.reader``, asked and answering in pickles over
-its standard input and output (not ``multiprocessing``, whose children import the program's main module).
+analyse. The worker is ``python -m dailydiff.analysis.heuristic.worker``, asked and answering in pickles
+over its standard input and output (not ``multiprocessing``, whose children import the program's main
+module).
 """
 
 from __future__ import annotations
@@ -20,42 +22,14 @@ import logging
 import os
 import pickle
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from dailydiff.analysis.heuristic.body import Blocks, prime_blocks, read_blocks
-from dailydiff.analysis.heuristic.symbols import Definitions, scan
-from dailydiff.analysis.heuristic.symbols import primed as primed_definitions
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dailydiff.models import Commit
+    from dailydiff.models import Analysis, Commit, Level, Score
 
 log = logging.getLogger("dailydiff.analysis")
 
-START_AT = 8  # the request that starts the worker (the ones before are read here)
-
-
-def _bodies(commit: Commit) -> list[str]:
-    """The bodies the rules may read for ``commit``: its own, and its pull request's."""
-    return [b for b in (commit.body, commit.pr.body if commit.pr is not None else "") if b.strip()]
-
-
-def _patches(commit: Commit) -> list[str]:
-    """The patches the rules scan for definitions (those of generated files are not read)."""
-    return list(dict.fromkeys(f.patch for f in commit.files if f.patch and not f.generated))
-
-
-def _read_all(bodies: list[str], title: str, patches: list[str]) -> tuple[list[Blocks], list[Definitions]]:
-    """(In the worker.) Each body's blocks, as ``body_gist`` reads them; each patch's definitions."""
-    return [read_blocks(body, title) for body in bodies], [scan(patch) for patch in patches]
-
-
-class Read(NamedTuple):
-    """What the worker read of one commit (nothing, when it read nothing)."""
-
-    blocks: list[tuple[str, Blocks]]
-    definitions: list[tuple[str, Definitions]]
+START_AT = 8  # the request that starts the worker (the ones before are analysed here)
 
 
 class _Worker:
@@ -120,39 +94,32 @@ def _write(stream: Any, message: Any) -> None:
     stream.write(len(data).to_bytes(8, "big") + data)
 
 
-class BodyReader:
+class RulesWorker:
     """One session's worker process, started at its ``START_AT``-th request."""
 
     def __init__(self) -> None:
         self.requests = 0
-        self.read_there = 0  # commits the worker read
+        self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
         self._broken = False
 
-    async def read(self, commit: Commit) -> Read:
-        """The commit's bodies and patches, read by the worker (nothing before ``START_AT`` requests, or
-        when the worker failed: the rules read them themselves)."""
+    async def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis | None:
+        """The commit's analysis by the worker; None before ``START_AT`` requests, or when the worker
+        failed: the caller analyses it."""
         self.requests += 1
-        bodies, patches = _bodies(commit), _patches(commit)
-        if self.requests < START_AT or self._broken or not (bodies or patches):
-            return Read([], [])
+        if self.requests < START_AT or self._broken:
+            return None
         if self._worker is None:
             self._worker = asyncio.create_task(_Worker.start())
         try:
             worker = await asyncio.shield(self._worker)
-            blocks, found = await worker.ask(bodies, commit.title, patches)
-        except Exception as exc:  # no processes here, or a worker killed: read in this process from now on
-            log.debug("bodies and patches read in this process: %s", exc)
+            analysis: Analysis = await worker.ask(commit, score, depth, language)
+        except Exception as exc:  # no processes here, or a worker killed: analysed here from now on
+            log.debug("the rules applied in this process: %s", exc)
             self._broken = True
-            return Read([], [])
-        self.read_there += 1
-        return Read(list(zip(bodies, blocks, strict=True)), list(zip(patches, found, strict=True)))
-
-    @contextmanager
-    def primed(self, commit: Commit, read: Read) -> Iterator[None]:
-        """While in it, what the worker read of ``commit`` is what ``body_gist`` and ``definitions`` use."""
-        with prime_blocks(commit.title, read.blocks), primed_definitions(read.definitions):
-            yield
+            return None
+        self.analysed_there += 1
+        return analysis
 
     async def close(self) -> None:
         if self._worker is None:
@@ -166,12 +133,15 @@ class BodyReader:
 
 
 def _serve() -> None:
-    """The worker: each request (an id and ``_read_all``'s arguments) answered in order, until its input
-    ends."""
+    """The worker: each request (an id and ``HeuristicAnalyzer.analyse``'s arguments) answered in order,
+    until its input ends."""
+    from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
+
+    analyser = HeuristicAnalyzer()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while header := stdin.read(8):
         key, args = pickle.loads(stdin.read(int.from_bytes(header, "big")))
-        _write(stdout, (key, _read_all(*args)))
+        _write(stdout, (key, analyser.analyse(*args)))
         stdout.flush()
 
 
