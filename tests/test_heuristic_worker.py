@@ -47,9 +47,13 @@ async def _through_session(commits: list[Commit], score: Score) -> tuple[list[An
     analyser = HeuristicAnalyzer()
     async with analyser.session() as session:
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
-        # at once, as the engine asks: each commit a task of its own
-        analyses = await asyncio.gather(*(session.analyse(r, "en") for r in requests))
-        return list(analyses), session.worker.analysed_there
+        start = worker_module.START_AT
+        first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
+        started = await session.worker.started()
+        assert started == (len(requests) >= start)
+        # then at once, as the engine asks: each commit a task of its own
+        rest = await asyncio.gather(*(session.analyse(r, "en") for r in requests[start:]))
+        return [*first, *rest], session.worker.analysed_there
 
 
 def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
@@ -58,9 +62,7 @@ def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
     score = Score(level=Level.MEDIUM, score=6.0)
     here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
     there, analysed_there = asyncio.run(_through_session(commits, score))
-    assert (
-        analysed_there == len(commits) - worker_module.START_AT + 1
-    )  # the worker analysed all the later ones
+    assert analysed_there == len(commits) - worker_module.START_AT  # the worker analysed all the later ones
     assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
     assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
 

@@ -8,9 +8,9 @@ a few milliseconds for a month's patches); the commit's analysis waits for the w
 event loop goes on reading git, storing and building days. The worker runs the same analyser on the same
 commit, so the analyses are the same; a worker that fails or cannot start leaves the analyses to this
 process. A short run (a nightly day) never starts it: a process costs more than the few commits it would
-analyse. The worker is ``python -m dailydiff.analysis.heuristic.worker``, asked and answering in pickles
-over its standard input and output (not ``multiprocessing``, whose children import the program's main
-module).
+analyse, and while the worker starts (its imports) the commits are analysed here. The worker is a
+``python -c`` that calls ``_serve``, asked and answering in pickles over its standard input and output (not
+``multiprocessing``, whose children import the program's main module).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ class _Worker:
         # the worker imports this process's modules (a program may have put its own on sys.path)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env,
+            sys.executable, "-c", f"from {__name__} import _serve; _serve()", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
         )  # fmt: skip
         return cls(process)
 
@@ -111,15 +111,24 @@ class RulesWorker:
             return None
         if self._worker is None:
             self._worker = asyncio.create_task(_Worker.start())
+        if not self._worker.done():  # still starting (its imports): this one is analysed here
+            return None
         try:
-            worker = await asyncio.shield(self._worker)
-            analysis: Analysis = await worker.ask(commit, score, depth, language)
+            analysis: Analysis = await self._worker.result().ask(commit, score, depth, language)
         except Exception as exc:  # no processes here, or a worker killed: analysed here from now on
             log.debug("the rules applied in this process: %s", exc)
             self._broken = True
             return None
         self.analysed_there += 1
         return analysis
+
+    async def started(self) -> bool:
+        """Whether the worker is started (waiting for it if it is starting)."""
+        if self._worker is None:
+            return False
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self._worker)
+        return self._worker.done() and self._worker.exception() is None
 
     async def close(self) -> None:
         if self._worker is None:
