@@ -72,3 +72,26 @@ def test_a_short_run_starts_no_worker() -> None:
     commits = _commits()[: worker_module.START_AT - 1]
     _, analysed_there = asyncio.run(_through_session(commits, score))
     assert analysed_there == 0
+
+
+def test_a_worker_that_ends_leaves_the_analyses_here() -> None:
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+
+    async def run() -> tuple[list[Analysis], int]:
+        async with HeuristicAnalyzer().session() as session:
+            requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+            start = worker_module.START_AT
+            first = [await session.analyse(r, "en") for r in requests[:start]]
+            assert await session.worker.started()
+            assert session.worker._worker is not None
+            process = session.worker._worker.result().process
+            process.kill()  # killed, as the kernel's out-of-memory killer would
+            await process.wait()
+            rest = await asyncio.gather(*(session.analyse(r, "en") for r in requests[start:]))
+            return [*first, *rest], session.worker.analysed_there
+
+    there, analysed_there = asyncio.run(asyncio.wait_for(run(), 60))
+    assert analysed_there == 0
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
