@@ -11,6 +11,7 @@ from pathlib import Path
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.heuristic import worker as worker_module
+from dailydiff.analysis.heuristic.worker import RulesWorker
 from dailydiff.models import Analysis, Commit, FileChange, Level, Person, PullRequest, Score, Stats
 
 BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
@@ -46,6 +47,7 @@ def _commits() -> list[Commit]:
 async def _through_session(commits: list[Commit], score: Score) -> tuple[list[Analysis], int]:
     analyser = HeuristicAnalyzer()
     async with analyser.session() as session:
+        session.worker = RulesWorker(when=lambda: True)  # (the machine running the tests may be busy)
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
         start = worker_module.START_AT
         first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
@@ -81,6 +83,7 @@ def test_a_worker_that_ends_leaves_the_analyses_here() -> None:
 
     async def run() -> tuple[list[Analysis], int]:
         async with HeuristicAnalyzer().session() as session:
+            session.worker = RulesWorker(when=lambda: True)
             requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
             start = worker_module.START_AT
             first = [await session.analyse(r, "en") for r in requests[:start]]
@@ -95,3 +98,21 @@ def test_a_worker_that_ends_leaves_the_analyses_here() -> None:
     there, analysed_there = asyncio.run(asyncio.wait_for(run(), 60))
     assert analysed_there == 0
     assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
+
+
+def test_a_busy_machine_starts_no_worker() -> None:
+    score = Score(level=Level.LOW, score=1.0)
+    commits = _commits()
+
+    async def run() -> tuple[list[Analysis], int, bool]:
+        async with HeuristicAnalyzer().session() as session:
+            session.worker = RulesWorker(when=lambda: False)  # no core to spare
+            requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+            analyses = [await session.analyse(r, "en") for r in requests]
+            return analyses, session.worker.analysed_there, await session.worker.started()
+
+    analyses, analysed_there, started = asyncio.run(run())
+    assert (analysed_there, started) == (0, False)
+    assert [a.model_dump() for a in analyses] == [
+        HeuristicAnalyzer().analyse(c, score, score.level, "en").model_dump() for c in commits
+    ]

@@ -7,10 +7,12 @@ run) starts one worker process at its ``START_AT``-th request and sends it each 
 a few milliseconds for a month's patches); the commit's analysis waits for the worker's answer, while the
 event loop goes on reading git, storing and building days. The worker runs the same analyser on the same
 commit, so the analyses are the same; a worker that fails or cannot start leaves the analyses to this
-process. A short run (a nightly day) never starts it: a process costs more than the few commits it would
-analyse, and while the worker starts (its imports) the commits are analysed here. The worker is a
-``python -c`` that calls ``_serve``, asked and answering in pickles over its standard input and output (not
-``multiprocessing``, whose children import the program's main module).
+process, and while it starts (its imports) the commits are analysed here. None is started for a short run
+(a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine (the
+load average leaves no core idle: a second process would only add its start and the commits' copies to the
+work the cores share). The worker is a ``python -c`` that calls ``_serve``, asked and answering in pickles
+over its standard input and output (not ``multiprocessing``, whose children import the program's main
+module).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -96,10 +99,27 @@ def _write(stream: Any, message: Any) -> None:
     stream.write(len(data).to_bytes(8, "big") + data)
 
 
-class RulesWorker:
-    """One session's worker process, started at its ``START_AT``-th request."""
+def spare_core() -> bool:
+    """Whether the machine has a core to spare: the last minute's load average leaves one of the cores this
+    process may use idle. On a busy machine a worker only adds its start (its imports) and the commits'
+    copies to the work the cores share: the rules are then applied here."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every system)
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return False
+    return cores >= 2 and load <= cores - 1
 
-    def __init__(self) -> None:
+
+class RulesWorker:
+    """One session's worker process, started at its ``START_AT``-th request when the machine has a core to
+    spare (``when``)."""
+
+    def __init__(self, when: Callable[[], bool] = spare_core) -> None:
+        self.when = when
         self.requests = 0
         self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
@@ -112,6 +132,9 @@ class RulesWorker:
         if self.requests < START_AT or self._broken:
             return None
         if self._worker is None:
+            if not self.when():  # no core to spare: this run's commits are analysed here
+                self._broken = True
+                return None
             self._worker = asyncio.create_task(_Worker.start())
         if not self._worker.done():  # still starting (its imports): this one is analysed here
             return None
