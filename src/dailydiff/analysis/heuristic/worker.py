@@ -100,9 +100,10 @@ def _write(stream: Any, message: Any) -> None:
 
 
 def spare_core() -> bool:
-    """Whether the machine has a core to spare: the last minute's load average leaves one of the cores this
-    process may use idle. On a busy machine a worker only adds its start (its imports) and the commits'
-    copies to the work the cores share: the rules are then applied here."""
+    """Whether the machine has a core to spare: the last minute's load average leaves half a core idle (what
+    the worker uses over a backfill's length) of those this process may use. On a busy machine a worker only
+    adds its start (its imports) and the commits' copies to the work the cores share: the rules are then
+    applied here."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not on every system)
@@ -111,7 +112,7 @@ def spare_core() -> bool:
         load = os.getloadavg()[0]
     except OSError:
         return False
-    return cores >= 2 and load <= cores - 1
+    return cores >= 2 and load <= cores - 0.5
 
 
 class RulesWorker:
