@@ -570,8 +570,10 @@ class GitSource(SourceBase):
                 counts.append((0 if binary else int(added_text), 0 if binary else int(deleted_text), binary))
         patches: list[str] = []
         if patch_start >= 0:
-            body = rest[patch_start + (1 if rest[patch_start] == "\n" else 0) :]
-            patches = re.split(r"(?m)^diff --git ", body)[1:]
+            # each file's section: split where a line starts "diff --git " (a literal split, not a multiline
+            # regex tried at every character); a section's trailing newline goes, as ``_hunks`` strips it
+            first = patch_start + (1 if rest[patch_start] == "\n" else 0) + len("diff --git ")
+            patches = rest[first:].split("\ndiff --git ")
         files: list[FileChange] = []
         cursor = 0
         for index, (status, path, previous) in enumerate(raw):

@@ -17,6 +17,7 @@ from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
+from dailydiff.analysis.heuristic.worker import RulesWorker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import (
@@ -230,7 +231,11 @@ class HeuristicAnalyzer:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[HeuristicSession]:
-        yield HeuristicSession(self)
+        session = HeuristicSession(self)
+        try:
+            yield session
+        finally:
+            await session.worker.close()
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -398,9 +403,13 @@ class HeuristicSession:
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
         self.analyzer = analyzer
+        self.worker = RulesWorker()  # a long run's commits analysed by a worker process (worker.py)
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
-        return self.analyzer.analyse(request.commit, request.score, request.depth, language)
+        args = (request.commit, request.score, request.depth, language)
+        # the worker runs these rules: an analyser that changes them (a subclass) analyses here
+        there = await self.worker.analyse(*args) if type(self.analyzer) is HeuristicAnalyzer else None
+        return there if there is not None else self.analyzer.analyse(*args)
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)

@@ -1,0 +1,118 @@
+"""A long run's commits are analysed by a worker process (analysis/heuristic/worker.py): the analyses are
+the ones the rules make in this process, and a short run starts no worker."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.heuristic import HeuristicAnalyzer
+from dailydiff.analysis.heuristic import worker as worker_module
+from dailydiff.analysis.heuristic.worker import RulesWorker
+from dailydiff.models import Analysis, Commit, FileChange, Level, Person, PullRequest, Score, Stats
+
+BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+MOMENT = dt.datetime(2026, 4, 24, 3, 0, tzinfo=dt.UTC)
+PERSON = Person(name="Dev", email="dev@example.com")
+PATCHES = [
+    "@@ -1,3 +1,6 @@\n-def old_name(a):\n+def new_name(a, b):\n+    return a\n+class Tiles:\n     pass\n",
+    "@@ -0,0 +1,3 @@\n+pub fn run_kernel() {}\n+export async function load() {}\n+struct Plan {\n",
+    "@@ -2,2 +2,2 @@\n-    x = 1\n+    x = 2\n",
+]
+
+
+def _commits() -> list[Commit]:
+    commits = []
+    for n, row in enumerate(BODIES * 2):
+        in_pr = n >= len(BODIES)  # the second half: the body is the pull request's
+        files = [
+            FileChange(
+                path=f"flashinfer/mod{k}/core.py", additions=3, deletions=1, patch=PATCHES[(n + k) % 3]
+            )
+            for k in range(1 + n % 3)
+        ]
+        commits.append(
+            Commit(repo="flashinfer-ai/flashinfer", sha=f"{n:040x}", author=PERSON, committer=PERSON,
+                   authored_at=MOMENT, committed_at=MOMENT,
+                   message=row["title"] if in_pr else f"{row['title']}\n\n{row['body']}",
+                   pr=PullRequest(number=n, title=row["title"], body=row["body"]) if in_pr else None,
+                   files=files, stats=Stats(additions=3 * len(files), deletions=len(files), files=len(files)))
+        )  # fmt: skip
+    return commits
+
+
+async def _through_session(commits: list[Commit], score: Score) -> tuple[list[Analysis], int]:
+    analyser = HeuristicAnalyzer()
+    async with analyser.session() as session:
+        session.worker = RulesWorker(when=lambda: True)  # (the machine running the tests may be busy)
+        requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+        start = worker_module.START_AT
+        first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
+        started = await session.worker.started()
+        assert started == (len(requests) >= start)
+        # then at once, as the engine asks: each commit a task of its own
+        rest = await asyncio.gather(*(session.analyse(r, "en") for r in requests[start:]))
+        return [*first, *rest], session.worker.analysed_there
+
+
+def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
+    commits = _commits()
+    assert len(commits) > worker_module.START_AT + 20
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+    there, analysed_there = asyncio.run(_through_session(commits, score))
+    assert analysed_there == len(commits) - worker_module.START_AT  # the worker analysed all the later ones
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
+    assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
+
+
+def test_a_short_run_starts_no_worker() -> None:
+    score = Score(level=Level.LOW, score=1.0)
+    commits = _commits()[: worker_module.START_AT - 1]
+    _, analysed_there = asyncio.run(_through_session(commits, score))
+    assert analysed_there == 0
+
+
+def test_a_worker_that_ends_leaves_the_analyses_here() -> None:
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+
+    async def run() -> tuple[list[Analysis], int]:
+        async with HeuristicAnalyzer().session() as session:
+            session.worker = RulesWorker(when=lambda: True)
+            requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+            start = worker_module.START_AT
+            first = [await session.analyse(r, "en") for r in requests[:start]]
+            assert await session.worker.started()
+            assert session.worker._worker is not None
+            process = session.worker._worker.result().process
+            process.kill()  # killed, as the kernel's out-of-memory killer would
+            await process.wait()
+            rest = await asyncio.gather(*(session.analyse(r, "en") for r in requests[start:]))
+            return [*first, *rest], session.worker.analysed_there
+
+    there, analysed_there = asyncio.run(asyncio.wait_for(run(), 60))
+    assert analysed_there == 0
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
+
+
+def test_a_busy_machine_starts_no_worker() -> None:
+    score = Score(level=Level.LOW, score=1.0)
+    commits = _commits()
+
+    async def run() -> tuple[list[Analysis], int, bool]:
+        async with HeuristicAnalyzer().session() as session:
+            session.worker = RulesWorker(when=lambda: False)  # no core to spare
+            requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+            analyses = [await session.analyse(r, "en") for r in requests]
+            return analyses, session.worker.analysed_there, await session.worker.started()
+
+    analyses, analysed_there, started = asyncio.run(run())
+    assert (analysed_there, started) == (0, False)
+    assert [a.model_dump() for a in analyses] == [
+        HeuristicAnalyzer().analyse(c, score, score.level, "en").model_dump() for c in commits
+    ]
