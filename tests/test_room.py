@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dailydiff.engine.room import CEILING, FIRST_GUESS, FLOOR, ROUNDS, UnitRoom
+from dailydiff.engine.room import CEILING, FIRST_GUESS, FLOOR, LEAST_EXPECTED, PRIOR_UNITS, ROUNDS, UnitRoom
 from fake_llm import FakeLLM
 from opsfixtures import FIRST_DAY, build_workspace, dailydiff
 
@@ -107,10 +107,15 @@ def test_the_mean_a_unit_asks_comes_from_the_units_finished() -> None:
                     room.asked()
                     room.answered()
             room.leave(seat)
-        assert room.expected() == 4.0
+        # (0 + 10 + 2 + 4 + the first guess for PRIOR_UNITS units) / (4 + PRIOR_UNITS)
+        expected = (16 + FIRST_GUESS * PRIOR_UNITS) / (4 + PRIOR_UNITS)
+        assert room.expected() == expected
         unused = await room.enter()
         room.leave(unused, built=False)  # a seat given back unused is not a unit that asked nothing
-        assert room.expected() == 4.0
+        assert room.expected() == expected
+        for _ in range(100):  # units that ask nothing (days without commits) still count for one request
+            room.leave(await room.enter())
+        assert room.expected() == LEAST_EXPECTED
 
     asyncio.run(main())
 

@@ -35,6 +35,10 @@ FLOOR = 4  # units at once whatever the endpoint (and all of them without a mode
 CEILING = 64  # units at once at most
 ROUNDS = 2  # requests kept asked per slot of the analyser's limit
 FIRST_GUESS = 2.0  # requests a unit is expected to ask before any unit has finished
+PRIOR_UNITS = 8  # the first guess weighs as much as this many finished units
+# A unit that has asked nothing yet counts for at least one request: the units that finish first are the ones
+# that ask nothing (a day without commits), and a mean of none would let a worker take every unit at once.
+LEAST_EXPECTED = 1.0
 
 
 @dataclass
@@ -67,10 +71,9 @@ class UnitRoom:
         return self.fixed or CEILING
 
     def expected(self) -> float:
-        """Requests a unit asks, on the mean of the units finished so far."""
-        if self._finished < FLOOR:
-            return FIRST_GUESS
-        return self._finished_asked / self._finished
+        """Requests a unit asks: the mean of the units finished so far, from a first guess."""
+        mean = (self._finished_asked + FIRST_GUESS * PRIOR_UNITS) / (self._finished + PRIOR_UNITS)
+        return max(LEAST_EXPECTED, mean)
 
     def has_room(self) -> bool:
         if self.fixed:
