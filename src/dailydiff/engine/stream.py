@@ -351,9 +351,15 @@ class Engine:
         ones (of those asked for, and of the look-back); the up-to-date ones are said in ``result``."""
         checked = self.options.skip_delivered and not self.options.force
         language, ratio = settings.report.language, settings.analysis.max_failure_ratio
-        up_to_date = [
-            d for d in dates if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
-        ]
+
+        def delivered_days() -> list[dt.date]:
+            return [
+                d
+                for d in dates
+                if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
+            ]
+
+        up_to_date = await self.off(delivered_days)
         plan = [d for d in dates if d not in up_to_date]
         late: set[dt.date] = set()
         if checked and settings.run.lookback_days:
