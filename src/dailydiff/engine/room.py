@@ -4,7 +4,8 @@ A unit's requests come in waves (its commits' first analyses, the escalations, t
 store writes and rendering between them, so a fixed number of units at once leaves the endpoint idle when its
 limit is large (64 requests at once at a hosted provider) and piles up units that only wait when it is small.
 The room starts one more unit while the requests the running units have asked and not had answered, plus
-what the units that have asked nothing yet are expected to ask (the mean of the units finished so far), are
+what the units that have asked nothing yet are expected to ask (the mean of the units finished so far,
+from a first guess, at least one each), are
 fewer than ``ROUNDS`` times the analyser's current concurrency limit (analysis/limits.py finds it): one
 round in flight, one waiting for a slot, so a slot that frees is taken at once. ``FLOOR`` units always run
 (the limit is not known before the first request; a day with no commits asks nothing), ``CEILING`` at most
