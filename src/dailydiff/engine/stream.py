@@ -27,13 +27,13 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
-from dailydiff.common.aio import OffLoop
+from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
@@ -117,6 +117,18 @@ class RepoResult:
         }
 
 
+def _store_thread(store: Store) -> bool:
+    """Whether the store's statements may run on a thread beside the loop's: on PostgreSQL, yes (psycopg
+    fetches a statement's rows whole, and a transaction holds the connection's lock to its end); on SQLite,
+    no: a query's cursor steps lazily, its read transaction open while the loop reads it, and a write from
+    the other thread on the same connection then upgrades that stale read and fails at once with "database
+    is locked" when another process wrote meanwhile (two runs on one data directory:
+    tests/test_run_resilience.py). SQLite's statements on a local file take little of the loop's time."""
+    from dailydiff.store.sqlite import SQLiteDatabase
+
+    return not isinstance(getattr(store, "_db", None), SQLiteDatabase)
+
+
 # the engine ---------------------------------------------------------------------------------------
 
 
@@ -171,8 +183,10 @@ class Engine:
         # Units at once: the claims object (engine/runner.py) seats each unit in it before the unit starts.
         self.room = UnitRoom(options.concurrency)
         self.room.capacity = self._capacity
-        # The store's statements of the units' steps, on a thread of their own: the loop goes on meanwhile.
-        self.off = OffLoop()
+        # The store's statements of the units' steps, on a thread of their own (the loop goes on meanwhile)
+        # where the store's one connection takes statements from two threads (see ``_store_thread``).
+        self._off = OffLoop() if _store_thread(store) else None
+        self.off: Callable[..., Awaitable[Any]] = self._off or inline
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
 
@@ -195,7 +209,8 @@ class Engine:
         from dailydiff.sources.git import fetch_once
 
         await self._stack.__aenter__()
-        self._stack.callback(self.off.close)  # last: every call asked of the store has ended
+        if self._off is not None:
+            self._stack.callback(self._off.close)  # last: every call asked of the store has ended
         self._stack.enter_context(fetch_once())  # a shared plan's units of one repository: one fetch
         return self
 
