@@ -118,12 +118,12 @@ class RepoResult:
 
 
 def _store_thread(store: Store) -> bool:
-    """Whether the store's statements may run on a thread beside the loop's: on PostgreSQL, yes (psycopg
-    fetches a statement's rows whole, and a transaction holds the connection's lock to its end); on SQLite,
-    no: a query's cursor steps lazily, its read transaction open while the loop reads it, and a write from
-    the other thread on the same connection then upgrades that stale read and fails at once with "database
-    is locked" when another process wrote meanwhile (two runs on one data directory:
-    tests/test_run_resilience.py). SQLite's statements on a local file take little of the loop's time."""
+    """Whether the store's statements may run on a thread beside the loop's, on the same connection: on
+    PostgreSQL, yes (psycopg fetches a statement's rows whole, and a transaction holds the connection's
+    lock to its end); on SQLite, no: the two threads' statements interleave on its one connection (a cursor
+    still read beside the other thread's write), and a run beside another process on the same data
+    directory failed at once with "database is locked"
+    (tests/test_run_resilience.py::test_two_runs_at_once_on_one_data_directory)."""
     from dailydiff.store.sqlite import SQLiteDatabase
 
     return not isinstance(getattr(store, "_db", None), SQLiteDatabase)
