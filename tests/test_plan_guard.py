@@ -279,7 +279,7 @@ def test_the_guards_fail_on_mutants() -> None:
     ]
     # A second look-back path (the engine's own, for plain runs).
     mutant = _mutant("dailydiff.engine.stream", "own = dates if dates is not None",
-                     "self.run_job(job, available, look_back_besides=())\n                own = dates if dates is not None")  # fmt: skip
+                     "self.run_job(job, available, look_back_besides=())\n            own = dates if dates is not None")  # fmt: skip
     assert len(look_back_call_sites(mutant)) == 2
     # A second entry into the engine beside the runner.
     mutant = _mutant("dailydiff.engine.runner", "def hand_over(",

@@ -173,7 +173,7 @@ def test_config_errors_are_one_line_naming_the_key_and_exit_2(tmp_path: Path) ->
         '[[watch]]\nname = "t"\n': "'watch[1]'",
         '[[watch]]\nname = "t"\nkeywords = ["x"]\nfoo = 1\n': "'watch[1].foo'",
         '[[repos]]\nsource = "a/b"\npublishers = ["chat"]\n': "'repos[1].publishers': unknown publisher",
-        "[run]\nconcurrency = 0\n": "'run.concurrency'",
+        "[run]\nconcurrency = -1\n": "'run.concurrency'",
         # What every output strips is refused where the user writes it: a bidi override, a C1 control.
         '[[watch]]\nname = "a\u202eb"\nkeywords = ["x"]\n': "printable, non-empty name (got 'a\\u202eb')",
         '[[watch]]\nname = "t"\nkeywords = ["x\u009by"]\n': "'watch[1].keywords'",

@@ -36,6 +36,12 @@ class AnalysisSession(Protocol):
         """Requests to the model in flight right now (0 for an analyser that makes none)."""
         ...
 
+    @property
+    def capacity(self) -> int | None:
+        """Requests the model takes at once now (its concurrency limit); None for an analyser that makes
+        none. How many units a run builds at once follows it (engine/room.py)."""
+        ...
+
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
         """One commit's analysis. A failed analysis is an ``Analysis`` with status ``failed``, never raised,
         except for errors that make every further call pointless (bad credentials): AnalysisError."""

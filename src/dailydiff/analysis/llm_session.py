@@ -97,6 +97,10 @@ class LLMSession:
     def in_flight(self) -> int:
         return self.limit.active
 
+    @property
+    def capacity(self) -> int | None:
+        return int(self.limit.limit)
+
     def _session(self, language: str) -> _Session:
         if language not in self._by_language:
             self._by_language[language] = _Session(self, language)

@@ -9,12 +9,14 @@ caller loses nothing finished; an analysis the store already has at the asked de
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.analysis.heuristic import fallback_analysis
+from dailydiff.common.aio import inline
 from dailydiff.engine.printer import Tally
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Score, Usage
 from dailydiff.scoring.rules import score_commit
@@ -45,7 +47,8 @@ class Counts:
 @dataclass(frozen=True)
 class Stage:
     """What analysing a commit needs: where analyses are kept, the settings that score it, the analyser
-    and its session (the run's, shared), the rules that stand in, and the progress to tell."""
+    and its session (the run's, shared), the rules that stand in, and the progress to tell; ``call`` runs
+    the store's statements (the engine's: off the event loop, common/aio.py ``OffLoop``)."""
 
     store: Store
     settings: Settings
@@ -53,6 +56,7 @@ class Stage:
     session: AnalysisSession
     heuristic: HeuristicAnalyzer = field(default_factory=HeuristicAnalyzer)
     tally: Tally = field(default_factory=Tally)
+    call: Callable[..., Awaitable[Any]] = inline
 
 
 def _nothing(_: Analysed) -> None:
@@ -97,7 +101,7 @@ async def _analyse(
     language = stage.settings.report.language
     sha, name = request.commit.sha, request.commit.repo
     fingerprint = stage.analyzer.fingerprint(request.depth, language)
-    found = stage.store.get_analyses(name, [sha], {fingerprint}).get((sha, fingerprint))
+    found = (await stage.call(stage.store.get_analyses, name, [sha], {fingerprint})).get((sha, fingerprint))
     if found is not None and found.status is AnalysisStatus.OK:
         counts.cached += 0 if escalation else 1
         stage.tally.commits_stored += 0 if escalation else 1
@@ -106,7 +110,7 @@ async def _analyse(
     counts.usage = counts.usage + analysis.usage
     counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
     # Kept whatever its status (a failed attempt keeps its raw text for inspection).
-    stage.store.save_analysis(name, sha, analysis)
+    await stage.call(stage.store.save_analysis, name, sha, analysis)
     if analysis.status is AnalysisStatus.OK:
         if escalation:
             counts.escalated += 1

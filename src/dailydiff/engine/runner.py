@@ -23,6 +23,7 @@ from dailydiff.common.aio import run_sync
 from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
+from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, StoreError
 
@@ -46,7 +47,7 @@ class Claims(Protocol):
 
     shared: bool  # claimed through the store by any number of workers (a unit at a time)
 
-    async def run(self, units: Mapping[str, Any], build: BuildBatch, slots: int,
+    async def run(self, units: Mapping[str, Any], build: BuildBatch, room: UnitRoom,
                   needs: Mapping[str, Sequence[str]]) -> list[Claimed]: ...  # fmt: skip
 
     def finish(self) -> None: ...
@@ -68,17 +69,17 @@ class Claimed:
 @dataclass
 class LocalClaims:
     """`run` without a shared plan: every unit in this process. A repository's days are handed out together
-    (one pass over its history); a unit waits for the units it needs to settle, ``slots`` build at once."""
+    (one pass over its history); a unit waits for the units it needs to settle, then for room
+    (engine/room.py: as many at once as keep the model busy)."""
 
     shared = False
 
-    async def run(self, units: Mapping[str, Any], build: BuildBatch, slots: int,
+    async def run(self, units: Mapping[str, Any], build: BuildBatch, room: UnitRoom,
                   needs: Mapping[str, Sequence[str]]) -> list[Claimed]:  # fmt: skip
         settled = {key: asyncio.Event() for key in units}
         batches: dict[str, list[str]] = {}
         for key, unit in units.items():
             batches.setdefault(unit.batch, []).append(key)
-        gate = asyncio.Semaphore(max(1, slots))
 
         async def one(keys: list[str]) -> list[Claimed]:
             try:
@@ -86,8 +87,12 @@ class LocalClaims:
                     for need in needs.get(key, ()):
                         if need in settled:
                             await settled[need].wait()
-                async with gate:
-                    ok, detail, outcomes = await build([units[k] for k in keys])
+                seat = await room.enter()
+                try:
+                    with room.seated(seat):
+                        ok, detail, outcomes = await build([units[k] for k in keys])
+                finally:
+                    room.leave(seat)
                 return [Claimed(key, ok, detail, outcomes if i == 0 else []) for i, key in enumerate(keys)]
             finally:
                 for key in keys:
@@ -341,8 +346,7 @@ def run_plan(
                 return await build([unit])
 
             # A shared plan hands out one unit at a time; this process's claims hand out a batch.
-            return await claims.run(plan.units, build_one if shared else build, max(1, options.concurrency),
-                                    plan.needs)  # fmt: skip
+            return await claims.run(plan.units, build_one if shared else build, engine.room, plan.needs)
 
     try:
         claimed = run_sync(main())
@@ -373,6 +377,7 @@ class _NoEngine:
         from dailydiff.engine.printer import Tally
 
         self.tally = options.tally or Tally()
+        self.room = UnitRoom(options.concurrency)  # no model: a fixed number, or the room's floor
         self._stack = contextlib.ExitStack()
 
     async def __aenter__(self) -> _NoEngine:

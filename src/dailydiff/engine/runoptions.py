@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class RunOptions:
     dates: DateSpec
     force: bool = False  # rebuild and re-deliver days already delivered
-    concurrency: int = 4  # repositories at once ([run] concurrency)
+    concurrency: int = 0  # units at once ([run] concurrency; 0: found, engine/room.py)
     now: dt.datetime | None = None
     skip_delivered: bool = True  # `run`: a day delivered everywhere is up to date; `report` builds every day
     # `report`'s stdout and --output-dir: targets without the ledger, sent every built day (a gated day is

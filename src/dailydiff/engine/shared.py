@@ -17,7 +17,10 @@ lease. A unit is a repository-day whatever plan names it, so two plans never bui
   units back. Running the same plan again retries the units that failed, and a unit is done only when every
   delivery of its day is recorded as delivered.
 - One event loop per process: a worker's units share one engine (one analyser session, the LLM and GitHub
-  limits), ``[run] concurrency`` units at a time, like `run` without a plan.
+  limits), as many at a time as its room allows (engine/room.py: enough to keep the model busy), like `run`
+  without a plan. A unit is claimed only once it has a seat, so no lease waits on a busy worker.
+- An idle worker looks for a unit again the moment one of its own units ends (a digest-day may be ready
+  then), else every ``poll`` seconds (a unit another worker ends, or leaves behind when it dies).
 
 How a unit is built is the caller's (``run_unit``): this module decides who builds what, and when.
 """
@@ -37,6 +40,7 @@ from typing import Any, TypeVar
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import UNIT_GUARD
+from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.runner import Claimed
 from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
 from dailydiff.store import Claim, Store
@@ -70,12 +74,16 @@ class SharedPlan:
     _stop: threading.Event = field(default_factory=threading.Event)
     _heartbeat_store: Store | None = None
     _heartbeat_thread: threading.Thread | None = None
+    _free: asyncio.Event | None = None  # set: a unit may be free to claim (cleared while none is)
+    _ended: int = 0  # units this worker ended (a claim that found none is tried again at once if this moved)
+    _drained: bool = False  # no unit left to claim or held by anyone
+    _timer: asyncio.TimerHandle | None = None
 
     def build(
         self,
         units: Mapping[str, U],
         run_unit: RunUnit[U],
-        slots: int = 1,
+        slots: int | UnitRoom = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
     ) -> list[Claimed]:
         """``run`` on an event loop of its own, then ``finish``: for callers without a loop."""
@@ -88,12 +96,14 @@ class SharedPlan:
         self,
         units: Mapping[str, U],
         run_unit: RunUnit[U],
-        slots: int = 1,
+        slots: int | UnitRoom = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
     ) -> list[Claimed]:
         """Build units of the plan until none is left: ``await run_unit(unit) → (ok, detail, result)``,
-        ``slots`` at a time on this event loop. Returns what this worker built. The caller calls ``finish``
-        once the loop is closed (its threads done): units still held are given back then."""
+        as many at a time as ``slots`` (a number, or the engine's room) allows, on this event loop. Returns
+        what this worker built. The caller calls ``finish`` once the loop is closed (its threads done): units
+        still held are given back then."""
+        room = slots if isinstance(slots, UnitRoom) else UnitRoom(max(1, slots))
         # The two connections are made at once (each waits on the server: a new session, authentication).
         opened = await asyncio.gather(
             asyncio.to_thread(self.open_store), asyncio.to_thread(self.open_store), return_exceptions=True
@@ -115,11 +125,15 @@ class SharedPlan:
             )
             self._heartbeat_thread.start()
             outcomes: list[Claimed] = []
+            self._free = asyncio.Event()
+            self._free.set()
             await asyncio.gather(
-                *(self._slot(control, units, run_unit, outcomes) for _ in range(max(1, slots)))
+                *(self._slot(control, units, run_unit, outcomes, room) for _ in range(room.most))
             )
             return outcomes
         finally:
+            if self._timer is not None:
+                self._timer.cancel()
             control.close()
 
     async def _call(self, method: Callable[..., Any], *args: Any) -> Any:
@@ -136,37 +150,73 @@ class SharedPlan:
                 await asyncio.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def _slot(
-        self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U], outcomes: list[Claimed]
-    ) -> None:
-        while not self._stop.is_set():
-            asked = time.monotonic()
+    async def _slot(self, control: Store, units: Mapping[str, U], run_unit: RunUnit[U],
+                    outcomes: list[Claimed], room: UnitRoom) -> None:  # fmt: skip
+        while not self._stop.is_set() and not self._drained:
+            seat = await room.enter()
+            built = False
+            try:
+                found = await self._claim(control)
+                if found is None:
+                    continue
+                claim, asked = found
+                built = True
+                with self._lock:
+                    self._held[claim.unit] = claim
+                    self._valid_until[claim.unit] = asked + self.lease
+                with room.seated(seat):
+                    outcome = await self._build(claim, units, run_unit)
+                with self._lock:
+                    self._held.pop(claim.unit, None)
+                if not outcome.lost:
+                    finish = control.complete_unit if outcome.ok else control.fail_unit
+                    if not await self._call(finish, claim, outcome.detail):
+                        outcome.lost = True
+                if outcome.lost:
+                    log.warning(
+                        "%s: the lease ran out before it was done; another worker took it over", claim.unit
+                    )
+                outcomes.append(outcome)
+                self._wake()  # a unit that needed it may be free now (a digest-day)
+            finally:
+                room.leave(seat, built=built)
+
+    async def _claim(self, control: Store) -> tuple[Claim, float] | None:
+        """The next unit free to claim and when it was asked for (its lease runs from then), waiting while
+        none is free but other workers hold some; None once nothing is left to claim or held (or the worker
+        stops)."""
+        assert self._free is not None
+        while not self._stop.is_set() and not self._drained:
+            await self._free.wait()
+            if self._drained:
+                break
+            ended, asked = self._ended, time.monotonic()
             claim = await self._call(control.claim_unit, self.plan, self.worker, self.lease)
-            if claim is None:
-                if not await self._call(self._others_hold_units, control):
-                    return
-                log.debug(
-                    "plan %s: no unit free (others hold the rest); looking again in %g s",
-                    self.plan,
-                    self.poll,
-                )
-                await asyncio.sleep(self.poll)  # a unit held elsewhere may be left behind by a dead worker
+            if claim is not None:
+                return claim, asked
+            if ended != self._ended:  # one of ours ended while the claim was asked: look again
                 continue
-            with self._lock:
-                self._held[claim.unit] = claim
-                self._valid_until[claim.unit] = asked + self.lease
-            outcome = await self._build(claim, units, run_unit)
-            with self._lock:
-                self._held.pop(claim.unit, None)
-            if not outcome.lost:
-                finish = control.complete_unit if outcome.ok else control.fail_unit
-                if not await self._call(finish, claim, outcome.detail):
-                    outcome.lost = True
-            if outcome.lost:
-                log.warning(
-                    "%s: the lease ran out before it was done; another worker took it over", claim.unit
-                )
-            outcomes.append(outcome)
+            if not self._free.is_set():  # another claimer found none too: it waits for the rest
+                continue
+            self._free.clear()
+            if not await self._call(self._others_hold_units, control):
+                self._drained = True
+                self._free.set()  # every claimer of this worker ends
+                break
+            log.debug(
+                "plan %s: no unit free (others hold the rest); looking again in %g s", self.plan, self.poll
+            )
+            # A unit held elsewhere may end, or be left behind by a dead worker: looked for again then.
+            self._timer = asyncio.get_running_loop().call_later(self.poll, self._free.set)
+        return None
+
+    def _wake(self) -> None:
+        assert self._free is not None
+        self._ended += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._free.set()
 
     async def _build(self, claim: Claim, units: Mapping[str, U], run_unit: RunUnit[U]) -> Claimed:
         if claim.previous_worker:

@@ -10,7 +10,7 @@ barrier between phases:
 
 Days and repositories overlap; what bounds them is ``[llm] concurrency`` (one adaptive limit shared by
 every analysis and overview of the run), each forge's ``concurrency`` (one semaphore per API host)
-and ``[run] concurrency`` (repositories at once). A day's overview starts the moment the day's last first
+and the units at once (engine/room.py: as many as keep the model's limit busy, or ``[run] concurrency``). A day's overview starts the moment the day's last first
 analysis lands: it needs each commit's rating, change types and a one-line summary, which the first
 answer has, so the deeper re-analyses of escalated commits run beside it instead of before it (the day
 at its bound: an escalation found in the last wave adds no wave). Every analysis is stored the moment it
@@ -27,12 +27,13 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
+from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
@@ -49,6 +50,7 @@ from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.reverts import link_reverts
+from dailydiff.engine.room import CountedSession, UnitRoom
 from dailydiff.engine.runoptions import RunOptions
 from dailydiff.engine.stages import (
     DayOutcome,
@@ -115,6 +117,18 @@ class RepoResult:
         }
 
 
+def _store_thread(store: Store) -> bool:
+    """Whether the store's statements may run on a thread beside the loop's, on the same connection: on
+    PostgreSQL, yes (psycopg fetches a statement's rows whole, and a transaction holds the connection's
+    lock to its end); on SQLite, no: the two threads' statements interleave on its one connection (a cursor
+    still read beside the other thread's write), and a run beside another process on the same data
+    directory failed at once with "database is locked"
+    (tests/test_run_resilience.py::test_two_runs_at_once_on_one_data_directory)."""
+    from dailydiff.store.sqlite import SQLiteDatabase
+
+    return not isinstance(getattr(store, "_db", None), SQLiteDatabase)
+
+
 # the engine ---------------------------------------------------------------------------------------
 
 
@@ -166,7 +180,13 @@ class Engine:
         self._owners: dict[str, str] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._budgets: dict[str, RequestBudget] = {}
-        self._repo_slots = asyncio.Semaphore(max(1, options.concurrency))
+        # Units at once: the claims object (engine/runner.py) seats each unit in it before the unit starts.
+        self.room = UnitRoom(options.concurrency)
+        self.room.capacity = self._capacity
+        # The store's statements of the units' steps, on a thread of their own (the loop goes on meanwhile)
+        # where the store's one connection takes statements from two threads (see ``_store_thread``).
+        self._off = OffLoop() if _store_thread(store) else None
+        self.off: Callable[..., Awaitable[Any]] = self._off or inline
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
 
@@ -189,6 +209,8 @@ class Engine:
         from dailydiff.sources.git import fetch_once
 
         await self._stack.__aenter__()
+        if self._off is not None:
+            self._stack.callback(self._off.close)  # last: every call asked of the store has ended
         self._stack.enter_context(fetch_once())  # a shared plan's units of one repository: one fetch
         return self
 
@@ -196,11 +218,18 @@ class Engine:
         await self._stack.__aexit__(*exc)
 
     async def session_for(self, analyzer: Analyzer) -> AnalysisSession:
-        """One session per analyser for the whole run: every repository using it shares its limit."""
+        """One session per analyser for the whole run: every repository using it shares its limit (and the
+        room counts its requests)."""
         async with self._session_lock:
             if analyzer.name not in self._sessions:
-                self._sessions[analyzer.name] = await self._stack.enter_async_context(analyzer.session())
+                opened = await self._stack.enter_async_context(analyzer.session())
+                self._sessions[analyzer.name] = CountedSession(opened, self.room)
             return self._sessions[analyzer.name]
+
+    def _capacity(self) -> int | None:
+        """The requests the run's models take at once now (None: no model in this run yet)."""
+        limits = [c for c in (s.capacity for s in self._sessions.values()) if c is not None]
+        return sum(limits) if limits else None
 
     def slots(self, source: CommitSource) -> asyncio.Semaphore | None:
         """One semaphore per API host for the whole run: the requests in flight of all its sources."""
@@ -241,41 +270,40 @@ class Engine:
         ``look_back_besides``: with the repository's look-back unit (engine/units.py): the ``[run]
         lookback_days`` before today, besides these (the plan's own days), are looked at too, and those with
         late commits or an addendum still owed are built (without ``dates``: no day is asked for)."""
-        async with self._repo_slots:
-            started = time.monotonic()
-            result = RepoResult(key=job.label, source=redact(job.entry.source))
-            extra = log_extra(job)
-            log.info("start", extra=extra)
-            try:
-                own = dates if dates is not None or look_back_besides is not None else self.options.dates
-                await self._run_job(job, available, result, own, look_back_besides, extra)
-            except StoreError:
-                # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
-                # server went away, or a shared plan's unit was taken over by another worker.
+        started = time.monotonic()
+        result = RepoResult(key=job.label, source=redact(job.entry.source))
+        extra = log_extra(job)
+        log.info("start", extra=extra)
+        try:
+            own = dates if dates is not None or look_back_besides is not None else self.options.dates
+            await self._run_job(job, available, result, own, look_back_besides, extra)
+        except StoreError:
+            # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
+            # server went away, or a shared plan's unit was taken over by another worker.
+            raise
+        except DailyDiffError as exc:
+            if self.options.raise_errors:
                 raise
-            except DailyDiffError as exc:
-                if self.options.raise_errors:
-                    raise
-                return _failed(result, str(exc), started, extra)
-            except Exception as exc:
-                if self.options.raise_errors:
-                    raise
-                log.debug("internal error", exc_info=True, extra=extra)
-                return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
-            result.duration_seconds = round(time.monotonic() - started, 3)
-            statuses = {p.status for d in result.days for p in d.publish}
-            if "failed" in statuses:
-                result.status = "undelivered"
-            elif any(d.status in {"gated", "kept-previous"} for d in result.days):
-                result.status = "gated"
-            log.info(
-                "done: %s; %d day(s) built, %d up to date",
-                result.status,
-                sum(d.status != "up-to-date" for d in result.days),
-                sum(d.status == "up-to-date" for d in result.days),
-                extra=extra,
-            )
-            return result
+            return _failed(result, str(exc), started, extra)
+        except Exception as exc:
+            if self.options.raise_errors:
+                raise
+            log.debug("internal error", exc_info=True, extra=extra)
+            return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
+        result.duration_seconds = round(time.monotonic() - started, 3)
+        statuses = {p.status for d in result.days for p in d.publish}
+        if "failed" in statuses:
+            result.status = "undelivered"
+        elif any(d.status in {"gated", "kept-previous"} for d in result.days):
+            result.status = "gated"
+        log.info(
+            "done: %s; %d day(s) built, %d up to date",
+            result.status,
+            sum(d.status != "up-to-date" for d in result.days),
+            sum(d.status == "up-to-date" for d in result.days),
+            extra=extra,
+        )
+        return result
 
     async def _run_job(
         self,
@@ -338,9 +366,15 @@ class Engine:
         ones (of those asked for, and of the look-back); the up-to-date ones are said in ``result``."""
         checked = self.options.skip_delivered and not self.options.force
         language, ratio = settings.report.language, settings.analysis.max_failure_ratio
-        up_to_date = [
-            d for d in dates if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
-        ]
+
+        def delivered_days() -> list[dt.date]:
+            return [
+                d
+                for d in dates
+                if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
+            ]
+
+        up_to_date = await self.off(delivered_days)
         plan = [d for d in dates if d not in up_to_date]
         late: set[dt.date] = set()
         if checked and settings.run.lookback_days:
@@ -497,7 +531,8 @@ class Engine:
     ) -> tuple[Commit, Score, Analysis | None]:
         """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
         the moment it lands (the overview starts from it)."""
-        stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally)
+        stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally,
+                      self.off)  # fmt: skip
         counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
         def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:
@@ -512,8 +547,7 @@ class Engine:
         await repo.listed.wait()
         if date in repo.deferred:  # nothing of it is built: the next run builds it whole
             return day_outcome(repo.source.repo, date, "deferred")
-        settings = repo.settings
-        language, tz = settings.report.language, settings.report.timezone
+        language = repo.settings.report.language
         shas = repo.shas.get(date, [])
 
         async def landed(futures: dict[str, asyncio.Future[Any]]) -> list[ReportCommit]:
@@ -528,6 +562,26 @@ class Engine:
             commits = await final
         finally:
             final.cancel()  # (a no-op once it is done; a cancelled day leaves nothing behind)
+        outcome, relinked = await self.off(self._assemble, repo, date, commits, overview, fresh)
+        day = await self._deliver(repo, outcome)
+        self._rewrite(repo, relinked)
+        if not (outcome.gated or outcome.kept_previous):
+            repo.written.add(date)
+            await self.off(
+                self.store.record_day_settings, repo.source.repo, date, language, repo.settings_digest
+            )
+        self.tally.units_done += 1
+        self.tally.changed()
+        return day
+
+    def _assemble(self, repo: _Repo, date: dt.date, commits: list[ReportCommit], overview: Overview,
+                  fresh: bool) -> tuple[DayOutcome, list[DayReport]]:  # fmt: skip
+        """The day's report from its analysed commits and overview, its reverts linked and its failure gate
+        applied (stored unless gated), and the stored days whose revert links it changed: the store's work
+        of a day, in one call off the event loop."""
+        settings = repo.settings
+        language, tz = settings.report.language, settings.report.timezone
+        shas = repo.shas.get(date, [])
         unfetched = [sha for sha in shas if sha in repo.unfetched]
         counts = repo.counts[date]
         counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
@@ -574,15 +628,7 @@ class Engine:
         )
         relinked: list[DayReport] = []
         report = link_reverts(report, self.store, relinked)
-        outcome = gate(report, settings, self.store)
-        day = await self._deliver(repo, outcome)
-        self._rewrite(repo, relinked)
-        if not (outcome.gated or outcome.kept_previous):
-            repo.written.add(date)
-            self.store.record_day_settings(repo.source.repo, date, language, repo.settings_digest)
-        self.tally.units_done += 1
-        self.tally.changed()
-        return day
+        return gate(report, settings, self.store), relinked
 
     def _rewrite(self, repo: _Repo, relinked: Sequence[DayReport]) -> None:
         """The files of days this pass already wrote whose stored report a later-built day's revert links
@@ -606,7 +652,7 @@ class Engine:
         language = repo.settings.report.language
         if not rated:
             return self.heuristic.overview([], language), True
-        previous = self.store.get_report(repo.source.repo, date, language)
+        previous = await self.off(self.store.get_report, repo.source.repo, date, language)
         if (
             previous is not None
             and previous.analyzer == repo.analyzer.name
@@ -627,8 +673,12 @@ class Engine:
         # The render stage: the day's edition, each part rendered once on first use, for every target; with
         # a line for each of the repository's targets that has failed for days.
         alerts = (
-            delivery_alerts(
-                self.store, {report.repo: repo.publishers}, repo.settings.run.alert_after, report.language
+            await self.off(
+                delivery_alerts,
+                self.store,
+                {report.repo: repo.publishers},
+                repo.settings.run.alert_after,
+                report.language,
             )
             if repo.publishers
             else []

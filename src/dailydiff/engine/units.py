@@ -174,9 +174,11 @@ async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitO
         return [UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, key=unit.key,
                             repo=result.repo or job.repo_id, detail=detail)], detail  # fmt: skip
     outcomes = _day_outcomes(result, job, set(dates))
-    return outcomes, "; ".join(
-        filter(None, (day_done(o, job, context.available, context.store) for o in outcomes))
-    )
+
+    def undone() -> str:
+        return "; ".join(filter(None, (day_done(o, job, context.available, context.store) for o in outcomes)))
+
+    return outcomes, await context.engine.off(undone)  # the ledger's statements, off the event loop
 
 
 def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:

@@ -27,7 +27,7 @@ class _Section(BaseModel):
 
 
 class RunSettings(_Section):
-    concurrency: int = Field(ge=1, le=64)
+    concurrency: int = Field(ge=0, le=64)  # 0: found (engine/room.py)
     output_dir: str
     summary_json: str
     claim_timeout: float = Field(gt=0)

@@ -400,6 +400,7 @@ class HeuristicSession:
     """The rules need no client and make no request: a session is the analyser itself, awaited."""
 
     in_flight = 0
+    capacity: int | None = None
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
         self.analyzer = analyzer
