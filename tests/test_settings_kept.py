@@ -113,3 +113,26 @@ def test_configurations_used_in_turn_each_read_their_own(
         )
     assert len(list(first.parent.glob("settings-Settings-*.pickle"))) == 3
     assert not first.exists()  # the oldest went first
+
+
+def test_a_model_moved_or_code_changed_is_never_read_from_an_older_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kept key names the model's module: Settings moved out of settings/__init__.py (now settings/whole.py,
+    # still imported as `from dailydiff.settings import Settings`) is another key than the copies kept before.
+    data = {"data_dir": "/x"}
+    assert (Settings.__module__, ReadSettings.__module__) == (
+        "dailydiff.settings.whole",
+        "dailydiff.settings.sections",
+    )
+    before_move = type("Settings", (), {"__module__": "dailydiff.settings", "__qualname__": "Settings"})
+    assert kept.digest(Settings, data) != kept.digest(before_move, data)
+    assert kept.digest(Settings, data) == kept.digest(Settings, dict(data))
+    # And the package's code: a module added (or edited) is another key for every model.
+    code = tmp_path / "dailydiff"
+    (code / "settings").mkdir(parents=True)
+    (code / "settings" / "__init__.py").write_text("x = 1\n")
+    monkeypatch.setattr(kept, "_CODE", code)
+    first = kept.digest(ReadSettings, data)
+    (code / "settings" / "sections.py").write_text("y = 2\n")
+    assert kept.digest(ReadSettings, data) != first

@@ -178,6 +178,11 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
 # parsed, common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
 NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
                   "dailydiff.engine", "dailydiff.render", "rich.progress", "tomllib", "dailydiff.common.http"]  # fmt: skip
+# Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
+# Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
+# whether its settings are validated (the first search) or read back kept (every search after it).
+NOT_FOR_SEARCH_SETTINGS = ["dailydiff.settings.whole", "dailydiff.settings.publishers", "dailydiff.settings.ops",
+                           "dailydiff.settings.notes", "dailydiff.settings.described"]  # fmt: skip
 
 
 def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Path) -> None:
@@ -198,6 +203,8 @@ def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Pat
                                     "--data-dir", data)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "fused moe kernel for the router" in done.stdout
+        assert {"dailydiff.settings.sections", "dailydiff.settings.loading"} <= modules  # the probe sees
+        assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
     assert loaded(modules, NOT_FOR_SEARCH) == []
     # A number out of bounds is still refused as typer refuses it (its adapter, built then).
     done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)

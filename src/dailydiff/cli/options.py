@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
@@ -21,7 +21,9 @@ from dailydiff.common.dates import DateSpec, checked_days, clock
 from dailydiff.common.logs import setup_logging
 from dailydiff.common.timewindow import check_timezone
 from dailydiff.errors import DailyDiffError, UsageError
-from dailydiff.settings import Settings
+
+if TYPE_CHECKING:
+    from dailydiff.settings import Settings  # the commands that build it import it (settings/whole.py)
 
 FORMATS = ("md", "json", "html")
 LANGUAGES = ("zh", "en")
