@@ -70,7 +70,7 @@ def notes_command(
     settings = shared.settings()
     from dailydiff.engine import Request, plan, run
     from dailydiff.engine.printer import publish_error
-    from dailydiff.settings import _no_pydantic_plugins
+    from dailydiff.settings import no_pydantic_plugins
 
     store = open_store(settings)
     try:
@@ -78,7 +78,7 @@ def notes_command(
                           config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
                           unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience], publish=publish,
                           open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
-        with _no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
+        with no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
             outcomes = run(plan(request))
     finally:
         store.close()

@@ -19,11 +19,11 @@ from dailydiff.settings.loading import GITLAB_TOKEN_ENVS as GITLAB_TOKEN_ENVS
 from dailydiff.settings.loading import OTHER_ENVS as OTHER_ENVS
 from dailydiff.settings.loading import RESPELT as RESPELT
 from dailydiff.settings.loading import L as L
-from dailydiff.settings.loading import _no_pydantic_plugins as _no_pydantic_plugins
 from dailydiff.settings.loading import defaults_text as defaults_text
 from dailydiff.settings.loading import load_model as load_model
 from dailydiff.settings.loading import load_settings as load_settings
 from dailydiff.settings.loading import named_secrets as named_secrets
+from dailydiff.settings.loading import no_pydantic_plugins as no_pydantic_plugins
 from dailydiff.settings.loading import register_secrets as register_secrets
 from dailydiff.settings.loading import unknown_environment as unknown_environment
 from dailydiff.settings.sections import HasStore as HasStore

@@ -225,7 +225,7 @@ def _has(layer: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
 
 
 @contextlib.contextmanager
-def _no_pydantic_plugins() -> Iterator[None]:
+def no_pydantic_plugins() -> Iterator[None]:
     """The settings' validator is built (``defer_build``) without looking for pydantic plugins, as typer
     builds its options' adapters: the look is a scan of every installed package's entry points (about 10 ms
     of each command's start) for plugins dailydiff has no use for."""
@@ -292,7 +292,7 @@ def load_model(
     settings = kept.load(model, key) if key else None  # the last run's, validated from the same data
     if settings is None:
         try:
-            with _no_pydantic_plugins():
+            with no_pydantic_plugins():
                 settings = model.model_validate(data)
         except ValidationError as exc:
             from dailydiff.settings.described import describe

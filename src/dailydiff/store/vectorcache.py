@@ -74,9 +74,9 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
 
 def _open(model: str, extension: str | None) -> Any:
     """The kept file of ``model``'s vectors, opened with sqlite-vec loaded; None when it cannot be."""
-    from dailydiff.settings import kept
+    from dailydiff.common.packaged import private_directory
 
-    directory = kept._directory() if extension and sys.byteorder == "little" else None
+    directory = private_directory() if extension and sys.byteorder == "little" else None
     if directory is None:
         return None
     try:

@@ -10,7 +10,7 @@ commit, so the analyses are the same; a worker that fails or cannot start leaves
 process, and while it starts (its imports) the commits are analysed here. None is started for a short run
 (a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine (the
 load average leaves no core idle: a second process would only add its start and the commits' copies to the
-work the cores share). The worker is a ``python -c`` that calls ``_serve``, asked and answering in pickles
+work the cores share). The worker is a ``python -c`` that calls ``served.serve``, asked and answering in pickles
 over its standard input and output (not ``multiprocessing``, whose children import the program's main
 module).
 """
@@ -49,7 +49,7 @@ class _Worker:
         # the worker imports this process's modules (a program may have put its own on sys.path)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", f"from {__name__} import _serve; _serve()", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-c", "from dailydiff.analysis.heuristic.served import serve; serve()", stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
         )  # fmt: skip
         return cls(process)
@@ -60,7 +60,7 @@ class _Worker:
             raise EOFError("the worker ended")
         key = next(self.ids)
         answer = self.waiting[key] = asyncio.get_running_loop().create_future()
-        _write(self.process.stdin, (key, args))
+        write_message(self.process.stdin, (key, args))
         await self.process.stdin.drain()
         return await answer
 
@@ -94,7 +94,8 @@ class _Worker:
             await self.answers
 
 
-def _write(stream: Any, message: Any) -> None:
+def write_message(stream: Any, message: Any) -> None:
+    """One message on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(data).to_bytes(8, "big") + data)
 
@@ -165,20 +166,3 @@ class RulesWorker:
         except Exception:  # it never started: nothing to end
             return
         await worker.close()
-
-
-def _serve() -> None:
-    """The worker: each request (an id and ``HeuristicAnalyzer.analyse``'s arguments) answered in order,
-    until its input ends."""
-    from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
-
-    analyser = HeuristicAnalyzer()
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while header := stdin.read(8):
-        key, args = pickle.loads(stdin.read(int.from_bytes(header, "big")))
-        _write(stdout, (key, analyser.analyse(*args)))
-        stdout.flush()
-
-
-if __name__ == "__main__":
-    _serve()

@@ -1,0 +1,24 @@
+"""The rules worker's own process (worker.py starts it as ``python -c``): each request (an id and
+``HeuristicAnalyzer.analyse``'s arguments) answered in order, until its input ends. A module of its own, so
+the worker's side (which the analyser imports) never imports the analyser back."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
+from dailydiff.analysis.heuristic.worker import write_message
+
+
+def serve() -> None:
+    analyser = HeuristicAnalyzer()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while header := stdin.read(8):
+        key, args = pickle.loads(stdin.read(int.from_bytes(header, "big")))
+        write_message(stdout, (key, analyser.analyse(*args)))
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()
