@@ -67,6 +67,30 @@ def test_an_analysis_replaced_or_dropped_keeps_what_it_cost(store: Store) -> Non
     assert store.spent_usage("x/y", [sha], [fp]) == Usage()
 
 
+def test_a_days_patches_compressed_away_are_written_before_anything_else(store: Store, location: str) -> None:
+    """Commits with many patches are compressed on another thread: read back, seen by another connection
+    once the store writes anything else, and once it is closed."""
+    from dailydiff.store.reports import COMPRESS_AWAY_BYTES
+
+    report = _report()
+    first = Commit.model_validate(report.commits[0].model_dump(include=set(Commit.model_fields)))
+    patch = "".join(f"+line {n} of a long patch\n" for n in range(COMPRESS_AWAY_BYTES // 20))
+    files = [f.model_copy(update={"patch": patch}) for f in first.files]
+    big = [first.model_copy(update={"sha": f"{n:040x}", "files": files}) for n in range(1, 3)]
+    store.save_commits(big)
+    assert [store.get_commit(c.repo, c.sha) for c in big] == big  # a read of commits writes them first
+    later = [c.model_copy(update={"sha": f"{n:040x}"}) for n, c in zip((3, 4), big, strict=True)]
+    store.save_commits(later)
+    with Store.connect(location) as other:
+        assert other.get_commit(first.repo, later[0].sha) is None  # still being compressed: not written yet
+        store.save_report(report)  # any other write: they first
+        assert [other.get_commit(c.repo, c.sha) for c in later] == later
+        last = later[0].model_copy(update={"sha": "f" * 40})
+        store.save_commits([last])
+        store.close()
+        assert other.get_commit(first.repo, last.sha) == last and other.count_commits() == 5
+
+
 def test_every_table_round_trips(store: Store, location: str) -> None:
     report = _report()
     store.save_report(report)

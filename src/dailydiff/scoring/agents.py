@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache, lru_cache
-from importlib.resources import files
 
+from dailydiff.common.packaged import toml
 from dailydiff.models import Commit
 
 _TRAILER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*)\s*:\s*(.*?)\s*(?:<([^<>\s]*)>)?\s*$")
@@ -39,7 +38,7 @@ class AgentTable:
 
 @cache
 def agent_table() -> AgentTable:
-    data = tomllib.loads(files("dailydiff.scoring").joinpath("agents.toml").read_text("utf-8"))
+    data = toml("scoring/agents.toml")  # parsed once and kept between runs
     agents = tuple(
         Agent(
             row["name"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -57,6 +58,15 @@ class StoreBase:
         self._index_warned = self._index_checked = False
         # Stored report texts parsed, by their text (ReportStore.reports_between).
         self._parsed_reports: dict[str, Any] = {}
+        # Commits being compressed on another thread, written before anything else (ReportStore.save_commits).
+        self._pending_commits: Future[list[tuple[Any, ...]]] | None = None
+
+    def _write_pending(self) -> None:
+        """The commits compressed on another thread (``ReportStore.save_commits``), written now: before any
+        other write, any read of commits, and the store's close."""
+        pending, self._pending_commits = self._pending_commits, None
+        if pending is not None:
+            self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, pending.result())
 
     @classmethod
     def open(cls, data_dir: Path, on_slow: OnSlow | None = None) -> Self:
@@ -81,7 +91,10 @@ class StoreBase:
         return self._db.location
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self._write_pending()
+        finally:
+            self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -93,6 +106,7 @@ class StoreBase:
     def _tx(self, fenced: bool = False) -> Iterator[Database]:
         """A write transaction; yields the database (``with self._tx() as db: db.execute(…)``). ``fenced``:
         a write for the unit of ``FENCE`` (when one is set), made only while its claim still holds."""
+        self._write_pending()
         with self._db.transaction():
             claim = FENCE.get() if fenced else None
             if claim is not None:

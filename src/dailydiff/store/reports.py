@@ -8,6 +8,7 @@ import logging
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,24 @@ if TYPE_CHECKING:  # the data model (pydantic) is imported where a record is rea
 log = logging.getLogger("dailydiff.store")
 # Stored reports whose parsed form reports_between remembers (a range's days each look at the next month).
 PARSED_REPORTS = 64
+
+
+# Commits whose JSON is at least this long are compressed on another thread (below it, the hand-over costs
+# more than compressing here).
+COMPRESS_AWAY_BYTES = 64 * 1024
+_COMPRESSOR: ThreadPoolExecutor | None = None
+
+
+def _compressor() -> ThreadPoolExecutor:
+    global _COMPRESSOR
+    if _COMPRESSOR is None:
+        _COMPRESSOR = ThreadPoolExecutor(1, thread_name_prefix="dailydiff-compress")
+    return _COMPRESSOR
+
+
+def _compressed(rows: list[tuple[str, str, str, bytes]]) -> list[tuple[str, str, str, bytes]]:
+    """The commits' rows with their JSON compressed (level 1: a month of patches is megabytes)."""
+    return [(repo, sha, at, zlib.compress(data, 1)) for repo, sha, at, data in rows]
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,10 @@ class ReportStore(StoreBase):
 
     def save_commits(self, commits: Iterable[Commit]) -> None:
         """Insert or update commits; one stored as it is now is left as it is (a re-run reads the same history:
-        reading it back costs less than compressing it again)."""
+        reading it back costs less than compressing it again). Many patches (a backfill's day) are compressed
+        on another thread while this one goes on (zlib lets go of the interpreter): they are written before
+        the store's next write, its next read of commits or its close (``_write_pending``)."""
+        self._write_pending()
         commits = list(commits)
         stored: dict[tuple[str, str], bytes] = {}
         for repo in {c.repo for c in commits}:
@@ -58,13 +80,16 @@ class ReportStore(StoreBase):
         for c in commits:
             data = c.model_dump_json().encode()
             if stored.get((c.repo, c.sha)) != data:
-                rows.append(
-                    (c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), zlib.compress(data, 1))
-                )
-        self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, rows)
+                rows.append((c.repo, c.sha, c.committed_at.astimezone(dt.UTC).isoformat(), data))
+        if sum(len(row[3]) for row in rows) < COMPRESS_AWAY_BYTES:
+            self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, _compressed(rows))
+        else:
+            self._pending_commits = _compressor().submit(_compressed, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
         from dailydiff.models import Commit
+
+        self._write_pending()
 
         row = self._db.execute("SELECT data FROM commits WHERE repo = ? AND sha = ?", (repo, sha)).fetchone()
         return self._load(Commit, zlib.decompress(row[0]), "commit") if row else None
@@ -72,6 +97,8 @@ class ReportStore(StoreBase):
     def find_commits(self, repo: str, prefix: str, limit: int = 2) -> list[Commit]:
         """The stored commits of ``repo`` whose sha starts with ``prefix`` (hex, lower case), at most ``limit``."""
         from dailydiff.models import Commit
+
+        self._write_pending()
 
         if not re.fullmatch(r"[0-9a-f]{4,40}", prefix):
             return []
@@ -131,6 +158,7 @@ class ReportStore(StoreBase):
         return total
 
     def count_commits(self) -> int:
+        self._write_pending()
         return int(self._db.execute("SELECT COUNT(*) FROM commits").fetchone()[0])
 
     # analyses ------------------------------------------------------------------------------------

@@ -48,11 +48,13 @@ from dailydiff.scoring.rules import (
 from dailydiff.scoring.rules_version import heuristic_fingerprint
 
 # A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
-# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine), and a
-# line only read on when a definition's keyword follows on it (the lookahead: most changed lines have none).
+# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine). Every
+# changed line of every patch is tried (a month of a busy repository: 15 MB), so no step gives back what it
+# took: the blanks are possessive (what follows each is a letter) and a line whose first word cannot begin a
+# definition fails at once (a third of the time of the lazy look-ahead for a keyword that this replaced).
 _DEF_RE = lazy_compile(
-    r"\n([+-])(?=[\s\w()]*?(?:def|class|fn|func|function|struct|interface|enum)\s)"
-    r"\s*(?:export\s+)?(?:pub(?:\(crate\))?\s+)?(?:async\s+)?(?:def|class|fn|func|function|struct|interface|enum)\s+([A-Za-z_]\w*)",
+    r"\n([+-])\s*+(?=[adcefips])(?:export\s++)?(?:pub(?:\(crate\))?\s++)?(?:async\s++)?"
+    r"(?:def|class|fn|func|function|struct|interface|enum)\s++([A-Za-z_]\w*)",
 )
 _KERNEL_RE = lazy_compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = lazy_compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)

@@ -33,6 +33,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.analysis")
 
 START_AT = 8  # the request that starts the worker (the ones before are analysed here)
+# The worker's program. Its packages (dailydiff.analysis, .heuristic) are entered without running their
+# ``__init__``: the analysers' registry imports the store and the settings, which the rules do not need
+# (a fifth of the worker's start).
+_BOOT = """
+import os, sys, types
+import dailydiff
+for name in ("dailydiff.analysis", "dailydiff.analysis.heuristic"):
+    package = types.ModuleType(name)
+    package.__path__ = [os.path.join(dailydiff.__path__[0], *name.split(".")[1:])]
+    sys.modules[name] = package
+from dailydiff.analysis.heuristic.served import serve
+serve()
+"""
 
 
 class _Worker:
@@ -49,7 +62,7 @@ class _Worker:
         # the worker imports this process's modules (a program may have put its own on sys.path)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from dailydiff.analysis.heuristic.served import serve; serve()", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-c", _BOOT, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
         )  # fmt: skip
         return cls(process)

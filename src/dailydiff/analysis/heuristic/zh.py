@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from dailydiff.common.lazyre import lazy_compile
@@ -41,7 +39,10 @@ class _Words:
 
 
 def _data(path: str) -> dict[str, Any]:
-    return tomllib.loads(resources.files("dailydiff").joinpath(path).read_text("utf-8"))
+    """A packaged TOML file, parsed once and kept between runs (common/packaged.py): never changed here."""
+    from dailydiff.common.packaged import toml
+
+    return toml(path)
 
 
 def _alternation(keys: Iterable[str]) -> str:
