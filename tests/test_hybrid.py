@@ -521,8 +521,8 @@ def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.Monkey
 
 def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Served], tmp_path: Path) -> None:
     """A question embedded by a plain http:// endpoint (a local model server) goes over the standard library:
-    the process that embeds it never imports httpx2/httpcore2 (some 0.25 s of a search), and gets the same
-    vector; a proxy in the environment, or https, is left to the policy's client (direct() is False)."""
+    the process that embeds it never imports httpx2/httpcore2 (some 0.25 s of a search), nor http.client, ssl
+    or email (some 30 ms more), and gets the same vector; a proxy in the environment, or https, is left to the policy's client (direct() is False)."""
     import subprocess
     import sys
 
@@ -531,7 +531,8 @@ def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Ser
     url, _ = embeddings
     code = ("import json, sys; from dailydiff.search.hybrid import EndpointEmbedder; "
             f"v = EndpointEmbedder({url!r}, 'm').embed(['paged attention']); "
-            "print(json.dumps([v, sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore')))]))")  # fmt: skip
+            "print(json.dumps([v, sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('httpx2', 'httpcore2', 'http', 'ssl', 'email'))]))")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     vectors, imported = json.loads(out.stdout)
@@ -543,3 +544,67 @@ def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Ser
         assert not direct("https://api.example.com/v1/embeddings")
         patch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
         assert not direct("http://10.0.0.5:8080/v1/embeddings")
+
+
+def test_a_plain_http_answer_is_read_by_length_by_chunks_or_to_its_end() -> None:
+    """The socket client of common/localhttp.py reads an answer whatever its framing: a Content-Length, chunks
+    (a streaming server's), or the connection's end; an interim 100 is skipped; an answer that is not HTTP,
+    or ends before its length, is a ConnectionError; a line break in a header is refused before sending."""
+    import socket
+    import threading
+
+    from dailydiff.common.http import HttpPolicy
+    from dailydiff.common.localhttp import Answer, post_json
+
+    body = json.dumps({"data": [{"index": 0, "embedding": [0.5, 0.25]}]}).encode()
+    framings = {
+        "length": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
+        "chunks": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(
+            b"%x;ext=1\r\n%s\r\n" % (len(body[i : i + 7]), body[i : i + 7]) for i in range(0, len(body), 7)
+        )
+        + b"0\r\nX-Trailer: 1\r\n\r\n",
+        "end": b"HTTP/1.0 503 Busy\r\nContent-Type: application/json\r\n\r\n" + body,
+        "short": b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n" + body,
+        "garbage": b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+    }
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    requests: list[bytes] = []
+
+    def answer(reply: bytes) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            got = b""
+            while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < len(b'{"input": ["x"]}'):
+                got += conn.recv(65536)
+            requests.append(got)
+            conn.sendall(reply)
+
+    policy = HttpPolicy(timeout=5.0, connect_timeout=2.0, read_timeout=5.0, retries=0, backoff=0.1)
+
+    def post(url: str, headers: dict[str, str]) -> Answer:  # one attempt of the policy's send loop
+        answer: Answer = policy.send(
+            lambda attempt: post_json(url, {"input": ["x"]}, headers, policy, attempt)
+        )
+        return answer
+
+    with listener:
+        for name, reply in framings.items():
+            server = threading.Thread(target=answer, args=(reply,))
+            server.start()
+            try:
+                url = f"http://127.0.0.1:{port}/v1/embeddings"
+                if name in ("short", "garbage"):
+                    with pytest.raises(ConnectionError):
+                        post(url, {})
+                else:
+                    got = post(url, {"Authorization": "Bearer k"})
+                    assert (got.status_code, got.json()) == (503 if name == "end" else 200, json.loads(body))
+            finally:
+                server.join(10)
+    head = requests[0].split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert head[0] == b"POST /v1/embeddings HTTP/1.1" and f"Host: 127.0.0.1:{port}".encode() in head
+    assert b"Authorization: Bearer k" in head and requests[0].endswith(b'{"input": ["x"]}')
+    with pytest.raises(ValueError, match="line break"):
+        post(f"http://127.0.0.1:{port}/v1", {"Authorization": "Bearer k\r\nX: y"})
