@@ -8,7 +8,8 @@ keys, the vectors of keys not kept yet, and scores here, with sqlite-vec over th
 the vectors sent each time were scored with, so the order is the same).
 
 The file is SQLite, one per model, in the private per-user directory that keeps validated settings
-(settings/kept.py). Derived data is never a reason to stop: without pysqlite3 and sqlite-vec, on a
+(common/packaged.py's ``private_directory``). Derived data is never a reason to stop: without pysqlite3 and
+sqlite-vec, on a
 big-endian machine, or with a directory or file that cannot be used, ``nearest`` answers None and the
 caller reads the vectors as before.
 """
@@ -74,9 +75,9 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
 
 def _open(model: str, extension: str | None) -> Any:
     """The kept file of ``model``'s vectors, opened with sqlite-vec loaded; None when it cannot be."""
-    from dailydiff.settings import kept
+    from dailydiff.common.packaged import private_directory
 
-    directory = kept._directory() if extension and sys.byteorder == "little" else None
+    directory = private_directory() if extension and sys.byteorder == "little" else None
     if directory is None:
         return None
     try:

@@ -211,6 +211,7 @@ def nearest(
     if "search_embedded" not in db.tables():
         return []
     clauses, args = _where(filters, "d.")
+    everything = not clauses  # no filter: every row with a vector
     clauses.append("v.model = ?")
     args.append(model)
     joins = (
@@ -235,7 +236,8 @@ def nearest(
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
-        found = _vec_scan(db, joins, args, probe, scan) or _python_scan(db, joins, args, probe, scan)
+        found = _vec_scan(db, joins, args, probe, scan, model if everything else None)
+        found = found if found is not None else _python_scan(db, joins, args, probe, scan)
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
     return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
@@ -306,12 +308,14 @@ def _vec_scores(blobs: list[bytes], probe: Sequence[float]) -> list[float] | Non
 
 
 def _vec_scan(
-    db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int
+    db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int, everything: str | None = None
 ) -> list[tuple[str, str, str, str, float]] | None:
     """The ``scan`` best rows of a SQLite store scored by sqlite-vec in the query, through a read-only
     pysqlite3 connection to the store's file (what is committed: a search reads outside any transaction of
-    its own); None when pysqlite3 or sqlite-vec is not installed, or the extension cannot load or run (the
-    caller scores in Python). The cosine distance of unit vectors orders as their dot product does."""
+    its own), the file mapped into memory (read without a copy a page: some 6 ms less of 10,000 vectors);
+    None when pysqlite3 or sqlite-vec is not installed, or the extension cannot load or run (the caller
+    scores in Python). The cosine distance of unit vectors orders as their dot product does. ``everything``:
+    the model, when no filter narrows the rows: the vectors are then scored alone (``_vec_best``)."""
     path = getattr(db, "path", None)
     extension = _sqlite_vec_file()
     if path is None or extension is None:
@@ -331,12 +335,47 @@ def _vec_scan(
         conn.enable_load_extension(True)
         conn.load_extension(extension)
         conn.enable_load_extension(False)
-        rows = conn.execute(sql, [array.array("f", probe).tobytes(), *args]).fetchall()
+        conn.execute(f"PRAGMA mmap_size = {_MAPPED}")
+        query = array.array("f", probe).tobytes()
+        if everything is not None:
+            return _vec_best(conn, query, everything, scan)
+        rows = conn.execute(sql, [query, *args]).fetchall()
     except (dbapi2.Error, AttributeError, OSError):
         return None
     finally:
         conn.close()
     return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in rows]
+
+
+_MAPPED = 1 << 30  # bytes of the store's file a search maps at most (SQLite's own cap is 2 GB)
+_KEYS = 64  # keys looked up a statement by ``_vec_best``, at least
+
+
+def _vec_best(conn: Any, query: bytes, model: str, scan: int) -> list[tuple[str, str, str, str, float]]:
+    """The ``scan`` best rows of every row with a vector of ``model`` (as ``_vec_scan``'s one statement
+    ranks them: score, then repository and commit): the vectors scored and sorted alone, read best first,
+    and only their keys' rows looked up (not a join of every row of the index to its vector, which cost
+    some 20 ms of 10,000), until ``scan`` rows are found whose last scores above every key not read yet (a
+    vector no row has, a row of a key read later with the same score: none is missed)."""
+    score = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"
+    ranked = conn.execute(f"SELECT key, {score} FROM search_vectors WHERE model = ? ORDER BY score DESC",
+                          [query, model])  # fmt: skip
+    found: list[tuple[str, str, str, str, float]] = []
+    while batch := ranked.fetchmany(max(_KEYS, scan * 2)):
+        scores = {str(key): float(s) for key, s in batch}
+        marks = ", ".join("?" * len(scores))
+        found += [
+            (str(r[0]), str(r[1]), str(r[2]), str(r[3]), scores[str(r[4])])
+            for r in conn.execute(
+                "SELECT d.repo, d.sha, d.language, d.paths, e.key FROM search_embedded e JOIN search_docs d ON "
+                f"e.repo = d.repo AND e.sha = d.sha AND e.language = d.language WHERE e.key IN ({marks})",
+                list(scores),
+            )
+        ]
+        found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
+        if len(found) >= scan and found[scan - 1][4] > float(batch[-1][1]):
+            break
+    return found[:scan]
 
 
 def docs(db: Any, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
