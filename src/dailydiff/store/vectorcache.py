@@ -9,9 +9,8 @@ the vectors sent each time were scored with, so the order is the same).
 
 The file is SQLite, one per model, in the private per-user directory that keeps validated settings
 (common/packaged.py's ``private_directory``). Derived data is never a reason to stop: without pysqlite3 and
-sqlite-vec, on a
-big-endian machine, or with a directory or file that cannot be used, ``nearest`` answers None and the
-caller reads the vectors as before.
+sqlite-vec, on a big-endian machine, or with a directory or file that cannot be used, ``nearest`` answers
+None and the caller reads the vectors as before.
 """
 
 from __future__ import annotations
