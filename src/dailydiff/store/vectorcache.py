@@ -29,17 +29,27 @@ FEW = 1000
 
 
 def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int, model: str,
-            paths: bool, extension: str | None) -> list[tuple[str, str, str, str, float]] | None:  # fmt: skip
+            paths: bool, extension: str | None, everything: bool = False) -> list[tuple[str, str, str, str, float]] | None:  # fmt: skip
     """The ``scan`` best rows (repo, sha, language, paths, cosine) of a PostgreSQL store's ``joins`` (the
-    search's filters, ``args`` their values), best first, ties by repository and commit; ``paths`` only
-    when ``paths`` is asked for (a path glob), else "". ``extension``: sqlite-vec's loadable extension (None
-    when it is not installed). None when the kept vectors cannot be used."""
+    search's filters, ``args`` their values), best first, ties by repository, commit and language; ``paths``
+    only when ``paths`` is asked for (a path glob), else "". ``extension``: sqlite-vec's loadable extension
+    (None when it is not installed). ``everything``: no filter narrows the rows: when every vector they have
+    is kept (their keys' digest is one the file holds), PostgreSQL is asked only for the rows of the best
+    kept keys (``_best_first``), not for every row. None when the kept vectors cannot be used."""
     column = "d.paths" if paths else "''"
-    rows = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins}", args).fetchall()
-    conn = _open(model, extension) if len(rows) > FEW else None
-    if conn is None:
-        return None
+    conn = _open(model, extension) if everything else None
     try:
+        if conn is not None:
+            digest = db.execute(f"SELECT {_DIGEST} FROM (SELECT DISTINCT e.key {joins}) k", args).fetchone()[
+                0
+            ]
+            if conn.execute("SELECT 1 FROM complete WHERE digest = ?", [str(digest)]).fetchone() is not None:
+                return _best_first(db, conn, joins, args, probe, scan, column)
+        rows = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins}", args).fetchall()
+        if conn is None:
+            conn = _open(model, extension) if len(rows) > FEW else None
+        if conn is None:
+            return None
         by_key: dict[str, list[tuple[str, str, str, str]]] = {}
         for row in rows:
             by_key.setdefault(str(row[4]), []).append((str(row[0]), str(row[1]), str(row[2]), str(row[3])))
@@ -47,13 +57,49 @@ def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], sc
         missing = set(by_key) - kept
         if missing:
             _keep(db, conn, sorted(missing))
+        if everything:  # every key of these rows is kept now: the next search asks for the best rows only
+            import hashlib
+
+            done = hashlib.sha256(",".join(sorted(by_key)).encode()).hexdigest()
+            conn.execute("INSERT OR IGNORE INTO complete (digest) VALUES (?)", [done])
+            conn.commit()
         return _best(conn, probe, by_key, scan)
     except Exception as exc:  # the kept file's errors (pysqlite3's own classes): read the vectors as before
         if type(exc).__module__.startswith(("pysqlite3", "sqlite3")):
             return None
         raise
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
+
+
+# The digest of a set of keys, computed by PostgreSQL as ``nearest`` computes it here: SHA-256 of the keys
+# (hexadecimal: "C" order is Python's) joined by commas.
+_DIGEST = "encode(sha256(convert_to(COALESCE(string_agg(k.key, ',' ORDER BY k.key COLLATE \"C\"), ''), 'UTF8')), 'hex')"
+_SCORE = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"  # a zero vector (no cosine): 0
+
+
+def _best_first(db: Any, conn: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int,
+                column: str) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
+    """The ``scan`` best rows of ``joins``, every vector they have being kept: the kept vectors scored and
+    read best first, PostgreSQL asked for the rows of those keys (more keys each time), until ``scan`` rows
+    are found whose last scores above every key not read yet (a key of another store, or one no row has
+    any more, is passed over; a row of a key read later with the same score is not missed)."""
+    ranked = conn.execute(
+        f"SELECT key, {_SCORE} FROM vectors ORDER BY score DESC", [array.array("f", probe).tobytes()]
+    )
+    found: list[tuple[str, str, str, str, float]] = []
+    size = max(64, scan * 2)
+    while batch := ranked.fetchmany(size):
+        scores = {str(key): float(s) for key, s in batch}
+        got = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins} AND e.key = ANY(?)",
+                         [*args, list(scores)]).fetchall()  # fmt: skip
+        found += [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), scores[str(r[4])]) for r in got]
+        found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
+        if len(found) >= scan and found[scan - 1][4] > float(batch[-1][1]):
+            break
+        size *= 2
+    return found[:scan]
 
 
 def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, str, str, str]]],
@@ -61,14 +107,12 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
     """The ``scan`` best rows of ``by_key``: every kept vector scored and sorted by sqlite-vec, read best first
     until ``scan`` rows and every row as good as the last of them are found."""
     query = array.array("f", probe).tobytes()
-    # A zero vector has no cosine (sqlite-vec answers NULL): 0, as its dot product is.
-    score = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"
     found: list[tuple[str, str, str, str, float]] = []
-    for key, s in conn.execute(f"SELECT key, {score} FROM vectors ORDER BY score DESC", [query]):
+    for key, s in conn.execute(f"SELECT key, {_SCORE} FROM vectors ORDER BY score DESC", [query]):
         if len(found) >= scan and s < found[-1][4]:
             break
         found += [(*row, float(s)) for row in by_key.get(str(key), ())]
-    found.sort(key=lambda r: (-r[4], r[0], r[1]))
+    found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
     return found[:scan]
 
 
@@ -96,6 +140,10 @@ def _open(model: str, extension: str | None) -> Any:
             "PRAGMA page_size = 16384"
         )  # a new file's: six vectors of 576 dimensions a page, not one
         conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        # The digests of sets of keys all kept (``nearest``'s): a store whose keys have one is not asked
+        # for its rows' keys again.
+        conn.execute("CREATE TABLE IF NOT EXISTS complete (digest TEXT PRIMARY KEY)")
+        conn.execute("PRAGMA mmap_size = 1073741824")  # read without a copy a page (vectors.py's _vec_scan)
     except (dbapi2.Error, AttributeError, OSError):
         conn.close()
         return None

@@ -232,7 +232,7 @@ def nearest(
         from dailydiff.store import vectorcache
 
         kept = vectorcache.nearest(
-            db, joins, args, probe, scan, model, bool(filters.path_glob), _sqlite_vec_file()
+            db, joins, args, probe, scan, model, bool(filters.path_glob), _sqlite_vec_file(), everything
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
