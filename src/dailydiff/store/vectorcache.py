@@ -76,39 +76,30 @@ def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], sc
 # The digest of a set of keys, computed by PostgreSQL as ``nearest`` computes it here: SHA-256 of the keys
 # (hexadecimal: "C" order is Python's) joined by commas.
 _DIGEST = "encode(sha256(convert_to(COALESCE(string_agg(k.key, ',' ORDER BY k.key COLLATE \"C\"), ''), 'UTF8')), 'hex')"
-_SCORE = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"  # a zero vector (no cosine): 0
 
 
 def _best_first(db: Any, conn: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int,
                 column: str) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
     """The ``scan`` best rows of ``joins``, every vector they have being kept: the kept vectors scored and
-    read best first, PostgreSQL asked for the rows of those keys (more keys each time), until ``scan`` rows
-    are found whose last scores above every key not read yet (a key of another store, or one no row has
-    any more, is passed over; a row of a key read later with the same score is not missed)."""
-    ranked = conn.execute(
-        f"SELECT key, {_SCORE} FROM vectors ORDER BY score DESC", [array.array("f", probe).tobytes()]
-    )
-    found: list[tuple[str, str, str, str, float]] = []
-    size = max(64, scan * 2)
-    while batch := ranked.fetchmany(size):
-        scores = {str(key): float(s) for key, s in batch}
-        got = db.execute(f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins} AND e.key = ANY(?)",
-                         [*args, list(scores)]).fetchall()  # fmt: skip
-        found += [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), scores[str(r[4])]) for r in got]
-        found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
-        if len(found) >= scan and found[scan - 1][4] > float(batch[-1][1]):
-            break
-        size *= 2
-    return found[:scan]
+    read best first, PostgreSQL asked only for the rows of those keys (store/vectors.py ``best_rows``)."""
+    from dailydiff.store.vectors import best_rows
+
+    def rows_of(keys: dict[str, float]) -> Any:
+        sql = f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins} AND e.key = ANY(?)"
+        return db.execute(sql, [*args, list(keys)]).fetchall()
+
+    return best_rows(conn, "vectors", [array.array("f", probe).tobytes()], rows_of, scan)
 
 
 def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, str, str, str]]],
           scan: int) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
     """The ``scan`` best rows of ``by_key``: every kept vector scored and sorted by sqlite-vec, read best first
     until ``scan`` rows and every row as good as the last of them are found."""
+    from dailydiff.store.vectors import SCORE
+
     query = array.array("f", probe).tobytes()
     found: list[tuple[str, str, str, str, float]] = []
-    for key, s in conn.execute(f"SELECT key, {_SCORE} FROM vectors ORDER BY score DESC", [query]):
+    for key, s in conn.execute(f"SELECT key, {SCORE} FROM vectors ORDER BY score DESC", [query]):
         if len(found) >= scan and s < found[-1][4]:
             break
         found += [(*row, float(s)) for row in by_key.get(str(key), ())]

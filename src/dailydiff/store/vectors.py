@@ -348,34 +348,53 @@ def _vec_scan(
 
 
 _MAPPED = 1 << 30  # bytes of the store's file a search maps at most (SQLite's own cap is 2 GB)
-_KEYS = 64  # keys looked up a statement by ``_vec_best``, at least
+_KEYS = 64  # keys looked up a statement by ``best_rows``, at least
+# A kept vector's cosine with the query (parameter 1): a zero vector has none (sqlite-vec answers NULL), 0
+# as its dot product is.
+SCORE = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"
+
+
+def best_rows(
+    conn: Any, table: str, args: Sequence[Any], rows_of: Any, scan: int
+) -> list[tuple[str, str, str, str, float]]:
+    """The ``scan`` best rows (repo, sha, language, paths, score), as one statement scoring every row would
+    rank them (score, repository, commit, language): the vectors of ``table`` (its ``key`` and ``vec``;
+    ``args``: the query vector and any values of ``table``'s own clause) scored and sorted by sqlite-vec
+    alone, the best first (a top-N sort: sorting all 10,000 cost 7 ms more), and ``rows_of(keys)`` asked
+    for only their keys' rows (``{key: score}`` in, (repo, sha, language, paths, key) rows out), more keys
+    each time, until ``scan`` rows are found whose last scores above every key not read yet (a key no row
+    has is passed over; a row of a key read later with the same score is not missed)."""
+    sql = f"SELECT key, {SCORE} FROM {table} ORDER BY score DESC, key"
+    found: list[tuple[str, str, str, str, float]] = []
+    read, size = 0, max(_KEYS, scan * 2)
+    while True:
+        ranked = conn.execute(f"{sql} LIMIT {int(read + size)}", list(args)).fetchall()
+        batch = ranked[read:]
+        if not batch:
+            break
+        scores = {str(key): float(s) for key, s in batch}
+        found += [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), scores[str(r[4])]) for r in rows_of(scores)]
+        found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
+        if len(ranked) < read + size or (len(found) >= scan and found[scan - 1][4] > float(batch[-1][1])):
+            break
+        read, size = read + size, size * 2
+    return found[:scan]
 
 
 def _vec_best(conn: Any, query: bytes, model: str, scan: int) -> list[tuple[str, str, str, str, float]]:
     """The ``scan`` best rows of every row with a vector of ``model`` (as ``_vec_scan``'s one statement
-    ranks them: score, then repository and commit): the vectors scored and sorted alone, read best first,
-    and only their keys' rows looked up (not a join of every row of the index to its vector, which cost
-    some 20 ms of 10,000), until ``scan`` rows are found whose last scores above every key not read yet (a
-    vector no row has, a row of a key read later with the same score: none is missed)."""
-    score = "COALESCE(1.0 - vec_distance_cosine(vec, ?), 0.0) AS score"
-    ranked = conn.execute(f"SELECT key, {score} FROM search_vectors WHERE model = ? ORDER BY score DESC",
-                          [query, model])  # fmt: skip
-    found: list[tuple[str, str, str, str, float]] = []
-    while batch := ranked.fetchmany(max(_KEYS, scan * 2)):
-        scores = {str(key): float(s) for key, s in batch}
-        marks = ", ".join("?" * len(scores))
-        found += [
-            (str(r[0]), str(r[1]), str(r[2]), str(r[3]), scores[str(r[4])])
-            for r in conn.execute(
-                "SELECT d.repo, d.sha, d.language, d.paths, e.key FROM search_embedded e JOIN search_docs d ON "
-                f"e.repo = d.repo AND e.sha = d.sha AND e.language = d.language WHERE e.key IN ({marks})",
-                list(scores),
-            )
-        ]
-        found.sort(key=lambda r: (-r[4], r[0], r[1], r[2]))
-        if len(found) >= scan and found[scan - 1][4] > float(batch[-1][1]):
-            break
-    return found[:scan]
+    ranks them): the vectors scored alone and only the best keys' rows looked up (``best_rows``), not a
+    join of every row of the index to its vector (which cost some 20 ms of 10,000)."""
+
+    def rows_of(keys: dict[str, float]) -> Any:
+        marks = ", ".join("?" * len(keys))
+        return conn.execute(
+            "SELECT d.repo, d.sha, d.language, d.paths, e.key FROM search_embedded e JOIN search_docs d ON "
+            f"e.repo = d.repo AND e.sha = d.sha AND e.language = d.language WHERE e.key IN ({marks})",
+            list(keys),
+        )
+
+    return best_rows(conn, "search_vectors WHERE model = ?", [query, model], rows_of, scan)
 
 
 def docs(db: Any, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
