@@ -236,8 +236,8 @@ def nearest(
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
-        found = _vec_scan(db, joins, args, probe, scan, model if everything else None)
-        found = found if found is not None else _python_scan(db, joins, args, probe, scan)
+        scored = _vec_scan(db, joins, args, probe, scan, model if everything else None)
+        found = scored if scored is not None else _python_scan(db, joins, args, probe, scan)
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
     return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
