@@ -536,7 +536,8 @@ def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.Monkey
 def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Served], tmp_path: Path) -> None:
     """A question embedded by a plain http:// endpoint (a local model server) goes over the standard library:
     the process that embeds it never imports httpx2/httpcore2 (some 0.25 s of a search), nor http.client, ssl
-    or email (some 30 ms more), and gets the same vector; a proxy in the environment, or https, is left to the policy's client (direct() is False)."""
+    or email (some 30 ms more), nor the IDNA codec, and gets the same vector; a proxy in the environment,
+    or https, is left to the policy's client (direct() is False)."""
     import subprocess
     import sys
 
@@ -546,7 +547,7 @@ def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Ser
     code = ("import json, sys; from dailydiff.search.hybrid import EndpointEmbedder; "
             f"v = EndpointEmbedder({url!r}, 'm').embed(['paged attention']); "
             "print(json.dumps([v, sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('httpx2', 'httpcore2', 'http', 'ssl', 'email'))]))")  # fmt: skip
+            "('httpx2', 'httpcore2', 'http', 'ssl', 'email', 'stringprep'))]))")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     vectors, imported = json.loads(out.stdout)

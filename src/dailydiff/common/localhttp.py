@@ -69,7 +69,9 @@ def post_json(url: str, body: Any, headers: dict[str, str], policy: HttpPolicy, 
     step = "ConnectTimeout"
     sock: socket.socket | None = None
     try:
-        sock = socket.create_connection((host, port), timeout=min(policy.connect_timeout, policy.timeout))
+        # An ASCII name given as bytes: the socket module would load the IDNA codec to encode it (2 ms).
+        address = (host.encode() if host.isascii() else host, port)
+        sock = socket.create_connection(address, timeout=min(policy.connect_timeout, policy.timeout))
         step = "ReadTimeout"
         attempt.watchdog.sockets.append(sock)
         sock.settimeout(min(policy.read_timeout, policy.timeout))
