@@ -69,9 +69,11 @@ def post_json(url: str, body: Any, headers: dict[str, str], policy: HttpPolicy, 
     step = "ConnectTimeout"
     sock: socket.socket | None = None
     try:
-        # An ASCII name given as bytes: the socket module would load the IDNA codec to encode it (2 ms).
+        # An ASCII name given as bytes (getaddrinfo takes them; typeshed's create_connection says str): the
+        # socket module would load the IDNA codec to encode a str (2 ms).
         address = (host.encode() if host.isascii() else host, port)
-        sock = socket.create_connection(address, timeout=min(policy.connect_timeout, policy.timeout))
+        timeout = min(policy.connect_timeout, policy.timeout)
+        sock = socket.create_connection(address, timeout=timeout)  # type: ignore[arg-type]
         step = "ReadTimeout"
         attempt.watchdog.sockets.append(sock)
         sock.settimeout(min(policy.read_timeout, policy.timeout))
