@@ -35,7 +35,8 @@ def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], sc
     only when ``paths`` is asked for (a path glob), else "". ``extension``: sqlite-vec's loadable extension
     (None when it is not installed). ``everything``: no filter narrows the rows: when every vector of this
     model a row has is kept (the digest of the rows' keys is one the file holds), PostgreSQL is asked only
-    for the rows of the best kept keys (``_best_first``), not for every row. None when the kept vectors cannot be used."""
+    for the rows of the best kept keys (``_best_first``), not for every row. None when the kept vectors
+    cannot be used."""
     column = "d.paths" if paths else "''"
     conn = _open(model, extension) if everything else None
     try:
@@ -56,9 +57,7 @@ def nearest(db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], sc
         linked = {str(r[0]) for r in db.execute(_LINKED)} if everything else set()
         if missing or linked - kept:  # and every row's key's (a row kept out of the index for now included)
             _keep(db, conn, sorted(missing | (linked - kept)), model)
-        if (
-            everything
-        ):  # every key a row has, of this model, is kept now: the next searches ask for the best rows
+        if everything:  # every key of this model a row has is kept now: the next searches ask for the best
             import hashlib
 
             done = hashlib.sha256(",".join(sorted(linked)).encode()).hexdigest()
