@@ -320,10 +320,24 @@ def test_postgresql_vectors_kept_here_rank_as_the_vectors_read_each_time(
         kept = store.nearest_vectors(probe, "trigrams", filters, 4)
         files = list(tmp_path.glob("_dailydiff-*/vectors-*.sqlite3"))
         assert read and kept == read and len(files) == 1
+        # Without a filter, every key being kept (its digest recorded), only the best rows are asked for.
+        again = store.nearest_vectors(probe, "trigrams", filters, 4)
+        assert again == read and _digests(files[0]) == (1 if filters == SearchFilters() else 0)
         row = store.vector_rows()[0]
         store.save_vectors("trigrams", [("new-text", probe)], [(*row[:3], "new-text")])
-        first = store.nearest_vectors(probe, "trigrams", SearchFilters(), 1)
-        assert first[0][:3] == tuple(row[:3]) and math.isclose(first[0][3], 1.0, abs_tol=1e-5)
+        for _ in range(2):  # a key not kept: fetched, kept, its digest recorded; then found by the best rows
+            first = store.nearest_vectors(probe, "trigrams", SearchFilters(), 1)
+            assert first[0][:3] == tuple(row[:3]) and math.isclose(first[0][3], 1.0, abs_tol=1e-5)
+        assert _digests(files[0]) == (2 if filters == SearchFilters() else 1)
+
+
+def _digests(kept: Path) -> int:
+    """How many sets of keys the kept file of vectors knows to be all kept."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(kept)) as db:
+        return int(db.execute("SELECT COUNT(*) FROM complete").fetchone()[0])
 
 
 def _joins() -> tuple[str, list[str]]:
