@@ -446,7 +446,8 @@ def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
     """The walk of the history before the range (who is a newcomer) is made once per base commit: the store
     keeps its answer, and the next call reads it instead of asking git (an answer changed in the store
     changes who is new); a shallow clone, whose history may still grow, keeps none."""
-    from dailydiff.engine.release import AUTHORS_KEY, _ident
+    from dailydiff.engine.notes_authors import AUTHORS_KEY
+    from dailydiff.engine.notes_authors import ident as _ident
     from dailydiff.store import Store
 
     def newcomers(where: Path, source: Path) -> set[str]:
