@@ -446,7 +446,8 @@ def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
     """The walk of the history before the range (who is a newcomer) is made once per base commit: the store
     keeps its answer, and the next call reads it instead of asking git (an answer changed in the store
     changes who is new); a shallow clone, whose history may still grow, keeps none."""
-    from dailydiff.engine.release import AUTHORS_KEY, _ident
+    from dailydiff.engine.notes_authors import AUTHORS_KEY
+    from dailydiff.engine.notes_authors import ident as _ident
     from dailydiff.store import Store
 
     def newcomers(where: Path, source: Path) -> set[str]:
@@ -472,3 +473,32 @@ def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
     newcomers(tmp_path / "s", shallow)
     with Store.open(tmp_path / "s" / "data") as store:
         assert store.answer(key) is None
+
+
+def test_the_notes_from_a_directory_inside_the_repository_are_the_same_and_keep_the_authors(
+    tmp_path: Path,
+) -> None:
+    """`notes` starts the walk of the authors before the range before its plan opens the repository, in the
+    directory it was given: from a directory inside the clone, the plan resolves the ends again (the walk is
+    the same, keyed by the base commit) — the notes are those of the clone's top, and the store keeps the
+    authors for the next call."""
+    from dailydiff.engine.notes_authors import AUTHORS_KEY
+    from dailydiff.store import Store
+
+    widget = build_tagged_repo(tmp_path / "widget")
+    inside = widget / "deep" / "er"
+    inside.mkdir(parents=True)
+    (tmp_path / "top").mkdir()
+    (tmp_path / "in").mkdir()
+    from_top = notes(widget, tmp_path / "top", "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json")
+    from_inside = notes(widget, tmp_path / "in", "v1.0..v1.1", "--analyzer", "heuristic", "--format", "json",
+                        source=str(inside))  # fmt: skip
+    assert from_top.returncode == 0 and from_inside.returncode == 0, from_inside.stderr
+    top, within = json.loads(from_top.stdout), json.loads(from_inside.stdout)
+    assert {a["name"] for a in within["first_timers"]} == {"Bob Byte", "Cy Coder"}
+    assert [e["commits"] for e in within["entries"]] == [e["commits"] for e in top["entries"]]
+    assert within["first_timers"] == top["first_timers"]
+    key = AUTHORS_KEY + git(widget, "rev-parse", "v1.0^{commit}").strip()
+    for where in ("top", "in"):
+        with Store.open(tmp_path / where / "data") as store:
+            assert store.answer(key) is not None

@@ -18,13 +18,13 @@ import hashlib
 import json
 import logging
 import re
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
+from dailydiff.engine.notes_authors import SHA, KnownAuthors, authors_of, early_for, take_early
+from dailydiff.engine.notes_authors import ident as _ident
 from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
@@ -101,9 +101,6 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     return NotesRange(base, head, head, (f"{base}..{head}",), (base,), _base_commit(source, base, head))
 
 
-_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-
-
 def _base_commit(source: GitSource, base: str, head: str) -> str:
     """Both ends verified, in one git call: the commit ``base`` names, or '' in a shallow clone (its history
     before the range may grow). When that call does not name two commits, each end is verified alone, for
@@ -119,74 +116,22 @@ def _base_commit(source: GitSource, base: str, head: str) -> str:
 def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
     """The commits ``refs`` name and whether the clone is shallow, in one git call; None when it does not
     name one commit for each."""
+    early = early_for(source.path, refs) if len(refs) == 2 else None
+    if early is not None:  # asked already, before the engine was imported
+        return list(early.commits), early.shallow
     said = _git(source, "rev-parse", "--is-shallow-repository", *(f"{ref}^{{commit}}" for ref in refs), "--",
                 check=False).splitlines()  # fmt: skip
-    if len(said) == len(refs) + 2 and said[-1] == "--" and all(_SHA.fullmatch(sha) for sha in said[1:-1]):
+    if len(said) == len(refs) + 2 and said[-1] == "--" and all(SHA.fullmatch(sha) for sha in said[1:-1]):
         return said[1:-1], said[0] == "true"
     return None
 
 
-def known_authors(source: GitSource, known: Sequence[str]) -> set[str]:
-    """The e-mails and names of everyone with a commit in ``known`` (the history before the range), as
-    ``_ident`` gives them."""
-    listed = _git(source, "log", "--format=%ae%x00%an", *known, "--", check=False)
-    plain = {
-        part.strip().lower() for line in listed.splitlines() for part in line.split("\0") if part.strip()
-    }
-    return {_ident(part) for part in plain}
-
-
-def _ident(text: str) -> str:
-    """A lowercased e-mail or name as the known authors hold it: a digest (the store keeps hex, which the
-    secret scrub leaves as it is, and no address)."""
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-AUTHORS_KEY = "notes-authors:v1:"  # + the commit whose history's authors the store keeps
-
-
-@dataclass(frozen=True)
-class KnownAuthors:
-    """Who wrote the history before a range: kept in the store by the commit that history ends at, else
-    walked by git on a thread of its own (`notes` starts it when it plans, so git walks while the rest goes
-    on) and kept for the next call. ``get`` waits for it and gives its answer (or raises what it raised)."""
-
-    key: str  # the store's key ('' : not kept)
-    result: Callable[[], set[str]]
-    kept: bool = False  # read from the store
-
-    def get(self, store: Store) -> set[str]:
-        known = self.result()
-        if self.key and not self.kept and known:
-            store.save_answer(self.key, json.dumps({"seen": sorted(known)}))
-        return known
-
-
 def authors_walk(source: GitSource, span: NotesRange, store: Store) -> KnownAuthors:
-    """The authors of ``span.known``: the store's when it kept them for ``span.known_commit``, else
-    ``known_authors`` started now on a thread."""
-    key = f"{AUTHORS_KEY}{span.known_commit}" if span.known_commit else ""
-    kept = _kept_authors(store.answer(key)) if key else None
-    if kept is not None:
-        return KnownAuthors(key, lambda: kept, kept=True)
-    future: Future[set[str]] = Future()
-
-    def walk() -> None:
-        try:
-            future.set_result(known_authors(source, span.known))
-        except BaseException as exc:  # given to the reader, which raises it
-            future.set_exception(exc)
-
-    threading.Thread(target=walk, name="dailydiff-authors", daemon=True).start()
-    return KnownAuthors(key, future.result)
-
-
-def _kept_authors(text: str | None) -> set[str] | None:
-    try:
-        seen = json.loads(text)["seen"] if text else None
-    except (ValueError, KeyError, TypeError):
-        return None
-    return {str(s) for s in seen} if isinstance(seen, list) and seen else None
+    """The authors of ``span.known``: what `notes` started for this range before the engine was imported
+    (engine/notes_authors.py), else the store's when it kept them for ``span.known_commit``, else their
+    walk started now on a thread."""
+    early = take_early(span.known_commit) if span.known == (span.base,) else None
+    return early or authors_of(source.path, span.known, span.known_commit, store)
 
 
 def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:
