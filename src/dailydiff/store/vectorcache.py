@@ -86,8 +86,8 @@ _DIGEST = "encode(sha256(convert_to(COALESCE(string_agg(k.key, ',' ORDER BY k.ke
 def _best_first(db: Any, conn: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int,
                 column: str) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
     """The ``scan`` best rows of ``joins``, every vector they have being kept: the kept vectors scored and
-    read best first, PostgreSQL asked only for the rows of those keys (store/vectors.py ``best_rows``)."""
-    from dailydiff.store.vectors import best_rows
+    read best first, PostgreSQL asked only for the rows of those keys (store/vectorrank.py ``best_rows``)."""
+    from dailydiff.store.vectorrank import best_rows
 
     def rows_of(keys: dict[str, float]) -> Any:
         sql = f"SELECT d.repo, d.sha, d.language, {column}, e.key {joins} AND e.key = ANY(?)"
@@ -100,7 +100,7 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
           scan: int) -> list[tuple[str, str, str, str, float]]:  # fmt: skip
     """The ``scan`` best rows of ``by_key``: every kept vector scored and sorted by sqlite-vec, read best first
     until ``scan`` rows and every row as good as the last of them are found."""
-    from dailydiff.store.vectors import SCORE
+    from dailydiff.store.vectorrank import SCORE
 
     query = array.array("f", probe).tobytes()
     found: list[tuple[str, str, str, str, float]] = []
