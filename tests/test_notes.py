@@ -446,8 +446,8 @@ def test_the_authors_before_a_range_are_kept_by_its_base_commit_and_used_again(
     """The walk of the history before the range (who is a newcomer) is made once per base commit: the store
     keeps its answer, and the next call reads it instead of asking git (an answer changed in the store
     changes who is new); a shallow clone, whose history may still grow, keeps none."""
-    from dailydiff.engine.notes_authors import AUTHORS_KEY
-    from dailydiff.engine.notes_authors import ident as _ident
+    from dailydiff.sources.release_authors import AUTHORS_KEY
+    from dailydiff.sources.release_authors import ident as _ident
     from dailydiff.store import Store
 
     def newcomers(where: Path, source: Path) -> set[str]:
@@ -482,7 +482,7 @@ def test_the_notes_from_a_directory_inside_the_repository_are_the_same_and_keep_
     directory it was given: from a directory inside the clone, the plan resolves the ends again (the walk is
     the same, keyed by the base commit) — the notes are those of the clone's top, and the store keeps the
     authors for the next call."""
-    from dailydiff.engine.notes_authors import AUTHORS_KEY
+    from dailydiff.sources.release_authors import AUTHORS_KEY
     from dailydiff.store import Store
 
     widget = build_tagged_repo(tmp_path / "widget")

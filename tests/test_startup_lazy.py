@@ -112,7 +112,7 @@ def test_release_notes_ask_git_each_question_once(tmp_path: Path) -> None:
     toplevel = [a for a in asked if a.startswith("rev-parse") and "--show-toplevel" in a]
     assert len(toplevel) == 1 and asked.count("config --get remote.origin.url") == 1, asked
     # The range's ends are asked once, and the history before it walked once (started before the engine
-    # is imported: engine/notes_authors.py), though the store has no authors kept for it.
+    # is imported: sources/release_authors.py), though the store has no authors kept for it.
     ends = [a for a in asked if a.startswith("rev-parse --is-shallow-repository")]
     walks = [a for a in asked if a.startswith("log --format=%ae%x00%an")]
     assert ends == ["rev-parse --is-shallow-repository v1.0^{commit} v1.1^{commit} --"] and len(walks) == 1, (

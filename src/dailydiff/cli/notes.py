@@ -70,7 +70,7 @@ def notes_command(
     settings = shared.settings()
     store = open_store(settings)
     try:
-        from dailydiff.engine.notes_authors import started_early
+        from dailydiff.sources.release_authors import started_early
 
         with started_early(
             source, span, store

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.engine.notes_authors import SHA, KnownAuthors, authors_of, early_for, take_early
-from dailydiff.engine.notes_authors import ident as _ident
 from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
@@ -39,6 +37,8 @@ from dailydiff.render.notes import (
 from dailydiff.scoring.rules_version import heuristic_fingerprint
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource, run_git
+from dailydiff.sources.release_authors import SHA, KnownAuthors, authors_of, early_for, take_early
+from dailydiff.sources.release_authors import ident as _ident
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
 
 def authors_walk(source: GitSource, span: NotesRange, store: Store) -> KnownAuthors:
     """The authors of ``span.known``: what `notes` started for this range before the engine was imported
-    (engine/notes_authors.py), else the store's when it kept them for ``span.known_commit``, else their
+    (sources/release_authors.py), else the store's when it kept them for ``span.known_commit``, else their
     walk started now on a thread."""
     early = take_early(span.known_commit) if span.known == (span.base,) else None
     return early or authors_of(source.path, span.known, span.known_commit, store)
