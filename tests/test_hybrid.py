@@ -557,3 +557,35 @@ def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Ser
         assert not direct("https://api.example.com/v1/embeddings")
         patch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
         assert not direct("http://10.0.0.5:8080/v1/embeddings")
+
+
+def test_the_question_is_embedded_while_the_words_are_ranked(
+    reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The question's embedding request reaches the server while the words are being ranked here (the server
+    embeds on another core; search/hybrid.py ``_Asked``): the full-text query below waits until the request
+    has arrived, which it never would if the question were sent only after the words' ranking."""
+    import threading
+
+    arrived = threading.Event()
+
+    async def embed(req: Request) -> JSONResponse:
+        body = await req.json()
+        arrived.set()
+        data = [
+            {"object": "embedding", "index": i, "embedding": trigram_vector(t)}
+            for i, t in enumerate(body["input"])
+        ]
+        return JSONResponse({"object": "list", "model": body["model"], "data": data})
+
+    waited: list[bool] = []
+
+    def trace(sql: str) -> None:
+        if "search_fts MATCH" in sql and not waited:
+            waited.append(arrived.wait(10))
+
+    app = Starlette(routes=[Route("/v1/embeddings", embed, methods=["POST"])])
+    with serving(app) as url, _stored("sqlite", reported, tmp_path, request) as store:
+        store._db._db.set_trace_callback(trace)  # type: ignore[attr-defined]  # SQLite's own connection
+        titles = _ids(store, "attention kernel", EndpointEmbedder(url + "/v1", "trigrams"))
+    assert waited == [True] and titles

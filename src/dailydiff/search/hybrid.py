@@ -243,6 +243,33 @@ def fuses(settings: Any, question: str) -> bool:
     return ("zh" if is_chinese(question) else "en") in languages
 
 
+class _Asked:
+    """``ask()`` on a thread of its own from now: the question's embedding is computed by the server (another
+    process, another core) while this one ranks the words; ``result()`` waits for it, or raises what it
+    raised."""
+
+    def __init__(self, ask: Callable[[], Any]) -> None:
+        import threading
+
+        self._ask = ask
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dailydiff-embed", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._ask()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilters, limit: int = 10,
                 extra_words: Sequence[str] = (), embedder: Any = None) -> SearchResult:  # fmt: skip
     """``find``, fused with the vectors' ranking when an embedding model is configured and the question's
@@ -250,12 +277,13 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     embedder = embedder or embedder_from(settings)
     if embedder is None or not question.strip() or not fuses(settings, question):
         return find(store, question, filters, limit, extra_words=extra_words)
+    asked = _Asked(lambda: embedder.embed([question])[0])  # the server embeds while the words rank here
     lexical = find(store, question, filters, max(limit, POOL), extra_words=extra_words)
     try:
         batch = getattr(getattr(settings, "search", None), "embedding_batch", 32)
         if store.vectors_missing():  # rows stored since (a report saved without the model, an import)
             sync(store, embedder, batch)
-        probe = embedder.embed([question])[0]
+        probe = asked.result()
     except DailyDiffError as exc:
         log.warning("search by words only: %s", exc)
         return replace(lexical, hits=lexical.hits[:limit])
