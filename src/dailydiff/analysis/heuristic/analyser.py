@@ -17,6 +17,7 @@ from dailydiff.analysis.heuristic import zh
 from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
+from dailydiff.analysis.heuristic.symbols import changed_definitions
 from dailydiff.analysis.heuristic.worker import RulesWorker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.lazyre import lazy_compile
@@ -47,15 +48,6 @@ from dailydiff.scoring.rules import (
 )
 from dailydiff.scoring.rules_version import heuristic_fingerprint
 
-# A definition added or removed: searched in "\n" + the patch, a line start found as a literal newline (a
-# "^" in multiline mode is tried at every character; a literal is skipped to by the regex engine). Every
-# changed line of every patch is tried (a month of a busy repository: 15 MB), so no step gives back what it
-# took: the blanks are possessive (what follows each is a letter) and a line whose first word cannot begin a
-# definition fails at once (a third of the time of the lazy look-ahead for a keyword that this replaced).
-_DEF_RE = lazy_compile(
-    r"\n([+-])\s*+(?=[adcefips])(?:export\s++)?(?:pub(?:\(crate\))?\s++)?(?:async\s++)?"
-    r"(?:def|class|fn|func|function|struct|interface|enum)\s++([A-Za-z_]\w*)",
-)
 _KERNEL_RE = lazy_compile(r"\.(cu|cuh|hip|triton|metal|mlir)$|(^|/)(csrc|kernels?|ops)/|_kernel\.py$", re.I)
 _VERSION_FILE_RE = lazy_compile(r"(^|/)(version(\.txt)?|_?version\.py|VERSION)$", re.I)
 _GENERIC_PERF_WORDS = {"kernel", "cache", "memory", "batch", "fused", "fuse", "fusion", "overlap"}
@@ -176,23 +168,7 @@ class _Facts:
             ((m, v[0], v[1], v[2]) for m, v in per_module.items()),
             key=lambda row: (-(row[2] + row[3]), row[0]),
         )
-        added: list[str] = []
-        removed: list[str] = []
-        public: list[tuple[str, str]] = []
-        resigned: list[tuple[str, str]] = []
-        for change in commit.files:
-            if not change.patch or change.generated:
-                continue
-            signs: dict[str, set[str]] = {}
-            for sign, name in _DEF_RE.findall("\n" + change.patch):
-                (added if sign == "+" else removed).append(name)
-                signs.setdefault(name, set()).add(sign)
-                if sign == "+" and not name.startswith("_") and classify(change.path) is PathKind.SOURCE:
-                    public.append((name, change.path))
-            if classify(change.path) is PathKind.SOURCE:  # "-def f(a)" and "+def f(a, b)" in one file
-                resigned += [
-                    (n, change.path) for n, s in signs.items() if len(s) == 2 and not n.startswith("_")
-                ]
+        added, removed, public, resigned = changed_definitions(commit.files)
         moved = set(added) & set(removed)
         facts = cls(
             commit=commit,
