@@ -21,8 +21,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from dailydiff.common.lazyre import lazy_compile, two_scripts
+
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN_RE = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
+_TOKEN_RE = two_scripts(rf"[{_CJK}]+|[A-Za-z0-9]+", r"[A-Za-z0-9]+")
 # camelCase splits before an upper-case letter that starts a word ("fusedMoe", "HTTPServer", "FP4Quant",
 # "Qwen3MoE"); not inside an upper-case run that a plural "s" or a version "v4" follows ("APIs", "DSv4" are
 # one word each).
@@ -38,7 +40,7 @@ _ACRONYM_PLURAL_WORD_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,})s(?![A-Za-z0-9
 # A version's "v" before its dotted number is no part of it ("v0.25" is the "0.25.0" a title writes).
 # (The "v" is matched before what precedes it is looked at: most characters are no "v".)
 _VERSION_V_RE = re.compile(r"[vV](?<![A-Za-z0-9][vV])(?=\d+\.\d)")
-_CJK_RE = re.compile(rf"[{_CJK}]")
+_CJK_RE = lazy_compile(rf"[{_CJK}]")
 
 # Words a question is made of but a commit is not found by. Kept short: a word that could name a change
 # ("add", "remove", "fix", "support", "api") stays.
@@ -326,7 +328,13 @@ def _cjk(run: str) -> Iterable[str]:
 @functools.lru_cache(maxsize=65536)
 def _token_terms(token: str) -> tuple[str, ...]:
     """A token's terms: a CJK run's characters two by two, a Latin-script token's ``_latin`` terms."""
-    return tuple(_cjk(token)) if _CJK_RE.match(token) else _latin(token)
+    return tuple(_cjk(token)) if _is_cjk_run(token) else _latin(token)
+
+
+def _is_cjk_run(token: str) -> bool:
+    """Whether a token of ``_TOKEN_RE`` is a CJK run (else it is ASCII letters and digits): no pattern to
+    compile for it."""
+    return not token.isascii()
 
 
 def terms(text: str) -> list[str]:
@@ -364,7 +372,7 @@ def query_terms(question: str) -> list[str]:
     """The distinct terms a question is searched by, question words left out, in the question's order."""
     seen: dict[str, None] = {}
     for token in _TOKEN_RE.findall(_written_words(question)):
-        if _CJK_RE.match(token):
+        if _is_cjk_run(token):
             for gram in _cjk(token):
                 if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):
                     seen.setdefault(gram, None)
@@ -384,6 +392,8 @@ def is_stop_word(word: str) -> bool:
 
 def is_chinese(text: str) -> bool:
     """Whether a question is written in Chinese (enough CJK characters to answer in Chinese)."""
+    if text.isascii():
+        return False
     cjk = len(_CJK_RE.findall(text))
     latin = sum(len(t) for t in re.findall(r"[A-Za-z]+", text))
     return cjk > 0 and cjk * 2 >= latin / 2

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dailydiff.common.lazyre import two_scripts
 from dailydiff.common.searchterms import index_terms
 from dailydiff.common.text import clean
 from dailydiff.errors import SearchIndexError, UsageError
@@ -28,8 +29,9 @@ EXTRA_WEIGHT = 0.5  # a model's search word counts half a word of the question
 # whole (a log, a file) is answered as quickly as any other and never holds a server.
 MAX_QUESTION_CHARS = 1000
 MAX_WORD_CHARS = 100
-_LONG_WORD_RE = re.compile(
-    rf"[^\s\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{{{MAX_WORD_CHARS + 1},}}"
+_LONG_WORD_RE = two_scripts(
+    rf"[^\s\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{{{MAX_WORD_CHARS + 1},}}",
+    rf"\S{{{MAX_WORD_CHARS + 1},}}",
 )
 
 

@@ -12,7 +12,18 @@ from pathlib import Path
 
 from dailydiff.common.searchterms import terms
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+)  # CJK ideographs: extension A, unified, compatibility
+CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in _HAN)  # the ranges as a pattern's class holds them
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds a CJK ideograph (as ``re.search(f"[{CJK}]", text)``, with no pattern to compile:
+    a class of CJK ranges costs milliseconds to compile, and the glossary's few words are short)."""
+    return any(low <= ord(c) <= high for c in text for low, high in _HAN)
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ def _built() -> Glossary:
             single = terms(word)
             if single:
                 found.setdefault(" ".join(single), None)
-            chinese = re.search(f"[{CJK}]", word)
+            chinese = not word.isascii() and has_han(word)
             if len(single) == 1 and not chinese:
                 by_term.setdefault(single[0], index)
             if chinese or re.search(r"[\s\-_/]", word.strip()):

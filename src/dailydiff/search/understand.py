@@ -13,6 +13,7 @@ import functools
 import re
 from dataclasses import replace
 
+from dailydiff.common.lazyre import two_scripts
 from dailydiff.common.searchterms import is_stop_word, plain_width, singular_acronyms, terms
 from dailydiff.search.concepts import CJK, Concept, Understood, glossary
 from dailydiff.search.optional import EXAMPLE_RE, EXAMPLE_WEIGHT, GENERIC_HEADS, NOT_FIRST_RE, not_required
@@ -25,7 +26,7 @@ KIND_WEIGHT = 1.5  # a kind of change asked for ("fixes", "回滚") is common, s
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A glossary phrase as it stands in a question (an English one as whole words). Compiled when a question
     holds its text: a process asks one question, and compiling every phrase would cost more than the search."""
-    if re.search(f"[{CJK}]", phrase):
+    if not phrase.isascii() and re.search(f"[{CJK}]", phrase):
         return re.compile(re.escape(phrase))
     return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
@@ -37,6 +38,10 @@ def _phrase(word: str) -> str:
     """A word as one alternative of a concept: its index terms, space-separated (a phrase when several:
     the fields keep terms in order, so "context parallel" or "上下文并行" match only where they are written)."""
     return " ".join(terms(word))
+
+
+# A question's words: a CJK run, or an ASCII word with its inner dots, hyphens and underscores.
+_WORD_RE = two_scripts(rf"[{CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", r"[a-z0-9]+(?:[._\-][a-z0-9]+)*")
 
 
 def _segment_concepts(
@@ -61,8 +66,8 @@ def _segment_concepts(
             lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
     for stop in g.stop_zh:
         lowered = lowered.replace(stop, " ")
-    for token in _hyphens_apart(re.findall(rf"[{CJK}]+|[a-z0-9]+(?:[._\-][a-z0-9]+)*", lowered)):
-        if re.match(f"[{CJK}]", token):
+    for token in _hyphens_apart(_WORD_RE.findall(lowered)):
+        if not token.isascii():  # a CJK run (the others are ASCII letters and digits)
             if len(token) > 1:
                 for term in terms(token):
                     singles.setdefault(term, token)
@@ -216,7 +221,7 @@ def _merge(concepts: list[Concept]) -> Concept:
 
 
 _PAREN_RE = re.compile(r"[(（]([^()（）]*)[)）]")
-_SLASH_RE = re.compile(r"[\w\-.*㐀-鿿]+(?:\s*/\s*[\w\-.*㐀-鿿]+)+")
+_SLASH_RE = two_scripts(r"[\w\-.*㐀-鿿]+(?:\s*/\s*[\w\-.*㐀-鿿]+)+", r"[\w\-.*]+(?:\s*/\s*[\w\-.*]+)+")
 
 
 def _variants(text: str) -> list[Concept]:
@@ -429,12 +434,16 @@ def understand(question: str, today: dt.date) -> Understood:
     return Understood(concepts, first, last, time_words, kinds, _phrases(rest))
 
 
+_PHRASE_BREAK_RE = two_scripts(r"[^\w\s\-.㐀-鿿]+|\s{2,}", r"[^\w\s\-.]+|\s{2,}")
+_CJK_RUN3_RE = two_scripts(f"[{CJK}]{{3,}}", "(?!)")
+
+
 def _phrases(text: str) -> list[str]:
     """The question's runs of two or more content words (a Chinese run as written, English words between
     question words): a commit that says them in this order says what was asked."""
     runs: list[str] = []
-    for chunk in re.split(r"[^\w\s\-.㐀-鿿]+|\s{2,}", text):
-        for cjk in re.findall(f"[{CJK}]{{3,}}", chunk):
+    for chunk in _PHRASE_BREAK_RE.split(text):
+        for cjk in _CJK_RUN3_RE.findall(chunk):
             for stop in glossary().stop_zh:
                 cjk = cjk.replace(stop, " ")
             runs.extend(" ".join(terms(part)) for part in cjk.split() if len(part) >= 3)
