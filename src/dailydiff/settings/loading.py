@@ -288,8 +288,9 @@ def load_model(
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
         return source
 
-    key = kept.digest(model, data)
-    settings = kept.load(model, key) if key else None  # the last run's, validated from the same data
+    kept_data, url = _store_password_apart(data)
+    key = kept.digest(model, kept_data)
+    settings = _kept(model, key, url) if key else None  # the last run's, validated from the same data
     if settings is None:
         try:
             with no_pydantic_plugins():
@@ -302,10 +303,41 @@ def load_model(
                 describe(exc, where, Settings, defaults_text),
                 "fix it; `dailydiff init --defaults` lists every setting with its comment",
             ) from None
-        if key and not _holds_secret(settings):
-            kept.keep(settings, key)
+        keeping = _with_store_url(settings, kept_data["store"]["url"]) if url is not None else settings
+        if key and not _holds_secret(keeping):
+            kept.keep(keeping, key)
     register_secrets(settings, environ)
     return settings
+
+
+def _store_password_apart(data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``data`` as its settings are kept (settings/kept.py): a store URL's password left out, and the URL as
+    written (None when it has no password). The password never reaches the disk; the URL is put back into
+    the settings read back."""
+    store = data.get("store")
+    url = store.get("url") if isinstance(store, Mapping) else None
+    bare = storeurl.without_password(url) if isinstance(url, str) else None
+    if bare is None:
+        return data, None
+    return {**data, "store": {**store, "url": bare}}, url  # type: ignore[dict-item]
+
+
+def _kept(model: type[L], key: str, url: str | None) -> L | None:
+    """The settings kept under ``key``, with the store URL as written put back: None when none are kept, or
+    when that URL (its password, which the key does not hold) is one validation would refuse."""
+    settings = kept.load(model, key)
+    if settings is None or url is None:
+        return settings
+    try:
+        storeurl.parse(url)
+    except storeurl.StoreURLError:
+        return None  # validated as usual, and refused in its words
+    return _with_store_url(settings, url)
+
+
+def _with_store_url(settings: L, url: str) -> L:
+    store = settings.store  # type: ignore[attr-defined]
+    return settings.model_copy(update={"store": store.model_copy(update={"url": url})})  # type: ignore[attr-defined,no-any-return]
 
 
 def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:
