@@ -589,3 +589,52 @@ def test_the_question_is_embedded_while_the_words_are_ranked(
         store._db._db.set_trace_callback(trace)  # type: ignore[attr-defined]  # SQLite's own connection
         titles = _ids(store, "attention kernel", EndpointEmbedder(url + "/v1", "trigrams"))
     assert waited == [True] and titles
+
+
+# The modules loaded when `search` starts the thread that asks for the question's embedding, and the requests.
+_EMBED_STARTED = """
+import atexit, http.client, json, runpy, sys, threading
+out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+seen = {"requests": []}
+started, sent = threading.Thread.start, http.client.HTTPConnection.request
+
+def start(self):
+    if self.name == "dailydiff-embed":
+        seen.setdefault("started", sorted(sys.modules))
+    return started(self)
+
+def request(self, method, url, *rest, **kwargs):
+    seen["requests"].append(url)
+    return sent(self, method, url, *rest, **kwargs)
+
+threading.Thread.start, http.client.HTTPConnection.request = start, request
+atexit.register(lambda: open(out, "w").write(json.dumps(seen)))
+runpy.run_module("dailydiff", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_search_asks_for_the_questions_embedding_before_loading_the_search(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    """`search` asks for the question's embedding as soon as its settings are read: the server embeds it (on
+    another core) while the ranking, the store and the index load here (cli/search.py)."""
+    import subprocess
+    import sys
+
+    url, _ = embeddings
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+           "DAILYDIFF_SEARCH_EMBEDDING_MODEL": "trigrams", "DAILYDIFF_SEARCH_EMBEDDING_BASE_URL": url,
+           "DAILYDIFF_SEARCH_FUSE_LANGUAGES": '["en"]'}  # fmt: skip
+    probe = tmp_path / "seen.json"
+    done = subprocess.run([sys.executable, "-c", _EMBED_STARTED, str(probe), "search", "attn kernls", "--json",
+                           "--data-dir", str(data)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["commits"][0]["title"] == "feat: add a paged attention kernel for decoding"
+    seen = json.loads(probe.read_text())
+    assert set(seen["requests"]) == {"/v1/embeddings"}  # the question's, and the commits' (none stored yet)
+    assert "dailydiff.settings.loading" in seen["started"]
+    assert not {"dailydiff.search", "dailydiff.store", "dailydiff.search.rank"} & set(seen["started"])

@@ -31,13 +31,11 @@ from dailydiff.cli.search import (
     Topic,
     TypeOpt,
     Until,
-    filters_from,
     hit_lines,
-    result_json,
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.search import nothing_found, reading_notes
+from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
 from dailydiff.search.answer import (
     ASK_COMMITS,
     SAYS,

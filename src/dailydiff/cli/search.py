@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, read_settings, stderr
 from dailydiff.common.text import clean
-from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
-from dailydiff.search.hybrid import retrieve
-from dailydiff.search.rank import Hit
+
+if TYPE_CHECKING:
+    from dailydiff.search.rank import Hit
 
 LEVEL_MARK = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 
@@ -70,10 +71,18 @@ def search_command(
     ),
 ) -> None:
     """The stored commits that match QUESTION best: titles, pull requests, paths and analyses."""
-    filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir)  # the store's settings: nothing else is read
+    # With an embedding model, the question's embedding is asked now: the server embeds it on another core
+    # while the search's modules load and the words are ranked (bench/search_scale.py --vectors).
+    from dailydiff.common.embedder import ask_early
+
+    early = None if agent else ask_early(settings, question)
+    from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
+    from dailydiff.search.hybrid import retrieve
+
+    filters = filters_from(repo, since, until, change_type, level, topic, path)
     with open_store(settings) as store:
-        result = retrieve(store, settings, question, filters, limit, agents_only=agent)
+        result = retrieve(store, settings, question, filters, limit, agents_only=agent, early=early)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
     nothing_to_tear_down()
     if health:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -68,14 +68,15 @@ def bounded(question: str) -> tuple[str, str]:
     return question, "; ".join(said)
 
 
-def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
-         today: dt.date | None = None, extra_words: Sequence[str] = ()) -> SearchResult:  # fmt: skip
+def find(store: Store, question: str, filters: SearchFilters, limit: int = 10, today: dt.date | None = None,
+         extra_words: Sequence[str] = (), chose: Callable[[SearchFilters], None] | None = None) -> SearchResult:  # fmt: skip
     """The ``limit`` best stored commits for ``question`` within ``filters``; a time the question names
     ("since April", "8 月份") narrows the days where ``filters`` leave them open. ``extra_words``: search
     words a model wrote for the question (`ask`), which add to a commit's score and are never required. An index that cannot be read, or is empty while the store has reported commits,
     is a SearchIndexError naming `dailydiff store reindex`; an empty question is a UsageError (it would list
     the newest commits as if they answered something). A question longer than the bounds is read cut
-    (``capped`` says how)."""
+    (``capped`` says how). ``chose`` is told the filters searched within as soon as they are known (the
+    vectors' side of a hybrid search scores the rows within them meanwhile, search/hybrid.py)."""
     if not question.strip():
         raise UsageError("the question is empty", 'ask something, e.g. dailydiff search "attention kernels"')
     question, capped = bounded(question)
@@ -84,6 +85,8 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10,
     before = filters
     understood, filters, repo_words = _named_repos(store, understood, filters)
     repo_words = repo_words if filters.repos != before.repos else []
+    if chose is not None:
+        chose(filters)
     together = _side_by_side(understood, question)
     total, counts = store.search_term_counts([*understood.terms, *(t for _, t in together)])
     understood = _written_together(understood, together, counts)
