@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dailydiff.errors import ConfigError
-from dailydiff.settings import ReadSettings, Settings, kept, load_model, load_settings
+from dailydiff.settings import ReadSettings, Settings, kept, load_model, load_read_settings, load_settings
 
 
 @pytest.fixture
@@ -161,3 +161,29 @@ def test_a_model_moved_or_code_changed_is_never_read_from_an_older_copy(
     first = kept.digest(ReadSettings, data)
     (code / "settings" / "sections.py").write_text("y = 2\n")
     assert kept.digest(ReadSettings, data) != first
+
+
+def test_read_settings_are_read_back_as_plain_values(kept_dir: Path) -> None:
+    # `search`'s settings: validated once, then read back as plain values with the same attributes (no pydantic
+    # to import); the store URL's password is put back as for the model.
+    cwd = kept_dir.parent / "cwd"
+    url = "postgresql://dd:s3cret-pw@127.0.0.1:5432/dd"
+    env = {
+        "DAILYDIFF_STORE_URL": url,
+        "DAILYDIFF_SEARCH_EMBEDDING_MODEL": "m",
+        "DAILYDIFF_LLM_API_KEY_ENV": "K",
+    }
+    validated = load_read_settings(environ=env, cwd=cwd, overrides={"data_dir": "/d"})
+    assert isinstance(validated, ReadSettings)
+    path = next(kept_dir.glob("_dailydiff-*/settings-ReadSettings.plain-*.pickle"))
+    assert b"s3cret-pw" not in path.read_bytes()
+    again = load_read_settings(environ=env, cwd=cwd, overrides={"data_dir": "/d"})
+    assert isinstance(again, kept.Plain) and not isinstance(again, ReadSettings)
+    assert again.store.url == url and again.data_path == validated.data_path == Path("/d")
+    assert (again.search.embedding_model, again.llm.api_key_env) == ("m", "K")
+    assert vars(again.store) == validated.store.model_dump()
+    assert again.search.fuse_languages == validated.search.fuse_languages
+    # An error is still found and worded by validation.
+    with pytest.raises(ConfigError) as caught:
+        load_read_settings(environ={**env, "DAILYDIFF_SEARCH_EMBEDDING_BATCH": "0"}, cwd=cwd)
+    assert "DAILYDIFF_SEARCH_EMBEDDING_BATCH" in str(caught.value)

@@ -386,18 +386,25 @@ def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[s
 def read_settings(config: Path | None, data_dir: Path | None) -> ReadSettings:
     """The settings of a command that only reads the store (``ReadSettings``), as ``build_settings`` builds
     them."""
-    from dailydiff.settings import ReadSettings
+    from dailydiff.settings import load_read_settings
 
-    return _built(ReadSettings, config, data_dir, {})
+    merged = {"data_dir": str(data_dir)} if data_dir is not None else {}
+    return _warned(load_read_settings(config, overrides=merged))
 
 
 def _built(model: type[L], config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> L:
-    from dailydiff.settings import load_model, unknown_environment
+    from dailydiff.settings import load_model
 
     merged: dict[str, Any] = dict(overrides)
     if data_dir is not None:
         merged["data_dir"] = str(data_dir)
-    settings = load_model(model, config, overrides=merged)
+    return _warned(load_model(model, config, overrides=merged))
+
+
+def _warned(settings: L) -> L:
+    """``settings``, a ``DAILYDIFF_*`` variable nothing reads said first (a typo)."""
+    from dailydiff.settings import unknown_environment
+
     warning = unknown_environment(settings, os.environ)
     if warning:
         say(f"dailydiff: warning: {warning}")

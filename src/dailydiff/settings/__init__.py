@@ -7,7 +7,8 @@ The package is the settings' one import, a light facade over its modules: settin
 from the layers, settings/sections.py holds the store's and the search's sections and :class:`ReadSettings`
 (the model of a command that only reads the store), settings/whole.py holds :class:`Settings` and the
 sections only it reads, imported at their first use (with the publishers', runs' and watches' models of
-settings/publishers.py, ops.py and notes.py): `search` never loads them.
+settings/publishers.py, ops.py and notes.py): `search` never loads them, and loads the sections' models only
+to validate (read back, its settings are plain values).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -21,16 +22,12 @@ from dailydiff.settings.loading import RESPELT as RESPELT
 from dailydiff.settings.loading import L as L
 from dailydiff.settings.loading import defaults_text as defaults_text
 from dailydiff.settings.loading import load_model as load_model
+from dailydiff.settings.loading import load_read_settings as load_read_settings
 from dailydiff.settings.loading import load_settings as load_settings
 from dailydiff.settings.loading import named_secrets as named_secrets
 from dailydiff.settings.loading import no_pydantic_plugins as no_pydantic_plugins
 from dailydiff.settings.loading import register_secrets as register_secrets
 from dailydiff.settings.loading import unknown_environment as unknown_environment
-from dailydiff.settings.sections import HasStore as HasStore
-from dailydiff.settings.sections import ReadSettings as ReadSettings
-from dailydiff.settings.sections import SearchSettings as SearchSettings
-from dailydiff.settings.sections import StoreSettings as StoreSettings
-from dailydiff.settings.sections import gitlab_project as gitlab_project
 
 if TYPE_CHECKING:
     from dailydiff.settings.notes import NotesSettings as NotesSettings
@@ -41,6 +38,11 @@ if TYPE_CHECKING:
     from dailydiff.settings.ops import WeeklySettings as WeeklySettings
     from dailydiff.settings.publishers import EnvName as EnvName
     from dailydiff.settings.publishers import PublishEntry as PublishEntry
+    from dailydiff.settings.sections import HasStore as HasStore
+    from dailydiff.settings.sections import ReadSettings as ReadSettings
+    from dailydiff.settings.sections import SearchSettings as SearchSettings
+    from dailydiff.settings.sections import StoreSettings as StoreSettings
+    from dailydiff.settings.sections import gitlab_project as gitlab_project
     from dailydiff.settings.whole import AnalysisSettings as AnalysisSettings
     from dailydiff.settings.whole import ForgeSettings as ForgeSettings
     from dailydiff.settings.whole import GitHubSettings as GitHubSettings
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 
 # The names imported at their first use, by the module that holds each (a table: one line a module).
 _LAZY = {
+    "dailydiff.settings.sections": ("HasStore", "ReadSettings", "SearchSettings", "StoreSettings", "gitlab_project"),
     "dailydiff.settings.whole": ("Settings", "ReportSettings", "GitSettings", "ForgeSettings", "GitHubSettings",
                                  "GitLabSettings", "AnalysisSettings", "ScoringSettings", "ModelProfile",
                                  "LLMSettings", "SiteSettings", "ServeSettings"),
@@ -67,8 +70,9 @@ _LAZY_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    """``Settings`` and the sections only it reads, imported at their first use (PEP 562): the commands that
-    only read the store (`search`, `ask --no-llm`) never load the publishers', runs' and watches' models."""
+    """The models, imported at their first use (PEP 562): the commands that only read the store (`search`,
+    `ask --no-llm`) never load the publishers', runs' and watches' models, and a search whose settings are
+    read back as plain values (settings/kept.py) loads none of them, nor pydantic."""
     home = _LAZY_HOME.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

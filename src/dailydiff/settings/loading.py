@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from dailydiff.common import packaged, secrets, storeurl
 from dailydiff.errors import ConfigError
 from dailydiff.settings import kept
-from dailydiff.settings.sections import ReadSettings
 
 if TYPE_CHECKING:
+    from dailydiff.settings.sections import ReadSettings
     from dailydiff.settings.whole import Settings
 
 ENV_PREFIX = "DAILYDIFF_"
@@ -49,7 +47,8 @@ OTHER_ENVS = frozenset(
 )
 
 
-L = TypeVar("L", "Settings", ReadSettings)
+L = TypeVar("L", "Settings", "ReadSettings")
+READ_SETTINGS = "dailydiff.settings.sections:ReadSettings"  # read back as plain values (kept.load_plain)
 
 
 def defaults_text() -> str:
@@ -263,6 +262,38 @@ def load_model(
 ) -> L:
     """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store) from
     the layers, as :func:`load_settings` builds it."""
+    return _load(model, lambda: model, config_path, environ, overrides, cwd)  # type: ignore[return-value]
+
+
+def load_read_settings(
+    config_path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> "ReadSettings":
+    """:class:`ReadSettings` from the layers, as ``load_model`` builds it; read back as plain values
+    (``kept.Plain``, the same attributes) when the last run's were validated from the same data: no
+    pydantic, and not even the model's module, is imported then (`search`'s start)."""
+
+    def model() -> type["ReadSettings"]:
+        from dailydiff.settings.sections import ReadSettings
+
+        return ReadSettings
+
+    return _load(READ_SETTINGS, model, config_path, environ, overrides, cwd)  # type: ignore[no-any-return]
+
+
+def _load(
+    name: Any,
+    model: Any,
+    config_path: Path | None,
+    environ: Mapping[str, str] | None,
+    overrides: Mapping[str, Any] | None,
+    cwd: Path | None,
+) -> Any:
+    """The settings ``model()`` validates from the layers (``name``: the model, or its "module:name" to be
+    kept as plain values), or as the last run kept them."""
     environ = os.environ if environ is None else environ
     defaults = _defaults()
     data = defaults
@@ -288,13 +319,16 @@ def load_model(
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
         return source
 
+    as_plain = isinstance(name, str)
     kept_data, url = _store_password_apart(data)
-    key = kept.digest(model, kept_data)
-    settings = _kept(model, key, url) if key else None  # the last run's, validated from the same data
+    key = kept.digest(name, kept_data)
+    settings = _kept(name, key, url) if key else None  # the last run's, validated from the same data
     if settings is None:
+        from pydantic import ValidationError
+
         try:
             with no_pydantic_plugins():
-                settings = model.model_validate(data)
+                settings = model().model_validate(data)
         except ValidationError as exc:
             from dailydiff.settings.described import describe
             from dailydiff.settings.whole import Settings
@@ -305,7 +339,7 @@ def load_model(
             ) from None
         keeping = _with_store_url(settings, kept_data["store"]["url"]) if url is not None else settings
         if key and not _holds_secret(keeping):
-            kept.keep(keeping, key)
+            kept.keep(keeping, key, as_plain=as_plain)
     register_secrets(settings, environ)
     return settings
 
@@ -322,10 +356,11 @@ def _store_password_apart(data: dict[str, Any]) -> tuple[dict[str, Any], str | N
     return {**data, "store": {**store, "url": bare}}, url  # type: ignore[dict-item]
 
 
-def _kept(model: type[L], key: str, url: str | None) -> L | None:
-    """The settings kept under ``key``, with the store URL as written put back: None when none are kept, or
-    when that URL (its password, which the key does not hold) is one validation would refuse."""
-    settings = kept.load(model, key)
+def _kept(name: Any, key: str, url: str | None) -> Any:
+    """The settings kept under ``key`` (``name``: the model, or its "module:name" kept as plain values), with
+    the store URL as written put back: None when none are kept, or when that URL (its password, which the key
+    does not hold) is one validation would refuse."""
+    settings = kept.load_plain(name.split(":")[1], key) if isinstance(name, str) else kept.load(name, key)
     if settings is None or url is None:
         return settings
     try:
@@ -335,9 +370,10 @@ def _kept(model: type[L], key: str, url: str | None) -> L | None:
     return _with_store_url(settings, url)
 
 
-def _with_store_url(settings: L, url: str) -> L:
-    store = settings.store  # type: ignore[attr-defined]
-    return settings.model_copy(update={"store": store.model_copy(update={"url": url})})  # type: ignore[attr-defined,no-any-return]
+def _with_store_url(settings: Any, url: str) -> Any:
+    if isinstance(settings, kept.Plain):  # read back as plain values: a copy, its store's URL replaced
+        return type(settings)({**vars(settings), "store": kept.Plain({**vars(settings.store), "url": url})})
+    return settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
 
 
 def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:

@@ -6,7 +6,6 @@ the publishers, runs or watches (settings/whole.py holds :class:`Settings` and t
 # Annotations are evaluated as Python evaluates them, not from text (no `from __future__ import annotations`):
 # pydantic would compile each field's annotation at import, about 0.3 ms a model of every command's start.
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dailydiff.common import storeurl
+from dailydiff.settings.paths import data_path_of
 
 
 class _Section(BaseModel):
@@ -79,10 +79,7 @@ class HasStore(_Section):
 
     @property
     def data_path(self) -> Path:
-        if self.data_dir:
-            return Path(self.data_dir).expanduser()
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        return Path(base) / "dailydiff"
+        return data_path_of(self.data_dir)
 
 
 class _NamesOnly(_Section):

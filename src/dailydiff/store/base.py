@@ -12,9 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from dailydiff.common.secrets import scrub
 from dailydiff.common.storeurl import is_postgres
@@ -45,7 +43,10 @@ class Claim:
 FENCE: ContextVar[Claim | None] = ContextVar("dailydiff_fence", default=None)
 
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 
 class StoreBase:
@@ -174,7 +175,10 @@ class StoreBase:
         return dt.datetime.fromtimestamp(float(value), dt.UTC)
 
     def _load(self, model: type[M], data: str | bytes, what: str) -> M:
-        """Rows become models here; a row this version cannot read is a store error, not a crash."""
+        """Rows become models here; a row this version cannot read is a store error, not a crash (pydantic is
+        imported by the models: a store that reads none, `search`'s, never imports it)."""
+        from pydantic import ValidationError
+
         try:
             return model.model_validate_json(data)
         except ValidationError as exc:

@@ -15,9 +15,9 @@ check and copy (``store/upkeep.py``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dailydiff.common.private import warn_if_exposed
-from dailydiff.settings import HasStore
 from dailydiff.store.base import FENCE, Claim
 from dailydiff.store.caches import CachedResponse, CacheStore, EndpointFacts
 from dailydiff.store.database import OnSlow
@@ -26,6 +26,9 @@ from dailydiff.store.postgres import Limits
 from dailydiff.store.reports import ReportStore, StoredReport
 from dailydiff.store.sqlite import DB_NAME
 from dailydiff.store.upkeep import UpkeepStore
+
+if TYPE_CHECKING:
+    from dailydiff.settings import HasStore
 
 __all__ = [
     "FENCE",
