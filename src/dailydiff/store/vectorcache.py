@@ -115,23 +115,16 @@ def _best(conn: Any, probe: Sequence[float], by_key: dict[str, list[tuple[str, s
 def _open(model: str, extension: str | None) -> Any:
     """The kept file of ``model``'s vectors, opened with sqlite-vec loaded; None when it cannot be."""
     from dailydiff.common.packaged import private_directory
+    from dailydiff.store.vectorrank import vec_connect
 
     directory = private_directory() if extension and sys.byteorder == "little" else None
-    if directory is None:
-        return None
-    try:
-        from pysqlite3 import dbapi2
-    except ImportError:
-        return None
     name = hashlib.sha256(model.encode()).hexdigest()[:16]
-    try:
-        conn = dbapi2.connect(str(directory / f"vectors-{name}.sqlite3"), timeout=30)
-    except dbapi2.Error:
+    conn = (
+        vec_connect(str(directory / f"vectors-{name}.sqlite3"), extension, timeout=30) if directory else None
+    )
+    if conn is None:
         return None
     try:
-        conn.enable_load_extension(True)
-        conn.load_extension(extension)
-        conn.enable_load_extension(False)
         conn.execute(
             "PRAGMA page_size = 16384"
         )  # a new file's: six vectors of 576 dimensions a page, not one
@@ -140,7 +133,7 @@ def _open(model: str, extension: str | None) -> Any:
         # for its rows' keys again.
         conn.execute("CREATE TABLE IF NOT EXISTS complete (digest TEXT PRIMARY KEY)")
         conn.execute("PRAGMA mmap_size = 1073741824")  # read without a copy a page (vectors.py's _vec_scan)
-    except (dbapi2.Error, AttributeError, OSError):
+    except (conn.Error, OSError):
         conn.close()
         return None
     return conn

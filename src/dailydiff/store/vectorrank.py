@@ -6,6 +6,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+
+def vec_connect(target: str, extension: str | None, **options: Any) -> Any:
+    """A pysqlite3 connection to ``target`` (``options``: ``connect``'s) with sqlite-vec's ``extension``
+    loaded, or None when there is no extension, pysqlite3 is not installed, or either cannot open. Its
+    statements raise ``conn.Error`` (pysqlite3's, the driver's error classes are the connection's too)."""
+    if extension is None:
+        return None
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        return None
+    try:
+        conn = dbapi2.connect(target, **options)
+    except dbapi2.Error:
+        return None
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(extension)
+        conn.enable_load_extension(False)
+    except (dbapi2.Error, AttributeError, OSError):
+        conn.close()
+        return None
+    return conn
+
+
 _KEYS = 64  # keys looked up a statement by ``best_rows``, at least
 # A kept vector's cosine with the query (parameter 1): a zero vector has none (sqlite-vec answers NULL), 0
 # as its dot product is.

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.store.search import SearchFilters, _where
-from dailydiff.store.vectorrank import best_rows
+from dailydiff.store.vectorrank import best_rows, vec_connect
 
 # Each vector kept in its row, not in the TOAST table (a vector of 576 float32 is 2.3 kB, past the
 # 2 kB where PostgreSQL moves a value out of line): a search reads them all, and fetching 10,000 back
@@ -282,29 +282,22 @@ def _vec_scores(blobs: list[bytes], probe: Sequence[float]) -> list[float] | Non
     in-memory pysqlite3 database, the vectors given as parameters: on 10,000 vectors of 576 dimensions some
     70 ms of CPU, where importing numpy alone took 110 (PostgreSQL's vectors, read here). None when
     sqlite-vec cannot run here (not installed, a big-endian machine): the caller scores with ``_dots``."""
-    extension = _sqlite_vec_file() if blobs and sys.byteorder == "little" else None
-    if extension is None:
-        return None
-    try:
-        from pysqlite3 import dbapi2
-    except ImportError:
+    little = blobs and sys.byteorder == "little"
+    conn = vec_connect(":memory:", _sqlite_vec_file()) if little else None
+    if conn is None:
         return None
     query = array.array("f", probe).tobytes()
     scores: list[float] = []
     try:
-        conn = dbapi2.connect(":memory:")
-        try:
-            conn.enable_load_extension(True)
-            conn.load_extension(extension)
-            for start in range(0, len(blobs), _VALUES):
-                chunk = blobs[start : start + _VALUES]
-                sql = ("SELECT COALESCE(1.0 - vec_distance_cosine(column1, ?), 0.0) FROM (VALUES "
-                       + ", ".join(["(?)"] * len(chunk)) + ")")  # fmt: skip
-                scores += [float(r[0]) for r in conn.execute(sql, [query, *chunk])]
-        finally:
-            conn.close()
-    except (dbapi2.Error, AttributeError, OSError):
+        for start in range(0, len(blobs), _VALUES):
+            chunk = blobs[start : start + _VALUES]
+            sql = ("SELECT COALESCE(1.0 - vec_distance_cosine(column1, ?), 0.0) FROM (VALUES "
+                   + ", ".join(["(?)"] * len(chunk)) + ")")  # fmt: skip
+            scores += [float(r[0]) for r in conn.execute(sql, [query, *chunk])]
+    except (conn.Error, OSError):
         return None
+    finally:
+        conn.close()
     return scores
 
 
@@ -318,30 +311,20 @@ def _vec_scan(
     scores in Python). The cosine distance of unit vectors orders as their dot product does. ``everything``:
     the model, when no filter narrows the rows: the vectors are then scored alone (``_vec_best``)."""
     path = getattr(db, "path", None)
-    extension = _sqlite_vec_file()
-    if path is None or extension is None:
-        return None
-    try:
-        from pysqlite3 import dbapi2
-    except ImportError:
-        return None
     # A zero vector has no cosine (sqlite-vec answers NULL): 0, as its dot product is in Python.
     sql = (f"SELECT d.repo, d.sha, d.language, d.paths, COALESCE(1.0 - vec_distance_cosine(v.vec, ?), 0.0) "
            f"AS score {joins} ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}")  # fmt: skip
-    try:
-        conn = dbapi2.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
-    except dbapi2.Error:
+    target = f"{Path(path).resolve().as_uri()}?mode=ro" if path is not None else ""
+    conn = vec_connect(target, _sqlite_vec_file(), uri=True, timeout=60) if path is not None else None
+    if conn is None:
         return None
     try:
-        conn.enable_load_extension(True)
-        conn.load_extension(extension)
-        conn.enable_load_extension(False)
         conn.execute(f"PRAGMA mmap_size = {_MAPPED}")
         query = array.array("f", probe).tobytes()
         if everything is not None:
             return _vec_best(conn, query, everything, scan)
         rows = conn.execute(sql, [query, *args]).fetchall()
-    except (dbapi2.Error, AttributeError, OSError):
+    except (conn.Error, AttributeError, OSError):
         return None
     finally:
         conn.close()
