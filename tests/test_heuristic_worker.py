@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 from dailydiff.analysis.base import AnalysisRequest
@@ -116,3 +117,38 @@ def test_a_busy_machine_starts_no_worker() -> None:
     assert [a.model_dump() for a in analyses] == [
         HeuristicAnalyzer().analyse(c, score, score.level, "en").model_dump() for c in commits
     ]
+
+
+# A worker that reads its requests slowly (the rules' pace on a busy core) and answers each with its key.
+SLOW_READER = """
+import pickle, sys, time
+stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+while header := stdin.read(8):
+    key, _ = pickle.loads(stdin.read(int.from_bytes(header, "big")))
+    time.sleep(0.05)
+    answer = pickle.dumps((key, key))
+    stdout.write(len(answer).to_bytes(8, "big") + answer)
+    stdout.flush()
+"""
+
+
+def test_an_answer_is_taken_as_it_lands_not_once_every_request_is_read() -> None:
+    """Requests far larger than a pipe holds (a backfill's patches): each ask returns when its answer lands,
+    not once the worker has read what was sent after it (the days then finish as the rules go, not at the
+    end)."""
+
+    async def run() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", SLOW_READER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        worker = worker_module._Worker(process)
+        try:
+            asks = [asyncio.create_task(worker.ask("x" * 200_000)) for _ in range(20)]  # 4 MB sent at once
+            assert await asks[2] == 2
+            unanswered = len(worker.waiting)  # asked, not answered yet, when the third answer was taken
+            assert await asyncio.gather(*asks) == list(range(20))
+        finally:
+            await worker.close()
+        return unanswered
+
+    assert asyncio.run(asyncio.wait_for(run(), 60)) >= 10

@@ -73,8 +73,11 @@ class _Worker:
             raise EOFError("the worker ended")
         key = next(self.ids)
         answer = self.waiting[key] = asyncio.get_running_loop().create_future()
+        # Not ``drain()``: the pipe empties only as fast as the worker reads, so every request waiting for it
+        # would wait for the last one sent, and a backfill's days would all finish at the end instead of as
+        # their commits' answers land. What the pipe's buffer holds (the commits sent and not yet read) the
+        # engine holds anyway, until their analyses land.
         write_message(self.process.stdin, (key, args))
-        await self.process.stdin.drain()
         return await answer
 
     async def _answers(self) -> None:
