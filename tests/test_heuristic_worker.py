@@ -45,10 +45,13 @@ def _commits() -> list[Commit]:
     return commits
 
 
-async def _through_session(commits: list[Commit], score: Score) -> tuple[list[Analysis], int]:
+async def _through_session(
+    commits: list[Commit], score: Score, backlog: int | None = None
+) -> tuple[list[Analysis], int]:
     analyser = HeuristicAnalyzer()
     async with analyser.session() as session:
-        session.worker = RulesWorker(when=lambda: True)  # (the machine running the tests may be busy)
+        # (the machine running the tests may be busy); by default the worker may be sent every commit at once
+        session.worker = RulesWorker(when=lambda: True, backlog=backlog or len(commits))
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
         start = worker_module.START_AT
         first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
@@ -68,6 +71,17 @@ def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
     assert analysed_there == len(commits) - worker_module.START_AT  # the worker analysed all the later ones
     assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
     assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
+
+
+def test_a_worker_behind_leaves_the_next_commits_to_this_process() -> None:
+    """Every later commit asked at once: the worker is sent ``backlog`` of them, the others are analysed here
+    (a worker that falls behind does not hold the last days back), and every analysis is the same."""
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+    there, analysed_there = asyncio.run(_through_session(commits, score, backlog=4))
+    assert analysed_there == 4
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
 
 
 def test_a_short_run_starts_no_worker() -> None:

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.analysis")
 
 START_AT = 8  # the request that starts the worker (the ones before are analysed here)
+# Requests the worker may have unanswered: beyond them, the next commit is analysed here. On a machine
+# where the worker keeps up, it analyses every commit; where it falls behind (a busy core, its start), this
+# process takes a share instead of leaving the day's last commits queued behind the worker's.
+BACKLOG = 8
 # The worker's program. Its packages (dailydiff.analysis, .heuristic) are entered without running their
 # ``__init__``: the analysers' registry imports the store and the settings, which the rules do not need
 # (a fifth of the worker's start).
@@ -134,10 +138,11 @@ def spare_core() -> bool:
 
 class RulesWorker:
     """One session's worker process, started at its ``START_AT``-th request when the machine has a core to
-    spare (``when``)."""
+    spare (``when``), sent each later commit while it has fewer than ``backlog`` unanswered."""
 
-    def __init__(self, when: Callable[[], bool] = spare_core) -> None:
+    def __init__(self, when: Callable[[], bool] = spare_core, backlog: int = BACKLOG) -> None:
         self.when = when
+        self.backlog = backlog
         self.requests = 0
         self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
@@ -157,7 +162,10 @@ class RulesWorker:
         if not self._worker.done():  # still starting (its imports): this one is analysed here
             return None
         try:
-            analysis: Analysis = await self._worker.result().ask(commit, score, depth, language)
+            worker = self._worker.result()
+            if len(worker.waiting) >= self.backlog:  # it is behind: this one is analysed here
+                return None
+            analysis: Analysis = await worker.ask(commit, score, depth, language)
         except Exception as exc:  # no processes here, or a worker killed: analysed here from now on
             log.debug("the rules applied in this process: %s", exc)
             self._broken = True
