@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.analysis.heuristic.frames import write_message
+
 if TYPE_CHECKING:
     from dailydiff.models import Analysis, Commit, Level, Score
 
@@ -112,12 +114,6 @@ class _Worker:
         self.answers.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.answers
-
-
-def write_message(stream: Any, message: Any) -> None:
-    """One message on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
 
 
 def spare_core() -> bool:
