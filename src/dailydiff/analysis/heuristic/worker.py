@@ -75,7 +75,7 @@ class _Worker:
 
     async def ask(self, *args: Any) -> Any:
         assert self.process.stdin is not None
-        if self.answers.done():  # the worker ended: no answer would come
+        if self.answers.done() or self.process.stdin.is_closing():  # the worker ended: no answer would come
             raise EOFError("the worker ended")
         key = next(self.ids)
         answer = self.waiting[key] = asyncio.get_running_loop().create_future()
