@@ -7,7 +7,8 @@ run) starts one worker process at its ``START_AT``-th request and sends it each 
 a few milliseconds for a month's patches); the commit's analysis waits for the worker's answer, while the
 event loop goes on reading git, storing and building days. The worker runs the same analyser on the same
 commit, so the analyses are the same; a worker that fails or cannot start leaves the analyses to this
-process, and while it starts (its imports) the commits are analysed here. None is started for a short run
+process, and while it starts (its imports) or while it has ``BACKLOG`` commits unanswered (it fell behind)
+the commits are analysed here. None is started for a short run
 (a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine (the
 load average leaves no core idle: a second process would only add its start and the commits' copies to the
 work the cores share). The worker is a ``python -c`` that calls ``served.serve``, asked and answering in pickles
