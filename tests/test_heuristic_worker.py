@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 from dailydiff.analysis.base import AnalysisRequest
@@ -44,10 +45,13 @@ def _commits() -> list[Commit]:
     return commits
 
 
-async def _through_session(commits: list[Commit], score: Score) -> tuple[list[Analysis], int]:
+async def _through_session(
+    commits: list[Commit], score: Score, backlog: int | None = None
+) -> tuple[list[Analysis], int]:
     analyser = HeuristicAnalyzer()
     async with analyser.session() as session:
-        session.worker = RulesWorker(when=lambda: True)  # (the machine running the tests may be busy)
+        # (the machine running the tests may be busy); by default the worker may be sent every commit at once
+        session.worker = RulesWorker(when=lambda: True, backlog=backlog or len(commits))
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
         start = worker_module.START_AT
         first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
@@ -67,6 +71,17 @@ def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
     assert analysed_there == len(commits) - worker_module.START_AT  # the worker analysed all the later ones
     assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
     assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
+
+
+def test_a_worker_behind_leaves_the_next_commits_to_this_process() -> None:
+    """Every later commit asked at once: the worker is sent ``backlog`` of them, the others are analysed here
+    (a worker that falls behind does not hold the last days back), and every analysis is the same."""
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+    there, analysed_there = asyncio.run(_through_session(commits, score, backlog=4))
+    assert analysed_there == 4
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
 
 
 def test_a_short_run_starts_no_worker() -> None:
@@ -116,3 +131,38 @@ def test_a_busy_machine_starts_no_worker() -> None:
     assert [a.model_dump() for a in analyses] == [
         HeuristicAnalyzer().analyse(c, score, score.level, "en").model_dump() for c in commits
     ]
+
+
+# A worker that reads its requests slowly (the rules' pace on a busy core) and answers each with its key.
+SLOW_READER = """
+import pickle, sys, time
+stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+while header := stdin.read(8):
+    key, _ = pickle.loads(stdin.read(int.from_bytes(header, "big")))
+    time.sleep(0.05)
+    answer = pickle.dumps((key, key))
+    stdout.write(len(answer).to_bytes(8, "big") + answer)
+    stdout.flush()
+"""
+
+
+def test_an_answer_is_taken_as_it_lands_not_once_every_request_is_read() -> None:
+    """Requests far larger than a pipe holds (a backfill's patches): each ask returns when its answer lands,
+    not once the worker has read what was sent after it (the days then finish as the rules go, not at the
+    end)."""
+
+    async def run() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", SLOW_READER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        worker = worker_module._Worker(process)
+        try:
+            asks = [asyncio.create_task(worker.ask("x" * 200_000)) for _ in range(20)]  # 4 MB sent at once
+            assert await asks[2] == 2
+            unanswered = len(worker.waiting)  # asked, not answered yet, when the third answer was taken
+            assert await asyncio.gather(*asks) == list(range(20))
+        finally:
+            await worker.close()
+        return unanswered
+
+    assert asyncio.run(asyncio.wait_for(run(), 60)) >= 10

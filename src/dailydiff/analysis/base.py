@@ -9,13 +9,11 @@ LLM analyser shares one client and one concurrency limit between all repositorie
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from dailydiff.common.aio import run_sync
 from dailydiff.models import Analysis, Commit, Level, Overview, ReportCommit, Score
 
 
@@ -73,6 +71,9 @@ def analyse_many(
 ) -> None:
     """Analyse a batch outside any event loop (benchmarks, tests, scripts), reporting each result as it
     lands. The engine does not use this: it awaits the session itself."""
+    import asyncio  # (here: the rules' worker process imports this module and runs no event loop)
+
+    from dailydiff.common.aio import run_sync
 
     async def main() -> None:
         async with analyzer.session() as session:

@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import ChangeType, Commit, Level, Score
 from dailydiff.scoring.paths import PathKind, classify
-from dailydiff.settings import ScoringSettings
+
+if TYPE_CHECKING:  # (the rules' worker process reads no settings: it is handed the score)
+    from dailydiff.settings import ScoringSettings
 
 _CONVENTIONAL_RE = lazy_compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = lazy_compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")

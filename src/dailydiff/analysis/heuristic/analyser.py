@@ -18,7 +18,6 @@ from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.analysis.heuristic.body import code_span as _code
 from dailydiff.analysis.heuristic.phrases import T
 from dailydiff.analysis.heuristic.symbols import changed_definitions
-from dailydiff.analysis.heuristic.worker import RulesWorker
 from dailydiff.common.i18n import CHANGE_TYPE_LABELS
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import (
@@ -381,6 +380,9 @@ class HeuristicSession:
     capacity: int | None = None
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
+        # (here, not at the top: the worker process imports this module, and needs no event loop)
+        from dailydiff.analysis.heuristic.worker import RulesWorker
+
         self.analyzer = analyzer
         self.worker = RulesWorker()  # a long run's commits analysed by a worker process (worker.py)
 

@@ -391,7 +391,9 @@ class _Walk:
 
     def _list(self, i: int) -> int:
         end = _closing(self.tokens, i)
-        if not self._skipping and not self.drop_list:
+        # (a bot's summary's list is not read once the author's blocks are there: it would never be shown)
+        unread = self._target is self.fallback and bool(self.blocks)
+        if not self._skipping and not self.drop_list and not unread:
             # Items past what the longest gist can hold are not read (the first of them shows it is cut).
             room = None if self.enough is None or self._target is not self.blocks else self.enough - self.kept
             items = _list_items(self.tokens[i:end], self.env, room)

@@ -1,6 +1,7 @@
 """The rules worker's own process (worker.py starts it as ``python -c``): each request (an id and
 ``HeuristicAnalyzer.analyse``'s arguments) answered in order, until its input ends. A module of its own, so
-the worker's side (which the analyser imports) never imports the analyser back."""
+the worker's side (which the analyser imports) never imports the analyser back, and this side imports
+neither the worker's side nor its event loop."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pickle
 import sys
 
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
-from dailydiff.analysis.heuristic.worker import write_message
+from dailydiff.analysis.heuristic.frames import write_message
 
 
 def serve() -> None:

@@ -7,7 +7,8 @@ run) starts one worker process at its ``START_AT``-th request and sends it each 
 a few milliseconds for a month's patches); the commit's analysis waits for the worker's answer, while the
 event loop goes on reading git, storing and building days. The worker runs the same analyser on the same
 commit, so the analyses are the same; a worker that fails or cannot start leaves the analyses to this
-process, and while it starts (its imports) the commits are analysed here. None is started for a short run
+process, and while it starts (its imports) or while it has ``BACKLOG`` commits unanswered (it fell behind)
+the commits are analysed here. None is started for a short run
 (a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine (the
 load average leaves no core idle: a second process would only add its start and the commits' copies to the
 work the cores share). The worker is a ``python -c`` that calls ``served.serve``, asked and answering in pickles
@@ -27,12 +28,18 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.analysis.heuristic.frames import write_message
+
 if TYPE_CHECKING:
     from dailydiff.models import Analysis, Commit, Level, Score
 
 log = logging.getLogger("dailydiff.analysis")
 
 START_AT = 8  # the request that starts the worker (the ones before are analysed here)
+# Requests the worker may have unanswered: beyond them, the next commit is analysed here. On a machine
+# where the worker keeps up, it analyses every commit; where it falls behind (a busy core, its start), this
+# process takes a share instead of leaving the day's last commits queued behind the worker's.
+BACKLOG = 8
 # The worker's program. Its packages (dailydiff.analysis, .heuristic) are entered without running their
 # ``__init__``: the analysers' registry imports the store and the settings, which the rules do not need
 # (a fifth of the worker's start).
@@ -69,12 +76,15 @@ class _Worker:
 
     async def ask(self, *args: Any) -> Any:
         assert self.process.stdin is not None
-        if self.answers.done():  # the worker ended: no answer would come
+        if self.answers.done() or self.process.stdin.is_closing():  # the worker ended: no answer would come
             raise EOFError("the worker ended")
         key = next(self.ids)
         answer = self.waiting[key] = asyncio.get_running_loop().create_future()
+        # Not ``drain()``: the pipe empties only as fast as the worker reads, so every request waiting for it
+        # would wait for the last one sent, and a backfill's days would all finish at the end instead of as
+        # their commits' answers land. What the pipe's buffer holds (the commits sent and not yet read) the
+        # engine holds anyway, until their analyses land.
         write_message(self.process.stdin, (key, args))
-        await self.process.stdin.drain()
         return await answer
 
     async def _answers(self) -> None:
@@ -107,12 +117,6 @@ class _Worker:
             await self.answers
 
 
-def write_message(stream: Any, message: Any) -> None:
-    """One message on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
-
-
 def spare_core() -> bool:
     """Whether the machine has a core to spare: the last minute's load average leaves half a core idle (what
     the worker uses over a backfill's length) of those this process may use. On a busy machine a worker only
@@ -131,10 +135,11 @@ def spare_core() -> bool:
 
 class RulesWorker:
     """One session's worker process, started at its ``START_AT``-th request when the machine has a core to
-    spare (``when``)."""
+    spare (``when``), sent each later commit while it has fewer than ``backlog`` unanswered."""
 
-    def __init__(self, when: Callable[[], bool] = spare_core) -> None:
+    def __init__(self, when: Callable[[], bool] = spare_core, backlog: int = BACKLOG) -> None:
         self.when = when
+        self.backlog = backlog
         self.requests = 0
         self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
@@ -154,7 +159,10 @@ class RulesWorker:
         if not self._worker.done():  # still starting (its imports): this one is analysed here
             return None
         try:
-            analysis: Analysis = await self._worker.result().ask(commit, score, depth, language)
+            worker = self._worker.result()
+            if len(worker.waiting) >= self.backlog:  # it is behind: this one is analysed here
+                return None
+            analysis: Analysis = await worker.ask(commit, score, depth, language)
         except Exception as exc:  # no processes here, or a worker killed: analysed here from now on
             log.debug("the rules applied in this process: %s", exc)
             self._broken = True
