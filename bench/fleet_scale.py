@@ -28,6 +28,10 @@ before (D − 1, by as many workers), and prints both:
     python3 bench/fleet_scale.py [--repos 500] [--workers 1,2,4] [--modes clone,api] [--stores new,before]
         [--latency 0.5 --concurrency 16 | --real-provider]
 
+A diagnosis: DDFLEET_TRACE=PREFIX writes every model request of a night (start, end, status, the worker's
+key; seconds from the night's start) to PREFIX-<plan>.tsv, the endpoint's requests in flight over time;
+DDFLEET_WORKER_LOG=PREFIX each worker's debug log (bench/scale.py).
+
 ``--real-provider``: L = 3 s, C = 64, a hosted model's figures (labelled so). On a shared 2-core machine 4
 workers compete for 2 cores: the CPU seconds are printed beside the wall times.
 """
@@ -188,6 +192,13 @@ def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, 
     case.postgres = after - pg if after is not None and pg is not None else None
     site = root / f"site-{plan}"
     case.site = dailydiff(["site", "build", "--config", str(config), "-o", str(site)], env, root)
+    trace = os.environ.get("DDFLEET_TRACE")
+    if trace:  # every model request (start, end, status, client), relative to the night's start
+        with open(f"{trace}-{plan}.tsv", "w") as out:
+            for r in llm.requests:
+                out.write(
+                    f"{r.started - began:.3f}\t{r.ended - began:.3f}\t{r.status}\t{r.authorization[-6:]}\n"
+                )
     ok = [r for r in llm.requests if r.status == 200]
     case.answered, case.rejected = len(ok), llm.rejected_429
     case.peak_in_flight = llm.peak_active

@@ -150,9 +150,14 @@ def run_workers(
     fakes, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     own = [cwd / f"worker-cpu-{i}.txt" for i in range(workers)]
+    # A diagnosis: DDFLEET_WORKER_LOG=PREFIX writes each worker's debug log (JSON lines, timed) to PREFIX-<plan>-<i>.log.
+    logs = os.environ.get("DDFLEET_WORKER_LOG")
+    if logs:
+        args = [a for a in args if a != "-q"] + ["-v", "--log-format", "json"]
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(out), *args], cwd=cwd,
                               env={**env, "DAILYDIFF_LLM_API_KEY": f"{plan}-worker-{i}"} if keyed else env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL,
+                              stderr=open(f"{logs}-{plan}-{i}.log", "w") if logs else subprocess.PIPE)  # noqa: SIM115
              for i, out in enumerate(own)]  # fmt: skip
     trees, tree = [], 0.0
     for proc in procs:

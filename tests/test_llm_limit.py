@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -604,11 +605,11 @@ def test_a_limit_remembered_at_eight_against_a_server_that_now_admits_one_comes_
         after = store.llm_endpoint(now.endpoint, fake.model)
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert now.stats.errors.get("timeout", 0) == 0 and now.stats.overloads == 0
-    # The eight it started with: seven refused at once, the limit down to the one the server answered, and
-    # no 429 after the first latency.
-    assert len(refused) == 7 and max(r.started for r in refused) - first < latency, [
-        r.started - first for r in refused
-    ]
+    # The eight it started with: seven refused at once, the limit down to the one the server answered; past
+    # it, one more is tried only a round after the refusal, then two, four… (the server's one slot might have
+    # been another client's): at most three tries in the eight rounds.
+    at_once = [r for r in refused if r.started - first < latency]
+    assert len(at_once) == 7 and len(refused) - 7 <= 3, [r.started - first for r in refused]
     assert after is not None and after.concurrency_ceiling == 1 and after.concurrency_limit == 1
 
 
@@ -643,3 +644,28 @@ def test_a_ceiling_found_once_gives_way_when_a_later_run_had_more_in_flight(tmp_
         assert analyser(fake, store).remembered_limit() == (8, True)  # the ceiling: start there, grow gently
         store.save_llm_endpoint(endpoint, fake.model, EndpointFacts(concurrency_limit=12))  # the server grew
         assert analyser(fake, store).remembered_limit() == (12, False)
+
+
+def test_slots_another_client_held_are_taken_again_once_it_gives_them_back() -> None:
+    # Two workers of a shared plan, each with a limit of its own, share an endpoint that works on eight at once
+    # and refuses (429) the rest. Another worker holds four of them for the first second (the endpoint admits
+    # this one four): its crowd is refused above them, and its limit comes down to four. Then the other is
+    # done and the eight are free: this worker takes them again (eight in flight), as the worker left alone
+    # at the end of a shared night must — not four to the end of its run.
+    latency, slots, shared_for = 0.2, 8, 1.0
+    with FakeLLM(latency=latency, concurrency_limit=slots // 2, retry_after=str(latency)) as fake:
+
+        def given_back() -> None:
+            fake.peak_active, fake.concurrency_limit = 0, slots
+
+        alone = threading.Timer(shared_for, given_back)
+        alone.start()
+        try:
+            results = run_batch(analyser(fake), requests(120))
+        finally:
+            alone.cancel()
+        began = min(r.started for r in fake.requests)
+        shared = sum(1 for r in fake.requests if r.status == 429 and r.started - began < shared_for)
+        most = fake.peak_active  # in flight at once after the other worker was done
+    assert all(r.status is AnalysisStatus.OK for r in results), [r.error for r in results]
+    assert shared >= 1 and most == slots, (shared, most)

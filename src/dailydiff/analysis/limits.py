@@ -22,8 +22,13 @@ limiter does (Netflix's concurrency-limits):
   queue is under ``DEEP_QUEUE``: a loaded client's hiccups on a fast server say nothing more).
 - A 429 while others of ours are still in flight says how many the server admits: the limit comes down at
   once to those still in flight (each further 429 of the crowd brings it lower), and once they are settled
-  it stays, for the run, at most at the number of them the server answered (none answered: a rate over
-  time, not a crowd); the refused request goes again after its ``Retry-After``. A 429 with nothing else of
+  the number of them the server answered is a ceiling (none answered: a rate over time, not a crowd), as one
+  an earlier run found: more is tried one a round, only with a round of work waiting, and only
+  ``PROBE_ROUNDS`` rounds after the last refusal, twice as many after each refused try (up to
+  ``PROBE_ROUNDS_MOST``), a round again once one more was answered. Not a cap for the run: the server's
+  slots may be shared with other clients (the workers of a shared plan, each with a limit of its own), and
+  what another holds now it gives back later. The refused request goes again after its ``Retry-After``
+  (the others keep the slots busy meanwhile). A 429 with nothing else of
   ours in flight (a rate over time, not a crowd) halves the limit and pauses new requests until the
   ``Retry-After`` moment. A request that timed out while others were in flight is overload, not failure:
   it halves the limit too (the caller tries again). Only a timeout at the lowest limit, alone in flight,
@@ -64,6 +69,8 @@ HALVE = 0.5  # …and by a half at most, a round
 DEEP_QUEUE = 0.2  # seconds of queue (median of the last three) before it is taken at its word, not a fifth
 SMOOTHING = 0.3  # weight of the newest sample in the smoothed first-token ratio
 REFERENCE_ROUNDS = 3  # a first run with this many rounds of work waiting sends its first request alone
+PROBE_ROUNDS = 1  # past a ceiling a 429 found this run, one more is tried this many rounds after the refusal…
+PROBE_ROUNDS_MOST = 8  # …twice as many after each refused try, up to this many
 
 
 @dataclass
@@ -104,8 +111,13 @@ class AdaptiveLimit:
         # tried one a round, and only with a round of work waiting (see above).
         self.known_ceiling = known_ceiling if known_ceiling and known_ceiling > 0 else None
         self.slow_start = self.known_ceiling is None
+        self.found: int | None = None  # the most a 429 showed the server admitting of ours, its latest word
+        self._probe_rounds = PROBE_ROUNDS  # rounds after a refusal before one more is tried past ``found``
+        self._probe_at = 0.0  # the clock's time from which one more may be tried past it
+        self._found_serial = 0  # the last ticket granted when ``found`` was set
         self._unsettled: set[int] = set()  # serials of the tickets in flight
         self.fastest: float | None = None  # the least first-token time of the run (the endpoint's latency)
+        self.answer_time: float | None = None  # seconds an answered request held its slot, smoothed
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
         # The unloaded latency is known (a remembered run's fastest first token) or has been measured: no
         # request need go alone for it.
@@ -119,10 +131,13 @@ class AdaptiveLimit:
         self._waiting: list[tuple[float, int, asyncio.Future[Ticket]]] = []
         self._order = itertools.count()
         self._serials = itertools.count(1)
+        self._issued = 0  # the last serial granted
         # Each crowd a 429 was refused above: the serials of ours in flight then, still unsettled, and how
         # many of them the server answered. Settled, the answered ones are what it admits (none: a rate
         # over time refused them all, and says nothing about a crowd).
-        self._crowds: list[tuple[set[int], list[int]]] = []
+        # (Whether the refused request was a try past the last ceiling is kept beside: a refused try waits
+        # twice as many rounds for the next.)
+        self._crowds: list[tuple[set[int], list[int], bool]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._soon: asyncio.Handle | None = None
         # How busy the limit was kept: seconds × requests in flight, and seconds × the limit, over the time
@@ -135,7 +150,9 @@ class AdaptiveLimit:
     def ceiling(self) -> int | None:
         """The most the server was found to admit at once this run (its stated slots, a crowd a 429 refused
         above, a stream dropped for the next request), or None."""
-        return int(self.maximum) if self.maximum < self.configured else None
+        found = [int(self.maximum)] if self.maximum < self.configured else []
+        found += [self.found] if self.found is not None else []
+        return min(found) if found else None
 
     @property
     def proven(self) -> int:
@@ -191,7 +208,7 @@ class AdaptiveLimit:
         self._account()
         self.active += 1
         self.peak_active = max(self.peak_active, self.active)
-        serial = next(self._serials)
+        serial = self._issued = next(self._serials)
         self._unsettled.add(serial)
         return Ticket(self._clock(), self.generation, self.active, int(self.limit), serial)
 
@@ -231,16 +248,25 @@ class AdaptiveLimit:
 
     def _settle(self, serial: int, answered: bool) -> None:
         for crowd in list(self._crowds):
-            pending, count = crowd
+            pending, count, tried = crowd
             if serial not in pending:
                 continue
             pending.discard(serial)
             count[0] += answered
             if not pending:
                 self._crowds.remove(crowd)
-                if count[0] > 0:  # the server admits this many of ours: no more for the rest of the run
-                    self.maximum = max(self.minimum, min(self.maximum, count[0]))
-                    self.limit = min(self.limit, float(self.maximum))
+                if count[0] > 0:  # the server admitted this many of ours: a ceiling, grown past only gently
+                    self._refused_at(max(self.minimum, count[0]), tried)
+
+    def _refused_at(self, admitted: int, tried: bool) -> None:
+        """A crowd of ours settled, ``admitted`` of it answered: the ceiling, tried again some rounds later
+        (twice as many rounds when this refusal was of a try past the last ceiling)."""
+        if tried:
+            self._probe_rounds = min(PROBE_ROUNDS_MOST, 2 * self._probe_rounds)
+        self.found = self.known_ceiling = admitted
+        self._found_serial = self._issued
+        self.limit = min(self.limit, float(admitted))
+        self._probe_at = self._clock() + self._probe_rounds * (self.fastest or 0.0)
 
     # what the server did -----------------------------------------------------------------------
 
@@ -252,6 +278,14 @@ class AdaptiveLimit:
         if first_token is None:
             return
         self.fastest = first_token if self.fastest is None else min(self.fastest, first_token)
+        held = self._clock() - ticket.started
+        self.answer_time = (
+            held if self.answer_time is None else self.answer_time + SMOOTHING * (held - self.answer_time)
+        )
+        if self.found is not None and ticket.in_flight > self.found and ticket.serial > self._found_serial:
+            # (a request sent after the refusal, with more in flight than it allowed, answered: room again)
+            self.found = self.known_ceiling = ticket.in_flight
+            self._probe_rounds = PROBE_ROUNDS
         if work is not None and work > 0:
             baseline = work
         else:
@@ -286,7 +320,7 @@ class AdaptiveLimit:
             return False
         if self.known_ceiling is None or self.limit < self.known_ceiling:
             return True
-        return len(self._waiting) >= int(self.limit)
+        return len(self._waiting) >= int(self.limit) and self._clock() >= self._probe_at
 
     def rate_limited(self, ticket: Ticket, retry_after: float | None) -> bool:
         """A 429. With others of ours still in flight it is a crowd the server refuses: the limit comes down
@@ -297,7 +331,8 @@ class AdaptiveLimit:
         others = self._unsettled - {ticket.serial}
         if others:
             self.slow_start = False
-            self._crowds.append((set(others), [0]))
+            tried = self.found is not None and len(others) >= self.found
+            self._crowds.append((set(others), [0], tried))
             if len(others) < self.limit:
                 self.limit = float(max(self.minimum, len(others)))
                 self.generation += 1
