@@ -7,16 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dailydiff.engine.room import (
-    CEILING,
-    FIRST_GUESS,
-    FLOOR,
-    LEAD_ROUNDS_MOST,
-    LEAST_EXPECTED,
-    PRIOR_UNITS,
-    ROUNDS,
-    UnitRoom,
-)
+from dailydiff.engine.room import CEILING, FIRST_GUESS, FLOOR, LEAST_EXPECTED, PRIOR_UNITS, ROUNDS, UnitRoom
 from fake_llm import FakeLLM
 from opsfixtures import FIRST_DAY, build_workspace, dailydiff
 
@@ -85,51 +76,6 @@ def test_the_room_grows_with_the_limit_and_counts_what_units_have_asked() -> Non
         late.cancel()
         await asyncio.gather(late, return_exceptions=True)
         assert room.peak <= CEILING
-
-    asyncio.run(main())
-
-
-def test_units_are_started_as_far_ahead_as_their_reading_takes_over_an_answer() -> None:
-    # A unit asks its first request a second after its seat (reading its commits), an answer takes half a
-    # second: the units that will ask next must start two rounds earlier than the two the room keeps asked,
-    # or the endpoint's slots wait for their reading. With 16 asked at a limit of 8, new units start while
-    # their expected requests stay under 4 rounds of it; none while an answer's time is unknown.
-    async def main() -> None:
-        now = [0.0]
-        room = UnitRoom()
-        room.clock = lambda: now[0]
-        room.capacity = lambda: 8
-        answer: list[float | None] = [None]
-        room.latency = lambda: answer[0]
-        # PRIOR_UNITS units done, each asked FIRST_GUESS (the mean stays the first guess) a second after its seat.
-        for _ in range(PRIOR_UNITS):
-            done, now[0] = await room.enter(), now[0] + 1.0
-            with room.seated(done):
-                for _ in range(int(FIRST_GUESS)):
-                    room.asked()
-                    room.answered()
-            room.leave(done)
-        readers = [await room.enter() for _ in range(FLOOR)]
-        now[0] += 1.0
-        for reader in readers:
-            with room.seated(reader):
-                for _ in range(16 // FLOOR):
-                    room.asked()  # its first request a second after its seat: the lead
-        assert room.lead == 1.0 and room.ahead() == ROUNDS  # no answer timed yet: two rounds
-        assert not room.has_room()
-        answer[0] = 0.5
-        assert room.ahead() == ROUNDS + 2  # and two more for the reading
-        reading = []
-        while room.has_room():
-            reading.append(await room.enter())
-        # 16 asked + 2 each for the fresh units (the first guess) stay below 4 × 8: eight of them.
-        assert len(reading) == int((4 * 8 - 16) / FIRST_GUESS), len(reading)
-        answer[0] = 0.01  # a fast endpoint: the lead is held to LEAD_ROUNDS_MOST rounds
-        assert room.ahead() == ROUNDS + LEAD_ROUNDS_MOST
-        # Before PRIOR_UNITS units have finished (a unit's requests still a guess), no lead is taken.
-        fresh = UnitRoom()
-        fresh.capacity, fresh.latency, fresh.lead = (lambda: 8), (lambda: 0.5), 1.0
-        assert fresh.ahead() == ROUNDS
 
     asyncio.run(main())
 

@@ -117,7 +117,6 @@ class AdaptiveLimit:
         self._found_serial = 0  # the last ticket granted when ``found`` was set
         self._unsettled: set[int] = set()  # serials of the tickets in flight
         self.fastest: float | None = None  # the least first-token time of the run (the endpoint's latency)
-        self.answer_time: float | None = None  # seconds an answered request held its slot, smoothed
         self._floor: deque[float] = deque(maxlen=FLOOR_SAMPLES)
         # The unloaded latency is known (a remembered run's fastest first token) or has been measured: no
         # request need go alone for it.
@@ -278,10 +277,6 @@ class AdaptiveLimit:
         if first_token is None:
             return
         self.fastest = first_token if self.fastest is None else min(self.fastest, first_token)
-        held = self._clock() - ticket.started
-        self.answer_time = (
-            held if self.answer_time is None else self.answer_time + SMOOTHING * (held - self.answer_time)
-        )
         if self.found is not None and ticket.in_flight > self.found and ticket.serial > self._found_serial:
             # (a request sent after the refusal, with more in flight than it allowed, answered: room again)
             self.found = self.known_ceiling = ticket.in_flight

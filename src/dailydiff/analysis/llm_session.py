@@ -101,11 +101,6 @@ class LLMSession:
     def capacity(self) -> int | None:
         return int(self.limit.limit)
 
-    @property
-    def latency(self) -> float | None:
-        """Seconds an answered request held its slot, smoothed (None: none answered yet)."""
-        return self.limit.answer_time
-
     def _session(self, language: str) -> _Session:
         if language not in self._by_language:
             self._by_language[language] = _Session(self, language)

@@ -7,14 +7,9 @@ The room starts one more unit while the requests the running units have asked an
 what the units that have asked nothing yet are expected to ask (the mean of the units finished so far,
 from a first guess, at least one each), are
 fewer than ``ROUNDS`` times the analyser's current concurrency limit (analysis/limits.py finds it): one
-round in flight, one waiting for a slot, so a slot that frees is taken at once — and as many rounds more as a
-unit takes from its seat to its first request (reading its commits: a clone, git's work, on a loaded machine
-a second or two) over the time an answer takes (both measured, smoothed, once ``PRIOR_UNITS`` units have
-finished; at most ``LEAD_ROUNDS_MOST``): the units that will ask next start that long ahead, so the
-endpoint's slots do not wait for their reading (Little's law: the requests of the units still reading are
-the endpoint's throughput times that lead). ``FLOOR`` units always run (the limit is not known before the
-first request; a day with no commits asks nothing), ``CEILING`` at most (each running unit holds its commits
-in memory).
+round in flight, one waiting for a slot, so a slot that frees is taken at once. ``FLOOR`` units always run
+(the limit is not known before the first request; a day with no commits asks nothing), ``CEILING`` at most
+(each running unit holds its commits in memory).
 
 Without a model (the rules analyser: git's and the CPU's pace) or with ``[run] concurrency`` set by hand,
 the number is fixed. The claims object (engine/runner.py, engine/shared.py) enters the room before it
@@ -26,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,16 +40,13 @@ PRIOR_UNITS = 8  # the first guess weighs as much as this many finished units
 # A unit that has asked nothing yet counts for at least one request: the units that finish first are the ones
 # that ask nothing (a day without commits), and a mean of none would let a worker take every unit at once.
 LEAST_EXPECTED = 1.0
-LEAD_ROUNDS_MOST = 2.0  # rounds of requests kept ahead for the units still reading, at most
-LEAD_SMOOTHING = 0.2  # weight of the newest unit's lead (seat to first request) in the smoothed one
 
 
 @dataclass
 class Seat:
-    """One running unit: how many requests it has asked so far, and when it was seated."""
+    """One running unit: how many requests it has asked so far."""
 
     asked: int = 0
-    seated: float = 0.0
 
 
 _SEAT: contextvars.ContextVar[Seat | None] = contextvars.ContextVar("dailydiff_unit_seat", default=None)
@@ -67,9 +58,6 @@ class UnitRoom:
     def __init__(self, fixed: int = 0) -> None:
         self.fixed = max(0, fixed)
         self.capacity: Callable[[], int | None] = lambda: None  # the analyser's limit now (None: no model)
-        self.latency: Callable[[], float | None] = lambda: None  # seconds an answer takes (None: none yet)
-        self.lead: float | None = None  # seconds from a unit's seat to its first request, smoothed
-        self.clock: Callable[[], float] = time.monotonic
         self.running = 0
         self.peak = 0  # the most units at once this run
         self.asking = 0  # requests asked by the running units and not answered yet
@@ -96,17 +84,7 @@ class UnitRoom:
         limit = self.capacity()
         if limit is None or self.running >= CEILING:
             return False
-        return self.asking + self.fresh * self.expected() < self.ahead() * limit
-
-    def ahead(self) -> float:
-        """Rounds of requests kept asked per slot of the limit (see above): ``ROUNDS``, and the lead of a
-        unit's reading over an answer's time once both are measured."""
-        latency = self.latency()
-        if self.lead is None or not latency or latency <= 0 or self._finished < PRIOR_UNITS:
-            # (Before a few units have finished, what a unit asks is a guess, and the first units' reading
-            # waited on the run's start: no lead is taken on them.)
-            return float(ROUNDS)
-        return ROUNDS + min(LEAD_ROUNDS_MOST, self.lead / latency)
+        return self.asking + self.fresh * self.expected() < ROUNDS * limit
 
     async def enter(self) -> Seat:
         """Wait for room for one more unit (first come, first seated), and take it."""
@@ -127,7 +105,7 @@ class UnitRoom:
                 else:  # woken and cancelled at once: the wake goes to the next
                     self._wake()
                 raise
-        seat = Seat(seated=self.clock())
+        seat = Seat()
         log.debug("a unit starts: %d running, %d asked not answered, %d fresh, limit %s", self.running + 1,
                   self.asking, self.fresh, self.capacity())  # fmt: skip
         self.running += 1
@@ -166,10 +144,7 @@ class UnitRoom:
         self.asking += 1
         seat = _SEAT.get()
         if seat is not None:
-            if seat.asked == 0:  # its first request: how long its reading took from its seat
-                self.fresh -= 1
-                lead = self.clock() - seat.seated
-                self.lead = lead if self.lead is None else self.lead + LEAD_SMOOTHING * (lead - self.lead)
+            self.fresh -= seat.asked == 0
             seat.asked += 1
 
     def answered(self) -> None:
@@ -191,11 +166,6 @@ class CountedSession:
     @property
     def capacity(self) -> int | None:
         return self.session.capacity
-
-    @property
-    def latency(self) -> float | None:
-        """Seconds an answer takes (smoothed), where the session measures it."""
-        return getattr(self.session, "latency", None)
 
     def expect(self, language: str) -> None:
         self.session.expect(language)

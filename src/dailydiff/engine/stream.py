@@ -183,7 +183,6 @@ class Engine:
         # Units at once: the claims object (engine/runner.py) seats each unit in it before the unit starts.
         self.room = UnitRoom(options.concurrency)
         self.room.capacity = self._capacity
-        self.room.latency = self._latency
         # The store's statements of the units' steps, on a thread of their own (the loop goes on meanwhile)
         # where the store's one connection takes statements from two threads (see ``_store_thread``).
         self._off = OffLoop() if _store_thread(store) else None
@@ -231,11 +230,6 @@ class Engine:
         """The requests the run's models take at once now (None: no model in this run yet)."""
         limits = [c for c in (s.capacity for s in self._sessions.values()) if c is not None]
         return sum(limits) if limits else None
-
-    def _latency(self) -> float | None:
-        """Seconds an answer of the run's models takes (the slowest; None: none measured yet)."""
-        times = [t for t in (getattr(s, "latency", None) for s in self._sessions.values()) if t]
-        return max(times) if times else None
 
     def slots(self, source: CommitSource) -> asyncio.Semaphore | None:
         """One semaphore per API host for the whole run: the requests in flight of all its sources."""
