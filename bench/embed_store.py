@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dailydiff.search.hybrid import EndpointEmbedder, sync  # noqa: E402
+from dailydiff.common.embedder import EndpointEmbedder  # noqa: E402
+from dailydiff.search.hybrid import sync  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from search_scale import synthetic_reports  # noqa: E402
 from verdict import verdict  # noqa: E402

@@ -256,7 +256,7 @@ def main() -> int:
             trees = {f"before ({args.before})": {**base, "PYTHONPATH": str(older / "src")}, "now": base}
         hybrid: dict[str, str] = {}
         if args.vectors:
-            from dailydiff.search.hybrid import EndpointEmbedder
+            from dailydiff.common.embedder import EndpointEmbedder
             from llama_server import MODEL
 
             url = stack.enter_context(embedding_endpoint(args.embedder, Path(tmp)))

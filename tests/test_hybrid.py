@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from dailydiff.search.hybrid import EndpointEmbedder, find_hybrid, fuse, sync
+from dailydiff.common.embedder import EndpointEmbedder
+from dailydiff.search.hybrid import find_hybrid, fuse, sync
 from dailydiff.store import DB_NAME, Store
 from dailydiff.store.search import SearchFilters
 from gitrepo import CommitSpec, FileEdit, build_repo
@@ -472,7 +473,7 @@ def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
     twice; one text too slow still fails."""
     import asyncio
 
-    from dailydiff.search.hybrid import EmbeddingError
+    from dailydiff.common.embedder import EmbeddingError
 
     sent: list[list[str]] = []
 
@@ -503,8 +504,8 @@ def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.Monkey
     """Issue 64's one send loop: each request the embedding server receives is an attempt the one policy's
     ``send`` began (a 503 asked again by the loop, then answered), and a server that keeps failing ends
     the loop with the policy's last problem."""
+    from dailydiff.common.embedder import EmbeddingError
     from dailydiff.common.http import Sending
-    from dailydiff.search.hybrid import EmbeddingError
 
     made: list[int] = []
     begin = Sending.begin
@@ -543,7 +544,7 @@ def test_a_plain_http_endpoint_is_asked_without_httpx(embeddings: tuple[str, Ser
     from dailydiff.common.localhttp import PROXY_VARIABLES, direct
 
     url, _ = embeddings
-    code = ("import json, sys; from dailydiff.search.hybrid import EndpointEmbedder; "
+    code = ("import json, sys; from dailydiff.common.embedder import EndpointEmbedder; "
             f"v = EndpointEmbedder({url!r}, 'm').embed(['paged attention']); "
             "print(json.dumps([v, sorted(m for m in sys.modules if m.startswith(('httpx', 'httpcore')))]))")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}

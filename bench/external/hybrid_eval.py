@@ -218,7 +218,8 @@ def timing(data_dir: Path, model: MiniLM) -> dict[str, Any]:
                                 "--json", *extra], check=True, capture_output=True, env=env, cwd=tmp)  # fmt: skip
                 took[way].append(time.perf_counter() - started)
     # the same searches in this process: what the command spends past Python's start-up
-    from dailydiff.search.hybrid import EndpointEmbedder, find_hybrid
+    from dailydiff.common.embedder import EndpointEmbedder
+    from dailydiff.search.hybrid import find_hybrid
 
     class _Search:
         fuse_languages = ("en", "zh")

@@ -144,7 +144,8 @@ def check_command(config: options.Config = None, data_dir: options.DataDir = Non
 def reindex_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
     """Rebuild what is derived from the stored reports: the search index (whatever state it is in) and the
     cached answers that cannot be read. Searches then find what a fresh index finds."""
-    from dailydiff.search.hybrid import embedder_from, sync
+    from dailydiff.common.embedder import embedder_from
+    from dailydiff.search.hybrid import sync
 
     settings = build_settings(config, data_dir, {})
     with open_store(settings) as store:

@@ -164,10 +164,11 @@ class Asked:
         return self._value
 
 
-def ask_early(settings: Any, question: str) -> tuple[EndpointEmbedder, Asked] | None:
-    """The embedder the settings name and the question's embedding, asked of it now (on a thread), when the
-    question will be searched by its vectors too (a model configured, a language that fuses); else None."""
-    embedder = embedder_from(settings)
+def ask_early(settings: Any, question: str, embedder: Any = None) -> tuple[Any, Asked] | None:
+    """The embedder (``embedder``, else the one the settings name) and the question's embedding, asked of it
+    now (on a thread), when the question will be searched by its vectors too (a model configured, a language
+    that fuses); else None."""
+    embedder = embedder or embedder_from(settings)
     if embedder is None or not question.strip() or not fuses(settings, question):
         return None
     # What sending needs, loaded here: the thread then only waits (on the server), and is not kept from

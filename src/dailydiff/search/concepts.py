@@ -23,7 +23,7 @@ CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in _HAN)  # the ranges as 
 def has_han(text: str) -> bool:
     """Whether ``text`` holds a CJK ideograph (as ``re.search(f"[{CJK}]", text)``, with no pattern to compile:
     a class of CJK ranges costs milliseconds to compile, and the glossary's few words are short)."""
-    return any(low <= ord(c) <= high for c in text for low, high in _HAN)
+    return not text.isascii() and any(low <= ord(c) <= high for c in text for low, high in _HAN)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _built() -> Glossary:
             single = terms(word)
             if single:
                 found.setdefault(" ".join(single), None)
-            chinese = not word.isascii() and has_han(word)
+            chinese = has_han(word)
             if len(single) == 1 and not chinese:
                 by_term.setdefault(single[0], index)
             if chinese or re.search(r"[\s\-_/]", word.strip()):

@@ -17,10 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-# The embedder's names, where hybrid retrieval's users have always found them (their home: common/embedder.py).
-from dailydiff.common.embedder import Asked, embedder_from, fuses
-from dailydiff.common.embedder import EmbeddingError as EmbeddingError
-from dailydiff.common.embedder import EndpointEmbedder as EndpointEmbedder
+from dailydiff.common.embedder import Asked, ask_early, embedder_from
 from dailydiff.errors import DailyDiffError
 from dailydiff.search import SearchResult, find
 from dailydiff.search.rank import Hit
@@ -125,8 +122,7 @@ class _Vectors:
     (``asked`` of the server: another process, another core), then, once the words' side has chosen the
     filters (``chose``: the days and repositories the question names), the rows stored since embedded and the
     rows nearest the question found (sqlite-vec scores on a connection of its own, outside the GIL), while
-    this thread ranks the words. ``result()`` waits for (probe, nearest rows, their filters), or raises what
-    the thread raised."""
+    this thread ranks the words. ``result()`` waits for the nearest rows, or raises what the thread raised."""
 
     def __init__(self, store: Store, embedder: Any, asked: Asked, batch: int) -> None:
         import threading
@@ -142,17 +138,16 @@ class _Vectors:
             self._chosen = filters
             self._told.set()
 
-    def _vectors(self) -> tuple[Any, Any, SearchFilters | None]:
+    def _vectors(self) -> list[tuple[str, str, str, float]]:
         probe = self._asked.result()
         self._told.wait()
-        filters = self._chosen
-        if filters is None:
-            return probe, None, None
+        if self._chosen is None:
+            return []
         if self._store.vectors_missing():  # rows stored since (a report saved without the model, an import)
             sync(self._store, self._embedder, self._batch)
-        return probe, self._store.nearest_vectors(probe, self._embedder.model, filters, POOL), filters
+        return self._store.nearest_vectors(probe, self._embedder.model, self._chosen, POOL)
 
-    def result(self) -> tuple[Any, Any, SearchFilters | None]:
+    def result(self) -> list[tuple[str, str, str, float]]:
         return self._done.result()  # type: ignore[no-any-return]
 
 
@@ -162,14 +157,9 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     """``find``, fused with the vectors' ranking when an embedding model is configured and the question's
     language fuses; an endpoint that fails leaves the words' ranking (and says so once, in the log).
     ``early``: the embedder and the question's embedding already asked of it (``ask_early``)."""
+    early = early or ask_early(settings, question, embedder)  # the server embeds while the words rank
     if early is None:
-        embedder = embedder or embedder_from(settings)
-        if embedder is None or not question.strip() or not fuses(settings, question):
-            return find(store, question, filters, limit, extra_words=extra_words)
-        early = (
-            embedder,
-            Asked(lambda: embedder.embed([question])[0]),
-        )  # the server embeds while the words rank
+        return find(store, question, filters, limit, extra_words=extra_words)
     embedder, asked = early
     batch = getattr(getattr(settings, "search", None), "embedding_batch", 32)
     vectors = _Vectors(store, embedder, asked, batch)
@@ -180,12 +170,10 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     finally:
         vectors.chose(None)  # a search that stopped: the thread ends without scoring
     try:
-        probe, near, within = vectors.result()
+        near = vectors.result()  # within the filters ``find`` chose: its result's
     except DailyDiffError as exc:
         log.warning("search by words only: %s", exc)
         return replace(lexical, hits=lexical.hits[:limit])
-    if within != lexical.filters:  # not the filters the words searched within (never expected): scored again
-        return fused_result(store, lexical, probe, embedder.model, limit)
     return replace(lexical, hits=fused_hits(store, lexical.hits[:POOL], near, limit))
 
 
@@ -202,15 +190,6 @@ def retrieve(store: Store, settings: Any, question: str, filters: SearchFilters,
         if agents_only or AGENT_TOKEN_RE.search(question):
             return find_matching(store, question, filters, limit, agents_only=agents_only)
     return find_hybrid(store, settings, question, filters, limit, extra_words=extra_words, early=early)
-
-
-def fused_result(
-    store: Store, lexical: SearchResult, probe: Sequence[float], model: str, limit: int
-) -> SearchResult:
-    """The words' result (read POOL deep) with its hits fused with the rows nearest ``probe`` within the
-    same filters (the days and repositories the question chose included)."""
-    near = store.nearest_vectors(probe, model, lexical.filters, POOL)
-    return replace(lexical, hits=fused_hits(store, lexical.hits[:POOL], near, limit))
 
 
 def fused_hits(
