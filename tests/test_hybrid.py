@@ -639,3 +639,44 @@ def test_search_asks_for_the_questions_embedding_before_loading_the_search(
     assert set(seen["requests"]) == {"/v1/embeddings"}  # the question's, and the commits' (none stored yet)
     assert "dailydiff.settings.loading" in seen["started"]
     assert not {"dailydiff.search", "dailydiff.store", "dailydiff.search.rank"} & set(seen["started"])
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_vectors_side_reads_a_postgresql_store_on_a_session_of_its_own(
+    kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``Store.beside``: on PostgreSQL another session, whose statements run while this one's is still
+    running (the words' full-text queries and the vectors' ran one after the other on one connection); a
+    SQLite store is itself. Closing it leaves the store it came from open."""
+    import threading
+    import time
+
+    import psycopg
+
+    with _stored(kind, reported, tmp_path, request) as store:
+        beside = store.beside()
+        if kind == "sqlite":
+            assert beside is store
+            return
+        try:
+            pid = "SELECT pg_backend_pid()"
+            assert beside._db.execute(pid).fetchone()[0] != store._db.execute(pid).fetchone()[0]
+            order: list[str] = []
+
+            def busy() -> None:
+                store._db.execute("SELECT pg_sleep(2)").fetchone()
+                order.append("first session")
+
+            thread = threading.Thread(target=busy)
+            thread.start()
+            with psycopg.connect(request.getfixturevalue("pg_url"), autocommit=True) as watcher:
+                while not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND "
+                                          "query = 'SELECT pg_sleep(2)'").fetchone():  # fmt: skip
+                    time.sleep(0.01)
+            assert beside.search_repos() == [REPO]  # while the first session sleeps
+            order.append("beside")
+            thread.join()
+            assert order == ["beside", "first session"]
+        finally:
+            beside.close()
+        assert store.search_repos() == [REPO]

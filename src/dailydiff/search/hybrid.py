@@ -121,8 +121,8 @@ class _Vectors:
     """The vectors' side of a hybrid search, on a thread of its own from now: the question's embedding
     (``asked`` of the server: another process, another core), then, once the words' side has chosen the
     filters (``chose``: the days and repositories the question names), the rows stored since embedded and the
-    rows nearest the question found (sqlite-vec scores on a connection of its own, outside the GIL), while
-    this thread ranks the words. ``result()`` waits for the nearest rows, or raises what the thread raised."""
+    rows nearest the question found (sqlite-vec scores on a connection of its own, outside the GIL; a PostgreSQL
+    store is read on a session of its own, ``Store.beside``), while this thread ranks the words. ``result()`` waits for the nearest rows, or raises what the thread raised."""
 
     def __init__(self, store: Store, embedder: Any, asked: Asked, batch: int) -> None:
         import threading
@@ -139,13 +139,18 @@ class _Vectors:
             self._told.set()
 
     def _vectors(self) -> list[tuple[str, str, str, float]]:
-        probe = self._asked.result()
-        self._told.wait()
-        if self._chosen is None:
-            return []
-        if self._store.vectors_missing():  # rows stored since (a report saved without the model, an import)
-            sync(self._store, self._embedder, self._batch)
-        return self._store.nearest_vectors(probe, self._embedder.model, self._chosen, POOL)
+        store = self._store.beside()  # connected while the server embeds the question
+        try:
+            probe = self._asked.result()
+            self._told.wait()
+            if self._chosen is None:
+                return []
+            if store.vectors_missing():  # rows stored since (a report saved without the model, an import)
+                sync(store, self._embedder, self._batch)
+            return store.nearest_vectors(probe, self._embedder.model, self._chosen, POOL)
+        finally:
+            if store is not self._store:
+                store.close()
 
     def result(self) -> list[tuple[str, str, str, float]]:
         return self._done.result()  # type: ignore[no-any-return]

@@ -87,6 +87,14 @@ class StoreBase:
             return cls(PostgresDatabase(text, limits, on_slow))
         return cls(SQLiteDatabase(Path(text), on_slow))
 
+    def beside(self) -> Self:
+        """This store for another thread's reads alongside this one's: a PostgreSQL store on a session of its
+        own (its statements and this one's run side by side on the server, not one after the other); a SQLite
+        store is itself (its reads already run outside the lock of Python's threads). Closed by the caller
+        when it is not ``self``."""
+        beside = getattr(self._db, "beside", None)
+        return self if beside is None else type(self)(beside())
+
     @property
     def location(self) -> str:
         return self._db.location

@@ -84,7 +84,9 @@ class Limits:
 class PostgresDatabase:
     dialect = POSTGRES
 
-    def __init__(self, url: str, limits: Limits | None = None, on_slow: OnSlow | None = None) -> None:
+    def __init__(self, url: str, limits: Limits | None = None, on_slow: OnSlow | None = None, *,
+                 checked: bool = False) -> None:  # fmt: skip
+        """``checked``: the store's schema was checked by this process already (``beside``): not again."""
         try:
             address = storeurl.parse(url)
         except storeurl.StoreURLError as exc:
@@ -115,10 +117,17 @@ class PostgresDatabase:
             else:
                 self._came_back()
         try:
-            self._check_schema(on_slow)
+            if not checked:
+                self._check_schema(on_slow)
         except BaseException:
             self._db.close()
             raise
+
+    def beside(self) -> PostgresDatabase:
+        """The same store on a session of its own, for another thread's reads while this one's run: on one
+        connection they would wait for each other (``execute`` holds it), on two the server runs them side by
+        side (a hybrid search's vectors beside its words, search/hybrid.py)."""
+        return PostgresDatabase(self._url, self.limits, checked=True)
 
     def _take(self) -> Any:
         """An idle connection of this process's pool to the same store, or None."""

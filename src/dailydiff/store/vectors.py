@@ -66,11 +66,13 @@ def _arrays(db: Any) -> bool:
     """Whether this PostgreSQL store keeps its vectors as ``real[]`` (made before they were ``bytea``)."""
     if db.dialect.name != "postgresql":
         return False
+    # The catalog, not information_schema.columns: its view cost 8-24 ms of a search in a new session.
     row = db.execute(
-        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name = 'search_vectors' AND column_name = 'vec'"
+        "SELECT a.atttypid = 'real[]'::regtype FROM pg_catalog.pg_attribute a WHERE a.attrelid = "
+        "to_regclass(quote_ident(current_schema()) || '.search_vectors') AND a.attname = 'vec' "
+        "AND NOT a.attisdropped"
     ).fetchone()
-    return row is not None and str(row[0]).upper() == "ARRAY"
+    return row is not None and bool(row[0])
 
 
 def _packer(db: Any) -> Any:
