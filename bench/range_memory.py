@@ -29,7 +29,7 @@ from gitrepo import CommitSpec, FileEdit, build_repo  # noqa: E402
 CHILD = """
 import json, resource, sys, tracemalloc
 tracemalloc.start()
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 try:
     app(sys.argv[1:], prog_name="dailydiff")
 except SystemExit as exc:

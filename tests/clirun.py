@@ -23,7 +23,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 
 _SIGNALS = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
 

@@ -18,7 +18,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from clirun import dailydiff, default_sigint
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 from dailydiff.cli.options import SHARED
 from dailydiff.models import DayReport
 from dailydiff.store import Store

@@ -10,7 +10,7 @@ import typer
 from typer._click.core import Command, Context
 from typer.core import TyperGroup, TyperOption
 
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 
 PYTHON_TYPE = re.compile(
     r"<(?:str|int|float|bool|path|file|dir|datetime|uuid|(?:list|tuple)\[[^>]*\]|[a-z]+ range)>"

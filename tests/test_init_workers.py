@@ -13,7 +13,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from dailydiff import __version__
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 from dailydiff.scaffold import KUBERNETES_PATH, RUN_COMMAND, WORKER_COMMAND, WORKFLOW_PATH
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

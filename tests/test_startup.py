@@ -73,7 +73,8 @@ def test_the_version_and_the_help_import_no_command(tmp_path: Path, args: list[s
     assert not [
         m
         for m in modules
-        if m.startswith("dailydiff.cli.") and m not in ("dailydiff.cli.app", "dailydiff.cli.coercion")
+        if m.startswith("dailydiff.cli.")
+        and m not in ("dailydiff.cli.app", "dailydiff.cli.base", "dailydiff.cli.coercion")
     ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dailydiff.cli import app
+from dailydiff.cli.app import app
 from dailydiff.render import render_json
 from dailydiff.settings import load_settings
 from dailydiff.store import Store

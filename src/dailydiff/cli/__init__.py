@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gc
+import sys
 
-from dailydiff.cli.app import (
+from dailydiff.cli.base import (
     EXIT_INTERRUPTED,
-    app,
     has_nothing_to_tear_down,
     interrupted_exit_code,
     stop_like_ctrl_c,
@@ -17,13 +17,25 @@ def main() -> None:
     _collect_for_a_command()
     stop_like_ctrl_c()
     try:
-        app()
+        _command_line(sys.argv[1:])
     except SystemExit as done:
         if done.code in (EXIT_INTERRUPTED, interrupted_exit_code()):
             _exit_now(int(done.code or 0))
         if has_nothing_to_tear_down() and (done.code is None or isinstance(done.code, int)):
             _end_without_teardown(done.code or 0)
         raise
+
+
+def _command_line(args: list[str]) -> None:
+    """The command: `search` in the forms it is read without typer (cli/direct.py), else typer's application
+    (cli/app.py); either ends by SystemExit."""
+    if args[:1] == ["search"]:
+        from dailydiff.cli.direct import run_directly
+
+        run_directly(args)
+    from dailydiff.cli.app import app
+
+    app()
 
 
 def _end_without_teardown(code: int) -> None:
@@ -73,4 +85,4 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-__all__ = ["app", "main"]
+__all__ = ["main"]

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
-import re
 import signal
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -21,16 +18,29 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from dailydiff import __version__
-from dailydiff.common.secrets import scrub
-from dailydiff.common.text import terminal_text
-from dailydiff.errors import IO_ERRNOS, DailyDiffError
+from dailydiff.cli.base import (  # noqa: F401  (the commands import them from here)
+    _STOPPED_BY,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_IO,
+    _stderr_console,
+    build_settings,
+    failed,
+    failure_code,
+    has_nothing_to_tear_down,
+    interrupted_exit_code,
+    nothing_to_tear_down,
+    open_store,
+    read_settings,
+    say,
+    say_store_upgrade,
+    stderr,
+    stop_like_ctrl_c,
+    stopped_code,
+)
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from typer._click import Command, Context, HelpFormatter
-
-    from dailydiff.settings import HasStore, L, ReadSettings, Settings
-    from dailydiff.store import Store
 
 
 class LazyCommand:
@@ -199,130 +209,18 @@ app = typer.Typer(
 )
 
 
-@functools.cache
-def _stderr_console() -> Console:
-    from rich.console import Console
-
-    class TerminalConsole(Console):
-        """stderr: text from commits, servers or models can carry escape sequences (dropped) and an
-        error body may echo a secret (scrubbed)."""
-
-        def print(self, *objects: Any, **kwargs: Any) -> None:
-            super().print(*(terminal_text(scrub(o)) if isinstance(o, str) else o for o in objects), **kwargs)
-
-    return TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
-
-
-class _LazyConsole:
-    """Stands for the stderr console until it is used: rich's console is not needed to print the version
-    or the help, and command modules import `stderr` when they load."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_stderr_console(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(_stderr_console(), name, value)
-
-    def __enter__(self) -> Console:  # rich's live displays enter their console
-        return _stderr_console().__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        _stderr_console().__exit__(*exc)
-
-
-stderr: Console = _LazyConsole()  # type: ignore[assignment]
-
-# What rich's console would turn into an emoji (``:name:``): a line holding it goes through the console.
-_EMOJI_LIKE = re.compile(r":\S*?:")
-
-
-def say(line: str) -> None:
-    """One line on stderr, as the stderr console prints it (escape sequences dropped, secrets scrubbed).
-    A line of printable text with nothing rich's console would change (no ``:name:`` it would make an
-    emoji) is written as it is, without starting the console: about 40 ms of a command that prints one
-    summary line (`notes`, an error)."""
-    text = terminal_text(scrub(line))
-    if not text.isprintable() or _EMOJI_LIKE.search(text):
-        _stderr_console().print(text, markup=False, highlight=False)
-        return
-    sys.stderr.write(f"{text}\n")
-    sys.stderr.flush()
-
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
-_STOPPED_BY: list[int] = []  # the signal (SIGTERM) that asked this process to stop, once received
-
-
-def stop_like_ctrl_c() -> None:
-    """SIGTERM — what systemd, docker stop, Kubernetes and CI cancellation send — stops a command as Ctrl-C
-    does: what is in flight (a message being sent) finishes and is recorded, a shared plan's units are given
-    back, and the command exits 143. A second SIGTERM stops at once (what it leaves is recovered by the next
-    command: claims of a process that is gone are stale)."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    if _STOPPED_BY:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
-    _STOPPED_BY.append(signum)
-    import logging
-
-    # Said as it lands (a command's logs, where it has set them up: not --quiet, not a server's own): what a
-    # supervisor (and a test) sees between the signal and the exit.
-    logger = logging.getLogger("dailydiff")
-    if logger.handlers:
-        logger.warning("SIGTERM: stopping once what is in flight is sent and recorded")
-    on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
-    if callable(on_ctrl_c):
-        on_ctrl_c(signal.SIGINT, frame)
-    else:
-        raise KeyboardInterrupt
-
-
-def interrupted_exit_code() -> int:
-    return 128 + _STOPPED_BY[0] if _STOPPED_BY else EXIT_INTERRUPTED
-
-
-_NOTHING_OPEN: list[bool] = []  # said by the command that ran (``nothing_to_tear_down``)
-
-
-def nothing_to_tear_down() -> None:
-    """Said by a command whose store is closed and which has only its output left to write (`search`, `ask`):
-    the process may end as soon as that output is flushed and the exit handlers have run, without tearing
-    the interpreter's modules down (cli/__init__.py)."""
-    _NOTHING_OPEN.append(True)
-
-
-def has_nothing_to_tear_down() -> bool:
-    return bool(_NOTHING_OPEN)
-
-
-EXIT_IO = 74  # sysexits EX_IOERR
-
 
 def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
-    from dailydiff.common.logs import json_logs
-
-    if json_logs():  # --log-format json: the error is a log line like every other
-        import logging
-
-        logging.getLogger("dailydiff").error("%s", f"{message}" + (f" — {hint}" if hint else ""))
-        return typer.Exit(code)
-    line = f"dailydiff: error: {message}" + (f" — {hint}" if hint else "")
-    say(" ".join(line.split("\n")))  # one line, whatever the message quotes
-    return typer.Exit(code)
+    return typer.Exit(failed(message, hint, code))
 
 
 def stopped(hint: str = "") -> typer.Exit:
     """Ctrl-C or SIGTERM: one line saying which, with what to do next where there is something to do
     (a command that builds resumes; a server has ``server_stopped``), exit 130/143."""
-    return fail("stopped by SIGTERM" if _STOPPED_BY else "interrupted", hint, interrupted_exit_code())
+    return typer.Exit(stopped_code(hint))
 
 
 def server_stopped(signum: int | None = None) -> typer.Exit:
@@ -344,96 +242,21 @@ def server_stopped(signum: int | None = None) -> typer.Exit:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Expected failures become one line on stderr and a non-zero exit; never a traceback."""
+    """Expected failures become one line on stderr and a non-zero exit; never a traceback (``failure_code``)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except DailyDiffError as exc:
-            raise fail(exc.message, exc.hint, exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise stopped("everything analysed so far is stored; run the same command to resume") from None
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0) from None
         except typer.Exit:
             raise
-        except Exception as exc:
-            if isinstance(exc, OSError) and exc.errno in IO_ERRNOS:  # e.g. stdout on a full disk
-                raise fail(f"cannot write the output: {exc.strerror}",
-                           "free some space and run the same command again; what was analysed is stored",
-                           EXIT_IO) from None  # fmt: skip
-            if os.environ.get("DAILYDIFF_DEBUG"):
+        except (Exception, KeyboardInterrupt) as exc:
+            code = failure_code(exc)
+            if code is None:
                 raise
-            raise fail(
-                f"internal error: {type(exc).__name__}: {exc}",
-                "please report it; set DAILYDIFF_DEBUG=1 for the traceback",
-                EXIT_INTERNAL,
-            ) from None
+            raise typer.Exit(code) from None
 
     return wrapper
-
-
-def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> Settings:
-    """The settings of a command, and a warning on stderr about ``DAILYDIFF_*`` variables that nothing
-    reads (typos)."""
-    from dailydiff.settings import Settings
-
-    return _built(Settings, config, data_dir, overrides)
-
-
-def read_settings(config: Path | None, data_dir: Path | None) -> ReadSettings:
-    """The settings of a command that only reads the store (``ReadSettings``), as ``build_settings`` builds
-    them."""
-    from dailydiff.settings import load_read_settings
-
-    merged = {"data_dir": str(data_dir)} if data_dir is not None else {}
-    return _warned(load_read_settings(config, overrides=merged))
-
-
-def _built(model: type[L], config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> L:
-    from dailydiff.settings import load_model
-
-    merged: dict[str, Any] = dict(overrides)
-    if data_dir is not None:
-        merged["data_dir"] = str(data_dir)
-    return _warned(load_model(model, config, overrides=merged))
-
-
-def _warned(settings: L) -> L:
-    """``settings``, a ``DAILYDIFF_*`` variable nothing reads said first (a typo)."""
-    from dailydiff.settings import unknown_environment
-
-    warning = unknown_environment(settings, os.environ)
-    if warning:
-        say(f"dailydiff: warning: {warning}")
-    return settings
-
-
-def say_store_upgrade(text: str) -> None:
-    """A store's slow upgrade (a migration that rebuilds the search index), said on stderr before the wait,
-    scrubbed like every line there: as a log line with --log-format json, nothing with --quiet (errors only).
-    stdout is left alone (JSON output, `mcp`'s protocol)."""
-    import logging
-
-    from dailydiff.common.logs import json_logs
-
-    logger = logging.getLogger("dailydiff")
-    if logger.level >= logging.ERROR:  # --quiet
-        return
-    if json_logs():
-        logger.warning("%s", text)
-    else:
-        _stderr_console().print(f"dailydiff: {text}", markup=False, highlight=False)
-
-
-def open_store(settings: HasStore, quiet: bool = False) -> Store:
-    """The store a command works with (``dailydiff.store.open_store``), its slow upgrade said first (not with
-    ``quiet``: a command whose --quiet does not already keep logs to errors passes it)."""
-    from dailydiff.store import open_store as open_settings_store
-
-    return open_settings_store(settings, on_slow=None if quiet else say_store_upgrade)
 
 
 def version_callback(value: bool) -> None:
