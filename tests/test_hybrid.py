@@ -332,6 +332,49 @@ def test_postgresql_vectors_kept_here_rank_as_the_vectors_read_each_time(
         assert _digests(files[0]) == (2 if filters == SearchFilters() else 1)
 
 
+def test_a_postgresql_store_found_settled_is_asked_nothing_more_until_it_changes(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served], request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A search that found every row with a vector and every vector kept here notes where the store stood
+    (store/vectorcache.py ``Standing``); the next search of the store as it still stands asks PostgreSQL
+    neither for the rows without a vector nor for the digest of their keys (libpq's own trace of what is sent),
+    and gets the same rows. A write moves the standing: everything is asked again."""
+    import tempfile
+
+    from dailydiff.store import vectorcache, vectors
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the private directory made here
+    monkeypatch.setattr(vectorcache, "FEW", 0)  # as for a store of thousands of commits
+    url, _ = embeddings
+    with _stored("postgresql", reported, tmp_path, request) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = vectors.unit(trigram_vector("attention kernels"))
+        first = store.vectors_standing("trigrams")
+        assert first is not None and not vectorcache.settled(first)
+        assert store.vectors_missing(first) == 0
+        near = store.nearest_vectors(probe, "trigrams", SearchFilters(), 4, first)
+        again = store.vectors_standing("trigrams")
+        assert again == first and vectorcache.settled(again) and near
+        trace = tmp_path / "libpq.trace"
+        with trace.open("w") as sink, store.beside() as search:  # the next search's new session
+            search._db._db.pgconn.trace(sink.fileno())  # type: ignore[attr-defined]
+            try:
+                assert search.vectors_missing(again) == 0
+                assert search.nearest_vectors(probe, "trigrams", SearchFilters(), 4, again) == near
+            finally:
+                search._db._db.pgconn.untrace()  # type: ignore[attr-defined]
+        sent = trace.read_text()
+        assert "e.key = ANY" in sent  # the best rows' rows were asked for
+        assert "LEFT JOIN search_embedded" not in sent and "sha256" not in sent
+        row = store.vector_rows()[0]
+        store.save_vectors("trigrams", [("new-text", probe)], [(*row[:3], "new-text")])
+        moved = store.vectors_standing("trigrams")
+        assert moved is not None and moved != first and not vectorcache.settled(moved)
+        assert store.nearest_vectors(probe, "trigrams", SearchFilters(), 1, moved)[0][:3] == tuple(row[:3])
+        assert vectorcache.settled(moved)
+
+
 def _digests(kept: Path) -> int:
     """How many sets of keys the kept file of vectors knows to be all kept."""
     import contextlib

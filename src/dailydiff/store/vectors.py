@@ -207,10 +207,11 @@ def missing(db: Any) -> int:
 
 
 def nearest(
-    db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int
+    db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int, standing: Any = None
 ) -> list[tuple[str, str, str, float]]:
     """The ``limit`` rows within ``filters`` whose vectors are nearest ``query`` (repo, sha, language,
-    cosine), best first."""
+    cosine), best first. ``standing``: a PostgreSQL store's, taken before its rows without a vector were
+    looked for (store/vectorcache.py)."""
     if "search_embedded" not in db.tables():
         return []
     clauses, args = _where(filters, "d.")
@@ -235,7 +236,16 @@ def nearest(
         from dailydiff.store import vectorcache
 
         kept = vectorcache.nearest(
-            db, joins, args, probe, scan, model, bool(filters.path_glob), _sqlite_vec_file(), everything
+            db,
+            joins,
+            args,
+            probe,
+            scan,
+            model,
+            bool(filters.path_glob),
+            _sqlite_vec_file(),
+            everything,
+            standing,
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
