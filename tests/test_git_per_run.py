@@ -5,9 +5,12 @@ open. Counted on the real processes, through a `git` on PATH that logs each call
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,22 @@ def test_a_repository_that_is_not_one_still_fails_on_each_open(tmp_path: Path, g
             with pytest.raises(SourceError, match="is not a git repository"):
                 GitSource.open(str(plain), tmp_path / "data")
     assert len([c for c in calls(git_calls) if c.startswith("rev-parse --git-dir")]) == 2
+
+
+def test_a_report_asks_git_each_question_about_its_repository_once(tmp_path: Path, git_calls: Path) -> None:
+    # `report` opens its repository twice (its identity, planned; its days, run): one run, so where the
+    # repository is, its origin and its HEAD are asked once, and the day is the same.
+    repo = tmp_path / "repo"
+    build_daily_repo(repo, FIRST, 2, per_day=2)
+    git_calls.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "--date", FIRST.isoformat(),
+                           "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en", "--data-dir",
+                           str(tmp_path / "data"), "--format", "json", "--quiet"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stats"]["total"] == 2
+    asked = calls(git_calls)
+    assert len([a for a in asked if "--show-toplevel" in a]) == 1, asked
+    assert len([a for a in asked if "config --get remote.origin.url" in a]) == 1, asked
+    assert len([a for a in asked if "--verify --quiet HEAD^{commit}" in a]) == 1, asked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -86,9 +87,11 @@ def report_command(
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     say = say_on_stderr(json_logs)
     from dailydiff.engine import Request, plan
+    from dailydiff.sources.git import fetch_once
 
     store = open_store(settings)
-    try:
+    # One run: the repository's identity (planned) and its days (run) ask git each question once.
+    with fetch_once(), contextlib.closing(store):
         request = Request("report", settings, store, dates, **shared.flags(), now=now,
                           config_dir=options.config_dir(config), source=source, name=name, branch=branch or "",
                           all_branches=all_branches, publish=publish, force=force, explain=explain,
@@ -102,8 +105,6 @@ def report_command(
         planned = plan(request)
         _say_notes(shared, planned, say)
         _build(shared, planned, output_dir, say)
-    finally:
-        store.close()
 
 
 def _say_notes(shared: options.Shared, planned: Any, say: Callable[[str], None]) -> None:

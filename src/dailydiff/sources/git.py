@@ -13,7 +13,6 @@ import asyncio
 import contextvars
 import datetime as dt
 import logging
-import os
 import re
 import secrets
 import threading
@@ -38,7 +37,7 @@ from dailydiff.sources.gitremote import (
     FORGE_PULL_REFS,
     forge_of,
     is_git_url,
-    local_path,
+    local_repo,
     name_from_url,
     pull_request_named,
     source_identity,
@@ -119,7 +118,7 @@ class GitSource(SourceBase):
             path = mirror(spec, data_dir)
             remote = spec
         else:
-            path, remote = once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: local_path(spec))
+            path, remote = local_repo(spec)
         derived = web_base_from_remote(remote) if remote else None
         if derived:
             fallback = derived[0]

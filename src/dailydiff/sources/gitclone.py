@@ -62,7 +62,11 @@ T = TypeVar("T")
 @contextmanager
 def fetch_once() -> Iterator[None]:
     """Within this block (a run; its tasks and threads inherit it), each mirror is fetched at most once and
-    git is asked each of the questions above once per repository."""
+    git is asked each of the questions above once per repository. A block inside another is the same run
+    (`report` plans and runs in one: the plan's identity and the days' history ask git once)."""
+    if _RUN.get() is not None:
+        yield
+        return
     token = _RUN.set(_RunMemo())
     try:
         yield

@@ -3,6 +3,7 @@ remote, the forge of a host, and the pull request a commit's message names."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from dailydiff.models import PullRequest
 
 if TYPE_CHECKING:
     pass
+from dailydiff.sources.gitclone import once
 from dailydiff.sources.gitrun import run_git
 
 _URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
@@ -108,7 +110,7 @@ def source_identity(spec: str) -> str:
         derived = web_base_from_remote(spec)
         return derived[0] if derived else name_from_url(spec)
     try:
-        path, remote = local_path(spec)
+        path, remote = local_repo(spec)
     except SourceError:
         return Path(spec).expanduser().resolve().name.removesuffix(".git") or "repository"
     derived = web_base_from_remote(remote) if remote else None
@@ -119,6 +121,12 @@ def name_from_url(url: str) -> str:
     """A readable repository name for a git URL without a web page: its last path part."""
     path = urlsplit(url).path if "://" in url else url.rsplit(":", 1)[-1]
     return path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or "repository"
+
+
+def local_repo(spec: str) -> tuple[Path, str]:
+    """``local_path(spec)``, asked of git once in a run (``fetch_once``): a repository's identity and its
+    opening both need it."""
+    return once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: local_path(spec))
 
 
 def local_path(spec: str) -> tuple[Path, str]:
