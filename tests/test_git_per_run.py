@@ -18,6 +18,7 @@ import pytest
 from dailydiff.errors import SourceError
 from dailydiff.models import Window
 from dailydiff.sources.git import GitSource, fetch_once
+from dailydiff.sources.gitremote import local_repo_early
 from dailyrepos import build_daily_repo
 
 FIRST = dt.date(2026, 1, 5)
@@ -100,3 +101,27 @@ def test_a_report_asks_git_each_question_about_its_repository_once(tmp_path: Pat
     assert len([a for a in asked if "--show-toplevel" in a]) == 1, asked
     assert len([a for a in asked if "config --get remote.origin.url" in a]) == 1, asked
     assert len([a for a in asked if "--verify --quiet HEAD^{commit}" in a]) == 1, asked
+
+
+def test_a_repository_asked_about_early_is_opened_with_that_answer(tmp_path: Path, git_calls: Path) -> None:
+    # `report` starts git on a local repository before it loads the rest (local_repo_early): the run's open
+    # takes that answer instead of asking again, and opens the same repository.
+    repo = tmp_path / "repo"
+    build_daily_repo(repo, FIRST, 1, per_day=1)
+    alone = GitSource.open(str(repo), tmp_path / "data")
+    git_calls.unlink(missing_ok=True)
+    local_repo_early(str(repo))
+    with fetch_once():
+        early = GitSource.open(str(repo), tmp_path / "data")
+        again = GitSource.open(str(repo), tmp_path / "data")
+    assert (early.path, early.repo, early.repo_url) == (again.path, again.repo, again.repo_url)
+    assert (early.path, early.repo, early.repo_url) == (alone.path, alone.repo, alone.repo_url)
+    assert len([c for c in calls(git_calls) if "--show-toplevel" in c]) == 1, calls(git_calls)
+    # What is not a repository fails where it is opened, in the same words; the failure is not kept.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    local_repo_early(str(plain))
+    with fetch_once():
+        for _ in range(2):
+            with pytest.raises(SourceError, match="is not a git repository"):
+                GitSource.open(str(plain), tmp_path / "data")

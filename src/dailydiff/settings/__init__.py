@@ -11,8 +11,9 @@ settings/publishers.py, ops.py and notes.py): `search` never loads them, and loa
 to validate (read back, its settings are plain values).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dailydiff.common.lazynames import lazy_names
 from dailydiff.settings.loading import DEFAULT_CONFIG_NAME as DEFAULT_CONFIG_NAME
 from dailydiff.settings.loading import ENV_PREFIX as ENV_PREFIX
 from dailydiff.settings.loading import GITHUB_TOKEN_ENVS as GITHUB_TOKEN_ENVS
@@ -66,18 +67,7 @@ _LAZY = {
     "dailydiff.settings.notes": ("NotesSettings",),
     "dailydiff.settings.publishers": ("EnvName", "PublishEntry"),
 }  # fmt: skip
-_LAZY_HOME = {name: module for module, names in _LAZY.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """The models, imported at their first use (PEP 562): the commands that only read the store (`search`,
-    `ask --no-llm`) never load the publishers', runs' and watches' models, and a search whose settings are
-    read back as plain values (settings/kept.py) loads none of them, nor pydantic."""
-    home = _LAZY_HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # looked up once
-    return value
+# The models, imported at their first use (PEP 562): the commands that only read the store (`search`,
+# `ask --no-llm`) never load the publishers', runs' and watches' models, and a search whose settings are
+# read back as plain values (settings/kept.py) loads none of them, nor pydantic.
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -5,7 +5,9 @@ from the spec alone, the repository id it names (``owner/name``, ``group/sub/pro
 config ``name`` may change it; the engine asks these two functions and never a forge's name.
 
 A forge's source (an HTTP client and asyncio) is imported when one of its repositories is opened, so a
-report of a local repository does not pay for it."""
+report of a local repository does not pay for it. The package itself loads neither the settings nor the data
+model (its sources' modules are imported at their first use): `report` starts git on its repository through
+sources/gitremote.py before pydantic is loaded (``local_repo_early``)."""
 
 from __future__ import annotations
 
@@ -13,17 +15,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dailydiff.common.lazynames import lazy_names
 from dailydiff.errors import SourceError
-from dailydiff.settings import Settings
-from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
-from dailydiff.sources.git import GitSource, is_git_url
+from dailydiff.sources.gitremote import is_git_url
 
 if TYPE_CHECKING:
+    from dailydiff.settings import Settings
+    from dailydiff.sources.base import CommitSource, SourceOptions, check_repo_id
+    from dailydiff.sources.git import GitSource
     from dailydiff.sources.github import GitHubSource
 
-OpenSource = Callable[[str, Settings, SourceOptions, object], CommitSource]
+OpenSource = Callable[[str, "Settings", "SourceOptions", object], "CommitSource"]
 
 _GITHUB_RE = re.compile(r"^(?:github:)?[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 # gitlab:group/subgroup/…/project: GitLab's path characters, two parts or more, none empty, "." or "..".
@@ -31,6 +35,8 @@ _GITLAB_RE = re.compile(r"^gitlab:(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/)+[A-Za-z0-9_][
 
 
 def _open_git(spec: str, settings: Settings, options: SourceOptions, store: object) -> CommitSource:
+    from dailydiff.sources.git import GitSource
+
     return GitSource.open(
         spec,
         settings.data_path,
@@ -138,18 +144,20 @@ def open_source(
         raise SourceError(
             f"the {kind} source is not available in this build", f"choose one of: {', '.join(SOURCES)}"
         )
+    from dailydiff.sources.base import SourceOptions, check_repo_id
+
     source = opener(spec, settings, options or SourceOptions(), store)
     check_repo_id(source.repo)
     return source
 
 
-def __getattr__(name: str) -> Any:
-    if name == "GitHubSource":
-        from dailydiff.sources.github import GitHubSource
-
-        return GitHubSource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# The names imported at their first use, by the module that holds each.
+_LAZY = {
+    "dailydiff.sources.base": ("CommitSource", "SourceOptions", "check_repo_id"),
+    "dailydiff.sources.git": ("GitSource",),
+    "dailydiff.sources.github": ("GitHubSource",),
+}
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 __all__ = [
     "SOURCES",

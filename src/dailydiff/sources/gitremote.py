@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from dailydiff.errors import SourceError
-from dailydiff.models import PullRequest
 
 if TYPE_CHECKING:
-    pass
-from dailydiff.sources.gitclone import once
+    from dailydiff.models import PullRequest  # the data model (pydantic): imported where a commit is read
+from dailydiff.sources.gitclone import ask_early, once
 from dailydiff.sources.gitrun import run_git
 
 _URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
@@ -64,6 +63,8 @@ def pull_request_named(message: str, forge: str, repo_url: str | None) -> PullRe
     if match is None:
         return None
     number = int(next(group for group in match.groups() if group))
+    from dailydiff.models import PullRequest
+
     return PullRequest(number=number, url=page.format(base=repo_url, n=number))
 
 
@@ -126,7 +127,17 @@ def name_from_url(url: str) -> str:
 def local_repo(spec: str) -> tuple[Path, str]:
     """``local_path(spec)``, asked of git once in a run (``fetch_once``): a repository's identity and its
     opening both need it."""
-    return once(("open", os.path.abspath(os.path.expanduser(spec))), lambda: local_path(spec))
+    return once(_local_key(spec), lambda: local_path(spec))
+
+
+def local_repo_early(spec: str) -> None:
+    """``local_repo(spec)``'s git calls started now on a thread, for the run about to begin (`report` of a
+    local repository, before the settings, the data model and the store are loaded): the run takes the answer."""
+    ask_early(_local_key(spec), lambda: local_path(spec))
+
+
+def _local_key(spec: str) -> tuple[str, ...]:
+    return ("open", os.path.abspath(os.path.expanduser(spec)))
 
 
 def local_path(spec: str) -> tuple[Path, str]:
