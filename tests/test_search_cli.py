@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -23,23 +24,33 @@ from test_startup import imported_by
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _typers_search() -> Command:
+def typers_command(name: str) -> Command:
+    """The command ``name`` of typer's application, as typer builds it."""
     group = typer.main.get_command(app)
-    command = group.get_command(Context(group), "search")  # type: ignore[attr-defined]
+    command = group.get_command(Context(group), name)  # type: ignore[attr-defined]
     assert command is not None
     return command  # type: ignore[no-any-return]
 
 
-def test_the_flags_read_without_typer_are_typers() -> None:
-    params = _typers_search().params
-    declared = {
+def declared_flags(params: list[Any]) -> dict[str, tuple[str, bool, bool]]:
+    """Each flag of a typer command's ``params``, as cli/direct.py's tables say it: (parameter, takes a value,
+    repeatable)."""
+    return {
         flag: (p.name, not getattr(p, "is_flag", False), bool(getattr(p, "multiple", False)))
         for p in params
         if isinstance(p, TyperOption)
         for flag in p.opts
         if flag not in ("-h", "--help")
     }
-    assert {flag: tuple(f) for flag, f in SEARCH.items()} == declared
+
+
+def _typers_search() -> Command:
+    return typers_command("search")
+
+
+def test_the_flags_read_without_typer_are_typers() -> None:
+    params = _typers_search().params
+    assert {flag: tuple(f) for flag, f in SEARCH.items()} == declared_flags(params)
     (question,) = [p for p in params if isinstance(p, TyperArgument)]
     assert question.name == "question" and question.required
     (limit,) = [p for p in params if p.name == "limit"]

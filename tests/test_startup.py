@@ -98,7 +98,7 @@ def test_a_heuristic_report_of_a_quiet_day_imports_no_llm_web_or_publisher(tmp_p
     assert done.returncode == 0, done.stderr
     assert "0 commits" in done.stderr and list((tmp_path / "out").rglob("2026-02-01.md"))
     assert loaded(modules, HEAVY) == []
-    assert "dailydiff.cli.report" in modules  # the probe saw the command run
+    assert "dailydiff.cli.report_run" in modules  # the probe saw the command run
 
 
 def test_a_quiet_report_starts_no_console(tmp_path: Path) -> None:

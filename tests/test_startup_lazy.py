@@ -11,6 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from clirun import dailydiff
 from gitrepo import CommitSpec, FileEdit, build_repo
 from test_notes import build_tagged_repo
 from test_startup import imported_by, loaded
@@ -60,6 +63,60 @@ def test_a_report_reaches_its_first_git_call_without_renderers_or_publishers(tmp
     # ... and then the day is built and rendered: the same modules, loaded where they are used.
     assert "feat: one" in next((tmp_path / "out").rglob("2026-01-05.md")).read_text()
     assert {"dailydiff.render.edition", "dailydiff.engine.stream", "jinja2"} <= set(modules["exit"])
+
+
+# Loaded after git has started on a local repository (cli/direct.py start_early): the whole settings' and data
+# model's pydantic, the store, the engine.
+NOT_BEFORE_EARLY_GIT = ["pydantic", "dailydiff.models", "dailydiff.settings.whole", "dailydiff.store",
+                        "dailydiff.engine"]  # fmt: skip
+
+
+def _report_args(repo: Path, data: Path, *more: str) -> list[str]:
+    return ["report", str(repo), "--date", "2026-01-05", "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en",
+            "--data-dir", str(data), "--format", "json", *more]  # fmt: skip
+
+
+def _first_git(
+    tmp_path: Path, args: list[str]
+) -> tuple[subprocess.CompletedProcess[str], dict[str, list[str]]]:
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", _FIRST_GIT, str(out), *args], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    return done, json.loads(out.read_text())
+
+
+def test_a_report_of_a_local_repository_starts_git_before_the_settings_models_and_store_load(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")]),
+                      CommitSpec("fix: two (#12)", day + dt.timedelta(hours=1), edits=[FileEdit("a.py", "x = 2\n")])])  # fmt: skip
+    done, modules = _first_git(tmp_path, _report_args(repo, tmp_path / "early", "-q"))
+    assert done.returncode == 0, done.stderr
+    assert loaded(set(modules["first git"]), NOT_BEFORE_EARLY_GIT) == []
+    # The same report as typer's command alone builds it (no git started early: tests/clirun.py).
+    late = dailydiff(*_report_args(repo, tmp_path / "late", "-q"), cwd=tmp_path)
+    assert late.returncode == 0, late.stderr
+    early_day, late_day = json.loads(done.stdout), json.loads(late.stdout)
+    for built in (early_day, late_day):
+        built.pop("run"), built.pop("generated_at")  # durations, the clock
+    assert early_day == late_day and early_day["stats"]["total"] == 2
+
+
+@pytest.mark.parametrize("make", ["plain directory", "file"])
+def test_a_report_of_what_is_not_a_repository_fails_in_one_line_as_before(tmp_path: Path, make: str) -> None:
+    source = tmp_path / "not-a-repo"
+    source.mkdir() if make == "plain directory" else source.write_text("x\n")
+    env = {k: v for k, v in os.environ.items() if k != "DAILYDIFF_DEBUG"}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", *_report_args(source, tmp_path / "data")],
+                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT / "src")},
+                          cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    typers = dailydiff(*_report_args(source, tmp_path / "data2"), cwd=tmp_path)
+    assert done.returncode == typers.returncode != 0
+    assert done.stderr.splitlines() == [line.replace("data2", "data") for line in typers.stderr.splitlines()]
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
 
 
 def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:

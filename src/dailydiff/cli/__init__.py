@@ -27,9 +27,9 @@ def main() -> None:
 
 
 def _command_line(args: list[str]) -> None:
-    """The command: `search` in the forms it is read without typer (cli/direct.py), else typer's application
-    (cli/app.py); either ends by SystemExit."""
-    if args[:1] == ["search"]:
+    """The command: `search` and `report` in the forms they are read without typer (cli/direct.py), else
+    typer's application (cli/app.py); either ends by SystemExit."""
+    if args[:1] in (["search"], ["report"]):
         from dailydiff.cli.direct import run_directly
 
         run_directly(args)

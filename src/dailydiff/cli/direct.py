@@ -1,15 +1,19 @@
-"""`dailydiff search` read without typer: its import and its parsing were a tenth of a search's wait
-(bench/search_scale.py). A command line made only of what ``SEARCH`` lists is read here, as click reads it
-(``--name value``, ``--name=value``, ``-n5``, ``--`` before a question that starts with a dash, the last of
-a repeated single value); anything else — help, an unknown flag, a value missing or out of bounds, a second
-question — goes to typer's application (cli/search.py), which says what is wrong as it always has. The
-table is checked against typer's command (tests/test_search_cli.py), and both run ``search`` below."""
+"""Commands read without typer: `search` and `report`, where typer's import and parsing were a tenth of a
+search's wait (bench/search_scale.py) and of a quiet day's report (bench/startup.py). A command line made
+only of what ``SEARCH`` (``REPORT``) lists is read here, as click reads it (``--name value``,
+``--name=value``, ``-n5``, ``--`` before an argument that starts with a dash, the last of a repeated single
+value); anything else — help, an unknown flag, a value missing or out of bounds, a second question or
+SOURCE — goes to typer's application (cli/search.py, cli/report.py), which says what is wrong as it always
+has. A `report` of a local repository starts git on it first (``start_early``). The tables are checked
+against typer's commands (tests/test_search_cli.py, tests/test_report_cli.py), and both ways run the same
+``search`` and ``report`` (cli/report_run.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -46,18 +50,62 @@ SEARCH: dict[str, Flag] = {
     "--agent": Flag("agent", value=False),
 }
 LIMITS = (1, 200)  # --limit's bounds (cli/search.py)
+# `report`'s options as typer declares them (cli/report.py); its one argument is SOURCE.
+REPORT: dict[str, Flag] = {
+    "--date": Flag("date"), "-d": Flag("date"), "--from": Flag("first"), "--to": Flag("last"),
+    "--analyzer": Flag("analyzer"), "--lang": Flag("lang"), "--tz": Flag("tz"), "--format": Flag("formats"),
+    "--force": Flag("force", value=False), "--quiet": Flag("quiet", value=False), "-q": Flag("quiet", value=False),
+    "--verbose": Flag("verbose", value=False), "-v": Flag("verbose", value=False),
+    "--log-format": Flag("log_format"), "--summary-json": Flag("summary_json"), "--config": Flag("config"),
+    "-c": Flag("config"), "--data-dir": Flag("data_dir"), "--yes": Flag("yes", value=False),
+    "-y": Flag("yes", value=False), "--output-dir": Flag("output_dir"), "-o": Flag("output_dir"),
+    "--branch": Flag("branch"), "--all-branches": Flag("all_branches", value=False), "--name": Flag("name"),
+    "--publish": Flag("publish", value=False), "--explain": Flag("explain"), "--reanalyze": Flag("reanalyze"),
+}  # fmt: skip
+_REPORT_PATHS = ("summary_json", "config", "data_dir", "output_dir")
+
+
+def read_report(args: Sequence[str]) -> dict[str, Any] | None:
+    """`report`'s parameters from its arguments (after `report`), as typer would pass them; None for what typer
+    is to read (help, an unknown flag, no SOURCE or two)."""
+    read = read_line(REPORT, args)
+    if read is None or len(read[1]) != 1:
+        return None
+    options, (source,) = read
+    for param in _REPORT_PATHS:
+        if param in options:
+            options[param] = Path(options[param])
+    return {**options, "source": source}
+
+
+def start_early(source: str) -> None:
+    """`report SOURCE` of a local repository: git is asked where the repository is and its origin now, on a
+    thread (sources/gitremote.py ``local_repo_early``), while the settings, the data model and the store load;
+    the report's run takes the answers. Nothing is started for a SOURCE that is not a directory (a URL, a
+    forge's owner/name)."""
+    if not os.path.isdir(os.path.expanduser(source)):
+        return
+    from dailydiff.sources.gitremote import is_git_url, local_repo_early
+
+    if not is_git_url(source):
+        local_repo_early(source)
 
 
 def run_directly(args: Sequence[str]) -> None:
-    """Run `search` when ``args`` are a search this module reads (ends by SystemExit with its exit code);
-    return, having done nothing, for every other command line."""
-    if not args or args[0] != "search":
-        return
-    values = read_search(args[1:])
-    if values is None:
+    """Run `search` or `report` when ``args`` are a command line this module reads (ends by SystemExit with its
+    exit code); return, having done nothing, for every other command line."""
+    command: Callable[..., None]
+    if args[:1] == ["search"] and (values := read_search(args[1:])) is not None:
+        command = search
+    elif args[:1] == ["report"] and (values := read_report(args[1:])) is not None:
+        start_early(values["source"])
+        from dailydiff.cli.report_run import report
+
+        command = report
+    else:
         return
     try:
-        search(**values)
+        command(**values)
     except (Exception, KeyboardInterrupt) as exc:
         from dailydiff.cli.base import failure_code
 
@@ -68,23 +116,24 @@ def run_directly(args: Sequence[str]) -> None:
     raise SystemExit(0)
 
 
-def read_search(args: Sequence[str]) -> dict[str, Any] | None:
-    """`search`'s parameters from its arguments, as typer would pass them; None for what typer is to read."""
-    values: dict[str, Any] = {"question": None, "limit": 10, "as_json": False, "agent": False}
+def read_line(flags: dict[str, Flag], args: Sequence[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """The options (by parameter, as text; a switch True; a repeated option a list) and the arguments of a
+    command line of a command whose options are ``flags``, as click reads them; None for what only typer
+    reads (help, an unknown flag, a value missing or given to a switch)."""
+    values: dict[str, Any] = {}
+    arguments: list[str] = []
     rest = list(args)
-    only_question = False
+    only_arguments = False
     while rest:
         arg = rest.pop(0)
-        if only_question or arg == "-" or not arg.startswith("-"):
-            if values["question"] is not None:
-                return None  # a second question: typer says so
-            values["question"] = arg
+        if only_arguments or arg == "-" or not arg.startswith("-"):
+            arguments.append(arg)
             continue
         if arg == "--":
-            only_question = True
+            only_arguments = True
             continue
         name, eq, given = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
-        flag = SEARCH.get(name)
+        flag = flags.get(name)
         if flag is None or ((given or eq) and not flag.value):
             return None  # unknown, help, or a value given to a switch
         if not flag.value:
@@ -98,8 +147,16 @@ def read_search(args: Sequence[str]) -> dict[str, Any] | None:
             values.setdefault(flag.param, []).append(given)
         else:
             values[flag.param] = given
-    if values["question"] is None:
-        return None
+    return values, arguments
+
+
+def read_search(args: Sequence[str]) -> dict[str, Any] | None:
+    """`search`'s parameters from its arguments, as typer would pass them; None for what typer is to read."""
+    read = read_line(SEARCH, args)
+    if read is None or len(read[1]) != 1:
+        return None  # no question, or a second one: typer says so
+    options, (question,) = read
+    values: dict[str, Any] = {"limit": 10, "as_json": False, "agent": False, **options, "question": question}
     try:
         values["limit"] = int(values["limit"])
     except ValueError:
