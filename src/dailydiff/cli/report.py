@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, stderr
 from dailydiff.engine.printer import day_figures
 from dailydiff.errors import DailyDiffError, GateError, UsageError
 
@@ -104,6 +104,7 @@ def report_command(
         _build(shared, planned, output_dir, say)
     finally:
         store.close()
+    nothing_to_tear_down()  # the days are written and stored, the store closed: only the output is left
 
 
 def _say_notes(shared: options.Shared, planned: Any, say: Callable[[str], None]) -> None:
