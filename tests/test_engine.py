@@ -346,7 +346,8 @@ def test_a_report_ends_once_its_days_are_written_without_tearing_its_modules_dow
     """`report -o DIR` ends once its days are written and stored and the exit handlers have run (logging's, a
     coverage run's), with its exit code, without freeing what it holds object by object and tearing every
     module down: a tenth of a second of a month's backfill, on a loaded machine. A day whose patches were
-    compressed on the store's thread leaves none running. A report that failed ends the normal way."""
+    compressed on the store's thread leaves none running. A report that failed, or a profiled one, ends the
+    normal way."""
     first = dt.date(2026, 1, 5)
     repo, data, out = tmp_path / "repo", tmp_path / "data", tmp_path / "out"
     total = build_daily_repo(repo, first, 2, per_day=2)
@@ -373,3 +374,9 @@ def test_a_report_ends_once_its_days_are_written_without_tearing_its_modules_dow
         assert store.count_commits() == total + 1  # the big one too: written before the store closed
     failed = report(tmp_path / "nowhere")
     assert failed.returncode != 0 and failed.stderr.endswith("exit handlers ran\ntorn down\n")
+    profile = tmp_path / "report.prof"  # a profiled command ends the normal way: the profiler writes its file
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "dailydiff", "report",
+                               str(repo), "--date", str(first), "--tz", "UTC", "--analyzer", "heuristic",
+                               "--data-dir", str(tmp_path / "profiled"), "--quiet"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert profiled.returncode == 0 and profile.stat().st_size > 0
