@@ -109,3 +109,45 @@ def test_a_listed_commit_git_log_never_printed_fails_alone_instead_of_waiting(
         stream(GitSource.open(str(repo), tmp_path / "data"))
     assert list(failed.value.failed) == [oldest.sha]
     assert "branch moved" in failed.value.failed[oldest.sha] and total == 6
+
+
+# For the walk of the history for commits git dates to 1970 (`--until=1970-01-02`): wait (at most 20 s) for
+# the window's listing (`--format=%H%x00%cI%x00%ct`) to have run, write whether it did, then run the real one.
+# The listing writes that it ran. Other calls: real git.
+LISTING_BESIDE = """#!{python}
+import os, sys, time
+real, ran, seen = {real!r}, {ran!r}, {seen!r}
+args = sys.argv[1:]
+if "--format=%H%x00%cI%x00%ct" in args:
+    open(ran, "w").close()
+elif "--until=1970-01-02 00:00:00 +0000" in args:
+    deadline = time.monotonic() + 20
+    while not os.path.exists(ran) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with open(seen, "w") as f:
+        f.write(str(os.path.exists(ran)))
+os.execv(real, [real, *args])
+"""
+
+
+def test_the_windows_listing_is_asked_of_git_beside_the_walk_for_1970_not_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine takes no commit before the window's listing: the listing's `git log` runs while git walks
+    the history for the commits it dates to 1970 (a second walk of the whole history), so the first commits'
+    work starts one walk earlier. Both are in the listing: the walk's commits join it once both are done."""
+    repo = tmp_path / "repo"
+    total = build_daily_repo(repo, FIRST, DAYS, per_day=2)
+    real = shutil.which("git")
+    assert real is not None
+    bin_dir, ran, seen = tmp_path / "bin", tmp_path / "listing-ran", tmp_path / "walk-saw-the-listing"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(LISTING_BESIDE.format(python=sys.executable, real=real, ran=str(ran), seen=str(seen)))
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")  # the environment, not our code
+
+    events, _ = stream(GitSource.open(str(repo), tmp_path / "data"))
+
+    assert seen.read_text() == "True"  # the listing had run while the walk was still under way
+    assert events == [f"listed {total}"] + ["commit"] * total

@@ -9,12 +9,12 @@ import json
 import re
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from clirun import watched_exit
 from dailydiff.search import find
 from dailydiff.search.ask import check_answer
 from dailydiff.store import Store
@@ -423,20 +423,10 @@ def test_a_search_process_ends_once_its_output_is_out_without_tearing_its_module
     holds are not freed one by one (a module's object that says when it is torn down never says so). A
     command that failed ends the normal way."""
     _repo, data, shas = history
-    run = (
-        "import atexit, os, runpy, sys, types\n"
-        "class Held:\n    def __del__(self, write=os.write): write(2, b'torn down\\n')\n"
-        "sys.modules['held'] = types.ModuleType('held')\n"
-        "sys.modules['held'].held = Held()\n"
-        "atexit.register(lambda: sys.stderr.write('exit handlers ran\\n'))\n"
-        "sys.argv = ['dailydiff', *sys.argv[1:]]\n"
-        "runpy.run_module('dailydiff', run_name='__main__')\n"
-    )
     env = cli_env()
 
     def process(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-c", run, *args, "--data-dir", str(data)]
-        return subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        return watched_exit(*args, "--data-dir", str(data), cwd=tmp_path, env=env)
 
     found = process("search", "FP8 GEMM", "--json", "-n", "200")
     assert found.returncode == 0 and found.stderr == "exit handlers ran\n"

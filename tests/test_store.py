@@ -67,16 +67,22 @@ def test_an_analysis_replaced_or_dropped_keeps_what_it_cost(store: Store) -> Non
     assert store.spent_usage("x/y", [sha], [fp]) == Usage()
 
 
-def test_a_days_patches_compressed_away_are_written_before_anything_else(store: Store, location: str) -> None:
-    """Commits with many patches are compressed on another thread: read back, seen by another connection
-    once the store writes anything else, and once it is closed."""
+def _big_commits(report: DayReport) -> list[Commit]:
+    """Two commits whose patches are compressed on another thread (a backfill's busy day)."""
     from dailydiff.store.reports import COMPRESS_AWAY_BYTES
 
-    report = _report()
     first = Commit.model_validate(report.commits[0].model_dump(include=set(Commit.model_fields)))
     patch = "".join(f"+line {n} of a long patch\n" for n in range(COMPRESS_AWAY_BYTES // 20))
     files = [f.model_copy(update={"patch": patch}) for f in first.files]
-    big = [first.model_copy(update={"sha": f"{n:040x}", "files": files}) for n in range(1, 3)]
+    return [first.model_copy(update={"sha": f"{n:040x}", "files": files}) for n in range(1, 3)]
+
+
+def test_a_days_patches_compressed_away_are_written_before_anything_else(store: Store, location: str) -> None:
+    """Commits with many patches are compressed on another thread: read back, seen by another connection
+    once the store writes anything else, and once it is closed."""
+    report = _report()
+    big = _big_commits(report)
+    first = big[0]
     store.save_commits(big)
     assert [store.get_commit(c.repo, c.sha) for c in big] == big  # a read of commits writes them first
     later = [c.model_copy(update={"sha": f"{n:040x}"}) for n, c in zip((3, 4), big, strict=True)]
@@ -89,6 +95,19 @@ def test_a_days_patches_compressed_away_are_written_before_anything_else(store: 
         store.save_commits([last])
         store.close()
         assert other.get_commit(first.repo, last.sha) == last and other.count_commits() == 5
+
+
+def test_the_thread_that_compresses_patches_is_the_stores_and_ends_with_it(store: Store) -> None:
+    """A command whose store is closed has no thread left running: the process then ends without tearing its
+    modules down (cli/__init__.py)."""
+    before = set(threading.enumerate())
+    store.save_commits(_big_commits(_report()))
+    compressing = [
+        t for t in threading.enumerate() if t not in before and t.name.startswith("dailydiff-compress")
+    ]
+    assert len(compressing) == 1
+    store.close()
+    assert not compressing[0].is_alive()
 
 
 def test_every_table_round_trips(store: Store, location: str) -> None:

@@ -43,13 +43,14 @@ def _end_without_teardown(code: int) -> None:
     handlers run (logging's, a coverage run's), the output is flushed, and then the process ends, without
     freeing psycopg's, pydantic's and typer's objects one by one and tearing every module down: about 30 ms
     of a `search` on PostgreSQL whose whole wait was 0.4 s (bench/search_scale.py). Returns, for the normal
-    exit, while another thread runs or when the output cannot be flushed (that exit says why)."""
+    exit, while another thread runs, under a profiler (``python -m cProfile -o FILE`` writes FILE once the
+    program has returned) or when the output cannot be flushed (that exit says why)."""
     import atexit
     import os
     import sys
     import threading
 
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or sys.getprofile() is not None:
         return
     atexit._run_exitfuncs()
     try:

@@ -17,7 +17,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -272,7 +272,7 @@ class GitSource(SourceBase):
         commits are handed over as git prints them; None last, whatever happened."""
 
         def listing() -> _Listing:
-            made = self._listing(window, selection, undated.result())
+            made = self._listing(window, selection, undated)
             hand(made)
             return made
 
@@ -290,9 +290,10 @@ class GitSource(SourceBase):
         finally:
             hand(None)
 
-    def _listing(self, window: Window, selection: list[str], undated: list[Commit]) -> _Listing:
+    def _listing(self, window: Window, selection: list[str], undated: Future[list[Commit]]) -> _Listing:
         """The window's commits as (sha, committed_at), dated as ``_log`` dates them, and those of them git
-        dates to 1970 (``undated``: read whole by ``_undated``)."""
+        dates to 1970 (``undated``: read whole by ``_undated``, whose walk of the history runs beside this
+        listing's, not before it: the engine waits for the listing before it takes any commit)."""
         args = ["log", *self._revisions(), *selection, "--format=%H%x00%cI%x00%ct"]
         listed = run_git([*args, *([] if self.include_merges else ["--no-merges"]), "--"], cwd=self.path)
         commits = []
@@ -301,7 +302,8 @@ class GitSource(SourceBase):
             committed_at = _moment(iso, epoch, _EPOCH)
             if window.start <= committed_at < window.end:
                 commits.append((sha, committed_at))
-        return _Listing([*commits, *((c.sha, c.committed_at) for c in undated)], undated)
+        found = undated.result()
+        return _Listing([*commits, *((c.sha, c.committed_at) for c in found)], found)
 
     def has_commit(self, sha: str) -> bool:
         return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 M = TypeVar("M", bound="BaseModel")
+Rows = list[tuple[Any, ...]]  # a table's rows, as written
 
 
 class StoreBase:
@@ -60,7 +61,10 @@ class StoreBase:
         # Stored report texts parsed, by their text (ReportStore.reports_between).
         self._parsed_reports: dict[str, Any] = {}
         # Commits being compressed on another thread, written before anything else (ReportStore.save_commits).
-        self._pending_commits: Future[list[tuple[Any, ...]]] | None = None
+        self._pending_commits: Future[Rows] | None = None
+        # That thread: the store's own, started on first use and ended with the store (a command whose store
+        # is closed has no thread left running: cli/__init__.py ends it without tearing the modules down).
+        self._compressor: ThreadPoolExecutor | None = None
 
     def _write_pending(self) -> None:
         """The commits compressed on another thread (``ReportStore.save_commits``), written now: before any
@@ -99,10 +103,18 @@ class StoreBase:
     def location(self) -> str:
         return self._db.location
 
+    def _compress_away(self, compress: Callable[[Rows], Rows], rows: Rows) -> None:
+        """``compress(rows)`` on the store's thread: written by ``_write_pending``."""
+        if self._compressor is None:
+            self._compressor = ThreadPoolExecutor(1, thread_name_prefix="dailydiff-compress")
+        self._pending_commits = self._compressor.submit(compress, rows)
+
     def close(self) -> None:
         try:
             self._write_pending()
         finally:
+            if self._compressor is not None:
+                self._compressor.shutdown()
             self._db.close()
 
     def __enter__(self) -> Self:

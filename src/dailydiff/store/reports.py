@@ -8,7 +8,6 @@ import logging
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,14 +28,6 @@ PARSED_REPORTS = 64
 # Commits whose JSON is at least this long are compressed on another thread (below it, the hand-over costs
 # more than compressing here).
 COMPRESS_AWAY_BYTES = 64 * 1024
-_COMPRESSOR: ThreadPoolExecutor | None = None
-
-
-def _compressor() -> ThreadPoolExecutor:
-    global _COMPRESSOR
-    if _COMPRESSOR is None:
-        _COMPRESSOR = ThreadPoolExecutor(1, thread_name_prefix="dailydiff-compress")
-    return _COMPRESSOR
 
 
 def _compressed(rows: list[tuple[str, str, str, bytes]]) -> list[tuple[str, str, str, bytes]]:
@@ -84,7 +75,7 @@ class ReportStore(StoreBase):
         if sum(len(row[3]) for row in rows) < COMPRESS_AWAY_BYTES:
             self._upsert("commits", ("repo", "sha", "committed_at", "data"), 2, _compressed(rows))
         else:
-            self._pending_commits = _compressor().submit(_compressed, rows)
+            self._compress_away(_compressed, rows)
 
     def get_commit(self, repo: str, sha: str) -> Commit | None:
         from dailydiff.models import Commit
