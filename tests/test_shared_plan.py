@@ -81,6 +81,33 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
     assert time.monotonic() - started >= 1.0  # not before the lease ran out
 
 
+def test_an_idle_worker_ends_soon_after_the_last_unit_held_elsewhere(location: str) -> None:
+    # The end of a night: every unit is held by another worker. The idle worker ends once it sees none
+    # left, a short poll after the other worker's last unit ends (the night lasts until it has).
+    with Store.connect(location) as store:
+        store.plan_units("p", ["a"])
+        held = store.claim_unit("p", "other", lease=30)
+    assert held is not None
+    ended: list[float] = []
+
+    def other_ends() -> None:
+        time.sleep(1.2)
+        with Store.connect(location) as store:
+            assert store.complete_unit(held)
+        ended.append(time.monotonic())
+
+    thread = threading.Thread(target=other_ends)
+    thread.start()
+    plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="idle")
+
+    async def build(unit: str) -> tuple[bool, str, str]:
+        raise AssertionError("nothing is left for this worker")
+
+    assert plan.build({"a": "a"}, build) == []
+    thread.join()
+    assert time.monotonic() - ended[0] < 0.5
+
+
 def test_a_long_unit_keeps_its_lease(location: str) -> None:
     """The heartbeat renews the lease: a unit that takes longer than the lease is not taken over."""
     # The unit outlives its lease (claimed before the unit began), and another worker asks for it again

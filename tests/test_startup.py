@@ -143,8 +143,11 @@ from dailydiff.settings import load_settings
 heuristic = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "heuristic"}})
 auto_without_model = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "auto"}})
 assert preload_llm([heuristic, auto_without_model]) is None and "openai" not in sys.modules
+streamed = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "auto"},
+                         "llm": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}})
+assert preload_llm([heuristic, streamed]) is None and "openai" not in sys.modules
 llm = load_settings(None, environ={}, overrides={"analysis": {"analyzer": "auto"},
-                    "llm": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}})
+                    "llm": {"model": "m", "base_url": "http://127.0.0.1:9/v1", "stream": False}})
 thread = preload_llm([heuristic, llm])
 assert thread is not None and thread.name == "dailydiff-preload", thread
 thread.join(60)
@@ -155,7 +158,8 @@ print("ok")
 
 def test_a_run_that_will_ask_an_llm_imports_the_sdk_on_a_thread_of_its_own() -> None:
     # Only the SDK (nothing of ours: the two threads never wait on each other's module locks), and only when
-    # an analyser of the run is the LLM (`auto` with a model and an endpoint).
+    # an analyser of the run is the LLM (`auto` with a model and an endpoint) answering unstreamed: a
+    # streamed answer (the default) needs no SDK, so none is loaded.
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run([sys.executable, "-c", _PRELOAD], capture_output=True, text=True, env=env, timeout=120,
                           check=False)  # fmt: skip

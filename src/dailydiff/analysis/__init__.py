@@ -61,12 +61,15 @@ def analyzer_name(name: str, settings: Settings) -> str:
 
 
 def preload_llm(settings: Iterable[Settings]) -> threading.Thread | None:
-    """When one of ``settings`` analyses with the LLM, start importing the model client's SDK (``openai``:
-    over half a second of CPU) on a thread of its own: it then overlaps what a run starts with (the store's
-    connections, the first claim of a plan, git) instead of holding up the event loop at the first
-    analysis. Only the SDK, which imports nothing of ours, so the two threads never wait on each other's
-    module locks. A failure is left to the import that needs it, where it is reported."""
-    if not any(analyzer_name(s.analysis.analyzer, s) == "llm" for s in settings):
+    """When one of ``settings`` analyses with the LLM unstreamed (``[llm] stream = false``), start importing
+    the model client's SDK (``openai``: over half a second of CPU) on a thread of its own: it then overlaps
+    what a run starts with (the store's connections, the first claim of a plan, git) instead of holding up
+    the event loop at the first analysis. A streamed answer (the default) is read with the HTTP client alone
+    (analysis/client.py), so the SDK is not loaded at all: on a worker sharing its cores that half second
+    is taken from the start, before the first request. Only the SDK, which imports nothing of ours, so the
+    two threads never wait on each other's module locks. A failure is left to the import that needs it,
+    where it is reported."""
+    if not any(analyzer_name(s.analysis.analyzer, s) == "llm" and not s.llm.stream for s in settings):
         return None
     thread = threading.Thread(target=_import_quietly, args=("openai",), name="dailydiff-preload", daemon=True)
     thread.start()

@@ -65,7 +65,10 @@ class SharedPlan:
     lease: float
     worker: str = field(default_factory=worker_name)
     shared = True
-    poll: float = 1.0  # how often an idle worker looks for a unit whose worker died
+    # How often an idle worker looks again while other workers hold the rest (a unit they end, a dead
+    # worker's): at the end of a night each worker but the last waits so, and the night lasts until it has
+    # seen that nothing is left (a second's poll was up to a second more per night; a look is two queries).
+    poll: float = 0.25
     retries: int = 3  # a unit built again after the store's connection was lost (a server restart)
     _held: dict[str, Claim] = field(default_factory=dict)
     _valid_until: dict[str, float] = field(default_factory=dict)  # by this process's monotonic clock
