@@ -5,7 +5,9 @@ taken down the "cut off" path, never "endpoint unreachable" (tests/test_llm_stre
 side with the fake).
 
 Deterministic: the second request goes once the server has taken the first (its access line is in the log)
-and the first asks for far more tokens than the model writes before that (300, at tens of tokens a second).
+and the first asks for far more tokens than the model writes before that (300, at tens of tokens a second),
+greedily (temperature 0): the server is seeded but shared by the worker's files, so a sampled answer depends on
+what they asked before it, and one in a while ended on its own before the second request came.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def test_a_stream_the_real_server_ends_for_the_next_request_is_a_partial_answer_
 
     async def scenario() -> tuple[BaseException | Reply, Reply]:
         async with ChatClient(settings.llm, "") as client:
-            first = asyncio.ensure_future(client.complete(LONG, None, 300))
+            first = asyncio.ensure_future(client.complete(LONG, None, 300, temperature=0.0))
             assert await asyncio.to_thread(taken, log, before), "the server never took the first request"
             await asyncio.sleep(0.5)  # (the first under way at the model: its prompt, then its tokens)
             second = await client.complete(SHORT, None, 8)
