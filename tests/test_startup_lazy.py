@@ -284,3 +284,28 @@ def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Pat
     # A number out of bounds is still refused as typer refuses it (its adapter, built then).
     done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)
     assert done.returncode == 2 and "--limit" in done.stderr, done.stderr
+
+
+def test_a_command_that_makes_an_http_client_does_not_load_trio(tmp_path: Path) -> None:
+    # httpx's transport imports trio wherever it is installed (0.15 to 0.2 s a process, each worker of a
+    # shared plan): a stand-in trio on the path notes whether it was imported. A bare client imports it
+    # (the stand-in works); `dailydiff doctor` asking a model endpoint (a closed local port) does not.
+    stand_in = tmp_path / "path" / "trio"
+    stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text(
+        "import os\nopen(os.environ['TRIO_MARK'], 'a').write('imported\\n')\n"
+        "raise ImportError('a stand-in trio')\n"
+    )
+    mark = tmp_path / "mark"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "path"), str(ROOT / "src")]),
+           "TRIO_MARK": str(mark), "DAILYDIFF_ANALYZER": "llm", "DAILYDIFF_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+           "DAILYDIFF_LLM_MODEL": "m", "DAILYDIFF_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    subprocess.run([sys.executable, "-c", "import httpx2; httpx2.AsyncClient()"], env=env, check=True)
+    assert mark.read_text().startswith("imported")
+    mark.unlink()
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "doctor"], cwd=work, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert "cannot reach the endpoint" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert not mark.exists()
