@@ -669,3 +669,39 @@ def test_slots_another_client_held_are_taken_again_once_it_gives_them_back() -> 
         most = fake.peak_active  # in flight at once after the other worker was done
     assert all(r.status is AnalysisStatus.OK for r in results), [r.error for r in results]
     assert shared >= 1 and most == slots, (shared, most)
+
+
+def test_once_the_other_workers_left_the_limit_doubles_a_round_to_the_free_slots() -> None:
+    # The limiter alone. A crowd's refusal set this worker's share at four (the others held twelve of
+    # sixteen); alone, one more is tried only a round after a refusal, one at a time. Told that the others
+    # left, it doubles a round from four — eight, sixteen — and what the next run starts from stays the share.
+    async def scenario() -> tuple[list[int], tuple[int, int | None]]:
+        limit = AdaptiveLimit(0, start=8, latency=1.0)
+        granted: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def one() -> None:
+            granted.put_nowait(await limit.acquire())
+
+        tasks = [asyncio.create_task(one()) for _ in range(80)]
+        first = [await granted.get() for _ in range(8)]
+        for ticket in first[4:]:  # the endpoint admits four of ours: the crowd is refused above them
+            limit.rate_limited(ticket, 1.0)
+            tasks.append(asyncio.create_task(one()))
+        for ticket in first[:4]:
+            limit.release(ticket, first_token=1.0)
+        assert limit.found == 4
+        limit.peers_left()
+        rounds = []
+        for _ in range(3):  # a round: whatever is in flight answered at the floor
+            await asyncio.sleep(0)
+            batch = [granted.get_nowait() for _ in range(granted.qsize())]
+            rounds.append(len(batch))
+            for ticket in batch:
+                limit.release(ticket, first_token=1.0)
+        for task in tasks:
+            task.cancel()
+        return rounds, limit.to_remember()
+
+    rounds, remembered = asyncio.run(scenario())
+    assert rounds[0] == 4 and rounds[1] >= 8 and rounds[2] >= 16, rounds
+    assert remembered == (4, 4), remembered

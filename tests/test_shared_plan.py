@@ -233,3 +233,43 @@ def test_three_workers_one_killed_share_one_plan_on_postgres(tmp_path: Path, pg_
     print(f"victim held {held}; others finished {finished_at - killed_at:.1f}s after the kill; "
           f"{len(titles)} commits analysed, {sum(n - 1 for n in titles.values())} twice; "
           f"{len(received)} deliveries")  # fmt: skip
+
+
+def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) -> None:
+    # Two other workers hold a unit each; this worker builds its own, slow one. When the first other
+    # worker ends its unit, then the second, this worker's room is told each time (their slots at the model
+    # endpoint are free), within a second or so — and not while they still hold theirs.
+    from dailydiff.engine.room import UnitRoom
+
+    with Store.connect(location) as store:
+        store.plan_units("p", ["a", "b", "mine"])
+        held = [store.claim_unit("p", name, lease=30) for name in ("other-1", "other-2")]
+    assert all(h is not None for h in held)
+    told: list[float] = []
+    room = UnitRoom(1)
+    room.peers_left = lambda: told.append(time.monotonic())
+
+    def others_end() -> None:
+        for claim in held:
+            time.sleep(1.5)
+            with Store.connect(location) as store:
+                assert claim is not None and store.complete_unit(claim)
+            ended.append(time.monotonic())
+
+    ended: list[float] = []
+    plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="me", peers_look=0.1)
+
+    async def build(unit: str) -> tuple[bool, str, str]:
+        while len(ended) < 2 or len(told) < 2 and time.monotonic() - ended[-1] < 3:
+            await asyncio.sleep(0.05)
+        return True, "ok", unit
+
+    thread = threading.Thread(target=others_end)
+    thread.start()
+    try:
+        plan.build({"mine": "mine"}, build, slots=room)
+    finally:
+        thread.join()
+    assert len(told) == 2, (told, ended)
+    for end, tell in zip(ended, told, strict=True):
+        assert end < tell < end + 1.0, (ended, told)

@@ -39,6 +39,12 @@ limiter does (Netflix's concurrency-limits):
   first wave equally late, and nothing else would show it). A shorter run does not pay that round: its
   first wave goes at once, the server's stated slots or ``DEFAULT_START`` wide.
 
+- The workers of a shared plan share the endpoint, each with a limit of its own: a crowd's ceiling is a share
+  of it. When the plan says the others hold no more units (``peers_left``: engine/shared.py), what they held
+  is free: the ceiling is forgotten for the run and the limit doubles a round again from where it is, until
+  the next refusal (one more a round from a share of four would take a dozen rounds to fill sixteen). What
+  the next run starts from stays the share found beside the others.
+
 The limit starts where the last run at this endpoint and model left it (the analyser remembers it in the
 store), else at the configured concurrency, else at ``DEFAULT_START`` (8: a provider's usual concurrency;
 a one-slot laptop server queues the others, 200 only later, and the first-token deadline sees the queue —
@@ -137,6 +143,7 @@ class AdaptiveLimit:
         # (Whether the refused request was a try past the last ceiling is kept beside: a refused try waits
         # twice as many rounds for the next.)
         self._crowds: list[tuple[set[int], list[int], bool]] = []
+        self._shared: tuple[int, int | None] | None = None  # (proven, ceiling) when the other clients left
         self._timer: asyncio.TimerHandle | None = None
         self._soon: asyncio.Handle | None = None
         # How busy the limit was kept: seconds × requests in flight, and seconds × the limit, over the time
@@ -158,6 +165,27 @@ class AdaptiveLimit:
         """The limit as far as this run bore it out: where it is, at most the most requests in flight at
         once (or where it started): a limit grown on a few answers is not taken for the server's."""
         return max(1, min(int(self.limit), max(self.initial, self.peak_active)))
+
+    def to_remember(self) -> tuple[int, int | None]:
+        """Where the next run starts (``proven``) and the ceiling it keeps to: the share found beside the
+        other clients when they left during the run, not what this one had alone after them."""
+        return self._shared if self._shared is not None else (self.proven, self.ceiling)
+
+    def peers_left(self) -> None:
+        """Other clients of the endpoint (the workers of a shared plan) stopped: the slots they held are free.
+        The crowd's ceiling is forgotten for this run and the limit doubles a round from where it is until the
+        next refusal settles it again (see above)."""
+        if self.found is None and self.known_ceiling is None:
+            return  # no ceiling holds the limit back: it grows as it would
+        self._account()
+        if self._shared is None:
+            self._shared = (self.proven, self.ceiling)
+        self.found = self.known_ceiling = None
+        self._crowds.clear()  # refused beside the others: they say nothing of the endpoint without them
+        self.slow_start = True
+        self._probe_rounds = PROBE_ROUNDS
+        self._probe_at = 0.0
+        self._dispatch()
 
     @property
     def kept_busy(self) -> float:

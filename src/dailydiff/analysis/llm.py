@@ -161,7 +161,8 @@ class LLMAnalyzer:
         and the prompt speed, for the next run (only when the endpoint answered something)."""
         if self.store is None or limit.fastest is None:
             return
-        facts = EndpointFacts(concurrency_limit=limit.proven, concurrency_ceiling=limit.ceiling,
+        proven, ceiling = limit.to_remember()
+        facts = EndpointFacts(concurrency_limit=proven, concurrency_ceiling=ceiling,
                               latency=limit.fastest, prompt_rate=self.prompt_rate or None)  # fmt: skip
         try:
             self.store.save_llm_endpoint(self.endpoint, self.settings.model, facts)

@@ -93,6 +93,14 @@ class LLMSession:
         self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
         self.contact: asyncio.Future[None] | None = None  # its first part: alive? its context and slots
 
+    def peers_left(self) -> None:
+        """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free
+        (analysis/limits.py)."""
+        before = int(self.limit.limit)
+        self.limit.peers_left()
+        log.debug("%s: the other workers are done; the limit (%d) looks for the slots they held",
+                  self.analyzer.endpoint, before)  # fmt: skip
+
     @property
     def in_flight(self) -> int:
         return self.limit.active

@@ -21,6 +21,12 @@ lease. A unit is a repository-day whatever plan names it, so two plans never bui
   without a plan. A unit is claimed only once it has a seat, so no lease waits on a busy worker.
 - An idle worker looks for a unit again the moment one of its own units ends (a digest-day may be ready
   then), else every ``poll`` seconds (a unit another worker ends, or leaves behind when it dies).
+- The workers share the model endpoint, each with a limit of its own (analysis/limits.py): a 429 above the
+  crowd settles each at a share of it. The heartbeat thread looks every ``peers_look`` seconds at which
+  workers hold units; once fewer do, twice in a row (a worker between two units holds none for a moment),
+  the room is told (``UnitRoom.peers_left``): the slots the others held are free, and this worker's limit
+  looks for them at once instead of one more a round — at the end of a night the last worker would
+  otherwise end its last units at the share it had beside the others.
 
 How a unit is built is the caller's (``run_unit``): this module decides who builds what, and when.
 """
@@ -28,6 +34,7 @@ How a unit is built is the caller's (``run_unit``): this module decides who buil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -70,6 +77,7 @@ class SharedPlan:
     # seen that nothing is left (a second's poll was up to a second more per night; a look is two queries).
     poll: float = 0.25
     retries: int = 3  # a unit built again after the store's connection was lost (a server restart)
+    peers_look: float = 0.25  # how often the heartbeat thread looks at which workers hold units
     _held: dict[str, Claim] = field(default_factory=dict)
     _valid_until: dict[str, float] = field(default_factory=dict)  # by this process's monotonic clock
     _lost: set[str] = field(default_factory=set)
@@ -81,6 +89,9 @@ class SharedPlan:
     _ended: int = 0  # units this worker ended (a claim that found none is tried again at once if this moved)
     _drained: bool = False  # no unit left to claim or held by anyone
     _timer: asyncio.TimerHandle | None = None
+    _peers: set[str] | None = None  # the other workers holding units at the last look (None: not looked yet)
+    _fewer: bool = False  # the last look saw fewer of them (told once a second look agrees)
+    _told: Callable[[], None] | None = None  # the room's ``peers_left``, called on the loop's thread
 
     def build(
         self,
@@ -107,6 +118,13 @@ class SharedPlan:
         what this worker built. The caller calls ``finish`` once the loop is closed (its threads done): units
         still held are given back then."""
         room = slots if isinstance(slots, UnitRoom) else UnitRoom(max(1, slots))
+        loop = asyncio.get_running_loop()
+
+        def peers_left() -> None:  # from the heartbeat thread
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing is asked any more
+                loop.call_soon_threadsafe(room.peers_left)
+
+        self._told = peers_left
         # The two connections are made at once (each waits on the server: a new session, authentication).
         opened = await asyncio.gather(
             asyncio.to_thread(self.open_store), asyncio.to_thread(self.open_store), return_exceptions=True
@@ -290,11 +308,36 @@ class SharedPlan:
         return any(s.state == "running" for s in store.unit_states(self.plan))
 
     def _heartbeat(self) -> None:
-        while not self._stop.wait(self.lease / 3):
-            with self._lock:
-                held = list(self._held.values())
-            for claim in held:
-                self._renew(claim)
+        renew_every = self.lease / 3
+        renew_at = time.monotonic() + renew_every
+        while not self._stop.wait(max(0.0, min(self.peers_look, renew_at - time.monotonic()))):
+            if time.monotonic() >= renew_at:
+                with self._lock:
+                    held = list(self._held.values())
+                for claim in held:
+                    self._renew(claim)
+                renew_at = time.monotonic() + renew_every
+            self._look_at_peers()
+
+    def _look_at_peers(self) -> None:
+        """Which other workers hold units now: fewer than before, twice in a row, and the room is told."""
+        store = self._heartbeat_store
+        if store is None:
+            return
+        try:
+            others = store.plan_workers(self.plan) - {self.worker}
+        except StoreError:  # the server is away: the leases' renewal says so
+            return
+        fewer = self._peers is not None and len(others) < len(self._peers)
+        if fewer and not self._fewer:
+            self._fewer = True
+            return
+        self._fewer = False
+        if fewer and self._told is not None:
+            log.debug("plan %s: %d other worker(s) hold units now, %d before; their slots are free",
+                      self.plan, len(others), len(self._peers or ()))  # fmt: skip
+            self._told()
+        self._peers = others
 
     def finish(self) -> None:
         """Stop renewing and give back the units still held (a worker stopping early). Called after the

@@ -175,7 +175,7 @@ class Engine:
         self.tally = options.tally or Tally()
         self.heuristic = HeuristicAnalyzer()
         self._stack = contextlib.AsyncExitStack()
-        self._sessions: dict[str, AnalysisSession] = {}
+        self._sessions: dict[str, CountedSession] = {}
         self._session_lock = asyncio.Lock()
         self._owners: dict[str, str] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -183,6 +183,7 @@ class Engine:
         # Units at once: the claims object (engine/runner.py) seats each unit in it before the unit starts.
         self.room = UnitRoom(options.concurrency)
         self.room.capacity = self._capacity
+        self.room.peers_left = self._peers_left
         # The store's statements of the units' steps, on a thread of their own (the loop goes on meanwhile)
         # where the store's one connection takes statements from two threads (see ``_store_thread``).
         self._off = OffLoop() if _store_thread(store) else None
@@ -230,6 +231,11 @@ class Engine:
         """The requests the run's models take at once now (None: no model in this run yet)."""
         limits = [c for c in (s.capacity for s in self._sessions.values()) if c is not None]
         return sum(limits) if limits else None
+
+    def _peers_left(self) -> None:
+        """Other workers of the shared plan hold no units any more: the slots they held are free."""
+        for session in self._sessions.values():
+            session.peers_left()
 
     def slots(self, source: CommitSource) -> asyncio.Semaphore | None:
         """One semaphore per API host for the whole run: the requests in flight of all its sources."""

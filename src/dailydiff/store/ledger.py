@@ -364,6 +364,16 @@ class LedgerStore(StoreBase):
             )
             return bool(cursor.rowcount)
 
+    def plan_workers(self, plan: str) -> set[str]:
+        """The workers holding a unit of the plan now (a worker that holds none has no request of it in
+        flight)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT c.worker FROM units u JOIN unit_claims c ON c.unit = u.unit "
+            "WHERE u.plan = ? AND c.state = 'running' AND c.worker IS NOT NULL",
+            (plan,),
+        )
+        return {row[0] for row in rows}
+
     def unit_states(self, plan: str) -> list[UnitState]:
         rows = self._db.execute(
             "SELECT c.unit, c.state, c.worker, c.attempts, c.detail FROM units u "
