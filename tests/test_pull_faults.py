@@ -123,3 +123,31 @@ def test_a_day_whose_pull_requests_could_not_be_looked_up_is_built_again_by_a_he
     assert any(c["pr"] is not None for c in commits)
     third = dailydiff(*args, "--format", "md,json", cwd=tmp_path, env=env)
     assert third.returncode == 0 and "up to date" in third.stderr, third.stderr
+
+
+def test_the_pull_requests_of_a_window_are_read_from_and_kept_in_the_store_in_a_few_statements(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    # A worker's event loop waits on each store statement the source makes (on PostgreSQL, a round trip):
+    # the window's pull requests are looked up in the cache, found settled and kept, a statement for all of
+    # them each time, not one a commit (three a commit before: at 500 repositories some 4 s of a worker's
+    # loop a night). The answers are the same.
+    window = range_window(DAYS[0], DAYS[-1], TZ)
+    with Store(tmp_path / "store.sqlite3") as store:
+        statements: list[str] = []
+        execute = store._db.execute
+
+        def counted(sql: str, *args: object, **kwargs: object) -> object:
+            if "http_cache" in sql:
+                statements.append(sql)
+            return execute(sql, *args, **kwargs)
+
+        store._db.execute = counted  # type: ignore[method-assign]
+        first = {c.sha: c.pr for c in _source(fake, tmp_path / "a", store).commits(window)}
+        asked_first, statements[:] = list(statements), []
+        again = {c.sha: c.pr for c in _source(fake, tmp_path / "a", store).commits(window)}
+    with_pr = sum(pr is not None for pr in first.values())
+    assert len(first) >= 12 and with_pr >= 8, (len(first), with_pr)
+    assert again == first
+    assert len(asked_first) <= 3, asked_first  # 2 (66 when each commit was asked alone)
+    assert len(statements) <= 3, statements

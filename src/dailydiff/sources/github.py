@@ -258,7 +258,8 @@ class GitHubSource(ForgeSource):
     ) -> tuple[set[str], int]:
         """The commits of the whole days that fit the budget, and what they are expected to cost."""
         finder = self._pull_finder()
-        pulls = {sha: self.settings.pull_requests and not finder.settled(sha) for sha, _ in dated}
+        settled = finder.settled([sha for sha, _ in dated]) if self.settings.pull_requests else set()
+        pulls = {sha: self.settings.pull_requests and sha not in settled for sha, _ in dated}
         if finder.rest_only(self.token):  # a request or two per commit instead of one per 100: count two
             requests = {sha: requests.get(sha, 0) + 2 * pulls[sha] for sha, _ in dated}
             pulls = {}

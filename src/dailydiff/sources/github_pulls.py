@@ -78,8 +78,9 @@ class PullRequestFinder:
         (GraphQL and REST) is left out: its pull request is unknown (``Commit.pr_unknown``)."""
         found: dict[str, PullRequest | None] = {}
         todo = []
+        kept = self.store.http_get_many([self._key(c[0]) for c in commits]) if self.store is not None else {}
         for sha, message, committed_at in commits:
-            cached = self.store.http_get(self._key(sha)) if self.store is not None else None
+            cached = kept.get(self._key(sha))
             if cached is not None and cached.immutable:
                 try:
                     node = json.loads(cached.body)
@@ -106,10 +107,13 @@ class PullRequestFinder:
         request then costs REST requests."""
         return not token or graphql_url(self.settings.api_url) in _UNAVAILABLE
 
-    def settled(self, sha: str) -> bool:
-        """The commit's pull request is in the cache for good: asking costs nothing."""
-        cached = self.store.http_get(self._key(sha)) if self.store is not None else None
-        return cached is not None and cached.immutable
+    def settled(self, shas: Sequence[str]) -> set[str]:
+        """Those of the commits whose pull request is in the cache for good (asking costs nothing), in one
+        query."""
+        if self.store is None:
+            return set()
+        keys = {self._key(sha): sha for sha in shas}
+        return {keys[key] for key in self.store.http_immutable(list(keys))}
 
     def _key(self, sha: str) -> str:
         # v2: answers kept before then may hold a null alias as "no pull request"; they are asked again.
@@ -137,6 +141,7 @@ class PullRequestFinder:
         found: dict[str, PullRequest | None] = {}
         unresolved = _errored_aliases(data.get("errors"))
         missing = []
+        answers = []
         for n, (sha, _, committed_at) in enumerate(chunk):
             commit = repository.get(f"c{n}")
             if not isinstance(commit, dict) or f"c{n}" in unresolved:
@@ -146,28 +151,21 @@ class PullRequestFinder:
             nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
             node = next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
             found[sha] = self._from_node(node) if node else None
-            self._keep(sha, node, now - committed_at)
+            answers.append(self._kept(sha, node, now - committed_at))
+        if self.store is not None:
+            self.store.http_put_many(answers)
         if missing:
             found.update(await self._by_rest(http, missing, len(chunk)))
         return found
 
-    def _keep(self, sha: str, node: dict[str, Any] | None, age: dt.timedelta) -> None:
-        """A commit's answer in the store. GitHub links a pushed commit to its pull request asynchronously:
-        an answer is final once the commit is a day old and its pull request (if any) no longer open."""
-        if self.store is None:
-            return
+    def _kept(self, sha: str, node: dict[str, Any] | None, age: dt.timedelta) -> tuple[str, CachedResponse]:
+        """A commit's answer as the store keeps it. GitHub links a pushed commit to its pull request
+        asynchronously: an answer is final once the commit is a day old and its pull request (if any) no
+        longer open."""
         settled = age > dt.timedelta(days=1) and (node is None or node.get("state") != "OPEN")
-        self.store.http_put(
-            self._key(sha),
-            CachedResponse(
-                status=200,
-                headers={},
-                body=json.dumps(node).encode(),
-                etag=None,
-                last_modified=None,
-                immutable=settled,
-            ),
-        )
+        answer = CachedResponse(status=200, headers={}, body=json.dumps(node).encode(), etag=None,
+                                last_modified=None, immutable=settled)  # fmt: skip
+        return self._key(sha), answer
 
     async def _by_rest(
         self, http: GitHubHttp, missing: list[tuple[str, str, dt.datetime]], asked: int

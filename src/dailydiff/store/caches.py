@@ -7,6 +7,7 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dailydiff.store.base import UPSERT_ROWS, StoreBase
 from dailydiff.store.database import now_text
@@ -42,6 +43,17 @@ class EndpointFacts:
 _HTTP_COLUMNS = ("key", "etag", "last_modified", "status", "headers", "body", "immutable", "stored_at")
 
 
+def _cached(row: Sequence[Any]) -> CachedResponse | None:
+    """A row of the HTTP cache (status, headers, body, etag, last_modified, immutable) as an answer."""
+    status, headers, body, etag, last_modified, immutable = row
+    try:
+        return CachedResponse(
+            status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+        )
+    except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
+        return None
+
+
 class CacheStore(StoreBase):
     """What is kept to ask less: the HTTP cache of the forges' answers and what an LLM endpoint can do."""
 
@@ -52,15 +64,25 @@ class CacheStore(StoreBase):
             "SELECT status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key = ?",
             (key,),
         ).fetchone()
-        if row is None:
-            return None
-        status, headers, body, etag, last_modified, immutable = row
-        try:
-            return CachedResponse(
-                status, json.loads(headers), zlib.decompress(body), etag, last_modified, bool(immutable)
+        return None if row is None else _cached(row)
+
+    def http_get_many(self, keys: Sequence[str]) -> dict[str, CachedResponse]:
+        """The cached answers of ``keys`` (those there and readable), in one query per UPSERT_ROWS keys: a day's
+        commits asked one at a time were a round trip each on the event loop of a worker."""
+        found: dict[str, CachedResponse] = {}
+        for start in range(0, len(keys), UPSERT_ROWS):
+            batch = keys[start : start + UPSERT_ROWS]
+            marks = ", ".join("?" * len(batch))
+            rows = self._db.execute(
+                "SELECT key, status, headers, body, etag, last_modified, immutable FROM http_cache "
+                f"WHERE key IN ({marks})",
+                list(batch),
             )
-        except (ValueError, TypeError, zlib.error):  # derived data: a damaged row is no answer, asked again
-            return None
+            for key, *row in rows:
+                cached = _cached(row)
+                if cached is not None:
+                    found[str(key)] = cached
+        return found
 
     def http_immutable(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` whose answer is cached for good, in one query per UPSERT_ROWS keys, without
@@ -78,9 +100,15 @@ class CacheStore(StoreBase):
     def http_put(self, key: str, response: CachedResponse) -> None:
         """One statement, atomic without a transaction: one round trip to a server (BEGIN and COMMIT around it
         were two more, on every forge answer cached)."""
-        row = (key, response.etag, response.last_modified, response.status, json.dumps(response.headers),
-               zlib.compress(response.body, 1), int(response.immutable), now_text())  # fmt: skip
-        self._upsert("http_cache", _HTTP_COLUMNS, 1, [row])
+        self.http_put_many([(key, response)])
+
+    def http_put_many(self, answers: Sequence[tuple[str, CachedResponse]]) -> None:
+        """Several answers in one statement (a batch of pull-request lookups: one round trip, not one each)."""
+        stored = now_text()
+        rows = [(key, r.etag, r.last_modified, r.status, json.dumps(r.headers), zlib.compress(r.body, 1),
+                 int(r.immutable), stored) for key, r in answers]  # fmt: skip
+        if rows:
+            self._upsert("http_cache", _HTTP_COLUMNS, 1, rows)
 
     # what an LLM endpoint can do (negotiated on first use, so the next run does not ask again) ------
 
