@@ -260,7 +260,7 @@ def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) ->
     plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="me", peers_look=0.1)
 
     async def build(unit: str) -> tuple[bool, str, str]:
-        while len(ended) < 2 or len(told) < 2 and time.monotonic() - ended[-1] < 3:
+        while len(ended) < 2 or (len(told) < 2 and time.monotonic() - ended[-1] < 3):
             await asyncio.sleep(0.05)
         return True, "ok", unit
 
