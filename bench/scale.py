@@ -101,8 +101,11 @@ def serve(repos: dict[str, Path], pulls: list[tuple[str, FakePull]]) -> FakeGitH
 # A worker as `python -m dailydiff`, writing at exit its own CPU seconds (its threads, not its git processes)
 # and its own peak RSS in kB (the Python process alone, not the git processes it ran).
 _WORKER = """
-import atexit, resource, runpy, sys
+import atexit, datetime, json, resource, runpy, sys
 out, sys.argv = sys.argv[1], ["dailydiff", *sys.argv[2:]]
+if "--log-format" in sys.argv:  # a diagnosis (DDFLEET_WORKER_LOG): when the process started, in the log's clock
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    print(json.dumps({"time": now, "level": "debug", "logger": "bench", "message": "process start"}), file=sys.stderr)
 def _own() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     open(out, "w").write(f"{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")

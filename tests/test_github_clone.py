@@ -250,3 +250,30 @@ def test_the_late_commit_check_reads_the_clone_not_the_api(fake: FakeGitHub, tmp
     fake.reset_requests()
     asyncio.run(src.list_shas(windows))
     assert {r.kind for r in fake.requests} == {"git"}  # a fetch of the clone, nothing of the API
+
+
+def test_a_runs_fetches_ask_the_tokens_count_once_and_days_without_commits_not_at_all(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """GitHub's /rate_limit is a round trip before a repository's pull requests are asked: one per run
+    while the token has plenty left, none for a day that spends nothing; asked each time near the end."""
+    import asyncio
+
+    day_of = lambda moment: local_date_of(moment, TZ)  # noqa: E731
+    with Store(tmp_path / "db.sqlite3") as store:
+        src = _clone_source(fake, tmp_path, store)
+        budget = RequestBudget()
+        quiet = day_window(DAYS[0] - dt.timedelta(days=30), TZ)
+        assert asyncio.run(src.stream(quiet, budget=budget, day_of=day_of)) == []
+        assert fake.count("rate_limit") == 0  # nothing to spend: nothing asked
+        got = [asyncio.run(src.stream(day_window(day, TZ), budget=budget, day_of=day_of)) for day in DAYS[:4]]
+        assert sum(1 for day in got if day) >= 3 and all(c.pr is not None or c.pr_unknown is False
+                                                          for day in got for c in day)  # fmt: skip
+        assert fake.count("rate_limit") == 1  # the first fetch's count stood for the others
+        assert fake.count("graphql") >= 3
+        fake.exhaust(40, 3600)  # near the end: under a tenth of the limit
+        fake.reset_requests()
+        budget = RequestBudget()
+        for day in DAYS[4:7]:
+            asyncio.run(src.stream(day_window(day, TZ), budget=budget, day_of=day_of))
+        assert fake.count("rate_limit") == fake.count("graphql") >= 2  # asked before each spend

@@ -60,3 +60,30 @@ def test_mode_is_set_per_repository(tmp_path: object) -> None:
     modes = {job.entry.source: job.settings.github.mode for job in plan_jobs(settings)}
     assert modes == {"octo/a": "clone", "octo/b": "api"}
     assert load_settings(environ={"DAILYDIFF_GITHUB_MODE": "clone"}).github.mode == "clone"
+
+
+def test_the_count_a_fetch_saw_stands_for_the_next_while_it_is_fresh_and_roomy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("dailydiff.sources.budget.time.monotonic", lambda: clock[0])
+    budget = RequestBudget()
+    costs = {D[0]: (30, 0)}
+    assert budget.remembered(costs) is None  # nothing seen yet: ask
+    assert not budget.spends({}) and not budget.spends({D[0]: (0, 0)}) and budget.spends(costs)
+    budget.saw(None, 0)  # a fetch whose answers said nothing
+    assert budget.seen is None
+    budget.saw(4000, 5000)
+    assert budget.remembered(costs) == 4000
+    assert budget.admit("o/a", costs, budget.remembered(costs)) == {D[0]}
+    assert budget.remembered(costs) == 4000  # in flight: the 30 are reserved (admit subtracts them)
+    budget.release(30)
+    assert budget.remembered(costs) == 3970  # spent since the count
+    budget.admit("o/b", {D[0]: (3500, 0)}, 3970)
+    assert budget.remembered(costs) is None  # 470 left besides what is reserved: under a tenth of 5000
+    budget.release(3500)
+    budget.saw(4900, 5000)  # a later fetch's count (the window was reset)
+    assert budget.remembered(costs) == 4900
+    assert budget.remembered({D[0]: (500, 0)}) is None  # 4900 is not ten times 500
+    clock[0] += 61
+    assert budget.remembered(costs) is None  # a minute old: other processes may have spent the token

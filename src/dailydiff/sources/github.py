@@ -138,6 +138,7 @@ class GitHubSource(ForgeSource):
             await http.aclose()
             if budget is not None:
                 budget.release(reserved)
+                budget.saw(http.counts.remaining, http.counts.limit)
         done = self._fetched(http, items, results)
         log.info(
             "github %s: %d commits, %d requests (%d answered 304, %d GraphQL), %d from cache",
@@ -264,7 +265,10 @@ class GitHubSource(ForgeSource):
             requests = {sha: requests.get(sha, 0) + 2 * pulls[sha] for sha, _ in dated}
             pulls = {}
         costs = day_costs(dated, day_of, requests, pulls)
-        days = budget.admit(self.repo, costs, await http.rate_remaining())
+        remaining = budget.remembered(costs)
+        if remaining is None and budget.spends(costs):  # days that spend nothing are admitted unasked
+            remaining = await http.rate_remaining()
+        days = budget.admit(self.repo, costs, remaining)
         return {sha for sha, at in dated if day_of(at) in days}, budget.cost(costs, days)
 
     def _pull_finder(self) -> PullRequestFinder:

@@ -67,6 +67,7 @@ class GitHubCloneSource(CloneMode, GitHubSource):
             await http.aclose()
             if budget is not None:
                 budget.release(reserved)
+                budget.saw(http.counts.remaining, http.counts.limit)
         looked_up = self.settings.pull_requests and commits
         done = [c.model_copy(update={"pr": pulls.get(c.sha), "pr_unknown": bool(looked_up) and c.sha not in pulls})
                 for c in commits]  # fmt: skip
