@@ -237,16 +237,8 @@ def _record_told(store: Store, unit: tuple[str, dt.date, str], publisher: Publis
                  how: str) -> None:  # fmt: skip
     from dailydiff.engine.deliver import claim_owner
 
-    owner = claim_owner()
-    for repo in repos:
-        target = f"{publisher.target}{_TOLD}{repo}"
-        seen = store.delivery(*unit, target)
-        if store.claim_delivery(
-            *unit, target, publisher=publisher.name, content_hash=repo, owner=owner, seen=seen
-        ):
-            store.finish_delivery(
-                *unit, target, owner=owner, state="delivered", content_hash=repo, detail=how
-            )
+    told = [(f"{publisher.target}{_TOLD}{repo}", repo) for repo in repos]
+    store.record_told(*unit, told, publisher=publisher.name, owner=claim_owner(), detail=how)
 
 
 # --- the addendum as a unit: after its day ------------------------------------------------------------------

@@ -179,6 +179,36 @@ class LedgerStore(StoreBase):
                 )  # fmt: skip
             return cursor.rowcount == 1
 
+    def record_told(
+        self,
+        repo: str,
+        date: dt.date,
+        language: str,
+        told: Sequence[tuple[str, str]],
+        *,
+        publisher: str,
+        owner: str,
+        detail: str,
+    ) -> None:
+        """Rows of the ledger that record what a message already sent told (a digest's repositories), none of
+        them a message of its own: each ``(target, content_hash)`` is recorded delivered where it has no row
+        yet; a row there already (whatever its state) says it was told and stays. One statement in one
+        transaction (a digest of 500 repositories tells 500 rows), under the unit's claim like a claim."""
+        if not told:
+            return
+        claim = FENCE.get()
+        fence = claim.fence if claim is not None else ""
+        with self._tx(fenced=True) as db:
+            now = self.clock().isoformat(timespec="microseconds")
+            day, why = date.isoformat(), scrub(detail)
+            db.executemany(
+                f"INSERT INTO delivery_ledger ({self._LEDGER_CLAIM_COLUMNS}, sent) "
+                "VALUES (?, ?, ?, ?, ?, 'delivered', ?, ?, ?, ?, 1, 1, ?, 0, ?, 1) "
+                "ON CONFLICT (repo, date, language, target) DO NOTHING",
+                [(repo, day, language, target, publisher, content_hash, owner, now, why, now, fence)
+                 for target, content_hash in told],
+            )  # fmt: skip
+
     def finish_delivery(
         self,
         repo: str,
