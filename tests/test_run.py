@@ -459,3 +459,50 @@ def test_a_targets_deliveries_are_one_line_and_each_failure_its_own(tmp_path: Pa
         for target in ("files", "slack", "webhook")
     ), result.stderr
     print(f"stderr: {len(lines)} lines, {len(ok)} ✓ publish lines")
+
+
+def test_a_fleets_plan_asks_the_store_twice_whatever_its_size(tmp_path: Path) -> None:
+    """A nightly `run` of 400 repositories is planned with two questions to the store (every repository's
+    last day before the night, every repository's days in the look-back window), not two a repository: on
+    PostgreSQL each is a round trip, before the first unit starts. What is planned is what it was: the
+    nights a repository missed, a note for a gap past `catch_up_days`, a look-back where a day in the window
+    has a report."""
+    from dailydiff.engine.runner import Span, plan_run
+
+    sample = next(p for p in sorted((Path(__file__).parent / "golden").rglob("*.json"))
+                  if '"commits"' in p.read_text(encoding="utf-8"))  # fmt: skip
+    report = DayReport.model_validate_json(sample.read_text(encoding="utf-8"))
+    repos = [f"octo/r{n:03d}" for n in range(400)]
+    settings = load_settings(
+        environ={},
+        overrides={"repos": [{"source": r} for r in repos], "data_dir": str(tmp_path / "data"),
+                   "report": {"timezone": "UTC", "language": "en"}, "run": {"lookback_days": 2, "catch_up_days": 3}},
+    )  # fmt: skip
+    stored = {
+        "octo/r000": dt.date(2026, 1, 5),
+        "octo/r001": dt.date(2026, 1, 8),
+        "octo/r002": dt.date(2025, 12, 1),
+    }
+    with Store.open(tmp_path / "data") as store:
+        store.save_reports(
+            report.model_copy(update={"repo": r, "date": d, "language": "en"}) for r, d in stored.items()
+        )
+        statements: list[str] = []
+        execute = store._db.execute
+
+        def counted(sql: str, *args: object) -> object:
+            statements.append(sql)
+            return execute(sql, *args)
+
+        store._db.execute = counted  # type: ignore[method-assign]
+        span = Span(DateSpec(), dt.datetime(2026, 1, 10, 6, tzinfo=dt.UTC), catch_up=True, look_back=True)
+        plan = plan_run(settings, plan_jobs(settings), span, store)
+        store._db.execute = execute  # type: ignore[method-assign]
+    assert len([s for s in statements if "reports" in s]) == 2, statements
+    days = Counter(u.job.repo_id for u in plan.days())
+    assert days["octo/r000"] == 4 and days["octo/r001"] == 1 and days["octo/r399"] == 1  # 6, 7, 8 and 9
+    assert (
+        days["octo/r002"] == 4 and sum(days.values()) == 400 + 3 + 3
+    )  # its last 3 missed nights, and a note
+    assert [u.key for u in plan.units.values() if u.kind == "look-back"] == ["look-back:octo/r001 2026-01-10"]
+    assert any("octo/r002" in note and "catch_up_days = 3" in note for note in plan.notes)

@@ -12,6 +12,7 @@ config's repositories, else what the source says.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +92,13 @@ def repo_ref(
     return _adhoc(settings, which, configured, base_dir=base_dir, name=name, store=store, opened=opened)
 
 
-def _configured(entry: RepoEntry, index: int, ids: Sequence[str], base_dir: Path | None) -> RepoRef:
+def _configured(entry: RepoEntry, index: int, ids: Sequence[str], base_dir: Path | None,
+                shorts: Counter[str] | None = None) -> RepoRef:  # fmt: skip
+    """``shorts``: how many configured ids end in each name (``short_names``), when the caller names every
+    entry (counted once, not once an entry: a fleet's plan)."""
     repo_id = ids[index]
-    short = [i.rsplit("/", 1)[-1] for i in ids]
-    clash = short.count(repo_id.rsplit("/", 1)[-1]) > 1 and "/" in repo_id
+    shorts = shorts if shorts is not None else short_names(ids)
+    clash = shorts[repo_id.rsplit("/", 1)[-1]] > 1 and "/" in repo_id
     return RepoRef(
         repo_id,
         CONFIGURED,
@@ -180,9 +184,16 @@ def _configured_ids(entries: Sequence[RepoEntry], base_dir: Path | None = None) 
 
 
 def configured_refs(settings: Settings, base_dir: Path | None = None) -> list[RepoRef]:
-    """Every ``[[repos]]`` entry's ``repo_ref``, in order (the configured ids named at once)."""
+    """Every ``[[repos]]`` entry's ``repo_ref``, in order: the configured ids named at once, in time linear in
+    their number (a plan of 5,000 repositories names them all)."""
     ids = _configured_ids(settings.repos, base_dir)
-    return [repo_ref(settings, entry, base_dir=base_dir, ids=ids) for entry in settings.repos]
+    shorts = short_names(ids)
+    return [_configured(entry, index, ids, base_dir, shorts) for index, entry in enumerate(settings.repos)]
+
+
+def short_names(ids: Sequence[str]) -> Counter[str]:
+    """How many of ``ids`` end in each name (the part after the last slash): two that share one clash."""
+    return Counter(i.rsplit("/", 1)[-1] for i in ids)
 
 
 def _same_source(a: str, b: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailydiff.common.secrets import scrub
-from dailydiff.engine.identity import RepoRef, configured_refs
+from dailydiff.engine.identity import RepoRef, configured_refs, short_names
 from dailydiff.engine.request import Flags
 from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
@@ -170,12 +170,13 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
     templates = [("[report] path_template", settings.report.path_template)]
     templates += [(f"publish {p.name or p.type} path_template", p.path_template)
                   for p in settings.publish if isinstance(p, FilesEntry | GitHubContentsEntry)]  # fmt: skip
-    short = [repo_id.rsplit("/", 1)[-1] for repo_id in ids]
+    shorts = short_names(ids)
     for where, template in templates:
         owners: dict[str, int] = {}
         for index, repo_id in enumerate(ids):
-            qualified = repo_id.replace("/", "_") if short.count(short[index]) > 1 and "/" in repo_id else ""
-            values = {**placeholders.repo_values(repo_id), "repo_name": qualified or short[index], "year": "2026",
+            short = repo_id.rsplit("/", 1)[-1]
+            qualified = repo_id.replace("/", "_") if shorts[short] > 1 and "/" in repo_id else ""
+            values = {**placeholders.repo_values(repo_id), "repo_name": qualified or short, "year": "2026",
                       "month": "01", "day": "01", "date": dt.date(2026, 1, 1).isoformat(), "lang": "zh", "ext": "md"}  # fmt: skip
             path = template.format_map(values)
             if path in owners:

@@ -535,7 +535,7 @@ def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
         if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
             continue
         today = local_date_of(now, job.settings.report.timezone)
-        needs = tuple(u.key for u in plan.days() if u.job is job)
+        needs = tuple(u.key for u in plan.days_of(job))
         plan.add(ReleaseUnit(job, today, needs))
 
 

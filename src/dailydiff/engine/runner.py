@@ -125,9 +125,21 @@ class Plan:
     repo: str = ""  # the one repository a `publish` plan sends the days of
     rows: list[dict[str, Any]] = field(default_factory=list)  # `publish --dry-run`: what would be sent
     options: Any = None  # the RunOptions it ran with (set by `run`)
+    _by_job: dict[int, list[DayUnit]] | None = field(default=None, repr=False)  # days_of's index
 
     def add(self, unit: Unit) -> None:
+        if unit.kind == "day":
+            self._by_job = None
         self.units.setdefault(unit.key, unit)
+
+    def days_of(self, job: RepoJob) -> list[DayUnit]:
+        """``job``'s day units, in plan order: an index built once (while no day is added), so that planning
+        a unit per repository stays linear in the repositories (5,000 of them)."""
+        if self._by_job is None:
+            self._by_job = {}
+            for unit in self.days():
+                self._by_job.setdefault(id(unit.job), []).append(unit)
+        return self._by_job.get(id(job), [])
 
     @property
     def needs(self) -> dict[str, tuple[str, ...]]:
@@ -155,11 +167,16 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
     days, then the weeks they complete; the targets of each chosen here."""
     plan = Plan(available=list(available), jobs=list(jobs), now=request.now)
     caught: dict[str, list[dt.date]] = {}
+    lasts: dict[dt.date, dict[tuple[str, str], dt.date]] = {}  # by the first day asked (one a timezone)
     for job in jobs:
         tz = job.settings.report.timezone
         dates = request.dates.resolve(tz, request.now)
         if request.catch_up and store is not None:
-            missed, note = missed_days(store, job, dates[0], settings.run.catch_up_days)
+            first = dates[0]
+            if first not in lasts:  # every repository's last stored day at once, not a query each
+                lasts[first] = store.last_report_days(first)
+            last = lasts[first].get((job.repo_id, job.settings.report.language))
+            missed, note = missed_days(job, last, first, settings.run.catch_up_days)
             if missed:
                 caught[job.label] = missed
             if note:
@@ -195,15 +212,13 @@ def _span(days: Sequence[dt.date]) -> str:
     return ", ".join(d.isoformat() for d in days) if len(days) <= 3 else f"{days[0]} … {days[-1]}"
 
 
-def missed_days(store: Store, job: RepoJob, first: dt.date, limit: int) -> tuple[list[dt.date], str]:
+def missed_days(job: RepoJob, last: dt.date | None, first: dt.date, limit: int) -> tuple[list[dt.date], str]:
     """The nights a plain `run` missed for ``job`` (before ``first``, the day it asks for): every day after
-    the last day stored for it, at most ``limit`` of them (the latest); beyond that a line naming the gap
-    and the command that fills it. A repository with nothing stored yet has missed nothing."""
-    language = job.settings.report.language
-    stored = [day for _repo, day, lang in store.list_reports(job.repo_id) if lang == language and day < first]
-    if not stored or limit <= 0:
+    ``last``, the last day stored for it before ``first``, at most ``limit`` of them (the latest); beyond
+    that a line naming the gap and the command that fills it. A repository with nothing stored yet (``last``
+    None) has missed nothing."""
+    if last is None or limit <= 0:
         return [], ""
-    last = max(stored)
     gap = [last + dt.timedelta(days=n) for n in range(1, (first - last).days)]
     if len(gap) <= limit:
         return gap, ""
@@ -219,15 +234,16 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
     a day never built cannot be late."""
     from dailydiff.common.timewindow import local_date_of
 
-    for job in jobs:
-        settings = job.settings
-        if not settings.run.lookback_days:
-            continue
-        today = local_date_of(now, settings.report.timezone)
-        own = tuple(sorted(u.date for u in plan.days() if u.job is job))
-        language = settings.report.language
-        stored = {day for _repo, day, lang in store.list_reports(job.repo_id) if lang == language}
-        if any(0 <= (today - day).days <= settings.run.lookback_days and day not in own for day in stored):
+    looking = [(job, local_date_of(now, job.settings.report.timezone)) for job in jobs
+               if job.settings.run.lookback_days]  # fmt: skip
+    if not looking:
+        return
+    first = min(today - dt.timedelta(days=job.settings.run.lookback_days) for job, today in looking)
+    stored = store.report_days_since(first)  # every repository's at once, not a query each
+    for job, today in looking:
+        own = tuple(sorted(u.date for u in plan.days_of(job)))
+        days = stored.get((job.repo_id, job.settings.report.language), set())
+        if any(0 <= (today - day).days <= job.settings.run.lookback_days and day not in own for day in days):
             plan.add(LookBackUnit(job, today, own))
 
 
@@ -269,11 +285,12 @@ def _plan_weeks(at: PlanContext) -> None:
         return
     for job in jobs:
         targets = tuple(weekly_publishers(job.settings, available))
-        for unit in [u for u in plan.days() if u.job is job]:
+        days = plan.days_of(job)
+        for unit in days:
             if not job.settings.weekly.delivers_on(unit.date):
                 continue
             monday = unit.date - dt.timedelta(days=unit.date.weekday())
-            needs = tuple(u.key for u in plan.days() if u.job is job and 0 <= (u.date - monday).days < 7)
+            needs = tuple(u.key for u in days if 0 <= (u.date - monday).days < 7)
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
 
 

@@ -401,6 +401,24 @@ class ReportStore(StoreBase):
             key=lambda row: (row[0], -row[1].toordinal(), row[2]),
         )
 
+    def last_report_days(self, before: dt.date) -> dict[tuple[str, str], dt.date]:
+        """(repo, language) → the day of its last report before ``before``, for every repository at once (a
+        plan of thousands asks once)."""
+        rows = self._db.execute(
+            "SELECT repo, language, MAX(date) FROM reports WHERE date < ? GROUP BY repo, language",
+            (before.isoformat(),),
+        )
+        return {(str(repo), str(lang)): dt.date.fromisoformat(str(day)) for repo, lang, day in rows}
+
+    def report_days_since(self, first: dt.date) -> dict[tuple[str, str], set[dt.date]]:
+        """(repo, language) → the days of its reports from ``first`` on, for every repository at once."""
+        days: dict[tuple[str, str], set[dt.date]] = {}
+        for repo, day, lang in self._db.execute(
+            "SELECT repo, date, language FROM reports WHERE date >= ?", (first.isoformat(),)
+        ):
+            days.setdefault((str(repo), str(lang)), set()).add(dt.date.fromisoformat(str(day)))
+        return days
+
     def iter_reports(self, repo: str | None = None) -> Iterator[DayReport]:
         for r, d, lang in self.list_reports(repo):
             report = self.get_report(r, d, lang)
