@@ -6,7 +6,8 @@ Each case is a real `dailydiff run --plan` process (defaults; a config of N GitH
 mode, a [[digest]], a webhook; a real PostgreSQL store, tests/pgserver.py, holding a report of each
 repository from the night before, so that the look-backs are planned as on a second night; Python's
 bytecode cached in a temporary PYTHONPYCACHEPREFIX whatever PYTHONDONTWRITEBYTECODE says, as after a pip
-install), timed from its start to the moment its first unit would start (the runner is stopped there: nothing is fetched). Printed: the
+install), timed from its start to the moment its first unit would be built: planned, the plan's units
+written to the store and one claimed (the process ends there: nothing is fetched). Printed: the
 median wall time of --runs, what each repository added costs from one size to the next, and how that grows
 from the first step to the last (1.0: linear; a plan quadratic in the repositories gives 2.5 for 500, 2500
 and 5000). With --before REF the same cases run from a temporary git worktree of REF in the same run, side
@@ -35,14 +36,15 @@ from pgserver import postgres_server  # noqa: E402
 NIGHT = dt.date(2026, 1, 9)
 LINEAR = 1.5  # what a repository adds to the plan, last step over first (quadratic: 2.5; noise: ±0.2)
 
-# The command line, stopped where the runner would start the plan's units: it prints when (time.time()).
+# The command line, stopped where its first claimed unit would be built: it prints when (time.time()) and how
+# many units the plan has, and ends there (nothing is fetched).
 _STOPPED = """
-import sys, time
-import dailydiff.engine.runner as runner
-def stop(plan, *args, **kwargs):
-    print(time.time(), len(plan.units), flush=True)
-    raise SystemExit(0)
-runner.run_plan = stop
+import os, sys, time
+from dailydiff.engine.shared import SharedPlan
+async def stop(self, claim, units, run_unit):
+    print(time.time(), len(units), flush=True)
+    os._exit(0)
+SharedPlan._build = stop
 sys.argv = ["dailydiff", *sys.argv[1:]]
 from dailydiff.cli import main
 main()
