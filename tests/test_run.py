@@ -461,9 +461,9 @@ def test_a_targets_deliveries_are_one_line_and_each_failure_its_own(tmp_path: Pa
     print(f"stderr: {len(lines)} lines, {len(ok)} ✓ publish lines")
 
 
-def test_a_fleets_plan_asks_the_store_three_questions_whatever_its_size(tmp_path: Path) -> None:
-    """A nightly `run` of 400 repositories is planned with three questions to the store (every repository's
-    last day before the night, its last report's size, its days in the look-back window), not three a repository: on
+def test_a_fleets_plan_asks_the_store_twice_whatever_its_size(tmp_path: Path) -> None:
+    """A nightly `run` of 400 repositories is planned with two questions to the store (every repository's
+    last day before the night, every repository's days in the look-back window), not two a repository: on
     PostgreSQL each is a round trip, before the first unit starts. What is planned is what it was: the
     nights a repository missed, a note for a gap past `catch_up_days`, a look-back where a day in the window
     has a report."""
@@ -498,7 +498,7 @@ def test_a_fleets_plan_asks_the_store_three_questions_whatever_its_size(tmp_path
         span = Span(DateSpec(), dt.datetime(2026, 1, 10, 6, tzinfo=dt.UTC), catch_up=True, look_back=True)
         plan = plan_run(settings, plan_jobs(settings), span, store)
         store._db.execute = execute  # type: ignore[method-assign]
-    assert len([s for s in statements if "reports" in s]) == 3, statements
+    assert len([s for s in statements if "reports" in s]) == 2, statements
     days = Counter(u.job.repo_id for u in plan.days())
     assert days["octo/r000"] == 4 and days["octo/r001"] == 1 and days["octo/r399"] == 1  # 6, 7, 8 and 9
     assert (
@@ -506,47 +506,3 @@ def test_a_fleets_plan_asks_the_store_three_questions_whatever_its_size(tmp_path
     )  # its last 3 missed nights, and a note
     assert [u.key for u in plan.units.values() if u.kind == "look-back"] == ["look-back:octo/r001 2026-01-10"]
     assert any("octo/r002" in note and "catch_up_days = 3" in note for note in plan.notes)
-
-
-def test_a_nights_largest_days_start_first_and_are_told_in_the_plans_order(tmp_path: Path) -> None:
-    """A night ends with its last unit's chain of requests (commits, escalations, overview): the days likely
-    largest (their repository's last report) start first, those of unknown size as the mean of the known;
-    the outcomes are still told in the plan's order."""
-    import asyncio
-
-    from dailydiff.engine.outcome import day_key
-    from dailydiff.engine.room import UnitRoom
-    from dailydiff.engine.runner import LocalClaims, Span, plan_run
-
-    sample = next(p for p in sorted((Path(__file__).parent / "golden").rglob("*.json"))
-                  if '"commits"' in p.read_text(encoding="utf-8"))  # fmt: skip
-    report = DayReport.model_validate_json(sample.read_text(encoding="utf-8"))
-    repos = [f"octo/r{n}" for n in range(6)]
-    settings = load_settings(environ={}, overrides={"repos": [{"source": r} for r in repos],
-                                                     "data_dir": str(tmp_path / "data"), "report": {"language": "en"}})  # fmt: skip
-    day = dt.date(2026, 1, 9)
-    sizes = {"octo/r1": 40, "octo/r3": 5, "octo/r4": 60}
-    with Store.open(tmp_path / "data") as store:
-        for repo, total in sizes.items():  # their last night's reports
-            stats = report.stats.model_copy(update={"total": total})
-            store.save_report(report.model_copy(update={"repo": repo, "date": day - dt.timedelta(days=1),
-                                                        "language": "en", "stats": stats}))  # fmt: skip
-        span = Span(DateSpec(date=day.isoformat()), dt.datetime(2026, 1, 10, 6, tzinfo=dt.UTC), digests=False)
-        plan = plan_run(settings, plan_jobs(settings), span, store)
-    assert plan.sizes == {day_key(repo, day): total for repo, total in sizes.items()}
-    order = plan.start_order()
-    assert order is not None and order[:6] == [
-        day_key(f"octo/r{n}", day) for n in (4, 1, 0, 2, 5, 3)
-    ]  # mean 35
-    assert sorted(order) == sorted(plan.units)
-
-    entered: list[str] = []
-
-    async def build(units: list[Any]) -> tuple[bool, str, list[Any]]:
-        entered.extend(u.key for u in units)
-        await asyncio.sleep(0)
-        return True, "ok", []
-
-    claimed = asyncio.run(LocalClaims().run(plan.units, build, UnitRoom(1), plan.needs, order))
-    assert entered == order
-    assert [c.unit for c in claimed] == list(plan.units)  # told in the plan's order

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -274,28 +273,3 @@ def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) ->
     assert len(told) == 2, (told, ended)
     for end, tell in zip(ended, told, strict=True):
         assert end < tell < end + 1.0, (ended, told)
-
-
-def test_a_shared_plans_units_are_claimed_in_the_order_given(location: str) -> None:
-    """`run --plan` claims the largest days first (Plan.start_order): the order the units are handed over in
-    is the order they are claimed in, whatever their order in the plan."""
-    units = {f"r{n} 2026-01-09": n for n in range(6)}
-    order = [f"r{n} 2026-01-09" for n in (4, 1, 0, 2, 5, 3)]
-    built: list[int] = []
-
-    async def build(unit: int) -> tuple[bool, str, str]:
-        built.append(unit)
-        return True, "ok", ""
-
-    plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker="w")
-    outcomes = run_sync_plan(plan, units, build, order)
-    assert built == [4, 1, 0, 2, 5, 3] and len(outcomes) == 6
-    with Store.connect(location) as store:
-        assert [s.unit for s in store.unit_states("p")] == order
-
-
-def run_sync_plan(plan: SharedPlan, units: dict[str, int], build: Any, order: list[str]) -> list[Any]:
-    try:
-        return asyncio.run(plan.run(units, build, 1, None, order))
-    finally:
-        plan.finish()

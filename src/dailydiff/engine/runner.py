@@ -48,7 +48,7 @@ class Claims(Protocol):
     shared: bool  # claimed through the store by any number of workers (a unit at a time)
 
     async def run(self, units: Mapping[str, Any], build: BuildBatch, room: UnitRoom,
-                  needs: Mapping[str, Sequence[str]], order: Sequence[str] | None = None) -> list[Claimed]: ...  # fmt: skip
+                  needs: Mapping[str, Sequence[str]]) -> list[Claimed]: ...  # fmt: skip
 
     def finish(self) -> None: ...
 
@@ -75,18 +75,11 @@ class LocalClaims:
     shared = False
 
     async def run(self, units: Mapping[str, Any], build: BuildBatch, room: UnitRoom,
-                  needs: Mapping[str, Sequence[str]], order: Sequence[str] | None = None) -> list[Claimed]:  # fmt: skip
-        """``order``: the order the units ask for room in (``Plan.start_order``; None: the plan's); the
-        outcomes come back in the plan's order whatever it is."""
+                  needs: Mapping[str, Sequence[str]]) -> list[Claimed]:  # fmt: skip
         settled = {key: asyncio.Event() for key in units}
         batches: dict[str, list[str]] = {}
         for key, unit in units.items():
             batches.setdefault(unit.batch, []).append(key)
-        if order:
-            place = {key: i for i, key in enumerate(order)}
-            started = sorted(batches, key=lambda batch: min(place.get(k, len(place)) for k in batches[batch]))
-        else:
-            started = list(batches)
 
         async def one(keys: list[str]) -> list[Claimed]:
             try:
@@ -105,8 +98,8 @@ class LocalClaims:
                 for key in keys:
                     settled[key].set()
 
-        done = dict(zip(started, await asyncio.gather(*(one(batches[b]) for b in started)), strict=True))
-        return [claimed for batch in batches for claimed in done[batch]]
+        done = await asyncio.gather(*(one(keys) for keys in batches.values()))
+        return [claimed for batch in done for claimed in batch]
 
     def finish(self) -> None:
         return None
@@ -133,24 +126,11 @@ class Plan:
     rows: list[dict[str, Any]] = field(default_factory=list)  # `publish --dry-run`: what would be sent
     options: Any = None  # the RunOptions it ran with (set by `run`)
     _by_job: dict[int, list[DayUnit]] | None = field(default=None, repr=False)  # days_of's index
-    sizes: dict[str, int] = field(default_factory=dict)  # a day unit's likely commits (its repository's last)
 
     def add(self, unit: Unit) -> None:
         if unit.kind == "day":
             self._by_job = None
         self.units.setdefault(unit.key, unit)
-
-    def start_order(self) -> list[str] | None:
-        """The order the plan's units start in: its days largest first (by ``sizes``; a day of unknown size
-        counts as the mean of the known), then the rest in the plan's order; None without sizes (the plan's
-        order). A night ends with its last unit's chain of requests (its commits, their escalations, its
-        overview): the largest started last would end it late while the endpoint idles beside it."""
-        if not self.sizes:
-            return None
-        days = [key for key, unit in self.units.items() if unit.kind == "day"]
-        mean = sum(self.sizes.values()) / len(self.sizes)
-        largest = sorted(days, key=lambda key: -self.sizes.get(key, mean))
-        return largest + [key for key, unit in self.units.items() if unit.kind != "day"]
 
     def days_of(self, job: RepoJob) -> list[DayUnit]:
         """``job``'s day units, in plan order: an index built once (while no day is added), so that planning
@@ -204,8 +184,6 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
             dates = sorted({*missed, *dates})
         for date in dates:
             plan.add(DayUnit(job, date))
-    if store is not None and len(jobs) > 1:
-        _size_days(plan, store, request.now)
     if request.look_back and store is not None:
         _plan_look_backs(plan, jobs, request.now, store)
     if caught:
@@ -248,19 +226,6 @@ def missed_days(job: RepoJob, last: dt.date | None, first: dt.date, limit: int) 
     note = (f"{job.label}: {len(left)} older missed day(s) not built ({left[0]} … {left[-1]}, over [run] "
             f"catch_up_days = {limit}): dailydiff run --from {left[0]} --to {left[-1]}")  # fmt: skip
     return built, note
-
-
-SIZED_BY_DAYS = 30  # a repository's day is as large as its last report of this many days
-
-
-def _size_days(plan: Plan, store: Store, now: dt.datetime) -> None:
-    """Each day unit's likely size: how many commits its repository's last report held (one question for
-    every repository; ``Plan.start_order`` starts the largest first)."""
-    totals = store.last_report_totals(now.date() - dt.timedelta(days=SIZED_BY_DAYS))
-    for unit in plan.days():
-        size = totals.get((unit.job.repo_id, unit.job.settings.report.language))
-        if size is not None:
-            plan.sizes[unit.key] = size
 
 
 def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, store: Store) -> None:
@@ -398,8 +363,7 @@ def run_plan(
                 return await build([unit])
 
             # A shared plan hands out one unit at a time; this process's claims hand out a batch.
-            return await claims.run(plan.units, build_one if shared else build, engine.room, plan.needs,
-                                    plan.start_order())  # fmt: skip
+            return await claims.run(plan.units, build_one if shared else build, engine.room, plan.needs)
 
     try:
         claimed = run_sync(main())

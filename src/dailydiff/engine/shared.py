@@ -112,13 +112,11 @@ class SharedPlan:
         run_unit: RunUnit[U],
         slots: int | UnitRoom = 1,
         needs: Mapping[str, Sequence[str]] | None = None,
-        order: Sequence[str] | None = None,
     ) -> list[Claimed]:
         """Build units of the plan until none is left: ``await run_unit(unit) → (ok, detail, result)``,
         as many at a time as ``slots`` (a number, or the engine's room) allows, on this event loop. Returns
         what this worker built. The caller calls ``finish`` once the loop is closed (its threads done): units
-        still held are given back then. ``order``: the keys in the order they are claimed (Plan.start_order;
-        None: the plan's)."""
+        still held are given back then."""
         room = slots if isinstance(slots, UnitRoom) else UnitRoom(max(1, slots))
         loop = asyncio.get_running_loop()
 
@@ -139,8 +137,7 @@ class SharedPlan:
             raise failed[0]
         control, self._heartbeat_store = stores
         try:
-            # Claimed in ``order`` (Plan.start_order: the largest days first), else the plan's.
-            total = await self._call(control.plan_units, self.plan, list(order or units), needs)
+            total = await self._call(control.plan_units, self.plan, list(units), needs)
             if total != len(units):
                 log.warning("plan %s has %d units, this worker planned %d (different config or dates?)",
                             self.plan, total, len(units))  # fmt: skip

@@ -419,17 +419,6 @@ class ReportStore(StoreBase):
             days.setdefault((str(repo), str(lang)), set()).add(dt.date.fromisoformat(str(day)))
         return days
 
-    def last_report_totals(self, since: dt.date) -> dict[tuple[str, str], int]:
-        """(repo, language) → how many commits its last report from ``since`` on held: a day's likely size,
-        for every repository at once."""
-        rows = self._db.execute(
-            "SELECT r.repo, r.language, r.total FROM reports r JOIN (SELECT repo, language, MAX(date) AS last "
-            "FROM reports WHERE date >= ? GROUP BY repo, language) m "
-            "ON r.repo = m.repo AND r.language = m.language AND r.date = m.last",
-            (since.isoformat(),),
-        )
-        return {(str(repo), str(lang)): int(total) for repo, lang, total in rows}
-
     def iter_reports(self, repo: str | None = None) -> Iterator[DayReport]:
         for r, d, lang in self.list_reports(repo):
             report = self.get_report(r, d, lang)
