@@ -144,11 +144,12 @@ def main() -> int:
     growth = {}
     for name, figures in results.items():
         steps = [(figures[b][0] - figures[a][0]) / (b - a) for a, b in zip(sizes, sizes[1:], strict=False)]
-        growth[name] = steps[-1] / steps[0] if len(steps) > 1 and steps[0] > 0 else None  # None: noise only
+        # None: a step that cost nothing or less (noise at a small size) says nothing of the growth
+        growth[name] = steps[-1] / steps[0] if len(steps) > 1 and min(steps) > 0 else None
     for i, repos in enumerate(sizes):
         cells = []
         for figures in results.values():
-            added = (f"+{1000 * (figures[repos][0] - figures[sizes[i - 1]][0]) / (repos - sizes[i - 1]):5.2f} ms/repo"
+            added = (f"{1000 * (figures[repos][0] - figures[sizes[i - 1]][0]) / (repos - sizes[i - 1]):+6.2f} ms/repo"
                      if i else "")  # fmt: skip
             cells.append(f"{figures[repos][0]:6.2f} s {added}")
         print(
