@@ -17,6 +17,7 @@ by side. Target: planning linear in the repositories (≤ 1.5; a plan quadratic 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from before import tree_of  # noqa: E402
 from pgserver import postgres_server  # noqa: E402
 from verdict import verdict  # noqa: E402
 
@@ -121,21 +123,13 @@ def main() -> int:
     parser.add_argument("--before", help="a git ref timed side by side (from a temporary worktree)")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.repos.split(","))
-    with tempfile.TemporaryDirectory(prefix="ddplan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ddplan-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
         trees = {"this tree": ROOT / "src"}
         if args.before:
-            before = work / "before"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(before), args.before],
-                           check=True)  # fmt: skip
-            trees[args.before] = before / "src"
-        try:
-            with postgres_server() as server:
-                results = {name: measure(src, work, sizes, args.runs, server) for name, src in trees.items()}
-        finally:
-            if args.before:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "before")],
-                               check=False)  # fmt: skip
+            trees[args.before] = stack.enter_context(tree_of(args.before, work / "before"))
+        with postgres_server() as server:
+            results = {name: measure(src, work, sizes, args.runs, server) for name, src in trees.items()}
     print(
         f"`run --plan` of N repositories, to its first unit (median of {args.runs}; load "
         f"{os.getloadavg()[0]:.2f}); a store with each one's night before"

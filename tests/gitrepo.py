@@ -178,3 +178,27 @@ def _stream(specs: list[CommitSpec], branch: str) -> bytes:
             stream += b"M 100644 inline " + _quote(edit.path) + b"\n" + _data(content)
     stream += b"done\n"
     return bytes(stream)
+
+
+def commit_graph_count(clone: Path) -> int:
+    """How many commits the clone's commit-graph holds, over every layer of its chain (or its one file): each
+    file's count is the last entry of its OID fanout chunk, as git's format documents it (a header of 8
+    bytes, the chunk table's entries of a 4-byte id and an 8-byte offset, the fanout's 256 counts)."""
+    info = clone / "objects" / "info"
+    chain = info / "commit-graphs" / "commit-graph-chain"
+    files = (
+        [info / "commit-graphs" / f"graph-{h}.graph" for h in chain.read_text().split()]
+        if chain.is_file()
+        else []
+    )
+    files += [info / "commit-graph"] if (info / "commit-graph").is_file() else []
+    total = 0
+    for path in files:
+        data = path.read_bytes()
+        assert data[:4] == b"CGPH", path
+        for n in range(data[6]):
+            entry = data[8 + 12 * n : 20 + 12 * n]
+            if entry[:4] == b"OIDF":
+                offset = int.from_bytes(entry[4:], "big")
+                total += int.from_bytes(data[offset + 4 * 255 : offset + 4 * 256], "big")
+    return total

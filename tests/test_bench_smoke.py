@@ -82,6 +82,7 @@ SMALL = {
     "scale.py": ["--repos", "2", "--days", "2", "--cases", "sqlite", "--analysers", "heuristic"],
     "claims.py": ["--units", "20,60", "--pg-url", "{pg}"],
     "plan_scale.py": ["--repos", "20,40,80", "--runs", "1"],
+    "clone_history.py": ["--repo", "{repo}", "--name", "octo/sample", "--date", "2026-01-19", "--runs", "1"],
     "embed_store.py": ["--commits", "12", "--batch", "4"],
     "fleet_scale.py": [
         "--repos",
@@ -146,6 +147,7 @@ RATIO_LINE = {
     "range_memory.py": r"peak RSS \(MB\)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d×",
     "scale.py": r"heuristic\s+SQLite, 1 process\s+\d+\.\d\s+\d+\.\d\d",
     "claims.py": r"mean claim at 60 units / at 20: postgresql \d+\.\d\d×, sqlite \d+\.\d\d×",
+    "clone_history.py": r"night before +\d+\.\d\d s wall, +\d+\.\d\d s CPU",
     "plan_scale.py": r"80 +\d+\.\d\d s .*\(161 units\)\nwhat a repository added, last step over first: this tree (\d+\.\d\d×|n/a)",
     "embed_store.py": r"\d+ commits: \d+ texts embedded in \d+\.\d s wall(.|\n)*re-run: 0 embedded, \d+ reused",
     "fleet_scale.py": r"(?s)extrapolation to 5,000 repositories.*bound by .*wall / LLM bound: clone new 1 worker\(s\) \d+\.\d\d×",
@@ -160,6 +162,7 @@ RATIO_LINE = {
 HELPERS = {
     "run.py",
     "verdict.py",
+    "before.py",  # --before REF's worktree (plan_scale.py, clone_history.py)
     "replaced_tool.py",  # warm_start.py --tool's (tests/test_bench_replaced_tool.py)
     "replaced_tool_run.py",
     "__init__.py",

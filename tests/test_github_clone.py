@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from clirun import dailydiff
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
@@ -277,3 +278,49 @@ def test_a_runs_fetches_ask_the_tokens_count_once_and_days_without_commits_not_a
         for day in DAYS[4:7]:
             asyncio.run(src.stream(day_window(day, TZ), budget=budget, day_of=day_of))
         assert fake.count("rate_limit") == fake.count("graphql") >= 2  # asked before each spend
+
+
+# the clone's commit-graph ---------------------------------------------------------------------------------
+
+
+def test_the_clone_keeps_a_commit_graph_of_its_whole_history(tmp_path: Path) -> None:
+    """A day is read with `--since-as-filter`, a walk of the whole history: the clone keeps git's
+    commit-graph, written with the clone, grown by each fetch that brings commits, and written where a clone
+    from an earlier version has none."""
+    from dailydiff.sources.gitclone import index_history
+    from fake_github_git import GitData
+    from gitrepo import CommitSpec, FileEdit, build_repo, commit, commit_graph_count
+    from test_github_source import CST
+
+    name = "octo/graphed"
+    day = dt.date(2026, 1, 5)
+    specs = [CommitSpec(f"feat: step {n}", dt.datetime(2026, 1, 5, 9, n, tzinfo=CST),
+                        edits=[FileEdit(f"f{n}.py", f"x = {n}\n")]) for n in range(12)]  # fmt: skip
+    origin = tmp_path / "origin"
+    build_repo(origin, specs)
+    with FakeGitHub() as server, Store(tmp_path / "db.sqlite3") as store:
+        server.repos[name] = GitData(origin)
+
+        def run(when: dt.date) -> list[Any]:
+            src = open_source(name, settings_for(server, tmp_path, mode="clone"), SourceOptions(), store)
+            assert isinstance(src, GitHubCloneSource)
+            src.token, src.environ = ANY_TOKEN, {"GITHUB_TOKEN": ANY_TOKEN}
+            return src.commits(day_window(when, TZ))
+
+        assert len(run(day)) == 12
+        clone = next((tmp_path / "data" / "repos").glob("*-blobless.git"))
+        assert commit_graph_count(clone) == 12  # written with the clone
+        for n in range(5):  # the next day's commits, fetched by the next run
+            commit(origin, CommitSpec(f"fix: step {n}", dt.datetime(2026, 1, 6, 10, n, tzinfo=CST),
+                                      edits=[FileEdit(f"g{n}.py", f"y = {n}\n")]))  # fmt: skip
+        assert len(run(day + dt.timedelta(days=1))) == 5
+        assert commit_graph_count(clone) == 17  # the fetch added them
+        subprocess.run(["git", "commit-graph", "verify"], cwd=clone, check=True, capture_output=True)
+
+        for old in (clone / "objects" / "info").glob("commit-graph*"):  # a clone an earlier version made
+            subprocess.run(["rm", "-rf", str(old)], check=True)
+        assert commit_graph_count(clone) == 0
+        assert len(run(day)) == 12  # nothing new to fetch
+        assert commit_graph_count(clone) == 17
+        index_history(clone)  # one already there: nothing written again
+        assert commit_graph_count(clone) == 17

@@ -158,6 +158,10 @@ def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> 
         thread.join()
     leaks = [p for p in data.rglob("*") if p.is_file() and b"s3cret-pw" in p.read_bytes()]
     assert leaks == []
+    from gitrepo import commit_graph_count
+
+    (mirror,) = (data / "repos").glob("*.git")
+    assert commit_graph_count(mirror) == 1  # its history walked from git's commit-graph (sources/gitclone.py)
 
 
 def test_a_clone_owned_by_another_user_names_the_safe_directory_fix(tmp_path: Path) -> None:

@@ -1,5 +1,13 @@
 """Clones kept in the data directory: a mirror or a blobless partial clone per URL, fetched once per run
-(``fetch_once``), with the forge's credentials handed to git and never written down."""
+(``fetch_once``), with the forge's credentials handed to git and never written down.
+
+Each clone keeps git's commit-graph (``objects/info/commit-graph[s]``): a day is read with
+``--since-as-filter``, which walks the whole history (a commit dated out of order is not missed), and the
+commits dated 1970 are looked for over all of it too. Parsed from the packs, those walks cost a tenth of a
+second each on a history of 18,000 commits, several a day; from the graph, milliseconds. The graph is
+written once the clone is made (or found missing, in a clone an earlier version made) and grows with each
+fetch that brings commits (``fetch.writeCommitGraph``: a small layer on top of the others).
+"""
 
 from __future__ import annotations
 
@@ -168,7 +176,7 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
     safe_url = scrub(url)
     if (target / "HEAD").exists():
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--no-tags", "origin"],
+            [*_GROW_GRAPH, "fetch", "--prune", "--quiet", "--no-tags", "origin"],
             cwd=target,
             check=False,
             private=True,
@@ -179,6 +187,7 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
                 f"could not fetch {safe_url}: {_last_line(result)}",
                 "check the network, the URL ([github] git_url) and the token; the last fetched copy is kept",
             )
+        index_history(target)
         return target
     private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
@@ -196,8 +205,26 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
             "check the URL ([github] git_url), the token and that you can reach it",
         )
     run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], cwd=partial, private=True)
+    index_history(partial)
     partial.rename(target)
     return target
+
+
+# A fetch that brings commits adds them to the commit-graph, as a small layer on top of the others.
+_GROW_GRAPH = ["-c", "fetch.writeCommitGraph=true"]
+
+
+def index_history(clone: Path) -> None:
+    """The clone's commit-graph written where it has none (a new clone, or one made before it was kept): its
+    history walked from the graph, not parsed from the packs (see above). A git that cannot write one
+    leaves the clone as it was: slower to walk, nothing else."""
+    info = clone / "objects" / "info"
+    if (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file():
+        return
+    result = run_git(["commit-graph", "write", "--reachable", "--split", "--no-progress"], cwd=clone,
+                     check=False, private=True)  # fmt: skip
+    if result.returncode != 0:
+        log.debug("%s: no commit-graph written (%s)", clone.name, _last_line(result))
 
 
 def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -211,7 +238,7 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     if (target / "HEAD").exists():
         # The URL is given on each fetch: the mirror's config keeps it without its user:password.
         result = run_git(
-            ["fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
+            [*_GROW_GRAPH, "fetch", "--prune", "--quiet", "--", url, "+refs/*:refs/*"],
             cwd=target,
             check=False,
             private=True,
@@ -221,6 +248,7 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
                 f"could not fetch {safe_url}", "check the network and the URL; the last fetched copy is kept"
             )
         _follow_default_branch(url, target, safe_url)
+        index_history(target)
         return target
     private_dir(target.parent)
     partial = target.with_name(target.name + ".partial")
@@ -235,5 +263,6 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
     if result.returncode != 0:
         raise SourceError(f"could not clone {safe_url}", "check the URL and that you can reach it")
     run_git(["remote", "set-url", "origin", re.sub(r"//[^/@]+@", "//", url)], cwd=partial, private=True)
+    index_history(partial)
     partial.rename(target)
     return target
