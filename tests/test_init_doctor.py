@@ -427,3 +427,30 @@ def test_doctor_names_a_target_that_failed_alert_after_days_in_a_row(tmp_path: P
         "doctor", "--data-dir", data, cwd=tmp_path, check=False, env={"DAILYDIFF_RUN_ALERT_AFTER": "0"}
     )
     assert "deliveries" not in never.stdout
+
+
+def test_doctor_says_a_long_history_without_a_commit_graph_is_parsed_whole_each_day(tmp_path: Path) -> None:
+    """A day is read with a walk of the whole history: a local repository of 10,000 commits or more without
+    git's commit-graph is a "!" line naming the command that writes one; with it, ✓."""
+    repo = tmp_path / "long"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream = b"".join(
+        b"commit refs/heads/main\nmark :%d\ncommitter A <a@example.com> %d +0000\ndata 8\nc %05d\n%s\n"
+        % (n, 1_700_000_000 + 60 * n, n, b"from :%d\n" % (n - 1) if n > 1 else b"")
+        for n in range(1, 10_001)
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream, check=True)
+    (tmp_path / "dailydiff.toml").write_text('[[repos]]\nsource = "long"\n', encoding="utf-8")
+
+    def line() -> str:
+        result = dailydiff("doctor", "--data-dir", tmp_path / "data", cwd=tmp_path, check=False)
+        found = [x for x in result.stdout.splitlines() if x[2:].startswith("repository long")]
+        assert len(found) == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+        return found[0]
+
+    warned = line()
+    assert warned.startswith(f"! repository long: {repo} is a git repository (long);"), warned
+    assert "its 10,000 commits have no commit-graph" in warned
+    assert f"— fix: git -C {repo} commit-graph write --reachable" in warned
+    subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=repo, check=True, capture_output=True)
+    assert line() == f"✓ repository long: {repo} is a git repository (long)"

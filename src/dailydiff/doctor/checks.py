@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import threading
@@ -28,6 +29,10 @@ from dailydiff.sources.git import is_git_url
 from dailydiff.store import DB_NAME, FailingTarget, open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
+# A day is read with a walk of the whole history (`--since-as-filter`): past this many commits, a repository
+# without git's commit-graph spends a tenth of a second a walk parsing them from its packs (the clones in the
+# data directory keep one: sources/gitclone.py).
+LONG_HISTORY = 10_000
 
 
 def check_config(ctx: DoctorContext) -> list[CheckResult]:
@@ -175,7 +180,29 @@ def probe_git(
         )
     except DailyDiffError as exc:
         return CheckResult(False, label, exc.message, f"correct {entry.key}'s source, or {exc.hint}")
+    unindexed = _unindexed_history(source.path)
+    if unindexed:
+        return CheckResult(True, label, f"{spec} is a git repository ({source.repo}); its {unindexed:,} commits "
+                           "have no commit-graph, so each day read parses all of them",
+                           f"git -C {shlex.quote(str(spec))} commit-graph write --reachable (git maintenance start keeps it up to "
+                           "date)", warning=True)  # fmt: skip
     return CheckResult(True, label, f"{spec} is a git repository ({source.repo})")
+
+
+def _unindexed_history(path: Path) -> int:
+    """How many commits HEAD's history holds when it is long (``LONG_HISTORY``) and git keeps no commit-graph
+    of it; else 0."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    objects = Path(path, git("rev-parse", "--git-path", "objects") or "objects")
+    info = objects / "info"
+    if (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file():
+        return 0
+    count = git("rev-list", "--count", "HEAD")
+    return int(count) if count.isdigit() and int(count) >= LONG_HISTORY else 0
 
 
 def probe_github(
