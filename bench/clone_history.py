@@ -16,7 +16,8 @@ whatever ``PYTHONDONTWRITEBYTECODE`` says), as after a pip install:
 A day is read with ``--since-as-filter`` (a walk of the whole history: a commit dated out of order is not
 missed) and the commits dated 1970 are looked for over all of it: the longer the history, the more each run
 walks. With ``--before REF`` the same commands run from a temporary git worktree of REF, side by side
-(median of ``--runs`` each, interleaved). Target: this tree's night before takes no longer than REF's
+(median of ``--runs`` each, interleaved). ``--github-latency`` delays each of the fake's answers (a real
+GitHub answers in a tenth of a second or more; set by hand, and labelled so). Target: this tree's night before takes no longer than REF's
 (``--before`` only).
 """
 
@@ -79,6 +80,8 @@ def main() -> int:
     parser.add_argument("--date", required=True, help="a day with commits (the report's timezone's)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", help="a git ref timed side by side (from a temporary worktree)")
+    parser.add_argument("--github-latency", type=float, default=0.0,
+                        help="seconds before each of the fake GitHub's answers, git's included (set by hand)")  # fmt: skip
     args = parser.parse_args()
     day = dt.date.fromisoformat(args.date)
     history = subprocess.run(["git", "rev-list", "--count", "--all"], cwd=args.repo, capture_output=True,
@@ -91,6 +94,7 @@ def main() -> int:
         work = Path(tmp)
         fake.repos[args.name] = GitData(args.repo)
         fake.exhaust(1_000_000, 3600)
+        fake.latency = args.github_latency
         trees = {"this tree": ROOT / "src"}
         if args.before:
             trees[args.before] = stack.enter_context(tree_of(args.before, work / "before"))
@@ -109,7 +113,8 @@ def main() -> int:
                 shutil.rmtree(night, ignore_errors=True)
     commits = {f[2] for tree in figures.values() for runs in tree.values() for f in runs}
     print(f"{args.name}: {history} commits of history; {args.date}: {', '.join(map(str, sorted(commits)))} commit(s) "
-          f"reported; median of {args.runs} (load {os.getloadavg()[0]:.2f}); clone mode, the rules")  # fmt: skip
+          f"reported; median of {args.runs} (load {os.getloadavg()[0]:.2f}); clone mode, the rules"
+          + (f"; GitHub's answers {args.github_latency:g} s late (set by hand)" if args.github_latency else ""))  # fmt: skip
     print(f"{'':14}" + "".join(f"{name:>34}" for name in figures))
     medians: dict[tuple[str, str], float] = {}
     for store in ("new store", "night before"):

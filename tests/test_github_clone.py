@@ -156,6 +156,75 @@ def test_git_log_of_a_day_fetches_its_file_versions_in_one_batch(fake: FakeGitHu
     assert "?" in out  # still a partial clone: versions no day asked for were not fetched
 
 
+def test_the_pull_requests_are_asked_while_the_days_changes_are_read(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """The window's commits are listed first, without their changes: GitHub's GraphQL is asked for their
+    pull requests while the file versions the diffs need are fetched and read, not after (each of the
+    fake's answers takes 0.3 s here): the day's first analysis waits for the longer of the two."""
+    fake.latency = 0.3
+    with Store(tmp_path / "db.sqlite3") as store:
+        got = _clone_source(fake, tmp_path, store).commits(range_window(DAYS[0], DAYS[3], TZ))
+    assert len(got) > 8 and any(c.pr is not None for c in got)
+    (graphql,) = fake.of("graphql")
+    bodies = [(r, gzip.decompress(r.body) if r.headers.get("content-encoding") == "gzip" else r.body)
+              for r in fake.of("git") if r.method == "POST"]  # fmt: skip
+    clone, versions = [r for r, body in bodies if b"command=fetch" in body]  # the clone's pack, the diffs'
+    assert clone.done <= graphql.at  # the commits are listed from the clone
+    assert graphql.at < versions.done and versions.at < graphql.done, (graphql, versions)  # at once
+
+
+def test_a_commit_git_dates_to_1970_is_in_its_day_with_its_pull_request(tmp_path: Path) -> None:
+    """The commits are listed for GitHub's lookup before their changes are read; a commit git dates to 1970
+    (a newline in its committer's e-mail) is only found by the read: it still goes into its day, under the
+    budget's verdict on that day, and its pull request is asked for after the others'."""
+    import asyncio
+
+    from fake_github import FakePull
+    from fake_github_git import GitData
+    from gitrepo import CommitSpec, FileEdit, build_repo
+    from test_github_source import CST
+
+    name, first = "octo/broken", dt.date(2026, 3, 3)
+    origin = tmp_path / "origin"
+    build_repo(origin, [CommitSpec("feat: before", dt.datetime(2026, 3, 3, 9, tzinfo=CST),
+                                   edits=[FileEdit("a.py", "a = 1\n")])])  # fmt: skip
+    broken = []
+    for title, moment in (("fix: broken one", dt.datetime(2026, 3, 3, 15, tzinfo=CST)),
+                          ("fix: broken two", dt.datetime(2026, 3, 4, 10, tzinfo=CST))):  # fmt: skip
+        tree, parent = (
+            git(origin, "rev-parse", "HEAD^{tree}").strip(),
+            git(origin, "rev-parse", "HEAD").strip(),
+        )
+        ident = f"Eve <eve@exa\nmple.com> {int(moment.timestamp())} +0800"
+        raw = f"tree {tree}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n{title}\n"
+        sha = git(
+            origin, "hash-object", "-t", "commit", "-w", "--literally", "--stdin", input=raw.encode()
+        ).strip()
+        git(origin, "update-ref", "refs/heads/main", sha)
+        broken.append(sha)
+    day_of = lambda moment: local_date_of(moment, TZ)  # noqa: E731
+    with FakeGitHub() as server, Store(tmp_path / "db.sqlite3") as store:
+        server.repos[name] = GitData(origin)
+        server.add_pull(name, FakePull(7, "Fix the broken line", broken[0]))
+        src = open_source(name, settings_for(server, tmp_path, mode="clone"), SourceOptions(), store)
+        assert isinstance(src, GitHubCloneSource)
+        src.token, src.environ = ANY_TOKEN, {"GITHUB_TOKEN": ANY_TOKEN}
+        listed: list[tuple[str, dt.datetime]] = []
+        budget = RequestBudget()
+        window = range_window(first, first + dt.timedelta(days=1), TZ)
+        got = asyncio.run(src.stream(window, listed.extend, budget=budget, day_of=day_of))
+    by_title = {c.message.splitlines()[0]: c for c in got}
+    assert set(by_title) == {"feat: before", "fix: broken one", "fix: broken two"}
+    assert [day_of(by_title[t].committed_at) for t in ("fix: broken one", "fix: broken two")] == [
+        first,
+        first + dt.timedelta(days=1),
+    ]
+    assert by_title["fix: broken one"].pr is not None and by_title["fix: broken one"].pr.number == 7
+    assert not any(c.pr_unknown for c in got)
+    assert sorted(sha for sha, _ in listed) == sorted(c.sha for c in got) and not budget.deferred
+
+
 # the command line, in a real process ----------------------------------------------------------------
 
 

@@ -199,6 +199,15 @@ class GitSource(SourceBase):
             commits = self._attribute(commits, selection)
         return commits
 
+    def listed_in(self, window: Window) -> list[Commit]:
+        """The window's commits as ``commits`` reads them, without their changes (no file version is needed):
+        what a forge is asked about them goes out while the changes are read. The commits git dates to 1970
+        are left to ``commits``."""
+        if not self.default_branch:
+            self.default_branch = self.branch or branch_name(self._default_branch())
+        log = self._log([*self._revisions(), *_selection(window)], changes=False)
+        return [c for c in log if window.start <= c.committed_at < window.end]
+
     def _prepare(self, window: Window) -> list[str]:
         """What reading a window needs first: the branch, a history deep enough, a partial clone's file
         versions; returns git's filters for the window."""

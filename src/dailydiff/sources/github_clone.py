@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dailydiff.models import Commit, Window
+from dailydiff.models import Commit, PullRequest, Window
 from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.forge_clone import CloneMode
 from dailydiff.sources.github import GitHubSource, web_base
@@ -48,22 +48,53 @@ class GitHubCloneSource(CloneMode, GitHubSource):
         on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
     ) -> list[Commit]:
         git = await asyncio.to_thread(self._clone)
-        commits = await asyncio.to_thread(git.commits, window)
-        for sha, placed_at, reason in git.unreadable:
-            on_unreadable(sha, placed_at, reason)
+        # The changes are read (their file versions fetched, `git log -p`) while GitHub is asked for the
+        # pull requests of the window's commits, listed first without them: the day's first analysis waits
+        # for the longer of the two, not for both.
+        reading = asyncio.ensure_future(asyncio.to_thread(git.commits, window))
         http = self._http(slots)
         reserved = 0
+        lookup: asyncio.Future[dict[str, PullRequest | None]] | None = None
         try:
+            listed = await asyncio.to_thread(git.listed_in, window)
+            shown = {c.sha for c in listed}
+            admitted: set[dt.date] | None = None  # the days the budget admits (None: no budget, every day)
             if budget is not None and day_of is not None:
-                dated = [(c.sha, c.committed_at) for c in commits]
+                dated = [(c.sha, c.committed_at) for c in listed]
                 kept, reserved = await self.admit(budget, http, dated, day_of, {})
-                commits = [c for c in commits if c.sha in kept]
+                admitted = {day_of(at) for sha, at in dated if sha in kept}
+                judged = {day_of(at) for _, at in dated}
+                listed = [c for c in listed if c.sha in kept]
+            finder = self._pull_finder()
+            if self.settings.pull_requests and listed:
+                asked = [(c.sha, c.message, c.committed_at) for c in listed]
+                lookup = asyncio.ensure_future(finder.find(http, asked))
+            commits = await reading
+            for sha, placed_at, reason in git.unreadable:
+                on_unreadable(sha, placed_at, reason)
+            # What the listing did not show (a commit git dates to 1970, read from its raw object) goes with
+            # its day, admitted as the others were; its pull request is asked after theirs.
+            unlisted = [c for c in commits if c.sha not in shown]
+            if admitted is not None and budget is not None and day_of is not None:
+                unjudged = [(c.sha, c.committed_at) for c in unlisted if day_of(c.committed_at) not in judged]
+                if unjudged:
+                    more, cost = await self.admit(budget, http, unjudged, day_of, {})
+                    reserved += cost
+                    admitted |= {day_of(at) for sha, at in unjudged if sha in more}
+                commits = [c for c in commits if day_of(c.committed_at) in admitted]
+                unlisted = [c for c in unlisted if day_of(c.committed_at) in admitted]
             on_listed([(c.sha, c.committed_at) for c in commits])
-            pulls = {}
-            if self.settings.pull_requests and commits:
-                asked = [(c.sha, c.message, c.committed_at) for c in commits]
-                pulls = await self._pull_finder().find(http, asked)
+            pulls: dict[str, PullRequest | None] = await lookup if lookup is not None else {}
+            if self.settings.pull_requests and unlisted:
+                pulls.update(await finder.find(http, [(c.sha, c.message, c.committed_at) for c in unlisted]))
         finally:
+            if lookup is not None:
+                lookup.cancel()
+            for pending in (reading, lookup):  # ended (a failure of the other is what is raised)
+                if pending is not None:
+                    await asyncio.wait([pending])
+                    if not pending.cancelled():
+                        pending.exception()
             await http.aclose()
             if budget is not None:
                 budget.release(reserved)
