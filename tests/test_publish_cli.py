@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,7 +116,11 @@ sender = "bot@example.com"
 recipients = ["team@example.com"]
 timeout = 5
 """)
-    yield World(base.repo, tmp_path, base.data, config, env, github, hooks, smtp)
+    # The stored report copied for each test: a delivery is kept by the hash of its target's URL, and a
+    # receiver listening on a port an earlier test's used would find its deliveries already made.
+    data = tmp_path / "stored"
+    shutil.copytree(base.data, data)
+    yield World(base.repo, tmp_path, data, config, env, github, hooks, smtp)
     smtp.stop()
     hooks.stop()
     github.stop()
