@@ -171,7 +171,12 @@ def test_the_pull_requests_are_asked_while_the_days_changes_are_read(
               for r in fake.of("git") if r.method == "POST"]  # fmt: skip
     clone, versions = [r for r, body in bodies if b"command=fetch" in body]  # the clone's pack, the diffs'
     assert clone.done <= graphql.at  # the commits are listed from the clone
-    assert graphql.at < versions.done and versions.at < graphql.done, (graphql, versions)  # at once
+    # The fetch of the file versions: its exchange (git's capabilities asked first, then the pack) from
+    # its first request to its last answer, in flight with GraphQL's.
+    exchange = [r for r in fake.of("git") if r.at >= clone.done]
+    assert versions in exchange
+    began, ended = min(r.at for r in exchange), max(r.done for r in exchange)
+    assert graphql.at < ended and began < graphql.done, (graphql, exchange)
 
 
 def test_a_commit_git_dates_to_1970_is_in_its_day_with_its_pull_request(tmp_path: Path) -> None:
