@@ -17,8 +17,8 @@ A day is read with ``--since-as-filter`` (a walk of the whole history: a commit 
 missed) and the commits dated 1970 are looked for over all of it: the longer the history, the more each run
 walks. With ``--before REF`` the same commands run from a temporary git worktree of REF, side by side
 (median of ``--runs`` each, interleaved). ``--github-latency`` delays each of the fake's answers (a real
-GitHub answers in a tenth of a second or more; set by hand, and labelled so). Target: this tree's night before takes no longer than REF's
-(``--before`` only).
+GitHub answers in a tenth of a second or more; set by hand, and labelled so). Target: this tree's night
+before takes no longer than REF's (``--before`` only).
 """
 
 from __future__ import annotations
@@ -98,9 +98,8 @@ def main() -> int:
         trees = {"this tree": ROOT / "src"}
         if args.before:
             trees[args.before] = stack.enter_context(tree_of(args.before, work / "before"))
-        for side, src in enumerate(
-            trees.values()
-        ):  # a first run of each: bytecode cached, as after a pip install
+        # A first run of each: bytecode cached, as after a pip install.
+        for side, src in enumerate(trees.values()):
             report(src, work / f"warm-{side}", args.name, day, fake.url, work)
         figures = {name: {"new store": [], "night before": []} for name in trees}
         for n in range(args.runs):

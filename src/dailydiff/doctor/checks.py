@@ -26,6 +26,7 @@ from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
+from dailydiff.sources.gitrun import has_commit_graph, run_git
 from dailydiff.store import DB_NAME, FailingTarget, open_store
 
 MIN_GIT = (2, 37)  # `git log --since-as-filter`
@@ -192,16 +193,10 @@ def probe_git(
 def _unindexed_history(path: Path) -> int:
     """How many commits HEAD's history holds when it is long (``LONG_HISTORY``) and git keeps no commit-graph
     of it; else 0."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    objects = Path(path, git("rev-parse", "--git-path", "objects") or "objects")
-    info = objects / "info"
-    if (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file():
+    objects = run_git(["rev-parse", "--git-path", "objects"], cwd=path, check=False).stdout.decode().strip()
+    if has_commit_graph(Path(path, objects or "objects")):
         return 0
-    count = git("rev-list", "--count", "HEAD")
+    count = run_git(["rev-list", "--count", "HEAD"], cwd=path, check=False).stdout.decode().strip()
     return int(count) if count.isdigit() and int(count) >= LONG_HISTORY else 0
 
 

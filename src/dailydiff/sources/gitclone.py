@@ -33,7 +33,7 @@ from dailydiff.errors import SourceError
 
 if TYPE_CHECKING:
     pass
-from dailydiff.sources.gitrun import branch_name, run_git
+from dailydiff.sources.gitrun import branch_name, has_commit_graph, run_git
 
 log = logging.getLogger("dailydiff.source")
 
@@ -218,8 +218,7 @@ def index_history(clone: Path) -> None:
     """The clone's commit-graph written where it has none (a new clone, or one made before it was kept): its
     history walked from the graph, not parsed from the packs (see above). A git that cannot write one
     leaves the clone as it was: slower to walk, nothing else."""
-    info = clone / "objects" / "info"
-    if (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file():
+    if has_commit_graph(clone / "objects"):
         return
     result = run_git(["commit-graph", "write", "--reachable", "--split", "--no-progress"], cwd=clone,
                      check=False, private=True)  # fmt: skip

@@ -59,6 +59,7 @@ class GitHubCloneSource(CloneMode, GitHubSource):
             listed = await asyncio.to_thread(git.listed_in, window)
             shown = {c.sha for c in listed}
             admitted: set[dt.date] | None = None  # the days the budget admits (None: no budget, every day)
+            judged: set[dt.date] = set()  # the days it was asked about
             if budget is not None and day_of is not None:
                 dated = [(c.sha, c.committed_at) for c in listed]
                 kept, reserved = await self.admit(budget, http, dated, day_of, {})
@@ -67,8 +68,7 @@ class GitHubCloneSource(CloneMode, GitHubSource):
                 listed = [c for c in listed if c.sha in kept]
             finder = self._pull_finder()
             if self.settings.pull_requests and listed:
-                asked = [(c.sha, c.message, c.committed_at) for c in listed]
-                lookup = asyncio.ensure_future(finder.find(http, asked))
+                lookup = asyncio.ensure_future(finder.find(http, _asked(listed)))
             commits = await reading
             for sha, placed_at, reason in git.unreadable:
                 on_unreadable(sha, placed_at, reason)
@@ -86,7 +86,7 @@ class GitHubCloneSource(CloneMode, GitHubSource):
             on_listed([(c.sha, c.committed_at) for c in commits])
             pulls: dict[str, PullRequest | None] = await lookup if lookup is not None else {}
             if self.settings.pull_requests and unlisted:
-                pulls.update(await finder.find(http, [(c.sha, c.message, c.committed_at) for c in unlisted]))
+                pulls.update(await finder.find(http, _asked(unlisted)))
         finally:
             if lookup is not None:
                 lookup.cancel()
@@ -109,3 +109,8 @@ class GitHubCloneSource(CloneMode, GitHubSource):
             self.repo, len(done), http.counts.sent, http.counts.graphql, http.counts.cache_hits,
         )  # fmt: skip
         return done
+
+
+def _asked(commits: list[Commit]) -> list[tuple[str, str, dt.datetime]]:
+    """What the pull request finder is asked of each commit."""
+    return [(c.sha, c.message, c.committed_at) for c in commits]

@@ -78,6 +78,13 @@ def _git_failed(args: list[str], code: int, stderr: bytes) -> SourceError:
     return SourceError(f"git {args[0]} failed: {message[-1] if message else code}", "check the repository")
 
 
+def has_commit_graph(objects: Path) -> bool:
+    """Whether git keeps a commit-graph of the repository whose object directory is ``objects`` (one file, or
+    a chain of layers): its history is then walked from it, not parsed from the packs."""
+    info = objects / "info"
+    return (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file()
+
+
 def branch_name(ref: str) -> str:
     for prefix in ("refs/heads/", "refs/remotes/"):
         if ref.startswith(prefix):
