@@ -2,7 +2,8 @@
 127.0.0.1 (a free port) with password authentication, stopped at the end of the session.
 
 Missing PostgreSQL is a failure, not a skip (`.ci/run` installs it). As root, the server runs as the
-`postgres` user (or `nobody`): PostgreSQL refuses to run as root.
+`postgres` user (or `nobody`): PostgreSQL refuses to run as root. A process stopped by SIGTERM or SIGHUP (a
+benchmark or a suite ended with `kill`, its terminal closed) stops its server on the way out too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,11 +124,35 @@ def postgres_server() -> Iterator[PostgresServer]:
     os.chmod(root, 0o755)
     server = PostgresServer(PG_BIN_DIRS[0], root, free_port())
     try:
-        server.start()
-        yield server
+        with _stopped_by_signals():
+            server.start()
+            yield server
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise SystemExit while the server runs, so that the ``finally`` above stops it and
+    removes its directory: killed at their default, the process would leave the server running, holding its
+    port and its RAM disk. Only in the main thread (signals are delivered there), and only where the
+    process left them at their default (a handler of its own is not replaced)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    ours = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is signal.SIG_DFL]
+    for sig in ours:
+        signal.signal(sig, leave)
+    try:
+        yield
+    finally:
+        for sig in ours:
+            signal.signal(sig, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

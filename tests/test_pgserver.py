@@ -1,10 +1,55 @@
 """The tests' PostgreSQL server (tests/pgserver.py) keeps what was committed across its ``stop`` and
 ``start_again`` (the outage tests stop it at once): it commits asynchronously for speed, so its stop
-checkpoints first."""
+checkpoints first. A process that runs one and is stopped by SIGTERM (a benchmark ended with `kill`) stops
+its server and removes its directory on the way out."""
 
 from __future__ import annotations
 
-from pgserver import PostgresServer, postgres_server
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from pgserver import PG_BIN_DIRS, PostgresServer, postgres_server
+
+_HOLDER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pgserver import postgres_server
+with postgres_server() as server:
+    print(server.root, server.port, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_process_stopped_by_sigterm_stops_its_server_and_removes_its_directory() -> None:
+    with subprocess.Popen([sys.executable, "-c", _HOLDER, str(Path(__file__).parent)],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as holder:  # fmt: skip
+        try:
+            assert holder.stdout is not None
+            root, port = holder.stdout.readline().split()
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=5):
+                pass  # the server is up
+            assert (Path(root) / "data" / "postmaster.pid").exists()
+            holder.send_signal(signal.SIGTERM)
+            assert holder.wait(timeout=60) == 128 + signal.SIGTERM
+        finally:
+            holder.kill()
+            if (Path(root) / "data").exists():  # left running (the failure under test): not for the next test
+                PostgresServer(PG_BIN_DIRS[0], Path(root), int(port)).stop()
+                shutil.rmtree(root, ignore_errors=True)
+                root_left = True
+            else:
+                root_left = False
+    assert not root_left, "the server's directory was left behind"
+    try:
+        socket.create_connection(("127.0.0.1", int(port)), timeout=2).close()
+        listening = True
+    except OSError:
+        listening = False
+    assert not listening, "the server still listens after its process was stopped"
 
 
 def test_rows_committed_just_before_an_immediate_stop_are_there_after_a_restart() -> None:
