@@ -339,7 +339,7 @@ def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_witho
         assert "Traceback" not in refused.stderr and gitlab.count("releases") == 0
         public = {**env, "DAILYDIFF_NOTES_DRAFT": "false"}
         made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=public)
-        assert made.returncode == 0, made.stderr
+        assert made.returncode == 0, (made.stderr, _exchanges(gitlab))
         [release] = gitlab.releases["acme/widget"].values()
         assert (
             release["tag_name"] == "v1.1"
@@ -349,11 +349,20 @@ def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_witho
         assert "glpat-secret" not in made.stderr + made.stdout
         again = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", "--audience", "user",
                       env=public)  # fmt: skip
-        assert again.returncode == 0 and "updated the release v1.1" in again.stderr, again.stderr
+        assert again.returncode == 0 and "updated the release v1.1" in again.stderr, (
+            again.stderr,
+            _exchanges(gitlab),
+        )
         assert len(gitlab.releases["acme/widget"]) == 1
         assert "## Docs, tests and CI" not in gitlab.releases["acme/widget"]["v1.1"]["description"]
         methods = [r.method for r in gitlab.requests if r.kind == "releases"]
         assert methods.count("POST") == 1 and methods.count("PUT") == 1
+
+
+def _exchanges(gitlab: FakeGitLab) -> list[tuple[str, str, int, float]]:
+    """The fake GitLab's release requests as it answered them (method, path, status, arrival): what a
+    failure of the test above shows (it once failed with a GET answered and the PUT after it refused)."""
+    return [(r.method, r.path, r.status, r.at) for r in gitlab.requests if r.kind == "releases"]
 
 
 def test_a_github_owner_name_is_read_from_its_clone_with_its_tags(repo: Path, tmp_path: Path) -> None:
