@@ -671,18 +671,21 @@ def test_slots_another_client_held_are_taken_again_once_it_gives_them_back() -> 
     assert shared >= 1 and most == slots, (shared, most)
 
 
-def test_once_the_other_workers_left_the_limit_doubles_a_round_to_the_free_slots() -> None:
-    # The limiter alone. A crowd's refusal set this worker's share at four (the others held twelve of
-    # sixteen); alone, one more is tried only a round after a refusal, one at a time. Told that the others
-    # left, it doubles a round from four — eight, sixteen — and what the next run starts from stays the share.
-    async def scenario() -> tuple[list[int], tuple[int, int | None]]:
+def _alone_after_a_share_of_four(freed: int | None) -> tuple[list[int], int, tuple[int, int | None]]:
+    """The limiter alone. A crowd's refusal set this worker's share at four (the others held twelve of
+    sixteen); then it is told the others left (``freed``: the slots that are its own now, None: not known).
+    Returns how many requests each of the next three rounds had (a round: whatever is in flight answered at
+    the floor, with a hundred more waiting), the limit right after it was told, and what the next run would
+    start from."""
+
+    async def scenario() -> tuple[list[int], int, tuple[int, int | None]]:
         limit = AdaptiveLimit(0, start=8, latency=1.0)
         granted: asyncio.Queue[Any] = asyncio.Queue()
 
         async def one() -> None:
             granted.put_nowait(await limit.acquire())
 
-        tasks = [asyncio.create_task(one()) for _ in range(80)]
+        tasks = [asyncio.create_task(one()) for _ in range(120)]
         first = [await granted.get() for _ in range(8)]
         for ticket in first[4:]:  # the endpoint admits four of ours: the crowd is refused above them
             limit.rate_limited(ticket, 1.0)
@@ -690,18 +693,44 @@ def test_once_the_other_workers_left_the_limit_doubles_a_round_to_the_free_slots
         for ticket in first[:4]:
             limit.release(ticket, first_token=1.0)
         assert limit.found == 4
-        limit.peers_left()
+        await asyncio.sleep(0)
+        in_flight = [granted.get_nowait() for _ in range(granted.qsize())]  # the share's next round
+        if freed is None:
+            limit.peers_left()
+        else:
+            limit.peers_left(freed)
+        told = int(limit.limit)
         rounds = []
-        for _ in range(3):  # a round: whatever is in flight answered at the floor
+        for _ in range(3):
             await asyncio.sleep(0)
-            batch = [granted.get_nowait() for _ in range(granted.qsize())]
+            batch = in_flight + [granted.get_nowait() for _ in range(granted.qsize())]
+            in_flight = []
             rounds.append(len(batch))
             for ticket in batch:
                 limit.release(ticket, first_token=1.0)
         for task in tasks:
             task.cancel()
-        return rounds, limit.to_remember()
+        return rounds, told, limit.to_remember()
 
-    rounds, remembered = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_once_the_other_workers_left_the_limit_doubles_a_round_to_the_free_slots() -> None:
+    # Not told how many slots the others held: alone, one more would be tried only a round after a refusal,
+    # one at a time; told that the others left, it doubles a round from four — eight, sixteen — and what the
+    # next run starts from stays the share.
+    rounds, _, remembered = _alone_after_a_share_of_four(None)
     assert rounds[0] == 4 and rounds[1] >= 8 and rounds[2] >= 16, rounds
+    assert remembered == (4, 4), remembered
+
+
+def test_once_the_other_workers_left_the_limit_takes_the_slots_they_held_and_probes_past_them_gently() -> (
+    None
+):
+    # Told that twelve slots are its own now, the limit is sixteen at once (no doubling past the endpoint's
+    # room: a refused request waits its Retry-After, at a night's end last of all), and grows past that by
+    # one a round at most, with work waiting. The share is remembered.
+    rounds, told, remembered = _alone_after_a_share_of_four(12)
+    assert told == 16 and rounds[0] == 16, (told, rounds)
+    assert all(16 <= r <= 17 + i for i, r in enumerate(rounds[1:])), rounds
     assert remembered == (4, 4), remembered

@@ -235,19 +235,42 @@ def test_three_workers_one_killed_share_one_plan_on_postgres(tmp_path: Path, pg_
           f"{len(received)} deliveries")  # fmt: skip
 
 
+def test_the_workers_holding_units_say_their_model_slots_as_claimed_then_as_they_change(
+    location: str,
+) -> None:
+    with Store.connect(location) as store:
+        store.plan_units("p", ["a", "b", "c"])
+        store.plan_units("q", ["d"])
+        first = store.claim_unit("p", "w1", lease=30, slots=8)
+        store.claim_unit("p", "w1", lease=30, slots=8)
+        store.claim_unit("p", "w2", lease=30)
+        store.claim_unit("q", "w1", lease=30, slots=8)
+        assert store.plan_workers("p") == {"w1": 8, "w2": None}
+        store.say_slots("p", "w1", 3)  # a refusal brought its limit down: every unit of the plan it holds
+        assert store.plan_workers("p") == {"w1": 3, "w2": None} and store.plan_workers("q") == {"w1": 8}
+        assert first is not None and store.complete_unit(first)
+        assert store.plan_workers("p") == {"w1": 3, "w2": None}
+
+
 def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) -> None:
-    # Two other workers hold a unit each; this worker builds its own, slow one. When the first other
-    # worker ends its unit, then the second, this worker's room is told each time (their slots at the model
-    # endpoint are free), within a second or so — and not while they still hold theirs.
+    # Two other workers hold a unit each, claimed with 6 and 5 model slots; this worker builds its own, slow
+    # one, with 4: the crowd's room is 15. When the first other worker ends its unit, then the second, this
+    # worker's room is told each time, within a second or so — and not while they still hold theirs — how
+    # many more slots at the model endpoint are its own: up to half of the 15 (the other worker still
+    # building takes the other half) less its 4, then all of the 15 less its 4.
     from dailydiff.engine.room import UnitRoom
 
     with Store.connect(location) as store:
         store.plan_units("p", ["a", "b", "mine"])
-        held = [store.claim_unit("p", name, lease=30) for name in ("other-1", "other-2")]
+        held = [
+            store.claim_unit("p", name, lease=30, slots=n) for name, n in (("other-1", 6), ("other-2", 5))
+        ]
     assert all(h is not None for h in held)
     told: list[float] = []
+    freed: list[int | None] = []
     room = UnitRoom(1)
-    room.peers_left = lambda: told.append(time.monotonic())
+    room.capacity = lambda: 4
+    room.peers_left = lambda n: (told.append(time.monotonic()), freed.append(n))
 
     def others_end() -> None:
         for claim in held:
@@ -273,3 +296,4 @@ def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) ->
     assert len(told) == 2, (told, ended)
     for end, tell in zip(ended, told, strict=True):
         assert end < tell < end + 1.0, (ended, told)
+    assert freed == [3, 11]

@@ -41,9 +41,14 @@ limiter does (Netflix's concurrency-limits):
 
 - The workers of a shared plan share the endpoint, each with a limit of its own: a crowd's ceiling is a share
   of it. When the plan says the others hold no more units (``peers_left``: engine/shared.py), what they held
-  is free: the ceiling is forgotten for the run and the limit doubles a round again from where it is, until
-  the next refusal (one more a round from a share of four would take a dozen rounds to fill sixteen). What
-  the next run starts from stays the share found beside the others.
+  is free. Where their claims said how many slots they held, the limit takes its part of them (shared with
+  the workers still holding units) at once on top of its own share, and that is the ceiling it probes past
+  (with a round of work waiting, as above): doubling
+  until a refusal overshoots by up to the limit, and on a night's last rounds the refused requests, sent
+  again after their ``Retry-After``, are what the night waits for. Where nothing was said, the ceiling is
+  forgotten for the run and the limit doubles a round again from where it is, until the next refusal (one
+  more a round from a share of four would take a dozen rounds to fill sixteen). What the next run starts
+  from stays the share found beside the others.
 
 The limit starts where the last run at this endpoint and model left it (the analyser remembers it in the
 store), else at the configured concurrency, else at ``DEFAULT_START`` (8: a provider's usual concurrency;
@@ -171,20 +176,28 @@ class AdaptiveLimit:
         other clients when they left during the run, not what this one had alone after them."""
         return self._shared if self._shared is not None else (self.proven, self.ceiling)
 
-    def peers_left(self) -> None:
-        """Other clients of the endpoint (the workers of a shared plan) stopped: the slots they held are free.
-        The crowd's ceiling is forgotten for this run and the limit doubles a round from where it is until the
-        next refusal settles it again (see above)."""
-        if self.found is None and self.known_ceiling is None:
+    def peers_left(self, freed: int | None = None) -> None:
+        """Other clients of the endpoint (the workers of a shared plan) stopped: the slots they held are free,
+        ``freed`` of them where they said. The limit takes those on top of its share, a ceiling probed past
+        only with a round of work waiting; not said, the crowd's ceiling is forgotten for this run and the
+        limit doubles a round from where it is until the next refusal settles it again (see above)."""
+        if freed is None and self.found is None and self.known_ceiling is None:
             return  # no ceiling holds the limit back: it grows as it would
         self._account()
         if self._shared is None:
             self._shared = (self.proven, self.ceiling)
-        self.found = self.known_ceiling = None
         self._crowds.clear()  # refused beside the others: they say nothing of the endpoint without them
-        self.slow_start = True
         self._probe_rounds = PROBE_ROUNDS
         self._probe_at = 0.0
+        if freed is not None:
+            self.limit = float(min(self.maximum, int(self.limit) + freed))
+            self.found = self.known_ceiling = int(self.limit)
+            self._found_serial = self._issued
+            self.slow_start = False
+            self.peak_limit = max(self.peak_limit, int(self.limit))
+        else:
+            self.found = self.known_ceiling = None
+            self.slow_start = True
         self._dispatch()
 
     @property

@@ -93,13 +93,17 @@ class LLMSession:
         self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
         self.contact: asyncio.Future[None] | None = None  # its first part: alive? its context and slots
 
-    def peers_left(self) -> None:
-        """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free
-        (analysis/limits.py)."""
+    def peers_left(self, freed: int | None = None) -> None:
+        """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free,
+        ``freed`` of them where their claims said (analysis/limits.py)."""
         before = int(self.limit.limit)
-        self.limit.peers_left()
-        log.debug("%s: the other workers are done; the limit (%d) looks for the slots they held",
-                  self.analyzer.endpoint, before)  # fmt: skip
+        self.limit.peers_left(freed)
+        if freed is None:
+            log.debug("%s: the other workers are done; the limit (%d) looks for the slots they held",
+                      self.analyzer.endpoint, before)  # fmt: skip
+        else:
+            log.debug("%s: the other workers are done; the limit takes the %d slots they held: %d → %d",
+                      self.analyzer.endpoint, freed, before, int(self.limit.limit))  # fmt: skip
 
     @property
     def in_flight(self) -> int:

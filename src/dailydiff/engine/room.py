@@ -59,8 +59,8 @@ class UnitRoom:
         self.fixed = max(0, fixed)
         self.capacity: Callable[[], int | None] = lambda: None  # the analyser's limit now (None: no model)
         # Other workers of a shared plan stopped holding units (engine/shared.py): the slots they held at the
-        # model endpoint are free (the engine tells its sessions' limits).
-        self.peers_left: Callable[[], None] = lambda: None
+        # model endpoint are free, this many (None: not known) (the engine tells its sessions' limits).
+        self.peers_left: Callable[[int | None], None] = lambda freed: None
         self.running = 0
         self.peak = 0  # the most units at once this run
         self.asking = 0  # requests asked by the running units and not answered yet
@@ -173,11 +173,12 @@ class CountedSession:
     def expect(self, language: str) -> None:
         self.session.expect(language)
 
-    def peers_left(self) -> None:
-        """The other workers of a shared plan hold no units any more (a model's session takes their slots)."""
+    def peers_left(self, freed: int | None = None) -> None:
+        """Other workers of a shared plan hold no units any more (a model's session takes their slots:
+        ``freed`` of them, None when not known)."""
         told = getattr(self.session, "peers_left", None)
         if told is not None:
-            told()
+            told(freed)
 
     async def analyse(self, request: Any, language: str) -> Analysis:
         self.room.asked()

@@ -25,8 +25,11 @@ lease. A unit is a repository-day whatever plan names it, so two plans never bui
   crowd settles each at a share of it. The heartbeat thread looks every ``peers_look`` seconds at which
   workers hold units; once fewer do, twice in a row (a worker between two units holds none for a moment),
   the room is told (``UnitRoom.peers_left``): the slots the others held are free, and this worker's limit
-  looks for them at once instead of one more a round — at the end of a night the last worker would
-  otherwise end its last units at the share it had beside the others.
+  takes them at once instead of one more a round — at the end of a night the last worker would otherwise
+  end its last units at the share it had beside the others. Each worker records its share (its model
+  limit) on the units it holds, at each claim and as it changes, so the room is told how many more slots
+  are its own (``_look_at_peers``): the limit grows by that many, not by doubling until a refusal (a
+  refused request waits its ``Retry-After``, and on the night's last rounds that wait is the night's end).
 
 How a unit is built is the caller's (``run_unit``): this module decides who builds what, and when.
 """
@@ -91,7 +94,10 @@ class SharedPlan:
     _timer: asyncio.TimerHandle | None = None
     _peers: set[str] | None = None  # the other workers holding units at the last look (None: not looked yet)
     _fewer: bool = False  # the last look saw fewer of them (told once a second look agrees)
-    _told: Callable[[], None] | None = None  # the room's ``peers_left``, called on the loop's thread
+    _crowd_room: int | None = None  # the model slots of every worker holding units, as last seen (see below)
+    _left: bool = False  # a worker has left this run: the crowd's room is no longer looked at again
+    _told: Callable[[int | None], None] | None = None  # the room's ``peers_left``, on the loop's thread
+    _share: Callable[[], int | None] = lambda: None  # this worker's model slots now (its room's capacity)
 
     def build(
         self,
@@ -120,11 +126,12 @@ class SharedPlan:
         room = slots if isinstance(slots, UnitRoom) else UnitRoom(max(1, slots))
         loop = asyncio.get_running_loop()
 
-        def peers_left() -> None:  # from the heartbeat thread
+        def peers_left(freed: int | None) -> None:  # from the heartbeat thread
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing is asked any more
-                loop.call_soon_threadsafe(room.peers_left)
+                loop.call_soon_threadsafe(room.peers_left, freed)
 
         self._told = peers_left
+        self._share = room.capacity
         # The two connections are made at once (each waits on the server: a new session, authentication).
         opened = await asyncio.gather(
             asyncio.to_thread(self.open_store), asyncio.to_thread(self.open_store), return_exceptions=True
@@ -212,7 +219,7 @@ class SharedPlan:
             if self._drained:
                 break
             ended, asked = self._ended, time.monotonic()
-            claim = await self._call(control.claim_unit, self.plan, self.worker, self.lease)
+            claim = await self._call(control.claim_unit, self.plan, self.worker, self.lease, self._share())
             if claim is not None:
                 return claim, asked
             if ended != self._ended:  # one of ours ended while the claim was asked: look again
@@ -320,23 +327,44 @@ class SharedPlan:
             self._look_at_peers()
 
     def _look_at_peers(self) -> None:
-        """Which other workers hold units now: fewer than before, twice in a row, and the room is told."""
+        """Which other workers hold units now: fewer than before, twice in a row, and the room is told how
+        many model slots are its own to take now (None: not known).
+
+        The slots are the crowd's: while no worker has left yet, each look adds this worker's share now to
+        the others' (as each last said it), the endpoint's room as the crowd found it. Once workers
+        leave, those still holding units share that room equally: each takes its part less what it holds
+        (each of them works out the same part), so the last one takes all of it, however unequal the
+        shares were and however stale a claim's figure is."""
         store = self._heartbeat_store
         if store is None:
             return
         try:
-            others = store.plan_workers(self.plan) - {self.worker}
+            holding = store.plan_workers(self.plan)
         except StoreError:  # the server is away: the leases' renewal says so
             return
+        holds = self.worker in holding
+        said = holding.pop(self.worker, None)
+        others = set(holding)
+        mine = self._share()
+        if holds and mine is not None and said != mine:  # its share changed since it last said it
+            with contextlib.suppress(StoreError):
+                store.say_slots(self.plan, self.worker, mine)
         fewer = self._peers is not None and len(others) < len(self._peers)
         if fewer and not self._fewer:
             self._fewer = True
             return
         self._fewer = False
         if fewer and self._told is not None:
-            log.debug("plan %s: %d other worker(s) hold units now, %d before; their slots are free",
-                      self.plan, len(others), len(self._peers or ()))  # fmt: skip
-            self._told()
+            self._left = True
+            room = self._crowd_room
+            freed = None if room is None or mine is None else max(0, room // (len(others) + 1) - mine)
+            log.debug("plan %s: %d other worker(s) hold units now, %d before; their slots are free (%s)",
+                      self.plan, len(others), len(self._peers or ()),
+                      "not known" if freed is None else f"{freed} more of {room} for this worker")  # fmt: skip
+            self._told(freed)
+        elif not self._left:
+            shares = list(holding.values())
+            self._crowd_room = None if mine is None or None in shares else mine + sum(s for s in shares if s)
         self._peers = others
 
     def finish(self) -> None:

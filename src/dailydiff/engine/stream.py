@@ -232,10 +232,11 @@ class Engine:
         limits = [c for c in (s.capacity for s in self._sessions.values()) if c is not None]
         return sum(limits) if limits else None
 
-    def _peers_left(self) -> None:
-        """Other workers of the shared plan hold no units any more: the slots they held are free."""
+    def _peers_left(self, freed: int | None) -> None:
+        """Other workers of the shared plan hold no units any more: the slots they held are free (``freed``:
+        how many, as their claims said; a count of the whole room, so told only to a run of one model)."""
         for session in self._sessions.values():
-            session.peers_left()
+            session.peers_left(freed if len(self._sessions) == 1 else None)
 
     def slots(self, source: CommitSource) -> asyncio.Semaphore | None:
         """One semaphore per API host for the whole run: the requests in flight of all its sources."""

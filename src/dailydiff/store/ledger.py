@@ -313,12 +313,13 @@ class LedgerStore(StoreBase):
                     db.execute(db.dialect.analyse_units)
             return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
-    def claim_unit(self, plan: str, worker: str, lease: float) -> Claim | None:
+    def claim_unit(self, plan: str, worker: str, lease: float, slots: int | None = None) -> Claim | None:
         """The next unit of ``plan`` nobody holds — pending (and every unit it needs settled: done or failed;
         it is built from what they left and names what is missing), or running under
         a lease that ran out (its worker died or froze) — now held by ``worker`` for ``lease`` seconds with
         a new fencing token; None when every unit is done, failed, held or waiting. Taking a unit over
-        makes the delivery claims its old worker made under it stale at once."""
+        makes the delivery claims its old worker made under it stale at once. ``slots``: the requests the
+        worker's model endpoint takes from it at once now (``plan_workers`` tells the others)."""
         now = self._db.dialect.now
         with self._tx() as db:
             row = db.execute(
@@ -336,8 +337,8 @@ class LedgerStore(StoreBase):
             token = int(token)
             db.execute(
                 f"UPDATE unit_claims SET state = 'running', worker = ?, token = ?, lease_until = {now} + ?, "
-                "attempts = attempts + 1, updated_at = ? WHERE unit = ?",
-                (worker, token + 1, lease, now_text(), unit),
+                "attempts = attempts + 1, slots = ?, updated_at = ? WHERE unit = ?",
+                (worker, token + 1, lease, slots, now_text(), unit),
             )
             if state == "running":
                 self._give_back_deliveries(f"{unit}#{token}", f"interrupted: {previous} lost the unit")
@@ -353,6 +354,16 @@ class LedgerStore(StoreBase):
             "WHERE fence = ? AND state = 'sending'",
             (why, now_precise(), fence),
         )
+
+    def say_slots(self, plan: str, worker: str, slots: int) -> None:
+        """The model slots ``worker`` holds now, recorded on the units of ``plan`` it holds (``plan_workers``
+        tells the others)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE unit_claims SET slots = ? WHERE worker = ? AND state = 'running' "
+                "AND unit IN (SELECT unit FROM units WHERE plan = ?)",
+                (slots, worker, plan),
+            )
 
     def renew_unit(self, claim: Claim, lease: float) -> bool:
         """Extend the lease; False when the unit is no longer this claim's (its lease ran out and another
@@ -394,15 +405,15 @@ class LedgerStore(StoreBase):
             )
             return bool(cursor.rowcount)
 
-    def plan_workers(self, plan: str) -> set[str]:
+    def plan_workers(self, plan: str) -> dict[str, int | None]:
         """The workers holding a unit of the plan now (a worker that holds none has no request of it in
-        flight)."""
+        flight), each with the model slots it held when it claimed the last of them (None: not said)."""
         rows = self._db.execute(
-            "SELECT DISTINCT c.worker FROM units u JOIN unit_claims c ON c.unit = u.unit "
-            "WHERE u.plan = ? AND c.state = 'running' AND c.worker IS NOT NULL",
+            "SELECT c.worker, c.slots FROM units u JOIN unit_claims c ON c.unit = u.unit "
+            "WHERE u.plan = ? AND c.state = 'running' AND c.worker IS NOT NULL ORDER BY c.updated_at",
             (plan,),
         )
-        return {row[0] for row in rows}
+        return {worker: None if slots is None else int(slots) for worker, slots in rows}
 
     def unit_states(self, plan: str) -> list[UnitState]:
         rows = self._db.execute(

@@ -356,4 +356,7 @@ MIGRATIONS: list[Migration] = [
     # The digest of the settings and templates a day's files were written with (engine/freshness.py
     # settings_digest): a re-run whose settings shape the files otherwise builds the day again.
     ("m020_day_settings", "ALTER TABLE reports ADD COLUMN settings_digest TEXT;"),
+    # The model slots the worker held when it claimed the unit (its analyser's limit then; NULL: none known):
+    # once it holds no units, another worker of the plan takes that many more (engine/shared.py).
+    ("m021_claim_slots", "ALTER TABLE unit_claims ADD COLUMN slots INTEGER;"),
 ]
