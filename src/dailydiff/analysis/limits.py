@@ -41,14 +41,13 @@ limiter does (Netflix's concurrency-limits):
 
 - The workers of a shared plan share the endpoint, each with a limit of its own: a crowd's ceiling is a share
   of it. When the plan says the others hold no more units (``peers_left``: engine/shared.py), what they held
-  is free. Where their claims said how many slots they held, the limit takes its part of them (shared with
-  the workers still holding units) at once on top of its own share, and that is the ceiling it probes past
-  (with a round of work waiting, as above): doubling
-  until a refusal overshoots by up to the limit, and on a night's last rounds the refused requests, sent
-  again after their ``Retry-After``, are what the night waits for. Where nothing was said, the ceiling is
-  forgotten for the run and the limit doubles a round again from where it is, until the next refusal (one
-  more a round from a share of four would take a dozen rounds to fill sixteen). What the next run starts
-  from stays the share found beside the others.
+  is free. Where the workers said their shares, the limit takes its part of the crowd's slots (shared with
+  the workers still holding units) at once, and that is the ceiling it probes past (with a round of work
+  waiting, as above): doubling until a refusal overshoots by up to the limit, and on a night's last rounds
+  the refused requests, sent again after their ``Retry-After``, are what the night waits for. Where nothing
+  was said, the ceiling is forgotten for the run and the limit doubles a round again from where it is, until
+  the next refusal (one more a round from a share of four would take a dozen rounds to fill sixteen). What
+  the next run starts from stays the share found beside the others.
 
 The limit starts where the last run at this endpoint and model left it (the analyser remembers it in the
 store), else at the configured concurrency, else at ``DEFAULT_START`` (8: a provider's usual concurrency;

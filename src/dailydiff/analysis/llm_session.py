@@ -95,14 +95,14 @@ class LLMSession:
 
     def peers_left(self, freed: int | None = None) -> None:
         """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free,
-        ``freed`` of them where their claims said (analysis/limits.py)."""
+        ``freed`` more of them this worker's where the workers said their shares (analysis/limits.py)."""
         before = int(self.limit.limit)
         self.limit.peers_left(freed)
         if freed is None:
             log.debug("%s: the other workers are done; the limit (%d) looks for the slots they held",
                       self.analyzer.endpoint, before)  # fmt: skip
         else:
-            log.debug("%s: the other workers are done; the limit takes the %d slots they held: %d → %d",
+            log.debug("%s: the other workers are done; the limit takes %d of the slots they held: %d → %d",
                       self.analyzer.endpoint, freed, before, int(self.limit.limit))  # fmt: skip
 
     @property

@@ -229,12 +229,15 @@ class Engine:
 
     def _capacity(self) -> int | None:
         """The requests the run's models take at once now (None: no model in this run yet)."""
-        limits = [c for c in (s.capacity for s in self._sessions.values()) if c is not None]
+        # A copy first (one step, under the GIL): the heartbeat thread of a shared plan asks this too, while
+        # the loop may be opening a session.
+        limits = [c for c in (s.capacity for s in tuple(self._sessions.values())) if c is not None]
         return sum(limits) if limits else None
 
     def _peers_left(self, freed: int | None) -> None:
         """Other workers of the shared plan hold no units any more: the slots they held are free (``freed``:
-        how many, as their claims said; a count of the whole room, so told only to a run of one model)."""
+        how many more are this worker's, from the shares the workers said; a count of the whole room, so told
+        only to a run of one model)."""
         for session in self._sessions.values():
             session.peers_left(freed if len(self._sessions) == 1 else None)
 
