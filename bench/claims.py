@@ -62,7 +62,11 @@ def main() -> None:
     stores = args.stores.split(",")
     means: dict[str, list[float]] = {}
     if "postgresql" in stores:
-        server = contextlib.nullcontext(ExistingServer(args.pg_url)) if args.pg_url else postgres_server()
+        server = (
+            contextlib.nullcontext(ExistingServer(args.pg_url))
+            if args.pg_url
+            else postgres_server(stop_on_signals=True)
+        )
         with server as pg:
             for units in sizes:
                 with Store.connect(pg.create_database()) as store:

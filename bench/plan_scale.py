@@ -128,7 +128,7 @@ def main() -> int:
         trees = {"this tree": ROOT / "src"}
         if args.before:
             trees[args.before] = stack.enter_context(tree_of(args.before, work / "before"))
-        with postgres_server() as server:
+        with postgres_server(stop_on_signals=True) as server:
             results = {name: measure(src, work, sizes, args.runs, server) for name, src in trees.items()}
     print(
         f"`run --plan` of N repositories, to its first unit (median of {args.runs}; load "

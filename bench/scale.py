@@ -204,7 +204,7 @@ def main() -> int:
         if any(c.startswith("pg") for c in cases):
             from pgserver import postgres_server
 
-            server = stack.enter_context(postgres_server())
+            server = stack.enter_context(postgres_server(stop_on_signals=True))
         llm = stack.enter_context(FakeLLM(latency=args.llm_latency)) if "llm" in args.analysers else None
         entries = "".join(f'\n[[repos]]\nsource = "{name}"\n' for name in repos)
         units = args.repos * args.days

@@ -61,7 +61,7 @@ class ExistingServer:
 
 
 def postgres(url: str | None) -> contextlib.AbstractContextManager[Any]:
-    return contextlib.nullcontext(ExistingServer(url)) if url else postgres_server()
+    return contextlib.nullcontext(ExistingServer(url)) if url else postgres_server(stop_on_signals=True)
 
 
 def run_workers(

@@ -2,8 +2,9 @@
 127.0.0.1 (a free port) with password authentication, stopped at the end of the session.
 
 Missing PostgreSQL is a failure, not a skip (`.ci/run` installs it). As root, the server runs as the
-`postgres` user (or `nobody`): PostgreSQL refuses to run as root. A process stopped by SIGTERM or SIGHUP (a
-benchmark or a suite ended with `kill`, its terminal closed) stops its server on the way out too.
+`postgres` user (or `nobody`): PostgreSQL refuses to run as root. A benchmark (``stop_on_signals``) stopped by
+SIGTERM or SIGHUP (ended with `kill`, its terminal closed) stops its server on the way out too; the test
+processes keep their signals as pytest and xdist set them.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def _chown(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(*, stop_on_signals: bool = False) -> Iterator[PostgresServer]:
     if not PG_BIN_DIRS:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
     # On a RAM disk where there is one (durability is not under test: fsync is off too): initdb and removing
@@ -124,7 +125,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     os.chmod(root, 0o755)
     server = PostgresServer(PG_BIN_DIRS[0], root, free_port())
     try:
-        with _stopped_by_signals():
+        with _stopped_by_signals() if stop_on_signals else contextlib.nullcontext():
             server.start()
             yield server
     finally:

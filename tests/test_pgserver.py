@@ -18,7 +18,7 @@ _HOLDER = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from pgserver import postgres_server
-with postgres_server() as server:
+with postgres_server(stop_on_signals=True) as server:
     print(server.root, server.port, flush=True)
     time.sleep(120)
 """
