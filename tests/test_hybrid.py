@@ -543,6 +543,32 @@ def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
             embedder.embed(["a very slow text"])
 
 
+def test_batches_cut_after_one_timed_out_keep_every_text_in_order() -> None:
+    """Texts asked two a batch; the first batch times out, so the batches after it are of one. Every text is
+    still embedded once, in order: the batches were cut with the new size while stepped by the old one, and
+    the fourth text was skipped (seven vectors for eight, each after it a text off)."""
+    import asyncio
+
+    sent: list[list[str]] = []
+
+    async def first_pair_slow(request: Request) -> JSONResponse:
+        texts = (await request.json())["input"]
+        sent.append(texts)
+        if len(texts) == 2 and texts[0] == "text 0":
+            await asyncio.sleep(1.5)  # past the embedder's 0.3 s
+        return JSONResponse(
+            {"data": [{"index": i, "embedding": trigram_vector(t)} for i, t in enumerate(texts)]}
+        )
+
+    texts = [f"text {i}" for i in range(8)]
+    with serving(Starlette(routes=[Route("/v1/embeddings", first_pair_slow, methods=["POST"])])) as url:
+        embedder = EndpointEmbedder(url + "/v1", "m", timeout=0.3, retries=0)
+        embedder.most = 2  # learned from an earlier batch
+        assert embedder.embed(texts) == [trigram_vector(t) for t in texts]
+    assert sent[0] == ["text 0", "text 1"] and all(len(batch) == 1 for batch in sent[1:]), sent
+    assert sorted(t for batch in sent[1:] for t in batch) == texts
+
+
 def test_the_embedder_sends_through_the_one_send_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 64's one send loop: each request the embedding server receives is an attempt the one policy's
     ``send`` began (a 503 asked again by the loop, then answered), and a server that keeps failing ends

@@ -35,9 +35,10 @@ class EndpointEmbedder:
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if len(texts) > self.most:
-            return [
-                v for at in range(0, len(texts), self.most) for v in self.embed(texts[at : at + self.most])
-            ]
+            # The step is fixed first: a batch that times out lowers ``most`` while the others are asked, and
+            # slices cut by the new figure with starts stepped by the old one skipped texts (a vector short).
+            step = self.most
+            return [v for at in range(0, len(texts), step) for v in self.embed(texts[at : at + step])]
         from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try
 
         # The one outbound policy runs the one send loop and sets the transport's timeouts (and TLS), as for
