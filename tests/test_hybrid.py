@@ -28,6 +28,7 @@ from dailydiff.store import DB_NAME, Store
 from dailydiff.store.search import SearchFilters
 from gitrepo import CommitSpec, FileEdit, build_repo
 from opsfixtures import dailydiff
+from publish_reports import make_report
 from webserver import serving
 
 UTC = dt.UTC
@@ -661,6 +662,28 @@ def test_the_question_is_embedded_while_the_words_are_ranked(
     assert waited == [True] and titles
 
 
+def test_the_vectors_thread_reads_a_sqlite_store_on_a_connection_of_its_own(tmp_path: Path) -> None:
+    """The vectors' side of a hybrid search reads the store on its own thread (``Store.beside``). On the words'
+    side's SQLite connection, one thread reading a cursor while the other ran a statement deadlocked when the
+    connection called back into Python (the test above traces its statements): the reader held the GIL
+    waiting for the connection's mutex, the statement held the mutex waiting for the GIL, for good. Its own
+    connection reads the same rows, a cursor of each open at once, and closing it leaves the first open."""
+    location = tmp_path / DB_NAME
+    with Store.connect(location) as store:
+        store.save_report(make_report(4))
+        traced: list[str] = []
+        store._db._db.set_trace_callback(traced.append)  # type: ignore[attr-defined]  # the words' side
+        other = store.beside()
+        try:
+            assert other is not store and other._db._db is not store._db._db  # type: ignore[attr-defined]
+            rows = other._db.execute("SELECT sha FROM search_docs ORDER BY sha")  # read lazily below
+            first = store._db.execute("SELECT sha FROM search_docs ORDER BY sha")
+            assert [r[0] for r in rows] == [r[0] for r in first] and len(traced) == 1
+        finally:
+            other.close()
+        assert store.search_term_counts(["heading"])[0] > 0
+
+
 # The modules loaded when `search` starts the thread that asks for the question's embedding, and the requests.
 _EMBED_STARTED = """
 import atexit, http.client, json, runpy, sys, threading
@@ -715,8 +738,8 @@ def test_the_vectors_side_reads_a_postgresql_store_on_a_session_of_its_own(
     kind: str, reported: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """``Store.beside``: on PostgreSQL another session, whose statements run while this one's is still
-    running (the words' full-text queries and the vectors' ran one after the other on one connection); a
-    SQLite store is itself. Closing it leaves the store it came from open."""
+    running (the words' full-text queries and the vectors' ran one after the other on one connection); on
+    SQLite a connection of its own (the test above). Closing it leaves the store it came from open."""
     import threading
     import time
 
@@ -725,7 +748,9 @@ def test_the_vectors_side_reads_a_postgresql_store_on_a_session_of_its_own(
     with _stored(kind, reported, tmp_path, request) as store:
         beside = store.beside()
         if kind == "sqlite":
-            assert beside is store
+            beside.close()
+            assert beside._db._db is not store._db._db  # type: ignore[attr-defined]
+            assert store._db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0] > 0
             return
         try:
             pid = "SELECT pg_backend_pid()"

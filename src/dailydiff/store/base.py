@@ -92,9 +92,9 @@ class StoreBase:
         return cls(SQLiteDatabase(Path(text), on_slow))
 
     def beside(self) -> Self:
-        """This store for another thread's reads alongside this one's: a PostgreSQL store on a session of its
-        own (its statements and this one's run side by side on the server, not one after the other); a SQLite
-        store is itself (its reads already run outside the lock of Python's threads). Closed by the caller
+        """This store for another thread's statements alongside this one's, on a connection of its own: a
+        PostgreSQL store's session runs them side by side with this one's on the server; a SQLite store's
+        connection keeps each thread's cursors to itself (store/sqlite.py ``beside``). Closed by the caller
         when it is not ``self``."""
         beside = getattr(self._db, "beside", None)
         return self if beside is None else type(self)(beside())

@@ -25,7 +25,8 @@ _FULL_HINT = "free some space and run the same command again; what was analysed 
 class SQLiteDatabase:
     dialect = SQLITE
 
-    def __init__(self, path: Path, on_slow: OnSlow | None = None) -> None:
+    def __init__(self, path: Path, on_slow: OnSlow | None = None, *, checked: bool = False) -> None:
+        """``checked``: this process opened the store already (``beside``): its schema is not looked at again."""
         self.path = path
         self.location = str(path)
         self._on_slow = on_slow  # told once, before a slow migration starts
@@ -39,15 +40,26 @@ class SQLiteDatabase:
         except (sqlite3.Error, OSError) as exc:
             raise self._error(exc, "cannot open") from None
         try:
-            self._refuse_newer()
             self._db.execute("PRAGMA busy_timeout = 60000")
-            self._open_shared()
+            if checked:
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            else:
+                self._refuse_newer()
+                self._open_shared()
         except StoreError:
             self._db.close()
             raise
         except (sqlite3.Error, OSError) as exc:
             self._db.close()
             raise self._error(exc, "cannot open") from None
+
+    def beside(self) -> SQLiteDatabase:
+        """The same file on a connection of its own, for another thread's statements while this one's run (a
+        hybrid search's vectors beside its words, search/hybrid.py). Not this connection: the lock above
+        serialises its statements, not the reading of their cursors, and one thread reading a cursor while
+        another runs a statement on the same connection can deadlock Python's sqlite3 (one thread holds the
+        connection's mutex and waits for the GIL, the other holds the GIL and waits for the mutex)."""
+        return SQLiteDatabase(self.path, checked=True)
 
     def _error(self, exc: BaseException, doing: str = "cannot use") -> BaseException:
         """The user-facing error for a driver error, or the error itself when it is a bug of ours."""
