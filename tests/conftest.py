@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import logging
 import os
 import shutil
@@ -8,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +92,45 @@ def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sample-repo") / "demo"
     build_sample_repo(path)
     return path
+
+
+# A test that hangs fails after [tool.pytest.ini_options] timeout (pytest-timeout, on SIGALRM). A hang that
+# holds the GIL (a thread blocked in C with it, as two threads on one SQLite connection once were) stops
+# that timer's Python handler as well: faulthandler's watchdog, a C thread, ends the process a minute later
+# with every thread's stack written to a file of its own, which the controlling process prints at the end
+# (an xdist worker ended so is reported as crashed while running the test, and the suite goes on).
+_HANGS = Path(tempfile.gettempdir())
+_HANG_MARGIN = 60.0
+_hang_file: list[Any] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    limit = float(item.config.getini("timeout") or 0)
+    if limit <= 0:
+        yield
+        return
+    if not _hang_file:
+        _hang_file.append(open(_HANGS / f"dailydiff-tests-hang-{os.getpid()}.txt", "w"))  # noqa: SIM115
+    out = _hang_file[0]
+    out.seek(0)
+    out.truncate()
+    out.write(f"{item.nodeid} hung past {limit + _HANG_MARGIN:g} s; the stacks of its threads:\n")
+    out.flush()
+    faulthandler.dump_traceback_later(limit + _HANG_MARGIN, exit=True, file=out)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        out.seek(0)
+        out.truncate()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller prints them
+        return
+    for path in sorted(_HANGS.glob("dailydiff-tests-hang-*.txt")):
+        text = path.read_text(errors="replace")
+        if text.strip():
+            sys.stderr.write(f"\n{text}\n")
+        path.unlink(missing_ok=True)
