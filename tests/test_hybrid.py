@@ -165,10 +165,80 @@ def test_sqlite_vec_ranks_as_the_python_scoring(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """With pysqlite3 and sqlite-vec installed (the hybrid extra), a SQLite store's vectors are scored by
-    sqlite-vec in the query; without them, read and scored in Python: the same rows in the same order."""
+    sqlite-vec (in memory: never a second SQLite library on the store's file); without them, scored in
+    Python: the same rows in the same order."""
+    import array
     import sys
 
-    from dailydiff.store import vectors
+    from dailydiff.store import vectorrank, vectors
+
+    url, _ = embeddings
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    opened: list[str] = []
+    connect = vectorrank.vec_connect
+    monkeypatch.setattr(
+        vectors, "vec_connect", lambda target, *a, **k: opened.append(target) or connect(target, *a, **k)
+    )
+    with Store.connect(copy / DB_NAME) as store:
+        sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
+        probe = trigram_vector(question)
+        blob = array.array("f", vectors.unit(probe)).tobytes()
+        assert vectors._vec_scores([blob], vectors.unit(probe)) is not None  # sqlite-vec runs here
+        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
+        assert opened and set(opened) == {":memory:"}, opened  # scored by sqlite-vec, not on the store's file
+        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
+        assert vectors._vec_scores([blob], vectors.unit(probe)) is None
+        by_python = store.nearest_vectors(probe, "trigrams", filters, 4)
+    assert by_python and [r[:3] for r in by_vec] == [r[:3] for r in by_python]
+    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_python, strict=True))
+
+
+# A search's two sides at once, over and over, in a process of its own: the words' full-text queries on the
+# store's connection, the vectors' scoring on a connection beside it (as search/hybrid.py runs them).
+_BOTH_SIDES = """
+import sys, threading, time
+from dailydiff.store import Store
+from dailydiff.store.search import SearchFilters
+store = Store.connect(sys.argv[1])
+probe = [float(x) for x in sys.argv[2].split(",")]
+until, failed = time.monotonic() + 4, []
+def words():
+    while time.monotonic() < until:
+        store.search_term_counts(["attention", "kernel", "fix"])
+        store._db.execute("SELECT COUNT(*), SUM(length(vec)) FROM search_vectors").fetchone()  # a longer read
+def vectors():
+    beside = store.beside()
+    try:
+        n = 0
+        while time.monotonic() < until:
+            n += 1
+            with beside._db.transaction():  # what a search's sync writes first: vectors embedded since
+                beside._db.execute("INSERT INTO search_vectors (key, model, vec) VALUES (?, 'new', ?)",
+                                   (f"new-{n}", bytes(2304)))
+            assert beside.nearest_vectors(probe, "trigrams", SearchFilters(), 4)
+    except BaseException as exc:
+        failed.append(exc)
+    finally:
+        beside.close()
+threads = [threading.Thread(target=words), threading.Thread(target=vectors)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print("failed" if failed else "ok", failed)
+"""
+
+
+def test_the_words_and_the_vectors_of_a_sqlite_store_are_read_at_once_without_a_crash(
+    reported: Path, tmp_path: Path, embeddings: tuple[str, Served]
+) -> None:
+    """For four seconds, in a process of its own, one thread runs the words' queries while another writes a
+    vector (as a search's sync does) and scores the vectors. They were scored by a pysqlite3 connection to
+    the store's file: a second SQLite library beside Python's own, neither seeing the other's locks. Opening
+    the file, it reset the write-ahead log's shared memory that Python's connections were reading, and the
+    process died of SIGBUS (exit -7 within about a second here, every time)."""
+    import subprocess
+    import sys
 
     url, _ = embeddings
     copy = tmp_path / "data"
@@ -176,14 +246,17 @@ def test_sqlite_vec_ranks_as_the_python_scoring(
     (copy / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
     with Store.connect(copy / DB_NAME) as store:
         sync(store, EndpointEmbedder(url, "trigrams"), batch=4)
-        probe = trigram_vector(question)
-        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is not None  # sqlite-vec ran
-        by_vec = store.nearest_vectors(probe, "trigrams", filters, 4)
-        monkeypatch.setitem(sys.modules, "pysqlite3", None)  # as where it is not installed
-        assert vectors._vec_scan(store._db, *_joins(), vectors.unit(probe), 4) is None
-        by_python = store.nearest_vectors(probe, "trigrams", filters, 4)
-    assert by_python and [r[:3] for r in by_vec] == [r[:3] for r in by_python]
-    assert all(math.isclose(a[3], b[3], abs_tol=1e-5) for a, b in zip(by_vec, by_python, strict=True))
+        with store._db.transaction():  # another model's vectors: a store of some size, nothing they rank
+            store._db.executemany("INSERT INTO search_vectors (key, model, vec) VALUES (?, 'other', ?)",
+                                  [(f"other-{n}", bytes(2304)) for n in range(3000)])  # fmt: skip
+    probe = ",".join(str(v) for v in trigram_vector("attention kernel"))
+    done = subprocess.run([sys.executable, "-c", _BOTH_SIDES, str(copy / DB_NAME), probe], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("ok"), (
+        done.returncode,
+        done.stdout,
+        done.stderr[-2000:],
+    )
 
 
 def test_a_postgresql_stores_real_arrays_are_read_then_converted_by_reindex(

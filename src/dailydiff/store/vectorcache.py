@@ -201,7 +201,7 @@ def _open(model: str, extension: str | None) -> Any:
         conn.execute("CREATE TABLE IF NOT EXISTS complete (digest TEXT PRIMARY KEY)")
         # Each store's standing found settled last (``Standing``).
         conn.execute("CREATE TABLE IF NOT EXISTS settled (store TEXT PRIMARY KEY, at TEXT NOT NULL)")
-        conn.execute("PRAGMA mmap_size = 1073741824")  # read without a copy a page (vectors.py's _vec_scan)
+        conn.execute("PRAGMA mmap_size = 1073741824")  # read without a copy a page
     except (conn.Error, OSError):
         conn.close()
         return None

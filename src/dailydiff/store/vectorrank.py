@@ -1,5 +1,6 @@
-"""The best rows of a vector table by their cosine with a question (sqlite-vec's ``vec_distance_cosine``),
-shared by SQLite's own vectors (store/vectors.py) and PostgreSQL's kept here (store/vectorcache.py)."""
+"""The best rows of a vector table by their cosine with a question (sqlite-vec's ``vec_distance_cosine``), for
+PostgreSQL's vectors kept in a file of their own (store/vectorcache.py), and the pysqlite3 connection with
+sqlite-vec loaded that scores them (store/vectors.py's, in memory)."""
 
 from __future__ import annotations
 

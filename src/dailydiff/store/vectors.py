@@ -3,12 +3,14 @@
 ``search_vectors`` holds each embedded text's vector once, keyed by a hash of the model and the text (a
 commit whose text did not change is never embedded again, whichever row or language holds it);
 ``search_embedded`` says which vector each row of ``search_docs`` has. Vectors are unit length, so a dot
-product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads). They are scored
-in the query by sqlite-vec when it and pysqlite3 are installed (the ``hybrid`` extra): many Pythons' sqlite3
-(pyenv's build, this project's CI) cannot load extensions, pysqlite3's can, so a read-only connection of it
-to the store's file runs the one query (10,000 vectors: about 50 ms of CPU, against some 250 ms to import
-numpy and read every vector into Python). Without them, or when the extension cannot load, the vectors are
-read and scored here (numpy, else Python), in the same order. PostgreSQL (Debian 12 has no pgvector) keeps
+product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads). They are read
+through the store's own connection and scored by sqlite-vec when it and pysqlite3 are installed (the
+``hybrid`` extra): many Pythons' sqlite3 (pyenv's build, this project's CI) cannot load extensions,
+pysqlite3's can, so an in-memory pysqlite3 database scores them, given as parameters (``_vec_scores``). Never
+a pysqlite3 connection to the store's file: two SQLite libraries in one process on one WAL database do not
+see each other's locks, and one opening the file reset the shared memory the other was reading (a search
+crashed with SIGBUS). Without them, or when the extension cannot load, the vectors are scored here (numpy,
+else Python), in the same order. PostgreSQL (Debian 12 has no pgvector) keeps
 them as little-endian float32 ``bytea``, read (in the binary format: hex text, twice the bytes, cost 160 ms of
 CPU to decode for 10,000 vectors, 55 ms as bytes) and scored here as SQLite's are: scored in the query from a
 ``real[]`` column (what stores made before keep until `dailydiff store reindex` converts it), 10,000 vectors
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.store.search import SearchFilters, _where
-from dailydiff.store.vectorrank import best_rows, vec_connect
+from dailydiff.store.vectorrank import vec_connect
 
 # Each vector kept in its row, not in the TOAST table (a vector of 576 float32 is 2.3 kB, past the
 # 2 kB where PostgreSQL moves a value out of line): a search reads them all, and fetching 10,000 back
@@ -249,8 +251,11 @@ def nearest(
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
-        scored = _vec_scan(db, joins, args, probe, scan, model if everything else None)
-        found = scored if scored is not None else _python_scan(db, joins, args, probe, scan)
+        # Read through the store's own connection, scored by sqlite-vec in memory (``_vec_scores``). Not by a
+        # pysqlite3 connection to the store's file: two SQLite libraries in one process on one WAL database
+        # do not see each other's locks, and one opening it reset the shared-memory file the other was
+        # reading (SIGBUS: a search beside its own full-text queries crashed).
+        found = _python_scan(db, joins, args, probe, scan, little=sys.byteorder == "little")
     if filters.path_glob:
         found = [r for r in found if any(fnmatchcase(p, filters.path_glob) for p in r[3].split("\n") if p)]
     return [(r[0], r[1], r[2], r[4]) for r in found[:limit]]
@@ -311,55 +316,6 @@ def _vec_scores(blobs: list[bytes], probe: Sequence[float]) -> list[float] | Non
     finally:
         conn.close()
     return scores
-
-
-def _vec_scan(
-    db: Any, joins: str, args: Sequence[Any], probe: Sequence[float], scan: int, everything: str | None = None
-) -> list[tuple[str, str, str, str, float]] | None:
-    """The ``scan`` best rows of a SQLite store scored by sqlite-vec in the query, through a read-only
-    pysqlite3 connection to the store's file (what is committed: a search reads outside any transaction of
-    its own), the file mapped into memory (read without a copy a page: some 6 ms less of 10,000 vectors);
-    None when pysqlite3 or sqlite-vec is not installed, or the extension cannot load or run (the caller
-    scores in Python). The cosine distance of unit vectors orders as their dot product does. ``everything``:
-    the model, when no filter narrows the rows: the vectors are then scored alone (``_vec_best``)."""
-    path = getattr(db, "path", None)
-    # A zero vector has no cosine (sqlite-vec answers NULL): 0, as its dot product is in Python.
-    sql = (f"SELECT d.repo, d.sha, d.language, d.paths, COALESCE(1.0 - vec_distance_cosine(v.vec, ?), 0.0) "
-           f"AS score {joins} ORDER BY score DESC, d.repo, d.sha LIMIT {int(scan)}")  # fmt: skip
-    target = f"{Path(path).resolve().as_uri()}?mode=ro" if path is not None else ""
-    conn = vec_connect(target, _sqlite_vec_file(), uri=True, timeout=60) if path is not None else None
-    if conn is None:
-        return None
-    try:
-        conn.execute(f"PRAGMA mmap_size = {_MAPPED}")
-        query = array.array("f", probe).tobytes()
-        if everything is not None:
-            return _vec_best(conn, query, everything, scan)
-        rows = conn.execute(sql, [query, *args]).fetchall()
-    except (conn.Error, AttributeError, OSError):
-        return None
-    finally:
-        conn.close()
-    return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in rows]
-
-
-_MAPPED = 1 << 30  # bytes of the store's file a search maps at most (SQLite's own cap is 2 GB)
-
-
-def _vec_best(conn: Any, query: bytes, model: str, scan: int) -> list[tuple[str, str, str, str, float]]:
-    """The ``scan`` best rows of every row with a vector of ``model`` (as ``_vec_scan``'s one statement
-    ranks them): the vectors scored alone and only the best keys' rows looked up (``best_rows``), not a
-    join of every row of the index to its vector (which cost some 20 ms of 10,000)."""
-
-    def rows_of(keys: dict[str, float]) -> Any:
-        marks = ", ".join("?" * len(keys))
-        return conn.execute(
-            "SELECT d.repo, d.sha, d.language, d.paths, e.key FROM search_embedded e JOIN search_docs d ON "
-            f"e.repo = d.repo AND e.sha = d.sha AND e.language = d.language WHERE e.key IN ({marks})",
-            list(keys),
-        )
-
-    return best_rows(conn, "search_vectors WHERE model = ?", [query, model], rows_of, scan)
 
 
 def docs(db: Any, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
