@@ -17,9 +17,11 @@ format:
 
 # Two workers (the machine has two cores); a test file stays on one worker, so its module fixtures (servers,
 # repositories) are built once. Files go out in collection order (tests/conftest.py puts the longest first),
-# not xdist's most-tests-first, which leaves the few long real-model tests to run alone at the end.
+# not xdist's most-tests-first, which leaves the few long real-model tests to run alone at the end. A worker
+# that crashes (or is ended as hung: tests/conftest.py) is not replaced: with --dist loadfile a replaced worker
+# left the run waiting for good; not replaced, the run ends at once, the crashed test named.
 test: lint
-	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder
+	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0
 
 golden:
 	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py tests/test_golden_editions.py -q

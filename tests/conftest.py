@@ -98,7 +98,8 @@ def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # holds the GIL (a thread blocked in C with it, as two threads on one SQLite connection once were) stops
 # that timer's Python handler as well: faulthandler's watchdog, a C thread, ends the process a minute later
 # with every thread's stack written to a file of its own, which the controlling process prints at the end
-# (an xdist worker ended so is reported as crashed while running the test, and the suite goes on).
+# (an xdist worker ended so is reported as crashed while running the test; the Makefile's
+# --max-worker-restart 0 then ends the run at once: a replaced worker left it waiting for good).
 _HANGS = Path(tempfile.gettempdir())
 _HANG_MARGIN = 60.0
 _hang_file: list[Any] = []
