@@ -121,8 +121,9 @@ class _Vectors:
     """The vectors' side of a hybrid search, on a thread of its own from now: the question's embedding
     (``asked`` of the server: another process, another core), then, once the words' side has chosen the
     filters (``chose``: the days and repositories the question names), the rows stored since embedded and the
-    rows nearest the question found (sqlite-vec scores on a connection of its own, outside the GIL; a PostgreSQL
-    store is read on a session of its own, ``Store.beside``), while this thread ranks the words. ``result()`` waits for the nearest rows, or raises what the thread raised."""
+    rows nearest the question found (the store read on a connection of its own, ``Store.beside``: a SQLite
+    file's, a PostgreSQL session; sqlite-vec scores in memory, outside the GIL), while this thread ranks the
+    words. ``result()`` waits for the nearest rows, or raises what the thread raised."""
 
     def __init__(self, store: Store, embedder: Any, asked: Asked, batch: int) -> None:
         import threading
