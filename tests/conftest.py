@@ -103,6 +103,8 @@ def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 _HANGS = Path(tempfile.gettempdir())
 _HANG_MARGIN = 60.0
 _hang_file: list[Any] = []
+# The run's files only (its workers inherit the controlling process's environment): not another run's.
+_RUN = os.environ.setdefault("DDTESTS_RUN", str(os.getpid()))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -112,7 +114,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
         return
     if not _hang_file:
-        _hang_file.append(open(_HANGS / f"dailydiff-tests-hang-{os.getpid()}.txt", "w"))  # noqa: SIM115
+        _hang_file.append(open(_HANGS / f"dailydiff-tests-hang-{_RUN}-{os.getpid()}.txt", "w"))  # noqa: SIM115
     out = _hang_file[0]
     out.seek(0)
     out.truncate()
@@ -128,9 +130,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _hang_file:
+        _hang_file.pop().close()
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller prints them
         return
-    for path in sorted(_HANGS.glob("dailydiff-tests-hang-*.txt")):
+    for path in sorted(_HANGS.glob(f"dailydiff-tests-hang-{_RUN}-*.txt")):
         text = path.read_text(errors="replace")
         if text.strip():
             sys.stderr.write(f"\n{text}\n")
