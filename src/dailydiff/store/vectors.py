@@ -6,7 +6,8 @@ commit whose text did not change is never embedded again, whichever row or langu
 product is their cosine. SQLite keeps them as float32 BLOBs (the layout sqlite-vec reads). They are read
 through the store's own connection and scored by sqlite-vec when it and pysqlite3 are installed (the
 ``hybrid`` extra): many Pythons' sqlite3 (pyenv's build, this project's CI) cannot load extensions,
-pysqlite3's can, so an in-memory pysqlite3 database scores them, given as parameters (``_vec_scores``). Never
+pysqlite3's can, so an in-memory pysqlite3 database scores them (copied into a table when no filter
+narrows the rows, ``_best_in_memory``; else given as parameters, ``_vec_scores``). Never
 a pysqlite3 connection to the store's file: two SQLite libraries in one process on one WAL database do not
 see each other's locks, and one opening the file reset the shared memory the other was reading (a search
 crashed with SIGBUS). Without them, or when the extension cannot load, the vectors are scored here (numpy,
@@ -251,10 +252,8 @@ def nearest(
         )
         found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
     else:
-        # Read through the store's own connection, scored by sqlite-vec in memory (``_vec_scores``). Not by a
-        # pysqlite3 connection to the store's file: two SQLite libraries in one process on one WAL database
-        # do not see each other's locks, and one opening it reset the shared-memory file the other was
-        # reading (SIGBUS: a search beside its own full-text queries crashed).
+        # Read through the store's own connection, scored in memory: never a second SQLite library on the
+        # store's file (see above).
         best = _best_in_memory(db, probe, model, scan) if everything else None
         found = (
             best
