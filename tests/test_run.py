@@ -70,8 +70,18 @@ def test_three_repos_seven_days_give_21_reports_with_exact_watch_markers(
         again = dailydiff(*args, cwd=root, env=hook_env)  # delivered days are not sent again
     finally:
         hooks.stop()
+    # What each day's webhook delivery said, first: a count that differs then names the day and its outcome
+    # (sent, nothing sent for an empty day, failed) instead of only the number.
+    summary = json.loads((root / "summary1.json").read_text(encoding="utf-8"))
+    told = {(r["repo"], d["date"]): (d.get("commits"), [(p["publisher"], p["status"], p["detail"]) for p in d["publish"]])
+            for r in summary["repos"] for d in r["days"]}  # fmt: skip
+    received = Counter((m["repo"], m["date"]) for m in hooks.received.get("generic", []))
     assert "21 up to date" in again.stderr
-    assert hooks.violations == [] and len(hooks.received["generic"]) == 21
+    assert hooks.violations == [] and len(hooks.received["generic"]) == 21, (
+        {key: told[key] for key in told if received[key] != 1},
+        len(hooks.arrived.get("generic", [])),
+        again.stderr,
+    )
     for message in hooks.received["generic"]:  # chat messages list the watched commits first
         flags = [bool(c["watch"]) for c in message["commits"]]
         assert flags == sorted(flags, reverse=True)
@@ -102,7 +112,6 @@ def test_three_repos_seven_days_give_21_reports_with_exact_watch_markers(
     text = sample.read_text(encoding="utf-8")
     assert text.index("**👀 关注**") < text.index("### 📜 提交列表")
 
-    summary = json.loads((root / "summary1.json").read_text(encoding="utf-8"))
     assert summary["status"] == "ok" and summary["exit_code"] == 0
     assert summary["totals"]["days_built"] == 21 and summary["totals"]["commits"] == len(by_sha)
     for repo in summary["repos"]:
