@@ -4,7 +4,8 @@ held to the LLM bound.
 N distinct synthetic repositories (bench/scale.py's: 0 to 60 commits a day, a long tail) are served by the
 fake GitHub (REST, GraphQL, and git over smart HTTP in clone mode); the commits are analysed by the fake LLM
 endpoint, which answers after L seconds and refuses (429) above C requests in flight, as a hosted provider
-does. Each case runs the whole command with the defaults — `dailydiff run --date D --plan P` in 1, 2 or 4
+does, from a process of its own (bench/llm_process.py: a provider's server shares no interpreter with the
+fake GitHub). Each case runs the whole command with the defaults — `dailydiff run --date D --plan P` in 1, 2 or 4
 worker processes, each with an API key of its own, a [[digest]] of every repository and a webhook target
 (tests/webhook_receiver.py) — then `dailydiff site build`, on a new store and on a store that ran the night
 before (D − 1, by as many workers), and prints both:
@@ -60,7 +61,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fake_llm import FakeLLM  # noqa: E402
+from llm_process import EndpointProcess  # noqa: E402
 from scale import FIRST, TOKEN, Spent, build_fleet, run_workers, serve  # noqa: E402
 from store_workers import postgres  # noqa: E402
 from verdict import verdict  # noqa: E402
@@ -176,7 +177,7 @@ def store_figures(url: str, plan: str) -> tuple[int, int, int, int]:
     return len(states), sum(1 for _, a in states if a > 1), int(reports[0]), int(size[0])
 
 
-def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, llm: FakeLLM,
+def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, llm: EndpointProcess,
           hooks: KeyedReceiver, url: str, server: Any) -> None:  # fmt: skip
     """The night measured: counters reset, the workers run, the site built, the figures read."""
     plan = f"night-{case.mode}-{case.workers}-{case.store}"
@@ -184,22 +185,24 @@ def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, 
     fake.exhaust(1_000_000, 3600)
     llm.reset()
     hooks.clear()
-    began, pg = time.monotonic(), postgres_cpu(server)
+    began, pg, endpoint = time.monotonic(), postgres_cpu(server), llm.cpu()
     case.wall, case.peaks, case.spent = run_workers(
         config, 1, case.workers, env, root, plan, first=NIGHT, keyed=True
     )
+    case.spent.fakes += llm.cpu() - endpoint  # the fake endpoint's process: a fake, as GitHub's in this one
     after = postgres_cpu(server)
     case.postgres = after - pg if after is not None and pg is not None else None
     site = root / f"site-{plan}"
     case.site = dailydiff(["site", "build", "--config", str(config), "-o", str(site)], env, root)
+    records = llm.requests
     trace = os.environ.get("DDFLEET_TRACE")
     if trace:  # every model request (start, end, status, client), relative to the night's start
         with open(f"{trace}-{plan}.tsv", "w") as out:
-            for r in llm.requests:
+            for r in records:
                 out.write(
                     f"{r.started - began:.3f}\t{r.ended - began:.3f}\t{r.status}\t{r.authorization[-6:]}\n"
                 )
-    ok = [r for r in llm.requests if r.status == 200]
+    ok = [r for r in records if r.status == 200]
     case.answered, case.rejected = len(ok), llm.rejected_429
     case.peak_in_flight = llm.peak_active
     if ok:
@@ -207,9 +210,7 @@ def night(case: Case, config: Path, env: dict[str, str], root: Path, fake: Any, 
         case.phase = end - start
         case.mean_in_flight = sum(r.ended - r.started for r in ok) / max(case.phase, 1e-9)
         case.first_request = start - began
-    asked = collections.Counter(
-        (llm.title_of(r), r.depth) for r in llm.analysis_requests() if r.status == 200
-    )
+    asked = collections.Counter(llm.asked())
     case.twice_asked = sum(1 for n in asked.values() if n > 1)
     case.api = sum(1 for r in fake.requests if r.kind not in ("git", "rate_limit") and r.status != 304)
     case.git = fake.count("git")
@@ -256,8 +257,8 @@ def report(cases: list[Case], repos: int, commits: int, latency: float, concurre
         if c.workers in (2, 4):
             within &= c.wall <= TARGET * b
     cores = os.cpu_count() or 1
-    print("\nwhere the time goes, per unit (CPU ms: the workers' Python, their git, PostgreSQL, the fakes in this "
-          "process, git http-backend; all of it over this machine's cores: the least wall time its CPU allows; "
+    print("\nwhere the time goes, per unit (CPU ms: the workers' Python, their git, PostgreSQL, the fakes (this "
+          "process and the endpoint's), git http-backend; all of it over this machine's cores: the least wall time its CPU allows; "
           "the first model request after the night's start; the model phase / the bound)")  # fmt: skip
     for c in cases:
         n = max(1, c.units)
@@ -318,7 +319,8 @@ def main() -> int:
               f"{time.perf_counter() - began:.1f} s")  # fmt: skip
         fake = stack.enter_context(serve(repos, pulls))
         server = stack.enter_context(postgres(args.pg_url))
-        llm = stack.enter_context(FakeLLM(latency=latency, concurrency_limit=concurrency))
+        # In a process of its own, as a provider's server: not sharing this one's GIL with the fake GitHub.
+        llm = stack.enter_context(EndpointProcess(latency=latency, concurrency_limit=concurrency))
         hooks = KeyedReceiver().start()
         stack.callback(hooks.stop)
         config = root / "dailydiff.toml"
