@@ -7,8 +7,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from dailydiff.analysis import make_analyzer
+from dailydiff.common.dates import DateSpec
 from dailydiff.engine.room import CEILING, FIRST_GUESS, FLOOR, LEAST_EXPECTED, PRIOR_UNITS, ROUNDS, UnitRoom
+from dailydiff.engine.runoptions import RunOptions
+from dailydiff.engine.stream import Engine
+from dailydiff.store import Store
 from fake_llm import FakeLLM
+from llm_fixtures import settings_for
 from opsfixtures import FIRST_DAY, build_workspace, dailydiff
 
 
@@ -46,6 +52,40 @@ def test_without_a_model_the_room_holds_its_floor() -> None:
         for task in waiting:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def test_a_limit_known_without_a_unit_leaving_seats_the_waiting_units_once_woken() -> None:
+    async def main() -> None:
+        room = UnitRoom()
+        limit: int | None = None  # no model session yet: the floor
+        room.capacity = lambda: limit
+        seated, waiting = await _seat_all(room, FLOOR + 4)
+        assert (len(seated), len(waiting)) == (FLOOR, 4)
+        limit = 8  # a session opened: its limit is known, and nobody has left
+        await _settle()
+        assert not any(t.done() for t in waiting)  # nothing looks at the room by itself…
+        room.wake()
+        await _settle()
+        assert all(t.done() for t in waiting) and room.running == FLOOR + 4  # …until it is woken
+
+    asyncio.run(main())
+
+
+def test_a_run_seats_the_units_waiting_for_room_once_its_models_session_opens(tmp_path: Path) -> None:
+    """The engine's first model session wakes the room: the units past ``FLOOR`` start while the first ones
+    still fetch, not when they end."""
+
+    async def main() -> None:
+        with FakeLLM() as fake, Store.open(tmp_path) as store:
+            settings = settings_for(fake, tmp_path)
+            async with Engine(store, RunOptions(DateSpec())) as engine:
+                seated, waiting = await _seat_all(engine.room, FLOOR + 4)
+                assert (len(seated), len(waiting)) == (FLOOR, 4)
+                await engine.session_for(make_analyzer("llm", settings, store))
+                await _settle()
+                assert all(t.done() for t in waiting), engine.room.capacity()
 
     asyncio.run(main())
 

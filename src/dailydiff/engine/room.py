@@ -136,6 +136,11 @@ class UnitRoom:
         finally:
             _SEAT.reset(token)
 
+    def wake(self) -> None:
+        """What the room allows may have grown without a unit leaving or an answer landing (the run's first
+        model session opened: its limit is known now, not at the first units' end): waiters are looked at."""
+        self._wake()
+
     def _wake(self) -> None:
         """The first waiter goes when there is room (it wakes the next once it has taken its seat)."""
         if self._waiters and self.has_room():

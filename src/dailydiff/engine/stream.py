@@ -225,6 +225,9 @@ class Engine:
             if analyzer.name not in self._sessions:
                 opened = await self._stack.enter_async_context(analyzer.session())
                 self._sessions[analyzer.name] = CountedSession(opened, self.room)
+                # Its limit is the room's measure from now on: the units waiting for room (only ``FLOOR`` ran
+                # while no model's limit was known) start now, not when the first units end.
+                self.room.wake()
             return self._sessions[analyzer.name]
 
     def _capacity(self) -> int | None:
