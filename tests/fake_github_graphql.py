@@ -213,8 +213,19 @@ def answer_git(
         env["GIT_PROTOCOL"] = headers["git-protocol"]
     if "content-encoding" in headers:
         env["HTTP_CONTENT_ENCODING"] = headers["content-encoding"]
-    result = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-    head, _, payload = result.stdout.partition(b"\r\n\r\n")
+    # A backend that printed nothing at all is run again; after three, a 500 that says why, as a server whose
+    # backend failed: never a 200 with nothing in it, which a client takes for a repository without commits
+    # (the likely cause of one clone of a loaded machine's test run that came back without refs).
+    for _attempt in range(3):
+        result = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        if head:
+            break
+    else:
+        why = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}, no output"
+        return 500, {"Content-Type": "text/plain"}, f"git http-backend failed: {why}".encode()
     status, extra = 200, {}
     for line in head.decode("latin-1").split("\r\n"):
         name, _, value = line.partition(":")
