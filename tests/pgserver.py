@@ -4,7 +4,8 @@
 Missing PostgreSQL is a failure, not a skip (`.ci/run` installs it). As root, the server runs as the
 `postgres` user (or `nobody`): PostgreSQL refuses to run as root. A benchmark (``stop_on_signals``) stopped by
 SIGTERM or SIGHUP (ended with `kill`, its terminal closed) stops its server on the way out too; the test
-processes keep their signals as pytest and xdist set them.
+processes keep their signals as pytest and xdist set them. A process that ends without stopping its server
+(a crash, SIGKILL) leaves it to a watchdog process, which stops it and removes its directory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -124,6 +126,7 @@ def postgres_server(*, stop_on_signals: bool = False) -> Iterator[PostgresServer
     root = Path(tempfile.mkdtemp(prefix="ddpg-", dir=str(shm) if ram else "/tmp"))
     os.chmod(root, 0o755)
     server = PostgresServer(PG_BIN_DIRS[0], root, free_port())
+    watchdog = _watchdog(server)
     try:
         with _stopped_by_signals() if stop_on_signals else contextlib.nullcontext():
             server.start()
@@ -131,6 +134,37 @@ def postgres_server(*, stop_on_signals: bool = False) -> Iterator[PostgresServer
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+        _release(watchdog)
+
+
+# The watchdog: a process of its own session that reads its standard input, a pipe only this process holds
+# open. Told "stopped" it ends; at the pipe's end without it (this process crashed, was killed with SIGKILL or
+# ended by xdist's watchdog) it stops the server at once and removes its directory.
+_WATCHDOG = """
+import shutil, subprocess, sys
+pg_ctl, data, root, *as_user = sys.argv[1:]
+if sys.stdin.buffer.read() != b"stopped":
+    subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+def _watchdog(server: PostgresServer) -> subprocess.Popen[bytes]:
+    """A server left running by a process that could not stop it is stopped by this process's watchdog."""
+    command = [sys.executable, "-c", _WATCHDOG, str(server.bin_dir / "pg_ctl"), str(server.data),
+               str(server.root), *_as_server_user()]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+
+
+def _release(watchdog: subprocess.Popen[bytes]) -> None:
+    """The server was stopped here: the watchdog ends without doing anything."""
+    with contextlib.suppress(OSError):
+        assert watchdog.stdin is not None
+        watchdog.stdin.write(b"stopped")
+        watchdog.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        watchdog.wait(10)
 
 
 @contextlib.contextmanager
