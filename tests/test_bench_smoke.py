@@ -165,6 +165,7 @@ HELPERS = {
     "before.py",  # --before REF's worktree (plan_scale.py, clone_history.py)
     "replaced_tool.py",  # warm_start.py --tool's (tests/test_bench_replaced_tool.py)
     "replaced_tool_run.py",
+    "llm_process.py",  # fleet_scale.py's endpoint in a process of its own
     "__init__.py",
     "ask_labels.py",
     "ask_validation.py",
