@@ -141,3 +141,38 @@ def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tm
     hooks.stop()
     assert [(a["sha"], a["topic"]) for a in alerts_received(hooks)] == [(sha, "secrets")]
     assert len(alert_messages(hooks)) == 1 and hooks.violations == []
+
+
+def test_a_sigterm_whose_cancellation_was_lost_in_a_look_stops_watch_before_its_next_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM taken during a look asks its main task to stop; were that cancellation lost inside the look
+    (the look then ends as if nothing had been asked), `watch` still stops there: it does not sleep its
+    interval (an hour here) and look again."""
+    import dailydiff.cli.base as base
+    import dailydiff.engine as engine
+    from clirun import dailydiff
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    repo = make_repo(tmp_path, now)
+    (tmp_path / "dailydiff.toml").write_text(config_text(repo), encoding="utf-8")
+    monkeypatch.setattr(base, "_STOPPED_BY", [])
+    looks: list[int] = []
+
+    def look(planned: object) -> list[object]:  # the look's end, the SIGTERM taken in it and its cancel lost
+        looks.append(1)
+        base._STOPPED_BY.append(signal.SIGTERM)
+        return []
+
+    monkeypatch.setattr(engine, "run", look)
+    hooks = WebhookReceiver().start()
+    try:
+        env = env_for(hooks)
+        began = time.monotonic()
+        result = dailydiff("watch", "--every", "1h", "-c", str(tmp_path / "dailydiff.toml"), "--data-dir",
+                           str(tmp_path / "data"), cwd=tmp_path, env=env)  # fmt: skip
+    finally:
+        hooks.stop()
+    assert time.monotonic() - began < 30 and looks == [1]
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert "stopped by SIGTERM" in result.stderr

@@ -36,6 +36,7 @@ from dailydiff.cli.base import (  # noqa: F401  (the commands import them from h
     say_store_upgrade,
     stderr,
     stop_like_ctrl_c,
+    stop_taken,
     stopped_code,
 )
 

@@ -78,6 +78,13 @@ EXIT_INTERRUPTED = 130
 _STOPPED_BY: list[int] = []  # the signal (SIGTERM) that asked this process to stop, once received
 
 
+def stop_taken() -> bool:
+    """Whether a SIGTERM was taken (``stop_like_ctrl_c``). A loop that starts look after look asks this between
+    them: the cancellation the signal asks of a look's main task can be lost inside it (a library that swallows
+    it as its awaited work completes), and the look then ends as if nothing had been asked."""
+    return bool(_STOPPED_BY)
+
+
 def stop_like_ctrl_c() -> None:
     """SIGTERM — what systemd, docker stop, Kubernetes and CI cancellation send — stops a command as Ctrl-C
     does: what is in flight (a message being sent) finishes and is recorded, a shared plan's units are given

@@ -21,6 +21,7 @@ from dailydiff.cli.app import (
     open_store,
     stderr,
     stop_like_ctrl_c,
+    stop_taken,
     stopped,
 )
 from dailydiff.errors import UsageError
@@ -77,6 +78,8 @@ def watch_command(
                 stderr.print(_line(outcomes, seconds, once), markup=False)
             if once:
                 return
+            if stop_taken():  # a SIGTERM taken during the look, its cancellation lost: no next look
+                raise KeyboardInterrupt
             time.sleep(max(0.0, seconds - (time.monotonic() - started)))
             planned = plan(request)  # today by the clock of this look
     except KeyboardInterrupt:
