@@ -35,12 +35,17 @@ from dailydiff.sources.gitclone import fetch_once, git_auth_env, mirror, once
 from dailydiff.sources.gitremote import (
     FORGE_COMMIT_URLS,
     FORGE_PULL_REFS,
+    default_branch,
     forge_of,
     is_git_url,
+    is_promisor,
     local_repo,
     name_from_url,
+    names_a_commit,
     pull_request_named,
+    shallow_file,
     source_identity,
+    undated_shas,
     web_base_from_remote,
 )
 from dailydiff.sources.gitrun import branch_name, git_output, run_git
@@ -164,9 +169,7 @@ class GitSource(SourceBase):
     def _check_revision(self) -> None:
         if self.all_branches:
             return
-        rev = self.branch or "HEAD"
-        probe = run_git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=self.path, check=False)
-        if probe.returncode != 0:
+        if not names_a_commit(self.path, self.branch or "HEAD"):
             if self.branch:
                 raise SourceError(
                     f"branch {self.branch!r} not found in {self.repo}",
@@ -383,9 +386,7 @@ class GitSource(SourceBase):
         newline in it): git's own date filter never shows them in their day. Their real moment is read from
         the raw object; one that has none is placed at its parent's moment and named in ``unreadable``."""
         self.unreadable = []
-        args = ["log", *self._revisions(), "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"]
-        listed = once(("undated", str(self.path), *args),
-                       lambda: run_git(args, cwd=self.path, check=False).stdout.decode().split())  # fmt: skip
+        listed = undated_shas(self.path, self._revisions())
         found = []
         for sha in listed:
             header = run_git(["cat-file", "commit", sha], cwd=self.path).stdout.decode("utf-8", "replace")
@@ -424,9 +425,7 @@ class GitSource(SourceBase):
         (git would otherwise fetch them commit by commit): both sides of each change, read from the trees,
         which the clone has. Objects already here cost nothing (git makes no connection). True when the
         repository is a partial clone."""
-        promisor = once(("promisor", str(self.path)), lambda: run_git(
-            ["config", "--get", "remote.origin.promisor"], cwd=self.path, check=False).stdout.strip())  # fmt: skip
-        if promisor != b"true":
+        if not is_promisor(self.path):
             return False
         raw = run_git(
             ["log", *self._revisions(), *selection, "--format=", "--raw", "--no-renames", "--no-abbrev",
@@ -488,31 +487,13 @@ class GitSource(SourceBase):
         ]
 
     def _default_branch(self) -> str:
-        """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone),
-        else — HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
-        return once(("default branch", str(self.path)), self._find_default_branch)
-
-    def _find_default_branch(self) -> str:
-        for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
-            ref = run_git(args, cwd=self.path, check=False).stdout.decode().strip()
-            if (
-                ref
-                and run_git(["rev-parse", "-q", "--verify", ref], cwd=self.path, check=False).returncode == 0
-            ):
-                return ref
-        at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads", "refs/remotes"],
-                          cwd=self.path, check=False).stdout.decode().split()  # fmt: skip
-        at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
-        preferred = [ref for ref in at_head if branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
-        return (preferred or at_head or [""])[0]
+        return default_branch(self.path)
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
         window would silently lose that window's older commits and show its cut commit as adding every
         file: refuse it."""
-        shallow_file = once(("shallow", str(self.path)), lambda: run_git(
-            ["rev-parse", "--git-path", "shallow"], cwd=self.path).stdout.decode().strip())  # fmt: skip
-        shallow = self.path / shallow_file
+        shallow = self.path / shallow_file(self.path)
         if not shallow.is_file():
             return
         cuts = shallow.read_text(encoding="ascii", errors="replace").split()

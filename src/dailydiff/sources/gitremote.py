@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dailydiff.errors import SourceError
@@ -14,7 +15,7 @@ from dailydiff.errors import SourceError
 if TYPE_CHECKING:
     from dailydiff.models import PullRequest  # the data model (pydantic): imported where a commit is read
 from dailydiff.sources.gitclone import ask_early, once
-from dailydiff.sources.gitrun import run_git
+from dailydiff.sources.gitrun import branch_name, run_git
 
 _URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
 
@@ -132,8 +133,98 @@ def local_repo(spec: str) -> tuple[Path, str]:
 
 def local_repo_early(spec: str) -> None:
     """``local_repo(spec)``'s git calls started now on a thread, for the run about to begin (`report` of a
-    local repository, before the settings, the data model and the store are loaded): the run takes the answer."""
-    ask_early(_local_key(spec), lambda: local_path(spec))
+    local repository, before the settings, the data model and the store are loaded): the run takes the answer.
+    Once the repository is found, what a run of its HEAD asks before it reads a window is asked too, each
+    on a thread of its own (``head_questions_early``)."""
+
+    def found() -> tuple[Path, str]:
+        located = local_path(spec)
+        head_questions_early(located[0])
+        return located
+
+    ask_early(_local_key(spec), found)
+
+
+# What a run of a local repository asks git before it reads a window (sources/git.py): each question one git
+# call, its key and its asking made in one place, answered once for the run (``once``), so that
+# ``head_questions_early`` can ask them while the command loads.
+_Question = tuple[tuple[str, ...], Callable[[], Any]]
+
+
+def default_branch(path: Path) -> str:
+    """The ref of the default branch: HEAD's branch, else origin's HEAD (a mirror or a plain clone), else —
+    HEAD detached, as in a CI checkout — the branch whose tip HEAD is (main or master first)."""
+    ref: str = once(*_default_branch(path))
+    return ref
+
+
+def shallow_file(path: Path) -> str:
+    """Where the repository lists a shallow clone's cut commits (the file exists only in a shallow one)."""
+    where: str = once(*_shallow_file(path))
+    return where
+
+
+def is_promisor(path: Path) -> bool:
+    """Whether the repository is a partial clone (its origin promises the objects it left out)."""
+    return bool(once(*_promisor(path)) == b"true")
+
+
+def undated_shas(path: Path, revisions: list[str]) -> list[str]:
+    """The commits of ``revisions`` git dates to 1970 (a header line it cannot read): a walk of the whole
+    history, as git's date filters never show those in their day."""
+    shas: list[str] = once(*_undated(path, revisions))
+    return shas
+
+
+def names_a_commit(path: Path, revision: str) -> bool:
+    """Whether ``revision`` names a commit of the repository."""
+    return bool(once(*_names_a_commit(path, revision)))
+
+
+def head_questions_early(path: Path) -> None:
+    """The questions above for a run of the repository's HEAD (no branch chosen), started now, each on a
+    thread of its own: the walk of the history for 1970 then runs while the command loads, not beside the
+    window's own reading. A run that asks other questions (another branch, every branch) leaves these
+    answers unused."""
+    questions = (_names_a_commit(path, "HEAD"), _default_branch(path), _shallow_file(path), _promisor(path),
+                 _undated(path, ["HEAD"]))  # fmt: skip
+    for key, ask in questions:
+        ask_early(key, ask)
+
+
+def _names_a_commit(path: Path, revision: str) -> _Question:
+    args = ["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"]
+    return ("commit", str(path), revision), lambda: run_git(args, cwd=path, check=False).returncode == 0
+
+
+def _default_branch(path: Path) -> _Question:
+    def ask() -> str:
+        for args in (["symbolic-ref", "-q", "HEAD"], ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"]):
+            ref = run_git(args, cwd=path, check=False).stdout.decode().strip()
+            if ref and run_git(["rev-parse", "-q", "--verify", ref], cwd=path, check=False).returncode == 0:
+                return ref
+        at_head = run_git(["for-each-ref", "--points-at", "HEAD", "--format=%(refname)", "refs/heads",
+                           "refs/remotes"], cwd=path, check=False).stdout.decode().split()  # fmt: skip
+        at_head = [ref for ref in at_head if not ref.endswith("/HEAD")]
+        preferred = [ref for ref in at_head if branch_name(ref).rsplit("/", 1)[-1] in ("main", "master")]
+        return (preferred or at_head or [""])[0]
+
+    return ("default branch", str(path)), ask
+
+
+def _shallow_file(path: Path) -> _Question:
+    args = ["rev-parse", "--git-path", "shallow"]
+    return ("shallow", str(path)), lambda: run_git(args, cwd=path).stdout.decode().strip()
+
+
+def _promisor(path: Path) -> _Question:
+    args = ["config", "--get", "remote.origin.promisor"]
+    return ("promisor", str(path)), lambda: run_git(args, cwd=path, check=False).stdout.strip()
+
+
+def _undated(path: Path, revisions: list[str]) -> _Question:
+    args = ["log", *revisions, "--until=1970-01-02 00:00:00 +0000", "--format=%H", "--"]
+    return ("undated", str(path), *args), lambda: run_git(args, cwd=path, check=False).stdout.decode().split()
 
 
 def _local_key(spec: str) -> tuple[str, ...]:
