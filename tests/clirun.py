@@ -89,6 +89,17 @@ def default_sigint() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def ignored_sigint() -> Iterator[None]:
+    """Processes started inside ignore SIGINT, as every process a non-interactive shell starts in the
+    background (`cmd &`) does: asyncio then installs no Ctrl-C handler of its own in them."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # The exit of a real interpreter, seen from outside: it writes "exit handlers ran" once its exit handlers have
 # run, and a module's object writes "torn down" when it is freed as the modules are torn down (a process that
 # ends without tearing them down never says it).

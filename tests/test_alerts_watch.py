@@ -5,6 +5,7 @@ and sends nothing twice."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import subprocess
 import threading
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from alertkit import alert_messages, alerts_received, config_text, env_for, make_repo, python
+from alertkit import SRC, alert_messages, alerts_received, config_text, env_for, make_repo, python
+from clirun import default_sigint, ignored_sigint
 from fake_github import FakeGitHub
 from gitrepo import CommitSpec, FileEdit, commit
 from webhook_receiver import WebhookReceiver
@@ -22,12 +24,17 @@ pytestmark = pytest.mark.slow
 EVERY = 2.0
 
 
-def _watch(tmp_path: Path, env: dict[str, str], *more: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [python(), "-m", "dailydiff", "watch", *more, "-c", str(tmp_path / "dailydiff.toml"),
-         "--data-dir", str(tmp_path / "data")],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+def _watch(
+    tmp_path: Path, env: dict[str, str], *more: str, sigint_ignored: bool = False
+) -> subprocess.Popen[str]:
+    """The watcher, started with SIGINT's default (as from a terminal, whatever this test run's own is) or
+    ignored (as in the background: ``ignored_sigint``)."""
+    with ignored_sigint() if sigint_ignored else default_sigint():
+        return subprocess.Popen(
+            [python(), "-m", "dailydiff", "watch", *more, "-c", str(tmp_path / "dailydiff.toml"),
+             "--data-dir", str(tmp_path / "data")],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
 
 
 class Lines:
@@ -102,7 +109,11 @@ def test_watch_polls_with_304s_and_alerts_a_new_commit_within_one_interval(tmp_p
     )
 
 
-def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
+# SIGINT ignored: started in the background (`cmd &`), as a test run's own processes may be.
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored"])
+def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, sigint_ignored: bool
+) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     repo = make_repo(tmp_path, now)
     hooks = WebhookReceiver().start()
@@ -117,7 +128,7 @@ def test_sigterm_between_fetch_and_send_loses_nothing_and_sends_nothing_twice(tm
         gate = threading.Barrier(2)
         fake.hold = ("detail", gate)  # the commit's details are held: the watcher has listed it, not sent it
         fake.reset_requests()
-        proc = _watch(tmp_path, env, "--every", "60s")
+        proc = _watch(tmp_path, env, "--every", "60s", sigint_ignored=sigint_ignored)
         lines = Lines(proc)
         deadline = time.monotonic() + 30
         while not fake.count("detail"):
@@ -176,3 +187,46 @@ def test_a_sigterm_whose_cancellation_was_lost_in_a_look_stops_watch_before_its_
     assert time.monotonic() - began < 30 and looks == [1]
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     assert "stopped by SIGTERM" in result.stderr
+
+
+# A command's loop (through the one runner, common/aio.py) takes a SIGTERM while its main thread runs a finaliser,
+# where an exception raised is printed and dropped ("Exception ignored in ..."): it says when it is there.
+_FINALISED = """
+import asyncio, os, time
+from dailydiff.cli.base import stop_like_ctrl_c
+from dailydiff.common.aio import run_sync
+
+class Held:
+    def __del__(self):
+        os.write(1, b"finalising\\n")
+        time.sleep(5)  # the SIGTERM lands here (a sleep a signal does not end: it goes on after the handler)
+
+async def look():
+    Held()  # freed at once, on the loop's thread
+    await asyncio.sleep(30)
+    return "ran to its end"
+
+stop_like_ctrl_c()
+try:
+    print(run_sync(look()), flush=True)
+except KeyboardInterrupt:
+    print("stopped", flush=True)
+"""
+
+
+def test_a_sigterm_landing_where_an_exception_would_be_dropped_still_stops_the_loop(tmp_path: Path) -> None:
+    """SIGINT ignored (a background start), a SIGTERM is not an exception raised wherever the main thread is:
+    in a finaliser (as in a lock or the loop's own code) one would be lost or leave things half done. The loop's
+    main task is cancelled, at its next await, and the command stops as Ctrl-C stops it."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    with ignored_sigint():
+        proc = subprocess.Popen([python(), "-c", _FINALISED], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "finalising\n"
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert out == "stopped\n", err
+    assert time.monotonic() - began < 20, err  # at the finaliser's end, not after the look's 30 s
+    assert "Exception ignored" not in err and "Traceback" not in err, err

@@ -400,10 +400,16 @@ def test_two_machines_with_their_own_slack_address_keep_a_streak_each(world: Wor
 
 def test_a_day_skipped_as_empty_neither_ends_nor_continues_a_failing_streak(world: World) -> None:
     alert = _failed_before(world, "slack", days=(14, 15, 16))
-    # The 17th has no commits: slack (skip_empty, as chat is by default) is sent nothing that day.
+    # The 17th has no commits: slack (skip_empty, as chat is by default) is sent nothing that day. Not -q: a
+    # failed publish step's reason (and how long it took) is in the run summary on stderr, which -q leaves out;
+    # with the requests the fake GitHub was sent. (Once, in a full run under load, this exited 8 for a failed
+    # github-contents step, its reason not shown.)
     empty = run("report", str(world.repo), "--date", "2026-01-17", "--data-dir", str(world.data), "--config",
-                str(world.config), "--publish", "-q", env=world.env)  # fmt: skip
-    assert empty.returncode == 0, empty.stderr
+                str(world.config), "--publish", env=world.env)  # fmt: skip
+    assert empty.returncode == 0, f"{empty.stderr}\nthe fake GitHub was sent: {world.github.requests}"
+    assert "publish slack sgl-project/sglang 2026-01-17: skipped — no commits that day" in empty.stderr, (
+        empty.stderr
+    )
     assert "slack" not in world.hooks.arrived
     world.hooks.script["slack"] = [503] * 5  # and on the 19th it fails again
     result = run(*world.args("report", "--publish", "-q"), env=world.env)

@@ -106,7 +106,14 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     logger = logging.getLogger("dailydiff")
     if logger.handlers:
         logger.warning("SIGTERM: stopping once what is in flight is sent and recorded")
-    on_ctrl_c = signal.getsignal(signal.SIGINT)  # asyncio's while a loop runs: it cancels the main task
+    # A loop of ours running (common/aio.py): its main task cancelled by the loop itself, whether or not SIGINT
+    # is ignored (then asyncio has no Ctrl-C handler to go through). Looked up, not imported: a command that
+    # has not loaded it runs no loop, and start-up does not load asyncio for it. No loop: KeyboardInterrupt,
+    # as Ctrl-C raises it.
+    aio = sys.modules.get("dailydiff.common.aio")
+    if aio is not None and aio.stop_main_run():
+        return
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
     if callable(on_ctrl_c):
         on_ctrl_c(signal.SIGINT, frame)
     else:
