@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dailydiff.analysis.heuristic.worker import can_fork, spare_core  # noqa: E402
+from dailydiff.analysis.heuristic.worker import spare_core  # noqa: E402
 from dailydiff.common.timewindow import range_window  # noqa: E402
 from dailydiff.settings import load_settings  # noqa: E402
 from verdict import verdict  # noqa: E402
@@ -200,12 +200,8 @@ def main() -> int:
             print(f"{label}ratio dailydiff / raw git log: {ratios[label][0]:.2f}x new store, {ratios[label][1]:.2f}x "
                   f"re-run (targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x); CPU seconds: "
                   f"{cpu[0]:.2f}x, {cpu[1]:.2f}x")  # fmt: skip
-        if can_fork():  # (the commit before may still start a program, by the load's gate)
-            print("the rules' worker process: a fork of the command, made as its session opens (no gate); "
-                  f"by the load's gate (a program's start) {sum(gates)} of {len(gates)} new stores had a core to spare")  # fmt: skip
-        else:
-            print(f"the rules' worker process: {sum(gates)} of {len(gates)} new stores began with a core to spare "
-                  "(its gate: the load average leaves half a core idle); the others applied the rules in-process")  # fmt: skip
+        print(f"the rules' worker process: {sum(gates)} of {len(gates)} new stores began with a core to spare "
+              "(its gate: the load average leaves half a core idle); the others applied the rules in-process")  # fmt: skip
         for label in sources:
             print(f"{label}re-run's files: {'byte-identical to' if identical[label] else 'DIFFERENT from'} the new "
                   f"store's ({len(written)} files)")  # fmt: skip

@@ -10,11 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
@@ -53,13 +49,12 @@ def _commits() -> list[Commit]:
 
 
 async def _through_session(
-    commits: list[Commit], score: Score, backlog: int | None = None, fork: Callable[..., Any] | None = None
+    commits: list[Commit], score: Score, backlog: int | None = None
 ) -> tuple[list[Analysis], int]:
     analyser = HeuristicAnalyzer()
     async with analyser.session() as session:
         # (the machine running the tests may be busy); by default the worker may be sent every commit at once
-        await session.worker.close()  # the session's own (a fork, where it can be one): replaced
-        session.worker = RulesWorker(when=lambda: True, backlog=backlog or len(commits), fork=fork)
+        session.worker = RulesWorker(when=lambda: True, backlog=backlog or len(commits))
         requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
         start = worker_module.START_AT
         first = [await session.analyse(r, "en") for r in requests[:start]]  # the last of them starts it
@@ -106,7 +101,6 @@ def test_a_worker_that_ends_leaves_the_analyses_here() -> None:
 
     async def run() -> tuple[list[Analysis], int]:
         async with HeuristicAnalyzer().session() as session:
-            await session.worker.close()
             session.worker = RulesWorker(when=lambda: True)
             requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
             start = worker_module.START_AT
@@ -130,8 +124,7 @@ def test_a_busy_machine_starts_no_worker() -> None:
 
     async def run() -> tuple[list[Analysis], int, bool]:
         async with HeuristicAnalyzer().session() as session:
-            await session.worker.close()
-            session.worker = RulesWorker(when=lambda: False)  # no core to spare, and no fork
+            session.worker = RulesWorker(when=lambda: False)  # no core to spare
             requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
             analyses = [await session.analyse(r, "en") for r in requests]
             return analyses, session.worker.analysed_there, await session.worker.started()
@@ -178,98 +171,34 @@ def test_an_answer_is_taken_as_it_lands_not_once_every_request_is_read() -> None
     assert asyncio.run(asyncio.wait_for(run(), 60)) >= 10
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def test_a_forked_worker_analyses_as_this_process_does_and_needs_no_spare_core() -> None:
-    """The worker as a fork of this process (made as the session opens, every module already imported): it
-    starts whatever the load (``when`` is not asked) and its analyses are the ones made here."""
-    commits = _commits()
-    score = Score(level=Level.MEDIUM, score=6.0)
-    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
-
-    async def run() -> tuple[list[Analysis], int, int]:
-        analyser = HeuristicAnalyzer()
-        worker = RulesWorker(
-            when=lambda: False, backlog=len(commits), fork=analyser.analyse, forks=lambda: True
-        )
-        assert worker._forked is not None
-        pid = worker._forked.pid
-        try:
-            requests = [(c, score, score.level, "en") for c in commits]
-            first = [
-                await worker.analyse(*r) or analyser.analyse(*r) for r in requests[: worker_module.START_AT]
-            ]
-            assert await worker.started()
-            rest = await asyncio.gather(*(worker.analyse(*r) for r in requests[worker_module.START_AT :]))
-        finally:
-            await worker.close()
-        return [*first, *rest], worker.analysed_there, pid
-
-    there, analysed_there, pid = asyncio.run(asyncio.wait_for(run(), 60))
-    assert analysed_there == len(commits) - worker_module.START_AT
-    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
-    assert _gone(pid)  # ended at the end of its requests, and waited for
-
-
-@pytest.mark.skipif(not worker_module.can_fork(), reason="a fork is made on Linux with two cores")
-def test_a_session_forks_its_worker_as_it_opens_and_a_short_run_ends_it_unused() -> None:
-    async def run() -> tuple[int, bool, int]:
-        async with HeuristicAnalyzer().session() as session:
-            forked = session.worker._forked
-            assert forked is not None
-            alive = not _gone(forked.pid)
-            score = Score(level=Level.LOW, score=1.0)
-            for commit in _commits()[: worker_module.START_AT - 1]:  # a nightly day's few commits
-                await session.analyse(AnalysisRequest(commit=commit, score=score, depth=score.level), "en")
-            return forked.pid, alive, session.worker.analysed_there
-
-    pid, alive, analysed_there = asyncio.run(asyncio.wait_for(run(), 60))
-    assert alive and analysed_there == 0
-    assert _gone(pid)
-
-
 def test_a_stopped_worker_is_ended_after_its_silence_and_its_commits_analysed_here() -> None:
-    """A worker that stops answering (here SIGSTOP; a fork could also inherit a lock that no thread of its
-    own releases) holds no analysis back for longer than ``silence``: it is killed, and the commits it held
-    and the later ones are analysed here, the same as ever."""
+    """A worker that stops answering (a real SIGSTOP) holds no analysis back for longer than ``silence``: it
+    is killed, and the commits it held and the later ones are analysed here, the same as ever."""
     commits = _commits()[:20]
     score = Score(level=Level.MEDIUM, score=6.0)
-    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+    analyser = HeuristicAnalyzer()
+    here = [analyser.analyse(c, score, score.level, "en") for c in commits]
 
-    async def run() -> tuple[list[Analysis], int, float, int]:
-        analyser = HeuristicAnalyzer()
-        worker = RulesWorker(backlog=len(commits), fork=analyser.analyse, forks=lambda: True, silence=1.0)
-        assert worker._forked is not None
-        pid = worker._forked.pid
+    async def run() -> tuple[list[Analysis], int, float, int | None]:
+        worker = RulesWorker(when=lambda: True, backlog=len(commits), silence=1.0)
         requests = [(c, score, score.level, "en") for c in commits]
+        start = worker_module.START_AT
         try:
-            first = [
-                await worker.analyse(*r) or analyser.analyse(*r) for r in requests[: worker_module.START_AT]
-            ]
+            first = [await worker.analyse(*r) or analyser.analyse(*r) for r in requests[:start]]
             assert await worker.started()
-            os.kill(pid, signal.SIGSTOP)
+            assert worker._worker is not None
+            process = worker._worker.result().process
+            os.kill(process.pid, signal.SIGSTOP)
             began = time.monotonic()
-            rest = [
-                analysis or analyser.analyse(*r)
-                for r, analysis in zip(
-                    requests[worker_module.START_AT :],
-                    await asyncio.gather(*(worker.analyse(*r) for r in requests[worker_module.START_AT :])),
-                    strict=True,
-                )
-            ]
+            there = await asyncio.gather(*(worker.analyse(*r) for r in requests[start:]))
             waited = time.monotonic() - began
+            rest = [a or analyser.analyse(*r) for r, a in zip(requests[start:], there, strict=True)]
         finally:
             await worker.close()
-        return [*first, *rest], worker.analysed_there, waited, pid
+        return [*first, *rest], worker.analysed_there, waited, process.returncode
 
-    there, analysed_there, waited, pid = asyncio.run(asyncio.wait_for(run(), 60))
+    analyses, analysed_there, waited, returncode = asyncio.run(asyncio.wait_for(run(), 60))
     assert analysed_there == 0  # it answered nothing once stopped
     assert 1.0 <= waited < 10
-    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
-    assert _gone(pid)  # killed, and waited for
+    assert [a.model_dump() for a in analyses] == [a.model_dump() for a in here]
+    assert returncode == -signal.SIGKILL  # killed, and waited for

@@ -384,11 +384,7 @@ class HeuristicSession:
         from dailydiff.analysis.heuristic.worker import RulesWorker
 
         self.analyzer = analyzer
-        # A long run's commits analysed by a worker process (worker.py), a fork of this one where it can be:
-        # made now, as the session opens, before the run reads git on threads of its own. The worker runs
-        # these rules: an analyser that changes them (a subclass) analyses here.
-        rules = type(analyzer) is HeuristicAnalyzer
-        self.worker = RulesWorker(fork=analyzer.analyse if rules else None)
+        self.worker = RulesWorker()  # a long run's commits analysed by a worker process (worker.py)
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
         args = (request.commit, request.score, request.depth, language)

@@ -5,20 +5,10 @@ worker's process imports only what it answers with, not the event loop of the si
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
 
 
 def write_message(stream: Any, message: Any) -> None:
     """One message on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(data).to_bytes(8, "big") + data)
-
-
-def answer_requests(analyse: Callable[..., Any], requests: BinaryIO, answers: BinaryIO) -> None:
-    """The worker's side: each request (an id and ``analyse``'s arguments) answered in order, until the
-    requests end."""
-    while header := requests.read(8):
-        key, args = pickle.loads(requests.read(int.from_bytes(header, "big")))
-        write_message(answers, (key, analyse(*args)))
-        answers.flush()

@@ -1,23 +1,19 @@
 """A long run's rules applied on the machine's other core while this one reads git, stores and renders.
 
-The rules cost about 2 ms a commit once their patterns are compiled (reading a body as Markdown most of it,
-then scanning the patches for definitions): a quarter of a second of a month of a busy repository, in the
-process that also parses git's output, stores the commits and the reports and renders the days. A session
-asked for many commits (a backfill, a first run) hands each commit from its ``START_AT``-th request on to a
-worker process (pickled: a few milliseconds for a month's patches); the commit's analysis waits for the
-worker's answer, while the event loop goes on reading git, storing and building days. The worker runs the
-same analyser on the same commit, so the analyses are the same; a worker that fails, cannot start or stops
-answering leaves the analyses to this process, and while it starts or while it has ``BACKLOG`` commits
-unanswered (it fell behind) the commits are analysed here.
-
-Where it can (Linux), the session forks the worker as it opens, before the run reads git on threads of its
-own: a copy of this process, with every module already imported, that waits on its pipe and costs a
-millisecond to make. Elsewhere the worker is a ``python -c`` that calls ``served.serve`` (not
-``multiprocessing``, whose children import the program's main module); it imports the rules first (a fifth
-of a second on the other core), so none is started for a short run (a nightly day) nor on a busy machine
+The rules cost 2-7 ms a commit (reading a body as Markdown most of it, then scanning the patches for
+definitions): a quarter of a second or more of a month of a busy repository, in the process that also parses
+git's output, stores the commits and the reports and renders the days. A session asked for many commits (a
+backfill, a first run) starts one worker process at its ``START_AT``-th request and sends it each later
+commit (pickled: a few milliseconds for a month's patches); the commit's analysis waits for the worker's
+answer, while the event loop goes on reading git, storing and building days. The worker runs the same
+analyser on the same commit, so the analyses are the same; a worker that fails, cannot start or stops
+answering (``SILENCE``) leaves the analyses to this process, and while it starts (its imports) or while it
+has ``BACKLOG`` commits unanswered (it fell behind) the commits are analysed here. None is started for a
+short run (a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine
 (the load average leaves no core idle: a second process would only add its start and the commits' copies to
-the work the cores share). Either way the worker is asked and answers in pickles over its standard input
-and output.
+the work the cores share). The worker is a ``python -c`` that calls ``served.serve``, asked and answering in
+pickles over its standard input and output (not ``multiprocessing``, whose children import the program's
+main module).
 """
 
 from __future__ import annotations
@@ -28,12 +24,11 @@ import itertools
 import logging
 import os
 import pickle
-import signal
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from dailydiff.analysis.heuristic.frames import answer_requests, write_message
+from dailydiff.analysis.heuristic.frames import write_message
 
 if TYPE_CHECKING:
     from dailydiff.models import Analysis, Commit, Level, Score
@@ -45,8 +40,8 @@ START_AT = 8  # the request that starts the worker (the ones before are analysed
 # where the worker keeps up, it analyses every commit; where it falls behind (a busy core, its start), this
 # process takes a share instead of leaving the day's last commits queued behind the worker's.
 BACKLOG = 8
-# An answer not come after this long: the worker is taken for stuck (stopped, or a forked copy that
-# inherited a lock no thread of its own will release) and ended; its commits are analysed here.
+# An answer not come after this long: the worker is taken for stuck (a stopped process) and ended; its commits
+# are analysed here.
 SILENCE = 30.0
 # The worker's program. Its packages (dailydiff.analysis, .heuristic) are entered without running their
 # ``__init__``: the analysers' registry imports the store and the settings, which the rules do not need
@@ -63,21 +58,10 @@ serve()
 """
 
 
-class _Pipes(Protocol):
-    """What the worker needs of its process: ``asyncio.subprocess.Process``'s face, or ``_Forked``'s."""
-
-    stdin: asyncio.StreamWriter | None
-    stdout: asyncio.StreamReader | None
-
-    async def wait(self) -> int: ...
-
-    def kill(self) -> None: ...
-
-
 class _Worker:
     """The worker process: requests written in order, answers read in order by one task."""
 
-    def __init__(self, process: _Pipes, silence: float = SILENCE) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, silence: float = SILENCE) -> None:
         self.process = process
         self.silence = silence
         self.waiting: dict[int, asyncio.Future[Any]] = {}
@@ -85,14 +69,7 @@ class _Worker:
         self.answers = asyncio.create_task(self._answers())
 
     @classmethod
-    async def start(cls, forked: _Forked | None = None, silence: float = SILENCE) -> _Worker:
-        if forked is not None:
-            try:
-                await forked.connect()
-            except BaseException:
-                forked.kill()
-                raise
-            return cls(forked, silence)
+    async def start(cls, silence: float = SILENCE) -> _Worker:
         # the worker imports this process's modules (a program may have put its own on sys.path)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         process = await asyncio.create_subprocess_exec(
@@ -165,116 +142,13 @@ def spare_core() -> bool:
     return cores >= 2 and load <= cores - 0.5
 
 
-def can_fork() -> bool:
-    """Whether the worker can be a fork of this process: on Linux (elsewhere a fork of a process that runs
-    an event loop is not safe, or there is none), with a second core to run it on."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on every system)
-        return False
-    return sys.platform.startswith("linux") and cores >= 2
-
-
-class _Forked:
-    """The worker as a fork of this process (made as the session opens, before the run reads git on threads
-    of its own), waiting on its pipe: ``asyncio.subprocess.Process``'s face once ``connect``-ed."""
-
-    def __init__(self, pid: int, requests: int, answers: int) -> None:
-        self.pid = pid
-        self._ends: tuple[int, int] | None = (requests, answers)  # this side's, until connected
-        self.stdin: asyncio.StreamWriter | None = None
-        self.stdout: asyncio.StreamReader | None = None
-        self._waited: asyncio.Future[tuple[int, int]] | None = None
-        self.returncode: int | None = None
-
-    @classmethod
-    def fork(cls, analyse: Callable[..., Any]) -> _Forked | None:
-        requests_read, requests_write = os.pipe()
-        answers_read, answers_write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError as exc:  # no memory or processes left for it: the rules are applied here
-            log.debug("the rules worker could not be forked: %s", exc)
-            for end in (requests_read, requests_write, answers_read, answers_write):
-                os.close(end)
-            return None
-        if pid == 0:
-            _serve_forked(analyse, requests_read, answers_write)
-        os.close(requests_read)
-        os.close(answers_write)
-        return cls(pid, requests_write, answers_read)
-
-    async def connect(self) -> None:
-        assert self._ends is not None
-        (requests, answers), self._ends = self._ends, None
-        loop = asyncio.get_running_loop()
-        self.stdout = asyncio.StreamReader()
-        reader = asyncio.StreamReaderProtocol(self.stdout)
-        await loop.connect_read_pipe(lambda: reader, os.fdopen(answers, "rb", 0))
-        transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(requests, "wb", 0)
-        )
-        self.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
-
-    async def wait(self) -> int:
-        if self._waited is None:  # one thread waits for it, however many ask
-            self._waited = asyncio.ensure_future(asyncio.to_thread(os.waitpid, self.pid, 0))
-        _, status = await asyncio.shield(self._waited)
-        self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def kill(self) -> None:
-        if self.returncode is None:  # (a pid waited for may be another process's by now)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-
-    async def abandon(self) -> None:
-        """Never asked anything: its requests end, so it ends."""
-        if self._ends is not None:
-            for end in self._ends:
-                os.close(end)
-            self._ends = None
-        await self.wait()
-
-
-def _serve_forked(analyse: Callable[..., Any], requests: int, answers: int) -> None:
-    """The forked worker's life: its pipes as its standard input and output, nothing else of this process
-    open, signals back to their defaults and nothing logged (a lock another thread held at the fork stays
-    held here); then the requests answered, and the end without the interpreter's teardown."""
-    code = 1
-    try:
-        with contextlib.suppress(ValueError):
-            signal.set_wakeup_fd(-1)  # the parent's event loop's
-            for number in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(number, signal.SIG_DFL)
-        os.dup2(requests, 0)
-        os.dup2(answers, 1)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-        for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
-            if fd > 2:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        logging.disable(logging.CRITICAL)
-        answer_requests(analyse, open(0, "rb", closefd=False), open(1, "wb", closefd=False))  # noqa: SIM115
-        code = 0
-    finally:
-        os._exit(code)
-
-
 class RulesWorker:
-    """One session's worker process, sent each commit from the ``START_AT``-th request on while it has fewer
-    than ``backlog`` unanswered. With ``fork`` (the analyser's ``analyse``) and where ``forks``, the worker
-    is a fork of this process made now; else a program started at the ``START_AT``-th request when the
-    machine has a core to spare (``when``). A worker that answers nothing for ``silence`` seconds is
-    ended."""
+    """One session's worker process, started at its ``START_AT``-th request when the machine has a core to
+    spare (``when``), sent each later commit while it has fewer than ``backlog`` unanswered; ended when it
+    answers nothing for ``silence`` seconds."""
 
     def __init__(
-        self,
-        when: Callable[[], bool] = spare_core,
-        backlog: int = BACKLOG,
-        fork: Callable[..., Any] | None = None,
-        forks: Callable[[], bool] = can_fork,
-        silence: float = SILENCE,
+        self, when: Callable[[], bool] = spare_core, backlog: int = BACKLOG, silence: float = SILENCE
     ) -> None:
         self.when = when
         self.silence = silence
@@ -283,7 +157,6 @@ class RulesWorker:
         self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
         self._broken = False
-        self._forked = _Forked.fork(fork) if fork is not None and forks() else None
 
     async def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis | None:
         """The commit's analysis by the worker; None before ``START_AT`` requests, or when the worker
@@ -292,12 +165,11 @@ class RulesWorker:
         if self.requests < START_AT or self._broken:
             return None
         if self._worker is None:
-            if self._forked is None and not self.when():  # no core to spare: analysed here
+            if not self.when():  # no core to spare: this run's commits are analysed here
                 self._broken = True
                 return None
-            forked, self._forked = self._forked, None
-            self._worker = asyncio.create_task(_Worker.start(forked, self.silence))
-        if not self._worker.done():  # still starting (its imports, or its pipes): this one is analysed here
+            self._worker = asyncio.create_task(_Worker.start(self.silence))
+        if not self._worker.done():  # still starting (its imports): this one is analysed here
             return None
         try:
             worker = self._worker.result()
@@ -320,9 +192,6 @@ class RulesWorker:
         return self._worker.done() and self._worker.exception() is None
 
     async def close(self) -> None:
-        if self._forked is not None:  # made, never asked
-            forked, self._forked = self._forked, None
-            await forked.abandon()
         if self._worker is None:
             return
         task, self._worker = self._worker, None
