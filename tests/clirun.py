@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -82,18 +83,21 @@ def default_sigint() -> Iterator[None]:
     """Processes started inside get SIGINT's default, as from a terminal. A test run started in the
     background by a non-interactive shell (`cmd &`) ignores SIGINT, and an ignored signal is inherited
     across exec: a child would then never see the Ctrl-C a test sends it."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    with _sigint(signal.default_int_handler):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
 def ignored_sigint() -> Iterator[None]:
     """Processes started inside ignore SIGINT, as every process a non-interactive shell starts in the
     background (`cmd &`) does: asyncio then installs no Ctrl-C handler of its own in them."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with _sigint(signal.SIG_IGN):
+        yield
+
+
+@contextlib.contextmanager
+def _sigint(handler: Any) -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:

@@ -207,7 +207,7 @@ class GitSource(SourceBase):
         what a forge is asked about them goes out while the changes are read. The commits git dates to 1970
         are left to ``commits``."""
         if not self.default_branch:
-            self.default_branch = self.branch or branch_name(self._default_branch())
+            self.default_branch = self.branch or branch_name(default_branch(self.path))
         log = self._log([*self._revisions(), *_selection(window)], changes=False)
         return [c for c in log if window.start <= c.committed_at < window.end]
 
@@ -215,7 +215,7 @@ class GitSource(SourceBase):
         """What reading a window needs first: the branch, a history deep enough, a partial clone's file
         versions; returns git's filters for the window."""
         if not self.default_branch:
-            self.default_branch = self.branch or branch_name(self._default_branch())
+            self.default_branch = self.branch or branch_name(default_branch(self.path))
         selection = _selection(window)
         self._check_history(window)
         self._partial = self._prefetch(selection)
@@ -461,7 +461,7 @@ class GitSource(SourceBase):
         """Which branch a commit is shown on: the default branch when it holds the commit, else the
         branch whose tip is nearest (fewest steps back from its tip; `git name-rev` picks that one).
         ``git log --source`` names whichever ref the walk reached it by first: arbitrary."""
-        default = self._default_branch()
+        default = default_branch(self.path)
         on_default: set[str] = set()
         if default:
             listed = run_git(["log", default, *window_args, "--format=%H", "--"], cwd=self.path, check=False)
@@ -485,9 +485,6 @@ class GitSource(SourceBase):
             )
             for c in commits
         ]
-
-    def _default_branch(self) -> str:
-        return default_branch(self.path)
 
     def _check_history(self, window: Window) -> None:
         """A shallow clone (CI checkouts are depth 1 by default) whose history stops inside or after the
