@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -155,10 +156,7 @@ def test_an_answer_is_taken_as_it_lands_not_once_every_request_is_read() -> None
     end)."""
 
     async def run() -> int:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", SLOW_READER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-        )
-        worker = worker_module._Worker(process)
+        worker = await worker_module._Worker.start_from(worker_module.RulesProcess.spawn(SLOW_READER))
         try:
             asks = [asyncio.create_task(worker.ask("x" * 200_000)) for _ in range(20)]  # 4 MB sent at once
             assert await asks[2] == 2
@@ -202,3 +200,118 @@ def test_a_stopped_worker_is_ended_after_its_silence_and_its_commits_analysed_he
     assert 1.0 <= waited < 10
     assert [a.model_dump() for a in analyses] == [a.model_dump() for a in here]
     assert returncode == -signal.SIGKILL  # killed, and waited for
+
+
+# A worker that answers each request with its key at once, whatever its size.
+ECHO = """
+import pickle, sys
+stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+while header := stdin.read(8):
+    key, _ = pickle.loads(stdin.read(int.from_bytes(header, "big")))
+    answer = pickle.dumps((key, key))
+    stdout.write(len(answer).to_bytes(8, "big") + answer)
+    stdout.flush()
+"""
+
+
+def test_requests_reach_the_worker_and_answers_count_while_the_loop_is_busy() -> None:
+    """The loop busy (here asleep, as when it stores or renders) neither keeps a request larger than a pipe
+    holds from the worker nor its answer from counting: the worker is not waiting for the loop, and the
+    requests it has answered are no longer ``waiting`` (else the engine, seeing it behind, would apply the
+    rules itself)."""
+
+    async def run() -> tuple[int, list[int]]:
+        worker = await worker_module._Worker.start_from(worker_module.RulesProcess.spawn(ECHO))
+        try:
+            asks = [
+                asyncio.create_task(worker.ask("x" * 1_000_000)) for _ in range(4)
+            ]  # 4 MB, pipes hold 64 KB
+            await asyncio.sleep(0)  # the asks are sent
+            deadline = time.monotonic() + 20
+            while worker.waiting and time.monotonic() < deadline:
+                time.sleep(0.05)  # the loop does not run meanwhile
+            unanswered = len(worker.waiting)
+            return unanswered, await asyncio.gather(*asks)
+        finally:
+            await worker.close()
+
+    unanswered, answers = asyncio.run(asyncio.wait_for(run(), 60))
+    assert (unanswered, answers) == (0, [0, 1, 2, 3])
+
+
+def test_a_worker_started_as_the_command_loads_analyses_from_the_first_commit(monkeypatch) -> None:
+    """`report` of a long window starts the worker before the run (common/rulesprocess.py ``start_early``):
+    the session takes it and sends it every commit from the first one, not from the ``START_AT``-th, and the
+    analyses are the ones made here."""
+    from dailydiff.common import rulesprocess
+
+    monkeypatch.setattr(rulesprocess, "spare_core", lambda: True)
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    here = [HeuristicAnalyzer().analyse(c, score, score.level, "en") for c in commits]
+
+    async def run() -> tuple[list[Analysis], int]:
+        rulesprocess.start_early()
+        async with HeuristicAnalyzer().session() as session:
+            session.worker.backlog = len(commits)  # (the machine running the tests may be busy)
+            assert await session.worker.started()  # taken as the session opened
+            requests = [AnalysisRequest(commit=c, score=score, depth=score.level) for c in commits]
+            there = [await session.analyse(r, "en") for r in requests]
+            return there, session.worker.analysed_there
+
+    there, analysed_there = asyncio.run(asyncio.wait_for(run(), 60))
+    assert analysed_there == len(commits)
+    assert [a.model_dump() for a in there] == [a.model_dump() for a in here]
+    assert rulesprocess.take_early() is None
+
+
+def _python(program: str) -> str:
+    """What ``program`` prints, run by a Python of its own."""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_worker_started_early_and_never_taken_is_ended_at_exit() -> None:
+    """A run whose settings chose a model takes no rules worker: the one started as the command loaded is
+    ended as the process exits, not left behind."""
+    program = (
+        "import sys\n"
+        "from dailydiff.common import rulesprocess\n"
+        "rulesprocess.spare_core = lambda: True\n"
+        "rulesprocess.start_early()\n"
+        "print(rulesprocess._early.pid, flush=True)\n"
+    )
+    pid = int(_python(program))
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:  # (reaped by its parent's exit)
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_only_a_long_window_with_the_rules_starts_the_worker_early() -> None:
+    from dailydiff.cli.direct import long_rules_window
+
+    month = {"source": ".", "first": "2026-04-01", "last": "2026-04-30"}
+    assert long_rules_window(month)
+    assert long_rules_window({**month, "analyzer": "heuristic"})
+    assert long_rules_window({**month, "analyzer": "auto"})  # the settings decide: a model leaves it unused
+    assert not long_rules_window({**month, "analyzer": "llm"})
+    assert not long_rules_window({**month, "first": "2026-04-25"})  # six days
+    assert long_rules_window({**month, "first": "2026-04-24"})  # seven
+    assert not long_rules_window({"source": ".", "date": "2026-04-30"})
+    assert not long_rules_window({**month, "first": "yesterday"})  # typer says what is wrong with it
+
+
+def test_the_worker_loads_the_rules_before_its_first_request() -> None:
+    """The worker applies the rules once to a sample commit as it starts (served.py ``warm``): the Markdown
+    parser and the patterns are loaded while it waits for the first commit, not in front of its answer."""
+    program = (
+        "import sys\n"
+        "from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer\n"
+        "from dailydiff.analysis.heuristic import body, served\n"
+        "assert 'markdown_it' not in sys.modules\n"
+        "served.warm(HeuristicAnalyzer())\n"
+        "print('markdown_it' in sys.modules, body._parser.cache_info().currsize)\n"
+    )
+    assert _python(program).split() == ["True", "1"]

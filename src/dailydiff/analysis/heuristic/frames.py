@@ -8,7 +8,11 @@ import pickle
 from typing import Any
 
 
-def write_message(stream: Any, message: Any) -> None:
-    """One message on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
+def frame(message: Any) -> bytes:
+    """One message as it goes on a pipe: its pickle's length (8 bytes, big-endian), then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
+    return len(data).to_bytes(8, "big") + data
+
+
+def write_message(stream: Any, message: Any) -> None:
+    stream.write(frame(message))

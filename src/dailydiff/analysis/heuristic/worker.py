@@ -13,7 +13,12 @@ short run (a nightly day: a process costs more than the few commits it would ana
 (the load average leaves no core idle: a second process would only add its start and the commits' copies to
 the work the cores share). The worker is a ``python -c`` that calls ``served.serve``, asked and answering in
 pickles over its standard input and output (not ``multiprocessing``, whose children import the program's
-main module).
+main module). Its requests are written and its answers read by two threads of this process, not by the
+event loop, which is busy with everything else of the run: the worker is never kept waiting for a request,
+and an answer counts the moment it is written. A `report` of a long window starts the worker's process as the
+command loads (common/rulesprocess.py ``start_early``), beside its imports and git's first questions, and the
+worker applies the rules once to a sample commit while it waits (served.py ``warm``): the run's session
+takes it and sends it commits from the first one on.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import pickle
-import sys
+import queue
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dailydiff.analysis.heuristic.frames import write_message
+from dailydiff.analysis.heuristic.frames import frame
+from dailydiff.common.rulesprocess import RulesProcess, spare_core, take_early
 
 if TYPE_CHECKING:
     from dailydiff.models import Analysis, Commit, Level, Score
@@ -43,52 +49,47 @@ BACKLOG = 8
 # An answer not come after this long: the worker is taken for stuck (a stopped process) and ended; its commits
 # are analysed here.
 SILENCE = 30.0
-# The worker's program. Its packages (dailydiff.analysis, .heuristic) are entered without running their
-# ``__init__``: the analysers' registry imports the store and the settings, which the rules do not need
-# (a fifth of the worker's start).
-_BOOT = """
-import os, sys, types
-import dailydiff
-for name in ("dailydiff.analysis", "dailydiff.analysis.heuristic"):
-    package = types.ModuleType(name)
-    package.__path__ = [os.path.join(dailydiff.__path__[0], *name.split(".")[1:])]
-    sys.modules[name] = package
-from dailydiff.analysis.heuristic.served import serve
-serve()
-"""
 
 
 class _Worker:
-    """The worker process: requests written in order, answers read in order by one task."""
+    """The worker process, with a thread that writes the requests in order and one that reads the answers in
+    order. Neither waits for the event loop: a request goes on the pipe as soon as the worker can read it,
+    and an answer is taken the moment the worker writes it, also while the loop is busy (parsing, storing,
+    rendering, or applying the rules itself). So the requests unanswered (``waiting``) are the ones the
+    worker has not answered yet, not the ones the loop has not handled yet."""
 
-    def __init__(self, process: asyncio.subprocess.Process, silence: float = SILENCE) -> None:
+    def __init__(self, process: RulesProcess, silence: float = SILENCE) -> None:
         self.process = process
         self.silence = silence
         self.waiting: dict[int, asyncio.Future[Any]] = {}
         self.ids = itertools.count()
-        self.answers = asyncio.create_task(self._answers())
+        self.ended = False
+        self._loop = asyncio.get_running_loop()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._requests, name="rules worker requests", daemon=True),
+            threading.Thread(target=self._answers, name="rules worker answers", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     @classmethod
     async def start(cls, silence: float = SILENCE) -> _Worker:
-        # the worker imports this process's modules (a program may have put its own on sys.path)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _BOOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
-        )  # fmt: skip
+        return cls(RulesProcess.spawn(), silence)
+
+    @classmethod
+    async def start_from(cls, process: RulesProcess, silence: float = SILENCE) -> _Worker:
         return cls(process, silence)
 
     async def ask(self, *args: Any) -> Any:
-        assert self.process.stdin is not None
-        if self.answers.done() or self.process.stdin.is_closing():  # the worker ended: no answer would come
+        if self.ended:  # the worker ended: no answer would come
             raise EOFError("the worker ended")
         key = next(self.ids)
-        answer = self.waiting[key] = asyncio.get_running_loop().create_future()
-        # Not ``drain()``: the pipe empties only as fast as the worker reads, so every request waiting for it
-        # would wait for the last one sent, and a backfill's days would all finish at the end instead of as
-        # their commits' answers land. What the pipe's buffer holds (the commits sent and not yet read) the
-        # engine holds anyway, until their analyses land.
-        write_message(self.process.stdin, (key, args))
+        answer = self.waiting[key] = self._loop.create_future()
+        if self.ended:  # (it ended between the look above and now: its reader failed the others already)
+            self.waiting.pop(key, None)
+            raise EOFError("the worker ended")
+        self._outbox.put(frame((key, args)))
         try:
             return await asyncio.wait_for(answer, self.silence)
         except TimeoutError:  # stuck: ended, and every request it holds is analysed here
@@ -96,50 +97,58 @@ class _Worker:
             self.process.kill()
             raise
 
-    async def _answers(self) -> None:
-        assert self.process.stdout is not None
+    def _requests(self) -> None:
+        """(The writer thread.) Each request on the pipe, in order; the pipe closed at the end (``close``:
+        the worker ends at the end of its input) or when the worker is gone."""
+        stdin = self.process.popen.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError, ValueError):
+            while (data := self._outbox.get()) is not None:
+                stdin.write(data)
+                stdin.flush()
+        with contextlib.suppress(OSError, ValueError):
+            stdin.close()
+
+    def _answers(self) -> None:
+        """(The reader thread.) Each answer off the pipe, its request no longer waiting, its future resolved on
+        the loop; at the worker's end, every request still waiting fails."""
+        stdout = self.process.popen.stdout
+        assert stdout is not None
         failure: BaseException = EOFError("the worker ended")
         try:
-            while True:
-                size = int.from_bytes(await self.process.stdout.readexactly(8), "big")
-                key, result = pickle.loads(await self.process.stdout.readexactly(size))
+            while len(header := stdout.read(8)) == 8:
+                key, result = pickle.loads(stdout.read(int.from_bytes(header, "big")))
                 future = self.waiting.pop(key)
-                if not future.done():
-                    future.set_result(result)
-        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError) as exc:
+                self._loop.call_soon_threadsafe(_settle, future, result, None)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
             failure = exc
         finally:
-            for future in self.waiting.values():
-                if not future.done():
-                    future.set_exception(failure)
+            self.ended = True
+            self._outbox.put(None)  # the writer stops too
+            while self.waiting:
+                _, future = self.waiting.popitem()
+                with contextlib.suppress(RuntimeError):  # (the loop is closed: nobody waits)
+                    self._loop.call_soon_threadsafe(_settle, future, None, failure)
 
     async def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()  # the worker ends at the end of its input
+        self._outbox.put(None)  # the worker ends at the end of its input
         try:
             await asyncio.wait_for(self.process.wait(), 5)
         except TimeoutError:
             self.process.kill()
             await self.process.wait()
-        self.answers.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.answers
+        for thread in self._threads:  # (their pipes ended with the process)
+            await asyncio.to_thread(thread.join)
+        if self.process.popen.stdout is not None:
+            self.process.popen.stdout.close()
 
 
-def spare_core() -> bool:
-    """Whether the machine has a core to spare: the last minute's load average leaves half a core idle (what
-    the worker uses over a backfill's length) of those this process may use. On a busy machine a worker only
-    adds its start (its imports) and the commits' copies to the work the cores share: the rules are then
-    applied here."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on every system)
-        cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return False
-    return cores >= 2 and load <= cores - 0.5
+def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:
+    if not future.done():
+        if failure is not None:
+            future.set_exception(failure)
+        else:
+            future.set_result(result)
 
 
 class RulesWorker:
@@ -157,19 +166,33 @@ class RulesWorker:
         self.analysed_there = 0  # commits the worker analysed
         self._worker: asyncio.Task[_Worker] | None = None
         self._broken = False
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """A worker started as the command loaded (``start_early``) is taken now, before the first commit
+        comes: it is sent commits from the first on."""
+        with contextlib.suppress(RuntimeError):  # (made outside a running loop: taken at the first request)
+            asyncio.get_running_loop()
+            early = take_early()
+            if early is not None:
+                self._worker = asyncio.create_task(_Worker.start_from(early, self.silence))
 
     async def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis | None:
         """The commit's analysis by the worker; None before ``START_AT`` requests, or when the worker
         failed: the caller analyses it."""
         self.requests += 1
-        if self.requests < START_AT or self._broken:
+        if self._broken:
             return None
         if self._worker is None:
+            self._adopt()
+        if self._worker is None:
+            if self.requests < START_AT:
+                return None
             if not self.when():  # no core to spare: this run's commits are analysed here
                 self._broken = True
                 return None
             self._worker = asyncio.create_task(_Worker.start(self.silence))
-        if not self._worker.done():  # still starting (its imports): this one is analysed here
+        if not self._worker.done():  # still starting: this one is analysed here
             return None
         try:
             worker = self._worker.result()
@@ -200,3 +223,6 @@ class RulesWorker:
         except Exception:  # it never started: nothing to end
             return
         await worker.close()
+        log.debug(
+            "the rules worker analysed %d of the session's %d commits", self.analysed_there, self.requests
+        )
