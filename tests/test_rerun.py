@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,6 +99,51 @@ def test_a_rerun_of_unchanged_days_writes_nothing_and_a_late_commit_rebuilds_its
     assert removed.read_bytes() == written[str(removed.relative_to(tmp_path / "out"))][0]
     forced, _ = _report(tmp_path, repo, "--force")
     assert len(forced) == 4
+
+
+def test_a_new_stores_commits_are_analysed_without_a_look_in_the_store_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing asks the store once which of its commits have a good analysis: on a new store none, so
+    no commit is looked up again as it arrives; a day built again (--force) takes each stored analysis,
+    and a commit whose analysis is gone (here: a failed one stored) is analysed again."""
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer
+    from dailydiff.kinds import AnalysisStatus, Level
+    from dailydiff.store.reports import ReportStore
+
+    repo = tmp_path / "repo"
+    shas = _repo(repo)
+    looked: list[list[str]] = []
+    get_analyses = ReportStore.get_analyses
+
+    def counted(self: ReportStore, name: str, asked: list[str], fingerprints: set[str]) -> dict[Any, Any]:
+        looked.append(list(asked))
+        return get_analyses(self, name, asked, fingerprints)
+
+    monkeypatch.setattr(ReportStore, "get_analyses", counted)
+    summary = tmp_path / "summary.json"
+    _report(tmp_path, repo)
+    first = json.loads(summary.read_text())["totals"]
+    assert (first["analysed"], first["cached"]) == (4, 0)
+    assert [asked for asked in looked if len(asked) == 1] == []  # none asked about alone
+
+    with Store.open(tmp_path / "data") as store:
+        name = store.list_reports()[0][0]
+        stored = store.get_analyses(
+            name, [shas[2]], {HeuristicAnalyzer().fingerprint(lv, "en") for lv in Level}
+        )
+    looked.clear()
+    _report(tmp_path, repo, "--force")
+    again = json.loads(summary.read_text())["totals"]
+    assert (again["analysed"], again["cached"]) == (0, 4)  # each one looked up, and taken
+    assert sorted(asked[0] for asked in looked if len(asked) == 1) == sorted(shas)
+
+    with Store.open(tmp_path / "data") as store:  # shas[2]'s analysis stored as failed: not a good one
+        for (sha, _), analysis in stored.items():
+            store.save_analysis(name, sha, analysis.model_copy(update={"status": AnalysisStatus.FAILED}))
+    _report(tmp_path, repo, "--force")
+    last = json.loads(summary.read_text())["totals"]
+    assert (last["analysed"], last["cached"]) == (1, 3)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -57,6 +57,9 @@ class Stage:
     heuristic: HeuristicAnalyzer = field(default_factory=HeuristicAnalyzer)
     tally: Tally = field(default_factory=Tally)
     call: Callable[..., Awaitable[Any]] = inline
+    # Commits the store held no good analysis of (at any depth) when the run listed them: the first analysis
+    # of one is made without looking in the store again (each is taken out as it is passed by).
+    unstored: set[str] = field(default_factory=set)
 
 
 def _nothing(_: Analysed) -> None:
@@ -101,7 +104,13 @@ async def _analyse(
     language = stage.settings.report.language
     sha, name = request.commit.sha, request.commit.repo
     fingerprint = stage.analyzer.fingerprint(request.depth, language)
-    found = (await stage.call(stage.store.get_analyses, name, [sha], {fingerprint})).get((sha, fingerprint))
+    if sha in stage.unstored:  # none when it was listed, and this is its first analysis of the run
+        stage.unstored.discard(sha)
+        found = None
+    else:
+        found = (await stage.call(stage.store.get_analyses, name, [sha], {fingerprint})).get(
+            (sha, fingerprint)
+        )
     if found is not None and found.status is AnalysisStatus.OK:
         counts.cached += 0 if escalation else 1
         stage.tally.commits_stored += 0 if escalation else 1

@@ -62,7 +62,6 @@ from dailydiff.engine.stages import (
 from dailydiff.errors import DailyDiffError, SourceError, StoreError
 from dailydiff.models import (
     Analysis,
-    AnalysisStatus,
     Commit,
     DayReport,
     Level,
@@ -85,8 +84,6 @@ log = logging.getLogger("dailydiff.run")
 
 # Days streamed at once by a long range: each stretch is fetched, analysed, delivered and let go.
 STRETCH_DAYS = 31
-# Listed commits looked up in the store to tell whether the analyser will be asked anything.
-EXPECT_SAMPLE = 64
 
 
 # what a run reports -------------------------------------------------------------------------------
@@ -159,6 +156,9 @@ class _Repo:
     skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[dt.date, Counts] = field(default_factory=lambda: defaultdict(Counts))
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # Listed commits the store held no good analysis of, by the analyser at any depth, when they were listed:
+    # the first analysis of each is made without asking the store again (a new store's month: 117 statements).
+    unstored: set[str] = field(default_factory=set)
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
 
@@ -455,7 +455,9 @@ class Engine:
                     new.append(sha)
             result.fetched += len(repo.pending)
             repo.listed.set()
-            if self._unanalysed(repo, new):  # the analyser gets ready while the details are fetched
+            unstored = self._unstored(repo, new)
+            repo.unstored |= unstored
+            if unstored:  # the analyser gets ready while the details are fetched
                 repo.session.expect(repo.settings.report.language)
 
         def on_commit(commit: Commit) -> None:
@@ -510,18 +512,14 @@ class Engine:
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
 
-    def _unanalysed(self, repo: _Repo, shas: list[str]) -> bool:
-        """Whether any of these commits has no stored analysis from the analyser (at any depth). The first
-        few tell: a run that finds them all stored is a re-run (if it is not, the analyser gets ready at
-        its first request instead)."""
-        shas = shas[:EXPECT_SAMPLE]
+    def _unstored(self, repo: _Repo, shas: list[str]) -> set[str]:
+        """Those of these commits with no good stored analysis from the analyser (at any depth): one look at
+        the store for them all (which exist, none read), instead of one per commit as each arrives."""
         if not shas:
-            return False
+            return set()
         language = repo.settings.report.language
         fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
-        found = self.store.get_analyses(repo.source.repo, shas, fingerprints)
-        done = {sha for (sha, _), analysis in found.items() if analysis.status is AnalysisStatus.OK}
-        return any(sha not in done for sha in shas)
+        return self.store.unstored_analyses(repo.source.repo, shas, fingerprints)
 
     def _unfetched(self, repo: _Repo, failed: dict[str, str]) -> None:
         """Commits the source could not fetch: listed on stderr and in their day's summary, counted as
@@ -545,7 +543,7 @@ class Engine:
         """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
         the moment it lands (the overview starts from it)."""
         stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally,
-                      self.off)  # fmt: skip
+                      self.off, unstored=repo.unstored)  # fmt: skip
         counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
         def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:

@@ -9,10 +9,11 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import LeaseLostError, StoreFullError
+from dailydiff.kinds import AnalysisStatus
 from dailydiff.store import search
 from dailydiff.store.base import UPSERT_ROWS, StoreBase, problem_in
 from dailydiff.store.database import now_text
@@ -160,22 +161,35 @@ class ReportStore(StoreBase):
         """Stored analyses of these commits under any of these fingerprints, keyed (sha, fingerprint)."""
         from dailydiff.models import Analysis
 
+        rows = self._analysis_rows("sha, fingerprint, data", repo, shas, fingerprints)
+        return {(sha, fingerprint): self._load(Analysis, data, "analysis") for sha, fingerprint, data in rows}
+
+    def unstored_analyses(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> set[str]:
+        """Those of these commits with no good stored analysis (status ok) under any of these fingerprints,
+        told without reading one."""
+        shas = list(shas)
+        good = self._analysis_rows("DISTINCT sha", repo, shas, fingerprints, AnalysisStatus.OK)
+        return set(shas) - {sha for (sha,) in good}
+
+    def _analysis_rows(self, columns: str, repo: str, shas: Iterable[str], fingerprints: Iterable[str],
+                       status: AnalysisStatus | None = None) -> list[Sequence[Any]]:  # fmt: skip
+        """``columns`` of the stored analyses of these commits under any of these fingerprints (and of this
+        ``status``), asked 500 commits at a time."""
         shas, fingerprints = list(shas), list(fingerprints)
-        found: dict[tuple[str, str], Analysis] = {}
-        if not shas or not fingerprints:
-            return found
+        rows: list[Sequence[Any]] = []
+        if not fingerprints:
+            return rows
         fp_marks = ",".join("?" * len(fingerprints))
+        of_status = ("AND status = ?", (status.value,)) if status is not None else ("", ())
         for start in range(0, len(shas), 500):
             chunk = shas[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({marks}) "
-                f"AND fingerprint IN ({fp_marks})",
-                (repo, *chunk, *fingerprints),
-            )
-            for sha, fingerprint, data in rows:
-                found[(sha, fingerprint)] = self._load(Analysis, data, "analysis")
-        return found
+            rows += self._db.execute(
+                f"SELECT {columns} FROM analyses WHERE repo = ? AND sha IN ({marks}) "
+                f"AND fingerprint IN ({fp_marks}) {of_status[0]}",
+                (repo, *chunk, *fingerprints, *of_status[1]),
+            ).fetchall()
+        return rows
 
     def save_analysis(self, repo: str, sha: str, analysis: Analysis) -> None:
         self.save_analyses(repo, [(sha, analysis)])
