@@ -242,6 +242,18 @@ def test_issue_body_pings_no_one_and_references_no_issue(github: FakeGitHubPubli
     assert body.startswith("<!-- dailydiff:report repo=sgl-project/sglang date=2026-01-27 -->\n")
 
 
+def test_an_issue_list_answered_with_something_else_is_one_line_not_an_internal_error(
+    github: FakeGitHubPublish,
+) -> None:
+    """A 200 whose JSON is not GitHub's list of issues (a proxy, another server at api_url): the publish fails
+    with what GitHub answered and where to look, nothing is created, and no internal error is raised."""
+    github.script = [(200, {})]  # the fake's scripted answer: an object, where a list of issues belongs
+    result = publish(github, make_report(2), {"type": "github-issue"})
+    assert result.status is Status.FAILED, result
+    assert "GitHub answered the list of issues with something else" in result.detail, result.detail
+    assert "api_url" in result.detail and github.issues.get(TARGET, []) == []
+
+
 @pytest.mark.parametrize(("status", "kind"), [(404, "github-contents"), (403, "github-contents"),
                                               (404, "github-issue"), (422, "github-issue")])  # fmt: skip
 def test_a_refusal_fails_at_once_with_the_repository_and_a_next_step(

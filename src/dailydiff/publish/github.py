@@ -35,6 +35,14 @@ def blob_sha(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
+def listed(data: Any, what: str) -> list[dict[str, Any]]:
+    """A page of one of GitHub's lists (``what``: "issues", "releases"), or a PublishError when the answer is
+    something else (a proxy's page, another server at api_url): said, not an internal error."""
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise PublishError(f"GitHub answered the list of {what} with something else", "check api_url")
+    return data
+
+
 class GitHubApi:
     def __init__(self, entry: GitHubEntry, token: str, http: Http) -> None:
         self.base = entry.api_url.rstrip("/")
@@ -369,9 +377,10 @@ class GitHubIssuePublisher:
 
     def _find(self, api: GitHubApi, marker: str) -> dict[str, Any] | None:
         for page in range(1, self.entry.search_pages + 1):
-            _, issues = api.call("GET", "/issues", params={"state": "all", "sort": "created", "direction": "desc",
+            _, answer = api.call("GET", "/issues", params={"state": "all", "sort": "created", "direction": "desc",
                                                            "per_page": 100, "page": page})  # fmt: skip
-            for issue in issues or []:
+            issues = listed(answer, "issues")
+            for issue in issues:
                 if (issue.get("pull_request") or {}).get("url"):
                     continue
                 if marker in (issue.get("body") or ""):
@@ -384,10 +393,9 @@ class GitHubIssuePublisher:
         ours: dict[int, dict[str, Any]] = {}
         page = 1
         while True:
-            _, comments = api.call(
-                "GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page}
-            )
-            for comment in comments or []:
+            _, answer = api.call("GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page})
+            comments = listed(answer, "comments")
+            for comment in comments:
                 text = comment.get("body") or ""
                 if text.startswith("<!-- dailydiff:part "):
                     index = text[len("<!-- dailydiff:part ") :].split(" ", 1)[0]

@@ -19,7 +19,7 @@ from dailydiff.errors import PublishError, UsageError
 from dailydiff.forges.base import url_path
 from dailydiff.forges.github import rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.publish.github import GitHubApi
+from dailydiff.publish.github import GitHubApi, listed
 from dailydiff.publish.http import Http
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GITLAB_TOKEN_ENVS, Settings
@@ -82,15 +82,12 @@ class GitHubReleasePublisher(_ForgeRelease):
     def _find(api: GitHubApi, tag: str) -> dict[str, Any] | None:
         """The release of ``tag``: drafts are only in the list (GitHub's /releases/tags/ does not show them)."""
         for page in range(1, 11):
-            _, listed = api.call("GET", "/releases", params={"per_page": 100, "page": page})
-            if not isinstance(listed, list):
-                raise PublishError(
-                    "GitHub answered the list of releases with something else", "check api_url"
-                )
-            for release in listed:
-                if isinstance(release, dict) and release.get("tag_name") == tag:
+            _, answer = api.call("GET", "/releases", params={"per_page": 100, "page": page})
+            releases = listed(answer, "releases")
+            for release in releases:
+                if release.get("tag_name") == tag:
                     return release
-            if len(listed) < 100:
+            if len(releases) < 100:
                 return None
         return None
 
