@@ -80,7 +80,8 @@ def start_early() -> None:
     """A long run of the rules is coming (`report` of a long window, cli/direct.py): the worker's process is
     started now, when the machine has a core to spare, so that its imports run beside the command's own and
     it is ready for the first commit. The run's first session takes it (``RulesWorker``); one no session
-    took (the settings chose a model) is ended as this process exits."""
+    took (the settings chose a model) is ended when the command ends (``end_early``), at the latest as this
+    process exits."""
     global _early
     if _early is not None or not spare_core():
         return

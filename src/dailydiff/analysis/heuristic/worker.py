@@ -152,9 +152,10 @@ def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | N
 
 
 class RulesWorker:
-    """One session's worker process, started at its ``START_AT``-th request when the machine has a core to
-    spare (``when``), sent each later commit while it has fewer than ``backlog`` unanswered; ended when it
-    answers nothing for ``silence`` seconds."""
+    """One session's worker process: the one started as the command loaded, if any (sent every commit from the
+    first), else one started at the session's ``START_AT``-th request when the machine has a core to spare
+    (``when``); sent each commit while it has fewer than ``backlog`` unanswered; ended when it answers nothing
+    for ``silence`` seconds."""
 
     def __init__(
         self, when: Callable[[], bool] = spare_core, backlog: int = BACKLOG, silence: float = SILENCE
@@ -178,8 +179,8 @@ class RulesWorker:
                 self._worker = asyncio.create_task(_Worker.start_from(early, self.silence))
 
     async def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis | None:
-        """The commit's analysis by the worker; None before ``START_AT`` requests, or when the worker
-        failed: the caller analyses it."""
+        """The commit's analysis by the worker; None while there is none yet (before ``START_AT`` requests,
+        while it starts), when it is behind or when it failed: the caller analyses it."""
         self.requests += 1
         if self._broken:
             return None
