@@ -40,6 +40,7 @@ class FakeGitHubPublish:
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # repo -> releases, oldest first
     requests: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, int, bytes]] = field(default_factory=list)  # what was sent back, to say so
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
     echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
     _next_id: int = 1000
@@ -60,6 +61,8 @@ class FakeGitHubPublish:
                 raw = self.rfile.read(length) if length else b""
                 status, headers, body = fake.handle(self.command, self.path, dict(self.headers), raw)
                 data = b"" if body is None else json.dumps(body).encode()
+                with fake._lock:
+                    fake.answers.append((self.command, self.path, status, data[:200]))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))

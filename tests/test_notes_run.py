@@ -81,6 +81,20 @@ def _release_messages(hooks: WebhookReceiver) -> Counter[str]:
     )  # fmt: skip
 
 
+def _explain(root: Path, name: str, workers: int, github: FakeGitHubPublish) -> str:
+    """Why a run of a shared plan did not end as expected: each worker's log and deliveries in full (pytest
+    cuts a long assertion message), and what the fake GitHub answered to each request."""
+    lines = []
+    for i in range(workers):
+        lines += [f"--- worker {i}", (root / f"{name}-{i}.log").read_text()]
+        summary = root / f"{name}-{i}.json"
+        for unit in json.loads(summary.read_text())["units"] if summary.exists() else []:
+            lines += [f"{unit['unit']}: {unit['status']} {unit['detail'] or ''}"]
+            lines += [f"  {d['publisher']}: {d['status']} {d['detail']}" for d in unit["deliveries"]]
+    lines += ["--- GitHub answered"] + [f"{m} {p} -> {s} {d!r}" for m, p, s, d in github.answers]
+    return "\n".join(lines)
+
+
 def _check(root: Path, github: FakeGitHubPublish, hooks: WebhookReceiver) -> None:
     releases = github.releases["acme/widget"]
     assert sorted(r["tag_name"] for r in releases) == sorted(TAGS) and all(r["draft"] for r in releases)
@@ -125,11 +139,11 @@ def test_two_workers_of_a_shared_plan_deliver_each_new_tag_once(
     config = _world(tmp_path, github)
     env = cli_env(HOOK=hooks.urls()["slack"], GITHUB_TOKEN=github.token, DAILYDIFF_RUN_NOW=NOW,
                   DAILYDIFF_STORE_URL=pg.create_database())  # fmt: skip
-    codes = _run(tmp_path, config, env, "first", 2, "nightly")
-    assert codes == [0, 0], [(tmp_path / f"first-{i}.log").read_text() for i in range(2)]
-    _check(tmp_path, github, hooks)
-    assert _run(tmp_path, config, env, "again", 2, "nightly") == [0, 0]
-    assert _run(tmp_path, config, env, "third", 2, "tomorrow") == [0, 0]  # another plan sees the same tags
+    runs = (("first", "nightly"), ("again", "nightly"), ("third", "tomorrow"))  # another plan: the same tags
+    for name, plan in runs:
+        if _run(tmp_path, config, env, name, 2, plan) != [0, 0]:
+            pytest.fail(_explain(tmp_path, name, 2, github), pytrace=False)
+        _check(tmp_path, github, hooks)
     _check(tmp_path, github, hooks)
 
 

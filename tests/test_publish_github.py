@@ -250,7 +250,7 @@ def test_an_issue_list_answered_with_something_else_is_one_line_not_an_internal_
     github.script = [(200, {})]  # the fake's scripted answer: an object, where a list of issues belongs
     result = publish(github, make_report(2), {"type": "github-issue"})
     assert result.status is Status.FAILED, result
-    assert "GitHub answered the list of issues with something else" in result.detail, result.detail
+    assert "the list of issues with an object (scripted failure)" in result.detail, result.detail
     assert "api_url" in result.detail and github.issues.get(TARGET, []) == []
 
 

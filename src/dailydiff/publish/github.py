@@ -39,8 +39,20 @@ def listed(data: Any, what: str) -> list[dict[str, Any]]:
     """A page of one of GitHub's lists (``what``: "issues", "releases"), or a PublishError when the answer is
     something else (a proxy's page, another server at api_url): said, not an internal error."""
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise PublishError(f"GitHub answered the list of {what} with something else", "check api_url")
+        raise PublishError(f"GitHub answered the list of {what} with {_came(data)}", "check api_url")
     return data
+
+
+def _came(data: Any) -> str:
+    """What an answer that should have been a list was, in a few words (its message quoted, scrubbed)."""
+    if data is None:
+        return "an empty body"
+    if isinstance(data, dict):
+        message = scrub(" ".join(str(data.get("message") or "").split()))[:120]
+        return f"an object ({message})" if message else f"an object with {len(data)} key(s)"
+    if isinstance(data, list):
+        return "a list of something else"
+    return f"a JSON {type(data).__name__}"
 
 
 class GitHubApi:
