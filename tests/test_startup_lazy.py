@@ -65,6 +65,29 @@ def test_a_report_reaches_its_first_git_call_without_renderers_or_publishers(tmp
     assert {"dailydiff.render.edition", "dailydiff.engine.stream", "jinja2"} <= set(modules["exit"])
 
 
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_a_report_to_a_pipe_says_its_progress_and_summary_without_starting_rich(
+    tmp_path: Path, quiet: list[str]
+) -> None:
+    # stderr is a pipe here, as under cron or CI: whether it is a terminal is learnt without rich's console
+    # (cli/base.py stderr_is_terminal), and plain lines are written as they are (cli/base.py say).
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")])])
+    done, modules = imported_by(tmp_path, "report", str(repo), "--from", "2026-01-04", "--to", "2026-01-05", "--tz",
+                                "UTC", "--analyzer", "heuristic", "--lang", "en", "--data-dir", str(tmp_path / "data"),
+                                "-o", str(tmp_path / "out"), *quiet)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert loaded(modules, ["rich"]) == []
+    said = done.stderr.splitlines()
+    if quiet:
+        assert said == []
+    else:  # each day's progress, each day's line and the total, as before
+        assert "dailydiff: days 2/2 · commits 1/1 done · requests in flight 0" in said, said
+        assert any(line.startswith("repo 2026-01-05: 1 commits") for line in said), said
+        assert any(line.startswith("total: 2 days, 1 commits") for line in said), said
+
+
 # Loaded after git has started on a local repository (cli/direct.py start_early): the whole settings' and data
 # model's pydantic, the store, the engine.
 NOT_BEFORE_EARLY_GIT = ["pydantic", "dailydiff.models", "dailydiff.settings.whole", "dailydiff.store",

@@ -56,6 +56,21 @@ class _LazyConsole:
 
 stderr: Console = _LazyConsole()  # type: ignore[assignment]
 
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal, as rich's console decides it (``TTY_COMPATIBLE``, ``FORCE_COLOR``, then
+    ``isatty``), without starting the console to learn that it is not one: rich's import is some 20 ms of a
+    command whose output goes to a file or a pipe."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        tty = bool(isatty and isatty())
+    except (ValueError, OSError):  # a closed or detached stream: not a terminal, as rich says too
+        tty = False
+    if tty or os.environ.get("TTY_COMPATIBLE") or "FORCE_COLOR" in os.environ:
+        return bool(stderr.is_terminal)
+    return False
+
+
 # What rich's console would turn into an emoji (``:name:``): a line holding it goes through the console.
 _EMOJI_LIKE = re.compile(r":\S*?:")
 

@@ -41,6 +41,14 @@ def _bar(tally: Tally, console: Console) -> Progress:
     )  # fmt: skip
 
 
+def _plain_line(line: str) -> None:
+    """A progress line where there is no bar: written as the console would (cli/base.py ``say``), without
+    starting rich's console for it."""
+    from dailydiff.cli.base import say
+
+    say(f"dailydiff: {line}")
+
+
 class ProgressBar:
     """``with ProgressBar(console, enabled) as tally:`` — hand ``tally`` to the engine. With ``lines``
     instead of a bar (not a terminal), one plain line each time a day is done."""
@@ -48,7 +56,7 @@ class ProgressBar:
     def __init__(self, console: Console, enabled: bool, *, lines: bool = False,
                  say: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.tally = Tally()
-        self._say = say or (lambda line: console.print(f"dailydiff: {line}", markup=False))
+        self._say = say or _plain_line
         self.progress: Progress | None = None
         self._task: Any = None
         self._console = console

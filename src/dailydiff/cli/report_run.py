@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dailydiff.cli.base import nothing_to_tear_down, open_store, stderr
+from dailydiff.cli.base import nothing_to_tear_down, open_store, stderr, stderr_is_terminal
 from dailydiff.cli.flags import Shared, config_dir
 from dailydiff.engine.printer import day_figures
 from dailydiff.engine.printer import figures as totals  # the same words as `run`'s
@@ -65,7 +65,7 @@ def report(source: str, date: str | None = None, first: str | None = None, last:
 def _say_notes(shared: Shared, planned: Any, say: Callable[[str], None]) -> None:
     """What the plan said (a --reanalyze), then the first run's note on the defaults."""
     store, settings = planned.request.store, planned.request.settings
-    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
+    note = shared.defaults_note(settings, first_run=lambda: stderr_is_terminal() and not store.runs())
     for line in [*planned.notes, *([note] if note else [])]:
         say(line)
 
@@ -106,7 +106,7 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
     status = "failed"
     summary: dict[str, Any] | None = None
     json_logs = shared.log_format == "json"
-    bar = not shared.quiet and stderr.is_terminal and not json_logs
+    bar = not shared.quiet and stderr_is_terminal() and not json_logs
     progress = ProgressBar(stderr, enabled=bar, lines=not shared.quiet, say=say if json_logs else None)
     try:
         with progress as tally:
@@ -299,7 +299,9 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
     """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
     if json_logs:
         return lambda line: log.info("%s", line)
-    return lambda line: stderr.print(line, markup=False, highlight=False, soft_wrap=True)
+    from dailydiff.cli.base import say  # plain text is written as it is, without starting rich's console
+
+    return say
 
 
 def print_summary(

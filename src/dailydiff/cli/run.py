@@ -15,7 +15,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
-from dailydiff.cli.base import nothing_to_tear_down
+from dailydiff.cli.base import nothing_to_tear_down, stderr_is_terminal
 from dailydiff.engine.printer import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code  # noqa: F401  (re-exported)
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
@@ -50,7 +50,7 @@ def _report(
             log.error("%s", line)  # said with --quiet too
         else:
             say(line)
-    say(("dailydiff: " if stderr.is_terminal else "") + summary_line(data, figures_line))
+    say(("dailydiff: " if stderr_is_terminal() else "") + summary_line(data, figures_line))
     return data
 
 
@@ -102,7 +102,7 @@ def run_command(
     dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
-    bar = not quiet and stderr.is_terminal
+    bar = not quiet and stderr_is_terminal()
     shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     started = time.monotonic()
     settings = shared.settings({"run": {"concurrency": jobs}})  # read once: its warnings are said once
@@ -168,7 +168,7 @@ def _summary_path(shared: options.Shared, settings: Any) -> Path | None:
 def _start_notes(shared: options.Shared, run: Any, store: Any, say: Any) -> None:
     """The first run's note on the defaults, the shard, the missed nights caught up (one line each)."""
     settings = run.request.settings
-    note = shared.defaults_note(settings, first_run=lambda: stderr.is_terminal and not store.runs())
+    note = shared.defaults_note(settings, first_run=lambda: stderr_is_terminal() and not store.runs())
     if note:
         stderr.print(note, markup=False, highlight=False, soft_wrap=True)
     if run.shard is not None:
