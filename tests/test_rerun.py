@@ -121,11 +121,20 @@ def test_a_new_stores_commits_are_analysed_without_a_look_in_the_store_each(
         return get_analyses(self, name, asked, fingerprints)
 
     monkeypatch.setattr(ReportStore, "get_analyses", counted)
+    replacing: list[str] = []  # the commits whose saved analysis looked for one it replaces
+    look_for_replaced = ReportStore._replaced
+
+    def noted(self: ReportStore, name: str, rows: Any) -> Any:
+        replacing.extend(row[1] for row in rows)
+        return look_for_replaced(self, name, rows)
+
+    monkeypatch.setattr(ReportStore, "_replaced", noted)
     summary = tmp_path / "summary.json"
     _report(tmp_path, repo)
     first = json.loads(summary.read_text())["totals"]
     assert (first["analysed"], first["cached"]) == (4, 0)
     assert [asked for asked in looked if len(asked) == 1] == []  # none asked about alone
+    assert replacing == []  # and none saved looks for a stored one to replace: the listing said none is
 
     with Store.open(tmp_path / "data") as store:
         name = store.list_reports()[0][0]
@@ -141,9 +150,14 @@ def test_a_new_stores_commits_are_analysed_without_a_look_in_the_store_each(
     with Store.open(tmp_path / "data") as store:  # shas[2]'s analysis stored as failed: not a good one
         for (sha, _), analysis in stored.items():
             store.save_analysis(name, sha, analysis.model_copy(update={"status": AnalysisStatus.FAILED}))
+    replacing.clear()
     _report(tmp_path, repo, "--force")
     last = json.loads(summary.read_text())["totals"]
     assert (last["analysed"], last["cached"]) == (1, 3)
+    assert replacing == [shas[2]]  # its new analysis replaces the failed one (what that cost stays spent)
+    with Store.open(tmp_path / "data") as store:
+        [(_, replaced)] = store.get_analyses(name, [shas[2]], {key[1] for key in stored}).items()
+        assert replaced.status is AnalysisStatus.OK
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -8,6 +8,7 @@ caller loses nothing finished; an analysis the store already has at the asked de
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class Stage:
     # Commits the store held no good analysis of (at any depth) when the run listed them: the first analysis
     # of one is made without looking in the store again (each is taken out as it is passed by).
     unstored: set[str] = field(default_factory=set)
+    # Those of them with no stored analysis at all: the first one saved replaces nothing (none is looked for).
+    absent: set[str] = field(default_factory=set)
 
 
 def _nothing(_: Analysed) -> None:
@@ -119,7 +122,9 @@ async def _analyse(
     counts.usage = counts.usage + analysis.usage
     counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
     # Kept whatever its status (a failed attempt keeps its raw text for inspection).
-    await stage.call(stage.store.save_analysis, name, sha, analysis)
+    new = sha in stage.absent
+    stage.absent.discard(sha)
+    await stage.call(functools.partial(stage.store.save_analysis, new=new), name, sha, analysis)
     if analysis.status is AnalysisStatus.OK:
         if escalation:
             counts.escalated += 1

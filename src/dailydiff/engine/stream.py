@@ -159,6 +159,7 @@ class _Repo:
     # Listed commits the store held no good analysis of, by the analyser at any depth, when they were listed:
     # the first analysis of each is made without asking the store again (a new store's month: 117 statements).
     unstored: set[str] = field(default_factory=set)
+    absent: set[str] = field(default_factory=set)  # of them, those with no stored analysis at all
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
 
@@ -455,8 +456,9 @@ class Engine:
                     new.append(sha)
             result.fetched += len(repo.pending)
             repo.listed.set()
-            unstored = self._unstored(repo, new)
+            unstored, absent = self._unstored(repo, new)
             repo.unstored |= unstored
+            repo.absent |= absent
             if unstored:  # the analyser gets ready while the details are fetched
                 repo.session.expect(repo.settings.report.language)
 
@@ -512,11 +514,12 @@ class Engine:
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
 
-    def _unstored(self, repo: _Repo, shas: list[str]) -> set[str]:
-        """Those of these commits with no good stored analysis from the analyser (at any depth): one look at
-        the store for them all (which exist, none read), instead of one per commit as each arrives."""
+    def _unstored(self, repo: _Repo, shas: list[str]) -> tuple[set[str], set[str]]:
+        """Those of these commits with no good stored analysis from the analyser (at any depth), and those
+        with none at all: one look at the store for them all (which exist, none read), instead of one per
+        commit as each arrives and another as its analysis is saved."""
         if not shas:
-            return set()
+            return set(), set()
         language = repo.settings.report.language
         fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
         return self.store.unstored_analyses(repo.source.repo, shas, fingerprints)
@@ -543,7 +546,7 @@ class Engine:
         """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
         the moment it lands (the overview starts from it)."""
         stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally,
-                      self.off, unstored=repo.unstored)  # fmt: skip
+                      self.off, unstored=repo.unstored, absent=repo.absent)  # fmt: skip
         counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
         def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:

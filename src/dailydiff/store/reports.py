@@ -164,12 +164,16 @@ class ReportStore(StoreBase):
         rows = self._analysis_rows("sha, fingerprint, data", repo, shas, fingerprints)
         return {(sha, fingerprint): self._load(Analysis, data, "analysis") for sha, fingerprint, data in rows}
 
-    def unstored_analyses(self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]) -> set[str]:
-        """Those of these commits with no good stored analysis (status ok) under any of these fingerprints,
-        told without reading one."""
+    def unstored_analyses(
+        self, repo: str, shas: Iterable[str], fingerprints: Iterable[str]
+    ) -> tuple[set[str], set[str]]:
+        """Of these commits, under any of these fingerprints: those with no good stored analysis (status ok),
+        and those with none at all (the first analysis saved of one replaces nothing: ``save_analysis``
+        ``new``); told without reading one."""
         shas = list(shas)
-        good = self._analysis_rows("DISTINCT sha", repo, shas, fingerprints, AnalysisStatus.OK)
-        return set(shas) - {sha for (sha,) in good}
+        held = self._analysis_rows("DISTINCT sha, status", repo, shas, fingerprints)
+        good = {sha for sha, status in held if status == AnalysisStatus.OK.value}
+        return set(shas) - good, set(shas) - {sha for sha, _ in held}
 
     def _analysis_rows(self, columns: str, repo: str, shas: Iterable[str], fingerprints: Iterable[str],
                        status: AnalysisStatus | None = None) -> list[Sequence[Any]]:  # fmt: skip
@@ -191,18 +195,19 @@ class ReportStore(StoreBase):
             ).fetchall()
         return rows
 
-    def save_analysis(self, repo: str, sha: str, analysis: Analysis) -> None:
-        self.save_analyses(repo, [(sha, analysis)])
+    def save_analysis(self, repo: str, sha: str, analysis: Analysis, *, new: bool = False) -> None:
+        self.save_analyses(repo, [(sha, analysis)], new=new)
 
-    def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]]) -> None:
+    def save_analyses(self, repo: str, items: Iterable[tuple[str, Analysis]], *, new: bool = False) -> None:
         """Store analyses; one that replaces another under the same key (a failed answer asked again) keeps
-        what the replaced one cost in ``spent_usage``."""
+        what the replaced one cost in ``spent_usage``. ``new``: the caller knows none is stored under these
+        keys (``unstored_analyses`` said so, and the unit writing them is its own), so none is looked for."""
         rows = [
             (repo, sha, a.fingerprint, a.analyzer, a.status.value, scrub(a.model_dump_json()), now_text())
             for sha, a in items
         ]
         columns = ("repo", "sha", "fingerprint", "analyzer", "status", "data", "created_at")
-        replaced = self._replaced(repo, rows)
+        replaced = [] if new else self._replaced(repo, rows)
         if not replaced:
             self._upsert("analyses", columns, 3, rows, fenced=True)
             return
