@@ -108,6 +108,47 @@ def test_delivered_once_changed_reports_only_in_place_and_force_sends_again(tmp_
         assert (len(chat.sent), len(files.sent)) == (2, 3)
 
 
+def test_once_a_stop_is_taken_nothing_new_is_sent_and_the_next_command_sends_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM taken (common/stopping.py) while a unit's deliveries run on its thread, where the loop's
+    cancellation does not reach: nothing more is claimed or sent; the next command sends each message once,
+    also one that was claimed when the stop came (its process is gone: the claim is taken over)."""
+    import dailydiff.engine.deliver as delivery
+    from dailydiff.common import stopping
+
+    monkeypatch.setattr(stopping, "TAKEN", [])
+    chat, mail = Counting("chat", in_place=False), Counting("mail", in_place=False)
+    report = make_report(3)
+    with Store.open(tmp_path) as store:
+        stopping.TAKEN.append(15)
+        results = deliver_edition(edition(report), [chat, mail], store)
+        assert [(r.status, r.detail) for r in results] == [("skipped", delivery.STOPPING)] * 2
+        assert (chat.sent, mail.sent) == ([], [])
+        assert store.deliveries(report.repo, report.date, report.language) == {}  # nothing claimed
+        # The stop comes between a claim and its send: claimed, not sent.
+        stopping.TAKEN.clear()
+        confirm = delivery.confirm_claim
+
+        def stopped_meanwhile(*args: object) -> str:
+            stopping.TAKEN.append(15)
+            return confirm(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(delivery, "confirm_claim", stopped_meanwhile)
+        assert deliver(report, [chat], store) == ["skipped"] and chat.sent == []
+        monkeypatch.setattr(delivery, "confirm_claim", confirm)
+        stopping.TAKEN.clear()  # the next command (a process of its own: the first one's claim is stale)
+        gone = delivery.claim_owner().rsplit(":", 2)[0] + ":999999999:x"
+        rows = store.deliveries(report.repo, report.date, report.language)
+        [(target, row)] = rows.items()
+        assert row.state == "sending"
+        store.claim_delivery(report.repo, report.date, report.language, target, publisher=row.publisher,
+                             content_hash=row.content_hash, owner=gone, seen=row)  # fmt: skip
+        assert deliver(report, [chat, mail], store) == ["ok", "ok"]
+        assert deliver(report, [chat, mail], store) == ["skipped", "skipped"]
+        assert (len(chat.sent), len(mail.sent)) == (1, 1)
+
+
 def test_a_failed_delivery_is_tried_again_and_nothing_else_is(tmp_path: Path) -> None:
     chat, mail = Counting("chat", in_place=False), Counting("mail", in_place=False, fail=True)
     report = make_report(3)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.secrets import scrub
+from dailydiff.common.stopping import TAKEN
 from dailydiff.common.text import terminal_text
 from dailydiff.errors import IO_ERRNOS, DailyDiffError
 
@@ -90,7 +91,8 @@ def say(line: str) -> None:
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
-_STOPPED_BY: list[int] = []  # the signal (SIGTERM) that asked this process to stop, once received
+# The signal (SIGTERM) that asked this process to stop, once received: kept where a delivery asks for it too.
+_STOPPED_BY = TAKEN
 
 
 def stop_taken() -> bool:

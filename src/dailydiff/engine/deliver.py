@@ -18,6 +18,9 @@ Interface (small on purpose; later kinds and fleet claims build on it):
 - A message goes out only on a claim the store confirms right before it (``confirm_claim``): the row is
   still this claim's and, in a shared plan, the unit still this worker's, its lease renewed for the send. A
   worker that cannot confirm it (the store is away, the unit was taken over) sends nothing.
+- Once the command was asked to stop (SIGTERM: common/stopping.py), no message is claimed or sent any more,
+  whatever the loop's cancellation reached: one being sent finishes and is recorded, the others are left to
+  the next command (unclaimed, or claimed by a process that is gone: taken over).
 - After sending, the row says ``delivered`` (with the hash of what was sent, the generation line left
   out) or ``failed`` (tried again by the next command).
 - A claim left in ``sending`` by a process that died (on this machine: its process is gone; elsewhere:
@@ -44,6 +47,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.common.stopping import taken as stop_taken
 from dailydiff.errors import (
     ConfigError,
     LeaseLostError,
@@ -64,6 +68,8 @@ if TYPE_CHECKING:  # the publishers and editions are imported where a delivery i
 DEFAULT_CLAIM_TIMEOUT = 900.0
 # Deliveries recorded before the ledger (migration m003) are keyed by publisher name, not target.
 LEGACY_TARGET = "name:"
+# A message not sent because the command was asked to stop (common/stopping.py): the next command sends it.
+STOPPING = "stopping (SIGTERM): sent by the next run"
 _HOST = socket.gethostname()
 
 
@@ -193,6 +199,8 @@ def _deliver_one(
     early = _not_now(edition, publisher, store, key, force)
     if early is not None:
         return result(*early, digest if early[0] == "waiting" else "")
+    if stop_taken():  # nothing claimed: the next command sends it, once
+        return result("skipped", STOPPING, digest)
     recovered = ""
     for _round in range(3):  # a lost claim is decided again on the row that won it
         seen = store.delivery(*key)
@@ -292,6 +300,8 @@ def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) 
                          exc.hint) from None  # fmt: skip
     if row is None or row.state != "sending" or row.claim_owner != owner:
         return "claimed by another process meanwhile (not sent here)"
+    if stop_taken():  # claimed, not sent: the next command takes the claim over (its process is gone)
+        return STOPPING
     return ""
 
 
