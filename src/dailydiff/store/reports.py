@@ -175,23 +175,21 @@ class ReportStore(StoreBase):
         good = {sha for sha, status in held if status == AnalysisStatus.OK.value}
         return set(shas) - good, set(shas) - {sha for sha, _ in held}
 
-    def _analysis_rows(self, columns: str, repo: str, shas: Iterable[str], fingerprints: Iterable[str],
-                       status: AnalysisStatus | None = None) -> list[Sequence[Any]]:  # fmt: skip
-        """``columns`` of the stored analyses of these commits under any of these fingerprints (and of this
-        ``status``), asked 500 commits at a time."""
+    def _analysis_rows(self, columns: str, repo: str, shas: Iterable[str],
+                       fingerprints: Iterable[str]) -> list[Sequence[Any]]:  # fmt: skip
+        """``columns`` of the stored analyses of these commits under any of these fingerprints, asked 500
+        commits at a time."""
         shas, fingerprints = list(shas), list(fingerprints)
         rows: list[Sequence[Any]] = []
         if not fingerprints:
             return rows
         fp_marks = ",".join("?" * len(fingerprints))
-        of_status = ("AND status = ?", (status.value,)) if status is not None else ("", ())
         for start in range(0, len(shas), 500):
             chunk = shas[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows += self._db.execute(
-                f"SELECT {columns} FROM analyses WHERE repo = ? AND sha IN ({marks}) "
-                f"AND fingerprint IN ({fp_marks}) {of_status[0]}",
-                (repo, *chunk, *fingerprints, *of_status[1]),
+                f"SELECT {columns} FROM analyses WHERE repo = ? AND sha IN ({marks}) AND fingerprint IN ({fp_marks})",
+                (repo, *chunk, *fingerprints),
             ).fetchall()
         return rows
 
