@@ -86,11 +86,13 @@ def _check_flags(branch: str | None, all_branches: bool, explain: str | None, re
 
 def _outputs(shared: Shared, settings: Any, dates: Any, output_dir: Path | None, publish: bool,
              now: Any) -> list[Any]:  # fmt: skip
-    """The command's own targets: the files under -o, else stdout."""
+    """The command's own targets: the files under -o (flushed to disk together at the end: ``_build``), else
+    stdout."""
     from dailydiff.publish.files import output_dir_publisher
 
     if output_dir is not None:
-        return [output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats)]
+        return [output_dir_publisher(output_dir, settings.report.path_template, settings.report.formats,
+                                     durable=False)]  # fmt: skip
     return [stdout_output(shared, dates, settings.report.timezone, publish, now)]
 
 
@@ -112,6 +114,7 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
         with progress as tally:
             planned.request = replace(request, outputs=outputs, tally=tally)
             result = _days(run(planned))
+        _flush(outputs)
         summary = _summarise(result, request.publish, shared.summary_json)
         if not shared.quiet:
             print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
@@ -125,6 +128,15 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
         store.finish_run(run_id, "interrupted" if interrupted else status, {})
         raise
     store.finish_run(run_id, status, summary)
+
+
+def _flush(outputs: list[Any]) -> None:
+    """The files the outputs wrote, on disk before the command says they are written."""
+    from dailydiff.publish.files import FilesPublisher
+
+    for output in outputs:
+        if isinstance(output, FilesPublisher):
+            output.sync()
 
 
 @dataclass

@@ -111,7 +111,10 @@ def remove_stale_temporaries(path: Path, now: float | None = None) -> None:
 class FilesPublisher:
     """An edition's files under a directory, one per format, written atomically: a ``[[publish]]`` entry
     of type ``files``, and the ``--output-dir`` of `report`, `run`, `digest` and `weekly` (named
-    ``files``). A file whose content is already there is not rewritten."""
+    ``files``). A file whose content is already there is not rewritten. ``durable``: each file on disk before
+    its rename (an fsync each); without, the files are flushed together by ``sync`` (`report`'s -o: a month
+    of days is one flush, not thirty; nothing records them as sent, and a file lost with the machine is
+    written again by the next run, which finds it different)."""
 
     type = "files"
     parts: tuple[Part, ...] = ("files",)
@@ -119,8 +122,10 @@ class FilesPublisher:
     skip_empty = False  # the files of every day are written, empty ones too
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None, *,
-                 every_repo: bool = False) -> None:  # fmt: skip
+                 every_repo: bool = False, durable: bool = True) -> None:  # fmt: skip
         self.entry, self.name = entry, name
+        self.durable = durable
+        self._unsynced = False  # written without an fsync since the last ``sync``
         # Whose day files it writes: a [[publish]] target, the repositories naming it (or not choosing);
         # the command's --output-dir, every repository's (a digest links day files only where they are).
         self.day_target: str | None = None if every_repo else name
@@ -159,7 +164,8 @@ class FilesPublisher:
                 if path.is_file() and path.read_text(encoding="utf-8") == text:
                     unchanged.append(str(path))
                     continue
-                atomic_write(path, text)
+                atomic_write(path, text, durable=self.durable)
+                self._unsynced = not self.durable
             except OSError as exc:
                 if exc.errno in IO_ERRNOS:
                     raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
@@ -173,6 +179,21 @@ class FilesPublisher:
             return PublishResult(self.name, self.type, Status.SKIPPED, "unchanged: " + ", ".join(unchanged),
                                  paths)  # fmt: skip
         return PublishResult(self.name, self.type, Status.OK, "wrote " + ", ".join(written), paths)
+
+    def sync(self) -> None:
+        """The files written without an fsync since the last call, flushed to disk at once."""
+        if not self._unsynced:
+            return
+        try:
+            sync_filesystem(self.directory)
+        except OSError as exc:  # (a write the disk refused may only show here)
+            if exc.errno in IO_ERRNOS:
+                raise OutputFullError(
+                    f"cannot write under {self.directory}: {exc.strerror}", FULL_HINT
+                ) from None
+            raise OutputError(f"cannot write under {self.directory}: {exc.strerror}",
+                              "check the disk and run the same command again") from None  # fmt: skip
+        self._unsynced = False
 
 
 class StdoutPublisher:
@@ -210,9 +231,11 @@ class StdoutPublisher:
         return PublishResult(self.name, self.type, Status.OK, "shown")
 
 
-def output_dir_publisher(directory: Path, path_template: str, formats: Sequence[str]) -> FilesPublisher:
+def output_dir_publisher(
+    directory: Path, path_template: str, formats: Sequence[str], *, durable: bool = True
+) -> FilesPublisher:
     """The publisher behind `--output-dir` (and `[run] output_dir`): ``[report]`` path template and
-    formats, named ``files``."""
+    formats, named ``files``. ``durable``: as ``FilesPublisher``'s."""
     entry = FilesEntry(type="files", name="files", directory=str(directory), path_template=path_template,
                        formats=list(formats))  # fmt: skip
-    return FilesPublisher(entry, "files", every_repo=True)
+    return FilesPublisher(entry, "files", every_repo=True, durable=durable)
