@@ -43,9 +43,13 @@ log = logging.getLogger("dailydiff.analysis")
 
 START_AT = 8  # the request that starts the worker (the ones before are analysed here)
 # Requests the worker may have unanswered: beyond them, the next commit is analysed here. On a machine
-# where the worker keeps up, it analyses every commit; where it falls behind (a busy core, its start), this
-# process takes a share instead of leaving the day's last commits queued behind the worker's.
-BACKLOG = 8
+# where the worker keeps up, it analyses every commit; where it falls behind (a busy core), this process
+# takes a share instead of leaving the day's last commits queued behind the worker's. Not fewer: git hands
+# the first days over in a burst, faster than the worker answers, and this process is the run's slower side
+# (it also parses, stores, indexes and renders); a commit analysed here costs it the rules' time, and the
+# first one its imports (markdown-it) and the rules' patterns as well. With 8, a month of flashinfer analysed
+# a burst of about fifteen here and took 6% longer (bench/git_backfill.py).
+BACKLOG = 64
 # An answer not come after this long: the worker is taken for stuck (a stopped process) and ended; its commits
 # are analysed here.
 SILENCE = 30.0
