@@ -77,6 +77,34 @@ def test_a_long_runs_analyses_are_the_ones_read_here() -> None:
     assert any(a.summary for a in here) and any("new_name" in json.dumps(a.model_dump()) for a in here)
 
 
+def test_the_worker_works_out_each_analysed_commits_index_terms_as_this_process_would() -> None:
+    """Beside each analysis the worker answers the index terms of the texts the store indexes for that commit
+    (common/searchterms.py): the same terms as worked out here, taken by the index instead of working them
+    out again; a commit's pull request and Chinese text included."""
+    from dailydiff.common import searchterms
+
+    commits = _commits()
+    score = Score(level=Level.MEDIUM, score=6.0)
+    searchterms._SEEDED.clear()
+    there, _ = asyncio.run(_through_session(commits, score))
+    seeded = dict(searchterms._SEEDED)
+    searchterms._SEEDED.clear()
+    later = commits[worker_module.START_AT :]  # the ones the worker analysed
+    texts = [searchterms.commit_index_texts(c.message, c.pr, c.files, a)
+             for c, a in zip(later, there[worker_module.START_AT :], strict=True)]  # fmt: skip
+    wanted = {text: " ".join(searchterms.index_terms(text)) for t in texts for text in t.values() if text}
+    assert seeded == wanted
+    assert any(c.pr for c in later) and any(not t.isascii() for t in seeded)
+    # the index takes a seeded text's terms as they came
+    searchterms.seed_index_terms({"fused moe kernel": "seeded"})
+    try:
+        assert searchterms.indexed_words("fused moe kernel") == "seeded"
+        assert searchterms.indexed_words("fused moe kernel") == "fuse moe kernel"  # taken once
+        assert searchterms.indexed_words("fused moe kernels") == "fuse moe kernel"
+    finally:
+        searchterms._SEEDED.clear()
+
+
 def test_a_worker_behind_leaves_the_next_commits_to_this_process() -> None:
     """Every later commit asked at once: the worker is sent ``backlog`` of them, the others are analysed here
     (a worker that falls behind does not hold the last days back), and every analysis is the same."""

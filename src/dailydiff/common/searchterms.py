@@ -20,6 +20,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from dailydiff.common.lazyre import lazy_compile, two_scripts
 
@@ -366,6 +367,50 @@ def index_terms(text: str) -> list[str]:
     return list(
         itertools.chain.from_iterable(map(_index_token_terms, _TOKEN_RE.findall(_written_words(text))))
     )
+
+
+# A commit's fields as the index holds them --------------------------------------------------------------
+
+PR_BODY_CHARS = 2000  # a pull request's description (a commit's body) beyond this adds words, not meaning
+
+
+def commit_index_texts(message: str, pr: Any, files: Iterable[Any], analysis: Any) -> dict[str, str]:
+    """The text of each field the index holds for a commit (its title, pull request, paths, analysis and
+    body): one way for the store (store/search.py) and for the rules' worker, which works out their terms
+    beside the analysis (``seed_index_terms``)."""
+    files = list(files)
+    paths = [f.path for f in files] + [f.previous_path for f in files if f.previous_path]
+    analysis_text = ""
+    if analysis is not None:
+        parts = [analysis.summary, analysis.importance_reason, *analysis.impact, analysis.insights.architecture,
+                 analysis.insights.performance, analysis.insights.security, *analysis.risks,
+                 *analysis.recommendations, *(c.value for c in analysis.change_types)]  # fmt: skip
+        analysis_text = "\n".join(p for p in parts if p)
+    title, _, body = message.partition("\n")
+    pr_text = f"{pr.title}\n{' '.join(pr.labels)}\n{pr.body[:PR_BODY_CHARS]}" if pr else ""
+    return {"f_title": title, "f_pr": pr_text, "f_paths": " ".join(paths), "f_analysis": analysis_text,
+            "f_body": body[:PR_BODY_CHARS]}  # fmt: skip
+
+
+# Texts whose index terms another process worked out (the rules' worker, beside each commit's analysis: a
+# core the run's own process, which stores, indexes and renders, does not wait for), by their text; each
+# taken once. Bounded: seeds the index never asks for (a day not stored) are dropped with the others once
+# there are this many.
+_SEEDED: dict[str, str] = {}
+SEEDS_MOST = 4096
+
+
+def indexed_words(text: str) -> str:
+    """``index_terms`` of ``text`` as the index stores them (space-separated); a seeded text's as they came."""
+    seeded = _SEEDED.pop(text, None)
+    return seeded if seeded is not None else " ".join(index_terms(text))
+
+
+def seed_index_terms(seeds: dict[str, str]) -> None:
+    """Index terms another process worked out with ``indexed_words``, by their text: the index takes them."""
+    if len(_SEEDED) + len(seeds) > SEEDS_MOST:
+        _SEEDED.clear()
+    _SEEDED.update(seeds)
 
 
 def query_terms(question: str) -> list[str]:

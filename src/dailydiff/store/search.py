@@ -32,7 +32,6 @@ FIELDS = ("f_title", "f_pr", "f_paths", "f_analysis", "f_body")
 _SHOWN = ("repo", "sha", "language", "date", "committed_at", "level", "change_types", "topics", "paths",
           "title", "summary", "url", "pr_number", "pr_url")  # fmt: skip
 COLUMNS = (*_SHOWN, *FIELDS)
-PR_BODY_CHARS = 2000  # a pull request's description beyond this adds words, not meaning
 
 
 # One statement per item (a trigger's body holds semicolons: nothing here is ever split on them). Both
@@ -126,26 +125,11 @@ def _bar(values: Iterable[str]) -> str:
 
 
 def _commit_fields(commit: ReportCommit) -> dict[str, str]:
-    from dailydiff.common.searchterms import index_terms  # what a day indexes: not loaded to open the store
+    # what a day indexes: not loaded to open the store
+    from dailydiff.common.searchterms import commit_index_texts, indexed_words
 
-    analysis = commit.analysis
-    pr = commit.pr
-    paths = [f.path for f in commit.files] + [f.previous_path for f in commit.files if f.previous_path]
-    analysis_text = ""
-    if analysis is not None:
-        parts = [analysis.summary, analysis.importance_reason, *analysis.impact, analysis.insights.architecture,
-                 analysis.insights.performance, analysis.insights.security, *analysis.risks,
-                 *analysis.recommendations, *(c.value for c in analysis.change_types)]  # fmt: skip
-        analysis_text = "\n".join(p for p in parts if p)
-    title, _, body = commit.message.partition("\n")
-    pr_text = f"{pr.title}\n{' '.join(pr.labels)}\n{pr.body[:PR_BODY_CHARS]}" if pr else ""
-    return {
-        "f_title": " ".join(index_terms(title)),
-        "f_pr": " ".join(index_terms(pr_text)),
-        "f_paths": " ".join(index_terms(" ".join(paths))),
-        "f_analysis": " ".join(index_terms(analysis_text)),
-        "f_body": " ".join(index_terms(body[:PR_BODY_CHARS])),
-    }
+    texts = commit_index_texts(commit.message, commit.pr, commit.files, commit.analysis)
+    return {field: indexed_words(text) for field, text in texts.items()}
 
 
 def _row(report: DayReport, commit: ReportCommit) -> dict[str, Any]:

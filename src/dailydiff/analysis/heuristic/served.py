@@ -8,9 +8,14 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis.heuristic.analyser import HeuristicAnalyzer
 from dailydiff.analysis.heuristic.frames import write_message
+from dailydiff.common.searchterms import commit_index_texts, indexed_words
+
+if TYPE_CHECKING:
+    from dailydiff.models import Analysis, Commit
 
 # A commit as a busy repository writes them (a template's sections, a list, a link, code spans, a trailer;
 # Python, CUDA and test files): analysing it once loads and compiles what the rules use on most commits.
@@ -57,7 +62,16 @@ def warm(analyser: HeuristicAnalyzer) -> None:
                     committed_at=moment, message=f"perf(moe): fused top-k routing (#1234)\n\n{_SAMPLE_BODY}",
                     files=files, stats=Stats(additions=6, deletions=3, files=3))  # fmt: skip
     for language in ("zh", "en"):
-        analyser.analyse(commit, Score(level=Level.MEDIUM, score=0.5), Level.MEDIUM, language)
+        answer(analyser, commit, Score(level=Level.MEDIUM, score=0.5), Level.MEDIUM, language)
+
+
+def answer(analyser: HeuristicAnalyzer, commit: Commit, *args: Any) -> tuple[Analysis, dict[str, str]]:
+    """The commit's analysis, and the index terms of the texts the store will index for it with that analysis
+    (common/searchterms.py ``commit_index_texts``): worked out here, on the worker's core, they are not
+    worked out again by the run's process as it stores the day (``seed_index_terms``)."""
+    analysis = analyser.analyse(commit, *args)
+    texts = commit_index_texts(commit.message, commit.pr, commit.files, analysis)
+    return analysis, {text: indexed_words(text) for text in texts.values() if text}
 
 
 def serve() -> None:
@@ -66,7 +80,7 @@ def serve() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while header := stdin.read(8):
         key, args = pickle.loads(stdin.read(int.from_bytes(header, "big")))
-        write_message(stdout, (key, analyser.analyse(*args)))
+        write_message(stdout, (key, answer(analyser, *args)))
         stdout.flush()
     # Every answer is written and flushed: the process ends here, without the interpreter's teardown of
     # what the rules imported (20-30 ms that the run it serves would wait for at its end).

@@ -6,7 +6,9 @@ git's output, stores the commits and the reports and renders the days. A session
 backfill, a first run) starts one worker process at its ``START_AT``-th request and sends it each later
 commit (pickled: a few milliseconds for a month's patches); the commit's analysis waits for the worker's
 answer, while the event loop goes on reading git, storing and building days. The worker runs the same
-analyser on the same commit, so the analyses are the same; a worker that fails, cannot start or stops
+analyser on the same commit, so the analyses are the same; beside each it answers the index terms of the
+texts the store will index for the commit (served.py ``answer``), which the index then takes instead of
+working them out in this process; a worker that fails, cannot start or stops
 answering (``SILENCE``) leaves the analyses to this process, and while it starts (its imports) or while it
 has ``BACKLOG`` commits unanswered (it fell behind) the commits are analysed here. None is started for a
 short run (a nightly day: a process costs more than the few commits it would analyse) nor on a busy machine
@@ -31,10 +33,11 @@ import pickle
 import queue
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dailydiff.analysis.heuristic.frames import frame
 from dailydiff.common.rulesprocess import RulesProcess, spare_core, take_early
+from dailydiff.common.searchterms import seed_index_terms
 
 if TYPE_CHECKING:
     from dailydiff.models import Analysis, Commit, Level, Score
@@ -203,13 +206,14 @@ class RulesWorker:
             worker = self._worker.result()
             if len(worker.waiting) >= self.backlog:  # it is behind: this one is analysed here
                 return None
-            analysis: Analysis = await worker.ask(commit, score, depth, language)
+            analysis, seeds = await worker.ask(commit, score, depth, language)
         except Exception as exc:  # no processes here, or a worker killed: analysed here from now on
             log.debug("the rules applied in this process: %s", exc)
             self._broken = True
             return None
         self.analysed_there += 1
-        return analysis
+        seed_index_terms(seeds)  # the commit's index terms, worked out there beside its analysis
+        return cast("Analysis", analysis)
 
     async def started(self) -> bool:
         """Whether the worker is started (waiting for it if it is starting)."""
