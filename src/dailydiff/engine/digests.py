@@ -12,23 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.errors import ConfigError
 from dailydiff.models import DayReport, Level, Overview, ReportCommit
 from dailydiff.publish.base import Publisher
-from dailydiff.render.digest import (
-    DayDigest,
-    build_day_digest,
-    load_digest,
-    render_digest_json,
-    rules_overview,
-    select_repos,
-)
 from dailydiff.settings import DigestEntry, Settings
 from dailydiff.store import Store
+
+if TYPE_CHECKING:
+    from dailydiff.render.digest import DayDigest
 
 OVERVIEW_COMMITS = 40  # the most high / watched commits one overview request is written from
 
@@ -88,6 +83,15 @@ def build_digest_day(
     """One digest of one day from the store, and where its overview came from (llm, cached, rules).
     ``analyzer``: an LLM analyser (its ``overview``), or None offline. ``configured``: every configured
     repository's id (the plan's); each one the digest covers is named, with "no report" where it has none."""
+    # (here: a night's workers plan and build their days without the digest's renderers, HTML's included)
+    from dailydiff.render.digest import (
+        build_day_digest,
+        load_digest,
+        render_digest_json,
+        rules_overview,
+        select_repos,
+    )
+
     language = entry.language or settings.report.language
     stored = _stored_reports(store, date, language)
     configured = list(configured) if configured is not None else [r.id for r in configured_refs(settings)]
