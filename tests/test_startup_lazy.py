@@ -65,6 +65,42 @@ def test_a_report_reaches_its_first_git_call_without_renderers_or_publishers(tmp
     assert {"dailydiff.render.edition", "dailydiff.engine.stream", "jinja2"} <= set(modules["exit"])
 
 
+# What only a week, an alert, a release's notes or a digest needs: a `run` whose settings plan none loads none.
+UNIT_KINDS_NOT_PLANNED = ["dailydiff.engine.weekly", "dailydiff.engine.alerts", "dailydiff.engine.release",
+                          "dailydiff.render.week", "dailydiff.render.charts", "dailydiff.render.notes",
+                          "dailydiff.render.alert", "dailydiff.render.digest", "dailydiff.render.html"]  # fmt: skip
+
+
+def test_a_run_loads_no_unit_kind_it_does_not_plan(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")])])
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(f'[report]\ntimezone = "UTC"\n\n[analysis]\nanalyzer = "heuristic"\n\n[[repos]]\nsource = "{repo}"\n',
+                      encoding="utf-8")  # fmt: skip
+    args = [
+        "run",
+        "--config",
+        str(config),
+        "--date",
+        "2026-01-05",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "-q",
+    ]
+    done, modules = imported_by(tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    assert loaded(modules, UNIT_KINDS_NOT_PLANNED) == []
+    # With a [weekly] weekday, [notes] on_tag and a topic that alerts, each kind's modules load as it is planned.
+    config.write_text(config.read_text() + '\n[weekly]\nweekday = "monday"\npublishers = ["archive"]\n\n[notes]\non_tag = true\n\n'
+                      '[[watch]]\nname = "kernels"\npaths = ["csrc/**"]\nalert = ["archive"]\n\n'
+                      '[[publish]]\ntype = "files"\nname = "archive"\ndirectory = "archive"\n', encoding="utf-8")  # fmt: skip
+    done, modules = imported_by(tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    assert loaded(modules, ["dailydiff.engine.weekly", "dailydiff.engine.alerts", "dailydiff.engine.release"]) == [
+        "dailydiff.engine.weekly", "dailydiff.engine.alerts", "dailydiff.engine.release"]  # fmt: skip
+
+
 @pytest.mark.parametrize("quiet", [[], ["--quiet"]])
 def test_a_report_to_a_pipe_says_its_progress_and_summary_without_starting_rich(
     tmp_path: Path, quiet: list[str]

@@ -278,17 +278,19 @@ def _plan_digests(at: PlanContext) -> None:
 
 def _plan_weeks(at: PlanContext) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
-    from dailydiff.engine.weekly import weekly_publishers
-
     plan, jobs, available = at.plan, at.jobs, at.available
     if not at.span.weeks:
         return
     for job in jobs:
-        targets = tuple(weekly_publishers(job.settings, available))
         days = plan.days_of(job)
-        for unit in days:
-            if not job.settings.weekly.delivers_on(unit.date):
-                continue
+        weekdays = [unit for unit in days if job.settings.weekly.delivers_on(unit.date)]
+        if not weekdays:
+            continue
+        # (here: a plan without a week loads none of the week's modules, its charts included)
+        from dailydiff.engine.weekly import weekly_publishers
+
+        targets = tuple(weekly_publishers(job.settings, available))
+        for unit in weekdays:
             monday = unit.date - dt.timedelta(days=unit.date.weekday())
             needs = tuple(u.key for u in days if 0 <= (u.date - monday).days < 7)
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
@@ -303,12 +305,16 @@ def _plan_addenda(at: PlanContext) -> None:
 
 
 def _add_alerts(at: PlanContext) -> None:
+    if not any(topic.alert for job in at.jobs for topic in job.topics):
+        return  # (no topic alerts: the alerts' modules are not loaded)
     from dailydiff.engine.alerts import add_alerts
 
     add_alerts(at.plan, at.jobs, at.span.now)
 
 
 def _plan_releases(at: PlanContext) -> None:
+    if not any(job.settings.notes.on_tag for job in at.jobs):
+        return  # (no [notes] on_tag: the release notes' modules are not loaded)
     from dailydiff.engine.release import plan_releases
 
     plan_releases(at.plan, at.jobs, at.span.now)
