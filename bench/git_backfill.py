@@ -201,7 +201,7 @@ def main() -> int:
                   f"re-run (targets ≤ {TARGETS['new store']:g}x, ≤ {TARGETS['re-run']:g}x); CPU seconds: "
                   f"{cpu[0]:.2f}x, {cpu[1]:.2f}x")  # fmt: skip
         print(f"the rules' worker process: {sum(gates)} of {len(gates)} new stores began with a core to spare "
-              "(its gate: the load average leaves half a core idle); the others applied the rules in-process")  # fmt: skip
+              "(its gate: the minute's load average leaves half a core idle, or the tasks running now one core); the others applied the rules in-process")  # fmt: skip
         for label in sources:
             print(f"{label}re-run's files: {'byte-identical to' if identical[label] else 'DIFFERENT from'} the new "
                   f"store's ({len(written)} files)")  # fmt: skip

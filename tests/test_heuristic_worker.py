@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.heuristic import worker as worker_module
@@ -343,3 +345,32 @@ def test_the_worker_loads_the_rules_before_its_first_request() -> None:
         "print('markdown_it' in sys.modules, body._parser.cache_info().currsize)\n"
     )
     assert _python(program).split() == ["True", "1"]
+
+
+def test_a_core_is_spare_when_the_minute_average_still_counts_work_that_has_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last minute's load average takes a minute to forget the command before this one: where it says the
+    cores are busy, the tasks running now decide (Linux's /proc/loadavg), and a core is spare when the others
+    leave one besides this process's."""
+    from dailydiff.common import rulesprocess
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(rulesprocess, "LOADAVG", str(loadavg))
+
+    def machine(average: float, running: int | None) -> bool:
+        monkeypatch.setattr(os, "getloadavg", lambda: (average, average, average))
+        if running is None:
+            loadavg.unlink(missing_ok=True)
+        else:
+            loadavg.write_text(f"{average:.2f} 1.00 0.90 {running}/345 6789\n", encoding="ascii")
+        return rulesprocess.spare_core()
+
+    assert machine(1.2, None)  # the average leaves half a core idle: spare, whatever runs now
+    assert machine(1.9, 1)  # busy a minute ago, only this process now: spare
+    assert not machine(1.9, 2)  # another task running now: not spare
+    assert not machine(3.5, 3)
+    assert not machine(1.9, None)  # nothing says what runs now: the average decides
+    monkeypatch.setattr(rulesprocess, "LOADAVG", "/proc/loadavg")
+    assert (rulesprocess.running_now() or 0) >= 1  # this machine's, this process running

@@ -89,15 +89,15 @@ def start_early(values: dict[str, Any]) -> None:
     the report's run takes the answers. Nothing is started for a SOURCE that is not a directory (a URL, a
     forge's owner/name). A long window with the rules starts the rules' worker too (``long_rules_window``)."""
     source = values["source"]
+    if long_rules_window(values):  # (first: whether a core is spare is judged before git's processes run)
+        from dailydiff.common.rulesprocess import start_early as start_rules_worker
+
+        start_rules_worker()
     if os.path.isdir(os.path.expanduser(source)):
         from dailydiff.sources.gitremote import is_git_url, local_repo_early
 
         if not is_git_url(source):
             local_repo_early(source)
-    if long_rules_window(values):
-        from dailydiff.common.rulesprocess import start_early as start_rules_worker
-
-        start_rules_worker()
 
 
 def long_rules_window(values: dict[str, Any]) -> bool:

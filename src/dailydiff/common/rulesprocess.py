@@ -112,15 +112,33 @@ def end_early() -> None:
 
 def spare_core() -> bool:
     """Whether the machine has a core to spare: the last minute's load average leaves half a core idle (what
-    the worker uses over a backfill's length) of those this process may use. On a busy machine a worker only
-    adds its start (its imports) and the commits' copies to the work the cores share: the rules are then
-    applied here."""
+    the worker uses over a backfill's length) of those this process may use, or, where that average still
+    counts work that has ended (the command before this one: the average takes a minute to forget it), the
+    tasks running now leave a core besides this one's. On a busy machine a worker only adds its start (its
+    imports) and the commits' copies to the work the cores share: the rules are then applied here."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not on every system)
         cores = os.cpu_count() or 1
+    if cores < 2:
+        return False
     try:
         load = os.getloadavg()[0]
     except OSError:
         return False
-    return cores >= 2 and load <= cores - 0.5
+    if load <= cores - 0.5:
+        return True
+    running = running_now()
+    return running is not None and running - 1 <= cores - 2  # the others leave one core besides this one's
+
+
+LOADAVG = "/proc/loadavg"  # Linux: "1.02 0.85 0.70 2/345 6789", the tasks running now before the slash
+
+
+def running_now() -> int | None:
+    """The tasks running or ready to run at this moment, this process's included (Linux), else None."""
+    try:
+        with open(LOADAVG, encoding="ascii") as handle:
+            return int(handle.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
