@@ -87,10 +87,15 @@ def write_file(path: Path, text: str) -> None:
         else:
             atomic_write(path, text)
     except OSError as exc:
-        error = OutputFullError if exc.errno in IO_ERRNOS else OutputError
-        raise error(
-            f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions"
-        ) from None
+        raise output_error(str(path), exc, "check the path and its permissions") from None
+
+
+def output_error(where: str, exc: OSError, hint: str) -> OutputError:
+    """A file the disk refused, as one line: a full disk (or one failing) is ``OutputFullError`` (exit 74, and
+    the hint to free space), anything else the output's own error with ``hint``."""
+    if exc.errno in IO_ERRNOS:
+        return OutputFullError(f"cannot write {where}: {exc.strerror or exc}", FULL_HINT)
+    return OutputError(f"cannot write {where}: {exc.strerror or exc}", hint)
 
 
 STALE_AFTER_SECONDS = 3600
@@ -167,11 +172,7 @@ class FilesPublisher:
                 atomic_write(path, text, durable=self.durable)
                 self._unsynced = not self.durable
             except OSError as exc:
-                if exc.errno in IO_ERRNOS:
-                    raise OutputFullError(f"cannot write {path}: {exc.strerror}", FULL_HINT) from None
-                raise OutputError(
-                    f"cannot write {path}: {exc.strerror}", "check the directory and its permissions"
-                ) from None
+                raise output_error(str(path), exc, "check the directory and its permissions") from None
             remove_stale_temporaries(path)
             written.append(str(path))
         paths = tuple(written + unchanged)
@@ -187,12 +188,9 @@ class FilesPublisher:
         try:
             sync_filesystem(self.directory)
         except OSError as exc:  # (a write the disk refused may only show here)
-            if exc.errno in IO_ERRNOS:
-                raise OutputFullError(
-                    f"cannot write under {self.directory}: {exc.strerror}", FULL_HINT
-                ) from None
-            raise OutputError(f"cannot write under {self.directory}: {exc.strerror}",
-                              "check the disk and run the same command again") from None  # fmt: skip
+            raise output_error(
+                f"under {self.directory}", exc, "check the disk and run the same command again"
+            ) from None
         self._unsynced = False
 
 
