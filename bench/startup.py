@@ -92,7 +92,7 @@ class Suite:
                         "--data-dir", str(work / "data"), "--output-dir", str(work / "out"), "--quiet"], env, work),
             # What the git source runs for the day's window.
             "git log": (["git", "log", "HEAD", f"--since-as-filter={start:%Y-%m-%d %H:%M:%S} +0000",
-                         f"--until={end:%Y-%m-%d %H:%M:%S} +0000", "--raw", "--numstat", "-p", "-M",
+                         f"--until={end:%Y-%m-%d %H:%M:%S} +0000", "--raw", "-p", "-M",
                          "--format=%H%n%B"], dict(os.environ), repo),
         }  # fmt: skip
         self.times: dict[str, list[tuple[float, float]]] = {
