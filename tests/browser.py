@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.site import Site
+from localserver import LocalServer
 from required import missing
 
 CHROMIUM = os.environ.get("DAILYDIFF_CHROMIUM", "/usr/bin/chromium")
@@ -74,7 +75,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def static_server(root: Path) -> Iterator[str]:
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = LocalServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -6,8 +6,10 @@ connection dropped). A fake says its ``name`` and answers in ``answer(method, ta
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar, Self
+
+from localserver import LocalServer
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -22,7 +24,7 @@ class FakeForge:
         self.die_mid_body = False  # every answer stops half-way through its body
         self._lock = threading.RLock()
         self._stopped = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = LocalServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True

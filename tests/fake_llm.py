@@ -22,8 +22,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from localserver import LocalServer
 
 Canned = Callable[[dict[str, Any]], str | None]
 
@@ -146,7 +148,7 @@ class FakeLLM:
         self._barrier: threading.Barrier | None = None
         self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LocalServer | None = None
         self._thread: threading.Thread | None = None
 
     # lifecycle ----------------------------------------------------------------------------------
@@ -548,7 +550,7 @@ def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
     return None
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(LocalServer):
     daemon_threads = True
     # A real server's backlog: socketserver's 5 drops the connections of a burst, and the client's
     # TCP stack tries again a second later (a pause no real server adds).

@@ -279,8 +279,10 @@ def test_the_source_reads_gitlabs_documented_answers(tmp_path: Path) -> None:
     """The product, not the fake: a server that answers the three endpoints with exactly GitLab's documented
     example answers (tests/data/gitlab_api/), and the commit the source makes of them, field by field."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
     from urllib.parse import urlsplit
+
+    from localserver import LocalServer
 
     documented = {name: (DATA / f"{name}.json").read_bytes()
                   for name in ("commits", "commit_diff", "commit_merge_requests")}  # fmt: skip
@@ -304,7 +306,7 @@ def test_the_source_reads_gitlabs_documented_answers(tmp_path: Path) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Documented)
+    server = LocalServer(("127.0.0.1", 0), Documented)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         settings = load_settings(

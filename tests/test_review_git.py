@@ -125,9 +125,10 @@ def test_a_bare_repository_whose_head_names_no_branch_suggests_the_branches(tmp_
 def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> None:
     import functools
     import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import SimpleHTTPRequestHandler
 
     from gitrepo import git
+    from localserver import LocalServer
 
     work = tmp_path / "work"
     build_repo(work, [CommitSpec("feat: one", DAY, edits=[FileEdit("a.py", "x = 1\n")])])
@@ -143,7 +144,7 @@ def test_a_mirrored_url_keeps_no_credentials_in_the_data_dir(tmp_path: Path) -> 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    server = LocalServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

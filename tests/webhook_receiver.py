@@ -12,9 +12,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from localserver import LocalServer
 
 LIMITS = {
     "feishu_body_bytes": 20 * 1024,
@@ -98,7 +100,7 @@ class WebhookReceiver:
                 except (BrokenPipeError, ConnectionResetError):  # the client went away (killed mid-send)
                     self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LocalServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
