@@ -128,6 +128,6 @@ def test_a_model_that_repairs_keeps_every_real_claim_and_a_rerun_asks_nothing(
     assert report.stats.grounding.repaired == sum(len(model.invented[rc.sha]) for rc in repaired)
     assert report.stats.grounding.removed == 0
     asked = fake.count
-    outcome, md_again = run_day(repo, settings)  # the same day again: every analysis comes from the store
+    outcome, _ = run_day(repo, settings)  # the same day again: every analysis comes from the store
     assert fake.count == asked
     assert outcome.reports[0].stats.grounding == report.stats.grounding
