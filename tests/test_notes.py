@@ -13,6 +13,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
@@ -511,3 +512,29 @@ def test_the_notes_from_a_directory_inside_the_repository_are_the_same_and_keep_
     for where in ("top", "in"):
         with Store.open(tmp_path / where / "data") as store:
             assert store.answer(key) is not None
+
+
+def test_what_the_notes_model_names_beyond_the_entries_it_was_shown_is_removed(
+    repo: Path, tmp_path: Path, fake: FakeLLM
+) -> None:
+    """Every claim checked (issue 81): the release's overview and entry lines are traced to the entries the
+    model was shown; a sentence naming a file, a function or a pull request none of them has is removed,
+    a line left with nothing keeps the rules' own."""
+
+    def inventing(body: dict[str, Any]) -> str | None:
+        props = (
+            (body.get("response_format") or {}).get("json_schema", {}).get("schema", {}).get("properties", {})
+        )
+        if "entries" not in props:
+            return None
+        return json.dumps({"overview": "This release adds streaming. It rewrites csrc/invented_notes_kernel.cu.",
+                           "entries": [{"id": 1, "text": "Calls `invented_notes_fn()` now."},
+                                       {"id": 2, "text": "Explains streaming; see #98765."}]})  # fmt: skip
+
+    fake.canned = inventing
+    told = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
+    assert told.returncode == 0, told.stderr
+    assert len(_notes_requests(fake)) == 1
+    assert "This release adds streaming." in told.stdout
+    for invented in ("invented_notes_kernel", "invented_notes_fn", "98765"):
+        assert invented not in told.stdout, invented

@@ -423,3 +423,32 @@ def test_one_week_goes_to_engineers_as_today_and_to_a_managers_mail_as_the_stake
     )
     assert "\n🧭 What changed" in stakeholder and "Most important commits" not in stakeholder
     assert not TECHNICAL_RE.findall(outside_links(stakeholder))
+
+
+def test_a_theme_or_summary_sentence_naming_what_the_week_did_not_show_is_removed(
+    weeks: dict[str, Any], tmp_path: Path
+) -> None:
+    """Every claim checked (issue 81): the week's summary and stakeholder themes are traced to the commits
+    and figures the model was shown; a sentence naming a file, a function or a pull request that none of
+    them has goes, and a theme whose title goes is dropped."""
+    from fake_llm import FakeLLM
+
+    def inventing(body: dict[str, Any]) -> str | None:
+        if "themes" not in json.dumps(body.get("response_format", {})):
+            return None
+        return json.dumps({
+            "summary": "A busy week of kernels. It also rewrote csrc/invented_week_kernel.cu.",
+            "themes": [{"title": "Faster kernels", "meaning": "Users get quicker runs. See #97531.", "commits": [1]},
+                       {"title": "The invented_week_fn() rework", "meaning": "Nothing.", "commits": [1]}],
+        })  # fmt: skip
+
+    with FakeLLM(canned=inventing) as fake:
+        env = {"DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_LLM_MODEL": fake.model}
+        args = ("weekly", weeks["repo"], "--week", "2026-W29", *weeks["common"])
+        data = json.loads(dailydiff(*args, "--audience", "stakeholder", "--format", "json", cwd=tmp_path,
+                                    env=env).stdout)  # fmt: skip
+    assert data["summary"] == "A busy week of kernels."
+    assert [(t["title"], t["meaning"]) for t in data["themes"]] == [
+        ("Faster kernels", "Users get quicker runs.")
+    ]
+    assert not any(word in json.dumps(data) for word in ("invented_week", "97531"))

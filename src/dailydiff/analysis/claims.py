@@ -16,14 +16,18 @@ marked (``mark``); what was removed and why is kept in the analysis's ``groundin
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TypeVar
 
 from dailydiff.models import Analysis, Commit, Grounding, GroundingStats, Insights, TracedClaim
 
+log = logging.getLogger("dailydiff.claims")
+K = TypeVar("K")
 ANALYSIS_FIELDS = ("importance_reason", "summary", "impact", "insights", "risks", "recommendations")
 MARK = {"en": "⚠️ not found in the diff: {claims}", "zh": "⚠️ diff 中未见：{claims}"}
 EMPTIED = {"en": "(removed: not found in the diff)", "zh": "（已删去：diff 中未见）"}
@@ -461,23 +465,26 @@ def ground(
 
 
 def ground_texts(
-    groups: Sequence[Sequence[str]], evidence: Evidence, mode: str, language: str
-) -> tuple[list[list[str]], Grounding | None]:
-    """A summary's texts (an overview's highlights and themes, a week's lines, release notes), each group a
-    list of lines, held against the analyses they summarise: the same rule as an analysis's, without a
-    repair request; a line left with nothing is dropped."""
+    texts: Mapping[K, str], evidence: Evidence, mode: str, language: str
+) -> tuple[dict[K, str], Grounding | None]:
+    """A summary's texts by key (an overview's lines, a week's summary and themes, release notes' overview
+    and entries) held against the analyses they summarise: the same rule as an analysis's, without a repair
+    request; a text left with nothing is "" (its caller keeps its own, or drops it)."""
     if mode == "off":
-        return [list(g) for g in groups], None
+        return dict(texts), None
     tally = _Tally()
     emptied = EMPTIED.get(language, EMPTIED["en"])
-    fixed = [[_apply(t, evidence, mode, language, tally) if t else t for t in group] for group in groups]
-    kept = [[t for t in group if t and t != emptied] for group in fixed]
-    unverified = tally.unverified
-    action = ("marked" if mode == "mark" else "removed") if unverified else "none"
+    fixed = {key: _apply(t, evidence, mode, language, tally) if t else t for key, t in texts.items()}
+    if not tally.unverified:
+        fixed = dict(texts)
     checked, supported = tally.distinct()
-    grounding = Grounding(checked=checked, supported=supported, unverified=unverified,
-                          action=action, removed=tally.removed, claims=tally.claims)  # fmt: skip
-    return (kept if unverified else [list(g) for g in groups]), grounding
+    action = ("marked" if mode == "mark" else "removed") if tally.unverified else "none"
+    grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action=action)
+    if tally.unverified:
+        log.info(
+            "%d claim(s) of a summary %s: %s", len(tally.unverified), action, ", ".join(tally.unverified)
+        )
+    return {key: ("" if t == emptied else t) for key, t in fixed.items()}, grounding
 
 
 def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:

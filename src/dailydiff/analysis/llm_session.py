@@ -162,11 +162,13 @@ class LLMSession:
         parsed = parse_overview(reply.text)
         # Traced against what it read: the analyses' titles and summaries as they were sent.
         evidence = analyses_evidence(m["content"] for m in messages if m["role"] == "user")
-        (highlights, themes), grounding = ground_texts(
-            [parsed["highlights"], parsed["themes"]], evidence, analyzer.grounding, language
+        lines = [("h", line) for line in parsed["highlights"]] + [("t", line) for line in parsed["themes"]]
+        kept, grounding = ground_texts(
+            {i: text for i, (_, text) in enumerate(lines)}, evidence, analyzer.grounding, language
         )
-        return Overview(highlights=highlights, themes=themes, producer=analyzer.name, usage=attempts.usage,
-                        grounding=grounding.published() if grounding else None)  # fmt: skip
+        told = [(lines[i][0], text) for i, text in kept.items() if text]
+        return Overview(highlights=[t for k, t in told if k == "h"], themes=[t for k, t in told if k == "t"],
+                        producer=analyzer.name, usage=attempts.usage, grounding=grounding)  # fmt: skip
 
     async def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
         text, usage = await self._one_answer(

@@ -278,8 +278,20 @@ def rewrite_for(
     except (UnusableAnswer, DailyDiffError) as exc:
         log.warning("the LLM could not write the notes (%s): the rules' overview stands", exc)
         return notes, 1
+    overview, lines = _grounded_notes(overview, lines, entries, llm.grounding, notes.language)
     store.save_answer(key, json.dumps({"overview": overview, "lines": lines}, ensure_ascii=False))
     return with_rewrite(notes, overview, lines, llm.name), max(1, usage.requests)
+
+
+def _grounded_notes(overview: str, lines: dict[int, str], entries: list[dict[str, Any]], mode: str,
+                    language: str) -> tuple[str, dict[int, str]]:  # fmt: skip
+    """The notes' overview and lines held against the entries the model was shown (their titles and
+    summaries): what names something none of them does is removed; an emptied line keeps ours."""
+    from dailydiff.analysis.claims import analyses_evidence, ground_texts
+
+    evidence = analyses_evidence(f"{e['title']}\n{e['summary']}" for e in entries)
+    kept, _ = ground_texts({0: overview, **lines}, evidence, mode, language)
+    return kept.pop(0), {i: text for i, text in kept.items() if text}
 
 
 def notes_of(store: Store, settings: Settings, source: GitSource, span: NotesRange, *,

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.errors import DailyDiffError
@@ -92,6 +93,7 @@ def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: lis
                 key, json.dumps({"text": text, "usage": usage.model_dump()}, ensure_ascii=False)
             )
         answer = parse_week_answer(text, len(commits))
+        answer = _grounded(answer, messages("json_schema"), settings, week.language)
     except (UnusableAnswer, AnswerError, DailyDiffError, ValueError, KeyError) as exc:
         log.warning("the LLM did not write the week %s of %s (%s): the rules' summary is used", week.week,
                     week.repo, exc)  # fmt: skip
@@ -107,6 +109,24 @@ def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: lis
         "edition_completion_tokens": usage.completion_tokens, "edition_cost": usage.cost,
     })  # fmt: skip
     return week.model_copy(update=update)
+
+
+def _grounded(answer: Any, messages: list[dict[str, str]], settings: Settings, language: str) -> Any:
+    """The week's summary and themes held against the commits and figures it was shown: a theme whose title
+    names what they do not loses it (and is dropped); a summary left with nothing keeps the rules'."""
+    from dailydiff.analysis.claims import analyses_evidence, ground_texts
+    from dailydiff.analysis.week import WeekAnswer
+
+    evidence = analyses_evidence(m["content"] for m in messages if m["role"] == "user")
+    texts: dict[Any, str] = {"summary": answer.summary}
+    for i, theme in enumerate(answer.themes):
+        texts["title", i], texts["meaning", i] = theme.title, theme.meaning
+    kept, _ = ground_texts(texts, evidence, settings.analysis.grounding, language)
+    themes = [t.__class__(kept["title", i], kept["meaning", i], t.commits)
+              for i, t in enumerate(answer.themes) if kept["title", i]]  # fmt: skip
+    if not kept["summary"]:
+        raise ValueError("every sentence of its summary named what the week's commits do not")
+    return WeekAnswer(kept["summary"], themes)
 
 
 def edition_of(store: Store, week: WeekDigest, settings: Settings, builder: str = "dailydiff run") -> Edition:
