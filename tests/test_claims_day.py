@@ -167,7 +167,8 @@ def test_claims_sha_shows_each_claim_where_it_was_found_and_what_was_removed(
         )
         assert row.rstrip().endswith("not found"), row
     found = [line for line in lines if line.lstrip().startswith("✓")]
-    assert found and all(" diff " in line or line.rstrip().endswith(("message", "header")) for line in found)
+    places = ("message", "header", "pull request", "unseen files")
+    assert found and all(" diff " in line or line.rstrip().endswith(places) for line in found), found
     removed = lines[lines.index("removed:") + 1 :]
     assert any(made["path"] in line for line in removed)
     # a commit it never analysed: a one-line error and a next step

@@ -41,6 +41,7 @@ class _Kind:
     match: str
     units: tuple[str, ...] = ()
     min_value: float = 0.0
+    needs: re.Pattern[str] | None = None  # a text without it cannot hold the kind: its pattern is not run
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def _rules() -> _Rules:
             row["match"],
             tuple(row.get("units", ())),
             float(row.get("min_value", 0)),
+            re.compile(row["needs"]) if row.get("needs") else None,
         )
         for row in data["kind"]
     )
@@ -225,11 +227,13 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
     text = evidence.text
     how = kind.match
-    if surface and surface != claim and _find_word(text, surface) >= 0:
+    if surface and surface != claim and how != "code" and _find_word(text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
     if how in ("verbatim", "flag"):
         return claim if _find_word(text, claim) >= 0 else None
     if how == "folded":
+        if _find_word(text, claim) >= 0:
+            return claim
         return claim if _find_word(evidence.folded, claim.lower()) >= 0 else None
     if how == "code":
         return _found_code(claim, evidence)
@@ -316,6 +320,8 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     taken: list[tuple[int, int]] = []
     found: list[tuple[str, _Kind, int, int]] = []
     for kind in rules.kinds:
+        if kind.needs is not None and kind.needs.search(text) is None:
+            continue
         for m in kind.pattern.finditer(text):
             start, end = m.span()
             if any(start < t_end and t_start < end for t_start, t_end in taken):
@@ -338,8 +344,8 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
         hit = _found(claim, kind, evidence, text[start:end].strip())
         where = None
         if hit is not None:
-            where = evidence.where(hit, folded=kind.match == "folded") if located else "found"
-        traced.append(TracedClaim(text=claim, kind=kind.name, where=where))
+            where = evidence.where(hit, folded=kind.match == "folded" and hit not in evidence.text) if located else "found"
+        traced.append(TracedClaim.model_construct(text=claim, kind=kind.name, where=where))
     return traced
 
 
