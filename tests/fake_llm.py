@@ -38,6 +38,7 @@ class Recorded:
     started: float = 0.0
     loop_from: int | None = None  # the token a looping answer began to repeat at
     ended: float = 0.0  # when the answer was sent (streamed: its last event)
+    asked: int = 0  # its place among the requests that are not probes (0: a probe)
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -100,16 +101,20 @@ class FakeLLM:
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
+    fail_first_asked: int = (
+        0  # the first N requests that are not probes (nor the run's canary) answer fail_status
+    )
     fail_retry_after: str | None = None  # the Retry-After header of those answers (None: not sent)
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
-    hang_after: int | None = None  # every request after the first N never answers (until stop)
+    hang_after: int | None = None  # every request after the first N (probes aside) never answers (until stop)
     hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
     faults_on_gets: bool = True  # drip and die_mid_body apply to GET /models and /props too
     # A stream that ends early: after this many tokens it is over (connection closed, no finish reason, no
-    # [DONE]), as llama-cpp-python's server ends one now and then; for the first `end_early_times` streams.
+    # [DONE]), as llama-cpp-python's server ends one now and then; for the first `end_early_times` streams
+    # (probes aside).
     end_early_after: int | None = None
     end_early_times: int = 1 << 30
     reject_formats: dict[str, int] = field(default_factory=dict)  # response mode -> status rejecting it
@@ -249,6 +254,7 @@ class FakeLLM:
             self._held += not record.is_probe  # a format probe is made alone, first
             held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
+            record.asked = 0 if record.is_probe else held
         if self._slots is not None:
             self._slots.acquire()  # released by the handler once the answer is sent
         try:
@@ -320,14 +326,14 @@ class FakeLLM:
                     "invalid_request_error",
                 ),
             )
-        if index <= self.hang_first or (self.hang_after is not None and index > self.hang_after):
+        if index <= self.hang_first or (self.hang_after is not None and record.asked > self.hang_after):
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
         tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
         if self._work(self.latency + (tokens / self.prompt_rate if self.prompt_rate else 0.0)):
             return 500, {}, _error("server stopped", "stopped")
-        if self.fail_always or index <= self.fail_first:
+        if self.fail_always or index <= self.fail_first or 0 < record.asked <= self.fail_first_asked:
             record.status = self.fail_status
             asked = {"Retry-After": self.fail_retry_after} if self.fail_retry_after is not None else {}
             return self.fail_status, asked, _error("upstream exploded" + self._echo(record), "server_error")
@@ -663,7 +669,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                 return
             with fake._lock:
-                ends_early = fake.end_early_after is not None and fake.end_early_times > 0
+                ends_early = (
+                    fake.end_early_after is not None and fake.end_early_times > 0 and not record.is_probe
+                )
                 fake.end_early_times -= ends_early
             # Tokens are due on a fixed schedule from the first (a server generates at its own pace): a
             # late wake-up on a loaded machine delays one token, not every token after it.

@@ -104,7 +104,16 @@ def _message_of(body: Any, fallback: str, secret: str) -> str:
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
     text = text or fallback
     register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
-    return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
+    words = [word for word in scrub(text).split() if not _key_part(word, secret)]
+    return " ".join(words)[:300]  # scrubbed before it is cut: no half secret survives
+
+
+def _key_part(word: str, secret: str) -> bool:
+    """A word of an error answer that quotes part of the key (OpenAI's "sk-proj-****abcd", DeepSeek's
+    "****abcd"): a masked run, or four characters of the key in a row."""
+    if "***" in word:
+        return True
+    return len(secret) >= 4 and any(secret[i : i + 4] in word for i in range(len(secret) - 3))
 
 
 def context_limit_in(message: str) -> int | None:
@@ -120,8 +129,8 @@ def status_error(status: int, message: str, headers: Mapping[str, str]) -> LLMCa
         return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
                             retry_after=retry_after_seconds(headers))  # fmt: skip
     if status in (401, 403):
-        # The server's text may quote part of the key; it is not repeated.
-        return LLMCallError("auth", f"HTTP {status}", status=status)
+        # The endpoint's own words (the part of the key it may quote is left out: ``_message_of``).
+        return LLMCallError("auth", f"HTTP {status}: {message}", status=status)
     if status == 404:
         return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
     if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):

@@ -91,6 +91,8 @@ class LLMAnalyzer:
         self.context_window: int = self.profile.context_window or 0
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
+        # The canary's hard refusal (a key, a model, a configured mode): every later session of the run stops on it.
+        self.refused: LLMCallError | None = None
         # False: the endpoint answers a streamed request with one JSON body (a server or proxy that ignores
         # ``stream``); its requests go unstreamed then, under the one total deadline.
         self.streams: bool | None = None
@@ -316,6 +318,11 @@ class LLMAnalyzer:
             return AnalysisError(
                 f"the LLM endpoint {where} refused the API key ({error})",
                 f"set {self.settings.api_key_env} to a valid key, or run with --analyzer heuristic",
+            )
+        if error.kind == "unsupported_format":
+            return AnalysisError(
+                f"the LLM endpoint {where} refuses response_mode {self.settings.response_mode!r} ({error})",
+                'set [llm] response_mode = "auto" (DAILYDIFF_LLM_RESPONSE_MODE) to find what it accepts',
             )
         return AnalysisError(
             f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",

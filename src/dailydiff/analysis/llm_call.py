@@ -105,6 +105,7 @@ class AnalyzerState(Protocol):
     context_source: str
     streams: bool | None
     prepared: bool
+    refused: LLMCallError | None
     slots: int | None
     answered: dict[tuple[str, str], int]
 
@@ -214,12 +215,16 @@ class Caller:
             messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
             first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
         )  # fmt: skip
+        self.noticed_whole()
+        return reply
+
+    def noticed_whole(self) -> None:
+        """The endpoint answered a streamed request with one JSON body: its requests go unstreamed now."""
         if self.client.answers_whole and self.analyzer.streams is not False:
             log.warning("%s answers a streamed request with one JSON body (it ignores `stream`): "
                         "taken as it is, and its requests go unstreamed from now on (remembered; "
                         "[llm] stream = false says so in the config)", self.analyzer.endpoint)  # fmt: skip
             self.analyzer.learn(streams=False)
-        return reply
 
     def _answered(self, reply: Reply, ticket: Ticket, attempts: Attempts, estimate: int) -> Reply:
         self.limit.release(ticket, first_token=reply.first_token, work=reply.prompt_work)

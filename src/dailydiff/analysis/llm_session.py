@@ -16,6 +16,9 @@ from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
     PROBE_DEADLINE,
+    PROBE_MESSAGES,
+    PROBE_SCHEMA,
+    PROBE_TOKENS,
     context_from,
     describe,
     nearby,
@@ -92,6 +95,7 @@ class LLMSession:
         self._by_language: dict[str, _Session] = {}
         self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
         self.contact: asyncio.Future[None] | None = None  # its first part: alive? its context and slots
+        self.commits_coming = False  # a day's commits will ask: a canary goes before them
 
     def peers_left(self, freed: int | None = None) -> None:
         """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free,
@@ -121,6 +125,7 @@ class LLMSession:
     def expect(self, language: str) -> None:
         """Requests are coming (commits listed that have no stored analysis): ask what the endpoint is and
         load the client now, beside the fetch of their details, not in front of the first analysis."""
+        self.commits_coming = True
         self._session(language).discover()
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
@@ -249,8 +254,11 @@ class _Session(Caller):
         analysis (``mode=False``) only for its first part: the mode probe goes out with the first wave of
         commits, not a round before it (they ask in json_object, the schema in the prompt, until it is
         known)."""
+        if self.analyzer.refused is not None:  # an earlier session's canary was refused: the run's answer
+            raise Fatal(self.analyzer.refused)
         if self.analyzer.prepared and self.owner.discovery is None:
             return
+        self.owner.commits_coming |= not mode
         discovery = self.discover()
         contact = self.owner.contact
         await asyncio.shield(discovery if mode or contact is None else contact)
@@ -321,20 +329,60 @@ class _Session(Caller):
             found = context_from(models, props, model)
             if found:
                 analyzer.learn(context_window=found, source="stated by the server")
-        if self.owner.contact is not None and not self.owner.contact.done():
-            self.owner.contact.set_result(None)  # the commits go now; the probe with them, first in line
-        if analyzer.mode is None:
-            try:
-                found_mode = await negotiate_mode(
-                    lambda m, f, t: self.call(m, f, t, Attempts(priority=FIRST))
-                )
-            except LLMCallError as exc:
-                log.warning("could not negotiate a response mode with %s (%s); using json_object",
-                            analyzer.endpoint, exc)  # fmt: skip
+        if analyzer.mode is not None:
+            if not self.owner.commits_coming:  # one question (ask, notes): it is its own canary
+                self._let_go()
                 return
-            log.info("%s %s: response mode %s (%s)", analyzer.endpoint, model, found_mode.mode,
-                     "; ".join(found_mode.tried))  # fmt: skip
-            analyzer.learn(mode=found_mode.mode)
+            await self._canary(PROBE_MESSAGES, response_format(PROBE_SCHEMA, "endpoint_probe", analyzer.mode),
+                               PROBE_TOKENS)  # fmt: skip
+            return
+        try:
+            # The mode probe's first request is the canary: the commits go once it has answered.
+            found_mode = await negotiate_mode(self._canary)
+        except LLMCallError as exc:
+            log.warning("could not negotiate a response mode with %s (%s); using json_object",
+                        analyzer.endpoint, exc)  # fmt: skip
+            return
+        log.info("%s %s: response mode %s (%s)", analyzer.endpoint, model, found_mode.mode,
+                 "; ".join(found_mode.tried))  # fmt: skip
+        analyzer.learn(mode=found_mode.mode)
+
+    async def _canary(self, messages: list[dict[str, str]], fmt: dict[str, Any] | None, tokens: int) -> Reply:
+        """A tiny request with the run's model, key and response mode before its commits go (and the mode
+        probe's requests after it): a refused key, an unknown model or a configured mode the endpoint refuses
+        stops the run after this one request (``Fatal``, kept on the analyser for its later sessions), not
+        after the first wave. Any other answer, an error included, lets the commits go."""
+        if self.analyzer.mode is None:  # the mode probe's requests, with the retry policy
+            try:
+                reply = await self.call(messages, fmt, tokens, Attempts(priority=FIRST))
+            except Fatal as fatal:
+                self.analyzer.refused = fatal.error
+                raise
+            except LLMCallError:
+                self._let_go()
+                raise
+            self._let_go()
+            return reply
+        # The run's own mode: one attempt, no retry (a busy or failing endpoint is the commits' to find out).
+        self.analyzer.stats.requests += 1
+        if self.analyzer.streams is False:
+            self.client.stream = False
+        try:
+            reply = await self.client.complete(messages, fmt, tokens)
+        except LLMCallError as exc:
+            configured = exc.kind == "unsupported_format" and self.analyzer.mode_source == "configured"
+            if exc.kind in ("auth", "not_found") or configured:
+                self.analyzer.refused = exc
+                raise Fatal(exc) from None
+            log.info("%s: the canary request failed (%s); the commits go", self.analyzer.endpoint, exc)
+            reply = Reply("", "error")
+        self.noticed_whole()
+        self._let_go()
+        return reply
+
+    def _let_go(self) -> None:
+        if self.owner.contact is not None and not self.owner.contact.done():
+            self.owner.contact.set_result(None)  # the commits go now; the mode probe with them, first in line
 
     async def _first_contact(self) -> Any:
         """GET /models, twice at most within PROBE_DEADLINE each: a server that cannot answer that is
