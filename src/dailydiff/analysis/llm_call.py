@@ -11,6 +11,7 @@ a refused key or an unknown model is fatal for the run. Every request is added t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -123,11 +124,15 @@ class AnalyzerState(Protocol):
     def _fatal_error(self, error: LLMCallError) -> AnalysisError: ...
 
 
-def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> Usage:
-    cost = (
-        prompt_tokens * (profile.input_price or 0.0) + completion_tokens * (profile.output_price or 0.0)
-    ) / 1e6
-    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost=round(cost, 6))
+def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int, cached_tokens: int | None = None,
+          *, at: dt.datetime | None = None, model_version: str = "") -> Usage:  # fmt: skip
+    """What one answer cost as the provider bills it: its cached prompt tokens at the cached price, at the
+    prices of the time of day it was asked at (``[[llm.models."…".windows]]``)."""
+    input_price, output_price, cached_price = profile.rates(at or dt.datetime.now(dt.UTC))
+    hit = min(cached_tokens or 0, prompt_tokens)
+    cost = ((prompt_tokens - hit) * input_price + hit * cached_price + completion_tokens * output_price) / 1e6
+    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost=round(cost, 6),
+                 cached_tokens=cached_tokens, model_version=model_version)  # fmt: skip
 
 
 class Caller:
@@ -231,7 +236,8 @@ class Caller:
         self.analyzer.saw_prompt(reply)
         self.breaker.success()
         attempts.answered += 1
-        attempts.usage = attempts.usage + price(self.profile, reply.prompt_tokens, reply.completion_tokens)
+        attempts.usage = attempts.usage + price(self.profile, reply.prompt_tokens, reply.completion_tokens,
+                                                reply.cached_tokens, model_version=reply.model_version)  # fmt: skip
         if reply.prompt_tokens and estimate:
             attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
         return reply

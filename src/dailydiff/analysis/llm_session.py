@@ -65,6 +65,9 @@ ASK_TOKENS = 768
 NOTES_TOKENS = 4096  # a release's overview and a short line per entry
 REWRITE_TOKENS = 256  # two short lists of search words
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
+# A prompt the server counted below this share of our estimate, by this many tokens or more, was cut short.
+TRUNCATED_SHARE = 0.5
+TRUNCATED_GAP = 1024
 HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 _DEAD = object()
 # While the mode probe is out, the first commits ask in json_object holding the schema (the `schema` member:
@@ -498,6 +501,10 @@ class _Session(Caller):
                     # A stream that ended early is a partial answer: the cut-off path below.
                     error = describe(exc)
                 else:
+                    if not shrunk and self._cut_short(request, prompt, reply):
+                        shrunk = True
+                        context_window = min(context_window, reply.prompt_tokens)
+                        continue
                     if reply.finish_reason != "length":
                         return await self._validated(request, depth, prompt, reply, attempts, context_window,
                                                      mode)  # fmt: skip
@@ -510,6 +517,20 @@ class _Session(Caller):
                 break
             depth = SHALLOWER.get(depth)
         return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
+
+    def _cut_short(self, request: AnalysisRequest, prompt: Prompt, reply: Reply) -> bool:
+        """The server counted far fewer prompt tokens than were sent: it cut the prompt to its runtime context
+        (Ollama's, often 4k), silently, and the answer is about a diff the model never saw whole. Said in one
+        line; the context it kept is the budget from now on (remembered)."""
+        counted, sent = reply.prompt_tokens, prompt.tokens
+        if not counted or counted >= sent * TRUNCATED_SHARE or sent - counted < TRUNCATED_GAP:
+            return False
+        log.warning("%s %s: %s counted %d prompt tokens of about %d sent: it cut the prompt short (its context "
+                    "is smaller than it says); the prompt is cut to fit and the commit asked again",
+                    request.commit.repo, request.commit.sha[:12], self.analyzer.endpoint, counted, sent)  # fmt: skip
+        if counted < (self.analyzer.context_window or DEFAULT_CONTEXT):
+            self.analyzer.learn(context_window=counted, source="learnt from a prompt the server cut short")
+        return True
 
     def _asking_mode(self) -> str:
         """The mode a commit's request goes in: the endpoint's, or the first wave's while the probe is out."""
@@ -606,5 +627,7 @@ class _Session(Caller):
             risks=fields.get("risks", []),
             recommendations=fields.get("recommendations", []),
             unseen_files=prompt.selection.unseen_files,
-            usage=attempts.usage,
+            usage=attempts.usage.model_copy(
+                update={"prompt_hash": self.analyzer.prompts.template_hash(self.language)}
+            ),
         )

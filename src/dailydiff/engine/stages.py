@@ -100,6 +100,7 @@ def report_stats(
         replaced_prompt_tokens=replaced.prompt_tokens,
         replaced_completion_tokens=replaced.completion_tokens,
         replaced_cost=replaced.cost,
+        cached_tokens=usage.cached_tokens,
     )
 
 

@@ -638,6 +638,7 @@ class Engine:
                 duration_seconds=round(time.monotonic() - repo.started, 3),
                 max_requests_per_commit=counts.max_requests,
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
+                cached_tokens=spent.cached_tokens,
             ),
         )
         relinked: list[DayReport] = []
