@@ -7,13 +7,16 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clirun import dailydiff
+from dailyrepos import build_daily_repo
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 from llm_fixtures import make_repo
@@ -311,3 +314,46 @@ def test_each_analysis_records_the_model_version_and_prompt_hash(
         "model version fake-model-2026-08-16" in explained.stdout
         and f"prompt {hashes.pop()}" in explained.stdout
     )
+
+
+@pytest.mark.parametrize("fault", ["key", "model"])
+def test_two_workers_of_one_plan_each_stop_after_their_canary(
+    tmp_path: Path, pg_url: str, fault: str
+) -> None:
+    first = dt.date(2026, 1, 5)
+    repos = ""
+    for name in ("alpha", "beta", "gamma"):
+        build_daily_repo(tmp_path / name, first, 2, per_day=3)
+        repos += f'\n[[repos]]\nsource = "{tmp_path / name}"\n'
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(
+        '[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "llm"\n'
+        "[llm]\nescalation = false\n[run]\nconcurrency = 2\n"
+        + repos
+        + '\n[[publish]]\ntype = "files"\ndirectory = "out"\n',
+        encoding="utf-8",
+    )
+    with FakeLLM(api_key="the-right-key" if fault == "key" else None) as fake:
+        model = "no-such-model" if fault == "model" else fake.model
+        workers = []
+        for worker in ("w1", "w2"):
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
+            env.update(PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"), NO_COLOR="1",
+                       DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=model,
+                       DAILYDIFF_LLM_API_KEY=f"sk-wrong-{worker}-000111", DAILYDIFF_STORE_URL=pg_url)  # fmt: skip
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--from", str(first),
+                 "--to", str(first + dt.timedelta(days=1)), "--plan", f"canary-{fault}", "--data-dir", str(tmp_path / "data")],
+                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            ))  # fmt: skip
+        outputs = [w.communicate(timeout=120) for w in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 5, err
+        assert "Traceback" not in err and "000111" not in err
+        quoted = (
+            "Incorrect API key provided" if fault == "key" else "The model `no-such-model` does not exist"
+        )
+        assert quoted in err, err
+    per_worker = Counter(r.authorization for r in fake.requests)
+    assert per_worker and all(n <= 2 for n in per_worker.values()), per_worker
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.*"))

@@ -50,7 +50,7 @@ from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import HttpPolicy
-from dailydiff.errors import AnalysisError, StoreError
+from dailydiff.errors import AnalysisError, EndpointRefused, StoreError
 from dailydiff.models import Level, Overview, ReportCommit, Usage
 from dailydiff.settings import LLMSettings
 from dailydiff.store import EndpointFacts, Store
@@ -312,19 +312,19 @@ class LLMAnalyzer:
                 raise UnusableAnswer(str(exc)) from None
             raise AnalysisError(f"the LLM could not write the week ({exc})", "try again later") from None
 
-    def _fatal_error(self, error: LLMCallError) -> AnalysisError:
+    def _fatal_error(self, error: LLMCallError) -> EndpointRefused:
         where = display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
-            return AnalysisError(
+            return EndpointRefused(
                 f"the LLM endpoint {where} refused the API key ({error})",
                 f"set {self.settings.api_key_env} to a valid key, or run with --analyzer heuristic",
             )
         if error.kind == "unsupported_format":
-            return AnalysisError(
+            return EndpointRefused(
                 f"the LLM endpoint {where} refuses response_mode {self.settings.response_mode!r} ({error})",
                 'set [llm] response_mode = "auto" (DAILYDIFF_LLM_RESPONSE_MODE) to find what it accepts',
             )
-        return AnalysisError(
+        return EndpointRefused(
             f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )

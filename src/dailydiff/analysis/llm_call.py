@@ -21,7 +21,7 @@ from dailydiff.analysis.limits import AdaptiveLimit, Ticket
 from dailydiff.analysis.prompting import PromptBook
 from dailydiff.common.holding import check_held
 from dailydiff.common.http import Again, GaveUp, HttpPolicy, Retry, Try
-from dailydiff.errors import AnalysisError
+from dailydiff.errors import EndpointRefused
 from dailydiff.models import Level, Usage
 from dailydiff.settings import LLMSettings, ModelProfile
 from dailydiff.store import Store
@@ -121,7 +121,7 @@ class AnalyzerState(Protocol):
 
     def fingerprint(self, depth: Level, language: str) -> str: ...
 
-    def _fatal_error(self, error: LLMCallError) -> AnalysisError: ...
+    def _fatal_error(self, error: LLMCallError) -> EndpointRefused: ...
 
 
 def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int, cached_tokens: int | None = None,
