@@ -399,7 +399,12 @@ class FakeLLM:
             reasoning = "Let me think about this diff step by step. " * 20
         finish = "stop"
         looped = sum(1 for r in self.requests if r.loop_from is not None)
-        if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
+        if (
+            self.loop_after is not None
+            and body.get("stream")
+            and looped < self.loop_times
+            and not record.is_probe
+        ):
             cut = int(len(content) * self.loop_after)
             content = content[:cut] + self.loop_unit * (max_tokens * 3 // len(self.loop_unit) + 1)
             content, finish = content[: max_tokens * 3], "length"
