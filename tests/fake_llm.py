@@ -392,8 +392,10 @@ class FakeLLM:
                 content = '{"change_types": ["feature"], "summary": "broken \'JSON\' here" "importance": }'
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
-        if 0 < record.asked <= self.blank_first:
-            content = ""
+        if record.asked and not record.is_repair:
+            with self._lock:
+                blank, self.blank_first = self.blank_first > 0, self.blank_first - (self.blank_first > 0)
+            content = "" if blank else content
         reasoning = ""
         if self.thinking_default and body.get("enable_thinking") is not False:
             reasoning = "Let me think about this diff step by step. " * 20

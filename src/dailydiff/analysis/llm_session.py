@@ -525,10 +525,12 @@ class _Session(Caller):
         counted, sent = reply.prompt_tokens, prompt.tokens
         if not counted or counted >= sent * TRUNCATED_SHARE or sent - counted < TRUNCATED_GAP:
             return False
-        log.warning("%s %s: %s counted %d prompt tokens of about %d sent: it cut the prompt short (its context "
-                    "is smaller than it says); the prompt is cut to fit and the commit asked again",
-                    request.commit.repo, request.commit.sha[:12], self.analyzer.endpoint, counted, sent)  # fmt: skip
-        if counted < (self.analyzer.context_window or DEFAULT_CONTEXT):
+        known = counted >= (self.analyzer.context_window or DEFAULT_CONTEXT)  # (sent before it was learnt)
+        (log.info if known else log.warning)(
+            "%s %s: %s counted %d prompt tokens of about %d sent: it cut the prompt short (its context is "
+            "smaller than it says); the prompt is cut to fit and the commit asked again",
+            request.commit.repo, request.commit.sha[:12], self.analyzer.endpoint, counted, sent)  # fmt: skip
+        if not known:
             self.analyzer.learn(context_window=counted, source="learnt from a prompt the server cut short")
         return True
 
