@@ -357,3 +357,23 @@ def test_two_workers_of_one_plan_each_stop_after_their_canary(
     per_worker = Counter(r.authorization for r in fake.requests)
     assert per_worker and all(n <= 2 for n in per_worker.values()), per_worker
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.*"))
+
+
+def test_a_weeks_cached_tokens_are_its_days_and_unknown_stays_unknown() -> None:
+    from dailydiff.models import DayReport
+    from dailydiff.render.week import IsoWeek
+    from dailydiff.render.week import build_digest as build_week
+    from dailydiff.render.week_build import with_comparison
+
+    golden = Path(__file__).parent / "golden"
+    report = DayReport.model_validate_json((golden / "sample-2026-01-19.en.json").read_text(encoding="utf-8"))
+    second = report.model_copy(update={"date": report.date + dt.timedelta(days=1)})
+    year, week, _ = report.date.isocalendar()
+    weekly = build_week(report.repo, IsoWeek(year=year, week=week), {report.date: report, second.date: second},
+                        timezone="UTC", language="en")  # fmt: skip
+    said = {d.date: d.model_copy(update={"stats": d.stats.model_copy(update={"cached_tokens": n})})
+            for d, n in ((report, 300), (second, None))}  # fmt: skip
+    usage = with_comparison(weekly, said).usage
+    assert usage.cached_tokens == 300 and usage.cost == round(report.stats.cost * 2, 6)
+    unknown = with_comparison(weekly, {report.date: report, second.date: second}).usage
+    assert unknown.cached_tokens is None and "cached_tokens" not in unknown.model_dump()
