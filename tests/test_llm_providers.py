@@ -377,3 +377,18 @@ def test_a_weeks_cached_tokens_are_its_days_and_unknown_stays_unknown() -> None:
     assert usage.cached_tokens == 300 and usage.cost == round(report.stats.cost * 2, 6)
     unknown = with_comparison(weekly, {report.date: report, second.date: second}).usage
     assert unknown.cached_tokens is None and "cached_tokens" not in unknown.model_dump()
+
+
+def test_init_puts_the_nightly_run_in_the_models_cheapest_window() -> None:
+    from dailydiff.scaffold import workflow_text
+
+    config = (
+        '[llm]\nmodel = "deepseek-chat"\n[llm.models."deepseek-chat"]\ninput_price = 0.27\noutput_price = 1.10\n'
+        '[[llm.models."deepseek-chat".windows]]\nhours = "16:30-00:30"\ninput_price = 0.135\noutput_price = 0.55\n'
+    )
+    text = workflow_text(config)
+    assert '- cron: "30 16 * * *"' in text and "cheapest price window (16:30-00:30 UTC)" in text
+    workers = workflow_text(config, workers=2)
+    assert '- cron: "30 16 * * *"' in workers
+    plain = workflow_text('[llm]\nmodel = "deepseek-chat"\n')
+    assert '- cron: "0 18 * * *"  # 02:00 Asia/Shanghai' in plain and "at 02:00 Asia/Shanghai (18:00 UTC)" in plain
