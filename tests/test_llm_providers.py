@@ -313,7 +313,9 @@ def test_each_analysis_records_the_model_version_and_prompt_hash(
     assert (
         "model version fake-model-2026-08-16" in explained.stdout
         and f"prompt {hashes.pop()}" in explained.stdout
+        and "provider other" in explained.stdout
     )
+    assert {u["provider"] for u in usages} == {"other"}  # (a local server: no provider's own members)
 
 
 @pytest.mark.parametrize("fault", ["key", "model"])
@@ -391,4 +393,7 @@ def test_init_puts_the_nightly_run_in_the_models_cheapest_window() -> None:
     workers = workflow_text(config, workers=2)
     assert '- cron: "30 16 * * *"' in workers
     plain = workflow_text('[llm]\nmodel = "deepseek-chat"\n')
-    assert '- cron: "0 18 * * *"  # 02:00 Asia/Shanghai' in plain and "at 02:00 Asia/Shanghai (18:00 UTC)" in plain
+    assert (
+        '- cron: "0 18 * * *"  # 02:00 Asia/Shanghai' in plain
+        and "at 02:00 Asia/Shanghai (18:00 UTC)" in plain
+    )

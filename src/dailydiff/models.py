@@ -135,6 +135,7 @@ class Usage(_Frozen):
     cached_tokens: int | None = None
     model_version: str = ""  # the model id the endpoint answered with
     prompt_hash: str = ""  # the prompt templates' hash (the analyser's fingerprint has it too)
+    provider: str = ""  # the provider profile the requests went out with (analysis/providers.py)
 
     def __add__(self, other: "Usage") -> "Usage":
         return Usage(
@@ -146,11 +147,12 @@ class Usage(_Frozen):
             cached_tokens=known_sum(self.cached_tokens, other.cached_tokens),
             model_version=other.model_version or self.model_version,
             prompt_hash=other.prompt_hash or self.prompt_hash,
+            provider=other.provider or self.provider,
         )
 
     @model_serializer(mode="wrap")
     def _without_unknowns(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _unsaid(handler(self), ("cached_tokens", "model_version", "prompt_hash"))
+        return _unsaid(handler(self), ("cached_tokens", "model_version", "prompt_hash", "provider"))
 
 
 def known_sum(*figures: int | None) -> int | None:

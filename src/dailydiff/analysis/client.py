@@ -305,8 +305,9 @@ class ChatClient:
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
-        self.extras = request_extras(provider_of(settings.base_url, settings.provider),
-                                     thinking=settings.thinking, service_tier=settings.service_tier)  # fmt: skip
+        provider = provider_of(settings.base_url, settings.provider)
+        self.provider = provider.name
+        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
         self.deadline = policy.timeout
         self.stream = settings.stream
         self.stall = min(STALL, policy.read_timeout)

@@ -629,7 +629,13 @@ class _Session(Caller):
             risks=fields.get("risks", []),
             recommendations=fields.get("recommendations", []),
             unseen_files=prompt.selection.unseen_files,
-            usage=attempts.usage.model_copy(
-                update={"prompt_hash": self.analyzer.prompts.template_hash(self.language)}
-            ),
+            usage=attempts.usage.model_copy(update=self._provenance()),
         )
+
+    def _provenance(self) -> dict[str, str]:
+        """What wrote an analysis, beside the model version its answers named: the prompt templates' hash and
+        the provider profile its requests went out with."""
+        return {
+            "prompt_hash": self.analyzer.prompts.template_hash(self.language),
+            "provider": self.client.provider,
+        }

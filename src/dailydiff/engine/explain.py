@@ -97,6 +97,8 @@ def provenance(analysis: Analysis | None) -> str:
         line += f"; model version {usage.model_version}"
     if usage.prompt_hash:
         line += f"; prompt {usage.prompt_hash}"
+    if usage.provider:
+        line += f"; provider {usage.provider}"
     if usage.prompt_tokens or usage.completion_tokens:
         line += f"; tokens {usage.prompt_tokens}+{usage.completion_tokens}"
         if usage.cached_tokens is not None:
