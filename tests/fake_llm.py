@@ -38,6 +38,7 @@ class Recorded:
     started: float = 0.0
     loop_from: int | None = None  # the token a looping answer began to repeat at
     ended: float = 0.0  # when the answer was sent (streamed: its last event)
+    asked: int = 0  # its place among the requests that are not probes (0: a probe)
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -100,16 +101,20 @@ class FakeLLM:
     retry_after: str = "1"  # Retry-After header value sent with 429
     fail_status: int = 500
     fail_first: int = 0  # the first N requests answer fail_status
+    fail_first_asked: int = (
+        0  # the first N requests that are not probes (nor the run's canary) answer fail_status
+    )
     fail_retry_after: str | None = None  # the Retry-After header of those answers (None: not sent)
     fail_always: bool = False
     hang_first: int = 0  # the first N requests never answer (until the client gives up)
-    hang_after: int | None = None  # every request after the first N never answers (until stop)
+    hang_after: int | None = None  # every request after the first N (probes aside) never answers (until stop)
     hang_all: bool = False  # nothing is ever answered, GET /models included (a dead endpoint)
     drip: float | None = None  # every answer (GETs included) is sent one byte per `drip` seconds
     die_mid_body: bool = False  # every answer stops half-way through its body (connection closed)
     faults_on_gets: bool = True  # drip and die_mid_body apply to GET /models and /props too
     # A stream that ends early: after this many tokens it is over (connection closed, no finish reason, no
-    # [DONE]), as llama-cpp-python's server ends one now and then; for the first `end_early_times` streams.
+    # [DONE]), as llama-cpp-python's server ends one now and then; for the first `end_early_times` streams
+    # (probes aside).
     end_early_after: int | None = None
     end_early_times: int = 1 << 30
     reject_formats: dict[str, int] = field(default_factory=dict)  # response mode -> status rejecting it
@@ -131,6 +136,23 @@ class FakeLLM:
     overlap: int = 0
     escalate: Callable[[str], bool] | None = None  # commit titles answered "high" whatever the depth
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
+    # -- providers as they are (issue 83) ----------------------------------------------------------
+    blank_first: int = (
+        0  # the first N answers that are not probes are "" with finish_reason "stop" (DeepSeek)
+    )
+    keep_alive: float = 0.0  # a stream's first seconds are `: keep-alive` lines and blank ones (DeepSeek)
+    json_word_required: bool = False  # json_object needs the word "json" in a message, else 400 (DashScope)
+    thinking_default: bool = (
+        False  # thinks (billed) unless `enable_thinking: false` is sent (DashScope Qwen3)
+    )
+    # Where usage says what the cache served: "deepseek" (prompt_cache_hit/miss_tokens), "openai"
+    # (prompt_tokens_details.cached_tokens), "null" (prompt_tokens_details: null, vLLM without the flag).
+    cache_field: str = ""
+    cache_block: int = 64  # the cache serves whole blocks of this many tokens of a prefix seen before
+    truncate_at: int | None = (
+        None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
+    )
+    echo_model: str = ""  # the model id answers carry (the version behind the alias); empty: the model asked
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # why each request refused as malformed (400) was
@@ -139,6 +161,7 @@ class FakeLLM:
     peak_active_by_key: dict[str, int] = field(default_factory=dict)  # per Authorization (one per client)
     rejected_429: int = 0
     streamed: list[tuple[int, int]] = field(default_factory=list)  # (tokens sent, token the loop began at)
+    billed: list[dict[str, Any]] = field(default_factory=list)  # each answer's usage, as a provider bills it
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -249,6 +272,7 @@ class FakeLLM:
             self._held += not record.is_probe  # a format probe is made alone, first
             held = self._held
             barrier = self._barrier if not record.is_probe and held <= self.overlap else None
+            record.asked = 0 if record.is_probe else held
         if self._slots is not None:
             self._slots.acquire()  # released by the handler once the answer is sent
         try:
@@ -297,7 +321,14 @@ class FakeLLM:
                     "invalid_api_key",
                 ),
             )
-        problem = invalid_request(body)
+        problem = invalid_request(
+            {k: v for k, v in body.items() if k != "enable_thinking" or not self.thinking_default}
+        )
+        said_json = any("json" in str(m.get("content", "")).lower() for m in body.get("messages", []))
+        if problem is None and self.json_word_required and _mode_of(body) == "json_object" and not said_json:
+            record.status = 400
+            words = "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
+            return 400, {}, _error(words, "invalid_parameter_error")
         if problem is not None:
             record.status = 400
             with self._lock:
@@ -320,18 +351,20 @@ class FakeLLM:
                     "invalid_request_error",
                 ),
             )
-        if index <= self.hang_first or (self.hang_after is not None and index > self.hang_after):
+        if index <= self.hang_first or (self.hang_after is not None and record.asked > self.hang_after):
             record.status = 599  # never answered (the client gives up first)
             self._stop.wait(60)
             return 500, {}, _error("server stopped", "stopped")
         tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
         if self._work(self.latency + (tokens / self.prompt_rate if self.prompt_rate else 0.0)):
             return 500, {}, _error("server stopped", "stopped")
-        if self.fail_always or index <= self.fail_first:
+        if self.fail_always or index <= self.fail_first or 0 < record.asked <= self.fail_first_asked:
             record.status = self.fail_status
             asked = {"Retry-After": self.fail_retry_after} if self.fail_retry_after is not None else {}
             return self.fail_status, asked, _error("upstream exploded" + self._echo(record), "server_error")
         prompt_tokens = len(record.prompt_text) // 3 + 8 * len(record.messages)
+        if self.truncate_at is not None:
+            prompt_tokens = min(prompt_tokens, self.truncate_at)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096)
         if self.context_limit is not None and prompt_tokens + max_tokens > self.context_limit:
             record.status = 400
@@ -359,9 +392,21 @@ class FakeLLM:
                 content = '{"change_types": ["feature"], "summary": "broken \'JSON\' here" "importance": }'
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
+        if record.asked and not record.is_repair:
+            with self._lock:
+                blank, self.blank_first = self.blank_first > 0, self.blank_first - (self.blank_first > 0)
+            content = "" if blank else content
+        reasoning = ""
+        if self.thinking_default and body.get("enable_thinking") is not False:
+            reasoning = "Let me think about this diff step by step. " * 20
         finish = "stop"
         looped = sum(1 for r in self.requests if r.loop_from is not None)
-        if self.loop_after is not None and body.get("stream") and looped < self.loop_times:
+        if (
+            self.loop_after is not None
+            and body.get("stream")
+            and looped < self.loop_times
+            and not record.is_probe
+        ):
             cut = int(len(content) * self.loop_after)
             content = content[:cut] + self.loop_unit * (max_tokens * 3 // len(self.loop_unit) + 1)
             content, finish = content[: max_tokens * 3], "length"
@@ -369,21 +414,46 @@ class FakeLLM:
         if self.length_always or (self.length_below is not None and max_tokens < self.length_below):
             content = content[: max(1, len(content) // 2)]
             finish = "length"
+        completion_tokens = len(content) // 3 + 1 + len(reasoning) // 3
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        cached = self._cached(record, prompt_tokens)
+        if self.cache_field == "deepseek":
+            usage.update(prompt_cache_hit_tokens=cached, prompt_cache_miss_tokens=prompt_tokens - cached)
+        elif self.cache_field == "openai":
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
+        elif self.cache_field == "null":
+            usage["prompt_tokens_details"] = None
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if reasoning:
+            message["reasoning_content"] = reasoning
         answer = {
             "id": f"chatcmpl-{index}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": self.model,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": len(content) // 3 + 1,
-                "total_tokens": prompt_tokens + len(content) // 3 + 1,
-            },
+            "model": self.echo_model or self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": usage,
         }
+        billed_cache = cached if self.cache_field in ("deepseek", "openai") else 0
+        with self._lock:
+            self.billed.append({"prompt": prompt_tokens, "cached": billed_cache, "completion": completion_tokens,
+                                "at": time.time(), "probe": record.is_probe})  # fmt: skip
         return 200, {}, answer
+
+    def _cached(self, record: Recorded, prompt_tokens: int) -> int:
+        """The prompt tokens a provider's prefix cache serves: the longest prefix this request's messages
+        share with an earlier answered request's, in whole blocks (DeepSeek's 64 tokens; three characters a
+        token here)."""
+        text = json.dumps(record.messages, ensure_ascii=False)
+        with self._lock:
+            earlier = [json.dumps(r.messages, ensure_ascii=False) for r in self.requests
+                       if r is not record and r.status == 200]  # fmt: skip
+        best = max((_shared_prefix(text, other) for other in earlier), default=0)
+        return min(prompt_tokens, (best // 3) // self.cache_block * self.cache_block)
 
 
 # The chat-completions request as OpenAI documents it (and vLLM, SGLang, llama.cpp and DeepSeek accept):
@@ -392,7 +462,7 @@ _PARAMETERS = {
     "model", "messages", "response_format", "max_tokens", "max_completion_tokens", "temperature", "top_p",
     "stream", "stream_options", "stop", "seed", "n", "presence_penalty", "frequency_penalty", "logit_bias",
     "user", "tools", "tool_choice", "parallel_tool_calls", "logprobs", "top_logprobs", "metadata", "store",
-    "reasoning_effort",
+    "reasoning_effort", "service_tier",
 }  # fmt: skip
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 _SCHEMA_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -480,6 +550,12 @@ def _not_strict(schema: Any, where: str) -> str | None:
         if sorted(schema.get("required", [])) != sorted(schema.get("properties", {})):
             return f"Invalid schema for response_format: {where}: 'required' must list every property"
     return next((p for k, v in schema.items() if (p := _not_strict(v, f"{where}.{k}"))), None)
+
+
+def _shared_prefix(one: str, other: str) -> int:
+    """How many characters two strings share from their start."""
+    n = min(len(one), len(other))
+    return next((i for i in range(n) if one[i] != other[i]), n)
 
 
 def _number(value: Any) -> bool:
@@ -662,8 +738,22 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                 return
+            began = time.monotonic()
+            while time.monotonic() - began < fake.keep_alive:  # held under load: keep-alive lines only
+                self.wfile.write(b": keep-alive\n\n" if sent % 2 else b"\n")
+                self.wfile.flush()
+                sent += 1
+                if fake._stop.wait(0.05):
+                    return
+            sent = 0
+            reasoning = choice["message"].get("reasoning_content", "")
+            for start in range(0, len(reasoning), 12):
+                delta = {"reasoning_content": reasoning[start : start + 12]}
+                event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
             with fake._lock:
-                ends_early = fake.end_early_after is not None and fake.end_early_times > 0
+                ends_early = (
+                    fake.end_early_after is not None and fake.end_early_times > 0 and not record.is_probe
+                )
                 fake.end_early_times -= ends_early
             # Tokens are due on a fixed schedule from the first (a server generates at its own pace): a
             # late wake-up on a loaded machine delays one token, not every token after it.

@@ -121,7 +121,7 @@ def test_tokens_cost_and_failure_counts_agree_in_markdown_json_summary_and_stder
     # Faults: the first request fails (one commit falls back to the rules), and the model rates every
     # commit high (each is analysed again, deeper: two requests a commit, under the cap of three; a broken
     # first answer on top would need four, which the cap refuses — see tests/test_llm_endpoints.py).
-    with FakeLLM(fail_first=1, importance="high") as fake:
+    with FakeLLM(fail_first_asked=1, importance="high") as fake:  # (the run's canary before it is answered)
         env = _env(fake)
         common = ["--date", DAY.isoformat(), "--tz", "UTC", "--lang", "en", "--analyzer", "llm",
                   "--format", "md,json,html"]  # fmt: skip
@@ -205,9 +205,11 @@ def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 90
-        while len(fake.requests) <= answered and time.monotonic() < deadline and proc.poll() is None:
+        while (
+            len(fake.analysis_requests()) <= answered and time.monotonic() < deadline and proc.poll() is None
+        ):
             time.sleep(0.02)
-        assert len(fake.requests) > answered, "the command never reached the model"
+        assert len(fake.analysis_requests()) > answered, "the command never reached the model"
         while time.monotonic() < deadline and proc.poll() is None:
             with Store.open(cwd / "data") as store:
                 if store.count_analyses() >= answered:
@@ -224,7 +226,7 @@ def _interrupt(command: list[str], cwd: Path, env: dict[str, str], fake: FakeLLM
             proc.communicate()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert fake.requests[answered].status == 599  # the held request was never answered
+    assert fake.analysis_requests()[answered].status == 599  # the held request was never answered
 
 
 @pytest.mark.parametrize("command", ["report", "run"])
@@ -242,12 +244,12 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
         with Store.open(tmp_path / "data") as store:
             finished = store.count_analyses()
         assert finished == 2  # every answered analysis was kept, and nothing else
-        asked_before = {r.prompt_text for r in fake.requests[:finished]}
+        asked_before = {r.prompt_text for r in fake.analysis_requests()[:finished]}
         fake.reset()
         fake.hang_after = None
         again = _cli(*args, cwd=tmp_path, env=env)
         assert again.returncode == 0, again.stderr
-    analyses = [r for r in fake.requests if not r.is_overview]
+    analyses = fake.analysis_requests()
     assert len(analyses) == 5 - finished  # nothing finished is asked again
     assert not {r.prompt_text for r in analyses} & asked_before
     assert len(list((tmp_path / "out").rglob("*.md"))) == 1

@@ -22,6 +22,7 @@ from fake_llm import FakeLLM
 from llm_fixtures import make_repo, run_day, settings_for
 
 COMMITS = 5  # analysable commits of the fixture day
+CANARY = 1  # the tiny request with the run's model, key and mode before its commits (issue 83)
 FAKE_TEXT = re.compile(r"\w+(\[\d\])? of “")  # what the fake writes into every field
 
 
@@ -92,7 +93,8 @@ def test_transient_5xx_is_retried(repo: Path, fake: FakeLLM, tmp_path: Path) -> 
     fake.fail_status = 503
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=0)
-    assert fake.count == COMMITS + 1 + 3  # analyses, overview, the three 503s retried
+    # analyses, overview, the 503s retried (the canary took the first: it goes once, never retried)
+    assert fake.count == CANARY + COMMITS + 1 + 2
 
 
 def test_persistent_5xx_falls_back_counts_and_gates(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
@@ -101,7 +103,9 @@ def test_persistent_5xx_falls_back_counts_and_gates(repo: Path, fake: FakeLLM, t
     report = outcome.reports[0]
     assert_complete(report, md, failed=COMMITS)
     assert outcome.days[0].gated
-    assert fake.count == COMMITS * 2  # one retry each; no overview call when nothing was analysed
+    assert (
+        fake.count == CANARY + COMMITS * 2
+    )  # one retry each (the canary none); no overview when nothing was analysed
     assert all("server error" in f for f in report.run.failures)
     assert report.overview.producer == "heuristic"
 
@@ -160,7 +164,7 @@ def test_fenced_answers_with_trailing_commas_are_repaired_without_re_asking(
     fake.repairable = True
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=0)
-    assert fake.count == COMMITS + 1 and not any(r.is_repair for r in fake.requests)
+    assert fake.count == CANARY + COMMITS + 1 and not any(r.is_repair for r in fake.requests)
 
 
 def test_think_preambles_are_stripped(repo: Path, fake: FakeLLM, tmp_path: Path) -> None:
@@ -249,7 +253,7 @@ def test_json_object_mode_answers_from_the_schema_in_the_prompt(
     outcome, md = run_day(repo, settings_for(fake, tmp_path, response_mode="json_object"))
     assert_complete(outcome.reports[0], md, failed=0)
     assert all(r.body["response_format"] == {"type": "json_object"} for r in fake.requests)
-    assert all("JSON Schema" in r.messages[0]["content"] for r in fake.requests)
+    assert all("JSON Schema" in r.messages[0]["content"] for r in fake.analysis_requests())
 
 
 def test_escalation_reanalyses_commits_the_model_rates_higher(
@@ -262,7 +266,7 @@ def test_escalation_reanalyses_commits_the_model_rates_higher(
     first_pass = {rc.sha: rc.score.level for rc in report.commits}
     below_high = [sha for sha, level in first_pass.items() if level is not Level.HIGH]
     assert below_high
-    assert fake.count == COMMITS + len(below_high) + 1
+    assert fake.count == CANARY + COMMITS + len(below_high) + 1
     assert (report.run.analysed, report.run.escalated) == (COMMITS, len(below_high))  # each commit once
     again, _ = run_day(repo, settings_for(fake, tmp_path))
     assert (again.reports[0].run.cached, again.reports[0].run.analysed, again.reports[0].run.escalated) == (
@@ -276,7 +280,7 @@ def test_escalation_reanalyses_commits_the_model_rates_higher(
     with FakeLLM() as other:
         other.importance = "high"
         run_day(repo, settings_for(other, tmp_path / "off", escalation=False))
-        assert other.count == COMMITS + 1
+        assert other.count == CANARY + COMMITS + 1
 
 
 def test_the_overview_starts_while_the_escalations_are_still_under_way(
@@ -322,7 +326,7 @@ def test_rerun_makes_no_request_and_a_new_model_or_prompt_reanalyses(
     repo: Path, fake: FakeLLM, tmp_path: Path
 ) -> None:
     first, md1 = run_day(repo, settings_for(fake, tmp_path))
-    assert fake.count == COMMITS + 1
+    assert fake.count == CANARY + COMMITS + 1
     fake.reset()
     again, md2 = run_day(repo, settings_for(fake, tmp_path))
     assert fake.count == 0
@@ -334,14 +338,14 @@ def test_rerun_makes_no_request_and_a_new_model_or_prompt_reanalyses(
     assert md2.split("*Generated")[0] == md1.split("*Generated")[0]
     with FakeLLM(model="fake-model-2") as other:
         run_day(repo, settings_for(other, tmp_path))
-        assert other.count == COMMITS + 1
+        assert other.count == CANARY + COMMITS + 1
     prompts = tmp_path / "prompts"
     prompts.mkdir()
     source = Path(__file__).parents[1] / "src/dailydiff/analysis/prompts/analyse.system.en.j2"
     (prompts / "analyse.system.en.j2").write_text(source.read_text() + "\nBe brief.\n")
     fake.reset()
     run_day(repo, settings_for(fake, tmp_path, prompts_dir=str(prompts)))
-    assert fake.count == COMMITS + 1
+    assert fake.count == CANARY + COMMITS + 1
     assert all("Be brief." in r.messages[0]["content"] for r in fake.analysis_requests())
 
 
@@ -352,7 +356,7 @@ def test_tokens_and_cost_are_accounted_per_commit_report_and_run(
     outcome, md = run_day(repo, settings)
     report = outcome.reports[0]
     answers = [json.loads(json.dumps(r.body)) for r in fake.requests]
-    assert len(answers) == COMMITS + 1
+    assert len(answers) == CANARY + COMMITS + 1
     per_commit = [rc.analysis.usage for rc in report.commits if rc.analysis]
     assert all(u.prompt_tokens > 0 and u.completion_tokens > 0 and u.cost > 0 for u in per_commit)
     total_prompt = sum(u.prompt_tokens for u in per_commit) + report.overview.usage.prompt_tokens
@@ -380,7 +384,7 @@ def test_a_plain_400_is_not_retried_and_403_stops_the_run(repo: Path, fake: Fake
     fake.fail_always, fake.fail_status = True, 400
     outcome, md = run_day(repo, settings_for(fake, tmp_path))
     assert_complete(outcome.reports[0], md, failed=COMMITS)
-    assert fake.count == COMMITS  # one request each: a 400 is never retried
+    assert fake.count == CANARY + COMMITS  # one request each: a 400 is never retried
     assert all("request rejected" in f for f in outcome.reports[0].run.failures)
     fake.reset()
     fake.fail_status = 403

@@ -384,7 +384,9 @@ def test_a_queue_behind_our_own_answers_lowers_the_limit_and_times_nothing_out()
         results = run_batch(analyzer, requests(6))
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert fake.peak_active == 4 and analyzer.stats.limit_decreases >= 1, analyzer.stats
-    assert analyzer.stats.errors == {} and analyzer.stats.overloads == 0 and len(fake.requests) == 6
+    assert (
+        analyzer.stats.errors == {} and analyzer.stats.overloads == 0 and len(fake.analysis_requests()) == 6
+    )
 
 
 def test_a_newcomer_on_a_one_slot_server_that_does_not_say_so_never_times_out_in_its_queue() -> None:
@@ -482,7 +484,7 @@ def test_an_answer_that_loops_twice_fails_named() -> None:
         (result,) = run_batch(analyzer, requests(1, level=Level.MEDIUM))
     assert result.status is AnalysisStatus.FAILED
     assert result.error is not None and "repeated itself" in result.error
-    assert fake.count == 2
+    assert len(fake.analysis_requests()) == 2  # (the run's canary before them)
 
 
 def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) -> None:
@@ -552,8 +554,9 @@ def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) ->
         fake.reset()
         second = analyser(fake, store)
         assert all(a.status is AnalysisStatus.OK for a in run_batch(second, requests(12)))
-        opening = min(r.ended for r in fake.requests)  # the first answer: one latency in
-        together = [r for r in fake.requests if r.started < opening]
+        asked = fake.analysis_requests()  # (after the run's canary)
+        opening = min(r.ended for r in asked)  # the first answer: one latency in
+        together = [r for r in asked if r.started < opening]
     assert len(together) == 6 and fake.rejected_429 == 0, (len(together), fake.rejected_429)
 
 
@@ -601,7 +604,7 @@ def test_a_limit_remembered_at_eight_against_a_server_that_now_admits_one_comes_
         assert now.remembered_limit() == (8, True)
         results = run_batch(now, requests(8))
         refused = [r for r in fake.requests if r.status == 429]
-        first = min(r.started for r in fake.requests)
+        first = min(r.started for r in fake.analysis_requests())  # (after the run's canary)
         after = store.llm_endpoint(now.endpoint, fake.model)
     assert all(a.status is AnalysisStatus.OK for a in results), [a.error for a in results]
     assert now.stats.errors.get("timeout", 0) == 0 and now.stats.overloads == 0

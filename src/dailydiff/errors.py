@@ -77,6 +77,11 @@ class AnalysisError(DailyDiffError):
     exit_code = 5
 
 
+class EndpointRefused(AnalysisError):
+    """The LLM endpoint refused the run's key, model or response mode (its canary): every further request would
+    be refused too, so the run stops (nothing more is built or published)."""
+
+
 class GateError(DailyDiffError):
     """Too many analyses failed: the report was not published over a better one."""
 

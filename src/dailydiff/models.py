@@ -131,6 +131,11 @@ class Usage(_Frozen):
     requests: int = 0  # HTTP requests made (retries included)
     # The offline estimate of the prompts whose tokens the endpoint reported (compare with prompt_tokens).
     estimated_prompt_tokens: int = 0
+    # Prompt tokens the endpoint served from its cache (billed cheaper); None: it did not say (not 0).
+    cached_tokens: int | None = None
+    model_version: str = ""  # the model id the endpoint answered with
+    prompt_hash: str = ""  # the prompt templates' hash (the analyser's fingerprint has it too)
+    provider: str = ""  # the provider profile the requests went out with (analysis/providers.py)
 
     def __add__(self, other: "Usage") -> "Usage":
         return Usage(
@@ -139,7 +144,30 @@ class Usage(_Frozen):
             cost=round(self.cost + other.cost, 6),
             requests=self.requests + other.requests,
             estimated_prompt_tokens=self.estimated_prompt_tokens + other.estimated_prompt_tokens,
+            cached_tokens=known_sum(self.cached_tokens, other.cached_tokens),
+            model_version=other.model_version or self.model_version,
+            prompt_hash=other.prompt_hash or self.prompt_hash,
+            provider=other.provider or self.provider,
         )
+
+    @model_serializer(mode="wrap")
+    def _without_unknowns(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _unsaid(handler(self), ("cached_tokens", "model_version", "prompt_hash", "provider"))
+
+
+def known_sum(*figures: int | None) -> int | None:
+    """The sum of the figures an endpoint stated; None when none was (unknown is not 0)."""
+    known = [f for f in figures if f is not None]
+    return sum(known) if known else None
+
+
+def _unsaid(data: Any, keys: tuple[str, ...]) -> Any:
+    """A record's JSON without the figures nobody stated (stored reports keep the shape they had)."""
+    if isinstance(data, dict):
+        for key in keys:
+            if data.get(key) in (None, ""):
+                data.pop(key, None)
+    return data
 
 
 class Insights(_Frozen):
@@ -280,10 +308,11 @@ class ReportStats(_Frozen):
     replaced_completion_tokens: int = 0
     replaced_cost: float = 0.0
     grounding: GroundingStats = Field(default_factory=GroundingStats)
+    cached_tokens: int | None = None  # prompt tokens served from the endpoint's cache; None: unknown
 
     @model_serializer(mode="wrap")
     def _without_nothing_replaced(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
+        data = _unsaid(handler(self), ("cached_tokens",))
         if isinstance(data, dict) and not any(
             data.get(f"replaced_{k}") for k in ("prompt_tokens", "completion_tokens", "cost")
         ):
@@ -319,6 +348,7 @@ class RunSummary(_Frozen):
     duration_seconds: float = 0.0
     max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
     estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
+    cached_tokens: int | None = None  # prompt tokens the endpoint's cache served this run; None: unknown
     # Commits of the day the source could not fetch (a bad answer that stayed bad): counted as failed, and
     # the day is incomplete, so the next run builds it again. Left out of the JSON when there are none.
     unfetched: list[str] = Field(default_factory=list)
@@ -328,7 +358,7 @@ class RunSummary(_Frozen):
         data = handler(self)
         if isinstance(data, dict) and not data.get("unfetched", True):
             del data["unfetched"]  # reports of complete days keep the shape they always had
-        return data
+        return _unsaid(data, ("cached_tokens",))
 
     @property
     def estimate_error(self) -> float | None:

@@ -344,7 +344,11 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
         hit = _found(claim, kind, evidence, text[start:end].strip())
         where = None
         if hit is not None:
-            where = evidence.where(hit, folded=kind.match == "folded" and hit not in evidence.text) if located else "found"
+            where = (
+                evidence.where(hit, folded=kind.match == "folded" and hit not in evidence.text)
+                if located
+                else "found"
+            )
         traced.append(TracedClaim.model_construct(text=claim, kind=kind.name, where=where))
     return traced
 

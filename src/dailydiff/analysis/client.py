@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from dailydiff.analysis.limits import CEILING
+from dailydiff.analysis.providers import provider_of, request_extras
 from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
@@ -54,6 +55,30 @@ class Reply:
     completion_tokens: int = 0
     first_token: float | None = None  # seconds from the request to the first token (streamed)
     prompt_work: float | None = None  # seconds the server says it spent on the prompt (llama.cpp timings)
+    cached_tokens: int | None = None  # prompt tokens the server read from its cache; None: it does not say
+    model_version: str = ""  # the model id the endpoint answered with
+
+
+# Where providers report the prompt tokens their cache served: DeepSeek's top-level field, OpenAI's (and
+# DashScope's, vLLM's with --enable-prompt-tokens-details, SGLang's with --enable-cache-report) details.
+# A field that is absent or null says nothing: None, "unknown", never 0.
+CACHED_FIELDS = (("prompt_cache_hit_tokens",), ("prompt_tokens_details", "cached_tokens"))
+
+
+def usage_figures(usage: Any) -> tuple[int, int, int | None]:
+    """Prompt, completion and cached tokens of a chat completion's ``usage`` (a dict or the SDK's object)."""
+    if usage is not None and not isinstance(usage, dict):
+        usage = usage.model_dump() if hasattr(usage, "model_dump") else {}
+    usage = usage or {}
+    cached: int | None = None
+    for path in CACHED_FIELDS:
+        value: Any = usage
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            cached = value
+            break
+    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), cached
 
 
 class LLMCallError(Exception):
@@ -104,7 +129,16 @@ def _message_of(body: Any, fallback: str, secret: str) -> str:
         text = str(error.get("message", "")) if isinstance(error, dict) else str(error)
     text = text or fallback
     register(secret)  # a client built without settings (tests, doctor) still has its key scrubbed
-    return " ".join(scrub(text).split())[:300]  # scrubbed before it is cut: no half secret survives
+    words = [word for word in scrub(text).split() if not _key_part(word, secret)]
+    return " ".join(words)[:300]  # scrubbed before it is cut: no half secret survives
+
+
+def _key_part(word: str, secret: str) -> bool:
+    """A word of an error answer that quotes part of the key (OpenAI's "sk-proj-****abcd", DeepSeek's
+    "****abcd"): a masked run, or four characters of the key in a row."""
+    if "***" in word:
+        return True
+    return len(secret) >= 4 and any(secret[i : i + 4] in word for i in range(len(secret) - 3))
 
 
 def context_limit_in(message: str) -> int | None:
@@ -120,8 +154,8 @@ def status_error(status: int, message: str, headers: Mapping[str, str]) -> LLMCa
         return LLMCallError("rate_limited", f"HTTP 429: {message}", status=status,
                             retry_after=retry_after_seconds(headers))  # fmt: skip
     if status in (401, 403):
-        # The server's text may quote part of the key; it is not repeated.
-        return LLMCallError("auth", f"HTTP {status}", status=status)
+        # The endpoint's own words (the part of the key it may quote is left out: ``_message_of``).
+        return LLMCallError("auth", f"HTTP {status}: {message}", status=status)
     if status == 404:
         return LLMCallError("not_found", f"HTTP 404: {message}", status=status)
     if status in (400, 413, 422, 500) and _CONTEXT_WORDS.search(message):
@@ -179,13 +213,15 @@ def _whole_reply(completion: Any, seconds: float) -> Reply:
         choice = completion["choices"][0]
         text = (choice.get("message") or {}).get("content") or ""
         finish = str(choice.get("finish_reason") or "stop")
-        usage = completion.get("usage") or {}
+        prompt, completion_tokens, cached = usage_figures(completion.get("usage"))
         return Reply(
             text=str(text),
             finish_reason=finish,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            prompt_tokens=prompt,
+            completion_tokens=completion_tokens,
             first_token=seconds,
+            cached_tokens=cached,
+            model_version=str(completion.get("model") or ""),
         )
     except (IndexError, KeyError, AttributeError, TypeError, ValueError):
         raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
@@ -204,6 +240,8 @@ class _Stream:
     finish: str = ""
     usage: Any = None
     timings: Any = None
+    model: str = ""
+    spoke: bool = False  # a line came (keep-alive lines before the first event extend its wait)
     watch: LoopWatch = field(default_factory=LoopWatch)
 
     def take(self, chunk: dict[str, Any], now: float, deadline: float) -> bool | None:
@@ -211,6 +249,7 @@ class _Stream:
         answer that repeats itself is stopped here (``loop``)."""
         self.usage = chunk.get("usage") or self.usage
         self.timings = chunk.get("timings") or self.timings
+        self.model = str(chunk.get("model") or self.model)
         choices = chunk.get("choices") or []
         if not choices:
             return None
@@ -242,13 +281,16 @@ class _Stream:
         work = None
         if isinstance(self.timings, dict) and isinstance(self.timings.get("prompt_ms"), int | float):
             work = float(self.timings["prompt_ms"]) / 1000
+        prompt, completion, cached = usage_figures(self.usage)
         return Reply(
             text=self.text,
             finish_reason=self.finish,
-            prompt_tokens=int((self.usage or {}).get("prompt_tokens") or 0),
-            completion_tokens=int((self.usage or {}).get("completion_tokens") or 0) or self.chunks,
+            prompt_tokens=prompt,
+            completion_tokens=completion or self.chunks,
             first_token=self.first if self.first is not None else now - self.began,
             prompt_work=work,
+            cached_tokens=cached,
+            model_version=self.model,
         )
 
 
@@ -263,6 +305,9 @@ class ChatClient:
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
+        provider = provider_of(settings.base_url, settings.provider)
+        self.provider = provider.name
+        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
         self.deadline = policy.timeout
         self.stream = settings.stream
         self.stall = min(STALL, policy.read_timeout)
@@ -369,7 +414,7 @@ class ChatClient:
         Neither is sent where the temperature is left to the server (reasoning models reject both).
         ``first_token_within``: a longer wait for the first token than ``timeout`` (a long prompt
         on a slow server), streamed only."""
-        kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens}
+        kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens, **self.extras}
         if response_format is not None:
             kwargs["response_format"] = response_format
         warmth = self.temperature if temperature is None else temperature
@@ -393,11 +438,13 @@ class ChatClient:
 
     async def _whole(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> Reply:
         began = asyncio.get_running_loop().time()
+        extras = {key: kwargs.pop(key) for key in self.extras}
         try:
             async with asyncio.timeout(self.deadline):
                 completion = await self._sdk.chat.completions.create(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
+                    extra_body=extras or None,
                     **kwargs,
                 )
         except TimeoutError:
@@ -408,13 +455,15 @@ class ChatClient:
             finish = choice.finish_reason or "stop"
         except (IndexError, AttributeError, TypeError):
             raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
-        usage = completion.usage
+        prompt, completion_tokens, cached = usage_figures(completion.usage)
         return Reply(
             text=text,
             finish_reason=str(finish),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            prompt_tokens=prompt,
+            completion_tokens=completion_tokens,
             first_token=asyncio.get_running_loop().time() - began,
+            cached_tokens=cached,
+            model_version=str(getattr(completion, "model", "") or ""),
         )
 
     def _progress(self, own: int) -> None:
@@ -491,7 +540,16 @@ class ChatClient:
         loop = asyncio.get_running_loop()
         async for line in response.aiter_lines():
             if not line.startswith("data:"):
+                if not state.spoke:
+                    # Blank lines or ``: keep-alive`` before any event (DeepSeek under load, for minutes): the
+                    # server holds our request; the request's whole deadline bounds that wait, not the read
+                    # timeout.
+                    state.spoke = True
+                    when = timer.when()
+                    if when is not None and state.began + self.deadline > when:
+                        timer.reschedule(state.began + self.deadline)
                 continue
+            state.spoke = True
             data = line[5:].strip()
             if data == "[DONE]":
                 break

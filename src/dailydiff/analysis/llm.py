@@ -50,7 +50,7 @@ from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import HttpPolicy
-from dailydiff.errors import AnalysisError, StoreError
+from dailydiff.errors import AnalysisError, EndpointRefused, StoreError
 from dailydiff.models import Level, Overview, ReportCommit, Usage
 from dailydiff.settings import LLMSettings
 from dailydiff.store import EndpointFacts, Store
@@ -92,6 +92,8 @@ class LLMAnalyzer:
         self.context_window: int = self.profile.context_window or 0
         self.context_source = "configured" if self.context_window else ""
         self.prepared = False
+        # The canary's hard refusal (a key, a model, a configured mode): every later session of the run stops on it.
+        self.refused: LLMCallError | None = None
         # False: the endpoint answers a streamed request with one JSON body (a server or proxy that ignores
         # ``stream``); its requests go unstreamed then, under the one total deadline.
         self.streams: bool | None = None
@@ -311,14 +313,19 @@ class LLMAnalyzer:
                 raise UnusableAnswer(str(exc)) from None
             raise AnalysisError(f"the LLM could not write the week ({exc})", "try again later") from None
 
-    def _fatal_error(self, error: LLMCallError) -> AnalysisError:
+    def _fatal_error(self, error: LLMCallError) -> EndpointRefused:
         where = display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
-            return AnalysisError(
+            return EndpointRefused(
                 f"the LLM endpoint {where} refused the API key ({error})",
                 f"set {self.settings.api_key_env} to a valid key, or run with --analyzer heuristic",
             )
-        return AnalysisError(
+        if error.kind == "unsupported_format":
+            return EndpointRefused(
+                f"the LLM endpoint {where} refuses response_mode {self.settings.response_mode!r} ({error})",
+                'set [llm] response_mode = "auto" (DAILYDIFF_LLM_RESPONSE_MODE) to find what it accepts',
+            )
+        return EndpointRefused(
             f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )

@@ -11,6 +11,7 @@ a refused key or an unknown model is fatal for the run. Every request is added t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from dailydiff.analysis.limits import AdaptiveLimit, Ticket
 from dailydiff.analysis.prompting import PromptBook
 from dailydiff.common.holding import check_held
 from dailydiff.common.http import Again, GaveUp, HttpPolicy, Retry, Try
-from dailydiff.errors import AnalysisError
+from dailydiff.errors import EndpointRefused
 from dailydiff.models import Level, Usage
 from dailydiff.settings import LLMSettings, ModelProfile
 from dailydiff.store import Store
@@ -108,6 +109,7 @@ class AnalyzerState(Protocol):
     context_source: str
     streams: bool | None
     prepared: bool
+    refused: LLMCallError | None
     slots: int | None
     answered: dict[tuple[str, str], int]
 
@@ -122,14 +124,18 @@ class AnalyzerState(Protocol):
 
     def fingerprint(self, depth: Level, language: str) -> str: ...
 
-    def _fatal_error(self, error: LLMCallError) -> AnalysisError: ...
+    def _fatal_error(self, error: LLMCallError) -> EndpointRefused: ...
 
 
-def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int) -> Usage:
-    cost = (
-        prompt_tokens * (profile.input_price or 0.0) + completion_tokens * (profile.output_price or 0.0)
-    ) / 1e6
-    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost=round(cost, 6))
+def price(profile: ModelProfile, prompt_tokens: int, completion_tokens: int, cached_tokens: int | None = None,
+          *, at: dt.datetime | None = None, model_version: str = "") -> Usage:  # fmt: skip
+    """What one answer cost as the provider bills it: its cached prompt tokens at the cached price, at the
+    prices of the time of day it was asked at (``[[llm.models."…".windows]]``)."""
+    input_price, output_price, cached_price = profile.rates(at or dt.datetime.now(dt.UTC))
+    hit = min(cached_tokens or 0, prompt_tokens)
+    cost = ((prompt_tokens - hit) * input_price + hit * cached_price + completion_tokens * output_price) / 1e6
+    return Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost=round(cost, 6),
+                 cached_tokens=cached_tokens, model_version=model_version)  # fmt: skip
 
 
 class Caller:
@@ -217,19 +223,24 @@ class Caller:
             messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
             first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
         )  # fmt: skip
+        self.noticed_whole()
+        return reply
+
+    def noticed_whole(self) -> None:
+        """The endpoint answered a streamed request with one JSON body: its requests go unstreamed now."""
         if self.client.answers_whole and self.analyzer.streams is not False:
             log.warning("%s answers a streamed request with one JSON body (it ignores `stream`): "
                         "taken as it is, and its requests go unstreamed from now on (remembered; "
                         "[llm] stream = false says so in the config)", self.analyzer.endpoint)  # fmt: skip
             self.analyzer.learn(streams=False)
-        return reply
 
     def _answered(self, reply: Reply, ticket: Ticket, attempts: Attempts, estimate: int) -> Reply:
         self.limit.release(ticket, first_token=reply.first_token, work=reply.prompt_work)
         self.analyzer.saw_prompt(reply)
         self.breaker.success()
         attempts.answered += 1
-        attempts.usage = attempts.usage + price(self.profile, reply.prompt_tokens, reply.completion_tokens)
+        attempts.usage = attempts.usage + price(self.profile, reply.prompt_tokens, reply.completion_tokens,
+                                                reply.cached_tokens, model_version=reply.model_version)  # fmt: skip
         if reply.prompt_tokens and estimate:
             attempts.usage = attempts.usage + Usage(estimated_prompt_tokens=estimate)
         return reply

@@ -17,6 +17,9 @@ from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
     PROBE_DEADLINE,
+    PROBE_MESSAGES,
+    PROBE_SCHEMA,
+    PROBE_TOKENS,
     context_from,
     describe,
     nearby,
@@ -63,6 +66,9 @@ ASK_TOKENS = 768
 NOTES_TOKENS = 4096  # a release's overview and a short line per entry
 REWRITE_TOKENS = 256  # two short lists of search words
 LOOP_PENALTY = 0.5  # frequency and presence penalty of the retry after a loop
+# A prompt the server counted below this share of our estimate, by this many tokens or more, was cut short.
+TRUNCATED_SHARE = 0.5
+TRUNCATED_GAP = 1024
 HIGH_LAST = 1e6  # first analyses at the high depth cannot be escalated: after the others
 _DEAD = object()
 # While the mode probe is out, the first commits ask in json_object holding the schema (the `schema` member:
@@ -93,6 +99,7 @@ class LLMSession:
         self._by_language: dict[str, _Session] = {}
         self.discovery: asyncio.Future[None] | None = None  # what the endpoint is: asked once per run
         self.contact: asyncio.Future[None] | None = None  # its first part: alive? its context and slots
+        self.commits_coming = False  # a day's commits will ask: a canary goes before them
 
     def peers_left(self, freed: int | None = None) -> None:
         """Other workers of a shared plan stopped holding units: the slots they held at this endpoint are free,
@@ -122,6 +129,7 @@ class LLMSession:
     def expect(self, language: str) -> None:
         """Requests are coming (commits listed that have no stored analysis): ask what the endpoint is and
         load the client now, beside the fetch of their details, not in front of the first analysis."""
+        self.commits_coming = True
         self._session(language).discover()
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
@@ -255,8 +263,11 @@ class _Session(Caller):
         analysis (``mode=False``) only for its first part: the mode probe goes out with the first wave of
         commits, not a round before it (they ask in json_object, the schema in the prompt, until it is
         known)."""
+        if self.analyzer.refused is not None:  # an earlier session's canary was refused: the run's answer
+            raise Fatal(self.analyzer.refused)
         if self.analyzer.prepared and self.owner.discovery is None:
             return
+        self.owner.commits_coming |= not mode
         discovery = self.discover()
         contact = self.owner.contact
         await asyncio.shield(discovery if mode or contact is None else contact)
@@ -327,20 +338,60 @@ class _Session(Caller):
             found = context_from(models, props, model)
             if found:
                 analyzer.learn(context_window=found, source="stated by the server")
-        if self.owner.contact is not None and not self.owner.contact.done():
-            self.owner.contact.set_result(None)  # the commits go now; the probe with them, first in line
-        if analyzer.mode is None:
-            try:
-                found_mode = await negotiate_mode(
-                    lambda m, f, t: self.call(m, f, t, Attempts(priority=FIRST))
-                )
-            except LLMCallError as exc:
-                log.warning("could not negotiate a response mode with %s (%s); using json_object",
-                            analyzer.endpoint, exc)  # fmt: skip
+        if analyzer.mode is not None:
+            if not self.owner.commits_coming:  # one question (ask, notes): it is its own canary
+                self._let_go()
                 return
-            log.info("%s %s: response mode %s (%s)", analyzer.endpoint, model, found_mode.mode,
-                     "; ".join(found_mode.tried))  # fmt: skip
-            analyzer.learn(mode=found_mode.mode)
+            await self._canary(PROBE_MESSAGES, response_format(PROBE_SCHEMA, "endpoint_probe", analyzer.mode),
+                               PROBE_TOKENS)  # fmt: skip
+            return
+        try:
+            # The mode probe's first request is the canary: the commits go once it has answered.
+            found_mode = await negotiate_mode(self._canary)
+        except LLMCallError as exc:
+            log.warning("could not negotiate a response mode with %s (%s); using json_object",
+                        analyzer.endpoint, exc)  # fmt: skip
+            return
+        log.info("%s %s: response mode %s (%s)", analyzer.endpoint, model, found_mode.mode,
+                 "; ".join(found_mode.tried))  # fmt: skip
+        analyzer.learn(mode=found_mode.mode)
+
+    async def _canary(self, messages: list[dict[str, str]], fmt: dict[str, Any] | None, tokens: int) -> Reply:
+        """A tiny request with the run's model, key and response mode before its commits go (and the mode
+        probe's requests after it): a refused key, an unknown model or a configured mode the endpoint refuses
+        stops the run after this one request (``Fatal``, kept on the analyser for its later sessions), not
+        after the first wave. Any other answer, an error included, lets the commits go."""
+        if self.analyzer.mode is None:  # the mode probe's requests, with the retry policy
+            try:
+                reply = await self.call(messages, fmt, tokens, Attempts(priority=FIRST))
+            except Fatal as fatal:
+                self.analyzer.refused = fatal.error
+                raise
+            except LLMCallError:
+                self._let_go()
+                raise
+            self._let_go()
+            return reply
+        # The run's own mode: one attempt, no retry (a busy or failing endpoint is the commits' to find out).
+        self.analyzer.stats.requests += 1
+        if self.analyzer.streams is False:
+            self.client.stream = False
+        try:
+            reply = await self.client.complete(messages, fmt, tokens)
+        except LLMCallError as exc:
+            configured = exc.kind == "unsupported_format" and self.analyzer.mode_source == "configured"
+            if exc.kind in ("auth", "not_found") or configured:
+                self.analyzer.refused = exc
+                raise Fatal(exc) from None
+            log.info("%s: the canary request failed (%s); the commits go", self.analyzer.endpoint, exc)
+            reply = Reply("", "error")
+        self.noticed_whole()
+        self._let_go()
+        return reply
+
+    def _let_go(self) -> None:
+        if self.owner.contact is not None and not self.owner.contact.done():
+            self.owner.contact.set_result(None)  # the commits go now; the mode probe with them, first in line
 
     async def _first_contact(self) -> Any:
         """GET /models, twice at most within PROBE_DEADLINE each: a server that cannot answer that is
@@ -456,6 +507,10 @@ class _Session(Caller):
                     # A stream that ended early is a partial answer: the cut-off path below.
                     error = describe(exc)
                 else:
+                    if not shrunk and self._cut_short(request, prompt, reply):
+                        shrunk = True
+                        context_window = min(context_window, reply.prompt_tokens)
+                        continue
                     if reply.finish_reason != "length":
                         return await self._validated(request, depth, prompt, reply, attempts, context_window,
                                                      mode)  # fmt: skip
@@ -468,6 +523,22 @@ class _Session(Caller):
                 break
             depth = SHALLOWER.get(depth)
         return self._failed(request, f"{error}; no depth gave a complete answer", attempts.usage)
+
+    def _cut_short(self, request: AnalysisRequest, prompt: Prompt, reply: Reply) -> bool:
+        """The server counted far fewer prompt tokens than were sent: it cut the prompt to its runtime context
+        (Ollama's, often 4k), silently, and the answer is about a diff the model never saw whole. Said in one
+        line; the context it kept is the budget from now on (remembered)."""
+        counted, sent = reply.prompt_tokens, prompt.tokens
+        if not counted or counted >= sent * TRUNCATED_SHARE or sent - counted < TRUNCATED_GAP:
+            return False
+        known = counted >= (self.analyzer.context_window or DEFAULT_CONTEXT)  # (sent before it was learnt)
+        (log.info if known else log.warning)(
+            "%s %s: %s counted %d prompt tokens of about %d sent: it cut the prompt short (its context is "
+            "smaller than it says); the prompt is cut to fit and the commit asked again",
+            request.commit.repo, request.commit.sha[:12], self.analyzer.endpoint, counted, sent)  # fmt: skip
+        if not known:
+            self.analyzer.learn(context_window=counted, source="learnt from a prompt the server cut short")
+        return True
 
     def _asking_mode(self) -> str:
         """The mode a commit's request goes in: the endpoint's, or the first wave's while the probe is out."""
@@ -570,7 +641,7 @@ class _Session(Caller):
             risks=fields.get("risks", []),
             recommendations=fields.get("recommendations", []),
             unseen_files=prompt.selection.unseen_files,
-            usage=attempts.usage,
+            usage=attempts.usage.model_copy(update=self._provenance()),
         )
 
     async def _grounded(self, request: AnalysisRequest, depth: Level, prompt: Prompt, answer: str,
@@ -599,5 +670,15 @@ class _Session(Caller):
             except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
                 log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
                          request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
-            analysis = analysis.model_copy(update={"usage": attempts.usage})
+            analysis = analysis.model_copy(
+                update={"usage": attempts.usage.model_copy(update=self._provenance())}
+            )
         return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed)
+
+    def _provenance(self) -> dict[str, str]:
+        """What wrote an analysis, beside the model version its answers named: the prompt templates' hash and
+        the provider profile its requests went out with."""
+        return {
+            "prompt_hash": self.analyzer.prompts.template_hash(self.language),
+            "provider": self.client.provider,
+        }

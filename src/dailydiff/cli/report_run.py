@@ -269,6 +269,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
                 "prompt_tokens": r.run.prompt_tokens,
                 "completion_tokens": r.run.completion_tokens,
                 "cost": r.run.cost,
+                **({"cached_tokens": r.run.cached_tokens} if r.run.cached_tokens is not None else {}),
                 **day_figures(r),
                 "max_requests_per_commit": r.run.max_requests_per_commit,
                 "token_estimate_error_pct": r.run.estimate_error,
@@ -301,6 +302,10 @@ def figures_line(figures: dict[str, Any]) -> str:
         line += f", re-analysed deeper {figures['escalated']}"
     if figures["prompt_tokens"] or figures["completion_tokens"]:
         line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
+        if (
+            figures.get("cached_tokens") is not None and figures["prompt_tokens"]
+        ):  # (None: the endpoint never said)
+            line += f", cached {100 * figures['cached_tokens'] / figures['prompt_tokens']:.0f}%"
         if figures["cost"] > 0:
             line += f", ${figures['cost']:.4f}"
         if figures.get("estimate_error") is not None:
@@ -354,7 +359,7 @@ def print_summary(
             "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
             "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
             "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
-            **day_figures(r),
+            "cached_tokens": r.run.cached_tokens, **day_figures(r),
         }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "

@@ -17,7 +17,7 @@ from dailydiff.common.text import terminal_text
 from dailydiff.common.timewindow import day_window, local_date_of
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.errors import UsageError
-from dailydiff.models import Commit, Level
+from dailydiff.models import Analysis, Commit, Level
 from dailydiff.scoring.rules import explain
 from dailydiff.sources import CommitSource, open_source
 from dailydiff.store import Store
@@ -29,6 +29,7 @@ class Located:
     day: dt.date  # the day it landed, in the repository's report timezone
     source: CommitSource
     level: Level | None  # its level in the stored report of that day, when there is one
+    analysis: Analysis | None = None  # its analysis in that report
 
 
 def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: str) -> Located:
@@ -75,8 +76,8 @@ def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: s
             raise UsageError(f"{flag} {sha}: {what}", hint)
         commit = matches[0]
     report = store.get_report(source.repo, day, settings.report.language)
-    level = next((rc.level for rc in report.commits if rc.sha == commit.sha), None) if report else None
-    return Located(commit, day, source, level)
+    entry = next((rc for rc in report.commits if rc.sha == commit.sha), None) if report else None
+    return Located(commit, day, source, entry.level if entry else None, entry.analysis if entry else None)
 
 
 def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
@@ -113,4 +114,25 @@ def explain_commit(located: Located, job: RepoJob) -> str:
     """`--explain`: the day it landed, then the rule table's rows that fire for it."""
     tz = job.settings.report.timezone
     head = f"{located.source.repo}: landed on {located.day} ({tz})\n"
-    return head + explain(located.commit, job.settings.scoring, located.level)
+    return head + explain(located.commit, job.settings.scoring, located.level) + provenance(located.analysis)
+
+
+def provenance(analysis: Analysis | None) -> str:
+    """Who wrote the stored analysis: the analyser, the model id the endpoint answered with, the prompt
+    templates' hash, and what it cost (its cached prompt tokens apart)."""
+    if analysis is None:
+        return ""
+    usage = analysis.usage
+    line = f"\nanalysed by {analysis.analyzer} ({analysis.status.value}, depth {analysis.depth.value})"
+    if usage.model_version:
+        line += f"; model version {usage.model_version}"
+    if usage.prompt_hash:
+        line += f"; prompt {usage.prompt_hash}"
+    if usage.provider:
+        line += f"; provider {usage.provider}"
+    if usage.prompt_tokens or usage.completion_tokens:
+        line += f"; tokens {usage.prompt_tokens}+{usage.completion_tokens}"
+        if usage.cached_tokens is not None:
+            line += f", cached {usage.cached_tokens}"
+        line += f", ${usage.cost:.6f}"
+    return line + "\n"

@@ -62,6 +62,8 @@ class UnitOutcome:
                 failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
                 completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
             )  # fmt: skip
+            if r.run.cached_tokens is not None:
+                data["cached_tokens"] = r.run.cached_tokens
             if r.partial:
                 data["partial"] = True
             if r.gate is not None:  # the day's stored gate: the verdict and figures every output shows

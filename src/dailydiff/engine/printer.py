@@ -149,6 +149,9 @@ def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:
     out["max_requests_per_commit"] = max(
         (int(r.get("max_requests_per_commit") or 0) for r in reports), default=0
     )
+    cached = [int(r["cached_tokens"]) for r in reports if r.get("cached_tokens") is not None]
+    if cached:  # (only where an endpoint said: unknown is not 0)
+        out["cached_tokens"] = sum(cached)
     return out
 
 

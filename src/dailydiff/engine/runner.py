@@ -25,7 +25,7 @@ from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
-from dailydiff.errors import DailyDiffError, StoreError
+from dailydiff.errors import DailyDiffError, EndpointRefused, StoreError
 
 if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (RUN_UNITS)
     from dailydiff.common.dates import DateSpec
@@ -355,9 +355,10 @@ def run_plan(
             async def build(units: Sequence[Any]) -> tuple[bool, str, list[UnitOutcome]]:
                 try:
                     outcomes, why = await type(units[0]).build(context, units)
-                except StoreError:
+                except (StoreError, EndpointRefused):
                     # Not the unit's failure: the store cannot be written (a full disk: exit 74), or it is
-                    # gone (exit 4), or a shared plan's unit was taken over: the run stops, and says why.
+                    # gone (exit 4), or a shared plan's unit was taken over, or the LLM endpoint refused the
+                    # run's key or model (exit 5): the run stops, and says why.
                     raise
                 except DailyDiffError as exc:
                     if options.raise_errors:

@@ -52,7 +52,7 @@ from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import UNIT_GUARD
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.runner import Claimed
-from dailydiff.errors import LeaseLostError, StoreError, StoreFullError
+from dailydiff.errors import EndpointRefused, LeaseLostError, StoreError, StoreFullError
 from dailydiff.store import Claim, Store
 from dailydiff.store.interface import FENCE
 
@@ -269,7 +269,7 @@ class SharedPlan:
         except LeaseLostError as exc:
             log.warning("%s", exc.message)
             return Claimed(claim.unit, False, exc.message, None, claim.attempt, claim.previous_worker, True)
-        except (StoreError, asyncio.CancelledError, KeyboardInterrupt):
+        except (StoreError, EndpointRefused, asyncio.CancelledError, KeyboardInterrupt):
             raise  # the unit stays held: `finish` gives it back once in-flight sends are recorded
         except Exception as exc:  # one unit failing never stops the worker
             log.debug("unit failed", exc_info=True)

@@ -107,6 +107,7 @@ def report_stats(
             [rc.analysis.grounding for rc in commits if rc.analysis is not None]
             + [overview.grounding if overview is not None else None]
         ),
+        cached_tokens=usage.cached_tokens,
     )
 
 

@@ -59,7 +59,7 @@ from dailydiff.engine.stages import (
     report_stats,
     same_analyses,
 )
-from dailydiff.errors import DailyDiffError, SourceError, StoreError
+from dailydiff.errors import DailyDiffError, EndpointRefused, SourceError, StoreError
 from dailydiff.models import (
     Analysis,
     Commit,
@@ -291,9 +291,10 @@ class Engine:
         try:
             own = dates if dates is not None or look_back_besides is not None else self.options.dates
             await self._run_job(job, available, result, own, look_back_besides, extra)
-        except StoreError:
+        except (StoreError, EndpointRefused):
             # Not this repository's failure: the store cannot be written (a full disk: exit 74), the
-            # server went away, or a shared plan's unit was taken over by another worker.
+            # server went away, a shared plan's unit was taken over by another worker, or the LLM endpoint
+            # refused the run's key or model (exit 5).
             raise
         except DailyDiffError as exc:
             if self.options.raise_errors:
@@ -638,6 +639,7 @@ class Engine:
                 duration_seconds=round(time.monotonic() - repo.started, 3),
                 max_requests_per_commit=counts.max_requests,
                 estimated_prompt_tokens=spent.estimated_prompt_tokens,
+                cached_tokens=spent.cached_tokens,
             ),
         )
         relinked: list[DayReport] = []

@@ -10,8 +10,9 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.errors import UsageError
@@ -103,6 +104,14 @@ class WeekUsage(_Frozen):
     edition_completion_tokens: int = 0
     edition_cost: float = 0.0
     priced: bool = False
+    cached_tokens: int | None = None  # its days' prompt tokens an endpoint's cache served; None: never said
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_cache(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("cached_tokens") is None:
+            data.pop("cached_tokens", None)  # weeks without the figure keep the shape they had
+        return data
 
 
 class DigestDay(_Frozen):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from dailydiff.models import DayReport
+from dailydiff.models import DayReport, known_sum
 from dailydiff.render.stakeholder import rule_themes
 from dailydiff.render.week import WeekDigest, WeekUsage
 from dailydiff.render.week_compare import compare
@@ -23,7 +23,8 @@ def with_comparison(week: WeekDigest, reports: Mapping[dt.date, DayReport | None
     own = [r for day in (week.start + dt.timedelta(days=i) for i in range(7)) if (r := reports.get(day))]
     usage = WeekUsage(prompt_tokens=sum(r.stats.prompt_tokens for r in own),
                       completion_tokens=sum(r.stats.completion_tokens for r in own),
-                      cost=round(sum(r.stats.cost for r in own), 6), priced=priced)  # fmt: skip
+                      cost=round(sum(r.stats.cost for r in own), 6), priced=priced,
+                      cached_tokens=known_sum(*(r.stats.cached_tokens for r in own)))  # fmt: skip
     week = week.model_copy(update={"figures": figures, "comparison": comparison, "signals": signals,
                                    "audience": audience, "usage": usage})  # fmt: skip
     stakeholder = audience == "stakeholder"

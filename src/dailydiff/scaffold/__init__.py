@@ -133,6 +133,36 @@ def _template(name: str) -> jinja2.Template:
     return env.from_string(_data(name))
 
 
+def nightly_schedule(data: dict[str, Any]) -> dict[str, str]:
+    """When the workflow runs: 02:00 Asia/Shanghai (18:00 UTC), or, when the config gives the model price
+    windows (``[[llm.models."…".windows]]``, UTC), the start of its cheapest (off-peak hours)."""
+    from dailydiff.settings.whole import window_minutes
+
+    llm = data.get("llm", {})
+    model = llm.get("models", {}).get(llm.get("model", ""), {})
+    default = {
+        "cron": "0 18 * * *",
+        "cron_note": "02:00 Asia/Shanghai",
+        "when": "02:00 Asia/Shanghai (18:00 UTC)",
+    }
+    windows = [w for w in model.get("windows", []) if window_minutes(str(w.get("hours", ""))) is not None]
+
+    def prices(window: dict[str, Any]) -> tuple[float, float]:
+        own = (window.get("input_price"), window.get("output_price"))
+        return (float(own[0] if own[0] is not None else model.get("input_price") or 0.0),
+                float(own[1] if own[1] is not None else model.get("output_price") or 0.0))  # fmt: skip
+
+    cheapest = min(windows, key=prices, default=None)
+    if cheapest is None or prices(cheapest) >= prices(
+        {}
+    ):  # no window, or none cheaper than the rest of the day
+        return default
+    start = (window_minutes(cheapest["hours"]) or (0, 0))[0]
+    hour, minute = divmod(start, 60)
+    note = f"{hour:02d}:{minute:02d} UTC, the start of {llm['model']}'s cheapest price window ({cheapest['hours']} UTC)"
+    return {"cron": f"{minute} {hour} * * *", "cron_note": note, "when": note}
+
+
 def workflow_text(
     config: str, install: str | None = None, settings: dict[str, Any] | None = None, workers: int = 1
 ) -> str:
@@ -151,6 +181,7 @@ def workflow_text(
             command=RUN_COMMAND,
             output_dir=OUTPUT_DIR,
             timezone=timezone,
+            **nightly_schedule(data),
         )
     return _template("workflow.yml.j2").render(
         secrets=secret_env_names(data),
@@ -158,6 +189,7 @@ def workflow_text(
         command=RUN_COMMAND,
         output_dir=OUTPUT_DIR,
         timezone=timezone,
+        **nightly_schedule(data),
     )
 
 

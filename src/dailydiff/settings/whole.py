@@ -6,6 +6,7 @@ at first use through the package (settings/__init__.py): a command that only rea
 # Annotations are evaluated as Python evaluates them, not from text (no `from __future__ import annotations`):
 # pydantic would compile each field's annotation at import, about 0.3 ms a model of every command's start.
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -157,6 +158,41 @@ class ScoringSettings(_Section):
     bot: float
 
 
+class PriceWindow(_Section):
+    """A time of day with its own prices (a provider's off-peak hours): ``hours = "16:30-00:30"``, UTC, the
+    end past midnight when it is earlier than the start; unset prices are the model's."""
+
+    hours: str
+    input_price: float | None = Field(default=None, ge=0)
+    output_price: float | None = Field(default=None, ge=0)
+    cached_input_price: float | None = Field(default=None, ge=0)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if window_minutes(value) is None:
+            raise ValueError('must be "HH:MM-HH:MM" in UTC, e.g. "16:30-00:30"')
+        return value
+
+    def covers(self, minute: int) -> bool:
+        """The minute of the UTC day ``minute`` is inside the window."""
+        start, end = window_minutes(self.hours) or (0, 0)
+        return start <= minute < end if start < end else minute >= start or minute < end
+
+
+def window_minutes(hours: str) -> tuple[int, int] | None:
+    """``"16:30-00:30"`` as the minutes of the day it starts and ends at, or None."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
+    if not match:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if max(h1, h2) > 24 or max(m1, m2) > 59:
+        return None
+    return (h1 * 60 + m1) % 1440, (h2 * 60 + m2) % 1440
+
+
 class ModelProfile(_Section):
     """Per-model limits and prices; unset fields take the [llm] defaults."""
 
@@ -165,6 +201,24 @@ class ModelProfile(_Section):
     max_output_tokens: int | None = None
     input_price: float | None = None
     output_price: float | None = None
+    cached_input_price: float | None = None  # a prompt token the endpoint's cache served; unset: input_price
+    windows: list[PriceWindow] = Field(default_factory=list)
+
+    def rates(self, at: "dt.datetime") -> tuple[float, float, float]:
+        """USD per million input, output and cached input tokens for a request at ``at`` (UTC windows)."""
+        minute = at.astimezone(dt.UTC).hour * 60 + at.astimezone(dt.UTC).minute
+        window = next((w for w in self.windows if w.covers(minute)), None)
+        given = (
+            window.input_price if window else None,
+            window.output_price if window else None,
+            window.cached_input_price if window else None,
+        )
+        input_price = given[0] if given[0] is not None else self.input_price or 0.0
+        output_price = given[1] if given[1] is not None else self.output_price or 0.0
+        cached = given[2] if given[2] is not None else self.cached_input_price
+        if cached is None:  # a window's own input price, else the model's, for a token the cache served
+            cached = input_price
+        return input_price, output_price, cached
 
 
 class LLMSettings(_Section):
@@ -193,6 +247,9 @@ class LLMSettings(_Section):
     input_price: float
     output_price: float
     price: float = Field(default=0.0, ge=0)  # per million tokens, input and output alike
+    service_tier: str = ""  # sent as it is where set (OpenAI's "flex": batch prices, slower)
+    provider: Literal["auto", "deepseek", "dashscope", "openai", "other"] = "auto"  # auto: from the host
+    thinking: bool = False  # a provider's thinking mode (billed); off unless set
     models: dict[str, ModelProfile] = Field(default_factory=dict)
 
     # The longest back-off between retries the endpoint did not time itself, in seconds.
@@ -223,6 +280,8 @@ class LLMSettings(_Section):
             max_output_tokens=own.max_output_tokens or self.max_output_tokens,
             input_price=(self.input_price or self.price) if own.input_price is None else own.input_price,
             output_price=(self.output_price or self.price) if own.output_price is None else own.output_price,
+            cached_input_price=own.cached_input_price,
+            windows=own.windows,
         )
 
 

@@ -1,0 +1,52 @@
+"""Providers as they are: what each OpenAI-compatible endpoint needs that the others must not be sent.
+
+A table, one row a provider, found from the endpoint's host (``[llm] provider`` names one where the host does
+not say: a proxy, a gateway, a test). The response-mode ladder, cached-token fields (client.CACHED_FIELDS) and
+prices are the same seams for all; what differs is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    hosts: tuple[str, ...] = ()
+    # The request field that switches its thinking mode (billed), when it has one and defaults it on.
+    thinking_field: str = ""
+
+
+PROVIDERS = {
+    p.name: p
+    for p in (
+        Provider("deepseek", ("api.deepseek.com",)),
+        # Qwen3 on DashScope thinks unless told not to (and bills it); JSON mode wants the word "JSON" said.
+        Provider("dashscope", ("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com"), "enable_thinking"),
+        Provider("openai", ("api.openai.com",)),
+        Provider("other"),
+    )
+}
+
+
+def provider_of(base_url: str, configured: str = "auto") -> Provider:
+    """The configured provider, else the one whose host the endpoint is on, else ``other``."""
+    if configured in PROVIDERS:
+        return PROVIDERS[configured]
+    host = (urlsplit(base_url or "https://api.openai.com/v1").hostname or "").lower()
+    for provider in PROVIDERS.values():
+        if any(host == h or host.endswith("." + h) for h in provider.hosts):
+            return provider
+    return PROVIDERS["other"]
+
+
+def request_extras(provider: Provider, *, thinking: bool, service_tier: str) -> dict[str, object]:
+    """The request members a provider is sent beyond the standard ones."""
+    extras: dict[str, object] = {}
+    if provider.thinking_field:
+        extras[provider.thinking_field] = thinking
+    if service_tier:
+        extras["service_tier"] = service_tier
+    return extras
