@@ -38,6 +38,9 @@ class Recorded:
     started: float = 0.0
     loop_from: int | None = None  # the token a looping answer began to repeat at
     ended: float = 0.0  # when the answer was sent (streamed: its last event)
+    prompt_tokens: int = 0  # the usage the answer reported (0: not answered)
+    completion_tokens: int = 0
+    invented: list[str] = field(default_factory=list)  # claims an `invent` answer made up
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -131,6 +134,9 @@ class FakeLLM:
     overlap: int = 0
     escalate: Callable[[str], bool] | None = None  # commit titles answered "high" whatever the depth
     canned: Canned | None = None  # return text to answer with it instead of the generated JSON
+    # This share of analysis answers (spread evenly: 0.3 is the 4th, 7th and 10th of every ten) gets, in each
+    # text field, a sentence naming a path, a function, a percentage and a pull request the prompt never had.
+    invent: float = 0.0
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # why each request refused as malformed (400) was
@@ -145,6 +151,7 @@ class FakeLLM:
         self._active = 0
         self._active_by_key: dict[str, int] = {}
         self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
+        self._answers = 0  # analysis answers so far (the `invent` knob's count)
         self._barrier: threading.Barrier | None = None
         self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
@@ -198,6 +205,19 @@ class FakeLLM:
     @property
     def count(self) -> int:
         return len(self.requests)
+
+    @property
+    def tokens_in(self) -> int:
+        """Prompt tokens of every answer sent (what a client billed by these answers was charged for)."""
+        return sum(r.prompt_tokens for r in self.requests)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(r.completion_tokens for r in self.requests)
+
+    def seconds(self) -> list[float]:
+        """Each answered request's time in the server, from its arrival to its last byte."""
+        return [r.ended - r.started for r in self.requests if r.status == 200 and r.ended]
 
     def analysis_requests(self) -> list[Recorded]:
         return [r for r in self.requests if not r.is_overview and not r.is_probe]
@@ -268,6 +288,22 @@ class FakeLLM:
             return ""
         key = record.authorization.removeprefix("Bearer ")
         return f" (request had Authorization: {record.authorization}; key {key})"
+
+    def _invented(self, record: Recorded, content: str) -> str:
+        """``content`` with a made-up sentence in each text field, for this share of the answers."""
+        with self._lock:
+            self._answers += 1
+            n = self._answers
+        if int(n * self.invent) == int((n - 1) * self.invent):
+            return content
+        try:
+            answer = json.loads(content)
+        except json.JSONDecodeError:
+            return content
+        claims = [f"src/ghost/phantom_{n}.cu", f"ghost_dispatch_{n}()", f"{30 + n}%", f"#{90000 + n}"]
+        record.invented = claims
+        sentence = f"It also rewrites `{claims[0]}` and `{claims[1]}`, {claims[2]} faster ({claims[3]})."
+        return json.dumps(_invent_into(answer, sentence), ensure_ascii=False)
 
     def _work(self, seconds: float) -> bool:
         """Spend ``seconds`` of work on a request: with ``slow_above``, at half speed whenever more than
@@ -357,6 +393,8 @@ class FakeLLM:
                 )
             if self.malformed == "always" or (self.malformed == "once" and not record.is_repair):
                 content = '{"change_types": ["feature"], "summary": "broken \'JSON\' here" "importance": }'
+        if self.invent and not record.is_probe and not record.is_overview and content.startswith("{"):
+            content = self._invented(record, content)
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
         finish = "stop"
@@ -369,6 +407,7 @@ class FakeLLM:
         if self.length_always or (self.length_below is not None and max_tokens < self.length_below):
             content = content[: max(1, len(content) // 2)]
             finish = "length"
+        record.prompt_tokens, record.completion_tokens = prompt_tokens, len(content) // 3 + 1
         answer = {
             "id": f"chatcmpl-{index}",
             "object": "chat.completion",
@@ -548,6 +587,19 @@ def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
     if kind == "boolean":
         return True
     return None
+
+
+def _invent_into(value: Any, sentence: str) -> Any:
+    if isinstance(value, str) and value:
+        return f"{value} {sentence}"
+    if isinstance(value, list):
+        return [_invent_into(v, sentence) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: v if k in ("change_types", "importance") else _invent_into(v, sentence)
+            for k, v in value.items()
+        }
+    return value
 
 
 class _Server(LocalServer):

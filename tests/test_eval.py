@@ -1,0 +1,261 @@
+"""`dailydiff eval`: endpoints side by side — fake endpoints of known behaviour (faithful, inventing, slow and
+costly) on real HTTP, a labelled set over a real git repository, the table's figures against the fakes' own
+counters, the cache, the dry run, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clirun import dailydiff
+from dailydiff.analysis import evaluation as ev
+from fake_llm import FakeLLM
+from gitrepo import CommitSpec, FileEdit, commit, init_repo
+
+# Streamed (the default), two in flight at a time: per-request latency with few streams parsed at once.
+STREAM = "true\nconcurrency = 2"
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+# Titles whose names a faithful answer repeats (the fake writes "summary of “TITLE”"): claims it can prove.
+TITLES = [
+    "fix: guard `close_pool()` in pool/core.py against a missing handle",
+    "perf: fused_topk kernel 2.5x faster on SM120 (#41)",
+    "feat: add `SlidingWindow` mask to attention/prefill.py",
+    "docs: document MAX_JOBS in README.md",
+    "fix: race in `flush_cache()` of cache/store.py",
+    "refactor: move `parse_header()` into util/headers.py",
+    "test: cover `merge_states()` with 3 heads",
+    "ci: build wheels for cu130 in release.yml",
+    "feat: `load_checkpoint()` reads v2 checkpoints",
+    "fix: overflow in `pack_indices()` above 65536 tokens",
+]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    repo = init_repo(tmp_path_factory.mktemp("eval") / "proj")
+    shas = []
+    for n, title in enumerate(TITLES):
+        body = "\n".join(f"def step_{n}_{i}(x):\n    return x + {i}\n" for i in range(3 + 5 * n))
+        edits = [FileEdit(f"pkg/module_{n}.py", body), FileEdit("README.md", f"release note {n}\n")]
+        shas.append(commit(repo, CommitSpec(title, START + dt.timedelta(hours=n), edits=edits)))
+    return repo, shas
+
+
+def _set_file(path: Path, shas: list[str]) -> Path:
+    levels = ["high", "medium", "low"]
+    path.write_text("".join(json.dumps({"repo": "proj", "sha": sha, "change_types": ["feature", "bugfix"],
+                                        "level": levels[n % 3], "facts": [f"module_{n} | 模块 {n}"]}) + "\n"
+                            for n, sha in enumerate(shas)))  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def fakes() -> Iterator[dict[str, FakeLLM]]:
+    faithful, inventing = FakeLLM(model="faithful-7b"), FakeLLM(model="inventing-7b", invent=0.3)
+    costly = FakeLLM(model="costly-70b", latency=0.3)
+    judge = FakeLLM(model="judge-1")
+    with faithful, inventing, costly, judge:
+        yield {"faithful": faithful, "inventing": inventing, "costly": costly, "judge": judge}
+
+
+def _config(tmp_path: Path, repo: Path, fakes: dict[str, FakeLLM]) -> Path:
+    entries = "".join(
+        f'[[eval.endpoints]]\nname = "{name}"\nbase_url = "{fake.base_url}"\nmodel = "{fake.model}"\n'
+        f'response_mode = "json_schema"\nstream = {STREAM}\n' + ('input_price = 3.0\noutput_price = 15.0\n' if name == "costly" else "")
+        for name, fake in fakes.items()
+    )  # fmt: skip
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(f'[[repos]]\nsource = "{repo}"\nname = "proj"\n\n{entries}')
+    return config
+
+
+def _eval(config: Path, tmp_path: Path, *args: str) -> dict:
+    result = dailydiff("eval", "-c", config, "--data-dir", tmp_path / "data", "--format", "json", "--lang", "en",
+                       *args)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_table_s_tokens_cost_and_latency_are_the_fakes_own_counters(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    labelled = _set_file(tmp_path / "set.jsonl", shas)
+    out = _eval(
+        config,
+        tmp_path,
+        "--set",
+        str(labelled),
+        *(f"--endpoint={n}" for n in ("faithful", "inventing", "costly")),
+    )
+    rows = {r["name"]: r for r in out["endpoints"]}
+    assert out["endpoints"][0]["name"] == "rules"
+    assert set(rows) == {"rules", "faithful", "inventing", "costly"}
+    for name in ("faithful", "inventing", "costly"):
+        fake, row = fakes[name], rows[name]
+        assert row["commits"] == len(shas) and row["valid"] == len(shas), row
+        assert (row["tokens_in"], row["tokens_out"]) == (fake.tokens_in, fake.tokens_out) != (0, 0)
+        assert row["requests"] == fake.count
+        seconds = fake.seconds()
+        # Each request's seconds at the client: the server's own time, plus the loopback's and the parsing of
+        # a stream of a token an event beside the other endpoints' (this process serves the fakes too).
+        assert 0 <= row["latency_p50"] - ev.percentile(seconds, 0.5) < 0.15
+        assert 0 <= row["latency_p95"] - ev.percentile(seconds, 0.95) < 0.15
+    assert (
+        rows["costly"]["cost"]
+        == round((fakes["costly"].tokens_in * 3.0 + fakes["costly"].tokens_out * 15.0) / 1e6, 6)
+        > 0
+    )
+    assert rows["faithful"]["cost"] == rows["inventing"]["cost"] == 0
+    assert rows["costly"]["latency_p50"] >= 0.3 > rows["faithful"]["latency_p95"]
+    assert fakes["judge"].count == 0  # not an endpoint of this table
+    assert rows["rules"]["agreement"] is not None and set(rows["rules"]["agreement"]) == {
+        "types",
+        "level",
+        "facts",
+    }
+
+
+def test_a_second_run_with_one_more_endpoint_asks_only_that_endpoint(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    first = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful")
+    asked = fakes["faithful"].count
+    assert asked >= len(shas) and fakes["costly"].count == 0
+    second = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful", "--endpoint", "costly")
+    assert fakes["faithful"].count == asked  # its answers came from the cache
+    assert fakes["costly"].count == len(shas)
+    assert [r for r in second["endpoints"] if r["name"] == "faithful"] == [
+        r for r in first["endpoints"] if r["name"] == "faithful"
+    ]
+
+
+def test_dry_run_prints_the_requests_and_their_cost_and_sends_nothing(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    result = dailydiff("eval", "-c", config, "--data-dir", tmp_path / "data", "--set", labelled, "--dry-run",
+                       "--endpoint", "costly", "--lang", "en")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"costly: {len(shas)} requests to send (0 of {len(shas)} commits cached)" in result.stdout
+    assert "$0.0000" not in result.stdout and "$" in result.stdout
+    assert fakes["costly"].count == 0 and not fakes["costly"].gets
+
+
+def test_the_stored_reports_and_analyses_are_never_touched(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    from dailydiff.settings import load_settings
+    from dailydiff.store import open_store
+
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    _eval(config, tmp_path, "--set", str(_set_file(tmp_path / "set.jsonl", shas)), "--endpoint", "faithful")
+    settings = load_settings(config, overrides={"data_dir": str(tmp_path / "data")})
+    with open_store(settings) as store:
+        assert store.count_analyses() == 0 and store.list_reports() == []
+
+
+def test_markdown_in_both_languages(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    for lang, header in (
+        ("en", "| endpoint | model | commits | valid JSON |"),
+        ("zh", "| 端点 | 模型 | 提交 | 有效 JSON |"),
+    ):
+        out = tmp_path / f"table.{lang}.md"
+        result = dailydiff("eval", "-c", config, "--data-dir", tmp_path / "data", "--set", labelled, "--endpoint",
+                           "faithful", "--lang", lang, "-o", out)  # fmt: skip
+        assert result.returncode == 0 and result.stdout == "", result.stderr
+        text = out.read_text()
+        assert (
+            header in text
+            and text.count("\n| rules | heuristic |") == 1
+            and "| faithful | faithful-7b |" in text
+        )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--format", "xml"), "unknown --format 'xml'"),
+        (("--endpoint", "nope"), "no [[eval.endpoints]] entry named 'nope'"),
+        (("--set", "no-such-set"), "no labelled set 'no-such-set'"),
+        (("--from", "yesterday-ish"), "--from 'yesterday-ish' is not a date"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    tmp_path: Path,
+    history: tuple[Path, list[str]],
+    fakes: dict[str, FakeLLM],
+    args: tuple[str, ...],
+    said: str,
+) -> None:
+    repo, _ = history
+    result = dailydiff("eval", "-c", _config(tmp_path, repo, fakes), "--data-dir", tmp_path / "data", *args)
+    assert result.returncode != 0
+    assert said in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_damaged_set_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"repo": "a/b", "sha": "abcdef1", "change_types": ["feature"], "level": "high", "facts": []}\n'
+                   '{"repo": "a/b", "sha": "abcdef2", "change_types": ["shiny"], "level": "high", "facts": []}\n')  # fmt: skip
+    with pytest.raises(Exception, match=r"bad.jsonl:2: shiny"):
+        ev.read_set(str(bad))
+
+
+def test_the_shipped_set_has_at_least_60_hand_labelled_commits_with_its_rules_beside_it() -> None:
+    rows = ev.read_set("flashinfer")
+    assert len(rows) >= 60 and len({r.sha for r in rows}) == len(rows)
+    assert all(len(r.sha) == 40 and 1 <= len(r.facts) <= 3 and r.change_types for r in rows)
+    assert {r.level for r in rows} == {"high", "medium", "low"}
+    readme = Path(ev.__file__).parent / "evalsets" / "README.md"
+    assert "How each commit was labelled" in readme.read_text()
+
+
+def _item(n: int, size: int, level: str) -> ev.Item:
+    from dailydiff.models import Commit, Level, Person, Score, Stats
+
+    person = Person(name="a")
+    when = START + dt.timedelta(minutes=n)
+    commit_ = Commit(repo="r", sha=f"{n:040x}", author=person, committer=person, authored_at=when,
+                     committed_at=when, message=f"c{n}", stats=Stats(additions=size))  # fmt: skip
+    return ev.Item(commit_, Score(level=Level(level), score=0.0))
+
+
+def test_a_sample_keeps_the_levels_and_sizes_of_the_history_and_its_largest_commit() -> None:
+    # 200 commits: 60% low, 30% medium, 10% high; sizes spread over four orders of magnitude.
+    levels = ["low"] * 6 + ["medium"] * 3 + ["high"]
+    items = [_item(n, (n * 7919) % 10_000 + 1, levels[n % 10]) for n in range(200)]
+    chosen = ev.sample(items, 20)
+    assert len(chosen) == 20 and len({i.key for i in chosen}) == 20
+    counts = {lv: sum(i.score.level.value == lv for i in chosen) for lv in ("low", "medium", "high")}
+    assert counts == {"low": 12, "medium": 6, "high": 2}
+    assert max(items, key=lambda i: i.size) in chosen
+    sizes = sorted(i.size for i in items)
+    quartiles = [sum(sizes[len(sizes) * q // 4] <= i.size < (sizes[len(sizes) * (q + 1) // 4] if q < 3 else 1e9)
+                     for i in chosen) for q in range(4)]  # fmt: skip
+    assert all(4 <= q <= 6 for q in quartiles), quartiles
+    assert ev.sample(items, 20) == chosen  # deterministic: the cache answers the same sample
+
+
+def test_facts_are_matched_where_words_start_in_either_language() -> None:
+    assert ev.fact_stated("hang | 挂起", "修复了 allreduce 的挂起问题")
+    assert ev.fact_stated("quantiz | 量化", "New NVFP4 quantization path")
+    assert not ev.fact_stated("lock", "a larger block size")
+    assert not ev.fact_stated("256", "head_dim 1256")
+    assert ev.fact_stated("SM120", "runs on sm120 GPUs")
