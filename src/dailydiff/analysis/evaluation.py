@@ -275,12 +275,13 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
     if endpoint.settings is None:
         from dailydiff.analysis.heuristic import HeuristicAnalyzer
 
-        rules = HeuristicAnalyzer()
-        for item in items:
-            began = time.monotonic()
-            analysis = rules.analyse(item.commit, item.score, item.score.level, language)
-            on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
-            await asyncio.sleep(0)
+        # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
+        # so the endpoints' answers are read meanwhile.
+        async with HeuristicAnalyzer().session() as rules:
+            for item in items:
+                began = time.monotonic()
+                analysis = await rules.analyse(item.request(), language)
+                on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
         return
     from dailydiff.analysis.llm import LLMAnalyzer
 

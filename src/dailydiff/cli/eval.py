@@ -253,7 +253,9 @@ def _run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[str, e
         bar.advance()
 
     async def main() -> None:
-        await asyncio.gather(*(ev.run_endpoint(e, todo[e.name], language, store, landed) for e in endpoints
+        # The endpoints first: their requests are out before the rules' row takes the processor.
+        ordered = sorted(endpoints, key=lambda e: e.settings is None)
+        await asyncio.gather(*(ev.run_endpoint(e, todo[e.name], language, store, landed) for e in ordered
                                if todo[e.name]))  # fmt: skip
 
     with bar:
