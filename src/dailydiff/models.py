@@ -148,6 +148,55 @@ class Insights(_Frozen):
     security: str = ""
 
 
+class TracedClaim(_Frozen):
+    """A claim of a model's text (analysis/claims.py) and where what the model was shown has it (None: not
+    found)."""
+
+    text: str
+    kind: str
+    where: str | None = None
+
+
+class Grounding(_Frozen):
+    """What the claims tracer found in a model's text (analysis/claims.py): ``checked`` claims, ``supported``
+    by what the model was shown, ``unverified`` (the claims not found: removed or marked), ``action``
+    (``none`` | ``repaired`` | ``removed`` | ``marked``), ``repaired`` (claims a repair request fixed). The
+    sentences removed or marked and every claim with where it was found are kept in the store only
+    (``report --claims SHA``), never published."""
+
+    checked: int = 0
+    supported: int = 0
+    unverified: list[str] = Field(default_factory=list)
+    action: str = "none"
+    repaired: int = 0
+    removed: list[str] = Field(default_factory=list)
+    claims: list[TracedClaim] = Field(default_factory=list)
+
+    def published(self) -> "Grounding":
+        """What a report carries: the figures, without the sentences and the trace kept for ``--claims``."""
+        return self.model_copy(update={"removed": [], "claims": []}) if self.removed or self.claims else self
+
+    @model_serializer(mode="wrap")
+    def _without_trace(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("removed", "claims"):
+                if not data.get(key):
+                    data.pop(key, None)
+        return data
+
+
+class GroundingStats(_Frozen):
+    """A day's claims (``stats.grounding``): checked, supported, and the unsupported ones repaired, removed
+    or marked."""
+
+    checked: int = 0
+    supported: int = 0
+    repaired: int = 0
+    removed: int = 0
+    marked: int = 0
+
+
 class Analysis(_Frozen):
     analyzer: str  # "heuristic" or "llm:<model>"
     fingerprint: str = ""
@@ -165,6 +214,7 @@ class Analysis(_Frozen):
     usage: Usage = Field(default_factory=Usage)
     raw: str | None = None  # unparsed model text, kept (sanitised) when it could not be validated
     error: str | None = None
+    grounding: Grounding | None = None  # its claims traced (None: written before claims were traced)
 
 
 class CommitRef(_Frozen):
@@ -229,6 +279,7 @@ class ReportStats(_Frozen):
     replaced_prompt_tokens: int = 0
     replaced_completion_tokens: int = 0
     replaced_cost: float = 0.0
+    grounding: GroundingStats = Field(default_factory=GroundingStats)
 
     @model_serializer(mode="wrap")
     def _without_nothing_replaced(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -246,6 +297,7 @@ class Overview(_Frozen):
     themes: list[str] = Field(default_factory=list)
     producer: str = "heuristic"
     usage: Usage = Field(default_factory=Usage)  # tokens and cost of the overview call, if any
+    grounding: Grounding | None = None  # its claims traced against the analyses it summarised
 
 
 class Window(_Frozen):

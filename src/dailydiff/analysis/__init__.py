@@ -44,7 +44,7 @@ def _make_llm(settings: Settings, store: Store | None = None) -> Analyzer:
         )
     from dailydiff.analysis.llm import LLMAnalyzer
 
-    return LLMAnalyzer(settings.llm, api_key(settings), store)
+    return LLMAnalyzer(settings.llm, api_key(settings), store, grounding=settings.analysis.grounding)
 
 
 ANALYZERS: dict[str, AnalyzerFactory] = {

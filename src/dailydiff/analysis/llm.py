@@ -70,7 +70,7 @@ class UnusableAnswer(Exception):
 
 class LLMAnalyzer:
     def __init__(self, settings: LLMSettings, api_key: str = "", store: Store | None = None,
-                 *, policy: HttpPolicy | None = None) -> None:  # fmt: skip
+                 *, policy: HttpPolicy | None = None, grounding: str = "repair") -> None:  # fmt: skip
         self.settings = settings
         # The one outbound policy (``[llm]``'s unless given): the client's timeouts, and the retries,
         # back-off and Retry-After rule of ``call``; the adaptive limit is this endpoint's hook in it.
@@ -80,6 +80,7 @@ class LLMAnalyzer:
         self.is_model = True
         self.profile = settings.profile()
         self.prompts = PromptBook(settings.prompts_dir)
+        self.grounding = grounding  # [analysis] grounding: what is done with a claim nothing shown supports
         self.stats = CallStats()
         self._api_key = api_key
         self.store = store

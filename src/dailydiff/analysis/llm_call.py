@@ -96,6 +96,7 @@ class AnalyzerState(Protocol):
     policy: HttpPolicy
     profile: ModelProfile
     prompts: PromptBook
+    grounding: str  # [analysis] grounding: "repair", "mark" or "off"
     stats: CallStats
     store: Store | None
     breaker: Any

@@ -12,6 +12,7 @@ from typing import Any
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.budget import estimate_messages
+from dailydiff.analysis.claims import ground, unsupported
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
@@ -544,6 +545,12 @@ class _Session(Caller):
                 return self._failed(
                     request, f"unparsed answer: {second}", attempts.usage, raw=again.text or reply.text
                 )
+            reply = again
+        analysis = self._analysis(request, depth, prompt, fields, attempts)
+        return await self._grounded(request, depth, prompt, reply.text, analysis, attempts, window, mode)
+
+    def _analysis(self, request: AnalysisRequest, depth: Level, prompt: Prompt, fields: dict[str, Any],
+                  attempts: Attempts) -> Analysis:  # fmt: skip
         return Analysis(
             analyzer=self.analyzer.name,
             fingerprint=self.analyzer.fingerprint(request.depth, self.language),
@@ -560,3 +567,32 @@ class _Session(Caller):
             unseen_files=prompt.selection.unseen_files,
             usage=attempts.usage,
         )
+
+    async def _grounded(self, request: AnalysisRequest, depth: Level, prompt: Prompt, answer: str,
+                        analysis: Analysis, attempts: Attempts, window: int, mode: str) -> Analysis:  # fmt: skip
+        """The analysis with its claims traced to what the model was shown (``[analysis] grounding``): with
+        ``repair``, claims nothing shown supports are put to the model once, its new answer traced again;
+        what is still unsupported is removed (or marked) before anything is published."""
+        grounding = self.analyzer.grounding
+        if grounding == "off" or prompt.evidence is None:
+            return analysis
+        missing = unsupported(analysis, prompt.evidence)
+        fixed = 0
+        if missing and grounding == "repair" and attempts.left > 0:
+            messages = self.analyzer.prompts.claims_messages(prompt, answer, missing, self.language,
+                                                             _prompt_mode(mode), window)  # fmt: skip
+            try:
+                again = await self.call(messages, self._answer_format(depth, mode), prompt.max_tokens, attempts,
+                                        estimate=estimate_messages(messages))  # fmt: skip
+                if again.finish_reason != "length":
+                    rewritten = self._analysis(
+                        request, depth, prompt, parse_answer(again.text, depth), attempts
+                    )
+                    still = set(unsupported(rewritten, prompt.evidence))
+                    fixed = sum(claim not in still for claim in missing)
+                    analysis = rewritten
+            except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
+                log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
+                         request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
+            analysis = analysis.model_copy(update={"usage": attempts.usage})
+        return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed)

@@ -32,6 +32,7 @@ from dailydiff.analysis.budget import (
     estimate_tokens,
     select_diff,
 )
+from dailydiff.analysis.claims import Evidence, Section, figures
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
     OVERVIEW_SCHEMA,
@@ -40,7 +41,7 @@ from dailydiff.analysis.schema import (
     answer_schema,
 )
 from dailydiff.common.templates import environment
-from dailydiff.models import ChangeType, Level, ReportCommit
+from dailydiff.models import ChangeType, Commit, Level, ReportCommit
 
 TEMPLATE_NAMES = ("analyse.system", "analyse.user", "repair", "overview.system", "overview.user")
 OMITTED_LISTED = 30  # omitted files named in the prompt (all of them go to unseen_files)
@@ -65,6 +66,7 @@ class Prompt:
     max_tokens: int  # the answer allowance
     tokens: int  # estimated prompt tokens
     selection: DiffSelection
+    evidence: Evidence | None = None  # what the model is shown, for the claims tracer
 
 
 # The commit's part of the prompt (message, PR, diff, file list) in tokens at most, per depth (None: as much
@@ -159,7 +161,9 @@ class PromptBook:
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             tokens = estimate_messages(messages)
             if tokens <= available:
-                return Prompt(messages, max_tokens, tokens, selection)
+                return Prompt(
+                    messages, max_tokens, tokens, selection, _evidence(commit, fixed, selection, listed)
+                )
             over = tokens - available + 32
             if diff_budget > 0:
                 diff_budget = max(0, diff_budget - over)
@@ -189,6 +193,18 @@ class PromptBook:
         return [
             *prompt.messages,
             {"role": "assistant", "content": previous or "(empty)"},
+            {"role": "user", "content": note},
+        ]
+
+    def claims_messages(self, prompt: Prompt, reply_text: str, claims: Sequence[str], language: str, mode: str,
+                        context_window: int) -> list[dict[str, str]]:  # fmt: skip
+        """The prompt, the answer, and the claims in it that nothing the model was shown supports."""
+        note = self._render("claims", language, claims=[inert(c)[:120] for c in claims[:20]], mode=mode)
+        room = context_window - prompt.max_tokens - safety_margin(context_window) - prompt.tokens
+        room -= estimate_tokens(note) + 2 * 8
+        return [
+            *prompt.messages,
+            {"role": "assistant", "content": clip_text(reply_text, max(0, room)) or "(empty)"},
             {"role": "user", "content": note},
         ]
 
@@ -275,6 +291,24 @@ class PromptBook:
         if estimate_messages(messages) > available:
             raise PromptTooLarge("the overview prompt does not fit the context window")
         return messages
+
+
+def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection, listed: int) -> Evidence:
+    """Exactly what a commit's prompt shows the model, in the sections a claim is said to be found in."""
+    header = (f"{fixed['repo']} {fixed['repo_context']}\n{fixed['sha']} {fixed['author']} {fixed['committed_at']}\n"
+              f"{fixed['files_total']} files, +{fixed['additions']}/-{fixed['deletions']}, score {fixed['score']} "
+              f"({fixed['level']}) {'; '.join(fixed['reasons'])}")  # fmt: skip
+    sections = [Section("header", header), Section("message", fixed["message"])]
+    pr = fixed["pr"]
+    if pr:
+        sections.append(
+            Section("pull request", f"#{pr['number']} {pr['title']}\n{', '.join(pr['labels'])}\n{pr['body']}")
+        )
+    sections += [Section("diff", f"{b.header}\n{b.patch}", path=b.path) for b in selection.blocks]
+    unseen = [o.path for o in selection.omitted[:listed]]
+    if unseen:
+        sections.append(Section("unseen files", "\n".join(unseen)))
+    return Evidence(sections, figures(commit))
 
 
 def _diff_context(selection: DiffSelection, listed: int) -> dict[str, Any]:

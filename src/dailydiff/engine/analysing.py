@@ -16,6 +16,7 @@ from typing import Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
 from dailydiff.analysis.base import AnalysisSession
+from dailydiff.analysis.claims import commit_evidence, ground
 from dailydiff.analysis.heuristic import fallback_analysis
 from dailydiff.common.aio import inline
 from dailydiff.engine.printer import Tally
@@ -119,6 +120,9 @@ async def _analyse(
         stage.tally.commits_stored += 0 if escalation else 1
         return found
     analysis = await stage.session.analyse(request, language)
+    if analysis.status is AnalysisStatus.OK and analysis.grounding is None:
+        # The rules say only what the commit says: traced and counted, never cut (a flag is the tracer's).
+        analysis = ground(analysis, commit_evidence(request.commit), "trace", language)
     counts.usage = counts.usage + analysis.usage
     counts.requests[sha] = counts.requests.get(sha, 0) + analysis.usage.requests  # escalation included
     # Kept whatever its status (a failed attempt keeps its raw text for inspection).
@@ -141,4 +145,5 @@ async def _analyse(
     stand_in = fallback_analysis(
         stage.heuristic, request.commit, request.score, request.depth, language, reason
     )
+    stand_in = ground(stand_in, commit_evidence(request.commit), "trace", language)
     return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dailydiff.analysis.claims import day_grounding
 from dailydiff.models import (
     Analysis,
     AnalysisStatus,
@@ -57,6 +58,8 @@ def report_commit(
     level = score.level
     if analysis is not None and analysis.status is AnalysisStatus.OK and analysis.importance is not None:
         level = analysis.importance
+    if analysis is not None and analysis.grounding is not None:  # the trace stays in the store (--claims)
+        analysis = analysis.model_copy(update={"grounding": analysis.grounding.published()})
     data = commit.model_dump(exclude={"title"})
     data["files"] = [{**f, "patch": None} for f in data["files"]]
     data.update(score=score, analysis=analysis, level=level, watch=list(watch))
@@ -100,6 +103,10 @@ def report_stats(
         replaced_prompt_tokens=replaced.prompt_tokens,
         replaced_completion_tokens=replaced.completion_tokens,
         replaced_cost=replaced.cost,
+        grounding=day_grounding(
+            [rc.analysis.grounding for rc in commits if rc.analysis is not None]
+            + [overview.grounding if overview is not None else None]
+        ),
     )
 
 

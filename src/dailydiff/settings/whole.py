@@ -124,6 +124,7 @@ class GitLabSettings(ForgeSettings):
 class AnalysisSettings(_Section):
     analyzer: Literal["heuristic", "llm", "auto"]
     max_failure_ratio: float
+    grounding: Literal["repair", "mark", "off"]
 
 
 class ScoringSettings(_Section):

@@ -1,0 +1,496 @@
+"""Claims traced: what a model wrote, held against what it was shown (pure functions over text).
+
+A claim is what a reader takes as fact and a diff can prove: a path or a file name, a code identifier, a
+flag or an environment variable, a version, a pull-request / issue / commit reference, a number with a
+quantity. ``claims.toml`` is the table of kinds (their patterns, how each is matched, the words that are
+not claims); this module reads it in one pass and looks each claim up in the ``Evidence``: exactly what the
+model was shown (the commit message, the pull request, the diff blocks as sent, the files it was told it
+does not see, the header figures; for a summary of analyses, those analyses).
+
+``ground`` applies ``[analysis] grounding`` to an analysis once its claims are traced: a sentence that
+still carries an unsupported claim is removed (``repair``, after the model was asked once to rewrite) or
+marked (``mark``); what was removed and why is kept in the analysis's ``grounding`` (the store has it;
+``report --claims SHA`` prints it), never in what is published.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+from dailydiff.models import Analysis, Commit, Grounding, GroundingStats, Insights, TracedClaim
+
+ANALYSIS_FIELDS = ("importance_reason", "summary", "impact", "insights", "risks", "recommendations")
+MARK = {"en": "⚠️ not found in the diff: {claims}", "zh": "⚠️ diff 中未见：{claims}"}
+EMPTIED = {"en": "(removed: not found in the diff)", "zh": "（已删去：diff 中未见）"}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    pattern: re.Pattern[str]
+    group: int
+    match: str
+    units: tuple[str, ...] = ()
+    min_value: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Rules:
+    kinds: tuple[_Kind, ...]
+    not_claims: frozenset[str]
+
+
+@functools.cache
+def _rules() -> _Rules:
+    data = tomllib.loads(resources.files("dailydiff.analysis").joinpath("claims.toml").read_text("utf-8"))
+    kinds = tuple(
+        _Kind(
+            row["name"],
+            re.compile(row["pattern"], re.ASCII),
+            row["group"],
+            row["match"],
+            tuple(row.get("units", ())),
+            float(row.get("min_value", 0)),
+        )
+        for row in data["kind"]
+    )
+    return _Rules(kinds, frozenset(w.lower() for w in data["not_claims"]["words"]))
+
+
+# evidence ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of what the model was shown: ``label`` is where a claim found in it is said to be
+    ("message", "pull request", "diff", "unseen files", "header", "analyses"); a diff block has its path."""
+
+    label: str
+    text: str
+    path: str = ""
+
+
+class Evidence:
+    """What the model was shown, searchable: the sections joined once (a claim is looked up in the whole
+    text first, at the speed of ``str.find``; where it was found is worked out only for ``--claims``)."""
+
+    def __init__(self, sections: Iterable[Section], figures: Iterable[int] = ()) -> None:
+        self.sections = tuple(s for s in sections if s.text)
+        self.text = "\n\n".join(s.text for s in self.sections)
+        # Counts the diff shows by adding up (lines and files of a folder, of a kind of path, in all).
+        self.figures = frozenset(str(n) for n in figures)
+        self._folded: str | None = None
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = self.text.lower()
+        return self._folded
+
+    def where(self, needle: str, *, folded: bool = False) -> str:
+        """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
+        for section in self.sections:
+            text = section.text.lower() if folded else section.text
+            at = _find_word(text, needle.lower() if folded else needle)
+            if at < 0:
+                continue
+            if section.path:
+                first = section.text.find("\n")
+                if first < 0 or at < first:  # the block's header: the file itself
+                    return f"diff {section.path}"
+                return f"diff {section.path}:{_diff_line(section.text, at)}"
+            return section.label
+        return "evidence"
+
+
+def figures(commit: Commit) -> set[int]:
+    """The counts a reader of the diff gets by adding up: files, added, deleted and changed lines of the
+    commit, of each folder, and of each kind of path (source, tests, docs …)."""
+    from dailydiff.scoring.rules import profile_paths
+
+    sums: dict[str, list[int]] = {}
+    for f in commit.files:
+        parts = f.path.split("/")
+        for depth in range(len(parts)):
+            entry = sums.setdefault("/".join(parts[:depth]), [0, 0, 0])
+            entry[0] += 1
+            entry[1] += f.additions
+            entry[2] += f.deletions
+    found = {commit.stats.files, commit.stats.additions, commit.stats.deletions,
+             commit.stats.additions + commit.stats.deletions}  # fmt: skip
+    for n, a, d in sums.values():
+        found |= {n, a, d, a + d}
+    profile = profile_paths(commit)
+    found |= set(profile.lines.values()) | set(profile.files.values()) | {profile.meaningful_lines}
+    return found
+
+
+def commit_evidence(commit: Commit) -> Evidence:
+    """A commit as a whole (what the rules analyser reads): its message, its pull request, every patch."""
+    stats = commit.stats
+    header = f"{commit.repo} {commit.sha}\n{stats.files} files, +{stats.additions}/-{stats.deletions}"
+    sections = [Section("header", header), Section("message", commit.message)]
+    if commit.pr is not None:
+        pr = commit.pr
+        sections.append(
+            Section("pull request", f"#{pr.number} {pr.title}\n{', '.join(pr.labels)}\n{pr.body}")
+        )
+    for f in commit.files:
+        head = f"{f.previous_path} → {f.path}" if f.previous_path else f.path
+        sections.append(
+            Section("diff", f"{head} +{f.additions}/-{f.deletions}\n{f.patch or ''}", path=f.path)
+        )
+    return Evidence(sections, figures(commit))
+
+
+def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evidence:
+    """For a summary of analyses (an overview, a week, release notes): the analyses and titles it read."""
+    return Evidence([Section(label, "\n".join(lines))])
+
+
+# finding -----------------------------------------------------------------------------------------
+
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _find_word(text: str, needle: str, start: int = 0) -> int:
+    """The first place ``needle`` stands in ``text`` as a whole word (no ASCII letter, digit or _ glued to
+    either end, where the needle's own end is one), else -1."""
+    if not needle:
+        return -1
+    head, tail = needle[0] in _WORD, needle[-1] in _WORD
+    at = text.find(needle, start)
+    while at >= 0:
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(needle)] if at + len(needle) < len(text) else " "
+        if not (head and before in _WORD) and not (tail and after in _WORD):
+            return at
+        at = text.find(needle, at + 1)
+    return -1
+
+
+def _diff_line(patch: str, at: int) -> int:
+    """The line of the new file (the old one for a removed line) at offset ``at`` of a block's text."""
+    line = 0
+    for raw in patch[:at].split("\n")[:-1]:
+        if raw.startswith("@@"):
+            m = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)", raw)
+            line = int(m.group(1)) - 1 if m else line
+        elif not raw.startswith("-"):
+            line += 1
+    return line + 1 if line else 1
+
+
+def _number_forms(number: str) -> list[str]:
+    plain = number.replace(",", "")
+    forms = [plain]
+    if "." not in plain and len(plain) > 3:
+        forms.append(f"{int(plain):,}")
+    if "." in plain:
+        trimmed = plain.rstrip("0").rstrip(".")
+        if trimmed != plain:
+            forms.append(trimmed)
+    return forms
+
+
+def _find_number(text: str, number: str, start: int = 0) -> int:
+    """The first place ``number`` stands in ``text`` as a whole number (no digit, and no decimal point
+    with a digit, glued to it: "~4x" holds 4, "14" and "4.5" do not)."""
+    at = text.find(number, start)
+    while at >= 0:
+        end = at + len(number)
+        before = text[at - 1] if at > 0 else " "
+        after = text[end : end + 2]
+        if (
+            not before.isdigit()
+            and before != "."
+            and not (after[:1].isdigit())
+            and not (after[:1] in ".," and after[1:2].isdigit())
+        ):
+            return at
+        at = text.find(number, at + 1)
+    return -1
+
+
+def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> str | None:
+    """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
+    text = evidence.text
+    how = kind.match
+    if surface and surface != claim and _find_word(text, surface) >= 0:
+        return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
+    if how in ("verbatim", "flag"):
+        return claim if _find_word(text, claim) >= 0 else None
+    if how == "folded":
+        return claim if _find_word(evidence.folded, claim.lower()) >= 0 else None
+    if how == "code":
+        return _found_code(claim, evidence)
+    if how == "path":
+        return _found_path(claim, text)
+    if how == "version":
+        bare = claim[1:] if claim[:1] in "vV" else claim
+        return bare if _find_number(text, bare) >= 0 else None
+    if how == "reference":
+        return f"#{claim}" if _find_word(text, f"#{claim}") >= 0 else None
+    if how == "commit":
+        at = text.find(claim.lower())
+        while at >= 0:
+            if at == 0 or text[at - 1] not in _WORD:
+                return claim
+            at = text.find(claim.lower(), at + 1)
+        return None
+    # numbers: percent, multiple, number
+    for form in _number_forms(claim):
+        if how == "number" and form in evidence.figures:
+            return form
+        at = _find_number(text, form)
+        while at >= 0:
+            if how == "number":
+                return form
+            rest = text[at + len(form) : at + len(form) + 9]
+            if how == "unit":
+                rest = rest.lstrip()
+            if any(rest.startswith(unit) for unit in kind.units):
+                return form
+            at = _find_number(text, form, at + 1)
+    return None
+
+
+def _found_code(claim: str, evidence: Evidence) -> str | None:
+    text = evidence.text
+    bare = claim[:-2] if claim.endswith("()") else claim
+    bare = bare.strip()
+    if _find_word(text, bare) >= 0:
+        return bare
+    if "/" in bare and " " not in bare:
+        return _found_path(bare, text)
+    if _PROSE.fullmatch(bare):
+        # A word or two of prose in backticks (`optimize`, `cuda graph`): the words as the text has them,
+        # letter case and endings aside ("Optimization").
+        folded = evidence.folded
+        return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
+    # A call written with its arguments (`plan(q, k)`), a qualified name put together from its parts
+    # (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
+    names = [name for name in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(name) > 1]
+    if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=-]+", bare, re.ASCII)):
+        return None
+    if all(_find_word(text, name) >= 0 for name in names):
+        return names[-1]
+    return None
+
+
+_PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
+
+
+def _found_path(claim: str, text: str) -> str | None:
+    path = claim.rstrip("/")
+    for prefix in ("./", "a/", "b/", "/"):
+        if path.startswith(prefix) and _find_word(text, path) < 0:
+            path = path[len(prefix) :]
+    parts = path.split("/")
+    while parts:
+        candidate = "/".join(parts)
+        if text.find(candidate) >= 0:
+            return candidate
+        if len(parts) <= 2:
+            break
+        parts = parts[1:]
+    return None
+
+
+# tracing -----------------------------------------------------------------------------------------
+
+
+def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
+    """The claims of ``text``: (claim, its kind, start, end), in the order they stand, each span read once
+    (``text[start:end]`` is the claim as written)."""
+    rules = _rules()
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[str, _Kind, int, int]] = []
+    for kind in rules.kinds:
+        for m in kind.pattern.finditer(text):
+            start, end = m.span()
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            claim = m.group(kind.group)
+            taken.append((start, end))
+            if claim.lower() in rules.not_claims or claim.lower().rstrip("()") in rules.not_claims:
+                continue
+            if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
+                continue
+            found.append((claim, kind, start, end))
+    return sorted(found, key=lambda item: item[2])
+
+
+def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[TracedClaim]:
+    """Each claim of ``text`` and where it is in the evidence (``where`` None: not found). ``located``
+    works out the place (diff file:line, message, …) of each found claim; else it says only "found"."""
+    traced = []
+    for claim, kind, start, end in claims_in(text):
+        hit = _found(claim, kind, evidence, text[start:end].strip())
+        where = None
+        if hit is not None:
+            where = evidence.where(hit, folded=kind.match == "folded") if located else "found"
+        traced.append(TracedClaim(text=claim, kind=kind.name, where=where))
+    return traced
+
+
+# sentences ---------------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+(?=[^\sa-z])")
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` as its sentences, each with the space after it, so joining them gives ``text`` back."""
+    pieces, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() > start:
+            pieces.append(text[start : m.end()])
+            start = m.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+@dataclass
+class _Tally:
+    checked: int = 0
+    supported: int = 0
+    unverified: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    claims: list[TracedClaim] = field(default_factory=list)
+
+
+def _apply(text: str, evidence: Evidence, mode: str, language: str, tally: _Tally) -> str:
+    """One text with its unsupported sentences removed (``repair``) or marked (``mark``)."""
+    kept = []
+    for sentence in sentences(text):
+        traced = trace(sentence, evidence)
+        tally.claims.extend(traced)
+        missing = [c.text for c in traced if c.where is None]
+        tally.checked += len(traced)
+        tally.supported += len(traced) - len(missing)
+        if not missing:
+            kept.append(sentence)
+            continue
+        tally.unverified.extend(m for m in missing if m not in tally.unverified)
+        tally.removed.append(sentence.strip())
+        if mode == "mark":
+            body = sentence.rstrip()
+            note = MARK.get(language, MARK["en"]).format(claims=", ".join(missing))
+            kept.append(f"{body} {note}{sentence[len(body) :]}")
+    result = "".join(kept).strip()
+    if not result and text.strip() and mode != "mark":
+        return EMPTIED.get(language, EMPTIED["en"])
+    return result
+
+
+def unsupported(analysis: Analysis, evidence: Evidence) -> list[str]:
+    """The claims of an analysis's text that the evidence does not show (each once, in order)."""
+    missing: list[str] = []
+    for text in _texts(analysis):
+        for claim in trace(text, evidence):
+            if claim.where is None and claim.text not in missing:
+                missing.append(claim.text)
+    return missing
+
+
+def _texts(analysis: Analysis) -> list[str]:
+    ins = analysis.insights
+    return [analysis.importance_reason, analysis.summary, *analysis.impact, ins.architecture, ins.performance,
+            ins.security, *analysis.risks, *analysis.recommendations]  # fmt: skip
+
+
+def ground(
+    analysis: Analysis, evidence: Evidence, mode: str, language: str, *, repaired: int = 0
+) -> Analysis:
+    """The analysis as it may be published, with its ``grounding``: every claim traced; with ``repair``
+    (after the repair request: ``repaired`` claims it fixed) a sentence still unsupported is removed, with
+    ``mark`` marked; ``off``: the analysis as it is."""
+    if mode == "off":
+        return analysis
+    if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
+        traced = ground(analysis, evidence, "mark", language).grounding
+        assert traced is not None
+        return analysis.model_copy(update={"grounding": traced.model_copy(update={"action": "none"})})
+    tally = _Tally()
+
+    def fix(text: str) -> str:
+        return _apply(text, evidence, mode, language, tally) if text else text
+
+    def fix_list(items: Sequence[str]) -> list[str]:
+        fixed = [fix(item) for item in items]
+        emptied = EMPTIED.get(language, EMPTIED["en"])
+        kept = [item for item in fixed if item and item != emptied]
+        return kept or ([emptied] if items and mode != "mark" else [])
+
+    ins = analysis.insights
+    update = {
+        "importance_reason": fix(analysis.importance_reason),
+        "summary": fix(analysis.summary),
+        "impact": fix_list(analysis.impact),
+        "insights": Insights(
+            architecture=fix(ins.architecture), performance=fix(ins.performance), security=fix(ins.security)
+        ),
+        "risks": fix_list(analysis.risks),
+        "recommendations": fix_list(analysis.recommendations),
+    }
+    unverified = tally.unverified
+    action = ("marked" if mode == "mark" else "removed") if unverified else "repaired" if repaired else "none"
+    if not unverified and not repaired:
+        update = {}  # nothing to change: the text stays byte for byte
+    grounding = Grounding(
+        checked=tally.checked + repaired, supported=tally.supported, unverified=unverified, action=action,
+        repaired=repaired, removed=tally.removed, claims=tally.claims,
+    )  # fmt: skip
+    return analysis.model_copy(update={**update, "grounding": grounding})
+
+
+def ground_texts(
+    texts: Sequence[str], evidence: Evidence, mode: str, language: str
+) -> tuple[list[str], Grounding]:
+    """A summary's texts (an overview's highlights and themes, a week's lines, release notes) held against
+    the analyses they summarise: the same rule as an analysis's, without a repair request."""
+    if mode == "off":
+        return list(texts), Grounding()
+    tally = _Tally()
+    fixed = [_apply(t, evidence, mode, language, tally) if t else t for t in texts]
+    emptied = EMPTIED.get(language, EMPTIED["en"])
+    kept = [t for t in fixed if t and t != emptied]
+    unverified = tally.unverified
+    action = ("marked" if mode == "mark" else "removed") if unverified else "none"
+    grounding = Grounding(checked=tally.checked, supported=tally.supported, unverified=unverified,
+                          action=action, removed=tally.removed, claims=tally.claims)  # fmt: skip
+    return (kept if unverified else list(texts)), grounding
+
+
+def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
+    """A day's figures (``stats.grounding``): the sum over its analyses' (and its overview's)."""
+    stats = GroundingStats()
+    for g in groundings:
+        if g is None:
+            continue
+        stats = GroundingStats(
+            checked=stats.checked + g.checked,
+            supported=stats.supported + g.supported,
+            repaired=stats.repaired + g.repaired,
+            removed=stats.removed + (len(g.unverified) if g.action == "removed" else 0),
+            marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
+        )
+    return stats
+
+
+def clause(stats: GroundingStats, say: Callable[[str], str] = str) -> str:
+    """The run summary's clause: "claims 412 checked, 9 unsupported: 6 repaired, 3 removed"."""
+    if not stats.checked:
+        return ""
+    bad = stats.repaired + stats.removed + stats.marked
+    if not bad:
+        return f"claims {stats.checked} checked, all found"
+    parts = [f"{n} {word}" for n, word in ((stats.repaired, "repaired"), (stats.removed, "removed"),
+                                            (stats.marked, "marked")) if n]  # fmt: skip
+    return f"claims {stats.checked} checked, {bad} unsupported: {', '.join(parts)}"

@@ -1,0 +1,219 @@
+"""The claims tracer (analysis/claims.py): each kind of claim found in prose, traced to what the model was
+shown, forgiving where writing is and strict where facts are; unsupported sentences removed or marked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dailydiff.analysis.claims import (
+    Evidence,
+    Section,
+    claims_in,
+    commit_evidence,
+    day_grounding,
+    ground,
+    sentences,
+    trace,
+)
+from dailydiff.models import Analysis, Commit, FileChange, Grounding, Insights, Person, Stats
+
+NOW = dt.datetime(2026, 4, 24, tzinfo=dt.UTC)
+EVIDENCE = Evidence(
+    [
+        Section("header", "flashinfer-ai/flashinfer 3f2a9c1d0e4b\n3 files, +1506/-20"),
+        Section(
+            "message",
+            "perf(decode): 2.3x faster split-k for BatchDecodeWrapper (#1506)\n\nSets "
+            "FLASHINFER_SPLIT_K=1 by default; adds --split-k to the benchmark. Requires v0.6.16.",
+        ),
+        Section(
+            "pull request", "#2210 Faster decode\nperformance\nMeasured 35% lower latency on H100, 4 GB less."
+        ),
+        Section(
+            "diff",
+            "flashinfer/decode.py (modified, +12/-3)\n@@ -40,3 +40,5 @@ class BatchDecodeWrapper:\n"
+            "     def plan(self, q):\n+        self._split_k = split_k_default()\n+        torch.cuda.synchronize()\n",
+            path="flashinfer/decode.py",
+        ),
+        Section(
+            "diff",
+            "csrc/batch_decode.cu (modified, +1494/-17)\n@@ -1,1 +1,2 @@\n+namespace flashinfer::decode {\n",
+            path="csrc/batch_decode.cu",
+        ),
+    ]
+)
+
+
+def _kinds(text: str) -> list[tuple[str, str]]:
+    return [(claim, kind.name) for claim, kind, _, _ in claims_in(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Edits `flashinfer/decode.py`.", [("flashinfer/decode.py", "code")]),
+        (
+            "Edits flashinfer/decode.py and decode.py.",
+            [("flashinfer/decode.py", "path"), ("decode.py", "file")],
+        ),
+        ("Sets FLASHINFER_SPLIT_K and --split-k.", [("FLASHINFER_SPLIT_K", "env"), ("--split-k", "flag")]),
+        ("See PR #1506 and 3f2a9c1d.", [("1506", "reference"), ("3f2a9c1d", "commit")]),
+        ("Needs v0.6.16.", [("v0.6.16", "version")]),
+        (
+            "35% lower, 2.3× faster, 4 GB less, 1,506 lines.",
+            [("35", "percent"), ("2.3", "multiple"), ("4", "size"), ("1,506", "count")],
+        ),
+        (
+            "Calls split_k_default() in BatchDecodeWrapper.plan via flashinfer::decode.",
+            [
+                ("split_k_default()", "call"),
+                ("BatchDecodeWrapper.plan", "identifier"),
+                ("flashinfer::decode", "identifier"),
+            ],
+        ),
+        ("新增 `split_k_default`，提速 2.3 倍。", [("split_k_default", "code"), ("2.3", "multiple")]),
+        ("修改了split_k_default函数", [("split_k_default", "identifier")]),
+        # prose abbreviations, well-known names and small counts are not claims
+        ("E.g. PyTorch and CuTe, i.e. two tests in 3 files.", []),
+    ],
+)
+def test_each_kind_of_claim_is_read_from_prose(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The change is in decode.py.",  # a file name matches its path
+        "It edits flashinfer-ai/flashinfer/decode.py.",  # the repository's name put in front
+        "It is 2.3× faster.",  # 2.3x = 2.3×
+        "提速 2.3 倍。",  # = 2.3 倍
+        "Adds 1506 lines.",  # 1,506 = 1506 (here the header says +1506)
+        "Touches `BatchDecodeWrapper.plan`.",  # a qualified name put together from its parts
+        "Latency is 35 % lower.",
+        "Sets `FLASHINFER_SPLIT_K=1`.",
+        "Reported in pull request #2210.",
+        "Needs 0.6.16.",
+        "The `namespace flashinfer::decode` block.",
+    ],
+)
+def test_forgiving_where_writing_is(text: str) -> None:
+    traced = trace(text, EVIDENCE)
+    assert traced and all(c.where is not None for c in traced), traced
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("Edits flashinfer/prefill.py.", "flashinfer/prefill.py"),
+        ("Adds `split_k_heuristic`.", "split_k_heuristic"),
+        ("Calls fused_moe_v2() now.", "fused_moe_v2()"),
+        ("It is 3.1× faster.", "3.1"),
+        ("Latency is 36% lower.", "36"),
+        ("Fixes #9999.", "9999"),
+        ("Sets FLASHINFER_SPLIT_Q.", "FLASHINFER_SPLIT_Q"),
+        ("Needs v0.7.0.", "v0.7.0"),
+        ("Cuts memory by 2 GB.", "2"),
+        ("`BatchPrefillWrapper.plan` changes too.", "BatchPrefillWrapper.plan"),
+    ],
+)
+def test_strict_where_facts_are(text: str, invented: str) -> None:
+    traced = trace(text, EVIDENCE)
+    assert [c.text for c in traced if c.where is None] == [invented]
+
+
+def test_where_a_claim_was_found_is_named() -> None:
+    where = {c.text: c.where for c in trace(
+        "In flashinfer/decode.py, `split_k_default` (#2210) is 2.3x faster; FLASHINFER_SPLIT_K too.",
+        EVIDENCE, located=True)}  # fmt: skip
+    assert where == {
+        "flashinfer/decode.py": "diff flashinfer/decode.py",
+        "split_k_default": "diff flashinfer/decode.py:41",
+        "2210": "pull request",
+        "2.3": "message",
+        "FLASHINFER_SPLIT_K": "message",
+    }
+
+
+def test_sentences_split_at_their_ends_and_join_back() -> None:
+    text = "Uses torch.cuda.synchronize here. Then e.g. more! 第一句。第二句；end"
+    parts = sentences(text)
+    assert "".join(parts) == text
+    assert parts == ["Uses torch.cuda.synchronize here. ", "Then e.g. more! ", "第一句。", "第二句；", "end"]
+
+
+def _analysis(**fields: object) -> Analysis:
+    base: dict[str, object] = {"analyzer": "llm:fake", "summary": "", "importance_reason": "Decode path."}
+    return Analysis.model_validate({**base, **fields})
+
+
+def test_repair_mode_removes_only_the_sentences_with_an_unsupported_claim() -> None:
+    analysis = _analysis(
+        summary="Split-k decode in flashinfer/decode.py is 2.3x faster. It also rewrites csrc/prefill.cu. "
+        "Latency drops 35%.",
+        risks=["Invented helper fused_moe_v2() may break.", "BatchDecodeWrapper callers see new defaults."],
+        insights=Insights(performance="Saves 9 GB in `split_k_cache`."),
+    )
+    grounded = ground(analysis, EVIDENCE, "repair", "en")
+    assert grounded.summary == "Split-k decode in flashinfer/decode.py is 2.3x faster. Latency drops 35%."
+    assert grounded.risks == ["BatchDecodeWrapper callers see new defaults."]
+    assert grounded.insights.performance == "(removed: not found in the diff)"
+    g = grounded.grounding
+    assert g is not None and g.action == "removed"
+    assert g.unverified == ["csrc/prefill.cu", "9", "split_k_cache", "fused_moe_v2()"]
+    assert g.checked == 8 and g.supported == 4
+    assert len(g.removed) == 3 and g.published().removed == []
+
+
+def test_mark_mode_keeps_and_marks_in_the_reports_language() -> None:
+    analysis = _analysis(summary="改动了 `split_k_heuristic`。提速 2.3 倍。")
+    grounded = ground(analysis, EVIDENCE, "mark", "zh")
+    assert grounded.summary == "改动了 `split_k_heuristic`。 ⚠️ diff 中未见：split_k_heuristic提速 2.3 倍。"
+    assert grounded.grounding is not None and grounded.grounding.action == "marked"
+
+
+def test_a_supported_analysis_is_unchanged_byte_for_byte() -> None:
+    analysis = _analysis(summary="Decode in flashinfer/decode.py is 2.3x faster.  ", risks=["None seen. "])
+    grounded = ground(analysis, EVIDENCE, "repair", "en")
+    assert grounded.summary == analysis.summary and grounded.risks == analysis.risks
+    assert grounded.grounding == Grounding(
+        checked=2, supported=2, action="none", claims=grounded.grounding.claims
+    )
+
+
+def test_off_traces_nothing() -> None:
+    analysis = _analysis(summary="Edits csrc/prefill.cu.")
+    assert ground(analysis, EVIDENCE, "off", "en") == analysis
+
+
+def test_the_day_adds_up_its_analyses() -> None:
+    day = day_grounding([
+        Grounding(checked=10, supported=10),
+        Grounding(checked=5, supported=3, unverified=["a", "b"], action="removed", repaired=0),
+        Grounding(checked=6, supported=5, unverified=["c"], action="marked"),
+        Grounding(checked=4, supported=4, action="repaired", repaired=2),
+        None,
+    ])  # fmt: skip
+    assert (day.checked, day.supported, day.repaired, day.removed, day.marked) == (25, 22, 2, 2, 1)
+
+
+def test_counts_the_diff_adds_up_are_supported_and_others_are_not() -> None:
+    """The rules analyser says "Changes 37 lines of source", "csrc: 2 file(s), +30/−0": sums a reader of the
+    diff makes (per folder, per kind of path, in all); a count the diff does not add up to is unsupported."""
+    person = Person(name="Ada", email="ada@example.com")
+    files = [FileChange(path="csrc/a.cu", additions=20, deletions=1, patch="@@ -1 +1 @@\n+x\n"),
+             FileChange(path="csrc/b.cu", additions=10, deletions=6, patch="@@ -1 +1 @@\n+y\n"),
+             FileChange(path="tests/test_a.py", additions=40, deletions=0, patch="@@ -1 +1 @@\n+z\n")]  # fmt: skip
+    commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=NOW, committed_at=NOW,
+                    message="feat: a", stats=Stats(additions=70, deletions=7, files=3), files=files)  # fmt: skip
+    evidence = commit_evidence(commit)
+    for text in (
+        "Changes 37 lines of source.",
+        "Changes 77 lines.",
+        "csrc gets 30 lines.",
+        "Adds 40 lines of tests.",
+    ):
+        assert all(c.where for c in trace(text, evidence)), text
+    assert [c.text for c in trace("Changes 55 lines.", evidence) if c.where is None] == ["55"]
