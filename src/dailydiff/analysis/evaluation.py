@@ -273,6 +273,7 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
     """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
     each outcome handed to ``on_done`` as it lands."""
     if endpoint.settings is None:
+        from dailydiff.analysis.claims import commit_evidence, ground
         from dailydiff.analysis.heuristic import HeuristicAnalyzer
 
         # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
@@ -281,11 +282,13 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
             for item in items:
                 began = time.monotonic()
                 analysis = await rules.analyse(item.request(), language)
+                # Traced as a night traces it (engine/analysing.py): counted, never cut.
+                analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
                 on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
         return
     from dailydiff.analysis.llm import LLMAnalyzer
 
-    analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store)
+    analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
     async with analyzer.session() as session:
         # Measured at the client: every request's own seconds, whatever waited for a slot before it.
         session.client.complete = _timed(session.client.complete)  # type: ignore[method-assign]
@@ -399,11 +402,13 @@ def agreement(pairs: Sequence[tuple[Labels, Analysis]]) -> dict[str, float | Non
 
 
 def grounding_of(analysis: Analysis) -> tuple[int, int, int]:
-    """The tracer's figures of an analysis: claims checked, supported, statements removed."""
-    grounding = getattr(analysis, "grounding", None)  # (issue 81's tracer: absent before it lands)
+    """The tracer's figures of an analysis: claims checked, supported, and the statements the repair could not
+    save (removed from what is published; marked ones, ``grounding = "mark"``, are kept)."""
+    grounding = analysis.grounding
     if grounding is None:
         return 0, 0, 0
-    return grounding.checked, grounding.supported, len(grounding.removed)
+    removed = len(grounding.removed) if grounding.action == "removed" else 0
+    return grounding.checked, grounding.supported, removed
 
 
 def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str, Labels]) -> Row:

@@ -130,7 +130,7 @@ def eval_command(
 
 def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]:
     """The rules, then the chosen endpoints ([[eval.endpoints]], else [llm] when configured)."""
-    grounding = str(getattr(settings.analysis, "grounding", ""))  # (issue 81's setting)
+    grounding = settings.analysis.grounding
     entries = {e.name: e for e in settings.eval.endpoints}
     if not entries and llm_configured(settings):
         configured = ev.Endpoint(settings.llm.model or "llm", settings.llm, api_key(settings), grounding)
