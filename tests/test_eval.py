@@ -298,3 +298,29 @@ def test_facts_are_matched_where_words_start_in_either_language() -> None:
     assert not ev.fact_stated("lock", "a larger block size")
     assert not ev.fact_stated("256", "head_dim 1256")
     assert ev.fact_stated("SM120", "runs on sm120 GPUs")
+
+
+def test_a_judge_rules_on_the_claims_the_tracer_did_not_find_and_its_agreement_is_counted(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    import re
+
+    def ruling(body: dict) -> str:
+        claim = re.search(r"<claim>(.*?)</claim>", body["messages"][-1]["content"], re.S)
+        assert claim is not None  # the judge is asked about one claim, with the commit as shown
+        assert "<shown>" in body["messages"][-1]["content"] and "diff --git" not in claim.group(1)
+        invented = [c for r in fakes["inventing"].requests for c in r.invented]
+        made_up = any(claim.group(1) in c for c in invented)  # what the fake made up, as the tracer cut it
+        return json.dumps({"ruling": "unsupported" if made_up else "supported", "lines": [], "reason": "r"})
+
+    fakes["judge"].canned = ruling
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes, head='[analysis]\ngrounding = "mark"\n[eval]\njudge_claims = 6\n')
+    out = _eval(config, tmp_path, "--set", str(_set_file(tmp_path / "set.jsonl", shas)), "--endpoint", "inventing",
+                "--judge", "judge")  # fmt: skip
+    judged = out["judge"]
+    assert judged["claims"] == fakes["judge"].count == 6  # [eval] judge_claims bounds it
+    invented = [c for r in fakes["inventing"].requests for c in r.invented]
+    assert all(any(r["claim"] in c for c in invented) for r in judged["rulings"]), judged["rulings"]
+    assert judged["unsupported"] == 6 and judged["agreement"] == 1.0
+    assert any("judge judge: 6 claims" in note for note in out["notes"])

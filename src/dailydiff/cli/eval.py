@@ -97,8 +97,13 @@ def eval_command(
             return
         done, interrupted = _run(endpoints, items, caches, language, store, quiet)
         notes: list[str] = []
+        extra: dict[str, Any] = {}
         if judged is not None and not interrupted:
-            notes.append(_judge(judged, endpoints, items, done, settings, language, store))
+            from dailydiff.analysis.judging import judge_claims
+
+            line, extra["judge"] = judge_claims(judged, endpoints, items, done, settings.eval.judge_claims,
+                                                language, store)  # fmt: skip
+            notes.append(line)
     labels = {i.key: i.labels for i in items if i.labels is not None}
     rows = ev.ranked([
         ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
@@ -111,7 +116,9 @@ def eval_command(
         notes.insert(0, ev.HEADERS[language]["partial"].format(done=finished, total=total))
     text = (
         json.dumps(
-            ev.document(rows, language, len(items), what, {"notes": notes}), ensure_ascii=False, indent=2
+            ev.document(rows, language, len(items), what, {"notes": notes, **extra}),
+            ensure_ascii=False,
+            indent=2,
         )
         + "\n"
         if fmt == "json"
@@ -292,10 +299,3 @@ class _Bar:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
-
-
-def _judge(judge: ev.Endpoint, endpoints: list[ev.Endpoint], items: list[ev.Item],
-           done: dict[str, dict[str, ev.Outcome]], settings: Settings, language: str, store: Any) -> str:  # fmt: skip
-    from dailydiff.analysis.judging import judge_claims
-
-    return judge_claims(judge, endpoints, items, done, settings.eval.judge_claims, language, store)
