@@ -324,3 +324,73 @@ def test_a_judge_rules_on_the_claims_the_tracer_did_not_find_and_its_agreement_i
     assert all(any(r["claim"] in c for c in invented) for r in judged["rulings"]), judged["rulings"]
     assert judged["unsupported"] == 6 and judged["agreement"] == 1.0
     assert any("judge judge: 6 claims" in note for note in out["notes"])
+
+
+def test_the_stored_history_is_sampled_and_left_as_it_was(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    from dailydiff.settings import load_settings
+    from dailydiff.store import open_store
+
+    repo, _ = history
+    config = _config(tmp_path, repo, fakes)
+    built = dailydiff("report", repo, "--from", "2026-03-02", "--to", "2026-03-03", "--analyzer", "heuristic",
+                      "-c", config, "--data-dir", tmp_path / "data", "--tz", "UTC", "-q")  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    settings = load_settings(config, overrides={"data_dir": str(tmp_path / "data")})
+    with open_store(settings) as store:
+        before = (store.count_analyses(), store.report_rows())
+    out = _eval(
+        config,
+        tmp_path,
+        "--sample",
+        "4",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-05",
+        "--endpoint",
+        "faithful",
+    )
+    rows = {r["name"]: r for r in out["endpoints"]}
+    assert out["sample"]["commits"] == rows["faithful"]["commits"] == rows["rules"]["commits"] == 4
+    assert fakes["faithful"].count == 4 and "agreement" not in rows["faithful"]
+    with open_store(settings) as store:
+        assert (store.count_analyses(), store.report_rows()) == before
+    nothing = dailydiff(
+        "eval", "-c", config, "--data-dir", tmp_path / "data", "--from", "2027-01-01", "--lang", "en"
+    )
+    assert nothing.returncode != 0 and "no stored report has commits in that range" in nothing.stderr
+
+
+def test_ctrl_c_keeps_what_finished_and_prints_the_partial_table(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo, shas = history
+    fakes["costly"].latency = 1.0
+    config = _config(tmp_path, repo, fakes)
+    config.write_text(config.read_text().replace("concurrency = 2", "concurrency = 1"))
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    args = [sys.executable, "-m", "dailydiff", "eval", "-c", str(config), "--data-dir", str(tmp_path / "data"),
+            "--set", labelled, "--endpoint", "costly", "--lang", "en", "--format", "json"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(ev.__file__).parents[2])}
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while fakes["costly"].count < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    out = json.loads(stdout)
+    finished = next(r for r in out["endpoints"] if r["name"] == "costly")["commits"]
+    assert 2 <= finished < len(shas) and "interrupted" in out["notes"][0]
+    asked = fakes["costly"].count
+    again = _eval(config, tmp_path, "--set", labelled, "--endpoint", "costly")
+    assert next(r for r in again["endpoints"] if r["name"] == "costly")["commits"] == len(shas)
+    assert fakes["costly"].count - asked == len(shas) - finished  # only what had not finished is asked
