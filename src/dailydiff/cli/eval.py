@@ -48,8 +48,12 @@ def eval_command(
         min=1,
         help="Commits in the sample [default: [eval] sample; a set: all].",
     ),
-    first: options.First = None,
-    last: options.Last = None,
+    first: str | None = typer.Option(
+        None, "--from", metavar="DATE", help="First day of the stored history to sample."
+    ),
+    last: str | None = typer.Option(
+        None, "--to", metavar="DATE", help="Last day of the stored history, inclusive."
+    ),
     labelled: str | None = typer.Option(
         None, "--set", metavar="FILE", help="A labelled set (JSONL), or a shipped one: flashinfer."
     ),
