@@ -130,7 +130,8 @@ class Item:
 
     @property
     def key(self) -> str:
-        return f"{self.commit.repo}@{self.commit.sha}"
+        """The commit and the depth it is asked at (the rules' level: other scoring weights, another answer)."""
+        return f"{self.commit.repo}@{self.commit.sha}:{self.score.level.value}"
 
     def request(self) -> AnalysisRequest:
         return AnalysisRequest(commit=self.commit, score=self.score, depth=self.score.level)
