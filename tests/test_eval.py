@@ -394,3 +394,21 @@ def test_ctrl_c_keeps_what_finished_and_prints_the_partial_table(
     again = _eval(config, tmp_path, "--set", labelled, "--endpoint", "costly")
     assert next(r for r in again["endpoints"] if r["name"] == "costly")["commits"] == len(shas)
     assert fakes["costly"].count - asked == len(shas) - finished  # only what had not finished is asked
+
+
+def test_failures_are_counted_by_kind(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    repo, shas = history
+    fakes["faithful"].malformed = "always"  # broken JSON, and again when re-asked with the error
+    config = _config(tmp_path, repo, fakes)
+    out = _eval(
+        config, tmp_path, "--set", str(_set_file(tmp_path / "set.jsonl", shas)), "--endpoint", "faithful"
+    )
+    row = next(r for r in out["endpoints"] if r["name"] == "faithful")
+    assert row["valid"] == 0 and row["failures"] == {"unparsed": len(shas)}
+    assert row["agreement"] == {
+        "types": 0.0,
+        "level": 0.0,
+        "facts": 0.0,
+    }  # a failed answer agrees with nothing
