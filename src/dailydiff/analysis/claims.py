@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -365,11 +365,13 @@ class _Tally:
     claims: list[TracedClaim] = field(default_factory=list)
 
 
-def _apply(text: str, evidence: Evidence, mode: str, language: str, tally: _Tally) -> str:
+def _apply(
+    text: str, evidence: Evidence, mode: str, language: str, tally: _Tally, located: bool = True
+) -> str:
     """One text with its unsupported sentences removed (``repair``) or marked (``mark``)."""
     kept = []
     for sentence in sentences(text):
-        traced = trace(sentence, evidence)
+        traced = trace(sentence, evidence, located=located)
         tally.claims.extend(traced)
         missing = [c.text for c in traced if c.where is None]
         tally.checked += len(traced)
@@ -406,7 +408,13 @@ def _texts(analysis: Analysis) -> list[str]:
 
 
 def ground(
-    analysis: Analysis, evidence: Evidence, mode: str, language: str, *, repaired: int = 0
+    analysis: Analysis,
+    evidence: Evidence,
+    mode: str,
+    language: str,
+    *,
+    repaired: int = 0,
+    located: bool = True,
 ) -> Analysis:
     """The analysis as it may be published, with its ``grounding``: every claim traced; with ``repair``
     (after the repair request: ``repaired`` claims it fixed) a sentence still unsupported is removed, with
@@ -414,13 +422,13 @@ def ground(
     if mode == "off":
         return analysis
     if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
-        traced = ground(analysis, evidence, "mark", language).grounding
+        traced = ground(analysis, evidence, "mark", language, located=False).grounding
         assert traced is not None
         return analysis.model_copy(update={"grounding": traced.model_copy(update={"action": "none"})})
     tally = _Tally()
 
     def fix(text: str) -> str:
-        return _apply(text, evidence, mode, language, tally) if text else text
+        return _apply(text, evidence, mode, language, tally, located) if text else text
 
     def fix_list(items: Sequence[str]) -> list[str]:
         fixed = [fix(item) for item in items]
@@ -451,21 +459,22 @@ def ground(
 
 
 def ground_texts(
-    texts: Sequence[str], evidence: Evidence, mode: str, language: str
-) -> tuple[list[str], Grounding]:
-    """A summary's texts (an overview's highlights and themes, a week's lines, release notes) held against
-    the analyses they summarise: the same rule as an analysis's, without a repair request."""
+    groups: Sequence[Sequence[str]], evidence: Evidence, mode: str, language: str
+) -> tuple[list[list[str]], Grounding | None]:
+    """A summary's texts (an overview's highlights and themes, a week's lines, release notes), each group a
+    list of lines, held against the analyses they summarise: the same rule as an analysis's, without a
+    repair request; a line left with nothing is dropped."""
     if mode == "off":
-        return list(texts), Grounding()
+        return [list(g) for g in groups], None
     tally = _Tally()
-    fixed = [_apply(t, evidence, mode, language, tally) if t else t for t in texts]
     emptied = EMPTIED.get(language, EMPTIED["en"])
-    kept = [t for t in fixed if t and t != emptied]
+    fixed = [[_apply(t, evidence, mode, language, tally) if t else t for t in group] for group in groups]
+    kept = [[t for t in group if t and t != emptied] for group in fixed]
     unverified = tally.unverified
     action = ("marked" if mode == "mark" else "removed") if unverified else "none"
     grounding = Grounding(checked=tally.checked, supported=tally.supported, unverified=unverified,
                           action=action, removed=tally.removed, claims=tally.claims)  # fmt: skip
-    return (kept if unverified else list(texts)), grounding
+    return (kept if unverified else [list(g) for g in groups]), grounding
 
 
 def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
@@ -482,15 +491,3 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
             marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
         )
     return stats
-
-
-def clause(stats: GroundingStats, say: Callable[[str], str] = str) -> str:
-    """The run summary's clause: "claims 412 checked, 9 unsupported: 6 repaired, 3 removed"."""
-    if not stats.checked:
-        return ""
-    bad = stats.repaired + stats.removed + stats.marked
-    if not bad:
-        return f"claims {stats.checked} checked, all found"
-    parts = [f"{n} {word}" for n, word in ((stats.repaired, "repaired"), (stats.removed, "removed"),
-                                            (stats.marked, "marked")) if n]  # fmt: skip
-    return f"claims {stats.checked} checked, {bad} unsupported: {', '.join(parts)}"

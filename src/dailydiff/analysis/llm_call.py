@@ -27,7 +27,9 @@ from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.llm")
 
-MAX_REQUESTS_PER_COMMIT = 3
+# A commit's answered requests, escalation included: the first answer, a re-ask (its shape) or a repair (its
+# claims), a deeper answer, and its repair.
+MAX_REQUESTS_PER_COMMIT = 4
 OVERLOAD_RETRIES = 6  # a request timed out under load goes again this many times at most
 FIRST = float("-inf")  # the priority of what the day waits on (escalations, the overview)
 

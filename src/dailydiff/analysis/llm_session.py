@@ -12,7 +12,7 @@ from typing import Any
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.budget import estimate_messages
-from dailydiff.analysis.claims import ground, unsupported
+from dailydiff.analysis.claims import analyses_evidence, ground, ground_texts, unsupported
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
@@ -160,10 +160,13 @@ class LLMSession:
         if reply.finish_reason == "length":
             raise AnswerError("the overview was cut off")
         parsed = parse_overview(reply.text)
-        usage = attempts.usage
-        return Overview(
-            highlights=parsed["highlights"], themes=parsed["themes"], producer=analyzer.name, usage=usage
+        # Traced against what it read: the analyses' titles and summaries as they were sent.
+        evidence = analyses_evidence(m["content"] for m in messages if m["role"] == "user")
+        (highlights, themes), grounding = ground_texts(
+            [parsed["highlights"], parsed["themes"]], evidence, analyzer.grounding, language
         )
+        return Overview(highlights=highlights, themes=themes, producer=analyzer.name, usage=attempts.usage,
+                        grounding=grounding.published() if grounding else None)  # fmt: skip
 
     async def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
         text, usage = await self._one_answer(

@@ -70,7 +70,14 @@ def report_command(
         metavar="SHA",
         help="Analyse one commit again (its stored analyses are dropped) and build its day again.",
     ),
+    claims: str | None = typer.Option(
+        None,
+        "--claims",
+        metavar="SHA",
+        help="Print each claim of one commit's analysis and where it was found, or that it was not (and what "
+        "was removed for it); nothing is built.",
+    ),
 ) -> None:
     """Build the daily report(s) of one repository."""
     report(source, date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format, summary_json,
-           config, data_dir, yes, output_dir, branch, all_branches, name, publish, explain, reanalyze)  # fmt: skip
+           config, data_dir, yes, output_dir, branch, all_branches, name, publish, explain, reanalyze, claims)  # fmt: skip

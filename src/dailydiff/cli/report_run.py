@@ -27,14 +27,24 @@ def report(source: str, date: str | None = None, first: str | None = None, last:
            log_format: str = "text", summary_json: Path | None = None, config: Path | None = None,
            data_dir: Path | None = None, yes: bool = False, output_dir: Path | None = None,
            branch: str | None = None, all_branches: bool = False, name: str | None = None,
-           publish: bool = False, explain: str | None = None, reanalyze: str | None = None) -> None:  # fmt: skip
+           publish: bool = False, explain: str | None = None, reanalyze: str | None = None,
+           claims: str | None = None) -> None:  # fmt: skip
     """Build the daily report(s) of one repository."""
+    if claims is not None:  # --claims SHA reads one commit as --explain SHA does
+        if explain is not None:
+            raise UsageError(
+                "--claims and --explain exclude each other", "ask for one commit's claims or its rules"
+            )
+        explain, command = claims, "claims"
+    else:
+        command = "explain"
     shared = Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format, summary_json,
                     config, data_dir, yes)  # fmt: skip
     json_logs = log_format == "json"  # then everything said on stderr is a JSON log line, errors too
     shared.logging("INFO" if json_logs else "WARNING")
     dates = shared.check()
-    _check_flags(branch, all_branches, explain, reanalyze, output_dir, publish, formats, force, first or last)
+    _check_flags(branch, all_branches, explain, reanalyze, output_dir, publish, formats, force, first or last,
+                 f"--{command}")  # fmt: skip
     settings = shared.settings()
     now = shared.days(dates, settings)
     if publish and not settings.publish:
@@ -54,7 +64,7 @@ def report(source: str, date: str | None = None, first: str | None = None, last:
         if (
             explain is not None
         ):  # the rules for one commit: found in the store or the repository, nothing built
-            sys.stdout.write(plan(replace(request, command="explain")).text)
+            sys.stdout.write(plan(replace(request, command=command)).text)
             return
         planned = plan(request)
         _say_notes(shared, planned, say)
@@ -71,16 +81,17 @@ def _say_notes(shared: Shared, planned: Any, say: Callable[[str], None]) -> None
 
 
 def _check_flags(branch: str | None, all_branches: bool, explain: str | None, reanalyze: str | None,
-                 output_dir: Path | None, publish: bool, formats: str | None, force: bool, ranged: Any) -> None:  # fmt: skip
+                 output_dir: Path | None, publish: bool, formats: str | None, force: bool, ranged: Any,
+                 flag: str = "--explain") -> None:  # fmt: skip
     if branch and all_branches:
         raise UsageError("--branch and --all-branches exclude each other", "pick one")
     if explain is not None and reanalyze is not None:
-        raise UsageError("--explain and --reanalyze exclude each other", "explain first, then re-analyse")
+        raise UsageError(f"{flag} and --reanalyze exclude each other", "read first, then re-analyse")
     if explain is not None and (output_dir is not None or publish or formats is not None or force):
-        raise UsageError("--explain prints the rules for one commit and builds nothing",
+        raise UsageError(f"{flag} prints what it finds for one commit and builds nothing",
                          "drop --output-dir, --publish, --format and --force (or use --reanalyze SHA)")  # fmt: skip
     if (explain or reanalyze) and ranged:
-        raise UsageError(f"{'--explain' if explain else '--reanalyze'} takes one commit, not a range",
+        raise UsageError(f"{flag if explain else '--reanalyze'} takes one commit, not a range",
                          "drop --from/--to (its day is found), or give --date")  # fmt: skip
 
 
@@ -295,6 +306,7 @@ def figures_line(figures: dict[str, Any]) -> str:
         if figures.get("estimate_error") is not None:
             error = figures["estimate_error"]
             line += f" (the offline token estimate was {abs(error):.0f}% {_OVER_UNDER[error >= 0]} the endpoint's count)"
+    line += claims_clause(figures)
     if figures.get("max_requests_per_commit"):
         line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
     if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
@@ -305,6 +317,18 @@ def figures_line(figures: dict[str, Any]) -> str:
         if figures.get("day_cost", 0) > 0:
             line += f", ${figures['day_cost']:.4f}"
     return line
+
+
+def claims_clause(figures: dict[str, Any]) -> str:
+    """ "; claims 412 checked, 9 unsupported: 6 repaired, 3 removed" (nothing when nothing was traced)."""
+    checked = figures.get("claims_checked") or 0
+    if not checked:
+        return ""
+    fixed = {word: figures.get(f"claims_{word}") or 0 for word in ("repaired", "removed", "marked")}
+    if not any(fixed.values()):
+        return f"; claims {checked} checked, all found"
+    told = ", ".join(f"{n} {word}" for word, n in fixed.items() if n)
+    return f"; claims {checked} checked, {sum(fixed.values())} unsupported: {told}"
 
 
 def say_on_stderr(json_logs: bool) -> Callable[[str], None]:

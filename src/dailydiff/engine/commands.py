@@ -189,6 +189,16 @@ def _reanalyze(job: Any, request: Request, sha: str) -> tuple[DateSpec, str]:
     )
 
 
+def _plan_claims(request: Request) -> Plan:
+    """`report --claims SHA`: each claim of one commit's stored analysis and where it was found; nothing is
+    built."""
+    from dailydiff.engine.explain import claims_of_commit, locate_commit
+
+    job = _report_job(request)
+    found = locate_commit(job, request.store, request.explain or "", request.dates, "--claims")
+    return Plan(jobs=[job], text=claims_of_commit(found, job, request.store))
+
+
 def _plan_explain(request: Request) -> Plan:
     """`report --explain SHA`: the rules that fire for one commit, found in the store or the repository;
     nothing is built."""
@@ -447,6 +457,7 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "run": _plan_run,
     "report": _plan_report,
     "explain": _plan_explain,
+    "claims": _plan_claims,
     "publish": _plan_publish,
     "digest": _plan_digest,
     "weekly": _plan_weekly,

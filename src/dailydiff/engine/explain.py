@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from dailydiff.common.dates import DateSpec
+from dailydiff.common.text import terminal_text
 from dailydiff.common.timewindow import day_window, local_date_of
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.errors import UsageError
@@ -76,6 +77,36 @@ def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: s
     report = store.get_report(source.repo, day, settings.report.language)
     level = next((rc.level for rc in report.commits if rc.sha == commit.sha), None) if report else None
     return Located(commit, day, source, level)
+
+
+def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
+    """`--claims`: the analysis the day's report shows for the commit, each of its claims with its kind and
+    where what the model was shown has it, and the sentences removed or marked for a claim found nowhere."""
+    settings = job.settings
+    repo, sha = located.source.repo, located.commit.sha
+    report = store.get_report(repo, located.day, settings.report.language)
+    shown = next((rc.analysis for rc in report.commits if rc.sha == sha), None) if report else None
+    if shown is None:
+        raise UsageError(f"--claims {sha[:12]}: {repo} has no analysis of it stored in {settings.report.language}",
+                         f"build its day first: dailydiff report … --date {located.day}")  # fmt: skip
+    analysis = store.get_analyses(repo, [sha], {shown.fingerprint}).get((sha, shown.fingerprint), shown)
+    g = analysis.grounding
+    head = f"{repo} {sha[:12]} ({located.day}): {analysis.analyzer}"
+    if g is None:
+        return head + "\nits claims were not traced (analysed before claims were, or with grounding off)\n"
+    lines = [
+        f"{head}; claims {g.checked} checked, {g.supported} supported, {g.repaired} repaired, action {g.action}"
+    ]
+    width = max((len(c.text) for c in g.claims), default=0)
+    for claim in g.claims:
+        where = "not found" if claim.where is None else claim.where
+        lines.append(
+            f"  {'✓' if claim.where else '✗'} {claim.kind:<10} {terminal_text(claim.text):<{min(width, 60)}}  {where}"
+        )
+    if g.removed:
+        lines.append("marked:" if g.action == "marked" else "removed:")
+        lines += [f"  - {terminal_text(sentence)}" for sentence in g.removed]
+    return "\n".join(lines) + "\n"
 
 
 def explain_commit(located: Located, job: RepoJob) -> str:

@@ -141,7 +141,8 @@ def figures(reports: list[dict[str, Any]]) -> dict[str, Any]:
     days' own tokens and cost (``day_*``)."""
     keys = ("commits", "analysed", "cached", "escalated", "fallback", "failed", "prompt_tokens",
             "completion_tokens", "day_prompt_tokens", "day_completion_tokens", "day_replaced_prompt_tokens",
-            "day_replaced_completion_tokens")  # fmt: skip
+            "day_replaced_completion_tokens", "claims_checked", "claims_supported", "claims_repaired",
+            "claims_removed", "claims_marked")  # fmt: skip
     out: dict[str, Any] = {key: sum(int(r.get(key) or 0) for r in reports) for key in keys}
     out["cost"] = round(sum(float(r.get("cost") or 0) for r in reports), 6)
     out["day_cost"] = round(sum(float(r.get("day_cost") or 0) for r in reports), 6)

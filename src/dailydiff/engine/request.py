@@ -27,7 +27,19 @@ class Flags:
 
 
 # The commands the engine plans for, each with its own planner (engine/commands.py).
-COMMANDS = ("run", "report", "explain", "publish", "digest", "weekly", "watch", "watch-test", "notes", "site")
+COMMANDS = (
+    "run",
+    "report",
+    "explain",
+    "claims",
+    "publish",
+    "digest",
+    "weekly",
+    "watch",
+    "watch-test",
+    "notes",
+    "site",
+)
 
 
 @dataclass(frozen=True)

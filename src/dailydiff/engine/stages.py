@@ -117,7 +117,8 @@ def day_figures(report: DayReport) -> dict[str, Any]:
     s = report.stats
     return {"day_prompt_tokens": s.prompt_tokens, "day_completion_tokens": s.completion_tokens,
             "day_cost": round(s.cost, 6), "day_replaced_prompt_tokens": s.replaced_prompt_tokens,
-            "day_replaced_completion_tokens": s.replaced_completion_tokens}  # fmt: skip
+            "day_replaced_completion_tokens": s.replaced_completion_tokens,
+            **{f"claims_{k}": v for k, v in s.grounding.model_dump().items()}}  # fmt: skip
 
 
 def failure_ratio(report: DayReport) -> float:

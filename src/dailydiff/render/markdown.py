@@ -245,6 +245,10 @@ def stats_line(report: DayReport) -> str:
         parts.append(L["stats_failed"].format(n=s.failed))
     if s.heuristic:
         parts.append(L["stats_heuristic"].format(n=s.heuristic))
+    if s.grounding.removed:  # said where it is read: the text left out what the model made up
+        parts.append(L["stats_claims_removed"].format(n=s.grounding.removed))
+    if s.grounding.marked:
+        parts.append(L["stats_claims_marked"].format(n=s.grounding.marked))
     agents = sum(1 for rc in report.commits if agent_of(rc))
     if agents:  # commits a coding agent wrote (its trailers or committer say so)
         parts.append(L["stats_agents"].format(n=agents))

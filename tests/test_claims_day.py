@@ -1,0 +1,133 @@
+"""Every claim checked, end to end: a model that invents a file, a function, a percentage and a pull request
+in half of a day's commits (tests/inventing_llm.py) behind a real HTTP endpoint; nothing it invented reaches
+the Markdown, the HTML, the JSON's text fields, the chat message or the e-mail; each invention is listed in
+its analysis's ``grounding.unverified``; the real claims stay. A model that repairs when asked keeps every
+real claim, and a re-run asks nothing again."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dailydiff.analysis.claims import commit_evidence, trace
+from dailydiff.models import DayReport
+from dailydiff.render.edition import day_edition
+from fake_llm import FakeLLM
+from inventing_llm import InventingModel
+from llm_fixtures import make_repo, run_day, settings_for
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("claims") / "repo")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def _published(report: DayReport, settings: Any) -> dict[str, str]:
+    """Every published form of the day: the files, the chat message, the e-mail (HTML and text)."""
+    edition = day_edition(report, settings)
+    out = dict(edition.files)
+    data = json.loads(out.pop("json"))
+    for commit in data["commits"]:  # the JSON's text fields: all but the list of what was not found
+        if commit.get("analysis"):
+            commit["analysis"].pop("grounding", None)
+    out["json text fields"] = json.dumps(data, ensure_ascii=False)
+    out["chat"] = repr(edition.message(None, 100))
+    mail = edition.mail(None, "subject")
+    out["mail"] = mail.html + "\n" + mail.text
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_nothing_invented_is_published_and_every_invention_is_listed(
+    repo: Path, fake: FakeLLM, tmp_path: Path, language: str
+) -> None:
+    model = InventingModel(repairs=False, language=language)
+    fake.canned = model
+    settings = settings_for(fake, tmp_path, language=language, **{"overview": False})
+    settings = settings.model_copy(
+        update={"report": settings.report.model_copy(update={"formats": ["md", "html", "json"]})}
+    )
+    outcome, _ = run_day(repo, settings)
+    report = outcome.reports[0]
+    analysed = {rc.sha: rc for rc in report.commits if rc.analysis is not None and not rc.is_merge}
+    assert model.invented and len(model.invented) < len(analysed)  # some commits invent, some do not
+    published = _published(report, settings)
+    for sha, made_up in model.invented.items():
+        rc = analysed[sha]
+        assert rc.analysis is not None and rc.analysis.grounding is not None
+        listed = rc.analysis.grounding.unverified
+        for kind, claim in made_up.items():
+            bare = claim.rstrip("()").lstrip("#").rstrip("%")
+            assert any(bare in u for u in listed), (kind, claim, listed)
+            for form, text in published.items():
+                assert bare not in text, (kind, claim, form)
+        assert rc.analysis.grounding.action == "removed"
+    # A repair was asked of each inventing analysis (once), and the model did not repair.
+    repairs = [
+        r
+        for r in fake.requests
+        if "names things" in r.messages[-1]["content"] or "提到了" in r.messages[-1]["content"]
+    ]
+    asked = {re.search(r"[0-9a-f]{40}", r.messages[1]["content"]).group(0) for r in repairs}  # type: ignore[union-attr]
+    assert asked == set(model.invented) and len(repairs) <= 2 * len(
+        asked
+    )  # each once, a deeper answer once more
+    # The real claims stay: the sentences with only real claims are all published.
+    real = lost = 0
+    for sha, honest in model.honest.items():
+        evidence = commit_evidence(next(c for c in analysed.values() if c.sha == sha))
+        rc = analysed[sha]
+        assert rc.analysis is not None
+        shown = json.dumps(rc.analysis.model_dump(exclude={"grounding"}), ensure_ascii=False)
+        for text in _texts(honest):
+            for claim in trace(text, evidence):
+                real += 1
+                lost += claim.text not in shown
+    assert real >= 2 * len(analysed) and lost <= 0.02 * real, (real, lost)
+    assert report.stats.grounding.removed == sum(len(m) for m in model.invented.values())
+    assert report.stats.grounding.checked >= real
+
+
+def _texts(answer: dict[str, Any]) -> list[str]:
+    texts = [answer["summary"], answer["importance_reason"], *answer.get("impact", []),
+             *answer.get("risks", []), *answer.get("recommendations", [])]  # fmt: skip
+    texts += [v for v in answer.get("insights", {}).values() if v]
+    return texts
+
+
+def test_a_model_that_repairs_keeps_every_real_claim_and_a_rerun_asks_nothing(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    model = InventingModel(repairs=True)
+    fake.canned = model
+    settings = settings_for(fake, tmp_path, **{"overview": False})
+    outcome, md = run_day(repo, settings)
+    report = outcome.reports[0]
+    repaired = [rc for rc in report.commits if rc.sha in model.invented]
+    assert repaired
+    for rc in repaired:
+        assert rc.analysis is not None and rc.analysis.grounding is not None
+        g = rc.analysis.grounding
+        assert (g.action, g.unverified, g.repaired) == ("repaired", [], len(model.invented[rc.sha])), g
+        honest = model.honest[rc.sha]
+        assert rc.analysis.summary == honest["summary"]
+        assert rc.analysis.risks == honest.get("risks", [])
+        for made_up in model.invented[rc.sha].values():
+            assert made_up.rstrip("()%") not in md
+    assert report.stats.grounding.repaired == sum(len(model.invented[rc.sha]) for rc in repaired)
+    assert report.stats.grounding.removed == 0
+    asked = fake.count
+    outcome, _ = run_day(repo, settings)  # the same day again: every analysis comes from the store
+    assert fake.count == asked
+    assert outcome.reports[0].stats.grounding == report.stats.grounding
