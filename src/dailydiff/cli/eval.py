@@ -105,9 +105,12 @@ def eval_command(
         if judged is not None and not interrupted:
             from dailydiff.analysis.judging import judge_claims
 
-            line, extra["judge"] = judge_claims(judged, endpoints, items, done, settings.eval.judge_claims,
-                                                language, store)  # fmt: skip
-            notes.append(line)
+            try:
+                line, extra["judge"] = judge_claims(judged, endpoints, items, done, settings.eval.judge_claims,
+                                                    language, store)  # fmt: skip
+                notes.append(line)
+            except KeyboardInterrupt:  # the table stands without the judge's rulings
+                interrupted = True
     labels = {i.key: i.labels for i in items if i.labels is not None}
     rows = ev.ranked([
         ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
@@ -116,7 +119,7 @@ def eval_command(
     ])  # fmt: skip
     if interrupted:
         total = len(items) * len(endpoints)
-        finished = sum(len(v) for v in done.values())
+        finished = sum(i.key in done[e.name] for e in endpoints for i in items)
         notes.insert(0, ev.HEADERS[language]["partial"].format(done=finished, total=total))
     text = (
         json.dumps(
@@ -175,8 +178,10 @@ def _items(settings: Settings, store: Any, labelled: str | None, first: str | No
         found: dict[str, Commit] = {}
         for repo in sorted({r.repo for r in rows}):
             found |= _set_commits(settings, store, repo, [r.sha for r in rows if r.repo == repo])
-        missing = [r.sha[:12] for r in rows if r.sha not in found]
-        items = [scored(found[r.sha], r) for r in rows if r.sha in found]
+        # (a set may name a commit by a prefix of its sha)
+        full = {r.sha: next((sha for sha in found if sha.startswith(r.sha)), None) for r in rows}
+        missing = [r.sha[:12] for r in rows if full[r.sha] is None]
+        items = [scored(found[sha], r) for r in rows if (sha := full[r.sha]) is not None]
         return items, Path(labelled).name.removesuffix(".jsonl"), missing
     since = _date(first, "--from") or dt.date.min
     until = _date(last, "--to") or dt.date.max
