@@ -164,9 +164,9 @@ def sample(items: Sequence[Item], n: int) -> list[Item]:
         chosen += (
             [members[len(members) - 1 - (j * len(members)) // count] for j in range(count)] if count else []
         )
-    if largest not in chosen:
-        smallest = min(chosen, key=lambda i: (i.size, i.key))
-        chosen[chosen.index(smallest)] = largest
+    if all(i.key != largest.key for i in chosen):
+        smallest = min(range(len(chosen)), key=lambda at: (chosen[at].size, chosen[at].key))
+        chosen[smallest] = largest
     return sorted(chosen, key=lambda i: (i.commit.committed_at, i.key))
 
 
