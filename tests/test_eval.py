@@ -412,3 +412,33 @@ def test_failures_are_counted_by_kind(
         "level": 0.0,
         "facts": 0.0,
     }  # a failed answer agrees with nothing
+
+
+def test_an_endpoint_that_refuses_the_key_is_a_row_of_failures_asked_again_next_time(
+    tmp_path: Path,
+    history: tuple[Path, list[str]],
+    fakes: dict[str, FakeLLM],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo, shas = history
+    fakes["costly"].api_key = "the-right-key"
+    monkeypatch.setenv("COSTLY_KEY", "a-wrong-key-4711")
+    config = _config(tmp_path, repo, fakes)
+    config.write_text(
+        config.read_text().replace(
+            'model = "costly-70b"\n', 'model = "costly-70b"\napi_key_env = "COSTLY_KEY"\n'
+        )
+    )
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    result = dailydiff("eval", "-c", config, "--data-dir", tmp_path / "data", "--set", labelled, "--format", "json",
+                       "--endpoint", "faithful", "--endpoint", "costly")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "a-wrong-key-4711" not in result.stdout + result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)["endpoints"]}
+    assert rows["costly"]["valid"] == 0 and rows["costly"]["failures"] == {"refused": len(shas)}
+    assert rows["faithful"]["valid"] == len(shas)
+    asked = fakes["costly"].count
+    monkeypatch.setenv("COSTLY_KEY", "the-right-key")
+    again = _eval(config, tmp_path, "--set", labelled, "--endpoint", "costly")
+    assert next(r for r in again["endpoints"] if r["name"] == "costly")["valid"] == len(shas)
+    assert fakes["costly"].count > asked  # the refusals were not cached as answers

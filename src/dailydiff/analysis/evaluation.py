@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis.base import AnalysisRequest
-from dailydiff.errors import ConfigError
+from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score
 from dailydiff.settings import LLMSettings
 
@@ -42,8 +42,12 @@ RULES = "rules"
 SHIPPED = "dailydiff.analysis.evalsets"
 SIZE_BANDS = 4  # a sample keeps the stored share of each level × size quartile
 CACHE_VERSION = 1
+# The failures that are the model's answer (kept in the cache like an answer); the others (the endpoint down,
+# refusing the key, timing out) are asked again by the next run.
+ANSWERED_FAILURES = frozenset({"unparsed", "cut_off", "loop", "context"})
 # An analysis's failure, by kind: the first pattern its error matches (a table, read in order).
 FAILURE_KINDS: tuple[tuple[str, str], ...] = (
+    ("refused", r"refused the API key|does not know model|\b40[134]\b"),
     ("unparsed", r"unparsed answer|not valid JSON|validation"),
     ("cut_off", r"cut off|output limit|no depth gave"),
     ("loop", r"repeated itself|loop"),
@@ -185,6 +189,12 @@ class Outcome:
         return json.dumps({"v": CACHE_VERSION, "key": self.key, "latencies": self.latencies,
                            "analysis": self.analysis.model_dump(mode="json")}, ensure_ascii=False)  # fmt: skip
 
+    @property
+    def cacheable(self) -> bool:
+        """An answer, or a failure that is the model's (not the endpoint's or the network's)."""
+        ok = self.analysis.status is AnalysisStatus.OK
+        return ok or failure_kind(self.analysis.error) in ANSWERED_FAILURES
+
     @classmethod
     def from_json(cls, line: str) -> Outcome | None:
         try:
@@ -241,6 +251,8 @@ class Cache:
             log.warning("%s: %d damaged line(s) skipped; those commits are asked again", self.path, damaged)
 
     def add(self, outcome: Outcome) -> None:
+        if not outcome.cacheable:
+            return
         self.known[outcome.key] = outcome
         if self.path is None:
             return
@@ -302,7 +314,10 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
         async def one(item: Item) -> None:
             latencies: list[float] = []
             _LATENCIES.set(latencies)
-            analysis = await session.analyse(item.request(), language)
+            try:
+                analysis = await session.analyse(item.request(), language)
+            except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
+                analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
             on_done(endpoint.name, Outcome(item.key, analysis, latencies))
 
         await asyncio.gather(*(one(item) for item in items))
