@@ -62,7 +62,11 @@ def config(path: Path, repo: Path, fakes: dict[str, FakeLLM], concurrency: int) 
 def run(cfg: Path, data: Path, labelled: str, n: int, names: list[str]) -> tuple[float, dict]:
     args = [sys.executable, "-m", "dailydiff", "eval", "-c", str(cfg), "--data-dir", str(data), "--set", labelled,
             "--sample", str(n), "--format", "json", "-q", *(f"--endpoint={e}" for e in names)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    # As an installed package runs: with its modules' bytecode (PYTHONDONTWRITEBYTECODE, where the shell sets
+    # it, would compile every module of the checkout again at each start).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
+        "PYTHONPATH": str(ROOT / "src")
+    }
     began = time.monotonic()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - began
