@@ -481,6 +481,8 @@ HEADERS = {
            "cost": "cost / commit", "night": "cost / night", "latency": "latency p50 / p95 (s)",
            "failures": "failures", "types": "types", "level": "level", "facts": "facts",
            "title": "dailydiff eval: {n} commits ({what})", "history": "stored history", "none": "none",
+           "legend": "Best first after the rules: valid answers × claims supported, then facts, cost, speed. Cost / "
+                     "night: a night of {n} commits like these; latency: per request.",
            "partial": "interrupted: {done} of {total} answers finished; the table shows those",
            "judge": "judge {name}: {n} claims the tracer did not find ruled: {agree} agree with the tracer "
                     "(unsupported), {disagree} supported, {unsure} unsure"},
@@ -489,6 +491,8 @@ HEADERS = {
            "cost": "每提交费用", "night": "每晚费用", "latency": "延迟 p50 / p95（秒）",
            "failures": "失败", "types": "类型", "level": "级别", "facts": "要点",
            "title": "dailydiff eval：{n} 个提交（{what}）", "history": "已存历史", "none": "无",
+           "legend": "规则分析之后按优劣排列：有效回答 × 论断有据，其次要点、费用、速度。每晚费用：一晚 {n} 个这样的提交；"
+                     "延迟：每个请求。",
            "partial": "已中断：{total} 个回答中完成 {done} 个；表中只含这些",
            "judge": "评审 {name}：追踪器未找到的 {n} 条论断：{agree} 条同意追踪器（无据），{disagree} 条有据，"
                     "{unsure} 条不确定"},
@@ -523,7 +527,7 @@ def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: S
                 f"{100 * v:.0f}%" if (v := a.get(k)) is not None else "–" for k in ("types", "level", "facts")
             ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    lines += ["", *notes] if notes else []
+    lines += ["", h["legend"].format(n=night), *notes]
     return "\n".join(lines) + "\n"
 
 
