@@ -39,6 +39,7 @@ class InventingModel:
 
     repairs: bool = False
     language: str = "en"
+    invent: bool = True  # False: a faithful model (its answers name only what the prompt shows)
     invented: dict[str, dict[str, str]] = field(default_factory=dict)  # sha -> its inventions, as sent
     honest: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> the answer without them
 
@@ -61,7 +62,7 @@ class InventingModel:
         names = _DEF.findall(prompt)
         answer = self._answer(props, paths, names)
         self.honest[key] = answer
-        if self.invents(key) and not (repair and self.repairs):
+        if self.invent and self.invents(key) and not (repair and self.repairs):
             answer, self.invented[key] = self._invent(answer, inventions(key))
         return json.dumps(answer, ensure_ascii=False)
 

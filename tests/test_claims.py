@@ -4,6 +4,8 @@ shown, forgiving where writing is and strict where facts are; unsupported senten
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,19 @@ from dailydiff.analysis.claims import (
     sentences,
     trace,
 )
-from dailydiff.models import Analysis, Commit, FileChange, Grounding, Insights, Person, Stats
+from dailydiff.analysis.heuristic import HeuristicAnalyzer
+from dailydiff.models import (
+    Analysis,
+    Commit,
+    FileChange,
+    Grounding,
+    Insights,
+    Level,
+    Person,
+    PullRequest,
+    Score,
+    Stats,
+)
 
 NOW = dt.datetime(2026, 4, 24, tzinfo=dt.UTC)
 EVIDENCE = Evidence(
@@ -217,3 +231,39 @@ def test_counts_the_diff_adds_up_are_supported_and_others_are_not() -> None:
     ):
         assert all(c.where for c in trace(text, evidence)), text
     assert [c.text for c in trace("Changes 55 lines.", evidence) if c.where is None] == ["55"]
+
+
+BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_rules_analyser_is_never_flagged_on_real_pull_request_bodies(language: str) -> None:
+    """The rules say only what the commit says, so a claim they make that the tracer does not find is the
+    tracer's false flag: over 42 real bodies (33 of flashinfer's squash merges), in the message and in the
+    pull request, at every depth, none."""
+    analyser = HeuristicAnalyzer()
+    person = Person(name="Dev", email="dev@example.com")
+    patch = "@@ -1,3 +1,9 @@\n import torch\n+def fused_moe_kernel(x):\n+    return x\n+class MoERunner:\n+    pass\n"
+    files = [FileChange(path="flashinfer/fused_moe/core.py", additions=40, deletions=3, patch=patch),
+             FileChange(path="tests/moe/test_core.py", additions=25, deletions=0, patch="@@ -0,0 +1 @@\n+def test_moe():\n"),
+             FileChange(path="csrc/fused_moe/kernel.cu", additions=300, deletions=250, patch="@@ -1 +1 @@\n-int a;\n+int b;\n")]  # fmt: skip
+    flagged = []
+    checked = 0
+    for row in BODIES:
+        for in_pr in (False, True):
+            message = row["title"] if in_pr else f"{row['title']}\n\n{row['body']}"
+            pr = (
+                PullRequest(number=4061, title=row["title"], body=row["body"], labels=["perf"])
+                if in_pr
+                else None
+            )
+            commit = Commit(repo="flashinfer-ai/flashinfer", sha="b" * 40, author=person, committer=person,
+                            authored_at=NOW, committed_at=NOW, message=message, files=files, pr=pr,
+                            stats=Stats(additions=365, deletions=253, files=3))  # fmt: skip
+            for depth in Level:
+                analysis = analyser.analyse(commit, Score(level=depth, score=6.0), depth, language)
+                grounding = ground(analysis, commit_evidence(commit), "trace", language).grounding
+                assert grounding is not None
+                checked += grounding.checked
+                flagged += [(row["title"][:40], claim) for claim in grounding.unverified]
+    assert checked > 1000 and flagged == [], flagged

@@ -7,6 +7,7 @@ real claim, and a re-run asks nothing again."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from clirun import dailydiff
 from dailydiff.analysis.claims import commit_evidence, trace
 from dailydiff.models import DayReport
 from dailydiff.render.edition import day_edition
@@ -96,7 +98,7 @@ def test_nothing_invented_is_published_and_every_invention_is_listed(
                 lost += claim.text not in shown
     assert real >= 2 * len(analysed) and lost <= 0.02 * real, (real, lost)
     assert report.stats.grounding.removed == sum(len(m) for m in model.invented.values())
-    assert report.stats.grounding.checked >= real
+    assert report.stats.grounding.supported + report.stats.grounding.removed == report.stats.grounding.checked
 
 
 def _texts(answer: dict[str, Any]) -> list[str]:
@@ -131,3 +133,43 @@ def test_a_model_that_repairs_keeps_every_real_claim_and_a_rerun_asks_nothing(
     outcome, _ = run_day(repo, settings)  # the same day again: every analysis comes from the store
     assert fake.count == asked
     assert outcome.reports[0].stats.grounding == report.stats.grounding
+
+
+def test_claims_sha_shows_each_claim_where_it_was_found_and_what_was_removed(
+    repo: Path, fake: FakeLLM, tmp_path: Path
+) -> None:
+    model = InventingModel(repairs=False)
+    fake.canned = model
+    env = {**os.environ, "DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
+    base = [
+        str(repo),
+        "--date",
+        "2026-01-27",
+        "--tz",
+        "UTC",
+        "--lang",
+        "en",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
+    built = dailydiff("report", *base, "--analyzer", "llm", "--name", "demo/engine", "--output-dir",
+                      str(tmp_path / "out"), env=env)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert "unsupported:" in built.stderr and "removed" in built.stderr  # the run's line says it
+    sha, made = next(iter(model.invented.items()))
+    shown = dailydiff("report", *base, "--name", "demo/engine", "--claims", sha[:10], env=env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith(f"demo/engine {sha[:12]} (2026-01-27): llm:{fake.model}; claims ")
+    for claim in made.values():
+        row = next(
+            line for line in lines if claim.lstrip("#").rstrip("%") in line and line.lstrip().startswith("✗")
+        )
+        assert row.rstrip().endswith("not found"), row
+    found = [line for line in lines if line.lstrip().startswith("✓")]
+    assert found and all(" diff " in line or line.rstrip().endswith(("message", "header")) for line in found)
+    removed = lines[lines.index("removed:") + 1 :]
+    assert any(made["path"] in line for line in removed)
+    # a commit it never analysed: a one-line error and a next step
+    missing = dailydiff("report", *base, "--name", "demo/engine", "--claims", "ffffffff", env=env)
+    assert missing.returncode == 2 and "ffffffff" in missing.stderr and "Traceback" not in missing.stderr

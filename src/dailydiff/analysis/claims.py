@@ -358,11 +358,14 @@ def sentences(text: str) -> list[str]:
 
 @dataclass
 class _Tally:
-    checked: int = 0
-    supported: int = 0
     unverified: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     claims: list[TracedClaim] = field(default_factory=list)
+
+    def distinct(self) -> tuple[int, int]:
+        """Claims checked and supported, each claim counted once however often the text says it."""
+        found = {c.text: c.where is not None for c in self.claims}
+        return len(found), sum(found.values())
 
 
 def _apply(
@@ -374,8 +377,6 @@ def _apply(
         traced = trace(sentence, evidence, located=located)
         tally.claims.extend(traced)
         missing = [c.text for c in traced if c.where is None]
-        tally.checked += len(traced)
-        tally.supported += len(traced) - len(missing)
         if not missing:
             kept.append(sentence)
             continue
@@ -451,8 +452,9 @@ def ground(
     action = ("marked" if mode == "mark" else "removed") if unverified else "repaired" if repaired else "none"
     if not unverified and not repaired:
         update = {}  # nothing to change: the text stays byte for byte
+    checked, supported = tally.distinct()
     grounding = Grounding(
-        checked=tally.checked + repaired, supported=tally.supported, unverified=unverified, action=action,
+        checked=checked + repaired, supported=supported, unverified=unverified, action=action,
         repaired=repaired, removed=tally.removed, claims=tally.claims,
     )  # fmt: skip
     return analysis.model_copy(update={**update, "grounding": grounding})
@@ -472,7 +474,8 @@ def ground_texts(
     kept = [[t for t in group if t and t != emptied] for group in fixed]
     unverified = tally.unverified
     action = ("marked" if mode == "mark" else "removed") if unverified else "none"
-    grounding = Grounding(checked=tally.checked, supported=tally.supported, unverified=unverified,
+    checked, supported = tally.distinct()
+    grounding = Grounding(checked=checked, supported=supported, unverified=unverified,
                           action=action, removed=tally.removed, claims=tally.claims)  # fmt: skip
     return (kept if unverified else [list(g) for g in groups]), grounding
 

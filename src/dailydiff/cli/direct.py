@@ -61,6 +61,7 @@ REPORT: dict[str, Flag] = {
     "-y": Flag("yes", value=False), "--output-dir": Flag("output_dir"), "-o": Flag("output_dir"),
     "--branch": Flag("branch"), "--all-branches": Flag("all_branches", value=False), "--name": Flag("name"),
     "--publish": Flag("publish", value=False), "--explain": Flag("explain"), "--reanalyze": Flag("reanalyze"),
+    "--claims": Flag("claims"),
 }  # fmt: skip
 _REPORT_PATHS = ("summary_json", "config", "data_dir", "output_dir")
 

@@ -105,7 +105,7 @@ async def analyse_commit(
 async def _analyse(
     stage: Stage, request: AnalysisRequest, counts: Counts, *, escalation: bool = False
 ) -> Analysis:
-    language = stage.settings.report.language
+    language, grounding = stage.settings.report.language, stage.settings.analysis.grounding
     sha, name = request.commit.sha, request.commit.repo
     fingerprint = stage.analyzer.fingerprint(request.depth, language)
     if sha in stage.unstored:  # none when it was listed, and this is its first analysis of the run
@@ -120,7 +120,7 @@ async def _analyse(
         stage.tally.commits_stored += 0 if escalation else 1
         return found
     analysis = await stage.session.analyse(request, language)
-    if analysis.status is AnalysisStatus.OK and analysis.grounding is None:
+    if analysis.status is AnalysisStatus.OK and analysis.grounding is None and grounding != "off":
         # The rules say only what the commit says: traced and counted, never cut (a flag is the tracer's).
         analysis = ground(analysis, commit_evidence(request.commit), "trace", language)
     counts.usage = counts.usage + analysis.usage
@@ -145,5 +145,6 @@ async def _analyse(
     stand_in = fallback_analysis(
         stage.heuristic, request.commit, request.score, request.depth, language, reason
     )
-    stand_in = ground(stand_in, commit_evidence(request.commit), "trace", language)
+    if grounding != "off":
+        stand_in = ground(stand_in, commit_evidence(request.commit), "trace", language)
     return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})

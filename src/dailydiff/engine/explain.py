@@ -98,7 +98,7 @@ def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
         f"{head}; claims {g.checked} checked, {g.supported} supported, {g.repaired} repaired, action {g.action}"
     ]
     width = max((len(c.text) for c in g.claims), default=0)
-    for claim in g.claims:
+    for claim in dict.fromkeys(g.claims):  # each once, in the order the text says them
         where = "not found" if claim.where is None else claim.where
         lines.append(
             f"  {'✓' if claim.where else '✗'} {claim.kind:<10} {terminal_text(claim.text):<{min(width, 60)}}  {where}"

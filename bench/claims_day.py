@@ -1,0 +1,178 @@
+"""Benchmark: every claim checked, on a real day, as a user runs it.
+
+1. Inventions: a model behind a real HTTP endpoint (tests/inventing_llm.py) that invents a file, a function,
+   a percentage and a pull request in half of the day's commits, and never repairs (or, with ``repairs``,
+   repairs when asked). `dailydiff report … --publish` writes Markdown, HTML and JSON and sends the day to a
+   Slack webhook and an e-mail inbox (both real local servers). Printed: the inventions found in any
+   published form (must be 0), those missing from their analysis's ``grounding.unverified`` (0), and the
+   share of the real claims lost (an honest answer's claims the published analysis no longer carries).
+2. Cost: the whole `report` of the day, new store, grounding "repair" against "off", side by side in
+   rounds: with the rules, and with a faithful model (it invents nothing) at latency L.
+
+    python3 bench/claims_day.py REPO --date 2026-04-24 [--tz Asia/Shanghai] [--latency 1.0] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dailydiff.analysis.claims import commit_evidence, trace  # noqa: E402
+from dailydiff.store import Store  # noqa: E402
+from fake_llm import FakeLLM  # noqa: E402
+from inventing_llm import InventingModel  # noqa: E402
+from smtp_server import SmtpServer, email_publish_toml, make_certificate  # noqa: E402
+from webhook_receiver import WebhookReceiver  # noqa: E402
+
+
+def run(repo: str, args: argparse.Namespace, work: Path, *, env: dict[str, str], extra: list[str],
+        config: str = "") -> float:  # fmt: skip
+    cfg = work / "dailydiff.toml"
+    cfg.write_text(config)
+    cmd = [sys.executable, "-m", "dailydiff", "report", repo, "--date", args.date, "--tz", args.tz,
+           "--data-dir", str(work / "data"), "--config", str(cfg), "--quiet", *extra]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **env},
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"report failed ({done.returncode}): {done.stderr[-2000:]}")
+    return took
+
+
+def inventions(repo: str, args: argparse.Namespace, language: str, repairs: bool) -> dict[str, Any]:
+    model = InventingModel(repairs=repairs, language=language)
+    with tempfile.TemporaryDirectory() as tmp, FakeLLM(canned=model) as fake:
+        work = Path(tmp)
+        cert, key = make_certificate(work)
+        smtp = SmtpServer(cert, key, password="pw").start()
+        hooks = WebhookReceiver().start()
+        try:
+            config = ('[[publish]]\ntype = "slack"\nurl_env = "BENCH_SLACK_URL"\n'
+                      + email_publish_toml(smtp, "BENCH_SMTP_PASSWORD"))  # fmt: skip
+            env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url,
+                   "BENCH_SLACK_URL": hooks.urls()["slack"], "BENCH_SMTP_PASSWORD": "pw"}  # fmt: skip
+            out = work / "out"
+            run(repo, args, work, env=env, config=config,
+                extra=["--lang", language, "--analyzer", "llm", "--output-dir", str(out), "--format", "md,json,html",
+                       "--publish"])  # fmt: skip
+            published: dict[str, str] = {}
+            for path in out.rglob("*"):
+                if path.is_file():
+                    text = path.read_text("utf-8")
+                    if path.suffix == ".json":
+                        data = json.loads(text)
+                        for c in data["commits"]:
+                            if c.get("analysis"):
+                                c["analysis"].pop("grounding", None)
+                        text = json.dumps(data, ensure_ascii=False)
+                    published[path.suffix] = text
+            published["chat"] = json.dumps(hooks.received.get("slack", []), ensure_ascii=False)
+            mails = [e.message for e in smtp.received]
+            published["mail"] = "\n".join(_mail_text(m) for m in mails)
+            report = json.loads((next(out.rglob("*.json"))).read_text("utf-8"))
+            analyses = {c["sha"]: c["analysis"] for c in report["commits"] if c.get("analysis")}
+            leaked = unlisted = invented = 0
+            for sha, made in model.invented.items():
+                for claim in made.values():
+                    invented += 1
+                    bare = claim.rstrip("()").lstrip("#").rstrip("%")
+                    leaked += sum(bare in text for text in published.values())
+                    listed = (analyses.get(sha, {}).get("grounding") or {}).get("unverified", [])
+                    unlisted += not any(bare in u for u in listed)
+            real = lost = 0
+            for sha, honest in model.honest.items():
+                shown = json.dumps({k: v for k, v in analyses.get(sha, {}).items() if k != "grounding"},
+                                   ensure_ascii=False)  # fmt: skip
+                for text in _texts(honest):
+                    for claim in _claims(text, repo_commit(work, report["repo"], sha)):
+                        real += 1
+                        lost += claim not in shown
+            return {"language": language, "repairs": repairs, "commits": len(analyses),
+                    "inventing": len(model.invented), "invented": invented, "leaked": leaked,
+                    "unlisted": unlisted, "real": real, "lost": lost, "chat": len(hooks.received.get("slack", [])),
+                    "mails": len(mails), "stats": report["stats"].get("grounding")}  # fmt: skip
+        finally:
+            hooks.stop()
+            smtp.stop()
+
+
+def repo_commit(work: Path, repo: str, sha: str) -> Any:
+    with Store.open(work / "data") as store:
+        return store.find_commits(repo, sha)[0]
+
+
+def _claims(text: str, commit: Any) -> list[str]:
+    return [c.text for c in trace(text, commit_evidence(commit))]
+
+
+def _texts(answer: dict[str, Any]) -> list[str]:
+    texts = [answer["summary"], answer["importance_reason"], *answer.get("impact", []),
+             *answer.get("risks", []), *answer.get("recommendations", [])]  # fmt: skip
+    return texts + [v for v in answer.get("insights", {}).values() if v]
+
+
+def _mail_text(message: EmailMessage) -> str:
+    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+
+
+def cost(repo: str, args: argparse.Namespace) -> None:
+    """Whole `report` runs of the day on a new store, grounding repair vs off, alternating, medians."""
+    for label, latency in (("rules", None), (f"faithful model, L = {args.latency:g} s", args.latency)):
+        times: dict[str, list[float]] = {"repair": [], "off": []}
+        for _ in range(args.rounds):
+            for mode in ("off", "repair"):
+                with tempfile.TemporaryDirectory() as tmp:
+                    config = f'[analysis]\ngrounding = "{mode}"\n'
+                    if latency is None:
+                        times[mode].append(run(repo, args, Path(tmp), env={}, config=config,
+                                               extra=["--analyzer", "heuristic", "--lang", "en"]))  # fmt: skip
+                        continue
+                    with FakeLLM(latency=latency, canned=InventingModel(language="en", invent=False)) as fake:
+                        env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
+                        times[mode].append(run(repo, args, Path(tmp), env=env, config=config,
+                                               extra=["--analyzer", "llm", "--lang", "en"]))  # fmt: skip
+        off, on = statistics.median(times["off"]), statistics.median(times["repair"])
+        print(f"cost, {label}: grounding off {off:.3f} s, repair {on:.3f} s (medians of {args.rounds}, new store, "
+              f"whole command): {on / off:.3f}×")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo")
+    parser.add_argument("--date", default="2026-04-24")
+    parser.add_argument("--tz", default="Asia/Shanghai")
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-cost", action="store_true")
+    args = parser.parse_args()
+    for language in ("en", "zh"):
+        for repairs in (False, True):
+            r = inventions(args.repo, args, language, repairs)
+            told = "" if repairs else f"unlisted {r['unlisted']}; "
+            print(
+                f"inventions, {language}, {'repairs when asked' if repairs else 'never repairs'}: "
+                f"{r['inventing']} of {r['commits']} analyses invent, {r['invented']} invented claims; published "
+                f"{r['leaked']} (md, html, json text, {r['chat']} chat message(s), {r['mails']} mail(s)); {told}"
+                f"real claims {r['real']}, lost {r['lost']} ({100 * r['lost'] / max(1, r['real']):.1f}%); "
+                f"day: {r['stats']}"
+            )
+    if not args.skip_cost:
+        cost(args.repo, args)
+
+
+if __name__ == "__main__":
+    main()
