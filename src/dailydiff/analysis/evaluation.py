@@ -295,8 +295,9 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
             for item in items:
                 began = time.monotonic()
                 analysis = await rules.analyse(item.request(), language)
-                # Traced as a night traces it (engine/analysing.py): counted, never cut.
-                analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
+                # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
+                if endpoint.grounding != "off":
+                    analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
                 on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
         return
     from dailydiff.analysis.llm import LLMAnalyzer

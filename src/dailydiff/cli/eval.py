@@ -162,7 +162,7 @@ def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]
         raise ConfigError(
             f"no endpoint named {', '.join(names)}", "add [[eval.endpoints]] entries to the config"
         )
-    return [ev.Endpoint(ev.RULES), *chosen]
+    return [ev.Endpoint(ev.RULES, grounding=grounding), *chosen]
 
 
 def _items(settings: Settings, store: Any, labelled: str | None, first: str | None,
