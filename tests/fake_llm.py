@@ -39,6 +39,9 @@ class Recorded:
     loop_from: int | None = None  # the token a looping answer began to repeat at
     ended: float = 0.0  # when the answer was sent (streamed: its last event)
     asked: int = 0  # its place among the requests that are not probes (0: a probe)
+    prompt_tokens: int = 0  # the usage the answer reported (0: not answered)
+    completion_tokens: int = 0
+    invented: list[str] = field(default_factory=list)  # claims an `invent` answer made up
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -153,6 +156,9 @@ class FakeLLM:
         None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
     )
     echo_model: str = ""  # the model id answers carry (the version behind the alias); empty: the model asked
+    # This share of analysis answers (spread evenly: 0.3 is the 4th, 7th and 10th of every ten) gets, in each
+    # text field, a sentence naming a path, a function, a percentage and a pull request the prompt never had.
+    invent: float = 0.0
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # why each request refused as malformed (400) was
@@ -168,6 +174,7 @@ class FakeLLM:
         self._active = 0
         self._active_by_key: dict[str, int] = {}
         self._held = 0  # requests so far that are not format probes (counted as they come: no rescan)
+        self._answers = 0  # analysis answers so far (the `invent` knob's count)
         self._barrier: threading.Barrier | None = None
         self._slots: threading.Semaphore | None = None
         self._stop = threading.Event()
@@ -221,6 +228,25 @@ class FakeLLM:
     @property
     def count(self) -> int:
         return len(self.requests)
+
+    @property
+    def tokens_in(self) -> int:
+        """Prompt tokens of every answer sent but the probes' (the canary and the mode probe go before a run's
+        commits, once: not the cost of analysing one)."""
+        return sum(r.prompt_tokens for r in self.requests if not r.is_probe)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(r.completion_tokens for r in self.requests if not r.is_probe)
+
+    def seconds(self) -> list[float]:
+        """Each answered request's time in the server, from its arrival to its last byte."""
+        return [r.ended - r.started for r in self.requests if r.status == 200 and r.ended]
+
+    @property
+    def not_probes(self) -> int:
+        """Requests but the probes (the canary, the mode probe)."""
+        return sum(not r.is_probe for r in self.requests)
 
     def analysis_requests(self) -> list[Recorded]:
         return [r for r in self.requests if not r.is_overview and not r.is_probe]
@@ -292,6 +318,22 @@ class FakeLLM:
             return ""
         key = record.authorization.removeprefix("Bearer ")
         return f" (request had Authorization: {record.authorization}; key {key})"
+
+    def _invented(self, record: Recorded, content: str) -> str:
+        """``content`` with a made-up sentence in each text field, for this share of the answers."""
+        with self._lock:
+            self._answers += 1
+            n = self._answers
+        if int(n * self.invent) == int((n - 1) * self.invent):
+            return content
+        try:
+            answer = json.loads(content)
+        except json.JSONDecodeError:
+            return content
+        claims = [f"src/ghost/phantom_{n}.cu", f"ghost_dispatch_{n}()", f"{30 + n}%", f"#{90000 + n}"]
+        record.invented = claims
+        sentence = f"It also rewrites `{claims[0]}` and `{claims[1]}`, {claims[2]} faster ({claims[3]})."
+        return json.dumps(_invent_into(answer, sentence), ensure_ascii=False)
 
     def _work(self, seconds: float) -> bool:
         """Spend ``seconds`` of work on a request: with ``slow_above``, at half speed whenever more than
@@ -390,6 +432,8 @@ class FakeLLM:
                 )
             if self.malformed == "always" or (self.malformed == "once" and not record.is_repair):
                 content = '{"change_types": ["feature"], "summary": "broken \'JSON\' here" "importance": }'
+        if self.invent and not record.is_probe and not record.is_overview and content.startswith("{"):
+            content = self._invented(record, content)
         if self.think:
             content = '<think>Let me look at the diff. {"not": "the answer"}</think>\n' + content
         if record.asked and not record.is_repair:
@@ -430,6 +474,7 @@ class FakeLLM:
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if reasoning:
             message["reasoning_content"] = reasoning
+        record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
         answer = {
             "id": f"chatcmpl-{index}",
             "object": "chat.completion",
@@ -624,6 +669,19 @@ def _fill(schema: dict[str, Any], ctx: dict[str, str], key: str = "") -> Any:
     if kind == "boolean":
         return True
     return None
+
+
+def _invent_into(value: Any, sentence: str) -> Any:
+    if isinstance(value, str) and value:
+        return f"{value} {sentence}"
+    if isinstance(value, list):
+        return [_invent_into(v, sentence) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: v if k in ("change_types", "importance") else _invent_into(v, sentence)
+            for k, v in value.items()
+        }
+    return value
 
 
 class _Server(LocalServer):

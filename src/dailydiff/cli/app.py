@@ -98,6 +98,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "dailydiff.cli.init",
         "Write a short dailydiff.toml and .github/workflows/dailydiff.yml (pinned to this version).",
     ),
+    "eval": LazyCommand(
+        "dailydiff.cli.eval",
+        "Endpoints side by side over a sample of your history or a labelled set: quality, tokens, cost, speed.",
+    ),
     "doctor": LazyCommand(
         "dailydiff.cli.doctor", "Check the configuration, git, the data directory and every repository."
     ),

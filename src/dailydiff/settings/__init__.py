@@ -31,6 +31,8 @@ from dailydiff.settings.loading import register_secrets as register_secrets
 from dailydiff.settings.loading import unknown_environment as unknown_environment
 
 if TYPE_CHECKING:
+    from dailydiff.settings.evaluation import EvalEndpoint as EvalEndpoint
+    from dailydiff.settings.evaluation import EvalSettings as EvalSettings
     from dailydiff.settings.notes import NotesSettings as NotesSettings
     from dailydiff.settings.ops import DigestEntry as DigestEntry
     from dailydiff.settings.ops import RepoEntry as RepoEntry
@@ -65,6 +67,7 @@ _LAZY = {
                                  "LLMSettings", "SiteSettings", "ServeSettings"),
     "dailydiff.settings.ops": ("DigestEntry", "RepoEntry", "RunSettings", "WatchTopic", "WeeklySettings"),
     "dailydiff.settings.notes": ("NotesSettings",),
+    "dailydiff.settings.evaluation": ("EvalSettings", "EvalEndpoint"),
     "dailydiff.settings.publishers": ("EnvName", "PublishEntry"),
 }  # fmt: skip
 # The models, imported at their first use (PEP 562): the commands that only read the store (`search`,

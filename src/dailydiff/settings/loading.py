@@ -383,6 +383,9 @@ def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:
     for i, entry in enumerate(settings.publish, 1):
         for field in ("url_env", "secret_env", "token_env", "password_env"):
             names[getattr(entry, field, "")] = f"publish[{i}].{field}"
+    evaluation = getattr(settings, "eval", None)  # (a command that only reads the store has no [eval])
+    for i, endpoint in enumerate(evaluation.endpoints if evaluation is not None else [], 1):
+        names[endpoint.api_key_env or ""] = f"eval.endpoints[{i}].api_key_env"
     return {name: key for name, key in names.items() if name}
 
 

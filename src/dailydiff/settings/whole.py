@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dailydiff.common import placeholders
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
+from dailydiff.settings.evaluation import EvalSettings
 from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
@@ -327,6 +328,7 @@ class Settings(HasStore):
     run: RunSettings
     weekly: WeeklySettings
     notes: NotesSettings = Field(default_factory=NotesSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     repos: list[RepoEntry] = Field(default_factory=list)
     watch: list[WatchTopic] = Field(default_factory=list)
     digest: list[DigestEntry] = Field(default_factory=list)
@@ -355,6 +357,7 @@ class Settings(HasStore):
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
         check_publisher_names(self.publish)
+        self.eval.check_keys(set(LLMSettings.model_fields))
         return self
 
     def in_forge_mode(self, mode: str) -> "Settings":

@@ -1,0 +1,539 @@
+"""`dailydiff eval`: endpoints side by side over one sample of commits, with the rules analyser's row first.
+
+The sample comes from the stored history (levels and sizes in their stored proportions, the largest commits
+included) or from a labelled set (analysis/evalsets/: commit ids and hand labels; the diffs come from the
+user's clone). Every endpoint analyses every commit of the sample through the analyser a night uses (its
+client, limits, validation and claim tracing), never through the store's analyses or reports: each answer is
+kept in a cache of its own (``data_dir/eval``, one JSON line an answer, written as it lands), keyed by what
+shapes it, so a second run asks only what it has not got (an endpoint added to the table, a commit added to
+the sample) and an interrupted run keeps what finished.
+
+What a row says (one ``Row`` an endpoint): answers that validated, the tracer's claims checked and supported
+and the statements removed, agreement with the labels (types, level, facts), tokens, cost, latency per
+request (median, p95) and failures by kind. Pure functions over the outcomes; the command (cli/eval.py) runs,
+prints and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.errors import AnalysisError, ConfigError
+from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score
+from dailydiff.settings import LLMSettings
+
+log = logging.getLogger("dailydiff.eval")
+
+RULES = "rules"
+SHIPPED = "dailydiff.analysis.evalsets"
+SIZE_BANDS = 4  # a sample keeps the stored share of each level × size quartile
+CACHE_VERSION = 1
+# The failures that are the model's answer (kept in the cache like an answer); the others (the endpoint down,
+# refusing the key, timing out) are asked again by the next run.
+ANSWERED_FAILURES = frozenset({"unparsed", "cut_off", "loop", "context"})
+# An analysis's failure, by kind: the first pattern its error matches (a table, read in order).
+FAILURE_KINDS: tuple[tuple[str, str], ...] = (
+    ("refused", r"refused the API key|does not know model|\b40[134]\b"),
+    ("unparsed", r"unparsed answer|not valid JSON|validation"),
+    ("cut_off", r"cut off|output limit|no depth gave"),
+    ("loop", r"repeated itself|loop"),
+    ("timeout", r"timed? ?out|deadline"),
+    ("context", r"context"),
+    ("unavailable", r"left alone|unavailable|breaker|connection"),
+    ("server", r"\b5\d\d\b|server"),
+    ("rate_limited", r"429|rate"),
+)
+
+
+# the labelled set -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Labels:
+    """One line of a labelled set: what a good analysis of the commit says."""
+
+    repo: str
+    sha: str
+    change_types: tuple[str, ...]
+    level: str
+    facts: tuple[str, ...]  # each: alternatives separated by " | "; stated when any appears
+
+
+def shipped_sets() -> list[str]:
+    return sorted(p.name.removesuffix(".jsonl") for p in resources.files(SHIPPED).iterdir()
+                  if p.name.endswith(".jsonl"))  # fmt: skip
+
+
+def read_set(spec: str) -> list[Labels]:
+    """The labelled set at path ``spec``, or the shipped set of that name (``flashinfer``)."""
+    from dailydiff.kinds import ChangeType
+
+    path = Path(spec)
+    if path.is_file():
+        text, where = path.read_text(encoding="utf-8"), str(path)
+    elif spec in shipped_sets():
+        text, where = resources.files(SHIPPED).joinpath(f"{spec}.jsonl").read_text(encoding="utf-8"), spec
+    else:
+        raise ConfigError(f"no labelled set {spec!r}",
+                          f"give a JSONL file, or one of the shipped sets: {', '.join(shipped_sets())}")  # fmt: skip
+    types = {t.value for t in ChangeType}
+    out: list[Labels] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            labels = Labels(repo=str(row["repo"]), sha=str(row["sha"]).lower(),
+                            change_types=tuple(row["change_types"]), level=str(row["level"]),
+                            facts=tuple(str(f) for f in row.get("facts", [])))  # fmt: skip
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{where}:{number}: not a labelled commit ({exc})",
+                              "each line: {\"repo\", \"sha\", \"change_types\", \"level\", \"facts\"}") from None  # fmt: skip
+        wrong = [t for t in labels.change_types if t not in types]
+        if (
+            wrong
+            or labels.level not in ("high", "medium", "low")
+            or not re.fullmatch(r"[0-9a-f]{7,40}", labels.sha)
+        ):
+            raise ConfigError(f"{where}:{number}: {', '.join(wrong) or labels.level or labels.sha} is not a "
+                              "change type, level or sha", f"change types: {', '.join(sorted(types))}")  # fmt: skip
+        out.append(labels)
+    if not out:
+        raise ConfigError(f"the labelled set {where} has no commits", "one JSON object a line")
+    return out
+
+
+# the sample ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A commit of the sample: with its patches, its rule score (its depth, as a night asks it) and labels."""
+
+    commit: Commit
+    score: Score
+    labels: Labels | None = None
+
+    @property
+    def size(self) -> int:
+        return self.commit.stats.additions + self.commit.stats.deletions
+
+    @property
+    def key(self) -> str:
+        """The commit and the depth it is asked at (the rules' level: other scoring weights, another answer)."""
+        return f"{self.commit.repo}@{self.commit.sha}:{self.score.level.value}"
+
+    def request(self) -> AnalysisRequest:
+        return AnalysisRequest(commit=self.commit, score=self.score, depth=self.score.level)
+
+
+def sample(items: Sequence[Item], n: int) -> list[Item]:
+    """``n`` of ``items`` as a night has them: each level × size band (quartiles of the changed lines) keeps
+    its share (largest remainders), evenly spread over its sizes, and the largest commit is always in.
+    Deterministic: the same history gives the same sample (and the cache answers it)."""
+    if n >= len(items):
+        return list(items)
+    by_size = sorted(items, key=lambda i: (i.size, i.key))
+    bands = [
+        by_size[len(by_size) * b // SIZE_BANDS : len(by_size) * (b + 1) // SIZE_BANDS]
+        for b in range(SIZE_BANDS)
+    ]
+    strata: dict[tuple[str, int], list[Item]] = {}
+    for band, members in enumerate(bands):
+        for item in members:
+            strata.setdefault((item.score.level.value, band), []).append(item)
+    largest = by_size[-1]
+    quota = {k: n * len(v) / len(items) for k, v in strata.items()}
+    take = {k: math.floor(q) for k, q in quota.items()}
+    for k in sorted(quota, key=lambda k: (take[k] - quota[k], k))[: n - sum(take.values())]:
+        take[k] += 1
+    chosen: list[Item] = []
+    for k, members in strata.items():
+        count = take[k]
+        # Evenly over the stratum's sizes, its largest last: the band of the largest commit keeps it.
+        chosen += (
+            [members[len(members) - 1 - (j * len(members)) // count] for j in range(count)] if count else []
+        )
+    if all(i.key != largest.key for i in chosen):
+        smallest = min(range(len(chosen)), key=lambda at: (chosen[at].size, chosen[at].key))
+        chosen[smallest] = largest
+    return sorted(chosen, key=lambda i: (i.commit.committed_at, i.key))
+
+
+# running an endpoint --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One commit analysed by one endpoint: the analysis, and each request's seconds."""
+
+    key: str
+    analysis: Analysis
+    latencies: list[float] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({"v": CACHE_VERSION, "key": self.key, "latencies": self.latencies,
+                           "analysis": self.analysis.model_dump(mode="json")}, ensure_ascii=False)  # fmt: skip
+
+    @property
+    def cacheable(self) -> bool:
+        """An answer, or a failure that is the model's (not the endpoint's or the network's)."""
+        ok = self.analysis.status is AnalysisStatus.OK
+        return ok or failure_kind(self.analysis.error) in ANSWERED_FAILURES
+
+    @classmethod
+    def from_json(cls, line: str) -> Outcome | None:
+        try:
+            row = json.loads(line)
+            if row.get("v") != CACHE_VERSION:
+                return None
+            return cls(key=row["key"], analysis=Analysis.model_validate(row["analysis"]),
+                       latencies=[float(x) for x in row["latencies"]])  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class Endpoint:
+    """A row of the table: the rules (``settings`` None) or an LLM endpoint with its effective ``[llm]``."""
+
+    name: str
+    settings: LLMSettings | None = None
+    api_key: str = ""
+    grounding: str = ""
+
+    def cache_name(self, language: str) -> str:
+        """What shapes an answer, hashed: endpoint, model, prompts, the settings an answer depends on."""
+        if self.settings is None:
+            return ""
+        from dailydiff.analysis.llm import LLMAnalyzer
+
+        shaping = self.settings.model_dump(include={"base_url", "model", "response_mode", "temperature",
+                                                    "max_tokens_field", "escalation", "output_tokens",
+                                                    "max_output_tokens", "context_window"})  # fmt: skip
+        analyzer = LLMAnalyzer(self.settings, "")
+        shaping |= {"prompts": analyzer.fingerprint(Level.HIGH, language), "grounding": self.grounding}
+        digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+        return f"{re.sub(r'[^A-Za-z0-9._-]', '_', self.name)}-{digest}.jsonl"
+
+
+class Cache:
+    """An endpoint's answers: one JSON line each, appended as it lands (flushed: Ctrl-C loses nothing
+    finished). Derived data: a damaged line is skipped with one warning, never a reason to stop."""
+
+    def __init__(self, directory: Path | None, name: str) -> None:
+        self.path = directory / name if directory is not None and name else None
+        self.known: dict[str, Outcome] = {}
+        if self.path is None or not self.path.exists():
+            return
+        damaged = 0
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            outcome = Outcome.from_json(line) if line.strip() else None
+            if outcome is None:
+                damaged += line.strip() != ""
+                continue
+            self.known[outcome.key] = outcome
+        if damaged:
+            log.warning("%s: %d damaged line(s) skipped; those commits are asked again", self.path, damaged)
+
+    def add(self, outcome: Outcome) -> None:
+        if not outcome.cacheable:
+            return
+        self.known[outcome.key] = outcome
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(outcome.to_json() + "\n")
+
+
+# Each request's seconds go to the commit whose task made it (the session's discovery is started before
+# any commit's task, so its probe is no commit's).
+_LATENCIES: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "eval_latencies", default=None
+)
+
+
+def _timed(complete: Callable[..., Any]) -> Callable[..., Any]:
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.monotonic()
+        try:
+            return await complete(*args, **kwargs)
+        finally:
+            seconds = _LATENCIES.get()
+            if seconds is not None:
+                seconds.append(round(time.monotonic() - began, 4))
+
+    return timed
+
+
+async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
+                       on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
+    """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
+    each outcome handed to ``on_done`` as it lands."""
+    if endpoint.settings is None:
+        from dailydiff.analysis.claims import commit_evidence, ground
+        from dailydiff.analysis.heuristic import HeuristicAnalyzer
+
+        # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
+        # so the endpoints' answers are read meanwhile.
+        async with HeuristicAnalyzer().session() as rules:
+            for item in items:
+                began = time.monotonic()
+                analysis = await rules.analyse(item.request(), language)
+                # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
+                if endpoint.grounding != "off":
+                    analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
+                on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
+        return
+    from dailydiff.analysis.llm import LLMAnalyzer
+
+    analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
+    async with analyzer.session() as session:
+        # Measured at the client: every request's own seconds, whatever waited for a slot before it.
+        session.client.complete = _timed(session.client.complete)  # type: ignore[method-assign]
+        # The endpoint contacted (the client built, GET /models answered) before the first commit goes: the
+        # client's own start is no request's latency. Its failure is each commit's (they say it).
+        session.expect(language)
+        if session.contact is not None:
+            await asyncio.gather(asyncio.shield(session.contact), return_exceptions=True)
+
+        async def one(item: Item) -> None:
+            latencies: list[float] = []
+            _LATENCIES.set(latencies)
+            try:
+                analysis = await session.analyse(item.request(), language)
+            except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
+                analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
+            on_done(endpoint.name, Outcome(item.key, analysis, latencies))
+
+        await asyncio.gather(*(one(item) for item in items))
+
+
+# the table ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    model: str
+    commits: int = 0
+    valid: int = 0
+    checked: int = 0
+    supported: int = 0
+    removed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+    cost: float = 0.0
+    latency_p50: float | None = None
+    latency_p95: float | None = None
+    failures: dict[str, int] = field(default_factory=dict)
+    agreement: dict[str, float | None] | None = None
+
+    @property
+    def supported_share(self) -> float | None:
+        return self.supported / self.checked if self.checked else None
+
+    def json(self, night: int) -> dict[str, Any]:
+        out = {"name": self.name, "model": self.model, "commits": self.commits, "valid": self.valid,
+               "checked": self.checked, "supported": self.supported, "removed": self.removed,
+               "tokens_in": self.tokens_in, "tokens_out": self.tokens_out, "cached_tokens": self.cached_tokens,
+               "requests": self.requests, "cost": round(self.cost, 6),
+               "cost_per_commit": round(self.cost / self.commits, 6) if self.commits else None,
+               "cost_per_night": round(self.cost / self.commits * night, 6) if self.commits else None,
+               "latency_p50": self.latency_p50, "latency_p95": self.latency_p95, "failures": self.failures}  # fmt: skip
+        if self.agreement is not None:
+            out["agreement"] = self.agreement
+        return out
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile (a value that occurred), None of nothing."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def failure_kind(error: str | None) -> str:
+    text = error or ""
+    return next((kind for kind, pattern in FAILURE_KINDS if re.search(pattern, text, re.I)), "error")
+
+
+def analysis_text(analysis: Analysis) -> str:
+    """Everything an analysis says, as one text (what facts are looked for in)."""
+    parts = [analysis.summary, analysis.importance_reason, *analysis.impact, analysis.insights.architecture,
+             analysis.insights.performance, analysis.insights.security, *analysis.risks, *analysis.recommendations]  # fmt: skip
+    return "\n".join(p for p in parts if p)
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def fact_stated(fact: str, text: str) -> bool:
+    """A fact (alternatives separated by " | ") is stated when any alternative is in ``text``, any case; one
+    that starts with a letter or digit only where a word starts (``lock`` is not in "block", ``256`` not in
+    "1256"; ``quantiz`` is in "quantization")."""
+    folded = _folded(text)
+    for alt in (a.strip() for a in fact.split("|")):
+        if alt and re.search(("(?<![0-9a-z_])" if alt[0].isascii() and alt[0].isalnum() else "")
+                             + re.escape(_folded(alt)), folded):  # fmt: skip
+            return True
+    return False
+
+
+def agreement(pairs: Sequence[tuple[Labels, Analysis]]) -> dict[str, float | None]:
+    """Shares over the labelled commits an endpoint answered: its first change type among the labels'
+    (``types``), its importance the labels' level (``level``), and the labels' facts its text states
+    (``facts``, over all facts). A failed analysis counts as a miss."""
+    if not pairs:
+        return {"types": None, "level": None, "facts": None}
+    types = level = facts = total_facts = 0
+    for labels, analysis in pairs:
+        ok = analysis.status is AnalysisStatus.OK
+        first = analysis.change_types[0].value if ok and analysis.change_types else None
+        types += first in labels.change_types
+        level += ok and analysis.importance is not None and analysis.importance.value == labels.level
+        text = analysis_text(analysis) if ok else ""
+        facts += sum(fact_stated(f, text) for f in labels.facts)
+        total_facts += len(labels.facts)
+    return {"types": round(types / len(pairs), 3), "level": round(level / len(pairs), 3),
+            "facts": round(facts / total_facts, 3) if total_facts else None}  # fmt: skip
+
+
+def grounding_of(analysis: Analysis) -> tuple[int, int, int]:
+    """The tracer's figures of an analysis: claims checked, supported, and the statements the repair could not
+    save (removed from what is published; marked ones, ``grounding = "mark"``, are kept)."""
+    grounding = analysis.grounding
+    if grounding is None:
+        return 0, 0, 0
+    removed = len(grounding.removed) if grounding.action == "removed" else 0
+    return grounding.checked, grounding.supported, removed
+
+
+def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str, Labels]) -> Row:
+    row = Row(name=name, model=model)
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+    pairs: list[tuple[Labels, Analysis]] = []
+    for outcome in outcomes:
+        analysis = outcome.analysis
+        row.commits += 1
+        row.valid += analysis.status is AnalysisStatus.OK
+        if analysis.status is not AnalysisStatus.OK:
+            failures[failure_kind(analysis.error)] += 1
+        checked, supported, removed = grounding_of(analysis)
+        row.checked, row.supported, row.removed = (
+            row.checked + checked,
+            row.supported + supported,
+            row.removed + removed,
+        )
+        usage = analysis.usage
+        row.tokens_in += usage.prompt_tokens
+        row.tokens_out += usage.completion_tokens
+        row.cached_tokens += int(
+            usage.model_dump().get("cached_tokens") or 0
+        )  # (issue 83's figure, when present)
+        row.requests += usage.requests
+        row.cost += usage.cost
+        latencies += outcome.latencies
+        if outcome.key in labels:
+            pairs.append((labels[outcome.key], analysis))
+    row.latency_p50, row.latency_p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    row.failures = dict(sorted(failures.items()))
+    row.agreement = agreement(pairs) if labels else None
+    return row
+
+
+def ranked(rows: Sequence[Row]) -> list[Row]:
+    """The rules first, then the endpoints best first: the most answers valid and claims supported, then
+    the most facts stated, then the cheapest, then the fastest."""
+
+    def merit(row: Row) -> tuple[float, ...]:
+        valid = row.valid / row.commits if row.commits else 0.0
+        supported = row.supported_share if row.supported_share is not None else 1.0
+        facts = (row.agreement or {}).get("facts") or 0.0
+        return (-round(valid * supported, 3), -facts, row.cost, row.latency_p50 or 0.0)
+
+    rules = [r for r in rows if r.name == RULES]
+    return rules + sorted((r for r in rows if r.name != RULES), key=merit)
+
+
+HEADERS = {
+    "en": {"endpoint": "endpoint", "model": "model", "commits": "commits", "valid": "valid JSON",
+           "supported": "claims supported", "removed": "removed", "tokens": "tokens in / out (cached)",
+           "cost": "cost / commit", "night": "cost / night", "latency": "latency p50 / p95 (s)",
+           "failures": "failures", "types": "types", "level": "level", "facts": "facts",
+           "title": "dailydiff eval: {n} commits ({what})", "history": "stored history", "none": "none",
+           "legend": "Best first after the rules: valid answers × claims supported, then facts, cost, speed. Cost / "
+                     "night: a night of {n} commits like these; latency: per request.",
+           "partial": "interrupted: {done} of {total} answers finished; the table shows those",
+           "judge": "judge {name}: {n} claims the tracer did not find ruled: {agree} agree with the tracer "
+                    "(unsupported), {disagree} supported, {unsure} unsure"},
+    "zh": {"endpoint": "端点", "model": "模型", "commits": "提交", "valid": "有效 JSON",
+           "supported": "论断有据", "removed": "删除", "tokens": "输入 / 输出 token（缓存）",
+           "cost": "每提交费用", "night": "每晚费用", "latency": "延迟 p50 / p95（秒）",
+           "failures": "失败", "types": "类型", "level": "级别", "facts": "要点",
+           "title": "dailydiff eval：{n} 个提交（{what}）", "history": "已存历史", "none": "无",
+           "legend": "规则分析之后按优劣排列：有效回答 × 论断有据，其次要点、费用、速度。每晚费用：一晚 {n} 个这样的提交；"
+                     "延迟：每个请求。",
+           "partial": "已中断：{total} 个回答中完成 {done} 个；表中只含这些",
+           "judge": "评审 {name}：追踪器未找到的 {n} 条论断：{agree} 条同意追踪器（无据），{disagree} 条有据，"
+                    "{unsure} 条不确定"},
+}  # fmt: skip
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "–"
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"${value:.4f}"
+
+
+def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: Sequence[str] = ()) -> str:
+    h = HEADERS.get(language, HEADERS["en"])
+    labelled = any(r.agreement is not None for r in rows)
+    head = [h["endpoint"], h["model"], h["commits"], h["valid"], h["supported"], h["removed"], h["tokens"],
+            h["cost"], h["night"], h["latency"], h["failures"]] + ([h["types"], h["level"], h["facts"]] if labelled else [])  # fmt: skip
+    lines = [f"## {h['title'].format(n=night, what=what)}", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]  # fmt: skip
+    for r in rows:
+        data = r.json(night)
+        latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
+        failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
+        cells = [r.name, r.model, str(r.commits), _share(r.valid, r.commits), _share(r.supported, r.checked),
+                 str(r.removed), f"{r.tokens_in:,} / {r.tokens_out:,} ({r.cached_tokens:,})",
+                 _money(data["cost_per_commit"]), _money(data["cost_per_night"]), latency, failures]  # fmt: skip
+        if labelled:
+            a = r.agreement or {}
+            cells += [
+                f"{100 * v:.0f}%" if (v := a.get(k)) is not None else "–" for k in ("types", "level", "facts")
+            ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += ["", h["legend"].format(n=night), *notes]
+    return "\n".join(lines) + "\n"
+
+
+def document(
+    rows: Sequence[Row], language: str, night: int, what: str, extra: dict[str, Any]
+) -> dict[str, Any]:
+    return {"language": language, "sample": {"commits": night, "from": what}, **extra,
+            "endpoints": [r.json(night) for r in rows]}  # fmt: skip

@@ -1,0 +1,310 @@
+"""`dailydiff eval`: which model to point dailydiff at, by measurement. Every configured endpoint
+([[eval.endpoints]], else [llm]) and the rules analyser analyse one sample of commits — from the stored
+history, or a labelled set (--set) whose diffs come from the user's clone — and one table puts them side by
+side: valid answers, claims supported, agreement with the labels, tokens, cost, latency, failures. The stored
+reports and analyses are never touched; answers are cached (data_dir/eval), so a second run asks only what is
+new. The work is in analysis/evaluation.py."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dailydiff.analysis import api_key, llm_configured
+from dailydiff.analysis import evaluation as ev
+from dailydiff.cli import options
+from dailydiff.cli.app import app, build_settings, fail, handle_errors, open_store, say, stopped
+from dailydiff.errors import ConfigError
+from dailydiff.models import Commit
+from dailydiff.scoring.rules import score_commit
+from dailydiff.settings import Settings
+
+FORMATS = ("md", "json")
+SAYS = {
+    "en": {"dry": "{name}: {requests} requests to send ({cached} of {total} commits cached), about {tokens:,} "
+                  "prompt tokens and at most {out:,} answer tokens: at most {cost}",
+           "none": "nothing to evaluate: no stored report has commits in that range",
+           "missing": "{n} commit(s) of the set are in no clone or store here and were left out: {shas}"},
+    "zh": {"dry": "{name}：待发送 {requests} 个请求（{total} 个提交中 {cached} 个已缓存），约 {tokens:,} 个提示 token，"
+                  "回答至多 {out:,} 个 token：费用至多 {cost}",
+           "none": "没有可评估的提交：该范围内没有已存报告的提交",
+           "missing": "集合中 {n} 个提交在本地克隆和存储中都找不到，已略过：{shas}"},
+}  # fmt: skip
+
+
+@app.command("eval", cls=options.Command)
+@handle_errors
+def eval_command(
+    sample_size: int | None = typer.Option(
+        None,
+        "--sample",
+        metavar="N",
+        min=1,
+        help="Commits in the sample [default: [eval] sample; a set: all].",
+    ),
+    first: str | None = typer.Option(
+        None, "--from", metavar="DATE", help="First day of the stored history to sample."
+    ),
+    last: str | None = typer.Option(
+        None, "--to", metavar="DATE", help="Last day of the stored history, inclusive."
+    ),
+    labelled: str | None = typer.Option(
+        None, "--set", metavar="FILE", help="A labelled set (JSONL), or a shipped one: flashinfer."
+    ),
+    endpoint_names: list[str] | None = typer.Option(
+        None, "--endpoint", metavar="NAME", help="Only this [[eval.endpoints]] entry (repeatable)."
+    ),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        metavar="NAME",
+        help="An endpoint that rules on the claims the tracer could not settle.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the requests and their cost; send nothing."),
+    fmt: str = typer.Option("md", "--format", metavar="FORMAT", help="md or json."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the table to FILE."
+    ),
+    lang: options.Lang = None,
+    quiet: options.Quiet = False,
+    config: options.Config = None,
+    data_dir: options.DataDir = None,
+) -> None:
+    """Endpoints side by side over a sample of your history or a labelled set: quality, tokens, cost, speed."""
+    if fmt not in FORMATS:
+        raise fail(f"unknown --format {fmt!r}", "choose md or json")
+    if lang not in (None, "zh", "en"):
+        raise fail(f"unknown --lang {lang!r}", "choose zh or en")
+    settings = build_settings(config, data_dir, {})
+    language = lang or settings.report.language
+    endpoints = _endpoints(settings, endpoint_names)
+    judged = _endpoints(settings, [judge])[-1] if judge else None
+    with open_store(settings, quiet=quiet) as store:
+        items, what, missing = _items(settings, store, labelled, first, last)
+        if missing and not quiet:
+            say(
+                f"dailydiff: warning: {SAYS[language]['missing'].format(n=len(missing), shas=', '.join(missing[:5]))}"
+            )
+        if not items:
+            raise fail(SAYS[language]["none"], "run `dailydiff run` or `report` first, or give --set")
+        items = ev.sample(items, sample_size or (len(items) if labelled else settings.eval.sample))
+        cache_dir = settings.data_path / "eval"
+        caches = {e.name: ev.Cache(cache_dir, e.cache_name(language)) for e in endpoints}
+        if dry_run:
+            _dry_run(endpoints, items, caches, language)
+            return
+        done, interrupted = _run(endpoints, items, caches, language, store, quiet)
+        notes: list[str] = []
+        extra: dict[str, Any] = {}
+        if judged is not None and not interrupted:
+            from dailydiff.analysis.judging import judge_claims
+
+            try:
+                line, extra["judge"] = judge_claims(judged, endpoints, items, done, settings.eval.judge_claims,
+                                                    language, store)  # fmt: skip
+                notes.append(line)
+            except KeyboardInterrupt:  # the table stands without the judge's rulings
+                interrupted = True
+    labels = {i.key: i.labels for i in items if i.labels is not None}
+    rows = ev.ranked([
+        ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
+                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels)
+        for e in endpoints
+    ])  # fmt: skip
+    if interrupted:
+        total = len(items) * len(endpoints)
+        finished = sum(i.key in done[e.name] for e in endpoints for i in items)
+        notes.insert(0, ev.HEADERS[language]["partial"].format(done=finished, total=total))
+    text = (
+        json.dumps(
+            ev.document(rows, language, len(items), what, {"notes": notes, **extra}),
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+        if fmt == "json"
+        else ev.markdown(rows, language, len(items), what, notes)
+    )
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"cannot write {output} ({exc.strerror})", "choose another -o FILE") from None
+    else:
+        sys.stdout.write(text)
+    if interrupted:
+        raise stopped()
+
+
+def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]:
+    """The rules, then the chosen endpoints ([[eval.endpoints]], else [llm] when configured)."""
+    grounding = settings.analysis.grounding
+    entries = {e.name: e for e in settings.eval.endpoints}
+    if not entries and llm_configured(settings):
+        configured = ev.Endpoint(settings.llm.model or "llm", settings.llm, api_key(settings), grounding)
+        chosen = [configured] if not names or names == [configured.name] else []
+    else:
+        chosen = []
+        for name in names or list(entries):
+            if name not in entries:
+                known = ", ".join(entries) or "none: add [[eval.endpoints]] entries to the config"
+                raise ConfigError(f"no [[eval.endpoints]] entry named {name!r}", f"known: {known}")
+            llm = entries[name].llm(settings.llm)
+            key = api_key(settings.model_copy(update={"llm": llm}))
+            chosen.append(ev.Endpoint(name, llm, key, grounding))
+    if names and not chosen:
+        raise ConfigError(
+            f"no endpoint named {', '.join(names)}", "add [[eval.endpoints]] entries to the config"
+        )
+    return [ev.Endpoint(ev.RULES, grounding=grounding), *chosen]
+
+
+def _items(settings: Settings, store: Any, labelled: str | None, first: str | None,
+           last: str | None) -> tuple[list[ev.Item], str, list[str]]:  # fmt: skip
+    """The commits to choose from, what they are (for the title), and a set's commits found nowhere."""
+    scored = lambda c, labels=None: ev.Item(c, score_commit(c, settings.scoring), labels)  # noqa: E731
+    if labelled is not None:
+        if first or last:
+            raise ConfigError(
+                "--from/--to choose stored history; a --set has its own commits", "give one of them"
+            )
+        rows = ev.read_set(labelled)
+        found: dict[str, Commit] = {}
+        for repo in sorted({r.repo for r in rows}):
+            found |= _set_commits(settings, store, repo, [r.sha for r in rows if r.repo == repo])
+        # (a set may name a commit by a prefix of its sha)
+        full = {r.sha: next((sha for sha in found if sha.startswith(r.sha)), None) for r in rows}
+        missing = [r.sha[:12] for r in rows if full[r.sha] is None]
+        items = [scored(found[sha], r) for r in rows if (sha := full[r.sha]) is not None]
+        return items, Path(labelled).name.removesuffix(".jsonl"), missing
+    since = _date(first, "--from") or dt.date.min
+    until = _date(last, "--to") or dt.date.max
+    seen: dict[str, ev.Item] = {}
+    for repo, date, language in store.list_reports():
+        if not since <= date <= until or language != settings.report.language:
+            continue
+        report = store.get_report(repo, date, language)
+        for rc in report.commits if report is not None else []:
+            if rc.is_merge or f"{rc.repo}@{rc.sha}" in seen:
+                continue
+            commit = store.get_commit(rc.repo, rc.sha)
+            if commit is not None:
+                seen[f"{rc.repo}@{rc.sha}"] = ev.Item(commit, rc.score)
+    span = f"{first or '…'} – {last or '…'}"
+    return list(seen.values()), span, []
+
+
+def _set_commits(settings: Settings, store: Any, repo: str, shas: list[str]) -> dict[str, Commit]:
+    """A set's commits of ``repo``, with their patches: from the clone of the [[repos]] entry that is that
+    repository (a local path or a git URL), else from the store."""
+    from dailydiff.sources.git import GitSource
+    from dailydiff.sources.gitremote import is_git_url
+
+    short = repo.rsplit("/", 1)[-1]
+    for entry in settings.repos:
+        local = is_git_url(entry.source) or Path(entry.source).expanduser().is_dir()
+        named = entry.name in (repo, short) or entry.source.rstrip("/").removesuffix(".git").endswith(repo)
+        if local and named:
+            source = GitSource.open(entry.source, settings.data_path, name=repo)
+            full = [s for s in shas if source.has_commit(s)]
+            return {c.sha: c.model_copy(update={"repo": repo}) for c in source.named(full)}
+    return {sha: c for sha in shas if (c := store.get_commit(repo, sha)) is not None}
+
+
+def _date(text: str | None, flag: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r} is not a date", "write YYYY-MM-DD") from None
+
+
+def _dry_run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[str, ev.Cache],
+             language: str) -> None:  # fmt: skip
+    """Each endpoint's requests and their cost, estimated offline (the prompts as they would be built, the
+    answers at their allowance: an upper bound), before anything is sent."""
+    from dailydiff.analysis.endpoint import DEFAULT_CONTEXT
+    from dailydiff.analysis.llm import LLMAnalyzer
+    from dailydiff.analysis.llm_call import price
+
+    for endpoint in endpoints:
+        if endpoint.settings is None:
+            continue
+        analyzer = LLMAnalyzer(endpoint.settings, "")
+        todo = [i for i in items if i.key not in caches[endpoint.name].known]
+        window = analyzer.context_window or DEFAULT_CONTEXT
+        tokens = out = 0
+        for item in todo:
+            allowance = analyzer.allowance(item.score.level)
+            prompt = analyzer.prompts.analysis_prompt(item.request(), item.score.level, language, "json_object",
+                                                      window, allowance)  # fmt: skip
+            tokens, out = tokens + prompt.tokens, out + allowance
+        cost = price(endpoint.settings.profile(), tokens, out).cost
+        line = SAYS[language]["dry"].format(name=endpoint.name, requests=len(todo), cached=len(items) - len(todo),
+                                            total=len(items), tokens=tokens, out=out, cost=f"${cost:.4f}")  # fmt: skip
+        sys.stdout.write(line + "\n")
+
+
+def _run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[str, ev.Cache], language: str,
+         store: Any, quiet: bool) -> tuple[dict[str, dict[str, ev.Outcome]], bool]:  # fmt: skip
+    """Every endpoint over the items it has no cached answer for, all at once, with a progress bar; what
+    finished (cached answers included) and whether Ctrl-C stopped it."""
+    from dailydiff.common.aio import run_sync
+
+    done = {e.name: {k: o for k, o in caches[e.name].known.items()} for e in endpoints}
+    todo = {e.name: [i for i in items if i.key not in done[e.name]] for e in endpoints}
+    total = sum(len(v) for v in todo.values())
+    bar = _Bar(total, enabled=not quiet and total > 0 and sys.stderr.isatty())
+
+    def landed(name: str, outcome: ev.Outcome) -> None:
+        done[name][outcome.key] = outcome
+        caches[name].add(outcome)
+        bar.advance()
+
+    async def main() -> None:
+        # The endpoints first: their requests are out before the rules' row takes the processor.
+        ordered = sorted(endpoints, key=lambda e: e.settings is None)
+        await asyncio.gather(*(ev.run_endpoint(e, todo[e.name], language, store, landed) for e in ordered
+                               if todo[e.name]))  # fmt: skip
+
+    with bar:
+        try:
+            run_sync(main())
+        except KeyboardInterrupt:
+            return done, True
+    return done, False
+
+
+class _Bar:
+    """A progress bar with the time left on a terminal's stderr; nothing elsewhere."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.progress: Any = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from dailydiff.cli.app import _stderr_console
+
+            self.progress = Progress(TextColumn("dailydiff eval"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), console=_stderr_console(), transient=True)  # fmt: skip
+            self.task = self.progress.add_task("eval", total=total)
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def __enter__(self) -> _Bar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
