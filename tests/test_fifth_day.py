@@ -1,0 +1,60 @@
+"""Issue 85, a fifth first day: what a new user met, each as a test that failed before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+from alertkit import alerts_received, env_for, python
+from gitrepo import CommitSpec, FileEdit, build_repo
+from webhook_receiver import WebhookReceiver
+
+DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+NOW = DAY.replace(hour=12) + dt.timedelta(days=1)
+
+
+def _run(
+    cwd: Path, env: dict[str, str], *args: str, now: dt.datetime = NOW
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([python(), "-m", "dailydiff", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**env, "DAILYDIFF_RUN_NOW": now.isoformat()}, timeout=180)  # fmt: skip
+
+
+def _stores(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.name.endswith((".db", ".sqlite", ".sqlite3")))
+
+
+def test_one_config_is_one_store_wherever_it_runs(tmp_path: Path) -> None:
+    """Item 1: `data_dir`, a files target's directory and `[run] output_dir` written relative in the config
+    are relative to the config file: the same config run from another directory (cron runs from $HOME)
+    opens the same store, and the day already delivered is not sent again."""
+    project, home = tmp_path / "project", tmp_path / "home"
+    home.mkdir()
+    build_repo(project / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x = 1\n")]),
+                                  CommitSpec("fix: edge", DAY.replace(hour=9), edits=[FileEdit("a.py", "x = 2\n")])])  # fmt: skip
+    (project / "dailydiff.toml").write_text(
+        'data_dir = "state"\n[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        '[run]\noutput_dir = "out"\n[[repos]]\nsource = "repo"\nname = "acme/widgets"\n'
+        '[[publish]]\ntype = "webhook"\nname = "hook"\nurl_env = "DD_TEST_HOOK_URL"\nretries = 0\n'
+        '[[publish]]\ntype = "files"\nname = "archive"\ndirectory = "reports"\n',
+        encoding="utf-8",
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        env = env_for(hooks)
+        first = _run(project, env, "run", "-c", "dailydiff.toml")
+        second = _run(home, env, "run", "-c", str(project / "dailydiff.toml"))
+        read_only = _run(home, env, "search", "edge", "-c", str(project / "dailydiff.toml"))
+    finally:
+        hooks.stop()
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert read_only.returncode == 0, read_only.stderr
+    days = [p for p in hooks.received.get("generic", []) if p.get("kind") not in ("alert", "alerts")]
+    keys = [(p.get("kind"), p.get("repo"), p.get("date")) for p in days]
+    assert len(keys) == len(set(keys)) and keys, keys  # 0 duplicates
+    assert not alerts_received(hooks)
+    assert len(_stores(tmp_path)) == 1 and _stores(project / "state"), _stores(tmp_path)
+    assert list(home.iterdir()) == []  # nothing made where the command ran
+    assert list((project / "reports").rglob("*.md")) and list((project / "out").rglob("*.md"))
