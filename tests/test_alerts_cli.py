@@ -70,7 +70,7 @@ def test_watch_test_prints_the_verdicts_the_alerts_gave(tmp_path: Path) -> None:
         }
     assert sum(_verdicts(after["auth"]).values()) == 1 and sum(_verdicts(after["secrets"]).values()) == 1
     assert "path src/auth/token.py matches '**/auth/**'" in after["auth"]
-    assert "diff line in src/settings.py matches" in after["secrets"]
+    assert "added line src/settings.py:1 matches" in after["secrets"]
     for failed in (bad_topic, bad_sha):
         assert failed.returncode != 0 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
         assert failed.stderr.startswith("dailydiff: error: ") and "Traceback" not in failed.stderr

@@ -58,3 +58,54 @@ def test_one_config_is_one_store_wherever_it_runs(tmp_path: Path) -> None:
     assert len(_stores(tmp_path)) == 1 and _stores(project / "state"), _stores(tmp_path)
     assert list(home.iterdir()) == []  # nothing made where the command ran
     assert list((project / "reports").rglob("*.md")) and list((project / "out").rglob("*.md"))
+
+
+SECRET_VALUE = "hunter2-Zq8v41"
+
+
+def test_an_alert_names_file_line_and_rule_and_masks_what_it_matched(tmp_path: Path) -> None:
+    """Item 2: with the README's own `diff = ['(?i)password\\s*=']` the password never reaches the channel,
+    nor `watch test`'s output: the alert names the file, the line and the rule."""
+    body = f"import os\n\nDB_PASSWORD = '{SECRET_VALUE}'\n"
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec("chore: start", DAY.replace(hour=8), edits=[FileEdit("README.md", "hi\n")]),
+        CommitSpec("feat: connect to the db", DAY.replace(hour=10), edits=[FileEdit("src/db.py", body)]),
+    ])  # fmt: skip
+    topics = '[[watch]]\nname = "secrets"\ndiff = [\'(?i)password\\s*=\']\nalert = ["hook"]\n'
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        f'[[repos]]\nsource = "repo"\nname = "acme/widgets"\n{topics}'
+        '[[publish]]\ntype = "webhook"\nname = "hook"\nurl_env = "DD_TEST_HOOK_URL"\nretries = 0\n'
+        '[[publish]]\ntype = "slack"\nname = "slack"\nurl_env = "DD_TEST_SLACK_URL"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "dailydiff.toml").write_text(
+        (tmp_path / "dailydiff.toml").read_text().replace('alert = ["hook"]', 'alert = ["hook", "slack"]')
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        env = env_for(hooks, DD_TEST_SLACK_URL=hooks.urls()["slack"])
+        tried = _run(
+            tmp_path,
+            env,
+            "watch",
+            "test",
+            "secrets",
+            shas[1],
+            "-c",
+            "dailydiff.toml",
+            now=DAY.replace(hour=11),
+        )
+        ran = _run(tmp_path, env, "run", "-c", "dailydiff.toml", now=DAY.replace(hour=11))
+    finally:
+        hooks.stop()
+    assert tried.returncode == 0 and ran.returncode == 0, (tried.stderr, ran.stderr)
+    alerts = alerts_received(hooks)
+    assert [a["sha"] for a in alerts] == [shas[1]]
+    sent = b"".join(b for bodies in hooks.raw.values() for b in bodies).decode()
+    assert hooks.received.get("slack")
+    for text in (sent, tried.stdout, tried.stderr, ran.stdout, ran.stderr):
+        assert SECRET_VALUE not in text and SECRET_VALUE[:6] not in text
+    why = " ".join(alerts[0]["why"])
+    assert "src/db.py:3" in why and "'(?i)password\\\\s*='" in why, why
+    assert "src/db.py:3" in tried.stdout and "masked" in tried.stdout, tried.stdout
