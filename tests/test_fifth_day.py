@@ -109,3 +109,43 @@ def test_an_alert_names_file_line_and_rule_and_masks_what_it_matched(tmp_path: P
     why = " ".join(alerts[0]["why"])
     assert "src/db.py:3" in why and "'(?i)password\\\\s*='" in why, why
     assert "src/db.py:3" in tried.stdout and "masked" in tried.stdout, tried.stdout
+
+
+# Item 3: what each filter gets (real titles of flashinfer's history and of the rules' theme titles) and
+# what a reader must read: whole words, never a word with a hole in it.
+USER_LINES = [
+    ("Fused MoE via CuTe for SM120 groupwise GEMM", "Fused MoE via CuTe for SM120 groupwise GEMM"),
+    ("Add W4A16 support to the MoE kernels", "Add W4A16 support to the MoE kernels"),
+    ("Log git commit hash on import (`flashinfer.__version__` >= 1)", "Log git commit hash on import"),
+    ("Fix crash in `top_k_sampling` for empty input", "Fix crash in for empty input"),
+    ("Move flashinfer/jit/core.py helpers into utils.py", "Move helpers into"),
+    ("Speed up BatchDecodeWithPagedKVCacheWrapper.plan() on Hopper", "Speed up on Hopper"),
+    ("Support FlashInfer on cuDNN and PyTorch nightly", "Support FlashInfer on cuDNN and PyTorch nightly"),
+]
+
+
+def test_the_user_audience_drops_whole_words_never_holes_in_them() -> None:
+    from dailydiff.render.notes import for_users
+    from dailydiff.render.stakeholder import bare
+
+    for line, expected in USER_LINES:
+        assert for_users(line) == expected, line
+        assert bare(line) == expected, line
+    for label in ("CI/Build in .github", "CI/Build", "Bug fixes in the MoE kernels"):
+        assert bare(label).startswith(label.split(" in ")[0]), bare(label)
+
+
+def test_a_stakeholder_chat_theme_keeps_its_label() -> None:
+    from dailydiff.render.stakeholder_chat import stakeholder_message
+    from dailydiff.render.week import Theme, WeekDigest
+
+    theme = Theme(
+        title="CI/Build in continuous integration", meaning="Builds stay green.", count=2, commits=[]
+    )
+    week = WeekDigest.model_construct(language="en", summary="", themes=[theme], signals=[], figures=None,
+                                      comparison=None, repo="acme/widgets", week="2026-W10",
+                                      start="2026-03-02", end="2026-03-08")  # fmt: skip
+    text = "".join(
+        span.text for section in stakeholder_message(week).sections for line in section.lines for span in line
+    )
+    assert "CI/Build in continuous integration (2)" in text and "Cuild" not in text, text
