@@ -6,6 +6,8 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from alertkit import alerts_received, env_for, python
 from gitrepo import CommitSpec, FileEdit, build_repo
 from webhook_receiver import WebhookReceiver
@@ -149,3 +151,74 @@ def test_a_stakeholder_chat_theme_keeps_its_label() -> None:
         span.text for section in stakeholder_message(week).sections for line in section.lines for span in line
     )
     assert "CI/Build in continuous integration (2)" in text and "Cuild" not in text, text
+
+
+def _analysed(title: str, body: str, language: str, *, in_pr: bool = False, patch: str = "") -> str:
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer
+    from dailydiff.models import Commit, FileChange, Level, Person, PullRequest, Score, Stats
+
+    person = Person(name="Ada", email="ada@x.org")
+    files = [FileChange(path="flashinfer/fused_moe/core.py", additions=12, deletions=3, patch=patch or None)]
+    commit = Commit(repo="flashinfer-ai/flashinfer", sha="b" * 40, author=person, committer=person,
+                    authored_at=DAY, committed_at=DAY, message=title if in_pr else f"{title}\n\n{body}", files=files,
+                    stats=Stats(additions=12, deletions=3, files=1),
+                    pr=PullRequest(number=4025, title=title, body=body) if in_pr else None)  # fmt: skip
+    return (
+        HeuristicAnalyzer()
+        .analyse(commit, Score(level=Level.MEDIUM, score=6.0), Level.MEDIUM, language)
+        .summary
+    )
+
+
+PR_BODY = (
+    "PR #3738 moved the interleave helpers from `flashinfer.fused_moe.core` to `flashinfer.fused_moe.prepare`. "
+    "That breaks downstream users that still import them from the old module.\n\nSecond paragraph, not needed."
+)
+
+
+@pytest.mark.parametrize("in_pr", [False, True])
+def test_a_chinese_summary_quotes_what_the_english_one_quotes_as_the_pull_requests_words(in_pr: bool) -> None:
+    """Item 4: the description's first paragraph, quoted and marked as the pull request's, beside the
+    Chinese sentence; no topic taken from the description alone."""
+    title = "fix(moe): restore legacy fused_moe.core imports for interleave helpers (#4025)"
+    en = _analysed(title, PR_BODY, "en", in_pr=in_pr)
+    zh = _analysed(title, PR_BODY, "zh", in_pr=in_pr)
+    assert "PR #3738 moved the interleave helpers" in en
+    assert zh.startswith("恢复「legacy fused_moe.core imports for interleave helpers」"), zh
+    assert "拉取请求 #4025 的描述原文：「PR #3738 moved the interleave helpers from" in zh, zh
+    assert "old module.」" in zh and "Second paragraph" not in zh, zh
+    doc = _analysed("docs: fix MSA and GDN doc-check findings (#4058)",
+                    "Fix regressions reported in the v0.6.15 nightly doc check.", "zh")  # fmt: skip
+    assert "夜间" not in doc.split("描述原文")[0], doc
+
+
+@pytest.mark.parametrize(
+    ("title", "lead"),
+    [
+        ("Close the gaps in the FP8 GEMM coverage", "弥合「the gaps in the FP8 GEMM coverage」"),
+        ("Close the gap between the two backends", "弥合「the gap between the two backends」"),
+        ("Close the socket on exit", "关闭「the socket on exit」"),
+        ("Cover the MoE routing paths in tests", "覆盖「the MoE routing paths in tests」"),
+        ("Make checkpoint worker importable", "使「checkpoint worker importable」"),
+        (
+            "close the nixl_ep transport gaps blocking the adapters",
+            "弥合「the nixl_ep transport gaps blocking the adapters」",
+        ),
+        (
+            "keep HEAD_DIM 256 prefill within 64 KiB smem on SM75",
+            "控制「HEAD_DIM 256 prefill within 64 KiB smem on SM75」",
+        ),
+        ("Keep the old entry point", "保留「the old entry point」"),
+        ("Add missing nvfp4 sizing branch", "补上「missing nvfp4 sizing branch」"),
+    ],
+)
+def test_a_verb_is_chosen_by_its_sense(title: str, lead: str) -> None:
+    """Item 4: a verb's sense is a row of the verb table (an action with its object), not a branch."""
+    assert _analysed(title, "", "zh").startswith(lead), _analysed(title, "", "zh")
+
+
+def test_the_new_names_put_the_api_before_helpers_and_tests() -> None:
+    patch = "".join(f"+def {name}(x):\n+    return x\n" for name in
+                    ("_gmean", "test_quantize", "_global_scale", "get_cc", "silu_and_mul_nvfp4_quantize"))  # fmt: skip
+    summary = _analysed("feat: fused SwiGLU NVFP4 quantization", "", "en", patch=patch)
+    assert "adds `get_cc`, `silu_and_mul_nvfp4_quantize`, `_gmean`" in summary, summary
