@@ -222,3 +222,40 @@ def test_the_new_names_put_the_api_before_helpers_and_tests() -> None:
                     ("_gmean", "test_quantize", "_global_scale", "get_cc", "silu_and_mul_nvfp4_quantize"))  # fmt: skip
     summary = _analysed("feat: fused SwiGLU NVFP4 quantization", "", "en", patch=patch)
     assert "adds `get_cc`, `silu_and_mul_nvfp4_quantize`, `_gmean`" in summary, summary
+
+
+def test_a_repository_whose_day_has_not_ended_is_pending_and_its_addendum_says_so(tmp_path: Path) -> None:
+    """Item 5: at 01:00 UTC the day of a repository in Los Angeles has 7 hours to go: the night's digest
+    says it is pending (and when its day ends), never "no report"; the next night's addendum is titled as
+    one and carries only that repository."""
+    for name, hour in (("east", 10), ("west", 20)):
+        build_repo(tmp_path / name, [CommitSpec(f"feat: {name} work", DAY.replace(hour=hour), edits=[FileEdit("a.py", "x\n")])])  # fmt: skip
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        "[run]\nsettle = 0\n"
+        '[[repos]]\nsource = "east"\nname = "acme/east"\n'
+        '[[repos]]\nsource = "west"\nname = "acme/west"\ntimezone = "America/Los_Angeles"\n'
+        '[[digest]]\nname = "team"\nrepos = ["*"]\npublishers = ["out", "hook"]\n'
+        '[[publish]]\ntype = "files"\nname = "out"\ndirectory = "out"\nformats = ["md"]\n'
+        '[[publish]]\ntype = "webhook"\nname = "hook"\nurl_env = "DD_TEST_HOOK_URL"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        env = env_for(hooks)
+        night = _run(tmp_path, env, "run", "-c", "dailydiff.toml", now=DAY + dt.timedelta(days=1, hours=1))
+        digest = next((tmp_path / "out").rglob("digests/**/*.md")).read_text(encoding="utf-8")
+        after = _run(tmp_path, env, "run", "-c", "dailydiff.toml", now=DAY + dt.timedelta(days=2, hours=1))
+    finally:
+        hooks.stop()
+    assert night.returncode == 0 and after.returncode == 0, (night.stderr, after.stderr)
+    digests = [p for p in hooks.received.get("generic", []) if "name" in p]
+    assert [d["late"] for d in digests] == [False, True], digests
+    night_digest, addendum = digests
+    assert [r["repo"] for r in addendum["repos"]] == ["acme/west"] and addendum["total"] == 1
+    assert not any("no report" in h.lower() for h in night_digest["overview"]["highlights"])
+    assert [r["pending_until"] for r in night_digest["repos"] if r["repo"] == "acme/west"] == [
+        "2026-03-03T08:00:00Z"
+    ]
+    assert "no report" not in digest.lower(), digest
+    assert "pending" in digest and "2026-03-03 08:00" in digest, digest

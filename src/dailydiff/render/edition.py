@@ -470,7 +470,6 @@ def digest_edition(
     repo_links = {
         r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
     }
-    D = i18n.words("digest", digest.language)
 
     def values(ext: str) -> dict[str, Any]:
         return {**_date_values(digest.date), **placeholders.repo_values(digest.name), "lang": digest.language,
@@ -480,7 +479,7 @@ def digest_edition(
     return Edition(
         "digest",
         UnitKey(f"digest:{digest.name}", digest.date, digest.language),
-        D["title"].format(name=digest.name, date=digest.date),
+        digest.title,
         renderers=renderers,
         values=values,
         # under the target's root, beside its days (reports/digests/… when days are reports/{year}/…)

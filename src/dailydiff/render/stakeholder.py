@@ -183,16 +183,20 @@ def llm_themes(
 def render_stakeholder_digest_markdown(digest: DayDigest) -> str:
     """A digest-day for stakeholders: its one line, each repository's counts, the overview's highlights, with
     anything technical taken out (no commit lists)."""
+    from dailydiff.render.digest import repo_state
+
     D = words("digest", digest.language)
     S = words("stakeholder", digest.language)
     R = words("report", digest.language)
-    lines = [f"# {D['title'].format(name=md_inline(digest.name), date=digest.date)}", "",
+    lines = [f"# {md_inline(digest.title)}", "",
              f"**{_plain(digest.summary)}**", "", f"### {D['repos']}", ""]  # fmt: skip
     for r in digest.repos:
         name = md_inline(r.repo.rsplit("/", 1)[-1])
         counts = (f"{r.total} · {R['levels']['high']} {r.high} · {R['levels']['medium']} {r.medium} · "
                   f"{R['levels']['low']} {r.low}")  # fmt: skip
-        lines.append(f"- **{name}**: {D['state_missing'] if not r.stored else counts}")
+        lines.append(
+            f"- **{name}**: {repo_state(r, digest.language, digest.timezone) if not r.stored else counts}"
+        )
     highlights = [h for h in (_plain(x) for x in digest.overview.highlights) if h]
     if highlights:
         lines += ["", f"### {D['overview']}", "", *(f"- {h}" for h in highlights)]
