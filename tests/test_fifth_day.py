@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from alertkit import alerts_received, env_for, python
+from dailyrepos import build_daily_repo
+from fake_github_publish import FakeGitHubPublish
 from gitrepo import CommitSpec, FileEdit, build_repo
+from opsfixtures import cli_env
 from webhook_receiver import WebhookReceiver
 
 DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -259,3 +262,58 @@ def test_a_repository_whose_day_has_not_ended_is_pending_and_its_addendum_says_s
     ]
     assert "no report" not in digest.lower(), digest
     assert "pending" in digest and "2026-03-03 08:00" in digest, digest
+
+
+WEEK = dt.date(2026, 3, 2)
+
+
+def _contents_config(root: Path, github_url: str, branch: str, store: str) -> Path:
+    build_daily_repo(root / "widgets", WEEK, 7, per_day=2)
+    config = root / "dailydiff.toml"
+    config.write_text(
+        f'{store}[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        '[run]\nconcurrency = 4\n[[repos]]\nsource = "widgets"\nname = "acme/widgets"\n'
+        f'[[publish]]\ntype = "github-contents"\nname = "archive"\nrepository = "acme/reports"\n'
+        f'api_url = "{github_url}"\nbranch = "{branch}"\ntoken_env = "DD_TEST_GH_TOKEN"\nbackoff = 0.01\n'
+        'formats = ["md", "json"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def _week_on(github: FakeGitHubPublish, branch: str) -> tuple[set[str], int]:
+    """The days whose report files are on ``branch``, and the ref updates GitHub refused."""
+    days = {path.rsplit("/", 1)[-1].split(".")[0] for (repo, b, path) in github.files if b == branch}
+    refused = sum(1 for (_method, target) in github.refused if target.endswith(f"/heads/{branch}"))
+    return days, refused
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_week_to_one_github_contents_branch_commits_every_day_in_that_run(
+    tmp_path: Path, workers: int, request: pytest.FixtureRequest
+) -> None:
+    """Item 15: seven days to one github-contents branch, from one run and from two `--plan` workers on one
+    shared store: every day committed by that run (the run's own commits no longer race each other)."""
+    github = FakeGitHubPublish(token="ghp-fake-token").start()
+    try:
+        store = (
+            f'[store]\nurl = "{request.getfixturevalue("pg_url")}"\n'
+            if workers > 1
+            else 'data_dir = "data"\n'
+        )
+        config = _contents_config(tmp_path, github.url, "main", store)
+        env = cli_env(DD_TEST_GH_TOKEN="ghp-fake-token")
+        args = [python(), "-m", "dailydiff", "run", "-c", str(config), "--from", str(WEEK), "--to",
+                str(WEEK + dt.timedelta(days=6)), *(["--plan", "week"] if workers > 1 else [])]  # fmt: skip
+        runs = [subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(workers)]  # fmt: skip
+        done = [run.communicate(timeout=300) for run in runs]
+    finally:
+        github.stop()
+    assert all(run.returncode == 0 for run in runs), done
+    days, refused = _week_on(github, "main")
+    assert days == {str(WEEK + dt.timedelta(days=n)) for n in range(7)}, (days, done)
+    assert not any("keeps moving" in out + err for out, err in done), done
+    # One process's sends take turns: none is refused. Two processes are two writers: GitHub refuses the
+    # slower one's ref update and it reads the branch again (measured: a few, each followed by its commit).
+    assert refused == 0 if workers == 1 else refused < 7 * workers, github.refused
