@@ -173,5 +173,5 @@ def test_doctor_checks_that_every_alert_target_exists(tmp_path: Path) -> None:
     finally:
         hooks.stop()
     assert result.returncode != 0
-    assert ("✗ alerts: watch topic 'auth' alerts 'security-chat', which no [[publish]] entry is — fix: name a "
-            "[[publish]] entry (hook) or add one") in result.stdout + result.stderr  # fmt: skip
+    assert ("✗ config: invalid setting in " in result.stdout and "watch[1].alert: 'security-chat' is no [[publish]] "
+            "entry's name (publishers: hook)" in result.stdout), result.stdout  # fmt: skip

@@ -317,3 +317,22 @@ def test_a_week_to_one_github_contents_branch_commits_every_day_in_that_run(
     # One process's sends take turns: none is refused. Two processes are two writers: GitHub refuses the
     # slower one's ref update and it reads the branch again (measured: a few, each followed by its commit).
     assert refused == 0 if workers == 1 else refused < 7 * workers, github.refused
+
+
+def test_an_alert_to_no_publish_entry_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """Item 8: a topic alerting a name no [[publish]] entry has is exit 2 naming the key, nothing made."""
+    build_repo(
+        tmp_path / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[analysis]\nanalyzer = "heuristic"\n[[repos]]\nsource = "repo"\n'
+        '[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\nalert = ["security-chat"]\n'
+        '[[publish]]\ntype = "webhook"\nname = "hook"\nurl_env = "DD_TEST_HOOK_URL"\n',
+        encoding="utf-8",
+    )
+    for command in (["run"], ["watch", "--once"]):
+        result = _run(tmp_path, cli_env(), *command, "-c", "dailydiff.toml")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "watch[1].alert" in result.stderr, result.stderr
+        assert "'security-chat' is no [[publish]] entry's name (publishers: hook)" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -19,10 +19,11 @@ from dailydiff.settings.ops import (
     RunSettings,
     WatchTopic,
     WeeklySettings,
+    check_alert_targets,
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names
+from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names, entry_names
 from dailydiff.settings.sections import HasStore, SearchSettings, _Section, gitlab_project
 
 if TYPE_CHECKING:
@@ -295,6 +296,7 @@ class Settings(HasStore):
         check_repos_and_topics(self.repos, self.watch)
         check_digests(self.digest)
         check_publisher_names(self.publish)
+        check_alert_targets(self.watch, entry_names(self.publish))
         return self
 
     def in_forge_mode(self, mode: str) -> "Settings":
