@@ -336,3 +336,39 @@ def test_an_alert_to_no_publish_entry_is_refused_before_anything_runs(tmp_path: 
         assert result.stderr.count("\n") == 1 and "watch[1].alert" in result.stderr, result.stderr
         assert "'security-chat' is no [[publish]] entry's name (publishers: hook)" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["store", "check", "--data-dir", "nothing-here"], 4, "no store at "),
+        (["store", "reindex", "--data-dir", "nothing-here"], 4, "no store at "),
+        (["store", "copy", "src", "mysql://u@db/x"], 2, "unknown store scheme 'mysql://'"),
+        (["site", "build", "--output-dir", "/proc/dailydiff-site"], 74, "/proc/dailydiff-site"),
+        (["report", "repo", "--date", "2026-03-02", "--analyzer", "llm"], 2, "llm.base_url"),
+    ],
+)
+def test_exit_codes_and_stores_are_the_readmes(tmp_path: Path, args: list[str], code: int, said: str) -> None:
+    """Item 12: each mistake exits with the README's code in one line, and leaves no store behind."""
+    build_repo(
+        tmp_path / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    build_repo(
+        tmp_path / "src", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    (tmp_path / "src" / "dailydiff.sqlite3").write_bytes(b"")
+    llm = {"DAILYDIFF_LLM_BASE_URL": "http//127.0.0.1:8080/v1"} if "llm" in args else {}
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"), **llm)
+    if args[0] == "site":  # a store with a day to build the site of
+        assert (
+            _run(
+                tmp_path, env, "report", "repo", "--date", "2026-03-02", "--analyzer", "heuristic"
+            ).returncode
+            == 0
+        )
+    result = _run(tmp_path, env, *args)
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert result.stderr.count("\n") == 1 and said in result.stderr and "Traceback" not in result.stderr, (
+        result.stderr
+    )
+    assert not (tmp_path / "nothing-here").exists() and not (tmp_path / "mysql:").exists()

@@ -225,6 +225,23 @@ class LLMSettings(_Section):
             output_price=(self.output_price or self.price) if own.output_price is None else own.output_price,
         )
 
+    @field_validator("base_url")
+    @classmethod
+    def _llm_url(cls, value: str) -> str:
+        """An OpenAI-compatible server's address: http(s), with a host (and a port that is a number)."""
+        from urllib.parse import urlsplit
+
+        if not value:
+            return value  # no LLM configured: the rules analyse
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port that is no number)
+        except ValueError:
+            raise ValueError("is not a URL: use http(s)://HOST[:PORT]/v1") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host, such as http://127.0.0.1:8080/v1") from None
+        return value
+
 
 class SiteSettings(_Section):
     output_dir: str
