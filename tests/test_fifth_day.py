@@ -372,3 +372,32 @@ def test_exit_codes_and_stores_are_the_readmes(tmp_path: Path, args: list[str], 
         result.stderr
     )
     assert not (tmp_path / "nothing-here").exists() and not (tmp_path / "mysql:").exists()
+
+
+def test_ask_with_the_model_down_lists_the_retrieved_commits_with_one_warning(tmp_path: Path) -> None:
+    """Item 9: the model's server is not there: the retrieved commits, as --no-llm lists them, one warning,
+    exit 0 (5 is the README's code for a refused key)."""
+    from netports import free_port
+
+    build_repo(tmp_path / "repo", [CommitSpec("fix: the scheduler drops empty batches", DAY.replace(hour=8),
+                                              edits=[FileEdit("sched.py", "x\n")])])  # fmt: skip
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    assert (
+        _run(tmp_path, env, "report", "repo", "--date", "2026-03-02", "--analyzer", "heuristic").returncode
+        == 0
+    )
+    offline = _run(tmp_path, env, "ask", "what about the scheduler?", "--no-llm")
+    down = {"DAILYDIFF_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "DAILYDIFF_LLM_MODEL": "m",
+            "DAILYDIFF_LLM_RETRIES": "0"}  # fmt: skip
+    asked = _run(
+        tmp_path,
+        cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"), **down),
+        "ask",
+        "what about the scheduler?",
+    )
+    assert offline.returncode == 0 and "scheduler" in offline.stdout, offline.stderr
+    assert asked.returncode == 0, (asked.returncode, asked.stderr)
+    assert asked.stdout == offline.stdout
+    assert asked.stderr.count("the retrieved commits follow") == 1 and "error" not in asked.stderr, (
+        asked.stderr
+    )

@@ -77,6 +77,11 @@ class AnalysisError(DailyDiffError):
     exit_code = 5
 
 
+class EndpointRefused(AnalysisError):
+    """The LLM endpoint refused the key or does not know the model: nothing else is attempted (exit 5).
+    Other analysis errors (the endpoint down, an answer cut off) leave a command its offline result."""
+
+
 class GateError(DailyDiffError):
     """Too many analyses failed: the report was not published over a better one."""
 

@@ -50,7 +50,7 @@ from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import HttpPolicy
-from dailydiff.errors import AnalysisError, StoreError
+from dailydiff.errors import AnalysisError, EndpointRefused, StoreError
 from dailydiff.models import Level, Overview, ReportCommit, Usage
 from dailydiff.settings import LLMSettings
 from dailydiff.store import EndpointFacts, Store
@@ -313,11 +313,11 @@ class LLMAnalyzer:
     def _fatal_error(self, error: LLMCallError) -> AnalysisError:
         where = display_url(self.settings.base_url) or "the OpenAI API"
         if error.kind == "auth":
-            return AnalysisError(
+            return EndpointRefused(
                 f"the LLM endpoint {where} refused the API key ({error})",
                 f"set {self.settings.api_key_env} to a valid key, or run with --analyzer heuristic",
             )
-        return AnalysisError(
+        return EndpointRefused(
             f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )
