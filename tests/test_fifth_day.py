@@ -401,3 +401,18 @@ def test_ask_with_the_model_down_lists_the_retrieved_commits_with_one_warning(tm
     assert asked.stderr.count("the retrieved commits follow") == 1 and "error" not in asked.stderr, (
         asked.stderr
     )
+
+
+def test_a_weekly_mails_subject_names_the_repository_and_the_week() -> None:
+    """Item 7: the model's one line is not the whole subject: the repository and the week come first."""
+    from dailydiff.render.edition import week_edition
+    from dailydiff.render.week import IsoWeek
+    from dailydiff.render.week import build_digest as build_week
+    from publish_reports import SETTINGS, make_report
+
+    report = make_report(6, high_every=2, language="en")
+    iso = IsoWeek(year=2026, week=report.date.isocalendar()[1])
+    week = build_week(report.repo, iso, {report.date: report}, timezone="UTC", language="en")
+    said = week.model_copy(update={"summary": "Faster decoding landed."})
+    subject = week_edition(said, SETTINGS).subject
+    assert subject == f"[dailydiff] {week.repo_name} {week.week}: Faster decoding landed.", subject

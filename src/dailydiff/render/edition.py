@@ -498,6 +498,19 @@ def digest_edition(
     )
 
 
+def _week_subject(week: WeekDigest, W: Mapping[str, Any]) -> str:
+    """A week's mail subject: the repository and the week first (the rules' one line starts with them), then
+    the week's one line; without one, the counts."""
+    counts = W["subject"].format(
+        repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
+    )
+    if not week.summary:
+        return str(counts)
+    if week.summary.startswith(f"{week.repo_name} {week.week}"):
+        return f"[dailydiff] {week.summary}"
+    return f"[dailydiff] {week.repo_name} {week.week}: {week.summary}"
+
+
 def week_edition(
     week: WeekDigest,
     settings: Settings,
@@ -563,11 +576,7 @@ def week_edition(
         message=(lambda link, _most: stakeholder_message(week, link))
         if week.audience == "stakeholder"
         else (lambda link, most: week_message(week, link, most, builder)),
-        subject=f"[dailydiff] {week.summary}"
-        if week.summary
-        else W["subject"].format(
-            repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
-        ),
+        subject=_week_subject(week, W),
         charts=charts,
         mail=mail,
         audience_of=audience_of,
