@@ -416,3 +416,22 @@ def test_a_weekly_mails_subject_names_the_repository_and_the_week() -> None:
     said = week.model_copy(update={"summary": "Faster decoding landed."})
     subject = week_edition(said, SETTINGS).subject
     assert subject == f"[dailydiff] {week.repo_name} {week.week}: Faster decoding landed.", subject
+
+
+def test_one_of_a_thing_is_said_in_the_singular() -> None:
+    """Item 16: "1 commit", "1 repository" in every formatted English phrase; Chinese untouched; 11 stays."""
+    from dailydiff.common.i18n import words
+
+    digest = words("digest", "en")
+    assert digest["overview_counts"].format(total=1, active=1, repos=2, high=0) == (
+        "1 commit in 1 of 2 repositories; 0 high-importance"
+    )
+    assert (
+        digest["overview_counts"]
+        .format(total=11, active=2, repos=2, high=1)
+        .startswith("11 commits in 2 of 2")
+    )
+    assert (
+        words("week_highlights", "en")["busiest"].format(date="2026-03-02", n=1)
+        == "Busiest day: 2026-03-02 (1 commit)"
+    )
