@@ -107,7 +107,10 @@ def test_a_push_is_matched_to_its_repository_by_id_whatever_the_source(tmp_path:
     watch = [{"name": "t", "paths": ["a"], "alert": ["x"]}]
     repos = [{"source": "Acme/Widgets"}, {"source": str(tmp_path), "name": "team/tool"},
              {"source": "https://github.com/octo/cat.git", "name": "cat"}]  # fmt: skip
-    settings = load_settings(environ={}, cwd=Path("/"), overrides={"repos": repos, "watch": watch})
+    publish = [{"type": "webhook", "name": "x", "url_env": "X_URL"}]  # an alert names a [[publish]] entry
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"repos": repos, "watch": watch, "publish": publish}
+    )
     jobs = alerting_jobs(settings)
     names = ("acme/widgets", "team/tool", "cat", "octo/cat", "someone/else")
     found = {name: (job.repo_id if (job := job_of_push(jobs, name)) else None) for name in names}

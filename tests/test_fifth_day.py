@@ -435,3 +435,28 @@ def test_one_of_a_thing_is_said_in_the_singular() -> None:
         words("week_highlights", "en")["busiest"].format(date="2026-03-02", n=1)
         == "Busiest day: 2026-03-02 (1 commit)"
     )
+
+
+def test_a_nightly_run_alerts_every_matching_commit_of_the_days_it_builds(tmp_path: Path) -> None:
+    """Item 6: `run` at 09:00 alerts the matching commits of yesterday made before 09:00 too (older than
+    24 h), not only the last 24 hours'."""
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec(f"fix(auth): check {n}", DAY.replace(hour=hour), edits=[FileEdit(f"src/auth/t{n}.py", f"x = {n}\n")])
+        for n, hour in enumerate((1, 8, 20))
+    ])  # fmt: skip
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[report]\ntimezone = "UTC"\nlanguage = "en"\n[analysis]\nanalyzer = "heuristic"\n'
+        '[[repos]]\nsource = "repo"\nname = "acme/widgets"\n'
+        '[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\nalert = ["hook"]\n'
+        '[[publish]]\ntype = "webhook"\nname = "hook"\nurl_env = "DD_TEST_HOOK_URL"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    hooks = WebhookReceiver().start()
+    try:
+        ran = _run(
+            tmp_path, env_for(hooks), "run", "-c", "dailydiff.toml", now=DAY + dt.timedelta(days=1, hours=9)
+        )
+    finally:
+        hooks.stop()
+    assert ran.returncode == 0, ran.stderr
+    assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted(shas), ran.stderr
