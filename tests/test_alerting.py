@@ -34,10 +34,10 @@ def test_a_diff_regex_matches_added_and_removed_lines_never_the_headers() -> Non
         [],
     ]
     judged = verdict(added, topic, Level.LOW, [])
-    assert judged.fires and judged.reasons == ["added line a.py:1 matches 'API_KEY\\\\s*=': ••• (masked)"]
+    assert judged.fires and judged.reasons == ["added line a.py:1 matches 'API_KEY\\s*=': ••• (masked)"]
     later = _commit(patch="@@ -10,3 +10,3 @@\n a\n-b\n+db.API_KEY = 'k'\n c\n")
     assert verdict(later, topic, Level.LOW, []).reasons == [
-        "added line a.py:11 matches 'API_KEY\\\\s*=': db. ••• (masked)"
+        "added line a.py:11 matches 'API_KEY\\s*=': db. ••• (masked)"
     ]
 
 

@@ -112,7 +112,7 @@ def test_an_alert_names_file_line_and_rule_and_masks_what_it_matched(tmp_path: P
     for text in (sent, tried.stdout, tried.stderr, ran.stdout, ran.stderr):
         assert SECRET_VALUE not in text and SECRET_VALUE[:6] not in text
     why = " ".join(alerts[0]["why"])
-    assert "src/db.py:3" in why and "'(?i)password\\\\s*='" in why, why
+    assert "src/db.py:3" in why and "'(?i)password\\s*='" in why, why
     assert "src/db.py:3" in tried.stdout and "masked" in tried.stdout, tried.stdout
 
 
@@ -460,3 +460,23 @@ def test_a_nightly_run_alerts_every_matching_commit_of_the_days_it_builds(tmp_pa
         hooks.stop()
     assert ran.returncode == 0, ran.stderr
     assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted(shas), ran.stderr
+
+
+def test_the_readme_says_this_waves_features_as_the_product_does_them() -> None:
+    """Item 14: the README's example of a masked alert reason is the one the product writes, and it names
+    the features a new user could not find: stakeholder editions, week against week, risk signals, 🤖
+    marks, `search --agent`, `watch`'s flags and which commits `run` alerts."""
+    from dailydiff.models import Commit, FileChange, Level, Person
+    from dailydiff.scoring.alerting import verdict
+    from dailydiff.settings import WatchTopic
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    person = Person(name="Ada", email="ada@x.org")
+    patch = "@@ -0,0 +1,3 @@\n+import os\n+\n+DB_PASSWORD = 'x'\n"
+    commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=DAY, committed_at=DAY,
+                    message="feat: db", files=[FileChange(path="src/db.py", patch=patch)])  # fmt: skip
+    [reason] = verdict(commit, WatchTopic(name="s", diff=[r"(?i)password\s*="]), Level.LOW, []).reasons
+    assert f"`{reason}`" in readme, reason
+    for said in ("--audience stakeholder", "risk signals", "🤖", "search --agent", "--every 5m | --once",
+                 "every commit of yesterday and today", "pending", "relative to that file"):  # fmt: skip
+        assert said in readme, said

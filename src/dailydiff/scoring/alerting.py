@@ -109,7 +109,7 @@ def _criteria(commit: Commit, topic: WatchTopic) -> tuple[bool, list[str]]:
         if hit is not None:
             path, number, match, line = hit
             where = f"{path}:{number}" if number else path
-            reasons.append(f"{_SIGNS[line[0]]} line {where} matches {pattern!r}: {masked(line, match)}")
+            reasons.append(f"{_SIGNS[line[0]]} line {where} matches '{pattern}': {masked(line, match)}")
     has_criteria = bool(topic.keywords or topic.paths or topic.authors or topic.diff)
     return (bool(reasons) or not has_criteria), reasons
 
