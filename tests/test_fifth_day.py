@@ -480,3 +480,12 @@ def test_the_readme_says_this_waves_features_as_the_product_does_them() -> None:
     for said in ("--audience stakeholder", "risk signals", "🤖", "search --agent", "--every 5m | --once",
                  "every commit of yesterday and today", "pending", "relative to that file"):  # fmt: skip
         assert said in readme, said
+
+
+def test_the_run_summary_says_one_repository() -> None:
+    """Item 16: "1 repository:" in the summary line of a run over one repository."""
+    from dailydiff.engine.printer import summary_line
+
+    totals = {"repos": 1, "ok": 1, "failed": 0, "undelivered": 0, "gated": 0, "days_built": 1, "days_up_to_date": 0,
+              "days_partial": 0, "digests": 0, "weeks": 0, "days_deferred": 0, "failed_analyses": 0}  # fmt: skip
+    assert summary_line({"totals": totals}, lambda _data: "figures").startswith("1 repository: 1 ok"), totals
