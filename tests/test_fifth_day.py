@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 from pathlib import Path
 
@@ -489,3 +490,19 @@ def test_the_run_summary_says_one_repository() -> None:
     totals = {"repos": 1, "ok": 1, "failed": 0, "undelivered": 0, "gated": 0, "days_built": 1, "days_up_to_date": 0,
               "days_partial": 0, "digests": 0, "weeks": 0, "days_deferred": 0, "failed_analyses": 0}  # fmt: skip
     assert summary_line({"totals": totals}, lambda _data: "figures").startswith("1 repository: 1 ok"), totals
+
+
+def test_notes_since_tag_start_at_the_last_release_not_a_nightly_tag(tmp_path: Path) -> None:
+    """Item 10: `[notes] tag_pattern` says which tags are releases: --since-tag starts at the last of them."""
+    from gitrepo import git
+
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec(f"feat: step {n}", DAY.replace(hour=n + 1), edits=[FileEdit("a.py", f"x = {n}\n")]) for n in range(5)
+    ])  # fmt: skip
+    git(tmp_path / "repo", "tag", "v1.0", shas[1])
+    git(tmp_path / "repo", "tag", "nightly-20260302", shas[3])
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    done = _run(tmp_path, env, "notes", "repo", "--since-tag", "--analyzer", "heuristic", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    entries = json.loads(done.stdout)["entries"]
+    assert len(entries) == 3 and shas[2] in str(entries), entries  # steps 2, 3 and 4: after v1.0
