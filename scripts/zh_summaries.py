@@ -9,7 +9,8 @@ A summary is counted as
 - a mention: an ``@name`` outside a code span (in a quoted title too), or a ``cc:`` line;
 - a template heading: a PR template's section label (``Description:``, ``## Motivation``, ``Checklist``, a
   checkbox, FlashInfer's 📌/🔍/🚀 section marks);
-- a cut word: an ellipsis ("…" or "...") anywhere in it — a summary is cut at a sentence or not at all;
+- a cut word: an ellipsis ("…" or "...") outside its names — a summary is cut at a sentence or not at all
+  (a quoted description, 「…」 marked as the pull request's words, may end in one: the quote says it goes on);
 - a lone backtick: an odd number of backticks outside its code spans (a cut inside a code span).
 
 With --en DIR (the same range built with --lang en) and --sample N it prints N summaries, spread over the
@@ -51,7 +52,7 @@ def problems(summary: str) -> list[str]:
         found.append("mention")
     if HEADING.search(text):
         found.append("heading")
-    if CUT.search(text):
+    if CUT.search(NAME.sub(" ", text)):
         found.append("cut")
     if CODE_SPAN.sub("", summary).count("`") % 2:
         found.append("lone_backtick")

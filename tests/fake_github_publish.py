@@ -41,6 +41,7 @@ class FakeGitHubPublish:
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # repo -> releases, oldest first
     requests: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # ref updates refused (moved meanwhile)
     answers: list[tuple[str, str, int, bytes]] = field(default_factory=list)  # what was sent back, to say so
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
     echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
@@ -303,12 +304,14 @@ class FakeGitHubPublish:
                 if self.objects.get(new, {}).get("kind") != "commit":
                     return 422, {}, {"message": "Object does not exist"}
                 if not body.get("force") and head not in self.objects[new]["parents"]:
+                    self.refused.append((method, f"{repo}/heads/{branch}"))
                     return 422, {}, {"message": "Update is not a fast forward"}
                 self._land(repo, branch, new)
                 return 200, {}, self._ref_json(repo, branch)
         if kind == "refs" and not rest and method == "POST":
             branch = str(body.get("ref", "")).removeprefix("refs/heads/")
             if self._head(repo, branch) is not None:
+                self.refused.append((method, f"{repo}/heads/{branch}"))
                 return 422, {}, {"message": "Reference already exists"}
             if self.objects.get(body.get("sha", ""), {}).get("kind") != "commit":
                 return 422, {}, {"message": "Object does not exist"}

@@ -34,7 +34,11 @@ def test_a_diff_regex_matches_added_and_removed_lines_never_the_headers() -> Non
         [],
     ]
     judged = verdict(added, topic, Level.LOW, [])
-    assert judged.fires and judged.reasons == ["diff line in a.py matches 'API_KEY\\\\s*=': +API_KEY = 'k'"]
+    assert judged.fires and judged.reasons == ["added line a.py:1 matches 'API_KEY\\s*=': ••• (masked)"]
+    later = _commit(patch="@@ -10,3 +10,3 @@\n a\n-b\n+db.API_KEY = 'k'\n c\n")
+    assert verdict(later, topic, Level.LOW, []).reasons == [
+        "added line a.py:11 matches 'API_KEY\\s*=': db. ••• (masked)"
+    ]
 
 
 def test_min_level_and_types_filter_what_matched() -> None:
@@ -103,7 +107,10 @@ def test_a_push_is_matched_to_its_repository_by_id_whatever_the_source(tmp_path:
     watch = [{"name": "t", "paths": ["a"], "alert": ["x"]}]
     repos = [{"source": "Acme/Widgets"}, {"source": str(tmp_path), "name": "team/tool"},
              {"source": "https://github.com/octo/cat.git", "name": "cat"}]  # fmt: skip
-    settings = load_settings(environ={}, cwd=Path("/"), overrides={"repos": repos, "watch": watch})
+    publish = [{"type": "webhook", "name": "x", "url_env": "X_URL"}]  # an alert names a [[publish]] entry
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"repos": repos, "watch": watch, "publish": publish}
+    )
     jobs = alerting_jobs(settings)
     names = ("acme/widgets", "team/tool", "cat", "octo/cat", "someone/else")
     found = {name: (job.repo_id if (job := job_of_push(jobs, name)) else None) for name in names}

@@ -70,7 +70,7 @@ def test_watch_test_prints_the_verdicts_the_alerts_gave(tmp_path: Path) -> None:
         }
     assert sum(_verdicts(after["auth"]).values()) == 1 and sum(_verdicts(after["secrets"]).values()) == 1
     assert "path src/auth/token.py matches '**/auth/**'" in after["auth"]
-    assert "diff line in src/settings.py matches" in after["secrets"]
+    assert "added line src/settings.py:1 matches" in after["secrets"]
     for failed in (bad_topic, bad_sha):
         assert failed.returncode != 0 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
         assert failed.stderr.startswith("dailydiff: error: ") and "Traceback" not in failed.stderr
@@ -173,5 +173,5 @@ def test_doctor_checks_that_every_alert_target_exists(tmp_path: Path) -> None:
     finally:
         hooks.stop()
     assert result.returncode != 0
-    assert ("✗ alerts: watch topic 'auth' alerts 'security-chat', which no [[publish]] entry is — fix: name a "
-            "[[publish]] entry (hook) or add one") in result.stdout + result.stderr  # fmt: skip
+    assert ("✗ config: invalid setting in " in result.stdout and "watch[1].alert: 'security-chat' is no [[publish]] "
+            "entry's name (publishers: hook)" in result.stdout), result.stdout  # fmt: skip

@@ -520,7 +520,7 @@ def test_a_target_failing_alert_after_days_in_a_row_is_one_exact_line_per_langua
         assert delivery_alerts(store, [], 1, "en") == []
         _ledger_day(store, "o/x", 18, "hook:x", "failed", "hook\u202egnp.exe")  # a name is shown clean
         assert delivery_alerts(store, ["o/x"], 1, "en") == [
-            "hookgnp.exe has failed to deliver o/x on 1 days in a row (2026-01-18 to 2026-01-18); "
+            "hookgnp.exe has failed to deliver o/x on 1 day in a row (2026-01-18 to 2026-01-18); "
             "run dailydiff doctor"
         ]
         _ledger_day(store, "o/r", 19, "slack:team", "delivered")  # it works again: no line

@@ -190,9 +190,10 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
     # An English sentence never ends with "。" nor is glued to the next one.
     assert not re.search(r"[A-Za-z0-9)`]。|。[A-Za-z]", summary), summary
     if lang == "zh":  # said in Chinese, the English title quoted as a name
-        assert summary.startswith("功能增强：「sm100 cute_dsl w4a16 gemm」，涉及矩阵乘。改动 6 个文件"), (
-            summary
-        )
+        assert summary.startswith(
+            "功能增强：「sm100 cute_dsl w4a16 gemm」，涉及矩阵乘。拉取请求 #3001 的描述原文：「Add sm100"
+        ), summary
+        assert "」。改动 6 个文件" in summary, summary
         assert summary.endswith("。"), summary
     else:
         assert summary.startswith("sm100 cute_dsl w4a16 gemm. Add sm100 cute-dsl nvfp4"), summary
@@ -208,16 +209,18 @@ def test_a_chinese_summary_ends_each_sentence_in_its_own_language_and_insights_a
 
 
 @pytest.mark.parametrize("depth", [Level.LOW, Level.HIGH])
-def test_a_long_english_body_is_cut_in_english_and_left_out_of_chinese(depth: Level) -> None:
-    # The body is cut (at 200 or 400 characters) with "…" in English; a Chinese summary does not carry it
-    # (it says the title's topics in Chinese instead), so nothing in it is cut.
+def test_a_long_english_body_is_cut_in_english_and_quoted_in_chinese(depth: Level) -> None:
+    # The body is cut (at 200 or 400 characters) with "…" in English; a Chinese summary quotes the same words
+    # as the pull request's (issue 85), cut inside the quote only: its own sentences are whole.
     body = " ".join(
         ["Add sm100 cute-dsl nvfp4 w4a16 gemm kernels with a faster epilogue for decode batches"] * 6
     )
     commit = _gemm_commit().model_copy(update={"message": f"sm100 cute_dsl w4a16 gemm (#3001)\n\n{body}"})
     summary = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "zh").summary
-    assert "…" not in summary and "epilogue" not in summary and "改动 6 个文件（+1023/−2）" in summary, (
-        summary
+    assert (
+        "拉取请求 #3001 的描述原文：「Add sm100 cute-dsl nvfp4 w4a16 gemm kernels with a faster epilogue"
+        in summary
     )
+    assert "…" not in re.sub(r"「[^」]*」", "", summary) and "改动 6 个文件（+1023/−2）" in summary, summary
     english = HeuristicAnalyzer().analyse(commit, Score(level=depth, score=9.0), depth, "en").summary
     assert "… Changes 6 file(s)" in english, english

@@ -15,7 +15,8 @@ import pytest
 
 from dailydiff.models import ChangeType, DayReport
 from dailydiff.render.chat import day_message
-from dailydiff.render.stakeholder import LINKS_PER_THEME, TECHNICAL_RE, outside_links
+from dailydiff.render.plainwords import technical_words
+from dailydiff.render.stakeholder import LINKS_PER_THEME, outside_links
 from gitrepo import CommitSpec, FileEdit, build_repo, git
 from opsfixtures import dailydiff
 
@@ -241,7 +242,7 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
 ) -> None:
     text = weeks["stakeholder"]
     assert len(text) <= 2500
-    assert not TECHNICAL_RE.findall(outside_links(text)), TECHNICAL_RE.findall(outside_links(text))
+    assert not technical_words(outside_links(text)), technical_words(outside_links(text))
     themes = [x for x in text.splitlines() if x.startswith("- **")]
     assert themes and all(re.search(r"\[\d+\]\(https://github\.com/example/proj/commit/[0-9a-f]{40}\)", x)
                           for x in themes)  # fmt: skip
@@ -273,7 +274,7 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     spans = [s for section in message.sections for line in section.lines for s in line]
     words = " ".join([message.title, message.counts, *(s.title for s in message.sections),
                       *(s.text for s in spans)])  # fmt: skip
-    assert not TECHNICAL_RE.findall(words) and message.counts == week.summary
+    assert not technical_words(words) and message.counts == week.summary
     theme_lines = [line for line in message.sections[-1].lines]
     assert len(theme_lines) == len(week.themes) and all(any(s.url for s in line) for line in theme_lines)
 
@@ -306,7 +307,7 @@ def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_ar
     assert [t["title"] for t in data["themes"]] == ["title of “the day”"] * 2
     first = _week_days(weeks["days"], WEEKS["2026-W29"])[0]["commits"][-1]["sha"]  # [1]: the week's oldest
     assert all([c["sha"] for c in t["commits"]] == [first] for t in data["themes"])
-    assert len(text) <= 2500 and not TECHNICAL_RE.findall(outside_links(text))
+    assert len(text) <= 2500 and not technical_words(outside_links(text))
     themes = [x for x in text.splitlines() if x.startswith("- **")]
     assert len(themes) == 2 and all(
         f"[1](https://github.com/example/proj/commit/{first})" in x for x in themes
@@ -386,7 +387,7 @@ def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_n
     assert engineer.splitlines()[2] == line
     stakeholder = dailydiff(*args, "--audience", "stakeholder", cwd=tmp_path).stdout
     assert stakeholder.splitlines()[2] == line and "- **proj**: 2 ·" in stakeholder
-    assert not TECHNICAL_RE.findall(outside_links(stakeholder)) and len(stakeholder) <= 2500
+    assert not technical_words(outside_links(stakeholder)) and len(stakeholder) <= 2500
     bad = dailydiff(*args, "--audience", "managers", cwd=tmp_path, check=False)
     assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
         "dailydiff: error: unknown audience 'managers' — use --audience engineer or --audience stakeholder"
@@ -422,7 +423,7 @@ def test_one_week_goes_to_engineers_as_today_and_to_a_managers_mail_as_the_stake
         and "###" not in engineer
     )
     assert "\n🧭 What changed" in stakeholder and "Most important commits" not in stakeholder
-    assert not TECHNICAL_RE.findall(outside_links(stakeholder))
+    assert not technical_words(outside_links(stakeholder))
 
 
 def test_a_theme_or_summary_sentence_naming_what_the_week_did_not_show_is_removed(

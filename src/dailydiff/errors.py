@@ -79,7 +79,8 @@ class AnalysisError(DailyDiffError):
 
 class EndpointRefused(AnalysisError):
     """The LLM endpoint refused the run's key, model or response mode (its canary): every further request would
-    be refused too, so the run stops (nothing more is built or published)."""
+    be refused too, so the run stops (nothing more is built or published; exit 5). Other analysis errors (the
+    endpoint down, an answer cut off) leave a command its offline result."""
 
 
 class GateError(DailyDiffError):

@@ -35,6 +35,7 @@ from dailydiff.cli.search import (
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
+from dailydiff.errors import AnalysisError, EndpointRefused
 from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
 from dailydiff.search.answer import (
     ASK_COMMITS,
@@ -102,14 +103,27 @@ def _retrieve(settings: Any, question: str, filters: Any, limit: int, language: 
         analyzer, why_not = (
             (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
         )
-        words, spent = (
-            rewrite_words(store, analyzer, question, language) if analyzer is not None else ([], None)
-        )
+        words: list[str] = []
+        spent = None
+        try:
+            if analyzer is not None:
+                words, spent = rewrite_words(store, analyzer, question, language)
+        except EndpointRefused:
+            raise  # a refused key or an unknown model: the README's exit 5
+        except AnalysisError as exc:  # the model is down: the retrieved commits, as --no-llm lists them
+            analyzer, why_not = None, exc.message
         result = find_hybrid(store, settings, question, filters, limit, extra_words=words)
         warn = lambda line: stderr.print(f"dailydiff: warning: {line}", markup=False, highlight=False)  # noqa: E731
-        answer = (
-            llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
-        )
+        try:
+            answer = (
+                llm_answer(store, analyzer, result, language, spent, warn)
+                if analyzer and result.hits
+                else None
+            )
+        except EndpointRefused:
+            raise
+        except AnalysisError as exc:
+            answer, why_not = None, exc.message
     return result, answer, why_not
 
 

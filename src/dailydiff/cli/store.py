@@ -47,8 +47,22 @@ def resolve_location(text: str, config: Path | None) -> str | Path:
         except storeurl.StoreURLError as exc:
             raise UsageError(f"{where}: {exc}", "correct the store URL") from None
         return text
+    scheme = text.split("://", 1)[0] if "://" in text else ""
+    if scheme:  # a URL of a store dailydiff has no driver for is not a directory named "mysql:"
+        raise UsageError(f"{where}: unknown store scheme {scheme + '://'!r}",
+                         "a store is a SQLite file or data directory, or postgresql://…")  # fmt: skip
     path = Path(text).expanduser()
     return path / DB_NAME if path.is_dir() or not path.suffix else path
+
+
+def _existing_store(settings: Any) -> Any:
+    """The store `check` and `reindex` work on: refused when the settings name a SQLite store that is not
+    there (a check of nothing is not "sound", and leaves no empty store behind)."""
+    location = store_location(settings)
+    if isinstance(location, Path) and not location.is_file():
+        raise StoreError(f"no store at {location}",
+                         "check --data-dir / data_dir (or [store] url): `dailydiff run` makes the store")  # fmt: skip
+    return open_store(settings)
 
 
 @store_app.command("copy", cls=options.Command)
@@ -123,7 +137,7 @@ def _say(line: str) -> None:
 def check_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
     """Check the store: its integrity, reports this version cannot read, and what is derived from the
     reports (the search index against a fresh one, cached answers). Exits 4 when anything is damaged."""
-    with open_store(build_settings(config, data_dir, {})) as store:
+    with _existing_store(build_settings(config, data_dir, {})) as store:
         found = store.check()
         counts = store.table_counts()
         location = store.location
@@ -148,7 +162,7 @@ def reindex_command(config: options.Config = None, data_dir: options.DataDir = N
     from dailydiff.search.hybrid import sync
 
     settings = build_settings(config, data_dir, {})
-    with open_store(settings) as store:
+    with _existing_store(settings) as store:
         rows = store.reindex_search()
         reports = store.table_counts().get("reports", 0)
         location = store.location

@@ -4,6 +4,7 @@ read once. Sections: ``report``, ``change_types``, ``weekly``, ``week_highlights
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -23,8 +24,37 @@ def locale(language: str) -> dict[str, Any]:
 
 def words(section: str, language: str) -> dict[str, Any]:
     """One section of the locale file, e.g. ``words("report", "zh")["title"]``, and ``list_sep`` (what
-    goes between a list's items in running text, for templates: ``join(L.list_sep)``)."""
-    return {**locale(language)[section], "list_sep": locale(language)["list_sep"]}
+    goes between a list's items in running text, for templates: ``join(L.list_sep)``). A phrase of a
+    language with a ``[singular]`` table says "1 commit", not "1 commits", once formatted."""
+    return dict(_section(section, language))
+
+
+@cache
+def _section(section: str, language: str) -> dict[str, Any]:
+    whole = locale(language)
+    found = {**whole[section], "list_sep": whole["list_sep"]}
+    singular = whole.get("singular")
+    if not singular:
+        return found
+    counted = re.compile(rf"(?<![\d.,])\b1 ({'|'.join(map(re.escape, singular))})\b")
+    return {
+        k: _Phrase(v, counted, singular) if isinstance(v, str) and "{" in v else v for k, v in found.items()
+    }
+
+
+class _Phrase(str):
+    """A phrase whose ``format`` says one of a thing in the singular ("1 repository")."""
+
+    _counted: re.Pattern[str]
+    _singular: dict[str, str]
+
+    def __new__(cls, text: str, counted: re.Pattern[str], singular: dict[str, str]) -> _Phrase:
+        phrase = super().__new__(cls, text)
+        phrase._counted, phrase._singular = counted, singular
+        return phrase
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return self._counted.sub(lambda m: f"1 {self._singular[m[1]]}", str.format(self, *args, **kwargs))
 
 
 def join_list(items: Iterable[str], language: str) -> str:

@@ -214,6 +214,7 @@ def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: S
     a title that names what it adds."""
     import hashlib
 
+    from dailydiff.render.digest import rules_overview
     from dailydiff.render.edition import UnitKey, digest_edition
 
     chosen = set(repos)
@@ -223,13 +224,15 @@ def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: S
             "high": [c for c in digest.high if c.repo in chosen],
             "watch": [c for c in digest.watch if c.repo in chosen],
             "total": sum(r.total for r in digest.repos if r.repo in chosen),
+            "late": True,
         }
     )
+    part = part.model_copy(update={"overview": rules_overview(part)})  # its own counts, not the night's
     edition = digest_edition(part, settings)
     tag = hashlib.sha256(",".join(sorted(chosen)).encode()).hexdigest()[:16]
     edition.key = UnitKey(f"digest:{digest.name}#late:{tag}", digest.date, digest.language)
-    edition.title = f"{edition.title} + {', '.join(repos)}"
-    edition.subject = f"{edition.subject} + {', '.join(repos)}"
+    edition.title = f"{edition.title}: {', '.join(repos)}"
+    edition.subject = f"{edition.subject}: {', '.join(repos)}"
     return edition
 
 

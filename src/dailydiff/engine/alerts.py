@@ -2,8 +2,8 @@
 
 **One unit kind, three triggers.** ``AlertUnit`` reads the stored days of its repositories (today and
 yesterday in each one's timezone: what the day units of the same plan just built), finds every commit ×
-topic that fires (scoring/alerting.py; commits of the last ``WINDOW`` only, so turning alerts on never
-floods a channel with history), and hands each to the runner for each target (``units.send``: the one
+topic that fires (scoring/alerting.py; every commit of those two days, each repository's in its own zone,
+and none of an older day, so turning alerts on never floods a channel with history), and hands each to the runner for each target (``units.send``: the one
 ``deliver``, in engine/runner.py ``hand_over``) and the delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
 `run` (a plan's days, then this unit: after the day's report, which marks commits alerted by an earlier
 trigger), `dailydiff watch` (cli/watch.py: yesterday and today built without their report being sent, then
@@ -47,7 +47,6 @@ from dailydiff.store import Delivery, Store
 
 log = logging.getLogger("dailydiff.alerts")
 
-WINDOW = dt.timedelta(hours=24)  # commits older than this (by commit time) are never alerted
 HOUR = dt.timedelta(hours=1)
 STOPPED = "stopping: sent by the next start"  # a message not yet claimed when the command was stopped
 FOLDED = "folded:"  # the ledger hash of an alert sent inside a folded message
@@ -143,8 +142,8 @@ def _types(rc: ReportCommit) -> list[str]:
 
 
 def find_alerts(store: Store, jobs: Sequence[RepoJob], now: dt.datetime) -> list[AlertItem]:
-    """Every commit × alerting topic that fires, in the stored days (today and yesterday) of ``jobs``,
-    committed within ``WINDOW`` of ``now``; oldest first."""
+    """Every commit × alerting topic that fires, in the stored days (today and yesterday, in each
+    repository's timezone) of ``jobs``; oldest first."""
     from dailydiff.common.timewindow import local_date_of
 
     items: list[AlertItem] = []
@@ -166,8 +165,8 @@ def _fired(
 ) -> list[AlertItem]:
     found = []
     for rc in report.commits:
-        if not (now - WINDOW <= rc.committed_at <= now + HOUR):
-            continue
+        if rc.committed_at > now + HOUR:
+            continue  # a clock that runs ahead is not news yet
         commit = store.get_commit(report.repo, rc.sha) or rc  # the stored commit has its patches (diff rules)
         for topic in topics:
             judged = verdict(commit, topic, rc.level, _types(rc))

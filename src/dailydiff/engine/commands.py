@@ -429,7 +429,8 @@ def _plan_notes(request: Request) -> Plan:
         job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
         settings = job.settings
         git = open_git(job, settings, request.store)
-    wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased)
+    wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased,
+                           tag_pattern=settings.notes.tag_pattern)  # fmt: skip
     if request.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
     authors = authors_walk(git, wanted, request.store)  # kept, or walked while the rest goes on

@@ -72,6 +72,19 @@ def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, Day
     return store.reports_on(date, language)
 
 
+def _pending(settings: Settings, date: dt.date, absent: Sequence[str]) -> dict[str, dt.datetime]:
+    """The repositories without a report of ``date`` whose day has not ended yet in their own timezone
+    (a later one than the digest's), with when it ends."""
+    from dailydiff.common.dates import clock
+    from dailydiff.common.timewindow import day_window
+
+    now = clock(settings.run.now)
+    zones = {ref.id: entry.timezone or settings.report.timezone
+             for ref, entry in zip(configured_refs(settings), settings.repos, strict=False)}  # fmt: skip
+    ends = {repo: day_window(date, zones.get(repo, settings.report.timezone)).end for repo in absent}
+    return {repo: end for repo, end in ends.items() if end > now}
+
+
 def build_digest_day(
     store: Store,
     settings: Settings,
@@ -102,7 +115,8 @@ def build_digest_day(
     reports = {repo: stored[repo] for repo in repos if repo in stored}
     digest = build_day_digest(entry.name, date, repos, reports, language=language,
                               timezone=settings.report.timezone,
-                              max_failure_ratio=settings.analysis.max_failure_ratio)  # fmt: skip
+                              max_failure_ratio=settings.analysis.max_failure_ratio,
+                              pending=_pending(settings, date, [r for r in repos if r not in reports]))  # fmt: skip
     source = "rules"
     commits = _overview_commits(digest, reports)
     if analyzer is not None and analyzer.is_model and commits:

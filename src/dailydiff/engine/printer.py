@@ -256,7 +256,7 @@ def _estimate_error(reports: list[Any]) -> float | None:
 def summary_line(data: dict[str, Any], figures_line: Callable[[dict[str, Any]], str]) -> str:
     t = data["totals"]
     line = (
-        f"{t['repos']} repositories: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
+        f"{t['repos']} {'repository' if t['repos'] == 1 else 'repositories'}: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
         f"{t['gated']} gated; {t['days_built']} day(s) built, {t['days_up_to_date']} up to date"
         + (f", {t['days_partial']} not settled yet" if t["days_partial"] else "")
         + (f"; {t['digests']} digest(s), {t['weeks']} week(s)" if t["digests"] or t["weeks"] else "")

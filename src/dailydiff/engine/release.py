@@ -77,7 +77,7 @@ def _verify(source: GitSource, ref: str) -> None:
 
 
 def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = False,
-                  unreleased: bool = False) -> NotesRange:  # fmt: skip
+                  unreleased: bool = False, tag_pattern: str = "") -> NotesRange:  # fmt: skip
     """The range a command asks for (exactly one of ``spec``, ``since_tag``, ``unreleased``)."""
     if sum((spec is not None, since_tag, unreleased)) != 1:
         raise UsageError(
@@ -86,11 +86,19 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if unreleased:
         return NotesRange("tags", "HEAD", UNRELEASED, ("HEAD", "--not", "--tags"), ("--tags",))
     if since_tag:
-        newest = _git(source, "describe", "--tags", "--abbrev=0", "HEAD", check=False)
+        # The last release: the newest tag `[notes] tag_pattern` calls one (a nightly tag made yesterday is
+        # not), made before HEAD's commit (a release tagged on its own branch counts: REF..HEAD is what came
+        # after it).
+        listed = _git(source, "tag", "--sort=-creatordate", "--format=%(creatordate:unix) %(refname:short)",
+                      check=False)  # fmt: skip
+        head_time = int(_git(source, "log", "-1", "--format=%ct", "HEAD", check=False) or 0)
+        releases = re.compile(tag_pattern) if tag_pattern else None
+        newest = next((tag for when, _, tag in (line.partition(" ") for line in listed.splitlines())
+                       if tag and when.isdigit() and int(when) <= head_time
+                       and (releases is None or releases.search(tag))), "")  # fmt: skip
         if not newest:
-            raise UsageError(
-                f"{source.repo} has no tag reachable from HEAD", "use --unreleased, or REF1..REF2"
-            )
+            raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
+                             "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
         resolved = _commits(source, newest)
         known_commit = resolved[0][0] if resolved and not resolved[1] else ""
         return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)

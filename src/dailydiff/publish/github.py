@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -108,11 +110,21 @@ def _relative(path: str) -> str:
     return "/".join(parts)
 
 
+MOVING_TRIES = 8  # reads of a branch another writer keeps moving, before the send is said to have failed
+_BRANCH_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _branch_lock(key: str) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _BRANCH_LOCKS.setdefault(key, threading.Lock())
+
+
 class GitHubContentsPublisher:
     """Every format of a day in one commit through the Git Data API: the files are compared with the
     branch's (by blob sha, then without the generation line), and only when one differs is a tree made
     on the branch head's, committed, and the branch moved to it (a fast-forward: a branch that moved
-    meanwhile is read again, once)."""
+    meanwhile is read again). The sends of one process to one branch take turns."""
 
     type = "github-contents"
     parts: tuple[Part, ...] = ("files",)
@@ -165,18 +177,23 @@ class GitHubContentsPublisher:
         with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
             branch = self.entry.branch or self._default_branch(api)
-            for _attempt in range(2):
-                changed, unchanged = self._changed(api, branch, files)
-                if not changed:
-                    return PublishResult(self.name, self.type, Status.SKIPPED,
-                                         "unchanged: " + ", ".join(unchanged))  # fmt: skip
-                commit = self._commit(api, branch, changed, message)
-                if commit is not None:
-                    done = [f"{'created' if new else 'updated'} {path}" for path, _, new in changed]
-                    return PublishResult(self.name, self.type, Status.OK,
-                                         f"commit {commit[:7]} on {branch}: " + ", ".join(done + [
-                                             f"unchanged {path}" for path in unchanged]))  # fmt: skip
-                # The branch moved between our read and our write: read it again, once.
+            # One commit at a time to a branch from this process (a run's days are sent side by side: they
+            # would race each other); another process's commit (a `--plan` worker's) is met by reading the
+            # branch again, after a jittered wait.
+            with _branch_lock(f"{self.entry.api_url}|{self.entry.repository}|{branch}"):
+                for attempt in range(MOVING_TRIES):
+                    changed, unchanged = self._changed(api, branch, files)
+                    if not changed:
+                        return PublishResult(self.name, self.type, Status.SKIPPED,
+                                             "unchanged: " + ", ".join(unchanged))  # fmt: skip
+                    commit = self._commit(api, branch, changed, message)
+                    if commit is not None:
+                        done = [f"{'created' if new else 'updated'} {path}" for path, _, new in changed]
+                        return PublishResult(self.name, self.type, Status.OK,
+                                             f"commit {commit[:7]} on {branch}: " + ", ".join(done + [
+                                                 f"unchanged {path}" for path in unchanged]))  # fmt: skip
+                    # The branch moved between our read and our write: read it again.
+                    self.sleep(random.uniform(0, max(self.entry.backoff, 0.05) * 2 ** min(attempt, 4)))
         raise PublishError(f"{branch} of {self.entry.repository} keeps moving (not a fast-forward)",
                            "run publish again")  # fmt: skip
 

@@ -221,6 +221,8 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
                    repo_links: dict[str, str] | None = None) -> Message:  # fmt: skip
     """A digest-day across repositories: every repository is named, with its counts or the reason it has
     none (no report that day, or too many failed analyses), before any commit."""
+    from dailydiff.render.digest import repo_state
+
     D = i18n.words("digest", digest.language)
     words = i18n.words("chat", digest.language)
     links = repo_links or {}
@@ -233,7 +235,7 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
         sections.append(Section(D["overview"], overview))
     rows: list[Line] = []
     for r in digest.repos:
-        state = D["state_missing"] if not r.stored else D["state_gated"] if r.gated else ""
+        state = repo_state(r, digest.language, digest.timezone)
         counts = f"{r.total} · 🔴{r.high} 🟡{r.medium} 🟢{r.low}" + (f" · ❌{r.failed}" if r.failed else "")
         rows.append((Span(one_line(r.repo), url=links.get(r.repo), bold=True), Span(": ", trusted=True),
                      Span(state or counts, trusted=True)))  # fmt: skip
@@ -256,7 +258,7 @@ def digest_message(digest: DayDigest, report_url: str | None = None, max_commits
     sections.append(_listed(f"{heading} ({len(commits)})", listed, len(commits), report_url, words))
     counts = D["overview_counts"].format(total=digest.total, active=sum(1 for r in digest.repos if r.total),
                                          repos=len(digest.repos), high=len(digest.high))  # fmt: skip
-    return Message(title=D["title"].format(name=digest.name, date=digest.date), counts=counts,
+    return Message(title=digest.title, counts=counts,
                    sections=sections, report_url=report_url, language=digest.language)  # fmt: skip
 
 

@@ -15,6 +15,7 @@ import fnmatch
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -43,6 +44,8 @@ class DigestRepo(_Frozen):
     repo: str
     repo_url: str | None = None
     stored: bool = True  # False: no report of this day in the store
+    # Not stored because the repository's day has not ended yet (a later timezone): when it ends.
+    pending_until: dt.datetime | None = None
     total: int = 0
     high: int = 0
     medium: int = 0
@@ -81,6 +84,7 @@ class DayDigest(_Frozen):
     generated_at: dt.datetime | None = None
     # Failing delivery targets of its repositories or of the digest itself (see DayReport.alerts): not stored.
     alerts: list[str] = Field(default_factory=list, exclude=True)
+    late: bool = False  # an addendum: the repositories whose day arrived after the digest was sent
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -95,11 +99,31 @@ class DayDigest(_Frozen):
 
     @property
     def missing(self) -> list[DigestRepo]:
-        return [r for r in self.repos if not r.stored]
+        return [r for r in self.repos if not r.stored and r.pending_until is None]
+
+    @property
+    def pending(self) -> list[DigestRepo]:
+        return [r for r in self.repos if r.pending_until is not None]
+
+    @property
+    def title(self) -> str:
+        """Its title; an addendum's says it is one (``late``: the repositories whose day came after)."""
+        D = words("digest", self.language)
+        return str(D["title_addendum" if self.late else "title"]).format(name=self.name, date=self.date)
 
     @property
     def unsettled(self) -> bool:
         return any(r.partial for r in self.repos)
+
+
+def repo_state(r: DigestRepo, language: str, timezone: str) -> str:
+    """What a repository's line says instead of its counts: its day still running (and when it ends), no
+    report, the gate; "" when its counts say it."""
+    D = words("digest", language)
+    if r.pending_until is not None:
+        ends = r.pending_until.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+        return str(D["state_pending"]).format(end=f"{ends} {timezone}")
+    return str(D["state_missing"] if not r.stored else D["state_gated"] if r.gated else "")
 
 
 SUMMARY_CHARS = 160  # a model's line, cut to fit a chat preview and a subject
@@ -165,8 +189,10 @@ def build_day_digest(
     max_failure_ratio: float = 0.5,
     overview: Overview | None = None,
     now: dt.datetime | None = None,
+    pending: dict[str, dt.datetime] | None = None,
 ) -> DayDigest:
-    """``reports`` maps a repository to its stored report of ``date`` (absent: not stored). ``overview``
+    """``reports`` maps a repository to its stored report of ``date`` (absent: not stored; ``pending``: not
+    stored because its day ends later, at the time given). ``overview``
     is the model's cross-repository overview; without it the rules write one."""
     lines: list[DigestRepo] = []
     high: list[DigestCommit] = []
@@ -174,7 +200,7 @@ def build_day_digest(
     for repo in repos:
         report = reports.get(repo)
         if report is None:
-            lines.append(DigestRepo(repo=repo, stored=False))
+            lines.append(DigestRepo(repo=repo, stored=False, pending_until=(pending or {}).get(repo)))
             continue
         s, verdict = report.stats, report.failure_gate(max_failure_ratio)
         lines.append(
@@ -218,6 +244,8 @@ def rules_overview(digest: DayDigest) -> Overview:
         highlights.append(D["repo_line"].format(repo=commit.repo, title=commit.title))
     if digest.gated:
         highlights.append(D["gated"].format(repos=D["list_sep"].join(r.repo for r in digest.gated)))
+    if digest.pending:
+        highlights.append(D["pending"].format(repos=D["list_sep"].join(r.repo for r in digest.pending)))
     if digest.missing:
         highlights.append(
             D["missing"].format(
@@ -289,7 +317,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
     return {
         "d": digest,
         "D": D,
-        "title": D["title"].format(name=digest.name, date=digest.date),
+        "title": digest.title,
         "summary": clean(digest.summary),
         "highlights": [clean(line) for line in digest.overview.highlights],
         "themes": [clean(line) for line in digest.overview.themes],
@@ -302,7 +330,7 @@ def _view(digest: DayDigest, *, report_link: ReportLink, title_chars: int) -> di
                 "repo": clean(r.repo),
                 "line": r,
                 "report": report_link(r.repo) if r.stored else "",
-                "state": D["state_missing"] if not r.stored else D["state_gated"] if r.gated else "",
+                "state": repo_state(r, digest.language, digest.timezone),
             }
             for r in digest.repos
         ],

@@ -470,7 +470,6 @@ def digest_edition(
     repo_links = {
         r.repo: report_href(r.repo, digest.date, base_url=base_url) for r in digest.repos if r.stored
     }
-    D = i18n.words("digest", digest.language)
 
     def values(ext: str) -> dict[str, Any]:
         return {**_date_values(digest.date), **placeholders.repo_values(digest.name), "lang": digest.language,
@@ -480,7 +479,7 @@ def digest_edition(
     return Edition(
         "digest",
         UnitKey(f"digest:{digest.name}", digest.date, digest.language),
-        D["title"].format(name=digest.name, date=digest.date),
+        digest.title,
         renderers=renderers,
         values=values,
         # under the target's root, beside its days (reports/digests/… when days are reports/{year}/…)
@@ -497,6 +496,19 @@ def digest_edition(
         alerts=alerts,
         retold=retold,
     )
+
+
+def _week_subject(week: WeekDigest, W: Mapping[str, Any]) -> str:
+    """A week's mail subject: the repository and the week first (the rules' one line starts with them), then
+    the week's one line; without one, the counts."""
+    counts = W["subject"].format(
+        repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
+    )
+    if not week.summary:
+        return str(counts)
+    if week.summary.startswith(f"{week.repo_name} {week.week}"):
+        return f"[dailydiff] {week.summary}"
+    return f"[dailydiff] {week.repo_name} {week.week}: {week.summary}"
 
 
 def week_edition(
@@ -564,11 +576,7 @@ def week_edition(
         message=(lambda link, _most: stakeholder_message(week, link))
         if week.audience == "stakeholder"
         else (lambda link, most: week_message(week, link, most, builder)),
-        subject=f"[dailydiff] {week.summary}"
-        if week.summary
-        else W["subject"].format(
-            repo=week.repo, week=week.week, total=week.totals.total, high=week.totals.high
-        ),
+        subject=_week_subject(week, W),
         charts=charts,
         mail=mail,
         audience_of=audience_of,

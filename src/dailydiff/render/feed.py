@@ -223,7 +223,7 @@ def render_digest_atom(items: Sequence[tuple[DayDigest, str]], *, title: str, se
         D = words("digest", digest.language)
         entry = _sub(feed, "entry")
         _sub(entry, "id", digest_entry_id(digest.name, digest.date))
-        _sub(entry, "title", D["title"].format(name=digest.name, date=digest.date))
+        _sub(entry, "title", digest.title)
         _sub(entry, "updated", _stamp(digest.generated_at or EPOCH))
         _sub(entry, "link", rel="alternate", href=link(href), type="text/html")
         _sub(entry, "summary", D["overview_counts"].format(

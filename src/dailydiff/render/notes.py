@@ -4,7 +4,7 @@ pull-request syntax), JSON (versioned, like a day's) and HTML.
 
 What goes where is data: ``GROUPS`` (a change type to its group, in the order readers meet them),
 ``USER_GROUPS`` (what a user of the library notices), ``BREAKING_SIGNS`` (what marks a breaking change),
-``INTERNALS`` (what a user-audience line leaves out: paths and identifiers) and the locale files' ``[notes]`` (our phrases in each
+render/plainwords.py (what a user-audience line leaves out: words that name code) and the locale files' ``[notes]`` (our phrases in each
 language). Every commit of the range is in exactly one entry: a revert and the change it undid (and its
 re-land) are one entry that links all of them.
 """
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.text import clean, md_inline, safe_url
 from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit
+from dailydiff.render.plainwords import plain
 from dailydiff.scoring.rules import commit_types, find_reverted, parse_title, revert_target
 
 NOTES_SCHEMA_VERSION = 1
@@ -59,20 +60,9 @@ BREAKING_SIGNS: dict[str, re.Pattern[str]] = {
     "risk": re.compile(r"(?i)\bbreaking change|\bbackwards?[ -]incompatible\b|不兼容|破坏性变更"),
 }
 
+
 # What a line for users leaves out: code spans, paths, calls and identifiers (snake_case, CamelCase
 # with an inner capital, dotted names).
-INTERNALS: tuple[re.Pattern[str], ...] = (
-    lazy_compile(r"`[^`]*`"),
-    lazy_compile(r"\S*/\S+"),
-    lazy_compile(r"\b\w+\.(?:py|cu|cuh|cc|cpp|h|hpp|rs|go|ts|js|md|toml|ya?ml|json|txt|sh|cfg)\b"),
-    lazy_compile(r"\b\w+\(\)"),
-    lazy_compile(r"\b[A-Za-z]+(?:_[A-Za-z0-9]+)+\b"),
-    lazy_compile(r"\b[a-z]+[A-Z]\w*\b"),
-    lazy_compile(r"\b[A-Z][a-z0-9]+[A-Z]\w*\b"),
-    lazy_compile(r"\b\w+(?:\.\w+){2,}\b"),
-)
-
-
 def words(language: str) -> dict[str, str]:
     """Our phrases for release notes in ``language`` (the locale files' ``[notes]``)."""
     from dailydiff.common.i18n import words as locale_words
@@ -209,12 +199,9 @@ def group_of(rc: RangeCommit) -> str:
 
 
 def for_users(text: str) -> str:
-    """A line with its paths and identifiers left out (the user audience without an LLM)."""
-    for pattern in INTERNALS:
-        text = pattern.sub("", text)
-    text = re.sub(r"\(\s*[,;:]?\s*\)|\[\s*\]", "", text)
-    text = re.sub(r"\s+([,.;:)])", r"\1", re.sub(r"\s{2,}", " ", text)).strip(" ,;:-")
-    return text
+    """A line with the words that name code (paths, identifiers) left out whole (the user audience without an
+    LLM; render/plainwords.py)."""
+    return plain(text)
 
 
 def _line(commit: Commit, audience: Audience) -> str:

@@ -18,6 +18,7 @@ from dailydiff.common.text import md_inline, safe_url
 if TYPE_CHECKING:
     from dailydiff.render.digest import DayDigest
 from dailydiff.models import ChangeType, DayReport, ReportCommit
+from dailydiff.render.plainwords import plain
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
 from dailydiff.render.week_words import changed, cost_line, human_area, signal_text
@@ -25,12 +26,6 @@ from dailydiff.render.week_words import changed, cost_line, human_area, signal_t
 MAX_THEMES = 6
 LINKS_PER_THEME = 3
 MAX_CHARS = 2500
-# What no stakeholder text may hold outside a link: a path, a file name, an identifier (snake_case,
-# camelCase, a call), a code span or a commit hash. Tests check editions against it too.
-TECHNICAL_RE = re.compile(
-    r"`|\b[0-9a-f]{7,40}\b|\w/\w|\b\w+\.(?:py|cu|cuh|h|hpp|cc|cpp|c|rs|go|ts|js|toml|yaml|yml|json|md|txt|sh)\b"
-    r"|\b[A-Za-z]+_[A-Za-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\w\(\)"
-)
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _BARE_URL_RE = re.compile(r"<?https?://[^\s)>]+>?")
 
@@ -87,8 +82,8 @@ def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:
 
 
 def bare(text: str) -> str:
-    """Model or rule text with anything technical taken out."""
-    return " ".join(TECHNICAL_RE.sub("", text).split())
+    """Model or commit text with every word that names code taken out whole (render/plainwords.py)."""
+    return plain(text)
 
 
 def _plain(text: str) -> str:
@@ -144,7 +139,7 @@ def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
     if themes:
         lines += [f"### {S['themes']}", ""]
         for theme in themes:
-            lines.append(f"- **{_plain(theme.title)}** ({theme.count}): {_plain(theme.meaning)} "
+            lines.append(f"- **{md_inline(theme.title)}** ({theme.count}): {md_inline(theme.meaning)} "
                          f"{_links(theme.commits, LINKS_PER_THEME, lang)}")  # fmt: skip
         rest = sum(t.count for t in week.themes) - sum(t.count for t in themes)
         if rest:
@@ -188,16 +183,20 @@ def llm_themes(
 def render_stakeholder_digest_markdown(digest: DayDigest) -> str:
     """A digest-day for stakeholders: its one line, each repository's counts, the overview's highlights, with
     anything technical taken out (no commit lists)."""
+    from dailydiff.render.digest import repo_state
+
     D = words("digest", digest.language)
     S = words("stakeholder", digest.language)
     R = words("report", digest.language)
-    lines = [f"# {D['title'].format(name=md_inline(digest.name), date=digest.date)}", "",
+    lines = [f"# {md_inline(digest.title)}", "",
              f"**{_plain(digest.summary)}**", "", f"### {D['repos']}", ""]  # fmt: skip
     for r in digest.repos:
         name = md_inline(r.repo.rsplit("/", 1)[-1])
         counts = (f"{r.total} · {R['levels']['high']} {r.high} · {R['levels']['medium']} {r.medium} · "
                   f"{R['levels']['low']} {r.low}")  # fmt: skip
-        lines.append(f"- **{name}**: {D['state_missing'] if not r.stored else counts}")
+        lines.append(
+            f"- **{name}**: {repo_state(r, digest.language, digest.timezone) if not r.stored else counts}"
+        )
     highlights = [h for h in (_plain(x) for x in digest.overview.highlights) if h]
     if highlights:
         lines += ["", f"### {D['overview']}", "", *(f"- {h}" for h in highlights)]

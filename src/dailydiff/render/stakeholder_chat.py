@@ -5,7 +5,7 @@ from __future__ import annotations
 from dailydiff.common.i18n import words
 from dailydiff.common.text import safe_url
 from dailydiff.render.chat import Line, Message, Section, Span, one_line, signal_lines
-from dailydiff.render.stakeholder import LINKS_PER_THEME, MAX_THEMES, bare, stakeholder_compare_lines
+from dailydiff.render.stakeholder import LINKS_PER_THEME, MAX_THEMES, stakeholder_compare_lines
 from dailydiff.render.week import WeekDigest
 
 
@@ -23,7 +23,7 @@ def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Mess
     if signals:
         sections.append(Section(S["risks"], signals))
     themes: list[Line] = [
-        (Span(f"• {bare(t.title)} ({t.count}): ", bold=True, trusted=True), Span(bare(t.meaning) + " "),
+        (Span(f"• {t.title} ({t.count}): ", bold=True, trusted=True), Span(t.meaning + " "),
          *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(t.commits[:LINKS_PER_THEME], 1)))
         for t in week.themes[:MAX_THEMES]
     ]  # fmt: skip

@@ -18,12 +18,27 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from dailydiff.models import Commit, Level
-from dailydiff.scoring.watch import author_pattern, diff_lines, glob_pattern, keyword_pattern, text_fields
+from dailydiff.scoring.watch import (
+    author_pattern,
+    glob_pattern,
+    keyword_pattern,
+    numbered_diff_lines,
+    text_fields,
+)
 from dailydiff.settings.ops import WatchTopic, quiet_hours
 
 _BREAKING_RE = re.compile(r"^\w+(?:\([^)]*\))?!:|^BREAKING[ -]CHANGE:", re.M)
 _LEVEL_RANK = {"low": 1, "medium": 2, "high": 3}
-DIFF_LINE_CHARS = 400  # a diff line quoted in a reason is cut here
+DIFF_LINE_CHARS = 80  # the text before a match quoted in a reason is cut to its last characters
+_SIGNS = {"+": "added", "-": "removed"}
+
+
+def masked(line: str, match: re.Match[str]) -> str:
+    """A matched diff line as a reason quotes it: the text before the match (its last characters), and what
+    the rule matched and the rest of the line masked (a ``password =`` rule's match is followed by the
+    password, a key's pattern matches the key)."""
+    before = line[1 : match.start()].strip()[-DIFF_LINE_CHARS:]
+    return f"{before} ••• (masked)" if before else "••• (masked)"
 
 
 def quiet_window(text: str, now: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.datetime] | None:
@@ -88,9 +103,13 @@ def _criteria(commit: Commit, topic: WatchTopic) -> tuple[bool, list[str]]:
     reasons = [why for why, _ in checks[:3]]
     for pattern in topic.diff:
         regex = re.compile(pattern)
-        hit = next(((path, line) for path, line in diff_lines(commit) if regex.search(line)), None)
+        hit = next(
+            ((p, n, m, line) for p, n, line in numbered_diff_lines(commit) if (m := regex.search(line))), None
+        )
         if hit is not None:
-            reasons.append(f"diff line in {hit[0]} matches {pattern!r}: {hit[1][:DIFF_LINE_CHARS]}")
+            path, number, match, line = hit
+            where = f"{path}:{number}" if number else path
+            reasons.append(f"{_SIGNS[line[0]]} line {where} matches '{pattern}': {masked(line, match)}")
     has_criteria = bool(topic.keywords or topic.paths or topic.authors or topic.diff)
     return (bool(reasons) or not has_criteria), reasons
 

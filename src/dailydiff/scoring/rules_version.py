@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dailydiff.models import Level
 
-RULES_VERSION = "h9"  # raised whenever the rules analyser writes an analysis differently
+RULES_VERSION = "h10"  # raised whenever the rules analyser writes an analysis differently
 
 
 def heuristic_fingerprint(depth: Level, language: str) -> str:

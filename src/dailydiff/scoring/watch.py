@@ -94,14 +94,32 @@ def _identities(commit: Commit) -> list[str]:
     return [value for value in (person.name, person.email, person.login or "") if value]
 
 
+_HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)")
+
+
 def diff_lines(commit: Commit) -> list[tuple[str, str]]:
     """(path, line) for every added or removed line of the commit's patches (the ``+++``/``---`` headers
     left out)."""
-    lines: list[tuple[str, str]] = []
+    return [(path, line) for path, _number, line in numbered_diff_lines(commit)]
+
+
+def numbered_diff_lines(commit: Commit) -> list[tuple[str, int, str]]:
+    """(path, line number, line) for every added or removed line: an added line's number in the new file,
+    a removed one's in the old (0 when the patch has no hunk header)."""
+    lines: list[tuple[str, int, str]] = []
     for change in commit.files:
+        old = new = 0
         for line in (change.patch or "").splitlines():
-            if line[:1] in "+-" and not line.startswith(("+++", "---")):
-                lines.append((change.path, line))
+            if hunk := _HUNK_RE.match(line):
+                old, new = int(hunk[1]), int(hunk[2])
+            elif line[:1] == "+" and not line.startswith("+++"):
+                lines.append((change.path, new, line))
+                new += 1
+            elif line[:1] == "-" and not line.startswith("---"):
+                lines.append((change.path, old, line))
+                old += 1
+            elif not line.startswith("\\"):
+                old, new = old + 1, new + 1
     return lines
 
 

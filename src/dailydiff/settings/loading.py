@@ -99,6 +99,43 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax") from None
 
 
+# The settings that name a file or a directory: written relative in a config file, they are relative to that
+# file (as a repository's ``source`` is), so one configuration is one store wherever it runs (cron runs from
+# $HOME). A flag's or a variable's stay relative to the current directory.
+PATH_KEYS: tuple[tuple[str, ...], ...] = (
+    ("data_dir",), ("report", "templates_dir"), ("llm", "prompts_dir"), ("site", "output_dir"),
+    ("site", "templates_dir"), ("run", "output_dir"), ("publish", "*", "directory"), ("publish", "*", "ca_file"),
+)  # fmt: skip
+
+
+def _anchored(layer: dict[str, Any], base: Path) -> dict[str, Any]:
+    """``layer`` (a config file's) with each relative path of ``PATH_KEYS`` made absolute below ``base``."""
+
+    def anchor(node: Any, key: tuple[str, ...]) -> Any:
+        if not key:
+            if not isinstance(node, str) or not node.strip():
+                return node
+            path = Path(node).expanduser()
+            return node if path.is_absolute() else str((base / path).resolve())
+        head, rest = key[0], key[1:]
+        if head == "*":
+            return [anchor(item, rest) for item in node] if isinstance(node, list) else node
+        if isinstance(node, dict) and head in node:
+            return {**node, head: anchor(node[head], rest)}
+        return node
+
+    entries = layer.get("publish")
+    if isinstance(entries, list):  # a files target's directory, unwritten, is the config file's too
+        entries = [
+            {"directory": ".", **e} if isinstance(e, dict) and e.get("type") == "files" else e
+            for e in entries
+        ]
+        layer = {**layer, "publish": entries}
+    for key in PATH_KEYS:
+        layer = anchor(layer, key)
+    return layer
+
+
 # One spelling per setting: the outbound policy's settings are spelt as in a [[publish]] entry (and as
 # common/http.py's HttpPolicy) in every section. The spellings before it, by section: still read (users'
 # configs and DAILYDIFF_* variables), each said once as deprecated.
@@ -303,7 +340,8 @@ def _load(
         config_path = candidate if candidate.is_file() else None
     said: list[str] = []
     if config_path is not None:
-        data = _merge(data, _respelt(_read_toml(config_path), str(config_path), said))
+        layer = _anchored(_read_toml(config_path), config_path.parent)
+        data = _merge(data, _respelt(layer, str(config_path), said))
         source = str(config_path)
     env_layer = _respelt_env(_env_layer(defaults, environ), defaults, environ, said)
     data = _merge(data, env_layer)

@@ -280,6 +280,16 @@ def check_digests(digests: Sequence[DigestEntry]) -> None:
         seen[entry.name] = index
 
 
+def check_alert_targets(topics: Sequence[WatchTopic], publishers: Sequence[str]) -> None:
+    """Every name a topic's ``alert`` gives is a [[publish]] entry's: an alert to no target is never sent."""
+    for index, topic in enumerate(topics, 1):
+        for name in topic.alert:
+            if name not in publishers:
+                known = ", ".join(publishers) or "none yet"
+                raise ValueError(f"watch[{index}].alert: {name!r} is no [[publish]] entry's name (publishers: "
+                                 f"{known}) — add a [[publish]] entry named {name!r}, or alert one of these")  # fmt: skip
+
+
 def check_repos_and_topics(repos: Sequence[RepoEntry], topics: Sequence[WatchTopic]) -> None:
     """Checks across entries; raises ValueError with a message that starts with the key."""
     names: dict[str, int] = {}

@@ -87,7 +87,7 @@ class EntryBase(BaseModel):
 
 class FilesEntry(EntryBase):
     type: Literal["files"]
-    # The directory the path template is relative to (default: the current directory).
+    # The directory the path template is relative to (relative: to the config file; default: its directory).
     directory: str = "."
     path_template: str = DEFAULT_PATH_TEMPLATE
     formats: list[str] = Field(default_factory=lambda: ["md"])

@@ -21,10 +21,11 @@ from dailydiff.settings.ops import (
     RunSettings,
     WatchTopic,
     WeeklySettings,
+    check_alert_targets,
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names
+from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names, entry_names
 from dailydiff.settings.sections import HasStore, SearchSettings, _Section, gitlab_project
 
 if TYPE_CHECKING:
@@ -285,6 +286,23 @@ class LLMSettings(_Section):
             windows=own.windows,
         )
 
+    @field_validator("base_url")
+    @classmethod
+    def _llm_url(cls, value: str) -> str:
+        """An OpenAI-compatible server's address: http(s), with a host (and a port that is a number)."""
+        from urllib.parse import urlsplit
+
+        if not value:
+            return value  # no LLM configured: the rules analyse
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port that is no number)
+        except ValueError:
+            raise ValueError("is not a URL: use http(s)://HOST[:PORT]/v1") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host, such as http://127.0.0.1:8080/v1") from None
+        return value
+
 
 class SiteSettings(_Section):
     output_dir: str
@@ -358,6 +376,7 @@ class Settings(HasStore):
         check_digests(self.digest)
         check_publisher_names(self.publish)
         self.eval.check_keys(set(LLMSettings.model_fields))
+        check_alert_targets(self.watch, entry_names(self.publish))
         return self
 
     def in_forge_mode(self, mode: str) -> "Settings":

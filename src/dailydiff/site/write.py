@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dailydiff.errors import PublishError
+from dailydiff.errors import OutputError
 from dailydiff.publish.files import atomic_write, sync_filesystem
 from dailydiff.site.model import (
     MANIFEST,
@@ -192,8 +192,9 @@ def _files(root: Path, skip: str = "") -> set[str]:
     return found
 
 
-def cannot_write(output_dir: Path, exc: OSError) -> PublishError:
-    return PublishError(
+def cannot_write(output_dir: Path, exc: OSError) -> OutputError:
+    """The site's directory cannot be written: the README's 74, as for any output."""
+    return OutputError(
         f"cannot write the site to {output_dir}: {exc.strerror or exc}",
         "check --output-dir and its permissions",
     )

@@ -127,6 +127,9 @@ def _zh_sentences(sentences: Sequence[str]) -> str:
     return text
 
 
+_SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
+
+
 @dataclass(frozen=True)
 class _Facts:
     """What the rules know about one commit, computed once."""
@@ -144,12 +147,20 @@ class _Facts:
     bot: str | None
     content: str  # what the body (or the pull request's) says, template left out
 
-    def body(self, limit: int) -> str:
+    def body(self, limit: int, paragraphs: int = 0) -> str:
         commit = self.commit
-        gist = body_gist(commit.body, limit, title=commit.title)
+        gist = body_gist(commit.body, limit, title=commit.title, paragraphs=paragraphs)
         if not gist and commit.pr is not None:  # a squash commit without a body: the PR says why
-            gist = body_gist(commit.pr.body, limit, title=commit.title)
+            gist = body_gist(commit.pr.body, limit, title=commit.title, paragraphs=paragraphs)
         return gist
+
+    @property
+    def pr_number(self) -> int | None:
+        """The pull request the commit came from: its own, else the "(#N)" a squash merge's title ends with."""
+        if self.commit.pr is not None:
+            return self.commit.pr.number
+        found = _SQUASH_PR.search(self.commit.title)
+        return int(found[1]) if found else None
 
     @classmethod
     def of(cls, commit: Commit) -> _Facts:
@@ -282,12 +293,21 @@ class HeuristicAnalyzer:
         body = facts.body(200 if short else 400)
         if lang == "zh":
             # What the title names, else what the body's content does (a body names many things in passing)
-            named = zh.topics(facts.info.scope, facts.info.subject) or zh.topics(body, limit=3)
+            # What the title names (the description is quoted below: a topic it names in passing is not one)
+            named = zh.topics(facts.info.scope, facts.info.subject)
             if named:
                 shown = t["list_sep"].join(named)
                 subject += t["topics"].format(topics=(" " if shown[0].isascii() else "") + shown)
-            if not zh.mostly_chinese(body):
-                body = ""  # an English body is the English summary's; the Chinese one says its topics
+            if body and not zh.mostly_chinese(body):
+                # An English description carries the facts the English summary has: its first paragraph,
+                # quoted as the pull request's (or the commit message's) own words.
+                limit = 200 if short else 400
+                first = facts.body(
+                    limit, paragraphs=1
+                )  # a first line alone ("Follow-up to #3980.") says little
+                body = zh.described(
+                    facts.pr_number, first if len(first) >= 80 else facts.body(limit, paragraphs=2)
+                )
         sentences = [subject + _ends(subject, lang)]
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
@@ -498,11 +518,16 @@ def fallback_analysis(
 Part = Callable[["_Facts", str], "str | None"]
 
 
+def _api_first(name: str) -> int:
+    """A name's place in a list of new names: the API a change adds first, then its helpers, then tests."""
+    return 2 if name.lower().startswith("test") or name.startswith("__") else 1 if name.startswith("_") else 0
+
+
 def _symbols_part(key: str, field: str, limit: int) -> Part:
     """Definitions added or removed (``field`` of the facts), at most ``limit`` named."""
 
     def part(facts: _Facts, lang: str) -> str | None:
-        symbols: list[str] = getattr(facts, field)
+        symbols: list[str] = sorted(getattr(facts, field), key=_api_first)
         return (
             str(T[lang][key].format(syms=_join([_code(s) for s in symbols], lang, limit)))
             if symbols

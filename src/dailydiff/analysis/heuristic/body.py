@@ -512,13 +512,17 @@ def _cut(text: _Text, room: int) -> str:
     return text.text[: spaces[-1]].rstrip(" ,;:-—(") + "…"
 
 
-def body_gist(body: str, limit: int, *, title: str = "") -> str:
-    """The first things a body says (what and why), as plain sentences of at most `limit` characters."""
+def body_gist(body: str, limit: int, *, title: str = "", paragraphs: int = 0) -> str:
+    """The first things a body says (what and why), as plain sentences of at most `limit` characters; with
+    ``paragraphs``, of its first that many (a paragraph that opens a list goes with its list)."""
     if not body.strip():
         return ""
     out: list[str] = []
     used = 0
     blocks = _blocks(body, title, max(limit, _GIST_READ))
+    if paragraphs:
+        ends = [i for i, b in enumerate(blocks) if not b.opens_list]
+        blocks = blocks[: ends[paragraphs - 1] + 1] if len(ends) >= paragraphs else blocks
     for block in blocks:
         text = block.text if block.is_list or block.opens_list else _end(block.text)
         room = limit - used - (1 if out else 0)

@@ -36,6 +36,8 @@ class _Words:
     action_re: re.Pattern[str]
     terms: dict[str, str]  # an English domain word or phrase, lower case → its Chinese name
     term_re: re.Pattern[str]
+    senses: dict[str, str]  # an action with the words that fix its sense, lower case → the verb of that sense
+    sense_re: re.Pattern[str]  # one named group a row, in the table's order (s0, s1, …)
 
 
 def _data(path: str) -> dict[str, Any]:
@@ -48,6 +50,11 @@ def _data(path: str) -> dict[str, Any]:
 def _alternation(keys: Iterable[str]) -> str:
     """Keys as one regex alternation, longest first ("speed up" before "speed")."""
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+
+
+def _sense_pattern(key: str) -> str:
+    """A [senses] key as a regex: its words in order, "…" standing for up to four words between them."""
+    return r"\s+(?:\S+\s+){0,4}?".join(re.escape(part.strip()) for part in key.split("…"))
 
 
 @functools.cache
@@ -66,12 +73,17 @@ def _words() -> _Words:
                 terms.setdefault(key, chinese)
     terms.update({str(k).lower(): str(v) for k, v in own["terms"].items()})
     actions = {str(k).lower(): str(v) for k, v in own["actions"].items()}
+    senses = {str(k).lower(): str(v) for k, v in own["senses"].items()}
     return _Words(
         actions=actions,
         # an action is a word of its own ("bench(moe): …" is a prefix, not the verb "bench")
         action_re=re.compile(rf"^({_alternation(actions)})\s+", re.I),
         terms=terms,
         term_re=re.compile(rf"(?<![\w-])({_alternation(terms)})(?![\w-])", re.I),
+        senses=senses,
+        sense_re=re.compile(
+            "|".join(f"^(?P<s{i}>{_sense_pattern(k)})(?![\\w-])" for i, k in enumerate(senses)), re.I
+        ),
     )
 
 
@@ -110,11 +122,14 @@ def lead(subject: str, label: str) -> str:
     subject = unmentioned(subject).strip()
     if mostly_chinese(subject):
         return subject
-    action = _words().action_re.match(subject)
+    words = _words()
+    action = words.action_re.match(subject)
     if action:
         rest = subject[action.end() :].strip()
+        sense = words.sense_re.match(subject)
+        verb = list(words.senses.values())[int(sense.lastgroup[1:])] if sense and sense.lastgroup else ""
         if rest:
-            return _words().actions[action.group(1).lower()] + quoted(rest)
+            return (verb or words.actions[action.group(1).lower()]) + quoted(rest)
     return f"{label}：{quoted(subject)}" if label else quoted(subject)
 
 
@@ -126,3 +141,23 @@ def topics(*texts: str, limit: int = 4) -> list[str]:
         for match in words.term_re.finditer(_CODE_SPAN.sub(" ", text)):
             found.setdefault(words.terms[match.group(1).lower()], None)
     return list(found)[:limit]
+
+
+_SENTENCE_END = lazy_compile(r"(?<=[.!?。！？])\s")
+# What a quoted description leaves out: the end of a title GitHub cut (the title says it whole), a template's
+# section label before the first words, a "cc:" line naming people.
+_CONTINUED = lazy_compile(r"^(?:…|\.\.\.)[^.!?。]*[.!?。]?\s*")
+_LEAD_LABEL = lazy_compile(r"^\W*(?:description|motivation|summary|purpose|overview)\s*:\s*", re.I)
+_CC_LINE = lazy_compile(r"\s*\bcc\s*:[^.!?。]*[.!?。]?", re.I)
+
+
+def described(pr: int | None, gist: str) -> str:
+    """An English description beside a Chinese summary: quoted as the pull request's own words ("拉取请求 #N
+    的描述原文：「…」"), or the commit message's; a gist that was cut ends at its last full sentence."""
+    gist = _CC_LINE.sub("", _LEAD_LABEL.sub("", _CONTINUED.sub("", unmentioned(gist).strip()))).strip()
+    if gist.endswith(("…", "...")):
+        ends = [m.start() for m in _SENTENCE_END.finditer(gist) if m.start() >= len(gist) // 2]
+        if ends:  # at its last full sentence, unless that leaves out most of it (then the quote says "…")
+            gist = gist[: ends[-1]]
+    who = f"拉取请求 #{pr} 的描述原文" if pr is not None else "提交说明原文"
+    return f"{who}：{quoted(gist)}。" if gist else ""
