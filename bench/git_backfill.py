@@ -45,7 +45,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dailydiff.analysis.heuristic.worker import spare_core  # noqa: E402
 from dailydiff.common.timewindow import range_window  # noqa: E402
 from dailydiff.settings import load_settings  # noqa: E402
 from verdict import verdict  # noqa: E402
@@ -166,7 +165,6 @@ def main() -> int:
         git_log_numstat = git_log_command(first, last, tz, numstat=True)
         identical = dict.fromkeys(sources, True)  # each tree's re-run left what its new store wrote
         same = True  # every tree wrote the same files
-        gates: list[bool] = []
         for src in sources.values():
             data, out = bench.new_store()
             bench.run(bench.report(first, last, data, out), src)  # warm-up: bytecode cached
@@ -177,7 +175,6 @@ def main() -> int:
             for label, src in sources.items():
                 data, out = bench.new_store()
                 command = bench.report(first, last, data, out)
-                gates.append(spare_core())  # whether the rules' worker may start (the load as the run starts)
                 rows.setdefault(f"{label}new store", []).append(bench.run(command, src))
                 written = files_of(out)
                 rows.setdefault(f"{label}re-run", []).append(bench.run(command, src))
@@ -207,8 +204,6 @@ def main() -> int:
         print(f"(beside git log -p --numstat, the flags the source ran before it read the counts from the patches: "
               f"{medians['new store'].wall / medians['git log -p --numstat'].wall:.2f}x new store, "
               f"{medians['re-run'].wall / medians['git log -p --numstat'].wall:.2f}x re-run; not the acceptance figure)")  # fmt: skip
-        print(f"the rules' worker process: {sum(gates)} of {len(gates)} new stores began with a core to spare "
-              "(its gate: the minute's load average leaves half a core idle, or the tasks running now one core); the others applied the rules in-process")  # fmt: skip
         for label in sources:
             print(f"{label}re-run's files: {'byte-identical to' if identical[label] else 'DIFFERENT from'} the new "
                   f"store's ({len(written)} files)")  # fmt: skip
