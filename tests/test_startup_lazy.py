@@ -24,9 +24,9 @@ NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edit
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
                   "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
                   "dailydiff.engine.stream",
-                  # typer's pydantic adapters (flags convert without them), rich's console (nothing printed
-                  # yet), the search index's word lists (what a day indexes, after it is built)
-                  "typer._adapters", "rich", "dailydiff.common.searchterms"]  # fmt: skip
+                  # rich's console (nothing printed yet), the search index's word lists (what a day indexes,
+                  # after it is built)
+                  "rich", "dailydiff.common.searchterms"]  # fmt: skip
 
 # The modules loaded when the command first starts git (subprocess.Popen of a `git` command), and at exit.
 _FIRST_GIT = """
@@ -124,12 +124,6 @@ def test_a_report_to_a_pipe_says_its_progress_and_summary_without_starting_rich(
         assert any(line.startswith("total: 2 days, 1 commits") for line in said), said
 
 
-# Loaded after git has started on a local repository (cli/direct.py start_early): the whole settings' and data
-# model's pydantic, the store, the engine.
-NOT_BEFORE_EARLY_GIT = ["pydantic", "dailydiff.models", "dailydiff.settings.whole", "dailydiff.store",
-                        "dailydiff.engine"]  # fmt: skip
-
-
 def _report_args(repo: Path, data: Path, *more: str) -> list[str]:
     return ["report", str(repo), "--date", "2026-01-05", "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en",
             "--data-dir", str(data), "--format", "json", *more]  # fmt: skip
@@ -143,25 +137,6 @@ def _first_git(
     done = subprocess.run([sys.executable, "-c", _FIRST_GIT, str(out), *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
     return done, json.loads(out.read_text())
-
-
-def test_a_report_of_a_local_repository_starts_git_before_the_settings_models_and_store_load(
-    tmp_path: Path,
-) -> None:
-    repo = tmp_path / "repo"
-    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
-    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")]),
-                      CommitSpec("fix: two (#12)", day + dt.timedelta(hours=1), edits=[FileEdit("a.py", "x = 2\n")])])  # fmt: skip
-    done, modules = _first_git(tmp_path, _report_args(repo, tmp_path / "early", "-q"))
-    assert done.returncode == 0, done.stderr
-    assert loaded(set(modules["first git"]), NOT_BEFORE_EARLY_GIT) == []
-    # The same report as typer's command alone builds it (no git started early: tests/clirun.py).
-    late = dailydiff(*_report_args(repo, tmp_path / "late", "-q"), cwd=tmp_path)
-    assert late.returncode == 0, late.stderr
-    early_day, late_day = json.loads(done.stdout), json.loads(late.stdout)
-    for built in (early_day, late_day):
-        built.pop("run"), built.pop("generated_at")  # durations, the clock
-    assert early_day == late_day and early_day["stats"]["total"] == 2
 
 
 @pytest.mark.parametrize("make", ["plain directory", "file"])
@@ -190,16 +165,15 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
 
 
 def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
-    # `notes` prints one summary line (written as it is, cli/app.py's `say`) and takes text, path and flag
-    # values (converted without typer's pydantic adapters, cli/coercion.py): rich's console and typer's
-    # adapters stay out of the process, and the line still says what the notes were made from.
+    # `notes` prints one summary line (written as it is, cli/app.py's `say`): rich's console stays out of
+    # the process, and the line still says what the notes were made from.
     repo = build_tagged_repo(tmp_path / "widget")
     done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
                                 "en", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "notes.md"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "streaming API" in (tmp_path / "notes.md").read_text()
     assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
-    assert loaded(modules, ["rich", "typer._adapters"]) == []
+    assert loaded(modules, ["rich"]) == []
     # Written to a file, the notes need no edition: no chat message, no edition, no day's Markdown.
     assert (
         loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
@@ -302,11 +276,9 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
     assert reading == {}  # ... reading stored analyses imports neither module, so compiles none
 
 
-# What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
-# number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
-# nor importlib.metadata, which the adapters' first use imports; a TOML parser (the packaged data is read back
+# What `search` never needs: the data model (the index holds what it shows); a TOML parser (the packaged data is read back
 # parsed, common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
-NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
+NOT_FOR_SEARCH = ["dailydiff.models", "jinja2",
                   "dailydiff.engine", "dailydiff.render", "rich.progress", "tomllib", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
 # Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
@@ -315,7 +287,7 @@ NOT_FOR_SEARCH_SETTINGS = ["dailydiff.settings.whole", "dailydiff.settings.publi
                            "dailydiff.settings.notes", "dailydiff.settings.described"]  # fmt: skip
 
 
-def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Path) -> None:
+def test_a_search_loads_neither_the_data_model_nor_the_renderers(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
     build_repo(repo, [CommitSpec("feat: fused moe kernel for the router", day,
@@ -335,12 +307,8 @@ def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Pat
         assert "fused moe kernel for the router" in done.stdout
         assert "dailydiff.settings.loading" in modules  # the probe sees
         assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
-        # Validated, then read back as plain values (settings/kept.py): neither pydantic nor the models then.
-        assert ("pydantic" in modules, "dailydiff.settings.sections" in modules) == (
-            (True, True) if run == 0 else (False, False)
-        )
     assert loaded(modules, NOT_FOR_SEARCH) == []
-    # A number out of bounds is still refused as typer refuses it (its adapter, built then).
+    # A number out of bounds is refused as typer refuses it.
     done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)
     assert done.returncode == 2 and "--limit" in done.stderr, done.stderr
 

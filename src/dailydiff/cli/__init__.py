@@ -37,15 +37,10 @@ def _without_trio() -> None:
 
 
 def _command_line(args: list[str]) -> None:
-    """The command: `search` and `report` in the forms they are read without typer (cli/direct.py), else
-    typer's application (cli/app.py); either ends by SystemExit."""
-    if args[:1] in (["search"], ["report"]):
-        from dailydiff.cli.direct import run_directly
-
-        run_directly(args)
+    """The command: typer's application (cli/app.py); it ends by SystemExit."""
     from dailydiff.cli.app import app
 
-    app()
+    app(args)
 
 
 def _end_without_teardown(code: int) -> None:
