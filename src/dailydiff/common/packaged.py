@@ -5,7 +5,7 @@ Parsing them with tomllib costs a command about 4-8 ms a file (`search` reads fo
 reading back the parsed data kept by an earlier run (``marshal``) costs a tenth of a millisecond. A kept copy
 is used only when it names the same file, modification time, size and Python version; anything that cannot be
 kept (a value ``marshal`` does not take) or read is parsed as usual. The copies live in this user's private
-directory under the temporary directory (0700, ours alone: the one settings/kept.py uses), never elsewhere.
+directory under the temporary directory (0700, ours alone), never elsewhere.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def private_directory() -> Path | None:
-    """This user's private directory for data derived between runs (kept settings, parsed TOML), or None
+    """This user's private directory for data derived between runs (parsed TOML, vectors), or None
     where there is none that is ours alone."""
     if not hasattr(os, "getuid"):
         return None
