@@ -275,10 +275,10 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
     assert reading == {}  # ... reading stored analyses imports neither module, so compiles none
 
 
-# What `search` never needs: the data model (the index holds what it shows); a TOML parser (the packaged data is read back
-# parsed, common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
+# What `search` never needs: the data model (the index holds what it shows); the outbound policy (a search
+# sends nothing).
 NOT_FOR_SEARCH = ["dailydiff.models", "jinja2",
-                  "dailydiff.engine", "dailydiff.render", "rich.progress", "tomllib", "dailydiff.common.http"]  # fmt: skip
+                  "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
 # Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
 # whether its settings are validated (the first search) or read back kept (every search after it).
@@ -298,8 +298,8 @@ def test_a_search_loads_neither_the_data_model_nor_the_renderers(tmp_path: Path)
                             "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
                            check=False)  # fmt: skip
     assert built.returncode == 0, built.stderr
-    # The first search validates (and keeps) its settings; the next reads them back, as every search after it.
-    for run in range(2):
+    # A first search and the next one: neither loads what it does not read.
+    for _ in range(2):
         done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
                                     "--data-dir", data)  # fmt: skip
         assert done.returncode == 0, done.stderr
