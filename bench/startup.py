@@ -194,7 +194,7 @@ def main() -> int:
     print(f"{'quiet-day report / git log':36}{ratios}")
     if args.before:
         before = next(iter(suites.values()))
-        gains = ", ".join(f"{key} {before.median(key)[0] / now.median(key)[0]:.2f}×" for key, _ in rows[1:])
+        gains = ", ".join(f"{key} {before.median(key)[0] / now.median(key)[0]:.2f}×" for _, key in rows[1:])
         print(f"{'before / now (wall)':36}{gains}")
     if spent:
         top = sorted(spent.items(), key=lambda item: -item[1])[: args.imports]
