@@ -34,10 +34,15 @@ def _without_trio() -> None:
 
 
 def _command_line(args: list[str]) -> None:
-    """The command: typer's application (cli/app.py); it ends by SystemExit."""
+    """The command: `search` and `report` in the forms they are read without typer (cli/direct.py), else
+    typer's application (cli/app.py); either ends by SystemExit."""
+    if args[:1] in (["search"], ["report"]):
+        from dailydiff.cli.direct import run_directly
+
+        run_directly(args)
     from dailydiff.cli.app import app
 
-    app(args)
+    app()
 
 
 def _collect_for_a_command() -> None:

@@ -1,5 +1,5 @@
 """`dailydiff report SOURCE`: the daily report(s) of one repository — a run of one ad-hoc repository. Run by
-typer's command (cli/report.py)."""
+typer's command (cli/report.py) or, for a command line it reads, without typer (cli/direct.py)."""
 
 from __future__ import annotations
 
