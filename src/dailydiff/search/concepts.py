@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dailydiff.common.searchterms import terms
 
@@ -75,8 +76,24 @@ class Glossary:
 @functools.cache
 def glossary() -> Glossary:
     """The glossary as its words are read: built from glossary.toml and the report locales' change-type
-    labels."""
-    return _built()
+    labels, or read back as the last run built it from the same files and code (building it took about 40 ms
+    of CPU, a tenth of a `search`; settings/kept.py keeps it, as it keeps validated settings)."""
+    from dailydiff.settings import kept
+
+    package = Path(__file__).parent.parent
+    sources = [package / "search" / "glossary.toml", *sorted((package / "common" / "locale").glob("*.toml"))]
+    try:
+        key = kept.digest(
+            Glossary, {"sources": [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources]}
+        )
+    except OSError:
+        key = None
+    built = kept.load(Glossary, key) if key else None
+    if built is None:
+        built = _built()
+        if key:
+            kept.keep(built, key)
+    return built
 
 
 def _built() -> Glossary:

@@ -1,4 +1,5 @@
-"""Where the data directory is, for the settings' models (settings/sections.py)."""
+"""Where the data directory is, for the settings' models (settings/sections.py) and for the values kept of them
+(settings/kept.py), which import no pydantic."""
 
 from __future__ import annotations
 
