@@ -102,3 +102,23 @@ def _sigint(handler: Any) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# The exit of a real interpreter, seen from outside: it writes "exit handlers ran" once its exit handlers have
+# run, and a module's object writes "torn down" when it is freed as the modules are torn down (a process that
+# ends without tearing them down never says it).
+_WATCHED = (
+    "import atexit, os, runpy, sys, types\n"
+    "class Held:\n    def __del__(self, write=os.write): write(2, b'torn down\\n')\n"
+    "sys.modules['held'] = types.ModuleType('held')\n"
+    "sys.modules['held'].held = Held()\n"
+    "atexit.register(lambda: sys.stderr.write('exit handlers ran\\n'))\n"
+    "sys.argv = ['dailydiff', *sys.argv[1:]]\n"
+    "runpy.run_module('dailydiff', run_name='__main__')\n"
+)
+
+
+def watched_exit(*args: str, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -m dailydiff ARGS`` in a real interpreter whose stderr ends with what its exit did."""
+    argv = [sys.executable, "-c", _WATCHED, *args]
+    return subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=120)

@@ -8,18 +8,20 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from clirun import watched_exit
 from dailydiff.search import find
 from dailydiff.search.ask import check_answer
 from dailydiff.store import Store
 from dailydiff.store.search import SearchDoc, SearchFilters
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
-from opsfixtures import dailydiff
+from opsfixtures import cli_env, dailydiff
 
 UTC = dt.UTC
 DAY1, DAY2, DAY3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 4, 14)
@@ -411,6 +413,29 @@ def test_search_reads_only_where_the_store_is_and_leaves_the_rest_of_the_config_
     assert (
         "unknown environment variable DAILYDIFF_STORE_URLL (did you mean DAILYDIFF_STORE_URL?)" in typo.stderr
     )
+
+
+def test_a_search_process_ends_once_its_output_is_out_without_tearing_its_modules_down(
+    history: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """A real interpreter: `search` and `ask --no-llm` end once their whole output is written and the exit
+    handlers have run (a coverage run's, logging's), with their exit code; the objects the process still
+    holds are not freed one by one (a module's object that says when it is torn down never says so). A
+    command that failed ends the normal way."""
+    _repo, data, shas = history
+    env = cli_env()
+
+    def process(*args: str) -> subprocess.CompletedProcess[str]:
+        return watched_exit(*args, "--data-dir", str(data), cwd=tmp_path, env=env)
+
+    found = process("search", "FP8 GEMM", "--json", "-n", "200")
+    assert found.returncode == 0 and found.stderr == "exit handlers ran\n"
+    assert json.loads(found.stdout)["commits"][0]["sha"] == shas[3]  # the whole JSON, parsed
+    listed = process("ask", "FP8 GEMM", "--no-llm")
+    assert listed.returncode == 0 and listed.stderr == "exit handlers ran\n"
+    assert listed.stdout.startswith("2 commits found:") and f"[{shas[3][:7]}]" in listed.stdout
+    failed = process("search", "x", "--type", "nonsense")
+    assert failed.returncode == 2 and failed.stderr.endswith("exit handlers ran\ntorn down\n")
 
 
 def test_an_answer_keeps_only_lines_that_cite_retrieved_commits(

@@ -17,6 +17,7 @@ from dailydiff.cli.app import (
     app,
     build_settings,
     handle_errors,
+    nothing_to_tear_down,
     open_store,
     read_settings,
     stderr,
@@ -79,6 +80,7 @@ def ask_command(
     settings = read_settings(config, data_dir) if no_llm else build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
     result, answer, why_not = _retrieve(settings, question, filters, limit, language, no_llm=no_llm)
+    nothing_to_tear_down()
     # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
     usable = usable_answer(answer)
     if as_json:

@@ -141,6 +141,20 @@ def interrupted_exit_code() -> int:
     return 128 + _STOPPED_BY[0] if _STOPPED_BY else EXIT_INTERRUPTED
 
 
+_NOTHING_OPEN: list[bool] = []  # said by the command that ran (``nothing_to_tear_down``)
+
+
+def nothing_to_tear_down() -> None:
+    """Said by a command whose store is closed and which has only its output left to write (`search`, `ask`):
+    the process may end as soon as that output is flushed and the exit handlers have run, without tearing
+    the interpreter's modules down (cli/__init__.py)."""
+    _NOTHING_OPEN.append(True)
+
+
+def has_nothing_to_tear_down() -> bool:
+    return bool(_NOTHING_OPEN)
+
+
 EXIT_IO = 74  # sysexits EX_IOERR
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dailydiff.cli.base import open_store, read_settings, say
+from dailydiff.cli.base import nothing_to_tear_down, open_store, read_settings, say
 from dailydiff.common.text import clean
 
 if TYPE_CHECKING:
@@ -187,6 +187,7 @@ def search(question: str, repo: list[str] | None = None, since: str | None = Non
     with open_store(settings) as store:
         result = retrieve(store, settings, question, filters, limit, agents_only=agent, early=early)
         health = store.search_health()  # an index that lost rows answers, but not with the whole history
+    nothing_to_tear_down()
     if health:
         say(f"dailydiff: warning: the search index is incomplete ({health}): results may be missing; "
             "rebuild it with dailydiff store reindex")  # fmt: skip

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, handle_errors, open_store, say
+from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, say
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def notes_command(
             outcomes = run(plan(request))
     finally:
         store.close()
+    nothing_to_tear_down()  # the store is closed and what was sent is recorded: only the output is left
     _show(outcomes, output, quiet)
     for r in (p for o in outcomes for p in o.publish):
         say(f"{r.publisher}: {r.status} {r.detail}".rstrip())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dailydiff.cli.base import open_store, stderr, stderr_is_terminal
+from dailydiff.cli.base import nothing_to_tear_down, open_store, stderr, stderr_is_terminal
 from dailydiff.cli.flags import Shared, config_dir
 from dailydiff.engine.printer import day_figures
 from dailydiff.engine.printer import figures as totals  # the same words as `run`'s
@@ -59,6 +59,7 @@ def report(source: str, date: str | None = None, first: str | None = None, last:
         planned = plan(request)
         _say_notes(shared, planned, say)
         _build(shared, planned, output_dir, say)
+    nothing_to_tear_down()  # the days are written and stored, the store closed: only the output is left
 
 
 def _say_notes(shared: Shared, planned: Any, say: Callable[[str], None]) -> None:

@@ -15,7 +15,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
-from dailydiff.cli.base import stderr_is_terminal
+from dailydiff.cli.base import nothing_to_tear_down, stderr_is_terminal
 from dailydiff.engine.printer import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code  # noqa: F401  (re-exported)
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
@@ -199,5 +199,6 @@ def _finish(run: Any, outcomes: list[Any], store: Any, run_id: Any, summary_path
         log.error("%s (%s)", error.message, error.hint)
     # Everything is sent, stored and recorded, the store closed: only the output is left. The process ends
     # without tearing the interpreter down (the last worker of a shared plan is the night's end).
+    nothing_to_tear_down()
     if code:
         raise typer.Exit(code)
