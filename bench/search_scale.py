@@ -21,9 +21,6 @@ search), and the store's 10,000 commits hold vectors of the model's dimension. T
 pseudo-random unit vectors keyed by each commit's text (labelled so in the output): embedding 10,000 texts
 with a 135M model on one thread of a shared 2-core machine takes hours, and what a search costs does not
 depend on the vectors' values (every stored vector is scored either way).
-On PostgreSQL the vectors a search was sent are kept on this machine by their key (store/vectorcache.py):
-the untimed first run of each tree sends them, and the timed runs find them kept, as every search after a
-user's first does.
 """
 
 from __future__ import annotations

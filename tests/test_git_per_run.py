@@ -11,7 +11,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ import pytest
 from dailydiff.errors import SourceError
 from dailydiff.models import Window
 from dailydiff.sources.git import GitSource, fetch_once
-from dailydiff.sources.gitremote import local_repo_early
 from dailyrepos import build_daily_repo
 
 FIRST = dt.date(2026, 1, 5)
@@ -104,42 +102,10 @@ def test_a_report_asks_git_each_question_about_its_repository_once(tmp_path: Pat
     assert len([a for a in asked if "--verify --quiet HEAD^{commit}" in a]) == 1, asked
 
 
-def test_a_repository_asked_about_early_is_opened_with_that_answer(tmp_path: Path, git_calls: Path) -> None:
-    # `report` starts git on a local repository before it loads the rest (local_repo_early): the run's open
-    # takes that answer instead of asking again, and opens the same repository.
-    repo = tmp_path / "repo"
-    build_daily_repo(repo, FIRST, 1, per_day=1)
-    alone = GitSource.open(str(repo), tmp_path / "data")
-    git_calls.unlink(missing_ok=True)
-    local_repo_early(str(repo))
-    with fetch_once():
-        early = GitSource.open(str(repo), tmp_path / "data")
-        again = GitSource.open(str(repo), tmp_path / "data")
-    assert (early.path, early.repo, early.repo_url) == (again.path, again.repo, again.repo_url)
-    assert (early.path, early.repo, early.repo_url) == (alone.path, alone.repo, alone.repo_url)
-    assert len([c for c in calls(git_calls) if "--show-toplevel" in c]) == 1, calls(git_calls)
-    # What reading a window of its HEAD asks first (whether HEAD is a commit, the default branch, a shallow
-    # clone's cuts, a partial clone, the walk for commits dated 1970) is asked early too, before anything
-    # opens the repository; a day's reading takes those answers, and reads what it reads without them.
-    questions = ("--verify --quiet HEAD^{commit}", "symbolic-ref -q HEAD", "--git-path shallow",
-                 "remote.origin.promisor", "--until=1970-01-02")  # fmt: skip
-    expected = [c.sha for c in alone.commits(day(0))]
-    git_calls.unlink()
-    local_repo_early(str(repo))
-    deadline = time.monotonic() + 30
-    while not all(any(q in c for c in calls(git_calls)) for q in questions):
-        assert time.monotonic() < deadline, calls(git_calls)
-        time.sleep(0.02)
-    with fetch_once():
-        early = GitSource.open(str(repo), tmp_path / "data")
-        assert [c.sha for c in early.commits(day(0))] == expected
-    asked = calls(git_calls)
-    for question in questions:
-        assert len([c for c in asked if question in c]) == 1, (question, asked)
+def test_what_is_not_a_repository_fails_each_time_it_is_opened(tmp_path: Path) -> None:
     # What is not a repository fails where it is opened, in the same words; the failure is not kept.
     plain = tmp_path / "plain"
     plain.mkdir()
-    local_repo_early(str(plain))
     with fetch_once():
         for _ in range(2):
             with pytest.raises(SourceError, match="is not a git repository"):

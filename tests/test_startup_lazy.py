@@ -124,12 +124,6 @@ def test_a_report_to_a_pipe_says_its_progress_and_summary_without_starting_rich(
         assert any(line.startswith("total: 2 days, 1 commits") for line in said), said
 
 
-# Loaded after git has started on a local repository (cli/direct.py start_early): the whole settings' and data
-# model's pydantic, the store, the engine.
-NOT_BEFORE_EARLY_GIT = ["pydantic", "dailydiff.models", "dailydiff.settings.whole", "dailydiff.store",
-                        "dailydiff.engine"]  # fmt: skip
-
-
 def _report_args(repo: Path, data: Path, *more: str) -> list[str]:
     return ["report", str(repo), "--date", "2026-01-05", "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en",
             "--data-dir", str(data), "--format", "json", *more]  # fmt: skip
@@ -143,25 +137,6 @@ def _first_git(
     done = subprocess.run([sys.executable, "-c", _FIRST_GIT, str(out), *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
     return done, json.loads(out.read_text())
-
-
-def test_a_report_of_a_local_repository_starts_git_before_the_settings_models_and_store_load(
-    tmp_path: Path,
-) -> None:
-    repo = tmp_path / "repo"
-    day = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
-    build_repo(repo, [CommitSpec("feat: one", day, edits=[FileEdit("a.py", "x = 1\n")]),
-                      CommitSpec("fix: two (#12)", day + dt.timedelta(hours=1), edits=[FileEdit("a.py", "x = 2\n")])])  # fmt: skip
-    done, modules = _first_git(tmp_path, _report_args(repo, tmp_path / "early", "-q"))
-    assert done.returncode == 0, done.stderr
-    assert loaded(set(modules["first git"]), NOT_BEFORE_EARLY_GIT) == []
-    # The same report as typer's command alone builds it (no git started early: tests/clirun.py).
-    late = dailydiff(*_report_args(repo, tmp_path / "late", "-q"), cwd=tmp_path)
-    assert late.returncode == 0, late.stderr
-    early_day, late_day = json.loads(done.stdout), json.loads(late.stdout)
-    for built in (early_day, late_day):
-        built.pop("run"), built.pop("generated_at")  # durations, the clock
-    assert early_day == late_day and early_day["stats"]["total"] == 2
 
 
 @pytest.mark.parametrize("make", ["plain directory", "file"])
@@ -227,14 +202,13 @@ def test_release_notes_ask_git_each_question_once(tmp_path: Path) -> None:
     asked = log.read_text().splitlines()
     toplevel = [a for a in asked if a.startswith("rev-parse") and "--show-toplevel" in a]
     assert len(toplevel) == 1 and asked.count("config --get remote.origin.url") == 1, asked
-    # The range's ends are asked once, and the history before it walked once (started before the engine
-    # is imported: sources/release_authors.py), though the store has no authors kept for it.
+    # The range's ends are asked once, and the history before it walked once, though the store has no
+    # authors kept for it.
     ends = [a for a in asked if a.startswith("rev-parse --is-shallow-repository")]
     walks = [a for a in asked if a.startswith("log --format=%ae%x00%an")]
     assert ends == ["rev-parse --is-shallow-repository v1.0^{commit} v1.1^{commit} --"] and len(walks) == 1, (
         asked
     )
-    assert asked.index(ends[0]) < asked.index(toplevel[0]), asked  # before the plan opens the repository
     log.write_text("")
     again = subprocess.run(
         done.args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False
@@ -304,10 +278,9 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
 
 # What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
 # number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
-# nor importlib.metadata, which the adapters' first use imports; a TOML parser (the packaged data is read back
-# parsed, common/packaged.py, once a first run kept it); the outbound policy (a search sends nothing).
+# nor importlib.metadata, which the adapters' first use imports; the outbound policy (a search sends nothing).
 NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
-                  "dailydiff.engine", "dailydiff.render", "rich.progress", "tomllib", "dailydiff.common.http"]  # fmt: skip
+                  "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
 # Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
 # whether its settings are validated (the first search) or read back kept (every search after it).

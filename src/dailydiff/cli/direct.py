@@ -4,14 +4,13 @@ only of what ``SEARCH`` (``REPORT``) lists is read here, as click reads it (``--
 ``--name=value``, ``-n5``, ``--`` before an argument that starts with a dash, the last of a repeated single
 value); anything else — help, an unknown flag, a value missing or out of bounds, a second question or
 SOURCE — goes to typer's application (cli/search.py, cli/report.py), which says what is wrong as it always
-has. A `report` of a local repository starts git on it first (``start_early``). The tables are checked
-against typer's commands (tests/test_search_cli.py, tests/test_report_cli.py), and both ways run the same
-``search`` and ``report`` (cli/report_run.py)."""
+has. The tables are checked against typer's commands (tests/test_search_cli.py, tests/test_report_cli.py), and
+both ways run the same ``search`` and ``report`` (cli/report_run.py). It stays while the start-up budget
+needs it (bench/startup.py: without it a `search` took 0.3 s more CPU, typer and pydantic imported)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,42 +78,6 @@ def read_report(args: Sequence[str]) -> dict[str, Any] | None:
     return {**options, "source": source}
 
 
-# A window of at least this many days with the rules (a backfill, a first run) starts the rules' worker as
-# the command loads: a busy repository's week is already past the worker's own first request.
-LONG_WINDOW = 7
-
-
-def start_early(values: dict[str, Any]) -> None:
-    """`report SOURCE` of a local repository: git is asked where the repository is and its origin now, on a
-    thread (sources/gitremote.py ``local_repo_early``), while the settings, the data model and the store load;
-    the report's run takes the answers. Nothing is started for a SOURCE that is not a directory (a URL, a
-    forge's owner/name). A long window with the rules starts the rules' worker too (``long_rules_window``)."""
-    source = values["source"]
-    if long_rules_window(values):  # (first: whether a core is spare is judged before git's processes run)
-        from dailydiff.common.rulesprocess import start_early as start_rules_worker
-
-        start_rules_worker()
-    if os.path.isdir(os.path.expanduser(source)):
-        from dailydiff.sources.gitremote import is_git_url, local_repo_early
-
-        if not is_git_url(source):
-            local_repo_early(source)
-
-
-def long_rules_window(values: dict[str, Any]) -> bool:
-    """Whether `report`'s --from and --to span ``LONG_WINDOW`` days or more, its analyser not a model by its
-    flag (the settings' analyser is not known yet: a model's run leaves the worker unused)."""
-    import datetime as dt
-
-    if values.get("analyzer") not in (None, "heuristic", "auto"):
-        return False
-    try:
-        first, last = dt.date.fromisoformat(values["first"]), dt.date.fromisoformat(values["last"])
-    except (KeyError, TypeError, ValueError):  # no window, or one typer is to say is wrong
-        return False
-    return (last - first).days + 1 >= LONG_WINDOW
-
-
 def run_directly(args: Sequence[str]) -> None:
     """Run `search` or `report` when ``args`` are a command line this module reads (ends by SystemExit with its
     exit code); return, having done nothing, for every other command line."""
@@ -122,7 +85,6 @@ def run_directly(args: Sequence[str]) -> None:
     if args[:1] == ["search"] and (values := read_search(args[1:])) is not None:
         command = search
     elif args[:1] == ["report"] and (values := read_report(args[1:])) is not None:
-        start_early(values)
         from dailydiff.cli.report_run import report
 
         command = report
@@ -137,9 +99,6 @@ def run_directly(args: Sequence[str]) -> None:
         if code is None:
             raise
         raise SystemExit(code) from None
-    finally:
-        if (early := sys.modules.get("dailydiff.common.rulesprocess")) is not None:
-            early.end_early()  # a rules worker the command started and its run did not take
     raise SystemExit(0)
 
 

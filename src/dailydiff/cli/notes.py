@@ -70,21 +70,16 @@ def notes_command(
     settings = shared.settings()
     store = open_store(settings)
     try:
-        from dailydiff.sources.release_authors import started_early
+        from dailydiff.engine import Request, plan, run
+        from dailydiff.engine.printer import publish_error
+        from dailydiff.settings import no_pydantic_plugins
 
-        with started_early(
-            source, span, store
-        ):  # git walks the history before the range while the engine imports
-            from dailydiff.engine import Request, plan, run
-            from dailydiff.engine.printer import publish_error
-            from dailydiff.settings import no_pydantic_plugins
-
-            request = Request("notes", settings, store, lang=lang, analyzer=analyzer, force=force,
-                              config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
-                              unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience],
-                              publish=publish, open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
-            with no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
-                outcomes = run(plan(request))
+        request = Request("notes", settings, store, lang=lang, analyzer=analyzer, force=force,
+                          config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
+                          unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience],
+                          publish=publish, open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
+        with no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
+            outcomes = run(plan(request))
     finally:
         store.close()
     nothing_to_tear_down()  # the store is closed and what was sent is recorded: only the output is left

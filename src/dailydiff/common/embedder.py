@@ -51,7 +51,7 @@ class EndpointEmbedder:
         def once(attempt: Try) -> Any:
             self.requests += 1
             try:
-                response = self._post(policy, attempt, body, headers)
+                response = self._post(policy, body, headers)
             except TimeoutError as exc:
                 if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
                     raise _TooSlow from None  # time out again, after as much work; halves answer in time
@@ -75,14 +75,9 @@ class EndpointEmbedder:
             ) from None
         return self._vectors(response, len(texts))
 
-    def _post(self, policy: Any, attempt: Any, body: Any, headers: dict[str, str]) -> Any:
-        """One request: over the standard library to a plain ``http://`` endpoint (common/localhttp.py: no
-        httpx2 to import for it), else by the policy's client (TLS verified as for every request). A timeout
-        is a ``TimeoutError``, any other failure to get an answer an ``OSError``."""
-        from dailydiff.common import localhttp
-
-        if localhttp.direct(self.url):
-            return localhttp.post_json(self.url, body, headers, policy, attempt)
+    def _post(self, policy: Any, body: Any, headers: dict[str, str]) -> Any:
+        """One request by the policy's client (TLS verified as for every request). A timeout is a
+        ``TimeoutError``, any other failure to get an answer an ``OSError``."""
         import httpx2
 
         try:
@@ -174,6 +169,6 @@ def ask_early(settings: Any, question: str, embedder: Any = None) -> tuple[Any, 
         return None
     # What sending needs, loaded here: the thread then only waits (on the server), and is not kept from
     # sending while this one loads the search (a thread importing waits its turn for the interpreter).
-    from dailydiff.common import http, localhttp  # noqa: F401
+    from dailydiff.common import http  # noqa: F401
 
     return embedder, Asked(lambda: embedder.embed([question])[0])

@@ -376,8 +376,7 @@ PR_BODY_CHARS = 2000  # a pull request's description (a commit's body) beyond th
 
 def commit_index_texts(message: str, pr: Any, files: Iterable[Any], analysis: Any) -> dict[str, str]:
     """The text of each field the index holds for a commit (its title, pull request, paths, analysis and
-    body): one way for the store (store/search.py) and for the rules' worker, which works out their terms
-    beside the analysis (``seed_index_terms``)."""
+    body), as the store indexes them (store/search.py)."""
     files = list(files)
     paths = [f.path for f in files] + [f.previous_path for f in files if f.previous_path]
     analysis_text = ""
@@ -392,25 +391,9 @@ def commit_index_texts(message: str, pr: Any, files: Iterable[Any], analysis: An
             "f_body": body[:PR_BODY_CHARS]}  # fmt: skip
 
 
-# Texts whose index terms another process worked out (the rules' worker, beside each commit's analysis: a
-# core the run's own process, which stores, indexes and renders, does not wait for), by their text; each
-# taken once. Bounded: seeds the index never asks for (a day not stored) are dropped with the others once
-# there are this many.
-_SEEDED: dict[str, str] = {}
-SEEDS_MOST = 4096
-
-
 def indexed_words(text: str) -> str:
-    """``index_terms`` of ``text`` as the index stores them (space-separated); a seeded text's as they came."""
-    seeded = _SEEDED.pop(text, None)
-    return seeded if seeded is not None else " ".join(index_terms(text))
-
-
-def seed_index_terms(seeds: dict[str, str]) -> None:
-    """Index terms another process worked out with ``indexed_words``, by their text: the index takes them."""
-    if len(_SEEDED) + len(seeds) > SEEDS_MOST:
-        _SEEDED.clear()
-    _SEEDED.update(seeds)
+    """``index_terms`` of ``text`` as the index stores them (space-separated)."""
+    return " ".join(index_terms(text))
 
 
 def query_terms(question: str) -> list[str]:

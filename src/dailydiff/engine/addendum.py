@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult, is_delivered
+from dailydiff.engine.deliver import DeliveryResult, is_delivered, settle
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
@@ -154,11 +154,7 @@ def _record(
     for commit in commits:
         target = f"{publisher.target}{_ANNOUNCED}{commit.sha}"
         seen = store.delivery(*unit, target)
-        if store.claim_delivery(*unit, target, publisher=publisher.name, content_hash=commit.sha, owner=owner,
-                                seen=seen):  # fmt: skip
-            store.finish_delivery(
-                *unit, target, owner=owner, state="delivered", content_hash=commit.sha, detail=how
-            )
+        settle(store, (*unit, target), publisher.name, commit.sha, owner, how, seen)
 
 
 # --- a digest-day's addendum: a repository whose day arrived after the digest was sent ------------------

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, pick_publishers
+from dailydiff.engine.deliver import DeliveryResult, claim_owner, pick_publishers, settle
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
 from dailydiff.engine.units import Alone, Context, DayUnit, send
@@ -323,11 +323,8 @@ def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: 
         seen = store.delivery(item.ledger_repo, item.date, item.language, publisher.target)
         if seen is not None and seen.state in ("delivered", "sending"):
             continue
-        if store.claim_delivery(item.ledger_repo, item.date, item.language, publisher.target,
-                                publisher=publisher.name, content_hash=marker, owner=owner, seen=seen):  # fmt: skip
-            store.finish_delivery(item.ledger_repo, item.date, item.language, publisher.target, owner=owner,
-                                  state="delivered", content_hash=marker, detail=f"folded into {edition.title}",
-                                  sent=False)  # fmt: skip
+        settle(store, (item.ledger_repo, item.date, item.language, publisher.target), publisher.name, marker,
+               owner, f"folded into {edition.title}", seen, sent=False)  # fmt: skip
 
 
 def _ledger_key(key: Any) -> tuple[str, dt.date, str]:

@@ -109,6 +109,24 @@ def claim_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def settle(
+    store: Store,
+    key: tuple[str, dt.date, str, str],
+    publisher: str,
+    marker: str,
+    owner: str,
+    detail: str,
+    seen: Any = None,
+    sent: bool = True,
+) -> None:
+    """A ledger key a message also settles (the alerts folded into one message, a commit an addendum told):
+    claimed and recorded delivered, with ``marker`` as its content, unless another process holds it."""
+    if store.claim_delivery(*key, publisher=publisher, content_hash=marker, owner=owner, seen=seen):
+        store.finish_delivery(
+            *key, owner=owner, state="delivered", content_hash=marker, detail=detail, sent=sent
+        )
+
+
 def _owner_is_gone(owner: str) -> bool:
     """True when the claim's process is known to be dead: it ran on this host and its pid is gone."""
     parts = owner.rsplit(":", 2)

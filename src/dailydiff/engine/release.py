@@ -37,7 +37,7 @@ from dailydiff.render.notes import (
 from dailydiff.scoring.rules_version import heuristic_fingerprint
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource, run_git
-from dailydiff.sources.release_authors import SHA, KnownAuthors, authors_of, early_for, take_early
+from dailydiff.sources.release_authors import SHA, KnownAuthors, authors_of
 from dailydiff.sources.release_authors import ident as _ident
 from dailydiff.store import Store
 
@@ -124,9 +124,6 @@ def _base_commit(source: GitSource, base: str, head: str) -> str:
 def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
     """The commits ``refs`` name and whether the clone is shallow, in one git call; None when it does not
     name one commit for each."""
-    early = early_for(source.path, refs) if len(refs) == 2 else None
-    if early is not None:  # asked already, before the engine was imported
-        return list(early.commits), early.shallow
     said = _git(source, "rev-parse", "--is-shallow-repository", *(f"{ref}^{{commit}}" for ref in refs), "--",
                 check=False).splitlines()  # fmt: skip
     if len(said) == len(refs) + 2 and said[-1] == "--" and all(SHA.fullmatch(sha) for sha in said[1:-1]):
@@ -135,11 +132,9 @@ def _commits(source: GitSource, *refs: str) -> tuple[list[str], bool] | None:
 
 
 def authors_walk(source: GitSource, span: NotesRange, store: Store) -> KnownAuthors:
-    """The authors of ``span.known``: what `notes` started for this range before the engine was imported
-    (sources/release_authors.py), else the store's when it kept them for ``span.known_commit``, else their
-    walk started now on a thread."""
-    early = take_early(span.known_commit) if span.known == (span.base,) else None
-    return early or authors_of(source.path, span.known, span.known_commit, store)
+    """The authors of ``span.known``: the store's when it kept them for ``span.known_commit``, else their
+    walk started now on a thread (sources/release_authors.py)."""
+    return authors_of(source.path, span.known, span.known_commit, store)
 
 
 def release_date(source: GitSource, head: str, tz: str) -> tuple[dt.date, bool]:

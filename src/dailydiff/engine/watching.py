@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dailydiff.common.dates import DateSpec
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
 from dailydiff.engine.units import Alone
-from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.store import Store
 
@@ -49,8 +47,16 @@ def alert_pass(
     build: bool = True,
 ) -> list[UnitOutcome]:
     """Build yesterday and today of each of ``jobs`` (stored, sent nowhere), then alert what fires;
-    ``build=False``: alert from what is stored (held alerts whose quiet hours ended)."""
-    return _run(alert_plan(jobs, now, build=build), settings, store, available, now, open_store)
+    ``build=False``: alert from what is stored (held alerts whose quiet hours ended). Run as `watch` runs
+    its plan: through ``engine.run``."""
+    from dailydiff.engine.commands import run
+    from dailydiff.engine.request import Request
+
+    planned = alert_plan(jobs, now, build=build)
+    planned.available = list(available)
+    planned.request = Request("watch", settings, store, now=now, open_store=open_store)
+    outcomes: list[UnitOutcome] = run(planned)
+    return outcomes
 
 
 def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True) -> Any:
@@ -63,18 +69,6 @@ def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True)
         silent_days(plan, jobs, now)
     add_alerts(plan, jobs, now)
     return plan
-
-
-def _run(plan: Any, settings: Settings, store: Store, available: Sequence[Publisher], now: dt.datetime,
-         open_store: Callable[[], Store]) -> list[UnitOutcome]:  # fmt: skip
-    from dailydiff.engine.runner import run_plan
-    from dailydiff.engine.stream import RunOptions
-
-    today = local_date_of(now, settings.report.timezone)
-    options = RunOptions(dates=DateSpec(date=today.isoformat()), now=now, skip_delivered=False,
-                         concurrency=settings.run.concurrency, secrets=Secrets(os.environ), keep_commits=False,
-                         open_store=open_store)  # fmt: skip
-    return run_plan(plan, options, available, store, settings)
 
 
 Found = tuple[RepoJob, str, dt.date]  # a commit of `watch test`: its repository, full sha and day there

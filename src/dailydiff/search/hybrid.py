@@ -146,12 +146,9 @@ class _Vectors:
             self._told.wait()
             if self._chosen is None:
                 return []
-            standing = store.vectors_standing(self._embedder.model)  # before anything is looked at
-            if store.vectors_missing(
-                standing
-            ):  # rows stored since (a report saved without the model, an import)
+            if store.vectors_missing():  # rows stored since (a report saved without the model, an import)
                 sync(store, self._embedder, self._batch)
-            return store.nearest_vectors(probe, self._embedder.model, self._chosen, POOL, standing)
+            return store.nearest_vectors(probe, self._embedder.model, self._chosen, POOL)
         finally:
             if store is not self._store:
                 store.close()

@@ -73,7 +73,7 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib  # a settings file's: the packaged defaults are read back parsed (common/packaged.py)
+    import tomllib
 
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

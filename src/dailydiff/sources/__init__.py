@@ -6,8 +6,7 @@ config ``name`` may change it; the engine asks these two functions and never a f
 
 A forge's source (an HTTP client and asyncio) is imported when one of its repositories is opened, so a
 report of a local repository does not pay for it. The package itself loads neither the settings nor the data
-model (its sources' modules are imported at their first use): `report` starts git on its repository through
-sources/gitremote.py before pydantic is loaded (``local_repo_early``)."""
+model (its sources' modules are imported at their first use)."""
 
 from __future__ import annotations
 

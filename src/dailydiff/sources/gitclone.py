@@ -16,9 +16,7 @@ import hashlib
 import logging
 import re
 import subprocess
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -86,41 +84,13 @@ def fetch_once() -> Iterator[None]:
 
 def once(key: tuple[str, ...], ask: Callable[[], T]) -> T:
     """``ask()``, remembered for the run under way (outside one, asked every time). A failure is not
-    remembered: it raises each time. An answer asked early (``ask_early``) is taken the first time."""
+    remembered: it raises each time."""
     memo = _RUN.get()
     if memo is None:
-        return _asked(key, ask)
-    if key not in memo.answers:
-        memo.answers[key] = _asked(key, ask)
-    answer: T = memo.answers[key]
-    return answer
-
-
-# The questions asked before the run they are for began (``ask_early``), each taken by its first ``once``.
-_EARLY: dict[tuple[str, ...], Future[Any]] = {}
-
-
-def ask_early(key: tuple[str, ...], ask: Callable[[], Any]) -> None:
-    """``ask()`` started now, on a thread of its own, for the run about to begin: the first ``once(key, …)``
-    waits for its answer (or raises what it raised) instead of asking. git then works while the command loads
-    the rest of itself; the answer is the one ``once`` would have had."""
-    asked: Future[Any] = Future()
-
-    def answer() -> None:
-        try:
-            asked.set_result(ask())
-        except Exception as exc:  # raised where the answer is taken, as if asked there
-            asked.set_exception(exc)
-
-    _EARLY[key] = asked
-    threading.Thread(target=answer, name="dailydiff-ask-early", daemon=True).start()
-
-
-def _asked(key: tuple[str, ...], ask: Callable[[], T]) -> T:
-    early = _EARLY.pop(key, None)
-    if early is None:
         return ask()
-    answer: T = early.result()
+    if key not in memo.answers:
+        memo.answers[key] = ask()
+    answer: T = memo.answers[key]
     return answer
 
 

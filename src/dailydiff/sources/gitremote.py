@@ -14,7 +14,7 @@ from dailydiff.errors import SourceError
 
 if TYPE_CHECKING:
     from dailydiff.models import PullRequest  # the data model (pydantic): imported where a commit is read
-from dailydiff.sources.gitclone import ask_early, once
+from dailydiff.sources.gitclone import once
 from dailydiff.sources.gitrun import branch_name, run_git
 
 _URL_RE = re.compile(r"^(https?|git|ssh|file)://|^[\w.-]+@[\w.-]+:")
@@ -131,23 +131,8 @@ def local_repo(spec: str) -> tuple[Path, str]:
     return once(_local_key(spec), lambda: local_path(spec))
 
 
-def local_repo_early(spec: str) -> None:
-    """``local_repo(spec)``'s git calls started now on a thread, for the run about to begin (`report` of a
-    local repository, before the settings, the data model and the store are loaded): the run takes the answer.
-    Once the repository is found, what a run of its HEAD asks before it reads a window is asked too, each
-    on a thread of its own (``head_questions_early``)."""
-
-    def found() -> tuple[Path, str]:
-        located = local_path(spec)
-        head_questions_early(located[0])
-        return located
-
-    ask_early(_local_key(spec), found)
-
-
 # What a run of a local repository asks git before it reads a window (sources/git.py): each question one git
-# call, its key and its asking made in one place, answered once for the run (``once``), so that
-# ``head_questions_early`` can ask them while the command loads.
+# call, its key and its asking made in one place, answered once for the run (``once``).
 _Question = tuple[tuple[str, ...], Callable[[], Any]]
 
 
@@ -179,17 +164,6 @@ def undated_shas(path: Path, revisions: list[str]) -> list[str]:
 def names_a_commit(path: Path, revision: str) -> bool:
     """Whether ``revision`` names a commit of the repository."""
     return bool(once(*_names_a_commit(path, revision)))
-
-
-def head_questions_early(path: Path) -> None:
-    """The questions above for a run of the repository's HEAD (no branch chosen), started now, each on a
-    thread of its own: the walk of the history for 1970 then runs while the command loads, not beside the
-    window's own reading. A run that asks other questions (another branch, every branch) leaves these
-    answers unused."""
-    questions = (_names_a_commit(path, "HEAD"), _default_branch(path), _shallow_file(path), _promisor(path),
-                 _undated(path, ["HEAD"]))  # fmt: skip
-    for key, ask in questions:
-        ask_early(key, ask)
 
 
 def _names_a_commit(path: Path, revision: str) -> _Question:

@@ -3,14 +3,8 @@
 The answer is kept in the store by the commit that history ends at (``notes-authors:v1:<commit>``): who
 wrote a full history never changes. A store that has only the days has none, and git walks the history
 (every commit before the range: on flashinfer about 2,600, 0.07 s of git's CPU) — the range's new
-contributors (5 of v0.6.17's 32 authors, 20 of v0.6.16's 64) can only be told by the whole walk. So the walk
-starts as early as the command knows its range: ``start_early`` (`notes` calls it through ``started_early``
-before the engine is imported) asks git once whether the clone is shallow and for both ends'
-commits, reads the store's kept answer, and, when there is none, starts the walk on a thread of its own —
-so git walks while Python imports the rest. The planner takes what was started (``take_early``, and
-``early_for`` for the ends) instead of asking git again.
-
-Light on purpose (the standard library only): it runs before the engine is imported.
+contributors (5 of v0.6.17's 32 authors, 20 of v0.6.16's 64) can only be told by the whole walk, which runs
+on a thread of its own while the range is read.
 """
 
 from __future__ import annotations
@@ -21,9 +15,8 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,74 +94,3 @@ def authors_of(cwd: Path | str, known: Sequence[str], known_commit: str, store: 
 
     threading.Thread(target=walk, name="dailydiff-authors", daemon=True).start()
     return KnownAuthors(key, future.result)
-
-
-@dataclass(frozen=True)
-class Early:
-    """What ``start_early`` learnt of a range REF1..REF2 in the directory ``where``: the commits both ends
-    name and whether the clone is shallow (as ``rev-parse --is-shallow-repository`` says it), and the authors."""
-
-    where: Path
-    refs: tuple[str, str]
-    commits: tuple[str, str]
-    shallow: bool
-    authors: KnownAuthors | None  # None in a shallow clone: the planner walks (and keeps nothing)
-
-
-_EARLY: list[Early] = []
-
-
-@contextmanager
-def started_early(source: str, span: str | None, store: Any) -> Iterator[None]:
-    """``start_early`` for the command the block runs, forgotten after it (a process may run several)."""
-    _EARLY.clear()
-    try:
-        start_early(source, span, store)
-        yield
-    finally:
-        _EARLY.clear()
-
-
-def start_early(source: str, span: str | None, store: Any) -> None:
-    """For `notes SOURCE REF1..REF2` on a local repository: its range's ends resolved and the authors before
-    it read from the store, or their walk started (see the module). Anything else — another source or
-    range, a ref git does not know — is left to the planner, which says what is wrong."""
-    base, dots, head = (span or "").partition("..")
-    if not dots or not base or not head or head.startswith(".") or "-" in (base[0], head[0]):
-        return
-    if not Path(source).expanduser().is_dir():
-        return
-    where = Path(source).expanduser()
-    said = git_text(where, "rev-parse", "--is-shallow-repository", f"{base}^{{commit}}", f"{head}^{{commit}}",
-                    "--").splitlines()  # fmt: skip
-    if len(said) != 4 or said[-1] != "--" or not all(SHA.fullmatch(sha) for sha in said[1:3]):
-        return
-    shallow = said[0] == "true"
-    authors = None if shallow else authors_of(where, (said[1],), said[1], store)
-    _EARLY.append(Early(where, (base, head), (said[1], said[2]), shallow, authors))
-
-
-def early_for(top: Path, refs: tuple[str, ...]) -> Early | None:
-    """What ``start_early`` learnt of ``refs`` in the repository at ``top`` (None: it did not, or of a
-    directory inside it: then the planner asks git itself)."""
-    for early in _EARLY:
-        if early.refs == refs and _same(early.where, top):
-            return early
-    return None
-
-
-def take_early(known_commit: str) -> KnownAuthors | None:
-    """The authors of the history before ``known_commit`` that ``start_early`` read or started (once: None
-    after). A full history before a commit is the same in every clone that has it, so the commit is the key."""
-    for early in _EARLY:
-        if known_commit and early.authors is not None and early.commits[0] == known_commit:
-            _EARLY.remove(early)
-            return early.authors
-    return None
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False

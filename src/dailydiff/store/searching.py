@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import SearchIndexError, StoreFullError
-from dailydiff.store import changes, search, vectorcache, vectors
+from dailydiff.store import changes, search, vectors
 from dailydiff.store.base import StoreBase, is_json, problem_in
 from dailydiff.store.database import now_text
 
@@ -67,18 +67,8 @@ class SearchStore(StoreBase):
                 vectors.ensure(db)
         return vectors.rows(self._db)
 
-    def vectors_standing(self, model: str) -> vectorcache.Standing | None:
-        """Where a PostgreSQL store stands for ``model``'s vectors (store/vectorcache.py), taken before a search
-        asks ``vectors_missing`` and given to ``nearest_vectors``; None for a SQLite store."""
-        if self._db.dialect.name != "postgresql":
-            return None
-        return vectorcache.standing(self._db, model)
-
-    def vectors_missing(self, standing: vectorcache.Standing | None = None) -> int:
-        """Rows of the index without a vector (0 without asking when a search found none at ``standing``, the
-        store as it still stands)."""
-        if standing is not None and vectorcache.settled(standing):
-            return 0
+    def vectors_missing(self) -> int:
+        """Rows of the index without a vector."""
         return vectors.missing(self._db)
 
     def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
@@ -91,9 +81,10 @@ class SearchStore(StoreBase):
             vectors.put(db, model, items)
             vectors.link(db, links)
 
-    def nearest_vectors(self, query: Sequence[float], model: str, filters: search.SearchFilters, limit: int,
-                        standing: vectorcache.Standing | None = None) -> list[tuple[str, str, str, float]]:  # fmt: skip
-        return vectors.nearest(self._db, query, model, filters, limit, standing)
+    def nearest_vectors(
+        self, query: Sequence[float], model: str, filters: search.SearchFilters, limit: int
+    ) -> list[tuple[str, str, str, float]]:
+        return vectors.nearest(self._db, query, model, filters, limit)
 
     def search_docs(
         self, keys: Sequence[tuple[str, str, str]]

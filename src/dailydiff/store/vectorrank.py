@@ -1,6 +1,5 @@
-"""The best rows of a vector table by their cosine with a question (sqlite-vec's ``vec_distance_cosine``), for
-PostgreSQL's vectors kept in a file of their own (store/vectorcache.py), and the pysqlite3 connection with
-sqlite-vec loaded that scores them (store/vectors.py's, in memory)."""
+"""The best rows of a vector table by their cosine with a question (sqlite-vec's ``vec_distance_cosine``), and the
+pysqlite3 connection with sqlite-vec loaded that scores them (store/vectors.py's, in memory)."""
 
 from __future__ import annotations
 

@@ -210,11 +210,10 @@ def missing(db: Any) -> int:
 
 
 def nearest(
-    db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int, standing: Any = None
+    db: Any, query: Sequence[float], model: str, filters: SearchFilters, limit: int
 ) -> list[tuple[str, str, str, float]]:
     """The ``limit`` rows within ``filters`` whose vectors are nearest ``query`` (repo, sha, language,
-    cosine), best first. ``standing``: a PostgreSQL store's, taken before its rows without a vector were
-    looked for (store/vectorcache.py)."""
+    cosine), best first."""
     if "search_embedded" not in db.tables():
         return []
     clauses, args = _where(filters, "d.")
@@ -236,21 +235,7 @@ def nearest(
             (str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4])) for r in db.execute(sql, [probe, *args])
         ]
     elif db.dialect.name == "postgresql":
-        from dailydiff.store import vectorcache
-
-        kept = vectorcache.nearest(
-            db,
-            joins,
-            args,
-            probe,
-            scan,
-            model,
-            bool(filters.path_glob),
-            _sqlite_vec_file(),
-            everything,
-            standing,
-        )
-        found = kept if kept is not None else _python_scan(db, joins, args, probe, scan, little=True)
+        found = _python_scan(db, joins, args, probe, scan, little=True)
     else:
         # Read through the store's own connection, scored in memory: never a second SQLite library on the
         # store's file (see above).

@@ -219,11 +219,7 @@ class HeuristicAnalyzer:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[HeuristicSession]:
-        session = HeuristicSession(self)
-        try:
-            yield session
-        finally:
-            await session.worker.close()
+        yield HeuristicSession(self)
 
     def analyse(self, commit: Commit, score: Score, depth: Level, language: str) -> Analysis:
         lang = language if language in T else "en"
@@ -400,17 +396,10 @@ class HeuristicSession:
     capacity: int | None = None
 
     def __init__(self, analyzer: HeuristicAnalyzer) -> None:
-        # (here, not at the top: the worker process imports this module, and needs no event loop)
-        from dailydiff.analysis.heuristic.worker import RulesWorker
-
         self.analyzer = analyzer
-        self.worker = RulesWorker()  # a long run's commits analysed by a worker process (worker.py)
 
     async def analyse(self, request: AnalysisRequest, language: str) -> Analysis:
-        args = (request.commit, request.score, request.depth, language)
-        # the worker runs these rules: an analyser that changes them (a subclass) analyses here
-        there = await self.worker.analyse(*args) if type(self.analyzer) is HeuristicAnalyzer else None
-        return there if there is not None else self.analyzer.analyse(*args)
+        return self.analyzer.analyse(request.commit, request.score, request.depth, language)
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)

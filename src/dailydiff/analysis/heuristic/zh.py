@@ -41,7 +41,7 @@ class _Words:
 
 
 def _data(path: str) -> dict[str, Any]:
-    """A packaged TOML file, parsed once and kept between runs (common/packaged.py): never changed here."""
+    """A packaged TOML file, parsed once (common/packaged.py): never changed here."""
     from dailydiff.common.packaged import toml
 
     return toml(path)
