@@ -26,9 +26,12 @@ from dailydiff.engine.units import DayUnit, DigestUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import ConfigError, DailyDiffError, PublishError
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a command sends or renders (start-up is measured)
+    from dailydiff.engine.jobs import RepoJob
+    from dailydiff.engine.outcome import UnitOutcome
     from dailydiff.models import DayReport
     from dailydiff.publish.base import Publisher, Secrets
     from dailydiff.settings import Settings
+    from dailydiff.store import Store
 
 
 def plan(request: Request) -> Plan:
@@ -467,3 +470,25 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "notes": _plan_notes,
     "site": _plan_site,
 }
+
+
+def alert_pass(
+    settings: Settings,
+    jobs: Sequence[RepoJob],
+    store: Store,
+    available: Sequence[Publisher],
+    now: dt.datetime,
+    open_store: Callable[[], Store],
+    *,
+    build: bool = True,
+) -> list[UnitOutcome]:
+    """Build yesterday and today of each of ``jobs`` (stored, sent nowhere), then alert what fires;
+    ``build=False``: alert from what is stored (held alerts whose quiet hours ended). Run as `watch` runs
+    its plan: through ``engine.run``."""
+    from dailydiff.engine.watching import alert_plan
+
+    planned = alert_plan(jobs, now, build=build)
+    planned.available = list(available)
+    planned.request = Request("watch", settings, store, now=now, open_store=open_store)
+    outcomes: list[UnitOutcome] = run(planned)
+    return outcomes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +18,6 @@ from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
 from dailydiff.engine.units import Alone
-from dailydiff.publish.base import Publisher
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.store import Store
 
@@ -34,29 +33,6 @@ def job_of_push(jobs: Sequence[RepoJob], repository: str) -> RepoJob | None:
     source or the repository its clone URL names — compared without case, as forges do."""
     wanted = repository.strip().lower()
     return next((job for job in jobs if wanted in job.ref.aliases(job.entry.name)), None)
-
-
-def alert_pass(
-    settings: Settings,
-    jobs: Sequence[RepoJob],
-    store: Store,
-    available: Sequence[Publisher],
-    now: dt.datetime,
-    open_store: Callable[[], Store],
-    *,
-    build: bool = True,
-) -> list[UnitOutcome]:
-    """Build yesterday and today of each of ``jobs`` (stored, sent nowhere), then alert what fires;
-    ``build=False``: alert from what is stored (held alerts whose quiet hours ended). Run as `watch` runs
-    its plan: through ``engine.run``."""
-    from dailydiff.engine.commands import run
-    from dailydiff.engine.request import Request
-
-    planned = alert_plan(jobs, now, build=build)
-    planned.available = list(available)
-    planned.request = Request("watch", settings, store, now=now, open_store=open_store)
-    outcomes: list[UnitOutcome] = run(planned)
-    return outcomes
 
 
 def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True) -> Any:

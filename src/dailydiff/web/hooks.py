@@ -1,6 +1,6 @@
 """`serve`'s push hooks: ``POST /hooks/github`` and ``POST /hooks/gitlab``. A push is checked and
 acknowledged at once; its repository's days are built and its commits alerted in the background
-(engine/watching.py ``alert_pass``: the same unit and ledger as `run` and `watch`, so a commit is alerted
+(engine/commands.py ``alert_pass``: the same unit and ledger as `run` and `watch`, so a commit is alerted
 once per topic and target whoever saw it first).
 
 - The secret is the environment variable ``[serve] webhook_secret_env`` names. GitHub signs the body:
@@ -178,8 +178,8 @@ class Hooks:
         """Build and alert each pushed repository (pushes that queue up meanwhile are one pass); between
         pushes, look at held alerts every ``QUIET_TICK`` seconds when a topic has quiet hours."""
         from dailydiff.common.dates import clock
+        from dailydiff.engine.commands import alert_pass
         from dailydiff.engine.deliver import configured_publishers
-        from dailydiff.engine.watching import alert_pass
         from dailydiff.publish.base import Secrets
 
         quiet = any(t.quiet for job in self.jobs() for t in job.topics)
