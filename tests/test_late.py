@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,3 +352,50 @@ def test_a_day_another_plan_builds_again_sends_its_addendum(world: World, pg_url
     with Store.connect(pg_url) as store:
         states = {s.unit: s.state for s in store.unit_states("b")}
     assert states == {f"proj {D}": "done", f"addendum:proj {D}": "done"}, states
+
+
+def test_a_sigterm_while_one_target_s_addendum_is_in_flight_leaves_the_others_to_the_next_run(
+    world: World,
+) -> None:
+    """Issue 86 failure 1: Slack's addendum is in flight when the run takes a SIGTERM. Slack's finishes and is
+    recorded; Teams, the webhook and e-mail are sent nothing by this run, and their late commits are not recorded
+    as told: the next run sends each of them the addendum, once, and Slack nothing more."""
+    world.message_targets()
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    assert world.received() == [1, 1, 1, 1]
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    held = world.hooks.hold_next["slack"] = threading.Event()
+    env = {**world.env, "DAILYDIFF_RUN_NOW": at(D + dt.timedelta(days=2), 2).isoformat(),
+           "PYTHONPATH": str(SRC), "NO_COLOR": "1"}  # fmt: skip
+    command = [sys.executable, "-m", "dailydiff", "run", "--output-dir", "out"]
+    log = world.tmp / "stopped.log"
+    with log.open("w") as err_file:
+        process = subprocess.Popen(
+            command, cwd=world.tmp, env=env, stdout=subprocess.DEVNULL, stderr=err_file
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while len(world.hooks.arrived.get("slack", [])) < 2:  # the addendum reached Slack, which holds it
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        while "SIGTERM: stopping" not in log.read_text():  # taken, not only sent
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        held.set()  # Slack's answer comes now: after the stop was taken
+        process.wait(timeout=120)
+    finally:
+        held.set()
+        process.kill()
+    stderr = log.read_text()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert world.received() == [2, 1, 1, 1], stderr
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2, 30))
+    assert code == 0, err
+    assert world.received() == [2, 2, 2, 2], err
+    for service in ("teams", "generic"):
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert world.received() == [2, 2, 2, 2]

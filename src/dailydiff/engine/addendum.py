@@ -108,12 +108,20 @@ def send_addendum(
         edition = addendum_edition(report, untold, settings)
         [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                            owner=owner)  # fmt: skip
-        if result.status != "failed":
+        if _sent(store, edition, publisher):
             _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
         results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
                                       f"addendum ({len(untold)} late commit(s)): {result.detail}",
                                       result.content_hash, result.recovered))  # fmt: skip
     return results
+
+
+def _sent(store: Store, edition: Edition, publisher: Publisher) -> bool:
+    """The addendum is in the ledger as delivered to ``publisher``: only then are its commits (or days) told.
+    A send that did not happen — failed, skipped because the run is stopping, claimed by a process that then
+    died — tells nothing: the next start sends it."""
+    row = store.delivery(edition.key.repo, edition.key.date, edition.key.language, publisher.target)
+    return row is not None and row.state == "delivered"
 
 
 def _late(report: DayReport) -> list[ReportCommit]:
@@ -201,7 +209,7 @@ def deliver_digest_addendum(
         [result], _ = send(
             edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout
         )
-        if result.status != "failed":
+        if _sent(store, edition, publisher):
             _record_told(store, unit, publisher, untold, f"addendum {edition.key.repo}")
         results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
                                       f"addendum ({', '.join(untold)}): {result.detail}", result.content_hash,
