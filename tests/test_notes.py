@@ -511,3 +511,41 @@ def test_the_notes_from_a_directory_inside_the_repository_are_the_same_and_keep_
     for where in ("top", "in"):
         with Store.open(tmp_path / where / "data") as store:
             assert store.answer(key) is not None
+
+
+# A forge that makes the release, then answers 502, or answers after the publisher's timeout (1 s here).
+ACTED = [pytest.param(502, 0.0, id="acts-then-502"), pytest.param(0, 2.5, id="acts-then-answers-late")]
+QUICK = {"TIMEOUT": "1", "CONNECT_TIMEOUT": "1", "READ_TIMEOUT": "1", "BACKOFF": "0"}
+
+
+@pytest.mark.parametrize(("status", "late"), ACTED)
+def test_a_github_release_made_before_its_answer_failed_is_not_made_twice(
+    repo: Path, tmp_path: Path, github: FakeGitHubPublish, status: int, late: float
+) -> None:
+    """Issue 86 failure 3: GitHub creates the draft release, then answers the POST with a 5xx, or after the
+    timeout: the publisher looks before trying again, finds it, and makes no second draft of the tag."""
+    github.acted.append(("POST", "/releases", status, late))
+    env = _env(GITHUB_TOKEN=github.token, DAILYDIFF_GITHUB_API_URL=github.url,
+               **{f"DAILYDIFF_GITHUB_{k}": v for k, v in QUICK.items()})  # fmt: skip
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+    assert done.returncode == 0, done.stderr
+    assert [r["tag_name"] for r in github.releases["acme/widget"]] == ["v1.1"]
+    assert [m for m, t in github.requests if t.split("?")[0].endswith("/releases")].count("POST") == 1
+
+
+@pytest.mark.parametrize(("status", "late"), ACTED)
+def test_a_gitlab_release_made_before_its_answer_failed_is_not_made_twice(
+    tmp_path: Path, status: int, late: float
+) -> None:
+    """Issue 86 failure 3, on GitLab: the release is made, the POST answered with a 5xx or after the timeout:
+    the publisher finds it (GET of the tag) and does not POST again; exit 0."""
+    repo = build_tagged_repo(tmp_path / "widget")
+    with FakeGitLab({"acme/widget": GitData(repo)}) as gitlab:
+        git(repo, "remote", "set-url", "origin", "https://gitlab.example.com/acme/widget.git")
+        gitlab.acted.append(("POST", "/releases", status, late))
+        env = _env(DAILYDIFF_GITLAB_API_URL=gitlab.url, GITLAB_TOKEN="glpat-secret", DAILYDIFF_NOTES_DRAFT="false",
+                   **{f"DAILYDIFF_GITLAB_{k}": v for k, v in QUICK.items()})  # fmt: skip
+        made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+        assert made.returncode == 0, (made.stderr, _exchanges(gitlab))
+        assert list(gitlab.releases["acme/widget"]) == ["v1.1"]
+        assert [r.method for r in gitlab.requests if r.kind == "releases"].count("POST") == 1
