@@ -399,3 +399,49 @@ def test_a_sigterm_while_one_target_s_addendum_is_in_flight_leaves_the_others_to
     code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
     assert code == 0, err
     assert world.received() == [2, 2, 2, 2]
+
+
+def test_a_files_only_day_stored_again_by_watch_gets_its_late_commits_from_the_next_run(world: World) -> None:
+    """Issue 86 failure 4: a repository whose day goes to `files` only. The day is delivered, two commits land
+    in it late, and `watch` (an alert topic) stores the day again with them, sent nowhere. The next `run`
+    compares what the files target was sent with the day, not the store with git: the file gets all four
+    commits; the run after it writes nothing."""
+    config = world.tmp / "dailydiff.toml"
+    config.write_text("""data_dir = "data"
+[analysis]
+analyzer = "heuristic"
+[[repos]]
+source = "proj"
+publishers = ["files"]
+
+[[watch]]
+name = "everything"
+paths = ["**"]
+alert = ["hook"]
+
+[[publish]]
+type = "webhook"
+name = "hook"
+url_env = "HOOK_URL"
+retries = 0
+""", encoding="utf-8")  # fmt: skip
+    world.env["HOOK_URL"] = world.hooks.urls(HOOK)["webhook"]
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    assert "handle empty input" in world.report(D)
+    late = [commit(world.repo, spec(f"fix: late {n}", at(D, 22 + n, 50))) for n in (0, 1)]
+    env = {**world.env, "DAILYDIFF_RUN_NOW": at(D + dt.timedelta(days=1), 3).isoformat()}
+    watched = dailydiff("watch", "--once", cwd=world.tmp, env=env)
+    assert watched.returncode == 0, watched.stderr
+    with Store.open(world.tmp / "data") as store:
+        stored = store.get_report("proj", D, "zh")
+        assert stored is not None and {c.sha for c in stored.commits} >= set(late)
+    assert not any(sha[:7] in world.report(D) for sha in late)  # watch sends no day
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2))
+    assert code == 0, err
+    day = world.report(D)
+    assert all(sha[:7] in day for sha in late) and "add parser" in day, day
+    written = (world.tmp / "out" / f"{D.year}" / "proj" / f"{D}.md").stat().st_mtime_ns
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert (world.tmp / "out" / f"{D.year}" / "proj" / f"{D}.md").stat().st_mtime_ns == written

@@ -63,13 +63,17 @@ def record_told(
 ) -> None:
     """After the day's own deliveries (``delivered``, one per target): a chat or e-mail target that got the
     whole report just now has its late commits in it, recorded as announced (its addendum unit then owes it
-    none)."""
+    none); so has a target that updates in place (files, GitHub) whose ledger row is this very report."""
     if not report.late:
         return
     unit = (report.repo, report.date, report.language)
     late = _late(report)
     for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place or outcome.status != "ok":
+        if publisher.updates_in_place:
+            row = store.delivery(*unit, publisher.target)
+            if row is None or row.state != "delivered" or row.content_hash != outcome.content_hash:
+                continue
+        elif outcome.status != "ok":
             continue
         untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
         if untold:
@@ -130,10 +134,11 @@ def _late(report: DayReport) -> list[ReportCommit]:
 
 
 def owes_addendum(store: Store, report: DayReport, targets: Sequence[Publisher]) -> bool:
-    """A chat or e-mail target that had the day has not been told of one of its late commits yet (an
-    addendum that failed): the day is not up to date, and the next run sends the addendum."""
+    """A target that had the day has not been told of one of its late commits yet — a chat or e-mail
+    target's addendum failed, or the day was stored again without being sent (`watch`, a push hook) after a
+    target that updates in place got it: the day is not up to date, and the next run sends what is owed."""
     unit = (report.repo, report.date, report.language)
-    told = [p for p in targets if not p.updates_in_place]
+    told = list(targets)
     if not report.late or not told:
         return False
     rows = store.deliveries(*unit)
