@@ -423,3 +423,41 @@ def test_one_week_goes_to_engineers_as_today_and_to_a_managers_mail_as_the_stake
     )
     assert "\n🧭 What changed" in stakeholder and "Most important commits" not in stakeholder
     assert not TECHNICAL_RE.findall(outside_links(stakeholder))
+
+
+def test_a_half_built_week_says_so_and_the_week_after_is_not_compared_with_it(tmp_path: Path) -> None:
+    """Issue 86 failure 9: only Monday and Tuesday of 2026-W28 are stored. Its stakeholder edition says 2 of 7
+    days, naming the 5 missing; 2026-W29 (whole) is not compared with those 2 days as if they were a week:
+    no arrow, and a line saying why — in the Markdown and the chat message alike."""
+    repo = tmp_path / "proj"
+    build_repo(repo, _specs())
+    git(repo, "remote", "add", "origin", "https://github.com/example/proj")
+    common = ("--data-dir", tmp_path / "data", "--tz", "UTC", "--lang", "en")
+    for first, last in (("2026-07-06", "2026-07-07"), ("2026-07-13", "2026-07-19")):
+        dailydiff("report", repo, "--from", first, "--to", last, "-q", "--analyzer", "heuristic", *common,
+                  cwd=tmp_path)  # fmt: skip
+    half = dailydiff("weekly", repo, "--week", "2026-W28", "--audience", "stakeholder", *common, cwd=tmp_path)
+    missing = ", ".join(f"2026-07-{d:02d}" for d in range(8, 13))
+    assert f"Only 2 of 7 days of this week are stored (missing: {missing})" in half.stdout, half.stdout
+    after = dailydiff(
+        "weekly", repo, "--week", "2026-W29", "--audience", "stakeholder", *common, cwd=tmp_path
+    )
+    text = after.stdout
+    assert "Only 2 of 7 days of the week before (2026-W28) are stored: not compared." in text, text
+    assert "vs last week" not in text and not re.search(r"[↑↓]\d", text), text
+    assert "of this week are stored" not in text  # W29 is whole
+    from dailydiff.engine.weekly import build_week, edition_of
+    from dailydiff.render.week import parse_week
+    from dailydiff.settings import load_settings
+    from dailydiff.store import Store
+
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
+    )
+    with Store.open(tmp_path / "data") as store:
+        week = build_week(store, "example/proj", parse_week("2026-W28", dt.date(2026, 7, 20)), settings,
+                          audience="stakeholder")  # fmt: skip
+        assert week is not None
+        message = edition_of(store, week, settings).message()
+    said = " ".join(s.text for section in message.sections for line in section.lines for s in line)
+    assert f"Only 2 of 7 days of this week are stored (missing: {missing})" in said, said
