@@ -399,7 +399,13 @@ class WebhookReceiver:
             )):  # fmt: skip
                 return "alert payload needs the repository, sha, topic, reasons, title, level and types"
             return None
-        if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
+        if payload.get("kind") == "weekly":  # a repository's week (render/week.py WeekDigest)
+            if not isinstance(payload.get("repo"), str) or not isinstance(payload.get("week"), str) or not (
+                isinstance(payload.get("days"), list)
+            ):
+                return "week payload needs its repository, week and days"
+            return None
+        if "repos" in payload:  # a digest's JSON (README "Digests")
             if (
                 not isinstance(payload.get("name"), str)
                 or not isinstance(payload["repos"], list)
