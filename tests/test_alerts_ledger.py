@@ -1,0 +1,192 @@
+"""The alert ledger and fold, in process, against the local webhook receiver through the one ``deliver``:
+the hourly most read across two looks, a failed alert retried through the ledger at the same URL, a folded
+message that fails, the quiet hours' edges. What each test kills is named in its docstring (issue 86's review:
+6 of 25 mutants of engine/alerts.py were killed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter
+
+from dailydiff.engine.alerts import FOLDED, Sent, deliver_alerts
+from dailydiff.engine.deliver import DeliveryResult, deliver
+from dailydiff.models import Level
+from dailydiff.publish.base import Publisher, Secrets
+from dailydiff.publish.registry import build_publishers
+from dailydiff.render.alert import AlertItem
+from dailydiff.render.edition import Edition
+from dailydiff.scoring.alerting import last_quiet_window, quiet_window
+from dailydiff.settings import WatchTopic
+from dailydiff.settings.publishers import PublishEntry
+from dailydiff.store import DB_NAME, Store
+from webhook_receiver import WebhookReceiver
+
+UTC = dt.UTC
+NOON = dt.datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def hooks() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path) as opened:
+        yield opened
+
+
+def _hook(hooks: WebhookReceiver) -> Publisher:
+    entry = TypeAdapter(PublishEntry).validate_python(
+        {"type": "webhook", "name": "hook", "url_env": "HOOK", "retries": 0}
+    )
+    return build_publishers([entry], Secrets({"HOOK": hooks.urls()["webhook"]}))[0]
+
+
+def _item(n: int, at: dt.datetime, topic: str = "t") -> AlertItem:
+    return AlertItem(repo="acme/widgets", sha=f"{n:040x}", topic=topic, why=("path src/**",), title=f"fix: {n}",
+                     level=Level.HIGH, types=("bugfix",), summary="", url=None, committed_at=at, date=at.date(),
+                     language="en", timezone="UTC")  # fmt: skip
+
+
+def _send(edition: Edition, targets: Sequence[Publisher], ledger: Store) -> list[DeliveryResult]:
+    return deliver(edition, targets, ledger, secrets=Secrets({}))
+
+
+def _look(
+    store: Store, hook: Publisher, items: Sequence[AlertItem], now: dt.datetime, **topic: object
+) -> Sent:
+    watch = WatchTopic(name="t", paths=["**"], alert=["hook"], **topic)  # type: ignore[arg-type]
+    return deliver_alerts(store, items, {"t": watch}, [hook], now, _send)
+
+
+def _alerts(hooks: WebhookReceiver) -> list[list[str]]:
+    """Each message the receiver took: the shas it tells (one, or the folded ones)."""
+    out = []
+    for payload in hooks.received.get("generic", []):
+        told = [payload] if payload["kind"] == "alert" else payload["alerts"]
+        out.append([a["sha"] for a in told])
+    return out
+
+
+def _age_ledger(tmp_path: Path, hours: float) -> None:
+    """Every ledger row as if written ``hours`` earlier (the hour is judged by the store's clock)."""
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        rows = db.execute("SELECT rowid, updated_at FROM delivery_ledger").fetchall()
+        for rowid, updated in rows:
+            moved = dt.datetime.fromisoformat(updated) - dt.timedelta(hours=hours)
+            db.execute(
+                "UPDATE delivery_ledger SET updated_at = ? WHERE rowid = ?", (moved.isoformat(), rowid)
+            )
+
+
+def test_the_hourly_most_is_read_across_two_looks_and_ends_with_the_hour(
+    store: Store, hooks: WebhookReceiver, tmp_path: Path
+) -> None:
+    """max_per_hour = 2. Look 1: alerts 1 and 2 go singly. Look 2 in the same hour: alerts 3-5 are one folded
+    message (the two singles of look 1 count). Look 3, same hour: alert 6 waits (one fold an hour). An hour
+    later (the ledger aged): alert 6 goes singly. Kills: the recent rows read as none, folded rows counted as
+    singles, the fold of the hour forgotten, `>= now - HOUR` turned into `>= now` or `<= now - HOUR`."""
+    hook = _hook(hooks)
+    items = [_item(n, NOON - dt.timedelta(minutes=60 - n)) for n in range(1, 7)]
+    first = _look(store, hook, items[:2], NOON, max_per_hour=2)
+    assert (first.single, first.folded, first.held) == (2, 0, 0)
+    second = _look(store, hook, items[:5], NOON, max_per_hour=2)
+    assert (second.single, second.folded, second.held) == (0, 3, 0)
+    third = _look(store, hook, items, NOON, max_per_hour=2)
+    assert (third.single, third.folded, third.held, third.messages) == (0, 0, 1, 0)
+    assert _alerts(hooks) == [[items[0].sha], [items[1].sha], [i.sha for i in items[2:5]]]
+    _age_ledger(tmp_path, 1.5)
+    later = _look(store, hook, items, NOON + dt.timedelta(hours=1, minutes=30), max_per_hour=2)
+    assert (later.single, later.messages) == (1, 1)
+    assert _alerts(hooks)[-1] == [items[5].sha]
+    rows = [store.delivery(i.ledger_repo, i.date, "en", hook.target) for i in items[2:5]]
+    assert all(r is not None and r.content_hash.startswith(FOLDED) for r in rows)
+
+
+def test_a_failed_alert_is_retried_through_the_ledger_at_the_same_url(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """The receiver answers 500 once, then recovers, at the same URL (one ledger target): the failed alert is a
+    `failed` row, sent by the next look, once; the look after sends nothing. Kills: a failed row read as
+    delivered (`owed` true only for no row), a failed send counted as sent."""
+    hook = _hook(hooks)
+    item = _item(1, NOON - dt.timedelta(minutes=5))
+    hooks.script["generic"] = [500]
+    down = _look(store, hook, [item], NOON)
+    assert (down.single, down.messages) == (0, 0) and [r.status for r in down.results] == ["failed"]
+    row = store.delivery(item.ledger_repo, item.date, "en", hook.target)
+    assert row is not None and row.state == "failed"
+    up = _look(store, hook, [item], NOON)
+    assert (up.single, up.messages) == (1, 1) and _alerts(hooks) == [[item.sha]]
+    again = _look(store, hook, [item], NOON)
+    assert (again.single, again.messages, again.results) == (0, 0, [])
+    assert len(hooks.arrived["generic"]) == 2  # the failed attempt and the retry: nothing more
+
+
+def test_a_folded_message_that_fails_records_none_of_its_alerts_and_is_folded_again(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """max_per_hour = 1, three alerts: one single, the other two folded; the fold's send fails. Neither folded
+    alert is recorded; the next look folds them again (the fold's failed row is not "this hour's fold") and
+    then records both. Kills: the alerts recorded without looking at the fold's row, a failed fold counted."""
+    hook = _hook(hooks)
+    items = [_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 4)]
+    hooks.script["generic"] = [200, 500]  # the single goes, the fold fails
+    first = _look(store, hook, items, NOON, max_per_hour=1)
+    assert (first.single, first.folded, first.messages) == (1, 0, 1)
+    assert all(store.delivery(i.ledger_repo, i.date, "en", hook.target) is None for i in items[1:])
+    second = _look(store, hook, items, NOON, max_per_hour=1)
+    assert (second.single, second.folded, second.messages) == (0, 2, 1)
+    assert _alerts(hooks)[-1] == [i.sha for i in items[1:]]
+    assert all(
+        (row := store.delivery(i.ledger_repo, i.date, "en", hook.target)) is not None
+        and row.content_hash.startswith(FOLDED)
+        for i in items[1:]
+    )
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "second", "quiet"),
+    [(21, 59, 59, False), (22, 0, 0, True), (6, 59, 59, True), (7, 0, 0, False)],
+)
+def test_quiet_hours_start_at_22_00_and_end_before_07_00(
+    hour: int, minute: int, second: int, quiet: bool
+) -> None:
+    """The window is [22:00, 07:00): kills `<=`/`<` swapped at either end of quiet_window."""
+    at = dt.datetime(2026, 3, 2, hour, minute, second, tzinfo=UTC)
+    assert (quiet_window("22:00-07:00", at, "UTC") is not None) is quiet
+
+
+def test_the_quiet_window_that_ended_at_07_00_is_the_last_from_07_00_on() -> None:
+    """At 07:00 sharp the night's window has ended (last_quiet_window gives it); a second before, the one of the
+    night before. Kills `end <= local` turned into `end < local`."""
+    seven = dt.datetime(2026, 3, 2, 7, tzinfo=UTC)
+    assert last_quiet_window("22:00-07:00", seven, "UTC") == (dt.datetime(2026, 3, 1, 22, tzinfo=UTC), seven)
+    before = last_quiet_window("22:00-07:00", seven - dt.timedelta(seconds=1), "UTC")
+    assert before == (dt.datetime(2026, 2, 28, 22, tzinfo=UTC), dt.datetime(2026, 3, 1, 7, tzinfo=UTC))
+
+
+def test_alerts_committed_at_22_00_and_07_00_sharp_are_held_and_not(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """At 07:00 the night ended: the alert committed at 22:00 sharp was quiet's (one message of what the night
+    held), the one at 07:00 sharp is not (a single of its own). Kills the `window[0] <= committed_at <
+    window[1]` edges of engine/alerts.py."""
+    hook = _hook(hooks)
+    night = dt.datetime(2026, 3, 1, 22, tzinfo=UTC)
+    morning = dt.datetime(2026, 3, 2, 7, tzinfo=UTC)
+    at_ten, at_seven = _item(1, night), _item(2, morning)
+    sent = _look(store, hook, [at_ten, at_seven], morning, quiet="22:00-07:00")
+    assert (sent.folded, sent.single) == (1, 1)
+    kinds = [p["kind"] for p in hooks.received["generic"]]
+    assert sorted(kinds) == ["alert", "alerts"]
+    folded = next(p for p in hooks.received["generic"] if p["kind"] == "alerts")
+    assert [a["sha"] for a in folded["alerts"]] == [at_ten.sha]
