@@ -71,7 +71,7 @@ def test_watch_test_prints_the_verdicts_the_alerts_gave(tmp_path: Path) -> None:
     assert "path src/auth/token.py matches '**/auth/**'" in after["auth"]
     assert "diff line in src/settings.py matches" in after["secrets"]
     for failed in (bad_topic, bad_sha):
-        assert failed.returncode != 0 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+        assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
         assert failed.stderr.startswith("dailydiff: error: ") and "Traceback" not in failed.stderr
     assert "no [[watch]] topic named 'nope' — topics: auth, secrets" in bad_topic.stderr
 

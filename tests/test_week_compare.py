@@ -388,7 +388,7 @@ def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_n
     assert stakeholder.splitlines()[2] == line and "- **proj**: 2 ·" in stakeholder
     assert not TECHNICAL_RE.findall(outside_links(stakeholder)) and len(stakeholder) <= 2500
     bad = dailydiff(*args, "--audience", "managers", cwd=tmp_path, check=False)
-    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "dailydiff: error: unknown audience 'managers' — use --audience engineer or --audience stakeholder"
     ]
 
