@@ -35,7 +35,7 @@ MAX_CHARS = 2500
 # What no stakeholder text may hold outside a link: a path, a file name, an identifier (snake_case,
 # camelCase, a call), a code span or a commit hash. Tests check editions against it too.
 TECHNICAL_RE = re.compile(
-    r"`|\b[0-9a-f]{7,40}\b|\w/\w|\b\w+\.(?:py|cu|cuh|h|hpp|cc|cpp|c|rs|go|ts|js|toml|yaml|yml|json|md|txt|sh)\b"
+    r"`|\b[0-9a-f]{7,40}\b|[\w.-]*\w/\w[\w./-]*|\b\w+\.(?:py|cu|cuh|h|hpp|cc|cpp|c|rs|go|ts|js|toml|yaml|yml|json|md|txt|sh)\b"
     r"|\b[A-Za-z]+_[A-Za-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\w\(\)"
 )
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")

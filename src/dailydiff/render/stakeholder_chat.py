@@ -13,7 +13,8 @@ def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Mess
     """The stakeholder edition as the chat message model: the summary, the week against the last, the risk
     signals, the themes with numbered links to their commits (no commit titles: they name code)."""
     S = words("stakeholder", week.language)
-    sections = [Section(one_line(week.summary))] if week.summary else []
+    summary = one_line(bare(week.summary))  # a model's summary may name code: scrubbed as the themes are
+    sections = [Section(summary)] if summary else []
     signals = signal_lines(week)
     compared: list[Line] = [
         (Span("• ", trusted=True), Span(one_line(line))) for line in stakeholder_compare_lines(week)
@@ -30,5 +31,5 @@ def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Mess
     if themes:
         sections.append(Section(S["themes"], themes))
     title = S["title"].format(name=week.repo_name, week=week.week, start=week.start, end=week.end)
-    return Message(title=title, counts=one_line(week.summary), sections=sections, report_url=report_url,
+    return Message(title=title, counts=summary, sections=sections, report_url=report_url,
                    language=week.language)  # fmt: skip
