@@ -400,8 +400,10 @@ class WebhookReceiver:
                 return "alert payload needs the repository, sha, topic, reasons, title, level and types"
             return None
         if payload.get("kind") == "weekly":  # a repository's week (render/week.py WeekDigest)
-            if not isinstance(payload.get("repo"), str) or not isinstance(payload.get("week"), str) or not (
-                isinstance(payload.get("days"), list)
+            if (
+                not isinstance(payload.get("repo"), str)
+                or not isinstance(payload.get("week"), str)
+                or not (isinstance(payload.get("days"), list))
             ):
                 return "week payload needs its repository, week and days"
             return None
