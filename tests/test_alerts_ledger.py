@@ -190,3 +190,110 @@ def test_alerts_committed_at_22_00_and_07_00_sharp_are_held_and_not(
     assert sorted(kinds) == ["alert", "alerts"]
     folded = next(p for p in hooks.received["generic"] if p["kind"] == "alerts")
     assert [a["sha"] for a in folded["alerts"]] == [at_ten.sha]
+
+
+@pytest.fixture
+def other() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def _two(hooks: WebhookReceiver, other: WebhookReceiver) -> list[Publisher]:
+    entries = [
+        {"type": "webhook", "name": name, "url_env": name.upper(), "retries": 0} for name in ("hook", "other")
+    ]
+    secrets = Secrets({"HOOK": hooks.urls()["webhook"], "OTHER": other.urls()["webhook"]})
+    return build_publishers([TypeAdapter(PublishEntry).validate_python(e) for e in entries], secrets)
+
+
+def test_an_alert_goes_only_to_its_topic_s_targets_in_each_one_s_language(
+    store: Store, hooks: WebhookReceiver, other: WebhookReceiver
+) -> None:
+    """The topic alerts `other` only, whose [[publish]] language is zh: `hook` gets nothing, and the alert's
+    ledger row is other's, in zh. Kills: every publisher picked, the target's language not looked up or not
+    applied (mutants of _by_target)."""
+    publishers = _two(hooks, other)
+    item = _item(1, NOON - dt.timedelta(minutes=5))
+    topic = WatchTopic(name="t", paths=["**"], alert=["other"])
+    sent = deliver_alerts(store, [item], {"t": topic}, publishers, NOON, _send, targets={"other": ("zh", "")})
+    assert (sent.single, sent.messages) == (1, 1)
+    assert hooks.received.get("generic", []) == [] and len(other.received["generic"]) == 1
+    row = store.delivery(item.ledger_repo, item.date, "zh", publishers[1].target)
+    assert row is not None and row.state == "delivered"
+    assert store.delivery(item.ledger_repo, item.date, "en", publishers[1].target) is None
+
+
+def test_quiet_hours_hold_an_alert_for_every_target_and_send_nothing(
+    store: Store, hooks: WebhookReceiver, other: WebhookReceiver
+) -> None:
+    """At 23:30, inside 22:00-07:00, an alert of 23:00 to two targets is held for each (held 2), nothing is
+    sent. Kills: the topic's quiet hours not read, the quiet alerts sent anyway (`and` for `or`), held counted
+    per target instead of in all."""
+    publishers = _two(hooks, other)
+    night = dt.datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    topic = WatchTopic(name="t", paths=["**"], alert=["hook", "other"], quiet="22:00-07:00")
+    sent = deliver_alerts(
+        store, [_item(1, night - dt.timedelta(minutes=30))], {"t": topic}, publishers, night, _send
+    )
+    assert (sent.held, sent.single, sent.folded, sent.messages, sent.results) == (2, 0, 0, 0, [])
+    assert hooks.received.get("generic", []) == [] and other.received.get("generic", []) == []
+
+
+def test_one_look_with_a_single_and_a_burst_counts_both_messages(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """max_per_hour = 1 and three alerts in one look: one single, then one message folding two, titled by the
+    hourly most. Kills: a fold's results or messages replacing the single's (`=` for `+=`), the fold told the
+    wrong most, a burst titled as quiet hours."""
+    hook = _hook(hooks)
+    items = [_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 4)]
+    sent = _look(store, hook, items, NOON, max_per_hour=1)
+    assert (sent.single, sent.folded, sent.messages, len(sent.results)) == (1, 2, 2, 2)
+    folded = hooks.received["generic"][-1]
+    assert (folded["reason"], folded["title"]) == ("burst", "👀 2 alerts for hook (more than 1 an hour)")
+
+
+def test_the_quiet_night_s_alerts_and_a_burst_are_two_folds_in_one_look(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """At 07:30 with max_per_hour = 1: the two alerts of the night are one message naming the quiet hours; of
+    three alerts since 07:00 one goes singly and two are folded. Folded 4 in all, 3 messages. Kills: the quiet
+    hours not passed to their fold, the second fold's count replacing the first's."""
+    hook = _hook(hooks)
+    morning = dt.datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    night = [
+        _item(n, dt.datetime(2026, 3, 1, 23, 0, tzinfo=UTC) + dt.timedelta(minutes=30 * n)) for n in (0, 1)
+    ]
+    burst = [
+        _item(n, dt.datetime(2026, 3, 2, 7, 0, tzinfo=UTC) + dt.timedelta(minutes=5 * n)) for n in (2, 3, 4)
+    ]
+    sent = _look(store, hook, night + burst, morning, max_per_hour=1, quiet="22:00-07:00")
+    assert (sent.folded, sent.single, sent.messages) == (4, 1, 3)
+    reasons = sorted(
+        (p["reason"], len(p["alerts"])) for p in hooks.received["generic"] if p["kind"] == "alerts"
+    )
+    assert reasons == [("burst", 2), ("quiet", 2)]
+    quiet = next(p for p in hooks.received["generic"] if p.get("reason") == "quiet")
+    assert "22:00-07:00" in quiet["title"], quiet["title"]
+
+
+def test_an_alert_that_failed_singly_then_goes_in_a_fold_is_recorded_folded(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """Look 1 (max 2): A goes, B fails (a `failed` row). Look 2 (max 1, the hour spent): B and C are folded;
+    B's failed row is taken over and recorded folded like C's new one, so look 3 sends nothing. Kills: the
+    fold recording an alert without its row (`seen` not read, or read for another key), skipping a failed
+    row as if delivered."""
+    hook = _hook(hooks)
+    a, b, c = (_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 4))
+    hooks.script["generic"] = [200, 500]
+    first = _look(store, hook, [a, b], NOON, max_per_hour=2)
+    assert (first.single, [r.status for r in first.results]) == (1, ["ok", "failed"])
+    second = _look(store, hook, [a, b, c], NOON, max_per_hour=1)
+    assert (second.single, second.folded, second.messages) == (0, 2, 1)
+    for item in (b, c):
+        row = store.delivery(item.ledger_repo, item.date, "en", hook.target)
+        assert row is not None and row.state == "delivered" and row.content_hash.startswith(FOLDED), row
+    third = _look(store, hook, [a, b, c], NOON, max_per_hour=1)
+    assert (third.single, third.folded, third.held, third.messages) == (0, 0, 0, 0)
