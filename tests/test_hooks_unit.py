@@ -23,6 +23,9 @@ SECRET = "s3cret"
 REPO = "acme/widgets"
 
 
+READ: list[int] = []  # how many parts of a body were read (a body refused on its length is read not at all)
+
+
 def _request(body: bytes, headers: dict[str, str], chunks: int = 1) -> Request:
     scope = {"type": "http", "method": "POST", "path": "/hooks/x", "query_string": b"",
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}  # fmt: skip
@@ -30,6 +33,7 @@ def _request(body: bytes, headers: dict[str, str], chunks: int = 1) -> Request:
     parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
 
     async def receive() -> dict[str, Any]:
+        READ.append(1)
         part = parts.pop(0)
         return {"type": "http.request", "body": part, "more_body": bool(parts)}
 
@@ -81,20 +85,28 @@ def test_gitlab_s_token_is_compared_whole() -> None:
     assert _answer(hooks, "gitlab", body, {**event, "X-Gitlab-Token": SECRET})[0] == 202
     for bad in (SECRET[:-1], SECRET + "x", "", SECRET.upper()):
         assert _answer(hooks, "gitlab", body, {**event, "X-Gitlab-Token": bad})[0] == 401, bad
+    assert _answer(hooks, "gitlab", body, event) == (
+        401,
+        {"error": "bad or missing signature"},
+    )  # no token at all
     assert _answer(hooks, "gitlab", body, {**event, "X-Gitlab-Token": SECRET})[1]["status"] == "ignored"
 
 
 def test_no_secret_configured_refuses_everything() -> None:
-    hooks = _hooks(secret_env="")
-    assert (
-        _answer(hooks, "github", PUSH, {"X-GitHub-Event": "push", "X-Hub-Signature-256": _signed(PUSH)})[0]
-        == 401
-    )
-    unset = _hooks(secret_env="DD_UNSET_SECRET")
-    assert (
-        _answer(unset, "github", PUSH, {"X-GitHub-Event": "push", "X-Hub-Signature-256": _signed(b"")})[0]
-        == 401
-    )
+    """No variable named, or one unset: whatever key signed the push (none, an empty one, a guess), 401."""
+    for hooks in (_hooks(secret_env=""), _hooks(secret_env="DD_UNSET_SECRET")):
+        for key in (SECRET, "", "XXXX"):
+            headers = {"X-GitHub-Event": "push", "X-Hub-Signature-256": _signed(PUSH, key)}
+            assert _answer(hooks, "github", PUSH, headers)[0] == 401, key
+        gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "XXXX"}
+        assert _answer(hooks, "gitlab", PUSH, gitlab)[0] == 401
+
+
+def test_a_missing_token_never_matches_whatever_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(os.environ, "DD_HOOK_SECRET", "XXXX")
+    hooks = _hooks()
+    assert _answer(hooks, "gitlab", PUSH, {"X-Gitlab-Event": "Push Hook"})[0] == 401
+    assert _answer(hooks, "github", PUSH, {"X-GitHub-Event": "push"})[0] == 401
 
 
 def test_a_body_over_max_body_is_413_declared_or_streamed_and_one_at_it_is_read() -> None:
@@ -102,8 +114,14 @@ def test_a_body_over_max_body_is_413_declared_or_streamed_and_one_at_it_is_read(
     exact = json.dumps({"repository": {"full_name": REPO}, "pad": "x" * 1024}).encode()[:1024]
     over = b"x" * 1025
     signed = {"X-GitHub-Event": "push"}
-    assert _answer(hooks, "github", over, {**signed, "Content-Length": "1025"})[0] == 413
-    assert _answer(hooks, "github", over, signed, chunks=3)[0] == 413  # no Content-Length: cut as it grows
+    READ.clear()
+    refused = {"error": "body over 1024 bytes ([serve] max_body)"}
+    assert _answer(hooks, "github", over, {**signed, "Content-Length": "1025"}) == (413, refused)
+    assert READ == []  # refused on its declared length, unread
+    assert _answer(hooks, "github", over, signed, chunks=3) == (
+        413,
+        refused,
+    )  # no Content-Length: cut as it grows
     at_limit = _answer(hooks, "github", exact, {**signed, "X-Hub-Signature-256": _signed(exact)}, chunks=4)
     assert at_limit[0] == 400  # read whole (1,024 bytes), then judged: cut JSON
     padded = {**signed, "X-Hub-Signature-256": _signed(b"x" * 1024), "Content-Length": "1024"}
@@ -162,7 +180,11 @@ def test_a_pass_that_failed_is_logged_with_its_next_try(caplog: pytest.LogCaptur
     with caplog.at_level("ERROR", logger="dailydiff.hooks"):
         hooks._settle([SimpleNamespace(repo_id=REPO)], ["hook: HTTP 500"])
         hooks._settle([SimpleNamespace(repo_id=REPO)], [])
+        hooks._settle(
+            [SimpleNamespace(repo_id="b/two"), SimpleNamespace(repo_id="a/one")], ["x: 500", "y: 502"]
+        )
     assert [r.getMessage() for r in caplog.records] == [
-        f"hooks: alerts of {REPO} not sent (hook: HTTP 500); tried again in 60s, on the next push or a redelivery"
+        f"hooks: alerts of {REPO} not sent (hook: HTTP 500); tried again in 60s, on the next push or a redelivery",
+        "hooks: alerts of a/one, b/two not sent (x: 500; y: 502); tried again in 60s, on the next push or a redelivery",
     ]
     assert hooks.drain(0.1)  # no pass under way
