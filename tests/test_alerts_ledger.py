@@ -297,3 +297,34 @@ def test_an_alert_that_failed_singly_then_goes_in_a_fold_is_recorded_folded(
         assert row is not None and row.state == "delivered" and row.content_hash.startswith(FOLDED), row
     third = _look(store, hook, [a, b, c], NOON, max_per_hour=1)
     assert (third.single, third.folded, third.held, third.messages) == (0, 0, 0, 0)
+
+
+def test_an_alert_another_process_is_sending_is_not_recorded_by_the_fold(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """max_per_hour = 1; B is being sent by another process (its row `sending`, that process's claim) when
+    the fold of B and C goes out: C is recorded folded, B's row is left to its claim. Kills: the `sending`
+    check misspelt (B taken over), `continue` turned into `break` (C not recorded after B)."""
+    hook = _hook(hooks)
+    a, b, c = (_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 4))
+    assert _look(store, hook, [a], NOON, max_per_hour=1).single == 1
+    assert store.claim_delivery(b.ledger_repo, b.date, "en", hook.target, publisher="hook", content_hash="x",
+                                owner="elsewhere:1:abc", seen=None)  # fmt: skip
+    sent = _look(store, hook, [a, b, c], NOON, max_per_hour=1)
+    assert sent.messages == 1
+    row_b = store.delivery(b.ledger_repo, b.date, "en", hook.target)
+    row_c = store.delivery(c.ledger_repo, c.date, "en", hook.target)
+    assert row_b is not None and (row_b.state, row_b.claim_owner) == ("sending", "elsewhere:1:abc")
+    assert row_c is not None and row_c.state == "delivered" and row_c.content_hash.startswith(FOLDED)
+
+
+def test_the_last_quiet_window_is_today_s_when_it_ended_today_in_the_target_s_timezone() -> None:
+    """A window that does not cross midnight ended today (12:00-13:00 at 14:00), judged in Shanghai's time, not
+    the machine's. Kills: today skipped, the timezone not applied."""
+    at = dt.datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    start, end = last_quiet_window("12:00-13:00", at, "Asia/Shanghai")  # type: ignore[misc]
+    assert (start.astimezone(shanghai), end.astimezone(shanghai)) == (
+        dt.datetime(2026, 3, 2, 12, tzinfo=shanghai),
+        dt.datetime(2026, 3, 2, 13, tzinfo=shanghai),
+    )
