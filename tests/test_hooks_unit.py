@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -188,3 +189,66 @@ def test_a_pass_that_failed_is_logged_with_its_next_try(caplog: pytest.LogCaptur
         "hooks: alerts of a/one, b/two not sent (x: 500; y: 502); tried again in 60s, on the next push or a redelivery",
     ]
     assert hooks.drain(0.1)  # no pass under way
+
+
+def _followed() -> Hooks:
+    """Hooks that follow REPO; the pass's worker is not started here (a push is only queued): what is asked of
+    `receive` is its answer and what it queues."""
+    hooks = _hooks()
+    hooks._jobs = [SimpleNamespace(repo_id=REPO, entry=SimpleNamespace(name=None),
+                                   ref=SimpleNamespace(aliases=lambda _name: {REPO}))]  # fmt: skip
+    hooks._worker = threading.current_thread()  # a worker "is running": _start starts none
+    return hooks
+
+
+def _queued(hooks: Hooks) -> list[str]:
+    found = []
+    while not hooks._queue.empty():
+        found.append(hooks._queue.get_nowait())
+    return found
+
+
+ACCEPTED = (202, {"status": "accepted", "repo": REPO})
+DUPLICATE = (200, {"status": "duplicate", "reason": "this delivery was received before"})
+
+
+def test_a_push_is_accepted_and_queued_once_per_delivery_id() -> None:
+    hooks = _followed()
+    headers = {"X-GitHub-Event": "push", "X-Hub-Signature-256": _signed(PUSH), "X-GitHub-Delivery": "d-1"}
+    assert _answer(hooks, "github", PUSH, headers) == ACCEPTED
+    assert _answer(hooks, "github", PUSH, headers) == DUPLICATE
+    other = json.dumps({"repository": {"full_name": REPO}, "after": "1" * 40}).encode()
+    same_id = {**headers, "X-Hub-Signature-256": _signed(other)}
+    assert _answer(hooks, "github", other, same_id) == DUPLICATE  # the id decides, not the body
+    assert _answer(hooks, "github", PUSH, {**headers, "X-GitHub-Delivery": "d-2"}) == ACCEPTED
+    assert _queued(hooks) == [REPO, REPO]
+
+
+def test_a_push_without_a_delivery_id_is_known_by_its_body() -> None:
+    hooks = _followed()
+    event = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": SECRET}
+    first = json.dumps({"project": {"path_with_namespace": REPO}, "after": "a" * 40}).encode()
+    second = json.dumps({"project": {"path_with_namespace": REPO}, "after": "b" * 40}).encode()
+    assert _answer(hooks, "gitlab", first, event) == ACCEPTED
+    assert _answer(hooks, "gitlab", second, event) == ACCEPTED
+    assert _answer(hooks, "gitlab", second, event) == DUPLICATE
+    assert (
+        _answer(hooks, "gitlab", first, {**event, "X-Gitlab-Event-UUID": "u-1"}) == ACCEPTED
+    )  # an id: its own
+    assert _queued(hooks) == [REPO, REPO, REPO]
+
+
+def test_a_redelivery_of_a_push_whose_alerts_are_owed_is_accepted_again() -> None:
+    hooks = _followed()
+    headers = {"X-GitHub-Event": "push", "X-Hub-Signature-256": _signed(PUSH), "X-GitHub-Delivery": "d-7"}
+    assert _answer(hooks, "github", PUSH, headers) == ACCEPTED
+    hooks._settle(hooks.jobs(), ["hook: HTTP 500"])
+    assert _answer(hooks, "github", PUSH, headers) == ACCEPTED
+    hooks._settle(hooks.jobs(), [])
+    assert _answer(hooks, "github", PUSH, headers) == DUPLICATE
+
+
+def test_a_push_without_an_event_header_is_ignored_as_no_event() -> None:
+    hooks = _hooks()
+    answer = _answer(hooks, "github", PUSH, {"X-Hub-Signature-256": _signed(PUSH)})
+    assert answer == (202, {"status": "ignored", "reason": "not a push (no event)"})
