@@ -138,11 +138,7 @@ MODULES: dict[str, Target] = {
     # A release's range: what `notes` and `run`'s tags resolve REF1..REF2, --since-tag and --unreleased to.
     "release_range": Target(
         ("src/dailydiff/engine/release.py",),
-        (
-            "tests/test_notes.py::test_notes_ranges_are_git_s_unreleased_since_tag_an_old_tag_two_tags_and_annotated_tags",
-            "tests/test_notes.py::test_a_bad_range_is_one_line_and_exit_2",
-            "tests/test_notes.py::test_since_tag_and_unreleased_take_what_follows_the_last_tag",
-        ),
+        ("tests/test_release_range.py",),
         only=(
             "dailydiff.engine.release.x_resolve_range*",
             "dailydiff.engine.release.x__base_commit*",
