@@ -328,3 +328,51 @@ def test_the_last_quiet_window_is_today_s_when_it_ended_today_in_the_target_s_ti
         dt.datetime(2026, 3, 2, 12, tzinfo=shanghai),
         dt.datetime(2026, 3, 2, 13, tzinfo=shanghai),
     )
+
+
+def test_a_topic_naming_an_unknown_target_is_refused_naming_its_setting(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    from dailydiff.errors import ConfigError
+
+    topic = WatchTopic(name="t", paths=["**"], alert=["nope"])
+    with pytest.raises(ConfigError) as raised:
+        deliver_alerts(store, [_item(1, NOON)], {"t": topic}, [_hook(hooks)], NOON, _send)
+    assert raised.value.message == "invalid setting 'watch 't' alert': unknown publisher 'nope'"
+
+
+def test_quiet_hours_are_judged_in_the_target_s_timezone(store: Store, hooks: WebhookReceiver) -> None:
+    """15:30 UTC is 23:30 in Shanghai, the target's timezone: its alert waits (in UTC it would go)."""
+    at = dt.datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    topic = WatchTopic(name="t", paths=["**"], alert=["hook"], quiet="22:00-07:00")
+    sent = deliver_alerts(store, [_item(1, at - dt.timedelta(minutes=10))], {"t": topic}, [_hook(hooks)], at, _send,
+                          targets={"hook": ("", "Asia/Shanghai")})  # fmt: skip
+    assert (sent.held, sent.messages) == (1, 0)
+
+
+def test_overflow_held_for_two_targets_counts_both(
+    store: Store, hooks: WebhookReceiver, other: WebhookReceiver
+) -> None:
+    """max_per_hour = 1 and this hour's fold sent already to both targets: the next alert waits for each (2)."""
+    publishers = _two(hooks, other)
+    topic = WatchTopic(name="t", paths=["**"], alert=["hook", "other"], max_per_hour=1)
+    items = [_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 5)]
+    first = deliver_alerts(store, items[:3], {"t": topic}, publishers, NOON, _send)
+    assert (first.single, first.folded) == (2, 4)
+    later = deliver_alerts(store, items, {"t": topic}, publishers, NOON, _send)
+    assert (later.held, later.messages) == (2, 0)
+
+
+def test_an_ended_quiet_window_is_folded_after_an_alert_another_topic_holds(
+    store: Store, hooks: WebhookReceiver
+) -> None:
+    """At 23:30: topic `night` (22:00-07:00) holds Y; topic `lunch` (12:00-13:00) held X at 12:30, and its
+    window has ended: X goes in one quiet message, whatever the order. Kills `continue` turned into `break`
+    in _quiet_ended."""
+    now = dt.datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    y, x = _item(1, now - dt.timedelta(minutes=30), "night"), _item(2, now.replace(hour=12), "lunch")
+    topics = {"night": WatchTopic(name="night", paths=["**"], alert=["hook"], quiet="22:00-07:00"),
+              "lunch": WatchTopic(name="lunch", paths=["**"], alert=["hook"], quiet="12:00-13:00")}  # fmt: skip
+    sent = deliver_alerts(store, [y, x], topics, [_hook(hooks)], now, _send)
+    assert (sent.held, sent.folded, sent.single) == (1, 1, 0)
+    assert [p["reason"] for p in hooks.received["generic"]] == ["quiet"]
