@@ -98,3 +98,30 @@ def test_a_repository_without_a_tag_has_no_since_tag(tmp_path: Path) -> None:
         resolve_range(_source(path), None, since_tag=True)
     assert (raised.value.message, raised.value.hint) == (
         "acme/widget has no tag reachable from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
+
+
+def test_since_tag_takes_a_lightweight_tag_too(tmp_path: Path) -> None:
+    """The newest tag reachable from HEAD, annotated or not (describe --tags)."""
+    path = tmp_path / "light"
+    init_repo(path)
+    for n in range(2):
+        commit(path, CommitSpec(f"c{n}", AT + dt.timedelta(hours=n), edits=[FileEdit("a.txt", f"{n}\n")]))
+        if n == 0:
+            git(path, "tag", "-a", "v1.0", "-m", "Version 1.0")
+    git(path, "tag", "v1.1")  # lightweight, on HEAD
+    assert resolve_range(_source(path), None, since_tag=True).base == "v1.1"
+
+
+def test_in_a_shallow_clone_the_base_s_commit_is_not_kept(repo: Path, tmp_path: Path) -> None:
+    """A shallow clone's history before the range may grow: no commit is kept for its base."""
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "2", f"file://{repo}", str(shallow))
+    assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "true"
+    git(shallow, "tag", "t0", "HEAD~1")
+    found = resolve_range(_source(shallow), "t0..HEAD")
+    assert (found.revs, found.known, found.known_commit) == (("t0..HEAD",), ("t0",), "")
+    since = resolve_range(_source(shallow), None, since_tag=True)
+    assert (since.base, since.known_commit) == (
+        "v1.1",
+        "",
+    )  # v1.1 and t0 name one commit; describe names v1.1
